@@ -1,0 +1,40 @@
+/* cli.h: the headless interface. Every subcommand is one row of CLI_COMMANDS;
+ * main.c parses the global options, resolves the desk home and dispatches.
+ * Exit codes: 0 ok, 1 operation failed, 2 usage error. */
+#ifndef FUSION_CLI_H
+#define FUSION_CLI_H
+
+#include <stdbool.h>
+
+#include "base/err.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+typedef struct cli_ctx {
+    char home[4096];             /* desk home, resolved (not necessarily created yet) */
+    const char *operator_name;   /* --operator, else $USER */
+    const char *passphrase_file; /* --passphrase-file */
+    bool json;                   /* --json */
+    bool yes;                    /* --yes: no interactive confirmation */
+} cli_ctx;
+
+/* X(name, summary): the subcommand table; `fusion help` and dispatch read it.
+ * Each row needs `int cmd_<name>(cli_ctx *, int argc, char **argv)` where argv[0]
+ * is the subcommand's name. */
+#define CLI_COMMANDS(X)                                                                            \
+    X(help, "list the subcommands")                                                                \
+    X(version, "print the version")                                                                \
+    X(ui, "open the terminal workstation (the default with no subcommand)")
+
+#define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
+CLI_COMMANDS(CLI_DECL_)
+#undef CLI_DECL_
+
+/* Prints "fusion: <msg>" on stderr (one line) and returns EXIT_FAIL. */
+int cli_fail(const err *e);
+/* Prints "fusion <cmd>: <msg>" and a usage hint on stderr, returns EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Creates the desk home (mode 0700) if it does not exist. */
+int cli_home_ensure(const cli_ctx *ctx, err *e) __attribute__((warn_unused_result));
+
+#endif
