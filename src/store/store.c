@@ -1,0 +1,440 @@
+/* store.c: opening the desk database (pragmas, migrations), the per-connection
+ * statement cache, transactions, and the bind/column helpers the aggregate files
+ * share. Durability: synchronous=NORMAL in WAL mode keeps the database consistent
+ * through any crash and loses at most the last commits on power loss; chain data is
+ * fetched again in that case, and data that cannot be (signed transactions) is
+ * written in store_begin_durable transactions, which run with synchronous=FULL. */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/bytes.h"
+#include "base/log.h"
+#include "store/store_internal.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+int store_fail(store *s, err *e, const char *what)
+{
+    const char *m = s && s->db ? sqlite3_errmsg(s->db) : "no database";
+    return err_set(e, ERR_IO, "%s: %s", what, m);
+}
+
+int64_t store_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static int exec_sql(sqlite3 *db, const char *sql, const char *what, err *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        err_set(e, ERR_IO, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int read_user_version(sqlite3 *db, int *out, err *e)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return err_set(e, ERR_IO, "reading the schema version: %s", sqlite3_errmsg(db));
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return err_set(e, ERR_IO, "reading the schema version: %s", sqlite3_errmsg(db));
+    }
+    *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int store_migrate(sqlite3 *db, const char *const *steps, int n_steps, err *e)
+{
+    /* The version is read inside the write transaction, so two processes opening a
+     * fresh desk at once migrate it exactly once. */
+    for (;;) {
+        if (exec_sql(db, "BEGIN IMMEDIATE", "starting a schema migration", e) < 0)
+            return -1;
+        int v;
+        if (read_user_version(db, &v, e) < 0)
+            goto fail;
+        if (v > n_steps) {
+            err_set(e, ERR_STATE,
+                    "desk database has schema version %d but this fusion knows only up to %d: "
+                    "use a newer fusion binary",
+                    v, n_steps);
+            goto fail;
+        }
+        if (v < 0) {
+            err_set(e, ERR_STATE, "desk database has an invalid schema version %d", v);
+            goto fail;
+        }
+        if (v == n_steps)
+            return exec_sql(db, "COMMIT", "finishing the schema check", e);
+        char what[64];
+        snprintf(what, sizeof what, "migrating the desk schema to version %d", v + 1);
+        if (exec_sql(db, steps[v], what, e) < 0)
+            goto fail;
+        char set[48];
+        snprintf(set, sizeof set, "PRAGMA user_version = %d", v + 1);
+        if (exec_sql(db, set, what, e) < 0 || exec_sql(db, "COMMIT", what, e) < 0)
+            goto fail;
+        LOG_I("store", "desk schema migrated to version %d", v + 1);
+    }
+fail:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+int store_open(store **out, const char *path, err *e)
+{
+    *out = NULL;
+    store *s = calloc(1, sizeof *s);
+    if (!s)
+        return err_set(e, ERR_NOMEM, "out of memory opening the desk database");
+    s->path = strdup(path);
+    s->n_slots = 64;
+    s->slots = calloc(s->n_slots, sizeof *s->slots);
+    if (!s->path || !s->slots) {
+        free(s->path);
+        free(s->slots);
+        free(s);
+        return err_set(e, ERR_NOMEM, "out of memory opening the desk database");
+    }
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        err_set(e, ERR_IO, "cannot open desk database %s: %s", path,
+                s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        store_close(&s);
+        return -1;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    /* journal_mode answers with a row naming the mode actually in effect. */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        err_set(e, ERR_IO, "cannot use desk database %s: %s", path, sqlite3_errmsg(s->db));
+        store_close(&s);
+        return -1;
+    }
+    const char *mode = (const char *)sqlite3_column_text(st, 0);
+    if (!mode || strcmp(mode, "wal") != 0) {
+        err_set(e, ERR_IO, "desk database %s cannot use WAL mode (got %s): is it on a network "
+                "file system?", path, mode ? mode : "nothing");
+        sqlite3_finalize(st);
+        store_close(&s);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    if (exec_sql(s->db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
+                        "PRAGMA temp_store=MEMORY;", "configuring the desk database", e) < 0 ||
+        store_migrate(s->db, store_schema_steps, store_schema_n_steps, e) < 0) {
+        err_prefix(e, "%s", path);
+        store_close(&s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void store_close(store **p)
+{
+    if (!p || !*p)
+        return;
+    store *s = *p;
+    if (s->in_txn)
+        store_rollback(s);
+    for (size_t i = 0; i < s->n_slots; i++)
+        if (s->slots[i].stmt)
+            sqlite3_finalize(s->slots[i].stmt);
+    free(s->slots);
+    if (s->db && sqlite3_close(s->db) != SQLITE_OK)
+        LOG_W("store", "closing %s: %s", s->path, sqlite3_errmsg(s->db));
+    free(s->path);
+    free(s);
+    *p = NULL;
+}
+
+const char *store_path(const store *s)
+{
+    return s->path;
+}
+
+static size_t slot_hash(const char *sql, size_t n)
+{
+    uintptr_t v = (uintptr_t)sql;
+    v ^= v >> 17;
+    v *= (uintptr_t)0x9E3779B97F4A7C15ull;
+    return (size_t)(v >> 7) & (n - 1);
+}
+
+static int slots_grow(store *s, err *e)
+{
+    size_t n = s->n_slots * 2;
+    stmt_slot *ns = calloc(n, sizeof *ns);
+    if (!ns)
+        return err_set(e, ERR_NOMEM, "out of memory in the statement cache");
+    for (size_t i = 0; i < s->n_slots; i++) {
+        if (!s->slots[i].sql)
+            continue;
+        size_t j = slot_hash(s->slots[i].sql, n);
+        while (ns[j].sql)
+            j = (j + 1) & (n - 1);
+        ns[j] = s->slots[i];
+    }
+    free(s->slots);
+    s->slots = ns;
+    s->n_slots = n;
+    return 0;
+}
+
+sqlite3_stmt *store_stmt(store *s, const char *sql, err *e)
+{
+    size_t j = slot_hash(sql, s->n_slots);
+    while (s->slots[j].sql && s->slots[j].sql != sql)
+        j = (j + 1) & (s->n_slots - 1);
+    if (s->slots[j].sql) {
+        sqlite3_stmt *st = s->slots[j].stmt;
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return st;
+    }
+    if ((s->used + 1) * 2 > s->n_slots) {
+        if (slots_grow(s, e) < 0)
+            return NULL;
+        return store_stmt(s, sql, e);
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        err_set(e, ERR_INTERNAL, "preparing \"%.60s\": %s", sql, sqlite3_errmsg(s->db));
+        return NULL;
+    }
+    s->slots[j].sql = sql;
+    s->slots[j].stmt = st;
+    s->used++;
+    return st;
+}
+
+int store_exec_stmt(store *s, sqlite3_stmt *st, const char *what, err *e)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) {
+        if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+            err_set(e, ERR_EXISTS, "%s: %s", what, sqlite3_errmsg(s->db));
+            sqlite3_reset(st);
+            return -1;
+        }
+        store_fail(s, e, what);
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
+static const char SQL_SYNC_FULL[] = "PRAGMA synchronous=FULL";
+static const char SQL_SYNC_NORMAL[] = "PRAGMA synchronous=NORMAL";
+
+static int run_simple(store *s, const char *sql, const char *what, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, sql, e);
+    if (!st)
+        return -1;
+    return store_exec_stmt(s, st, what, e);
+}
+
+int store_begin(store *s, err *e)
+{
+    if (s->in_txn)
+        return err_set(e, ERR_INTERNAL, "a desk database transaction is already open");
+    if (run_simple(s, SQL_BEGIN, "starting a desk database transaction", e) < 0) {
+        if (sqlite3_errcode(s->db) == SQLITE_BUSY)
+            err_set(e, ERR_IO, "the desk database %s is busy (another process holds it); "
+                    "try again", s->path);
+        return -1;
+    }
+    s->in_txn = true;
+    s->durable_txn = false;
+    return 0;
+}
+
+int store_begin_durable(store *s, err *e)
+{
+    if (run_simple(s, SQL_SYNC_FULL, "setting synchronous=FULL", e) < 0)
+        return -1;
+    if (store_begin(s, e) < 0) {
+        err ignored;
+        (void)run_simple(s, SQL_SYNC_NORMAL, "setting synchronous=NORMAL", &ignored);
+        return -1;
+    }
+    s->durable_txn = true;
+    return 0;
+}
+
+static void end_durable(store *s)
+{
+    if (!s->durable_txn)
+        return;
+    s->durable_txn = false;
+    err ignored;
+    if (run_simple(s, SQL_SYNC_NORMAL, "setting synchronous=NORMAL", &ignored) < 0)
+        LOG_W("store", "%s", ignored.msg);
+}
+
+int store_commit(store *s, err *e)
+{
+    if (!s->in_txn)
+        return err_set(e, ERR_INTERNAL, "commit without a desk database transaction");
+    if (run_simple(s, SQL_COMMIT, "committing to the desk database", e) < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    s->in_txn = false;
+    end_durable(s);
+    return 0;
+}
+
+void store_rollback(store *s)
+{
+    if (!s->in_txn)
+        return;
+    err e;
+    if (run_simple(s, SQL_ROLLBACK, "rolling back", &e) < 0 && sqlite3_get_autocommit(s->db) == 0)
+        LOG_E("store", "%s", e.msg);
+    s->in_txn = false;
+    end_durable(s);
+}
+
+int store_schema_version(store *s)
+{
+    int v = -1;
+    err e;
+    if (read_user_version(s->db, &v, &e) < 0)
+        return -1;
+    return v;
+}
+
+int store_schema_latest(void)
+{
+    return store_schema_n_steps;
+}
+
+static const char SQL_DATA_VERSION[] = "PRAGMA data_version";
+
+int store_data_version(store *s, uint64_t *out, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_DATA_VERSION, e);
+    if (!st)
+        return -1;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return store_fail(s, e, "reading data_version");
+    *out = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* ---- helpers ---- */
+
+int store_bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+    int64_t sv;
+    memcpy(&sv, &v, sizeof sv);
+    return sqlite3_bind_int64(st, i, sv);
+}
+
+uint64_t store_col_u64(sqlite3_stmt *st, int i)
+{
+    int64_t sv = sqlite3_column_int64(st, i);
+    uint64_t v;
+    memcpy(&v, &sv, sizeof v);
+    return v;
+}
+
+void store_hex(char *out, size_t cap, const uint8_t *b, size_t n)
+{
+    if (hex_encode(out, cap, b, n, true) == 0 && cap)
+        out[0] = '\0';
+}
+
+int store_bind_addr(sqlite3_stmt *st, int i, const addr *a)
+{
+    char s[ADDR_STR_MAX];
+    store_hex(s, sizeof s, a->b, ADDR_LEN);
+    return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+static int col_hex(sqlite3_stmt *st, int i, uint8_t *out, size_t n)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    memset(out, 0, n);
+    if (!t)
+        return -1;
+    err e;
+    return hex_decode_exact(out, n, t, HEX_REQUIRE_PREFIX, &e);
+}
+
+int store_col_addr(sqlite3_stmt *st, int i, addr *out)
+{
+    return col_hex(st, i, out->b, ADDR_LEN);
+}
+
+int store_bind_hash(sqlite3_stmt *st, int i, const uint8_t h[32])
+{
+    char s[67];
+    store_hex(s, sizeof s, h, 32);
+    return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+int store_col_hash(sqlite3_stmt *st, int i, uint8_t out[32])
+{
+    return col_hex(st, i, out, 32);
+}
+
+int store_bind_u256(sqlite3_stmt *st, int i, const u256 *v)
+{
+    char s[U256_DEC_MAX];
+    u256_to_dec(s, v);
+    return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+int store_col_u256(sqlite3_stmt *st, int i, u256 *out)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    *out = u256_from_u64(0);
+    if (!t)
+        return -1;
+    err e;
+    return u256_from_dec(out, t, &e);
+}
+
+void store_copy_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    snprintf(out, cap, "%s", t ? t : "");
+}
+
+int store_grow(void **items, size_t *cap, size_t n, size_t size, err *e)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 8;
+    void *p = realloc(*items, nc * size);
+    if (!p)
+        return err_set(e, ERR_NOMEM, "out of memory reading the desk database");
+    *items = p;
+    *cap = nc;
+    return 0;
+}

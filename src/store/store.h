@@ -1,0 +1,331 @@
+/* store.h: the desk database (<home>/desk.db, SQLite in WAL mode). Chains and their
+ * RPC endpoints, configured contracts and tokens, raw chain events with a recent
+ * block-hash window and a checkpoint per chain, the escrow projection derived from
+ * events, and outbound transactions. One connection per thread; every statement is
+ * prepared once per connection and cached. Schema changes are forward migrations
+ * keyed by PRAGMA user_version (see store_schema.c). */
+#ifndef FUSION_STORE_STORE_H
+#define FUSION_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/u256.h"
+#include "crypto/address.h"
+
+#define STORE_WUR __attribute__((warn_unused_result))
+
+typedef struct store store;
+
+/* ---- connection and transactions (store.c) ---- */
+
+/* Opens (creating if needed) the database at path, applies pending migrations, and
+ * refuses a file whose schema is newer than this binary knows. */
+int store_open(store **out, const char *path, err *e) STORE_WUR;
+/* Closes and sets *p to NULL; NULL-safe. A transaction still open is rolled back. */
+void store_close(store **p);
+/* BEGIN IMMEDIATE: takes the write lock up front, so a busy database shows up here
+ * (after busy_timeout) and not in the middle of a transaction. */
+int store_begin(store *s, err *e) STORE_WUR;
+/* As store_begin, but the commit is synced to disk (synchronous=FULL) before it
+ * returns: for data that cannot be fetched again from a chain (signed transactions). */
+int store_begin_durable(store *s, err *e) STORE_WUR;
+int store_commit(store *s, err *e) STORE_WUR;
+/* Rolls back the open transaction, if any. Never fails from the caller's view. */
+void store_rollback(store *s);
+/* Schema version of the open file, and the newest one this binary knows. */
+int store_schema_version(store *s);
+int store_schema_latest(void);
+/* PRAGMA data_version: changes when another connection commits; cheap to poll. */
+int store_data_version(store *s, uint64_t *out, err *e) STORE_WUR;
+/* Path of the open database file. */
+const char *store_path(const store *s);
+
+/* ---- chains, endpoints, contracts, tokens (store_chain.c) ---- */
+
+#define STORE_NAME_MAX 64
+#define STORE_URL_MAX 512
+#define STORE_SYMBOL_MAX 16
+
+typedef struct store_chain {
+    uint64_t chain_id;
+    char name[STORE_NAME_MAX];
+    unsigned confirmations;      /* head - confirmations is final */
+    char native_symbol[STORE_SYMBOL_MAX];
+    unsigned native_decimals;
+    uint64_t start_block;        /* first block sync looks at */
+} store_chain;
+
+typedef enum {
+    STORE_HEALTH_UNKNOWN,
+    STORE_HEALTH_OK,
+    STORE_HEALTH_DEGRADED, /* answered, but with retries or errors recently */
+    STORE_HEALTH_DOWN,     /* failed on the last attempts */
+} store_health;
+
+typedef struct store_endpoint {
+    int64_t id;
+    uint64_t chain_id;
+    char url[STORE_URL_MAX];
+    int priority;                /* lower is tried first */
+    store_health health;
+    char last_error[256];
+    int64_t last_ok;             /* unix seconds, 0 = never */
+    int64_t last_fail;
+} store_endpoint;
+
+typedef enum {
+    STORE_CONTRACT_FACTORY,
+    STORE_CONTRACT_ESCROW,
+    STORE_CONTRACT_TOKEN,
+    STORE_CONTRACT_FEED,
+    STORE_CONTRACT_HTLC,
+} store_contract_kind;
+
+typedef struct store_contract {
+    uint64_t chain_id;
+    store_contract_kind kind;
+    addr address;
+    uint64_t deployed_block;
+} store_contract;
+
+typedef struct store_token {
+    uint64_t chain_id;
+    char symbol[STORE_SYMBOL_MAX];
+    addr address;
+    unsigned decimals;
+} store_token;
+
+const char *store_health_str(store_health h);
+const char *store_contract_kind_str(store_contract_kind k);
+int store_contract_kind_parse(store_contract_kind *out, const char *s, err *e) STORE_WUR;
+
+/* Inserts a chain; ERR_EXISTS when the id or the name is taken. */
+int store_chain_add(store *s, const store_chain *c, err *e) STORE_WUR;
+/* By id; returns 0 and *found=false when absent. */
+int store_chain_get(store *s, uint64_t chain_id, store_chain *out, bool *found, err *e) STORE_WUR;
+int store_chain_find_name(store *s, const char *name, store_chain *out, bool *found,
+                          err *e) STORE_WUR;
+/* All chains ordered by name; *out is malloc'ed (free it), *n its length. */
+int store_chain_list(store *s, store_chain **out, size_t *n, err *e) STORE_WUR;
+/* Deletes a chain and everything that belongs to it (events, escrows, ...). */
+int store_chain_remove(store *s, uint64_t chain_id, err *e) STORE_WUR;
+
+int store_endpoint_add(store *s, uint64_t chain_id, const char *url, int priority,
+                       err *e) STORE_WUR;
+/* A chain's endpoints by priority; *out malloc'ed. */
+int store_endpoint_list(store *s, uint64_t chain_id, store_endpoint **out, size_t *n,
+                        err *e) STORE_WUR;
+/* Records the health of an endpoint (by chain and url); error NULL when healthy. */
+int store_endpoint_set_health(store *s, uint64_t chain_id, const char *url, store_health h,
+                              const char *error, int64_t when, err *e) STORE_WUR;
+
+/* Inserts or updates (kind, deployed block) a configured contract. */
+int store_contract_put(store *s, const store_contract *c, err *e) STORE_WUR;
+/* A chain's contracts; *out malloc'ed. */
+int store_contract_list(store *s, uint64_t chain_id, store_contract **out, size_t *n,
+                        err *e) STORE_WUR;
+
+int store_token_put(store *s, const store_token *t, err *e) STORE_WUR;
+int store_token_list(store *s, uint64_t chain_id, store_token **out, size_t *n,
+                     err *e) STORE_WUR;
+
+/* ---- events, block window, checkpoints (store_event.c) ---- */
+
+#define STORE_MAX_TOPICS 4
+#define STORE_EVENT_NAME_MAX 48
+
+/* One log as the chain gave it, plus what the decoder made of it. On reads, data and
+ * decoded point into memory owned by the list they came from. */
+typedef struct store_event {
+    int64_t id;                  /* rowid, set on reads */
+    uint64_t chain_id;
+    uint64_t block_number;
+    uint8_t block_hash[32];
+    uint8_t tx_hash[32];
+    uint32_t tx_index;
+    uint32_t log_index;
+    addr address;                /* emitting contract */
+    unsigned n_topics;
+    uint8_t topics[STORE_MAX_TOPICS][32];
+    const uint8_t *data;
+    size_t data_len;
+    /* decoded (empty name: not one of ours / not decodable) */
+    char name[STORE_EVENT_NAME_MAX];
+    const char *decoded;         /* JSON object text or NULL */
+    bool has_escrow;             /* the escrow this event belongs to */
+    addr escrow;
+} store_event;
+
+/* A list of events read from the store; owns the data/decoded memory. */
+typedef struct store_event_list {
+    store_event *items;
+    size_t n;
+    void *arena_;                /* private */
+} store_event_list;
+
+void store_event_list_free(store_event_list *l);
+
+/* Inserts unless (chain_id, block_hash, log_index) is present; *inserted (may be NULL)
+ * says which. Re-inserting the same log is a no-op, never a duplicate. */
+int store_event_put(store *s, const store_event *ev, bool *inserted, err *e) STORE_WUR;
+/* Events of one escrow in chain order (block number, log index). */
+int store_event_list_escrow(store *s, uint64_t chain_id, const addr *escrow,
+                            store_event_list *out, err *e) STORE_WUR;
+/* Events of a chain in [from, to], in chain order. */
+int store_event_list_range(store *s, uint64_t chain_id, uint64_t from, uint64_t to,
+                           store_event_list *out, err *e) STORE_WUR;
+int store_event_count(store *s, uint64_t chain_id, uint64_t *out, err *e) STORE_WUR;
+/* Distinct escrows that have at least one event; *out malloc'ed. */
+int store_event_escrows(store *s, uint64_t chain_id, addr **out, size_t *n, err *e) STORE_WUR;
+
+typedef struct store_block {
+    uint64_t number;
+    uint8_t hash[32];
+    uint8_t parent_hash[32];
+    uint64_t timestamp;
+} store_block;
+
+/* Remembers a block of the recent window (replaces the row at that number). */
+int store_block_put(store *s, uint64_t chain_id, const store_block *b, err *e) STORE_WUR;
+int store_block_get(store *s, uint64_t chain_id, uint64_t number, store_block *out, bool *found,
+                    err *e) STORE_WUR;
+/* Stored blocks at or below `at_or_below`, newest first, at most max; *out malloc'ed. */
+int store_block_list_desc(store *s, uint64_t chain_id, uint64_t at_or_below, size_t max,
+                          store_block **out, size_t *n, err *e) STORE_WUR;
+/* Forgets window blocks below `below` (they are final). */
+int store_block_prune(store *s, uint64_t chain_id, uint64_t below, err *e) STORE_WUR;
+
+typedef struct store_checkpoint {
+    uint64_t chain_id;
+    bool synced;                 /* false: nothing synced yet */
+    uint64_t synced_block;       /* every event up to and including it is stored */
+    uint8_t synced_hash[32];
+    uint64_t final_block;        /* head - confirmations when last written */
+    uint64_t head_block;         /* the node's head when last written */
+    int64_t updated_at;
+} store_checkpoint;
+
+int store_checkpoint_get(store *s, uint64_t chain_id, store_checkpoint *out, err *e) STORE_WUR;
+/* Written in the same transaction as the events it covers. */
+int store_checkpoint_put(store *s, const store_checkpoint *c, err *e) STORE_WUR;
+
+/* Reorg rollback, inside the caller's transaction: deletes the events and window blocks
+ * above `fork_block` and returns the escrows whose events were deleted (*escrows
+ * malloc'ed, may be NULL when *n is 0) and how many events went (*n_events). */
+int store_events_rewind(store *s, uint64_t chain_id, uint64_t fork_block, addr **escrows,
+                        size_t *n, uint64_t *n_events, err *e) STORE_WUR;
+
+/* ---- escrow projection (store_escrow.c) ---- */
+
+#define STORE_MAX_APPROVERS 32
+
+typedef enum {
+    ESCROW_CREATED,
+    ESCROW_FUNDED,
+    ESCROW_RELEASED,
+    ESCROW_REFUNDED,
+    ESCROW_DISPUTED,
+    ESCROW_RESOLVED,
+} escrow_state;
+
+typedef struct store_approval {
+    addr approver;
+    uint64_t block_number;
+    uint8_t tx_hash[32];
+    uint32_t log_index;
+    bool pending;
+} store_approval;
+
+/* The state of one escrow as its events say, and nothing else. */
+typedef struct store_escrow {
+    uint64_t chain_id;
+    addr address;
+    addr factory;
+    addr payer, payee, token, arbiter;  /* token zero: native coin */
+    u256 amount;
+    unsigned n_approvers;
+    addr approvers[STORE_MAX_APPROVERS];
+    unsigned threshold;
+    uint64_t deadline;                  /* unix seconds */
+    escrow_state state;
+    bool resolved_to_payee;             /* when RESOLVED */
+    unsigned n_approvals;
+    store_approval approvals[STORE_MAX_APPROVERS];
+    u256 funded, released, refunded;    /* cumulative base units */
+    uint64_t created_block;
+    uint8_t created_tx[32];
+    uint64_t last_event_block;
+    unsigned n_events;
+    bool pending;                       /* some event is above the final block */
+    char anomaly[160];                  /* events that did not fit the state machine */
+} store_escrow;
+
+const char *escrow_state_str(escrow_state st);
+int escrow_state_parse(escrow_state *out, const char *s, err *e) STORE_WUR;
+
+/* Replaces the escrow row and its approvals. */
+int store_escrow_put(store *s, const store_escrow *x, err *e) STORE_WUR;
+int store_escrow_delete(store *s, uint64_t chain_id, const addr *address, err *e) STORE_WUR;
+int store_escrow_get(store *s, uint64_t chain_id, const addr *address, store_escrow *out,
+                     bool *found, err *e) STORE_WUR;
+/* Finds an escrow by address on any chain (first match by chain id). */
+int store_escrow_find(store *s, const addr *address, store_escrow *out, bool *found,
+                      err *e) STORE_WUR;
+/* All escrows (chain_id 0: every chain), ordered by chain and creation; *out malloc'ed. */
+int store_escrow_list(store *s, uint64_t chain_id, store_escrow **out, size_t *n,
+                      err *e) STORE_WUR;
+/* Addresses of a chain's known escrows (the sync watch list); *out malloc'ed. */
+int store_escrow_addresses(store *s, uint64_t chain_id, addr **out, size_t *n, err *e) STORE_WUR;
+/* Clears the pending flags of what is now final. */
+int store_escrow_settle(store *s, uint64_t chain_id, uint64_t final_block, err *e) STORE_WUR;
+/* Deletes every escrow row of a chain (before a full rebuild). */
+int store_escrow_clear(store *s, uint64_t chain_id, err *e) STORE_WUR;
+
+/* ---- outbound transactions (store_outbound.c) ---- */
+
+typedef enum {
+    OUTBOUND_PENDING,   /* built and signed, not yet sent */
+    OUTBOUND_SENT,
+    OUTBOUND_MINED,
+    OUTBOUND_CONFIRMED,
+    OUTBOUND_FAILED,
+    OUTBOUND_DROPPED,
+    OUTBOUND_REPLACED,
+} outbound_state;
+
+typedef struct store_outbound {
+    int64_t id;
+    uint64_t chain_id;
+    addr from;
+    uint64_t nonce;
+    uint8_t hash[32];
+    const uint8_t *raw;          /* signed raw bytes (borrowed on write) */
+    size_t raw_len;
+    outbound_state state;
+    bool has_escrow;
+    addr escrow;                 /* the escrow this action is about */
+    char action[32];             /* "create", "fund", "approve", ... */
+    uint64_t mined_block;        /* 0 when not mined */
+    bool reorged;                /* a chain event it relied on was rolled back */
+    int64_t created_at;
+    int64_t last_seen;
+} store_outbound;
+
+const char *outbound_state_str(outbound_state st);
+
+/* Inserts; *id_out (may be NULL) receives the row id. */
+int store_outbound_add(store *s, const store_outbound *o, int64_t *id_out, err *e) STORE_WUR;
+int store_outbound_set_state(store *s, int64_t id, outbound_state st, uint64_t mined_block,
+                             int64_t seen_at, err *e) STORE_WUR;
+/* Flags transactions that relied on rolled-back events: those about one of the
+ * escrows, or mined above the fork block. Returns how many were flagged. */
+int store_outbound_flag_reorged(store *s, uint64_t chain_id, uint64_t fork_block,
+                                const addr *escrows, size_t n, size_t *flagged, err *e) STORE_WUR;
+/* A chain's outbound transactions (chain_id 0: all), newest first; raw not loaded. */
+int store_outbound_list(store *s, uint64_t chain_id, store_outbound **out, size_t *n,
+                        err *e) STORE_WUR;
+
+#endif

@@ -1,0 +1,360 @@
+/* store_escrow.c: the escrow projection aggregate. Rows here are derived from the
+ * events table only (src/sync rebuilds them); nothing else writes them. */
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/bytes.h"
+#include "store/store_internal.h"
+
+static const char *const state_names[] = {"created",  "funded",   "released",
+                                          "refunded", "disputed", "resolved"};
+
+const char *escrow_state_str(escrow_state st)
+{
+    return (unsigned)st < 6 ? state_names[st] : "?";
+}
+
+int escrow_state_parse(escrow_state *out, const char *s, err *e)
+{
+    for (int i = 0; i < 6; i++) {
+        if (s && strcmp(s, state_names[i]) == 0) {
+            *out = (escrow_state)i;
+            return 0;
+        }
+    }
+    return err_set(e, ERR_INVALID, "unknown escrow state \"%.40s\"", s ? s : "");
+}
+
+static const char SQL_ESCROW_PUT[] =
+    "INSERT OR REPLACE INTO escrows (chain_id, address, factory, payer, payee, token, amount,"
+    " approvers, threshold, arbiter, deadline, state, resolved_to, approvals, funded, released,"
+    " refunded, created_block, created_tx, last_event_block, events, pending, anomaly)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_APPROVALS_DEL[] =
+    "DELETE FROM escrow_approvals WHERE chain_id = ? AND escrow = ?";
+static const char SQL_APPROVAL_PUT[] =
+    "INSERT INTO escrow_approvals (chain_id, escrow, approver, block_number, tx_hash,"
+    " log_index, pending) VALUES (?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_ESCROW_DEL[] = "DELETE FROM escrows WHERE chain_id = ? AND address = ?";
+
+static void approvers_json(char *out, size_t cap, const store_escrow *x)
+{
+    size_t n = 0;
+    out[n++] = '[';
+    for (unsigned i = 0; i < x->n_approvers && n + ADDR_STR_MAX + 4 < cap; i++) {
+        char a[ADDR_STR_MAX];
+        store_hex(a, sizeof a, x->approvers[i].b, ADDR_LEN);
+        n += (size_t)snprintf(out + n, cap - n, "%s\"%s\"", i ? "," : "", a);
+    }
+    out[n++] = ']';
+    out[n] = '\0';
+}
+
+int store_escrow_put(store *s, const store_escrow *x, err *e)
+{
+    /* Deleting first lets the approvals cascade away; REPLACE would do the same. */
+    sqlite3_stmt *st = store_stmt(s, SQL_APPROVALS_DEL, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, x->chain_id);
+    store_bind_addr(st, 2, &x->address);
+    if (store_exec_stmt(s, st, "replacing escrow approvals", e) < 0)
+        return -1;
+    st = store_stmt(s, SQL_ESCROW_PUT, e);
+    if (!st)
+        return -1;
+    char approvers[STORE_MAX_APPROVERS * (ADDR_STR_MAX + 3) + 4];
+    approvers_json(approvers, sizeof approvers, x);
+    store_bind_u64(st, 1, x->chain_id);
+    store_bind_addr(st, 2, &x->address);
+    store_bind_addr(st, 3, &x->factory);
+    store_bind_addr(st, 4, &x->payer);
+    store_bind_addr(st, 5, &x->payee);
+    store_bind_addr(st, 6, &x->token);
+    store_bind_u256(st, 7, &x->amount);
+    sqlite3_bind_text(st, 8, approvers, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 9, (int)x->threshold);
+    store_bind_addr(st, 10, &x->arbiter);
+    store_bind_u64(st, 11, x->deadline);
+    sqlite3_bind_text(st, 12, escrow_state_str(x->state), -1, SQLITE_STATIC);
+    if (x->state == ESCROW_RESOLVED)
+        sqlite3_bind_text(st, 13, x->resolved_to_payee ? "payee" : "payer", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 14, (int)x->n_approvals);
+    store_bind_u256(st, 15, &x->funded);
+    store_bind_u256(st, 16, &x->released);
+    store_bind_u256(st, 17, &x->refunded);
+    store_bind_u64(st, 18, x->created_block);
+    store_bind_hash(st, 19, x->created_tx);
+    store_bind_u64(st, 20, x->last_event_block);
+    sqlite3_bind_int(st, 21, (int)x->n_events);
+    sqlite3_bind_int(st, 22, x->pending ? 1 : 0);
+    if (x->anomaly[0])
+        sqlite3_bind_text(st, 23, x->anomaly, -1, SQLITE_TRANSIENT);
+    if (store_exec_stmt(s, st, "storing an escrow", e) < 0)
+        return -1;
+    for (unsigned i = 0; i < x->n_approvals; i++) {
+        const store_approval *a = &x->approvals[i];
+        st = store_stmt(s, SQL_APPROVAL_PUT, e);
+        if (!st)
+            return -1;
+        store_bind_u64(st, 1, x->chain_id);
+        store_bind_addr(st, 2, &x->address);
+        store_bind_addr(st, 3, &a->approver);
+        store_bind_u64(st, 4, a->block_number);
+        store_bind_hash(st, 5, a->tx_hash);
+        sqlite3_bind_int64(st, 6, a->log_index);
+        sqlite3_bind_int(st, 7, a->pending ? 1 : 0);
+        if (store_exec_stmt(s, st, "storing an escrow approval", e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int store_escrow_delete(store *s, uint64_t chain_id, const addr *address, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_DEL, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    store_bind_addr(st, 2, address);
+    return store_exec_stmt(s, st, "deleting an escrow", e);
+}
+
+#define ESCROW_COLS                                                                                \
+    "chain_id, address, factory, payer, payee, token, amount, approvers, threshold, arbiter,"     \
+    " deadline, state, resolved_to, approvals, funded, released, refunded, created_block,"        \
+    " created_tx, last_event_block, events, pending, anomaly"
+
+static const char SQL_ESCROW_GET[] =
+    "SELECT " ESCROW_COLS " FROM escrows WHERE chain_id = ? AND address = ?";
+static const char SQL_ESCROW_FIND[] =
+    "SELECT " ESCROW_COLS " FROM escrows WHERE address = ? ORDER BY chain_id LIMIT 1";
+static const char SQL_ESCROW_LIST_ALL[] =
+    "SELECT " ESCROW_COLS " FROM escrows ORDER BY chain_id, created_block, address";
+static const char SQL_ESCROW_LIST[] =
+    "SELECT " ESCROW_COLS " FROM escrows WHERE chain_id = ? ORDER BY created_block, address";
+static const char SQL_APPROVALS_GET[] =
+    "SELECT approver, block_number, tx_hash, log_index, pending FROM escrow_approvals"
+    " WHERE chain_id = ? AND escrow = ? ORDER BY block_number, log_index";
+
+static int parse_approvers(const char *text, store_escrow *x)
+{
+    json_error_t jerr;
+    json_t *arr = json_loads(text ? text : "", 0, &jerr);
+    if (!arr || !json_is_array(arr) || json_array_size(arr) > STORE_MAX_APPROVERS) {
+        json_decref(arr);
+        return -1;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        err e;
+        const char *a = json_string_value(v);
+        if (!a || hex_decode_exact(x->approvers[i].b, ADDR_LEN, a, HEX_REQUIRE_PREFIX, &e) < 0) {
+            json_decref(arr);
+            return -1;
+        }
+    }
+    x->n_approvers = (unsigned)json_array_size(arr);
+    json_decref(arr);
+    return 0;
+}
+
+static int escrow_row(store *s, sqlite3_stmt *st, store_escrow *x, err *e)
+{
+    memset(x, 0, sizeof *x);
+    x->chain_id = store_col_u64(st, 0);
+    err ignored;
+    if (store_col_addr(st, 1, &x->address) < 0 || store_col_addr(st, 2, &x->factory) < 0 ||
+        store_col_addr(st, 3, &x->payer) < 0 || store_col_addr(st, 4, &x->payee) < 0 ||
+        store_col_addr(st, 5, &x->token) < 0 || store_col_u256(st, 6, &x->amount) < 0 ||
+        parse_approvers((const char *)sqlite3_column_text(st, 7), x) < 0 ||
+        store_col_addr(st, 9, &x->arbiter) < 0 ||
+        escrow_state_parse(&x->state, (const char *)sqlite3_column_text(st, 11), &ignored) < 0 ||
+        store_col_u256(st, 14, &x->funded) < 0 || store_col_u256(st, 15, &x->released) < 0 ||
+        store_col_u256(st, 16, &x->refunded) < 0 || store_col_hash(st, 18, x->created_tx) < 0)
+        return err_set(e, ERR_INVALID, "an escrow row in %s is malformed: run `fusion reindex`",
+                       s->path);
+    x->threshold = (unsigned)sqlite3_column_int(st, 8);
+    x->deadline = store_col_u64(st, 10);
+    const char *rt = (const char *)sqlite3_column_text(st, 12);
+    x->resolved_to_payee = rt && strcmp(rt, "payee") == 0;
+    x->created_block = store_col_u64(st, 17);
+    x->last_event_block = store_col_u64(st, 19);
+    x->n_events = (unsigned)sqlite3_column_int(st, 20);
+    x->pending = sqlite3_column_int(st, 21) != 0;
+    store_copy_text(st, 22, x->anomaly, sizeof x->anomaly);
+    return 0;
+}
+
+static int load_approvals(store *s, store_escrow *x, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_APPROVALS_GET, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, x->chain_id);
+    store_bind_addr(st, 2, &x->address);
+    int rc;
+    x->n_approvals = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && x->n_approvals < STORE_MAX_APPROVERS) {
+        store_approval *a = &x->approvals[x->n_approvals];
+        if (store_col_addr(st, 0, &a->approver) < 0 || store_col_hash(st, 2, a->tx_hash) < 0) {
+            sqlite3_reset(st);
+            return err_set(e, ERR_INVALID, "an escrow approval row is malformed");
+        }
+        a->block_number = store_col_u64(st, 1);
+        a->log_index = (uint32_t)sqlite3_column_int64(st, 3);
+        a->pending = sqlite3_column_int(st, 4) != 0;
+        x->n_approvals++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, e, "reading escrow approvals");
+    return 0;
+}
+
+static int escrow_get_one(store *s, sqlite3_stmt *st, store_escrow *out, bool *found, err *e)
+{
+    int rc = sqlite3_step(st);
+    *found = false;
+    if (rc == SQLITE_ROW) {
+        if (escrow_row(s, st, out, e) < 0) {
+            sqlite3_reset(st);
+            return -1;
+        }
+        *found = true;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, e, "reading an escrow");
+    return *found ? load_approvals(s, out, e) : 0;
+}
+
+int store_escrow_get(store *s, uint64_t chain_id, const addr *address, store_escrow *out,
+                     bool *found, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_GET, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    store_bind_addr(st, 2, address);
+    return escrow_get_one(s, st, out, found, e);
+}
+
+int store_escrow_find(store *s, const addr *address, store_escrow *out, bool *found, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_FIND, e);
+    if (!st)
+        return -1;
+    store_bind_addr(st, 1, address);
+    return escrow_get_one(s, st, out, found, e);
+}
+
+int store_escrow_list(store *s, uint64_t chain_id, store_escrow **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, chain_id ? SQL_ESCROW_LIST : SQL_ESCROW_LIST_ALL, e);
+    if (!st)
+        return -1;
+    if (chain_id)
+        store_bind_u64(st, 1, chain_id);
+    store_escrow *items = NULL;
+    size_t cap = 0, cnt = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0 ||
+            escrow_row(s, st, &items[cnt], e) < 0)
+            goto fail;
+        cnt++;
+    }
+    if (rc != SQLITE_DONE) {
+        store_fail(s, e, "listing escrows");
+        goto fail;
+    }
+    sqlite3_reset(st);
+    for (size_t i = 0; i < cnt; i++)
+        if (load_approvals(s, &items[i], e) < 0) {
+            free(items);
+            return -1;
+        }
+    *out = items;
+    *n = cnt;
+    return 0;
+fail:
+    sqlite3_reset(st);
+    free(items);
+    return -1;
+}
+
+static const char SQL_ESCROW_ADDRS[] = "SELECT address FROM escrows WHERE chain_id = ?";
+
+int store_escrow_addresses(store *s, uint64_t chain_id, addr **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_ADDRS, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (store_grow((void **)out, &cap, *n, sizeof **out, e) < 0)
+            goto fail;
+        if (store_col_addr(st, 0, &(*out)[*n]) < 0) {
+            err_set(e, ERR_INVALID, "an escrow address in the desk database is malformed");
+            goto fail;
+        }
+        (*n)++;
+    }
+    if (rc != SQLITE_DONE) {
+        store_fail(s, e, "listing escrow addresses");
+        goto fail;
+    }
+    sqlite3_reset(st);
+    return 0;
+fail:
+    sqlite3_reset(st);
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    return -1;
+}
+
+static const char SQL_ESCROW_SETTLE[] =
+    "UPDATE escrows SET pending = 0 WHERE chain_id = ? AND pending = 1 AND last_event_block <= ?";
+static const char SQL_APPROVAL_SETTLE[] =
+    "UPDATE escrow_approvals SET pending = 0 WHERE chain_id = ? AND pending = 1"
+    " AND block_number <= ?";
+static const char SQL_ESCROW_CLEAR[] = "DELETE FROM escrows WHERE chain_id = ?";
+
+int store_escrow_settle(store *s, uint64_t chain_id, uint64_t final_block, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_SETTLE, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    store_bind_u64(st, 2, final_block);
+    if (store_exec_stmt(s, st, "settling escrows", e) < 0)
+        return -1;
+    st = store_stmt(s, SQL_APPROVAL_SETTLE, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    store_bind_u64(st, 2, final_block);
+    return store_exec_stmt(s, st, "settling approvals", e);
+}
+
+int store_escrow_clear(store *s, uint64_t chain_id, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_CLEAR, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    return store_exec_stmt(s, st, "clearing escrows", e);
+}

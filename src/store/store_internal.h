@@ -1,0 +1,65 @@
+/* store_internal.h: what the store_*.c files share and nothing outside src/store
+ * (and its unit tests) sees: the connection struct, the per-connection statement
+ * cache, the migration runner and small bind/column helpers. */
+#ifndef FUSION_STORE_INTERNAL_H
+#define FUSION_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/u256.h"
+#include "crypto/address.h"
+#include "store/store.h"
+
+typedef struct stmt_slot {
+    const char *sql;             /* key: the address of a static SQL string */
+    sqlite3_stmt *stmt;
+} stmt_slot;
+
+struct store {
+    sqlite3 *db;
+    char *path;
+    bool in_txn;
+    bool durable_txn;
+    stmt_slot *slots;            /* open addressing, power-of-two capacity */
+    size_t n_slots;
+    size_t used;
+};
+
+/* The prepared statement for a static SQL string, reset and with cleared bindings,
+ * prepared on first use. The cache is keyed by the string's address, so callers
+ * pass `static const char SQL_x[]` objects, never computed strings. */
+sqlite3_stmt *store_stmt(store *s, const char *sql, err *e);
+
+/* err_set with the connection's message: "what: sqlite message". Returns -1. */
+int store_fail(store *s, err *e, const char *what);
+
+/* Runs sqlite3_step to completion (expecting no rows). */
+int store_exec_stmt(store *s, sqlite3_stmt *st, const char *what, err *e);
+
+/* Migration steps: steps[i] takes the schema from version i to i+1. */
+int store_migrate(sqlite3 *db, const char *const *steps, int n_steps, err *e);
+extern const char *const store_schema_steps[];
+extern const int store_schema_n_steps;
+
+/* Conversions for columns stored as text. 64-bit unsigned values (chain ids, block
+ * numbers) are bound as the same bits in SQLite's signed 64-bit INTEGER. */
+int store_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
+uint64_t store_col_u64(sqlite3_stmt *st, int i);
+int store_bind_addr(sqlite3_stmt *st, int i, const addr *a);
+int store_col_addr(sqlite3_stmt *st, int i, addr *out);
+int store_bind_hash(sqlite3_stmt *st, int i, const uint8_t h[32]);
+int store_col_hash(sqlite3_stmt *st, int i, uint8_t out[32]);
+int store_bind_u256(sqlite3_stmt *st, int i, const u256 *v);
+int store_col_u256(sqlite3_stmt *st, int i, u256 *out);
+void store_copy_text(sqlite3_stmt *st, int i, char *out, size_t cap);
+/* Lowercase "0x" + hex of n bytes into out (cap >= 2n + 3). */
+void store_hex(char *out, size_t cap, const uint8_t *b, size_t n);
+int64_t store_now(void);
+/* Makes room for item n in a growable array of `size`-byte items. */
+int store_grow(void **items, size_t *cap, size_t n, size_t size, err *e);
+
+#endif

@@ -1,0 +1,153 @@
+/* store_outbound.c: transactions the desk signed and sent (the escrow-workflow
+ * issue drives them); sync flags those that relied on events a reorg took back. */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_internal.h"
+
+static const char *const outbound_names[] = {"pending", "sent",    "mined",   "confirmed",
+                                             "failed",  "dropped", "replaced"};
+
+const char *outbound_state_str(outbound_state st)
+{
+    return (unsigned)st < 7 ? outbound_names[st] : "?";
+}
+
+static outbound_state outbound_parse(const char *s)
+{
+    for (int i = 0; i < 7; i++)
+        if (s && strcmp(s, outbound_names[i]) == 0)
+            return (outbound_state)i;
+    return OUTBOUND_PENDING;
+}
+
+static const char SQL_OUT_ADD[] =
+    "INSERT INTO outbound_txs (chain_id, from_addr, nonce, hash, raw, state, escrow, action,"
+    " mined_block, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_OUT_STATE[] =
+    "UPDATE outbound_txs SET state = ?, mined_block = ?, last_seen = ? WHERE id = ?";
+static const char SQL_OUT_FLAG_MINED[] =
+    "UPDATE outbound_txs SET reorged = 1 WHERE chain_id = ? AND reorged = 0"
+    " AND mined_block IS NOT NULL AND mined_block > ?";
+static const char SQL_OUT_FLAG_ESCROW[] =
+    "UPDATE outbound_txs SET reorged = 1 WHERE chain_id = ? AND reorged = 0 AND escrow = ?"
+    " AND state IN ('pending', 'sent', 'mined')";
+static const char SQL_OUT_LIST[] =
+    "SELECT id, chain_id, from_addr, nonce, hash, state, escrow, action, mined_block, reorged,"
+    " created_at, last_seen FROM outbound_txs WHERE ?1 = 0 OR chain_id = ?1 ORDER BY id DESC";
+
+int store_outbound_add(store *s, const store_outbound *o, int64_t *id_out, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_OUT_ADD, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, o->chain_id);
+    store_bind_addr(st, 2, &o->from);
+    store_bind_u64(st, 3, o->nonce);
+    store_bind_hash(st, 4, o->hash);
+    sqlite3_bind_blob(st, 5, o->raw_len ? (const void *)o->raw : "", (int)o->raw_len,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, outbound_state_str(o->state), -1, SQLITE_STATIC);
+    if (o->has_escrow)
+        store_bind_addr(st, 7, &o->escrow);
+    sqlite3_bind_text(st, 8, o->action, -1, SQLITE_TRANSIENT);
+    if (o->mined_block)
+        store_bind_u64(st, 9, o->mined_block);
+    sqlite3_bind_int64(st, 10, o->created_at ? o->created_at : store_now());
+    if (o->last_seen)
+        sqlite3_bind_int64(st, 11, o->last_seen);
+    if (store_exec_stmt(s, st, "recording an outbound transaction", e) < 0)
+        return -1;
+    if (id_out)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+int store_outbound_set_state(store *s, int64_t id, outbound_state state, uint64_t mined_block,
+                             int64_t seen_at, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_OUT_STATE, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, outbound_state_str(state), -1, SQLITE_STATIC);
+    if (mined_block)
+        store_bind_u64(st, 2, mined_block);
+    sqlite3_bind_int64(st, 3, seen_at);
+    sqlite3_bind_int64(st, 4, id);
+    return store_exec_stmt(s, st, "updating an outbound transaction", e);
+}
+
+int store_outbound_flag_reorged(store *s, uint64_t chain_id, uint64_t fork_block,
+                                const addr *escrows, size_t n, size_t *flagged, err *e)
+{
+    size_t total = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_OUT_FLAG_MINED, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    store_bind_u64(st, 2, fork_block);
+    if (store_exec_stmt(s, st, "flagging reorged transactions", e) < 0)
+        return -1;
+    total += (size_t)sqlite3_changes(s->db);
+    for (size_t i = 0; i < n; i++) {
+        st = store_stmt(s, SQL_OUT_FLAG_ESCROW, e);
+        if (!st)
+            return -1;
+        store_bind_u64(st, 1, chain_id);
+        store_bind_addr(st, 2, &escrows[i]);
+        if (store_exec_stmt(s, st, "flagging reorged transactions", e) < 0)
+            return -1;
+        total += (size_t)sqlite3_changes(s->db);
+    }
+    if (flagged)
+        *flagged = total;
+    return 0;
+}
+
+int store_outbound_list(store *s, uint64_t chain_id, store_outbound **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_OUT_LIST, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    store_outbound *items = NULL;
+    size_t cap = 0, cnt = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0)
+            goto fail;
+        store_outbound *o = &items[cnt++];
+        memset(o, 0, sizeof *o);
+        o->id = sqlite3_column_int64(st, 0);
+        o->chain_id = store_col_u64(st, 1);
+        if (store_col_addr(st, 2, &o->from) < 0 || store_col_hash(st, 4, o->hash) < 0) {
+            err_set(e, ERR_INVALID, "an outbound transaction row is malformed");
+            goto fail;
+        }
+        o->nonce = store_col_u64(st, 3);
+        o->state = outbound_parse((const char *)sqlite3_column_text(st, 5));
+        if (sqlite3_column_type(st, 6) != SQLITE_NULL && store_col_addr(st, 6, &o->escrow) == 0)
+            o->has_escrow = true;
+        store_copy_text(st, 7, o->action, sizeof o->action);
+        o->mined_block = store_col_u64(st, 8);
+        o->reorged = sqlite3_column_int(st, 9) != 0;
+        o->created_at = sqlite3_column_int64(st, 10);
+        o->last_seen = sqlite3_column_int64(st, 11);
+    }
+    if (rc != SQLITE_DONE) {
+        store_fail(s, e, "listing outbound transactions");
+        goto fail;
+    }
+    sqlite3_reset(st);
+    *out = items;
+    *n = cnt;
+    return 0;
+fail:
+    sqlite3_reset(st);
+    free(items);
+    return -1;
+}

@@ -1,0 +1,154 @@
+/* store_schema.c: the desk schema as an ordered list of forward migrations.
+ * Step i takes PRAGMA user_version from i to i+1 inside one transaction. Append new
+ * steps at the end; never edit a step that has shipped.
+ *
+ * Conventions: addresses and hashes are lowercase "0x" hex text (readable in the
+ * sqlite3 shell, comparable with what nodes print); amounts are decimal text of base
+ * units (exact, never REAL); chain ids and block numbers are INTEGER holding the bits
+ * of an unsigned 64-bit value; times are unix seconds. */
+#include "store/store_internal.h"
+
+static const char step1_config[] =
+    "CREATE TABLE chains ("
+    "  chain_id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  confirmations INTEGER NOT NULL DEFAULT 12 CHECK (confirmations >= 0),"
+    "  native_symbol TEXT NOT NULL DEFAULT 'ETH',"
+    "  native_decimals INTEGER NOT NULL DEFAULT 18,"
+    "  start_block INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE rpc_endpoints ("
+    "  id INTEGER PRIMARY KEY,"
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  url TEXT NOT NULL,"
+    "  priority INTEGER NOT NULL DEFAULT 0,"
+    "  health TEXT NOT NULL DEFAULT 'unknown'"
+    "    CHECK (health IN ('unknown', 'ok', 'degraded', 'down')),"
+    "  last_error TEXT,"
+    "  last_ok INTEGER,"
+    "  last_fail INTEGER,"
+    "  UNIQUE (chain_id, url)"
+    ");"
+    "CREATE TABLE contracts ("
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('factory', 'escrow', 'token', 'feed', 'htlc')),"
+    "  address TEXT NOT NULL,"
+    "  deployed_block INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (chain_id, address)"
+    ");"
+    "CREATE TABLE tokens ("
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  symbol TEXT NOT NULL,"
+    "  address TEXT NOT NULL,"
+    "  decimals INTEGER NOT NULL CHECK (decimals BETWEEN 0 AND 77),"
+    "  PRIMARY KEY (chain_id, address),"
+    "  UNIQUE (chain_id, symbol)"
+    ");";
+
+static const char step2_events[] =
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  block_number INTEGER NOT NULL,"
+    "  block_hash TEXT NOT NULL,"
+    "  tx_hash TEXT NOT NULL,"
+    "  tx_index INTEGER NOT NULL,"
+    "  log_index INTEGER NOT NULL,"
+    "  address TEXT NOT NULL,"
+    "  topic0 TEXT, topic1 TEXT, topic2 TEXT, topic3 TEXT,"
+    "  data BLOB NOT NULL,"
+    "  name TEXT,"                      /* decoded event name, NULL when unknown */
+    "  decoded TEXT,"                   /* decoded fields as a JSON object */
+    "  escrow TEXT,"                    /* the escrow the event is about */
+    "  UNIQUE (chain_id, block_hash, log_index)"
+    ");"
+    "CREATE INDEX events_by_block ON events (chain_id, block_number, log_index);"
+    "CREATE INDEX events_by_escrow ON events (chain_id, escrow, block_number, log_index)"
+    "  WHERE escrow IS NOT NULL;"
+    "CREATE TABLE blocks ("             /* the recent block-hash window, for reorgs */
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  number INTEGER NOT NULL,"
+    "  hash TEXT NOT NULL,"
+    "  parent_hash TEXT NOT NULL,"
+    "  timestamp INTEGER NOT NULL,"
+    "  PRIMARY KEY (chain_id, number)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE checkpoints ("
+    "  chain_id INTEGER PRIMARY KEY REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  synced_block INTEGER NOT NULL,"
+    "  synced_hash TEXT NOT NULL,"
+    "  final_block INTEGER NOT NULL,"
+    "  head_block INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");";
+
+static const char step3_escrows[] =
+    "CREATE TABLE escrows ("
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  address TEXT NOT NULL,"
+    "  factory TEXT NOT NULL,"
+    "  payer TEXT NOT NULL,"
+    "  payee TEXT NOT NULL,"
+    "  token TEXT NOT NULL,"            /* zero address: the native coin */
+    "  amount TEXT NOT NULL,"
+    "  approvers TEXT NOT NULL,"        /* JSON array of addresses */
+    "  threshold INTEGER NOT NULL,"
+    "  arbiter TEXT NOT NULL,"
+    "  deadline INTEGER NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('created', 'funded', 'released', 'refunded',"
+    "                                       'disputed', 'resolved')),"
+    "  resolved_to TEXT CHECK (resolved_to IN ('payee', 'payer')),"
+    "  approvals INTEGER NOT NULL DEFAULT 0,"
+    "  funded TEXT NOT NULL DEFAULT '0',"
+    "  released TEXT NOT NULL DEFAULT '0',"
+    "  refunded TEXT NOT NULL DEFAULT '0',"
+    "  created_block INTEGER NOT NULL,"
+    "  created_tx TEXT NOT NULL,"
+    "  last_event_block INTEGER NOT NULL,"
+    "  events INTEGER NOT NULL,"
+    "  pending INTEGER NOT NULL DEFAULT 0,"  /* 1: some event is not final yet */
+    "  anomaly TEXT,"
+    "  PRIMARY KEY (chain_id, address)"
+    ");"
+    "CREATE INDEX escrows_by_address ON escrows (address);"
+    "CREATE TABLE escrow_approvals ("
+    "  chain_id INTEGER NOT NULL,"
+    "  escrow TEXT NOT NULL,"
+    "  approver TEXT NOT NULL,"
+    "  block_number INTEGER NOT NULL,"
+    "  tx_hash TEXT NOT NULL,"
+    "  log_index INTEGER NOT NULL,"
+    "  pending INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (chain_id, escrow, approver),"
+    "  FOREIGN KEY (chain_id, escrow) REFERENCES escrows(chain_id, address) ON DELETE CASCADE"
+    ");";
+
+static const char step4_outbound[] =
+    "CREATE TABLE outbound_txs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  from_addr TEXT NOT NULL,"
+    "  nonce INTEGER NOT NULL,"
+    "  hash TEXT NOT NULL,"
+    "  raw BLOB NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'mined', 'confirmed', 'failed',"
+    "                                       'dropped', 'replaced')),"
+    "  escrow TEXT,"
+    "  action TEXT NOT NULL DEFAULT '',"
+    "  mined_block INTEGER,"
+    "  reorged INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen INTEGER,"
+    "  UNIQUE (chain_id, hash)"
+    ");"
+    "CREATE INDEX outbound_by_sender ON outbound_txs (chain_id, from_addr, nonce);";
+
+const char *const store_schema_steps[] = {
+    step1_config,
+    step2_events,
+    step3_escrows,
+    step4_outbound,
+};
+
+const int store_schema_n_steps = (int)(sizeof store_schema_steps / sizeof store_schema_steps[0]);

@@ -1,0 +1,519 @@
+/* test_store.c: the desk database on real SQLite files in a temp directory:
+ * migrations (fresh, partial, failing, too new), idempotent event writes,
+ * transactions that roll back, reorg rewind, projections and checkpoints. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "store/store_internal.h"
+
+static char tmpdir[256];
+static char dbpath[300];
+
+static int setup(void **state)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/fusion-store-XXXXXX");
+    assert_non_null(mkdtemp(tmpdir));
+    snprintf(dbpath, sizeof dbpath, "%s/desk.db", tmpdir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    assert_int_equal(system(cmd), 0);
+    return 0;
+}
+
+static store *open_ok(void)
+{
+    store *s = NULL;
+    err e;
+    err_clear(&e);
+    if (store_open(&s, dbpath, &e) < 0)
+        fail_msg("store_open: %s", e.msg);
+    return s;
+}
+
+static void add_chain(store *s, uint64_t id, const char *name)
+{
+    store_chain c;
+    memset(&c, 0, sizeof c);
+    c.chain_id = id;
+    snprintf(c.name, sizeof c.name, "%s", name);
+    c.confirmations = 2;
+    snprintf(c.native_symbol, sizeof c.native_symbol, "ETH");
+    c.native_decimals = 18;
+    err e;
+    assert_int_equal(store_chain_add(s, &c, &e), 0);
+}
+
+static void mk_event(store_event *ev, uint64_t chain, uint64_t block, uint32_t log_index,
+                     uint8_t hash_seed, uint8_t escrow_seed)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->chain_id = chain;
+    ev->block_number = block;
+    memset(ev->block_hash, hash_seed, 32);
+    ev->block_hash[0] = (uint8_t)block;
+    memset(ev->tx_hash, 0x77, 32);
+    ev->log_index = log_index;
+    memset(ev->address.b, 0xaa, 20);
+    ev->n_topics = 2;
+    memset(ev->topics[0], 0x11, 32);
+    memset(ev->topics[1], 0x22, 32);
+    static const uint8_t data[] = {1, 2, 3, 0, 5};
+    ev->data = data;
+    ev->data_len = sizeof data;
+    snprintf(ev->name, sizeof ev->name, "Funded");
+    ev->decoded = "{\"amount\":\"5\"}";
+    if (escrow_seed) {
+        ev->has_escrow = true;
+        memset(ev->escrow.b, escrow_seed, 20);
+    }
+}
+
+static int query_int(const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static void test_fresh_open(void **state)
+{
+    store *s = open_ok();
+    assert_int_equal(store_schema_version(s), store_schema_latest());
+    assert_true(store_schema_latest() >= 4);
+    store_close(&s);
+    assert_null(s);
+    store_close(&s); /* NULL-safe */
+    /* A second open of a current file changes nothing. */
+    s = open_ok();
+    assert_int_equal(store_schema_version(s), store_schema_latest());
+    store_close(&s);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    store *s = open_ok();
+    store_close(&s);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", store_schema_latest() + 1);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    err e;
+    err_clear(&e);
+    assert_int_equal(store_open(&s, dbpath, &e), -1);
+    assert_null(s);
+    assert_int_equal(e.code, ERR_STATE);
+    assert_non_null(strstr(e.msg, "newer fusion"));
+    assert_null(strchr(e.msg, '\n'));
+}
+
+static void test_partial_then_forward(void **state)
+{
+    /* A desk made by an older binary that knew only the first step. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    err e;
+    assert_int_equal(store_migrate(db, store_schema_steps, 1, &e), 0);
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO chains (chain_id, name, created_at)"
+                                      " VALUES (7, 'old', 0)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(query_int("PRAGMA user_version"), 1);
+    store *s = open_ok();
+    assert_int_equal(store_schema_version(s), store_schema_latest());
+    store_chain c;
+    bool found;
+    assert_int_equal(store_chain_get(s, 7, &c, &found, &e), 0);
+    assert_true(found);
+    assert_string_equal(c.name, "old");
+    store_close(&s);
+}
+
+static void test_failing_step_rolls_back(void **state)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    const char *const steps[] = {
+        "CREATE TABLE a (x INTEGER);",
+        "CREATE TABLE b (y INTEGER); INSERT INTO nosuchtable VALUES (1);",
+    };
+    err e;
+    err_clear(&e);
+    assert_int_equal(store_migrate(db, steps, 2, &e), -1);
+    assert_non_null(strstr(e.msg, "version 2"));
+    sqlite3_close(db);
+    /* Step 1 stays, step 2 (including table b) is gone. */
+    assert_int_equal(query_int("PRAGMA user_version"), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'b'"), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'a'"), 1);
+}
+
+static void test_chains(void **state)
+{
+    store *s = open_ok();
+    add_chain(s, 31337, "local");
+    add_chain(s, UINT64_MAX - 5, "huge-id");
+    store_chain c;
+    memset(&c, 0, sizeof c);
+    c.chain_id = 31337;
+    snprintf(c.name, sizeof c.name, "other");
+    err e;
+    err_clear(&e);
+    assert_int_equal(store_chain_add(s, &c, &e), -1);
+    assert_int_equal(e.code, ERR_EXISTS);
+    c.chain_id = 5;
+    snprintf(c.name, sizeof c.name, "local");
+    assert_int_equal(store_chain_add(s, &c, &e), -1);
+    assert_int_equal(e.code, ERR_EXISTS);
+
+    bool found;
+    assert_int_equal(store_chain_get(s, UINT64_MAX - 5, &c, &found, &e), 0);
+    assert_true(found);
+    assert_string_equal(c.name, "huge-id");
+    assert_int_equal(store_chain_find_name(s, "local", &c, &found, &e), 0);
+    assert_true(found);
+    assert_true(c.chain_id == 31337);
+    assert_int_equal(c.confirmations, 2);
+    assert_int_equal(store_chain_get(s, 1, &c, &found, &e), 0);
+    assert_false(found);
+
+    assert_int_equal(store_endpoint_add(s, 31337, "http://a", 0, &e), 0);
+    assert_int_equal(store_endpoint_add(s, 31337, "http://b", 1, &e), 0);
+    assert_int_equal(store_endpoint_add(s, 31337, "http://a", 2, &e), -1);
+    assert_int_equal(e.code, ERR_EXISTS);
+    assert_int_equal(store_endpoint_add(s, 999, "http://c", 0, &e), -1); /* no such chain */
+    assert_int_equal(store_endpoint_set_health(s, 31337, "http://b", STORE_HEALTH_DOWN,
+                                               "connection refused", 100, &e), 0);
+    store_endpoint *eps;
+    size_t n;
+    assert_int_equal(store_endpoint_list(s, 31337, &eps, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(eps[0].url, "http://a");
+    assert_int_equal(eps[0].health, STORE_HEALTH_UNKNOWN);
+    assert_int_equal(eps[1].health, STORE_HEALTH_DOWN);
+    assert_string_equal(eps[1].last_error, "connection refused");
+    free(eps);
+
+    store_contract k = {.chain_id = 31337, .kind = STORE_CONTRACT_FACTORY, .deployed_block = 3};
+    memset(k.address.b, 0xab, 20);
+    assert_int_equal(store_contract_put(s, &k, &e), 0);
+    k.deployed_block = 4;
+    assert_int_equal(store_contract_put(s, &k, &e), 0);
+    store_contract *ks;
+    assert_int_equal(store_contract_list(s, 31337, &ks, &n, &e), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ks[0].deployed_block, 4);
+    assert_memory_equal(ks[0].address.b, k.address.b, 20);
+    free(ks);
+
+    store_chain *cs;
+    assert_int_equal(store_chain_list(s, &cs, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(cs[0].name, "huge-id");
+    free(cs);
+
+    /* Removing a chain takes its endpoints with it (foreign keys are on). */
+    assert_int_equal(store_chain_remove(s, 31337, &e), 0);
+    assert_int_equal(store_endpoint_list(s, 31337, &eps, &n, &e), 0);
+    assert_int_equal(n, 0);
+    free(eps);
+    store_close(&s);
+}
+
+static void test_events_idempotent(void **state)
+{
+    store *s = open_ok();
+    add_chain(s, 1, "one");
+    err e;
+    store_event ev;
+    mk_event(&ev, 1, 10, 0, 0x01, 0xe1);
+    bool ins;
+    assert_int_equal(store_begin(s, &e), 0);
+    assert_int_equal(store_event_put(s, &ev, &ins, &e), 0);
+    assert_true(ins);
+    assert_int_equal(store_event_put(s, &ev, &ins, &e), 0);
+    assert_false(ins);
+    /* Same block number, different block hash: another fork's log, a distinct row. */
+    store_event ev2;
+    mk_event(&ev2, 1, 10, 0, 0x02, 0xe1);
+    assert_int_equal(store_event_put(s, &ev2, &ins, &e), 0);
+    assert_true(ins);
+    assert_int_equal(store_commit(s, &e), 0);
+    uint64_t cnt;
+    assert_int_equal(store_event_count(s, 1, &cnt, &e), 0);
+    assert_int_equal(cnt, 2);
+
+    store_event_list l;
+    addr esc;
+    memset(esc.b, 0xe1, 20);
+    assert_int_equal(store_event_list_escrow(s, 1, &esc, &l, &e), 0);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.items[0].data_len, 5);
+    assert_memory_equal(l.items[0].data, ((const uint8_t[]){1, 2, 3, 0, 5}), 5);
+    assert_string_equal(l.items[0].decoded, "{\"amount\":\"5\"}");
+    assert_string_equal(l.items[0].name, "Funded");
+    assert_int_equal(l.items[0].n_topics, 2);
+    assert_memory_equal(l.items[0].topics[1], ev.topics[1], 32);
+    assert_true(l.items[0].has_escrow);
+    store_event_list_free(&l);
+    assert_null(l.items);
+
+    /* An event for a chain that is not configured violates the foreign key. */
+    mk_event(&ev, 2, 10, 0, 0x01, 0);
+    assert_int_equal(store_event_put(s, &ev, &ins, &e), -1);
+    store_close(&s);
+}
+
+static void test_rollback(void **state)
+{
+    store *s = open_ok();
+    add_chain(s, 1, "one");
+    err e;
+    store_event ev;
+    assert_int_equal(store_begin(s, &e), 0);
+    assert_int_equal(store_begin(s, &e), -1); /* no nesting */
+    for (uint32_t i = 0; i < 10; i++) {
+        mk_event(&ev, 1, 5, i, 0x01, 0);
+        assert_int_equal(store_event_put(s, &ev, NULL, &e), 0);
+    }
+    store_checkpoint cp = {.chain_id = 1, .synced_block = 5, .final_block = 3, .head_block = 5};
+    assert_int_equal(store_checkpoint_put(s, &cp, &e), 0);
+    store_rollback(s);
+    uint64_t cnt;
+    assert_int_equal(store_event_count(s, 1, &cnt, &e), 0);
+    assert_int_equal(cnt, 0);
+    assert_int_equal(store_checkpoint_get(s, 1, &cp, &e), 0);
+    assert_false(cp.synced);
+    /* Closing with an open transaction rolls it back too. */
+    assert_int_equal(store_begin(s, &e), 0);
+    mk_event(&ev, 1, 5, 0, 0x01, 0);
+    assert_int_equal(store_event_put(s, &ev, NULL, &e), 0);
+    store_close(&s);
+    assert_int_equal(query_int("SELECT count(*) FROM events"), 0);
+}
+
+static void test_rewind_and_checkpoint(void **state)
+{
+    store *s = open_ok();
+    add_chain(s, 1, "one");
+    err e;
+    assert_int_equal(store_begin(s, &e), 0);
+    for (uint64_t b = 1; b <= 10; b++) {
+        store_event ev;
+        mk_event(&ev, 1, b, 0, 0x01, (uint8_t)(0xe0 + b % 3));
+        assert_int_equal(store_event_put(s, &ev, NULL, &e), 0);
+        store_block blk = {.number = b, .timestamp = 1000 + b};
+        memset(blk.hash, (int)b, 32);
+        memset(blk.parent_hash, (int)b - 1, 32);
+        assert_int_equal(store_block_put(s, 1, &blk, &e), 0);
+    }
+    store_checkpoint cp = {.chain_id = 1, .synced_block = 10, .final_block = 8, .head_block = 10};
+    memset(cp.synced_hash, 10, 32);
+    assert_int_equal(store_checkpoint_put(s, &cp, &e), 0);
+    assert_int_equal(store_commit(s, &e), 0);
+
+    store_block *bl;
+    size_t n;
+    assert_int_equal(store_block_list_desc(s, 1, 7, 3, &bl, &n, &e), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(bl[0].number, 7);
+    assert_int_equal(bl[2].number, 5);
+    assert_int_equal(bl[0].hash[5], 7);
+    assert_int_equal(bl[0].timestamp, 1007);
+    free(bl);
+
+    assert_int_equal(store_begin(s, &e), 0);
+    addr *esc;
+    uint64_t gone;
+    assert_int_equal(store_events_rewind(s, 1, 8, &esc, &n, &gone, &e), 0);
+    assert_int_equal(gone, 2);
+    /* blocks 9 (0xe0) and 10 (0xe1) */
+    assert_int_equal(n, 2);
+    free(esc);
+    cp.synced_block = 8;
+    assert_int_equal(store_checkpoint_put(s, &cp, &e), 0);
+    assert_int_equal(store_commit(s, &e), 0);
+    uint64_t cnt;
+    assert_int_equal(store_event_count(s, 1, &cnt, &e), 0);
+    assert_int_equal(cnt, 8);
+    bool found;
+    store_block b;
+    assert_int_equal(store_block_get(s, 1, 9, &b, &found, &e), 0);
+    assert_false(found);
+    assert_int_equal(store_block_get(s, 1, 8, &b, &found, &e), 0);
+    assert_true(found);
+    assert_int_equal(store_block_prune(s, 1, 5, &e), 0);
+    assert_int_equal(store_block_get(s, 1, 4, &b, &found, &e), 0);
+    assert_false(found);
+    store_checkpoint got;
+    assert_int_equal(store_checkpoint_get(s, 1, &got, &e), 0);
+    assert_true(got.synced);
+    assert_int_equal(got.synced_block, 8);
+    assert_memory_equal(got.synced_hash, cp.synced_hash, 32);
+    store_close(&s);
+}
+
+static void test_escrow_roundtrip(void **state)
+{
+    store *s = open_ok();
+    add_chain(s, 1, "one");
+    err e;
+    store_escrow x;
+    memset(&x, 0, sizeof x);
+    x.chain_id = 1;
+    memset(x.address.b, 0xe5, 20);
+    memset(x.payer.b, 0x01, 20);
+    memset(x.payee.b, 0x02, 20);
+    assert_int_equal(u256_from_dec(&x.amount,
+                                   "115792089237316195423570985008687907853269984665640564039457"
+                                   "584007913129639935", &e), 0);
+    x.n_approvers = 3;
+    for (int i = 0; i < 3; i++)
+        memset(x.approvers[i].b, 0x30 + i, 20);
+    x.threshold = 2;
+    x.deadline = 1900000000;
+    x.state = ESCROW_FUNDED;
+    x.funded = x.amount;
+    x.n_approvals = 1;
+    x.approvals[0].approver = x.approvers[1];
+    x.approvals[0].block_number = 12;
+    x.approvals[0].pending = true;
+    x.created_block = 10;
+    x.last_event_block = 12;
+    x.n_events = 3;
+    x.pending = true;
+    assert_int_equal(store_escrow_put(s, &x, &e), 0);
+    assert_int_equal(store_escrow_put(s, &x, &e), 0); /* replace, not duplicate */
+    store_escrow y;
+    bool found;
+    assert_int_equal(store_escrow_get(s, 1, &x.address, &y, &found, &e), 0);
+    assert_true(found);
+    assert_int_equal(u256_cmp(&y.amount, &x.amount), 0);
+    assert_int_equal(y.n_approvers, 3);
+    assert_memory_equal(y.approvers[2].b, x.approvers[2].b, 20);
+    assert_int_equal(y.state, ESCROW_FUNDED);
+    assert_int_equal(y.n_approvals, 1);
+    assert_true(y.approvals[0].pending);
+    assert_true(y.pending);
+    assert_int_equal(store_escrow_settle(s, 1, 12, &e), 0);
+    assert_int_equal(store_escrow_find(s, &x.address, &y, &found, &e), 0);
+    assert_true(found);
+    assert_false(y.pending);
+    assert_false(y.approvals[0].pending);
+    assert_int_equal(query_int("SELECT count(*) FROM escrow_approvals"), 1);
+    store_escrow *all;
+    size_t n;
+    assert_int_equal(store_escrow_list(s, 0, &all, &n, &e), 0);
+    assert_int_equal(n, 1);
+    free(all);
+    assert_int_equal(store_escrow_delete(s, 1, &x.address, &e), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM escrow_approvals"), 0);
+    store_close(&s);
+}
+
+static void test_outbound_flags(void **state)
+{
+    store *s = open_ok();
+    add_chain(s, 1, "one");
+    err e;
+    store_outbound o;
+    memset(&o, 0, sizeof o);
+    o.chain_id = 1;
+    o.state = OUTBOUND_SENT;
+    o.has_escrow = true;
+    memset(o.escrow.b, 0xe1, 20);
+    snprintf(o.action, sizeof o.action, "approve");
+    static const uint8_t raw[] = {0x02, 0xf8};
+    o.raw = raw;
+    o.raw_len = sizeof raw;
+    memset(o.hash, 1, 32);
+    int64_t id1, id2, id3;
+    assert_int_equal(store_begin_durable(s, &e), 0);
+    assert_int_equal(store_outbound_add(s, &o, &id1, &e), 0);
+    memset(o.hash, 2, 32);
+    memset(o.escrow.b, 0xe2, 20);
+    assert_int_equal(store_outbound_add(s, &o, &id2, &e), 0);
+    memset(o.hash, 3, 32);
+    o.has_escrow = false;
+    assert_int_equal(store_outbound_add(s, &o, &id3, &e), 0);
+    assert_int_equal(store_commit(s, &e), 0);
+    assert_int_equal(store_outbound_set_state(s, id3, OUTBOUND_MINED, 20, 5, &e), 0);
+    addr esc;
+    memset(esc.b, 0xe1, 20);
+    size_t flagged;
+    assert_int_equal(store_outbound_flag_reorged(s, 1, 15, &esc, 1, &flagged, &e), 0);
+    assert_int_equal(flagged, 2); /* id1 by escrow, id3 mined above the fork */
+    store_outbound *l;
+    size_t n;
+    assert_int_equal(store_outbound_list(s, 1, &l, &n, &e), 0);
+    assert_int_equal(n, 3);
+    assert_true(l[0].reorged);  /* id3 (newest first) */
+    assert_false(l[1].reorged); /* id2 */
+    assert_true(l[2].reorged);  /* id1 */
+    assert_int_equal(l[0].mined_block, 20);
+    free(l);
+    store_close(&s);
+}
+
+static void test_data_version(void **state)
+{
+    store *a = open_ok();
+    store *b = open_ok();
+    err e;
+    uint64_t v1, v2, v3;
+    assert_int_equal(store_data_version(a, &v1, &e), 0);
+    assert_int_equal(store_data_version(a, &v2, &e), 0);
+    assert_true(v1 == v2);
+    add_chain(b, 3, "three");
+    assert_int_equal(store_data_version(a, &v3, &e), 0);
+    assert_true(v3 != v2);
+    store_close(&a);
+    store_close(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_fresh_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partial_then_forward, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failing_step_rolls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chains, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rewind_and_checkpoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_escrow_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbound_flags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_data_version, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
