@@ -1,0 +1,621 @@
+/* rpc.c: the JSON-RPC transport: one CURL easy handle per client (keep-alive
+ * connection reuse), request framing and strict response checking (ids, types,
+ * sizes), classification of failures, retries with backoff and jitter, and endpoint
+ * failover with a health record per endpoint. Endpoint URLs are logged without their
+ * path and query, which often carry a provider's API key. */
+#include "rpc/rpc.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "rpc/rpc_internal.h"
+
+typedef struct endpoint {
+    char *url;
+    char shown[128];              /* redacted for logs and messages */
+    rpc_health health;
+    char last_error[200];
+    int64_t last_ok, last_fail;
+    unsigned consecutive_failures;
+} endpoint;
+
+struct rpc_client {
+    CURL *curl;
+    struct curl_slist *headers;
+    endpoint *eps;
+    size_t n_eps;
+    size_t cur;
+    rpc_options opt;
+    const atomic_int *cancel;
+    int64_t next_id;
+    buf body;
+    bool body_too_large;
+    rpc_error last;
+    bool health_changed;
+    uint64_t rng;
+    uint64_t requests;
+    char curl_err[CURL_ERROR_SIZE];
+};
+
+enum { CALL_NO_RETRY_TIMEOUT = 1 };
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void rpc_options_default(rpc_options *o)
+{
+    o->connect_timeout_ms = 3000;
+    o->timeout_ms = 30000;
+    o->max_attempts = 4;
+    o->backoff_base_ms = 100;
+    o->backoff_max_ms = 3000;
+    o->max_response = (size_t)512 << 20;
+}
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+/* scheme://host[:port] plus "/..." when there was more. */
+static void redact(char *out, size_t cap, const char *url)
+{
+    const char *p = strstr(url, "://");
+    const char *host = p ? p + 3 : url;
+    size_t hl = strcspn(host, "/?#");
+    bool more = host[hl] != '\0' && !(host[hl] == '/' && host[hl + 1] == '\0');
+    snprintf(out, cap, "%.*s%s", (int)(host - url + (ptrdiff_t)hl), url, more ? "/..." : "");
+}
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    rpc_client *c = ud;
+    size_t n = size * nmemb;
+    if (c->body.len + n > c->opt.max_response) {
+        c->body_too_large = true;
+        return 0; /* aborts the transfer */
+    }
+    err e;
+    if (buf_append(&c->body, ptr, n, &e) < 0)
+        return 0;
+    return n;
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    rpc_client *c = ud;
+    return c->cancel && atomic_load(c->cancel) ? 1 : 0;
+}
+
+int rpc_client_new(rpc_client **out, const char *const *urls, size_t n, const rpc_options *opt,
+                   err *e)
+{
+    *out = NULL;
+    if (n == 0)
+        return err_set(e, ERR_INVALID, "no RPC endpoint given: add one with --rpc URL");
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc != CURLE_OK)
+        return err_set(e, ERR_INTERNAL, "libcurl initialisation failed: %s",
+                       curl_easy_strerror(curl_init_rc));
+    rpc_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return err_set(e, ERR_NOMEM, "out of memory creating an RPC client");
+    if (opt)
+        c->opt = *opt;
+    else
+        rpc_options_default(&c->opt);
+    c->eps = calloc(n, sizeof *c->eps);
+    c->curl = curl_easy_init();
+    c->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    if (!c->eps || !c->curl || !c->headers)
+        goto nomem;
+    c->n_eps = n;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(urls[i], "http://", 7) != 0 && strncmp(urls[i], "https://", 8) != 0) {
+            err_set(e, ERR_INVALID, "RPC endpoint \"%.100s\" is not an http:// or https:// URL",
+                    urls[i]);
+            rpc_client_free(&c);
+            return -1;
+        }
+        c->eps[i].url = strdup(urls[i]);
+        if (!c->eps[i].url)
+            goto nomem;
+        redact(c->eps[i].shown, sizeof c->eps[i].shown, urls[i]);
+    }
+    c->next_id = 1;
+    c->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)c ^ 0x9E3779B97F4A7C15ull;
+    CURL *h = c->curl;
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->opt.connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->opt.timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    *out = c;
+    return 0;
+nomem:
+    rpc_client_free(&c);
+    return err_set(e, ERR_NOMEM, "out of memory creating an RPC client");
+}
+
+void rpc_client_free(rpc_client **p)
+{
+    if (!p || !*p)
+        return;
+    rpc_client *c = *p;
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    curl_slist_free_all(c->headers);
+    for (size_t i = 0; c->eps && i < c->n_eps; i++)
+        free(c->eps[i].url);
+    free(c->eps);
+    buf_free(&c->body);
+    free(c);
+    *p = NULL;
+}
+
+void rpc_client_set_cancel(rpc_client *c, const atomic_int *flag)
+{
+    c->cancel = flag;
+}
+
+rpc_status rpc_last_status(const rpc_client *c)
+{
+    return c->last.status;
+}
+
+const rpc_error *rpc_last_error(const rpc_client *c)
+{
+    return &c->last;
+}
+
+rpc_error *rpc_last_error_mut(rpc_client *c)
+{
+    return &c->last;
+}
+
+size_t rpc_endpoint_count(const rpc_client *c)
+{
+    return c->n_eps;
+}
+
+void rpc_endpoint_get(const rpc_client *c, size_t i, rpc_endpoint_info *out)
+{
+    const endpoint *ep = &c->eps[i];
+    out->url = ep->url;
+    out->health = ep->health;
+    snprintf(out->last_error, sizeof out->last_error, "%s", ep->last_error);
+    out->last_ok = ep->last_ok;
+    out->last_fail = ep->last_fail;
+    out->consecutive_failures = ep->consecutive_failures;
+}
+
+bool rpc_health_changed(rpc_client *c)
+{
+    bool ch = c->health_changed;
+    c->health_changed = false;
+    return ch;
+}
+
+uint64_t rpc_request_count(const rpc_client *c)
+{
+    return c->requests;
+}
+
+static bool cancelled(const rpc_client *c)
+{
+    return c->cancel && atomic_load(c->cancel);
+}
+
+static void ep_ok(rpc_client *c, endpoint *ep)
+{
+    int64_t now = now_s();
+    if (ep->health != RPC_HEALTH_OK || ep->consecutive_failures || now - ep->last_ok >= 60)
+        c->health_changed = true;
+    ep->health = RPC_HEALTH_OK;
+    ep->consecutive_failures = 0;
+    ep->last_ok = now;
+}
+
+static void ep_fail(rpc_client *c, endpoint *ep, const rpc_error *er)
+{
+    ep->consecutive_failures++;
+    ep->health = ep->consecutive_failures >= 3 ? RPC_HEALTH_DOWN : RPC_HEALTH_DEGRADED;
+    snprintf(ep->last_error, sizeof ep->last_error, "%s: %.170s", rpc_status_str(er->status),
+             er->message);
+    ep->last_fail = now_s();
+    c->health_changed = true;
+}
+
+static void set_error(rpc_error *er, rpc_status st, long http, int64_t code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void set_error(rpc_error *er, rpc_status st, long http, int64_t code, const char *fmt, ...)
+{
+    memset(er, 0, sizeof *er);
+    er->status = st;
+    er->http_status = http;
+    er->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(er->message, sizeof er->message, fmt, ap);
+    va_end(ap);
+    /* One line, whatever the node sent. */
+    for (char *p = er->message; *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
+}
+
+/* Sends payload to ep; on success the answer is in c->body and *http its status. */
+static int http_post(rpc_client *c, endpoint *ep, const char *payload, size_t len, long *http,
+                     rpc_error *er)
+{
+    buf_reset(&c->body);
+    c->body_too_large = false;
+    c->curl_err[0] = '\0';
+    curl_easy_setopt(c->curl, CURLOPT_URL, ep->url);
+    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, payload);
+    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    c->requests++;
+    CURLcode rc = curl_easy_perform(c->curl);
+    *http = 0;
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, http);
+    if (rc == CURLE_OK)
+        return 0;
+    const char *detail = c->curl_err[0] ? c->curl_err : curl_easy_strerror(rc);
+    if (rc == CURLE_ABORTED_BY_CALLBACK || (rc == CURLE_WRITE_ERROR && cancelled(c))) {
+        set_error(er, RPC_CANCELLED, 0, 0, "cancelled");
+    } else if (c->body_too_large) {
+        set_error(er, RPC_RANGE, 0, 0, "response larger than %zu bytes", c->opt.max_response);
+    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+        curl_off_t connect_us = 0;
+        curl_easy_getinfo(c->curl, CURLINFO_CONNECT_TIME_T, &connect_us);
+        if (connect_us > 0)
+            set_error(er, RPC_TIMEOUT, 0, 0, "no complete answer within %ld ms",
+                      c->opt.timeout_ms);
+        else
+            set_error(er, RPC_TRANSPORT, 0, 0, "cannot connect: %s", detail);
+    } else {
+        set_error(er, RPC_TRANSPORT, 0, 0, "%s", detail);
+    }
+    return -1;
+}
+
+/* Classifies an "error" member. */
+static void rpc_error_from_json(rpc_error *er, const json_t *error, long http)
+{
+    json_t *code = json_object_get(error, "code");
+    json_t *msg = json_object_get(error, "message");
+    int64_t ic = json_is_integer(code) ? (int64_t)json_integer_value(code) : 0;
+    const char *ms = json_is_string(msg) ? json_string_value(msg) : "(no message)";
+    rpc_status st = rpc_classify_error(ic, ms);
+    set_error(er, st, http, ic, "code %lld: %s", (long long)ic, ms);
+    if (st == RPC_RANGE)
+        er->has_hint = rpc_range_hint(ms, &er->hint_from, &er->hint_to);
+}
+
+/* Checks one response object against the expected id. Returns 0 and a new reference
+ * in *result, or -1 with er set (RPC/RANGE/RATE_LIMIT for error objects). */
+static int check_response(const json_t *resp, int64_t id, long http, json_t **result,
+                          rpc_error *er)
+{
+    if (!json_is_object(resp)) {
+        set_error(er, RPC_MALFORMED, http, 0, "response is not a JSON object");
+        return -1;
+    }
+    json_t *jv = json_object_get(resp, "jsonrpc");
+    if (jv && (!json_is_string(jv) || strcmp(json_string_value(jv), "2.0") != 0)) {
+        set_error(er, RPC_MALFORMED, http, 0, "response is not JSON-RPC 2.0");
+        return -1;
+    }
+    json_t *jid = json_object_get(resp, "id");
+    json_t *res = json_object_get(resp, "result");
+    json_t *error = json_object_get(resp, "error");
+    if (error && !json_is_null(error)) {
+        if (!json_is_object(error)) {
+            set_error(er, RPC_MALFORMED, http, 0, "response has a malformed error member");
+            return -1;
+        }
+        /* An error may come with a null id (the node could not read ours). */
+        if (!json_is_null(jid) && (!json_is_integer(jid) || json_integer_value(jid) != id)) {
+            set_error(er, RPC_MALFORMED, http, 0, "response id does not match request id %lld",
+                      (long long)id);
+            return -1;
+        }
+        rpc_error_from_json(er, error, http);
+        return -1;
+    }
+    if (!json_is_integer(jid) || json_integer_value(jid) != id) {
+        set_error(er, RPC_MALFORMED, http, 0, "response id does not match request id %lld",
+                  (long long)id);
+        return -1;
+    }
+    if (!res) {
+        set_error(er, RPC_MALFORMED, http, 0, "response has neither result nor error");
+        return -1;
+    }
+    *result = json_incref(res);
+    return 0;
+}
+
+static json_t *parse_body(rpc_client *c, long http, rpc_error *er)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb((const char *)c->body.data, c->body.len, 0, &jerr);
+    if (!root) {
+        if (http != 200)
+            set_error(er, rpc_classify_http(http), http, 0, "HTTP %ld", http);
+        else if (c->body.len == 0)
+            set_error(er, RPC_MALFORMED, http, 0, "empty response");
+        else
+            set_error(er, RPC_MALFORMED, http, 0, "response is not valid JSON (%s at byte %d)",
+                      jerr.text, jerr.position);
+        return NULL;
+    }
+    return root;
+}
+
+static void backoff(rpc_client *c, int attempt)
+{
+    long d = c->opt.backoff_base_ms;
+    for (int i = 1; i < attempt && d < c->opt.backoff_max_ms; i++)
+        d *= 2;
+    if (d > c->opt.backoff_max_ms)
+        d = c->opt.backoff_max_ms;
+    /* Equal jitter: half fixed, half random, so that clients do not stampede. */
+    c->rng ^= c->rng >> 12;
+    c->rng ^= c->rng << 25;
+    c->rng ^= c->rng >> 27;
+    uint64_t r = c->rng * 0x2545F4914F6CDD1Dull;
+    long ms = d / 2 + (d > 1 ? (long)(r % (uint64_t)(d / 2 + 1)) : 0);
+    while (ms > 0 && !cancelled(c)) {
+        long step = ms > 20 ? 20 : ms;
+        struct timespec ts = {0, step * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
+static endpoint *pick_endpoint(rpc_client *c)
+{
+    /* Back to the preferred endpoint once it has been quiet for a while. */
+    if (c->cur != 0 && now_s() - c->eps[0].last_fail >= 30)
+        c->cur = 0;
+    return &c->eps[c->cur];
+}
+
+/* The retry loop around one HTTP exchange. handle() checks the parsed answer and
+ * returns 0 (done), or -1 with er set. */
+typedef int (*answer_fn)(rpc_client *c, json_t *root, long http, void *ud, rpc_error *er);
+
+static int exchange(rpc_client *c, const char *what, const char *payload, size_t len, int flags,
+                    answer_fn handle, void *ud, err *e)
+{
+    rpc_error er;
+    memset(&er, 0, sizeof er);
+    int attempts = c->opt.max_attempts > 0 ? c->opt.max_attempts : 1;
+    endpoint *ep = NULL;
+    for (int attempt = 1;; attempt++) {
+        if (cancelled(c)) {
+            set_error(&er, RPC_CANCELLED, 0, 0, "cancelled");
+            break;
+        }
+        ep = pick_endpoint(c);
+        long http = 0;
+        if (http_post(c, ep, payload, len, &http, &er) == 0) {
+            json_t *root = parse_body(c, http, &er);
+            if (root) {
+                int rc = handle(c, root, http, ud, &er);
+                json_decref(root);
+                if (rc == 0) {
+                    ep_ok(c, ep);
+                    memset(&c->last, 0, sizeof c->last);
+                    return 0;
+                }
+            }
+        }
+        /* The node answered sensibly (an error object): the endpoint is fine. */
+        if (er.status == RPC_RPC || er.status == RPC_RANGE)
+            ep_ok(c, ep);
+        else if (er.status != RPC_CANCELLED)
+            ep_fail(c, ep, &er);
+        bool retry = rpc_status_retryable(er.status) &&
+                     !(er.status == RPC_TIMEOUT && (flags & CALL_NO_RETRY_TIMEOUT));
+        if (!retry || attempt >= attempts)
+            break;
+        LOG_W("rpc", "%s via %s: %s: %s (attempt %d of %d, retrying)", what, ep->shown,
+              rpc_status_str(er.status), er.message, attempt, attempts);
+        if (c->n_eps > 1)
+            c->cur = (c->cur + 1) % c->n_eps;
+        backoff(c, attempt);
+    }
+    c->last = er;
+    if (er.status != RPC_CANCELLED && er.status != RPC_RPC)
+        LOG_W("rpc", "%s via %s failed: %s: %s", what, ep ? ep->shown : "?",
+              rpc_status_str(er.status), er.message);
+    return err_set(e, ERR_RPC, "%s via %s: %s: %s", what, ep ? ep->shown : "?",
+                   rpc_status_str(er.status), er.message);
+}
+
+typedef struct single_ud {
+    int64_t id;
+    json_t *result;
+} single_ud;
+
+static int single_answer(rpc_client *c, json_t *root, long http, void *ud, rpc_error *er)
+{
+    single_ud *s = ud;
+    if (http != 200) {
+        /* Providers send 429 or 400 with a JSON-RPC error body; its class says more. */
+        json_t *error = json_is_object(root) ? json_object_get(root, "error") : NULL;
+        if (json_is_object(error))
+            rpc_error_from_json(er, error, http);
+        else
+            set_error(er, rpc_classify_http(http), http, 0, "HTTP %ld", http);
+        return -1;
+    }
+    if (json_is_array(root)) {
+        set_error(er, RPC_MALFORMED, http, 0, "response is an array, expected an object");
+        return -1;
+    }
+    return check_response(root, s->id, http, &s->result, er);
+}
+
+static int call_flags(rpc_client *c, const char *method, json_t *params, int flags,
+                      json_t **result, err *e)
+{
+    *result = NULL;
+    single_ud ud = {.id = c->next_id++, .result = NULL};
+    json_t *req = json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id", (json_int_t)ud.id,
+                            "method", method, "params",
+                            params ? json_incref(params) : json_array());
+    char *payload = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    if (!payload)
+        return err_set(e, ERR_NOMEM, "out of memory building an RPC request");
+    int rc = exchange(c, method, payload, strlen(payload), flags, single_answer, &ud, e);
+    free(payload);
+    if (rc == 0)
+        *result = ud.result;
+    return rc;
+}
+
+int rpc_call(rpc_client *c, const char *method, json_t *params, json_t **result, err *e)
+{
+    return call_flags(c, method, params, 0, result, e);
+}
+
+int rpc_call_no_timeout_retry(rpc_client *c, const char *method, json_t *params,
+                              json_t **result, err *e)
+{
+    return call_flags(c, method, params, CALL_NO_RETRY_TIMEOUT, result, e);
+}
+
+typedef struct batch_ud {
+    rpc_request *reqs;
+    size_t n;
+    int64_t first_id;
+} batch_ud;
+
+static int batch_answer(rpc_client *c, json_t *root, long http, void *ud, rpc_error *er)
+{
+    batch_ud *b = ud;
+    if (json_is_object(root)) {
+        /* A single error object for the whole batch (e.g. batches not supported). */
+        json_t *error = json_object_get(root, "error");
+        if (json_is_object(error))
+            rpc_error_from_json(er, error, http);
+        else
+            set_error(er, RPC_MALFORMED, http, 0, "batch answered with a single object");
+        return -1;
+    }
+    if (http != 200) {
+        set_error(er, rpc_classify_http(http), http, 0, "HTTP %ld", http);
+        return -1;
+    }
+    if (!json_is_array(root) || json_array_size(root) != b->n) {
+        set_error(er, RPC_MALFORMED, http, 0, "batch of %zu answered with %zu responses", b->n,
+                  json_is_array(root) ? json_array_size(root) : (size_t)0);
+        return -1;
+    }
+    rpc_batch_clear(b->reqs, b->n);
+    bool *seen = calloc(b->n, sizeof *seen);
+    if (!seen) {
+        set_error(er, RPC_MALFORMED, http, 0, "out of memory reading a batch");
+        return -1;
+    }
+    size_t i;
+    json_t *r;
+    json_array_foreach(root, i, r) {
+        json_t *jid = json_is_object(r) ? json_object_get(r, "id") : NULL;
+        if (!json_is_integer(jid) || json_integer_value(jid) < b->first_id ||
+            json_integer_value(jid) >= b->first_id + (json_int_t)b->n) {
+            set_error(er, RPC_MALFORMED, http, 0, "batch response with an unknown id");
+            goto fail;
+        }
+        size_t k = (size_t)(json_integer_value(jid) - b->first_id);
+        if (seen[k]) {
+            set_error(er, RPC_MALFORMED, http, 0, "batch response id %lld appears twice",
+                      (long long)json_integer_value(jid));
+            goto fail;
+        }
+        seen[k] = true;
+        rpc_request *q = &b->reqs[k];
+        rpc_error ie;
+        if (check_response(r, b->first_id + (int64_t)k, http, &q->result, &ie) < 0) {
+            if (ie.status == RPC_MALFORMED) {
+                *er = ie;
+                goto fail;
+            }
+            q->status = ie.status;
+            q->code = ie.code;
+            snprintf(q->message, sizeof q->message, "%s", ie.message);
+        } else {
+            q->status = RPC_OK;
+        }
+    }
+    free(seen);
+    return 0;
+fail:
+    free(seen);
+    rpc_batch_clear(b->reqs, b->n);
+    return -1;
+}
+
+int rpc_batch(rpc_client *c, rpc_request *reqs, size_t n, err *e)
+{
+    if (n == 0)
+        return 0;
+    batch_ud ud = {.reqs = reqs, .n = n, .first_id = c->next_id};
+    c->next_id += (int64_t)n;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        reqs[i].result = NULL;
+        reqs[i].status = RPC_OK;
+        json_t *req = json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id",
+                                (json_int_t)(ud.first_id + (int64_t)i), "method", reqs[i].method,
+                                "params",
+                                reqs[i].params ? json_incref(reqs[i].params) : json_array());
+        if (!req || json_array_append_new(arr, req) < 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    char *payload = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    if (!payload)
+        return err_set(e, ERR_NOMEM, "out of memory building an RPC batch");
+    char what[64];
+    snprintf(what, sizeof what, "batch of %zu %s", n, reqs[0].method);
+    int rc = exchange(c, what, payload, strlen(payload), 0, batch_answer, &ud, e);
+    free(payload);
+    return rc;
+}
+
+void rpc_batch_clear(rpc_request *reqs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_decref(reqs[i].result);
+        reqs[i].result = NULL;
+    }
+}

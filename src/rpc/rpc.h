@@ -1,0 +1,236 @@
+/* rpc.h: an Ethereum JSON-RPC 2.0 client over HTTP (libcurl, jansson). One client
+ * per thread: it owns one CURL handle (connections are reused) and a list of
+ * endpoints of one chain with failover and a health record per endpoint. Failures
+ * are classified (rpc_status) so that callers react to the class, not to texts:
+ * retries with exponential backoff and jitter happen inside for transport errors,
+ * timeouts and rate limits; "too many results / range too large" goes back to the
+ * caller, which shrinks its block range. Numbers from the node are parsed strictly. */
+#ifndef FUSION_RPC_RPC_H
+#define FUSION_RPC_RPC_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/bytes.h"
+#include "base/err.h"
+#include "base/u256.h"
+#include "crypto/address.h"
+
+#define RPC_WUR __attribute__((warn_unused_result))
+
+/* X(name, label, retry): failure classes. retry: retried inside rpc_call (after
+ * backoff, on the next endpoint when there is one). */
+#define RPC_STATUSES(X)                                                                            \
+    X(OK, "ok", 0)                                                                                 \
+    X(TRANSPORT, "transport error", 1)     /* connect/DNS/reset, HTTP 5xx and other non-200 */    \
+    X(TIMEOUT, "timeout", 1)               /* connected, but no full answer in time */             \
+    X(RATE_LIMIT, "rate limited", 1)       /* HTTP 429, provider rate-limit errors */              \
+    X(RANGE, "range too large", 0)         /* too many results / block range / response size */   \
+    X(RPC, "JSON-RPC error", 0)            /* an error object from the node */                     \
+    X(MALFORMED, "malformed response", 1)  /* not JSON, truncated, wrong id or types, overflow */ \
+    X(CANCELLED, "cancelled", 0)
+
+typedef enum {
+#define RPC_ENUM_(name, label, retry) RPC_##name,
+    RPC_STATUSES(RPC_ENUM_)
+#undef RPC_ENUM_
+        RPC_STATUS_COUNT
+} rpc_status;
+
+const char *rpc_status_str(rpc_status st);
+bool rpc_status_retryable(rpc_status st);
+
+/* ---- pure classification (rpc_classify.c) ---- */
+
+/* Classifies a JSON-RPC error object by its code and message, as providers send them
+ * (geth, Erigon, Infura, Alchemy, QuickNode, Ankr, anvil...). */
+rpc_status rpc_classify_error(int64_t code, const char *message);
+/* Classifies a non-200 HTTP status that came without a JSON-RPC error body. */
+rpc_status rpc_classify_http(long http_status);
+/* Finds a provider's suggested block range ("... this block range should work:
+ * [0x0, 0x1f3b4b]", "Try with this block range [0x1, 0x2]."). */
+bool rpc_range_hint(const char *message, uint64_t *from, uint64_t *to);
+
+/* ---- client ---- */
+
+typedef struct rpc_options {
+    long connect_timeout_ms;  /* default 3000 */
+    long timeout_ms;          /* whole request, default 30000 */
+    int max_attempts;         /* per call, over all endpoints; default 4 */
+    long backoff_base_ms;     /* default 100; doubles per attempt, full jitter */
+    long backoff_max_ms;      /* default 3000 */
+    size_t max_response;      /* bytes; larger answers are RPC_RANGE; default 512 MiB */
+} rpc_options;
+
+void rpc_options_default(rpc_options *o);
+
+typedef enum { RPC_HEALTH_UNKNOWN, RPC_HEALTH_OK, RPC_HEALTH_DEGRADED, RPC_HEALTH_DOWN } rpc_health;
+
+typedef struct rpc_endpoint_info {
+    const char *url;
+    rpc_health health;
+    char last_error[200];
+    int64_t last_ok, last_fail;   /* unix seconds, 0 = never */
+    unsigned consecutive_failures;
+} rpc_endpoint_info;
+
+/* What went wrong in the last failed call. */
+typedef struct rpc_error {
+    rpc_status status;
+    long http_status;             /* 0 when none */
+    int64_t code;                 /* JSON-RPC error code when status is RPC/RANGE/RATE_LIMIT */
+    char message[200];
+    bool has_hint;                /* provider's suggested range (RANGE) */
+    uint64_t hint_from, hint_to;
+} rpc_error;
+
+typedef struct rpc_client rpc_client;
+
+/* A client over n endpoint URLs of one chain, tried in the given order. */
+int rpc_client_new(rpc_client **out, const char *const *urls, size_t n, const rpc_options *opt,
+                   err *e) RPC_WUR;
+void rpc_client_free(rpc_client **p);
+/* When *flag becomes non-zero, transfers abort and backoffs end: RPC_CANCELLED. */
+void rpc_client_set_cancel(rpc_client *c, const atomic_int *flag);
+/* Status and details of the last failed call (RPC_OK after a success). */
+rpc_status rpc_last_status(const rpc_client *c);
+const rpc_error *rpc_last_error(const rpc_client *c);
+size_t rpc_endpoint_count(const rpc_client *c);
+void rpc_endpoint_get(const rpc_client *c, size_t i, rpc_endpoint_info *out);
+/* True once since the last call when some endpoint's health record changed. */
+bool rpc_health_changed(rpc_client *c);
+/* Total requests sent (HTTP POSTs), for statistics. */
+uint64_t rpc_request_count(const rpc_client *c);
+
+/* One call. params: a JSON array (borrowed). *result: a new reference on success. */
+int rpc_call(rpc_client *c, const char *method, json_t *params, json_t **result, err *e) RPC_WUR;
+
+/* A batch: one HTTP request, answers matched by id. Per-item JSON-RPC errors are
+ * reported per item (status/error); the call fails only when the batch as a whole
+ * does (transport, malformed, missing or duplicated ids). */
+typedef struct rpc_request {
+    const char *method;
+    json_t *params;               /* borrowed */
+    json_t *result;               /* out: new reference, NULL on error */
+    rpc_status status;            /* out */
+    int64_t code;                 /* out: JSON-RPC error code */
+    char message[200];            /* out */
+} rpc_request;
+
+int rpc_batch(rpc_client *c, rpc_request *reqs, size_t n, err *e) RPC_WUR;
+/* Releases the results of a batch. */
+void rpc_batch_clear(rpc_request *reqs, size_t n);
+
+/* ---- typed helpers (rpc_eth.c) ---- */
+
+/* Strict quantity parsing: 0x-prefixed, no leading zeros, fits. Block numbers must fit
+ * in 63 bits (the store keeps them in SQLite integers); anything larger is malformed. */
+int rpc_parse_u64(const json_t *v, uint64_t *out, const char *what, err *e) RPC_WUR;
+int rpc_parse_block_number(const json_t *v, uint64_t *out, const char *what, err *e) RPC_WUR;
+int rpc_parse_u256(const json_t *v, u256 *out, const char *what, err *e) RPC_WUR;
+int rpc_parse_hash(const json_t *v, uint8_t out[32], const char *what, err *e) RPC_WUR;
+int rpc_parse_addr(const json_t *v, addr *out, const char *what, err *e) RPC_WUR;
+
+typedef struct rpc_block {
+    uint64_t number;
+    uint8_t hash[32];
+    uint8_t parent_hash[32];
+    uint64_t timestamp;
+} rpc_block;
+
+typedef struct rpc_log {
+    uint64_t block_number;
+    uint8_t block_hash[32];
+    uint8_t tx_hash[32];
+    uint32_t tx_index;
+    uint32_t log_index;
+    addr address;
+    unsigned n_topics;
+    uint8_t topics[4][32];
+    const uint8_t *data;          /* owned by the list */
+    size_t data_len;
+    bool removed;
+} rpc_log;
+
+typedef struct rpc_log_list {
+    rpc_log *items;
+    size_t n;
+    buf data_;                    /* private: every log's data, back to back */
+} rpc_log_list;
+
+void rpc_log_list_free(rpc_log_list *l);
+
+typedef struct rpc_log_filter {
+    uint64_t from, to;            /* inclusive block range */
+    const addr *addresses;        /* NULL/0: any */
+    size_t n_addresses;
+    const uint8_t (*topic0)[32];  /* NULL/0: any; else one of these */
+    size_t n_topic0;
+} rpc_log_filter;
+
+int rpc_eth_chain_id(rpc_client *c, uint64_t *out, err *e) RPC_WUR;
+int rpc_eth_block_number(rpc_client *c, uint64_t *out, err *e) RPC_WUR;
+/* By number, or by tag ("latest", "safe", "finalized") when tag is non-NULL.
+ * *found is false when the node does not have the block (null result). */
+int rpc_eth_get_block(rpc_client *c, uint64_t number, const char *tag, rpc_block *out,
+                      bool *found, err *e) RPC_WUR;
+/* Blocks [from, from + n) in one batch; every one must exist. */
+int rpc_eth_get_blocks(rpc_client *c, uint64_t from, size_t n, rpc_block *out, err *e) RPC_WUR;
+/* Logs sorted by (block number, log index). Range errors come back as RPC_RANGE. */
+int rpc_eth_get_logs(rpc_client *c, const rpc_log_filter *f, rpc_log_list *out, err *e) RPC_WUR;
+/* tag NULL means "latest". */
+int rpc_eth_call(rpc_client *c, const addr *to, const uint8_t *data, size_t len,
+                 const char *tag, buf *out, err *e) RPC_WUR;
+int rpc_eth_get_code(rpc_client *c, const addr *a, const char *tag, buf *out, err *e) RPC_WUR;
+int rpc_eth_get_balance(rpc_client *c, const addr *a, const char *tag, u256 *out,
+                        err *e) RPC_WUR;
+int rpc_eth_get_transaction_count(rpc_client *c, const addr *a, const char *tag, uint64_t *out,
+                                  err *e) RPC_WUR;
+int rpc_eth_send_raw_transaction(rpc_client *c, const uint8_t *raw, size_t len,
+                                 uint8_t hash_out[32], err *e) RPC_WUR;
+
+typedef struct rpc_receipt {
+    bool success;                 /* status 0x1 */
+    uint64_t block_number;
+    uint8_t block_hash[32];
+    uint32_t tx_index;
+    uint64_t gas_used;
+    u256 effective_gas_price;
+    bool has_contract_address;
+    addr contract_address;
+} rpc_receipt;
+
+/* *found false while the transaction is not mined (null result). */
+int rpc_eth_get_transaction_receipt(rpc_client *c, const uint8_t hash[32], rpc_receipt *out,
+                                    bool *found, err *e) RPC_WUR;
+
+typedef struct rpc_call_args {
+    const addr *from;             /* NULL: none */
+    const addr *to;               /* NULL: contract creation */
+    const u256 *value;            /* NULL: none */
+    const uint8_t *data;
+    size_t data_len;
+} rpc_call_args;
+
+int rpc_eth_estimate_gas(rpc_client *c, const rpc_call_args *a, uint64_t *out, err *e) RPC_WUR;
+
+typedef struct rpc_fee_history {
+    uint64_t oldest_block;
+    size_t n_blocks;              /* base_fees has n_blocks + 1 entries */
+    u256 *base_fees;
+    double *gas_used_ratio;       /* n_blocks entries (a ratio, not money) */
+    size_t n_percentiles;
+    u256 *rewards;                /* n_blocks * n_percentiles, row-major; NULL if none */
+} rpc_fee_history;
+
+void rpc_fee_history_free(rpc_fee_history *h);
+int rpc_eth_fee_history(rpc_client *c, unsigned block_count, const char *newest,
+                        const double *percentiles, size_t n_percentiles, rpc_fee_history *out,
+                        err *e) RPC_WUR;
+int rpc_eth_max_priority_fee(rpc_client *c, u256 *out, err *e) RPC_WUR;
+int rpc_eth_gas_price(rpc_client *c, u256 *out, err *e) RPC_WUR;
+
+#endif

@@ -1,0 +1,618 @@
+/* rpc_eth.c: typed eth_* calls over rpc_call/rpc_batch. Every value from the node
+ * is checked (types, hex lengths, quantities without leading zeros, block numbers
+ * within 63 bits); a result that does not fit is a malformed response, recorded as
+ * such in the client's last error so that callers can tell it from a node error. */
+#include "rpc/rpc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "rpc/rpc_internal.h"
+
+/* ---- parsing ---- */
+
+static const char *jstr(const json_t *v)
+{
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int rpc_parse_u256(const json_t *v, u256 *out, const char *what, err *e)
+{
+    const char *s = jstr(v);
+    if (!s)
+        return err_set(e, ERR_INVALID, "%s is not a hex string", what);
+    if (u256_from_quantity(out, s, e) < 0)
+        return err_prefix(e, "%s", what);
+    return 0;
+}
+
+int rpc_parse_u64(const json_t *v, uint64_t *out, const char *what, err *e)
+{
+    u256 x;
+    if (rpc_parse_u256(v, &x, what, e) < 0)
+        return -1;
+    if (!u256_to_u64(&x, out))
+        return err_set(e, ERR_OVERFLOW, "%s %.40s does not fit in 64 bits", what, jstr(v));
+    return 0;
+}
+
+int rpc_parse_block_number(const json_t *v, uint64_t *out, const char *what, err *e)
+{
+    if (rpc_parse_u64(v, out, what, e) < 0)
+        return -1;
+    if (*out > (uint64_t)INT64_MAX)
+        return err_set(e, ERR_OVERFLOW, "%s %.40s is beyond any real block number", what,
+                       jstr(v));
+    return 0;
+}
+
+int rpc_parse_hash(const json_t *v, uint8_t out[32], const char *what, err *e)
+{
+    const char *s = jstr(v);
+    if (!s || hex_decode_exact(out, 32, s, HEX_REQUIRE_PREFIX, e) < 0)
+        return err_set(e, ERR_INVALID, "%s is not a 32-byte hex string", what);
+    return 0;
+}
+
+int rpc_parse_addr(const json_t *v, addr *out, const char *what, err *e)
+{
+    const char *s = jstr(v);
+    if (!s || hex_decode_exact(out->b, ADDR_LEN, s, HEX_REQUIRE_PREFIX, e) < 0)
+        return err_set(e, ERR_INVALID, "%s is not a 20-byte address", what);
+    return 0;
+}
+
+int rpc_malformed(rpc_client *c, const char *method, err *e)
+{
+    rpc_error *er = rpc_last_error_mut(c);
+    memset(er, 0, sizeof *er);
+    er->status = RPC_MALFORMED;
+    snprintf(er->message, sizeof er->message, "%.199s", e ? e->msg : "malformed result");
+    LOG_W("rpc", "%s: malformed result: %s", method, er->message);
+    if (e)
+        err_prefix(e, "%s: malformed response", method);
+    return -1;
+}
+
+static void hexq(char out[U256_HEX_MAX], uint64_t v)
+{
+    u256 x = u256_from_u64(v);
+    u256_to_quantity(out, &x);
+}
+
+static json_t *jhex(const uint8_t *b, size_t n)
+{
+    char *s = hex_encode_new(b, n);
+    if (!s)
+        return NULL;
+    json_t *j = json_string(s);
+    free(s);
+    return j;
+}
+
+static json_t *jq(uint64_t v)
+{
+    char q[U256_HEX_MAX];
+    hexq(q, v);
+    return json_string(q);
+}
+
+/* ---- simple calls ---- */
+
+static int call_quantity(rpc_client *c, const char *method, json_t *params, uint64_t *out,
+                         bool block_number, err *e)
+{
+    if (!params)
+        return err_set(e, ERR_NOMEM, "out of memory building %s", method);
+    json_t *r;
+    int rc = rpc_call(c, method, params, &r, e);
+    json_decref(params);
+    if (rc < 0)
+        return -1;
+    rc = block_number ? rpc_parse_block_number(r, out, "result", e)
+                      : rpc_parse_u64(r, out, "result", e);
+    json_decref(r);
+    return rc < 0 ? rpc_malformed(c, method, e) : 0;
+}
+
+static int call_u256(rpc_client *c, const char *method, json_t *params, u256 *out, err *e)
+{
+    if (!params)
+        return err_set(e, ERR_NOMEM, "out of memory building %s", method);
+    json_t *r;
+    int rc = rpc_call(c, method, params, &r, e);
+    json_decref(params);
+    if (rc < 0)
+        return -1;
+    rc = rpc_parse_u256(r, out, "result", e);
+    json_decref(r);
+    return rc < 0 ? rpc_malformed(c, method, e) : 0;
+}
+
+static int call_bytes(rpc_client *c, const char *method, json_t *params, buf *out, err *e)
+{
+    if (!params)
+        return err_set(e, ERR_NOMEM, "out of memory building %s", method);
+    json_t *r;
+    int rc = rpc_call(c, method, params, &r, e);
+    json_decref(params);
+    if (rc < 0)
+        return -1;
+    const char *s = jstr(r);
+    rc = s ? hex_decode_buf(out, s, strlen(s), HEX_REQUIRE_PREFIX, e) : -1;
+    if (!s)
+        err_set(e, ERR_INVALID, "result is not a hex string");
+    json_decref(r);
+    return rc < 0 ? rpc_malformed(c, method, e) : 0;
+}
+
+int rpc_eth_chain_id(rpc_client *c, uint64_t *out, err *e)
+{
+    return call_quantity(c, "eth_chainId", json_array(), out, false, e);
+}
+
+int rpc_eth_block_number(rpc_client *c, uint64_t *out, err *e)
+{
+    return call_quantity(c, "eth_blockNumber", json_array(), out, true, e);
+}
+
+static json_t *tag_or(const char *tag)
+{
+    return json_string(tag ? tag : "latest");
+}
+
+int rpc_eth_get_balance(rpc_client *c, const addr *a, const char *tag, u256 *out, err *e)
+{
+    return call_u256(c, "eth_getBalance", json_pack("[o, o]", jhex(a->b, 20), tag_or(tag)), out,
+                     e);
+}
+
+int rpc_eth_get_transaction_count(rpc_client *c, const addr *a, const char *tag, uint64_t *out,
+                                  err *e)
+{
+    return call_quantity(c, "eth_getTransactionCount",
+                         json_pack("[o, o]", jhex(a->b, 20), tag_or(tag)), out, false, e);
+}
+
+int rpc_eth_max_priority_fee(rpc_client *c, u256 *out, err *e)
+{
+    return call_u256(c, "eth_maxPriorityFeePerGas", json_array(), out, e);
+}
+
+int rpc_eth_gas_price(rpc_client *c, u256 *out, err *e)
+{
+    return call_u256(c, "eth_gasPrice", json_array(), out, e);
+}
+
+int rpc_eth_get_code(rpc_client *c, const addr *a, const char *tag, buf *out, err *e)
+{
+    return call_bytes(c, "eth_getCode", json_pack("[o, o]", jhex(a->b, 20), tag_or(tag)), out, e);
+}
+
+int rpc_eth_call(rpc_client *c, const addr *to, const uint8_t *data, size_t len, const char *tag,
+                 buf *out, err *e)
+{
+    json_t *obj = json_pack("{s:o, s:o}", "to", jhex(to->b, 20), "data", jhex(data, len));
+    return call_bytes(c, "eth_call", json_pack("[o, o]", obj, tag_or(tag)), out, e);
+}
+
+int rpc_eth_send_raw_transaction(rpc_client *c, const uint8_t *raw, size_t len,
+                                 uint8_t hash_out[32], err *e)
+{
+    json_t *r;
+    json_t *params = json_pack("[o]", jhex(raw, len));
+    int rc = rpc_call(c, "eth_sendRawTransaction", params, &r, e);
+    json_decref(params);
+    if (rc < 0)
+        return -1;
+    rc = rpc_parse_hash(r, hash_out, "transaction hash", e);
+    json_decref(r);
+    return rc < 0 ? rpc_malformed(c, "eth_sendRawTransaction", e) : 0;
+}
+
+static json_t *call_args_json(const rpc_call_args *a)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (a->from)
+        json_object_set_new(o, "from", jhex(a->from->b, 20));
+    if (a->to)
+        json_object_set_new(o, "to", jhex(a->to->b, 20));
+    if (a->value) {
+        char q[U256_HEX_MAX];
+        u256_to_quantity(q, a->value);
+        json_object_set_new(o, "value", json_string(q));
+    }
+    if (a->data_len)
+        json_object_set_new(o, "data", jhex(a->data, a->data_len));
+    return o;
+}
+
+int rpc_eth_estimate_gas(rpc_client *c, const rpc_call_args *a, uint64_t *out, err *e)
+{
+    return call_quantity(c, "eth_estimateGas", json_pack("[o]", call_args_json(a)), out, false,
+                         e);
+}
+
+/* ---- blocks ---- */
+
+static int parse_block(const json_t *r, rpc_block *b, err *e)
+{
+    if (!json_is_object(r))
+        return err_set(e, ERR_INVALID, "block is not an object");
+    if (rpc_parse_block_number(json_object_get(r, "number"), &b->number, "block number", e) < 0 ||
+        rpc_parse_hash(json_object_get(r, "hash"), b->hash, "block hash", e) < 0 ||
+        rpc_parse_hash(json_object_get(r, "parentHash"), b->parent_hash, "parent hash", e) < 0 ||
+        rpc_parse_u64(json_object_get(r, "timestamp"), &b->timestamp, "block timestamp", e) < 0)
+        return -1;
+    return 0;
+}
+
+int rpc_eth_get_block(rpc_client *c, uint64_t number, const char *tag, rpc_block *out,
+                      bool *found, err *e)
+{
+    *found = false;
+    json_t *params = json_pack("[o, b]", tag ? json_string(tag) : jq(number), 0);
+    json_t *r;
+    int rc = rpc_call(c, "eth_getBlockByNumber", params, &r, e);
+    json_decref(params);
+    if (rc < 0)
+        return -1;
+    if (json_is_null(r)) {
+        json_decref(r);
+        return 0;
+    }
+    rc = parse_block(r, out, e);
+    json_decref(r);
+    if (rc == 0 && !tag && out->number != number) {
+        err_set(e, ERR_INVALID, "asked for block %llu, got block %llu",
+                (unsigned long long)number, (unsigned long long)out->number);
+        rc = -1;
+    }
+    if (rc < 0)
+        return rpc_malformed(c, "eth_getBlockByNumber", e);
+    *found = true;
+    return 0;
+}
+
+int rpc_eth_get_blocks(rpc_client *c, uint64_t from, size_t n, rpc_block *out, err *e)
+{
+    if (n == 0)
+        return 0;
+    rpc_request *reqs = calloc(n, sizeof *reqs);
+    if (!reqs)
+        return err_set(e, ERR_NOMEM, "out of memory fetching blocks");
+    int rc = -1;
+    for (size_t i = 0; i < n; i++) {
+        reqs[i].method = "eth_getBlockByNumber";
+        reqs[i].params = json_pack("[o, b]", jq(from + i), 0);
+        if (!reqs[i].params) {
+            err_set(e, ERR_NOMEM, "out of memory fetching blocks");
+            goto out;
+        }
+    }
+    if (rpc_batch(c, reqs, n, e) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (reqs[i].status != RPC_OK) {
+            rpc_error *er = rpc_last_error_mut(c);
+            memset(er, 0, sizeof *er);
+            er->status = reqs[i].status;
+            er->code = reqs[i].code;
+            snprintf(er->message, sizeof er->message, "%.199s", reqs[i].message);
+            err_set(e, ERR_RPC, "eth_getBlockByNumber %llu: %s: %s",
+                    (unsigned long long)(from + i), rpc_status_str(reqs[i].status),
+                    reqs[i].message);
+            goto out;
+        }
+        if (json_is_null(reqs[i].result)) {
+            err_set(e, ERR_INVALID, "block %llu is unknown to the node",
+                    (unsigned long long)(from + i));
+            rpc_malformed(c, "eth_getBlockByNumber", e);
+            goto out;
+        }
+        if (parse_block(reqs[i].result, &out[i], e) < 0 || out[i].number != from + i) {
+            if (e && out[i].number != from + i)
+                err_set(e, ERR_INVALID, "asked for block %llu, got another",
+                        (unsigned long long)(from + i));
+            rpc_malformed(c, "eth_getBlockByNumber", e);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    rpc_batch_clear(reqs, n);
+    for (size_t i = 0; i < n; i++)
+        json_decref(reqs[i].params);
+    free(reqs);
+    return rc;
+}
+
+/* ---- logs ---- */
+
+void rpc_log_list_free(rpc_log_list *l)
+{
+    if (!l)
+        return;
+    free(l->items);
+    buf_free(&l->data_);
+    memset(l, 0, sizeof *l);
+}
+
+static int log_cmp(const void *a, const void *b)
+{
+    const rpc_log *x = a, *y = b;
+    if (x->block_number != y->block_number)
+        return x->block_number < y->block_number ? -1 : 1;
+    return x->log_index < y->log_index ? -1 : x->log_index > y->log_index;
+}
+
+static int parse_u32(const json_t *v, uint32_t *out, const char *what, err *e)
+{
+    uint64_t x;
+    if (rpc_parse_u64(v, &x, what, e) < 0)
+        return -1;
+    if (x > UINT32_MAX)
+        return err_set(e, ERR_OVERFLOW, "%s is out of range", what);
+    *out = (uint32_t)x;
+    return 0;
+}
+
+/* Parses one log; its data is appended to l->data_ and its offset kept in data_len's
+ * place until the pointers are fixed up (the buffer moves while it grows). */
+static int parse_log(const json_t *o, rpc_log *lg, buf *data, size_t *offset, err *e)
+{
+    if (!json_is_object(o))
+        return err_set(e, ERR_INVALID, "a log is not an object");
+    memset(lg, 0, sizeof *lg);
+    const json_t *bn = json_object_get(o, "blockNumber");
+    if (json_is_null(bn))
+        return err_set(e, ERR_INVALID, "a log has no block number (pending log)");
+    if (rpc_parse_block_number(bn, &lg->block_number, "log blockNumber", e) < 0 ||
+        rpc_parse_hash(json_object_get(o, "blockHash"), lg->block_hash, "log blockHash", e) < 0 ||
+        rpc_parse_hash(json_object_get(o, "transactionHash"), lg->tx_hash,
+                       "log transactionHash", e) < 0 ||
+        parse_u32(json_object_get(o, "transactionIndex"), &lg->tx_index, "log transactionIndex",
+                  e) < 0 ||
+        parse_u32(json_object_get(o, "logIndex"), &lg->log_index, "log logIndex", e) < 0 ||
+        rpc_parse_addr(json_object_get(o, "address"), &lg->address, "log address", e) < 0)
+        return -1;
+    const json_t *topics = json_object_get(o, "topics");
+    if (!json_is_array(topics) || json_array_size(topics) > 4)
+        return err_set(e, ERR_INVALID, "log topics are not an array of at most 4");
+    for (size_t i = 0; i < json_array_size(topics); i++)
+        if (rpc_parse_hash(json_array_get(topics, i), lg->topics[i], "log topic", e) < 0)
+            return -1;
+    lg->n_topics = (unsigned)json_array_size(topics);
+    const char *d = jstr(json_object_get(o, "data"));
+    if (!d)
+        return err_set(e, ERR_INVALID, "log data is not a hex string");
+    *offset = data->len;
+    if (hex_decode_buf(data, d, strlen(d), HEX_REQUIRE_PREFIX, e) < 0)
+        return err_prefix(e, "log data");
+    lg->data_len = data->len - *offset;
+    const json_t *removed = json_object_get(o, "removed");
+    if (removed && !json_is_boolean(removed))
+        return err_set(e, ERR_INVALID, "log removed flag is not a boolean");
+    lg->removed = json_is_true(removed);
+    return 0;
+}
+
+static json_t *filter_json(const rpc_log_filter *f)
+{
+    json_t *o = json_pack("{s:o, s:o}", "fromBlock", jq(f->from), "toBlock", jq(f->to));
+    if (!o)
+        return NULL;
+    if (f->n_addresses) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < f->n_addresses; i++)
+            json_array_append_new(a, jhex(f->addresses[i].b, 20));
+        json_object_set_new(o, "address", a);
+    }
+    if (f->n_topic0) {
+        json_t *t = json_array();
+        for (size_t i = 0; t && i < f->n_topic0; i++)
+            json_array_append_new(t, jhex(f->topic0[i], 32));
+        json_object_set_new(o, "topics", json_pack("[o]", t));
+    }
+    return o;
+}
+
+int rpc_eth_get_logs(rpc_client *c, const rpc_log_filter *f, rpc_log_list *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    json_t *params = json_pack("[o]", filter_json(f));
+    if (!params)
+        return err_set(e, ERR_NOMEM, "out of memory building a log filter");
+    json_t *r;
+    int rc = rpc_call_no_timeout_retry(c, "eth_getLogs", params, &r, e);
+    json_decref(params);
+    if (rc < 0)
+        return -1;
+    if (!json_is_array(r)) {
+        json_decref(r);
+        err_set(e, ERR_INVALID, "result is not an array of logs");
+        return rpc_malformed(c, "eth_getLogs", e);
+    }
+    size_t n = json_array_size(r);
+    size_t *offsets = NULL;
+    if (n) {
+        out->items = calloc(n, sizeof *out->items);
+        offsets = calloc(n, sizeof *offsets);
+        if (!out->items || !offsets) {
+            free(offsets);
+            json_decref(r);
+            rpc_log_list_free(out);
+            return err_set(e, ERR_NOMEM, "out of memory reading %zu logs", n);
+        }
+    }
+    bool sorted = true;
+    for (size_t i = 0; i < n; i++) {
+        rpc_log *lg = &out->items[i];
+        if (parse_log(json_array_get(r, i), lg, &out->data_, &offsets[i], e) < 0)
+            goto malformed;
+        if (lg->block_number < f->from || lg->block_number > f->to) {
+            err_set(e, ERR_INVALID, "log of block %llu outside the asked range %llu..%llu",
+                    (unsigned long long)lg->block_number, (unsigned long long)f->from,
+                    (unsigned long long)f->to);
+            goto malformed;
+        }
+        if (i && log_cmp(&out->items[i - 1], lg) > 0)
+            sorted = false;
+        out->n++;
+    }
+    for (size_t i = 0; i < n; i++)
+        out->items[i].data = out->items[i].data_len ? out->data_.data + offsets[i] : NULL;
+    if (!sorted)
+        qsort(out->items, out->n, sizeof *out->items, log_cmp);
+    free(offsets);
+    json_decref(r);
+    return 0;
+malformed:
+    free(offsets);
+    json_decref(r);
+    rpc_log_list_free(out);
+    return rpc_malformed(c, "eth_getLogs", e);
+}
+
+/* ---- receipts ---- */
+
+int rpc_eth_get_transaction_receipt(rpc_client *c, const uint8_t hash[32], rpc_receipt *out,
+                                    bool *found, err *e)
+{
+    *found = false;
+    memset(out, 0, sizeof *out);
+    json_t *params = json_pack("[o]", jhex(hash, 32));
+    json_t *r;
+    int rc = rpc_call(c, "eth_getTransactionReceipt", params, &r, e);
+    json_decref(params);
+    if (rc < 0)
+        return -1;
+    if (json_is_null(r)) {
+        json_decref(r);
+        return 0;
+    }
+    uint64_t status = 0;
+    rc = -1;
+    if (!json_is_object(r))
+        err_set(e, ERR_INVALID, "receipt is not an object");
+    else if (rpc_parse_u64(json_object_get(r, "status"), &status, "receipt status", e) == 0 &&
+             rpc_parse_block_number(json_object_get(r, "blockNumber"), &out->block_number,
+                                    "receipt blockNumber", e) == 0 &&
+             rpc_parse_hash(json_object_get(r, "blockHash"), out->block_hash,
+                            "receipt blockHash", e) == 0 &&
+             parse_u32(json_object_get(r, "transactionIndex"), &out->tx_index,
+                       "receipt transactionIndex", e) == 0 &&
+             rpc_parse_u64(json_object_get(r, "gasUsed"), &out->gas_used, "receipt gasUsed",
+                           e) == 0) {
+        const json_t *egp = json_object_get(r, "effectiveGasPrice");
+        const json_t *ca = json_object_get(r, "contractAddress");
+        if (egp && rpc_parse_u256(egp, &out->effective_gas_price, "effectiveGasPrice", e) < 0)
+            rc = -1;
+        else if (ca && !json_is_null(ca) &&
+                 rpc_parse_addr(ca, &out->contract_address, "contractAddress", e) < 0)
+            rc = -1;
+        else {
+            out->has_contract_address = ca && !json_is_null(ca);
+            out->success = status == 1;
+            rc = 0;
+        }
+    }
+    json_decref(r);
+    if (rc < 0)
+        return rpc_malformed(c, "eth_getTransactionReceipt", e);
+    *found = true;
+    return 0;
+}
+
+/* ---- fee history ---- */
+
+void rpc_fee_history_free(rpc_fee_history *h)
+{
+    if (!h)
+        return;
+    free(h->base_fees);
+    free(h->gas_used_ratio);
+    free(h->rewards);
+    memset(h, 0, sizeof *h);
+}
+
+int rpc_eth_fee_history(rpc_client *c, unsigned block_count, const char *newest,
+                        const double *percentiles, size_t n_percentiles, rpc_fee_history *out,
+                        err *e)
+{
+    memset(out, 0, sizeof *out);
+    json_t *pct = json_array();
+    for (size_t i = 0; pct && i < n_percentiles; i++)
+        json_array_append_new(pct, json_real(percentiles[i]));
+    json_t *params = json_pack("[o, o, o]", jq(block_count), tag_or(newest), pct);
+    json_t *r;
+    int rc = rpc_call(c, "eth_feeHistory", params, &r, e);
+    json_decref(params);
+    if (rc < 0)
+        return -1;
+    rc = -1;
+    const json_t *bf = json_object_get(r, "baseFeePerGas");
+    const json_t *gr = json_object_get(r, "gasUsedRatio");
+    const json_t *rw = json_object_get(r, "reward");
+    if (!json_is_object(r) || !json_is_array(bf) || !json_is_array(gr) ||
+        json_array_size(bf) != json_array_size(gr) + 1) {
+        err_set(e, ERR_INVALID, "fee history has inconsistent arrays");
+        goto done;
+    }
+    if (rpc_parse_block_number(json_object_get(r, "oldestBlock"), &out->oldest_block,
+                               "oldestBlock", e) < 0)
+        goto done;
+    out->n_blocks = json_array_size(gr);
+    out->base_fees = calloc(out->n_blocks + 1, sizeof *out->base_fees);
+    out->gas_used_ratio = calloc(out->n_blocks + 1, sizeof *out->gas_used_ratio);
+    if (!out->base_fees || !out->gas_used_ratio) {
+        err_set(e, ERR_NOMEM, "out of memory reading fee history");
+        goto done;
+    }
+    for (size_t i = 0; i <= out->n_blocks; i++)
+        if (rpc_parse_u256(json_array_get(bf, i), &out->base_fees[i], "baseFeePerGas", e) < 0)
+            goto done;
+    for (size_t i = 0; i < out->n_blocks; i++) {
+        const json_t *v = json_array_get(gr, i);
+        if (!json_is_number(v)) {
+            err_set(e, ERR_INVALID, "gasUsedRatio is not a number");
+            goto done;
+        }
+        out->gas_used_ratio[i] = json_number_value(v);
+    }
+    if (n_percentiles && json_is_array(rw)) {
+        if (json_array_size(rw) != out->n_blocks) {
+            err_set(e, ERR_INVALID, "fee history rewards do not match the blocks");
+            goto done;
+        }
+        out->n_percentiles = n_percentiles;
+        out->rewards = calloc(out->n_blocks * n_percentiles + 1, sizeof *out->rewards);
+        if (!out->rewards) {
+            err_set(e, ERR_NOMEM, "out of memory reading fee history");
+            goto done;
+        }
+        for (size_t i = 0; i < out->n_blocks; i++) {
+            const json_t *row = json_array_get(rw, i);
+            if (!json_is_array(row) || json_array_size(row) != n_percentiles) {
+                err_set(e, ERR_INVALID, "fee history reward row has the wrong size");
+                goto done;
+            }
+            for (size_t k = 0; k < n_percentiles; k++)
+                if (rpc_parse_u256(json_array_get(row, k),
+                                   &out->rewards[i * n_percentiles + k], "reward", e) < 0)
+                    goto done;
+        }
+    }
+    rc = 0;
+done:
+    json_decref(r);
+    if (rc < 0) {
+        rpc_fee_history_free(out);
+        return rpc_malformed(c, "eth_feeHistory", e);
+    }
+    return 0;
+}
