@@ -24,7 +24,11 @@ typedef struct cli_ctx {
 #define CLI_COMMANDS(X)                                                                            \
     X(help, "list the subcommands")                                                                \
     X(version, "print the version")                                                                \
-    X(ui, "open the terminal workstation (the default with no subcommand)")
+    X(ui, "open the terminal workstation (the default with no subcommand)")                        \
+    X(chain, "configure chains: add, list, remove")                                                \
+    X(sync, "follow the chains into the desk database (--once: catch up and exit)")                \
+    X(escrow, "escrows as synced from the chain: list, show ADDRESS")                              \
+    X(reindex, "rebuild escrow state from the stored events")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)

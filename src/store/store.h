@@ -212,10 +212,13 @@ int store_checkpoint_get(store *s, uint64_t chain_id, store_checkpoint *out, err
 /* Written in the same transaction as the events it covers. */
 int store_checkpoint_put(store *s, const store_checkpoint *c, err *e) STORE_WUR;
 
+/* Forgets the checkpoint: the next sync starts at the chain's start block. */
+int store_checkpoint_delete(store *s, uint64_t chain_id, err *e) STORE_WUR;
+
 /* Reorg rollback, inside the caller's transaction: deletes the events and window blocks
- * above `fork_block` and returns the escrows whose events were deleted (*escrows
- * malloc'ed, may be NULL when *n is 0) and how many events went (*n_events). */
-int store_events_rewind(store *s, uint64_t chain_id, uint64_t fork_block, addr **escrows,
+ * at and above `first_gone` (0: all of the chain's) and returns the escrows whose events
+ * were deleted (*escrows malloc'ed, may be NULL when *n is 0) and how many events went. */
+int store_events_rewind(store *s, uint64_t chain_id, uint64_t first_gone, addr **escrows,
                         size_t *n, uint64_t *n_events, err *e) STORE_WUR;
 
 /* ---- escrow projection (store_escrow.c) ---- */

@@ -413,13 +413,25 @@ int store_checkpoint_put(store *s, const store_checkpoint *c, err *e)
 
 /* ---- reorg rewind ---- */
 
-static const char SQL_REWIND_ESCROWS[] =
-    "SELECT DISTINCT escrow FROM events WHERE chain_id = ? AND block_number > ?"
-    " AND escrow IS NOT NULL";
-static const char SQL_REWIND_EVENTS[] = "DELETE FROM events WHERE chain_id = ? AND block_number > ?";
-static const char SQL_REWIND_BLOCKS[] = "DELETE FROM blocks WHERE chain_id = ? AND number > ?";
+static const char SQL_CP_DEL[] = "DELETE FROM checkpoints WHERE chain_id = ?";
 
-int store_events_rewind(store *s, uint64_t chain_id, uint64_t fork_block, addr **escrows,
+int store_checkpoint_delete(store *s, uint64_t chain_id, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CP_DEL, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    return store_exec_stmt(s, st, "deleting a checkpoint", e);
+}
+
+static const char SQL_REWIND_ESCROWS[] =
+    "SELECT DISTINCT escrow FROM events WHERE chain_id = ? AND block_number >= ?"
+    " AND escrow IS NOT NULL";
+static const char SQL_REWIND_EVENTS[] =
+    "DELETE FROM events WHERE chain_id = ? AND block_number >= ?";
+static const char SQL_REWIND_BLOCKS[] = "DELETE FROM blocks WHERE chain_id = ? AND number >= ?";
+
+int store_events_rewind(store *s, uint64_t chain_id, uint64_t first_gone, addr **escrows,
                         size_t *n, uint64_t *n_events, err *e)
 {
     *escrows = NULL;
@@ -429,14 +441,14 @@ int store_events_rewind(store *s, uint64_t chain_id, uint64_t fork_block, addr *
     if (!st)
         return -1;
     store_bind_u64(st, 1, chain_id);
-    store_bind_u64(st, 2, fork_block);
+    store_bind_u64(st, 2, first_gone);
     if (addr_list_run(s, st, escrows, n, "finding escrows touched by a reorg", e) < 0)
         return -1;
     st = store_stmt(s, SQL_REWIND_EVENTS, e);
     if (!st)
         goto fail;
     store_bind_u64(st, 1, chain_id);
-    store_bind_u64(st, 2, fork_block);
+    store_bind_u64(st, 2, first_gone);
     if (store_exec_stmt(s, st, "deleting reorged events", e) < 0)
         goto fail;
     *n_events = (uint64_t)sqlite3_changes64(s->db);
@@ -444,7 +456,7 @@ int store_events_rewind(store *s, uint64_t chain_id, uint64_t fork_block, addr *
     if (!st)
         goto fail;
     store_bind_u64(st, 1, chain_id);
-    store_bind_u64(st, 2, fork_block);
+    store_bind_u64(st, 2, first_gone);
     if (store_exec_stmt(s, st, "deleting reorged block hashes", e) < 0)
         goto fail;
     return 0;

@@ -354,7 +354,7 @@ static void test_rewind_and_checkpoint(void **state)
     assert_int_equal(store_begin(s, &e), 0);
     addr *esc;
     uint64_t gone;
-    assert_int_equal(store_events_rewind(s, 1, 8, &esc, &n, &gone, &e), 0);
+    assert_int_equal(store_events_rewind(s, 1, 9, &esc, &n, &gone, &e), 0);
     assert_int_equal(gone, 2);
     /* blocks 9 (0xe0) and 10 (0xe1) */
     assert_int_equal(n, 2);
@@ -379,6 +379,17 @@ static void test_rewind_and_checkpoint(void **state)
     assert_true(got.synced);
     assert_int_equal(got.synced_block, 8);
     assert_memory_equal(got.synced_hash, cp.synced_hash, 32);
+    /* Rewinding from 0 forgets everything, and the checkpoint can go too. */
+    assert_int_equal(store_begin(s, &e), 0);
+    assert_int_equal(store_events_rewind(s, 1, 0, &esc, &n, &gone, &e), 0);
+    free(esc);
+    assert_int_equal(gone, 8);
+    assert_int_equal(store_checkpoint_delete(s, 1, &e), 0);
+    assert_int_equal(store_commit(s, &e), 0);
+    assert_int_equal(store_checkpoint_get(s, 1, &got, &e), 0);
+    assert_false(got.synced);
+    assert_int_equal(store_block_get(s, 1, 8, &b, &found, &e), 0);
+    assert_false(found);
     store_close(&s);
 }
 

@@ -1,0 +1,456 @@
+/* cmd_chain.c: `fusion chain add|list|remove`, the desk's chain configuration.
+ * desk.db is the single source of truth for it (no separate config file): adding a
+ * chain contacts every endpoint first and refuses one whose eth_chainId differs. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/bytes.h"
+#include "base/log.h"
+#include "rpc/rpc.h"
+#include "store/store.h"
+
+#define MAX_RPC 8
+
+static int open_desk(cli_ctx *ctx, store **db, err *e)
+{
+    if (cli_home_ensure(ctx, e) < 0)
+        return -1;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
+    if (log_open(path, e) < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/desk.db", ctx->home);
+    return store_open(db, path, e);
+}
+
+static int parse_address(addr *out, const char *s, const char *what, err *e)
+{
+    if (!s || strlen(s) != 42 || hex_decode_exact(out->b, ADDR_LEN, s, HEX_REQUIRE_PREFIX, e) < 0)
+        return err_set(e, ERR_INVALID, "%s \"%.60s\" is not an address (0x and 40 hex digits)",
+                       what, s ? s : "");
+    return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 20)
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static bool name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= STORE_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_' || ch == '.'))
+            return false;
+    }
+    return true;
+}
+
+/* The first block at which the factory has code, by bisection over eth_getCode; the
+ * node may not keep old state, then the answer is 0 (sync from genesis). */
+static uint64_t find_deploy_block(rpc_client *rpc, const addr *a, uint64_t head)
+{
+    uint64_t lo = 0, hi = head;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        char tag[32];
+        snprintf(tag, sizeof tag, "0x%llx", (unsigned long long)mid);
+        buf code;
+        buf_init(&code);
+        err e;
+        if (rpc_eth_get_code(rpc, a, tag, &code, &e) < 0) {
+            LOG_I("chain", "cannot bisect the factory's deployment (%s); syncing from 0", e.msg);
+            buf_free(&code);
+            return 0;
+        }
+        if (code.len)
+            hi = mid;
+        else
+            lo = mid + 1;
+        buf_free(&code);
+    }
+    return lo;
+}
+
+static int chain_add(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *name = NULL, *id_s = NULL, *factory_s = NULL, *conf_s = NULL, *from_s = NULL;
+    const char *symbol = "ETH", *decimals_s = "18";
+    const char *rpcs[MAX_RPC];
+    size_t n_rpc = 0;
+    bool json = ctx->json;
+    enum { O_NAME = 256, O_ID, O_RPC, O_FACTORY, O_CONF, O_FROM, O_SYMBOL, O_DEC, O_JSON };
+    static const struct option opts[] = {
+        {"name", required_argument, NULL, O_NAME},
+        {"chain-id", required_argument, NULL, O_ID},
+        {"rpc", required_argument, NULL, O_RPC},
+        {"factory", required_argument, NULL, O_FACTORY},
+        {"confirmations", required_argument, NULL, O_CONF},
+        {"from-block", required_argument, NULL, O_FROM},
+        {"native-symbol", required_argument, NULL, O_SYMBOL},
+        {"native-decimals", required_argument, NULL, O_DEC},
+        {"json", no_argument, NULL, O_JSON},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_NAME: name = optarg; break;
+        case O_ID: id_s = optarg; break;
+        case O_RPC:
+            if (n_rpc == MAX_RPC)
+                return cli_usage("chain add", "at most %d --rpc endpoints", MAX_RPC);
+            rpcs[n_rpc++] = optarg;
+            break;
+        case O_FACTORY: factory_s = optarg; break;
+        case O_CONF: conf_s = optarg; break;
+        case O_FROM: from_s = optarg; break;
+        case O_SYMBOL: symbol = optarg; break;
+        case O_DEC: decimals_s = optarg; break;
+        case O_JSON: json = true; break;
+        default: return cli_usage("chain add", "unknown or incomplete option '%s'",
+                                  argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("chain add", "unexpected argument '%s'", argv[optind]);
+    if (!name || !id_s || !n_rpc || !factory_s)
+        return cli_usage("chain add", "needs --name NAME --chain-id ID --rpc URL --factory ADDR");
+    if (!name_ok(name))
+        return cli_usage("chain add", "chain name '%s' must be 1-63 letters, digits, '-', '_' "
+                         "or '.'", name);
+    store_chain ch;
+    memset(&ch, 0, sizeof ch);
+    snprintf(ch.name, sizeof ch.name, "%s", name);
+    if (parse_u64(id_s, &ch.chain_id) < 0 || ch.chain_id == 0)
+        return cli_usage("chain add", "--chain-id '%s' is not a chain id (a positive integer "
+                         "below 2^64)", id_s);
+    uint64_t v = 12;
+    if (conf_s && (parse_u64(conf_s, &v) < 0 || v > 10000))
+        return cli_usage("chain add", "--confirmations '%s' must be 0..10000", conf_s);
+    ch.confirmations = (unsigned)v;
+    if (!symbol[0] || strlen(symbol) >= STORE_SYMBOL_MAX)
+        return cli_usage("chain add", "--native-symbol must be 1-15 characters");
+    snprintf(ch.native_symbol, sizeof ch.native_symbol, "%s", symbol);
+    if (parse_u64(decimals_s, &v) < 0 || v > 77)
+        return cli_usage("chain add", "--native-decimals '%s' must be 0..77", decimals_s);
+    ch.native_decimals = (unsigned)v;
+    uint64_t from_block = 0;
+    if (from_s && (parse_u64(from_s, &from_block) < 0 || from_block > (uint64_t)INT64_MAX))
+        return cli_usage("chain add", "--from-block '%s' is not a block number", from_s);
+    err e;
+    err_clear(&e);
+    addr factory;
+    if (parse_address(&factory, factory_s, "--factory", &e) < 0)
+        return cli_usage("chain add", "%s", e.msg);
+
+    store *db = NULL;
+    if (open_desk(ctx, &db, &e) < 0)
+        return cli_fail(&e);
+    bool found;
+    store_chain existing;
+    if (store_chain_get(db, ch.chain_id, &existing, &found, &e) < 0)
+        goto fail;
+    if (found) {
+        err_set(&e, ERR_EXISTS, "chain id %llu is already configured as \"%s\"",
+                (unsigned long long)ch.chain_id, existing.name);
+        goto fail;
+    }
+    if (store_chain_find_name(db, name, &existing, &found, &e) < 0)
+        goto fail;
+    if (found) {
+        err_set(&e, ERR_EXISTS, "a chain named \"%s\" is already configured (chain id %llu)",
+                name, (unsigned long long)existing.chain_id);
+        goto fail;
+    }
+
+    /* First contact: every endpoint must answer, and with this chain id. */
+    rpc_options ro;
+    rpc_options_default(&ro);
+    ro.max_attempts = 2;
+    ro.timeout_ms = 10000;
+    uint64_t head = 0;
+    for (size_t i = 0; i < n_rpc; i++) {
+        rpc_client *rpc = NULL;
+        uint64_t got;
+        if (rpc_client_new(&rpc, &rpcs[i], 1, &ro, &e) < 0)
+            goto fail;
+        if (rpc_eth_chain_id(rpc, &got, &e) < 0) {
+            rpc_client_free(&rpc);
+            err_prefix(&e, "cannot reach the node");
+            goto fail;
+        }
+        if (got != ch.chain_id) {
+            rpc_client_free(&rpc);
+            err_set(&e, ERR_DENIED, "the node at %.120s reports chain id %llu, not %llu: "
+                    "refusing chain %s", rpcs[i], (unsigned long long)got,
+                    (unsigned long long)ch.chain_id, name);
+            goto fail;
+        }
+        if (i == 0) {
+            buf code;
+            buf_init(&code);
+            int rc = rpc_eth_block_number(rpc, &head, &e);
+            if (rc == 0)
+                rc = rpc_eth_get_code(rpc, &factory, NULL, &code, &e);
+            size_t code_len = code.len;
+            buf_free(&code);
+            if (rc < 0) {
+                rpc_client_free(&rpc);
+                goto fail;
+            }
+            if (code_len == 0) {
+                rpc_client_free(&rpc);
+                err_set(&e, ERR_NOT_FOUND, "there is no contract at %s on chain %s: check "
+                        "--factory", factory_s, name);
+                goto fail;
+            }
+            if (!from_s)
+                from_block = find_deploy_block(rpc, &factory, head);
+        }
+        rpc_client_free(&rpc);
+    }
+    ch.start_block = from_block;
+
+    store_contract k = {.chain_id = ch.chain_id, .kind = STORE_CONTRACT_FACTORY,
+                        .address = factory, .deployed_block = from_block};
+    if (store_begin(db, &e) < 0)
+        goto fail;
+    if (store_chain_add(db, &ch, &e) < 0 || store_contract_put(db, &k, &e) < 0) {
+        store_rollback(db);
+        goto fail;
+    }
+    for (size_t i = 0; i < n_rpc; i++) {
+        if (store_endpoint_add(db, ch.chain_id, rpcs[i], (int)i, &e) < 0) {
+            store_rollback(db);
+            goto fail;
+        }
+    }
+    if (store_commit(db, &e) < 0)
+        goto fail;
+    LOG_I("chain", "added chain %s (id %llu), %zu endpoint(s), factory %s from block %llu",
+          name, (unsigned long long)ch.chain_id, n_rpc, factory_s,
+          (unsigned long long)from_block);
+    if (json) {
+        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s}", "name", name, "chain_id",
+                              (json_int_t)ch.chain_id, "confirmations",
+                              (json_int_t)ch.confirmations, "start_block",
+                              (json_int_t)from_block, "factory", factory_s);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(o);
+    } else {
+        printf("chain %s (id %llu) added: %zu endpoint%s, factory %s, sync starts at block "
+               "%llu\n", name, (unsigned long long)ch.chain_id, n_rpc, n_rpc == 1 ? "" : "s",
+               factory_s, (unsigned long long)from_block);
+    }
+    store_close(&db);
+    return EXIT_OK;
+fail:
+    store_close(&db);
+    return cli_fail(&e);
+}
+
+static const char *ago(int64_t t, char *out, size_t cap)
+{
+    if (!t) {
+        snprintf(out, cap, "never");
+        return out;
+    }
+    int64_t d = (int64_t)time(NULL) - t;
+    if (d < 0)
+        d = 0;
+    if (d < 120)
+        snprintf(out, cap, "%llds ago", (long long)d);
+    else if (d < 7200)
+        snprintf(out, cap, "%lldm ago", (long long)(d / 60));
+    else
+        snprintf(out, cap, "%lldh ago", (long long)(d / 3600));
+    return out;
+}
+
+static int chain_list(cli_ctx *ctx, int argc, char **argv)
+{
+    bool json = ctx->json, live = false;
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"live", no_argument, NULL, 'l'},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'j')
+            json = true;
+        else if (c == 'l')
+            live = true;
+        else
+            return cli_usage("chain list", "unknown option '%s'", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return cli_usage("chain list", "unexpected argument '%s'", argv[optind]);
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    if (open_desk(ctx, &db, &e) < 0)
+        return cli_fail(&e);
+    store_chain *chains = NULL;
+    size_t n = 0;
+    if (store_chain_list(db, &chains, &n, &e) < 0) {
+        store_close(&db);
+        return cli_fail(&e);
+    }
+    json_t *arr = json_array();
+    if (!json && n == 0)
+        printf("no chains configured: add one with `fusion chain add`\n");
+    else if (!json)
+        printf("%-16s %20s %10s %10s %8s %5s  %s\n", "NAME", "CHAIN ID", "HEAD", "SYNCED", "LAG",
+               "CONF", "ENDPOINTS");
+    int rc = EXIT_OK;
+    for (size_t i = 0; i < n; i++) {
+        store_chain *ch = &chains[i];
+        store_checkpoint cp;
+        store_endpoint *eps = NULL;
+        size_t ne = 0;
+        if (store_checkpoint_get(db, ch->chain_id, &cp, &e) < 0 ||
+            store_endpoint_list(db, ch->chain_id, &eps, &ne, &e) < 0) {
+            rc = cli_fail(&e);
+            break;
+        }
+        bool has_head = cp.synced;
+        uint64_t head = cp.head_block;
+        if (live && ne) {
+            rpc_options ro;
+            rpc_options_default(&ro);
+            ro.max_attempts = 1;
+            ro.timeout_ms = 3000;
+            const char **urls = calloc(ne, sizeof *urls);
+            for (size_t k = 0; urls && k < ne; k++)
+                urls[k] = eps[k].url;
+            rpc_client *rpc = NULL;
+            err le;
+            if (urls && rpc_client_new(&rpc, urls, ne, &ro, &le) == 0 &&
+                rpc_eth_block_number(rpc, &head, &le) == 0)
+                has_head = true;
+            rpc_client_free(&rpc);
+            free(urls);
+        }
+        uint64_t lag = has_head && cp.synced && head > cp.synced_block ? head - cp.synced_block : 0;
+        if (json) {
+            json_t *je = json_array();
+            for (size_t k = 0; k < ne; k++)
+                json_array_append_new(
+                    je, json_pack("{s:s, s:i, s:s, s:s?, s:I, s:I}", "url", eps[k].url,
+                                  "priority", eps[k].priority, "health",
+                                  store_health_str(eps[k].health), "last_error",
+                                  eps[k].last_error[0] ? eps[k].last_error : NULL, "last_ok",
+                                  (json_int_t)eps[k].last_ok, "last_fail",
+                                  (json_int_t)eps[k].last_fail));
+            json_t *o = json_pack("{s:s, s:I, s:i, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:I, s:o}",
+                                  "name", ch->name, "chain_id", (json_int_t)ch->chain_id,
+                                  "confirmations", (int)ch->confirmations, "native_symbol",
+                                  ch->native_symbol, "native_decimals", (int)ch->native_decimals,
+                                  "start_block", (json_int_t)ch->start_block, "head",
+                                  has_head ? json_integer((json_int_t)head) : json_null(),
+                                  "synced",
+                                  cp.synced ? json_integer((json_int_t)cp.synced_block)
+                                            : json_null(),
+                                  "final",
+                                  cp.synced ? json_integer((json_int_t)cp.final_block)
+                                            : json_null(),
+                                  "lag", has_head ? json_integer((json_int_t)lag) : json_null(),
+                                  "updated_at", (json_int_t)cp.updated_at, "endpoints", je);
+            json_array_append_new(arr, o);
+        } else {
+            char hs[24] = "-", ss[24] = "-", ls[24] = "-";
+            if (has_head)
+                snprintf(hs, sizeof hs, "%llu", (unsigned long long)head);
+            if (cp.synced)
+                snprintf(ss, sizeof ss, "%llu", (unsigned long long)cp.synced_block);
+            if (has_head && cp.synced)
+                snprintf(ls, sizeof ls, "%llu", (unsigned long long)lag);
+            printf("%-16s %20llu %10s %10s %8s %5u ", ch->name, (unsigned long long)ch->chain_id,
+                   hs, ss, ls, ch->confirmations);
+            for (size_t k = 0; k < ne; k++) {
+                char when[32];
+                const store_endpoint *ep = &eps[k];
+                printf(" %s (%s", ep->url, store_health_str(ep->health));
+                if (ep->health == STORE_HEALTH_OK)
+                    printf(", ok %s", ago(ep->last_ok, when, sizeof when));
+                else if (ep->last_fail)
+                    printf(", failed %s: %.80s", ago(ep->last_fail, when, sizeof when),
+                           ep->last_error);
+                printf(")");
+            }
+            printf("\n");
+        }
+        free(eps);
+    }
+    if (json && rc == EXIT_OK) {
+        json_dumpf(arr, stdout, JSON_INDENT(2));
+        putchar('\n');
+    }
+    json_decref(arr);
+    free(chains);
+    store_close(&db);
+    return rc;
+}
+
+static int chain_remove(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 3)
+        return cli_usage("chain remove", "needs exactly one chain NAME");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    if (open_desk(ctx, &db, &e) < 0)
+        return cli_fail(&e);
+    store_chain ch;
+    bool found;
+    int rc = store_chain_find_name(db, argv[2], &ch, &found, &e);
+    if (rc == 0 && !found)
+        rc = err_set(&e, ERR_NOT_FOUND, "no chain named \"%s\" (see `fusion chain list`)",
+                     argv[2]);
+    if (rc == 0)
+        rc = store_chain_remove(db, ch.chain_id, &e);
+    store_close(&db);
+    if (rc < 0)
+        return cli_fail(&e);
+    printf("chain %s removed with its events and escrows\n", argv[2]);
+    return EXIT_OK;
+}
+
+int cmd_chain(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage("chain", "needs a subcommand: add, list or remove");
+    if (strcmp(argv[1], "add") == 0)
+        return chain_add(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "list") == 0)
+        return chain_list(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "remove") == 0)
+        return chain_remove(ctx, argc, argv);
+    return cli_usage("chain", "unknown subcommand '%s' (add, list or remove)", argv[1]);
+}

@@ -1,0 +1,416 @@
+/* cmd_escrow.c: `fusion escrow list|show`, the escrow projection as sync built it
+ * from chain events: state, amounts in the token's units, approvals, and the full
+ * event timeline. Read-only; the escrow-workflow issue adds the actions. */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/bytes.h"
+#include "base/log.h"
+#include "store/store.h"
+
+static int open_desk(cli_ctx *ctx, store **db, err *e)
+{
+    if (cli_home_ensure(ctx, e) < 0)
+        return -1;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
+    if (log_open(path, e) < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/desk.db", ctx->home);
+    return store_open(db, path, e);
+}
+
+static void hexs(char *out, size_t cap, const uint8_t *b, size_t n)
+{
+    if (hex_encode(out, cap, b, n, true) == 0 && cap)
+        out[0] = '\0';
+}
+
+/* Base units with `decimals`, exact, trailing fractional zeros trimmed. */
+static void format_units(char *out, size_t cap, const u256 *v, unsigned decimals)
+{
+    char d[U256_DEC_MAX];
+    u256_to_dec(d, v);
+    size_t n = strlen(d);
+    if (decimals == 0) {
+        snprintf(out, cap, "%s", d);
+        return;
+    }
+    char whole[U256_DEC_MAX + 2], frac[U256_DEC_MAX + 80];
+    if (n > decimals) {
+        snprintf(whole, sizeof whole, "%.*s", (int)(n - decimals), d);
+        snprintf(frac, sizeof frac, "%s", d + n - decimals);
+    } else {
+        snprintf(whole, sizeof whole, "0");
+        size_t z = decimals - n;
+        memset(frac, '0', z);
+        snprintf(frac + z, sizeof frac - z, "%s", d);
+    }
+    size_t fl = strlen(frac);
+    while (fl && frac[fl - 1] == '0')
+        frac[--fl] = '\0';
+    snprintf(out, cap, "%s%s%s", whole, fl ? "." : "", frac);
+}
+
+typedef struct asset {
+    char symbol[STORE_SYMBOL_MAX + 8];
+    unsigned decimals;
+    bool known;
+} asset;
+
+static void asset_of(store *db, const store_chain *ch, const addr *token, asset *a)
+{
+    memset(a, 0, sizeof *a);
+    static const addr zero_addr;
+    if (ch && memcmp(token->b, zero_addr.b, ADDR_LEN) == 0) {
+        snprintf(a->symbol, sizeof a->symbol, "%s", ch->native_symbol);
+        a->decimals = ch->native_decimals;
+        a->known = true;
+        return;
+    }
+    store_token *ts = NULL;
+    size_t n = 0;
+    err e;
+    if (ch && store_token_list(db, ch->chain_id, &ts, &n, &e) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (memcmp(ts[i].address.b, token->b, ADDR_LEN) == 0) {
+                snprintf(a->symbol, sizeof a->symbol, "%s", ts[i].symbol);
+                a->decimals = ts[i].decimals;
+                a->known = true;
+            }
+        }
+    }
+    free(ts);
+    if (!a->known)
+        snprintf(a->symbol, sizeof a->symbol, "units");
+}
+
+static int parse_address(addr *out, const char *s, err *e)
+{
+    if (!s || strlen(s) != 42 || hex_decode_exact(out->b, ADDR_LEN, s, HEX_REQUIRE_PREFIX, e) < 0)
+        return err_set(e, ERR_INVALID, "\"%.60s\" is not an address (0x and 40 hex digits)",
+                       s ? s : "");
+    return 0;
+}
+
+static json_t *jaddr(const addr *a)
+{
+    char s[ADDR_STR_MAX];
+    hexs(s, sizeof s, a->b, ADDR_LEN);
+    return json_string(s);
+}
+
+static json_t *jhash(const uint8_t h[32])
+{
+    char s[67];
+    hexs(s, sizeof s, h, 32);
+    return json_string(s);
+}
+
+static json_t *jdec(const u256 *v)
+{
+    char s[U256_DEC_MAX];
+    u256_to_dec(s, v);
+    return json_string(s);
+}
+
+static const store_chain *chain_of(const store_chain *chains, size_t n, uint64_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (chains[i].chain_id == id)
+            return &chains[i];
+    return NULL;
+}
+
+static json_t *escrow_json(store *db, const store_chain *ch, const store_escrow *x)
+{
+    asset a;
+    asset_of(db, ch, &x->token, &a);
+    char amt[128];
+    format_units(amt, sizeof amt, &x->amount, a.decimals);
+    json_t *approvers = json_array(), *approved = json_array();
+    for (unsigned i = 0; i < x->n_approvers; i++)
+        json_array_append_new(approvers, jaddr(&x->approvers[i]));
+    for (unsigned i = 0; i < x->n_approvals; i++)
+        json_array_append_new(
+            approved, json_pack("{s:o, s:I, s:o, s:b}", "approver",
+                                jaddr(&x->approvals[i].approver), "block",
+                                (json_int_t)x->approvals[i].block_number, "tx",
+                                jhash(x->approvals[i].tx_hash), "pending",
+                                x->approvals[i].pending));
+    json_t *o = json_pack(
+        "{s:s?, s:I, s:o, s:o, s:o, s:o, s:o, s:s?, s:o, s:s?, s:o, s:i, s:o, s:I, s:s, s:s?,"
+        " s:i, s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:i, s:b, s:s?}",
+        "chain", ch ? ch->name : NULL, "chain_id", (json_int_t)x->chain_id, "address",
+        jaddr(&x->address), "factory", jaddr(&x->factory), "payer", jaddr(&x->payer), "payee",
+        jaddr(&x->payee), "token", jaddr(&x->token), "token_symbol", a.known ? a.symbol : NULL,
+        "amount", jdec(&x->amount), "amount_display", a.known ? amt : NULL, "approvers",
+        approvers, "threshold", (int)x->threshold, "arbiter", jaddr(&x->arbiter), "deadline",
+        (json_int_t)x->deadline, "state", escrow_state_str(x->state), "resolved_to",
+        x->state == ESCROW_RESOLVED ? (x->resolved_to_payee ? "payee" : "payer") : NULL,
+        "approvals", (int)x->n_approvals, "approved_by", approved, "funded", jdec(&x->funded),
+        "released", jdec(&x->released), "refunded", jdec(&x->refunded), "created_block",
+        (json_int_t)x->created_block, "created_tx", jhash(x->created_tx), "last_event_block",
+        (json_int_t)x->last_event_block, "events", (int)x->n_events, "pending", x->pending,
+        "anomaly", x->anomaly[0] ? x->anomaly : NULL);
+    return o;
+}
+
+static int escrow_list(cli_ctx *ctx, int argc, char **argv)
+{
+    bool json = ctx->json;
+    const char *chain_name = NULL, *state_s = NULL;
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"chain", required_argument, NULL, 'c'},
+        {"state", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'j')
+            json = true;
+        else if (c == 'c')
+            chain_name = optarg;
+        else if (c == 's')
+            state_s = optarg;
+        else
+            return cli_usage("escrow list", "unknown or incomplete option '%s'",
+                             argv[optind - 1]);
+    }
+    if (optind < argc)
+        return cli_usage("escrow list", "unexpected argument '%s'", argv[optind]);
+    err e;
+    err_clear(&e);
+    escrow_state want = ESCROW_CREATED;
+    if (state_s && escrow_state_parse(&want, state_s, &e) < 0)
+        return cli_usage("escrow list", "%s (created, funded, released, refunded, disputed, "
+                         "resolved)", e.msg);
+    store *db = NULL;
+    if (open_desk(ctx, &db, &e) < 0)
+        return cli_fail(&e);
+    store_chain *chains = NULL;
+    size_t nc = 0;
+    store_escrow *xs = NULL;
+    size_t nx = 0;
+    uint64_t only = 0;
+    int rc = store_chain_list(db, &chains, &nc, &e);
+    if (rc == 0 && chain_name) {
+        rc = -1;
+        err_set(&e, ERR_NOT_FOUND, "no chain named \"%s\" (see `fusion chain list`)",
+                chain_name);
+        for (size_t i = 0; i < nc; i++)
+            if (strcmp(chains[i].name, chain_name) == 0) {
+                only = chains[i].chain_id;
+                rc = 0;
+            }
+    }
+    if (rc == 0)
+        rc = store_escrow_list(db, only, &xs, &nx, &e);
+    if (rc < 0) {
+        free(chains);
+        store_close(&db);
+        return cli_fail(&e);
+    }
+    json_t *arr = json_array();
+    if (!json)
+        printf("%-10s %-42s %-9s %28s %-8s %-9s %-42s %s\n", "CHAIN", "ADDRESS", "STATE",
+               "AMOUNT", "ASSET", "APPROVALS", "PAYEE", "FLAGS");
+    size_t shown = 0;
+    for (size_t i = 0; i < nx; i++) {
+        const store_escrow *x = &xs[i];
+        if (state_s && x->state != want)
+            continue;
+        shown++;
+        const store_chain *ch = chain_of(chains, nc, x->chain_id);
+        if (json) {
+            json_array_append_new(arr, escrow_json(db, ch, x));
+            continue;
+        }
+        asset a;
+        asset_of(db, ch, &x->token, &a);
+        char amt[128], address[ADDR_STR_MAX], payee[ADDR_STR_MAX], appr[24];
+        format_units(amt, sizeof amt, &x->amount, a.decimals);
+        hexs(address, sizeof address, x->address.b, ADDR_LEN);
+        hexs(payee, sizeof payee, x->payee.b, ADDR_LEN);
+        snprintf(appr, sizeof appr, "%u/%u", x->n_approvals, x->threshold);
+        printf("%-10.10s %-42s %-9s %28s %-8.8s %-9s %-42s %s%s\n", ch ? ch->name : "?",
+               address, escrow_state_str(x->state), amt, a.symbol, appr, payee,
+               x->pending ? "pending " : "", x->anomaly[0] ? "anomaly" : "");
+    }
+    if (json) {
+        json_dumpf(arr, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else if (shown == 0) {
+        printf("(no escrows%s)\n", nx ? " match" : " yet: run `fusion sync`");
+    }
+    json_decref(arr);
+    free(xs);
+    free(chains);
+    store_close(&db);
+    return EXIT_OK;
+}
+
+static int escrow_show(cli_ctx *ctx, int argc, char **argv)
+{
+    bool json = ctx->json;
+    const char *chain_name = NULL;
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"chain", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'j')
+            json = true;
+        else if (c == 'c')
+            chain_name = optarg;
+        else
+            return cli_usage("escrow show", "unknown or incomplete option '%s'",
+                             argv[optind - 1]);
+    }
+    if (optind != argc - 1)
+        return cli_usage("escrow show", "needs exactly one escrow ADDRESS");
+    err e;
+    err_clear(&e);
+    addr want;
+    if (parse_address(&want, argv[optind], &e) < 0)
+        return cli_usage("escrow show", "%s", e.msg);
+    store *db = NULL;
+    if (open_desk(ctx, &db, &e) < 0)
+        return cli_fail(&e);
+    store_chain *chains = NULL;
+    size_t nc = 0;
+    store_escrow *xs = NULL;
+    size_t nx = 0;
+    if (store_chain_list(db, &chains, &nc, &e) < 0 || store_escrow_list(db, 0, &xs, &nx, &e) < 0)
+        goto fail;
+    const store_escrow *x = NULL;
+    size_t matches = 0;
+    for (size_t i = 0; i < nx; i++) {
+        if (memcmp(xs[i].address.b, want.b, ADDR_LEN) != 0)
+            continue;
+        const store_chain *ch = chain_of(chains, nc, xs[i].chain_id);
+        if (chain_name && (!ch || strcmp(ch->name, chain_name) != 0))
+            continue;
+        matches++;
+        x = &xs[i];
+    }
+    if (matches == 0) {
+        err_set(&e, ERR_NOT_FOUND, "no escrow %s%s%s is known: check the address, or run "
+                "`fusion sync`", argv[optind], chain_name ? " on chain " : "",
+                chain_name ? chain_name : "");
+        goto fail;
+    }
+    if (matches > 1) {
+        err_set(&e, ERR_USAGE, "escrow %s exists on several chains: pick one with --chain NAME",
+                argv[optind]);
+        goto fail;
+    }
+    const store_chain *ch = chain_of(chains, nc, x->chain_id);
+    store_checkpoint cp;
+    store_event_list evs;
+    if (store_checkpoint_get(db, x->chain_id, &cp, &e) < 0 ||
+        store_event_list_escrow(db, x->chain_id, &x->address, &evs, &e) < 0)
+        goto fail;
+    if (json) {
+        json_t *o = escrow_json(db, ch, x);
+        json_t *tl = json_array();
+        for (size_t i = 0; i < evs.n; i++) {
+            const store_event *ev = &evs.items[i];
+            json_error_t jerr;
+            json_t *fields = ev->decoded ? json_loads(ev->decoded, 0, &jerr) : NULL;
+            json_array_append_new(
+                tl, json_pack("{s:I, s:o, s:o, s:i, s:o, s:s?, s:o, s:b}", "block",
+                              (json_int_t)ev->block_number, "block_hash", jhash(ev->block_hash),
+                              "tx", jhash(ev->tx_hash), "log_index", (int)ev->log_index,
+                              "emitter", jaddr(&ev->address), "name",
+                              ev->name[0] ? ev->name : NULL, "fields",
+                              fields ? fields : json_null(), "pending",
+                              ev->block_number > cp.final_block));
+        }
+        json_object_set_new(o, "timeline", tl);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(o);
+    } else {
+        asset a;
+        asset_of(db, ch, &x->token, &a);
+        char s[128], amt[128];
+        hexs(s, sizeof s, x->address.b, ADDR_LEN);
+        printf("escrow     %s on %s (chain %llu)\n", s, ch ? ch->name : "?",
+               (unsigned long long)x->chain_id);
+        printf("state      %s%s%s%s\n", escrow_state_str(x->state),
+               x->state == ESCROW_RESOLVED ? (x->resolved_to_payee ? " to the payee"
+                                                                   : " to the payer") : "",
+               x->pending ? " (pending: not final yet)" : "", "");
+        format_units(amt, sizeof amt, &x->amount, a.decimals);
+        hexs(s, sizeof s, x->token.b, ADDR_LEN);
+        printf("amount     %s %s (token %s)\n", amt, a.symbol, s);
+        hexs(s, sizeof s, x->payer.b, ADDR_LEN);
+        printf("payer      %s\n", s);
+        hexs(s, sizeof s, x->payee.b, ADDR_LEN);
+        printf("payee      %s\n", s);
+        hexs(s, sizeof s, x->arbiter.b, ADDR_LEN);
+        printf("arbiter    %s\n", s);
+        printf("deadline   %llu (unix time)\n", (unsigned long long)x->deadline);
+        printf("approvals  %u of %u needed, %u approvers\n", x->n_approvals, x->threshold,
+               x->n_approvers);
+        for (unsigned i = 0; i < x->n_approvers; i++) {
+            hexs(s, sizeof s, x->approvers[i].b, ADDR_LEN);
+            const char *mark = "";
+            for (unsigned k = 0; k < x->n_approvals; k++)
+                if (memcmp(x->approvals[k].approver.b, x->approvers[i].b, ADDR_LEN) == 0)
+                    mark = x->approvals[k].pending ? "approved (pending)" : "approved";
+            printf("           %s %s\n", s, mark);
+        }
+        format_units(amt, sizeof amt, &x->funded, a.decimals);
+        printf("funded     %s %s\n", amt, a.symbol);
+        format_units(amt, sizeof amt, &x->released, a.decimals);
+        printf("released   %s %s\n", amt, a.symbol);
+        format_units(amt, sizeof amt, &x->refunded, a.decimals);
+        printf("refunded   %s %s\n", amt, a.symbol);
+        if (x->anomaly[0])
+            printf("anomaly    %s\n", x->anomaly);
+        printf("\ntimeline (%zu events)\n", evs.n);
+        for (size_t i = 0; i < evs.n; i++) {
+            const store_event *ev = &evs.items[i];
+            hexs(s, sizeof s, ev->tx_hash, 32);
+            printf("  block %-10llu %-14s %s%s\n", (unsigned long long)ev->block_number,
+                   ev->name[0] ? ev->name : "(unknown)", ev->decoded ? ev->decoded : "",
+                   ev->block_number > cp.final_block ? "  [pending]" : "");
+            printf("  %-16s tx %s log %u\n", "", s, ev->log_index);
+        }
+    }
+    store_event_list_free(&evs);
+    free(xs);
+    free(chains);
+    store_close(&db);
+    return EXIT_OK;
+fail:
+    free(xs);
+    free(chains);
+    store_close(&db);
+    return cli_fail(&e);
+}
+
+int cmd_escrow(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage("escrow", "needs a subcommand: list or show");
+    if (strcmp(argv[1], "list") == 0)
+        return escrow_list(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "show") == 0)
+        return escrow_show(ctx, argc - 1, argv + 1);
+    return cli_usage("escrow", "unknown subcommand '%s' (list or show)", argv[1]);
+}

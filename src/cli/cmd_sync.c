@@ -1,0 +1,244 @@
+/* cmd_sync.c: `fusion sync [--once]`: runs the sync engine in the foreground until
+ * SIGINT/SIGTERM (or, with --once, until every chain reached the head it saw at
+ * start), with progress on stderr: a live line on a terminal, periodic lines when
+ * stderr is a file or pipe. Signals only set a flag; the loop stops the engine. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "store/store.h"
+#include "sync/sync.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+    if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, NULL, 10);
+    if (errno || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void fmt_eta(char *out, size_t cap, double s)
+{
+    if (s < 0 || s > 1e7) {
+        snprintf(out, cap, "?");
+        return;
+    }
+    unsigned long t = (unsigned long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(out, cap, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(out, cap, "%lu:%02lu", t / 60, t % 60);
+}
+
+/* One line per chain: where it is, how fast it goes, when it will be there. */
+static void progress_line(const sync_chain_stats *s, char *out, size_t cap)
+{
+    double el = s->elapsed > 0.001 ? s->elapsed : 0.001;
+    double bps = (double)s->blocks / el, eps = (double)s->events / el;
+    uint64_t goal = s->target ? s->target : s->head;
+    if (s->phase == SYNC_FAILED || s->phase == SYNC_RETRYING) {
+        snprintf(out, cap, "%s: %s: %.150s", s->name, sync_phase_str(s->phase), s->last_error);
+        return;
+    }
+    if (!s->has_head) {
+        snprintf(out, cap, "%s: %s", s->name, sync_phase_str(s->phase));
+        return;
+    }
+    uint64_t synced = s->has_synced ? s->synced : s->first_synced;
+    uint64_t left = goal > synced ? goal - synced : 0;
+    uint64_t total = goal > s->first_synced ? goal - s->first_synced : 0;
+    double pct = total ? 100.0 * (double)(total - left) / (double)total : 100.0;
+    char eta[32];
+    fmt_eta(eta, sizeof eta, bps > 0 ? (double)left / bps : (left ? -1 : 0));
+    snprintf(out, cap, "%s: %s, block %llu of %llu (%.1f%%), %.0f blocks/s, %.0f events/s, "
+             "%llu events, ETA %s", s->name, sync_phase_str(s->phase),
+             (unsigned long long)synced, (unsigned long long)goal, pct, bps, eps,
+             (unsigned long long)s->events, eta);
+}
+
+int cmd_sync(cli_ctx *ctx, int argc, char **argv)
+{
+    sync_options o;
+    sync_options_default(&o);
+    const char *chain_name = NULL;
+    bool quiet = false;
+    unsigned long long v;
+    enum { O_ONCE = 256, O_CHAIN, O_POLL, O_WINDOW, O_RANGE, O_MAXRANGE, O_QUIET, O_TIMEOUT };
+    static const struct option opts[] = {
+        {"once", no_argument, NULL, O_ONCE},
+        {"chain", required_argument, NULL, O_CHAIN},
+        {"poll-ms", required_argument, NULL, O_POLL},
+        {"window", required_argument, NULL, O_WINDOW},
+        {"range", required_argument, NULL, O_RANGE},
+        {"max-range", required_argument, NULL, O_MAXRANGE},
+        {"rpc-timeout-ms", required_argument, NULL, O_TIMEOUT},
+        {"quiet", no_argument, NULL, O_QUIET},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_ONCE: o.once = true; break;
+        case O_CHAIN: chain_name = optarg; break;
+        case O_QUIET: quiet = true; break;
+        case O_POLL:
+            if (parse_uint(optarg, 60000, &v) < 0 || v == 0)
+                return cli_usage("sync", "--poll-ms must be 1..60000");
+            o.poll_ms = (unsigned)v;
+            break;
+        case O_WINDOW:
+            if (parse_uint(optarg, 100000, &v) < 0 || v < 2)
+                return cli_usage("sync", "--window must be 2..100000 blocks");
+            o.window = (unsigned)v;
+            break;
+        case O_RANGE:
+            if (parse_uint(optarg, 10000000, &v) < 0 || v == 0)
+                return cli_usage("sync", "--range must be 1..10000000 blocks");
+            o.initial_range = v;
+            break;
+        case O_MAXRANGE:
+            if (parse_uint(optarg, 10000000, &v) < 0 || v == 0)
+                return cli_usage("sync", "--max-range must be 1..10000000 blocks");
+            o.max_range = v;
+            break;
+        case O_TIMEOUT:
+            if (parse_uint(optarg, 600000, &v) < 0 || v < 100)
+                return cli_usage("sync", "--rpc-timeout-ms must be 100..600000");
+            o.rpc.timeout_ms = (long)v;
+            break;
+        default:
+            return cli_usage("sync", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("sync", "unexpected argument '%s'", argv[optind]);
+    if (o.initial_range > o.max_range)
+        o.initial_range = o.max_range;
+
+    err e;
+    err_clear(&e);
+    if (cli_home_ensure(ctx, &e) < 0)
+        return cli_fail(&e);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
+    if (log_open(path, &e) < 0)
+        return cli_fail(&e);
+    if (chain_name) {
+        snprintf(path, sizeof path, "%s/desk.db", ctx->home);
+        store *db = NULL;
+        store_chain ch;
+        bool found = false;
+        int rc = store_open(&db, path, &e);
+        if (rc == 0)
+            rc = store_chain_find_name(db, chain_name, &ch, &found, &e);
+        store_close(&db);
+        if (rc < 0)
+            return cli_fail(&e);
+        if (!found) {
+            err_set(&e, ERR_NOT_FOUND, "no chain named \"%s\" (see `fusion chain list`)",
+                    chain_name);
+            return cli_fail(&e);
+        }
+        o.only_chain = ch.chain_id;
+    }
+    o.home = ctx->home;
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    stop_requested = 0;
+
+    sync_engine *eng = NULL;
+    if (sync_start(&eng, &o, &e) < 0)
+        return cli_fail(&e);
+    LOG_I("sync", "fusion sync%s started (pid %ld)", o.once ? " --once" : "", (long)getpid());
+
+    bool tty = isatty(STDERR_FILENO);
+    double last_print = 0, period = tty ? 0.5 : 5.0;
+    sync_chain_stats stats[64];
+    sync_phase last_phase[64];
+    for (size_t i = 0; i < 64; i++)
+        last_phase[i] = SYNC_STARTING;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t tty_lines = 0;
+    for (;;) {
+        struct pollfd p = {.fd = sync_notify_fd(eng), .events = POLLIN};
+        int prc = poll(&p, 1, 250);
+        if (prc > 0)
+            sync_notify_drain(eng);
+        if (stop_requested) {
+            sync_request_stop(eng);
+            break;
+        }
+        if (sync_finished(eng))
+            break;
+        if (quiet)
+            continue;
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        double now = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+        size_t n = sync_stats(eng, stats, 64);
+        if (n > 64)
+            n = 64;
+        bool phase_changed = false;
+        for (size_t i = 0; i < n; i++)
+            if (stats[i].phase != last_phase[i]) {
+                phase_changed = true;
+                last_phase[i] = stats[i].phase;
+            }
+        if (now - last_print < period && !(phase_changed && !tty))
+            continue;
+        last_print = now;
+        if (tty && tty_lines)
+            fprintf(stderr, "\033[%zuA", tty_lines);
+        for (size_t i = 0; i < n; i++) {
+            char line[512];
+            progress_line(&stats[i], line, sizeof line);
+            if (tty)
+                fprintf(stderr, "\r\033[K%.*s\n", 200, line);
+            else
+                fprintf(stderr, "sync %s\n", line);
+        }
+        tty_lines = tty ? n : 0;
+    }
+    size_t n = sync_stats(eng, stats, 64);
+    int rc = sync_stop(&eng, &e);
+    if (n > 64)
+        n = 64;
+    for (size_t i = 0; i < n && !quiet; i++) {
+        char line[512];
+        progress_line(&stats[i], line, sizeof line);
+        fprintf(stderr, "%ssync %s\n", tty ? "\r\033[K" : "", line);
+    }
+    LOG_I("sync", "fusion sync stopped%s", stop_requested ? " by a signal" : "");
+    if (rc < 0)
+        return cli_fail(&e);
+    return EXIT_OK;
+}

@@ -1,0 +1,427 @@
+/* events.c: a strict decoder for the fixed set of events in events.h (static
+ * types, string and address[] only: what the contracts emit). Every padding byte and
+ * every offset is checked; a log that claims to be ours but does not decode exactly
+ * is rejected rather than guessed at. */
+#include "sync/events.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/bytes.h"
+#include "crypto/keccak.h"
+
+typedef struct param {
+    const char *name;
+    abi_kind kind;
+    unsigned bits;                /* ABI_UINT width */
+    bool indexed;
+} param;
+
+#define P_ADDR(n, ix) {n, ABI_ADDRESS, 160, ix}
+#define P_UINT(n, b, ix) {n, ABI_UINT, b, ix}
+
+static const param p_created[] = {
+    P_ADDR("escrow", true), P_ADDR("payer", true), P_ADDR("payee", true),
+    P_ADDR("token", false), P_UINT("amount", 256, false),
+    {"approvers", ABI_ADDRESS_ARRAY, 0, false}, P_UINT("threshold", 256, false),
+    P_ADDR("arbiter", false), P_UINT("deadline", 64, false),
+};
+static const param p_funded[] = {P_ADDR("funder", true), P_UINT("amount", 256, false)};
+static const param p_approved[] = {P_ADDR("approver", true), P_UINT("approvals", 256, false)};
+static const param p_released[] = {P_ADDR("to", true), P_UINT("amount", 256, false)};
+static const param p_refunded[] = {P_ADDR("to", true), P_UINT("amount", 256, false),
+                                   P_ADDR("by", true)};
+static const param p_disputed[] = {P_ADDR("by", true), {"reason", ABI_STRING, 0, false}};
+static const param p_resolved[] = {{"toPayee", ABI_BOOL, 8, false}, P_ADDR("to", true),
+                                   P_UINT("amount", 256, false)};
+static const param p_locked[] = {
+    {"id", ABI_BYTES32, 0, true}, P_ADDR("sender", true), P_ADDR("receiver", true),
+    P_ADDR("token", false), P_UINT("amount", 256, false), {"hashlock", ABI_BYTES32, 0, false},
+    P_UINT("timelock", 64, false),
+};
+static const param p_claimed[] = {{"id", ABI_BYTES32, 0, true},
+                                  {"preimage", ABI_BYTES32, 0, false}};
+static const param p_htlc_refunded[] = {{"id", ABI_BYTES32, 0, true}};
+static const param p_answer[] = {{"current", ABI_INT256, 256, true}, P_UINT("roundId", 256, true),
+                                 P_UINT("updatedAt", 256, false)};
+static const param p_round[] = {P_UINT("roundId", 256, true), P_ADDR("startedBy", true),
+                                P_UINT("startedAt", 256, false)};
+
+typedef struct event_def {
+    const char *name;
+    const char *signature;
+    store_contract_kind emitter;
+    const param *params;
+    size_t n_params;
+} event_def;
+
+#define N_(a) (sizeof a / sizeof a[0])
+static const param *const params_of[EV_COUNT] = {
+    NULL,       p_created,  p_funded,  p_approved,      p_released, p_refunded, p_disputed,
+    p_resolved, p_locked,   p_claimed, p_htlc_refunded, p_answer,   p_round,
+};
+static const size_t n_params_of[EV_COUNT] = {
+    0,
+    N_(p_created),
+    N_(p_funded),
+    N_(p_approved),
+    N_(p_released),
+    N_(p_refunded),
+    N_(p_disputed),
+    N_(p_resolved),
+    N_(p_locked),
+    N_(p_claimed),
+    N_(p_htlc_refunded),
+    N_(p_answer),
+    N_(p_round),
+};
+
+static const char *const names_of[EV_COUNT] = {
+    "",
+#define SYNC_EV_NAME_(id, name, sig, kind) name,
+    SYNC_EVENTS(SYNC_EV_NAME_)
+#undef SYNC_EV_NAME_
+};
+static const char *const sigs_of[EV_COUNT] = {
+    "",
+#define SYNC_EV_SIG_(id, name, sig, kind) sig,
+    SYNC_EVENTS(SYNC_EV_SIG_)
+#undef SYNC_EV_SIG_
+};
+static const store_contract_kind emitter_of[EV_COUNT] = {
+    STORE_CONTRACT_TOKEN,
+#define SYNC_EV_KIND_(id, name, sig, kind) kind,
+    SYNC_EVENTS(SYNC_EV_KIND_)
+#undef SYNC_EV_KIND_
+};
+
+/* topic0 per event, and the per-emitter lists, computed once. */
+static uint8_t topic_of[EV_COUNT][32];
+static uint8_t emitter_topics[5][EV_COUNT][32];
+static sync_event_kind emitter_events[5][EV_COUNT];
+static size_t emitter_n[5];
+static pthread_once_t topics_once = PTHREAD_ONCE_INIT;
+
+static void topics_init(void)
+{
+    for (int k = 1; k < EV_COUNT; k++) {
+        keccak256(topic_of[k], sigs_of[k], strlen(sigs_of[k]));
+        unsigned em = (unsigned)emitter_of[k];
+        memcpy(emitter_topics[em][emitter_n[em]], topic_of[k], 32);
+        emitter_events[em][emitter_n[em]] = (sync_event_kind)k;
+        emitter_n[em]++;
+    }
+}
+
+const uint8_t *sync_event_topic(sync_event_kind k)
+{
+    pthread_once(&topics_once, topics_init);
+    return (unsigned)k < EV_COUNT ? topic_of[k] : topic_of[0];
+}
+
+const char *sync_event_name(sync_event_kind k)
+{
+    return (unsigned)k < EV_COUNT ? names_of[k] : "";
+}
+
+size_t sync_event_topics_for(store_contract_kind emitter, const uint8_t (**topics)[32])
+{
+    pthread_once(&topics_once, topics_init);
+    if ((unsigned)emitter >= 5) {
+        *topics = NULL;
+        return 0;
+    }
+    *topics = (const uint8_t(*)[32])emitter_topics[emitter];
+    return emitter_n[emitter];
+}
+
+static bool zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+/* One 32-byte word (from a topic or the data head) into a static-typed field. */
+static int word_to_field(const param *p, const uint8_t w[32], abi_field *f, err *e)
+{
+    f->name = p->name;
+    f->kind = p->kind;
+    switch (p->kind) {
+    case ABI_ADDRESS:
+        if (!zero(w, 12))
+            return err_set(e, ERR_INVALID, "%s: address word has non-zero padding", p->name);
+        memcpy(f->a.b, w + 12, 20);
+        return 0;
+    case ABI_UINT:
+        if (!zero(w, (256 - p->bits) / 8))
+            return err_set(e, ERR_INVALID, "%s: value exceeds uint%u", p->name, p->bits);
+        u256_from_be(&f->u, w);
+        return 0;
+    case ABI_INT256:
+        u256_from_be(&f->u, w);
+        return 0;
+    case ABI_BOOL:
+        if (!zero(w, 31) || w[31] > 1)
+            return err_set(e, ERR_INVALID, "%s: bool word is not 0 or 1", p->name);
+        f->u = u256_from_u64(w[31]);
+        return 0;
+    case ABI_BYTES32:
+        memcpy(f->b32, w, 32);
+        return 0;
+    default:
+        return err_set(e, ERR_INVALID, "%s: dynamic type cannot be indexed here", p->name);
+    }
+}
+
+/* Reads a head offset word: in bounds, aligned, fits size_t. */
+static int read_offset(const uint8_t *data, size_t len, size_t head_pos, size_t *out,
+                       const char *name, err *e)
+{
+    const uint8_t *w = data + head_pos;
+    if (!zero(w, 24))
+        return err_set(e, ERR_INVALID, "%s: offset is out of range", name);
+    uint64_t v = 0;
+    for (int i = 24; i < 32; i++)
+        v = v << 8 | w[i];
+    if (v % 32 || v > len || len - v < 32)
+        return err_set(e, ERR_INVALID, "%s: offset %llu points outside the data", name,
+                       (unsigned long long)v);
+    *out = (size_t)v;
+    return 0;
+}
+
+static int read_len(const uint8_t *w, size_t *out, const char *name, err *e)
+{
+    if (!zero(w, 24))
+        return err_set(e, ERR_INVALID, "%s: length is out of range", name);
+    uint64_t v = 0;
+    for (int i = 24; i < 32; i++)
+        v = v << 8 | w[i];
+    if (v > (1u << 24))
+        return err_set(e, ERR_INVALID, "%s: length %llu is implausible", name,
+                       (unsigned long long)v);
+    *out = (size_t)v;
+    return 0;
+}
+
+static int dynamic_field(const param *p, const uint8_t *data, size_t len, size_t off,
+                         abi_field *f, err *e)
+{
+    f->name = p->name;
+    f->kind = p->kind;
+    size_t n = 0;
+    if (read_len(data + off, &n, p->name, e) < 0)
+        return -1;
+    size_t body = off + 32;
+    if (p->kind == ABI_STRING) {
+        size_t padded = (n + 31) / 32 * 32;
+        if (padded > len - body)
+            return err_set(e, ERR_INVALID, "%s: %zu bytes run past the data", p->name, n);
+        if (!zero(data + body + n, padded - n))
+            return err_set(e, ERR_INVALID, "%s: non-zero padding after the string", p->name);
+        f->ptr = data + body;
+        f->len = n;
+        return 0;
+    }
+    /* address[] */
+    if (n > (len - body) / 32)
+        return err_set(e, ERR_INVALID, "%s: %zu elements run past the data", p->name, n);
+    for (size_t i = 0; i < n; i++)
+        if (!zero(data + body + 32 * i, 12))
+            return err_set(e, ERR_INVALID, "%s[%zu]: address word has non-zero padding",
+                           p->name, i);
+    f->ptr = data + body;
+    f->len = n;
+    return 0;
+}
+
+int sync_event_decode(store_contract_kind emitter, const uint8_t topics[][32], unsigned n_topics,
+                      const uint8_t *data, size_t len, sync_decoded *d, err *e)
+{
+    pthread_once(&topics_once, topics_init);
+    memset(d, 0, sizeof *d);
+    if (n_topics == 0 || (unsigned)emitter >= 5)
+        return 0;
+    sync_event_kind k = EV_NONE;
+    for (size_t i = 0; i < emitter_n[emitter]; i++) {
+        if (memcmp(emitter_topics[emitter][i], topics[0], 32) == 0) {
+            k = emitter_events[emitter][i];
+            break;
+        }
+    }
+    if (k == EV_NONE)
+        return 0;
+    const param *ps = params_of[k];
+    size_t np = n_params_of[k];
+    unsigned n_indexed = 0;
+    size_t n_head = 0;
+    for (size_t i = 0; i < np; i++) {
+        if (ps[i].indexed)
+            n_indexed++;
+        else
+            n_head++;
+    }
+    if (n_topics != 1 + n_indexed)
+        return err_set(e, ERR_INVALID, "%s log has %u topics, expected %u", names_of[k],
+                       n_topics, 1 + n_indexed);
+    if (len % 32 || len < 32 * n_head)
+        return err_set(e, ERR_INVALID, "%s log data is %zu bytes, expected at least %zu in "
+                       "32-byte words", names_of[k], len, 32 * n_head);
+    unsigned ti = 1;
+    size_t hi = 0;
+    for (size_t i = 0; i < np; i++) {
+        abi_field *f = &d->f[i];
+        int rc;
+        if (ps[i].indexed) {
+            rc = word_to_field(&ps[i], topics[ti++], f, e);
+        } else if (ps[i].kind == ABI_STRING || ps[i].kind == ABI_ADDRESS_ARRAY) {
+            size_t off = 0;
+            rc = read_offset(data, len, 32 * hi, &off, ps[i].name, e);
+            if (rc == 0)
+                rc = dynamic_field(&ps[i], data, len, off, f, e);
+            hi++;
+        } else {
+            rc = word_to_field(&ps[i], data + 32 * hi, f, e);
+            hi++;
+        }
+        if (rc < 0)
+            return err_prefix(e, "%s log", names_of[k]);
+    }
+    d->kind = k;
+    d->name = names_of[k];
+    d->n_fields = np;
+    return 0;
+}
+
+const abi_field *sync_field(const sync_decoded *d, const char *name)
+{
+    for (size_t i = 0; i < d->n_fields; i++)
+        if (strcmp(d->f[i].name, name) == 0)
+            return &d->f[i];
+    return NULL;
+}
+
+void sync_field_array_addr(const abi_field *f, size_t i, addr *out)
+{
+    memcpy(out->b, f->ptr + 32 * i + 12, 20);
+}
+
+static bool utf8_valid(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        size_t k;
+        uint32_t cp;
+        if (c < 0x80) {
+            if (c == 0)
+                return false;
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            k = 1;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            k = 2;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            k = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (n - i <= k)
+            return false;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + j] & 0x3f);
+        }
+        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += k + 1;
+    }
+    return true;
+}
+
+static json_t *jhex(const uint8_t *b, size_t n)
+{
+    char *s = hex_encode_new(b, n);
+    json_t *j = s ? json_string(s) : NULL;
+    free(s);
+    return j;
+}
+
+static json_t *jdec(const u256 *v)
+{
+    char s[U256_DEC_MAX];
+    u256_to_dec(s, v);
+    return json_string(s);
+}
+
+static json_t *jint256(const u256 *v)
+{
+    if (!(v->w[3] >> 63))
+        return jdec(v);
+    /* two's complement magnitude: ~v + 1 */
+    u256 m;
+    uint64_t carry = 1;
+    for (int i = 0; i < 4; i++) {
+        uint64_t x = ~v->w[i];
+        m.w[i] = x + carry;
+        carry = carry && m.w[i] == 0;
+    }
+    char s[U256_DEC_MAX + 1];
+    s[0] = '-';
+    u256_to_dec(s + 1, &m);
+    return json_string(s);
+}
+
+char *sync_event_json(const sync_decoded *d)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < d->n_fields; i++) {
+        const abi_field *f = &d->f[i];
+        json_t *v = NULL;
+        const char *key = f->name;
+        char keybuf[64];
+        switch (f->kind) {
+        case ABI_ADDRESS: v = jhex(f->a.b, 20); break;
+        case ABI_UINT: v = jdec(&f->u); break;
+        case ABI_INT256: v = jint256(&f->u); break;
+        case ABI_BOOL: v = json_boolean(!u256_is_zero(&f->u)); break;
+        case ABI_BYTES32: v = jhex(f->b32, 32); break;
+        case ABI_STRING:
+            if (utf8_valid(f->ptr, f->len)) {
+                v = json_stringn(f->len ? (const char *)f->ptr : "", f->len);
+            } else {
+                snprintf(keybuf, sizeof keybuf, "%s_hex", f->name);
+                key = keybuf;
+                v = jhex(f->ptr, f->len);
+            }
+            break;
+        case ABI_ADDRESS_ARRAY:
+            v = json_array();
+            for (size_t k = 0; v && k < f->len; k++) {
+                addr a;
+                sync_field_array_addr(f, k, &a);
+                json_array_append_new(v, jhex(a.b, 20));
+            }
+            break;
+        }
+        if (!v || json_object_set_new(o, key, v) < 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return s;
+}

@@ -1,0 +1,39 @@
+/* range.c: see range.h. */
+#include "sync/range.h"
+
+void sync_range_init(sync_range *r, uint64_t initial, uint64_t max)
+{
+    r->max = max ? max : 1;
+    r->size = initial ? initial : 1;
+    if (r->size > r->max)
+        r->size = r->max;
+    r->target_logs = 10000;
+    r->target_ms = 2000;
+}
+
+void sync_range_success(sync_range *r, uint64_t blocks, size_t logs, uint64_t ms)
+{
+    if (blocks == 0)
+        return;
+    if (logs > 2 * r->target_logs || ms > 2 * r->target_ms) {
+        /* Heavy: come down before the node starts refusing. */
+        uint64_t half = blocks / 2;
+        r->size = half ? half : 1;
+        return;
+    }
+    /* Only a full-size answer says anything about a larger one. */
+    if (blocks >= r->size && logs < r->target_logs && ms < r->target_ms) {
+        uint64_t grown = r->size > r->max / 2 ? r->max : r->size * 2;
+        r->size = grown;
+    }
+}
+
+void sync_range_failure(sync_range *r, uint64_t blocks, uint64_t hint_blocks)
+{
+    uint64_t next = blocks / 2;
+    if (hint_blocks && hint_blocks < blocks)
+        next = hint_blocks;
+    r->size = next ? next : 1;
+    if (r->size > r->max)
+        r->size = r->max;
+}

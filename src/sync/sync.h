@@ -1,0 +1,99 @@
+/* sync.h: the chain sync engine. One background thread per configured chain
+ * follows the head over JSON-RPC, pulls the factory's and its escrows' events in
+ * adaptive eth_getLogs ranges, detects reorgs by parent hash against a window of
+ * stored block hashes, and commits events, checkpoint and escrow projections in one
+ * SQLite transaction per step. After each commit it makes sync_notify_fd()
+ * readable. Only one process syncs a desk at a time (flock on <home>/sync.lock);
+ * other processes read the database and notice new data by PRAGMA data_version. */
+#ifndef FUSION_SYNC_SYNC_H
+#define FUSION_SYNC_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "rpc/rpc.h"
+#include "store/store.h"
+
+#define SYNC_WUR __attribute__((warn_unused_result))
+
+typedef struct sync_options {
+    const char *home;          /* desk home: desk.db and sync.lock live there */
+    bool once;                 /* catch up to the head seen at start, then stop */
+    uint64_t only_chain;       /* 0: every configured chain */
+    unsigned poll_ms;          /* head polling interval while following; default 200 */
+    unsigned window;           /* blocks of hashes kept for reorg detection; default 256 */
+    uint64_t initial_range;    /* blocks per eth_getLogs at start; default 2000 */
+    uint64_t max_range;        /* never more than this; default 100000 */
+    unsigned once_max_failures; /* --once gives up after this many failed steps in a row
+                                   (default 30); following never gives up */
+    rpc_options rpc;
+} sync_options;
+
+void sync_options_default(sync_options *o);
+
+#define SYNC_PHASES(X)                                                                             \
+    X(STARTING, "starting")                                                                        \
+    X(CATCHING_UP, "catching up")                                                                  \
+    X(FOLLOWING, "following")                                                                      \
+    X(RETRYING, "retrying")                                                                        \
+    X(DONE, "done")                                                                                \
+    X(FAILED, "failed")
+
+typedef enum {
+#define SYNC_PHASE_ENUM_(name, label) SYNC_##name,
+    SYNC_PHASES(SYNC_PHASE_ENUM_)
+#undef SYNC_PHASE_ENUM_
+} sync_phase;
+
+const char *sync_phase_str(sync_phase p);
+
+typedef struct sync_chain_stats {
+    uint64_t chain_id;
+    char name[STORE_NAME_MAX];
+    sync_phase phase;
+    bool has_head, has_synced;
+    uint64_t head;             /* node's head at the last step */
+    uint64_t synced;           /* checkpoint */
+    uint64_t first_synced;     /* checkpoint when this run started (or start block - 1) */
+    uint64_t target;           /* --once: the head to reach */
+    uint64_t events;           /* events stored by this run */
+    uint64_t blocks;           /* blocks covered by this run */
+    uint64_t reorgs;
+    uint64_t range;            /* current eth_getLogs range */
+    double elapsed;            /* seconds since this chain's thread started */
+    char last_error[ERR_MSG_MAX];
+} sync_chain_stats;
+
+typedef struct sync_engine sync_engine;
+
+/* Takes the desk's sync lock (ERR_STATE naming the holder's pid when another process
+ * has it) and starts one thread per chain. ERR_NOT_FOUND when no chain is configured. */
+int sync_start(sync_engine **out, const sync_options *o, err *e) SYNC_WUR;
+/* Readable (eventfd) after every commit of any chain; sync_notify_drain empties it. */
+int sync_notify_fd(const sync_engine *s);
+void sync_notify_drain(sync_engine *s);
+/* Asks every thread to stop at the next safe point. Async-signal-safe. */
+void sync_request_stop(sync_engine *s);
+/* True when every chain thread has ended (done, failed or stopped). */
+bool sync_finished(sync_engine *s);
+/* Copies up to max chains' statistics; returns the number of chains. */
+size_t sync_stats(sync_engine *s, sync_chain_stats *out, size_t max);
+/* Stops (if still running), joins and frees. -1 when a chain failed (e names it). */
+int sync_stop(sync_engine **p, err *e);
+
+/* Rebuilds every escrow projection of a chain (0: all chains) from stored events, in
+ * one transaction. *n_escrows (may be NULL) receives how many were rebuilt. */
+int sync_reindex(store *s, uint64_t chain_id, size_t *n_escrows, err *e) SYNC_WUR;
+
+/* Rebuilds the named escrows of a chain from their stored events (inside the caller's
+ * transaction); escrows left without a creation event are deleted. */
+int sync_rebuild_escrows(store *s, uint64_t chain_id, const addr *escrows, size_t n,
+                         uint64_t final_block, err *e) SYNC_WUR;
+
+/* The desk's sync lock, for callers that need it without an engine. */
+int sync_lock_take(const char *home, int *fd, err *e) SYNC_WUR;
+void sync_lock_release(int *fd);
+
+#endif

@@ -1,0 +1,840 @@
+/* sync_chain.c: the thread that keeps one chain's events in the desk database.
+ *
+ * Each step reads the node's latest block and compares the checkpoint's stored
+ * hash with the node's block at that height; a difference is a reorg (or a node
+ * that went back), handled by walking the stored block-hash window down to the
+ * highest block the node still agrees with, and deleting everything above it,
+ * rewinding the checkpoint and rebuilding the touched escrows in one transaction.
+ * Otherwise the next range is fetched: the hash of its last block is read before
+ * the logs and again after them (with every header near the head, linked by
+ * parent hash to the checkpoint), so logs from a chain that changed meanwhile are
+ * never committed. Events, block hashes, projections and the checkpoint go into
+ * one transaction: a crash at any instant loses nothing and duplicates nothing. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/bytes.h"
+#include "base/log.h"
+#include "sync/events.h"
+#include "sync/projection.h"
+#include "sync/range.h"
+#include "sync/sync.h"
+#include "sync/sync_internal.h"
+
+#define ADDR_CHUNK 1000  /* addresses per eth_getLogs filter */
+#define HEADER_BATCH 200 /* blocks per eth_getBlockByNumber batch */
+
+/* A sorted set of addresses. */
+typedef struct addrset {
+    addr *v;
+    size_t n, cap;
+} addrset;
+
+static int addr_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, ADDR_LEN);
+}
+
+static bool addrset_has(const addrset *s, const addr *a)
+{
+    return s->n && bsearch(a, s->v, s->n, sizeof *s->v, addr_cmp) != NULL;
+}
+
+static int addrset_add(addrset *s, const addr *a)
+{
+    if (addrset_has(s, a))
+        return 0;
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 64;
+        addr *p = realloc(s->v, nc * sizeof *p);
+        if (!p)
+            return -1;
+        s->v = p;
+        s->cap = nc;
+    }
+    size_t i = s->n;
+    while (i > 0 && memcmp(s->v[i - 1].b, a->b, ADDR_LEN) > 0) {
+        s->v[i] = s->v[i - 1];
+        i--;
+    }
+    s->v[i] = *a;
+    s->n++;
+    return 0;
+}
+
+static void addrset_free(addrset *s)
+{
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+/* Logs of one range, from several eth_getLogs answers, in chain order. */
+typedef struct logset {
+    rpc_log_list *parts;
+    size_t n_parts, cap_parts;
+    const rpc_log **v;
+    size_t n;
+} logset;
+
+static void logset_free(logset *ls)
+{
+    for (size_t i = 0; i < ls->n_parts; i++)
+        rpc_log_list_free(&ls->parts[i]);
+    free(ls->parts);
+    free(ls->v);
+    memset(ls, 0, sizeof *ls);
+}
+
+static int logptr_cmp(const void *a, const void *b)
+{
+    const rpc_log *x = *(const rpc_log *const *)a, *y = *(const rpc_log *const *)b;
+    if (x->block_number != y->block_number)
+        return x->block_number < y->block_number ? -1 : 1;
+    if (x->log_index != y->log_index)
+        return x->log_index < y->log_index ? -1 : 1;
+    return memcmp(x->block_hash, y->block_hash, 32);
+}
+
+/* Sorts all parts' logs into v, dropping exact repeats. */
+static int logset_index(logset *ls, err *e)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < ls->n_parts; i++)
+        total += ls->parts[i].n;
+    free(ls->v);
+    ls->v = calloc(total ? total : 1, sizeof *ls->v);
+    if (!ls->v)
+        return err_set(e, ERR_NOMEM, "out of memory sorting %zu logs", total);
+    size_t k = 0;
+    for (size_t i = 0; i < ls->n_parts; i++)
+        for (size_t j = 0; j < ls->parts[i].n; j++)
+            ls->v[k++] = &ls->parts[i].items[j];
+    qsort(ls->v, k, sizeof *ls->v, logptr_cmp);
+    size_t out = 0;
+    for (size_t i = 0; i < k; i++)
+        if (out == 0 || logptr_cmp(&ls->v[out - 1], &ls->v[i]) != 0)
+            ls->v[out++] = ls->v[i];
+    ls->n = out;
+    return 0;
+}
+
+typedef struct ctx {
+    chain_worker *w;
+    sync_engine *eng;
+    const sync_options *opt;
+    store_chain chain;
+    store *db;
+    rpc_client *rpc;
+    sync_range range;
+    addrset factories, escrows;
+    store_contract *others;    /* configured htlc/feed/escrow contracts */
+    size_t n_others;
+    bool has_target;
+    uint64_t target;
+    bool verified;             /* the node's chain id was checked since the last failure */
+    double t0;
+} ctx;
+
+enum { STEP_PROGRESS, STEP_CAUGHT_UP, STEP_RETRY };
+
+/* ---- statistics ---- */
+
+static void stats_update(ctx *c, void (*fn)(sync_chain_stats *, const void *), const void *arg)
+{
+    pthread_mutex_lock(&c->eng->mu);
+    fn(&c->w->stats, arg);
+    c->w->stats.elapsed = sync_now() - c->t0;
+    c->w->stats.range = c->range.size;
+    pthread_mutex_unlock(&c->eng->mu);
+}
+
+static void set_phase_fn(sync_chain_stats *s, const void *arg)
+{
+    s->phase = *(const sync_phase *)arg;
+}
+
+static void set_phase(ctx *c, sync_phase p)
+{
+    stats_update(c, set_phase_fn, &p);
+}
+
+static void set_error_fn(sync_chain_stats *s, const void *arg)
+{
+    snprintf(s->last_error, sizeof s->last_error, "%s", (const char *)arg);
+}
+
+static void set_error(ctx *c, const char *msg)
+{
+    stats_update(c, set_error_fn, msg);
+}
+
+typedef struct progress {
+    uint64_t head, synced, events, blocks, reorgs;
+    bool has_head, has_synced;
+} progress;
+
+static void progress_fn(sync_chain_stats *s, const void *arg)
+{
+    const progress *p = arg;
+    if (p->has_head) {
+        s->head = p->head;
+        s->has_head = true;
+    }
+    if (p->has_synced) {
+        s->synced = p->synced;
+        s->has_synced = true;
+    }
+    s->events += p->events;
+    s->blocks += p->blocks;
+    s->reorgs += p->reorgs;
+}
+
+static void add_progress(ctx *c, const progress *p)
+{
+    stats_update(c, progress_fn, p);
+}
+
+static void target_fn(sync_chain_stats *s, const void *arg)
+{
+    s->target = *(const uint64_t *)arg;
+}
+
+static void first_fn(sync_chain_stats *s, const void *arg)
+{
+    s->first_synced = *(const uint64_t *)arg;
+}
+
+/* ---- configuration ---- */
+
+static int load_watch(ctx *c, err *e)
+{
+    addrset_free(&c->factories);
+    addrset_free(&c->escrows);
+    free(c->others);
+    c->others = NULL;
+    c->n_others = 0;
+    store_contract *ks;
+    size_t n;
+    if (store_contract_list(c->db, c->chain.chain_id, &ks, &n, e) < 0)
+        return -1;
+    c->others = calloc(n ? n : 1, sizeof *c->others);
+    if (!c->others) {
+        free(ks);
+        return err_set(e, ERR_NOMEM, "out of memory loading contracts");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ks[i].kind == STORE_CONTRACT_FACTORY) {
+            if (addrset_add(&c->factories, &ks[i].address) < 0)
+                goto nomem;
+        } else if (ks[i].kind != STORE_CONTRACT_TOKEN) {
+            c->others[c->n_others++] = ks[i];
+        }
+    }
+    free(ks);
+    addr *esc;
+    if (store_escrow_addresses(c->db, c->chain.chain_id, &esc, &n, e) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (addrset_add(&c->escrows, &esc[i]) < 0) {
+            free(esc);
+            return err_set(e, ERR_NOMEM, "out of memory loading escrows");
+        }
+    free(esc);
+    return 0;
+nomem:
+    free(ks);
+    return err_set(e, ERR_NOMEM, "out of memory loading contracts");
+}
+
+/* The emitter kind of an address we watch; false when we do not watch it. */
+static bool emitter_kind(const ctx *c, const addrset *fresh, const addr *a,
+                         store_contract_kind *kind)
+{
+    if (addrset_has(&c->factories, a)) {
+        *kind = STORE_CONTRACT_FACTORY;
+        return true;
+    }
+    if (addrset_has(&c->escrows, a) || (fresh && addrset_has(fresh, a))) {
+        *kind = STORE_CONTRACT_ESCROW;
+        return true;
+    }
+    for (size_t i = 0; i < c->n_others; i++) {
+        if (memcmp(c->others[i].address.b, a->b, ADDR_LEN) == 0) {
+            *kind = c->others[i].kind;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int verify_chain_id(ctx *c, err *e)
+{
+    uint64_t id;
+    if (rpc_eth_chain_id(c->rpc, &id, e) < 0)
+        return -1;
+    if (id != c->chain.chain_id)
+        return err_set(e, ERR_DENIED, "the node reports chain id %llu, not %llu as configured "
+                       "for %s: check its RPC endpoints", (unsigned long long)id,
+                       (unsigned long long)c->chain.chain_id, c->chain.name);
+    c->verified = true;
+    return 0;
+}
+
+/* ---- fetching ---- */
+
+static int get_logs_part(ctx *c, logset *ls, const addr *addrs, size_t n, uint64_t from,
+                         uint64_t to, err *e)
+{
+    for (size_t off = 0; off < n; off += ADDR_CHUNK) {
+        size_t k = n - off < ADDR_CHUNK ? n - off : ADDR_CHUNK;
+        if (ls->n_parts == ls->cap_parts) {
+            size_t nc = ls->cap_parts ? ls->cap_parts * 2 : 4;
+            rpc_log_list *p = realloc(ls->parts, nc * sizeof *p);
+            if (!p)
+                return err_set(e, ERR_NOMEM, "out of memory fetching logs");
+            ls->parts = p;
+            ls->cap_parts = nc;
+        }
+        rpc_log_filter f = {.from = from, .to = to, .addresses = addrs + off, .n_addresses = k};
+        if (rpc_eth_get_logs(c->rpc, &f, &ls->parts[ls->n_parts], e) < 0)
+            return -1;
+        ls->n_parts++;
+    }
+    return 0;
+}
+
+/* Every log of [from, to] from the factories, known escrows and other watched
+ * contracts, plus the logs of escrows created inside the range. */
+static int collect(ctx *c, uint64_t from, uint64_t to, logset *ls, err *e)
+{
+    memset(ls, 0, sizeof *ls);
+    size_t n = c->factories.n + c->escrows.n + c->n_others;
+    if (n == 0)
+        return logset_index(ls, e);
+    addr *all = calloc(n, sizeof *all);
+    if (!all)
+        return err_set(e, ERR_NOMEM, "out of memory building the address filter");
+    size_t k = 0;
+    for (size_t i = 0; i < c->factories.n; i++)
+        all[k++] = c->factories.v[i];
+    for (size_t i = 0; i < c->escrows.n; i++)
+        all[k++] = c->escrows.v[i];
+    for (size_t i = 0; i < c->n_others; i++)
+        all[k++] = c->others[i].address;
+    int rc = get_logs_part(c, ls, all, k, from, to, e);
+    free(all);
+    if (rc < 0)
+        goto fail;
+    /* Escrows created in this range: their own logs were not asked for yet. */
+    addrset fresh = {0};
+    uint64_t first = to;
+    size_t parts_before = ls->n_parts;
+    for (size_t p = 0; p < parts_before; p++) {
+        for (size_t i = 0; i < ls->parts[p].n; i++) {
+            const rpc_log *lg = &ls->parts[p].items[i];
+            if (!addrset_has(&c->factories, &lg->address) || lg->n_topics == 0 ||
+                memcmp(lg->topics[0], sync_event_topic(EV_ESCROW_CREATED), 32) != 0)
+                continue;
+            sync_decoded d;
+            err ignored;
+            if (sync_event_decode(STORE_CONTRACT_FACTORY, lg->topics, lg->n_topics, lg->data,
+                                  lg->data_len, &d, &ignored) < 0 || d.kind != EV_ESCROW_CREATED)
+                continue;
+            const addr *x = &sync_field(&d, "escrow")->a;
+            if (addrset_has(&c->escrows, x))
+                continue;
+            if (addrset_add(&fresh, x) < 0) {
+                addrset_free(&fresh);
+                err_set(e, ERR_NOMEM, "out of memory collecting new escrows");
+                goto fail;
+            }
+            if (lg->block_number < first)
+                first = lg->block_number;
+        }
+    }
+    if (fresh.n) {
+        rc = get_logs_part(c, ls, fresh.v, fresh.n, first, to, e);
+        addrset_free(&fresh);
+        if (rc < 0)
+            goto fail;
+    }
+    if (logset_index(ls, e) < 0)
+        goto fail;
+    return 0;
+fail:
+    logset_free(ls);
+    return -1;
+}
+
+static int get_block_required(ctx *c, uint64_t number, rpc_block *out, err *e)
+{
+    bool found;
+    if (rpc_eth_get_block(c->rpc, number, NULL, out, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_RPC, "the node does not have block %llu (yet)",
+                       (unsigned long long)number);
+    return 0;
+}
+
+static int get_headers(ctx *c, uint64_t from, size_t n, rpc_block *out, err *e)
+{
+    for (size_t off = 0; off < n; off += HEADER_BATCH) {
+        size_t k = n - off < HEADER_BATCH ? n - off : HEADER_BATCH;
+        if (rpc_eth_get_blocks(c->rpc, from + off, k, out + off, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- committing ---- */
+
+static uint64_t final_of(const ctx *c, uint64_t head)
+{
+    return head >= c->chain.confirmations ? head - c->chain.confirmations : 0;
+}
+
+static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
+                        const rpc_block *hdrs, size_t nh, uint64_t prune_below, err *e)
+{
+    uint64_t final = final_of(c, head);
+    addrset touched = {0}, fresh = {0};
+    uint64_t inserted_total = 0;
+    if (store_begin(c->db, e) < 0)
+        return -1;
+    for (size_t i = 0; i < ls->n; i++) {
+        const rpc_log *lg = ls->v[i];
+        store_contract_kind kind;
+        if (!emitter_kind(c, &fresh, &lg->address, &kind)) {
+            char a[ADDR_STR_MAX];
+            hex_encode(a, sizeof a, lg->address.b, ADDR_LEN, true);
+            LOG_W("sync", "%s: ignoring a log from %s, which was not asked for", c->chain.name,
+                  a);
+            continue;
+        }
+        store_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.chain_id = c->chain.chain_id;
+        ev.block_number = lg->block_number;
+        memcpy(ev.block_hash, lg->block_hash, 32);
+        memcpy(ev.tx_hash, lg->tx_hash, 32);
+        ev.tx_index = lg->tx_index;
+        ev.log_index = lg->log_index;
+        ev.address = lg->address;
+        ev.n_topics = lg->n_topics;
+        memcpy(ev.topics, lg->topics, sizeof ev.topics);
+        ev.data = lg->data;
+        ev.data_len = lg->data_len;
+        sync_decoded d;
+        err de;
+        char *json = NULL;
+        if (sync_event_decode(kind, lg->topics, lg->n_topics, lg->data, lg->data_len, &d, &de) <
+            0) {
+            LOG_W("sync", "%s: block %llu log %u: %s", c->chain.name,
+                  (unsigned long long)lg->block_number, lg->log_index, de.msg);
+            d.kind = EV_NONE;
+        }
+        if (d.kind != EV_NONE) {
+            snprintf(ev.name, sizeof ev.name, "%s", d.name);
+            json = sync_event_json(&d);
+            ev.decoded = json;
+        }
+        if (kind == STORE_CONTRACT_FACTORY && d.kind == EV_ESCROW_CREATED) {
+            ev.has_escrow = true;
+            ev.escrow = sync_field(&d, "escrow")->a;
+            if (!addrset_has(&c->escrows, &ev.escrow) && addrset_add(&fresh, &ev.escrow) < 0) {
+                free(json);
+                err_set(e, ERR_NOMEM, "out of memory tracking escrows");
+                goto fail;
+            }
+        } else if (kind == STORE_CONTRACT_ESCROW) {
+            ev.has_escrow = true;
+            ev.escrow = lg->address;
+        }
+        bool inserted = false;
+        int rc = store_event_put(c->db, &ev, &inserted, e);
+        free(json);
+        if (rc < 0)
+            goto fail;
+        inserted_total += inserted;
+        if (ev.has_escrow && addrset_add(&touched, &ev.escrow) < 0) {
+            err_set(e, ERR_NOMEM, "out of memory tracking escrows");
+            goto fail;
+        }
+    }
+    if (sync_rebuild_escrows(c->db, c->chain.chain_id, touched.v, touched.n, final, e) < 0)
+        goto fail;
+    for (size_t i = 0; i < nh; i++) {
+        store_block b = {.number = hdrs[i].number, .timestamp = hdrs[i].timestamp};
+        memcpy(b.hash, hdrs[i].hash, 32);
+        memcpy(b.parent_hash, hdrs[i].parent_hash, 32);
+        if (store_block_put(c->db, c->chain.chain_id, &b, e) < 0)
+            goto fail;
+    }
+    if (store_block_prune(c->db, c->chain.chain_id, prune_below, e) < 0)
+        goto fail;
+    store_checkpoint cp = {.chain_id = c->chain.chain_id, .synced = true, .synced_block = to,
+                           .final_block = final, .head_block = head};
+    memcpy(cp.synced_hash, hdrs[nh - 1].hash, 32);
+    if (store_checkpoint_put(c->db, &cp, e) < 0 ||
+        store_escrow_settle(c->db, c->chain.chain_id, final, e) < 0 ||
+        store_commit(c->db, e) < 0)
+        goto fail;
+    for (size_t i = 0; i < fresh.n; i++)
+        if (addrset_add(&c->escrows, &fresh.v[i]) < 0)
+            LOG_E("sync", "out of memory: reloading the escrow list");
+    addrset_free(&fresh);
+    addrset_free(&touched);
+    sync_notify(c->eng);
+    progress p = {.head = head, .has_head = true, .synced = to, .has_synced = true,
+                  .events = inserted_total, .blocks = to - from + 1};
+    add_progress(c, &p);
+    return 0;
+fail:
+    store_rollback(c->db);
+    addrset_free(&fresh);
+    addrset_free(&touched);
+    return -1;
+}
+
+/* ---- reorgs ---- */
+
+static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *e)
+{
+    store_block *stored = NULL;
+    size_t ns = 0;
+    if (store_block_list_desc(c->db, c->chain.chain_id, cp->synced_block, c->opt->window + 1,
+                              &stored, &ns, e) < 0)
+        return -1;
+    bool found_fork = false;
+    store_block fork = {0};
+    for (size_t i = 0; i < ns && !found_fork; i++) {
+        if (stored[i].number > head)
+            continue;
+        rpc_block canon;
+        bool found;
+        if (rpc_eth_get_block(c->rpc, stored[i].number, NULL, &canon, &found, e) < 0) {
+            free(stored);
+            return -1;
+        }
+        if (found && memcmp(canon.hash, stored[i].hash, 32) == 0) {
+            fork = stored[i];
+            found_fork = true;
+        }
+    }
+    free(stored);
+    uint64_t first_gone = found_fork ? fork.number + 1 : 0;
+    if (!found_fork)
+        LOG_E("sync", "%s: the node shares none of the last %u stored blocks (a reorg deeper "
+              "than the window, or a different chain behind the same id): resyncing from "
+              "block %llu", c->chain.name, c->opt->window,
+              (unsigned long long)c->chain.start_block);
+    uint64_t final = final_of(c, head);
+    if (found_fork && final > fork.number)
+        final = fork.number;
+    addr *touched = NULL;
+    size_t nt = 0, flagged = 0;
+    uint64_t gone = 0;
+    if (store_begin(c->db, e) < 0)
+        return -1;
+    if (store_events_rewind(c->db, c->chain.chain_id, first_gone, &touched, &nt, &gone, e) < 0 ||
+        sync_rebuild_escrows(c->db, c->chain.chain_id, touched, nt, final, e) < 0 ||
+        store_outbound_flag_reorged(c->db, c->chain.chain_id, found_fork ? fork.number : 0,
+                                    touched, nt, &flagged, e) < 0)
+        goto fail;
+    if (found_fork) {
+        store_checkpoint ncp = {.chain_id = c->chain.chain_id, .synced = true,
+                                .synced_block = fork.number, .final_block = final,
+                                .head_block = head};
+        memcpy(ncp.synced_hash, fork.hash, 32);
+        if (store_checkpoint_put(c->db, &ncp, e) < 0)
+            goto fail;
+    } else if (store_checkpoint_delete(c->db, c->chain.chain_id, e) < 0) {
+        goto fail;
+    }
+    if (store_commit(c->db, e) < 0)
+        goto fail;
+    free(touched);
+    LOG_W("sync", "%s: reorg: blocks from %llu on (checkpoint was %llu, head is %llu) rolled "
+          "back: %llu events deleted, %zu escrows rebuilt, %zu desk transactions flagged",
+          c->chain.name, (unsigned long long)first_gone, (unsigned long long)cp->synced_block,
+          (unsigned long long)head, (unsigned long long)gone, nt, flagged);
+    sync_notify(c->eng);
+    progress p = {.head = head, .has_head = true, .reorgs = 1,
+                  .synced = found_fork ? fork.number : 0, .has_synced = found_fork};
+    add_progress(c, &p);
+    return load_watch(c, e);
+fail:
+    store_rollback(c->db);
+    free(touched);
+    return -1;
+}
+
+/* ---- one step ---- */
+
+static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
+                            int *result, err *e)
+{
+    uint64_t head = latest->number;
+    uint64_t from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
+    logset ls;
+    uint64_t to;
+    rpc_block pre;
+    double t_logs;
+    for (;;) {
+        to = from + c->range.size - 1;
+        if (to > head || to < from)
+            to = head;
+        if (to == head) {
+            pre = *latest;
+        } else if (get_block_required(c, to, &pre, e) < 0) {
+            return -1;
+        }
+        double t = sync_now();
+        if (collect(c, from, to, &ls, e) == 0) {
+            t_logs = sync_now() - t;
+            break;
+        }
+        rpc_status st = rpc_last_status(c->rpc);
+        if (st != RPC_RANGE && st != RPC_TIMEOUT)
+            return -1;
+        if (to == from)
+            return err_prefix(e, "the node refuses the logs of even one block (%llu)",
+                              (unsigned long long)from);
+        const rpc_error *er = rpc_last_error(c->rpc);
+        uint64_t hint = er->has_hint && er->hint_to >= er->hint_from
+                            ? er->hint_to - er->hint_from + 1 : 0;
+        sync_range_failure(&c->range, to - from + 1, hint);
+        LOG_I("sync", "%s: blocks %llu..%llu: %s; asking for %llu blocks at a time",
+              c->chain.name, (unsigned long long)from, (unsigned long long)to,
+              rpc_status_str(st), (unsigned long long)c->range.size);
+    }
+    sync_range_success(&c->range, to - from + 1, ls.n, (uint64_t)(t_logs * 1000));
+
+    /* Headers near the head (the reorg window), else the last block only. */
+    uint64_t window_lo = head + 1 > c->opt->window ? head + 1 - c->opt->window : 0;
+    uint64_t hdr_from = from > window_lo ? from : window_lo;
+    size_t nh = to >= hdr_from ? (size_t)(to - hdr_from + 1) : 1;
+    if (to < hdr_from)
+        hdr_from = to;
+    rpc_block *hdrs = calloc(nh, sizeof *hdrs);
+    if (!hdrs) {
+        logset_free(&ls);
+        return err_set(e, ERR_NOMEM, "out of memory fetching headers");
+    }
+    int rc = -1;
+    if (get_headers(c, hdr_from, nh, hdrs, e) < 0)
+        goto out;
+    /* The chain must not have moved under the logs, and the headers must link. */
+    bool moved = memcmp(hdrs[nh - 1].hash, pre.hash, 32) != 0;
+    for (size_t i = 1; i < nh && !moved; i++)
+        moved = memcmp(hdrs[i].parent_hash, hdrs[i - 1].hash, 32) != 0;
+    if (!moved && cp->synced && hdr_from == from)
+        moved = memcmp(hdrs[0].parent_hash, cp->synced_hash, 32) != 0;
+    for (size_t i = 0; i < ls.n && !moved; i++) {
+        const rpc_log *lg = ls.v[i];
+        if (lg->block_number >= hdr_from)
+            moved = memcmp(lg->block_hash, hdrs[lg->block_number - hdr_from].hash, 32) != 0;
+    }
+    if (moved) {
+        LOG_I("sync", "%s: the chain changed while blocks %llu..%llu were read; reading again",
+              c->chain.name, (unsigned long long)from, (unsigned long long)to);
+        *result = STEP_RETRY;
+        rc = 0;
+        goto out;
+    }
+    uint64_t prune_below = window_lo < to ? window_lo : to;
+    if (commit_range(c, from, to, head, &ls, hdrs, nh, prune_below, e) < 0)
+        goto out;
+    *result = to >= head ? STEP_CAUGHT_UP : STEP_PROGRESS;
+    rc = 0;
+out:
+    free(hdrs);
+    logset_free(&ls);
+    return rc;
+}
+
+static int step(ctx *c, int *result, err *e)
+{
+    *result = STEP_PROGRESS;
+    if (!c->verified && verify_chain_id(c, e) < 0)
+        return -1;
+    rpc_block latest;
+    bool found;
+    if (rpc_eth_get_block(c->rpc, 0, "latest", &latest, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_RPC, "the node has no latest block");
+    uint64_t head = latest.number;
+    if (c->opt->once && !c->has_target) {
+        c->has_target = true;
+        c->target = head;
+        stats_update(c, target_fn, &head);
+    }
+    progress p = {.head = head, .has_head = true};
+    add_progress(c, &p);
+    store_checkpoint cp;
+    if (store_checkpoint_get(c->db, c->chain.chain_id, &cp, e) < 0)
+        return -1;
+    if (cp.synced) {
+        bool same = false;
+        if (cp.synced_block == head) {
+            same = memcmp(latest.hash, cp.synced_hash, 32) == 0;
+        } else if (cp.synced_block < head) {
+            rpc_block b;
+            if (rpc_eth_get_block(c->rpc, cp.synced_block, NULL, &b, &found, e) < 0)
+                return -1;
+            same = found && memcmp(b.hash, cp.synced_hash, 32) == 0;
+        }
+        if (!same)
+            return handle_reorg(c, &cp, head, e);
+        if (cp.synced_block == head || (c->opt->once && cp.synced_block >= c->target)) {
+            *result = STEP_CAUGHT_UP;
+            return 0;
+        }
+    }
+    uint64_t from = cp.synced ? cp.synced_block + 1 : c->chain.start_block;
+    if (from > head) {
+        *result = STEP_CAUGHT_UP;
+        return 0;
+    }
+    return fetch_and_commit(c, &cp, &latest, result, e);
+}
+
+/* ---- the thread ---- */
+
+static store_health health_of(rpc_health h)
+{
+    switch (h) {
+    case RPC_HEALTH_OK: return STORE_HEALTH_OK;
+    case RPC_HEALTH_DEGRADED: return STORE_HEALTH_DEGRADED;
+    case RPC_HEALTH_DOWN: return STORE_HEALTH_DOWN;
+    default: return STORE_HEALTH_UNKNOWN;
+    }
+}
+
+static void write_health(ctx *c)
+{
+    if (!rpc_health_changed(c->rpc))
+        return;
+    for (size_t i = 0; i < rpc_endpoint_count(c->rpc); i++) {
+        rpc_endpoint_info info;
+        rpc_endpoint_get(c->rpc, i, &info);
+        bool bad = info.health == RPC_HEALTH_DEGRADED || info.health == RPC_HEALTH_DOWN;
+        err e;
+        if (store_endpoint_set_health(c->db, c->chain.chain_id, info.url, health_of(info.health),
+                                      bad ? info.last_error : NULL,
+                                      bad ? info.last_fail : info.last_ok, &e) < 0)
+            LOG_W("sync", "%s: recording endpoint health: %s", c->chain.name, e.msg);
+    }
+}
+
+static int open_ctx(ctx *c, err *e)
+{
+    if (store_open(&c->db, c->eng->db_path, e) < 0)
+        return -1;
+    store_endpoint *eps;
+    size_t n;
+    if (store_endpoint_list(c->db, c->chain.chain_id, &eps, &n, e) < 0)
+        return -1;
+    const char **urls = calloc(n ? n : 1, sizeof *urls);
+    if (!urls) {
+        free(eps);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        urls[i] = eps[i].url;
+    int rc = rpc_client_new(&c->rpc, urls, n, &c->opt->rpc, e);
+    free(urls);
+    free(eps);
+    if (rc < 0)
+        return -1;
+    rpc_client_set_cancel(c->rpc, &c->eng->stop);
+    sync_range_init(&c->range, c->opt->initial_range, c->opt->max_range);
+    store_checkpoint cp;
+    if (store_checkpoint_get(c->db, c->chain.chain_id, &cp, e) < 0)
+        return -1;
+    uint64_t first = cp.synced ? cp.synced_block
+                               : (c->chain.start_block ? c->chain.start_block - 1 : 0);
+    stats_update(c, first_fn, &first);
+    if (cp.synced) {
+        progress p = {.synced = cp.synced_block, .has_synced = true};
+        add_progress(c, &p);
+    }
+    return load_watch(c, e);
+}
+
+void *sync_chain_main(void *arg)
+{
+    chain_worker *w = arg;
+    ctx c;
+    memset(&c, 0, sizeof c);
+    c.w = w;
+    c.eng = w->eng;
+    c.opt = &w->eng->opt;
+    c.chain = w->chain;
+    c.t0 = sync_now();
+    err e;
+    err_clear(&e);
+    unsigned failures = 0;
+    if (open_ctx(&c, &e) < 0) {
+        LOG_E("sync", "%s: %s", c.chain.name, e.msg);
+        set_error(&c, e.msg);
+        set_phase(&c, SYNC_FAILED);
+        goto out;
+    }
+    LOG_I("sync", "%s (chain %llu): sync thread started", c.chain.name,
+          (unsigned long long)c.chain.chain_id);
+    set_phase(&c, SYNC_CATCHING_UP);
+    while (!atomic_load(&c.eng->stop)) {
+        int result;
+        err_clear(&e);
+        int rc = step(&c, &result, &e);
+        write_health(&c);
+        if (atomic_load(&c.eng->stop))
+            break;
+        if (rc < 0) {
+            failures++;
+            c.verified = false;
+            set_error(&c, e.msg);
+            if (e.code == ERR_DENIED || (c.opt->once && failures >= c.opt->once_max_failures)) {
+                LOG_E("sync", "%s: giving up: %s", c.chain.name, e.msg);
+                set_phase(&c, SYNC_FAILED);
+                break;
+            }
+            LOG_W("sync", "%s: %s (retrying)", c.chain.name, e.msg);
+            set_phase(&c, SYNC_RETRYING);
+            unsigned ms = 250u << (failures < 5 ? failures : 5);
+            sync_sleep(c.eng, ms > 5000 ? 5000 : ms);
+            continue;
+        }
+        if (failures) {
+            LOG_I("sync", "%s: recovered after %u failed attempts", c.chain.name, failures);
+            failures = 0;
+        }
+        if (result == STEP_CAUGHT_UP) {
+            if (c.opt->once) {
+                set_phase(&c, SYNC_DONE);
+                break;
+            }
+            set_phase(&c, SYNC_FOLLOWING);
+            sync_sleep(c.eng, c.opt->poll_ms);
+        } else if (result == STEP_PROGRESS) {
+            set_phase(&c, SYNC_CATCHING_UP);
+        }
+    }
+out:
+    if (w->stats.phase != SYNC_FAILED && w->stats.phase != SYNC_DONE)
+        set_phase(&c, SYNC_DONE);
+    rpc_client_free(&c.rpc);
+    store_close(&c.db);
+    addrset_free(&c.factories);
+    addrset_free(&c.escrows);
+    free(c.others);
+    LOG_I("sync", "%s: sync thread stopped", c.chain.name);
+    atomic_store(&w->finished, 1);
+    sync_notify(c.eng);
+    return NULL;
+}
