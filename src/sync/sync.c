@@ -38,7 +38,7 @@ void sync_options_default(sync_options *o)
     o->window = 256;
     o->initial_range = 2000;
     o->max_range = 100000;
-    o->once_max_failures = 30;
+    o->once_max_failures = 8;
     rpc_options_default(&o->rpc);
 }
 

@@ -27,7 +27,7 @@ typedef struct sync_options {
     uint64_t initial_range;    /* blocks per eth_getLogs at start; default 2000 */
     uint64_t max_range;        /* never more than this; default 100000 */
     unsigned once_max_failures; /* --once gives up after this many failed steps in a row
-                                   (default 30); following never gives up */
+                                   (default 8); following never gives up */
     rpc_options rpc;
 } sync_options;
 

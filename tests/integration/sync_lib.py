@@ -1,0 +1,276 @@
+"""sync_lib.py: shared pieces of the sync integration tests.
+
+A desk in a temp directory driven through the real `fusion` binary, an anvil node with
+the escrow contracts from data/contracts (the contracts issue's artifacts), escrow
+actions sent by Foundry's `cast` (an independent client) or, for bulk, by plain
+eth_sendTransaction with calldata from `cast calldata`, and the comparison that every
+sync test ends with: the desk's events table against the node's own eth_getLogs.
+"""
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.environ.get("FUSION_ROOT") or os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+import devchain  # noqa: E402
+
+FUSION = os.environ.get("FUSION_BIN") or os.path.join(ROOT, "build", "fusion")
+ARTIFACTS = os.environ.get("FUSION_CONTRACTS_DIR") or os.path.join(ROOT, "data", "contracts")
+A = devchain.ACCOUNTS
+ZERO = "0x" + "00" * 20
+CREATE_SIG = "createEscrow(address,address,uint256,address[],uint256,address,uint64)"
+SKIP = 77
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def need_artifacts():
+    if not os.path.exists(os.path.join(ARTIFACTS, "EscrowFactory.json")):
+        log(f"skip: no contract artifacts in {ARTIFACTS} (the contracts issue builds them)")
+        sys.exit(SKIP)
+
+
+def artifact(name):
+    with open(os.path.join(ARTIFACTS, name + ".json")) as fh:
+        return json.load(fh)
+
+
+def wait_until(pred, what, timeout=90.0, interval=0.05):
+    """Polls pred() until it is truthy; a bound for failure, not a timing assertion."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = pred()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+def cast(*args):
+    """cast without a node (encoding, hashing)."""
+    return subprocess.run([os.path.join(devchain.TOOLS, "cast"), *map(str, args)], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+_topic_cache = {}
+
+
+def topic(sig):
+    if sig not in _topic_cache:
+        _topic_cache[sig] = subprocess.run(
+            [os.path.join(devchain.TOOLS, "cast"), "keccak", sig], check=True,
+            capture_output=True, text=True).stdout.strip()
+    return _topic_cache[sig]
+
+
+class Chain:
+    """An anvil node with an EscrowFactory on it."""
+
+    def __init__(self, chain_id=31337, **kw):
+        self.node = devchain.Anvil(chain_id=chain_id, **kw)
+        self.chain_id = chain_id
+        self.factory = None
+        self._calldata = {}
+
+    def start(self):
+        self.node.start()
+        return self
+
+    def deploy(self):
+        need_artifacts()
+        self.factory = self.node.deploy(artifact("EscrowFactory")["bytecode"])
+        return self.factory
+
+    def cast_send(self, sender, to, sig, *args, value=None):
+        extra = ["--value", str(value)] if value else []
+        out = self.node.cast("send", "--unlocked", "--from", sender, to, sig, *args, *extra,
+                             "--json")
+        r = json.loads(out)
+        if int(r["status"], 16) != 1:
+            raise AssertionError(f"{sig} reverted: {r}")
+        return r
+
+    def calldata(self, sig, *args):
+        key = (sig,) + tuple(args)
+        if key not in self._calldata:
+            self._calldata[key] = subprocess.run(
+                [os.path.join(devchain.TOOLS, "cast"), "calldata", sig, *map(str, args)],
+                check=True, capture_output=True, text=True).stdout.strip()
+        return self._calldata[key]
+
+    def create_escrow(self, payer=0, payee=1, approvers=(2, 3, 4), threshold=2, arbiter=5,
+                      amount=10**18, token=ZERO, deadline=None, via="cast"):
+        deadline = deadline or int(time.time()) + 30 * 86400
+        appr = "[" + ",".join(A[i] for i in approvers) + "]"
+        args = (A[payee], token, str(amount), appr, str(threshold), A[arbiter], str(deadline))
+        if via == "cast":
+            r = self.cast_send(A[payer], self.factory, CREATE_SIG, *args)
+        else:
+            r = self.node.send(self.factory, self.calldata(CREATE_SIG, *args), sender=A[payer])
+            if int(r["status"], 16) != 1:
+                raise AssertionError(f"createEscrow reverted: {r}")
+        created = [lg for lg in r["logs"]
+                   if lg["topics"][0] == topic("EscrowCreated(address,address,address,address,"
+                                               "uint256,address[],uint256,address,uint64)")]
+        return "0x" + created[0]["topics"][1][-40:]
+
+    def act(self, escrow, who, sig, *args, value=None, via="cast"):
+        if via == "cast":
+            return self.cast_send(A[who], escrow, sig, *args, value=value)
+        r = self.node.send(escrow, self.calldata(sig, *args), sender=A[who], value=value or 0)
+        if int(r["status"], 16) != 1:
+            raise AssertionError(f"{sig} reverted")
+        return r
+
+    def escrow_addresses(self):
+        created = topic("EscrowCreated(address,address,address,address,uint256,address[],"
+                        "uint256,address,uint64)")
+        logs = self.node.logs([self.factory], 0, "latest", [created])
+        return ["0x" + lg["topics"][1][-40:] for lg in logs]
+
+    def watched_logs(self):
+        """The node's own answer: every log of the factory and of the escrows it made."""
+        addrs = [self.factory] + self.escrow_addresses()
+        out = set()
+        for i in range(0, len(addrs), 500):
+            for lg in self.node.logs(addrs[i:i + 500], 0, "latest"):
+                out.add(log_key(lg["blockHash"], lg["logIndex"], lg["blockNumber"],
+                                lg["address"], lg["topics"], lg["data"]))
+        return out
+
+
+def log_key(block_hash, log_index, block_number, address, topics, data):
+    if isinstance(log_index, str):
+        log_index = int(log_index, 16)
+    if isinstance(block_number, str):
+        block_number = int(block_number, 16)
+    return (block_hash.lower(), log_index, block_number, address.lower(),
+            tuple(t.lower() for t in topics), data.lower())
+
+
+class Desk:
+    """A desk home in a temp directory, driven through the fusion binary."""
+
+    def __init__(self):
+        self.home = tempfile.mkdtemp(prefix="fusion-sync-test-")
+        self.follower = None
+
+    def run(self, *args, check=True, timeout=600):
+        r = subprocess.run([FUSION, "--home", self.home, *map(str, args)], capture_output=True,
+                           text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(f"fusion {' '.join(map(str, args))} exited {r.returncode}: "
+                                 f"{r.stderr.strip()}")
+        return r
+
+    def json(self, *args):
+        return json.loads(self.run(*args).stdout)
+
+    def add_chain(self, chain, name="local", confirmations=2, extra=()):
+        return self.run("chain", "add", "--name", name, "--chain-id", chain.chain_id, "--rpc",
+                        chain.node.url, "--factory", chain.factory, "--confirmations",
+                        confirmations, *extra)
+
+    def db(self):
+        return sqlite3.connect(f"file:{self.home}/desk.db?mode=ro", uri=True, timeout=30)
+
+    def query(self, sql, *params):
+        con = self.db()
+        try:
+            return con.execute(sql, params).fetchall()
+        finally:
+            con.close()
+
+    def logs(self, chain_id):
+        rows = self.query("SELECT block_hash, log_index, block_number, address, topic0, topic1,"
+                          " topic2, topic3, data FROM events WHERE chain_id = ?", chain_id)
+        out = set()
+        for r in rows:
+            topics = [t for t in r[4:8] if t is not None]
+            out.add(log_key(r[0], r[1], r[2], r[3], topics, "0x" + bytes(r[8]).hex()))
+        return out
+
+    def event_count(self, chain_id):
+        return self.query("SELECT count(*) FROM events WHERE chain_id = ?", chain_id)[0][0]
+
+    def duplicates(self, chain_id):
+        """Logs stored twice under different keys would show here (same tx, same index)."""
+        return self.query("SELECT tx_hash, log_index, count(*) FROM events WHERE chain_id = ?"
+                          " GROUP BY block_hash, tx_hash, log_index HAVING count(*) > 1",
+                          chain_id)
+
+    def checkpoint(self, chain_id):
+        r = self.query("SELECT synced_block, synced_hash FROM checkpoints WHERE chain_id = ?",
+                       chain_id)
+        return r[0] if r else None
+
+    def follow(self, *extra):
+        self.follower_log = open(os.path.join(self.home, "follower.stderr"), "ab")
+        self.follower = subprocess.Popen([FUSION, "--home", self.home, "sync", *extra],
+                                         stdout=subprocess.DEVNULL, stderr=self.follower_log)
+        return self.follower
+
+    def stop_follow(self, sig=signal.SIGTERM, timeout=60):
+        p = self.follower
+        if not p:
+            return None
+        if p.poll() is None:
+            p.send_signal(sig)
+        try:
+            rc = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            raise AssertionError("fusion sync did not stop on SIGTERM")
+        self.follower = None
+        self.follower_log.close()
+        return rc
+
+    def fusion_log(self):
+        try:
+            with open(os.path.join(self.home, "fusion.log")) as fh:
+                return fh.read()
+        except OSError:
+            return ""
+
+
+def assert_db_matches_node(desk, chain, what=""):
+    want = chain.watched_logs()
+    got = desk.logs(chain.chain_id)
+    missing, extra = want - got, got - want
+    if missing or extra:
+        raise AssertionError(f"{what}: desk differs from the node: {len(missing)} missing "
+                             f"(e.g. {sorted(missing)[:2]}), {len(extra)} extra "
+                             f"(e.g. {sorted(extra)[:2]})")
+    dups = desk.duplicates(chain.chain_id)
+    if dups:
+        raise AssertionError(f"{what}: duplicated events: {dups[:3]}")
+    return len(want)
+
+
+def escrow_summary(chain, escrow):
+    """Escrow state read from the contract by `cast call` (eth_call, independent of logs)."""
+    out = chain.node.cast("call", escrow, "summary()(uint8,address,address,address,uint256,"
+                          "address,uint64,uint256,uint256)")
+    vals = out.split("\n")
+    states = ["created", "funded", "released", "refunded", "disputed", "resolved"]
+    return {"state": states[int(vals[0].split()[0])], "payer": vals[1].lower(),
+            "payee": vals[2].lower(), "token": vals[3].lower(), "amount": vals[4].split()[0],
+            "arbiter": vals[5].lower(), "deadline": int(vals[6].split()[0]),
+            "threshold": int(vals[7].split()[0]), "approvals": int(vals[8].split()[0])}
+
+
+def rng(seed_env="FUSION_TEST_SEED"):
+    seed = int(os.environ.get(seed_env) or random.SystemRandom().randrange(1 << 30))
+    log(f"random seed {seed} (set {seed_env}={seed} to repeat)")
+    return random.Random(seed)
