@@ -288,9 +288,10 @@ static int http_post(rpc_client *c, endpoint *ep, const char *payload, size_t le
     } else if (c->body_too_large) {
         set_error(er, RPC_RANGE, 0, 0, "response larger than %zu bytes", c->opt.max_response);
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {
-        curl_off_t connect_us = 0;
-        curl_easy_getinfo(c->curl, CURLINFO_CONNECT_TIME_T, &connect_us);
-        if (connect_us > 0)
+        /* Sent the request (on a new or a reused connection), or never got that far. */
+        long sent = 0;
+        curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &sent);
+        if (sent > 0)
             set_error(er, RPC_TIMEOUT, 0, 0, "no complete answer within %ld ms",
                       c->opt.timeout_ms);
         else

@@ -71,8 +71,10 @@ int rpc_malformed(rpc_client *c, const char *method, err *e)
     er->status = RPC_MALFORMED;
     snprintf(er->message, sizeof er->message, "%.199s", e ? e->msg : "malformed result");
     LOG_W("rpc", "%s: malformed result: %s", method, er->message);
-    if (e)
+    if (e) {
         err_prefix(e, "%s: malformed response", method);
+        e->code = ERR_RPC;
+    }
     return -1;
 }
 
@@ -314,10 +316,13 @@ int rpc_eth_get_blocks(rpc_client *c, uint64_t from, size_t n, rpc_block *out, e
             rpc_malformed(c, "eth_getBlockByNumber", e);
             goto out;
         }
-        if (parse_block(reqs[i].result, &out[i], e) < 0 || out[i].number != from + i) {
-            if (e && out[i].number != from + i)
-                err_set(e, ERR_INVALID, "asked for block %llu, got another",
-                        (unsigned long long)(from + i));
+        if (parse_block(reqs[i].result, &out[i], e) < 0) {
+            rpc_malformed(c, "eth_getBlockByNumber", e);
+            goto out;
+        }
+        if (out[i].number != from + i) {
+            err_set(e, ERR_INVALID, "asked for block %llu, got block %llu",
+                    (unsigned long long)(from + i), (unsigned long long)out[i].number);
             rpc_malformed(c, "eth_getBlockByNumber", e);
             goto out;
         }

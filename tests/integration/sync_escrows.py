@@ -126,7 +126,7 @@ def main():
 
     # Following the head: new activity shows up without restarting anything.
     desk.follow("--poll-ms", "100")
-    wait_until(lambda: "sync thread started" in desk.fusion_log(), "the follower to start")
+    desk.wait_follower()
     # One syncer per desk: a second one is refused while the first runs.
     r = desk.run("sync", "--once", check=False)
     assert r.returncode == 1 and "already syncing" in r.stderr, r.stderr

@@ -220,6 +220,11 @@ class Desk:
                                          stdout=subprocess.DEVNULL, stderr=self.follower_log)
         return self.follower
 
+    def wait_follower(self):
+        """Until the follower holds the sync lock and runs (its start line is logged)."""
+        pid = self.follower.pid
+        wait_until(lambda: f"started (pid {pid})" in self.fusion_log(), "the follower to start")
+
     def stop_follow(self, sig=signal.SIGTERM, timeout=60):
         p = self.follower
         if not p:

@@ -1,0 +1,202 @@
+/* test_rpc_fake.c: the JSON-RPC client against tests/integration/fake_rpc.py, a fake
+ * server in front of a real anvil that answers badly on command. Each bad answer must
+ * come back as the right failure class with a one-line message, must not poison the
+ * next call, and (when retryable) must be ridden out by the retry loop. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rpc/rpc.h"
+
+static const char *fake_url, *anvil_url;
+
+static rpc_client *client(int attempts, long timeout_ms)
+{
+    rpc_options o;
+    rpc_options_default(&o);
+    o.max_attempts = attempts;
+    o.timeout_ms = timeout_ms;
+    o.backoff_base_ms = 1;
+    o.backoff_max_ms = 5;
+    rpc_client *c = NULL;
+    err e;
+    if (rpc_client_new(&c, &fake_url, 1, &o, &e) < 0)
+        fail_msg("%s", e.msg);
+    return c;
+}
+
+/* Queues one fault at the fake. */
+static void fault(const char *kind, const char *method)
+{
+    rpc_client *c = client(1, 5000);
+    json_t *params = json_pack("[[{s:s, s:s?, s:i}]]", "kind", kind, "method", method, "count", 1);
+    json_t *r;
+    err e;
+    if (rpc_call(c, "fake_script", params, &r, &e) < 0)
+        fail_msg("%s", e.msg);
+    json_decref(params);
+    json_decref(r);
+    rpc_client_free(&c);
+}
+
+static void expect(int rc, rpc_client *c, const err *e, rpc_status want, const char *what)
+{
+    if (rc != -1)
+        fail_msg("%s: succeeded, expected %s", what, rpc_status_str(want));
+    if (rpc_last_status(c) != want)
+        fail_msg("%s: got %s (%s), expected %s", what, rpc_status_str(rpc_last_status(c)),
+                 e->msg, rpc_status_str(want));
+    assert_int_equal(e->code, ERR_RPC);
+    assert_true(strlen(e->msg) > 10);
+    assert_null(strchr(e->msg, '\n'));
+}
+
+static void test_block_number_faults(void **state)
+{
+    static const struct {
+        const char *kind;
+        rpc_status want;
+    } cases[] = {
+        {"garbage", RPC_MALFORMED},    {"truncated", RPC_MALFORMED}, {"empty", RPC_MALFORMED},
+        {"wrong_id", RPC_MALFORMED},   {"oversized", RPC_MALFORMED}, {"http429", RPC_RATE_LIMIT},
+        {"rate_limit", RPC_RATE_LIMIT}, {"http500", RPC_TRANSPORT}, {"drop", RPC_TRANSPORT},
+        {"rpc_error", RPC_RPC},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rpc_client *c = client(1, 5000);
+        uint64_t head;
+        err e;
+        err_clear(&e);
+        fault(cases[i].kind, "eth_blockNumber");
+        expect(rpc_eth_block_number(c, &head, &e), c, &e, cases[i].want, cases[i].kind);
+        /* The next call on the same client (same connection, if it survived) is fine. */
+        if (rpc_eth_block_number(c, &head, &e) < 0)
+            fail_msg("after %s: %s", cases[i].kind, e.msg);
+        rpc_client_free(&c);
+    }
+}
+
+static void test_retries_ride_it_out(void **state)
+{
+    const char *kinds[] = {"garbage", "truncated", "wrong_id", "http429", "rate_limit",
+                           "http500", "drop", "empty"};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        rpc_client *c = client(3, 5000);
+        fault(kinds[i], "eth_chainId");
+        uint64_t id;
+        err e;
+        if (rpc_eth_chain_id(c, &id, &e) < 0)
+            fail_msg("%s was not retried: %s", kinds[i], e.msg);
+        assert_true(rpc_health_changed(c));
+        rpc_endpoint_info info;
+        rpc_endpoint_get(c, 0, &info);
+        assert_int_equal(info.health, RPC_HEALTH_OK); /* it answered in the end */
+        rpc_client_free(&c);
+    }
+    /* JSON-RPC errors are answers, not failures of the endpoint: not retried. */
+    rpc_client *c = client(3, 5000);
+    fault("rpc_error", "eth_chainId");
+    uint64_t id;
+    err e;
+    expect(rpc_eth_chain_id(c, &id, &e), c, &e, RPC_RPC, "rpc_error with retries");
+    rpc_client_free(&c);
+}
+
+static void test_logs_and_blocks(void **state)
+{
+    rpc_client *c = client(1, 5000);
+    err e;
+    uint64_t head;
+    assert_int_equal(rpc_eth_block_number(c, &head, &e), 0);
+    rpc_log_filter f = {.from = 0, .to = head};
+    rpc_log_list l;
+    fault("too_many", "eth_getLogs");
+    expect(rpc_eth_get_logs(c, &f, &l, &e), c, &e, RPC_RANGE, "too_many");
+    const rpc_error *er = rpc_last_error(c);
+    assert_true(er->has_hint);
+    assert_true(er->hint_from == 0 && er->hint_to == head / 2);
+    assert_int_equal(er->code, -32005);
+    fault("oversized", "eth_getLogs");
+    expect(rpc_eth_get_logs(c, &f, &l, &e), c, &e, RPC_MALFORMED, "oversized logs");
+    assert_int_equal(rpc_eth_get_logs(c, &f, &l, &e), 0);
+    rpc_log_list_free(&l);
+
+    rpc_block b[2];
+    fault("wrong_id", "eth_getBlockByNumber");
+    expect(rpc_eth_get_blocks(c, 0, 2, b, &e), c, &e, RPC_MALFORMED, "batch with a wrong id");
+    fault("oversized", "eth_getBlockByNumber");
+    expect(rpc_eth_get_blocks(c, 0, 2, b, &e), c, &e, RPC_MALFORMED, "batch oversized");
+    fault("oversized", "eth_getBlockByNumber");
+    bool found;
+    expect(rpc_eth_get_block(c, 0, NULL, b, &found, &e), c, &e, RPC_MALFORMED,
+           "block oversized");
+    assert_int_equal(rpc_eth_get_blocks(c, 0, 2, b, &e), 0);
+    assert_memory_equal(b[1].parent_hash, b[0].hash, 32);
+    rpc_client_free(&c);
+}
+
+static void test_timeouts(void **state)
+{
+    /* The fake sleeps 2 s on "slow"; the client waits 500 ms. */
+    rpc_client *c = client(3, 500);
+    err e;
+    uint64_t head;
+    fault("slow", "eth_blockNumber");
+    /* Retried: the second attempt is fast. */
+    assert_int_equal(rpc_eth_block_number(c, &head, &e), 0);
+    /* getLogs timeouts go back to the caller (who shrinks the range), not retried. */
+    rpc_log_filter f = {.from = 0, .to = head};
+    rpc_log_list l;
+    fault("slow", "eth_getLogs");
+    expect(rpc_eth_get_logs(c, &f, &l, &e), c, &e, RPC_TIMEOUT, "slow getLogs");
+    rpc_client_free(&c);
+}
+
+static void test_cancel(void **state)
+{
+    rpc_client *c = client(3, 10000);
+    atomic_int stop = 1;
+    rpc_client_set_cancel(c, &stop);
+    uint64_t head;
+    err e;
+    expect(rpc_eth_block_number(c, &head, &e), c, &e, RPC_CANCELLED, "cancelled");
+    rpc_client_free(&c);
+}
+
+static int mine(void **state)
+{
+    /* Some blocks, so that log ranges are wider than one block. */
+    rpc_client *c = client(1, 5000);
+    json_t *params = json_pack("[s]", "0x10");
+    json_t *r = NULL;
+    err e;
+    int rc = rpc_call(c, "anvil_mine", params, &r, &e);
+    json_decref(params);
+    json_decref(r);
+    rpc_client_free(&c);
+    return rc;
+}
+
+int main(void)
+{
+    fake_url = getenv("FUSION_TEST_FAKE_RPC");
+    anvil_url = getenv("FUSION_TEST_RPC");
+    if (!fake_url || !anvil_url) {
+        fprintf(stderr, "run me through tests/integration/fake_rpc.py run -- test_rpc_fake\n");
+        return 77;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_block_number_faults),
+        cmocka_unit_test(test_retries_ride_it_out),
+        cmocka_unit_test(test_logs_and_blocks),
+        cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_cancel),
+    };
+    return cmocka_run_group_tests(tests, mine, NULL);
+}
