@@ -235,16 +235,28 @@ def _main(argv):
     import argparse
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    run = sub.add_parser("run", help="run a command against a fresh node")
+    run = sub.add_parser("run", help="run a command against fresh nodes")
     run.add_argument("--chain-id", type=int, default=31337)
+    run.add_argument("--nodes", type=int, default=1,
+                     help="start N nodes (chain ids chain-id, chain-id+1, ...): "
+                          "FUSION_TEST_RPC, FUSION_TEST_RPC2, ...")
     run.add_argument("command", nargs=argparse.REMAINDER)
     a = ap.parse_args(argv)
     cmd = a.command[1:] if a.command[:1] == ["--"] else a.command
     if not cmd:
         ap.error("run: no command given")
-    with Anvil(chain_id=a.chain_id) as node:
-        env = dict(os.environ, FUSION_TEST_RPC=node.url, FUSION_TEST_CHAIN_ID=str(a.chain_id))
+    nodes = [Anvil(chain_id=a.chain_id + i) for i in range(a.nodes)]
+    try:
+        env = dict(os.environ)
+        for i, node in enumerate(nodes):
+            node.start()
+            suffix = str(i + 1) if i else ""
+            env["FUSION_TEST_RPC" + suffix] = node.url
+            env["FUSION_TEST_CHAIN_ID" + suffix] = str(node.chain_id)
         return subprocess.call(cmd, env=env)
+    finally:
+        for node in nodes:
+            node.stop()
 
 
 if __name__ == "__main__":
