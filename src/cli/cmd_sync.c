@@ -84,7 +84,8 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     const char *chain_name = NULL;
     bool quiet = false;
     unsigned long long v;
-    enum { O_ONCE = 256, O_CHAIN, O_POLL, O_WINDOW, O_RANGE, O_MAXRANGE, O_QUIET, O_TIMEOUT };
+    enum { O_ONCE = 256, O_CHAIN, O_POLL, O_WINDOW, O_RANGE, O_MAXRANGE, O_QUIET, O_TIMEOUT,
+           O_MAXADDR };
     static const struct option opts[] = {
         {"once", no_argument, NULL, O_ONCE},
         {"chain", required_argument, NULL, O_CHAIN},
@@ -93,6 +94,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         {"range", required_argument, NULL, O_RANGE},
         {"max-range", required_argument, NULL, O_MAXRANGE},
         {"rpc-timeout-ms", required_argument, NULL, O_TIMEOUT},
+        {"max-addresses", required_argument, NULL, O_MAXADDR},
         {"quiet", no_argument, NULL, O_QUIET},
         {NULL, 0, NULL, 0},
     };
@@ -128,6 +130,11 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
             if (parse_uint(optarg, 600000, &v) < 0 || v < 100)
                 return cli_usage("sync", "--rpc-timeout-ms must be 100..600000");
             o.rpc.timeout_ms = (long)v;
+            break;
+        case O_MAXADDR:
+            if (parse_uint(optarg, 100000, &v) < 0)
+                return cli_usage("sync", "--max-addresses must be 0..100000");
+            o.max_addresses = (size_t)v;
             break;
         default:
             return cli_usage("sync", "unknown or incomplete option '%s'", argv[optind - 1]);

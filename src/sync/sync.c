@@ -39,6 +39,7 @@ void sync_options_default(sync_options *o)
     o->initial_range = 2000;
     o->max_range = 100000;
     o->once_max_failures = 8;
+    o->max_addresses = 500;
     rpc_options_default(&o->rpc);
 }
 

@@ -305,11 +305,59 @@ static int get_logs_part(ctx *c, logset *ls, const addr *addrs, size_t n, uint64
     return 0;
 }
 
+/* Many escrows: ask by event signature instead of by address (one request per range,
+ * whatever the number of escrows) and keep only the logs of our contracts; commit_range
+ * drops the others, in chain order, so an escrow created in the range is known by the
+ * time its own logs come. Other configured contracts are still asked for by address. */
+static int collect_by_topic(ctx *c, uint64_t from, uint64_t to, logset *ls, err *e)
+{
+    uint8_t topics[EV_COUNT][32];
+    size_t nt = 0;
+    const store_contract_kind kinds[] = {STORE_CONTRACT_FACTORY, STORE_CONTRACT_ESCROW};
+    for (size_t k = 0; k < 2; k++) {
+        const uint8_t(*t)[32];
+        size_t n = sync_event_topics_for(kinds[k], &t);
+        for (size_t i = 0; i < n; i++)
+            memcpy(topics[nt++], t[i], 32);
+    }
+    if (ls->n_parts == ls->cap_parts) {
+        rpc_log_list *p = realloc(ls->parts, 4 * sizeof *p);
+        if (!p)
+            return err_set(e, ERR_NOMEM, "out of memory fetching logs");
+        ls->parts = p;
+        ls->cap_parts = 4;
+    }
+    rpc_log_filter f = {.from = from, .to = to, .topic0 = (const uint8_t(*)[32])topics,
+                        .n_topic0 = nt};
+    if (rpc_eth_get_logs(c->rpc, &f, &ls->parts[ls->n_parts], e) < 0)
+        return -1;
+    ls->n_parts++;
+    if (c->n_others) {
+        addr *others = calloc(c->n_others, sizeof *others);
+        if (!others)
+            return err_set(e, ERR_NOMEM, "out of memory building the address filter");
+        for (size_t i = 0; i < c->n_others; i++)
+            others[i] = c->others[i].address;
+        int rc = get_logs_part(c, ls, others, c->n_others, from, to, e);
+        free(others);
+        if (rc < 0)
+            return -1;
+    }
+    return logset_index(ls, e);
+}
+
 /* Every log of [from, to] from the factories, known escrows and other watched
  * contracts, plus the logs of escrows created inside the range. */
 static int collect(ctx *c, uint64_t from, uint64_t to, logset *ls, err *e)
 {
     memset(ls, 0, sizeof *ls);
+    if (c->factories.n + c->escrows.n > c->opt->max_addresses) {
+        if (collect_by_topic(c, from, to, ls, e) < 0) {
+            logset_free(ls);
+            return -1;
+        }
+        return 0;
+    }
     size_t n = c->factories.n + c->escrows.n + c->n_others;
     if (n == 0)
         return logset_index(ls, e);
@@ -400,6 +448,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
                         const rpc_block *hdrs, size_t nh, uint64_t prune_below, err *e)
 {
     uint64_t final = final_of(c, head);
+    bool by_topic = c->factories.n + c->escrows.n > c->opt->max_addresses;
     addrset touched = {0}, fresh = {0};
     uint64_t inserted_total = 0;
     if (store_begin(c->db, e) < 0)
@@ -408,10 +457,13 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         const rpc_log *lg = ls->v[i];
         store_contract_kind kind;
         if (!emitter_kind(c, &fresh, &lg->address, &kind)) {
+            /* By-topic requests return look-alikes from other contracts; by-address
+             * requests should not return anything else. */
             char a[ADDR_STR_MAX];
             hex_encode(a, sizeof a, lg->address.b, ADDR_LEN, true);
-            LOG_W("sync", "%s: ignoring a log from %s, which was not asked for", c->chain.name,
-                  a);
+            log_msg(by_topic ? LOG_DEBUG : LOG_WARN, "sync",
+                    "%s: ignoring a log from %s, which is none of our contracts", c->chain.name,
+                    a);
             continue;
         }
         store_event ev;

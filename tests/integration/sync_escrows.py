@@ -114,6 +114,13 @@ def main():
     text = desk.run("escrow", "list").stdout
     assert e1 in text and "released" in text and "ETH" in text, text
 
+    # Asking by event signature instead of by address gives the same desk.
+    other = Desk()
+    other.add_chain(chain, confirmations=2)
+    other.run("sync", "--once", "--max-addresses", "0")
+    assert other.logs(chain.chain_id) == desk.logs(chain.chain_id)
+    assert other.json("escrow", "list", "--json") == lst
+
     # Unknown escrow: one line, exit 1.
     r = desk.run("escrow", "show", A[9], check=False)
     assert r.returncode == 1 and r.stderr.count("\n") == 1, r

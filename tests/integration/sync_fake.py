@@ -70,7 +70,7 @@ def main():
         assert len(line) < 600, f"overlong log line: {line[:200]}"
 
     # Following through the fake while new escrows arrive.
-    desk.follow("--poll-ms", "100", "--rpc-timeout-ms", "700")
+    desk.follow("--poll-ms", "100", "--rpc-timeout-ms", "700", "--max-addresses", "0")
     activity(chain, 15)
     wait_until(lambda: desk.logs(chain.chain_id) == chain.watched_logs(),
                "the follower to keep up through the faults", timeout=180)

@@ -68,6 +68,8 @@ def main():
                 rng_blocks, "--quiet"]
         if r.random() < 0.3:
             args.append("--once")
+        if r.random() < 0.5:
+            args += ["--max-addresses", "0"]  # by event signature instead of by address
         p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(r.uniform(0.01, 0.4))
         finished = p.poll() is not None
