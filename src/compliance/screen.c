@@ -1,7 +1,9 @@
 /* screen.c: the screening context and the rules. Every lookup is a hash probe (sanctions
  * set, flagged set, entity callback, payer windows), and each payer's rolling windows are
  * ring buffers evicted from the front, so screening an event costs O(1) amortised. Idle
- * payers are swept incrementally, a couple of table slots per event. */
+ * payers are swept incrementally, a couple of table slots per event. Evidence quotes
+ * addresses in lowercase (cheap, and the form the lists and the database key on); the
+ * hit's binary address lets a screen show the EIP-55 form. */
 #include "compliance/screen.h"
 
 #include <math.h>
@@ -317,7 +319,7 @@ static void rule_sanctions(screen_ctx *ctx, hit_out *o, const party *parties, si
         screen_hit *h = hit_new(o, SCREEN_RULE_SANCTIONS, ctx->cfg.sanctions.score, p->role, p->a,
                                 p->ent);
         char s[ADDR_STR_MAX];
-        addr_to_checksum(s, p->a);
+        addr_to_lower(s, p->a);
         snprintf(h->evidence, sizeof h->evidence,
                  "%s %s is on the sanctions list (%.180s; list %s)", screen_role_name(p->role), s,
                  src, ctx->sanctions_info.version);
@@ -337,7 +339,7 @@ static void rule_prior_hit(screen_ctx *ctx, hit_out *o, const party *parties, si
         screen_hit *h = hit_new(o, SCREEN_RULE_PRIOR_HIT, ctx->cfg.prior_hit.score, p->role, p->a,
                                 p->ent);
         char s[ADDR_STR_MAX];
-        addr_to_checksum(s, p->a);
+        addr_to_lower(s, p->a);
         snprintf(h->evidence, sizeof h->evidence,
                  "%s %s had an earlier confirmed hit (ref %lld)", screen_role_name(p->role), s,
                  (long long)*ref);
@@ -350,7 +352,7 @@ static void rule_unknown(screen_ctx *ctx, const screen_input *ev, hit_out *o, co
         return;
     screen_hit *h = hit_new(o, SCREEN_RULE_UNKNOWN, ctx->cfg.unknown.score, p->role, p->a, NULL);
     char s[ADDR_STR_MAX];
-    addr_to_checksum(s, p->a);
+    addr_to_lower(s, p->a);
     snprintf(h->evidence, sizeof h->evidence, "%s %s on chain %llu is linked to no entity",
              screen_role_name(p->role), s, (unsigned long long)ev->chain_id);
 }
@@ -364,19 +366,19 @@ static void rule_kyc(screen_ctx *ctx, const screen_input *ev, hit_out *o, const 
     char why[96];
     int score = ctx->cfg.kyc.score;
     char exp[SCREEN_DATE_MAX], now[SCREEN_DATE_MAX];
+    if (ent->kyc == SCREEN_KYC_VERIFIED && ent->kyc_expires != SCREEN_NO_DATE &&
+        ent->kyc_expires >= today)
+        return; /* the common case: verified and current */
     screen_date_format(exp, ent->kyc_expires);
     screen_date_format(now, today);
     switch (ent->kyc) {
     case SCREEN_KYC_VERIFIED:
-        if (ent->kyc_expires == SCREEN_NO_DATE) {
-            if (!ctx->cfg.kyc.require_expiry)
-                return;
-            snprintf(why, sizeof why, "KYC verified but no expiry date recorded");
-        } else if (ent->kyc_expires < today) {
+        if (ent->kyc_expires != SCREEN_NO_DATE)
             snprintf(why, sizeof why, "KYC expired on %s (as of %s)", exp, now);
-        } else {
+        else if (ctx->cfg.kyc.require_expiry)
+            snprintf(why, sizeof why, "KYC verified but no expiry date recorded");
+        else
             return;
-        }
         break;
     case SCREEN_KYC_PENDING:
         snprintf(why, sizeof why, "KYC pending (not completed)");
@@ -394,7 +396,7 @@ static void rule_kyc(screen_ctx *ctx, const screen_input *ev, hit_out *o, const 
     }
     screen_hit *h = hit_new(o, SCREEN_RULE_KYC, score, p->role, p->a, ent);
     char s[ADDR_STR_MAX], et[96];
-    addr_to_checksum(s, p->a);
+    addr_to_lower(s, p->a);
     entity_text(et, sizeof et, ent);
     snprintf(h->evidence, sizeof h->evidence, "%s %s (%s): %s", screen_role_name(p->role), s, et,
              why);
@@ -414,7 +416,7 @@ static void rule_jurisdiction(screen_ctx *ctx, hit_out *o, const party *p)
                 high ? ctx->cfg.jurisdiction.score_high : ctx->cfg.jurisdiction.score_medium,
                 p->role, p->a, ent);
     char s[ADDR_STR_MAX], et[96];
-    addr_to_checksum(s, p->a);
+    addr_to_lower(s, p->a);
     entity_text(et, sizeof et, ent);
     const char *cname = screen_fatf_name(ctx->fatf, ent->jurisdiction);
     snprintf(h->evidence, sizeof h->evidence,
@@ -434,8 +436,8 @@ static void rule_large(screen_ctx *ctx, const screen_input *ev, hit_out *o,
                             &ev->escrow, payer_ent);
     char amt[U256_DEC_MAX], esc[ADDR_STR_MAX], tok[ADDR_STR_MAX];
     u256_to_dec(amt, &ev->amount);
-    addr_to_checksum(esc, &ev->escrow);
-    addr_to_checksum(tok, &ev->token);
+    addr_to_lower(esc, &ev->escrow);
+    addr_to_lower(tok, &ev->token);
     snprintf(h->evidence, sizeof h->evidence,
              "%s %s: %s base units of %s, about %.2f USD (estimate) >= threshold %.2f USD",
              screen_kind_name(ev->kind), esc, amt, addr_is_zero(&ev->token) ? "native coin" : tok,
@@ -493,7 +495,7 @@ static int rule_structuring(screen_ctx *ctx, const screen_input *ev, hit_out *o,
         hit_new(o, SCREEN_RULE_STRUCTURING, c->structuring.score, SCREEN_ROLE_PAYER, &ev->payer,
                 payer_ent);
     char s[ADDR_STR_MAX];
-    addr_to_checksum(s, &ev->payer);
+    addr_to_lower(s, &ev->payer);
     uint64_t span = window_at(&ps->band, n - 1)->ts - window_at(&ps->band, 0)->ts;
     int len = snprintf(h->evidence, sizeof h->evidence,
                        "payer %s: %zu escrows within %llu s (span %llu s), each %.2f-%.2f USD "
@@ -529,7 +531,7 @@ static int rule_velocity(screen_ctx *ctx, const screen_input *ev, hit_out *o, pa
     screen_hit *h = hit_new(o, SCREEN_RULE_VELOCITY, c->velocity.score, SCREEN_ROLE_PAYER,
                             &ev->payer, payer_ent);
     char s[ADDR_STR_MAX];
-    addr_to_checksum(s, &ev->payer);
+    addr_to_lower(s, &ev->payer);
     snprintf(h->evidence, sizeof h->evidence,
              "payer %s: %zu escrows worth %llu.%02llu USD (estimate) within %llu s; limits %u "
              "escrows, %.2f USD (%s exceeded)",
