@@ -1,9 +1,9 @@
 /* date.c: calendar days for KYC expiry and list dates. Days since 1970-01-01 in the
  * proleptic Gregorian calendar (H. Hinnant's civil-date algorithms), UTC throughout. */
-#include "compliance/screen.h"
-
 #include <stdio.h>
 #include <string.h>
+
+#include "compliance/screen.h"
 
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {

@@ -1,11 +1,10 @@
 /* entities.c: the in-memory entity index behind screen_index_*: (address, chain) ->
  * entity, one hash lookup per probe. A link on chain 0 stands for every chain, so a
  * lookup tries the exact chain first and then chain 0. */
-#include "compliance/screen.h"
-
 #include <stdlib.h>
 
 #include "compliance/addrmap.h"
+#include "compliance/screen.h"
 
 struct screen_index {
     addrmap *map; /* tag = chain id, value = (uintptr_t)const screen_entity * */
@@ -60,8 +59,7 @@ int screen_index_add(screen_index *idx, const screen_entity *ent, err *e)
     return 0;
 }
 
-const screen_entity *screen_index_lookup(const screen_index *idx, uint64_t chain_id,
-                                         const addr *a)
+const screen_entity *screen_index_lookup(const screen_index *idx, uint64_t chain_id, const addr *a)
 {
     const uint64_t *v = addrmap_find(idx->map, a, chain_id);
     if (!v && chain_id != 0)

@@ -2,8 +2,6 @@
  * desk's own list, the manifest that names a snapshot, and the FATF jurisdiction CSV.
  * Every file is hashed (SHA-256, libsodium) so that each hit can name the exact snapshot it
  * used. Bad input is rejected with "file:line: what is wrong", never guessed at. */
-#include "compliance/screen.h"
-
 #include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -14,6 +12,7 @@
 #include "base/bytes.h"
 #include "compliance/addrmap.h"
 #include "compliance/internal.h"
+#include "compliance/screen.h"
 
 #define LIST_FILE_MAX (64u << 20) /* no list is anywhere near 64 MiB */
 #define REASON_MAX 160
@@ -262,8 +261,8 @@ static int add_ofac_token(screen_sanctions *s, const char *name, size_t no, bool
     char ex[EXCERPT_MAX + 4];
     size_t bad = first_unprintable(tok, len);
     if (bad < len)
-        return err_set(e, ERR_INVALID, "%s: unexpected byte 0x%02x in '%s': not a list file?",
-                       loc, (unsigned char)tok[bad], excerpt(ex, tok, len));
+        return err_set(e, ERR_INVALID, "%s: unexpected byte 0x%02x in '%s': not a list file?", loc,
+                       (unsigned char)tok[bad], excerpt(ex, tok, len));
     for (size_t i = 0; i < len; i++)
         if (is_blank(tok[i]))
             return err_set(e, ERR_INVALID, "%s: '%s' is not one address: one per line", loc,
@@ -282,8 +281,7 @@ static int add_ofac_token(screen_sanctions *s, const char *name, size_t no, bool
     return 0;
 }
 
-static int parse_text(screen_sanctions *s, const char *name, const char *data, size_t len,
-                      err *e)
+static int parse_text(screen_sanctions *s, const char *name, const char *data, size_t len, err *e)
 {
     line_iter it = {data, data + len, 0};
     const char *line;
@@ -298,8 +296,7 @@ static int parse_text(screen_sanctions *s, const char *name, const char *data, s
     return 0;
 }
 
-static int parse_json(screen_sanctions *s, const char *name, const char *data, size_t len,
-                      err *e)
+static int parse_json(screen_sanctions *s, const char *name, const char *data, size_t len, err *e)
 {
     json_error_t jerr;
     json_t *root = json_loadb(data, len, 0, &jerr);
@@ -329,8 +326,7 @@ out:
     return rc;
 }
 
-static int parse_desk(screen_sanctions *s, const char *name, const char *data, size_t len,
-                      err *e)
+static int parse_desk(screen_sanctions *s, const char *name, const char *data, size_t len, err *e)
 {
     line_iter it = {data, data + len, 0};
     const char *line;
@@ -362,8 +358,8 @@ static int parse_desk(screen_sanctions *s, const char *name, const char *data, s
         err pe;
         err_clear(&pe);
         if (addr_parse(&a, tok, &pe) < 0)
-            return err_set(e, ERR_INVALID, "%s:%zu: '%s': %s: fix or remove the line", name,
-                           it.no, tok, pe.msg);
+            return err_set(e, ERR_INVALID, "%s:%zu: '%s': %s: fix or remove the line", name, it.no,
+                           tok, pe.msg);
         if (add_entry(s, &a, (uint32_t)it.no, reason, reason_len, e) < 0)
             return -1;
     }
@@ -403,8 +399,7 @@ int screen_sanctions_add(screen_sanctions *s, const char *name, const char *data
     return rc;
 }
 
-int screen_sanctions_add_file(screen_sanctions *s, const char *path, screen_list_format fmt,
-                              err *e)
+int screen_sanctions_add_file(screen_sanctions *s, const char *path, screen_list_format fmt, err *e)
 {
     char *data;
     size_t len;
@@ -451,8 +446,8 @@ int screen_sanctions_load(screen_sanctions **out, const char *manifest, const ch
             char date[16];
             snprintf(date, sizeof date, "%.*s", (int)(arg_len < 15 ? arg_len : 15), arg);
             if (as_of[0])
-                rc = err_set(e, ERR_INVALID, "%s:%zu: second as_of line: keep one", manifest,
-                             it.no);
+                rc =
+                    err_set(e, ERR_INVALID, "%s:%zu: second as_of line: keep one", manifest, it.no);
             else if (screen_date_parse(&day, date, e) < 0)
                 rc = err_prefix(e, "%s:%zu", manifest, it.no);
             else
@@ -577,8 +572,8 @@ static int csv_split(const char *line, size_t len, char fields[][FIELD_MAX], siz
                     }
                 }
                 if (fl + 1 >= FIELD_MAX)
-                    return err_set(e, ERR_INVALID, "%s:%zu: field longer than %d bytes", name,
-                                   no, FIELD_MAX - 1);
+                    return err_set(e, ERR_INVALID, "%s:%zu: field longer than %d bytes", name, no,
+                                   FIELD_MAX - 1);
                 f[fl++] = line[i++];
             }
             if (i < len && line[i] != ',')
@@ -588,8 +583,8 @@ static int csv_split(const char *line, size_t len, char fields[][FIELD_MAX], siz
                 if (line[i] == '"')
                     return err_set(e, ERR_INVALID, "%s:%zu: stray quote in a field", name, no);
                 if (fl + 1 >= FIELD_MAX)
-                    return err_set(e, ERR_INVALID, "%s:%zu: field longer than %d bytes", name,
-                                   no, FIELD_MAX - 1);
+                    return err_set(e, ERR_INVALID, "%s:%zu: field longer than %d bytes", name, no,
+                                   FIELD_MAX - 1);
                 f[fl++] = line[i++];
             }
         }
@@ -664,8 +659,10 @@ int screen_fatf_parse(screen_fatf **out, const char *name, const char *data, siz
         }
         int ci = code_index(fields[0], strlen(fields[0]));
         if (ci < 0) {
-            rc = err_set(e, ERR_INVALID, "%s:%zu: '%s' is not an ISO 3166 alpha-2 code (two "
-                         "capital letters)", name, it.no, excerpt(ex, fields[0], strlen(fields[0])));
+            rc = err_set(e, ERR_INVALID,
+                         "%s:%zu: '%s' is not an ISO 3166 alpha-2 code (two "
+                         "capital letters)",
+                         name, it.no, excerpt(ex, fields[0], strlen(fields[0])));
             break;
         }
         uint8_t risk;

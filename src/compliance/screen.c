@@ -156,12 +156,14 @@ int screen_ctx_new(screen_ctx **out, const screen_config *cfg, screen_sanctions 
     if (screen_config_check(cfg, e) < 0)
         return -1;
     if (cfg->sanctions.on && !(sanctions && *sanctions))
-        return err_set(e, ERR_INVALID, "the sanctions rule is on but no list is loaded: load "
-                                       "data/sanctions/manifest.txt or turn the rule off");
+        return err_set(e, ERR_INVALID,
+                       "the sanctions rule is on but no list is loaded: load "
+                       "data/sanctions/manifest.txt or turn the rule off");
     if (cfg->jurisdiction.on && !(fatf && *fatf))
-        return err_set(e, ERR_INVALID, "the jurisdiction rule is on but no FATF list is loaded: "
-                                       "load data/compliance/fatf-jurisdictions.csv or turn "
-                                       "the rule off");
+        return err_set(e, ERR_INVALID,
+                       "the jurisdiction rule is on but no FATF list is loaded: "
+                       "load data/compliance/fatf-jurisdictions.csv or turn "
+                       "the rule off");
     screen_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return err_set(e, ERR_NOMEM, "out of memory for the screening context");
@@ -273,8 +275,8 @@ typedef struct hit_out {
     screen_hit scratch; /* receives hits beyond max: they are counted, not kept */
 } hit_out;
 
-static screen_hit *hit_new(hit_out *o, screen_rule rule, int score, screen_role role,
-                           const addr *a, const screen_entity *ent)
+static screen_hit *hit_new(hit_out *o, screen_rule rule, int score, screen_role role, const addr *a,
+                           const screen_entity *ent)
 {
     screen_hit *h = o->n < o->max ? &o->hits[o->n] : &o->scratch;
     o->n++;
@@ -294,13 +296,30 @@ static void hit_list(screen_hit *h, const screen_list_info *info)
     memcpy(h->list_as_of, info->as_of, sizeof h->list_as_of);
 }
 
-/* "entity 12 'ACME Ltd'" */
+/* "entity 12 'ACME Ltd'". Names come from the registry: control bytes become '?' so the
+ * evidence stays one line, and long names are cut on a UTF-8 character boundary. */
 static void entity_text(char *out, size_t cap, const screen_entity *ent)
 {
-    if (ent->name)
-        snprintf(out, cap, "entity %lld '%.60s'", (long long)ent->id, ent->name);
-    else
+    enum { NAME_MAX_BYTES = 60 };
+    if (!ent->name) {
         snprintf(out, cap, "entity %lld", (long long)ent->id);
+        return;
+    }
+    char name[NAME_MAX_BYTES + 8];
+    size_t n = 0;
+    for (const unsigned char *c = (const unsigned char *)ent->name; *c; c++) {
+        bool starts_char = (*c & 0xC0) != 0x80;
+        if (starts_char && n >= NAME_MAX_BYTES) {
+            memcpy(name + n, "...", 3);
+            n += 3;
+            break;
+        }
+        if (n >= NAME_MAX_BYTES + 3) /* a malformed run of continuation bytes */
+            break;
+        name[n++] = (*c < 0x20 || *c == 0x7f) ? '?' : (char)*c;
+    }
+    name[n] = '\0';
+    snprintf(out, cap, "entity %lld '%s'", (long long)ent->id, name);
 }
 
 typedef struct party {
@@ -316,8 +335,8 @@ static void rule_sanctions(screen_ctx *ctx, hit_out *o, const party *parties, si
         char src[256];
         if (!screen_sanctions_source(ctx->sanctions, p->a, src, sizeof src))
             continue;
-        screen_hit *h = hit_new(o, SCREEN_RULE_SANCTIONS, ctx->cfg.sanctions.score, p->role, p->a,
-                                p->ent);
+        screen_hit *h =
+            hit_new(o, SCREEN_RULE_SANCTIONS, ctx->cfg.sanctions.score, p->role, p->a, p->ent);
         char s[ADDR_STR_MAX];
         addr_to_lower(s, p->a);
         snprintf(h->evidence, sizeof h->evidence,
@@ -336,13 +355,12 @@ static void rule_prior_hit(screen_ctx *ctx, hit_out *o, const party *parties, si
         const uint64_t *ref = addrmap_find(ctx->flags, p->a, 0);
         if (!ref)
             continue;
-        screen_hit *h = hit_new(o, SCREEN_RULE_PRIOR_HIT, ctx->cfg.prior_hit.score, p->role, p->a,
-                                p->ent);
+        screen_hit *h =
+            hit_new(o, SCREEN_RULE_PRIOR_HIT, ctx->cfg.prior_hit.score, p->role, p->a, p->ent);
         char s[ADDR_STR_MAX];
         addr_to_lower(s, p->a);
-        snprintf(h->evidence, sizeof h->evidence,
-                 "%s %s had an earlier confirmed hit (ref %lld)", screen_role_name(p->role), s,
-                 (long long)*ref);
+        snprintf(h->evidence, sizeof h->evidence, "%s %s had an earlier confirmed hit (ref %lld)",
+                 screen_role_name(p->role), s, (long long)*ref);
     }
 }
 
@@ -395,7 +413,7 @@ static void rule_kyc(screen_ctx *ctx, const screen_input *ev, hit_out *o, const 
         break;
     }
     screen_hit *h = hit_new(o, SCREEN_RULE_KYC, score, p->role, p->a, ent);
-    char s[ADDR_STR_MAX], et[96];
+    char s[ADDR_STR_MAX], et[112];
     addr_to_lower(s, p->a);
     entity_text(et, sizeof et, ent);
     snprintf(h->evidence, sizeof h->evidence, "%s %s (%s): %s", screen_role_name(p->role), s, et,
@@ -415,7 +433,7 @@ static void rule_jurisdiction(screen_ctx *ctx, hit_out *o, const party *p)
         hit_new(o, SCREEN_RULE_JURISDICTION,
                 high ? ctx->cfg.jurisdiction.score_high : ctx->cfg.jurisdiction.score_medium,
                 p->role, p->a, ent);
-    char s[ADDR_STR_MAX], et[96];
+    char s[ADDR_STR_MAX], et[112];
     addr_to_lower(s, p->a);
     entity_text(et, sizeof et, ent);
     const char *cname = screen_fatf_name(ctx->fatf, ent->jurisdiction);
@@ -491,23 +509,22 @@ static int rule_structuring(screen_ctx *ctx, const screen_input *ev, hit_out *o,
     size_t n = ps->band.len;
     if (n < c->structuring.min_count)
         return 0;
-    screen_hit *h =
-        hit_new(o, SCREEN_RULE_STRUCTURING, c->structuring.score, SCREEN_ROLE_PAYER, &ev->payer,
-                payer_ent);
+    screen_hit *h = hit_new(o, SCREEN_RULE_STRUCTURING, c->structuring.score, SCREEN_ROLE_PAYER,
+                            &ev->payer, payer_ent);
     char s[ADDR_STR_MAX];
     addr_to_lower(s, &ev->payer);
     uint64_t span = window_at(&ps->band, n - 1)->ts - window_at(&ps->band, 0)->ts;
     int len = snprintf(h->evidence, sizeof h->evidence,
                        "payer %s: %zu escrows within %llu s (span %llu s), each %.2f-%.2f USD "
                        "(estimate; %g-%g%% of %.2f):",
-                       s, n, (unsigned long long)c->structuring.window_s,
-                       (unsigned long long)span, lo, hi, c->structuring.band_low * 100,
-                       c->structuring.band_high * 100, c->threshold_usd);
+                       s, n, (unsigned long long)c->structuring.window_s, (unsigned long long)span,
+                       lo, hi, c->structuring.band_low * 100, c->structuring.band_high * 100,
+                       c->threshold_usd);
     for (size_t i = 0; i < n && i < 6 && len > 0 && (size_t)len < sizeof h->evidence; i++) {
         const window_entry *we = window_at(&ps->band, n - 1 - i);
-        len += snprintf(h->evidence + len, sizeof h->evidence - (size_t)len, " %llu.%02llu",
-                        (unsigned long long)(we->cents / 100),
-                        (unsigned long long)(we->cents % 100));
+        len +=
+            snprintf(h->evidence + len, sizeof h->evidence - (size_t)len, " %llu.%02llu",
+                     (unsigned long long)(we->cents / 100), (unsigned long long)(we->cents % 100));
     }
     if (n > 6 && len > 0 && (size_t)len < sizeof h->evidence)
         snprintf(h->evidence + len, sizeof h->evidence - (size_t)len, " ...");
@@ -538,7 +555,9 @@ static int rule_velocity(screen_ctx *ctx, const screen_input *ev, hit_out *o, pa
              s, ps->hour.len, (unsigned long long)(ps->hour.sum_cents / 100),
              (unsigned long long)(ps->hour.sum_cents % 100),
              (unsigned long long)c->velocity.window_s, c->velocity.max_count, c->velocity.max_usd,
-             too_many && too_much ? "both" : too_many ? "count" : "value");
+             too_many && too_much ? "both"
+             : too_many           ? "count"
+                                  : "value");
     return 0;
 }
 
@@ -600,8 +619,8 @@ int screen_event(screen_ctx *ctx, const screen_entities *ents, const screen_inpu
     if (c->large.on)
         rule_large(ctx, ev, &o, payer_ent);
 
-    bool windowed = (c->window_kinds & SCREEN_KIND_BIT(ev->kind)) &&
-                    (c->structuring.on || c->velocity.on);
+    bool windowed =
+        (c->window_kinds & SCREEN_KIND_BIT(ev->kind)) && (c->structuring.on || c->velocity.on);
     if (windowed) {
         payer_state *ps = payer_get(ctx, &ev->payer, e);
         if (!ps)

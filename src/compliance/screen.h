@@ -55,10 +55,10 @@ typedef struct screen_input {
     addr escrow;
     addr payer;
     addr payee;
-    addr token;         /* zero address: the chain's native coin */
-    u256 amount;        /* exact, token base units */
+    addr token;          /* zero address: the chain's native coin */
+    u256 amount;         /* exact, token base units */
     double usd_estimate; /* ESTIMATE (oracle price x amount), floating point; < 0 = unknown */
-    uint64_t timestamp; /* block timestamp, Unix seconds (desk actions: now) */
+    uint64_t timestamp;  /* block timestamp, Unix seconds (desk actions: now) */
 } screen_input;
 
 /* ---- entities, as the rules see them ---- */
@@ -76,10 +76,10 @@ typedef struct screen_link {
 } screen_link;
 
 typedef struct screen_entity {
-    int64_t id; /* > 0 */
+    int64_t id;       /* > 0 */
     const char *name; /* may be NULL */
     screen_kyc kyc;
-    int32_t kyc_expires; /* day; SCREEN_NO_DATE when none is recorded */
+    int32_t kyc_expires;  /* day; SCREEN_NO_DATE when none is recorded */
     char jurisdiction[3]; /* ISO 3166-1 alpha-2, "" when unknown */
     const screen_link *links;
     size_t n_links;
@@ -103,8 +103,7 @@ void screen_index_free(screen_index **p);
 int screen_index_add(screen_index *idx, const screen_entity *ent, err *e)
     __attribute__((warn_unused_result));
 /* The entity linked to a on chain_id (or on every chain), or NULL. */
-const screen_entity *screen_index_lookup(const screen_index *idx, uint64_t chain_id,
-                                         const addr *a);
+const screen_entity *screen_index_lookup(const screen_index *idx, uint64_t chain_id, const addr *a);
 /* The index as a lookup for screen_event(). */
 screen_entities screen_index_entities(screen_index *idx);
 
@@ -140,8 +139,8 @@ void screen_sanctions_free(screen_sanctions **p);
  * On error the set may hold part of the list: free it and keep the previous one. */
 int screen_sanctions_add(screen_sanctions *s, const char *name, const char *data, size_t len,
                          screen_list_format fmt, err *e) __attribute__((warn_unused_result));
-int screen_sanctions_add_file(screen_sanctions *s, const char *path, screen_list_format fmt,
-                              err *e) __attribute__((warn_unused_result));
+int screen_sanctions_add_file(screen_sanctions *s, const char *path, screen_list_format fmt, err *e)
+    __attribute__((warn_unused_result));
 /* Builds a new set from a manifest ("as_of DATE" and "list FILE" lines, see
  * data/sanctions/manifest.txt) plus an optional desk list (NULL: none). All or nothing. */
 int screen_sanctions_load(screen_sanctions **out, const char *manifest, const char *desk_list,
@@ -173,8 +172,8 @@ typedef struct screen_config {
     } sanctions, prior_hit, unknown, large;
     struct {
         bool on;
-        int score;          /* pending, expired, missing expiry */
-        int score_rejected; /* rejected */
+        int score;           /* pending, expired, missing expiry */
+        int score_rejected;  /* rejected */
         bool require_expiry; /* a verified entity without an expiry date is a hit */
     } kyc;
     struct {
@@ -236,7 +235,7 @@ typedef enum {
 
 typedef struct screen_hit {
     screen_rule rule;
-    int score; /* 0..100 */
+    int score;        /* 0..100 */
     screen_role role; /* the event's address the hit is about */
     addr address;
     int64_t entity_id; /* entity linked to that address, 0 if none */

@@ -10,7 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* cmocka.h needs stdarg, stddef and setjmp first */
+/* clang-format off */
 #include <cmocka.h>
+/* clang-format on */
 
 #include "base/bytes.h"
 #include "compliance/screen.h"
@@ -251,8 +254,8 @@ static void test_desk_list_errors(void **state)
     /* 41 hex digits */
     expect_desk_error("0x01e2919679362dFBC9ee1644Ba9C6da6D6245BB10\n", ":1:", "not an EVM");
     /* a control byte */
-    expect_desk_error("\n\n0x01e2919679362dfbc9ee1644ba9c6da6d6245bb1 \x01\n", ":3:",
-                      "unexpected byte 0x01");
+    expect_desk_error("\n\n0x01e2919679362dfbc9ee1644ba9c6da6d6245bb1 \x01\n",
+                      ":3:", "unexpected byte 0x01");
 }
 
 /* Loading with a bad desk list fails as a whole (the caller keeps the running list). */
@@ -379,9 +382,9 @@ static void test_fatf_shipped(void **state)
     assert_non_null(fgets(line, sizeof line, in)); /* header */
     while (fgets(line, sizeof line, in)) {
         char iso[3] = {line[0], line[1], 0};
-        screen_risk want = strstr(line, ",call_for_action,") ? SCREEN_RISK_HIGH
+        screen_risk want = strstr(line, ",call_for_action,")        ? SCREEN_RISK_HIGH
                            : strstr(line, ",increased_monitoring,") ? SCREEN_RISK_MEDIUM
-                                                                     : SCREEN_RISK_NONE;
+                                                                    : SCREEN_RISK_NONE;
         assert_int_not_equal(want, SCREEN_RISK_NONE);
         assert_int_equal(screen_fatf_risk(f, iso), want);
         high += want == SCREEN_RISK_HIGH;
@@ -422,8 +425,10 @@ static void test_fatf_errors(void **state)
     expect_fatf_error(text, "j.csv:2: 'IRN' is not an ISO 3166");
     snprintf(text, sizeof text, "%sIR,Iran,call_for_action,2025-10-32\n", h);
     expect_fatf_error(text, "j.csv:2:");
-    snprintf(text, sizeof text, "%sIR,Iran,call_for_action,2025-10-24\nIR,Iran,call_for_action,"
-                              "2025-10-24\n", h);
+    snprintf(text, sizeof text,
+             "%sIR,Iran,call_for_action,2025-10-24\nIR,Iran,call_for_action,"
+             "2025-10-24\n",
+             h);
     expect_fatf_error(text, "j.csv:3: IR is listed twice");
     snprintf(text, sizeof text, "%sIR,Iran,call_for_action\n", h);
     expect_fatf_error(text, "j.csv:2: 3 fields");
@@ -470,8 +475,9 @@ static void test_dates(void **state)
         screen_date_format(back, d);
         assert_string_equal(back, ok[i].s);
     }
-    const char *bad[] = {"2023-02-29", "2025-13-01", "2025-00-10", "2025-04-31", "2025-1-01",
-                         "1969-12-31", "2025-01-01 ", "", "20250101", "2025/01/01", "1900-02-29"};
+    const char *bad[] = {"2023-02-29", "2025-13-01", "2025-00-10",  "2025-04-31",
+                         "2025-1-01",  "1969-12-31", "2025-01-01 ", "",
+                         "20250101",   "2025/01/01", "1900-02-29"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int32_t d;
         err e;
@@ -486,11 +492,11 @@ static void test_dates(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shipped_snapshot),   cmocka_unit_test(test_json_matches_text),
-        cmocka_unit_test(test_desk_list_forms),    cmocka_unit_test(test_desk_list_errors),
+        cmocka_unit_test(test_shipped_snapshot),    cmocka_unit_test(test_json_matches_text),
+        cmocka_unit_test(test_desk_list_forms),     cmocka_unit_test(test_desk_list_errors),
         cmocka_unit_test(test_load_all_or_nothing), cmocka_unit_test(test_ofac_errors),
-        cmocka_unit_test(test_manifest_errors),    cmocka_unit_test(test_fatf_shipped),
-        cmocka_unit_test(test_fatf_errors),        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_manifest_errors),     cmocka_unit_test(test_fatf_shipped),
+        cmocka_unit_test(test_fatf_errors),         cmocka_unit_test(test_dates),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

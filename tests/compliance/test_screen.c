@@ -12,7 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* cmocka.h needs stdarg, stddef and setjmp first */
+/* clang-format off */
 #include <cmocka.h>
+/* clang-format on */
 
 #include "base/bytes.h"
 #include "compliance/screen.h"
@@ -222,8 +225,7 @@ static void test_clean_event(void **state)
     screen_input ev = event(T0, 1000.0);
     screen(ctx, idx, &ev, &r);
     for (size_t i = 0; i < r.n; i++)
-        print_error("unexpected hit: %s %s\n", screen_rule_id(r.hits[i].rule),
-                    r.hits[i].evidence);
+        print_error("unexpected hit: %s %s\n", screen_rule_id(r.hits[i].rule), r.hits[i].evidence);
     assert_int_equal(r.n, 0);
     screen_index_free(&idx);
     screen_ctx_free(&ctx);
@@ -254,10 +256,10 @@ static void test_sanctions_shipped_eth(void **state)
                                SCREEN_ROLE_TOKEN};
         screen_role role = roles[lineno % 4];
         screen_input ev = event(ts++, 500.0);
-        addr *slot = role == SCREEN_ROLE_PAYEE   ? &ev.payee
-                     : role == SCREEN_ROLE_PAYER ? &ev.payer
+        addr *slot = role == SCREEN_ROLE_PAYEE    ? &ev.payee
+                     : role == SCREEN_ROLE_PAYER  ? &ev.payer
                      : role == SCREEN_ROLE_ESCROW ? &ev.escrow
-                                                 : &ev.token;
+                                                  : &ev.token;
         *slot = bad;
         run r;
         screen(ctx, idx, &ev, &r);
@@ -379,8 +381,8 @@ static void test_unknown_counterparty(void **state)
     screen_ctx_free(&ctx);
 }
 
-static void expect_kyc(screen_ctx *ctx, screen_index *idx, int payer_id, uint64_t ts,
-                       int score, const char *why)
+static void expect_kyc(screen_ctx *ctx, screen_index *idx, int payer_id, uint64_t ts, int score,
+                       const char *why)
 {
     run r;
     screen_input ev = event(ts, 100.0);
@@ -422,6 +424,67 @@ static void test_kyc(void **state)
     expect_kyc(ctx, idx, P_PENDING, T0, 50, "KYC pending");
     screen_ctx_free(&ctx);
     screen_index_free(&idx);
+}
+
+/* Strict UTF-8 check (independent of the library). */
+static bool utf8_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80             ? 0
+                : (*p & 0xE0) == 0xC0 ? 1
+                : (*p & 0xF0) == 0xE0 ? 2
+                : (*p & 0xF8) == 0xF0 ? 3
+                                      : -1;
+        if (n < 0)
+            return false;
+        p++;
+        for (int i = 0; i < n; i++, p++)
+            if ((*p & 0xC0) != 0x80)
+                return false;
+    }
+    return true;
+}
+
+/* Registry names reach the evidence as one line of valid UTF-8, however long or odd. */
+static void test_entity_name_in_evidence(void **state)
+{
+    (void)state;
+    screen_ctx *ctx = make_ctx(NULL);
+    screen_index *idx = NULL;
+    err e;
+    err_clear(&e);
+    assert_int_equal(screen_index_new(&idx, 4, &e), 0);
+    screen_link l = {.chain_id = 0, .address = mk(6, 1)};
+    screen_entity ent = {.id = 61,
+                         .name =
+                             "Bad\nName\t\x7f 日本語の非常に長い会社名株式会社日本語の非常に長い"
+                             "会社名株式会社日本語の非常に長い会社名株式会社",
+                         .kyc = SCREEN_KYC_PENDING,
+                         .kyc_expires = SCREEN_NO_DATE,
+                         .jurisdiction = "JP",
+                         .links = &l,
+                         .n_links = 1};
+    assert_int_equal(screen_index_add(idx, &ent, &e), 0);
+    run r;
+    screen_input ev = event(T0, 100.0);
+    ev.payee = l.address;
+    screen(ctx, idx, &ev, &r);
+    const screen_hit *h = find(&r, SCREEN_RULE_KYC);
+    assert_null(strchr(h->evidence, '\n'));
+    assert_null(strchr(h->evidence, '\t'));
+    assert_true(utf8_ok(h->evidence));
+    expect_evidence(h, "entity 61 'Bad?Name?? 日本語");
+    expect_evidence(h, "...'");
+    assert_int_equal(h->entity_id, 61);
+
+    /* the same address linked to a second entity is refused */
+    screen_entity other = ent;
+    other.id = 62;
+    assert_int_equal(screen_index_add(idx, &other, &e), -1);
+    assert_int_equal(e.code, ERR_EXISTS);
+    screen_index_free(&idx);
+    screen_ctx_free(&ctx);
 }
 
 static void test_jurisdiction(void **state)
@@ -823,13 +886,21 @@ static void test_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_clean_event),      cmocka_unit_test(test_sanctions_shipped_eth),
-        cmocka_unit_test(test_sanctions_reload), cmocka_unit_test(test_unknown_counterparty),
-        cmocka_unit_test(test_kyc),              cmocka_unit_test(test_jurisdiction),
-        cmocka_unit_test(test_large_amount),     cmocka_unit_test(test_structuring),
-        cmocka_unit_test(test_structuring_out_of_order), cmocka_unit_test(test_velocity),
-        cmocka_unit_test(test_prior_hit),        cmocka_unit_test(test_hit_buffer),
-        cmocka_unit_test(test_payer_eviction),   cmocka_unit_test(test_config),
+        cmocka_unit_test(test_clean_event),
+        cmocka_unit_test(test_sanctions_shipped_eth),
+        cmocka_unit_test(test_sanctions_reload),
+        cmocka_unit_test(test_unknown_counterparty),
+        cmocka_unit_test(test_kyc),
+        cmocka_unit_test(test_entity_name_in_evidence),
+        cmocka_unit_test(test_jurisdiction),
+        cmocka_unit_test(test_large_amount),
+        cmocka_unit_test(test_structuring),
+        cmocka_unit_test(test_structuring_out_of_order),
+        cmocka_unit_test(test_velocity),
+        cmocka_unit_test(test_prior_hit),
+        cmocka_unit_test(test_hit_buffer),
+        cmocka_unit_test(test_payer_eviction),
+        cmocka_unit_test(test_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

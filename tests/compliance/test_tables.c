@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* cmocka.h needs stdarg, stddef and setjmp first */
+/* clang-format off */
 #include <cmocka.h>
+/* clang-format on */
 
 #include "compliance/addrmap.h"
 #include "compliance/window.h"

@@ -44,8 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     screen_sanctions *s = NULL;
     if (screen_sanctions_new(&s, "2024-09-27", &e) < 0)
         __builtin_trap();
-    static const screen_list_format fmts[] = {SCREEN_LIST_TEXT, SCREEN_LIST_JSON,
-                                              SCREEN_LIST_DESK};
+    static const screen_list_format fmts[] = {SCREEN_LIST_TEXT, SCREEN_LIST_JSON, SCREEN_LIST_DESK};
     if (screen_sanctions_add(s, "fuzz.txt", text, len, fmts[which], &e) < 0) {
         check_error(&e);
     } else {
