@@ -39,6 +39,8 @@ static const char *tmp_file(char *out, size_t cap, const char *name, const char 
 
 /* Runs a shell command and returns its first output line (trailing newline cut). */
 static void run_line(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void run_line(char *out, size_t cap, const char *fmt, ...)
 {
     char cmd[8192];
     va_list ap;
