@@ -219,14 +219,14 @@ void u256_to_dec(char out[U256_DEC_MAX], const u256 *a)
     out[n] = '\0';
 }
 
+/* Quantities are lower case: execution-apis base-types.yaml, uint is
+ * ^0x([1-9a-f]+[0-9a-f]*|0)$. */
 static int hex_digit_val(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
     return -1;
 }
 
@@ -246,8 +246,8 @@ int u256_from_quantity(u256 *r, const char *s, err *e)
     for (size_t i = 0; i < n; i++) {
         int d = hex_digit_val(h[i]);
         if (d < 0)
-            return err_set(e, ERR_INVALID, "'%c' is not a hex digit in quantity \"%.80s\"", h[i],
-                           s);
+            return err_set(e, ERR_INVALID,
+                           "'%c' is not a lower-case hex digit in quantity \"%.80s\"", h[i], s);
         size_t bit = 4 * (n - 1 - i);
         acc.w[bit / 64] |= (uint64_t)d << (bit % 64);
     }
