@@ -311,6 +311,43 @@ static void test_quantity(void **state)
     assert_int_equal(u256_from_quantity(&r, NULL, &e), -1);
 }
 
+static void assert_printable_line(const char *msg)
+{
+    for (const char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            fail_msg("message has byte 0x%02x: %s", (unsigned char)*p, msg);
+}
+
+static void test_messages_are_one_printable_line(void **state)
+{
+    /* Input from a node or a file is echoed, but never as raw control bytes. */
+    static const char *bad[] = {"1\n2", "12\x1b[31m", "\xff\xfe", "9999999999999999999999999999999"
+                                "9999999999999999999999999999999999999999999999999\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        u256 r;
+        err e;
+        err_clear(&e);
+        assert_int_equal(u256_from_dec(&r, bad[i], &e), -1);
+        assert_printable_line(e.msg);
+        char q[200];
+        snprintf(q, sizeof q, "0x%s", bad[i]);
+        assert_int_equal(u256_from_quantity(&r, q, &e), -1);
+        assert_printable_line(e.msg);
+        snprintf(q, sizeof q, "\x1b%s", bad[i]);
+        assert_int_equal(u256_from_quantity(&r, q, &e), -1);
+        assert_printable_line(e.msg);
+    }
+    /* Long input is cut short in the message. */
+    char longs[500];
+    memset(longs, '7', sizeof longs - 1);
+    longs[sizeof longs - 1] = '\0';
+    u256 r;
+    err e;
+    assert_int_equal(u256_from_dec(&r, longs, &e), -1);
+    assert_int_equal(e.code, ERR_OVERFLOW);
+    assert_true(strlen(e.msg) < 120);
+}
+
 static void test_round_trips(void **state)
 {
     /* Decimal and quantity text round-trip for values of every bit length. */
@@ -345,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_dec_published),
         cmocka_unit_test(test_dec_rejects),
         cmocka_unit_test(test_quantity),
+        cmocka_unit_test(test_messages_are_one_printable_line),
         cmocka_unit_test(test_round_trips),
     };
     return cmocka_run_group_tests_name("u256", tests, NULL, NULL);
