@@ -105,6 +105,15 @@ static void test_parse_rejects(void **state)
     longs[sizeof longs - 1] = '\0';
     assert_int_equal(addr_parse(&a, longs, &e), -1);
     assert_true(strlen(e.msg) < 200);
+    /* Control bytes in the input never reach the message. */
+    static const char *ctl[] = {"0x5aaeb6053f3e94c9b9a09f33669435e7ef1bea\n\x1b",
+                                "\x1b[2J0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+                                "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed\n"};
+    for (size_t i = 0; i < sizeof ctl / sizeof *ctl; i++) {
+        assert_int_equal(addr_parse(&a, ctl[i], &e), -1);
+        for (const char *p = e.msg; *p; p++)
+            assert_true((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
+    }
 }
 
 static void test_from_seckey(void **state)
