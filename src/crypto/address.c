@@ -59,7 +59,8 @@ int addr_parse(addr *out, const char *s, err *e)
     if (len < 2 || s[0] != '0' || s[1] != 'x')
         return err_set(e, ERR_INVALID, "address \"%s\" must start with 0x", addr_show(show, s));
     if (len != 2 + 2 * ADDR_LEN)
-        return err_set(e, ERR_INVALID, "address \"%s\" has %zu characters after 0x; 40 hex digits expected",
+        return err_set(e, ERR_INVALID,
+                       "address \"%s\" has %zu characters after 0x; 40 hex digits expected",
                        addr_show(show, s), len - 2);
     addr a;
     err he;
