@@ -106,7 +106,8 @@ static int run(int argc, char **argv, err *e)
     } else if (strcmp(cmd, "sign-msg") == 0) {
         NEED(2);
         uint8_t sk[32], sig[65];
-        if (hex_decode_exact(sk, 32, argv[1], HEX_ALLOW_PREFIX, e) < 0 || hex_arg(&a, argv[2], e) < 0)
+        if (hex_decode_exact(sk, 32, argv[1], HEX_ALLOW_PREFIX, e) < 0 ||
+            hex_arg(&a, argv[2], e) < 0)
             goto out;
         if (eip191_sign(sig, a.data, a.len, sk) < 0) {
             err_set(e, ERR_CRYPTO, "signing failed (invalid key?)");
