@@ -156,6 +156,10 @@ static void test_decode_buf(void **state)
     buf b;
     buf_init(&b);
     err e;
+    /* Empty input into an empty buffer (data still NULL). */
+    assert_int_equal(hex_decode_buf(&b, "", 0, 0, &e), 0);
+    assert_int_equal(hex_decode_buf(&b, "0x", 2, HEX_ALLOW_PREFIX, &e), 0);
+    assert_int_equal(b.len, 0);
     assert_int_equal(hex_decode_buf(&b, "0102", 4, 0, &e), 0);
     assert_int_equal(hex_decode_buf(&b, "0x0304", 6, HEX_ALLOW_PREFIX, &e), 0);
     assert_int_equal(b.len, 4);
