@@ -10,9 +10,23 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Error messages are one line of printable text whatever the input. */
+static void check_msg(const err *e)
+{
+    for (const char *p = e->msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            abort();
+}
+
 static void check_text(const char *s)
 {
     u256 v, back;
+    err e;
+    err_clear(&e);
+    if (u256_from_dec(&v, s, &e) != 0)
+        check_msg(&e);
+    if (u256_from_quantity(&v, s, &e) != 0)
+        check_msg(&e);
     if (u256_from_dec(&v, s, NULL) == 0) {
         char d[U256_DEC_MAX];
         u256_to_dec(d, &v);
