@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compliance/internal.h"
 #include "compliance/screen.h"
 
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -33,32 +34,39 @@ static bool is_leap(int64_t y)
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-int screen_date_parse(int32_t *day, const char *s, err *e)
+/* Strict YYYY-MM-DD of a real calendar day from 1970 on. */
+static bool parse_ymd(const char *s, int64_t *y, unsigned *m, unsigned *d)
 {
     static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     unsigned v[8];
-    size_t n = strlen(s);
-    if (n != 10 || s[4] != '-' || s[7] != '-')
-        goto bad;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return false;
     for (size_t i = 0, k = 0; i < 10; i++) {
         if (i == 4 || i == 7)
             continue;
         if (s[i] < '0' || s[i] > '9')
-            goto bad;
+            return false;
         v[k++] = (unsigned)(s[i] - '0');
     }
-    int64_t y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
-    unsigned m = v[4] * 10 + v[5];
-    unsigned d = v[6] * 10 + v[7];
-    if (y < 1970 || m < 1 || m > 12 || d < 1)
-        goto bad;
-    unsigned dim = mdays[m - 1] + (m == 2 && is_leap(y));
-    if (d > dim)
-        goto bad;
+    *y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
+    *m = v[4] * 10 + v[5];
+    *d = v[6] * 10 + v[7];
+    if (*y < 1970 || *m < 1 || *m > 12 || *d < 1)
+        return false;
+    return *d <= mdays[*m - 1] + (*m == 2 && is_leap(*y));
+}
+
+int screen_date_parse(int32_t *day, const char *s, err *e)
+{
+    int64_t y;
+    unsigned m, d;
+    if (!parse_ymd(s, &y, &m, &d)) {
+        char ex[SCREEN_EXCERPT_MAX + 4];
+        return err_set(e, ERR_INVALID, "'%s' is not a date: write YYYY-MM-DD (1970 or later)",
+                       screen_excerpt(ex, s, strnlen(s, 20)));
+    }
     *day = (int32_t)days_from_civil(y, m, d);
     return 0;
-bad:
-    return err_set(e, ERR_INVALID, "'%.20s' is not a date: write YYYY-MM-DD (1970 or later)", s);
 }
 
 void screen_date_format(char out[SCREEN_DATE_MAX], int32_t day)

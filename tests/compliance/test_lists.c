@@ -199,7 +199,7 @@ static void test_desk_list_forms(void **state)
              "\n"
              "0x01e2919679362dFBC9ee1644Ba9C6da6D6245BB1   fraud case 2024-17\r\n"
              "0x03893a7c7463ae47d46bc7f091665f1893656003\n"
-             "  0X04DBA1194EE10112FE6C3207C0687DEF0E78BACF\t# all caps\n"
+             "  0x04DBA1194EE10112FE6C3207C0687DEF0E78BACF\t# all caps\n"
              "0x01e2919679362dfbc9ee1644ba9c6da6d6245bb1 same as line 3, lowercase\n");
     screen_sanctions *s = NULL;
     err e;
@@ -253,6 +253,8 @@ static void test_desk_list_errors(void **state)
     expect_desk_error("0x01e2919679362dFBC9ee1644Ba9C6da6D6245BBZ\n", ":1:", "fix or remove");
     /* a Tron address has no place in the desk's EVM list */
     expect_desk_error("TEAqwfMhXLaomXhZ8KeMhx3njGmQEDnsUR\n", ":1:", "is not an EVM address");
+    /* the prefix is 0x, as everywhere in fusion */
+    expect_desk_error("0X04DBA1194EE10112FE6C3207C0687DEF0E78BACF\n", ":1:", "0x");
     /* 41 hex digits */
     expect_desk_error("0x01e2919679362dFBC9ee1644Ba9C6da6D6245BB10\n", ":1:", "not an EVM");
     /* a control byte */
