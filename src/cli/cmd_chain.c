@@ -13,6 +13,7 @@
 
 #include "base/bytes.h"
 #include "base/log.h"
+#include "crypto/address.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
 
@@ -32,9 +33,8 @@ static int open_desk(cli_ctx *ctx, store **db, err *e)
 
 static int parse_address(addr *out, const char *s, const char *what, err *e)
 {
-    if (!s || strlen(s) != 42 || hex_decode_exact(out->b, ADDR_LEN, s, HEX_REQUIRE_PREFIX, e) < 0)
-        return err_set(e, ERR_INVALID, "%s \"%.60s\" is not an address (0x and 40 hex digits)",
-                       what, s ? s : "");
+    if (addr_parse(out, s ? s : "", e) < 0)
+        return err_prefix(e, "%s", what);
     return 0;
 }
 

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/amount.h"
 #include "base/log.h"
+#include "crypto/address.h"
 #include "store/store.h"
 
 static int open_desk(cli_ctx *ctx, store **db, err *e)
@@ -31,30 +33,20 @@ static void hexs(char *out, size_t cap, const uint8_t *b, size_t n)
         out[0] = '\0';
 }
 
-/* Base units with `decimals`, exact, trailing fractional zeros trimmed. */
+/* Base units with `decimals`, exact (base/amount.h). */
 static void format_units(char *out, size_t cap, const u256 *v, unsigned decimals)
 {
-    char d[U256_DEC_MAX];
-    u256_to_dec(d, v);
-    size_t n = strlen(d);
-    if (decimals == 0) {
-        snprintf(out, cap, "%s", d);
-        return;
-    }
-    char whole[U256_DEC_MAX + 2], frac[U256_DEC_MAX + 80];
-    if (n > decimals) {
-        snprintf(whole, sizeof whole, "%.*s", (int)(n - decimals), d);
-        snprintf(frac, sizeof frac, "%s", d + n - decimals);
-    } else {
-        snprintf(whole, sizeof whole, "0");
-        size_t z = decimals - n;
-        memset(frac, '0', z);
-        snprintf(frac + z, sizeof frac - z, "%s", d);
-    }
-    size_t fl = strlen(frac);
-    while (fl && frac[fl - 1] == '0')
-        frac[--fl] = '\0';
-    snprintf(out, cap, "%s%s%s", whole, fl ? "." : "", frac);
+    char s[AMOUNT_STR_MAX];
+    amount_format(s, v, decimals);
+    snprintf(out, cap, "%s", s);
+}
+
+/* EIP-55 form for people; JSON keeps the lowercase form the database uses. */
+static void eip55(char *out, size_t cap, const addr *a)
+{
+    char s[ADDR_STR_MAX];
+    addr_to_checksum(s, a);
+    snprintf(out, cap, "%s", s);
 }
 
 typedef struct asset {
@@ -66,8 +58,7 @@ typedef struct asset {
 static void asset_of(store *db, const store_chain *ch, const addr *token, asset *a)
 {
     memset(a, 0, sizeof *a);
-    static const addr zero_addr;
-    if (ch && memcmp(token->b, zero_addr.b, ADDR_LEN) == 0) {
+    if (ch && addr_is_zero(token)) {
         snprintf(a->symbol, sizeof a->symbol, "%s", ch->native_symbol);
         a->decimals = ch->native_decimals;
         a->known = true;
@@ -92,10 +83,7 @@ static void asset_of(store *db, const store_chain *ch, const addr *token, asset 
 
 static int parse_address(addr *out, const char *s, err *e)
 {
-    if (!s || strlen(s) != 42 || hex_decode_exact(out->b, ADDR_LEN, s, HEX_REQUIRE_PREFIX, e) < 0)
-        return err_set(e, ERR_INVALID, "\"%.60s\" is not an address (0x and 40 hex digits)",
-                       s ? s : "");
-    return 0;
+    return addr_parse(out, s ? s : "", e);
 }
 
 static json_t *jaddr(const addr *a)
@@ -238,8 +226,8 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
         asset_of(db, ch, &x->token, &a);
         char amt[128], address[ADDR_STR_MAX], payee[ADDR_STR_MAX], appr[24];
         format_units(amt, sizeof amt, &x->amount, a.decimals);
-        hexs(address, sizeof address, x->address.b, ADDR_LEN);
-        hexs(payee, sizeof payee, x->payee.b, ADDR_LEN);
+        eip55(address, sizeof address, &x->address);
+        eip55(payee, sizeof payee, &x->payee);
         snprintf(appr, sizeof appr, "%u/%u", x->n_approvals, x->threshold);
         printf("%-10.10s %-42s %-9s %28s %-8.8s %-9s %-42s %s%s\n", ch ? ch->name : "?",
                address, escrow_state_str(x->state), amt, a.symbol, appr, payee,
@@ -347,7 +335,7 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
         asset a;
         asset_of(db, ch, &x->token, &a);
         char s[128], amt[128];
-        hexs(s, sizeof s, x->address.b, ADDR_LEN);
+        eip55(s, sizeof s, &x->address);
         printf("escrow     %s on %s (chain %llu)\n", s, ch ? ch->name : "?",
                (unsigned long long)x->chain_id);
         printf("state      %s%s%s%s\n", escrow_state_str(x->state),
@@ -355,19 +343,19 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
                                                                    : " to the payer") : "",
                x->pending ? " (pending: not final yet)" : "", "");
         format_units(amt, sizeof amt, &x->amount, a.decimals);
-        hexs(s, sizeof s, x->token.b, ADDR_LEN);
+        eip55(s, sizeof s, &x->token);
         printf("amount     %s %s (token %s)\n", amt, a.symbol, s);
-        hexs(s, sizeof s, x->payer.b, ADDR_LEN);
+        eip55(s, sizeof s, &x->payer);
         printf("payer      %s\n", s);
-        hexs(s, sizeof s, x->payee.b, ADDR_LEN);
+        eip55(s, sizeof s, &x->payee);
         printf("payee      %s\n", s);
-        hexs(s, sizeof s, x->arbiter.b, ADDR_LEN);
+        eip55(s, sizeof s, &x->arbiter);
         printf("arbiter    %s\n", s);
         printf("deadline   %llu (unix time)\n", (unsigned long long)x->deadline);
         printf("approvals  %u of %u needed, %u approvers\n", x->n_approvals, x->threshold,
                x->n_approvers);
         for (unsigned i = 0; i < x->n_approvers; i++) {
-            hexs(s, sizeof s, x->approvers[i].b, ADDR_LEN);
+            eip55(s, sizeof s, &x->approvers[i]);
             const char *mark = "";
             for (unsigned k = 0; k < x->n_approvals; k++)
                 if (memcmp(x->approvals[k].approver.b, x->approvers[i].b, ADDR_LEN) == 0)
