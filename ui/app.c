@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,6 @@
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <sodium.h>
 
 #include "base/log.h"
 #include "lineedit.h"
@@ -892,8 +891,8 @@ static void draw_msg(ui_app *a)
         return;
     }
     if (a->msg[0])
-        ui_put(w, 0, 0, a->msg, a->cols - 1,
-               UI_ALIGN_LEFT, a->msg_level == UI_MSG_ERROR ? UI_ROLE_ERROR : UI_ROLE_INFO);
+        ui_put(w, 0, 0, a->msg, a->cols - 1, UI_ALIGN_LEFT,
+               a->msg_level == UI_MSG_ERROR ? UI_ROLE_ERROR : UI_ROLE_INFO);
 }
 
 static void draw_modal(ui_app *a)

@@ -21,11 +21,10 @@ _Static_assert(UI_K_ENTER == UI_FN(KEY_ENTER), "KEY_ENTER");
 _Static_assert(UI_K_BTAB == UI_FN(KEY_BTAB), "KEY_BTAB");
 _Static_assert(UI_K_END == UI_FN(KEY_END), "KEY_END");
 
-const ui_action_info ui_actions[UI_ACT_COUNT] = {
-    [UI_ACT_NONE] = {NULL, {0}, NULL, 0, 0},
+const ui_action_info ui_actions[UI_ACT_COUNT] = {[UI_ACT_NONE] = {NULL, {0}, NULL, 0, 0},
 #define UI_ACT_ROW_(id, command, keys, help, pre, screens)                                         \
     [UI_ACT_##id] = {command, keys, help, pre, screens},
-    UI_ACTIONS(UI_ACT_ROW_)
+                                                 UI_ACTIONS(UI_ACT_ROW_)
 #undef UI_ACT_ROW_
 };
 
@@ -140,11 +139,11 @@ const char *ui_key_name(ui_key key, char *buf, size_t cap)
         ui_key key;
         const char *name;
     } names[] = {
-        {UI_K_DOWN, "Down"},   {UI_K_UP, "Up"},       {UI_K_LEFT, "Left"},
-        {UI_K_RIGHT, "Right"}, {UI_K_HOME, "Home"},   {UI_K_END, "End"},
-        {UI_K_NPAGE, "PgDn"},  {UI_K_PPAGE, "PgUp"},  {UI_K_ENTER, "Enter"},
-        {UI_K_BTAB, "S-Tab"},  {UI_K_DC, "Del"},      {UI_K_BACKSPACE, "Backspace"},
-        {'\n', "Enter"},       {'\t', "Tab"},         {UI_ESC, "Esc"},
+        {UI_K_DOWN, "Down"},   {UI_K_UP, "Up"},      {UI_K_LEFT, "Left"},
+        {UI_K_RIGHT, "Right"}, {UI_K_HOME, "Home"},  {UI_K_END, "End"},
+        {UI_K_NPAGE, "PgDn"},  {UI_K_PPAGE, "PgUp"}, {UI_K_ENTER, "Enter"},
+        {UI_K_BTAB, "S-Tab"},  {UI_K_DC, "Del"},     {UI_K_BACKSPACE, "Backspace"},
+        {'\n', "Enter"},       {'\t', "Tab"},        {UI_ESC, "Esc"},
         {' ', "Space"},        {127, "Backspace"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {

@@ -12,11 +12,13 @@
 
 /* A key: a Unicode code point, or a curses KEY_* code moved out of the code point range. */
 typedef int32_t ui_key;
+/* clang-format off */
 #define UI_FN(k) (0x200000 + (k))
 #define UI_CTRL(c) ((c) & 0x1f)
 #define UI_ESC 27
 #define UI_KEYS(...) {__VA_ARGS__}
 #define UI_MAX_KEYS 3
+/* clang-format on */
 
 /* The curses key codes the table uses (values from <curses.h>, which this pure header
  * does not include; keymap.c checks them against curses at compile time). */
@@ -80,7 +82,7 @@ enum {
  * unit test checks it); an action on every screen is global. */
 #define UI_ACTIONS(X)                                                                              \
     X(HELP, "help", UI_KEYS('?', UI_K_F1), "show this help: every key and command", 0, UI_ALL)     \
-    X(COMMAND, "command", UI_KEYS(':'), "open the command line (Tab completes, Enter runs)", 0,     \
+    X(COMMAND, "command", UI_KEYS(':'), "open the command line (Tab completes, Enter runs)", 0,    \
       UI_ALL)                                                                                      \
     X(FILTER, "filter", UI_KEYS('/'), "filter the rows (Enter keeps, Esc undoes)", 0, UI_ALL)      \
     X(UNFILTER, "unfilter", UI_KEYS(UI_ESC), "clear the filter, close help", 0, UI_ALL)            \
@@ -88,8 +90,8 @@ enum {
     X(REDRAW, "redraw", UI_KEYS(UI_CTRL('l')), "repaint the whole terminal", 0, UI_ALL)            \
     X(NEXT_SCREEN, "next", UI_KEYS('\t'), "go to the next screen", 0, UI_ALL)                      \
     X(PREV_SCREEN, "prev", UI_KEYS(UI_K_BTAB), "go to the previous screen", 0, UI_ALL)             \
-    X(GO_DASHBOARD, "dashboard", UI_KEYS('1'), "screen 1: portfolio, risk, credit line, alerts", 0,\
-      UI_ALL)                                                                                      \
+    X(GO_DASHBOARD, "dashboard", UI_KEYS('1'), "screen 1: portfolio, risk, credit line, alerts",   \
+      0, UI_ALL)                                                                                   \
     X(GO_ESCROWS, "escrows", UI_KEYS('2'), "screen 2: escrows and their actions", 0, UI_ALL)       \
     X(GO_APPROVALS, "approvals", UI_KEYS('3'), "screen 3: what waits for your signature", 0,       \
       UI_ALL)                                                                                      \
@@ -126,11 +128,11 @@ enum {
       UI_PRE_ROW | UI_PRE_UNLOCKED_KEY, UI_ON(ESCROWS))                                            \
     X(SIGN, "sign", UI_KEYS('\n', UI_K_ENTER), "review, confirm and sign the selected request",    \
       UI_PRE_ROW | UI_PRE_UNLOCKED_KEY, UI_ON(APPROVALS))                                          \
-    X(QUEUE_NEXT, "nextqueue", UI_KEYS(']'), "show the next queue (new, mine, escalated, overdue)",\
-      0, UI_ON(COMPLIANCE))                                                                        \
+    X(QUEUE_NEXT, "nextqueue", UI_KEYS(']'),                                                       \
+      "show the next queue (new, mine, escalated, overdue)", 0, UI_ON(COMPLIANCE))                 \
     X(QUEUE_PREV, "prevqueue", UI_KEYS('['), "show the previous queue", 0, UI_ON(COMPLIANCE))      \
-    X(CASE_TAKE, "take", UI_KEYS('t'), "take the next case of the queue",                          \
-      UI_PRE_ROLE_COMPLIANCE, UI_ON(COMPLIANCE))                                                   \
+    X(CASE_TAKE, "take", UI_KEYS('t'), "take the next case of the queue", UI_PRE_ROLE_COMPLIANCE,  \
+      UI_ON(COMPLIANCE))                                                                           \
     X(CASE_NOTE, "note", UI_KEYS('n'), "add a note to the selected case", UI_PRE_ROW,              \
       UI_ON(COMPLIANCE))                                                                           \
     X(CASE_SNOOZE, "snooze", UI_KEYS('z'), "snooze the selected case", UI_PRE_ROW,                 \
@@ -143,8 +145,8 @@ enum {
       UI_PRE_ROW | UI_PRE_ROLE_COMPLIANCE, UI_ON(COMPLIANCE))                                      \
     X(KEY_UNLOCK, "unlock", UI_KEYS('u'), "unlock the selected key (asks for its passphrase)",     \
       UI_PRE_ROW, UI_ON(KEYS))                                                                     \
-    X(KEY_LOCK, "lock", UI_KEYS('l'), "lock the selected key and wipe it from memory",             \
-      UI_PRE_ROW, UI_ON(KEYS))                                                                     \
+    X(KEY_LOCK, "lock", UI_KEYS('l'), "lock the selected key and wipe it from memory", UI_PRE_ROW, \
+      UI_ON(KEYS))                                                                                 \
     X(AUDIT_VERIFY, "verify", UI_KEYS('v'), "verify the audit log's hash chain", 0, UI_ON(AUDIT))
 
 typedef enum {

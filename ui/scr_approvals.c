@@ -1,8 +1,7 @@
 /* scr_approvals.c: screen 3, Approvals. Everything waiting for this operator's signature.
  * Until its desk service lands it shows the table's shape and an honest empty state. */
-#include "screen.h"
-
 #include "notify.h"
+#include "screen.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
@@ -15,7 +14,9 @@ static const ui_column cols[] = {
 };
 
 static const ui_tscreen_desc desc = {
-    "Approvals", cols, sizeof cols / sizeof cols[0],
+    "Approvals",
+    cols,
+    sizeof cols / sizeof cols[0],
     "Nothing waits for your signature: there are no escrows on this desk yet",
     "requests",
 };

@@ -1,21 +1,18 @@
 /* scr_audit.c: screen 8, Audit. The audit log with its hash-chain verification status.
  * Until its desk service lands it shows the table's shape and an honest empty state. */
-#include "screen.h"
-
 #include "notify.h"
+#include "screen.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
-    {"#", 3, 10, UI_COL_RIGHT},
-    {"Time (UTC)", 10, 20, 0},
-    {"Operator", 8, 16, 0},
-    {"Action", 6, 16, 0},
-    {"Subject", 8, 0, UI_COL_GROW},
-    {"Chain", 5, 9, 0},
+    {"#", 3, 10, UI_COL_RIGHT}, {"Time (UTC)", 10, 20, 0},      {"Operator", 8, 16, 0},
+    {"Action", 6, 16, 0},       {"Subject", 8, 0, UI_COL_GROW}, {"Chain", 5, 9, 0},
 };
 
 static const ui_tscreen_desc desc = {
-    "Audit", cols, sizeof cols / sizeof cols[0],
+    "Audit",
+    cols,
+    sizeof cols / sizeof cols[0],
     "The audit log is empty: no operator action has been recorded on this desk yet",
     "entries",
 };

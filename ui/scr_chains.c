@@ -1,23 +1,19 @@
-/* scr_chains.c: screen 7, Chains. Head, synced block, lag, events/s, endpoint health, recent errors.
- * Until its desk service lands it shows the table's shape and an honest empty state. */
-#include "screen.h"
-
+/* scr_chains.c: screen 7, Chains. Head, synced block, lag, events/s, endpoint health, recent
+ * errors. Until its desk service lands it shows the table's shape and an honest empty state. */
 #include "notify.h"
+#include "screen.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
-    {"Chain", 8, 0, UI_COL_GROW},
-    {"ID", 4, 10, UI_COL_RIGHT},
-    {"Head", 6, 12, UI_COL_RIGHT},
-    {"Synced", 6, 12, UI_COL_RIGHT},
-    {"Lag", 3, 8, UI_COL_RIGHT},
-    {"Ev/s", 4, 8, UI_COL_RIGHT},
-    {"Endpoint", 8, 0, UI_COL_GROW},
-    {"Errors", 6, 8, UI_COL_RIGHT},
+    {"Chain", 8, 0, UI_COL_GROW},    {"ID", 4, 10, UI_COL_RIGHT},    {"Head", 6, 12, UI_COL_RIGHT},
+    {"Synced", 6, 12, UI_COL_RIGHT}, {"Lag", 3, 8, UI_COL_RIGHT},    {"Ev/s", 4, 8, UI_COL_RIGHT},
+    {"Endpoint", 8, 0, UI_COL_GROW}, {"Errors", 6, 8, UI_COL_RIGHT},
 };
 
 static const ui_tscreen_desc desc = {
-    "Chains", cols, sizeof cols / sizeof cols[0],
+    "Chains",
+    cols,
+    sizeof cols / sizeof cols[0],
     "No chains: none is configured on this desk - see `fusion chain add`",
     "chains",
 };

@@ -1,20 +1,15 @@
 /* scr_compliance.c: screen 4, Compliance: the case queues (new, mine, escalated,
  * overdue) with SLA countdowns; [ and ] switch queues. Until the case service lands
  * every queue is empty and says why. */
-#include "screen.h"
-
 #include <stdio.h>
 
 #include "notify.h"
+#include "screen.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
-    {"Case", 6, 10, 0},
-    {"Entity", 10, 0, UI_COL_GROW},
-    {"Rule", 6, 16, 0},
-    {"Opened (UTC)", 12, 16, 0},
-    {"SLA", 5, 9, UI_COL_RIGHT},
-    {"Assignee", 8, 14, 0},
+    {"Case", 6, 10, 0},          {"Entity", 10, 0, UI_COL_GROW}, {"Rule", 6, 16, 0},
+    {"Opened (UTC)", 12, 16, 0}, {"SLA", 5, 9, UI_COL_RIGHT},    {"Assignee", 8, 14, 0},
 };
 
 static const char *const queues[] = {"New", "Mine", "Escalated", "Overdue"};

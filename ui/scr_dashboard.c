@@ -2,13 +2,12 @@
  * (VaR/ES, credit line, health factor) and the live alert list. Navigation and `a`
  * (acknowledge) act on the alerts. Until the risk service lands, the panels show their
  * shape and say why they are empty. */
-#include "screen.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "notify.h"
+#include "screen.h"
 #include "tscreen.h"
 
 static const ui_column portfolio_cols[] = {
@@ -39,8 +38,7 @@ static int open_(ui_screen *s, err *e)
         return err_set(e, ERR_NOMEM, "out of memory opening the Dashboard");
     ui_table_init(&d->portfolio, portfolio_cols, sizeof portfolio_cols / sizeof portfolio_cols[0],
                   ui_rows_none());
-    ui_table_init(&d->alerts, alert_cols, sizeof alert_cols / sizeof alert_cols[0],
-                  ui_rows_none());
+    ui_table_init(&d->alerts, alert_cols, sizeof alert_cols / sizeof alert_cols[0], ui_rows_none());
     s->state = d;
     return 0;
 }
@@ -70,8 +68,7 @@ static void draw(ui_screen *s, WINDOW *w)
     ui_table_draw(&d->portfolio, w, 2, 1, port_h, cols - 2,
                   "No positions: no chain is configured on this desk - see `fusion chain add`");
     int y = 2 + port_h;
-    ui_put(w, y, 1,
-           "VaR 99% 1d: -   ES 97.5% 1d: -   Credit line: -   LTV: -   Health factor: -",
+    ui_put(w, y, 1, "VaR 99% 1d: -   ES 97.5% 1d: -   Credit line: -   LTV: -   Health factor: -",
            cols - 2, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
     ui_hline(w, y + 1, 0, cols, UI_ROLE_BORDER);
     char label[UI_FILTER_MAX + 32];

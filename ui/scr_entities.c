@@ -1,8 +1,7 @@
 /* scr_entities.c: screen 5, Entities. KYC/KYB records and their linked addresses.
  * Until its desk service lands it shows the table's shape and an honest empty state. */
-#include "screen.h"
-
 #include "notify.h"
+#include "screen.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
@@ -15,7 +14,9 @@ static const ui_column cols[] = {
 };
 
 static const ui_tscreen_desc desc = {
-    "Entities", cols, sizeof cols / sizeof cols[0],
+    "Entities",
+    cols,
+    sizeof cols / sizeof cols[0],
     "No entities: no KYC/KYB records on this desk yet - see `fusion entity add`",
     "entities",
 };

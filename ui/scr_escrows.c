@@ -1,8 +1,8 @@
-/* scr_escrows.c: screen 2, Escrows. Escrows created through the factory, with fund/approve/release/refund/dispute.
- * Until its desk service lands it shows the table's shape and an honest empty state. */
-#include "screen.h"
-
+/* scr_escrows.c: screen 2, Escrows. Escrows created through the factory, with
+ * fund/approve/release/refund/dispute. Until its desk service lands it shows the table's shape and
+ * an honest empty state. */
 #include "notify.h"
+#include "screen.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
@@ -17,7 +17,9 @@ static const ui_column cols[] = {
 };
 
 static const ui_tscreen_desc desc = {
-    "Escrows", cols, sizeof cols / sizeof cols[0],
+    "Escrows",
+    cols,
+    sizeof cols / sizeof cols[0],
     "No escrows: no chain is configured on this desk - see `fusion chain add`",
     "escrows",
 };

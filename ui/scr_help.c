@@ -1,12 +1,11 @@
 /* scr_help.c: the `?` help screen. Its rows are generated from UI_ACTIONS: one section
  * for the global actions, then one per screen, each row the keys, the `:` command and
  * the help text. It is a table screen like the others: it scrolls and `/` filters it. */
-#include "screen.h"
-
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "screen.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
@@ -43,7 +42,8 @@ static bool contains_ci(const char *hay, const char *needle)
         return true;
     for (; *hay; hay++) {
         size_t i = 0;
-        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+        while (i < n && hay[i] &&
+               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
             i++;
         if (i == n)
             return true;

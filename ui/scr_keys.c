@@ -1,8 +1,7 @@
 /* scr_keys.c: screen 6, Keys. Key store entries, lock state, balances per chain; unlock and lock.
  * Until its desk service lands it shows the table's shape and an honest empty state. */
-#include "screen.h"
-
 #include "notify.h"
+#include "screen.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
@@ -13,7 +12,9 @@ static const ui_column cols[] = {
 };
 
 static const ui_tscreen_desc desc = {
-    "Keys", cols, sizeof cols / sizeof cols[0],
+    "Keys",
+    cols,
+    sizeof cols / sizeof cols[0],
     "No keys: the key store of this desk is empty - see `fusion key import`",
     "keys",
 };

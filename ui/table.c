@@ -140,9 +140,9 @@ void ui_table_draw(ui_table *t, WINDOW *win, int y, int x, int h, int w, const c
     }
     for (size_t i = 0; i < visible; i++) {
         size_t row = t->top + i;
-        ui_role role = row == t->cur ? UI_ROLE_SELECTED
-                                     : (t->rows.role ? t->rows.role(t->rows.ctx, row)
-                                                     : UI_ROLE_NORMAL);
+        ui_role role = row == t->cur
+                           ? UI_ROLE_SELECTED
+                           : (t->rows.role ? t->rows.role(t->rows.ctx, row) : UI_ROLE_NORMAL);
         int ry = y + 1 + (int)i;
         wattrset(win, ui_attr(role));
         mvwhline(win, ry, x, ' ', w);

@@ -47,11 +47,24 @@ static bool term_color;
 static attr_t role_attr[UI_ROLE_COUNT];
 
 static const ui_glyphs glyphs_utf8 = {
-    "\u2500", "\u2502", "\u250c", "\u2510", "\u2514", "\u2518", "\u2026",
-    {"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"},
+    .h = "\u2500",
+    .v = "\u2502",
+    .tl = "\u250c",
+    .tr = "\u2510",
+    .bl = "\u2514",
+    .br = "\u2518",
+    .ellipsis = "\u2026",
+    .spark = {"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"},
 };
 static const ui_glyphs glyphs_ascii = {
-    "-", "|", "+", "+", "+", "+", "~", {"_", ".", ",", "-", "=", "+", "*", "#"},
+    .h = "-",
+    .v = "|",
+    .tl = "+",
+    .tr = "+",
+    .bl = "+",
+    .br = "+",
+    .ellipsis = "~",
+    .spark = {"_", ".", ",", "-", "=", "+", "*", "#"},
 };
 
 static void on_flag_signal(int sig)
@@ -290,8 +303,8 @@ int ui_term_open(const char *crash_note, err *e)
     const char *nc = getenv("NO_COLOR");
     term_color = !(nc && nc[0]) && has_colors() && start_color() == OK;
     roles_init();
-    LOG_I("ui", "terminal %s %dx%d, %s, %s", termname(), COLS, LINES,
-          term_utf8 ? "UTF-8" : "ASCII", term_color ? "colour" : "monochrome");
+    LOG_I("ui", "terminal %s %dx%d, %s, %s", termname(), COLS, LINES, term_utf8 ? "UTF-8" : "ASCII",
+          term_color ? "colour" : "monochrome");
     return 0;
 }
 

@@ -26,8 +26,7 @@ int cmd_ui(cli_ctx *ctx, int argc, char **argv)
             ui_keymap_print(stdout, true);
             return EXIT_OK;
         }
-        return cli_usage("ui", "unknown argument '%s'; the only option is --keys[=man]",
-                         argv[i]);
+        return cli_usage("ui", "unknown argument '%s'; the only option is --keys[=man]", argv[i]);
     }
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "fusion: the workstation needs a terminal; use a subcommand in scripts "

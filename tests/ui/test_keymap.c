@@ -1,6 +1,8 @@
 /* test_keymap.c: the action table (ui/keymap.h) is consistent: unique commands, no key
  * bound twice on a screen, help that fits an 80-column help screen, lookups, `:`
  * completion, key names, and the generated docs tables. */
+/* cmocka.h needs the headers before it: keep this order. */
+/* clang-format off */
 #include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <cmocka.h>
+/* clang-format on */
 
 #include "keymap.h"
 #include "text.h"
@@ -64,8 +66,8 @@ static void test_help_fits_80_columns(void **state)
         int cw = 1 + (int)strlen(ui_actions[a].command);
         int hw = ui_text_width(ui_actions[a].help);
         if (kw > 10 || cw > 12 || hw > 54)
-            fail_msg(":%s does not fit the help screen (%d+%d+%d)", ui_actions[a].command, kw,
-                     cw, hw);
+            fail_msg(":%s does not fit the help screen (%d+%d+%d)", ui_actions[a].command, kw, cw,
+                     hw);
     }
 }
 
@@ -97,8 +99,8 @@ static void test_lookup(void **state)
 static void test_commands(void **state)
 {
     assert_int_equal(ui_command_find("quit"), UI_ACT_QUIT);
-    assert_int_equal(ui_command_find("qu"), UI_ACT_QUIT);   /* unique prefix */
-    assert_int_equal(ui_command_find("esc"), UI_ACT_NONE);  /* escrows, escalate */
+    assert_int_equal(ui_command_find("qu"), UI_ACT_QUIT);  /* unique prefix */
+    assert_int_equal(ui_command_find("esc"), UI_ACT_NONE); /* escrows, escalate */
     assert_int_equal(ui_command_find("escr"), UI_ACT_GO_ESCROWS);
     assert_int_equal(ui_command_find("nosuch"), UI_ACT_NONE);
     assert_int_equal(ui_command_find(""), UI_ACT_NONE);
@@ -169,10 +171,14 @@ static void test_docs_tables(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table_sane),     cmocka_unit_test(test_keys_unique_per_screen),
-        cmocka_unit_test(test_help_fits_80_columns), cmocka_unit_test(test_lookup),
-        cmocka_unit_test(test_commands),       cmocka_unit_test(test_key_names),
-        cmocka_unit_test(test_preconditions),  cmocka_unit_test(test_docs_tables),
+        cmocka_unit_test(test_table_sane),
+        cmocka_unit_test(test_keys_unique_per_screen),
+        cmocka_unit_test(test_help_fits_80_columns),
+        cmocka_unit_test(test_lookup),
+        cmocka_unit_test(test_commands),
+        cmocka_unit_test(test_key_names),
+        cmocka_unit_test(test_preconditions),
+        cmocka_unit_test(test_docs_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,15 +1,17 @@
 /* test_lineedit.c: the prompt line editor (ui/lineedit.c) and the passphrase core
  * (ui/secret.c): editing keys, UTF-8 round trips, and that the secret lives in
  * sodium_malloc memory that is wiped. */
+/* cmocka.h needs the headers before it: keep this order. */
+/* clang-format off */
 #include <locale.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
 #include <cmocka.h>
 #include <sodium.h>
+/* clang-format on */
 
 #include "lineedit.h"
 #include "secret.h"
@@ -92,7 +94,8 @@ static void test_secret(void **state)
     assert_int_equal(ui_secret_new(&s, NULL), 0);
     assert_non_null(s);
     size_t used;
-    const char *in = "abc\x7f" "d\rtail";
+    const char *in = "abc\x7f"
+                     "d\rtail";
     assert_int_equal(ui_secret_feed(s, (const unsigned char *)in, strlen(in), &used),
                      UI_SECRET_ACCEPT);
     assert_int_equal(used, 6); /* stops after the CR */
@@ -121,7 +124,8 @@ static void test_secret(void **state)
     ui_secret_clear(s);
 
     /* Control bytes other than the editing ones are ignored. */
-    const char *ctl = "a\x01\x02" "b\n";
+    const char *ctl = "a\x01\x02"
+                      "b\n";
     assert_int_equal(ui_secret_feed(s, (const unsigned char *)ctl, strlen(ctl), NULL),
                      UI_SECRET_ACCEPT);
     assert_int_equal(s->len, 2);

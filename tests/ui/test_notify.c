@@ -3,6 +3,8 @@
  * polls and takes; every topic must arrive, nothing may be lost after the last take,
  * and the workers must have the loop's signals blocked. Run under ThreadSanitizer too
  * (suite "threads"). */
+/* cmocka.h needs the headers before it: keep this order. */
+/* clang-format off */
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -11,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <unistd.h>
-
 #include <cmocka.h>
+/* clang-format on */
 
 #include "notify.h"
 

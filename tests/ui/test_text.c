@@ -1,6 +1,8 @@
 /* test_text.c: display widths and cell fitting (ui/text.c), the arithmetic that makes
  * tables with CJK and emoji names align. Expected strings are written out by hand from
  * Unicode's East Asian Width; fitted output is also re-measured with libc's wcswidth. */
+/* cmocka.h needs the headers before it: keep this order. */
+/* clang-format off */
 #include <locale.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
-
 #include <cmocka.h>
+/* clang-format on */
 
 #include "text.h"
 
@@ -40,12 +42,12 @@ static void test_width(void **state)
 {
     assert_int_equal(ui_text_width(""), 0);
     assert_int_equal(ui_text_width("abc"), 3);
-    assert_int_equal(ui_text_width("東京"), 4);                   /* W: two columns each */
-    assert_int_equal(ui_text_width("\xf0\x9f\x99\x82"), 2);       /* U+1F642, emoji: W */
-    assert_int_equal(ui_text_width("e\xcc\x81"), 1);              /* e + U+0301 combining */
-    assert_int_equal(ui_text_width("\xcc\x81x"), 1);              /* leading mark dropped */
-    assert_int_equal(ui_text_width("\x1b[31m"), 5);               /* ESC shows as '?' */
-    assert_int_equal(ui_text_width("\xff"), 1);                   /* invalid: U+FFFD */
+    assert_int_equal(ui_text_width("東京"), 4);             /* W: two columns each */
+    assert_int_equal(ui_text_width("\xf0\x9f\x99\x82"), 2); /* U+1F642, emoji: W */
+    assert_int_equal(ui_text_width("e\xcc\x81"), 1);        /* e + U+0301 combining */
+    assert_int_equal(ui_text_width("\xcc\x81x"), 1);        /* leading mark dropped */
+    assert_int_equal(ui_text_width("\x1b[31m"), 5);         /* ESC shows as '?' */
+    assert_int_equal(ui_text_width("\xff"), 1);             /* invalid: U+FFFD */
     assert_int_equal(ui_text_width("Zürich"), 6);
     assert_int_equal(ui_text_width("서울 캐피탈"), 11);
 }
@@ -61,7 +63,9 @@ static void test_fit_ascii(void **state)
     fit_is("abcdef", 0, UI_ALIGN_LEFT, "~", "");
     fit_is("abcdef", 1, UI_ALIGN_LEFT, "~", "~");
     fit_is("abcdef", 2, UI_ALIGN_LEFT, "...", "ab"); /* no room for the ellipsis: hard cut */
-    fit_is("a\x1b" "b", 3, UI_ALIGN_LEFT, "~", "a?b");
+    fit_is("a\x1b"
+           "b",
+           3, UI_ALIGN_LEFT, "~", "a?b");
     fit_is("tab\there", 8, UI_ALIGN_LEFT, "~", "tab?here");
 }
 
@@ -88,9 +92,15 @@ static void test_fit_wide(void **state)
 static void test_fit_aligns(void **state)
 {
     static const char *const names[] = {
-        "Acme Treasury Ltd", "東京トレーディング株式会社", "Zürich Privatbank AG",
-        "\xf0\x9f\x9a\x80 Rocket Capital", "Ωmega Ventures ΑΕ", "서울 캐피탈", "北京资本",
-        "Café Ñandú S.A.", "mixed 漢字 and \xf0\x9f\x99\x82 emoji",
+        "Acme Treasury Ltd",
+        "東京トレーディング株式会社",
+        "Zürich Privatbank AG",
+        "\xf0\x9f\x9a\x80 Rocket Capital",
+        "Ωmega Ventures ΑΕ",
+        "서울 캐피탈",
+        "北京资本",
+        "Café Ñandú S.A.",
+        "mixed 漢字 and \xf0\x9f\x99\x82 emoji",
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         for (int w = 0; w <= 30; w++) {
@@ -176,10 +186,14 @@ static void test_layout(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_width),          cmocka_unit_test(test_fit_ascii),
-        cmocka_unit_test(test_fit_wide),       cmocka_unit_test(test_fit_aligns),
-        cmocka_unit_test(test_fit_small_buffer), cmocka_unit_test(test_fit_c_locale),
-        cmocka_unit_test(test_utf8),           cmocka_unit_test(test_layout),
+        cmocka_unit_test(test_width),
+        cmocka_unit_test(test_fit_ascii),
+        cmocka_unit_test(test_fit_wide),
+        cmocka_unit_test(test_fit_aligns),
+        cmocka_unit_test(test_fit_small_buffer),
+        cmocka_unit_test(test_fit_c_locale),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_layout),
     };
     return cmocka_run_group_tests(tests, setup_utf8, NULL);
 }

@@ -101,6 +101,10 @@ class Tmux:
         self.last = self.tmux(*args)
         return self.last
 
+    def history(self):
+        """The pane's scrollback and screen (the alternate screen has no scrollback)."""
+        return self.tmux("capture-pane", "-p", "-t", "t", "-S", "-")
+
     def lines(self):
         return self.capture().split("\n")[: self.rows]
 
@@ -134,6 +138,7 @@ class Tmux:
         """Waits until the pane's process has exited and been reaped (tmux marks the pane
         dead at end of output, a moment before it knows the status); returns the exit
         status, failing if a signal killed it."""
+        server = int(self.fmt("#{pid}"))
         for _ in range(TRIES):
             if self.fmt("#{pane_dead}") == "1":
                 status = self.fmt("#{pane_dead_status}")
@@ -143,6 +148,9 @@ class Tmux:
                     self.fail("the process was killed by signal %s" % sig)
                 if status:
                     return int(status)
+                # tmux can miss the SIGCHLD of a pane while libutempter's handler is
+                # installed (tmux/tmux#311) and never reap it: nudge our own server.
+                os.kill(server, signal.SIGCHLD)
             time.sleep(DELAY)
         self.capture()
         self.fail("the process in the pane did not exit")
@@ -170,6 +178,15 @@ class Tmux:
         subprocess.run(["tmux", "-L", self.sock, "kill-server"], capture_output=True,
                        env=self.env())
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def exited(pid):
+    """True once pid has exited (a zombie not yet reaped counts as exited)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
 
 
 def child_pids(pid):

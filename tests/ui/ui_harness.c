@@ -5,11 +5,10 @@
  * leaves an operation "pending", so quitting asks first.
  * usage: ui-harness LOGFILE */
 #include <locale.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sodium.h>
 
 #include "app.h"
 #include "base/log.h"
@@ -19,8 +18,10 @@
 #define N_ESCROWS 1000000u
 
 static const char *const names[] = {
-    "Acme Treasury Ltd", "東京トレーディング株式会社", "Zürich Privatbank AG", "🚀 Rocket Capital",
-    "Ωmega Ventures ΑΕ", "서울 캐피탈",                "Café Ñandú S.A.",      "北京资本",
+    "Acme Treasury Ltd",    "東京トレーディング株式会社",
+    "Zürich Privatbank AG", "🚀 Rocket Capital",
+    "Ωmega Ventures ΑΕ",    "서울 캐피탈",
+    "Café Ñandú S.A.",      "北京资本",
 };
 #define N_NAMES (sizeof names / sizeof names[0])
 static const char *const chains[] = {"mainnet", "arbitrum", "base"};
@@ -46,14 +47,30 @@ static void esc_cell(void *ctx, size_t row, size_t col, char *buf, size_t cap)
 {
     size_t i = escrow_index(row);
     switch (col) {
-    case 0: snprintf(buf, cap, "E%07zu", i); break;
-    case 1: snprintf(buf, cap, "%s", chains[i % 3]); break;
-    case 2: snprintf(buf, cap, "%s", names[i % N_NAMES]); break;
-    case 3: snprintf(buf, cap, "USDC"); break;
-    case 4: snprintf(buf, cap, "%zu.%02zu", (i * 7919) % 100000, i % 100); break;
-    case 5: snprintf(buf, cap, "%s", i % 4 ? "funded" : "created"); break;
-    case 6: snprintf(buf, cap, "%zu/2", i % 3 == 0 ? (size_t)2 : (size_t)1); break;
-    default: snprintf(buf, cap, "2025-01-%02zu", 1 + i % 28); break;
+    case 0:
+        snprintf(buf, cap, "E%07zu", i);
+        break;
+    case 1:
+        snprintf(buf, cap, "%s", chains[i % 3]);
+        break;
+    case 2:
+        snprintf(buf, cap, "%s", names[i % N_NAMES]);
+        break;
+    case 3:
+        snprintf(buf, cap, "USDC");
+        break;
+    case 4:
+        snprintf(buf, cap, "%zu.%02zu", (i * 7919) % 100000, i % 100);
+        break;
+    case 5:
+        snprintf(buf, cap, "%s", i % 4 ? "funded" : "created");
+        break;
+    case 6:
+        snprintf(buf, cap, "%zu/2", i % 3 == 0 ? (size_t)2 : (size_t)1);
+        break;
+    default:
+        snprintf(buf, cap, "2025-01-%02zu", 1 + i % 28);
+        break;
     }
 }
 
@@ -76,17 +93,21 @@ static void esc_filter(void *ctx, const char *text)
 }
 
 static const ui_column esc_cols[] = {
-    {"ID", 4, 10, 0},        {"Chain", 5, 12, 0},  {"Counterparty", 12, 0, UI_COL_GROW},
-    {"Asset", 5, 8, 0},      {"Amount", 6, 24, UI_COL_RIGHT}, {"State", 5, 10, 0},
-    {"Appr", 4, 5, UI_COL_RIGHT}, {"Updated", 7, 16, 0},
+    {"ID", 4, 10, 0},
+    {"Chain", 5, 12, 0},
+    {"Counterparty", 12, 0, UI_COL_GROW},
+    {"Asset", 5, 8, 0},
+    {"Amount", 6, 24, UI_COL_RIGHT},
+    {"State", 5, 10, 0},
+    {"Appr", 4, 5, UI_COL_RIGHT},
+    {"Updated", 7, 16, 0},
 };
 static const ui_tscreen_desc esc_desc = {"Escrows (harness)", esc_cols,
                                          sizeof esc_cols / sizeof esc_cols[0], "none", "escrows"};
 
 static int esc_open(ui_screen *s, err *e)
 {
-    return ui_tscreen_open(s, &esc_desc, (ui_rows){esc_count, esc_cell, esc_filter, NULL, NULL},
-                           e);
+    return ui_tscreen_open(s, &esc_desc, (ui_rows){esc_count, esc_cell, esc_filter, NULL, NULL}, e);
 }
 
 static size_t approving;
@@ -147,15 +168,25 @@ static void keys_cell(void *ctx, size_t row, size_t col, char *buf, size_t cap)
     static const char *const addrs[] = {"0x8ba1f109551bD432803012645Ac136ddd64DBA72",
                                         "0xAb5801a7D398351b8bE11C439e05C5B3259aeC9B"};
     switch (col) {
-    case 0: snprintf(buf, cap, "%s", key_names[row]); break;
-    case 1: snprintf(buf, cap, "%s", addrs[row]); break;
-    case 2: snprintf(buf, cap, "%s", row == 0 && h.unlocked ? "unlocked" : "locked"); break;
-    default: snprintf(buf, cap, "%s", row == 0 ? "1.5 ETH" : "0 ETH"); break;
+    case 0:
+        snprintf(buf, cap, "%s", key_names[row]);
+        break;
+    case 1:
+        snprintf(buf, cap, "%s", addrs[row]);
+        break;
+    case 2:
+        snprintf(buf, cap, "%s", row == 0 && h.unlocked ? "unlocked" : "locked");
+        break;
+    default:
+        snprintf(buf, cap, "%s", row == 0 ? "1.5 ETH" : "0 ETH");
+        break;
     }
 }
 
 static const ui_column key_cols[] = {
-    {"Key", 8, 16, 0}, {"Address", 12, 42, UI_COL_GROW}, {"State", 6, 10, 0},
+    {"Key", 8, 16, 0},
+    {"Address", 12, 42, UI_COL_GROW},
+    {"State", 6, 10, 0},
     {"Balances", 8, 0, UI_COL_GROW},
 };
 static const ui_tscreen_desc keys_desc = {"Keys (harness)", key_cols,
@@ -185,8 +216,8 @@ static unsigned keys_handle(ui_screen *s, const ui_event *ev)
 {
     if (ev->action == UI_ACT_KEY_UNLOCK) {
         err e;
-        if (ui_passphrase_open(s->app, "Unlock key treasury-hot", "Passphrase for treasury-hot:",
-                               unlock_answer, s->app, &e) < 0)
+        if (ui_passphrase_open(s->app, "Unlock key treasury-hot",
+                               "Passphrase for treasury-hot:", unlock_answer, s->app, &e) < 0)
             ui_message(s->app, UI_MSG_ERROR, "%s", e.msg);
         return UI_OK;
     }
