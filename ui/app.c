@@ -20,7 +20,7 @@
 #include "lineedit.h"
 #include "notify.h"
 #include "secret.h"
-#include "term.h"
+#include "terminal.h"
 #include "text.h"
 #include "tscreen.h"
 

@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #include "keymap.h"
-#include "term.h"
+#include "terminal.h"
 #include "text.h"
 
 #define UI_TABLE_MAX_COLS 16

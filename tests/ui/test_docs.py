@@ -1,11 +1,15 @@
 """The docs agree with the program: the key tables in docs/user-guide.md and
 docs/fusion.1 are exactly what `fusion ui --keys[=man]` generates from the action table,
 the man page renders without warnings, and the CLI edges of the UI behave (usage
-errors exit 2, no terminal exits 1 with a one-line message)."""
+errors exit 2; no terminal, or a TERM without terminfo, exits 1 with one line saying
+what to do)."""
 import os
+import pty
+import select
 import shutil
 import subprocess
 import sys
+import tempfile
 
 sys.dont_write_bytecode = True
 import tmuxh  # noqa: E402
@@ -51,6 +55,29 @@ def main():
     if notty.returncode != 1 or "needs a terminal" not in notty.stderr:
         raise tmuxh.TestFailure("fusion without a terminal: exit %d, stderr %r"
                                 % (notty.returncode, notty.stderr))
+
+    # On a terminal whose TERM has no terminfo entry: one line, exit 1, no curses mess.
+    home = tempfile.mkdtemp(prefix="fusion-ui-term-")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([tmuxh.FUSION_BIN, "--home", home], stdin=slave, stdout=slave,
+                            stderr=slave, start_new_session=True,
+                            env=dict(os.environ, TERM="no-such-terminal", LANG="C.UTF-8"))
+    os.close(slave)
+    out = b""
+    while select.select([master], [], [], 60)[0]:  # a hang guard, not a measurement
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    os.close(master)
+    rc = proc.wait(timeout=60)
+    shutil.rmtree(home, ignore_errors=True)
+    want = b"fusion: cannot start the terminal UI on TERM=no-such-terminal; set TERM"
+    if rc != 1 or not out.startswith(want) or out.count(b"\n") != 1:
+        raise tmuxh.TestFailure("unknown TERM: exit %d, output %r" % (rc, out))
 
 
 tmuxh.run(main)

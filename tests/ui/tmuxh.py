@@ -16,7 +16,7 @@ import tempfile
 import time
 import unicodedata
 
-TRIES = 400          # bounded retries for every wait (x DELAY seconds between them)
+TRIES = 600          # bounded retries for every wait (x DELAY seconds between them)
 DELAY = 0.05
 
 FUSION_BIN = os.environ.get("FUSION_BIN", "")

@@ -1,8 +1,8 @@
-/* term.c: curses start-up and tear-down, colour roles, glyphs, and signal handling.
+/* terminal.c: curses start-up and tear-down, colour roles, glyphs, and signal handling.
  * Flag handlers only set a volatile sig_atomic_t and write a byte to a self-pipe so that
  * poll() wakes; the crash handler writes precomputed reset sequences, restores the saved
  * termios with tcsetattr (both async-signal-safe) and re-raises the signal. */
-#include "term.h"
+#include "terminal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <term.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -282,7 +283,12 @@ int ui_term_open(const char *crash_note, err *e)
     term_utf8 = codeset && strcmp(codeset, "UTF-8") == 0;
     shell_tio_ok = tcgetattr(STDIN_FILENO, &shell_tio) == 0;
     use_tioctl(TRUE);
-    term_screen = newterm(NULL, stdout, stdin);
+    /* Look the terminal up first: newterm's own failure path leaks (ncurses 6.4). */
+    int errret = 0;
+    bool known = setupterm(NULL, STDOUT_FILENO, &errret) == OK;
+    if (known)
+        del_curterm(cur_term);
+    term_screen = known ? newterm(NULL, stdout, stdin) : NULL;
     if (!term_screen) {
         const char *t = getenv("TERM");
         return err_set(e, ERR_INVALID,

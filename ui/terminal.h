@@ -1,4 +1,4 @@
-/* term.h: the terminal under curses. Start-up and tear-down (newterm, modes, colours or
+/* terminal.h: the terminal under curses. Start-up and tear-down (newterm, modes, colours or
  * not, UTF-8 or ASCII line drawing), the attribute of each visual role, and the signal
  * side: handlers that only set flags and wake the loop through a self-pipe, and a crash
  * handler that puts the terminal back before the process dies. */
