@@ -2,8 +2,8 @@
  * not, UTF-8 or ASCII line drawing), the attribute of each visual role, and the signal
  * side: handlers that only set flags and wake the loop through a self-pipe, and a crash
  * handler that puts the terminal back before the process dies. */
-#ifndef FUSION_UI_TERM_H
-#define FUSION_UI_TERM_H
+#ifndef FUSION_UI_TERMINAL_H
+#define FUSION_UI_TERMINAL_H
 
 #include <curses.h>
 #include <signal.h>
