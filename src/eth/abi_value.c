@@ -374,9 +374,10 @@ static int parse_list(abi_value **out, const abi_type *t, vparse *p, unsigned de
     }
     size_t want = tuple ? t->n_fields : t->length;
     if ((tuple || t->kind == ABI_ARRAY) && v->n_items != want) {
+        err_set(p->e, ERR_INVALID, "%s needs %zu items, got %zu", tuple ? "tuple" : "array", want,
+                v->n_items);
         abi_value_free(&v);
-        return err_set(p->e, ERR_INVALID, "%s needs %zu items, got %zu", tuple ? "tuple" : "array",
-                       want, v->n_items);
+        return -1;
     }
     *out = v;
     return 0;

@@ -324,6 +324,19 @@ int tx_decode_raw(eth_tx *tx, const uint8_t *raw, size_t len, err *e)
     return 0;
 }
 
+int tx_decode_raw_for_chain(eth_tx *tx, const uint8_t *raw, size_t len, uint64_t chain_id, err *e)
+{
+    if (tx_decode_raw(tx, raw, len, e) < 0)
+        return -1;
+    if (tx->chain_id != chain_id) {
+        err_set(e, ERR_INVALID, "transaction is for chain %llu, not chain %llu",
+                (unsigned long long)tx->chain_id, (unsigned long long)chain_id);
+        tx_free(tx);
+        return -1;
+    }
+    return 0;
+}
+
 int tx_recover_sender(addr *from, const eth_tx *tx, err *e)
 {
     uint8_t hash[32], sig[64], pub[64];

@@ -55,6 +55,9 @@ int tx_hash(uint8_t out[32], const eth_tx *tx, err *e) __attribute__((warn_unuse
  * left empty. */
 int tx_decode_raw(eth_tx *tx, const uint8_t *raw, size_t len, err *e)
     __attribute__((warn_unused_result));
+/* tx_decode_raw, and the transaction must be for chain_id (legacy: its v). */
+int tx_decode_raw_for_chain(eth_tx *tx, const uint8_t *raw, size_t len, uint64_t chain_id, err *e)
+    __attribute__((warn_unused_result));
 /* Recovers the sender of a signed transaction. */
 int tx_recover_sender(addr *from, const eth_tx *tx, err *e) __attribute__((warn_unused_result));
 

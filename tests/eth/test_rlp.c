@@ -212,7 +212,8 @@ static void test_truncation(void **state)
         for (size_t n = 0; n < b.len; n++) {
             /* a heap copy of exactly n bytes lets ASan see any over-read */
             uint8_t *p = malloc(n ? n : 1);
-            memcpy(p, b.data, n);
+            if (n)
+                memcpy(p, b.data, n);
             rlp_item it;
             if (rlp_decode(&it, p, n, NULL) == 0 && n > 0) {
                 /* a shorter prefix may itself be a complete item only if the vector
