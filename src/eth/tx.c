@@ -132,8 +132,10 @@ int tx_sign(eth_tx *tx, const uint8_t sk[32], err *e)
                        "max priority fee exceeds max fee; lower the tip or raise the fee cap");
     if (tx_signing_hash(hash, tx, e) < 0)
         return -1;
-    if (secp_sign(sig, &recid, hash, sk) < 0 || recid < 0 || recid > 1)
+    if (secp_sign(sig, &recid, hash, sk) < 0)
         return err_set(e, ERR_CRYPTO, "signing failed: the secret key is not valid");
+    if (recid < 0 || recid > 1) /* r >= n: about 2^-127 likely, not encodable */
+        return err_set(e, ERR_CRYPTO, "signature has recovery id %d; change the nonce", recid);
     u256_from_be(&tx->r, sig);
     u256_from_be(&tx->s, sig + 32);
     tx->y_parity = (uint8_t)recid;
