@@ -1,8 +1,8 @@
 /* abi_codec.c: the Solidity ABI encoding (heads, tails and offsets) and its strict
  * decoder. The decoder follows the type, never the data, so recursion is bounded
  * by the type's depth; every offset and length is checked against the input
- * before use, and a budget on the number of values stops inputs whose offsets
- * overlap from expanding into huge trees. */
+ * before use, and budgets on the number of values and on the bytes copied stop
+ * inputs whose offsets overlap from expanding into huge trees. */
 #include "eth/abi.h"
 
 #include <stdlib.h>
@@ -189,7 +189,8 @@ int abi_encode(buf *out, const abi_type *t, const abi_value *v, err *e)
 typedef struct dec {
     const uint8_t *d;
     size_t len;
-    size_t budget; /* values that may still be created */
+    size_t budget;  /* values that may still be created */
+    size_t copy_budget; /* bytes/string content that may still be copied */
     err *e;
 } dec;
 
@@ -346,6 +347,10 @@ static int dec_value(dec *c, const abi_type *t, size_t pos, abi_value **out)
             if (p[i])
                 return err_set(c->e, ERR_INVALID, "ABI %s at byte %zu has non-zero padding",
                                kind_name(t->kind), pos);
+        if (n > c->copy_budget)
+            return err_set(c->e, ERR_INVALID,
+                           "ABI data expands to too many bytes (overlapping offsets?)");
+        c->copy_budget -= n;
         if (!(v = dec_new(c, t->kind)))
             return -1;
         if (buf_reserve(&v->data, n + 1, c->e) < 0) {
@@ -394,7 +399,11 @@ int abi_decode(abi_value **out, const abi_type *t, const uint8_t *data, size_t l
 {
     static const uint8_t empty[1];
     /* A strict encoding holds at most ABI_MAX_DEPTH + 1 values per 32-byte word. */
-    dec c = {.d = data ? data : empty, .len = len, .budget = len + len / 32 + 256, .e = e};
+    dec c = {.d = data ? data : empty,
+             .len = len,
+             .budget = len + len / 32 + 256,
+             .copy_budget = len, /* each content byte appears once in a strict encoding */
+             .e = e};
     abi_value *v = NULL;
     if (dec_value(&c, t, 0, &v) < 0)
         return -1;

@@ -95,7 +95,9 @@ int abi_fn_parse(abi_fn **out, abi_fn_kind kind, const char *decl, err *e)
         f->name = strdup("constructor");
     } else {
         if (wl == 0) {
-            err_set(e, ERR_INVALID, "declaration \"%.80s\" does not start with a name", decl);
+            char show[ABI_SHOW_MAX];
+            err_set(e, ERR_INVALID, "declaration \"%s\" does not start with a name",
+                    abi_show(show, decl, SIZE_MAX));
             goto fail;
         }
         f->name = strndup(decl + w, wl);
@@ -129,7 +131,9 @@ int abi_fn_parse(abi_fn **out, abi_fn_kind kind, const char *decl, err *e)
                     word_is(word, wl, "returns"))) {
             continue;
         } else {
-            err_set(e, ERR_INVALID, "unexpected text at position %zu of \"%.80s\"", w, decl);
+            char show[ABI_SHOW_MAX];
+            err_set(e, ERR_INVALID, "unexpected text at position %zu of \"%s\"", w,
+                    abi_show(show, decl, SIZE_MAX));
             goto fail;
         }
     }

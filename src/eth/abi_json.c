@@ -45,6 +45,13 @@ static int params_tuple(abi_type **out, json_t *arr, bool top, unsigned depth, e
             return err_prefix(e, "parameter %zu", i);
         }
         const char *name = json_string_value(json_object_get(p, "name"));
+        if (name && *name && !abi_is_identifier(name)) {
+            char show[ABI_SHOW_MAX];
+            abi_type_free(&f);
+            abi_type_free(&t);
+            return err_set(e, ERR_INVALID, "JSON ABI parameter name \"%s\" is not an identifier",
+                           abi_show(show, name, SIZE_MAX));
+        }
         if (abi_tuple_add(t, f, name, name ? strlen(name) : 0, e) < 0) {
             abi_type_free(&t);
             return -1;
@@ -76,7 +83,8 @@ static int param_type(abi_type **out, json_t *param, unsigned depth, err *e)
         return -1;
     if (ts[pos] != '\0') {
         abi_type_free(&t);
-        return err_set(e, ERR_INVALID, "bad JSON ABI type \"%.60s\"", ts);
+        char show[ABI_SHOW_MAX];
+        return err_set(e, ERR_INVALID, "bad JSON ABI type \"%s\"", abi_show(show, ts, SIZE_MAX));
     }
     *out = t;
     return 0;
@@ -104,7 +112,14 @@ static int entry(abi_fn **out, json_t *o, err *e)
     if (kind == ABI_FN_CONSTRUCTOR)
         name = "constructor";
     if (!name || !*name) {
-        err_set(e, ERR_INVALID, "JSON ABI %s without a name", type ? type : "function");
+        err_set(e, ERR_INVALID, "JSON ABI %s without a name",
+                kind == ABI_FN_EVENT ? "event" : kind == ABI_FN_ERROR ? "error" : "function");
+        goto fail;
+    }
+    if (!abi_is_identifier(name)) {
+        char show[ABI_SHOW_MAX];
+        err_set(e, ERR_INVALID, "JSON ABI name \"%s\" is not an identifier",
+                abi_show(show, name, SIZE_MAX));
         goto fail;
     }
     if (!(f->name = strdup(name))) {
@@ -193,8 +208,11 @@ int abi_json_parse(abi_json **out, const char *text, size_t len, err *e)
     json_error_t jerr;
     json_t *root = json_loadb(text, len, 0, &jerr);
     if (!root)
-        return err_set(e, ERR_INVALID, "JSON ABI does not parse: %s (line %d)", jerr.text,
-                       jerr.line);
+    {
+        char show[ABI_SHOW_MAX];
+        return err_set(e, ERR_INVALID, "JSON ABI does not parse: %s (line %d)",
+                       abi_show(show, jerr.text, SIZE_MAX), jerr.line);
+    }
     return from_root(out, root, e);
 }
 
@@ -202,10 +220,12 @@ int abi_json_load(abi_json **out, const char *path, err *e)
 {
     json_error_t jerr;
     json_t *root = json_load_file(path, 0, &jerr);
+    char show[ABI_SHOW_MAX], show2[ABI_SHOW_MAX];
     if (!root)
-        return err_set(e, ERR_IO, "cannot read JSON ABI %s: %s", path, jerr.text);
+        return err_set(e, ERR_IO, "cannot read JSON ABI %s: %s", abi_show(show, path, SIZE_MAX),
+                       abi_show(show2, jerr.text, SIZE_MAX));
     if (from_root(out, root, e) < 0)
-        return err_prefix(e, "%s", path);
+        return err_prefix(e, "%s", abi_show(show, path, SIZE_MAX));
     return 0;
 }
 

@@ -37,6 +37,14 @@ bool abi_is_value_type(const abi_type *t);
  * outputs tuple when there is none). */
 int abi_fn_finish(abi_fn *f, err *e);
 
+/* Input echoed in a message: at most 60 characters of s (up to n bytes or its NUL),
+ * control and non-ASCII bytes as '?', so that outside text can neither break the
+ * one-line rule nor reach a terminal as escape sequences. Returns out. */
+#define ABI_SHOW_MAX 64
+const char *abi_show(char out[ABI_SHOW_MAX], const char *s, size_t n);
+/* Whether s is a Solidity identifier ([A-Za-z_$][A-Za-z0-9_$]*). */
+bool abi_is_identifier(const char *s);
+
 /* Appends s to a buf. */
 int abi_buf_puts(buf *b, const char *s, err *e);
 

@@ -103,9 +103,32 @@ int abi_type_finish(abi_type *t, bool top, err *e)
 
 /* ---- parsing ---- */
 
+const char *abi_show(char out[ABI_SHOW_MAX], const char *s, size_t n)
+{
+    size_t i = 0;
+    for (; i < n && s[i] && i < 60; i++)
+        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    if (i == 60 && i < n && s[i])
+        out[i - 3] = out[i - 2] = out[i - 1] = '.';
+    out[i] = '\0';
+    return out;
+}
+
+bool abi_is_identifier(const char *s)
+{
+    if (!(isalpha((unsigned char)s[0]) || s[0] == '_' || s[0] == '$'))
+        return false;
+    for (size_t i = 1; s[i]; i++)
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '$'))
+            return false;
+    return true;
+}
+
 static int bad(err *e, const char *s, size_t pos, const char *what)
 {
-    return err_set(e, ERR_INVALID, "bad ABI type \"%.80s\" at position %zu: %s", s, pos, what);
+    char show[ABI_SHOW_MAX];
+    return err_set(e, ERR_INVALID, "bad ABI type \"%s\" at position %zu: %s",
+                   abi_show(show, s, SIZE_MAX), pos, what);
 }
 
 static void skip_ws(const char *s, size_t *pos)

@@ -193,16 +193,16 @@ static void scalar_token(vparse *p, bool top, size_t *start, size_t *len)
 /* Unsigned magnitude from decimal or 0x hex into a big-endian word. */
 static int parse_magnitude(uint8_t w[32], const char *s, size_t n, err *e)
 {
-    char tmp[100];
+    char tmp[100], show[ABI_SHOW_MAX];
     if (n == 0)
         return err_set(e, ERR_INVALID, "empty number");
     if (n >= sizeof tmp)
-        return err_set(e, ERR_OVERFLOW, "number \"%.40s...\" is too long", s);
+        return err_set(e, ERR_OVERFLOW, "number \"%s\" is too long", abi_show(show, s, n));
     memset(w, 0, 32);
     if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
         size_t digits = n - 2;
         if (digits > 64)
-            return err_set(e, ERR_OVERFLOW, "hex number %.*s exceeds 256 bits", (int)n, s);
+            return err_set(e, ERR_OVERFLOW, "hex number %s exceeds 256 bits", abi_show(show, s, n));
         tmp[0] = '0';
         memcpy(tmp + 1, s + 2, digits);
         const char *h = digits % 2 ? tmp : tmp + 1;
@@ -210,7 +210,7 @@ static int parse_magnitude(uint8_t w[32], const char *s, size_t n, err *e)
         size_t got = 0;
         uint8_t be[32];
         if (hex_decode(be, sizeof be, &got, h, hl, 0, e) < 0)
-            return err_prefix(e, "number %.*s", (int)n, s);
+            return err_prefix(e, "number %s", abi_show(show, s, n));
         memcpy(w + 32 - got, be, got);
         return 0;
     }
@@ -236,8 +236,10 @@ static int parse_int(abi_value **out, const abi_type *t, const char *s, size_t n
 {
     bool neg = n > 0 && s[0] == '-';
     uint8_t w[32];
+    char show[ABI_SHOW_MAX];
     if (neg && t->kind == ABI_UINT)
-        return err_set(e, ERR_OVERFLOW, "uint%u cannot be negative (%.*s)", t->size, (int)n, s);
+        return err_set(e, ERR_OVERFLOW, "uint%u cannot be negative (%s)", t->size,
+                       abi_show(show, s, n));
     if (parse_magnitude(w, s + neg, n - neg, e) < 0)
         return -1;
     bool ok;
@@ -251,7 +253,7 @@ static int parse_int(abi_value **out, const abi_type *t, const char *s, size_t n
         ok = !memcmp(w, zero, 32) || (pad_is(w, t->size, 0xff) && (w[32 - t->size / 8] & 0x80));
     }
     if (!ok)
-        return err_set(e, ERR_OVERFLOW, "%.*s does not fit %s%u", (int)n, s,
+        return err_set(e, ERR_OVERFLOW, "%s does not fit %s%u", abi_show(show, s, n),
                        t->kind == ABI_UINT ? "uint" : "int", t->size);
     u256 v;
     u256_from_be(&v, w);
@@ -277,7 +279,8 @@ static int parse_quoted(vparse *p, buf *b)
             case 'r': c = '\r'; break;
             case '"': case '\\': case '/': c = x; break;
             default:
-                return err_set(p->e, ERR_INVALID, "unknown escape \\%c in a quoted string", x);
+                return err_set(p->e, ERR_INVALID, "unknown escape \\%c in a quoted string",
+                               x >= 0x20 && x < 0x7f ? x : '?');
             }
         }
         if (buf_push(b, (uint8_t)c, p->e) < 0)
@@ -386,7 +389,7 @@ static int parse_list(abi_value **out, const abi_type *t, vparse *p, unsigned de
 static int parse_val(abi_value **out, const abi_type *t, vparse *p, bool top, unsigned depth)
 {
     size_t a, n;
-    char tmp[ADDR_STR_MAX + 8];
+    char tmp[ADDR_STR_MAX + 8], show[ABI_SHOW_MAX];
     if (depth > ABI_MAX_DEPTH + 1)
         return err_set(p->e, ERR_INVALID, "value nested too deeply");
     switch (t->kind) {
@@ -411,13 +414,13 @@ static int parse_val(abi_value **out, const abi_type *t, vparse *p, bool top, un
         else if (n == 5 && !memcmp(s, "false", 5))
             *out = abi_value_new_bool(false);
         else
-            return err_set(p->e, ERR_INVALID, "bool must be true or false, not \"%.*s\"",
-                           (int)(n > 40 ? 40 : n), s);
+            return err_set(p->e, ERR_INVALID, "bool must be true or false, not \"%s\"",
+                           abi_show(show, s, n));
         return *out ? 0 : err_set(p->e, ERR_NOMEM, "out of memory");
     case ABI_ADDRESS: {
         addr ad;
         if (n >= sizeof tmp)
-            return err_set(p->e, ERR_INVALID, "address \"%.44s...\" is too long", s);
+            return err_set(p->e, ERR_INVALID, "address \"%s\" is too long", abi_show(show, s, n));
         memcpy(tmp, s, n);
         tmp[n] = 0;
         if (addr_parse(&ad, tmp, p->e) < 0)

@@ -480,6 +480,42 @@ static void test_strict_decoding(void **state)
     abi_type_free(&t);
     buf_free(&b);
     buf_free(&c);
+
+    /* 30 strings sharing one 500-byte body would copy 15 kB out of 1.6 kB: refused */
+    buf d;
+    buf_init(&d);
+    memset(w, 0, 32);
+    w[31] = 0x20;
+    assert_int_equal(buf_append(&d, w, 32, NULL), 0);
+    w[31] = 30;
+    assert_int_equal(buf_append(&d, w, 32, NULL), 0);
+    for (int i = 0; i < 30; i++) {
+        uint16_t off = 30 * 32;
+        w[30] = (uint8_t)(off >> 8);
+        w[31] = (uint8_t)off;
+        assert_int_equal(buf_append(&d, w, 32, NULL), 0);
+    }
+    memset(w, 0, 32);
+    w[30] = 500 >> 8;
+    w[31] = 500 & 0xff;
+    assert_int_equal(buf_append(&d, w, 32, NULL), 0);
+    uint8_t body[512];
+    memset(body, 'a', 500);
+    memset(body + 500, 0, 12);
+    assert_int_equal(buf_append(&d, body, sizeof body, NULL), 0);
+    assert_int_equal(abi_type_parse(&t, "(string[])", &e), 0);
+    assert_int_equal(abi_decode(&v, t, d.data, d.len, &e), -1);
+    assert_non_null(strstr(e.msg, "too many bytes"));
+    abi_type_free(&t);
+    /* two strings sharing one short body stay within the budget and decode */
+    buf_free(&d);
+    d = hexbuf(W("20") W("02") W("40") W("40") W("0a") "61616161616161616161000000000000000000000000000000000000000000000000");
+    assert_int_equal(abi_type_parse(&t, "(string[])", &e), 0);
+    assert_int_equal(abi_decode(&v, t, d.data, d.len, &e), 0);
+    assert_int_equal(v->items[0]->n_items, 2);
+    abi_value_free(&v);
+    abi_type_free(&t);
+    buf_free(&d);
 }
 
 static void hexword(uint8_t out[32], const char *hex)

@@ -1,7 +1,8 @@
 /* fuzz_abi.c: libFuzzer target for ABI type parsing and strict decoding. The first
  * byte gives the length of a type string that follows; the rest is the data. An
  * accepted value must re-encode, decode again and re-encode to the same bytes, and
- * print. Must never crash or read out of bounds. */
+ * print. The data is also parsed as value text for the type. Must never crash or
+ * read out of bounds; error messages stay one printable line. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +11,16 @@
 #include "eth/abi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Error messages are one printable line, whatever the input was. */
+static void check_msg(const err *e)
+{
+    if (e->msg[0] == '\0')
+        abort();
+    for (const char *p = e->msg; *p; p++)
+        if (*p < 0x20 || *p > 0x7e)
+            abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -25,12 +36,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t dl = size - 1 - tl;
 
     abi_type *t = NULL;
-    if (abi_type_parse(&t, ts, NULL) < 0)
+    err e;
+    if (abi_type_parse(&t, ts, &e) < 0) {
+        check_msg(&e);
         return 0;
+    }
     char *canon = abi_type_str(t);
     free(canon);
     abi_value *v = NULL, *v2 = NULL;
-    if (abi_decode(&v, t, d, dl, NULL) == 0) {
+    int r = abi_decode(&v, t, d, dl, &e);
+    if (r < 0)
+        check_msg(&e);
+    if (r == 0) {
         buf a, b, s;
         buf_init(&a);
         buf_init(&b);
@@ -53,6 +70,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     abi_value_free(&v);
     abi_value_free(&v2);
+
+    /* the data as the text of a value */
+    char *text = malloc(dl + 1);
+    if (!text)
+        abort();
+    memcpy(text, d, dl);
+    text[dl] = '\0';
+    if (abi_value_parse(&v, t, text, &e) == 0) {
+        buf a;
+        buf_init(&a);
+        if (abi_encode(&a, t, v, NULL) < 0) /* a parsed value fits its type */
+            abort();
+        buf_free(&a);
+        abi_value_free(&v);
+    } else {
+        check_msg(&e);
+    }
+    free(text);
     abi_type_free(&t);
     return 0;
 }

@@ -10,6 +10,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Error messages are one printable line, whatever the input was. */
+static void check_msg(const err *e)
+{
+    if (e->msg[0] == '\0')
+        abort();
+    for (const char *p = e->msg; *p; p++)
+        if (*p < 0x20 || *p > 0x7e)
+            abort();
+}
+
 static void walk(const rlp_item *it, buf *out, unsigned depth)
 {
     uint64_t v64;
@@ -42,8 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t used;
     if (rlp_decode_prefix(&it, &used, data, size, NULL) == 0 && used > size)
         abort();
-    if (rlp_decode(&it, data, size, NULL) < 0)
+    err e;
+    if (rlp_decode(&it, data, size, &e) < 0) {
+        check_msg(&e);
         return 0;
+    }
     buf out;
     buf_init(&out);
     walk(&it, &out, 0);

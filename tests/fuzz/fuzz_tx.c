@@ -10,10 +10,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Error messages are one printable line, whatever the input was. */
+static void check_msg(const err *e)
+{
+    if (e->msg[0] == '\0')
+        abort();
+    for (const char *p = e->msg; *p; p++)
+        if (*p < 0x20 || *p > 0x7e)
+            abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     eth_tx tx;
-    if (tx_decode_raw(&tx, data, size, NULL) < 0) {
+    err e;
+    if (tx_decode_raw(&tx, data, size, &e) < 0) {
+        check_msg(&e);
         if (tx.data.len != 0 || tx.is_signed)
             abort(); /* a failed decode leaves the transaction empty */
         return 0;
