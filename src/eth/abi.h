@@ -16,23 +16,23 @@
 #include "base/u256.h"
 #include "crypto/address.h"
 
-#define ABI_MAX_DEPTH 32                  /* nesting of tuples and arrays in a type */
-#define ABI_MAX_STATIC_SIZE (16u << 20)   /* largest head of one type, bytes */
+#define ABI_MAX_DEPTH 32                /* nesting of tuples and arrays in a type */
+#define ABI_MAX_STATIC_SIZE (16u << 20) /* largest head of one type, bytes */
 
 typedef enum {
-    ABI_UINT,        /* uintN, N = 8..256 step 8 */
-    ABI_INT,         /* intN, two's complement */
+    ABI_UINT, /* uintN, N = 8..256 step 8 */
+    ABI_INT,  /* intN, two's complement */
     ABI_ADDRESS,
     ABI_BOOL,
     ABI_FIXED_BYTES, /* bytesN, N = 1..32 */
     ABI_BYTES,
     ABI_STRING,
-    ABI_ARRAY,       /* T[k] */
-    ABI_DYN_ARRAY,   /* T[] */
-    ABI_TUPLE,       /* (T1,...,Tn) */
-    ABI_TOPIC_HASH,  /* values only: an indexed event field of a dynamic or compound
-                      * type; the log holds only keccak of it, so it can be compared
-                      * (abi_topic_of) but never decoded */
+    ABI_ARRAY,      /* T[k] */
+    ABI_DYN_ARRAY,  /* T[] */
+    ABI_TUPLE,      /* (T1,...,Tn) */
+    ABI_TOPIC_HASH, /* values only: an indexed event field of a dynamic or compound
+                     * type; the log holds only keccak of it, so it can be compared
+                     * (abi_topic_of) but never decoded */
 } abi_kind;
 
 /* ---- types ---- */
@@ -40,14 +40,14 @@ typedef enum {
 /* A parsed type. Owns elem, fields and names. */
 typedef struct abi_type {
     abi_kind kind;
-    unsigned size;            /* uintN/intN: N bits; bytesN: N bytes */
-    size_t length;            /* T[k]: k */
-    struct abi_type *elem;    /* arrays */
-    size_t n_fields;          /* tuples */
+    unsigned size;         /* uintN/intN: N bits; bytesN: N bytes */
+    size_t length;         /* T[k]: k */
+    struct abi_type *elem; /* arrays */
+    size_t n_fields;       /* tuples */
     struct abi_type **fields;
-    char **names;             /* tuple component names (entries may be NULL) */
-    bool dynamic;             /* per the spec: bytes, string, T[], and what holds them */
-    size_t head_size;         /* bytes in the head of an enclosing tuple */
+    char **names;     /* tuple component names (entries may be NULL) */
+    bool dynamic;     /* per the spec: bytes, string, T[], and what holds them */
+    size_t head_size; /* bytes in the head of an enclosing tuple */
 } abi_type;
 
 /* Parses "uint256", "(address,uint256[])[2]", "tuple(uint a, string b)"... "uint"
@@ -64,11 +64,11 @@ char *abi_type_str(const abi_type *t);
  * data.len. Arrays and tuples hold items. */
 typedef struct abi_value {
     abi_kind kind;
-    unsigned size;       /* width of intN/uintN in bits, N of bytesN */
+    unsigned size; /* width of intN/uintN in bits, N of bytesN */
     u256 num;
     addr address;
-    uint8_t word[32];    /* bytesN (left-aligned); the topic of ABI_TOPIC_HASH */
-    buf data;            /* bytes, string */
+    uint8_t word[32]; /* bytesN (left-aligned); the topic of ABI_TOPIC_HASH */
+    buf data;         /* bytes, string */
     size_t n_items;
     size_t cap_items;
     struct abi_value **items;
@@ -149,8 +149,8 @@ int abi_event_topic(uint8_t out[32], const char *sig, err *e) __attribute__((war
 int abi_calldata(buf *out, const abi_fn *fn, const abi_value *args, err *e)
     __attribute__((warn_unused_result));
 /* Decodes calldata for fn (the selector must match) into a tuple value. */
-int abi_calldata_decode(abi_value **args, const abi_fn *fn, const uint8_t *data, size_t len,
-                        err *e) __attribute__((warn_unused_result));
+int abi_calldata_decode(abi_value **args, const abi_fn *fn, const uint8_t *data, size_t len, err *e)
+    __attribute__((warn_unused_result));
 
 /* Decodes a log of event ev: topics is n_topics x 32 bytes (topic0 first unless
  * anonymous), data the log data. The result is a tuple with one item per input in
@@ -190,7 +190,7 @@ const abi_fn *abi_json_error_by_selector(const abi_json *j, const uint8_t sel[4]
  * Panic(uint256) names the panic code, a custom error known to errors (may be NULL)
  * is shown with its arguments, anything else as an unknown selector. *msg is
  * malloc'd. Fails only on out of memory. */
-int abi_revert_decode(char **msg, const uint8_t *data, size_t len, const abi_json *errors,
-                      err *e) __attribute__((warn_unused_result));
+int abi_revert_decode(char **msg, const uint8_t *data, size_t len, const abi_json *errors, err *e)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -13,17 +13,28 @@
 static const char *kind_name(abi_kind k)
 {
     switch (k) {
-    case ABI_UINT: return "uint";
-    case ABI_INT: return "int";
-    case ABI_ADDRESS: return "address";
-    case ABI_BOOL: return "bool";
-    case ABI_FIXED_BYTES: return "bytesN";
-    case ABI_BYTES: return "bytes";
-    case ABI_STRING: return "string";
-    case ABI_ARRAY: return "fixed array";
-    case ABI_DYN_ARRAY: return "array";
-    case ABI_TUPLE: return "tuple";
-    case ABI_TOPIC_HASH: return "hashed topic";
+    case ABI_UINT:
+        return "uint";
+    case ABI_INT:
+        return "int";
+    case ABI_ADDRESS:
+        return "address";
+    case ABI_BOOL:
+        return "bool";
+    case ABI_FIXED_BYTES:
+        return "bytesN";
+    case ABI_BYTES:
+        return "bytes";
+    case ABI_STRING:
+        return "string";
+    case ABI_ARRAY:
+        return "fixed array";
+    case ABI_DYN_ARRAY:
+        return "array";
+    case ABI_TUPLE:
+        return "tuple";
+    case ABI_TOPIC_HASH:
+        return "hashed topic";
     }
     return "?";
 }
@@ -59,8 +70,8 @@ static void word_u64(uint8_t w[32], uint64_t v)
 
 static int mismatch(err *e, const abi_type *t, const abi_value *v)
 {
-    return err_set(e, ERR_INVALID, "a %s value was given where the type is %s",
-                   kind_name(v->kind), kind_name(t->kind));
+    return err_set(e, ERR_INVALID, "a %s value was given where the type is %s", kind_name(v->kind),
+                   kind_name(t->kind));
 }
 
 int abi_value_word(uint8_t w[32], const abi_type *t, const abi_value *v, err *e)
@@ -189,7 +200,7 @@ int abi_encode(buf *out, const abi_type *t, const abi_value *v, err *e)
 typedef struct dec {
     const uint8_t *d;
     size_t len;
-    size_t budget;  /* values that may still be created */
+    size_t budget;      /* values that may still be created */
     size_t copy_budget; /* bytes/string content that may still be copied */
     err *e;
 } dec;
@@ -197,8 +208,7 @@ typedef struct dec {
 static abi_value *dec_new(dec *c, abi_kind kind)
 {
     if (c->budget == 0) {
-        err_set(c->e, ERR_INVALID,
-                "ABI data expands to too many values (overlapping offsets?)");
+        err_set(c->e, ERR_INVALID, "ABI data expands to too many values (overlapping offsets?)");
         return NULL;
     }
     c->budget--;
@@ -223,8 +233,8 @@ static int read_size(dec *c, size_t pos, size_t *out, const char *what)
         v = v << 8 | w[i];
     if (v > c->len)
         return err_set(c->e, ERR_INVALID,
-                       "ABI %s %llu at byte %zu points past the end of the data (%zu bytes)",
-                       what, (unsigned long long)v, pos, c->len);
+                       "ABI %s %llu at byte %zu points past the end of the data (%zu bytes)", what,
+                       (unsigned long long)v, pos, c->len);
     *out = (size_t)v;
     return 0;
 }
@@ -266,9 +276,10 @@ int abi_word_decode(abi_value **out, const abi_type *t, const uint8_t w[32], err
         abi_value_free(&v);
         char ts[16];
         if (t->kind == ABI_UINT || t->kind == ABI_INT || t->kind == ABI_FIXED_BYTES)
-            snprintf(ts, sizeof ts, "%s%u", t->kind == ABI_FIXED_BYTES ? "bytes"
-                                            : t->kind == ABI_UINT     ? "uint"
-                                                                      : "int",
+            snprintf(ts, sizeof ts, "%s%u",
+                     t->kind == ABI_FIXED_BYTES ? "bytes"
+                     : t->kind == ABI_UINT      ? "uint"
+                                                : "int",
                      t->size);
         else
             snprintf(ts, sizeof ts, "%s", kind_name(t->kind));
@@ -294,8 +305,8 @@ static int dec_seq(dec *c, const abi_type *t, size_t n, size_t base, abi_value *
     } else {
         if (n > (c->len - base) / t->elem->head_size)
             return err_set(c->e, ERR_INVALID,
-                           "ABI array of %zu items at byte %zu does not fit in %zu bytes", n,
-                           base, c->len);
+                           "ABI array of %zu items at byte %zu does not fit in %zu bytes", n, base,
+                           c->len);
         head = n * t->elem->head_size;
     }
     if (head > c->len - base)

@@ -188,8 +188,7 @@ int abi_calldata(buf *out, const abi_fn *fn, const abi_value *args, err *e)
     return 0;
 }
 
-int abi_calldata_decode(abi_value **args, const abi_fn *fn, const uint8_t *data, size_t len,
-                        err *e)
+int abi_calldata_decode(abi_value **args, const abi_fn *fn, const uint8_t *data, size_t len, err *e)
 {
     if (len < 4)
         return err_set(e, ERR_INVALID, "calldata of %zu bytes has no selector", len);
@@ -226,8 +225,8 @@ static int enc_indexed(buf *b, const abi_type *t, const abi_value *v, bool neste
             return err_set(e, ERR_INVALID, "value does not match its compound type");
         size_t want = tuple ? t->n_fields : t->length;
         if ((tuple || t->kind == ABI_ARRAY) && v->n_items != want)
-            return err_set(e, ERR_INVALID, "compound value has %zu items, %zu expected",
-                           v->n_items, want);
+            return err_set(e, ERR_INVALID, "compound value has %zu items, %zu expected", v->n_items,
+                           want);
         for (size_t i = 0; i < v->n_items; i++)
             if (enc_indexed(b, tuple ? t->fields[i] : t->elem, v->items[i], true, e) < 0)
                 return -1;
@@ -267,8 +266,8 @@ int abi_event_decode(abi_value **out, const abi_fn *ev, const uint8_t *topics, s
     if (!ev->anonymous && (n_topics == 0 || memcmp(topics, ev->topic0, 32)))
         return err_set(e, ERR_INVALID, "log topic0 is not the topic of %s", ev->signature);
     if (n_topics != first + n_idx)
-        return err_set(e, ERR_INVALID, "log has %zu topics, %s needs %zu", n_topics,
-                       ev->signature, first + n_idx);
+        return err_set(e, ERR_INVALID, "log has %zu topics, %s needs %zu", n_topics, ev->signature,
+                       first + n_idx);
     /* the non-indexed inputs, as a tuple type borrowing the event's field types */
     abi_type data_t = {.kind = ABI_TUPLE};
     abi_value *res = abi_value_new(ABI_TUPLE), *dv = NULL;
@@ -323,17 +322,28 @@ done:
 static const char *panic_reason(uint64_t code)
 {
     switch (code) {
-    case 0x00: return "generic compiler panic";
-    case 0x01: return "assertion failed";
-    case 0x11: return "arithmetic overflow or underflow";
-    case 0x12: return "division or modulo by zero";
-    case 0x21: return "invalid enum value";
-    case 0x22: return "corrupt storage byte array";
-    case 0x31: return "pop() on an empty array";
-    case 0x32: return "array index out of bounds";
-    case 0x41: return "out of memory (allocation too large)";
-    case 0x51: return "call to an uninitialised function pointer";
-    default: return "unknown panic code";
+    case 0x00:
+        return "generic compiler panic";
+    case 0x01:
+        return "assertion failed";
+    case 0x11:
+        return "arithmetic overflow or underflow";
+    case 0x12:
+        return "division or modulo by zero";
+    case 0x21:
+        return "invalid enum value";
+    case 0x22:
+        return "corrupt storage byte array";
+    case 0x31:
+        return "pop() on an empty array";
+    case 0x32:
+        return "array index out of bounds";
+    case 0x41:
+        return "out of memory (allocation too large)";
+    case 0x51:
+        return "call to an uninitialised function pointer";
+    default:
+        return "unknown panic code";
     }
 }
 
@@ -368,7 +378,9 @@ static int revert_words(buf *b, const uint8_t *data, size_t len, const abi_json 
     const abi_type *types = custom ? custom->inputs : t;
     if (abi_decode(&v, types, data + 4, len - 4, &derr) < 0) {
         snprintf(tmp, sizeof tmp, "reverted with malformed %s data (%zu bytes)",
-                 custom ? custom->name : builtin[1] == 's' ? "Error(string)" : "Panic(uint256)",
+                 custom              ? custom->name
+                 : builtin[1] == 's' ? "Error(string)"
+                                     : "Panic(uint256)",
                  len);
         rc = abi_buf_puts(b, tmp, e);
         goto done;

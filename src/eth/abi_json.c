@@ -38,7 +38,8 @@ static int params_tuple(abi_type **out, json_t *arr, bool top, unsigned depth, e
         return err_set(e, ERR_NOMEM, "out of memory");
     size_t i;
     json_t *p;
-    json_array_foreach(arr, i, p) {
+    json_array_foreach(arr, i, p)
+    {
         abi_type *f = NULL;
         if (param_type(&f, p, depth + 1, e) < 0) {
             abi_type_free(&t);
@@ -113,7 +114,9 @@ static int entry(abi_fn **out, json_t *o, err *e)
         name = "constructor";
     if (!name || !*name) {
         err_set(e, ERR_INVALID, "JSON ABI %s without a name",
-                kind == ABI_FN_EVENT ? "event" : kind == ABI_FN_ERROR ? "error" : "function");
+                kind == ABI_FN_EVENT   ? "event"
+                : kind == ABI_FN_ERROR ? "error"
+                                       : "function");
         goto fail;
     }
     if (!abi_is_identifier(name)) {
@@ -180,7 +183,8 @@ static int from_root(abi_json **out, json_t *root, err *e)
     }
     size_t i;
     json_t *o;
-    json_array_foreach(arr, i, o) {
+    json_array_foreach(arr, i, o)
+    {
         if (!json_is_object(o)) {
             err_set(e, ERR_INVALID, "JSON ABI entry %zu is not an object", i);
             goto done;
@@ -207,8 +211,7 @@ int abi_json_parse(abi_json **out, const char *text, size_t len, err *e)
 {
     json_error_t jerr;
     json_t *root = json_loadb(text, len, 0, &jerr);
-    if (!root)
-    {
+    if (!root) {
         char show[ABI_SHOW_MAX];
         return err_set(e, ERR_INVALID, "JSON ABI does not parse: %s (line %d)",
                        abi_show(show, jerr.text, SIZE_MAX), jerr.line);

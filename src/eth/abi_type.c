@@ -71,8 +71,7 @@ int abi_type_finish(abi_type *t, bool top, err *e)
         if (t->length == 0)
             return err_set(e, ERR_INVALID, "zero-length fixed arrays are not supported");
         if (t->length > ABI_MAX_STATIC_SIZE / t->elem->head_size)
-            return err_set(e, ERR_OVERFLOW, "fixed array of %zu elements is too large",
-                           t->length);
+            return err_set(e, ERR_OVERFLOW, "fixed array of %zu elements is too large", t->length);
         inner = t->length * t->elem->head_size;
         t->dynamic = t->elem->dynamic;
         t->head_size = t->dynamic ? 32 : inner;

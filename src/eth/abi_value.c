@@ -274,10 +274,20 @@ static int parse_quoted(vparse *p, buf *b)
         if (c == '\\') {
             char x = p->s[++i];
             switch (x) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
-            case '"': case '\\': case '/': c = x; break;
+            case 'n':
+                c = '\n';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case '"':
+            case '\\':
+            case '/':
+                c = x;
+                break;
             default:
                 return err_set(p->e, ERR_INVALID, "unknown escape \\%c in a quoted string",
                                x >= 0x20 && x < 0x7f ? x : '?');
@@ -349,8 +359,8 @@ static int parse_list(abi_value **out, const abi_type *t, vparse *p, unsigned de
         p->pos++;
     } else {
         for (;;) {
-            const abi_type *it = tuple ? (v->n_items < t->n_fields ? t->fields[v->n_items] : NULL)
-                                       : t->elem;
+            const abi_type *it =
+                tuple ? (v->n_items < t->n_fields ? t->fields[v->n_items] : NULL) : t->elem;
             if (!it) {
                 abi_value_free(&v);
                 return err_set(p->e, ERR_INVALID, "tuple has more than %zu fields", t->n_fields);
@@ -658,8 +668,7 @@ json_t *abi_value_to_json(const abi_value *v)
     }
     case ABI_FIXED_BYTES:
         return json_hex(v->word, v->size);
-    case ABI_TOPIC_HASH:
-    {
+    case ABI_TOPIC_HASH: {
         json_t *h = json_hex(v->word, 32);
         return h ? json_pack("{s:o}", "hashed", h) : NULL;
     }

@@ -113,15 +113,13 @@ static int read_header(rlp_item *out, size_t *used, const uint8_t *data, size_t 
                            "RLP long form used for a %llu-byte payload (non-canonical)",
                            (unsigned long long)v);
         if (v > SIZE_MAX)
-            return err_set(e, ERR_INVALID, "RLP length %llu is too large",
-                           (unsigned long long)v);
+            return err_set(e, ERR_INVALID, "RLP length %llu is too large", (unsigned long long)v);
         hlen = 1 + nlen;
         plen = (size_t)v;
     }
     if (plen > len - hlen)
-        return err_set(e, ERR_INVALID,
-                       "RLP item claims %zu bytes but only %zu remain (truncated)", plen,
-                       len - hlen);
+        return err_set(e, ERR_INVALID, "RLP item claims %zu bytes but only %zu remain (truncated)",
+                       plen, len - hlen);
     out->kind = b < 0xc0 ? RLP_BYTES : RLP_LIST;
     out->payload = data + hlen;
     out->len = plen;

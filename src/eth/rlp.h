@@ -38,7 +38,7 @@ typedef struct rlp_item {
     rlp_kind kind;
     const uint8_t *payload; /* string contents or the list's concatenated items */
     size_t len;
-    const uint8_t *raw;     /* the whole encoding, header included */
+    const uint8_t *raw; /* the whole encoding, header included */
     size_t raw_len;
 } rlp_item;
 

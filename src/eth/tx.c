@@ -10,9 +10,9 @@
 #include "eth/rlp.h"
 
 /* secp256k1 group order n and n/2, big-endian. */
-static const uint8_t SECP_N[32] = {
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
-    0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
+static const uint8_t SECP_N[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                   0xff, 0xff, 0xff, 0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48,
+                                   0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
 static const uint8_t SECP_HALF_N[32] = {
     0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0};
@@ -201,7 +201,7 @@ static int check_sig(const eth_tx *tx, err *e)
         if (r_ < 0)                                                                                \
             return -1;                                                                             \
         if (r_ == 0)                                                                               \
-            return err_set(e, ERR_INVALID, "transaction is missing its " name " field");          \
+            return err_set(e, ERR_INVALID, "transaction is missing its " name " field");           \
         n++;                                                                                       \
     } while (0)
 
@@ -270,7 +270,8 @@ static int decode_1559(eth_tx *tx, const uint8_t *raw, size_t len, err *e)
     NEXT("s");
     int more = rlp_iter_next(&it, &extra, e);
     if (more != 0)
-        return more < 0 ? -1 : err_set(e, ERR_INVALID, "type-2 transaction has more than 12 fields");
+        return more < 0 ? -1
+                        : err_set(e, ERR_INVALID, "type-2 transaction has more than 12 fields");
     tx->type = TX_EIP1559;
     if (rlp_item_u64(&tx->chain_id, &f[0], e) < 0 || rlp_item_u64(&tx->nonce, &f[1], e) < 0 ||
         rlp_item_u256(&tx->max_priority_fee, &f[2], e) < 0 ||
@@ -288,8 +289,9 @@ static int decode_1559(eth_tx *tx, const uint8_t *raw, size_t len, err *e)
     if (rlp_list_count(&n_access, &f[8], e) < 0)
         return -1;
     if (n_access != 0)
-        return err_set(e, ERR_INVALID, "transactions with a non-empty access list are not "
-                                       "supported");
+        return err_set(e, ERR_INVALID,
+                       "transactions with a non-empty access list are not "
+                       "supported");
     if (parity > 1)
         return err_set(e, ERR_INVALID, "type-2 transaction y parity must be 0 or 1");
     tx->y_parity = (uint8_t)parity;

@@ -29,7 +29,8 @@ def run(argv, who):
     stats[who] += 1
     p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)[:300]} -> exit {p.returncode}: {p.stderr.strip()[:300]}")
+        raise RuntimeError(f"{' '.join(argv)[:300]} -> exit {p.returncode}: "
+                           f"{p.stderr.strip()[:300]}")
     return p.stdout.strip()
 
 
@@ -44,7 +45,8 @@ def ours(*args):
 def check(name, got, want, detail=""):
     stats["cases"] += 1
     if got != want:
-        failures.append(f"{name}: ours {str(got)[:400]}\n   cast {str(want)[:400]}\n   {detail[:600]}")
+        failures.append(f"{name}: ours {str(got)[:400]}\n   cast {str(want)[:400]}\n"
+                        f"   {detail[:600]}")
 
 
 # ---- random types and values ----------------------------------------------------
@@ -217,7 +219,8 @@ def sig_cases(n, m):
 
 def keccak_cases(n):
     for i in range(n):
-        b = bytes(rng.getrandbits(8) for _ in range(rng.choice([1, 2, 31, 32, 33, 135, 136, 137, 300])))
+        n = rng.choice([1, 2, 31, 32, 33, 135, 136, 137, 300])
+        b = bytes(rng.getrandbits(8) for _ in range(n))
         h = "0x" + b.hex()
         try:
             check(f"keccak {h[:40]}", ours("keccak", h), cast("keccak", h))
@@ -340,7 +343,8 @@ def tx_cases(n_legacy, n_typed):
         value = rng.choice([0, 1, 10 ** 18, rng.randrange(0, 10 ** 27)])
         create = rng.random() < 0.15
         to = None if create else rand_addr()
-        data = "0x" + bytes(rng.getrandbits(8) for _ in range(rng.choice([0, 4, 36, 68, 200]))).hex()
+        n = rng.choice([0, 4, 36, 68, 200])
+        data = "0x" + bytes(rng.getrandbits(8) for _ in range(n)).hex()
         if create and data == "0x":
             data = "0x6001600055"
         fee = rng.randrange(1, 10 ** 12)

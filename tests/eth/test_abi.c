@@ -36,7 +36,8 @@ static buf words_buf(const char *selector, json_t *words)
     buf b = selector ? hexbuf(selector) : (buf){0};
     size_t i;
     json_t *w;
-    json_array_foreach(words, i, w) {
+    json_array_foreach(words, i, w)
+    {
         buf x = hexbuf(json_string_value(w));
         assert_int_equal(x.len, 32);
         assert_int_equal(buf_append(&b, x.data, 32, NULL), 0);
@@ -60,7 +61,8 @@ static void test_spec_examples(void **state)
     json_t *cases = json_object_get(root, "cases"), *c;
     size_t ci;
     err e;
-    json_array_foreach(cases, ci, c) {
+    json_array_foreach(cases, ci, c)
+    {
         const char *name = json_string_value(json_object_get(c, "name"));
         abi_fn *f = NULL;
         if (abi_fn_parse(&f, ABI_FN_FUNCTION, json_string_value(json_object_get(c, "signature")),
@@ -173,11 +175,33 @@ static void test_types(void **state)
         check_canonical(in, in);
     }
     static const char *bad[] = {
-        "",           "uint7",        "uint264",   "uint0",     "uint08",      "int9",
-        "bytes0",     "bytes33",      "bytes01",   "fixed",     "ufixed128x18", "function",
-        "address5",   "string[",      "string]",   "uint[01]",  "uint[0]",     "()",
-        "(uint",      "(uint,)",      "(,uint)",   "uint256 x", "boolean",     "uint256[]x",
-        "tuple",      "(uint indexed)", "uint[99999999999999999999]",
+        "",
+        "uint7",
+        "uint264",
+        "uint0",
+        "uint08",
+        "int9",
+        "bytes0",
+        "bytes33",
+        "bytes01",
+        "fixed",
+        "ufixed128x18",
+        "function",
+        "address5",
+        "string[",
+        "string]",
+        "uint[01]",
+        "uint[0]",
+        "()",
+        "(uint",
+        "(uint,)",
+        "(,uint)",
+        "uint256 x",
+        "boolean",
+        "uint256[]x",
+        "tuple",
+        "(uint indexed)",
+        "uint[99999999999999999999]",
         "uint256[65536][65536]",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -254,14 +278,17 @@ static void test_integer_ranges(void **state)
     check_word("int32", "-2147483648", FF28 "80000000");
     check_word("uint8", "255", Z28 "000000ff");
     check_word("uint32", "0xdeadbeef", Z28 "deadbeef");
-    check_word("int256", "-57896044618658097711785492504343953926634992332820282019728792003956564819968",
+    check_word("int256",
+               "-57896044618658097711785492504343953926634992332820282019728792003956564819968",
                "8000000000000000000000000000000000000000000000000000000000000000");
-    check_word("int256", "57896044618658097711785492504343953926634992332820282019728792003956564819967",
+    check_word("int256",
+               "57896044618658097711785492504343953926634992332820282019728792003956564819967",
                "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
     check_word("uint256",
                "115792089237316195423570985008687907853269984665640564039457584007913129639935",
                "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
-    check_word("int64", "-9000000000000000000", "ffffffffffffffffffffffffffffffffffffffffffffffff831993af1d7c0000");
+    check_word("int64", "-9000000000000000000",
+               "ffffffffffffffffffffffffffffffffffffffffffffffff831993af1d7c0000");
 
     check_range_error("int8", "200");
     check_range_error("int8", "128");
@@ -269,10 +296,11 @@ static void test_integer_ranges(void **state)
     check_range_error("uint8", "256");
     check_range_error("uint8", "-1");
     check_range_error("uint8", "0x100");
-    check_range_error("int256",
-                      "-57896044618658097711785492504343953926634992332820282019728792003956564819969");
-    check_range_error("uint256",
-                      "115792089237316195423570985008687907853269984665640564039457584007913129639936");
+    check_range_error(
+        "int256", "-57896044618658097711785492504343953926634992332820282019728792003956564819969");
+    check_range_error(
+        "uint256",
+        "115792089237316195423570985008687907853269984665640564039457584007913129639936");
     check_range_error("uint", "12a");
     check_range_error("uint", "");
     check_range_error("bool", "yes");
@@ -357,7 +385,8 @@ static void test_nested_round_trips(void **state)
     (void)state;
     round_trip("(string[])", "([\"a\", \"\", \"hello world, quite a long string over 32 bytes\"])",
                "([\"a\", \"\", \"hello world, quite a long string over 32 bytes\"])");
-    round_trip("bytes[]", "[0x, 0x00, 0x0102030405060708091011121314151617181920212223242526272829303132]",
+    round_trip("bytes[]",
+               "[0x, 0x00, 0x0102030405060708091011121314151617181920212223242526272829303132]",
                "[0x, 0x00, 0x0102030405060708091011121314151617181920212223242526272829303132]");
     round_trip("(uint256[],string)[]", "[([1, 2], \"x\"), ([], \"\"), ([3], \"yz\")]",
                "[([1, 2], \"x\"), ([], \"\"), ([3], \"yz\")]");
@@ -366,7 +395,8 @@ static void test_nested_round_trips(void **state)
     round_trip("int8[][]", "[[-1, -128, 127], [], [0]]", "[[-1, -128, 127], [], [0]]");
     round_trip("(int256,uint8[3],bool,bytes2)", "(-42, [1, 2, 3], true, 0xbeef)",
                "(-42, [1, 2, 3], true, 0xbeef)");
-    round_trip("string[2][]", "[[\"a\", \"b\"], [\"c\", \"d\"]]", "[[\"a\", \"b\"], [\"c\", \"d\"]]");
+    round_trip("string[2][]", "[[\"a\", \"b\"], [\"c\", \"d\"]]",
+               "[[\"a\", \"b\"], [\"c\", \"d\"]]");
     round_trip("(address,string)",
                "(0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed, \"quoted \\\"inner\\\"\")",
                "(0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed, \"quoted \\\"inner\\\"\")");
@@ -404,22 +434,30 @@ static void check_decode_error(const char *type, const char *hex, const char *wa
 static void test_strict_decoding(void **state)
 {
     (void)state;
-    check_decode_error("(string)", W("20") W("40") "41", "past the end");       /* length */
-    check_decode_error("(string)", W("e0") W("01"), "past the end");           /* offset */
-    check_decode_error("(string)", "ff" "00000000000000000000000000000000000000000000000000000000000020",
+    check_decode_error("(string)", W("20") W("40") "41", "past the end"); /* length */
+    check_decode_error("(string)", W("e0") W("01"), "past the end");      /* offset */
+    check_decode_error("(string)",
+                       "ff"
+                       "00000000000000000000000000000000000000000000000000000000000020",
                        "far too large");
-    check_decode_error("(bytes)", W("20") W("01") "61ff000000000000000000000000000000000000000000000000000000000000",
-                       "non-zero padding");
+    check_decode_error(
+        "(bytes)",
+        W("20") W("01") "61ff000000000000000000000000000000000000000000000000000000000000",
+        "non-zero padding");
     check_decode_error("(bytes)", W("20") W("01") "61", "past the end"); /* padding missing */
-    check_decode_error("(uint8)", "0000000000000000000000000000000000000000000000000000000000000100",
+    check_decode_error("(uint8)",
+                       "0000000000000000000000000000000000000000000000000000000000000100",
                        "uint8 word has non-zero padding");
     check_decode_error("(int8)", W("80"), "int8 word has non-zero padding");
     check_decode_error("(bool)", W("02"), "neither 0 nor 1");
-    check_decode_error("(address)", "0000000000000000000000010000000000000000000000000000000000000000",
+    check_decode_error("(address)",
+                       "0000000000000000000000010000000000000000000000000000000000000000",
                        "address word");
-    check_decode_error("(bytes3)", "6162636400000000000000000000000000000000000000000000000000000000",
+    check_decode_error("(bytes3)",
+                       "6162636400000000000000000000000000000000000000000000000000000000",
                        "bytes3 word");
-    check_decode_error("(uint256[])", W("20") "000000000000000000000000000000000000000000000000ffffffffffffffff",
+    check_decode_error("(uint256[])",
+                       W("20") "000000000000000000000000000000000000000000000000ffffffffffffffff",
                        "past the end");
     check_decode_error("(uint256[])", W("20") W("03") W("01") W("02"), "does not fit");
     check_decode_error("(uint256,uint256)", W("01"), "ends inside");
@@ -509,7 +547,8 @@ static void test_strict_decoding(void **state)
     abi_type_free(&t);
     /* two strings sharing one short body stay within the budget and decode */
     buf_free(&d);
-    d = hexbuf(W("20") W("02") W("40") W("40") W("0a") "61616161616161616161000000000000000000000000000000000000000000000000");
+    d = hexbuf(W("20") W("02") W("40") W("40")
+                   W("0a") "61616161616161616161000000000000000000000000000000000000000000000000");
     assert_int_equal(abi_type_parse(&t, "(string[])", &e), 0);
     assert_int_equal(abi_decode(&v, t, d.data, d.len, &e), 0);
     assert_int_equal(v->items[0]->n_items, 2);
@@ -593,7 +632,8 @@ static void test_events(void **state)
     pair[32] = 'h';
     pair[33] = 'i';
     keccak256(t4 + 96, pair, 64);
-    data = hexbuf(W("20") W("02") "abcd000000000000000000000000000000000000000000000000000000000000");
+    data =
+        hexbuf(W("20") W("02") "abcd000000000000000000000000000000000000000000000000000000000000");
     assert_int_equal(abi_event_decode(&v, ev, t4, 4, data.data, data.len, &e), 0);
     assert_int_equal(v->n_items, 4);
     for (int i = 0; i < 3; i++)
@@ -648,7 +688,8 @@ static const char *ARTIFACT =
     "   {\"name\":\"by\",\"type\":\"address\",\"indexed\":true},"
     "   {\"name\":\"amount\",\"type\":\"uint256\",\"indexed\":false}]},"
     " {\"type\":\"error\",\"name\":\"InsufficientBalance\",\"inputs\":["
-    "   {\"name\":\"available\",\"type\":\"uint256\"},{\"name\":\"required\",\"type\":\"uint256\"}]},"
+    "   "
+    "{\"name\":\"available\",\"type\":\"uint256\"},{\"name\":\"required\",\"type\":\"uint256\"}]},"
     " {\"type\":\"error\",\"name\":\"Unauthorized\",\"inputs\":[]}"
     "], \"bytecode\": {\"object\": \"0x\"}}";
 
@@ -740,7 +781,8 @@ static void test_json_abi(void **state)
         "{\"abi\": 5}",
         "[{\"type\":\"function\",\"name\":\"f\",\"inputs\":[{\"name\":\"x\"}]}]",
         "[{\"type\":\"function\",\"name\":\"f\",\"inputs\":[{\"type\":\"tuple\"}]}]",
-        "[{\"type\":\"function\",\"name\":\"f\",\"inputs\":[{\"type\":\"tuple\",\"components\":[]}]}]",
+        "[{\"type\":\"function\",\"name\":\"f\",\"inputs\":[{\"type\":\"tuple\",\"components\":[]}]"
+        "}]",
         "[{\"type\":\"function\",\"name\":\"f\",\"inputs\":[{\"type\":\"uint7\"}]}]",
         "[{\"type\":\"function\",\"inputs\":[]}]",
         "[{\"type\":\"event\",\"name\":\"E\",\"inputs\":[{\"type\":\"uint8\",\"indexed\":true},"
@@ -786,8 +828,8 @@ static void test_revert(void **state)
     (void)state;
     json_t *root = load_vector_json("abi/spec_examples.json");
     json_t *c = json_object_get(root, "revert_error_string");
-    buf data = words_buf(json_string_value(json_object_get(c, "selector")),
-                         json_object_get(c, "words"));
+    buf data =
+        words_buf(json_string_value(json_object_get(c, "selector")), json_object_get(c, "words"));
     char *msg = NULL;
     char want[128];
     err e;
@@ -819,7 +861,8 @@ static void test_revert(void **state)
     assert_non_null(strstr(msg, "malformed Error(string)"));
     free(msg);
     buf_free(&data);
-    data = hexbuf("08c379a0" W("20") W("03") "1b5b4a0000000000000000000000000000000000000000000000000000000000");
+    data = hexbuf("08c379a0" W("20")
+                      W("03") "1b5b4a0000000000000000000000000000000000000000000000000000000000");
     assert_int_equal(abi_revert_decode(&msg, data.data, data.len, NULL, &e), 0);
     assert_string_equal(msg, "reverted: \"\\u001b[J\"");
     free(msg);
@@ -854,8 +897,14 @@ static void test_fn_parse(void **state)
     assert_int_equal(abi_fn_parse(&f, ABI_FN_EVENT, "Anon(uint indexed a) anonymous", &e), 0);
     assert_true(f->anonymous);
     abi_fn_free(&f);
-    static const char *bad[] = {"", "(uint)", "f(uint", "f(uint) junk", "f(uint indexed x)",
-                                "f(uint a b)", "1f(uint)", "f(uint)(bool)(bool)"};
+    static const char *bad[] = {"",
+                                "(uint)",
+                                "f(uint",
+                                "f(uint) junk",
+                                "f(uint indexed x)",
+                                "f(uint a b)",
+                                "1f(uint)",
+                                "f(uint)(bool)(bool)"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (abi_fn_parse(&f, ABI_FN_FUNCTION, bad[i], &e) == 0)
             fail_msg("accepted \"%s\"", bad[i]);
@@ -866,11 +915,11 @@ static void test_fn_parse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spec_examples),  cmocka_unit_test(test_types),
-        cmocka_unit_test(test_integer_ranges), cmocka_unit_test(test_nested_round_trips),
+        cmocka_unit_test(test_spec_examples),   cmocka_unit_test(test_types),
+        cmocka_unit_test(test_integer_ranges),  cmocka_unit_test(test_nested_round_trips),
         cmocka_unit_test(test_strict_decoding), cmocka_unit_test(test_events),
-        cmocka_unit_test(test_json_abi),       cmocka_unit_test(test_spec_json_tuple),
-        cmocka_unit_test(test_revert),         cmocka_unit_test(test_fn_parse),
+        cmocka_unit_test(test_json_abi),        cmocka_unit_test(test_spec_json_tuple),
+        cmocka_unit_test(test_revert),          cmocka_unit_test(test_fn_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,7 +113,8 @@ static void test_official_vectors(void **state)
     const char *name;
     json_t *c;
     int checked = 0;
-    json_object_foreach(root, name, c) {
+    json_object_foreach(root, name, c)
+    {
         if (!strcmp(name, "listofbinaries"))
             continue; /* see test_listofbinaries */
         json_t *in = json_object_get(c, "in");
@@ -182,7 +183,8 @@ static void test_invalid_vectors(void **state)
     const char *name;
     json_t *c;
     int checked = 0;
-    json_object_foreach(root, name, c) {
+    json_object_foreach(root, name, c)
+    {
         buf b = hexbuf(json_string_value(json_object_get(c, "out")));
         rlp_item it;
         err e;
@@ -205,7 +207,8 @@ static void test_truncation(void **state)
     json_t *root = load_vector_json("rlp/rlptest.json");
     const char *name;
     json_t *c;
-    json_object_foreach(root, name, c) {
+    json_object_foreach(root, name, c)
+    {
         buf b = hexbuf(json_string_value(json_object_get(c, "out")));
         if (!strcmp(name, "listofbinaries"))
             b.len = 2 + 0xa7;

@@ -244,8 +244,9 @@ static void check_round_trip(eth_tx *tx)
 static void test_large_chain_ids(void **state)
 {
     (void)state;
-    static const uint64_t ids[] = {1, 137, 4294967296ull + 7, 9007199254740993ull,
-                                   UINT64_MAX / 2 - 17, UINT64_MAX - 1, UINT64_MAX};
+    static const uint64_t ids[] = {
+        1,         137, 4294967296ull + 7, 9007199254740993ull, UINT64_MAX / 2 - 17, UINT64_MAX - 1,
+        UINT64_MAX};
     for (int type = 0; type < 2; type++) {
         for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
             eth_tx tx;
@@ -284,15 +285,33 @@ static void legacy_with(buf *out, const eth_tx *tx, int field, const char *rlp_h
         }
         int r = 0;
         switch (i) {
-        case 0: r = rlp_put_u64(out, tx->nonce, &e); break;
-        case 1: r = rlp_put_u256(out, &tx->gas_price, &e); break;
-        case 2: r = rlp_put_u64(out, tx->gas_limit, &e); break;
-        case 3: r = rlp_put_bytes(out, tx->to.b, 20, &e); break;
-        case 4: r = rlp_put_u256(out, &tx->value, &e); break;
-        case 5: r = rlp_put_bytes(out, tx->data.data, tx->data.len, &e); break;
-        case 6: r = rlp_put_u256(out, &v, &e); break;
-        case 7: r = rlp_put_u256(out, &tx->r, &e); break;
-        case 8: r = rlp_put_u256(out, &tx->s, &e); break;
+        case 0:
+            r = rlp_put_u64(out, tx->nonce, &e);
+            break;
+        case 1:
+            r = rlp_put_u256(out, &tx->gas_price, &e);
+            break;
+        case 2:
+            r = rlp_put_u64(out, tx->gas_limit, &e);
+            break;
+        case 3:
+            r = rlp_put_bytes(out, tx->to.b, 20, &e);
+            break;
+        case 4:
+            r = rlp_put_u256(out, &tx->value, &e);
+            break;
+        case 5:
+            r = rlp_put_bytes(out, tx->data.data, tx->data.len, &e);
+            break;
+        case 6:
+            r = rlp_put_u256(out, &v, &e);
+            break;
+        case 7:
+            r = rlp_put_u256(out, &tx->r, &e);
+            break;
+        case 8:
+            r = rlp_put_u256(out, &tx->s, &e);
+            break;
         }
         assert_int_equal(r, 0);
     }
@@ -332,10 +351,10 @@ static void test_rejections(void **state)
     sign_raw(&raw, &tx);
 
     /* high S: n - s with the other parity is the same signature, refused (EIP-2) */
-    static const uint8_t n_be[32] = {
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff, 0xff, 0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48,
-        0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
+    static const uint8_t n_be[32] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+                                     0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b,
+                                     0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41};
     u256 n, hs;
     u256_from_be(&n, n_be);
     assert_int_equal(u256_sub(&hs, &n, &tx.s), 0);
@@ -371,8 +390,8 @@ static void test_rejections(void **state)
     tx_free(&d);
 
     /* envelopes */
-    static const char *envelopes[] = {"", "01c0", "03c0", "04c0", "7fc0", "80", "b800", "02",
-                                      "02c0", "0280"};
+    static const char *envelopes[] = {"",   "01c0", "03c0", "04c0", "7fc0",
+                                      "80", "b800", "02",   "02c0", "0280"};
     for (size_t i = 0; i < sizeof envelopes / sizeof envelopes[0]; i++) {
         buf b = hexbuf(envelopes[i]);
         expect_reject(&b, NULL);
@@ -474,8 +493,8 @@ static void test_contract_creation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_eip155_example),  cmocka_unit_test(test_mainnet_type2),
-        cmocka_unit_test(test_large_chain_ids), cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_eip155_example),    cmocka_unit_test(test_mainnet_type2),
+        cmocka_unit_test(test_large_chain_ids),   cmocka_unit_test(test_rejections),
         cmocka_unit_test(test_contract_creation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,7 +19,9 @@ fails=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 field() { # JSON FIELD
-  /usr/bin/python3 -c 'import json, sys; v = json.loads(sys.argv[1]).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"
+  /usr/bin/python3 -c 'import json, sys
+v = json.loads(sys.argv[1]).get(sys.argv[2])
+print("" if v is None else v)' "$1" "$2"
 }
 hex2dec() { /usr/bin/python3 -c 'import sys; print(int(sys.argv[1], 16))' "$1"; }
 
@@ -59,7 +61,9 @@ send() {
   LAST_RECEIPT=$receipt
 }
 
-nonce() { hex2dec "$(anvil_rpc_str "$ANVIL_URL" eth_getTransactionCount "[\"$FROM\",\"latest\"]")"; }
+nonce() {
+  hex2dec "$(anvil_rpc_str "$ANVIL_URL" eth_getTransactionCount "[\"$FROM\",\"latest\"]")"
+}
 
 for CHAIN in 4294967311 9223372036854775783; do # 2^32 + 15, 2^63 - 25
   echo "== chain $CHAIN"

@@ -80,7 +80,9 @@ print(json.dumps(r.get("result"), separators=(",", ":")))' "$method"
 anvil_rpc_str() {
   local out
   out=$(anvil_rpc "$@") || return 1
-  /usr/bin/python3 -c 'import json, sys; v = json.loads(sys.argv[1]); print(v if isinstance(v, str) else json.dumps(v))' "$out"
+  /usr/bin/python3 -c 'import json, sys
+v = json.loads(sys.argv[1])
+print(v if isinstance(v, str) else json.dumps(v))' "$out"
 }
 
 # anvil_start [ANVIL ARGS...]
