@@ -1,5 +1,5 @@
 /* mc.c: Monte Carlo VaR with our own reproducible generator (xoshiro256** seeded by
- * splitmix64, Box-Muller normals). Paths are cut into fixed blocks, block b draws from the
+ * splitmix64, ziggurat normals). Paths are cut into fixed blocks, block b draws from the
  * stream jumped b times, so two threads (or any number) give bit-identical losses. */
 #include "risk/risk.h"
 
@@ -28,9 +28,10 @@ static inline uint64_t rotl(uint64_t x, int k)
     return (x << k) | (x >> (64 - k));
 }
 
-uint64_t risk_rng_next(risk_rng *rng)
+/* The generator step, static so the hot loops inline it (the public symbols below are
+ * interposable in a PIC library and would stay calls). */
+static inline uint64_t xoshiro_next(uint64_t *s)
 {
-    uint64_t *s = rng->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;
     s[2] ^= s[0];
@@ -40,6 +41,16 @@ uint64_t risk_rng_next(risk_rng *rng)
     s[2] ^= t;
     s[3] = rotl(s[3], 45);
     return result;
+}
+
+static inline double uniform_open(uint64_t *s)
+{
+    return ((double)(xoshiro_next(s) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+uint64_t risk_rng_next(risk_rng *rng)
+{
+    return xoshiro_next(rng->s);
 }
 
 void risk_rng_jump(risk_rng *rng)
@@ -55,7 +66,7 @@ void risk_rng_jump(risk_rng *rng)
                 s2 ^= rng->s[2];
                 s3 ^= rng->s[3];
             }
-            (void)risk_rng_next(rng);
+            (void)xoshiro_next(rng->s);
         }
     }
     rng->s[0] = s0;
@@ -66,22 +77,70 @@ void risk_rng_jump(risk_rng *rng)
 
 double risk_rng_uniform(risk_rng *rng)
 {
-    return ((double)(risk_rng_next(rng) >> 11) + 0.5) * 0x1.0p-53;
+    return uniform_open(rng->s);
 }
 
-void risk_rng_normal_pair(risk_rng *rng, double *z0, double *z1)
+/* Ziggurat constants for 256 layers: R is the start of the tail, V the area of each layer
+ * (and of the base strip with the tail) under exp(-x^2 / 2). */
+#define ZIG_R 3.6541528853610088
+#define ZIG_V 0.00492867323399
+#define ZIG_M 4503599627370496.0 /* 2^52: the magnitude's range */
+
+void risk_normal_table_init(risk_normal_table *t)
 {
-    double u1 = risk_rng_uniform(rng);
-    double u2 = risk_rng_uniform(rng);
-    double rad = sqrt(-2.0 * log(u1));
-    double th = 6.283185307179586476925286766559 * u2;
-    *z0 = rad * cos(th);
-    *z1 = rad * sin(th);
+    double dn = ZIG_R, tn = dn;
+    double q = ZIG_V / exp(-0.5 * dn * dn);
+    t->k[0] = (uint64_t)((dn / q) * ZIG_M);
+    t->k[1] = 0;
+    t->w[0] = q / ZIG_M;
+    t->w[255] = dn / ZIG_M;
+    t->f[0] = 1.0;
+    t->f[255] = exp(-0.5 * dn * dn);
+    for (int i = 254; i >= 1; i--) {
+        dn = sqrt(-2.0 * log(ZIG_V / dn + exp(-0.5 * dn * dn)));
+        t->k[i + 1] = (uint64_t)((dn / tn) * ZIG_M);
+        tn = dn;
+        t->f[i] = exp(-0.5 * dn * dn);
+        t->w[i] = dn / ZIG_M;
+    }
 }
+
+static inline double normal(uint64_t *s, const risk_normal_table *t)
+{
+    for (;;) {
+        uint64_t r = xoshiro_next(s);
+        unsigned idx = (unsigned)(r & 0xff);
+        r >>= 8;
+        int neg = (int)(r & 1);
+        uint64_t m = (r >> 1) & 0x000fffffffffffffULL;
+        double x = (double)m * t->w[idx];
+        if (m < t->k[idx])
+            return neg ? -x : x;
+        if (idx == 0) {
+            /* Marsaglia's tail: x = -ln(u1) / R, y = -ln(u2), accept when 2y > x^2. */
+            for (;;) {
+                double xx = -log(uniform_open(s)) / ZIG_R;
+                double yy = -log(uniform_open(s));
+                if (yy + yy > xx * xx)
+                    return neg ? -(ZIG_R + xx) : ZIG_R + xx;
+            }
+        }
+        if (t->f[idx] + uniform_open(s) * (t->f[idx - 1] - t->f[idx]) < exp(-0.5 * x * x))
+            return neg ? -x : x;
+    }
+}
+
+double risk_rng_normal(risk_rng *rng, const risk_normal_table *t)
+{
+    return normal(rng->s, t);
+}
+
+#define MC_BATCH 64 /* paths revalued together (vectorisable inner loops) */
 
 typedef struct mc_job {
     const double *chol;
     const double *value;
+    const risk_normal_table *zig;
     size_t n;
     size_t paths;
     size_t n_blocks;
@@ -90,39 +149,49 @@ typedef struct mc_job {
     unsigned first;  /* this worker's first block */
     double *loss;
     double *loss_linear;
-    double *work; /* 2n doubles */
+    double *work; /* 2 n MC_BATCH doubles */
 } mc_job;
+
+static void mc_batch(const mc_job *j, risk_rng *rng, size_t p0, size_t np)
+{
+    size_t n = j->n;
+    double *restrict z = j->work;                /* [asset][path in batch] */
+    double *restrict r = j->work + n * MC_BATCH; /* [asset][path in batch] */
+    for (size_t q = 0; q < np; q++)
+        for (size_t i = 0; i < n; i++)
+            z[i * MC_BATCH + q] = normal(rng->s, j->zig);
+    for (size_t i = 0; i < n; i++) {
+        double acc[MC_BATCH] = {0};
+        for (size_t k = 0; k <= i; k++) {
+            double lik = j->chol[i * n + k];
+            const double *zk = z + k * MC_BATCH;
+            for (size_t q = 0; q < MC_BATCH; q++)
+                acc[q] += lik * zk[q];
+        }
+        memcpy(r + i * MC_BATCH, acc, sizeof acc);
+    }
+    double full[MC_BATCH] = {0}, lin[MC_BATCH] = {0};
+    for (size_t i = 0; i < n; i++) {
+        double v = j->value[i];
+        const double *ri = r + i * MC_BATCH;
+        for (size_t q = 0; q < MC_BATCH; q++)
+            lin[q] += v * ri[q];
+        for (size_t q = 0; q < np; q++)
+            full[q] += v * expm1(ri[q]);
+    }
+    for (size_t q = 0; q < np; q++) {
+        j->loss[p0 + q] = -full[q];
+        if (j->loss_linear)
+            j->loss_linear[p0 + q] = -lin[q];
+    }
+}
 
 static void mc_block(const mc_job *j, risk_rng *rng, size_t block)
 {
-    size_t n = j->n;
-    double *z = j->work, *r = j->work + n;
     size_t p0 = block * RISK_MC_BLOCK;
     size_t p1 = p0 + RISK_MC_BLOCK < j->paths ? p0 + RISK_MC_BLOCK : j->paths;
-    for (size_t p = p0; p < p1; p++) {
-        for (size_t i = 0; i < n; i += 2) {
-            double a, b;
-            risk_rng_normal_pair(rng, &a, &b);
-            z[i] = a;
-            if (i + 1 < n)
-                z[i + 1] = b;
-        }
-        double full = 0.0, lin = 0.0;
-        for (size_t i = 0; i < n; i++) {
-            const double *li = j->chol + i * n;
-            double ri = 0.0;
-            for (size_t k = 0; k <= i; k++)
-                ri += li[k] * z[k];
-            r[i] = ri;
-        }
-        for (size_t i = 0; i < n; i++) {
-            full += j->value[i] * expm1(r[i]);
-            lin += j->value[i] * r[i];
-        }
-        j->loss[p] = -full;
-        if (j->loss_linear)
-            j->loss_linear[p] = -lin;
-    }
+    for (size_t p = p0; p < p1; p += MC_BATCH)
+        mc_batch(j, rng, p, p1 - p < MC_BATCH ? p1 - p : MC_BATCH);
 }
 
 static void *mc_worker(void *arg)
@@ -153,12 +222,18 @@ int risk_mc_losses(const double *chol, const double *value, size_t n_assets,
         nt = (unsigned)n_blocks;
     mc_job jobs[64];
     pthread_t tid[64];
-    double *work = malloc((size_t)nt * 2 * n_assets * sizeof *work);
-    if (!work)
+    size_t per = 2 * n_assets * MC_BATCH;
+    double *work = calloc((size_t)nt * per, sizeof *work);
+    risk_normal_table *zig = malloc(sizeof *zig);
+    if (!work || !zig) {
+        free(work);
+        free(zig);
         return err_set(e, ERR_NOMEM, "out of memory for Monte Carlo work space");
+    }
+    risk_normal_table_init(zig);
     for (unsigned t = 0; t < nt; t++) {
-        jobs[t] = (mc_job){chol, value, n_assets, p->paths, n_blocks, p->seed, nt, t,
-                           loss, loss_linear, work + (size_t)t * 2 * n_assets};
+        jobs[t] = (mc_job){chol, value, zig, n_assets, p->paths, n_blocks, p->seed, nt, t,
+                           loss, loss_linear, work + (size_t)t * per};
     }
     /* Worker 0 runs on the calling thread; a worker that cannot start runs here too. */
     int spawned[64] = {0};
@@ -175,5 +250,6 @@ int risk_mc_losses(const double *chol, const double *value, size_t n_assets,
             mc_worker(&jobs[t]);
     }
     free(work);
+    free(zig);
     return 0;
 }

@@ -82,9 +82,20 @@ uint64_t risk_rng_next(risk_rng *rng);
 void risk_rng_jump(risk_rng *rng);
 /* ((x >> 11) + 0.5) * 2^-53: uniform on (0, 1), never 0 or 1. */
 double risk_rng_uniform(risk_rng *rng);
-/* Two independent N(0,1) deviates by Box-Muller from two uniforms u1, u2 (in that order):
- * z0 = sqrt(-2 ln u1) cos(2 pi u2), z1 = sqrt(-2 ln u1) sin(2 pi u2). */
-void risk_rng_normal_pair(risk_rng *rng, double *z0, double *z1);
+/* Tables of the 256-layer ziggurat for N(0,1) (Marsaglia and Tsang 2000, with Doornik's
+ * 2005 fix: the layer index and the magnitude come from disjoint bits of one draw). */
+typedef struct risk_normal_table {
+    uint64_t k[256];
+    double w[256];
+    double f[256];
+} risk_normal_table;
+
+void risk_normal_table_init(risk_normal_table *t);
+/* One N(0,1) deviate. A draw x = next(): layer i = x & 255, sign = bit 8, magnitude m = the
+ * next 52 bits; z = +-m w[i], accepted at once when m < k[i] (about 99 % of draws). Else, in
+ * layer 0 the tail beyond R = 3.6541528853610088 is sampled by Marsaglia's method from two
+ * uniforms, in the other layers one uniform decides by the density; rejections start over. */
+double risk_rng_normal(risk_rng *rng, const risk_normal_table *t);
 
 #define RISK_MC_BLOCK 1024 /* paths per stream */
 
@@ -97,8 +108,8 @@ typedef struct risk_mc_params {
 /* Simulates r = L z, z ~ N(0, I) and writes the full revaluation loss
  * -sum_i value[i] (exp(r_i) - 1) of each path to loss[p]; loss_linear (may be NULL) gets
  * the delta loss -sum_i value[i] r_i of the same draw. Paths are cut into blocks of
- * RISK_MC_BLOCK; block b uses the stream seeded by `seed` and jumped b times, and path p
- * draws its n normals as ceil(n/2) Box-Muller pairs (an odd n drops the last sine), so the
+ * RISK_MC_BLOCK; block b uses the stream seeded by `seed` and jumped b times, and its paths
+ * draw their n normals (risk_rng_normal) in path order, asset order within a path, so the
  * output depends only on (L, value, paths, seed), never on threads or timing. */
 int risk_mc_losses(const double *chol, const double *value, size_t n_assets,
                    const risk_mc_params *p, double *loss, double *loss_linear, err *e) RISK_WUR;

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """make_vectors.py: writes the golden vectors the risk unit tests read, from implementations
 written here in Python independently of src/risk:
-  tests/vectors/risk_rng.txt       splitmix64 / xoshiro256** outputs, jump, uniforms, Box-Muller
+  tests/vectors/risk_rng.txt       splitmix64 / xoshiro256** outputs, jump, uniforms, ziggurat
+                                   tables and normals
   tests/vectors/risk_norm_ppf.txt  p and Phi^-1(p) from Python's statistics.NormalDist
 Run: /usr/bin/python3 tests/risk/make_vectors.py (from the repository root)."""
 import math
@@ -57,11 +58,50 @@ class Xoshiro:
     def uniform(self):
         return ((self.next() >> 11) + 0.5) * 2.0**-53
 
-    def normal_pair(self):
-        u1, u2 = self.uniform(), self.uniform()
-        r = math.sqrt(-2.0 * math.log(u1))
-        th = 2.0 * math.pi * u2
-        return r * math.cos(th), r * math.sin(th)
+    def normal(self, zig):
+        k, w, f = zig
+        while True:
+            r = self.next()
+            idx = r & 0xFF
+            r >>= 8
+            neg = r & 1
+            m = (r >> 1) & 0x000FFFFFFFFFFFFF
+            x = m * w[idx]
+            if m < k[idx]:
+                return -x if neg else x
+            if idx == 0:
+                while True:
+                    xx = -math.log(self.uniform()) / ZIG_R
+                    yy = -math.log(self.uniform())
+                    if yy + yy > xx * xx:
+                        return -(ZIG_R + xx) if neg else ZIG_R + xx
+            if f[idx] + self.uniform() * (f[idx - 1] - f[idx]) < math.exp(-0.5 * x * x):
+                return -x if neg else x
+
+
+# 256-layer ziggurat (Marsaglia and Tsang 2000; layer and magnitude from disjoint bits).
+ZIG_R = 3.6541528853610088
+ZIG_V = 0.00492867323399
+ZIG_M = 4503599627370496.0
+
+
+def zig_tables():
+    k, w, f = [0] * 256, [0.0] * 256, [0.0] * 256
+    dn = tn = ZIG_R
+    q = ZIG_V / math.exp(-0.5 * dn * dn)
+    k[0] = int((dn / q) * ZIG_M)
+    k[1] = 0
+    w[0] = q / ZIG_M
+    w[255] = dn / ZIG_M
+    f[0] = 1.0
+    f[255] = math.exp(-0.5 * dn * dn)
+    for i in range(254, 0, -1):
+        dn = math.sqrt(-2.0 * math.log(ZIG_V / dn + math.exp(-0.5 * dn * dn)))
+        k[i + 1] = int((dn / tn) * ZIG_M)
+        tn = dn
+        f[i] = math.exp(-0.5 * dn * dn)
+        w[i] = dn / ZIG_M
+    return k, w, f
 
 
 with open(os.path.join(root, "risk_rng.txt"), "w") as f:
@@ -86,9 +126,19 @@ with open(os.path.join(root, "risk_rng.txt"), "w") as f:
     f.write("# uniform SEED: the first 4 uniforms (%.17g)\n")
     x = Xoshiro(7)
     f.write("uniform 7 %s\n" % " ".join("%.17g" % x.uniform() for _ in range(4)))
-    f.write("# normal SEED: the first 3 Box-Muller pairs z0 z1 ...\n")
-    x = Xoshiro(1)
-    f.write("normal 1 %s\n" % " ".join("%.17g %.17g" % x.normal_pair() for _ in range(3)))
+    zig = zig_tables()
+    f.write("# zig I: ziggurat table row k[I] w[I] f[I]\n")
+    for i in (0, 1, 2, 3, 100, 200, 254, 255):
+        f.write("zig %d %d %.17g %.17g\n" % (i, zig[0][i], zig[1][i], zig[2][i]))
+    f.write("# normal SEED: the first 8 normals\n")
+    for seed in (1, 2):
+        x = Xoshiro(seed)
+        f.write("normal %d %s\n" % (seed, " ".join("%.17g" % x.normal(zig) for _ in range(8))))
+    f.write("# normals SEED COUNT: sum, sum of squares, min, max of the first COUNT normals\n")
+    x = Xoshiro(3)
+    zs = [x.normal(zig) for _ in range(200000)]
+    f.write("normals 3 200000 %.17g %.17g %.17g %.17g\n" % (math.fsum(zs),
+            math.fsum(z * z for z in zs), min(zs), max(zs)))
 
 nd = NormalDist()
 ps = [1e-300, 1e-100, 1e-20, 1e-10, 1e-5, 0.001, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4,

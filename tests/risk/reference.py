@@ -141,7 +141,38 @@ def main(argv=None):
     ap.add_argument("--stress-lows", action="store_true")
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "data"))
     ap.add_argument("--json", action="store_true", help="accepted for symmetry; output is JSON")
+    ap.add_argument("--bench", type=int, default=0, metavar="R",
+                    help="time R full runs (after start-up) and R Monte Carlo runs; print "
+                         "the medians as JSON instead of the results")
     a = ap.parse_args(argv)
+    if a.bench:
+        import time
+        full, mc = [], []
+        for _ in range(a.bench):
+            t0 = time.perf_counter()
+            out, S, V = compute(a)
+            full.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            monte_carlo(S, V, a.paths, a.seed)
+            mc.append(time.perf_counter() - t0)
+        json.dump({"full_s": float(np.median(full)), "mc_s": float(np.median(mc)),
+                   "paths": a.paths, "assets": len(V)}, sys.stdout)
+        sys.stdout.write("\n")
+        return
+    out, _, _ = compute(a)
+    json.dump(out, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def monte_carlo(S, V, paths, seed):
+    rng = np.random.default_rng(seed)
+    C = chol_psd(S)
+    Z = rng.standard_normal((paths, len(V)))
+    Rm = Z @ C.T
+    return -(np.expm1(Rm) @ V), -(Rm @ V)
+
+
+def compute(a):
 
     var_level, es_level, horizon, lam, bt_days = 0.99, 0.975, 10.0, 0.94, 250
     N = a.window
@@ -191,12 +222,7 @@ def main(argv=None):
     ew["sigma_1d"] = sigma
     out["ewma"] = ew
 
-    rng = np.random.default_rng(a.seed)
-    C = chol_psd(S)
-    Z = rng.standard_normal((a.paths, len(assets)))
-    Rm = Z @ C.T
-    Lm = -(np.expm1(Rm) @ V)
-    Ll = -(Rm @ V)
+    Lm, Ll = monte_carlo(S, V, a.paths, a.seed)
     mv, me = var_es(Lm, var_level, es_level)
     lv, le = var_es(Ll, var_level, es_level)
     mc = measures(mv, me, horizon)
@@ -272,9 +298,7 @@ def main(argv=None):
                                "margin call" if hf < a.margin_call else "ok")
             st.append(e)
         out["stress"] = st
-
-    json.dump(out, sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    return out, S, V
 
 
 if __name__ == "__main__":
