@@ -109,6 +109,12 @@ static void test_var_es_paper(void **state)
     assert_near(v.var, 9.1, 1e-12);
     assert_near(v.es, 9.5, 1e-12);
     assert_true(loss[0] == 10 && loss[9] == 5); /* input untouched */
+    /* the threshold lands on a loss: 1..5 at 0.5 -> h = 2 -> 3; ES = mean(3, 4, 5) = 4,
+     * the loss equal to the threshold included */
+    double l5[] = {5, 4, 3, 2, 1}, s5[5];
+    v = risk_var_es_from_losses(l5, 5, 0.75, 0.5, s5);
+    assert_near(v.var, 4.0, 1e-15);
+    assert_near(v.es, 4.0, 1e-15);
 }
 
 /* ---- returns and losses ---------------------------------------------------------------- */
