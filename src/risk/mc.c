@@ -105,6 +105,29 @@ void risk_normal_table_init(risk_normal_table *t)
     }
 }
 
+/* The rare part of the ziggurat (about 1 % of draws): the tail of layer 0 and the wedges.
+ * Returns 1 with *z set when the draw is accepted, 0 to start over. */
+static __attribute__((noinline)) int normal_slow(uint64_t *s, const risk_normal_table *t,
+                                                 unsigned idx, double x, int neg, double *z)
+{
+    if (idx == 0) {
+        /* Marsaglia's tail: x = -ln(u1) / R, y = -ln(u2), accept when 2y > x^2. */
+        for (;;) {
+            double xx = -log(uniform_open(s)) / ZIG_R;
+            double yy = -log(uniform_open(s));
+            if (yy + yy > xx * xx) {
+                *z = neg ? -(ZIG_R + xx) : ZIG_R + xx;
+                return 1;
+            }
+        }
+    }
+    if (t->f[idx] + uniform_open(s) * (t->f[idx - 1] - t->f[idx]) < exp(-0.5 * x * x)) {
+        *z = neg ? -x : x;
+        return 1;
+    }
+    return 0;
+}
+
 static inline double normal(uint64_t *s, const risk_normal_table *t)
 {
     for (;;) {
@@ -113,20 +136,12 @@ static inline double normal(uint64_t *s, const risk_normal_table *t)
         r >>= 8;
         int neg = (int)(r & 1);
         uint64_t m = (r >> 1) & 0x000fffffffffffffULL;
-        double x = (double)m * t->w[idx];
-        if (m < t->k[idx])
+        double x = (double)(int64_t)m * t->w[idx];
+        if (__builtin_expect(m < t->k[idx], 1))
             return neg ? -x : x;
-        if (idx == 0) {
-            /* Marsaglia's tail: x = -ln(u1) / R, y = -ln(u2), accept when 2y > x^2. */
-            for (;;) {
-                double xx = -log(uniform_open(s)) / ZIG_R;
-                double yy = -log(uniform_open(s));
-                if (yy + yy > xx * xx)
-                    return neg ? -(ZIG_R + xx) : ZIG_R + xx;
-            }
-        }
-        if (t->f[idx] + uniform_open(s) * (t->f[idx - 1] - t->f[idx]) < exp(-0.5 * x * x))
-            return neg ? -x : x;
+        double z;
+        if (normal_slow(s, t, idx, x, neg, &z))
+            return z;
     }
 }
 
@@ -157,9 +172,12 @@ static void mc_batch(const mc_job *j, risk_rng *rng, size_t p0, size_t np)
     size_t n = j->n;
     double *restrict z = j->work;                /* [asset][path in batch] */
     double *restrict r = j->work + n * MC_BATCH; /* [asset][path in batch] */
+    uint64_t st[4]; /* the stream's state in locals while drawing */
+    memcpy(st, rng->s, sizeof st);
     for (size_t q = 0; q < np; q++)
         for (size_t i = 0; i < n; i++)
-            z[i * MC_BATCH + q] = normal(rng->s, j->zig);
+            z[i * MC_BATCH + q] = normal(st, j->zig);
+    memcpy(rng->s, st, sizeof st);
     for (size_t i = 0; i < n; i++) {
         double acc[MC_BATCH] = {0};
         for (size_t k = 0; k <= i; k++) {

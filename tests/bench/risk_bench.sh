@@ -3,7 +3,8 @@
 # 1,500 daily closes (tests/bench/risk_gen.py); the full report (historical + EWMA + Monte
 # Carlo 100,000 paths + backtest + credit line + stress) by `fusion risk calc` against the numpy
 # reference (tests/risk/reference.py) on the same files in the same run, and Monte Carlo
-# 100,000 x 20 alone. Prints medians and ratios. Not a test: timings depend on the machine.
+# 100,000 x 20 alone. Prints medians of wall and CPU time, and the numpy / C ratios.
+# Not a test: timings depend on the machine and on what else runs on it (load is printed).
 # Usage: tests/bench/risk_bench.sh [BUILD_DIR] [REPEAT]   (default: build 7)
 set -euo pipefail
 root=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
@@ -18,41 +19,49 @@ cc -O2 -std=c17 -D_GNU_SOURCE -I"$root/src" "$root/tests/bench/risk_bench.c" \
    "$build/src/libfusion.a" $(pkg-config --libs jansson) -lm -lpthread -o "$tmp/risk_bench"
 "$py" "$root/tests/bench/risk_gen.py" "$tmp/desk" 20 1500
 
-args=(--prices "$tmp/desk/prices.csv" --positions "$tmp/desk/positions.json" --drawn 10000000
-      --collateral "$tmp/desk/collateral.csv" --scenarios "$tmp/desk/scenarios.csv")
+"$py" - "$root" "$build/fusion" "$tmp" "$rep" <<'PY'
+import json, os, resource, statistics, subprocess, sys, time
+root, fusion, tmp, rep = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+ref = os.path.join(root, "tests", "risk", "reference.py")
+d = os.path.join(tmp, "desk")
+common = ["--prices", f"{d}/prices.csv", "--positions", f"{d}/positions.json",
+          "--drawn", "10000000", "--collateral", f"{d}/collateral.csv",
+          "--scenarios", f"{d}/scenarios.csv"]
 
-# median wall time of REPEAT runs of a command, in seconds
-wall() {
-  local times=() t0 t1
-  for ((i = 0; i < rep; i++)); do
-    t0=$EPOCHREALTIME
-    "$@" >/dev/null
-    t1=$EPOCHREALTIME
-    times+=("$(echo "$t1 - $t0" | bc -l)")
-  done
-  printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
-}
+def proc(cmd):
+    """Median wall and CPU (user + sys of the child) seconds over rep runs."""
+    walls, cpus = [], []
+    for _ in range(rep):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        walls.append(time.perf_counter() - t0)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
 
-echo "risk benchmark: 20 assets x 1,500 days, $rep runs each (medians), $(nproc) cores"
-echo "host: $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-for window in 500 1249; do
-  echo
-  echo "window $window returns (+ 250-day backtest), Monte Carlo 100,000 paths, 10 scenarios"
-  c_wall=$(wall "$build/fusion" risk calc --json --window "$window" "${args[@]}")
-  np_wall=$(wall "$py" "$root/tests/risk/reference.py" --window "$window" "${args[@]}")
-  c_in=$("$tmp/risk_bench" "$tmp/desk" "$rep" "$window")
-  np_in=$("$py" "$root/tests/risk/reference.py" --window "$window" "${args[@]}" --bench "$rep")
-  "$py" - "$c_wall" "$np_wall" "$c_in" "$np_in" <<'PY'
-import json, sys
-cw, nw = float(sys.argv[1]), float(sys.argv[2])
-c, n = json.loads(sys.argv[3]), json.loads(sys.argv[4])
-row = "  {:<44} {:>10} {:>10} {:>8}"
-print(row.format("", "C (s)", "numpy (s)", "ratio"))
-print(row.format("full report, whole process", f"{cw:.4f}", f"{nw:.4f}", f"{nw / cw:.1f}x"))
-print(row.format("full report, in process (load + compute)", f"{c['full_s']:.4f}",
-                 f"{n['full_s']:.4f}", f"{n['full_s'] / c['full_s']:.1f}x"))
-print(row.format("Monte Carlo 100,000 x 20, 2 threads", f"{c['mc_s']:.4f}", f"{n['mc_s']:.4f}",
-                 f"{n['mc_s'] / c['mc_s']:.1f}x"))
-print(row.format("Monte Carlo 100,000 x 20, 1 thread", f"{c['mc_1thread_s']:.4f}", "", ""))
+print(f"risk benchmark: 20 assets x 1,500 days, {rep} runs each (medians), "
+      f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+row = "  {:<40} {:>9} {:>9} {:>7}   {:>9} {:>9} {:>7}"
+for window in (500, 1249):
+    print(f"\nwindow {window} returns (+ 250-day backtest), Monte Carlo 100,000 paths, "
+          "10 scenarios")
+    w = ["--window", str(window)]
+    cw, cc = proc([fusion, "risk", "calc", "--json"] + w + common)
+    nw, nc = proc(["/usr/bin/python3", ref] + w + common)
+    ci = json.loads(subprocess.run([os.path.join(tmp, "risk_bench"), d, str(rep), str(window)],
+                                   check=True, capture_output=True, text=True).stdout)
+    ni = json.loads(subprocess.run(["/usr/bin/python3", ref, "--bench", str(rep)] + w + common,
+                                   check=True, capture_output=True, text=True).stdout)
+    print(row.format("", "C wall", "numpy", "ratio", "C cpu", "numpy", "ratio"))
+    def line(name, a, b, c, e):
+        print(row.format(name, f"{a:.4f}", f"{b:.4f}", f"{b / a:.1f}x", f"{c:.4f}", f"{e:.4f}",
+                         f"{e / c:.1f}x"))
+    line("full report, whole process (s)", cw, nw, cc, nc)
+    line("full report, in process (s)", ci["full_s"], ni["full_s"], ci["full_cpu_s"],
+         ni["full_cpu_s"])
+    line("Monte Carlo 100,000 x 20, 2 threads (s)", ci["mc_s"], ni["mc_s"], ci["mc_cpu_s"],
+         ni["mc_cpu_s"])
+    print(f"  Monte Carlo 100,000 x 20, 1 thread: {ci['mc_1thread_s']:.4f} s wall")
+print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
 PY
-done
