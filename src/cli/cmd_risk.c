@@ -436,7 +436,10 @@ static void print_text(const calc_opts *o, const calc_data *d)
         printf("  %-22s %17s\n", "borrowing base", usd(c->borrowing_base, b1, sizeof b1));
         printf("  %-22s %17s\n", "drawn", usd(c->drawn, b1, sizeof b1));
         printf("  %-22s %17s\n", "available", usd(c->available, b1, sizeof b1));
-        printf("  %-22s %16.2f%% (max %.2f%%)\n", "LTV", c->ltv * 100.0, c->max_ltv * 100.0);
+        if (isnan(c->ltv))
+            printf("  %-22s %17s\n", "LTV", "n/a (no collateral)");
+        else
+            printf("  %-22s %16.2f%% (max %.2f%%)\n", "LTV", c->ltv * 100.0, c->max_ltv * 100.0);
         printf("  %-22s %17s  %s (margin call below %.2f, liquidation below 1.00)\n",
                "health factor", hf_str(c->health_factor, b1, sizeof b1),
                risk_status_str(c->status), p->margin_call_hf);

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 int rcsv_read_file(const char *path, char **buf, size_t *len, err *e)
 {
@@ -18,31 +17,41 @@ int rcsv_read_file(const char *path, char **buf, size_t *len, err *e)
     FILE *f = fopen(path, "rb");
     if (!f)
         return err_set(e, ERR_IO, "cannot open %s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return err_set(e, ERR_IO, "%s is not a regular file", path);
+    /* Read in chunks, so pipes and process substitution work as well as files. */
+    size_t cap = 0, n = 0;
+    char *b = NULL;
+    for (;;) {
+        if (cap - n < 65536 + 1) {
+            size_t ncap = cap ? 2 * cap : 262144;
+            char *nb = realloc(b, ncap);
+            if (!nb) {
+                free(b);
+                fclose(f);
+                return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+            }
+            b = nb;
+            cap = ncap;
+        }
+        size_t got = fread(b + n, 1, cap - n - 1, f);
+        n += got;
+        if (n > RCSV_MAX_FILE) {
+            free(b);
+            fclose(f);
+            return err_set(e, ERR_INVALID, "%s is larger than %u MiB", path, RCSV_MAX_FILE >> 20);
+        }
+        if (got == 0)
+            break;
     }
-    if ((unsigned long long)st.st_size > RCSV_MAX_FILE) {
-        fclose(f);
-        return err_set(e, ERR_INVALID, "%s is larger than %u MiB", path, RCSV_MAX_FILE >> 20);
-    }
-    size_t size = (size_t)st.st_size;
-    char *b = malloc(size + 1);
-    if (!b) {
-        fclose(f);
-        return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
-    }
-    size_t got = fread(b, 1, size, f);
     int bad = ferror(f);
+    int saved = errno;
     fclose(f);
-    if (bad || got != size) {
+    if (bad) {
         free(b);
-        return err_set(e, ERR_IO, "cannot read %s", path);
+        return err_set(e, ERR_IO, "cannot read %s: %s", path, strerror(saved));
     }
-    b[size] = '\0';
+    b[n] = '\0';
     *buf = b;
-    *len = size;
+    *len = n;
     return 0;
 }
 
