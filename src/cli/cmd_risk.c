@@ -422,7 +422,8 @@ static void print_text(const calc_opts *o, const calc_data *d)
         printf("backtest  1-day %g%% historical VaR over the last %zu days (each from the %zu "
                "returns before it)\n",
                p->var_level * 100.0, k->days, p->window);
-        printf("          %zu exceptions (%.1f expected), Kupiec LR %.4f, p-value %.4f, zone %s\n\n",
+        printf("          %zu exceptions (%.1f expected), Kupiec LR %.4f, p-value %.4f, "
+               "zone %s\n\n",
                k->exceptions, k->expected, k->lr, k->p_value, k->zone);
     } else {
         printf("backtest  not run: needs %zu returns (window %zu + %zu days), have %zu\n\n",

@@ -467,7 +467,7 @@ int risk_panel_build(const risk_prices *pr, const char *const *assets, size_t n_
     int rc = -1;
     int32_t lo = from, hi = to;
     size_t lo_asset = 0, hi_asset = 0;
-    int32_t lo_data = INT32_MIN;
+    int32_t lo_data = INT32_MIN, hi_data = INT32_MAX; /* latest start, earliest end */
     for (size_t a = 0; a < n_assets; a++) {
         long k = find_asset(pr, assets[a]);
         if (k < 0) {
@@ -494,19 +494,29 @@ int risk_panel_build(const risk_prices *pr, const char *const *assets, size_t n_
             lo_data = f->day[r0];
             lo_asset = a;
         }
-        if (f->day[r0] > lo)
-            lo = f->day[r0];
-        if (f->day[r1] < hi) {
-            hi = f->day[r1];
+        if (f->day[r1] < hi_data) {
+            hi_data = f->day[r1];
             hi_asset = a;
         }
+    }
+    if (lo_data > lo)
+        lo = lo_data;
+    if (hi_data < hi)
+        hi = hi_data;
+    if (lo > hi && lo_data <= hi_data) {
+        char d0[11], d1[11];
+        risk_date_format(lo_data, d0);
+        risk_date_format(hi_data, d1);
+        err_set(e, ERR_INVALID, "the chosen date range has no prices: the assets share %s..%s",
+                d0, d1);
+        goto out;
     }
     if (lo > hi) {
         const asset_ref *la = &pr->assets[idx[lo_asset]], *ha = &pr->assets[idx[hi_asset]];
         char d0[11], d1[11];
-        risk_date_format(lo, d0);
-        risk_date_format(hi, d1);
-        err_set(e, ERR_INVALID, "no dates common to all assets and the chosen range (%s "
+        risk_date_format(lo_data, d0);
+        risk_date_format(hi_data, d1);
+        err_set(e, ERR_INVALID, "no dates common to all assets (%s "
                 "starts %s in %s, %s ends %s in %s)", la->name, d0,
                 pr->files[la->file].label, ha->name, d1, pr->files[ha->file].label);
         goto out;

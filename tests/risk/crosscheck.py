@@ -127,8 +127,8 @@ def compare(label, C, R):
                 else:
                     rel_close(label, f"stress.{rs['scenario']}.{k}", cs[k], v, 1e-9)
     print(f"ok   {label}: hist VaR {C['historical']['var_1d']:.2f}, EWMA VaR "
-          f"{C['ewma']['var_1d']:.2f}, MC VaR {mc['var_1d']:.2f} (numpy {R['monte_carlo']['var_1d']:.2f},"
-          f" delta {mc['var_1d_linear']:.2f}), backtest "
+          f"{C['ewma']['var_1d']:.2f}, MC VaR {mc['var_1d']:.2f} "
+          f"(numpy {R['monte_carlo']['var_1d']:.2f}, delta {mc['var_1d_linear']:.2f}), backtest "
           f"{'-' if C['backtest'] is None else C['backtest']['exceptions']}")
 
 

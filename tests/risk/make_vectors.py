@@ -145,6 +145,7 @@ ps = [1e-300, 1e-100, 1e-20, 1e-10, 1e-5, 0.001, 0.01, 0.025, 0.05, 0.1, 0.2, 0.
       0.425, 0.45, 0.5, 0.55, 0.575, 0.6, 0.7, 0.8, 0.9, 0.95, 0.975, 0.99, 0.995, 0.999,
       0.99999, 1 - 1e-10, 1 - 1e-15]
 with open(os.path.join(root, "risk_norm_ppf.txt"), "w") as f:
-    f.write("# p  Phi^-1(p), from Python's statistics.NormalDist.inv_cdf (tests/risk/make_vectors.py)\n")
+    f.write("# p  Phi^-1(p), from Python's statistics.NormalDist.inv_cdf "
+            "(tests/risk/make_vectors.py)\n")
     for p in ps:
         f.write("%.17g %.17g\n" % (p, nd.inv_cdf(p)))

@@ -165,7 +165,18 @@ static void test_yahoo_files(void **state)
     int32_t from;
     assert_int_equal(risk_date_parse("2022-01-03", &from), 0);
     assert_int_equal(risk_panel_build(pr, two, 2, from, INT32_MAX, 0, &p, &e), -1);
-    assert_non_null(strstr(e.msg, "no dates common"));
+    assert_string_equal(e.msg, "the chosen date range has no prices: the assets share "
+                               "2022-01-01..2022-01-02");
+    /* assets that never overlap */
+    const char *apart[] = {"ETH", "USTC"};
+    risk_prices *pr2 = risk_prices_new();
+    const char *late = "Date,Close\n2022-01-05,1\n";
+    assert_int_equal(risk_prices_add_buffer(pr2, "yf_ETH.csv", NULL, late, strlen(late), &e), 0);
+    assert_int_equal(risk_prices_add_buffer(pr2, "u.csv", "USTC", ustc, strlen(ustc), &e), 0);
+    assert_int_equal(risk_panel_build(pr2, apart, 2, INT32_MIN, INT32_MAX, 0, &p, &e), -1);
+    assert_string_equal(e.msg, "no dates common to all assets (ETH starts 2022-01-05 in "
+                               "yf_ETH.csv, USTC ends 2022-01-02 in u.csv)");
+    risk_prices_free(&pr2);
     /* the same asset twice */
     assert_int_equal(risk_prices_add_buffer(pr, "yf_ETH-USD.csv", NULL, eth, strlen(eth), &e),
                      -1);
