@@ -24,7 +24,8 @@ typedef struct cli_ctx {
 #define CLI_COMMANDS(X)                                                                            \
     X(help, "list the subcommands")                                                                \
     X(version, "print the version")                                                                \
-    X(ui, "open the terminal workstation (the default with no subcommand)")
+    X(ui, "open the terminal workstation (the default with no subcommand)")                        \
+    X(risk, "risk calc: VaR/ES, backtest, credit line and stress over price and position files")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)
