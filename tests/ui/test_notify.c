@@ -59,6 +59,10 @@ static void test_threads_wake_loop(void **state)
         struct pollfd p = {fd, POLLIN, 0};
         assert_int_equal(poll(&p, 1, -1), 1); /* blocks until a wake-up: no busy wait */
         unsigned got = ui_notify_take();
+        /* A wake-up whose topics an earlier take already collected reads as a bare
+         * write, which notify.h defines as UI_TOPIC_ALL (a conservative full redraw). */
+        if (got == UI_TOPIC_ALL)
+            continue;
         assert_true((got & ~all) == 0);
         seen |= got;
     }
@@ -68,7 +72,7 @@ static void test_threads_wake_loop(void **state)
     }
     /* Whatever the workers did after our last take is still pending, never lost. */
     unsigned rest = ui_notify_take();
-    assert_true((rest & ~all) == 0);
+    assert_true(rest == UI_TOPIC_ALL || (rest & ~all) == 0);
     struct pollfd p = {fd, POLLIN, 0};
     assert_int_equal(poll(&p, 1, 0), 0);
 
