@@ -24,7 +24,9 @@ typedef struct cli_ctx {
 #define CLI_COMMANDS(X)                                                                            \
     X(help, "list the subcommands")                                                                \
     X(version, "print the version")                                                                \
-    X(ui, "open the terminal workstation (the default with no subcommand)")
+    X(ui, "open the terminal workstation (the default with no subcommand)")                        \
+    X(key, "manage the encrypted key store: new, import, export, list, passwd, rm")                \
+    X(audit, "list or verify the hash-chained audit log")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)
