@@ -517,6 +517,10 @@ int cmd_key(cli_ctx *ctx, int argc, char **argv)
         fputs(key_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "fusion: libsodium failed to initialise\n");
+        return EXIT_FAIL;
+    }
     const char *action = argv[1];
     key_opts o;
     int first = 0;
