@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "audit/audit.h"
@@ -232,8 +233,8 @@ json_t *ks_addr_json(const addr *a)
     return json_string(s);
 }
 
-/* Reads and parses the key file of a; with want set, its name must match its address. */
-static int load_path(keystore *ks, const char *path, keyfile *kf, err *e)
+/* Reads and parses one key file. */
+static int load_path(const char *path, keyfile *kf, err *e)
 {
     char *text = NULL;
     size_t len = 0;
@@ -256,7 +257,7 @@ static int load_key(keystore *ks, const addr *a, keyfile *kf, char *path, size_t
         return -1;
     err le;
     err_clear(&le);
-    if (d == 0 || load_path(ks, path, kf, &le) < 0) {
+    if (d == 0 || load_path(path, kf, &le) < 0) {
         if (d == 0 || le.code == ERR_NOT_FOUND)
             return err_set(e, ERR_NOT_FOUND, "no key %s in the key store %s (see `fusion key "
                            "list`)", shown, ks->dir);
@@ -366,17 +367,20 @@ out:
     return rc;
 }
 
+static bool path_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 || errno != ENOENT;
+}
+
 static int refuse_existing(keystore *ks, const addr *a, err *e)
 {
     char path[4400], shown[ADDR_STR_MAX];
     key_path(path, sizeof path, ks, a);
     addr_to_checksum(shown, a);
-    FILE *f = fopen(path, "re");
-    if (f) {
-        fclose(f);
+    if (path_exists(path))
         return err_set(e, ERR_EXISTS, "key %s already exists in the key store (%s): refused",
                        shown, path);
-    }
     return 0;
 }
 
@@ -477,12 +481,9 @@ int keystore_export_v3(keystore *ks, const addr *a, const char *passphrase,
 {
     if (!v3_passphrase || !*v3_passphrase)
         return err_set(e, ERR_INVALID, "empty passphrase refused for the exported file");
-    FILE *f = fopen(out_path, "re");
-    if (f) {
-        fclose(f);
+    if (path_exists(out_path))
         return err_set(e, ERR_EXISTS, "%s already exists: refused (choose another --out)",
                        out_path);
-    }
     keyfile kf;
     uint8_t *sk = sodium_malloc(32);
     if (!sk)
@@ -541,11 +542,10 @@ int keystore_remove(keystore *ks, const addr *a, err *e)
     int d = ksfs_dir_check(ks->dir, e);
     if (d < 0)
         return -1;
-    FILE *f = d ? fopen(path, "re") : NULL;
-    if (!f)
+    struct stat st;
+    if (d == 0 || lstat(path, &st) < 0)
         return err_set(e, ERR_NOT_FOUND, "no key %s in the key store %s (see `fusion key list`)",
                        shown, ks->dir);
-    fclose(f);
     if (ksfs_remove(path, e) < 0)
         return -1;
     pthread_mutex_lock(&ks->mu);

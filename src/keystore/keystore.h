@@ -97,8 +97,8 @@ const addr *keystore_key_address(const ks_key *k);
 /* Locks every key idle for longer than the timeout; the UI loop calls it on its timer. */
 void keystore_tick(keystore *ks);
 
-/* EIP-191 personal_sign: r || s || v (v = 27/28). Appends an audit row first-class:
- * when the row cannot be written no signature is returned. */
+/* EIP-191 personal_sign: r || s || v (v = 27/28). Appends an audit row before returning
+ * the signature; when the row cannot be written no signature is returned. */
 int keystore_sign_message(ks_key *k, uint8_t sig65[65], const void *msg, size_t len, err *e)
     __attribute__((warn_unused_result));
 
