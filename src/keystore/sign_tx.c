@@ -36,7 +36,8 @@ static json_t *tx_details(const ks_key *k, const eth_tx *tx, const uint8_t hash[
 {
     char hash_hex[67], data_hash_hex[67];
     uint8_t data_hash[32];
-    keccak256(data_hash, tx->data.data, tx->data.len);
+    static const uint8_t none[1];
+    keccak256(data_hash, tx->data.len ? tx->data.data : none, tx->data.len);
     hex_encode(hash_hex, sizeof hash_hex, hash, 32, true);
     hex_encode(data_hash_hex, sizeof data_hash_hex, data_hash, 32, true);
     json_t *d = json_pack("{s:o, s:I, s:I, s:i, s:o, s:o, s:I, s:I, s:s, s:s}", "key",
