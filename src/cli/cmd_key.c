@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -521,6 +523,14 @@ int cmd_key(cli_ctx *ctx, int argc, char **argv)
         fprintf(stderr, "fusion: libsodium failed to initialise\n");
         return EXIT_FAIL;
     }
+    /* Passphrases and raw keys pass through this process before any key is unlocked:
+     * no core dumps (and no same-user ptrace) for the whole command. */
+    struct rlimit core;
+    if (getrlimit(RLIMIT_CORE, &core) == 0) {
+        core.rlim_cur = 0;
+        (void)setrlimit(RLIMIT_CORE, &core);
+    }
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     const char *action = argv[1];
     key_opts o;
     int first = 0;
