@@ -120,6 +120,8 @@ int hex_decode_buf(buf *b, const char *hex, size_t hex_len, int flags, err *e)
     if (hex_strip(&hex, &hex_len, flags, e) < 0)
         return -1;
     size_t n = hex_len / 2;
+    if (n == 0) /* an empty buf has data == NULL: no pointer arithmetic on it */
+        return 0;
     if (buf_reserve(b, n, e) < 0)
         return -1;
     if (hex_decode_into(b->data + b->len, hex, n, e) < 0)

@@ -181,18 +181,34 @@ size_t u256_to_be_min(uint8_t out[32], const u256 *a)
     return 32 - skip;
 }
 
+/* Input echoed in a message: at most 60 characters, control and non-ASCII bytes as '?',
+ * so that text from a node or a file can neither break the one-line rule nor reach the
+ * terminal as escape sequences. */
+static const char *u256_show(char out[64], const char *s)
+{
+    size_t i = 0;
+    for (; s[i] && i < 60; i++)
+        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    if (s[i])
+        out[i - 3] = out[i - 2] = out[i - 1] = '.';
+    out[i] = '\0';
+    return out;
+}
+
 int u256_from_dec(u256 *r, const char *s, err *e)
 {
     if (!s || !*s)
         return err_set(e, ERR_INVALID, "empty number");
+    char show[64];
     u256 acc = u256_from_u64(0);
     const u256 ten = u256_from_u64(10);
     for (const char *p = s; *p; p++) {
         if (*p < '0' || *p > '9')
-            return err_set(e, ERR_INVALID, "'%c' is not a decimal digit in \"%.80s\"", *p, s);
+            return err_set(e, ERR_INVALID, "character %zu of \"%s\" is not a decimal digit",
+                           (size_t)(p - s) + 1, u256_show(show, s));
         u256 d = u256_from_u64((uint64_t)(*p - '0'));
         if (u256_mul(&acc, &acc, &ten) < 0 || u256_add(&acc, &acc, &d) < 0)
-            return err_set(e, ERR_OVERFLOW, "number \"%.80s\" exceeds 2^256-1", s);
+            return err_set(e, ERR_OVERFLOW, "number \"%s\" exceeds 2^256-1", u256_show(show, s));
     }
     *r = acc;
     return 0;
@@ -219,35 +235,38 @@ void u256_to_dec(char out[U256_DEC_MAX], const u256 *a)
     out[n] = '\0';
 }
 
+/* Quantities are lower case: execution-apis base-types.yaml, uint is
+ * ^0x([1-9a-f]+[0-9a-f]*|0)$. */
 static int hex_digit_val(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
     return -1;
 }
 
 int u256_from_quantity(u256 *r, const char *s, err *e)
 {
+    char show[64];
     if (!s || s[0] != '0' || s[1] != 'x')
-        return err_set(e, ERR_INVALID, "quantity \"%.80s\" must start with 0x", s ? s : "");
+        return err_set(e, ERR_INVALID, "quantity \"%s\" must start with 0x",
+                       u256_show(show, s ? s : ""));
     const char *h = s + 2;
     size_t n = strlen(h);
     if (n == 0)
         return err_set(e, ERR_INVALID, "quantity \"0x\" has no digits (zero is \"0x0\")");
     if (n > 1 && h[0] == '0')
-        return err_set(e, ERR_INVALID, "quantity \"%.80s\" has leading zeros", s);
+        return err_set(e, ERR_INVALID, "quantity \"%s\" has leading zeros", u256_show(show, s));
     if (n > 64)
-        return err_set(e, ERR_OVERFLOW, "quantity \"%.80s\" exceeds 256 bits", s);
+        return err_set(e, ERR_OVERFLOW, "quantity \"%s\" exceeds 256 bits", u256_show(show, s));
     u256 acc = u256_from_u64(0);
     for (size_t i = 0; i < n; i++) {
         int d = hex_digit_val(h[i]);
         if (d < 0)
-            return err_set(e, ERR_INVALID, "'%c' is not a hex digit in quantity \"%.80s\"", h[i],
-                           s);
+            return err_set(e, ERR_INVALID,
+                           "character %zu of quantity \"%s\" is not a lower-case hex digit",
+                           i + 3, u256_show(show, s));
         size_t bit = 4 * (n - 1 - i);
         acc.w[bit / 64] |= (uint64_t)d << (bit % 64);
     }

@@ -43,7 +43,8 @@ size_t u256_to_be_min(uint8_t out[32], const u256 *a);
 /* Decimal text: digits only, no sign, no leading '+', at most 2^256-1. */
 int u256_from_dec(u256 *r, const char *s, err *e) __attribute__((warn_unused_result));
 void u256_to_dec(char out[U256_DEC_MAX], const u256 *a);
-/* JSON-RPC quantity "0x1a" (strict: 0x prefix, no leading zeros except "0x0"). */
+/* JSON-RPC quantity "0x1a" (strict, per the execution-apis schema: 0x prefix, lower-case
+ * digits, no leading zeros except "0x0"). */
 int u256_from_quantity(u256 *r, const char *s, err *e) __attribute__((warn_unused_result));
 void u256_to_quantity(char out[U256_HEX_MAX], const u256 *a);
 

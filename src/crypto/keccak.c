@@ -30,6 +30,9 @@ void keccak256_init(keccak256_ctx *ctx)
 
 void keccak256_update(keccak256_ctx *ctx, const void *data, size_t len)
 {
+    /* An empty buffer may have a NULL pointer (a zeroed buf); memcpy must not see it. */
+    if (len == 0)
+        return;
     const uint8_t *p = data;
     if (ctx->index) {
         size_t take = KECCAK256_RATE - ctx->index;
