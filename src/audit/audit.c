@@ -26,6 +26,17 @@
 
 static const char zero_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/* Outside text echoed in a message: at most 60 printable ASCII characters (others as
+ * '?'), so a crafted file cannot put control sequences on the operator's terminal. */
+static const char *printable(char out[64], const char *s)
+{
+    size_t i = 0;
+    for (; s[i] && i < 60; i++)
+        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    out[i] = '\0';
+    return out;
+}
+
 static int audit_path(char *out, size_t cap, const char *home, err *e)
 {
     int n = snprintf(out, cap, "%s/%s", home, AUDIT_FILE);
@@ -70,7 +81,8 @@ static json_t *row_parse(const char *line, size_t len, char *problem, size_t cap
     json_error_t jerr;
     json_t *row = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!row) {
-        snprintf(problem, cap, "not valid JSON (%s)", jerr.text);
+        char shown[64];
+        snprintf(problem, cap, "not valid JSON (%s)", printable(shown, jerr.text));
         return NULL;
     }
     const json_t *seq = json_object_get(row, "seq");

@@ -15,6 +15,17 @@
 
 static const char ad_magic[] = "fusion-key";
 
+/* Outside text echoed in a message: at most 60 printable ASCII characters (others as
+ * '?'), so a crafted file cannot put control sequences on the operator's terminal. */
+static const char *printable(char out[64], const char *s)
+{
+    size_t i = 0;
+    for (; s[i] && i < 60; i++)
+        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    out[i] = '\0';
+    return out;
+}
+
 int keyfile_label_check(const char *label, err *e)
 {
     size_t len = strlen(label);
@@ -208,9 +219,10 @@ int keyfile_parse(keyfile *kf, const char *text, size_t len, err *e)
                        len, KEYFILE_MAX);
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    char shown[64];
     if (!root)
         return err_set(e, ERR_INVALID, DAMAGED ": not valid JSON (line %d: %s)", jerr.line,
-                       jerr.text);
+                       printable(shown, jerr.text));
     int rc = -1;
     if (!json_is_object(root)) {
         err_set(e, ERR_INVALID, DAMAGED ": not a JSON object");

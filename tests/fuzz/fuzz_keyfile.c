@@ -10,13 +10,25 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Messages are one printable line whatever the input. */
+static void check_message(const err *e)
+{
+    for (const char *p = e->msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (sodium_init() < 0)
         abort();
     keyfile kf;
-    if (keyfile_parse(&kf, (const char *)data, size, NULL) < 0)
+    err e;
+    err_clear(&e);
+    if (keyfile_parse(&kf, (const char *)data, size, &e) < 0) {
+        check_message(&e);
         return 0;
+    }
     buf again;
     buf_init(&again);
     if (keyfile_render(&again, &kf, NULL) < 0 || again.len != size ||
@@ -25,8 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_free(&again);
     if (kf.opslimit <= 2 && kf.memlimit <= 65536) {
         uint8_t key[KEYFILE_KEY_LEN], sk[32];
-        if (keyfile_derive(key, &kf, "fuzz", NULL) == 0)
-            (void)!keyfile_open(sk, &kf, key, NULL);
+        if (keyfile_derive(key, &kf, "fuzz", NULL) == 0 && keyfile_open(sk, &kf, key, &e) < 0)
+            check_message(&e);
     }
     return 0;
 }
