@@ -25,6 +25,8 @@ typedef struct cli_ctx {
     X(help, "list the subcommands")                                                                \
     X(version, "print the version")                                                                \
     X(ui, "open the terminal workstation (the default with no subcommand)")                        \
+    X(key, "manage the encrypted key store: new, import, export, list, passwd, rm")                \
+    X(audit, "list or verify the hash-chained audit log")                                          \
     X(risk, "risk calc: VaR/ES, backtest, credit line and stress over price and position files")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
