@@ -23,14 +23,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$tools/anvil" --host 127.0.0.1 --port "$port" --chain-id 31337 --accounts 8 >"$work/anvil.log" 2>&1 &
-anvil_pid=$!
-export ETH_RPC_URL="http://127.0.0.1:$port"
-for _ in $(seq 1 100); do
-  "$cast" chain-id >/dev/null 2>&1 && break
-  kill -0 "$anvil_pid" 2>/dev/null || { cat "$work/anvil.log" >&2; fail "anvil exited"; }
-  sleep 0.1
+# A free port from the kernel; if another process takes it before anvil binds, try again.
+export ETH_RPC_URL=
+for attempt in 1 2 3; do
+  port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$tools/anvil" --host 127.0.0.1 --port "$port" --chain-id 31337 --accounts 8 >"$work/anvil.log" 2>&1 &
+  anvil_pid=$!
+  ETH_RPC_URL="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do
+    "$cast" chain-id >/dev/null 2>&1 && break 2
+    kill -0 "$anvil_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$anvil_pid" 2>/dev/null || true
+  wait "$anvil_pid" 2>/dev/null || true
+  anvil_pid=
+  [ "$attempt" = 3 ] && { cat "$work/anvil.log" >&2; fail "anvil did not start"; }
 done
 [ "$("$cast" chain-id)" = 31337 ] || fail "anvil did not come up on port $port"
 
