@@ -153,7 +153,9 @@ contract Escrow is ReentrancyGuardTransient {
             // balance delta is checked after the transfer because only then is it known.
             uint256 before = IERC20(tok).balanceOf(address(this));
             IERC20(tok).safeTransferFrom(msg.sender, address(this), amt);
-            uint256 received = IERC20(tok).balanceOf(address(this)) - before;
+            uint256 afterwards = IERC20(tok).balanceOf(address(this));
+            // Written so a token whose balance shrinks still gets our error, not a Panic.
+            uint256 received = afterwards > before ? afterwards - before : 0;
             if (received != amt) revert FeeOnTransferToken(received, amt);
         }
         emit Funded(msg.sender, amt);

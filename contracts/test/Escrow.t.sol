@@ -10,7 +10,7 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {EscrowFixture} from "./utils/EscrowFixture.sol";
 import {Escrow} from "../src/Escrow.sol";
 import {EscrowFactory} from "../src/EscrowFactory.sol";
-import {FeeOnTransferToken} from "./mocks/FeeOnTransferToken.sol";
+import {FeeOnTransferToken, ShrinkingToken} from "./mocks/FeeOnTransferToken.sol";
 import {ReentrantReceiver, ReentrantToken, RejectingReceiver} from "./mocks/Attackers.sol";
 
 contract EscrowTest is EscrowFixture {
@@ -275,6 +275,18 @@ contract EscrowTest is EscrowFixture {
         vm.stopPrank();
         assertEq(stateOf(e), uint256(Escrow.State.Created), "still unfunded");
         assertEq(fee.balanceOf(address(e)), 0, "nothing kept");
+    }
+
+    function test_fund_revertsTokenWhoseBalanceShrinks() public {
+        ShrinkingToken shr = new ShrinkingToken();
+        shr.mint(payer, 1_000);
+        Escrow e = _create(payee, address(shr), 100, approvers3(), 2, arbiter, deadline);
+        shr.mint(address(e), 10); // so the escrow has a balance to lose
+        vm.startPrank(payer);
+        shr.approve(address(e), 100);
+        vm.expectRevert(abi.encodeWithSelector(Escrow.FeeOnTransferToken.selector, 0, 100));
+        e.fund();
+        vm.stopPrank();
     }
 
     // =========================================================== approve

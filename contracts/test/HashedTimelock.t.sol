@@ -7,7 +7,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {TestBase} from "./utils/TestBase.sol";
 import {HashedTimelock} from "../src/HashedTimelock.sol";
 import {TestToken} from "../src/TestToken.sol";
-import {FeeOnTransferToken} from "./mocks/FeeOnTransferToken.sol";
+import {FeeOnTransferToken, ShrinkingToken} from "./mocks/FeeOnTransferToken.sol";
 import {ReentrantReceiver} from "./mocks/Attackers.sol";
 
 contract HashedTimelockTest is TestBase {
@@ -131,6 +131,17 @@ contract HashedTimelockTest is TestBase {
         htlc.lock(bob, address(fee), 1000, hashlock, timelock);
         vm.stopPrank();
         assertEq(htlc.lockCount(), 0, "nothing locked");
+    }
+
+    function test_lock_revertsTokenWhoseBalanceShrinks() public {
+        ShrinkingToken shr = new ShrinkingToken();
+        shr.mint(alice, 1000);
+        shr.mint(address(htlc), 5);
+        vm.startPrank(alice);
+        shr.approve(address(htlc), 1000);
+        vm.expectRevert(abi.encodeWithSelector(HashedTimelock.FeeOnTransferToken.selector, 0, 1000));
+        htlc.lock(bob, address(shr), 1000, hashlock, timelock);
+        vm.stopPrank();
     }
 
     // ------------------------------------------------------------------ claim
