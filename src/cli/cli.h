@@ -28,7 +28,10 @@ typedef struct cli_ctx {
     X(chain, "configure chains: add, list, remove")                                                \
     X(sync, "follow the chains into the desk database (--once: catch up and exit)")                \
     X(escrow, "escrows as synced from the chain: list, show ADDRESS")                              \
-    X(reindex, "rebuild escrow state from the stored events")
+    X(reindex, "rebuild escrow state from the stored events")                                      \
+    X(key, "manage the encrypted key store: new, import, export, list, passwd, rm")                \
+    X(audit, "list or verify the hash-chained audit log")                                          \
+    X(risk, "risk calc: VaR/ES, backtest, credit line and stress over price and position files")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)

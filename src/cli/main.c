@@ -4,11 +4,13 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/log.h"
 
@@ -143,8 +145,12 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (!ctx.operator_name)
+    if (!ctx.operator_name || !*ctx.operator_name)
         ctx.operator_name = getenv("USER");
+    if (!ctx.operator_name || !*ctx.operator_name) {
+        const struct passwd *pw = getpwuid(getuid());
+        ctx.operator_name = pw ? pw->pw_name : "operator";
+    }
     if (home_resolve(&ctx, opt_home) < 0) {
         fprintf(stderr, "fusion: cannot find a desk home: set --home DIR or FUSION_HOME\n");
         return EXIT_USAGE;
