@@ -144,11 +144,32 @@ static const char step4_outbound[] =
     ");"
     "CREATE INDEX outbound_by_sender ON outbound_txs (chain_id, from_addr, nonce);";
 
+/* desk (escrow workflows): operators with roles, and what the desk knows about each
+ * outbound transaction beyond the chain's view: who acted, the asset and amount it
+ * commits (velocity limits), the pre-sign summary and the last error. */
+static const char step5_desk[] =
+    "CREATE TABLE operators ("
+    "  name TEXT PRIMARY KEY,"
+    "  address TEXT NOT NULL,"
+    "  roles TEXT NOT NULL,"            /* comma list: trader,approver,compliance,admin */
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE desk_txs ("
+    "  outbound_id INTEGER PRIMARY KEY REFERENCES outbound_txs(id) ON DELETE CASCADE,"
+    "  operator TEXT NOT NULL,"
+    "  asset TEXT NOT NULL,"            /* token address, zero address for the native coin */
+    "  amount TEXT NOT NULL,"           /* base units committed by this action */
+    "  summary TEXT,"                   /* the pre-sign summary as JSON */
+    "  error TEXT"
+    ");"
+    "CREATE INDEX desk_txs_by_operator ON desk_txs (operator, asset);";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
     step3_escrows,
     step4_outbound,
+    step5_desk,
 };
 
 const int store_schema_n_steps = (int)(sizeof store_schema_steps / sizeof store_schema_steps[0]);
