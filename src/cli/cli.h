@@ -31,11 +31,16 @@ typedef struct cli_ctx {
     X(reindex, "rebuild escrow state from the stored events")                                      \
     X(key, "manage the encrypted key store: new, import, export, list, passwd, rm")                \
     X(audit, "list or verify the hash-chained audit log")                                          \
-    X(risk, "risk calc: VaR/ES, backtest, credit line and stress over price and position files")
+    X(risk, "risk calc: VaR/ES, backtest, credit line and stress over price and position files") \
+    X(operator, "desk operators and their roles: add, list")                                       \
+    X(tx, "outbound transactions: list, show, check (resend/resolve what is in flight)")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)
 #undef CLI_DECL_
+
+/* cmd_escrow_act.c: escrow create|fund|approve|release|refund|dispute|resolve. */
+int cmd_escrow_act(cli_ctx *ctx, int argc, char **argv);
 
 /* Prints "fusion: <msg>" on stderr (one line) and returns EXIT_FAIL. */
 int cli_fail(const err *e);

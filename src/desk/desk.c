@@ -365,21 +365,21 @@ int desk_calldata(buf *out, const abi_json *abi, const char *fn, abi_value *args
 }
 
 /* Turns a node's error into words: revert data decoded with the ABIs when present. */
-static void revert_reason(desk *d, char *out, size_t cap, const char *message)
+static void revert_reason(desk *d, char *out, size_t cap, const rpc_error *re)
 {
     buf data;
     buf_init(&data);
     char *words = NULL;
     err e;
-    if (desk_revert_from_message(&data, message) &&
-        desk_revert_words(&words, data.data, data.len, d->abis, DESK_N_ABIS, &e) == 0) {
+    bool has = re->data[0] ? hex_decode_buf(&data, re->data, strlen(re->data),
+                                            HEX_REQUIRE_PREFIX, &e) == 0 && data.len >= 4
+                           : desk_revert_from_message(&data, re->message);
+    if (has && desk_revert_words(&words, data.data, data.len, d->abis, DESK_N_ABIS, &e) == 0)
         snprintf(out, cap, "%s", words);
-    } else if (strstr(message, "execution reverted") || strstr(message, "revert")) {
-        const char *p = strstr(message, "revert");
-        snprintf(out, cap, "reverted (%s)", p);
-    } else {
-        snprintf(out, cap, "%s", message);
-    }
+    else if (strstr(re->message, "revert"))
+        snprintf(out, cap, "reverted (%s)", strstr(re->message, "revert"));
+    else
+        snprintf(out, cap, "%s", re->message);
     free(words);
     buf_free(&data);
 }
@@ -408,7 +408,7 @@ int desk_eth_call(desk *d, const addr *to, const buf *data, buf *out, err *e)
         const rpc_error *re = rpc_last_error(d->rpc);
         if (re && re->status == RPC_RPC) {
             char why[220];
-            revert_reason(d, why, sizeof why, re->message);
+            revert_reason(d, why, sizeof why, re);
             return err_set(e, ERR_STATE, "%s", why);
         }
         return -1;
@@ -582,7 +582,7 @@ int desk_send_call(desk *d, desk_call *c, desk_result *res, err *e)
         const rpc_error *re = rpc_last_error(d->rpc);
         if (re && re->status == RPC_RPC) {
             char why[220];
-            revert_reason(d, why, sizeof why, re->message);
+            revert_reason(d, why, sizeof why, re);
             json_t *det = json_pack("{s:s, s:s, s:s}", "action", c->action, "to", s_to,
                                     "refused", why);
             desk_audit(d, "refused", det);
@@ -808,7 +808,7 @@ static void failure_reason(desk *d, const uint8_t *raw, size_t len, uint64_t blo
     if (rpc_call(d->rpc, "eth_call", params, &r, &e) < 0) {
         const rpc_error *re = rpc_last_error(d->rpc);
         if (re && re->status == RPC_RPC)
-            revert_reason(d, out, cap, re->message);
+            revert_reason(d, out, cap, re);
     }
     json_decref(r);
     json_decref(params);
