@@ -53,7 +53,7 @@ int store_operator_add(store *s, const store_operator *o, err *e)
     sqlite3_bind_int64(st, 4, o->created_at ? o->created_at : store_now());
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    if (rc == SQLITE_CONSTRAINT)
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
         return err_set(e, ERR_EXISTS, "an operator named \"%s\" exists already", o->name);
     if (rc != SQLITE_DONE)
         return store_fail(s, e, "adding an operator");
