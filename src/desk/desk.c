@@ -481,7 +481,12 @@ static int next_nonce(desk *d, uint64_t *nonce, err *e)
         return err_prefix(e, "reading the nonce from %s", d->chain.name);
     if (store_outbound_next_nonce(d->db, d->chain.chain_id, &d->op.address, &local, &any, e) < 0)
         return -1;
-    *nonce = any && local > node ? local : node;
+    if (any && local > node)
+        return err_set(e, ERR_STATE, "nonce gap: %s's next nonce on %s is %llu, but the desk "
+                       "has transactions in flight up to nonce %llu that the node does not "
+                       "have: run `fusion tx check` to resend them first", d->op.name,
+                       d->chain.name, (unsigned long long)node, (unsigned long long)(local - 1));
+    *nonce = node;
     return 0;
 }
 
@@ -831,9 +836,13 @@ static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *ra
                           hs);
     }
     if (b < 0) {
-        return err_prefix(e, "sending %s: not known whether the node has it; it is recorded "
-                          "as signed (tx %lld): run `fusion tx check` to resend or resolve it",
-                          hs, (long long)id);
+    {
+        char cause[96];
+        snprintf(cause, sizeof cause, "%.95s", e->msg);
+        return err_set(e, ERR_RPC, "not known whether tx %lld reached the node (%s): it is "
+                       "recorded as signed; run `fusion tx check` to resend or resolve it",
+                       (long long)id, cause);
+    }
     }
     res->state = OUTBOUND_SENT;
     desk_say(d, "sent %s", hs);

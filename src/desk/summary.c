@@ -140,7 +140,7 @@ int desk_summary_render(json_t **out, buf *text, const uint8_t *raw, size_t len,
     if (fn && args && strcmp(fn->name, "createEscrow") == 0 && args->n_items >= 3) {
         amt = args->items[2]->num;
         has_amt = true;
-        amt_label = "escrow amount";
+        amt_label = "amount";
     } else if (fn && args && strcmp(fn->name, "approve") == 0 && args->n_items == 2) {
         amt = args->items[1]->num;
         has_amt = true;
@@ -148,7 +148,7 @@ int desk_summary_render(json_t **out, buf *text, const uint8_t *raw, size_t len,
     } else if (c->has_context_amount) {
         amt = c->context_amount;
         has_amt = true;
-        amt_label = "escrow amount";
+        amt_label = "amount";
     }
     if (has_amt && c->asset) {
         units(v, &amt, c->asset->decimals);

@@ -242,6 +242,14 @@ def main():
         rows = d2.query("SELECT state, hash FROM outbound_txs")
         assert [x[0] for x in rows] == ["pending"], rows
         assert nonce(chain, A[0]) == n0
+        # A nonce gap is not made worse: the next action waits for the resend.
+        with fake.lock:
+            fake.queue = []  # the node is reachable again
+        r = d2.as_op("alice", "escrow", "create", "--payee", PAYEE, "--token", "ETH",
+                     "--amount", "0.2", "--approvers", "bob,carol", "--threshold", "2",
+                     "--deadline", "7d", check=False)
+        assert r.returncode == 1 and "nonce gap" in r.stderr, r.stderr
+        assert d2.outbound_count() == 1 and nonce(chain, A[0]) == n0
         with fake.lock:
             fake.queue = []  # the node is reachable again
         r = d2.as_op("alice", "tx", "check")
@@ -259,6 +267,28 @@ def main():
         log("rpc error at send: known not sent -> resent; answer lost -> known sent: ok")
     finally:
         fake.stop()
+
+    # ---- the node restarts while a transaction is pending ----
+    state = os.path.join(tempfile.mkdtemp(prefix="fusion-desk-state-"), "anvil.json")
+    c3 = Chain(chain_id=31337, state=state).start()
+    c3.deploy()
+    d3 = DeskUser()
+    d3.setup(c3)
+    count0 = int(c3.node.cast("call", c3.factory, "escrowCount()(uint256)").split()[0])
+    c3.node.rpc("evm_setAutomine", False)
+    r = d3.as_op("alice", "--json", "escrow", "create", "--payee", PAYEE, "--token", "ETH",
+                 "--amount", "0.3", "--approvers", "bob,carol", "--threshold", "2",
+                 "--deadline", "7d", "--wait", "0")
+    h = json.loads(r.stdout)["hash"]
+    assert d3.query("SELECT state FROM outbound_txs")[0][0] == "sent"
+    c3.node.restart(graceful=True)  # same port; automine is back on
+    r = d3.as_op("alice", "tx", "check")
+    assert c3.node.rpc("eth_getTransactionReceipt", h)["status"] == "0x1", r.stdout
+    assert d3.query("SELECT state FROM outbound_txs")[0][0] == "confirmed"
+    count1 = int(c3.node.cast("call", c3.factory, "escrowCount()(uint256)").split()[0])
+    assert count1 == count0 + 1, (count0, count1)  # neither lost nor made twice
+    c3.node.stop()
+    log("node restarted while pending: resolved by tx check, exactly one escrow: ok")
 
     # tx list / show
     lst = desk.json("tx", "list", "--json")
