@@ -33,7 +33,7 @@ typedef struct cli_ctx {
     X(audit, "list or verify the hash-chained audit log")                                          \
     X(risk, "risk calc: VaR/ES, backtest, credit line and stress over price and position files") \
     X(operator, "desk operators and their roles: add, list")                                       \
-    X(tx, "outbound transactions: list, show, check (resend/resolve what is in flight)")
+    X(tx, "outbound transactions: list, show, check (resend what is in flight), speedup, cancel")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)

@@ -1,7 +1,8 @@
-/* cmd_tx.c: `fusion tx list|show|check`, the desk's outbound transactions: what was
+/* cmd_tx.c: `fusion tx list|show|check|speedup|cancel`, the desk's outbound transactions: what was
  * signed, by whom, its state (pending = signed not yet known sent, sent, mined, confirmed,
  * failed, dropped, replaced), its pre-sign summary and last error. `check` resolves what
- * is in flight: marks mined ones, re-broadcasts signed-not-sent and dropped ones. */
+ * is in flight: marks mined ones, re-broadcasts signed-not-sent and dropped ones;
+ * speedup/cancel replace one in flight with the same nonce and higher fees. */
 #include "cli/cli.h"
 
 #include <getopt.h>
@@ -196,6 +197,80 @@ static int tx_check(cli_ctx *ctx, int argc, char **argv)
     return rc < 0 ? cli_fail(&e) : EXIT_OK;
 }
 
+static int get_passphrase(void *vctx, char *out, size_t cap, err *e)
+{
+    const cli_ctx *ctx = vctx;
+    if (!ctx->passphrase_file)
+        return err_set(e, ERR_USAGE, "tx speedup/cancel read the passphrase from "
+                       "--passphrase-file FILE");
+    FILE *f = fopen(ctx->passphrase_file, "r");
+    if (!f)
+        return err_set(e, ERR_IO, "cannot read the passphrase file %s", ctx->passphrase_file);
+    if (!fgets(out, (int)cap, f))
+        out[0] = '\0';
+    fclose(f);
+    out[strcspn(out, "\r\n")] = '\0';
+    return out[0] ? 0 : err_set(e, ERR_INVALID, "the passphrase file is empty");
+}
+
+static bool confirm_yes(void *vctx, const char *text, const json_t *summary)
+{
+    const cli_ctx *ctx = vctx;
+    printf("---- about to send (decoded from the signed bytes) ----\n%s", text);
+    printf("-------------------------------------------------------\n");
+    if (!ctx->yes)
+        fprintf(stderr, "fusion: tx speedup/cancel need --yes (they do not prompt)\n");
+    return ctx->yes;
+}
+
+static int tx_replace(cli_ctx *ctx, int argc, char **argv, bool cancel)
+{
+    const char *cmd = cancel ? "tx cancel" : "tx speedup";
+    const char *wait = NULL;
+    static const struct option opts[] = {{"wait", required_argument, NULL, 'w'},
+                                         {NULL, 0, NULL, 0}};
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'w')
+            wait = optarg;
+        else
+            return cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+    }
+    char *end = NULL;
+    long long id = optind == argc - 1 ? strtoll(argv[optind], &end, 10) : 0;
+    if (id <= 0 || !end || *end)
+        return cli_usage(cmd, "needs one transaction ID (see `fusion tx list`)");
+    err e;
+    err_clear(&e);
+    char path[4200];
+    desk *d = NULL;
+    desk_result res;
+    memset(&res, 0, sizeof res);
+    int rc = cli_home_ensure(ctx, &e);
+    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
+    if (rc == 0)
+        rc = log_open(path, &e);
+    if (rc == 0)
+        rc = desk_open(&d, ctx->home, ctx->operator_name, &e);
+    if (rc == 0) {
+        desk_set_output(d, say_stdout, NULL);
+        desk_set_passphrase(d, get_passphrase, ctx);
+        desk_set_confirm(d, confirm_yes, ctx);
+        desk_set_wait(d, wait ? (unsigned)strtoul(wait, NULL, 10) : 120);
+        rc = desk_tx_replace(d, (int64_t)id, cancel, &res, &e);
+    }
+    desk_free(&d);
+    if (rc < 0)
+        return cli_fail(&e);
+    char hash[67];
+    hex_encode(hash, sizeof hash, res.hash, 32, true);
+    printf("%s: tx %lld is %s (%s)\n", cmd, (long long)res.outbound_id,
+           outbound_state_str(res.state), hash);
+    return EXIT_OK;
+}
+
 int cmd_tx(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
@@ -206,5 +281,8 @@ int cmd_tx(cli_ctx *ctx, int argc, char **argv)
         return tx_list(ctx, argc - 1, argv + 1, true);
     if (strcmp(argv[1], "check") == 0)
         return tx_check(ctx, argc - 1, argv + 1);
-    return cli_usage("tx", "unknown subcommand '%s' (list, show or check)", argv[1]);
+    if (strcmp(argv[1], "speedup") == 0 || strcmp(argv[1], "cancel") == 0)
+        return tx_replace(ctx, argc - 1, argv + 1, argv[1][0] == 'c');
+    return cli_usage("tx", "unknown subcommand '%s' (list, show, check, speedup, cancel)",
+                     argv[1]);
 }

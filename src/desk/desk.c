@@ -574,66 +574,16 @@ static bool confirm(desk *d, const char *text, const json_t *summary)
 static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *raw,
                   size_t raw_len, desk_result *res, err *e);
 
-int desk_send_call(desk *d, desk_call *c, desk_result *res, err *e)
+/* Signs tx through the key store, decodes the signed bytes for the summary and checks
+ * they say what c says, asks the operator, records the transaction durably, sends it and
+ * follows it. */
+static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *res, err *e)
 {
-    if (!d->has_chain)
-        return err_set(e, ERR_USAGE, "no chain selected");
-    char s_to[ADDR_STR_MAX];
-    addr_to_checksum(s_to, &c->to);
-    /* 1. gas: the node runs the call; a revert here is decoded and nothing is signed. */
-    uint64_t gas = 0;
-    rpc_call_args ca = {&d->op.address, &c->to, &c->value, c->calldata.data, c->calldata.len};
-    if (rpc_eth_estimate_gas(d->rpc, &ca, &gas, e) < 0) {
-        const rpc_error *re = rpc_last_error(d->rpc);
-        if (re && re->status == RPC_RPC) {
-            char why[220];
-            revert_reason(d, why, sizeof why, re);
-            json_t *det = json_pack("{s:s, s:s, s:s}", "action", c->action, "to", s_to,
-                                    "refused", why);
-            desk_audit(d, "refused", det);
-            json_decref(det);
-            return err_set(e, ERR_STATE, "%s would fail on %s: %s; nothing was signed",
-                           c->action, d->chain.name, why);
-        }
-        return err_prefix(e, "estimating gas for %s", c->action);
-    }
-    uint64_t gas_limit = gas + gas / 5 + 10000;
-    fees f;
-    uint64_t nonce = 0;
-    if (price_gas(d, &f, e) < 0 || next_nonce(d, &nonce, e) < 0)
-        return -1;
-    /* 2. the most it can cost must be covered by the balance. */
-    u256 bal, maxcost, total, gl = u256_from_u64(gas_limit);
-    if (rpc_eth_get_balance(d->rpc, &d->op.address, "pending", &bal, e) < 0)
-        return err_prefix(e, "reading the balance");
-    if (u256_mul(&maxcost, &gl, f.eip1559 ? &f.max_fee : &f.gas_price) < 0 ||
-        u256_add(&total, &maxcost, &c->value) < 0)
-        return err_set(e, ERR_OVERFLOW, "the maximum cost overflows");
-    if (u256_cmp(&bal, &total) < 0) {
-        char have[AMOUNT_STR_MAX], need[AMOUNT_STR_MAX];
-        amount_format(have, &bal, d->chain.native_decimals);
-        amount_format(need, &total, d->chain.native_decimals);
-        return err_set(e, ERR_STATE, "insufficient balance: %s has %s %s, %s needs up to %s %s "
-                       "(value + fees); nothing was signed", d->op.name, have,
-                       d->chain.native_symbol, c->action, need, d->chain.native_symbol);
-    }
     /* 3. sign through the key store. */
     if (unlock_key(d, e) < 0)
         return -1;
     if (!addr_equal(keystore_key_address(d->key), &d->op.address))
         return err_set(e, ERR_INTERNAL, "unlocked key does not match the operator");
-    eth_tx tx;
-    tx_init(&tx);
-    tx.type = f.eip1559 ? TX_EIP1559 : TX_LEGACY;
-    tx.chain_id = d->chain.chain_id;
-    tx.nonce = nonce;
-    tx.gas_limit = gas_limit;
-    tx.max_fee = f.max_fee;
-    tx.max_priority_fee = f.priority;
-    tx.gas_price = f.gas_price;
-    tx.has_to = true;
-    tx.to = c->to;
-    tx.value = c->value;
     buf raw;
     buf_init(&raw);
     json_t *summary = NULL;
@@ -641,8 +591,10 @@ int desk_send_call(desk *d, desk_call *c, desk_result *res, err *e)
     buf_init(&text);
     int rc = -1;
     int64_t id = 0;
-    if (buf_append(&tx.data, c->calldata.data, c->calldata.len, e) < 0 ||
-        keystore_sign_tx(d->key, &tx, &raw, e) < 0)
+    uint64_t nonce = tx->nonce;
+    char s_to[ADDR_STR_MAX];
+    addr_to_checksum(s_to, &c->to);
+    if (keystore_sign_tx(d->key, tx, &raw, e) < 0)
         goto out;
     /* 4. the summary comes from the signed bytes, decoded again. */
     desk_summary_ctx sc = {d->chain.name, d->chain.chain_id, d->chain.native_symbol,
@@ -668,7 +620,7 @@ int desk_send_call(desk *d, desk_call *c, desk_result *res, err *e)
         }
     }
     uint8_t hash[32];
-    if (tx_hash(hash, &tx, e) < 0)
+    if (tx_hash(hash, tx, e) < 0)
         goto out;
     if (!confirm(d, (const char *)text.data, summary)) {
         json_t *det = json_pack("{s:s, s:o, s:I}", "action", c->action, "hash", jhash(hash),
@@ -735,6 +687,67 @@ out:
     json_decref(summary);
     buf_free(&text);
     buf_free(&raw);
+    return rc;
+}
+
+int desk_send_call(desk *d, desk_call *c, desk_result *res, err *e)
+{
+    if (!d->has_chain)
+        return err_set(e, ERR_USAGE, "no chain selected");
+    char s_to[ADDR_STR_MAX];
+    addr_to_checksum(s_to, &c->to);
+    /* 1. gas: the node runs the call; a revert here is decoded and nothing is signed. */
+    uint64_t gas = 0;
+    rpc_call_args ca = {&d->op.address, &c->to, &c->value, c->calldata.data, c->calldata.len};
+    if (rpc_eth_estimate_gas(d->rpc, &ca, &gas, e) < 0) {
+        const rpc_error *re = rpc_last_error(d->rpc);
+        if (re && re->status == RPC_RPC) {
+            char why[220];
+            revert_reason(d, why, sizeof why, re);
+            json_t *det = json_pack("{s:s, s:s, s:s}", "action", c->action, "to", s_to,
+                                    "refused", why);
+            desk_audit(d, "refused", det);
+            json_decref(det);
+            return err_set(e, ERR_STATE, "%s would fail on %s: %s; nothing was signed",
+                           c->action, d->chain.name, why);
+        }
+        return err_prefix(e, "estimating gas for %s", c->action);
+    }
+    uint64_t gas_limit = gas + gas / 5 + 10000;
+    fees f;
+    uint64_t nonce = 0;
+    if (price_gas(d, &f, e) < 0 || next_nonce(d, &nonce, e) < 0)
+        return -1;
+    /* 2. the most it can cost must be covered by the balance. */
+    u256 bal, maxcost, total, gl = u256_from_u64(gas_limit);
+    if (rpc_eth_get_balance(d->rpc, &d->op.address, "pending", &bal, e) < 0)
+        return err_prefix(e, "reading the balance");
+    if (u256_mul(&maxcost, &gl, f.eip1559 ? &f.max_fee : &f.gas_price) < 0 ||
+        u256_add(&total, &maxcost, &c->value) < 0)
+        return err_set(e, ERR_OVERFLOW, "the maximum cost overflows");
+    if (u256_cmp(&bal, &total) < 0) {
+        char have[AMOUNT_STR_MAX], need[AMOUNT_STR_MAX];
+        amount_format(have, &bal, d->chain.native_decimals);
+        amount_format(need, &total, d->chain.native_decimals);
+        return err_set(e, ERR_STATE, "insufficient balance: %s has %s %s, %s needs up to %s %s "
+                       "(value + fees); nothing was signed", d->op.name, have,
+                       d->chain.native_symbol, c->action, need, d->chain.native_symbol);
+    }
+    eth_tx tx;
+    tx_init(&tx);
+    tx.type = f.eip1559 ? TX_EIP1559 : TX_LEGACY;
+    tx.chain_id = d->chain.chain_id;
+    tx.nonce = nonce;
+    tx.gas_limit = gas_limit;
+    tx.max_fee = f.max_fee;
+    tx.max_priority_fee = f.priority;
+    tx.gas_price = f.gas_price;
+    tx.has_to = true;
+    tx.to = c->to;
+    tx.value = c->value;
+    int rc = buf_append(&tx.data, c->calldata.data, c->calldata.len, e);
+    if (rc == 0)
+        rc = sign_and_send(d, &tx, c, res, e);
     tx_free(&tx);
     return rc;
 }
@@ -890,7 +903,8 @@ static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *ra
         return err_set(e, ERR_STATE, "transaction %s failed in block %llu: %s", hs,
                        (unsigned long long)rcpt.block_number, why);
     }
-    if (store_outbound_set_state(d->db, id, OUTBOUND_MINED, rcpt.block_number, time(NULL), e) < 0)
+    if (store_outbound_set_state(d->db, id, OUTBOUND_MINED, rcpt.block_number, time(NULL), e) < 0 ||
+        store_outbound_mark_replaced(d->db, id, e) < 0)
         return -1;
     res->state = OUTBOUND_MINED;
     desk_say(d, "mined in block %llu (gas used %llu)", (unsigned long long)rcpt.block_number,
@@ -937,6 +951,98 @@ int desk_created_escrow(desk *d, desk_result *res, err *e)
         return -1;
     res->has_escrow = true;
     return store_outbound_set_escrow(d->db, res->outbound_id, &res->escrow, e);
+}
+
+/* ---- replacing (speed up, cancel) ---- */
+
+/* v * 9/8 + 1: at least the 10 % nodes demand of a replacement, rounded up. */
+static int bump(u256 *out, const u256 *v, const u256 *floor_v, err *e)
+{
+    u256 nine = u256_from_u64(9), eight = u256_from_u64(8), one = u256_from_u64(1), q, r, m;
+    if (u256_mul(&m, v, &nine) < 0 || u256_divmod(&q, &r, &m, &eight) < 0 ||
+        u256_add(out, &q, &one) < 0)
+        return err_set(e, ERR_OVERFLOW, "fee out of range");
+    if (floor_v && u256_cmp(out, floor_v) < 0)
+        *out = *floor_v;
+    return 0;
+}
+
+int desk_tx_replace(desk *d, int64_t id, bool cancel, desk_result *res, err *e)
+{
+    memset(res, 0, sizeof *res);
+    store_outbound o;
+    uint8_t *raw = NULL;
+    bool found = false;
+    if (store_outbound_get(d->db, id, &o, &raw, &found, e) < 0)
+        return -1;
+    eth_tx tx;
+    tx_init(&tx);
+    desk_call c;
+    memset(&c, 0, sizeof c);
+    int rc = -1;
+    if (!found) {
+        err_set(e, ERR_NOT_FOUND, "no transaction %lld in this desk", (long long)id);
+        goto out;
+    }
+    if (o.state != OUTBOUND_PENDING && o.state != OUTBOUND_SENT) {
+        err_set(e, ERR_STATE, "transaction %lld is %s: only one in flight can be replaced",
+                (long long)id, outbound_state_str(o.state));
+        goto out;
+    }
+    if (!addr_equal(&o.from, &d->op.address)) {
+        err_set(e, ERR_DENIED, "transaction %lld was sent by another key than %s's", (long long)id,
+                d->op.name);
+        goto out;
+    }
+    bool cf = false;
+    if (store_chain_get(d->db, o.chain_id, &d->chain, &cf, e) < 0 || !cf ||
+        connect_chain(d, e) < 0)
+        goto out;
+    if (tx_decode_raw_for_chain(&tx, raw, o.raw_len, o.chain_id, e) < 0)
+        goto out;
+    fees now;
+    if (price_gas(d, &now, e) < 0)
+        goto out;
+    if (tx.type == TX_EIP1559) {
+        if (bump(&tx.max_priority_fee, &tx.max_priority_fee, now.eip1559 ? &now.priority : NULL,
+                 e) < 0 ||
+            bump(&tx.max_fee, &tx.max_fee, now.eip1559 ? &now.max_fee : NULL, e) < 0)
+            goto out;
+        if (u256_cmp(&tx.max_fee, &tx.max_priority_fee) < 0)
+            tx.max_fee = tx.max_priority_fee;
+    } else if (bump(&tx.gas_price, &tx.gas_price, now.eip1559 ? NULL : &now.gas_price, e) < 0) {
+        goto out;
+    }
+    tx.is_signed = false;
+    /* A sped-up call keeps its action (a create is still a create); a cancel is new. */
+    char action[sizeof o.action];
+    snprintf(action, sizeof action, "%s", o.action);
+    c.action = cancel ? "cancel" : action;
+    memset(&c.asset, 0, sizeof c.asset);
+    snprintf(c.asset.symbol, sizeof c.asset.symbol, "%s", d->chain.native_symbol);
+    c.asset.decimals = d->chain.native_decimals;
+    c.has_escrow = o.has_escrow;
+    c.escrow = o.escrow;
+    char note[96];
+    snprintf(note, sizeof note, "%s: replaces tx %lld (%s) with the same nonce %llu",
+             cancel ? "cancel" : "speed-up", (long long)id, o.action, (unsigned long long)o.nonce);
+    c.note = note;
+    if (cancel) {
+        tx.to = d->op.address;
+        tx.value = u256_from_u64(0);
+        buf_reset(&tx.data);
+        tx.gas_limit = 21000;
+    }
+    c.to = tx.to;
+    c.value = tx.value;
+    if (buf_append(&c.calldata, tx.data.data, tx.data.len, e) < 0)
+        goto out;
+    rc = sign_and_send(d, &tx, &c, res, e);
+out:
+    buf_free(&c.calldata);
+    tx_free(&tx);
+    free(raw);
+    return rc;
 }
 
 /* ---- checking what is in flight ---- */
@@ -991,9 +1097,15 @@ int desk_tx_check(desk *d, err *e)
                                                       &ignore) == 0;
         if (!mined && known == 0 && nonce_ok && node_nonce > o.nonce) {
             /* Its nonce is used by another transaction: this one can never be mined. */
-            desk_say(d, "tx %lld %s: nonce %llu was used by another transaction: dropped",
-                     (long long)o.id, hs, (unsigned long long)o.nonce);
-            rc = store_outbound_set_state(d->db, o.id, OUTBOUND_DROPPED, 0, time(NULL), e);
+            size_t sib = 0;
+            rc = store_outbound_siblings(d->db, o.id, &sib, e);
+            desk_say(d, "tx %lld %s: nonce %llu was used by another transaction: %s",
+                     (long long)o.id, hs, (unsigned long long)o.nonce,
+                     sib ? "replaced" : "dropped");
+            if (rc == 0)
+                rc = store_outbound_set_state(d->db, o.id,
+                                              sib ? OUTBOUND_REPLACED : OUTBOUND_DROPPED, 0,
+                                              time(NULL), e);
         } else {
             if (!mined && known == 0)
                 desk_say(d, "tx %lld %s (%s, nonce %llu) is not known to the node: resending "

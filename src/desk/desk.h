@@ -183,6 +183,10 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
  * (same bytes, same hash). Prints what it did through the output callback. */
 int desk_tx_check(desk *d, err *e) DESK_WUR;
 
+/* Replaces an in-flight transaction of the operator (same nonce, fees raised by at least
+ * 12.5 %): speedup re-sends the same call, cancel sends 0 to the operator itself. */
+int desk_tx_replace(desk *d, int64_t id, bool cancel, desk_result *res, err *e) DESK_WUR;
+
 /* Data files shipped with fusion: $FUSION_DATA/SUB/NAME, else next to the executable
  * (../data/SUB/NAME in a build tree, ../share/fusion/SUB/NAME installed). */
 int desk_data_path(char *out, size_t cap, const char *sub, const char *name, err *e) DESK_WUR;

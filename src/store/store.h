@@ -359,6 +359,11 @@ int store_outbound_find_hash(store *s, uint64_t chain_id, const uint8_t hash[32]
  * (pending or sent); *any false when there are none. */
 int store_outbound_next_nonce(store *s, uint64_t chain_id, const addr *from, uint64_t *next,
                               bool *any, err *e) STORE_WUR;
+/* Other rows of the same sender and nonce than `id` that are not failed (a replacement
+ * or the transaction it replaced); *n how many. */
+int store_outbound_siblings(store *s, int64_t id, size_t *n, err *e) STORE_WUR;
+/* Marks the in-flight rows sharing `id`'s sender and nonce as replaced. */
+int store_outbound_mark_replaced(store *s, int64_t id, err *e) STORE_WUR;
 /* Records the escrow a transaction turned out to be about (a create, once mined). */
 int store_outbound_set_escrow(store *s, int64_t id, const addr *escrow, err *e) STORE_WUR;
 /* Ids of transactions in flight (pending or sent) of a chain (0: all), oldest first. */

@@ -26,6 +26,14 @@ static const char SQL_OUT_NEXT_NONCE[] =
 static const char SQL_OUT_IN_FLIGHT[] =
     "SELECT id FROM outbound_txs WHERE (?1 = 0 OR chain_id = ?1)"
     " AND state IN ('pending', 'sent') ORDER BY id";
+static const char SQL_OUT_SIBLINGS[] =
+    "SELECT count(*) FROM outbound_txs o JOIN outbound_txs me ON me.id = ?1"
+    " WHERE o.chain_id = me.chain_id AND o.from_addr = me.from_addr AND o.nonce = me.nonce"
+    " AND o.id != me.id AND o.state != 'failed'";
+static const char SQL_OUT_MARK_REPLACED[] =
+    "UPDATE outbound_txs SET state = 'replaced', last_seen = ?2 WHERE id != ?1"
+    " AND state IN ('pending', 'sent') AND (chain_id, from_addr, nonce) ="
+    " (SELECT chain_id, from_addr, nonce FROM outbound_txs WHERE id = ?1)";
 static const char SQL_OUT_SET_ESCROW[] = "UPDATE outbound_txs SET escrow = ? WHERE id = ?";
 static const char SQL_DTX_PUT[] =
     "INSERT OR REPLACE INTO desk_txs (outbound_id, operator, asset, amount, summary, error)"
@@ -242,6 +250,32 @@ int store_outbound_in_flight(store *s, uint64_t chain_id, int64_t **ids, size_t 
     *ids = items;
     *n = cnt;
     return 0;
+}
+
+int store_outbound_siblings(store *s, int64_t id, size_t *n, err *e)
+{
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_OUT_SIBLINGS, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return store_fail(s, e, "counting replacements");
+    return 0;
+}
+
+int store_outbound_mark_replaced(store *s, int64_t id, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_OUT_MARK_REPLACED, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, store_now());
+    return store_exec_stmt(s, st, "marking replaced transactions", e);
 }
 
 int store_outbound_set_escrow(store *s, int64_t id, const addr *escrow, err *e)

@@ -227,6 +227,38 @@ def main():
     assert escrow_summary(chain, t["escrow"])["state"] == "created"
     log("dropped transaction detected and resent: ok")
 
+    # ---- speed up and cancel by replacement (same nonce, higher fees) ----
+    for how in ("speedup", "cancel"):
+        count0 = int(chain.node.cast("call", chain.factory, "escrowCount()(uint256)").split()[0])
+        chain.node.rpc("evm_setAutomine", False)
+        r = desk.as_op("alice", "--json", "escrow", "create", "--payee", PAYEE, "--token", "ETH",
+                       "--amount", "0.5", "--approvers", "bob,carol", "--threshold", "2",
+                       "--deadline", "7d", "--wait", "0")
+        old = json.loads(r.stdout)
+        o_tx = chain.node.rpc("eth_getTransactionByHash", old["hash"])
+        r = desk.as_op("alice", "tx", how, old["outbound_id"], "--wait", "0")
+        assert "replaces tx %d" % old["outbound_id"] in r.stdout, r.stdout
+        new = [t for t in desk.json("tx", "list", "--json") if t["id"] > old["outbound_id"]][0]
+        n_tx = chain.node.rpc("eth_getTransactionByHash", new["hash"])
+        assert n_tx is not None and n_tx["nonce"] == o_tx["nonce"], (n_tx, o_tx)
+        for k in ("maxFeePerGas", "maxPriorityFeePerGas"):
+            assert int(n_tx[k], 16) * 10 >= int(o_tx[k], 16) * 11, (k, n_tx[k], o_tx[k])
+        if how == "cancel":
+            assert n_tx["to"] == A[0] and n_tx["input"] == "0x" and int(n_tx["value"], 16) == 0
+        else:
+            assert n_tx["to"] == o_tx["to"] and n_tx["input"] == o_tx["input"]
+        chain.node.rpc("evm_mine")
+        chain.node.rpc("evm_setAutomine", True)
+        desk.as_op("alice", "tx", "check")
+        states = {t["id"]: t["state"] for t in desk.json("tx", "list", "--json")}
+        assert states[old["outbound_id"]] == "replaced", states
+        assert states[new["id"]] == "confirmed", states
+        assert chain.node.rpc("eth_getTransactionReceipt", new["hash"])["status"] == "0x1"
+        assert chain.node.rpc("eth_getTransactionReceipt", old["hash"]) is None
+        count1 = int(chain.node.cast("call", chain.factory, "escrowCount()(uint256)").split()[0])
+        assert count1 == count0 + (1 if how == "speedup" else 0), (how, count0, count1)
+    log("speedup and cancel by replacement: ok")
+
     # ---- an RPC error at the moment of sending ----
     fake = FakeRpc(chain.node.url)
     try:
@@ -292,7 +324,9 @@ def main():
 
     # tx list / show
     lst = desk.json("tx", "list", "--json")
-    assert all(t["operator"] for t in lst) and {t["state"] for t in lst} <= {"confirmed"}, lst
+    assert all(t["operator"] for t in lst), [t["id"] for t in lst if not t["operator"]]
+    states = {t["state"] for t in lst}
+    assert states <= {"confirmed", "replaced"}, states
     shown = desk.json("tx", "show", str(lst[0]["id"]), "--json")
     assert shown["hash"] == lst[0]["hash"] and shown["summary"]["nonce"] == lst[0]["nonce"]
     r = subprocess.run([os.environ.get("FUSION_BIN"), "--home", desk.home, "audit", "verify"],
