@@ -572,7 +572,7 @@ static bool confirm(desk *d, const char *text, const json_t *summary)
 }
 
 static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *raw,
-                  size_t raw_len, desk_result *res, err *e);
+                  size_t raw_len, bool send, desk_result *res, err *e);
 
 /* Signs tx through the key store, decodes the signed bytes for the summary and checks
  * they say what c says, asks the operator, records the transaction durably, sends it and
@@ -682,7 +682,7 @@ static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *r
         desk_audit(d, "signed", det);
         json_decref(det);
     }
-    rc = follow(d, id, hash, raw.data, raw.len, res, e);
+    rc = follow(d, id, hash, raw.data, raw.len, true, res, e);
 out:
     json_decref(summary);
     buf_free(&text);
@@ -833,13 +833,18 @@ static void failure_reason(desk *d, const uint8_t *raw, size_t len, uint64_t blo
     tx_free(&tx);
 }
 
-/* Follows one recorded transaction: send (if not yet), receipt, confirmation depth. */
+/* Follows one recorded transaction: send (unless the node has it already), receipt,
+ * confirmation depth. */
 static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *raw,
-                  size_t raw_len, desk_result *res, err *e)
+                  size_t raw_len, bool send, desk_result *res, err *e)
 {
     char hs[67];
     hex_encode(hs, sizeof hs, hash, 32, true);
-    int b = broadcast(d, id, hash, raw, raw_len, e);
+    int b = 1;
+    if (send)
+        b = broadcast(d, id, hash, raw, raw_len, e);
+    else if (store_outbound_set_state(d->db, id, OUTBOUND_SENT, 0, time(NULL), e) < 0)
+        return -1;
     if (b == 0) {
         err ignore;
         if (store_outbound_set_state(d->db, id, OUTBOUND_FAILED, 0, time(NULL), &ignore) < 0)
@@ -858,7 +863,8 @@ static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *ra
     }
     }
     res->state = OUTBOUND_SENT;
-    desk_say(d, "sent %s", hs);
+    if (send)
+        desk_say(d, "sent %s", hs);
     if (d->wait_s == 0)
         return 0;
     uint64_t until = mono_ms() + (uint64_t)d->wait_s * 1000u, last_check = mono_ms();
@@ -1120,7 +1126,7 @@ int desk_tx_check(desk *d, err *e)
                                                                                     : "absent");
             desk_audit(d, "check", det);
             json_decref(det);
-            rc = follow(d, o.id, o.hash, raw, o.raw_len, &res, e);
+            rc = follow(d, o.id, o.hash, raw, o.raw_len, !mined && known != 1, &res, e);
             if (rc == 0 && strcmp(o.action, "create") == 0 && !o.has_escrow)
                 rc = desk_created_escrow(d, &res, e);
         }
