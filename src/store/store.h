@@ -366,7 +366,8 @@ int store_outbound_siblings(store *s, int64_t id, size_t *n, err *e) STORE_WUR;
 int store_outbound_mark_replaced(store *s, int64_t id, err *e) STORE_WUR;
 /* Records the escrow a transaction turned out to be about (a create, once mined). */
 int store_outbound_set_escrow(store *s, int64_t id, const addr *escrow, err *e) STORE_WUR;
-/* Ids of transactions in flight (pending or sent) of a chain (0: all), oldest first. */
+/* Ids of transactions not final yet (pending, sent, or mined but not at the confirmation
+ * depth) of a chain (0: all), oldest first. */
 int store_outbound_in_flight(store *s, uint64_t chain_id, int64_t **ids, size_t *n,
                              err *e) STORE_WUR;
 

@@ -25,7 +25,7 @@ static const char SQL_OUT_NEXT_NONCE[] =
     " AND state IN ('pending', 'sent')";
 static const char SQL_OUT_IN_FLIGHT[] =
     "SELECT id FROM outbound_txs WHERE (?1 = 0 OR chain_id = ?1)"
-    " AND state IN ('pending', 'sent') ORDER BY id";
+    " AND state IN ('pending', 'sent', 'mined') ORDER BY id";
 static const char SQL_OUT_SIBLINGS[] =
     "SELECT count(*) FROM outbound_txs o JOIN outbound_txs me ON me.id = ?1"
     " WHERE o.chain_id = me.chain_id AND o.from_addr = me.from_addr AND o.nonce = me.nonce"

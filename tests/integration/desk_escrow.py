@@ -319,6 +319,17 @@ def main():
     assert d3.query("SELECT state FROM outbound_txs")[0][0] == "confirmed"
     count1 = int(c3.node.cast("call", c3.factory, "escrowCount()(uint256)").split()[0])
     assert count1 == count0 + 1, (count0, count1)  # neither lost nor made twice
+    # The chain's confirmation depth: mined is not confirmed until 2 more blocks.
+    d4 = DeskUser()
+    d4.setup(c3, confirmations=2)
+    r = d4.as_op("alice", "escrow", "create", "--payee", PAYEE, "--token", "ETH", "--amount",
+                 "0.1", "--approvers", "bob,carol", "--threshold", "2", "--deadline", "7d",
+                 "--wait", "2")
+    assert "2 confirmations not reached yet" in r.stdout, r.stdout
+    assert d4.query("SELECT state FROM outbound_txs")[0][0] == "mined"
+    c3.node.mine(2)
+    d4.as_op("alice", "tx", "check")
+    assert d4.query("SELECT state FROM outbound_txs")[0][0] == "confirmed"
     c3.node.stop()
     log("node restarted while pending: resolved by tx check, exactly one escrow: ok")
 
