@@ -39,8 +39,12 @@ typedef struct cli_ctx {
 CLI_COMMANDS(CLI_DECL_)
 #undef CLI_DECL_
 
-/* cmd_escrow_act.c: escrow create|fund|approve|release|refund|dispute|resolve. */
+/* cmd_escrow_act.c: escrow create|fund|approve|release|refund|dispute|resolve, and the
+ * desk as the selected operator wired to this terminal (passphrase, y/N, output). */
 int cmd_escrow_act(cli_ctx *ctx, int argc, char **argv);
+struct desk;
+int cli_desk_open(cli_ctx *ctx, struct desk **d, unsigned wait_s, err *e)
+    __attribute__((warn_unused_result));
 
 /* Prints "fusion: <msg>" on stderr (one line) and returns EXIT_FAIL. */
 int cli_fail(const err *e);

@@ -149,13 +149,6 @@ static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
     return EXIT_OK;
 }
 
-static void say_stdout(void *ctx, const char *line)
-{
-    (void)ctx;
-    printf("%s\n", line);
-    fflush(stdout);
-}
-
 static int tx_check(cli_ctx *ctx, int argc, char **argv)
 {
     const char *chain = NULL, *wait = NULL;
@@ -177,50 +170,14 @@ static int tx_check(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("tx check", "takes no arguments");
     err e;
     err_clear(&e);
-    char path[4200];
     desk *d = NULL;
-    int rc = cli_home_ensure(ctx, &e);
-    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
-    if (rc == 0)
-        rc = log_open(path, &e);
-    if (rc == 0)
-        rc = desk_open(&d, ctx->home, ctx->operator_name, &e);
-    if (rc == 0) {
-        desk_set_output(d, say_stdout, NULL);
-        desk_set_wait(d, wait ? (unsigned)strtoul(wait, NULL, 10) : 60);
-        if (chain)
-            rc = desk_use_chain(d, chain, NULL, &e);
-    }
+    int rc = cli_desk_open(ctx, &d, wait ? (unsigned)strtoul(wait, NULL, 10) : 60, &e);
+    if (rc == 0 && chain)
+        rc = desk_use_chain(d, chain, NULL, &e);
     if (rc == 0)
         rc = desk_tx_check(d, &e);
     desk_free(&d);
     return rc < 0 ? cli_fail(&e) : EXIT_OK;
-}
-
-static int get_passphrase(void *vctx, char *out, size_t cap, err *e)
-{
-    const cli_ctx *ctx = vctx;
-    if (!ctx->passphrase_file)
-        return err_set(e, ERR_USAGE, "tx speedup/cancel read the passphrase from "
-                       "--passphrase-file FILE");
-    FILE *f = fopen(ctx->passphrase_file, "r");
-    if (!f)
-        return err_set(e, ERR_IO, "cannot read the passphrase file %s", ctx->passphrase_file);
-    if (!fgets(out, (int)cap, f))
-        out[0] = '\0';
-    fclose(f);
-    out[strcspn(out, "\r\n")] = '\0';
-    return out[0] ? 0 : err_set(e, ERR_INVALID, "the passphrase file is empty");
-}
-
-static bool confirm_yes(void *vctx, const char *text, const json_t *summary)
-{
-    const cli_ctx *ctx = vctx;
-    printf("---- about to send (decoded from the signed bytes) ----\n%s", text);
-    printf("-------------------------------------------------------\n");
-    if (!ctx->yes)
-        fprintf(stderr, "fusion: tx speedup/cancel need --yes (they do not prompt)\n");
-    return ctx->yes;
 }
 
 static int tx_replace(cli_ctx *ctx, int argc, char **argv, bool cancel)
@@ -244,23 +201,12 @@ static int tx_replace(cli_ctx *ctx, int argc, char **argv, bool cancel)
         return cli_usage(cmd, "needs one transaction ID (see `fusion tx list`)");
     err e;
     err_clear(&e);
-    char path[4200];
     desk *d = NULL;
     desk_result res;
     memset(&res, 0, sizeof res);
-    int rc = cli_home_ensure(ctx, &e);
-    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
+    int rc = cli_desk_open(ctx, &d, wait ? (unsigned)strtoul(wait, NULL, 10) : 120, &e);
     if (rc == 0)
-        rc = log_open(path, &e);
-    if (rc == 0)
-        rc = desk_open(&d, ctx->home, ctx->operator_name, &e);
-    if (rc == 0) {
-        desk_set_output(d, say_stdout, NULL);
-        desk_set_passphrase(d, get_passphrase, ctx);
-        desk_set_confirm(d, confirm_yes, ctx);
-        desk_set_wait(d, wait ? (unsigned)strtoul(wait, NULL, 10) : 120);
         rc = desk_tx_replace(d, (int64_t)id, cancel, &res, &e);
-    }
     desk_free(&d);
     if (rc < 0)
         return cli_fail(&e);
