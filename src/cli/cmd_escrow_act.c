@@ -30,8 +30,10 @@ static int tty_line(char *out, size_t cap, const char *prompt, bool echo, err *e
 {
     int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
-        return err_set(e, ERR_USAGE, "no terminal to ask on (%s): use --passphrase-file FILE "
-                       "and --yes", strerror(errno));
+        return err_set(e, ERR_USAGE,
+                       "no terminal to ask on (%s): use --passphrase-file FILE "
+                       "and --yes",
+                       strerror(errno));
     struct termios old, quiet;
     bool restore = false;
     if (!echo && tcgetattr(fd, &old) == 0) {
@@ -136,8 +138,7 @@ static int party(desk *d, const char *s, addr *out, const char *what, err *e)
     if (store_operator_get(desk_store(d), s, &op, &found, e) < 0)
         return -1;
     if (!found)
-        return err_set(e, ERR_INVALID, "%s: \"%s\" is neither an address nor an operator", what,
-                       s);
+        return err_set(e, ERR_INVALID, "%s: \"%s\" is neither an address nor an operator", what, s);
     *out = op.address;
     return 0;
 }
@@ -156,8 +157,11 @@ static int parse_deadline(const char *s, uint64_t *out)
         return 0;
     }
     if (end[1] == '\0') {
-        uint64_t mul = end[0] == 'd' ? 86400 : end[0] == 'h' ? 3600 : end[0] == 'm' ? 60
-                       : end[0] == 's' ? 1 : 0;
+        uint64_t mul = end[0] == 'd'   ? 86400
+                       : end[0] == 'h' ? 3600
+                       : end[0] == 'm' ? 60
+                       : end[0] == 's' ? 1
+                                       : 0;
         if (mul && v < (1ull << 32)) {
             *out = now + v * mul;
             return 0;
@@ -186,8 +190,7 @@ static int report(const cli_ctx *ctx, const char *action, const desk_result *r)
         json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:s?}", "action", action, "hash",
                               hash, "state", outbound_state_str(r->state), "block",
                               (json_int_t)r->block, "outbound_id", (json_int_t)r->outbound_id,
-                              "transactions", (int)r->n_txs, "escrow",
-                              r->has_escrow ? esc : NULL);
+                              "transactions", (int)r->n_txs, "escrow", r->has_escrow ? esc : NULL);
         json_dumpf(o, stdout, JSON_INDENT(2));
         putchar('\n');
         json_decref(o);
@@ -204,11 +207,16 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
                *threshold = NULL, *deadline = NULL, *arbiter = NULL, *wait = NULL;
     enum { O_CHAIN = 1, O_PAYEE, O_TOKEN, O_AMOUNT, O_APPR, O_THR, O_DL, O_ARB, O_WAIT, O_JSON };
     static const struct option opts[] = {
-        {"chain", required_argument, NULL, O_CHAIN},   {"payee", required_argument, NULL, O_PAYEE},
-        {"token", required_argument, NULL, O_TOKEN},   {"amount", required_argument, NULL, O_AMOUNT},
-        {"approvers", required_argument, NULL, O_APPR}, {"threshold", required_argument, NULL, O_THR},
-        {"deadline", required_argument, NULL, O_DL},   {"arbiter", required_argument, NULL, O_ARB},
-        {"wait", required_argument, NULL, O_WAIT},     {"json", no_argument, NULL, O_JSON},
+        {"chain", required_argument, NULL, O_CHAIN},
+        {"payee", required_argument, NULL, O_PAYEE},
+        {"token", required_argument, NULL, O_TOKEN},
+        {"amount", required_argument, NULL, O_AMOUNT},
+        {"approvers", required_argument, NULL, O_APPR},
+        {"threshold", required_argument, NULL, O_THR},
+        {"deadline", required_argument, NULL, O_DL},
+        {"arbiter", required_argument, NULL, O_ARB},
+        {"wait", required_argument, NULL, O_WAIT},
+        {"json", no_argument, NULL, O_JSON},
         {NULL, 0, NULL, 0},
     };
     optind = 0;
@@ -216,16 +224,36 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case O_CHAIN: chain = optarg; break;
-        case O_PAYEE: payee = optarg; break;
-        case O_TOKEN: token = optarg; break;
-        case O_AMOUNT: amount = optarg; break;
-        case O_APPR: approvers = optarg; break;
-        case O_THR: threshold = optarg; break;
-        case O_DL: deadline = optarg; break;
-        case O_ARB: arbiter = optarg; break;
-        case O_WAIT: wait = optarg; break;
-        case O_JSON: ctx->json = true; break;
+        case O_CHAIN:
+            chain = optarg;
+            break;
+        case O_PAYEE:
+            payee = optarg;
+            break;
+        case O_TOKEN:
+            token = optarg;
+            break;
+        case O_AMOUNT:
+            amount = optarg;
+            break;
+        case O_APPR:
+            approvers = optarg;
+            break;
+        case O_THR:
+            threshold = optarg;
+            break;
+        case O_DL:
+            deadline = optarg;
+            break;
+        case O_ARB:
+            arbiter = optarg;
+            break;
+        case O_WAIT:
+            wait = optarg;
+            break;
+        case O_JSON:
+            ctx->json = true;
+            break;
         default:
             return cli_usage("escrow create", "unknown or incomplete option '%s'",
                              argv[optind - 1]);
@@ -234,7 +262,8 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
     if (optind < argc)
         return cli_usage("escrow create", "unexpected argument '%s'", argv[optind]);
     if (!payee || !token || !amount || !approvers || !threshold || !deadline)
-        return cli_usage("escrow create", "needs --payee ADDR --token SYMBOL|ADDR --amount N "
+        return cli_usage("escrow create",
+                         "needs --payee ADDR --token SYMBOL|ADDR --amount N "
                          "--approvers A,B,... --threshold M --deadline 7d [--chain C] "
                          "[--arbiter ADDR]");
     desk_create_req r;
@@ -249,7 +278,7 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
     r.threshold = (unsigned)thr;
     if (parse_deadline(deadline, &r.deadline) < 0)
         return cli_usage("escrow create", "--deadline: use 7d, 12h, 30m, a unix time or "
-                         "YYYY-MM-DDTHH:MM:SSZ");
+                                          "YYYY-MM-DDTHH:MM:SSZ");
     unsigned long wait_s = wait ? strtoul(wait, &endp, 10) : 120;
     if (wait && *endp)
         return cli_usage("escrow create", "--wait takes seconds");
@@ -290,9 +319,9 @@ static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
     const char *chain = NULL, *to = NULL, *reason = NULL, *wait = NULL;
     enum { O_CHAIN = 1, O_TO, O_REASON, O_WAIT, O_JSON };
     static const struct option opts[] = {
-        {"chain", required_argument, NULL, O_CHAIN}, {"to", required_argument, NULL, O_TO},
+        {"chain", required_argument, NULL, O_CHAIN},   {"to", required_argument, NULL, O_TO},
         {"reason", required_argument, NULL, O_REASON}, {"wait", required_argument, NULL, O_WAIT},
-        {"json", no_argument, NULL, O_JSON},          {NULL, 0, NULL, 0},
+        {"json", no_argument, NULL, O_JSON},           {NULL, 0, NULL, 0},
     };
     optind = 0;
     opterr = 0;
@@ -301,12 +330,23 @@ static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
     snprintf(cmd, sizeof cmd, "escrow %s", action);
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case O_CHAIN: chain = optarg; break;
-        case O_TO: to = optarg; break;
-        case O_REASON: reason = optarg; break;
-        case O_WAIT: wait = optarg; break;
-        case O_JSON: ctx->json = true; break;
-        default: return cli_usage(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+        case O_CHAIN:
+            chain = optarg;
+            break;
+        case O_TO:
+            to = optarg;
+            break;
+        case O_REASON:
+            reason = optarg;
+            break;
+        case O_WAIT:
+            wait = optarg;
+            break;
+        case O_JSON:
+            ctx->json = true;
+            break;
+        default:
+            return cli_usage(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (optind != argc - 1)
@@ -333,8 +373,8 @@ static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
     if (rc == 0)
         rc = desk_use_chain(d, chain, &escrow, &e);
     if (rc == 0)
-        rc = desk_escrow_act(d, action, &escrow, strcmp(action, "resolve") == 0 ? to : reason,
-                             &res, &e);
+        rc = desk_escrow_act(d, action, &escrow, strcmp(action, "resolve") == 0 ? to : reason, &res,
+                             &e);
     desk_free(&d);
     if (rc < 0)
         return cli_fail(&e);
@@ -345,13 +385,15 @@ static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
 
 int cmd_escrow_act(cli_ctx *ctx, int argc, char **argv)
 {
-    static const char *const acts[] = {"fund", "approve", "release", "refund", "dispute",
-                                       "resolve"};
+    static const char *const acts[] = {"fund",   "approve", "release",
+                                       "refund", "dispute", "resolve"};
     if (argc >= 2 && strcmp(argv[1], "create") == 0)
         return do_create(ctx, argc - 1, argv + 1);
     for (size_t i = 0; argc >= 2 && i < sizeof acts / sizeof *acts; i++)
         if (strcmp(argv[1], acts[i]) == 0)
             return do_act(ctx, acts[i], argc - 1, argv + 1);
-    return cli_usage("escrow", "unknown subcommand '%s' (list, show, create, fund, approve, "
-                     "release, refund, dispute, resolve)", argc >= 2 ? argv[1] : "");
+    return cli_usage("escrow",
+                     "unknown subcommand '%s' (list, show, create, fund, approve, "
+                     "release, refund, dispute, resolve)",
+                     argc >= 2 ? argv[1] : "");
 }

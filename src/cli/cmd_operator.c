@@ -69,8 +69,7 @@ static int op_add(cli_ctx *ctx, int argc, char **argv)
         else if (c == 'r')
             role = optarg;
         else
-            return cli_usage("operator add", "unknown or incomplete option '%s'",
-                             argv[optind - 1]);
+            return cli_usage("operator add", "unknown or incomplete option '%s'", argv[optind - 1]);
     }
     if (optind != argc - 1 || !key || !role)
         return cli_usage("operator add", "needs NAME --key ADDRESS --role ROLE[,ROLE...]");
@@ -146,10 +145,9 @@ static int op_list(cli_ctx *ctx, int argc, char **argv)
             snprintf(tmp, sizeof tmp, "%s", ops[i].roles);
             for (char *s = NULL, *t = strtok_r(tmp, ",", &s); t; t = strtok_r(NULL, ",", &s))
                 json_array_append_new(roles, json_string(t));
-            json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b, s:I}", "name",
-                                                 ops[i].name, "key", lower, "roles", roles,
-                                                 "key_in_store", here, "created_at",
-                                                 (json_int_t)ops[i].created_at));
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b, s:I}", "name", ops[i].name,
+                                                 "key", lower, "roles", roles, "key_in_store", here,
+                                                 "created_at", (json_int_t)ops[i].created_at));
         } else {
             printf("%-16s %-42s %-28s %s\n", ops[i].name, a, ops[i].roles, here ? "yes" : "no");
         }

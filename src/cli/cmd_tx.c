@@ -42,17 +42,15 @@ static json_t *tx_json(store *db, const store_outbound *o)
         found = false;
     json_error_t jerr;
     json_t *sum = found && dt.summary ? json_loads(dt.summary, 0, &jerr) : NULL;
-    json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:I, s:s, s:s, s:s?, s:I, s:b, s:I, s:I, s:s?,"
-                          " s:s?, s:o}",
-                          "id", (json_int_t)o->id, "chain_id", (json_int_t)o->chain_id, "hash",
-                          hash, "from", from, "nonce", (json_int_t)o->nonce, "state",
-                          outbound_state_str(o->state), "action", o->action, "escrow",
-                          o->has_escrow ? esc : NULL, "mined_block",
-                          (json_int_t)o->mined_block, "reorged", o->reorged, "created_at",
-                          (json_int_t)o->created_at, "last_seen", (json_int_t)o->last_seen,
-                          "operator", found ? dt.operator_name : NULL, "error",
-                          found && dt.error[0] ? dt.error : NULL, "summary",
-                          sum ? sum : json_null());
+    json_t *j = json_pack(
+        "{s:I, s:I, s:s, s:s, s:I, s:s, s:s, s:s?, s:I, s:b, s:I, s:I, s:s?,"
+        " s:s?, s:o}",
+        "id", (json_int_t)o->id, "chain_id", (json_int_t)o->chain_id, "hash", hash, "from", from,
+        "nonce", (json_int_t)o->nonce, "state", outbound_state_str(o->state), "action", o->action,
+        "escrow", o->has_escrow ? esc : NULL, "mined_block", (json_int_t)o->mined_block, "reorged",
+        o->reorged, "created_at", (json_int_t)o->created_at, "last_seen", (json_int_t)o->last_seen,
+        "operator", found ? dt.operator_name : NULL, "error",
+        found && dt.error[0] ? dt.error : NULL, "summary", sum ? sum : json_null());
     if (found)
         free(dt.summary);
     return j;
@@ -106,13 +104,12 @@ static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
         if (!show) {
             printf("%-5lld %-10s %-9s %-10.10s %-6llu %-66s %llu\n", (long long)os[i].id,
                    os[i].action, outbound_state_str(os[i].state), op ? op : "-",
-                   (unsigned long long)os[i].nonce,
-                   json_string_value(json_object_get(j, "hash")),
+                   (unsigned long long)os[i].nonce, json_string_value(json_object_get(j, "hash")),
                    (unsigned long long)os[i].mined_block);
         } else {
             printf("transaction %lld: %s %s, nonce %llu, by %s\n", (long long)os[i].id,
-                   os[i].action, outbound_state_str(os[i].state),
-                   (unsigned long long)os[i].nonce, op ? op : "-");
+                   os[i].action, outbound_state_str(os[i].state), (unsigned long long)os[i].nonce,
+                   op ? op : "-");
             const char *er = json_string_value(json_object_get(j, "error"));
             if (er)
                 printf("last error: %s\n", er);
@@ -123,8 +120,10 @@ static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
                 printf("summary (decoded from the signed bytes):\n");
                 const char *k;
                 json_t *v;
-                json_object_foreach(sum, k, v) {
-                    char *s = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+                json_object_foreach(sum, k, v)
+                {
+                    char *s =
+                        json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
                     printf("  %-22s %s\n", k, s ? s : json_string_value(v));
                     free(s);
                 }
@@ -229,6 +228,5 @@ int cmd_tx(cli_ctx *ctx, int argc, char **argv)
         return tx_check(ctx, argc - 1, argv + 1);
     if (strcmp(argv[1], "speedup") == 0 || strcmp(argv[1], "cancel") == 0)
         return tx_replace(ctx, argc - 1, argv + 1, argv[1][0] == 'c');
-    return cli_usage("tx", "unknown subcommand '%s' (list, show, check, speedup, cancel)",
-                     argv[1]);
+    return cli_usage("tx", "unknown subcommand '%s' (list, show, check, speedup, cancel)", argv[1]);
 }

@@ -107,8 +107,10 @@ int desk_data_path(char *out, size_t cap, const char *sub, const char *name, err
                 return 0;
         }
     }
-    return err_set(e, ERR_NOT_FOUND, "cannot find the shipped data/%s/%s: set FUSION_DATA to "
-                   "the data directory", sub, name);
+    return err_set(e, ERR_NOT_FOUND,
+                   "cannot find the shipped data/%s/%s: set FUSION_DATA to "
+                   "the data directory",
+                   sub, name);
 }
 
 static int read_file(const char *path, char **out, size_t *len, err *e)
@@ -197,7 +199,8 @@ int desk_open(desk **out, const char *home, const char *operator_name, err *e)
         store_operator_get(d->db, operator_name, &d->op, &found, e) < 0)
         goto fail;
     if (!found) {
-        err_set(e, ERR_NOT_FOUND, "operator \"%s\" is not configured: add it with `fusion "
+        err_set(e, ERR_NOT_FOUND,
+                "operator \"%s\" is not configured: add it with `fusion "
                 "operator add %s --key ADDRESS --role ROLE` or pick one with --operator NAME",
                 operator_name, operator_name);
         goto fail;
@@ -341,7 +344,8 @@ int desk_use_chain(desk *d, const char *name, const addr *escrow, err *e)
         d->chain = cs[0];
     free(cs);
     if (n == 0)
-        return err_set(e, ERR_NOT_FOUND, "no chain is configured: add one with `fusion chain "
+        return err_set(e, ERR_NOT_FOUND,
+                       "no chain is configured: add one with `fusion chain "
                        "add`");
     if (n > 1)
         return err_set(e, ERR_USAGE, "several chains are configured: pick one with --chain NAME");
@@ -371,8 +375,9 @@ static void revert_reason(desk *d, char *out, size_t cap, const rpc_error *re)
     buf_init(&data);
     char *words = NULL;
     err e;
-    bool has = re->data[0] ? hex_decode_buf(&data, re->data, strlen(re->data),
-                                            HEX_REQUIRE_PREFIX, &e) == 0 && data.len >= 4
+    bool has = re->data[0] ? hex_decode_buf(&data, re->data, strlen(re->data), HEX_REQUIRE_PREFIX,
+                                            &e) == 0 &&
+                                 data.len >= 4
                            : desk_revert_from_message(&data, re->message);
     if (has && desk_revert_words(&words, data.data, data.len, d->abis, DESK_N_ABIS, &e) == 0)
         snprintf(out, cap, "%s", words);
@@ -399,8 +404,8 @@ static json_t *call_obj(const addr *from, const addr *to, const uint8_t *data, s
 
 int desk_eth_call(desk *d, const addr *to, const buf *data, buf *out, err *e)
 {
-    json_t *params = json_pack("[o, s]", call_obj(&d->op.address, to, data->data, data->len,
-                                                  NULL), "latest");
+    json_t *params =
+        json_pack("[o, s]", call_obj(&d->op.address, to, data->data, data->len, NULL), "latest");
     json_t *res = NULL;
     int rc = rpc_call(d->rpc, "eth_call", params, &res, e);
     json_decref(params);
@@ -482,10 +487,12 @@ static int next_nonce(desk *d, uint64_t *nonce, err *e)
     if (store_outbound_next_nonce(d->db, d->chain.chain_id, &d->op.address, &local, &any, e) < 0)
         return -1;
     if (any && local > node)
-        return err_set(e, ERR_STATE, "nonce gap: %s's next nonce on %s is %llu, but the desk "
+        return err_set(e, ERR_STATE,
+                       "nonce gap: %s's next nonce on %s is %llu, but the desk "
                        "has transactions in flight up to nonce %llu that the node does not "
-                       "have: run `fusion tx check` to resend them first", d->op.name,
-                       d->chain.name, (unsigned long long)node, (unsigned long long)(local - 1));
+                       "have: run `fusion tx check` to resend them first",
+                       d->op.name, d->chain.name, (unsigned long long)node,
+                       (unsigned long long)(local - 1));
     *nonce = node;
     return 0;
 }
@@ -542,19 +549,18 @@ int desk_policy_check(desk *d, const char *action, const desk_asset *asset, cons
     char gate_reason[220] = "";
     bool gate_refused = false;
     if (dec.outcome != POLICY_BLOCK && d->gate_fn) {
-        desk_gate_request g = {action, d->chain.chain_id, &d->op.address, counterparty,
-                               &asset->token, amount};
+        desk_gate_request g = {action,       d->chain.chain_id, &d->op.address,
+                               counterparty, &asset->token,     amount};
         gate_refused = d->gate_fn(d->gate_ctx, &g, gate_reason, sizeof gate_reason) != 0;
     }
     char amt[AMOUNT_STR_MAX];
     amount_format(amt, amount, asset->decimals);
-    json_t *det = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "action",
-                            action, "chain", d->chain.name, "chain_id",
-                            (json_int_t)d->chain.chain_id, "asset", asset->symbol, "amount", amt,
-                            "decision", gate_refused ? "block" : policy_outcome_str(dec.outcome),
-                            "policy_line", (int)dec.line, "reason",
-                            gate_refused ? gate_reason : dec.reason, "policy_sha256",
-                            d->policy_sha256, "policy_file", d->policy_path);
+    json_t *det = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "action", action,
+                            "chain", d->chain.name, "chain_id", (json_int_t)d->chain.chain_id,
+                            "asset", asset->symbol, "amount", amt, "decision",
+                            gate_refused ? "block" : policy_outcome_str(dec.outcome), "policy_line",
+                            (int)dec.line, "reason", gate_refused ? gate_reason : dec.reason,
+                            "policy_sha256", d->policy_sha256, "policy_file", d->policy_path);
     desk_audit(d, "policy", det);
     json_decref(det);
     if (gate_refused)
@@ -571,8 +577,8 @@ static bool confirm(desk *d, const char *text, const json_t *summary)
     return d->confirm_fn && d->confirm_fn(d->confirm_ctx, text, summary);
 }
 
-static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *raw,
-                  size_t raw_len, bool send, desk_result *res, err *e);
+static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *raw, size_t raw_len,
+                  bool send, desk_result *res, err *e);
 
 /* Signs tx through the key store, decodes the signed bytes for the summary and checks
  * they say what c says, asks the operator, records the transaction durably, sends it and
@@ -597,9 +603,16 @@ static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *r
     if (keystore_sign_tx(d->key, tx, &raw, e) < 0)
         goto out;
     /* 4. the summary comes from the signed bytes, decoded again. */
-    desk_summary_ctx sc = {d->chain.name, d->chain.chain_id, d->chain.native_symbol,
-                           d->chain.native_decimals, d->abis, DESK_N_ABIS, &c->asset,
-                           c->has_context_amount, c->context_amount, c->note};
+    desk_summary_ctx sc = {d->chain.name,
+                           d->chain.chain_id,
+                           d->chain.native_symbol,
+                           d->chain.native_decimals,
+                           d->abis,
+                           DESK_N_ABIS,
+                           &c->asset,
+                           c->has_context_amount,
+                           c->context_amount,
+                           c->note};
     if (desk_summary_render(&summary, &text, raw.data, raw.len, &sc, e) < 0)
         goto out;
     {
@@ -614,7 +627,8 @@ static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *r
                      memcmp(back.data.data, c->calldata.data, c->calldata.len) == 0);
         tx_free(&back);
         if (!same) {
-            err_set(e, ERR_INTERNAL, "the signed bytes do not decode to the transaction that "
+            err_set(e, ERR_INTERNAL,
+                    "the signed bytes do not decode to the transaction that "
                     "was built; nothing was sent");
             goto out;
         }
@@ -627,8 +641,7 @@ static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *r
                                 "nonce", (json_int_t)nonce);
         desk_audit(d, "declined", det);
         json_decref(det);
-        err_set(e, ERR_DENIED, "not confirmed: %s was signed but not sent nor recorded",
-                c->action);
+        err_set(e, ERR_DENIED, "not confirmed: %s was signed but not sent nor recorded", c->action);
         goto out;
     }
     /* 5. record durably before sending: a crash or an RPC error after this point leaves a
@@ -704,12 +717,12 @@ int desk_send_call(desk *d, desk_call *c, desk_result *res, err *e)
         if (re && re->status == RPC_RPC) {
             char why[220];
             revert_reason(d, why, sizeof why, re);
-            json_t *det = json_pack("{s:s, s:s, s:s}", "action", c->action, "to", s_to,
-                                    "refused", why);
+            json_t *det =
+                json_pack("{s:s, s:s, s:s}", "action", c->action, "to", s_to, "refused", why);
             desk_audit(d, "refused", det);
             json_decref(det);
-            return err_set(e, ERR_STATE, "%s would fail on %s: %s; nothing was signed",
-                           c->action, d->chain.name, why);
+            return err_set(e, ERR_STATE, "%s would fail on %s: %s; nothing was signed", c->action,
+                           d->chain.name, why);
         }
         return err_prefix(e, "estimating gas for %s", c->action);
     }
@@ -729,9 +742,11 @@ int desk_send_call(desk *d, desk_call *c, desk_result *res, err *e)
         char have[AMOUNT_STR_MAX], need[AMOUNT_STR_MAX];
         amount_format(have, &bal, d->chain.native_decimals);
         amount_format(need, &total, d->chain.native_decimals);
-        return err_set(e, ERR_STATE, "insufficient balance: %s has %s %s, %s needs up to %s %s "
-                       "(value + fees); nothing was signed", d->op.name, have,
-                       d->chain.native_symbol, c->action, need, d->chain.native_symbol);
+        return err_set(e, ERR_STATE,
+                       "insufficient balance: %s has %s %s, %s needs up to %s %s "
+                       "(value + fees); nothing was signed",
+                       d->op.name, have, d->chain.native_symbol, c->action, need,
+                       d->chain.native_symbol);
     }
     eth_tx tx;
     tx_init(&tx);
@@ -754,8 +769,8 @@ int desk_send_call(desk *d, desk_call *c, desk_result *res, err *e)
 
 /* Sends raw bytes; on a failure the node is asked whether it has the transaction anyway.
  * Returns 1 sent, 0 not sent (e holds why), -1 unknown (e holds why). */
-static int broadcast(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *raw,
-                     size_t len, err *e)
+static int broadcast(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *raw, size_t len,
+                     err *e)
 {
     uint8_t got[32];
     if (rpc_eth_send_raw_transaction(d->rpc, raw, len, got, e) == 0) {
@@ -780,8 +795,7 @@ static int broadcast(desk *d, int64_t id, const uint8_t hash[32], const uint8_t 
     return rejected ? 0 : -1;
 }
 
-static int find_created_escrow(desk *d, uint64_t block, const uint8_t hash[32], addr *out,
-                               err *e)
+static int find_created_escrow(desk *d, uint64_t block, const uint8_t hash[32], addr *out, err *e)
 {
     const abi_fn *ev = abi_json_event(d->factory_abi, "EscrowCreated");
     if (!ev || !d->has_factory)
@@ -820,8 +834,8 @@ static void failure_reason(desk *d, const uint8_t *raw, size_t len, uint64_t blo
     }
     char tag[32];
     snprintf(tag, sizeof tag, "0x%llx", (unsigned long long)(block ? block - 1 : 0));
-    json_t *params = json_pack("[o, s]", call_obj(&from, &tx.to, tx.data.data, tx.data.len,
-                                                  &tx.value), tag);
+    json_t *params =
+        json_pack("[o, s]", call_obj(&from, &tx.to, tx.data.data, tx.data.len, &tx.value), tag);
     json_t *r = NULL;
     if (rpc_call(d->rpc, "eth_call", params, &r, &e) < 0) {
         const rpc_error *re = rpc_last_error(d->rpc);
@@ -835,8 +849,8 @@ static void failure_reason(desk *d, const uint8_t *raw, size_t len, uint64_t blo
 
 /* Follows one recorded transaction: send (unless the node has it already), receipt,
  * confirmation depth. */
-static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *raw,
-                  size_t raw_len, bool send, desk_result *res, err *e)
+static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *raw, size_t raw_len,
+                  bool send, desk_result *res, err *e)
 {
     char hs[67];
     hex_encode(hs, sizeof hs, hash, 32, true);
@@ -850,17 +864,17 @@ static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *ra
         if (store_outbound_set_state(d->db, id, OUTBOUND_FAILED, 0, time(NULL), &ignore) < 0)
             LOG_E("desk", "cannot mark transaction %lld failed", (long long)id);
         res->state = OUTBOUND_FAILED;
-        return err_prefix(e, "the node refused transaction %s (recorded as failed, not sent)",
-                          hs);
+        return err_prefix(e, "the node refused transaction %s (recorded as failed, not sent)", hs);
     }
     if (b < 0) {
-    {
-        char cause[96];
-        snprintf(cause, sizeof cause, "%.95s", e->msg);
-        return err_set(e, ERR_RPC, "not known whether tx %lld reached the node (%s): it is "
-                       "recorded as signed; run `fusion tx check` to resend or resolve it",
-                       (long long)id, cause);
-    }
+        {
+            char cause[96];
+            snprintf(cause, sizeof cause, "%.95s", e->msg);
+            return err_set(e, ERR_RPC,
+                           "not known whether tx %lld reached the node (%s): it is "
+                           "recorded as signed; run `fusion tx check` to resend or resolve it",
+                           (long long)id, cause);
+        }
     }
     res->state = OUTBOUND_SENT;
     if (send)
@@ -872,8 +886,7 @@ static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *ra
     bool found = false;
     while (mono_ms() < until) {
         if (rpc_eth_get_transaction_receipt(d->rpc, hash, &rcpt, &found, e) < 0)
-            return err_prefix(e, "following %s (recorded as sent; `fusion tx check` resumes)",
-                              hs);
+            return err_prefix(e, "following %s (recorded as sent; `fusion tx check` resumes)", hs);
         if (found)
             break;
         if (mono_ms() - last_check > 3000) {
@@ -888,8 +901,8 @@ static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *ra
         sleep_ms(200);
     }
     if (!found) {
-        desk_say(d, "%s not mined after %u s: it stays recorded as sent (`fusion tx check`)",
-                 hs, d->wait_s);
+        desk_say(d, "%s not mined after %u s: it stays recorded as sent (`fusion tx check`)", hs,
+                 d->wait_s);
         return 0;
     }
     res->block = rcpt.block_number;
@@ -935,8 +948,8 @@ static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *ra
         desk_say(d, "%s left the chain (reorg): `fusion tx check` resends it", hs);
         return store_outbound_set_state(d->db, id, OUTBOUND_SENT, 0, time(NULL), e);
     }
-    if (store_outbound_set_state(d->db, id, OUTBOUND_CONFIRMED, rcpt.block_number, time(NULL),
-                                 e) < 0)
+    if (store_outbound_set_state(d->db, id, OUTBOUND_CONFIRMED, rcpt.block_number, time(NULL), e) <
+        0)
         return -1;
     res->state = OUTBOUND_CONFIRMED;
     desk_say(d, "confirmed (%u confirmations)", d->chain.confirmations);
@@ -1001,8 +1014,7 @@ int desk_tx_replace(desk *d, int64_t id, bool cancel, desk_result *res, err *e)
         goto out;
     }
     bool cf = false;
-    if (store_chain_get(d->db, o.chain_id, &d->chain, &cf, e) < 0 || !cf ||
-        connect_chain(d, e) < 0)
+    if (store_chain_get(d->db, o.chain_id, &d->chain, &cf, e) < 0 || !cf || connect_chain(d, e) < 0)
         goto out;
     if (tx_decode_raw_for_chain(&tx, raw, o.raw_len, o.chain_id, e) < 0)
         goto out;
@@ -1099,8 +1111,8 @@ int desk_tx_check(desk *d, err *e)
         int known = mined ? 1 : node_knows(d, o.hash);
         uint64_t node_nonce = 0;
         err ignore;
-        bool nonce_ok = rpc_eth_get_transaction_count(d->rpc, &o.from, "latest", &node_nonce,
-                                                      &ignore) == 0;
+        bool nonce_ok =
+            rpc_eth_get_transaction_count(d->rpc, &o.from, "latest", &node_nonce, &ignore) == 0;
         if (!mined && known == 0 && nonce_ok && node_nonce > o.nonce) {
             /* Its nonce is used by another transaction: this one can never be mined. */
             size_t sib = 0;
@@ -1109,21 +1121,24 @@ int desk_tx_check(desk *d, err *e)
                      (long long)o.id, hs, (unsigned long long)o.nonce,
                      sib ? "replaced" : "dropped");
             if (rc == 0)
-                rc = store_outbound_set_state(d->db, o.id,
-                                              sib ? OUTBOUND_REPLACED : OUTBOUND_DROPPED, 0,
-                                              time(NULL), e);
+                rc = store_outbound_set_state(
+                    d->db, o.id, sib ? OUTBOUND_REPLACED : OUTBOUND_DROPPED, 0, time(NULL), e);
         } else {
             if (!mined && known == 0)
-                desk_say(d, "tx %lld %s (%s, nonce %llu) is not known to the node: resending "
-                         "the same signed bytes", (long long)o.id, hs,
+                desk_say(d,
+                         "tx %lld %s (%s, nonce %llu) is not known to the node: resending "
+                         "the same signed bytes",
+                         (long long)o.id, hs,
                          o.state == OUTBOUND_PENDING ? "signed, never sent" : "dropped",
                          (unsigned long long)o.nonce);
             else
                 desk_say(d, "tx %lld %s: %s", (long long)o.id, hs,
                          mined ? "mined" : "waiting in the node's pool");
             json_t *det = json_pack("{s:I, s:o, s:s}", "outbound_id", (json_int_t)o.id, "hash",
-                                    jhash(o.hash), "found", mined ? "mined" : known ? "pool"
-                                                                                    : "absent");
+                                    jhash(o.hash), "found",
+                                    mined   ? "mined"
+                                    : known ? "pool"
+                                            : "absent");
             desk_audit(d, "check", det);
             json_decref(det);
             rc = follow(d, o.id, o.hash, raw, o.raw_len, !mined && known != 1, &res, e);

@@ -57,23 +57,23 @@ size_t policy_rule_count(const policy *p);
 typedef struct policy_request {
     const char *operator_name;
     unsigned roles;
-    const char *action;          /* create, fund, approve, release, refund, dispute, resolve */
-    const char *chain;           /* chain name */
-    const char *asset_symbol;    /* may be NULL */
-    addr asset;                  /* zero: the native coin */
+    const char *action;       /* create, fund, approve, release, refund, dispute, resolve */
+    const char *chain;        /* chain name */
+    const char *asset_symbol; /* may be NULL */
+    addr asset;               /* zero: the native coin */
     unsigned decimals;
     u256 amount;
     bool has_counterparty;
-    addr counterparty;           /* payee of the escrow */
-    unsigned threshold;          /* approvers the escrow requires */
-    u256 spent_24h;              /* this operator's velocity in this asset so far */
+    addr counterparty;  /* payee of the escrow */
+    unsigned threshold; /* approvers the escrow requires */
+    u256 spent_24h;     /* this operator's velocity in this asset so far */
 } policy_request;
 
 typedef struct policy_decision {
-    policy_outcome outcome;      /* after `require N` was checked against the threshold */
+    policy_outcome outcome; /* after `require N` was checked against the threshold */
     unsigned require_n;
-    unsigned line;               /* line of the policy that decided; 0 = built-in default */
-    char reason[220];            /* one line naming why */
+    unsigned line;    /* line of the policy that decided; 0 = built-in default */
+    char reason[220]; /* one line naming why */
 } policy_decision;
 
 /* First velocity line that the request would exceed blocks; then the first `limit`
@@ -85,10 +85,10 @@ const char *policy_outcome_str(policy_outcome o);
 
 typedef struct desk_asset {
     char symbol[24];
-    addr token;                  /* zero: native coin */
+    addr token; /* zero: native coin */
     unsigned decimals;
-    bool has_usd;                /* price known */
-    u256 usd_price_e8;           /* USD per whole unit, 8 decimals */
+    bool has_usd;      /* price known */
+    u256 usd_price_e8; /* USD per whole unit, 8 decimals */
 } desk_asset;
 
 typedef struct desk_summary_ctx {
@@ -98,10 +98,10 @@ typedef struct desk_summary_ctx {
     unsigned native_decimals;
     const abi_json *const *abis; /* tried in order to name the function */
     size_t n_abis;
-    const desk_asset *asset;     /* asset of the action (may be NULL) */
-    bool has_context_amount;     /* amount moved by the action when not in the calldata */
+    const desk_asset *asset; /* asset of the action (may be NULL) */
+    bool has_context_amount; /* amount moved by the action when not in the calldata */
     u256 context_amount;
-    const char *note;            /* extra line (may be NULL) */
+    const char *note; /* extra line (may be NULL) */
 } desk_summary_ctx;
 
 /* Decodes raw (strictly, for the context's chain), recovers the sender, decodes the call
@@ -129,7 +129,7 @@ typedef struct desk_gate_request {
     const char *action;
     uint64_t chain_id;
     const addr *from;
-    const addr *counterparty;    /* may be NULL */
+    const addr *counterparty; /* may be NULL */
     const addr *asset;
     const u256 *amount;
 } desk_gate_request;
@@ -151,23 +151,23 @@ void desk_set_output(desk *d, void (*say)(void *ctx, const char *line), void *ct
 int desk_use_chain(desk *d, const char *name, const addr *escrow, err *e) DESK_WUR;
 
 typedef struct desk_result {
-    int64_t outbound_id;         /* last transaction (0 when none was recorded) */
+    int64_t outbound_id; /* last transaction (0 when none was recorded) */
     uint8_t hash[32];
     outbound_state state;
     uint64_t block;
     bool has_escrow;
-    addr escrow;                 /* create: the new escrow */
-    unsigned n_txs;              /* transactions sent by the action */
+    addr escrow;    /* create: the new escrow */
+    unsigned n_txs; /* transactions sent by the action */
 } desk_result;
 
 typedef struct desk_create_req {
-    const char *token;           /* symbol, address, or the native symbol */
-    const char *amount;          /* human units */
+    const char *token;  /* symbol, address, or the native symbol */
+    const char *amount; /* human units */
     addr payee;
     addr approvers[STORE_MAX_APPROVERS];
     unsigned n_approvers;
     unsigned threshold;
-    uint64_t deadline;           /* unix seconds */
+    uint64_t deadline; /* unix seconds */
     bool has_arbiter;
     addr arbiter;
 } desk_create_req;

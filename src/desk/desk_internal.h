@@ -48,7 +48,7 @@ typedef struct desk_call {
     bool has_escrow;
     addr escrow;
     desk_asset asset;
-    u256 amount;                 /* committed by this action (velocity), else 0 */
+    u256 amount; /* committed by this action (velocity), else 0 */
     bool has_context_amount;
     u256 context_amount;
     const char *note;

@@ -170,8 +170,10 @@ static int asset_of_arg(desk *d, const char *tok, desk_asset *a, err *e)
     size_t n = 0;
     if (store_token_list(d->db, d->chain.chain_id, &ts, &n, e) < 0)
         return -1;
-    int rc = err_set(e, ERR_NOT_FOUND, "no token \"%s\" on %s: give its address, a configured "
-                     "symbol or %s", tok, d->chain.name, d->chain.native_symbol);
+    int rc = err_set(e, ERR_NOT_FOUND,
+                     "no token \"%s\" on %s: give its address, a configured "
+                     "symbol or %s",
+                     tok, d->chain.name, d->chain.native_symbol);
     for (size_t i = 0; i < n; i++)
         if (strcasecmp(ts[i].symbol, tok) == 0) {
             memset(a, 0, sizeof *a);
@@ -217,7 +219,8 @@ static int default_arbiter(desk *d, const addr *payee, addr *out, err *e)
     size_t n = 0;
     if (store_operator_list(d->db, &ops, &n, e) < 0)
         return -1;
-    int rc = err_set(e, ERR_USAGE, "no arbiter: pass --arbiter ADDR, or add an operator with "
+    int rc = err_set(e, ERR_USAGE,
+                     "no arbiter: pass --arbiter ADDR, or add an operator with "
                      "the compliance role whose key is neither the payer nor the payee");
     for (size_t i = 0; i < n && rc < 0; i++) {
         if (addr_equal(&ops[i].address, &d->op.address) || addr_equal(&ops[i].address, payee) ||
@@ -235,8 +238,10 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
 {
     memset(res, 0, sizeof *res);
     if (!d->has_factory)
-        return err_set(e, ERR_NOT_FOUND, "chain %s has no factory: add it with `fusion chain "
-                       "add ... --factory ADDR`", d->chain.name);
+        return err_set(e, ERR_NOT_FOUND,
+                       "chain %s has no factory: add it with `fusion chain "
+                       "add ... --factory ADDR`",
+                       d->chain.name);
     desk_call c;
     memset(&c, 0, sizeof c);
     c.action = "create";
@@ -256,8 +261,10 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
                        r->threshold, r->n_approvers);
     for (unsigned i = 0; i < r->n_approvers; i++) {
         if (addr_equal(&r->approvers[i], &d->op.address))
-            return err_set(e, ERR_DENIED, "maker-checker: %s creates (pays) this escrow and "
-                           "cannot be one of its approvers", d->op.name);
+            return err_set(e, ERR_DENIED,
+                           "maker-checker: %s creates (pays) this escrow and "
+                           "cannot be one of its approvers",
+                           d->op.name);
         for (unsigned k = 0; k < i; k++)
             if (addr_equal(&r->approvers[i], &r->approvers[k]))
                 return err_set(e, ERR_INVALID, "approver %u is listed twice", i + 1);
@@ -269,13 +276,15 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
         return -1;
     if (addr_is_zero(&arbiter) || addr_equal(&arbiter, &d->op.address) ||
         addr_equal(&arbiter, &r->payee))
-        return err_set(e, ERR_INVALID, "the arbiter must be set and be neither the payer nor "
+        return err_set(e, ERR_INVALID,
+                       "the arbiter must be set and be neither the payer nor "
                        "the payee");
     uint64_t now = (uint64_t)time(NULL);
     if (r->deadline < now + DEADLINE_MIN_S)
         return err_set(e, ERR_INVALID, "the deadline is in the past or less than a minute away");
     if (r->deadline > now + DEADLINE_MAX_S)
-        return err_set(e, ERR_INVALID, "the deadline is more than 366 days away: refused as "
+        return err_set(e, ERR_INVALID,
+                       "the deadline is more than 366 days away: refused as "
                        "implausible");
     if (desk_policy_check(d, "create", &c.asset, &amount, &r->payee, r->threshold, e) < 0)
         return -1;
@@ -355,7 +364,8 @@ static int exact_allowance(desk *d, const onchain *x, const addr *escrow, const 
     int rc = desk_send_call(d, &c, res, e);
     buf_free(&c.calldata);
     if (rc == 0 && res->state != OUTBOUND_MINED && res->state != OUTBOUND_CONFIRMED)
-        rc = err_set(e, ERR_STATE, "the allowance transaction is not mined yet: run the fund "
+        rc = err_set(e, ERR_STATE,
+                     "the allowance transaction is not mined yet: run the fund "
                      "again once `fusion tx check` shows it mined");
     return rc;
 }
@@ -364,8 +374,8 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
                     desk_result *res, err *e)
 {
     memset(res, 0, sizeof *res);
-    static const char *const known[] = {"fund", "approve", "release", "refund", "dispute",
-                                        "resolve"};
+    static const char *const known[] = {"fund",   "approve", "release",
+                                        "refund", "dispute", "resolve"};
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
         ok = ok || strcmp(known[i], action) == 0;
@@ -391,28 +401,34 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
     if (strcmp(action, "approve") == 0) {
         char creator[STORE_NAME_MAX];
         bool by_desk = false;
-        if (store_desk_actor(d->db, d->chain.chain_id, escrow, "create", creator,
-                             sizeof creator, &by_desk, e) < 0)
+        if (store_desk_actor(d->db, d->chain.chain_id, escrow, "create", creator, sizeof creator,
+                             &by_desk, e) < 0)
             return -1;
         if (addr_equal(&x.payer, &d->op.address) || (by_desk && strcmp(creator, d->op.name) == 0)) {
-            json_t *det = json_pack("{s:s, s:s, s:s}", "action", action, "escrow", s_esc,
-                                    "refused", "maker-checker");
+            json_t *det = json_pack("{s:s, s:s, s:s}", "action", action, "escrow", s_esc, "refused",
+                                    "maker-checker");
             desk_audit(d, "refused", det);
             json_decref(det);
-            return err_set(e, ERR_DENIED, "maker-checker: %s created escrow %s and may not "
-                           "approve it; refused before signing", d->op.name, s_esc);
+            return err_set(e, ERR_DENIED,
+                           "maker-checker: %s created escrow %s and may not "
+                           "approve it; refused before signing",
+                           d->op.name, s_esc);
         }
     }
     if (strcmp(action, "fund") == 0) {
         if (!addr_equal(&x.payer, &d->op.address))
-            return err_set(e, ERR_DENIED, "only the payer funds an escrow, and %s's key is not "
-                           "the payer of %s", d->op.name, s_esc);
+            return err_set(e, ERR_DENIED,
+                           "only the payer funds an escrow, and %s's key is not "
+                           "the payer of %s",
+                           d->op.name, s_esc);
         if (x.state != 0)
             return err_set(e, ERR_STATE, "escrow %s is %s, not created: nothing to fund", s_esc,
                            state_names[x.state]);
         if ((uint64_t)time(NULL) > x.deadline)
-            return err_set(e, ERR_STATE, "escrow %s is past its deadline: it can no longer be "
-                           "funded", s_esc);
+            return err_set(e, ERR_STATE,
+                           "escrow %s is past its deadline: it can no longer be "
+                           "funded",
+                           s_esc);
         if (!addr_is_zero(&x.token)) {
             abi_value *args = abi_value_new(ABI_TUPLE);
             u256 bal;
@@ -423,9 +439,10 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
                 char have[AMOUNT_STR_MAX], need[AMOUNT_STR_MAX];
                 amount_format(have, &bal, c.asset.decimals);
                 amount_format(need, &x.amount, c.asset.decimals);
-                return err_set(e, ERR_STATE, "insufficient balance: %s has %s %s, the escrow "
-                               "needs %s %s; nothing was signed", d->op.name, have,
-                               c.asset.symbol, need, c.asset.symbol);
+                return err_set(e, ERR_STATE,
+                               "insufficient balance: %s has %s %s, the escrow "
+                               "needs %s %s; nothing was signed",
+                               d->op.name, have, c.asset.symbol, need, c.asset.symbol);
             }
         } else {
             c.value = x.amount;

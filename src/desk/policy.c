@@ -14,17 +14,16 @@
 #include "base/amount.h"
 
 enum { F_WHO, F_ACTION, F_CHAIN, F_ASSET, F_COUNTERPARTY, F_COUNT };
-static const char *const field_names[F_COUNT] = {"who", "action", "chain", "asset",
-                                                 "counterparty"};
+static const char *const field_names[F_COUNT] = {"who", "action", "chain", "asset", "counterparty"};
 
 typedef enum { L_VELOCITY, L_LIMIT, L_RULE } line_kind;
 
 typedef struct pline {
     line_kind kind;
     unsigned lineno;
-    char *field[F_COUNT];        /* NULL: any; else alternatives separated by '|' */
-    char *lo, *hi;               /* amount band [lo, hi) in human units; NULL: open */
-    char *cap;                   /* velocity limit / single-transaction max */
+    char *field[F_COUNT]; /* NULL: any; else alternatives separated by '|' */
+    char *lo, *hi;        /* amount band [lo, hi) in human units; NULL: open */
+    char *cap;            /* velocity limit / single-transaction max */
     policy_outcome outcome;
     unsigned require_n;
 } pline;
@@ -95,8 +94,8 @@ static int parse_word(pline *l, const char *w, size_t n, err *e)
     const char *v = eq + 1;
     size_t vn = n - kn - 1;
     if (vn == 0)
-        return err_set(e, ERR_INVALID, "policy line %u: empty value for %.*s", l->lineno,
-                       (int)kn, w);
+        return err_set(e, ERR_INVALID, "policy line %u: empty value for %.*s", l->lineno, (int)kn,
+                       w);
     for (int i = 0; i < F_COUNT; i++) {
         if (strlen(field_names[i]) == kn && strncmp(field_names[i], w, kn) == 0) {
             if (l->field[i])
@@ -115,14 +114,18 @@ static int parse_word(pline *l, const char *w, size_t n, err *e)
             if (v[i] == '.' && v[i + 1] == '.')
                 dots = v + i;
         if (!dots)
-            return err_set(e, ERR_INVALID, "policy line %u: amount band must be LO..HI (either "
-                           "side may be empty)", l->lineno);
+            return err_set(e, ERR_INVALID,
+                           "policy line %u: amount band must be LO..HI (either "
+                           "side may be empty)",
+                           l->lineno);
         size_t ln = (size_t)(dots - v), hn = vn - ln - 2;
         if ((ln && !(l->lo = dup_n(v, ln))) || (hn && !(l->hi = dup_n(dots + 2, hn))))
             return err_set(e, ERR_NOMEM, "out of memory");
         if ((l->lo && !amount_text_ok(l->lo)) || (l->hi && !amount_text_ok(l->hi)))
-            return err_set(e, ERR_INVALID, "policy line %u: amount band bounds must be plain "
-                           "decimals", l->lineno);
+            return err_set(e, ERR_INVALID,
+                           "policy line %u: amount band bounds must be plain "
+                           "decimals",
+                           l->lineno);
         return 0;
     }
     bool is_cap = (l->kind == L_VELOCITY && kn == 5 && strncmp(w, "limit", 5) == 0) ||
@@ -157,8 +160,10 @@ static int parse_outcome(pline *l, const char *s, err *e)
         l->require_n = n;
         return 0;
     }
-    return err_set(e, ERR_INVALID, "policy line %u: outcome must be allow, block or require N "
-                   "(1..32)", l->lineno);
+    return err_set(e, ERR_INVALID,
+                   "policy line %u: outcome must be allow, block or require N "
+                   "(1..32)",
+                   l->lineno);
 }
 
 static int parse_line(pline *l, char *s, err *e)
@@ -166,8 +171,10 @@ static int parse_line(pline *l, char *s, err *e)
     char *arrow = strstr(s, "->");
     if (l->kind == L_RULE) {
         if (!arrow)
-            return err_set(e, ERR_INVALID, "policy line %u: a rule needs \"-> allow|block|"
-                           "require N\"", l->lineno);
+            return err_set(e, ERR_INVALID,
+                           "policy line %u: a rule needs \"-> allow|block|"
+                           "require N\"",
+                           l->lineno);
         *arrow = '\0';
         if (parse_outcome(l, arrow + 2, e) < 0)
             return -1;
@@ -235,8 +242,10 @@ int policy_parse(policy **out, const char *text, size_t len, err *e)
         else if (kw == 5 && strncmp(s, "limit", 5) == 0)
             kind = L_LIMIT;
         else {
-            err_set(e, ERR_INVALID, "policy line %u: starts with \"%.*s\"; expected rule, "
-                    "velocity or limit", lineno, (int)(kw > 20 ? 20 : kw), s);
+            err_set(e, ERR_INVALID,
+                    "policy line %u: starts with \"%.*s\"; expected rule, "
+                    "velocity or limit",
+                    lineno, (int)(kw > 20 ? 20 : kw), s);
             free(line);
             goto fail;
         }
@@ -362,8 +371,8 @@ static int line_matches(const pline *l, const policy_request *r, bool *m, err *e
     *m = who_match(l->field[F_WHO], r) && alt_match(l->field[F_ACTION], r->action, false) &&
          alt_match(l->field[F_CHAIN], r->chain, false) && asset_match(l->field[F_ASSET], r) &&
          (!l->field[F_COUNTERPARTY] ||
-          (r->has_counterparty && addr_alt_match(l->field[F_COUNTERPARTY], &r->counterparty,
-                                                 false)));
+          (r->has_counterparty &&
+           addr_alt_match(l->field[F_COUNTERPARTY], &r->counterparty, false)));
     if (*m && (l->lo || l->hi))
         return band_match(l, r, m, e);
     return 0;
@@ -408,8 +417,9 @@ int policy_evaluate(const policy *p, const policy_request *r, policy_decision *d
             amount_format(c, &cap, r->decimals);
             d->line = l->lineno;
             reason(d,
-                     "velocity limit (policy line %u): %s %s plus %s already in the last 24 h "
-                     "exceeds %s per day for %s", l->lineno, a, sym(r), b, c, r->operator_name);
+                   "velocity limit (policy line %u): %s %s plus %s already in the last 24 h "
+                   "exceeds %s per day for %s",
+                   l->lineno, a, sym(r), b, c, r->operator_name);
             return 0;
         }
     }
@@ -431,8 +441,9 @@ int policy_evaluate(const policy *p, const policy_request *r, policy_decision *d
             amount_format(c, &cap, r->decimals);
             d->line = l->lineno;
             reason(d,
-                     "amount limit (policy line %u): %s %s is above the %s %s allowed per "
-                     "transaction", l->lineno, a, sym(r), c, sym(r));
+                   "amount limit (policy line %u): %s %s is above the %s %s allowed per "
+                   "transaction",
+                   l->lineno, a, sym(r), c, sym(r));
             return 0;
         }
     }
@@ -452,22 +463,21 @@ int policy_evaluate(const policy *p, const policy_request *r, policy_decision *d
             d->outcome = POLICY_ALLOW;
             reason(d, "allowed by policy line %u", l->lineno);
         } else if (l->outcome == POLICY_BLOCK) {
-            reason(d, "blocked by policy line %u (%s by %s)",
-                     l->lineno, r->action, r->operator_name);
+            reason(d, "blocked by policy line %u (%s by %s)", l->lineno, r->action,
+                   r->operator_name);
         } else if (r->threshold >= l->require_n) {
             d->outcome = POLICY_REQUIRE;
-            reason(d,
-                     "allowed by policy line %u: at least %u approvers required, escrow needs %u",
-                     l->lineno, l->require_n, r->threshold);
+            reason(d, "allowed by policy line %u: at least %u approvers required, escrow needs %u",
+                   l->lineno, l->require_n, r->threshold);
         } else {
             reason(d,
-                     "policy line %u requires at least %u approvals; this escrow's threshold "
-                     "is %u", l->lineno, l->require_n, r->threshold);
+                   "policy line %u requires at least %u approvals; this escrow's threshold "
+                   "is %u",
+                   l->lineno, l->require_n, r->threshold);
         }
         return 0;
     }
-    reason(d,
-             "no policy rule allows %s by %s on %s: blocked by default", r->action,
-             r->operator_name, r->chain ? r->chain : "this chain");
+    reason(d, "no policy rule allows %s by %s on %s: blocked by default", r->action,
+           r->operator_name, r->chain ? r->chain : "this chain");
     return 0;
 }

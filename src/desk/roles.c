@@ -29,8 +29,10 @@ int desk_roles_parse(unsigned *out, const char *csv, err *e)
             }
         }
         if (!ok)
-            return err_set(e, ERR_INVALID, "unknown role \"%.*s\": use trader, approver, "
-                           "compliance, admin", (int)(n > 40 ? 40 : n), p);
+            return err_set(e, ERR_INVALID,
+                           "unknown role \"%.*s\": use trader, approver, "
+                           "compliance, admin",
+                           (int)(n > 40 ? 40 : n), p);
         p += n;
         if (*p == ',')
             p++;

@@ -113,8 +113,8 @@ int desk_summary_render(json_t **out, buf *text, const uint8_t *raw, size_t len,
         json_object_set_new(o, "function", json_string(fn->signature));
         json_t *ja = json_object();
         for (size_t i = 0; i < args->n_items; i++) {
-            const char *nm = fn->inputs->names && fn->inputs->names[i] ? fn->inputs->names[i]
-                                                                       : "arg";
+            const char *nm =
+                fn->inputs->names && fn->inputs->names[i] ? fn->inputs->names[i] : "arg";
             buf_reset(&argtxt);
             if (abi_value_format(&argtxt, args->items[i], e) < 0)
                 goto done;
@@ -124,8 +124,8 @@ int desk_summary_render(json_t **out, buf *text, const uint8_t *raw, size_t len,
         }
         json_object_set_new(o, "arguments", ja);
     } else if (tx.data.len) {
-        if (say(text, e, "data         %zu bytes, function not in the desk's ABIs\n",
-                tx.data.len) < 0)
+        if (say(text, e, "data         %zu bytes, function not in the desk's ABIs\n", tx.data.len) <
+            0)
             goto done;
     }
     char v[AMOUNT_STR_MAX], v2[AMOUNT_STR_MAX], usd[96];
@@ -183,8 +183,8 @@ int desk_summary_render(json_t **out, buf *text, const uint8_t *raw, size_t len,
     units(v, &total, c->native_decimals);
     units(v2, &maxcost, c->native_decimals);
     json_object_set_new(o, "max_total_cost", json_string(v));
-    if (say(text, e, "max cost     %s %s (fees at most %s + value)\n", v, c->native_symbol,
-            v2) < 0 ||
+    if (say(text, e, "max cost     %s %s (fees at most %s + value)\n", v, c->native_symbol, v2) <
+            0 ||
         say(text, e, "nonce        %llu\n", (unsigned long long)tx.nonce) < 0 ||
         say(text, e, "tx hash      %s\n", s_hash) < 0)
         goto done;

@@ -135,8 +135,7 @@ static int out_row(sqlite3_stmt *st, store_outbound *o, uint8_t **raw, err *e)
     o->id = sqlite3_column_int64(st, 0);
     o->chain_id = store_col_u64(st, 1);
     if (store_col_addr(st, 2, &o->from) < 0 || store_col_hash(st, 4, o->hash) < 0)
-        return err_set(e, ERR_INVALID, "outbound transaction %lld is malformed",
-                       (long long)o->id);
+        return err_set(e, ERR_INVALID, "outbound transaction %lld is malformed", (long long)o->id);
     o->nonce = store_col_u64(st, 3);
     const char *sn = (const char *)sqlite3_column_text(st, 5);
     for (int i = 0; i < 7; i++)
