@@ -333,6 +333,21 @@ def main():
     c3.node.stop()
     log("node restarted while pending: resolved by tx check, exactly one escrow: ok")
 
+    # ---- a chain without a base fee: legacy pricing from eth_gasPrice ----
+    c5 = Chain(chain_id=31337, args=("--base-fee", "0")).start()
+    c5.deploy()
+    d5 = DeskUser()
+    d5.setup(c5)
+    r = d5.as_op("alice", "--json", "escrow", "create", "--payee", PAYEE, "--token", "ETH",
+                 "--amount", "0.1", "--approvers", "bob,carol", "--threshold", "2",
+                 "--deadline", "7d")
+    assert "legacy transaction" in r.stderr and "gas price" in r.stderr, r.stderr
+    h = json.loads(r.stdout)["hash"]
+    t = c5.node.rpc("eth_getTransactionByHash", h)
+    assert t["type"] == "0x0" and int(t["gasPrice"], 16) == int(c5.node.rpc("eth_gasPrice"), 16)
+    c5.node.stop()
+    log("legacy pricing on a chain without a base fee: ok")
+
     # tx list / show
     lst = desk.json("tx", "list", "--json")
     assert all(t["operator"] for t in lst), [t["id"] for t in lst if not t["operator"]]
