@@ -209,6 +209,19 @@ def main():
                             "--json"], capture_output=True, text=True)
     assert "policy_sha256" in audit.stdout, audit.stdout[-500:]
 
+    # ---- deadline sanity and arbiter independence, before anything is built ----
+    rows0 = desk.outbound_count()
+    for dl, want in (("2020-01-01T00:00:00Z", "in the past"), ("400d", "366 days")):
+        r = desk.as_op("alice", "escrow", "create", "--payee", PAYEE, "--token", "ETH",
+                       "--amount", "1", "--approvers", "bob,carol", "--threshold", "2",
+                       "--deadline", dl, check=False)
+        assert r.returncode == 1 and want in r.stderr, r.stderr
+    r = desk.as_op("alice", "escrow", "create", "--payee", PAYEE, "--token", "ETH", "--amount",
+                   "1", "--approvers", "bob,carol", "--threshold", "2", "--deadline", "7d",
+                   "--arbiter", PAYEE, check=False)
+    assert r.returncode == 1 and "neither the payer nor the payee" in r.stderr, r.stderr
+    assert desk.outbound_count() == rows0
+
     # ---- a dropped transaction is detected and sent again ----
     chain.node.rpc("evm_setAutomine", False)
     r = desk.as_op("alice", "--json", "escrow", "create", "--payee", PAYEE, "--token", "ETH",
