@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/amount.h"
 #include "eth/tx.h"
@@ -118,7 +119,16 @@ int desk_summary_render(json_t **out, buf *text, const uint8_t *raw, size_t len,
             buf_reset(&argtxt);
             if (abi_value_format(&argtxt, args->items[i], e) < 0)
                 goto done;
-            if (say(text, e, "  %-10s %s\n", nm, (const char *)argtxt.data) < 0)
+            char when[40] = "";
+            uint64_t ts = 0;
+            if (strcmp(nm, "deadline") == 0 && args->items[i]->kind == ABI_UINT &&
+                u256_to_u64(&args->items[i]->num, &ts) && ts < (1ull << 40)) {
+                time_t t = (time_t)ts;
+                struct tm tm;
+                if (gmtime_r(&t, &tm))
+                    strftime(when, sizeof when, " (%Y-%m-%dT%H:%M:%SZ)", &tm);
+            }
+            if (say(text, e, "  %-10s %s%s\n", nm, (const char *)argtxt.data, when) < 0)
                 goto done;
             json_object_set_new(ja, nm, abi_value_to_json(args->items[i]));
         }
