@@ -43,7 +43,7 @@ CLI_COMMANDS(CLI_DECL_)
  * desk as the selected operator wired to this terminal (passphrase, y/N, output). */
 int cmd_escrow_act(cli_ctx *ctx, int argc, char **argv);
 struct desk;
-int cli_desk_open(cli_ctx *ctx, struct desk **d, unsigned wait_s, err *e)
+int cli_operator_desk_open(cli_ctx *ctx, struct desk **d, unsigned wait_s, err *e)
     __attribute__((warn_unused_result));
 
 /* Prints "fusion: <msg>" on stderr (one line) and returns EXIT_FAIL. */

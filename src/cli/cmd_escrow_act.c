@@ -110,7 +110,7 @@ static bool confirm_send(void *vctx, const char *text, const json_t *summary)
 }
 
 /* Opens the desk as the selected operator, wired to this terminal. */
-int cli_desk_open(cli_ctx *ctx, desk **d, unsigned wait_s, err *e)
+int cli_operator_desk_open(cli_ctx *ctx, desk **d, unsigned wait_s, err *e)
 {
     if (cli_home_ensure(ctx, e) < 0)
         return -1;
@@ -285,7 +285,7 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
     err e;
     err_clear(&e);
     desk *d = NULL;
-    int rc = cli_desk_open(ctx, &d, (unsigned)wait_s, &e);
+    int rc = cli_operator_desk_open(ctx, &d, (unsigned)wait_s, &e);
     if (rc == 0)
         rc = desk_use_chain(d, chain, NULL, &e);
     if (rc == 0)
@@ -369,7 +369,7 @@ static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
     desk *d = NULL;
     desk_result res;
     memset(&res, 0, sizeof res);
-    int rc = cli_desk_open(ctx, &d, (unsigned)wait_s, &e);
+    int rc = cli_operator_desk_open(ctx, &d, (unsigned)wait_s, &e);
     if (rc == 0)
         rc = desk_use_chain(d, chain, &escrow, &e);
     if (rc == 0)

@@ -170,7 +170,7 @@ static int tx_check(cli_ctx *ctx, int argc, char **argv)
     err e;
     err_clear(&e);
     desk *d = NULL;
-    int rc = cli_desk_open(ctx, &d, wait ? (unsigned)strtoul(wait, NULL, 10) : 60, &e);
+    int rc = cli_operator_desk_open(ctx, &d, wait ? (unsigned)strtoul(wait, NULL, 10) : 60, &e);
     if (rc == 0 && chain)
         rc = desk_use_chain(d, chain, NULL, &e);
     if (rc == 0)
@@ -203,7 +203,7 @@ static int tx_replace(cli_ctx *ctx, int argc, char **argv, bool cancel)
     desk *d = NULL;
     desk_result res;
     memset(&res, 0, sizeof res);
-    int rc = cli_desk_open(ctx, &d, wait ? (unsigned)strtoul(wait, NULL, 10) : 120, &e);
+    int rc = cli_operator_desk_open(ctx, &d, wait ? (unsigned)strtoul(wait, NULL, 10) : 120, &e);
     if (rc == 0)
         rc = desk_tx_replace(d, (int64_t)id, cancel, &res, &e);
     desk_free(&d);
