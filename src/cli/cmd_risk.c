@@ -15,6 +15,8 @@
 
 #include "risk/risk.h"
 #include "risk/risk_load.h"
+#include "risk/service.h"
+#include "store/store.h"
 
 static const char calc_usage[] =
     "usage: fusion risk calc --prices [ASSET=]FILE.csv [--prices ...] --positions FILE.json\n"
@@ -67,33 +69,14 @@ static int parse_double(const char *s, double *out)
 
 /* ---- data files next to the binary --------------------------------------------------- */
 
-/* Default reference table: $FUSION_DATA/risk/NAME, else DIR/../data/risk/NAME (a build
- * tree) or DIR/../share/fusion/risk/NAME (an install) where DIR holds the executable. */
+/* Default reference table: risk_data_file("risk/NAME"), with a hint about the options. */
 static int default_data_file(const char *name, char *out, size_t cap, err *e)
 {
-    const char *env = getenv("FUSION_DATA");
-    if (env && *env) {
-        int k = snprintf(out, cap, "%s/risk/%s", env, name);
-        if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0)
-            return 0;
-        return err_set(e, ERR_NOT_FOUND, "cannot read %s (from FUSION_DATA)", out);
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = '\0';
-        static const char *const rel[] = {"../data/risk", "../share/fusion/risk"};
-        for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
-            int k = snprintf(out, cap, "%s/%s/%s", exe, rel[i], name);
-            if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0)
-                return 0;
-        }
-    }
-    return err_set(e, ERR_NOT_FOUND, "cannot find the shipped data/risk/%s; pass its path "
-                   "(--collateral / --scenarios) or set FUSION_DATA", name);
+    char rel[64];
+    snprintf(rel, sizeof rel, "risk/%s", name);
+    if (risk_data_file(rel, out, cap, e) < 0)
+        return err_prefix(e, "pass --collateral / --scenarios");
+    return 0;
 }
 
 /* ---- output helpers ------------------------------------------------------------------- */
@@ -270,6 +253,48 @@ static json_t *measures_json(const risk_measures *m)
                      "var_10d", jnum(m->dh.var), "es_10d", jnum(m->dh.es));
 }
 
+static json_t *credit_json(const risk_credit *c, double margin_call_hf)
+{
+    json_t *cj = json_object();
+    json_object_set_new(cj, "collateral", jnum(c->collateral));
+    json_object_set_new(cj, "borrowing_base", jnum(c->borrowing_base));
+    json_object_set_new(cj, "lt_value", jnum(c->lt_value));
+    json_object_set_new(cj, "drawn", jnum(c->drawn));
+    json_object_set_new(cj, "available", jnum(c->available));
+    json_object_set_new(cj, "ltv", jnum(c->ltv));
+    json_object_set_new(cj, "max_ltv", jnum(c->max_ltv));
+    json_object_set_new(cj, "health_factor", jnum(c->health_factor));
+    json_object_set_new(cj, "margin_call_below", jnum(margin_call_hf));
+    json_object_set_new(cj, "im_var", jnum(c->im_var));
+    json_object_set_new(cj, "im_haircut", jnum(c->im_haircut));
+    json_object_set_new(cj, "margin_requirement", jnum(c->margin_requirement));
+    json_object_set_new(cj, "margin_excess", jnum(c->margin_excess));
+    json_object_set_new(cj, "status", json_string(risk_status_str(c->status)));
+    return cj;
+}
+
+static json_t *stress_json(const risk_report *r, const risk_scenarios *scen)
+{
+    json_t *arr = json_array();
+    for (size_t s = 0; s < r->n_stress; s++) {
+        const risk_stress *st = &r->stress[s];
+        json_t *sj = json_object();
+        json_object_set_new(sj, "scenario", json_string(scen->name[s]));
+        json_object_set_new(sj, "kind", json_string(scen->kind[s]));
+        json_object_set_new(sj, "window", json_string(scen->span[s]));
+        json_object_set_new(sj, "pnl", jnum(st->pnl));
+        json_object_set_new(sj, "collateral_after", jnum(st->collateral_after));
+        if (r->has_credit) {
+            json_object_set_new(sj, "borrowing_base_after", jnum(st->borrowing_base_after));
+            json_object_set_new(sj, "health_factor_after", jnum(st->health_factor_after));
+            json_object_set_new(sj, "shortfall", jnum(st->shortfall));
+            json_object_set_new(sj, "status", json_string(risk_status_str(st->status)));
+        }
+        json_array_append_new(arr, sj);
+    }
+    return arr;
+}
+
 static void window_dates(const calc_opts *o, const calc_data *d, char *first, char *last)
 {
     /* Return t covers close t -> t+1; the window is the last N returns. */
@@ -326,45 +351,10 @@ static int print_json(const calc_opts *o, const calc_data *d)
     } else {
         json_object_set_new(root, "backtest", json_null());
     }
-    if (r->has_credit) {
-        const risk_credit *c = &r->credit;
-        json_t *cj = json_object();
-        json_object_set_new(cj, "collateral", jnum(c->collateral));
-        json_object_set_new(cj, "borrowing_base", jnum(c->borrowing_base));
-        json_object_set_new(cj, "lt_value", jnum(c->lt_value));
-        json_object_set_new(cj, "drawn", jnum(c->drawn));
-        json_object_set_new(cj, "available", jnum(c->available));
-        json_object_set_new(cj, "ltv", jnum(c->ltv));
-        json_object_set_new(cj, "max_ltv", jnum(c->max_ltv));
-        json_object_set_new(cj, "health_factor", jnum(c->health_factor));
-        json_object_set_new(cj, "margin_call_below", jnum(p->margin_call_hf));
-        json_object_set_new(cj, "im_var", jnum(c->im_var));
-        json_object_set_new(cj, "im_haircut", jnum(c->im_haircut));
-        json_object_set_new(cj, "margin_requirement", jnum(c->margin_requirement));
-        json_object_set_new(cj, "margin_excess", jnum(c->margin_excess));
-        json_object_set_new(cj, "status", json_string(risk_status_str(c->status)));
-        json_object_set_new(root, "credit_line", cj);
-    }
-    if (d->scen) {
-        json_t *arr = json_array();
-        for (size_t s = 0; s < r->n_stress; s++) {
-            const risk_stress *st = &r->stress[s];
-            json_t *sj = json_object();
-            json_object_set_new(sj, "scenario", json_string(d->scen->name[s]));
-            json_object_set_new(sj, "kind", json_string(d->scen->kind[s]));
-            json_object_set_new(sj, "window", json_string(d->scen->span[s]));
-            json_object_set_new(sj, "pnl", jnum(st->pnl));
-            json_object_set_new(sj, "collateral_after", jnum(st->collateral_after));
-            if (r->has_credit) {
-                json_object_set_new(sj, "borrowing_base_after", jnum(st->borrowing_base_after));
-                json_object_set_new(sj, "health_factor_after", jnum(st->health_factor_after));
-                json_object_set_new(sj, "shortfall", jnum(st->shortfall));
-                json_object_set_new(sj, "status", json_string(risk_status_str(st->status)));
-            }
-            json_array_append_new(arr, sj);
-        }
-        json_object_set_new(root, "stress", arr);
-    }
+    if (r->has_credit)
+        json_object_set_new(root, "credit_line", credit_json(&r->credit, p->margin_call_hf));
+    if (d->scen)
+        json_object_set_new(root, "stress", stress_json(r, d->scen));
     int rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
     fputc('\n', stdout);
     json_decref(root);
@@ -378,12 +368,57 @@ static void print_measure_row(const char *name, const risk_measures *m)
            usd(m->d1.es, b, sizeof b), usd(m->dh.var, c, sizeof c), usd(m->dh.es, d, sizeof d));
 }
 
+static void print_credit_stress(const risk_report *r, const risk_params *p,
+                                const risk_scenarios *scen, bool lows)
+{
+    char b1[48], b2[48], b3[48], b4[48];
+    if (r->has_credit) {
+        const risk_credit *c = &r->credit;
+        printf("credit line\n");
+        printf("  %-22s %17s\n", "collateral value", usd(c->collateral, b1, sizeof b1));
+        printf("  %-22s %17s\n", "borrowing base", usd(c->borrowing_base, b1, sizeof b1));
+        printf("  %-22s %17s\n", "drawn", usd(c->drawn, b1, sizeof b1));
+        printf("  %-22s %17s\n", "available", usd(c->available, b1, sizeof b1));
+        if (isnan(c->ltv))
+            printf("  %-22s %17s\n", "LTV", "n/a (no collateral)");
+        else
+            printf("  %-22s %16.2f%% (max %.2f%%)\n", "LTV", c->ltv * 100.0, c->max_ltv * 100.0);
+        printf("  %-22s %17s  %s (margin call below %.2f, liquidation below 1.00)\n",
+               "health factor", hf_str(c->health_factor, b1, sizeof b1),
+               risk_status_str(c->status), p->margin_call_hf);
+        printf("  %-22s %17s  max(VaR IM %s, haircut %s)\n", "margin requirement",
+               usd(c->margin_requirement, b1, sizeof b1), usd(c->im_var, b2, sizeof b2),
+               usd(c->im_haircut, b3, sizeof b3));
+        printf("  %-22s %17s%s\n\n", "margin excess", usd(c->margin_excess, b1, sizeof b1),
+               c->margin_excess < 0.0 ? "  DEFICIT: post collateral or repay" : "");
+    }
+    if (scen) {
+        printf("stress scenarios%s\n", lows ? " (intraday lows where measured)" : "");
+        if (r->has_credit)
+            printf("  %-22s %17s %17s %9s %17s  %s\n", "scenario", "P&L (USD)",
+                   "collateral after", "HF after", "shortfall", "status");
+        else
+            printf("  %-22s %17s %17s\n", "scenario", "P&L (USD)", "collateral after");
+        for (size_t s = 0; s < r->n_stress; s++) {
+            const risk_stress *st = &r->stress[s];
+            if (r->has_credit)
+                printf("  %-22s %17s %17s %9s %17s  %s\n", scen->name[s],
+                       usd(st->pnl, b1, sizeof b1), usd(st->collateral_after, b2, sizeof b2),
+                       hf_str(st->health_factor_after, b3, sizeof b3),
+                       usd(st->shortfall, b4, sizeof b4), risk_status_str(st->status));
+            else
+                printf("  %-22s %17s %17s\n", scen->name[s], usd(st->pnl, b1, sizeof b1),
+                       usd(st->collateral_after, b2, sizeof b2));
+        }
+    }
+}
+
 static void print_text(const calc_opts *o, const calc_data *d)
 {
     const risk_report *r = &d->rep;
     const risk_params *p = &o->params;
     size_t n = d->pos->n;
-    char b1[48], b2[48], b3[48], b4[48];
+    char b1[48], b2[48], b3[48];
     char w0[11], w1[11], p0[11], p1[11];
     window_dates(o, d, w0, w1);
     risk_date_format(d->panel->days[0], p0);
@@ -430,45 +465,7 @@ static void print_text(const calc_opts *o, const calc_data *d)
                p->window + p->backtest_days, p->window, p->backtest_days, d->panel->n_days - 1);
     }
 
-    if (r->has_credit) {
-        const risk_credit *c = &r->credit;
-        printf("credit line\n");
-        printf("  %-22s %17s\n", "collateral value", usd(c->collateral, b1, sizeof b1));
-        printf("  %-22s %17s\n", "borrowing base", usd(c->borrowing_base, b1, sizeof b1));
-        printf("  %-22s %17s\n", "drawn", usd(c->drawn, b1, sizeof b1));
-        printf("  %-22s %17s\n", "available", usd(c->available, b1, sizeof b1));
-        if (isnan(c->ltv))
-            printf("  %-22s %17s\n", "LTV", "n/a (no collateral)");
-        else
-            printf("  %-22s %16.2f%% (max %.2f%%)\n", "LTV", c->ltv * 100.0, c->max_ltv * 100.0);
-        printf("  %-22s %17s  %s (margin call below %.2f, liquidation below 1.00)\n",
-               "health factor", hf_str(c->health_factor, b1, sizeof b1),
-               risk_status_str(c->status), p->margin_call_hf);
-        printf("  %-22s %17s  max(VaR IM %s, haircut %s)\n", "margin requirement",
-               usd(c->margin_requirement, b1, sizeof b1), usd(c->im_var, b2, sizeof b2),
-               usd(c->im_haircut, b3, sizeof b3));
-        printf("  %-22s %17s%s\n\n", "margin excess", usd(c->margin_excess, b1, sizeof b1),
-               c->margin_excess < 0.0 ? "  DEFICIT: post collateral or repay" : "");
-    }
-    if (d->scen) {
-        printf("stress scenarios%s\n", o->stress_lows ? " (intraday lows where measured)" : "");
-        if (r->has_credit)
-            printf("  %-22s %17s %17s %9s %17s  %s\n", "scenario", "P&L (USD)",
-                   "collateral after", "HF after", "shortfall", "status");
-        else
-            printf("  %-22s %17s %17s\n", "scenario", "P&L (USD)", "collateral after");
-        for (size_t s = 0; s < r->n_stress; s++) {
-            const risk_stress *st = &r->stress[s];
-            if (r->has_credit)
-                printf("  %-22s %17s %17s %9s %17s  %s\n", d->scen->name[s],
-                       usd(st->pnl, b1, sizeof b1), usd(st->collateral_after, b2, sizeof b2),
-                       hf_str(st->health_factor_after, b3, sizeof b3),
-                       usd(st->shortfall, b4, sizeof b4), risk_status_str(st->status));
-            else
-                printf("  %-22s %17s %17s\n", d->scen->name[s], usd(st->pnl, b1, sizeof b1),
-                       usd(st->collateral_after, b2, sizeof b2));
-        }
-    }
+    print_credit_stress(r, p, d->scen, o->stress_lows);
 }
 
 static int cmd_risk_calc(cli_ctx *ctx, int argc, char **argv)
