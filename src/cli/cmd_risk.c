@@ -786,8 +786,12 @@ static void report_text(const risk_snapshot *s)
         if (pi->oracle)
             printf("  %-8s %14.6f  oracle %s round %s%s\n", pi->asset, pi->usd, f, pi->round_id,
                    pi->stale ? " STALE" : "");
-        else
-            printf("  %-8s %14.6f  last shipped daily close\n", pi->asset, pi->usd);
+        else {
+            char day[11];
+            risk_date_format((int32_t)(pi->updated_at / 86400), day);
+            printf("  %-8s %14.6f  last shipped daily close (%s): no feed answered\n", pi->asset,
+                   pi->usd, day);
+        }
     }
     printf("\n  gross value %s USD, drawn %s USD\n\n", usd(s->gross_usd, b1, sizeof b1),
            usd(s->drawn, b2, sizeof b2));

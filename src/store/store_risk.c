@@ -176,7 +176,7 @@ static const char SQL_ALERT_INSERT[] =
 static const char SQL_ALERT_UPDATE[] =
     "UPDATE risk_alerts SET severity = ?, message = ?, value = ?, limit_value = ?,"
     " updated_at = ?, acked_at = CASE WHEN ? THEN NULL ELSE acked_at END,"
-    " acked_by = CASE WHEN ? THEN NULL ELSE acked_by END WHERE id = ?";
+    " acked_by = CASE WHEN ? THEN NULL ELSE acked_by END, kind = ? WHERE id = ?";
 static const char SQL_ALERT_OPEN_KEYS[] =
     "SELECT id, key FROM risk_alerts WHERE cleared_at IS NULL";
 static const char SQL_ALERT_CLEAR[] =
@@ -230,7 +230,8 @@ static int alert_upsert(store *s, const store_alert_cond *c, int64_t now, bool *
         sqlite3_bind_int64(st, 5, now);
         sqlite3_bind_int(st, 6, escalated);
         sqlite3_bind_int(st, 7, escalated);
-        sqlite3_bind_int64(st, 8, id);
+        sqlite3_bind_text(st, 8, c->kind, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 9, id);
         return store_exec_stmt(s, st, "refreshing an alert", e);
     }
     sqlite3_reset(st);
