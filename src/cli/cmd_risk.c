@@ -708,8 +708,10 @@ static int report_json(const risk_snapshot *s)
             json_array_append_new(va, json_string(s->report_assets[i]));
         json_object_set_new(root, "var_assets", va);
         json_object_set_new(root, "history",
-                            json_pack("{s:s,s:s,s:s}", "first_date", d0, "last_date", d1,
-                                      "source", "shipped daily closes (data/prices)"));
+                            json_pack("{s:s,s:s,s:s,s:I}", "first_date", d0, "last_date", d1,
+                                      "source", "shipped daily closes (data/prices) + observed "
+                                      "oracle rounds", "observed_days",
+                                      (json_int_t)s->hist_observed_days));
         json_object_set_new(root, "levels",
                             json_pack("{s:f,s:f,s:f,s:I}", "var", p->var_level, "es",
                                       p->es_level, "horizon_days", p->horizon_days, "window",
@@ -800,8 +802,8 @@ static void report_text(const risk_snapshot *s)
         char d0[11], d1[11];
         risk_date_format(s->hist_first, d0);
         risk_date_format(s->hist_last, d1);
-        printf("history   shipped daily closes %s .. %s, window %zu returns\n", d0, d1,
-               p->window);
+        printf("history   daily closes %s .. %s (the last %zu from oracle rounds), window %zu "
+               "returns\n", d0, d1, s->hist_observed_days, p->window);
         char hv[64], he[64], hv10[64], he10[64];
         snprintf(hv, sizeof hv, "VaR %g%% 1d", p->var_level * 100.0);
         snprintf(he, sizeof he, "ES %g%% 1d", p->es_level * 100.0);

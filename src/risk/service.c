@@ -349,7 +349,7 @@ static int read_chain(refresh *r, store *db, const store_chain *ch, risk_chain_s
         rpc_request *q = &reqs[i];
         if (q->status != RPC_OK || !q->result) {
             if (!item_err[0])
-                snprintf(item_err, sizeof item_err, "%s: %s", q->method, q->message);
+                snprintf(item_err, sizeof item_err, "%.40s: %.150s", q->method, q->message);
             continue;
         }
         risk_position p;
@@ -711,34 +711,217 @@ static void apply_prices(risk_snapshot *s)
     }
 }
 
-static int history_prices(refresh *r, const risk_prices *pr, err *e)
+/* The newest stored round of any feed of `asset`: *found false when there is none. */
+static int last_round(store *db, const store_feed *feeds, size_t n_feeds, const char *asset,
+                      risk_price_info *out, int64_t *max_age, bool *found, err *e)
 {
-    risk_snapshot *s = r->snap;
-    for (size_t i = 0; i < s->n_assets; i++) {
-        risk_asset_value *av = &s->assets[i];
-        if (!av->in_var || find_price(s, av->asset))
+    *found = false;
+    for (size_t f = 0; f < n_feeds; f++) {
+        if (strcmp(feeds[f].asset, asset) != 0)
             continue;
-        const char *one[1] = {av->asset};
-        risk_panel *pn = NULL;
-        err pe;
-        if (risk_panel_build(pr, one, 1, INT32_MIN, INT32_MAX, 1, &pn, &pe) < 0)
-            continue;
-        risk_price_info pi;
-        memset(&pi, 0, sizeof pi);
-        snprintf(pi.asset, sizeof pi.asset, "%s", av->asset);
-        pi.usd = pn->close[pn->n_days - 1];
-        pi.updated_at = (int64_t)pn->days[pn->n_days - 1] * 86400;
-        pi.stale = false;
-        risk_panel_free(&pn);
-        if (add_price(r, &pi, e) < 0)
+        store_price_obs *ob = NULL;
+        size_t no = 0;
+        if (store_price_obs_list(db, feeds[f].chain_id, &feeds[f].address, &ob, &no, e) < 0)
             return -1;
+        for (size_t i = no; i-- > 0;) {
+            double px = strtod(ob[i].answer, NULL) / pow(10.0, (double)feeds[f].decimals);
+            if (!(px > 0.0) || !isfinite(px))
+                continue;
+            if (!*found || ob[i].updated_at > out->updated_at) {
+                memset(out, 0, sizeof *out);
+                snprintf(out->asset, sizeof out->asset, "%s", asset);
+                out->usd = px;
+                out->oracle = true;
+                out->chain_id = feeds[f].chain_id;
+                out->feed = feeds[f].address;
+                snprintf(out->round_id, sizeof out->round_id, "%s", ob[i].round_id);
+                out->updated_at = ob[i].updated_at;
+                *max_age = feeds[f].max_age;
+                *found = true;
+            }
+            break; /* the list is by updated_at: the last usable one is this feed's newest */
+        }
+        free(ob);
     }
     return 0;
 }
 
+/* Prices of the assets no feed answered for now: the newest stored oracle round or the last
+ * shipped daily close, whichever is newer. A stored round older than the max age is stale. */
+static int fallback_prices(refresh *r, store *db, const risk_prices *pr, err *e)
+{
+    risk_snapshot *s = r->snap;
+    store_feed *feeds = NULL;
+    size_t n_feeds = 0;
+    if (store_feed_list(db, 0, &feeds, &n_feeds, e) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < s->n_assets; i++) {
+        risk_asset_value *av = &s->assets[i];
+        if (find_price(s, av->asset))
+            continue;
+        risk_price_info obs, hist;
+        int64_t max_age = 0;
+        bool have_obs = false, have_hist = false;
+        if (last_round(db, feeds, n_feeds, av->asset, &obs, &max_age, &have_obs, e) < 0) {
+            rc = -1;
+            break;
+        }
+        const char *one[1] = {av->asset};
+        risk_panel *pn = NULL;
+        err pe;
+        if (av->in_var && risk_panel_build(pr, one, 1, INT32_MIN, INT32_MAX, 1, &pn, &pe) == 0) {
+            memset(&hist, 0, sizeof hist);
+            snprintf(hist.asset, sizeof hist.asset, "%s", av->asset);
+            hist.usd = pn->close[pn->n_days - 1];
+            hist.updated_at = (int64_t)pn->days[pn->n_days - 1] * 86400;
+            have_hist = true;
+            risk_panel_free(&pn);
+        }
+        if (have_obs && (!have_hist || obs.updated_at >= hist.updated_at)) {
+            int64_t lim = max_age > 0 ? max_age : s->limits.price_max_age;
+            obs.stale = s->as_of - obs.updated_at > lim;
+            if (obs.stale) {
+                char key[STORE_ALERT_KEY_MAX], fa[ADDR_STR_MAX];
+                addr_to_lower(fa, &obs.feed);
+                snprintf(key, sizeof key, "stale_price:%llu:%s",
+                         (unsigned long long)obs.chain_id, fa);
+                rc = add_cond(r, key, "stale_price", ALERT_WARNING,
+                              (double)(s->as_of - obs.updated_at), (double)lim, e,
+                              "price of %s is the last stored round of feed %s, %llds old "
+                              "(max %llds): the feed did not answer", av->asset, fa,
+                              (long long)(s->as_of - obs.updated_at), (long long)lim);
+            }
+            if (rc == 0)
+                rc = add_price(r, &obs, e);
+        } else if (have_hist) {
+            rc = add_price(r, &hist, e);
+        }
+    }
+    free(feeds);
+    return rc;
+}
+
+/* ---- history extended by observed oracle rounds ------------------------------------------ */
+
+typedef struct day_close {
+    int32_t day;
+    int64_t updated_at;
+    double close;
+} day_close;
+
+/* The observed daily closes of one asset: per UTC day the answer of the round updated last
+ * that day, over every feed of the asset. *out malloc'ed. */
+static int observed_closes(store *db, const store_feed *feeds, size_t n_feeds, const char *asset,
+                           day_close **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    for (size_t f = 0; f < n_feeds; f++) {
+        if (strcmp(feeds[f].asset, asset) != 0)
+            continue;
+        store_price_obs *ob = NULL;
+        size_t no = 0;
+        if (store_price_obs_list(db, feeds[f].chain_id, &feeds[f].address, &ob, &no, e) < 0)
+            goto fail;
+        for (size_t i = 0; i < no; i++) {
+            double px = strtod(ob[i].answer, NULL) / pow(10.0, (double)feeds[f].decimals);
+            if (!(px > 0.0) || !isfinite(px) || ob[i].updated_at < 0)
+                continue;
+            int32_t day = (int32_t)(ob[i].updated_at / 86400);
+            size_t j = 0;
+            while (j < *n && (*out)[j].day != day)
+                j++;
+            if (j == *n) {
+                if (grow((void **)out, &cap, *n, sizeof **out, e) < 0) {
+                    free(ob);
+                    goto fail;
+                }
+                (*out)[(*n)++] = (day_close){day, ob[i].updated_at, px};
+            } else if (ob[i].updated_at >= (*out)[j].updated_at) {
+                (*out)[j] = (day_close){day, ob[i].updated_at, px};
+            }
+        }
+        free(ob);
+    }
+    return 0;
+fail:
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    return -1;
+}
+
+static const day_close *close_on(const day_close *c, size_t n, int32_t day)
+{
+    for (size_t i = 0; i < n; i++)
+        if (c[i].day == day)
+            return &c[i];
+    return NULL;
+}
+
+/* Appends to the panel the days after its last one on which every asset has an observed
+ * close, as long as they follow without a gap (a daily series must not skip days). */
+static int extend_with_rounds(store *db, risk_panel *pn, size_t *added, err *e)
+{
+    *added = 0;
+    store_feed *feeds = NULL;
+    size_t n_feeds = 0;
+    if (store_feed_list(db, 0, &feeds, &n_feeds, e) < 0)
+        return -1;
+    size_t na = pn->n_assets;
+    day_close **obs = calloc(na, sizeof *obs);
+    size_t *n_obs = calloc(na, sizeof *n_obs);
+    int rc = -1;
+    if (!obs || !n_obs) {
+        err_set(e, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t a = 0; a < na; a++)
+        if (observed_closes(db, feeds, n_feeds, pn->assets[a], &obs[a], &n_obs[a], e) < 0)
+            goto out;
+    for (;;) {
+        int32_t day = pn->days[pn->n_days - 1] + 1;
+        size_t a = 0;
+        while (a < na && close_on(obs[a], n_obs[a], day))
+            a++;
+        if (a < na)
+            break;
+        int32_t *days = realloc(pn->days, (pn->n_days + 1) * sizeof *days);
+        if (!days) {
+            err_set(e, ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        pn->days = days;
+        double *close = realloc(pn->close, (pn->n_days + 1) * na * sizeof *close);
+        if (!close) {
+            err_set(e, ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        pn->close = close;
+        pn->days[pn->n_days] = day;
+        for (a = 0; a < na; a++) {
+            const day_close *dc = close_on(obs[a], n_obs[a], day);
+            pn->close[pn->n_days * na + a] = dc ? dc->close : NAN; /* dc is never NULL here */
+        }
+        pn->n_days++;
+        (*added)++;
+    }
+    rc = 0;
+out:
+    for (size_t a = 0; obs && a < na; a++)
+        free(obs[a]);
+    free(obs);
+    free(n_obs);
+    free(feeds);
+    return rc;
+}
+
 /* ---- the math ----------------------------------------------------------------------------- */
 
-static int run_math(refresh *r, const risk_service_opts *o, const risk_prices *pr, err *e)
+static int run_math(refresh *r, store *db, const risk_service_opts *o, const risk_prices *pr,
+                    err *e)
 {
     risk_snapshot *s = r->snap;
     size_t n = 0;
@@ -775,8 +958,14 @@ static int run_math(refresh *r, const risk_service_opts *o, const risk_prices *p
     err me;
     err_clear(&me);
     size_t keep = p->window + p->backtest_days + 1;
-    if (risk_panel_build(pr, names, n, INT32_MIN, INT32_MAX, keep, &pn, &me) < 0 ||
-        risk_panel_require(pn, p->window + 1, &me) < 0) {
+    if (risk_panel_build(pr, names, n, INT32_MIN, INT32_MAX, keep, &pn, &me) < 0) {
+        snprintf(s->report_note, sizeof s->report_note, "%s", me.msg);
+        rc = 0;
+        goto out;
+    }
+    if (extend_with_rounds(db, pn, &s->hist_observed_days, e) < 0)
+        goto out;
+    if (risk_panel_require(pn, p->window + 1, &me) < 0) {
         snprintf(s->report_note, sizeof s->report_note, "%s", me.msg);
         rc = 0;
         goto out;
@@ -1038,10 +1227,10 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
         err_set(e, ERR_NOMEM, "out of memory");
         goto out;
     }
-    if (load_history(&r, o, pr, e) < 0 || history_prices(&r, pr, e) < 0)
+    if (load_history(&r, o, pr, e) < 0 || fallback_prices(&r, db, pr, e) < 0)
         goto out;
     apply_prices(s);
-    if (run_math(&r, o, pr, e) < 0 || limit_conds(&r, e) < 0)
+    if (run_math(&r, db, o, pr, e) < 0 || limit_conds(&r, e) < 0)
         goto out;
     if (store_alert_sync(db, s->conds, s->n_conds, s->as_of, &s->raised, &s->cleared, e) < 0 ||
         store_alert_list(db, false, &s->alerts, &s->n_alerts, e) < 0)

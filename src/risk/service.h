@@ -1,7 +1,8 @@
 /* service.h: the risk service (issue 7, live half). It glues the pure math of risk.h to the
  * desk: positions of the desk accounts on every configured chain (native and ERC20
  * balances in JSON-RPC batches, escrow exposure from the sync projection), prices from
- * Chainlink-style feeds (observed rounds stored), history from the shipped daily closes,
+ * Chainlink-style feeds (observed rounds stored), history from the shipped daily closes
+ * extended by the observed rounds (one close per UTC day, while the days follow on),
  * then VaR/ES, backtest, credit line and stress, and the limit alerts persisted in the
  * store. Amounts stay exact (u256) in positions; USD figures are floating-point estimates.
  * risk_service_refresh is the one entry point the CLI, the UI and the sync loop call. */
@@ -110,6 +111,7 @@ typedef struct risk_snapshot {
     char (*report_assets)[STORE_ASSET_MAX];
     size_t n_report_assets;
     int32_t hist_first, hist_last; /* days of the closes used */
+    size_t hist_observed_days;   /* of them: days after the shipped closes, from oracle rounds */
     risk_scenarios *scen;        /* NULL: no stress table */
     store_alert_cond *conds;     /* the conditions that hold now */
     size_t n_conds;

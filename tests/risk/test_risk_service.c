@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -264,6 +265,131 @@ static void test_refresh_empty_desk(void **state)
     risk_snapshot_free(&snap);
 }
 
+/* A chain whose node is not configured: positions come from the escrow projection only, the
+ * price from the stored oracle rounds, and the history of shipped closes is extended by the
+ * observed rounds for the days that follow on without a gap. */
+static void test_refresh_history_from_rounds(void **state)
+{
+    fixture *f = *state;
+    const char *root = getenv("FUSION_ROOT");
+    if (!root)
+        skip();
+    err e;
+    int32_t d0;
+    assert_int_equal(risk_date_parse("2026-01-10", &d0), 0);
+    char dir[128], path[192];
+    snprintf(dir, sizeof dir, "%s/prices", f->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/yf_ETH-USD_1d.csv", dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fprintf(fp, "Date,Close\n");
+    double closes[40];
+    for (int i = 0; i < 40; i++) {
+        char day[11];
+        risk_date_format(d0 - 39 + i, day);
+        closes[i] = 2000.0 * exp(0.03 * sin(1.7 * i) + 0.001 * i);
+        fprintf(fp, "%s,%.10f\n", day, closes[i]);
+    }
+    fclose(fp);
+
+    store_chain ch = {.chain_id = 5, .native_decimals = 18};
+    snprintf(ch.name, sizeof ch.name, "offline");
+    snprintf(ch.native_symbol, sizeof ch.native_symbol, "ETH");
+    assert_int_equal(store_chain_add(f->s, &ch, &e), 0);
+    store_feed fd = {.chain_id = 5, .decimals = 8};
+    assert_int_equal(addr_parse(&fd.address, "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0", &e), 0);
+    snprintf(fd.asset, sizeof fd.asset, "ETH");
+    assert_int_equal(store_feed_put(f->s, &fd, &e), 0);
+    /* rounds: two on day 1 (the later wins), one on day 2, none on day 3, one on day 4 */
+    struct { const char *rid, *ans; int64_t t; } rounds[] = {
+        {"1", "210000000000", (int64_t)(d0 + 1) * 86400 + 43200},
+        {"2", "211000000000", (int64_t)(d0 + 1) * 86400 + 64800},
+        {"3", "212000000000", (int64_t)(d0 + 2) * 86400 + 3600},
+        {"4", "220000000000", (int64_t)(d0 + 4) * 86400 + 3600},
+    };
+    for (size_t i = 0; i < 4; i++) {
+        store_price_obs o = {.chain_id = 5, .feed = fd.address, .updated_at = rounds[i].t};
+        snprintf(o.round_id, sizeof o.round_id, "%s", rounds[i].rid);
+        snprintf(o.answer, sizeof o.answer, "%s", rounds[i].ans);
+        assert_int_equal(store_price_obs_put(f->s, &o, NULL, &e), 0);
+    }
+    addr desk, other;
+    assert_int_equal(addr_parse(&desk, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", &e), 0);
+    assert_int_equal(addr_parse(&other, "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", &e), 0);
+    store_escrow x;
+    memset(&x, 0, sizeof x);
+    x.chain_id = 5;
+    x.address = fd.address;
+    x.address.b[0] ^= 0x55;
+    x.payer = desk;
+    x.payee = other;
+    x.state = ESCROW_FUNDED;
+    x.amount = u256_from_u64(3000000000000000000ULL);
+    x.funded = x.amount;
+    x.threshold = 1;
+    assert_int_equal(store_escrow_put(f->s, &x, &e), 0);
+
+    char limits[512];
+    snprintf(limits, sizeof limits, "%s/data/risk/limits.csv", root);
+    risk_service_opts o;
+    risk_service_opts_default(&o);
+    o.limits_path = limits;
+    o.prices_dir = dir;
+    o.extra_accounts = &desk;
+    o.n_extra = 1;
+    o.params.window = 10;
+    o.params.backtest_days = 5;
+    o.params.mc.paths = 1000;
+    o.now = rounds[3].t + 600;
+    risk_snapshot *snap = NULL;
+    if (risk_service_refresh(f->s, &o, &snap, &e) < 0)
+        fail_msg("refresh: %s", e.msg);
+    assert_int_equal(snap->n_pos, 1);
+    assert_int_equal(snap->pos[0].kind, RISK_POS_ESCROW_LOCKED);
+    assert_true(addr_equal(&snap->pos[0].counterparty, &other));
+    /* Price: the newest stored round (2200), fresh at `now`. */
+    assert_int_equal(snap->n_prices, 1);
+    assert_true(snap->prices[0].oracle && !snap->prices[0].stale);
+    assert_string_equal(snap->prices[0].round_id, "4");
+    assert_true(snap->pos[0].usd == 3.0 * 2200.0);
+    /* History: the shipped 40 days plus days 1 and 2 from the rounds (day 3 is missing). */
+    assert_true(snap->has_report);
+    assert_int_equal(snap->hist_last, d0 + 2);
+    assert_int_equal(snap->hist_observed_days, 2);
+    /* The historical VaR over the last 10 returns, by hand (numpy's linear quantile). */
+    double px[42];
+    memcpy(px, closes, sizeof closes);
+    px[40] = 2110.0;
+    px[41] = 2120.0;
+    double loss[10];
+    for (int t = 0; t < 10; t++)
+        loss[t] = -6600.0 * expm1(log(px[31 + t + 1] / px[31 + t]));
+    for (int i = 0; i < 10; i++)
+        for (int j = i + 1; j < 10; j++)
+            if (loss[j] < loss[i]) {
+                double tmp = loss[i];
+                loss[i] = loss[j];
+                loss[j] = tmp;
+            }
+    double h = 9 * 0.99;
+    int lo = (int)floor(h);
+    double want = loss[lo] + (h - lo) * (loss[lo + 1] - loss[lo]);
+    double got = snap->report.hist.d1.var;
+    if (fabs(got - want) > 1e-9 * fabs(want))
+        fail_msg("VaR %.12g, by hand %.12g", got, want);
+    /* The unreachable chain is a critical alert. */
+    assert_int_equal(find(snap->alerts, snap->n_alerts, "chain_down:5")->severity, ALERT_CRITICAL);
+    risk_snapshot_free(&snap);
+
+    /* Much later, the stored round is stale. */
+    o.now = rounds[3].t + 7200;
+    assert_int_equal(risk_service_refresh(f->s, &o, &snap, &e), 0);
+    assert_true(snap->prices[0].stale);
+    find(snap->alerts, snap->n_alerts, "stale_price:5:0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0");
+    risk_snapshot_free(&snap);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -271,6 +397,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_feeds_rounds_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_empty_desk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_history_from_rounds, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
