@@ -73,6 +73,24 @@ static int parse_double(const char *s, double *out)
     return 0;
 }
 
+/* --window, --paths and --seed of both subcommands: 0, or the usage exit code. */
+static int param_opt(const char *cmd, const char *name, const char *arg, risk_params *p)
+{
+    size_t z;
+    if (strcmp(name, "window") == 0) {
+        if (parse_size(arg, 2, 1000000, &p->window) < 0)
+            return cli_usage(cmd, "--window wants a number of returns >= 2, not '%s'", arg);
+    } else if (strcmp(name, "paths") == 0) {
+        if (parse_size(arg, 2, 100000000, &p->mc.paths) < 0)
+            return cli_usage(cmd, "--paths wants a number from 2 to 100000000, not '%s'", arg);
+    } else {
+        if (parse_size(arg, 0, SIZE_MAX, &z) < 0)
+            return cli_usage(cmd, "--seed wants a non-negative integer, not '%s'", arg);
+        p->mc.seed = (uint64_t)z;
+    }
+    return 0;
+}
+
 /* ---- data files next to the binary --------------------------------------------------- */
 
 /* Default reference table: risk_data_file("risk/NAME"), with a hint about the options. */
@@ -514,6 +532,7 @@ static int cmd_risk_calc(cli_ctx *ctx, int argc, char **argv)
     optind = 0;
     while ((c = getopt_long(sub_argc, sub_argv, "+", opts, NULL)) != -1) {
         size_t z;
+        int u;
         switch (c) {
         case O_PRICES:
             if (o.n_prices == MAX_PRICE_FILES)
@@ -522,8 +541,8 @@ static int cmd_risk_calc(cli_ctx *ctx, int argc, char **argv)
             break;
         case O_POSITIONS: o.positions = optarg; break;
         case O_WINDOW:
-            if (parse_size(optarg, 2, 1000000, &o.params.window) < 0)
-                return cli_usage(cmd, "--window wants a number of returns >= 2, not '%s'", optarg);
+            if ((u = param_opt(cmd, "window", optarg, &o.params)) != 0)
+                return u;
             break;
         case O_FROM:
         case O_TO:
@@ -532,14 +551,12 @@ static int cmd_risk_calc(cli_ctx *ctx, int argc, char **argv)
                                  c == O_FROM ? "from" : "to", optarg);
             break;
         case O_PATHS:
-            if (parse_size(optarg, 2, 100000000, &o.params.mc.paths) < 0)
-                return cli_usage(cmd, "--paths wants a number from 2 to 100000000, not '%s'",
-                                 optarg);
+            if ((u = param_opt(cmd, "paths", optarg, &o.params)) != 0)
+                return u;
             break;
         case O_SEED:
-            if (parse_size(optarg, 0, SIZE_MAX, &z) < 0)
-                return cli_usage(cmd, "--seed wants a non-negative integer, not '%s'", optarg);
-            o.params.mc.seed = (uint64_t)z;
+            if ((u = param_opt(cmd, "seed", optarg, &o.params)) != 0)
+                return u;
             break;
         case O_THREADS:
             if (parse_size(optarg, 1, 64, &z) < 0)
@@ -865,6 +882,7 @@ static int cmd_risk_report(cli_ctx *ctx, int argc, char **argv)
     err_clear(&e);
     while ((c = getopt_long(sub_argc, sub_argv, "+", opts, NULL)) != -1) {
         size_t z;
+        int u;
         switch (c) {
         case O_JSON: json = true; break;
         case O_DRAWN:
@@ -884,18 +902,16 @@ static int cmd_risk_report(cli_ctx *ctx, int argc, char **argv)
         case O_SCEN: o.scenarios_path = optarg; break;
         case O_PDIR: o.prices_dir = optarg; break;
         case O_WINDOW:
-            if (parse_size(optarg, 2, 1000000, &o.params.window) < 0)
-                return cli_usage(cmd, "--window wants a number of returns >= 2, not '%s'", optarg);
+            if ((u = param_opt(cmd, "window", optarg, &o.params)) != 0)
+                return u;
             break;
         case O_PATHS:
-            if (parse_size(optarg, 2, 100000000, &o.params.mc.paths) < 0)
-                return cli_usage(cmd, "--paths wants a number from 2 to 100000000, not '%s'",
-                                 optarg);
+            if ((u = param_opt(cmd, "paths", optarg, &o.params)) != 0)
+                return u;
             break;
         case O_SEED:
-            if (parse_size(optarg, 0, SIZE_MAX, &z) < 0)
-                return cli_usage(cmd, "--seed wants a non-negative integer, not '%s'", optarg);
-            o.params.mc.seed = (uint64_t)z;
+            if ((u = param_opt(cmd, "seed", optarg, &o.params)) != 0)
+                return u;
             break;
         case O_NOW:
             if (parse_size(optarg, 1, (size_t)INT64_MAX, &z) < 0)
