@@ -15,12 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "risk/risk.h"
-#include "risk/risk_load.h"
 #include "audit/audit.h"
 #include "base/amount.h"
 #include "cli/risk_cli.h"
 #include "crypto/address.h"
+#include "risk/risk.h"
+#include "risk/risk_load.h"
 #include "risk/service.h"
 #include "store/store.h"
 
