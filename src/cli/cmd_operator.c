@@ -10,22 +10,9 @@
 #include <string.h>
 
 #include "audit/audit.h"
-#include "base/log.h"
 #include "desk/desk.h"
 #include "keystore/keystore.h"
 #include "store/store.h"
-
-static int open_db(cli_ctx *ctx, store **db, err *e)
-{
-    if (cli_home_ensure(ctx, e) < 0)
-        return -1;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
-    if (log_open(path, e) < 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/desk.db", ctx->home);
-    return store_open(db, path, e);
-}
 
 static bool name_ok(const char *s)
 {
@@ -88,7 +75,7 @@ static int op_add(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("operator add", "--role: %s", e.msg);
     desk_roles_format(op.roles, sizeof op.roles, bits);
     store *db = NULL;
-    if (open_db(ctx, &db, &e) < 0 || store_operator_add(db, &op, &e) < 0) {
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_operator_add(db, &op, &e) < 0) {
         store_close(&db);
         return cli_fail(&e);
     }
@@ -126,7 +113,7 @@ static int op_list(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     store_operator *ops = NULL;
     size_t n = 0;
-    if (open_db(ctx, &db, &e) < 0 || store_operator_list(db, &ops, &n, &e) < 0) {
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_operator_list(db, &ops, &n, &e) < 0) {
         store_close(&db);
         return cli_fail(&e);
     }

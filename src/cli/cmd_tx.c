@@ -12,21 +12,8 @@
 #include <string.h>
 
 #include "base/bytes.h"
-#include "base/log.h"
 #include "desk/desk.h"
 #include "store/store.h"
-
-static int open_db(cli_ctx *ctx, store **db, err *e)
-{
-    if (cli_home_ensure(ctx, e) < 0)
-        return -1;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
-    if (log_open(path, e) < 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/desk.db", ctx->home);
-    return store_open(db, path, e);
-}
 
 static json_t *tx_json(store *db, const store_outbound *o)
 {
@@ -77,7 +64,7 @@ static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
     store *db = NULL;
     store_outbound *os = NULL;
     size_t n = 0;
-    if (open_db(ctx, &db, &e) < 0 || store_outbound_list(db, 0, &os, &n, &e) < 0) {
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_outbound_list(db, 0, &os, &n, &e) < 0) {
         store_close(&db);
         return cli_fail(&e);
     }
