@@ -209,7 +209,8 @@ int desk_open(desk **out, const char *home, const char *operator_name, err *e)
         keystore_open(&d->ks, home, d->op.name, e) < 0 ||
         load_abi(&d->factory_abi, "EscrowFactory.json", e) < 0 ||
         load_abi(&d->escrow_abi, "Escrow.json", e) < 0 ||
-        load_abi(&d->token_abi, "TestToken.json", e) < 0 || load_policy(d, e) < 0)
+        load_abi(&d->token_abi, "TestToken.json", e) < 0 ||
+        load_abi(&d->feed_abi, "MockPriceFeed.json", e) < 0 || load_policy(d, e) < 0)
         goto fail;
     d->abis[0] = d->escrow_abi;
     d->abis[1] = d->factory_abi;
@@ -233,6 +234,7 @@ void desk_free(desk **p)
     abi_json_free(&d->factory_abi);
     abi_json_free(&d->escrow_abi);
     abi_json_free(&d->token_abi);
+    abi_json_free(&d->feed_abi);
     policy_free(&d->pol);
     free(d);
     *p = NULL;

@@ -10,6 +10,7 @@
 #include "rpc/rpc.h"
 
 #define DESK_N_ABIS 3
+#define DESK_PRICE_MAX_AGE 86400 /* seconds, when the feed has no max age of its own */
 
 struct desk {
     char home[4096];
@@ -23,7 +24,7 @@ struct desk {
     rpc_client *rpc;
     bool has_factory;
     addr factory;
-    abi_json *factory_abi, *escrow_abi, *token_abi;
+    abi_json *factory_abi, *escrow_abi, *token_abi, *feed_abi;
     const abi_json *abis[DESK_N_ABIS];
     policy *pol;
     char policy_path[4200];

@@ -103,6 +103,43 @@ static int read_escrow(desk *d, const addr *escrow, onchain *x, err *e)
     return 0;
 }
 
+/* The USD price of an asset from its configured price feed (`fusion asset add-feed`),
+ * read live (latestRoundData); left unknown when there is no feed, the answer is not
+ * positive, or it is older than the feed's max age (else a day). */
+static void usd_price(desk *d, desk_asset *a)
+{
+    store_feed *fs = NULL;
+    size_t n = 0;
+    err e;
+    if (store_feed_list(d->db, d->chain.chain_id, &fs, &n, &e) < 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (strcasecmp(fs[i].asset, a->symbol) != 0)
+            continue;
+        abi_value *v = NULL;
+        if (view(d, d->feed_abi, &fs[i].address, "latestRoundData", NULL, &v, &e) < 0)
+            break;
+        uint64_t updated = 0, now = (uint64_t)time(NULL);
+        int64_t max_age = fs[i].max_age > 0 ? fs[i].max_age : DESK_PRICE_MAX_AGE;
+        bool ok = v->n_items == 5;
+        u256 p = ok ? v->items[1]->num : u256_from_u64(0), ten = u256_from_u64(10), q, r;
+        ok = ok && !abi_value_is_negative(v->items[1]) && !u256_is_zero(&p) &&
+             u256_to_u64(&v->items[3]->num, &updated) && updated + (uint64_t)max_age >= now;
+        abi_value_free(&v);
+        /* to 8 decimals */
+        for (unsigned k = fs[i].decimals; ok && k > 8; k--)
+            ok = u256_divmod(&q, &r, &p, &ten) == 0 && ((p = q), true);
+        for (unsigned k = fs[i].decimals; ok && k < 8; k++)
+            ok = u256_mul(&p, &p, &ten) == 0;
+        if (ok) {
+            a->usd_price_e8 = p;
+            a->has_usd = true;
+        }
+        break;
+    }
+    free(fs);
+}
+
 /* The asset of a token address: configured tokens, the native coin, else asked from the
  * token contract itself (decimals(), symbol()). */
 static int asset_of_addr(desk *d, const addr *token, desk_asset *a, err *e)
@@ -247,6 +284,7 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
     c.action = "create";
     if (asset_of_arg(d, r->token, &c.asset, e) < 0)
         return -1;
+    usd_price(d, &c.asset);
     u256 amount;
     if (amount_parse(&amount, r->amount, c.asset.decimals, e) < 0)
         return err_prefix(e, "--amount %s for %s (%u decimals)", r->amount, c.asset.symbol,
@@ -395,6 +433,7 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
     c.value = u256_from_u64(0);
     if (asset_of_addr(d, &x.token, &c.asset, e) < 0)
         return -1;
+    usd_price(d, &c.asset);
     char s_esc[ADDR_STR_MAX];
     addr_to_checksum(s_esc, escrow);
     /* Built-in checks, before any policy or signature. */

@@ -346,6 +346,18 @@ def main():
     c3.node.stop()
     log("node restarted while pending: resolved by tx check, exactly one escrow: ok")
 
+    # ---- USD from the asset's price feed; --token by configured symbol ----
+    feed_art = artifact("MockPriceFeed")
+    fctor = cast("abi-encode", "constructor(uint8,string,int256)", "8", "TUSD / USD", "99990000")
+    feed = chain.node.deploy(feed_art["bytecode"] + fctor[2:]).lower()
+    desk.run("asset", "add-token", "--chain", "local", "--symbol", "TUSD", "--address", token)
+    desk.run("asset", "add-feed", "--chain", "local", "--asset", "TUSD", "--address", feed)
+    r = desk.as_op("alice", "escrow", "create", "--payee", PAYEE, "--token", "tusd", "--amount",
+                   "1250.5", "--approvers", "bob,carol", "--threshold", "2", "--deadline", "7d")
+    # 1250.5 TUSD at 0.9999 USD = 1250.37495 USD, shown in whole cents (truncated)
+    assert "amount       1250.5 TUSD (USD 1250.37)" in r.stdout, r.stdout
+    log("USD from the price feed: ok")
+
     # ---- a chain without a base fee: legacy pricing from eth_gasPrice ----
     c5 = Chain(chain_id=31337, args=("--base-fee", "0")).start()
     c5.deploy()
