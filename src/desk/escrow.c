@@ -3,8 +3,6 @@
  * of the configured factory are trusted), applies the built-in checks (maker-checker,
  * roles of the parties, deadline sanity, exact ERC20 allowance) and the policy table, and
  * hands the call to the pipeline in desk.c. */
-#include "desk/desk.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +10,7 @@
 #include <time.h>
 
 #include "base/amount.h"
+#include "desk/desk.h"
 #include "desk/desk_internal.h"
 
 #define DEADLINE_MIN_S 60u
