@@ -483,6 +483,18 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
                                d->op.name, have, c.asset.symbol, need, c.asset.symbol);
             }
         } else {
+            u256 bal;
+            if (rpc_eth_get_balance(d->rpc, &d->op.address, "pending", &bal, e) < 0)
+                return err_prefix(e, "reading the balance");
+            if (u256_cmp(&bal, &x.amount) < 0) {
+                char have[AMOUNT_STR_MAX], need[AMOUNT_STR_MAX];
+                amount_format(have, &bal, c.asset.decimals);
+                amount_format(need, &x.amount, c.asset.decimals);
+                return err_set(e, ERR_STATE,
+                               "insufficient balance: %s has %s %s, the escrow needs %s %s "
+                               "plus fees; nothing was signed",
+                               d->op.name, have, c.asset.symbol, need, c.asset.symbol);
+            }
             c.value = x.amount;
         }
     }

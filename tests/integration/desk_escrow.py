@@ -170,6 +170,12 @@ def main():
     assert "3749.5 TUSD" in r.stderr and "4000 TUSD" in r.stderr, r.stderr
     assert desk.outbound_count() == rows0 and nonce(chain, A[0]) == n0
     assert escrow_summary(chain, e3)["state"] == "created"
+    e3n = create(desk, "ETH", "20000")  # anvil's dev accounts hold 10000 ETH
+    rows0, n0 = desk.outbound_count(), nonce(chain, A[0])
+    r = desk.as_op("alice", "escrow", "fund", e3n, check=False)
+    assert r.returncode == 1 and "insufficient balance" in r.stderr and "ETH" in r.stderr, r
+    assert desk.outbound_count() == rows0 and nonce(chain, A[0]) == n0
+    assert escrow_summary(chain, e3n)["state"] == "created"
     log("insufficient balance refused, nothing recorded: ok")
 
     # ---- refund after the deadline ----
