@@ -31,7 +31,9 @@ typedef struct cli_ctx {
     X(reindex, "rebuild escrow state from the stored events")                                      \
     X(key, "manage the encrypted key store: new, import, export, list, passwd, rm")                \
     X(audit, "list or verify the hash-chained audit log")                                          \
-    X(risk, "risk calc: VaR/ES, backtest, credit line and stress over price and position files")
+    X(risk, "risk calc: VaR/ES, backtest, credit line and stress over price and position files")  \
+    X(devnet, "local three-chain devnet (anvil): up, down, status")                                \
+    X(demo, "devnet, seeded demo desk, market driver and the UI (the README's first command)")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)

@@ -331,4 +331,21 @@ int store_outbound_flag_reorged(store *s, uint64_t chain_id, uint64_t fork_block
 int store_outbound_list(store *s, uint64_t chain_id, store_outbound **out, size_t *n,
                         err *e) STORE_WUR;
 
+/* ---- price feeds and their assets (store_devnet.c; issue 10) ---- */
+
+/* A price feed (also a contracts row of kind 'feed'): the asset it prices, in `quote`,
+ * with `decimals` (Chainlink USD feeds: 8). */
+typedef struct store_feed {
+    uint64_t chain_id;
+    addr address;
+    char asset[STORE_SYMBOL_MAX];  /* "ETH", "BTC", "USDC" */
+    char quote[STORE_SYMBOL_MAX];  /* "USD" */
+    unsigned decimals;
+} store_feed;
+
+/* Inserts or replaces the feed of (chain, asset, quote). */
+int store_feed_put(store *s, const store_feed *f, err *e) STORE_WUR;
+/* Feeds of a chain (chain_id 0: every chain) by chain and asset; *out malloc'ed. */
+int store_feed_list(store *s, uint64_t chain_id, store_feed **out, size_t *n, err *e) STORE_WUR;
+
 #endif

@@ -144,11 +144,25 @@ static const char step4_outbound[] =
     ");"
     "CREATE INDEX outbound_by_sender ON outbound_txs (chain_id, from_addr, nonce);";
 
+/* devnet (issue 10): which asset a price feed prices. A feed is a contracts row of kind
+ * 'feed'; this table says what it quotes, so the risk service can map feeds to assets. */
+static const char step5_devnet[] =
+    "CREATE TABLE feed_assets ("
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  address TEXT NOT NULL,"
+    "  asset TEXT NOT NULL,"
+    "  quote TEXT NOT NULL DEFAULT 'USD',"
+    "  decimals INTEGER NOT NULL CHECK (decimals BETWEEN 0 AND 77),"
+    "  PRIMARY KEY (chain_id, address),"
+    "  UNIQUE (chain_id, asset, quote)"
+    ");";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
     step3_escrows,
     step4_outbound,
+    step5_devnet,
 };
 
 const int store_schema_n_steps = (int)(sizeof store_schema_steps / sizeof store_schema_steps[0]);
