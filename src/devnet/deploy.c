@@ -33,23 +33,33 @@ int devnet_open_desk(const char *home, store **out, err *e)
     return store_open(out, path, e);
 }
 
-int devnet_dev_signer(keystore *ks, size_t i, const char *label, ks_key **key, err *e)
+int devnet_dev_import(keystore *ks, size_t i, const char *label, addr *out, bool *imported,
+                      err *e)
 {
     ks_params p = keystore_params_level(KS_LEVEL_INTERACTIVE);
     keystore_set_params(ks, &p);
+    *imported = false;
     uint8_t sk[32];
     if (devnet_dev_key(i, sk) < 0)
         return err_set(e, ERR_INVALID, "no anvil dev key #%zu", i);
-    addr a;
-    int rc = addr_from_seckey(&a, sk);
+    int rc = addr_from_seckey(out, sk);
     ks_entry ent;
     err ignored;
-    if (rc == 0 && keystore_get(ks, &a, &ent, &ignored) < 0)
-        rc = keystore_import_raw(ks, sk, label, DEVNET_DEMO_PASSPHRASE, &a, e);
-    else if (rc < 0)
+    if (rc < 0) {
         err_set(e, ERR_CRYPTO, "anvil dev key #%zu is not a valid key", i);
+    } else if (keystore_get(ks, out, &ent, &ignored) < 0) {
+        rc = keystore_import_raw(ks, sk, label, DEVNET_DEMO_PASSPHRASE, out, e);
+        *imported = rc == 0;
+    }
     memset(sk, 0, sizeof sk);
-    if (rc < 0)
+    return rc;
+}
+
+int devnet_dev_signer(keystore *ks, size_t i, const char *label, ks_key **key, err *e)
+{
+    addr a;
+    bool imported;
+    if (devnet_dev_import(ks, i, label, &a, &imported, e) < 0)
         return -1;
     if (keystore_unlock(ks, &a, DEVNET_DEMO_PASSPHRASE, key, e) < 0)
         return err_prefix(e, "unlocking dev key #%zu (label \"%s\") with the demo passphrase",

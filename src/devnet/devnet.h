@@ -131,4 +131,50 @@ typedef struct devnet_closes {
 int devnet_closes_load(devnet_closes *out, const char *asset, err *e) DEVNET_WUR;
 void devnet_closes_free(devnet_closes *c);
 
+/* ---- the demo desk (seed.c, driver.c) ---- */
+
+typedef struct devnet_seed_report {
+    unsigned keys_imported;      /* operator keys new in the key store */
+    unsigned operators;
+    unsigned mints;              /* token mints sent (0 when already funded) */
+    unsigned entities_read;      /* data/demo/entities.csv rows, validated */
+    unsigned counterparties_read;
+    bool entities_stored;        /* false: no compliance registry in this build */
+    char entities_note[160];
+} devnet_seed_report;
+
+/* Imports the operators' dev keys (data/demo/operators.csv) under the demo passphrase,
+ * funds the traders with test tokens on every chain (once), and reads the entity and
+ * counterparty seed. Needs the devnet up (devnet_up). */
+int devnet_seed(const char *home, const char *operator_name, devnet_seed_report *out,
+                err *e) DEVNET_WUR;
+
+typedef struct devnet_driver_opts {
+    const char *home;
+    const char *operator_name;
+    unsigned step_ms;            /* one replayed day per step; default 2000 */
+    const char *start_date;      /* first replayed day; default "2024-01-01" */
+} devnet_driver_opts;
+
+typedef struct devnet_driver_stats {
+    uint64_t steps;
+    char day[11];                /* the day last replayed */
+    uint64_t price_txs;          /* setAnswer transactions sent */
+    uint64_t escrows;            /* escrows created (and funded) */
+    uint64_t escrow_txs;         /* every escrow-flow transaction sent */
+    uint64_t errors;
+    char last_error[ERR_MSG_MAX];
+} devnet_driver_stats;
+
+typedef struct devnet_driver devnet_driver;
+
+/* Starts the market driver thread: each step replays the next day's closes of ETH, BTC
+ * and USDC into the feeds of every chain (setAnswer, signed by the deployer key) and
+ * moves the scripted escrow flow on (createEscrowDeterministic + approve + fund by the
+ * trader; approvals and releases by the approvers), including the screening patterns. */
+int devnet_driver_start(devnet_driver **out, const devnet_driver_opts *o, err *e) DEVNET_WUR;
+void devnet_driver_stats_get(devnet_driver *d, devnet_driver_stats *out);
+/* Stops, joins and frees; NULL-safe. */
+void devnet_driver_stop(devnet_driver **p);
+
 #endif
