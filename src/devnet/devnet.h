@@ -99,6 +99,11 @@ void devnet_sender_init(devnet_sender *s, rpc_client *rpc, ks_key *key, uint64_t
  * contract creation. gas 0: estimated (+25%). hash_out may be NULL. */
 int devnet_send(devnet_sender *s, const addr *to, const u256 *value, const uint8_t *data,
                 size_t len, uint64_t gas, uint8_t hash_out[32], err *e) DEVNET_WUR;
+/* Signs without sending (the raw bytes can be stored first, then sent and re-sent). */
+int devnet_sign(devnet_sender *s, const addr *to, const u256 *value, const uint8_t *data,
+                size_t len, uint64_t gas, buf *raw_out, uint8_t hash_out[32], err *e) DEVNET_WUR;
+/* eth_sendRawTransaction of signed bytes. */
+int devnet_send_raw(devnet_sender *s, const uint8_t *raw, size_t len, err *e) DEVNET_WUR;
 /* Waits (polling, up to timeout_ms) for the receipt; fails when it reverted. */
 int devnet_wait(rpc_client *rpc, const uint8_t hash[32], unsigned timeout_ms, rpc_receipt *out,
                 err *e) DEVNET_WUR;

@@ -26,6 +26,32 @@ static void sleep_ms(unsigned ms)
 int devnet_send(devnet_sender *s, const addr *to, const u256 *value, const uint8_t *data,
                 size_t len, uint64_t gas, uint8_t hash_out[32], err *e)
 {
+    buf raw;
+    buf_init(&raw);
+    uint8_t hash[32];
+    int rc = devnet_sign(s, to, value, data, len, gas, &raw, hash, e);
+    if (rc == 0)
+        rc = devnet_send_raw(s, raw.data, raw.len, e);
+    if (rc == 0 && hash_out)
+        memcpy(hash_out, hash, 32);
+    buf_free(&raw);
+    return rc;
+}
+
+int devnet_send_raw(devnet_sender *s, const uint8_t *raw, size_t len, err *e)
+{
+    uint8_t hash[32];
+    if (rpc_eth_send_raw_transaction(s->rpc, raw, len, hash, e) < 0) {
+        /* The node may have moved on (another sender of this key): re-read next time. */
+        s->have_nonce = false;
+        return err_prefix(e, "sending a transaction");
+    }
+    return 0;
+}
+
+int devnet_sign(devnet_sender *s, const addr *to, const u256 *value, const uint8_t *data,
+                size_t len, uint64_t gas, buf *raw_out, uint8_t hash_out[32], err *e)
+{
     const addr *from = keystore_key_address(s->key);
     if (!s->have_nonce) {
         if (rpc_eth_get_transaction_count(s->rpc, from, "pending", &s->nonce, e) < 0)
@@ -59,25 +85,13 @@ int devnet_send(devnet_sender *s, const addr *to, const u256 *value, const uint8
         tx.to = *to;
     tx.value = value ? *value : zero;
     int rc = -1;
-    buf raw;
-    buf_init(&raw);
-    uint8_t hash[32];
     if (len && buf_append(&tx.data, data, len, e) < 0)
         goto out;
-    if (keystore_sign_tx(s->key, &tx, &raw, e) < 0)
+    if (keystore_sign_tx(s->key, &tx, raw_out, e) < 0 || tx_hash(hash_out, &tx, e) < 0)
         goto out;
-    if (rpc_eth_send_raw_transaction(s->rpc, raw.data, raw.len, hash, e) < 0) {
-        /* The node may have moved on (another sender of this key): re-read next time. */
-        s->have_nonce = false;
-        err_prefix(e, "sending a transaction");
-        goto out;
-    }
-    s->nonce++;
-    if (hash_out)
-        memcpy(hash_out, hash, 32);
+    s->nonce++; /* a signed transaction takes its nonce whether or not it is sent now */
     rc = 0;
 out:
-    buf_free(&raw);
     tx_free(&tx);
     return rc;
 }
