@@ -33,7 +33,8 @@ typedef struct cli_ctx {
     X(audit, "list or verify the hash-chained audit log")                                          \
     X(risk, "risk calc: VaR/ES, backtest, credit line and stress over price and position files")  \
     X(devnet, "local three-chain devnet (anvil): up, down, status")                                \
-    X(demo, "devnet, seeded demo desk, market driver and the UI (the README's first command)")
+    X(demo, "devnet, seeded demo desk, market driver and the UI (the README's first command)")    \
+    X(xswap, "cross-chain settlement by HTLC: new, respond, resume, list")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)

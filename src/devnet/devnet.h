@@ -108,6 +108,10 @@ int devnet_send_raw(devnet_sender *s, const uint8_t *raw, size_t len, err *e) DE
 int devnet_wait(rpc_client *rpc, const uint8_t hash[32], unsigned timeout_ms, rpc_receipt *out,
                 err *e) DEVNET_WUR;
 
+/* eth_call of a view returning one 32-byte word. */
+int devnet_call_word(rpc_client *rpc, const addr *to, const buf *calldata, uint8_t word[32],
+                     err *e) DEVNET_WUR;
+
 /* ---- contract artifacts and calls (contracts.c) ---- */
 
 typedef struct devnet_artifact devnet_artifact;

@@ -39,8 +39,5 @@ int devnet_operators_load(devnet_operator out[DEVNET_MAX_OPERATORS], size_t *n,
 const devnet_operator *devnet_operator_by_role(const devnet_operator *ops, size_t n,
                                                const char *role);
 
-/* eth_call of a view returning one 32-byte word. */
-int devnet_call_word(rpc_client *rpc, const addr *to, const buf *calldata, uint8_t word[32],
-                     err *e) DEVNET_WUR;
 
 #endif
