@@ -385,6 +385,11 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
             }
             unlink(pidf); /* stale: that process is gone */
         }
+        for (size_t k = 0; k < DEVNET_N_CHAINS; k++) {
+            unsigned pk = o->ports[k] ? o->ports[k] : DEVNET_PORT_BASE + (unsigned)k;
+            if (k != i && pk == port)
+                return err_set(e, ERR_USAGE, "port %u is given to two chains", port);
+        }
         if (!port_free(port))
             return err_set(e, ERR_STATE, "port %u for %s is taken by another program: free it "
                            "or choose other ports (--ports A,B,C)", port, chains[i].name);
@@ -430,11 +435,40 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
     return 0;
 }
 
+/* Undoes a failed `up`: stops the nodes this call started (and only those). */
+static void stop_started(const char *home, devnet_node nodes[DEVNET_N_CHAINS])
+{
+    char dir[4200], pidf[4300];
+    err e;
+    if (devnet_dir(home, dir, sizeof dir, false, &e) < 0)
+        return;
+    for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
+        if (!nodes[i].started_now)
+            continue;
+        int pid = nodes[i].pid;
+        if (pid_alive(pid))
+            kill(pid, SIGTERM);
+        for (int t = 0; t < 50 && pid_alive(pid); t++)
+            sleep_ms(100);
+        if (pid_alive(pid))
+            kill(pid, SIGKILL);
+        for (int t = 0; t < 50 && pid_alive(pid); t++)
+            sleep_ms(100);
+        node_file(pidf, sizeof pidf, dir, i, "pid");
+        unlink(pidf);
+        nodes[i].started_now = false;
+        nodes[i].running = false;
+    }
+}
+
 int devnet_up(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS], err *e)
 {
-    if (start_nodes(o, nodes, e) < 0)
+    memset(nodes, 0, sizeof(devnet_node) * DEVNET_N_CHAINS);
+    if (start_nodes(o, nodes, e) < 0 || devnet_deploy_all(o, nodes, e) < 0) {
+        stop_started(o->home, nodes);
         return -1;
-    return devnet_deploy_all(o, nodes, e);
+    }
+    return 0;
 }
 
 int devnet_down(const char *home, unsigned *stopped, err *e)

@@ -182,13 +182,14 @@ def run(home, ports, port_arg):
     busy.listen(1)
     bport = busy.getsockname()[1]
     fp = free_ports(2)
-    p = fusion(other, "devnet", "up", "--ports", "%d,%d,%d" % (bport, fp[0], fp[1]),
+    # the taken port is the last one: the two nodes started before it must be stopped again
+    p = fusion(other, "devnet", "up", "--ports", "%d,%d,%d" % (fp[0], fp[1], bport),
                check_rc=False)
     busy.close()
     check(p.returncode == 1 and "taken" in p.stderr, "taken port refused: %d %r" %
           (p.returncode, p.stderr))
-    fusion(other, "devnet", "down", check_rc=False)
     check(not anvils_on([bport] + fp), "refused up left no anvil")
+    fusion(other, "devnet", "down", check_rc=False)
 
     p = fusion(home, "devnet", "down")
     check("3 nodes stopped" in p.stdout, "down stopped three nodes: %r" % p.stdout)
