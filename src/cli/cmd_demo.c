@@ -51,25 +51,6 @@ static int parse_duration(const char *s, unsigned *out)
     return 0;
 }
 
-static int parse_ports(const char *s, unsigned ports[DEVNET_N_CHAINS])
-{
-    for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
-        char *end;
-        unsigned long v = strtoul(s, &end, 10);
-        if (end == s || v < 1024 || v > 65535)
-            return -1;
-        ports[i] = (unsigned)v;
-        if (i + 1 < DEVNET_N_CHAINS) {
-            if (*end != ',')
-                return -1;
-            s = end + 1;
-        } else if (*end) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* A child that waits for this process to end; unless told "done" first, it stops the
  * devnet (the demo died without cleaning up). Returns the pipe's write end, or -1. */
 static int guardian_start(const char *home, pid_t *pid)
@@ -159,7 +140,7 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
             if (parse_duration(argv[++i], &duration) < 0)
                 return cli_usage("demo", "--duration wants N, Ns, Nm or Nh (at most 7 days)");
         } else if (strcmp(a, "--ports") == 0 && has_val) {
-            if (parse_ports(argv[++i], o.ports) < 0)
+            if (devnet_parse_ports(argv[++i], o.ports) < 0)
                 return cli_usage("demo", "--ports wants three ports 1024..65535: A,B,C");
         } else if (strcmp(a, "--step-ms") == 0 && has_val) {
             long v = strtol(argv[++i], NULL, 10);

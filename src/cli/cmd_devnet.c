@@ -14,25 +14,6 @@
 static const char usage_text[] =
     "usage: fusion devnet up [--ports A,B,C] | down | status   (--json for status)\n";
 
-static int parse_ports(const char *s, unsigned ports[DEVNET_N_CHAINS])
-{
-    for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
-        char *end;
-        unsigned long v = strtoul(s, &end, 10);
-        if (end == s || v < 1024 || v > 65535)
-            return -1;
-        ports[i] = (unsigned)v;
-        if (i + 1 < DEVNET_N_CHAINS) {
-            if (*end != ',')
-                return -1;
-            s = end + 1;
-        } else if (*end) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 static int open_log(cli_ctx *ctx, err *e)
 {
     if (cli_home_ensure(ctx, e) < 0)
@@ -97,7 +78,7 @@ int cmd_devnet(cli_ctx *ctx, int argc, char **argv)
         o.operator_name = ctx->operator_name;
         for (int i = 2; i < argc; i++) {
             if (strcmp(argv[i], "--ports") == 0 && i + 1 < argc) {
-                if (parse_ports(argv[++i], o.ports) < 0)
+                if (devnet_parse_ports(argv[++i], o.ports) < 0)
                     return cli_usage("devnet", "--ports wants three ports 1024..65535: A,B,C");
             } else {
                 fputs(usage_text, stderr);

@@ -170,40 +170,6 @@ static bool pidfile_read(const char *path, int *pid, unsigned *port, uint64_t *c
     return ok;
 }
 
-/* True when pid is alive (not a zombie) and is an anvil serving `port`. */
-static bool is_our_anvil(int pid, unsigned port)
-{
-    char path[64], data[4096];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    size_t n = fread(data, 1, sizeof data - 1, f);
-    fclose(f);
-    data[n] = '\0';
-    char *rp = strrchr(data, ')');
-    if (!rp || rp[1] != ' ' || rp[2] == 'Z' || rp[2] == 'X')
-        return false;
-    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-    f = fopen(path, "r");
-    if (!f)
-        return false;
-    n = fread(data, 1, sizeof data - 1, f);
-    fclose(f);
-    data[n] = '\0';
-    const char *argv0 = data;
-    const char *base = strrchr(argv0, '/');
-    base = base ? base + 1 : argv0;
-    if (strcmp(base, "anvil") != 0)
-        return false;
-    char want[16];
-    snprintf(want, sizeof want, "%u", port);
-    for (size_t off = strlen(data) + 1; off < n; off += strlen(data + off) + 1)
-        if (strcmp(data + off, "--port") == 0 && off + 7 < n && strcmp(data + off + 7, want) == 0)
-            return true;
-    return false;
-}
-
 /* Alive and not a zombie (whatever it runs: the wrapper script execs anvil). */
 static bool pid_alive(int pid)
 {
@@ -217,6 +183,32 @@ static bool pid_alive(int pid)
     data[n] = '\0';
     char *rp = strrchr(data, ')');
     return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
+/* True when pid is alive (not a zombie) and is an anvil serving `port`. */
+static bool is_our_anvil(int pid, unsigned port)
+{
+    if (!pid_alive(pid))
+        return false;
+    char path[64], data[4096];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(data, 1, sizeof data - 1, f);
+    fclose(f);
+    data[n] = '\0';
+    const char *argv0 = data;
+    const char *base = strrchr(argv0, '/');
+    base = base ? base + 1 : argv0;
+    if (strcmp(base, "anvil") != 0)
+        return false;
+    char want[16];
+    snprintf(want, sizeof want, "%u", port);
+    for (size_t off = strlen(data) + 1; off < n; off += strlen(data + off) + 1)
+        if (strcmp(data + off, "--port") == 0 && off + 7 < n && strcmp(data + off + 7, want) == 0)
+            return true;
+    return false;
 }
 
 static bool port_free(unsigned port)
@@ -328,6 +320,25 @@ static void node_init(devnet_node *nd, size_t i, unsigned port)
     nd->spec = &chains[i];
     nd->port = port;
     snprintf(nd->url, sizeof nd->url, "http://127.0.0.1:%u", port);
+}
+
+int devnet_parse_ports(const char *s, unsigned ports[DEVNET_N_CHAINS])
+{
+    for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
+        char *end;
+        unsigned long v = strtoul(s, &end, 10);
+        if (end == s || v < 1024 || v > 65535)
+            return -1;
+        ports[i] = (unsigned)v;
+        if (i + 1 < DEVNET_N_CHAINS) {
+            if (*end != ',')
+                return -1;
+            s = end + 1;
+        } else if (*end) {
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int devnet_status(const char *home, devnet_node nodes[DEVNET_N_CHAINS], err *e)

@@ -67,6 +67,8 @@ int devnet_find_anvil(char *out, size_t cap, err *e) DEVNET_WUR;
  * <exe dir>/../share/fusion/REL. */
 int devnet_data_path(char *out, size_t cap, const char *rel, err *e) DEVNET_WUR;
 
+/* Parses "A,B,C": three ports 1024..65535, one per chain; -1 when malformed. */
+int devnet_parse_ports(const char *s, unsigned ports[DEVNET_N_CHAINS]);
 /* Starts the nodes that are not running (refusing ports taken by something else), waits
  * until each answers, imports the deployer key, deploys contracts, tokens and feeds on
  * every chain that does not have them yet and records them in the desk. Idempotent. */

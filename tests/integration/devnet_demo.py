@@ -13,74 +13,19 @@ demo killed with SIGKILL still has its devnet stopped by the guardian.
 import decimal
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.environ["FUSION_ROOT"]
-TOOLS = os.environ.get("FUSION_TOOLS", os.path.join(ROOT, "tools", "bin"))
-FUSION = os.environ["FUSION_BIN"]
-CAST = os.path.join(TOOLS, "cast")
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from devnet_lib import (FUSION, ROOT, ENV, anvils_on, cast, check, free_ports, fusion,  # noqa: E402
+                        report)
+
 SANCTIONED = "0x01e2919679362dfbc9ee1644ba9c6da6d6245bb1"
 HELIOS = "0x14dc79964da2c08b23698b3d3cc7ca32193d9955"
-ENV = dict(os.environ, FUSION_TOOLS=TOOLS)
-
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
-def fusion(home, *args, check_rc=True, timeout=180):
-    p = subprocess.run([FUSION, "--home", home, *args], capture_output=True, text=True,
-                       env=ENV, timeout=timeout)
-    if check_rc and p.returncode != 0:
-        raise SystemExit("fusion %s failed (%d): %s%s" % (" ".join(args), p.returncode,
-                                                          p.stdout, p.stderr))
-    return p
-
-
-def cast(*args):
-    p = subprocess.run([CAST, *args], capture_output=True, text=True, timeout=60)
-    if p.returncode != 0:
-        raise SystemExit("cast %s failed: %s" % (" ".join(args), p.stderr))
-    return p.stdout.strip()
-
-
-def anvils_on(ports):
-    found = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                argv = f.read().split(b"\0")
-            with open("/proc/%s/stat" % d) as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state in ("Z", "X") or os.path.basename(argv[0]) != b"anvil":
-            continue
-        for i, a in enumerate(argv[:-1]):
-            if a == b"--port" and argv[i + 1].decode(errors="replace") in map(str, ports):
-                found.append(int(d))
-    return found
 
 
 def closes_8(asset):
@@ -100,14 +45,10 @@ def main():
     try:
         run(home, ports)
     finally:
-        fusion(home, "devnet", "down", check_rc=False)
+        fusion(home, "devnet", "down", rc=None)
         check(not anvils_on(ports), "no anvil left on our ports")
     killed(tempfile.mkdtemp(prefix="fusion-demo-kill-"), free_ports(3))
-    if failures:
-        print("%d check(s) failed" % len(failures), file=sys.stderr)
-        return 1
-    print("ok")
-    return 0
+    return report()
 
 
 def run(home, ports):
@@ -177,7 +118,7 @@ def killed(home, ports):
     finally:
         if proc.poll() is None:
             proc.kill()
-        fusion(home, "devnet", "down", check_rc=False)
+        fusion(home, "devnet", "down", rc=None)
 
 
 if __name__ == "__main__":

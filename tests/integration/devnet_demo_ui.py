@@ -9,7 +9,6 @@ quitting stops everything the demo started. (What the dashboard shows is the UI 
 business; this test asserts on the demo's part.)
 """
 import os
-import socket
 import sqlite3
 import sys
 import time
@@ -17,38 +16,8 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.environ["FUSION_ROOT"], "tests", "ui"))
 import tmuxh  # noqa: E402
-
-TOOLS = os.environ.get("FUSION_TOOLS", os.path.join(os.environ["FUSION_ROOT"], "tools", "bin"))
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
-def anvils_on(ports):
-    found = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                argv = f.read().split(b"\0")
-            with open("/proc/%s/stat" % d) as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state in ("Z", "X") or os.path.basename(argv[0]) != b"anvil":
-            continue
-        for i, a in enumerate(argv[:-1]):
-            if a == b"--port" and argv[i + 1].decode(errors="replace") in map(str, ports):
-                found.append(int(d))
-    return found
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from devnet_lib import TOOLS, anvils_on, free_ports  # noqa: E402
 
 
 def escrow_count(home):

@@ -14,72 +14,15 @@ import json
 import os
 import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 
-ROOT = os.environ["FUSION_ROOT"]
-TOOLS = os.environ.get("FUSION_TOOLS", os.path.join(ROOT, "tools", "bin"))
-FUSION = os.environ["FUSION_BIN"]
-CAST = os.path.join(TOOLS, "cast")
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from devnet_lib import (ROOT, anvils_on, cast, check, free_ports, fusion,  # noqa: E402
+                        report)
+
 DEPLOYER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"  # anvil dev account #0
-
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def free_ports(n):
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
-
-
-def fusion(home, *args, check_rc=True):
-    env = dict(os.environ, FUSION_TOOLS=TOOLS)
-    p = subprocess.run([FUSION, "--home", home, *args], capture_output=True, text=True,
-                       env=env, timeout=120)
-    if check_rc and p.returncode != 0:
-        raise SystemExit("fusion %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr))
-    return p
-
-
-def cast(*args):
-    p = subprocess.run([CAST, *args], capture_output=True, text=True, timeout=60)
-    if p.returncode != 0:
-        raise SystemExit("cast %s failed: %s" % (" ".join(args), p.stderr))
-    return p.stdout.strip()
-
-
-def anvils_on(ports):
-    """pids of live anvil processes whose command line serves one of ports (from /proc)."""
-    found = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                argv = f.read().split(b"\0")
-            with open("/proc/%s/stat" % d) as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state in ("Z", "X") or not argv or not os.path.basename(argv[0]) == b"anvil":
-            continue
-        for i, a in enumerate(argv[:-1]):
-            if a == b"--port" and argv[i + 1].decode(errors="replace") in map(str, ports):
-                found.append(int(d))
-    return found
 
 
 def last_close_8(asset):
@@ -98,14 +41,10 @@ def main():
     try:
         run(home, ports, port_arg)
     finally:
-        fusion(home, "devnet", "down", check_rc=False)
+        fusion(home, "devnet", "down", rc=None)
         left = anvils_on(ports)
         check(not left, "anvil processes left on our ports after down: %s" % left)
-    if failures:
-        print("%d check(s) failed" % len(failures), file=sys.stderr)
-        return 1
-    print("ok")
-    return 0
+    return report()
 
 
 def run(home, ports, port_arg):
@@ -184,19 +123,19 @@ def run(home, ports, port_arg):
     fp = free_ports(2)
     # the taken port is the last one: the two nodes started before it must be stopped again
     p = fusion(other, "devnet", "up", "--ports", "%d,%d,%d" % (fp[0], fp[1], bport),
-               check_rc=False)
+               rc=None)
     busy.close()
     check(p.returncode == 1 and "taken" in p.stderr, "taken port refused: %d %r" %
           (p.returncode, p.stderr))
     check(not anvils_on([bport] + fp), "refused up left no anvil")
-    fusion(other, "devnet", "down", check_rc=False)
+    fusion(other, "devnet", "down", rc=None)
 
     p = fusion(home, "devnet", "down")
     check("3 nodes stopped" in p.stdout, "down stopped three nodes: %r" % p.stdout)
     check(not anvils_on(ports), "no anvil on our ports after down")
     check(not [f for f in os.listdir(os.path.join(home, "devnet")) if f.endswith(".pid")],
           "pid files removed")
-    p = fusion(home, "devnet", "status", check_rc=False)
+    p = fusion(home, "devnet", "status", rc=None)
     check(p.returncode == 1 and "stopped" in p.stdout, "status after down says stopped")
 
 

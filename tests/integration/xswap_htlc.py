@@ -16,52 +16,16 @@ Ethereum and Polygon stand-ins), checked with cast, not with fusion's own view:
 import hashlib
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 
-ROOT = os.environ["FUSION_ROOT"]
-TOOLS = os.environ.get("FUSION_TOOLS", os.path.join(ROOT, "tools", "bin"))
-FUSION = os.environ["FUSION_BIN"]
-CAST = os.path.join(TOOLS, "cast")
-ENV = dict(os.environ, FUSION_TOOLS=TOOLS)
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from devnet_lib import (ENV, cast, check, free_ports, fusion,  # noqa: E402
+                        report)
+
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil dev key #1, "alice (trader)"
 BOB = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"    # anvil dev key #2, "bob (approver)"
-
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
-def fusion(home, *args, env=None, rc=0):
-    p = subprocess.run([FUSION, "--home", home, *args], capture_output=True, text=True,
-                       env=env or ENV, timeout=180)
-    if rc is not None and p.returncode != rc:
-        raise SystemExit("fusion %s: exit %d, wanted %d: %s%s" % (" ".join(args), p.returncode,
-                                                                  rc, p.stdout, p.stderr))
-    return p
-
-
-def cast(*args):
-    p = subprocess.run([CAST, *args], capture_output=True, text=True, timeout=60)
-    if p.returncode != 0:
-        raise SystemExit("cast %s failed: %s" % (" ".join(args), p.stderr))
-    return p.stdout.strip()
 
 
 def num(s):
@@ -100,7 +64,7 @@ def swaps(home):
 
 
 def new_swap(home, *extra, env=None, rc=0):
-    p = fusion(home, "xswap", "new", "--x", "devnet-eth", "--y", "devnet-pol", "--initiator",
+    fusion(home, "xswap", "new", "--x", "devnet-eth", "--y", "devnet-pol", "--initiator",
                ALICE, "--counterparty", BOB, "--give", "2500:USDC", "--get", "1.5", *extra,
                env=env, rc=rc)
     return max(swaps(home))
@@ -196,11 +160,7 @@ def main():
         too_short(home, desk)
     finally:
         fusion(home, "devnet", "down", rc=None)
-    if failures:
-        print("%d check(s) failed" % len(failures), file=sys.stderr)
-        return 1
-    print("ok")
-    return 0
+    return report()
 
 
 if __name__ == "__main__":
