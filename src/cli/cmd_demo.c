@@ -107,10 +107,10 @@ static void print_stats(devnet_driver *drv, sync_engine *sy)
     devnet_driver_stats_get(drv, &ds);
     printf("demo: %llu days replayed (last %s), %llu feed updates, %llu escrows "
            "(%llu escrow transactions), %llu errors%s%s\n",
-           (unsigned long long)ds.steps, ds.day[0] ? ds.day : "-",
-           (unsigned long long)ds.price_txs, (unsigned long long)ds.escrows,
-           (unsigned long long)ds.escrow_txs, (unsigned long long)ds.errors,
-           ds.errors ? "; last: " : "", ds.errors ? ds.last_error : "");
+           (unsigned long long)ds.steps, ds.day[0] ? ds.day : "-", (unsigned long long)ds.price_txs,
+           (unsigned long long)ds.escrows, (unsigned long long)ds.escrow_txs,
+           (unsigned long long)ds.errors, ds.errors ? "; last: " : "",
+           ds.errors ? ds.last_error : "");
     if (!sy)
         return;
     sync_chain_stats cs[8];

@@ -29,13 +29,12 @@ static void print_nodes(const devnet_node *nodes, bool json)
         json_t *arr = json_array();
         for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
             const devnet_node *n = &nodes[i];
-            bool healthy = n->running && n->answering &&
-                           n->reported_chain_id == n->spec->chain_id;
+            bool healthy = n->running && n->answering && n->reported_chain_id == n->spec->chain_id;
             json_array_append_new(
                 arr, json_pack("{s:s, s:s, s:I, s:i, s:i, s:b, s:b, s:I, s:I, s:b, s:s}", "name",
                                n->spec->name, "stands_for", n->spec->stands_for, "chain_id",
-                               (json_int_t)n->spec->chain_id, "port", (int)n->port, "pid",
-                               n->pid, "running", n->running, "answering", n->answering,
+                               (json_int_t)n->spec->chain_id, "port", (int)n->port, "pid", n->pid,
+                               "running", n->running, "answering", n->answering,
                                "reported_chain_id", (json_int_t)n->reported_chain_id, "head",
                                (json_int_t)n->head, "healthy", healthy, "url", n->url));
         }
@@ -50,9 +49,9 @@ static void print_nodes(const devnet_node *nodes, bool json)
            "HEAD");
     for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
         const devnet_node *n = &nodes[i];
-        const char *health = !n->pid                  ? "stopped"
-                             : !n->running             ? "gone"
-                             : !n->answering           ? "silent"
+        const char *health = !n->pid                                     ? "stopped"
+                             : !n->running                               ? "gone"
+                             : !n->answering                             ? "silent"
                              : n->reported_chain_id != n->spec->chain_id ? "wrongid"
                                                                          : "ok";
         char head[32] = "-";

@@ -42,8 +42,7 @@ static int env_init(cli_ctx *ctx, env_buf *b, err *e)
         if (!f || !fgets(b->pass, sizeof b->pass, f)) {
             if (f)
                 fclose(f);
-            return err_set(e, ERR_IO, "cannot read the passphrase file %s",
-                           ctx->passphrase_file);
+            return err_set(e, ERR_IO, "cannot read the passphrase file %s", ctx->passphrase_file);
         }
         fclose(f);
         b->pass[strcspn(b->pass, "\r\n")] = '\0';
@@ -178,12 +177,15 @@ static int cmd_new(cli_ctx *ctx, int argc, char **argv)
     memset(b.pass, 0, sizeof b.pass);
     if (rc < 0) {
         if (id)
-            fprintf(stderr, "fusion: swap %lld recorded; continue with `fusion xswap resume "
-                    "%lld`\n", (long long)id, (long long)id);
+            fprintf(stderr,
+                    "fusion: swap %lld recorded; continue with `fusion xswap resume "
+                    "%lld`\n",
+                    (long long)id, (long long)id);
         return cli_fail(&e);
     }
     printf("swap %lld: locked on chain %llu; waiting for the counterparty (fusion xswap "
-           "respond %lld)\n", (long long)id, (unsigned long long)t.chain_x, (long long)id);
+           "respond %lld)\n",
+           (long long)id, (unsigned long long)t.chain_x, (long long)id);
     return EXIT_OK;
 }
 
@@ -326,21 +328,20 @@ static int cmd_list(cli_ctx *ctx, int argc, char **argv)
         hex_encode(ly, sizeof ly, x->lock_y, 32, true);
         if (json) {
             json_array_append_new(
-                arr, json_pack("{s:I, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
-                               "s:I, s:I, s:s?, s:s, s:s?, s:s?}",
-                               "id", (json_int_t)x->id, "state", x->state, "chain_x",
-                               (json_int_t)x->chain_x, "chain_y", (json_int_t)x->chain_y,
-                               "initiator", ini, "counterparty", cp, "token_x", tx, "token_y",
-                               ty, "amount_x", ax, "amount_y", ay, "hashlock", h, "t1",
-                               (json_int_t)x->t1, "t2", (json_int_t)x->t2, "margin",
-                               (json_int_t)x->margin, "pending",
-                               x->pending_action[0] ? x->pending_action : NULL, "note",
-                               x->note, "lock_x", x->has_lock_x ? lx : NULL, "lock_y",
-                               x->has_lock_y ? ly : NULL));
+                arr, json_pack(
+                         "{s:I, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
+                         "s:I, s:I, s:s?, s:s, s:s?, s:s?}",
+                         "id", (json_int_t)x->id, "state", x->state, "chain_x",
+                         (json_int_t)x->chain_x, "chain_y", (json_int_t)x->chain_y, "initiator",
+                         ini, "counterparty", cp, "token_x", tx, "token_y", ty, "amount_x", ax,
+                         "amount_y", ay, "hashlock", h, "t1", (json_int_t)x->t1, "t2",
+                         (json_int_t)x->t2, "margin", (json_int_t)x->margin, "pending",
+                         x->pending_action[0] ? x->pending_action : NULL, "note", x->note, "lock_x",
+                         x->has_lock_x ? lx : NULL, "lock_y", x->has_lock_y ? ly : NULL));
         } else {
-            printf("%4lld %-11s %8llu %8llu %-24.24s %-24.24s %s%s%s\n", (long long)x->id,
-                   x->state, (unsigned long long)x->chain_x, (unsigned long long)x->chain_y, ax,
-                   ay, x->pending_action[0] ? "in flight: " : "", x->pending_action, x->note);
+            printf("%4lld %-11s %8llu %8llu %-24.24s %-24.24s %s%s%s\n", (long long)x->id, x->state,
+                   (unsigned long long)x->chain_x, (unsigned long long)x->chain_y, ax, ay,
+                   x->pending_action[0] ? "in flight: " : "", x->pending_action, x->note);
         }
         memset(x->preimage, 0, sizeof x->preimage);
     }

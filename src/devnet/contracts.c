@@ -90,8 +90,8 @@ int devnet_artifact_deploy_data(const devnet_artifact *a, const char *args, buf 
     return 0;
 }
 
-int devnet_artifact_calldata(const devnet_artifact *a, const char *fn, const char *args,
-                             buf *out, err *e)
+int devnet_artifact_calldata(const devnet_artifact *a, const char *fn, const char *args, buf *out,
+                             err *e)
 {
     const abi_fn *f = abi_json_function(a->abi, fn);
     if (!f)

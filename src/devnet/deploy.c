@@ -33,8 +33,7 @@ int devnet_open_desk(const char *home, store **out, err *e)
     return store_open(out, path, e);
 }
 
-int devnet_dev_import(keystore *ks, size_t i, const char *label, addr *out, bool *imported,
-                      err *e)
+int devnet_dev_import(keystore *ks, size_t i, const char *label, addr *out, bool *imported, err *e)
 {
     ks_params p = keystore_params_level(KS_LEVEL_INTERACTIVE);
     keystore_set_params(ks, &p);
@@ -62,8 +61,8 @@ int devnet_dev_signer(keystore *ks, size_t i, const char *label, ks_key **key, e
     if (devnet_dev_import(ks, i, label, &a, &imported, e) < 0)
         return -1;
     if (keystore_unlock(ks, &a, DEVNET_DEMO_PASSPHRASE, key, e) < 0)
-        return err_prefix(e, "unlocking dev key #%zu (label \"%s\") with the demo passphrase",
-                          i, label);
+        return err_prefix(e, "unlocking dev key #%zu (label \"%s\") with the demo passphrase", i,
+                          label);
     return 0;
 }
 
@@ -90,7 +89,7 @@ static bool already_deployed(store *db, rpc_client *rpc, uint64_t chain_id)
 
 typedef struct deployed {
     store_contract_kind kind;
-    int index;               /* token or feed index */
+    int index; /* token or feed index */
     uint8_t hash[32];
     addr address;
     uint64_t block;
@@ -169,8 +168,7 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
     snprintf(c.native_symbol, sizeof c.native_symbol, "%s", sp->native_symbol);
     c.native_decimals = 18;
     c.start_block = 0;
-    if (store_chain_add(db, &c, e) < 0 ||
-        store_endpoint_add(db, sp->chain_id, nd->url, 0, e) < 0)
+    if (store_chain_add(db, &c, e) < 0 || store_endpoint_add(db, sp->chain_id, nd->url, 0, e) < 0)
         goto fail;
     for (size_t i = 0; i < nd_; i++) {
         store_contract sc = {sp->chain_id, d[i].kind, d[i].address, d[i].block};

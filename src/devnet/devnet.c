@@ -93,8 +93,10 @@ int devnet_data_path(char *out, size_t cap, const char *rel, err *e)
                 return 0;
         }
     }
-    return err_set(e, ERR_NOT_FOUND, "cannot find the shipped data/%s: set FUSION_DATA to the "
-                   "data directory", rel);
+    return err_set(e, ERR_NOT_FOUND,
+                   "cannot find the shipped data/%s: set FUSION_DATA to the "
+                   "data directory",
+                   rel);
 }
 
 static bool executable(const char *p)
@@ -137,7 +139,8 @@ int devnet_find_anvil(char *out, size_t cap, err *e)
         if (k > 0 && (size_t)k < cap && executable(out))
             return 0;
     }
-    return err_set(e, ERR_NOT_FOUND, "cannot find anvil: run scripts/bootstrap, or set "
+    return err_set(e, ERR_NOT_FOUND,
+                   "cannot find anvil: run scripts/bootstrap, or set "
                    "FUSION_ANVIL to Foundry's anvil");
 }
 
@@ -382,7 +385,8 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
         if (pidfile_read(pidf, &pid, &oport, &cid)) {
             if (is_our_anvil(pid, oport)) {
                 if (oport != port && o->ports[i])
-                    return err_set(e, ERR_STATE, "%s already runs on port %u (pid %d): run "
+                    return err_set(e, ERR_STATE,
+                                   "%s already runs on port %u (pid %d): run "
                                    "`fusion devnet down` first to change ports",
                                    chains[i].name, oport, pid);
                 nodes[i].port = oport;
@@ -390,7 +394,8 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
                 nodes[i].running = true;
                 if (probe(&nodes[i], 1000) == 0 && nodes[i].reported_chain_id == cid)
                     continue;
-                return err_set(e, ERR_STATE, "%s (pid %d, port %u) runs but does not answer "
+                return err_set(e, ERR_STATE,
+                               "%s (pid %d, port %u) runs but does not answer "
                                "as chain %llu: run `fusion devnet down` and up again",
                                chains[i].name, pid, oport, (unsigned long long)cid);
             }
@@ -402,8 +407,10 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
                 return err_set(e, ERR_USAGE, "port %u is given to two chains", port);
         }
         if (!port_free(port))
-            return err_set(e, ERR_STATE, "port %u for %s is taken by another program: free it "
-                           "or choose other ports (--ports A,B,C)", port, chains[i].name);
+            return err_set(e, ERR_STATE,
+                           "port %u for %s is taken by another program: free it "
+                           "or choose other ports (--ports A,B,C)",
+                           port, chains[i].name);
         if (!have_anvil) {
             if (devnet_find_anvil(anvil, sizeof anvil, e) < 0)
                 return -1;
@@ -422,8 +429,8 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
         nodes[i].pid = child;
         nodes[i].running = true;
         nodes[i].started_now = true;
-        LOG_I("devnet", "started %s: anvil pid %d port %u chain %llu", chains[i].name, child,
-              port, (unsigned long long)chains[i].chain_id);
+        LOG_I("devnet", "started %s: anvil pid %d port %u chain %llu", chains[i].name, child, port,
+              (unsigned long long)chains[i].chain_id);
     }
     /* wait until every node answers (anvil needs well under a second; allow 20 s) */
     for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
@@ -433,9 +440,10 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
                 return err_set(e, ERR_RPC, "anvil for %s exited at start: see %s/%s.log",
                                chains[i].name, dir, chains[i].name);
             if (++tries > 200)
-                return err_set(e, ERR_RPC, "anvil for %s does not answer on port %u after "
-                               "20 s: see %s/%s.log", chains[i].name, nodes[i].port, dir,
-                               chains[i].name);
+                return err_set(e, ERR_RPC,
+                               "anvil for %s does not answer on port %u after "
+                               "20 s: see %s/%s.log",
+                               chains[i].name, nodes[i].port, dir, chains[i].name);
             sleep_ms(100);
         }
         if (nodes[i].reported_chain_id != chains[i].chain_id)

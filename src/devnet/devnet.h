@@ -42,21 +42,21 @@ const devnet_chain_spec *devnet_chain(size_t i);
 int devnet_dev_key(size_t i, uint8_t sk[32]);
 
 typedef struct devnet_opts {
-    const char *home;                 /* desk home */
-    unsigned ports[DEVNET_N_CHAINS];  /* 0: DEVNET_PORT_BASE + i */
-    const char *operator_name;        /* for audit rows */
+    const char *home;                /* desk home */
+    unsigned ports[DEVNET_N_CHAINS]; /* 0: DEVNET_PORT_BASE + i */
+    const char *operator_name;       /* for audit rows */
 } devnet_opts;
 
 typedef struct devnet_node {
     const devnet_chain_spec *spec;
     unsigned port;
-    int pid;                  /* 0: no pid file */
-    bool running;             /* pid alive and is this node's anvil */
-    bool answering;           /* eth_chainId answered */
+    int pid;        /* 0: no pid file */
+    bool running;   /* pid alive and is this node's anvil */
+    bool answering; /* eth_chainId answered */
     uint64_t reported_chain_id;
     uint64_t head;
-    bool started_now;         /* devnet_up started it (false: was already running) */
-    bool deployed_now;        /* devnet_up deployed the contracts */
+    bool started_now;  /* devnet_up started it (false: was already running) */
+    bool deployed_now; /* devnet_up deployed the contracts */
     char url[64];
 } devnet_node;
 
@@ -83,16 +83,15 @@ int devnet_status(const char *home, devnet_node nodes[DEVNET_N_CHAINS], err *e) 
 int devnet_open_desk(const char *home, store **out, err *e) DEVNET_WUR;
 /* Opens the key store with the cheap (interactive) KDF and imports dev key i under the
  * demo passphrase with label unless present; unlocks it into *key. */
-int devnet_dev_signer(keystore *ks, size_t i, const char *label, ks_key **key,
-                      err *e) DEVNET_WUR;
+int devnet_dev_signer(keystore *ks, size_t i, const char *label, ks_key **key, err *e) DEVNET_WUR;
 
 /* ---- transaction sender (txsend.c) ---- */
 
 typedef struct devnet_sender {
-    rpc_client *rpc;          /* borrowed */
-    ks_key *key;              /* borrowed */
+    rpc_client *rpc; /* borrowed */
+    ks_key *key;     /* borrowed */
     uint64_t chain_id;
-    uint64_t nonce;           /* next nonce */
+    uint64_t nonce; /* next nonce */
     bool have_nonce;
 } devnet_sender;
 
@@ -126,16 +125,16 @@ void devnet_artifact_free(devnet_artifact **p);
 int devnet_artifact_deploy_data(const devnet_artifact *a, const char *args, buf *out,
                                 err *e) DEVNET_WUR;
 /* Calldata for function fn (name or signature) with args in cast syntax ("(0xab.., 5)"). */
-int devnet_artifact_calldata(const devnet_artifact *a, const char *fn, const char *args,
-                             buf *out, err *e) DEVNET_WUR;
+int devnet_artifact_calldata(const devnet_artifact *a, const char *fn, const char *args, buf *out,
+                             err *e) DEVNET_WUR;
 const struct abi_json *devnet_artifact_abi(const devnet_artifact *a);
 
 /* ---- price history replay (prices.c) ---- */
 
 typedef struct devnet_closes {
     size_t n;
-    char (*date)[11];         /* "2017-11-09" */
-    u256 *answer;             /* close in units of 1e-8 USD (truncated, exact from text) */
+    char (*date)[11]; /* "2017-11-09" */
+    u256 *answer;     /* close in units of 1e-8 USD (truncated, exact from text) */
 } devnet_closes;
 
 /* Reads data/prices/yf_<asset>-USD_1d.csv. */
@@ -145,12 +144,12 @@ void devnet_closes_free(devnet_closes *c);
 /* ---- the demo desk (seed.c, driver.c) ---- */
 
 typedef struct devnet_seed_report {
-    unsigned keys_imported;      /* operator keys new in the key store */
+    unsigned keys_imported; /* operator keys new in the key store */
     unsigned operators;
-    unsigned mints;              /* token mints sent (0 when already funded) */
-    unsigned entities_read;      /* data/demo/entities.csv rows, validated */
+    unsigned mints;         /* token mints sent (0 when already funded) */
+    unsigned entities_read; /* data/demo/entities.csv rows, validated */
     unsigned counterparties_read;
-    bool entities_stored;        /* false: no compliance registry in this build */
+    bool entities_stored; /* false: no compliance registry in this build */
     char entities_note[160];
 } devnet_seed_report;
 
@@ -163,16 +162,16 @@ int devnet_seed(const char *home, const char *operator_name, devnet_seed_report 
 typedef struct devnet_driver_opts {
     const char *home;
     const char *operator_name;
-    unsigned step_ms;            /* one replayed day per step; default 2000 */
-    const char *start_date;      /* first replayed day; default "2024-01-01" */
+    unsigned step_ms;       /* one replayed day per step; default 2000 */
+    const char *start_date; /* first replayed day; default "2024-01-01" */
 } devnet_driver_opts;
 
 typedef struct devnet_driver_stats {
     uint64_t steps;
-    char day[11];                /* the day last replayed */
-    uint64_t price_txs;          /* setAnswer transactions sent */
-    uint64_t escrows;            /* escrows created (and funded) */
-    uint64_t escrow_txs;         /* every escrow-flow transaction sent */
+    char day[11];        /* the day last replayed */
+    uint64_t price_txs;  /* setAnswer transactions sent */
+    uint64_t escrows;    /* escrows created (and funded) */
+    uint64_t escrow_txs; /* every escrow-flow transaction sent */
     uint64_t errors;
     char last_error[ERR_MSG_MAX];
 } devnet_driver_stats;

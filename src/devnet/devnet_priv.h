@@ -6,8 +6,7 @@
 
 /* Deploys contracts, tokens and feeds on every running node that lacks them, and records
  * chains, endpoints, contracts, tokens and feeds in the desk (deploy.c). */
-int devnet_deploy_all(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS], err *e)
-    DEVNET_WUR;
+int devnet_deploy_all(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS], err *e) DEVNET_WUR;
 
 /* Imports anvil dev key i under the demo passphrase (interactive KDF: the key is public)
  * unless the key store has it; *imported says whether it was new. */
@@ -18,7 +17,7 @@ int devnet_dev_import(keystore *ks, size_t i, const char *label, addr *out, bool
 typedef struct devnet_party {
     char label[64];
     addr address;
-    char status[16];             /* entity, unknown, sanctioned */
+    char status[16]; /* entity, unknown, sanctioned */
 } devnet_party;
 
 /* Reads data/demo/counterparties.csv; *out malloc'ed. */
@@ -33,11 +32,9 @@ typedef struct devnet_operator {
 } devnet_operator;
 
 #define DEVNET_MAX_OPERATORS 16
-int devnet_operators_load(devnet_operator out[DEVNET_MAX_OPERATORS], size_t *n,
-                          err *e) DEVNET_WUR;
+int devnet_operators_load(devnet_operator out[DEVNET_MAX_OPERATORS], size_t *n, err *e) DEVNET_WUR;
 /* The first operator with this role, or NULL. */
 const devnet_operator *devnet_operator_by_role(const devnet_operator *ops, size_t n,
                                                const char *role);
-
 
 #endif

@@ -28,21 +28,16 @@ static const struct flow {
     unsigned usdc;
     bool settle;
 } flows[] = {
-    {0, "Northwind Capital LLC", 25000, true},
-    {1, "Helios Trading GmbH", 9900, false},
-    {1, "Helios Trading GmbH", 9850, false},
-    {1, "Helios Trading GmbH", 9950, false},
-    {0, "sanctioned wallet", 5000, false},
-    {2, "unknown wallet 1", 12000, false},
-    {0, "Blue Lagoon Partners Ltd", 40000, false},
-    {2, "Korea Kwangson Trading Corp", 15000, false},
-    {1, "Ostrava Metals s.r.o.", 7500, false},
-    {2, "Northwind Capital LLC", 3000, true},
+    {0, "Northwind Capital LLC", 25000, true},     {1, "Helios Trading GmbH", 9900, false},
+    {1, "Helios Trading GmbH", 9850, false},       {1, "Helios Trading GmbH", 9950, false},
+    {0, "sanctioned wallet", 5000, false},         {2, "unknown wallet 1", 12000, false},
+    {0, "Blue Lagoon Partners Ltd", 40000, false}, {2, "Korea Kwangson Trading Corp", 15000, false},
+    {1, "Ostrava Metals s.r.o.", 7500, false},     {2, "Northwind Capital LLC", 3000, true},
     {0, "unknown wallet 2", 18000, true},
 };
 #define N_FLOWS (sizeof flows / sizeof flows[0])
-#define FLOW_EVERY 2    /* steps between two new escrows */
-#define SETTLE_AFTER 3  /* steps after creation: approvals; one more: release */
+#define FLOW_EVERY 2   /* steps between two new escrows */
+#define SETTLE_AFTER 3 /* steps after creation: approvals; one more: release */
 #define MAX_PENDING 16
 
 typedef struct chain_rt {
@@ -57,8 +52,8 @@ typedef struct chain_rt {
 typedef struct pending_settle {
     size_t chain;
     addr escrow;
-    uint64_t approve_at;     /* step */
-    int stage;               /* 0: approvals due, 1: release due */
+    uint64_t approve_at; /* step */
+    int stage;           /* 0: approvals due, 1: release due */
 } pending_settle;
 
 struct devnet_driver {
@@ -183,14 +178,14 @@ static int setup(devnet_driver *d, err *e)
         if (strcmp(ops[i].role, "approver") == 0)
             appr[k++] = &ops[i];
     if (!trader || !arb || !appr[0] || !appr[1])
-        return err_set(e, ERR_INVALID, "data/demo/operators.csv needs a trader, two approvers "
+        return err_set(e, ERR_INVALID,
+                       "data/demo/operators.csv needs a trader, two approvers "
                        "and an arbiter");
     uint8_t sk[32];
     if (devnet_dev_key(arb->dev_key, sk) < 0 || addr_from_seckey(&d->arbiter, sk) < 0)
         return err_set(e, ERR_INTERNAL, "arbiter dev key");
     sodium_memzero(sk, sizeof sk);
-    if (keystore_open(&d->ks, d->o.home, d->o.operator_name ? d->o.operator_name : "demo", e) <
-            0 ||
+    if (keystore_open(&d->ks, d->o.home, d->o.operator_name ? d->o.operator_name : "demo", e) < 0 ||
         devnet_dev_signer(d->ks, 0, "deployer (anvil #0)", &d->k_deployer, e) < 0 ||
         devnet_dev_signer(d->ks, trader->dev_key, trader->label, &d->k_trader, e) < 0 ||
         devnet_dev_signer(d->ks, appr[0]->dev_key, appr[0]->label, &d->k_appr1, e) < 0 ||
@@ -279,8 +274,7 @@ static void step_prices(devnet_driver *d)
             snprintf(args, sizeof args, "(%s)", dec);
             err e;
             err_clear(&e);
-            if (send_call(&c->deployer, d->a_feed, &c->feed[a], "setAnswer", args, 250000, &e) <
-                0)
+            if (send_call(&c->deployer, d->a_feed, &c->feed[a], "setAnswer", args, 250000, &e) < 0)
                 note_error(d, &e);
             else
                 count(d, &d->st.price_txs, 1);
@@ -337,10 +331,10 @@ static int start_flow(devnet_driver *d, const struct flow *f, uint64_t step, err
     char amount[40];
     snprintf(amount, sizeof amount, "%u000000", f->usdc);
     uint64_t deadline = (uint64_t)time(NULL) + 7 * 86400;
-    snprintf(args, sizeof args, "(%s, %s, %s, [%s, %s], 2, %s, %llu, %s)", s_payee, s_usdc,
-             amount, s_a1, s_a2, s_arb, (unsigned long long)deadline, salt_hex);
-    if (send_call(&c->trader, d->a_factory, &c->factory, "createEscrowDeterministic", args,
-                  900000, e) < 0)
+    snprintf(args, sizeof args, "(%s, %s, %s, [%s, %s], 2, %s, %llu, %s)", s_payee, s_usdc, amount,
+             s_a1, s_a2, s_arb, (unsigned long long)deadline, salt_hex);
+    if (send_call(&c->trader, d->a_factory, &c->factory, "createEscrowDeterministic", args, 900000,
+                  e) < 0)
         return -1;
     snprintf(args, sizeof args, "(%s, %s)", s_escrow, amount);
     if (send_call(&c->trader, d->a_token, &c->usdc, "approve", args, 120000, e) < 0)

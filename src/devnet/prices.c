@@ -58,8 +58,8 @@ int devnet_closes_load(devnet_closes *out, const char *asset, err *e)
         cut_decimals(close, FEED_DECIMALS);
         u256 v;
         if (amount_parse(&v, close, FEED_DECIMALS, e) < 0 || u256_is_zero(&v)) {
-            rc = err_set(e, ERR_INVALID, "%s:%zu: close \"%.32s\" is not a positive price",
-                         path, lineno, close);
+            rc = err_set(e, ERR_INVALID, "%s:%zu: close \"%.32s\" is not a positive price", path,
+                         lineno, close);
             break;
         }
         if (out->n == cap) {

@@ -168,8 +168,7 @@ static int entity_row(void *user, char **f, size_t n, const char *where, err *e)
     return 0;
 }
 
-int devnet_call_word(rpc_client *rpc, const addr *to, const buf *calldata, uint8_t word[32],
-                     err *e)
+int devnet_call_word(rpc_client *rpc, const addr *to, const buf *calldata, uint8_t word[32], err *e)
 {
     buf out;
     buf_init(&out);
@@ -228,7 +227,7 @@ static int fund_trader(store *db, const store_chain *c, ks_key *deployer, const 
         /* 10 million USDC, 200 WBTC, 5000 WETH: whole units times 10^decimals */
         unsigned long long whole = strcmp(toks[i].symbol, "USDC") == 0   ? 10000000ULL
                                    : strcmp(toks[i].symbol, "WBTC") == 0 ? 200ULL
-                                                                        : 5000ULL;
+                                                                         : 5000ULL;
         char amount[100];
         snprintf(amount, sizeof amount, "%llu", whole);
         for (unsigned d = 0; d < toks[i].decimals; d++)

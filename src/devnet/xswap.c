@@ -145,7 +145,8 @@ static int chain_now(chain_conn *c, uint64_t *now, uint64_t *head, err *e)
     if (rpc_eth_get_block(c->rpc, 0, "latest", &b, &found, e) < 0)
         return -1;
     if (!found)
-        return err_set(e, ERR_RPC, "chain %llu has no latest block", (unsigned long long)c->chain_id);
+        return err_set(e, ERR_RPC, "chain %llu has no latest block",
+                       (unsigned long long)c->chain_id);
     *now = b.timestamp;
     if (head)
         *head = b.number;
@@ -225,8 +226,8 @@ static int check_funds(eng *g, chain_conn *c, const addr *who, const addr *token
         u256_to_dec(h, &have);
         u256_to_dec(n, amount);
         fmt_addr(s, who);
-        return err_set(e, ERR_STATE, "%s holds %s base units on chain %llu, the lock needs %s",
-                       s, h, (unsigned long long)c->chain_id, n);
+        return err_set(e, ERR_STATE, "%s holds %s base units on chain %llu, the lock needs %s", s,
+                       h, (unsigned long long)c->chain_id, n);
     }
     return 0;
 }
@@ -302,7 +303,7 @@ static int lock_id_of(chain_conn *c, const addr *htlc, const uint8_t tx[32], uin
 typedef struct lock_view {
     addr sender, receiver, token;
     uint64_t timelock;
-    unsigned status;      /* 0 none, 1 locked, 2 claimed, 3 refunded */
+    unsigned status; /* 0 none, 1 locked, 2 claimed, 3 refunded */
     u256 amount;
     uint8_t hashlock[32];
 } lock_view;
@@ -369,8 +370,7 @@ static int lock_args(char *out, size_t cap, const addr *receiver, const addr *to
     fmt_addr(t, token);
     u256_to_dec(a, amount);
     fmt_word(hs, h);
-    int k = snprintf(out, cap, "(%s, %s, %s, %s, %llu)", r, t, a, hs,
-                     (unsigned long long)timelock);
+    int k = snprintf(out, cap, "(%s, %s, %s, %s, %llu)", r, t, a, hs, (unsigned long long)timelock);
     return k > 0 && (size_t)k < cap ? 0 : -1;
 }
 
@@ -477,9 +477,7 @@ static int refund(eng *g, store_xswap *x, bool on_x, err *e)
         return -1;
     const addr *sender = on_x ? &x->initiator : &x->counterparty;
     /* anyone may trigger a refund; the party's own key if the desk has it */
-    const addr *signer = have_key(g, sender) ? sender
-                         : on_x             ? &x->counterparty
-                                            : &x->initiator;
+    const addr *signer = have_key(g, sender) ? sender : on_x ? &x->counterparty : &x->initiator;
     char w[67], args[80];
     fmt_word(w, on_x ? x->lock_x : x->lock_y);
     snprintf(args, sizeof args, "(%s)", w);
@@ -515,8 +513,8 @@ static int step(eng *g, store_xswap *x, bool *moved, err *e)
         if (!addr_is_zero(&x->token_x) &&
             approve_token(g, cx, k, &x->token_x, &x->htlc_x, &x->amount_x, e) < 0)
             return -1;
-        if (lock_args(args, sizeof args, &x->counterparty, &x->token_x, &x->amount_x,
-                      x->hashlock, x->t1) < 0)
+        if (lock_args(args, sizeof args, &x->counterparty, &x->token_x, &x->amount_x, x->hashlock,
+                      x->t1) < 0)
             return err_set(e, ERR_INTERNAL, "lock arguments too long");
         const u256 *value = addr_is_zero(&x->token_x) ? &x->amount_x : NULL;
         if (act(g, x, "lock_x", cx, &x->initiator, &x->htlc_x, value, "lock", args, e) < 0)
@@ -637,7 +635,8 @@ int xswap_new(const xswap_env *env, const xswap_terms *t, int64_t *id, err *e)
     if (u256_is_zero(&t->amount_x) || u256_is_zero(&t->amount_y))
         return err_set(e, ERR_INVALID, "both amounts must be positive");
     if (t->margin == 0 || t->t1_after <= 2 * t->margin)
-        return err_set(e, ERR_INVALID, "T1 must be more than twice the safety margin away, so "
+        return err_set(e, ERR_INVALID,
+                       "T1 must be more than twice the safety margin away, so "
                        "that the counterparty can lock with T2 <= T1 - margin");
     eng g;
     if (eng_open(&g, env, e) < 0)
@@ -665,7 +664,8 @@ int xswap_new(const xswap_env *env, const xswap_terms *t, int64_t *id, err *e)
             }
     }
     if (!hx || !hy) {
-        err_set(e, ERR_NOT_FOUND, "both chains need a HashedTimelock contract (kind htlc): "
+        err_set(e, ERR_NOT_FOUND,
+                "both chains need a HashedTimelock contract (kind htlc): "
                 "run `fusion devnet up` or configure one");
         goto out;
     }
@@ -719,8 +719,10 @@ int xswap_respond(const xswap_env *env, int64_t id, uint64_t gap, err *e)
     if (x.pending_action[0] && run_steps(&g, &x, e) < 0)
         goto out;
     if (strcmp(x.state, "x_locked") != 0) {
-        err_set(e, ERR_STATE, "swap %lld is %s: the counterparty locks only after the "
-                "initiator's lock (x_locked)", (long long)id, x.state);
+        err_set(e, ERR_STATE,
+                "swap %lld is %s: the counterparty locks only after the "
+                "initiator's lock (x_locked)",
+                (long long)id, x.state);
         goto out;
     }
     uint64_t now_x, head_x, now_y;
@@ -728,28 +730,30 @@ int xswap_respond(const xswap_env *env, int64_t id, uint64_t gap, err *e)
     if (chain_now(cx, &now_x, &head_x, e) < 0 || chain_now(cy, &now_y, NULL, e) < 0 ||
         get_lock(&g, cx, &x.htlc_x, x.lock_x, &v, e) < 0)
         goto out;
-    const char *bad = lock_mismatch(&v, &x.initiator, &x.counterparty, &x.token_x, &x.amount_x,
-                                    x.hashlock, x.t1);
+    const char *bad =
+        lock_mismatch(&v, &x.initiator, &x.counterparty, &x.token_x, &x.amount_x, x.hashlock, x.t1);
     if (bad) {
         err_set(e, ERR_DENIED, "the initiator's lock on X %s: not locking on Y", bad);
         goto out;
     }
     if (head_x < x.lock_x_block + cx->confirmations) {
-        err_set(e, ERR_STATE, "the initiator's lock on X is not final yet (block %llu, head "
+        err_set(e, ERR_STATE,
+                "the initiator's lock on X is not final yet (block %llu, head "
                 "%llu, %u confirmations): try again shortly",
-                (unsigned long long)x.lock_x_block, (unsigned long long)head_x,
-                cx->confirmations);
+                (unsigned long long)x.lock_x_block, (unsigned long long)head_x, cx->confirmations);
         goto out;
     }
     uint64_t t2 = x.t1 > gap ? x.t1 - gap : 0;
     if (gap < x.margin) {
-        err_set(e, ERR_DENIED, "counterparty timelock T2 = T1 - %llu s is refused: T1 must "
+        err_set(e, ERR_DENIED,
+                "counterparty timelock T2 = T1 - %llu s is refused: T1 must "
                 "exceed T2 by the safety margin of %llu s",
                 (unsigned long long)gap, (unsigned long long)x.margin);
         goto out;
     }
     if (t2 <= now_y + 60) {
-        err_set(e, ERR_DENIED, "counterparty timelock T2 would be in the past or within a "
+        err_set(e, ERR_DENIED,
+                "counterparty timelock T2 would be in the past or within a "
                 "minute on chain Y: refused");
         goto out;
     }
@@ -762,8 +766,7 @@ int xswap_respond(const xswap_env *env, int64_t id, uint64_t gap, err *e)
         goto out;
     x.t2 = t2;
     char args[400];
-    if (lock_args(args, sizeof args, &x.initiator, &x.token_y, &x.amount_y, x.hashlock, t2) <
-        0) {
+    if (lock_args(args, sizeof args, &x.initiator, &x.token_y, &x.amount_y, x.hashlock, t2) < 0) {
         err_set(e, ERR_INTERNAL, "lock arguments too long");
         goto out;
     }

@@ -22,16 +22,16 @@
 typedef struct xswap_env {
     const char *home;
     const char *operator_name;
-    const char *passphrase;       /* of the keys that sign (both parties' keys may be here) */
+    const char *passphrase; /* of the keys that sign (both parties' keys may be here) */
 } xswap_env;
 
 typedef struct xswap_terms {
     uint64_t chain_x, chain_y;
     addr initiator, counterparty;
-    addr token_x, token_y;        /* zero: the chain's native coin */
+    addr token_x, token_y; /* zero: the chain's native coin */
     u256 amount_x, amount_y;
-    uint64_t t1_after;            /* T1 = chain X's latest block time + t1_after */
-    uint64_t margin;              /* seconds T1 must exceed T2 by */
+    uint64_t t1_after; /* T1 = chain X's latest block time + t1_after */
+    uint64_t margin;   /* seconds T1 must exceed T2 by */
 } xswap_terms;
 
 /* Records a new swap (fresh 32-byte secret) and locks on X as the initiator. */

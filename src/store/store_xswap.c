@@ -9,9 +9,9 @@
 #include "store/store_internal.h"
 
 #define COLS                                                                                       \
-    "state, chain_x, chain_y, htlc_x, htlc_y, token_x, token_y, amount_x, amount_y, initiator,"   \
-    " counterparty, hashlock, preimage, t1, t2, margin, lock_x, lock_x_block, lock_y,"            \
-    " lock_y_block, pending_action, pending_chain, pending_hash, pending_raw, note, created_at,"  \
+    "state, chain_x, chain_y, htlc_x, htlc_y, token_x, token_y, amount_x, amount_y, initiator,"    \
+    " counterparty, hashlock, preimage, t1, t2, margin, lock_x, lock_x_block, lock_y,"             \
+    " lock_y_block, pending_action, pending_chain, pending_hash, pending_raw, note, created_at,"   \
     " updated_at"
 
 static const char SQL_ADD[] = "INSERT INTO xswaps (" COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
