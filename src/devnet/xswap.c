@@ -408,6 +408,68 @@ static int revealed_preimage(chain_conn *c, const store_xswap *x, uint8_t pre[32
     return rc;
 }
 
+/* A lock the counterparty made on Y by any means (not only `xswap respond`): a Locked
+ * event of Y's HTLC since the swap began with our hashlock. It is adopted only when its
+ * terms are right and T2 + margin <= T1; otherwise the swap notes the refusal and never
+ * reveals the secret against it. */
+static int discover_lock_y(eng *g, store_xswap *x, chain_conn *cy, uint64_t now_y, err *e)
+{
+    uint8_t topic[32];
+    if (abi_event_topic(topic, "Locked(bytes32,address,address,address,uint256,bytes32,uint64)",
+                        e) < 0)
+        return -1;
+    uint64_t head;
+    if (rpc_eth_block_number(cy->rpc, &head, e) < 0)
+        return -1;
+    const uint8_t(*t0)[32] = (const uint8_t(*)[32])topic;
+    rpc_log_filter f = {x->y_from_block, head, &x->htlc_y, 1, t0, 1};
+    rpc_log_list l;
+    memset(&l, 0, sizeof l);
+    if (rpc_eth_get_logs(cy->rpc, &f, &l, e) < 0)
+        return -1;
+    const char *refusal = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        const rpc_log *lg = &l.items[i];
+        if (lg->n_topics < 4 || lg->data_len != 128 || memcmp(lg->data + 64, x->hashlock, 32))
+            continue;
+        lock_view v;
+        if (get_lock(g, cy, &x->htlc_y, lg->topics[1], &v, e) < 0) {
+            rc = -1;
+            break;
+        }
+        const char *bad = lock_mismatch(&v, &x->counterparty, &x->initiator, &x->token_y,
+                                        &x->amount_y, x->hashlock, 0);
+        if (!bad && v.timelock + x->margin > x->t1)
+            bad = "expires too close to T1 (T2 + margin > T1)";
+        if (!bad && now_y + 60 > v.timelock)
+            bad = "expires too soon to claim safely";
+        if (bad) {
+            refusal = bad;
+            continue;
+        }
+        memcpy(x->lock_y, lg->topics[1], 32);
+        x->has_lock_y = true;
+        x->lock_y_block = lg->block_number;
+        x->t2 = v.timelock;
+        snprintf(x->state, sizeof x->state, "y_locked");
+        x->note[0] = '\0';
+        refusal = NULL;
+        rc = save(g, x, false, e);
+        break;
+    }
+    rpc_log_list_free(&l);
+    if (rc == 0 && refusal && strcmp(x->state, "x_locked") == 0) {
+        char note[sizeof x->note];
+        snprintf(note, sizeof note, "counterparty lock on Y refused: it %s", refusal);
+        if (strcmp(note, x->note) != 0) {
+            snprintf(x->note, sizeof x->note, "%s", note);
+            rc = save(g, x, false, e);
+        }
+    }
+    return rc;
+}
+
 /* Finishes the transaction in flight. *waiting: not mined yet (re-sent). */
 static int finish_pending(eng *g, store_xswap *x, bool *waiting, err *e)
 {
@@ -528,7 +590,10 @@ static int step(eng *g, store_xswap *x, bool *moved, err *e)
                 return -1;
             *moved = true;
         }
-        return 0; /* else: waiting for the counterparty's lock (xswap respond) or T1 */
+        if (strcmp(x->state, "x_locked") == 0 && discover_lock_y(g, x, cy, now_y, e) < 0)
+            return -1;
+        *moved = strcmp(x->state, "y_locked") == 0;
+        return 0; /* else: waiting for the counterparty's lock or T1 */
     }
     if (strcmp(x->state, "y_locked") == 0) {
         lock_view v;
@@ -673,8 +738,8 @@ int xswap_new(const xswap_env *env, const xswap_terms *t, int64_t *id, err *e)
         err_set(e, ERR_NOT_FOUND, "the initiator's key is not in this desk's key store");
         goto out;
     }
-    uint64_t now_x;
-    if (chain_now(cx, &now_x, NULL, e) < 0)
+    uint64_t now_x, now_y;
+    if (chain_now(cx, &now_x, NULL, e) < 0 || chain_now(cy, &now_y, &x.y_from_block, e) < 0)
         goto out;
     snprintf(x.state, sizeof x.state, "new");
     x.chain_x = t->chain_x;

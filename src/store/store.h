@@ -368,6 +368,7 @@ typedef struct store_xswap {
     bool has_lock_x, has_lock_y;
     uint8_t lock_x[32], lock_y[32];
     uint64_t lock_x_block, lock_y_block;
+    uint64_t y_from_block;       /* Y's head when the swap began: where to look for its lock */
     char pending_action[16];     /* "" when no transaction is in flight */
     uint64_t pending_chain;
     uint8_t pending_hash[32];

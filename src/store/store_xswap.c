@@ -12,14 +12,14 @@
     "state, chain_x, chain_y, htlc_x, htlc_y, token_x, token_y, amount_x, amount_y, initiator,"    \
     " counterparty, hashlock, preimage, t1, t2, margin, lock_x, lock_x_block, lock_y,"             \
     " lock_y_block, pending_action, pending_chain, pending_hash, pending_raw, note, created_at,"   \
-    " updated_at"
+    " updated_at, y_from_block"
 
 static const char SQL_ADD[] = "INSERT INTO xswaps (" COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                              " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                              " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_PUT[] =
     "UPDATE xswaps SET state = ?1, preimage = ?13, t2 = ?15, lock_x = ?17, lock_x_block = ?18,"
     " lock_y = ?19, lock_y_block = ?20, pending_action = ?21, pending_chain = ?22,"
-    " pending_hash = ?23, pending_raw = ?24, note = ?25, updated_at = ?27 WHERE id = ?28";
+    " pending_hash = ?23, pending_raw = ?24, note = ?25, updated_at = ?27 WHERE id = ?29";
 static const char SQL_GET[] = "SELECT " COLS ", id FROM xswaps WHERE id = ?";
 static const char SQL_LIST[] = "SELECT " COLS ", id FROM xswaps ORDER BY id";
 
@@ -57,6 +57,7 @@ static void bind_all(sqlite3_stmt *st, const store_xswap *x, int64_t now)
     sqlite3_bind_text(st, 25, x->note, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 26, x->created_at ? x->created_at : now);
     sqlite3_bind_int64(st, 27, now);
+    store_bind_u64(st, 28, x->y_from_block);
 }
 
 int store_xswap_add(store *s, const store_xswap *x, int64_t *id, err *e)
@@ -77,7 +78,7 @@ int store_xswap_put(store *s, const store_xswap *x, err *e)
     if (!st)
         return -1;
     bind_all(st, x, store_now());
-    sqlite3_bind_int64(st, 28, x->id);
+    sqlite3_bind_int64(st, 29, x->id);
     if (store_exec_stmt(s, st, "updating a swap", e) < 0)
         return -1;
     if (sqlite3_changes(s->db) != 1)
@@ -127,7 +128,8 @@ static int read_row(sqlite3_stmt *st, store_xswap *x, err *e)
     store_copy_text(st, 24, x->note, sizeof x->note);
     x->created_at = sqlite3_column_int64(st, 25);
     x->updated_at = sqlite3_column_int64(st, 26);
-    x->id = sqlite3_column_int64(st, 27);
+    x->y_from_block = store_col_u64(st, 27);
+    x->id = sqlite3_column_int64(st, 28);
     if (bad)
         return err_set(e, ERR_INVALID, "swap %lld has a malformed column", (long long)x->id);
     return 0;

@@ -224,6 +224,7 @@ static void test_store_xswap_roundtrip(void **state)
     x.has_preimage = true;
     x.t1 = 1000;
     x.margin = 100;
+    x.y_from_block = 42;
     int64_t id = 0;
     assert_int_equal(store_xswap_add(s, &x, &id, &e), 0);
     assert_true(id > 0);
@@ -252,6 +253,7 @@ static void test_store_xswap_roundtrip(void **state)
     assert_int_equal(got.pending_raw_len, 120);
     assert_memory_equal(got.pending_raw, x.pending_raw, 120);
     assert_int_equal(got.t2, 800);
+    assert_int_equal(got.y_from_block, 42);
     assert_int_equal(u256_cmp(&got.amount_x, &x.amount_x), 0);
     /* the transaction landed: nothing in flight any more */
     got.pending_action[0] = '\0';

@@ -11,7 +11,10 @@ Ethereum and Polygon stand-ins), checked with cast, not with fusion's own view:
                   after sending the claim on Y: `xswap resume` finishes, with exactly one
                   lock per chain (lockCount) and the same end balances as the happy path;
   too short       a counterparty lock whose T2 leaves less than the margin before T1 is
-                  refused: exit 1, nothing locked on Y.
+                  refused: exit 1, nothing locked on Y;
+  external        bob locks on Y with cast: a lock whose T2 is too close to T1 is found and
+                  refused (no claim on Y, the secret is not revealed); a proper one is
+                  adopted and the swap completes.
 """
 import hashlib
 import json
@@ -26,6 +29,8 @@ from devnet_lib import (ENV, cast, check, free_ports, fusion,  # noqa: E402
 
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil dev key #1, "alice (trader)"
 BOB = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"    # anvil dev key #2, "bob (approver)"
+# bob's key as Foundry publishes it: his locks below are made with cast, not with fusion
+BOB_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
 
 
 def num(s):
@@ -147,6 +152,41 @@ def too_short(home, desk):
     check(swaps(home)[sid]["state"] == "x_locked", "too short: swap still waits on X")
 
 
+def claimed_count(desk):
+    return len(json.loads(cast("logs", "--json", "--rpc-url", desk.url["devnet-pol"],
+                               "--from-block", "0", "--address", desk.htlc["devnet-pol"],
+                               "Claimed(bytes32 indexed,bytes32)")))
+
+
+def external(home, desk):
+    """bob locks on Y with cast; fusion finds the lock, refuses one too close to T1 (the
+    secret stays secret) and completes against a proper one."""
+    sid = new_swap(home)
+    s = swaps(home)[sid]
+    n_claimed = claimed_count(desk)
+
+    def bob_lock(t2):
+        cast("send", "--private-key", BOB_KEY, "--rpc-url", desk.url["devnet-pol"],
+             "--value", "1.5ether", desk.htlc["devnet-pol"],
+             "lock(address,address,uint256,bytes32,uint64)", ALICE,
+             "0x0000000000000000000000000000000000000000", "1500000000000000000",
+             s["hashlock"], str(t2))
+
+    bob_lock(s["t1"] - 60)  # margin is 1800 s: T2 + margin > T1
+    fusion(home, "xswap", "resume", str(sid))
+    s2 = swaps(home)[sid]
+    check(s2["state"] == "x_locked" and "refused" in s2["note"],
+          "external: too-close lock refused (%s, %r)" % (s2["state"], s2["note"]))
+    check(claimed_count(desk) == n_claimed, "external: no claim (secret kept) on a bad lock")
+    bob_lock(s["t1"] - 3600)
+    fusion(home, "xswap", "resume", str(sid))
+    s3 = swaps(home)[sid]
+    check(s3["state"] == "done", "external: proper lock adopted and swap done (%s)"
+          % s3["state"])
+    check(s3["t2"] == s["t1"] - 3600, "external: T2 taken from the lock on Y")
+    check(claimed_count(desk) == n_claimed + 1, "external: exactly one claim on Y")
+
+
 def main():
     home = tempfile.mkdtemp(prefix="fusion-xswap-")
     ports = ",".join(map(str, free_ports(3)))
@@ -158,6 +198,7 @@ def main():
         no_counterparty(home, desk)
         killed(home, desk)
         too_short(home, desk)
+        external(home, desk)
     finally:
         fusion(home, "devnet", "down", rc=None)
     return report()
