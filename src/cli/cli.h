@@ -31,7 +31,9 @@ typedef struct cli_ctx {
     X(reindex, "rebuild escrow state from the stored events")                                      \
     X(key, "manage the encrypted key store: new, import, export, list, passwd, rm")                \
     X(audit, "list or verify the hash-chained audit log")                                          \
-    X(risk, "risk calc: VaR/ES, backtest, credit line and stress over price and position files")  \
+    X(risk, "risk report (live desk), calc (files), set-drawn: VaR/ES, credit line, stress")         \
+    X(alerts, "risk alerts: list (--all), ack ID")                                                 \
+    X(asset, "tokens and price feeds the risk service values: add-token, add-feed, list") \
     X(devnet, "local three-chain devnet (anvil): up, down, status")                                \
     X(demo, "devnet, seeded demo desk, market driver and the UI (the README's first command)")    \
     X(xswap, "cross-chain settlement by HTLC: new, respond, resume, list")
@@ -46,5 +48,11 @@ int cli_fail(const err *e);
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Creates the desk home (mode 0700) if it does not exist. */
 int cli_home_ensure(const cli_ctx *ctx, err *e) __attribute__((warn_unused_result));
+
+struct store;
+/* Creates the desk home if needed, opens <home>/fusion.log as the log and
+ * <home>/desk.db as the desk database (migrated to the current schema). */
+int cli_desk_open(const cli_ctx *ctx, struct store **db, err *e)
+    __attribute__((warn_unused_result));
 
 #endif

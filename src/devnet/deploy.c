@@ -3,7 +3,8 @@
  * Chainlink-style USD feeds (ETH, BTC, USDC; 8 decimals, starting at the last real close
  * of data/prices) — deployed by transactions fusion signs with the deployer key (anvil
  * dev key #0, imported into the desk key store), and recorded in the desk: chain,
- * endpoint, contracts (kinds factory/htlc/token/feed), tokens and feed_assets. */
+ * endpoint, contracts (kinds factory/htlc/token/feed), tokens and price_feeds (the risk
+ * service's table: which asset each feed prices). */
 #include "devnet/devnet_priv.h"
 
 #include <stdio.h>
@@ -189,8 +190,8 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
             f.chain_id = sp->chain_id;
             f.address = d[i].address;
             snprintf(f.asset, sizeof f.asset, "%s", feed_assets[d[i].index]);
-            snprintf(f.quote, sizeof f.quote, "USD");
             f.decimals = 8;
+            f.max_age = 0; /* the desk's limit */
             if (store_feed_put(db, &f, e) < 0)
                 goto fail;
         }

@@ -144,22 +144,52 @@ static const char step4_outbound[] =
     ");"
     "CREATE INDEX outbound_by_sender ON outbound_txs (chain_id, from_addr, nonce);";
 
-/* devnet (issue 10): which asset a price feed prices. A feed is a contracts row of kind
- * 'feed'; this table says what it quotes, so the risk service can map feeds to assets. */
-static const char step5_devnet[] =
-    "CREATE TABLE feed_assets ("
+/* Risk service (issue 7): oracle feeds mapped to assets, observed oracle rounds (one row per
+ * round id), persisted limit alerts, and desk settings of the risk service (drawn amount). */
+static const char step_risk[] =
+    "CREATE TABLE price_feeds ("
     "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
     "  address TEXT NOT NULL,"
-    "  asset TEXT NOT NULL,"
-    "  quote TEXT NOT NULL DEFAULT 'USD',"
+    "  asset TEXT NOT NULL,"              /* the asset symbol the feed prices in USD */
     "  decimals INTEGER NOT NULL CHECK (decimals BETWEEN 0 AND 77),"
-    "  PRIMARY KEY (chain_id, address),"
-    "  UNIQUE (chain_id, asset, quote)"
+    "  max_age INTEGER NOT NULL DEFAULT 0," /* seconds; 0: the limits file's price_max_age */
+    "  PRIMARY KEY (chain_id, address)"
+    ");"
+    "CREATE TABLE price_observations ("
+    "  chain_id INTEGER NOT NULL,"
+    "  feed TEXT NOT NULL,"
+    "  round_id TEXT NOT NULL,"           /* decimal uint80 */
+    "  answer TEXT NOT NULL,"             /* decimal int256, feed decimals */
+    "  updated_at INTEGER NOT NULL,"
+    "  observed_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (chain_id, feed, round_id),"
+    "  FOREIGN KEY (chain_id, feed) REFERENCES price_feeds(chain_id, address) ON DELETE CASCADE"
+    ");"
+    "CREATE TABLE risk_alerts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  key TEXT NOT NULL,"                /* the condition, e.g. 'var_limit', 'stale:1:0xab..' */
+    "  kind TEXT NOT NULL,"
+    "  severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),"
+    "  message TEXT NOT NULL,"
+    "  value REAL,"                       /* floating-point estimate that crossed the limit */
+    "  limit_value REAL,"
+    "  raised_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  cleared_at INTEGER,"
+    "  acked_at INTEGER,"
+    "  acked_by TEXT"
+    ");"
+    "CREATE UNIQUE INDEX risk_alerts_open ON risk_alerts (key) WHERE cleared_at IS NULL;"
+    "CREATE TABLE risk_settings ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  updated_by TEXT NOT NULL DEFAULT ''"
     ");";
 
 /* cross-chain settlement (issue 10): one row per HTLC swap, its state machine, and the
  * signed transaction in flight (kept before it is sent, so a crash re-sends the same one). */
-static const char step6_xswap[] =
+static const char step_xswap[] =
     "CREATE TABLE xswaps ("
     "  id INTEGER PRIMARY KEY,"
     "  state TEXT NOT NULL,"
@@ -184,8 +214,8 @@ const char *const store_schema_steps[] = {
     step2_events,
     step3_escrows,
     step4_outbound,
-    step5_devnet,
-    step6_xswap,
+    step_risk,
+    step_xswap,
 };
 
 const int store_schema_n_steps = (int)(sizeof store_schema_steps / sizeof store_schema_steps[0]);

@@ -1,7 +1,7 @@
 /* test_devnet.c: the pure and storage parts of src/devnet and its store aggregates:
  * anvil's dev keys against the addresses Foundry publishes, the close-price reader's
  * exact 8-decimal conversion (truncation, not rounding) and its refusals, the anvil
- * look-up order, and the feed_assets and xswaps tables on a real SQLite file. */
+ * look-up order, and the xswaps table on a real SQLite file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,44 +169,6 @@ static store *open_desk(void)
     return s;
 }
 
-static void test_store_feeds(void **state)
-{
-    (void)state;
-    store *s = open_desk();
-    err e;
-    store_feed f;
-    memset(&f, 0, sizeof f);
-    f.chain_id = 1337;
-    assert_int_equal(addr_parse(&f.address, "0x5FC8d32690cc91D4c39d9d3abcBD16989F875707", &e), 0);
-    snprintf(f.asset, sizeof f.asset, "ETH");
-    f.decimals = 8; /* quote empty: USD */
-    assert_int_equal(store_feed_put(s, &f, &e), 0);
-    /* a redeployed ETH feed replaces the old one */
-    assert_int_equal(addr_parse(&f.address, "0x0165878A594ca255338adfa4d48449f69242Eb8F", &e), 0);
-    assert_int_equal(store_feed_put(s, &f, &e), 0);
-    snprintf(f.asset, sizeof f.asset, "BTC");
-    assert_int_equal(addr_parse(&f.address, "0xa513E6E4b8f2a923D98304ec87F64353C4D5C853", &e), 0);
-    assert_int_equal(store_feed_put(s, &f, &e), 0);
-    store_feed *list = NULL;
-    size_t n = 0;
-    assert_int_equal(store_feed_list(s, 0, &list, &n, &e), 0);
-    assert_int_equal(n, 2);
-    assert_string_equal(list[0].asset, "BTC");
-    assert_string_equal(list[1].asset, "ETH");
-    assert_string_equal(list[1].quote, "USD");
-    assert_int_equal(list[1].decimals, 8);
-    char a[ADDR_STR_MAX];
-    addr_to_checksum(a, &list[1].address);
-    assert_string_equal(a, "0x0165878A594ca255338adfa4d48449f69242Eb8F");
-    free(list);
-    /* feeds go with their chain */
-    assert_int_equal(store_chain_remove(s, 1337, &e), 0);
-    assert_int_equal(store_feed_list(s, 1337, &list, &n, &e), 0);
-    assert_int_equal(n, 0);
-    free(list);
-    store_close(&s);
-}
-
 static void test_store_xswap_roundtrip(void **state)
 {
     (void)state;
@@ -281,7 +243,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_closes_exact_truncation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_closes_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_anvil_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_feeds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_xswap_roundtrip, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -69,7 +69,7 @@ def run(home, ports):
     # feeds moved: more than one round, and the answer is one of the real closes
     closes = {a: closes_8(a) for a in ("ETH", "BTC", "USDC")}
     for chain_id, address, asset in db.execute("SELECT chain_id, address, asset FROM "
-                                               "feed_assets"):
+                                               "price_feeds"):
         out = cast("call", "--rpc-url", urls[chain_id], address,
                    "latestRoundData()(uint80,int256,uint256,uint256,uint80)").splitlines()
         rnd, answer = int(out[0].split()[0]), int(out[1].split()[0])

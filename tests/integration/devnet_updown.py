@@ -88,7 +88,7 @@ def run(home, ports, port_arg):
             check(dec == want_tokens[sym], "%s %s decimals %d" % (name, sym, dec))
             s = cast("call", "--rpc-url", url, address, "symbol()(string)").strip('"')
             check(s == sym, "%s token symbol %s == %s" % (name, s, sym))
-        feeds = db.execute("SELECT asset, quote, decimals, address FROM feed_assets"
+        feeds = db.execute("SELECT asset, 'USD', decimals, address FROM price_feeds"
                            " WHERE chain_id=?", (chain_id,)).fetchall()
         check(sorted(f[0] for f in feeds) == ["BTC", "ETH", "USDC"], "%s feeds" % name)
         for asset, quote, decs, address in feeds:
