@@ -1,10 +1,10 @@
 /* deploy.c: what `fusion devnet up` puts on each fresh chain — EscrowFactory,
- * HashedTimelock, three test tokens (USDC 6, WBTC 8, WETH 18 decimals) and three
- * Chainlink-style USD feeds (ETH, BTC, USDC; 8 decimals, starting at the last real close
- * of data/prices) — deployed by transactions fusion signs with the deployer key (anvil
- * dev key #0, imported into the desk key store), and recorded in the desk: chain,
- * endpoint, contracts (kinds factory/htlc/token/feed), tokens and price_feeds (the risk
- * service's table: which asset each feed prices). */
+ * HashedTimelock, three test tokens (USDC 6, WBTC 8, WETH 18 decimals) and six
+ * Chainlink-style USD feeds (ETH, BTC, USDC, WETH, WBTC, POL; 8 decimals, starting at the
+ * last real close of data/prices) — deployed by transactions fusion signs with the deployer key
+ * (anvil dev key #0, imported into the desk key store), and recorded in the desk: chain, endpoint,
+ * contracts (kinds factory/htlc/token/feed), tokens and price_feeds (the risk service's table:
+ * which asset each feed prices). */
 #include "devnet/devnet_priv.h"
 
 #include <stdio.h>
@@ -14,7 +14,7 @@
 #include "base/log.h"
 
 #define N_TOKENS 3
-#define N_FEEDS 3
+#define N_FEEDS DEVNET_N_FEEDS
 
 static const struct {
     const char *symbol, *name;
@@ -24,8 +24,6 @@ static const struct {
     {"WBTC", "Wrapped BTC (devnet)", 8},
     {"WETH", "Wrapped Ether (devnet)", 18},
 };
-
-static const char *const feed_assets[N_FEEDS] = {"ETH", "BTC", "USDC"};
 
 int devnet_open_desk(const char *home, store **out, err *e)
 {
@@ -142,7 +140,7 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
     for (int i = 0; i < N_FEEDS; i++) {
         char dec[U256_DEC_MAX];
         u256_to_dec(dec, &closes[i].answer[closes[i].n - 1]);
-        snprintf(args, sizeof args, "(8, \"%s / USD\", %s)", feed_assets[i], dec);
+        snprintf(args, sizeof args, "(8, \"%s / USD\", %s)", devnet_feed_asset(i), dec);
         d[nd_].kind = STORE_CONTRACT_FEED;
         d[nd_].index = i;
         if (send_create(&snd, "MockPriceFeed", args, &d[nd_++], e) < 0)
@@ -189,7 +187,7 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
             memset(&f, 0, sizeof f);
             f.chain_id = sp->chain_id;
             f.address = d[i].address;
-            snprintf(f.asset, sizeof f.asset, "%s", feed_assets[d[i].index]);
+            snprintf(f.asset, sizeof f.asset, "%s", devnet_feed_asset((size_t)d[i].index));
             f.decimals = 8;
             f.max_age = 0; /* the desk's limit */
             if (store_feed_put(db, &f, e) < 0)
@@ -216,7 +214,7 @@ int devnet_deploy_all(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS], 
     if (devnet_open_desk(o->home, &db, e) < 0)
         goto out;
     for (int i = 0; i < N_FEEDS; i++)
-        if (devnet_closes_load(&closes[i], feed_assets[i], e) < 0)
+        if (devnet_closes_load(&closes[i], devnet_feed_series(devnet_feed_asset((size_t)i)), e) < 0)
             goto out;
     if (keystore_open(&ks, o->home, o->operator_name ? o->operator_name : "devnet", e) < 0 ||
         devnet_dev_signer(ks, 0, "deployer (anvil #0)", &deployer, e) < 0)

@@ -37,6 +37,26 @@ const devnet_chain_spec *devnet_chain(size_t i)
     return i < DEVNET_N_CHAINS ? &chains[i] : NULL;
 }
 
+static const struct {
+    const char *asset, *series;
+} feeds[DEVNET_N_FEEDS] = {
+    {"ETH", "ETH"},  {"BTC", "BTC"},  {"USDC", "USDC"},
+    {"WETH", "ETH"}, {"WBTC", "BTC"}, {"POL", "MATIC"},
+};
+
+const char *devnet_feed_asset(size_t i)
+{
+    return i < DEVNET_N_FEEDS ? feeds[i].asset : NULL;
+}
+
+const char *devnet_feed_series(const char *asset)
+{
+    for (size_t i = 0; i < DEVNET_N_FEEDS; i++)
+        if (strcmp(feeds[i].asset, asset) == 0)
+            return feeds[i].series;
+    return NULL;
+}
+
 /* anvil's default accounts (mnemonic "test test test test test test test test test test
  * test junk"); published in Foundry's documentation, worthless outside a devnet. */
 static const char *const dev_keys[DEVNET_DEV_KEYS] = {

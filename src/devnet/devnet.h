@@ -38,6 +38,16 @@ typedef struct devnet_chain_spec {
 /* The three chains, index 0..DEVNET_N_CHAINS-1. */
 const devnet_chain_spec *devnet_chain(size_t i);
 
+/* The USD price feeds deployed on every chain, by asset: ETH, BTC, USDC, and for the
+ * wrapped tokens and Polygon's native coin WETH, WBTC, POL, so that every asset of the
+ * devnet has a feed of its own. */
+#define DEVNET_N_FEEDS 6
+const char *devnet_feed_asset(size_t i);
+/* The price history (data/prices/yf_<SERIES>-USD_1d.csv) that drives the feed of an
+ * asset: WETH follows ETH, WBTC follows BTC, POL follows MATIC; NULL for an asset
+ * without one. */
+const char *devnet_feed_series(const char *asset);
+
 /* Anvil dev key i (0..9) as 32 bytes; -1 when out of range. */
 int devnet_dev_key(size_t i, uint8_t sk[32]);
 
@@ -178,8 +188,8 @@ typedef struct devnet_driver_stats {
 
 typedef struct devnet_driver devnet_driver;
 
-/* Starts the market driver thread: each step replays the next day's closes of ETH, BTC
- * and USDC into the feeds of every chain (setAnswer, signed by the deployer key) and
+/* Starts the market driver thread: each step replays the next day's closes (ETH, BTC, USDC,
+ * MATIC) into the feeds of every chain (setAnswer, signed by the deployer key) and
  * moves the scripted escrow flow on (createEscrowDeterministic + approve + fund by the
  * trader; approvals and releases by the approvers), including the screening patterns. */
 int devnet_driver_start(devnet_driver **out, const devnet_driver_opts *o, err *e) DEVNET_WUR;

@@ -1,6 +1,6 @@
 /* driver.c: the demo's market driver, one thread. Every step (default 2 s) replays the
- * next day of real daily closes (data/prices: ETH, BTC, USDC) into the USD feeds of every
- * devnet chain, and moves a scripted escrow flow on: the trader creates escrows through
+ * next day of real daily closes (data/prices: ETH, BTC, USDC, MATIC) into the USD feeds of
+ * every devnet chain, and moves a scripted escrow flow on: the trader creates escrows through
  * the factory (deterministic address, so token approval and funding follow in the same
  * step), the approvers approve and release some of them; the script includes what
  * screening must catch — a sanctioned payee, three deposits just under 10,000 USD within
@@ -18,8 +18,9 @@
 
 #include "base/log.h"
 
-#define N_ASSETS 3
-static const char *const assets[N_ASSETS] = {"ETH", "BTC", "USDC"};
+/* the price histories replayed; the first one's dates set the pace */
+#define N_ASSETS 4
+static const char *const assets[N_ASSETS] = {"ETH", "BTC", "USDC", "MATIC"};
 
 /* The script: payee by counterparty label, whole USDC, and whether it is settled. */
 static const struct flow {
@@ -44,8 +45,9 @@ typedef struct chain_rt {
     uint64_t chain_id;
     rpc_client *rpc;
     addr factory, usdc;
-    bool has_feed[N_ASSETS];
-    addr feed[N_ASSETS];
+    size_t n_feeds;
+    addr feed[DEVNET_N_FEEDS];
+    size_t feed_series[DEVNET_N_FEEDS]; /* index into assets[] */
     devnet_sender deployer, trader, appr1, appr2;
 } chain_rt;
 
@@ -127,12 +129,14 @@ static int setup_chains(devnet_driver *d, err *e)
                 c->usdc = ts[k].address;
                 have_usdc = true;
             }
-        for (size_t k = 0; k < nf; k++)
-            for (size_t a = 0; a < N_ASSETS; a++)
-                if (strcmp(fs[k].asset, assets[a]) == 0) {
-                    c->feed[a] = fs[k].address;
-                    c->has_feed[a] = true;
+        for (size_t k = 0; k < nf && c->n_feeds < DEVNET_N_FEEDS; k++) {
+            const char *series = devnet_feed_series(fs[k].asset);
+            for (size_t a = 0; series && a < N_ASSETS; a++)
+                if (strcmp(series, assets[a]) == 0) {
+                    c->feed[c->n_feeds] = fs[k].address;
+                    c->feed_series[c->n_feeds++] = a;
                 }
+        }
         if (ne == 0 || !have_factory || !have_usdc) {
             err_set(e, ERR_NOT_FOUND, "chain %s is not deployed: run `fusion devnet up`",
                     devnet_chain(i)->name);
@@ -266,15 +270,14 @@ static void step_prices(devnet_driver *d)
             d->idx[a]++;
     for (size_t i = 0; i < d->n_chains; i++) {
         chain_rt *c = &d->chains[i];
-        for (size_t a = 0; a < N_ASSETS; a++) {
-            if (!c->has_feed[a])
-                continue;
+        for (size_t k = 0; k < c->n_feeds; k++) {
+            size_t a = c->feed_series[k];
             char dec[U256_DEC_MAX], args[U256_DEC_MAX + 4];
             u256_to_dec(dec, &d->closes[a].answer[d->idx[a]]);
             snprintf(args, sizeof args, "(%s)", dec);
             err e;
             err_clear(&e);
-            if (send_call(&c->deployer, d->a_feed, &c->feed[a], "setAnswer", args, 250000, &e) < 0)
+            if (send_call(&c->deployer, d->a_feed, &c->feed[k], "setAnswer", args, 250000, &e) < 0)
                 note_error(d, &e);
             else
                 count(d, &d->st.price_txs, 1);

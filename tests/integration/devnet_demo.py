@@ -67,7 +67,9 @@ def run(home, ports):
     db = sqlite3.connect(os.path.join(home, "desk.db"))
     urls = dict(db.execute("SELECT chain_id, url FROM rpc_endpoints"))
     # feeds moved: more than one round, and the answer is one of the real closes
-    closes = {a: closes_8(a) for a in ("ETH", "BTC", "USDC")}
+    series = {"ETH": "ETH", "BTC": "BTC", "USDC": "USDC", "WETH": "ETH", "WBTC": "BTC",
+              "POL": "MATIC"}
+    closes = {a: closes_8(s) for a, s in series.items()}
     for chain_id, address, asset in db.execute("SELECT chain_id, address, asset FROM "
                                                "price_feeds"):
         out = cast("call", "--rpc-url", urls[chain_id], address,
