@@ -22,6 +22,7 @@
 
 #include "base/log.h"
 #include "devnet/devnet_priv.h"
+#include "risk/service.h"
 
 /* Chain ids: 31337 is anvil's own default (Ethereum stand-in), 412346 is the id of
  * Arbitrum's local nitro dev node, 1337 the usual local-dev id (Polygon stand-in). None
@@ -97,26 +98,7 @@ static bool exe_dir(char *out, size_t cap)
 
 int devnet_data_path(char *out, size_t cap, const char *rel, err *e)
 {
-    const char *env = getenv("FUSION_DATA");
-    if (env && *env) {
-        int k = snprintf(out, cap, "%s/%s", env, rel);
-        if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0)
-            return 0;
-        return err_set(e, ERR_NOT_FOUND, "cannot read %s (from FUSION_DATA)", out);
-    }
-    char dir[PATH_MAX];
-    if (exe_dir(dir, sizeof dir)) {
-        static const char *const prefix[] = {"../data", "../share/fusion"};
-        for (size_t i = 0; i < sizeof prefix / sizeof *prefix; i++) {
-            int k = snprintf(out, cap, "%s/%s/%s", dir, prefix[i], rel);
-            if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0)
-                return 0;
-        }
-    }
-    return err_set(e, ERR_NOT_FOUND,
-                   "cannot find the shipped data/%s: set FUSION_DATA to the "
-                   "data directory",
-                   rel);
+    return risk_data_file(rel, out, cap, e);
 }
 
 static bool executable(const char *p)

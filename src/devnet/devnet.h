@@ -74,7 +74,7 @@ typedef struct devnet_node {
  * else <dir of the fusion binary>/../tools/bin/anvil (a build tree). */
 int devnet_find_anvil(char *out, size_t cap, err *e) DEVNET_WUR;
 /* A shipped data file: $FUSION_DATA/REL, else <exe dir>/../data/REL, else
- * <exe dir>/../share/fusion/REL. */
+ * <exe dir>/../share/fusion/REL (the risk service's look-up, risk_data_file). */
 int devnet_data_path(char *out, size_t cap, const char *rel, err *e) DEVNET_WUR;
 
 /* Parses "A,B,C": three ports 1024..65535, one per chain; -1 when malformed. */
