@@ -206,6 +206,28 @@ static const char step_desk[] =
     ");"
     "CREATE INDEX desk_txs_by_operator ON desk_txs (operator, asset);";
 
+/* cross-chain settlement (issue 10): one row per HTLC swap, its state machine, and the
+ * signed transaction in flight (kept before it is sent, so a crash re-sends the same one). */
+static const char step_xswap[] =
+    "CREATE TABLE xswaps ("
+    "  id INTEGER PRIMARY KEY,"
+    "  state TEXT NOT NULL,"
+    "  chain_x INTEGER NOT NULL, chain_y INTEGER NOT NULL,"
+    "  htlc_x TEXT NOT NULL, htlc_y TEXT NOT NULL,"
+    "  token_x TEXT NOT NULL, token_y TEXT NOT NULL,"
+    "  amount_x TEXT NOT NULL, amount_y TEXT NOT NULL,"
+    "  initiator TEXT NOT NULL, counterparty TEXT NOT NULL,"
+    "  hashlock TEXT NOT NULL, preimage TEXT,"
+    "  t1 INTEGER NOT NULL, t2 INTEGER NOT NULL DEFAULT 0, margin INTEGER NOT NULL,"
+    "  lock_x TEXT, lock_x_block INTEGER NOT NULL DEFAULT 0,"
+    "  lock_y TEXT, lock_y_block INTEGER NOT NULL DEFAULT 0, y_from_block INTEGER NOT NULL"
+    "  DEFAULT 0,"
+    "  pending_action TEXT, pending_chain INTEGER NOT NULL DEFAULT 0,"
+    "  pending_hash TEXT, pending_raw BLOB,"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL"
+    ");";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -213,6 +235,7 @@ const char *const store_schema_steps[] = {
     step4_outbound,
     step_risk,
     step_desk,
+    step_xswap,
 };
 
 const int store_schema_n_steps = (int)(sizeof store_schema_steps / sizeof store_schema_steps[0]);
