@@ -711,9 +711,14 @@ static void on_signals(ui_app *a)
     }
 }
 
-static void on_notify(ui_app *a)
+struct ui_desk *ui_app_desk(ui_app *a)
 {
-    unsigned topics = ui_notify_take();
+    return a->cfg->desk_ctx;
+}
+
+/* Tells the opened screens that show any of topics to reload. */
+static void topics_changed(ui_app *a, unsigned topics)
+{
     if (!topics)
         return;
     for (int i = 0; i < UI_SCREEN_COUNT; i++) {
@@ -727,10 +732,17 @@ static void on_notify(ui_app *a)
     a->dirty |= W_STATUS;
 }
 
+static void on_notify(ui_app *a)
+{
+    topics_changed(a, ui_notify_take());
+}
+
 static void on_tick(ui_app *a, time_t now)
 {
     a->clock = now;
     a->dirty |= W_TITLE;
+    if (a->cfg->timer)
+        topics_changed(a, a->cfg->timer(a->cfg->arg));
     ui_screen *s = current(a);
     if (s->ops->tick)
         apply(a, s->ops->tick(s, now));
@@ -1016,19 +1028,22 @@ static int ms_to_next_second(void)
 
 static void loop(ui_app *a)
 {
-    struct pollfd fds[3] = {
+    struct pollfd fds[4] = {
         {STDIN_FILENO, POLLIN, 0},
         {ui_term_signal_fd(), POLLIN, 0},
         {ui_notify_fd(), POLLIN, 0},
+        {-1, POLLIN, 0},
     };
     while (!a->quit) {
+        fds[3].fd = a->cfg->wake_fd ? a->cfg->wake_fd(a->cfg->arg) : -1;
+        fds[3].revents = 0;
         on_signals(a);
         if (a->quit)
             break;
         if (a->relayout)
             layout(a);
         draw(a);
-        int n = poll(fds, 3, ms_to_next_second());
+        int n = poll(fds, 4, ms_to_next_second());
         if (n < 0 && errno != EINTR) {
             LOG_E("ui", "poll failed: %s", strerror(errno));
             break;
@@ -1037,6 +1052,8 @@ static void loop(ui_app *a)
             ui_term_signal_drain();
         if (n > 0 && fds[2].revents)
             on_notify(a);
+        if (n > 0 && fds[3].revents && a->cfg->wake)
+            topics_changed(a, a->cfg->wake(a->cfg->arg));
         if (n > 0 && fds[0].revents)
             on_input(a, fds[0].revents);
         time_t now = time(NULL);
