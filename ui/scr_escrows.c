@@ -220,7 +220,7 @@ static void draw(ui_screen *s, WINDOW *w)
     ui_heading_draw(w, 0, "Escrows", note);
     int table_h = rows - 2;
     if (st->detail && n > 0)
-        table_h = (rows - 2) / 2;
+        table_h = (rows - 2) / 3 > 4 ? (rows - 2) / 3 : 4; /* the rest is the detail */
     ui_table_draw(&st->ts.table, w, 2, 1, table_h, wcols - 2, st->ts.d->empty);
     if (!st->detail || n == 0)
         return;
