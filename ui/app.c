@@ -57,6 +57,11 @@ struct ui_app {
     bool quit;
     int term_signal;
     bool too_small;
+    /* Debug timing (tests/bench/ui_bench.py reads it from the log): when the first key
+     * of the frame was read, and whether the first frame was drawn yet. */
+    struct timespec key_t0;
+    bool key_pending;
+    bool first_frame_done;
     int rows, cols;
     time_t clock;
     WINDOW *w_title, *w_tabs, *w_body, *w_status, *w_msg, *w_modal;
@@ -664,6 +669,10 @@ static void on_input(ui_app *a, short revents)
             return;
         /* The prompt ended: what was typed after it waits in curses' queue. */
     }
+    if (!a->key_pending) {
+        clock_gettime(CLOCK_MONOTONIC, &a->key_t0);
+        a->key_pending = true;
+    }
     for (int i = 0; i < KEYS_PER_WAKE && !a->quit; i++) {
         wint_t wc;
         int r = wget_wch(a->input, &wc);
@@ -949,6 +958,32 @@ static void draw_modal(ui_app *a)
     }
 }
 
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) * 1e3 + (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Logs (debug) how long the frame took after the key that caused it, and the first
+ * frame after FUSION_DEBUG_T0 (CLOCK_MONOTONIC nanoseconds set by whoever started us). */
+static void frame_timing(ui_app *a)
+{
+    if (a->key_pending) {
+        LOG_D("ui", "frame %.3f ms after key", ms_since(&a->key_t0));
+        a->key_pending = false;
+    }
+    if (!a->first_frame_done) {
+        a->first_frame_done = true;
+        const char *t0 = getenv("FUSION_DEBUG_T0");
+        if (t0 && *t0) {
+            long long ns = strtoll(t0, NULL, 10);
+            struct timespec ts = {(time_t)(ns / 1000000000LL), (long)(ns % 1000000000LL)};
+            LOG_I("ui", "first frame %.3f ms after FUSION_DEBUG_T0", ms_since(&ts));
+        }
+    }
+}
+
 static void draw(ui_app *a)
 {
     if (a->repaint) {
@@ -956,8 +991,10 @@ static void draw(ui_app *a)
         a->repaint = false;
         a->dirty = W_ALL;
     }
-    if (!a->dirty)
+    if (!a->dirty) {
+        a->key_pending = false; /* nothing to draw: that key's frame is done */
         return;
+    }
     if (a->too_small) {
         char line[128];
         snprintf(line, sizeof line, "terminal too small: need %dx%d, have %dx%d", MIN_COLS,
@@ -1015,6 +1052,7 @@ static void draw(ui_app *a)
     }
     doupdate();
     a->dirty = 0;
+    frame_timing(a);
 }
 
 /* ---- the loop ---- */
