@@ -243,13 +243,29 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     if (!(r & UI_UNHANDLED) || ev->action == UI_ACT_NONE)
         return r;
     switch (ev->action) {
-    case UI_ACT_SORT:
-        st->sort_i = (st->sort_i + 1) % N_SORTS;
+    case UI_ACT_SORT: {
+        /* A large table gets the indexed orders only: the others sort every row on each
+         * page read and would freeze the screen for seconds. */
+        size_t n = ui_table_count(&st->ts.table);
+        bool big = n > DESK_SORT_UNINDEXED_MAX;
+        size_t next = st->sort_i;
+        do
+            next = (next + 1) % N_SORTS;
+        while (big && !desk_escrow_sort_indexed(col_sorts[next]));
+        st->sort_i = next;
         view_apply(st);
         ui_table_reset(&st->ts.table);
-        ui_message(s->app, UI_MSG_INFO, "escrows sorted by %s",
-                   desk_escrow_sort_label(col_sorts[st->sort_i]));
+        char num[32];
+        if (big)
+            ui_message(s->app, UI_MSG_INFO,
+                       "escrows sorted by %s (with %s rows only indexed orders; / narrows)",
+                       desk_escrow_sort_label(col_sorts[st->sort_i]),
+                       ui_fmt_count(n, num, sizeof num));
+        else
+            ui_message(s->app, UI_MSG_INFO, "escrows sorted by %s",
+                       desk_escrow_sort_label(col_sorts[st->sort_i]));
         return UI_REDRAW;
+    }
     case UI_ACT_OPEN:
         st->detail = !st->detail;
         return UI_REDRAW;

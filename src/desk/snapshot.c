@@ -106,6 +106,12 @@ const char *desk_escrow_sort_label(desk_escrow_sort s)
     return (unsigned)s < DESK_ESCROW_SORT_COUNT ? labels[s] : "?";
 }
 
+bool desk_escrow_sort_indexed(desk_escrow_sort s)
+{
+    /* rowid is the table's own key; escrows_by_address holds (address, rowid). */
+    return s == DESK_ESCROW_SORT_RECENT || s == DESK_ESCROW_SORT_ADDRESS;
+}
+
 /* The sort key of each order (the table's rowid breaks ties). */
 static const char *const sort_keys[DESK_ESCROW_SORT_COUNT] = {
     "e.rowid",
@@ -120,11 +126,15 @@ static const char *const sort_keys[DESK_ESCROW_SORT_COUNT] = {
     "e.last_event_block",
 };
 
+/* The filter reads the escrows table only: chain names and token symbols are matched in
+ * their small tables first (uncorrelated subqueries run once), so a scan joins nothing. */
 static const char FILTER_SQL[] =
-    "(e.address LIKE ?1 ESCAPE '\\' OR e.payer LIKE ?1 ESCAPE '\\' OR e.payee LIKE ?1 ESCAPE '\\'"
-    " OR e.state LIKE ?1 ESCAPE '\\' OR c.name LIKE ?1 ESCAPE '\\'"
-    " OR t.symbol LIKE ?1 ESCAPE '\\'"
-    " OR (e.token = " ZERO_ADDR " AND c.native_symbol LIKE ?1 ESCAPE '\\'))";
+    "(e.address LIKE ?1 ESCAPE '\\' OR e.payer LIKE ?1 ESCAPE '\\'"
+    " OR e.payee LIKE ?1 ESCAPE '\\' OR e.state LIKE ?1 ESCAPE '\\'"
+    " OR e.chain_id IN (SELECT chain_id FROM chains WHERE name LIKE ?1 ESCAPE '\\')"
+    " OR e.token IN (SELECT address FROM tokens WHERE symbol LIKE ?1 ESCAPE '\\')"
+    " OR (e.token = " ZERO_ADDR
+    "     AND e.chain_id IN (SELECT chain_id FROM chains WHERE native_symbol LIKE ?1 ESCAPE '\\')))";
 
 static const char FROM_SQL[] =
     " FROM escrows e JOIN chains c ON c.chain_id = e.chain_id"
@@ -185,6 +195,8 @@ void desk_escrow_view_invalidate(desk_escrow_view *v)
 void desk_escrow_view_set(desk_escrow_view *v, const char *filter, desk_escrow_sort sort,
                           bool descending)
 {
+    char before[sizeof v->pattern];
+    memcpy(before, v->pattern, sizeof before);
     size_t o = 0;
     if (filter && *filter) {
         v->pattern[o++] = '%';
@@ -198,7 +210,10 @@ void desk_escrow_view_set(desk_escrow_view *v, const char *filter, desk_escrow_s
     v->pattern[o] = '\0';
     v->sort = (unsigned)sort < DESK_ESCROW_SORT_COUNT ? sort : DESK_ESCROW_SORT_RECENT;
     v->desc = descending;
+    /* The order does not change the count: keep it unless the filter changed. */
+    bool keep = v->have_count && strcmp(before, v->pattern) == 0;
     desk_escrow_view_invalidate(v);
+    v->have_count = keep;
 }
 
 int desk_escrow_view_count(desk_escrow_view *v, size_t *n, err *e)
@@ -210,7 +225,7 @@ int desk_escrow_view_count(desk_escrow_view *v, size_t *n, err *e)
     sqlite3 *db = v->snap->ro;
     char sql[SQL_MAX];
     if (v->pattern[0])
-        snprintf(sql, sizeof sql, "SELECT count(*)%s WHERE %s", FROM_SQL, FILTER_SQL);
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM escrows e WHERE %s", FILTER_SQL);
     else
         snprintf(sql, sizeof sql, "SELECT count(*) FROM escrows");
     sqlite3_stmt *st = NULL;

@@ -51,6 +51,11 @@ typedef enum {
 } desk_escrow_sort;
 
 const char *desk_escrow_sort_label(desk_escrow_sort s);
+/* True when an index of the schema serves the order, so a page costs the same at any
+ * table size; other orders sort the whole (filtered) table on every page read. */
+bool desk_escrow_sort_indexed(desk_escrow_sort s);
+/* Above this many rows the screens should offer indexed orders only. */
+#define DESK_SORT_UNINDEXED_MAX 50000
 
 /* One row of the escrow table, formatted for people (amounts exact, in token units). */
 typedef struct desk_escrow_row {
