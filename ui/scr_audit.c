@@ -14,7 +14,7 @@
 #include "tscreen.h"
 
 static const ui_column cols[] = {
-    {"#", 3, 10, UI_COL_RIGHT}, {"Time (UTC)", 10, 20, 0},      {"Operator", 8, 16, 0},
+    {"#", 3, 10, UI_COL_RIGHT}, {"Time (UTC)", 20, 20, 0},      {"Operator", 8, 16, 0},
     {"Action", 6, 20, 0},       {"Subject", 8, 0, UI_COL_GROW},
 };
 
@@ -95,8 +95,8 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
     case 0:
         snprintf(out, cap, "%llu", (unsigned long long)a->seq);
         break;
-    case 1:
-        snprintf(out, cap, "%s", a->time);
+    case 1: /* to the second: the log keeps the fraction */
+        snprintf(out, cap, "%.19s%s", a->time, strlen(a->time) >= 19 ? "Z" : "");
         break;
     case 2:
         snprintf(out, cap, "%s", a->op);

@@ -85,7 +85,7 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
             snprintf(out, cap, "-");
         break;
     case 6:
-        snprintf(out, cap, "%s", ss ? sync_phase_str(ss->phase) : "other process");
+        snprintf(out, cap, "%s", ss ? sync_phase_str(ss->phase) : "elsewhere");
         if (!ss && st->desk->mode != UI_SYNC_FOLLOW)
             snprintf(out, cap, "stopped");
         break;

@@ -37,8 +37,14 @@ def checksum(address):
     return out.stdout.strip()
 
 
-def body(t):
-    return "\n".join(t.capture().split("\n")[: t.rows])
+CAPTURE_DIR = os.environ.get("FUSION_UI_CAPTURE_DIR")  # set: save the captures for the docs
+
+
+def save(t, name):
+    if CAPTURE_DIR:
+        os.makedirs(CAPTURE_DIR, exist_ok=True)
+        with open(os.path.join(CAPTURE_DIR, name + ".txt"), "w") as f:
+            f.write("\n".join(line.rstrip() for line in t.capture().split("\n")[: t.rows]))
 
 
 def main():
@@ -49,7 +55,7 @@ def main():
     chain = Chain(chain_id=31337).start()
     chain.deploy()
 
-    t = tmuxh.Tmux("live", cols=120, rows=40)
+    t = tmuxh.Tmux("live", cols=100 if CAPTURE_DIR else 120, rows=30 if CAPTURE_DIR else 40)
     os.makedirs(t.home, mode=0o700)
     fusion(t.home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc",
            chain.node.url, "--factory", chain.factory, "--confirmations", "0")
@@ -89,6 +95,7 @@ def main():
     chain.act(second, 0, "fund()", value=7)
     t.wait_for(lambda s: "Timeline (2 events)" in s and "Funded" in s,
                "the detail pane following the Funded event")
+    save(t, "escrow-detail")
     t.send("Enter")
 
     # Filter pushed down to SQL: a part of the first escrow's address.
@@ -97,6 +104,7 @@ def main():
     t.send("Enter")
     t.wait_for(lambda s: "1 escrows matching /" in s and e1[:6] in s and e2[:6] not in s,
                "the filtered table")
+    save(t, "escrows-filtered")
     t.send("Escape")
     t.wait_for("2 escrows", "the filter cleared")
     t.send("s")
@@ -106,6 +114,7 @@ def main():
     t.send("7")
     t.wait_for(lambda s: "local" in s and "31337" in s and "synced by this process" in s
                and chain.node.url in s and "following" in s, "the Chains screen")
+    save(t, "chains")
 
     # Keys: unlock with the passphrase (never echoed), then lock.
     t.send("6")
@@ -115,6 +124,7 @@ def main():
     t.type(PASS)
     t.send("Enter")
     t.wait_for(lambda s: "unlocked;" in s and "1 unlocked" in s, "the key unlocked")
+    save(t, "keys")
     t.check(PASS not in t.history(), "the passphrase never reaches the screen")
     t.send("l")
     t.wait_for(lambda s: "locked and wiped" in s and "0 unlocked" in s, "the key locked")
@@ -122,6 +132,7 @@ def main():
     # Audit: the key's creation and the unlock are rows; the chain verifies.
     t.send("8")
     t.wait_for(lambda s: "hash chain verified" in s and "tester" in s, "the Audit screen")
+    save(t, "audit")
 
     # A second process on the same desk follows the first one's commits.
     t2 = tmuxh.Tmux("live2", cols=120, rows=40)
@@ -129,6 +140,7 @@ def main():
     t2.start_fusion()
     t2.send("7")
     t2.wait_for("followed:", "the second process following the syncing one")
+    save(t2, "chains-follower")
     t2.send("2")
     t2.wait_for("2 escrows", "the second process's escrow table")
     third = chain.create_escrow(payer=0, payee=6, approvers=(2,), threshold=1, amount=9)
