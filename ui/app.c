@@ -68,6 +68,7 @@ struct ui_app {
     WINDOW *input; /* a 1x1 pad: reading keys from a pad never refreshes anything */
 
     prompt_kind prompt;
+    bool filter_typed; /* the filter prompt changed: apply once after this batch of keys */
     ui_lineedit le;
     char prompt_saved[UI_FILTER_MAX];
     char completions[512];
@@ -459,6 +460,19 @@ static void complete_command(ui_app *a)
     a->dirty |= W_MSG | W_STATUS;
 }
 
+/* The table narrows as the filter is typed, but a filter can cost a scan of the whole
+ * table: keys typed ahead (or pasted) are applied together, once. */
+static void filter_apply_typed(ui_app *a)
+{
+    if (!a->filter_typed)
+        return;
+    a->filter_typed = false;
+    char text[UI_LINE_MAX * 4 + 1];
+    ui_lineedit_text(&a->le, text, sizeof text);
+    if (a->prompt == PROMPT_FILTER)
+        set_filter(a, text);
+}
+
 static void prompt_key(ui_app *a, ui_key key)
 {
     char text[UI_LINE_MAX * 4 + 1];
@@ -467,7 +481,7 @@ static void prompt_key(ui_app *a, ui_key key)
     switch (r) {
     case UI_LE_CHANGED:
         if (a->prompt == PROMPT_FILTER)
-            set_filter(a, text); /* live: the table narrows as you type */
+            a->filter_typed = true; /* live, once per batch of typed-ahead keys */
         a->completions[0] = '\0';
         a->dirty |= W_MSG | W_STATUS;
         break;
@@ -475,6 +489,7 @@ static void prompt_key(ui_app *a, ui_key key)
         a->dirty |= W_MSG;
         break;
     case UI_LE_ACCEPT: {
+        filter_apply_typed(a);
         prompt_kind kind = a->prompt;
         prompt_end(a);
         if (kind == PROMPT_COMMAND)
@@ -482,6 +497,7 @@ static void prompt_key(ui_app *a, ui_key key)
         break;
     }
     case UI_LE_CANCEL:
+        a->filter_typed = false;
         if (a->prompt == PROMPT_FILTER)
             set_filter(a, a->prompt_saved);
         prompt_end(a);
@@ -688,6 +704,7 @@ static void on_input(ui_app *a, short revents)
         if (a->modal == MODAL_PASSPHRASE)
             break; /* the rest is read raw on the next wake-up */
     }
+    filter_apply_typed(a);
 }
 
 static void on_signals(ui_app *a)
