@@ -19,8 +19,11 @@ static const ui_column cols[] = {
 };
 
 static const ui_tscreen_desc desc = {
-    "Audit", cols, sizeof cols / sizeof cols[0],
-    "The audit log is empty: no operator action has been recorded on this desk yet", "entries",
+    "Audit",
+    cols,
+    sizeof cols / sizeof cols[0],
+    "The audit log is empty: no operator action has been recorded on this desk yet",
+    "entries",
 };
 
 typedef struct audit_entry {
@@ -195,16 +198,15 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
         return r;
     if (ev->action == UI_ACT_AUDIT_VERIFY && st->desk) {
         verify(st);
-        ui_message(s->app, st->broken ? UI_MSG_ERROR : UI_MSG_INFO, "audit log: %s",
-                   st->verdict);
+        ui_message(s->app, st->broken ? UI_MSG_ERROR : UI_MSG_INFO, "audit log: %s", st->verdict);
         return UI_REDRAW;
     }
     if (ev->action == UI_ACT_OPEN) {
         size_t row;
         if (ui_table_selected(&st->ts.table, &row)) {
             const audit_entry *a = &st->rows[st->n - 1 - row];
-            ui_message(s->app, UI_MSG_INFO, "#%llu %s %s", (unsigned long long)a->seq,
-                       a->action, a->subject);
+            ui_message(s->app, UI_MSG_INFO, "#%llu %s %s", (unsigned long long)a->seq, a->action,
+                       a->subject);
         }
         return UI_OK;
     }

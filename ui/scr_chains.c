@@ -15,15 +15,24 @@
 #define MAX_STATS 64
 
 static const ui_column cols[] = {
-    {"Chain", 5, 16, 0},           {"ID", 2, 10, UI_COL_RIGHT},  {"Head", 4, 10, UI_COL_RIGHT},
-    {"Synced", 6, 10, UI_COL_RIGHT}, {"Lag", 3, 8, UI_COL_RIGHT}, {"Ev/s", 4, 8, UI_COL_RIGHT},
-    {"Sync", 4, 12, 0},            {"Endpoint", 8, 0, UI_COL_GROW}, {"Health", 6, 8, 0},
+    {"Chain", 5, 16, 0},
+    {"ID", 2, 10, UI_COL_RIGHT},
+    {"Head", 4, 10, UI_COL_RIGHT},
+    {"Synced", 6, 10, UI_COL_RIGHT},
+    {"Lag", 3, 8, UI_COL_RIGHT},
+    {"Ev/s", 4, 8, UI_COL_RIGHT},
+    {"Sync", 4, 12, 0},
+    {"Endpoint", 8, 0, UI_COL_GROW},
+    {"Health", 6, 8, 0},
     {"Last error", 10, 0, UI_COL_GROW},
 };
 
 static const ui_tscreen_desc desc = {
-    "Chains", cols, sizeof cols / sizeof cols[0],
-    "No chains: none is configured on this desk - see `fusion chain add`", "chains",
+    "Chains",
+    cols,
+    sizeof cols / sizeof cols[0],
+    "No chains: none is configured on this desk - see `fusion chain add`",
+    "chains",
 };
 
 typedef struct chains_state {

@@ -26,19 +26,25 @@ static const ui_column cols[] = {
 };
 
 static const ui_tscreen_desc desc_nochain = {
-    "Escrows", cols, sizeof cols / sizeof cols[0],
-    "No escrows: no chain is configured on this desk - see `fusion chain add`", "escrows",
+    "Escrows",
+    cols,
+    sizeof cols / sizeof cols[0],
+    "No escrows: no chain is configured on this desk - see `fusion chain add`",
+    "escrows",
 };
 
 static const ui_tscreen_desc desc_chain = {
-    "Escrows", cols, sizeof cols / sizeof cols[0],
-    "No escrows on the configured chains yet: they appear here as sync finds them", "escrows",
+    "Escrows",
+    cols,
+    sizeof cols / sizeof cols[0],
+    "No escrows on the configured chains yet: they appear here as sync finds them",
+    "escrows",
 };
 
 /* The table's sort orders by column (the first entry is the default order). */
 static const desk_escrow_sort col_sorts[] = {
-    DESK_ESCROW_SORT_RECENT, DESK_ESCROW_SORT_ADDRESS, DESK_ESCROW_SORT_CHAIN,
-    DESK_ESCROW_SORT_PAYEE,  DESK_ESCROW_SORT_ASSET,   DESK_ESCROW_SORT_AMOUNT,
+    DESK_ESCROW_SORT_RECENT, DESK_ESCROW_SORT_ADDRESS,   DESK_ESCROW_SORT_CHAIN,
+    DESK_ESCROW_SORT_PAYEE,  DESK_ESCROW_SORT_ASSET,     DESK_ESCROW_SORT_AMOUNT,
     DESK_ESCROW_SORT_STATE,  DESK_ESCROW_SORT_APPROVALS, DESK_ESCROW_SORT_BLOCK,
 };
 #define N_SORTS (sizeof col_sorts / sizeof col_sorts[0])
@@ -198,8 +204,8 @@ static void detail_load(esc_state *st)
     st->d_chain = r->chain_id;
     st->d_addr = r->address;
     st->have_detail = true;
-    if (desk_escrow_detail(st->desk->snap, st->d_chain, &st->d_addr, &st->d_lines, &st->d_n,
-                           &e) < 0)
+    if (desk_escrow_detail(st->desk->snap, st->d_chain, &st->d_addr, &st->d_lines, &st->d_n, &e) <
+        0)
         snprintf(st->d_err, sizeof st->d_err, "%s", e.msg);
 }
 

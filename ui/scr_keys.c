@@ -20,8 +20,11 @@ static const ui_column cols[] = {
 };
 
 static const ui_tscreen_desc desc = {
-    "Keys", cols, sizeof cols / sizeof cols[0],
-    "No keys: the key store of this desk is empty - see `fusion key import`", "keys",
+    "Keys",
+    cols,
+    sizeof cols / sizeof cols[0],
+    "No keys: the key store of this desk is empty - see `fusion key import`",
+    "keys",
 };
 
 typedef struct keys_state {

@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "desk.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "desk.h"
 #include "keymap.h"
 #include "notify.h"
 

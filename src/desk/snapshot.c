@@ -133,8 +133,8 @@ static const char FILTER_SQL[] =
     " OR e.payee LIKE ?1 ESCAPE '\\' OR e.state LIKE ?1 ESCAPE '\\'"
     " OR e.chain_id IN (SELECT chain_id FROM chains WHERE name LIKE ?1 ESCAPE '\\')"
     " OR e.token IN (SELECT address FROM tokens WHERE symbol LIKE ?1 ESCAPE '\\')"
-    " OR (e.token = " ZERO_ADDR
-    "     AND e.chain_id IN (SELECT chain_id FROM chains WHERE native_symbol LIKE ?1 ESCAPE '\\')))";
+    " OR (e.token = " ZERO_ADDR "     AND e.chain_id IN (SELECT chain_id FROM chains WHERE "
+                                "native_symbol LIKE ?1 ESCAPE '\\')))";
 
 static const char FROM_SQL[] =
     " FROM escrows e JOIN chains c ON c.chain_id = e.chain_id"
@@ -509,8 +509,8 @@ static void asset_of(store *st, const store_chain *ch, const addr *token, char *
     free(ts);
 }
 
-int desk_escrow_detail(desk_snap *s, uint64_t chain_id, const addr *escrow, char ***out,
-                       size_t *n, err *e)
+int desk_escrow_detail(desk_snap *s, uint64_t chain_id, const addr *escrow, char ***out, size_t *n,
+                       err *e)
 {
     *out = NULL;
     *n = 0;
@@ -617,7 +617,6 @@ int desk_chain_rows(desk_snap *s, desk_chain_row **out, size_t *n, err *e)
         store_endpoint *eps = NULL;
         size_t ne = 0;
         if (store_checkpoint_get(s->st, cs[i].chain_id, &cp, e) < 0 ||
-            store_event_count(s->st, cs[i].chain_id, &r->events, e) < 0 ||
             store_endpoint_list(s->st, cs[i].chain_id, &eps, &ne, e) < 0) {
             free(cs);
             free(rows);

@@ -99,14 +99,14 @@ typedef struct desk_chain_row {
     char name[STORE_NAME_MAX];
     bool synced_any;
     uint64_t synced, final_block, head; /* from the checkpoint */
-    uint64_t events;                    /* stored events of the chain */
     char endpoint[STORE_URL_MAX];       /* first endpoint by priority */
     char health[16];
     size_t n_endpoints;
     char last_error[256];
 } desk_chain_row;
 
-/* Every chain with its checkpoint and endpoint health; *out malloc'ed. */
+/* Every chain with its checkpoint and endpoint health (cheap: the screens call it once a
+ * second, so nothing here scans the events); *out malloc'ed. */
 int desk_chain_rows(desk_snap *s, desk_chain_row **out, size_t *n, err *e) DESK_WUR;
 
 #endif

@@ -167,15 +167,13 @@ static void test_orders(void **state)
     check_order(DESK_ESCROW_SORT_PAYEE, false, "e.payee, e.rowid", "", NULL);
     check_order(DESK_ESCROW_SORT_AMOUNT, false, "CAST(e.amount AS INTEGER), e.rowid", "", NULL);
     check_order(DESK_ESCROW_SORT_STATE, true, "e.state DESC, e.rowid DESC", "", NULL);
-    check_order(DESK_ESCROW_SORT_BLOCK, true, "e.last_event_block DESC, e.rowid DESC", "",
-                NULL);
+    check_order(DESK_ESCROW_SORT_BLOCK, true, "e.last_event_block DESC, e.rowid DESC", "", NULL);
 }
 
 static void test_filter(void **state)
 {
     check_order(DESK_ESCROW_SORT_RECENT, true, "e.rowid DESC", "funded", "funded");
-    check_order(DESK_ESCROW_SORT_AMOUNT, false, "CAST(e.amount AS INTEGER), e.rowid", "ab",
-                "ab");
+    check_order(DESK_ESCROW_SORT_AMOUNT, false, "CAST(e.amount AS INTEGER), e.rowid", "ab", "ab");
     check_order(DESK_ESCROW_SORT_RECENT, true, "e.rowid DESC", "no such text", "no such text");
     /* LIKE wildcards in the filter are literal text. */
     check_order(DESK_ESCROW_SORT_RECENT, true, "e.rowid DESC", "%", "%");
