@@ -31,7 +31,9 @@ typedef struct cli_ctx {
     X(reindex, "rebuild escrow state from the stored events")                                      \
     X(key, "manage the encrypted key store: new, import, export, list, passwd, rm")                \
     X(audit, "list or verify the hash-chained audit log")                                          \
-    X(risk, "risk calc: VaR/ES, backtest, credit line and stress over price and position files")
+    X(risk, "risk report (live desk), calc (files), set-drawn: VaR/ES, credit line, stress")         \
+    X(alerts, "risk alerts: list (--all), ack ID")                                                 \
+    X(asset, "tokens and price feeds the risk service values: add-token, add-feed, list")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)
