@@ -14,6 +14,97 @@
 #include "notify.h"
 
 #define SYNC_RETRY_SECONDS 5
+#define RISK_REFRESH_SECONDS 30
+#define RISK_MC_PATHS 20000
+
+/* The risk worker: one refresh at start, then every RISK_REFRESH_SECONDS or when kicked
+ * by new chain data (at most one refresh at a time; kicks coalesce). */
+static void *risk_main(void *arg)
+{
+    ui_desk *d = arg;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/desk.db", d->home);
+    store *st = NULL;
+    err e;
+    err_clear(&e);
+    if (store_open(&st, path, &e) < 0) {
+        pthread_mutex_lock(&d->risk_mu);
+        snprintf(d->risk_error, sizeof d->risk_error, "%s", e.msg);
+        pthread_mutex_unlock(&d->risk_mu);
+        ui_notify(UI_TOPIC_RISK);
+        return NULL;
+    }
+    for (;;) {
+        risk_service_opts o;
+        risk_service_opts_default(&o);
+        o.home = d->home;
+        o.params.mc.paths = RISK_MC_PATHS; /* the dashboard's figure; `fusion risk` for more */
+        o.params.mc.threads = 1;
+        risk_snapshot *snap = NULL;
+        err_clear(&e);
+        int rc = risk_service_refresh(st, &o, &snap, &e);
+        pthread_mutex_lock(&d->risk_mu);
+        if (rc == 0) {
+            risk_snapshot_free(&d->risk_new);
+            d->risk_new = snap;
+            d->risk_error[0] = '\0';
+        } else {
+            snprintf(d->risk_error, sizeof d->risk_error, "%s", e.msg);
+            LOG_W("ui", "risk refresh: %s", e.msg);
+        }
+        pthread_mutex_unlock(&d->risk_mu);
+        ui_notify(UI_TOPIC_RISK);
+        pthread_mutex_lock(&d->risk_mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += RISK_REFRESH_SECONDS;
+        while (!d->risk_stop && !d->risk_kick)
+            if (pthread_cond_timedwait(&d->risk_cv, &d->risk_mu, &until) != 0)
+                break;
+        bool stop = d->risk_stop;
+        d->risk_kick = false;
+        pthread_mutex_unlock(&d->risk_mu);
+        if (stop)
+            break;
+    }
+    store_close(&st);
+    return NULL;
+}
+
+/* Starts the risk worker once the desk has a chain (without one there is nothing to
+ * value, and an idle desk must stay idle). */
+static void risk_try_start(ui_desk *d)
+{
+    if (d->risk_started || !d->has_chain)
+        return;
+    err e;
+    err_clear(&e);
+    if (ui_thread_create(&d->risk_thread, risk_main, d, &e) == 0) {
+        d->risk_started = true;
+    } else {
+        pthread_mutex_lock(&d->risk_mu);
+        snprintf(d->risk_error, sizeof d->risk_error, "%s", e.msg);
+        pthread_mutex_unlock(&d->risk_mu);
+    }
+}
+
+risk_snapshot *ui_desk_risk_take(ui_desk *d, char *error, size_t cap)
+{
+    pthread_mutex_lock(&d->risk_mu);
+    risk_snapshot *s = d->risk_new;
+    d->risk_new = NULL;
+    snprintf(error, cap, "%s", d->risk_error);
+    pthread_mutex_unlock(&d->risk_mu);
+    return s;
+}
+
+void ui_desk_risk_kick(ui_desk *d)
+{
+    pthread_mutex_lock(&d->risk_mu);
+    d->risk_kick = true;
+    pthread_cond_signal(&d->risk_cv);
+    pthread_mutex_unlock(&d->risk_mu);
+}
 
 static void sync_try_start(ui_desk *d)
 {
@@ -81,6 +172,10 @@ int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err
     }
     d->has_chain = chains_exist(d);
     sync_try_start(d);
+    pthread_mutex_init(&d->risk_mu, NULL);
+    pthread_cond_init(&d->risk_cv, NULL);
+    d->risk_init = true;
+    risk_try_start(d);
     *out = d;
     return 0;
 }
@@ -90,6 +185,19 @@ void ui_desk_close(ui_desk **p)
     if (!p || !*p)
         return;
     ui_desk *d = *p;
+    if (d->risk_started) {
+        pthread_mutex_lock(&d->risk_mu);
+        d->risk_stop = true;
+        pthread_cond_signal(&d->risk_cv);
+        pthread_mutex_unlock(&d->risk_mu);
+        pthread_join(d->risk_thread, NULL);
+        d->risk_started = false;
+    }
+    if (d->risk_init) {
+        risk_snapshot_free(&d->risk_new);
+        pthread_cond_destroy(&d->risk_cv);
+        pthread_mutex_destroy(&d->risk_mu);
+    }
     if (d->sync) {
         err e;
         err_clear(&e);
@@ -131,6 +239,8 @@ unsigned ui_desk_wake(void *arg)
     if (!d || !d->sync)
         return 0;
     sync_notify_drain(d->sync);
+    if (d->risk_started)
+        ui_desk_risk_kick(d); /* new chain data: positions and exposure moved */
     return data_topics(d) | UI_TOPIC_CHAINS;
 }
 
@@ -140,6 +250,7 @@ unsigned ui_desk_timer(void *arg)
     if (!d)
         return 0;
     unsigned topics = data_topics(d);
+    risk_try_start(d);
     if (d->sync) {
         topics |= UI_TOPIC_CHAINS; /* head, lag and events/s move without commits */
     } else if (time(NULL) - d->sync_tried >= SYNC_RETRY_SECONDS) {

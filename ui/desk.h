@@ -5,6 +5,7 @@
 #ifndef FUSION_UI_DESK_H
 #define FUSION_UI_DESK_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include "base/err.h"
 #include "desk/snapshot.h"
 #include "keystore/keystore.h"
+#include "risk/service.h"
 #include "sync/sync.h"
 
 #define UI_DESK_MAX_UNLOCKED 16
@@ -35,6 +37,15 @@ typedef struct ui_desk {
     size_t n_unlocked;
     struct stat audit_st;
     bool has_chain;
+    /* The risk worker: refreshes the risk snapshot (network reads, alerts) off the loop
+     * and hands it over through risk_new under risk_mu. */
+    pthread_t risk_thread;
+    bool risk_init, risk_started;
+    pthread_mutex_t risk_mu;
+    pthread_cond_t risk_cv;
+    bool risk_stop, risk_kick;
+    risk_snapshot *risk_new;
+    char risk_error[ERR_MSG_MAX];
 } ui_desk;
 
 /* Opens the desk and starts sync (or follows the process that syncs). */
@@ -48,6 +59,12 @@ int ui_desk_wake_fd(void *arg);
 unsigned ui_desk_wake(void *arg);
 unsigned ui_desk_timer(void *arg);
 unsigned ui_desk_facts(void *arg);
+
+/* Takes the newest risk snapshot, if the worker made one since the last take (the
+ * caller frees it with risk_snapshot_free); *error gets the last refresh error or "". */
+risk_snapshot *ui_desk_risk_take(ui_desk *d, char *error, size_t cap);
+/* Asks the risk worker to refresh now (new chain data). */
+void ui_desk_risk_kick(ui_desk *d);
 
 /* The unlocked handle of a key, NULL when it is locked. */
 ks_key *ui_desk_key(ui_desk *d, const addr *a);

@@ -3,6 +3,7 @@ itself; an escrow created by `cast send` while it runs appears on the Escrows sc
 without a key press; the detail pane shows its timeline; `/` narrows the table in SQL;
 Chains, Keys (unlock with the no-echo prompt, then lock) and Audit show the desk's real
 data; a second fusion on the same desk follows the first one's commits."""
+import json
 import os
 import subprocess
 import sys
@@ -65,11 +66,22 @@ def main():
     os.chmod(passfile, 0o600)
     fusion(t.home, "--passphrase-file", passfile, "key", "new", "--label", "trader-one",
            "--kdf", "interactive")
-    key_addr = fusion(t.home, "key", "list").split()
+    key_addr = json.loads(fusion(t.home, "key", "list", "--json"))[0]["address"]
+    # The desk account holds 2 ETH: a wallet position on the Dashboard.
+    chain.node.cast("send", "--unlocked", "--from", tmuxh_account(0), key_addr, "--value",
+                    str(2 * 10**18))
     first = chain.create_escrow(payer=0, payee=1, approvers=(2, 3), threshold=2, amount=10**18)
 
     t.start_fusion()
     t.wait_for("Fusion Prime Workstation", "the title bar")
+    # Dashboard: the risk worker's snapshot with the wallet position (2 ETH).
+    t.wait_for(lambda s: "Gross" in s and "local" in s, "the Dashboard's figures")
+    row = [ln for ln in t.lines() if " local " in ln and "ETH" in ln]
+    t.check(len(row) >= 1 and " 2 " in row[0] + " ", "the 2 ETH wallet position")
+    save(t, "dashboard")
+    t.wait_for("of the gross value", "a concentration alert from the risk service")
+    t.send("a")
+    t.wait_for(lambda s: "alert acknowledged:" in s and "warning ack" in s, "the alert acknowledged")
     t.send("2")
     e1 = checksum(first)
     t.wait_for(lambda s: e1[:6] in s and e1[-4:] in s and "1 escrows" in s,
@@ -152,7 +164,6 @@ def main():
     t.send("q")
     t.check(t.wait_dead() == 0, "the syncing process exits with status 0")
     print("ok: live desk on anvil %s, escrows %s %s %s" % (chain.node.url, first, second, third))
-    _ = key_addr
 
 
 def tmuxh_account(i):
