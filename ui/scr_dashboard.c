@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "base/amount.h"
+#include "crypto/address.h"
 #include "desk.h"
 #include "notify.h"
 #include "screen.h"
@@ -36,6 +37,8 @@ typedef struct dash {
     char filter[UI_FILTER_MAX];
     ui_desk *desk;
     risk_snapshot *snap;
+    risk_position *agg; /* snap's positions summed per chain, asset and kind (all accounts) */
+    size_t n_agg;
     char error[ERR_MSG_MAX];
     size_t *alert_ix; /* alerts matching the filter, newest first */
     size_t n_alert_ix;
@@ -44,7 +47,41 @@ typedef struct dash {
 static size_t port_count(void *ctx)
 {
     dash *d = ctx;
-    return d->snap ? d->snap->n_pos : 0;
+    return d->n_agg;
+}
+
+/* The portfolio is by asset and chain: the desk's accounts are summed (exactly, in base
+ * units) into one row per chain, asset and kind, in the snapshot's order. */
+static void aggregate(dash *d)
+{
+    free(d->agg);
+    d->agg = NULL;
+    d->n_agg = 0;
+    if (!d->snap || d->snap->n_pos == 0)
+        return;
+    d->agg = calloc(d->snap->n_pos, sizeof *d->agg);
+    if (!d->agg)
+        return;
+    for (size_t i = 0; i < d->snap->n_pos; i++) {
+        const risk_position *p = &d->snap->pos[i];
+        size_t j = 0;
+        for (; j < d->n_agg; j++) {
+            risk_position *a = &d->agg[j];
+            if (a->chain_id == p->chain_id && a->kind == p->kind && a->native == p->native &&
+                (p->native || addr_equal(&a->token, &p->token)))
+                break;
+        }
+        if (j < d->n_agg) {
+            risk_position *a = &d->agg[j];
+            u256 sum;
+            if (u256_add(&sum, &a->amount, &p->amount) == 0) {
+                a->amount = sum;
+                a->usd += p->usd;
+                continue;
+            }
+        }
+        d->agg[d->n_agg++] = *p; /* new row (or a sum that would overflow 2^256) */
+    }
 }
 
 static double price_of(const risk_snapshot *s, const char *asset)
@@ -66,7 +103,7 @@ static void usd(char *out, size_t cap, double v)
 static void port_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
 {
     dash *d = ctx;
-    const risk_position *p = &d->snap->pos[row];
+    const risk_position *p = &d->agg[row];
     char amt[AMOUNT_STR_MAX];
     switch (col) {
     case 0:
@@ -165,6 +202,7 @@ static void take(dash *d)
     if (s) {
         risk_snapshot_free(&d->snap);
         d->snap = s;
+        aggregate(d);
         alerts_index(d);
     }
 }
@@ -194,6 +232,7 @@ static void close_(ui_screen *s)
     ui_table_free(&d->portfolio);
     ui_table_free(&d->alerts);
     risk_snapshot_free(&d->snap);
+    free(d->agg);
     free(d->alert_ix);
     free(d);
     s->state = NULL;

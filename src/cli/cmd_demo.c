@@ -196,10 +196,12 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
            seed.counterparties_read, seed.entities_read,
            seed.entities_stored ? "stored" : seed.entities_note);
 
+    /* With the UI, the UI process runs the sync threads itself (and shows their
+     * progress on the Chains screen); only the headless demo starts them here. */
     sync_options so;
     sync_options_default(&so);
     so.home = ctx->home;
-    if (sync_start(&sy, &so, &e) < 0) {
+    if (no_ui && sync_start(&sy, &so, &e) < 0) {
         /* another fusion process syncs this desk: fine, it keeps the database fresh */
         printf("demo: sync not started here: %s\n", e.msg);
         sy = NULL;
