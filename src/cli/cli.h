@@ -31,7 +31,10 @@ typedef struct cli_ctx {
     X(reindex, "rebuild escrow state from the stored events")                                      \
     X(key, "manage the encrypted key store: new, import, export, list, passwd, rm")                \
     X(audit, "list or verify the hash-chained audit log")                                          \
-    X(risk, "risk calc: VaR/ES, backtest, credit line and stress over price and position files")
+    X(risk, "risk calc: VaR/ES, backtest, credit line and stress over price and position files") \
+    X(entity, "KYC/KYB registry: add, edit, show, list, link, import")                             \
+    X(case, "compliance cases: screen, list, show, take, next, note, snooze, escalate, clear, "      \
+            "block, report, export, gate")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)
