@@ -226,6 +226,7 @@ static int do_escalate(const compliance_actor *a, store_case *c, const void *arg
     if (refuse_other(a, c, e) < 0)
         return -1;
     snprintf(c->state, sizeof c->state, "escalated");
+    c->assignee[0] = '\0'; /* the escalated queue: a senior officer takes it from there */
     return 0;
 }
 
@@ -249,8 +250,18 @@ static int do_decide(const compliance_actor *a, store_case *c, const void *varg,
         return err_set(e, ERR_STATE, "case #%lld is new: take it (fusion case take %lld) first",
                        (long long)c->id, (long long)c->id);
     bool four_eyes = c->priority == 1;
-    if (!four_eyes || (c->proposed_by[0] && strcmp(c->proposed_outcome, arg->outcome) == 0 &&
-                       strcmp(c->proposed_by, a->operator_name) != 0)) {
+    bool confirm = four_eyes && c->proposed_by[0] &&
+                   strcmp(c->proposed_outcome, arg->outcome) == 0 &&
+                   strcmp(c->proposed_by, a->operator_name) != 0;
+    if (four_eyes && c->proposed_by[0] && strcmp(c->proposed_by, a->operator_name) == 0)
+        return err_set(e, ERR_DENIED,
+                       "four-eyes: case #%lld is high priority and %s already proposed '%s'; a "
+                       "second, different compliance officer must confirm", (long long)c->id,
+                       c->proposed_by, c->proposed_outcome);
+    /* the holder decides (or proposes); anyone else may only confirm a proposal */
+    if (!confirm && !(four_eyes && c->proposed_by[0]) && refuse_other(a, c, e) < 0)
+        return -1;
+    if (!four_eyes || confirm) {
         snprintf(c->state, sizeof c->state, "closed");
         snprintf(c->outcome, sizeof c->outcome, "%s", arg->outcome);
         snprintf(c->closed_by, sizeof c->closed_by, "%s", a->operator_name);
@@ -258,13 +269,7 @@ static int do_decide(const compliance_actor *a, store_case *c, const void *varg,
         arg->closed = true;
         return 0;
     }
-    if (c->proposed_by[0] && strcmp(c->proposed_by, a->operator_name) == 0)
-        return err_set(e, ERR_DENIED,
-                       "four-eyes: case #%lld is high priority and %s already proposed '%s'; a "
-                       "second, different compliance officer must confirm", (long long)c->id,
-                       c->proposed_by, c->proposed_outcome);
-    if (refuse_other(a, c, e) < 0 && !c->proposed_by[0])
-        return -1;
+    /* a first proposal, or a different officer proposing a different outcome */
     snprintf(c->proposed_outcome, sizeof c->proposed_outcome, "%s", arg->outcome);
     snprintf(c->proposed_by, sizeof c->proposed_by, "%s", a->operator_name);
     if (strcmp(c->state, "assigned") == 0)

@@ -74,7 +74,7 @@ static int registry_load(store *s, registry *r, err *e)
         err_set(e, ERR_NOMEM, "out of memory loading the entity registry");
         goto fail;
     }
-    /* links come ordered by entity id; entities by name: match by a walk per entity */
+    /* links come ordered by entity id: each entity's run is found by binary search */
     for (size_t i = 0; i < r->n_links; i++)
         r->slinks[i] = (screen_link){.chain_id = r->links[i].chain_id,
                                      .address = r->links[i].address};
@@ -90,10 +90,15 @@ static int registry_load(store *s, registry *r, err *e)
         if (x->kyc_expires[0] && screen_date_parse(&se->kyc_expires, x->kyc_expires, NULL) < 0)
             se->kyc_expires = SCREEN_NO_DATE;
         memcpy(se->jurisdiction, x->jurisdiction, 3);
-        size_t lo = 0;
-        while (lo < r->n_links && r->links[lo].entity_id < x->id)
-            lo++; /* linear per entity is fine for a first cut; see the bench note */
-        size_t hi = lo;
+        size_t lo = 0, hi = r->n_links; /* lower bound of x->id in the id-ordered links */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (r->links[mid].entity_id < x->id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        hi = lo;
         while (hi < r->n_links && r->links[hi].entity_id == x->id)
             hi++;
         se->links = r->slinks + lo;

@@ -430,6 +430,12 @@ static void test_queue_order_snooze_overdue(void **state)
     bool found;
     assert_int_equal(store_case_get(s, 2, &c, &found, &e), 0);
     assert_string_equal(c.state, "escalated");
+    assert_string_equal(c.assignee, ""); /* back in the escalated queue for a senior officer */
+    /* a case held by alice cannot be closed by bob (medium: no four-eyes) */
+    compliance_actor bob = actor("bob", T0 + 20);
+    assert_int_equal(compliance_case_decide(s, &bob, 5, "cleared", NULL, &closed, &e), -1);
+    assert_int_equal(e.code, ERR_STATE);
+    assert_non_null(strstr(e.msg, "alice"));
     store_close(&s);
 }
 
