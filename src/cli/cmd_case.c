@@ -182,6 +182,11 @@ static int case_list(cli_ctx *ctx, int argc, char **argv)
         return cli_fail(&e);
     }
     json_t *arr = json_array();
+    if (!json && n)
+        printf("%-6s %-6s %-9s %-14s %-10s %-44s %s\n", "CASE", "PRIO", "STATE", "DUE",
+               "ASSIGNEE", "SUBJECT", "ESCROW");
+    else if (!json)
+        printf("no cases in this queue\n");
     for (size_t i = 0; i < n; i++) {
         if (json) {
             json_array_append_new(arr, case_json(&cs[i], a.now));

@@ -493,7 +493,7 @@ char *compliance_report_text(const json_t *r)
     {
         put(&b, &len, &cap, "  [%s, score %lld] %s\n", js(v, "rule"),
             (long long)json_integer_value(json_object_get(v, "score")), js(v, "evidence"));
-        if (json_object_get(v, "list_version"))
+        if (json_is_string(json_object_get(v, "list_version")))
             put(&b, &len, &cap, "      list %s sha256 %s\n", js(v, "list_version"),
                 js(v, "list_sha256"));
     }
@@ -502,8 +502,8 @@ char *compliance_report_text(const json_t *r)
     {
         put(&b, &len, &cap, "  %s  %-10s %-9s %s -> %s%s%s\n", js(v, "at"), js(v, "operator"),
             js(v, "action"), js(v, "before"), js(v, "after"),
-            json_object_get(v, "note") ? "  note: " : "",
-            json_object_get(v, "note") ? js(v, "note") : "");
+            json_is_string(json_object_get(v, "note")) ? "  note: " : "",
+            json_is_string(json_object_get(v, "note")) ? js(v, "note") : "");
     }
     put(&b, &len, &cap, "\nDECISIONS\n");
     json_array_foreach(json_object_get(r, "decisions"), i, v)
