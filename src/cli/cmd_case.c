@@ -7,9 +7,11 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* $FUSION_DATA/REL, else DIR/../data/REL or DIR/../share/fusion/REL (DIR: the binary's). */
@@ -52,15 +54,56 @@ static int parse_id(const char *s, int64_t *id)
 
 /* ---- screen ---- */
 
+static volatile sig_atomic_t stop_follow;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_follow = 1;
+}
+
+/* --follow: screens again whenever another connection (the syncer) commits, until
+ * SIGINT/SIGTERM. PRAGMA data_version ignores this connection's own writes. */
+static int follow(store *db, compliance_actor *a, screen_ctx *sc, err *e)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    uint64_t seen = 0, v = 0;
+    if (store_data_version(db, &seen, e) < 0)
+        return -1;
+    while (!stop_follow) {
+        usleep(250 * 1000);
+        if (store_data_version(db, &v, e) < 0)
+            return -1;
+        if (v == seen)
+            continue;
+        seen = v;
+        compliance_screen_stats st;
+        a->now = (int64_t)time(NULL);
+        if (compliance_screen_pending(db, a, sc, &st, e) < 0)
+            return -1;
+        if (st.screened)
+            printf("screened %zu new escrows: %zu hits, %zu cases opened\n", st.screened,
+                   st.hits, st.cases_opened);
+        fflush(stdout);
+    }
+    return 0;
+}
+
 static int case_screen(cli_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"lists", required_argument, NULL, 'l'},
         {"desk-list", required_argument, NULL, 'd'},
         {"fatf", required_argument, NULL, 'f'},
+        {"follow", no_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     const char *lists = NULL, *desk = NULL, *fatf = NULL;
+    bool follow_on = false;
     optind = 0;
     opterr = 0;
     int c;
@@ -71,6 +114,8 @@ static int case_screen(cli_ctx *ctx, int argc, char **argv)
             desk = optarg;
         else if (c == 'f')
             fatf = optarg;
+        else if (c == 'F')
+            follow_on = true;
         else
             return cli_usage("case screen", "unknown or incomplete option '%s'",
                              argv[optind - 1]);
@@ -108,6 +153,9 @@ static int case_screen(cli_ctx *ctx, int argc, char **argv)
         screen_sanctions_info(screen_ctx_sanctions(sc), &info);
         printf("screened %zu new escrows against sanctions list %s: %zu hits, %zu cases opened\n",
                st.screened, info.version, st.hits, st.cases_opened);
+        fflush(stdout);
+        if (follow_on && follow(db, &a, sc, &e) < 0)
+            rc = cli_fail(&e);
     }
     store_close(&db);
     screen_ctx_free(&sc);

@@ -8,11 +8,14 @@ an unregistered payer is refused for missing KYC. The SAR export and the audit c
 checked too. The release transaction itself belongs to the desk's escrow commands."""
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sync_lib import A, ZERO, CREATE_SIG, Chain, Desk, log, need_artifacts, topic  # noqa
+from sync_lib import (A, ZERO, CREATE_SIG, FUSION, Chain, Desk, log, need_artifacts, topic,  # noqa
+                      wait_until)
 
 SANCTIONED = "0x8589427373D6D84E98730D7795D8f6f8731FDA16"  # data/sanctions, ETH list line 90
 
@@ -110,6 +113,21 @@ def main():
         with open(report) as f:
             assert "SUSPICIOUS ACTIVITY REPORT" in f.read()
         desk.run("audit", "verify")
+
+        # `case screen --follow` screens what another process syncs, until SIGTERM
+        follower = subprocess.Popen([FUSION, "--home", desk.home, "case", "screen", "--follow"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            third = create(chain, SANCTIONED)
+            desk.run("sync", "--once")
+            wait_until(lambda: [c for c in desk.json("case", "list", "--json")
+                                if c["escrow"].lower() == third.lower()],
+                       "the follower to open a case for the third escrow")
+        finally:
+            follower.send_signal(signal.SIGTERM)
+            out, err = follower.communicate(timeout=60)
+        assert follower.returncode == 0, (follower.returncode, err)
+        assert "screened 1 new escrows" in out, out
         log("compliance e2e: ok")
     finally:
         chain.node.stop()
