@@ -38,8 +38,10 @@ static int data_file(const char *rel, char *out, size_t cap, err *e)
                 return 0;
         }
     }
-    return err_set(e, ERR_NOT_FOUND, "cannot find the shipped data/%s; pass its path or set "
-                   "FUSION_DATA", rel);
+    return err_set(e, ERR_NOT_FOUND,
+                   "cannot find the shipped data/%s; pass its path or set "
+                   "FUSION_DATA",
+                   rel);
 }
 
 static int parse_id(const char *s, int64_t *id)
@@ -86,8 +88,8 @@ static int follow(store *db, compliance_actor *a, screen_ctx *sc, err *e)
         if (compliance_screen_pending(db, a, sc, &st, e) < 0)
             return -1;
         if (st.screened)
-            printf("screened %zu new escrows: %zu hits, %zu cases opened\n", st.screened,
-                   st.hits, st.cases_opened);
+            printf("screened %zu new escrows: %zu hits, %zu cases opened\n", st.screened, st.hits,
+                   st.cases_opened);
         fflush(stdout);
     }
     return 0;
@@ -117,8 +119,7 @@ static int case_screen(cli_ctx *ctx, int argc, char **argv)
         else if (c == 'F')
             follow_on = true;
         else
-            return cli_usage("case screen", "unknown or incomplete option '%s'",
-                             argv[optind - 1]);
+            return cli_usage("case screen", "unknown or incomplete option '%s'", argv[optind - 1]);
     }
     if (optind != argc)
         return cli_usage("case screen", "unexpected argument '%s'", argv[optind]);
@@ -169,12 +170,11 @@ static json_t *case_json(const store_case *c, int64_t now)
     char esc[ADDR_STR_MAX];
     addr_to_checksum(esc, &c->escrow);
     return json_pack("{s:I,s:s,s:I,s:s,s:s,s:s?,s:s,s:i,s:I,s:I,s:b,s:s?,s:s?,s:s?,s:s?}", "id",
-                     (json_int_t)c->id, "subject", c->subject, "chain_id",
-                     (json_int_t)c->chain_id, "escrow", esc, "state", c->state, "outcome",
-                     c->outcome[0] ? c->outcome : NULL, "priority",
-                     compliance_priority_name(c->priority), "score", c->score, "opened_at",
-                     (json_int_t)c->opened_at, "due_at", (json_int_t)c->due_at, "overdue",
-                     strcmp(c->state, "closed") != 0 && c->due_at < now, "assignee",
+                     (json_int_t)c->id, "subject", c->subject, "chain_id", (json_int_t)c->chain_id,
+                     "escrow", esc, "state", c->state, "outcome", c->outcome[0] ? c->outcome : NULL,
+                     "priority", compliance_priority_name(c->priority), "score", c->score,
+                     "opened_at", (json_int_t)c->opened_at, "due_at", (json_int_t)c->due_at,
+                     "overdue", strcmp(c->state, "closed") != 0 && c->due_at < now, "assignee",
                      c->assignee[0] ? c->assignee : NULL, "snoozed_until",
                      c->snoozed_until[0] ? c->snoozed_until : NULL, "proposed_outcome",
                      c->proposed_outcome[0] ? c->proposed_outcome : NULL, "proposed_by",
@@ -231,8 +231,8 @@ static int case_list(cli_ctx *ctx, int argc, char **argv)
     }
     json_t *arr = json_array();
     if (!json && n)
-        printf("%-6s %-6s %-9s %-14s %-10s %-44s %s\n", "CASE", "PRIO", "STATE", "DUE",
-               "ASSIGNEE", "SUBJECT", "ESCROW");
+        printf("%-6s %-6s %-9s %-14s %-10s %-44s %s\n", "CASE", "PRIO", "STATE", "DUE", "ASSIGNEE",
+               "SUBJECT", "ESCROW");
     else if (!json)
         printf("no cases in this queue\n");
     for (size_t i = 0; i < n; i++) {
@@ -354,11 +354,13 @@ static int case_action(cli_ctx *ctx, int argc, char **argv)
     int want = next ? 0 : needs_arg ? 2 : 1;
     int64_t id = 0;
     if (argc - optind != want || (!next && parse_id(argv[optind], &id) < 0))
-        return cli_usage(cmd, next ? "takes no arguments"
-                              : needs_arg ? "needs a case ID and %s"
-                                          : "needs one case ID%s",
-                         !strcmp(sub, "note") ? "the note text"
-                         : !strcmp(sub, "snooze") ? "a date YYYY-MM-DD" : "");
+        return cli_usage(cmd,
+                         next        ? "takes no arguments"
+                         : needs_arg ? "needs a case ID and %s"
+                                     : "needs one case ID%s",
+                         !strcmp(sub, "note")     ? "the note text"
+                         : !strcmp(sub, "snooze") ? "a date YYYY-MM-DD"
+                                                  : "");
     err e;
     err_clear(&e);
     store *db = NULL;
@@ -398,8 +400,8 @@ static int case_action(cli_ctx *ctx, int argc, char **argv)
             printf("case #%lld closed as %s by %s\n", (long long)id, outcome, a.operator_name);
         else if (rc == 0)
             printf("case #%lld: %s proposed by %s; high priority needs a second, different "
-                   "compliance officer to confirm (four-eyes)\n", (long long)id, outcome,
-                   a.operator_name);
+                   "compliance officer to confirm (four-eyes)\n",
+                   (long long)id, outcome, a.operator_name);
     }
     store_close(&db);
     return rc < 0 ? cli_fail(&e) : EXIT_OK;
@@ -431,7 +433,7 @@ static int case_gate(cli_ctx *ctx, int argc, char **argv)
     }
     if (optind != argc || !chain || !escrow || !action)
         return cli_usage("case gate", "usage: fusion case gate --chain C --escrow ADDR "
-                         "--action fund|approve|release|resolve|refund");
+                                      "--action fund|approve|release|resolve|refund");
     err e;
     err_clear(&e);
     addr x;
@@ -453,7 +455,7 @@ int cmd_case(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage("case", "needs a subcommand: screen, list, show, take, next, note, "
-                         "snooze, escalate, clear, block, report, export or gate");
+                                 "snooze, escalate, clear, block, report, export or gate");
     const char *sub = argv[1];
     if (!strcmp(sub, "screen"))
         return case_screen(ctx, argc - 1, argv + 1);
@@ -465,8 +467,8 @@ int cmd_case(cli_ctx *ctx, int argc, char **argv)
         return case_report_cmd(ctx, argc - 1, argv + 1, "case export");
     if (!strcmp(sub, "gate"))
         return case_gate(ctx, argc - 1, argv + 1);
-    static const char *const actions[] = {"take", "next", "note", "snooze", "escalate",
-                                          "clear", "block", "report"};
+    static const char *const actions[] = {"take",     "next",  "note",  "snooze",
+                                          "escalate", "clear", "block", "report"};
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
         if (!strcmp(sub, actions[i]))
             return case_action(ctx, argc - 1, argv + 1);

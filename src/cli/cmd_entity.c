@@ -26,8 +26,8 @@ int ccli_open(cli_ctx *ctx, store **db, err *e)
 
 compliance_actor ccli_actor(const cli_ctx *ctx)
 {
-    return (compliance_actor){.home = ctx->home, .operator_name = ctx->operator_name,
-                              .now = (int64_t)time(NULL)};
+    return (compliance_actor){
+        .home = ctx->home, .operator_name = ctx->operator_name, .now = (int64_t)time(NULL)};
 }
 
 int ccli_chain(store *db, const char *s, uint64_t *chain_id, err *e)
@@ -50,8 +50,10 @@ int ccli_chain(store *db, const char *s, uint64_t *chain_id, err *e)
         *chain_id = v;
         return 0;
     }
-    return err_set(e, ERR_NOT_FOUND, "no chain named \"%.60s\" (a name from fusion chain list, "
-                   "a chain id, or any)", s);
+    return err_set(e, ERR_NOT_FOUND,
+                   "no chain named \"%.60s\" (a name from fusion chain list, "
+                   "a chain id, or any)",
+                   s);
 }
 
 /* Options shared by add and edit. */
@@ -65,12 +67,18 @@ static int parse_opts(const char *cmd, cli_ctx *ctx, int argc, char **argv, ent_
                       const char **name)
 {
     static const struct option opts[] = {
-        {"type", required_argument, NULL, 't'},     {"jurisdiction", required_argument, NULL, 'j'},
-        {"kyc", required_argument, NULL, 'k'},      {"kyc-expires", required_argument, NULL, 'x'},
-        {"tier", required_argument, NULL, 'T'},     {"risk", required_argument, NULL, 'r'},
-        {"review-due", required_argument, NULL, 'R'}, {"rename", required_argument, NULL, 'n'},
-        {"doc", required_argument, NULL, 'd'},      {"party", required_argument, NULL, 'p'},
-        {"json", no_argument, NULL, 'J'},           {NULL, 0, NULL, 0},
+        {"type", required_argument, NULL, 't'},
+        {"jurisdiction", required_argument, NULL, 'j'},
+        {"kyc", required_argument, NULL, 'k'},
+        {"kyc-expires", required_argument, NULL, 'x'},
+        {"tier", required_argument, NULL, 'T'},
+        {"risk", required_argument, NULL, 'r'},
+        {"review-due", required_argument, NULL, 'R'},
+        {"rename", required_argument, NULL, 'n'},
+        {"doc", required_argument, NULL, 'd'},
+        {"party", required_argument, NULL, 'p'},
+        {"json", no_argument, NULL, 'J'},
+        {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
     o->json = ctx->json;
@@ -79,17 +87,39 @@ static int parse_opts(const char *cmd, cli_ctx *ctx, int argc, char **argv, ent_
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 't': o->type = optarg; break;
-        case 'j': o->jurisdiction = optarg; break;
-        case 'k': o->kyc = optarg; break;
-        case 'x': o->kyc_expires = optarg; break;
-        case 'T': o->tier = optarg; break;
-        case 'r': o->risk = optarg; break;
-        case 'R': o->review_due = optarg; break;
-        case 'n': o->rename = optarg; break;
-        case 'd': o->doc = optarg; break;
-        case 'p': o->party = optarg; break;
-        case 'J': o->json = true; break;
+        case 't':
+            o->type = optarg;
+            break;
+        case 'j':
+            o->jurisdiction = optarg;
+            break;
+        case 'k':
+            o->kyc = optarg;
+            break;
+        case 'x':
+            o->kyc_expires = optarg;
+            break;
+        case 'T':
+            o->tier = optarg;
+            break;
+        case 'r':
+            o->risk = optarg;
+            break;
+        case 'R':
+            o->review_due = optarg;
+            break;
+        case 'n':
+            o->rename = optarg;
+            break;
+        case 'd':
+            o->doc = optarg;
+            break;
+        case 'p':
+            o->party = optarg;
+            break;
+        case 'J':
+            o->json = true;
+            break;
         default:
             return cli_usage(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -121,8 +151,10 @@ static int apply_opts(const ent_opts *o, store_entity *x, err *e)
     SET_(name, o->rename)
 #undef SET_
     if (o->jurisdiction && strlen(o->jurisdiction) != 2)
-        return err_set(e, ERR_INVALID, "jurisdiction '%.8s' is not an ISO 3166-1 alpha-2 code "
-                       "(two capital letters, e.g. CH)", o->jurisdiction);
+        return err_set(e, ERR_INVALID,
+                       "jurisdiction '%.8s' is not an ISO 3166-1 alpha-2 code "
+                       "(two capital letters, e.g. CH)",
+                       o->jurisdiction);
     if (o->tier) {
         char *end;
         long t = strtol(o->tier, &end, 10);
@@ -144,8 +176,8 @@ static int find_entity(store *db, const char *name, store_entity *x, err *e)
 }
 
 /* --doc TYPE:FILE and --party NAME:ROLE, after the entity exists. */
-static int extras(store *db, const compliance_actor *a, const store_entity *x,
-                  const ent_opts *o, err *e)
+static int extras(store *db, const compliance_actor *a, const store_entity *x, const ent_opts *o,
+                  err *e)
 {
     if (o->doc) {
         const char *colon = strchr(o->doc, ':');
@@ -230,9 +262,9 @@ static int ent_edit(cli_ctx *ctx, int argc, char **argv)
 static json_t *entity_json(store *db, const store_entity *x, err *e)
 {
     json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?,s:i,s:s,s:s?,s:b}", "id", (json_int_t)x->id,
-                          "name", x->name, "type", x->type, "jurisdiction", x->jurisdiction,
-                          "kyc", x->kyc, "kyc_expires", x->kyc_expires[0] ? x->kyc_expires : NULL,
-                          "tier", x->tier, "risk", x->risk, "review_due",
+                          "name", x->name, "type", x->type, "jurisdiction", x->jurisdiction, "kyc",
+                          x->kyc, "kyc_expires", x->kyc_expires[0] ? x->kyc_expires : NULL, "tier",
+                          x->tier, "risk", x->risk, "review_due",
                           x->review_due[0] ? x->review_due : NULL, "blocked", x->blocked);
     store_entity_link *ls = NULL;
     store_entity_doc *ds = NULL;
@@ -250,15 +282,15 @@ static json_t *entity_json(store *db, const store_entity *x, err *e)
     for (size_t i = 0; i < nl; i++) {
         char s[ADDR_STR_MAX];
         addr_to_checksum(s, &ls[i].address);
-        json_array_append_new(la, json_pack("{s:I,s:s}", "chain_id",
-                                            (json_int_t)ls[i].chain_id, "address", s));
+        json_array_append_new(
+            la, json_pack("{s:I,s:s}", "chain_id", (json_int_t)ls[i].chain_id, "address", s));
     }
     for (size_t i = 0; i < nd; i++) {
         char h[65];
         if (hex_encode(h, sizeof h, ds[i].sha256, 32, false) == 0)
             h[0] = '\0';
-        json_array_append_new(da, json_pack("{s:s,s:s,s:s}", "type", ds[i].doc_type, "sha256",
-                                            h, "file", ds[i].file_name));
+        json_array_append_new(da, json_pack("{s:s,s:s,s:s}", "type", ds[i].doc_type, "sha256", h,
+                                            "file", ds[i].file_name));
     }
     for (size_t i = 0; i < np; i++) {
         store_entity p;
@@ -292,9 +324,9 @@ static void print_entity(const json_t *o)
            json_is_true(json_object_get(o, "blocked")) ? "YES" : "no");
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(o, "addresses"), i, v)
-        printf("  address       %s on chain %lld\n", json_string_value(json_object_get(v, "address")),
-               (long long)json_integer_value(json_object_get(v, "chain_id")));
+    json_array_foreach(json_object_get(o, "addresses"), i, v) printf(
+        "  address       %s on chain %lld\n", json_string_value(json_object_get(v, "address")),
+        (long long)json_integer_value(json_object_get(v, "chain_id")));
     json_array_foreach(json_object_get(o, "documents"), i, v)
         printf("  document      %s sha256 %s (%s)\n", json_string_value(json_object_get(v, "type")),
                json_string_value(json_object_get(v, "sha256")),
@@ -357,10 +389,9 @@ static int ent_list(cli_ctx *ctx, int argc, char **argv)
         if (o.json)
             json_array_append_new(arr, j);
         else {
-            printf("#%-5lld %-10s %-2s %-9s %-10s %-6s %s%s\n", (long long)xs[i].id,
-                   xs[i].type, xs[i].jurisdiction, xs[i].kyc,
-                   xs[i].kyc_expires[0] ? xs[i].kyc_expires : "-", xs[i].risk, xs[i].name,
-                   xs[i].blocked ? "  [BLOCKED]" : "");
+            printf("#%-5lld %-10s %-2s %-9s %-10s %-6s %s%s\n", (long long)xs[i].id, xs[i].type,
+                   xs[i].jurisdiction, xs[i].kyc, xs[i].kyc_expires[0] ? xs[i].kyc_expires : "-",
+                   xs[i].risk, xs[i].name, xs[i].blocked ? "  [BLOCKED]" : "");
             json_decref(j);
         }
     }
@@ -391,8 +422,7 @@ static int ent_link(cli_ctx *ctx, int argc, char **argv)
         else if (c == 'a')
             address = optarg;
         else
-            return cli_usage("entity link", "unknown or incomplete option '%s'",
-                             argv[optind - 1]);
+            return cli_usage("entity link", "unknown or incomplete option '%s'", argv[optind - 1]);
     }
     if (optind + 1 != argc || !chain || !address)
         return cli_usage("entity link", "usage: fusion entity link NAME --chain C --address ADDR");

@@ -5,8 +5,8 @@
 #include "compliance/compliance.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,10 +34,10 @@ static void diff_case(const store_case *a, const store_case *b, char *bf, char *
     size_t kb = 0, ka = 0;
 #define DIFF_(field)                                                                               \
     if (strcmp(a->field, b->field) != 0) {                                                         \
-        kb += (size_t)snprintf(bf + kb, kb < cap ? cap - kb : 0, "%s%s=%s", kb ? " " : "",       \
-                               #field, a->field[0] ? a->field : "-");                              \
-        ka += (size_t)snprintf(af + ka, ka < cap ? cap - ka : 0, "%s%s=%s", ka ? " " : "",       \
-                               #field, b->field[0] ? b->field : "-");                              \
+        kb += (size_t)snprintf(bf + kb, kb < cap ? cap - kb : 0, "%s%s=%s", kb ? " " : "", #field, \
+                               a->field[0] ? a->field : "-");                                      \
+        ka += (size_t)snprintf(af + ka, ka < cap ? cap - ka : 0, "%s%s=%s", ka ? " " : "", #field, \
+                               b->field[0] ? b->field : "-");                                      \
     }
     DIFF_(state)
     DIFF_(assignee)
@@ -62,8 +62,8 @@ static int transition(store *s, const compliance_actor *a, const store_case *bef
         return -1;
     char act[48];
     snprintf(act, sizeof act, "case.%s", action);
-    json_t *d = json_pack("{s:I,s:s,s:s,s:s?}", "case", (json_int_t)after->id, "before",
-                          ev.before, "after", ev.after, "note", note && *note ? note : NULL);
+    json_t *d = json_pack("{s:I,s:s,s:s,s:s?}", "case", (json_int_t)after->id, "before", ev.before,
+                          "after", ev.after, "note", note && *note ? note : NULL);
     int rc = audit_append(a->home, a->operator_name, act, d, e);
     json_decref(d);
     return rc;
@@ -153,8 +153,8 @@ static int refuse_closed(const store_case *c, err *e)
 static int refuse_other(const compliance_actor *a, const store_case *c, err *e)
 {
     if (c->assignee[0] && strcmp(c->assignee, a->operator_name) != 0)
-        return err_set(e, ERR_STATE, "case #%lld is assigned to %s, not to %s",
-                       (long long)c->id, c->assignee, a->operator_name);
+        return err_set(e, ERR_STATE, "case #%lld is assigned to %s, not to %s", (long long)c->id,
+                       c->assignee, a->operator_name);
     return 0;
 }
 
@@ -187,8 +187,7 @@ static int do_note(const compliance_actor *a, store_case *c, const void *arg, er
     return 0;
 }
 
-int compliance_case_note(store *s, const compliance_actor *a, int64_t id, const char *text,
-                         err *e)
+int compliance_case_note(store *s, const compliance_actor *a, int64_t id, const char *text, err *e)
 {
     if (!text || !*text)
         return err_set(e, ERR_INVALID, "a note needs text");
@@ -204,8 +203,7 @@ static int do_snooze(const compliance_actor *a, store_case *c, const void *arg, 
     return 0;
 }
 
-int compliance_case_snooze(store *s, const compliance_actor *a, int64_t id, const char *day,
-                           err *e)
+int compliance_case_snooze(store *s, const compliance_actor *a, int64_t id, const char *day, err *e)
 {
     int32_t d;
     if (screen_date_parse(&d, day, e) < 0)
@@ -256,8 +254,8 @@ static int do_decide(const compliance_actor *a, store_case *c, const void *varg,
     if (four_eyes && c->proposed_by[0] && strcmp(c->proposed_by, a->operator_name) == 0)
         return err_set(e, ERR_DENIED,
                        "four-eyes: case #%lld is high priority and %s already proposed '%s'; a "
-                       "second, different compliance officer must confirm", (long long)c->id,
-                       c->proposed_by, c->proposed_outcome);
+                       "second, different compliance officer must confirm",
+                       (long long)c->id, c->proposed_by, c->proposed_outcome);
     /* the holder decides (or proposes); anyone else may only confirm a proposal */
     if (!confirm && !(four_eyes && c->proposed_by[0]) && refuse_other(a, c, e) < 0)
         return -1;
@@ -313,10 +311,10 @@ int compliance_case_decide(store *s, const compliance_actor *a, int64_t id, cons
     after = before;
     if (do_decide(a, &after, &arg, e) < 0)
         goto fail;
-    const char *action = !arg.closed ? "propose"
+    const char *action = !arg.closed                       ? "propose"
                          : strcmp(outcome, "cleared") == 0 ? "clear"
                          : strcmp(outcome, "blocked") == 0 ? "block"
-                                                            : "report";
+                                                           : "report";
     if (transition(s, a, &before, &after, action, note, e) < 0)
         goto fail;
     if (arg.closed && strcmp(outcome, "blocked") == 0 && after.entity_id &&
@@ -359,16 +357,15 @@ int compliance_case_report(store *s, int64_t id, json_t **out, err *e)
     iso_time(opened, c.opened_at);
     iso_time(due, c.due_at);
     iso_time(closed_at, c.closed_at);
-    json_t *r = json_pack("{s:s,s:I,s:s,s:I,s:o,s:s,s:s?,s:s,s:i,s:s,s:s,s:s?,s:s?,s:s?,s:s?}",
-                          "report", "suspicious activity (SAR-style)", "case", (json_int_t)c.id,
-                          "subject", c.subject, "chain_id", (json_int_t)c.chain_id, "escrow",
-                          hex_addr(&c.escrow), "state", c.state, "outcome",
-                          c.outcome[0] ? c.outcome : NULL, "priority",
-                          compliance_priority_name(c.priority), "score", c.score, "opened_at",
-                          opened, "due_at", due, "assignee", c.assignee[0] ? c.assignee : NULL,
-                          "closed_by", c.closed_by[0] ? c.closed_by : NULL, "closed_at",
-                          c.closed_at ? closed_at : NULL, "proposed_by",
-                          c.proposed_by[0] ? c.proposed_by : NULL);
+    json_t *r =
+        json_pack("{s:s,s:I,s:s,s:I,s:o,s:s,s:s?,s:s,s:i,s:s,s:s,s:s?,s:s?,s:s?,s:s?}", "report",
+                  "suspicious activity (SAR-style)", "case", (json_int_t)c.id, "subject", c.subject,
+                  "chain_id", (json_int_t)c.chain_id, "escrow", hex_addr(&c.escrow), "state",
+                  c.state, "outcome", c.outcome[0] ? c.outcome : NULL, "priority",
+                  compliance_priority_name(c.priority), "score", c.score, "opened_at", opened,
+                  "due_at", due, "assignee", c.assignee[0] ? c.assignee : NULL, "closed_by",
+                  c.closed_by[0] ? c.closed_by : NULL, "closed_at", c.closed_at ? closed_at : NULL,
+                  "proposed_by", c.proposed_by[0] ? c.proposed_by : NULL);
     if (!r)
         return err_set(e, ERR_NOMEM, "out of memory building the report");
     if (c.entity_id) {
@@ -393,12 +390,12 @@ int compliance_case_report(store *s, int64_t id, json_t **out, err *e)
         char at[32];
         iso_time(at, hits[i].created_at);
         json_array_append_new(
-            ev, json_pack("{s:s,s:i,s:s,s:o,s:s,s:s,s:s?,s:s?,s:s}", "rule", hits[i].rule,
-                          "score", hits[i].score, "role", hits[i].role, "address",
-                          hex_addr(&hits[i].address), "event", hits[i].kind, "evidence",
-                          hits[i].evidence, "list_version",
-                          hits[i].list_version[0] ? hits[i].list_version : NULL, "list_sha256",
-                          hits[i].list_sha256[0] ? hits[i].list_sha256 : NULL, "at", at));
+            ev,
+            json_pack("{s:s,s:i,s:s,s:o,s:s,s:s,s:s?,s:s?,s:s}", "rule", hits[i].rule, "score",
+                      hits[i].score, "role", hits[i].role, "address", hex_addr(&hits[i].address),
+                      "event", hits[i].kind, "evidence", hits[i].evidence, "list_version",
+                      hits[i].list_version[0] ? hits[i].list_version : NULL, "list_sha256",
+                      hits[i].list_sha256[0] ? hits[i].list_sha256 : NULL, "at", at));
     }
     free(hits);
     json_object_set_new(r, "evidence", ev);
@@ -410,11 +407,10 @@ int compliance_case_report(store *s, int64_t id, json_t **out, err *e)
     for (size_t i = 0; i < ne; i++) {
         char at[32];
         iso_time(at, evs[i].at);
-        json_t *row = json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s?}", "at", at, "operator",
-                                evs[i].operator_name, "action", evs[i].action, "before",
-                                evs[i].before[0] ? evs[i].before : NULL, "after",
-                                evs[i].after[0] ? evs[i].after : NULL, "note",
-                                evs[i].note[0] ? evs[i].note : NULL);
+        json_t *row = json_pack(
+            "{s:s,s:s,s:s,s:s?,s:s?,s:s?}", "at", at, "operator", evs[i].operator_name, "action",
+            evs[i].action, "before", evs[i].before[0] ? evs[i].before : NULL, "after",
+            evs[i].after[0] ? evs[i].after : NULL, "note", evs[i].note[0] ? evs[i].note : NULL);
         const char *act = evs[i].action;
         if (!strcmp(act, "propose") || !strcmp(act, "clear") || !strcmp(act, "block") ||
             !strcmp(act, "report") || !strcmp(act, "escalate"))
@@ -479,8 +475,8 @@ char *compliance_report_text(const json_t *r)
     const json_t *x = json_object_get(r, "entity");
     if (x)
         put(&b, &len, &cap, "entity:    #%lld %s (%s, %s), KYC %s, expires %s%s\n",
-            (long long)json_integer_value(json_object_get(x, "id")), js(x, "name"),
-            js(x, "type"), js(x, "jurisdiction"), js(x, "kyc"), js(x, "kyc_expires"),
+            (long long)json_integer_value(json_object_get(x, "id")), js(x, "name"), js(x, "type"),
+            js(x, "jurisdiction"), js(x, "kyc"), js(x, "kyc_expires"),
             json_is_true(json_object_get(x, "blocked")) ? ", BLOCKED" : "");
     put(&b, &len, &cap, "priority:  %s (score %lld)\nstate:     %s, outcome %s\n",
         js(r, "priority"), (long long)json_integer_value(json_object_get(r, "score")),
@@ -508,8 +504,7 @@ char *compliance_report_text(const json_t *r)
     put(&b, &len, &cap, "\nDECISIONS\n");
     json_array_foreach(json_object_get(r, "decisions"), i, v)
     {
-        put(&b, &len, &cap, "  %s  %s by %s\n", js(v, "at"), js(v, "action"),
-            js(v, "operator"));
+        put(&b, &len, &cap, "  %s  %s by %s\n", js(v, "at"), js(v, "action"), js(v, "operator"));
     }
     return b;
 }

@@ -52,13 +52,13 @@ int compliance_entity_add_party(store *s, const compliance_actor *a, int64_t ent
                                 int64_t party_id, const char *role, err *e) COMPLIANCE_WUR;
 
 typedef struct compliance_line_error {
-    size_t line;                  /* 1-based line of the CSV file */
+    size_t line; /* 1-based line of the CSV file */
     char msg[ERR_MSG_MAX];
 } compliance_line_error;
 
 typedef struct compliance_import_report {
-    size_t n_rows;                /* data rows read */
-    size_t n_imported;            /* 0 unless every row was good */
+    size_t n_rows;     /* data rows read */
+    size_t n_imported; /* 0 unless every row was good */
     compliance_line_error *errors;
     size_t n_errors;
 } compliance_import_report;
@@ -79,8 +79,8 @@ int compliance_screen_load(screen_ctx **out, const char *manifest, const char *d
                            const char *fatf, err *e) COMPLIANCE_WUR;
 
 typedef struct compliance_screen_stats {
-    size_t screened;              /* escrows screened for the first time */
-    size_t hits;                  /* new hits stored */
+    size_t screened; /* escrows screened for the first time */
+    size_t hits;     /* new hits stored */
     size_t cases_opened;
 } compliance_screen_stats;
 
@@ -133,7 +133,7 @@ char *compliance_report_text(const json_t *report);
 int compliance_gate_check(store *s, uint64_t chain_id, const addr *escrow, const char *action,
                           err *e) COMPLIANCE_WUR;
 /* As compliance_gate_check, as of `now` (Unix seconds). */
-int compliance_gate_check_at(store *s, uint64_t chain_id, const addr *escrow,
-                             const char *action, int64_t now, err *e) COMPLIANCE_WUR;
+int compliance_gate_check_at(store *s, uint64_t chain_id, const addr *escrow, const char *action,
+                             int64_t now, err *e) COMPLIANCE_WUR;
 
 #endif

@@ -20,15 +20,16 @@ static int refuse_by_cases(store *s, const store_case_filter *f, const char *who
     for (size_t i = 0; i < n; i++) {
         const store_case *c = &cs[i];
         if (strcmp(c->state, "closed") != 0) {
-            rc = err_set(e, ERR_DENIED, "refused: compliance case #%lld (%s priority, %s) is "
+            rc = err_set(e, ERR_DENIED,
+                         "refused: compliance case #%lld (%s priority, %s) is "
                          "open on %s; it must be closed first (fusion case show %lld)",
                          (long long)c->id, compliance_priority_name(c->priority), c->state, who,
                          (long long)c->id);
             break;
         }
         if (strcmp(c->outcome, "blocked") == 0) {
-            rc = err_set(e, ERR_DENIED, "refused: %s is blocked by compliance case #%lld",
-                         who, (long long)c->id);
+            rc = err_set(e, ERR_DENIED, "refused: %s is blocked by compliance case #%lld", who,
+                         (long long)c->id);
             break;
         }
     }
@@ -36,8 +37,8 @@ static int refuse_by_cases(store *s, const store_case_filter *f, const char *who
     return rc;
 }
 
-static int check_party(store *s, uint64_t chain_id, const char *role, const addr *a,
-                       int64_t now, err *e)
+static int check_party(store *s, uint64_t chain_id, const char *role, const addr *a, int64_t now,
+                       err *e)
 {
     char hex[ADDR_STR_MAX], who[STORE_ENTITY_NAME_MAX + 96];
     addr_to_checksum(hex, a);
@@ -51,8 +52,10 @@ static int check_party(store *s, uint64_t chain_id, const char *role, const addr
     if (refuse_by_cases(s, &f, who, e) < 0)
         return -1;
     if (id == 0)
-        return err_set(e, ERR_DENIED, "refused: %s is linked to no entity, so its KYC is "
-                       "missing (fusion entity link NAME --chain C --address %s)", who, hex);
+        return err_set(e, ERR_DENIED,
+                       "refused: %s is linked to no entity, so its KYC is "
+                       "missing (fusion entity link NAME --chain C --address %s)",
+                       who, hex);
     store_entity x;
     bool found = false;
     if (store_entity_get(s, id, &x, &found, e) < 0)
@@ -68,8 +71,10 @@ static int check_party(store *s, uint64_t chain_id, const char *role, const addr
     if (strcmp(x.kyc, "verified") != 0)
         return err_set(e, ERR_DENIED, "refused: KYC of %s is %s, not verified", who, x.kyc);
     if (!x.kyc_expires[0])
-        return err_set(e, ERR_DENIED, "refused: KYC of %s has no expiry date; record one "
-                       "(fusion entity edit --kyc-expires)", who);
+        return err_set(e, ERR_DENIED,
+                       "refused: KYC of %s has no expiry date; record one "
+                       "(fusion entity edit --kyc-expires)",
+                       who);
     int32_t exp = 0;
     if (screen_date_parse(&exp, x.kyc_expires, e) < 0)
         return -1;
@@ -82,15 +87,17 @@ static int check_party(store *s, uint64_t chain_id, const char *role, const addr
     return 0;
 }
 
-int compliance_gate_check_at(store *s, uint64_t chain_id, const addr *escrow,
-                             const char *action, int64_t now, err *e)
+int compliance_gate_check_at(store *s, uint64_t chain_id, const addr *escrow, const char *action,
+                             int64_t now, err *e)
 {
     if (strcmp(action, "refund") == 0)
         return 0; /* the arbiter's way back to the payer stays open */
     if (strcmp(action, "fund") && strcmp(action, "approve") && strcmp(action, "release") &&
         strcmp(action, "resolve"))
-        return err_set(e, ERR_INVALID, "unknown desk action '%.20s' (fund, approve, release, "
-                       "resolve or refund)", action);
+        return err_set(e, ERR_INVALID,
+                       "unknown desk action '%.20s' (fund, approve, release, "
+                       "resolve or refund)",
+                       action);
     store_escrow x;
     bool found = false;
     if (store_escrow_get(s, chain_id, escrow, &x, &found, e) < 0)
@@ -98,14 +105,18 @@ int compliance_gate_check_at(store *s, uint64_t chain_id, const addr *escrow,
     char hex[ADDR_STR_MAX], who[ADDR_STR_MAX + 16];
     addr_to_checksum(hex, escrow);
     if (!found)
-        return err_set(e, ERR_DENIED, "refused: escrow %s on chain %llu is not in the desk "
-                       "database (run fusion sync)", hex, (unsigned long long)chain_id);
+        return err_set(e, ERR_DENIED,
+                       "refused: escrow %s on chain %llu is not in the desk "
+                       "database (run fusion sync)",
+                       hex, (unsigned long long)chain_id);
     bool screened = false;
     if (store_escrow_is_screened(s, chain_id, escrow, &screened, e) < 0)
         return -1;
     if (!screened)
-        return err_set(e, ERR_DENIED, "refused: escrow %s has not been screened yet (run "
-                       "fusion case screen)", hex);
+        return err_set(e, ERR_DENIED,
+                       "refused: escrow %s has not been screened yet (run "
+                       "fusion case screen)",
+                       hex);
     snprintf(who, sizeof who, "escrow %s", hex);
     store_case_filter f = {.has_escrow = true, .chain_id = chain_id, .escrow = *escrow};
     if (refuse_by_cases(s, &f, who, e) < 0)

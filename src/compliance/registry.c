@@ -13,7 +13,13 @@
 #include "base/bytes.h"
 
 /* The 249 officially assigned ISO 3166-1 alpha-2 codes (Debian iso-codes), sorted. */
-static const char countries[] = "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBSBTBVBWBYBZCACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEEEGEHERESETFIFJFKFMFOFRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGYHKHMHNHRHTHUIDIEILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKNKPKRKWKYKZLALBLCLILKLRLSLTLULVLYMAMCMDMEMFMGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZNANCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPMPNPRPSPTPWPYQARERORSRURWSASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZTCTDTFTGTHTJTKTLTMTNTOTRTTTVTWTZUAUGUMUSUYUZVAVCVEVGVIVNVUWFWSYEYTZAZMZW";
+static const char countries[] =
+    "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBSBTBVBWBYBZCACCCDCFCGCHCICKCLCM"
+    "CNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEEEGEHERESETFIFJFKFMFOFRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGY"
+    "HKHMHNHRHTHUIDIEILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKNKPKRKWKYKZLALBLCLILKLRLSLTLULVLYMAMCMDMEMF"
+    "MGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZNANCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPMPNPRPSPTPWPYQARE"
+    "RORSRURWSASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZTCTDTFTGTHTJTKTLTMTNTOTRTTTVTWTZUAUGUMUSUYUZ"
+    "VAVCVEVGVIVNVUWFWSYEYTZAZMZW";
 
 bool compliance_country_valid(const char *cc)
 {
@@ -106,18 +112,23 @@ int compliance_entity_check(const store_entity *x, err *e)
     if (len == 0 || len >= STORE_ENTITY_NAME_MAX - 1)
         return err_set(e, ERR_INVALID, "name must be 1 to %d bytes", STORE_ENTITY_NAME_MAX - 2);
     if (!utf8_printable(x->name))
-        return err_set(e, ERR_INVALID, "name is not printable UTF-8 (control characters or "
+        return err_set(e, ERR_INVALID,
+                       "name is not printable UTF-8 (control characters or "
                        "invalid bytes)");
     if (x->name[0] == ' ' || x->name[len - 1] == ' ')
         return err_set(e, ERR_INVALID, "name has leading or trailing spaces");
     if (!one_of(x->type, types))
         return err_set(e, ERR_INVALID, "type '%.20s' is not individual or company", x->type);
     if (!compliance_country_valid(x->jurisdiction))
-        return err_set(e, ERR_INVALID, "jurisdiction '%.8s' is not an ISO 3166-1 alpha-2 code "
-                       "(two capital letters, e.g. CH)", x->jurisdiction);
+        return err_set(e, ERR_INVALID,
+                       "jurisdiction '%.8s' is not an ISO 3166-1 alpha-2 code "
+                       "(two capital letters, e.g. CH)",
+                       x->jurisdiction);
     if (!one_of(x->kyc, kycs))
-        return err_set(e, ERR_INVALID, "kyc '%.20s' is not pending, verified, rejected or "
-                       "expired", x->kyc);
+        return err_set(e, ERR_INVALID,
+                       "kyc '%.20s' is not pending, verified, rejected or "
+                       "expired",
+                       x->kyc);
     if (!one_of(x->risk, risks))
         return err_set(e, ERR_INVALID, "risk '%.20s' is not low, medium or high", x->risk);
     if (x->tier < 1 || x->tier > 5)
@@ -137,11 +148,11 @@ static int audit(const compliance_actor *a, const char *action, json_t *details,
 
 static json_t *entity_json(const store_entity *x)
 {
-    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?,s:i,s:s,s:s?,s:b}", "id", (json_int_t)x->id,
-                     "name", x->name, "type", x->type, "jurisdiction", x->jurisdiction, "kyc",
-                     x->kyc, "kyc_expires", x->kyc_expires[0] ? x->kyc_expires : NULL, "tier",
-                     x->tier, "risk", x->risk, "review_due",
-                     x->review_due[0] ? x->review_due : NULL, "blocked", x->blocked);
+    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?,s:i,s:s,s:s?,s:b}", "id", (json_int_t)x->id, "name",
+                     x->name, "type", x->type, "jurisdiction", x->jurisdiction, "kyc", x->kyc,
+                     "kyc_expires", x->kyc_expires[0] ? x->kyc_expires : NULL, "tier", x->tier,
+                     "risk", x->risk, "review_due", x->review_due[0] ? x->review_due : NULL,
+                     "blocked", x->blocked);
 }
 
 /* Runs fn inside a transaction with an audit row appended before the commit (a failed
@@ -247,8 +258,8 @@ int compliance_entity_add_doc(store *s, const compliance_actor *a, int64_t entit
         return -1;
     if (store_entity_doc_add(s, &d, e) < 0 ||
         audit(a, "entity.document",
-              json_pack("{s:I,s:s,s:s,s:s}", "entity", (json_int_t)entity_id, "type",
-                        d.doc_type, "sha256", hex, "file", d.file_name),
+              json_pack("{s:I,s:s,s:s,s:s}", "entity", (json_int_t)entity_id, "type", d.doc_type,
+                        "sha256", hex, "file", d.file_name),
               e) < 0 ||
         store_commit(s, e) < 0) {
         store_rollback(s);
@@ -260,13 +271,15 @@ int compliance_entity_add_doc(store *s, const compliance_actor *a, int64_t entit
 int compliance_entity_add_party(store *s, const compliance_actor *a, int64_t entity_id,
                                 int64_t party_id, const char *role, err *e)
 {
-    static const char *const roles[] = {"director", "beneficial_owner", "shareholder",
-                                        "signatory", "guarantor", NULL};
+    static const char *const roles[] = {"director",  "beneficial_owner", "shareholder",
+                                        "signatory", "guarantor",        NULL};
     if (compliance_require_officer(a, e) < 0)
         return -1;
     if (!one_of(role, roles))
-        return err_set(e, ERR_INVALID, "role '%.32s' is not director, beneficial_owner, "
-                       "shareholder, signatory or guarantor", role);
+        return err_set(e, ERR_INVALID,
+                       "role '%.32s' is not director, beneficial_owner, "
+                       "shareholder, signatory or guarantor",
+                       role);
     if (entity_id == party_id)
         return err_set(e, ERR_INVALID, "an entity cannot be its own related party");
     store_related_party p = {.entity_id = entity_id, .party_id = party_id};
@@ -288,9 +301,9 @@ int compliance_entity_add_party(store *s, const compliance_actor *a, int64_t ent
 /* ---- CSV import ---- */
 
 #define CSV_COLS 10
-static const char *const csv_header[CSV_COLS] = {"name", "type", "jurisdiction", "kyc",
-                                                 "kyc_expires", "tier", "risk", "review_due",
-                                                 "chain_id", "address"};
+static const char *const csv_header[CSV_COLS] = {
+    "name", "type", "jurisdiction", "kyc",      "kyc_expires",
+    "tier", "risk", "review_due",   "chain_id", "address"};
 
 /* Splits one record starting at *p (RFC 4180: quoted fields may hold commas, doubled
  * quotes and newlines). Fields are written NUL-terminated into cbuf. Returns the number of
@@ -462,8 +475,10 @@ int compliance_entity_import(store *s, const compliance_actor *a, const char *pa
         header_ok = strcmp(f[i], csv_header[i]) == 0;
     if (!header_ok) {
         free(data);
-        return err_set(e, ERR_INVALID, "%.200s:1: the header must be name,type,jurisdiction,"
-                       "kyc,kyc_expires,tier,risk,review_due,chain_id,address", path);
+        return err_set(e, ERR_INVALID,
+                       "%.200s:1: the header must be name,type,jurisdiction,"
+                       "kyc,kyc_expires,tier,risk,review_due,chain_id,address",
+                       path);
     }
     line += lines;
     import_row *rows = NULL;
@@ -477,7 +492,8 @@ int compliance_entity_import(store *s, const compliance_actor *a, const char *pa
         r->n_rows++;
         char msg[ERR_MSG_MAX];
         if (nf < 0) {
-            report_line(r, at, "malformed quoting (a quote inside an unquoted field, or an "
+            report_line(r, at,
+                        "malformed quoting (a quote inside an unquoted field, or an "
                         "unterminated quoted field)");
             if (lines == 0)
                 break;
@@ -539,8 +555,10 @@ int compliance_entity_import(store *s, const compliance_actor *a, const char *pa
     if (r->n_errors) {
         store_rollback(s);
         free(rows);
-        return err_set(e, ERR_INVALID, "%zu of %zu lines of %.200s clash with the registry; "
-                       "nothing imported", r->n_errors, r->n_rows, path);
+        return err_set(e, ERR_INVALID,
+                       "%zu of %zu lines of %.200s clash with the registry; "
+                       "nothing imported",
+                       r->n_errors, r->n_rows, path);
     }
     int rc = audit(a, "entity.import",
                    json_pack("{s:s,s:I}", "file", path, "entities", (json_int_t)n_rows), e);

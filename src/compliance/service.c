@@ -76,8 +76,8 @@ static int registry_load(store *s, registry *r, err *e)
     }
     /* links come ordered by entity id: each entity's run is found by binary search */
     for (size_t i = 0; i < r->n_links; i++)
-        r->slinks[i] = (screen_link){.chain_id = r->links[i].chain_id,
-                                     .address = r->links[i].address};
+        r->slinks[i] =
+            (screen_link){.chain_id = r->links[i].chain_id, .address = r->links[i].address};
     if (screen_index_new(&r->idx, r->n_links + 16, e) < 0)
         goto fail;
     for (size_t i = 0; i < r->n_ents; i++) {
@@ -130,8 +130,12 @@ static int store_hits(store *s, const compliance_actor *a, const store_escrow *x
     char subj[SCREEN_HITS_MAX][STORE_SUBJECT_MAX];
     for (size_t i = 0; i < n; i++) {
         const screen_hit *h = &hits[i];
-        store_hit sh = {.chain_id = x->chain_id, .escrow = x->address, .address = h->address,
-                        .entity_id = h->entity_id, .score = h->score, .created_at = a->now};
+        store_hit sh = {.chain_id = x->chain_id,
+                        .escrow = x->address,
+                        .address = h->address,
+                        .entity_id = h->entity_id,
+                        .score = h->score,
+                        .created_at = a->now};
         subject_of(h, subj[i]);
         snprintf(sh.subject, sizeof sh.subject, "%s", subj[i]);
         snprintf(sh.role, sizeof sh.role, "%s", screen_role_name(h->role));
@@ -165,8 +169,11 @@ static int store_hits(store *s, const compliance_actor *a, const store_escrow *x
         }
         if (!first)
             continue;
-        store_case c = {.entity_id = hits[i].entity_id, .chain_id = x->chain_id,
-                        .escrow = x->address, .score = score, .opened_at = a->now};
+        store_case c = {.entity_id = hits[i].entity_id,
+                        .chain_id = x->chain_id,
+                        .escrow = x->address,
+                        .score = score,
+                        .opened_at = a->now};
         snprintf(c.subject, sizeof c.subject, "%s", subj[i]);
         c.priority = compliance_priority_of(score);
         c.due_at = a->now + compliance_sla_seconds(c.priority);
@@ -187,10 +194,10 @@ static int store_hits(store *s, const compliance_actor *a, const store_escrow *x
             return -1;
         char esc[ADDR_STR_MAX];
         addr_to_checksum(esc, &x->address);
-        json_t *d = json_pack("{s:I,s:s,s:I,s:s,s:s,s:i,s:s}", "case", (json_int_t)c.id,
-                              "subject", c.subject, "chain_id", (json_int_t)x->chain_id,
-                              "escrow", esc, "priority", compliance_priority_name(c.priority),
-                              "score", score, "rules", rules);
+        json_t *d =
+            json_pack("{s:I,s:s,s:I,s:s,s:s,s:i,s:s}", "case", (json_int_t)c.id, "subject",
+                      c.subject, "chain_id", (json_int_t)x->chain_id, "escrow", esc, "priority",
+                      compliance_priority_name(c.priority), "score", score, "rules", rules);
         int rc = audit_append(a->home, a->operator_name, "case.open", d, e);
         json_decref(d);
         if (rc < 0)
@@ -247,9 +254,13 @@ int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *c
         bool found = false;
         if (store_block_get(s, x->chain_id, x->created_block, &b, &found, e) < 0)
             goto out;
-        screen_input in = {.kind = SCREEN_KIND_ESCROW_CREATED, .chain_id = x->chain_id,
-                           .escrow = x->address, .payer = x->payer, .payee = x->payee,
-                           .token = x->token, .amount = x->amount,
+        screen_input in = {.kind = SCREEN_KIND_ESCROW_CREATED,
+                           .chain_id = x->chain_id,
+                           .escrow = x->address,
+                           .payer = x->payer,
+                           .payee = x->payee,
+                           .token = x->token,
+                           .amount = x->amount,
                            .usd_estimate = SCREEN_USD_UNKNOWN,
                            .timestamp = found ? b.timestamp : (uint64_t)a->now};
         screen_hit hits[SCREEN_HITS_MAX];

@@ -119,8 +119,7 @@ int store_escrow_is_screened(store *s, uint64_t chain_id, const addr *escrow, bo
     return 0;
 }
 
-int store_escrow_mark_screened(store *s, uint64_t chain_id, const addr *escrow, int64_t at,
-                               err *e)
+int store_escrow_mark_screened(store *s, uint64_t chain_id, const addr *escrow, int64_t at, err *e)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_MARK_SCREENED, e);
     if (!st)
@@ -134,7 +133,7 @@ int store_escrow_mark_screened(store *s, uint64_t chain_id, const addr *escrow, 
 /* ---- cases ---- */
 
 #define CASE_COLS                                                                                  \
-    "id, subject, entity_id, chain_id, escrow, state, outcome, priority, score, opened_at,"       \
+    "id, subject, entity_id, chain_id, escrow, state, outcome, priority, score, opened_at,"        \
     " due_at, assignee, snoozed_until, proposed_outcome, proposed_by, closed_by, closed_at"
 
 static const char SQL_CASE_INS[] =
@@ -281,8 +280,7 @@ int store_case_list(store *s, const store_case_filter *f, store_case **out, size
     sqlite3_bind_int(st, 6, f->has_escrow ? 1 : 0);
     store_bind_u64(st, 7, f->chain_id);
     store_bind_addr(st, 8, &f->escrow);
-    return store_collect_rows(s, st, sizeof **out, case_row, (void **)out, n, "listing cases",
-                              e);
+    return store_collect_rows(s, st, sizeof **out, case_row, (void **)out, n, "listing cases", e);
 }
 
 /* ---- case events ---- */
@@ -330,6 +328,6 @@ int store_case_events(store *s, int64_t case_id, store_case_event **out, size_t 
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, case_id);
-    return store_collect_rows(s, st, sizeof **out, cev_row, (void **)out, n,
-                              "listing case events", e);
+    return store_collect_rows(s, st, sizeof **out, cev_row, (void **)out, n, "listing case events",
+                              e);
 }

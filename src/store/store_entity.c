@@ -48,7 +48,7 @@ void store_bind_opt_text(sqlite3_stmt *st, int i, const char *t)
 /* ---- entities ---- */
 
 #define ENTITY_COLS                                                                                \
-    "id, name, type, jurisdiction, kyc, kyc_expires, tier, risk, review_due, blocked,"            \
+    "id, name, type, jurisdiction, kyc, kyc_expires, tier, risk, review_due, blocked,"             \
     " created_at, updated_at"
 
 static const char SQL_ENT_ADD[] =
@@ -166,7 +166,8 @@ int store_entity_list(store *s, store_entity **out, size_t *n, err *e)
     sqlite3_stmt *st = store_stmt(s, SQL_ENT_LIST, e);
     if (!st)
         return -1;
-    return store_collect_rows(s, st, sizeof **out, entity_row, (void **)out, n, "listing entities", e);
+    return store_collect_rows(s, st, sizeof **out, entity_row, (void **)out, n, "listing entities",
+                              e);
 }
 
 /* ---- linked addresses ---- */
@@ -211,7 +212,8 @@ int store_entity_link_add(store *s, const store_entity_link *l, err *e)
         store_hex(a, sizeof a, l->address.b, ADDR_LEN);
         return err_set(e, ERR_EXISTS,
                        "address %s on chain %llu is already linked to entity %lld; unlink it "
-                       "there first", a, (unsigned long long)l->chain_id, (long long)owner);
+                       "there first",
+                       a, (unsigned long long)l->chain_id, (long long)owner);
     }
     sqlite3_stmt *st = store_stmt(s, SQL_LINK_ADD, e);
     if (!st)
@@ -239,11 +241,11 @@ int store_entity_links(store *s, int64_t entity_id, store_entity_link **out, siz
         return -1;
     if (entity_id)
         sqlite3_bind_int64(st, 1, entity_id);
-    return store_collect_rows(s, st, sizeof **out, link_row, (void **)out, n, "listing address links", e);
+    return store_collect_rows(s, st, sizeof **out, link_row, (void **)out, n,
+                              "listing address links", e);
 }
 
-int store_entity_find_addr(store *s, uint64_t chain_id, const addr *a, int64_t *entity_id,
-                           err *e)
+int store_entity_find_addr(store *s, uint64_t chain_id, const addr *a, int64_t *entity_id, err *e)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_LINK_FIND, e);
     if (!st)
@@ -284,7 +286,8 @@ int store_entity_doc_add(store *s, const store_entity_doc *d, err *e)
     sqlite3_bind_int64(st, 5, d->added_at ? d->added_at : store_now());
     if (store_exec_stmt(s, st, "recording a document", e) < 0) {
         if (e && e->code == ERR_EXISTS)
-            err_set(e, ERR_EXISTS, "a document with this SHA-256 is already recorded for the "
+            err_set(e, ERR_EXISTS,
+                    "a document with this SHA-256 is already recorded for the "
                     "entity");
         return -1;
     }
@@ -309,7 +312,8 @@ int store_entity_docs(store *s, int64_t entity_id, store_entity_doc **out, size_
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, entity_id);
-    return store_collect_rows(s, st, sizeof **out, doc_row, (void **)out, n, "listing documents", e);
+    return store_collect_rows(s, st, sizeof **out, doc_row, (void **)out, n, "listing documents",
+                              e);
 }
 
 int store_related_party_add(store *s, const store_related_party *p, err *e)
@@ -331,8 +335,7 @@ static void party_row(sqlite3_stmt *st, void *item)
     store_copy_text(st, 2, p->role, sizeof p->role);
 }
 
-int store_related_parties(store *s, int64_t entity_id, store_related_party **out, size_t *n,
-                          err *e)
+int store_related_parties(store *s, int64_t entity_id, store_related_party **out, size_t *n, err *e)
 {
     *out = NULL;
     *n = 0;
@@ -340,6 +343,6 @@ int store_related_parties(store *s, int64_t entity_id, store_related_party **out
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, entity_id);
-    return store_collect_rows(s, st, sizeof **out, party_row, (void **)out, n, "listing related parties",
-                   e);
+    return store_collect_rows(s, st, sizeof **out, party_row, (void **)out, n,
+                              "listing related parties", e);
 }
