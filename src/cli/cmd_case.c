@@ -66,7 +66,8 @@ static void on_stop(int sig)
 
 /* --follow: screens again whenever another connection (the syncer) commits, until
  * SIGINT/SIGTERM. PRAGMA data_version ignores this connection's own writes. */
-static int follow(store *db, compliance_actor *a, screen_ctx *sc, err *e)
+static int follow(store *db, compliance_actor *a, screen_ctx *sc, const compliance_prices *prices,
+                  err *e)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -85,7 +86,7 @@ static int follow(store *db, compliance_actor *a, screen_ctx *sc, err *e)
         seen = v;
         compliance_screen_stats st;
         a->now = (int64_t)time(NULL);
-        if (compliance_screen_pending(db, a, sc, &st, e) < 0)
+        if (compliance_screen_pending(db, a, sc, prices, &st, e) < 0)
             return -1;
         if (st.screened)
             printf("screened %zu new escrows: %zu hits, %zu cases opened\n", st.screened, st.hits,
@@ -98,13 +99,11 @@ static int follow(store *db, compliance_actor *a, screen_ctx *sc, err *e)
 static int case_screen(cli_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"lists", required_argument, NULL, 'l'},
-        {"desk-list", required_argument, NULL, 'd'},
-        {"fatf", required_argument, NULL, 'f'},
-        {"follow", no_argument, NULL, 'F'},
-        {NULL, 0, NULL, 0},
+        {"lists", required_argument, NULL, 'l'},  {"desk-list", required_argument, NULL, 'd'},
+        {"fatf", required_argument, NULL, 'f'},   {"follow", no_argument, NULL, 'F'},
+        {"prices", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
     };
-    const char *lists = NULL, *desk = NULL, *fatf = NULL;
+    const char *lists = NULL, *desk = NULL, *fatf = NULL, *prices_path = NULL;
     bool follow_on = false;
     optind = 0;
     opterr = 0;
@@ -118,6 +117,8 @@ static int case_screen(cli_ctx *ctx, int argc, char **argv)
             fatf = optarg;
         else if (c == 'F')
             follow_on = true;
+        else if (c == 'p')
+            prices_path = optarg;
         else
             return cli_usage("case screen", "unknown or incomplete option '%s'", argv[optind - 1]);
     }
@@ -141,13 +142,22 @@ static int case_screen(cli_ctx *ctx, int argc, char **argv)
         if (access(desk_path, R_OK) == 0)
             desk = desk_path;
     }
+    char prices_default[PATH_MAX + 32];
+    if (!prices_path) {
+        snprintf(prices_default, sizeof prices_default, "%s/prices.csv", ctx->home);
+        if (access(prices_default, R_OK) == 0)
+            prices_path = prices_default;
+    }
+    compliance_prices prices = {0};
+    if (prices_path && compliance_prices_load(&prices, prices_path, &e) < 0)
+        return cli_fail(&e);
     screen_ctx *sc = NULL;
     store *db = NULL;
     compliance_actor a = ccli_actor(ctx);
     compliance_screen_stats st;
     int rc = EXIT_OK;
     if (compliance_screen_load(&sc, lists, desk, fatf, &e) < 0 || ccli_open(ctx, &db, &e) < 0 ||
-        compliance_screen_pending(db, &a, sc, &st, &e) < 0) {
+        compliance_screen_pending(db, &a, sc, prices_path ? &prices : NULL, &st, &e) < 0) {
         rc = cli_fail(&e);
     } else {
         screen_list_info info;
@@ -155,11 +165,12 @@ static int case_screen(cli_ctx *ctx, int argc, char **argv)
         printf("screened %zu new escrows against sanctions list %s: %zu hits, %zu cases opened\n",
                st.screened, info.version, st.hits, st.cases_opened);
         fflush(stdout);
-        if (follow_on && follow(db, &a, sc, &e) < 0)
+        if (follow_on && follow(db, &a, sc, prices_path ? &prices : NULL, &e) < 0)
             rc = cli_fail(&e);
     }
     store_close(&db);
     screen_ctx_free(&sc);
+    compliance_prices_free(&prices);
     return rc;
 }
 

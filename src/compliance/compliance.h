@@ -78,6 +78,25 @@ void compliance_import_report_free(compliance_import_report *r);
 int compliance_screen_load(screen_ctx **out, const char *manifest, const char *desk_list,
                            const char *fatf, err *e) COMPLIANCE_WUR;
 
+/* USD prices for the amount rules (large amount, structuring band, velocity value): an
+ * ESTIMATE, floating point by design. One price per (chain, token); the zero token is the
+ * chain's native coin. */
+typedef struct compliance_price {
+    uint64_t chain_id;
+    addr token;
+    double usd_per_unit; /* per whole token (after decimals) */
+} compliance_price;
+
+typedef struct compliance_prices {
+    compliance_price *items;
+    size_t n;
+} compliance_prices;
+
+/* Reads "chain_id,token,usd_per_unit" lines (token: an address or "native"; '#' comments);
+ * errors name the line. */
+int compliance_prices_load(compliance_prices *out, const char *path, err *e) COMPLIANCE_WUR;
+void compliance_prices_free(compliance_prices *p);
+
 typedef struct compliance_screen_stats {
     size_t screened; /* escrows screened for the first time */
     size_t hits;     /* new hits stored */
@@ -85,12 +104,14 @@ typedef struct compliance_screen_stats {
 } compliance_screen_stats;
 
 /* Screens every escrow of the projection that was not screened yet (as ESCROW_CREATED at
- * its creation block's time), stores the hits (deduplicated per subject, escrow and rule)
+ * its creation block's time; USD from prices, NULL: no price, so the amount rules skip),
+ * stores the hits (deduplicated per subject, escrow and rule)
  * and opens cases (one per subject and escrow). Already screened escrows are replayed
  * first, in creation order, so the structuring/velocity windows see the history. Call it
  * after a sync commit (or from `fusion case screen`); safe to call repeatedly. */
 int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *ctx,
-                              compliance_screen_stats *stats, err *e) COMPLIANCE_WUR;
+                              const compliance_prices *prices, compliance_screen_stats *stats,
+                              err *e) COMPLIANCE_WUR;
 
 /* ---- cases (cases.c) ---- */
 

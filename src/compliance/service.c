@@ -4,12 +4,102 @@
  * audit row per opened case). Called by `fusion case screen` and after `fusion sync`. */
 #include "compliance/compliance.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit/audit.h"
+#include "base/amount.h"
 #include "base/bytes.h"
+
+/* ---- USD prices (an estimate) ---- */
+
+int compliance_prices_load(compliance_prices *out, const char *path, err *e)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return err_set(e, ERR_IO, "cannot read %.200s: %s", path, strerror(errno));
+    char line[512];
+    size_t lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || line[0] == '#')
+            continue;
+        char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        compliance_price p = {0};
+        char *end = NULL;
+        if (c2) {
+            *c1 = *c2 = '\0';
+            errno = 0;
+            p.chain_id = strtoull(line, &end, 10);
+        }
+        bool ok = c2 && line[0] && line[0] != '-' && !*end && !errno;
+        if (ok && strcmp(c1 + 1, "native") != 0)
+            ok = addr_parse(&p.token, c1 + 1, NULL) == 0;
+        if (ok) {
+            p.usd_per_unit = strtod(c2 + 1, &end);
+            ok = c2[1] && !*end && isfinite(p.usd_per_unit) && p.usd_per_unit >= 0;
+        }
+        compliance_price *g = ok ? realloc(out->items, (out->n + 1) * sizeof *g) : NULL;
+        if (!g) {
+            fclose(f);
+            compliance_prices_free(out);
+            return err_set(e, ERR_INVALID,
+                           "%.200s:%zu: expected chain_id,token|native,usd_per_unit", path, lineno);
+        }
+        out->items = g;
+        out->items[out->n++] = p;
+    }
+    fclose(f);
+    return 0;
+}
+
+void compliance_prices_free(compliance_prices *p)
+{
+    free(p->items);
+    memset(p, 0, sizeof *p);
+}
+
+/* amount (base units) x price as USD, or SCREEN_USD_UNKNOWN without a price or decimals. */
+static double usd_of(store *s, const compliance_prices *prices, const store_escrow *x)
+{
+    if (!prices)
+        return SCREEN_USD_UNKNOWN;
+    const compliance_price *p = NULL;
+    for (size_t i = 0; i < prices->n && !p; i++)
+        if (prices->items[i].chain_id == x->chain_id &&
+            memcmp(prices->items[i].token.b, x->token.b, ADDR_LEN) == 0)
+            p = &prices->items[i];
+    if (!p)
+        return SCREEN_USD_UNKNOWN;
+    unsigned decimals = 0;
+    bool known = false;
+    err e;
+    if (addr_is_zero(&x->token)) {
+        store_chain ch;
+        if (store_chain_get(s, x->chain_id, &ch, &known, &e) == 0 && known)
+            decimals = ch.native_decimals;
+    } else {
+        store_token *ts = NULL;
+        size_t n = 0;
+        if (store_token_list(s, x->chain_id, &ts, &n, &e) == 0)
+            for (size_t i = 0; i < n; i++)
+                if (memcmp(ts[i].address.b, x->token.b, ADDR_LEN) == 0) {
+                    decimals = ts[i].decimals;
+                    known = true;
+                }
+        free(ts);
+    }
+    if (!known)
+        return SCREEN_USD_UNKNOWN;
+    char units[AMOUNT_STR_MAX];
+    amount_format(units, &x->amount, decimals);
+    return strtod(units, NULL) * p->usd_per_unit;
+}
 
 int compliance_screen_load(screen_ctx **out, const char *manifest, const char *desk_list,
                            const char *fatf, err *e)
@@ -230,7 +320,8 @@ static int flag_confirmed(store *s, screen_ctx *ctx, err *e)
 }
 
 int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *ctx,
-                              compliance_screen_stats *stats, err *e)
+                              const compliance_prices *prices, compliance_screen_stats *stats,
+                              err *e)
 {
     compliance_screen_stats local = {0};
     compliance_screen_stats *st = stats ? stats : &local;
@@ -261,7 +352,7 @@ int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *c
                            .payee = x->payee,
                            .token = x->token,
                            .amount = x->amount,
-                           .usd_estimate = SCREEN_USD_UNKNOWN,
+                           .usd_estimate = usd_of(s, prices, x),
                            .timestamp = found ? b.timestamp : (uint64_t)a->now};
         screen_hit hits[SCREEN_HITS_MAX];
         size_t nh = 0;

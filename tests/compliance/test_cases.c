@@ -87,20 +87,28 @@ static void add_chain(store *s)
     assert_int_equal(store_chain_add(s, &c, &e), 0);
 }
 
-static void put_escrow(store *s, const addr *esc, const addr *payer, const addr *payee,
-                       uint64_t block)
+static void put_escrow_amount(store *s, const addr *esc, const addr *payer, const addr *payee,
+                              uint64_t block, const char *wei)
 {
     store_escrow x;
     memset(&x, 0, sizeof x);
+    err e;
+    if (wei && u256_from_dec(&x.amount, wei, &e) < 0)
+        fail_msg("amount %s: %s", wei, e.msg);
     x.chain_id = 31337;
     x.address = *esc;
     x.payer = *payer;
     x.payee = *payee;
     x.created_block = block;
     x.state = ESCROW_CREATED;
-    err e;
     if (store_escrow_put(s, &x, &e) < 0)
         fail_msg("escrow_put: %s", e.msg);
+}
+
+static void put_escrow(store *s, const addr *esc, const addr *payer, const addr *payee,
+                       uint64_t block)
+{
+    put_escrow_amount(s, esc, payer, payee, block, NULL);
 }
 
 static compliance_actor actor(const char *op, int64_t now)
@@ -197,10 +205,10 @@ static void test_sanctioned_payee_flow(void **state)
     compliance_actor sys = actor("sync", T0);
     compliance_screen_stats st;
     err e;
-    assert_int_equal(compliance_screen_pending(s, &sys, ctx, &st, &e), 0);
+    assert_int_equal(compliance_screen_pending(s, &sys, ctx, NULL, &st, &e), 0);
     assert_int_equal(st.screened, 1);
     assert_int_equal(st.cases_opened, 1); /* payer is verified and current: no case */
-    assert_int_equal(compliance_screen_pending(s, &sys, ctx, &st, &e), 0);
+    assert_int_equal(compliance_screen_pending(s, &sys, ctx, NULL, &st, &e), 0);
     assert_int_equal(st.screened, 0);
     assert_int_equal(query_int(s, "SELECT count(*) FROM cases"), 1);
 
@@ -329,7 +337,7 @@ static void test_block_and_dedup(void **state)
     compliance_actor sys = actor("sync", T0);
     compliance_screen_stats st;
     err e;
-    assert_int_equal(compliance_screen_pending(s, &sys, ctx, &st, &e), 0);
+    assert_int_equal(compliance_screen_pending(s, &sys, ctx, NULL, &st, &e), 0);
     assert_int_equal(st.cases_opened, 2);
     char subj[64];
     snprintf(subj, sizeof subj, "entity:%lld", (long long)bad);
@@ -537,6 +545,51 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
+/* With a USD price the amount rules fire from synced escrows: 10 ETH at 1,500 USD is
+ * 15,000 USD, at or above the documented 10,000 threshold (large_amount, score 30: a low
+ * case on the payer's entity); 6.666 ETH is 9,999 USD: no hit. Both parties are verified,
+ * so nothing else hits. */
+static void test_prices_large_amount(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    add_chain(s);
+    int64_t payer_id = add_entity(s, "Payer AG", "verified", "2030-12-31", PAYER);
+    const char *payee_s = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+    add_entity(s, "Payee AG", "verified", "2030-12-31", payee_s);
+    addr e1 = nth_addr(1), e2 = nth_addr(2), payer = A(PAYER), payee = A(payee_s);
+    put_escrow_amount(s, &e1, &payer, &payee, 5, "10000000000000000000");
+    put_escrow_amount(s, &e2, &payer, &payee, 6, "6666000000000000000");
+    char path[320];
+    snprintf(path, sizeof path, "%s/prices.csv", home);
+    write_file(path, "# chain,token,usd\n31337,native,1500\n");
+    compliance_prices prices;
+    err e;
+    assert_int_equal(compliance_prices_load(&prices, path, &e), 0);
+    assert_int_equal(prices.n, 1);
+    screen_ctx *ctx = load_lists();
+    compliance_actor sys = actor("sync", T0);
+    compliance_screen_stats st;
+    assert_int_equal(compliance_screen_pending(s, &sys, ctx, &prices, &st, &e), 0);
+    assert_int_equal(st.screened, 2);
+    assert_int_equal(st.hits, 1);
+    assert_int_equal(st.cases_opened, 1);
+    store_case c;
+    bool found;
+    assert_int_equal(store_case_get(s, 1, &c, &found, &e), 0);
+    assert_true(found);
+    assert_int_equal(c.entity_id, payer_id);
+    assert_memory_equal(c.escrow.b, e1.b, 20);
+    assert_int_equal(c.priority, 3);
+    assert_int_equal(c.due_at - c.opened_at, 72 * 3600);
+    compliance_prices_free(&prices);
+    write_file(path, "31337,native,1500\n31337,0x12,3\n");
+    assert_int_equal(compliance_prices_load(&prices, path, &e), -1);
+    assert_non_null(strstr(e.msg, "prices.csv:2"));
+    screen_ctx_free(&ctx);
+    store_close(&s);
+}
+
 /* All or nothing, with the line of every bad row (a quoted field may span lines). */
 static void test_import(void **state)
 {
@@ -629,6 +682,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_queue_order_snooze_overdue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_take_next_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prices_large_amount, setup, teardown),
         cmocka_unit_test(test_entity_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,7 +44,8 @@ def main():
     r = d.run(*op, "entity", "link", "Jane Doe", "--chain", "any", "--address", A[1], check=False)
     assert "already linked" in fail_line(r)[0], r.stderr
 
-    for args, msg in [(("--jurisdiction", "XX"), "ISO 3166"), (("--jurisdiction", "jp"), "ISO 3166"),
+    for args, msg in [(("--jurisdiction", "XX"), "ISO 3166"),
+                      (("--jurisdiction", "jp"), "ISO 3166"),
                       (("--kyc", "maybe"), "kyc"), (("--kyc-expires", "2030-02-30"), "date")]:
         base = {"--jurisdiction": "DE", "--kyc": "pending"}
         extra = list(args)
