@@ -31,7 +31,9 @@ typedef struct cli_ctx {
     X(reindex, "rebuild escrow state from the stored events")                                      \
     X(key, "manage the encrypted key store: new, import, export, list, passwd, rm")                \
     X(audit, "list or verify the hash-chained audit log")                                          \
-    X(risk, "risk calc: VaR/ES, backtest, credit line and stress over price and position files") \
+    X(risk, "risk report (live desk), calc (files), set-drawn: VaR/ES, credit line, stress")         \
+    X(alerts, "risk alerts: list (--all), ack ID")                                                 \
+    X(asset, "tokens and price feeds the risk service values: add-token, add-feed, list")          \
     X(entity, "KYC/KYB registry: add, edit, show, list, link, import")                             \
     X(case, "compliance cases: screen, list, show, take, next, note, snooze, escalate, clear, "      \
             "block, report, export, gate")

@@ -144,9 +144,51 @@ static const char step4_outbound[] =
     ");"
     "CREATE INDEX outbound_by_sender ON outbound_txs (chain_id, from_addr, nonce);";
 
+/* Risk service (issue 7): oracle feeds mapped to assets, observed oracle rounds (one row per
+ * round id), persisted limit alerts, and desk settings of the risk service (drawn amount). */
+static const char step_risk[] =
+    "CREATE TABLE price_feeds ("
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  address TEXT NOT NULL,"
+    "  asset TEXT NOT NULL,"              /* the asset symbol the feed prices in USD */
+    "  decimals INTEGER NOT NULL CHECK (decimals BETWEEN 0 AND 77),"
+    "  max_age INTEGER NOT NULL DEFAULT 0," /* seconds; 0: the limits file's price_max_age */
+    "  PRIMARY KEY (chain_id, address)"
+    ");"
+    "CREATE TABLE price_observations ("
+    "  chain_id INTEGER NOT NULL,"
+    "  feed TEXT NOT NULL,"
+    "  round_id TEXT NOT NULL,"           /* decimal uint80 */
+    "  answer TEXT NOT NULL,"             /* decimal int256, feed decimals */
+    "  updated_at INTEGER NOT NULL,"
+    "  observed_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (chain_id, feed, round_id),"
+    "  FOREIGN KEY (chain_id, feed) REFERENCES price_feeds(chain_id, address) ON DELETE CASCADE"
+    ");"
+    "CREATE TABLE risk_alerts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  key TEXT NOT NULL,"                /* the condition, e.g. 'var_limit', 'stale:1:0xab..' */
+    "  kind TEXT NOT NULL,"
+    "  severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),"
+    "  message TEXT NOT NULL,"
+    "  value REAL,"                       /* floating-point estimate that crossed the limit */
+    "  limit_value REAL,"
+    "  raised_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  cleared_at INTEGER,"
+    "  acked_at INTEGER,"
+    "  acked_by TEXT"
+    ");"
+    "CREATE UNIQUE INDEX risk_alerts_open ON risk_alerts (key) WHERE cleared_at IS NULL;"
+    "CREATE TABLE risk_settings ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  updated_by TEXT NOT NULL DEFAULT ''"
+    ");";
 /* ---- compliance (issue 8): entities, screening hits, cases. Dates are "YYYY-MM-DD"
  * text (NULL: none); subjects are "entity:<id>" or a lowercase address. ---- */
-static const char step5_compliance[] =
+static const char step_compliance[] =
     "CREATE TABLE entities ("
     "  id INTEGER PRIMARY KEY,"
     "  name TEXT NOT NULL UNIQUE,"
@@ -251,7 +293,8 @@ const char *const store_schema_steps[] = {
     step2_events,
     step3_escrows,
     step4_outbound,
-    step5_compliance,
+    step_risk,
+    step_compliance,
 };
 
 const int store_schema_n_steps = (int)(sizeof store_schema_steps / sizeof store_schema_steps[0]);
