@@ -49,4 +49,10 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 /* Creates the desk home (mode 0700) if it does not exist. */
 int cli_home_ensure(const cli_ctx *ctx, err *e) __attribute__((warn_unused_result));
 
+struct store;
+/* Creates the desk home if needed, opens <home>/fusion.log as the log and
+ * <home>/desk.db as the desk database (migrated to the current schema). */
+int cli_desk_open(const cli_ctx *ctx, struct store **db, err *e)
+    __attribute__((warn_unused_result));
+
 #endif

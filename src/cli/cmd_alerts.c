@@ -24,7 +24,7 @@ static int alerts_list(cli_ctx *ctx, bool all, bool json)
     err e;
     err_clear(&e);
     store *db = NULL;
-    if (risk_cli_open_desk(ctx, &db, &e) < 0)
+    if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     store_alert *al = NULL;
     size_t n = 0;
@@ -63,7 +63,7 @@ static int alerts_ack(cli_ctx *ctx, const char *id_s, bool json)
     err e;
     err_clear(&e);
     store *db = NULL;
-    if (risk_cli_open_desk(ctx, &db, &e) < 0)
+    if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     store_alert a;
     bool found = false;

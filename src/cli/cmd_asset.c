@@ -188,7 +188,7 @@ static int asset_add(cli_ctx *ctx, int argc, char **argv, bool feed)
     if (o.max_age && parse_uint(o.max_age, 1000000000ULL, &max_age) < 0)
         return cli_usage(cmd, "--max-age '%s' must be a number of seconds", o.max_age);
     store *db = NULL;
-    if (risk_cli_open_desk(ctx, &db, &e) < 0)
+    if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     store_chain ch;
     unsigned dec = 0;
@@ -251,7 +251,7 @@ static int asset_list(cli_ctx *ctx, int argc, char **argv)
     err e;
     err_clear(&e);
     store *db = NULL;
-    if (risk_cli_open_desk(ctx, &db, &e) < 0)
+    if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     store_chain *chains = NULL;
     size_t n_chains = 0;

@@ -15,18 +15,6 @@
 #include "crypto/address.h"
 #include "store/store.h"
 
-static int open_desk(cli_ctx *ctx, store **db, err *e)
-{
-    if (cli_home_ensure(ctx, e) < 0)
-        return -1;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
-    if (log_open(path, e) < 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/desk.db", ctx->home);
-    return store_open(db, path, e);
-}
-
 static void hexs(char *out, size_t cap, const uint8_t *b, size_t n)
 {
     if (hex_encode(out, cap, b, n, true) == 0 && cap)
@@ -182,7 +170,7 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("escrow list", "%s (created, funded, released, refunded, disputed, "
                          "resolved)", e.msg);
     store *db = NULL;
-    if (open_desk(ctx, &db, &e) < 0)
+    if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     store_chain *chains = NULL;
     size_t nc = 0;
@@ -275,7 +263,7 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
     if (parse_address(&want, argv[optind], &e) < 0)
         return cli_usage("escrow show", "%s", e.msg);
     store *db = NULL;
-    if (open_desk(ctx, &db, &e) < 0)
+    if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     store_chain *chains = NULL;
     size_t nc = 0;

@@ -929,7 +929,7 @@ static int cmd_risk_report(cli_ctx *ctx, int argc, char **argv)
     o.extra_accounts = extra;
     o.n_extra = n_extra;
     store *db = NULL;
-    if (risk_cli_open_desk(ctx, &db, &e) < 0)
+    if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     risk_snapshot *snap = NULL;
     int rc = EXIT_OK;
@@ -957,7 +957,7 @@ static int cmd_risk_set_drawn(cli_ctx *ctx, int argc, char **argv)
     err e;
     err_clear(&e);
     store *db = NULL;
-    if (risk_cli_open_desk(ctx, &db, &e) < 0)
+    if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     char txt[64];
     snprintf(txt, sizeof txt, "%.2f", v);

@@ -7,18 +7,6 @@
 
 #include "base/log.h"
 
-int risk_cli_open_desk(const cli_ctx *ctx, store **db, err *e)
-{
-    if (cli_home_ensure(ctx, e) < 0)
-        return -1;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
-    if (log_open(path, e) < 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/desk.db", ctx->home);
-    return store_open(db, path, e);
-}
-
 static json_t *num_or_null(double v)
 {
     return isfinite(v) ? json_real(v) : json_null();
