@@ -14,35 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* $FUSION_DATA/REL, else DIR/../data/REL or DIR/../share/fusion/REL (DIR: the binary's). */
-static int data_file(const char *rel, char *out, size_t cap, err *e)
-{
-    const char *env = getenv("FUSION_DATA");
-    if (env && *env) {
-        int k = snprintf(out, cap, "%s/%s", env, rel);
-        if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0)
-            return 0;
-        return err_set(e, ERR_NOT_FOUND, "cannot read %s (from FUSION_DATA)", out);
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = '\0';
-        static const char *const dirs[] = {"../data", "../share/fusion"};
-        for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
-            int k = snprintf(out, cap, "%s/%s/%s", exe, dirs[i], rel);
-            if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0)
-                return 0;
-        }
-    }
-    return err_set(e, ERR_NOT_FOUND,
-                   "cannot find the shipped data/%s; pass its path or set "
-                   "FUSION_DATA",
-                   rel);
-}
+#include "risk/service.h" /* risk_data_file: the shipped data files */
 
 static int parse_id(const char *s, int64_t *id)
 {
@@ -128,12 +100,13 @@ static int case_screen(cli_ctx *ctx, int argc, char **argv)
     err_clear(&e);
     char manifest[PATH_MAX], fatf_path[PATH_MAX], desk_path[PATH_MAX + 32];
     if (!lists) {
-        if (data_file("sanctions/manifest.txt", manifest, sizeof manifest, &e) < 0)
+        if (risk_data_file("sanctions/manifest.txt", manifest, sizeof manifest, &e) < 0)
             return cli_fail(&e);
         lists = manifest;
     }
     if (!fatf) {
-        if (data_file("compliance/fatf-jurisdictions.csv", fatf_path, sizeof fatf_path, &e) < 0)
+        if (risk_data_file("compliance/fatf-jurisdictions.csv", fatf_path, sizeof fatf_path, &e) <
+            0)
             return cli_fail(&e);
         fatf = fatf_path;
     }
@@ -156,7 +129,7 @@ static int case_screen(cli_ctx *ctx, int argc, char **argv)
     compliance_actor a = ccli_actor(ctx);
     compliance_screen_stats st;
     int rc = EXIT_OK;
-    if (compliance_screen_load(&sc, lists, desk, fatf, &e) < 0 || ccli_open(ctx, &db, &e) < 0 ||
+    if (compliance_screen_load(&sc, lists, desk, fatf, &e) < 0 || cli_desk_open(ctx, &db, &e) < 0 ||
         compliance_screen_pending(db, &a, sc, prices_path ? &prices : NULL, &st, &e) < 0) {
         rc = cli_fail(&e);
     } else {
@@ -236,7 +209,7 @@ static int case_list(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     store_case *cs = NULL;
     size_t n = 0;
-    if (ccli_open(ctx, &db, &e) < 0 || store_case_list(db, &f, &cs, &n, &e) < 0) {
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_case_list(db, &f, &cs, &n, &e) < 0) {
         store_close(&db);
         return cli_fail(&e);
     }
@@ -303,7 +276,7 @@ static int case_report_cmd(cli_ctx *ctx, int argc, char **argv, const char *cmd)
     err_clear(&e);
     store *db = NULL;
     json_t *r = NULL;
-    if (ccli_open(ctx, &db, &e) < 0 || compliance_case_report(db, id, &r, &e) < 0) {
+    if (cli_desk_open(ctx, &db, &e) < 0 || compliance_case_report(db, id, &r, &e) < 0) {
         store_close(&db);
         return cli_fail(&e);
     }
@@ -375,7 +348,7 @@ static int case_action(cli_ctx *ctx, int argc, char **argv)
     err e;
     err_clear(&e);
     store *db = NULL;
-    if (ccli_open(ctx, &db, &e) < 0)
+    if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     compliance_actor a = ccli_actor(ctx);
     int rc = 0;
@@ -453,7 +426,7 @@ static int case_gate(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     uint64_t chain_id = 0;
     int rc = EXIT_OK;
-    if (ccli_open(ctx, &db, &e) < 0 || ccli_chain(db, chain, &chain_id, &e) < 0 ||
+    if (cli_desk_open(ctx, &db, &e) < 0 || ccli_chain(db, chain, &chain_id, &e) < 0 ||
         compliance_gate_check(db, chain_id, &x, action, &e) < 0)
         rc = cli_fail(&e);
     else

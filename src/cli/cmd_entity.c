@@ -10,19 +10,6 @@
 #include <time.h>
 
 #include "base/bytes.h"
-#include "base/log.h"
-
-int ccli_open(cli_ctx *ctx, store **db, err *e)
-{
-    if (cli_home_ensure(ctx, e) < 0)
-        return -1;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
-    if (log_open(path, e) < 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/desk.db", ctx->home);
-    return store_open(db, path, e);
-}
 
 compliance_actor ccli_actor(const cli_ctx *ctx)
 {
@@ -227,7 +214,7 @@ static int ent_add(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     compliance_actor a = ccli_actor(ctx);
     int rc = EXIT_OK;
-    if (ccli_open(ctx, &db, &e) < 0 || compliance_entity_add(db, &a, &x, &e) < 0 ||
+    if (cli_desk_open(ctx, &db, &e) < 0 || compliance_entity_add(db, &a, &x, &e) < 0 ||
         extras(db, &a, &x, &o, &e) < 0)
         rc = cli_fail(&e);
     else
@@ -249,7 +236,7 @@ static int ent_edit(cli_ctx *ctx, int argc, char **argv)
     store_entity x;
     compliance_actor a = ccli_actor(ctx);
     int rc = EXIT_OK;
-    if (ccli_open(ctx, &db, &e) < 0 || find_entity(db, name, &x, &e) < 0 ||
+    if (cli_desk_open(ctx, &db, &e) < 0 || find_entity(db, name, &x, &e) < 0 ||
         apply_opts(&o, &x, &e) < 0 || compliance_entity_edit(db, &a, &x, &e) < 0 ||
         extras(db, &a, &x, &o, &e) < 0)
         rc = cli_fail(&e);
@@ -349,7 +336,7 @@ static int ent_show(cli_ctx *ctx, int argc, char **argv)
     store_entity x;
     json_t *j = NULL;
     int rc = EXIT_OK;
-    if (ccli_open(ctx, &db, &e) < 0 || find_entity(db, name, &x, &e) < 0 ||
+    if (cli_desk_open(ctx, &db, &e) < 0 || find_entity(db, name, &x, &e) < 0 ||
         !(j = entity_json(db, &x, &e))) {
         rc = cli_fail(&e);
     } else if (o.json) {
@@ -374,7 +361,7 @@ static int ent_list(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     store_entity *xs = NULL;
     size_t n = 0;
-    if (ccli_open(ctx, &db, &e) < 0 || store_entity_list(db, &xs, &n, &e) < 0) {
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_entity_list(db, &xs, &n, &e) < 0) {
         store_close(&db);
         return cli_fail(&e);
     }
@@ -436,7 +423,7 @@ static int ent_link(cli_ctx *ctx, int argc, char **argv)
     uint64_t chain_id = 0;
     compliance_actor act = ccli_actor(ctx);
     int rc = EXIT_OK;
-    if (ccli_open(ctx, &db, &e) < 0 || find_entity(db, argv[optind], &x, &e) < 0 ||
+    if (cli_desk_open(ctx, &db, &e) < 0 || find_entity(db, argv[optind], &x, &e) < 0 ||
         ccli_chain(db, chain, &chain_id, &e) < 0 ||
         compliance_entity_link(db, &act, x.id, chain_id, &a, &e) < 0) {
         rc = cli_fail(&e);
@@ -460,7 +447,7 @@ static int ent_import(cli_ctx *ctx, int argc, char **argv)
     compliance_import_report r;
     memset(&r, 0, sizeof r);
     int rc = EXIT_OK;
-    if (ccli_open(ctx, &db, &e) < 0) {
+    if (cli_desk_open(ctx, &db, &e) < 0) {
         rc = cli_fail(&e);
     } else if (compliance_entity_import(db, &a, argv[1], &r, &e) < 0) {
         for (size_t i = 0; i < r.n_errors; i++)

@@ -1,5 +1,5 @@
 /* compliance_cli.h: what `fusion entity` and `fusion case` share (cmd_entity.c defines
- * them): opening the desk, the acting operator, chain names, entity lookup by name. */
+ * them): the acting operator and chain names. The desk opens with cli_desk_open. */
 #ifndef FUSION_CLI_COMPLIANCE_CLI_H
 #define FUSION_CLI_COMPLIANCE_CLI_H
 
@@ -7,8 +7,6 @@
 #include "compliance/compliance.h"
 #include "store/store.h"
 
-/* Opens <home>/desk.db (and the log file). */
-int ccli_open(cli_ctx *ctx, store **db, err *e) __attribute__((warn_unused_result));
 /* The acting operator: ctx->operator_name (roles are not checked yet), now = time(NULL). */
 compliance_actor ccli_actor(const cli_ctx *ctx);
 /* A chain by name or decimal id; "any" or "0" is every chain (0). */
