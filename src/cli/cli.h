@@ -34,6 +34,8 @@ typedef struct cli_ctx {
     X(risk, "risk report (live desk), calc (files), set-drawn: VaR/ES, credit line, stress")         \
     X(alerts, "risk alerts: list (--all), ack ID")                                                 \
     X(asset, "tokens and price feeds the risk service values: add-token, add-feed, list")          \
+    X(operator, "desk operators and their roles: add, list")                                       \
+    X(tx, "outbound transactions: list, show, check (resend what is in flight), speedup, cancel") \
     X(entity, "KYC/KYB registry: add, edit, show, list, link, import")                             \
     X(case, "compliance cases: screen, list, show, take, next, note, snooze, escalate, clear, "      \
             "block, report, export, gate")
@@ -41,6 +43,13 @@ typedef struct cli_ctx {
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)
 #undef CLI_DECL_
+
+/* cmd_escrow_act.c: escrow create|fund|approve|release|refund|dispute|resolve, and the
+ * desk as the selected operator wired to this terminal (passphrase, y/N, output). */
+int cmd_escrow_act(cli_ctx *ctx, int argc, char **argv);
+struct desk;
+int cli_operator_desk_open(cli_ctx *ctx, struct desk **d, unsigned wait_s, err *e)
+    __attribute__((warn_unused_result));
 
 /* Prints "fusion: <msg>" on stderr (one line) and returns EXIT_FAIL. */
 int cli_fail(const err *e);

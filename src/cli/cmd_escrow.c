@@ -388,5 +388,5 @@ int cmd_escrow(cli_ctx *ctx, int argc, char **argv)
         return escrow_list(ctx, argc - 1, argv + 1);
     if (strcmp(argv[1], "show") == 0)
         return escrow_show(ctx, argc - 1, argv + 1);
-    return cli_usage("escrow", "unknown subcommand '%s' (list or show)", argv[1]);
+    return cmd_escrow_act(ctx, argc, argv); /* create, fund, approve, ... */
 }

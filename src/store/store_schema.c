@@ -186,6 +186,26 @@ static const char step_risk[] =
     "  updated_at INTEGER NOT NULL,"
     "  updated_by TEXT NOT NULL DEFAULT ''"
     ");";
+/* desk (escrow workflows): operators with roles, and what the desk knows about each
+ * outbound transaction beyond the chain's view: who acted, the asset and amount it
+ * commits (velocity limits), the pre-sign summary and the last error. */
+static const char step_desk[] =
+    "CREATE TABLE operators ("
+    "  name TEXT PRIMARY KEY,"
+    "  address TEXT NOT NULL,"
+    "  roles TEXT NOT NULL,"            /* comma list: trader,approver,compliance,admin */
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE desk_txs ("
+    "  outbound_id INTEGER PRIMARY KEY REFERENCES outbound_txs(id) ON DELETE CASCADE,"
+    "  operator TEXT NOT NULL,"
+    "  asset TEXT NOT NULL,"            /* token address, zero address for the native coin */
+    "  amount TEXT NOT NULL,"           /* base units committed by this action */
+    "  summary TEXT,"                   /* the pre-sign summary as JSON */
+    "  error TEXT"
+    ");"
+    "CREATE INDEX desk_txs_by_operator ON desk_txs (operator, asset);";
+
 /* ---- compliance (issue 8): entities, screening hits, cases. Dates are "YYYY-MM-DD"
  * text (NULL: none); subjects are "entity:<id>" or a lowercase address. ---- */
 static const char step_compliance[] =
@@ -294,6 +314,7 @@ const char *const store_schema_steps[] = {
     step3_escrows,
     step4_outbound,
     step_risk,
+    step_desk,
     step_compliance,
 };
 
