@@ -38,7 +38,10 @@ typedef struct cli_ctx {
     X(tx, "outbound transactions: list, show, check (resend what is in flight), speedup, cancel")  \
     X(devnet, "local three-chain devnet (anvil): up, down, status")                                \
     X(demo, "devnet, seeded demo desk, market driver and the UI (the README's first command)")     \
-    X(xswap, "cross-chain settlement by HTLC: new, respond, resume, list")
+    X(xswap, "cross-chain settlement by HTLC: new, respond, resume, list")                         \
+    X(entity, "KYC/KYB registry: add, edit, show, list, link, import")                             \
+    X(case, "compliance cases: screen, list, show, take, next, note, snooze, escalate, clear, "    \
+            "block, report, export, gate")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)
