@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "desk/desk.h"
 #include "keymap.h"
 #include "notify.h"
 
@@ -179,6 +180,25 @@ static bool chains_exist(ui_desk *d)
     return n > 0;
 }
 
+/* The operator's key address and roles, for the action preconditions; an unknown
+ * operator just has no roles (the escrow actions then say so). */
+static void operator_load(ui_desk *d)
+{
+    store_operator op;
+    bool found = false;
+    err e;
+    if (!d->operator_name[0] ||
+        store_operator_get(desk_snap_store(d->snap), d->operator_name, &op, &found, &e) < 0 ||
+        !found)
+        return;
+    unsigned roles = 0;
+    if (desk_roles_parse(&roles, op.roles, &e) < 0)
+        roles = 0;
+    d->has_operator = true;
+    d->op_address = op.address;
+    d->op_roles = roles;
+}
+
 int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err *e)
 {
     *out = NULL;
@@ -198,6 +218,7 @@ int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err
         return -1;
     }
     d->has_chain = chains_exist(d);
+    operator_load(d);
     sync_try_start(d);
     pthread_mutex_init(&d->risk_mu, NULL);
     pthread_cond_init(&d->risk_cv, NULL);
@@ -316,6 +337,10 @@ unsigned ui_desk_facts(void *arg)
     if (!d)
         return 0;
     unsigned f = d->has_chain ? UI_PRE_CHAIN : 0;
+    if (d->op_roles & DESK_ROLE_approver)
+        f |= UI_PRE_ROLE_APPROVER;
+    if (d->op_roles & DESK_ROLE_compliance)
+        f |= UI_PRE_ROLE_COMPLIANCE;
     for (size_t i = 0; i < d->n_unlocked; i++)
         if (keystore_key_unlocked(d->unlocked[i].key))
             f |= UI_PRE_UNLOCKED_KEY;

@@ -24,6 +24,9 @@ typedef enum { UI_SYNC_NONE, UI_SYNC_OWN, UI_SYNC_FOLLOW } ui_sync_mode;
 typedef struct ui_desk {
     char home[4096];
     char operator_name[128];
+    bool has_operator; /* operator_name is a configured operator of the desk */
+    addr op_address;   /* its signing key */
+    unsigned op_roles; /* DESK_ROLE_* bits */
     desk_snap *snap;
     keystore *ks;
     sync_engine *sync;

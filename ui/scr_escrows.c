@@ -1,8 +1,9 @@
 /* scr_escrows.c: screen 2, Escrows. A virtualized table over the desk's escrows
  * (desk_escrow_view: filter and sort in SQL, only the visible window in memory), sorted
  * by `s`, filtered by `/`; Enter opens a detail pane under the table with the parties,
- * the approvals and the event timeline of the selected escrow. The actions (fund,
- * approve, ...) belong to the escrow desk service, which is not in this build yet. */
+ * the approvals and the event timeline of the selected escrow. The actions (f fund,
+ * a approve, r release, R refund, D dispute) run through the desk service on a worker
+ * (job.h): passphrase, pre-sign summary in the confirm dialog, send on y only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "app.h"
 #include "base/log.h"
 #include "desk.h"
+#include "job.h"
 #include "notify.h"
 #include "screen.h"
 #include "tscreen.h"
@@ -275,6 +277,23 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     case UI_ACT_OPEN:
         st->detail = !st->detail;
         return UI_REDRAW;
+    case UI_ACT_ESCROW_FUND:
+    case UI_ACT_ESCROW_APPROVE:
+    case UI_ACT_ESCROW_RELEASE:
+    case UI_ACT_ESCROW_REFUND:
+    case UI_ACT_ESCROW_DISPUTE: {
+        size_t row;
+        const desk_escrow_row *er = NULL;
+        err e;
+        err_clear(&e);
+        if (!st->view || !ui_table_selected(&st->ts.table, &row) ||
+            desk_escrow_view_row(st->view, row, &er, &e) < 0) {
+            ui_message(s->app, UI_MSG_ERROR, "%s: %s", ui_actions[ev->action].command,
+                       e.msg[0] ? e.msg : "no escrow selected");
+            return UI_REDRAW;
+        }
+        return ui_job_request(s->app, ui_actions[ev->action].command, &er->address);
+    }
     default:
         return ui_not_in_build(s, ev->action);
     }
@@ -283,6 +302,9 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
 static unsigned changed(ui_screen *s, unsigned topics)
 {
     esc_state *st = s->state;
+    unsigned r = topics & UI_TOPIC_JOBS ? ui_job_poll(s->app) : UI_OK;
+    if (!(topics & ~UI_TOPIC_JOBS))
+        return r;
     if (st->view)
         desk_escrow_view_invalidate(st->view);
     detail_drop(st);
@@ -291,7 +313,7 @@ static unsigned changed(ui_screen *s, unsigned topics)
 }
 
 const ui_screen_ops ui_scr_escrows = {
-    .topics = UI_TOPIC_ESCROWS,
+    .topics = UI_TOPIC_ESCROWS | UI_TOPIC_JOBS,
     .open = open_,
     .close = close_,
     .draw = draw,

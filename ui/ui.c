@@ -14,8 +14,16 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "desk.h"
+#include "job.h"
 #include "keymap.h"
 #include "notify.h"
+
+/* The quit question counts the escrow action in flight. */
+static size_t ui_job_pending_cb(void *arg)
+{
+    (void)arg;
+    return ui_job_pending();
+}
 
 int cmd_ui(cli_ctx *ctx, int argc, char **argv)
 {
@@ -62,6 +70,7 @@ int cmd_ui(cli_ctx *ctx, int argc, char **argv)
     cfg.wake_fd = ui_desk_wake_fd;
     cfg.wake = ui_desk_wake;
     cfg.timer = ui_desk_timer;
+    cfg.pending = ui_job_pending_cb;
     cfg.arg = desk;
     cfg.desk_ctx = desk;
 
@@ -69,6 +78,7 @@ int cmd_ui(cli_ctx *ctx, int argc, char **argv)
     int sig = 0;
     int rc = ui_run(&cfg, &sig, &e);
     log_quiet(false);
+    ui_job_shutdown(); /* waits for the receipt of an action in flight */
     ui_desk_close(&desk);
     ui_notify_close();
     if (rc < 0) {
