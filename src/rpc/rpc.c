@@ -405,12 +405,13 @@ static endpoint *pick_endpoint(rpc_client *c)
     return &c->eps[c->cur];
 }
 
-/* The retry loop around one HTTP exchange. handle() checks the parsed answer and
- * returns 0 (done), or -1 with er set. */
+/* The retry loop around one HTTP exchange. raw() (optional) may take a plain 200
+ * answer from the bytes directly (returning 0); otherwise handle() checks the parsed
+ * answer and returns 0 (done), or -1 with er set. */
 typedef int (*answer_fn)(rpc_client *c, json_t *root, long http, void *ud, rpc_error *er);
 
 static int exchange(rpc_client *c, const char *what, const char *payload, size_t len, int flags,
-                    answer_fn handle, void *ud, err *e)
+                    rpc_raw_fn raw, answer_fn handle, void *ud, err *e)
 {
     rpc_error er;
     memset(&er, 0, sizeof er);
@@ -424,6 +425,11 @@ static int exchange(rpc_client *c, const char *what, const char *payload, size_t
         ep = pick_endpoint(c);
         long http = 0;
         if (http_post(c, ep, payload, len, &http, &er) == 0) {
+            if (raw && http == 200 && raw((const char *)c->body.data, c->body.len, 0, ud) == 0) {
+                ep_ok(c, ep);
+                memset(&c->last, 0, sizeof c->last);
+                return 0;
+            }
             json_t *root = parse_body(c, http, &er);
             if (root) {
                 int rc = handle(c, root, http, ud, &er);
@@ -461,7 +467,17 @@ static int exchange(rpc_client *c, const char *what, const char *payload, size_t
 typedef struct single_ud {
     int64_t id;
     json_t *result;
+    void *raw_ud;                 /* the raw handler's own state */
+    rpc_raw_fn raw;
 } single_ud;
+
+/* Adapts a caller's raw handler (which wants the request id) to exchange(). */
+static int single_raw(const char *body, size_t len, int64_t id, void *ud)
+{
+    single_ud *s = ud;
+    (void)id;
+    return s->raw(body, len, s->id, s->raw_ud);
+}
 
 static int single_answer(rpc_client *c, json_t *root, long http, void *ud, rpc_error *er)
 {
@@ -483,10 +499,10 @@ static int single_answer(rpc_client *c, json_t *root, long http, void *ud, rpc_e
 }
 
 static int call_flags(rpc_client *c, const char *method, json_t *params, int flags,
-                      json_t **result, err *e)
+                      rpc_raw_fn raw, void *raw_ud, json_t **result, err *e)
 {
     *result = NULL;
-    single_ud ud = {.id = c->next_id++, .result = NULL};
+    single_ud ud = {.id = c->next_id++, .result = NULL, .raw_ud = raw_ud};
     json_t *req = json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id", (json_int_t)ud.id,
                             "method", method, "params",
                             params ? json_incref(params) : json_array());
@@ -494,7 +510,9 @@ static int call_flags(rpc_client *c, const char *method, json_t *params, int fla
     json_decref(req);
     if (!payload)
         return err_set(e, ERR_NOMEM, "out of memory building an RPC request");
-    int rc = exchange(c, method, payload, strlen(payload), flags, single_answer, &ud, e);
+    ud.raw = raw;
+    int rc = exchange(c, method, payload, strlen(payload), flags, raw ? single_raw : NULL,
+                      single_answer, &ud, e);
     free(payload);
     if (rc == 0)
         *result = ud.result;
@@ -503,13 +521,13 @@ static int call_flags(rpc_client *c, const char *method, json_t *params, int fla
 
 int rpc_call(rpc_client *c, const char *method, json_t *params, json_t **result, err *e)
 {
-    return call_flags(c, method, params, 0, result, e);
+    return call_flags(c, method, params, 0, NULL, NULL, result, e);
 }
 
-int rpc_call_no_timeout_retry(rpc_client *c, const char *method, json_t *params,
-                              json_t **result, err *e)
+int rpc_call_logs(rpc_client *c, json_t *params, rpc_raw_fn raw, void *raw_ud,
+                  json_t **result, err *e)
 {
-    return call_flags(c, method, params, CALL_NO_RETRY_TIMEOUT, result, e);
+    return call_flags(c, "eth_getLogs", params, CALL_NO_RETRY_TIMEOUT, raw, raw_ud, result, e);
 }
 
 typedef struct batch_ud {
@@ -608,7 +626,7 @@ int rpc_batch(rpc_client *c, rpc_request *reqs, size_t n, err *e)
         return err_set(e, ERR_NOMEM, "out of memory building an RPC batch");
     char what[64];
     snprintf(what, sizeof what, "batch of %zu %s", n, reqs[0].method);
-    int rc = exchange(c, what, payload, strlen(payload), 0, batch_answer, &ud, e);
+    int rc = exchange(c, what, payload, strlen(payload), 0, NULL, batch_answer, &ud, e);
     free(payload);
     return rc;
 }

@@ -61,9 +61,11 @@ static const char step2_events[] =
     "  name TEXT,"                      /* decoded event name, NULL when unknown */
     "  decoded TEXT,"                   /* decoded fields as a JSON object */
     "  escrow TEXT,"                    /* the escrow the event is about */
-    "  UNIQUE (chain_id, block_hash, log_index)"
+    /* The idempotency key is (chain_id, block_hash, log_index); block_number is a
+     * function of block_hash, so adding it changes nothing about uniqueness and lets
+     * this one index serve block-range reads and reorg rewinds too. */
+    "  UNIQUE (chain_id, block_number, log_index, block_hash)"
     ");"
-    "CREATE INDEX events_by_block ON events (chain_id, block_number, log_index);"
     "CREATE INDEX events_by_escrow ON events (chain_id, escrow, block_number, log_index)"
     "  WHERE escrow IS NOT NULL;"
     "CREATE TABLE blocks ("             /* the recent block-hash window, for reorgs */

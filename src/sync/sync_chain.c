@@ -26,20 +26,44 @@
 #define ADDR_CHUNK 1000  /* addresses per eth_getLogs filter */
 #define HEADER_BATCH 200 /* blocks per eth_getBlockByNumber batch */
 
-/* A sorted set of addresses. */
+/* A set of addresses: insertion order in v, membership by open addressing. */
 typedef struct addrset {
     addr *v;
     size_t n, cap;
+    uint32_t *slots;           /* index into v + 1; 0 is empty */
+    size_t n_slots;            /* power of two */
 } addrset;
 
-static int addr_cmp(const void *a, const void *b)
+static size_t addr_hash(const addr *a, size_t mask)
 {
-    return memcmp(a, b, ADDR_LEN);
+    uint64_t h;
+    memcpy(&h, a->b + 4, sizeof h); /* addresses are hashes: any 8 bytes will do */
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return (size_t)(h >> 17) & mask;
+}
+
+/* Slot of a (its own or the empty one where it would go). */
+static size_t addrset_slot(const addrset *s, const addr *a)
+{
+    size_t mask = s->n_slots - 1, i = addr_hash(a, mask);
+    while (s->slots[i] && memcmp(s->v[s->slots[i] - 1].b, a->b, ADDR_LEN) != 0)
+        i = (i + 1) & mask;
+    return i;
 }
 
 static bool addrset_has(const addrset *s, const addr *a)
 {
-    return s->n && bsearch(a, s->v, s->n, sizeof *s->v, addr_cmp) != NULL;
+    return s->n && s->slots[addrset_slot(s, a)] != 0;
+}
+
+/* Index of a in v, or -1. */
+static long addrset_index(const addrset *s, const addr *a)
+{
+    if (!s->n)
+        return -1;
+    uint32_t k = s->slots[addrset_slot(s, a)];
+    return k ? (long)k - 1 : -1;
 }
 
 static int addrset_add(addrset *s, const addr *a)
@@ -54,12 +78,19 @@ static int addrset_add(addrset *s, const addr *a)
         s->v = p;
         s->cap = nc;
     }
-    size_t i = s->n;
-    while (i > 0 && memcmp(s->v[i - 1].b, a->b, ADDR_LEN) > 0) {
-        s->v[i] = s->v[i - 1];
-        i--;
+    if ((s->n + 1) * 2 > s->n_slots) {
+        size_t ns = s->n_slots ? s->n_slots * 2 : 128;
+        uint32_t *sl = calloc(ns, sizeof *sl);
+        if (!sl)
+            return -1;
+        free(s->slots);
+        s->slots = sl;
+        s->n_slots = ns;
+        for (size_t i = 0; i < s->n; i++)
+            s->slots[addrset_slot(s, &s->v[i])] = (uint32_t)i + 1;
     }
-    s->v[i] = *a;
+    s->v[s->n] = *a;
+    s->slots[addrset_slot(s, a)] = (uint32_t)s->n + 1;
     s->n++;
     return 0;
 }
@@ -67,6 +98,7 @@ static int addrset_add(addrset *s, const addr *a)
 static void addrset_free(addrset *s)
 {
     free(s->v);
+    free(s->slots);
     memset(s, 0, sizeof *s);
 }
 
@@ -76,6 +108,7 @@ typedef struct logset {
     size_t n_parts, cap_parts;
     const rpc_log **v;
     size_t n;
+    bool by_topic;             /* asked by event signature: look-alikes are expected */
 } logset;
 
 static void logset_free(logset *ls)
@@ -332,6 +365,7 @@ static int collect_by_topic(ctx *c, uint64_t from, uint64_t to, logset *ls, err 
     if (rpc_eth_get_logs(c->rpc, &f, &ls->parts[ls->n_parts], e) < 0)
         return -1;
     ls->n_parts++;
+    ls->by_topic = true;
     if (c->n_others) {
         addr *others = calloc(c->n_others, sizeof *others);
         if (!others)
@@ -402,6 +436,15 @@ static int collect(ctx *c, uint64_t from, uint64_t to, logset *ls, err *e)
                 first = lg->block_number;
         }
     }
+    if (fresh.n && c->factories.n + c->escrows.n + fresh.n > c->opt->max_addresses) {
+        /* Too many new escrows to name them all: ask by event signature instead. */
+        addrset_free(&fresh);
+        logset_free(ls);
+        memset(ls, 0, sizeof *ls);
+        if (collect_by_topic(c, from, to, ls, e) < 0)
+            goto fail;
+        return 0;
+    }
     if (fresh.n) {
         rc = get_logs_part(c, ls, fresh.v, fresh.n, first, to, e);
         addrset_free(&fresh);
@@ -444,12 +487,85 @@ static uint64_t final_of(const ctx *c, uint64_t head)
     return head >= c->chain.confirmations ? head - c->chain.confirmations : 0;
 }
 
+static void event_from_log(const ctx *c, const rpc_log *lg, store_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->chain_id = c->chain.chain_id;
+    ev->block_number = lg->block_number;
+    memcpy(ev->block_hash, lg->block_hash, 32);
+    memcpy(ev->tx_hash, lg->tx_hash, 32);
+    ev->tx_index = lg->tx_index;
+    ev->log_index = lg->log_index;
+    ev->address = lg->address;
+    ev->n_topics = lg->n_topics;
+    memcpy(ev->topics, lg->topics, sizeof ev->topics);
+    ev->data = lg->data;
+    ev->data_len = lg->data_len;
+}
+
+/* An event of an escrow created in this range: (escrow's index in `fresh`, log index). */
+typedef struct fresh_ev {
+    uint32_t escrow;
+    uint32_t log;
+    store_contract_kind kind;
+} fresh_ev;
+
+static int fresh_ev_cmp(const void *a, const void *b)
+{
+    const fresh_ev *x = a, *y = b;
+    if (x->escrow != y->escrow)
+        return x->escrow < y->escrow ? -1 : 1;
+    return x->log < y->log ? -1 : x->log > y->log;
+}
+
+/* Escrows created in this range have all their events in it: their state is folded
+ * from the logs in memory (the same fold as sync_rebuild_escrows, without reading back
+ * what was just written). */
+static int put_fresh(ctx *c, const logset *ls, const addrset *fresh, fresh_ev *fe, size_t n,
+                     uint64_t final, err *e)
+{
+    qsort(fe, n, sizeof *fe, fresh_ev_cmp);
+    store_escrow *x = malloc(sizeof *x);
+    if (!x)
+        return err_set(e, ERR_NOMEM, "out of memory building escrows");
+    for (size_t i = 0; i < n;) {
+        const addr *esc = &fresh->v[fe[i].escrow];
+        escrow_fold_init(x, c->chain.chain_id, esc);
+        size_t j = i;
+        for (; j < n && fe[j].escrow == fe[i].escrow; j++) {
+            const rpc_log *lg = ls->v[fe[j].log];
+            store_event ev;
+            event_from_log(c, lg, &ev);
+            sync_decoded d;
+            err ignored;
+            if (sync_event_decode(fe[j].kind, lg->topics, lg->n_topics, lg->data, lg->data_len,
+                                  &d, &ignored) < 0)
+                memset(&d, 0, sizeof d);
+            if (d.kind != EV_NONE)
+                snprintf(ev.name, sizeof ev.name, "%s", d.name);
+            escrow_fold(x, &ev, &d, final);
+        }
+        if (x->anomaly[0])
+            LOG_W("sync", "escrow on chain %llu: %s", (unsigned long long)c->chain.chain_id,
+                  x->anomaly);
+        if (store_escrow_put(c->db, x, e) < 0) {
+            free(x);
+            return -1;
+        }
+        i = j;
+    }
+    free(x);
+    return 0;
+}
+
 static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
                         const rpc_block *hdrs, size_t nh, uint64_t prune_below, err *e)
 {
     uint64_t final = final_of(c, head);
-    bool by_topic = c->factories.n + c->escrows.n > c->opt->max_addresses;
+    bool by_topic = ls->by_topic;
     addrset touched = {0}, fresh = {0};
+    fresh_ev *fe = NULL;
+    size_t n_fe = 0, cap_fe = 0;
     uint64_t inserted_total = 0;
     if (store_begin(c->db, e) < 0)
         return -1;
@@ -467,18 +583,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
             continue;
         }
         store_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.chain_id = c->chain.chain_id;
-        ev.block_number = lg->block_number;
-        memcpy(ev.block_hash, lg->block_hash, 32);
-        memcpy(ev.tx_hash, lg->tx_hash, 32);
-        ev.tx_index = lg->tx_index;
-        ev.log_index = lg->log_index;
-        ev.address = lg->address;
-        ev.n_topics = lg->n_topics;
-        memcpy(ev.topics, lg->topics, sizeof ev.topics);
-        ev.data = lg->data;
-        ev.data_len = lg->data_len;
+        event_from_log(c, lg, &ev);
         sync_decoded d;
         err de;
         char *json = NULL;
@@ -511,13 +616,32 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         if (rc < 0)
             goto fail;
         inserted_total += inserted;
-        if (ev.has_escrow && addrset_add(&touched, &ev.escrow) < 0) {
+        if (!ev.has_escrow)
+            continue;
+        long k = addrset_index(&fresh, &ev.escrow);
+        if (k >= 0) {
+            if (n_fe == cap_fe) {
+                size_t nc = cap_fe ? cap_fe * 2 : 1024;
+                fresh_ev *p = realloc(fe, nc * sizeof *p);
+                if (!p) {
+                    err_set(e, ERR_NOMEM, "out of memory tracking escrows");
+                    goto fail;
+                }
+                fe = p;
+                cap_fe = nc;
+            }
+            fe[n_fe++] = (fresh_ev){.escrow = (uint32_t)k, .log = (uint32_t)i, .kind = kind};
+        } else if (addrset_add(&touched, &ev.escrow) < 0) {
             err_set(e, ERR_NOMEM, "out of memory tracking escrows");
             goto fail;
         }
     }
-    if (sync_rebuild_escrows(c->db, c->chain.chain_id, touched.v, touched.n, final, e) < 0)
+    double t_rebuild = sync_now();
+    if (put_fresh(c, ls, &fresh, fe, n_fe, final, e) < 0 ||
+        sync_rebuild_escrows(c->db, c->chain.chain_id, touched.v, touched.n, final, e) < 0)
         goto fail;
+    LOG_D("sync", "%s: %zu new escrows built, %zu rebuilt in %.3f s", c->chain.name, fresh.n,
+          touched.n, sync_now() - t_rebuild);
     for (size_t i = 0; i < nh; i++) {
         store_block b = {.number = hdrs[i].number, .timestamp = hdrs[i].timestamp};
         memcpy(b.hash, hdrs[i].hash, 32);
@@ -534,11 +658,17 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         store_escrow_settle(c->db, c->chain.chain_id, final, e) < 0 ||
         store_commit(c->db, e) < 0)
         goto fail;
-    for (size_t i = 0; i < fresh.n; i++)
-        if (addrset_add(&c->escrows, &fresh.v[i]) < 0)
-            LOG_E("sync", "out of memory: reloading the escrow list");
+    for (size_t i = 0; i < fresh.n; i++) {
+        if (addrset_add(&c->escrows, &fresh.v[i]) < 0) {
+            err le;
+            if (load_watch(c, &le) < 0)
+                LOG_E("sync", "%s: cannot reload the escrow list: %s", c->chain.name, le.msg);
+            break;
+        }
+    }
     addrset_free(&fresh);
     addrset_free(&touched);
+    free(fe);
     sync_notify(c->eng);
     progress p = {.head = head, .has_head = true, .synced = to, .has_synced = true,
                   .events = inserted_total, .blocks = to - from + 1};
@@ -548,6 +678,7 @@ fail:
     store_rollback(c->db);
     addrset_free(&fresh);
     addrset_free(&touched);
+    free(fe);
     return -1;
 }
 
@@ -698,8 +829,12 @@ static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block 
         goto out;
     }
     uint64_t prune_below = window_lo < to ? window_lo : to;
+    double t_commit = sync_now();
     if (commit_range(c, from, to, head, &ls, hdrs, nh, prune_below, e) < 0)
         goto out;
+    LOG_D("sync", "%s: blocks %llu..%llu: %zu logs in %.3f s, %zu headers, commit %.3f s",
+          c->chain.name, (unsigned long long)from, (unsigned long long)to, ls.n, t_logs, nh,
+          sync_now() - t_commit);
     *result = to >= head ? STEP_CAUGHT_UP : STEP_PROGRESS;
     rc = 0;
 out:

@@ -1,0 +1,225 @@
+#!/usr/bin/python3
+"""sync_bench.py: chain sync benchmarks against a local anvil (not a test: it prints
+numbers and ratios measured in the same run; results go to docs/benchmarks.md).
+
+1. Initial sync: ESCROWS escrows, each created, funded, approved twice and released
+   (5 events each: >= 100,000 events with the default 20,000 escrows). Baseline: one raw
+   `curl` eth_getLogs of the same logs (the node's own limit). Measured: `fusion sync
+   --once` on a fresh desk, wall time. Reported: events/s and the time ratio.
+2. Live latency: `fusion sync` follows the head; LIVE transactions are mined one at a
+   time (automine) at random gaps; for each, the time from eth_sendTransaction returning
+   (the block is mined by then) to the row appearing in the desk database, polled every
+   millisecond on a read-only connection. Reported: p50, p99, max.
+
+Usage (from the source root, after a build):
+  tests/bench/sync_bench.py [--escrows N] [--live N] [--runs N] [--state FILE]
+--state caches the generated chain (anvil --dump-state/--load-state), so that later runs
+skip the generation step.
+"""
+import argparse
+import json
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.environ.get("FUSION_ROOT") or os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import devchain  # noqa: E402
+import sync_lib  # noqa: E402
+from sync_lib import A, CREATE_SIG, cast, topic  # noqa: E402
+
+FUSION = os.environ.get("FUSION_BIN") or os.path.join(ROOT, "build", "fusion")
+PAYERS = [0, 6, 7, 8, 9]
+EVENT_SIGS = [
+    "EscrowCreated(address,address,address,address,uint256,address[],uint256,address,uint64)",
+    "Funded(address,uint256)", "Approved(address,uint256)", "Released(address,uint256)",
+    "Refunded(address,uint256,address)", "Disputed(address,string)",
+    "Resolved(bool,address,uint256)",
+]
+
+
+def rpc_batch(url, calls):
+    body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": m, "params": p}
+                       for i, (m, p) in enumerate(calls)]).encode()
+    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=600) as r:
+        ans = json.loads(r.read())
+    bad = [a for a in ans if a.get("error")]
+    if bad:
+        raise RuntimeError(f"batch errors: {bad[:2]}")
+    return [a["result"] for a in sorted(ans, key=lambda a: a["id"])]
+
+
+def send_all(node, txs, chunk=500):
+    """Queues transactions (mining off, nonces set here), then mines until the pool is
+    empty."""
+    nonces = {}
+    for tx in txs:
+        f = tx["from"]
+        if f not in nonces:
+            nonces[f] = int(node.rpc("eth_getTransactionCount", f, "pending"), 16)
+        tx["nonce"] = hex(nonces[f])
+        nonces[f] += 1
+    for i in range(0, len(txs), chunk):
+        rpc_batch(node.url, [("eth_sendTransaction", [tx]) for tx in txs[i:i + chunk]])
+    while True:
+        st = node.rpc("txpool_status")
+        if int(st["pending"], 16) == 0 and int(st["queued"], 16) == 0:
+            break
+        node.rpc("evm_mine")
+
+
+def generate(node, factory, n):
+    t0 = time.monotonic()
+    node.rpc("evm_setAutomine", False)
+    amount = 1000
+    create = sync_lib.Chain.calldata(FakeChain, CREATE_SIG, A[1], sync_lib.ZERO, str(amount),
+                                     f"[{A[2]},{A[3]},{A[4]}]", "2", A[5], "4102444800")
+    send_all(node, [{"from": A[PAYERS[i % len(PAYERS)]], "to": factory, "data": create,
+                     "gas": hex(500000)} for i in range(n)])
+    created_topic = topic(EVENT_SIGS[0])
+    logs = node.rpc("eth_getLogs", {"fromBlock": "0x0", "toBlock": "latest",
+                                    "address": factory, "topics": [created_topic]})
+    escrows = [("0x" + lg["topics"][1][-40:], "0x" + lg["topics"][2][-40:]) for lg in logs]
+    assert len(escrows) == n, (len(escrows), n)
+    fund = cast("calldata", "fund()")
+    approve = cast("calldata", "approve()")
+    release = cast("calldata", "release()")
+    gas = hex(200000)
+    send_all(node, [{"from": p, "to": e, "data": fund, "value": hex(amount), "gas": gas}
+                    for e, p in escrows])
+    send_all(node, [{"from": A[2], "to": e, "data": approve, "gas": gas} for e, _ in escrows] +
+             [{"from": A[3], "to": e, "data": approve, "gas": gas} for e, _ in escrows])
+    send_all(node, [{"from": A[4], "to": e, "data": release, "gas": gas} for e, _ in escrows])
+    node.rpc("evm_setAutomine", True)
+    print(f"generated {n} escrows in {time.monotonic() - t0:.1f} s, head "
+          f"{node.block_number()}", flush=True)
+
+
+class FakeChain:  # calldata() without a Chain object
+    _calldata = {}
+
+
+def curl_baseline(node, head):
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [{
+        "fromBlock": "0x0", "toBlock": hex(head),
+        "topics": [[topic(s) for s in EVENT_SIGS]]}]})
+    path = os.path.join(tempfile.mkdtemp(prefix="fusion-bench-"), "filter.json")
+    with open(path, "w") as fh:
+        fh.write(body)
+    out = path + ".out"
+    r = subprocess.run(["curl", "-s", "-o", out, "-w", "%{time_total}", "-H",
+                        "Content-Type: application/json", "--data-binary", "@" + path,
+                        node.url], check=True, capture_output=True, text=True)
+    t = float(r.stdout)
+    with open(out) as fh:
+        n = len(json.load(fh)["result"])
+    return t, n
+
+
+def fusion_initial(node, factory, chain_id):
+    desk = sync_lib.Desk()
+    desk.run("chain", "add", "--name", "bench", "--chain-id", chain_id, "--rpc", node.url,
+             "--factory", factory, "--confirmations", "0", "--from-block", "0")
+    t0 = time.monotonic()
+    desk.run("sync", "--once", "--quiet")
+    t = time.monotonic() - t0
+    return t, desk.event_count(chain_id), desk
+
+
+def live_latency(node, factory, desk, n, poll_ms):
+    create = sync_lib.Chain.calldata(FakeChain, CREATE_SIG, A[1], sync_lib.ZERO, "1000",
+                                     f"[{A[2]},{A[3]},{A[4]}]", "2", A[5], "4102444800")
+    desk.follow("--poll-ms", str(poll_ms), "--quiet")
+    desk.wait_follower()
+    con = sqlite3.connect(f"file:{desk.home}/desk.db?mode=ro", uri=True)
+    last = con.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+    rnd = random.Random(5)
+    lat = []
+    for i in range(n):
+        time.sleep(rnd.uniform(0.0, 0.3))
+        txh = node.rpc("eth_sendTransaction", {"from": A[0], "to": factory, "data": create})
+        t_mined = time.monotonic()
+        deadline = t_mined + 30
+        seen = None
+        while time.monotonic() < deadline:
+            rows = con.execute("SELECT id, tx_hash FROM events WHERE id > ?", (last,)).fetchall()
+            for rid, h in rows:
+                last = max(last, rid)
+                if h == txh:
+                    seen = time.monotonic()
+            if seen:
+                break
+            time.sleep(0.001)
+        if not seen:
+            raise RuntimeError(f"transaction {txh} never reached the desk")
+        lat.append(seen - t_mined)
+    con.close()
+    assert desk.stop_follow() == 0
+    return lat
+
+
+def pct(xs, p):
+    import numpy
+    return float(numpy.percentile(numpy.array(xs), p))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--escrows", type=int, default=20000)
+    ap.add_argument("--live", type=int, default=250)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--poll-ms", type=int, default=200)
+    ap.add_argument("--state", help="cache the generated chain in this file")
+    a = ap.parse_args()
+    sync_lib.need_artifacts()
+    chain_id = 31337
+    # Base fee 0: full blocks would otherwise price queued transactions out of the pool.
+    args = ["--gas-limit", "30000000", "--block-base-fee-per-gas", "0"]
+    cached = a.state and os.path.exists(a.state)
+    if a.state:
+        args += ["--state", a.state]
+    node = devchain.Anvil(chain_id=chain_id, args=args)
+    node.start(timeout=600)
+    if cached:
+        factory = json.load(open(a.state + ".meta"))["factory"]
+        print(f"loaded the chain from {a.state}, head {node.block_number()}")
+    else:
+        factory = node.deploy(sync_lib.artifact("EscrowFactory")["bytecode"])
+        generate(node, factory, a.escrows)
+        if a.state:
+            json.dump({"factory": factory}, open(a.state + ".meta", "w"))
+    head = node.block_number()
+
+    base, fus = [], []
+    desk = None
+    for run in range(a.runs):
+        t, n = curl_baseline(node, head)
+        base.append(t)
+        tf, nf, desk = fusion_initial(node, factory, chain_id)
+        fus.append(tf)
+        assert nf == n, f"fusion stored {nf} events, the node returned {n}"
+        print(f"run {run + 1}: curl {t:.2f} s for {n} logs; fusion sync --once {tf:.2f} s "
+              f"({nf / tf:,.0f} events/s, ratio {tf / t:.2f})", flush=True)
+    tb, tf = statistics.median(base), statistics.median(fus)
+    print(f"initial sync: {n} events over {head} blocks; median curl {tb:.2f} s, "
+          f"median fusion {tf:.2f} s: {n / tf:,.0f} events/s, ratio {tf / tb:.2f}")
+
+    lat = live_latency(node, factory, desk, a.live, a.poll_ms)
+    print(f"live latency over {len(lat)} transactions (poll {a.poll_ms} ms): "
+          f"p50 {pct(lat, 50) * 1000:.0f} ms, p99 {pct(lat, 99) * 1000:.0f} ms, "
+          f"max {max(lat) * 1000:.0f} ms")
+    node.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
