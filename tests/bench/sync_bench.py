@@ -3,7 +3,9 @@
 numbers and ratios measured in the same run; results go to docs/benchmarks.md).
 
 1. Initial sync: ESCROWS escrows, each created, funded, approved twice and released
-   (5 events each: >= 100,000 events with the default 20,000 escrows). Baseline: one raw
+   (5 events each: >= 100,000 events with the default 20,000 escrows), made in bulk by
+   the helper contracts in tests/bench/sync_bench_helpers.sol (compiled here with the
+   pinned npm solc) through the real EscrowFactory and Escrow. Baseline: one raw
    `curl` eth_getLogs of the same logs (the node's own limit). Measured: `fusion sync
    --once` on a fresh desk, wall time. Reported: events/s and the time ratio.
 2. Live latency: `fusion sync` follows the head; LIVE transactions are mined one at a
@@ -26,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 ROOT = os.environ.get("FUSION_ROOT") or os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__))))
@@ -37,7 +38,6 @@ import sync_lib  # noqa: E402
 from sync_lib import A, CREATE_SIG, cast, topic  # noqa: E402
 
 FUSION = os.environ.get("FUSION_BIN") or os.path.join(ROOT, "build", "fusion")
-PAYERS = [0, 6, 7, 8, 9]
 EVENT_SIGS = [
     "EscrowCreated(address,address,address,address,uint256,address[],uint256,address,uint64)",
     "Funded(address,uint256)", "Approved(address,uint256)", "Released(address,uint256)",
@@ -46,61 +46,57 @@ EVENT_SIGS = [
 ]
 
 
-def rpc_batch(url, calls):
-    body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": m, "params": p}
-                       for i, (m, p) in enumerate(calls)]).encode()
-    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=600) as r:
-        ans = json.loads(r.read())
-    bad = [a for a in ans if a.get("error")]
-    if bad:
-        raise RuntimeError(f"batch errors: {bad[:2]}")
-    return [a["result"] for a in sorted(ans, key=lambda a: a["id"])]
+def compile_helpers():
+    """tests/bench/sync_bench_helpers.sol with the pinned npm solc (no download)."""
+    out = tempfile.mkdtemp(prefix="fusion-bench-solc-")
+    src = os.path.join(ROOT, "tests", "bench", "sync_bench_helpers.sol")
+    subprocess.run(["node", os.path.join(ROOT, "tools", "node_modules", "solc", "solc.js"),
+                    "--optimize", "--bin", "-o", out, src], check=True, capture_output=True)
+    bins = {}
+    for f in os.listdir(out):
+        for name in ("BenchPayer", "BenchApprover"):
+            if f.endswith(f"_{name}.bin"):
+                bins[name] = "0x" + open(os.path.join(out, f)).read().strip()
+    return bins
 
 
-def send_all(node, txs, chunk=500):
-    """Queues transactions (mining off, nonces set here), then mines until the pool is
-    empty."""
-    nonces = {}
-    for tx in txs:
-        f = tx["from"]
-        if f not in nonces:
-            nonces[f] = int(node.rpc("eth_getTransactionCount", f, "pending"), 16)
-        tx["nonce"] = hex(nonces[f])
-        nonces[f] += 1
-    for i in range(0, len(txs), chunk):
-        rpc_batch(node.url, [("eth_sendTransaction", [tx]) for tx in txs[i:i + chunk]])
-    while True:
-        st = node.rpc("txpool_status")
-        if int(st["pending"], 16) == 0 and int(st["queued"], 16) == 0:
-            break
-        node.rpc("evm_mine")
+def send(node, sender, to, data, value=0):
+    r = node.send(to, data, sender=sender, value=value, gas=16_000_000)
+    if int(r["status"], 16) != 1:
+        raise RuntimeError(f"benchmark transaction reverted: {r['transactionHash']}")
+    return r
 
 
-def generate(node, factory, n):
+def generate(node, factory, n, per_tx=25, per_approve=150):
+    """n escrows, each: EscrowCreated, Funded, Approved x2, Released (5 events), built by
+    the helper contracts in bulk: a payer contract creates and funds, two approver
+    contracts approve, one of them triggers the releases."""
     t0 = time.monotonic()
-    node.rpc("evm_setAutomine", False)
+    bins = compile_helpers()
+    payer = node.deploy(bins["BenchPayer"])
+    ap1 = node.deploy(bins["BenchApprover"])
+    ap2 = node.deploy(bins["BenchApprover"])
     amount = 1000
-    create = sync_lib.Chain.calldata(FakeChain, CREATE_SIG, A[1], sync_lib.ZERO, str(amount),
-                                     f"[{A[2]},{A[3]},{A[4]}]", "2", A[5], "4102444800")
-    send_all(node, [{"from": A[PAYERS[i % len(PAYERS)]], "to": factory, "data": create,
-                     "gas": hex(500000)} for i in range(n)])
+    done = 0
+    while done < n:
+        k = min(per_tx, n - done)
+        data = cast("calldata", "createAndFund(address,uint256,address,uint256,address[],"
+                    "uint256,address,uint64)", factory, k, A[1], amount,
+                    f"[{ap1},{ap2},{A[4]}]", 2, A[5], 4102444800)
+        send(node, A[0], payer, data, value=k * amount)
+        done += k
     created_topic = topic(EVENT_SIGS[0])
     logs = node.rpc("eth_getLogs", {"fromBlock": "0x0", "toBlock": "latest",
                                     "address": factory, "topics": [created_topic]})
-    escrows = [("0x" + lg["topics"][1][-40:], "0x" + lg["topics"][2][-40:]) for lg in logs]
+    escrows = ["0x" + lg["topics"][1][-40:] for lg in logs]
     assert len(escrows) == n, (len(escrows), n)
-    fund = cast("calldata", "fund()")
-    approve = cast("calldata", "approve()")
-    release = cast("calldata", "release()")
-    gas = hex(200000)
-    send_all(node, [{"from": p, "to": e, "data": fund, "value": hex(amount), "gas": gas}
-                    for e, p in escrows])
-    send_all(node, [{"from": A[2], "to": e, "data": approve, "gas": gas} for e, _ in escrows] +
-             [{"from": A[3], "to": e, "data": approve, "gas": gas} for e, _ in escrows])
-    send_all(node, [{"from": A[4], "to": e, "data": release, "gas": gas} for e, _ in escrows])
-    node.rpc("evm_setAutomine", True)
-    print(f"generated {n} escrows in {time.monotonic() - t0:.1f} s, head "
+    for fn, contracts in (("approveAll(address[])", (ap1, ap2)),
+                          ("releaseAll(address[])", (ap1,))):
+        for c in contracts:
+            for i in range(0, n, per_approve):
+                part = "[" + ",".join(escrows[i:i + per_approve]) + "]"
+                send(node, A[0], c, cast("calldata", fn, part))
+    print(f"generated {n} escrows ({5 * n} events) in {time.monotonic() - t0:.1f} s, head "
           f"{node.block_number()}", flush=True)
 
 
@@ -182,11 +178,11 @@ def main():
     a = ap.parse_args()
     sync_lib.need_artifacts()
     chain_id = 31337
-    # Base fee 0: full blocks would otherwise price queued transactions out of the pool.
-    args = ["--gas-limit", "30000000", "--block-base-fee-per-gas", "0"]
+    # Base fee 0: blocks of heavy transactions would otherwise raise it without end.
+    args = ["--gas-limit", "30000000", "--block-base-fee-per-gas", "0", "--prune-history", "16"]
     cached = a.state and os.path.exists(a.state)
-    if a.state:
-        args += ["--state", a.state]
+    if cached:
+        args += ["--load-state", a.state]
     node = devchain.Anvil(chain_id=chain_id, args=args)
     node.start(timeout=600)
     if cached:
@@ -196,6 +192,8 @@ def main():
         factory = node.deploy(sync_lib.artifact("EscrowFactory")["bytecode"])
         generate(node, factory, a.escrows)
         if a.state:
+            with open(a.state, "w") as fh:
+                json.dump(node.rpc("anvil_dumpState", timeout=600), fh)
             json.dump({"factory": factory}, open(a.state + ".meta", "w"))
     head = node.block_number()
 
