@@ -160,6 +160,7 @@ typedef struct ctx {
     store_chain chain;
     store *db;
     rpc_client *rpc;
+    rpc_client *rpc2;          /* the pipelined catch-up's reader (NULL: none) */
     sync_range range;
     addrset factories, escrows;
     store_contract *others;    /* configured htlc/feed/escrow contracts */
@@ -171,6 +172,16 @@ typedef struct ctx {
 } ctx;
 
 enum { STEP_PROGRESS, STEP_CAUGHT_UP, STEP_RETRY };
+
+/* What a fetch works with: the chain thread's own client and range, or (pipelined
+ * catch-up) a helper thread's, which asks by event signature only and so never reads
+ * the escrow list the chain thread is extending meanwhile. */
+typedef struct fx {
+    ctx *c;
+    rpc_client *rpc;
+    sync_range *range;
+    bool topic_only;
+} fx;
 
 /* ---- statistics ---- */
 
@@ -317,7 +328,7 @@ static int verify_chain_id(ctx *c, err *e)
 
 /* ---- fetching ---- */
 
-static int get_logs_part(ctx *c, logset *ls, const addr *addrs, size_t n, uint64_t from,
+static int get_logs_part(fx *f, logset *ls, const addr *addrs, size_t n, uint64_t from,
                          uint64_t to, err *e)
 {
     for (size_t off = 0; off < n; off += ADDR_CHUNK) {
@@ -330,8 +341,8 @@ static int get_logs_part(ctx *c, logset *ls, const addr *addrs, size_t n, uint64
             ls->parts = p;
             ls->cap_parts = nc;
         }
-        rpc_log_filter f = {.from = from, .to = to, .addresses = addrs + off, .n_addresses = k};
-        if (rpc_eth_get_logs(c->rpc, &f, &ls->parts[ls->n_parts], e) < 0)
+        rpc_log_filter lf = {.from = from, .to = to, .addresses = addrs + off, .n_addresses = k};
+        if (rpc_eth_get_logs(f->rpc, &lf, &ls->parts[ls->n_parts], e) < 0)
             return -1;
         ls->n_parts++;
     }
@@ -342,8 +353,9 @@ static int get_logs_part(ctx *c, logset *ls, const addr *addrs, size_t n, uint64
  * whatever the number of escrows) and keep only the logs of our contracts; commit_range
  * drops the others, in chain order, so an escrow created in the range is known by the
  * time its own logs come. Other configured contracts are still asked for by address. */
-static int collect_by_topic(ctx *c, uint64_t from, uint64_t to, logset *ls, err *e)
+static int collect_by_topic(fx *f, uint64_t from, uint64_t to, logset *ls, err *e)
 {
+    ctx *c = f->c;
     uint8_t topics[EV_COUNT][32];
     size_t nt = 0;
     const store_contract_kind kinds[] = {STORE_CONTRACT_FACTORY, STORE_CONTRACT_ESCROW};
@@ -360,9 +372,9 @@ static int collect_by_topic(ctx *c, uint64_t from, uint64_t to, logset *ls, err 
         ls->parts = p;
         ls->cap_parts = 4;
     }
-    rpc_log_filter f = {.from = from, .to = to, .topic0 = (const uint8_t(*)[32])topics,
-                        .n_topic0 = nt};
-    if (rpc_eth_get_logs(c->rpc, &f, &ls->parts[ls->n_parts], e) < 0)
+    rpc_log_filter lf = {.from = from, .to = to, .topic0 = (const uint8_t(*)[32])topics,
+                         .n_topic0 = nt};
+    if (rpc_eth_get_logs(f->rpc, &lf, &ls->parts[ls->n_parts], e) < 0)
         return -1;
     ls->n_parts++;
     ls->by_topic = true;
@@ -372,7 +384,7 @@ static int collect_by_topic(ctx *c, uint64_t from, uint64_t to, logset *ls, err 
             return err_set(e, ERR_NOMEM, "out of memory building the address filter");
         for (size_t i = 0; i < c->n_others; i++)
             others[i] = c->others[i].address;
-        int rc = get_logs_part(c, ls, others, c->n_others, from, to, e);
+        int rc = get_logs_part(f, ls, others, c->n_others, from, to, e);
         free(others);
         if (rc < 0)
             return -1;
@@ -382,11 +394,12 @@ static int collect_by_topic(ctx *c, uint64_t from, uint64_t to, logset *ls, err 
 
 /* Every log of [from, to] from the factories, known escrows and other watched
  * contracts, plus the logs of escrows created inside the range. */
-static int collect(ctx *c, uint64_t from, uint64_t to, logset *ls, err *e)
+static int collect(fx *f, uint64_t from, uint64_t to, logset *ls, err *e)
 {
+    ctx *c = f->c;
     memset(ls, 0, sizeof *ls);
-    if (c->factories.n + c->escrows.n > c->opt->max_addresses) {
-        if (collect_by_topic(c, from, to, ls, e) < 0) {
+    if (f->topic_only || c->factories.n + c->escrows.n > c->opt->max_addresses) {
+        if (collect_by_topic(f, from, to, ls, e) < 0) {
             logset_free(ls);
             return -1;
         }
@@ -405,7 +418,7 @@ static int collect(ctx *c, uint64_t from, uint64_t to, logset *ls, err *e)
         all[k++] = c->escrows.v[i];
     for (size_t i = 0; i < c->n_others; i++)
         all[k++] = c->others[i].address;
-    int rc = get_logs_part(c, ls, all, k, from, to, e);
+    int rc = get_logs_part(f, ls, all, k, from, to, e);
     free(all);
     if (rc < 0)
         goto fail;
@@ -441,12 +454,12 @@ static int collect(ctx *c, uint64_t from, uint64_t to, logset *ls, err *e)
         addrset_free(&fresh);
         logset_free(ls);
         memset(ls, 0, sizeof *ls);
-        if (collect_by_topic(c, from, to, ls, e) < 0)
+        if (collect_by_topic(f, from, to, ls, e) < 0)
             goto fail;
         return 0;
     }
     if (fresh.n) {
-        rc = get_logs_part(c, ls, fresh.v, fresh.n, first, to, e);
+        rc = get_logs_part(f, ls, fresh.v, fresh.n, first, to, e);
         addrset_free(&fresh);
         if (rc < 0)
             goto fail;
@@ -459,10 +472,10 @@ fail:
     return -1;
 }
 
-static int get_block_required(ctx *c, uint64_t number, rpc_block *out, err *e)
+static int get_block_required(rpc_client *rpc, uint64_t number, rpc_block *out, err *e)
 {
     bool found;
-    if (rpc_eth_get_block(c->rpc, number, NULL, out, &found, e) < 0)
+    if (rpc_eth_get_block(rpc, number, NULL, out, &found, e) < 0)
         return -1;
     if (!found)
         return err_set(e, ERR_RPC, "the node does not have block %llu (yet)",
@@ -470,11 +483,11 @@ static int get_block_required(ctx *c, uint64_t number, rpc_block *out, err *e)
     return 0;
 }
 
-static int get_headers(ctx *c, uint64_t from, size_t n, rpc_block *out, err *e)
+static int get_headers(rpc_client *rpc, uint64_t from, size_t n, rpc_block *out, err *e)
 {
     for (size_t off = 0; off < n; off += HEADER_BATCH) {
         size_t k = n - off < HEADER_BATCH ? n - off : HEADER_BATCH;
-        if (rpc_eth_get_blocks(c->rpc, from + off, k, out + off, e) < 0)
+        if (rpc_eth_get_blocks(rpc, from + off, k, out + off, e) < 0)
             return -1;
     }
     return 0;
@@ -757,44 +770,67 @@ fail:
 
 /* ---- one step ---- */
 
-static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
-                            int *result, err *e)
-{
-    uint64_t head = latest->number;
-    uint64_t from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
+/* A range read and checked, ready to commit. */
+typedef struct fetched {
+    uint64_t from, to, head;
     logset ls;
+    rpc_block *hdrs;          /* the window's headers in the range, else the last block */
+    size_t nh;
+    uint64_t prune_below;
+    double t_logs;
+    bool moved;               /* the chain changed while it was read: read again */
+} fetched;
+
+static void fetched_free(fetched *r)
+{
+    logset_free(&r->ls);
+    free(r->hdrs);
+    r->hdrs = NULL;
+}
+
+/* Reads the logs of [from, ...] (as many blocks as the range allows), and checks that
+ * the chain did not move under them. prev_hash: the checkpoint's hash (from - 1), or
+ * NULL when nothing is synced yet. */
+static int fetch_range(fx *f, uint64_t from, const rpc_block *latest, const uint8_t *prev_hash,
+                       fetched *out, err *e)
+{
+    ctx *c = f->c;
+    memset(out, 0, sizeof *out);
+    uint64_t head = latest->number;
+    out->from = from;
+    out->head = head;
     uint64_t to;
     rpc_block pre;
-    double t_logs;
     for (;;) {
-        to = from + c->range.size - 1;
+        to = from + f->range->size - 1;
         if (to > head || to < from)
             to = head;
         if (to == head) {
             pre = *latest;
-        } else if (get_block_required(c, to, &pre, e) < 0) {
+        } else if (get_block_required(f->rpc, to, &pre, e) < 0) {
             return -1;
         }
         double t = sync_now();
-        if (collect(c, from, to, &ls, e) == 0) {
-            t_logs = sync_now() - t;
+        if (collect(f, from, to, &out->ls, e) == 0) {
+            out->t_logs = sync_now() - t;
             break;
         }
-        rpc_status st = rpc_last_status(c->rpc);
+        rpc_status st = rpc_last_status(f->rpc);
         if (st != RPC_RANGE && st != RPC_TIMEOUT)
             return -1;
         if (to == from)
             return err_prefix(e, "the node refuses the logs of even one block (%llu)",
                               (unsigned long long)from);
-        const rpc_error *er = rpc_last_error(c->rpc);
+        const rpc_error *er = rpc_last_error(f->rpc);
         uint64_t hint = er->has_hint && er->hint_to >= er->hint_from
                             ? er->hint_to - er->hint_from + 1 : 0;
-        sync_range_failure(&c->range, to - from + 1, hint);
+        sync_range_failure(f->range, to - from + 1, hint);
         LOG_I("sync", "%s: blocks %llu..%llu: %s; asking for %llu blocks at a time",
               c->chain.name, (unsigned long long)from, (unsigned long long)to,
-              rpc_status_str(st), (unsigned long long)c->range.size);
+              rpc_status_str(st), (unsigned long long)f->range->size);
     }
-    sync_range_success(&c->range, to - from + 1, ls.n, (uint64_t)(t_logs * 1000));
+    out->to = to;
+    sync_range_success(f->range, to - from + 1, out->ls.n, (uint64_t)(out->t_logs * 1000));
 
     /* Headers near the head (the reorg window), else the last block only. */
     uint64_t window_lo = head + 1 > c->opt->window ? head + 1 - c->opt->window : 0;
@@ -802,44 +838,162 @@ static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block 
     size_t nh = to >= hdr_from ? (size_t)(to - hdr_from + 1) : 1;
     if (to < hdr_from)
         hdr_from = to;
-    rpc_block *hdrs = calloc(nh, sizeof *hdrs);
-    if (!hdrs) {
-        logset_free(&ls);
+    out->prune_below = window_lo < to ? window_lo : to;
+    out->hdrs = calloc(nh, sizeof *out->hdrs);
+    if (!out->hdrs) {
+        fetched_free(out);
         return err_set(e, ERR_NOMEM, "out of memory fetching headers");
     }
-    int rc = -1;
-    if (get_headers(c, hdr_from, nh, hdrs, e) < 0)
-        goto out;
+    out->nh = nh;
+    if (get_headers(f->rpc, hdr_from, nh, out->hdrs, e) < 0) {
+        fetched_free(out);
+        return -1;
+    }
     /* The chain must not have moved under the logs, and the headers must link. */
+    const rpc_block *hdrs = out->hdrs;
     bool moved = memcmp(hdrs[nh - 1].hash, pre.hash, 32) != 0;
     for (size_t i = 1; i < nh && !moved; i++)
         moved = memcmp(hdrs[i].parent_hash, hdrs[i - 1].hash, 32) != 0;
-    if (!moved && cp->synced && hdr_from == from)
-        moved = memcmp(hdrs[0].parent_hash, cp->synced_hash, 32) != 0;
-    for (size_t i = 0; i < ls.n && !moved; i++) {
-        const rpc_log *lg = ls.v[i];
+    if (!moved && prev_hash && hdr_from == from)
+        moved = memcmp(hdrs[0].parent_hash, prev_hash, 32) != 0;
+    for (size_t i = 0; i < out->ls.n && !moved; i++) {
+        const rpc_log *lg = out->ls.v[i];
         if (lg->block_number >= hdr_from)
             moved = memcmp(lg->block_hash, hdrs[lg->block_number - hdr_from].hash, 32) != 0;
     }
-    if (moved) {
+    if (moved)
         LOG_I("sync", "%s: the chain changed while blocks %llu..%llu were read; reading again",
               c->chain.name, (unsigned long long)from, (unsigned long long)to);
-        *result = STEP_RETRY;
-        rc = 0;
-        goto out;
-    }
-    uint64_t prune_below = window_lo < to ? window_lo : to;
+    out->moved = moved;
+    return 0;
+}
+
+static int commit_fetched(ctx *c, const fetched *r, err *e)
+{
     double t_commit = sync_now();
-    if (commit_range(c, from, to, head, &ls, hdrs, nh, prune_below, e) < 0)
-        goto out;
+    if (commit_range(c, r->from, r->to, r->head, &r->ls, r->hdrs, r->nh, r->prune_below, e) < 0)
+        return -1;
     LOG_D("sync", "%s: blocks %llu..%llu: %zu logs in %.3f s, %zu headers, commit %.3f s",
-          c->chain.name, (unsigned long long)from, (unsigned long long)to, ls.n, t_logs, nh,
-          sync_now() - t_commit);
-    *result = to >= head ? STEP_CAUGHT_UP : STEP_PROGRESS;
-    rc = 0;
-out:
-    free(hdrs);
-    logset_free(&ls);
+          c->chain.name, (unsigned long long)r->from, (unsigned long long)r->to, r->ls.n,
+          r->t_logs, r->nh, sync_now() - t_commit);
+    return 0;
+}
+
+static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
+                            int *result, err *e)
+{
+    uint64_t from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
+    fx f = {.c = c, .rpc = c->rpc, .range = &c->range};
+    fetched r;
+    if (fetch_range(&f, from, latest, cp->synced ? cp->synced_hash : NULL, &r, e) < 0)
+        return -1;
+    int rc = 0;
+    if (r.moved)
+        *result = STEP_RETRY;
+    else if ((rc = commit_fetched(c, &r, e)) == 0)
+        *result = r.to >= r.head ? STEP_CAUGHT_UP : STEP_PROGRESS;
+    fetched_free(&r);
+    return rc;
+}
+
+/* ---- pipelined catch-up ---- */
+
+/* Far from the head, with many escrows (asked for by event signature), the next range is
+ * read by a helper thread, with its own HTTP client, while this one commits the last:
+ * the node's work and the database's overlap. Ranges are still committed in order, each
+ * checked as above; the pipeline ends before the reorg window, on any failure or change
+ * of the chain, and on stop. */
+typedef struct job {
+    fx f;
+    sync_range range;
+    uint64_t from;
+    rpc_block latest;
+    bool has_prev;
+    uint8_t prev_hash[32];
+    fetched out;
+    int rc;
+    err e;
+    pthread_t tid;
+} job;
+
+static void *job_main(void *arg)
+{
+    job *j = arg;
+    err_clear(&j->e);
+    j->rc = fetch_range(&j->f, j->from, &j->latest, j->has_prev ? j->prev_hash : NULL, &j->out,
+                        &j->e);
+    return NULL;
+}
+
+static bool pipeline_wanted(const ctx *c, const store_checkpoint *cp, uint64_t head)
+{
+    if (!c->rpc2 || c->factories.n + c->escrows.n <= c->opt->max_addresses)
+        return false;
+    uint64_t from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
+    uint64_t window_lo = head + 1 > c->opt->window ? head + 1 - c->opt->window : 0;
+    return from + c->range.size < window_lo;
+}
+
+static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest, int *result,
+                    err *e)
+{
+    uint64_t head = latest->number;
+    uint64_t window_lo = head + 1 > c->opt->window ? head + 1 - c->opt->window : 0;
+    job *a = calloc(2, sizeof *a), *b = a + 1;
+    if (!a)
+        return err_set(e, ERR_NOMEM, "out of memory starting a pipelined sync");
+    a->f = (fx){.c = c, .rpc = c->rpc2, .range = &a->range, .topic_only = true};
+    a->range = c->range;
+    a->from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
+    a->latest = *latest;
+    a->has_prev = cp->synced;
+    memcpy(a->prev_hash, cp->synced_hash, 32);
+    int rc = 0;
+    *result = STEP_PROGRESS;
+    LOG_I("sync", "%s: catching up from block %llu with reads ahead of commits", c->chain.name,
+          (unsigned long long)a->from);
+    if (pthread_create(&a->tid, NULL, job_main, a) != 0) {
+        free(a);
+        return fetch_and_commit(c, cp, latest, result, e);
+    }
+    for (;;) {
+        pthread_join(a->tid, NULL);
+        c->range = a->range;
+        if (a->rc < 0) {
+            *e = a->e;
+            rc = -1;
+            break;
+        }
+        if (a->out.moved) {
+            fetched_free(&a->out);
+            *result = STEP_RETRY;
+            break;
+        }
+        /* Start the next read, then commit this one. */
+        bool more = a->out.to + 1 + c->range.size < window_lo && !atomic_load(&c->eng->stop);
+        if (more) {
+            *b = (job){.f = a->f, .range = a->range, .from = a->out.to + 1, .latest = *latest,
+                       .has_prev = true};
+            b->f.range = &b->range;
+            memcpy(b->prev_hash, a->out.hdrs[a->out.nh - 1].hash, 32);
+            if (pthread_create(&b->tid, NULL, job_main, b) != 0)
+                more = false;
+        }
+        rc = commit_fetched(c, &a->out, e);
+        fetched_free(&a->out);
+        if (rc < 0 || !more) {
+            if (more) {
+                pthread_join(b->tid, NULL);
+                if (b->rc == 0)
+                    fetched_free(&b->out);
+            }
+            break;
+        }
+        job *t = a;
+        a = b;
+        b = t;
+    }
+    free(a < b ? a : b);
     return rc;
 }
 
@@ -887,6 +1041,8 @@ static int step(ctx *c, int *result, err *e)
         *result = STEP_CAUGHT_UP;
         return 0;
     }
+    if (pipeline_wanted(c, &cp, head))
+        return pipeline(c, &cp, &latest, result, e);
     return fetch_and_commit(c, &cp, &latest, result, e);
 }
 
@@ -902,13 +1058,13 @@ static store_health health_of(rpc_health h)
     }
 }
 
-static void write_health(ctx *c)
+static void write_health_of(ctx *c, rpc_client *rpc)
 {
-    if (!rpc_health_changed(c->rpc))
+    if (!rpc || !rpc_health_changed(rpc))
         return;
-    for (size_t i = 0; i < rpc_endpoint_count(c->rpc); i++) {
+    for (size_t i = 0; i < rpc_endpoint_count(rpc); i++) {
         rpc_endpoint_info info;
-        rpc_endpoint_get(c->rpc, i, &info);
+        rpc_endpoint_get(rpc, i, &info);
         bool bad = info.health == RPC_HEALTH_DEGRADED || info.health == RPC_HEALTH_DOWN;
         err e;
         if (store_endpoint_set_health(c->db, c->chain.chain_id, info.url, health_of(info.health),
@@ -916,6 +1072,12 @@ static void write_health(ctx *c)
                                       bad ? info.last_fail : info.last_ok, &e) < 0)
             LOG_W("sync", "%s: recording endpoint health: %s", c->chain.name, e.msg);
     }
+}
+
+static void write_health(ctx *c)
+{
+    write_health_of(c, c->rpc2);
+    write_health_of(c, c->rpc);
 }
 
 static int open_ctx(ctx *c, err *e)
@@ -934,11 +1096,15 @@ static int open_ctx(ctx *c, err *e)
     for (size_t i = 0; i < n; i++)
         urls[i] = eps[i].url;
     int rc = rpc_client_new(&c->rpc, urls, n, &c->opt->rpc, e);
+    if (rc == 0 && rpc_client_new(&c->rpc2, urls, n, &c->opt->rpc, e) < 0)
+        c->rpc2 = NULL; /* no pipelining, nothing else lost */
     free(urls);
     free(eps);
     if (rc < 0)
         return -1;
     rpc_client_set_cancel(c->rpc, &c->eng->stop);
+    if (c->rpc2)
+        rpc_client_set_cancel(c->rpc2, &c->eng->stop);
     sync_range_init(&c->range, c->opt->initial_range, c->opt->max_range);
     store_checkpoint cp;
     if (store_checkpoint_get(c->db, c->chain.chain_id, &cp, e) < 0)
@@ -1016,6 +1182,7 @@ out:
     if (w->stats.phase != SYNC_FAILED && w->stats.phase != SYNC_DONE)
         set_phase(&c, SYNC_DONE);
     rpc_client_free(&c.rpc);
+    rpc_client_free(&c.rpc2);
     store_close(&c.db);
     addrset_free(&c.factories);
     addrset_free(&c.escrows);

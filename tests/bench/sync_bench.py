@@ -19,6 +19,7 @@ Usage (from the source root, after a build):
 skip the generation step.
 """
 import argparse
+import gzip
 import json
 import os
 import random
@@ -192,8 +193,9 @@ def main():
         factory = node.deploy(sync_lib.artifact("EscrowFactory")["bytecode"])
         generate(node, factory, a.escrows)
         if a.state:
-            with open(a.state, "w") as fh:
-                json.dump(node.rpc("anvil_dumpState", timeout=600), fh)
+            dump = node.rpc("anvil_dumpState", timeout=600)  # hex of gzipped JSON
+            with open(a.state, "wb") as fh:
+                fh.write(gzip.decompress(bytes.fromhex(dump[2:])))
             json.dump({"factory": factory}, open(a.state + ".meta", "w"))
     head = node.block_number()
 
