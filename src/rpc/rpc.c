@@ -17,7 +17,7 @@
 
 typedef struct endpoint {
     char *url;
-    char shown[128];              /* redacted for logs and messages */
+    char shown[128]; /* redacted for logs and messages */
     rpc_health health;
     char last_error[200];
     int64_t last_ok, last_fail;
@@ -292,8 +292,7 @@ static int http_post(rpc_client *c, endpoint *ep, const char *payload, size_t le
         long sent = 0;
         curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &sent);
         if (sent > 0)
-            set_error(er, RPC_TIMEOUT, 0, 0, "no complete answer within %ld ms",
-                      c->opt.timeout_ms);
+            set_error(er, RPC_TIMEOUT, 0, 0, "no complete answer within %ld ms", c->opt.timeout_ms);
         else
             set_error(er, RPC_TRANSPORT, 0, 0, "cannot connect: %s", detail);
     } else {
@@ -317,8 +316,7 @@ static void rpc_error_from_json(rpc_error *er, const json_t *error, long http)
 
 /* Checks one response object against the expected id. Returns 0 and a new reference
  * in *result, or -1 with er set (RPC/RANGE/RATE_LIMIT for error objects). */
-static int check_response(const json_t *resp, int64_t id, long http, json_t **result,
-                          rpc_error *er)
+static int check_response(const json_t *resp, int64_t id, long http, json_t **result, rpc_error *er)
 {
     if (!json_is_object(resp)) {
         set_error(er, RPC_MALFORMED, http, 0, "response is not a JSON object");
@@ -467,7 +465,7 @@ static int exchange(rpc_client *c, const char *what, const char *payload, size_t
 typedef struct single_ud {
     int64_t id;
     json_t *result;
-    void *raw_ud;                 /* the raw handler's own state */
+    void *raw_ud; /* the raw handler's own state */
     rpc_raw_fn raw;
 } single_ud;
 
@@ -498,14 +496,14 @@ static int single_answer(rpc_client *c, json_t *root, long http, void *ud, rpc_e
     return check_response(root, s->id, http, &s->result, er);
 }
 
-static int call_flags(rpc_client *c, const char *method, json_t *params, int flags,
-                      rpc_raw_fn raw, void *raw_ud, json_t **result, err *e)
+static int call_flags(rpc_client *c, const char *method, json_t *params, int flags, rpc_raw_fn raw,
+                      void *raw_ud, json_t **result, err *e)
 {
     *result = NULL;
     single_ud ud = {.id = c->next_id++, .result = NULL, .raw_ud = raw_ud};
-    json_t *req = json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id", (json_int_t)ud.id,
-                            "method", method, "params",
-                            params ? json_incref(params) : json_array());
+    json_t *req =
+        json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id", (json_int_t)ud.id, "method",
+                  method, "params", params ? json_incref(params) : json_array());
     char *payload = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
     if (!payload)
@@ -524,8 +522,8 @@ int rpc_call(rpc_client *c, const char *method, json_t *params, json_t **result,
     return call_flags(c, method, params, 0, NULL, NULL, result, e);
 }
 
-int rpc_call_logs(rpc_client *c, json_t *params, rpc_raw_fn raw, void *raw_ud,
-                  json_t **result, err *e)
+int rpc_call_logs(rpc_client *c, json_t *params, rpc_raw_fn raw, void *raw_ud, json_t **result,
+                  err *e)
 {
     return call_flags(c, "eth_getLogs", params, CALL_NO_RETRY_TIMEOUT, raw, raw_ud, result, e);
 }
@@ -565,7 +563,8 @@ static int batch_answer(rpc_client *c, json_t *root, long http, void *ud, rpc_er
     }
     size_t i;
     json_t *r;
-    json_array_foreach(root, i, r) {
+    json_array_foreach(root, i, r)
+    {
         json_t *jid = json_is_object(r) ? json_object_get(r, "id") : NULL;
         if (!json_is_integer(jid) || json_integer_value(jid) < b->first_id ||
             json_integer_value(jid) >= b->first_id + (json_int_t)b->n) {
@@ -611,10 +610,10 @@ int rpc_batch(rpc_client *c, rpc_request *reqs, size_t n, err *e)
     for (size_t i = 0; arr && i < n; i++) {
         reqs[i].result = NULL;
         reqs[i].status = RPC_OK;
-        json_t *req = json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id",
-                                (json_int_t)(ud.first_id + (int64_t)i), "method", reqs[i].method,
-                                "params",
-                                reqs[i].params ? json_incref(reqs[i].params) : json_array());
+        json_t *req =
+            json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id",
+                      (json_int_t)(ud.first_id + (int64_t)i), "method", reqs[i].method, "params",
+                      reqs[i].params ? json_incref(reqs[i].params) : json_array());
         if (!req || json_array_append_new(arr, req) < 0) {
             json_decref(arr);
             arr = NULL;

@@ -226,10 +226,14 @@ static int skip_value(rd *r)
     size_t n;
     bool esc;
     switch (*r->p) {
-    case '"': return string_raw(r, &s, &n, &esc);
-    case 't': return skip_word(r, "true");
-    case 'f': return skip_word(r, "false");
-    case 'n': return skip_word(r, "null");
+    case '"':
+        return string_raw(r, &s, &n, &esc);
+    case 't':
+        return skip_word(r, "true");
+    case 'f':
+        return skip_word(r, "false");
+    case 'n':
+        return skip_word(r, "null");
     case '[':
     case '{': {
         bool obj = *r->p == '{';
@@ -254,7 +258,8 @@ static int skip_value(rd *r)
         r->depth--;
         return 0;
     }
-    default: return skip_number(r);
+    default:
+        return skip_number(r);
     }
 }
 
@@ -273,8 +278,8 @@ static int hex_fixed(rd *r, uint8_t *out, size_t len, const char *what)
         return -1;
     size_t got = 0;
     err ignored;
-    if (esc || n != 2 + 2 * len || hex_decode(out, len, &got, s, n, HEX_REQUIRE_PREFIX,
-                                              &ignored) < 0)
+    if (esc || n != 2 + 2 * len ||
+        hex_decode(out, len, &got, s, n, HEX_REQUIRE_PREFIX, &ignored) < 0)
         return err_set(r->e, ERR_INVALID, "%s is not a %zu-byte hex string", what, len);
     return 0;
 }
@@ -302,8 +307,15 @@ static int quantity(rd *r, uint64_t *out, uint64_t max, const char *what)
 }
 
 enum {
-    F_ADDRESS = 1, F_TOPICS = 2, F_DATA = 4, F_BLOCK = 8, F_BHASH = 16, F_TX = 32,
-    F_TXI = 64, F_LOGI = 128, F_REMOVED = 256,
+    F_ADDRESS = 1,
+    F_TOPICS = 2,
+    F_DATA = 4,
+    F_BLOCK = 8,
+    F_BHASH = 16,
+    F_TX = 32,
+    F_TXI = 64,
+    F_LOGI = 128,
+    F_REMOVED = 256,
 };
 #define F_REQUIRED (F_ADDRESS | F_TOPICS | F_DATA | F_BLOCK | F_BHASH | F_TX | F_TXI | F_LOGI)
 

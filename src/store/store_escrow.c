@@ -1,13 +1,12 @@
 /* store_escrow.c: the escrow projection aggregate. Rows here are derived from the
  * events table only (src/sync rebuilds them); nothing else writes them. */
-#include "store/store.h"
-
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/bytes.h"
+#include "store/store.h"
 #include "store/store_internal.h"
 
 static const char *const state_names[] = {"created",  "funded",   "released",
@@ -125,8 +124,8 @@ int store_escrow_delete(store *s, uint64_t chain_id, const addr *address, err *e
 }
 
 #define ESCROW_COLS                                                                                \
-    "chain_id, address, factory, payer, payee, token, amount, approvers, threshold, arbiter,"     \
-    " deadline, state, resolved_to, approvals, funded, released, refunded, created_block,"        \
+    "chain_id, address, factory, payer, payee, token, amount, approvers, threshold, arbiter,"      \
+    " deadline, state, resolved_to, approvals, funded, released, refunded, created_block,"         \
     " created_tx, last_event_block, events, pending, anomaly"
 
 static const char SQL_ESCROW_GET[] =
@@ -151,7 +150,8 @@ static int parse_approvers(const char *text, store_escrow *x)
     }
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         err e;
         const char *a = json_string_value(v);
         if (!a || hex_decode_exact(x->approvers[i].b, ADDR_LEN, a, HEX_REQUIRE_PREFIX, &e) < 0) {

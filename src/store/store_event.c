@@ -1,11 +1,10 @@
 /* store_event.c: the chain-data aggregate: raw events (idempotent on
  * (chain_id, block_hash, log_index)), the recent block-hash window that reorg
  * detection walks, the per-chain checkpoint, and the rewind a reorg needs. */
-#include "store/store.h"
-
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store.h"
 #include "store/store_internal.h"
 
 /* A bump allocator for the blobs and JSON of an event list. */
@@ -99,7 +98,7 @@ int store_event_put(store *s, const store_event *ev, bool *inserted, err *e)
 }
 
 #define EVENT_COLS                                                                                 \
-    "id, chain_id, block_number, block_hash, tx_hash, tx_index, log_index, address,"              \
+    "id, chain_id, block_number, block_hash, tx_hash, tx_index, log_index, address,"               \
     " topic0, topic1, topic2, topic3, data, name, decoded, escrow"
 
 static const char SQL_EVENT_ESCROW[] =
@@ -183,8 +182,8 @@ fail:
     return -1;
 }
 
-int store_event_list_escrow(store *s, uint64_t chain_id, const addr *escrow,
-                            store_event_list *out, err *e)
+int store_event_list_escrow(store *s, uint64_t chain_id, const addr *escrow, store_event_list *out,
+                            err *e)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_EVENT_ESCROW, e);
     if (!st)
@@ -443,8 +442,8 @@ static const char SQL_REWIND_EVENTS[] =
     "DELETE FROM events WHERE chain_id = ? AND block_number >= ?";
 static const char SQL_REWIND_BLOCKS[] = "DELETE FROM blocks WHERE chain_id = ? AND number >= ?";
 
-int store_events_rewind(store *s, uint64_t chain_id, uint64_t first_gone, addr **escrows,
-                        size_t *n, uint64_t *n_events, err *e)
+int store_events_rewind(store *s, uint64_t chain_id, uint64_t first_gone, addr **escrows, size_t *n,
+                        uint64_t *n_events, err *e)
 {
     *escrows = NULL;
     *n = 0;

@@ -58,9 +58,9 @@ static const char step2_events[] =
     "  address TEXT NOT NULL,"
     "  topic0 TEXT, topic1 TEXT, topic2 TEXT, topic3 TEXT,"
     "  data BLOB NOT NULL,"
-    "  name TEXT,"                      /* decoded event name, NULL when unknown */
-    "  decoded TEXT,"                   /* decoded fields as a JSON object */
-    "  escrow TEXT,"                    /* the escrow the event is about */
+    "  name TEXT,"    /* decoded event name, NULL when unknown */
+    "  decoded TEXT," /* decoded fields as a JSON object */
+    "  escrow TEXT,"  /* the escrow the event is about */
     /* The idempotency key is (chain_id, block_hash, log_index); block_number is a
      * function of block_hash, so adding it changes nothing about uniqueness and lets
      * this one index serve block-range reads and reorg rewinds too. */
@@ -68,7 +68,7 @@ static const char step2_events[] =
     ");"
     "CREATE INDEX events_by_escrow ON events (chain_id, escrow, block_number, log_index)"
     "  WHERE escrow IS NOT NULL;"
-    "CREATE TABLE blocks ("             /* the recent block-hash window, for reorgs */
+    "CREATE TABLE blocks (" /* the recent block-hash window, for reorgs */
     "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
     "  number INTEGER NOT NULL,"
     "  hash TEXT NOT NULL,"
@@ -92,9 +92,9 @@ static const char step3_escrows[] =
     "  factory TEXT NOT NULL,"
     "  payer TEXT NOT NULL,"
     "  payee TEXT NOT NULL,"
-    "  token TEXT NOT NULL,"            /* zero address: the native coin */
+    "  token TEXT NOT NULL," /* zero address: the native coin */
     "  amount TEXT NOT NULL,"
-    "  approvers TEXT NOT NULL,"        /* JSON array of addresses */
+    "  approvers TEXT NOT NULL," /* JSON array of addresses */
     "  threshold INTEGER NOT NULL,"
     "  arbiter TEXT NOT NULL,"
     "  deadline INTEGER NOT NULL,"
@@ -109,7 +109,7 @@ static const char step3_escrows[] =
     "  created_tx TEXT NOT NULL,"
     "  last_event_block INTEGER NOT NULL,"
     "  events INTEGER NOT NULL,"
-    "  pending INTEGER NOT NULL DEFAULT 0,"  /* 1: some event is not final yet */
+    "  pending INTEGER NOT NULL DEFAULT 0," /* 1: some event is not final yet */
     "  anomaly TEXT,"
     "  PRIMARY KEY (chain_id, address)"
     ");"

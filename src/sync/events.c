@@ -14,18 +14,25 @@
 typedef struct param {
     const char *name;
     abi_kind kind;
-    unsigned bits;                /* ABI_UINT width */
+    unsigned bits; /* ABI_UINT width */
     bool indexed;
 } param;
 
-#define P_ADDR(n, ix) {n, ABI_ADDRESS, 160, ix}
-#define P_UINT(n, b, ix) {n, ABI_UINT, b, ix}
+#define P_ADDR(n, ix)                                                                              \
+    {                                                                                              \
+        n, ABI_ADDRESS, 160, ix                                                                    \
+    }
+#define P_UINT(n, b, ix)                                                                           \
+    {                                                                                              \
+        n, ABI_UINT, b, ix                                                                         \
+    }
 
 static const param p_created[] = {
-    P_ADDR("escrow", true), P_ADDR("payer", true), P_ADDR("payee", true),
-    P_ADDR("token", false), P_UINT("amount", 256, false),
-    {"approvers", ABI_ADDRESS_ARRAY, 0, false}, P_UINT("threshold", 256, false),
-    P_ADDR("arbiter", false), P_UINT("deadline", 64, false),
+    P_ADDR("escrow", true),          P_ADDR("payer", true),
+    P_ADDR("payee", true),           P_ADDR("token", false),
+    P_UINT("amount", 256, false),    {"approvers", ABI_ADDRESS_ARRAY, 0, false},
+    P_UINT("threshold", 256, false), P_ADDR("arbiter", false),
+    P_UINT("deadline", 64, false),
 };
 static const param p_funded[] = {P_ADDR("funder", true), P_UINT("amount", 256, false)};
 static const param p_approved[] = {P_ADDR("approver", true), P_UINT("approvals", 256, false)};
@@ -33,17 +40,19 @@ static const param p_released[] = {P_ADDR("to", true), P_UINT("amount", 256, fal
 static const param p_refunded[] = {P_ADDR("to", true), P_UINT("amount", 256, false),
                                    P_ADDR("by", true)};
 static const param p_disputed[] = {P_ADDR("by", true), {"reason", ABI_STRING, 0, false}};
-static const param p_resolved[] = {{"toPayee", ABI_BOOL, 8, false}, P_ADDR("to", true),
-                                   P_UINT("amount", 256, false)};
+static const param p_resolved[] = {
+    {"toPayee", ABI_BOOL, 8, false}, P_ADDR("to", true), P_UINT("amount", 256, false)};
 static const param p_locked[] = {
-    {"id", ABI_BYTES32, 0, true}, P_ADDR("sender", true), P_ADDR("receiver", true),
-    P_ADDR("token", false), P_UINT("amount", 256, false), {"hashlock", ABI_BYTES32, 0, false},
+    {"id", ABI_BYTES32, 0, true},  P_ADDR("sender", true),
+    P_ADDR("receiver", true),      P_ADDR("token", false),
+    P_UINT("amount", 256, false),  {"hashlock", ABI_BYTES32, 0, false},
     P_UINT("timelock", 64, false),
 };
 static const param p_claimed[] = {{"id", ABI_BYTES32, 0, true},
                                   {"preimage", ABI_BYTES32, 0, false}};
 static const param p_htlc_refunded[] = {{"id", ABI_BYTES32, 0, true}};
-static const param p_answer[] = {{"current", ABI_INT256, 256, true}, P_UINT("roundId", 256, true),
+static const param p_answer[] = {{"current", ABI_INT256, 256, true},
+                                 P_UINT("roundId", 256, true),
                                  P_UINT("updatedAt", 256, false)};
 static const param p_round[] = {P_UINT("roundId", 256, true), P_ADDR("startedBy", true),
                                 P_UINT("startedAt", 256, false)};
@@ -58,8 +67,8 @@ typedef struct event_def {
 
 #define N_(a) (sizeof a / sizeof a[0])
 static const param *const params_of[EV_COUNT] = {
-    NULL,       p_created,  p_funded,  p_approved,      p_released, p_refunded, p_disputed,
-    p_resolved, p_locked,   p_claimed, p_htlc_refunded, p_answer,   p_round,
+    NULL,       p_created, p_funded,  p_approved,      p_released, p_refunded, p_disputed,
+    p_resolved, p_locked,  p_claimed, p_htlc_refunded, p_answer,   p_round,
 };
 static const size_t n_params_of[EV_COUNT] = {
     0,
@@ -77,22 +86,19 @@ static const size_t n_params_of[EV_COUNT] = {
     N_(p_round),
 };
 
-static const char *const names_of[EV_COUNT] = {
-    "",
+static const char *const names_of[EV_COUNT] = {"",
 #define SYNC_EV_NAME_(id, name, sig, kind) name,
-    SYNC_EVENTS(SYNC_EV_NAME_)
+                                               SYNC_EVENTS(SYNC_EV_NAME_)
 #undef SYNC_EV_NAME_
 };
-static const char *const sigs_of[EV_COUNT] = {
-    "",
+static const char *const sigs_of[EV_COUNT] = {"",
 #define SYNC_EV_SIG_(id, name, sig, kind) sig,
-    SYNC_EVENTS(SYNC_EV_SIG_)
+                                              SYNC_EVENTS(SYNC_EV_SIG_)
 #undef SYNC_EV_SIG_
 };
-static const store_contract_kind emitter_of[EV_COUNT] = {
-    STORE_CONTRACT_TOKEN,
+static const store_contract_kind emitter_of[EV_COUNT] = {STORE_CONTRACT_TOKEN,
 #define SYNC_EV_KIND_(id, name, sig, kind) kind,
-    SYNC_EVENTS(SYNC_EV_KIND_)
+                                                         SYNC_EVENTS(SYNC_EV_KIND_)
 #undef SYNC_EV_KIND_
 };
 
@@ -207,8 +213,8 @@ static int read_len(const uint8_t *w, size_t *out, const char *name, err *e)
     return 0;
 }
 
-static int dynamic_field(const param *p, const uint8_t *data, size_t len, size_t off,
-                         abi_field *f, err *e)
+static int dynamic_field(const param *p, const uint8_t *data, size_t len, size_t off, abi_field *f,
+                         err *e)
 {
     f->name = p->name;
     f->kind = p->kind;
@@ -231,8 +237,8 @@ static int dynamic_field(const param *p, const uint8_t *data, size_t len, size_t
         return err_set(e, ERR_INVALID, "%s: %zu elements run past the data", p->name, n);
     for (size_t i = 0; i < n; i++)
         if (!zero(data + body + 32 * i, 12))
-            return err_set(e, ERR_INVALID, "%s[%zu]: address word has non-zero padding",
-                           p->name, i);
+            return err_set(e, ERR_INVALID, "%s[%zu]: address word has non-zero padding", p->name,
+                           i);
     f->ptr = data + body;
     f->len = n;
     return 0;
@@ -265,11 +271,13 @@ int sync_event_decode(store_contract_kind emitter, const uint8_t topics[][32], u
             n_head++;
     }
     if (n_topics != 1 + n_indexed)
-        return err_set(e, ERR_INVALID, "%s log has %u topics, expected %u", names_of[k],
-                       n_topics, 1 + n_indexed);
+        return err_set(e, ERR_INVALID, "%s log has %u topics, expected %u", names_of[k], n_topics,
+                       1 + n_indexed);
     if (len % 32 || len < 32 * n_head)
-        return err_set(e, ERR_INVALID, "%s log data is %zu bytes, expected at least %zu in "
-                       "32-byte words", names_of[k], len, 32 * n_head);
+        return err_set(e, ERR_INVALID,
+                       "%s log data is %zu bytes, expected at least %zu in "
+                       "32-byte words",
+                       names_of[k], len, 32 * n_head);
     unsigned ti = 1;
     size_t hi = 0;
     for (size_t i = 0; i < np; i++) {
@@ -462,8 +470,12 @@ char *sync_event_json(const sync_decoded *d)
             jw_str(&w, "_hex");
         jw_put(&w, "\":", 2);
         switch (f->kind) {
-        case ABI_ADDRESS: jw_hex(&w, f->a.b, 20); break;
-        case ABI_UINT: jw_dec(&w, &f->u, false); break;
+        case ABI_ADDRESS:
+            jw_hex(&w, f->a.b, 20);
+            break;
+        case ABI_UINT:
+            jw_dec(&w, &f->u, false);
+            break;
         case ABI_INT256:
             if (f->u.w[3] >> 63) {
                 /* two's complement magnitude: ~v + 1 */
@@ -478,8 +490,12 @@ char *sync_event_json(const sync_decoded *d)
                 jw_dec(&w, &f->u, false);
             }
             break;
-        case ABI_BOOL: jw_str(&w, u256_is_zero(&f->u) ? "false" : "true"); break;
-        case ABI_BYTES32: jw_hex(&w, f->b32, 32); break;
+        case ABI_BOOL:
+            jw_str(&w, u256_is_zero(&f->u) ? "false" : "true");
+            break;
+        case ABI_BYTES32:
+            jw_hex(&w, f->b32, 32);
+            break;
         case ABI_STRING:
             if (text)
                 jw_text(&w, f->ptr, f->len);

@@ -30,8 +30,8 @@
 typedef struct addrset {
     addr *v;
     size_t n, cap;
-    uint32_t *slots;           /* index into v + 1; 0 is empty */
-    size_t n_slots;            /* power of two */
+    uint32_t *slots; /* index into v + 1; 0 is empty */
+    size_t n_slots;  /* power of two */
 } addrset;
 
 static size_t addr_hash(const addr *a, size_t mask)
@@ -108,7 +108,7 @@ typedef struct logset {
     size_t n_parts, cap_parts;
     const rpc_log **v;
     size_t n;
-    bool by_topic;             /* asked by event signature: look-alikes are expected */
+    bool by_topic; /* asked by event signature: look-alikes are expected */
 } logset;
 
 static void logset_free(logset *ls)
@@ -160,14 +160,14 @@ typedef struct ctx {
     store_chain chain;
     store *db;
     rpc_client *rpc;
-    rpc_client *rpc2;          /* the pipelined catch-up's reader (NULL: none) */
+    rpc_client *rpc2; /* the pipelined catch-up's reader (NULL: none) */
     sync_range range;
     addrset factories, escrows;
-    store_contract *others;    /* configured htlc/feed/escrow contracts */
+    store_contract *others; /* configured htlc/feed/escrow contracts */
     size_t n_others;
     bool has_target;
     uint64_t target;
-    bool verified;             /* the node's chain id was checked since the last failure */
+    bool verified; /* the node's chain id was checked since the last failure */
     double t0;
 } ctx;
 
@@ -319,17 +319,19 @@ static int verify_chain_id(ctx *c, err *e)
     if (rpc_eth_chain_id(c->rpc, &id, e) < 0)
         return -1;
     if (id != c->chain.chain_id)
-        return err_set(e, ERR_DENIED, "the node reports chain id %llu, not %llu as configured "
-                       "for %s: check its RPC endpoints", (unsigned long long)id,
-                       (unsigned long long)c->chain.chain_id, c->chain.name);
+        return err_set(e, ERR_DENIED,
+                       "the node reports chain id %llu, not %llu as configured "
+                       "for %s: check its RPC endpoints",
+                       (unsigned long long)id, (unsigned long long)c->chain.chain_id,
+                       c->chain.name);
     c->verified = true;
     return 0;
 }
 
 /* ---- fetching ---- */
 
-static int get_logs_part(fx *f, logset *ls, const addr *addrs, size_t n, uint64_t from,
-                         uint64_t to, err *e)
+static int get_logs_part(fx *f, logset *ls, const addr *addrs, size_t n, uint64_t from, uint64_t to,
+                         err *e)
 {
     for (size_t off = 0; off < n; off += ADDR_CHUNK) {
         size_t k = n - off < ADDR_CHUNK ? n - off : ADDR_CHUNK;
@@ -372,8 +374,8 @@ static int collect_by_topic(fx *f, uint64_t from, uint64_t to, logset *ls, err *
         ls->parts = p;
         ls->cap_parts = 4;
     }
-    rpc_log_filter lf = {.from = from, .to = to, .topic0 = (const uint8_t(*)[32])topics,
-                         .n_topic0 = nt};
+    rpc_log_filter lf = {
+        .from = from, .to = to, .topic0 = (const uint8_t(*)[32])topics, .n_topic0 = nt};
     if (rpc_eth_get_logs(f->rpc, &lf, &ls->parts[ls->n_parts], e) < 0)
         return -1;
     ls->n_parts++;
@@ -435,7 +437,8 @@ static int collect(fx *f, uint64_t from, uint64_t to, logset *ls, err *e)
             sync_decoded d;
             err ignored;
             if (sync_event_decode(STORE_CONTRACT_FACTORY, lg->topics, lg->n_topics, lg->data,
-                                  lg->data_len, &d, &ignored) < 0 || d.kind != EV_ESCROW_CREATED)
+                                  lg->data_len, &d, &ignored) < 0 ||
+                d.kind != EV_ESCROW_CREATED)
                 continue;
             const addr *x = &sync_field(&d, "escrow")->a;
             if (addrset_has(&c->escrows, x))
@@ -551,8 +554,8 @@ static int put_fresh(ctx *c, const logset *ls, const addrset *fresh, fresh_ev *f
             event_from_log(c, lg, &ev);
             sync_decoded d;
             err ignored;
-            if (sync_event_decode(fe[j].kind, lg->topics, lg->n_topics, lg->data, lg->data_len,
-                                  &d, &ignored) < 0)
+            if (sync_event_decode(fe[j].kind, lg->topics, lg->n_topics, lg->data, lg->data_len, &d,
+                                  &ignored) < 0)
                 memset(&d, 0, sizeof d);
             if (d.kind != EV_NONE)
                 snprintf(ev.name, sizeof ev.name, "%s", d.name);
@@ -591,8 +594,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
             char a[ADDR_STR_MAX];
             hex_encode(a, sizeof a, lg->address.b, ADDR_LEN, true);
             log_msg(by_topic ? LOG_DEBUG : LOG_WARN, "sync",
-                    "%s: ignoring a log from %s, which is none of our contracts", c->chain.name,
-                    a);
+                    "%s: ignoring a log from %s, which is none of our contracts", c->chain.name, a);
             continue;
         }
         store_event ev;
@@ -664,12 +666,14 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     }
     if (store_block_prune(c->db, c->chain.chain_id, prune_below, e) < 0)
         goto fail;
-    store_checkpoint cp = {.chain_id = c->chain.chain_id, .synced = true, .synced_block = to,
-                           .final_block = final, .head_block = head};
+    store_checkpoint cp = {.chain_id = c->chain.chain_id,
+                           .synced = true,
+                           .synced_block = to,
+                           .final_block = final,
+                           .head_block = head};
     memcpy(cp.synced_hash, hdrs[nh - 1].hash, 32);
     if (store_checkpoint_put(c->db, &cp, e) < 0 ||
-        store_escrow_settle(c->db, c->chain.chain_id, final, e) < 0 ||
-        store_commit(c->db, e) < 0)
+        store_escrow_settle(c->db, c->chain.chain_id, final, e) < 0 || store_commit(c->db, e) < 0)
         goto fail;
     for (size_t i = 0; i < fresh.n; i++) {
         if (addrset_add(&c->escrows, &fresh.v[i]) < 0) {
@@ -683,8 +687,12 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     addrset_free(&touched);
     free(fe);
     sync_notify(c->eng);
-    progress p = {.head = head, .has_head = true, .synced = to, .has_synced = true,
-                  .events = inserted_total, .blocks = to - from + 1};
+    progress p = {.head = head,
+                  .has_head = true,
+                  .synced = to,
+                  .has_synced = true,
+                  .events = inserted_total,
+                  .blocks = to - from + 1};
     add_progress(c, &p);
     return 0;
 fail:
@@ -723,10 +731,11 @@ static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *
     free(stored);
     uint64_t first_gone = found_fork ? fork.number + 1 : 0;
     if (!found_fork)
-        LOG_E("sync", "%s: the node shares none of the last %u stored blocks (a reorg deeper "
+        LOG_E("sync",
+              "%s: the node shares none of the last %u stored blocks (a reorg deeper "
               "than the window, or a different chain behind the same id): resyncing from "
-              "block %llu", c->chain.name, c->opt->window,
-              (unsigned long long)c->chain.start_block);
+              "block %llu",
+              c->chain.name, c->opt->window, (unsigned long long)c->chain.start_block);
     uint64_t final = final_of(c, head);
     if (found_fork && final > fork.number)
         final = fork.number;
@@ -737,12 +746,14 @@ static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *
         return -1;
     if (store_events_rewind(c->db, c->chain.chain_id, first_gone, &touched, &nt, &gone, e) < 0 ||
         sync_rebuild_escrows(c->db, c->chain.chain_id, touched, nt, final, e) < 0 ||
-        store_outbound_flag_reorged(c->db, c->chain.chain_id, found_fork ? fork.number : 0,
-                                    touched, nt, &flagged, e) < 0)
+        store_outbound_flag_reorged(c->db, c->chain.chain_id, found_fork ? fork.number : 0, touched,
+                                    nt, &flagged, e) < 0)
         goto fail;
     if (found_fork) {
-        store_checkpoint ncp = {.chain_id = c->chain.chain_id, .synced = true,
-                                .synced_block = fork.number, .final_block = final,
+        store_checkpoint ncp = {.chain_id = c->chain.chain_id,
+                                .synced = true,
+                                .synced_block = fork.number,
+                                .final_block = final,
                                 .head_block = head};
         memcpy(ncp.synced_hash, fork.hash, 32);
         if (store_checkpoint_put(c->db, &ncp, e) < 0)
@@ -753,13 +764,17 @@ static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *
     if (store_commit(c->db, e) < 0)
         goto fail;
     free(touched);
-    LOG_W("sync", "%s: reorg: blocks from %llu on (checkpoint was %llu, head is %llu) rolled "
+    LOG_W("sync",
+          "%s: reorg: blocks from %llu on (checkpoint was %llu, head is %llu) rolled "
           "back: %llu events deleted, %zu escrows rebuilt, %zu desk transactions flagged",
           c->chain.name, (unsigned long long)first_gone, (unsigned long long)cp->synced_block,
           (unsigned long long)head, (unsigned long long)gone, nt, flagged);
     sync_notify(c->eng);
-    progress p = {.head = head, .has_head = true, .reorgs = 1,
-                  .synced = found_fork ? fork.number : 0, .has_synced = found_fork};
+    progress p = {.head = head,
+                  .has_head = true,
+                  .reorgs = 1,
+                  .synced = found_fork ? fork.number : 0,
+                  .has_synced = found_fork};
     add_progress(c, &p);
     return load_watch(c, e);
 fail:
@@ -774,11 +789,11 @@ fail:
 typedef struct fetched {
     uint64_t from, to, head;
     logset ls;
-    rpc_block *hdrs;          /* the window's headers in the range, else the last block */
+    rpc_block *hdrs; /* the window's headers in the range, else the last block */
     size_t nh;
     uint64_t prune_below;
     double t_logs;
-    bool moved;               /* the chain changed while it was read: read again */
+    bool moved; /* the chain changed while it was read: read again */
 } fetched;
 
 static void fetched_free(fetched *r)
@@ -822,12 +837,12 @@ static int fetch_range(fx *f, uint64_t from, const rpc_block *latest, const uint
             return err_prefix(e, "the node refuses the logs of even one block (%llu)",
                               (unsigned long long)from);
         const rpc_error *er = rpc_last_error(f->rpc);
-        uint64_t hint = er->has_hint && er->hint_to >= er->hint_from
-                            ? er->hint_to - er->hint_from + 1 : 0;
+        uint64_t hint =
+            er->has_hint && er->hint_to >= er->hint_from ? er->hint_to - er->hint_from + 1 : 0;
         sync_range_failure(f->range, to - from + 1, hint);
-        LOG_I("sync", "%s: blocks %llu..%llu: %s; asking for %llu blocks at a time",
-              c->chain.name, (unsigned long long)from, (unsigned long long)to,
-              rpc_status_str(st), (unsigned long long)f->range->size);
+        LOG_I("sync", "%s: blocks %llu..%llu: %s; asking for %llu blocks at a time", c->chain.name,
+              (unsigned long long)from, (unsigned long long)to, rpc_status_str(st),
+              (unsigned long long)f->range->size);
     }
     out->to = to;
     sync_range_success(f->range, to - from + 1, out->ls.n, (uint64_t)(out->t_logs * 1000));
@@ -874,8 +889,8 @@ static int commit_fetched(ctx *c, const fetched *r, err *e)
     if (commit_range(c, r->from, r->to, r->head, &r->ls, r->hdrs, r->nh, r->prune_below, e) < 0)
         return -1;
     LOG_D("sync", "%s: blocks %llu..%llu: %zu logs in %.3f s, %zu headers, commit %.3f s",
-          c->chain.name, (unsigned long long)r->from, (unsigned long long)r->to, r->ls.n,
-          r->t_logs, r->nh, sync_now() - t_commit);
+          c->chain.name, (unsigned long long)r->from, (unsigned long long)r->to, r->ls.n, r->t_logs,
+          r->nh, sync_now() - t_commit);
     return 0;
 }
 
@@ -920,8 +935,8 @@ static void *job_main(void *arg)
 {
     job *j = arg;
     err_clear(&j->e);
-    j->rc = fetch_range(&j->f, j->from, &j->latest, j->has_prev ? j->prev_hash : NULL, &j->out,
-                        &j->e);
+    j->rc =
+        fetch_range(&j->f, j->from, &j->latest, j->has_prev ? j->prev_hash : NULL, &j->out, &j->e);
     return NULL;
 }
 
@@ -972,7 +987,10 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
         /* Start the next read, then commit this one. */
         bool more = a->out.to + 1 + c->range.size < window_lo && !atomic_load(&c->eng->stop);
         if (more) {
-            *b = (job){.f = a->f, .range = a->range, .from = a->out.to + 1, .latest = *latest,
+            *b = (job){.f = a->f,
+                       .range = a->range,
+                       .from = a->out.to + 1,
+                       .latest = *latest,
                        .has_prev = true};
             b->f.range = &b->range;
             memcpy(b->prev_hash, a->out.hdrs[a->out.nh - 1].hash, 32);
@@ -1051,10 +1069,14 @@ static int step(ctx *c, int *result, err *e)
 static store_health health_of(rpc_health h)
 {
     switch (h) {
-    case RPC_HEALTH_OK: return STORE_HEALTH_OK;
-    case RPC_HEALTH_DEGRADED: return STORE_HEALTH_DEGRADED;
-    case RPC_HEALTH_DOWN: return STORE_HEALTH_DOWN;
-    default: return STORE_HEALTH_UNKNOWN;
+    case RPC_HEALTH_OK:
+        return STORE_HEALTH_OK;
+    case RPC_HEALTH_DEGRADED:
+        return STORE_HEALTH_DEGRADED;
+    case RPC_HEALTH_DOWN:
+        return STORE_HEALTH_DOWN;
+    default:
+        return STORE_HEALTH_UNKNOWN;
     }
 }
 
@@ -1109,8 +1131,8 @@ static int open_ctx(ctx *c, err *e)
     store_checkpoint cp;
     if (store_checkpoint_get(c->db, c->chain.chain_id, &cp, e) < 0)
         return -1;
-    uint64_t first = cp.synced ? cp.synced_block
-                               : (c->chain.start_block ? c->chain.start_block - 1 : 0);
+    uint64_t first =
+        cp.synced ? cp.synced_block : (c->chain.start_block ? c->chain.start_block - 1 : 0);
     stats_update(c, first_fn, &first);
     if (cp.synced) {
         progress p = {.synced = cp.synced_block, .has_synced = true};

@@ -2,6 +2,8 @@
  * json module (tests/vectors/rpc_getlogs.json, by tests/rpc/gen_logs_vectors.py), then
  * on every truncation of one answer and on hand-made malformed ones: each is refused
  * (the general path then classifies it), never misread. */
+#include <cmocka.h>
+#include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,9 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cmocka.h>
-#include <jansson.h>
 
 #include "base/bytes.h"
 #include "rpc/rpc_logs.h"
@@ -51,7 +50,8 @@ static void test_golden(void **state)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(root, i, v) {
+    json_array_foreach(root, i, v)
+    {
         const char *text = json_string_value(json_object_get(v, "response"));
         int64_t id = json_integer_value(json_object_get(v, "id"));
         json_t *want = json_object_get(v, "logs");
@@ -152,19 +152,19 @@ static void test_malformed(void **state)
     static const struct {
         const char *from, *to;
     } muts[] = {
-        {"\"0x5\"", "\"0x05\""},                       /* leading zero */
-        {"\"0x5\"", "\"0X5\""},                        /* upper-case prefix */
-        {"\"0x5\"", "\"0x8000000000000000\""},        /* beyond 63 bits */
-        {"\"0x5\"", "null"},                           /* pending log */
-        {"\"0x1\"}", "\"0x100000000\"}"},              /* log index beyond 32 bits */
-        {"\"0x0101", "\"0x01"},                        /* short address */
-        {"\"0x0101", "\"0x\\u00301"},                  /* escaped hex */
-        {"\"data\":\"0x\"", "\"data\":\"0x0\""},       /* odd hex */
-        {"\"data\":\"0x\"", "\"data\":\"0xzz\""},      /* not hex */
-        {"\"topics\":[]", "\"topics\":[\"0x01\"]"},    /* short topic */
-        {"\"topics\":[]", "\"topics\":{}"},            /* not an array */
+        {"\"0x5\"", "\"0x05\""},                    /* leading zero */
+        {"\"0x5\"", "\"0X5\""},                     /* upper-case prefix */
+        {"\"0x5\"", "\"0x8000000000000000\""},      /* beyond 63 bits */
+        {"\"0x5\"", "null"},                        /* pending log */
+        {"\"0x1\"}", "\"0x100000000\"}"},           /* log index beyond 32 bits */
+        {"\"0x0101", "\"0x01"},                     /* short address */
+        {"\"0x0101", "\"0x\\u00301"},               /* escaped hex */
+        {"\"data\":\"0x\"", "\"data\":\"0x0\""},    /* odd hex */
+        {"\"data\":\"0x\"", "\"data\":\"0xzz\""},   /* not hex */
+        {"\"topics\":[]", "\"topics\":[\"0x01\"]"}, /* short topic */
+        {"\"topics\":[]", "\"topics\":{}"},         /* not an array */
         {"\"logIndex\":\"0x1\"", "\"logIndex\":\"0x1\",\"logIndex\":\"0x2\""}, /* repeated */
-        {",\"logIndex\":\"0x1\"", ""},                 /* missing */
+        {",\"logIndex\":\"0x1\"", ""},                                         /* missing */
         {"\"data\":\"0x\"", "\"data\":\"0x\",\"removed\":1"},
     };
     for (size_t i = 0; i < sizeof muts / sizeof muts[0]; i++) {

@@ -1,7 +1,9 @@
 /* test_store.c: the desk database on real SQLite files in a temp directory:
  * migrations (fresh, partial, failing, too new), idempotent event writes,
  * transactions that roll back, reorg rewind, projections and checkpoints. */
+#include <cmocka.h>
 #include <setjmp.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,9 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <cmocka.h>
-#include <sqlite3.h>
 
 #include "store/store.h"
 #include "store/store_internal.h"
@@ -144,8 +143,11 @@ static void test_partial_then_forward(void **state)
     assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
     err e;
     assert_int_equal(store_migrate(db, store_schema_steps, 1, &e), 0);
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO chains (chain_id, name, created_at)"
-                                      " VALUES (7, 'old', 0)", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO chains (chain_id, name, created_at)"
+                                  " VALUES (7, 'old', 0)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(query_int("PRAGMA user_version"), 1);
     store *s = open_ok();
@@ -212,7 +214,8 @@ static void test_chains(void **state)
     assert_int_equal(e.code, ERR_EXISTS);
     assert_int_equal(store_endpoint_add(s, 999, "http://c", 0, &e), -1); /* no such chain */
     assert_int_equal(store_endpoint_set_health(s, 31337, "http://b", STORE_HEALTH_DOWN,
-                                               "connection refused", 100, &e), 0);
+                                               "connection refused", 100, &e),
+                     0);
     store_endpoint *eps;
     size_t n;
     assert_int_equal(store_endpoint_list(s, 31337, &eps, &n, &e), 0);
@@ -406,7 +409,9 @@ static void test_escrow_roundtrip(void **state)
     memset(x.payee.b, 0x02, 20);
     assert_int_equal(u256_from_dec(&x.amount,
                                    "115792089237316195423570985008687907853269984665640564039457"
-                                   "584007913129639935", &e), 0);
+                                   "584007913129639935",
+                                   &e),
+                     0);
     x.n_approvers = 3;
     for (int i = 0; i < 3; i++)
         memset(x.approvers[i].b, 0x30 + i, 20);

@@ -4,6 +4,7 @@
  * the notification descriptor and the statistics the way the UI will, a second
  * connection notices commits through PRAGMA data_version, a second engine on the same
  * desk is refused by the lock, and a stop request ends everything cleanly. */
+#include <cmocka.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,8 +15,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <cmocka.h>
 
 #include "base/bytes.h"
 #include "rpc/rpc.h"
@@ -97,7 +96,9 @@ static int setup(void **state)
             return -1;
         char init[200];
         snprintf(init, sizeof init,
-                 "0x602c600c600039602c6000f3" "3660006000377f%s366000a100", TOPIC);
+                 "0x602c600c600039602c6000f3"
+                 "3660006000377f%s366000a100",
+                 TOPIC);
         rpc_receipt dep;
         send_tx(n, NULL, init, &dep);
         n->emitter = dep.contract_address;
@@ -108,8 +109,8 @@ static int setup(void **state)
          * they are stored raw, which is all this test needs. A factory (that never
          * emits) makes sync ask by event signature plus the feed by address, which
          * the pipelined catch-up does. */
-        store_contract k = {.chain_id = n->chain_id, .kind = STORE_CONTRACT_FEED,
-                            .address = n->emitter};
+        store_contract k = {
+            .chain_id = n->chain_id, .kind = STORE_CONTRACT_FEED, .address = n->emitter};
         store_contract f = {.chain_id = n->chain_id, .kind = STORE_CONTRACT_FACTORY};
         memset(f.address.b, 0xfa, ADDR_LEN);
         if (store_chain_add(s, &ch, &e) < 0 ||
@@ -200,8 +201,8 @@ static void test_engine(void **state)
         assert_int_equal(store_checkpoint_get(reader, nodes[i].chain_id, &cp, &e), 0);
         assert_true(cp.synced);
         store_event_list l;
-        assert_int_equal(store_event_list_range(reader, nodes[i].chain_id, 0, cp.synced_block,
-                                                &l, &e), 0);
+        assert_int_equal(
+            store_event_list_range(reader, nodes[i].chain_id, 0, cp.synced_block, &l, &e), 0);
         assert_int_equal(l.n, TXS_BEFORE + TXS_DURING);
         for (size_t k = 1; k < l.n; k++)
             assert_true(l.items[k - 1].block_number < l.items[k].block_number);
