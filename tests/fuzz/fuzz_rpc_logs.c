@@ -30,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const rpc_log *lg = &l.items[i];
             if (lg->n_topics > 4 || lg->block_number > (uint64_t)INT64_MAX)
                 abort();
-            if (lg->data_len &&
-                (lg->data < l.data_.data || lg->data + lg->data_len > l.data_.data + l.data_.len))
+            if (lg->data_len && (lg->data < l.data_.data ||
+                                 lg->data + lg->data_len > l.data_.data + l.data_.len))
                 abort();
             if (i && (l.items[i - 1].block_number > lg->block_number ||
                       (l.items[i - 1].block_number == lg->block_number &&

@@ -3,7 +3,6 @@
  * construction (what we sent, anvil's fixed genesis balances) and the consistency of
  * different methods with each other (a log's block hash equals the block's hash
  * equals the receipt's), plus failover from a dead endpoint to a live one. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <cmocka.h>
 
 #include "base/bytes.h"
 #include "rpc/rpc.h"

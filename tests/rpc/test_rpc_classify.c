@@ -1,10 +1,11 @@
 /* test_rpc_classify.c: the failure classifier on the texts and codes that nodes and
  * hosted providers really send, and the parser for their suggested block ranges. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "rpc/rpc.h"
 

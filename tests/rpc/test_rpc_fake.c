@@ -2,7 +2,6 @@
  * server in front of a real anvil that answers badly on command. Each bad answer must
  * come back as the right failure class with a one-line message, must not poison the
  * next call, and (when retryable) must be ridden out by the retry loop. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "rpc/rpc.h"
 

@@ -2,8 +2,6 @@
  * json module (tests/vectors/rpc_getlogs.json, by tests/rpc/gen_logs_vectors.py), then
  * on every truncation of one answer and on hand-made malformed ones: each is refused
  * (the general path then classifies it), never misread. */
-#include <cmocka.h>
-#include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
 
 #include "base/bytes.h"
 #include "rpc/rpc_logs.h"

@@ -1,9 +1,7 @@
 /* test_store.c: the desk database on real SQLite files in a temp directory:
  * migrations (fresh, partial, failing, too new), idempotent event writes,
  * transactions that roll back, reorg rewind, projections and checkpoints. */
-#include <cmocka.h>
 #include <setjmp.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
 
 #include "store/store.h"
 #include "store/store_internal.h"

@@ -1,8 +1,6 @@
 /* test_events.c: the sync event decoder on golden vectors encoded by Foundry's cast
  * (tests/vectors/sync_events.json, made by tests/sync/gen_event_vectors.py), then on
  * malformed variants of them: every padding, offset and length check must refuse. */
-#include <cmocka.h>
-#include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
 
 #include "base/bytes.h"
 #include "sync/events.h"

@@ -1,13 +1,14 @@
 /* test_projection.c: the escrow state as a pure function of its events, without a
  * database or a chain. Each scenario states the contract's life cycle in events
  * (built here word by word) and the state the contract itself would be in. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "sync/events.h"
 #include "sync/projection.h"

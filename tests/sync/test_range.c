@@ -1,11 +1,12 @@
 /* test_range.c: the adaptive eth_getLogs block range: halving on refusals and
  * timeouts, the provider's suggestion, growth only on cheap full-size answers,
  * shrinking before heavy answers become refusals, and its bounds. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include "sync/range.h"
 

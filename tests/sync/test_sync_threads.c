@@ -4,7 +4,6 @@
  * the notification descriptor and the statistics the way the UI will, a second
  * connection notices commits through PRAGMA data_version, a second engine on the same
  * desk is refused by the lock, and a stop request ends everything cleanly. */
-#include <cmocka.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "base/bytes.h"
 #include "rpc/rpc.h"
