@@ -2,10 +2,10 @@
 """sync_bench.py: chain sync benchmarks against a local anvil (not a test: it prints
 numbers and ratios measured in the same run; results go to docs/benchmarks.md).
 
-1. Initial sync: ESCROWS escrows, each created, funded, approved twice and released
-   (5 events each: >= 100,000 events with the default 20,000 escrows), made in bulk by
-   the helper contracts in tests/bench/sync_bench_helpers.sol (compiled here with the
-   pinned npm solc) through the real EscrowFactory and Escrow. Baseline: one raw
+1. Initial sync: escrows with 32 approvers each, created, funded and approved by all
+   32 (34 events each; >= 100,000 events by default), made in bulk by the helper
+   contracts in tests/bench/sync_bench_helpers.sol (compiled here with the pinned npm
+   solc) through the real EscrowFactory and Escrow. Baseline: one raw
    `curl` eth_getLogs of the same logs (the node's own limit). Measured: `fusion sync
    --once` on a fresh desk, wall time. Reported: events/s and the time ratio.
 2. Live latency: `fusion sync` follows the head; LIVE transactions are mined one at a
@@ -14,7 +14,7 @@ numbers and ratios measured in the same run; results go to docs/benchmarks.md).
    millisecond on a read-only connection. Reported: p50, p99, max.
 
 Usage (from the source root, after a build):
-  tests/bench/sync_bench.py [--escrows N] [--live N] [--runs N] [--state FILE]
+  tests/bench/sync_bench.py [--events N] [--live N] [--runs N] [--state FILE]
 --state caches the generated chain (anvil --dump-state/--load-state), so that later runs
 skip the generation step.
 """
@@ -68,22 +68,27 @@ def send(node, sender, to, data, value=0):
     return r
 
 
-def generate(node, factory, n, per_tx=25, per_approve=150):
-    """n escrows, each: EscrowCreated, Funded, Approved x2, Released (5 events), built by
-    the helper contracts in bulk: a payer contract creates and funds, two approver
-    contracts approve, one of them triggers the releases."""
+APPROVERS = 32  # Escrow.MAX_APPROVERS: the most events one escrow can have
+
+
+def generate(node, factory, events, per_tx=8, per_approve=250):
+    """Escrows with 32 approver contracts each (threshold 32), created and funded by the
+    payer contract (EscrowCreated + Funded) and approved by all 32 approvers (32 x
+    Approved): 34 events per escrow, as many escrows as `events` needs. Approvals are
+    the cheapest escrow events in gas, which keeps building the chain short."""
     t0 = time.monotonic()
+    per = APPROVERS + 2
+    n = -(-events // per)
     bins = compile_helpers()
     payer = node.deploy(bins["BenchPayer"])
-    ap1 = node.deploy(bins["BenchApprover"])
-    ap2 = node.deploy(bins["BenchApprover"])
+    approvers = [node.deploy(bins["BenchApprover"]) for _ in range(APPROVERS)]
     amount = 1000
     done = 0
     while done < n:
         k = min(per_tx, n - done)
         data = cast("calldata", "createAndFund(address,uint256,address,uint256,address[],"
                     "uint256,address,uint64)", factory, k, A[1], amount,
-                    f"[{ap1},{ap2},{A[4]}]", 2, A[5], 4102444800)
+                    "[" + ",".join(approvers) + "]", APPROVERS, A[5], 4102444800)
         send(node, A[0], payer, data, value=k * amount)
         done += k
     created_topic = topic(EVENT_SIGS[0])
@@ -91,13 +96,11 @@ def generate(node, factory, n, per_tx=25, per_approve=150):
                                     "address": factory, "topics": [created_topic]})
     escrows = ["0x" + lg["topics"][1][-40:] for lg in logs]
     assert len(escrows) == n, (len(escrows), n)
-    for fn, contracts in (("approveAll(address[])", (ap1, ap2)),
-                          ("releaseAll(address[])", (ap1,))):
-        for c in contracts:
-            for i in range(0, n, per_approve):
-                part = "[" + ",".join(escrows[i:i + per_approve]) + "]"
-                send(node, A[0], c, cast("calldata", fn, part))
-    print(f"generated {n} escrows ({5 * n} events) in {time.monotonic() - t0:.1f} s, head "
+    for c in approvers:
+        for i in range(0, n, per_approve):
+            part = "[" + ",".join(escrows[i:i + per_approve]) + "]"
+            send(node, A[0], c, cast("calldata", "approveAll(address[])", part))
+    print(f"generated {n} escrows ({per * n} events) in {time.monotonic() - t0:.1f} s, head "
           f"{node.block_number()}", flush=True)
 
 
@@ -171,7 +174,7 @@ def pct(xs, p):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--escrows", type=int, default=20000)
+    ap.add_argument("--events", type=int, default=100000)
     ap.add_argument("--live", type=int, default=250)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--poll-ms", type=int, default=200)
@@ -191,7 +194,7 @@ def main():
         print(f"loaded the chain from {a.state}, head {node.block_number()}")
     else:
         factory = node.deploy(sync_lib.artifact("EscrowFactory")["bytecode"])
-        generate(node, factory, a.escrows)
+        generate(node, factory, a.events)
         if a.state:
             dump = node.rpc("anvil_dumpState", timeout=600)  # hex of gzipped JSON
             with open(a.state, "wb") as fh:
