@@ -1,61 +1,70 @@
-/* ui.c: the terminal workstation's entry point (`fusion` with no subcommand).
- * For now a bare shell: title bar, the screen list, a status line; q quits.
- * Screens arrive with the desk services (see docs/architecture.md). */
+/* ui.c: `fusion` with no subcommand (and `fusion ui`): opens the terminal workstation on
+ * the desk. Creates the desk home, sends the log to <home>/fusion.log (nothing may write
+ * to the terminal behind curses' back), and runs the loop of app.c. `fusion ui --keys`
+ * prints the key tables of the docs, generated from the action table. */
 #include <locale.h>
-#include <ncurses.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "app.h"
 #include "base/log.h"
 #include "cli/cli.h"
-
-static void ui_draw(const cli_ctx *ctx)
-{
-    erase();
-    int rows, cols;
-    getmaxyx(stdscr, rows, cols);
-    if (rows < 24 || cols < 80) {
-        mvprintw(0, 0, "fusion needs at least 80x24 (this is %dx%d)", cols, rows);
-        refresh();
-        return;
-    }
-    attron(A_REVERSE);
-    mvhline(0, 0, ' ', cols);
-    mvprintw(0, 1, "Fusion Prime Workstation  desk %s  operator %s", ctx->home,
-             ctx->operator_name ? ctx->operator_name : "-");
-    attroff(A_REVERSE);
-    mvprintw(2, 2, "No screens are available yet in this build.");
-    attron(A_REVERSE);
-    mvhline(rows - 1, 0, ' ', cols);
-    mvprintw(rows - 1, 1, "q quit");
-    attroff(A_REVERSE);
-    refresh();
-}
+#include "keymap.h"
+#include "notify.h"
 
 int cmd_ui(cli_ctx *ctx, int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--keys") == 0 || strcmp(argv[i], "--keys=markdown") == 0) {
+            ui_keymap_print(stdout, false);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[i], "--keys=man") == 0) {
+            ui_keymap_print(stdout, true);
+            return EXIT_OK;
+        }
+        return cli_usage("ui", "unknown argument '%s'; the only option is --keys[=man]", argv[i]);
+    }
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "fusion: the workstation needs a terminal; use a subcommand in scripts "
                         "(see `fusion help`)\n");
         return EXIT_FAIL;
     }
+    err e;
+    err_clear(&e);
+    if (cli_home_ensure(ctx, &e) < 0)
+        return cli_fail(&e);
+    char log_path[sizeof ctx->home + 16];
+    snprintf(log_path, sizeof log_path, "%s/fusion.log", ctx->home);
+    if (log_open(log_path, &e) < 0)
+        return cli_fail(&e);
     setlocale(LC_ALL, "");
+    if (ui_notify_init(&e) < 0)
+        return cli_fail(&e);
+
+    ui_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.desk = ctx->home;
+    cfg.operator_name = ctx->operator_name;
+    cfg.log_path = log_path;
+
     log_quiet(true);
-    initscr();
-    cbreak();
-    noecho();
-    keypad(stdscr, TRUE);
-    curs_set(0);
-    ui_draw(ctx);
-    for (;;) {
-        int ch = getch();
-        if (ch == 'q' || ch == ERR)
-            break;
-        ui_draw(ctx);
-    }
-    endwin();
+    int sig = 0;
+    int rc = ui_run(&cfg, &sig, &e);
     log_quiet(false);
+    ui_notify_close();
+    if (rc < 0) {
+        LOG_E("ui", "%s", e.msg);
+        return cli_fail(&e);
+    }
+    if (sig) {
+        /* Ended by SIGTERM/SIGHUP: the terminal is restored; die of it as expected. */
+        log_close();
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
     return EXIT_OK;
 }

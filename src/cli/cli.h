@@ -28,11 +28,25 @@ typedef struct cli_ctx {
     X(chain, "configure chains: add, list, remove")                                                \
     X(sync, "follow the chains into the desk database (--once: catch up and exit)")                \
     X(escrow, "escrows as synced from the chain: list, show ADDRESS")                              \
-    X(reindex, "rebuild escrow state from the stored events")
+    X(reindex, "rebuild escrow state from the stored events")                                      \
+    X(key, "manage the encrypted key store: new, import, export, list, passwd, rm")                \
+    X(audit, "list or verify the hash-chained audit log")                                          \
+    X(risk, "risk report (live desk), calc (files), set-drawn: VaR/ES, credit line, stress")         \
+    X(alerts, "risk alerts: list (--all), ack ID")                                                 \
+    X(asset, "tokens and price feeds the risk service values: add-token, add-feed, list")          \
+    X(operator, "desk operators and their roles: add, list")                                       \
+    X(tx, "outbound transactions: list, show, check (resend what is in flight), speedup, cancel")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)
 #undef CLI_DECL_
+
+/* cmd_escrow_act.c: escrow create|fund|approve|release|refund|dispute|resolve, and the
+ * desk as the selected operator wired to this terminal (passphrase, y/N, output). */
+int cmd_escrow_act(cli_ctx *ctx, int argc, char **argv);
+struct desk;
+int cli_operator_desk_open(cli_ctx *ctx, struct desk **d, unsigned wait_s, err *e)
+    __attribute__((warn_unused_result));
 
 /* Prints "fusion: <msg>" on stderr (one line) and returns EXIT_FAIL. */
 int cli_fail(const err *e);
@@ -40,5 +54,11 @@ int cli_fail(const err *e);
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Creates the desk home (mode 0700) if it does not exist. */
 int cli_home_ensure(const cli_ctx *ctx, err *e) __attribute__((warn_unused_result));
+
+struct store;
+/* Creates the desk home if needed, opens <home>/fusion.log as the log and
+ * <home>/desk.db as the desk database (migrated to the current schema). */
+int cli_desk_open(const cli_ctx *ctx, struct store **db, err *e)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -18,18 +18,6 @@
 
 #define MAX_RPC 8
 
-static int open_desk(cli_ctx *ctx, store **db, err *e)
-{
-    if (cli_home_ensure(ctx, e) < 0)
-        return -1;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
-    if (log_open(path, e) < 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/desk.db", ctx->home);
-    return store_open(db, path, e);
-}
-
 static int parse_address(addr *out, const char *s, const char *what, err *e)
 {
     if (addr_parse(out, s ? s : "", e) < 0)
@@ -185,7 +173,7 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("chain add", "%s", e.msg);
 
     store *db = NULL;
-    if (open_desk(ctx, &db, &e) < 0)
+    if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     bool found;
     store_chain existing;
@@ -338,7 +326,7 @@ static int chain_list(cli_ctx *ctx, int argc, char **argv)
     err e;
     err_clear(&e);
     store *db = NULL;
-    if (open_desk(ctx, &db, &e) < 0)
+    if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     store_chain *chains = NULL;
     size_t n = 0;
@@ -444,7 +432,7 @@ static int chain_remove(cli_ctx *ctx, int argc, char **argv)
     err e;
     err_clear(&e);
     store *db = NULL;
-    if (open_desk(ctx, &db, &e) < 0)
+    if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     store_chain ch;
     bool found;

@@ -14,18 +14,6 @@
 #include "crypto/address.h"
 #include "store/store.h"
 
-static int open_desk(cli_ctx *ctx, store **db, err *e)
-{
-    if (cli_home_ensure(ctx, e) < 0)
-        return -1;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
-    if (log_open(path, e) < 0)
-        return -1;
-    snprintf(path, sizeof path, "%s/desk.db", ctx->home);
-    return store_open(db, path, e);
-}
-
 static void hexs(char *out, size_t cap, const uint8_t *b, size_t n)
 {
     if (hex_encode(out, cap, b, n, true) == 0 && cap)
@@ -181,7 +169,7 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
                          "resolved)",
                          e.msg);
     store *db = NULL;
-    if (open_desk(ctx, &db, &e) < 0)
+    if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     store_chain *chains = NULL;
     size_t nc = 0;
@@ -272,7 +260,7 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
     if (parse_address(&want, argv[optind], &e) < 0)
         return cli_usage("escrow show", "%s", e.msg);
     store *db = NULL;
-    if (open_desk(ctx, &db, &e) < 0)
+    if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     store_chain *chains = NULL;
     size_t nc = 0;
@@ -398,5 +386,5 @@ int cmd_escrow(cli_ctx *ctx, int argc, char **argv)
         return escrow_list(ctx, argc - 1, argv + 1);
     if (strcmp(argv[1], "show") == 0)
         return escrow_show(ctx, argc - 1, argv + 1);
-    return cli_usage("escrow", "unknown subcommand '%s' (list or show)", argv[1]);
+    return cmd_escrow_act(ctx, argc, argv); /* create, fund, approve, ... */
 }

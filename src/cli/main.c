@@ -4,13 +4,16 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/log.h"
+#include "store/store.h"
 
 #ifndef FUSION_VERSION
 #define FUSION_VERSION "0.1.0"
@@ -72,6 +75,18 @@ int cli_home_ensure(const cli_ctx *ctx, err *e)
     if (mkdir(path, 0700) < 0 && errno != EEXIST)
         return err_set(e, ERR_IO, "cannot create desk home %s: %s", path, strerror(errno));
     return 0;
+}
+
+int cli_desk_open(const cli_ctx *ctx, store **db, err *e)
+{
+    if (cli_home_ensure(ctx, e) < 0)
+        return -1;
+    char path[sizeof ctx->home + 32];
+    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
+    if (log_open(path, e) < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/desk.db", ctx->home);
+    return store_open(db, path, e);
 }
 
 static int home_resolve(cli_ctx *ctx, const char *opt_home)
@@ -143,8 +158,12 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (!ctx.operator_name)
+    if (!ctx.operator_name || !*ctx.operator_name)
         ctx.operator_name = getenv("USER");
+    if (!ctx.operator_name || !*ctx.operator_name) {
+        const struct passwd *pw = getpwuid(getuid());
+        ctx.operator_name = pw ? pw->pw_name : "operator";
+    }
     if (home_resolve(&ctx, opt_home) < 0) {
         fprintf(stderr, "fusion: cannot find a desk home: set --home DIR or FUSION_HOME\n");
         return EXIT_USAGE;

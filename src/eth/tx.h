@@ -38,6 +38,9 @@ typedef struct eth_tx {
 void tx_init(eth_tx *tx);
 void tx_free(eth_tx *tx);
 
+/* Appends the bytes that are hashed for signing: the EIP-155 list for legacy,
+ * 0x02 || rlp(fields) for type 2. */
+int tx_signing_payload(buf *out, const eth_tx *tx, err *e) __attribute__((warn_unused_result));
 /* The digest that is signed (EIP-155 for legacy, keccak(0x02 || rlp(...)) for type 2). */
 int tx_signing_hash(uint8_t out[32], const eth_tx *tx, err *e) __attribute__((warn_unused_result));
 /* Signs with sk, filling the signature fields. */
@@ -46,8 +49,14 @@ int tx_sign(eth_tx *tx, const uint8_t sk[32], err *e) __attribute__((warn_unused
 int tx_encode_raw(buf *out, const eth_tx *tx, err *e) __attribute__((warn_unused_result));
 /* keccak256 of the raw encoding: the transaction hash. */
 int tx_hash(uint8_t out[32], const eth_tx *tx, err *e) __attribute__((warn_unused_result));
-/* Strict decoding of raw signed bytes; pre-EIP-155 legacy (v = 27/28) is rejected. */
+/* Strict decoding of raw signed bytes; pre-EIP-155 legacy (v = 27/28) is rejected,
+ * as are high-S signatures, unknown types, non-empty access lists, non-canonical
+ * RLP and trailing bytes. tx is overwritten (not freed first); on failure it is
+ * left empty. */
 int tx_decode_raw(eth_tx *tx, const uint8_t *raw, size_t len, err *e)
+    __attribute__((warn_unused_result));
+/* tx_decode_raw, and the transaction must be for chain_id (legacy: its v). */
+int tx_decode_raw_for_chain(eth_tx *tx, const uint8_t *raw, size_t len, uint64_t chain_id, err *e)
     __attribute__((warn_unused_result));
 /* Recovers the sender of a signed transaction. */
 int tx_recover_sender(addr *from, const eth_tx *tx, err *e) __attribute__((warn_unused_result));

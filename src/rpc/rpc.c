@@ -312,6 +312,11 @@ static void rpc_error_from_json(rpc_error *er, const json_t *error, long http)
     set_error(er, st, http, ic, "code %lld: %s", (long long)ic, ms);
     if (st == RPC_RANGE)
         er->has_hint = rpc_range_hint(ms, &er->hint_from, &er->hint_to);
+    /* Revert data of a failed call (geth, anvil): kept when it fits, as 0x hex. */
+    json_t *data = json_object_get(error, "data");
+    if (json_is_string(data) && json_string_length(data) < sizeof er->data &&
+        strncmp(json_string_value(data), "0x", 2) == 0)
+        memcpy(er->data, json_string_value(data), json_string_length(data) + 1);
 }
 
 /* Checks one response object against the expected id. Returns 0 and a new reference
@@ -360,7 +365,7 @@ static int check_response(const json_t *resp, int64_t id, long http, json_t **re
 static json_t *parse_body(rpc_client *c, long http, rpc_error *er)
 {
     json_error_t jerr;
-    json_t *root = json_loadb((const char *)c->body.data, c->body.len, 0, &jerr);
+    json_t *root = json_loadb((const char *)c->body.data, c->body.len, JSON_ALLOW_NUL, &jerr);
     if (!root) {
         if (http != 200)
             set_error(er, rpc_classify_http(http), http, 0, "HTTP %ld", http);

@@ -85,6 +85,7 @@ typedef struct rpc_error {
     char message[200];
     bool has_hint; /* provider's suggested range (RANGE) */
     uint64_t hint_from, hint_to;
+    char data[2100];              /* error "data" as 0x hex (revert data), "" when none */
 } rpc_error;
 
 typedef struct rpc_client rpc_client;

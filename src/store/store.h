@@ -329,4 +329,150 @@ int store_outbound_flag_reorged(store *s, uint64_t chain_id, uint64_t fork_block
 int store_outbound_list(store *s, uint64_t chain_id, store_outbound **out, size_t *n,
                         err *e) STORE_WUR;
 
+/* ---- risk service: oracle feeds, observed rounds, alerts, settings (store_risk.c) ---- */
+
+#define STORE_ASSET_MAX 32
+#define STORE_ALERT_KEY_MAX 128
+#define STORE_ALERT_KIND_MAX 32
+#define STORE_ALERT_MSG_MAX 256
+#define STORE_OPERATOR_MAX 64
+
+/* A Chainlink-style price feed (a 'feed' contract) and the asset it prices in USD. */
+typedef struct store_feed {
+    uint64_t chain_id;
+    addr address;
+    char asset[STORE_ASSET_MAX];
+    unsigned decimals;
+    int64_t max_age;             /* seconds; 0: the desk limit price_max_age */
+} store_feed;
+
+/* Inserts or replaces (asset, decimals, max age) a feed; also records the contract as a
+ * 'feed' in the contracts table. */
+int store_feed_put(store *s, const store_feed *f, err *e) STORE_WUR;
+/* Feeds of a chain (chain_id 0: every chain), by chain and asset; *out malloc'ed. */
+int store_feed_list(store *s, uint64_t chain_id, store_feed **out, size_t *n, err *e) STORE_WUR;
+
+/* One oracle round as read from latestRoundData. */
+typedef struct store_price_obs {
+    uint64_t chain_id;
+    addr feed;
+    char round_id[32];           /* decimal uint80 */
+    char answer[80];             /* decimal int256 in the feed's decimals ("-5" allowed) */
+    int64_t updated_at;
+    int64_t observed_at;
+} store_price_obs;
+
+/* Stores a round once: the same (chain, feed, round id) again is a no-op. */
+int store_price_obs_put(store *s, const store_price_obs *o, bool *inserted, err *e) STORE_WUR;
+/* Rounds of one feed by updated_at; *out malloc'ed. */
+int store_price_obs_list(store *s, uint64_t chain_id, const addr *feed, store_price_obs **out,
+                         size_t *n, err *e) STORE_WUR;
+
+typedef enum { ALERT_INFO, ALERT_WARNING, ALERT_CRITICAL } alert_severity;
+const char *alert_severity_str(alert_severity s);
+
+/* A condition that holds now (the risk service evaluates them). key identifies it: the
+ * same key while it persists, so one alert row covers its whole life. */
+typedef struct store_alert_cond {
+    char key[STORE_ALERT_KEY_MAX];
+    char kind[STORE_ALERT_KIND_MAX];
+    alert_severity severity;
+    char message[STORE_ALERT_MSG_MAX];
+    double value;                /* floating-point estimate (NAN: none) */
+    double limit;                /* NAN: none */
+} store_alert_cond;
+
+typedef struct store_alert {
+    int64_t id;
+    char key[STORE_ALERT_KEY_MAX];
+    char kind[STORE_ALERT_KIND_MAX];
+    alert_severity severity;
+    char message[STORE_ALERT_MSG_MAX];
+    double value, limit;         /* NAN when absent */
+    int64_t raised_at, updated_at;
+    int64_t cleared_at;          /* 0: still open */
+    int64_t acked_at;            /* 0: not acknowledged */
+    char acked_by[STORE_OPERATOR_MAX];
+} store_alert;
+
+/* In one transaction (do not call inside another): raises an alert for each condition
+ * without an open alert of its key, refreshes the message/value of open ones (a higher
+ * severity than before clears the acknowledgement), and clears every open alert whose
+ * key is not among the conditions. Counts (may be NULL) say what changed. */
+int store_alert_sync(store *s, const store_alert_cond *conds, size_t n, int64_t now,
+                     size_t *raised, size_t *cleared, err *e) STORE_WUR;
+/* Open alerts (all = true: cleared ones too), newest first; *out malloc'ed. */
+int store_alert_list(store *s, bool all, store_alert **out, size_t *n, err *e) STORE_WUR;
+int store_alert_get(store *s, int64_t id, store_alert *out, bool *found, err *e) STORE_WUR;
+/* Acknowledges an alert (open or cleared); *found false when there is no such id. */
+int store_alert_ack(store *s, int64_t id, const char *operator_name, int64_t now, bool *found,
+                    err *e) STORE_WUR;
+
+/* Risk desk settings (e.g. "drawn_usd"): small text values. */
+int store_setting_get(store *s, const char *key, char *out, size_t cap, bool *found,
+                      err *e) STORE_WUR;
+int store_setting_put(store *s, const char *key, const char *value, const char *operator_name,
+                      err *e) STORE_WUR;
+/* ---- desk: operators and outbound metadata (store_desk.c) ---- */
+
+#define STORE_ROLES_MAX 64
+
+typedef struct store_operator {
+    char name[STORE_NAME_MAX];
+    addr address;
+    char roles[STORE_ROLES_MAX];  /* "trader,approver" */
+    int64_t created_at;
+} store_operator;
+
+/* Inserts an operator; ERR_EXISTS when the name is taken. */
+int store_operator_add(store *s, const store_operator *o, err *e) STORE_WUR;
+int store_operator_get(store *s, const char *name, store_operator *out, bool *found,
+                       err *e) STORE_WUR;
+/* All operators by name; *out malloc'ed. */
+int store_operator_list(store *s, store_operator **out, size_t *n, err *e) STORE_WUR;
+
+/* One outbound transaction with its raw bytes (*raw malloc'ed, free it). */
+int store_outbound_get(store *s, int64_t id, store_outbound *out, uint8_t **raw, bool *found,
+                       err *e) STORE_WUR;
+/* By chain and hash; *found false when absent. raw not loaded. */
+int store_outbound_find_hash(store *s, uint64_t chain_id, const uint8_t hash[32],
+                             store_outbound *out, bool *found, err *e) STORE_WUR;
+/* The next nonce after the sender's outbound transactions still in flight
+ * (pending or sent); *any false when there are none. */
+int store_outbound_next_nonce(store *s, uint64_t chain_id, const addr *from, uint64_t *next,
+                              bool *any, err *e) STORE_WUR;
+/* Other rows of the same sender and nonce than `id` that are not failed (a replacement
+ * or the transaction it replaced); *n how many. */
+int store_outbound_siblings(store *s, int64_t id, size_t *n, err *e) STORE_WUR;
+/* Marks the in-flight rows sharing `id`'s sender and nonce as replaced. */
+int store_outbound_mark_replaced(store *s, int64_t id, err *e) STORE_WUR;
+/* Records the escrow a transaction turned out to be about (a create, once mined). */
+int store_outbound_set_escrow(store *s, int64_t id, const addr *escrow, err *e) STORE_WUR;
+/* Ids of transactions not final yet (pending, sent, or mined but not at the confirmation
+ * depth) of a chain (0: all), oldest first. */
+int store_outbound_in_flight(store *s, uint64_t chain_id, int64_t **ids, size_t *n,
+                             err *e) STORE_WUR;
+
+typedef struct store_desk_tx {
+    int64_t outbound_id;
+    char operator_name[STORE_NAME_MAX];
+    addr asset;
+    u256 amount;
+    char *summary;               /* JSON text, malloc'ed on reads (may be NULL) */
+    char error[256];
+} store_desk_tx;
+
+int store_desk_tx_put(store *s, const store_desk_tx *d, err *e) STORE_WUR;
+/* *found false when the transaction has no desk row; free out->summary. */
+int store_desk_tx_get(store *s, int64_t outbound_id, store_desk_tx *out, bool *found,
+                      err *e) STORE_WUR;
+int store_desk_tx_set_error(store *s, int64_t outbound_id, const char *error, err *e) STORE_WUR;
+/* Sum of amounts of `action` rows of an operator in one asset created since `since`,
+ * leaving out failed, dropped and replaced transactions (velocity limits). */
+int store_desk_spent(store *s, const char *operator_name, uint64_t chain_id, const addr *asset,
+                     const char *action, int64_t since, u256 *sum, err *e) STORE_WUR;
+/* The desk operator who sent `action` (e.g. "create") about an escrow; *found false if none. */
+int store_desk_actor(store *s, uint64_t chain_id, const addr *escrow, const char *action,
+                     char *operator_name, size_t cap, bool *found, err *e) STORE_WUR;
+
 #endif

@@ -58,17 +58,15 @@ static const char step2_events[] =
     "  address TEXT NOT NULL,"
     "  topic0 TEXT, topic1 TEXT, topic2 TEXT, topic3 TEXT,"
     "  data BLOB NOT NULL,"
-    "  name TEXT,"    /* decoded event name, NULL when unknown */
-    "  decoded TEXT," /* decoded fields as a JSON object */
-    "  escrow TEXT,"  /* the escrow the event is about */
-    /* The idempotency key is (chain_id, block_hash, log_index); block_number is a
-     * function of block_hash, so adding it changes nothing about uniqueness and lets
-     * this one index serve block-range reads and reorg rewinds too. */
-    "  UNIQUE (chain_id, block_number, log_index, block_hash)"
+    "  name TEXT,"                      /* decoded event name, NULL when unknown */
+    "  decoded TEXT,"                   /* decoded fields as a JSON object */
+    "  escrow TEXT,"                    /* the escrow the event is about */
+    "  UNIQUE (chain_id, block_hash, log_index)"
     ");"
+    "CREATE INDEX events_by_block ON events (chain_id, block_number, log_index);"
     "CREATE INDEX events_by_escrow ON events (chain_id, escrow, block_number, log_index)"
     "  WHERE escrow IS NOT NULL;"
-    "CREATE TABLE blocks (" /* the recent block-hash window, for reorgs */
+    "CREATE TABLE blocks ("             /* the recent block-hash window, for reorgs */
     "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
     "  number INTEGER NOT NULL,"
     "  hash TEXT NOT NULL,"
@@ -92,9 +90,9 @@ static const char step3_escrows[] =
     "  factory TEXT NOT NULL,"
     "  payer TEXT NOT NULL,"
     "  payee TEXT NOT NULL,"
-    "  token TEXT NOT NULL," /* zero address: the native coin */
+    "  token TEXT NOT NULL,"            /* zero address: the native coin */
     "  amount TEXT NOT NULL,"
-    "  approvers TEXT NOT NULL," /* JSON array of addresses */
+    "  approvers TEXT NOT NULL,"        /* JSON array of addresses */
     "  threshold INTEGER NOT NULL,"
     "  arbiter TEXT NOT NULL,"
     "  deadline INTEGER NOT NULL,"
@@ -109,7 +107,7 @@ static const char step3_escrows[] =
     "  created_tx TEXT NOT NULL,"
     "  last_event_block INTEGER NOT NULL,"
     "  events INTEGER NOT NULL,"
-    "  pending INTEGER NOT NULL DEFAULT 0," /* 1: some event is not final yet */
+    "  pending INTEGER NOT NULL DEFAULT 0,"  /* 1: some event is not final yet */
     "  anomaly TEXT,"
     "  PRIMARY KEY (chain_id, address)"
     ");"
@@ -146,11 +144,106 @@ static const char step4_outbound[] =
     ");"
     "CREATE INDEX outbound_by_sender ON outbound_txs (chain_id, from_addr, nonce);";
 
+/* Risk service (issue 7): oracle feeds mapped to assets, observed oracle rounds (one row per
+ * round id), persisted limit alerts, and desk settings of the risk service (drawn amount). */
+static const char step_risk[] =
+    "CREATE TABLE price_feeds ("
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  address TEXT NOT NULL,"
+    "  asset TEXT NOT NULL,"              /* the asset symbol the feed prices in USD */
+    "  decimals INTEGER NOT NULL CHECK (decimals BETWEEN 0 AND 77),"
+    "  max_age INTEGER NOT NULL DEFAULT 0," /* seconds; 0: the limits file's price_max_age */
+    "  PRIMARY KEY (chain_id, address)"
+    ");"
+    "CREATE TABLE price_observations ("
+    "  chain_id INTEGER NOT NULL,"
+    "  feed TEXT NOT NULL,"
+    "  round_id TEXT NOT NULL,"           /* decimal uint80 */
+    "  answer TEXT NOT NULL,"             /* decimal int256, feed decimals */
+    "  updated_at INTEGER NOT NULL,"
+    "  observed_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (chain_id, feed, round_id),"
+    "  FOREIGN KEY (chain_id, feed) REFERENCES price_feeds(chain_id, address) ON DELETE CASCADE"
+    ");"
+    "CREATE TABLE risk_alerts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  key TEXT NOT NULL,"                /* the condition, e.g. 'var_limit', 'stale:1:0xab..' */
+    "  kind TEXT NOT NULL,"
+    "  severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),"
+    "  message TEXT NOT NULL,"
+    "  value REAL,"                       /* floating-point estimate that crossed the limit */
+    "  limit_value REAL,"
+    "  raised_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  cleared_at INTEGER,"
+    "  acked_at INTEGER,"
+    "  acked_by TEXT"
+    ");"
+    "CREATE UNIQUE INDEX risk_alerts_open ON risk_alerts (key) WHERE cleared_at IS NULL;"
+    "CREATE TABLE risk_settings ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  updated_by TEXT NOT NULL DEFAULT ''"
+    ");";
+/* desk (escrow workflows): operators with roles, and what the desk knows about each
+ * outbound transaction beyond the chain's view: who acted, the asset and amount it
+ * commits (velocity limits), the pre-sign summary and the last error. */
+static const char step_desk[] =
+    "CREATE TABLE operators ("
+    "  name TEXT PRIMARY KEY,"
+    "  address TEXT NOT NULL,"
+    "  roles TEXT NOT NULL,"            /* comma list: trader,approver,compliance,admin */
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE desk_txs ("
+    "  outbound_id INTEGER PRIMARY KEY REFERENCES outbound_txs(id) ON DELETE CASCADE,"
+    "  operator TEXT NOT NULL,"
+    "  asset TEXT NOT NULL,"            /* token address, zero address for the native coin */
+    "  amount TEXT NOT NULL,"           /* base units committed by this action */
+    "  summary TEXT,"                   /* the pre-sign summary as JSON */
+    "  error TEXT"
+    ");"
+    "CREATE INDEX desk_txs_by_operator ON desk_txs (operator, asset);";
+
+/* sync: events keyed by (chain_id, block_number, log_index, block_hash) instead of
+ * (chain_id, block_hash, log_index) plus an index on (chain_id, block_number, log_index).
+ * block_number follows from block_hash, so uniqueness is the same; one index fewer makes
+ * an initial sync insert faster, and the key serves block-range reads and rewinds. The
+ * table is rebuilt (SQLite cannot drop a table constraint); rows and ids are kept. */
+static const char step_events_key[] =
+    "CREATE TABLE events_new ("
+    "  id INTEGER PRIMARY KEY,"
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  block_number INTEGER NOT NULL,"
+    "  block_hash TEXT NOT NULL,"
+    "  tx_hash TEXT NOT NULL,"
+    "  tx_index INTEGER NOT NULL,"
+    "  log_index INTEGER NOT NULL,"
+    "  address TEXT NOT NULL,"
+    "  topic0 TEXT, topic1 TEXT, topic2 TEXT, topic3 TEXT,"
+    "  data BLOB NOT NULL,"
+    "  name TEXT,"
+    "  decoded TEXT,"
+    "  escrow TEXT,"
+    "  UNIQUE (chain_id, block_number, log_index, block_hash)"
+    ");"
+    "INSERT INTO events_new SELECT id, chain_id, block_number, block_hash, tx_hash, tx_index,"
+    "  log_index, address, topic0, topic1, topic2, topic3, data, name, decoded, escrow"
+    "  FROM events;"
+    "DROP TABLE events;"
+    "ALTER TABLE events_new RENAME TO events;"
+    "CREATE INDEX events_by_escrow ON events (chain_id, escrow, block_number, log_index)"
+    "  WHERE escrow IS NOT NULL;";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
     step3_escrows,
     step4_outbound,
+    step_risk,
+    step_desk,
+    step_events_key,
 };
 
 const int store_schema_n_steps = (int)(sizeof store_schema_steps / sizeof store_schema_steps[0]);

@@ -161,6 +161,39 @@ static void test_partial_then_forward(void **state)
     store_close(&s);
 }
 
+static void test_events_key_migration(void **state)
+{
+    /* A desk made before the events table got its (chain, block, log, hash) key. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    err e;
+    int before = store_schema_latest() - 1;
+    assert_int_equal(store_migrate(db, store_schema_steps, before, &e), 0);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys=ON;"
+                                      "INSERT INTO chains (chain_id, name, created_at)"
+                                      " VALUES (1, 'one', 0);"
+                                      "INSERT INTO events (id, chain_id, block_number,"
+                                      " block_hash, tx_hash, tx_index, log_index, address,"
+                                      " data, escrow) VALUES (41, 1, 7, '0xaa', '0xbb', 0, 3,"
+                                      " '0xcc', x'01', '0xee')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    store *s = open_ok();
+    assert_int_equal(store_schema_version(s), store_schema_latest());
+    uint64_t n;
+    assert_int_equal(store_event_count(s, 1, &n, &e), 0);
+    assert_int_equal(n, 1);
+    store_close(&s);
+    assert_int_equal(query_int("SELECT id FROM events WHERE escrow = '0xee'"), 41);
+    assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'events_new'"),
+                     0);
+    assert_int_equal(
+        query_int("SELECT count(*) FROM sqlite_master WHERE name = 'events_by_escrow'"), 1);
+    assert_int_equal(
+        query_int("SELECT count(*) FROM sqlite_master WHERE name = 'events_by_block'"), 0);
+}
+
 static void test_failing_step_rolls_back(void **state)
 {
     sqlite3 *db;
@@ -523,6 +556,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fresh_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partial_then_forward, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_key_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_step_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_idempotent, setup, teardown),

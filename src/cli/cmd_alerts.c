@@ -1,0 +1,132 @@
+/* cmd_alerts.c: `fusion alerts [--all]` lists the risk alerts the risk service raised (open
+ * ones by default), `fusion alerts ack ID` acknowledges one in the operator's name and
+ * appends an audit row. Raising and clearing is the risk service's job (risk report / UI). */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit/audit.h"
+#include "cli/risk_cli.h"
+#include "store/store.h"
+
+static const char alerts_usage[] =
+    "usage: fusion alerts [--all] [--json]      open alerts (--all: cleared ones too)\n"
+    "       fusion alerts ack ID [--json]       acknowledge alert ID (needs an operator)\n";
+
+static int alerts_list(cli_ctx *ctx, bool all, bool json)
+{
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    if (cli_desk_open(ctx, &db, &e) < 0)
+        return cli_fail(&e);
+    store_alert *al = NULL;
+    size_t n = 0;
+    int rc = store_alert_list(db, all, &al, &n, &e);
+    store_close(&db);
+    if (rc < 0)
+        return cli_fail(&e);
+    if (json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, risk_cli_alert_json(&al[i]));
+        json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+        fputc('\n', stdout);
+        json_decref(arr);
+    } else if (n == 0) {
+        printf("no %salerts\n", all ? "" : "open ");
+    } else {
+        printf("%5s  %-8s  %-20s  %-20s  %s\n", "id", "severity", "state", "raised", "message");
+        for (size_t i = 0; i < n; i++)
+            risk_cli_alert_print(&al[i]);
+    }
+    free(al);
+    return EXIT_OK;
+}
+
+static int alerts_ack(cli_ctx *ctx, const char *id_s, bool json)
+{
+    char *end;
+    errno = 0;
+    long long id = strtoll(id_s, &end, 10);
+    if (!*id_s || *end || errno || id <= 0)
+        return cli_usage("alerts ack", "'%s' is not an alert id (see fusion alerts)", id_s);
+    if (!ctx->operator_name || !*ctx->operator_name)
+        return cli_usage("alerts ack", "an acknowledgement needs an operator: pass --operator "
+                         "NAME");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    if (cli_desk_open(ctx, &db, &e) < 0)
+        return cli_fail(&e);
+    store_alert a;
+    bool found = false;
+    int rc = store_alert_get(db, id, &a, &found, &e);
+    if (rc == 0 && !found)
+        rc = err_set(&e, ERR_NOT_FOUND, "there is no alert %lld: see fusion alerts --all", id);
+    if (rc == 0)
+        rc = store_alert_ack(db, id, ctx->operator_name, (int64_t)time(NULL), &found, &e);
+    if (rc == 0)
+        rc = store_alert_get(db, id, &a, &found, &e);
+    store_close(&db);
+    if (rc == 0) {
+        json_t *details = json_pack("{s:I,s:s,s:s,s:s}", "alert", (json_int_t)id, "key", a.key,
+                                    "severity", alert_severity_str(a.severity), "message",
+                                    a.message);
+        rc = audit_append(ctx->home, ctx->operator_name, "alert.ack", details, &e);
+        json_decref(details);
+    }
+    if (rc < 0)
+        return cli_fail(&e);
+    if (json) {
+        json_t *o = risk_cli_alert_json(&a);
+        json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+        fputc('\n', stdout);
+        json_decref(o);
+    } else {
+        printf("alert %lld acknowledged by %s\n", id, ctx->operator_name);
+    }
+    return EXIT_OK;
+}
+
+int cmd_alerts(cli_ctx *ctx, int argc, char **argv)
+{
+    bool all = false, json = ctx->json;
+    enum { O_ALL = 256, O_JSON, O_HELP };
+    static const struct option opts[] = {
+        {"all", no_argument, NULL, O_ALL},
+        {"json", no_argument, NULL, O_JSON},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    opterr = 0;
+    optind = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_ALL: all = true; break;
+        case O_JSON: json = true; break;
+        case O_HELP: fputs(alerts_usage, stdout); return EXIT_OK;
+        default:
+            return cli_usage("alerts", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    int rest = argc - optind;
+    if (rest == 0)
+        return alerts_list(ctx, all, json);
+    if (strcmp(argv[optind], "ack") == 0) {
+        if (rest != 2)
+            return cli_usage("alerts ack", "wants one alert id");
+        if (all)
+            return cli_usage("alerts ack", "--all is for listing");
+        return alerts_ack(ctx, argv[optind + 1], json);
+    }
+    return cli_usage("alerts", "unknown subcommand '%s' (want: ack ID, or no subcommand to "
+                     "list)", argv[optind]);
+}

@@ -1,0 +1,112 @@
+/* cmd_audit.c: `fusion audit list [--json]` and `fusion audit verify [--anchor SEQ:HASH]`
+ * over the desk's hash-chained audit log (docs/audit.md). */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+
+static const char audit_usage[] =
+    "usage: fusion audit list [--json]\n"
+    "       fusion audit verify [--anchor SEQ:HASH] [--json]\n";
+
+typedef struct list_state {
+    json_t *arr; /* --json: collected rows */
+} list_state;
+
+static int print_row(void *ctx, const audit_row *row, err *e)
+{
+    list_state *st = ctx;
+    if (st->arr) {
+        json_t *j = json_loads(row->raw, JSON_REJECT_DUPLICATES, NULL);
+        if (!j || json_array_append_new(st->arr, j) < 0)
+            return err_set(e, ERR_NOMEM, "out of memory listing the audit log");
+        return 0;
+    }
+    char *details = json_dumps(row->details, JSON_COMPACT | JSON_SORT_KEYS);
+    printf("%6" PRIu64 "  %s  %-12s  %-14s  %s\n", row->seq, row->time, row->operator_name,
+           row->action, details ? details : "{}");
+    free(details);
+    return 0;
+}
+
+int cmd_audit(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+        fputs(audit_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    const char *action = argv[1];
+    enum { O_JSON = 256, O_ANCHOR };
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, O_JSON},
+        {"anchor", required_argument, NULL, O_ANCHOR},
+        {NULL, 0, NULL, 0},
+    };
+    bool json = ctx->json;
+    const char *anchor = NULL;
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+        if (c == O_JSON)
+            json = true;
+        else if (c == O_ANCHOR)
+            anchor = optarg;
+        else
+            return cli_usage("audit", "unknown or incomplete option '%s'", argv[optind]);
+    }
+    if (optind != argc - 1)
+        return cli_usage("audit", "unexpected argument '%s'", argv[1 + optind]);
+    err e;
+    err_clear(&e);
+    if (strcmp(action, "list") == 0) {
+        if (anchor)
+            return cli_usage("audit", "--anchor belongs to `fusion audit verify`");
+        list_state st = {json ? json_array() : NULL};
+        int rc = audit_list(ctx->home, print_row, &st, &e);
+        if (rc == 0 && st.arr) {
+            char *t = json_dumps(st.arr, JSON_COMPACT);
+            if (t)
+                puts(t);
+            free(t);
+        }
+        json_decref(st.arr);
+        return rc < 0 ? cli_fail(&e) : EXIT_OK;
+    }
+    if (strcmp(action, "verify") != 0)
+        return cli_usage("audit", "unknown action '%s' (list, verify)", action);
+    audit_report r;
+    if (audit_verify(ctx->home, anchor, &r, &e) < 0)
+        return e.code == ERR_USAGE ? cli_usage("audit", "%s", e.msg) : cli_fail(&e);
+    if (json) {
+        char head[128];
+        snprintf(head, sizeof head, "%" PRIu64 ":%s", r.head_seq, r.head_hash);
+        json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:s}", "ok", r.ok, "rows", (json_int_t)r.rows,
+                              "bad_line", (json_int_t)r.bad_line, "problem", r.problem, "head",
+                              r.head_seq ? head : "");
+        char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        if (t)
+            puts(t);
+        free(t);
+        json_decref(j);
+    }
+    if (!r.ok) {
+        fprintf(stderr, "fusion: audit log %s/%s is broken at line %zu: %s\n", ctx->home,
+                AUDIT_FILE, r.bad_line, r.problem);
+        return EXIT_FAIL;
+    }
+    if (!json) {
+        if (r.rows == 0)
+            printf("audit log ok: no rows yet\n");
+        else
+            printf("audit log ok: %" PRIu64 " rows; head %" PRIu64 ":%s\n", r.rows, r.head_seq,
+                   r.head_hash);
+    }
+    return EXIT_OK;
+}

@@ -1,0 +1,399 @@
+/* cmd_escrow_act.c: `fusion escrow create|fund|approve|release|refund|dispute|resolve`,
+ * the escrow actions of the desk (src/desk). The operator (--operator) acts with the key
+ * mapped to it; the pre-sign summary is printed from the signed bytes and nothing is sent
+ * unless the operator answers y on the terminal (or passes --yes). */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "desk/desk.h"
+
+static void say_stdout(void *ctx, const char *line)
+{
+    FILE *f = ctx;
+    fprintf(f, "%s\n", line);
+    fflush(f);
+}
+
+/* One line from the terminal, echo off unless `echo`. */
+static int tty_line(char *out, size_t cap, const char *prompt, bool echo, err *e)
+{
+    int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return err_set(e, ERR_USAGE,
+                       "no terminal to ask on (%s): use --passphrase-file FILE "
+                       "and --yes",
+                       strerror(errno));
+    struct termios old, quiet;
+    bool restore = false;
+    if (!echo && tcgetattr(fd, &old) == 0) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+        restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+    }
+    if (write(fd, prompt, strlen(prompt)) < 0) {
+        /* cosmetic */
+    }
+    size_t len = 0;
+    int rc = 0;
+    for (;;) {
+        char c;
+        ssize_t n = read(fd, &c, 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || c == '\n' || c == '\r')
+            break;
+        if (len + 1 >= cap) {
+            rc = err_set(e, ERR_INVALID, "input too long");
+            break;
+        }
+        out[len++] = c;
+    }
+    out[len] = '\0';
+    if (restore) {
+        tcsetattr(fd, TCSAFLUSH, &old);
+        if (write(fd, "\n", 1) < 0) {
+            /* cosmetic */
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+static int get_passphrase(void *vctx, char *out, size_t cap, err *e)
+{
+    const cli_ctx *ctx = vctx;
+    if (!ctx->passphrase_file)
+        return tty_line(out, cap, "Passphrase: ", false, e);
+    FILE *f = fopen(ctx->passphrase_file, "r");
+    if (!f)
+        return err_set(e, ERR_IO, "cannot read the passphrase file %s: %s", ctx->passphrase_file,
+                       strerror(errno));
+    int rc = 0;
+    if (!fgets(out, (int)cap, f))
+        out[0] = '\0';
+    fclose(f);
+    out[strcspn(out, "\r\n")] = '\0';
+    if (!out[0])
+        rc = err_set(e, ERR_INVALID, "the passphrase file %s is empty", ctx->passphrase_file);
+    return rc;
+}
+
+static bool confirm_send(void *vctx, const char *text, const json_t *summary)
+{
+    const cli_ctx *ctx = vctx;
+    FILE *out = ctx->json ? stderr : stdout;
+    fprintf(out, "---- about to send (decoded from the signed bytes) ----\n%s", text);
+    fprintf(out, "-------------------------------------------------------\n");
+    fflush(out);
+    if (ctx->yes) {
+        fprintf(out, "confirmed by --yes\n");
+        return true;
+    }
+    char ans[16];
+    err e;
+    if (tty_line(ans, sizeof ans, "Sign and send? [y/N] ", true, &e) < 0) {
+        fprintf(stderr, "fusion: %s\n", e.msg);
+        return false;
+    }
+    return ans[0] == 'y' || ans[0] == 'Y';
+}
+
+/* Opens the desk as the selected operator, wired to this terminal. */
+int cli_operator_desk_open(cli_ctx *ctx, desk **d, unsigned wait_s, err *e)
+{
+    if (cli_home_ensure(ctx, e) < 0)
+        return -1;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
+    if (log_open(path, e) < 0 || desk_open(d, ctx->home, ctx->operator_name, e) < 0)
+        return -1;
+    desk_set_passphrase(*d, get_passphrase, ctx);
+    desk_set_confirm(*d, confirm_send, ctx);
+    desk_set_output(*d, say_stdout, ctx->json ? stderr : stdout);
+    desk_set_wait(*d, wait_s);
+    return 0;
+}
+
+/* An address, or the name of a configured operator (its key address). */
+static int party(desk *d, const char *s, addr *out, const char *what, err *e)
+{
+    if (strncmp(s, "0x", 2) == 0 || strncmp(s, "0X", 2) == 0) {
+        if (addr_parse(out, s, e) < 0)
+            return err_prefix(e, "%s", what);
+        return 0;
+    }
+    store_operator op;
+    bool found = false;
+    if (store_operator_get(desk_store(d), s, &op, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_INVALID, "%s: \"%s\" is neither an address nor an operator", what, s);
+    *out = op.address;
+    return 0;
+}
+
+/* 7d, 12h, 30m, 90s from now; a unix time; or YYYY-MM-DDTHH:MM:SSZ. */
+static int parse_deadline(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        goto iso;
+    uint64_t now = (uint64_t)time(NULL);
+    if (!*end) {
+        *out = v;
+        return 0;
+    }
+    if (end[1] == '\0') {
+        uint64_t mul = end[0] == 'd'   ? 86400
+                       : end[0] == 'h' ? 3600
+                       : end[0] == 'm' ? 60
+                       : end[0] == 's' ? 1
+                                       : 0;
+        if (mul && v < (1ull << 32)) {
+            *out = now + v * mul;
+            return 0;
+        }
+    }
+iso:;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!p || *p)
+        return -1;
+    time_t t = timegm(&tm);
+    if (t < 0)
+        return -1;
+    *out = (uint64_t)t;
+    return 0;
+}
+
+static int report(const cli_ctx *ctx, const char *action, const desk_result *r)
+{
+    char hash[67], esc[ADDR_STR_MAX];
+    hex_encode(hash, sizeof hash, r->hash, 32, true);
+    if (r->has_escrow)
+        addr_to_checksum(esc, &r->escrow);
+    if (ctx->json) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:s?}", "action", action, "hash",
+                              hash, "state", outbound_state_str(r->state), "block",
+                              (json_int_t)r->block, "outbound_id", (json_int_t)r->outbound_id,
+                              "transactions", (int)r->n_txs, "escrow", r->has_escrow ? esc : NULL);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(o);
+    } else {
+        printf("%s: %s (tx %s)%s%s\n", action, outbound_state_str(r->state), hash,
+               r->has_escrow ? ", escrow " : "", r->has_escrow ? esc : "");
+    }
+    return EXIT_OK;
+}
+
+static int do_create(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *chain = NULL, *payee = NULL, *token = NULL, *amount = NULL, *approvers = NULL,
+               *threshold = NULL, *deadline = NULL, *arbiter = NULL, *wait = NULL;
+    enum { O_CHAIN = 1, O_PAYEE, O_TOKEN, O_AMOUNT, O_APPR, O_THR, O_DL, O_ARB, O_WAIT, O_JSON };
+    static const struct option opts[] = {
+        {"chain", required_argument, NULL, O_CHAIN},
+        {"payee", required_argument, NULL, O_PAYEE},
+        {"token", required_argument, NULL, O_TOKEN},
+        {"amount", required_argument, NULL, O_AMOUNT},
+        {"approvers", required_argument, NULL, O_APPR},
+        {"threshold", required_argument, NULL, O_THR},
+        {"deadline", required_argument, NULL, O_DL},
+        {"arbiter", required_argument, NULL, O_ARB},
+        {"wait", required_argument, NULL, O_WAIT},
+        {"json", no_argument, NULL, O_JSON},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_CHAIN:
+            chain = optarg;
+            break;
+        case O_PAYEE:
+            payee = optarg;
+            break;
+        case O_TOKEN:
+            token = optarg;
+            break;
+        case O_AMOUNT:
+            amount = optarg;
+            break;
+        case O_APPR:
+            approvers = optarg;
+            break;
+        case O_THR:
+            threshold = optarg;
+            break;
+        case O_DL:
+            deadline = optarg;
+            break;
+        case O_ARB:
+            arbiter = optarg;
+            break;
+        case O_WAIT:
+            wait = optarg;
+            break;
+        case O_JSON:
+            ctx->json = true;
+            break;
+        default:
+            return cli_usage("escrow create", "unknown or incomplete option '%s'",
+                             argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("escrow create", "unexpected argument '%s'", argv[optind]);
+    if (!payee || !token || !amount || !approvers || !threshold || !deadline)
+        return cli_usage("escrow create",
+                         "needs --payee ADDR --token SYMBOL|ADDR --amount N "
+                         "--approvers A,B,... --threshold M --deadline 7d [--chain C] "
+                         "[--arbiter ADDR]");
+    desk_create_req r;
+    memset(&r, 0, sizeof r);
+    r.token = token;
+    r.amount = amount;
+    char *endp;
+    unsigned long thr = strtoul(threshold, &endp, 10);
+    if (*endp || thr == 0 || thr > STORE_MAX_APPROVERS)
+        return cli_usage("escrow create", "--threshold must be a number from 1 to %d",
+                         STORE_MAX_APPROVERS);
+    r.threshold = (unsigned)thr;
+    if (parse_deadline(deadline, &r.deadline) < 0)
+        return cli_usage("escrow create", "--deadline: use 7d, 12h, 30m, a unix time or "
+                                          "YYYY-MM-DDTHH:MM:SSZ");
+    unsigned long wait_s = wait ? strtoul(wait, &endp, 10) : 120;
+    if (wait && *endp)
+        return cli_usage("escrow create", "--wait takes seconds");
+    err e;
+    err_clear(&e);
+    desk *d = NULL;
+    int rc = cli_operator_desk_open(ctx, &d, (unsigned)wait_s, &e);
+    if (rc == 0)
+        rc = desk_use_chain(d, chain, NULL, &e);
+    if (rc == 0)
+        rc = party(d, payee, &r.payee, "--payee", &e);
+    if (rc == 0 && arbiter) {
+        rc = party(d, arbiter, &r.arbiter, "--arbiter", &e);
+        r.has_arbiter = true;
+    }
+    char list[2048];
+    snprintf(list, sizeof list, "%s", approvers);
+    for (char *save = NULL, *t = strtok_r(list, ",", &save); rc == 0 && t;
+         t = strtok_r(NULL, ",", &save)) {
+        if (r.n_approvers == STORE_MAX_APPROVERS) {
+            rc = err_set(&e, ERR_INVALID, "at most %d approvers", STORE_MAX_APPROVERS);
+            break;
+        }
+        rc = party(d, t, &r.approvers[r.n_approvers++], "--approvers", &e);
+    }
+    desk_result res;
+    memset(&res, 0, sizeof res);
+    if (rc == 0)
+        rc = desk_escrow_create(d, &r, &res, &e);
+    desk_free(&d);
+    if (rc < 0)
+        return cli_fail(&e);
+    return report(ctx, "create", &res);
+}
+
+static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
+{
+    const char *chain = NULL, *to = NULL, *reason = NULL, *wait = NULL;
+    enum { O_CHAIN = 1, O_TO, O_REASON, O_WAIT, O_JSON };
+    static const struct option opts[] = {
+        {"chain", required_argument, NULL, O_CHAIN},   {"to", required_argument, NULL, O_TO},
+        {"reason", required_argument, NULL, O_REASON}, {"wait", required_argument, NULL, O_WAIT},
+        {"json", no_argument, NULL, O_JSON},           {NULL, 0, NULL, 0},
+    };
+    optind = 0;
+    opterr = 0;
+    int c;
+    char cmd[40];
+    snprintf(cmd, sizeof cmd, "escrow %s", action);
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_CHAIN:
+            chain = optarg;
+            break;
+        case O_TO:
+            to = optarg;
+            break;
+        case O_REASON:
+            reason = optarg;
+            break;
+        case O_WAIT:
+            wait = optarg;
+            break;
+        case O_JSON:
+            ctx->json = true;
+            break;
+        default:
+            return cli_usage(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage(cmd, "needs exactly one escrow ADDRESS");
+    if (strcmp(action, "resolve") == 0 && (!to || (strcmp(to, "payee") && strcmp(to, "payer"))))
+        return cli_usage(cmd, "needs --to payee or --to payer");
+    if (to && strcmp(action, "resolve") != 0)
+        return cli_usage(cmd, "--to is for resolve only");
+    if (reason && strcmp(action, "dispute") != 0)
+        return cli_usage(cmd, "--reason is for dispute only");
+    char *endp;
+    unsigned long wait_s = wait ? strtoul(wait, &endp, 10) : 120;
+    if (wait && *endp)
+        return cli_usage(cmd, "--wait takes seconds");
+    err e;
+    err_clear(&e);
+    addr escrow;
+    if (addr_parse(&escrow, argv[optind], &e) < 0)
+        return cli_usage(cmd, "%s", e.msg);
+    desk *d = NULL;
+    desk_result res;
+    memset(&res, 0, sizeof res);
+    int rc = cli_operator_desk_open(ctx, &d, (unsigned)wait_s, &e);
+    if (rc == 0)
+        rc = desk_use_chain(d, chain, &escrow, &e);
+    if (rc == 0)
+        rc = desk_escrow_act(d, action, &escrow, strcmp(action, "resolve") == 0 ? to : reason, &res,
+                             &e);
+    desk_free(&d);
+    if (rc < 0)
+        return cli_fail(&e);
+    res.has_escrow = true;
+    res.escrow = escrow;
+    return report(ctx, action, &res);
+}
+
+int cmd_escrow_act(cli_ctx *ctx, int argc, char **argv)
+{
+    static const char *const acts[] = {"fund",   "approve", "release",
+                                       "refund", "dispute", "resolve"};
+    if (argc >= 2 && strcmp(argv[1], "create") == 0)
+        return do_create(ctx, argc - 1, argv + 1);
+    for (size_t i = 0; argc >= 2 && i < sizeof acts / sizeof *acts; i++)
+        if (strcmp(argv[1], acts[i]) == 0)
+            return do_act(ctx, acts[i], argc - 1, argv + 1);
+    return cli_usage("escrow",
+                     "unknown subcommand '%s' (list, show, create, fund, approve, "
+                     "release, refund, dispute, resolve)",
+                     argc >= 2 ? argv[1] : "");
+}

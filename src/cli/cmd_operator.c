@@ -1,0 +1,163 @@
+/* cmd_operator.c: `fusion operator add|list`, the desk's operators: a name, the key
+ * address it signs with, and its roles (trader, approver, compliance, admin). The global
+ * --operator NAME selects who acts in the escrow workflows. */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "desk/desk.h"
+#include "keystore/keystore.h"
+#include "store/store.h"
+
+static bool name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= STORE_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+static bool key_present(const cli_ctx *ctx, const addr *a)
+{
+    keystore *ks = NULL;
+    ks_entry ent;
+    err e;
+    bool ok = keystore_open(&ks, ctx->home, ctx->operator_name, &e) == 0 &&
+              keystore_get(ks, a, &ent, &e) == 0;
+    keystore_free(&ks);
+    return ok;
+}
+
+static int op_add(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *key = NULL, *role = NULL;
+    static const struct option opts[] = {
+        {"key", required_argument, NULL, 'k'},
+        {"role", required_argument, NULL, 'r'},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'k')
+            key = optarg;
+        else if (c == 'r')
+            role = optarg;
+        else
+            return cli_usage("operator add", "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+    if (optind != argc - 1 || !key || !role)
+        return cli_usage("operator add", "needs NAME --key ADDRESS --role ROLE[,ROLE...]");
+    const char *name = argv[optind];
+    if (!name_ok(name))
+        return cli_usage("operator add", "NAME must be 1-63 letters, digits, '-', '_' or '.'");
+    err e;
+    err_clear(&e);
+    store_operator op;
+    memset(&op, 0, sizeof op);
+    snprintf(op.name, sizeof op.name, "%s", name);
+    unsigned bits;
+    if (addr_parse(&op.address, key, &e) < 0)
+        return cli_usage("operator add", "--key: %s", e.msg);
+    if (desk_roles_parse(&bits, role, &e) < 0)
+        return cli_usage("operator add", "--role: %s", e.msg);
+    desk_roles_format(op.roles, sizeof op.roles, bits);
+    store *db = NULL;
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_operator_add(db, &op, &e) < 0) {
+        store_close(&db);
+        return cli_fail(&e);
+    }
+    store_close(&db);
+    char a[ADDR_STR_MAX];
+    addr_to_checksum(a, &op.address);
+    json_t *det = json_pack("{s:s, s:s, s:s}", "name", op.name, "key", a, "roles", op.roles);
+    int rc = audit_append(ctx->home, ctx->operator_name, "operator.add", det, &e);
+    json_decref(det);
+    if (rc < 0)
+        return cli_fail(&e);
+    bool here = key_present(ctx, &op.address);
+    printf("operator %s added: key %s, roles %s%s\n", op.name, a, op.roles,
+           here ? "" : " (the key is not in this desk's key store)");
+    return EXIT_OK;
+}
+
+static int op_list(cli_ctx *ctx, int argc, char **argv)
+{
+    bool json = ctx->json;
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'j')
+            json = true;
+        else
+            return cli_usage("operator list", "unknown option '%s'", argv[optind - 1]);
+    }
+    if (optind < argc)
+        return cli_usage("operator list", "unexpected argument '%s'", argv[optind]);
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    store_operator *ops = NULL;
+    size_t n = 0;
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_operator_list(db, &ops, &n, &e) < 0) {
+        store_close(&db);
+        return cli_fail(&e);
+    }
+    store_close(&db);
+    json_t *arr = json_array();
+    if (!json)
+        printf("%-16s %-42s %-28s %s\n", "NAME", "KEY", "ROLES", "KEY HERE");
+    for (size_t i = 0; i < n; i++) {
+        char a[ADDR_STR_MAX], lower[ADDR_STR_MAX];
+        addr_to_checksum(a, &ops[i].address);
+        addr_to_lower(lower, &ops[i].address);
+        bool here = key_present(ctx, &ops[i].address);
+        if (json) {
+            json_t *roles = json_array();
+            char tmp[STORE_ROLES_MAX];
+            snprintf(tmp, sizeof tmp, "%s", ops[i].roles);
+            for (char *s = NULL, *t = strtok_r(tmp, ",", &s); t; t = strtok_r(NULL, ",", &s))
+                json_array_append_new(roles, json_string(t));
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b, s:I}", "name", ops[i].name,
+                                                 "key", lower, "roles", roles, "key_in_store", here,
+                                                 "created_at", (json_int_t)ops[i].created_at));
+        } else {
+            printf("%-16s %-42s %-28s %s\n", ops[i].name, a, ops[i].roles, here ? "yes" : "no");
+        }
+    }
+    if (json) {
+        json_dumpf(arr, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else if (n == 0) {
+        printf("(no operators: add one with `fusion operator add NAME --key ADDRESS --role "
+               "trader`)\n");
+    }
+    json_decref(arr);
+    free(ops);
+    return EXIT_OK;
+}
+
+int cmd_operator(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage("operator", "needs a subcommand: add or list");
+    if (strcmp(argv[1], "add") == 0)
+        return op_add(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "list") == 0)
+        return op_list(ctx, argc - 1, argv + 1);
+    return cli_usage("operator", "unknown subcommand '%s' (add or list)", argv[1]);
+}

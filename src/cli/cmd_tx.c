@@ -1,0 +1,219 @@
+/* cmd_tx.c: `fusion tx list|show|check|speedup|cancel`, the desk's outbound transactions: what was
+ * signed, by whom, its state (pending = signed not yet known sent, sent, mined, confirmed,
+ * failed, dropped, replaced), its pre-sign summary and last error. `check` resolves what
+ * is in flight: marks mined ones, re-broadcasts signed-not-sent and dropped ones;
+ * speedup/cancel replace one in flight with the same nonce and higher fees. */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/bytes.h"
+#include "desk/desk.h"
+#include "store/store.h"
+
+static json_t *tx_json(store *db, const store_outbound *o)
+{
+    char hash[67], from[ADDR_STR_MAX], esc[ADDR_STR_MAX];
+    hex_encode(hash, sizeof hash, o->hash, 32, true);
+    addr_to_lower(from, &o->from);
+    if (o->has_escrow)
+        addr_to_lower(esc, &o->escrow);
+    store_desk_tx dt;
+    bool found = false;
+    err e;
+    if (store_desk_tx_get(db, o->id, &dt, &found, &e) < 0)
+        found = false;
+    json_error_t jerr;
+    json_t *sum = found && dt.summary ? json_loads(dt.summary, 0, &jerr) : NULL;
+    json_t *j = json_pack(
+        "{s:I, s:I, s:s, s:s, s:I, s:s, s:s, s:s?, s:I, s:b, s:I, s:I, s:s?,"
+        " s:s?, s:o}",
+        "id", (json_int_t)o->id, "chain_id", (json_int_t)o->chain_id, "hash", hash, "from", from,
+        "nonce", (json_int_t)o->nonce, "state", outbound_state_str(o->state), "action", o->action,
+        "escrow", o->has_escrow ? esc : NULL, "mined_block", (json_int_t)o->mined_block, "reorged",
+        o->reorged, "created_at", (json_int_t)o->created_at, "last_seen", (json_int_t)o->last_seen,
+        "operator", found ? dt.operator_name : NULL, "error",
+        found && dt.error[0] ? dt.error : NULL, "summary", sum ? sum : json_null());
+    if (found)
+        free(dt.summary);
+    return j;
+}
+
+static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
+{
+    bool json = ctx->json;
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+    optind = 0;
+    opterr = 0;
+    int c;
+    const char *cmd = show ? "tx show" : "tx list";
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'j')
+            json = true;
+        else
+            return cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+    }
+    if (show ? optind != argc - 1 : optind != argc)
+        return cli_usage(cmd, show ? "needs one transaction ID or HASH" : "takes no arguments");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    store_outbound *os = NULL;
+    size_t n = 0;
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_outbound_list(db, 0, &os, &n, &e) < 0) {
+        store_close(&db);
+        return cli_fail(&e);
+    }
+    json_t *arr = json_array();
+    size_t shown = 0;
+    if (!json && !show)
+        printf("%-5s %-10s %-9s %-10s %-6s %-66s %s\n", "ID", "ACTION", "STATE", "OPERATOR",
+               "NONCE", "HASH", "BLOCK");
+    for (size_t i = 0; i < n; i++) {
+        if (show) {
+            char hash[67], id[24];
+            hex_encode(hash, sizeof hash, os[i].hash, 32, true);
+            snprintf(id, sizeof id, "%lld", (long long)os[i].id);
+            if (strcmp(argv[optind], id) != 0 && strcasecmp(argv[optind], hash) != 0)
+                continue;
+        }
+        shown++;
+        json_t *j = tx_json(db, &os[i]);
+        if (json) {
+            json_array_append_new(arr, j);
+            continue;
+        }
+        const char *op = json_string_value(json_object_get(j, "operator"));
+        if (!show) {
+            printf("%-5lld %-10s %-9s %-10.10s %-6llu %-66s %llu\n", (long long)os[i].id,
+                   os[i].action, outbound_state_str(os[i].state), op ? op : "-",
+                   (unsigned long long)os[i].nonce, json_string_value(json_object_get(j, "hash")),
+                   (unsigned long long)os[i].mined_block);
+        } else {
+            printf("transaction %lld: %s %s, nonce %llu, by %s\n", (long long)os[i].id,
+                   os[i].action, outbound_state_str(os[i].state), (unsigned long long)os[i].nonce,
+                   op ? op : "-");
+            const char *er = json_string_value(json_object_get(j, "error"));
+            if (er)
+                printf("last error: %s\n", er);
+            if (os[i].mined_block)
+                printf("mined in block %llu\n", (unsigned long long)os[i].mined_block);
+            json_t *sum = json_object_get(j, "summary");
+            if (json_is_object(sum)) {
+                printf("summary (decoded from the signed bytes):\n");
+                const char *k;
+                json_t *v;
+                json_object_foreach(sum, k, v)
+                {
+                    char *s =
+                        json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+                    printf("  %-22s %s\n", k, s ? s : json_string_value(v));
+                    free(s);
+                }
+            }
+        }
+        json_decref(j);
+    }
+    free(os);
+    store_close(&db);
+    if (json) {
+        json_dumpf(show && shown == 1 ? json_array_get(arr, 0) : arr, stdout, JSON_INDENT(2));
+        putchar('\n');
+    }
+    json_decref(arr);
+    if (show && shown == 0) {
+        err_set(&e, ERR_NOT_FOUND, "no transaction %s in this desk (see `fusion tx list`)",
+                argv[optind]);
+        return cli_fail(&e);
+    }
+    if (!json && !show && shown == 0)
+        printf("(no transactions yet)\n");
+    return EXIT_OK;
+}
+
+static int tx_check(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *chain = NULL, *wait = NULL;
+    static const struct option opts[] = {{"chain", required_argument, NULL, 'c'},
+                                         {"wait", required_argument, NULL, 'w'},
+                                         {NULL, 0, NULL, 0}};
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'c')
+            chain = optarg;
+        else if (c == 'w')
+            wait = optarg;
+        else
+            return cli_usage("tx check", "unknown option '%s'", argv[optind - 1]);
+    }
+    if (optind != argc)
+        return cli_usage("tx check", "takes no arguments");
+    err e;
+    err_clear(&e);
+    desk *d = NULL;
+    int rc = cli_operator_desk_open(ctx, &d, wait ? (unsigned)strtoul(wait, NULL, 10) : 60, &e);
+    if (rc == 0 && chain)
+        rc = desk_use_chain(d, chain, NULL, &e);
+    if (rc == 0)
+        rc = desk_tx_check(d, &e);
+    desk_free(&d);
+    return rc < 0 ? cli_fail(&e) : EXIT_OK;
+}
+
+static int tx_replace(cli_ctx *ctx, int argc, char **argv, bool cancel)
+{
+    const char *cmd = cancel ? "tx cancel" : "tx speedup";
+    const char *wait = NULL;
+    static const struct option opts[] = {{"wait", required_argument, NULL, 'w'},
+                                         {NULL, 0, NULL, 0}};
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'w')
+            wait = optarg;
+        else
+            return cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
+    }
+    char *end = NULL;
+    long long id = optind == argc - 1 ? strtoll(argv[optind], &end, 10) : 0;
+    if (id <= 0 || !end || *end)
+        return cli_usage(cmd, "needs one transaction ID (see `fusion tx list`)");
+    err e;
+    err_clear(&e);
+    desk *d = NULL;
+    desk_result res;
+    memset(&res, 0, sizeof res);
+    int rc = cli_operator_desk_open(ctx, &d, wait ? (unsigned)strtoul(wait, NULL, 10) : 120, &e);
+    if (rc == 0)
+        rc = desk_tx_replace(d, (int64_t)id, cancel, &res, &e);
+    desk_free(&d);
+    if (rc < 0)
+        return cli_fail(&e);
+    char hash[67];
+    hex_encode(hash, sizeof hash, res.hash, 32, true);
+    printf("%s: tx %lld is %s (%s)\n", cmd, (long long)res.outbound_id,
+           outbound_state_str(res.state), hash);
+    return EXIT_OK;
+}
+
+int cmd_tx(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage("tx", "needs a subcommand: list, show or check");
+    if (strcmp(argv[1], "list") == 0)
+        return tx_list(ctx, argc - 1, argv + 1, false);
+    if (strcmp(argv[1], "show") == 0)
+        return tx_list(ctx, argc - 1, argv + 1, true);
+    if (strcmp(argv[1], "check") == 0)
+        return tx_check(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "speedup") == 0 || strcmp(argv[1], "cancel") == 0)
+        return tx_replace(ctx, argc - 1, argv + 1, argv[1][0] == 'c');
+    return cli_usage("tx", "unknown subcommand '%s' (list, show, check, speedup, cancel)", argv[1]);
+}

@@ -1,0 +1,1154 @@
+/* desk.c: the transaction pipeline of the desk. One call goes: estimate gas (+20 %),
+ * price it (EIP-1559 from eth_feeHistory and eth_maxPriorityFeePerGas, eth_gasPrice when
+ * the chain has no base fee), take the nonce (max of the node's pending count and the
+ * desk's own in-flight transactions), sign through the key store, decode the signed bytes
+ * again for the summary, ask the operator, record the transaction durably BEFORE sending
+ * it, send, and follow the receipt to the chain's confirmation depth. */
+#include "desk/desk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+#include "base/amount.h"
+#include "base/log.h"
+#include "desk/desk_internal.h"
+#include "eth/tx.h"
+
+#define PASS_CAP 1024
+
+/* ---- small helpers ---- */
+
+void desk_say(desk *d, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    LOG_I("desk", "%s", line);
+    if (d->say_fn)
+        d->say_fn(d->say_ctx, line);
+}
+
+static json_t *jaddr(const addr *a)
+{
+    char s[ADDR_STR_MAX];
+    addr_to_lower(s, a);
+    return json_string(s);
+}
+
+static json_t *jhash(const uint8_t h[32])
+{
+    char s[67];
+    hex_encode(s, sizeof s, h, 32, true);
+    return json_string(s);
+}
+
+static json_t *jhexs(const uint8_t *p, size_t n)
+{
+    char *s = hex_encode_new(p, n);
+    json_t *j = json_string(s ? s : "0x");
+    free(s);
+    return j;
+}
+
+void desk_audit(desk *d, const char *what, json_t *details)
+{
+    char action[64];
+    snprintf(action, sizeof action, "desk.%s", what);
+    err e;
+    if (audit_append(d->home, d->op.name, action, details, &e) < 0)
+        LOG_E("desk", "audit row %s not written: %s", action, e.msg);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int desk_data_path(char *out, size_t cap, const char *sub, const char *name, err *e)
+{
+    const char *env = getenv("FUSION_DATA");
+    if (env && *env) {
+        int k = snprintf(out, cap, "%s/%s/%s", env, sub, name);
+        if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0)
+            return 0;
+        return err_set(e, ERR_NOT_FOUND, "cannot read %s (from FUSION_DATA)", out);
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        static const char *const rel[] = {"../data", "../share/fusion", "../../data"};
+        for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+            int k = snprintf(out, cap, "%s/%s/%s/%s", exe, rel[i], sub, name);
+            if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0)
+                return 0;
+        }
+    }
+    return err_set(e, ERR_NOT_FOUND,
+                   "cannot find the shipped data/%s/%s: set FUSION_DATA to "
+                   "the data directory",
+                   sub, name);
+}
+
+static int read_file(const char *path, char **out, size_t *len, err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_set(e, ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    buf b;
+    buf_init(&b);
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if ((rc = buf_append(&b, chunk, n, e)) < 0)
+            break;
+    if (rc == 0 && ferror(f))
+        rc = err_set(e, ERR_IO, "cannot read %s", path);
+    fclose(f);
+    if (rc == 0 && buf_push(&b, 0, e) < 0)
+        rc = -1;
+    if (rc < 0) {
+        buf_free(&b);
+        return -1;
+    }
+    *out = (char *)b.data;
+    *len = b.len - 1;
+    return 0;
+}
+
+/* <home>/policy.conf, created from data/policy/default.policy on first use. */
+static int load_policy(desk *d, err *e)
+{
+    snprintf(d->policy_path, sizeof d->policy_path, "%s/policy.conf", d->home);
+    char *text = NULL;
+    size_t len = 0;
+    if (access(d->policy_path, F_OK) != 0) {
+        char src[4200];
+        if (desk_data_path(src, sizeof src, "policy", "default.policy", e) < 0 ||
+            read_file(src, &text, &len, e) < 0)
+            return err_prefix(e, "no policy at %s", d->policy_path);
+        int fd = open(d->policy_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
+            int er = errno;
+            if (fd >= 0)
+                close(fd);
+            free(text);
+            return err_set(e, ERR_IO, "cannot write %s: %s", d->policy_path, strerror(er));
+        }
+        close(fd);
+        LOG_I("desk", "policy %s created from %s", d->policy_path, src);
+    } else if (read_file(d->policy_path, &text, &len, e) < 0) {
+        return -1;
+    }
+    uint8_t h[32];
+    crypto_hash_sha256(h, (const uint8_t *)text, len);
+    hex_encode(d->policy_sha256, sizeof d->policy_sha256, h, 32, false);
+    int rc = policy_parse(&d->pol, text, len, e);
+    free(text);
+    if (rc < 0)
+        return err_prefix(e, "%s", d->policy_path);
+    return 0;
+}
+
+static int load_abi(abi_json **out, const char *name, err *e)
+{
+    char path[4200];
+    if (desk_data_path(path, sizeof path, "contracts", name, e) < 0)
+        return -1;
+    return abi_json_load(out, path, e);
+}
+
+/* ---- open / configure ---- */
+
+int desk_open(desk **out, const char *home, const char *operator_name, err *e)
+{
+    *out = NULL;
+    desk *d = calloc(1, sizeof *d);
+    if (!d)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    snprintf(d->home, sizeof d->home, "%s", home);
+    d->wait_s = 120;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/desk.db", home);
+    bool found = false;
+    if (store_open(&d->db, path, e) < 0 ||
+        store_operator_get(d->db, operator_name, &d->op, &found, e) < 0)
+        goto fail;
+    if (!found) {
+        err_set(e, ERR_NOT_FOUND,
+                "operator \"%s\" is not configured: add it with `fusion "
+                "operator add %s --key ADDRESS --role ROLE` or pick one with --operator NAME",
+                operator_name, operator_name);
+        goto fail;
+    }
+    if (desk_roles_parse(&d->roles, d->op.roles, e) < 0 ||
+        keystore_open(&d->ks, home, d->op.name, e) < 0 ||
+        load_abi(&d->factory_abi, "EscrowFactory.json", e) < 0 ||
+        load_abi(&d->escrow_abi, "Escrow.json", e) < 0 ||
+        load_abi(&d->token_abi, "TestToken.json", e) < 0 ||
+        load_abi(&d->feed_abi, "MockPriceFeed.json", e) < 0 || load_policy(d, e) < 0)
+        goto fail;
+    d->abis[0] = d->escrow_abi;
+    d->abis[1] = d->factory_abi;
+    d->abis[2] = d->token_abi;
+    *out = d;
+    return 0;
+fail:
+    desk_free(&d);
+    return -1;
+}
+
+void desk_free(desk **p)
+{
+    if (!p || !*p)
+        return;
+    desk *d = *p;
+    keystore_lock(&d->key);
+    keystore_free(&d->ks);
+    rpc_client_free(&d->rpc);
+    store_close(&d->db);
+    abi_json_free(&d->factory_abi);
+    abi_json_free(&d->escrow_abi);
+    abi_json_free(&d->token_abi);
+    abi_json_free(&d->feed_abi);
+    policy_free(&d->pol);
+    free(d);
+    *p = NULL;
+}
+
+store *desk_store(desk *d)
+{
+    return d->db;
+}
+
+void desk_set_passphrase(desk *d, desk_passphrase_fn fn, void *ctx)
+{
+    d->pass_fn = fn;
+    d->pass_ctx = ctx;
+}
+
+void desk_set_confirm(desk *d, desk_confirm_fn fn, void *ctx)
+{
+    d->confirm_fn = fn;
+    d->confirm_ctx = ctx;
+}
+
+void desk_set_gate(desk *d, desk_gate_fn fn, void *ctx)
+{
+    d->gate_fn = fn;
+    d->gate_ctx = ctx;
+}
+
+void desk_set_wait(desk *d, unsigned seconds)
+{
+    d->wait_s = seconds;
+}
+
+void desk_set_output(desk *d, void (*say)(void *ctx, const char *line), void *ctx)
+{
+    d->say_fn = say;
+    d->say_ctx = ctx;
+}
+
+static int connect_chain(desk *d, err *e)
+{
+    store_endpoint *eps = NULL;
+    size_t n = 0;
+    if (store_endpoint_list(d->db, d->chain.chain_id, &eps, &n, e) < 0)
+        return -1;
+    if (n == 0) {
+        free(eps);
+        return err_set(e, ERR_NOT_FOUND, "chain %s has no RPC endpoint", d->chain.name);
+    }
+    const char **urls = calloc(n, sizeof *urls);
+    if (!urls) {
+        free(eps);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        urls[i] = eps[i].url;
+    rpc_options o;
+    rpc_options_default(&o);
+    o.max_attempts = 3;
+    o.timeout_ms = 20000;
+    rpc_client_free(&d->rpc);
+    int rc = rpc_client_new(&d->rpc, urls, n, &o, e);
+    free(urls);
+    free(eps);
+    if (rc < 0)
+        return -1;
+    store_contract *cs = NULL;
+    size_t nc = 0;
+    if (store_contract_list(d->db, d->chain.chain_id, &cs, &nc, e) < 0)
+        return -1;
+    d->has_factory = false;
+    for (size_t i = 0; i < nc; i++)
+        if (cs[i].kind == STORE_CONTRACT_FACTORY && !d->has_factory) {
+            d->factory = cs[i].address;
+            d->has_factory = true;
+        }
+    free(cs);
+    d->has_chain = true;
+    return 0;
+}
+
+int desk_use_chain(desk *d, const char *name, const addr *escrow, err *e)
+{
+    bool found = false;
+    if (name) {
+        if (store_chain_find_name(d->db, name, &d->chain, &found, e) < 0)
+            return -1;
+        if (!found)
+            return err_set(e, ERR_NOT_FOUND, "no chain named \"%s\" (see `fusion chain list`)",
+                           name);
+        return connect_chain(d, e);
+    }
+    if (escrow) {
+        store_escrow x;
+        if (store_escrow_find(d->db, escrow, &x, &found, e) < 0)
+            return -1;
+        if (found) {
+            if (store_chain_get(d->db, x.chain_id, &d->chain, &found, e) < 0)
+                return -1;
+            if (found)
+                return connect_chain(d, e);
+        }
+    }
+    store_chain *cs = NULL;
+    size_t n = 0;
+    if (store_chain_list(d->db, &cs, &n, e) < 0)
+        return -1;
+    if (n == 1)
+        d->chain = cs[0];
+    free(cs);
+    if (n == 0)
+        return err_set(e, ERR_NOT_FOUND,
+                       "no chain is configured: add one with `fusion chain "
+                       "add`");
+    if (n > 1)
+        return err_set(e, ERR_USAGE, "several chains are configured: pick one with --chain NAME");
+    return connect_chain(d, e);
+}
+
+/* ---- calls ---- */
+
+int desk_calldata(buf *out, const abi_json *abi, const char *fn, abi_value *args, err *e)
+{
+    const abi_fn *f = abi_json_function(abi, fn);
+    int rc;
+    if (!f)
+        rc = err_set(e, ERR_INTERNAL, "function %s is not in the contract ABI", fn);
+    else if (!args)
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+    else
+        rc = abi_calldata(out, f, args, e);
+    abi_value_free(&args);
+    return rc;
+}
+
+/* Turns a node's error into words: revert data decoded with the ABIs when present. */
+static void revert_reason(desk *d, char *out, size_t cap, const rpc_error *re)
+{
+    buf data;
+    buf_init(&data);
+    char *words = NULL;
+    err e;
+    bool has = re->data[0] ? hex_decode_buf(&data, re->data, strlen(re->data), HEX_REQUIRE_PREFIX,
+                                            &e) == 0 &&
+                                 data.len >= 4
+                           : desk_revert_from_message(&data, re->message);
+    if (has && desk_revert_words(&words, data.data, data.len, d->abis, DESK_N_ABIS, &e) == 0)
+        snprintf(out, cap, "%s", words);
+    else if (strstr(re->message, "revert"))
+        snprintf(out, cap, "reverted (%s)", strstr(re->message, "revert"));
+    else
+        snprintf(out, cap, "%s", re->message);
+    free(words);
+    buf_free(&data);
+}
+
+static json_t *call_obj(const addr *from, const addr *to, const uint8_t *data, size_t len,
+                        const u256 *value)
+{
+    json_t *o = json_pack("{s:o, s:o, s:o}", "from", jaddr(from), "to", jaddr(to), "data",
+                          jhexs(data, len));
+    if (o && value && !u256_is_zero(value)) {
+        char q[U256_HEX_MAX];
+        u256_to_quantity(q, value);
+        json_object_set_new(o, "value", json_string(q));
+    }
+    return o;
+}
+
+int desk_eth_call(desk *d, const addr *to, const buf *data, buf *out, err *e)
+{
+    json_t *params =
+        json_pack("[o, s]", call_obj(&d->op.address, to, data->data, data->len, NULL), "latest");
+    json_t *res = NULL;
+    int rc = rpc_call(d->rpc, "eth_call", params, &res, e);
+    json_decref(params);
+    if (rc < 0) {
+        const rpc_error *re = rpc_last_error(d->rpc);
+        if (re && re->status == RPC_RPC) {
+            char why[220];
+            revert_reason(d, why, sizeof why, re);
+            return err_set(e, ERR_STATE, "%s", why);
+        }
+        return -1;
+    }
+    const char *s = json_string_value(res);
+    rc = s ? hex_decode_buf(out, s, strlen(s), HEX_REQUIRE_PREFIX, e) : -1;
+    if (!s)
+        err_set(e, ERR_RPC, "eth_call answered without data");
+    json_decref(res);
+    return rc;
+}
+
+/* Is the transaction known to the node (pending or mined)? -1 when it cannot tell. */
+static int node_knows(desk *d, const uint8_t hash[32])
+{
+    json_t *params = json_pack("[o]", jhash(hash));
+    json_t *res = NULL;
+    err e;
+    int rc = rpc_call(d->rpc, "eth_getTransactionByHash", params, &res, &e);
+    json_decref(params);
+    if (rc < 0)
+        return -1;
+    int known = json_is_object(res) ? 1 : 0;
+    json_decref(res);
+    return known;
+}
+
+/* ---- fees and nonce ---- */
+
+typedef struct fees {
+    bool eip1559;
+    u256 max_fee, priority, gas_price;
+} fees;
+
+static int price_gas(desk *d, fees *f, err *e)
+{
+    memset(f, 0, sizeof *f);
+    rpc_fee_history h;
+    memset(&h, 0, sizeof h);
+    const double pct[] = {50.0};
+    err ignore;
+    if (rpc_eth_fee_history(d->rpc, 5, "latest", pct, 1, &h, &ignore) == 0 && h.base_fees &&
+        !u256_is_zero(&h.base_fees[h.n_blocks])) {
+        u256 base = h.base_fees[h.n_blocks], prio;
+        if (rpc_eth_max_priority_fee(d->rpc, &prio, &ignore) < 0) {
+            /* the median tip of the recent blocks, else 1 gwei */
+            prio = u256_from_u64(1000000000u);
+            if (h.rewards && h.n_blocks)
+                prio = h.rewards[(h.n_blocks - 1) * h.n_percentiles];
+        }
+        u256 two = u256_from_u64(2), dbl;
+        rpc_fee_history_free(&h);
+        if (u256_mul(&dbl, &base, &two) < 0 || u256_add(&f->max_fee, &dbl, &prio) < 0)
+            return err_set(e, ERR_OVERFLOW, "the base fee is out of range");
+        f->priority = prio;
+        f->eip1559 = true;
+        return 0;
+    }
+    rpc_fee_history_free(&h);
+    if (rpc_eth_gas_price(d->rpc, &f->gas_price, e) < 0)
+        return err_prefix(e, "pricing gas on %s", d->chain.name);
+    return 0;
+}
+
+static int next_nonce(desk *d, uint64_t *nonce, err *e)
+{
+    uint64_t node = 0, local = 0;
+    bool any = false;
+    if (rpc_eth_get_transaction_count(d->rpc, &d->op.address, "pending", &node, e) < 0)
+        return err_prefix(e, "reading the nonce from %s", d->chain.name);
+    if (store_outbound_next_nonce(d->db, d->chain.chain_id, &d->op.address, &local, &any, e) < 0)
+        return -1;
+    if (any && local > node)
+        return err_set(e, ERR_STATE,
+                       "nonce gap: %s's next nonce on %s is %llu, but the desk "
+                       "has transactions in flight up to nonce %llu that the node does not "
+                       "have: run `fusion tx check` to resend them first",
+                       d->op.name, d->chain.name, (unsigned long long)node,
+                       (unsigned long long)(local - 1));
+    *nonce = node;
+    return 0;
+}
+
+static int unlock_key(desk *d, err *e)
+{
+    if (d->key && keystore_key_unlocked(d->key))
+        return 0;
+    keystore_lock(&d->key);
+    if (!d->pass_fn)
+        return err_set(e, ERR_USAGE, "no way to ask for the passphrase: use --passphrase-file");
+    char *pass = sodium_malloc(PASS_CAP);
+    if (!pass)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    int rc = d->pass_fn(d->pass_ctx, pass, PASS_CAP, e);
+    if (rc == 0)
+        rc = keystore_unlock(d->ks, &d->op.address, pass, &d->key, e);
+    sodium_memzero(pass, PASS_CAP);
+    sodium_free(pass);
+    if (rc < 0) {
+        char a[ADDR_STR_MAX];
+        addr_to_checksum(a, &d->op.address);
+        return err_prefix(e, "unlocking %s's key %s", d->op.name, a);
+    }
+    return 0;
+}
+
+/* ---- policy ---- */
+
+int desk_policy_check(desk *d, const char *action, const desk_asset *asset, const u256 *amount,
+                      const addr *counterparty, unsigned threshold, err *e)
+{
+    policy_request r;
+    memset(&r, 0, sizeof r);
+    r.operator_name = d->op.name;
+    r.roles = d->roles;
+    r.action = action;
+    r.chain = d->chain.name;
+    r.asset_symbol = asset->symbol[0] ? asset->symbol : NULL;
+    r.asset = asset->token;
+    r.decimals = asset->decimals;
+    r.amount = *amount;
+    if (counterparty) {
+        r.has_counterparty = true;
+        r.counterparty = *counterparty;
+    }
+    r.threshold = threshold;
+    if (store_desk_spent(d->db, d->op.name, d->chain.chain_id, &asset->token, action,
+                         (int64_t)time(NULL) - 86400, &r.spent_24h, e) < 0)
+        return -1;
+    policy_decision dec;
+    if (policy_evaluate(d->pol, &r, &dec, e) < 0)
+        return -1;
+    char gate_reason[220] = "";
+    bool gate_refused = false;
+    if (dec.outcome != POLICY_BLOCK && d->gate_fn) {
+        desk_gate_request g = {action,       d->chain.chain_id, &d->op.address,
+                               counterparty, &asset->token,     amount};
+        gate_refused = d->gate_fn(d->gate_ctx, &g, gate_reason, sizeof gate_reason) != 0;
+    }
+    char amt[AMOUNT_STR_MAX];
+    amount_format(amt, amount, asset->decimals);
+    json_t *det = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "action", action,
+                            "chain", d->chain.name, "chain_id", (json_int_t)d->chain.chain_id,
+                            "asset", asset->symbol, "amount", amt, "decision",
+                            gate_refused ? "block" : policy_outcome_str(dec.outcome), "policy_line",
+                            (int)dec.line, "reason", gate_refused ? gate_reason : dec.reason,
+                            "policy_sha256", d->policy_sha256, "policy_file", d->policy_path);
+    desk_audit(d, "policy", det);
+    json_decref(det);
+    if (gate_refused)
+        return err_set(e, ERR_DENIED, "refused by the compliance gate: %s", gate_reason);
+    if (dec.outcome == POLICY_BLOCK)
+        return err_set(e, ERR_DENIED, "refused before signing: %s", dec.reason);
+    return 0;
+}
+
+/* ---- the pipeline ---- */
+
+static bool confirm(desk *d, const char *text, const json_t *summary)
+{
+    return d->confirm_fn && d->confirm_fn(d->confirm_ctx, text, summary);
+}
+
+static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *raw, size_t raw_len,
+                  bool send, desk_result *res, err *e);
+
+/* Signs tx through the key store, decodes the signed bytes for the summary and checks
+ * they say what c says, asks the operator, records the transaction durably, sends it and
+ * follows it. */
+static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *res, err *e)
+{
+    /* 3. sign through the key store. */
+    if (unlock_key(d, e) < 0)
+        return -1;
+    if (!addr_equal(keystore_key_address(d->key), &d->op.address))
+        return err_set(e, ERR_INTERNAL, "unlocked key does not match the operator");
+    buf raw;
+    buf_init(&raw);
+    json_t *summary = NULL;
+    buf text;
+    buf_init(&text);
+    int rc = -1;
+    int64_t id = 0;
+    uint64_t nonce = tx->nonce;
+    char s_to[ADDR_STR_MAX];
+    addr_to_checksum(s_to, &c->to);
+    if (keystore_sign_tx(d->key, tx, &raw, e) < 0)
+        goto out;
+    /* 4. the summary comes from the signed bytes, decoded again. */
+    desk_summary_ctx sc = {d->chain.name,
+                           d->chain.chain_id,
+                           d->chain.native_symbol,
+                           d->chain.native_decimals,
+                           d->abis,
+                           DESK_N_ABIS,
+                           &c->asset,
+                           c->has_context_amount,
+                           c->context_amount,
+                           c->note};
+    if (desk_summary_render(&summary, &text, raw.data, raw.len, &sc, e) < 0)
+        goto out;
+    {
+        eth_tx back;
+        tx_init(&back);
+        addr from;
+        bool same = tx_decode_raw_for_chain(&back, raw.data, raw.len, d->chain.chain_id, e) == 0 &&
+                    tx_recover_sender(&from, &back, e) == 0 && addr_equal(&from, &d->op.address) &&
+                    back.has_to && addr_equal(&back.to, &c->to) && back.nonce == nonce &&
+                    u256_cmp(&back.value, &c->value) == 0 && back.data.len == c->calldata.len &&
+                    (c->calldata.len == 0 ||
+                     memcmp(back.data.data, c->calldata.data, c->calldata.len) == 0);
+        tx_free(&back);
+        if (!same) {
+            err_set(e, ERR_INTERNAL,
+                    "the signed bytes do not decode to the transaction that "
+                    "was built; nothing was sent");
+            goto out;
+        }
+    }
+    uint8_t hash[32];
+    if (tx_hash(hash, tx, e) < 0)
+        goto out;
+    if (!confirm(d, (const char *)text.data, summary)) {
+        json_t *det = json_pack("{s:s, s:o, s:I}", "action", c->action, "hash", jhash(hash),
+                                "nonce", (json_int_t)nonce);
+        desk_audit(d, "declined", det);
+        json_decref(det);
+        err_set(e, ERR_DENIED, "not confirmed: %s was signed but not sent nor recorded", c->action);
+        goto out;
+    }
+    /* 5. record durably before sending: a crash or an RPC error after this point leaves a
+     * known signed row that `fusion tx check` resolves by its hash. */
+    {
+        store_outbound o;
+        memset(&o, 0, sizeof o);
+        o.chain_id = d->chain.chain_id;
+        o.from = d->op.address;
+        o.nonce = nonce;
+        memcpy(o.hash, hash, 32);
+        o.raw = raw.data;
+        o.raw_len = raw.len;
+        o.state = OUTBOUND_PENDING;
+        o.has_escrow = c->has_escrow;
+        o.escrow = c->escrow;
+        snprintf(o.action, sizeof o.action, "%s", c->action);
+        char *sj = json_dumps(summary, JSON_COMPACT);
+        store_desk_tx dt;
+        memset(&dt, 0, sizeof dt);
+        snprintf(dt.operator_name, sizeof dt.operator_name, "%s", d->op.name);
+        dt.asset = c->asset.token;
+        dt.amount = c->amount;
+        dt.summary = sj;
+        int r2 = store_begin_durable(d->db, e);
+        if (r2 == 0)
+            r2 = store_outbound_add(d->db, &o, &id, e);
+        dt.outbound_id = id;
+        if (r2 == 0)
+            r2 = store_desk_tx_put(d->db, &dt, e);
+        if (r2 == 0)
+            r2 = store_commit(d->db, e);
+        free(sj);
+        if (r2 < 0) {
+            store_rollback(d->db);
+            err_prefix(e, "recording %s before sending (nothing was sent)", c->action);
+            goto out;
+        }
+    }
+    res->outbound_id = id;
+    memcpy(res->hash, hash, 32);
+    res->state = OUTBOUND_PENDING;
+    res->n_txs++;
+    {
+        json_t *det = json_pack("{s:s, s:I, s:s, s:o, s:I, s:o, s:I}", "action", c->action,
+                                "chain_id", (json_int_t)d->chain.chain_id, "to", s_to, "hash",
+                                jhash(hash), "nonce", (json_int_t)nonce, "summary",
+                                json_incref(summary), "outbound_id", (json_int_t)id);
+        if (c->has_escrow)
+            json_object_set_new(det, "escrow", jaddr(&c->escrow));
+        desk_audit(d, "signed", det);
+        json_decref(det);
+    }
+    rc = follow(d, id, hash, raw.data, raw.len, true, res, e);
+out:
+    json_decref(summary);
+    buf_free(&text);
+    buf_free(&raw);
+    return rc;
+}
+
+int desk_send_call(desk *d, desk_call *c, desk_result *res, err *e)
+{
+    if (!d->has_chain)
+        return err_set(e, ERR_USAGE, "no chain selected");
+    char s_to[ADDR_STR_MAX];
+    addr_to_checksum(s_to, &c->to);
+    /* 1. gas: the node runs the call; a revert here is decoded and nothing is signed. */
+    uint64_t gas = 0;
+    rpc_call_args ca = {&d->op.address, &c->to, &c->value, c->calldata.data, c->calldata.len};
+    if (rpc_eth_estimate_gas(d->rpc, &ca, &gas, e) < 0) {
+        const rpc_error *re = rpc_last_error(d->rpc);
+        if (re && re->status == RPC_RPC) {
+            char why[220];
+            revert_reason(d, why, sizeof why, re);
+            json_t *det =
+                json_pack("{s:s, s:s, s:s}", "action", c->action, "to", s_to, "refused", why);
+            desk_audit(d, "refused", det);
+            json_decref(det);
+            return err_set(e, ERR_STATE, "%s would fail on %s: %s; nothing was signed", c->action,
+                           d->chain.name, why);
+        }
+        return err_prefix(e, "estimating gas for %s", c->action);
+    }
+    uint64_t gas_limit = gas + gas / 5 + 10000;
+    fees f;
+    uint64_t nonce = 0;
+    if (price_gas(d, &f, e) < 0 || next_nonce(d, &nonce, e) < 0)
+        return -1;
+    /* 2. the most it can cost must be covered by the balance. */
+    u256 bal, maxcost, total, gl = u256_from_u64(gas_limit);
+    if (rpc_eth_get_balance(d->rpc, &d->op.address, "pending", &bal, e) < 0)
+        return err_prefix(e, "reading the balance");
+    if (u256_mul(&maxcost, &gl, f.eip1559 ? &f.max_fee : &f.gas_price) < 0 ||
+        u256_add(&total, &maxcost, &c->value) < 0)
+        return err_set(e, ERR_OVERFLOW, "the maximum cost overflows");
+    if (u256_cmp(&bal, &total) < 0) {
+        char have[AMOUNT_STR_MAX], need[AMOUNT_STR_MAX];
+        amount_format(have, &bal, d->chain.native_decimals);
+        amount_format(need, &total, d->chain.native_decimals);
+        return err_set(e, ERR_STATE,
+                       "insufficient balance: %s has %s %s, %s needs up to %s %s "
+                       "(value + fees); nothing was signed",
+                       d->op.name, have, d->chain.native_symbol, c->action, need,
+                       d->chain.native_symbol);
+    }
+    eth_tx tx;
+    tx_init(&tx);
+    tx.type = f.eip1559 ? TX_EIP1559 : TX_LEGACY;
+    tx.chain_id = d->chain.chain_id;
+    tx.nonce = nonce;
+    tx.gas_limit = gas_limit;
+    tx.max_fee = f.max_fee;
+    tx.max_priority_fee = f.priority;
+    tx.gas_price = f.gas_price;
+    tx.has_to = true;
+    tx.to = c->to;
+    tx.value = c->value;
+    int rc = buf_append(&tx.data, c->calldata.data, c->calldata.len, e);
+    if (rc == 0)
+        rc = sign_and_send(d, &tx, c, res, e);
+    tx_free(&tx);
+    return rc;
+}
+
+/* Sends raw bytes; on a failure the node is asked whether it has the transaction anyway.
+ * Returns 1 sent, 0 not sent (e holds why), -1 unknown (e holds why). */
+static int broadcast(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *raw, size_t len,
+                     err *e)
+{
+    uint8_t got[32];
+    if (rpc_eth_send_raw_transaction(d->rpc, raw, len, got, e) == 0) {
+        if (store_outbound_set_state(d->db, id, OUTBOUND_SENT, 0, time(NULL), e) < 0)
+            return -1;
+        return 1;
+    }
+    char why[ERR_MSG_MAX];
+    snprintf(why, sizeof why, "%s", e->msg);
+    int known = node_knows(d, hash);
+    err ignore;
+    if (known == 1) {
+        if (store_outbound_set_state(d->db, id, OUTBOUND_SENT, 0, time(NULL), e) < 0)
+            return -1;
+        return 1;
+    }
+    const rpc_error *re = rpc_last_error(d->rpc);
+    bool rejected = known == 0 && re && re->status == RPC_RPC;
+    if (store_desk_tx_set_error(d->db, id, why, &ignore) < 0)
+        LOG_E("desk", "cannot record the send error of transaction %lld", (long long)id);
+    err_set(e, ERR_RPC, "%s", why);
+    return rejected ? 0 : -1;
+}
+
+static int find_created_escrow(desk *d, uint64_t block, const uint8_t hash[32], addr *out, err *e)
+{
+    const abi_fn *ev = abi_json_event(d->factory_abi, "EscrowCreated");
+    if (!ev || !d->has_factory)
+        return err_set(e, ERR_INTERNAL, "no factory to read EscrowCreated from");
+    uint8_t t0[1][32];
+    memcpy(t0[0], ev->topic0, 32);
+    rpc_log_filter f = {block, block, &d->factory, 1, (const uint8_t(*)[32])t0, 1};
+    rpc_log_list l;
+    memset(&l, 0, sizeof l);
+    if (rpc_eth_get_logs(d->rpc, &f, &l, e) < 0)
+        return -1;
+    int rc = err_set(e, ERR_NOT_FOUND, "the create transaction emitted no EscrowCreated");
+    for (size_t i = 0; i < l.n; i++)
+        if (memcmp(l.items[i].tx_hash, hash, 32) == 0 && l.items[i].n_topics >= 2) {
+            memcpy(out->b, l.items[i].topics[1] + 12, ADDR_LEN);
+            rc = 0;
+        }
+    rpc_log_list_free(&l);
+    if (rc == 0)
+        err_clear(e);
+    return rc;
+}
+
+/* Why a mined transaction failed: the call replayed at its block's parent. */
+static void failure_reason(desk *d, const uint8_t *raw, size_t len, uint64_t block, char *out,
+                           size_t cap)
+{
+    snprintf(out, cap, "reverted on chain");
+    eth_tx tx;
+    tx_init(&tx);
+    addr from;
+    err e;
+    if (tx_decode_raw(&tx, raw, len, &e) < 0 || tx_recover_sender(&from, &tx, &e) < 0) {
+        tx_free(&tx);
+        return;
+    }
+    char tag[32];
+    snprintf(tag, sizeof tag, "0x%llx", (unsigned long long)(block ? block - 1 : 0));
+    json_t *params =
+        json_pack("[o, s]", call_obj(&from, &tx.to, tx.data.data, tx.data.len, &tx.value), tag);
+    json_t *r = NULL;
+    if (rpc_call(d->rpc, "eth_call", params, &r, &e) < 0) {
+        const rpc_error *re = rpc_last_error(d->rpc);
+        if (re && re->status == RPC_RPC)
+            revert_reason(d, out, cap, re);
+    }
+    json_decref(r);
+    json_decref(params);
+    tx_free(&tx);
+}
+
+/* Follows one recorded transaction: send (unless the node has it already), receipt,
+ * confirmation depth. */
+static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *raw, size_t raw_len,
+                  bool send, desk_result *res, err *e)
+{
+    char hs[67];
+    hex_encode(hs, sizeof hs, hash, 32, true);
+    int b = 1;
+    if (send)
+        b = broadcast(d, id, hash, raw, raw_len, e);
+    else if (store_outbound_set_state(d->db, id, OUTBOUND_SENT, 0, time(NULL), e) < 0)
+        return -1;
+    if (b == 0) {
+        err ignore;
+        if (store_outbound_set_state(d->db, id, OUTBOUND_FAILED, 0, time(NULL), &ignore) < 0)
+            LOG_E("desk", "cannot mark transaction %lld failed", (long long)id);
+        res->state = OUTBOUND_FAILED;
+        return err_prefix(e, "the node refused transaction %s (recorded as failed, not sent)", hs);
+    }
+    if (b < 0) {
+        {
+            char cause[96];
+            snprintf(cause, sizeof cause, "%.95s", e->msg);
+            return err_set(e, ERR_RPC,
+                           "not known whether tx %lld reached the node (%s): it is "
+                           "recorded as signed; run `fusion tx check` to resend or resolve it",
+                           (long long)id, cause);
+        }
+    }
+    res->state = OUTBOUND_SENT;
+    if (send)
+        desk_say(d, "sent %s", hs);
+    if (d->wait_s == 0)
+        return 0;
+    uint64_t until = mono_ms() + (uint64_t)d->wait_s * 1000u, last_check = mono_ms();
+    rpc_receipt rcpt;
+    bool found = false;
+    while (mono_ms() < until) {
+        if (rpc_eth_get_transaction_receipt(d->rpc, hash, &rcpt, &found, e) < 0)
+            return err_prefix(e, "following %s (recorded as sent; `fusion tx check` resumes)", hs);
+        if (found)
+            break;
+        if (mono_ms() - last_check > 3000) {
+            last_check = mono_ms();
+            if (node_knows(d, hash) == 0) {
+                desk_say(d, "the node lost %s: sending the same signed bytes again", hs);
+                err ignore;
+                if (broadcast(d, id, hash, raw, raw_len, &ignore) != 1)
+                    LOG_W("desk", "resending %s failed: %s", hs, ignore.msg);
+            }
+        }
+        sleep_ms(200);
+    }
+    if (!found) {
+        desk_say(d, "%s not mined after %u s: it stays recorded as sent (`fusion tx check`)", hs,
+                 d->wait_s);
+        return 0;
+    }
+    res->block = rcpt.block_number;
+    if (!rcpt.success) {
+        char why[220];
+        failure_reason(d, raw, raw_len, rcpt.block_number, why, sizeof why);
+        err ignore;
+        if (store_outbound_set_state(d->db, id, OUTBOUND_FAILED, rcpt.block_number, time(NULL),
+                                     &ignore) < 0 ||
+            store_desk_tx_set_error(d->db, id, why, &ignore) < 0)
+            LOG_E("desk", "cannot mark transaction %lld failed", (long long)id);
+        res->state = OUTBOUND_FAILED;
+        json_t *det = json_pack("{s:o, s:I, s:s}", "hash", jhash(hash), "block",
+                                (json_int_t)rcpt.block_number, "reason", why);
+        desk_audit(d, "failed", det);
+        json_decref(det);
+        return err_set(e, ERR_STATE, "transaction %s failed in block %llu: %s", hs,
+                       (unsigned long long)rcpt.block_number, why);
+    }
+    if (store_outbound_set_state(d->db, id, OUTBOUND_MINED, rcpt.block_number, time(NULL), e) < 0 ||
+        store_outbound_mark_replaced(d->db, id, e) < 0)
+        return -1;
+    res->state = OUTBOUND_MINED;
+    desk_say(d, "mined in block %llu (gas used %llu)", (unsigned long long)rcpt.block_number,
+             (unsigned long long)rcpt.gas_used);
+    uint64_t want = rcpt.block_number + d->chain.confirmations, head = 0;
+    while (mono_ms() < until) {
+        if (rpc_eth_block_number(d->rpc, &head, e) < 0)
+            return err_prefix(e, "following %s", hs);
+        if (head >= want)
+            break;
+        sleep_ms(250);
+    }
+    if (head < want) {
+        desk_say(d, "%u confirmations not reached yet (head %llu): `fusion tx check` follows it",
+                 d->chain.confirmations, (unsigned long long)head);
+        return 0;
+    }
+    /* Still there at depth (a reorg would have moved or dropped it)? */
+    if (rpc_eth_get_transaction_receipt(d->rpc, hash, &rcpt, &found, e) < 0)
+        return -1;
+    if (!found) {
+        desk_say(d, "%s left the chain (reorg): `fusion tx check` resends it", hs);
+        return store_outbound_set_state(d->db, id, OUTBOUND_SENT, 0, time(NULL), e);
+    }
+    if (store_outbound_set_state(d->db, id, OUTBOUND_CONFIRMED, rcpt.block_number, time(NULL), e) <
+        0)
+        return -1;
+    res->state = OUTBOUND_CONFIRMED;
+    desk_say(d, "confirmed (%u confirmations)", d->chain.confirmations);
+    json_t *det = json_pack("{s:o, s:I, s:I}", "hash", jhash(hash), "block",
+                            (json_int_t)rcpt.block_number, "outbound_id", (json_int_t)id);
+    desk_audit(d, "confirmed", det);
+    json_decref(det);
+    return 0;
+}
+
+/* Used by escrow.c after a create is mined. */
+int desk_created_escrow(desk *d, desk_result *res, err *e);
+int desk_created_escrow(desk *d, desk_result *res, err *e)
+{
+    if (res->state != OUTBOUND_MINED && res->state != OUTBOUND_CONFIRMED)
+        return 0;
+    if (find_created_escrow(d, res->block, res->hash, &res->escrow, e) < 0)
+        return -1;
+    res->has_escrow = true;
+    return store_outbound_set_escrow(d->db, res->outbound_id, &res->escrow, e);
+}
+
+/* ---- replacing (speed up, cancel) ---- */
+
+/* v * 9/8 + 1: at least the 10 % nodes demand of a replacement, rounded up. */
+static int bump(u256 *out, const u256 *v, const u256 *floor_v, err *e)
+{
+    u256 nine = u256_from_u64(9), eight = u256_from_u64(8), one = u256_from_u64(1), q, r, m;
+    if (u256_mul(&m, v, &nine) < 0 || u256_divmod(&q, &r, &m, &eight) < 0 ||
+        u256_add(out, &q, &one) < 0)
+        return err_set(e, ERR_OVERFLOW, "fee out of range");
+    if (floor_v && u256_cmp(out, floor_v) < 0)
+        *out = *floor_v;
+    return 0;
+}
+
+int desk_tx_replace(desk *d, int64_t id, bool cancel, desk_result *res, err *e)
+{
+    memset(res, 0, sizeof *res);
+    store_outbound o;
+    uint8_t *raw = NULL;
+    bool found = false;
+    if (store_outbound_get(d->db, id, &o, &raw, &found, e) < 0)
+        return -1;
+    eth_tx tx;
+    tx_init(&tx);
+    desk_call c;
+    memset(&c, 0, sizeof c);
+    int rc = -1;
+    if (!found) {
+        err_set(e, ERR_NOT_FOUND, "no transaction %lld in this desk", (long long)id);
+        goto out;
+    }
+    if (o.state != OUTBOUND_PENDING && o.state != OUTBOUND_SENT) {
+        err_set(e, ERR_STATE, "transaction %lld is %s: only one in flight can be replaced",
+                (long long)id, outbound_state_str(o.state));
+        goto out;
+    }
+    if (!addr_equal(&o.from, &d->op.address)) {
+        err_set(e, ERR_DENIED, "transaction %lld was sent by another key than %s's", (long long)id,
+                d->op.name);
+        goto out;
+    }
+    bool cf = false;
+    if (store_chain_get(d->db, o.chain_id, &d->chain, &cf, e) < 0 || !cf || connect_chain(d, e) < 0)
+        goto out;
+    if (tx_decode_raw_for_chain(&tx, raw, o.raw_len, o.chain_id, e) < 0)
+        goto out;
+    fees now;
+    if (price_gas(d, &now, e) < 0)
+        goto out;
+    if (tx.type == TX_EIP1559) {
+        if (bump(&tx.max_priority_fee, &tx.max_priority_fee, now.eip1559 ? &now.priority : NULL,
+                 e) < 0 ||
+            bump(&tx.max_fee, &tx.max_fee, now.eip1559 ? &now.max_fee : NULL, e) < 0)
+            goto out;
+        if (u256_cmp(&tx.max_fee, &tx.max_priority_fee) < 0)
+            tx.max_fee = tx.max_priority_fee;
+    } else if (bump(&tx.gas_price, &tx.gas_price, now.eip1559 ? NULL : &now.gas_price, e) < 0) {
+        goto out;
+    }
+    tx.is_signed = false;
+    /* A sped-up call keeps its action (a create is still a create); a cancel is new. */
+    char action[sizeof o.action];
+    snprintf(action, sizeof action, "%s", o.action);
+    c.action = cancel ? "cancel" : action;
+    memset(&c.asset, 0, sizeof c.asset);
+    snprintf(c.asset.symbol, sizeof c.asset.symbol, "%s", d->chain.native_symbol);
+    c.asset.decimals = d->chain.native_decimals;
+    c.has_escrow = o.has_escrow;
+    c.escrow = o.escrow;
+    char note[96];
+    snprintf(note, sizeof note, "%s: replaces tx %lld (%s) with the same nonce %llu",
+             cancel ? "cancel" : "speed-up", (long long)id, o.action, (unsigned long long)o.nonce);
+    c.note = note;
+    if (cancel) {
+        tx.to = d->op.address;
+        tx.value = u256_from_u64(0);
+        buf_reset(&tx.data);
+        tx.gas_limit = 21000;
+    }
+    c.to = tx.to;
+    c.value = tx.value;
+    if (buf_append(&c.calldata, tx.data.data, tx.data.len, e) < 0)
+        goto out;
+    rc = sign_and_send(d, &tx, &c, res, e);
+out:
+    buf_free(&c.calldata);
+    tx_free(&tx);
+    free(raw);
+    return rc;
+}
+
+/* ---- checking what is in flight ---- */
+
+int desk_tx_check(desk *d, err *e)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    if (store_outbound_in_flight(d->db, d->has_chain ? d->chain.chain_id : 0, &ids, &n, e) < 0)
+        return -1;
+    if (n == 0)
+        desk_say(d, "nothing in flight");
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        store_outbound o;
+        uint8_t *raw = NULL;
+        bool found = false;
+        if (store_outbound_get(d->db, ids[i], &o, &raw, &found, e) < 0) {
+            rc = -1;
+            break;
+        }
+        if (!found) {
+            free(raw);
+            continue;
+        }
+        if (!d->has_chain || d->chain.chain_id != o.chain_id) {
+            bool cf = false;
+            if (store_chain_get(d->db, o.chain_id, &d->chain, &cf, e) < 0 || !cf ||
+                connect_chain(d, e) < 0) {
+                free(raw);
+                rc = -1;
+                break;
+            }
+        }
+        char hs[67];
+        hex_encode(hs, sizeof hs, o.hash, 32, true);
+        rpc_receipt rcpt;
+        bool mined = false;
+        if (rpc_eth_get_transaction_receipt(d->rpc, o.hash, &rcpt, &mined, e) < 0) {
+            free(raw);
+            rc = -1;
+            break;
+        }
+        desk_result res;
+        memset(&res, 0, sizeof res);
+        res.outbound_id = o.id;
+        memcpy(res.hash, o.hash, 32);
+        int known = mined ? 1 : node_knows(d, o.hash);
+        uint64_t node_nonce = 0;
+        err ignore;
+        bool nonce_ok =
+            rpc_eth_get_transaction_count(d->rpc, &o.from, "latest", &node_nonce, &ignore) == 0;
+        if (!mined && known == 0 && nonce_ok && node_nonce > o.nonce) {
+            /* Its nonce is used by another transaction: this one can never be mined. */
+            size_t sib = 0;
+            rc = store_outbound_siblings(d->db, o.id, &sib, e);
+            desk_say(d, "tx %lld %s: nonce %llu was used by another transaction: %s",
+                     (long long)o.id, hs, (unsigned long long)o.nonce,
+                     sib ? "replaced" : "dropped");
+            if (rc == 0)
+                rc = store_outbound_set_state(
+                    d->db, o.id, sib ? OUTBOUND_REPLACED : OUTBOUND_DROPPED, 0, time(NULL), e);
+        } else {
+            if (!mined && known == 0)
+                desk_say(d,
+                         "tx %lld %s (%s, nonce %llu) is not known to the node: resending "
+                         "the same signed bytes",
+                         (long long)o.id, hs,
+                         o.state == OUTBOUND_PENDING ? "signed, never sent" : "dropped",
+                         (unsigned long long)o.nonce);
+            else
+                desk_say(d, "tx %lld %s: %s", (long long)o.id, hs,
+                         mined ? "mined" : "waiting in the node's pool");
+            json_t *det = json_pack("{s:I, s:o, s:s}", "outbound_id", (json_int_t)o.id, "hash",
+                                    jhash(o.hash), "found",
+                                    mined   ? "mined"
+                                    : known ? "pool"
+                                            : "absent");
+            desk_audit(d, "check", det);
+            json_decref(det);
+            rc = follow(d, o.id, o.hash, raw, o.raw_len, !mined && known != 1, &res, e);
+            if (rc == 0 && strcmp(o.action, "create") == 0 && !o.has_escrow)
+                rc = desk_created_escrow(d, &res, e);
+        }
+        free(raw);
+    }
+    free(ids);
+    return rc;
+}

@@ -1,0 +1,194 @@
+/* desk.h: the desk services behind the escrow workflows, shared by the CLI and the UI.
+ * Pure parts (roles, the policy table, the pre-sign summary decoded from signed bytes)
+ * and a service that wires them to the store, the key store and a chain's node:
+ * build -> policy -> estimate -> price -> nonce -> sign -> decode -> confirm -> record
+ * -> send -> follow. Nothing is signed before the policy allows it and nothing is sent
+ * before the operator confirms the summary rendered from the exact signed bytes. */
+#ifndef FUSION_DESK_DESK_H
+#define FUSION_DESK_DESK_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/bytes.h"
+#include "base/err.h"
+#include "base/u256.h"
+#include "crypto/address.h"
+#include "eth/abi.h"
+#include "store/store.h"
+
+#define DESK_WUR __attribute__((warn_unused_result))
+
+/* ---- roles (roles.c) ---- */
+
+/* X(name, bit) */
+#define DESK_ROLES(X)                                                                              \
+    X(trader, 1u)                                                                                  \
+    X(approver, 2u)                                                                                \
+    X(compliance, 4u)                                                                              \
+    X(admin, 8u)
+
+enum {
+#define DESK_ROLE_ENUM_(name, bit) DESK_ROLE_##name = bit,
+    DESK_ROLES(DESK_ROLE_ENUM_)
+#undef DESK_ROLE_ENUM_
+};
+
+/* "trader,approver" -> bits; unknown or empty names are ERR_INVALID. */
+int desk_roles_parse(unsigned *out, const char *csv, err *e) DESK_WUR;
+/* bits -> "trader,approver" (canonical order). */
+void desk_roles_format(char *out, size_t cap, unsigned roles);
+
+/* ---- policy (policy.c): pure, no I/O ---- */
+
+typedef enum { POLICY_ALLOW, POLICY_BLOCK, POLICY_REQUIRE } policy_outcome;
+
+typedef struct policy policy;
+
+/* Parses a policy file (see docs/escrow.md): ordered `velocity`, `limit` and `rule`
+ * lines; errors name the line. */
+int policy_parse(policy **out, const char *text, size_t len, err *e) DESK_WUR;
+void policy_free(policy **p);
+size_t policy_rule_count(const policy *p);
+
+/* What is being decided. amount is in the asset's base units (decimals). */
+typedef struct policy_request {
+    const char *operator_name;
+    unsigned roles;
+    const char *action;       /* create, fund, approve, release, refund, dispute, resolve */
+    const char *chain;        /* chain name */
+    const char *asset_symbol; /* may be NULL */
+    addr asset;               /* zero: the native coin */
+    unsigned decimals;
+    u256 amount;
+    bool has_counterparty;
+    addr counterparty;  /* payee of the escrow */
+    unsigned threshold; /* approvers the escrow requires */
+    u256 spent_24h;     /* this operator's velocity in this asset so far */
+} policy_request;
+
+typedef struct policy_decision {
+    policy_outcome outcome; /* after `require N` was checked against the threshold */
+    unsigned require_n;
+    unsigned line;    /* line of the policy that decided; 0 = built-in default */
+    char reason[220]; /* one line naming why */
+} policy_decision;
+
+/* First velocity line that the request would exceed blocks; then the first `limit`
+ * line exceeded blocks; then the first matching `rule` decides; no match blocks. */
+int policy_evaluate(const policy *p, const policy_request *r, policy_decision *d, err *e) DESK_WUR;
+const char *policy_outcome_str(policy_outcome o);
+
+/* ---- pre-sign summary (summary.c): pure, from the signed bytes ---- */
+
+typedef struct desk_asset {
+    char symbol[24];
+    addr token; /* zero: native coin */
+    unsigned decimals;
+    bool has_usd;      /* price known */
+    u256 usd_price_e8; /* USD per whole unit, 8 decimals */
+} desk_asset;
+
+typedef struct desk_summary_ctx {
+    const char *chain_name;
+    uint64_t chain_id;
+    const char *native_symbol;
+    unsigned native_decimals;
+    const abi_json *const *abis; /* tried in order to name the function */
+    size_t n_abis;
+    const desk_asset *asset; /* asset of the action (may be NULL) */
+    bool has_context_amount; /* amount moved by the action when not in the calldata */
+    u256 context_amount;
+    const char *note; /* extra line (may be NULL) */
+} desk_summary_ctx;
+
+/* Decodes raw (strictly, for the context's chain), recovers the sender, decodes the call
+ * and renders the summary as JSON (*out new reference) and text (appended to text). */
+int desk_summary_render(json_t **out, buf *text, const uint8_t *raw, size_t len,
+                        const desk_summary_ctx *c, err *e) DESK_WUR;
+
+/* Revert data in words; tries the ABIs in order for custom errors. *msg malloc'd. */
+int desk_revert_words(char **msg, const uint8_t *data, size_t len, const abi_json *const *abis,
+                      size_t n_abis, err *e) DESK_WUR;
+/* Finds revert data in a node's error message ("...: 0x1234abcd..."), appending it to out;
+ * false when there is none. */
+bool desk_revert_from_message(buf *out, const char *message);
+
+/* ---- the service (desk.c, escrow.c) ---- */
+
+typedef struct desk desk;
+
+/* Asks for the operator's passphrase (into out, NUL-terminated). */
+typedef int (*desk_passphrase_fn)(void *ctx, char *out, size_t cap, err *e);
+/* Shows the summary and returns true when the operator confirms. */
+typedef bool (*desk_confirm_fn)(void *ctx, const char *summary_text, const json_t *summary);
+/* Compliance gate: return 0 to allow, 1 to refuse with a reason (one line). */
+typedef struct desk_gate_request {
+    const char *action;
+    uint64_t chain_id;
+    const addr *from;
+    const addr *counterparty; /* may be NULL */
+    const addr *asset;
+    const u256 *amount;
+} desk_gate_request;
+typedef int (*desk_gate_fn)(void *ctx, const desk_gate_request *r, char *reason, size_t cap);
+
+/* Opens the desk at home as operator_name (must be a configured operator). */
+int desk_open(desk **out, const char *home, const char *operator_name, err *e) DESK_WUR;
+void desk_free(desk **p);
+store *desk_store(desk *d);
+void desk_set_passphrase(desk *d, desk_passphrase_fn fn, void *ctx);
+void desk_set_confirm(desk *d, desk_confirm_fn fn, void *ctx);
+void desk_set_gate(desk *d, desk_gate_fn fn, void *ctx);
+/* Seconds to wait for a receipt and the confirmation depth (default 120; 0: do not wait). */
+void desk_set_wait(desk *d, unsigned seconds);
+/* Where the pre-sign summary and progress lines go (the CLI passes stdout). */
+void desk_set_output(desk *d, void (*say)(void *ctx, const char *line), void *ctx);
+
+/* Selects the chain by name; NULL: the only configured chain, or the chain of escrow. */
+int desk_use_chain(desk *d, const char *name, const addr *escrow, err *e) DESK_WUR;
+
+typedef struct desk_result {
+    int64_t outbound_id; /* last transaction (0 when none was recorded) */
+    uint8_t hash[32];
+    outbound_state state;
+    uint64_t block;
+    bool has_escrow;
+    addr escrow;    /* create: the new escrow */
+    unsigned n_txs; /* transactions sent by the action */
+} desk_result;
+
+typedef struct desk_create_req {
+    const char *token;  /* symbol, address, or the native symbol */
+    const char *amount; /* human units */
+    addr payee;
+    addr approvers[STORE_MAX_APPROVERS];
+    unsigned n_approvers;
+    unsigned threshold;
+    uint64_t deadline; /* unix seconds */
+    bool has_arbiter;
+    addr arbiter;
+} desk_create_req;
+
+int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err *e) DESK_WUR;
+/* fund, approve, release, refund, dispute (arg: reason, may be NULL), resolve (arg:
+ * "payee" or "payer"). */
+int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char *arg,
+                    desk_result *res, err *e) DESK_WUR;
+
+/* Looks at every transaction in flight of the selected chain (0: every chain): marks the
+ * mined/confirmed/failed ones, re-broadcasts the signed-not-sent and the dropped ones
+ * (same bytes, same hash). Prints what it did through the output callback. */
+int desk_tx_check(desk *d, err *e) DESK_WUR;
+
+/* Replaces an in-flight transaction of the operator (same nonce, fees raised by at least
+ * 12.5 %): speedup re-sends the same call, cancel sends 0 to the operator itself. */
+int desk_tx_replace(desk *d, int64_t id, bool cancel, desk_result *res, err *e) DESK_WUR;
+
+/* Data files shipped with fusion: $FUSION_DATA/SUB/NAME, else next to the executable
+ * (../data/SUB/NAME in a build tree, ../share/fusion/SUB/NAME installed). */
+int desk_data_path(char *out, size_t cap, const char *sub, const char *name, err *e) DESK_WUR;
+
+#endif

@@ -1,0 +1,73 @@
+/* desk_internal.h: what desk.c (the transaction pipeline) and escrow.c (the escrow
+ * actions) share; nothing outside src/desk sees it. */
+#ifndef FUSION_DESK_INTERNAL_H
+#define FUSION_DESK_INTERNAL_H
+
+#include <limits.h>
+
+#include "desk/desk.h"
+#include "keystore/keystore.h"
+#include "rpc/rpc.h"
+
+#define DESK_N_ABIS 3
+#define DESK_PRICE_MAX_AGE 86400 /* seconds, when the feed has no max age of its own */
+
+struct desk {
+    char home[4096];
+    store *db;
+    keystore *ks;
+    ks_key *key;
+    store_operator op;
+    unsigned roles;
+    bool has_chain;
+    store_chain chain;
+    rpc_client *rpc;
+    bool has_factory;
+    addr factory;
+    abi_json *factory_abi, *escrow_abi, *token_abi, *feed_abi;
+    const abi_json *abis[DESK_N_ABIS];
+    policy *pol;
+    char policy_path[4200];
+    char policy_sha256[65];
+    desk_passphrase_fn pass_fn;
+    void *pass_ctx;
+    desk_confirm_fn confirm_fn;
+    void *confirm_ctx;
+    desk_gate_fn gate_fn;
+    void *gate_ctx;
+    void (*say_fn)(void *ctx, const char *line);
+    void *say_ctx;
+    unsigned wait_s;
+};
+
+/* One contract call the pipeline builds, checks, signs, records, sends and follows. */
+typedef struct desk_call {
+    const char *action;
+    addr to;
+    buf calldata;
+    u256 value;
+    bool has_escrow;
+    addr escrow;
+    desk_asset asset;
+    u256 amount; /* committed by this action (velocity), else 0 */
+    bool has_context_amount;
+    u256 context_amount;
+    const char *note;
+} desk_call;
+
+void desk_say(desk *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends an audit row "desk.<what>" with details (borrowed; may be NULL). */
+void desk_audit(desk *d, const char *what, json_t *details);
+/* Builds calldata for fn of abi from a tuple of args (consumed). */
+int desk_calldata(buf *out, const abi_json *abi, const char *fn, abi_value *args, err *e);
+/* eth_call with from = the operator; *out the return data. Reverts come back as an error
+ * in words (ABI custom errors decoded). */
+int desk_eth_call(desk *d, const addr *to, const buf *data, buf *out, err *e);
+/* The whole pipeline for one call; res gets the outcome. */
+int desk_send_call(desk *d, desk_call *c, desk_result *res, err *e);
+/* Policy and compliance gate for an action; a refusal is ERR_DENIED naming the reason
+ * (and an audit row). */
+int desk_policy_check(desk *d, const char *action, const desk_asset *asset, const u256 *amount,
+                      const addr *counterparty, unsigned threshold, err *e);
+
+#endif

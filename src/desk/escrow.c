@@ -1,0 +1,536 @@
+/* escrow.c: the escrow actions of the desk (create, fund, approve, release, refund,
+ * dispute, resolve). Each reads the escrow's terms from the contract itself (only escrows
+ * of the configured factory are trusted), applies the built-in checks (maker-checker,
+ * roles of the parties, deadline sanity, exact ERC20 allowance) and the policy table, and
+ * hands the call to the pipeline in desk.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "base/amount.h"
+#include "desk/desk.h"
+#include "desk/desk_internal.h"
+
+#define DEADLINE_MIN_S 60u
+#define DEADLINE_MAX_S (366u * 86400u)
+
+int desk_created_escrow(desk *d, desk_result *res, err *e);
+
+static const char *const state_names[] = {"created",  "funded",   "released",
+                                          "refunded", "disputed", "resolved"};
+
+typedef struct onchain {
+    unsigned state;
+    addr payer, payee, token, arbiter;
+    u256 amount;
+    uint64_t deadline;
+    unsigned threshold, approvals;
+} onchain;
+
+/* Calls a view of `to` with the tuple `args` (consumed; NULL: none); *out the decoded
+ * outputs (a tuple). */
+static int view(desk *d, const abi_json *abi, const addr *to, const char *fn, abi_value *args,
+                abi_value **out, err *e)
+{
+    *out = NULL;
+    const abi_fn *f = abi_json_function(abi, fn);
+    if (!f) {
+        abi_value_free(&args);
+        return err_set(e, ERR_INTERNAL, "%s is not in the contract ABI", fn);
+    }
+    if (!args)
+        args = abi_value_new(ABI_TUPLE);
+    buf cd, ret;
+    buf_init(&cd);
+    buf_init(&ret);
+    int rc = desk_calldata(&cd, abi, fn, args, e);
+    if (rc == 0)
+        rc = desk_eth_call(d, to, &cd, &ret, e);
+    if (rc == 0 && ret.len == 0)
+        rc = err_set(e, ERR_NOT_FOUND, "no contract answered %s", fn);
+    if (rc == 0)
+        rc = abi_decode(out, f->outputs, ret.data, ret.len, e);
+    buf_free(&cd);
+    buf_free(&ret);
+    return rc;
+}
+
+static abi_value *one_addr(const addr *a)
+{
+    abi_value *t = abi_value_new(ABI_TUPLE);
+    err e;
+    if (t && abi_value_push(t, abi_value_new_address(a), &e) < 0)
+        abi_value_free(&t);
+    return t;
+}
+
+static int read_escrow(desk *d, const addr *escrow, onchain *x, err *e)
+{
+    char s[ADDR_STR_MAX];
+    addr_to_checksum(s, escrow);
+    if (!d->has_factory)
+        return err_set(e, ERR_NOT_FOUND, "chain %s has no factory configured", d->chain.name);
+    abi_value *v = NULL;
+    if (view(d, d->factory_abi, &d->factory, "isEscrow", one_addr(escrow), &v, e) < 0)
+        return err_prefix(e, "asking the factory about %s", s);
+    bool ok = v->n_items == 1 && !u256_is_zero(&v->items[0]->num);
+    abi_value_free(&v);
+    if (!ok)
+        return err_set(e, ERR_NOT_FOUND, "%s is not an escrow of the desk's factory on %s", s,
+                       d->chain.name);
+    if (view(d, d->escrow_abi, escrow, "summary", NULL, &v, e) < 0)
+        return err_prefix(e, "reading escrow %s", s);
+    if (v->n_items != 9) {
+        abi_value_free(&v);
+        return err_set(e, ERR_INVALID, "escrow %s answered summary() oddly", s);
+    }
+    uint64_t t = 0;
+    memset(x, 0, sizeof *x);
+    x->state = u256_to_u64(&v->items[0]->num, &t) && t < 6 ? (unsigned)t : 0;
+    x->payer = v->items[1]->address;
+    x->payee = v->items[2]->address;
+    x->token = v->items[3]->address;
+    x->amount = v->items[4]->num;
+    x->arbiter = v->items[5]->address;
+    if (!u256_to_u64(&v->items[6]->num, &x->deadline))
+        x->deadline = UINT64_MAX;
+    x->threshold = u256_to_u64(&v->items[7]->num, &t) ? (unsigned)t : 0;
+    x->approvals = u256_to_u64(&v->items[8]->num, &t) ? (unsigned)t : 0;
+    abi_value_free(&v);
+    return 0;
+}
+
+/* The USD price of an asset from its configured price feed (`fusion asset add-feed`),
+ * read live (latestRoundData); left unknown when there is no feed, the answer is not
+ * positive, or it is older than the feed's max age (else a day). */
+static void usd_price(desk *d, desk_asset *a)
+{
+    store_feed *fs = NULL;
+    size_t n = 0;
+    err e;
+    if (store_feed_list(d->db, d->chain.chain_id, &fs, &n, &e) < 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (strcasecmp(fs[i].asset, a->symbol) != 0)
+            continue;
+        abi_value *v = NULL;
+        if (view(d, d->feed_abi, &fs[i].address, "latestRoundData", NULL, &v, &e) < 0)
+            break;
+        uint64_t updated = 0, now = (uint64_t)time(NULL);
+        int64_t max_age = fs[i].max_age > 0 ? fs[i].max_age : DESK_PRICE_MAX_AGE;
+        bool ok = v->n_items == 5;
+        u256 p = ok ? v->items[1]->num : u256_from_u64(0), ten = u256_from_u64(10), q, r;
+        ok = ok && !abi_value_is_negative(v->items[1]) && !u256_is_zero(&p) &&
+             u256_to_u64(&v->items[3]->num, &updated) && updated + (uint64_t)max_age >= now;
+        abi_value_free(&v);
+        /* to 8 decimals */
+        for (unsigned k = fs[i].decimals; ok && k > 8; k--)
+            ok = u256_divmod(&q, &r, &p, &ten) == 0 && ((p = q), true);
+        for (unsigned k = fs[i].decimals; ok && k < 8; k++)
+            ok = u256_mul(&p, &p, &ten) == 0;
+        if (ok) {
+            a->usd_price_e8 = p;
+            a->has_usd = true;
+        }
+        break;
+    }
+    free(fs);
+}
+
+/* The asset of a token address: configured tokens, the native coin, else asked from the
+ * token contract itself (decimals(), symbol()). */
+static int asset_of_addr(desk *d, const addr *token, desk_asset *a, err *e)
+{
+    memset(a, 0, sizeof *a);
+    a->token = *token;
+    if (addr_is_zero(token)) {
+        snprintf(a->symbol, sizeof a->symbol, "%s", d->chain.native_symbol);
+        a->decimals = d->chain.native_decimals;
+        return 0;
+    }
+    store_token *ts = NULL;
+    size_t n = 0;
+    if (store_token_list(d->db, d->chain.chain_id, &ts, &n, e) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (addr_equal(&ts[i].address, token)) {
+            snprintf(a->symbol, sizeof a->symbol, "%s", ts[i].symbol);
+            a->decimals = ts[i].decimals;
+            free(ts);
+            return 0;
+        }
+    free(ts);
+    abi_value *v = NULL;
+    char s[ADDR_STR_MAX];
+    addr_to_checksum(s, token);
+    uint64_t dec = 0;
+    if (view(d, d->token_abi, token, "decimals", NULL, &v, e) < 0)
+        return err_prefix(e, "token %s: not an ERC20 the desk can read", s);
+    bool ok = v->n_items == 1 && u256_to_u64(&v->items[0]->num, &dec) && dec <= 77;
+    abi_value_free(&v);
+    if (!ok)
+        return err_set(e, ERR_INVALID, "token %s reports impossible decimals", s);
+    a->decimals = (unsigned)dec;
+    err ignore;
+    if (view(d, d->token_abi, token, "symbol", NULL, &v, &ignore) == 0 && v->n_items == 1 &&
+        v->items[0]->data.len > 0 && v->items[0]->data.len < sizeof a->symbol) {
+        memcpy(a->symbol, v->items[0]->data.data, v->items[0]->data.len);
+        a->symbol[v->items[0]->data.len] = '\0';
+        for (char *p = a->symbol; *p; p++)
+            if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+                *p = '?';
+    } else {
+        snprintf(a->symbol, sizeof a->symbol, "%.10s...", s);
+    }
+    abi_value_free(&v);
+    return 0;
+}
+
+/* --token: a configured symbol, the native symbol, or an address. */
+static int asset_of_arg(desk *d, const char *tok, desk_asset *a, err *e)
+{
+    if (strncmp(tok, "0x", 2) == 0 || strncmp(tok, "0X", 2) == 0) {
+        addr t;
+        if (addr_parse(&t, tok, e) < 0)
+            return err_prefix(e, "--token");
+        return asset_of_addr(d, &t, a, e);
+    }
+    if (strcasecmp(tok, d->chain.native_symbol) == 0) {
+        addr zero;
+        memset(&zero, 0, sizeof zero);
+        return asset_of_addr(d, &zero, a, e);
+    }
+    store_token *ts = NULL;
+    size_t n = 0;
+    if (store_token_list(d->db, d->chain.chain_id, &ts, &n, e) < 0)
+        return -1;
+    int rc = err_set(e, ERR_NOT_FOUND,
+                     "no token \"%s\" on %s: give its address, a configured "
+                     "symbol or %s",
+                     tok, d->chain.name, d->chain.native_symbol);
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(ts[i].symbol, tok) == 0) {
+            memset(a, 0, sizeof *a);
+            snprintf(a->symbol, sizeof a->symbol, "%s", ts[i].symbol);
+            a->token = ts[i].address;
+            a->decimals = ts[i].decimals;
+            rc = 0;
+            err_clear(e);
+        }
+    free(ts);
+    return rc;
+}
+
+static int token_u256(desk *d, const addr *token, const char *fn, abi_value *args, u256 *out,
+                      err *e)
+{
+    abi_value *v = NULL;
+    if (view(d, d->token_abi, token, fn, args, &v, e) < 0)
+        return -1;
+    int rc = v->n_items == 1 ? 0 : err_set(e, ERR_INVALID, "token answered %s oddly", fn);
+    if (rc == 0)
+        *out = v->items[0]->num;
+    abi_value_free(&v);
+    return rc;
+}
+
+static bool is_operator_addr(const addr *a, const store_operator *ops, size_t n, unsigned role)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned r = 0;
+        err ignore;
+        if (addr_equal(&ops[i].address, a) && desk_roles_parse(&r, ops[i].roles, &ignore) == 0 &&
+            (r & role))
+            return true;
+    }
+    return false;
+}
+
+/* Default arbiter: the first configured compliance operator independent of both parties. */
+static int default_arbiter(desk *d, const addr *payee, addr *out, err *e)
+{
+    store_operator *ops = NULL;
+    size_t n = 0;
+    if (store_operator_list(d->db, &ops, &n, e) < 0)
+        return -1;
+    int rc = err_set(e, ERR_USAGE,
+                     "no arbiter: pass --arbiter ADDR, or add an operator with "
+                     "the compliance role whose key is neither the payer nor the payee");
+    for (size_t i = 0; i < n && rc < 0; i++) {
+        if (addr_equal(&ops[i].address, &d->op.address) || addr_equal(&ops[i].address, payee) ||
+            !is_operator_addr(&ops[i].address, &ops[i], 1, DESK_ROLE_compliance))
+            continue;
+        *out = ops[i].address;
+        rc = 0;
+        err_clear(e);
+    }
+    free(ops);
+    return rc;
+}
+
+int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err *e)
+{
+    memset(res, 0, sizeof *res);
+    if (!d->has_factory)
+        return err_set(e, ERR_NOT_FOUND,
+                       "chain %s has no factory: add it with `fusion chain "
+                       "add ... --factory ADDR`",
+                       d->chain.name);
+    desk_call c;
+    memset(&c, 0, sizeof c);
+    c.action = "create";
+    if (asset_of_arg(d, r->token, &c.asset, e) < 0)
+        return -1;
+    usd_price(d, &c.asset);
+    u256 amount;
+    if (amount_parse(&amount, r->amount, c.asset.decimals, e) < 0)
+        return err_prefix(e, "--amount %s for %s (%u decimals)", r->amount, c.asset.symbol,
+                          c.asset.decimals);
+    if (u256_is_zero(&amount))
+        return err_set(e, ERR_INVALID, "--amount must be above zero");
+    /* Terms the contract would refuse, said before anything is built. */
+    if (addr_equal(&r->payee, &d->op.address))
+        return err_set(e, ERR_INVALID, "the payee is the payer (%s's own key)", d->op.name);
+    if (r->n_approvers == 0 || r->threshold == 0 || r->threshold > r->n_approvers)
+        return err_set(e, ERR_INVALID, "--threshold %u must be between 1 and the %u approvers",
+                       r->threshold, r->n_approvers);
+    for (unsigned i = 0; i < r->n_approvers; i++) {
+        if (addr_equal(&r->approvers[i], &d->op.address))
+            return err_set(e, ERR_DENIED,
+                           "maker-checker: %s creates (pays) this escrow and "
+                           "cannot be one of its approvers",
+                           d->op.name);
+        for (unsigned k = 0; k < i; k++)
+            if (addr_equal(&r->approvers[i], &r->approvers[k]))
+                return err_set(e, ERR_INVALID, "approver %u is listed twice", i + 1);
+    }
+    addr arbiter;
+    if (r->has_arbiter)
+        arbiter = r->arbiter;
+    else if (default_arbiter(d, &r->payee, &arbiter, e) < 0)
+        return -1;
+    if (addr_is_zero(&arbiter) || addr_equal(&arbiter, &d->op.address) ||
+        addr_equal(&arbiter, &r->payee))
+        return err_set(e, ERR_INVALID,
+                       "the arbiter must be set and be neither the payer nor "
+                       "the payee");
+    uint64_t now = (uint64_t)time(NULL);
+    if (r->deadline < now + DEADLINE_MIN_S)
+        return err_set(e, ERR_INVALID, "the deadline is in the past or less than a minute away");
+    if (r->deadline > now + DEADLINE_MAX_S)
+        return err_set(e, ERR_INVALID,
+                       "the deadline is more than 366 days away: refused as "
+                       "implausible");
+    if (desk_policy_check(d, "create", &c.asset, &amount, &r->payee, r->threshold, e) < 0)
+        return -1;
+    abi_value *args = abi_value_new(ABI_TUPLE), *list = abi_value_new(ABI_DYN_ARRAY);
+    int rc = args && list ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+    for (unsigned i = 0; rc == 0 && i < r->n_approvers; i++)
+        rc = abi_value_push(list, abi_value_new_address(&r->approvers[i]), e);
+    if (rc == 0)
+        rc = abi_value_push(args, abi_value_new_address(&r->payee), e);
+    if (rc == 0)
+        rc = abi_value_push(args, abi_value_new_address(&c.asset.token), e);
+    if (rc == 0)
+        rc = abi_value_push(args, abi_value_new_uint(256, &amount), e);
+    if (rc == 0) {
+        rc = abi_value_push(args, list, e);
+        list = NULL;
+    }
+    if (rc == 0)
+        rc = abi_value_push(args, abi_value_new_uint64(256, r->threshold), e);
+    if (rc == 0)
+        rc = abi_value_push(args, abi_value_new_address(&arbiter), e);
+    if (rc == 0)
+        rc = abi_value_push(args, abi_value_new_uint64(64, r->deadline), e);
+    abi_value_free(&list);
+    if (rc < 0) {
+        abi_value_free(&args);
+        return -1;
+    }
+    if (desk_calldata(&c.calldata, d->factory_abi, "createEscrow", args, e) < 0)
+        return -1;
+    c.to = d->factory;
+    c.value = u256_from_u64(0);
+    c.amount = amount;
+    rc = desk_send_call(d, &c, res, e);
+    buf_free(&c.calldata);
+    if (rc == 0)
+        rc = desk_created_escrow(d, res, e);
+    if (rc == 0 && res->has_escrow) {
+        char s[ADDR_STR_MAX];
+        addr_to_checksum(s, &res->escrow);
+        desk_say(d, "escrow %s created", s);
+    }
+    return rc;
+}
+
+/* approve(escrow, amount) on the token unless the allowance is already exactly amount. */
+static int exact_allowance(desk *d, const onchain *x, const addr *escrow, const desk_asset *a,
+                           desk_result *res, err *e)
+{
+    abi_value *args = abi_value_new(ABI_TUPLE);
+    if (!args || abi_value_push(args, abi_value_new_address(&d->op.address), e) < 0 ||
+        abi_value_push(args, abi_value_new_address(escrow), e) < 0) {
+        abi_value_free(&args);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    u256 allowance;
+    if (token_u256(d, &x->token, "allowance", args, &allowance, e) < 0)
+        return err_prefix(e, "reading the allowance");
+    if (u256_cmp(&allowance, &x->amount) == 0)
+        return 0;
+    desk_call c;
+    memset(&c, 0, sizeof c);
+    c.action = "allowance";
+    c.to = x->token;
+    c.asset = *a;
+    c.has_escrow = true;
+    c.escrow = *escrow;
+    c.note = "sets the escrow's allowance to exactly the escrow amount (never unlimited)";
+    args = abi_value_new(ABI_TUPLE);
+    if (!args || abi_value_push(args, abi_value_new_address(escrow), e) < 0 ||
+        abi_value_push(args, abi_value_new_uint(256, &x->amount), e) < 0) {
+        abi_value_free(&args);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    if (desk_calldata(&c.calldata, d->token_abi, "approve", args, e) < 0)
+        return -1;
+    int rc = desk_send_call(d, &c, res, e);
+    buf_free(&c.calldata);
+    if (rc == 0 && res->state != OUTBOUND_MINED && res->state != OUTBOUND_CONFIRMED)
+        rc = err_set(e, ERR_STATE,
+                     "the allowance transaction is not mined yet: run the fund "
+                     "again once `fusion tx check` shows it mined");
+    return rc;
+}
+
+int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char *arg,
+                    desk_result *res, err *e)
+{
+    memset(res, 0, sizeof *res);
+    static const char *const known[] = {"fund",   "approve", "release",
+                                        "refund", "dispute", "resolve"};
+    bool ok = false;
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+        ok = ok || strcmp(known[i], action) == 0;
+    if (!ok)
+        return err_set(e, ERR_USAGE, "unknown escrow action \"%s\"", action);
+    onchain x;
+    if (read_escrow(d, escrow, &x, e) < 0)
+        return -1;
+    desk_call c;
+    memset(&c, 0, sizeof c);
+    c.action = action;
+    c.to = *escrow;
+    c.has_escrow = true;
+    c.escrow = *escrow;
+    c.has_context_amount = true;
+    c.context_amount = x.amount;
+    c.value = u256_from_u64(0);
+    if (asset_of_addr(d, &x.token, &c.asset, e) < 0)
+        return -1;
+    usd_price(d, &c.asset);
+    char s_esc[ADDR_STR_MAX];
+    addr_to_checksum(s_esc, escrow);
+    /* Built-in checks, before any policy or signature. */
+    if (strcmp(action, "approve") == 0) {
+        char creator[STORE_NAME_MAX];
+        bool by_desk = false;
+        if (store_desk_actor(d->db, d->chain.chain_id, escrow, "create", creator, sizeof creator,
+                             &by_desk, e) < 0)
+            return -1;
+        if (addr_equal(&x.payer, &d->op.address) || (by_desk && strcmp(creator, d->op.name) == 0)) {
+            json_t *det = json_pack("{s:s, s:s, s:s}", "action", action, "escrow", s_esc, "refused",
+                                    "maker-checker");
+            desk_audit(d, "refused", det);
+            json_decref(det);
+            return err_set(e, ERR_DENIED,
+                           "maker-checker: %s created escrow %s and may not "
+                           "approve it; refused before signing",
+                           d->op.name, s_esc);
+        }
+    }
+    if (strcmp(action, "fund") == 0) {
+        if (!addr_equal(&x.payer, &d->op.address))
+            return err_set(e, ERR_DENIED,
+                           "only the payer funds an escrow, and %s's key is not "
+                           "the payer of %s",
+                           d->op.name, s_esc);
+        if (x.state != 0)
+            return err_set(e, ERR_STATE, "escrow %s is %s, not created: nothing to fund", s_esc,
+                           state_names[x.state]);
+        if ((uint64_t)time(NULL) > x.deadline)
+            return err_set(e, ERR_STATE,
+                           "escrow %s is past its deadline: it can no longer be "
+                           "funded",
+                           s_esc);
+        if (!addr_is_zero(&x.token)) {
+            abi_value *args = abi_value_new(ABI_TUPLE);
+            u256 bal;
+            if (!args || abi_value_push(args, abi_value_new_address(&d->op.address), e) < 0 ||
+                token_u256(d, &x.token, "balanceOf", args, &bal, e) < 0)
+                return err_prefix(e, "reading the token balance");
+            if (u256_cmp(&bal, &x.amount) < 0) {
+                char have[AMOUNT_STR_MAX], need[AMOUNT_STR_MAX];
+                amount_format(have, &bal, c.asset.decimals);
+                amount_format(need, &x.amount, c.asset.decimals);
+                return err_set(e, ERR_STATE,
+                               "insufficient balance: %s has %s %s, the escrow "
+                               "needs %s %s; nothing was signed",
+                               d->op.name, have, c.asset.symbol, need, c.asset.symbol);
+            }
+        } else {
+            u256 bal;
+            if (rpc_eth_get_balance(d->rpc, &d->op.address, "pending", &bal, e) < 0)
+                return err_prefix(e, "reading the balance");
+            if (u256_cmp(&bal, &x.amount) < 0) {
+                char have[AMOUNT_STR_MAX], need[AMOUNT_STR_MAX];
+                amount_format(have, &bal, c.asset.decimals);
+                amount_format(need, &x.amount, c.asset.decimals);
+                return err_set(e, ERR_STATE,
+                               "insufficient balance: %s has %s %s, the escrow needs %s %s "
+                               "plus fees; nothing was signed",
+                               d->op.name, have, c.asset.symbol, need, c.asset.symbol);
+            }
+            c.value = x.amount;
+        }
+    }
+    bool toward_payee = false;
+    if (strcmp(action, "resolve") == 0) {
+        if (!arg || (strcmp(arg, "payee") != 0 && strcmp(arg, "payer") != 0))
+            return err_set(e, ERR_USAGE, "resolve needs --to payee or --to payer");
+        toward_payee = strcmp(arg, "payee") == 0;
+    }
+    bool commits = strcmp(action, "fund") == 0;
+    if (desk_policy_check(d, action, &c.asset, &x.amount, &x.payee, x.threshold, e) < 0)
+        return -1;
+    if (commits)
+        c.amount = x.amount;
+    /* ERC20 funding: the allowance first, exactly the amount. */
+    if (strcmp(action, "fund") == 0 && !addr_is_zero(&x.token)) {
+        desk_result ar;
+        memset(&ar, 0, sizeof ar);
+        int r2 = exact_allowance(d, &x, escrow, &c.asset, &ar, e);
+        res->n_txs += ar.n_txs;
+        if (r2 < 0)
+            return -1;
+    }
+    abi_value *args = abi_value_new(ABI_TUPLE);
+    int rc = args ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+    if (rc == 0 && strcmp(action, "dispute") == 0)
+        rc = abi_value_push(args, abi_value_new_string(arg ? arg : ""), e);
+    if (rc == 0 && strcmp(action, "resolve") == 0)
+        rc = abi_value_push(args, abi_value_new_bool(toward_payee), e);
+    if (rc < 0) {
+        abi_value_free(&args);
+        return -1;
+    }
+    if (desk_calldata(&c.calldata, d->escrow_abi, action, args, e) < 0)
+        return -1;
+    rc = desk_send_call(d, &c, res, e);
+    buf_free(&c.calldata);
+    return rc;
+}

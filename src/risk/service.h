@@ -1,0 +1,147 @@
+/* service.h: the risk service (issue 7, live half). It glues the pure math of risk.h to the
+ * desk: positions of the desk accounts on every configured chain (native and ERC20
+ * balances in JSON-RPC batches, escrow exposure from the sync projection), prices from
+ * Chainlink-style feeds (observed rounds stored), history from the shipped daily closes
+ * extended by the observed rounds (one close per UTC day, while the days follow on),
+ * then VaR/ES, backtest, credit line and stress, and the limit alerts persisted in the
+ * store. Amounts stay exact (u256) in positions; USD figures are floating-point estimates.
+ * risk_service_refresh is the one entry point the CLI, the UI and the sync loop call. */
+#ifndef FUSION_RISK_SERVICE_H
+#define FUSION_RISK_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/u256.h"
+#include "crypto/address.h"
+#include "risk/risk.h"
+#include "risk/risk_load.h"
+#include "store/store.h"
+
+/* A shipped data file: $FUSION_DATA/REL, else DIR/../data/REL (build tree) or
+ * DIR/../share/fusion/REL (install), DIR holding the executable. rel is e.g.
+ * "risk/collateral.csv" or "prices". */
+int risk_data_file(const char *rel, char *out, size_t cap, err *e) RISK_WUR;
+
+/* ---- limits (data/risk/limits.csv: columns limit,value; '#' comments) ---------------- */
+
+typedef struct risk_limits {
+    double var_1d;               /* historical 1-day VaR, USD; 0: no limit */
+    double es_1d;                /* historical 1-day ES, USD; 0: no limit */
+    double asset_share;          /* max share of one asset in the gross value (0..1); 0: none */
+    double chain_share;          /* max share of one chain */
+    double counterparty_share;   /* max escrow exposure to one counterparty / gross value */
+    double margin_call_hf;       /* warning below (default 1.10); critical below 1.0 */
+    int64_t price_max_age;       /* seconds (default 3600) */
+    uint64_t sync_lag_blocks;    /* default 100 */
+} risk_limits;
+
+void risk_limits_default(risk_limits *l);
+/* Unknown limit names, bad numbers and duplicates are errors naming file:line. */
+int risk_limits_load(const char *path, risk_limits *out, err *e) RISK_WUR;
+
+/* ---- the snapshot ---------------------------------------------------------------------- */
+
+typedef enum { RISK_POS_WALLET, RISK_POS_ESCROW_LOCKED, RISK_POS_ESCROW_INCOMING } risk_pos_kind;
+const char *risk_pos_kind_str(risk_pos_kind k);
+
+typedef struct risk_position {
+    uint64_t chain_id;
+    char chain[STORE_NAME_MAX];
+    risk_pos_kind kind;
+    addr account;                /* the desk account */
+    bool native;                 /* else token holds the ERC20 */
+    addr token;
+    char asset[STORE_ASSET_MAX];
+    u256 amount;                 /* exact base units */
+    unsigned decimals;
+    addr escrow;                 /* escrow kinds */
+    addr counterparty;           /* escrow kinds: payee when locked, payer when incoming */
+    double usd;                  /* estimate; NAN when the asset has no price */
+} risk_position;
+
+typedef struct risk_price_info {
+    char asset[STORE_ASSET_MAX];
+    double usd;                  /* estimate */
+    bool oracle;                 /* false: last shipped daily close */
+    uint64_t chain_id;           /* oracle: the feed used */
+    addr feed;
+    char round_id[32];
+    int64_t updated_at;          /* oracle: updatedAt; history: that day's 00:00 UTC */
+    bool stale;
+} risk_price_info;
+
+typedef struct risk_asset_value {
+    char asset[STORE_ASSET_MAX];
+    double usd;                  /* wallet + escrow locked as payer (estimate) */
+    bool in_var;                 /* has price history, so it is in the VaR */
+} risk_asset_value;
+
+typedef struct risk_chain_status {
+    uint64_t chain_id;
+    char name[STORE_NAME_MAX];
+    bool reachable;
+    uint64_t head;
+    bool synced;
+    uint64_t synced_block;
+    char error[200];
+} risk_chain_status;
+
+typedef struct risk_snapshot {
+    int64_t as_of;
+    addr *accounts;
+    size_t n_accounts;
+    risk_chain_status *chains;
+    size_t n_chains;
+    risk_position *pos;
+    size_t n_pos;
+    risk_price_info *prices;
+    size_t n_prices;
+    risk_asset_value *assets;
+    size_t n_assets;
+    double gross_usd;            /* sum of the asset values */
+    double drawn;
+    risk_limits limits;
+    risk_params params;
+    bool has_report;             /* false: see report_note */
+    char report_note[256];
+    risk_report report;          /* over the in_var assets, in assets[] order of those */
+    char (*report_assets)[STORE_ASSET_MAX];
+    size_t n_report_assets;
+    int32_t hist_first, hist_last; /* days of the closes used */
+    size_t hist_observed_days;   /* of them: days after the shipped closes, from oracle rounds */
+    risk_scenarios *scen;        /* NULL: no stress table */
+    store_alert_cond *conds;     /* the conditions that hold now */
+    size_t n_conds;
+    store_alert *alerts;         /* open alerts after this refresh */
+    size_t n_alerts;
+    size_t raised, cleared;
+} risk_snapshot;
+
+typedef struct risk_service_opts {
+    const char *home;            /* desk home: the key store's addresses are desk accounts */
+    const addr *extra_accounts;  /* more desk accounts (may be NULL) */
+    size_t n_extra;
+    const char *limits_path;     /* NULL: the shipped risk/limits.csv */
+    const char *collateral_path; /* NULL: the shipped risk/collateral.csv */
+    const char *scenarios_path;  /* NULL: the shipped risk/scenarios.csv */
+    const char *prices_dir;      /* NULL: the shipped prices/ */
+    bool has_drawn;              /* else the desk setting drawn_usd, else 0 */
+    double drawn;
+    int64_t now;                 /* 0: the clock */
+    risk_params params;
+} risk_service_opts;
+
+void risk_service_opts_default(risk_service_opts *o);
+
+/* A full refresh: reads every chain, stores the observed oracle rounds, computes the
+ * report and synchronises the alerts (raised / refreshed / cleared). A chain that cannot
+ * be reached is an alert, not a failure; failures are about the desk itself (database,
+ * unreadable limits file). */
+int risk_service_refresh(store *s, const risk_service_opts *o, risk_snapshot **out,
+                         err *e) RISK_WUR;
+void risk_snapshot_free(risk_snapshot **p);
+
+#endif

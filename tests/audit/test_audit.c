@@ -1,0 +1,370 @@
+/* test_audit.c: the hash-chained audit log: appends, list, and verify finding the first
+ * bad row of an edited, re-hashed, deleted, reordered, duplicated or truncated log (with
+ * its line number); anchors catch rows cut off the end; concurrent appenders from several
+ * processes keep one unbroken chain. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+
+typedef struct fixture {
+    char home[256];
+    char log[300];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(f->home, sizeof f->home, "%s/fusion-audit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(f->home))
+        return -1;
+    snprintf(f->log, sizeof f->log, "%s/%s", f->home, AUDIT_FILE);
+    *state = f;
+    return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    nftw(f->home, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+static void append_n(const fixture *f, int n)
+{
+    for (int i = 0; i < n; i++) {
+        json_t *d = json_pack("{s:i, s:s}", "i", i, "note", "caf\xc3\xa9 \"quoted\"");
+        err e;
+        err_clear(&e);
+        if (audit_append(f->home, "alice", "test_action", d, &e) < 0)
+            fail_msg("append %d: %s", i, e.msg);
+        json_decref(d);
+    }
+}
+
+/* The log as an array of lines (without newlines); returns the count. */
+static size_t read_lines(const fixture *f, char ***out)
+{
+    FILE *fp = fopen(f->log, "r");
+    assert_non_null(fp);
+    char **v = NULL;
+    size_t n = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, fp)) > 0) {
+        v = realloc(v, (n + 1) * sizeof *v);
+        if (line[len - 1] == '\n')
+            line[len - 1] = '\0';
+        v[n++] = strdup(line);
+    }
+    free(line);
+    fclose(fp);
+    *out = v;
+    return n;
+}
+
+static void write_lines(const fixture *f, char **v, size_t n, bool last_newline)
+{
+    FILE *fp = fopen(f->log, "w");
+    assert_non_null(fp);
+    for (size_t i = 0; i < n; i++)
+        fprintf(fp, "%s%s", v[i], i + 1 < n || last_newline ? "\n" : "");
+    fclose(fp);
+}
+
+static void free_lines(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static audit_report verify(const fixture *f, const char *anchor)
+{
+    audit_report r;
+    err e;
+    err_clear(&e);
+    if (audit_verify(f->home, anchor, &r, &e) < 0)
+        fail_msg("verify: %s", e.msg);
+    return r;
+}
+
+static int count_row(void *ctx, const audit_row *row, err *e)
+{
+    size_t *n = ctx;
+    (*n)++;
+    if (row->seq != *n || row->line != *n || strcmp(row->operator_name, "alice") != 0 ||
+        strcmp(row->action, "test_action") != 0 ||
+        json_integer_value(json_object_get(row->details, "i")) != (json_int_t)(*n - 1))
+        return err_set(e, ERR_INVALID, "row %zu is not what was appended", *n);
+    return 0;
+}
+
+static void test_append_list_verify(void **state)
+{
+    fixture *f = *state;
+    audit_report r = verify(f, NULL);
+    assert_true(r.ok);
+    assert_int_equal(r.rows, 0);
+    append_n(f, 5);
+    struct stat st;
+    assert_int_equal(stat(f->log, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    r = verify(f, NULL);
+    assert_true(r.ok);
+    assert_int_equal(r.rows, 5);
+    assert_int_equal(r.head_seq, 5);
+    assert_int_equal(strlen(r.head_hash), 64);
+    size_t n = 0;
+    assert_int_equal(audit_list(f->home, count_row, &n, NULL), 0);
+    assert_int_equal(n, 5);
+    /* Independent of the writer: line 1's prev is zero, line 2's prev is SHA-256 of line 1. */
+    char **v;
+    size_t count = read_lines(f, &v);
+    assert_int_equal(count, 5);
+    assert_non_null(strstr(v[0], "\"prev\":\"0000000000000000000000000000000000000000000000000"
+                                 "000000000000000\""));
+    uint8_t h[32];
+    crypto_hash_sha256(h, (const uint8_t *)v[0], strlen(v[0]));
+    char hex[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", h[i]);
+    char want[80];
+    snprintf(want, sizeof want, "\"prev\":\"%s\"", hex);
+    assert_non_null(strstr(v[1], want));
+    free_lines(v, count);
+}
+
+static void test_edited_row(void **state)
+{
+    fixture *f = *state;
+    append_n(f, 6);
+    char **v;
+    size_t n = read_lines(f, &v);
+    char *p = strstr(v[3], "\"alice\"");
+    assert_non_null(p);
+    p[1] = 'm'; /* "mlice" */
+    write_lines(f, v, n, true);
+    audit_report r = verify(f, NULL);
+    assert_false(r.ok);
+    assert_int_equal(r.bad_line, 4);
+    assert_int_equal(r.rows, 3);
+    assert_non_null(strstr(r.problem, "edited"));
+    free_lines(v, n);
+}
+
+/* An editor who also recomputes the row's own hash is caught by the next row's prev. */
+static void test_edited_and_rehashed(void **state)
+{
+    fixture *f = *state;
+    append_n(f, 6);
+    char **v;
+    size_t n = read_lines(f, &v);
+    char *line = v[2];
+    char *p = strstr(line, "\"alice\"");
+    p[1] = 'm';
+    char *hash_at = strstr(line, ",\"hash\":\"");
+    uint8_t h[32];
+    crypto_hash_sha256(h, (const uint8_t *)line, (size_t)(hash_at - line));
+    for (int i = 0; i < 32; i++) {
+        char two[3];
+        snprintf(two, sizeof two, "%02x", h[i]);
+        memcpy(hash_at + 9 + 2 * i, two, 2);
+    }
+    write_lines(f, v, n, true);
+    audit_report r = verify(f, NULL);
+    assert_false(r.ok);
+    assert_int_equal(r.bad_line, 3);
+    assert_non_null(strstr(r.problem, "changed or replaced"));
+    free_lines(v, n);
+}
+
+static void test_deleted_row(void **state)
+{
+    fixture *f = *state;
+    append_n(f, 6);
+    char **v;
+    size_t n = read_lines(f, &v);
+    free(v[2]);
+    memmove(v + 2, v + 3, (n - 3) * sizeof *v);
+    write_lines(f, v, n - 1, true);
+    audit_report r = verify(f, NULL);
+    assert_false(r.ok);
+    assert_int_equal(r.bad_line, 3);
+    assert_non_null(strstr(r.problem, "deleted"));
+    /* Deleting the first row. */
+    write_lines(f, v + 1, n - 2, true);
+    r = verify(f, NULL);
+    assert_false(r.ok);
+    assert_int_equal(r.bad_line, 1);
+    free_lines(v, n - 1);
+}
+
+static void test_reordered_and_duplicated(void **state)
+{
+    fixture *f = *state;
+    append_n(f, 6);
+    char **v;
+    size_t n = read_lines(f, &v);
+    char *t = v[3];
+    v[3] = v[4];
+    v[4] = t;
+    write_lines(f, v, n, true);
+    audit_report r = verify(f, NULL);
+    assert_false(r.ok);
+    assert_int_equal(r.bad_line, 4);
+    t = v[3];
+    v[3] = v[4];
+    v[4] = t;
+    char *dup = v[5];
+    v[5] = strdup(v[4]);
+    write_lines(f, v, n, true);
+    r = verify(f, NULL);
+    assert_false(r.ok);
+    assert_int_equal(r.bad_line, 6);
+    assert_non_null(strstr(r.problem, "reordered or duplicated"));
+    free(dup);
+    free_lines(v, n);
+}
+
+static void test_truncated(void **state)
+{
+    fixture *f = *state;
+    append_n(f, 4);
+    struct stat st;
+    assert_int_equal(stat(f->log, &st), 0);
+    /* Cut inside the last row, and cut just its newline. */
+    for (int cut = 1; cut <= 30; cut += 29) {
+        assert_int_equal(truncate(f->log, st.st_size - cut), 0);
+        audit_report r = verify(f, NULL);
+        assert_false(r.ok);
+        assert_int_equal(r.bad_line, 4);
+        err e;
+        err_clear(&e);
+        assert_int_equal(audit_append(f->home, "bob", "after_cut", NULL, &e), -1);
+        assert_non_null(strstr(e.msg, "incomplete row"));
+        size_t n = 0;
+        assert_int_equal(audit_list(f->home, count_row, &n, &e), -1);
+    }
+}
+
+static void test_anchor(void **state)
+{
+    fixture *f = *state;
+    append_n(f, 5);
+    audit_report r = verify(f, NULL);
+    char anchor[100];
+    snprintf(anchor, sizeof anchor, "%llu:%s", (unsigned long long)r.head_seq, r.head_hash);
+    append_n(f, 2);
+    assert_true(verify(f, anchor).ok);
+    /* Cut the last three whole rows: the chain itself still holds, the anchor does not. */
+    char **v;
+    size_t n = read_lines(f, &v);
+    write_lines(f, v, n - 3, true);
+    assert_true(verify(f, NULL).ok);
+    r = verify(f, anchor);
+    assert_false(r.ok);
+    assert_non_null(strstr(r.problem, "removed from the end"));
+    /* A rewritten log with the anchored seq but another hash. */
+    char other[100];
+    snprintf(other, sizeof other, "3:%064d", 7);
+    write_lines(f, v, n, true);
+    r = verify(f, other);
+    assert_false(r.ok);
+    assert_int_equal(r.bad_line, 3);
+    assert_non_null(strstr(r.problem, "rewritten"));
+    audit_report bad;
+    err e;
+    err_clear(&e);
+    assert_int_equal(audit_verify(f->home, "x:y", &bad, &e), -1);
+    assert_int_equal(e.code, ERR_USAGE);
+    free_lines(v, n);
+}
+
+static void test_refusals(void **state)
+{
+    fixture *f = *state;
+    err e;
+    err_clear(&e);
+    assert_int_equal(audit_append(f->home, "op", "", NULL, &e), -1);
+    json_t *arr = json_array();
+    assert_int_equal(audit_append(f->home, "op", "x", arr, &e), -1);
+    json_decref(arr);
+    assert_int_equal(audit_append(f->home, "op\xff", "x", NULL, &e), -1);
+    json_t *big = json_pack("{s:s}", "blob", "");
+    char *huge = malloc(AUDIT_ROW_MAX + 1);
+    memset(huge, 'z', AUDIT_ROW_MAX);
+    huge[AUDIT_ROW_MAX] = '\0';
+    json_object_set_new(big, "blob", json_string(huge));
+    assert_int_equal(audit_append(f->home, "op", "x", big, &e), -1);
+    json_decref(big);
+    free(huge);
+    struct stat st;
+    assert_int_equal(stat(f->log, &st) == 0 ? st.st_size : 0, 0);
+    /* A NULL operator is recorded as "unknown"; a NULL details as {}. */
+    assert_int_equal(audit_append(f->home, NULL, "x", NULL, NULL), 0);
+    assert_true(verify(f, NULL).ok);
+}
+
+/* Four processes append 25 rows each at the same time: one chain of 100 rows. */
+static void test_concurrent_appenders(void **state)
+{
+    fixture *f = *state;
+    fflush(NULL);
+    pid_t kids[4];
+    for (int k = 0; k < 4; k++) {
+        kids[k] = fork();
+        assert_true(kids[k] >= 0);
+        if (kids[k] == 0) {
+            for (int i = 0; i < 25; i++) {
+                json_t *d = json_pack("{s:i, s:i}", "proc", k, "i", i);
+                if (audit_append(f->home, "proc", "concurrent", d, NULL) < 0)
+                    _exit(1);
+                json_decref(d);
+            }
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < 4; k++) {
+        int status = 0;
+        assert_int_equal(waitpid(kids[k], &status, 0), kids[k]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    audit_report r = verify(f, NULL);
+    assert_true(r.ok);
+    assert_int_equal(r.rows, 100);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_append_list_verify), T(test_edited_row),  T(test_edited_and_rehashed),
+        T(test_deleted_row),        T(test_reordered_and_duplicated),
+        T(test_truncated),          T(test_anchor),      T(test_refusals),
+        T(test_concurrent_appenders),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

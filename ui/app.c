@@ -1,0 +1,1102 @@
+/* app.c: the main loop of the terminal workstation. One thread owns curses: it polls
+ * the terminal, the signal self-pipe and the worker notification eventfd, with a timeout
+ * to the next second for the clock. Keys become actions through the keymap; handlers
+ * return UI_* flags; only this file draws, and only the windows marked dirty, each with
+ * wnoutrefresh and one doupdate per frame. */
+#include "app.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "lineedit.h"
+#include "notify.h"
+#include "secret.h"
+#include "terminal.h"
+#include "text.h"
+#include "tscreen.h"
+
+#define MIN_COLS 80
+#define MIN_ROWS 24
+#define MODAL_MAX_LINES 32
+#define KEYS_PER_WAKE 64
+
+/* Windows, as dirty bits. */
+enum {
+    W_TITLE = 1u << 0,
+    W_TABS = 1u << 1,
+    W_BODY = 1u << 2,
+    W_STATUS = 1u << 3,
+    W_MSG = 1u << 4,
+    W_MODAL = 1u << 5,
+    W_ALL = (1u << 6) - 1,
+};
+
+typedef enum { PROMPT_NONE, PROMPT_FILTER, PROMPT_COMMAND } prompt_kind;
+typedef enum { MODAL_NONE, MODAL_CONFIRM, MODAL_PASSPHRASE } modal_kind;
+
+struct ui_app {
+    const ui_config *cfg;
+    ui_screen screens[UI_SCREEN_COUNT];
+    ui_screen help;
+    ui_screen_id cur;
+    bool help_open;
+    char filters[UI_SCREEN_COUNT + 1][UI_FILTER_MAX]; /* last slot: help */
+
+    unsigned dirty;
+    bool relayout;
+    bool repaint; /* clear the terminal and paint everything (C-l, resize) */
+    bool quit;
+    int term_signal;
+    bool too_small;
+    int rows, cols;
+    time_t clock;
+    WINDOW *w_title, *w_tabs, *w_body, *w_status, *w_msg, *w_modal;
+    WINDOW *input; /* a 1x1 pad: reading keys from a pad never refreshes anything */
+
+    prompt_kind prompt;
+    ui_lineedit le;
+    char prompt_saved[UI_FILTER_MAX];
+    char completions[512];
+
+    char msg[512];
+    ui_msg_level msg_level;
+
+    modal_kind modal;
+    char m_title[128];
+    char *m_lines[MODAL_MAX_LINES];
+    size_t m_n;
+    char m_yes[32];
+    int m_focus; /* confirm: 1 = the confirming button */
+    ui_confirm_fn m_confirm;
+    ui_passphrase_fn m_pass;
+    void *m_arg;
+    ui_secret *secret;
+};
+
+static ui_app the_app;
+
+static const ui_screen_ops *const builtin_screens[UI_SCREEN_COUNT] = {
+    &ui_scr_dashboard, &ui_scr_escrows, &ui_scr_approvals, &ui_scr_compliance,
+    &ui_scr_entities,  &ui_scr_keys,    &ui_scr_chains,    &ui_scr_audit,
+};
+
+static ui_screen *current(ui_app *a)
+{
+    return a->help_open ? &a->help : &a->screens[a->cur];
+}
+
+static char *current_filter(ui_app *a)
+{
+    return a->filters[a->help_open ? UI_SCREEN_COUNT : a->cur];
+}
+
+static void apply(ui_app *a, unsigned r)
+{
+    if (r & UI_QUIT)
+        a->quit = true;
+    if (r & UI_RELAYOUT)
+        a->relayout = true;
+    if (r & UI_REDRAW)
+        a->dirty |= W_BODY | W_STATUS | W_MODAL;
+}
+
+void ui_message(ui_app *a, ui_msg_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->msg, sizeof a->msg, fmt, ap);
+    va_end(ap);
+    a->msg_level = level;
+    a->dirty |= W_MSG;
+    if (level == UI_MSG_ERROR)
+        LOG_W("ui", "%s", a->msg);
+}
+
+static void message_clear(ui_app *a)
+{
+    if (a->msg[0]) {
+        a->msg[0] = '\0';
+        a->dirty |= W_MSG;
+    }
+}
+
+/* ---- screens ---- */
+
+static int screen_ensure_open(ui_app *a, ui_screen *s)
+{
+    if (s->opened)
+        return 0;
+    err e;
+    err_clear(&e);
+    if (s->ops->open(s, &e) < 0) {
+        ui_message(a, UI_MSG_ERROR, "%s", e.msg[0] ? e.msg : "cannot open the screen");
+        return -1;
+    }
+    s->opened = true;
+    if (s->ops->filter && current_filter(a)[0])
+        s->ops->filter(s, current_filter(a));
+    return 0;
+}
+
+static unsigned switch_screen(ui_app *a, ui_screen_id id)
+{
+    bool was_help = a->help_open;
+    ui_screen_id old = a->cur;
+    a->help_open = false;
+    a->cur = id;
+    if (screen_ensure_open(a, &a->screens[id]) < 0) {
+        a->cur = old;
+        a->help_open = was_help;
+        return UI_OK;
+    }
+    if (id != old || was_help)
+        a->dirty |= W_TABS | W_BODY | W_STATUS;
+    return UI_OK;
+}
+
+static unsigned help_toggle(ui_app *a, bool open)
+{
+    if (open == a->help_open)
+        return UI_OK;
+    if (open) {
+        a->help_open = true; /* current_filter() is the help's from here */
+        if (screen_ensure_open(a, &a->help) < 0) {
+            a->help_open = false;
+            return UI_OK;
+        }
+    } else {
+        a->help_open = false;
+    }
+    a->dirty |= W_TABS | W_BODY | W_STATUS;
+    return UI_OK;
+}
+
+/* ---- modal dialogs ---- */
+
+static void modal_free(ui_app *a)
+{
+    for (size_t i = 0; i < a->m_n; i++)
+        free(a->m_lines[i]);
+    a->m_n = 0;
+    ui_secret_free(&a->secret);
+    if (a->w_modal) {
+        delwin(a->w_modal);
+        a->w_modal = NULL;
+    }
+    a->modal = MODAL_NONE;
+    a->m_confirm = NULL;
+    a->m_pass = NULL;
+    a->dirty |= W_BODY | W_STATUS | W_MSG;
+}
+
+static void modal_layout(ui_app *a)
+{
+    if (a->w_modal) {
+        delwin(a->w_modal);
+        a->w_modal = NULL;
+    }
+    if (a->modal == MODAL_NONE || a->too_small)
+        return;
+    int body_h = a->rows - 4;
+    int content = ui_text_width(a->m_title) + 6;
+    if (a->modal == MODAL_CONFIRM) {
+        for (size_t i = 0; i < a->m_n; i++) {
+            int lw = ui_text_width(a->m_lines[i]);
+            if (lw > content)
+                content = lw;
+        }
+        int buttons = ui_text_width(a->m_yes) + 26;
+        if (buttons > content)
+            content = buttons;
+    } else {
+        int pw = ui_text_width(a->m_lines[0]);
+        if (pw > content)
+            content = pw;
+        if (content < 44)
+            content = 44;
+    }
+    int w = content + 4;
+    if (w > a->cols - 4)
+        w = a->cols - 4;
+    int h = a->modal == MODAL_CONFIRM ? (int)a->m_n + 5 : 8;
+    if (h > body_h)
+        h = body_h;
+    a->w_modal = newwin(h, w, 2 + (body_h - h) / 2, (a->cols - w) / 2);
+    if (a->w_modal)
+        leaveok(a->w_modal, TRUE);
+    a->dirty |= W_MODAL;
+}
+
+static int modal_begin(ui_app *a, modal_kind kind, const char *title, err *e)
+{
+    if (a->modal != MODAL_NONE)
+        return err_set(e, ERR_STATE, "another dialog is open; answer it first");
+    a->modal = kind;
+    snprintf(a->m_title, sizeof a->m_title, "%s", title);
+    a->m_n = 0;
+    a->m_focus = 0;
+    return 0;
+}
+
+int ui_confirm_open(ui_app *a, const char *title, const char *const *lines, size_t n,
+                    const char *yes_label, ui_confirm_fn fn, void *arg, err *e)
+{
+    if (modal_begin(a, MODAL_CONFIRM, title, e) < 0)
+        return -1;
+    for (size_t i = 0; i < n && i < MODAL_MAX_LINES; i++) {
+        a->m_lines[i] = strdup(lines[i]);
+        if (!a->m_lines[i]) {
+            modal_free(a);
+            return err_set(e, ERR_NOMEM, "out of memory opening a dialog");
+        }
+        a->m_n++;
+    }
+    snprintf(a->m_yes, sizeof a->m_yes, "%s", yes_label ? yes_label : "Confirm");
+    a->m_confirm = fn;
+    a->m_arg = arg;
+    modal_layout(a);
+    return 0;
+}
+
+int ui_passphrase_open(ui_app *a, const char *title, const char *prompt, ui_passphrase_fn fn,
+                       void *arg, err *e)
+{
+    if (modal_begin(a, MODAL_PASSPHRASE, title, e) < 0)
+        return -1;
+    a->m_lines[0] = strdup(prompt);
+    if (!a->m_lines[0]) {
+        modal_free(a);
+        return err_set(e, ERR_NOMEM, "out of memory opening a dialog");
+    }
+    a->m_n = 1;
+    if (ui_secret_new(&a->secret, e) < 0) {
+        modal_free(a);
+        return -1;
+    }
+    a->m_pass = fn;
+    a->m_arg = arg;
+    modal_layout(a);
+    return 0;
+}
+
+static void confirm_answer(ui_app *a, bool yes)
+{
+    ui_confirm_fn fn = a->m_confirm;
+    void *arg = a->m_arg;
+    modal_free(a); /* first: the callback may open the next dialog */
+    if (fn)
+        apply(a, fn(arg, yes));
+}
+
+static void confirm_key(ui_app *a, ui_key key)
+{
+    switch (key) {
+    case 'y':
+    case 'Y':
+        confirm_answer(a, true);
+        break;
+    case 'n':
+    case 'N':
+    case 'q':
+    case UI_ESC:
+        confirm_answer(a, false);
+        break;
+    case '\n':
+    case UI_K_ENTER:
+        confirm_answer(a, a->m_focus == 1);
+        break;
+    case '\t':
+    case UI_K_BTAB:
+    case UI_K_LEFT:
+    case UI_K_RIGHT:
+    case 'h':
+    case 'l':
+        a->m_focus ^= 1;
+        a->dirty |= W_MODAL;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Feeds raw terminal bytes to the passphrase prompt; ends it on Enter or Esc. */
+static void passphrase_bytes(ui_app *a, const unsigned char *b, size_t n)
+{
+    size_t used = 0;
+    ui_secret_state st = ui_secret_feed(a->secret, b, n, &used);
+    if (st == UI_SECRET_MORE)
+        return;
+    /* Keys typed after Enter or Esc belong to the screen: give them back to curses,
+     * unless the Esc began a function key's sequence (an arrow cancels, then vanishes). */
+    size_t rest = n - used;
+    if (st == UI_SECRET_CANCEL && rest > 0 && (b[used] == '[' || b[used] == 'O'))
+        rest = 0;
+    for (size_t i = rest; i-- > 0;)
+        ungetch(b[used + i]);
+    ui_secret *sec = a->secret;
+    a->secret = NULL;
+    ui_passphrase_fn fn = a->m_pass;
+    void *arg = a->m_arg;
+    modal_free(a);
+    unsigned r = UI_OK;
+    if (st == UI_SECRET_ACCEPT && sec->overflow) {
+        ui_message(a, UI_MSG_ERROR, "the passphrase is longer than %d bytes; nothing was done",
+                   UI_SECRET_MAX);
+        if (fn)
+            r = fn(arg, NULL, 0);
+    } else if (fn) {
+        r = st == UI_SECRET_ACCEPT ? fn(arg, (const char *)sec->buf, sec->len) : fn(arg, NULL, 0);
+    }
+    ui_secret_free(&sec);
+    apply(a, r);
+}
+
+static void passphrase_cancel(ui_app *a)
+{
+    const unsigned char esc = 0x1b;
+    passphrase_bytes(a, &esc, 1);
+}
+
+/* ---- prompts ---- */
+
+static unsigned request_quit(ui_app *a);
+
+static void prompt_start(ui_app *a, prompt_kind kind)
+{
+    a->prompt = kind;
+    a->completions[0] = '\0';
+    if (kind == PROMPT_FILTER) {
+        snprintf(a->prompt_saved, sizeof a->prompt_saved, "%s", current_filter(a));
+        ui_lineedit_set(&a->le, current_filter(a));
+    } else {
+        ui_lineedit_clear(&a->le);
+    }
+    message_clear(a);
+    a->dirty |= W_MSG | W_STATUS;
+}
+
+static void prompt_end(ui_app *a)
+{
+    a->prompt = PROMPT_NONE;
+    a->completions[0] = '\0';
+    a->dirty |= W_MSG | W_STATUS;
+}
+
+static void set_filter(ui_app *a, const char *text)
+{
+    ui_screen *s = current(a);
+    snprintf(current_filter(a), UI_FILTER_MAX, "%s", text);
+    if (s->ops->filter)
+        apply(a, s->ops->filter(s, current_filter(a)));
+    a->dirty |= W_STATUS;
+}
+
+static unsigned dispatch(ui_app *a, ui_action act, ui_key key);
+
+static void run_command(ui_app *a, const char *line)
+{
+    while (*line == ' ' || *line == ':')
+        line++;
+    if (!*line)
+        return;
+    char name[64];
+    size_t n = strcspn(line, " ");
+    snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), line);
+    const char *args = line + n;
+    while (*args == ' ')
+        args++;
+    ui_action act = ui_command_find(name);
+    if (act == UI_ACT_NONE) {
+        char cands[256];
+        ui_command_candidates(name, cands, sizeof cands);
+        if (cands[0])
+            ui_message(a, UI_MSG_ERROR, "':%s' is ambiguous: %s", name, cands);
+        else
+            ui_message(a, UI_MSG_ERROR, "unknown command ':%s' (Tab completes, :help lists them)",
+                       name);
+        return;
+    }
+    if (act == UI_ACT_FILTER && *args) {
+        set_filter(a, args);
+        return;
+    }
+    apply(a, dispatch(a, act, 0));
+}
+
+static void complete_command(ui_app *a)
+{
+    char text[UI_LINE_MAX * 4 + 1], out[128];
+    ui_lineedit_text(&a->le, text, sizeof text);
+    if (strchr(text, ' '))
+        return; /* only the command name completes */
+    size_t n = ui_command_complete(text, out, sizeof out);
+    if (n == 0) {
+        snprintf(a->completions, sizeof a->completions, "no command starts with '%.200s'", text);
+    } else {
+        ui_lineedit_set(&a->le, out);
+        if (n == 1) {
+            a->completions[0] = '\0';
+        } else {
+            char cands[400];
+            ui_command_candidates(out, cands, sizeof cands);
+            snprintf(a->completions, sizeof a->completions, "%s", cands);
+        }
+    }
+    a->dirty |= W_MSG | W_STATUS;
+}
+
+static void prompt_key(ui_app *a, ui_key key)
+{
+    char text[UI_LINE_MAX * 4 + 1];
+    ui_le_result r = ui_lineedit_key(&a->le, key);
+    ui_lineedit_text(&a->le, text, sizeof text);
+    switch (r) {
+    case UI_LE_CHANGED:
+        if (a->prompt == PROMPT_FILTER)
+            set_filter(a, text); /* live: the table narrows as you type */
+        a->completions[0] = '\0';
+        a->dirty |= W_MSG | W_STATUS;
+        break;
+    case UI_LE_MOVED:
+        a->dirty |= W_MSG;
+        break;
+    case UI_LE_ACCEPT: {
+        prompt_kind kind = a->prompt;
+        prompt_end(a);
+        if (kind == PROMPT_COMMAND)
+            run_command(a, text);
+        break;
+    }
+    case UI_LE_CANCEL:
+        if (a->prompt == PROMPT_FILTER)
+            set_filter(a, a->prompt_saved);
+        prompt_end(a);
+        break;
+    case UI_LE_COMPLETE:
+        if (a->prompt == PROMPT_COMMAND)
+            complete_command(a);
+        break;
+    case UI_LE_IGNORED:
+        break;
+    }
+}
+
+/* ---- actions ---- */
+
+static unsigned quit_answer(void *arg, bool yes)
+{
+    return yes ? UI_QUIT : UI_OK;
+}
+
+static unsigned request_quit(ui_app *a)
+{
+    size_t pending = a->cfg->pending ? a->cfg->pending(a->cfg->arg) : 0;
+    if (pending == 0)
+        return UI_QUIT;
+    char line[128];
+    snprintf(line, sizeof line, "%zu operation%s still pending (sending or awaiting receipts).",
+             pending, pending == 1 ? " is" : "s are");
+    const char *lines[] = {line, "Quit anyway?"};
+    err e;
+    if (ui_confirm_open(a, "Quit fusion", lines, 2, "Quit", quit_answer, NULL, &e) < 0)
+        ui_message(a, UI_MSG_ERROR, "%s", e.msg);
+    return UI_OK;
+}
+
+static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
+{
+    ui_screen *s = current(a);
+    char buf[64];
+    if (act == UI_ACT_NONE) {
+        ui_event ev = {act, key};
+        unsigned r = s->ops->handle(s, &ev);
+        if (r & UI_UNHANDLED) {
+            ui_message(a, UI_MSG_INFO, "%s does nothing here; ? lists the keys",
+                       ui_key_name(key, buf, sizeof buf));
+            r &= ~UI_UNHANDLED;
+        }
+        return r;
+    }
+    const ui_action_info *info = &ui_actions[act];
+    if (a->help_open && (act == UI_ACT_QUIT || act == UI_ACT_HELP ||
+                         (act == UI_ACT_UNFILTER && !current_filter(a)[0])))
+        return help_toggle(a, false);
+    if (!(info->screens & (1u << a->cur)) || (a->help_open && info->screens != UI_ALL)) {
+        ui_message(a, UI_MSG_ERROR, ":%s works on %s", info->command,
+                   ui_action_where(act, buf, sizeof buf));
+        return UI_OK;
+    }
+    unsigned facts = a->cfg->facts ? a->cfg->facts(a->cfg->arg) : 0;
+    if (s->ops->selected && s->ops->selected(s))
+        facts |= UI_PRE_ROW;
+    unsigned missing = info->pre & ~facts;
+    if (missing) {
+        ui_message(a, UI_MSG_ERROR, "%s: %s", info->command, ui_precondition_message(missing));
+        return UI_OK;
+    }
+    switch (act) {
+    case UI_ACT_HELP:
+        return help_toggle(a, true);
+    case UI_ACT_COMMAND:
+        prompt_start(a, PROMPT_COMMAND);
+        return UI_OK;
+    case UI_ACT_FILTER:
+        if (!s->ops->filter) {
+            ui_message(a, UI_MSG_ERROR, "this screen has nothing to filter");
+            return UI_OK;
+        }
+        prompt_start(a, PROMPT_FILTER);
+        return UI_OK;
+    case UI_ACT_UNFILTER:
+        if (current_filter(a)[0])
+            set_filter(a, "");
+        return UI_OK;
+    case UI_ACT_QUIT:
+        return request_quit(a);
+    case UI_ACT_REDRAW:
+        a->repaint = true;
+        return UI_OK;
+    case UI_ACT_NEXT_SCREEN:
+        return switch_screen(a, (ui_screen_id)((a->cur + 1) % UI_SCREEN_COUNT));
+    case UI_ACT_PREV_SCREEN:
+        return switch_screen(a, (ui_screen_id)((a->cur + UI_SCREEN_COUNT - 1) % UI_SCREEN_COUNT));
+    case UI_ACT_GO_DASHBOARD:
+    case UI_ACT_GO_ESCROWS:
+    case UI_ACT_GO_APPROVALS:
+    case UI_ACT_GO_COMPLIANCE:
+    case UI_ACT_GO_ENTITIES:
+    case UI_ACT_GO_KEYS:
+    case UI_ACT_GO_CHAINS:
+    case UI_ACT_GO_AUDIT:
+        return switch_screen(a, (ui_screen_id)(act - UI_ACT_GO_DASHBOARD));
+    default: {
+        ui_event ev = {act, key};
+        unsigned r = s->ops->handle(s, &ev);
+        return r & ~UI_UNHANDLED;
+    }
+    }
+}
+
+static void handle_key(ui_app *a, ui_key key)
+{
+    if (key == UI_FN(KEY_RESIZE)) {
+        ui_sig_winch = 1;
+        return;
+    }
+    if (a->too_small) {
+        /* Only quitting makes sense until the terminal is big enough again. */
+        if (key == 'q' && !(a->cfg->pending && a->cfg->pending(a->cfg->arg)))
+            a->quit = true;
+        return;
+    }
+    if (a->modal == MODAL_CONFIRM) {
+        confirm_key(a, key);
+        return;
+    }
+    if (a->prompt != PROMPT_NONE) {
+        prompt_key(a, key);
+        return;
+    }
+    message_clear(a);
+    ui_action act = ui_keymap_lookup(a->cur, key);
+    if (a->help_open && act != UI_ACT_NONE && ui_actions[act].screens != UI_ALL)
+        act = UI_ACT_NONE; /* the help screen has only the global actions */
+    apply(a, dispatch(a, act, key));
+}
+
+/* Gives typed-ahead keys to the passphrase prompt as the bytes the terminal sent. */
+static void passphrase_key(ui_app *a, ui_key key)
+{
+    unsigned char b[4];
+    size_t n = 0;
+    if (key == UI_K_BACKSPACE)
+        b[0] = 0x7f, n = 1;
+    else if (key == UI_K_ENTER)
+        b[0] = '\r', n = 1;
+    else if (key < UI_FN(0))
+        n = ui_utf8_put((uint32_t)key, (char *)b);
+    if (n)
+        passphrase_bytes(a, b, n);
+    sodium_memzero(b, sizeof b);
+}
+
+/* ---- input ---- */
+
+static void input_failed(ui_app *a, const char *why)
+{
+    LOG_W("ui", "terminal input failed (%s)%s; exiting", why,
+          isatty(STDIN_FILENO) ? "" : " and stdin is no longer a terminal");
+    a->quit = true;
+}
+
+static void on_input(ui_app *a, short revents)
+{
+    if (revents & (POLLERR | POLLNVAL)) {
+        input_failed(a, "poll error");
+        return;
+    }
+    int avail = 0;
+    if (ioctl(STDIN_FILENO, FIONREAD, &avail) == 0 && avail == 0) {
+        /* Readable with nothing to read: end of file, the session is gone. */
+        input_failed(a, (revents & POLLHUP) ? "hangup" : "end of input");
+        return;
+    }
+    if (a->modal == MODAL_PASSPHRASE) {
+        /* Straight from the descriptor into guarded memory: the passphrase never passes
+         * through curses' input queue. */
+        unsigned char buf[256];
+        ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+        if (n > 0)
+            passphrase_bytes(a, buf, (size_t)n);
+        else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+            input_failed(a, n == 0 ? "end of input" : strerror(errno));
+        sodium_memzero(buf, sizeof buf);
+        if (a->modal == MODAL_PASSPHRASE || a->quit)
+            return;
+        /* The prompt ended: what was typed after it waits in curses' queue. */
+    }
+    for (int i = 0; i < KEYS_PER_WAKE && !a->quit; i++) {
+        wint_t wc;
+        int r = wget_wch(a->input, &wc);
+        if (r == ERR)
+            break;
+        ui_key key = r == KEY_CODE_YES ? UI_FN((int)wc) : (ui_key)wc;
+        if (a->modal != MODAL_PASSPHRASE)
+            LOG_D("ui", "key %d", key);
+        if (a->modal == MODAL_PASSPHRASE)
+            passphrase_key(a, key);
+        else
+            handle_key(a, key);
+        if (a->modal == MODAL_PASSPHRASE)
+            break; /* the rest is read raw on the next wake-up */
+    }
+}
+
+static void on_signals(ui_app *a)
+{
+    if (ui_sig_quit) {
+        a->term_signal = ui_sig_quit;
+        ui_sig_quit = 0;
+        LOG_I("ui", "signal %d: quitting", a->term_signal);
+        a->quit = true;
+    }
+    if (ui_sig_int) {
+        ui_sig_int = 0;
+        /* C-c cancels what is open, else asks to quit like q. */
+        if (a->modal == MODAL_PASSPHRASE)
+            passphrase_cancel(a);
+        else if (a->modal == MODAL_CONFIRM)
+            confirm_answer(a, false);
+        else if (a->prompt != PROMPT_NONE)
+            prompt_key(a, UI_ESC);
+        else if (a->too_small)
+            handle_key(a, 'q');
+        else
+            apply(a, request_quit(a));
+    }
+    if (ui_sig_winch) {
+        /* However many resizes arrived, one relayout at the final size. */
+        ui_sig_winch = 0;
+        if (ui_term_resize())
+            a->relayout = true;
+    }
+}
+
+static void on_notify(ui_app *a)
+{
+    unsigned topics = ui_notify_take();
+    if (!topics)
+        return;
+    for (int i = 0; i < UI_SCREEN_COUNT; i++) {
+        ui_screen *s = &a->screens[i];
+        if (!s->opened || !s->ops->changed || !(s->ops->topics & topics))
+            continue;
+        unsigned r = s->ops->changed(s, topics);
+        if (i == (int)a->cur && !a->help_open)
+            apply(a, r);
+    }
+    a->dirty |= W_STATUS;
+}
+
+static void on_tick(ui_app *a, time_t now)
+{
+    a->clock = now;
+    a->dirty |= W_TITLE;
+    ui_screen *s = current(a);
+    if (s->ops->tick)
+        apply(a, s->ops->tick(s, now));
+}
+
+/* ---- layout and drawing ---- */
+
+static void windows_free(ui_app *a)
+{
+    WINDOW **ws[] = {&a->w_title, &a->w_tabs, &a->w_body, &a->w_status, &a->w_msg, &a->w_modal};
+    for (size_t i = 0; i < sizeof ws / sizeof ws[0]; i++) {
+        if (*ws[i])
+            delwin(*ws[i]);
+        *ws[i] = NULL;
+    }
+}
+
+static void layout(ui_app *a)
+{
+    windows_free(a);
+    getmaxyx(stdscr, a->rows, a->cols);
+    a->too_small = a->rows < MIN_ROWS || a->cols < MIN_COLS;
+    a->relayout = false;
+    a->repaint = true;
+    a->dirty = W_ALL;
+    LOG_D("ui", "layout %dx%d%s", a->cols, a->rows, a->too_small ? " (too small)" : "");
+    if (a->too_small)
+        return;
+    a->w_title = newwin(1, a->cols, 0, 0);
+    a->w_tabs = newwin(1, a->cols, 1, 0);
+    a->w_body = newwin(a->rows - 4, a->cols, 2, 0);
+    a->w_status = newwin(1, a->cols, a->rows - 2, 0);
+    a->w_msg = newwin(1, a->cols, a->rows - 1, 0);
+    if (!a->w_title || !a->w_tabs || !a->w_body || !a->w_status || !a->w_msg) {
+        LOG_E("ui", "cannot create windows for %dx%d", a->cols, a->rows);
+        windows_free(a);
+        a->too_small = true;
+        return;
+    }
+    leaveok(a->w_title, TRUE);
+    leaveok(a->w_tabs, TRUE);
+    leaveok(a->w_body, TRUE);
+    leaveok(a->w_status, TRUE);
+    modal_layout(a);
+}
+
+static void draw_title(ui_app *a)
+{
+    WINDOW *w = a->w_title;
+    const char *v = ui_glyph()->v;
+    char left[1024], right[32];
+    struct tm tm;
+    gmtime_r(&a->clock, &tm);
+    strftime(right, sizeof right, "%H:%M:%S UTC", &tm);
+    snprintf(left, sizeof left, "Fusion Prime Workstation %s desk %s %s operator %s", v,
+             a->cfg->desk ? a->cfg->desk : "-", v,
+             a->cfg->operator_name ? a->cfg->operator_name : "-");
+    int rw = ui_text_width(right);
+    wattrset(w, ui_attr(UI_ROLE_TITLE));
+    mvwhline(w, 0, 0, ' ', a->cols);
+    ui_put(w, 0, 1, left, a->cols - rw - 3, UI_ALIGN_LEFT, UI_ROLE_TITLE);
+    ui_put(w, 0, a->cols - rw - 1, right, rw, UI_ALIGN_LEFT, UI_ROLE_TITLE);
+    LOG_D("ui", "draw title");
+}
+
+static void draw_tabs(ui_app *a)
+{
+    WINDOW *w = a->w_tabs;
+    wattrset(w, ui_attr(UI_ROLE_TAB));
+    mvwhline(w, 0, 0, ' ', a->cols);
+    /* Full titles when they fit, else short ones for all but the current screen. */
+    int full = 0;
+    for (int i = 0; i < UI_SCREEN_COUNT; i++)
+        full += ui_text_width(ui_screen_title((ui_screen_id)i)) + 4;
+    bool shorten = full > a->cols;
+    int x = 0;
+    for (int i = 0; i < UI_SCREEN_COUNT; i++) {
+        bool cur = i == (int)a->cur && !a->help_open;
+        const char *t = shorten && i != (int)a->cur ? ui_screen_short_title((ui_screen_id)i)
+                                                    : ui_screen_title((ui_screen_id)i);
+        char label[64];
+        snprintf(label, sizeof label, " %d %s ", i + 1, t);
+        int lw = ui_text_width(label);
+        if (x + lw > a->cols)
+            break;
+        ui_put(w, 0, x, label, lw, UI_ALIGN_LEFT, cur ? UI_ROLE_TAB_CURRENT : UI_ROLE_TAB);
+        x += lw;
+    }
+    if (a->help_open && x + 8 <= a->cols)
+        ui_put(w, 0, a->cols - 7, " Help ", 6, UI_ALIGN_LEFT, UI_ROLE_TAB_CURRENT);
+}
+
+static void draw_status(ui_app *a)
+{
+    WINDOW *w = a->w_status;
+    ui_screen *s = current(a);
+    char info[256] = "", left[1024], right[128];
+    if (s->opened && s->ops->status)
+        s->ops->status(s, info, sizeof info);
+    const char *v = ui_glyph()->v;
+    if (a->prompt == PROMPT_COMMAND && a->completions[0]) {
+        snprintf(left, sizeof left, "Tab: %s", a->completions);
+    } else {
+        char title[64];
+        if (a->help_open)
+            snprintf(title, sizeof title, "Help");
+        else
+            snprintf(title, sizeof title, "%d %s", a->cur + 1, ui_screen_title(a->cur));
+        snprintf(left, sizeof left, "%s %s %s%s%s", title, v, info,
+                 current_filter(a)[0] ? "  filter /" : "", current_filter(a));
+    }
+    if (a->help_open)
+        snprintf(right, sizeof right, "Esc close  / filter  : command");
+    else
+        snprintf(right, sizeof right, "? help  : command  / filter  q quit");
+    if (ui_text_width(left) + ui_text_width(right) + 4 > a->cols)
+        snprintf(right, sizeof right, "%s", a->help_open ? "Esc close" : "? help");
+    int rw = ui_text_width(right);
+    wattrset(w, ui_attr(UI_ROLE_STATUS));
+    mvwhline(w, 0, 0, ' ', a->cols);
+    ui_put(w, 0, 1, left, a->cols - rw - 4, UI_ALIGN_LEFT, UI_ROLE_STATUS);
+    ui_put(w, 0, a->cols - rw - 1, right, rw, UI_ALIGN_LEFT, UI_ROLE_STATUS);
+}
+
+/* Draws the prompt line, scrolled so that the cursor is visible; returns the cursor x. */
+static int draw_prompt(ui_app *a)
+{
+    WINDOW *w = a->w_msg;
+    int width = a->cols - 2;
+    int curcol = ui_lineedit_cursor_col(&a->le);
+    int offset = curcol > width - 1 ? curcol - (width - 1) : 0;
+    char text[UI_LINE_MAX * 4 + 1];
+    size_t i = 0, o = 0;
+    int skipped = 0;
+    while (i < a->le.len && skipped < offset)
+        skipped += ui_cp_width(a->le.buf[i++]);
+    for (; i < a->le.len; i++) {
+        char u[4];
+        size_t k = ui_utf8_put(a->le.buf[i], u);
+        if (o + k + 1 > sizeof text)
+            break;
+        memcpy(text + o, u, k);
+        o += k;
+    }
+    text[o] = '\0';
+    ui_put(w, 0, 0, a->prompt == PROMPT_FILTER ? "/" : ":", 1, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
+    ui_put(w, 0, 1, text, width, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
+    return 1 + curcol - skipped;
+}
+
+static void draw_msg(ui_app *a)
+{
+    WINDOW *w = a->w_msg;
+    wattrset(w, A_NORMAL);
+    werase(w);
+    if (a->prompt != PROMPT_NONE) {
+        draw_prompt(a);
+        return;
+    }
+    if (a->msg[0])
+        ui_put(w, 0, 0, a->msg, a->cols - 1, UI_ALIGN_LEFT,
+               a->msg_level == UI_MSG_ERROR ? UI_ROLE_ERROR : UI_ROLE_INFO);
+}
+
+static void draw_modal(ui_app *a)
+{
+    WINDOW *w = a->w_modal;
+    int h, wd;
+    getmaxyx(w, h, wd);
+    wattrset(w, A_NORMAL);
+    werase(w);
+    ui_box(w, UI_ROLE_BORDER);
+    char title[160];
+    snprintf(title, sizeof title, " %s ", a->m_title);
+    ui_put(w, 0, 2, title, wd - 4 < ui_text_width(title) ? wd - 4 : ui_text_width(title),
+           UI_ALIGN_LEFT, UI_ROLE_HEADER);
+    if (a->modal == MODAL_CONFIRM) {
+        int room = h - 5; /* border, blank, lines..., blank, buttons, border */
+        for (int i = 0; i < room && (size_t)i < a->m_n; i++) {
+            char more[64];
+            const char *line = a->m_lines[i];
+            if (i == room - 1 && (size_t)room < a->m_n) {
+                snprintf(more, sizeof more, "(%zu more lines)", a->m_n - (size_t)i);
+                line = more;
+            }
+            ui_put(w, 2 + i, 2, line, wd - 4, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
+        }
+        char yes[64], no[64];
+        snprintf(yes, sizeof yes, "[ y %s ]", a->m_yes);
+        snprintf(no, sizeof no, "[ n Cancel ]");
+        int yw = ui_text_width(yes), nw = ui_text_width(no);
+        int x = (wd - yw - nw - 4) / 2;
+        if (x < 1)
+            x = 1;
+        ui_put(w, h - 2, x, yes, yw, UI_ALIGN_LEFT,
+               a->m_focus == 1 ? UI_ROLE_SELECTED : UI_ROLE_NORMAL);
+        ui_put(w, h - 2, x + yw + 4, no, nw, UI_ALIGN_LEFT,
+               a->m_focus == 0 ? UI_ROLE_SELECTED : UI_ROLE_NORMAL);
+    } else {
+        ui_put(w, 2, 2, a->m_lines[0], wd - 4, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
+        ui_put(w, 3, 2, "(typing is not shown)", wd - 4, UI_ALIGN_LEFT, UI_ROLE_DIM);
+        ui_put(w, h - 2, 2, "Enter accept   Esc cancel   C-u start over", wd - 4, UI_ALIGN_LEFT,
+               UI_ROLE_DIM);
+    }
+}
+
+static void draw(ui_app *a)
+{
+    if (a->repaint) {
+        clearok(curscr, TRUE);
+        a->repaint = false;
+        a->dirty = W_ALL;
+    }
+    if (!a->dirty)
+        return;
+    if (a->too_small) {
+        char line[128];
+        snprintf(line, sizeof line, "terminal too small: need %dx%d, have %dx%d", MIN_COLS,
+                 MIN_ROWS, a->cols, a->rows);
+        werase(stdscr);
+        ui_put(stdscr, 0, 0, line, a->cols, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
+        wnoutrefresh(stdscr);
+        curs_set(0);
+        doupdate();
+        a->dirty = 0;
+        return;
+    }
+    if (a->dirty & W_TITLE) {
+        draw_title(a);
+        wnoutrefresh(a->w_title);
+    }
+    if (a->dirty & W_TABS) {
+        draw_tabs(a);
+        wnoutrefresh(a->w_tabs);
+    }
+    if (a->dirty & W_BODY) {
+        ui_screen *s = current(a);
+        werase(a->w_body);
+        if (s->opened)
+            s->ops->draw(s, a->w_body);
+        wnoutrefresh(a->w_body);
+        LOG_D("ui", "draw body");
+    }
+    if (a->dirty & W_STATUS) {
+        draw_status(a);
+        wnoutrefresh(a->w_status);
+    }
+    if (a->w_modal && (a->dirty & (W_BODY | W_MODAL))) {
+        draw_modal(a);
+        touchwin(a->w_modal);
+        wnoutrefresh(a->w_modal);
+    }
+    /* The message line goes last so that it owns the cursor while a prompt is open. */
+    if (a->prompt != PROMPT_NONE) {
+        int x = 0;
+        if (a->dirty & W_MSG)
+            draw_msg(a);
+        x = draw_prompt(a);
+        leaveok(a->w_msg, FALSE);
+        wmove(a->w_msg, 0, x);
+        wnoutrefresh(a->w_msg);
+        curs_set(1);
+    } else {
+        if (a->dirty & W_MSG) {
+            draw_msg(a);
+            wnoutrefresh(a->w_msg);
+        }
+        leaveok(a->w_msg, TRUE);
+        curs_set(0);
+    }
+    doupdate();
+    a->dirty = 0;
+}
+
+/* ---- the loop ---- */
+
+static int ms_to_next_second(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int)(1000 - ts.tv_nsec / 1000000) + 1;
+}
+
+static void loop(ui_app *a)
+{
+    struct pollfd fds[3] = {
+        {STDIN_FILENO, POLLIN, 0},
+        {ui_term_signal_fd(), POLLIN, 0},
+        {ui_notify_fd(), POLLIN, 0},
+    };
+    while (!a->quit) {
+        on_signals(a);
+        if (a->quit)
+            break;
+        if (a->relayout)
+            layout(a);
+        draw(a);
+        int n = poll(fds, 3, ms_to_next_second());
+        if (n < 0 && errno != EINTR) {
+            LOG_E("ui", "poll failed: %s", strerror(errno));
+            break;
+        }
+        if (n > 0 && fds[1].revents)
+            ui_term_signal_drain();
+        if (n > 0 && fds[2].revents)
+            on_notify(a);
+        if (n > 0 && fds[0].revents)
+            on_input(a, fds[0].revents);
+        time_t now = time(NULL);
+        if (now != a->clock)
+            on_tick(a, now);
+    }
+}
+
+int ui_run(const ui_config *cfg, int *term_signal, err *e)
+{
+    ui_app *a = &the_app;
+    memset(a, 0, sizeof *a);
+    a->cfg = cfg;
+    *term_signal = 0;
+    if (sodium_init() < 0)
+        return err_set(e, ERR_CRYPTO, "libsodium failed to initialise; reinstall libsodium");
+    if (ui_notify_init(e) < 0)
+        return -1;
+    if (ui_term_signals_install(e) < 0)
+        return -1;
+    char note[600];
+    snprintf(note, sizeof note, "the log is %s", cfg->log_path ? cfg->log_path : "not open");
+    if (ui_term_open(note, e) < 0) {
+        ui_term_signals_restore();
+        return -1;
+    }
+    for (int i = 0; i < UI_SCREEN_COUNT; i++) {
+        a->screens[i] = (ui_screen){cfg->screens[i] ? cfg->screens[i] : builtin_screens[i], a,
+                                    (ui_screen_id)i, NULL, false};
+    }
+    a->help = (ui_screen){&ui_scr_help, a, UI_SCR_DASHBOARD, NULL, false};
+    a->input = newpad(1, 1);
+    if (a->input) {
+        keypad(a->input, TRUE);
+        nodelay(a->input, TRUE);
+    }
+    a->clock = time(NULL);
+    a->cur = UI_SCR_DASHBOARD;
+    screen_ensure_open(a, &a->screens[a->cur]);
+    layout(a);
+    if (!a->input) {
+        err_set(e, ERR_NOMEM, "cannot create the input window");
+        a->quit = true;
+    }
+    LOG_I("ui", "started");
+    loop(a);
+    LOG_I("ui", "stopped");
+
+    modal_free(a);
+    for (int i = 0; i < UI_SCREEN_COUNT; i++) {
+        if (a->screens[i].opened && a->screens[i].ops->close)
+            a->screens[i].ops->close(&a->screens[i]);
+    }
+    if (a->help.opened)
+        a->help.ops->close(&a->help);
+    windows_free(a);
+    if (a->input)
+        delwin(a->input);
+    ui_term_close();
+    ui_term_signals_restore();
+    *term_signal = a->term_signal;
+    return a->input ? 0 : -1;
+}

@@ -1,0 +1,53 @@
+/* app.h: the terminal workstation's main loop and what screens may ask of it (messages,
+ * the confirm dialog, the passphrase prompt). ui_run is also used by the widget harness
+ * in tests/ui, which plugs its own screens in through ui_config. */
+#ifndef FUSION_UI_APP_H
+#define FUSION_UI_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+#include "screen.h"
+
+typedef struct ui_config {
+    const char *desk;          /* shown in the title bar */
+    const char *operator_name; /* shown in the title bar */
+    const char *log_path;      /* named in the crash message */
+    /* Screens by ui_screen_id; NULL means the built-in desk screen. */
+    const ui_screen_ops *screens[UI_SCREEN_COUNT];
+    /* Optional: operations in flight (quit asks first when > 0). */
+    size_t (*pending)(void *arg);
+    /* Optional: the UI_PRE_* facts the desk provides (unlocked key, roles, chain). */
+    unsigned (*facts)(void *arg);
+    void *arg;
+} ui_config;
+
+/* Runs the UI until quit. Returns 0, or -1 if the terminal could not be set up. When a
+ * SIGTERM/SIGHUP ended it, *term_signal is that signal (else 0): re-raise it after
+ * cleaning up. */
+int ui_run(const ui_config *cfg, int *term_signal, err *e) __attribute__((warn_unused_result));
+
+typedef enum { UI_MSG_INFO, UI_MSG_ERROR } ui_msg_level;
+
+/* A one-line message on the bottom line (errors are also logged). */
+void ui_message(ui_app *a, ui_msg_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Called with the answer; returns UI_* flags. */
+typedef unsigned (*ui_confirm_fn)(void *arg, bool confirmed);
+/* Called with the passphrase (pass == NULL when cancelled); the bytes are wiped after
+ * the call returns, so copy nothing and use them at once. Returns UI_* flags. */
+typedef unsigned (*ui_passphrase_fn)(void *arg, const char *pass, size_t len);
+
+/* Opens the modal confirm dialog: a title, summary lines (copied), and the label of the
+ * confirming choice ("Sign", "Quit"). y confirms, n or Esc cancels. Fails (ERR_STATE)
+ * while another dialog is open. */
+int ui_confirm_open(ui_app *a, const char *title, const char *const *lines, size_t n,
+                    const char *yes_label, ui_confirm_fn fn, void *arg, err *e);
+/* Opens the modal passphrase prompt. Typed bytes are read from the terminal straight into
+ * sodium_malloc memory, never echoed, and wiped after fn returns. */
+int ui_passphrase_open(ui_app *a, const char *title, const char *prompt, ui_passphrase_fn fn,
+                       void *arg, err *e);
+
+#endif

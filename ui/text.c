@@ -1,0 +1,267 @@
+/* text.c: UTF-8 decoding, display widths (wcwidth) and fitting text into table cells.
+ * Pure functions; the locale (LC_CTYPE) decides what wcwidth considers printable, so in
+ * the C locale everything non-ASCII prints as '?' and the output stays ASCII. */
+#include "text.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <wchar.h>
+
+size_t ui_utf8_next(const char *s, size_t n, uint32_t *cp)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned char c = u[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    size_t len;
+    uint32_t v, min;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2, v = c & 0x1f, min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3, v = c & 0x0f, min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4, v = c & 0x07, min = 0x10000;
+    } else {
+        *cp = 0xfffd;
+        return 1;
+    }
+    if (len > n) {
+        *cp = 0xfffd;
+        return 1;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((u[i] & 0xc0) != 0x80) {
+            *cp = 0xfffd;
+            return 1;
+        }
+        v = (v << 6) | (u[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
+        *cp = 0xfffd;
+        return 1;
+    }
+    *cp = v;
+    return len;
+}
+
+size_t ui_utf8_put(uint32_t cp, char out[4])
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp >= 0xd800 && cp <= 0xdfff)
+        return 0;
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    if (cp > 0x10ffff)
+        return 0;
+    out[0] = (char)(0xf0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* -1: unprintable (shown as '?'), else 0, 1 or 2 columns. */
+static int cp_raw_width(uint32_t cp)
+{
+    if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+        return -1;
+    if (cp < 0x7f)
+        return 1;
+    int w = wcwidth((wchar_t)cp);
+    return w < 0 ? -1 : (w > 2 ? 2 : w);
+}
+
+int ui_cp_width(uint32_t cp)
+{
+    int w = cp_raw_width(cp);
+    return w < 0 ? 1 : w;
+}
+
+/* One printable unit: its bytes as printed and its width. A leading zero-width mark has
+ * nothing to combine with, so it is dropped (width 0, no bytes). */
+typedef struct unit {
+    const char *bytes;
+    size_t len;
+    int width;
+} unit;
+
+static size_t next_unit(const char *s, size_t n, bool at_start, unit *u)
+{
+    uint32_t cp;
+    size_t len = ui_utf8_next(s, n, &cp);
+    int w = cp_raw_width(cp);
+    if (w < 0) {
+        u->bytes = "?", u->len = 1, u->width = 1;
+    } else if (w == 0 && at_start) {
+        u->bytes = "", u->len = 0, u->width = 0;
+    } else if (cp == 0xfffd && len == 1) {
+        u->bytes = "\xef\xbf\xbd", u->len = 3, u->width = w;
+    } else {
+        u->bytes = s, u->len = len, u->width = w;
+    }
+    return len;
+}
+
+int ui_text_width(const char *s)
+{
+    size_t n = strlen(s);
+    int w = 0;
+    for (size_t i = 0; i < n;) {
+        unit u;
+        i += next_unit(s + i, n - i, w == 0, &u);
+        w += u.width;
+    }
+    return w;
+}
+
+typedef struct sink {
+    char *out;
+    size_t cap, len;
+    bool full;
+} sink;
+
+static void put(sink *k, const char *b, size_t n)
+{
+    if (k->full || k->len + n + 1 > k->cap) {
+        k->full = true;
+        return;
+    }
+    memcpy(k->out + k->len, b, n);
+    k->len += n;
+    k->out[k->len] = '\0';
+}
+
+static void pad(sink *k, int n)
+{
+    for (int i = 0; i < n; i++)
+        put(k, " ", 1);
+}
+
+/* Copies units of s while they fit in `limit` columns; returns the columns used. Zero-width
+ * marks that follow the last copied character are kept with it. */
+static int copy_units(sink *k, const char *s, size_t n, int limit)
+{
+    int w = 0;
+    for (size_t i = 0; i < n;) {
+        unit u;
+        size_t adv = next_unit(s + i, n - i, w == 0, &u);
+        if (w + u.width > limit)
+            break;
+        put(k, u.bytes, u.len);
+        w += u.width;
+        i += adv;
+    }
+    return w;
+}
+
+size_t ui_text_fit(char *out, size_t cap, const char *s, int width, ui_align align,
+                   const char *ellipsis)
+{
+    sink k = {out, cap, 0, false};
+    if (cap == 0)
+        return 0;
+    out[0] = '\0';
+    if (width <= 0)
+        return 0;
+    size_t n = strlen(s);
+    int total = ui_text_width(s);
+    if (total <= width) {
+        if (align == UI_ALIGN_RIGHT)
+            pad(&k, width - total);
+        copy_units(&k, s, n, total);
+        if (align == UI_ALIGN_LEFT)
+            pad(&k, width - total);
+        return k.len;
+    }
+    int ew = ellipsis ? ui_text_width(ellipsis) : 0;
+    if (ew > width)
+        ew = 0; /* no room even for the ellipsis: cut hard */
+    /* Measure first so right alignment can pad before the text. */
+    int limit = width - ew, used = 0;
+    for (size_t i = 0; i < n;) {
+        unit u;
+        size_t adv = next_unit(s + i, n - i, used == 0, &u);
+        if (used + u.width > limit)
+            break;
+        used += u.width;
+        i += adv;
+    }
+    if (align == UI_ALIGN_RIGHT)
+        pad(&k, limit - used);
+    copy_units(&k, s, n, used);
+    if (ew > 0)
+        put(&k, ellipsis, strlen(ellipsis));
+    if (align == UI_ALIGN_LEFT)
+        pad(&k, limit - used);
+    return k.len;
+}
+
+void ui_columns_layout(const ui_column *cols, const int *natural, size_t n, int avail, int gap,
+                       int *out)
+{
+    if (n == 0)
+        return;
+    if (avail < 0)
+        avail = 0;
+    int total = 0;
+    size_t ngrow = 0;
+    for (size_t i = 0; i < n; i++) {
+        int w = natural[i];
+        if (cols[i].max > 0 && w > cols[i].max)
+            w = cols[i].max;
+        if (w < cols[i].min)
+            w = cols[i].min;
+        out[i] = w;
+        total += w + (i ? gap : 0);
+        if (cols[i].flags & UI_COL_GROW)
+            ngrow++;
+    }
+    if (total <= avail) {
+        int spare = avail - total;
+        if (ngrow == 0)
+            return;
+        int each = spare / (int)ngrow, rest = spare % (int)ngrow;
+        for (size_t i = 0; i < n; i++) {
+            if (!(cols[i].flags & UI_COL_GROW))
+                continue;
+            out[i] += each + (rest > 0 ? 1 : 0);
+            if (rest > 0)
+                rest--;
+        }
+        return;
+    }
+    /* Shrink the widest column above its minimum, one column at a time. */
+    int excess = total - avail;
+    while (excess > 0) {
+        size_t widest = n;
+        for (size_t i = 0; i < n; i++) {
+            if (out[i] > cols[i].min && (widest == n || out[i] > out[widest]))
+                widest = i;
+        }
+        if (widest == n)
+            break;
+        out[widest]--;
+        excess--;
+    }
+    /* Still too wide at the minimums: drop columns from the right. */
+    for (size_t i = n; excess > 0 && i-- > 1;) {
+        excess -= out[i] + gap;
+        out[i] = 0;
+    }
+    if (excess > 0)
+        out[0] = avail;
+}

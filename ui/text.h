@@ -1,0 +1,54 @@
+/* text.h: display-width arithmetic for UTF-8 text (pure: no curses). Terminals lay text
+ * out in columns, not bytes: CJK and most emoji take two, combining marks none. Every
+ * string the UI prints from data goes through ui_text_fit, so tables align and control
+ * bytes (escape sequences in a counterparty name) never reach the terminal. */
+#ifndef FUSION_UI_TEXT_H
+#define FUSION_UI_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Decodes one UTF-8 sequence from s (n > 0 bytes available) into *cp and returns its
+ * length; an invalid or truncated sequence yields U+FFFD and length 1. */
+size_t ui_utf8_next(const char *s, size_t n, uint32_t *cp);
+/* Encodes cp as UTF-8 into out (4 bytes room); returns the length (0 if cp is invalid). */
+size_t ui_utf8_put(uint32_t cp, char out[4]);
+
+/* Display columns of one code point as ui_text_fit prints it: 0 for combining marks,
+ * 2 for wide characters, 1 otherwise (anything unprintable is shown as '?'). */
+int ui_cp_width(uint32_t cp);
+/* Display columns of a NUL-terminated UTF-8 string, as ui_text_fit would print it. */
+int ui_text_width(const char *s);
+
+typedef enum { UI_ALIGN_LEFT, UI_ALIGN_RIGHT } ui_align;
+
+/* Writes s into out so that it takes exactly `width` display columns: padded with
+ * spaces (on the right for UI_ALIGN_LEFT, on the left for UI_ALIGN_RIGHT), or cut at a
+ * character boundary and ended with `ellipsis` when too wide. A wide character that
+ * would straddle the limit is replaced by padding. Unprintable characters become '?'.
+ * out is always NUL-terminated; returns the bytes written (without the NUL). */
+size_t ui_text_fit(char *out, size_t cap, const char *s, int width, ui_align align,
+                   const char *ellipsis);
+
+enum {
+    UI_COL_RIGHT = 1u << 0, /* right-aligned (numbers, amounts) */
+    UI_COL_GROW = 1u << 1,  /* takes the spare width */
+};
+
+/* One column of a table: the header, width bounds in display columns (max 0 = none). */
+typedef struct ui_column {
+    const char *title;
+    int min;
+    int max;
+    unsigned flags;
+} ui_column;
+
+/* Chooses column widths for a table `avail` columns wide with `gap` columns between
+ * neighbours. natural[i] is the widest content seen (header included). Columns get their
+ * natural width clamped to [min, max]; spare width goes to UI_COL_GROW columns; when too
+ * wide, the widest columns shrink first down to their minimum, then columns are dropped
+ * from the right (width 0). */
+void ui_columns_layout(const ui_column *cols, const int *natural, size_t n, int avail, int gap,
+                       int *out);
+
+#endif

@@ -1,0 +1,115 @@
+/* tscreen.c: the shared table-screen behaviour (see tscreen.h). */
+#include "tscreen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+
+int ui_tscreen_open(ui_screen *s, const ui_tscreen_desc *d, ui_rows rows, err *e)
+{
+    ui_tscreen *ts = calloc(1, sizeof *ts);
+    if (!ts)
+        return err_set(e, ERR_NOMEM, "out of memory opening the %s screen", d->heading);
+    ts->d = d;
+    ui_table_init(&ts->table, d->cols, d->ncols, rows);
+    s->state = ts;
+    return 0;
+}
+
+void ui_tscreen_close(ui_screen *s)
+{
+    ui_tscreen *ts = s->state;
+    if (!ts)
+        return;
+    ui_table_free(&ts->table);
+    free(ts);
+    s->state = NULL;
+}
+
+const char *ui_fmt_count(size_t n, char *buf, size_t cap)
+{
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%zu", n);
+    size_t o = 0;
+    for (int i = 0; i < len && o + 2 < cap; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    if (cap)
+        buf[o < cap ? o : cap - 1] = '\0';
+    return buf;
+}
+
+void ui_heading_draw(WINDOW *w, int y, const char *heading, const char *note)
+{
+    int cols = getmaxx(w);
+    int nw = note ? ui_text_width(note) : 0;
+    if (nw > cols / 2)
+        nw = cols / 2;
+    ui_put(w, y, 1, heading, cols - nw - 3, UI_ALIGN_LEFT, UI_ROLE_HEADER);
+    if (nw > 0)
+        ui_put(w, y, cols - nw - 1, note, nw, UI_ALIGN_RIGHT, UI_ROLE_DIM);
+    ui_hline(w, y + 1, 0, cols, UI_ROLE_BORDER);
+}
+
+void ui_tscreen_draw(ui_screen *s, WINDOW *w)
+{
+    ui_tscreen *ts = s->state;
+    int rows, cols;
+    getmaxyx(w, rows, cols);
+    char note[UI_FILTER_MAX + 64], num[32];
+    size_t n = ui_table_count(&ts->table);
+    if (ts->filter[0])
+        snprintf(note, sizeof note, "%s %s matching /%s", ui_fmt_count(n, num, sizeof num),
+                 ts->d->noun, ts->filter);
+    else
+        snprintf(note, sizeof note, "%s %s", ui_fmt_count(n, num, sizeof num), ts->d->noun);
+    ui_heading_draw(w, 0, ts->d->heading, note);
+    ui_table_draw(&ts->table, w, 2, 1, rows - 2, cols - 2, ts->d->empty);
+}
+
+unsigned ui_tscreen_handle(ui_screen *s, const ui_event *ev)
+{
+    ui_tscreen *ts = s->state;
+    return ui_table_nav(&ts->table, ev->action);
+}
+
+void ui_tscreen_status(ui_screen *s, char *buf, size_t cap)
+{
+    ui_tscreen *ts = s->state;
+    size_t n = ui_table_count(&ts->table), row;
+    char a[32], b[32];
+    if (ui_table_selected(&ts->table, &row))
+        snprintf(buf, cap, "%s %s/%s", ts->d->noun, ui_fmt_count(row + 1, a, sizeof a),
+                 ui_fmt_count(n, b, sizeof b));
+    else
+        snprintf(buf, cap, "no %s", ts->d->noun);
+}
+
+bool ui_tscreen_selected(ui_screen *s)
+{
+    ui_tscreen *ts = s->state;
+    return ui_table_selected(&ts->table, NULL);
+}
+
+unsigned ui_tscreen_filter(ui_screen *s, const char *text)
+{
+    ui_tscreen *ts = s->state;
+    if (strcmp(ts->filter, text) == 0)
+        return UI_OK;
+    snprintf(ts->filter, sizeof ts->filter, "%s", text);
+    if (ts->table.rows.filter)
+        ts->table.rows.filter(ts->table.rows.ctx, ts->filter);
+    ui_table_reset(&ts->table);
+    return UI_REDRAW;
+}
+
+unsigned ui_not_in_build(ui_screen *s, ui_action a)
+{
+    ui_message(s->app, UI_MSG_ERROR, "%s: the %s service is not part of this build yet",
+               ui_actions[a].command, ui_screen_title(s->id));
+    return UI_OK;
+}

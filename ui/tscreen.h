@@ -1,0 +1,44 @@
+/* tscreen.h: the common shape of a table screen (a heading, a rule, one virtualized table
+ * with its empty state, navigation and filtering), so each desk screen is a descriptor
+ * plus its own actions. */
+#ifndef FUSION_UI_TSCREEN_H
+#define FUSION_UI_TSCREEN_H
+
+#include "screen.h"
+#include "table.h"
+
+#define UI_FILTER_MAX 256
+
+typedef struct ui_tscreen_desc {
+    const char *heading;   /* "Escrows" */
+    const ui_column *cols; /* the table's columns */
+    size_t ncols;
+    const char *empty; /* the honest empty state: why there are no rows, what to do */
+    const char *noun;  /* plural, for the status line: "escrows" */
+} ui_tscreen_desc;
+
+typedef struct ui_tscreen {
+    const ui_tscreen_desc *d;
+    ui_table table;
+    char filter[UI_FILTER_MAX];
+    size_t view; /* for screens with sub-views (the compliance queues) */
+} ui_tscreen;
+
+/* Allocates s->state as a ui_tscreen over rows. */
+int ui_tscreen_open(ui_screen *s, const ui_tscreen_desc *d, ui_rows rows, err *e);
+void ui_tscreen_close(ui_screen *s);
+/* Heading and rule on the first two lines, the table below. */
+void ui_tscreen_draw(ui_screen *s, WINDOW *w);
+/* Navigation; other actions are UI_UNHANDLED. */
+unsigned ui_tscreen_handle(ui_screen *s, const ui_event *ev);
+void ui_tscreen_status(ui_screen *s, char *buf, size_t cap);
+bool ui_tscreen_selected(ui_screen *s);
+unsigned ui_tscreen_filter(ui_screen *s, const char *text);
+/* Draws a heading line with a right-aligned note, and a rule below it. */
+void ui_heading_draw(WINDOW *w, int y, const char *heading, const char *note);
+/* Formats n with thousands separators ("1,000,000"). */
+const char *ui_fmt_count(size_t n, char *buf, size_t cap);
+/* The message for a screen action whose desk service is not in this build. */
+unsigned ui_not_in_build(ui_screen *s, ui_action a);
+
+#endif
