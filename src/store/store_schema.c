@@ -206,12 +206,13 @@ static const char step_desk[] =
     ");"
     "CREATE INDEX desk_txs_by_operator ON desk_txs (operator, asset);";
 
-/* sync: events keyed by (chain_id, block_number, log_index, block_hash) instead of
+/* sync: indexes for the hot paths of a sync. Events keyed by
+ * (chain_id, block_number, log_index, block_hash) instead of
  * (chain_id, block_hash, log_index) plus an index on (chain_id, block_number, log_index).
  * block_number follows from block_hash, so uniqueness is the same; one index fewer makes
  * an initial sync insert faster, and the key serves block-range reads and rewinds. The
  * table is rebuilt (SQLite cannot drop a table constraint); rows and ids are kept. */
-static const char step_events_key[] =
+static const char step_sync_indexes[] =
     "CREATE TABLE events_new ("
     "  id INTEGER PRIMARY KEY,"
     "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
@@ -234,7 +235,11 @@ static const char step_events_key[] =
     "DROP TABLE events;"
     "ALTER TABLE events_new RENAME TO events;"
     "CREATE INDEX events_by_escrow ON events (chain_id, escrow, block_number, log_index)"
-    "  WHERE escrow IS NOT NULL;";
+    "  WHERE escrow IS NOT NULL;"
+    /* Every commit settles what became final; only pending rows need finding. */
+    "CREATE INDEX escrows_pending ON escrows (chain_id, last_event_block) WHERE pending = 1;"
+    "CREATE INDEX escrow_approvals_pending ON escrow_approvals (chain_id, block_number)"
+    "  WHERE pending = 1;";
 
 const char *const store_schema_steps[] = {
     step1_config,
@@ -243,7 +248,7 @@ const char *const store_schema_steps[] = {
     step4_outbound,
     step_risk,
     step_desk,
-    step_events_key,
+    step_sync_indexes,
 };
 
 const int store_schema_n_steps = (int)(sizeof store_schema_steps / sizeof store_schema_steps[0]);

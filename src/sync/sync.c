@@ -36,7 +36,7 @@ void sync_options_default(sync_options *o)
     memset(o, 0, sizeof *o);
     o->poll_ms = 200;
     o->window = 256;
-    o->initial_range = 2000;
+    o->initial_range = 500;
     o->max_range = 100000;
     o->once_max_failures = 8;
     o->max_addresses = 500;

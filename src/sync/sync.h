@@ -24,7 +24,7 @@ typedef struct sync_options {
     uint64_t only_chain;        /* 0: every configured chain */
     unsigned poll_ms;           /* head polling interval while following; default 200 */
     unsigned window;            /* blocks of hashes kept for reorg detection; default 256 */
-    uint64_t initial_range;     /* blocks per eth_getLogs at start; default 2000 */
+    uint64_t initial_range;     /* blocks per eth_getLogs at start; default 500 */
     uint64_t max_range;         /* never more than this; default 100000 */
     size_t max_addresses;       /* up to this many factories + escrows, logs are asked for
                                    by address; beyond, by event signature; default 500 */

@@ -330,19 +330,27 @@ static int verify_chain_id(ctx *c, err *e)
 
 /* ---- fetching ---- */
 
+/* Room for one more answer in ls. */
+static int logset_grow(logset *ls, err *e)
+{
+    if (ls->n_parts < ls->cap_parts)
+        return 0;
+    size_t nc = ls->cap_parts ? ls->cap_parts * 2 : 4;
+    rpc_log_list *p = realloc(ls->parts, nc * sizeof *p);
+    if (!p)
+        return err_set(e, ERR_NOMEM, "out of memory fetching logs");
+    ls->parts = p;
+    ls->cap_parts = nc;
+    return 0;
+}
+
 static int get_logs_part(fx *f, logset *ls, const addr *addrs, size_t n, uint64_t from, uint64_t to,
                          err *e)
 {
     for (size_t off = 0; off < n; off += ADDR_CHUNK) {
         size_t k = n - off < ADDR_CHUNK ? n - off : ADDR_CHUNK;
-        if (ls->n_parts == ls->cap_parts) {
-            size_t nc = ls->cap_parts ? ls->cap_parts * 2 : 4;
-            rpc_log_list *p = realloc(ls->parts, nc * sizeof *p);
-            if (!p)
-                return err_set(e, ERR_NOMEM, "out of memory fetching logs");
-            ls->parts = p;
-            ls->cap_parts = nc;
-        }
+        if (logset_grow(ls, e) < 0)
+            return -1;
         rpc_log_filter lf = {.from = from, .to = to, .addresses = addrs + off, .n_addresses = k};
         if (rpc_eth_get_logs(f->rpc, &lf, &ls->parts[ls->n_parts], e) < 0)
             return -1;
@@ -355,32 +363,28 @@ static int get_logs_part(fx *f, logset *ls, const addr *addrs, size_t n, uint64_
  * whatever the number of escrows) and keep only the logs of our contracts; commit_range
  * drops the others, in chain order, so an escrow created in the range is known by the
  * time its own logs come. Other configured contracts are still asked for by address. */
-static int collect_by_topic(fx *f, uint64_t from, uint64_t to, logset *ls, err *e)
+static int collect_by_topic(fx *f, uint64_t from, uint64_t to, bool escrows_only, logset *ls,
+                            err *e)
 {
     ctx *c = f->c;
     uint8_t topics[EV_COUNT][32];
     size_t nt = 0;
-    const store_contract_kind kinds[] = {STORE_CONTRACT_FACTORY, STORE_CONTRACT_ESCROW};
-    for (size_t k = 0; k < 2; k++) {
+    const store_contract_kind kinds[] = {STORE_CONTRACT_ESCROW, STORE_CONTRACT_FACTORY};
+    for (size_t k = 0; k < (escrows_only ? 1u : 2u); k++) {
         const uint8_t(*t)[32];
         size_t n = sync_event_topics_for(kinds[k], &t);
         for (size_t i = 0; i < n; i++)
             memcpy(topics[nt++], t[i], 32);
     }
-    if (ls->n_parts == ls->cap_parts) {
-        rpc_log_list *p = realloc(ls->parts, 4 * sizeof *p);
-        if (!p)
-            return err_set(e, ERR_NOMEM, "out of memory fetching logs");
-        ls->parts = p;
-        ls->cap_parts = 4;
-    }
+    if (logset_grow(ls, e) < 0)
+        return -1;
     rpc_log_filter lf = {
         .from = from, .to = to, .topic0 = (const uint8_t(*)[32])topics, .n_topic0 = nt};
     if (rpc_eth_get_logs(f->rpc, &lf, &ls->parts[ls->n_parts], e) < 0)
         return -1;
     ls->n_parts++;
     ls->by_topic = true;
-    if (c->n_others) {
+    if (c->n_others && !escrows_only) {
         addr *others = calloc(c->n_others, sizeof *others);
         if (!others)
             return err_set(e, ERR_NOMEM, "out of memory building the address filter");
@@ -401,7 +405,7 @@ static int collect(fx *f, uint64_t from, uint64_t to, logset *ls, err *e)
     ctx *c = f->c;
     memset(ls, 0, sizeof *ls);
     if (f->topic_only || c->factories.n + c->escrows.n > c->opt->max_addresses) {
-        if (collect_by_topic(f, from, to, ls, e) < 0) {
+        if (collect_by_topic(f, from, to, false, ls, e) < 0) {
             logset_free(ls);
             return -1;
         }
@@ -453,11 +457,10 @@ static int collect(fx *f, uint64_t from, uint64_t to, logset *ls, err *e)
         }
     }
     if (fresh.n && c->factories.n + c->escrows.n + fresh.n > c->opt->max_addresses) {
-        /* Too many new escrows to name them all: ask by event signature instead. */
+        /* Too many new escrows to name them all: ask for escrow events by signature
+         * (the factories' and other contracts' logs of the range are already here). */
         addrset_free(&fresh);
-        logset_free(ls);
-        memset(ls, 0, sizeof *ls);
-        if (collect_by_topic(f, from, to, ls, e) < 0)
+        if (collect_by_topic(f, from, to, true, ls, e) < 0)
             goto fail;
         return 0;
     }
@@ -519,59 +522,81 @@ static void event_from_log(const ctx *c, const rpc_log *lg, store_event *ev)
     ev->data_len = lg->data_len;
 }
 
-/* An event of an escrow created in this range: (escrow's index in `fresh`, log index). */
+/* An event of an escrow in this range: which set (created here, or known before), the
+ * escrow's index in that set, the log's index in the range. */
 typedef struct fresh_ev {
     uint32_t escrow;
     uint32_t log;
     store_contract_kind kind;
+    bool fresh;
 } fresh_ev;
 
 static int fresh_ev_cmp(const void *a, const void *b)
 {
     const fresh_ev *x = a, *y = b;
+    if (x->fresh != y->fresh)
+        return x->fresh ? -1 : 1;
     if (x->escrow != y->escrow)
         return x->escrow < y->escrow ? -1 : 1;
     return x->log < y->log ? -1 : x->log > y->log;
 }
 
-/* Escrows created in this range have all their events in it: their state is folded
- * from the logs in memory (the same fold as sync_rebuild_escrows, without reading back
- * what was just written). */
-static int put_fresh(ctx *c, const logset *ls, const addrset *fresh, fresh_ev *fe, size_t n,
-                     uint64_t final, err *e)
+/* The escrows with events in this range, folded in memory: one created in this range
+ * starts from nothing (all its events are here); one known before continues from its
+ * stored state, which is the fold's accumulator as the last commit left it. Both give
+ * exactly what sync_rebuild_escrows would give by folding every stored event again
+ * (`fusion reindex` does that; the tests compare the two), without reading back what
+ * was just written. */
+static int fold_range(ctx *c, const logset *ls, const addrset *fresh, const addrset *known,
+                      fresh_ev *fe, size_t n, uint64_t final, err *e)
 {
     qsort(fe, n, sizeof *fe, fresh_ev_cmp);
     store_escrow *x = malloc(sizeof *x);
     if (!x)
         return err_set(e, ERR_NOMEM, "out of memory building escrows");
-    for (size_t i = 0; i < n;) {
-        const addr *esc = &fresh->v[fe[i].escrow];
-        escrow_fold_init(x, c->chain.chain_id, esc);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0;) {
+        const addr *esc = fe[i].fresh ? &fresh->v[fe[i].escrow] : &known->v[fe[i].escrow];
         size_t j = i;
-        for (; j < n && fe[j].escrow == fe[i].escrow; j++) {
-            const rpc_log *lg = ls->v[fe[j].log];
+        while (j < n && fe[j].fresh == fe[i].fresh && fe[j].escrow == fe[i].escrow)
+            j++;
+        bool found = true;
+        unsigned stored_approvals = 0;
+        if (fe[i].fresh)
+            escrow_fold_init(x, c->chain.chain_id, esc);
+        else if (store_escrow_get(c->db, c->chain.chain_id, esc, x, &found, e) < 0)
+            rc = -1;
+        stored_approvals = fe[i].fresh ? 0 : x->n_approvals;
+        if (rc == 0 && !found) {
+            /* No stored state to continue from: fold everything stored (this range's
+             * events were inserted already). */
+            rc = sync_rebuild_escrows(c->db, c->chain.chain_id, esc, 1, final, e);
+            i = j;
+            continue;
+        }
+        for (size_t k = i; rc == 0 && k < j; k++) {
+            const rpc_log *lg = ls->v[fe[k].log];
             store_event ev;
             event_from_log(c, lg, &ev);
             sync_decoded d;
             err ignored;
-            if (sync_event_decode(fe[j].kind, lg->topics, lg->n_topics, lg->data, lg->data_len, &d,
+            if (sync_event_decode(fe[k].kind, lg->topics, lg->n_topics, lg->data, lg->data_len, &d,
                                   &ignored) < 0)
                 memset(&d, 0, sizeof d);
             if (d.kind != EV_NONE)
                 snprintf(ev.name, sizeof ev.name, "%s", d.name);
             escrow_fold(x, &ev, &d, final);
         }
-        if (x->anomaly[0])
+        if (rc == 0 && x->anomaly[0])
             LOG_W("sync", "escrow on chain %llu: %s", (unsigned long long)c->chain.chain_id,
                   x->anomaly);
-        if (store_escrow_put(c->db, x, e) < 0) {
-            free(x);
-            return -1;
-        }
+        if (rc == 0)
+            rc = fe[i].fresh ? store_escrow_put(c->db, x, e)
+                             : store_escrow_update(c->db, x, stored_approvals, e);
         i = j;
     }
     free(x);
-    return 0;
+    return rc;
 }
 
 static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
@@ -634,7 +659,15 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         if (!ev.has_escrow)
             continue;
         long k = addrset_index(&fresh, &ev.escrow);
-        if (k >= 0) {
+        bool is_fresh = k >= 0;
+        if (!is_fresh) {
+            if (addrset_add(&touched, &ev.escrow) < 0) {
+                err_set(e, ERR_NOMEM, "out of memory tracking escrows");
+                goto fail;
+            }
+            k = addrset_index(&touched, &ev.escrow);
+        }
+        {
             if (n_fe == cap_fe) {
                 size_t nc = cap_fe ? cap_fe * 2 : 1024;
                 fresh_ev *p = realloc(fe, nc * sizeof *p);
@@ -645,17 +678,14 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
                 fe = p;
                 cap_fe = nc;
             }
-            fe[n_fe++] = (fresh_ev){.escrow = (uint32_t)k, .log = (uint32_t)i, .kind = kind};
-        } else if (addrset_add(&touched, &ev.escrow) < 0) {
-            err_set(e, ERR_NOMEM, "out of memory tracking escrows");
-            goto fail;
+            fe[n_fe++] = (fresh_ev){
+                .escrow = (uint32_t)k, .log = (uint32_t)i, .kind = kind, .fresh = is_fresh};
         }
     }
     double t_rebuild = sync_now();
-    if (put_fresh(c, ls, &fresh, fe, n_fe, final, e) < 0 ||
-        sync_rebuild_escrows(c->db, c->chain.chain_id, touched.v, touched.n, final, e) < 0)
+    if (fold_range(c, ls, &fresh, &touched, fe, n_fe, final, e) < 0)
         goto fail;
-    LOG_D("sync", "%s: %zu new escrows built, %zu rebuilt in %.3f s", c->chain.name, fresh.n,
+    LOG_D("sync", "%s: %zu new escrows built, %zu updated in %.3f s", c->chain.name, fresh.n,
           touched.n, sync_now() - t_rebuild);
     for (size_t i = 0; i < nh; i++) {
         store_block b = {.number = hdrs[i].number, .timestamp = hdrs[i].timestamp};
@@ -913,11 +943,12 @@ static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block 
 
 /* ---- pipelined catch-up ---- */
 
-/* Far from the head, with many escrows (asked for by event signature), the next range is
- * read by a helper thread, with its own HTTP client, while this one commits the last:
- * the node's work and the database's overlap. Ranges are still committed in order, each
- * checked as above; the pipeline ends before the reorg window, on any failure or change
- * of the chain, and on stop. */
+/* Behind the head by more than a range, with many escrows (asked for by event signature),
+ * the next range is read by a helper thread, with its own HTTP client, while this one
+ * commits the last: the node's work and the database's overlap. Ranges are still
+ * committed in order, each checked as above (the next range's first header must link to
+ * the last one's hash, so a reorg in between is caught); the pipeline ends at the head
+ * seen when it started, on any failure or change of the chain, and on stop. */
 typedef struct job {
     fx f;
     sync_range range;
@@ -945,15 +976,13 @@ static bool pipeline_wanted(const ctx *c, const store_checkpoint *cp, uint64_t h
     if (!c->rpc2 || c->factories.n + c->escrows.n <= c->opt->max_addresses)
         return false;
     uint64_t from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
-    uint64_t window_lo = head + 1 > c->opt->window ? head + 1 - c->opt->window : 0;
-    return from + c->range.size < window_lo;
+    return from + c->range.size <= head; /* at least two ranges to go */
 }
 
 static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest, int *result,
                     err *e)
 {
     uint64_t head = latest->number;
-    uint64_t window_lo = head + 1 > c->opt->window ? head + 1 - c->opt->window : 0;
     job *a = calloc(2, sizeof *a), *b = a + 1;
     if (!a)
         return err_set(e, ERR_NOMEM, "out of memory starting a pipelined sync");
@@ -985,7 +1014,7 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
             break;
         }
         /* Start the next read, then commit this one. */
-        bool more = a->out.to + 1 + c->range.size < window_lo && !atomic_load(&c->eng->stop);
+        bool more = a->out.to < head && !atomic_load(&c->eng->stop);
         if (more) {
             *b = (job){.f = a->f,
                        .range = a->range,
