@@ -1,8 +1,6 @@
 /* cmd_chain.c: `fusion chain add|list|remove`, the desk's chain configuration.
  * desk.db is the single source of truth for it (no separate config file): adding a
  * chain contacts every endpoint first and refuses one whose eth_chainId differs. */
-#include "cli/cli.h"
-
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -13,6 +11,7 @@
 
 #include "base/bytes.h"
 #include "base/log.h"
+#include "cli/cli.h"
 #include "crypto/address.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
@@ -104,21 +103,37 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case O_NAME: name = optarg; break;
-        case O_ID: id_s = optarg; break;
+        case O_NAME:
+            name = optarg;
+            break;
+        case O_ID:
+            id_s = optarg;
+            break;
         case O_RPC:
             if (n_rpc == MAX_RPC)
                 return cli_usage("chain add", "at most %d --rpc endpoints", MAX_RPC);
             rpcs[n_rpc++] = optarg;
             break;
-        case O_FACTORY: factory_s = optarg; break;
-        case O_CONF: conf_s = optarg; break;
-        case O_FROM: from_s = optarg; break;
-        case O_SYMBOL: symbol = optarg; break;
-        case O_DEC: decimals_s = optarg; break;
-        case O_JSON: json = true; break;
-        default: return cli_usage("chain add", "unknown or incomplete option '%s'",
-                                  argv[optind - 1]);
+        case O_FACTORY:
+            factory_s = optarg;
+            break;
+        case O_CONF:
+            conf_s = optarg;
+            break;
+        case O_FROM:
+            from_s = optarg;
+            break;
+        case O_SYMBOL:
+            symbol = optarg;
+            break;
+        case O_DEC:
+            decimals_s = optarg;
+            break;
+        case O_JSON:
+            json = true;
+            break;
+        default:
+            return cli_usage("chain add", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
@@ -126,14 +141,18 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     if (!name || !id_s || !n_rpc || !factory_s)
         return cli_usage("chain add", "needs --name NAME --chain-id ID --rpc URL --factory ADDR");
     if (!name_ok(name))
-        return cli_usage("chain add", "chain name '%s' must be 1-63 letters, digits, '-', '_' "
-                         "or '.'", name);
+        return cli_usage("chain add",
+                         "chain name '%s' must be 1-63 letters, digits, '-', '_' "
+                         "or '.'",
+                         name);
     store_chain ch;
     memset(&ch, 0, sizeof ch);
     snprintf(ch.name, sizeof ch.name, "%s", name);
     if (parse_u64(id_s, &ch.chain_id) < 0 || ch.chain_id == 0)
-        return cli_usage("chain add", "--chain-id '%s' is not a chain id (a positive integer "
-                         "below 2^64)", id_s);
+        return cli_usage("chain add",
+                         "--chain-id '%s' is not a chain id (a positive integer "
+                         "below 2^64)",
+                         id_s);
     uint64_t v = 12;
     if (conf_s && (parse_u64(conf_s, &v) < 0 || v > 10000))
         return cli_usage("chain add", "--confirmations '%s' must be 0..10000", conf_s);
@@ -168,8 +187,8 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     if (store_chain_find_name(db, name, &existing, &found, &e) < 0)
         goto fail;
     if (found) {
-        err_set(&e, ERR_EXISTS, "a chain named \"%s\" is already configured (chain id %llu)",
-                name, (unsigned long long)existing.chain_id);
+        err_set(&e, ERR_EXISTS, "a chain named \"%s\" is already configured (chain id %llu)", name,
+                (unsigned long long)existing.chain_id);
         goto fail;
     }
 
@@ -191,9 +210,10 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
         }
         if (got != ch.chain_id) {
             rpc_client_free(&rpc);
-            err_set(&e, ERR_DENIED, "the node at %.120s reports chain id %llu, not %llu: "
-                    "refusing chain %s", rpcs[i], (unsigned long long)got,
-                    (unsigned long long)ch.chain_id, name);
+            err_set(&e, ERR_DENIED,
+                    "the node at %.120s reports chain id %llu, not %llu: "
+                    "refusing chain %s",
+                    rpcs[i], (unsigned long long)got, (unsigned long long)ch.chain_id, name);
             goto fail;
         }
         if (i == 0) {
@@ -210,8 +230,10 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
             }
             if (code_len == 0) {
                 rpc_client_free(&rpc);
-                err_set(&e, ERR_NOT_FOUND, "there is no contract at %s on chain %s: check "
-                        "--factory", factory_s, name);
+                err_set(&e, ERR_NOT_FOUND,
+                        "there is no contract at %s on chain %s: check "
+                        "--factory",
+                        factory_s, name);
                 goto fail;
             }
             if (!from_s)
@@ -221,8 +243,10 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     }
     ch.start_block = from_block;
 
-    store_contract k = {.chain_id = ch.chain_id, .kind = STORE_CONTRACT_FACTORY,
-                        .address = factory, .deployed_block = from_block};
+    store_contract k = {.chain_id = ch.chain_id,
+                        .kind = STORE_CONTRACT_FACTORY,
+                        .address = factory,
+                        .deployed_block = from_block};
     if (store_begin(db, &e) < 0)
         goto fail;
     if (store_chain_add(db, &ch, &e) < 0 || store_contract_put(db, &k, &e) < 0) {
@@ -237,21 +261,21 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     }
     if (store_commit(db, &e) < 0)
         goto fail;
-    LOG_I("chain", "added chain %s (id %llu), %zu endpoint(s), factory %s from block %llu",
-          name, (unsigned long long)ch.chain_id, n_rpc, factory_s,
-          (unsigned long long)from_block);
+    LOG_I("chain", "added chain %s (id %llu), %zu endpoint(s), factory %s from block %llu", name,
+          (unsigned long long)ch.chain_id, n_rpc, factory_s, (unsigned long long)from_block);
     if (json) {
-        json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:s}", "name", name, "chain_id",
-                              (json_int_t)ch.chain_id, "confirmations",
-                              (json_int_t)ch.confirmations, "start_block",
-                              (json_int_t)from_block, "factory", factory_s);
+        json_t *o =
+            json_pack("{s:s, s:I, s:I, s:I, s:s}", "name", name, "chain_id",
+                      (json_int_t)ch.chain_id, "confirmations", (json_int_t)ch.confirmations,
+                      "start_block", (json_int_t)from_block, "factory", factory_s);
         json_dumpf(o, stdout, JSON_INDENT(2));
         putchar('\n');
         json_decref(o);
     } else {
         printf("chain %s (id %llu) added: %zu endpoint%s, factory %s, sync starts at block "
-               "%llu\n", name, (unsigned long long)ch.chain_id, n_rpc, n_rpc == 1 ? "" : "s",
-               factory_s, (unsigned long long)from_block);
+               "%llu\n",
+               name, (unsigned long long)ch.chain_id, n_rpc, n_rpc == 1 ? "" : "s", factory_s,
+               (unsigned long long)from_block);
     }
     store_close(&db);
     return EXIT_OK;
@@ -350,26 +374,21 @@ static int chain_list(cli_ctx *ctx, int argc, char **argv)
             json_t *je = json_array();
             for (size_t k = 0; k < ne; k++)
                 json_array_append_new(
-                    je, json_pack("{s:s, s:i, s:s, s:s?, s:I, s:I}", "url", eps[k].url,
-                                  "priority", eps[k].priority, "health",
-                                  store_health_str(eps[k].health), "last_error",
-                                  eps[k].last_error[0] ? eps[k].last_error : NULL, "last_ok",
-                                  (json_int_t)eps[k].last_ok, "last_fail",
+                    je, json_pack("{s:s, s:i, s:s, s:s?, s:I, s:I}", "url", eps[k].url, "priority",
+                                  eps[k].priority, "health", store_health_str(eps[k].health),
+                                  "last_error", eps[k].last_error[0] ? eps[k].last_error : NULL,
+                                  "last_ok", (json_int_t)eps[k].last_ok, "last_fail",
                                   (json_int_t)eps[k].last_fail));
-            json_t *o = json_pack("{s:s, s:I, s:i, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:I, s:o}",
-                                  "name", ch->name, "chain_id", (json_int_t)ch->chain_id,
-                                  "confirmations", (int)ch->confirmations, "native_symbol",
-                                  ch->native_symbol, "native_decimals", (int)ch->native_decimals,
-                                  "start_block", (json_int_t)ch->start_block, "head",
-                                  has_head ? json_integer((json_int_t)head) : json_null(),
-                                  "synced",
-                                  cp.synced ? json_integer((json_int_t)cp.synced_block)
-                                            : json_null(),
-                                  "final",
-                                  cp.synced ? json_integer((json_int_t)cp.final_block)
-                                            : json_null(),
-                                  "lag", has_head ? json_integer((json_int_t)lag) : json_null(),
-                                  "updated_at", (json_int_t)cp.updated_at, "endpoints", je);
+            json_t *o = json_pack(
+                "{s:s, s:I, s:i, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:I, s:o}", "name", ch->name,
+                "chain_id", (json_int_t)ch->chain_id, "confirmations", (int)ch->confirmations,
+                "native_symbol", ch->native_symbol, "native_decimals", (int)ch->native_decimals,
+                "start_block", (json_int_t)ch->start_block, "head",
+                has_head ? json_integer((json_int_t)head) : json_null(), "synced",
+                cp.synced ? json_integer((json_int_t)cp.synced_block) : json_null(), "final",
+                cp.synced ? json_integer((json_int_t)cp.final_block) : json_null(), "lag",
+                has_head ? json_integer((json_int_t)lag) : json_null(), "updated_at",
+                (json_int_t)cp.updated_at, "endpoints", je);
             json_array_append_new(arr, o);
         } else {
             char hs[24] = "-", ss[24] = "-", ls[24] = "-";
@@ -419,8 +438,7 @@ static int chain_remove(cli_ctx *ctx, int argc, char **argv)
     bool found;
     int rc = store_chain_find_name(db, argv[2], &ch, &found, &e);
     if (rc == 0 && !found)
-        rc = err_set(&e, ERR_NOT_FOUND, "no chain named \"%s\" (see `fusion chain list`)",
-                     argv[2]);
+        rc = err_set(&e, ERR_NOT_FOUND, "no chain named \"%s\" (see `fusion chain list`)", argv[2]);
     if (rc == 0)
         rc = store_chain_remove(db, ch.chain_id, &e);
     store_close(&db);

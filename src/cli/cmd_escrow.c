@@ -1,17 +1,16 @@
 /* cmd_escrow.c: `fusion escrow list|show`, the escrow projection as sync built it
  * from chain events: state, amounts in the token's units, approvals, and the full
  * event timeline. Read-only; the escrow-workflow issue adds the actions. */
-#include "cli/cli.h"
-
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/bytes.h"
 #include "base/amount.h"
+#include "base/bytes.h"
 #include "base/log.h"
+#include "cli/cli.h"
 #include "crypto/address.h"
 #include "store/store.h"
 
@@ -113,20 +112,19 @@ static json_t *escrow_json(store *db, const store_chain *ch, const store_escrow 
     for (unsigned i = 0; i < x->n_approvers; i++)
         json_array_append_new(approvers, jaddr(&x->approvers[i]));
     for (unsigned i = 0; i < x->n_approvals; i++)
-        json_array_append_new(
-            approved, json_pack("{s:o, s:I, s:o, s:b}", "approver",
-                                jaddr(&x->approvals[i].approver), "block",
-                                (json_int_t)x->approvals[i].block_number, "tx",
-                                jhash(x->approvals[i].tx_hash), "pending",
-                                x->approvals[i].pending));
+        json_array_append_new(approved, json_pack("{s:o, s:I, s:o, s:b}", "approver",
+                                                  jaddr(&x->approvals[i].approver), "block",
+                                                  (json_int_t)x->approvals[i].block_number, "tx",
+                                                  jhash(x->approvals[i].tx_hash), "pending",
+                                                  x->approvals[i].pending));
     json_t *o = json_pack(
         "{s:s?, s:I, s:o, s:o, s:o, s:o, s:o, s:s?, s:o, s:s?, s:o, s:i, s:o, s:I, s:s, s:s?,"
         " s:i, s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:i, s:b, s:s?}",
         "chain", ch ? ch->name : NULL, "chain_id", (json_int_t)x->chain_id, "address",
         jaddr(&x->address), "factory", jaddr(&x->factory), "payer", jaddr(&x->payer), "payee",
         jaddr(&x->payee), "token", jaddr(&x->token), "token_symbol", a.known ? a.symbol : NULL,
-        "amount", jdec(&x->amount), "amount_display", a.known ? amt : NULL, "approvers",
-        approvers, "threshold", (int)x->threshold, "arbiter", jaddr(&x->arbiter), "deadline",
+        "amount", jdec(&x->amount), "amount_display", a.known ? amt : NULL, "approvers", approvers,
+        "threshold", (int)x->threshold, "arbiter", jaddr(&x->arbiter), "deadline",
         (json_int_t)x->deadline, "state", escrow_state_str(x->state), "resolved_to",
         x->state == ESCROW_RESOLVED ? (x->resolved_to_payee ? "payee" : "payer") : NULL,
         "approvals", (int)x->n_approvals, "approved_by", approved, "funded", jdec(&x->funded),
@@ -158,8 +156,7 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
         else if (c == 's')
             state_s = optarg;
         else
-            return cli_usage("escrow list", "unknown or incomplete option '%s'",
-                             argv[optind - 1]);
+            return cli_usage("escrow list", "unknown or incomplete option '%s'", argv[optind - 1]);
     }
     if (optind < argc)
         return cli_usage("escrow list", "unexpected argument '%s'", argv[optind]);
@@ -167,8 +164,10 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
     err_clear(&e);
     escrow_state want = ESCROW_CREATED;
     if (state_s && escrow_state_parse(&want, state_s, &e) < 0)
-        return cli_usage("escrow list", "%s (created, funded, released, refunded, disputed, "
-                         "resolved)", e.msg);
+        return cli_usage("escrow list",
+                         "%s (created, funded, released, refunded, disputed, "
+                         "resolved)",
+                         e.msg);
     store *db = NULL;
     if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
@@ -180,8 +179,7 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
     int rc = store_chain_list(db, &chains, &nc, &e);
     if (rc == 0 && chain_name) {
         rc = -1;
-        err_set(&e, ERR_NOT_FOUND, "no chain named \"%s\" (see `fusion chain list`)",
-                chain_name);
+        err_set(&e, ERR_NOT_FOUND, "no chain named \"%s\" (see `fusion chain list`)", chain_name);
         for (size_t i = 0; i < nc; i++)
             if (strcmp(chains[i].name, chain_name) == 0) {
                 only = chains[i].chain_id;
@@ -197,8 +195,8 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
     }
     json_t *arr = json_array();
     if (!json)
-        printf("%-10s %-42s %-9s %28s %-8s %-9s %-42s %s\n", "CHAIN", "ADDRESS", "STATE",
-               "AMOUNT", "ASSET", "APPROVALS", "PAYEE", "FLAGS");
+        printf("%-10s %-42s %-9s %28s %-8s %-9s %-42s %s\n", "CHAIN", "ADDRESS", "STATE", "AMOUNT",
+               "ASSET", "APPROVALS", "PAYEE", "FLAGS");
     size_t shown = 0;
     for (size_t i = 0; i < nx; i++) {
         const store_escrow *x = &xs[i];
@@ -217,9 +215,9 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
         eip55(address, sizeof address, &x->address);
         eip55(payee, sizeof payee, &x->payee);
         snprintf(appr, sizeof appr, "%u/%u", x->n_approvals, x->threshold);
-        printf("%-10.10s %-42s %-9s %28s %-8.8s %-9s %-42s %s%s\n", ch ? ch->name : "?",
-               address, escrow_state_str(x->state), amt, a.symbol, appr, payee,
-               x->pending ? "pending " : "", x->anomaly[0] ? "anomaly" : "");
+        printf("%-10.10s %-42s %-9s %28s %-8.8s %-9s %-42s %s%s\n", ch ? ch->name : "?", address,
+               escrow_state_str(x->state), amt, a.symbol, appr, payee, x->pending ? "pending " : "",
+               x->anomaly[0] ? "anomaly" : "");
     }
     if (json) {
         json_dumpf(arr, stdout, JSON_INDENT(2));
@@ -252,8 +250,7 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
         else if (c == 'c')
             chain_name = optarg;
         else
-            return cli_usage("escrow show", "unknown or incomplete option '%s'",
-                             argv[optind - 1]);
+            return cli_usage("escrow show", "unknown or incomplete option '%s'", argv[optind - 1]);
     }
     if (optind != argc - 1)
         return cli_usage("escrow show", "needs exactly one escrow ADDRESS");
@@ -283,9 +280,10 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
         x = &xs[i];
     }
     if (matches == 0) {
-        err_set(&e, ERR_NOT_FOUND, "no escrow %s%s%s is known: check the address, or run "
-                "`fusion sync`", argv[optind], chain_name ? " on chain " : "",
-                chain_name ? chain_name : "");
+        err_set(&e, ERR_NOT_FOUND,
+                "no escrow %s%s%s is known: check the address, or run "
+                "`fusion sync`",
+                argv[optind], chain_name ? " on chain " : "", chain_name ? chain_name : "");
         goto fail;
     }
     if (matches > 1) {
@@ -309,9 +307,8 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
             json_array_append_new(
                 tl, json_pack("{s:I, s:o, s:o, s:i, s:o, s:s?, s:o, s:b}", "block",
                               (json_int_t)ev->block_number, "block_hash", jhash(ev->block_hash),
-                              "tx", jhash(ev->tx_hash), "log_index", (int)ev->log_index,
-                              "emitter", jaddr(&ev->address), "name",
-                              ev->name[0] ? ev->name : NULL, "fields",
+                              "tx", jhash(ev->tx_hash), "log_index", (int)ev->log_index, "emitter",
+                              jaddr(&ev->address), "name", ev->name[0] ? ev->name : NULL, "fields",
                               fields ? fields : json_null(), "pending",
                               ev->block_number > cp.final_block));
         }
@@ -327,8 +324,9 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
         printf("escrow     %s on %s (chain %llu)\n", s, ch ? ch->name : "?",
                (unsigned long long)x->chain_id);
         printf("state      %s%s%s%s\n", escrow_state_str(x->state),
-               x->state == ESCROW_RESOLVED ? (x->resolved_to_payee ? " to the payee"
-                                                                   : " to the payer") : "",
+               x->state == ESCROW_RESOLVED
+                   ? (x->resolved_to_payee ? " to the payee" : " to the payer")
+                   : "",
                x->pending ? " (pending: not final yet)" : "", "");
         format_units(amt, sizeof amt, &x->amount, a.decimals);
         eip55(s, sizeof s, &x->token);

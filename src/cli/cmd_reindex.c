@@ -2,13 +2,12 @@
  * from the stored events in one transaction (after an upgrade of the projection
  * code, or to check that the tables agree with the events). The events themselves
  * are untouched; safe while a sync runs, since both derive from the same events. */
-#include "cli/cli.h"
-
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "cli/cli.h"
 #include "store/store.h"
 #include "sync/sync.h"
 

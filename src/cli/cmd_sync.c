@@ -2,8 +2,6 @@
  * SIGINT/SIGTERM (or, with --once, until every chain reached the head it saw at
  * start), with progress on stderr: a live line on a terminal, periodic lines when
  * stderr is a file or pipe. Signals only set a flag; the loop stops the engine. */
-#include "cli/cli.h"
-
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -15,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "cli/cli.h"
 #include "store/store.h"
 #include "sync/sync.h"
 
@@ -71,10 +70,11 @@ static void progress_line(const sync_chain_stats *s, char *out, size_t cap)
     double pct = total ? 100.0 * (double)(total - left) / (double)total : 100.0;
     char eta[32];
     fmt_eta(eta, sizeof eta, bps > 0 ? (double)left / bps : (left ? -1 : 0));
-    snprintf(out, cap, "%s: %s, block %llu of %llu (%.1f%%), %.0f blocks/s, %.0f events/s, "
-             "%llu events, ETA %s", s->name, sync_phase_str(s->phase),
-             (unsigned long long)synced, (unsigned long long)goal, pct, bps, eps,
-             (unsigned long long)s->events, eta);
+    snprintf(out, cap,
+             "%s: %s, block %llu of %llu (%.1f%%), %.0f blocks/s, %.0f events/s, "
+             "%llu events, ETA %s",
+             s->name, sync_phase_str(s->phase), (unsigned long long)synced,
+             (unsigned long long)goal, pct, bps, eps, (unsigned long long)s->events, eta);
 }
 
 int cmd_sync(cli_ctx *ctx, int argc, char **argv)
@@ -84,8 +84,17 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     const char *chain_name = NULL;
     bool quiet = false;
     unsigned long long v;
-    enum { O_ONCE = 256, O_CHAIN, O_POLL, O_WINDOW, O_RANGE, O_MAXRANGE, O_QUIET, O_TIMEOUT,
-           O_MAXADDR };
+    enum {
+        O_ONCE = 256,
+        O_CHAIN,
+        O_POLL,
+        O_WINDOW,
+        O_RANGE,
+        O_MAXRANGE,
+        O_QUIET,
+        O_TIMEOUT,
+        O_MAXADDR
+    };
     static const struct option opts[] = {
         {"once", no_argument, NULL, O_ONCE},
         {"chain", required_argument, NULL, O_CHAIN},
@@ -103,9 +112,15 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case O_ONCE: o.once = true; break;
-        case O_CHAIN: chain_name = optarg; break;
-        case O_QUIET: quiet = true; break;
+        case O_ONCE:
+            o.once = true;
+            break;
+        case O_CHAIN:
+            chain_name = optarg;
+            break;
+        case O_QUIET:
+            quiet = true;
+            break;
         case O_POLL:
             if (parse_uint(optarg, 60000, &v) < 0 || v == 0)
                 return cli_usage("sync", "--poll-ms must be 1..60000");

@@ -17,7 +17,7 @@
 
 typedef struct endpoint {
     char *url;
-    char shown[128];              /* redacted for logs and messages */
+    char shown[128]; /* redacted for logs and messages */
     rpc_health health;
     char last_error[200];
     int64_t last_ok, last_fail;
@@ -292,8 +292,7 @@ static int http_post(rpc_client *c, endpoint *ep, const char *payload, size_t le
         long sent = 0;
         curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &sent);
         if (sent > 0)
-            set_error(er, RPC_TIMEOUT, 0, 0, "no complete answer within %ld ms",
-                      c->opt.timeout_ms);
+            set_error(er, RPC_TIMEOUT, 0, 0, "no complete answer within %ld ms", c->opt.timeout_ms);
         else
             set_error(er, RPC_TRANSPORT, 0, 0, "cannot connect: %s", detail);
     } else {
@@ -322,8 +321,7 @@ static void rpc_error_from_json(rpc_error *er, const json_t *error, long http)
 
 /* Checks one response object against the expected id. Returns 0 and a new reference
  * in *result, or -1 with er set (RPC/RANGE/RATE_LIMIT for error objects). */
-static int check_response(const json_t *resp, int64_t id, long http, json_t **result,
-                          rpc_error *er)
+static int check_response(const json_t *resp, int64_t id, long http, json_t **result, rpc_error *er)
 {
     if (!json_is_object(resp)) {
         set_error(er, RPC_MALFORMED, http, 0, "response is not a JSON object");
@@ -410,12 +408,13 @@ static endpoint *pick_endpoint(rpc_client *c)
     return &c->eps[c->cur];
 }
 
-/* The retry loop around one HTTP exchange. handle() checks the parsed answer and
- * returns 0 (done), or -1 with er set. */
+/* The retry loop around one HTTP exchange. raw() (optional) may take a plain 200
+ * answer from the bytes directly (returning 0); otherwise handle() checks the parsed
+ * answer and returns 0 (done), or -1 with er set. */
 typedef int (*answer_fn)(rpc_client *c, json_t *root, long http, void *ud, rpc_error *er);
 
 static int exchange(rpc_client *c, const char *what, const char *payload, size_t len, int flags,
-                    answer_fn handle, void *ud, err *e)
+                    rpc_raw_fn raw, answer_fn handle, void *ud, err *e)
 {
     rpc_error er;
     memset(&er, 0, sizeof er);
@@ -429,6 +428,11 @@ static int exchange(rpc_client *c, const char *what, const char *payload, size_t
         ep = pick_endpoint(c);
         long http = 0;
         if (http_post(c, ep, payload, len, &http, &er) == 0) {
+            if (raw && http == 200 && raw((const char *)c->body.data, c->body.len, 0, ud) == 0) {
+                ep_ok(c, ep);
+                memset(&c->last, 0, sizeof c->last);
+                return 0;
+            }
             json_t *root = parse_body(c, http, &er);
             if (root) {
                 int rc = handle(c, root, http, ud, &er);
@@ -466,7 +470,17 @@ static int exchange(rpc_client *c, const char *what, const char *payload, size_t
 typedef struct single_ud {
     int64_t id;
     json_t *result;
+    void *raw_ud; /* the raw handler's own state */
+    rpc_raw_fn raw;
 } single_ud;
+
+/* Adapts a caller's raw handler (which wants the request id) to exchange(). */
+static int single_raw(const char *body, size_t len, int64_t id, void *ud)
+{
+    single_ud *s = ud;
+    (void)id;
+    return s->raw(body, len, s->id, s->raw_ud);
+}
 
 static int single_answer(rpc_client *c, json_t *root, long http, void *ud, rpc_error *er)
 {
@@ -487,19 +501,21 @@ static int single_answer(rpc_client *c, json_t *root, long http, void *ud, rpc_e
     return check_response(root, s->id, http, &s->result, er);
 }
 
-static int call_flags(rpc_client *c, const char *method, json_t *params, int flags,
-                      json_t **result, err *e)
+static int call_flags(rpc_client *c, const char *method, json_t *params, int flags, rpc_raw_fn raw,
+                      void *raw_ud, json_t **result, err *e)
 {
     *result = NULL;
-    single_ud ud = {.id = c->next_id++, .result = NULL};
-    json_t *req = json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id", (json_int_t)ud.id,
-                            "method", method, "params",
-                            params ? json_incref(params) : json_array());
+    single_ud ud = {.id = c->next_id++, .result = NULL, .raw_ud = raw_ud};
+    json_t *req =
+        json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id", (json_int_t)ud.id, "method",
+                  method, "params", params ? json_incref(params) : json_array());
     char *payload = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
     if (!payload)
         return err_set(e, ERR_NOMEM, "out of memory building an RPC request");
-    int rc = exchange(c, method, payload, strlen(payload), flags, single_answer, &ud, e);
+    ud.raw = raw;
+    int rc = exchange(c, method, payload, strlen(payload), flags, raw ? single_raw : NULL,
+                      single_answer, &ud, e);
     free(payload);
     if (rc == 0)
         *result = ud.result;
@@ -508,13 +524,13 @@ static int call_flags(rpc_client *c, const char *method, json_t *params, int fla
 
 int rpc_call(rpc_client *c, const char *method, json_t *params, json_t **result, err *e)
 {
-    return call_flags(c, method, params, 0, result, e);
+    return call_flags(c, method, params, 0, NULL, NULL, result, e);
 }
 
-int rpc_call_no_timeout_retry(rpc_client *c, const char *method, json_t *params,
-                              json_t **result, err *e)
+int rpc_call_logs(rpc_client *c, json_t *params, rpc_raw_fn raw, void *raw_ud, json_t **result,
+                  err *e)
 {
-    return call_flags(c, method, params, CALL_NO_RETRY_TIMEOUT, result, e);
+    return call_flags(c, "eth_getLogs", params, CALL_NO_RETRY_TIMEOUT, raw, raw_ud, result, e);
 }
 
 typedef struct batch_ud {
@@ -552,7 +568,8 @@ static int batch_answer(rpc_client *c, json_t *root, long http, void *ud, rpc_er
     }
     size_t i;
     json_t *r;
-    json_array_foreach(root, i, r) {
+    json_array_foreach(root, i, r)
+    {
         json_t *jid = json_is_object(r) ? json_object_get(r, "id") : NULL;
         if (!json_is_integer(jid) || json_integer_value(jid) < b->first_id ||
             json_integer_value(jid) >= b->first_id + (json_int_t)b->n) {
@@ -598,10 +615,10 @@ int rpc_batch(rpc_client *c, rpc_request *reqs, size_t n, err *e)
     for (size_t i = 0; arr && i < n; i++) {
         reqs[i].result = NULL;
         reqs[i].status = RPC_OK;
-        json_t *req = json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id",
-                                (json_int_t)(ud.first_id + (int64_t)i), "method", reqs[i].method,
-                                "params",
-                                reqs[i].params ? json_incref(reqs[i].params) : json_array());
+        json_t *req =
+            json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id",
+                      (json_int_t)(ud.first_id + (int64_t)i), "method", reqs[i].method, "params",
+                      reqs[i].params ? json_incref(reqs[i].params) : json_array());
         if (!req || json_array_append_new(arr, req) < 0) {
             json_decref(arr);
             arr = NULL;
@@ -613,7 +630,7 @@ int rpc_batch(rpc_client *c, rpc_request *reqs, size_t n, err *e)
         return err_set(e, ERR_NOMEM, "out of memory building an RPC batch");
     char what[64];
     snprintf(what, sizeof what, "batch of %zu %s", n, reqs[0].method);
-    int rc = exchange(c, what, payload, strlen(payload), 0, batch_answer, &ud, e);
+    int rc = exchange(c, what, payload, strlen(payload), 0, NULL, batch_answer, &ud, e);
     free(payload);
     return rc;
 }

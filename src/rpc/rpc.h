@@ -25,12 +25,12 @@
  * backoff, on the next endpoint when there is one). */
 #define RPC_STATUSES(X)                                                                            \
     X(OK, "ok", 0)                                                                                 \
-    X(TRANSPORT, "transport error", 1)     /* connect/DNS/reset, HTTP 5xx and other non-200 */    \
-    X(TIMEOUT, "timeout", 1)               /* connected, but no full answer in time */             \
-    X(RATE_LIMIT, "rate limited", 1)       /* HTTP 429, provider rate-limit errors */              \
-    X(RANGE, "range too large", 0)         /* too many results / block range / response size */   \
-    X(RPC, "JSON-RPC error", 0)            /* an error object from the node */                     \
-    X(MALFORMED, "malformed response", 1)  /* not JSON, truncated, wrong id or types, overflow */ \
+    X(TRANSPORT, "transport error", 1)    /* connect/DNS/reset, HTTP 5xx and other non-200 */      \
+    X(TIMEOUT, "timeout", 1)              /* connected, but no full answer in time */              \
+    X(RATE_LIMIT, "rate limited", 1)      /* HTTP 429, provider rate-limit errors */               \
+    X(RANGE, "range too large", 0)        /* too many results / block range / response size */     \
+    X(RPC, "JSON-RPC error", 0)           /* an error object from the node */                      \
+    X(MALFORMED, "malformed response", 1) /* not JSON, truncated, wrong id or types, overflow */   \
     X(CANCELLED, "cancelled", 0)
 
 typedef enum {
@@ -57,12 +57,12 @@ bool rpc_range_hint(const char *message, uint64_t *from, uint64_t *to);
 /* ---- client ---- */
 
 typedef struct rpc_options {
-    long connect_timeout_ms;  /* default 3000 */
-    long timeout_ms;          /* whole request, default 30000 */
-    int max_attempts;         /* per call, over all endpoints; default 4 */
-    long backoff_base_ms;     /* default 100; doubles per attempt, full jitter */
-    long backoff_max_ms;      /* default 3000 */
-    size_t max_response;      /* bytes; larger answers are RPC_RANGE; default 512 MiB */
+    long connect_timeout_ms; /* default 3000 */
+    long timeout_ms;         /* whole request, default 30000 */
+    int max_attempts;        /* per call, over all endpoints; default 4 */
+    long backoff_base_ms;    /* default 100; doubles per attempt, full jitter */
+    long backoff_max_ms;     /* default 3000 */
+    size_t max_response;     /* bytes; larger answers are RPC_RANGE; default 512 MiB */
 } rpc_options;
 
 void rpc_options_default(rpc_options *o);
@@ -73,17 +73,17 @@ typedef struct rpc_endpoint_info {
     const char *url;
     rpc_health health;
     char last_error[200];
-    int64_t last_ok, last_fail;   /* unix seconds, 0 = never */
+    int64_t last_ok, last_fail; /* unix seconds, 0 = never */
     unsigned consecutive_failures;
 } rpc_endpoint_info;
 
 /* What went wrong in the last failed call. */
 typedef struct rpc_error {
     rpc_status status;
-    long http_status;             /* 0 when none */
-    int64_t code;                 /* JSON-RPC error code when status is RPC/RANGE/RATE_LIMIT */
+    long http_status; /* 0 when none */
+    int64_t code;     /* JSON-RPC error code when status is RPC/RANGE/RATE_LIMIT */
     char message[200];
-    bool has_hint;                /* provider's suggested range (RANGE) */
+    bool has_hint; /* provider's suggested range (RANGE) */
     uint64_t hint_from, hint_to;
     char data[2100];              /* error "data" as 0x hex (revert data), "" when none */
 } rpc_error;
@@ -114,11 +114,11 @@ int rpc_call(rpc_client *c, const char *method, json_t *params, json_t **result,
  * does (transport, malformed, missing or duplicated ids). */
 typedef struct rpc_request {
     const char *method;
-    json_t *params;               /* borrowed */
-    json_t *result;               /* out: new reference, NULL on error */
-    rpc_status status;            /* out */
-    int64_t code;                 /* out: JSON-RPC error code */
-    char message[200];            /* out */
+    json_t *params;    /* borrowed */
+    json_t *result;    /* out: new reference, NULL on error */
+    rpc_status status; /* out */
+    int64_t code;      /* out: JSON-RPC error code */
+    char message[200]; /* out */
 } rpc_request;
 
 int rpc_batch(rpc_client *c, rpc_request *reqs, size_t n, err *e) RPC_WUR;
@@ -151,7 +151,7 @@ typedef struct rpc_log {
     addr address;
     unsigned n_topics;
     uint8_t topics[4][32];
-    const uint8_t *data;          /* owned by the list */
+    const uint8_t *data; /* owned by the list */
     size_t data_len;
     bool removed;
 } rpc_log;
@@ -159,16 +159,16 @@ typedef struct rpc_log {
 typedef struct rpc_log_list {
     rpc_log *items;
     size_t n;
-    buf data_;                    /* private: every log's data, back to back */
+    buf data_; /* private: every log's data, back to back */
 } rpc_log_list;
 
 void rpc_log_list_free(rpc_log_list *l);
 
 typedef struct rpc_log_filter {
-    uint64_t from, to;            /* inclusive block range */
-    const addr *addresses;        /* NULL/0: any */
+    uint64_t from, to;     /* inclusive block range */
+    const addr *addresses; /* NULL/0: any */
     size_t n_addresses;
-    const uint8_t (*topic0)[32];  /* NULL/0: any; else one of these */
+    const uint8_t (*topic0)[32]; /* NULL/0: any; else one of these */
     size_t n_topic0;
 } rpc_log_filter;
 
@@ -176,25 +176,24 @@ int rpc_eth_chain_id(rpc_client *c, uint64_t *out, err *e) RPC_WUR;
 int rpc_eth_block_number(rpc_client *c, uint64_t *out, err *e) RPC_WUR;
 /* By number, or by tag ("latest", "safe", "finalized") when tag is non-NULL.
  * *found is false when the node does not have the block (null result). */
-int rpc_eth_get_block(rpc_client *c, uint64_t number, const char *tag, rpc_block *out,
-                      bool *found, err *e) RPC_WUR;
+int rpc_eth_get_block(rpc_client *c, uint64_t number, const char *tag, rpc_block *out, bool *found,
+                      err *e) RPC_WUR;
 /* Blocks [from, from + n) in one batch; every one must exist. */
 int rpc_eth_get_blocks(rpc_client *c, uint64_t from, size_t n, rpc_block *out, err *e) RPC_WUR;
 /* Logs sorted by (block number, log index). Range errors come back as RPC_RANGE. */
 int rpc_eth_get_logs(rpc_client *c, const rpc_log_filter *f, rpc_log_list *out, err *e) RPC_WUR;
 /* tag NULL means "latest". */
-int rpc_eth_call(rpc_client *c, const addr *to, const uint8_t *data, size_t len,
-                 const char *tag, buf *out, err *e) RPC_WUR;
+int rpc_eth_call(rpc_client *c, const addr *to, const uint8_t *data, size_t len, const char *tag,
+                 buf *out, err *e) RPC_WUR;
 int rpc_eth_get_code(rpc_client *c, const addr *a, const char *tag, buf *out, err *e) RPC_WUR;
-int rpc_eth_get_balance(rpc_client *c, const addr *a, const char *tag, u256 *out,
-                        err *e) RPC_WUR;
+int rpc_eth_get_balance(rpc_client *c, const addr *a, const char *tag, u256 *out, err *e) RPC_WUR;
 int rpc_eth_get_transaction_count(rpc_client *c, const addr *a, const char *tag, uint64_t *out,
                                   err *e) RPC_WUR;
 int rpc_eth_send_raw_transaction(rpc_client *c, const uint8_t *raw, size_t len,
                                  uint8_t hash_out[32], err *e) RPC_WUR;
 
 typedef struct rpc_receipt {
-    bool success;                 /* status 0x1 */
+    bool success; /* status 0x1 */
     uint64_t block_number;
     uint8_t block_hash[32];
     uint32_t tx_index;
@@ -209,9 +208,9 @@ int rpc_eth_get_transaction_receipt(rpc_client *c, const uint8_t hash[32], rpc_r
                                     bool *found, err *e) RPC_WUR;
 
 typedef struct rpc_call_args {
-    const addr *from;             /* NULL: none */
-    const addr *to;               /* NULL: contract creation */
-    const u256 *value;            /* NULL: none */
+    const addr *from;  /* NULL: none */
+    const addr *to;    /* NULL: contract creation */
+    const u256 *value; /* NULL: none */
     const uint8_t *data;
     size_t data_len;
 } rpc_call_args;
@@ -220,11 +219,11 @@ int rpc_eth_estimate_gas(rpc_client *c, const rpc_call_args *a, uint64_t *out, e
 
 typedef struct rpc_fee_history {
     uint64_t oldest_block;
-    size_t n_blocks;              /* base_fees has n_blocks + 1 entries */
+    size_t n_blocks; /* base_fees has n_blocks + 1 entries */
     u256 *base_fees;
-    double *gas_used_ratio;       /* n_blocks entries (a ratio, not money) */
+    double *gas_used_ratio; /* n_blocks entries (a ratio, not money) */
     size_t n_percentiles;
-    u256 *rewards;                /* n_blocks * n_percentiles, row-major; NULL if none */
+    u256 *rewards; /* n_blocks * n_percentiles, row-major; NULL if none */
 } rpc_fee_history;
 
 void rpc_fee_history_free(rpc_fee_history *h);

@@ -2,11 +2,11 @@
  * Providers disagree on codes (-32005 is "limit exceeded" for some and a rate limit
  * for others, -32602 carries Alchemy's log-size limit), so the message text decides
  * where the code does not. Pure: no I/O, unit-tested with the providers' texts. */
-#include "rpc/rpc.h"
-
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "rpc/rpc.h"
 
 static const char *const status_labels[] = {
 #define RPC_LABEL_(name, label, retry) label,
@@ -53,23 +53,59 @@ static bool any(const char *hay, const char *const *needles)
 }
 
 static const char *const rate_words[] = {
-    "rate limit", "rate-limit", "ratelimit", "rate exceeded", "too many requests",
-    "request rate", "requests per second", "compute units per second", "capacity",
-    "daily request count", "request limit reached", "throttl", "quota", NULL,
+    "rate limit",
+    "rate-limit",
+    "ratelimit",
+    "rate exceeded",
+    "too many requests",
+    "request rate",
+    "requests per second",
+    "compute units per second",
+    "capacity",
+    "daily request count",
+    "request limit reached",
+    "throttl",
+    "quota",
+    NULL,
 };
 
 static const char *const range_words[] = {
-    "query returned more than", "too many results", "too many logs", "too many blocks",
-    "response size", "response too large", "response is too big", "result window",
-    "logs matched", "max results", "maximum results", "results limit", "exceeds limit of",
-    "block range", "blocks range", "range too large", "range is too large", "range too wide",
-    "range is too wide", "range limit", "max range", "maximum range", "range exceeded",
-    "exceed maximum block", "is limited to a", "ranges over", "requested too many blocks",
-    "more than 10000", NULL,
+    "query returned more than",
+    "too many results",
+    "too many logs",
+    "too many blocks",
+    "response size",
+    "response too large",
+    "response is too big",
+    "result window",
+    "logs matched",
+    "max results",
+    "maximum results",
+    "results limit",
+    "exceeds limit of",
+    "block range",
+    "blocks range",
+    "range too large",
+    "range is too large",
+    "range too wide",
+    "range is too wide",
+    "range limit",
+    "max range",
+    "maximum range",
+    "range exceeded",
+    "exceed maximum block",
+    "is limited to a",
+    "ranges over",
+    "requested too many blocks",
+    "more than 10000",
+    NULL,
 };
 
 static const char *const timeout_words[] = {
-    "timeout", "timed out", "deadline exceeded", NULL,
+    "timeout",
+    "timed out",
+    "deadline exceeded",
+    NULL,
 };
 
 rpc_status rpc_classify_error(int64_t code, const char *message)

@@ -7,10 +7,15 @@
 #include "base/err.h"
 #include "rpc/rpc.h"
 
-/* rpc_call, except that timeouts are not retried but returned (RPC_TIMEOUT): a
- * getLogs that timed out is retried by the caller with a smaller range. */
-int rpc_call_no_timeout_retry(rpc_client *c, const char *method, json_t *params,
-                              json_t **result, err *e) RPC_WUR;
+/* A handler that may take a plain 200 answer straight from its bytes: returns 0 when
+ * it did (the call then succeeds with *result NULL), -1 to let the general JSON path
+ * read and classify the answer. id is the request's id. */
+typedef int (*rpc_raw_fn)(const char *body, size_t len, int64_t id, void *ud);
+
+/* eth_getLogs: the raw handler first, the general path for anything else; timeouts are
+ * not retried but returned (RPC_TIMEOUT), since the caller retries with a smaller range. */
+int rpc_call_logs(rpc_client *c, json_t *params, rpc_raw_fn raw, void *raw_ud, json_t **result,
+                  err *e) RPC_WUR;
 
 /* The client's last-error record, for the typed helpers to fill. */
 rpc_error *rpc_last_error_mut(rpc_client *c);

@@ -6,6 +6,7 @@
  * written in store_begin_durable transactions, which run with synchronous=FULL. */
 #include "store/store.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,9 +93,19 @@ fail:
     return -1;
 }
 
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+/* Before SQLite initialises: no global memory statistics (a mutex on every allocation). */
+static void sqlite_setup(void)
+{
+    if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+        LOG_D("store", "SQLite was initialised elsewhere first; memory statistics stay on");
+}
+
 int store_open(store **out, const char *path, err *e)
 {
     *out = NULL;
+    pthread_once(&sqlite_once, sqlite_setup);
     store *s = calloc(1, sizeof *s);
     if (!s)
         return err_set(e, ERR_NOMEM, "out of memory opening the desk database");
@@ -127,15 +138,19 @@ int store_open(store **out, const char *path, err *e)
     }
     const char *mode = (const char *)sqlite3_column_text(st, 0);
     if (!mode || strcmp(mode, "wal") != 0) {
-        err_set(e, ERR_IO, "desk database %s cannot use WAL mode (got %s): is it on a network "
-                "file system?", path, mode ? mode : "nothing");
+        err_set(e, ERR_IO,
+                "desk database %s cannot use WAL mode (got %s): is it on a network "
+                "file system?",
+                path, mode ? mode : "nothing");
         sqlite3_finalize(st);
         store_close(&s);
         return -1;
     }
     sqlite3_finalize(st);
-    if (exec_sql(s->db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
-                        "PRAGMA temp_store=MEMORY;", "configuring the desk database", e) < 0 ||
+    if (exec_sql(s->db,
+                 "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
+                 "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;",
+                 "configuring the desk database", e) < 0 ||
         store_migrate(s->db, store_schema_steps, store_schema_n_steps, e) < 0) {
         err_prefix(e, "%s", path);
         store_close(&s);
@@ -262,8 +277,10 @@ int store_begin(store *s, err *e)
         return err_set(e, ERR_INTERNAL, "a desk database transaction is already open");
     if (run_simple(s, SQL_BEGIN, "starting a desk database transaction", e) < 0) {
         if (sqlite3_errcode(s->db) == SQLITE_BUSY)
-            err_set(e, ERR_IO, "the desk database %s is busy (another process holds it); "
-                    "try again", s->path);
+            err_set(e, ERR_IO,
+                    "the desk database %s is busy (another process holds it); "
+                    "try again",
+                    s->path);
         return -1;
     }
     s->in_txn = true;

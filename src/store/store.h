@@ -52,10 +52,10 @@ const char *store_path(const store *s);
 typedef struct store_chain {
     uint64_t chain_id;
     char name[STORE_NAME_MAX];
-    unsigned confirmations;      /* head - confirmations is final */
+    unsigned confirmations; /* head - confirmations is final */
     char native_symbol[STORE_SYMBOL_MAX];
     unsigned native_decimals;
-    uint64_t start_block;        /* first block sync looks at */
+    uint64_t start_block; /* first block sync looks at */
 } store_chain;
 
 typedef enum {
@@ -69,10 +69,10 @@ typedef struct store_endpoint {
     int64_t id;
     uint64_t chain_id;
     char url[STORE_URL_MAX];
-    int priority;                /* lower is tried first */
+    int priority; /* lower is tried first */
     store_health health;
     char last_error[256];
-    int64_t last_ok;             /* unix seconds, 0 = never */
+    int64_t last_ok; /* unix seconds, 0 = never */
     int64_t last_fail;
 } store_endpoint;
 
@@ -129,8 +129,7 @@ int store_contract_list(store *s, uint64_t chain_id, store_contract **out, size_
                         err *e) STORE_WUR;
 
 int store_token_put(store *s, const store_token *t, err *e) STORE_WUR;
-int store_token_list(store *s, uint64_t chain_id, store_token **out, size_t *n,
-                     err *e) STORE_WUR;
+int store_token_list(store *s, uint64_t chain_id, store_token **out, size_t *n, err *e) STORE_WUR;
 
 /* ---- events, block window, checkpoints (store_event.c) ---- */
 
@@ -140,22 +139,22 @@ int store_token_list(store *s, uint64_t chain_id, store_token **out, size_t *n,
 /* One log as the chain gave it, plus what the decoder made of it. On reads, data and
  * decoded point into memory owned by the list they came from. */
 typedef struct store_event {
-    int64_t id;                  /* rowid, set on reads */
+    int64_t id; /* rowid, set on reads */
     uint64_t chain_id;
     uint64_t block_number;
     uint8_t block_hash[32];
     uint8_t tx_hash[32];
     uint32_t tx_index;
     uint32_t log_index;
-    addr address;                /* emitting contract */
+    addr address; /* emitting contract */
     unsigned n_topics;
     uint8_t topics[STORE_MAX_TOPICS][32];
     const uint8_t *data;
     size_t data_len;
     /* decoded (empty name: not one of ours / not decodable) */
     char name[STORE_EVENT_NAME_MAX];
-    const char *decoded;         /* JSON object text or NULL */
-    bool has_escrow;             /* the escrow this event belongs to */
+    const char *decoded; /* JSON object text or NULL */
+    bool has_escrow;     /* the escrow this event belongs to */
     addr escrow;
 } store_event;
 
@@ -163,7 +162,7 @@ typedef struct store_event {
 typedef struct store_event_list {
     store_event *items;
     size_t n;
-    void *arena_;                /* private */
+    void *arena_; /* private */
 } store_event_list;
 
 void store_event_list_free(store_event_list *l);
@@ -172,8 +171,8 @@ void store_event_list_free(store_event_list *l);
  * says which. Re-inserting the same log is a no-op, never a duplicate. */
 int store_event_put(store *s, const store_event *ev, bool *inserted, err *e) STORE_WUR;
 /* Events of one escrow in chain order (block number, log index). */
-int store_event_list_escrow(store *s, uint64_t chain_id, const addr *escrow,
-                            store_event_list *out, err *e) STORE_WUR;
+int store_event_list_escrow(store *s, uint64_t chain_id, const addr *escrow, store_event_list *out,
+                            err *e) STORE_WUR;
 /* Events of a chain in [from, to], in chain order. */
 int store_event_list_range(store *s, uint64_t chain_id, uint64_t from, uint64_t to,
                            store_event_list *out, err *e) STORE_WUR;
@@ -200,11 +199,11 @@ int store_block_prune(store *s, uint64_t chain_id, uint64_t below, err *e) STORE
 
 typedef struct store_checkpoint {
     uint64_t chain_id;
-    bool synced;                 /* false: nothing synced yet */
-    uint64_t synced_block;       /* every event up to and including it is stored */
+    bool synced;           /* false: nothing synced yet */
+    uint64_t synced_block; /* every event up to and including it is stored */
     uint8_t synced_hash[32];
-    uint64_t final_block;        /* head - confirmations when last written */
-    uint64_t head_block;         /* the node's head when last written */
+    uint64_t final_block; /* head - confirmations when last written */
+    uint64_t head_block;  /* the node's head when last written */
     int64_t updated_at;
 } store_checkpoint;
 
@@ -218,8 +217,8 @@ int store_checkpoint_delete(store *s, uint64_t chain_id, err *e) STORE_WUR;
 /* Reorg rollback, inside the caller's transaction: deletes the events and window blocks
  * at and above `first_gone` (0: all of the chain's) and returns the escrows whose events
  * were deleted (*escrows malloc'ed, may be NULL when *n is 0) and how many events went. */
-int store_events_rewind(store *s, uint64_t chain_id, uint64_t first_gone, addr **escrows,
-                        size_t *n, uint64_t *n_events, err *e) STORE_WUR;
+int store_events_rewind(store *s, uint64_t chain_id, uint64_t first_gone, addr **escrows, size_t *n,
+                        uint64_t *n_events, err *e) STORE_WUR;
 
 /* ---- escrow projection (store_escrow.c) ---- */
 
@@ -247,23 +246,23 @@ typedef struct store_escrow {
     uint64_t chain_id;
     addr address;
     addr factory;
-    addr payer, payee, token, arbiter;  /* token zero: native coin */
+    addr payer, payee, token, arbiter; /* token zero: native coin */
     u256 amount;
     unsigned n_approvers;
     addr approvers[STORE_MAX_APPROVERS];
     unsigned threshold;
-    uint64_t deadline;                  /* unix seconds */
+    uint64_t deadline; /* unix seconds */
     escrow_state state;
-    bool resolved_to_payee;             /* when RESOLVED */
+    bool resolved_to_payee; /* when RESOLVED */
     unsigned n_approvals;
     store_approval approvals[STORE_MAX_APPROVERS];
-    u256 funded, released, refunded;    /* cumulative base units */
+    u256 funded, released, refunded; /* cumulative base units */
     uint64_t created_block;
     uint8_t created_tx[32];
     uint64_t last_event_block;
     unsigned n_events;
-    bool pending;                       /* some event is above the final block */
-    char anomaly[160];                  /* events that did not fit the state machine */
+    bool pending;      /* some event is above the final block */
+    char anomaly[160]; /* events that did not fit the state machine */
 } store_escrow;
 
 const char *escrow_state_str(escrow_state st);
@@ -271,6 +270,10 @@ int escrow_state_parse(escrow_state *out, const char *s, err *e) STORE_WUR;
 
 /* Replaces the escrow row and its approvals. */
 int store_escrow_put(store *s, const store_escrow *x, err *e) STORE_WUR;
+/* Updates the row of an escrow whose stored approvals are x->approvals[0, first_new)
+ * and adds the rest (a fold that continued from the stored state). */
+int store_escrow_update(store *s, const store_escrow *x, unsigned first_new_approval,
+                        err *e) STORE_WUR;
 int store_escrow_delete(store *s, uint64_t chain_id, const addr *address, err *e) STORE_WUR;
 int store_escrow_get(store *s, uint64_t chain_id, const addr *address, store_escrow *out,
                      bool *found, err *e) STORE_WUR;
@@ -278,8 +281,7 @@ int store_escrow_get(store *s, uint64_t chain_id, const addr *address, store_esc
 int store_escrow_find(store *s, const addr *address, store_escrow *out, bool *found,
                       err *e) STORE_WUR;
 /* All escrows (chain_id 0: every chain), ordered by chain and creation; *out malloc'ed. */
-int store_escrow_list(store *s, uint64_t chain_id, store_escrow **out, size_t *n,
-                      err *e) STORE_WUR;
+int store_escrow_list(store *s, uint64_t chain_id, store_escrow **out, size_t *n, err *e) STORE_WUR;
 /* Addresses of a chain's known escrows (the sync watch list); *out malloc'ed. */
 int store_escrow_addresses(store *s, uint64_t chain_id, addr **out, size_t *n, err *e) STORE_WUR;
 /* Clears the pending flags of what is now final. */
@@ -290,7 +292,7 @@ int store_escrow_clear(store *s, uint64_t chain_id, err *e) STORE_WUR;
 /* ---- outbound transactions (store_outbound.c) ---- */
 
 typedef enum {
-    OUTBOUND_PENDING,   /* built and signed, not yet sent */
+    OUTBOUND_PENDING, /* built and signed, not yet sent */
     OUTBOUND_SENT,
     OUTBOUND_MINED,
     OUTBOUND_CONFIRMED,
@@ -305,14 +307,14 @@ typedef struct store_outbound {
     addr from;
     uint64_t nonce;
     uint8_t hash[32];
-    const uint8_t *raw;          /* signed raw bytes (borrowed on write) */
+    const uint8_t *raw; /* signed raw bytes (borrowed on write) */
     size_t raw_len;
     outbound_state state;
     bool has_escrow;
-    addr escrow;                 /* the escrow this action is about */
-    char action[32];             /* "create", "fund", "approve", ... */
-    uint64_t mined_block;        /* 0 when not mined */
-    bool reorged;                /* a chain event it relied on was rolled back */
+    addr escrow;          /* the escrow this action is about */
+    char action[32];      /* "create", "fund", "approve", ... */
+    uint64_t mined_block; /* 0 when not mined */
+    bool reorged;         /* a chain event it relied on was rolled back */
     int64_t created_at;
     int64_t last_seen;
 } store_outbound;

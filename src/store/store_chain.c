@@ -1,11 +1,10 @@
 /* store_chain.c: the desk's configuration aggregate: chains, their RPC endpoints
  * with a health record each, configured contracts and tokens. */
-#include "store/store.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store.h"
 #include "store/store_internal.h"
 
 static const char *const health_names[] = {"unknown", "ok", "degraded", "down"};
@@ -77,8 +76,7 @@ int store_chain_add(store *s, const store_chain *c, err *e)
     store_bind_u64(st, 1, c->chain_id);
     sqlite3_bind_text(st, 2, c->name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 3, (int)c->confirmations);
-    sqlite3_bind_text(st, 4, c->native_symbol[0] ? c->native_symbol : "ETH", -1,
-                      SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, c->native_symbol[0] ? c->native_symbol : "ETH", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 5, (int)c->native_decimals);
     store_bind_u64(st, 6, c->start_block);
     sqlite3_bind_int64(st, 7, store_now());

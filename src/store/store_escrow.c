@@ -1,13 +1,12 @@
 /* store_escrow.c: the escrow projection aggregate. Rows here are derived from the
  * events table only (src/sync rebuilds them); nothing else writes them. */
-#include "store/store.h"
-
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/bytes.h"
+#include "store/store.h"
 #include "store/store_internal.h"
 
 static const char *const state_names[] = {"created",  "funded",   "released",
@@ -30,10 +29,20 @@ int escrow_state_parse(escrow_state *out, const char *s, err *e)
 }
 
 static const char SQL_ESCROW_PUT[] =
-    "INSERT OR REPLACE INTO escrows (chain_id, address, factory, payer, payee, token, amount,"
+    "INSERT INTO escrows (chain_id, address, factory, payer, payee, token, amount,"
     " approvers, threshold, arbiter, deadline, state, resolved_to, approvals, funded, released,"
     " refunded, created_block, created_tx, last_event_block, events, pending, anomaly)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (chain_id, address) DO UPDATE SET factory = excluded.factory,"
+    " payer = excluded.payer, payee = excluded.payee, token = excluded.token,"
+    " amount = excluded.amount, approvers = excluded.approvers,"
+    " threshold = excluded.threshold, arbiter = excluded.arbiter,"
+    " deadline = excluded.deadline, state = excluded.state,"
+    " resolved_to = excluded.resolved_to, approvals = excluded.approvals,"
+    " funded = excluded.funded, released = excluded.released, refunded = excluded.refunded,"
+    " created_block = excluded.created_block, created_tx = excluded.created_tx,"
+    " last_event_block = excluded.last_event_block, events = excluded.events,"
+    " pending = excluded.pending, anomaly = excluded.anomaly";
 static const char SQL_APPROVALS_DEL[] =
     "DELETE FROM escrow_approvals WHERE chain_id = ? AND escrow = ?";
 static const char SQL_APPROVAL_PUT[] =
@@ -54,9 +63,10 @@ static void approvers_json(char *out, size_t cap, const store_escrow *x)
     out[n] = '\0';
 }
 
+static int escrow_write(store *s, const store_escrow *x, unsigned first_approval, err *e);
+
 int store_escrow_put(store *s, const store_escrow *x, err *e)
 {
-    /* Deleting first lets the approvals cascade away; REPLACE would do the same. */
     sqlite3_stmt *st = store_stmt(s, SQL_APPROVALS_DEL, e);
     if (!st)
         return -1;
@@ -64,7 +74,19 @@ int store_escrow_put(store *s, const store_escrow *x, err *e)
     store_bind_addr(st, 2, &x->address);
     if (store_exec_stmt(s, st, "replacing escrow approvals", e) < 0)
         return -1;
-    st = store_stmt(s, SQL_ESCROW_PUT, e);
+    return escrow_write(s, x, 0, e);
+}
+
+int store_escrow_update(store *s, const store_escrow *x, unsigned first_new_approval, err *e)
+{
+    return escrow_write(s, x, first_new_approval, e);
+}
+
+/* The row (inserted or updated in place: no REPLACE, whose delete would cascade to the
+ * approvals) and the approvals from first_approval on. */
+static int escrow_write(store *s, const store_escrow *x, unsigned first_approval, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_PUT, e);
     if (!st)
         return -1;
     char approvers[STORE_MAX_APPROVERS * (ADDR_STR_MAX + 3) + 4];
@@ -96,7 +118,7 @@ int store_escrow_put(store *s, const store_escrow *x, err *e)
         sqlite3_bind_text(st, 23, x->anomaly, -1, SQLITE_TRANSIENT);
     if (store_exec_stmt(s, st, "storing an escrow", e) < 0)
         return -1;
-    for (unsigned i = 0; i < x->n_approvals; i++) {
+    for (unsigned i = first_approval; i < x->n_approvals; i++) {
         const store_approval *a = &x->approvals[i];
         st = store_stmt(s, SQL_APPROVAL_PUT, e);
         if (!st)
@@ -125,8 +147,8 @@ int store_escrow_delete(store *s, uint64_t chain_id, const addr *address, err *e
 }
 
 #define ESCROW_COLS                                                                                \
-    "chain_id, address, factory, payer, payee, token, amount, approvers, threshold, arbiter,"     \
-    " deadline, state, resolved_to, approvals, funded, released, refunded, created_block,"        \
+    "chain_id, address, factory, payer, payee, token, amount, approvers, threshold, arbiter,"      \
+    " deadline, state, resolved_to, approvals, funded, released, refunded, created_block,"         \
     " created_tx, last_event_block, events, pending, anomaly"
 
 static const char SQL_ESCROW_GET[] =
@@ -151,7 +173,8 @@ static int parse_approvers(const char *text, store_escrow *x)
     }
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         err e;
         const char *a = json_string_value(v);
         if (!a || hex_decode_exact(x->approvers[i].b, ADDR_LEN, a, HEX_REQUIRE_PREFIX, &e) < 0) {
@@ -327,10 +350,11 @@ fail:
 }
 
 static const char SQL_ESCROW_SETTLE[] =
-    "UPDATE escrows SET pending = 0 WHERE chain_id = ? AND pending = 1 AND last_event_block <= ?";
+    "UPDATE escrows INDEXED BY escrows_pending SET pending = 0"
+    " WHERE chain_id = ? AND pending = 1 AND last_event_block <= ?";
 static const char SQL_APPROVAL_SETTLE[] =
-    "UPDATE escrow_approvals SET pending = 0 WHERE chain_id = ? AND pending = 1"
-    " AND block_number <= ?";
+    "UPDATE escrow_approvals INDEXED BY escrow_approvals_pending SET pending = 0"
+    " WHERE chain_id = ? AND pending = 1 AND block_number <= ?";
 static const char SQL_ESCROW_CLEAR[] = "DELETE FROM escrows WHERE chain_id = ?";
 
 int store_escrow_settle(store *s, uint64_t chain_id, uint64_t final_block, err *e)

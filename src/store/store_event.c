@@ -1,11 +1,10 @@
 /* store_event.c: the chain-data aggregate: raw events (idempotent on
  * (chain_id, block_hash, log_index)), the recent block-hash window that reorg
  * detection walks, the per-chain checkpoint, and the rewind a reorg needs. */
-#include "store/store.h"
-
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store.h"
 #include "store/store_internal.h"
 
 /* A bump allocator for the blobs and JSON of an event list. */
@@ -51,25 +50,33 @@ static const char SQL_EVENT_PUT[] =
     "INSERT INTO events (chain_id, block_number, block_hash, tx_hash, tx_index, log_index,"
     " address, topic0, topic1, topic2, topic3, data, name, decoded, escrow)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (chain_id, block_hash, log_index) DO NOTHING";
+    " ON CONFLICT (chain_id, block_number, log_index, block_hash) DO NOTHING";
 
 int store_event_put(store *s, const store_event *ev, bool *inserted, err *e)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_EVENT_PUT, e);
     if (!st)
         return -1;
+    /* The hot path of a sync: text is formatted on the stack and bound without copies
+     * (it lives until the statement has run, below). */
+    char bh[67], th[67], ad[ADDR_STR_MAX], tp[STORE_MAX_TOPICS][67], es[ADDR_STR_MAX];
     store_bind_u64(st, 1, ev->chain_id);
     store_bind_u64(st, 2, ev->block_number);
-    store_bind_hash(st, 3, ev->block_hash);
-    store_bind_hash(st, 4, ev->tx_hash);
+    store_hex(bh, sizeof bh, ev->block_hash, 32);
+    sqlite3_bind_text(st, 3, bh, 66, SQLITE_STATIC);
+    store_hex(th, sizeof th, ev->tx_hash, 32);
+    sqlite3_bind_text(st, 4, th, 66, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, ev->tx_index);
     sqlite3_bind_int64(st, 6, ev->log_index);
-    store_bind_addr(st, 7, &ev->address);
+    store_hex(ad, sizeof ad, ev->address.b, ADDR_LEN);
+    sqlite3_bind_text(st, 7, ad, 42, SQLITE_STATIC);
     for (unsigned i = 0; i < STORE_MAX_TOPICS; i++) {
-        if (i < ev->n_topics)
-            store_bind_hash(st, 8 + (int)i, ev->topics[i]);
-        else
+        if (i < ev->n_topics) {
+            store_hex(tp[i], sizeof tp[i], ev->topics[i], 32);
+            sqlite3_bind_text(st, 8 + (int)i, tp[i], 66, SQLITE_STATIC);
+        } else {
             sqlite3_bind_null(st, 8 + (int)i);
+        }
     }
     sqlite3_bind_blob(st, 12, ev->data_len ? (const void *)ev->data : "", (int)ev->data_len,
                       SQLITE_STATIC);
@@ -77,9 +84,13 @@ int store_event_put(store *s, const store_event *ev, bool *inserted, err *e)
         sqlite3_bind_text(st, 13, ev->name, -1, SQLITE_STATIC);
     if (ev->decoded)
         sqlite3_bind_text(st, 14, ev->decoded, -1, SQLITE_STATIC);
-    if (ev->has_escrow)
-        store_bind_addr(st, 15, &ev->escrow);
-    if (store_exec_stmt(s, st, "storing an event", e) < 0)
+    if (ev->has_escrow) {
+        store_hex(es, sizeof es, ev->escrow.b, ADDR_LEN);
+        sqlite3_bind_text(st, 15, es, 42, SQLITE_STATIC);
+    }
+    int rc = store_exec_stmt(s, st, "storing an event", e);
+    sqlite3_clear_bindings(st); /* nothing may point at this stack frame afterwards */
+    if (rc < 0)
         return -1;
     if (inserted)
         *inserted = sqlite3_changes(s->db) == 1;
@@ -87,7 +98,7 @@ int store_event_put(store *s, const store_event *ev, bool *inserted, err *e)
 }
 
 #define EVENT_COLS                                                                                 \
-    "id, chain_id, block_number, block_hash, tx_hash, tx_index, log_index, address,"              \
+    "id, chain_id, block_number, block_hash, tx_hash, tx_index, log_index, address,"               \
     " topic0, topic1, topic2, topic3, data, name, decoded, escrow"
 
 static const char SQL_EVENT_ESCROW[] =
@@ -171,8 +182,8 @@ fail:
     return -1;
 }
 
-int store_event_list_escrow(store *s, uint64_t chain_id, const addr *escrow,
-                            store_event_list *out, err *e)
+int store_event_list_escrow(store *s, uint64_t chain_id, const addr *escrow, store_event_list *out,
+                            err *e)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_EVENT_ESCROW, e);
     if (!st)
@@ -431,8 +442,8 @@ static const char SQL_REWIND_EVENTS[] =
     "DELETE FROM events WHERE chain_id = ? AND block_number >= ?";
 static const char SQL_REWIND_BLOCKS[] = "DELETE FROM blocks WHERE chain_id = ? AND number >= ?";
 
-int store_events_rewind(store *s, uint64_t chain_id, uint64_t first_gone, addr **escrows,
-                        size_t *n, uint64_t *n_events, err *e)
+int store_events_rewind(store *s, uint64_t chain_id, uint64_t first_gone, addr **escrows, size_t *n,
+                        uint64_t *n_events, err *e)
 {
     *escrows = NULL;
     *n = 0;

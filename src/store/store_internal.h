@@ -15,7 +15,7 @@
 #include "store/store.h"
 
 typedef struct stmt_slot {
-    const char *sql;             /* key: the address of a static SQL string */
+    const char *sql; /* key: the address of a static SQL string */
     sqlite3_stmt *stmt;
 } stmt_slot;
 
@@ -24,7 +24,7 @@ struct store {
     char *path;
     bool in_txn;
     bool durable_txn;
-    stmt_slot *slots;            /* open addressing, power-of-two capacity */
+    stmt_slot *slots; /* open addressing, power-of-two capacity */
     size_t n_slots;
     size_t used;
 };

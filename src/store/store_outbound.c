@@ -1,10 +1,9 @@
 /* store_outbound.c: transactions the desk signed and sent (the escrow-workflow
  * issue drives them); sync flags those that relied on events a reorg took back. */
-#include "store/store.h"
-
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store.h"
 #include "store/store_internal.h"
 
 static const char *const outbound_names[] = {"pending", "sent",    "mined",   "confirmed",

@@ -328,6 +328,40 @@ static const char step_compliance[] =
     " BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;"
     "CREATE TRIGGER case_events_append_only_d BEFORE DELETE ON case_events"
     " BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;";
+/* sync: indexes for the hot paths of a sync. Events keyed by
+ * (chain_id, block_number, log_index, block_hash) instead of
+ * (chain_id, block_hash, log_index) plus an index on (chain_id, block_number, log_index).
+ * block_number follows from block_hash, so uniqueness is the same; one index fewer makes
+ * an initial sync insert faster, and the key serves block-range reads and rewinds. The
+ * table is rebuilt (SQLite cannot drop a table constraint); rows and ids are kept. */
+static const char step_sync_indexes[] =
+    "CREATE TABLE events_new ("
+    "  id INTEGER PRIMARY KEY,"
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  block_number INTEGER NOT NULL,"
+    "  block_hash TEXT NOT NULL,"
+    "  tx_hash TEXT NOT NULL,"
+    "  tx_index INTEGER NOT NULL,"
+    "  log_index INTEGER NOT NULL,"
+    "  address TEXT NOT NULL,"
+    "  topic0 TEXT, topic1 TEXT, topic2 TEXT, topic3 TEXT,"
+    "  data BLOB NOT NULL,"
+    "  name TEXT,"
+    "  decoded TEXT,"
+    "  escrow TEXT,"
+    "  UNIQUE (chain_id, block_number, log_index, block_hash)"
+    ");"
+    "INSERT INTO events_new SELECT id, chain_id, block_number, block_hash, tx_hash, tx_index,"
+    "  log_index, address, topic0, topic1, topic2, topic3, data, name, decoded, escrow"
+    "  FROM events;"
+    "DROP TABLE events;"
+    "ALTER TABLE events_new RENAME TO events;"
+    "CREATE INDEX events_by_escrow ON events (chain_id, escrow, block_number, log_index)"
+    "  WHERE escrow IS NOT NULL;"
+    /* Every commit settles what became final; only pending rows need finding. */
+    "CREATE INDEX escrows_pending ON escrows (chain_id, last_event_block) WHERE pending = 1;"
+    "CREATE INDEX escrow_approvals_pending ON escrow_approvals (chain_id, block_number)"
+    "  WHERE pending = 1;";
 
 const char *const store_schema_steps[] = {
     step1_config,
@@ -338,6 +372,7 @@ const char *const store_schema_steps[] = {
     step_desk,
     step_xswap,
     step_compliance,
+    step_sync_indexes,
 };
 
 const int store_schema_n_steps = (int)(sizeof store_schema_steps / sizeof store_schema_steps[0]);

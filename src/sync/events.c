@@ -4,7 +4,6 @@
  * is rejected rather than guessed at. */
 #include "sync/events.h"
 
-#include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +14,25 @@
 typedef struct param {
     const char *name;
     abi_kind kind;
-    unsigned bits;                /* ABI_UINT width */
+    unsigned bits; /* ABI_UINT width */
     bool indexed;
 } param;
 
-#define P_ADDR(n, ix) {n, ABI_ADDRESS, 160, ix}
-#define P_UINT(n, b, ix) {n, ABI_UINT, b, ix}
+#define P_ADDR(n, ix)                                                                              \
+    {                                                                                              \
+        n, ABI_ADDRESS, 160, ix                                                                    \
+    }
+#define P_UINT(n, b, ix)                                                                           \
+    {                                                                                              \
+        n, ABI_UINT, b, ix                                                                         \
+    }
 
 static const param p_created[] = {
-    P_ADDR("escrow", true), P_ADDR("payer", true), P_ADDR("payee", true),
-    P_ADDR("token", false), P_UINT("amount", 256, false),
-    {"approvers", ABI_ADDRESS_ARRAY, 0, false}, P_UINT("threshold", 256, false),
-    P_ADDR("arbiter", false), P_UINT("deadline", 64, false),
+    P_ADDR("escrow", true),          P_ADDR("payer", true),
+    P_ADDR("payee", true),           P_ADDR("token", false),
+    P_UINT("amount", 256, false),    {"approvers", ABI_ADDRESS_ARRAY, 0, false},
+    P_UINT("threshold", 256, false), P_ADDR("arbiter", false),
+    P_UINT("deadline", 64, false),
 };
 static const param p_funded[] = {P_ADDR("funder", true), P_UINT("amount", 256, false)};
 static const param p_approved[] = {P_ADDR("approver", true), P_UINT("approvals", 256, false)};
@@ -34,17 +40,19 @@ static const param p_released[] = {P_ADDR("to", true), P_UINT("amount", 256, fal
 static const param p_refunded[] = {P_ADDR("to", true), P_UINT("amount", 256, false),
                                    P_ADDR("by", true)};
 static const param p_disputed[] = {P_ADDR("by", true), {"reason", ABI_STRING, 0, false}};
-static const param p_resolved[] = {{"toPayee", ABI_BOOL, 8, false}, P_ADDR("to", true),
-                                   P_UINT("amount", 256, false)};
+static const param p_resolved[] = {
+    {"toPayee", ABI_BOOL, 8, false}, P_ADDR("to", true), P_UINT("amount", 256, false)};
 static const param p_locked[] = {
-    {"id", ABI_BYTES32, 0, true}, P_ADDR("sender", true), P_ADDR("receiver", true),
-    P_ADDR("token", false), P_UINT("amount", 256, false), {"hashlock", ABI_BYTES32, 0, false},
+    {"id", ABI_BYTES32, 0, true},  P_ADDR("sender", true),
+    P_ADDR("receiver", true),      P_ADDR("token", false),
+    P_UINT("amount", 256, false),  {"hashlock", ABI_BYTES32, 0, false},
     P_UINT("timelock", 64, false),
 };
 static const param p_claimed[] = {{"id", ABI_BYTES32, 0, true},
                                   {"preimage", ABI_BYTES32, 0, false}};
 static const param p_htlc_refunded[] = {{"id", ABI_BYTES32, 0, true}};
-static const param p_answer[] = {{"current", ABI_INT256, 256, true}, P_UINT("roundId", 256, true),
+static const param p_answer[] = {{"current", ABI_INT256, 256, true},
+                                 P_UINT("roundId", 256, true),
                                  P_UINT("updatedAt", 256, false)};
 static const param p_round[] = {P_UINT("roundId", 256, true), P_ADDR("startedBy", true),
                                 P_UINT("startedAt", 256, false)};
@@ -59,8 +67,8 @@ typedef struct event_def {
 
 #define N_(a) (sizeof a / sizeof a[0])
 static const param *const params_of[EV_COUNT] = {
-    NULL,       p_created,  p_funded,  p_approved,      p_released, p_refunded, p_disputed,
-    p_resolved, p_locked,   p_claimed, p_htlc_refunded, p_answer,   p_round,
+    NULL,       p_created, p_funded,  p_approved,      p_released, p_refunded, p_disputed,
+    p_resolved, p_locked,  p_claimed, p_htlc_refunded, p_answer,   p_round,
 };
 static const size_t n_params_of[EV_COUNT] = {
     0,
@@ -78,22 +86,19 @@ static const size_t n_params_of[EV_COUNT] = {
     N_(p_round),
 };
 
-static const char *const names_of[EV_COUNT] = {
-    "",
+static const char *const names_of[EV_COUNT] = {"",
 #define SYNC_EV_NAME_(id, name, sig, kind) name,
-    SYNC_EVENTS(SYNC_EV_NAME_)
+                                               SYNC_EVENTS(SYNC_EV_NAME_)
 #undef SYNC_EV_NAME_
 };
-static const char *const sigs_of[EV_COUNT] = {
-    "",
+static const char *const sigs_of[EV_COUNT] = {"",
 #define SYNC_EV_SIG_(id, name, sig, kind) sig,
-    SYNC_EVENTS(SYNC_EV_SIG_)
+                                              SYNC_EVENTS(SYNC_EV_SIG_)
 #undef SYNC_EV_SIG_
 };
-static const store_contract_kind emitter_of[EV_COUNT] = {
-    STORE_CONTRACT_TOKEN,
+static const store_contract_kind emitter_of[EV_COUNT] = {STORE_CONTRACT_TOKEN,
 #define SYNC_EV_KIND_(id, name, sig, kind) kind,
-    SYNC_EVENTS(SYNC_EV_KIND_)
+                                                         SYNC_EVENTS(SYNC_EV_KIND_)
 #undef SYNC_EV_KIND_
 };
 
@@ -208,8 +213,8 @@ static int read_len(const uint8_t *w, size_t *out, const char *name, err *e)
     return 0;
 }
 
-static int dynamic_field(const param *p, const uint8_t *data, size_t len, size_t off,
-                         abi_field *f, err *e)
+static int dynamic_field(const param *p, const uint8_t *data, size_t len, size_t off, abi_field *f,
+                         err *e)
 {
     f->name = p->name;
     f->kind = p->kind;
@@ -232,8 +237,8 @@ static int dynamic_field(const param *p, const uint8_t *data, size_t len, size_t
         return err_set(e, ERR_INVALID, "%s: %zu elements run past the data", p->name, n);
     for (size_t i = 0; i < n; i++)
         if (!zero(data + body + 32 * i, 12))
-            return err_set(e, ERR_INVALID, "%s[%zu]: address word has non-zero padding",
-                           p->name, i);
+            return err_set(e, ERR_INVALID, "%s[%zu]: address word has non-zero padding", p->name,
+                           i);
     f->ptr = data + body;
     f->len = n;
     return 0;
@@ -266,11 +271,13 @@ int sync_event_decode(store_contract_kind emitter, const uint8_t topics[][32], u
             n_head++;
     }
     if (n_topics != 1 + n_indexed)
-        return err_set(e, ERR_INVALID, "%s log has %u topics, expected %u", names_of[k],
-                       n_topics, 1 + n_indexed);
+        return err_set(e, ERR_INVALID, "%s log has %u topics, expected %u", names_of[k], n_topics,
+                       1 + n_indexed);
     if (len % 32 || len < 32 * n_head)
-        return err_set(e, ERR_INVALID, "%s log data is %zu bytes, expected at least %zu in "
-                       "32-byte words", names_of[k], len, 32 * n_head);
+        return err_set(e, ERR_INVALID,
+                       "%s log data is %zu bytes, expected at least %zu in "
+                       "32-byte words",
+                       names_of[k], len, 32 * n_head);
     unsigned ti = 1;
     size_t hi = 0;
     for (size_t i = 0; i < np; i++) {
@@ -349,79 +356,169 @@ static bool utf8_valid(const uint8_t *s, size_t n)
     return true;
 }
 
-static json_t *jhex(const uint8_t *b, size_t n)
-{
-    char *s = hex_encode_new(b, n);
-    json_t *j = s ? json_string(s) : NULL;
-    free(s);
-    return j;
-}
+/* A small JSON writer: the decoded column is written for every stored event, so it
+ * goes straight into a buffer (a JSON tree per event cost more than the insert). */
+typedef struct jw {
+    char *s;
+    size_t len, cap;
+    bool oom;
+} jw;
 
-static json_t *jdec(const u256 *v)
+static void jw_put(jw *w, const char *p, size_t n)
 {
-    char s[U256_DEC_MAX];
-    u256_to_dec(s, v);
-    return json_string(s);
-}
-
-static json_t *jint256(const u256 *v)
-{
-    if (!(v->w[3] >> 63))
-        return jdec(v);
-    /* two's complement magnitude: ~v + 1 */
-    u256 m;
-    uint64_t carry = 1;
-    for (int i = 0; i < 4; i++) {
-        uint64_t x = ~v->w[i];
-        m.w[i] = x + carry;
-        carry = carry && m.w[i] == 0;
+    if (w->oom)
+        return;
+    if (w->len + n + 1 > w->cap) {
+        size_t nc = w->cap ? w->cap : 256;
+        while (nc < w->len + n + 1)
+            nc *= 2;
+        char *ns = realloc(w->s, nc);
+        if (!ns) {
+            w->oom = true;
+            return;
+        }
+        w->s = ns;
+        w->cap = nc;
     }
-    char s[U256_DEC_MAX + 1];
-    s[0] = '-';
-    u256_to_dec(s + 1, &m);
-    return json_string(s);
+    memcpy(w->s + w->len, p, n);
+    w->len += n;
+    w->s[w->len] = '\0';
+}
+
+static void jw_str(jw *w, const char *p)
+{
+    jw_put(w, p, strlen(p));
+}
+
+static void jw_hex(jw *w, const uint8_t *b, size_t n)
+{
+    char tmp[2 * 64 + 5];
+    if (n <= 64) {
+        tmp[0] = '"';
+        hex_encode(tmp + 1, sizeof tmp - 1, b, n, true);
+        size_t l = strlen(tmp);
+        tmp[l] = '"';
+        jw_put(w, tmp, l + 1);
+        return;
+    }
+    char *h = hex_encode_new(b, n);
+    if (!h) {
+        w->oom = true;
+        return;
+    }
+    jw_put(w, "\"", 1);
+    jw_str(w, h);
+    jw_put(w, "\"", 1);
+    free(h);
+}
+
+static void jw_dec(jw *w, const u256 *v, bool negative)
+{
+    char d[U256_DEC_MAX + 3];
+    d[0] = '"';
+    d[1] = '-';
+    u256_to_dec(d + 2, v);
+    size_t l = strlen(d + 2) + 2;
+    d[l] = '"';
+    if (negative) {
+        jw_put(w, d, l + 1);
+    } else {
+        d[1] = '"';
+        jw_put(w, d + 1, l);
+    }
+}
+
+static void jw_text(jw *w, const uint8_t *p, size_t n)
+{
+    static const char hexd[] = "0123456789abcdef";
+    jw_put(w, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        jw_put(w, (const char *)p + run, i - run);
+        run = i + 1;
+        char esc[7] = {'\\', (char)c, 0};
+        if (c < 0x20) {
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hexd[c >> 4];
+            esc[5] = hexd[c & 15];
+            jw_put(w, esc, 6);
+        } else {
+            jw_put(w, esc, 2);
+        }
+    }
+    jw_put(w, (const char *)p + run, n - run);
+    jw_put(w, "\"", 1);
 }
 
 char *sync_event_json(const sync_decoded *d)
 {
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
+    jw w = {0};
+    jw_put(&w, "{", 1);
     for (size_t i = 0; i < d->n_fields; i++) {
         const abi_field *f = &d->f[i];
-        json_t *v = NULL;
-        const char *key = f->name;
-        char keybuf[64];
+        bool text = f->kind == ABI_STRING && utf8_valid(f->ptr, f->len);
+        if (i)
+            jw_put(&w, ",", 1);
+        jw_put(&w, "\"", 1);
+        jw_str(&w, f->name);
+        if (f->kind == ABI_STRING && !text)
+            jw_str(&w, "_hex");
+        jw_put(&w, "\":", 2);
         switch (f->kind) {
-        case ABI_ADDRESS: v = jhex(f->a.b, 20); break;
-        case ABI_UINT: v = jdec(&f->u); break;
-        case ABI_INT256: v = jint256(&f->u); break;
-        case ABI_BOOL: v = json_boolean(!u256_is_zero(&f->u)); break;
-        case ABI_BYTES32: v = jhex(f->b32, 32); break;
-        case ABI_STRING:
-            if (utf8_valid(f->ptr, f->len)) {
-                v = json_stringn(f->len ? (const char *)f->ptr : "", f->len);
+        case ABI_ADDRESS:
+            jw_hex(&w, f->a.b, 20);
+            break;
+        case ABI_UINT:
+            jw_dec(&w, &f->u, false);
+            break;
+        case ABI_INT256:
+            if (f->u.w[3] >> 63) {
+                /* two's complement magnitude: ~v + 1 */
+                u256 m;
+                uint64_t carry = 1;
+                for (int k = 0; k < 4; k++) {
+                    m.w[k] = ~f->u.w[k] + carry;
+                    carry = carry && m.w[k] == 0;
+                }
+                jw_dec(&w, &m, true);
             } else {
-                snprintf(keybuf, sizeof keybuf, "%s_hex", f->name);
-                key = keybuf;
-                v = jhex(f->ptr, f->len);
+                jw_dec(&w, &f->u, false);
             }
+            break;
+        case ABI_BOOL:
+            jw_str(&w, u256_is_zero(&f->u) ? "false" : "true");
+            break;
+        case ABI_BYTES32:
+            jw_hex(&w, f->b32, 32);
+            break;
+        case ABI_STRING:
+            if (text)
+                jw_text(&w, f->ptr, f->len);
+            else
+                jw_hex(&w, f->ptr, f->len);
             break;
         case ABI_ADDRESS_ARRAY:
-            v = json_array();
-            for (size_t k = 0; v && k < f->len; k++) {
+            jw_put(&w, "[", 1);
+            for (size_t k = 0; k < f->len; k++) {
                 addr a;
                 sync_field_array_addr(f, k, &a);
-                json_array_append_new(v, jhex(a.b, 20));
+                if (k)
+                    jw_put(&w, ",", 1);
+                jw_hex(&w, a.b, 20);
             }
+            jw_put(&w, "]", 1);
             break;
         }
-        if (!v || json_object_set_new(o, key, v) < 0) {
-            json_decref(o);
-            return NULL;
-        }
     }
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    return s;
+    jw_put(&w, "}", 1);
+    if (w.oom) {
+        free(w.s);
+        return NULL;
+    }
+    return w.s;
 }

@@ -18,20 +18,20 @@
 
 /* X(id, name, signature, emitter kind) */
 #define SYNC_EVENTS(X)                                                                             \
-    X(ESCROW_CREATED, "EscrowCreated",                                                            \
-      "EscrowCreated(address,address,address,address,uint256,address[],uint256,address,uint64)",  \
+    X(ESCROW_CREATED, "EscrowCreated",                                                             \
+      "EscrowCreated(address,address,address,address,uint256,address[],uint256,address,uint64)",   \
       STORE_CONTRACT_FACTORY)                                                                      \
-    X(FUNDED, "Funded", "Funded(address,uint256)", STORE_CONTRACT_ESCROW)                         \
-    X(APPROVED, "Approved", "Approved(address,uint256)", STORE_CONTRACT_ESCROW)                   \
-    X(RELEASED, "Released", "Released(address,uint256)", STORE_CONTRACT_ESCROW)                   \
-    X(REFUNDED, "Refunded", "Refunded(address,uint256,address)", STORE_CONTRACT_ESCROW)           \
-    X(DISPUTED, "Disputed", "Disputed(address,string)", STORE_CONTRACT_ESCROW)                    \
-    X(RESOLVED, "Resolved", "Resolved(bool,address,uint256)", STORE_CONTRACT_ESCROW)              \
-    X(HTLC_LOCKED, "Locked", "Locked(bytes32,address,address,address,uint256,bytes32,uint64)",    \
+    X(FUNDED, "Funded", "Funded(address,uint256)", STORE_CONTRACT_ESCROW)                          \
+    X(APPROVED, "Approved", "Approved(address,uint256)", STORE_CONTRACT_ESCROW)                    \
+    X(RELEASED, "Released", "Released(address,uint256)", STORE_CONTRACT_ESCROW)                    \
+    X(REFUNDED, "Refunded", "Refunded(address,uint256,address)", STORE_CONTRACT_ESCROW)            \
+    X(DISPUTED, "Disputed", "Disputed(address,string)", STORE_CONTRACT_ESCROW)                     \
+    X(RESOLVED, "Resolved", "Resolved(bool,address,uint256)", STORE_CONTRACT_ESCROW)               \
+    X(HTLC_LOCKED, "Locked", "Locked(bytes32,address,address,address,uint256,bytes32,uint64)",     \
       STORE_CONTRACT_HTLC)                                                                         \
-    X(HTLC_CLAIMED, "Claimed", "Claimed(bytes32,bytes32)", STORE_CONTRACT_HTLC)                   \
-    X(HTLC_REFUNDED, "Refunded", "Refunded(bytes32)", STORE_CONTRACT_HTLC)                        \
-    X(FEED_ANSWER, "AnswerUpdated", "AnswerUpdated(int256,uint256,uint256)", STORE_CONTRACT_FEED) \
+    X(HTLC_CLAIMED, "Claimed", "Claimed(bytes32,bytes32)", STORE_CONTRACT_HTLC)                    \
+    X(HTLC_REFUNDED, "Refunded", "Refunded(bytes32)", STORE_CONTRACT_HTLC)                         \
+    X(FEED_ANSWER, "AnswerUpdated", "AnswerUpdated(int256,uint256,uint256)", STORE_CONTRACT_FEED)  \
     X(FEED_ROUND, "NewRound", "NewRound(uint256,address,uint256)", STORE_CONTRACT_FEED)
 
 typedef enum {
@@ -44,18 +44,25 @@ typedef enum {
 
 #define SYNC_MAX_FIELDS 9
 
-typedef enum { ABI_ADDRESS, ABI_UINT, ABI_INT256, ABI_BOOL, ABI_BYTES32, ABI_STRING,
-               ABI_ADDRESS_ARRAY } abi_kind;
+typedef enum {
+    ABI_ADDRESS,
+    ABI_UINT,
+    ABI_INT256,
+    ABI_BOOL,
+    ABI_BYTES32,
+    ABI_STRING,
+    ABI_ADDRESS_ARRAY
+} abi_kind;
 
 /* One decoded field. Strings and arrays point into the log's data. */
 typedef struct abi_field {
     const char *name;
     abi_kind kind;
-    addr a;                       /* ABI_ADDRESS */
-    u256 u;                       /* ABI_UINT, ABI_INT256 (two's complement), ABI_BOOL */
-    uint8_t b32[32];              /* ABI_BYTES32 */
-    const uint8_t *ptr;           /* ABI_STRING bytes; ABI_ADDRESS_ARRAY 32-byte words */
-    size_t len;                   /* bytes, or array elements */
+    addr a;             /* ABI_ADDRESS */
+    u256 u;             /* ABI_UINT, ABI_INT256 (two's complement), ABI_BOOL */
+    uint8_t b32[32];    /* ABI_BYTES32 */
+    const uint8_t *ptr; /* ABI_STRING bytes; ABI_ADDRESS_ARRAY 32-byte words */
+    size_t len;         /* bytes, or array elements */
 } abi_field;
 
 typedef struct sync_decoded {

@@ -116,8 +116,8 @@ static void on_approved(store_escrow *x, const store_event *ev, const sync_decod
     a->pending = ev->block_number > final_block;
     uint64_t count = 0;
     if (!u256_to_u64(&sync_field(d, "approvals")->u, &count) || count != x->n_approvals)
-        anomaly(x, ev, "the contract counts %s approvals, the events %u",
-                count ? "other" : "0", x->n_approvals);
+        anomaly(x, ev, "the contract counts %s approvals, the events %u", count ? "other" : "0",
+                x->n_approvals);
 }
 
 void escrow_fold(store_escrow *x, const store_event *ev, const sync_decoded *d,

@@ -8,10 +8,10 @@
 #include <stdint.h>
 
 typedef struct sync_range {
-    uint64_t size;        /* blocks per request now */
-    uint64_t max;         /* never more */
-    size_t target_logs;   /* grow while answers have fewer logs than this */
-    uint64_t target_ms;   /* ... and take less time than this */
+    uint64_t size;      /* blocks per request now */
+    uint64_t max;       /* never more */
+    size_t target_logs; /* grow while answers have fewer logs than this */
+    uint64_t target_ms; /* ... and take less time than this */
 } sync_range;
 
 void sync_range_init(sync_range *r, uint64_t initial, uint64_t max);

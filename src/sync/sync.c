@@ -36,7 +36,7 @@ void sync_options_default(sync_options *o)
     memset(o, 0, sizeof *o);
     o->poll_ms = 200;
     o->window = 256;
-    o->initial_range = 2000;
+    o->initial_range = 500;
     o->max_range = 100000;
     o->once_max_failures = 8;
     o->max_addresses = 500;
@@ -174,9 +174,10 @@ int sync_start(sync_engine **out, const sync_options *o, err *e)
     }
     free(chains);
     if (s->n_chains == 0) {
-        err_set(e, ERR_NOT_FOUND, o->only_chain ? "that chain is not configured"
-                                                : "no chain is configured: add one with "
-                                                  "`fusion chain add`");
+        err_set(e, ERR_NOT_FOUND,
+                o->only_chain ? "that chain is not configured"
+                              : "no chain is configured: add one with "
+                                "`fusion chain add`");
         goto fail;
     }
     s->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -275,8 +276,8 @@ int sync_rebuild_escrows(store *s, uint64_t chain_id, const addr *escrows, size_
         bool created;
         escrow_project(l.items, l.n, chain_id, &escrows[i], final_block, &x, &created);
         store_event_list_free(&l);
-        int rc = created ? store_escrow_put(s, &x, e)
-                         : store_escrow_delete(s, chain_id, &escrows[i], e);
+        int rc =
+            created ? store_escrow_put(s, &x, e) : store_escrow_delete(s, chain_id, &escrows[i], e);
         if (rc < 0)
             return -1;
         if (x.anomaly[0])

@@ -19,15 +19,15 @@
 #define SYNC_WUR __attribute__((warn_unused_result))
 
 typedef struct sync_options {
-    const char *home;          /* desk home: desk.db and sync.lock live there */
-    bool once;                 /* catch up to the head seen at start, then stop */
-    uint64_t only_chain;       /* 0: every configured chain */
-    unsigned poll_ms;          /* head polling interval while following; default 200 */
-    unsigned window;           /* blocks of hashes kept for reorg detection; default 256 */
-    uint64_t initial_range;    /* blocks per eth_getLogs at start; default 2000 */
-    uint64_t max_range;        /* never more than this; default 100000 */
-    size_t max_addresses;      /* up to this many factories + escrows, logs are asked for
-                                  by address; beyond, by event signature; default 500 */
+    const char *home;           /* desk home: desk.db and sync.lock live there */
+    bool once;                  /* catch up to the head seen at start, then stop */
+    uint64_t only_chain;        /* 0: every configured chain */
+    unsigned poll_ms;           /* head polling interval while following; default 200 */
+    unsigned window;            /* blocks of hashes kept for reorg detection; default 256 */
+    uint64_t initial_range;     /* blocks per eth_getLogs at start; default 500 */
+    uint64_t max_range;         /* never more than this; default 100000 */
+    size_t max_addresses;       /* up to this many factories + escrows, logs are asked for
+                                   by address; beyond, by event signature; default 500 */
     unsigned once_max_failures; /* --once gives up after this many failed steps in a row
                                    (default 8); following never gives up */
     rpc_options rpc;
@@ -56,15 +56,15 @@ typedef struct sync_chain_stats {
     char name[STORE_NAME_MAX];
     sync_phase phase;
     bool has_head, has_synced;
-    uint64_t head;             /* node's head at the last step */
-    uint64_t synced;           /* checkpoint */
-    uint64_t first_synced;     /* checkpoint when this run started (or start block - 1) */
-    uint64_t target;           /* --once: the head to reach */
-    uint64_t events;           /* events stored by this run */
-    uint64_t blocks;           /* blocks covered by this run */
+    uint64_t head;         /* node's head at the last step */
+    uint64_t synced;       /* checkpoint */
+    uint64_t first_synced; /* checkpoint when this run started (or start block - 1) */
+    uint64_t target;       /* --once: the head to reach */
+    uint64_t events;       /* events stored by this run */
+    uint64_t blocks;       /* blocks covered by this run */
     uint64_t reorgs;
-    uint64_t range;            /* current eth_getLogs range */
-    double elapsed;            /* seconds since this chain's thread started */
+    uint64_t range; /* current eth_getLogs range */
+    double elapsed; /* seconds since this chain's thread started */
     char last_error[ERR_MSG_MAX];
 } sync_chain_stats;
 

@@ -26,20 +26,44 @@
 #define ADDR_CHUNK 1000  /* addresses per eth_getLogs filter */
 #define HEADER_BATCH 200 /* blocks per eth_getBlockByNumber batch */
 
-/* A sorted set of addresses. */
+/* A set of addresses: insertion order in v, membership by open addressing. */
 typedef struct addrset {
     addr *v;
     size_t n, cap;
+    uint32_t *slots; /* index into v + 1; 0 is empty */
+    size_t n_slots;  /* power of two */
 } addrset;
 
-static int addr_cmp(const void *a, const void *b)
+static size_t addr_hash(const addr *a, size_t mask)
 {
-    return memcmp(a, b, ADDR_LEN);
+    uint64_t h;
+    memcpy(&h, a->b + 4, sizeof h); /* addresses are hashes: any 8 bytes will do */
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return (size_t)(h >> 17) & mask;
+}
+
+/* Slot of a (its own or the empty one where it would go). */
+static size_t addrset_slot(const addrset *s, const addr *a)
+{
+    size_t mask = s->n_slots - 1, i = addr_hash(a, mask);
+    while (s->slots[i] && memcmp(s->v[s->slots[i] - 1].b, a->b, ADDR_LEN) != 0)
+        i = (i + 1) & mask;
+    return i;
 }
 
 static bool addrset_has(const addrset *s, const addr *a)
 {
-    return s->n && bsearch(a, s->v, s->n, sizeof *s->v, addr_cmp) != NULL;
+    return s->n && s->slots[addrset_slot(s, a)] != 0;
+}
+
+/* Index of a in v, or -1. */
+static long addrset_index(const addrset *s, const addr *a)
+{
+    if (!s->n)
+        return -1;
+    uint32_t k = s->slots[addrset_slot(s, a)];
+    return k ? (long)k - 1 : -1;
 }
 
 static int addrset_add(addrset *s, const addr *a)
@@ -54,12 +78,19 @@ static int addrset_add(addrset *s, const addr *a)
         s->v = p;
         s->cap = nc;
     }
-    size_t i = s->n;
-    while (i > 0 && memcmp(s->v[i - 1].b, a->b, ADDR_LEN) > 0) {
-        s->v[i] = s->v[i - 1];
-        i--;
+    if ((s->n + 1) * 2 > s->n_slots) {
+        size_t ns = s->n_slots ? s->n_slots * 2 : 128;
+        uint32_t *sl = calloc(ns, sizeof *sl);
+        if (!sl)
+            return -1;
+        free(s->slots);
+        s->slots = sl;
+        s->n_slots = ns;
+        for (size_t i = 0; i < s->n; i++)
+            s->slots[addrset_slot(s, &s->v[i])] = (uint32_t)i + 1;
     }
-    s->v[i] = *a;
+    s->v[s->n] = *a;
+    s->slots[addrset_slot(s, a)] = (uint32_t)s->n + 1;
     s->n++;
     return 0;
 }
@@ -67,6 +98,7 @@ static int addrset_add(addrset *s, const addr *a)
 static void addrset_free(addrset *s)
 {
     free(s->v);
+    free(s->slots);
     memset(s, 0, sizeof *s);
 }
 
@@ -76,6 +108,7 @@ typedef struct logset {
     size_t n_parts, cap_parts;
     const rpc_log **v;
     size_t n;
+    bool by_topic; /* asked by event signature: look-alikes are expected */
 } logset;
 
 static void logset_free(logset *ls)
@@ -127,17 +160,28 @@ typedef struct ctx {
     store_chain chain;
     store *db;
     rpc_client *rpc;
+    rpc_client *rpc2; /* the pipelined catch-up's reader (NULL: none) */
     sync_range range;
     addrset factories, escrows;
-    store_contract *others;    /* configured htlc/feed/escrow contracts */
+    store_contract *others; /* configured htlc/feed/escrow contracts */
     size_t n_others;
     bool has_target;
     uint64_t target;
-    bool verified;             /* the node's chain id was checked since the last failure */
+    bool verified; /* the node's chain id was checked since the last failure */
     double t0;
 } ctx;
 
 enum { STEP_PROGRESS, STEP_CAUGHT_UP, STEP_RETRY };
+
+/* What a fetch works with: the chain thread's own client and range, or (pipelined
+ * catch-up) a helper thread's, which asks by event signature only and so never reads
+ * the escrow list the chain thread is extending meanwhile. */
+typedef struct fx {
+    ctx *c;
+    rpc_client *rpc;
+    sync_range *range;
+    bool topic_only;
+} fx;
 
 /* ---- statistics ---- */
 
@@ -275,30 +319,40 @@ static int verify_chain_id(ctx *c, err *e)
     if (rpc_eth_chain_id(c->rpc, &id, e) < 0)
         return -1;
     if (id != c->chain.chain_id)
-        return err_set(e, ERR_DENIED, "the node reports chain id %llu, not %llu as configured "
-                       "for %s: check its RPC endpoints", (unsigned long long)id,
-                       (unsigned long long)c->chain.chain_id, c->chain.name);
+        return err_set(e, ERR_DENIED,
+                       "the node reports chain id %llu, not %llu as configured "
+                       "for %s: check its RPC endpoints",
+                       (unsigned long long)id, (unsigned long long)c->chain.chain_id,
+                       c->chain.name);
     c->verified = true;
     return 0;
 }
 
 /* ---- fetching ---- */
 
-static int get_logs_part(ctx *c, logset *ls, const addr *addrs, size_t n, uint64_t from,
-                         uint64_t to, err *e)
+/* Room for one more answer in ls. */
+static int logset_grow(logset *ls, err *e)
+{
+    if (ls->n_parts < ls->cap_parts)
+        return 0;
+    size_t nc = ls->cap_parts ? ls->cap_parts * 2 : 4;
+    rpc_log_list *p = realloc(ls->parts, nc * sizeof *p);
+    if (!p)
+        return err_set(e, ERR_NOMEM, "out of memory fetching logs");
+    ls->parts = p;
+    ls->cap_parts = nc;
+    return 0;
+}
+
+static int get_logs_part(fx *f, logset *ls, const addr *addrs, size_t n, uint64_t from, uint64_t to,
+                         err *e)
 {
     for (size_t off = 0; off < n; off += ADDR_CHUNK) {
         size_t k = n - off < ADDR_CHUNK ? n - off : ADDR_CHUNK;
-        if (ls->n_parts == ls->cap_parts) {
-            size_t nc = ls->cap_parts ? ls->cap_parts * 2 : 4;
-            rpc_log_list *p = realloc(ls->parts, nc * sizeof *p);
-            if (!p)
-                return err_set(e, ERR_NOMEM, "out of memory fetching logs");
-            ls->parts = p;
-            ls->cap_parts = nc;
-        }
-        rpc_log_filter f = {.from = from, .to = to, .addresses = addrs + off, .n_addresses = k};
-        if (rpc_eth_get_logs(c->rpc, &f, &ls->parts[ls->n_parts], e) < 0)
+        if (logset_grow(ls, e) < 0)
+            return -1;
+        rpc_log_filter lf = {.from = from, .to = to, .addresses = addrs + off, .n_addresses = k};
+        if (rpc_eth_get_logs(f->rpc, &lf, &ls->parts[ls->n_parts], e) < 0)
             return -1;
         ls->n_parts++;
     }
@@ -309,36 +363,34 @@ static int get_logs_part(ctx *c, logset *ls, const addr *addrs, size_t n, uint64
  * whatever the number of escrows) and keep only the logs of our contracts; commit_range
  * drops the others, in chain order, so an escrow created in the range is known by the
  * time its own logs come. Other configured contracts are still asked for by address. */
-static int collect_by_topic(ctx *c, uint64_t from, uint64_t to, logset *ls, err *e)
+static int collect_by_topic(fx *f, uint64_t from, uint64_t to, bool escrows_only, logset *ls,
+                            err *e)
 {
+    ctx *c = f->c;
     uint8_t topics[EV_COUNT][32];
     size_t nt = 0;
-    const store_contract_kind kinds[] = {STORE_CONTRACT_FACTORY, STORE_CONTRACT_ESCROW};
-    for (size_t k = 0; k < 2; k++) {
+    const store_contract_kind kinds[] = {STORE_CONTRACT_ESCROW, STORE_CONTRACT_FACTORY};
+    for (size_t k = 0; k < (escrows_only ? 1u : 2u); k++) {
         const uint8_t(*t)[32];
         size_t n = sync_event_topics_for(kinds[k], &t);
         for (size_t i = 0; i < n; i++)
             memcpy(topics[nt++], t[i], 32);
     }
-    if (ls->n_parts == ls->cap_parts) {
-        rpc_log_list *p = realloc(ls->parts, 4 * sizeof *p);
-        if (!p)
-            return err_set(e, ERR_NOMEM, "out of memory fetching logs");
-        ls->parts = p;
-        ls->cap_parts = 4;
-    }
-    rpc_log_filter f = {.from = from, .to = to, .topic0 = (const uint8_t(*)[32])topics,
-                        .n_topic0 = nt};
-    if (rpc_eth_get_logs(c->rpc, &f, &ls->parts[ls->n_parts], e) < 0)
+    if (logset_grow(ls, e) < 0)
+        return -1;
+    rpc_log_filter lf = {
+        .from = from, .to = to, .topic0 = (const uint8_t(*)[32])topics, .n_topic0 = nt};
+    if (rpc_eth_get_logs(f->rpc, &lf, &ls->parts[ls->n_parts], e) < 0)
         return -1;
     ls->n_parts++;
-    if (c->n_others) {
+    ls->by_topic = true;
+    if (c->n_others && !escrows_only) {
         addr *others = calloc(c->n_others, sizeof *others);
         if (!others)
             return err_set(e, ERR_NOMEM, "out of memory building the address filter");
         for (size_t i = 0; i < c->n_others; i++)
             others[i] = c->others[i].address;
-        int rc = get_logs_part(c, ls, others, c->n_others, from, to, e);
+        int rc = get_logs_part(f, ls, others, c->n_others, from, to, e);
         free(others);
         if (rc < 0)
             return -1;
@@ -348,11 +400,12 @@ static int collect_by_topic(ctx *c, uint64_t from, uint64_t to, logset *ls, err 
 
 /* Every log of [from, to] from the factories, known escrows and other watched
  * contracts, plus the logs of escrows created inside the range. */
-static int collect(ctx *c, uint64_t from, uint64_t to, logset *ls, err *e)
+static int collect(fx *f, uint64_t from, uint64_t to, logset *ls, err *e)
 {
+    ctx *c = f->c;
     memset(ls, 0, sizeof *ls);
-    if (c->factories.n + c->escrows.n > c->opt->max_addresses) {
-        if (collect_by_topic(c, from, to, ls, e) < 0) {
+    if (f->topic_only || c->factories.n + c->escrows.n > c->opt->max_addresses) {
+        if (collect_by_topic(f, from, to, false, ls, e) < 0) {
             logset_free(ls);
             return -1;
         }
@@ -371,7 +424,7 @@ static int collect(ctx *c, uint64_t from, uint64_t to, logset *ls, err *e)
         all[k++] = c->escrows.v[i];
     for (size_t i = 0; i < c->n_others; i++)
         all[k++] = c->others[i].address;
-    int rc = get_logs_part(c, ls, all, k, from, to, e);
+    int rc = get_logs_part(f, ls, all, k, from, to, e);
     free(all);
     if (rc < 0)
         goto fail;
@@ -388,7 +441,8 @@ static int collect(ctx *c, uint64_t from, uint64_t to, logset *ls, err *e)
             sync_decoded d;
             err ignored;
             if (sync_event_decode(STORE_CONTRACT_FACTORY, lg->topics, lg->n_topics, lg->data,
-                                  lg->data_len, &d, &ignored) < 0 || d.kind != EV_ESCROW_CREATED)
+                                  lg->data_len, &d, &ignored) < 0 ||
+                d.kind != EV_ESCROW_CREATED)
                 continue;
             const addr *x = &sync_field(&d, "escrow")->a;
             if (addrset_has(&c->escrows, x))
@@ -402,8 +456,16 @@ static int collect(ctx *c, uint64_t from, uint64_t to, logset *ls, err *e)
                 first = lg->block_number;
         }
     }
+    if (fresh.n && c->factories.n + c->escrows.n + fresh.n > c->opt->max_addresses) {
+        /* Too many new escrows to name them all: ask for escrow events by signature
+         * (the factories' and other contracts' logs of the range are already here). */
+        addrset_free(&fresh);
+        if (collect_by_topic(f, from, to, true, ls, e) < 0)
+            goto fail;
+        return 0;
+    }
     if (fresh.n) {
-        rc = get_logs_part(c, ls, fresh.v, fresh.n, first, to, e);
+        rc = get_logs_part(f, ls, fresh.v, fresh.n, first, to, e);
         addrset_free(&fresh);
         if (rc < 0)
             goto fail;
@@ -416,10 +478,10 @@ fail:
     return -1;
 }
 
-static int get_block_required(ctx *c, uint64_t number, rpc_block *out, err *e)
+static int get_block_required(rpc_client *rpc, uint64_t number, rpc_block *out, err *e)
 {
     bool found;
-    if (rpc_eth_get_block(c->rpc, number, NULL, out, &found, e) < 0)
+    if (rpc_eth_get_block(rpc, number, NULL, out, &found, e) < 0)
         return -1;
     if (!found)
         return err_set(e, ERR_RPC, "the node does not have block %llu (yet)",
@@ -427,11 +489,11 @@ static int get_block_required(ctx *c, uint64_t number, rpc_block *out, err *e)
     return 0;
 }
 
-static int get_headers(ctx *c, uint64_t from, size_t n, rpc_block *out, err *e)
+static int get_headers(rpc_client *rpc, uint64_t from, size_t n, rpc_block *out, err *e)
 {
     for (size_t off = 0; off < n; off += HEADER_BATCH) {
         size_t k = n - off < HEADER_BATCH ? n - off : HEADER_BATCH;
-        if (rpc_eth_get_blocks(c->rpc, from + off, k, out + off, e) < 0)
+        if (rpc_eth_get_blocks(rpc, from + off, k, out + off, e) < 0)
             return -1;
     }
     return 0;
@@ -444,12 +506,107 @@ static uint64_t final_of(const ctx *c, uint64_t head)
     return head >= c->chain.confirmations ? head - c->chain.confirmations : 0;
 }
 
+static void event_from_log(const ctx *c, const rpc_log *lg, store_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->chain_id = c->chain.chain_id;
+    ev->block_number = lg->block_number;
+    memcpy(ev->block_hash, lg->block_hash, 32);
+    memcpy(ev->tx_hash, lg->tx_hash, 32);
+    ev->tx_index = lg->tx_index;
+    ev->log_index = lg->log_index;
+    ev->address = lg->address;
+    ev->n_topics = lg->n_topics;
+    memcpy(ev->topics, lg->topics, sizeof ev->topics);
+    ev->data = lg->data;
+    ev->data_len = lg->data_len;
+}
+
+/* An event of an escrow in this range: which set (created here, or known before), the
+ * escrow's index in that set, the log's index in the range. */
+typedef struct fresh_ev {
+    uint32_t escrow;
+    uint32_t log;
+    store_contract_kind kind;
+    bool fresh;
+} fresh_ev;
+
+static int fresh_ev_cmp(const void *a, const void *b)
+{
+    const fresh_ev *x = a, *y = b;
+    if (x->fresh != y->fresh)
+        return x->fresh ? -1 : 1;
+    if (x->escrow != y->escrow)
+        return x->escrow < y->escrow ? -1 : 1;
+    return x->log < y->log ? -1 : x->log > y->log;
+}
+
+/* The escrows with events in this range, folded in memory: one created in this range
+ * starts from nothing (all its events are here); one known before continues from its
+ * stored state, which is the fold's accumulator as the last commit left it. Both give
+ * exactly what sync_rebuild_escrows would give by folding every stored event again
+ * (`fusion reindex` does that; the tests compare the two), without reading back what
+ * was just written. */
+static int fold_range(ctx *c, const logset *ls, const addrset *fresh, const addrset *known,
+                      fresh_ev *fe, size_t n, uint64_t final, err *e)
+{
+    qsort(fe, n, sizeof *fe, fresh_ev_cmp);
+    store_escrow *x = malloc(sizeof *x);
+    if (!x)
+        return err_set(e, ERR_NOMEM, "out of memory building escrows");
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0;) {
+        const addr *esc = fe[i].fresh ? &fresh->v[fe[i].escrow] : &known->v[fe[i].escrow];
+        size_t j = i;
+        while (j < n && fe[j].fresh == fe[i].fresh && fe[j].escrow == fe[i].escrow)
+            j++;
+        bool found = true;
+        unsigned stored_approvals = 0;
+        if (fe[i].fresh)
+            escrow_fold_init(x, c->chain.chain_id, esc);
+        else if (store_escrow_get(c->db, c->chain.chain_id, esc, x, &found, e) < 0)
+            rc = -1;
+        stored_approvals = fe[i].fresh ? 0 : x->n_approvals;
+        if (rc == 0 && !found) {
+            /* No stored state to continue from: fold everything stored (this range's
+             * events were inserted already). */
+            rc = sync_rebuild_escrows(c->db, c->chain.chain_id, esc, 1, final, e);
+            i = j;
+            continue;
+        }
+        for (size_t k = i; rc == 0 && k < j; k++) {
+            const rpc_log *lg = ls->v[fe[k].log];
+            store_event ev;
+            event_from_log(c, lg, &ev);
+            sync_decoded d;
+            err ignored;
+            if (sync_event_decode(fe[k].kind, lg->topics, lg->n_topics, lg->data, lg->data_len, &d,
+                                  &ignored) < 0)
+                memset(&d, 0, sizeof d);
+            if (d.kind != EV_NONE)
+                snprintf(ev.name, sizeof ev.name, "%s", d.name);
+            escrow_fold(x, &ev, &d, final);
+        }
+        if (rc == 0 && x->anomaly[0])
+            LOG_W("sync", "escrow on chain %llu: %s", (unsigned long long)c->chain.chain_id,
+                  x->anomaly);
+        if (rc == 0)
+            rc = fe[i].fresh ? store_escrow_put(c->db, x, e)
+                             : store_escrow_update(c->db, x, stored_approvals, e);
+        i = j;
+    }
+    free(x);
+    return rc;
+}
+
 static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
                         const rpc_block *hdrs, size_t nh, uint64_t prune_below, err *e)
 {
     uint64_t final = final_of(c, head);
-    bool by_topic = c->factories.n + c->escrows.n > c->opt->max_addresses;
+    bool by_topic = ls->by_topic;
     addrset touched = {0}, fresh = {0};
+    fresh_ev *fe = NULL;
+    size_t n_fe = 0, cap_fe = 0;
     uint64_t inserted_total = 0;
     if (store_begin(c->db, e) < 0)
         return -1;
@@ -462,23 +619,11 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
             char a[ADDR_STR_MAX];
             hex_encode(a, sizeof a, lg->address.b, ADDR_LEN, true);
             log_msg(by_topic ? LOG_DEBUG : LOG_WARN, "sync",
-                    "%s: ignoring a log from %s, which is none of our contracts", c->chain.name,
-                    a);
+                    "%s: ignoring a log from %s, which is none of our contracts", c->chain.name, a);
             continue;
         }
         store_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.chain_id = c->chain.chain_id;
-        ev.block_number = lg->block_number;
-        memcpy(ev.block_hash, lg->block_hash, 32);
-        memcpy(ev.tx_hash, lg->tx_hash, 32);
-        ev.tx_index = lg->tx_index;
-        ev.log_index = lg->log_index;
-        ev.address = lg->address;
-        ev.n_topics = lg->n_topics;
-        memcpy(ev.topics, lg->topics, sizeof ev.topics);
-        ev.data = lg->data;
-        ev.data_len = lg->data_len;
+        event_from_log(c, lg, &ev);
         sync_decoded d;
         err de;
         char *json = NULL;
@@ -511,13 +656,37 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         if (rc < 0)
             goto fail;
         inserted_total += inserted;
-        if (ev.has_escrow && addrset_add(&touched, &ev.escrow) < 0) {
-            err_set(e, ERR_NOMEM, "out of memory tracking escrows");
-            goto fail;
+        if (!ev.has_escrow)
+            continue;
+        long k = addrset_index(&fresh, &ev.escrow);
+        bool is_fresh = k >= 0;
+        if (!is_fresh) {
+            if (addrset_add(&touched, &ev.escrow) < 0) {
+                err_set(e, ERR_NOMEM, "out of memory tracking escrows");
+                goto fail;
+            }
+            k = addrset_index(&touched, &ev.escrow);
+        }
+        {
+            if (n_fe == cap_fe) {
+                size_t nc = cap_fe ? cap_fe * 2 : 1024;
+                fresh_ev *p = realloc(fe, nc * sizeof *p);
+                if (!p) {
+                    err_set(e, ERR_NOMEM, "out of memory tracking escrows");
+                    goto fail;
+                }
+                fe = p;
+                cap_fe = nc;
+            }
+            fe[n_fe++] = (fresh_ev){
+                .escrow = (uint32_t)k, .log = (uint32_t)i, .kind = kind, .fresh = is_fresh};
         }
     }
-    if (sync_rebuild_escrows(c->db, c->chain.chain_id, touched.v, touched.n, final, e) < 0)
+    double t_rebuild = sync_now();
+    if (fold_range(c, ls, &fresh, &touched, fe, n_fe, final, e) < 0)
         goto fail;
+    LOG_D("sync", "%s: %zu new escrows built, %zu updated in %.3f s", c->chain.name, fresh.n,
+          touched.n, sync_now() - t_rebuild);
     for (size_t i = 0; i < nh; i++) {
         store_block b = {.number = hdrs[i].number, .timestamp = hdrs[i].timestamp};
         memcpy(b.hash, hdrs[i].hash, 32);
@@ -527,27 +696,40 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     }
     if (store_block_prune(c->db, c->chain.chain_id, prune_below, e) < 0)
         goto fail;
-    store_checkpoint cp = {.chain_id = c->chain.chain_id, .synced = true, .synced_block = to,
-                           .final_block = final, .head_block = head};
+    store_checkpoint cp = {.chain_id = c->chain.chain_id,
+                           .synced = true,
+                           .synced_block = to,
+                           .final_block = final,
+                           .head_block = head};
     memcpy(cp.synced_hash, hdrs[nh - 1].hash, 32);
     if (store_checkpoint_put(c->db, &cp, e) < 0 ||
-        store_escrow_settle(c->db, c->chain.chain_id, final, e) < 0 ||
-        store_commit(c->db, e) < 0)
+        store_escrow_settle(c->db, c->chain.chain_id, final, e) < 0 || store_commit(c->db, e) < 0)
         goto fail;
-    for (size_t i = 0; i < fresh.n; i++)
-        if (addrset_add(&c->escrows, &fresh.v[i]) < 0)
-            LOG_E("sync", "out of memory: reloading the escrow list");
+    for (size_t i = 0; i < fresh.n; i++) {
+        if (addrset_add(&c->escrows, &fresh.v[i]) < 0) {
+            err le;
+            if (load_watch(c, &le) < 0)
+                LOG_E("sync", "%s: cannot reload the escrow list: %s", c->chain.name, le.msg);
+            break;
+        }
+    }
     addrset_free(&fresh);
     addrset_free(&touched);
+    free(fe);
     sync_notify(c->eng);
-    progress p = {.head = head, .has_head = true, .synced = to, .has_synced = true,
-                  .events = inserted_total, .blocks = to - from + 1};
+    progress p = {.head = head,
+                  .has_head = true,
+                  .synced = to,
+                  .has_synced = true,
+                  .events = inserted_total,
+                  .blocks = to - from + 1};
     add_progress(c, &p);
     return 0;
 fail:
     store_rollback(c->db);
     addrset_free(&fresh);
     addrset_free(&touched);
+    free(fe);
     return -1;
 }
 
@@ -579,10 +761,11 @@ static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *
     free(stored);
     uint64_t first_gone = found_fork ? fork.number + 1 : 0;
     if (!found_fork)
-        LOG_E("sync", "%s: the node shares none of the last %u stored blocks (a reorg deeper "
+        LOG_E("sync",
+              "%s: the node shares none of the last %u stored blocks (a reorg deeper "
               "than the window, or a different chain behind the same id): resyncing from "
-              "block %llu", c->chain.name, c->opt->window,
-              (unsigned long long)c->chain.start_block);
+              "block %llu",
+              c->chain.name, c->opt->window, (unsigned long long)c->chain.start_block);
     uint64_t final = final_of(c, head);
     if (found_fork && final > fork.number)
         final = fork.number;
@@ -593,12 +776,14 @@ static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *
         return -1;
     if (store_events_rewind(c->db, c->chain.chain_id, first_gone, &touched, &nt, &gone, e) < 0 ||
         sync_rebuild_escrows(c->db, c->chain.chain_id, touched, nt, final, e) < 0 ||
-        store_outbound_flag_reorged(c->db, c->chain.chain_id, found_fork ? fork.number : 0,
-                                    touched, nt, &flagged, e) < 0)
+        store_outbound_flag_reorged(c->db, c->chain.chain_id, found_fork ? fork.number : 0, touched,
+                                    nt, &flagged, e) < 0)
         goto fail;
     if (found_fork) {
-        store_checkpoint ncp = {.chain_id = c->chain.chain_id, .synced = true,
-                                .synced_block = fork.number, .final_block = final,
+        store_checkpoint ncp = {.chain_id = c->chain.chain_id,
+                                .synced = true,
+                                .synced_block = fork.number,
+                                .final_block = final,
                                 .head_block = head};
         memcpy(ncp.synced_hash, fork.hash, 32);
         if (store_checkpoint_put(c->db, &ncp, e) < 0)
@@ -609,13 +794,17 @@ static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *
     if (store_commit(c->db, e) < 0)
         goto fail;
     free(touched);
-    LOG_W("sync", "%s: reorg: blocks from %llu on (checkpoint was %llu, head is %llu) rolled "
+    LOG_W("sync",
+          "%s: reorg: blocks from %llu on (checkpoint was %llu, head is %llu) rolled "
           "back: %llu events deleted, %zu escrows rebuilt, %zu desk transactions flagged",
           c->chain.name, (unsigned long long)first_gone, (unsigned long long)cp->synced_block,
           (unsigned long long)head, (unsigned long long)gone, nt, flagged);
     sync_notify(c->eng);
-    progress p = {.head = head, .has_head = true, .reorgs = 1,
-                  .synced = found_fork ? fork.number : 0, .has_synced = found_fork};
+    progress p = {.head = head,
+                  .has_head = true,
+                  .reorgs = 1,
+                  .synced = found_fork ? fork.number : 0,
+                  .has_synced = found_fork};
     add_progress(c, &p);
     return load_watch(c, e);
 fail:
@@ -626,44 +815,67 @@ fail:
 
 /* ---- one step ---- */
 
-static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
-                            int *result, err *e)
-{
-    uint64_t head = latest->number;
-    uint64_t from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
+/* A range read and checked, ready to commit. */
+typedef struct fetched {
+    uint64_t from, to, head;
     logset ls;
+    rpc_block *hdrs; /* the window's headers in the range, else the last block */
+    size_t nh;
+    uint64_t prune_below;
+    double t_logs;
+    bool moved; /* the chain changed while it was read: read again */
+} fetched;
+
+static void fetched_free(fetched *r)
+{
+    logset_free(&r->ls);
+    free(r->hdrs);
+    r->hdrs = NULL;
+}
+
+/* Reads the logs of [from, ...] (as many blocks as the range allows), and checks that
+ * the chain did not move under them. prev_hash: the checkpoint's hash (from - 1), or
+ * NULL when nothing is synced yet. */
+static int fetch_range(fx *f, uint64_t from, const rpc_block *latest, const uint8_t *prev_hash,
+                       fetched *out, err *e)
+{
+    ctx *c = f->c;
+    memset(out, 0, sizeof *out);
+    uint64_t head = latest->number;
+    out->from = from;
+    out->head = head;
     uint64_t to;
     rpc_block pre;
-    double t_logs;
     for (;;) {
-        to = from + c->range.size - 1;
+        to = from + f->range->size - 1;
         if (to > head || to < from)
             to = head;
         if (to == head) {
             pre = *latest;
-        } else if (get_block_required(c, to, &pre, e) < 0) {
+        } else if (get_block_required(f->rpc, to, &pre, e) < 0) {
             return -1;
         }
         double t = sync_now();
-        if (collect(c, from, to, &ls, e) == 0) {
-            t_logs = sync_now() - t;
+        if (collect(f, from, to, &out->ls, e) == 0) {
+            out->t_logs = sync_now() - t;
             break;
         }
-        rpc_status st = rpc_last_status(c->rpc);
+        rpc_status st = rpc_last_status(f->rpc);
         if (st != RPC_RANGE && st != RPC_TIMEOUT)
             return -1;
         if (to == from)
             return err_prefix(e, "the node refuses the logs of even one block (%llu)",
                               (unsigned long long)from);
-        const rpc_error *er = rpc_last_error(c->rpc);
-        uint64_t hint = er->has_hint && er->hint_to >= er->hint_from
-                            ? er->hint_to - er->hint_from + 1 : 0;
-        sync_range_failure(&c->range, to - from + 1, hint);
-        LOG_I("sync", "%s: blocks %llu..%llu: %s; asking for %llu blocks at a time",
-              c->chain.name, (unsigned long long)from, (unsigned long long)to,
-              rpc_status_str(st), (unsigned long long)c->range.size);
+        const rpc_error *er = rpc_last_error(f->rpc);
+        uint64_t hint =
+            er->has_hint && er->hint_to >= er->hint_from ? er->hint_to - er->hint_from + 1 : 0;
+        sync_range_failure(f->range, to - from + 1, hint);
+        LOG_I("sync", "%s: blocks %llu..%llu: %s; asking for %llu blocks at a time", c->chain.name,
+              (unsigned long long)from, (unsigned long long)to, rpc_status_str(st),
+              (unsigned long long)f->range->size);
     }
-    sync_range_success(&c->range, to - from + 1, ls.n, (uint64_t)(t_logs * 1000));
+    out->to = to;
+    sync_range_success(f->range, to - from + 1, out->ls.n, (uint64_t)(out->t_logs * 1000));
 
     /* Headers near the head (the reorg window), else the last block only. */
     uint64_t window_lo = head + 1 > c->opt->window ? head + 1 - c->opt->window : 0;
@@ -671,40 +883,164 @@ static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block 
     size_t nh = to >= hdr_from ? (size_t)(to - hdr_from + 1) : 1;
     if (to < hdr_from)
         hdr_from = to;
-    rpc_block *hdrs = calloc(nh, sizeof *hdrs);
-    if (!hdrs) {
-        logset_free(&ls);
+    out->prune_below = window_lo < to ? window_lo : to;
+    out->hdrs = calloc(nh, sizeof *out->hdrs);
+    if (!out->hdrs) {
+        fetched_free(out);
         return err_set(e, ERR_NOMEM, "out of memory fetching headers");
     }
-    int rc = -1;
-    if (get_headers(c, hdr_from, nh, hdrs, e) < 0)
-        goto out;
+    out->nh = nh;
+    if (get_headers(f->rpc, hdr_from, nh, out->hdrs, e) < 0) {
+        fetched_free(out);
+        return -1;
+    }
     /* The chain must not have moved under the logs, and the headers must link. */
+    const rpc_block *hdrs = out->hdrs;
     bool moved = memcmp(hdrs[nh - 1].hash, pre.hash, 32) != 0;
     for (size_t i = 1; i < nh && !moved; i++)
         moved = memcmp(hdrs[i].parent_hash, hdrs[i - 1].hash, 32) != 0;
-    if (!moved && cp->synced && hdr_from == from)
-        moved = memcmp(hdrs[0].parent_hash, cp->synced_hash, 32) != 0;
-    for (size_t i = 0; i < ls.n && !moved; i++) {
-        const rpc_log *lg = ls.v[i];
+    if (!moved && prev_hash && hdr_from == from)
+        moved = memcmp(hdrs[0].parent_hash, prev_hash, 32) != 0;
+    for (size_t i = 0; i < out->ls.n && !moved; i++) {
+        const rpc_log *lg = out->ls.v[i];
         if (lg->block_number >= hdr_from)
             moved = memcmp(lg->block_hash, hdrs[lg->block_number - hdr_from].hash, 32) != 0;
     }
-    if (moved) {
+    if (moved)
         LOG_I("sync", "%s: the chain changed while blocks %llu..%llu were read; reading again",
               c->chain.name, (unsigned long long)from, (unsigned long long)to);
+    out->moved = moved;
+    return 0;
+}
+
+static int commit_fetched(ctx *c, const fetched *r, err *e)
+{
+    double t_commit = sync_now();
+    if (commit_range(c, r->from, r->to, r->head, &r->ls, r->hdrs, r->nh, r->prune_below, e) < 0)
+        return -1;
+    LOG_D("sync", "%s: blocks %llu..%llu: %zu logs in %.3f s, %zu headers, commit %.3f s",
+          c->chain.name, (unsigned long long)r->from, (unsigned long long)r->to, r->ls.n, r->t_logs,
+          r->nh, sync_now() - t_commit);
+    return 0;
+}
+
+static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
+                            int *result, err *e)
+{
+    uint64_t from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
+    fx f = {.c = c, .rpc = c->rpc, .range = &c->range};
+    fetched r;
+    if (fetch_range(&f, from, latest, cp->synced ? cp->synced_hash : NULL, &r, e) < 0)
+        return -1;
+    int rc = 0;
+    if (r.moved)
         *result = STEP_RETRY;
-        rc = 0;
-        goto out;
+    else if ((rc = commit_fetched(c, &r, e)) == 0)
+        *result = r.to >= r.head ? STEP_CAUGHT_UP : STEP_PROGRESS;
+    fetched_free(&r);
+    return rc;
+}
+
+/* ---- pipelined catch-up ---- */
+
+/* Behind the head by more than a range, with many escrows (asked for by event signature),
+ * the next range is read by a helper thread, with its own HTTP client, while this one
+ * commits the last: the node's work and the database's overlap. Ranges are still
+ * committed in order, each checked as above (the next range's first header must link to
+ * the last one's hash, so a reorg in between is caught); the pipeline ends at the head
+ * seen when it started, on any failure or change of the chain, and on stop. */
+typedef struct job {
+    fx f;
+    sync_range range;
+    uint64_t from;
+    rpc_block latest;
+    bool has_prev;
+    uint8_t prev_hash[32];
+    fetched out;
+    int rc;
+    err e;
+    pthread_t tid;
+} job;
+
+static void *job_main(void *arg)
+{
+    job *j = arg;
+    err_clear(&j->e);
+    j->rc =
+        fetch_range(&j->f, j->from, &j->latest, j->has_prev ? j->prev_hash : NULL, &j->out, &j->e);
+    return NULL;
+}
+
+static bool pipeline_wanted(const ctx *c, const store_checkpoint *cp, uint64_t head)
+{
+    if (!c->rpc2 || c->factories.n + c->escrows.n <= c->opt->max_addresses)
+        return false;
+    uint64_t from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
+    return from + c->range.size <= head; /* at least two ranges to go */
+}
+
+static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest, int *result,
+                    err *e)
+{
+    uint64_t head = latest->number;
+    job *a = calloc(2, sizeof *a), *b = a + 1;
+    if (!a)
+        return err_set(e, ERR_NOMEM, "out of memory starting a pipelined sync");
+    a->f = (fx){.c = c, .rpc = c->rpc2, .range = &a->range, .topic_only = true};
+    a->range = c->range;
+    a->from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
+    a->latest = *latest;
+    a->has_prev = cp->synced;
+    memcpy(a->prev_hash, cp->synced_hash, 32);
+    int rc = 0;
+    *result = STEP_PROGRESS;
+    LOG_I("sync", "%s: catching up from block %llu with reads ahead of commits", c->chain.name,
+          (unsigned long long)a->from);
+    if (pthread_create(&a->tid, NULL, job_main, a) != 0) {
+        free(a);
+        return fetch_and_commit(c, cp, latest, result, e);
     }
-    uint64_t prune_below = window_lo < to ? window_lo : to;
-    if (commit_range(c, from, to, head, &ls, hdrs, nh, prune_below, e) < 0)
-        goto out;
-    *result = to >= head ? STEP_CAUGHT_UP : STEP_PROGRESS;
-    rc = 0;
-out:
-    free(hdrs);
-    logset_free(&ls);
+    for (;;) {
+        pthread_join(a->tid, NULL);
+        c->range = a->range;
+        if (a->rc < 0) {
+            *e = a->e;
+            rc = -1;
+            break;
+        }
+        if (a->out.moved) {
+            fetched_free(&a->out);
+            *result = STEP_RETRY;
+            break;
+        }
+        /* Start the next read, then commit this one. */
+        bool more = a->out.to < head && !atomic_load(&c->eng->stop);
+        if (more) {
+            *b = (job){.f = a->f,
+                       .range = a->range,
+                       .from = a->out.to + 1,
+                       .latest = *latest,
+                       .has_prev = true};
+            b->f.range = &b->range;
+            memcpy(b->prev_hash, a->out.hdrs[a->out.nh - 1].hash, 32);
+            if (pthread_create(&b->tid, NULL, job_main, b) != 0)
+                more = false;
+        }
+        rc = commit_fetched(c, &a->out, e);
+        fetched_free(&a->out);
+        if (rc < 0 || !more) {
+            if (more) {
+                pthread_join(b->tid, NULL);
+                if (b->rc == 0)
+                    fetched_free(&b->out);
+            }
+            break;
+        }
+        job *t = a;
+        a = b;
+        b = t;
+    }
+    free(a < b ? a : b);
     return rc;
 }
 
@@ -752,6 +1088,8 @@ static int step(ctx *c, int *result, err *e)
         *result = STEP_CAUGHT_UP;
         return 0;
     }
+    if (pipeline_wanted(c, &cp, head))
+        return pipeline(c, &cp, &latest, result, e);
     return fetch_and_commit(c, &cp, &latest, result, e);
 }
 
@@ -760,20 +1098,24 @@ static int step(ctx *c, int *result, err *e)
 static store_health health_of(rpc_health h)
 {
     switch (h) {
-    case RPC_HEALTH_OK: return STORE_HEALTH_OK;
-    case RPC_HEALTH_DEGRADED: return STORE_HEALTH_DEGRADED;
-    case RPC_HEALTH_DOWN: return STORE_HEALTH_DOWN;
-    default: return STORE_HEALTH_UNKNOWN;
+    case RPC_HEALTH_OK:
+        return STORE_HEALTH_OK;
+    case RPC_HEALTH_DEGRADED:
+        return STORE_HEALTH_DEGRADED;
+    case RPC_HEALTH_DOWN:
+        return STORE_HEALTH_DOWN;
+    default:
+        return STORE_HEALTH_UNKNOWN;
     }
 }
 
-static void write_health(ctx *c)
+static void write_health_of(ctx *c, rpc_client *rpc)
 {
-    if (!rpc_health_changed(c->rpc))
+    if (!rpc || !rpc_health_changed(rpc))
         return;
-    for (size_t i = 0; i < rpc_endpoint_count(c->rpc); i++) {
+    for (size_t i = 0; i < rpc_endpoint_count(rpc); i++) {
         rpc_endpoint_info info;
-        rpc_endpoint_get(c->rpc, i, &info);
+        rpc_endpoint_get(rpc, i, &info);
         bool bad = info.health == RPC_HEALTH_DEGRADED || info.health == RPC_HEALTH_DOWN;
         err e;
         if (store_endpoint_set_health(c->db, c->chain.chain_id, info.url, health_of(info.health),
@@ -781,6 +1123,12 @@ static void write_health(ctx *c)
                                       bad ? info.last_fail : info.last_ok, &e) < 0)
             LOG_W("sync", "%s: recording endpoint health: %s", c->chain.name, e.msg);
     }
+}
+
+static void write_health(ctx *c)
+{
+    write_health_of(c, c->rpc2);
+    write_health_of(c, c->rpc);
 }
 
 static int open_ctx(ctx *c, err *e)
@@ -799,17 +1147,21 @@ static int open_ctx(ctx *c, err *e)
     for (size_t i = 0; i < n; i++)
         urls[i] = eps[i].url;
     int rc = rpc_client_new(&c->rpc, urls, n, &c->opt->rpc, e);
+    if (rc == 0 && rpc_client_new(&c->rpc2, urls, n, &c->opt->rpc, e) < 0)
+        c->rpc2 = NULL; /* no pipelining, nothing else lost */
     free(urls);
     free(eps);
     if (rc < 0)
         return -1;
     rpc_client_set_cancel(c->rpc, &c->eng->stop);
+    if (c->rpc2)
+        rpc_client_set_cancel(c->rpc2, &c->eng->stop);
     sync_range_init(&c->range, c->opt->initial_range, c->opt->max_range);
     store_checkpoint cp;
     if (store_checkpoint_get(c->db, c->chain.chain_id, &cp, e) < 0)
         return -1;
-    uint64_t first = cp.synced ? cp.synced_block
-                               : (c->chain.start_block ? c->chain.start_block - 1 : 0);
+    uint64_t first =
+        cp.synced ? cp.synced_block : (c->chain.start_block ? c->chain.start_block - 1 : 0);
     stats_update(c, first_fn, &first);
     if (cp.synced) {
         progress p = {.synced = cp.synced_block, .has_synced = true};
@@ -881,6 +1233,7 @@ out:
     if (w->stats.phase != SYNC_FAILED && w->stats.phase != SYNC_DONE)
         set_phase(&c, SYNC_DONE);
     rpc_client_free(&c.rpc);
+    rpc_client_free(&c.rpc2);
     store_close(&c.db);
     addrset_free(&c.factories);
     addrset_free(&c.escrows);

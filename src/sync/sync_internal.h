@@ -16,15 +16,15 @@ typedef struct chain_worker {
     pthread_t tid;
     bool started;
     atomic_int finished;
-    sync_chain_stats stats;    /* guarded by eng->mu */
+    sync_chain_stats stats; /* guarded by eng->mu */
 } chain_worker;
 
 struct sync_engine {
     sync_options opt;
     char db_path[4200];
     int lock_fd;
-    int notify_fd;             /* eventfd: counts commits */
-    int stop_fd;               /* eventfd: readable once a stop is requested */
+    int notify_fd; /* eventfd: counts commits */
+    int stop_fd;   /* eventfd: readable once a stop is requested */
     atomic_int stop;
     pthread_mutex_t mu;
     size_t n_chains;

@@ -130,7 +130,10 @@ static void test_logs_blocks_receipts(void **state)
     char init[200];
     /* Minimal emitter: every call logs LOG1(TOPIC, calldata). */
     /* init (12 bytes) copies the 44-byte runtime after it and returns it */
-    snprintf(init, sizeof init, "0x602c600c600039602c6000f3" "3660006000377f%s366000a100", TOPIC);
+    snprintf(init, sizeof init,
+             "0x602c600c600039602c6000f3"
+             "3660006000377f%s366000a100",
+             TOPIC);
     rpc_receipt dep;
     send_tx(c, NULL, init, &dep);
     assert_true(dep.has_contract_address);
@@ -144,8 +147,10 @@ static void test_logs_blocks_receipts(void **state)
         snprintf(data, sizeof data, "0x%04x", i);
         send_tx(c, caddr, data, &rc[i]);
     }
-    rpc_log_filter f = {.from = dep.block_number, .to = rc[N - 1].block_number,
-                        .addresses = &dep.contract_address, .n_addresses = 1};
+    rpc_log_filter f = {.from = dep.block_number,
+                        .to = rc[N - 1].block_number,
+                        .addresses = &dep.contract_address,
+                        .n_addresses = 1};
     rpc_log_list l;
     assert_int_equal(rpc_eth_get_logs(c, &f, &l, &e), 0);
     assert_int_equal(l.n, N);

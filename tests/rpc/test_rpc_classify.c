@@ -18,18 +18,24 @@ typedef struct {
 static const case_t cases[] = {
     /* Infura */
     {-32005, "query returned more than 10000 results", RPC_RANGE},
-    {-32005, "query returned more than 10000 results. Try with this block range "
-             "[0x11A7A60, 0x11A7B02].", RPC_RANGE},
+    {-32005,
+     "query returned more than 10000 results. Try with this block range "
+     "[0x11A7A60, 0x11A7B02].",
+     RPC_RANGE},
     {-32005, "daily request count exceeded, request rate limited", RPC_RATE_LIMIT},
     {-32005, "project ID request rate exceeded", RPC_RATE_LIMIT},
     {-32005, "limit exceeded", RPC_RANGE},
     /* Alchemy */
-    {-32602, "Log response size exceeded. You can make eth_getLogs requests with up to a 2K "
-             "block range and no limit on the response size, or you can request any block "
-             "range with a cap of 10K logs in the response. Based on your parameters, this "
-             "block range should work: [0x0, 0x1f3b4b]", RPC_RANGE},
-    {429, "Your app has exceeded its compute units per second capacity. If you have retries "
-          "enabled, you can safely ignore this message.", RPC_RATE_LIMIT},
+    {-32602,
+     "Log response size exceeded. You can make eth_getLogs requests with up to a 2K "
+     "block range and no limit on the response size, or you can request any block "
+     "range with a cap of 10K logs in the response. Based on your parameters, this "
+     "block range should work: [0x0, 0x1f3b4b]",
+     RPC_RANGE},
+    {429,
+     "Your app has exceeded its compute units per second capacity. If you have retries "
+     "enabled, you can safely ignore this message.",
+     RPC_RATE_LIMIT},
     /* QuickNode, Ankr, Chainstack, Cloudflare, BlastAPI, geth, Erigon */
     {-32614, "eth_getLogs is limited to a 10,000 range", RPC_RANGE},
     {-32600, "block range is too wide", RPC_RANGE},
@@ -92,7 +98,8 @@ static void test_hints(void **state)
 {
     uint64_t a = 0, b = 0;
     assert_true(rpc_range_hint("Based on your parameters, this block range should work: "
-                               "[0x0, 0x1f3b4b]", &a, &b));
+                               "[0x0, 0x1f3b4b]",
+                               &a, &b));
     assert_true(a == 0 && b == 0x1f3b4b);
     assert_true(rpc_range_hint("Try with this block range [0x11A7A60, 0x11A7B02].", &a, &b));
     assert_true(a == 0x11a7a60 && b == 0x11a7b02);
@@ -101,7 +108,7 @@ static void test_hints(void **state)
     assert_true(a == 5 && b == 9);
     a = b = 77;
     assert_false(rpc_range_hint("query returned more than 10000 results", &a, &b));
-    assert_false(rpc_range_hint("[0x9, 0x1]", &a, &b));               /* reversed */
+    assert_false(rpc_range_hint("[0x9, 0x1]", &a, &b));                 /* reversed */
     assert_false(rpc_range_hint("[0x1, 0x12345678901234567]", &a, &b)); /* > 64 bits */
     assert_false(rpc_range_hint("[0x1, 0x2", &a, &b));
     assert_false(rpc_range_hint("[1, 2]", &a, &b));

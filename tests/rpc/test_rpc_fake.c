@@ -50,8 +50,8 @@ static void expect(int rc, rpc_client *c, const err *e, rpc_status want, const c
     if (rc != -1)
         fail_msg("%s: succeeded, expected %s", what, rpc_status_str(want));
     if (rpc_last_status(c) != want)
-        fail_msg("%s: got %s (%s), expected %s", what, rpc_status_str(rpc_last_status(c)),
-                 e->msg, rpc_status_str(want));
+        fail_msg("%s: got %s (%s), expected %s", what, rpc_status_str(rpc_last_status(c)), e->msg,
+                 rpc_status_str(want));
     assert_int_equal(e->code, ERR_RPC);
     assert_true(strlen(e->msg) > 10);
     assert_null(strchr(e->msg, '\n'));
@@ -63,9 +63,9 @@ static void test_block_number_faults(void **state)
         const char *kind;
         rpc_status want;
     } cases[] = {
-        {"garbage", RPC_MALFORMED},    {"truncated", RPC_MALFORMED}, {"empty", RPC_MALFORMED},
-        {"wrong_id", RPC_MALFORMED},   {"oversized", RPC_MALFORMED}, {"http429", RPC_RATE_LIMIT},
-        {"rate_limit", RPC_RATE_LIMIT}, {"http500", RPC_TRANSPORT}, {"drop", RPC_TRANSPORT},
+        {"garbage", RPC_MALFORMED},     {"truncated", RPC_MALFORMED}, {"empty", RPC_MALFORMED},
+        {"wrong_id", RPC_MALFORMED},    {"oversized", RPC_MALFORMED}, {"http429", RPC_RATE_LIMIT},
+        {"rate_limit", RPC_RATE_LIMIT}, {"http500", RPC_TRANSPORT},   {"drop", RPC_TRANSPORT},
         {"rpc_error", RPC_RPC},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -84,8 +84,8 @@ static void test_block_number_faults(void **state)
 
 static void test_retries_ride_it_out(void **state)
 {
-    const char *kinds[] = {"garbage", "truncated", "wrong_id", "http429", "rate_limit",
-                           "http500", "drop", "empty"};
+    const char *kinds[] = {"garbage",    "truncated", "wrong_id", "http429",
+                           "rate_limit", "http500",   "drop",     "empty"};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         rpc_client *c = client(3, 5000);
         fault(kinds[i], "eth_chainId");
@@ -134,8 +134,7 @@ static void test_logs_and_blocks(void **state)
     expect(rpc_eth_get_blocks(c, 0, 2, b, &e), c, &e, RPC_MALFORMED, "batch oversized");
     fault("oversized", "eth_getBlockByNumber");
     bool found;
-    expect(rpc_eth_get_block(c, 0, NULL, b, &found, &e), c, &e, RPC_MALFORMED,
-           "block oversized");
+    expect(rpc_eth_get_block(c, 0, NULL, b, &found, &e), c, &e, RPC_MALFORMED, "block oversized");
     assert_int_equal(rpc_eth_get_blocks(c, 0, 2, b, &e), 0);
     assert_memory_equal(b[1].parent_hash, b[0].hash, 32);
     rpc_client_free(&c);

@@ -144,8 +144,11 @@ static void test_partial_then_forward(void **state)
     assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
     err e;
     assert_int_equal(store_migrate(db, store_schema_steps, 1, &e), 0);
-    assert_int_equal(sqlite3_exec(db, "INSERT INTO chains (chain_id, name, created_at)"
-                                      " VALUES (7, 'old', 0)", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO chains (chain_id, name, created_at)"
+                                  " VALUES (7, 'old', 0)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(query_int("PRAGMA user_version"), 1);
     store *s = open_ok();
@@ -156,6 +159,39 @@ static void test_partial_then_forward(void **state)
     assert_true(found);
     assert_string_equal(c.name, "old");
     store_close(&s);
+}
+
+static void test_events_key_migration(void **state)
+{
+    /* A desk made before the events table got its (chain, block, log, hash) key. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    err e;
+    int before = store_schema_latest() - 1;
+    assert_int_equal(store_migrate(db, store_schema_steps, before, &e), 0);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys=ON;"
+                                      "INSERT INTO chains (chain_id, name, created_at)"
+                                      " VALUES (1, 'one', 0);"
+                                      "INSERT INTO events (id, chain_id, block_number,"
+                                      " block_hash, tx_hash, tx_index, log_index, address,"
+                                      " data, escrow) VALUES (41, 1, 7, '0xaa', '0xbb', 0, 3,"
+                                      " '0xcc', x'01', '0xee')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    store *s = open_ok();
+    assert_int_equal(store_schema_version(s), store_schema_latest());
+    uint64_t n;
+    assert_int_equal(store_event_count(s, 1, &n, &e), 0);
+    assert_int_equal(n, 1);
+    store_close(&s);
+    assert_int_equal(query_int("SELECT id FROM events WHERE escrow = '0xee'"), 41);
+    assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'events_new'"),
+                     0);
+    assert_int_equal(
+        query_int("SELECT count(*) FROM sqlite_master WHERE name = 'events_by_escrow'"), 1);
+    assert_int_equal(
+        query_int("SELECT count(*) FROM sqlite_master WHERE name = 'events_by_block'"), 0);
 }
 
 static void test_failing_step_rolls_back(void **state)
@@ -212,7 +248,8 @@ static void test_chains(void **state)
     assert_int_equal(e.code, ERR_EXISTS);
     assert_int_equal(store_endpoint_add(s, 999, "http://c", 0, &e), -1); /* no such chain */
     assert_int_equal(store_endpoint_set_health(s, 31337, "http://b", STORE_HEALTH_DOWN,
-                                               "connection refused", 100, &e), 0);
+                                               "connection refused", 100, &e),
+                     0);
     store_endpoint *eps;
     size_t n;
     assert_int_equal(store_endpoint_list(s, 31337, &eps, &n, &e), 0);
@@ -406,7 +443,9 @@ static void test_escrow_roundtrip(void **state)
     memset(x.payee.b, 0x02, 20);
     assert_int_equal(u256_from_dec(&x.amount,
                                    "115792089237316195423570985008687907853269984665640564039457"
-                                   "584007913129639935", &e), 0);
+                                   "584007913129639935",
+                                   &e),
+                     0);
     x.n_approvers = 3;
     for (int i = 0; i < 3; i++)
         memset(x.approvers[i].b, 0x30 + i, 20);
@@ -517,6 +556,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fresh_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partial_then_forward, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_key_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_step_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_idempotent, setup, teardown),

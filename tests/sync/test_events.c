@@ -50,7 +50,8 @@ static int load(void **state)
     }
     size_t i;
     json_t *v;
-    json_array_foreach(root, i, v) {
+    json_array_foreach(root, i, v)
+    {
         vec *x = &vecs[n_vecs++];
         x->emitter = kind_of(json_string_value(json_object_get(v, "emitter")));
         x->name = json_string_value(json_object_get(v, "name"));
@@ -62,8 +63,7 @@ static int load(void **state)
                 return -1;
         x->n_topics = (unsigned)json_array_size(ts);
         const char *d = json_string_value(json_object_get(v, "data"));
-        if (hex_decode(x->data, sizeof x->data, &x->len, d, strlen(d), HEX_REQUIRE_PREFIX, &e) <
-            0)
+        if (hex_decode(x->data, sizeof x->data, &x->len, d, strlen(d), HEX_REQUIRE_PREFIX, &e) < 0)
             return -1;
         x->want = json_object_get(v, "json");
     }
@@ -108,7 +108,8 @@ static void test_field_access(void **state)
     sync_decoded d;
     err e;
     assert_int_equal(sync_event_decode(x->emitter, (const uint8_t(*)[32])x->topics, x->n_topics,
-                                       x->data, x->len, &d, &e), 0);
+                                       x->data, x->len, &d, &e),
+                     0);
     assert_int_equal(d.kind, EV_ESCROW_CREATED);
     const abi_field *ap = sync_field(&d, "approvers");
     assert_non_null(ap);
@@ -207,22 +208,25 @@ static void test_not_ours(void **state)
     err e;
     /* The factory's event from an escrow (or anyone else) is not recognised. */
     assert_int_equal(sync_event_decode(STORE_CONTRACT_ESCROW, (const uint8_t(*)[32])c->topics,
-                                       c->n_topics, c->data, c->len, &d, &e), 0);
+                                       c->n_topics, c->data, c->len, &d, &e),
+                     0);
     assert_int_equal(d.kind, EV_NONE);
     assert_int_equal(sync_event_decode(STORE_CONTRACT_TOKEN, (const uint8_t(*)[32])c->topics,
-                                       c->n_topics, c->data, c->len, &d, &e), 0);
+                                       c->n_topics, c->data, c->len, &d, &e),
+                     0);
     assert_int_equal(d.kind, EV_NONE);
     uint8_t other[1][32];
     memset(other, 0x42, sizeof other);
-    assert_int_equal(sync_event_decode(STORE_CONTRACT_FACTORY, (const uint8_t(*)[32])other, 1,
-                                       NULL, 0, &d, &e), 0);
+    assert_int_equal(
+        sync_event_decode(STORE_CONTRACT_FACTORY, (const uint8_t(*)[32])other, 1, NULL, 0, &d, &e),
+        0);
     assert_int_equal(d.kind, EV_NONE);
-    assert_int_equal(sync_event_decode(STORE_CONTRACT_FACTORY, (const uint8_t(*)[32])other, 0,
-                                       NULL, 0, &d, &e), 0);
+    assert_int_equal(
+        sync_event_decode(STORE_CONTRACT_FACTORY, (const uint8_t(*)[32])other, 0, NULL, 0, &d, &e),
+        0);
     assert_int_equal(d.kind, EV_NONE);
     /* The escrow's Refunded and the HTLC's Refunded are different events. */
-    assert_memory_not_equal(sync_event_topic(EV_REFUNDED), sync_event_topic(EV_HTLC_REFUNDED),
-                            32);
+    assert_memory_not_equal(sync_event_topic(EV_REFUNDED), sync_event_topic(EV_HTLC_REFUNDED), 32);
     const uint8_t(*topics)[32];
     assert_int_equal(sync_event_topics_for(STORE_CONTRACT_ESCROW, &topics), 6);
     assert_int_equal(sync_event_topics_for(STORE_CONTRACT_FACTORY, &topics), 1);

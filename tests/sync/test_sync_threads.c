@@ -97,19 +97,26 @@ static int setup(void **state)
             return -1;
         char init[200];
         snprintf(init, sizeof init,
-                 "0x602c600c600039602c6000f3" "3660006000377f%s366000a100", TOPIC);
+                 "0x602c600c600039602c6000f3"
+                 "3660006000377f%s366000a100",
+                 TOPIC);
         rpc_receipt dep;
         send_tx(n, NULL, init, &dep);
         n->emitter = dep.contract_address;
         store_chain ch = {.chain_id = n->chain_id, .confirmations = 1, .native_decimals = 18};
         snprintf(ch.name, sizeof ch.name, "chain-%d", i);
         snprintf(ch.native_symbol, sizeof ch.native_symbol, "ETH");
-        /* The emitter stands in for a factory: its logs are not escrow events, so they
-         * are stored raw, which is all this test needs. */
-        store_contract k = {.chain_id = n->chain_id, .kind = STORE_CONTRACT_FACTORY,
-                            .address = n->emitter};
-        if (store_chain_add(s, &ch, &e) < 0 || store_endpoint_add(s, n->chain_id, n->url, 0, &e) < 0 ||
-            store_contract_put(s, &k, &e) < 0)
+        /* The emitter is configured as a price feed: its logs are no feed events, so
+         * they are stored raw, which is all this test needs. A factory (that never
+         * emits) makes sync ask by event signature plus the feed by address, which
+         * the pipelined catch-up does. */
+        store_contract k = {
+            .chain_id = n->chain_id, .kind = STORE_CONTRACT_FEED, .address = n->emitter};
+        store_contract f = {.chain_id = n->chain_id, .kind = STORE_CONTRACT_FACTORY};
+        memset(f.address.b, 0xfa, ADDR_LEN);
+        if (store_chain_add(s, &ch, &e) < 0 ||
+            store_endpoint_add(s, n->chain_id, n->url, 0, &e) < 0 ||
+            store_contract_put(s, &k, &e) < 0 || store_contract_put(s, &f, &e) < 0)
             return -1;
         for (int t = 0; t < TXS_BEFORE; t++)
             emit(n, t);
@@ -135,6 +142,8 @@ static void test_engine(void **state)
     o.poll_ms = 20;
     o.initial_range = 4; /* several commits per chain */
     o.max_range = 4;
+    o.window = 4;        /* most blocks are "deep": the pipelined catch-up runs */
+    o.max_addresses = 0; /* (it needs requests by event signature) */
     sync_engine *eng = NULL;
     err e;
     err_clear(&e);
@@ -193,8 +202,8 @@ static void test_engine(void **state)
         assert_int_equal(store_checkpoint_get(reader, nodes[i].chain_id, &cp, &e), 0);
         assert_true(cp.synced);
         store_event_list l;
-        assert_int_equal(store_event_list_range(reader, nodes[i].chain_id, 0, cp.synced_block,
-                                                &l, &e), 0);
+        assert_int_equal(
+            store_event_list_range(reader, nodes[i].chain_id, 0, cp.synced_block, &l, &e), 0);
         assert_int_equal(l.n, TXS_BEFORE + TXS_DURING);
         for (size_t k = 1; k < l.n; k++)
             assert_true(l.items[k - 1].block_number < l.items[k].block_number);
