@@ -92,9 +92,11 @@ def main():
     t.send(":")
     t.type("filter Rocket")
     t.send("Enter")
-    text = t.wait_for("125,000 escrows matching /Rocket", "the :filter result")
-    rows = rows_of(t, text)
-    t.check(rows and all("Rocket" in r for r in rows), "rows without Rocket after the filter")
+    # tmux may show a frame half-painted (header new, rows old): wait for a whole frame.
+    text = t.wait_for(lambda s: "125,000 escrows matching /Rocket" in s and
+                      "filter /Rocket" in s.split("\n")[t.rows - 2], "the :filter result")
+    text = t.wait_for(lambda s: rows_of(t, s) and all("Rocket" in r for r in rows_of(t, s)),
+                      "rows with Rocket only after the filter")
     t.send("Escape")
     t.wait_for(lambda s: "1,000,000 escrows" in s.split("\n")[2], "the filter cleared by Esc")
     t.send("/")
@@ -107,8 +109,8 @@ def main():
     t.send("C-u")
     t.type("E099999")
     t.send("Enter")
-    text = t.wait_for("10 escrows matching /E099999", "the ID filter")
-    t.check(len(rows_of(t, text)) == 10, "not exactly ten rows for E099999")
+    text = t.wait_for(lambda s: "10 escrows matching /E099999" in s and
+                      len(rows_of(t, s)) == 10, "exactly ten rows for the ID filter")
     t.send("/")
     t.type("zz")
     t.send("Escape")  # Esc in the prompt restores the previous filter
