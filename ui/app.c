@@ -57,12 +57,18 @@ struct ui_app {
     bool quit;
     int term_signal;
     bool too_small;
+    /* Debug timing (tests/bench/ui_bench.py reads it from the log): when the first key
+     * of the frame was read, and whether the first frame was drawn yet. */
+    struct timespec key_t0;
+    bool key_pending;
+    bool first_frame_done;
     int rows, cols;
     time_t clock;
     WINDOW *w_title, *w_tabs, *w_body, *w_status, *w_msg, *w_modal;
     WINDOW *input; /* a 1x1 pad: reading keys from a pad never refreshes anything */
 
     prompt_kind prompt;
+    bool filter_typed; /* the filter prompt changed: apply once after this batch of keys */
     ui_lineedit le;
     char prompt_saved[UI_FILTER_MAX];
     char completions[512];
@@ -454,6 +460,19 @@ static void complete_command(ui_app *a)
     a->dirty |= W_MSG | W_STATUS;
 }
 
+/* The table narrows as the filter is typed, but a filter can cost a scan of the whole
+ * table: keys typed ahead (or pasted) are applied together, once. */
+static void filter_apply_typed(ui_app *a)
+{
+    if (!a->filter_typed)
+        return;
+    a->filter_typed = false;
+    char text[UI_LINE_MAX * 4 + 1];
+    ui_lineedit_text(&a->le, text, sizeof text);
+    if (a->prompt == PROMPT_FILTER)
+        set_filter(a, text);
+}
+
 static void prompt_key(ui_app *a, ui_key key)
 {
     char text[UI_LINE_MAX * 4 + 1];
@@ -462,7 +481,7 @@ static void prompt_key(ui_app *a, ui_key key)
     switch (r) {
     case UI_LE_CHANGED:
         if (a->prompt == PROMPT_FILTER)
-            set_filter(a, text); /* live: the table narrows as you type */
+            a->filter_typed = true; /* live, once per batch of typed-ahead keys */
         a->completions[0] = '\0';
         a->dirty |= W_MSG | W_STATUS;
         break;
@@ -470,6 +489,7 @@ static void prompt_key(ui_app *a, ui_key key)
         a->dirty |= W_MSG;
         break;
     case UI_LE_ACCEPT: {
+        filter_apply_typed(a);
         prompt_kind kind = a->prompt;
         prompt_end(a);
         if (kind == PROMPT_COMMAND)
@@ -477,6 +497,7 @@ static void prompt_key(ui_app *a, ui_key key)
         break;
     }
     case UI_LE_CANCEL:
+        a->filter_typed = false;
         if (a->prompt == PROMPT_FILTER)
             set_filter(a, a->prompt_saved);
         prompt_end(a);
@@ -664,6 +685,10 @@ static void on_input(ui_app *a, short revents)
             return;
         /* The prompt ended: what was typed after it waits in curses' queue. */
     }
+    if (!a->key_pending) {
+        clock_gettime(CLOCK_MONOTONIC, &a->key_t0);
+        a->key_pending = true;
+    }
     for (int i = 0; i < KEYS_PER_WAKE && !a->quit; i++) {
         wint_t wc;
         int r = wget_wch(a->input, &wc);
@@ -679,6 +704,7 @@ static void on_input(ui_app *a, short revents)
         if (a->modal == MODAL_PASSPHRASE)
             break; /* the rest is read raw on the next wake-up */
     }
+    filter_apply_typed(a);
 }
 
 static void on_signals(ui_app *a)
@@ -711,9 +737,14 @@ static void on_signals(ui_app *a)
     }
 }
 
-static void on_notify(ui_app *a)
+struct ui_desk *ui_app_desk(ui_app *a)
 {
-    unsigned topics = ui_notify_take();
+    return a->cfg->desk_ctx;
+}
+
+/* Tells the opened screens that show any of topics to reload. */
+static void topics_changed(ui_app *a, unsigned topics)
+{
     if (!topics)
         return;
     for (int i = 0; i < UI_SCREEN_COUNT; i++) {
@@ -727,10 +758,17 @@ static void on_notify(ui_app *a)
     a->dirty |= W_STATUS;
 }
 
+static void on_notify(ui_app *a)
+{
+    topics_changed(a, ui_notify_take());
+}
+
 static void on_tick(ui_app *a, time_t now)
 {
     a->clock = now;
     a->dirty |= W_TITLE;
+    if (a->cfg->timer)
+        topics_changed(a, a->cfg->timer(a->cfg->arg));
     ui_screen *s = current(a);
     if (s->ops->tick)
         apply(a, s->ops->tick(s, now));
@@ -937,6 +975,32 @@ static void draw_modal(ui_app *a)
     }
 }
 
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) * 1e3 + (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Logs (debug) how long the frame took after the key that caused it, and the first
+ * frame after FUSION_DEBUG_T0 (CLOCK_MONOTONIC nanoseconds set by whoever started us). */
+static void frame_timing(ui_app *a)
+{
+    if (a->key_pending) {
+        LOG_D("ui", "frame %.3f ms after key", ms_since(&a->key_t0));
+        a->key_pending = false;
+    }
+    if (!a->first_frame_done) {
+        a->first_frame_done = true;
+        const char *t0 = getenv("FUSION_DEBUG_T0");
+        if (t0 && *t0) {
+            long long ns = strtoll(t0, NULL, 10);
+            struct timespec ts = {(time_t)(ns / 1000000000LL), (long)(ns % 1000000000LL)};
+            LOG_I("ui", "first frame %.3f ms after FUSION_DEBUG_T0", ms_since(&ts));
+        }
+    }
+}
+
 static void draw(ui_app *a)
 {
     if (a->repaint) {
@@ -944,8 +1008,10 @@ static void draw(ui_app *a)
         a->repaint = false;
         a->dirty = W_ALL;
     }
-    if (!a->dirty)
+    if (!a->dirty) {
+        a->key_pending = false; /* nothing to draw: that key's frame is done */
         return;
+    }
     if (a->too_small) {
         char line[128];
         snprintf(line, sizeof line, "terminal too small: need %dx%d, have %dx%d", MIN_COLS,
@@ -1003,6 +1069,7 @@ static void draw(ui_app *a)
     }
     doupdate();
     a->dirty = 0;
+    frame_timing(a);
 }
 
 /* ---- the loop ---- */
@@ -1016,19 +1083,22 @@ static int ms_to_next_second(void)
 
 static void loop(ui_app *a)
 {
-    struct pollfd fds[3] = {
+    struct pollfd fds[4] = {
         {STDIN_FILENO, POLLIN, 0},
         {ui_term_signal_fd(), POLLIN, 0},
         {ui_notify_fd(), POLLIN, 0},
+        {-1, POLLIN, 0},
     };
     while (!a->quit) {
+        fds[3].fd = a->cfg->wake_fd ? a->cfg->wake_fd(a->cfg->arg) : -1;
+        fds[3].revents = 0;
         on_signals(a);
         if (a->quit)
             break;
         if (a->relayout)
             layout(a);
         draw(a);
-        int n = poll(fds, 3, ms_to_next_second());
+        int n = poll(fds, 4, ms_to_next_second());
         if (n < 0 && errno != EINTR) {
             LOG_E("ui", "poll failed: %s", strerror(errno));
             break;
@@ -1037,6 +1107,8 @@ static void loop(ui_app *a)
             ui_term_signal_drain();
         if (n > 0 && fds[2].revents)
             on_notify(a);
+        if (n > 0 && fds[3].revents && a->cfg->wake)
+            topics_changed(a, a->cfg->wake(a->cfg->arg));
         if (n > 0 && fds[0].revents)
             on_input(a, fds[0].revents);
         time_t now = time(NULL);

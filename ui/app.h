@@ -21,12 +21,25 @@ typedef struct ui_config {
     /* Optional: the UI_PRE_* facts the desk provides (unlocked key, roles, chain). */
     unsigned (*facts)(void *arg);
     void *arg;
+    /* Optional: one more descriptor to poll (chain sync's commits), asked again before
+     * every poll since it may appear later; -1 for none. wake runs when it is readable
+     * and returns the UI_TOPIC_* bits that changed. */
+    int (*wake_fd)(void *arg);
+    unsigned (*wake)(void *arg);
+    /* Optional: runs once a second (another process's commits, idle key locks);
+     * returns the UI_TOPIC_* bits that changed. */
+    unsigned (*timer)(void *arg);
+    /* The desk the built-in screens read (ui/desk.h); NULL shows their empty states. */
+    struct ui_desk *desk_ctx;
 } ui_config;
 
 /* Runs the UI until quit. Returns 0, or -1 if the terminal could not be set up. When a
  * SIGTERM/SIGHUP ended it, *term_signal is that signal (else 0): re-raise it after
  * cleaning up. */
 int ui_run(const ui_config *cfg, int *term_signal, err *e) __attribute__((warn_unused_result));
+
+/* The desk of the running UI (cfg->desk_ctx), NULL when there is none. */
+struct ui_desk *ui_app_desk(ui_app *a);
 
 typedef enum { UI_MSG_INFO, UI_MSG_ERROR } ui_msg_level;
 

@@ -117,17 +117,17 @@ enum {
     X(SORT, "sort", UI_KEYS('s'), "sort by the next column", 0, UI_ON(ESCROWS) | UI_ON(ENTITIES))  \
     X(ESCROW_NEW, "new", UI_KEYS('n'), "create an escrow (a form)", UI_PRE_CHAIN, UI_ON(ESCROWS))  \
     X(ESCROW_FUND, "fund", UI_KEYS('f'), "fund the selected escrow",                               \
-      UI_PRE_ROW | UI_PRE_UNLOCKED_KEY, UI_ON(ESCROWS))                                            \
+      UI_PRE_ROW, UI_ON(ESCROWS))                                                                 \
     X(ESCROW_APPROVE, "approve", UI_KEYS('a'), "approve the selected escrow",                      \
-      UI_PRE_ROW | UI_PRE_UNLOCKED_KEY | UI_PRE_ROLE_APPROVER, UI_ON(ESCROWS))                     \
+      UI_PRE_ROW | UI_PRE_ROLE_APPROVER, UI_ON(ESCROWS))                                                        \
     X(ESCROW_RELEASE, "release", UI_KEYS('r'), "release the selected escrow to its payee",         \
-      UI_PRE_ROW | UI_PRE_UNLOCKED_KEY | UI_PRE_ROLE_APPROVER, UI_ON(ESCROWS))                     \
+      UI_PRE_ROW | UI_PRE_ROLE_APPROVER, UI_ON(ESCROWS))                                                        \
     X(ESCROW_REFUND, "refund", UI_KEYS('R'), "refund the selected escrow to its payer",            \
-      UI_PRE_ROW | UI_PRE_UNLOCKED_KEY | UI_PRE_ROLE_APPROVER, UI_ON(ESCROWS))                     \
+      UI_PRE_ROW | UI_PRE_ROLE_APPROVER, UI_ON(ESCROWS))                                                        \
     X(ESCROW_DISPUTE, "dispute", UI_KEYS('D'), "open a dispute on the selected escrow",            \
-      UI_PRE_ROW | UI_PRE_UNLOCKED_KEY, UI_ON(ESCROWS))                                            \
+      UI_PRE_ROW, UI_ON(ESCROWS))                                                                 \
     X(SIGN, "sign", UI_KEYS('\n', UI_K_ENTER), "review, confirm and sign the selected request",    \
-      UI_PRE_ROW | UI_PRE_UNLOCKED_KEY, UI_ON(APPROVALS))                                          \
+      UI_PRE_ROW | UI_PRE_ROLE_APPROVER, UI_ON(APPROVALS))                                          \
     X(QUEUE_NEXT, "nextqueue", UI_KEYS(']'),                                                       \
       "show the next queue (new, mine, escalated, overdue)", 0, UI_ON(COMPLIANCE))                 \
     X(QUEUE_PREV, "prevqueue", UI_KEYS('['), "show the previous queue", 0, UI_ON(COMPLIANCE))      \

@@ -1,45 +1,297 @@
-/* scr_approvals.c: screen 3, Approvals. Everything waiting for this operator's signature.
- * Until its desk service lands it shows the table's shape and an honest empty state. */
+/* scr_approvals.c: screen 3, Approvals. The escrows waiting for this operator's approval:
+ * funded, the operator's key is one of the approvers, it has not approved yet, and the
+ * threshold is not reached. Enter reviews, confirms and signs the approval through the
+ * same worker as the Escrows screen (job.h). The list is read whole from the store on
+ * each change (store_escrow_list): fine for a desk's working set, not for a million. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "base/amount.h"
+#include "base/log.h"
+#include "desk.h"
+#include "job.h"
 #include "notify.h"
 #include "screen.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
-    {"Escrow", 6, 10, 0},
-    {"Action", 6, 10, 0},
-    {"Amount", 6, 24, UI_COL_RIGHT},
+    {"Escrow", 6, 13, 0},
+    {"Chain", 5, 12, 0},
+    {"Action", 6, 8, 0},
+    {"Amount", 6, 28, UI_COL_RIGHT},
     {"Asset", 5, 8, 0},
+    {"Appr", 4, 5, UI_COL_RIGHT},
     {"Requested by", 12, 0, UI_COL_GROW},
-    {"Age", 4, 8, UI_COL_RIGHT},
+    {"Deadline", 8, 17, 0},
 };
 
 static const ui_tscreen_desc desc = {
     "Approvals",
     cols,
     sizeof cols / sizeof cols[0],
-    "Nothing waits for your signature: there are no escrows on this desk yet",
+    "Nothing waits for your signature: no funded escrow needs this operator's approval",
     "requests",
 };
 
+typedef struct appr_row {
+    addr escrow, payer;
+    char chain[STORE_NAME_MAX];
+    char amount[AMOUNT_STR_MAX];
+    char asset[STORE_SYMBOL_MAX + 8];
+    unsigned approvals, threshold;
+    uint64_t deadline;
+} appr_row;
+
+typedef struct appr_state {
+    ui_tscreen ts; /* first: the tscreen helpers see a ui_tscreen */
+    ui_desk *desk;
+    appr_row *all;
+    size_t n_all;
+    size_t *shown; /* indexes into all matching the filter */
+    size_t n_shown;
+    char error[ERR_MSG_MAX];
+} appr_state;
+
+static bool waits_for(const store_escrow *x, const addr *op)
+{
+    if (x->state != ESCROW_FUNDED || x->n_approvals >= x->threshold)
+        return false;
+    bool listed = false;
+    for (unsigned i = 0; i < x->n_approvers; i++)
+        listed |= addr_equal(&x->approvers[i], op);
+    for (unsigned i = 0; i < x->n_approvals; i++)
+        if (addr_equal(&x->approvals[i].approver, op))
+            return false;
+    return listed;
+}
+
+static void asset_of(store *s, const store_escrow *x, const store_chain *chains, size_t n_chains,
+                     char *sym, size_t cap, unsigned *decimals)
+{
+    snprintf(sym, cap, "units");
+    *decimals = 0;
+    addr zero;
+    memset(&zero, 0, sizeof zero);
+    if (addr_equal(&x->token, &zero)) {
+        for (size_t i = 0; i < n_chains; i++)
+            if (chains[i].chain_id == x->chain_id) {
+                snprintf(sym, cap, "%s", chains[i].native_symbol);
+                *decimals = chains[i].native_decimals;
+            }
+        return;
+    }
+    store_token *t = NULL;
+    size_t n = 0;
+    err e;
+    if (store_token_list(s, x->chain_id, &t, &n, &e) < 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (addr_equal(&t[i].address, &x->token)) {
+            snprintf(sym, cap, "%s", t[i].symbol);
+            *decimals = t[i].decimals;
+        }
+    free(t);
+}
+
+static void apply_filter(appr_state *st)
+{
+    st->n_shown = 0;
+    for (size_t i = 0; i < st->n_all; i++) {
+        const appr_row *r = &st->all[i];
+        char a[ADDR_STR_MAX], p[ADDR_STR_MAX], hay[256];
+        addr_to_checksum(a, &r->escrow);
+        addr_to_checksum(p, &r->payer);
+        snprintf(hay, sizeof hay, "%s %s %s %s", a, p, r->chain, r->asset);
+        if (!st->ts.filter[0] || strcasestr(hay, st->ts.filter))
+            st->shown[st->n_shown++] = i;
+    }
+}
+
+static void load(appr_state *st)
+{
+    free(st->all);
+    free(st->shown);
+    st->all = NULL;
+    st->shown = NULL;
+    st->n_all = st->n_shown = 0;
+    st->error[0] = '\0';
+    if (!st->desk || !st->desk->has_operator)
+        return;
+    store *s = desk_snap_store(st->desk->snap);
+    store_escrow *xs = NULL;
+    store_chain *chains = NULL;
+    size_t n = 0, n_chains = 0;
+    err e;
+    if (store_escrow_list(s, 0, &xs, &n, &e) < 0 ||
+        store_chain_list(s, &chains, &n_chains, &e) < 0) {
+        snprintf(st->error, sizeof st->error, "%s", e.msg);
+        LOG_W("ui", "approvals: %s", e.msg);
+        free(xs);
+        return;
+    }
+    st->all = calloc(n ? n : 1, sizeof *st->all);
+    st->shown = calloc(n ? n : 1, sizeof *st->shown);
+    if (!st->all || !st->shown) {
+        snprintf(st->error, sizeof st->error, "out of memory listing the approvals");
+        n = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!waits_for(&xs[i], &st->desk->op_address))
+            continue;
+        appr_row *r = &st->all[st->n_all++];
+        r->escrow = xs[i].address;
+        r->payer = xs[i].payer;
+        r->approvals = xs[i].n_approvals;
+        r->threshold = xs[i].threshold;
+        r->deadline = xs[i].deadline;
+        snprintf(r->chain, sizeof r->chain, "%llu", (unsigned long long)xs[i].chain_id);
+        for (size_t c = 0; c < n_chains; c++)
+            if (chains[c].chain_id == xs[i].chain_id)
+                snprintf(r->chain, sizeof r->chain, "%s", chains[c].name);
+        unsigned dec;
+        asset_of(s, &xs[i], chains, n_chains, r->asset, sizeof r->asset, &dec);
+        amount_format(r->amount, &xs[i].amount, dec);
+    }
+    free(xs);
+    free(chains);
+    apply_filter(st);
+}
+
+static size_t rows_count(void *ctx)
+{
+    appr_state *st = ctx;
+    return st->n_shown;
+}
+
+static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
+{
+    appr_state *st = ctx;
+    out[0] = '\0';
+    if (row >= st->n_shown)
+        return;
+    const appr_row *r = &st->all[st->shown[row]];
+    char a[ADDR_STR_MAX];
+    switch (col) {
+    case 0:
+        addr_to_checksum(a, &r->escrow);
+        snprintf(out, cap, "%.6s%s%s", a, ui_glyph()->ellipsis, a + 38);
+        break;
+    case 1:
+        snprintf(out, cap, "%s", r->chain);
+        break;
+    case 2:
+        snprintf(out, cap, "approve");
+        break;
+    case 3:
+        snprintf(out, cap, "%s", r->amount);
+        break;
+    case 4:
+        snprintf(out, cap, "%s", r->asset);
+        break;
+    case 5:
+        snprintf(out, cap, "%u/%u", r->approvals, r->threshold);
+        break;
+    case 6:
+        addr_to_checksum(a, &r->payer);
+        snprintf(out, cap, "%s", a);
+        break;
+    case 7: {
+        time_t t = (time_t)r->deadline;
+        struct tm tm;
+        if (gmtime_r(&t, &tm))
+            strftime(out, cap, "%Y-%m-%d %H:%MZ", &tm);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void rows_filter(void *ctx, const char *text)
+{
+    appr_state *st = ctx;
+    (void)text; /* ts.filter holds it already */
+    apply_filter(st);
+}
+
 static int open_(ui_screen *s, err *e)
 {
-    return ui_tscreen_open(s, &desc, ui_rows_none(), e);
+    appr_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return err_set(e, ERR_NOMEM, "out of memory opening the Approvals screen");
+    st->desk = ui_app_desk(s->app);
+    st->ts.d = &desc;
+    ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
+                  (ui_rows){rows_count, rows_cell, rows_filter, NULL, st});
+    s->state = st;
+    load(st);
+    return 0;
+}
+
+static void close_(ui_screen *s)
+{
+    appr_state *st = s->state;
+    if (!st)
+        return;
+    free(st->all);
+    free(st->shown);
+    ui_table_free(&st->ts.table);
+    free(st);
+    s->state = NULL;
+}
+
+static void draw(ui_screen *s, WINDOW *w)
+{
+    appr_state *st = s->state;
+    int rows, wcols;
+    getmaxyx(w, rows, wcols);
+    char note[UI_FILTER_MAX + 128], num[32];
+    int o = snprintf(note, sizeof note, "%s waiting for %s",
+                     ui_fmt_count(ui_table_count(&st->ts.table), num, sizeof num),
+                     st->desk && st->desk->operator_name[0] ? st->desk->operator_name : "you");
+    if (st->ts.filter[0])
+        snprintf(note + o, sizeof note - (size_t)o, " matching /%s", st->ts.filter);
+    ui_heading_draw(w, 0, "Approvals", note);
+    ui_table_draw(&st->ts.table, w, 2, 1, rows - 2, wcols - 2,
+                  st->error[0] ? st->error : desc.empty);
 }
 
 static unsigned handle(ui_screen *s, const ui_event *ev)
 {
+    appr_state *st = s->state;
     unsigned r = ui_tscreen_handle(s, ev);
     if (!(r & UI_UNHANDLED) || ev->action == UI_ACT_NONE)
         return r;
-    return ui_not_in_build(s, ev->action);
+    if (ev->action != UI_ACT_SIGN)
+        return ui_not_in_build(s, ev->action);
+    size_t row;
+    if (!ui_table_selected(&st->ts.table, &row) || row >= st->n_shown) {
+        ui_message(s->app, UI_MSG_ERROR, "sign: nothing selected");
+        return UI_REDRAW;
+    }
+    return ui_job_request(s->app, "approve", &st->all[st->shown[row]].escrow);
+}
+
+static unsigned changed(ui_screen *s, unsigned topics)
+{
+    appr_state *st = s->state;
+    unsigned r = topics & UI_TOPIC_JOBS ? ui_job_poll(s->app) : UI_OK;
+    if (!(topics & ~UI_TOPIC_JOBS))
+        return r;
+    load(st);
+    return UI_REDRAW;
 }
 
 const ui_screen_ops ui_scr_approvals = {
-    .topics = UI_TOPIC_APPROVALS | UI_TOPIC_ESCROWS,
+    .topics = UI_TOPIC_APPROVALS | UI_TOPIC_ESCROWS | UI_TOPIC_JOBS,
     .open = open_,
-    .close = ui_tscreen_close,
-    .draw = ui_tscreen_draw,
+    .close = close_,
+    .draw = draw,
     .handle = handle,
+    .changed = changed,
     .status = ui_tscreen_status,
     .selected = ui_tscreen_selected,
     .filter = ui_tscreen_filter,

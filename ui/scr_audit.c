@@ -1,12 +1,21 @@
-/* scr_audit.c: screen 8, Audit. The audit log with its hash-chain verification status.
- * Until its desk service lands it shows the table's shape and an honest empty state. */
+/* scr_audit.c: screen 8, Audit. The desk's audit log (audit_list), newest first, with
+ * the hash chain's verification status (audit_verify) in the heading; `v` verifies
+ * again. Reloaded when the log file changes. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "audit/audit.h"
+#include "desk.h"
 #include "notify.h"
 #include "screen.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
-    {"#", 3, 10, UI_COL_RIGHT}, {"Time (UTC)", 10, 20, 0},      {"Operator", 8, 16, 0},
-    {"Action", 6, 16, 0},       {"Subject", 8, 0, UI_COL_GROW}, {"Chain", 5, 9, 0},
+    {"#", 3, 10, UI_COL_RIGHT}, {"Time (UTC)", 20, 20, 0},      {"Operator", 8, 16, 0},
+    {"Action", 6, 20, 0},       {"Subject", 8, 0, UI_COL_GROW},
 };
 
 static const ui_tscreen_desc desc = {
@@ -17,25 +26,206 @@ static const ui_tscreen_desc desc = {
     "entries",
 };
 
+typedef struct audit_entry {
+    uint64_t seq;
+    char *time, *op, *action, *subject;
+} audit_entry;
+
+typedef struct audit_state {
+    ui_tscreen ts;
+    ui_desk *desk;
+    audit_entry *rows;
+    size_t n, cap;
+    char error[256];
+    char verdict[AUDIT_PROBLEM_MAX + 64];
+    bool broken;
+} audit_state;
+
+static void entries_free(audit_state *st)
+{
+    for (size_t i = 0; i < st->n; i++) {
+        free(st->rows[i].time);
+        free(st->rows[i].op);
+        free(st->rows[i].action);
+        free(st->rows[i].subject);
+    }
+    free(st->rows);
+    st->rows = NULL;
+    st->n = st->cap = 0;
+}
+
+static int on_row(void *ctx, const audit_row *row, err *e)
+{
+    audit_state *st = ctx;
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 64;
+        audit_entry *nr = realloc(st->rows, cap * sizeof *nr);
+        if (!nr)
+            return err_set(e, ERR_NOMEM, "out of memory reading the audit log");
+        st->rows = nr;
+        st->cap = cap;
+    }
+    audit_entry *a = &st->rows[st->n];
+    a->seq = row->seq;
+    a->time = strdup(row->time ? row->time : "");
+    a->op = strdup(row->operator_name ? row->operator_name : "");
+    a->action = strdup(row->action ? row->action : "");
+    a->subject = row->details ? json_dumps(row->details, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (!a->subject)
+        a->subject = strdup("{}");
+    if (!a->time || !a->op || !a->action || !a->subject) {
+        free(a->time);
+        free(a->op);
+        free(a->action);
+        free(a->subject);
+        return err_set(e, ERR_NOMEM, "out of memory reading the audit log");
+    }
+    st->n++;
+    return 0;
+}
+
+static size_t rows_count(void *ctx)
+{
+    audit_state *st = ctx;
+    return st->n;
+}
+
+static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
+{
+    audit_state *st = ctx;
+    const audit_entry *a = &st->rows[st->n - 1 - row]; /* newest first */
+    switch (col) {
+    case 0:
+        snprintf(out, cap, "%llu", (unsigned long long)a->seq);
+        break;
+    case 1: /* to the second: the log keeps the fraction */
+        snprintf(out, cap, "%.19s%s", a->time, strlen(a->time) >= 19 ? "Z" : "");
+        break;
+    case 2:
+        snprintf(out, cap, "%s", a->op);
+        break;
+    case 3:
+        snprintf(out, cap, "%s", a->action);
+        break;
+    case 4:
+        snprintf(out, cap, "%s", a->subject);
+        break;
+    default:
+        out[0] = '\0';
+        break;
+    }
+}
+
+static void verify(audit_state *st)
+{
+    audit_report rep;
+    err e;
+    err_clear(&e);
+    st->broken = false;
+    if (audit_verify(st->desk->home, NULL, &rep, &e) < 0) {
+        snprintf(st->verdict, sizeof st->verdict, "cannot verify: %s", e.msg);
+        st->broken = true;
+    } else if (rep.ok) {
+        snprintf(st->verdict, sizeof st->verdict, "hash chain verified (%llu rows)",
+                 (unsigned long long)rep.rows);
+    } else {
+        snprintf(st->verdict, sizeof st->verdict, "BROKEN at line %zu: %s", rep.bad_line,
+                 rep.problem);
+        st->broken = true;
+    }
+}
+
+static void load(audit_state *st)
+{
+    entries_free(st);
+    st->error[0] = '\0';
+    if (!st->desk) {
+        snprintf(st->verdict, sizeof st->verdict, "no desk");
+        return;
+    }
+    err e;
+    err_clear(&e);
+    if (audit_list(st->desk->home, on_row, st, &e) < 0)
+        snprintf(st->error, sizeof st->error, "%s", e.msg);
+    verify(st);
+}
+
 static int open_(ui_screen *s, err *e)
 {
-    return ui_tscreen_open(s, &desc, ui_rows_none(), e);
+    audit_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return err_set(e, ERR_NOMEM, "out of memory opening the Audit screen");
+    st->desk = ui_app_desk(s->app);
+    st->ts.d = &desc;
+    ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
+                  (ui_rows){rows_count, rows_cell, NULL, NULL, st});
+    load(st);
+    s->state = st;
+    return 0;
+}
+
+static void close_(ui_screen *s)
+{
+    audit_state *st = s->state;
+    if (!st)
+        return;
+    entries_free(st);
+    ui_table_free(&st->ts.table);
+    free(st);
+    s->state = NULL;
+}
+
+static void draw(ui_screen *s, WINDOW *w)
+{
+    audit_state *st = s->state;
+    int rows, wcols;
+    getmaxyx(w, rows, wcols);
+    char num[32], note[AUDIT_PROBLEM_MAX + 128];
+    snprintf(note, sizeof note, "%s entries, %s", ui_fmt_count(st->n, num, sizeof num),
+             st->verdict);
+    ui_heading_draw(w, 0, "Audit", note);
+    if (st->broken)
+        ui_put(w, 0, 10, "TAMPERED OR DAMAGED", 19, UI_ALIGN_LEFT, UI_ROLE_ERROR);
+    ui_table_draw(&st->ts.table, w, 2, 1, rows - 2, wcols - 2,
+                  st->error[0] ? st->error : desc.empty);
 }
 
 static unsigned handle(ui_screen *s, const ui_event *ev)
 {
+    audit_state *st = s->state;
     unsigned r = ui_tscreen_handle(s, ev);
     if (!(r & UI_UNHANDLED) || ev->action == UI_ACT_NONE)
         return r;
+    if (ev->action == UI_ACT_AUDIT_VERIFY && st->desk) {
+        verify(st);
+        ui_message(s->app, st->broken ? UI_MSG_ERROR : UI_MSG_INFO, "audit log: %s", st->verdict);
+        return UI_REDRAW;
+    }
+    if (ev->action == UI_ACT_OPEN) {
+        size_t row;
+        if (ui_table_selected(&st->ts.table, &row)) {
+            const audit_entry *a = &st->rows[st->n - 1 - row];
+            ui_message(s->app, UI_MSG_INFO, "#%llu %s %s", (unsigned long long)a->seq, a->action,
+                       a->subject);
+        }
+        return UI_OK;
+    }
     return ui_not_in_build(s, ev->action);
+}
+
+static unsigned changed(ui_screen *s, unsigned topics)
+{
+    load(s->state);
+    return UI_REDRAW;
 }
 
 const ui_screen_ops ui_scr_audit = {
     .topics = UI_TOPIC_AUDIT,
     .open = open_,
-    .close = ui_tscreen_close,
-    .draw = ui_tscreen_draw,
+    .close = close_,
+    .draw = draw,
     .handle = handle,
+    .changed = changed,
     .status = ui_tscreen_status,
     .selected = ui_tscreen_selected,
     .filter = ui_tscreen_filter,

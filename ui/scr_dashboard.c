@@ -1,11 +1,17 @@
 /* scr_dashboard.c: screen 1, Dashboard: portfolio by asset and chain, the risk figures
  * (VaR/ES, credit line, health factor) and the live alert list. Navigation and `a`
- * (acknowledge) act on the alerts. Until the risk service lands, the panels show their
- * shape and say why they are empty. */
+ * (acknowledge) act on the alerts. The figures come from the risk service
+ * (src/risk/service.h), refreshed by the desk's risk worker off the loop (ui/desk.c);
+ * until its first refresh, or without a desk, the panels say why they are empty. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
+#include "base/amount.h"
+#include "crypto/address.h"
+#include "desk.h"
 #include "notify.h"
 #include "screen.h"
 #include "tscreen.h"
@@ -21,7 +27,7 @@ static const ui_column portfolio_cols[] = {
 
 static const ui_column alert_cols[] = {
     {"Time (UTC)", 10, 19, 0},
-    {"Severity", 8, 8, 0},
+    {"Severity", 8, 12, 0},
     {"Alert", 10, 0, UI_COL_GROW},
 };
 
@@ -29,16 +35,191 @@ typedef struct dash {
     ui_table portfolio;
     ui_table alerts;
     char filter[UI_FILTER_MAX];
+    ui_desk *desk;
+    risk_snapshot *snap;
+    risk_position *agg; /* snap's positions summed per chain, asset and kind (all accounts) */
+    size_t n_agg;
+    char error[ERR_MSG_MAX];
+    size_t *alert_ix; /* alerts matching the filter, newest first */
+    size_t n_alert_ix;
 } dash;
+
+static size_t port_count(void *ctx)
+{
+    dash *d = ctx;
+    return d->n_agg;
+}
+
+/* The portfolio is by asset and chain: the desk's accounts are summed (exactly, in base
+ * units) into one row per chain, asset and kind, in the snapshot's order. */
+static void aggregate(dash *d)
+{
+    free(d->agg);
+    d->agg = NULL;
+    d->n_agg = 0;
+    if (!d->snap || d->snap->n_pos == 0)
+        return;
+    d->agg = calloc(d->snap->n_pos, sizeof *d->agg);
+    if (!d->agg)
+        return;
+    for (size_t i = 0; i < d->snap->n_pos; i++) {
+        const risk_position *p = &d->snap->pos[i];
+        size_t j = 0;
+        for (; j < d->n_agg; j++) {
+            risk_position *a = &d->agg[j];
+            if (a->chain_id == p->chain_id && a->kind == p->kind && a->native == p->native &&
+                (p->native || addr_equal(&a->token, &p->token)))
+                break;
+        }
+        if (j < d->n_agg) {
+            risk_position *a = &d->agg[j];
+            u256 sum;
+            if (u256_add(&sum, &a->amount, &p->amount) == 0) {
+                a->amount = sum;
+                a->usd += p->usd;
+                continue;
+            }
+        }
+        d->agg[d->n_agg++] = *p; /* new row (or a sum that would overflow 2^256) */
+    }
+}
+
+static double price_of(const risk_snapshot *s, const char *asset)
+{
+    for (size_t i = 0; i < s->n_prices; i++)
+        if (strcmp(s->prices[i].asset, asset) == 0)
+            return s->prices[i].usd;
+    return NAN;
+}
+
+static void usd(char *out, size_t cap, double v)
+{
+    if (isnan(v))
+        snprintf(out, cap, "-");
+    else
+        snprintf(out, cap, "%.2f", v);
+}
+
+static void port_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
+{
+    dash *d = ctx;
+    const risk_position *p = &d->agg[row];
+    char amt[AMOUNT_STR_MAX];
+    switch (col) {
+    case 0:
+        snprintf(out, cap, "%s%s", p->asset,
+                 p->kind == RISK_POS_WALLET          ? ""
+                 : p->kind == RISK_POS_ESCROW_LOCKED ? " (escrow)"
+                                                     : " (due)");
+        break;
+    case 1:
+        snprintf(out, cap, "%s", p->chain);
+        break;
+    case 2:
+        amount_format(amt, &p->amount, p->decimals);
+        snprintf(out, cap, "%s", amt);
+        break;
+    case 3:
+        usd(out, cap, price_of(d->snap, p->asset));
+        break;
+    case 4:
+        usd(out, cap, p->usd);
+        break;
+    default:
+        out[0] = '\0';
+        break;
+    }
+}
+
+static void alerts_index(dash *d)
+{
+    free(d->alert_ix);
+    d->alert_ix = NULL;
+    d->n_alert_ix = 0;
+    if (!d->snap || d->snap->n_alerts == 0)
+        return;
+    d->alert_ix = calloc(d->snap->n_alerts, sizeof *d->alert_ix);
+    if (!d->alert_ix)
+        return;
+    for (size_t i = d->snap->n_alerts; i-- > 0;) {
+        const store_alert *a = &d->snap->alerts[i];
+        if (d->filter[0] && !strstr(a->message, d->filter) && !strstr(a->kind, d->filter))
+            continue;
+        d->alert_ix[d->n_alert_ix++] = i;
+    }
+}
+
+static size_t alert_count(void *ctx)
+{
+    dash *d = ctx;
+    return d->n_alert_ix;
+}
+
+static void alert_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
+{
+    dash *d = ctx;
+    const store_alert *a = &d->snap->alerts[d->alert_ix[row]];
+    struct tm tm;
+    time_t t = (time_t)a->raised_at;
+    switch (col) {
+    case 0:
+        if (gmtime_r(&t, &tm))
+            strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
+        else
+            out[0] = '\0';
+        break;
+    case 1:
+        snprintf(out, cap, "%s%s", alert_severity_str(a->severity), a->acked_at ? " ack" : "");
+        break;
+    case 2:
+        snprintf(out, cap, "%s", a->message);
+        break;
+    default:
+        out[0] = '\0';
+        break;
+    }
+}
+
+static ui_role alert_role(void *ctx, size_t row)
+{
+    dash *d = ctx;
+    const store_alert *a = &d->snap->alerts[d->alert_ix[row]];
+    return a->acked_at                     ? UI_ROLE_DIM
+           : a->severity == ALERT_CRITICAL ? UI_ROLE_ERROR
+                                           : UI_ROLE_NORMAL;
+}
+
+static void alert_filter(void *ctx, const char *text)
+{
+    alerts_index(ctx);
+}
+
+static void take(dash *d)
+{
+    if (!d->desk)
+        return;
+    risk_snapshot *s = ui_desk_risk_take(d->desk, d->error, sizeof d->error);
+    if (s) {
+        risk_snapshot_free(&d->snap);
+        d->snap = s;
+        aggregate(d);
+        alerts_index(d);
+    }
+}
 
 static int open_(ui_screen *s, err *e)
 {
     dash *d = calloc(1, sizeof *d);
     if (!d)
         return err_set(e, ERR_NOMEM, "out of memory opening the Dashboard");
+    d->desk = ui_app_desk(s->app);
+    ui_rows port = d->desk ? (ui_rows){port_count, port_cell, NULL, NULL, d} : ui_rows_none();
+    ui_rows alerts =
+        d->desk ? (ui_rows){alert_count, alert_cell, alert_filter, alert_role, d} : ui_rows_none();
     ui_table_init(&d->portfolio, portfolio_cols, sizeof portfolio_cols / sizeof portfolio_cols[0],
-                  ui_rows_none());
-    ui_table_init(&d->alerts, alert_cols, sizeof alert_cols / sizeof alert_cols[0], ui_rows_none());
+                  port);
+    ui_table_init(&d->alerts, alert_cols, sizeof alert_cols / sizeof alert_cols[0], alerts);
+    take(d);
     s->state = d;
     return 0;
 }
@@ -50,6 +231,9 @@ static void close_(ui_screen *s)
         return;
     ui_table_free(&d->portfolio);
     ui_table_free(&d->alerts);
+    risk_snapshot_free(&d->snap);
+    free(d->agg);
+    free(d->alert_ix);
     free(d);
     s->state = NULL;
 }
@@ -65,11 +249,37 @@ static void draw(ui_screen *s, WINDOW *w)
     int port_h = (avail - 3) / 2;
     if (port_h < 3)
         port_h = 3;
-    ui_table_draw(&d->portfolio, w, 2, 1, port_h, cols - 2,
-                  "No positions: no chain is configured on this desk - see `fusion chain add`");
+    const char *empty =
+        d->desk && d->desk->has_chain
+            ? (d->snap ? "No positions: the desk's keys hold nothing on the configured chains"
+                       : "Reading positions and prices (the risk service refreshes every 30 s)")
+            : "No positions: no chain is configured on this desk - see `fusion chain add`";
+    if (d->error[0] && !d->snap)
+        empty = d->error;
+    ui_table_draw(&d->portfolio, w, 2, 1, port_h, cols - 2, empty);
     int y = 2 + port_h;
-    ui_put(w, y, 1, "VaR 99% 1d: -   ES 97.5% 1d: -   Credit line: -   LTV: -   Health factor: -",
-           cols - 2, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
+    char strip[512] = "VaR 99% 1d: -   ES 97.5% 1d: -   Credit line: -   LTV: -   Health factor: -";
+    if (d->snap && d->snap->has_report) {
+        const risk_report *r = &d->snap->report;
+        char hf[32], ltv[32];
+        if (r->has_credit && isfinite(r->credit.health_factor))
+            snprintf(hf, sizeof hf, "%.2f", r->credit.health_factor);
+        else
+            snprintf(hf, sizeof hf, r->has_credit ? "no debt" : "-");
+        if (r->has_credit && !isnan(r->credit.ltv))
+            snprintf(ltv, sizeof ltv, "%.1f%%", r->credit.ltv * 100.0);
+        else
+            snprintf(ltv, sizeof ltv, "-");
+        snprintf(strip, sizeof strip,
+                 "Gross %.0f USD   VaR 99%% 1d: %.0f   ES 97.5%% 1d: %.0f   Avail: %.0f"
+                 "   LTV: %s   HF: %s",
+                 d->snap->gross_usd, r->hist.d1.var, r->hist.d1.es,
+                 r->has_credit ? r->credit.available : 0.0, ltv, hf);
+    } else if (d->snap) {
+        snprintf(strip, sizeof strip, "Gross %.0f USD   risk figures: %s", d->snap->gross_usd,
+                 d->snap->report_note[0] ? d->snap->report_note : "not computed");
+    }
+    ui_put(w, y, 1, strip, cols - 2, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
     ui_hline(w, y + 1, 0, cols, UI_ROLE_BORDER);
     char label[UI_FILTER_MAX + 32];
     if (d->filter[0])
@@ -87,19 +297,42 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     unsigned r = ui_table_nav(&d->alerts, ev->action);
     if (!(r & UI_UNHANDLED) || ev->action == UI_ACT_NONE)
         return r;
+    size_t row;
+    if (ev->action == UI_ACT_ALERT_ACK && d->snap && ui_table_selected(&d->alerts, &row)) {
+        store_alert *a = &d->snap->alerts[d->alert_ix[row]];
+        bool found = false;
+        err e;
+        err_clear(&e);
+        if (store_alert_ack(desk_snap_store(d->desk->snap), a->id, d->desk->operator_name,
+                            (int64_t)time(NULL), &found, &e) < 0) {
+            ui_message(s->app, UI_MSG_ERROR, "%s", e.msg);
+        } else if (!found) {
+            ui_message(s->app, UI_MSG_ERROR, "that alert is no longer open");
+        } else {
+            a->acked_at = (int64_t)time(NULL);
+            ui_message(s->app, UI_MSG_INFO, "alert acknowledged: %s", a->message);
+        }
+        return UI_REDRAW;
+    }
     return ui_not_in_build(s, ev->action);
 }
 
-static void status(ui_screen *s, char *buf, size_t cap)
+static unsigned changed(ui_screen *s, unsigned topics)
+{
+    take(s->state);
+    return UI_REDRAW;
+}
+
+static void status(ui_screen *s, char *out, size_t cap)
 {
     dash *d = s->state;
     size_t row;
     char a[32], b[32];
     if (ui_table_selected(&d->alerts, &row))
-        snprintf(buf, cap, "alerts %s/%s", ui_fmt_count(row + 1, a, sizeof a),
+        snprintf(out, cap, "alerts %s/%s", ui_fmt_count(row + 1, a, sizeof a),
                  ui_fmt_count(ui_table_count(&d->alerts), b, sizeof b));
     else
-        snprintf(buf, cap, "no alerts");
+        snprintf(out, cap, "no alerts");
 }
 
 static bool selected(ui_screen *s)
@@ -126,6 +359,7 @@ const ui_screen_ops ui_scr_dashboard = {
     .close = close_,
     .draw = draw,
     .handle = handle,
+    .changed = changed,
     .status = status,
     .selected = selected,
     .filter = filter_,

@@ -1,22 +1,33 @@
-/* scr_escrows.c: screen 2, Escrows. Escrows created through the factory, with
- * fund/approve/release/refund/dispute. Until its desk service lands it shows the table's shape and
- * an honest empty state. */
+/* scr_escrows.c: screen 2, Escrows. A virtualized table over the desk's escrows
+ * (desk_escrow_view: filter and sort in SQL, only the visible window in memory), sorted
+ * by `s`, filtered by `/`; Enter opens a detail pane under the table with the parties,
+ * the approvals and the event timeline of the selected escrow. The actions (f fund,
+ * a approve, r release, R refund, D dispute) run through the desk service on a worker
+ * (job.h): passphrase, pre-sign summary in the confirm dialog, send on y only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "base/log.h"
+#include "desk.h"
+#include "job.h"
 #include "notify.h"
 #include "screen.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
-    {"ID", 4, 10, 0},
+    {"Escrow", 6, 13, 0},
     {"Chain", 5, 12, 0},
     {"Counterparty", 12, 0, UI_COL_GROW},
     {"Asset", 5, 8, 0},
-    {"Amount", 6, 24, UI_COL_RIGHT},
+    {"Amount", 6, 28, UI_COL_RIGHT},
     {"State", 5, 10, 0},
     {"Appr", 4, 5, UI_COL_RIGHT},
-    {"Updated", 7, 16, 0},
+    {"Block", 5, 10, UI_COL_RIGHT},
 };
 
-static const ui_tscreen_desc desc = {
+static const ui_tscreen_desc desc_nochain = {
     "Escrows",
     cols,
     sizeof cols / sizeof cols[0],
@@ -24,25 +35,290 @@ static const ui_tscreen_desc desc = {
     "escrows",
 };
 
+static const ui_tscreen_desc desc_chain = {
+    "Escrows",
+    cols,
+    sizeof cols / sizeof cols[0],
+    "No escrows on the configured chains yet: they appear here as sync finds them",
+    "escrows",
+};
+
+/* The table's sort orders by column (the first entry is the default order). */
+static const desk_escrow_sort col_sorts[] = {
+    DESK_ESCROW_SORT_RECENT, DESK_ESCROW_SORT_ADDRESS,   DESK_ESCROW_SORT_CHAIN,
+    DESK_ESCROW_SORT_PAYEE,  DESK_ESCROW_SORT_ASSET,     DESK_ESCROW_SORT_AMOUNT,
+    DESK_ESCROW_SORT_STATE,  DESK_ESCROW_SORT_APPROVALS, DESK_ESCROW_SORT_BLOCK,
+};
+#define N_SORTS (sizeof col_sorts / sizeof col_sorts[0])
+
+typedef struct esc_state {
+    ui_tscreen ts; /* first: the tscreen helpers see a ui_tscreen */
+    ui_desk *desk;
+    desk_escrow_view *view;
+    size_t sort_i;
+    bool detail;
+    bool have_detail;
+    uint64_t d_chain;
+    addr d_addr;
+    char **d_lines;
+    size_t d_n;
+    char d_err[256];
+    bool logged_error;
+} esc_state;
+
+static size_t rows_count(void *ctx)
+{
+    esc_state *st = ctx;
+    size_t n = 0;
+    err e;
+    if (!st->view)
+        return 0;
+    if (desk_escrow_view_count(st->view, &n, &e) < 0) {
+        if (!st->logged_error)
+            LOG_W("ui", "%s", e.msg);
+        st->logged_error = true;
+        return 0;
+    }
+    return n;
+}
+
+static void short_addr(char *out, size_t cap, const addr *a)
+{
+    char s[ADDR_STR_MAX];
+    addr_to_checksum(s, a);
+    snprintf(out, cap, "%.6s%s%s", s, ui_glyph()->ellipsis, s + 38);
+}
+
+static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
+{
+    esc_state *st = ctx;
+    const desk_escrow_row *r = NULL;
+    err e;
+    out[0] = '\0';
+    if (!st->view || desk_escrow_view_row(st->view, row, &r, &e) < 0) {
+        if (!st->logged_error && st->view)
+            LOG_W("ui", "%s", e.msg);
+        st->logged_error = true;
+        snprintf(out, cap, "?");
+        return;
+    }
+    char a[ADDR_STR_MAX];
+    switch (col) {
+    case 0:
+        short_addr(out, cap, &r->address);
+        break;
+    case 1:
+        snprintf(out, cap, "%s", r->chain);
+        break;
+    case 2:
+        addr_to_checksum(a, &r->payee);
+        snprintf(out, cap, "%s", a);
+        break;
+    case 3:
+        snprintf(out, cap, "%s", r->asset);
+        break;
+    case 4:
+        snprintf(out, cap, "%s", r->amount);
+        break;
+    case 5:
+        snprintf(out, cap, "%s%s", r->state, r->pending ? "*" : "");
+        break;
+    case 6:
+        snprintf(out, cap, "%u/%u", r->approvals, r->threshold);
+        break;
+    case 7:
+        snprintf(out, cap, "%llu", (unsigned long long)r->last_block);
+        break;
+    default:
+        break;
+    }
+}
+
+static void view_apply(esc_state *st)
+{
+    if (!st->view)
+        return;
+    desk_escrow_sort s = col_sorts[st->sort_i];
+    /* Most recent and the block go newest first; the rest ascending. */
+    bool desc = s == DESK_ESCROW_SORT_RECENT || s == DESK_ESCROW_SORT_BLOCK;
+    desk_escrow_view_set(st->view, st->ts.filter, s, desc);
+}
+
+static void rows_filter(void *ctx, const char *text)
+{
+    esc_state *st = ctx;
+    (void)text; /* ts.filter holds it already */
+    view_apply(st);
+}
+
+static void detail_drop(esc_state *st)
+{
+    desk_lines_free(&st->d_lines, st->d_n);
+    st->d_n = 0;
+    st->have_detail = false;
+    st->d_err[0] = '\0';
+}
+
 static int open_(ui_screen *s, err *e)
 {
-    return ui_tscreen_open(s, &desc, ui_rows_none(), e);
+    esc_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return err_set(e, ERR_NOMEM, "out of memory opening the Escrows screen");
+    st->desk = ui_app_desk(s->app);
+    if (st->desk && desk_escrow_view_new(&st->view, st->desk->snap, e) < 0) {
+        free(st);
+        return -1;
+    }
+    st->ts.d = st->desk && st->desk->has_chain ? &desc_chain : &desc_nochain;
+    ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
+                  (ui_rows){rows_count, rows_cell, rows_filter, NULL, st});
+    s->state = st;
+    return 0;
+}
+
+static void close_(ui_screen *s)
+{
+    esc_state *st = s->state;
+    if (!st)
+        return;
+    detail_drop(st);
+    desk_escrow_view_free(&st->view);
+    ui_table_free(&st->ts.table);
+    free(st);
+    s->state = NULL;
+}
+
+static void detail_load(esc_state *st)
+{
+    size_t row;
+    const desk_escrow_row *r = NULL;
+    err e;
+    err_clear(&e);
+    if (!st->view || !ui_table_selected(&st->ts.table, &row) ||
+        desk_escrow_view_row(st->view, row, &r, &e) < 0) {
+        detail_drop(st);
+        snprintf(st->d_err, sizeof st->d_err, "%s", e.msg[0] ? e.msg : "no escrow selected");
+        return;
+    }
+    if (st->have_detail && st->d_chain == r->chain_id && addr_equal(&st->d_addr, &r->address))
+        return;
+    detail_drop(st);
+    st->d_chain = r->chain_id;
+    st->d_addr = r->address;
+    st->have_detail = true;
+    if (desk_escrow_detail(st->desk->snap, st->d_chain, &st->d_addr, &st->d_lines, &st->d_n, &e) <
+        0)
+        snprintf(st->d_err, sizeof st->d_err, "%s", e.msg);
+}
+
+static void draw(ui_screen *s, WINDOW *w)
+{
+    esc_state *st = s->state;
+    int rows, wcols;
+    getmaxyx(w, rows, wcols);
+    st->ts.d = st->desk && st->desk->has_chain ? &desc_chain : &desc_nochain;
+    char note[UI_FILTER_MAX + 128], num[32];
+    size_t n = ui_table_count(&st->ts.table);
+    int o = snprintf(note, sizeof note, "%s escrows", ui_fmt_count(n, num, sizeof num));
+    if (st->ts.filter[0])
+        o += snprintf(note + o, sizeof note - (size_t)o, " matching /%s", st->ts.filter);
+    if (st->sort_i > 0)
+        snprintf(note + o, sizeof note - (size_t)o, ", by %s",
+                 desk_escrow_sort_label(col_sorts[st->sort_i]));
+    ui_heading_draw(w, 0, "Escrows", note);
+    int table_h = rows - 2;
+    if (st->detail && n > 0)
+        table_h = (rows - 2) / 3 > 4 ? (rows - 2) / 3 : 4; /* the rest is the detail */
+    ui_table_draw(&st->ts.table, w, 2, 1, table_h, wcols - 2, st->ts.d->empty);
+    if (!st->detail || n == 0)
+        return;
+    detail_load(st);
+    int y = 2 + table_h;
+    ui_hline(w, y++, 0, wcols, UI_ROLE_BORDER);
+    if (st->d_err[0]) {
+        ui_put(w, y, 1, st->d_err, wcols - 2, UI_ALIGN_LEFT, UI_ROLE_ERROR);
+        return;
+    }
+    for (size_t i = 0; i < st->d_n && y < rows; i++, y++)
+        ui_put(w, y, 1, st->d_lines[i], wcols - 2, UI_ALIGN_LEFT,
+               i == 0 ? UI_ROLE_HEADER : UI_ROLE_NORMAL);
 }
 
 static unsigned handle(ui_screen *s, const ui_event *ev)
 {
+    esc_state *st = s->state;
     unsigned r = ui_tscreen_handle(s, ev);
     if (!(r & UI_UNHANDLED) || ev->action == UI_ACT_NONE)
         return r;
-    return ui_not_in_build(s, ev->action);
+    switch (ev->action) {
+    case UI_ACT_SORT: {
+        /* A large table gets the indexed orders only: the others sort every row on each
+         * page read and would freeze the screen for seconds. */
+        size_t n = ui_table_count(&st->ts.table);
+        bool big = n > DESK_SORT_UNINDEXED_MAX;
+        size_t next = st->sort_i;
+        do
+            next = (next + 1) % N_SORTS;
+        while (big && !desk_escrow_sort_indexed(col_sorts[next]));
+        st->sort_i = next;
+        view_apply(st);
+        ui_table_reset(&st->ts.table);
+        char num[32];
+        if (big)
+            ui_message(s->app, UI_MSG_INFO,
+                       "escrows sorted by %s (with %s rows only indexed orders; / narrows)",
+                       desk_escrow_sort_label(col_sorts[st->sort_i]),
+                       ui_fmt_count(n, num, sizeof num));
+        else
+            ui_message(s->app, UI_MSG_INFO, "escrows sorted by %s",
+                       desk_escrow_sort_label(col_sorts[st->sort_i]));
+        return UI_REDRAW;
+    }
+    case UI_ACT_OPEN:
+        st->detail = !st->detail;
+        return UI_REDRAW;
+    case UI_ACT_ESCROW_FUND:
+    case UI_ACT_ESCROW_APPROVE:
+    case UI_ACT_ESCROW_RELEASE:
+    case UI_ACT_ESCROW_REFUND:
+    case UI_ACT_ESCROW_DISPUTE: {
+        size_t row;
+        const desk_escrow_row *er = NULL;
+        err e;
+        err_clear(&e);
+        if (!st->view || !ui_table_selected(&st->ts.table, &row) ||
+            desk_escrow_view_row(st->view, row, &er, &e) < 0) {
+            ui_message(s->app, UI_MSG_ERROR, "%s: %s", ui_actions[ev->action].command,
+                       e.msg[0] ? e.msg : "no escrow selected");
+            return UI_REDRAW;
+        }
+        return ui_job_request(s->app, ui_actions[ev->action].command, &er->address);
+    }
+    default:
+        return ui_not_in_build(s, ev->action);
+    }
+}
+
+static unsigned changed(ui_screen *s, unsigned topics)
+{
+    esc_state *st = s->state;
+    unsigned r = topics & UI_TOPIC_JOBS ? ui_job_poll(s->app) : UI_OK;
+    if (!(topics & ~UI_TOPIC_JOBS))
+        return r;
+    if (st->view)
+        desk_escrow_view_invalidate(st->view);
+    detail_drop(st);
+    st->logged_error = false;
+    return UI_REDRAW;
 }
 
 const ui_screen_ops ui_scr_escrows = {
-    .topics = UI_TOPIC_ESCROWS,
+    .topics = UI_TOPIC_ESCROWS | UI_TOPIC_JOBS,
     .open = open_,
-    .close = ui_tscreen_close,
-    .draw = ui_tscreen_draw,
+    .close = close_,
+    .draw = draw,
     .handle = handle,
+    .changed = changed,
     .status = ui_tscreen_status,
     .selected = ui_tscreen_selected,
     .filter = ui_tscreen_filter,

@@ -1,7 +1,8 @@
 /* ui.c: `fusion` with no subcommand (and `fusion ui`): opens the terminal workstation on
  * the desk. Creates the desk home, sends the log to <home>/fusion.log (nothing may write
  * to the terminal behind curses' back), and runs the loop of app.c. `fusion ui --keys`
- * prints the key tables of the docs, generated from the action table. */
+ * prints the key tables of the docs, generated from the action table. The desk (ui/desk.h)
+ * is opened first: it starts chain sync in this process unless another one syncs. */
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,8 +13,17 @@
 #include "app.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "desk.h"
+#include "job.h"
 #include "keymap.h"
 #include "notify.h"
+
+/* The quit question counts the escrow action in flight. */
+static size_t ui_job_pending_cb(void *arg)
+{
+    (void)arg;
+    return ui_job_pending();
+}
 
 int cmd_ui(cli_ctx *ctx, int argc, char **argv)
 {
@@ -45,16 +55,31 @@ int cmd_ui(cli_ctx *ctx, int argc, char **argv)
     if (ui_notify_init(&e) < 0)
         return cli_fail(&e);
 
+    ui_desk *desk = NULL;
+    if (ui_desk_open(&desk, ctx->home, ctx->operator_name, &e) < 0) {
+        ui_notify_close();
+        return cli_fail(&e);
+    }
+
     ui_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.desk = ctx->home;
     cfg.operator_name = ctx->operator_name;
     cfg.log_path = log_path;
+    cfg.facts = ui_desk_facts;
+    cfg.wake_fd = ui_desk_wake_fd;
+    cfg.wake = ui_desk_wake;
+    cfg.timer = ui_desk_timer;
+    cfg.pending = ui_job_pending_cb;
+    cfg.arg = desk;
+    cfg.desk_ctx = desk;
 
     log_quiet(true);
     int sig = 0;
     int rc = ui_run(&cfg, &sig, &e);
     log_quiet(false);
+    ui_job_shutdown(); /* waits for the receipt of an action in flight */
+    ui_desk_close(&desk);
     ui_notify_close();
     if (rc < 0) {
         LOG_E("ui", "%s", e.msg);

@@ -31,11 +31,17 @@ typedef struct cli_ctx {
     X(reindex, "rebuild escrow state from the stored events")                                      \
     X(key, "manage the encrypted key store: new, import, export, list, passwd, rm")                \
     X(audit, "list or verify the hash-chained audit log")                                          \
-    X(risk, "risk report (live desk), calc (files), set-drawn: VaR/ES, credit line, stress")         \
+    X(risk, "risk report (live desk), calc (files), set-drawn: VaR/ES, credit line, stress")       \
     X(alerts, "risk alerts: list (--all), ack ID")                                                 \
     X(asset, "tokens and price feeds the risk service values: add-token, add-feed, list")          \
     X(operator, "desk operators and their roles: add, list")                                       \
-    X(tx, "outbound transactions: list, show, check (resend what is in flight), speedup, cancel")
+    X(tx, "outbound transactions: list, show, check (resend what is in flight), speedup, cancel")  \
+    X(devnet, "local three-chain devnet (anvil): up, down, status")                                \
+    X(demo, "devnet, seeded demo desk, market driver and the UI (the README's first command)")     \
+    X(xswap, "cross-chain settlement by HTLC: new, respond, resume, list")                         \
+    X(entity, "KYC/KYB registry: add, edit, show, list, link, import")                             \
+    X(case, "compliance cases: screen, list, show, take, next, note, snooze, escalate, clear, "    \
+            "block, report, export, gate")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)

@@ -20,6 +20,7 @@
 #include "audit/audit.h"
 #include "base/amount.h"
 #include "base/log.h"
+#include "compliance/compliance.h"
 #include "desk/desk_internal.h"
 #include "eth/tx.h"
 
@@ -184,6 +185,28 @@ static int load_abi(abi_json **out, const char *name, err *e)
 
 /* ---- open / configure ---- */
 
+/* The default gate: the compliance module's verdict on the escrow's parties (open case,
+ * block, KYC not verified and current). A create has no escrow yet: its parties are
+ * screened once the escrow is synced, and every later action passes this gate. */
+static int desk_compliance_gate(void *ctx, const desk_gate_request *r, char *reason, size_t cap)
+{
+    desk *d = ctx;
+    /* Only what moves money or commits the desk is gated; a dispute or an arbiter's
+     * refund must stay possible while a party is under review. */
+    static const char *const gated[] = {"fund", "approve", "release", "resolve"};
+    bool is_gated = false;
+    for (size_t i = 0; i < sizeof gated / sizeof gated[0]; i++)
+        is_gated = is_gated || strcmp(r->action, gated[i]) == 0;
+    if (!r->escrow || !is_gated)
+        return 0;
+    err ge;
+    err_clear(&ge);
+    if (compliance_gate_check(d->db, r->chain_id, r->escrow, r->action, &ge) == 0)
+        return 0;
+    snprintf(reason, cap, "%s", ge.msg);
+    return 1;
+}
+
 int desk_open(desk **out, const char *home, const char *operator_name, err *e)
 {
     *out = NULL;
@@ -215,6 +238,7 @@ int desk_open(desk **out, const char *home, const char *operator_name, err *e)
     d->abis[0] = d->escrow_abi;
     d->abis[1] = d->factory_abi;
     d->abis[2] = d->token_abi;
+    desk_set_gate(d, desk_compliance_gate, d);
     *out = d;
     return 0;
 fail:
@@ -524,8 +548,8 @@ static int unlock_key(desk *d, err *e)
 
 /* ---- policy ---- */
 
-int desk_policy_check(desk *d, const char *action, const desk_asset *asset, const u256 *amount,
-                      const addr *counterparty, unsigned threshold, err *e)
+int desk_policy_check(desk *d, const char *action, const addr *escrow, const desk_asset *asset,
+                      const u256 *amount, const addr *counterparty, unsigned threshold, err *e)
 {
     policy_request r;
     memset(&r, 0, sizeof r);
@@ -551,8 +575,8 @@ int desk_policy_check(desk *d, const char *action, const desk_asset *asset, cons
     char gate_reason[220] = "";
     bool gate_refused = false;
     if (dec.outcome != POLICY_BLOCK && d->gate_fn) {
-        desk_gate_request g = {action,       d->chain.chain_id, &d->op.address,
-                               counterparty, &asset->token,     amount};
+        desk_gate_request g = {action,        d->chain.chain_id, &d->op.address, counterparty,
+                               &asset->token, amount,            escrow};
         gate_refused = d->gate_fn(d->gate_ctx, &g, gate_reason, sizeof gate_reason) != 0;
     }
     char amt[AMOUNT_STR_MAX];

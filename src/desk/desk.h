@@ -132,6 +132,7 @@ typedef struct desk_gate_request {
     const addr *counterparty; /* may be NULL */
     const addr *asset;
     const u256 *amount;
+    const addr *escrow;       /* NULL for create: the escrow does not exist yet */
 } desk_gate_request;
 typedef int (*desk_gate_fn)(void *ctx, const desk_gate_request *r, char *reason, size_t cap);
 

@@ -67,7 +67,7 @@ int desk_eth_call(desk *d, const addr *to, const buf *data, buf *out, err *e);
 int desk_send_call(desk *d, desk_call *c, desk_result *res, err *e);
 /* Policy and compliance gate for an action; a refusal is ERR_DENIED naming the reason
  * (and an audit row). */
-int desk_policy_check(desk *d, const char *action, const desk_asset *asset, const u256 *amount,
-                      const addr *counterparty, unsigned threshold, err *e);
+int desk_policy_check(desk *d, const char *action, const addr *escrow, const desk_asset *asset,
+                      const u256 *amount, const addr *counterparty, unsigned threshold, err *e);
 
 #endif

@@ -323,7 +323,7 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
         return err_set(e, ERR_INVALID,
                        "the deadline is more than 366 days away: refused as "
                        "implausible");
-    if (desk_policy_check(d, "create", &c.asset, &amount, &r->payee, r->threshold, e) < 0)
+    if (desk_policy_check(d, "create", NULL, &c.asset, &amount, &r->payee, r->threshold, e) < 0)
         return -1;
     abi_value *args = abi_value_new(ABI_TUPLE), *list = abi_value_new(ABI_DYN_ARRAY);
     int rc = args && list ? 0 : err_set(e, ERR_NOMEM, "out of memory");
@@ -505,7 +505,7 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
         toward_payee = strcmp(arg, "payee") == 0;
     }
     bool commits = strcmp(action, "fund") == 0;
-    if (desk_policy_check(d, action, &c.asset, &x.amount, &x.payee, x.threshold, e) < 0)
+    if (desk_policy_check(d, action, escrow, &c.asset, &x.amount, &x.payee, x.threshold, e) < 0)
         return -1;
     if (commits)
         c.amount = x.amount;

@@ -479,4 +479,200 @@ int store_desk_spent(store *s, const char *operator_name, uint64_t chain_id, con
 int store_desk_actor(store *s, uint64_t chain_id, const addr *escrow, const char *action,
                      char *operator_name, size_t cap, bool *found, err *e) STORE_WUR;
 
+/* ---- cross-chain swaps (store_xswap.c; issue 10) ---- */
+
+#define STORE_XSWAP_RAW_MAX 2048
+
+/* One HTLC swap: the initiator gives amount_x of token_x on chain X, the counterparty
+ * amount_y of token_y on chain Y (token zero: native coin). State names: docs/cross-chain.md. */
+typedef struct store_xswap {
+    int64_t id;
+    char state[16];
+    uint64_t chain_x, chain_y;
+    addr htlc_x, htlc_y, token_x, token_y;
+    u256 amount_x, amount_y;
+    addr initiator, counterparty;
+    uint8_t hashlock[32];
+    bool has_preimage;
+    uint8_t preimage[32];        /* the initiator's secret until it is revealed on Y */
+    uint64_t t1, t2, margin;     /* unix seconds; t2 0 until the counterparty locked */
+    bool has_lock_x, has_lock_y;
+    uint8_t lock_x[32], lock_y[32];
+    uint64_t lock_x_block, lock_y_block;
+    uint64_t y_from_block;       /* Y's head when the swap began: where to look for its lock */
+    char pending_action[16];     /* "" when no transaction is in flight */
+    uint64_t pending_chain;
+    uint8_t pending_hash[32];
+    uint8_t pending_raw[STORE_XSWAP_RAW_MAX];
+    size_t pending_raw_len;
+    char note[200];
+    int64_t created_at, updated_at;
+} store_xswap;
+
+/* Inserts (x->id is ignored); *id receives the new id. */
+int store_xswap_add(store *s, const store_xswap *x, int64_t *id, err *e) STORE_WUR;
+/* Replaces every mutable field of swap x->id (durable: call inside store_begin_durable
+ * when a signed transaction is recorded). */
+int store_xswap_put(store *s, const store_xswap *x, err *e) STORE_WUR;
+int store_xswap_get(store *s, int64_t id, store_xswap *out, bool *found, err *e) STORE_WUR;
+/* Every swap by id; *out malloc'ed. */
+int store_xswap_list(store *s, store_xswap **out, size_t *n, err *e) STORE_WUR;
+/* ==== compliance: entities (store_entity.c) and cases (store_case.c) — issue 8 ==== */
+
+#define STORE_ENTITY_NAME_MAX 256
+#define STORE_DATE_MAX 11    /* "YYYY-MM-DD" + NUL; "" = none */
+#define STORE_OPERATOR_MAX 64
+#define STORE_SUBJECT_MAX 48 /* "entity:<id>" or a lowercase address */
+
+/* An individual or company as the registry holds it. Enumerated fields are the text the
+ * schema allows (type individual|company, kyc pending|verified|rejected|expired, risk
+ * low|medium|high); src/compliance validates them before they get here. */
+typedef struct store_entity {
+    int64_t id;
+    char name[STORE_ENTITY_NAME_MAX]; /* UTF-8, unique */
+    char type[16];
+    char jurisdiction[3];             /* ISO 3166-1 alpha-2 */
+    char kyc[16];
+    char kyc_expires[STORE_DATE_MAX];
+    int tier;
+    char risk[8];
+    char review_due[STORE_DATE_MAX];
+    bool blocked;
+    int64_t created_at, updated_at;
+} store_entity;
+
+typedef struct store_entity_link {
+    int64_t entity_id;
+    uint64_t chain_id;                /* 0: the address on every chain */
+    addr address;
+} store_entity_link;
+
+typedef struct store_entity_doc {
+    int64_t entity_id;
+    char doc_type[32];
+    uint8_t sha256[32];
+    char file_name[256];
+    int64_t added_at;
+} store_entity_doc;
+
+typedef struct store_related_party {
+    int64_t entity_id, party_id;
+    char role[32];
+} store_related_party;
+
+/* Inserts (id assigned, *id_out may be NULL); ERR_EXISTS when the name is taken. */
+int store_entity_add(store *s, const store_entity *x, int64_t *id_out, err *e) STORE_WUR;
+/* Rewrites every field of the entity with x->id; ERR_EXISTS on a name clash. */
+int store_entity_update(store *s, const store_entity *x, err *e) STORE_WUR;
+int store_entity_get(store *s, int64_t id, store_entity *out, bool *found, err *e) STORE_WUR;
+int store_entity_find_name(store *s, const char *name, store_entity *out, bool *found,
+                           err *e) STORE_WUR;
+/* All entities by name; *out malloc'ed. */
+int store_entity_list(store *s, store_entity **out, size_t *n, err *e) STORE_WUR;
+/* ERR_EXISTS naming the other entity when (chain, address) is linked to another one;
+ * linking the same entity again is a no-op. */
+int store_entity_link_add(store *s, const store_entity_link *l, err *e) STORE_WUR;
+/* The links of one entity (0: of all), *out malloc'ed. */
+int store_entity_links(store *s, int64_t entity_id, store_entity_link **out, size_t *n,
+                       err *e) STORE_WUR;
+/* The entity linked to address on chain_id (or on every chain); *entity_id 0 when none. */
+int store_entity_find_addr(store *s, uint64_t chain_id, const addr *a, int64_t *entity_id,
+                           err *e) STORE_WUR;
+int store_entity_doc_add(store *s, const store_entity_doc *d, err *e) STORE_WUR;
+int store_entity_docs(store *s, int64_t entity_id, store_entity_doc **out, size_t *n,
+                      err *e) STORE_WUR;
+int store_related_party_add(store *s, const store_related_party *p, err *e) STORE_WUR;
+int store_related_parties(store *s, int64_t entity_id, store_related_party **out, size_t *n,
+                          err *e) STORE_WUR;
+
+/* One stored screening hit; unique per (subject, chain, escrow, rule). */
+typedef struct store_hit {
+    int64_t id;
+    uint64_t chain_id;
+    addr escrow;
+    char subject[STORE_SUBJECT_MAX];
+    addr address;
+    int64_t entity_id;                /* 0: none */
+    char role[16];
+    char rule[32];
+    char kind[32];
+    int score;
+    char evidence[320];
+    char list_sha256[67];             /* "" for rules without a list */
+    char list_version[32];
+    int64_t case_id;                  /* 0: none */
+    int64_t created_at;
+} store_hit;
+
+typedef struct store_case {
+    int64_t id;
+    char subject[STORE_SUBJECT_MAX];
+    int64_t entity_id;                /* 0: the subject is an address */
+    uint64_t chain_id;
+    addr escrow;
+    char state[16];                   /* new assigned in_review escalated closed */
+    char outcome[16];                 /* "" or cleared blocked reported */
+    int priority;                     /* 1 high, 2 medium, 3 low */
+    int score;
+    int64_t opened_at, due_at;
+    char assignee[STORE_OPERATOR_MAX];
+    char snoozed_until[STORE_DATE_MAX];
+    char proposed_outcome[16];
+    char proposed_by[STORE_OPERATOR_MAX];
+    char closed_by[STORE_OPERATOR_MAX];
+    int64_t closed_at;
+} store_case;
+
+typedef struct store_case_event {
+    int64_t id, case_id, at;
+    char operator_name[STORE_OPERATOR_MAX];
+    char action[32];
+    char before[256], after[256];
+    char note[1024];
+} store_case_event;
+
+/* Inserts unless (subject, chain, escrow, rule) is there; *inserted says which. */
+int store_hit_put(store *s, const store_hit *h, bool *inserted, err *e) STORE_WUR;
+/* Attaches the unattached hits of (subject, chain, escrow) to a case. */
+int store_hit_attach(store *s, const char *subject, uint64_t chain_id, const addr *escrow,
+                     int64_t case_id, err *e) STORE_WUR;
+/* Hits of a case (case_id > 0) in id order; *out malloc'ed. */
+int store_hit_list_case(store *s, int64_t case_id, store_hit **out, size_t *n, err *e) STORE_WUR;
+
+int store_escrow_is_screened(store *s, uint64_t chain_id, const addr *escrow, bool *yes,
+                             err *e) STORE_WUR;
+int store_escrow_mark_screened(store *s, uint64_t chain_id, const addr *escrow, int64_t at,
+                               err *e) STORE_WUR;
+
+/* Inserts c unless (subject, chain, escrow) has a case; either way c->id is the case's id
+ * and *created says which. */
+int store_case_open(store *s, store_case *c, bool *created, err *e) STORE_WUR;
+int store_case_get(store *s, int64_t id, store_case *out, bool *found, err *e) STORE_WUR;
+/* Writes the mutable fields (state .. closed_at) of case c->id. */
+int store_case_update(store *s, const store_case *c, err *e) STORE_WUR;
+/* Inside the caller's BEGIN IMMEDIATE: one UPDATE assigns the oldest highest-priority
+ * new, unassigned, unsnoozed (snoozed_until <= today) case to op; *id 0 when none. */
+int store_case_take_next(store *s, const char *op, const char *today, int64_t *id,
+                         err *e) STORE_WUR;
+/* Filter for store_case_list; zero/NULL fields do not filter. */
+typedef struct store_case_filter {
+    const char *state;
+    const char *assignee;
+    bool open_only;                   /* state <> closed */
+    int64_t due_before;               /* open and due_at < this */
+    const char *subject;
+    bool has_escrow;
+    uint64_t chain_id;
+    addr escrow;
+} store_case_filter;
+/* Cases by priority, then age; *out malloc'ed. */
+int store_case_list(store *s, const store_case_filter *f, store_case **out, size_t *n,
+                    err *e) STORE_WUR;
+/* Appends (the table refuses updates and deletes). */
+int store_case_event_add(store *s, const store_case_event *ev, err *e) STORE_WUR;
+int store_case_events(store *s, int64_t case_id, store_case_event **out, size_t *n,
+                      err *e) STORE_WUR;
+
+/* ==== end compliance ==== */
+
 #endif

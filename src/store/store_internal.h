@@ -62,4 +62,15 @@ int64_t store_now(void);
 /* Makes room for item n in a growable array of `size`-byte items. */
 int store_grow(void **items, size_t *cap, size_t n, size_t size, err *e);
 
+/* Row helpers shared by store_entity.c and store_case.c (compliance, issue 8): a row
+ * callback fills one item; collect steps to the end into a malloc'ed array, get_row reads
+ * at most one row. Both reset st. */
+typedef void (*store_row_fn)(sqlite3_stmt *st, void *item);
+int store_collect_rows(store *s, sqlite3_stmt *st, size_t size, store_row_fn fn, void **out,
+                       size_t *n, const char *what, err *e);
+int store_get_row(store *s, sqlite3_stmt *st, store_row_fn fn, void *out, bool *found,
+                  const char *what, err *e);
+/* Binds text, or NULL when t is NULL or empty. */
+void store_bind_opt_text(sqlite3_stmt *st, int i, const char *t);
+
 #endif

@@ -550,7 +550,7 @@ static int fresh_ev_cmp(const void *a, const void *b)
 static int fold_range(ctx *c, const logset *ls, const addrset *fresh, const addrset *known,
                       fresh_ev *fe, size_t n, uint64_t final, err *e)
 {
-    if (n == 0)
+    if (n == 0) /* fe may be NULL then, and qsort's argument must not be */
         return 0;
     qsort(fe, n, sizeof *fe, fresh_ev_cmp);
     store_escrow *x = malloc(sizeof *x);

@@ -134,7 +134,9 @@ static void test_key_names(void **state)
 
 static void test_preconditions(void **state)
 {
-    assert_true(ui_actions[UI_ACT_ESCROW_APPROVE].pre & UI_PRE_UNLOCKED_KEY);
+    assert_true(ui_actions[UI_ACT_ESCROW_APPROVE].pre & UI_PRE_ROLE_APPROVER);
+    /* Signing asks for the passphrase itself: no action needs a key unlocked beforehand. */
+    assert_false(ui_actions[UI_ACT_ESCROW_FUND].pre & UI_PRE_UNLOCKED_KEY);
     assert_true(ui_actions[UI_ACT_ESCROW_APPROVE].pre & UI_PRE_ROW);
     assert_int_equal(ui_actions[UI_ACT_QUIT].pre, 0);
     assert_non_null(strstr(ui_precondition_message(UI_PRE_UNLOCKED_KEY | UI_PRE_ROW), "row"));

@@ -10,7 +10,7 @@ import tmuxh  # noqa: E402
 SCREENS = [
     (1, "dashboard", "Dashboard", ["Asset", "Chain", "Balance", "Value USD", "Severity"],
      "No positions: no chain is configured on this desk"),
-    (2, "escrows", "Escrows", ["ID", "Counterparty", "Amount", "State"],
+    (2, "escrows", "Escrows", ["Escrow", "Counterparty", "Amount", "State"],
      "No escrows: no chain is configured on this desk - see `fusion chain add`"),
     (3, "approvals", "Approvals", ["Escrow", "Action", "Requested by"],
      "Nothing waits for your signature"),
@@ -18,7 +18,7 @@ SCREENS = [
      "No cases: nothing has been screened yet"),
     (5, "entities", "Entities", ["Entity", "Jurisdiction", "KYC", "Addresses"],
      "No entities: no KYC/KYB records on this desk yet"),
-    (6, "keys", "Keys", ["Key", "Address", "State", "Balances"],
+    (6, "keys", "Keys", ["Key", "Address", "Created", "State"],
      "No keys: the key store of this desk is empty"),
     (7, "chains", "Chains", ["Chain", "Head", "Synced", "Lag", "Endpoint"],
      "No chains: none is configured on this desk"),

@@ -117,9 +117,12 @@ def main():
     t.send("Escape")
     t.wait_for(lambda s: "1,000,000 escrows" in s.split("\n")[2], "no filter")
 
-    # Preconditions come from the table: approve needs an unlocked key.
-    t.send("a")
-    t.wait_for("approve: unlock a signing key first (6 Keys, then u)", "the precondition")
+    # Preconditions come from the table: taking a case needs the compliance role, which
+    # the harness operator lacks.
+    t.send("4", "t")
+    t.wait_for("take: needs the compliance role, which this operator does not have",
+               "the precondition")
+    t.send("2")
 
     # The passphrase prompt.
     t.send("6")

@@ -1,0 +1,460 @@
+/* cmd_case.c: `fusion case ...`: screening of synced escrows into cases, the officers'
+ * queues (new, mine, escalated, overdue), the lifecycle actions, the SAR-style export and
+ * the gate decision the desk's escrow actions consult. */
+#include "cli/compliance_cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "risk/service.h" /* risk_data_file: the shipped data files */
+
+static int parse_id(const char *s, int64_t *id)
+{
+    if (s && s[0] == '#')
+        s++;
+    if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 18)
+        return -1;
+    *id = (int64_t)strtoll(s, NULL, 10);
+    return *id > 0 ? 0 : -1;
+}
+
+/* ---- screen ---- */
+
+static volatile sig_atomic_t stop_follow;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_follow = 1;
+}
+
+/* --follow: screens again whenever another connection (the syncer) commits, until
+ * SIGINT/SIGTERM. PRAGMA data_version ignores this connection's own writes. */
+static int follow(store *db, compliance_actor *a, screen_ctx *sc, const compliance_prices *prices,
+                  err *e)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    uint64_t seen = 0, v = 0;
+    if (store_data_version(db, &seen, e) < 0)
+        return -1;
+    while (!stop_follow) {
+        usleep(250 * 1000);
+        if (store_data_version(db, &v, e) < 0)
+            return -1;
+        if (v == seen)
+            continue;
+        seen = v;
+        compliance_screen_stats st;
+        a->now = (int64_t)time(NULL);
+        if (compliance_screen_pending(db, a, sc, prices, &st, e) < 0)
+            return -1;
+        if (st.screened)
+            printf("screened %zu new escrows: %zu hits, %zu cases opened\n", st.screened, st.hits,
+                   st.cases_opened);
+        fflush(stdout);
+    }
+    return 0;
+}
+
+static int case_screen(cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"lists", required_argument, NULL, 'l'},  {"desk-list", required_argument, NULL, 'd'},
+        {"fatf", required_argument, NULL, 'f'},   {"follow", no_argument, NULL, 'F'},
+        {"prices", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
+    };
+    const char *lists = NULL, *desk = NULL, *fatf = NULL, *prices_path = NULL;
+    bool follow_on = false;
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'l')
+            lists = optarg;
+        else if (c == 'd')
+            desk = optarg;
+        else if (c == 'f')
+            fatf = optarg;
+        else if (c == 'F')
+            follow_on = true;
+        else if (c == 'p')
+            prices_path = optarg;
+        else
+            return cli_usage("case screen", "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+    if (optind != argc)
+        return cli_usage("case screen", "unexpected argument '%s'", argv[optind]);
+    err e;
+    err_clear(&e);
+    char manifest[PATH_MAX], fatf_path[PATH_MAX], desk_path[PATH_MAX + 32];
+    if (!lists) {
+        if (risk_data_file("sanctions/manifest.txt", manifest, sizeof manifest, &e) < 0)
+            return cli_fail(&e);
+        lists = manifest;
+    }
+    if (!fatf) {
+        if (risk_data_file("compliance/fatf-jurisdictions.csv", fatf_path, sizeof fatf_path, &e) <
+            0)
+            return cli_fail(&e);
+        fatf = fatf_path;
+    }
+    if (!desk) {
+        snprintf(desk_path, sizeof desk_path, "%s/desk-sanctions.txt", ctx->home);
+        if (access(desk_path, R_OK) == 0)
+            desk = desk_path;
+    }
+    char prices_default[PATH_MAX + 32];
+    if (!prices_path) {
+        snprintf(prices_default, sizeof prices_default, "%s/prices.csv", ctx->home);
+        if (access(prices_default, R_OK) == 0)
+            prices_path = prices_default;
+    }
+    compliance_prices prices = {0};
+    if (prices_path && compliance_prices_load(&prices, prices_path, &e) < 0)
+        return cli_fail(&e);
+    screen_ctx *sc = NULL;
+    store *db = NULL;
+    compliance_actor a = ccli_actor(ctx);
+    compliance_screen_stats st;
+    int rc = EXIT_OK;
+    if (compliance_screen_load(&sc, lists, desk, fatf, &e) < 0 || cli_desk_open(ctx, &db, &e) < 0 ||
+        compliance_screen_pending(db, &a, sc, prices_path ? &prices : NULL, &st, &e) < 0) {
+        rc = cli_fail(&e);
+    } else {
+        screen_list_info info;
+        screen_sanctions_info(screen_ctx_sanctions(sc), &info);
+        printf("screened %zu new escrows against sanctions list %s: %zu hits, %zu cases opened\n",
+               st.screened, info.version, st.hits, st.cases_opened);
+        fflush(stdout);
+        if (follow_on && follow(db, &a, sc, prices_path ? &prices : NULL, &e) < 0)
+            rc = cli_fail(&e);
+    }
+    store_close(&db);
+    screen_ctx_free(&sc);
+    compliance_prices_free(&prices);
+    return rc;
+}
+
+/* ---- list / show ---- */
+
+static json_t *case_json(const store_case *c, int64_t now)
+{
+    char esc[ADDR_STR_MAX];
+    addr_to_checksum(esc, &c->escrow);
+    return json_pack("{s:I,s:s,s:I,s:s,s:s,s:s?,s:s,s:i,s:I,s:I,s:b,s:s?,s:s?,s:s?,s:s?}", "id",
+                     (json_int_t)c->id, "subject", c->subject, "chain_id", (json_int_t)c->chain_id,
+                     "escrow", esc, "state", c->state, "outcome", c->outcome[0] ? c->outcome : NULL,
+                     "priority", compliance_priority_name(c->priority), "score", c->score,
+                     "opened_at", (json_int_t)c->opened_at, "due_at", (json_int_t)c->due_at,
+                     "overdue", strcmp(c->state, "closed") != 0 && c->due_at < now, "assignee",
+                     c->assignee[0] ? c->assignee : NULL, "snoozed_until",
+                     c->snoozed_until[0] ? c->snoozed_until : NULL, "proposed_outcome",
+                     c->proposed_outcome[0] ? c->proposed_outcome : NULL, "proposed_by",
+                     c->proposed_by[0] ? c->proposed_by : NULL);
+}
+
+static int case_list(cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"queue", required_argument, NULL, 'q'},
+        {"json", no_argument, NULL, 'j'},
+        {"all", no_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *queue = NULL;
+    bool json = ctx->json, all = false;
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'q')
+            queue = optarg;
+        else if (c == 'j')
+            json = true;
+        else if (c == 'a')
+            all = true;
+        else
+            return cli_usage("case list", "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+    if (optind != argc)
+        return cli_usage("case list", "unexpected argument '%s'", argv[optind]);
+    compliance_actor a = ccli_actor(ctx);
+    store_case_filter f = {.open_only = !all};
+    if (!queue) {
+    } else if (strcmp(queue, "new") == 0) {
+        f.state = "new";
+    } else if (strcmp(queue, "mine") == 0) {
+        f.assignee = a.operator_name;
+    } else if (strcmp(queue, "escalated") == 0) {
+        f.state = "escalated";
+    } else if (strcmp(queue, "overdue") == 0) {
+        f.due_before = a.now;
+    } else {
+        return cli_usage("case list", "unknown queue '%s' (new, mine, escalated, overdue)", queue);
+    }
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    store_case *cs = NULL;
+    size_t n = 0;
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_case_list(db, &f, &cs, &n, &e) < 0) {
+        store_close(&db);
+        return cli_fail(&e);
+    }
+    json_t *arr = json_array();
+    if (!json && n)
+        printf("%-6s %-6s %-9s %-14s %-10s %-44s %s\n", "CASE", "PRIO", "STATE", "DUE", "ASSIGNEE",
+               "SUBJECT", "ESCROW");
+    else if (!json)
+        printf("no cases in this queue\n");
+    for (size_t i = 0; i < n; i++) {
+        if (json) {
+            json_array_append_new(arr, case_json(&cs[i], a.now));
+            continue;
+        }
+        char esc[ADDR_STR_MAX];
+        addr_to_checksum(esc, &cs[i].escrow);
+        long long left = (long long)(cs[i].due_at - a.now);
+        char due[32];
+        if (strcmp(cs[i].state, "closed") == 0)
+            snprintf(due, sizeof due, "%s", cs[i].outcome);
+        else if (left < 0)
+            snprintf(due, sizeof due, "OVERDUE %lldh", -left / 3600);
+        else
+            snprintf(due, sizeof due, "due in %lldh%02lldm", left / 3600, left / 60 % 60);
+        printf("#%-5lld %-6s %-9s %-14s %-10s %-44s %s\n", (long long)cs[i].id,
+               compliance_priority_name(cs[i].priority), cs[i].state, due,
+               cs[i].assignee[0] ? cs[i].assignee : "-", cs[i].subject, esc);
+    }
+    if (json) {
+        json_dumpf(arr, stdout, JSON_INDENT(2));
+        putchar('\n');
+    }
+    json_decref(arr);
+    free(cs);
+    store_close(&db);
+    return EXIT_OK;
+}
+
+/* show and export: the report, as text or JSON, to stdout or --out FILE (+ FILE.json). */
+static int case_report_cmd(cli_ctx *ctx, int argc, char **argv, const char *cmd)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"out", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    bool json = ctx->json;
+    const char *out = NULL;
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'j')
+            json = true;
+        else if (c == 'o')
+            out = optarg;
+        else
+            return cli_usage(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+    int64_t id;
+    if (optind + 1 != argc || parse_id(argv[optind], &id) < 0)
+        return cli_usage(cmd, "needs one case ID");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    json_t *r = NULL;
+    if (cli_desk_open(ctx, &db, &e) < 0 || compliance_case_report(db, id, &r, &e) < 0) {
+        store_close(&db);
+        return cli_fail(&e);
+    }
+    store_close(&db);
+    char *text = compliance_report_text(r);
+    int rc = EXIT_OK;
+    if (!text) {
+        err_set(&e, ERR_NOMEM, "out of memory formatting the report");
+        rc = cli_fail(&e);
+    } else if (out) {
+        char jpath[PATH_MAX];
+        snprintf(jpath, sizeof jpath, "%s.json", out);
+        FILE *f = fopen(out, "w");
+        bool ok = f && fputs(text, f) >= 0;
+        if (f && fclose(f) != 0)
+            ok = false;
+        if (ok && json_dump_file(r, jpath, JSON_INDENT(2)) != 0)
+            ok = false;
+        if (!ok) {
+            err_set(&e, ERR_IO, "cannot write %s or %s: %s", out, jpath, strerror(errno));
+            rc = cli_fail(&e);
+        } else {
+            printf("case #%lld report written to %s and %s\n", (long long)id, out, jpath);
+        }
+    } else if (json) {
+        json_dumpf(r, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else {
+        fputs(text, stdout);
+    }
+    free(text);
+    json_decref(r);
+    return rc;
+}
+
+/* ---- actions ---- */
+
+static int case_action(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *sub = argv[0];
+    char cmd[32];
+    snprintf(cmd, sizeof cmd, "case %s", sub);
+    static const struct option opts[] = {
+        {"note", required_argument, NULL, 'n'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *note = NULL;
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'n')
+            note = optarg;
+        else
+            return cli_usage(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+    bool next = strcmp(sub, "next") == 0;
+    bool needs_arg = !strcmp(sub, "note") || !strcmp(sub, "snooze");
+    int want = next ? 0 : needs_arg ? 2 : 1;
+    int64_t id = 0;
+    if (argc - optind != want || (!next && parse_id(argv[optind], &id) < 0))
+        return cli_usage(cmd,
+                         next        ? "takes no arguments"
+                         : needs_arg ? "needs a case ID and %s"
+                                     : "needs one case ID%s",
+                         !strcmp(sub, "note")     ? "the note text"
+                         : !strcmp(sub, "snooze") ? "a date YYYY-MM-DD"
+                                                  : "");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    if (cli_desk_open(ctx, &db, &e) < 0)
+        return cli_fail(&e);
+    compliance_actor a = ccli_actor(ctx);
+    int rc = 0;
+    bool closed = false;
+    if (next) {
+        rc = compliance_case_next(db, &a, &id, &e);
+        if (rc == 0 && id == 0)
+            printf("queue empty: no new case to take\n");
+        else if (rc == 0)
+            printf("case #%lld assigned to %s\n", (long long)id, a.operator_name);
+    } else if (!strcmp(sub, "take")) {
+        rc = compliance_case_take(db, &a, id, &e);
+        if (rc == 0)
+            printf("case #%lld assigned to %s\n", (long long)id, a.operator_name);
+    } else if (!strcmp(sub, "note")) {
+        rc = compliance_case_note(db, &a, id, argv[optind + 1], &e);
+        if (rc == 0)
+            printf("note added to case #%lld\n", (long long)id);
+    } else if (!strcmp(sub, "snooze")) {
+        rc = compliance_case_snooze(db, &a, id, argv[optind + 1], &e);
+        if (rc == 0)
+            printf("case #%lld snoozed until %s\n", (long long)id, argv[optind + 1]);
+    } else if (!strcmp(sub, "escalate")) {
+        rc = compliance_case_escalate(db, &a, id, note, &e);
+        if (rc == 0)
+            printf("case #%lld escalated\n", (long long)id);
+    } else {
+        const char *outcome = !strcmp(sub, "clear")   ? "cleared"
+                              : !strcmp(sub, "block") ? "blocked"
+                                                      : "reported";
+        rc = compliance_case_decide(db, &a, id, outcome, note, &closed, &e);
+        if (rc == 0 && closed)
+            printf("case #%lld closed as %s by %s\n", (long long)id, outcome, a.operator_name);
+        else if (rc == 0)
+            printf("case #%lld: %s proposed by %s; high priority needs a second, different "
+                   "compliance officer to confirm (four-eyes)\n",
+                   (long long)id, outcome, a.operator_name);
+    }
+    store_close(&db);
+    return rc < 0 ? cli_fail(&e) : EXIT_OK;
+}
+
+/* ---- gate ---- */
+
+static int case_gate(cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"chain", required_argument, NULL, 'c'},
+        {"escrow", required_argument, NULL, 'e'},
+        {"action", required_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *chain = NULL, *escrow = NULL, *action = NULL;
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'c')
+            chain = optarg;
+        else if (c == 'e')
+            escrow = optarg;
+        else if (c == 'a')
+            action = optarg;
+        else
+            return cli_usage("case gate", "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+    if (optind != argc || !chain || !escrow || !action)
+        return cli_usage("case gate", "usage: fusion case gate --chain C --escrow ADDR "
+                                      "--action fund|approve|release|resolve|refund");
+    err e;
+    err_clear(&e);
+    addr x;
+    if (addr_parse(&x, escrow, &e) < 0)
+        return cli_usage("case gate", "%s", e.msg);
+    store *db = NULL;
+    uint64_t chain_id = 0;
+    int rc = EXIT_OK;
+    if (cli_desk_open(ctx, &db, &e) < 0 || ccli_chain(db, chain, &chain_id, &e) < 0 ||
+        compliance_gate_check(db, chain_id, &x, action, &e) < 0)
+        rc = cli_fail(&e);
+    else
+        printf("allowed: %s of escrow %s passes the compliance gate\n", action, escrow);
+    store_close(&db);
+    return rc;
+}
+
+int cmd_case(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage("case", "needs a subcommand: screen, list, show, take, next, note, "
+                                 "snooze, escalate, clear, block, report, export or gate");
+    const char *sub = argv[1];
+    if (!strcmp(sub, "screen"))
+        return case_screen(ctx, argc - 1, argv + 1);
+    if (!strcmp(sub, "list"))
+        return case_list(ctx, argc - 1, argv + 1);
+    if (!strcmp(sub, "show"))
+        return case_report_cmd(ctx, argc - 1, argv + 1, "case show");
+    if (!strcmp(sub, "export"))
+        return case_report_cmd(ctx, argc - 1, argv + 1, "case export");
+    if (!strcmp(sub, "gate"))
+        return case_gate(ctx, argc - 1, argv + 1);
+    static const char *const actions[] = {"take",     "next",  "note",  "snooze",
+                                          "escalate", "clear", "block", "report"};
+    for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)
+        if (!strcmp(sub, actions[i]))
+            return case_action(ctx, argc - 1, argv + 1);
+    return cli_usage("case", "unknown subcommand '%s'", sub);
+}

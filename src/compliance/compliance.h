@@ -1,0 +1,160 @@
+/* compliance.h: the compliance services over the desk database (issue 8): the entity
+ * registry (KYC/KYB), screening of synced escrows into stored hits and cases, the case
+ * lifecycle (queues, SLAs, take-next, four-eyes closing) and the gate the desk consults
+ * before fund/approve/release. The rules themselves stay pure in screen.h; this is the
+ * service layer that wires them to src/store and the audit log. */
+#ifndef FUSION_COMPLIANCE_COMPLIANCE_H
+#define FUSION_COMPLIANCE_COMPLIANCE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "compliance/screen.h"
+#include "crypto/address.h"
+#include "store/store.h"
+
+#define COMPLIANCE_WUR __attribute__((warn_unused_result))
+
+/* Who acts and when: every change is audited under operator_name in <home>/audit.log.
+ * now is Unix seconds (the CLI passes time(NULL); tests pass fixed times). */
+typedef struct compliance_actor {
+    const char *home;
+    const char *operator_name;
+    int64_t now;
+} compliance_actor;
+
+/* Role check hook. Until the operators table (desk issue) lands, every operator counts
+ * as a compliance officer and this returns 0; the merge replaces its body. */
+int compliance_require_officer(const compliance_actor *a, err *e) COMPLIANCE_WUR;
+
+/* ---- entities (registry.c) ---- */
+
+/* True for an officially assigned ISO 3166-1 alpha-2 code (upper case). */
+bool compliance_country_valid(const char *cc);
+/* Checks every field of x (name UTF-8 without control characters, type, jurisdiction,
+ * kyc, dates, tier 1..5, risk); the message names the field. */
+int compliance_entity_check(const store_entity *x, err *e) COMPLIANCE_WUR;
+/* Validates, inserts (x->id set) and audits "entity.add". */
+int compliance_entity_add(store *s, const compliance_actor *a, store_entity *x,
+                          err *e) COMPLIANCE_WUR;
+/* Validates and writes x over the stored entity x->id; audits the changed fields. */
+int compliance_entity_edit(store *s, const compliance_actor *a, const store_entity *x,
+                           err *e) COMPLIANCE_WUR;
+int compliance_entity_link(store *s, const compliance_actor *a, int64_t entity_id,
+                           uint64_t chain_id, const addr *address, err *e) COMPLIANCE_WUR;
+/* Records a document by type and the SHA-256 of the file at path (the file is not kept). */
+int compliance_entity_add_doc(store *s, const compliance_actor *a, int64_t entity_id,
+                              const char *doc_type, const char *path, err *e) COMPLIANCE_WUR;
+int compliance_entity_add_party(store *s, const compliance_actor *a, int64_t entity_id,
+                                int64_t party_id, const char *role, err *e) COMPLIANCE_WUR;
+
+typedef struct compliance_line_error {
+    size_t line; /* 1-based line of the CSV file */
+    char msg[ERR_MSG_MAX];
+} compliance_line_error;
+
+typedef struct compliance_import_report {
+    size_t n_rows;     /* data rows read */
+    size_t n_imported; /* 0 unless every row was good */
+    compliance_line_error *errors;
+    size_t n_errors;
+} compliance_import_report;
+
+/* Imports a CSV (header: name,type,jurisdiction,kyc,kyc_expires,tier,risk,review_due,
+ * chain_id,address; RFC 4180 quoting). All or nothing: every row is checked, every bad
+ * line is reported, and the rows are written in one transaction only when none is bad.
+ * Returns -1 with ERR_INVALID when some line is bad (details in report). */
+int compliance_entity_import(store *s, const compliance_actor *a, const char *path,
+                             compliance_import_report *report, err *e) COMPLIANCE_WUR;
+void compliance_import_report_free(compliance_import_report *r);
+
+/* ---- screening service (service.c) ---- */
+
+/* A screening context from the list files (desk_list and fatf may be NULL) and the
+ * default rule configuration. */
+int compliance_screen_load(screen_ctx **out, const char *manifest, const char *desk_list,
+                           const char *fatf, err *e) COMPLIANCE_WUR;
+
+/* USD prices for the amount rules (large amount, structuring band, velocity value): an
+ * ESTIMATE, floating point by design. One price per (chain, token); the zero token is the
+ * chain's native coin. */
+typedef struct compliance_price {
+    uint64_t chain_id;
+    addr token;
+    double usd_per_unit; /* per whole token (after decimals) */
+} compliance_price;
+
+typedef struct compliance_prices {
+    compliance_price *items;
+    size_t n;
+} compliance_prices;
+
+/* Reads "chain_id,token,usd_per_unit" lines (token: an address or "native"; '#' comments);
+ * errors name the line. */
+int compliance_prices_load(compliance_prices *out, const char *path, err *e) COMPLIANCE_WUR;
+void compliance_prices_free(compliance_prices *p);
+
+typedef struct compliance_screen_stats {
+    size_t screened; /* escrows screened for the first time */
+    size_t hits;     /* new hits stored */
+    size_t cases_opened;
+} compliance_screen_stats;
+
+/* Screens every escrow of the projection that was not screened yet (as ESCROW_CREATED at
+ * its creation block's time; USD from prices, NULL: no price, so the amount rules skip),
+ * stores the hits (deduplicated per subject, escrow and rule)
+ * and opens cases (one per subject and escrow). Already screened escrows are replayed
+ * first, in creation order, so the structuring/velocity windows see the history. Call it
+ * after a sync commit (or from `fusion case screen`); safe to call repeatedly. */
+int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *ctx,
+                              const compliance_prices *prices, compliance_screen_stats *stats,
+                              err *e) COMPLIANCE_WUR;
+
+/* ---- cases (cases.c) ---- */
+
+/* Priority from a score: >= 80 high (1), >= 50 medium (2), else low (3). */
+int compliance_priority_of(int score);
+const char *compliance_priority_name(int priority);
+/* SLA of a priority in seconds: high 4 h, medium 24 h, low 72 h. */
+int64_t compliance_sla_seconds(int priority);
+
+/* Assigns the oldest highest-priority new case to the actor atomically; *id 0: queue
+ * empty. */
+int compliance_case_next(store *s, const compliance_actor *a, int64_t *id, err *e) COMPLIANCE_WUR;
+/* Assigns a given new (or someone's snoozed) case to the actor; refused when another
+ * officer holds it. */
+int compliance_case_take(store *s, const compliance_actor *a, int64_t id, err *e) COMPLIANCE_WUR;
+int compliance_case_note(store *s, const compliance_actor *a, int64_t id, const char *text,
+                         err *e) COMPLIANCE_WUR;
+/* Hides the case from take-next until day (YYYY-MM-DD); the SLA clock keeps running. */
+int compliance_case_snooze(store *s, const compliance_actor *a, int64_t id, const char *day,
+                           err *e) COMPLIANCE_WUR;
+int compliance_case_escalate(store *s, const compliance_actor *a, int64_t id, const char *note,
+                             err *e) COMPLIANCE_WUR;
+/* Closes as "cleared", "blocked" or "reported". A high-priority case needs two different
+ * officers: the first call records a proposal (*closed false), a second officer's call
+ * with the same outcome closes it; the proposer confirming is refused (ERR_DENIED).
+ * Blocking sets the entity's blocked flag. */
+int compliance_case_decide(store *s, const compliance_actor *a, int64_t id, const char *outcome,
+                           const char *note, bool *closed, err *e) COMPLIANCE_WUR;
+/* The SAR-style report of a case: subject, entity, hits with evidence, timeline. */
+int compliance_case_report(store *s, int64_t id, json_t **out, err *e) COMPLIANCE_WUR;
+/* The same report as readable text (malloc'ed). */
+char *compliance_report_text(const json_t *report);
+
+/* ---- gate (gate.c) ---- */
+
+/* May the desk do action ("fund", "approve", "release", "refund", "resolve") on the escrow?
+ * 0: allowed. -1 with ERR_DENIED: refused, the message names the case or the missing check
+ * (open case, block, KYC missing/pending/rejected/expired). "refund" (the arbiter's way
+ * back to the payer) is always allowed. Uses the current time for KYC expiry. */
+int compliance_gate_check(store *s, uint64_t chain_id, const addr *escrow, const char *action,
+                          err *e) COMPLIANCE_WUR;
+/* As compliance_gate_check, as of `now` (Unix seconds). */
+int compliance_gate_check_at(store *s, uint64_t chain_id, const addr *escrow, const char *action,
+                             int64_t now, err *e) COMPLIANCE_WUR;
+
+#endif

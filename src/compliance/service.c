@@ -1,0 +1,380 @@
+/* service.c: screening as a service over the desk database. Loads the entity registry into
+ * the pure index, replays the already screened escrows to rebuild the rolling windows,
+ * screens the new ones, and stores hits and cases in one transaction per escrow (with an
+ * audit row per opened case). Called by `fusion case screen` and after `fusion sync`. */
+#include "compliance/compliance.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "base/amount.h"
+#include "base/bytes.h"
+
+/* ---- USD prices (an estimate) ---- */
+
+int compliance_prices_load(compliance_prices *out, const char *path, err *e)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return err_set(e, ERR_IO, "cannot read %.200s: %s", path, strerror(errno));
+    char line[512];
+    size_t lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || line[0] == '#')
+            continue;
+        char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        compliance_price p = {0};
+        char *end = NULL;
+        if (c2) {
+            *c1 = *c2 = '\0';
+            errno = 0;
+            p.chain_id = strtoull(line, &end, 10);
+        }
+        bool ok = c2 && line[0] && line[0] != '-' && !*end && !errno;
+        if (ok && strcmp(c1 + 1, "native") != 0)
+            ok = addr_parse(&p.token, c1 + 1, NULL) == 0;
+        if (ok) {
+            p.usd_per_unit = strtod(c2 + 1, &end);
+            ok = c2[1] && !*end && isfinite(p.usd_per_unit) && p.usd_per_unit >= 0;
+        }
+        compliance_price *g = ok ? realloc(out->items, (out->n + 1) * sizeof *g) : NULL;
+        if (!g) {
+            fclose(f);
+            compliance_prices_free(out);
+            return err_set(e, ERR_INVALID,
+                           "%.200s:%zu: expected chain_id,token|native,usd_per_unit", path, lineno);
+        }
+        out->items = g;
+        out->items[out->n++] = p;
+    }
+    fclose(f);
+    return 0;
+}
+
+void compliance_prices_free(compliance_prices *p)
+{
+    free(p->items);
+    memset(p, 0, sizeof *p);
+}
+
+/* amount (base units) x price as USD, or SCREEN_USD_UNKNOWN without a price or decimals. */
+static double usd_of(store *s, const compliance_prices *prices, const store_escrow *x)
+{
+    if (!prices)
+        return SCREEN_USD_UNKNOWN;
+    const compliance_price *p = NULL;
+    for (size_t i = 0; i < prices->n && !p; i++)
+        if (prices->items[i].chain_id == x->chain_id &&
+            memcmp(prices->items[i].token.b, x->token.b, ADDR_LEN) == 0)
+            p = &prices->items[i];
+    if (!p)
+        return SCREEN_USD_UNKNOWN;
+    unsigned decimals = 0;
+    bool known = false;
+    err e;
+    if (addr_is_zero(&x->token)) {
+        store_chain ch;
+        if (store_chain_get(s, x->chain_id, &ch, &known, &e) == 0 && known)
+            decimals = ch.native_decimals;
+    } else {
+        store_token *ts = NULL;
+        size_t n = 0;
+        if (store_token_list(s, x->chain_id, &ts, &n, &e) == 0)
+            for (size_t i = 0; i < n; i++)
+                if (memcmp(ts[i].address.b, x->token.b, ADDR_LEN) == 0) {
+                    decimals = ts[i].decimals;
+                    known = true;
+                }
+        free(ts);
+    }
+    if (!known)
+        return SCREEN_USD_UNKNOWN;
+    char units[AMOUNT_STR_MAX];
+    amount_format(units, &x->amount, decimals);
+    return strtod(units, NULL) * p->usd_per_unit;
+}
+
+int compliance_screen_load(screen_ctx **out, const char *manifest, const char *desk_list,
+                           const char *fatf, err *e)
+{
+    *out = NULL;
+    screen_config cfg;
+    screen_config_default(&cfg);
+    screen_sanctions *sl = NULL;
+    screen_fatf *fl = NULL;
+    if (screen_sanctions_load(&sl, manifest, desk_list, e) < 0)
+        return -1;
+    if (fatf && screen_fatf_load(&fl, fatf, e) < 0) {
+        screen_sanctions_free(&sl);
+        return -1;
+    }
+    if (!fl)
+        cfg.jurisdiction.on = false;
+    int rc = screen_ctx_new(out, &cfg, &sl, &fl, e);
+    screen_sanctions_free(&sl);
+    screen_fatf_free(&fl);
+    return rc;
+}
+
+/* The registry as the rules see it. */
+typedef struct registry {
+    store_entity *ents;
+    size_t n_ents;
+    store_entity_link *links;
+    size_t n_links;
+    screen_entity *sents;
+    screen_link *slinks;
+    screen_index *idx;
+} registry;
+
+static void registry_free(registry *r)
+{
+    screen_index_free(&r->idx);
+    free(r->ents);
+    free(r->links);
+    free(r->sents);
+    free(r->slinks);
+    memset(r, 0, sizeof *r);
+}
+
+static screen_kyc kyc_of(const char *s)
+{
+    return !strcmp(s, "verified")   ? SCREEN_KYC_VERIFIED
+           : !strcmp(s, "rejected") ? SCREEN_KYC_REJECTED
+           : !strcmp(s, "expired")  ? SCREEN_KYC_EXPIRED
+                                    : SCREEN_KYC_PENDING;
+}
+
+static int registry_load(store *s, registry *r, err *e)
+{
+    memset(r, 0, sizeof *r);
+    if (store_entity_list(s, &r->ents, &r->n_ents, e) < 0 ||
+        store_entity_links(s, 0, &r->links, &r->n_links, e) < 0)
+        goto fail;
+    r->sents = calloc(r->n_ents + 1, sizeof *r->sents);
+    r->slinks = calloc(r->n_links + 1, sizeof *r->slinks);
+    if (!r->sents || !r->slinks) {
+        err_set(e, ERR_NOMEM, "out of memory loading the entity registry");
+        goto fail;
+    }
+    /* links come ordered by entity id: each entity's run is found by binary search */
+    for (size_t i = 0; i < r->n_links; i++)
+        r->slinks[i] =
+            (screen_link){.chain_id = r->links[i].chain_id, .address = r->links[i].address};
+    if (screen_index_new(&r->idx, r->n_links + 16, e) < 0)
+        goto fail;
+    for (size_t i = 0; i < r->n_ents; i++) {
+        const store_entity *x = &r->ents[i];
+        screen_entity *se = &r->sents[i];
+        se->id = x->id;
+        se->name = x->name;
+        se->kyc = kyc_of(x->kyc);
+        se->kyc_expires = SCREEN_NO_DATE;
+        if (x->kyc_expires[0] && screen_date_parse(&se->kyc_expires, x->kyc_expires, NULL) < 0)
+            se->kyc_expires = SCREEN_NO_DATE;
+        memcpy(se->jurisdiction, x->jurisdiction, 3);
+        size_t lo = 0, hi = r->n_links; /* lower bound of x->id in the id-ordered links */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (r->links[mid].entity_id < x->id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        hi = lo;
+        while (hi < r->n_links && r->links[hi].entity_id == x->id)
+            hi++;
+        se->links = r->slinks + lo;
+        se->n_links = hi - lo;
+        if (se->n_links && screen_index_add(r->idx, se, e) < 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    registry_free(r);
+    return -1;
+}
+
+static void subject_of(const screen_hit *h, char out[STORE_SUBJECT_MAX])
+{
+    if (h->entity_id) {
+        snprintf(out, STORE_SUBJECT_MAX, "entity:%lld", (long long)h->entity_id);
+        return;
+    }
+    char a[ADDR_STR_MAX];
+    addr_to_lower(a, &h->address);
+    snprintf(out, STORE_SUBJECT_MAX, "%s", a);
+}
+
+/* Stores the hits of one escrow and opens/extends its cases. Inside the caller's txn. */
+static int store_hits(store *s, const compliance_actor *a, const store_escrow *x,
+                      const screen_hit *hits, size_t n, compliance_screen_stats *st, err *e)
+{
+    char subj[SCREEN_HITS_MAX][STORE_SUBJECT_MAX];
+    for (size_t i = 0; i < n; i++) {
+        const screen_hit *h = &hits[i];
+        store_hit sh = {.chain_id = x->chain_id,
+                        .escrow = x->address,
+                        .address = h->address,
+                        .entity_id = h->entity_id,
+                        .score = h->score,
+                        .created_at = a->now};
+        subject_of(h, subj[i]);
+        snprintf(sh.subject, sizeof sh.subject, "%s", subj[i]);
+        snprintf(sh.role, sizeof sh.role, "%s", screen_role_name(h->role));
+        snprintf(sh.rule, sizeof sh.rule, "%s", screen_rule_id(h->rule));
+        snprintf(sh.kind, sizeof sh.kind, "%s", screen_kind_name(SCREEN_KIND_ESCROW_CREATED));
+        snprintf(sh.evidence, sizeof sh.evidence, "%s", h->evidence);
+        if (h->list_version[0]) {
+            if (hex_encode(sh.list_sha256, sizeof sh.list_sha256, h->list_sha256, 32, false) == 0)
+                sh.list_sha256[0] = '\0';
+            snprintf(sh.list_version, sizeof sh.list_version, "%s", h->list_version);
+        }
+        bool inserted = false;
+        if (store_hit_put(s, &sh, &inserted, e) < 0)
+            return -1;
+        st->hits += inserted;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool first = true;
+        int score = 0;
+        char rules[256] = "";
+        size_t k = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (strcmp(subj[i], subj[j]) != 0)
+                continue;
+            if (j < i)
+                first = false;
+            if (hits[j].score > score)
+                score = hits[j].score;
+            k += (size_t)snprintf(rules + k, k < sizeof rules ? sizeof rules - k : 0, "%s%s",
+                                  k ? ", " : "", screen_rule_id(hits[j].rule));
+        }
+        if (!first)
+            continue;
+        store_case c = {.entity_id = hits[i].entity_id,
+                        .chain_id = x->chain_id,
+                        .escrow = x->address,
+                        .score = score,
+                        .opened_at = a->now};
+        snprintf(c.subject, sizeof c.subject, "%s", subj[i]);
+        c.priority = compliance_priority_of(score);
+        c.due_at = a->now + compliance_sla_seconds(c.priority);
+        bool created = false;
+        if (store_case_open(s, &c, &created, e) < 0 ||
+            store_hit_attach(s, c.subject, x->chain_id, &x->address, c.id, e) < 0)
+            return -1;
+        if (!created)
+            continue;
+        st->cases_opened++;
+        store_case_event ev = {.case_id = c.id, .at = a->now};
+        snprintf(ev.operator_name, sizeof ev.operator_name, "%s", a->operator_name);
+        snprintf(ev.action, sizeof ev.action, "open");
+        snprintf(ev.after, sizeof ev.after, "state=new priority=%s score=%d",
+                 compliance_priority_name(c.priority), score);
+        snprintf(ev.note, sizeof ev.note, "rules: %s", rules);
+        if (store_case_event_add(s, &ev, e) < 0)
+            return -1;
+        char esc[ADDR_STR_MAX];
+        addr_to_checksum(esc, &x->address);
+        json_t *d =
+            json_pack("{s:I,s:s,s:I,s:s,s:s,s:i,s:s}", "case", (json_int_t)c.id, "subject",
+                      c.subject, "chain_id", (json_int_t)x->chain_id, "escrow", esc, "priority",
+                      compliance_priority_name(c.priority), "score", score, "rules", rules);
+        int rc = audit_append(a->home, a->operator_name, "case.open", d, e);
+        json_decref(d);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Addresses of confirmed hits (cases closed as blocked or reported) feed the prior-hit rule. */
+static int flag_confirmed(store *s, screen_ctx *ctx, err *e)
+{
+    store_case_filter f = {.state = "closed"};
+    store_case *cs = NULL;
+    size_t n = 0;
+    if (store_case_list(s, &f, &cs, &n, e) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (strcmp(cs[i].outcome, "blocked") != 0 && strcmp(cs[i].outcome, "reported") != 0)
+            continue;
+        store_hit *hs = NULL;
+        size_t nh = 0;
+        rc = store_hit_list_case(s, cs[i].id, &hs, &nh, e);
+        for (size_t j = 0; rc == 0 && j < nh; j++)
+            rc = screen_ctx_flag(ctx, &hs[j].address, cs[i].id, e);
+        free(hs);
+    }
+    free(cs);
+    return rc;
+}
+
+int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *ctx,
+                              const compliance_prices *prices, compliance_screen_stats *stats,
+                              err *e)
+{
+    compliance_screen_stats local = {0};
+    compliance_screen_stats *st = stats ? stats : &local;
+    memset(st, 0, sizeof *st);
+    registry reg;
+    if (registry_load(s, &reg, e) < 0)
+        return -1;
+    store_escrow *xs = NULL;
+    size_t n = 0;
+    int rc = -1;
+    if (flag_confirmed(s, ctx, e) < 0 || store_escrow_list(s, 0, &xs, &n, e) < 0)
+        goto out;
+    screen_ctx_reset_windows(ctx);
+    screen_entities ents = screen_index_entities(reg.idx);
+    for (size_t i = 0; i < n; i++) {
+        const store_escrow *x = &xs[i];
+        bool done = false;
+        if (store_escrow_is_screened(s, x->chain_id, &x->address, &done, e) < 0)
+            goto out;
+        store_block b;
+        bool found = false;
+        if (store_block_get(s, x->chain_id, x->created_block, &b, &found, e) < 0)
+            goto out;
+        screen_input in = {.kind = SCREEN_KIND_ESCROW_CREATED,
+                           .chain_id = x->chain_id,
+                           .escrow = x->address,
+                           .payer = x->payer,
+                           .payee = x->payee,
+                           .token = x->token,
+                           .amount = x->amount,
+                           .usd_estimate = usd_of(s, prices, x),
+                           .timestamp = found ? b.timestamp : (uint64_t)a->now};
+        screen_hit hits[SCREEN_HITS_MAX];
+        size_t nh = 0;
+        if (screen_event(ctx, &ents, &in, hits, SCREEN_HITS_MAX, &nh, e) < 0)
+            goto out;
+        if (done)
+            continue; /* replayed for the windows only */
+        if (nh > SCREEN_HITS_MAX)
+            nh = SCREEN_HITS_MAX;
+        if (store_begin(s, e) < 0)
+            goto out;
+        if (store_hits(s, a, x, hits, nh, st, e) < 0 ||
+            store_escrow_mark_screened(s, x->chain_id, &x->address, a->now, e) < 0 ||
+            store_commit(s, e) < 0) {
+            store_rollback(s);
+            goto out;
+        }
+        st->screened++;
+    }
+    rc = 0;
+out:
+    free(xs);
+    registry_free(&reg);
+    return rc;
+}

@@ -1,0 +1,649 @@
+/* snapshot.c: the read-only desk views of snapshot.h. The escrow view keeps one window
+ * of formatted rows; a read next to the window continues from its edge by keyset
+ * (WHERE (key, rowid) > (last key, last rowid)), a far jump counts OFFSET from the
+ * nearer end, so scrolling never re-reads what lies before the window. */
+#include "desk/snapshot.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/bytes.h"
+#include "base/log.h"
+#include "base/u256.h"
+
+#define WINDOW_ROWS 128
+#define SQL_MAX 4096
+#define ZERO_ADDR "'0x0000000000000000000000000000000000000000'"
+
+struct desk_snap {
+    store *st;
+    sqlite3 *ro;
+    sqlite3_stmt *dv;
+    bool have_version;
+    int64_t version;
+};
+
+static int sql_fail(sqlite3 *db, err *e, const char *what)
+{
+    return err_set(e, ERR_IO, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+int desk_snap_open(desk_snap **out, const char *home, err *e)
+{
+    *out = NULL;
+    desk_snap *s = calloc(1, sizeof *s);
+    if (!s)
+        return err_set(e, ERR_NOMEM, "out of memory opening the desk");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/desk.db", home);
+    if (store_open(&s->st, path, e) < 0) {
+        free(s);
+        return -1;
+    }
+    if (sqlite3_open_v2(path, &s->ro, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        err_set(e, ERR_IO, "cannot open %s for reading: %s", path,
+                s->ro ? sqlite3_errmsg(s->ro) : "out of memory");
+        desk_snap_free(&s);
+        return -1;
+    }
+    sqlite3_busy_timeout(s->ro, 2000);
+    if (sqlite3_prepare_v2(s->ro, "PRAGMA data_version", -1, &s->dv, NULL) != SQLITE_OK) {
+        sql_fail(s->ro, e, "cannot read the database version");
+        desk_snap_free(&s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void desk_snap_free(desk_snap **p)
+{
+    if (!p || !*p)
+        return;
+    desk_snap *s = *p;
+    sqlite3_finalize(s->dv);
+    if (s->ro)
+        sqlite3_close(s->ro);
+    store_close(&s->st);
+    free(s);
+    *p = NULL;
+}
+
+store *desk_snap_store(desk_snap *s)
+{
+    return s->st;
+}
+
+int desk_snap_poll(desk_snap *s, bool *changed, err *e)
+{
+    *changed = false;
+    sqlite3_reset(s->dv);
+    if (sqlite3_step(s->dv) != SQLITE_ROW)
+        return sql_fail(s->ro, e, "cannot read the database version");
+    int64_t v = sqlite3_column_int64(s->dv, 0);
+    sqlite3_reset(s->dv);
+    if (!s->have_version || v != s->version)
+        *changed = true;
+    s->have_version = true;
+    s->version = v;
+    return 0;
+}
+
+/* ---- escrows ---- */
+
+const char *desk_escrow_sort_label(desk_escrow_sort s)
+{
+    static const char *const labels[] = {
+#define DESK_SORT_LABEL_(id, label) label,
+        DESK_ESCROW_SORTS(DESK_SORT_LABEL_)
+#undef DESK_SORT_LABEL_
+    };
+    return (unsigned)s < DESK_ESCROW_SORT_COUNT ? labels[s] : "?";
+}
+
+bool desk_escrow_sort_indexed(desk_escrow_sort s)
+{
+    /* rowid is the table's own key; escrows_by_address holds (address, rowid). */
+    return s == DESK_ESCROW_SORT_RECENT || s == DESK_ESCROW_SORT_ADDRESS;
+}
+
+/* The sort key of each order (the table's rowid breaks ties). */
+static const char *const sort_keys[DESK_ESCROW_SORT_COUNT] = {
+    "e.rowid",
+    "e.address",
+    "c.name",
+    "e.payee",
+    "e.token",
+    "substr('00000000000000000000000000000000000000000000000000000000000000000000000000000000'"
+    " || e.amount, -80)",
+    "e.state",
+    "e.approvals",
+    "e.last_event_block",
+};
+
+/* The filter reads the escrows table only: chain names and token symbols are matched in
+ * their small tables first (uncorrelated subqueries run once), so a scan joins nothing. */
+static const char FILTER_SQL[] =
+    "(e.address LIKE ?1 ESCAPE '\\' OR e.payer LIKE ?1 ESCAPE '\\'"
+    " OR e.payee LIKE ?1 ESCAPE '\\' OR e.state LIKE ?1 ESCAPE '\\'"
+    " OR e.chain_id IN (SELECT chain_id FROM chains WHERE name LIKE ?1 ESCAPE '\\')"
+    " OR e.token IN (SELECT address FROM tokens WHERE symbol LIKE ?1 ESCAPE '\\')"
+    " OR (e.token = " ZERO_ADDR "     AND e.chain_id IN (SELECT chain_id FROM chains WHERE "
+                                "native_symbol LIKE ?1 ESCAPE '\\')))";
+
+static const char FROM_SQL[] =
+    " FROM escrows e JOIN chains c ON c.chain_id = e.chain_id"
+    " LEFT JOIN tokens t ON t.chain_id = e.chain_id AND t.address = e.token";
+
+typedef enum { FETCH_OFFSET, FETCH_OFFSET_FROM_END, FETCH_AFTER, FETCH_BEFORE } fetch_mode;
+
+struct desk_escrow_view {
+    desk_snap *snap;
+    char pattern[1100]; /* LIKE pattern, "" = no filter */
+    desk_escrow_sort sort;
+    bool desc;
+    bool have_count;
+    size_t count;
+    /* the window: rows [base, base + n) of the current order */
+    size_t base, n;
+    desk_escrow_row rows[WINDOW_ROWS];
+    int64_t first_rowid, last_rowid;
+    sqlite3_value *first_key, *last_key;
+};
+
+int desk_escrow_view_new(desk_escrow_view **out, desk_snap *s, err *e)
+{
+    desk_escrow_view *v = calloc(1, sizeof *v);
+    if (!v)
+        return err_set(e, ERR_NOMEM, "out of memory opening the escrow table");
+    v->snap = s;
+    v->sort = DESK_ESCROW_SORT_RECENT;
+    v->desc = true;
+    *out = v;
+    return 0;
+}
+
+static void window_drop(desk_escrow_view *v)
+{
+    v->n = 0;
+    v->base = 0;
+    sqlite3_value_free(v->first_key);
+    sqlite3_value_free(v->last_key);
+    v->first_key = v->last_key = NULL;
+}
+
+void desk_escrow_view_free(desk_escrow_view **p)
+{
+    if (!p || !*p)
+        return;
+    window_drop(*p);
+    free(*p);
+    *p = NULL;
+}
+
+void desk_escrow_view_invalidate(desk_escrow_view *v)
+{
+    v->have_count = false;
+    window_drop(v);
+}
+
+void desk_escrow_view_set(desk_escrow_view *v, const char *filter, desk_escrow_sort sort,
+                          bool descending)
+{
+    char before[sizeof v->pattern];
+    memcpy(before, v->pattern, sizeof before);
+    size_t o = 0;
+    if (filter && *filter) {
+        v->pattern[o++] = '%';
+        for (const char *p = filter; *p && o + 4 < sizeof v->pattern; p++) {
+            if (*p == '%' || *p == '_' || *p == '\\')
+                v->pattern[o++] = '\\';
+            v->pattern[o++] = *p;
+        }
+        v->pattern[o++] = '%';
+    }
+    v->pattern[o] = '\0';
+    v->sort = (unsigned)sort < DESK_ESCROW_SORT_COUNT ? sort : DESK_ESCROW_SORT_RECENT;
+    v->desc = descending;
+    /* The order does not change the count: keep it unless the filter changed. */
+    bool keep = v->have_count && strcmp(before, v->pattern) == 0;
+    desk_escrow_view_invalidate(v);
+    v->have_count = keep;
+}
+
+int desk_escrow_view_count(desk_escrow_view *v, size_t *n, err *e)
+{
+    if (v->have_count) {
+        *n = v->count;
+        return 0;
+    }
+    sqlite3 *db = v->snap->ro;
+    char sql[SQL_MAX];
+    if (v->pattern[0])
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM escrows e WHERE %s", FILTER_SQL);
+    else
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM escrows");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(db, e, "cannot count escrows");
+    if (v->pattern[0])
+        sqlite3_bind_text(st, 1, v->pattern, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return sql_fail(db, e, "cannot count escrows");
+    }
+    v->count = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    v->have_count = true;
+    *n = v->count;
+    return 0;
+}
+
+static void col_addr(sqlite3_stmt *st, int i, addr *out)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    memset(out, 0, sizeof *out);
+    err e;
+    if (t && addr_parse(out, t, &e) < 0)
+        memset(out, 0, sizeof *out);
+}
+
+static void col_text(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    snprintf(out, cap, "%s", t ? t : "");
+}
+
+static void row_read(sqlite3_stmt *st, desk_escrow_row *r)
+{
+    memset(r, 0, sizeof *r);
+    r->chain_id = (uint64_t)sqlite3_column_int64(st, 1);
+    col_text(st, 2, r->chain, sizeof r->chain);
+    col_addr(st, 3, &r->address);
+    col_addr(st, 4, &r->payer);
+    col_addr(st, 5, &r->payee);
+    const char *amount = (const char *)sqlite3_column_text(st, 7);
+    col_text(st, 8, r->state, sizeof r->state);
+    r->approvals = (unsigned)sqlite3_column_int(st, 9);
+    r->threshold = (unsigned)sqlite3_column_int(st, 10);
+    r->last_block = (uint64_t)sqlite3_column_int64(st, 11);
+    r->pending = sqlite3_column_int(st, 12) != 0;
+    bool known = sqlite3_column_type(st, 13) != SQLITE_NULL;
+    u256 v;
+    err e;
+    if (!amount || u256_from_dec(&v, amount, &e) < 0) {
+        snprintf(r->amount, sizeof r->amount, "?");
+    } else {
+        amount_format(r->amount, &v, known ? (unsigned)sqlite3_column_int(st, 14) : 0);
+    }
+    if (known)
+        col_text(st, 13, r->asset, sizeof r->asset);
+    else
+        snprintf(r->asset, sizeof r->asset, "units");
+}
+
+/* Reads up to WINDOW_ROWS rows into v->rows; rows read in reverse order (the *_FROM_END
+ * and BEFORE modes) are put back in view order. */
+static int fetch(desk_escrow_view *v, fetch_mode mode, size_t offset, size_t *got, err *e)
+{
+    sqlite3 *db = v->snap->ro;
+    const char *key = sort_keys[v->sort];
+    bool reverse = mode == FETCH_OFFSET_FROM_END || mode == FETCH_BEFORE;
+    bool desc = v->desc != reverse;
+    const char *dir = desc ? "DESC" : "ASC";
+    char where[SQL_MAX] = "";
+    size_t w = 0;
+    int next_param = v->pattern[0] ? 2 : 1;
+    if (v->pattern[0])
+        w += (size_t)snprintf(where + w, sizeof where - w, " WHERE %s", FILTER_SQL);
+    if (mode == FETCH_AFTER || mode == FETCH_BEFORE) {
+        const char *op = desc ? "<" : ">";
+        if (v->sort == DESK_ESCROW_SORT_RECENT)
+            snprintf(where + w, sizeof where - w, " %s e.rowid %s ?%d",
+                     v->pattern[0] ? "AND" : "WHERE", op, next_param);
+        else
+            snprintf(where + w, sizeof where - w, " %s (%s, e.rowid) %s (?%d, ?%d)",
+                     v->pattern[0] ? "AND" : "WHERE", key, op, next_param, next_param + 1);
+    }
+    char order[512];
+    if (v->sort == DESK_ESCROW_SORT_RECENT)
+        snprintf(order, sizeof order, "e.rowid %s", dir);
+    else
+        snprintf(order, sizeof order, "%s %s, e.rowid %s", key, dir, dir);
+    char sql[SQL_MAX * 2];
+    snprintf(sql, sizeof sql,
+             "SELECT e.rowid, e.chain_id, c.name, e.address, e.payer, e.payee, e.token,"
+             " e.amount, e.state, e.approvals, e.threshold, e.last_event_block, e.pending,"
+             " COALESCE(t.symbol, CASE WHEN e.token = " ZERO_ADDR " THEN c.native_symbol END),"
+             " COALESCE(t.decimals, CASE WHEN e.token = " ZERO_ADDR " THEN c.native_decimals END),"
+             " %s%s%s ORDER BY %s LIMIT %d OFFSET %zu",
+             key, FROM_SQL, where, order, WINDOW_ROWS,
+             mode == FETCH_OFFSET || mode == FETCH_OFFSET_FROM_END ? offset : 0);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(db, e, "cannot read escrows");
+    if (v->pattern[0])
+        sqlite3_bind_text(st, 1, v->pattern, -1, SQLITE_STATIC);
+    if (mode == FETCH_AFTER || mode == FETCH_BEFORE) {
+        int64_t rowid = mode == FETCH_AFTER ? v->last_rowid : v->first_rowid;
+        sqlite3_value *k = mode == FETCH_AFTER ? v->last_key : v->first_key;
+        if (v->sort == DESK_ESCROW_SORT_RECENT) {
+            sqlite3_bind_int64(st, next_param, rowid);
+        } else {
+            sqlite3_bind_value(st, next_param, k);
+            sqlite3_bind_int64(st, next_param + 1, rowid);
+        }
+    }
+    size_t n = 0;
+    int rc = SQLITE_DONE;
+    sqlite3_value *kfirst = NULL, *klast = NULL;
+    int64_t rfirst = 0, rlast = 0;
+    while (n < WINDOW_ROWS && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        row_read(st, &v->rows[n]);
+        int64_t rowid = sqlite3_column_int64(st, 0);
+        sqlite3_value *k = sqlite3_column_value(st, 15);
+        if (n == 0) {
+            kfirst = sqlite3_value_dup(k);
+            rfirst = rowid;
+        }
+        sqlite3_value_free(klast);
+        klast = sqlite3_value_dup(k);
+        rlast = rowid;
+        n++;
+    }
+    rc = n == WINDOW_ROWS ? SQLITE_ROW : rc;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        sqlite3_value_free(kfirst);
+        sqlite3_value_free(klast);
+        sqlite3_finalize(st);
+        v->n = 0;
+        return sql_fail(db, e, "cannot read escrows");
+    }
+    sqlite3_finalize(st);
+    sqlite3_value_free(v->first_key);
+    sqlite3_value_free(v->last_key);
+    if (reverse) {
+        for (size_t i = 0; i < n / 2; i++) {
+            desk_escrow_row tmp = v->rows[i];
+            v->rows[i] = v->rows[n - 1 - i];
+            v->rows[n - 1 - i] = tmp;
+        }
+        v->first_key = klast;
+        v->first_rowid = rlast;
+        v->last_key = kfirst;
+        v->last_rowid = rfirst;
+    } else {
+        v->first_key = kfirst;
+        v->first_rowid = rfirst;
+        v->last_key = klast;
+        v->last_rowid = rlast;
+    }
+    *got = n;
+    return 0;
+}
+
+int desk_escrow_view_row(desk_escrow_view *v, size_t i, const desk_escrow_row **out, err *e)
+{
+    *out = NULL;
+    size_t count;
+    if (desk_escrow_view_count(v, &count, e) < 0)
+        return -1;
+    if (i >= count)
+        return err_set(e, ERR_NOT_FOUND, "no escrow row %zu (there are %zu)", i + 1, count);
+    if (v->n > 0 && i >= v->base && i < v->base + v->n) {
+        *out = &v->rows[i - v->base];
+        return 0;
+    }
+    size_t got = 0;
+    size_t base;
+    if (v->n > 0 && i >= v->base + v->n && i < v->base + v->n + WINDOW_ROWS) {
+        base = v->base + v->n;
+        if (fetch(v, FETCH_AFTER, 0, &got, e) < 0)
+            return -1;
+    } else if (v->n > 0 && i < v->base && i + WINDOW_ROWS >= v->base) {
+        if (fetch(v, FETCH_BEFORE, 0, &got, e) < 0)
+            return -1;
+        base = v->base - got;
+    } else {
+        /* A jump: centre a window on i, counted from the nearer end. */
+        size_t start = i > WINDOW_ROWS / 4 ? i - WINDOW_ROWS / 4 : 0;
+        size_t end = start + WINDOW_ROWS; /* exclusive */
+        if (end > count) {
+            end = count;
+            start = end > WINDOW_ROWS ? end - WINDOW_ROWS : 0;
+        }
+        if (start <= count - end) {
+            if (fetch(v, FETCH_OFFSET, start, &got, e) < 0)
+                return -1;
+            base = start;
+        } else {
+            if (fetch(v, FETCH_OFFSET_FROM_END, count - end, &got, e) < 0)
+                return -1;
+            base = end - got;
+        }
+    }
+    v->base = base;
+    v->n = got;
+    if (i < v->base || i >= v->base + v->n) {
+        /* The table changed under us (another writer): start afresh next time. */
+        desk_escrow_view_invalidate(v);
+        return err_set(e, ERR_STATE, "the escrow table changed while reading it");
+    }
+    *out = &v->rows[i - v->base];
+    return 0;
+}
+
+/* ---- escrow detail ---- */
+
+typedef struct lines {
+    char **v;
+    size_t n, cap;
+    bool oom;
+} lines;
+
+static void add(lines *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(lines *l, const char *fmt, ...)
+{
+    if (l->oom)
+        return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 32;
+        char **nv = realloc(l->v, cap * sizeof *nv);
+        if (!nv) {
+            l->oom = true;
+            return;
+        }
+        l->v = nv;
+        l->cap = cap;
+    }
+    char text[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    l->v[l->n] = strdup(text);
+    if (!l->v[l->n])
+        l->oom = true;
+    else
+        l->n++;
+}
+
+void desk_lines_free(char ***lines_, size_t n)
+{
+    if (!lines_ || !*lines_)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free((*lines_)[i]);
+    free(*lines_);
+    *lines_ = NULL;
+}
+
+static void asset_of(store *st, const store_chain *ch, const addr *token, char *sym, size_t cap,
+                     unsigned *decimals)
+{
+    *decimals = 0;
+    snprintf(sym, cap, "units");
+    if (addr_is_zero(token)) {
+        snprintf(sym, cap, "%s", ch->native_symbol);
+        *decimals = ch->native_decimals;
+        return;
+    }
+    store_token *ts = NULL;
+    size_t n = 0;
+    err e;
+    if (store_token_list(st, ch->chain_id, &ts, &n, &e) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (addr_equal(&ts[i].address, token)) {
+                snprintf(sym, cap, "%s", ts[i].symbol);
+                *decimals = ts[i].decimals;
+            }
+        }
+    }
+    free(ts);
+}
+
+int desk_escrow_detail(desk_snap *s, uint64_t chain_id, const addr *escrow, char ***out, size_t *n,
+                       err *e)
+{
+    *out = NULL;
+    *n = 0;
+    store_escrow x;
+    store_chain ch;
+    bool found = false, chfound = false;
+    if (store_escrow_get(s->st, chain_id, escrow, &x, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_NOT_FOUND, "the escrow is no longer in the desk (reorg?)");
+    if (store_chain_get(s->st, chain_id, &ch, &chfound, e) < 0)
+        return -1;
+    if (!chfound)
+        memset(&ch, 0, sizeof ch);
+    store_checkpoint cp;
+    if (store_checkpoint_get(s->st, chain_id, &cp, e) < 0)
+        return -1;
+    store_event_list evs;
+    if (store_event_list_escrow(s->st, chain_id, escrow, &evs, e) < 0)
+        return -1;
+    char a[ADDR_STR_MAX], b[ADDR_STR_MAX], sym[STORE_SYMBOL_MAX + 8];
+    char amt[AMOUNT_STR_MAX], f[AMOUNT_STR_MAX], r[AMOUNT_STR_MAX], rf[AMOUNT_STR_MAX];
+    unsigned dec;
+    asset_of(s->st, &ch, &x.token, sym, sizeof sym, &dec);
+    amount_format(amt, &x.amount, dec);
+    amount_format(f, &x.funded, dec);
+    amount_format(r, &x.released, dec);
+    amount_format(rf, &x.refunded, dec);
+    lines l = {0};
+    addr_to_checksum(a, &x.address);
+    add(&l, "Escrow    %s on %s (chain %llu)%s", a, ch.name, (unsigned long long)chain_id,
+        x.pending ? "  [pending confirmations]" : "");
+    add(&l, "State     %s%s   approvals %u of %u", escrow_state_str(x.state),
+        x.state == ESCROW_RESOLVED ? (x.resolved_to_payee ? " to payee" : " to payer") : "",
+        x.n_approvals, x.threshold);
+    addr_to_checksum(a, &x.payer);
+    addr_to_checksum(b, &x.payee);
+    add(&l, "Payer     %s", a);
+    add(&l, "Payee     %s", b);
+    addr_to_checksum(a, &x.arbiter);
+    add(&l, "Arbiter   %s", a);
+    add(&l, "Amount    %s %s   funded %s   released %s   refunded %s", amt, sym, f, r, rf);
+    char when[64] = "-";
+    time_t dl = (time_t)x.deadline;
+    struct tm tm;
+    if (gmtime_r(&dl, &tm))
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+    add(&l, "Deadline  %s", when);
+    if (x.anomaly[0])
+        add(&l, "Anomaly   %s", x.anomaly);
+    add(&l, "Approvers (%u):", x.n_approvers);
+    for (unsigned i = 0; i < x.n_approvers; i++) {
+        const store_approval *ap = NULL;
+        for (unsigned j = 0; j < x.n_approvals; j++)
+            if (addr_equal(&x.approvals[j].approver, &x.approvers[i]))
+                ap = &x.approvals[j];
+        addr_to_checksum(a, &x.approvers[i]);
+        if (ap)
+            add(&l, "  %s  approved in block %llu%s", a, (unsigned long long)ap->block_number,
+                ap->pending ? " (pending)" : "");
+        else
+            add(&l, "  %s  not yet", a);
+    }
+    add(&l, "Timeline (%zu events):", evs.n);
+    for (size_t i = 0; i < evs.n; i++) {
+        const store_event *ev = &evs.items[i];
+        char tx[67];
+        if (hex_encode(tx, sizeof tx, ev->tx_hash, 32, true) == 0)
+            tx[0] = '\0';
+        add(&l, "  block %-8llu %-16s %s%s  tx %.12s", (unsigned long long)ev->block_number,
+            ev->name[0] ? ev->name : "(unknown)", ev->decoded ? ev->decoded : "",
+            cp.synced && ev->block_number > cp.final_block ? "  (pending)" : "", tx);
+    }
+    store_event_list_free(&evs);
+    if (l.oom) {
+        desk_lines_free(&l.v, l.n);
+        return err_set(e, ERR_NOMEM, "out of memory reading the escrow");
+    }
+    *out = l.v;
+    *n = l.n;
+    return 0;
+}
+
+/* ---- chains ---- */
+
+int desk_chain_rows(desk_snap *s, desk_chain_row **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    store_chain *cs = NULL;
+    size_t nc = 0;
+    if (store_chain_list(s->st, &cs, &nc, e) < 0)
+        return -1;
+    desk_chain_row *rows = calloc(nc ? nc : 1, sizeof *rows);
+    if (!rows) {
+        free(cs);
+        return err_set(e, ERR_NOMEM, "out of memory reading chains");
+    }
+    for (size_t i = 0; i < nc; i++) {
+        desk_chain_row *r = &rows[i];
+        r->chain_id = cs[i].chain_id;
+        snprintf(r->name, sizeof r->name, "%s", cs[i].name);
+        store_checkpoint cp;
+        store_endpoint *eps = NULL;
+        size_t ne = 0;
+        if (store_checkpoint_get(s->st, cs[i].chain_id, &cp, e) < 0 ||
+            store_endpoint_list(s->st, cs[i].chain_id, &eps, &ne, e) < 0) {
+            free(cs);
+            free(rows);
+            return -1;
+        }
+        r->synced_any = cp.synced;
+        r->synced = cp.synced_block;
+        r->final_block = cp.final_block;
+        r->head = cp.head_block;
+        r->n_endpoints = ne;
+        snprintf(r->health, sizeof r->health, "-");
+        if (ne > 0) {
+            snprintf(r->endpoint, sizeof r->endpoint, "%s", eps[0].url);
+            snprintf(r->health, sizeof r->health, "%s", store_health_str(eps[0].health));
+            /* The most recent error of any endpoint. */
+            int64_t when = 0;
+            for (size_t j = 0; j < ne; j++) {
+                if (eps[j].last_error[0] && eps[j].last_fail >= when) {
+                    when = eps[j].last_fail;
+                    snprintf(r->last_error, sizeof r->last_error, "%s", eps[j].last_error);
+                }
+            }
+        }
+        free(eps);
+    }
+    free(cs);
+    *out = rows;
+    *n = nc;
+    return 0;
+}

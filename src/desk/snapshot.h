@@ -1,0 +1,112 @@
+/* snapshot.h: read-only views of the desk database for the screens (the terminal UI
+ * and anything else that pages through large tables). The escrow view is virtual: it
+ * counts and fetches only the window of rows being looked at, with the filter and the
+ * sort pushed down to SQL and keyset paging between neighbouring windows, so a million
+ * escrows cost what a screenful costs. Nothing here writes to the database. */
+#ifndef FUSION_DESK_SNAPSHOT_H
+#define FUSION_DESK_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/amount.h"
+#include "base/err.h"
+#include "crypto/address.h"
+#include "store/store.h"
+
+#define DESK_WUR __attribute__((warn_unused_result))
+
+typedef struct desk_snap desk_snap;
+
+/* Opens <home>/desk.db (creating and migrating it through store_open) plus a read-only
+ * connection for the paged queries. */
+int desk_snap_open(desk_snap **out, const char *home, err *e) DESK_WUR;
+void desk_snap_free(desk_snap **p);
+/* The store connection of the snapshot (for the store_* readers); owned by it. */
+store *desk_snap_store(desk_snap *s);
+/* Sets *changed when any connection (another thread or process) committed since the
+ * previous call (PRAGMA data_version); the first call reports a change. */
+int desk_snap_poll(desk_snap *s, bool *changed, err *e) DESK_WUR;
+
+/* ---- escrows ---- */
+
+/* X(id, label): the orders the escrow table can be sorted in. */
+#define DESK_ESCROW_SORTS(X)                                                                       \
+    X(RECENT, "most recent activity")                                                              \
+    X(ADDRESS, "escrow")                                                                           \
+    X(CHAIN, "chain")                                                                              \
+    X(PAYEE, "counterparty")                                                                       \
+    X(ASSET, "asset")                                                                              \
+    X(AMOUNT, "amount")                                                                            \
+    X(STATE, "state")                                                                              \
+    X(APPROVALS, "approvals")                                                                      \
+    X(BLOCK, "block")
+
+typedef enum {
+#define DESK_SORT_ENUM_(id, label) DESK_ESCROW_SORT_##id,
+    DESK_ESCROW_SORTS(DESK_SORT_ENUM_)
+#undef DESK_SORT_ENUM_
+        DESK_ESCROW_SORT_COUNT
+} desk_escrow_sort;
+
+const char *desk_escrow_sort_label(desk_escrow_sort s);
+/* True when an index of the schema serves the order, so a page costs the same at any
+ * table size; other orders sort the whole (filtered) table on every page read. */
+bool desk_escrow_sort_indexed(desk_escrow_sort s);
+/* Above this many rows the screens should offer indexed orders only. */
+#define DESK_SORT_UNINDEXED_MAX 50000
+
+/* One row of the escrow table, formatted for people (amounts exact, in token units). */
+typedef struct desk_escrow_row {
+    uint64_t chain_id;
+    char chain[STORE_NAME_MAX];
+    addr address, payer, payee;
+    char asset[STORE_SYMBOL_MAX + 8]; /* symbol, or "units" for an unknown token */
+    char amount[AMOUNT_STR_MAX];
+    char state[16];
+    unsigned approvals, threshold;
+    uint64_t last_block;
+    bool pending;
+} desk_escrow_row;
+
+typedef struct desk_escrow_view desk_escrow_view;
+
+int desk_escrow_view_new(desk_escrow_view **out, desk_snap *s, err *e) DESK_WUR;
+void desk_escrow_view_free(desk_escrow_view **p);
+/* Filter text (matched case-insensitively against address, payer, payee, state, chain
+ * and asset; "" = all) and order; drops the cached window and count. */
+void desk_escrow_view_set(desk_escrow_view *v, const char *filter, desk_escrow_sort sort,
+                          bool descending);
+/* The data changed: the next count and row reads go to the database again. */
+void desk_escrow_view_invalidate(desk_escrow_view *v);
+int desk_escrow_view_count(desk_escrow_view *v, size_t *n, err *e) DESK_WUR;
+/* Row i (0-based, < count) in the current order; *out points into the view and stays
+ * valid until the next call. */
+int desk_escrow_view_row(desk_escrow_view *v, size_t i, const desk_escrow_row **out,
+                         err *e) DESK_WUR;
+
+/* Text lines describing one escrow: parties, amounts, approvals and the event timeline
+ * (store_event_list_escrow). *lines is malloc'ed, free with desk_lines_free. */
+int desk_escrow_detail(desk_snap *s, uint64_t chain_id, const addr *escrow, char ***lines,
+                       size_t *n, err *e) DESK_WUR;
+void desk_lines_free(char ***lines, size_t n);
+
+/* ---- chains ---- */
+
+typedef struct desk_chain_row {
+    uint64_t chain_id;
+    char name[STORE_NAME_MAX];
+    bool synced_any;
+    uint64_t synced, final_block, head; /* from the checkpoint */
+    char endpoint[STORE_URL_MAX];       /* first endpoint by priority */
+    char health[16];
+    size_t n_endpoints;
+    char last_error[256];
+} desk_chain_row;
+
+/* Every chain with its checkpoint and endpoint health (cheap: the screens call it once a
+ * second, so nothing here scans the events); *out malloc'ed. */
+int desk_chain_rows(desk_snap *s, desk_chain_row **out, size_t *n, err *e) DESK_WUR;
+
+#endif

@@ -1,0 +1,545 @@
+/* devnet.c: the devnet's nodes as daemons. Each anvil is started detached (double fork,
+ * setsid, so it outlives the command and is never our zombie), with its pid file
+ * <home>/devnet/<name>.pid ("pid port chain_id") and log <home>/devnet/<name>.log.
+ * Stopping checks through /proc that the pid is still an anvil on that port before
+ * signalling it, so a recycled pid is never killed. */
+#include "devnet/devnet.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "devnet/devnet_priv.h"
+#include "risk/service.h"
+
+/* Chain ids: 31337 is anvil's own default (Ethereum stand-in), 412346 is the id of
+ * Arbitrum's local nitro dev node, 1337 the usual local-dev id (Polygon stand-in). None
+ * is a public network's id, so a devnet key can never sign for a real chain. */
+static const devnet_chain_spec chains[DEVNET_N_CHAINS] = {
+    {"devnet-eth", "Ethereum", 31337, "ETH"},
+    {"devnet-arb", "Arbitrum", 412346, "ETH"},
+    {"devnet-pol", "Polygon", 1337, "POL"},
+};
+
+const devnet_chain_spec *devnet_chain(size_t i)
+{
+    return i < DEVNET_N_CHAINS ? &chains[i] : NULL;
+}
+
+static const struct {
+    const char *asset, *series;
+} feeds[DEVNET_N_FEEDS] = {
+    {"ETH", "ETH"},  {"BTC", "BTC"},  {"USDC", "USDC"},
+    {"WETH", "ETH"}, {"WBTC", "BTC"}, {"POL", "MATIC"},
+};
+
+const char *devnet_feed_asset(size_t i)
+{
+    return i < DEVNET_N_FEEDS ? feeds[i].asset : NULL;
+}
+
+const char *devnet_feed_series(const char *asset)
+{
+    for (size_t i = 0; i < DEVNET_N_FEEDS; i++)
+        if (strcmp(feeds[i].asset, asset) == 0)
+            return feeds[i].series;
+    return NULL;
+}
+
+/* anvil's default accounts (mnemonic "test test test test test test test test test test
+ * test junk"); published in Foundry's documentation, worthless outside a devnet. */
+static const char *const dev_keys[DEVNET_DEV_KEYS] = {
+    "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+    "47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+    "8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+    "92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
+    "4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
+    "dbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
+    "2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
+};
+
+int devnet_dev_key(size_t i, uint8_t sk[32])
+{
+    if (i >= DEVNET_DEV_KEYS)
+        return -1;
+    return hex_decode_exact(sk, 32, dev_keys[i], 0, NULL);
+}
+
+/* ---- paths ------------------------------------------------------------------------- */
+
+static bool exe_dir(char *out, size_t cap)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return false;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    int k = snprintf(out, cap, "%s", exe);
+    return k > 0 && (size_t)k < cap;
+}
+
+int devnet_data_path(char *out, size_t cap, const char *rel, err *e)
+{
+    return risk_data_file(rel, out, cap, e);
+}
+
+static bool executable(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
+}
+
+int devnet_find_anvil(char *out, size_t cap, err *e)
+{
+    const char *env = getenv("FUSION_ANVIL");
+    if (env && *env) {
+        if (!executable(env))
+            return err_set(e, ERR_NOT_FOUND, "FUSION_ANVIL=%s is not an executable", env);
+        snprintf(out, cap, "%s", env);
+        return 0;
+    }
+    const char *tools = getenv("FUSION_TOOLS");
+    if (tools && *tools) {
+        int k = snprintf(out, cap, "%s/anvil", tools);
+        if (k > 0 && (size_t)k < cap && executable(out))
+            return 0;
+    }
+    const char *path = getenv("PATH");
+    if (path) {
+        const char *p = path;
+        while (*p) {
+            size_t n = strcspn(p, ":");
+            int k = snprintf(out, cap, "%.*s/anvil", (int)n, p);
+            if (n && k > 0 && (size_t)k < cap && executable(out))
+                return 0;
+            p += n;
+            if (*p == ':')
+                p++;
+        }
+    }
+    char dir[PATH_MAX];
+    if (exe_dir(dir, sizeof dir)) {
+        int k = snprintf(out, cap, "%s/../tools/bin/anvil", dir);
+        if (k > 0 && (size_t)k < cap && executable(out))
+            return 0;
+    }
+    return err_set(e, ERR_NOT_FOUND,
+                   "cannot find anvil: run scripts/bootstrap, or set "
+                   "FUSION_ANVIL to Foundry's anvil");
+}
+
+/* ---- pid files and /proc ----------------------------------------------------------- */
+
+static int devnet_dir(const char *home, char *out, size_t cap, bool create, err *e)
+{
+    int k = snprintf(out, cap, "%s/devnet", home);
+    if (k <= 0 || (size_t)k >= cap)
+        return err_set(e, ERR_INVALID, "desk home path too long");
+    if (create && mkdir(out, 0700) < 0 && errno != EEXIST)
+        return err_set(e, ERR_IO, "cannot create %s: %s", out, strerror(errno));
+    return 0;
+}
+
+static void node_file(char *out, size_t cap, const char *dir, size_t i, const char *ext)
+{
+    snprintf(out, cap, "%s/%s.%s", dir, chains[i].name, ext);
+}
+
+static bool pidfile_read(const char *path, int *pid, unsigned *port, uint64_t *chain_id)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    unsigned long long cid = 0;
+    bool ok = fscanf(f, "%d %u %llu", pid, port, &cid) == 3 && *pid > 1;
+    fclose(f);
+    *chain_id = cid;
+    return ok;
+}
+
+/* Alive and not a zombie (whatever it runs: the wrapper script execs anvil). */
+static bool pid_alive(int pid)
+{
+    char path[64], data[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(data, 1, sizeof data - 1, f);
+    fclose(f);
+    data[n] = '\0';
+    char *rp = strrchr(data, ')');
+    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
+/* True when pid is alive (not a zombie) and is an anvil serving `port`. */
+static bool is_our_anvil(int pid, unsigned port)
+{
+    if (!pid_alive(pid))
+        return false;
+    char path[64], data[4096];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(data, 1, sizeof data - 1, f);
+    fclose(f);
+    data[n] = '\0';
+    const char *argv0 = data;
+    const char *base = strrchr(argv0, '/');
+    base = base ? base + 1 : argv0;
+    if (strcmp(base, "anvil") != 0)
+        return false;
+    char want[16];
+    snprintf(want, sizeof want, "%u", port);
+    for (size_t off = strlen(data) + 1; off < n; off += strlen(data + off) + 1)
+        if (strcmp(data + off, "--port") == 0 && off + 7 < n && strcmp(data + off + 7, want) == 0)
+            return true;
+    return false;
+}
+
+static bool port_free(unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    close(fd);
+    return ok;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- starting and probing ---------------------------------------------------------- */
+
+/* Starts anvil detached; returns its pid (the grandchild) or -1. */
+static int spawn_anvil(const char *anvil, const char *log_path, unsigned port, uint64_t chain_id,
+                       err *e)
+{
+    char port_s[16], chain_s[32];
+    snprintf(port_s, sizeof port_s, "%u", port);
+    snprintf(chain_s, sizeof chain_s, "%llu", (unsigned long long)chain_id);
+    int pfd[2];
+    if (pipe(pfd) < 0)
+        return err_set(e, ERR_IO, "pipe: %s", strerror(errno));
+    pid_t child = fork();
+    if (child < 0) {
+        close(pfd[0]);
+        close(pfd[1]);
+        return err_set(e, ERR_IO, "fork: %s", strerror(errno));
+    }
+    if (child == 0) {
+        close(pfd[0]);
+        setsid();
+        pid_t gc = fork();
+        if (gc != 0) {
+            int v = gc > 0 ? (int)gc : -1;
+            ssize_t w = write(pfd[1], &v, sizeof v);
+            (void)w;
+            _exit(0);
+        }
+        close(pfd[1]);
+        int in = open("/dev/null", O_RDONLY);
+        int out = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (in < 0 || out < 0)
+            _exit(127);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(out, 2);
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd);
+        signal(SIGPIPE, SIG_DFL);
+        char a0[] = "anvil", a1[] = "--host", a2[] = "127.0.0.1", a3[] = "--port",
+             a5[] = "--chain-id", a7[] = "--block-time", a8[] = "1", a9[] = "--silent";
+        char *const argv[] = {a0, a1, a2, a3, port_s, a5, chain_s, a7, a8, a9, NULL};
+        /* argv[0] "anvil" whatever the path, so /proc shows what we started */
+        execv(anvil, argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+    int gc = -1;
+    ssize_t r = read(pfd[0], &gc, sizeof gc);
+    close(pfd[0]);
+    int st;
+    waitpid(child, &st, 0);
+    if (r != (ssize_t)sizeof gc || gc <= 0)
+        return err_set(e, ERR_IO, "could not start anvil for port %u", port);
+    return gc;
+}
+
+static int probe(devnet_node *nd, long timeout_ms)
+{
+    snprintf(nd->url, sizeof nd->url, "http://127.0.0.1:%u", nd->port);
+    rpc_options ro;
+    rpc_options_default(&ro);
+    ro.connect_timeout_ms = timeout_ms;
+    ro.timeout_ms = timeout_ms * 2;
+    ro.max_attempts = 1;
+    const char *urls[] = {nd->url};
+    rpc_client *c = NULL;
+    err e;
+    err_clear(&e);
+    if (rpc_client_new(&c, urls, 1, &ro, &e) < 0)
+        return -1;
+    int rc = -1;
+    if (rpc_eth_chain_id(c, &nd->reported_chain_id, &e) == 0 &&
+        rpc_eth_block_number(c, &nd->head, &e) == 0)
+        rc = 0;
+    rpc_client_free(&c);
+    nd->answering = rc == 0;
+    return rc;
+}
+
+static void node_init(devnet_node *nd, size_t i, unsigned port)
+{
+    memset(nd, 0, sizeof *nd);
+    nd->spec = &chains[i];
+    nd->port = port;
+    snprintf(nd->url, sizeof nd->url, "http://127.0.0.1:%u", port);
+}
+
+int devnet_parse_ports(const char *s, unsigned ports[DEVNET_N_CHAINS])
+{
+    for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
+        char *end;
+        unsigned long v = strtoul(s, &end, 10);
+        if (end == s || v < 1024 || v > 65535)
+            return -1;
+        ports[i] = (unsigned)v;
+        if (i + 1 < DEVNET_N_CHAINS) {
+            if (*end != ',')
+                return -1;
+            s = end + 1;
+        } else if (*end) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int devnet_status(const char *home, devnet_node nodes[DEVNET_N_CHAINS], err *e)
+{
+    char dir[4200], pidf[4300];
+    if (devnet_dir(home, dir, sizeof dir, false, e) < 0)
+        return -1;
+    for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
+        node_init(&nodes[i], i, 0);
+        node_file(pidf, sizeof pidf, dir, i, "pid");
+        int pid;
+        unsigned port;
+        uint64_t cid;
+        if (!pidfile_read(pidf, &pid, &port, &cid))
+            continue;
+        nodes[i].pid = pid;
+        nodes[i].port = port;
+        nodes[i].running = is_our_anvil(pid, port);
+        if (nodes[i].running)
+            (void)probe(&nodes[i], 1000);
+        else
+            snprintf(nodes[i].url, sizeof nodes[i].url, "http://127.0.0.1:%u", port);
+    }
+    return 0;
+}
+
+static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS], err *e)
+{
+    char dir[4200], pidf[4300], logf[4300], anvil[PATH_MAX];
+    if (devnet_dir(o->home, dir, sizeof dir, true, e) < 0)
+        return -1;
+    bool have_anvil = false;
+    for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
+        unsigned port = o->ports[i] ? o->ports[i] : DEVNET_PORT_BASE + (unsigned)i;
+        node_init(&nodes[i], i, port);
+        node_file(pidf, sizeof pidf, dir, i, "pid");
+        node_file(logf, sizeof logf, dir, i, "log");
+        int pid;
+        unsigned oport;
+        uint64_t cid;
+        if (pidfile_read(pidf, &pid, &oport, &cid)) {
+            if (is_our_anvil(pid, oport)) {
+                if (oport != port && o->ports[i])
+                    return err_set(e, ERR_STATE,
+                                   "%s already runs on port %u (pid %d): run "
+                                   "`fusion devnet down` first to change ports",
+                                   chains[i].name, oport, pid);
+                nodes[i].port = oport;
+                nodes[i].pid = pid;
+                nodes[i].running = true;
+                if (probe(&nodes[i], 1000) == 0 && nodes[i].reported_chain_id == cid)
+                    continue;
+                return err_set(e, ERR_STATE,
+                               "%s (pid %d, port %u) runs but does not answer "
+                               "as chain %llu: run `fusion devnet down` and up again",
+                               chains[i].name, pid, oport, (unsigned long long)cid);
+            }
+            unlink(pidf); /* stale: that process is gone */
+        }
+        for (size_t k = 0; k < DEVNET_N_CHAINS; k++) {
+            unsigned pk = o->ports[k] ? o->ports[k] : DEVNET_PORT_BASE + (unsigned)k;
+            if (k != i && pk == port)
+                return err_set(e, ERR_USAGE, "port %u is given to two chains", port);
+        }
+        if (!port_free(port))
+            return err_set(e, ERR_STATE,
+                           "port %u for %s is taken by another program: free it "
+                           "or choose other ports (--ports A,B,C)",
+                           port, chains[i].name);
+        if (!have_anvil) {
+            if (devnet_find_anvil(anvil, sizeof anvil, e) < 0)
+                return -1;
+            have_anvil = true;
+        }
+        int child = spawn_anvil(anvil, logf, port, chains[i].chain_id, e);
+        if (child < 0)
+            return -1;
+        FILE *f = fopen(pidf, "w");
+        if (!f) {
+            kill(child, SIGTERM);
+            return err_set(e, ERR_IO, "cannot write %s: %s", pidf, strerror(errno));
+        }
+        fprintf(f, "%d %u %llu\n", child, port, (unsigned long long)chains[i].chain_id);
+        fclose(f);
+        nodes[i].pid = child;
+        nodes[i].running = true;
+        nodes[i].started_now = true;
+        LOG_I("devnet", "started %s: anvil pid %d port %u chain %llu", chains[i].name, child, port,
+              (unsigned long long)chains[i].chain_id);
+    }
+    /* wait until every node answers (anvil needs well under a second; allow 20 s) */
+    for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
+        int tries = 0;
+        while (probe(&nodes[i], 500) < 0) {
+            if (!pid_alive(nodes[i].pid))
+                return err_set(e, ERR_RPC, "anvil for %s exited at start: see %s/%s.log",
+                               chains[i].name, dir, chains[i].name);
+            if (++tries > 200)
+                return err_set(e, ERR_RPC,
+                               "anvil for %s does not answer on port %u after "
+                               "20 s: see %s/%s.log",
+                               chains[i].name, nodes[i].port, dir, chains[i].name);
+            sleep_ms(100);
+        }
+        if (nodes[i].reported_chain_id != chains[i].chain_id)
+            return err_set(e, ERR_STATE, "port %u answers as chain %llu, not %llu: another node?",
+                           nodes[i].port, (unsigned long long)nodes[i].reported_chain_id,
+                           (unsigned long long)chains[i].chain_id);
+    }
+    return 0;
+}
+
+/* Undoes a failed `up`: stops the nodes this call started (and only those). */
+static void stop_started(const char *home, devnet_node nodes[DEVNET_N_CHAINS])
+{
+    char dir[4200], pidf[4300];
+    err e;
+    if (devnet_dir(home, dir, sizeof dir, false, &e) < 0)
+        return;
+    for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
+        if (!nodes[i].started_now)
+            continue;
+        int pid = nodes[i].pid;
+        if (pid_alive(pid))
+            kill(pid, SIGTERM);
+        for (int t = 0; t < 50 && pid_alive(pid); t++)
+            sleep_ms(100);
+        if (pid_alive(pid))
+            kill(pid, SIGKILL);
+        for (int t = 0; t < 50 && pid_alive(pid); t++)
+            sleep_ms(100);
+        node_file(pidf, sizeof pidf, dir, i, "pid");
+        unlink(pidf);
+        nodes[i].started_now = false;
+        nodes[i].running = false;
+    }
+}
+
+int devnet_up(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS], err *e)
+{
+    memset(nodes, 0, sizeof(devnet_node) * DEVNET_N_CHAINS);
+    if (start_nodes(o, nodes, e) < 0 || devnet_deploy_all(o, nodes, e) < 0) {
+        stop_started(o->home, nodes);
+        return -1;
+    }
+    return 0;
+}
+
+int devnet_down(const char *home, unsigned *stopped, err *e)
+{
+    *stopped = 0;
+    char dir[4200], pidf[4300];
+    if (devnet_dir(home, dir, sizeof dir, false, e) < 0)
+        return -1;
+    int pids[DEVNET_N_CHAINS] = {0};
+    unsigned ports[DEVNET_N_CHAINS] = {0};
+    for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
+        node_file(pidf, sizeof pidf, dir, i, "pid");
+        int pid;
+        unsigned port;
+        uint64_t cid;
+        if (!pidfile_read(pidf, &pid, &port, &cid))
+            continue;
+        if (is_our_anvil(pid, port)) {
+            if (kill(pid, SIGTERM) == 0) {
+                pids[i] = pid;
+                ports[i] = port;
+            }
+        } else {
+            LOG_W("devnet", "%s: pid %d is no longer our anvil; not signalled", chains[i].name,
+                  pid);
+        }
+    }
+    /* wait up to 5 s, then SIGKILL what is left, and wait again */
+    for (int round = 0; round < 2; round++) {
+        for (int t = 0; t < 50; t++) {
+            bool left = false;
+            for (size_t i = 0; i < DEVNET_N_CHAINS; i++)
+                left |= pids[i] && is_our_anvil(pids[i], ports[i]);
+            if (!left)
+                break;
+            sleep_ms(100);
+        }
+        if (round == 0)
+            for (size_t i = 0; i < DEVNET_N_CHAINS; i++)
+                if (pids[i] && is_our_anvil(pids[i], ports[i]))
+                    kill(pids[i], SIGKILL);
+    }
+    for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
+        if (pids[i] && is_our_anvil(pids[i], ports[i]))
+            return err_set(e, ERR_STATE, "anvil pid %d (%s) does not stop", pids[i],
+                           chains[i].name);
+        if (pids[i])
+            (*stopped)++;
+        node_file(pidf, sizeof pidf, dir, i, "pid");
+        unlink(pidf);
+    }
+    return 0;
+}

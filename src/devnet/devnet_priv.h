@@ -1,0 +1,40 @@
+/* devnet_priv.h: what the files of src/devnet share and nobody else needs. */
+#ifndef FUSION_DEVNET_PRIV_H
+#define FUSION_DEVNET_PRIV_H
+
+#include "devnet/devnet.h"
+
+/* Deploys contracts, tokens and feeds on every running node that lacks them, and records
+ * chains, endpoints, contracts, tokens and feeds in the desk (deploy.c). */
+int devnet_deploy_all(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS], err *e) DEVNET_WUR;
+
+/* Imports anvil dev key i under the demo passphrase (interactive KDF: the key is public)
+ * unless the key store has it; *imported says whether it was new. */
+int devnet_dev_import(keystore *ks, size_t i, const char *label, addr *out, bool *imported,
+                      err *e) DEVNET_WUR;
+
+/* One row of data/demo/counterparties.csv. */
+typedef struct devnet_party {
+    char label[64];
+    addr address;
+    char status[16]; /* entity, unknown, sanctioned */
+} devnet_party;
+
+/* Reads data/demo/counterparties.csv; *out malloc'ed. */
+int devnet_parties_load(devnet_party **out, size_t *n, err *e) DEVNET_WUR;
+
+/* One row of data/demo/operators.csv. */
+typedef struct devnet_operator {
+    char name[24];
+    char role[24];
+    unsigned dev_key;
+    char label[KS_LABEL_MAX + 1]; /* "alice (trader)" */
+} devnet_operator;
+
+#define DEVNET_MAX_OPERATORS 16
+int devnet_operators_load(devnet_operator out[DEVNET_MAX_OPERATORS], size_t *n, err *e) DEVNET_WUR;
+/* The first operator with this role, or NULL. */
+const devnet_operator *devnet_operator_by_role(const devnet_operator *ops, size_t n,
+                                               const char *role);
+
+#endif

@@ -1,0 +1,454 @@
+/* driver.c: the demo's market driver, one thread. Every step (default 2 s) replays the
+ * next day of real daily closes (data/prices: ETH, BTC, USDC, MATIC) into the USD feeds of
+ * every devnet chain, and moves a scripted escrow flow on: the trader creates escrows through
+ * the factory (deterministic address, so token approval and funding follow in the same
+ * step), the approvers approve and release some of them; the script includes what
+ * screening must catch — a sanctioned payee, three deposits just under 10,000 USD within
+ * 24 h (structuring), unknown payees, expired and rejected KYC, a high-risk jurisdiction.
+ * Every transaction is built and signed by fusion (key store, audited). */
+#include "devnet/devnet_priv.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+
+/* the price histories replayed; the first one's dates set the pace */
+#define N_ASSETS 4
+static const char *const assets[N_ASSETS] = {"ETH", "BTC", "USDC", "MATIC"};
+
+/* The script: payee by counterparty label, whole USDC, and whether it is settled. */
+static const struct flow {
+    size_t chain;
+    const char *payee;
+    unsigned usdc;
+    bool settle;
+} flows[] = {
+    {0, "Northwind Capital LLC", 25000, true},     {1, "Helios Trading GmbH", 9900, false},
+    {1, "Helios Trading GmbH", 9850, false},       {1, "Helios Trading GmbH", 9950, false},
+    {0, "sanctioned wallet", 5000, false},         {2, "unknown wallet 1", 12000, false},
+    {0, "Blue Lagoon Partners Ltd", 40000, false}, {2, "Korea Kwangson Trading Corp", 15000, false},
+    {1, "Ostrava Metals s.r.o.", 7500, false},     {2, "Northwind Capital LLC", 3000, true},
+    {0, "unknown wallet 2", 18000, true},
+};
+#define N_FLOWS (sizeof flows / sizeof flows[0])
+#define FLOW_EVERY 2   /* steps between two new escrows */
+#define SETTLE_AFTER 3 /* steps after creation: approvals; one more: release */
+#define MAX_PENDING 16
+
+typedef struct chain_rt {
+    uint64_t chain_id;
+    rpc_client *rpc;
+    addr factory, usdc;
+    size_t n_feeds;
+    addr feed[DEVNET_N_FEEDS];
+    size_t feed_series[DEVNET_N_FEEDS]; /* index into assets[] */
+    devnet_sender deployer, trader, appr1, appr2;
+} chain_rt;
+
+typedef struct pending_settle {
+    size_t chain;
+    addr escrow;
+    uint64_t approve_at; /* step */
+    int stage;           /* 0: approvals due, 1: release due */
+} pending_settle;
+
+struct devnet_driver {
+    devnet_driver_opts o;
+    pthread_t thread;
+    atomic_int stop;
+    pthread_mutex_t mu;
+    devnet_driver_stats st;
+    /* thread-owned */
+    keystore *ks;
+    ks_key *k_deployer, *k_trader, *k_appr1, *k_appr2;
+    addr trader, appr1, appr2, arbiter;
+    chain_rt chains[DEVNET_N_CHAINS];
+    size_t n_chains;
+    devnet_closes closes[N_ASSETS];
+    size_t idx[N_ASSETS], start_idx[N_ASSETS];
+    devnet_party *parties;
+    size_t n_parties;
+    devnet_artifact *a_factory, *a_escrow, *a_token, *a_feed;
+    size_t next_flow;
+    pending_settle pend[MAX_PENDING];
+    size_t n_pend;
+};
+
+static void note_error(devnet_driver *d, const err *e)
+{
+    LOG_W("demo", "driver: %s", e->msg);
+    pthread_mutex_lock(&d->mu);
+    d->st.errors++;
+    snprintf(d->st.last_error, sizeof d->st.last_error, "%s", e->msg);
+    pthread_mutex_unlock(&d->mu);
+}
+
+static void count(devnet_driver *d, uint64_t *field, uint64_t k)
+{
+    pthread_mutex_lock(&d->mu);
+    *field += k;
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* ---- setup ------------------------------------------------------------------------- */
+
+static int setup_chains(devnet_driver *d, err *e)
+{
+    store *db = NULL;
+    if (devnet_open_desk(d->o.home, &db, e) < 0)
+        return -1;
+    int rc = -1;
+    for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
+        chain_rt *c = &d->chains[i];
+        c->chain_id = devnet_chain(i)->chain_id;
+        store_endpoint *eps = NULL;
+        store_contract *cs = NULL;
+        store_token *ts = NULL;
+        store_feed *fs = NULL;
+        size_t ne = 0, nc = 0, nt = 0, nf = 0;
+        int r = -1;
+        bool have_factory = false, have_usdc = false;
+        if (store_endpoint_list(db, c->chain_id, &eps, &ne, e) < 0 ||
+            store_contract_list(db, c->chain_id, &cs, &nc, e) < 0 ||
+            store_token_list(db, c->chain_id, &ts, &nt, e) < 0 ||
+            store_feed_list(db, c->chain_id, &fs, &nf, e) < 0)
+            goto next;
+        for (size_t k = 0; k < nc; k++)
+            if (cs[k].kind == STORE_CONTRACT_FACTORY) {
+                c->factory = cs[k].address;
+                have_factory = true;
+            }
+        for (size_t k = 0; k < nt; k++)
+            if (strcmp(ts[k].symbol, "USDC") == 0) {
+                c->usdc = ts[k].address;
+                have_usdc = true;
+            }
+        for (size_t k = 0; k < nf && c->n_feeds < DEVNET_N_FEEDS; k++) {
+            const char *series = devnet_feed_series(fs[k].asset);
+            for (size_t a = 0; series && a < N_ASSETS; a++)
+                if (strcmp(series, assets[a]) == 0) {
+                    c->feed[c->n_feeds] = fs[k].address;
+                    c->feed_series[c->n_feeds++] = a;
+                }
+        }
+        if (ne == 0 || !have_factory || !have_usdc) {
+            err_set(e, ERR_NOT_FOUND, "chain %s is not deployed: run `fusion devnet up`",
+                    devnet_chain(i)->name);
+            goto next;
+        }
+        const char *urls[] = {eps[0].url};
+        rpc_options ro;
+        rpc_options_default(&ro);
+        ro.timeout_ms = 5000;
+        ro.max_attempts = 2;
+        if (rpc_client_new(&c->rpc, urls, 1, &ro, e) < 0)
+            goto next;
+        devnet_sender_init(&c->deployer, c->rpc, d->k_deployer, c->chain_id);
+        devnet_sender_init(&c->trader, c->rpc, d->k_trader, c->chain_id);
+        devnet_sender_init(&c->appr1, c->rpc, d->k_appr1, c->chain_id);
+        devnet_sender_init(&c->appr2, c->rpc, d->k_appr2, c->chain_id);
+        r = 0;
+    next:
+        free(eps);
+        free(cs);
+        free(ts);
+        free(fs);
+        if (r < 0)
+            goto out;
+        d->n_chains = i + 1;
+    }
+    rc = 0;
+out:
+    store_close(&db);
+    return rc;
+}
+
+static int setup(devnet_driver *d, err *e)
+{
+    devnet_operator ops[DEVNET_MAX_OPERATORS];
+    size_t n_ops = 0;
+    if (devnet_operators_load(ops, &n_ops, e) < 0)
+        return -1;
+    const devnet_operator *trader = devnet_operator_by_role(ops, n_ops, "trader");
+    const devnet_operator *arb = devnet_operator_by_role(ops, n_ops, "arbiter");
+    const devnet_operator *appr[2] = {NULL, NULL};
+    for (size_t i = 0, k = 0; i < n_ops && k < 2; i++)
+        if (strcmp(ops[i].role, "approver") == 0)
+            appr[k++] = &ops[i];
+    if (!trader || !arb || !appr[0] || !appr[1])
+        return err_set(e, ERR_INVALID,
+                       "data/demo/operators.csv needs a trader, two approvers "
+                       "and an arbiter");
+    uint8_t sk[32];
+    if (devnet_dev_key(arb->dev_key, sk) < 0 || addr_from_seckey(&d->arbiter, sk) < 0)
+        return err_set(e, ERR_INTERNAL, "arbiter dev key");
+    sodium_memzero(sk, sizeof sk);
+    if (keystore_open(&d->ks, d->o.home, d->o.operator_name ? d->o.operator_name : "demo", e) < 0 ||
+        devnet_dev_signer(d->ks, 0, "deployer (anvil #0)", &d->k_deployer, e) < 0 ||
+        devnet_dev_signer(d->ks, trader->dev_key, trader->label, &d->k_trader, e) < 0 ||
+        devnet_dev_signer(d->ks, appr[0]->dev_key, appr[0]->label, &d->k_appr1, e) < 0 ||
+        devnet_dev_signer(d->ks, appr[1]->dev_key, appr[1]->label, &d->k_appr2, e) < 0)
+        return -1;
+    /* the demo runs for hours: its (public) keys must not lock themselves after 5 minutes */
+    keystore_set_idle_timeout(d->ks, 7 * 86400);
+    d->trader = *keystore_key_address(d->k_trader);
+    d->appr1 = *keystore_key_address(d->k_appr1);
+    d->appr2 = *keystore_key_address(d->k_appr2);
+    if (setup_chains(d, e) < 0)
+        return -1;
+    const char *start = d->o.start_date ? d->o.start_date : "2024-01-01";
+    for (size_t a = 0; a < N_ASSETS; a++) {
+        if (devnet_closes_load(&d->closes[a], assets[a], e) < 0)
+            return -1;
+        size_t i = 0;
+        while (i + 1 < d->closes[a].n && strcmp(d->closes[a].date[i], start) < 0)
+            i++;
+        d->idx[a] = d->start_idx[a] = i;
+    }
+    if (devnet_parties_load(&d->parties, &d->n_parties, e) < 0 ||
+        devnet_artifact_load(&d->a_factory, "EscrowFactory", e) < 0 ||
+        devnet_artifact_load(&d->a_escrow, "Escrow", e) < 0 ||
+        devnet_artifact_load(&d->a_token, "TestToken", e) < 0 ||
+        devnet_artifact_load(&d->a_feed, "MockPriceFeed", e) < 0)
+        return -1;
+    for (size_t f = 0; f < N_FLOWS; f++) {
+        bool found = false;
+        for (size_t p = 0; p < d->n_parties; p++)
+            found |= strcmp(d->parties[p].label, flows[f].payee) == 0;
+        if (!found)
+            return err_set(e, ERR_INVALID, "data/demo/counterparties.csv has no \"%s\"",
+                           flows[f].payee);
+    }
+    return 0;
+}
+
+static void teardown(devnet_driver *d)
+{
+    for (size_t i = 0; i < DEVNET_N_CHAINS; i++)
+        rpc_client_free(&d->chains[i].rpc);
+    for (size_t a = 0; a < N_ASSETS; a++)
+        devnet_closes_free(&d->closes[a]);
+    devnet_artifact_free(&d->a_factory);
+    devnet_artifact_free(&d->a_escrow);
+    devnet_artifact_free(&d->a_token);
+    devnet_artifact_free(&d->a_feed);
+    free(d->parties);
+    d->parties = NULL;
+    keystore_lock(&d->k_deployer);
+    keystore_lock(&d->k_trader);
+    keystore_lock(&d->k_appr1);
+    keystore_lock(&d->k_appr2);
+    keystore_free(&d->ks);
+}
+
+/* ---- one step ---------------------------------------------------------------------- */
+
+static int send_call(devnet_sender *s, devnet_artifact *a, const addr *to, const char *fn,
+                     const char *args, uint64_t gas, err *e)
+{
+    buf data;
+    buf_init(&data);
+    int rc = devnet_artifact_calldata(a, fn, args, &data, e);
+    if (rc == 0)
+        rc = devnet_send(s, to, NULL, data.data, data.len, gas, NULL, e);
+    buf_free(&data);
+    return rc < 0 ? err_prefix(e, "%s", fn) : 0;
+}
+
+static void step_prices(devnet_driver *d)
+{
+    /* the day is ETH's; the other series catch up to it (they have gaps of their own) */
+    const char *day = d->closes[0].date[d->idx[0]];
+    for (size_t a = 1; a < N_ASSETS; a++)
+        while (d->idx[a] + 1 < d->closes[a].n && strcmp(d->closes[a].date[d->idx[a]], day) < 0)
+            d->idx[a]++;
+    for (size_t i = 0; i < d->n_chains; i++) {
+        chain_rt *c = &d->chains[i];
+        for (size_t k = 0; k < c->n_feeds; k++) {
+            size_t a = c->feed_series[k];
+            char dec[U256_DEC_MAX], args[U256_DEC_MAX + 4];
+            u256_to_dec(dec, &d->closes[a].answer[d->idx[a]]);
+            snprintf(args, sizeof args, "(%s)", dec);
+            err e;
+            err_clear(&e);
+            if (send_call(&c->deployer, d->a_feed, &c->feed[k], "setAnswer", args, 250000, &e) < 0)
+                note_error(d, &e);
+            else
+                count(d, &d->st.price_txs, 1);
+        }
+    }
+    pthread_mutex_lock(&d->mu);
+    snprintf(d->st.day, sizeof d->st.day, "%s", day);
+    d->st.steps++;
+    pthread_mutex_unlock(&d->mu);
+    /* next day; at the end of the history, start over */
+    if (d->idx[0] + 1 < d->closes[0].n) {
+        d->idx[0]++;
+    } else {
+        for (size_t a = 0; a < N_ASSETS; a++)
+            d->idx[a] = d->start_idx[a];
+    }
+}
+
+static int start_flow(devnet_driver *d, const struct flow *f, uint64_t step, err *e)
+{
+    chain_rt *c = &d->chains[f->chain < d->n_chains ? f->chain : 0];
+    const devnet_party *payee = NULL;
+    for (size_t p = 0; p < d->n_parties; p++)
+        if (strcmp(d->parties[p].label, f->payee) == 0)
+            payee = &d->parties[p];
+    if (!payee)
+        return err_set(e, ERR_NOT_FOUND, "no counterparty %s", f->payee);
+    uint8_t salt[32];
+    randombytes_buf(salt, sizeof salt);
+    char salt_hex[67], s_payee[ADDR_STR_MAX], s_usdc[ADDR_STR_MAX], s_a1[ADDR_STR_MAX],
+        s_a2[ADDR_STR_MAX], s_arb[ADDR_STR_MAX], s_trader[ADDR_STR_MAX], s_escrow[ADDR_STR_MAX];
+    hex_encode(salt_hex, sizeof salt_hex, salt, 32, true);
+    addr_to_checksum(s_payee, &payee->address);
+    addr_to_checksum(s_usdc, &c->usdc);
+    addr_to_checksum(s_a1, &d->appr1);
+    addr_to_checksum(s_a2, &d->appr2);
+    addr_to_checksum(s_arb, &d->arbiter);
+    addr_to_checksum(s_trader, &d->trader);
+    char args[800];
+    /* where the escrow will be: the factory's own prediction for (payer, salt) */
+    snprintf(args, sizeof args, "(%s, %s)", s_trader, salt_hex);
+    buf data;
+    buf_init(&data);
+    uint8_t word[32];
+    int rc = devnet_artifact_calldata(d->a_factory, "predictEscrowAddress", args, &data, e);
+    if (rc == 0)
+        rc = devnet_call_word(c->rpc, &c->factory, &data, word, e);
+    buf_free(&data);
+    if (rc < 0)
+        return err_prefix(e, "predicting an escrow address");
+    addr escrow;
+    memcpy(escrow.b, word + 12, 20);
+    addr_to_checksum(s_escrow, &escrow);
+    char amount[40];
+    snprintf(amount, sizeof amount, "%u000000", f->usdc);
+    uint64_t deadline = (uint64_t)time(NULL) + 7 * 86400;
+    snprintf(args, sizeof args, "(%s, %s, %s, [%s, %s], 2, %s, %llu, %s)", s_payee, s_usdc, amount,
+             s_a1, s_a2, s_arb, (unsigned long long)deadline, salt_hex);
+    if (send_call(&c->trader, d->a_factory, &c->factory, "createEscrowDeterministic", args, 900000,
+                  e) < 0)
+        return -1;
+    snprintf(args, sizeof args, "(%s, %s)", s_escrow, amount);
+    if (send_call(&c->trader, d->a_token, &c->usdc, "approve", args, 120000, e) < 0)
+        return -1;
+    if (send_call(&c->trader, d->a_escrow, &escrow, "fund", NULL, 250000, e) < 0)
+        return -1;
+    count(d, &d->st.escrow_txs, 3);
+    count(d, &d->st.escrows, 1);
+    LOG_I("demo", "escrow %s: %u USDC to %s on chain %llu", s_escrow, f->usdc, f->payee,
+          (unsigned long long)c->chain_id);
+    if (f->settle && d->n_pend < MAX_PENDING)
+        d->pend[d->n_pend++] = (pending_settle){f->chain, escrow, step + SETTLE_AFTER, 0};
+    return 0;
+}
+
+static void step_settlements(devnet_driver *d, uint64_t step)
+{
+    for (size_t i = 0; i < d->n_pend;) {
+        pending_settle *p = &d->pend[i];
+        chain_rt *c = &d->chains[p->chain < d->n_chains ? p->chain : 0];
+        err e;
+        err_clear(&e);
+        bool done = false;
+        if (p->stage == 0 && step >= p->approve_at) {
+            if (send_call(&c->appr1, d->a_escrow, &p->escrow, "approve", NULL, 200000, &e) < 0 ||
+                send_call(&c->appr2, d->a_escrow, &p->escrow, "approve", NULL, 200000, &e) < 0)
+                note_error(d, &e);
+            else
+                count(d, &d->st.escrow_txs, 2);
+            p->stage = 1;
+        } else if (p->stage == 1 && step >= p->approve_at + 1) {
+            if (send_call(&c->appr1, d->a_escrow, &p->escrow, "release", NULL, 250000, &e) < 0)
+                note_error(d, &e);
+            else
+                count(d, &d->st.escrow_txs, 1);
+            done = true;
+        }
+        if (done)
+            d->pend[i] = d->pend[--d->n_pend];
+        else
+            i++;
+    }
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void *driver_main(void *arg)
+{
+    devnet_driver *d = arg;
+    unsigned step_ms = d->o.step_ms ? d->o.step_ms : 2000;
+    for (uint64_t step = 0; !atomic_load(&d->stop); step++) {
+        step_prices(d);
+        if (step % FLOW_EVERY == 0) {
+            err e;
+            err_clear(&e);
+            if (start_flow(d, &flows[d->next_flow], step, &e) < 0)
+                note_error(d, &e);
+            d->next_flow = (d->next_flow + 1) % N_FLOWS;
+        }
+        step_settlements(d, step);
+        for (unsigned t = 0; t < step_ms && !atomic_load(&d->stop); t += 50)
+            sleep_ms(50);
+    }
+    return NULL;
+}
+
+int devnet_driver_start(devnet_driver **out, const devnet_driver_opts *o, err *e)
+{
+    *out = NULL;
+    devnet_driver *d = calloc(1, sizeof *d);
+    if (!d)
+        return err_set(e, ERR_NOMEM, "out of memory for the market driver");
+    d->o = *o;
+    atomic_init(&d->stop, 0);
+    pthread_mutex_init(&d->mu, NULL);
+    if (setup(d, e) < 0) {
+        teardown(d);
+        pthread_mutex_destroy(&d->mu);
+        free(d);
+        return err_prefix(e, "market driver");
+    }
+    if (pthread_create(&d->thread, NULL, driver_main, d) != 0) {
+        teardown(d);
+        pthread_mutex_destroy(&d->mu);
+        free(d);
+        return err_set(e, ERR_INTERNAL, "cannot start the market driver thread");
+    }
+    *out = d;
+    return 0;
+}
+
+void devnet_driver_stats_get(devnet_driver *d, devnet_driver_stats *out)
+{
+    pthread_mutex_lock(&d->mu);
+    *out = d->st;
+    pthread_mutex_unlock(&d->mu);
+}
+
+void devnet_driver_stop(devnet_driver **p)
+{
+    if (!p || !*p)
+        return;
+    devnet_driver *d = *p;
+    atomic_store(&d->stop, 1);
+    pthread_join(d->thread, NULL);
+    teardown(d);
+    pthread_mutex_destroy(&d->mu);
+    free(d);
+    *p = NULL;
+}

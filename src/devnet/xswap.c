@@ -1,0 +1,862 @@
+/* xswap.c: the HTLC swap state machine over two chains (see xswap.h). States:
+ *   new -> x_locked -> y_locked -> y_claimed -> done
+ *   x_locked --(T1 passed)--> refunded;  y_locked --(T2 passed)--> y_refunded --(T1)--> refunded
+ * Every transaction is signed, stored with the swap (durably), then sent; a step that
+ * finds a transaction in flight waits for its receipt, re-sending the same signed bytes
+ * if the node lost it, so a crash at any point never signs a second, different action. */
+#include "devnet/xswap.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "devnet/devnet.h"
+#include "eth/abi.h"
+#include "store/store.h"
+
+#define MAX_KEYS 4
+#define RECEIPT_WAIT_MS 30000
+
+typedef struct chain_conn {
+    uint64_t chain_id;
+    unsigned confirmations;
+    rpc_client *rpc;
+} chain_conn;
+
+typedef struct eng {
+    const xswap_env *env;
+    store *db;
+    keystore *ks;
+    chain_conn ch[2];
+    ks_key *keys[MAX_KEYS];
+    size_t n_keys;
+    devnet_artifact *htlc, *token;
+} eng;
+
+bool xswap_state_terminal(const char *state)
+{
+    return strcmp(state, "done") == 0 || strcmp(state, "refunded") == 0;
+}
+
+static void eng_close(eng *g)
+{
+    for (size_t i = 0; i < 2; i++)
+        rpc_client_free(&g->ch[i].rpc);
+    for (size_t i = 0; i < g->n_keys; i++)
+        keystore_lock(&g->keys[i]);
+    keystore_free(&g->ks);
+    devnet_artifact_free(&g->htlc);
+    devnet_artifact_free(&g->token);
+    store_close(&g->db);
+}
+
+static int eng_open(eng *g, const xswap_env *env, err *e)
+{
+    memset(g, 0, sizeof *g);
+    g->env = env;
+    if (devnet_open_desk(env->home, &g->db, e) < 0 ||
+        keystore_open(&g->ks, env->home, env->operator_name ? env->operator_name : "xswap", e) <
+            0 ||
+        devnet_artifact_load(&g->htlc, "HashedTimelock", e) < 0 ||
+        devnet_artifact_load(&g->token, "TestToken", e) < 0) {
+        eng_close(g);
+        return -1;
+    }
+    return 0;
+}
+
+static int conn(eng *g, uint64_t chain_id, chain_conn **out, err *e)
+{
+    for (size_t i = 0; i < 2; i++)
+        if (g->ch[i].rpc && g->ch[i].chain_id == chain_id) {
+            *out = &g->ch[i];
+            return 0;
+        }
+    size_t slot = g->ch[0].rpc ? 1 : 0;
+    if (g->ch[slot].rpc)
+        return err_set(e, ERR_INTERNAL, "a swap spans two chains");
+    store_chain c;
+    bool found = false;
+    store_endpoint *eps = NULL;
+    size_t n = 0;
+    if (store_chain_get(g->db, chain_id, &c, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_NOT_FOUND, "chain %llu is not configured in this desk",
+                       (unsigned long long)chain_id);
+    if (store_endpoint_list(g->db, chain_id, &eps, &n, e) < 0)
+        return -1;
+    if (n == 0) {
+        free(eps);
+        return err_set(e, ERR_NOT_FOUND, "chain %s has no RPC endpoint", c.name);
+    }
+    const char **urls = calloc(n, sizeof *urls);
+    if (!urls) {
+        free(eps);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        urls[i] = eps[i].url;
+    rpc_options ro;
+    rpc_options_default(&ro);
+    int rc = rpc_client_new(&g->ch[slot].rpc, urls, n, &ro, e);
+    free(urls);
+    free(eps);
+    if (rc < 0)
+        return -1;
+    g->ch[slot].chain_id = chain_id;
+    g->ch[slot].confirmations = c.confirmations;
+    *out = &g->ch[slot];
+    return 0;
+}
+
+static int key_for(eng *g, const addr *a, ks_key **out, err *e)
+{
+    for (size_t i = 0; i < g->n_keys; i++)
+        if (addr_equal(keystore_key_address(g->keys[i]), a)) {
+            *out = g->keys[i];
+            return 0;
+        }
+    if (g->n_keys == MAX_KEYS)
+        return err_set(e, ERR_INTERNAL, "too many keys for one swap");
+    if (keystore_unlock(g->ks, a, g->env->passphrase, &g->keys[g->n_keys], e) < 0) {
+        char s[ADDR_STR_MAX];
+        addr_to_checksum(s, a);
+        return err_prefix(e, "key %s", s);
+    }
+    *out = g->keys[g->n_keys++];
+    return 0;
+}
+
+static bool have_key(eng *g, const addr *a)
+{
+    ks_entry ent;
+    err ignored;
+    return keystore_get(g->ks, a, &ent, &ignored) == 0;
+}
+
+static int chain_now(chain_conn *c, uint64_t *now, uint64_t *head, err *e)
+{
+    rpc_block b;
+    bool found = false;
+    if (rpc_eth_get_block(c->rpc, 0, "latest", &b, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_RPC, "chain %llu has no latest block",
+                       (unsigned long long)c->chain_id);
+    *now = b.timestamp;
+    if (head)
+        *head = b.number;
+    return 0;
+}
+
+static int save(eng *g, store_xswap *x, bool durable, err *e)
+{
+    if ((durable ? store_begin_durable(g->db, e) : store_begin(g->db, e)) < 0)
+        return -1;
+    if (store_xswap_put(g->db, x, e) < 0 || store_commit(g->db, e) < 0) {
+        store_rollback(g->db);
+        return -1;
+    }
+    return 0;
+}
+
+static void fmt_addr(char out[ADDR_STR_MAX], const addr *a)
+{
+    addr_to_checksum(out, a);
+}
+
+static void fmt_word(char out[67], const uint8_t w[32])
+{
+    hex_encode(out, 67, w, 32, true);
+}
+
+/* Sends `approve(spender, amount)` on a token and waits for it (idempotent: it sets the
+ * allowance, so doing it again after a crash is harmless). */
+static int approve_token(eng *g, chain_conn *c, ks_key *k, const addr *token, const addr *spender,
+                         const u256 *amount, err *e)
+{
+    char sp[ADDR_STR_MAX], amt[U256_DEC_MAX], args[200];
+    fmt_addr(sp, spender);
+    u256_to_dec(amt, amount);
+    snprintf(args, sizeof args, "(%s, %s)", sp, amt);
+    buf data;
+    buf_init(&data);
+    uint8_t hash[32];
+    devnet_sender s;
+    devnet_sender_init(&s, c->rpc, k, c->chain_id);
+    rpc_receipt r;
+    int rc = devnet_artifact_calldata(g->token, "approve", args, &data, e);
+    if (rc == 0)
+        rc = devnet_send(&s, token, NULL, data.data, data.len, 120000, hash, e);
+    if (rc == 0)
+        rc = devnet_wait(c->rpc, hash, RECEIPT_WAIT_MS, &r, e);
+    buf_free(&data);
+    return rc < 0 ? err_prefix(e, "approving the HTLC to take the token") : 0;
+}
+
+/* The payer must hold the amount (a clear refusal instead of a reverted lock). */
+static int check_funds(eng *g, chain_conn *c, const addr *who, const addr *token,
+                       const u256 *amount, err *e)
+{
+    u256 have;
+    if (addr_is_zero(token)) {
+        if (rpc_eth_get_balance(c->rpc, who, NULL, &have, e) < 0)
+            return -1;
+    } else {
+        char w[ADDR_STR_MAX], args[80];
+        fmt_addr(w, who);
+        snprintf(args, sizeof args, "(%s)", w);
+        buf data;
+        buf_init(&data);
+        uint8_t word[32];
+        int rc = devnet_artifact_calldata(g->token, "balanceOf", args, &data, e);
+        if (rc == 0)
+            rc = devnet_call_word(c->rpc, token, &data, word, e);
+        buf_free(&data);
+        if (rc < 0)
+            return -1;
+        u256_from_be(&have, word);
+    }
+    if (u256_cmp(&have, amount) < 0) {
+        char h[U256_DEC_MAX], n[U256_DEC_MAX], s[ADDR_STR_MAX];
+        u256_to_dec(h, &have);
+        u256_to_dec(n, amount);
+        fmt_addr(s, who);
+        return err_set(e, ERR_STATE, "%s holds %s base units on chain %llu, the lock needs %s", s,
+                       h, (unsigned long long)c->chain_id, n);
+    }
+    return 0;
+}
+
+/* Signs the action, stores it with the swap (durably), then sends it. */
+static int act(eng *g, store_xswap *x, const char *action, chain_conn *c, const addr *signer,
+               const addr *to, const u256 *value, const char *fn, const char *args, err *e)
+{
+    ks_key *k;
+    if (key_for(g, signer, &k, e) < 0)
+        return -1;
+    buf data, raw;
+    buf_init(&data);
+    buf_init(&raw);
+    devnet_sender s;
+    devnet_sender_init(&s, c->rpc, k, c->chain_id);
+    uint8_t hash[32];
+    int rc = devnet_artifact_calldata(g->htlc, fn, args, &data, e);
+    if (rc == 0)
+        rc = devnet_sign(&s, to, value, data.data, data.len, 300000, &raw, hash, e);
+    if (rc == 0 && raw.len > STORE_XSWAP_RAW_MAX)
+        rc = err_set(e, ERR_INTERNAL, "signed transaction too large to keep");
+    if (rc == 0) {
+        snprintf(x->pending_action, sizeof x->pending_action, "%s", action);
+        x->pending_chain = c->chain_id;
+        memcpy(x->pending_hash, hash, 32);
+        memcpy(x->pending_raw, raw.data, raw.len);
+        x->pending_raw_len = raw.len;
+        rc = save(g, x, true, e);
+    }
+    if (rc == 0) {
+        LOG_I("xswap", "swap %lld: %s sent on chain %llu", (long long)x->id, action,
+              (unsigned long long)c->chain_id);
+        err se;
+        err_clear(&se);
+        if (devnet_send_raw(&s, raw.data, raw.len, &se) < 0)
+            LOG_W("xswap", "swap %lld: %s: %s (will re-send)", (long long)x->id, action, se.msg);
+        /* test hook: die right after sending, before the receipt is recorded */
+        const char *crash = getenv("FUSION_XSWAP_CRASH");
+        if (crash && strcmp(crash, action) == 0)
+            _exit(70);
+    }
+    buf_free(&data);
+    buf_free(&raw);
+    return rc;
+}
+
+/* The HTLC's lock id from the receipt's Locked event. */
+static int lock_id_of(chain_conn *c, const addr *htlc, const uint8_t tx[32], uint64_t block,
+                      uint8_t id[32], err *e)
+{
+    uint8_t topic[32];
+    if (abi_event_topic(topic, "Locked(bytes32,address,address,address,uint256,bytes32,uint64)",
+                        e) < 0)
+        return -1;
+    const uint8_t(*t0)[32] = (const uint8_t(*)[32])topic;
+    rpc_log_filter f = {block, block, htlc, 1, t0, 1};
+    rpc_log_list l;
+    memset(&l, 0, sizeof l);
+    if (rpc_eth_get_logs(c->rpc, &f, &l, e) < 0)
+        return -1;
+    int rc = err_set(e, ERR_RPC, "no Locked event for the lock transaction");
+    for (size_t i = 0; i < l.n; i++)
+        if (memcmp(l.items[i].tx_hash, tx, 32) == 0 && l.items[i].n_topics >= 2) {
+            memcpy(id, l.items[i].topics[1], 32);
+            rc = 0;
+            break;
+        }
+    rpc_log_list_free(&l);
+    return rc;
+}
+
+typedef struct lock_view {
+    addr sender, receiver, token;
+    uint64_t timelock;
+    unsigned status; /* 0 none, 1 locked, 2 claimed, 3 refunded */
+    u256 amount;
+    uint8_t hashlock[32];
+} lock_view;
+
+static int get_lock(eng *g, chain_conn *c, const addr *htlc, const uint8_t id[32], lock_view *v,
+                    err *e)
+{
+    char w[67], args[80];
+    fmt_word(w, id);
+    snprintf(args, sizeof args, "(%s)", w);
+    buf data, out;
+    buf_init(&data);
+    buf_init(&out);
+    int rc = devnet_artifact_calldata(g->htlc, "getLock", args, &data, e);
+    if (rc == 0)
+        rc = rpc_eth_call(c->rpc, htlc, data.data, data.len, NULL, &out, e);
+    if (rc == 0 && out.len < 7 * 32)
+        rc = err_set(e, ERR_RPC, "getLock returned %zu bytes", out.len);
+    if (rc == 0) {
+        const uint8_t *p = out.data;
+        memcpy(v->sender.b, p + 12, 20);
+        memcpy(v->receiver.b, p + 32 + 12, 20);
+        memcpy(v->token.b, p + 64 + 12, 20);
+        u256 t;
+        u256_from_be(&t, p + 96);
+        if (!u256_to_u64(&t, &v->timelock))
+            rc = err_set(e, ERR_RPC, "getLock: timelock out of range");
+        v->status = p[128 + 31];
+        u256_from_be(&v->amount, p + 160);
+        memcpy(v->hashlock, p + 192, 32);
+    }
+    buf_free(&data);
+    buf_free(&out);
+    return rc;
+}
+
+/* The lock's terms must be exactly what the swap says; returns a reason or NULL. */
+static const char *lock_mismatch(const lock_view *v, const addr *sender, const addr *receiver,
+                                 const addr *token, const u256 *amount, const uint8_t h[32],
+                                 uint64_t timelock)
+{
+    if (v->status != 1)
+        return "is not open";
+    if (!addr_equal(&v->sender, sender))
+        return "has another sender";
+    if (!addr_equal(&v->receiver, receiver))
+        return "pays another receiver";
+    if (!addr_equal(&v->token, token))
+        return "holds another token";
+    if (u256_cmp(&v->amount, amount) != 0)
+        return "holds another amount";
+    if (memcmp(v->hashlock, h, 32) != 0)
+        return "has another hashlock";
+    if (timelock && v->timelock != timelock)
+        return "has another timelock";
+    return NULL;
+}
+
+static int lock_args(char *out, size_t cap, const addr *receiver, const addr *token,
+                     const u256 *amount, const uint8_t h[32], uint64_t timelock)
+{
+    char r[ADDR_STR_MAX], t[ADDR_STR_MAX], a[U256_DEC_MAX], hs[67];
+    fmt_addr(r, receiver);
+    fmt_addr(t, token);
+    u256_to_dec(a, amount);
+    fmt_word(hs, h);
+    int k = snprintf(out, cap, "(%s, %s, %s, %s, %llu)", r, t, a, hs, (unsigned long long)timelock);
+    return k > 0 && (size_t)k < cap ? 0 : -1;
+}
+
+/* The secret, as the chain revealed it: the Claimed event of lock_y on Y. */
+static int revealed_preimage(chain_conn *c, const store_xswap *x, uint8_t pre[32], err *e)
+{
+    uint8_t topic[32];
+    if (abi_event_topic(topic, "Claimed(bytes32,bytes32)", e) < 0)
+        return -1;
+    uint64_t head;
+    if (rpc_eth_block_number(c->rpc, &head, e) < 0)
+        return -1;
+    const uint8_t(*t0)[32] = (const uint8_t(*)[32])topic;
+    rpc_log_filter f = {x->lock_y_block, head, &x->htlc_y, 1, t0, 1};
+    rpc_log_list l;
+    memset(&l, 0, sizeof l);
+    if (rpc_eth_get_logs(c->rpc, &f, &l, e) < 0)
+        return -1;
+    int rc = err_set(e, ERR_NOT_FOUND, "no Claimed event for the lock on chain Y yet");
+    for (size_t i = 0; i < l.n; i++) {
+        const rpc_log *lg = &l.items[i];
+        if (lg->n_topics >= 2 && memcmp(lg->topics[1], x->lock_y, 32) == 0 && lg->data_len == 32) {
+            uint8_t h[32];
+            crypto_hash_sha256(h, lg->data, 32);
+            if (memcmp(h, x->hashlock, 32) != 0) {
+                rc = err_set(e, ERR_INVALID, "the revealed preimage does not hash to the lock");
+                break;
+            }
+            memcpy(pre, lg->data, 32);
+            rc = 0;
+            break;
+        }
+    }
+    rpc_log_list_free(&l);
+    return rc;
+}
+
+/* A lock the counterparty made on Y by any means (not only `xswap respond`): a Locked
+ * event of Y's HTLC since the swap began with our hashlock. It is adopted only when its
+ * terms are right and T2 + margin <= T1; otherwise the swap notes the refusal and never
+ * reveals the secret against it. */
+static int discover_lock_y(eng *g, store_xswap *x, chain_conn *cy, uint64_t now_y, err *e)
+{
+    uint8_t topic[32];
+    if (abi_event_topic(topic, "Locked(bytes32,address,address,address,uint256,bytes32,uint64)",
+                        e) < 0)
+        return -1;
+    uint64_t head;
+    if (rpc_eth_block_number(cy->rpc, &head, e) < 0)
+        return -1;
+    const uint8_t(*t0)[32] = (const uint8_t(*)[32])topic;
+    rpc_log_filter f = {x->y_from_block, head, &x->htlc_y, 1, t0, 1};
+    rpc_log_list l;
+    memset(&l, 0, sizeof l);
+    if (rpc_eth_get_logs(cy->rpc, &f, &l, e) < 0)
+        return -1;
+    const char *refusal = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        const rpc_log *lg = &l.items[i];
+        if (lg->n_topics < 4 || lg->data_len != 128 || memcmp(lg->data + 64, x->hashlock, 32))
+            continue;
+        lock_view v;
+        if (get_lock(g, cy, &x->htlc_y, lg->topics[1], &v, e) < 0) {
+            rc = -1;
+            break;
+        }
+        const char *bad = lock_mismatch(&v, &x->counterparty, &x->initiator, &x->token_y,
+                                        &x->amount_y, x->hashlock, 0);
+        if (!bad && v.timelock + x->margin > x->t1)
+            bad = "expires too close to T1 (T2 + margin > T1)";
+        if (!bad && now_y + 60 > v.timelock)
+            bad = "expires too soon to claim safely";
+        if (bad) {
+            refusal = bad;
+            continue;
+        }
+        memcpy(x->lock_y, lg->topics[1], 32);
+        x->has_lock_y = true;
+        x->lock_y_block = lg->block_number;
+        x->t2 = v.timelock;
+        snprintf(x->state, sizeof x->state, "y_locked");
+        x->note[0] = '\0';
+        refusal = NULL;
+        rc = save(g, x, false, e);
+        break;
+    }
+    rpc_log_list_free(&l);
+    if (rc == 0 && refusal && strcmp(x->state, "x_locked") == 0) {
+        char note[sizeof x->note];
+        snprintf(note, sizeof note, "counterparty lock on Y refused: it %s", refusal);
+        if (strcmp(note, x->note) != 0) {
+            snprintf(x->note, sizeof x->note, "%s", note);
+            rc = save(g, x, false, e);
+        }
+    }
+    return rc;
+}
+
+/* Finishes the transaction in flight. *waiting: not mined yet (re-sent). */
+static int finish_pending(eng *g, store_xswap *x, bool *waiting, err *e)
+{
+    *waiting = false;
+    chain_conn *c;
+    if (conn(g, x->pending_chain, &c, e) < 0)
+        return -1;
+    rpc_receipt r;
+    bool found = false;
+    if (rpc_eth_get_transaction_receipt(c->rpc, x->pending_hash, &r, &found, e) < 0)
+        return -1;
+    if (!found) {
+        /* lost by the node (or never sent: the process died first): send the same bytes */
+        err se;
+        err_clear(&se);
+        if (rpc_eth_send_raw_transaction(c->rpc, x->pending_raw, x->pending_raw_len,
+                                         (uint8_t[32]){0}, &se) < 0)
+            LOG_I("xswap", "swap %lld: re-sending %s: %s", (long long)x->id, x->pending_action,
+                  se.msg);
+        *waiting = true;
+        return 0;
+    }
+    char action[16];
+    snprintf(action, sizeof action, "%s", x->pending_action);
+    x->pending_action[0] = '\0';
+    x->pending_raw_len = 0;
+    if (!r.success) {
+        snprintf(x->note, sizeof x->note, "%s reverted in block %llu", action,
+                 (unsigned long long)r.block_number);
+        if (save(g, x, false, e) < 0)
+            return -1;
+        return err_set(e, ERR_STATE, "swap %lld: %s", (long long)x->id, x->note);
+    }
+    const char *next = NULL;
+    if (strcmp(action, "lock_x") == 0) {
+        if (lock_id_of(c, &x->htlc_x, x->pending_hash, r.block_number, x->lock_x, e) < 0)
+            return -1;
+        x->has_lock_x = true;
+        x->lock_x_block = r.block_number;
+        next = "x_locked";
+    } else if (strcmp(action, "lock_y") == 0) {
+        if (lock_id_of(c, &x->htlc_y, x->pending_hash, r.block_number, x->lock_y, e) < 0)
+            return -1;
+        x->has_lock_y = true;
+        x->lock_y_block = r.block_number;
+        next = "y_locked";
+    } else if (strcmp(action, "claim_y") == 0) {
+        next = "y_claimed";
+    } else if (strcmp(action, "claim_x") == 0) {
+        next = "done";
+    } else if (strcmp(action, "refund_y") == 0) {
+        next = "y_refunded";
+    } else if (strcmp(action, "refund_x") == 0) {
+        next = "refunded";
+    } else {
+        return err_set(e, ERR_INVALID, "swap %lld: unknown action %s", (long long)x->id, action);
+    }
+    snprintf(x->state, sizeof x->state, "%s", next);
+    x->note[0] = '\0';
+    return save(g, x, false, e);
+}
+
+static int refund(eng *g, store_xswap *x, bool on_x, err *e)
+{
+    chain_conn *c;
+    if (conn(g, on_x ? x->chain_x : x->chain_y, &c, e) < 0)
+        return -1;
+    const addr *sender = on_x ? &x->initiator : &x->counterparty;
+    /* anyone may trigger a refund; the party's own key if the desk has it */
+    const addr *signer = have_key(g, sender) ? sender : on_x ? &x->counterparty : &x->initiator;
+    char w[67], args[80];
+    fmt_word(w, on_x ? x->lock_x : x->lock_y);
+    snprintf(args, sizeof args, "(%s)", w);
+    return act(g, x, on_x ? "refund_x" : "refund_y", c, signer, on_x ? &x->htlc_x : &x->htlc_y,
+               NULL, "refund", args, e);
+}
+
+/* One step; *moved false when the swap waits. */
+static int step(eng *g, store_xswap *x, bool *moved, err *e)
+{
+    *moved = false;
+    if (x->pending_action[0]) {
+        bool waiting;
+        if (finish_pending(g, x, &waiting, e) < 0)
+            return -1;
+        *moved = !waiting;
+        return 0;
+    }
+    chain_conn *cx, *cy;
+    if (conn(g, x->chain_x, &cx, e) < 0 || conn(g, x->chain_y, &cy, e) < 0)
+        return -1;
+    uint64_t now_x, now_y;
+    if (chain_now(cx, &now_x, NULL, e) < 0 || chain_now(cy, &now_y, NULL, e) < 0)
+        return -1;
+    char args[400];
+
+    if (strcmp(x->state, "new") == 0) {
+        ks_key *k;
+        if (key_for(g, &x->initiator, &k, e) < 0)
+            return -1;
+        if (check_funds(g, cx, &x->initiator, &x->token_x, &x->amount_x, e) < 0)
+            return -1;
+        if (!addr_is_zero(&x->token_x) &&
+            approve_token(g, cx, k, &x->token_x, &x->htlc_x, &x->amount_x, e) < 0)
+            return -1;
+        if (lock_args(args, sizeof args, &x->counterparty, &x->token_x, &x->amount_x, x->hashlock,
+                      x->t1) < 0)
+            return err_set(e, ERR_INTERNAL, "lock arguments too long");
+        const u256 *value = addr_is_zero(&x->token_x) ? &x->amount_x : NULL;
+        if (act(g, x, "lock_x", cx, &x->initiator, &x->htlc_x, value, "lock", args, e) < 0)
+            return -1;
+        *moved = true;
+        return 0;
+    }
+    if (strcmp(x->state, "x_locked") == 0 || strcmp(x->state, "y_refunded") == 0) {
+        if (now_x >= x->t1) {
+            if (refund(g, x, true, e) < 0)
+                return -1;
+            *moved = true;
+        }
+        if (strcmp(x->state, "x_locked") == 0 && discover_lock_y(g, x, cy, now_y, e) < 0)
+            return -1;
+        *moved = strcmp(x->state, "y_locked") == 0;
+        return 0; /* else: waiting for the counterparty's lock or T1 */
+    }
+    if (strcmp(x->state, "y_locked") == 0) {
+        lock_view v;
+        if (get_lock(g, cy, &x->htlc_y, x->lock_y, &v, e) < 0)
+            return -1;
+        const char *bad = lock_mismatch(&v, &x->counterparty, &x->initiator, &x->token_y,
+                                        &x->amount_y, x->hashlock, 0);
+        if (!bad && v.timelock + x->margin > x->t1)
+            bad = "expires too close to T1 (less than the safety margin)";
+        if (!bad && now_y + 60 > v.timelock)
+            bad = "expires too soon to claim safely";
+        if (bad) {
+            /* never reveal the secret against a lock we would not accept */
+            if (now_y >= v.timelock && v.status == 1 && have_key(g, &x->counterparty)) {
+                if (refund(g, x, false, e) < 0)
+                    return -1;
+                *moved = true;
+                return 0;
+            }
+            if (now_x >= x->t1) {
+                if (refund(g, x, true, e) < 0)
+                    return -1;
+                *moved = true;
+                return 0;
+            }
+            char note[sizeof x->note];
+            snprintf(note, sizeof note, "counterparty lock on Y refused: it %s", bad);
+            if (strcmp(note, x->note) != 0) {
+                snprintf(x->note, sizeof x->note, "%s", note);
+                if (save(g, x, false, e) < 0)
+                    return -1;
+            }
+            return 0;
+        }
+        char w[67], p[67];
+        fmt_word(w, x->lock_y);
+        fmt_word(p, x->preimage);
+        snprintf(args, sizeof args, "(%s, %s)", w, p);
+        if (act(g, x, "claim_y", cy, &x->initiator, &x->htlc_y, NULL, "claim", args, e) < 0)
+            return -1;
+        *moved = true;
+        return 0;
+    }
+    if (strcmp(x->state, "y_claimed") == 0) {
+        uint8_t pre[32];
+        if (revealed_preimage(cy, x, pre, e) < 0)
+            return -1;
+        char w[67], p[67];
+        fmt_word(w, x->lock_x);
+        fmt_word(p, pre);
+        sodium_memzero(pre, sizeof pre);
+        snprintf(args, sizeof args, "(%s, %s)", w, p);
+        const addr *signer = have_key(g, &x->counterparty) ? &x->counterparty : &x->initiator;
+        if (act(g, x, "claim_x", cx, signer, &x->htlc_x, NULL, "claim", args, e) < 0)
+            return -1;
+        *moved = true;
+        return 0;
+    }
+    return 0; /* done, refunded */
+}
+
+static int load(eng *g, int64_t id, store_xswap *x, err *e)
+{
+    bool found = false;
+    if (store_xswap_get(g->db, id, x, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_NOT_FOUND, "no swap %lld: see `fusion xswap list`", (long long)id);
+    return 0;
+}
+
+static int run_steps(eng *g, store_xswap *x, err *e)
+{
+    for (int i = 0; i < 32; i++) {
+        bool moved;
+        if (step(g, x, &moved, e) < 0)
+            return -1;
+        if (xswap_state_terminal(x->state) && !x->pending_action[0])
+            return 0;
+        if (!moved && !x->pending_action[0])
+            return 0;
+        if (!moved) {
+            /* a transaction in flight: give the node a moment (1 s blocks) */
+            rpc_receipt r;
+            err we;
+            err_clear(&we);
+            chain_conn *c;
+            if (conn(g, x->pending_chain, &c, e) < 0)
+                return -1;
+            if (devnet_wait(c->rpc, x->pending_hash, RECEIPT_WAIT_MS, &r, &we) < 0 &&
+                we.code != ERR_STATE)
+                return err_set(e, we.code, "%s", we.msg);
+        }
+    }
+    return 0;
+}
+
+int xswap_new(const xswap_env *env, const xswap_terms *t, int64_t *id, err *e)
+{
+    if (t->chain_x == t->chain_y)
+        return err_set(e, ERR_INVALID, "a cross-chain swap needs two different chains");
+    if (addr_equal(&t->initiator, &t->counterparty))
+        return err_set(e, ERR_INVALID, "initiator and counterparty are the same address");
+    if (u256_is_zero(&t->amount_x) || u256_is_zero(&t->amount_y))
+        return err_set(e, ERR_INVALID, "both amounts must be positive");
+    if (t->margin == 0 || t->t1_after <= 2 * t->margin)
+        return err_set(e, ERR_INVALID,
+                       "T1 must be more than twice the safety margin away, so "
+                       "that the counterparty can lock with T2 <= T1 - margin");
+    eng g;
+    if (eng_open(&g, env, e) < 0)
+        return -1;
+    store_xswap x;
+    memset(&x, 0, sizeof x);
+    int rc = -1;
+    chain_conn *cx, *cy;
+    store_contract *cs = NULL;
+    size_t n = 0;
+    if (conn(&g, t->chain_x, &cx, e) < 0 || conn(&g, t->chain_y, &cy, e) < 0)
+        goto out;
+    bool hx = false, hy = false;
+    for (int side = 0; side < 2; side++) {
+        free(cs);
+        cs = NULL;
+        if (store_contract_list(g.db, side ? t->chain_y : t->chain_x, &cs, &n, e) < 0)
+            goto out;
+        for (size_t i = 0; i < n; i++)
+            if (cs[i].kind == STORE_CONTRACT_HTLC) {
+                if (side)
+                    x.htlc_y = cs[i].address, hy = true;
+                else
+                    x.htlc_x = cs[i].address, hx = true;
+            }
+    }
+    if (!hx || !hy) {
+        err_set(e, ERR_NOT_FOUND,
+                "both chains need a HashedTimelock contract (kind htlc): "
+                "run `fusion devnet up` or configure one");
+        goto out;
+    }
+    if (!have_key(&g, &t->initiator)) {
+        err_set(e, ERR_NOT_FOUND, "the initiator's key is not in this desk's key store");
+        goto out;
+    }
+    uint64_t now_x, now_y;
+    if (chain_now(cx, &now_x, NULL, e) < 0 || chain_now(cy, &now_y, &x.y_from_block, e) < 0)
+        goto out;
+    snprintf(x.state, sizeof x.state, "new");
+    x.chain_x = t->chain_x;
+    x.chain_y = t->chain_y;
+    x.token_x = t->token_x;
+    x.token_y = t->token_y;
+    x.amount_x = t->amount_x;
+    x.amount_y = t->amount_y;
+    x.initiator = t->initiator;
+    x.counterparty = t->counterparty;
+    randombytes_buf(x.preimage, sizeof x.preimage);
+    x.has_preimage = true;
+    crypto_hash_sha256(x.hashlock, x.preimage, sizeof x.preimage);
+    x.t1 = now_x + t->t1_after;
+    x.margin = t->margin;
+    if (store_begin_durable(g.db, e) < 0)
+        goto out;
+    if (store_xswap_add(g.db, &x, &x.id, e) < 0 || store_commit(g.db, e) < 0) {
+        store_rollback(g.db);
+        goto out;
+    }
+    *id = x.id;
+    rc = run_steps(&g, &x, e);
+out:
+    sodium_memzero(x.preimage, sizeof x.preimage);
+    free(cs);
+    eng_close(&g);
+    return rc;
+}
+
+int xswap_respond(const xswap_env *env, int64_t id, uint64_t gap, err *e)
+{
+    eng g;
+    if (eng_open(&g, env, e) < 0)
+        return -1;
+    store_xswap x;
+    int rc = -1;
+    chain_conn *cx, *cy;
+    if (load(&g, id, &x, e) < 0 || conn(&g, x.chain_x, &cx, e) < 0 ||
+        conn(&g, x.chain_y, &cy, e) < 0)
+        goto out;
+    if (x.pending_action[0] && run_steps(&g, &x, e) < 0)
+        goto out;
+    if (strcmp(x.state, "x_locked") != 0) {
+        err_set(e, ERR_STATE,
+                "swap %lld is %s: the counterparty locks only after the "
+                "initiator's lock (x_locked)",
+                (long long)id, x.state);
+        goto out;
+    }
+    uint64_t now_x, head_x, now_y;
+    lock_view v;
+    if (chain_now(cx, &now_x, &head_x, e) < 0 || chain_now(cy, &now_y, NULL, e) < 0 ||
+        get_lock(&g, cx, &x.htlc_x, x.lock_x, &v, e) < 0)
+        goto out;
+    const char *bad =
+        lock_mismatch(&v, &x.initiator, &x.counterparty, &x.token_x, &x.amount_x, x.hashlock, x.t1);
+    if (bad) {
+        err_set(e, ERR_DENIED, "the initiator's lock on X %s: not locking on Y", bad);
+        goto out;
+    }
+    if (head_x < x.lock_x_block + cx->confirmations) {
+        err_set(e, ERR_STATE,
+                "the initiator's lock on X is not final yet (block %llu, head "
+                "%llu, %u confirmations): try again shortly",
+                (unsigned long long)x.lock_x_block, (unsigned long long)head_x, cx->confirmations);
+        goto out;
+    }
+    uint64_t t2 = x.t1 > gap ? x.t1 - gap : 0;
+    if (gap < x.margin) {
+        err_set(e, ERR_DENIED,
+                "counterparty timelock T2 = T1 - %llu s is refused: T1 must "
+                "exceed T2 by the safety margin of %llu s",
+                (unsigned long long)gap, (unsigned long long)x.margin);
+        goto out;
+    }
+    if (t2 <= now_y + 60) {
+        err_set(e, ERR_DENIED,
+                "counterparty timelock T2 would be in the past or within a "
+                "minute on chain Y: refused");
+        goto out;
+    }
+    ks_key *k;
+    if (key_for(&g, &x.counterparty, &k, e) < 0 ||
+        check_funds(&g, cy, &x.counterparty, &x.token_y, &x.amount_y, e) < 0)
+        goto out;
+    if (!addr_is_zero(&x.token_y) &&
+        approve_token(&g, cy, k, &x.token_y, &x.htlc_y, &x.amount_y, e) < 0)
+        goto out;
+    x.t2 = t2;
+    char args[400];
+    if (lock_args(args, sizeof args, &x.initiator, &x.token_y, &x.amount_y, x.hashlock, t2) < 0) {
+        err_set(e, ERR_INTERNAL, "lock arguments too long");
+        goto out;
+    }
+    const u256 *value = addr_is_zero(&x.token_y) ? &x.amount_y : NULL;
+    if (act(&g, &x, "lock_y", cy, &x.counterparty, &x.htlc_y, value, "lock", args, e) < 0)
+        goto out;
+    rc = run_steps(&g, &x, e);
+out:
+    sodium_memzero(&x, sizeof x);
+    eng_close(&g);
+    return rc;
+}
+
+int xswap_advance(const xswap_env *env, int64_t id, char state[16], err *e)
+{
+    eng g;
+    if (eng_open(&g, env, e) < 0)
+        return -1;
+    store_xswap x;
+    int rc = load(&g, id, &x, e);
+    if (rc == 0)
+        rc = run_steps(&g, &x, e);
+    if (rc == 0 && state)
+        snprintf(state, 16, "%s", x.state);
+    sodium_memzero(&x, sizeof x);
+    eng_close(&g);
+    return rc;
+}

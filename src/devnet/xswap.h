@@ -1,0 +1,50 @@
+/* xswap.h: cross-chain settlement by hashed-timelock contracts (HashedTimelock on two
+ * chains). The initiator locks amount_x on chain X with H = sha256(secret) until T1; the
+ * counterparty locks amount_y on chain Y with the same H until T2, and only when
+ * T2 + margin <= T1 (checked, refused otherwise); the initiator claims on Y, which reveals
+ * the secret; the workstation reads it from Y's Claimed event and claims on X for the
+ * counterparty. After the timelocks, refunds. Each swap's state machine is in the desk
+ * (store_xswap) with the signed transaction in flight, so a crashed process resumes
+ * exactly where it stopped. See docs/cross-chain.md. */
+#ifndef FUSION_DEVNET_XSWAP_H
+#define FUSION_DEVNET_XSWAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/u256.h"
+#include "crypto/address.h"
+
+#define XSWAP_WUR __attribute__((warn_unused_result))
+
+typedef struct xswap_env {
+    const char *home;
+    const char *operator_name;
+    const char *passphrase; /* of the keys that sign (both parties' keys may be here) */
+} xswap_env;
+
+typedef struct xswap_terms {
+    uint64_t chain_x, chain_y;
+    addr initiator, counterparty;
+    addr token_x, token_y; /* zero: the chain's native coin */
+    u256 amount_x, amount_y;
+    uint64_t t1_after; /* T1 = chain X's latest block time + t1_after */
+    uint64_t margin;   /* seconds T1 must exceed T2 by */
+} xswap_terms;
+
+/* Records a new swap (fresh 32-byte secret) and locks on X as the initiator. */
+int xswap_new(const xswap_env *env, const xswap_terms *t, int64_t *id, err *e) XSWAP_WUR;
+/* As the counterparty: checks the initiator's lock on X (final, same hashlock, receiver,
+ * token, amount, T1) and locks on Y until T2 = T1 - gap; ERR_DENIED when gap is below
+ * the swap's margin or T2 is not in the future. */
+int xswap_respond(const xswap_env *env, int64_t id, uint64_t gap, err *e) XSWAP_WUR;
+/* Does every step that is possible now (finishing or re-sending the transaction in
+ * flight first) until the swap waits for someone else, the chain or a timelock.
+ * *state (may be NULL) receives the state it stopped in. */
+int xswap_advance(const xswap_env *env, int64_t id, char state[16], err *e) XSWAP_WUR;
+/* True for the states nothing follows (done, refunded). */
+bool xswap_state_terminal(const char *state);
+
+#endif

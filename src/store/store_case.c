@@ -1,0 +1,333 @@
+/* store_case.c: the compliance case aggregate (issue 8): screening hits (unique per
+ * subject, escrow and rule), which escrows were screened, cases and their append-only
+ * event log. The lifecycle rules (who may do what, four-eyes) live in src/compliance;
+ * the one piece of logic here is take-next, which must be a single UPDATE so that two
+ * officers racing for the queue never get the same case. */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_internal.h"
+
+/* ---- hits ---- */
+
+static const char SQL_HIT_PUT[] =
+    "INSERT OR IGNORE INTO screening_hits (chain_id, escrow, subject, address, entity_id, role,"
+    " rule, kind, score, evidence, list_sha256, list_version, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_HIT_ATTACH[] =
+    "UPDATE screening_hits SET case_id = ? WHERE subject = ? AND chain_id = ? AND escrow = ?"
+    " AND case_id IS NULL";
+static const char SQL_HIT_CASE[] =
+    "SELECT id, chain_id, escrow, subject, address, entity_id, role, rule, kind, score,"
+    " evidence, list_sha256, list_version, case_id, created_at FROM screening_hits"
+    " WHERE case_id = ? ORDER BY id";
+
+int store_hit_put(store *s, const store_hit *h, bool *inserted, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_HIT_PUT, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, h->chain_id);
+    store_bind_addr(st, 2, &h->escrow);
+    sqlite3_bind_text(st, 3, h->subject, -1, SQLITE_TRANSIENT);
+    store_bind_addr(st, 4, &h->address);
+    if (h->entity_id)
+        sqlite3_bind_int64(st, 5, h->entity_id);
+    else
+        sqlite3_bind_null(st, 5);
+    sqlite3_bind_text(st, 6, h->role, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 7, h->rule, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 8, h->kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 9, h->score);
+    sqlite3_bind_text(st, 10, h->evidence, -1, SQLITE_TRANSIENT);
+    store_bind_opt_text(st, 11, h->list_sha256);
+    store_bind_opt_text(st, 12, h->list_version);
+    sqlite3_bind_int64(st, 13, h->created_at ? h->created_at : store_now());
+    if (store_exec_stmt(s, st, "storing a screening hit", e) < 0)
+        return -1;
+    if (inserted)
+        *inserted = sqlite3_changes(s->db) > 0;
+    return 0;
+}
+
+int store_hit_attach(store *s, const char *subject, uint64_t chain_id, const addr *escrow,
+                     int64_t case_id, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_HIT_ATTACH, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, case_id);
+    sqlite3_bind_text(st, 2, subject, -1, SQLITE_TRANSIENT);
+    store_bind_u64(st, 3, chain_id);
+    store_bind_addr(st, 4, escrow);
+    return store_exec_stmt(s, st, "attaching hits to a case", e);
+}
+
+static void hit_row(sqlite3_stmt *st, void *item)
+{
+    store_hit *h = item;
+    h->id = sqlite3_column_int64(st, 0);
+    h->chain_id = store_col_u64(st, 1);
+    store_col_addr(st, 2, &h->escrow);
+    store_copy_text(st, 3, h->subject, sizeof h->subject);
+    store_col_addr(st, 4, &h->address);
+    h->entity_id = sqlite3_column_int64(st, 5);
+    store_copy_text(st, 6, h->role, sizeof h->role);
+    store_copy_text(st, 7, h->rule, sizeof h->rule);
+    store_copy_text(st, 8, h->kind, sizeof h->kind);
+    h->score = sqlite3_column_int(st, 9);
+    store_copy_text(st, 10, h->evidence, sizeof h->evidence);
+    store_copy_text(st, 11, h->list_sha256, sizeof h->list_sha256);
+    store_copy_text(st, 12, h->list_version, sizeof h->list_version);
+    h->case_id = sqlite3_column_int64(st, 13);
+    h->created_at = sqlite3_column_int64(st, 14);
+}
+
+int store_hit_list_case(store *s, int64_t case_id, store_hit **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_HIT_CASE, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, case_id);
+    return store_collect_rows(s, st, sizeof **out, hit_row, (void **)out, n, "listing hits", e);
+}
+
+/* ---- screened escrows ---- */
+
+static const char SQL_SCREENED[] =
+    "SELECT 1 FROM screened_escrows WHERE chain_id = ? AND escrow = ?";
+static const char SQL_MARK_SCREENED[] =
+    "INSERT OR IGNORE INTO screened_escrows (chain_id, escrow, screened_at) VALUES (?, ?, ?)";
+
+int store_escrow_is_screened(store *s, uint64_t chain_id, const addr *escrow, bool *yes, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_SCREENED, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    store_bind_addr(st, 2, escrow);
+    int rc = sqlite3_step(st);
+    *yes = rc == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, e, "reading the screened escrows");
+    return 0;
+}
+
+int store_escrow_mark_screened(store *s, uint64_t chain_id, const addr *escrow, int64_t at, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_MARK_SCREENED, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    store_bind_addr(st, 2, escrow);
+    sqlite3_bind_int64(st, 3, at);
+    return store_exec_stmt(s, st, "marking an escrow screened", e);
+}
+
+/* ---- cases ---- */
+
+#define CASE_COLS                                                                                  \
+    "id, subject, entity_id, chain_id, escrow, state, outcome, priority, score, opened_at,"        \
+    " due_at, assignee, snoozed_until, proposed_outcome, proposed_by, closed_by, closed_at"
+
+static const char SQL_CASE_INS[] =
+    "INSERT OR IGNORE INTO cases (subject, entity_id, chain_id, escrow, state, priority, score,"
+    " opened_at, due_at) VALUES (?, ?, ?, ?, 'new', ?, ?, ?, ?)";
+static const char SQL_CASE_ID[] =
+    "SELECT id FROM cases WHERE subject = ? AND chain_id = ? AND escrow = ?";
+static const char SQL_CASE_GET[] = "SELECT " CASE_COLS " FROM cases WHERE id = ?";
+static const char SQL_CASE_UPD[] =
+    "UPDATE cases SET state = ?, outcome = ?, priority = ?, score = ?, due_at = ?,"
+    " assignee = ?, snoozed_until = ?, proposed_outcome = ?, proposed_by = ?, closed_by = ?,"
+    " closed_at = ? WHERE id = ?";
+static const char SQL_CASE_NEXT[] =
+    "UPDATE cases SET assignee = ?1, state = 'assigned' WHERE id = ("
+    "  SELECT id FROM cases WHERE state = 'new' AND assignee IS NULL"
+    "  AND (snoozed_until IS NULL OR snoozed_until <= ?2)"
+    "  ORDER BY priority, opened_at, id LIMIT 1"
+    ") AND assignee IS NULL RETURNING id";
+static const char SQL_CASE_LIST[] =
+    "SELECT " CASE_COLS " FROM cases WHERE (?1 IS NULL OR state = ?1)"
+    " AND (?2 IS NULL OR assignee = ?2) AND (?3 = 0 OR state <> 'closed')"
+    " AND (?4 = 0 OR (state <> 'closed' AND due_at < ?4))"
+    " AND (?5 IS NULL OR subject = ?5)"
+    " AND (?6 = 0 OR (chain_id = ?7 AND escrow = ?8))"
+    " ORDER BY priority, opened_at, id";
+
+static void case_row(sqlite3_stmt *st, void *item)
+{
+    store_case *c = item;
+    c->id = sqlite3_column_int64(st, 0);
+    store_copy_text(st, 1, c->subject, sizeof c->subject);
+    c->entity_id = sqlite3_column_int64(st, 2);
+    c->chain_id = store_col_u64(st, 3);
+    store_col_addr(st, 4, &c->escrow);
+    store_copy_text(st, 5, c->state, sizeof c->state);
+    store_copy_text(st, 6, c->outcome, sizeof c->outcome);
+    c->priority = sqlite3_column_int(st, 7);
+    c->score = sqlite3_column_int(st, 8);
+    c->opened_at = sqlite3_column_int64(st, 9);
+    c->due_at = sqlite3_column_int64(st, 10);
+    store_copy_text(st, 11, c->assignee, sizeof c->assignee);
+    store_copy_text(st, 12, c->snoozed_until, sizeof c->snoozed_until);
+    store_copy_text(st, 13, c->proposed_outcome, sizeof c->proposed_outcome);
+    store_copy_text(st, 14, c->proposed_by, sizeof c->proposed_by);
+    store_copy_text(st, 15, c->closed_by, sizeof c->closed_by);
+    c->closed_at = sqlite3_column_int64(st, 16);
+}
+
+int store_case_open(store *s, store_case *c, bool *created, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CASE_INS, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, c->subject, -1, SQLITE_TRANSIENT);
+    if (c->entity_id)
+        sqlite3_bind_int64(st, 2, c->entity_id);
+    else
+        sqlite3_bind_null(st, 2);
+    store_bind_u64(st, 3, c->chain_id);
+    store_bind_addr(st, 4, &c->escrow);
+    sqlite3_bind_int(st, 5, c->priority);
+    sqlite3_bind_int(st, 6, c->score);
+    sqlite3_bind_int64(st, 7, c->opened_at);
+    sqlite3_bind_int64(st, 8, c->due_at);
+    if (store_exec_stmt(s, st, "opening a case", e) < 0)
+        return -1;
+    *created = sqlite3_changes(s->db) > 0;
+    st = store_stmt(s, SQL_CASE_ID, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, c->subject, -1, SQLITE_TRANSIENT);
+    store_bind_u64(st, 2, c->chain_id);
+    store_bind_addr(st, 3, &c->escrow);
+    int rc = sqlite3_step(st);
+    c->id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return store_fail(s, e, "reading a case id");
+    return 0;
+}
+
+int store_case_get(store *s, int64_t id, store_case *out, bool *found, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CASE_GET, e);
+    if (!st)
+        return -1;
+    memset(out, 0, sizeof *out);
+    sqlite3_bind_int64(st, 1, id);
+    return store_get_row(s, st, case_row, out, found, "reading a case", e);
+}
+
+int store_case_update(store *s, const store_case *c, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CASE_UPD, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, c->state, -1, SQLITE_TRANSIENT);
+    store_bind_opt_text(st, 2, c->outcome);
+    sqlite3_bind_int(st, 3, c->priority);
+    sqlite3_bind_int(st, 4, c->score);
+    sqlite3_bind_int64(st, 5, c->due_at);
+    store_bind_opt_text(st, 6, c->assignee);
+    store_bind_opt_text(st, 7, c->snoozed_until);
+    store_bind_opt_text(st, 8, c->proposed_outcome);
+    store_bind_opt_text(st, 9, c->proposed_by);
+    store_bind_opt_text(st, 10, c->closed_by);
+    if (c->closed_at)
+        sqlite3_bind_int64(st, 11, c->closed_at);
+    else
+        sqlite3_bind_null(st, 11);
+    sqlite3_bind_int64(st, 12, c->id);
+    return store_exec_stmt(s, st, "updating a case", e);
+}
+
+int store_case_take_next(store *s, const char *op, const char *today, int64_t *id, err *e)
+{
+    *id = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_CASE_NEXT, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, op, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, today, -1, SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return store_fail(s, e, "taking the next case");
+    return 0;
+}
+
+int store_case_list(store *s, const store_case_filter *f, store_case **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_CASE_LIST, e);
+    if (!st)
+        return -1;
+    store_bind_opt_text(st, 1, f->state);
+    store_bind_opt_text(st, 2, f->assignee);
+    sqlite3_bind_int(st, 3, f->open_only ? 1 : 0);
+    sqlite3_bind_int64(st, 4, f->due_before);
+    store_bind_opt_text(st, 5, f->subject);
+    sqlite3_bind_int(st, 6, f->has_escrow ? 1 : 0);
+    store_bind_u64(st, 7, f->chain_id);
+    store_bind_addr(st, 8, &f->escrow);
+    return store_collect_rows(s, st, sizeof **out, case_row, (void **)out, n, "listing cases", e);
+}
+
+/* ---- case events ---- */
+
+static const char SQL_CEV_ADD[] =
+    "INSERT INTO case_events (case_id, at, operator, action, before, after, note)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_CEV_LIST[] =
+    "SELECT id, case_id, at, operator, action, before, after, note FROM case_events"
+    " WHERE case_id = ? ORDER BY id";
+
+int store_case_event_add(store *s, const store_case_event *ev, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CEV_ADD, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, ev->case_id);
+    sqlite3_bind_int64(st, 2, ev->at ? ev->at : store_now());
+    sqlite3_bind_text(st, 3, ev->operator_name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, ev->action, -1, SQLITE_TRANSIENT);
+    store_bind_opt_text(st, 5, ev->before);
+    store_bind_opt_text(st, 6, ev->after);
+    store_bind_opt_text(st, 7, ev->note);
+    return store_exec_stmt(s, st, "appending a case event", e);
+}
+
+static void cev_row(sqlite3_stmt *st, void *item)
+{
+    store_case_event *ev = item;
+    ev->id = sqlite3_column_int64(st, 0);
+    ev->case_id = sqlite3_column_int64(st, 1);
+    ev->at = sqlite3_column_int64(st, 2);
+    store_copy_text(st, 3, ev->operator_name, sizeof ev->operator_name);
+    store_copy_text(st, 4, ev->action, sizeof ev->action);
+    store_copy_text(st, 5, ev->before, sizeof ev->before);
+    store_copy_text(st, 6, ev->after, sizeof ev->after);
+    store_copy_text(st, 7, ev->note, sizeof ev->note);
+}
+
+int store_case_events(store *s, int64_t case_id, store_case_event **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_CEV_LIST, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, case_id);
+    return store_collect_rows(s, st, sizeof **out, cev_row, (void **)out, n, "listing case events",
+                              e);
+}

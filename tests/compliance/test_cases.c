@@ -1,0 +1,689 @@
+/* test_cases.c: the compliance services on a real desk database in a temp directory:
+ * screening a synced escrow whose payee is on the shipped OFAC list opens a deduplicated
+ * case; the gate names the case, then the missing KYC; four-eyes refuses the same officer;
+ * blocking; snooze and the overdue queue; append-only case events with audit rows; many
+ * processes racing on "take next" (no case taken twice, none lost); and the entity CSV
+ * import with per-line errors. Expected values come from the documented rules (score
+ * 100 -> high priority, SLA 4 h) and the shipped list, never from the code under test. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "audit/audit.h"
+#include "compliance/compliance.h"
+#include "store/store.h"
+
+/* On the shipped OFAC list (data/sanctions/sanctioned_addresses_ETH.txt line 90). */
+#define SANCTIONED "0x8589427373D6D84E98730D7795D8f6f8731FDA16"
+#define PAYER "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+#define T0 1767225600 /* 2026-01-01T00:00:00Z */
+
+static char home[256], dbpath[300];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(home, sizeof home, "/tmp/fusion-cases-XXXXXX");
+    assert_non_null(mkdtemp(home));
+    snprintf(dbpath, sizeof dbpath, "%s/desk.db", home);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
+    assert_int_equal(system(cmd), 0);
+    return 0;
+}
+
+static store *open_db(void)
+{
+    store *s = NULL;
+    err e;
+    if (store_open(&s, dbpath, &e) < 0)
+        fail_msg("store_open: %s", e.msg);
+    return s;
+}
+
+static addr A(const char *s)
+{
+    addr a;
+    err e;
+    if (addr_parse(&a, s, &e) < 0)
+        fail_msg("addr %s: %s", s, e.msg);
+    return a;
+}
+
+static addr nth_addr(unsigned n)
+{
+    addr a;
+    memset(&a, 0, sizeof a);
+    a.b[0] = 0x42;
+    a.b[18] = (uint8_t)(n >> 8);
+    a.b[19] = (uint8_t)n;
+    return a;
+}
+
+static void add_chain(store *s)
+{
+    store_chain c;
+    memset(&c, 0, sizeof c);
+    c.chain_id = 31337;
+    snprintf(c.name, sizeof c.name, "local");
+    snprintf(c.native_symbol, sizeof c.native_symbol, "ETH");
+    c.native_decimals = 18;
+    err e;
+    assert_int_equal(store_chain_add(s, &c, &e), 0);
+}
+
+static void put_escrow_amount(store *s, const addr *esc, const addr *payer, const addr *payee,
+                              uint64_t block, const char *wei)
+{
+    store_escrow x;
+    memset(&x, 0, sizeof x);
+    err e;
+    if (wei && u256_from_dec(&x.amount, wei, &e) < 0)
+        fail_msg("amount %s: %s", wei, e.msg);
+    x.chain_id = 31337;
+    x.address = *esc;
+    x.payer = *payer;
+    x.payee = *payee;
+    x.created_block = block;
+    x.state = ESCROW_CREATED;
+    if (store_escrow_put(s, &x, &e) < 0)
+        fail_msg("escrow_put: %s", e.msg);
+}
+
+static void put_escrow(store *s, const addr *esc, const addr *payer, const addr *payee,
+                       uint64_t block)
+{
+    put_escrow_amount(s, esc, payer, payee, block, NULL);
+}
+
+static compliance_actor actor(const char *op, int64_t now)
+{
+    return (compliance_actor){.home = home, .operator_name = op, .now = now};
+}
+
+static int64_t add_entity(store *s, const char *name, const char *kyc, const char *expires,
+                          const char *link)
+{
+    store_entity x;
+    memset(&x, 0, sizeof x);
+    snprintf(x.name, sizeof x.name, "%s", name);
+    snprintf(x.type, sizeof x.type, "company");
+    snprintf(x.jurisdiction, sizeof x.jurisdiction, "CH");
+    snprintf(x.kyc, sizeof x.kyc, "%s", kyc);
+    snprintf(x.kyc_expires, sizeof x.kyc_expires, "%s", expires);
+    snprintf(x.risk, sizeof x.risk, "low");
+    x.tier = 1;
+    compliance_actor a = actor("alice", T0);
+    err e;
+    if (compliance_entity_add(s, &a, &x, &e) < 0)
+        fail_msg("entity add: %s", e.msg);
+    if (link) {
+        addr la = A(link);
+        if (compliance_entity_link(s, &a, x.id, 31337, &la, &e) < 0)
+            fail_msg("link: %s", e.msg);
+    }
+    return x.id;
+}
+
+static screen_ctx *load_lists(void)
+{
+    const char *root = getenv("FUSION_ROOT");
+    assert_non_null(root);
+    char manifest[512], fatf[512];
+    snprintf(manifest, sizeof manifest, "%s/data/sanctions/manifest.txt", root);
+    snprintf(fatf, sizeof fatf, "%s/data/compliance/fatf-jurisdictions.csv", root);
+    screen_ctx *ctx = NULL;
+    err e;
+    if (compliance_screen_load(&ctx, manifest, NULL, fatf, &e) < 0)
+        fail_msg("lists: %s", e.msg);
+    return ctx;
+}
+
+static int query_int(store *s, const char *sql)
+{
+    (void)s;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+typedef struct audit_counter {
+    const char *action;
+    int n;
+} audit_counter;
+
+static int count_audit_fn(void *ctx, const audit_row *row, err *e)
+{
+    (void)e;
+    audit_counter *c = ctx;
+    if (strcmp(row->action, c->action) == 0)
+        c->n++;
+    return 0;
+}
+
+static int audit_count(const char *action)
+{
+    audit_counter c = {.action = action};
+    err e;
+    assert_int_equal(audit_list(home, count_audit_fn, &c, &e), 0);
+    return c.n;
+}
+
+/* Sanctioned payee -> one high case with evidence and the list version; re-screening adds
+ * nothing; the gate names the case; four-eyes; then KYC checks; refund always passes. */
+static void test_sanctioned_payee_flow(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    add_chain(s);
+    int64_t payer_id = add_entity(s, "Payer AG", "verified", "2030-12-31", PAYER);
+    addr esc = nth_addr(1), payer = A(PAYER), payee = A(SANCTIONED);
+    put_escrow(s, &esc, &payer, &payee, 5);
+    screen_ctx *ctx = load_lists();
+    compliance_actor sys = actor("sync", T0);
+    compliance_screen_stats st;
+    err e;
+    assert_int_equal(compliance_screen_pending(s, &sys, ctx, NULL, &st, &e), 0);
+    assert_int_equal(st.screened, 1);
+    assert_int_equal(st.cases_opened, 1); /* payer is verified and current: no case */
+    assert_int_equal(compliance_screen_pending(s, &sys, ctx, NULL, &st, &e), 0);
+    assert_int_equal(st.screened, 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM cases"), 1);
+
+    store_case c;
+    bool found;
+    assert_int_equal(store_case_get(s, 1, &c, &found, &e), 0);
+    assert_true(found);
+    assert_string_equal(c.subject, "0x8589427373d6d84e98730d7795d8f6f8731fda16");
+    assert_string_equal(c.state, "new");
+    assert_int_equal(c.priority, 1);             /* sanctions score 100: high */
+    assert_int_equal(c.due_at - c.opened_at, 4 * 3600); /* high SLA: 4 h */
+    store_hit *hits;
+    size_t nh;
+    assert_int_equal(store_hit_list_case(s, 1, &hits, &nh, &e), 0);
+    assert_int_equal(nh, 2); /* sanctions + unknown counterparty, both on the payee */
+    bool saw_sanctions = false;
+    for (size_t i = 0; i < nh; i++) {
+        if (strcmp(hits[i].rule, "sanctions") == 0) {
+            saw_sanctions = true;
+            assert_string_equal(hits[i].list_version, "2024-09-27/fff25e4a7748464d");
+            assert_non_null(strstr(hits[i].evidence, "sanctioned_addresses_ETH.txt line 90"));
+        }
+    }
+    assert_true(saw_sanctions);
+    free(hits);
+
+    /* gate: names the case; refund stays possible */
+    assert_int_equal(compliance_gate_check_at(s, 31337, &esc, "release", T0, &e), -1);
+    assert_int_equal(e.code, ERR_DENIED);
+    assert_non_null(strstr(e.msg, "case #1"));
+    assert_int_equal(compliance_gate_check_at(s, 31337, &esc, "refund", T0, &e), 0);
+
+    /* four-eyes */
+    compliance_actor alice = actor("alice", T0 + 60), bob = actor("bob", T0 + 120);
+    bool closed = true;
+    assert_int_equal(compliance_case_decide(s, &alice, 1, "cleared", NULL, &closed, &e), -1);
+    assert_int_equal(e.code, ERR_STATE); /* new: take it first */
+    assert_int_equal(compliance_case_take(s, &alice, 1, &e), 0);
+    assert_int_equal(compliance_case_take(s, &bob, 1, &e), -1); /* held by alice */
+    assert_int_equal(compliance_case_note(s, &alice, 1, "checked with the payee's bank", &e), 0);
+    assert_int_equal(compliance_case_decide(s, &alice, 1, "cleared", "false positive", &closed,
+                                            &e), 0);
+    assert_false(closed);
+    assert_int_equal(compliance_case_decide(s, &alice, 1, "cleared", NULL, &closed, &e), -1);
+    assert_int_equal(e.code, ERR_DENIED);
+    assert_non_null(strstr(e.msg, "four-eyes"));
+    assert_int_equal(compliance_gate_check_at(s, 31337, &esc, "release", T0, &e), -1);
+    assert_non_null(strstr(e.msg, "case #1"));
+    assert_int_equal(compliance_case_decide(s, &bob, 1, "cleared", "agree", &closed, &e), 0);
+    assert_true(closed);
+    assert_int_equal(store_case_get(s, 1, &c, &found, &e), 0);
+    assert_string_equal(c.state, "closed");
+    assert_string_equal(c.outcome, "cleared");
+    assert_string_equal(c.closed_by, "bob");
+
+    /* the case is closed, but the payee is linked to no entity: KYC missing */
+    assert_int_equal(compliance_gate_check_at(s, 31337, &esc, "release", T0, &e), -1);
+    assert_non_null(strstr(e.msg, "linked to no entity"));
+    int64_t payee_id = add_entity(s, "Payee 有限公司 🐉", "pending", "", SANCTIONED);
+    assert_int_equal(compliance_gate_check_at(s, 31337, &esc, "approve", T0, &e), -1);
+    assert_non_null(strstr(e.msg, "pending"));
+    store_entity x;
+    assert_int_equal(store_entity_get(s, payee_id, &x, &found, &e), 0);
+    assert_string_equal(x.name, "Payee 有限公司 🐉");
+    snprintf(x.kyc, sizeof x.kyc, "verified");
+    snprintf(x.kyc_expires, sizeof x.kyc_expires, "2026-01-01");
+    assert_int_equal(compliance_entity_edit(s, &alice, &x, &e), 0);
+    /* valid through its expiry day (UTC), refused the day after */
+    assert_int_equal(compliance_gate_check_at(s, 31337, &esc, "release", T0 + 86399, &e), 0);
+    assert_int_equal(compliance_gate_check_at(s, 31337, &esc, "fund", T0 + 86400, &e), -1);
+    assert_non_null(strstr(e.msg, "expired on 2026-01-01"));
+    (void)payer_id;
+
+    /* events: open, take, note, propose, clear; append-only */
+    assert_int_equal(query_int(s, "SELECT count(*) FROM case_events WHERE case_id = 1"), 5);
+    store_case_event *evs;
+    size_t ne;
+    assert_int_equal(store_case_events(s, 1, &evs, &ne, &e), 0);
+    assert_string_equal(evs[1].action, "take");
+    assert_string_equal(evs[1].before, "state=new assignee=-");
+    assert_string_equal(evs[1].after, "state=assigned assignee=alice");
+    assert_string_equal(evs[4].action, "clear");
+    assert_string_equal(evs[4].operator_name, "bob");
+    free(evs);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE case_events SET note = 'x'", NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM case_events", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(audit_count("case.open"), 1);
+    assert_int_equal(audit_count("case.take"), 1);
+    assert_int_equal(audit_count("case.propose"), 1);
+    assert_int_equal(audit_count("case.clear"), 1);
+    audit_report rep;
+    assert_int_equal(audit_verify(home, NULL, &rep, &e), 0);
+    assert_true(rep.ok);
+
+    /* the report carries evidence, timeline and decisions */
+    json_t *r = NULL;
+    assert_int_equal(compliance_case_report(s, 1, &r, &e), 0);
+    assert_int_equal(json_array_size(json_object_get(r, "evidence")), 2);
+    assert_int_equal(json_array_size(json_object_get(r, "timeline")), 5);
+    assert_int_equal(json_array_size(json_object_get(r, "decisions")), 2);
+    char *text = compliance_report_text(r);
+    assert_non_null(strstr(text, "2024-09-27/fff25e4a7748464d"));
+    free(text);
+    json_decref(r);
+    screen_ctx_free(&ctx);
+    store_close(&s);
+}
+
+/* A second escrow with the same sanctioned payee is a second case (dedup per entity and
+ * escrow); blocking it blocks the entity and every escrow of it. */
+static void test_block_and_dedup(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    add_chain(s);
+    add_entity(s, "Payer AG", "verified", "2030-12-31", PAYER);
+    int64_t bad = add_entity(s, "Shady Ltd", "verified", "2030-12-31", SANCTIONED);
+    addr e1 = nth_addr(1), e2 = nth_addr(2), payer = A(PAYER), payee = A(SANCTIONED);
+    put_escrow(s, &e1, &payer, &payee, 5);
+    put_escrow(s, &e2, &payer, &payee, 6);
+    screen_ctx *ctx = load_lists();
+    compliance_actor sys = actor("sync", T0);
+    compliance_screen_stats st;
+    err e;
+    assert_int_equal(compliance_screen_pending(s, &sys, ctx, NULL, &st, &e), 0);
+    assert_int_equal(st.cases_opened, 2);
+    char subj[64];
+    snprintf(subj, sizeof subj, "entity:%lld", (long long)bad);
+    store_case_filter f = {.subject = subj};
+    store_case *cs;
+    size_t n;
+    assert_int_equal(store_case_list(s, &f, &cs, &n, &e), 0);
+    assert_int_equal(n, 2);
+    int64_t first = cs[0].id;
+    free(cs);
+    compliance_actor alice = actor("alice", T0), bob = actor("bob", T0);
+    bool closed;
+    assert_int_equal(compliance_case_take(s, &alice, first, &e), 0);
+    assert_int_equal(compliance_case_decide(s, &alice, first, "blocked", NULL, &closed, &e), 0);
+    assert_false(closed);
+    assert_int_equal(compliance_case_decide(s, &bob, first, "blocked", NULL, &closed, &e), 0);
+    assert_true(closed);
+    store_entity x;
+    bool found;
+    assert_int_equal(store_entity_get(s, bad, &x, &found, &e), 0);
+    assert_true(x.blocked);
+    /* e1: blocked by its case */
+    assert_int_equal(compliance_gate_check_at(s, 31337, &e1, "release", T0, &e), -1);
+    assert_non_null(strstr(e.msg, "blocked"));
+    /* e2's own case is still open: named first */
+    assert_int_equal(compliance_gate_check_at(s, 31337, &e2, "fund", T0, &e), -1);
+    assert_non_null(strstr(e.msg, "case #"));
+    screen_ctx_free(&ctx);
+    store_close(&s);
+}
+
+/* Opens n cases directly (one escrow each) with the given priorities, at opened_at T0 + i. */
+static void open_cases(store *s, int n, int64_t now)
+{
+    err e;
+    assert_int_equal(store_begin(s, &e), 0);
+    for (int i = 0; i < n; i++) {
+        store_case c;
+        memset(&c, 0, sizeof c);
+        addr a = nth_addr((unsigned)(1000 + i));
+        addr_to_lower(c.subject, &a);
+        c.chain_id = 31337;
+        c.escrow = nth_addr((unsigned)(2000 + i));
+        c.priority = 1 + i % 3;
+        c.score = 50;
+        c.opened_at = now + i;
+        c.due_at = c.opened_at + compliance_sla_seconds(c.priority);
+        bool created;
+        assert_int_equal(store_case_open(s, &c, &created, &e), 0);
+        assert_true(created);
+    }
+    assert_int_equal(store_commit(s, &e), 0);
+}
+
+/* Oldest highest priority first; snoozed cases wait for their date; overdue queue. */
+static void test_queue_order_snooze_overdue(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    open_cases(s, 6, T0); /* ids 1..6, priorities 1 2 3 1 2 3 */
+    compliance_actor alice = actor("alice", T0 + 10);
+    err e;
+    /* snooze case 1 (high, oldest) until tomorrow */
+    assert_int_equal(compliance_case_snooze(s, &alice, 1, "2026-01-02", &e), 0);
+    assert_int_equal(compliance_case_snooze(s, &alice, 1, "2025-12-31", &e), -1);
+    int64_t order[6], id;
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(compliance_case_next(s, &alice, &id, &e), 0);
+        order[i] = id;
+    }
+    assert_int_equal(compliance_case_next(s, &alice, &id, &e), 0);
+    assert_int_equal(id, 0); /* only the snoozed one is left */
+    int64_t want[5] = {4, 2, 5, 3, 6};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(order[i], want[i]);
+    compliance_actor tomorrow = actor("bob", T0 + 86400);
+    assert_int_equal(compliance_case_next(s, &tomorrow, &id, &e), 0);
+    assert_int_equal(id, 1);
+    /* overdue: at T0 + 5 h, the high cases (4 h SLA) are overdue, the others are not */
+    store_case_filter f = {.due_before = T0 + 5 * 3600};
+    store_case *cs;
+    size_t n;
+    assert_int_equal(store_case_list(s, &f, &cs, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(cs[0].priority, 1);
+    assert_int_equal(cs[1].priority, 1);
+    free(cs);
+    f.due_before = T0 + 25 * 3600;
+    assert_int_equal(store_case_list(s, &f, &cs, &n, &e), 0);
+    assert_int_equal(n, 4);
+    free(cs);
+    /* a low case is closed by one officer; escalation needs the case taken */
+    bool closed;
+    assert_int_equal(compliance_case_decide(s, &alice, 3, "cleared", NULL, &closed, &e), 0);
+    assert_true(closed);
+    assert_int_equal(compliance_case_escalate(s, &alice, 2, "needs legal", &e), 0);
+    store_case c;
+    bool found;
+    assert_int_equal(store_case_get(s, 2, &c, &found, &e), 0);
+    assert_string_equal(c.state, "escalated");
+    assert_string_equal(c.assignee, ""); /* back in the escalated queue for a senior officer */
+    /* a case held by alice cannot be closed by bob (medium: no four-eyes) */
+    compliance_actor bob = actor("bob", T0 + 20);
+    assert_int_equal(compliance_case_decide(s, &bob, 5, "cleared", NULL, &closed, &e), -1);
+    assert_int_equal(e.code, ERR_STATE);
+    assert_non_null(strstr(e.msg, "alice"));
+    store_close(&s);
+}
+
+/* Several processes race on take-next over the same database, many rounds: every case is
+ * taken exactly once, none is lost, and the row's assignee is the process that got it. */
+static void test_take_next_race(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 4, PROCS = 4, CASES = 40 };
+    for (int round = 0; round < ROUNDS; round++) {
+        unlink(dbpath);
+        char wal[320];
+        snprintf(wal, sizeof wal, "%s-wal", dbpath);
+        unlink(wal);
+        snprintf(wal, sizeof wal, "%s-shm", dbpath);
+        unlink(wal);
+        store *s = open_db();
+        open_cases(s, CASES, T0);
+        store_close(&s);
+        pid_t pids[PROCS];
+        for (int p = 0; p < PROCS; p++) {
+            pids[p] = fork();
+            assert_true(pids[p] >= 0);
+            if (pids[p] == 0) {
+                char op[32], path[320];
+                snprintf(op, sizeof op, "officer%d", p);
+                snprintf(path, sizeof path, "%s/taken-%d", home, p);
+                FILE *out = fopen(path, "w");
+                store *cs = NULL;
+                err e;
+                if (!out || store_open(&cs, dbpath, &e) < 0)
+                    _exit(3);
+                compliance_actor a = {.home = home, .operator_name = op, .now = T0 + 100};
+                for (;;) {
+                    int64_t id;
+                    if (compliance_case_next(cs, &a, &id, &e) < 0) {
+                        fprintf(out, "error %s\n", e.msg);
+                        fclose(out);
+                        _exit(4);
+                    }
+                    if (id == 0)
+                        break;
+                    fprintf(out, "%lld\n", (long long)id);
+                }
+                store_close(&cs);
+                fclose(out);
+                _exit(0);
+            }
+        }
+        for (int p = 0; p < PROCS; p++) {
+            int status;
+            assert_int_equal(waitpid(pids[p], &status, 0), pids[p]);
+            assert_true(WIFEXITED(status));
+            assert_int_equal(WEXITSTATUS(status), 0);
+        }
+        int seen[CASES + 1];
+        memset(seen, 0, sizeof seen);
+        int total = 0;
+        s = open_db();
+        for (int p = 0; p < PROCS; p++) {
+            char path[320], op[32];
+            snprintf(path, sizeof path, "%s/taken-%d", home, p);
+            snprintf(op, sizeof op, "officer%d", p);
+            FILE *in = fopen(path, "r");
+            assert_non_null(in);
+            long long id;
+            while (fscanf(in, "%lld", &id) == 1) {
+                assert_true(id >= 1 && id <= CASES);
+                seen[id]++;
+                total++;
+                store_case c;
+                bool found;
+                err e;
+                assert_int_equal(store_case_get(s, id, &c, &found, &e), 0);
+                assert_string_equal(c.assignee, op);
+            }
+            fclose(in);
+        }
+        assert_int_equal(total, CASES);
+        for (int i = 1; i <= CASES; i++)
+            assert_int_equal(seen[i], 1);
+        assert_int_equal(query_int(s, "SELECT count(*) FROM cases WHERE state = 'assigned'"),
+                         CASES);
+        assert_int_equal(query_int(s, "SELECT count(*) FROM case_events WHERE action = 'take'"),
+                         CASES);
+        store_close(&s);
+    }
+    audit_report rep;
+    err e;
+    assert_int_equal(audit_verify(home, NULL, &rep, &e), 0);
+    assert_true(rep.ok);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* With a USD price the amount rules fire from synced escrows: 10 ETH at 1,500 USD is
+ * 15,000 USD, at or above the documented 10,000 threshold (large_amount, score 30: a low
+ * case on the payer's entity); 6.666 ETH is 9,999 USD: no hit. Both parties are verified,
+ * so nothing else hits. */
+static void test_prices_large_amount(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    add_chain(s);
+    int64_t payer_id = add_entity(s, "Payer AG", "verified", "2030-12-31", PAYER);
+    const char *payee_s = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+    add_entity(s, "Payee AG", "verified", "2030-12-31", payee_s);
+    addr e1 = nth_addr(1), e2 = nth_addr(2), payer = A(PAYER), payee = A(payee_s);
+    put_escrow_amount(s, &e1, &payer, &payee, 5, "10000000000000000000");
+    put_escrow_amount(s, &e2, &payer, &payee, 6, "6666000000000000000");
+    char path[320];
+    snprintf(path, sizeof path, "%s/prices.csv", home);
+    write_file(path, "# chain,token,usd\n31337,native,1500\n");
+    compliance_prices prices;
+    err e;
+    assert_int_equal(compliance_prices_load(&prices, path, &e), 0);
+    assert_int_equal(prices.n, 1);
+    screen_ctx *ctx = load_lists();
+    compliance_actor sys = actor("sync", T0);
+    compliance_screen_stats st;
+    assert_int_equal(compliance_screen_pending(s, &sys, ctx, &prices, &st, &e), 0);
+    assert_int_equal(st.screened, 2);
+    assert_int_equal(st.hits, 1);
+    assert_int_equal(st.cases_opened, 1);
+    store_case c;
+    bool found;
+    assert_int_equal(store_case_get(s, 1, &c, &found, &e), 0);
+    assert_true(found);
+    assert_int_equal(c.entity_id, payer_id);
+    assert_memory_equal(c.escrow.b, e1.b, 20);
+    assert_int_equal(c.priority, 3);
+    assert_int_equal(c.due_at - c.opened_at, 72 * 3600);
+    compliance_prices_free(&prices);
+    write_file(path, "31337,native,1500\n31337,0x12,3\n");
+    assert_int_equal(compliance_prices_load(&prices, path, &e), -1);
+    assert_non_null(strstr(e.msg, "prices.csv:2"));
+    screen_ctx_free(&ctx);
+    store_close(&s);
+}
+
+/* All or nothing, with the line of every bad row (a quoted field may span lines). */
+static void test_import(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    compliance_actor a = actor("alice", T0);
+    char path[320];
+    snprintf(path, sizeof path, "%s/e.csv", home);
+    write_file(path,
+               "name,type,jurisdiction,kyc,kyc_expires,tier,risk,review_due,chain_id,address\n"
+               "\"Doe, Jane\",individual,CH,verified,2030-01-01,1,low,,,\n"
+               "\"Multi\nLine Ltd\",company,GB,,,,,,,\n"
+               "Bad Country,company,QQ,,,,,,,\n"
+               "\n"
+               "Bad Date,company,DE,verified,2030-02-30,,,,,\n"
+               "Short,company\n"
+               "Bad Addr,company,FR,,,,,,1,0x1234\n"
+               "\"Doe, Jane\",individual,CH,,,,,,,\n");
+    compliance_import_report r;
+    err e;
+    assert_int_equal(compliance_entity_import(s, &a, path, &r, &e), -1);
+    assert_int_equal(r.n_imported, 0);
+    size_t want_lines[] = {3, 5, 7, 8, 9, 10}; /* the quoted name spans lines 3-4 */
+    assert_int_equal(r.n_errors, 6);
+    for (size_t i = 0; i < r.n_errors; i++)
+        assert_int_equal(r.errors[i].line, want_lines[i]);
+    assert_non_null(strstr(r.errors[1].msg, "QQ"));
+    assert_non_null(strstr(r.errors[2].msg, "2030-02-30"));
+    assert_non_null(strstr(r.errors[5].msg, "line 2"));
+    compliance_import_report_free(&r);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM entities"), 0);
+
+    write_file(path,
+               "name,type,jurisdiction,kyc,kyc_expires,tier,risk,review_due,chain_id,address\n"
+               "\"Doe, Jane\",individual,CH,verified,2030-01-01,1,low,,,\n"
+               "東京トレーディング 🚀,company,JP,pending,,2,high,2026-06-30,31337," PAYER "\n");
+    assert_int_equal(compliance_entity_import(s, &a, path, &r, &e), 0);
+    assert_int_equal(r.n_imported, 2);
+    compliance_import_report_free(&r);
+    store_entity x;
+    bool found;
+    assert_int_equal(store_entity_find_name(s, "東京トレーディング 🚀", &x, &found, &e), 0);
+    assert_true(found);
+    assert_string_equal(x.jurisdiction, "JP");
+    addr p = A(PAYER);
+    int64_t owner;
+    assert_int_equal(store_entity_find_addr(s, 31337, &p, &owner, &e), 0);
+    assert_int_equal(owner, x.id);
+    /* importing again clashes with the registry: nothing imported, lines named */
+    assert_int_equal(compliance_entity_import(s, &a, path, &r, &e), -1);
+    assert_int_equal(r.n_errors, 2);
+    assert_int_equal(r.errors[0].line, 2);
+    compliance_import_report_free(&r);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM entities"), 2);
+    store_close(&s);
+}
+
+static void test_entity_checks(void **state)
+{
+    (void)state;
+    assert_true(compliance_country_valid("CH"));
+    assert_true(compliance_country_valid("JP"));
+    assert_false(compliance_country_valid("XX"));
+    assert_false(compliance_country_valid("ch"));
+    assert_false(compliance_country_valid("C"));
+    store_entity x;
+    memset(&x, 0, sizeof x);
+    snprintf(x.name, sizeof x.name, "ok\x01");
+    snprintf(x.type, sizeof x.type, "company");
+    snprintf(x.jurisdiction, sizeof x.jurisdiction, "CH");
+    snprintf(x.kyc, sizeof x.kyc, "pending");
+    snprintf(x.risk, sizeof x.risk, "low");
+    x.tier = 1;
+    err e;
+    assert_int_equal(compliance_entity_check(&x, &e), -1); /* control character */
+    snprintf(x.name, sizeof x.name, "bad \xc3\x28 utf8");
+    assert_int_equal(compliance_entity_check(&x, &e), -1);
+    snprintf(x.name, sizeof x.name, "Zürich Ärzte AG 🏔");
+    assert_int_equal(compliance_entity_check(&x, &e), 0);
+    x.tier = 9;
+    assert_int_equal(compliance_entity_check(&x, &e), -1);
+    assert_non_null(strstr(e.msg, "tier"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_sanctioned_payee_flow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_block_and_dedup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_order_snooze_overdue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_take_next_race, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prices_large_amount, setup, teardown),
+        cmocka_unit_test(test_entity_checks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""devnet_demo.py: `fusion demo --no-ui` end to end on real anvil nodes.
+
+Runs the demo headless for a while on free ports (keeping the devnet afterwards), then
+checks what it did from the outside: the feeds moved to real closes of data/prices
+(cast latestRoundData against the CSV, read here), escrows exist on chain that sync put
+in the desk database — including one to the sanctioned address of data/demo, three
+just under 10,000 USDC to one counterparty, and a released one (cast call state()); the
+operators' keys are in the key store with their labels. A second demo run reuses the
+desk (no new keys, no new mints). Finally `devnet down` leaves no anvil (/proc), and a
+demo killed with SIGKILL still has its devnet stopped by the guardian.
+"""
+import decimal
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from devnet_lib import (FUSION, ROOT, ENV, anvils_on, cast, check, free_ports, fusion,  # noqa: E402
+                        report)
+
+SANCTIONED = "0x01e2919679362dfbc9ee1644ba9c6da6d6245bb1"
+HELIOS = "0x14dc79964da2c08b23698b3d3cc7ca32193d9955"
+
+
+def closes_8(asset):
+    path = os.path.join(ROOT, "data", "prices", "yf_%s-USD_1d.csv" % asset)
+    out = set()
+    with open(path) as f:
+        for line in f.read().splitlines()[1:]:
+            if line.strip():
+                q = decimal.Decimal(line.split(",")[1]).scaleb(8)
+                out.add(int(q.to_integral_value(rounding=decimal.ROUND_DOWN)))
+    return out
+
+
+def main():
+    home = tempfile.mkdtemp(prefix="fusion-demo-")
+    ports = free_ports(3)
+    try:
+        run(home, ports)
+    finally:
+        fusion(home, "devnet", "down", rc=None)
+        check(not anvils_on(ports), "no anvil left on our ports")
+    killed(tempfile.mkdtemp(prefix="fusion-demo-kill-"), free_ports(3))
+    return report()
+
+
+def run(home, ports):
+    port_arg = ",".join(map(str, ports))
+    p = fusion(home, "demo", "--no-ui", "--duration", "16s", "--step-ms", "1000",
+               "--ports", port_arg, "--keep-devnet")
+    print(p.stdout, end="")
+    check("0 errors" in p.stdout, "driver ran without errors")
+    check("5 new" in p.stdout, "five operator keys imported")
+
+    keys = fusion(home, "key", "list").stdout
+    for label in ("alice (trader)", "bob (approver)", "carol (approver)", "dave (compliance)",
+                  "erin (arbiter)", "deployer (anvil #0)"):
+        check(label in keys, "key store has %r" % label)
+
+    db = sqlite3.connect(os.path.join(home, "desk.db"))
+    urls = dict(db.execute("SELECT chain_id, url FROM rpc_endpoints"))
+    # feeds moved: more than one round, and the answer is one of the real closes
+    series = {"ETH": "ETH", "BTC": "BTC", "USDC": "USDC", "WETH": "ETH", "WBTC": "BTC",
+              "POL": "MATIC"}
+    closes = {a: closes_8(s) for a, s in series.items()}
+    for chain_id, address, asset in db.execute("SELECT chain_id, address, asset FROM "
+                                               "price_feeds"):
+        out = cast("call", "--rpc-url", urls[chain_id], address,
+                   "latestRoundData()(uint80,int256,uint256,uint256,uint80)").splitlines()
+        rnd, answer = int(out[0].split()[0]), int(out[1].split()[0])
+        check(rnd > 3, "feed %s on %d moved (round %d)" % (asset, chain_id, rnd))
+        check(answer in closes[asset], "feed %s answer %d is a real close" % (asset, answer))
+
+    rows = db.execute("SELECT chain_id, address, payee, amount, state FROM escrows").fetchall()
+    check(len(rows) >= 5, "at least five escrows synced (%d)" % len(rows))
+    states = {0: "created", 1: "funded", 2: "released"}
+    for chain_id, address, payee, amount, state in rows:
+        onchain = int(cast("call", "--rpc-url", urls[chain_id], address, "state()(uint8)"))
+        check(states.get(onchain) == state or (state == "funded" and onchain == 2),
+              "escrow %s state %s matches chain (%d)" % (address, state, onchain))
+    check(any(r[2] == SANCTIONED for r in rows), "an escrow pays the sanctioned address")
+    helios = [int(r[3]) for r in rows if r[2] == HELIOS]
+    check(len(helios) >= 3 and all(9000 * 10**6 <= a < 10000 * 10**6 for a in helios),
+          "three deposits just under 10,000 USDC to one counterparty: %s" % helios)
+    check(any(r[4] == "released" for r in rows), "an escrow was approved and released")
+    db.close()
+
+    # a second run reuses the running devnet and the desk
+    p = fusion(home, "demo", "--no-ui", "--duration", "3s", "--ports", port_arg)
+    check(p.stdout.count("already running") == 3, "second demo reuses the nodes")
+    check("0 new), 0 token mints" in p.stdout, "second demo adds no keys and no mints: %r"
+          % p.stdout)
+    check(len(anvils_on(ports)) == 3, "the demo leaves a devnet it did not start running")
+
+
+def killed(home, ports):
+    """A demo killed with SIGKILL: its guardian still stops the devnet it started."""
+    proc = subprocess.Popen([FUSION, "--home", home, "demo", "--no-ui", "--duration", "1h",
+                             "--ports", ",".join(map(str, ports))], env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            if "market driver running" in line:
+                break
+        check(len(anvils_on(ports)) == 3, "demo started three anvils")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        for _ in range(100):
+            if not anvils_on(ports):
+                break
+            time.sleep(0.1)
+        check(not anvils_on(ports), "guardian stopped the devnet of a killed demo")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        fusion(home, "devnet", "down", rc=None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+#!/usr/bin/python3
+"""xswap_htlc.py: cross-chain settlement by HTLC on two real anvil nodes (the devnet's
+Ethereum and Polygon stand-ins), checked with cast, not with fusion's own view:
+
+  happy path      alice gives 2500 USDC on X, bob 1.5 native coin on Y: both locks end
+                  Claimed, bob holds exactly 2500 USDC more, the preimage in Y's Claimed
+                  event hashes (sha256, computed here) to the swap's hashlock;
+  no counterparty bob never locks: after T1 (evm_increaseTime) alice's lock is refunded
+                  and her USDC balance is back to what it was;
+  killed          the process dies right after sending the lock on X, and again right
+                  after sending the claim on Y: `xswap resume` finishes, with exactly one
+                  lock per chain (lockCount) and the same end balances as the happy path;
+  too short       a counterparty lock whose T2 leaves less than the margin before T1 is
+                  refused: exit 1, nothing locked on Y;
+  external        bob locks on Y with cast: a lock whose T2 is too close to T1 is found and
+                  refused (no claim on Y, the secret is not revealed); a proper one is
+                  adopted and the swap completes.
+"""
+import hashlib
+import json
+import os
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from devnet_lib import (ENV, cast, check, free_ports, fusion,  # noqa: E402
+                        report)
+
+ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil dev key #1, "alice (trader)"
+BOB = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"    # anvil dev key #2, "bob (approver)"
+# bob's key as Foundry publishes it: his locks below are made with cast, not with fusion
+BOB_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
+
+
+def num(s):
+    return int(s.split()[0])
+
+
+class Desk:
+    def __init__(self, home):
+        import sqlite3
+        db = sqlite3.connect(os.path.join(home, "desk.db"))
+        self.url = dict(db.execute("SELECT c.name, e.url FROM chains c JOIN rpc_endpoints e"
+                                   " USING (chain_id)"))
+        self.htlc = dict(db.execute("SELECT c.name, k.address FROM chains c JOIN contracts k"
+                                    " USING (chain_id) WHERE k.kind = 'htlc'"))
+        self.usdc = dict(db.execute("SELECT c.name, t.address FROM chains c JOIN tokens t"
+                                    " USING (chain_id) WHERE t.symbol = 'USDC'"))
+        db.close()
+
+    def usdc_of(self, chain, who):
+        return num(cast("call", "--rpc-url", self.url[chain], self.usdc[chain],
+                        "balanceOf(address)(uint256)", who))
+
+    def lock_status(self, chain, lock_id):
+        out = cast("call", "--rpc-url", self.url[chain], self.htlc[chain],
+                   "getLock(bytes32)((address,address,address,uint64,uint8,uint256,bytes32))",
+                   lock_id)
+        return int(out.strip("()").split(",")[4].strip().split()[0])
+
+    def lock_count(self, chain):
+        return num(cast("call", "--rpc-url", self.url[chain], self.htlc[chain],
+                        "lockCount()(uint256)"))
+
+
+def swaps(home):
+    return {s["id"]: s for s in json.loads(fusion(home, "xswap", "list", "--json").stdout)}
+
+
+def new_swap(home, *extra, env=None, rc=0):
+    fusion(home, "xswap", "new", "--x", "devnet-eth", "--y", "devnet-pol", "--initiator",
+               ALICE, "--counterparty", BOB, "--give", "2500:USDC", "--get", "1.5", *extra,
+               env=env, rc=rc)
+    return max(swaps(home))
+
+
+def wait_final(desk, chain, blocks=3):
+    """Mines a few blocks so that a lock is final (devnet chains: 2 confirmations)."""
+    for _ in range(blocks):
+        cast("rpc", "--rpc-url", desk.url[chain], "evm_mine")
+
+
+def happy(home, desk):
+    bob0 = desk.usdc_of("devnet-eth", BOB)
+    sid = new_swap(home)
+    check(swaps(home)[sid]["state"] == "x_locked", "happy: locked on X")
+    wait_final(desk, "devnet-eth")
+    fusion(home, "xswap", "respond", str(sid))
+    s = swaps(home)[sid]
+    check(s["state"] == "done", "happy: done (%s)" % s["state"])
+    check(desk.lock_status("devnet-eth", s["lock_x"]) == 2, "happy: lock on X claimed")
+    check(desk.lock_status("devnet-pol", s["lock_y"]) == 2, "happy: lock on Y claimed")
+    check(desk.usdc_of("devnet-eth", BOB) - bob0 == 2500 * 10**6, "happy: bob got 2500 USDC")
+    check(s["t1"] - s["t2"] >= s["margin"], "happy: T1 - T2 >= margin")
+    # the secret as chain Y published it hashes to the hashlock
+    logs = json.loads(cast("logs", "--json", "--rpc-url", desk.url["devnet-pol"], "--from-block",
+                           "0", "--address", desk.htlc["devnet-pol"],
+                           "Claimed(bytes32 indexed,bytes32)", s["lock_y"]))
+    check(len(logs) == 1, "happy: one Claimed event on Y")
+    if logs:
+        pre = bytes.fromhex(logs[0]["data"][2:])
+        check("0x" + hashlib.sha256(pre).hexdigest() == s["hashlock"],
+              "happy: revealed preimage hashes to the hashlock")
+
+
+def no_counterparty(home, desk):
+    a0 = desk.usdc_of("devnet-eth", ALICE)
+    sid = new_swap(home, "--t1", "400", "--margin", "100")
+    check(desk.usdc_of("devnet-eth", ALICE) == a0 - 2500 * 10**6, "refund: alice's USDC locked")
+    fusion(home, "xswap", "resume", str(sid))
+    check(swaps(home)[sid]["state"] == "x_locked", "refund: nothing to do before T1")
+    cast("rpc", "--rpc-url", desk.url["devnet-eth"], "evm_increaseTime", "500")
+    cast("rpc", "--rpc-url", desk.url["devnet-eth"], "evm_mine")
+    fusion(home, "xswap", "resume", str(sid))
+    s = swaps(home)[sid]
+    check(s["state"] == "refunded", "refund: refunded after T1 (%s)" % s["state"])
+    check(desk.lock_status("devnet-eth", s["lock_x"]) == 3, "refund: lock on X refunded")
+    check(desk.usdc_of("devnet-eth", ALICE) == a0, "refund: alice's USDC back")
+
+
+def killed(home, desk):
+    bob0 = desk.usdc_of("devnet-eth", BOB)
+    nx, ny = desk.lock_count("devnet-eth"), desk.lock_count("devnet-pol")
+    crash = dict(ENV, FUSION_XSWAP_CRASH="lock_x")
+    sid = new_swap(home, env=crash, rc=70)
+    s = swaps(home)[sid]
+    check(s["state"] == "new" and s["pending"] == "lock_x", "killed: lock on X in flight")
+    fusion(home, "xswap", "resume", str(sid))
+    check(swaps(home)[sid]["state"] == "x_locked", "killed: resumed to x_locked")
+    check(desk.lock_count("devnet-eth") == nx + 1, "killed: exactly one lock on X")
+    wait_final(desk, "devnet-eth")
+    crash = dict(ENV, FUSION_XSWAP_CRASH="claim_y")
+    fusion(home, "xswap", "respond", str(sid), env=crash, rc=70)
+    s = swaps(home)[sid]
+    check(s["state"] == "y_locked" and s["pending"] == "claim_y", "killed: claim on Y in flight")
+    fusion(home, "xswap", "resume")
+    s = swaps(home)[sid]
+    check(s["state"] == "done", "killed: resumed to done (%s)" % s["state"])
+    check(desk.lock_count("devnet-pol") == ny + 1, "killed: exactly one lock on Y")
+    check(desk.lock_status("devnet-eth", s["lock_x"]) == 2, "killed: lock on X claimed")
+    check(desk.usdc_of("devnet-eth", BOB) - bob0 == 2500 * 10**6, "killed: bob got 2500 USDC")
+
+
+def too_short(home, desk):
+    ny = desk.lock_count("devnet-pol")
+    sid = new_swap(home)  # margin 1800 s by default
+    wait_final(desk, "devnet-eth")
+    p = fusion(home, "xswap", "respond", str(sid), "--gap", "600", rc=1)
+    check("refused" in p.stderr, "too short: refused with a reason: %r" % p.stderr)
+    check(desk.lock_count("devnet-pol") == ny, "too short: nothing locked on Y")
+    check(swaps(home)[sid]["state"] == "x_locked", "too short: swap still waits on X")
+
+
+def claimed_count(desk):
+    return len(json.loads(cast("logs", "--json", "--rpc-url", desk.url["devnet-pol"],
+                               "--from-block", "0", "--address", desk.htlc["devnet-pol"],
+                               "Claimed(bytes32 indexed,bytes32)")))
+
+
+def external(home, desk):
+    """bob locks on Y with cast; fusion finds the lock, refuses one too close to T1 (the
+    secret stays secret) and completes against a proper one."""
+    sid = new_swap(home)
+    s = swaps(home)[sid]
+    n_claimed = claimed_count(desk)
+
+    def bob_lock(t2):
+        cast("send", "--private-key", BOB_KEY, "--rpc-url", desk.url["devnet-pol"],
+             "--value", "1.5ether", desk.htlc["devnet-pol"],
+             "lock(address,address,uint256,bytes32,uint64)", ALICE,
+             "0x0000000000000000000000000000000000000000", "1500000000000000000",
+             s["hashlock"], str(t2))
+
+    bob_lock(s["t1"] - 60)  # margin is 1800 s: T2 + margin > T1
+    fusion(home, "xswap", "resume", str(sid))
+    s2 = swaps(home)[sid]
+    check(s2["state"] == "x_locked" and "refused" in s2["note"],
+          "external: too-close lock refused (%s, %r)" % (s2["state"], s2["note"]))
+    check(claimed_count(desk) == n_claimed, "external: no claim (secret kept) on a bad lock")
+    bob_lock(s["t1"] - 3600)
+    fusion(home, "xswap", "resume", str(sid))
+    s3 = swaps(home)[sid]
+    check(s3["state"] == "done", "external: proper lock adopted and swap done (%s)"
+          % s3["state"])
+    check(s3["t2"] == s["t1"] - 3600, "external: T2 taken from the lock on Y")
+    check(claimed_count(desk) == n_claimed + 1, "external: exactly one claim on Y")
+
+
+def main():
+    home = tempfile.mkdtemp(prefix="fusion-xswap-")
+    ports = ",".join(map(str, free_ports(3)))
+    try:
+        # the demo's seed imports alice's and bob's keys and gives alice test tokens
+        fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports, "--keep-devnet")
+        desk = Desk(home)
+        happy(home, desk)
+        no_counterparty(home, desk)
+        killed(home, desk)
+        too_short(home, desk)
+        external(home, desk)
+    finally:
+        fusion(home, "devnet", "down", rc=None)
+    return report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

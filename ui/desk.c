@@ -1,0 +1,384 @@
+/* desk.c: the UI's desk context (see desk.h). Sync threads are started with the
+ * terminal signals blocked, so only the main thread sees SIGWINCH and friends; they
+ * never touch curses, they only make sync_notify_fd readable. */
+#include "desk.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "desk/desk.h"
+#include "keymap.h"
+#include "notify.h"
+
+#define SYNC_RETRY_SECONDS 5
+#define RISK_REFRESH_SECONDS 30
+#define RISK_MC_PATHS 20000
+
+#define RISK_MAX_ESCROWS 100000
+
+static int escrow_count(const char *home, size_t *n, err *e)
+{
+    desk_snap *snap = NULL;
+    desk_escrow_view *v = NULL;
+    int rc = -1;
+    if (desk_snap_open(&snap, home, e) == 0 && desk_escrow_view_new(&v, snap, e) == 0)
+        rc = desk_escrow_view_count(v, n, e);
+    desk_escrow_view_free(&v);
+    desk_snap_free(&snap);
+    return rc;
+}
+
+/* The risk worker: one refresh at start, then every RISK_REFRESH_SECONDS or when kicked
+ * by new chain data (at most one refresh at a time; kicks coalesce). */
+static void *risk_main(void *arg)
+{
+    ui_desk *d = arg;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/desk.db", d->home);
+    store *st = NULL;
+    err e;
+    err_clear(&e);
+    if (store_open(&st, path, &e) < 0) {
+        pthread_mutex_lock(&d->risk_mu);
+        snprintf(d->risk_error, sizeof d->risk_error, "%s", e.msg);
+        pthread_mutex_unlock(&d->risk_mu);
+        ui_notify(UI_TOPIC_RISK);
+        return NULL;
+    }
+    for (;;) {
+        /* risk_service_refresh holds every escrow of the desk in memory (about 2.4 KB
+         * each): on a very large desk it would cost gigabytes in the UI process. */
+        size_t n_escrows = 0;
+        if (escrow_count(d->home, &n_escrows, &e) == 0 && n_escrows > RISK_MAX_ESCROWS) {
+            pthread_mutex_lock(&d->risk_mu);
+            snprintf(d->risk_error, sizeof d->risk_error,
+                     "Risk figures off in the workstation: %zu escrows is more than its refresh "
+                     "holds in memory (%d); use `fusion risk report`",
+                     n_escrows, RISK_MAX_ESCROWS);
+            pthread_mutex_unlock(&d->risk_mu);
+            ui_notify(UI_TOPIC_RISK);
+            break;
+        }
+        risk_service_opts o;
+        risk_service_opts_default(&o);
+        o.home = d->home;
+        o.params.mc.paths = RISK_MC_PATHS; /* the dashboard's figure; `fusion risk` for more */
+        o.params.mc.threads = 1;
+        risk_snapshot *snap = NULL;
+        err_clear(&e);
+        int rc = risk_service_refresh(st, &o, &snap, &e);
+        pthread_mutex_lock(&d->risk_mu);
+        if (rc == 0) {
+            risk_snapshot_free(&d->risk_new);
+            d->risk_new = snap;
+            d->risk_error[0] = '\0';
+        } else {
+            snprintf(d->risk_error, sizeof d->risk_error, "%s", e.msg);
+            LOG_W("ui", "risk refresh: %s", e.msg);
+        }
+        pthread_mutex_unlock(&d->risk_mu);
+        ui_notify(UI_TOPIC_RISK);
+        pthread_mutex_lock(&d->risk_mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += RISK_REFRESH_SECONDS;
+        while (!d->risk_stop && !d->risk_kick)
+            if (pthread_cond_timedwait(&d->risk_cv, &d->risk_mu, &until) != 0)
+                break;
+        bool stop = d->risk_stop;
+        d->risk_kick = false;
+        pthread_mutex_unlock(&d->risk_mu);
+        if (stop)
+            break;
+    }
+    store_close(&st);
+    return NULL;
+}
+
+/* Starts the risk worker once the desk has a chain (without one there is nothing to
+ * value, and an idle desk must stay idle). */
+static void risk_try_start(ui_desk *d)
+{
+    if (d->risk_started || !d->has_chain)
+        return;
+    err e;
+    err_clear(&e);
+    if (ui_thread_create(&d->risk_thread, risk_main, d, &e) == 0) {
+        d->risk_started = true;
+    } else {
+        pthread_mutex_lock(&d->risk_mu);
+        snprintf(d->risk_error, sizeof d->risk_error, "%s", e.msg);
+        pthread_mutex_unlock(&d->risk_mu);
+    }
+}
+
+risk_snapshot *ui_desk_risk_take(ui_desk *d, char *error, size_t cap)
+{
+    pthread_mutex_lock(&d->risk_mu);
+    risk_snapshot *s = d->risk_new;
+    d->risk_new = NULL;
+    snprintf(error, cap, "%s", d->risk_error);
+    pthread_mutex_unlock(&d->risk_mu);
+    return s;
+}
+
+void ui_desk_risk_kick(ui_desk *d)
+{
+    pthread_mutex_lock(&d->risk_mu);
+    d->risk_kick = true;
+    pthread_cond_signal(&d->risk_cv);
+    pthread_mutex_unlock(&d->risk_mu);
+}
+
+static void sync_try_start(ui_desk *d)
+{
+    d->sync_tried = time(NULL);
+    sync_options o;
+    sync_options_default(&o);
+    o.home = d->home;
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGWINCH);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    err e;
+    err_clear(&e);
+    int rc = sync_start(&d->sync, &o, &e);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0) {
+        d->mode = UI_SYNC_OWN;
+        snprintf(d->sync_note, sizeof d->sync_note, "synced by this process");
+        LOG_I("ui", "sync started in the UI process");
+        return;
+    }
+    if (e.code == ERR_STATE) {
+        d->mode = UI_SYNC_FOLLOW;
+        snprintf(d->sync_note, sizeof d->sync_note, "followed: %s", e.msg);
+        LOG_I("ui", "not syncing: %s", e.msg);
+    } else {
+        d->mode = UI_SYNC_NONE;
+        snprintf(d->sync_note, sizeof d->sync_note, "not syncing: %s", e.msg);
+        if (e.code != ERR_NOT_FOUND)
+            LOG_W("ui", "sync did not start: %s", e.msg);
+    }
+}
+
+static bool chains_exist(ui_desk *d)
+{
+    store_chain *cs = NULL;
+    size_t n = 0;
+    err e;
+    if (store_chain_list(desk_snap_store(d->snap), &cs, &n, &e) < 0)
+        return d->has_chain;
+    free(cs);
+    return n > 0;
+}
+
+/* The operator's key address and roles, for the action preconditions; an unknown
+ * operator just has no roles (the escrow actions then say so). */
+static void operator_load(ui_desk *d)
+{
+    store_operator op;
+    bool found = false;
+    err e;
+    if (!d->operator_name[0] ||
+        store_operator_get(desk_snap_store(d->snap), d->operator_name, &op, &found, &e) < 0 ||
+        !found)
+        return;
+    unsigned roles = 0;
+    if (desk_roles_parse(&roles, op.roles, &e) < 0)
+        roles = 0;
+    d->has_operator = true;
+    d->op_address = op.address;
+    d->op_roles = roles;
+}
+
+int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err *e)
+{
+    *out = NULL;
+    ui_desk *d = calloc(1, sizeof *d);
+    if (!d)
+        return err_set(e, ERR_NOMEM, "out of memory opening the desk");
+    snprintf(d->home, sizeof d->home, "%s", home);
+    snprintf(d->operator_name, sizeof d->operator_name, "%s", operator_name ? operator_name : "");
+    if (desk_snap_open(&d->snap, home, e) < 0 ||
+        keystore_open(&d->ks, home, d->operator_name, e) < 0) {
+        ui_desk_close(&d);
+        return -1;
+    }
+    bool changed;
+    if (desk_snap_poll(d->snap, &changed, e) < 0) {
+        ui_desk_close(&d);
+        return -1;
+    }
+    d->has_chain = chains_exist(d);
+    operator_load(d);
+    sync_try_start(d);
+    pthread_mutex_init(&d->risk_mu, NULL);
+    pthread_cond_init(&d->risk_cv, NULL);
+    d->risk_init = true;
+    risk_try_start(d);
+    *out = d;
+    return 0;
+}
+
+void ui_desk_close(ui_desk **p)
+{
+    if (!p || !*p)
+        return;
+    ui_desk *d = *p;
+    if (d->risk_started) {
+        pthread_mutex_lock(&d->risk_mu);
+        d->risk_stop = true;
+        pthread_cond_signal(&d->risk_cv);
+        pthread_mutex_unlock(&d->risk_mu);
+        pthread_join(d->risk_thread, NULL);
+        d->risk_started = false;
+    }
+    if (d->risk_init) {
+        risk_snapshot_free(&d->risk_new);
+        pthread_cond_destroy(&d->risk_cv);
+        pthread_mutex_destroy(&d->risk_mu);
+    }
+    if (d->sync) {
+        err e;
+        err_clear(&e);
+        if (sync_stop(&d->sync, &e) < 0)
+            LOG_W("ui", "sync stopped with an error: %s", e.msg);
+    }
+    for (size_t i = 0; i < d->n_unlocked; i++)
+        keystore_lock(&d->unlocked[i].key);
+    d->n_unlocked = 0;
+    keystore_free(&d->ks);
+    desk_snap_free(&d->snap);
+    free(d);
+    *p = NULL;
+}
+
+int ui_desk_wake_fd(void *arg)
+{
+    ui_desk *d = arg;
+    return d && d->sync ? sync_notify_fd(d->sync) : -1;
+}
+
+static unsigned data_topics(ui_desk *d)
+{
+    bool changed = false;
+    err e;
+    if (desk_snap_poll(d->snap, &changed, &e) < 0) {
+        LOG_W("ui", "%s", e.msg);
+        return 0;
+    }
+    if (!changed)
+        return 0;
+    d->has_chain = chains_exist(d);
+    return UI_TOPIC_ESCROWS | UI_TOPIC_APPROVALS | UI_TOPIC_CHAINS | UI_TOPIC_RISK;
+}
+
+unsigned ui_desk_wake(void *arg)
+{
+    ui_desk *d = arg;
+    if (!d || !d->sync)
+        return 0;
+    sync_notify_drain(d->sync);
+    if (d->risk_started)
+        ui_desk_risk_kick(d); /* new chain data: positions and exposure moved */
+    return data_topics(d) | UI_TOPIC_CHAINS;
+}
+
+unsigned ui_desk_timer(void *arg)
+{
+    ui_desk *d = arg;
+    if (!d)
+        return 0;
+    unsigned topics = data_topics(d);
+    risk_try_start(d);
+    if (d->sync) {
+        topics |= UI_TOPIC_CHAINS; /* head, lag and events/s move without commits */
+    } else if (time(NULL) - d->sync_tried >= SYNC_RETRY_SECONDS) {
+        /* A chain was added, or the process that synced has gone: take over. */
+        ui_sync_mode before = d->mode;
+        if (d->mode == UI_SYNC_FOLLOW || d->has_chain)
+            sync_try_start(d);
+        if (d->mode != before)
+            topics |= UI_TOPIC_CHAINS;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/audit.log", d->home);
+    struct stat st;
+    if (stat(path, &st) < 0)
+        memset(&st, 0, sizeof st);
+    if (st.st_size != d->audit_st.st_size || st.st_mtim.tv_sec != d->audit_st.st_mtim.tv_sec ||
+        st.st_mtim.tv_nsec != d->audit_st.st_mtim.tv_nsec) {
+        d->audit_st = st;
+        topics |= UI_TOPIC_AUDIT;
+    }
+    size_t before = 0;
+    for (size_t i = 0; i < d->n_unlocked; i++)
+        before += keystore_key_unlocked(d->unlocked[i].key);
+    keystore_tick(d->ks);
+    size_t after = 0;
+    for (size_t i = 0; i < d->n_unlocked; i++)
+        after += keystore_key_unlocked(d->unlocked[i].key);
+    if (after != before)
+        topics |= UI_TOPIC_KEYS;
+    return topics;
+}
+
+unsigned ui_desk_facts(void *arg)
+{
+    ui_desk *d = arg;
+    if (!d)
+        return 0;
+    unsigned f = d->has_chain ? UI_PRE_CHAIN : 0;
+    if (d->op_roles & DESK_ROLE_approver)
+        f |= UI_PRE_ROLE_APPROVER;
+    if (d->op_roles & DESK_ROLE_compliance)
+        f |= UI_PRE_ROLE_COMPLIANCE;
+    for (size_t i = 0; i < d->n_unlocked; i++)
+        if (keystore_key_unlocked(d->unlocked[i].key))
+            f |= UI_PRE_UNLOCKED_KEY;
+    return f;
+}
+
+ks_key *ui_desk_key(ui_desk *d, const addr *a)
+{
+    for (size_t i = 0; i < d->n_unlocked; i++)
+        if (addr_equal(&d->unlocked[i].address, a))
+            return keystore_key_unlocked(d->unlocked[i].key) ? d->unlocked[i].key : NULL;
+    return NULL;
+}
+
+int ui_desk_unlock(ui_desk *d, const addr *a, const char *pass, err *e)
+{
+    ui_desk_lock(d, a);
+    if (d->n_unlocked == UI_DESK_MAX_UNLOCKED)
+        return err_set(e, ERR_STATE, "%d keys are unlocked already; lock one first",
+                       UI_DESK_MAX_UNLOCKED);
+    ks_key *k = NULL;
+    if (keystore_unlock(d->ks, a, pass, &k, e) < 0)
+        return -1;
+    d->unlocked[d->n_unlocked].address = *a;
+    d->unlocked[d->n_unlocked].key = k;
+    d->n_unlocked++;
+    return 0;
+}
+
+bool ui_desk_lock(ui_desk *d, const addr *a)
+{
+    for (size_t i = 0; i < d->n_unlocked; i++) {
+        if (!addr_equal(&d->unlocked[i].address, a))
+            continue;
+        bool was = keystore_key_unlocked(d->unlocked[i].key);
+        keystore_lock(&d->unlocked[i].key);
+        d->unlocked[i] = d->unlocked[--d->n_unlocked];
+        return was;
+    }
+    return false;
+}

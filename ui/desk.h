@@ -1,0 +1,80 @@
+/* desk.h: what the built-in screens read and drive, for one desk home: the snapshot
+ * views (src/desk/snapshot.h), the key store with the keys this operator unlocked, the
+ * audit log, and chain sync. The UI process runs sync itself unless another process of
+ * the desk holds the sync lock; then it follows that one's commits by data_version. */
+#ifndef FUSION_UI_DESK_H
+#define FUSION_UI_DESK_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "base/err.h"
+#include "desk/snapshot.h"
+#include "keystore/keystore.h"
+#include "risk/service.h"
+#include "sync/sync.h"
+
+#define UI_DESK_MAX_UNLOCKED 16
+
+typedef enum { UI_SYNC_NONE, UI_SYNC_OWN, UI_SYNC_FOLLOW } ui_sync_mode;
+
+typedef struct ui_desk {
+    char home[4096];
+    char operator_name[128];
+    bool has_operator; /* operator_name is a configured operator of the desk */
+    addr op_address;   /* its signing key */
+    unsigned op_roles; /* DESK_ROLE_* bits */
+    desk_snap *snap;
+    keystore *ks;
+    sync_engine *sync;
+    ui_sync_mode mode;
+    char sync_note[ERR_MSG_MAX + 32]; /* why this process syncs or not, for the Chains screen */
+    time_t sync_tried;
+    struct {
+        addr address;
+        ks_key *key;
+    } unlocked[UI_DESK_MAX_UNLOCKED];
+    size_t n_unlocked;
+    struct stat audit_st;
+    bool has_chain;
+    /* The risk worker: refreshes the risk snapshot (network reads, alerts) off the loop
+     * and hands it over through risk_new under risk_mu. */
+    pthread_t risk_thread;
+    bool risk_init, risk_started;
+    pthread_mutex_t risk_mu;
+    pthread_cond_t risk_cv;
+    bool risk_stop, risk_kick;
+    risk_snapshot *risk_new;
+    char risk_error[ERR_MSG_MAX];
+} ui_desk;
+
+/* Opens the desk and starts sync (or follows the process that syncs). */
+int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err *e)
+    __attribute__((warn_unused_result));
+/* Stops sync, locks every key, closes everything; NULL-safe, sets *p NULL. */
+void ui_desk_close(ui_desk **p);
+
+/* ui_config callbacks (arg is the ui_desk). */
+int ui_desk_wake_fd(void *arg);
+unsigned ui_desk_wake(void *arg);
+unsigned ui_desk_timer(void *arg);
+unsigned ui_desk_facts(void *arg);
+
+/* Takes the newest risk snapshot, if the worker made one since the last take (the
+ * caller frees it with risk_snapshot_free); *error gets the last refresh error or "". */
+risk_snapshot *ui_desk_risk_take(ui_desk *d, char *error, size_t cap);
+/* Asks the risk worker to refresh now (new chain data). */
+void ui_desk_risk_kick(ui_desk *d);
+
+/* The unlocked handle of a key, NULL when it is locked. */
+ks_key *ui_desk_key(ui_desk *d, const addr *a);
+/* Unlocks (keystore_unlock) and remembers the handle. */
+int ui_desk_unlock(ui_desk *d, const addr *a, const char *pass, err *e)
+    __attribute__((warn_unused_result));
+/* Locks and forgets; false when it was not unlocked. */
+bool ui_desk_lock(ui_desk *d, const addr *a);
+
+#endif

@@ -1,0 +1,31 @@
+/* job.h: one escrow action of the operator, run by the desk service (src/desk) on a
+ * worker thread so that building, signing, sending and the receipt wait never block the
+ * UI loop. The worker never touches curses: when the desk asks for the confirmation it
+ * parks the pre-sign summary here and wakes the loop (UI_TOPIC_JOBS); the loop shows it in
+ * the confirm dialog and hands the answer back. One job at a time per UI. */
+#ifndef FUSION_UI_JOB_H
+#define FUSION_UI_JOB_H
+
+#include <stdbool.h>
+
+#include "base/err.h"
+#include "crypto/address.h"
+#include "screen.h"
+
+/* Starts action ("fund", "approve", "release", "refund", "dispute") on escrow as the
+ * desk's operator, signing with passphrase (copied, wiped after use). Fails (ERR_STATE)
+ * while another job runs. */
+int ui_job_start(ui_app *a, const char *action, const addr *escrow, const char *pass,
+                 size_t pass_len, err *e) __attribute__((warn_unused_result));
+/* Asks for the operator's passphrase (the no-echo prompt), then starts the job; every
+ * outcome is a message. Returns UI_* flags. */
+unsigned ui_job_request(ui_app *a, const char *action, const addr *escrow);
+/* Loop side, after a UI_TOPIC_JOBS wake: opens the confirm dialog when the worker waits
+ * for it, puts the result on the message line when it finished. Returns UI_* flags. */
+unsigned ui_job_poll(ui_app *a);
+/* Jobs in flight (0 or 1): the quit question counts them. */
+size_t ui_job_pending(void);
+/* Waits for a running job (denying a pending confirmation) and frees it. */
+void ui_job_shutdown(void);
+
+#endif
