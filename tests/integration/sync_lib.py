@@ -6,6 +6,7 @@ actions sent by Foundry's `cast` (an independent client) or, for bulk, by plain
 eth_sendTransaction with calldata from `cast calldata`, and the comparison that every
 sync test ends with: the desk's events table against the node's own eth_getLogs.
 """
+import atexit
 import json
 import os
 import random
@@ -158,6 +159,20 @@ def log_key(block_hash, log_index, block_number, address, topics, data):
             tuple(t.lower() for t in topics), data.lower())
 
 
+_followers = []
+
+
+def _stop_followers():
+    """A test that fails half-way must not leave `fusion sync` running."""
+    for p in _followers:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+atexit.register(_stop_followers)
+
+
 class Desk:
     """A desk home in a temp directory, driven through the fusion binary."""
 
@@ -218,6 +233,7 @@ class Desk:
         self.follower_log = open(os.path.join(self.home, "follower.stderr"), "ab")
         self.follower = subprocess.Popen([FUSION, "--home", self.home, "sync", *extra],
                                          stdout=subprocess.DEVNULL, stderr=self.follower_log)
+        _followers.append(self.follower)
         return self.follower
 
     def wait_follower(self):
