@@ -26,9 +26,9 @@ typedef struct compliance_actor {
     int64_t now;
 } compliance_actor;
 
-/* Role check hook. Until the operators table (desk issue) lands, every operator counts
- * as a compliance officer and this returns 0; the merge replaces its body. */
-int compliance_require_officer(const compliance_actor *a, err *e) COMPLIANCE_WUR;
+/* 0 when a->operator_name is a desk operator (operators table) holding the compliance
+ * role; ERR_DENIED naming the operator and the missing role otherwise. */
+int compliance_require_officer(store *s, const compliance_actor *a, err *e) COMPLIANCE_WUR;
 
 /* ---- entities (registry.c) ---- */
 

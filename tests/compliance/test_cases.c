@@ -47,12 +47,40 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The desk's operators: the officers the tests act as hold the compliance role (the
+ * operators table is what compliance_require_officer reads); "trader" does not. */
+static void seed_operators(store *s)
+{
+    static const char *const ops[][2] = {
+        {"alice", "compliance"},      {"bob", "approver,compliance"},
+        {"officer0", "compliance"},   {"officer1", "compliance"},
+        {"officer2", "compliance"},   {"officer3", "compliance,admin"},
+        {"trader", "trader,approver"},
+    };
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        store_operator o;
+        memset(&o, 0, sizeof o);
+        snprintf(o.name, sizeof o.name, "%s", ops[i][0]);
+        snprintf(o.roles, sizeof o.roles, "%s", ops[i][1]);
+        o.address.b[19] = (uint8_t)(i + 1);
+        o.created_at = T0;
+        bool found = false;
+        store_operator got;
+        err e;
+        if (store_operator_get(s, o.name, &got, &found, &e) < 0)
+            fail_msg("operator_get: %s", e.msg);
+        if (!found && store_operator_add(s, &o, &e) < 0)
+            fail_msg("operator_add: %s", e.msg);
+    }
+}
+
 static store *open_db(void)
 {
     store *s = NULL;
     err e;
     if (store_open(&s, dbpath, &e) < 0)
         fail_msg("store_open: %s", e.msg);
+    seed_operators(s);
     return s;
 }
 
@@ -674,6 +702,49 @@ static void test_entity_checks(void **state)
     assert_non_null(strstr(e.msg, "tier"));
 }
 
+/* Only operators holding the compliance role act on entities and cases; the refusal names
+ * the operator, the missing role and the command that grants it. */
+static void test_officer_roles(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    add_chain(s);
+    addr esc = nth_addr(7), payer = A(PAYER), payee = A(SANCTIONED);
+    put_escrow(s, &esc, &payer, &payee, 1);
+    screen_ctx *ctx = load_lists();
+    compliance_actor sys = actor("sync", T0);
+    err e;
+    assert_int_equal(compliance_screen_pending(s, &sys, ctx, NULL, NULL, &e), 0);
+    screen_ctx_free(&ctx);
+    int64_t id = 0;
+    compliance_actor nobody = actor("mallory", T0), trader = actor("trader", T0);
+    assert_int_equal(compliance_case_next(s, &nobody, &id, &e), -1);
+    assert_int_equal(e.code, ERR_DENIED);
+    assert_non_null(strstr(e.msg, "mallory"));
+    assert_non_null(strstr(e.msg, "compliance role"));
+    assert_non_null(strstr(e.msg, "fusion operator add"));
+    assert_int_equal(compliance_case_next(s, &trader, &id, &e), -1);
+    assert_int_equal(e.code, ERR_DENIED);
+    assert_non_null(strstr(e.msg, "trader"));
+    assert_non_null(strstr(e.msg, "compliance role"));
+    store_entity x;
+    memset(&x, 0, sizeof x);
+    snprintf(x.name, sizeof x.name, "Nobody Ltd");
+    snprintf(x.type, sizeof x.type, "company");
+    snprintf(x.jurisdiction, sizeof x.jurisdiction, "CH");
+    snprintf(x.kyc, sizeof x.kyc, "verified");
+    snprintf(x.risk, sizeof x.risk, "low");
+    x.tier = 1;
+    assert_int_equal(compliance_entity_add(s, &trader, &x, &e), -1);
+    assert_int_equal(e.code, ERR_DENIED);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM entities"), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM cases WHERE assignee IS NOT NULL"), 0);
+    compliance_actor bob = actor("bob", T0);
+    assert_int_equal(compliance_case_next(s, &bob, &id, &e), 0);
+    assert_true(id > 0);
+    store_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -684,6 +755,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prices_large_amount, setup, teardown),
         cmocka_unit_test(test_entity_checks),
+        cmocka_unit_test_setup_teardown(test_officer_roles, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,6 +46,8 @@ def main():
         desk.add_chain(chain, confirmations=0)
         alice = ("--operator", "alice")
         bob = ("--operator", "bob")
+        desk.run("operator", "add", "alice", "--key", A[8], "--role", "compliance")
+        desk.run("operator", "add", "bob", "--key", A[9], "--role", "approver,compliance")
         desk.run(*alice, "entity", "add", "Payer AG", "--type", "company", "--jurisdiction", "CH",
                  "--kyc", "verified", "--kyc-expires", "2099-12-31")
         desk.run(*alice, "entity", "link", "Payer AG", "--chain", "local", "--address", A[0])
