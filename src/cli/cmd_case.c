@@ -164,7 +164,19 @@ static int case_rules(cli_ctx *ctx, int argc, char **argv)
            si.n_sources);
     if (has_fatf)
         printf("# FATF jurisdictions %s: %zu jurisdictions\n", fi.version, fi.n_addresses);
-    printf("# USD prices: %s\n", compliance_screener_prices_source(scr));
+    const char *psrc = compliance_screener_prices_source(scr);
+    store *db = NULL;
+    compliance_prices op = {0};
+    if (strcmp(psrc, "oracle") != 0)
+        printf("# USD prices (an estimate): file %s\n", psrc);
+    else if (cli_desk_open(ctx, &db, &e) == 0 && compliance_prices_from_oracle(db, &op, &e) == 0)
+        printf("# USD prices (an estimate): the desk's oracle feeds, %zu (chain, token) prices "
+               "now%s\n",
+               op.n, op.n ? "" : ": the amount rules skip until a feed is observed");
+    else
+        printf("# USD prices: none (%s)\n", e.msg);
+    compliance_prices_free(&op);
+    store_close(&db);
     free(text);
     compliance_screener_free(&scr);
     return EXIT_OK;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1076,6 +1077,62 @@ static void test_screen_action(void **state)
     store_close(&s);
 }
 
+/* USD prices from the desk's oracle tables: the latest round of the feed whose asset is
+ * the coin's or token's symbol (WETH priced by the ETH feed), scaled by the feed's
+ * decimals; a token without a feed gets no price. */
+static void test_oracle_prices(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    add_chain(s); /* 31337, native ETH */
+    err e;
+    store_token weth = {.chain_id = 31337, .symbol = "WETH", .address = nth_addr(11),
+                        .decimals = 18};
+    store_token usdc = {.chain_id = 31337, .symbol = "USDC", .address = nth_addr(12),
+                        .decimals = 6};
+    store_token odd = {.chain_id = 31337, .symbol = "ODD", .address = nth_addr(13),
+                       .decimals = 18};
+    assert_int_equal(store_token_put(s, &weth, &e), 0);
+    assert_int_equal(store_token_put(s, &usdc, &e), 0);
+    assert_int_equal(store_token_put(s, &odd, &e), 0);
+    store_feed eth = {.chain_id = 31337, .address = nth_addr(21), .asset = "ETH", .decimals = 8};
+    store_feed usd = {.chain_id = 31337, .address = nth_addr(22), .asset = "USDC", .decimals = 8};
+    assert_int_equal(store_feed_put(s, &eth, &e), 0);
+    assert_int_equal(store_feed_put(s, &usd, &e), 0);
+    store_price_obs o = {.chain_id = 31337, .feed = eth.address, .round_id = "1",
+                         .answer = "150000000000", .updated_at = T0, .observed_at = T0};
+    bool ins;
+    assert_int_equal(store_price_obs_put(s, &o, &ins, &e), 0);
+    snprintf(o.round_id, sizeof o.round_id, "2");
+    snprintf(o.answer, sizeof o.answer, "312550000000"); /* the latest: 3125.5 USD */
+    o.updated_at = T0 + 60;
+    assert_int_equal(store_price_obs_put(s, &o, &ins, &e), 0);
+    store_price_obs u = {.chain_id = 31337, .feed = usd.address, .round_id = "7",
+                         .answer = "99980000", .updated_at = T0, .observed_at = T0};
+    assert_int_equal(store_price_obs_put(s, &u, &ins, &e), 0);
+    compliance_prices p;
+    assert_int_equal(compliance_prices_from_oracle(s, &p, &e), 0);
+    assert_int_equal(p.n, 3); /* native ETH, WETH, USDC; ODD has no feed */
+    int seen = 0;
+    addr zero;
+    memset(&zero, 0, sizeof zero);
+    for (size_t i = 0; i < p.n; i++) {
+        assert_int_equal(p.items[i].chain_id, 31337);
+        if (!memcmp(p.items[i].token.b, zero.b, ADDR_LEN) ||
+            !memcmp(p.items[i].token.b, weth.address.b, ADDR_LEN)) {
+            assert_true(fabs(p.items[i].usd_per_unit - 3125.5) < 1e-9);
+            seen++;
+        } else {
+            assert_memory_equal(p.items[i].token.b, usdc.address.b, ADDR_LEN);
+            assert_true(fabs(p.items[i].usd_per_unit - 0.9998) < 1e-12);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 3);
+    compliance_prices_free(&p);
+    store_close(&s);
+}
+
 int main(void)
 {
     /* the desk defaults (shipped lists) come from $FUSION_DATA */
@@ -1096,6 +1153,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sla_alerts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_screening, setup, teardown),
         cmocka_unit_test_setup_teardown(test_screen_action, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oracle_prices, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
