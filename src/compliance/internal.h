@@ -29,11 +29,13 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
                        compliance_screen_stats *stats, err *e) COMPLIANCE_WUR;
 /* Stores the hits of one event about an escrow (zero address: a create, before the
  * escrow exists) and opens or extends their cases (one per subject and escrow), with case
- * events and audit rows. Inside the caller's transaction. */
+ * events. Each opened case is appended to the JSON array opened (the caller writes them
+ * in one audit row "case.open" {"cases": [...]}), or with opened NULL gets its own audit
+ * row now. Inside the caller's transaction. */
 int screen_store_hits(store *s, const compliance_actor *a, const compliance_config *cfg,
                       uint64_t chain_id, const addr *escrow, screen_kind kind,
                       const screen_hit *hits, size_t n, compliance_screen_stats *st,
-                      err *e) COMPLIANCE_WUR;
+                      json_t *opened, err *e) COMPLIANCE_WUR;
 /* Addresses of confirmed hits (cases closed as blocked or reported) feed the prior-hit
  * rule. */
 int screen_flag_confirmed(store *s, screen_ctx *ctx, err *e) COMPLIANCE_WUR;

@@ -263,12 +263,17 @@ void compliance_screener_after_commit(void *arg, store *conn, uint64_t chain_id)
             compliance_screen_stats st;
             err e;
             err_clear(&e);
-            if (run_locked(scr, conn, (int64_t)time(NULL), &st, &e) < 0)
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            int rc = run_locked(scr, conn, (int64_t)time(NULL), &st, &e);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+            if (rc < 0)
                 LOG_E("compliance", "automatic screening after a commit of chain %llu: %s",
                       (unsigned long long)chain_id, e.msg);
             else if (st.screened)
-                LOG_I("compliance", "screened %zu new escrows: %zu hits, %zu cases opened",
-                      st.screened, st.hits, st.cases_opened);
+                LOG_I("compliance", "screened %zu new escrows in %.3f s: %zu hits, %zu cases opened",
+                      st.screened, secs, st.hits, st.cases_opened);
         }
         pthread_mutex_unlock(&scr->mu);
         if (!atomic_load(&scr->dirty))
@@ -437,7 +442,8 @@ int compliance_screen_action(store *s, const compliance_actor *a, const complian
     if (nh) {
         if (store_begin(s, e) < 0)
             goto out;
-        if (screen_store_hits(s, a, &scr->cfg, r->chain_id, esc, in.kind, hits, nh, &st, e) < 0 ||
+        if (screen_store_hits(s, a, &scr->cfg, r->chain_id, esc, in.kind, hits, nh, &st, NULL,
+                              e) < 0 ||
             store_commit(s, e) < 0) {
             store_rollback(s);
             goto out;

@@ -304,7 +304,8 @@ static void subject_of(const screen_hit *h, char out[STORE_SUBJECT_MAX])
 
 int screen_store_hits(store *s, const compliance_actor *a, const compliance_config *cfg,
                       uint64_t chain_id, const addr *escrow, screen_kind kind,
-                      const screen_hit *hits, size_t n, compliance_screen_stats *st, err *e)
+                      const screen_hit *hits, size_t n, compliance_screen_stats *st,
+                      json_t *opened, err *e)
 {
     const struct {
         uint64_t chain_id;
@@ -381,8 +382,14 @@ int screen_store_hits(store *s, const compliance_actor *a, const compliance_conf
             json_pack("{s:I,s:s,s:I,s:s,s:s,s:i,s:s}", "case", (json_int_t)c.id, "subject",
                       c.subject, "chain_id", (json_int_t)x->chain_id, "escrow", esc, "priority",
                       compliance_priority_name(c.priority), "score", score, "rules", rules);
-        int rc = audit_append(a->home, a->operator_name, "case.open", d, e);
-        json_decref(d);
+        if (opened) {
+            if (!d || json_array_append_new(opened, d) < 0)
+                return err_set(e, ERR_NOMEM, "out of memory recording opened cases");
+            continue;
+        }
+        json_t *one = json_pack("{s:[o]}", "cases", d);
+        int rc = audit_append(a->home, a->operator_name, "case.open", one, e);
+        json_decref(one);
         if (rc < 0)
             return -1;
     }
@@ -418,6 +425,40 @@ int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *c
     return screen_pending_cfg(s, a, ctx, prices, NULL, stats, e);
 }
 
+/* Escrows per transaction, and opened cases per audit row (a row stays well under
+ * AUDIT_ROW_MAX): a catch-up of thousands of escrows costs a few commits and fsyncs. */
+#define BATCH_ESCROWS 256
+#define BATCH_CASES 150
+
+typedef struct batch {
+    bool open;
+    size_t n;
+    json_t *opened; /* the cases opened in this transaction, for one audit row */
+} batch;
+
+/* Commits the batch, with one audit row "case.open" for its opened cases first. */
+static int batch_flush(store *s, const compliance_actor *a, batch *b, err *e)
+{
+    if (!b->open)
+        return 0;
+    int rc = 0;
+    if (json_array_size(b->opened)) {
+        json_t *d = json_pack("{s:O}", "cases", b->opened);
+        rc = d ? audit_append(a->home, a->operator_name, "case.open", d, e)
+               : err_set(e, ERR_NOMEM, "out of memory writing the audit row");
+        json_decref(d);
+    }
+    if (rc == 0)
+        rc = store_commit(s, e);
+    if (rc < 0)
+        store_rollback(s);
+    json_decref(b->opened);
+    b->opened = NULL;
+    b->open = false;
+    b->n = 0;
+    return rc;
+}
+
 int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
                        const compliance_prices *prices, const compliance_config *cfg,
                        compliance_screen_stats *stats, err *e)
@@ -431,6 +472,7 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
     store_escrow *xs = NULL;
     size_t n = 0;
     int rc = -1;
+    batch b = {0};
     if (screen_flag_confirmed(s, ctx, e) < 0 || store_escrow_list(s, 0, &xs, &n, e) < 0)
         goto out;
     screen_ctx_reset_windows(ctx);
@@ -440,9 +482,9 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
         bool done = false;
         if (store_escrow_is_screened(s, x->chain_id, &x->address, &done, e) < 0)
             goto out;
-        store_block b;
+        store_block blk;
         bool found = false;
-        if (store_block_get(s, x->chain_id, x->created_block, &b, &found, e) < 0)
+        if (store_block_get(s, x->chain_id, x->created_block, &blk, &found, e) < 0)
             goto out;
         screen_input in = {.kind = SCREEN_KIND_ESCROW_CREATED,
                            .chain_id = x->chain_id,
@@ -452,7 +494,7 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
                            .token = x->token,
                            .amount = x->amount,
                            .usd_estimate = usd_of(s, prices, x),
-                           .timestamp = found ? b.timestamp : (uint64_t)a->now};
+                           .timestamp = found ? blk.timestamp : (uint64_t)a->now};
         screen_hit hits[SCREEN_HITS_MAX];
         size_t nh = 0;
         if (screen_event(ctx, &ents, &in, hits, SCREEN_HITS_MAX, &nh, e) < 0)
@@ -463,27 +505,34 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
             nh = SCREEN_HITS_MAX;
         /* select and write in one IMMEDIATE transaction: another screener (a second
          * process, or `fusion case screen`) may have taken this escrow meanwhile */
-        if (store_begin(s, e) < 0)
-            goto out;
-        if (store_escrow_is_screened(s, x->chain_id, &x->address, &done, e) < 0) {
-            store_rollback(s);
-            goto out;
+        if (!b.open) {
+            if (store_begin(s, e) < 0)
+                goto out;
+            b.open = true;
+            b.opened = json_array();
         }
-        if (done) {
-            store_rollback(s);
+        if (store_escrow_is_screened(s, x->chain_id, &x->address, &done, e) < 0)
+            goto out;
+        if (done)
             continue;
-        }
         if (screen_store_hits(s, a, cfg, x->chain_id, &x->address, SCREEN_KIND_ESCROW_CREATED,
-                              hits, nh, st, e) < 0 ||
-            store_escrow_mark_screened(s, x->chain_id, &x->address, a->now, e) < 0 ||
-            store_commit(s, e) < 0) {
-            store_rollback(s);
+                              hits, nh, st, b.opened, e) < 0 ||
+            store_escrow_mark_screened(s, x->chain_id, &x->address, a->now, e) < 0)
             goto out;
-        }
         st->screened++;
+        if (++b.n >= BATCH_ESCROWS || json_array_size(b.opened) >= BATCH_CASES) {
+            if (batch_flush(s, a, &b, e) < 0)
+                goto out;
+        }
     }
+    if (batch_flush(s, a, &b, e) < 0)
+        goto out;
     rc = 0;
 out:
+    if (b.open) {
+        store_rollback(s);
+        json_decref(b.opened);
+    }
     free(xs);
     registry_free(&reg);
     return rc;

@@ -18,7 +18,7 @@
 
 #define SYNC_WUR __attribute__((warn_unused_result))
 
-/* While following, the after-commit hook also runs after this many idle seconds. */
+/* The after-commit hook's period during a catch-up and while following an idle chain. */
 #define SYNC_HOOK_IDLE_S 30
 
 typedef struct sync_options {
@@ -35,10 +35,11 @@ typedef struct sync_options {
                                    (default 8); following never gives up */
     rpc_options rpc;
     /* Called on a chain thread, with that thread's own connection and outside any
-     * transaction, after each commit that stored new events or rolled back a reorg, and
-     * once when the thread has opened its connection, and every SYNC_HOOK_IDLE_S seconds
-     * while following an idle chain. Chain threads call it concurrently:
-     * it must be thread-safe and must not block for long (automatic screening). NULL: none. */
+     * transaction: once when the thread has opened its connection; after a step that
+     * reached the head when commits since the last call stored new events or rolled back
+     * a reorg (during a catch-up at most every SYNC_HOOK_IDLE_S seconds, not per commit);
+     * and every SYNC_HOOK_IDLE_S seconds while following an idle chain. Chain threads call
+     * it concurrently: it must be thread-safe (automatic screening). NULL: none. */
     void (*after_commit)(void *ctx, store *conn, uint64_t chain_id);
     void *after_commit_ctx;
 } sync_options;

@@ -169,7 +169,8 @@ typedef struct ctx {
     uint64_t target;
     bool verified; /* the node's chain id was checked since the last failure */
     double t0;
-    double last_hook; /* when after_commit last ran (sync_now) */
+    double last_hook;  /* when after_commit last ran (sync_now) */
+    bool hook_pending; /* a commit stored events (or a reorg) since after_commit ran */
 } ctx;
 
 enum { STEP_PROGRESS, STEP_CAUGHT_UP, STEP_RETRY };
@@ -605,6 +606,7 @@ static int fold_range(ctx *c, const logset *ls, const addrset *fresh, const addr
 /* The options' after-commit hook (automatic screening), on this thread's connection. */
 static void after_commit(ctx *c)
 {
+    c->hook_pending = false;
     c->last_hook = sync_now();
     if (c->opt->after_commit)
         c->opt->after_commit(c->opt->after_commit_ctx, c->db, c->chain.chain_id);
@@ -728,7 +730,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     addrset_free(&touched);
     free(fe);
     if (inserted_total)
-        after_commit(c);
+        c->hook_pending = true;
     sync_notify(c->eng);
     progress p = {.head = head,
                   .has_head = true,
@@ -812,7 +814,7 @@ static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *
           "back: %llu events deleted, %zu escrows rebuilt, %zu desk transactions flagged",
           c->chain.name, (unsigned long long)first_gone, (unsigned long long)cp->synced_block,
           (unsigned long long)head, (unsigned long long)gone, nt, flagged);
-    after_commit(c);
+    c->hook_pending = true;
     sync_notify(c->eng);
     progress p = {.head = head,
                   .has_head = true,
@@ -1233,6 +1235,12 @@ void *sync_chain_main(void *arg)
             LOG_I("sync", "%s: recovered after %u failed attempts", c.chain.name, failures);
             failures = 0;
         }
+        /* the hook once caught up (not after every commit of a catch-up: its work grows
+         * with the desk, and a catch-up commits many times), and every SYNC_HOOK_IDLE_S
+         * during a long catch-up */
+        if (c.hook_pending &&
+            (result == STEP_CAUGHT_UP || sync_now() - c.last_hook >= SYNC_HOOK_IDLE_S))
+            after_commit(&c);
         if (result == STEP_CAUGHT_UP) {
             if (c.opt->once) {
                 set_phase(&c, SYNC_DONE);
