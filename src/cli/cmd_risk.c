@@ -688,6 +688,9 @@ static int report_json(const risk_snapshot *s)
                                                     : json_null());
         json_object_set_new(o, "synced_block", c->synced ? json_integer((json_int_t)c->synced_block)
                                                          : json_null());
+        json_object_set_new(o, "balances_block",
+                            c->balances_synced ? json_integer((json_int_t)c->balances_block)
+                                               : json_string("latest"));
         json_object_set_new(o, "error", c->error[0] ? json_string(c->error) : json_null());
         json_array_append_new(ch, o);
     }
