@@ -223,8 +223,28 @@ static int alert_upsert(store *s, const store_alert_cond *c, int64_t now, bool *
     return 0;
 }
 
-int store_alert_sync(store *s, const store_alert_cond *conds, size_t n, int64_t now, size_t *raised,
-                     size_t *cleared, err *e)
+/* Key prefixes owned by another writer (compliance SLA breaches): the unscoped sync
+ * (the risk service) never clears them. */
+static const char *const alert_scopes[] = {"case:"};
+
+static bool alert_in_scope(const char *prefix, const char *key)
+{
+    if (prefix)
+        return strncmp(key, prefix, strlen(prefix)) == 0;
+    for (size_t i = 0; i < sizeof alert_scopes / sizeof alert_scopes[0]; i++)
+        if (strncmp(key, alert_scopes[i], strlen(alert_scopes[i])) == 0)
+            return false;
+    return true;
+}
+
+int store_alert_sync(store *s, const store_alert_cond *conds, size_t n, int64_t now,
+                     size_t *raised, size_t *cleared, err *e)
+{
+    return store_alert_sync_scope(s, NULL, conds, n, now, raised, cleared, e);
+}
+
+int store_alert_sync_scope(store *s, const char *prefix, const store_alert_cond *conds, size_t n,
+                           int64_t now, size_t *raised, size_t *cleared, err *e)
 {
     size_t n_raised = 0, n_cleared = 0;
     int64_t *gone = NULL;
@@ -243,7 +263,7 @@ int store_alert_sync(store *s, const store_alert_cond *conds, size_t n, int64_t 
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *key = (const char *)sqlite3_column_text(st, 1);
-        if (cond_has_key(conds, n, key ? key : ""))
+        if (cond_has_key(conds, n, key ? key : "") || !alert_in_scope(prefix, key ? key : ""))
             continue;
         if (store_grow((void **)&gone, &gone_cap, n_gone, sizeof *gone, e) < 0) {
             sqlite3_reset(st);

@@ -23,7 +23,8 @@ except Exception as exc:  # pragma: no cover
     sys.exit(77)
 
 PASS = "correct horse battery staple"
-OPS = {"alice": (0, "trader"), "bob": (2, "approver"), "carol": (3, "approver")}
+OPS = {"alice": (0, "trader"), "bob": (2, "approver"), "carol": (3, "approver"),
+       "dave": (4, "compliance")}
 ENV = {"FUSION_KDF": "interactive"}
 
 
@@ -80,9 +81,10 @@ def main():
     # The parties are KYC-verified entities, so screening clears them and the compliance
     # gate lets the escrow move.
     for name, who in (("Alice Treasury LLC", A[0]), ("Payee Trading Ltd", payee)):
-        fusion(home, "entity", "add", name, "--type", "company", "--jurisdiction", "US",
-               "--kyc", "verified", "--kyc-expires", "2099-12-31")
-        fusion(home, "entity", "link", name, "--chain", "local", "--address", who)
+        fusion(home, "--operator", "dave", "entity", "add", name, "--type", "company",
+               "--jurisdiction", "US", "--kyc", "verified", "--kyc-expires", "2099-12-31")
+        fusion(home, "--operator", "dave", "entity", "link", name, "--chain", "local",
+               "--address", who)
 
     out = json.loads(fusion(home, "--operator", "alice", "--passphrase-file", pw, "--yes",
                             "--json", "escrow", "create", "--payee", payee, "--token", "ETH",
