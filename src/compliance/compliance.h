@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "base/err.h"
 #include "compliance/screen.h"
@@ -114,6 +115,8 @@ void compliance_config_default(compliance_config *c);
 /* Applies "key = value" lines ('#' comments) over c; all or nothing; errors name
  * FILE:LINE and the key. The keys: docs/compliance.md, or `fusion case rules`. */
 int compliance_config_load(compliance_config *c, const char *path, err *e) COMPLIANCE_WUR;
+/* The same over an open stream; path only names it in messages. */
+int compliance_config_read(compliance_config *c, const char *path, FILE *f, err *e) COMPLIANCE_WUR;
 /* The effective configuration as "key = value" lines (malloc'ed; NULL: out of memory). */
 char *compliance_config_text(const compliance_config *c);
 /* SLA seconds of a priority under c (NULL: the default). */

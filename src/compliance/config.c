@@ -161,12 +161,30 @@ static int set_key(compliance_config *c, const struct cfg_key *k, const char *v,
     return -1;
 }
 
+/* A copy of s for a message: printable ASCII only (the file may hold anything). */
+static const char *printable(char *out, size_t cap, const char *s)
+{
+    size_t k = 0;
+    for (; *s && k + 1 < cap; s++)
+        out[k++] = (unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f ? *s : '?';
+    out[k] = '\0';
+    return out;
+}
+
 int compliance_config_load(compliance_config *c, const char *path, err *e)
 {
     FILE *f = fopen(path, "r");
     if (!f)
         return err_set(e, ERR_IO, "cannot read %.200s: %s", path, strerror(errno));
+    int rc = compliance_config_read(c, path, f, e);
+    fclose(f);
+    return rc;
+}
+
+int compliance_config_read(compliance_config *c, const char *path, FILE *f, err *e)
+{
     compliance_config work = *c;
+    char shown[48];
     bool seen[N_KEYS] = {false};
     char line[512];
     size_t lineno = 0;
@@ -196,8 +214,8 @@ int compliance_config_load(compliance_config *c, const char *path, err *e)
             i++;
         if (i == N_KEYS) {
             rc = err_set(e, ERR_INVALID,
-                         "%.200s:%zu: unknown key '%.40s' (fusion case rules lists the keys)",
-                         path, lineno, key);
+                         "%.200s:%zu: unknown key '%s' (fusion case rules lists the keys)",
+                         path, lineno, printable(shown, 41, key));
             break;
         }
         if (seen[i]) {
@@ -207,9 +225,9 @@ int compliance_config_load(compliance_config *c, const char *path, err *e)
         seen[i] = true;
         char why[96];
         if (set_key(&work, &keys[i], val, why, sizeof why) < 0)
-            rc = err_set(e, ERR_INVALID, "%.200s:%zu: %s '%.24s' %s", path, lineno, key, val, why);
+            rc = err_set(e, ERR_INVALID, "%.200s:%zu: %s '%s' %s", path, lineno, key,
+                         printable(shown, 25, val), why);
     }
-    fclose(f);
     if (rc < 0)
         return -1;
     err ce;

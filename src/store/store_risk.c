@@ -1,13 +1,12 @@
 /* store_risk.c: what the risk service keeps in the desk database: which oracle feed prices
  * which asset, the oracle rounds it has observed (one row per round id), the limit alerts
  * with their life cycle (raised, refreshed, cleared, acknowledged) and a few desk settings. */
-#include "store/store.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store.h"
 #include "store/store_internal.h"
 
 /* ---- feeds ---------------------------------------------------------------------------- */
@@ -43,6 +42,18 @@ int store_feed_put(store *s, const store_feed *f, err *e)
     return store_exec_stmt(s, st, "recording a price feed", e);
 }
 
+static int feed_fill(sqlite3_stmt *st, void *item)
+{
+    store_feed *p = item;
+    p->chain_id = store_col_u64(st, 0);
+    if (store_col_addr(st, 1, &p->address) < 0)
+        return -1;
+    store_copy_text(st, 2, p->asset, sizeof p->asset);
+    p->decimals = (unsigned)sqlite3_column_int(st, 3);
+    p->max_age = sqlite3_column_int64(st, 4);
+    return 0;
+}
+
 int store_feed_list(store *s, uint64_t chain_id, store_feed **out, size_t *n, err *e)
 {
     *out = NULL;
@@ -51,35 +62,8 @@ int store_feed_list(store *s, uint64_t chain_id, store_feed **out, size_t *n, er
     if (!st)
         return -1;
     store_bind_u64(st, 1, chain_id);
-    store_feed *items = NULL;
-    size_t cap = 0, cnt = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0)
-            goto fail;
-        store_feed *p = &items[cnt++];
-        memset(p, 0, sizeof *p);
-        p->chain_id = store_col_u64(st, 0);
-        if (store_col_addr(st, 1, &p->address) < 0) {
-            err_set(e, ERR_INVALID, "the price_feeds table has a malformed address");
-            goto fail;
-        }
-        store_copy_text(st, 2, p->asset, sizeof p->asset);
-        p->decimals = (unsigned)sqlite3_column_int(st, 3);
-        p->max_age = sqlite3_column_int64(st, 4);
-    }
-    if (rc != SQLITE_DONE) {
-        store_fail(s, e, "listing price feeds");
-        goto fail;
-    }
-    sqlite3_reset(st);
-    *out = items;
-    *n = cnt;
-    return 0;
-fail:
-    sqlite3_reset(st);
-    free(items);
-    return -1;
+    return store_collect(s, st, sizeof(**out), feed_fill, (void **)out, n, "listing price feeds",
+                         e);
 }
 
 /* ---- observed rounds -------------------------------------------------------------------- */
@@ -109,6 +93,19 @@ int store_price_obs_put(store *s, const store_price_obs *o, bool *inserted, err 
     return 0;
 }
 
+static int obs_fill(sqlite3_stmt *st, void *item)
+{
+    store_price_obs *p = item;
+    p->chain_id = store_col_u64(st, 0);
+    if (store_col_addr(st, 1, &p->feed) < 0)
+        return -1;
+    store_copy_text(st, 2, p->round_id, sizeof p->round_id);
+    store_copy_text(st, 3, p->answer, sizeof p->answer);
+    p->updated_at = sqlite3_column_int64(st, 4);
+    p->observed_at = sqlite3_column_int64(st, 5);
+    return 0;
+}
+
 int store_price_obs_list(store *s, uint64_t chain_id, const addr *feed, store_price_obs **out,
                          size_t *n, err *e)
 {
@@ -119,36 +116,8 @@ int store_price_obs_list(store *s, uint64_t chain_id, const addr *feed, store_pr
         return -1;
     store_bind_u64(st, 1, chain_id);
     store_bind_addr(st, 2, feed);
-    store_price_obs *items = NULL;
-    size_t cap = 0, cnt = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0)
-            goto fail;
-        store_price_obs *p = &items[cnt++];
-        memset(p, 0, sizeof *p);
-        p->chain_id = store_col_u64(st, 0);
-        if (store_col_addr(st, 1, &p->feed) < 0) {
-            err_set(e, ERR_INVALID, "the price_observations table has a malformed address");
-            goto fail;
-        }
-        store_copy_text(st, 2, p->round_id, sizeof p->round_id);
-        store_copy_text(st, 3, p->answer, sizeof p->answer);
-        p->updated_at = sqlite3_column_int64(st, 4);
-        p->observed_at = sqlite3_column_int64(st, 5);
-    }
-    if (rc != SQLITE_DONE) {
-        store_fail(s, e, "listing oracle rounds");
-        goto fail;
-    }
-    sqlite3_reset(st);
-    *out = items;
-    *n = cnt;
-    return 0;
-fail:
-    sqlite3_reset(st);
-    free(items);
-    return -1;
+    return store_collect(s, st, sizeof(**out), obs_fill, (void **)out, n, "listing oracle rounds",
+                         e);
 }
 
 /* ---- alerts --------------------------------------------------------------------------- */
@@ -354,6 +323,13 @@ static void alert_from_row(sqlite3_stmt *st, store_alert *a)
     store_copy_text(st, 11, a->acked_by, sizeof a->acked_by);
 }
 
+static int alert_fill(sqlite3_stmt *st, void *item)
+{
+    store_alert *p = item;
+    alert_from_row(st, p);
+    return 0;
+}
+
 int store_alert_list(store *s, bool all, store_alert **out, size_t *n, err *e)
 {
     *out = NULL;
@@ -362,25 +338,7 @@ int store_alert_list(store *s, bool all, store_alert **out, size_t *n, err *e)
     if (!st)
         return -1;
     sqlite3_bind_int(st, 1, all);
-    store_alert *items = NULL;
-    size_t cap = 0, cnt = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0) {
-            sqlite3_reset(st);
-            free(items);
-            return -1;
-        }
-        alert_from_row(st, &items[cnt++]);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        free(items);
-        return store_fail(s, e, "listing alerts");
-    }
-    *out = items;
-    *n = cnt;
-    return 0;
+    return store_collect(s, st, sizeof(**out), alert_fill, (void **)out, n, "listing alerts", e);
 }
 
 int store_alert_get(store *s, int64_t id, store_alert *out, bool *found, err *e)
