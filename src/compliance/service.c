@@ -428,7 +428,7 @@ int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *c
 /* Escrows per transaction, and opened cases per audit row (a row stays well under
  * AUDIT_ROW_MAX): a catch-up of thousands of escrows costs a few commits and fsyncs. */
 #define BATCH_ESCROWS 256
-#define BATCH_CASES 150
+#define BATCH_CASES 200
 
 typedef struct batch {
     bool open;
