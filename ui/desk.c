@@ -142,8 +142,11 @@ static void sync_try_start(ui_desk *d)
     sync_options_default(&o);
     o.home = d->home;
     err se;
-    if (!d->screener && compliance_screener_new(&d->screener, d->home, NULL, &se) < 0)
+    if (!d->screener && (compliance_screener_new(&d->screener, d->home, NULL, &se) < 0 ||
+                         compliance_screener_start(d->screener, &se) < 0)) {
         LOG_E("ui", "automatic screening is off: %s", se.msg); /* the gate still fails closed */
+        compliance_screener_free(&d->screener);
+    }
     o.after_commit = d->screener ? compliance_screener_after_commit : NULL;
     o.after_commit_ctx = d->screener;
     sigset_t block, old;

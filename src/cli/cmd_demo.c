@@ -203,8 +203,10 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
     sync_options so;
     sync_options_default(&so);
     so.home = ctx->home;
-    if (no_ui && compliance_screener_new(&scr, ctx->home, NULL, &e) < 0) {
+    if (no_ui && (compliance_screener_new(&scr, ctx->home, NULL, &e) < 0 ||
+                  compliance_screener_start(scr, &e) < 0)) {
         printf("demo: automatic screening off: %s\n", e.msg);
+        compliance_screener_free(&scr);
         err_clear(&e);
     }
     so.after_commit = scr ? compliance_screener_after_commit : NULL;

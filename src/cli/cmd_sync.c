@@ -199,8 +199,11 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
 
     /* automatic screening of every new escrow, on the chain threads (docs/compliance.md) */
     compliance_screener *scr = NULL;
-    if (compliance_screener_new(&scr, ctx->home, NULL, &e) < 0)
+    if (compliance_screener_new(&scr, ctx->home, NULL, &e) < 0 ||
+        compliance_screener_start(scr, &e) < 0) {
+        compliance_screener_free(&scr);
         return cli_fail(&e);
+    }
     o.after_commit = compliance_screener_after_commit;
     o.after_commit_ctx = scr;
     sync_engine *eng = NULL;
@@ -268,6 +271,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         progress_line(&stats[i], line, sizeof line);
         fprintf(stderr, "%ssync %s\n", tty ? "\r\033[K" : "", line);
     }
+    compliance_screener_stop(scr); /* after its last pass over what sync stored */
     compliance_screen_stats st;
     compliance_screener_totals(scr, &st);
     compliance_screener_free(&scr);

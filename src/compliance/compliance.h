@@ -158,9 +158,17 @@ void compliance_screener_free(compliance_screener **p);
  * Thread-safe: concurrent callers are serialized. stats may be NULL. */
 int compliance_screener_run(compliance_screener *scr, store *conn, int64_t now,
                             compliance_screen_stats *stats, err *e) COMPLIANCE_WUR;
-/* The sync engine's after-commit hook (sync_options.after_commit, ctx = the screener):
- * runs a pass unless one is running, in which case that one runs again (bursts of
- * commits coalesce and chain threads never wait for each other). Errors go to the log. */
+/* Starts the screening thread (its own connection to <home>/desk.db): from then on the
+ * hook only wakes it, so chain threads never wait for a pass; a first pass screens what
+ * is pending. */
+int compliance_screener_start(compliance_screener *scr, err *e) COMPLIANCE_WUR;
+/* Stops the thread after it has screened what the hook announced (a final pass when one
+ * is due); compliance_screener_free does it too. No-op without a thread. */
+void compliance_screener_stop(compliance_screener *scr);
+/* The sync engine's after-commit hook (sync_options.after_commit, ctx = the screener).
+ * With the thread started: wakes it (bursts of commits coalesce into one pass). Without:
+ * runs a pass on conn unless one is running, in which case that one runs again (chain
+ * threads never wait for each other). Errors go to the log. */
 void compliance_screener_after_commit(void *scr, store *conn, uint64_t chain_id);
 /* Totals of every pass so far. */
 void compliance_screener_totals(compliance_screener *scr, compliance_screen_stats *out);

@@ -6,6 +6,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,12 @@
 struct compliance_screener {
     pthread_mutex_t mu; /* one pass at a time: the screen_ctx and the windows are shared */
     atomic_int dirty;   /* a hook call arrived while a pass was running */
+    /* the screening thread (compliance_screener_start): woken by the hook */
+    pthread_mutex_t tmu;
+    pthread_cond_t tcv;
+    bool kick, stop, started; /* guarded by tmu */
+    pthread_t tid;
+    store *db; /* the thread's own connection */
     char home[PATH_MAX];
     compliance_config cfg;
     screen_ctx *ctx;
@@ -49,6 +56,8 @@ static int screener_new(compliance_screener **out, const char *home,
     if (!scr)
         return err_set(e, ERR_NOMEM, "out of memory starting the screener");
     pthread_mutex_init(&scr->mu, NULL);
+    pthread_mutex_init(&scr->tmu, NULL);
+    pthread_cond_init(&scr->tcv, NULL);
     snprintf(scr->home, sizeof scr->home, "%s", home);
     char manifest[PATH_MAX], fatf[PATH_MAX], desk[PATH_MAX + 32], prices[PATH_MAX + 32],
         conf[PATH_MAX + 32];
@@ -107,8 +116,11 @@ void compliance_screener_free(compliance_screener **p)
     if (!*p)
         return;
     compliance_screener *scr = *p;
+    compliance_screener_stop(scr);
     screen_ctx_free(&scr->ctx);
     compliance_prices_free(&scr->prices);
+    pthread_cond_destroy(&scr->tcv);
+    pthread_mutex_destroy(&scr->tmu);
     pthread_mutex_destroy(&scr->mu);
     free(scr);
     *p = NULL;
@@ -252,29 +264,96 @@ int compliance_screener_run(compliance_screener *scr, store *conn, int64_t now,
     return rc;
 }
 
+/* One pass after a commit, on conn; errors and results go to the log. */
+static void pass_logged(compliance_screener *scr, store *conn, uint64_t chain_id)
+{
+    compliance_screen_stats st;
+    err e;
+    err_clear(&e);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = run_locked(scr, conn, (int64_t)time(NULL), &st, &e);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (rc < 0)
+        LOG_E("compliance", "automatic screening after a commit of chain %llu: %s",
+              (unsigned long long)chain_id, e.msg);
+    else if (st.screened)
+        LOG_I("compliance", "screened %zu new escrows in %.3f s: %zu hits, %zu cases opened",
+              st.screened, secs, st.hits, st.cases_opened);
+}
+
+static void *screener_main(void *arg)
+{
+    compliance_screener *scr = arg;
+    pthread_mutex_lock(&scr->tmu);
+    for (;;) {
+        while (!scr->kick && !scr->stop)
+            pthread_cond_wait(&scr->tcv, &scr->tmu);
+        if (!scr->kick)
+            break; /* stopping with nothing left to screen */
+        scr->kick = false;
+        pthread_mutex_unlock(&scr->tmu);
+        pthread_mutex_lock(&scr->mu);
+        pass_logged(scr, scr->db, 0);
+        pthread_mutex_unlock(&scr->mu);
+        pthread_mutex_lock(&scr->tmu);
+    }
+    pthread_mutex_unlock(&scr->tmu);
+    return NULL;
+}
+
+int compliance_screener_start(compliance_screener *scr, err *e)
+{
+    if (scr->started)
+        return 0;
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/desk.db", scr->home);
+    if (store_open(&scr->db, path, e) < 0)
+        return -1;
+    scr->kick = true; /* what earlier runs stored but nobody screened */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* signals stay with the main thread */
+    int rc = pthread_create(&scr->tid, NULL, screener_main, scr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        store_close(&scr->db);
+        return err_set(e, ERR_INTERNAL, "cannot start the screening thread: %s", strerror(rc));
+    }
+    scr->started = true;
+    return 0;
+}
+
+void compliance_screener_stop(compliance_screener *scr)
+{
+    if (!scr || !scr->started)
+        return;
+    pthread_mutex_lock(&scr->tmu);
+    scr->stop = true;
+    pthread_cond_signal(&scr->tcv);
+    pthread_mutex_unlock(&scr->tmu);
+    pthread_join(scr->tid, NULL);
+    store_close(&scr->db);
+    scr->started = false;
+}
+
 void compliance_screener_after_commit(void *arg, store *conn, uint64_t chain_id)
 {
     compliance_screener *scr = arg;
+    if (scr->started) { /* the screening thread does it, on its own connection */
+        pthread_mutex_lock(&scr->tmu);
+        scr->kick = true;
+        pthread_cond_signal(&scr->tcv);
+        pthread_mutex_unlock(&scr->tmu);
+        return;
+    }
     atomic_store(&scr->dirty, 1);
     for (;;) {
         if (pthread_mutex_trylock(&scr->mu) != 0)
             return; /* the running pass sees dirty and goes again */
-        while (atomic_exchange(&scr->dirty, 0)) {
-            compliance_screen_stats st;
-            err e;
-            err_clear(&e);
-            struct timespec t0, t1;
-            clock_gettime(CLOCK_MONOTONIC, &t0);
-            int rc = run_locked(scr, conn, (int64_t)time(NULL), &st, &e);
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-            if (rc < 0)
-                LOG_E("compliance", "automatic screening after a commit of chain %llu: %s",
-                      (unsigned long long)chain_id, e.msg);
-            else if (st.screened)
-                LOG_I("compliance", "screened %zu new escrows in %.3f s: %zu hits, %zu cases opened",
-                      st.screened, secs, st.hits, st.cases_opened);
-        }
+        while (atomic_exchange(&scr->dirty, 0))
+            pass_logged(scr, conn, chain_id);
         pthread_mutex_unlock(&scr->mu);
         if (!atomic_load(&scr->dirty))
             return;

@@ -18,7 +18,9 @@
 
 #define SYNC_WUR __attribute__((warn_unused_result))
 
-/* The after-commit hook's period during a catch-up and while following an idle chain. */
+/* The after-commit hook runs at most this often during a catch-up, and this often while
+ * following an idle chain. */
+#define SYNC_HOOK_BUSY_S 1
 #define SYNC_HOOK_IDLE_S 30
 
 typedef struct sync_options {
@@ -37,7 +39,7 @@ typedef struct sync_options {
     /* Called on a chain thread, with that thread's own connection and outside any
      * transaction: once when the thread has opened its connection; after a step that
      * reached the head when commits since the last call stored new events or rolled back
-     * a reorg (during a catch-up at most every SYNC_HOOK_IDLE_S seconds, not per commit);
+     * a reorg (during a catch-up at most every SYNC_HOOK_BUSY_S seconds, not per commit);
      * and every SYNC_HOOK_IDLE_S seconds while following an idle chain. Chain threads call
      * it concurrently: it must be thread-safe (automatic screening). NULL: none. */
     void (*after_commit)(void *ctx, store *conn, uint64_t chain_id);

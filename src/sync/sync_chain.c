@@ -1235,11 +1235,10 @@ void *sync_chain_main(void *arg)
             LOG_I("sync", "%s: recovered after %u failed attempts", c.chain.name, failures);
             failures = 0;
         }
-        /* the hook once caught up (not after every commit of a catch-up: its work grows
-         * with the desk, and a catch-up commits many times), and every SYNC_HOOK_IDLE_S
-         * during a long catch-up */
+        /* the hook once caught up, and during a catch-up at most every SYNC_HOOK_BUSY_S
+         * (not after each of its many commits) */
         if (c.hook_pending &&
-            (result == STEP_CAUGHT_UP || sync_now() - c.last_hook >= SYNC_HOOK_IDLE_S))
+            (result == STEP_CAUGHT_UP || sync_now() - c.last_hook >= SYNC_HOOK_BUSY_S))
             after_commit(&c);
         if (result == STEP_CAUGHT_UP) {
             if (c.opt->once) {
