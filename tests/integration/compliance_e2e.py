@@ -9,7 +9,9 @@ an operator without the compliance role cannot act); the same `fusion escrow rel
 goes through and the node (cast) shows the payee's balance grown by the escrow's amount.
 Screening before desk actions: a `fusion escrow create` to the sanctioned payee, and to an
 address on the desk's own list, is refused naming the rule and the list version, with no
-transaction sent. The SAR export and the audit chain are checked too."""
+transaction sent. A reorg (anvil_rollback) that removes a screened escrow drops its hits
+at the next sync and keeps its case with an "escrow_vanished" note. The SAR export and
+the audit chain are checked too."""
 import json
 import os
 import sys
@@ -41,6 +43,10 @@ def expect_fail(r, *contains):
     for c in contains:
         assert c in r.stderr, (c, r.stderr)
     return r.stderr
+
+
+def chain_escrows(desk):
+    return desk.json("escrow", "list", "--json")
 
 
 def escrow_state(chain, escrow):
@@ -126,6 +132,26 @@ def main():
                     if c["escrow"] == "0x0000000000000000000000000000000000000000"]
         assert len(refusals) == 2, refusals
         log("create to a sanctioned payee refused before signing: ok")
+
+        # a reorg removes a screened escrow: the next sync drops its hits (a projection)
+        # and keeps its case, noting that the escrow vanished
+        gone = create_on_chain(chain, SANCTIONED)
+        r = desk.run("sync", "--once")
+        assert "screened 1 new escrows" in r.stderr and "1 cases opened" in r.stderr, r.stderr
+        gcase = [c for c in desk.json("case", "list", "--json")
+                 if c["escrow"].lower() == gone.lower()]
+        assert len(gcase) == 1, gcase
+        gid = str(gcase[0]["id"])
+        assert len(desk.json("case", "show", gid, "--json")["evidence"]) == 1
+        chain.node.rpc("anvil_rollback", 1)
+        chain.node.mine(2)
+        desk.run("sync", "--once")
+        assert gone.lower() not in [x["address"].lower() for x in chain_escrows(desk)]
+        shown = desk.json("case", "show", gid, "--json")
+        assert shown["evidence"] == [], shown["evidence"]
+        assert [t["action"] for t in shown["timeline"]][-1] == "escrow_vanished", shown["timeline"]
+        assert any(c["id"] == int(gid) for c in desk.json("case", "list", "--json"))
+        log("reorg: hits of the vanished escrow dropped, its case kept with a note: ok")
 
         report = os.path.join(desk.home, "sar.txt")
         desk.run("case", "export", str(cid), "--out", report)
