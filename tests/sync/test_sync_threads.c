@@ -5,6 +5,7 @@
  * connection notices commits through PRAGMA data_version, a second engine on the same
  * desk is refused by the lock, and a stop request ends everything cleanly. */
 #include <poll.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,6 +135,24 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* The after-commit hook: called on each chain's thread with a usable connection outside
+ * any transaction (a transaction can begin on it). */
+static atomic_int hook_calls[N_CHAINS], hook_bad;
+
+static void count_hook(void *ctx, store *conn, uint64_t chain_id)
+{
+    (void)ctx;
+    err e;
+    if (store_begin(conn, &e) < 0) {
+        atomic_fetch_add(&hook_bad, 1);
+        return;
+    }
+    store_rollback(conn);
+    for (int i = 0; i < N_CHAINS; i++)
+        if (nodes[i].chain_id == chain_id)
+            atomic_fetch_add(&hook_calls[i], 1);
+}
+
 static void test_engine(void **state)
 {
     sync_options o;
@@ -144,6 +163,7 @@ static void test_engine(void **state)
     o.max_range = 4;
     o.window = 4;        /* most blocks are "deep": the pipelined catch-up runs */
     o.max_addresses = 0; /* (it needs requests by event signature) */
+    o.after_commit = count_hook;
     sync_engine *eng = NULL;
     err e;
     err_clear(&e);
@@ -210,6 +230,9 @@ static void test_engine(void **state)
         store_event_list_free(&l);
     }
     store_close(&reader);
+    assert_int_equal(atomic_load(&hook_bad), 0);
+    for (int i = 0; i < N_CHAINS; i++) /* at thread start, and after the new events */
+        assert_true(atomic_load(&hook_calls[i]) >= 2);
 
     /* The lock is free again. */
     o.once = true;
