@@ -4,7 +4,6 @@
 #include "cli/compliance_cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
@@ -14,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/opts.h"
 
 static int parse_id(const char *s, int64_t *id)
 {
@@ -67,35 +67,19 @@ static int follow(store *db, compliance_screener *scr, err *e)
 
 static int case_screen(cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"lists", required_argument, NULL, 'l'},  {"desk-list", required_argument, NULL, 'd'},
-        {"fatf", required_argument, NULL, 'f'},   {"follow", no_argument, NULL, 'F'},
-        {"prices", required_argument, NULL, 'p'}, {"config", required_argument, NULL, 'c'},
-        {NULL, 0, NULL, 0},
-    };
     compliance_sources src = {0};
     bool follow_on = false;
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'l')
-            src.lists = optarg;
-        else if (c == 'd')
-            src.desk_list = optarg;
-        else if (c == 'f')
-            src.fatf = optarg;
-        else if (c == 'F')
-            follow_on = true;
-        else if (c == 'p')
-            src.prices = optarg;
-        else if (c == 'c')
-            src.config = optarg;
-        else
-            return cli_usage("case screen", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind != argc)
-        return cli_usage("case screen", "unexpected argument '%s'", argv[optind]);
+    const cli_opt opts[] = {
+        {"lists", CLI_OPT_STR, &src.lists},   {"desk-list", CLI_OPT_STR, &src.desk_list},
+        {"fatf", CLI_OPT_STR, &src.fatf},     {"follow", CLI_OPT_FLAG, &follow_on},
+        {"prices", CLI_OPT_STR, &src.prices}, {"config", CLI_OPT_STR, &src.config},
+    };
+    size_t n_pos;
+    int u = cli_opts("case screen", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos)
+        return cli_usage("case screen", "unexpected argument '%s'", argv[1]);
     err e;
     err_clear(&e);
     compliance_screener *scr = NULL;
@@ -122,22 +106,14 @@ static int case_screen(cli_ctx *ctx, int argc, char **argv)
 /* `case rules`: the effective rule configuration and the list versions in use. */
 static int case_rules(cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {NULL, 0, NULL, 0},
-    };
     compliance_sources src = {0};
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'c')
-            src.config = optarg;
-        else
-            return cli_usage("case rules", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind != argc)
-        return cli_usage("case rules", "unexpected argument '%s'", argv[optind]);
+    const cli_opt opts[] = {{"config", CLI_OPT_STR, &src.config}};
+    size_t n_pos;
+    int u = cli_opts("case rules", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos)
+        return cli_usage("case rules", "unexpected argument '%s'", argv[1]);
     err e;
     err_clear(&e);
     compliance_screener *scr = NULL;
@@ -202,29 +178,19 @@ static json_t *case_json(const store_case *c, int64_t now)
 
 static int case_list(cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"queue", required_argument, NULL, 'q'},
-        {"json", no_argument, NULL, 'j'},
-        {"all", no_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0},
-    };
     const char *queue = NULL;
     bool json = ctx->json, all = false;
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'q')
-            queue = optarg;
-        else if (c == 'j')
-            json = true;
-        else if (c == 'a')
-            all = true;
-        else
-            return cli_usage("case list", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind != argc)
-        return cli_usage("case list", "unexpected argument '%s'", argv[optind]);
+    const cli_opt opts[] = {
+        {"queue", CLI_OPT_STR, &queue},
+        {"json", CLI_OPT_FLAG, &json},
+        {"all", CLI_OPT_FLAG, &all},
+    };
+    size_t n_pos;
+    int u = cli_opts("case list", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos)
+        return cli_usage("case list", "unexpected argument '%s'", argv[1]);
     compliance_actor a = ccli_actor(ctx);
     store_case_filter f = {.open_only = !all};
     if (!queue) {
@@ -286,26 +252,18 @@ static int case_list(cli_ctx *ctx, int argc, char **argv)
 /* show and export: the report, as text or JSON, to stdout or --out FILE (+ FILE.json). */
 static int case_report_cmd(cli_ctx *ctx, int argc, char **argv, const char *cmd)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"out", required_argument, NULL, 'o'},
-        {NULL, 0, NULL, 0},
-    };
     bool json = ctx->json;
     const char *out = NULL;
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'j')
-            json = true;
-        else if (c == 'o')
-            out = optarg;
-        else
-            return cli_usage(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
+    const cli_opt opts[] = {
+        {"json", CLI_OPT_FLAG, &json},
+        {"out", CLI_OPT_STR, &out},
+    };
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
     int64_t id;
-    if (optind + 1 != argc || parse_id(argv[optind], &id) < 0)
+    if (n_pos != 1 || parse_id(argv[1], &id) < 0)
         return cli_usage(cmd, "needs one case ID");
     err e;
     err_clear(&e);
@@ -354,25 +312,17 @@ static int case_action(cli_ctx *ctx, int argc, char **argv)
     const char *sub = argv[0];
     char cmd[32];
     snprintf(cmd, sizeof cmd, "case %s", sub);
-    static const struct option opts[] = {
-        {"note", required_argument, NULL, 'n'},
-        {NULL, 0, NULL, 0},
-    };
     const char *note = NULL;
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'n')
-            note = optarg;
-        else
-            return cli_usage(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
+    const cli_opt opts[] = {{"note", CLI_OPT_STR, &note}};
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
     bool next = strcmp(sub, "next") == 0;
     bool needs_arg = !strcmp(sub, "note") || !strcmp(sub, "snooze");
-    int want = next ? 0 : needs_arg ? 2 : 1;
+    size_t want = next ? 0 : needs_arg ? 2 : 1;
     int64_t id = 0;
-    if (argc - optind != want || (!next && parse_id(argv[optind], &id) < 0))
+    if (n_pos != want || (!next && parse_id(argv[1], &id) < 0))
         return cli_usage(cmd,
                          next        ? "takes no arguments"
                          : needs_arg ? "needs a case ID and %s"
@@ -399,13 +349,13 @@ static int case_action(cli_ctx *ctx, int argc, char **argv)
         if (rc == 0)
             printf("case #%lld assigned to %s\n", (long long)id, a.operator_name);
     } else if (!strcmp(sub, "note")) {
-        rc = compliance_case_note(db, &a, id, argv[optind + 1], &e);
+        rc = compliance_case_note(db, &a, id, argv[2], &e);
         if (rc == 0)
             printf("note added to case #%lld\n", (long long)id);
     } else if (!strcmp(sub, "snooze")) {
-        rc = compliance_case_snooze(db, &a, id, argv[optind + 1], &e);
+        rc = compliance_case_snooze(db, &a, id, argv[2], &e);
         if (rc == 0)
-            printf("case #%lld snoozed until %s\n", (long long)id, argv[optind + 1]);
+            printf("case #%lld snoozed until %s\n", (long long)id, argv[2]);
     } else if (!strcmp(sub, "escalate")) {
         rc = compliance_case_escalate(db, &a, id, note, &e);
         if (rc == 0)
@@ -430,27 +380,17 @@ static int case_action(cli_ctx *ctx, int argc, char **argv)
 
 static int case_gate(cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"chain", required_argument, NULL, 'c'},
-        {"escrow", required_argument, NULL, 'e'},
-        {"action", required_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0},
-    };
     const char *chain = NULL, *escrow = NULL, *action = NULL;
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'c')
-            chain = optarg;
-        else if (c == 'e')
-            escrow = optarg;
-        else if (c == 'a')
-            action = optarg;
-        else
-            return cli_usage("case gate", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind != argc || !chain || !escrow || !action)
+    const cli_opt opts[] = {
+        {"chain", CLI_OPT_STR, &chain},
+        {"escrow", CLI_OPT_STR, &escrow},
+        {"action", CLI_OPT_STR, &action},
+    };
+    size_t n_pos;
+    int u = cli_opts("case gate", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos || !chain || !escrow || !action)
         return cli_usage("case gate", "usage: fusion case gate --chain C --escrow ADDR "
                                       "--action fund|approve|release|resolve|refund");
     err e;

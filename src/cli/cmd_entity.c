@@ -2,7 +2,6 @@
  * the desk (src/compliance/registry.c). Names are UTF-8 and printed as stored. */
 #include "cli/compliance_cli.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <time.h>
 
 #include "base/bytes.h"
+#include "cli/opts.h"
 
 compliance_actor ccli_actor(const cli_ctx *ctx)
 {
@@ -53,70 +53,31 @@ typedef struct ent_opts {
 static int parse_opts(const char *cmd, cli_ctx *ctx, int argc, char **argv, ent_opts *o,
                       const char **name)
 {
-    static const struct option opts[] = {
-        {"type", required_argument, NULL, 't'},
-        {"jurisdiction", required_argument, NULL, 'j'},
-        {"kyc", required_argument, NULL, 'k'},
-        {"kyc-expires", required_argument, NULL, 'x'},
-        {"tier", required_argument, NULL, 'T'},
-        {"risk", required_argument, NULL, 'r'},
-        {"review-due", required_argument, NULL, 'R'},
-        {"rename", required_argument, NULL, 'n'},
-        {"doc", required_argument, NULL, 'd'},
-        {"party", required_argument, NULL, 'p'},
-        {"json", no_argument, NULL, 'J'},
-        {NULL, 0, NULL, 0},
-    };
     memset(o, 0, sizeof *o);
     o->json = ctx->json;
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 't':
-            o->type = optarg;
-            break;
-        case 'j':
-            o->jurisdiction = optarg;
-            break;
-        case 'k':
-            o->kyc = optarg;
-            break;
-        case 'x':
-            o->kyc_expires = optarg;
-            break;
-        case 'T':
-            o->tier = optarg;
-            break;
-        case 'r':
-            o->risk = optarg;
-            break;
-        case 'R':
-            o->review_due = optarg;
-            break;
-        case 'n':
-            o->rename = optarg;
-            break;
-        case 'd':
-            o->doc = optarg;
-            break;
-        case 'p':
-            o->party = optarg;
-            break;
-        case 'J':
-            o->json = true;
-            break;
-        default:
-            return cli_usage(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
+    const cli_opt opts[] = {
+        {"type", CLI_OPT_STR, &o->type},
+        {"jurisdiction", CLI_OPT_STR, &o->jurisdiction},
+        {"kyc", CLI_OPT_STR, &o->kyc},
+        {"kyc-expires", CLI_OPT_STR, &o->kyc_expires},
+        {"tier", CLI_OPT_STR, &o->tier},
+        {"risk", CLI_OPT_STR, &o->risk},
+        {"review-due", CLI_OPT_STR, &o->review_due},
+        {"rename", CLI_OPT_STR, &o->rename},
+        {"doc", CLI_OPT_STR, &o->doc},
+        {"party", CLI_OPT_STR, &o->party},
+        {"json", CLI_OPT_FLAG, &o->json},
+    };
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
     if (name) {
-        if (optind + 1 != argc)
+        if (n_pos != 1)
             return cli_usage(cmd, "needs exactly one entity NAME");
-        *name = argv[optind];
-    } else if (optind != argc) {
-        return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+        *name = argv[1];
+    } else if (n_pos) {
+        return cli_usage(cmd, "unexpected argument '%s'", argv[1]);
     }
     return 0;
 }
@@ -394,24 +355,16 @@ static int ent_list(cli_ctx *ctx, int argc, char **argv)
 
 static int ent_link(cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"chain", required_argument, NULL, 'c'},
-        {"address", required_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0},
-    };
     const char *chain = NULL, *address = NULL;
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'c')
-            chain = optarg;
-        else if (c == 'a')
-            address = optarg;
-        else
-            return cli_usage("entity link", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind + 1 != argc || !chain || !address)
+    const cli_opt opts[] = {
+        {"chain", CLI_OPT_STR, &chain},
+        {"address", CLI_OPT_STR, &address},
+    };
+    size_t n_pos;
+    int u = cli_opts("entity link", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1 || !chain || !address)
         return cli_usage("entity link", "usage: fusion entity link NAME --chain C --address ADDR");
     err e;
     err_clear(&e);
@@ -423,7 +376,7 @@ static int ent_link(cli_ctx *ctx, int argc, char **argv)
     uint64_t chain_id = 0;
     compliance_actor act = ccli_actor(ctx);
     int rc = EXIT_OK;
-    if (cli_desk_open(ctx, &db, &e) < 0 || find_entity(db, argv[optind], &x, &e) < 0 ||
+    if (cli_desk_open(ctx, &db, &e) < 0 || find_entity(db, argv[1], &x, &e) < 0 ||
         ccli_chain(db, chain, &chain_id, &e) < 0 ||
         compliance_entity_link(db, &act, x.id, chain_id, &a, &e) < 0) {
         rc = cli_fail(&e);

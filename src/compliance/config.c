@@ -239,46 +239,43 @@ int compliance_config_read(compliance_config *c, const char *path, FILE *f, err 
 
 char *compliance_config_text(const compliance_config *c)
 {
-    size_t cap = 4096, len = 0;
-    char *out = malloc(cap);
-    if (!out)
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (!f)
         return NULL;
-    out[0] = '\0';
     for (size_t i = 0; i < N_KEYS; i++) {
-        const char *base = (const char *)c + keys[i].off;
-        char v[64];
+        const void *v = (const char *)c + keys[i].off;
+        fprintf(f, "%s = ", keys[i].key);
         switch (keys[i].type) {
         case CFG_BOOL:
-            snprintf(v, sizeof v, "%s", *(const bool *)(const void *)base ? "yes" : "no");
+            fputs(*(const bool *)v ? "yes" : "no", f);
             break;
         case CFG_SCORE:
-            snprintf(v, sizeof v, "%d", *(const int *)(const void *)base);
+            fprintf(f, "%d", *(const int *)v);
             break;
         case CFG_COUNT:
-            snprintf(v, sizeof v, "%u", *(const unsigned *)(const void *)base);
+            fprintf(f, "%u", *(const unsigned *)v);
             break;
         case CFG_HOURS:
-            snprintf(v, sizeof v, "%llu",
-                     (unsigned long long)(*(const uint64_t *)(const void *)base / 3600));
+            fprintf(f, "%llu", (unsigned long long)(*(const uint64_t *)v / 3600));
             break;
         case CFG_MINUTES:
-            snprintf(v, sizeof v, "%llu",
-                     (unsigned long long)(*(const uint64_t *)(const void *)base / 60));
+            fprintf(f, "%llu", (unsigned long long)(*(const uint64_t *)v / 60));
             break;
         case CFG_SLA_HOURS:
-            snprintf(v, sizeof v, "%lld", (long long)(*(const int64_t *)(const void *)base / 3600));
+            fprintf(f, "%lld", (long long)(*(const int64_t *)v / 3600));
             break;
         case CFG_USD:
         case CFG_RATIO:
-            snprintf(v, sizeof v, "%.15g", *(const double *)(const void *)base);
+            fprintf(f, "%.15g", *(const double *)v);
             break;
         }
-        int k = snprintf(out + len, cap - len, "%s = %s\n", keys[i].key, v);
-        if (k < 0 || (size_t)k >= cap - len) {
-            free(out);
-            return NULL;
-        }
-        len += (size_t)k;
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0) {
+        free(out);
+        return NULL;
     }
     return out;
 }
