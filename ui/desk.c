@@ -142,8 +142,8 @@ static void sync_try_start(ui_desk *d)
     sync_options_default(&o);
     o.home = d->home;
     err se;
-    if (!d->screener && (compliance_screener_new(&d->screener, d->home, NULL, &se) < 0 ||
-                         compliance_screener_start(d->screener, &se) < 0)) {
+    if ((!d->screener && compliance_screener_new(&d->screener, d->home, NULL, &se) < 0) ||
+        (d->screener && compliance_screener_start(d->screener, &se) < 0)) {
         LOG_E("ui", "automatic screening is off: %s", se.msg); /* the gate still fails closed */
         compliance_screener_free(&d->screener);
     }
@@ -160,6 +160,8 @@ static void sync_try_start(ui_desk *d)
     err_clear(&e);
     int rc = sync_start(&d->sync, &o, &e);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        compliance_screener_stop(d->screener); /* another process syncs and screens */
     if (rc == 0) {
         d->mode = UI_SYNC_OWN;
         snprintf(d->sync_note, sizeof d->sync_note, "synced by this process");

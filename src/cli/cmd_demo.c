@@ -214,6 +214,7 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
     if (no_ui && sync_start(&sy, &so, &e) < 0) {
         /* another fusion process syncs this desk: fine, it keeps the database fresh */
         printf("demo: sync not started here: %s\n", e.msg);
+        compliance_screener_free(&scr); /* that process screens too */
         sy = NULL;
         err_clear(&e);
     }

@@ -159,8 +159,9 @@ void compliance_screener_free(compliance_screener **p);
 int compliance_screener_run(compliance_screener *scr, store *conn, int64_t now,
                             compliance_screen_stats *stats, err *e) COMPLIANCE_WUR;
 /* Starts the screening thread (its own connection to <home>/desk.db): from then on the
- * hook only wakes it, so chain threads never wait for a pass; a first pass screens what
- * is pending. */
+ * hook only wakes it, so chain threads never wait for a pass (the engine's first hook
+ * call at thread start screens what earlier runs left). Start it before sync_start; stop
+ * it when sync_start fails, and it can be started again later. */
 int compliance_screener_start(compliance_screener *scr, err *e) COMPLIANCE_WUR;
 /* Stops the thread after it has screened what the hook announced (a final pass when one
  * is due); compliance_screener_free does it too. No-op without a thread. */

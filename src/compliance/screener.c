@@ -311,7 +311,7 @@ int compliance_screener_start(compliance_screener *scr, err *e)
     snprintf(path, sizeof path, "%s/desk.db", scr->home);
     if (store_open(&scr->db, path, e) < 0)
         return -1;
-    scr->kick = true; /* what earlier runs stored but nobody screened */
+    scr->kick = scr->stop = false; /* the chain threads' first hook calls wake it */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old); /* signals stay with the main thread */
