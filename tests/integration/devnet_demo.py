@@ -90,6 +90,18 @@ def run(home, ports):
     check(len(helios) >= 3 and all(9000 * 10**6 <= a < 10000 * 10**6 for a in helios),
           "three deposits just under 10,000 USDC to one counterparty: %s" % helios)
     check(any(r[4] == "released" for r in rows), "an escrow was approved and released")
+    # the demo's sync screens automatically: the sanctioned payee's escrow has a case with a
+    # sanctions hit, and every synced escrow was screened
+    sanctioned = {r[1].lower() for r in rows if r[2] == SANCTIONED}
+    hits = db.execute("SELECT c.escrow, h.rule FROM cases c JOIN screening_hits h "
+                      "ON h.case_id = c.id").fetchall()
+    check(any(rule == "sanctions" and esc.lower() in sanctioned for esc, rule in hits),
+          "automatic screening opened a sanctions case for the sanctioned payee")
+    screened = db.execute("SELECT count(*) FROM screened_escrows").fetchone()[0]
+    check(screened == len(rows), "every synced escrow screened (%d of %d)" % (screened, len(rows)))
+    roles = dict(db.execute("SELECT name, roles FROM operators"))
+    check(roles.get("dave") == "compliance" and roles.get("alice") == "trader",
+          "the seed added the desk's operators with their roles: %r" % roles)
     db.close()
 
     # a second run reuses the running devnet and the desk
