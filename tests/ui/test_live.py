@@ -170,6 +170,17 @@ def main():
     t2.check(t2.wait_dead() == 0, "the follower exits with status 0")
     t.send("q")
     t.check(t.wait_dead() == 0, "the syncing process exits with status 0")
+    # The syncing UI process screened every escrow it synced (automatic screening); the
+    # unregistered payees opened cases.
+    import sqlite3
+    db = sqlite3.connect("file:%s/desk.db?mode=ro" % t.home, uri=True)
+    n_escrows = db.execute("SELECT count(*) FROM escrows").fetchone()[0]
+    n_screened = db.execute("SELECT count(*) FROM screened_escrows").fetchone()[0]
+    n_cases = db.execute("SELECT count(*) FROM cases").fetchone()[0]
+    db.close()
+    t.check(n_escrows == 3 and n_screened == 3 and n_cases >= 3,
+            "the UI process screened its escrows (%d escrows, %d screened, %d cases)"
+            % (n_escrows, n_screened, n_cases))
     print("ok: live desk on anvil %s, escrows %s %s %s" % (chain.node.url, first, second, third))
 
 
