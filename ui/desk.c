@@ -278,7 +278,8 @@ static unsigned data_topics(ui_desk *d)
     if (!changed)
         return 0;
     d->has_chain = chains_exist(d);
-    return UI_TOPIC_ESCROWS | UI_TOPIC_APPROVALS | UI_TOPIC_CHAINS | UI_TOPIC_RISK;
+    return UI_TOPIC_ESCROWS | UI_TOPIC_APPROVALS | UI_TOPIC_CHAINS | UI_TOPIC_RISK |
+           UI_TOPIC_COMPLIANCE | UI_TOPIC_ENTITIES;
 }
 
 unsigned ui_desk_wake(void *arg)
