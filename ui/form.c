@@ -72,7 +72,7 @@ const char *ui_form_value(const ui_form *f, size_t i)
 static bool check_field(ui_form *f, size_t i)
 {
     char why[ERR_MSG_MAX - 64] = "";
-    if (!f->check || f->check(f->arg, i, f->value[i], why, sizeof why))
+    if (!f->check || f->check(f->arg, f, i, f->value[i], why, sizeof why))
         return true;
     f->focus = i;
     snprintf(f->why, sizeof f->why, "%s: %s", f->fields[i].label, why[0] ? why : "not valid");

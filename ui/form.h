@@ -24,10 +24,10 @@ typedef struct ui_form_field {
 
 typedef struct ui_form ui_form;
 
-/* Checks field i's text: true when it is fine, else one line into why (no field name:
+/* Checks field i's text (the other fields' values are readable through f): true when it is fine, else one line into why (no field name:
  * the form prefixes it). Runs on the UI thread, so it must not block. */
-typedef bool (*ui_form_check_fn)(void *arg, size_t field, const char *text, char *why,
-                                 size_t cap);
+typedef bool (*ui_form_check_fn)(void *arg, const ui_form *f, size_t field, const char *text,
+                                 char *why, size_t cap);
 /* The end of the form: f is NULL when cancelled, else every field passed its check;
  * read the values with ui_form_value during the call. Returns UI_* flags. */
 typedef unsigned (*ui_form_done_fn)(void *arg, const ui_form *f);
@@ -41,6 +41,10 @@ int ui_form_open(ui_app *a, const char *title, const ui_form_field *fields, size
     __attribute__((warn_unused_result));
 /* The text of field i (UTF-8). */
 const char *ui_form_value(const ui_form *f, size_t i);
+
+/* The new-escrow form of the Escrows screen (form_escrow.c): on submit it asks for the
+ * passphrase and runs the create job (job.h). Returns UI_* flags. */
+unsigned ui_form_escrow_open(ui_app *a);
 
 /* ---- the widget, for app.c ---- */
 

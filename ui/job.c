@@ -29,6 +29,12 @@ typedef struct ui_job {
     char operator_name[128];
     char action[16];
     addr escrow;
+    /* create: the request, with its strings held here */
+    bool create;
+    desk_create_req req;
+    char chain[STORE_NAME_MAX];
+    char token[96];
+    char amount[96];
     char *pass; /* sodium_malloc, wiped once the desk took it */
     size_t pass_len;
     char *summary; /* parked pre-sign summary */
@@ -99,20 +105,31 @@ static void *job_main(void *arg)
         desk_set_confirm(d, job_confirm, j);
         desk_set_output(d, job_say, j);
         desk_set_wait(d, 120);
-        rc = desk_use_chain(d, NULL, &j->escrow, &e);
+        rc = j->create ? desk_use_chain(d, j->chain[0] ? j->chain : NULL, NULL, &e)
+                       : desk_use_chain(d, NULL, &j->escrow, &e);
     }
-    if (rc == 0)
+    if (rc == 0 && j->create)
+        rc = desk_escrow_create(d, &j->req, &res, &e);
+    else if (rc == 0)
         rc = desk_escrow_act(d, j->action, &j->escrow, NULL, &res, &e);
     desk_free(&d);
     sodium_memzero(j->pass, JOB_PASS_CAP);
     pthread_mutex_lock(&j->mu);
     char esc[ADDR_STR_MAX];
+    if (j->create && rc == 0 && res.has_escrow)
+        j->escrow = res.escrow; /* the result names the new escrow */
     addr_to_checksum(esc, &j->escrow);
+    if (j->create && !(rc == 0 && res.has_escrow))
+        snprintf(esc, sizeof esc, "escrow");
     if (rc == 0) {
         char hash[67];
         hex_encode(hash, sizeof hash, res.hash, 32, true);
-        snprintf(j->result, sizeof j->result, "%s %.10s: %s (tx %.18s)", j->action, esc,
-                 outbound_state_str(res.state), hash);
+        if (j->create)
+            snprintf(j->result, sizeof j->result, "create %s: %s (tx %.18s)", esc,
+                     outbound_state_str(res.state), hash);
+        else
+            snprintf(j->result, sizeof j->result, "%s %.10s: %s (tx %.18s)", j->action, esc,
+                     outbound_state_str(res.state), hash);
     } else {
         snprintf(j->result, sizeof j->result, "%s %.10s failed: %s", j->action, esc, e.msg);
     }
@@ -139,8 +156,8 @@ static void job_free(ui_job **p)
     *p = NULL;
 }
 
-int ui_job_start(ui_app *a, const char *action, const addr *escrow, const char *pass,
-                 size_t pass_len, err *e)
+static int job_begin(ui_app *a, const char *action, const addr *escrow, const char *chain,
+                     const desk_create_req *req, const char *pass, size_t pass_len, err *e)
 {
     ui_desk *d = ui_app_desk(a);
     if (!d)
@@ -164,13 +181,29 @@ int ui_job_start(ui_app *a, const char *action, const addr *escrow, const char *
     snprintf(j->home, sizeof j->home, "%s", d->home);
     snprintf(j->operator_name, sizeof j->operator_name, "%s", d->operator_name);
     snprintf(j->action, sizeof j->action, "%s", action);
-    j->escrow = *escrow;
+    if (escrow)
+        j->escrow = *escrow;
+    if (req) {
+        j->create = true;
+        j->req = *req;
+        snprintf(j->chain, sizeof j->chain, "%s", chain ? chain : "");
+        snprintf(j->token, sizeof j->token, "%s", req->token);
+        snprintf(j->amount, sizeof j->amount, "%s", req->amount);
+        j->req.token = j->token;
+        j->req.amount = j->amount;
+    }
     if (ui_thread_create(&j->thread, job_main, j, e) < 0) {
         job_free(&j);
         return -1;
     }
     cur = j;
     return 0;
+}
+
+int ui_job_start(ui_app *a, const char *action, const addr *escrow, const char *pass,
+                 size_t pass_len, err *e)
+{
+    return job_begin(a, action, escrow, NULL, NULL, pass, pass_len, e);
 }
 
 static unsigned confirm_answer(void *arg, bool confirmed)
@@ -247,6 +280,12 @@ void ui_job_shutdown(void)
 static struct {
     char action[16];
     addr escrow;
+    /* create: the request, with its strings held here */
+    bool create;
+    desk_create_req req;
+    char chain[STORE_NAME_MAX];
+    char token[96];
+    char amount[96];
 } asked;
 
 static unsigned pass_given(void *arg, const char *pass, size_t len)
@@ -257,7 +296,9 @@ static unsigned pass_given(void *arg, const char *pass, size_t len)
         return UI_REDRAW;
     }
     err e;
-    if (ui_job_start(a, asked.action, &asked.escrow, pass, len, &e) < 0)
+    int rc = asked.create ? job_begin(a, "create", NULL, asked.chain, &asked.req, pass, len, &e)
+                          : job_begin(a, asked.action, &asked.escrow, NULL, NULL, pass, len, &e);
+    if (rc < 0)
         ui_message(a, UI_MSG_ERROR, "%s not started: %s", asked.action, e.msg);
     else
         ui_message(a, UI_MSG_INFO, "%s: building and signing...", asked.action);
@@ -277,6 +318,7 @@ unsigned ui_job_request(ui_app *a, const char *action, const addr *escrow)
     }
     snprintf(asked.action, sizeof asked.action, "%s", action);
     asked.escrow = *escrow;
+    asked.create = false;
     char title[64], esc[ADDR_STR_MAX], prompt[160];
     addr_to_checksum(esc, escrow);
     snprintf(title, sizeof title, "%s escrow %.10s", action, esc);
@@ -284,5 +326,32 @@ unsigned ui_job_request(ui_app *a, const char *action, const addr *escrow)
     err e;
     if (ui_passphrase_open(a, title, prompt, pass_given, a, &e) < 0)
         ui_message(a, UI_MSG_ERROR, "%s: %s", action, e.msg);
+    return UI_REDRAW;
+}
+
+unsigned ui_job_request_create(ui_app *a, const char *chain, const desk_create_req *r)
+{
+    ui_desk *d = ui_app_desk(a);
+    if (!d) {
+        ui_message(a, UI_MSG_ERROR, "no desk is open: start `fusion ui` with a desk home");
+        return UI_REDRAW;
+    }
+    if (cur) {
+        ui_message(a, UI_MSG_ERROR, "another escrow action is still running: wait for its result");
+        return UI_REDRAW;
+    }
+    snprintf(asked.action, sizeof asked.action, "create");
+    asked.create = true;
+    asked.req = *r;
+    snprintf(asked.chain, sizeof asked.chain, "%s", chain ? chain : "");
+    snprintf(asked.token, sizeof asked.token, "%s", r->token);
+    snprintf(asked.amount, sizeof asked.amount, "%s", r->amount);
+    asked.req.token = asked.token;
+    asked.req.amount = asked.amount;
+    char prompt[160];
+    snprintf(prompt, sizeof prompt, "Passphrase of %s's signing key: ", d->operator_name);
+    err e;
+    if (ui_passphrase_open(a, "create escrow", prompt, pass_given, a, &e) < 0)
+        ui_message(a, UI_MSG_ERROR, "create: %s", e.msg);
     return UI_REDRAW;
 }

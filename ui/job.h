@@ -20,6 +20,10 @@ int ui_job_start(ui_app *a, const char *action, const addr *escrow, const char *
 /* Asks for the operator's passphrase (the no-echo prompt), then starts the job; every
  * outcome is a message. Returns UI_* flags. */
 unsigned ui_job_request(ui_app *a, const char *action, const addr *escrow);
+/* The same for a new escrow on chain (a name; NULL: the only chain): r is copied (its
+ * token and amount strings too). */
+struct desk_create_req;
+unsigned ui_job_request_create(ui_app *a, const char *chain, const struct desk_create_req *r);
 /* Loop side, after a UI_TOPIC_JOBS wake: opens the confirm dialog when the worker waits
  * for it, puts the result on the message line when it finished. Returns UI_* flags. */
 unsigned ui_job_poll(ui_app *a);

@@ -576,9 +576,11 @@ static bool text_ok(const char *s, bool required, char *why, size_t cap)
     return true;
 }
 
-static bool form_check(void *arg, size_t field, const char *text, char *why, size_t cap)
+static bool form_check(void *arg, const ui_form *f, size_t field, const char *text, char *why,
+                       size_t cap)
 {
     cmp_state *st = arg;
+    (void)f;
     (void)field;
     if (!strcmp(st->form_action, "snooze"))
         return date_check(text, why, cap);

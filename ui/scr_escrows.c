@@ -11,6 +11,7 @@
 #include "app.h"
 #include "base/log.h"
 #include "desk.h"
+#include "form.h"
 #include "job.h"
 #include "notify.h"
 #include "screen.h"
@@ -277,6 +278,8 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     case UI_ACT_OPEN:
         st->detail = !st->detail;
         return UI_REDRAW;
+    case UI_ACT_ESCROW_NEW:
+        return ui_form_escrow_open(s->app);
     case UI_ACT_ESCROW_FUND:
     case UI_ACT_ESCROW_APPROVE:
     case UI_ACT_ESCROW_RELEASE:

@@ -1,0 +1,115 @@
+"""New-escrow form on a real anvil node: alice (trader) presses n on the Escrows screen,
+fills the form (a bad payee and a threshold above the approver count are refused with one
+line naming the field), submits, gives her passphrase (not echoed), reads the pre-sign
+summary and signs. The escrow is then read from the contract with `cast call` (payer,
+payee, amount in wei, threshold, arbiter default) and appears in the table after sync
+without a key press."""
+import os
+import re
+import sys
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import tmuxh  # noqa: E402
+
+try:
+    from sync_lib import ARTIFACTS, Chain, escrow_summary  # noqa: E402
+    import devchain  # noqa: E402
+    from test_actions import ENV, OPS, PASS, fusion  # noqa: E402
+except Exception as exc:  # pragma: no cover
+    print("SKIP: cannot load the anvil harness: %s" % exc)
+    sys.exit(77)
+
+
+def main():
+    tmuxh.skip_unless_ready()
+    if not os.path.exists(os.path.join(ARTIFACTS, "EscrowFactory.json")):
+        print("SKIP: no contract artifacts")
+        sys.exit(77)
+    chain = Chain(chain_id=31337).start()
+    try:
+        run(chain)
+    finally:
+        chain.node.stop()
+
+
+def field(t, label, text):
+    """Focus is on `label`: replace its text (C-u clears the line) and move on with Tab."""
+    t.wait_for(lambda s: re.search(r"> %s\b" % label, s) is not None, "focus on " + label)
+    t.send("C-u")
+    t.type(text)
+    t.send("Tab")
+
+
+def run(chain):
+    chain.deploy()
+    A = devchain.ACCOUNTS
+    payee = A[1]
+    t = tmuxh.Tmux("escrowform", cols=120, rows=40)
+    home = t.home
+    os.makedirs(home, mode=0o700)
+    pw = os.path.join(t.tmp, "pw")
+    with open(pw, "w") as f:
+        f.write(PASS + "\n")
+    fusion(home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc",
+           chain.node.url, "--factory", chain.factory, "--confirmations", "0")
+    for name, (i, role) in OPS.items():
+        keyfile = os.path.join(t.tmp, name + ".key")
+        with open(keyfile, "w") as f:
+            f.write(devchain.KEYS[i] + "\n")
+        fusion(home, "--passphrase-file", pw, "key", "import", "--raw-file", keyfile,
+               "--label", name)
+        os.unlink(keyfile)
+        fusion(home, "operator", "add", name, "--key", A[i], "--role", role)
+    # The desk's default arbiter: an officer who is neither payer nor payee.
+    fusion(home, "operator", "add", "dave", "--key", A[4], "--role", "compliance")
+
+    t.start("%s --home %s --operator alice" % (tmuxh.FUSION_BIN, home), ENV)
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    t.send("2")
+    t.wait_for("No escrows on the configured chains yet", "the empty Escrows screen")
+    t.send("n")
+    text = t.wait_for("New escrow", "the form")
+    t.check(re.search(r"> Chain\s+local", text) is not None, "the chain is pre-filled")
+    t.check(re.search(r"Asset\s+ETH", text) is not None, "the asset defaults to the native coin")
+    field(t, "Chain", "local")
+    field(t, "Payee", "nobody")
+    t.wait_for('Payee: "nobody" is neither an address nor an operator', "the payee complaint")
+    t.send("Up")
+    field(t, "Payee", payee)
+    field(t, "Asset", "ETH")
+    field(t, "Amount", "0.25")
+    field(t, "Approvers", "bob, carol")
+    field(t, "Threshold", "3")
+    t.wait_for("Threshold: 3 is more than the 2 approvers", "the threshold complaint")
+    t.send("Up")
+    field(t, "Threshold", "2")
+    field(t, "Deadline", "3d")
+    t.wait_for(lambda s: re.search(r"> Arbiter", s) is not None, "focus on the arbiter")
+    t.send("Enter")  # the last field: submit with the default arbiter
+    t.wait_for("Passphrase of alice", "the passphrase prompt")
+    t.type(PASS)
+    t.send("Enter")
+    text = t.wait_for("Sign and send", "the pre-sign summary")
+    t.check(PASS not in text, "the passphrase was echoed")
+    t.check("0.25" in text, "the summary shows the amount in units")
+    t.send("y")
+    pat = re.compile(r"create (0x[0-9a-fA-F]{40}): (mined|confirmed)")
+    text = t.wait_for(lambda s: pat.search(s) is not None, "the result of create")
+    escrow = pat.search(text).group(1)
+    s = escrow_summary(chain, escrow)
+    t.check(s["state"] == "created" and s["payer"] == A[0].lower() and
+            s["payee"] == payee.lower() and s["amount"] == str(25 * 10**16) and
+            s["threshold"] == 2, "on chain: %r" % (s,))
+    t.check(s["arbiter"] == A[4].lower(), "the default arbiter is the officer: %r" % (s,))
+    t.wait_for(lambda x: escrow[2:8].lower() in x.lower() and "0/2" in x,
+               "the new escrow in the table after sync")
+    t.send("q")
+    t.check(t.wait_dead() == 0, "the UI exits with status 0")
+    print("ok: escrow %s created from the form" % escrow)
+
+
+if __name__ == "__main__":
+    tmuxh.run(main)
