@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "crypto/address.h"
 #include "keymap.h"
 #include "screen.h"
 
@@ -45,6 +46,8 @@ const char *ui_form_value(const ui_form *f, size_t i);
 /* The new-escrow form of the Escrows screen (form_escrow.c): on submit it asks for the
  * passphrase and runs the create job (job.h). Returns UI_* flags. */
 unsigned ui_form_escrow_open(ui_app *a);
+/* The resolve form (the arbiter's decision on a disputed escrow: payee or payer). */
+unsigned ui_form_resolve_open(ui_app *a, const addr *escrow);
 
 /* ---- the widget, for app.c ---- */
 

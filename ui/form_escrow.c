@@ -204,3 +204,47 @@ unsigned ui_form_escrow_open(ui_app *a)
         ui_message(a, UI_MSG_ERROR, "new escrow: %s", e.msg);
     return UI_REDRAW;
 }
+
+/* ---- resolve ---- */
+
+static struct {
+    ui_app *app;
+    addr escrow;
+    ui_form_field field;
+} fr;
+
+static bool resolve_check(void *arg, const ui_form *f, size_t field, const char *text, char *why,
+                          size_t cap)
+{
+    (void)arg;
+    (void)f;
+    (void)field;
+    if (strcmp(text, "payee") == 0 || strcmp(text, "payer") == 0)
+        return true;
+    snprintf(why, cap, "type payee (release to the payee) or payer (refund the payer)");
+    return false;
+}
+
+static unsigned resolve_done(void *arg, const ui_form *f)
+{
+    (void)arg;
+    if (!f) {
+        ui_message(fr.app, UI_MSG_INFO, "resolve cancelled: nothing was signed");
+        return UI_REDRAW;
+    }
+    return ui_job_request_arg(fr.app, "resolve", &fr.escrow, ui_form_value(f, 0));
+}
+
+unsigned ui_form_resolve_open(ui_app *a, const addr *escrow)
+{
+    fr.app = a;
+    fr.escrow = *escrow;
+    fr.field = (ui_form_field){"To", "payee", "payee: release to the payee; payer: refund"};
+    char title[64], esc[ADDR_STR_MAX];
+    addr_to_checksum(esc, escrow);
+    snprintf(title, sizeof title, "resolve escrow %.10s", esc);
+    err e;
+    if (ui_form_open(a, title, &fr.field, 1, resolve_check, resolve_done, NULL, &e) < 0)
+        ui_message(a, UI_MSG_ERROR, "resolve: %s", e.msg);
+    return UI_REDRAW;
+}

@@ -29,6 +29,7 @@ typedef struct ui_job {
     char operator_name[128];
     char action[16];
     addr escrow;
+    char arg[16]; /* resolve: "payee" or "payer" */
     /* create: the request, with its strings held here */
     bool create;
     desk_create_req req;
@@ -111,7 +112,7 @@ static void *job_main(void *arg)
     if (rc == 0 && j->create)
         rc = desk_escrow_create(d, &j->req, &res, &e);
     else if (rc == 0)
-        rc = desk_escrow_act(d, j->action, &j->escrow, NULL, &res, &e);
+        rc = desk_escrow_act(d, j->action, &j->escrow, j->arg[0] ? j->arg : NULL, &res, &e);
     desk_free(&d);
     sodium_memzero(j->pass, JOB_PASS_CAP);
     pthread_mutex_lock(&j->mu);
@@ -156,8 +157,9 @@ static void job_free(ui_job **p)
     *p = NULL;
 }
 
-static int job_begin(ui_app *a, const char *action, const addr *escrow, const char *chain,
-                     const desk_create_req *req, const char *pass, size_t pass_len, err *e)
+static int job_begin(ui_app *a, const char *action, const addr *escrow, const char *arg,
+                     const char *chain, const desk_create_req *req, const char *pass,
+                     size_t pass_len, err *e)
 {
     ui_desk *d = ui_app_desk(a);
     if (!d)
@@ -183,6 +185,7 @@ static int job_begin(ui_app *a, const char *action, const addr *escrow, const ch
     snprintf(j->action, sizeof j->action, "%s", action);
     if (escrow)
         j->escrow = *escrow;
+    snprintf(j->arg, sizeof j->arg, "%s", arg ? arg : "");
     if (req) {
         j->create = true;
         j->req = *req;
@@ -203,7 +206,7 @@ static int job_begin(ui_app *a, const char *action, const addr *escrow, const ch
 int ui_job_start(ui_app *a, const char *action, const addr *escrow, const char *pass,
                  size_t pass_len, err *e)
 {
-    return job_begin(a, action, escrow, NULL, NULL, pass, pass_len, e);
+    return job_begin(a, action, escrow, NULL, NULL, NULL, pass, pass_len, e);
 }
 
 static unsigned confirm_answer(void *arg, bool confirmed)
@@ -280,6 +283,7 @@ void ui_job_shutdown(void)
 static struct {
     char action[16];
     addr escrow;
+    char arg[16]; /* resolve: "payee" or "payer" */
     /* create: the request, with its strings held here */
     bool create;
     desk_create_req req;
@@ -296,8 +300,9 @@ static unsigned pass_given(void *arg, const char *pass, size_t len)
         return UI_REDRAW;
     }
     err e;
-    int rc = asked.create ? job_begin(a, "create", NULL, asked.chain, &asked.req, pass, len, &e)
-                          : job_begin(a, asked.action, &asked.escrow, NULL, NULL, pass, len, &e);
+    int rc = asked.create
+                 ? job_begin(a, "create", NULL, NULL, asked.chain, &asked.req, pass, len, &e)
+                 : job_begin(a, asked.action, &asked.escrow, asked.arg, NULL, NULL, pass, len, &e);
     if (rc < 0)
         ui_message(a, UI_MSG_ERROR, "%s not started: %s", asked.action, e.msg);
     else
@@ -306,6 +311,11 @@ static unsigned pass_given(void *arg, const char *pass, size_t len)
 }
 
 unsigned ui_job_request(ui_app *a, const char *action, const addr *escrow)
+{
+    return ui_job_request_arg(a, action, escrow, NULL);
+}
+
+unsigned ui_job_request_arg(ui_app *a, const char *action, const addr *escrow, const char *arg)
 {
     ui_desk *d = ui_app_desk(a);
     if (!d) {
@@ -318,6 +328,7 @@ unsigned ui_job_request(ui_app *a, const char *action, const addr *escrow)
     }
     snprintf(asked.action, sizeof asked.action, "%s", action);
     asked.escrow = *escrow;
+    snprintf(asked.arg, sizeof asked.arg, "%s", arg ? arg : "");
     asked.create = false;
     char title[64], esc[ADDR_STR_MAX], prompt[160];
     addr_to_checksum(esc, escrow);

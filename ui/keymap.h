@@ -126,6 +126,8 @@ enum {
       UI_PRE_ROW | UI_PRE_ROLE_APPROVER, UI_ON(ESCROWS))                                                        \
     X(ESCROW_DISPUTE, "dispute", UI_KEYS('D'), "open a dispute on the selected escrow",            \
       UI_PRE_ROW, UI_ON(ESCROWS))                                                                 \
+    X(ESCROW_RESOLVE, "resolve", UI_KEYS('v'), "resolve a dispute as its arbiter (payee or payer)", \
+      UI_PRE_ROW, UI_ON(ESCROWS))                                                                  \
     X(SIGN, "sign", UI_KEYS('\n', UI_K_ENTER), "review, confirm and sign the selected request",    \
       UI_PRE_ROW | UI_PRE_ROLE_APPROVER, UI_ON(APPROVALS))                                          \
     X(QUEUE_NEXT, "nextqueue", UI_KEYS(']'),                                                       \

@@ -64,7 +64,18 @@ def run(chain):
         os.unlink(keyfile)
         fusion(home, "operator", "add", name, "--key", A[i], "--role", role)
     # The desk's default arbiter: an officer who is neither payer nor payee.
+    keyfile = os.path.join(t.tmp, "dave.key")
+    with open(keyfile, "w") as f:
+        f.write(devchain.KEYS[4] + "\n")
+    fusion(home, "--passphrase-file", pw, "key", "import", "--raw-file", keyfile, "--label",
+           "dave")
+    os.unlink(keyfile)
     fusion(home, "operator", "add", "dave", "--key", A[4], "--role", "compliance")
+    # KYC-verified parties, so the compliance gate lets the escrow be funded and resolved.
+    for name, who in (("Alice Treasury LLC", A[0]), ("Payee Trading Ltd", payee)):
+        fusion(home, "entity", "add", name, "--type", "company", "--jurisdiction", "US",
+               "--kyc", "verified", "--kyc-expires", "2099-12-31")
+        fusion(home, "entity", "link", name, "--chain", "local", "--address", who)
 
     t.start("%s --home %s --operator alice" % (tmuxh.FUSION_BIN, home), ENV)
     t.wait_for("Fusion Prime Workstation", "the title bar")
@@ -104,11 +115,47 @@ def run(chain):
             s["payee"] == payee.lower() and s["amount"] == str(25 * 10**16) and
             s["threshold"] == 2, "on chain: %r" % (s,))
     t.check(s["arbiter"] == A[4].lower(), "the default arbiter is the officer: %r" % (s,))
-    t.wait_for(lambda x: escrow[2:8].lower() in x.lower() and "0/2" in x,
-               "the new escrow in the table after sync")
+    row = re.compile(r"0x%s\S*%s\s+local\s.*\s0\.25\s+created\s+0/2" % (escrow[2:6], escrow[-4:]))
+    t.wait_for(lambda x: row.search(x) is not None, "the new escrow in the table after sync")
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
-    print("ok: escrow %s created from the form" % escrow)
+
+    # dave, the arbiter: after a fund and a dispute (CLI), v resolves it to the payee.
+    fusion(home, "sync", "--once")
+    fusion(home, "case", "screen")
+    fusion(home, "--operator", "alice", "--passphrase-file", pw, "--yes", "escrow", "fund", escrow)
+    fusion(home, "--operator", "alice", "--passphrase-file", pw, "--yes", "escrow", "dispute",
+           escrow, "--reason", "goods not delivered")
+    t.check(escrow_summary(chain, escrow)["state"] == "disputed", "setup: not disputed")
+    before = int(chain.node.cast("balance", payee))
+    t2 = tmuxh.Tmux("escrowform2", cols=120, rows=40)
+    t2.start("%s --home %s --operator dave" % (tmuxh.FUSION_BIN, home), ENV)
+    t2.wait_for("Fusion Prime Workstation", "the title bar")
+    t2.send("2")
+    t2.wait_for(lambda x: escrow[2:6].lower() in x.lower() and "disputed" in x,
+                "the disputed escrow")
+    t2.send("v")
+    t2.wait_for("resolve escrow", "the resolve form")
+    t2.send("C-u")
+    t2.type("nobody")
+    t2.send("Enter")
+    t2.wait_for("To: type payee (release to the payee) or payer", "the complaint")
+    t2.send("C-u")
+    t2.type("payee")
+    t2.send("Enter")
+    t2.wait_for("Passphrase of dave", "the passphrase prompt")
+    t2.type(PASS)
+    t2.send("Enter")
+    t2.wait_for("Sign and send", "the pre-sign summary of resolve")
+    t2.send("y")
+    t2.wait_for(lambda x: re.search(r"resolve 0x[0-9a-fA-F]+: (mined|confirmed)", x) is not None,
+                "the result of resolve")
+    t2.check(escrow_summary(chain, escrow)["state"] == "resolved", "not resolved on chain")
+    t2.check(int(chain.node.cast("balance", payee)) - before == 25 * 10**16,
+             "the payee did not receive 0.25 ETH")
+    t2.send("q")
+    t2.check(t2.wait_dead() == 0, "dave's UI exits with status 0")
+    print("ok: escrow %s created from the form and resolved by the arbiter" % escrow)
 
 
 if __name__ == "__main__":
