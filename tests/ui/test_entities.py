@@ -101,6 +101,7 @@ def run(chain):
 
     t.send("Enter")
     text = t.wait_for(lambda s: "ADDRESSES" in s and "OPEN CASES" in s, "the detail pane")
+    tmuxh.save_capture(t, "entities-detail")
     t.check(re.search(r"local\s+%s" % SANCTIONED, text) is not None, "the linked address")
     t.check(("sha256 %s" % digest[:16]) in text and "registry" in text, "the document's hash")
     t.check(re.search(r"director\s+Jane Director", text) is not None, "the related party")

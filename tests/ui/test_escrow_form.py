@@ -95,6 +95,7 @@ def run(chain):
     field(t, "Approvers", "bob, carol")
     field(t, "Threshold", "3")
     t.wait_for("Threshold: 3 is more than the 2 approvers", "the threshold complaint")
+    tmuxh.save_capture(t, "escrow-form")
     t.send("Up")
     field(t, "Threshold", "2")
     field(t, "Deadline", "3d")

@@ -65,6 +65,7 @@ def run(chain):
     text = t.wait_for(lambda s: "local 2.5 ETH, 1234.56 USDC" in s, "the balances of the key")
     row = [l for l in text.split("\n") if "treasury" in l][0]
     t.check(key.lower()[2:10] in row.lower(), "the row names the key: %r" % row)
+    tmuxh.save_capture(t, "keys-balances")
 
     t.send("u")
     t.wait_for("(typing is not shown)", "the passphrase prompt")
@@ -74,6 +75,7 @@ def run(chain):
 
     node.stop()  # the node goes away: the next read (within 15 s) says so
     t.wait_for(lambda s: "local ! unreachable" in s, "the unreachable mark", tries=1200)
+    tmuxh.save_capture(t, "keys-unreachable")
     t.send("Enter")
     t.wait_for("treasury on local:", "the reason on the message line")
     t.send("q")
