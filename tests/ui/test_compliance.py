@@ -7,6 +7,7 @@ state is read back with `fusion case show --json`, not from the UI."""
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -145,7 +146,46 @@ def run(chain):
     notes = [ev.get("note") for ev in shown["timeline"]]
     t.check("name match only" in notes and "second officer agrees" in notes,
             "the notes are in the timeline: %r" % (notes,))
+    overdue(chain, home, cmd)
     print("ok: case #%d taken and proposed by alice, closed by bob from the UI" % cid)
+
+
+def overdue(chain, home, cmd):
+    """Two more cases; one is moved 2h10m past its SLA in the database (the service has
+    no clock to wind): its row says "overdue 2h1xm" in red/bold and Overdue counts it."""
+    for _ in range(2):
+        create(chain, SANCTIONED)
+    fusion(home, "sync", "--once")
+    fusion(home, "case", "screen")
+    open_cases = [c for c in json.loads(fusion(home, "case", "list", "--json"))
+                  if c["state"] == "new"]
+    ids = sorted(c["id"] for c in open_cases)
+    assert len(ids) == 2, open_cases
+    late = ids[0]
+    con = sqlite3.connect(os.path.join(home, "desk.db"), timeout=30)
+    with con:
+        con.execute("UPDATE cases SET due_at = ? WHERE id = ?",
+                    (int(time.time()) - (2 * 3600 + 10 * 60 + 30), late))
+    con.close()
+    t = tmuxh.Tmux("compliance3", cols=120, rows=40)
+    t.start(cmd % "bob")
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    t.send("4")
+    t.wait_for(lambda s: "New 2 " in s and "Overdue 1 " in s, "the queue counts")
+    t.send("j")  # select the other row: the late one is drawn in its own role
+    text = t.wait_for(lambda s: "cases 2/2" in s, "the second row selected")
+    row = [l for l in text.split("\n") if "#%d " % late in l]
+    t.check(len(row) == 1 and re.search(r"overdue 2h1\dm", row[0]) is not None,
+            "the overdue countdown: %r" % row)
+    esc = [l for l in t.capture(escapes=True).split("\n") if "#%d " % late in l][0]
+    t.check(re.search(r"\x1b\[([0-9;]*;)?1(;[0-9;]*)?m", esc) is not None,
+            "the overdue row is bold: %r" % esc)
+    for _ in range(3):
+        t.send("]")
+    text = t.wait_for("queue Overdue", "the Overdue queue")
+    t.check("#%d " % late in text and "#%d " % ids[1] not in text, "only the late case")
+    t.send("q")
+    t.check(t.wait_dead() == 0, "the UI exits with status 0")
 
 
 if __name__ == "__main__":
