@@ -952,25 +952,11 @@ static int draw_prompt(ui_app *a)
 {
     WINDOW *w = a->w_msg;
     int width = a->cols - 2;
-    int curcol = ui_lineedit_cursor_col(&a->le);
-    int offset = curcol > width - 1 ? curcol - (width - 1) : 0;
     char text[UI_LINE_MAX * 4 + 1];
-    size_t i = 0, o = 0;
-    int skipped = 0;
-    while (i < a->le.len && skipped < offset)
-        skipped += ui_cp_width(a->le.buf[i++]);
-    for (; i < a->le.len; i++) {
-        char u[4];
-        size_t k = ui_utf8_put(a->le.buf[i], u);
-        if (o + k + 1 > sizeof text)
-            break;
-        memcpy(text + o, u, k);
-        o += k;
-    }
-    text[o] = '\0';
+    int col = ui_lineedit_window(&a->le, width, text, sizeof text);
     ui_put(w, 0, 0, a->prompt == PROMPT_FILTER ? "/" : ":", 1, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
     ui_put(w, 0, 1, text, width, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
-    return 1 + curcol - skipped;
+    return 1 + col;
 }
 
 static void draw_msg(ui_app *a)

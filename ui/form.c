@@ -138,27 +138,6 @@ void ui_form_size(const ui_form *f, int *h, int *w)
     *w = content + 4;
 }
 
-/* The field's text scrolled so that its cursor is visible; returns the cursor column. */
-static int field_text(const ui_lineedit *le, int width, char *out, size_t cap)
-{
-    int curcol = ui_lineedit_cursor_col(le);
-    int offset = curcol > width - 1 ? curcol - (width - 1) : 0;
-    size_t i = 0, o = 0;
-    int skipped = 0;
-    while (i < le->len && skipped < offset)
-        skipped += ui_cp_width(le->buf[i++]);
-    for (; i < le->len; i++) {
-        char u[4];
-        size_t k = ui_utf8_put(le->buf[i], u);
-        if (o + k + 1 > cap)
-            break;
-        memcpy(out + o, u, k);
-        o += k;
-    }
-    out[o] = '\0';
-    return curcol - skipped;
-}
-
 void ui_form_draw(const ui_form *f, WINDOW *w, int *cy, int *cx)
 {
     int h, wd;
@@ -184,7 +163,7 @@ void ui_form_draw(const ui_form *f, WINDOW *w, int *cy, int *cx)
         ui_put(w, y, lx, label, f->label_w + 2, UI_ALIGN_LEFT,
                focused ? UI_ROLE_HEADER : UI_ROLE_NORMAL);
         char text[UI_FORM_VALUE_MAX];
-        int col = field_text(&f->le[i], vw, text, sizeof text);
+        int col = ui_lineedit_window(&f->le[i], vw, text, sizeof text);
         ui_put(w, y, vx, text, vw, UI_ALIGN_LEFT, focused ? UI_ROLE_SELECTED : UI_ROLE_NORMAL);
         if (focused) {
             *cy = y;

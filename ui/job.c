@@ -315,42 +315,48 @@ unsigned ui_job_request(ui_app *a, const char *action, const addr *escrow)
     return ui_job_request_arg(a, action, escrow, NULL);
 }
 
-unsigned ui_job_request_arg(ui_app *a, const char *action, const addr *escrow, const char *arg)
+/* The desk that a new request runs on, NULL (and a message) when none can start now. */
+static ui_desk *request_desk(ui_app *a)
 {
     ui_desk *d = ui_app_desk(a);
-    if (!d) {
+    if (!d)
         ui_message(a, UI_MSG_ERROR, "no desk is open: start `fusion ui` with a desk home");
-        return UI_REDRAW;
-    }
-    if (cur) {
+    else if (cur)
         ui_message(a, UI_MSG_ERROR, "another escrow action is still running: wait for its result");
+    return d && !cur ? d : NULL;
+}
+
+/* Asks for the operator's passphrase for the request parked in `asked`. */
+static unsigned request_passphrase(ui_app *a, ui_desk *d, const char *title)
+{
+    char prompt[160];
+    snprintf(prompt, sizeof prompt, "Passphrase of %s's signing key: ", d->operator_name);
+    err e;
+    if (ui_passphrase_open(a, title, prompt, pass_given, a, &e) < 0)
+        ui_message(a, UI_MSG_ERROR, "%s: %s", asked.action, e.msg);
+    return UI_REDRAW;
+}
+
+unsigned ui_job_request_arg(ui_app *a, const char *action, const addr *escrow, const char *arg)
+{
+    ui_desk *d = request_desk(a);
+    if (!d)
         return UI_REDRAW;
-    }
     snprintf(asked.action, sizeof asked.action, "%s", action);
     asked.escrow = *escrow;
     snprintf(asked.arg, sizeof asked.arg, "%s", arg ? arg : "");
     asked.create = false;
-    char title[64], esc[ADDR_STR_MAX], prompt[160];
+    char title[64], esc[ADDR_STR_MAX];
     addr_to_checksum(esc, escrow);
     snprintf(title, sizeof title, "%s escrow %.10s", action, esc);
-    snprintf(prompt, sizeof prompt, "Passphrase of %s's signing key: ", d->operator_name);
-    err e;
-    if (ui_passphrase_open(a, title, prompt, pass_given, a, &e) < 0)
-        ui_message(a, UI_MSG_ERROR, "%s: %s", action, e.msg);
-    return UI_REDRAW;
+    return request_passphrase(a, d, title);
 }
 
 unsigned ui_job_request_create(ui_app *a, const char *chain, const desk_create_req *r)
 {
-    ui_desk *d = ui_app_desk(a);
-    if (!d) {
-        ui_message(a, UI_MSG_ERROR, "no desk is open: start `fusion ui` with a desk home");
+    ui_desk *d = request_desk(a);
+    if (!d)
         return UI_REDRAW;
-    }
-    if (cur) {
-        ui_message(a, UI_MSG_ERROR, "another escrow action is still running: wait for its result");
-        return UI_REDRAW;
-    }
     snprintf(asked.action, sizeof asked.action, "create");
     asked.create = true;
     asked.req = *r;
@@ -359,10 +365,5 @@ unsigned ui_job_request_create(ui_app *a, const char *chain, const desk_create_r
     snprintf(asked.amount, sizeof asked.amount, "%s", r->amount);
     asked.req.token = asked.token;
     asked.req.amount = asked.amount;
-    char prompt[160];
-    snprintf(prompt, sizeof prompt, "Passphrase of %s's signing key: ", d->operator_name);
-    err e;
-    if (ui_passphrase_open(a, "create escrow", prompt, pass_given, a, &e) < 0)
-        ui_message(a, UI_MSG_ERROR, "create: %s", e.msg);
-    return UI_REDRAW;
+    return request_passphrase(a, d, "create escrow");
 }

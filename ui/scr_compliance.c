@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "app.h"
@@ -80,15 +79,6 @@ static bool in_queue(const cmp_state *st, const store_case *c, int q)
     }
 }
 
-static bool contains_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (const char *p = hay; *p; p++)
-        if (strncasecmp(p, needle, n) == 0)
-            return true;
-    return n == 0;
-}
-
 static bool matches(const cmp_state *st, size_t i, const char *f)
 {
     if (!f[0])
@@ -97,9 +87,9 @@ static bool matches(const cmp_state *st, size_t i, const char *f)
     char id[32], esc[ADDR_STR_MAX];
     snprintf(id, sizeof id, "#%lld", (long long)c->id);
     addr_to_checksum(esc, &c->escrow);
-    return contains_ci(id, f) || contains_ci(c->subject, f) || contains_ci(st->names[i], f) ||
-           contains_ci(c->state, f) || contains_ci(c->assignee, f) || contains_ci(esc, f) ||
-           contains_ci(compliance_priority_name(c->priority), f);
+    return ui_match(id, f) || ui_match(c->subject, f) || ui_match(st->names[i], f) ||
+           ui_match(c->state, f) || ui_match(c->assignee, f) || ui_match(esc, f) ||
+           ui_match(compliance_priority_name(c->priority), f);
 }
 
 /* Recomputes the queue counts and the rows of the current queue (the overdue queue moves
@@ -384,9 +374,7 @@ static void draw(ui_screen *s, WINDOW *w)
         ui_put(w, 2, 1, st->load_err, wcols - 2, UI_ALIGN_LEFT, UI_ROLE_ERROR);
         return;
     }
-    int table_h = rows - 2;
-    if (st->detail && st->n_idx > 0)
-        table_h = (rows - 2) / 3 > 4 ? (rows - 2) / 3 : 4; /* the rest is the detail */
+    int table_h = st->detail && st->n_idx > 0 ? ui_detail_table_rows(rows) : rows - 2;
     ui_table_draw(&st->ts.table, w, 2, 1, table_h, wcols - 2,
                   st->n_cases ? desc.empty
                               : "No cases: nothing has been screened yet (cases open as escrows "
@@ -394,20 +382,14 @@ static void draw(ui_screen *s, WINDOW *w)
     if (!st->detail || st->n_idx == 0)
         return;
     detail_load(st);
-    int y = 2 + table_h;
     char title[64];
     snprintf(title, sizeof title, " Case #%lld ", (long long)st->d_id);
-    ui_hline(w, y, 0, wcols, UI_ROLE_BORDER);
-    ui_put(w, y++, 2, title, ui_text_width(title), UI_ALIGN_LEFT, UI_ROLE_HEADER);
     if (st->d_err[0]) {
-        ui_put(w, y, 1, st->d_err, wcols - 2, UI_ALIGN_LEFT, UI_ROLE_ERROR);
+        char *err_line = st->d_err;
+        ui_detail_draw(w, 2 + table_h, title, &err_line, 1);
         return;
     }
-    for (size_t i = 0; i < st->d_n && y < rows; i++, y++) {
-        const char *l = st->d_lines[i];
-        bool head = l[0] != ' ' && strchr(l, ':') == NULL;
-        ui_put(w, y, 1, l, wcols - 2, UI_ALIGN_LEFT, head ? UI_ROLE_HEADER : UI_ROLE_NORMAL);
-    }
+    ui_detail_draw(w, 2 + table_h, title, st->d_lines, st->d_n);
 }
 
 /* ---- actions: the worker side ---- */

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "app.h"
@@ -86,24 +85,15 @@ static int cmp_idx(const void *pa, const void *pb)
     return c ? c : strcmp(a->name, b->name);
 }
 
-static bool contains_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (const char *p = hay; *p; p++)
-        if (strncasecmp(p, needle, n) == 0)
-            return true;
-    return n == 0;
-}
-
 static void arrange(ent_state *st)
 {
     st->n_idx = 0;
     const char *f = st->ts.filter;
     for (size_t i = 0; i < st->n; i++) {
         const store_entity *x = &st->ents[i];
-        if (f[0] && !contains_ci(x->name, f) && !contains_ci(x->type, f) &&
-            !contains_ci(x->jurisdiction, f) && !contains_ci(x->kyc, f) &&
-            !contains_ci(x->risk, f) && !(x->blocked && contains_ci("blocked", f)))
+        if (f[0] && !ui_match(x->name, f) && !ui_match(x->type, f) &&
+            !ui_match(x->jurisdiction, f) && !ui_match(x->kyc, f) &&
+            !ui_match(x->risk, f) && !(x->blocked && ui_match("blocked", f)))
             continue;
         st->idx[st->n_idx++] = i;
     }
@@ -434,20 +424,12 @@ static void draw(ui_screen *s, WINDOW *w)
         ui_put(w, 2, 1, st->load_err, wcols - 2, UI_ALIGN_LEFT, UI_ROLE_ERROR);
         return;
     }
-    int table_h = rows - 2;
-    if (st->detail && st->n_idx > 0)
-        table_h = (rows - 2) / 3 > 4 ? (rows - 2) / 3 : 4;
+    int table_h = st->detail && st->n_idx > 0 ? ui_detail_table_rows(rows) : rows - 2;
     ui_table_draw(&st->ts.table, w, 2, 1, table_h, wcols - 2, desc.empty);
     if (!st->detail || st->n_idx == 0)
         return;
     detail_load(st);
-    int y = 2 + table_h;
-    ui_hline(w, y++, 0, wcols, UI_ROLE_BORDER);
-    for (size_t i = 0; i < st->d_n && y < rows; i++, y++) {
-        const char *l = st->d_lines[i];
-        ui_put(w, y, 1, l, wcols - 2, UI_ALIGN_LEFT,
-               i == 0 || l[0] != ' ' ? UI_ROLE_HEADER : UI_ROLE_NORMAL);
-    }
+    ui_detail_draw(w, 2 + table_h, NULL, st->d_lines, st->d_n);
 }
 
 static unsigned handle(ui_screen *s, const ui_event *ev)

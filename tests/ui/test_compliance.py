@@ -8,58 +8,22 @@ import json
 import os
 import re
 import sqlite3
-import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
-
-try:
-    from sync_lib import ARTIFACTS, CREATE_SIG, ZERO, Chain, topic  # noqa: E402
-    import devchain  # noqa: E402  (on the path once sync_lib is loaded)
-except Exception as exc:  # pragma: no cover
-    print("SKIP: cannot load the anvil harness: %s" % exc)
-    sys.exit(77)
-
-SANCTIONED = "0x8589427373D6D84E98730D7795D8f6f8731FDA16"  # data/sanctions, ETH list line 90
+from anvil_ui import SANCTIONED, create, devchain, fusion, on_anvil  # noqa: E402
 
 
-def fusion(home, *args):
-    r = subprocess.run([tmuxh.FUSION_BIN, "--home", home, *map(str, args)],
-                       capture_output=True, text=True, timeout=300)
-    if r.returncode != 0:
-        raise tmuxh.TestFailure("fusion %s: %s" % (" ".join(map(str, args)), r.stderr.strip()))
-    return r.stdout
-
-
-def create(chain, payee):
-    A = devchain.ACCOUNTS
-    deadline = int(time.time()) + 30 * 86400
-    r = chain.cast_send(A[0], chain.factory, CREATE_SIG, payee, ZERO, str(10**18),
-                        "[%s,%s]" % (A[2], A[3]), "1", A[5], str(deadline))
-    created = topic("EscrowCreated(address,address,address,address,uint256,address[],uint256,"
-                    "address,uint64)")
-    return "0x" + [lg for lg in r["logs"] if lg["topics"][0] == created][0]["topics"][1][-40:]
 
 
 def main():
-    tmuxh.skip_unless_ready()
-    if not os.path.exists(os.path.join(ARTIFACTS, "EscrowFactory.json")):
-        print("SKIP: no contract artifacts")
-        sys.exit(77)
-    chain = Chain(chain_id=31337).start()
-    try:
-        run(chain)
-    finally:
-        chain.node.stop()
+    on_anvil(run)
 
 
 def run(chain):
-    chain.deploy()
     A = devchain.ACCOUNTS
     t = tmuxh.Tmux("compliance", cols=120, rows=40)
     home = t.home

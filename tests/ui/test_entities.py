@@ -11,36 +11,18 @@ import re
 import sys
 
 sys.dont_write_bytecode = True
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
-
-try:
-    from sync_lib import ARTIFACTS, Chain  # noqa: E402
-    import devchain  # noqa: E402
-    from test_compliance import SANCTIONED, create, fusion  # noqa: E402
-except Exception as exc:  # pragma: no cover
-    print("SKIP: cannot load the anvil harness: %s" % exc)
-    sys.exit(77)
+from anvil_ui import SANCTIONED, create, devchain, fusion, on_anvil  # noqa: E402
 
 PAYEE = "Payee 有限公司"
 
 
 def main():
-    tmuxh.skip_unless_ready()
-    if not os.path.exists(os.path.join(ARTIFACTS, "EscrowFactory.json")):
-        print("SKIP: no contract artifacts")
-        sys.exit(77)
-    chain = Chain(chain_id=31337).start()
-    try:
-        run(chain)
-    finally:
-        chain.node.stop()
+    on_anvil(run)
 
 
 def run(chain):
-    chain.deploy()
     A = devchain.ACCOUNTS
     t = tmuxh.Tmux("entities", cols=120, rows=40)
     home = t.home

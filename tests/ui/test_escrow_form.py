@@ -9,30 +9,14 @@ import re
 import sys
 
 sys.dont_write_bytecode = True
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
-
-try:
-    from sync_lib import ARTIFACTS, Chain, escrow_summary  # noqa: E402
-    import devchain  # noqa: E402
-    from test_actions import ENV, OPS, PASS, fusion  # noqa: E402
-except Exception as exc:  # pragma: no cover
-    print("SKIP: cannot load the anvil harness: %s" % exc)
-    sys.exit(77)
+from anvil_ui import ENV, PASS, devchain, escrow_summary, fusion, on_anvil  # noqa: E402
+from test_actions import OPS  # noqa: E402
 
 
 def main():
-    tmuxh.skip_unless_ready()
-    if not os.path.exists(os.path.join(ARTIFACTS, "EscrowFactory.json")):
-        print("SKIP: no contract artifacts")
-        sys.exit(77)
-    chain = Chain(chain_id=31337).start()
-    try:
-        run(chain)
-    finally:
-        chain.node.stop()
+    on_anvil(run)
 
 
 def field(t, label, text):
@@ -44,7 +28,6 @@ def field(t, label, text):
 
 
 def run(chain):
-    chain.deploy()
     A = devchain.ACCOUNTS
     payee = A[1]
     t = tmuxh.Tmux("escrowform", cols=120, rows=40)

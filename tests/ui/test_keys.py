@@ -9,35 +9,17 @@ import os
 import sys
 
 sys.dont_write_bytecode = True
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
-
-try:
-    from sync_lib import ARTIFACTS, Chain, artifact, cast  # noqa: E402
-    import devchain  # noqa: E402
-    from test_actions import ENV, PASS, fusion  # noqa: E402
-except Exception as exc:  # pragma: no cover
-    print("SKIP: cannot load the anvil harness: %s" % exc)
-    sys.exit(77)
+from anvil_ui import ENV, PASS, artifact, cast, devchain, fusion, on_anvil  # noqa: E402
 
 
 def main():
-    tmuxh.skip_unless_ready()
-    if not os.path.exists(os.path.join(ARTIFACTS, "TestToken.json")):
-        print("SKIP: no contract artifacts")
-        sys.exit(77)
-    chain = Chain(chain_id=31337).start()
-    try:
-        run(chain)
-    finally:
-        chain.node.stop()
+    on_anvil(run)
 
 
 def run(chain):
     node = chain.node
-    chain.deploy()
     A = devchain.ACCOUNTS
     usdc = node.deploy(artifact("TestToken")["bytecode"] + cast(
         "abi-encode", "constructor(string,string,uint8)", "USD Coin", "USDC", 6)[2:])
