@@ -36,6 +36,17 @@ def fusion(home, *args):
     return r.stdout
 
 
+def operator(t, home, pw, name, index, role):
+    """Imports devchain key `index` (encrypted with the passphrase in file pw) and makes
+    it operator `name` with `role`."""
+    keyfile = os.path.join(t.tmp, name + ".key")
+    with open(keyfile, "w") as f:
+        f.write(devchain.KEYS[index] + "\n")
+    fusion(home, "--passphrase-file", pw, "key", "import", "--raw-file", keyfile, "--label", name)
+    os.unlink(keyfile)
+    fusion(home, "operator", "add", name, "--key", devchain.ACCOUNTS[index], "--role", role)
+
+
 def create(chain, payee):
     """An escrow of 1 ETH from account 0 to payee, created on the factory with cast."""
     A = devchain.ACCOUNTS

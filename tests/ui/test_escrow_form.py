@@ -11,7 +11,8 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
-from anvil_ui import ENV, PASS, devchain, escrow_summary, fusion, on_anvil  # noqa: E402
+from anvil_ui import (ENV, PASS, devchain, escrow_summary, fusion, on_anvil,  # noqa: E402
+                     operator)
 from test_actions import OPS  # noqa: E402
 
 
@@ -39,21 +40,9 @@ def run(chain):
     fusion(home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc",
            chain.node.url, "--factory", chain.factory, "--confirmations", "0")
     for name, (i, role) in OPS.items():
-        keyfile = os.path.join(t.tmp, name + ".key")
-        with open(keyfile, "w") as f:
-            f.write(devchain.KEYS[i] + "\n")
-        fusion(home, "--passphrase-file", pw, "key", "import", "--raw-file", keyfile,
-               "--label", name)
-        os.unlink(keyfile)
-        fusion(home, "operator", "add", name, "--key", A[i], "--role", role)
+        operator(t, home, pw, name, i, role)
     # The desk's default arbiter: an officer who is neither payer nor payee.
-    keyfile = os.path.join(t.tmp, "dave.key")
-    with open(keyfile, "w") as f:
-        f.write(devchain.KEYS[4] + "\n")
-    fusion(home, "--passphrase-file", pw, "key", "import", "--raw-file", keyfile, "--label",
-           "dave")
-    os.unlink(keyfile)
-    fusion(home, "operator", "add", "dave", "--key", A[4], "--role", "compliance")
+    operator(t, home, pw, "dave", 4, "compliance")
     # KYC-verified parties, so the compliance gate lets the escrow be funded and resolved.
     for name, who in (("Alice Treasury LLC", A[0]), ("Payee Trading Ltd", payee)):
         fusion(home, "entity", "add", name, "--type", "company", "--jurisdiction", "US",
