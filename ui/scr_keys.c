@@ -53,7 +53,8 @@ typedef struct keys_state {
     addr *want; /* the accounts to read (set under mu) */
     size_t n_want;
     desk_balances *fresh; /* the worker's newest result, not taken yet */
-    char fail[ERR_MSG_MAX];
+    char fail[ERR_MSG_MAX]; /* the worker's last error, under mu */
+    bool failed;            /* the loop's copy: the last read failed */
     desk_balances bal; /* the loop's copy */
     bool have_bal;
     time_t bal_at;
@@ -128,6 +129,7 @@ static void balance_kick(keys_state *st)
             pthread_cond_destroy(&st->cv);
             pthread_mutex_destroy(&st->mu);
             snprintf(st->fail, sizeof st->fail, "%s", e.msg);
+            st->failed = true;
             return;
         }
         st->started = true;
@@ -157,6 +159,7 @@ static void balance_take(keys_state *st)
     st->fresh = NULL;
     bool failed = st->fail[0] != '\0';
     pthread_mutex_unlock(&st->mu);
+    st->failed = failed;
     if (b) {
         desk_balances_free(&st->bal);
         st->bal = *b;
@@ -191,7 +194,7 @@ static void balance_text(const keys_state *st, const addr *a, char *out, size_t 
 {
     out[0] = '\0';
     if (!st->have_bal) {
-        snprintf(out, cap, "%s", st->fail[0] ? "! balances unavailable (see log)" : "?");
+        snprintf(out, cap, "%s", st->failed ? "! balances unavailable (see log)" : "?");
         return;
     }
     size_t o = 0;

@@ -3,7 +3,10 @@ is created with cast, synced and screened (`fusion case screen`), which opens a 
 Officer alice, in the UI: screen 4, t takes the next case, c clears it with a note -> the
 message says the clear is proposed and waits for a second officer. Officer bob, in a second
 UI session: the Open queue shows the proposal; c confirms -> the case is closed. The end
-state is read back with `fusion case show --json`, not from the UI."""
+state is read back with `fusion case show --json`, not from the UI. Then: an overdue case
+(red/bold countdown, the Overdue queue), T take, b block (a proposal), n note, z snooze
+(bad days refused in one line) and e escalate, each checked with `case show --json`."""
+import datetime
 import json
 import os
 import re
@@ -148,8 +151,69 @@ def overdue(chain, home, cmd):
         t.send("]")
     text = t.wait_for("queue Overdue", "the Overdue queue")
     t.check("#%d " % late in text and "#%d " % ids[1] not in text, "only the late case")
+    # The late case: T takes it (a new case cannot be decided), then b blocks it: a note
+    # is required, and a high case's block is a proposal.
+    t.send("T")
+    t.wait_for("case #%d assigned to bob" % late, "take the late case")
+    t.wait_for(lambda s: "queue Mine" in s and "Case #%d" % late in s, "the late case in Mine")
+    t.send("b")
+    t.wait_for("block case #%d" % late, "the block form")
+    t.send("Enter")
+    t.wait_for("Note: required", "the empty note refused")
+    t.type("listed address confirmed")
+    t.send("Enter")
+    t.wait_for("case #%d: block proposed, waiting for a second officer" % late, "block proposed")
+    other_actions(t, home, ids[1])
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
+
+
+def other_actions(t, home, cid):
+    """T takes the selected case; n, z and e note, snooze and escalate it; each check of
+    a form field is one line; the result is read back with `case show --json`."""
+    t.send("[")  # from Mine, where the late case is
+    t.wait_for("queue New", "the New queue")
+    t.send("g")
+    text = t.wait_for(lambda s: "cases 1/" in s, "the first row selected")
+    rows = [l for l in text.split("\n") if re.match(r"\s*#\d+\s", l)]
+    t.check(len(rows) == 1 and "#%d " % cid in rows[0], "New holds the other case: %r" % rows)
+    t.send("T")
+    t.wait_for("case #%d assigned to bob" % cid, "take the selected case")
+    t.wait_for(lambda s: "queue Mine" in s and "Case #%d" % cid in s, "the case open in Mine")
+    t.send("n")
+    t.wait_for("note case #%d" % cid, "the note form")
+    t.type("called the payee")
+    t.send("Enter")
+    t.wait_for("note added to case #%d" % cid, "the note")
+    day = (datetime.datetime.now(datetime.timezone.utc).date() +
+           datetime.timedelta(days=2)).isoformat()
+    t.send("z")
+    t.wait_for("snooze case #%d" % cid, "the snooze form")
+    t.send("C-u")
+    t.type("2020-01-01")
+    t.send("Enter")
+    t.wait_for("Until: snooze until a day after today", "a past day refused")
+    t.send("C-u")
+    t.type("2026-02-30")
+    t.send("Enter")
+    t.wait_for("Until: 2026-02-30 is not a calendar day", "an impossible day refused")
+    t.send("C-u")
+    t.type(day)
+    t.send("Enter")
+    t.wait_for("case #%d snoozed until %s" % (cid, day), "the snooze")
+    t.send("e")
+    t.wait_for("escalate case #%d" % cid, "the escalate form")
+    t.type("needs a senior officer")
+    t.send("Enter")
+    t.wait_for("case #%d escalated" % cid, "the escalation")
+    t.wait_for("Escalated 1 ", "the Escalated queue counts it")
+    shown = json.loads(fusion(home, "case", "show", str(cid), "--json"))
+    t.check(shown["state"] == "escalated", "state: %r" % shown["state"])
+    notes = [ev.get("note") for ev in shown["timeline"]]
+    t.check("called the payee" in notes and "needs a senior officer" in notes,
+            "the notes: %r" % (notes,))
+    actions = [ev.get("action") for ev in shown["timeline"]]
+    t.check("snooze" in actions, "the snooze is in the timeline: %r" % (actions,))
 
 
 if __name__ == "__main__":
