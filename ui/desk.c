@@ -360,21 +360,6 @@ ks_key *ui_desk_key(ui_desk *d, const addr *a)
     return NULL;
 }
 
-int ui_desk_unlock(ui_desk *d, const addr *a, const char *pass, err *e)
-{
-    ui_desk_lock(d, a);
-    if (d->n_unlocked == UI_DESK_MAX_UNLOCKED)
-        return err_set(e, ERR_STATE, "%d keys are unlocked already; lock one first",
-                       UI_DESK_MAX_UNLOCKED);
-    ks_key *k = NULL;
-    if (keystore_unlock(d->ks, a, pass, &k, e) < 0)
-        return -1;
-    d->unlocked[d->n_unlocked].address = *a;
-    d->unlocked[d->n_unlocked].key = k;
-    d->n_unlocked++;
-    return 0;
-}
-
 bool ui_desk_lock(ui_desk *d, const addr *a)
 {
     for (size_t i = 0; i < d->n_unlocked; i++) {

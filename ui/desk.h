@@ -74,9 +74,6 @@ void ui_desk_risk_kick(ui_desk *d);
 
 /* The unlocked handle of a key, NULL when it is locked. */
 ks_key *ui_desk_key(ui_desk *d, const addr *a);
-/* Unlocks (keystore_unlock) and remembers the handle. */
-int ui_desk_unlock(ui_desk *d, const addr *a, const char *pass, err *e)
-    __attribute__((warn_unused_result));
 /* Starts unlocking a on a worker (the passphrase is copied into guarded memory and wiped
  * after use); the worker wakes the loop with UI_TOPIC_KEYS when done. Fails (ERR_STATE)
  * while another unlock runs. */
