@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "compliance/compliance.h"
 #include "desk/desk.h"
 #include "keymap.h"
 #include "notify.h"
@@ -141,6 +142,11 @@ static void sync_try_start(ui_desk *d)
     sync_options o;
     sync_options_default(&o);
     o.home = d->home;
+    err se;
+    if (!d->screener && compliance_screener_new(&d->screener, d->home, NULL, &se) < 0)
+        LOG_E("ui", "automatic screening is off: %s", se.msg); /* the gate still fails closed */
+    o.after_commit = d->screener ? compliance_screener_after_commit : NULL;
+    o.after_commit_ctx = d->screener;
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGWINCH);
@@ -256,6 +262,7 @@ void ui_desk_close(ui_desk **p)
         if (sync_stop(&d->sync, &e) < 0)
             LOG_W("ui", "sync stopped with an error: %s", e.msg);
     }
+    compliance_screener_free(&d->screener);
     for (size_t i = 0; i < d->n_unlocked; i++)
         keystore_lock(&d->unlocked[i].key);
     d->n_unlocked = 0;

@@ -30,6 +30,7 @@ typedef struct ui_desk {
     desk_snap *snap;
     keystore *ks;
     sync_engine *sync;
+    struct compliance_screener *screener; /* automatic screening while this process syncs */
     ui_sync_mode mode;
     char sync_note[ERR_MSG_MAX + 32]; /* why this process syncs or not, for the Chains screen */
     time_t sync_tried;

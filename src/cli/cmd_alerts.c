@@ -4,7 +4,6 @@
 #include "cli/cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 
 #include "audit/audit.h"
+#include "cli/opts.h"
 #include "cli/risk_cli.h"
 #include "store/store.h"
 
@@ -59,7 +59,7 @@ static int alerts_ack(cli_ctx *ctx, const char *id_s, bool json)
         return cli_usage("alerts ack", "'%s' is not an alert id (see fusion alerts)", id_s);
     if (!ctx->operator_name || !*ctx->operator_name)
         return cli_usage("alerts ack", "an acknowledgement needs an operator: pass --operator "
-                         "NAME");
+                                       "NAME");
     err e;
     err_clear(&e);
     store *db = NULL;
@@ -76,9 +76,9 @@ static int alerts_ack(cli_ctx *ctx, const char *id_s, bool json)
         rc = store_alert_get(db, id, &a, &found, &e);
     store_close(&db);
     if (rc == 0) {
-        json_t *details = json_pack("{s:I,s:s,s:s,s:s}", "alert", (json_int_t)id, "key", a.key,
-                                    "severity", alert_severity_str(a.severity), "message",
-                                    a.message);
+        json_t *details =
+            json_pack("{s:I,s:s,s:s,s:s}", "alert", (json_int_t)id, "key", a.key, "severity",
+                      alert_severity_str(a.severity), "message", a.message);
         rc = audit_append(ctx->home, ctx->operator_name, "alert.ack", details, &e);
         json_decref(details);
     }
@@ -98,35 +98,32 @@ static int alerts_ack(cli_ctx *ctx, const char *id_s, bool json)
 int cmd_alerts(cli_ctx *ctx, int argc, char **argv)
 {
     bool all = false, json = ctx->json;
-    enum { O_ALL = 256, O_JSON, O_HELP };
-    static const struct option opts[] = {
-        {"all", no_argument, NULL, O_ALL},
-        {"json", no_argument, NULL, O_JSON},
-        {"help", no_argument, NULL, O_HELP},
-        {NULL, 0, NULL, 0},
+    bool help = false;
+    const cli_opt opts[] = {
+        {"all", CLI_OPT_FLAG, &all},
+        {"json", CLI_OPT_FLAG, &json},
+        {"help", CLI_OPT_FLAG, &help},
     };
-    opterr = 0;
-    optind = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case O_ALL: all = true; break;
-        case O_JSON: json = true; break;
-        case O_HELP: fputs(alerts_usage, stdout); return EXIT_OK;
-        default:
-            return cli_usage("alerts", "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
+    size_t n_pos;
+    int u = cli_opts("alerts", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (help) {
+        fputs(alerts_usage, stdout);
+        return EXIT_OK;
     }
-    int rest = argc - optind;
+    int rest = (int)n_pos;
     if (rest == 0)
         return alerts_list(ctx, all, json);
-    if (strcmp(argv[optind], "ack") == 0) {
+    if (strcmp(argv[1], "ack") == 0) {
         if (rest != 2)
             return cli_usage("alerts ack", "wants one alert id");
         if (all)
             return cli_usage("alerts ack", "--all is for listing");
-        return alerts_ack(ctx, argv[optind + 1], json);
+        return alerts_ack(ctx, argv[2], json);
     }
-    return cli_usage("alerts", "unknown subcommand '%s' (want: ack ID, or no subcommand to "
-                     "list)", argv[optind]);
+    return cli_usage("alerts",
+                     "unknown subcommand '%s' (want: ack ID, or no subcommand to "
+                     "list)",
+                     argv[1]);
 }

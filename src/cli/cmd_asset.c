@@ -5,13 +5,13 @@
 #include "cli/cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/bytes.h"
+#include "cli/opts.h"
 #include "cli/risk_cli.h"
 #include "crypto/address.h"
 #include "eth/abi.h"
@@ -91,8 +91,8 @@ static int view_call(store *db, const store_chain *ch, const addr *to, const cha
     if (rc == 0 && code.len == 0) {
         char a[ADDR_STR_MAX];
         addr_to_checksum(a, to);
-        rc = err_set(e, ERR_NOT_FOUND, "there is no contract at %s on chain %s: check --address",
-                     a, ch->name);
+        rc = err_set(e, ERR_NOT_FOUND, "there is no contract at %s on chain %s: check --address", a,
+                     ch->name);
     }
     if (rc == 0)
         rc = abi_selector(sel, sig, e);
@@ -112,9 +112,9 @@ static int read_decimals(store *db, const store_chain *ch, const addr *a, unsign
     if (rc == 0) {
         u256 v;
         uint64_t d;
-        if (r.len != 32 || u256_from_be_bytes(&v, r.data, 32) < 0 || !u256_to_u64(&v, &d) ||
-            d > 77)
-            rc = err_set(e, ERR_INVALID, "decimals() did not return a uint8: is this the right "
+        if (r.len != 32 || u256_from_be_bytes(&v, r.data, 32) < 0 || !u256_to_u64(&v, &d) || d > 77)
+            rc = err_set(e, ERR_INVALID,
+                         "decimals() did not return a uint8: is this the right "
                          "contract?");
         else
             *out = (unsigned)d;
@@ -130,32 +130,17 @@ typedef struct add_opts {
 static int parse_add(int argc, char **argv, const char *cmd, bool feed, add_opts *o)
 {
     memset(o, 0, sizeof *o);
-    enum { O_CHAIN = 256, O_SYMBOL, O_ADDRESS, O_DEC, O_AGE };
-    static const struct option opts[] = {
-        {"chain", required_argument, NULL, O_CHAIN},
-        {"symbol", required_argument, NULL, O_SYMBOL},
-        {"asset", required_argument, NULL, O_SYMBOL},
-        {"address", required_argument, NULL, O_ADDRESS},
-        {"decimals", required_argument, NULL, O_DEC},
-        {"max-age", required_argument, NULL, O_AGE},
-        {NULL, 0, NULL, 0},
+    const cli_opt opts[] = {
+        {"chain", CLI_OPT_STR, &o->chain},       {"symbol", CLI_OPT_STR, &o->symbol},
+        {"asset", CLI_OPT_STR, &o->symbol},      {"address", CLI_OPT_STR, &o->address},
+        {"decimals", CLI_OPT_STR, &o->decimals}, {"max-age", CLI_OPT_STR, &o->max_age},
     };
-    opterr = 0;
-    optind = 0;
-    int c;
-    while ((c = getopt_long(argc - 1, argv + 1, "+", opts, NULL)) != -1) {
-        switch (c) {
-        case O_CHAIN: o->chain = optarg; break;
-        case O_SYMBOL: o->symbol = optarg; break;
-        case O_ADDRESS: o->address = optarg; break;
-        case O_DEC: o->decimals = optarg; break;
-        case O_AGE: o->max_age = optarg; break;
-        default:
-            return cli_usage(cmd, "unknown or incomplete option '%s'", argv[optind]);
-        }
-    }
-    if (optind < argc - 1)
-        return cli_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
+    size_t n_pos;
+    int u = cli_opts(cmd, argc - 1, argv + 1, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos > 0)
+        return cli_usage(cmd, "unexpected argument '%s'", argv[2]);
     if (!o->chain || !o->symbol || !o->address)
         return cli_usage(cmd, "needs --chain NAME|ID --%s SYM --address ADDR",
                          feed ? "asset" : "symbol");
@@ -202,21 +187,24 @@ static int asset_add(cli_ctx *ctx, int argc, char **argv, bool feed)
         buf_init(&r);
         rc = view_call(db, &ch, &a, "latestRoundData()", &r, &e);
         if (rc == 0 && r.len != 5 * 32)
-            rc = err_set(&e, ERR_INVALID, "latestRoundData() did not return 5 words: not a "
+            rc = err_set(&e, ERR_INVALID,
+                         "latestRoundData() did not return 5 words: not a "
                          "Chainlink-style feed");
         buf_free(&r);
     }
     if (rc == 0 && store_begin(db, &e) == 0) {
         if (feed) {
-            store_feed f = {.chain_id = ch.chain_id, .address = a, .decimals = dec,
+            store_feed f = {.chain_id = ch.chain_id,
+                            .address = a,
+                            .decimals = dec,
                             .max_age = (int64_t)max_age};
             snprintf(f.asset, sizeof f.asset, "%s", o.symbol);
             rc = store_feed_put(db, &f, &e);
         } else {
             store_token t = {.chain_id = ch.chain_id, .address = a, .decimals = dec};
             snprintf(t.symbol, sizeof t.symbol, "%s", o.symbol);
-            store_contract k = {.chain_id = ch.chain_id, .kind = STORE_CONTRACT_TOKEN,
-                                .address = a};
+            store_contract k = {
+                .chain_id = ch.chain_id, .kind = STORE_CONTRACT_TOKEN, .address = a};
             rc = store_token_put(db, &t, &e);
             if (rc == 0)
                 rc = store_contract_put(db, &k, &e);
@@ -234,8 +222,8 @@ static int asset_add(cli_ctx *ctx, int argc, char **argv, bool feed)
     char as[ADDR_STR_MAX];
     addr_to_checksum(as, &a);
     if (!ctx->json)
-        printf("%s %s on %s at %s (%u decimals)\n", feed ? "feed for" : "token", o.symbol,
-               ch.name, as, dec);
+        printf("%s %s on %s at %s (%u decimals)\n", feed ? "feed for" : "token", o.symbol, ch.name,
+               as, dec);
     return EXIT_OK;
 }
 
@@ -271,18 +259,17 @@ static int asset_list(cli_ctx *ctx, int argc, char **argv)
             addr_to_checksum(as, &tok[i].address);
             json_array_append_new(jt, json_pack("{s:I,s:s,s:s,s:s,s:I}", "chain_id",
                                                 (json_int_t)chains[c].chain_id, "chain",
-                                                chains[c].name, "symbol", tok[i].symbol,
-                                                "address", as, "decimals",
-                                                (json_int_t)tok[i].decimals));
+                                                chains[c].name, "symbol", tok[i].symbol, "address",
+                                                as, "decimals", (json_int_t)tok[i].decimals));
         }
         for (size_t i = 0; rc == 0 && i < nf; i++) {
             char as[ADDR_STR_MAX];
             addr_to_checksum(as, &fd[i].address);
             json_array_append_new(jf, json_pack("{s:I,s:s,s:s,s:s,s:I,s:I}", "chain_id",
                                                 (json_int_t)chains[c].chain_id, "chain",
-                                                chains[c].name, "asset", fd[i].asset, "address",
-                                                as, "decimals", (json_int_t)fd[i].decimals,
-                                                "max_age", (json_int_t)fd[i].max_age));
+                                                chains[c].name, "asset", fd[i].asset, "address", as,
+                                                "decimals", (json_int_t)fd[i].decimals, "max_age",
+                                                (json_int_t)fd[i].max_age));
         }
         free(tok);
         free(fd);
@@ -300,19 +287,17 @@ static int asset_list(cli_ctx *ctx, int argc, char **argv)
         size_t i;
         json_t *v;
         printf("tokens\n");
-        json_array_foreach(jt, i, v)
-            printf("  %-12s %-8s %s  %lld decimals\n",
-                   json_string_value(json_object_get(v, "chain")),
-                   json_string_value(json_object_get(v, "symbol")),
-                   json_string_value(json_object_get(v, "address")),
-                   (long long)json_integer_value(json_object_get(v, "decimals")));
+        json_array_foreach(jt, i, v) printf(
+            "  %-12s %-8s %s  %lld decimals\n", json_string_value(json_object_get(v, "chain")),
+            json_string_value(json_object_get(v, "symbol")),
+            json_string_value(json_object_get(v, "address")),
+            (long long)json_integer_value(json_object_get(v, "decimals")));
         printf("price feeds (USD)\n");
-        json_array_foreach(jf, i, v)
-            printf("  %-12s %-8s %s  %lld decimals\n",
-                   json_string_value(json_object_get(v, "chain")),
-                   json_string_value(json_object_get(v, "asset")),
-                   json_string_value(json_object_get(v, "address")),
-                   (long long)json_integer_value(json_object_get(v, "decimals")));
+        json_array_foreach(jf, i, v) printf(
+            "  %-12s %-8s %s  %lld decimals\n", json_string_value(json_object_get(v, "chain")),
+            json_string_value(json_object_get(v, "asset")),
+            json_string_value(json_object_get(v, "address")),
+            (long long)json_integer_value(json_object_get(v, "decimals")));
     }
     json_decref(root);
     return EXIT_OK;
@@ -332,6 +317,5 @@ int cmd_asset(cli_ctx *ctx, int argc, char **argv)
         return asset_add(ctx, argc, argv, true);
     if (strcmp(argv[1], "list") == 0)
         return asset_list(ctx, argc, argv);
-    return cli_usage("asset", "unknown subcommand '%s' (want: add-token, add-feed, list)",
-                     argv[1]);
+    return cli_usage("asset", "unknown subcommand '%s' (want: add-token, add-feed, list)", argv[1]);
 }

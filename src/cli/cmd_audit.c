@@ -2,7 +2,6 @@
  * over the desk's hash-chained audit log (docs/audit.md). */
 #include "cli/cli.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -10,10 +9,10 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "cli/opts.h"
 
-static const char audit_usage[] =
-    "usage: fusion audit list [--json]\n"
-    "       fusion audit verify [--anchor SEQ:HASH] [--json]\n";
+static const char audit_usage[] = "usage: fusion audit list [--json]\n"
+                                  "       fusion audit verify [--anchor SEQ:HASH] [--json]\n";
 
 typedef struct list_state {
     json_t *arr; /* --json: collected rows */
@@ -42,27 +41,18 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *action = argv[1];
-    enum { O_JSON = 256, O_ANCHOR };
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, O_JSON},
-        {"anchor", required_argument, NULL, O_ANCHOR},
-        {NULL, 0, NULL, 0},
-    };
     bool json = ctx->json;
     const char *anchor = NULL;
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
-        if (c == O_JSON)
-            json = true;
-        else if (c == O_ANCHOR)
-            anchor = optarg;
-        else
-            return cli_usage("audit", "unknown or incomplete option '%s'", argv[optind]);
-    }
-    if (optind != argc - 1)
-        return cli_usage("audit", "unexpected argument '%s'", argv[1 + optind]);
+    const cli_opt opts[] = {
+        {"json", CLI_OPT_FLAG, &json},
+        {"anchor", CLI_OPT_STR, &anchor},
+    };
+    size_t n_pos;
+    int u = cli_opts("audit", argc - 1, argv + 1, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos > 0)
+        return cli_usage("audit", "unexpected argument '%s'", argv[2]);
     err e;
     err_clear(&e);
     if (strcmp(action, "list") == 0) {

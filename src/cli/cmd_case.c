@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "risk/service.h" /* risk_data_file: the shipped data files */
 
 static int parse_id(const char *s, int64_t *id)
 {
@@ -38,8 +37,7 @@ static void on_stop(int sig)
 
 /* --follow: screens again whenever another connection (the syncer) commits, until
  * SIGINT/SIGTERM. PRAGMA data_version ignores this connection's own writes. */
-static int follow(store *db, compliance_actor *a, screen_ctx *sc, const compliance_prices *prices,
-                  err *e)
+static int follow(store *db, compliance_screener *scr, err *e)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -57,8 +55,7 @@ static int follow(store *db, compliance_actor *a, screen_ctx *sc, const complian
             continue;
         seen = v;
         compliance_screen_stats st;
-        a->now = (int64_t)time(NULL);
-        if (compliance_screen_pending(db, a, sc, prices, &st, e) < 0)
+        if (compliance_screener_run(scr, db, (int64_t)time(NULL), &st, e) < 0)
             return -1;
         if (st.screened)
             printf("screened %zu new escrows: %zu hits, %zu cases opened\n", st.screened, st.hits,
@@ -73,24 +70,27 @@ static int case_screen(cli_ctx *ctx, int argc, char **argv)
     static const struct option opts[] = {
         {"lists", required_argument, NULL, 'l'},  {"desk-list", required_argument, NULL, 'd'},
         {"fatf", required_argument, NULL, 'f'},   {"follow", no_argument, NULL, 'F'},
-        {"prices", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0},
+        {"prices", required_argument, NULL, 'p'}, {"config", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
     };
-    const char *lists = NULL, *desk = NULL, *fatf = NULL, *prices_path = NULL;
+    compliance_sources src = {0};
     bool follow_on = false;
     optind = 0;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'l')
-            lists = optarg;
+            src.lists = optarg;
         else if (c == 'd')
-            desk = optarg;
+            src.desk_list = optarg;
         else if (c == 'f')
-            fatf = optarg;
+            src.fatf = optarg;
         else if (c == 'F')
             follow_on = true;
         else if (c == 'p')
-            prices_path = optarg;
+            src.prices = optarg;
+        else if (c == 'c')
+            src.config = optarg;
         else
             return cli_usage("case screen", "unknown or incomplete option '%s'", argv[optind - 1]);
     }
@@ -98,53 +98,88 @@ static int case_screen(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("case screen", "unexpected argument '%s'", argv[optind]);
     err e;
     err_clear(&e);
-    char manifest[PATH_MAX], fatf_path[PATH_MAX], desk_path[PATH_MAX + 32];
-    if (!lists) {
-        if (risk_data_file("sanctions/manifest.txt", manifest, sizeof manifest, &e) < 0)
-            return cli_fail(&e);
-        lists = manifest;
-    }
-    if (!fatf) {
-        if (risk_data_file("compliance/fatf-jurisdictions.csv", fatf_path, sizeof fatf_path, &e) <
-            0)
-            return cli_fail(&e);
-        fatf = fatf_path;
-    }
-    if (!desk) {
-        snprintf(desk_path, sizeof desk_path, "%s/desk-sanctions.txt", ctx->home);
-        if (access(desk_path, R_OK) == 0)
-            desk = desk_path;
-    }
-    char prices_default[PATH_MAX + 32];
-    if (!prices_path) {
-        snprintf(prices_default, sizeof prices_default, "%s/prices.csv", ctx->home);
-        if (access(prices_default, R_OK) == 0)
-            prices_path = prices_default;
-    }
-    compliance_prices prices = {0};
-    if (prices_path && compliance_prices_load(&prices, prices_path, &e) < 0)
-        return cli_fail(&e);
-    screen_ctx *sc = NULL;
+    compliance_screener *scr = NULL;
     store *db = NULL;
-    compliance_actor a = ccli_actor(ctx);
     compliance_screen_stats st;
     int rc = EXIT_OK;
-    if (compliance_screen_load(&sc, lists, desk, fatf, &e) < 0 || cli_desk_open(ctx, &db, &e) < 0 ||
-        compliance_screen_pending(db, &a, sc, prices_path ? &prices : NULL, &st, &e) < 0) {
+    if (compliance_screener_new(&scr, ctx->home, &src, &e) < 0 || cli_desk_open(ctx, &db, &e) < 0 ||
+        compliance_screener_run(scr, db, (int64_t)time(NULL), &st, &e) < 0) {
         rc = cli_fail(&e);
     } else {
         screen_list_info info;
-        screen_sanctions_info(screen_ctx_sanctions(sc), &info);
+        screen_sanctions_info(screen_ctx_sanctions(compliance_screener_ctx(scr)), &info);
         printf("screened %zu new escrows against sanctions list %s: %zu hits, %zu cases opened\n",
                st.screened, info.version, st.hits, st.cases_opened);
         fflush(stdout);
-        if (follow_on && follow(db, &a, sc, prices_path ? &prices : NULL, &e) < 0)
+        if (follow_on && follow(db, scr, &e) < 0)
             rc = cli_fail(&e);
     }
     store_close(&db);
-    screen_ctx_free(&sc);
-    compliance_prices_free(&prices);
+    compliance_screener_free(&scr);
     return rc;
+}
+
+/* `case rules`: the effective rule configuration and the list versions in use. */
+static int case_rules(cli_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
+    };
+    compliance_sources src = {0};
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'c')
+            src.config = optarg;
+        else
+            return cli_usage("case rules", "unknown or incomplete option '%s'", argv[optind - 1]);
+    }
+    if (optind != argc)
+        return cli_usage("case rules", "unexpected argument '%s'", argv[optind]);
+    err e;
+    err_clear(&e);
+    compliance_screener *scr = NULL;
+    if (compliance_screener_new(&scr, ctx->home, &src, &e) < 0)
+        return cli_fail(&e);
+    char *text = compliance_config_text(compliance_screener_config(scr));
+    if (!text) {
+        compliance_screener_free(&scr);
+        err_set(&e, ERR_NOMEM, "out of memory formatting the rules");
+        return cli_fail(&e);
+    }
+    char conf[PATH_MAX + 32];
+    snprintf(conf, sizeof conf, "%s/compliance.conf", ctx->home);
+    const screen_ctx *sc = compliance_screener_ctx(scr);
+    screen_list_info si, fi;
+    screen_sanctions_info(screen_ctx_sanctions(sc), &si);
+    bool has_fatf = screen_ctx_fatf(sc) != NULL;
+    if (has_fatf)
+        screen_fatf_info(screen_ctx_fatf(sc), &fi);
+    printf("# rule configuration: defaults%s%s\n", src.config || access(conf, R_OK) == 0 ? " + " : "",
+           src.config ? src.config : access(conf, R_OK) == 0 ? conf : "");
+    fputs(text, stdout);
+    printf("# sanctions list %s: %zu addresses from %zu files\n", si.version, si.n_addresses,
+           si.n_sources);
+    if (has_fatf)
+        printf("# FATF jurisdictions %s: %zu jurisdictions\n", fi.version, fi.n_addresses);
+    const char *psrc = compliance_screener_prices_source(scr);
+    store *db = NULL;
+    compliance_prices op = {0};
+    if (strcmp(psrc, "oracle") != 0)
+        printf("# USD prices (an estimate): file %s\n", psrc);
+    else if (cli_desk_open(ctx, &db, &e) == 0 && compliance_prices_from_oracle(db, &op, &e) == 0)
+        printf("# USD prices (an estimate): the desk's oracle feeds, %zu (chain, token) prices "
+               "now%s\n",
+               op.n, op.n ? "" : ": the amount rules skip until a feed is observed");
+    else
+        printf("# USD prices: none (%s)\n", e.msg);
+    compliance_prices_free(&op);
+    store_close(&db);
+    free(text);
+    compliance_screener_free(&scr);
+    return EXIT_OK;
 }
 
 /* ---- list / show ---- */
@@ -439,7 +474,7 @@ int cmd_case(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage("case", "needs a subcommand: screen, list, show, take, next, note, "
-                                 "snooze, escalate, clear, block, report, export or gate");
+                                 "snooze, escalate, clear, block, report, export, gate or rules");
     const char *sub = argv[1];
     if (!strcmp(sub, "screen"))
         return case_screen(ctx, argc - 1, argv + 1);
@@ -451,6 +486,8 @@ int cmd_case(cli_ctx *ctx, int argc, char **argv)
         return case_report_cmd(ctx, argc - 1, argv + 1, "case export");
     if (!strcmp(sub, "gate"))
         return case_gate(ctx, argc - 1, argv + 1);
+    if (!strcmp(sub, "rules"))
+        return case_rules(ctx, argc - 1, argv + 1);
     static const char *const actions[] = {"take",     "next",  "note",  "snooze",
                                           "escalate", "clear", "block", "report"};
     for (size_t i = 0; i < sizeof actions / sizeof *actions; i++)

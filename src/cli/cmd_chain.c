@@ -2,7 +2,6 @@
  * desk.db is the single source of truth for it (no separate config file): adding a
  * chain contacts every endpoint first and refuses one whose eth_chainId differs. */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "base/bytes.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "crypto/address.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
@@ -85,59 +85,27 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     const char *rpcs[MAX_RPC];
     size_t n_rpc = 0;
     bool json = ctx->json;
-    enum { O_NAME = 256, O_ID, O_RPC, O_FACTORY, O_CONF, O_FROM, O_SYMBOL, O_DEC, O_JSON };
-    static const struct option opts[] = {
-        {"name", required_argument, NULL, O_NAME},
-        {"chain-id", required_argument, NULL, O_ID},
-        {"rpc", required_argument, NULL, O_RPC},
-        {"factory", required_argument, NULL, O_FACTORY},
-        {"confirmations", required_argument, NULL, O_CONF},
-        {"from-block", required_argument, NULL, O_FROM},
-        {"native-symbol", required_argument, NULL, O_SYMBOL},
-        {"native-decimals", required_argument, NULL, O_DEC},
-        {"json", no_argument, NULL, O_JSON},
-        {NULL, 0, NULL, 0},
+    cli_opt_list rpc_list = {rpcs, MAX_RPC, 0};
+    const cli_opt opts[] = {
+        {"name", CLI_OPT_STR, &name},
+        {"chain-id", CLI_OPT_STR, &id_s},
+        {"rpc", CLI_OPT_LIST, &rpc_list},
+        {"factory", CLI_OPT_STR, &factory_s},
+        {"confirmations", CLI_OPT_STR, &conf_s},
+        {"from-block", CLI_OPT_STR, &from_s},
+        {"native-symbol", CLI_OPT_STR, &symbol},
+        {"native-decimals", CLI_OPT_STR, &decimals_s},
+        {"json", CLI_OPT_FLAG, &json},
     };
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case O_NAME:
-            name = optarg;
-            break;
-        case O_ID:
-            id_s = optarg;
-            break;
-        case O_RPC:
-            if (n_rpc == MAX_RPC)
-                return cli_usage("chain add", "at most %d --rpc endpoints", MAX_RPC);
-            rpcs[n_rpc++] = optarg;
-            break;
-        case O_FACTORY:
-            factory_s = optarg;
-            break;
-        case O_CONF:
-            conf_s = optarg;
-            break;
-        case O_FROM:
-            from_s = optarg;
-            break;
-        case O_SYMBOL:
-            symbol = optarg;
-            break;
-        case O_DEC:
-            decimals_s = optarg;
-            break;
-        case O_JSON:
-            json = true;
-            break;
-        default:
-            return cli_usage("chain add", "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cli_usage("chain add", "unexpected argument '%s'", argv[optind]);
+    size_t n_pos;
+    int u = cli_opts("chain add", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos > 0)
+        return cli_usage("chain add", "unexpected argument '%s'", argv[1]);
+    n_rpc = rpc_list.n;
+    err e;
+    err_clear(&e);
     if (!name || !id_s || !n_rpc || !factory_s)
         return cli_usage("chain add", "needs --name NAME --chain-id ID --rpc URL --factory ADDR");
     if (!name_ok(name))
@@ -166,8 +134,6 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     uint64_t from_block = 0;
     if (from_s && (parse_u64(from_s, &from_block) < 0 || from_block > (uint64_t)INT64_MAX))
         return cli_usage("chain add", "--from-block '%s' is not a block number", from_s);
-    err e;
-    err_clear(&e);
     addr factory;
     if (parse_address(&factory, factory_s, "--factory", &e) < 0)
         return cli_usage("chain add", "%s", e.msg);
@@ -305,24 +271,16 @@ static const char *ago(int64_t t, char *out, size_t cap)
 static int chain_list(cli_ctx *ctx, int argc, char **argv)
 {
     bool json = ctx->json, live = false;
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"live", no_argument, NULL, 'l'},
-        {NULL, 0, NULL, 0},
+    const cli_opt opts[] = {
+        {"json", CLI_OPT_FLAG, &json},
+        {"live", CLI_OPT_FLAG, &live},
     };
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'j')
-            json = true;
-        else if (c == 'l')
-            live = true;
-        else
-            return cli_usage("chain list", "unknown option '%s'", argv[optind - 1]);
-    }
-    if (optind < argc)
-        return cli_usage("chain list", "unexpected argument '%s'", argv[optind]);
+    size_t n_pos;
+    int u = cli_opts("chain list", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos > 0)
+        return cli_usage("chain list", "unexpected argument '%s'", argv[1]);
     err e;
     err_clear(&e);
     store *db = NULL;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "compliance/compliance.h"
 #include "devnet/devnet.h"
 #include "sync/sync.h"
 
@@ -184,6 +185,7 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 
     int rc = EXIT_OK;
     sync_engine *sy = NULL;
+    compliance_screener *scr = NULL; /* automatic screening on the sync threads */
     devnet_driver *drv = NULL;
     devnet_seed_report seed;
     if (devnet_seed(ctx->home, ctx->operator_name, &seed, &e) < 0) {
@@ -201,6 +203,12 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
     sync_options so;
     sync_options_default(&so);
     so.home = ctx->home;
+    if (no_ui && compliance_screener_new(&scr, ctx->home, NULL, &e) < 0) {
+        printf("demo: automatic screening off: %s\n", e.msg);
+        err_clear(&e);
+    }
+    so.after_commit = scr ? compliance_screener_after_commit : NULL;
+    so.after_commit_ctx = scr;
     if (no_ui && sync_start(&sy, &so, &e) < 0) {
         /* another fusion process syncs this desk: fine, it keeps the database fresh */
         printf("demo: sync not started here: %s\n", e.msg);
@@ -250,6 +258,7 @@ stop:
         if (sync_stop(&sy, &se) < 0)
             LOG_W("demo", "sync: %s", se.msg);
     }
+    compliance_screener_free(&scr);
     if (started && !keep) {
         unsigned stopped = 0;
         err de;

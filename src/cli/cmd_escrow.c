@@ -1,7 +1,6 @@
 /* cmd_escrow.c: `fusion escrow list|show`, the escrow projection as sync built it
  * from chain events: state, amounts in the token's units, approvals, and the full
  * event timeline. Read-only; the escrow-workflow issue adds the actions. */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "base/bytes.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "crypto/address.h"
 #include "store/store.h"
 
@@ -139,27 +139,17 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
 {
     bool json = ctx->json;
     const char *chain_name = NULL, *state_s = NULL;
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"chain", required_argument, NULL, 'c'},
-        {"state", required_argument, NULL, 's'},
-        {NULL, 0, NULL, 0},
+    const cli_opt opts[] = {
+        {"json", CLI_OPT_FLAG, &json},
+        {"chain", CLI_OPT_STR, &chain_name},
+        {"state", CLI_OPT_STR, &state_s},
     };
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'j')
-            json = true;
-        else if (c == 'c')
-            chain_name = optarg;
-        else if (c == 's')
-            state_s = optarg;
-        else
-            return cli_usage("escrow list", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind < argc)
-        return cli_usage("escrow list", "unexpected argument '%s'", argv[optind]);
+    size_t n_pos;
+    int u = cli_opts("escrow list", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos > 0)
+        return cli_usage("escrow list", "unexpected argument '%s'", argv[1]);
     err e;
     err_clear(&e);
     escrow_state want = ESCROW_CREATED;
@@ -236,28 +226,20 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
 {
     bool json = ctx->json;
     const char *chain_name = NULL;
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"chain", required_argument, NULL, 'c'},
-        {NULL, 0, NULL, 0},
+    const cli_opt opts[] = {
+        {"json", CLI_OPT_FLAG, &json},
+        {"chain", CLI_OPT_STR, &chain_name},
     };
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'j')
-            json = true;
-        else if (c == 'c')
-            chain_name = optarg;
-        else
-            return cli_usage("escrow show", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind != argc - 1)
+    size_t n_pos;
+    int u = cli_opts("escrow show", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1)
         return cli_usage("escrow show", "needs exactly one escrow ADDRESS");
     err e;
     err_clear(&e);
     addr want;
-    if (parse_address(&want, argv[optind], &e) < 0)
+    if (parse_address(&want, argv[1], &e) < 0)
         return cli_usage("escrow show", "%s", e.msg);
     store *db = NULL;
     if (cli_desk_open(ctx, &db, &e) < 0)
@@ -283,12 +265,12 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
         err_set(&e, ERR_NOT_FOUND,
                 "no escrow %s%s%s is known: check the address, or run "
                 "`fusion sync`",
-                argv[optind], chain_name ? " on chain " : "", chain_name ? chain_name : "");
+                argv[1], chain_name ? " on chain " : "", chain_name ? chain_name : "");
         goto fail;
     }
     if (matches > 1) {
         err_set(&e, ERR_USAGE, "escrow %s exists on several chains: pick one with --chain NAME",
-                argv[optind]);
+                argv[1]);
         goto fail;
     }
     const store_chain *ch = chain_of(chains, nc, x->chain_id);

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "cli/opts.h"
 #include "desk/desk.h"
 
 static void say_stdout(void *ctx, const char *line)
@@ -205,62 +205,19 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
 {
     const char *chain = NULL, *payee = NULL, *token = NULL, *amount = NULL, *approvers = NULL,
                *threshold = NULL, *deadline = NULL, *arbiter = NULL, *wait = NULL;
-    enum { O_CHAIN = 1, O_PAYEE, O_TOKEN, O_AMOUNT, O_APPR, O_THR, O_DL, O_ARB, O_WAIT, O_JSON };
-    static const struct option opts[] = {
-        {"chain", required_argument, NULL, O_CHAIN},
-        {"payee", required_argument, NULL, O_PAYEE},
-        {"token", required_argument, NULL, O_TOKEN},
-        {"amount", required_argument, NULL, O_AMOUNT},
-        {"approvers", required_argument, NULL, O_APPR},
-        {"threshold", required_argument, NULL, O_THR},
-        {"deadline", required_argument, NULL, O_DL},
-        {"arbiter", required_argument, NULL, O_ARB},
-        {"wait", required_argument, NULL, O_WAIT},
-        {"json", no_argument, NULL, O_JSON},
-        {NULL, 0, NULL, 0},
+    const cli_opt opts[] = {
+        {"chain", CLI_OPT_STR, &chain},         {"payee", CLI_OPT_STR, &payee},
+        {"token", CLI_OPT_STR, &token},         {"amount", CLI_OPT_STR, &amount},
+        {"approvers", CLI_OPT_STR, &approvers}, {"threshold", CLI_OPT_STR, &threshold},
+        {"deadline", CLI_OPT_STR, &deadline},   {"arbiter", CLI_OPT_STR, &arbiter},
+        {"wait", CLI_OPT_STR, &wait},           {"json", CLI_OPT_FLAG, &ctx->json},
     };
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case O_CHAIN:
-            chain = optarg;
-            break;
-        case O_PAYEE:
-            payee = optarg;
-            break;
-        case O_TOKEN:
-            token = optarg;
-            break;
-        case O_AMOUNT:
-            amount = optarg;
-            break;
-        case O_APPR:
-            approvers = optarg;
-            break;
-        case O_THR:
-            threshold = optarg;
-            break;
-        case O_DL:
-            deadline = optarg;
-            break;
-        case O_ARB:
-            arbiter = optarg;
-            break;
-        case O_WAIT:
-            wait = optarg;
-            break;
-        case O_JSON:
-            ctx->json = true;
-            break;
-        default:
-            return cli_usage("escrow create", "unknown or incomplete option '%s'",
-                             argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return cli_usage("escrow create", "unexpected argument '%s'", argv[optind]);
+    size_t n_pos;
+    int u = cli_opts("escrow create", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos > 0)
+        return cli_usage("escrow create", "unexpected argument '%s'", argv[1]);
     if (!payee || !token || !amount || !approvers || !threshold || !deadline)
         return cli_usage("escrow create",
                          "needs --payee ADDR --token SYMBOL|ADDR --amount N "
@@ -317,39 +274,18 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
 static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
 {
     const char *chain = NULL, *to = NULL, *reason = NULL, *wait = NULL;
-    enum { O_CHAIN = 1, O_TO, O_REASON, O_WAIT, O_JSON };
-    static const struct option opts[] = {
-        {"chain", required_argument, NULL, O_CHAIN},   {"to", required_argument, NULL, O_TO},
-        {"reason", required_argument, NULL, O_REASON}, {"wait", required_argument, NULL, O_WAIT},
-        {"json", no_argument, NULL, O_JSON},           {NULL, 0, NULL, 0},
+    const cli_opt opts[] = {
+        {"chain", CLI_OPT_STR, &chain},     {"to", CLI_OPT_STR, &to},
+        {"reason", CLI_OPT_STR, &reason},   {"wait", CLI_OPT_STR, &wait},
+        {"json", CLI_OPT_FLAG, &ctx->json},
     };
-    optind = 0;
-    opterr = 0;
-    int c;
     char cmd[40];
     snprintf(cmd, sizeof cmd, "escrow %s", action);
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case O_CHAIN:
-            chain = optarg;
-            break;
-        case O_TO:
-            to = optarg;
-            break;
-        case O_REASON:
-            reason = optarg;
-            break;
-        case O_WAIT:
-            wait = optarg;
-            break;
-        case O_JSON:
-            ctx->json = true;
-            break;
-        default:
-            return cli_usage(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind != argc - 1)
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1)
         return cli_usage(cmd, "needs exactly one escrow ADDRESS");
     if (strcmp(action, "resolve") == 0 && (!to || (strcmp(to, "payee") && strcmp(to, "payer"))))
         return cli_usage(cmd, "needs --to payee or --to payer");
@@ -364,7 +300,7 @@ static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
     err e;
     err_clear(&e);
     addr escrow;
-    if (addr_parse(&escrow, argv[optind], &e) < 0)
+    if (addr_parse(&escrow, argv[1], &e) < 0)
         return cli_usage(cmd, "%s", e.msg);
     desk *d = NULL;
     desk_result res;

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
 #include <sodium.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/bytes.h"
+#include "cli/opts.h"
 #include "crypto/address.h"
 #include "keystore/keystore.h"
 
@@ -118,8 +118,10 @@ static int secret_from_tty(char *out, const char *prompt, bool echo, err *e)
 {
     int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
-        return err_set(e, ERR_USAGE, "no terminal to ask on (%s): use --passphrase-file FILE "
-                       "(and --new-passphrase-file FILE)", strerror(errno));
+        return err_set(e, ERR_USAGE,
+                       "no terminal to ask on (%s): use --passphrase-file FILE "
+                       "(and --new-passphrase-file FILE)",
+                       strerror(errno));
     struct termios old, quiet;
     bool restore = false;
     if (!echo && tcgetattr(fd, &old) == 0) {
@@ -183,8 +185,7 @@ static int passphrase_get(const cli_ctx *ctx, char *out, const char *prompt, err
 
 /* A new passphrase: --new-passphrase-file, else (when allowed) --passphrase-file, else
  * asked twice on the terminal. Empty is refused. */
-static int passphrase_new(const cli_ctx *ctx, const key_opts *o, bool may_reuse, char *out,
-                          err *e)
+static int passphrase_new(const cli_ctx *ctx, const key_opts *o, bool may_reuse, char *out, err *e)
 {
     int rc;
     if (o->new_passphrase_file) {
@@ -209,40 +210,21 @@ static int passphrase_new(const cli_ctx *ctx, const key_opts *o, bool may_reuse,
 
 /* ---- options ---- */
 
-static int parse_opts(key_opts *o, int argc, char **argv, int *first_arg)
+/* argv[0] is the action; its positional arguments end up in argv[1..*n_args]. */
+static int parse_opts(key_opts *o, int argc, char **argv, size_t *n_args)
 {
-    enum { O_LABEL = 256, O_RAW, O_KEYSTORE, O_OUT, O_NEWPASS, O_KDF, O_JSON, O_YES };
-    static const struct option opts[] = {
-        {"label", required_argument, NULL, O_LABEL},
-        {"raw-file", required_argument, NULL, O_RAW},
-        {"keystore", required_argument, NULL, O_KEYSTORE},
-        {"out", required_argument, NULL, O_OUT},
-        {"new-passphrase-file", required_argument, NULL, O_NEWPASS},
-        {"kdf", required_argument, NULL, O_KDF},
-        {"json", no_argument, NULL, O_JSON},
-        {"yes", no_argument, NULL, O_YES},
-        {NULL, 0, NULL, 0},
-    };
     memset(o, 0, sizeof *o);
-    optind = 0; /* reinitialise GNU getopt; argv[0] is the action */
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case O_LABEL: o->label = optarg; break;
-        case O_RAW: o->raw_file = optarg; break;
-        case O_KEYSTORE: o->keystore_file = optarg; break;
-        case O_OUT: o->out = optarg; break;
-        case O_NEWPASS: o->new_passphrase_file = optarg; break;
-        case O_KDF: o->kdf = optarg; break;
-        case O_JSON: o->json = true; break;
-        case O_YES: o->yes = true; break;
-        default:
-            return cli_usage("key", "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
-    }
-    *first_arg = optind;
-    return 0;
+    const cli_opt opts[] = {
+        {"label", CLI_OPT_STR, &o->label},
+        {"raw-file", CLI_OPT_STR, &o->raw_file},
+        {"keystore", CLI_OPT_STR, &o->keystore_file},
+        {"out", CLI_OPT_STR, &o->out},
+        {"new-passphrase-file", CLI_OPT_STR, &o->new_passphrase_file},
+        {"kdf", CLI_OPT_STR, &o->kdf},
+        {"json", CLI_OPT_FLAG, &o->json},
+        {"yes", CLI_OPT_FLAG, &o->yes},
+    };
+    return cli_opts("key", argc, argv, opts, CLI_NOPTS(opts), n_args);
 }
 
 static int store_open(const cli_ctx *ctx, const key_opts *o, keystore **ks, err *e)
@@ -319,7 +301,8 @@ static int raw_key_read(uint8_t *sk, const key_opts *o, err *e)
         while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
             p[--n] = '\0';
         if (hex_decode_exact(sk, 32, p, HEX_ALLOW_PREFIX, NULL) < 0)
-            rc = err_set(e, ERR_INVALID, "the raw key must be 64 hex digits (32 bytes), with or "
+            rc = err_set(e, ERR_INVALID,
+                         "the raw key must be 64 hex digits (32 bytes), with or "
                          "without 0x");
     }
     secret_free(&hex);
@@ -377,8 +360,7 @@ out:
     return rc;
 }
 
-static int key_export(const cli_ctx *ctx, const key_opts *o, keystore *ks, const addr *a,
-                      err *e)
+static int key_export(const cli_ctx *ctx, const key_opts *o, keystore *ks, const addr *a, err *e)
 {
     if (!o->out)
         return err_set(e, ERR_USAGE, "export needs --out FILE");
@@ -415,8 +397,8 @@ static int key_list(const cli_ctx *ctx, const key_opts *o, keystore *ks, err *e)
             addr_to_checksum(shown, &v[i].address);
             json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:I}", "address", shown,
                                                  "label", v[i].label, "created", v[i].created,
-                                                 "opslimit", (json_int_t)v[i].opslimit,
-                                                 "memlimit", (json_int_t)v[i].memlimit));
+                                                 "opslimit", (json_int_t)v[i].opslimit, "memlimit",
+                                                 (json_int_t)v[i].memlimit));
         }
         char *t = json_dumps(arr, JSON_COMPACT);
         if (t)
@@ -436,8 +418,7 @@ static int key_list(const cli_ctx *ctx, const key_opts *o, keystore *ks, err *e)
     return 0;
 }
 
-static int key_passwd(const cli_ctx *ctx, const key_opts *o, keystore *ks, const addr *a,
-                      err *e)
+static int key_passwd(const cli_ctx *ctx, const key_opts *o, keystore *ks, const addr *a, err *e)
 {
     char *old = secret_new(e);
     char *pass = secret_new(e);
@@ -465,8 +446,8 @@ static int key_rm(const cli_ctx *ctx, const key_opts *o, keystore *ks, const add
     if (!ctx->yes && !o->yes) {
         char typed[128];
         char prompt[200];
-        snprintf(prompt, sizeof prompt, "Delete key %s (%s)? Type its address to confirm: ",
-                 shown, entry.label[0] ? entry.label : "no label");
+        snprintf(prompt, sizeof prompt, "Delete key %s (%s)? Type its address to confirm: ", shown,
+                 entry.label[0] ? entry.label : "no label");
         char *line = secret_new(e);
         if (!line)
             return -1;
@@ -476,8 +457,10 @@ static int key_rm(const cli_ctx *ctx, const key_opts *o, keystore *ks, const add
         if (rc < 0) {
             char why[ERR_MSG_MAX];
             memcpy(why, e->msg, sizeof why);
-            return err_set(e, ERR_USAGE, "cannot ask for confirmation (%.120s): pass --yes to "
-                           "delete without asking", why);
+            return err_set(e, ERR_USAGE,
+                           "cannot ask for confirmation (%.120s): pass --yes to "
+                           "delete without asking",
+                           why);
         }
         addr confirm;
         if (addr_parse(&confirm, typed, NULL) < 0 || !addr_equal(&confirm, a))
@@ -533,28 +516,29 @@ int cmd_key(cli_ctx *ctx, int argc, char **argv)
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     const char *action = argv[1];
     key_opts o;
-    int first = 0;
-    int urc = parse_opts(&o, argc - 1, argv + 1, &first);
+    size_t n_args = 0;
+    int urc = parse_opts(&o, argc - 1, argv + 1, &n_args);
     if (urc != 0)
         return urc;
-    char **args = argv + 1 + first;
-    int nargs = argc - 1 - first;
+    char **args = argv + 2;
+    int nargs = (int)n_args;
     static const struct {
         const char *name;
         int nargs;
         bool writes;
     } actions[] = {
-        {"new", 0, true},    {"import", 0, true}, {"export", 1, false},
-        {"list", 0, false},  {"passwd", 1, true}, {"rm", 1, false},
-        {"sign-message", 2, false},
+        {"new", 0, true},    {"import", 0, true}, {"export", 1, false},       {"list", 0, false},
+        {"passwd", 1, true}, {"rm", 1, false},    {"sign-message", 2, false},
     };
     size_t which = sizeof actions / sizeof actions[0];
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
         if (strcmp(actions[i].name, action) == 0)
             which = i;
     if (which == sizeof actions / sizeof actions[0])
-        return cli_usage("key", "unknown action '%s' (new, import, export, list, passwd, rm, "
-                         "sign-message)", action);
+        return cli_usage("key",
+                         "unknown action '%s' (new, import, export, list, passwd, rm, "
+                         "sign-message)",
+                         action);
     if (nargs != actions[which].nargs)
         return cli_usage("key", "%s takes %d argument(s), got %d", action, actions[which].nargs,
                          nargs);
@@ -570,13 +554,27 @@ int cmd_key(cli_ctx *ctx, int argc, char **argv)
         return fail(&e);
     int rc;
     switch (which) {
-    case 0: rc = key_new(ctx, &o, ks, &e); break;
-    case 1: rc = key_import(ctx, &o, ks, &e); break;
-    case 2: rc = key_export(ctx, &o, ks, &a, &e); break;
-    case 3: rc = key_list(ctx, &o, ks, &e); break;
-    case 4: rc = key_passwd(ctx, &o, ks, &a, &e); break;
-    case 5: rc = key_rm(ctx, &o, ks, &a, &e); break;
-    default: rc = key_sign_message(ctx, ks, &a, args[1], &e); break;
+    case 0:
+        rc = key_new(ctx, &o, ks, &e);
+        break;
+    case 1:
+        rc = key_import(ctx, &o, ks, &e);
+        break;
+    case 2:
+        rc = key_export(ctx, &o, ks, &a, &e);
+        break;
+    case 3:
+        rc = key_list(ctx, &o, ks, &e);
+        break;
+    case 4:
+        rc = key_passwd(ctx, &o, ks, &a, &e);
+        break;
+    case 5:
+        rc = key_rm(ctx, &o, ks, &a, &e);
+        break;
+    default:
+        rc = key_sign_message(ctx, ks, &a, args[1], &e);
+        break;
     }
     keystore_free(&ks);
     return rc < 0 ? fail(&e) : EXIT_OK;

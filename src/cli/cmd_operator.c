@@ -3,13 +3,13 @@
  * --operator NAME selects who acts in the escrow workflows. */
 #include "cli/cli.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit/audit.h"
+#include "cli/opts.h"
 #include "desk/desk.h"
 #include "keystore/keystore.h"
 #include "store/store.h"
@@ -42,25 +42,17 @@ static bool key_present(const cli_ctx *ctx, const addr *a)
 static int op_add(cli_ctx *ctx, int argc, char **argv)
 {
     const char *key = NULL, *role = NULL;
-    static const struct option opts[] = {
-        {"key", required_argument, NULL, 'k'},
-        {"role", required_argument, NULL, 'r'},
-        {NULL, 0, NULL, 0},
+    const cli_opt opts[] = {
+        {"key", CLI_OPT_STR, &key},
+        {"role", CLI_OPT_STR, &role},
     };
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'k')
-            key = optarg;
-        else if (c == 'r')
-            role = optarg;
-        else
-            return cli_usage("operator add", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind != argc - 1 || !key || !role)
+    size_t n_pos;
+    int u = cli_opts("operator add", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1 || !key || !role)
         return cli_usage("operator add", "needs NAME --key ADDRESS --role ROLE[,ROLE...]");
-    const char *name = argv[optind];
+    const char *name = argv[1];
     if (!name_ok(name))
         return cli_usage("operator add", "NAME must be 1-63 letters, digits, '-', '_' or '.'");
     err e;
@@ -96,18 +88,13 @@ static int op_add(cli_ctx *ctx, int argc, char **argv)
 static int op_list(cli_ctx *ctx, int argc, char **argv)
 {
     bool json = ctx->json;
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'j')
-            json = true;
-        else
-            return cli_usage("operator list", "unknown option '%s'", argv[optind - 1]);
-    }
-    if (optind < argc)
-        return cli_usage("operator list", "unexpected argument '%s'", argv[optind]);
+    const cli_opt opts[] = {{"json", CLI_OPT_FLAG, &json}};
+    size_t n_pos;
+    int u = cli_opts("operator list", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos > 0)
+        return cli_usage("operator list", "unexpected argument '%s'", argv[1]);
     err e;
     err_clear(&e);
     store *db = NULL;

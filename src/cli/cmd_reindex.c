@@ -2,33 +2,27 @@
  * from the stored events in one transaction (after an upgrade of the projection
  * code, or to check that the tables agree with the events). The events themselves
  * are untouched; safe while a sync runs, since both derive from the same events. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/log.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "store/store.h"
 #include "sync/sync.h"
 
 int cmd_reindex(cli_ctx *ctx, int argc, char **argv)
 {
     const char *chain_name = NULL;
-    static const struct option opts[] = {
-        {"chain", required_argument, NULL, 'c'},
-        {NULL, 0, NULL, 0},
+    const cli_opt opts[] = {
+        {"chain", CLI_OPT_STR, &chain_name},
     };
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'c')
-            chain_name = optarg;
-        else
-            return cli_usage("reindex", "unknown or incomplete option '%s'", argv[optind - 1]);
-    }
-    if (optind < argc)
-        return cli_usage("reindex", "unexpected argument '%s'", argv[optind]);
+    size_t n_pos;
+    int u = cli_opts("reindex", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos > 0)
+        return cli_usage("reindex", "unexpected argument '%s'", argv[1]);
     err e;
     err_clear(&e);
     if (cli_home_ensure(ctx, &e) < 0)

@@ -6,7 +6,6 @@
  * and alerts; `risk set-drawn` records the amount drawn on the credit line. */
 #include "cli/cli.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
@@ -17,6 +16,7 @@
 
 #include "audit/audit.h"
 #include "base/amount.h"
+#include "cli/opts.h"
 #include "cli/risk_cli.h"
 #include "crypto/address.h"
 #include "risk/risk.h"
@@ -500,92 +500,63 @@ static int cmd_risk_calc(cli_ctx *ctx, int argc, char **argv)
     o.from = INT32_MIN;
     o.to = INT32_MAX;
     o.json = ctx->json;
-    enum {
-        O_PRICES = 256, O_POSITIONS, O_WINDOW, O_FROM, O_TO, O_PATHS, O_SEED, O_THREADS,
-        O_DRAWN, O_MCALL, O_COLL, O_STRESS, O_LOWS, O_SCEN, O_JSON, O_HELP
-    };
-    static const struct option opts[] = {
-        {"prices", required_argument, NULL, O_PRICES},
-        {"positions", required_argument, NULL, O_POSITIONS},
-        {"window", required_argument, NULL, O_WINDOW},
-        {"from", required_argument, NULL, O_FROM},
-        {"to", required_argument, NULL, O_TO},
-        {"paths", required_argument, NULL, O_PATHS},
-        {"seed", required_argument, NULL, O_SEED},
-        {"threads", required_argument, NULL, O_THREADS},
-        {"drawn", required_argument, NULL, O_DRAWN},
-        {"margin-call", required_argument, NULL, O_MCALL},
-        {"collateral", required_argument, NULL, O_COLL},
-        {"stress", no_argument, NULL, O_STRESS},
-        {"stress-lows", no_argument, NULL, O_LOWS},
-        {"scenarios", required_argument, NULL, O_SCEN},
-        {"json", no_argument, NULL, O_JSON},
-        {"help", no_argument, NULL, O_HELP},
-        {NULL, 0, NULL, 0},
-    };
     const char *cmd = "risk calc";
-    int c;
-    /* Parse from "calc" on as if it were a program name; optind 0 re-initialises getopt. */
-    int sub_argc = argc - 1;
-    char **sub_argv = argv + 1;
-    opterr = 0;
-    optind = 0;
-    while ((c = getopt_long(sub_argc, sub_argv, "+", opts, NULL)) != -1) {
-        size_t z;
-        int u;
-        switch (c) {
-        case O_PRICES:
-            if (o.n_prices == MAX_PRICE_FILES)
-                return cli_usage(cmd, "at most %d --prices files", MAX_PRICE_FILES);
-            o.prices[o.n_prices++] = optarg;
-            break;
-        case O_POSITIONS: o.positions = optarg; break;
-        case O_WINDOW:
-            if ((u = param_opt(cmd, "window", optarg, &o.params)) != 0)
-                return u;
-            break;
-        case O_FROM:
-        case O_TO:
-            if (risk_date_parse(optarg, c == O_FROM ? &o.from : &o.to) < 0 || strlen(optarg) != 10)
-                return cli_usage(cmd, "--%s wants a date YYYY-MM-DD, not '%s'",
-                                 c == O_FROM ? "from" : "to", optarg);
-            break;
-        case O_PATHS:
-            if ((u = param_opt(cmd, "paths", optarg, &o.params)) != 0)
-                return u;
-            break;
-        case O_SEED:
-            if ((u = param_opt(cmd, "seed", optarg, &o.params)) != 0)
-                return u;
-            break;
-        case O_THREADS:
-            if (parse_size(optarg, 1, 64, &z) < 0)
-                return cli_usage(cmd, "--threads wants 1 to 64, not '%s'", optarg);
-            o.params.mc.threads = (unsigned)z;
-            break;
-        case O_DRAWN:
-            if (parse_double(optarg, &o.drawn) < 0 || o.drawn < 0.0)
-                return cli_usage(cmd, "--drawn wants a USD amount >= 0, not '%s'", optarg);
-            o.has_drawn = true;
-            break;
-        case O_MCALL:
-            if (parse_double(optarg, &o.params.margin_call_hf) < 0 ||
-                o.params.margin_call_hf < 1.0)
-                return cli_usage(cmd, "--margin-call wants a health factor >= 1.0, not '%s'",
-                                 optarg);
-            break;
-        case O_COLL: o.collateral = optarg; break;
-        case O_STRESS: o.stress = true; break;
-        case O_LOWS: o.stress = o.stress_lows = true; break;
-        case O_SCEN: o.scenarios = optarg; o.stress = true; break;
-        case O_JSON: o.json = true; break;
-        case O_HELP: fputs(calc_usage, stdout); return EXIT_OK;
-        default:
-            return cli_usage(cmd, "unknown or incomplete option '%s'", sub_argv[optind - 1]);
-        }
+    const char *window = NULL, *from = NULL, *to = NULL, *paths = NULL, *seed = NULL,
+               *threads = NULL, *drawn = NULL, *mcall = NULL;
+    bool help = false;
+    cli_opt_list prices = {o.prices, MAX_PRICE_FILES, 0};
+    const cli_opt opts[] = {
+        {"prices", CLI_OPT_LIST, &prices},
+        {"positions", CLI_OPT_STR, &o.positions},
+        {"window", CLI_OPT_STR, &window},
+        {"from", CLI_OPT_STR, &from},
+        {"to", CLI_OPT_STR, &to},
+        {"paths", CLI_OPT_STR, &paths},
+        {"seed", CLI_OPT_STR, &seed},
+        {"threads", CLI_OPT_STR, &threads},
+        {"drawn", CLI_OPT_STR, &drawn},
+        {"margin-call", CLI_OPT_STR, &mcall},
+        {"collateral", CLI_OPT_STR, &o.collateral},
+        {"stress", CLI_OPT_FLAG, &o.stress},
+        {"stress-lows", CLI_OPT_FLAG, &o.stress_lows},
+        {"scenarios", CLI_OPT_STR, &o.scenarios},
+        {"json", CLI_OPT_FLAG, &o.json},
+        {"help", CLI_OPT_FLAG, &help},
+    };
+    size_t n_pos, z;
+    int u = cli_opts(cmd, argc - 1, argv + 1, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (help) {
+        fputs(calc_usage, stdout);
+        return EXIT_OK;
     }
-    if (optind < sub_argc)
-        return cli_usage(cmd, "unexpected argument '%s'", sub_argv[optind]);
+    if (n_pos > 0)
+        return cli_usage(cmd, "unexpected argument '%s'", argv[2]);
+    o.n_prices = prices.n;
+    if (o.stress_lows || o.scenarios)
+        o.stress = true;
+    if ((window && (u = param_opt(cmd, "window", window, &o.params)) != 0) ||
+        (paths && (u = param_opt(cmd, "paths", paths, &o.params)) != 0) ||
+        (seed && (u = param_opt(cmd, "seed", seed, &o.params)) != 0))
+        return u;
+    if (from && (risk_date_parse(from, &o.from) < 0 || strlen(from) != 10))
+        return cli_usage(cmd, "--from wants a date YYYY-MM-DD, not '%s'", from);
+    if (to && (risk_date_parse(to, &o.to) < 0 || strlen(to) != 10))
+        return cli_usage(cmd, "--to wants a date YYYY-MM-DD, not '%s'", to);
+    if (threads) {
+        if (parse_size(threads, 1, 64, &z) < 0)
+            return cli_usage(cmd, "--threads wants 1 to 64, not '%s'", threads);
+        o.params.mc.threads = (unsigned)z;
+    }
+    if (drawn) {
+        if (parse_double(drawn, &o.drawn) < 0 || o.drawn < 0.0)
+            return cli_usage(cmd, "--drawn wants a USD amount >= 0, not '%s'", drawn);
+        o.has_drawn = true;
+    }
+    if (mcall && (parse_double(mcall, &o.params.margin_call_hf) < 0 ||
+                  o.params.margin_call_hf < 1.0))
+        return cli_usage(cmd, "--margin-call wants a health factor >= 1.0, not '%s'", mcall);
     if (o.n_prices == 0 || !o.positions)
         return cli_usage(cmd, "needs --prices FILE.csv and --positions FILE.json");
     if (o.from != INT32_MIN && o.to != INT32_MAX && o.from > o.to)
@@ -688,6 +659,9 @@ static int report_json(const risk_snapshot *s)
                                                     : json_null());
         json_object_set_new(o, "synced_block", c->synced ? json_integer((json_int_t)c->synced_block)
                                                          : json_null());
+        json_object_set_new(o, "balances_block",
+                            c->balances_synced ? json_integer((json_int_t)c->balances_block)
+                                               : json_string("latest"));
         json_object_set_new(o, "error", c->error[0] ? json_string(c->error) : json_null());
         json_array_append_new(ch, o);
     }
@@ -856,75 +830,53 @@ static int cmd_risk_report(cli_ctx *ctx, int argc, char **argv)
     size_t n_extra = 0;
     bool json = ctx->json;
     const char *cmd = "risk report";
-    enum { O_JSON = 256, O_DRAWN, O_LIMITS, O_ACCOUNT, O_COLL, O_SCEN, O_PDIR, O_WINDOW,
-           O_PATHS, O_SEED, O_NOW, O_HELP };
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, O_JSON},
-        {"drawn", required_argument, NULL, O_DRAWN},
-        {"limits", required_argument, NULL, O_LIMITS},
-        {"account", required_argument, NULL, O_ACCOUNT},
-        {"collateral", required_argument, NULL, O_COLL},
-        {"scenarios", required_argument, NULL, O_SCEN},
-        {"prices-dir", required_argument, NULL, O_PDIR},
-        {"window", required_argument, NULL, O_WINDOW},
-        {"paths", required_argument, NULL, O_PATHS},
-        {"seed", required_argument, NULL, O_SEED},
-        {"now", required_argument, NULL, O_NOW},
-        {"help", no_argument, NULL, O_HELP},
-        {NULL, 0, NULL, 0},
+    const char *drawn = NULL, *window = NULL, *paths = NULL, *seed = NULL, *now = NULL;
+    const char *accounts[MAX_EXTRA_ACCOUNTS];
+    cli_opt_list account_list = {accounts, MAX_EXTRA_ACCOUNTS, 0};
+    bool help = false;
+    const cli_opt opts[] = {
+        {"json", CLI_OPT_FLAG, &json},
+        {"drawn", CLI_OPT_STR, &drawn},
+        {"limits", CLI_OPT_STR, &o.limits_path},
+        {"account", CLI_OPT_LIST, &account_list},
+        {"collateral", CLI_OPT_STR, &o.collateral_path},
+        {"scenarios", CLI_OPT_STR, &o.scenarios_path},
+        {"prices-dir", CLI_OPT_STR, &o.prices_dir},
+        {"window", CLI_OPT_STR, &window},
+        {"paths", CLI_OPT_STR, &paths},
+        {"seed", CLI_OPT_STR, &seed},
+        {"now", CLI_OPT_STR, &now},
+        {"help", CLI_OPT_FLAG, &help},
     };
-    int sub_argc = argc - 1;
-    char **sub_argv = argv + 1;
-    opterr = 0;
-    optind = 0;
-    int c;
+    size_t n_pos, z;
+    int u = cli_opts(cmd, argc - 1, argv + 1, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (help) {
+        fputs(report_usage, stdout);
+        return EXIT_OK;
+    }
+    if (n_pos > 0)
+        return cli_usage(cmd, "unexpected argument '%s'", argv[2]);
     err e;
     err_clear(&e);
-    while ((c = getopt_long(sub_argc, sub_argv, "+", opts, NULL)) != -1) {
-        size_t z;
-        int u;
-        switch (c) {
-        case O_JSON: json = true; break;
-        case O_DRAWN:
-            if (parse_double(optarg, &o.drawn) < 0 || o.drawn < 0.0)
-                return cli_usage(cmd, "--drawn wants a USD amount >= 0, not '%s'", optarg);
-            o.has_drawn = true;
-            break;
-        case O_LIMITS: o.limits_path = optarg; break;
-        case O_ACCOUNT:
-            if (n_extra == MAX_EXTRA_ACCOUNTS)
-                return cli_usage(cmd, "at most %d --account addresses", MAX_EXTRA_ACCOUNTS);
-            if (addr_parse(&extra[n_extra], optarg, &e) < 0)
-                return cli_usage(cmd, "--account: %s", e.msg);
-            n_extra++;
-            break;
-        case O_COLL: o.collateral_path = optarg; break;
-        case O_SCEN: o.scenarios_path = optarg; break;
-        case O_PDIR: o.prices_dir = optarg; break;
-        case O_WINDOW:
-            if ((u = param_opt(cmd, "window", optarg, &o.params)) != 0)
-                return u;
-            break;
-        case O_PATHS:
-            if ((u = param_opt(cmd, "paths", optarg, &o.params)) != 0)
-                return u;
-            break;
-        case O_SEED:
-            if ((u = param_opt(cmd, "seed", optarg, &o.params)) != 0)
-                return u;
-            break;
-        case O_NOW:
-            if (parse_size(optarg, 1, (size_t)INT64_MAX, &z) < 0)
-                return cli_usage(cmd, "--now wants unix seconds, not '%s'", optarg);
-            o.now = (int64_t)z;
-            break;
-        case O_HELP: fputs(report_usage, stdout); return EXIT_OK;
-        default:
-            return cli_usage(cmd, "unknown or incomplete option '%s'", sub_argv[optind - 1]);
-        }
+    if (drawn) {
+        if (parse_double(drawn, &o.drawn) < 0 || o.drawn < 0.0)
+            return cli_usage(cmd, "--drawn wants a USD amount >= 0, not '%s'", drawn);
+        o.has_drawn = true;
     }
-    if (optind < sub_argc)
-        return cli_usage(cmd, "unexpected argument '%s'", sub_argv[optind]);
+    for (size_t i = 0; i < account_list.n; i++, n_extra++)
+        if (addr_parse(&extra[n_extra], accounts[i], &e) < 0)
+            return cli_usage(cmd, "--account: %s", e.msg);
+    if ((window && (u = param_opt(cmd, "window", window, &o.params)) != 0) ||
+        (paths && (u = param_opt(cmd, "paths", paths, &o.params)) != 0) ||
+        (seed && (u = param_opt(cmd, "seed", seed, &o.params)) != 0))
+        return u;
+    if (now) {
+        if (parse_size(now, 1, (size_t)INT64_MAX, &z) < 0)
+            return cli_usage(cmd, "--now wants unix seconds, not '%s'", now);
+        o.now = (int64_t)z;
+    }
     o.home = ctx->home;
     o.extra_accounts = extra;
     o.n_extra = n_extra;

@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "cli/cli.h"
+#include "compliance/compliance.h"
 #include "store/store.h"
 #include "sync/sync.h"
 
@@ -196,9 +197,17 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     stop_requested = 0;
 
-    sync_engine *eng = NULL;
-    if (sync_start(&eng, &o, &e) < 0)
+    /* automatic screening of every new escrow, on the chain threads (docs/compliance.md) */
+    compliance_screener *scr = NULL;
+    if (compliance_screener_new(&scr, ctx->home, NULL, &e) < 0)
         return cli_fail(&e);
+    o.after_commit = compliance_screener_after_commit;
+    o.after_commit_ctx = scr;
+    sync_engine *eng = NULL;
+    if (sync_start(&eng, &o, &e) < 0) {
+        compliance_screener_free(&scr);
+        return cli_fail(&e);
+    }
     LOG_I("sync", "fusion sync%s started (pid %ld)", o.once ? " --once" : "", (long)getpid());
 
     bool tty = isatty(STDERR_FILENO);
@@ -259,6 +268,12 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         progress_line(&stats[i], line, sizeof line);
         fprintf(stderr, "%ssync %s\n", tty ? "\r\033[K" : "", line);
     }
+    compliance_screen_stats st;
+    compliance_screener_totals(scr, &st);
+    compliance_screener_free(&scr);
+    if (!quiet)
+        fprintf(stderr, "screened %zu new escrows: %zu hits, %zu cases opened\n", st.screened,
+                st.hits, st.cases_opened);
     LOG_I("sync", "fusion sync stopped%s", stop_requested ? " by a signal" : "");
     if (rc < 0)
         return cli_fail(&e);

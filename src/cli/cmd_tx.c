@@ -5,13 +5,13 @@
  * speedup/cancel replace one in flight with the same nonce and higher fees. */
 #include "cli/cli.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/bytes.h"
+#include "cli/opts.h"
 #include "desk/desk.h"
 #include "store/store.h"
 
@@ -46,18 +46,15 @@ static json_t *tx_json(store *db, const store_outbound *o)
 static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
 {
     bool json = ctx->json;
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
-    optind = 0;
-    opterr = 0;
-    int c;
+    const cli_opt opts[] = {
+        {"json", CLI_OPT_FLAG, &json},
+    };
     const char *cmd = show ? "tx show" : "tx list";
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'j')
-            json = true;
-        else
-            return cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
-    }
-    if (show ? optind != argc - 1 : optind != argc)
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (show ? n_pos != 1 : n_pos != 0)
         return cli_usage(cmd, show ? "needs one transaction ID or HASH" : "takes no arguments");
     err e;
     err_clear(&e);
@@ -78,7 +75,7 @@ static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
             char hash[67], id[24];
             hex_encode(hash, sizeof hash, os[i].hash, 32, true);
             snprintf(id, sizeof id, "%lld", (long long)os[i].id);
-            if (strcmp(argv[optind], id) != 0 && strcasecmp(argv[optind], hash) != 0)
+            if (strcmp(argv[1], id) != 0 && strcasecmp(argv[1], hash) != 0)
                 continue;
         }
         shown++;
@@ -127,7 +124,7 @@ static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
     json_decref(arr);
     if (show && shown == 0) {
         err_set(&e, ERR_NOT_FOUND, "no transaction %s in this desk (see `fusion tx list`)",
-                argv[optind]);
+                argv[1]);
         return cli_fail(&e);
     }
     if (!json && !show && shown == 0)
@@ -138,21 +135,15 @@ static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
 static int tx_check(cli_ctx *ctx, int argc, char **argv)
 {
     const char *chain = NULL, *wait = NULL;
-    static const struct option opts[] = {{"chain", required_argument, NULL, 'c'},
-                                         {"wait", required_argument, NULL, 'w'},
-                                         {NULL, 0, NULL, 0}};
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'c')
-            chain = optarg;
-        else if (c == 'w')
-            wait = optarg;
-        else
-            return cli_usage("tx check", "unknown option '%s'", argv[optind - 1]);
-    }
-    if (optind != argc)
+    const cli_opt opts[] = {
+        {"chain", CLI_OPT_STR, &chain},
+        {"wait", CLI_OPT_STR, &wait},
+    };
+    size_t n_pos;
+    int u = cli_opts("tx check", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 0)
         return cli_usage("tx check", "takes no arguments");
     err e;
     err_clear(&e);
@@ -170,19 +161,15 @@ static int tx_replace(cli_ctx *ctx, int argc, char **argv, bool cancel)
 {
     const char *cmd = cancel ? "tx cancel" : "tx speedup";
     const char *wait = NULL;
-    static const struct option opts[] = {{"wait", required_argument, NULL, 'w'},
-                                         {NULL, 0, NULL, 0}};
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'w')
-            wait = optarg;
-        else
-            return cli_usage(cmd, "unknown option '%s'", argv[optind - 1]);
-    }
+    const cli_opt opts[] = {
+        {"wait", CLI_OPT_STR, &wait},
+    };
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
     char *end = NULL;
-    long long id = optind == argc - 1 ? strtoll(argv[optind], &end, 10) : 0;
+    long long id = n_pos == 1 ? strtoll(argv[1], &end, 10) : 0;
     if (id <= 0 || !end || *end)
         return cli_usage(cmd, "needs one transaction ID (see `fusion tx list`)");
     err e;

@@ -1,7 +1,5 @@
 /* main.c: entry point of the fusion binary. Global options, desk home, and the
  * dispatch over CLI_COMMANDS; no subcommand opens the terminal UI. */
-#include "cli/cli.h"
-
 #include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
@@ -13,6 +11,8 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "cli/cli.h"
+#include "cli/opts.h"
 #include "store/store.h"
 
 #ifndef FUSION_VERSION
@@ -51,6 +51,16 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     fprintf(stderr, " (see `fusion help`)\n");
     va_end(ap);
     return EXIT_USAGE;
+}
+
+int cli_opts(const char *cmd, int argc, char **argv, const cli_opt *opts, size_t n_opts,
+             size_t *n_pos)
+{
+    err e;
+    err_clear(&e);
+    if (cli_opts_parse(argc, argv, opts, n_opts, n_pos, &e) < 0)
+        return cli_usage(cmd, "%s", e.msg);
+    return EXIT_OK;
 }
 
 int cli_home_ensure(const cli_ctx *ctx, err *e)
@@ -144,14 +154,26 @@ int main(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         switch (c) {
-        case OPT_HOME: opt_home = optarg; break;
-        case OPT_OPERATOR: ctx.operator_name = optarg; break;
-        case OPT_PASSFILE: ctx.passphrase_file = optarg; break;
-        case OPT_JSON: ctx.json = true; break;
-        case OPT_YES: ctx.yes = true; break;
+        case OPT_HOME:
+            opt_home = optarg;
+            break;
+        case OPT_OPERATOR:
+            ctx.operator_name = optarg;
+            break;
+        case OPT_PASSFILE:
+            ctx.passphrase_file = optarg;
+            break;
+        case OPT_JSON:
+            ctx.json = true;
+            break;
+        case OPT_YES:
+            ctx.yes = true;
+            break;
         case 'h':
-        case OPT_HELP: return cmd_help(&ctx, 0, NULL);
-        case OPT_VERSION: return cmd_version(&ctx, 0, NULL);
+        case OPT_HELP:
+            return cmd_help(&ctx, 0, NULL);
+        case OPT_VERSION:
+            return cmd_version(&ctx, 0, NULL);
         default:
             fprintf(stderr, "fusion: unknown or incomplete option '%s'\n%s", argv[optind - 1],
                     usage_text);

@@ -88,7 +88,7 @@ static void today_of(int64_t now, char out[SCREEN_DATE_MAX])
 int compliance_case_next(store *s, const compliance_actor *a, int64_t *id, err *e)
 {
     *id = 0;
-    if (compliance_require_officer(a, e) < 0)
+    if (compliance_require_officer(s, a, e) < 0)
         return -1;
     char today[SCREEN_DATE_MAX];
     today_of(a->now, today);
@@ -121,7 +121,7 @@ typedef int (*case_fn)(const compliance_actor *a, store_case *c, const void *arg
 static int with_case(store *s, const compliance_actor *a, int64_t id, const char *action,
                      const char *note, case_fn fn, const void *arg, err *e)
 {
-    if (compliance_require_officer(a, e) < 0)
+    if (compliance_require_officer(s, a, e) < 0)
         return -1;
     if (store_begin(s, e) < 0)
         return -1;
@@ -300,7 +300,7 @@ int compliance_case_decide(store *s, const compliance_actor *a, int64_t id, cons
     if (strcmp(outcome, "cleared") && strcmp(outcome, "blocked") && strcmp(outcome, "reported"))
         return err_set(e, ERR_INVALID, "outcome '%.20s' is not cleared, blocked or reported",
                        outcome);
-    if (compliance_require_officer(a, e) < 0)
+    if (compliance_require_officer(s, a, e) < 0)
         return -1;
     if (store_begin(s, e) < 0)
         return -1;

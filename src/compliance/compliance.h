@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "base/err.h"
 #include "compliance/screen.h"
@@ -26,9 +27,9 @@ typedef struct compliance_actor {
     int64_t now;
 } compliance_actor;
 
-/* Role check hook. Until the operators table (desk issue) lands, every operator counts
- * as a compliance officer and this returns 0; the merge replaces its body. */
-int compliance_require_officer(const compliance_actor *a, err *e) COMPLIANCE_WUR;
+/* 0 when a->operator_name is a desk operator (operators table) holding the compliance
+ * role; ERR_DENIED naming the operator and the missing role otherwise. */
+int compliance_require_officer(store *s, const compliance_actor *a, err *e) COMPLIANCE_WUR;
 
 /* ---- entities (registry.c) ---- */
 
@@ -97,6 +98,30 @@ typedef struct compliance_prices {
 int compliance_prices_load(compliance_prices *out, const char *path, err *e) COMPLIANCE_WUR;
 void compliance_prices_free(compliance_prices *p);
 
+/* The USD prices the desk's oracle feeds hold (store: feeds and their latest observed
+ * round), per chain: the native coin and every token whose symbol (or unwrapped symbol,
+ * WETH -> ETH) a feed prices. An ESTIMATE; chains without feeds get no price. */
+int compliance_prices_from_oracle(store *s, compliance_prices *out, err *e) COMPLIANCE_WUR;
+
+/* ---- rule configuration (config.c): <home>/compliance.conf ---- */
+
+typedef struct compliance_config {
+    screen_config rules;
+    int64_t sla_s[3]; /* SLA seconds by priority (high, medium, low) */
+} compliance_config;
+
+/* The documented defaults (screen_config_default, SLA 4 / 24 / 72 h). */
+void compliance_config_default(compliance_config *c);
+/* Applies "key = value" lines ('#' comments) over c; all or nothing; errors name
+ * FILE:LINE and the key. The keys: docs/compliance.md, or `fusion case rules`. */
+int compliance_config_load(compliance_config *c, const char *path, err *e) COMPLIANCE_WUR;
+/* The same over an open stream; path only names it in messages. */
+int compliance_config_read(compliance_config *c, const char *path, FILE *f, err *e) COMPLIANCE_WUR;
+/* The effective configuration as "key = value" lines (malloc'ed; NULL: out of memory). */
+char *compliance_config_text(const compliance_config *c);
+/* SLA seconds of a priority under c (NULL: the default). */
+int64_t compliance_config_sla(const compliance_config *c, int priority);
+
 typedef struct compliance_screen_stats {
     size_t screened; /* escrows screened for the first time */
     size_t hits;     /* new hits stored */
@@ -112,6 +137,62 @@ typedef struct compliance_screen_stats {
 int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *ctx,
                               const compliance_prices *prices, compliance_screen_stats *stats,
                               err *e) COMPLIANCE_WUR;
+
+/* ---- the desk's automatic screener (screener.c) ---- */
+
+/* Where the screener's inputs come from; NULL fields take the desk defaults: the shipped
+ * OFAC manifest and FATF list, <home>/desk-sanctions.txt, <home>/prices.csv (else the
+ * oracle tables), <home>/compliance.conf (each optional file only when it exists). */
+typedef struct compliance_sources {
+    const char *lists, *desk_list, *fatf, *prices, *config;
+} compliance_sources;
+
+typedef struct compliance_screener compliance_screener;
+
+/* Loads lists, prices and rule configuration once. src may be NULL. */
+int compliance_screener_new(compliance_screener **out, const char *home,
+                            const compliance_sources *src, err *e) COMPLIANCE_WUR;
+void compliance_screener_free(compliance_screener **p);
+/* One pass on conn: screens the new escrows, drops the hits of escrows a reorg removed
+ * (noting it on their cases), and raises/clears the SLA breach alerts ("case:<id>:sla").
+ * Thread-safe: concurrent callers are serialized. stats may be NULL. */
+int compliance_screener_run(compliance_screener *scr, store *conn, int64_t now,
+                            compliance_screen_stats *stats, err *e) COMPLIANCE_WUR;
+/* The sync engine's after-commit hook (sync_options.after_commit, ctx = the screener):
+ * runs a pass unless one is running, in which case that one runs again (bursts of
+ * commits coalesce and chain threads never wait for each other). Errors go to the log. */
+void compliance_screener_after_commit(void *scr, store *conn, uint64_t chain_id);
+/* Totals of every pass so far. */
+void compliance_screener_totals(compliance_screener *scr, compliance_screen_stats *out);
+/* The rule configuration and the lists in use (valid while scr lives). */
+const compliance_config *compliance_screener_config(const compliance_screener *scr);
+const screen_ctx *compliance_screener_ctx(const compliance_screener *scr);
+/* Which price source is used: "FILE" (prices file), "oracle" or "none". */
+const char *compliance_screener_prices_source(const compliance_screener *scr);
+
+/* ---- screening before an outgoing desk action (screener.c) ---- */
+
+typedef struct compliance_action {
+    const char *action;        /* create, fund, approve, release, resolve */
+    uint64_t chain_id;
+    const addr *escrow;        /* NULL for a create (the escrow does not exist yet) */
+    const addr *payer, *payee; /* a create's parties; escrow actions read the stored escrow */
+    const addr *token;         /* may be NULL */
+    const u256 *amount;        /* may be NULL */
+} compliance_action;
+
+/* Screens the parties of a desk action with the pure rules (sanctions including the desk
+ * list, prior confirmed hits, unknown counterparty, KYC) before it is signed, records the
+ * hits (cases open as for synced escrows), and refuses with ERR_DENIED on a sanctions hit
+ * (naming the rule and list version and the case; unless officers closed that case as
+ * cleared) or a blocked entity. Fails closed: when the lists cannot be loaded, refuses. */
+int compliance_screen_action(store *s, const compliance_actor *a, const compliance_action *r,
+                             err *e) COMPLIANCE_WUR;
+
+/* Raises an alert "case:<id>:sla" for each open case past its due time and clears the
+ * others' (its own transaction). */
+int compliance_sla_alerts(store *s, int64_t now, size_t *raised, size_t *cleared,
+                          err *e) COMPLIANCE_WUR;
 
 /* ---- cases (cases.c) ---- */
 

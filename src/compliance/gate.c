@@ -114,8 +114,8 @@ int compliance_gate_check_at(store *s, uint64_t chain_id, const addr *escrow, co
         return -1;
     if (!screened)
         return err_set(e, ERR_DENIED,
-                       "refused: escrow %s has not been screened yet (run "
-                       "fusion case screen)",
+                       "refused: escrow %s has not been screened yet (fusion sync "
+                       "screens every new escrow; or run fusion case screen)",
                        hex);
     snprintf(who, sizeof who, "escrow %s", hex);
     store_case_filter f = {.has_escrow = true, .chain_id = chain_id, .escrow = *escrow};

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "compliance/compliance.h"
 #include "compliance/screen.h"
 
 /* A printable, bounded copy of untrusted text for error messages: bytes outside printable
@@ -18,5 +19,23 @@ const char *screen_excerpt(char out[SCREEN_EXCERPT_MAX + 4], const char *s, size
 bool screen_sanctions_source(const screen_sanctions *s, const addr *a, char *out, size_t cap);
 /* The list's name for a listed jurisdiction, or NULL. */
 const char *screen_fatf_name(const screen_fatf *f, const char *iso2);
+
+/* compliance_screen_load with a given rule configuration. */
+int screen_load_cfg(screen_ctx **out, const char *manifest, const char *desk_list,
+                    const char *fatf, const screen_config *rules, err *e) COMPLIANCE_WUR;
+/* compliance_screen_pending with the SLA hours of cfg (NULL: the defaults). */
+int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
+                       const compliance_prices *prices, const compliance_config *cfg,
+                       compliance_screen_stats *stats, err *e) COMPLIANCE_WUR;
+/* Stores the hits of one event about an escrow (zero address: a create, before the
+ * escrow exists) and opens or extends their cases (one per subject and escrow), with case
+ * events and audit rows. Inside the caller's transaction. */
+int screen_store_hits(store *s, const compliance_actor *a, const compliance_config *cfg,
+                      uint64_t chain_id, const addr *escrow, screen_kind kind,
+                      const screen_hit *hits, size_t n, compliance_screen_stats *st,
+                      err *e) COMPLIANCE_WUR;
+/* Addresses of confirmed hits (cases closed as blocked or reported) feed the prior-hit
+ * rule. */
+int screen_flag_confirmed(store *s, screen_ctx *ctx, err *e) COMPLIANCE_WUR;
 
 #endif

@@ -39,11 +39,42 @@ bool compliance_country_valid(const char *cc)
     return false;
 }
 
-int compliance_require_officer(const compliance_actor *a, err *e)
+/* True when the comma list holds the role name exactly ("trader,compliance"). */
+static bool has_role(const char *csv, const char *role)
+{
+    size_t n = strlen(role);
+    for (const char *p = csv; *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == n && strncmp(p, role, n) == 0)
+            return true;
+        p += k;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+int compliance_require_officer(store *s, const compliance_actor *a, err *e)
 {
     if (!a || !a->operator_name || !*a->operator_name)
         return err_set(e, ERR_DENIED, "no operator name: pass --operator NAME");
-    return 0; /* roles: see the header; every named operator counts as an officer for now */
+    store_operator op;
+    bool found = false;
+    if (store_operator_get(s, a->operator_name, &op, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_DENIED,
+                       "operator \"%.63s\" is not a desk operator and lacks the compliance "
+                       "role: add it with fusion operator add %.63s --key ADDRESS --role "
+                       "compliance",
+                       a->operator_name, a->operator_name);
+    if (!has_role(op.roles, "compliance"))
+        return err_set(e, ERR_DENIED,
+                       "operator \"%.63s\" (roles %s) lacks the compliance role: an admin must "
+                       "add a compliance operator (fusion operator add NAME --key ADDRESS "
+                       "--role compliance)",
+                       a->operator_name, op.roles[0] ? op.roles : "none");
+    return 0;
 }
 
 static bool one_of(const char *s, const char *const *set)
@@ -159,7 +190,7 @@ static json_t *entity_json(const store_entity *x)
  * audit rolls the change back). */
 int compliance_entity_add(store *s, const compliance_actor *a, store_entity *x, err *e)
 {
-    if (compliance_require_officer(a, e) < 0 || compliance_entity_check(x, e) < 0)
+    if (compliance_require_officer(s, a, e) < 0 || compliance_entity_check(x, e) < 0)
         return -1;
     if (store_begin(s, e) < 0)
         return -1;
@@ -173,7 +204,7 @@ int compliance_entity_add(store *s, const compliance_actor *a, store_entity *x, 
 
 int compliance_entity_edit(store *s, const compliance_actor *a, const store_entity *x, err *e)
 {
-    if (compliance_require_officer(a, e) < 0 || compliance_entity_check(x, e) < 0)
+    if (compliance_require_officer(s, a, e) < 0 || compliance_entity_check(x, e) < 0)
         return -1;
     if (store_begin(s, e) < 0)
         return -1;
@@ -198,7 +229,7 @@ fail:
 int compliance_entity_link(store *s, const compliance_actor *a, int64_t entity_id,
                            uint64_t chain_id, const addr *address, err *e)
 {
-    if (compliance_require_officer(a, e) < 0)
+    if (compliance_require_officer(s, a, e) < 0)
         return -1;
     if (addr_is_zero(address))
         return err_set(e, ERR_INVALID, "the zero address cannot be linked to an entity");
@@ -241,7 +272,7 @@ static int hash_file(const char *path, uint8_t out[32], err *e)
 int compliance_entity_add_doc(store *s, const compliance_actor *a, int64_t entity_id,
                               const char *doc_type, const char *path, err *e)
 {
-    if (compliance_require_officer(a, e) < 0)
+    if (compliance_require_officer(s, a, e) < 0)
         return -1;
     if (!doc_type[0] || strlen(doc_type) >= 32 || !utf8_printable(doc_type))
         return err_set(e, ERR_INVALID, "document type must be 1 to 31 printable characters");
@@ -273,7 +304,7 @@ int compliance_entity_add_party(store *s, const compliance_actor *a, int64_t ent
 {
     static const char *const roles[] = {"director",  "beneficial_owner", "shareholder",
                                         "signatory", "guarantor",        NULL};
-    if (compliance_require_officer(a, e) < 0)
+    if (compliance_require_officer(s, a, e) < 0)
         return -1;
     if (!one_of(role, roles))
         return err_set(e, ERR_INVALID,
@@ -436,7 +467,7 @@ int compliance_entity_import(store *s, const compliance_actor *a, const char *pa
                              compliance_import_report *r, err *e)
 {
     memset(r, 0, sizeof *r);
-    if (compliance_require_officer(a, e) < 0)
+    if (compliance_require_officer(s, a, e) < 0)
         return -1;
     FILE *fp = fopen(path, "rb");
     if (!fp)

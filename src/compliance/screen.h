@@ -37,7 +37,9 @@ int32_t screen_day_of(uint64_t unix_ts);
     X(ESCROW_DISPUTED, "escrow disputed")                                                          \
     X(DESK_FUND, "desk fund")                                                                      \
     X(DESK_APPROVE, "desk approve")                                                                \
-    X(DESK_RELEASE, "desk release")
+    X(DESK_RELEASE, "desk release")                                                                \
+    X(DESK_CREATE, "desk create")                                                                  \
+    X(DESK_RESOLVE, "desk resolve")
 
 typedef enum {
 #define SCREEN_KIND_ENUM_(name, text) SCREEN_KIND_##name,

@@ -13,6 +13,7 @@
 #include "audit/audit.h"
 #include "base/amount.h"
 #include "base/bytes.h"
+#include "compliance/internal.h"
 
 /* ---- USD prices (an estimate) ---- */
 
@@ -64,6 +65,87 @@ void compliance_prices_free(compliance_prices *p)
     memset(p, 0, sizeof *p);
 }
 
+/* The latest observed USD price of a feed, or NAN. */
+static double feed_usd(store *s, const store_feed *f)
+{
+    store_price_obs *obs = NULL;
+    size_t n = 0;
+    err e;
+    double v = NAN;
+    if (store_price_obs_list(s, f->chain_id, &f->address, &obs, &n, &e) == 0 && n) {
+        v = strtod(obs[n - 1].answer, NULL);
+        for (unsigned i = 0; i < f->decimals; i++)
+            v /= 10.0;
+    }
+    free(obs);
+    return isfinite(v) && v >= 0 ? v : NAN;
+}
+
+/* The feed pricing a symbol: its own asset name, else the unwrapped name (WETH: ETH);
+ * a feed on the same chain first. */
+static const store_feed *feed_for(const store_feed *fs, size_t n, uint64_t chain_id,
+                                  const char *sym)
+{
+    const char *names[2] = {sym, sym[0] == 'W' && sym[1] ? sym + 1 : NULL};
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; names[k] && i < n; i++)
+                if ((pass == 1 || fs[i].chain_id == chain_id) && !strcmp(fs[i].asset, names[k]))
+                    return &fs[i];
+    return NULL;
+}
+
+static int price_add(compliance_prices *out, uint64_t chain_id, const addr *token, double usd,
+                     err *e)
+{
+    compliance_price *g = realloc(out->items, (out->n + 1) * sizeof *g);
+    if (!g)
+        return err_set(e, ERR_NOMEM, "out of memory reading oracle prices");
+    out->items = g;
+    out->items[out->n++] = (compliance_price){.chain_id = chain_id, .token = *token,
+                                              .usd_per_unit = usd};
+    return 0;
+}
+
+int compliance_prices_from_oracle(store *s, compliance_prices *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    store_feed *fs = NULL;
+    store_chain *cs = NULL;
+    size_t nf = 0, nc = 0;
+    int rc = -1;
+    if (store_feed_list(s, 0, &fs, &nf, e) < 0 || store_chain_list(s, &cs, &nc, e) < 0)
+        goto out;
+    for (size_t c = 0; c < nc && nf; c++) {
+        const store_feed *f = feed_for(fs, nf, cs[c].chain_id, cs[c].native_symbol);
+        double usd = f ? feed_usd(s, f) : NAN;
+        addr zero;
+        memset(&zero, 0, sizeof zero);
+        if (!isnan(usd) && price_add(out, cs[c].chain_id, &zero, usd, e) < 0)
+            goto out;
+        store_token *ts = NULL;
+        size_t nt = 0;
+        if (store_token_list(s, cs[c].chain_id, &ts, &nt, e) < 0)
+            goto out;
+        for (size_t i = 0; i < nt; i++) {
+            f = feed_for(fs, nf, cs[c].chain_id, ts[i].symbol);
+            usd = f ? feed_usd(s, f) : NAN;
+            if (!isnan(usd) && price_add(out, cs[c].chain_id, &ts[i].address, usd, e) < 0) {
+                free(ts);
+                goto out;
+            }
+        }
+        free(ts);
+    }
+    rc = 0;
+out:
+    if (rc < 0)
+        compliance_prices_free(out);
+    free(fs);
+    free(cs);
+    return rc;
+}
+
 /* amount (base units) x price as USD, or SCREEN_USD_UNKNOWN without a price or decimals. */
 static double usd_of(store *s, const compliance_prices *prices, const store_escrow *x)
 {
@@ -104,9 +186,16 @@ static double usd_of(store *s, const compliance_prices *prices, const store_escr
 int compliance_screen_load(screen_ctx **out, const char *manifest, const char *desk_list,
                            const char *fatf, err *e)
 {
-    *out = NULL;
     screen_config cfg;
     screen_config_default(&cfg);
+    return screen_load_cfg(out, manifest, desk_list, fatf, &cfg, e);
+}
+
+int screen_load_cfg(screen_ctx **out, const char *manifest, const char *desk_list,
+                    const char *fatf, const screen_config *rules, err *e)
+{
+    *out = NULL;
+    screen_config cfg = *rules;
     screen_sanctions *sl = NULL;
     screen_fatf *fl = NULL;
     if (screen_sanctions_load(&sl, manifest, desk_list, e) < 0)
@@ -213,10 +302,14 @@ static void subject_of(const screen_hit *h, char out[STORE_SUBJECT_MAX])
     snprintf(out, STORE_SUBJECT_MAX, "%s", a);
 }
 
-/* Stores the hits of one escrow and opens/extends its cases. Inside the caller's txn. */
-static int store_hits(store *s, const compliance_actor *a, const store_escrow *x,
+int screen_store_hits(store *s, const compliance_actor *a, const compliance_config *cfg,
+                      uint64_t chain_id, const addr *escrow, screen_kind kind,
                       const screen_hit *hits, size_t n, compliance_screen_stats *st, err *e)
 {
+    const struct {
+        uint64_t chain_id;
+        addr address;
+    } xv = {chain_id, *escrow}, *x = &xv;
     char subj[SCREEN_HITS_MAX][STORE_SUBJECT_MAX];
     for (size_t i = 0; i < n; i++) {
         const screen_hit *h = &hits[i];
@@ -230,7 +323,7 @@ static int store_hits(store *s, const compliance_actor *a, const store_escrow *x
         snprintf(sh.subject, sizeof sh.subject, "%s", subj[i]);
         snprintf(sh.role, sizeof sh.role, "%s", screen_role_name(h->role));
         snprintf(sh.rule, sizeof sh.rule, "%s", screen_rule_id(h->rule));
-        snprintf(sh.kind, sizeof sh.kind, "%s", screen_kind_name(SCREEN_KIND_ESCROW_CREATED));
+        snprintf(sh.kind, sizeof sh.kind, "%s", screen_kind_name(kind));
         snprintf(sh.evidence, sizeof sh.evidence, "%s", h->evidence);
         if (h->list_version[0]) {
             if (hex_encode(sh.list_sha256, sizeof sh.list_sha256, h->list_sha256, 32, false) == 0)
@@ -266,7 +359,7 @@ static int store_hits(store *s, const compliance_actor *a, const store_escrow *x
                         .opened_at = a->now};
         snprintf(c.subject, sizeof c.subject, "%s", subj[i]);
         c.priority = compliance_priority_of(score);
-        c.due_at = a->now + compliance_sla_seconds(c.priority);
+        c.due_at = a->now + compliance_config_sla(cfg, c.priority);
         bool created = false;
         if (store_case_open(s, &c, &created, e) < 0 ||
             store_hit_attach(s, c.subject, x->chain_id, &x->address, c.id, e) < 0)
@@ -296,8 +389,7 @@ static int store_hits(store *s, const compliance_actor *a, const store_escrow *x
     return 0;
 }
 
-/* Addresses of confirmed hits (cases closed as blocked or reported) feed the prior-hit rule. */
-static int flag_confirmed(store *s, screen_ctx *ctx, err *e)
+int screen_flag_confirmed(store *s, screen_ctx *ctx, err *e)
 {
     store_case_filter f = {.state = "closed"};
     store_case *cs = NULL;
@@ -323,6 +415,13 @@ int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *c
                               const compliance_prices *prices, compliance_screen_stats *stats,
                               err *e)
 {
+    return screen_pending_cfg(s, a, ctx, prices, NULL, stats, e);
+}
+
+int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
+                       const compliance_prices *prices, const compliance_config *cfg,
+                       compliance_screen_stats *stats, err *e)
+{
     compliance_screen_stats local = {0};
     compliance_screen_stats *st = stats ? stats : &local;
     memset(st, 0, sizeof *st);
@@ -332,7 +431,7 @@ int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *c
     store_escrow *xs = NULL;
     size_t n = 0;
     int rc = -1;
-    if (flag_confirmed(s, ctx, e) < 0 || store_escrow_list(s, 0, &xs, &n, e) < 0)
+    if (screen_flag_confirmed(s, ctx, e) < 0 || store_escrow_list(s, 0, &xs, &n, e) < 0)
         goto out;
     screen_ctx_reset_windows(ctx);
     screen_entities ents = screen_index_entities(reg.idx);
@@ -362,9 +461,20 @@ int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *c
             continue; /* replayed for the windows only */
         if (nh > SCREEN_HITS_MAX)
             nh = SCREEN_HITS_MAX;
+        /* select and write in one IMMEDIATE transaction: another screener (a second
+         * process, or `fusion case screen`) may have taken this escrow meanwhile */
         if (store_begin(s, e) < 0)
             goto out;
-        if (store_hits(s, a, x, hits, nh, st, e) < 0 ||
+        if (store_escrow_is_screened(s, x->chain_id, &x->address, &done, e) < 0) {
+            store_rollback(s);
+            goto out;
+        }
+        if (done) {
+            store_rollback(s);
+            continue;
+        }
+        if (screen_store_hits(s, a, cfg, x->chain_id, &x->address, SCREEN_KIND_ESCROW_CREATED,
+                              hits, nh, st, e) < 0 ||
             store_escrow_mark_screened(s, x->chain_id, &x->address, a->now, e) < 0 ||
             store_commit(s, e) < 0) {
             store_rollback(s);

@@ -197,10 +197,23 @@ static int desk_compliance_gate(void *ctx, const desk_gate_request *r, char *rea
     bool is_gated = false;
     for (size_t i = 0; i < sizeof gated / sizeof gated[0]; i++)
         is_gated = is_gated || strcmp(r->action, gated[i]) == 0;
-    if (!r->escrow || !is_gated)
-        return 0;
     err ge;
     err_clear(&ge);
+    /* Screening before signing: the action's parties against the sanctions and desk lists
+     * and the registry; a sanctions hit or a block refuses, even a create. */
+    if (is_gated || strcmp(r->action, "create") == 0) {
+        compliance_actor a = {.home = d->home, .operator_name = d->op.name, .now = time(NULL)};
+        compliance_action act = {.action = r->action, .chain_id = r->chain_id,
+                                 .escrow = r->escrow, .payer = r->from,
+                                 .payee = r->counterparty, .token = r->asset,
+                                 .amount = r->amount};
+        if (compliance_screen_action(d->db, &a, &act, &ge) < 0) {
+            snprintf(reason, cap, "%s", ge.msg);
+            return 1;
+        }
+    }
+    if (!r->escrow || !is_gated)
+        return 0;
     if (compliance_gate_check(d->db, r->chain_id, r->escrow, r->action, &ge) == 0)
         return 0;
     snprintf(reason, cap, "%s", ge.msg);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
 
@@ -276,13 +277,14 @@ int devnet_seed(const char *home, const char *operator_name, devnet_seed_report 
     out->operators = (unsigned)n_ops;
     if (keystore_open(&ks, home, operator_name ? operator_name : "demo", e) < 0)
         goto out;
-    addr trader;
+    addr trader, op_addr[DEVNET_MAX_OPERATORS];
     bool have_trader = false;
     for (size_t i = 0; i < n_ops; i++) {
         addr a;
         bool imported;
         if (devnet_dev_import(ks, ops[i].dev_key, ops[i].label, &a, &imported, e) < 0)
             goto out;
+        op_addr[i] = a;
         out->keys_imported += imported;
         if (!have_trader && strcmp(ops[i].role, "trader") == 0) {
             trader = a;
@@ -296,6 +298,22 @@ int devnet_seed(const char *home, const char *operator_name, devnet_seed_report 
     if (devnet_dev_signer(ks, 0, "deployer (anvil #0)", &deployer, e) < 0 ||
         devnet_open_desk(home, &db, e) < 0 || store_chain_list(db, &chains_, &n_chains, e) < 0)
         goto out;
+    /* the desk's operators with their roles (dave's compliance role lets him work the
+     * cases the automatic screening opens); a role the desk does not know (erin, arbiter)
+     * gets no operator row */
+    for (size_t i = 0; i < n_ops; i++) {
+        static const char *const desk_roles[] = {"trader", "approver", "compliance", "admin"};
+        bool known = false, found = false;
+        for (size_t k = 0; k < 4; k++)
+            known |= strcmp(ops[i].role, desk_roles[k]) == 0;
+        store_operator op = {.address = op_addr[i], .created_at = (int64_t)time(NULL)};
+        snprintf(op.name, sizeof op.name, "%.63s", ops[i].name);
+        snprintf(op.roles, sizeof op.roles, "%.63s", ops[i].role);
+        store_operator got;
+        if (known && (store_operator_get(db, op.name, &got, &found, e) < 0 ||
+                      (!found && store_operator_add(db, &op, e) < 0)))
+            goto out;
+    }
     for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
         const devnet_chain_spec *sp = devnet_chain(i);
         for (size_t k = 0; k < n_chains; k++)

@@ -175,13 +175,14 @@ typedef struct query {
     size_t index;                /* token or feed */
 } query;
 
-static json_t *call_params(const addr *to, const uint8_t *data, size_t len)
+/* block: "latest" or a hex block number (balances are read at the synced block). */
+static json_t *call_params(const addr *to, const uint8_t *data, size_t len, const char *block)
 {
     char *to_hex = hex_encode_new(to->b, 20);
     char *data_hex = hex_encode_new(data, len);
     json_t *p = NULL;
     if (to_hex && data_hex)
-        p = json_pack("[{s:s,s:s},s]", "to", to_hex, "data", data_hex, "latest");
+        p = json_pack("[{s:s,s:s},s]", "to", to_hex, "data", data_hex, block);
     free(to_hex);
     free(data_hex);
     return p;
@@ -302,6 +303,17 @@ static int read_chain(refresh *r, store *db, const store_chain *ch, risk_chain_s
         abi_selector(sel_round, "latestRoundData()", e) < 0 ||
         abi_selector(sel_dec, "decimals()", e) < 0)
         goto out;
+    /* Balances at the block the escrow projection has reached, so that a transfer into an
+     * escrow is counted once (out of the wallet and into the escrow at the same block);
+     * "latest" only before the first sync. Feeds are market data: read at latest. */
+    store_checkpoint cp;
+    if (store_checkpoint_get(db, ch->chain_id, &cp, e) < 0)
+        goto out;
+    char at[24] = "latest";
+    if (cp.synced)
+        snprintf(at, sizeof at, "0x%llx", (unsigned long long)cp.synced_block);
+    cs->balances_synced = cp.synced;
+    cs->balances_block = cp.synced_block;
     size_t k = 0;
     qs[k] = (query){Q_HEAD, 0, 0};
     reqs[k++] = (rpc_request){.method = "eth_blockNumber", .params = json_array()};
@@ -309,7 +321,7 @@ static int read_chain(refresh *r, store *db, const store_chain *ch, risk_chain_s
         char *h = hex_encode_new(s->accounts[a].b, 20);
         qs[k] = (query){Q_BALANCE, a, 0};
         reqs[k++] = (rpc_request){.method = "eth_getBalance",
-                                  .params = h ? json_pack("[s,s]", h, "latest") : NULL};
+                                  .params = h ? json_pack("[s,s]", h, at) : NULL};
         free(h);
         for (size_t t = 0; t < n_tok; t++) {
             uint8_t data[36] = {0};
@@ -317,17 +329,19 @@ static int read_chain(refresh *r, store *db, const store_chain *ch, risk_chain_s
             memcpy(data + 16, s->accounts[a].b, 20);
             qs[k] = (query){Q_TOKEN, a, t};
             reqs[k++] = (rpc_request){.method = "eth_call",
-                                      .params = call_params(&tok[t].address, data, 36)};
+                                      .params = call_params(&tok[t].address, data, 36, at)};
         }
     }
     for (size_t f = 0; f < n_feeds; f++) {
         rd[f].feed = feeds[f];
         qs[k] = (query){Q_ROUND, 0, f};
         reqs[k++] = (rpc_request){.method = "eth_call",
-                                  .params = call_params(&feeds[f].address, sel_round, 4)};
+                                  .params = call_params(&feeds[f].address, sel_round, 4,
+                                                        "latest")};
         qs[k] = (query){Q_DECIMALS, 0, f};
         reqs[k++] = (rpc_request){.method = "eth_call",
-                                  .params = call_params(&feeds[f].address, sel_dec, 4)};
+                                  .params = call_params(&feeds[f].address, sel_dec, 4,
+                                                        "latest")};
     }
     for (size_t i = 0; i < k; i++)
         if (!reqs[i].params) {

@@ -86,6 +86,8 @@ typedef struct risk_chain_status {
     uint64_t head;
     bool synced;
     uint64_t synced_block;
+    bool balances_synced;    /* balances read at balances_block (else at latest: never synced) */
+    uint64_t balances_block; /* the sync checkpoint when the balances were read */
     char error[200];
 } risk_chain_status;
 

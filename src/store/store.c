@@ -455,3 +455,39 @@ int store_grow(void **items, size_t *cap, size_t n, size_t size, err *e)
     *cap = nc;
     return 0;
 }
+
+int store_collect(store *s, sqlite3_stmt *st, size_t size, store_fill_fn fn, void **out, size_t *n,
+                  const char *what, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    void *items = NULL;
+    size_t cap = 0, k = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (store_grow(&items, &cap, k, size, e) < 0)
+            goto fail;
+        char *it = (char *)items + k * size;
+        memset(it, 0, size);
+        if (fn(st, it) < 0) {
+            err_set(e, ERR_INVALID,
+                    "%s: the desk database has a malformed row (run "
+                    "`fusion reindex` or restore the desk from a backup)",
+                    what);
+            goto fail;
+        }
+        k++;
+    }
+    if (rc != SQLITE_DONE) {
+        store_fail(s, e, what);
+        goto fail;
+    }
+    sqlite3_reset(st);
+    *out = items;
+    *n = k;
+    return 0;
+fail:
+    sqlite3_reset(st);
+    free(items);
+    return -1;
+}

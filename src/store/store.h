@@ -405,6 +405,10 @@ typedef struct store_alert {
  * key is not among the conditions. Counts (may be NULL) say what changed. */
 int store_alert_sync(store *s, const store_alert_cond *conds, size_t n, int64_t now,
                      size_t *raised, size_t *cleared, err *e) STORE_WUR;
+/* As store_alert_sync, for the alerts whose key starts with prefix only (compliance's
+ * "case:"); store_alert_sync leaves those scoped keys alone. */
+int store_alert_sync_scope(store *s, const char *prefix, const store_alert_cond *conds, size_t n,
+                           int64_t now, size_t *raised, size_t *cleared, err *e) STORE_WUR;
 /* Open alerts (all = true: cleared ones too), newest first; *out malloc'ed. */
 int store_alert_list(store *s, bool all, store_alert **out, size_t *n, err *e) STORE_WUR;
 int store_alert_get(store *s, int64_t id, store_alert *out, bool *found, err *e) STORE_WUR;
@@ -643,6 +647,15 @@ int store_escrow_is_screened(store *s, uint64_t chain_id, const addr *escrow, bo
                              err *e) STORE_WUR;
 int store_escrow_mark_screened(store *s, uint64_t chain_id, const addr *escrow, int64_t at,
                                err *e) STORE_WUR;
+
+/* How many escrows of the projection have not been screened yet. */
+int store_escrow_unscreened(store *s, size_t *n, err *e) STORE_WUR;
+/* Inside the caller's transaction: deletes the screening hits and screened marks of escrows
+ * no longer in the projection (a reorg removed them; cases stay, they are human work) and
+ * returns the cases about such escrows that have no "escrow_vanished" case event yet
+ * (*case_ids malloc'ed). */
+int store_screening_orphans(store *s, int64_t **case_ids, size_t *n, size_t *hits_dropped,
+                            err *e) STORE_WUR;
 
 /* Inserts c unless (subject, chain, escrow) has a case; either way c->id is the case's id
  * and *created says which. */

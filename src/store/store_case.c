@@ -130,6 +130,79 @@ int store_escrow_mark_screened(store *s, uint64_t chain_id, const addr *escrow, 
     return store_exec_stmt(s, st, "marking an escrow screened", e);
 }
 
+/* ---- reorgs: screening is a projection of the escrows ---- */
+
+#define ESCROW_GONE_(tbl, col)                                                                     \
+    " NOT EXISTS (SELECT 1 FROM escrows x WHERE x.chain_id = " tbl ".chain_id AND x.address = " \
+    tbl "." col ")"
+
+static const char SQL_UNSCREENED[] =
+    "SELECT count(*) FROM escrows x WHERE NOT EXISTS (SELECT 1 FROM screened_escrows v"
+    " WHERE v.chain_id = x.chain_id AND v.escrow = x.address)";
+static const char SQL_VANISHED_CASES[] =
+    "SELECT c.id FROM cases c WHERE" ESCROW_GONE_("c", "escrow")
+    " AND NOT EXISTS (SELECT 1 FROM case_events v WHERE v.case_id = c.id"
+    " AND v.action = 'escrow_vanished') ORDER BY c.id";
+static const char SQL_DROP_HITS[] =
+    "DELETE FROM screening_hits WHERE" ESCROW_GONE_("screening_hits", "escrow");
+static const char SQL_DROP_SCREENED[] =
+    "DELETE FROM screened_escrows WHERE" ESCROW_GONE_("screened_escrows", "escrow");
+
+int store_escrow_unscreened(store *s, size_t *n, err *e)
+{
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_UNSCREENED, e);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return store_fail(s, e, "counting unscreened escrows");
+    return 0;
+}
+
+int store_screening_orphans(store *s, int64_t **case_ids, size_t *n, size_t *hits_dropped,
+                            err *e)
+{
+    *case_ids = NULL;
+    *n = 0;
+    if (hits_dropped)
+        *hits_dropped = 0;
+    size_t cap = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_VANISHED_CASES, e);
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (store_grow((void **)case_ids, &cap, *n, sizeof **case_ids, e) < 0) {
+            sqlite3_reset(st);
+            goto fail;
+        }
+        (*case_ids)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store_fail(s, e, "finding cases of vanished escrows");
+        goto fail;
+    }
+    st = store_stmt(s, SQL_DROP_HITS, e);
+    if (!st || store_exec_stmt(s, st, "dropping hits of vanished escrows", e) < 0)
+        goto fail;
+    if (hits_dropped)
+        *hits_dropped = (size_t)sqlite3_changes(s->db);
+    st = store_stmt(s, SQL_DROP_SCREENED, e);
+    if (!st || store_exec_stmt(s, st, "dropping screened marks of vanished escrows", e) < 0)
+        goto fail;
+    return 0;
+fail:
+    free(*case_ids);
+    *case_ids = NULL;
+    *n = 0;
+    return -1;
+}
+
 /* ---- cases ---- */
 
 #define CASE_COLS                                                                                  \

@@ -119,6 +119,13 @@ int store_chain_find_name(store *s, const char *name, store_chain *out, bool *fo
     return chain_get_one(s, st, out, found, e);
 }
 
+static int chain_fill(sqlite3_stmt *st, void *item)
+{
+    store_chain *p = item;
+    chain_row(st, p);
+    return 0;
+}
+
 int store_chain_list(store *s, store_chain **out, size_t *n, err *e)
 {
     *out = NULL;
@@ -126,26 +133,7 @@ int store_chain_list(store *s, store_chain **out, size_t *n, err *e)
     sqlite3_stmt *st = store_stmt(s, SQL_CHAIN_LIST, e);
     if (!st)
         return -1;
-    store_chain *items = NULL;
-    size_t cap = 0, cnt = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0)
-            goto fail;
-        chain_row(st, &items[cnt++]);
-    }
-    if (rc != SQLITE_DONE) {
-        store_fail(s, e, "listing chains");
-        goto fail;
-    }
-    sqlite3_reset(st);
-    *out = items;
-    *n = cnt;
-    return 0;
-fail:
-    sqlite3_reset(st);
-    free(items);
-    return -1;
+    return store_collect(s, st, sizeof(**out), chain_fill, (void **)out, n, "listing chains", e);
 }
 
 int store_chain_remove(store *s, uint64_t chain_id, err *e)
@@ -187,6 +175,20 @@ int store_endpoint_add(store *s, uint64_t chain_id, const char *url, int priorit
     return 0;
 }
 
+static int endpoint_fill(sqlite3_stmt *st, void *item)
+{
+    store_endpoint *p = item;
+    p->id = sqlite3_column_int64(st, 0);
+    p->chain_id = store_col_u64(st, 1);
+    store_copy_text(st, 2, p->url, sizeof p->url);
+    p->priority = sqlite3_column_int(st, 3);
+    p->health = health_parse((const char *)sqlite3_column_text(st, 4));
+    store_copy_text(st, 5, p->last_error, sizeof p->last_error);
+    p->last_ok = sqlite3_column_int64(st, 6);
+    p->last_fail = sqlite3_column_int64(st, 7);
+    return 0;
+}
+
 int store_endpoint_list(store *s, uint64_t chain_id, store_endpoint **out, size_t *n, err *e)
 {
     *out = NULL;
@@ -195,35 +197,8 @@ int store_endpoint_list(store *s, uint64_t chain_id, store_endpoint **out, size_
     if (!st)
         return -1;
     store_bind_u64(st, 1, chain_id);
-    store_endpoint *items = NULL;
-    size_t cap = 0, cnt = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0)
-            goto fail;
-        store_endpoint *p = &items[cnt++];
-        memset(p, 0, sizeof *p);
-        p->id = sqlite3_column_int64(st, 0);
-        p->chain_id = store_col_u64(st, 1);
-        store_copy_text(st, 2, p->url, sizeof p->url);
-        p->priority = sqlite3_column_int(st, 3);
-        p->health = health_parse((const char *)sqlite3_column_text(st, 4));
-        store_copy_text(st, 5, p->last_error, sizeof p->last_error);
-        p->last_ok = sqlite3_column_int64(st, 6);
-        p->last_fail = sqlite3_column_int64(st, 7);
-    }
-    if (rc != SQLITE_DONE) {
-        store_fail(s, e, "listing RPC endpoints");
-        goto fail;
-    }
-    sqlite3_reset(st);
-    *out = items;
-    *n = cnt;
-    return 0;
-fail:
-    sqlite3_reset(st);
-    free(items);
-    return -1;
+    return store_collect(s, st, sizeof(**out), endpoint_fill, (void **)out, n,
+                         "listing RPC endpoints", e);
 }
 
 int store_endpoint_set_health(store *s, uint64_t chain_id, const char *url, store_health h,
@@ -273,6 +248,19 @@ int store_contract_put(store *s, const store_contract *c, err *e)
     return store_exec_stmt(s, st, "recording a contract", e);
 }
 
+static int contract_fill(sqlite3_stmt *st, void *item)
+{
+    store_contract *p = item;
+    p->chain_id = store_col_u64(st, 0);
+    err ignored;
+    if (store_contract_kind_parse(&p->kind, (const char *)sqlite3_column_text(st, 1), &ignored) <
+            0 ||
+        store_col_addr(st, 2, &p->address) < 0)
+        return -1;
+    p->deployed_block = store_col_u64(st, 3);
+    return 0;
+}
+
 int store_contract_list(store *s, uint64_t chain_id, store_contract **out, size_t *n, err *e)
 {
     *out = NULL;
@@ -281,36 +269,8 @@ int store_contract_list(store *s, uint64_t chain_id, store_contract **out, size_
     if (!st)
         return -1;
     store_bind_u64(st, 1, chain_id);
-    store_contract *items = NULL;
-    size_t cap = 0, cnt = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0)
-            goto fail;
-        store_contract *p = &items[cnt++];
-        memset(p, 0, sizeof *p);
-        p->chain_id = store_col_u64(st, 0);
-        err ignored;
-        if (store_contract_kind_parse(&p->kind, (const char *)sqlite3_column_text(st, 1),
-                                      &ignored) < 0 ||
-            store_col_addr(st, 2, &p->address) < 0) {
-            err_set(e, ERR_INVALID, "the contracts table has a malformed row");
-            goto fail;
-        }
-        p->deployed_block = store_col_u64(st, 3);
-    }
-    if (rc != SQLITE_DONE) {
-        store_fail(s, e, "listing contracts");
-        goto fail;
-    }
-    sqlite3_reset(st);
-    *out = items;
-    *n = cnt;
-    return 0;
-fail:
-    sqlite3_reset(st);
-    free(items);
-    return -1;
+    return store_collect(s, st, sizeof(**out), contract_fill, (void **)out, n, "listing contracts",
+                         e);
 }
 
 /* ---- tokens ---- */
@@ -334,6 +294,17 @@ int store_token_put(store *s, const store_token *t, err *e)
     return store_exec_stmt(s, st, "recording a token", e);
 }
 
+static int token_fill(sqlite3_stmt *st, void *item)
+{
+    store_token *p = item;
+    p->chain_id = store_col_u64(st, 0);
+    store_copy_text(st, 1, p->symbol, sizeof p->symbol);
+    if (store_col_addr(st, 2, &p->address) < 0)
+        return -1;
+    p->decimals = (unsigned)sqlite3_column_int(st, 3);
+    return 0;
+}
+
 int store_token_list(store *s, uint64_t chain_id, store_token **out, size_t *n, err *e)
 {
     *out = NULL;
@@ -342,32 +313,5 @@ int store_token_list(store *s, uint64_t chain_id, store_token **out, size_t *n, 
     if (!st)
         return -1;
     store_bind_u64(st, 1, chain_id);
-    store_token *items = NULL;
-    size_t cap = 0, cnt = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0)
-            goto fail;
-        store_token *p = &items[cnt++];
-        memset(p, 0, sizeof *p);
-        p->chain_id = store_col_u64(st, 0);
-        store_copy_text(st, 1, p->symbol, sizeof p->symbol);
-        if (store_col_addr(st, 2, &p->address) < 0) {
-            err_set(e, ERR_INVALID, "the tokens table has a malformed address");
-            goto fail;
-        }
-        p->decimals = (unsigned)sqlite3_column_int(st, 3);
-    }
-    if (rc != SQLITE_DONE) {
-        store_fail(s, e, "listing tokens");
-        goto fail;
-    }
-    sqlite3_reset(st);
-    *out = items;
-    *n = cnt;
-    return 0;
-fail:
-    sqlite3_reset(st);
-    free(items);
-    return -1;
+    return store_collect(s, st, sizeof(**out), token_fill, (void **)out, n, "listing tokens", e);
 }

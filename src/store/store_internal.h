@@ -62,6 +62,13 @@ int64_t store_now(void);
 /* Makes room for item n in a growable array of `size`-byte items. */
 int store_grow(void **items, size_t *cap, size_t n, size_t size, err *e);
 
+/* The one list loop: steps st (bound by the caller) to the end, growing a malloc'ed array of
+ * size-byte items, each zeroed and then filled by fn; fn returns -1 for a malformed row
+ * (the list fails with ERR_INVALID naming `what`). Resets st; on failure frees the array. */
+typedef int (*store_fill_fn)(sqlite3_stmt *st, void *item);
+int store_collect(store *s, sqlite3_stmt *st, size_t size, store_fill_fn fn, void **out, size_t *n,
+                  const char *what, err *e);
+
 /* Row helpers shared by store_entity.c and store_case.c (compliance, issue 8): a row
  * callback fills one item; collect steps to the end into a malloc'ed array, get_row reads
  * at most one row. Both reset st. */

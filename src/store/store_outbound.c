@@ -105,6 +105,25 @@ int store_outbound_flag_reorged(store *s, uint64_t chain_id, uint64_t fork_block
     return 0;
 }
 
+static int outbound_fill(sqlite3_stmt *st, void *item)
+{
+    store_outbound *p = item;
+    p->id = sqlite3_column_int64(st, 0);
+    p->chain_id = store_col_u64(st, 1);
+    if (store_col_addr(st, 2, &p->from) < 0 || store_col_hash(st, 4, p->hash) < 0)
+        return -1;
+    p->nonce = store_col_u64(st, 3);
+    p->state = outbound_parse((const char *)sqlite3_column_text(st, 5));
+    if (sqlite3_column_type(st, 6) != SQLITE_NULL && store_col_addr(st, 6, &p->escrow) == 0)
+        p->has_escrow = true;
+    store_copy_text(st, 7, p->action, sizeof p->action);
+    p->mined_block = store_col_u64(st, 8);
+    p->reorged = sqlite3_column_int(st, 9) != 0;
+    p->created_at = sqlite3_column_int64(st, 10);
+    p->last_seen = sqlite3_column_int64(st, 11);
+    return 0;
+}
+
 int store_outbound_list(store *s, uint64_t chain_id, store_outbound **out, size_t *n, err *e)
 {
     *out = NULL;
@@ -113,40 +132,6 @@ int store_outbound_list(store *s, uint64_t chain_id, store_outbound **out, size_
     if (!st)
         return -1;
     store_bind_u64(st, 1, chain_id);
-    store_outbound *items = NULL;
-    size_t cap = 0, cnt = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0)
-            goto fail;
-        store_outbound *o = &items[cnt++];
-        memset(o, 0, sizeof *o);
-        o->id = sqlite3_column_int64(st, 0);
-        o->chain_id = store_col_u64(st, 1);
-        if (store_col_addr(st, 2, &o->from) < 0 || store_col_hash(st, 4, o->hash) < 0) {
-            err_set(e, ERR_INVALID, "an outbound transaction row is malformed");
-            goto fail;
-        }
-        o->nonce = store_col_u64(st, 3);
-        o->state = outbound_parse((const char *)sqlite3_column_text(st, 5));
-        if (sqlite3_column_type(st, 6) != SQLITE_NULL && store_col_addr(st, 6, &o->escrow) == 0)
-            o->has_escrow = true;
-        store_copy_text(st, 7, o->action, sizeof o->action);
-        o->mined_block = store_col_u64(st, 8);
-        o->reorged = sqlite3_column_int(st, 9) != 0;
-        o->created_at = sqlite3_column_int64(st, 10);
-        o->last_seen = sqlite3_column_int64(st, 11);
-    }
-    if (rc != SQLITE_DONE) {
-        store_fail(s, e, "listing outbound transactions");
-        goto fail;
-    }
-    sqlite3_reset(st);
-    *out = items;
-    *n = cnt;
-    return 0;
-fail:
-    sqlite3_reset(st);
-    free(items);
-    return -1;
+    return store_collect(s, st, sizeof(**out), outbound_fill, (void **)out, n,
+                         "listing outbound transactions", e);
 }

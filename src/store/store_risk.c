@@ -1,13 +1,12 @@
 /* store_risk.c: what the risk service keeps in the desk database: which oracle feed prices
  * which asset, the oracle rounds it has observed (one row per round id), the limit alerts
  * with their life cycle (raised, refreshed, cleared, acknowledged) and a few desk settings. */
-#include "store/store.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store.h"
 #include "store/store_internal.h"
 
 /* ---- feeds ---------------------------------------------------------------------------- */
@@ -43,6 +42,18 @@ int store_feed_put(store *s, const store_feed *f, err *e)
     return store_exec_stmt(s, st, "recording a price feed", e);
 }
 
+static int feed_fill(sqlite3_stmt *st, void *item)
+{
+    store_feed *p = item;
+    p->chain_id = store_col_u64(st, 0);
+    if (store_col_addr(st, 1, &p->address) < 0)
+        return -1;
+    store_copy_text(st, 2, p->asset, sizeof p->asset);
+    p->decimals = (unsigned)sqlite3_column_int(st, 3);
+    p->max_age = sqlite3_column_int64(st, 4);
+    return 0;
+}
+
 int store_feed_list(store *s, uint64_t chain_id, store_feed **out, size_t *n, err *e)
 {
     *out = NULL;
@@ -51,35 +62,8 @@ int store_feed_list(store *s, uint64_t chain_id, store_feed **out, size_t *n, er
     if (!st)
         return -1;
     store_bind_u64(st, 1, chain_id);
-    store_feed *items = NULL;
-    size_t cap = 0, cnt = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0)
-            goto fail;
-        store_feed *p = &items[cnt++];
-        memset(p, 0, sizeof *p);
-        p->chain_id = store_col_u64(st, 0);
-        if (store_col_addr(st, 1, &p->address) < 0) {
-            err_set(e, ERR_INVALID, "the price_feeds table has a malformed address");
-            goto fail;
-        }
-        store_copy_text(st, 2, p->asset, sizeof p->asset);
-        p->decimals = (unsigned)sqlite3_column_int(st, 3);
-        p->max_age = sqlite3_column_int64(st, 4);
-    }
-    if (rc != SQLITE_DONE) {
-        store_fail(s, e, "listing price feeds");
-        goto fail;
-    }
-    sqlite3_reset(st);
-    *out = items;
-    *n = cnt;
-    return 0;
-fail:
-    sqlite3_reset(st);
-    free(items);
-    return -1;
+    return store_collect(s, st, sizeof(**out), feed_fill, (void **)out, n, "listing price feeds",
+                         e);
 }
 
 /* ---- observed rounds -------------------------------------------------------------------- */
@@ -109,6 +93,19 @@ int store_price_obs_put(store *s, const store_price_obs *o, bool *inserted, err 
     return 0;
 }
 
+static int obs_fill(sqlite3_stmt *st, void *item)
+{
+    store_price_obs *p = item;
+    p->chain_id = store_col_u64(st, 0);
+    if (store_col_addr(st, 1, &p->feed) < 0)
+        return -1;
+    store_copy_text(st, 2, p->round_id, sizeof p->round_id);
+    store_copy_text(st, 3, p->answer, sizeof p->answer);
+    p->updated_at = sqlite3_column_int64(st, 4);
+    p->observed_at = sqlite3_column_int64(st, 5);
+    return 0;
+}
+
 int store_price_obs_list(store *s, uint64_t chain_id, const addr *feed, store_price_obs **out,
                          size_t *n, err *e)
 {
@@ -119,36 +116,8 @@ int store_price_obs_list(store *s, uint64_t chain_id, const addr *feed, store_pr
         return -1;
     store_bind_u64(st, 1, chain_id);
     store_bind_addr(st, 2, feed);
-    store_price_obs *items = NULL;
-    size_t cap = 0, cnt = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0)
-            goto fail;
-        store_price_obs *p = &items[cnt++];
-        memset(p, 0, sizeof *p);
-        p->chain_id = store_col_u64(st, 0);
-        if (store_col_addr(st, 1, &p->feed) < 0) {
-            err_set(e, ERR_INVALID, "the price_observations table has a malformed address");
-            goto fail;
-        }
-        store_copy_text(st, 2, p->round_id, sizeof p->round_id);
-        store_copy_text(st, 3, p->answer, sizeof p->answer);
-        p->updated_at = sqlite3_column_int64(st, 4);
-        p->observed_at = sqlite3_column_int64(st, 5);
-    }
-    if (rc != SQLITE_DONE) {
-        store_fail(s, e, "listing oracle rounds");
-        goto fail;
-    }
-    sqlite3_reset(st);
-    *out = items;
-    *n = cnt;
-    return 0;
-fail:
-    sqlite3_reset(st);
-    free(items);
-    return -1;
+    return store_collect(s, st, sizeof(**out), obs_fill, (void **)out, n, "listing oracle rounds",
+                         e);
 }
 
 /* ---- alerts --------------------------------------------------------------------------- */
@@ -254,8 +223,28 @@ static int alert_upsert(store *s, const store_alert_cond *c, int64_t now, bool *
     return 0;
 }
 
+/* Key prefixes owned by another writer (compliance SLA breaches): the unscoped sync
+ * (the risk service) never clears them. */
+static const char *const alert_scopes[] = {"case:"};
+
+static bool alert_in_scope(const char *prefix, const char *key)
+{
+    if (prefix)
+        return strncmp(key, prefix, strlen(prefix)) == 0;
+    for (size_t i = 0; i < sizeof alert_scopes / sizeof alert_scopes[0]; i++)
+        if (strncmp(key, alert_scopes[i], strlen(alert_scopes[i])) == 0)
+            return false;
+    return true;
+}
+
 int store_alert_sync(store *s, const store_alert_cond *conds, size_t n, int64_t now,
                      size_t *raised, size_t *cleared, err *e)
+{
+    return store_alert_sync_scope(s, NULL, conds, n, now, raised, cleared, e);
+}
+
+int store_alert_sync_scope(store *s, const char *prefix, const store_alert_cond *conds, size_t n,
+                           int64_t now, size_t *raised, size_t *cleared, err *e)
 {
     size_t n_raised = 0, n_cleared = 0;
     int64_t *gone = NULL;
@@ -274,7 +263,7 @@ int store_alert_sync(store *s, const store_alert_cond *conds, size_t n, int64_t 
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *key = (const char *)sqlite3_column_text(st, 1);
-        if (cond_has_key(conds, n, key ? key : ""))
+        if (cond_has_key(conds, n, key ? key : "") || !alert_in_scope(prefix, key ? key : ""))
             continue;
         if (store_grow((void **)&gone, &gone_cap, n_gone, sizeof *gone, e) < 0) {
             sqlite3_reset(st);
@@ -334,6 +323,13 @@ static void alert_from_row(sqlite3_stmt *st, store_alert *a)
     store_copy_text(st, 11, a->acked_by, sizeof a->acked_by);
 }
 
+static int alert_fill(sqlite3_stmt *st, void *item)
+{
+    store_alert *p = item;
+    alert_from_row(st, p);
+    return 0;
+}
+
 int store_alert_list(store *s, bool all, store_alert **out, size_t *n, err *e)
 {
     *out = NULL;
@@ -342,25 +338,7 @@ int store_alert_list(store *s, bool all, store_alert **out, size_t *n, err *e)
     if (!st)
         return -1;
     sqlite3_bind_int(st, 1, all);
-    store_alert *items = NULL;
-    size_t cap = 0, cnt = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0) {
-            sqlite3_reset(st);
-            free(items);
-            return -1;
-        }
-        alert_from_row(st, &items[cnt++]);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        free(items);
-        return store_fail(s, e, "listing alerts");
-    }
-    *out = items;
-    *n = cnt;
-    return 0;
+    return store_collect(s, st, sizeof(**out), alert_fill, (void **)out, n, "listing alerts", e);
 }
 
 int store_alert_get(store *s, int64_t id, store_alert *out, bool *found, err *e)

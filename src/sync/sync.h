@@ -18,6 +18,9 @@
 
 #define SYNC_WUR __attribute__((warn_unused_result))
 
+/* While following, the after-commit hook also runs after this many idle seconds. */
+#define SYNC_HOOK_IDLE_S 30
+
 typedef struct sync_options {
     const char *home;           /* desk home: desk.db and sync.lock live there */
     bool once;                  /* catch up to the head seen at start, then stop */
@@ -31,6 +34,13 @@ typedef struct sync_options {
     unsigned once_max_failures; /* --once gives up after this many failed steps in a row
                                    (default 8); following never gives up */
     rpc_options rpc;
+    /* Called on a chain thread, with that thread's own connection and outside any
+     * transaction, after each commit that stored new events or rolled back a reorg, and
+     * once when the thread has opened its connection, and every SYNC_HOOK_IDLE_S seconds
+     * while following an idle chain. Chain threads call it concurrently:
+     * it must be thread-safe and must not block for long (automatic screening). NULL: none. */
+    void (*after_commit)(void *ctx, store *conn, uint64_t chain_id);
+    void *after_commit_ctx;
 } sync_options;
 
 void sync_options_default(sync_options *o);

@@ -169,6 +169,7 @@ typedef struct ctx {
     uint64_t target;
     bool verified; /* the node's chain id was checked since the last failure */
     double t0;
+    double last_hook; /* when after_commit last ran (sync_now) */
 } ctx;
 
 enum { STEP_PROGRESS, STEP_CAUGHT_UP, STEP_RETRY };
@@ -601,6 +602,14 @@ static int fold_range(ctx *c, const logset *ls, const addrset *fresh, const addr
     return rc;
 }
 
+/* The options' after-commit hook (automatic screening), on this thread's connection. */
+static void after_commit(ctx *c)
+{
+    c->last_hook = sync_now();
+    if (c->opt->after_commit)
+        c->opt->after_commit(c->opt->after_commit_ctx, c->db, c->chain.chain_id);
+}
+
 static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
                         const rpc_block *hdrs, size_t nh, uint64_t prune_below, err *e)
 {
@@ -718,6 +727,8 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     addrset_free(&fresh);
     addrset_free(&touched);
     free(fe);
+    if (inserted_total)
+        after_commit(c);
     sync_notify(c->eng);
     progress p = {.head = head,
                   .has_head = true,
@@ -801,6 +812,7 @@ static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *
           "back: %llu events deleted, %zu escrows rebuilt, %zu desk transactions flagged",
           c->chain.name, (unsigned long long)first_gone, (unsigned long long)cp->synced_block,
           (unsigned long long)head, (unsigned long long)gone, nt, flagged);
+    after_commit(c);
     sync_notify(c->eng);
     progress p = {.head = head,
                   .has_head = true,
@@ -1194,6 +1206,7 @@ void *sync_chain_main(void *arg)
     LOG_I("sync", "%s (chain %llu): sync thread started", c.chain.name,
           (unsigned long long)c.chain.chain_id);
     set_phase(&c, SYNC_CATCHING_UP);
+    after_commit(&c); /* what earlier runs stored but nobody processed yet */
     while (!atomic_load(&c.eng->stop)) {
         int result;
         err_clear(&e);
@@ -1226,6 +1239,8 @@ void *sync_chain_main(void *arg)
                 break;
             }
             set_phase(&c, SYNC_FOLLOWING);
+            if (sync_now() - c.last_hook >= SYNC_HOOK_IDLE_S)
+                after_commit(&c); /* time-based work (SLA deadlines) while the chain is idle */
             sync_sleep(c.eng, c.opt->poll_ms);
         } else if (result == STEP_PROGRESS) {
             set_phase(&c, SYNC_CATCHING_UP);

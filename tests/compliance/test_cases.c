@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,12 +49,40 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The desk's operators: the officers the tests act as hold the compliance role (the
+ * operators table is what compliance_require_officer reads); "trader" does not. */
+static void seed_operators(store *s)
+{
+    static const char *const ops[][2] = {
+        {"alice", "compliance"},      {"bob", "approver,compliance"},
+        {"officer0", "compliance"},   {"officer1", "compliance"},
+        {"officer2", "compliance"},   {"officer3", "compliance,admin"},
+        {"trader", "trader,approver"},
+    };
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        store_operator o;
+        memset(&o, 0, sizeof o);
+        snprintf(o.name, sizeof o.name, "%s", ops[i][0]);
+        snprintf(o.roles, sizeof o.roles, "%s", ops[i][1]);
+        o.address.b[19] = (uint8_t)(i + 1);
+        o.created_at = T0;
+        bool found = false;
+        store_operator got;
+        err e;
+        if (store_operator_get(s, o.name, &got, &found, &e) < 0)
+            fail_msg("operator_get: %s", e.msg);
+        if (!found && store_operator_add(s, &o, &e) < 0)
+            fail_msg("operator_add: %s", e.msg);
+    }
+}
+
 static store *open_db(void)
 {
     store *s = NULL;
     err e;
     if (store_open(&s, dbpath, &e) < 0)
         fail_msg("store_open: %s", e.msg);
+    seed_operators(s);
     return s;
 }
 
@@ -674,8 +704,441 @@ static void test_entity_checks(void **state)
     assert_non_null(strstr(e.msg, "tier"));
 }
 
+/* Only operators holding the compliance role act on entities and cases; the refusal names
+ * the operator, the missing role and the command that grants it. */
+static void test_officer_roles(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    add_chain(s);
+    addr esc = nth_addr(7), payer = A(PAYER), payee = A(SANCTIONED);
+    put_escrow(s, &esc, &payer, &payee, 1);
+    screen_ctx *ctx = load_lists();
+    compliance_actor sys = actor("sync", T0);
+    err e;
+    assert_int_equal(compliance_screen_pending(s, &sys, ctx, NULL, NULL, &e), 0);
+    screen_ctx_free(&ctx);
+    int64_t id = 0;
+    compliance_actor nobody = actor("mallory", T0), trader = actor("trader", T0);
+    assert_int_equal(compliance_case_next(s, &nobody, &id, &e), -1);
+    assert_int_equal(e.code, ERR_DENIED);
+    assert_non_null(strstr(e.msg, "mallory"));
+    assert_non_null(strstr(e.msg, "compliance role"));
+    assert_non_null(strstr(e.msg, "fusion operator add"));
+    assert_int_equal(compliance_case_next(s, &trader, &id, &e), -1);
+    assert_int_equal(e.code, ERR_DENIED);
+    assert_non_null(strstr(e.msg, "trader"));
+    assert_non_null(strstr(e.msg, "compliance role"));
+    store_entity x;
+    memset(&x, 0, sizeof x);
+    snprintf(x.name, sizeof x.name, "Nobody Ltd");
+    snprintf(x.type, sizeof x.type, "company");
+    snprintf(x.jurisdiction, sizeof x.jurisdiction, "CH");
+    snprintf(x.kyc, sizeof x.kyc, "verified");
+    snprintf(x.risk, sizeof x.risk, "low");
+    x.tier = 1;
+    assert_int_equal(compliance_entity_add(s, &trader, &x, &e), -1);
+    assert_int_equal(e.code, ERR_DENIED);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM entities"), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM cases WHERE assignee IS NOT NULL"), 0);
+    compliance_actor bob = actor("bob", T0);
+    assert_int_equal(compliance_case_next(s, &bob, &id, &e), 0);
+    assert_true(id > 0);
+    store_close(&s);
+}
+
+/* ---- the desk's screener: configuration file, reorgs, SLA alerts, concurrency ---- */
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Every value read back is the one written in the file; errors name FILE:LINE and the key;
+ * a bad file changes nothing. */
+static void test_config_file(void **state)
+{
+    (void)state;
+    char path[400];
+    snprintf(path, sizeof path, "%s/compliance.conf", home);
+    write_text(path, "# desk rules\n"
+                     "threshold_usd = 25000\n"
+                     "\n"
+                     "velocity.enabled = no   # too noisy for this desk\n"
+                     "structuring.window_hours = 48\n"
+                     "structuring.band_low = 0.8\n"
+                     "velocity.window_minutes = 30\n"
+                     "kyc.score_rejected = 90\n"
+                     "sla.high_hours = 2\n"
+                     "sla.low_hours = 120\n");
+    compliance_config c;
+    compliance_config_default(&c);
+    err e;
+    assert_int_equal(compliance_config_load(&c, path, &e), 0);
+    assert_true(c.rules.threshold_usd == 25000.0);
+    assert_false(c.rules.velocity.on);
+    assert_true(c.rules.sanctions.on);
+    assert_int_equal(c.rules.structuring.window_s, 48 * 3600);
+    assert_true(c.rules.structuring.band_low == 0.8);
+    assert_int_equal(c.rules.velocity.window_s, 30 * 60);
+    assert_int_equal(c.rules.kyc.score_rejected, 90);
+    assert_int_equal(compliance_config_sla(&c, 1), 2 * 3600);
+    assert_int_equal(compliance_config_sla(&c, 2), 24 * 3600); /* the documented default */
+    assert_int_equal(compliance_config_sla(&c, 3), 120 * 3600);
+    char *text = compliance_config_text(&c);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "velocity.enabled = no\n"));
+    assert_non_null(strstr(text, "sla.high_hours = 2\n"));
+    assert_non_null(strstr(text, "threshold_usd = 25000\n"));
+    free(text);
+
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        {"sanctions.enabled = yes\nsanctions.scor = 5\n", ":2: unknown key 'sanctions.scor'"},
+        {"kyc.score = 101\n", ":1: kyc.score '101' must be a whole score from 0 to 100"},
+        {"\n\nvelocity.enabled = maybe\n", ":3: velocity.enabled 'maybe' must be yes or no"},
+        {"sla.high_hours = 0\n", ":1: sla.high_hours '0'"},
+        {"threshold_usd = -5\n", ":1: threshold_usd '-5'"},
+        {"large_amount.score = 1\nlarge_amount.score = 2\n", ":2: large_amount.score is set twice"},
+        {"just words\n", ":1: expected key = value"},
+        {"structuring.band_low = 2\nstructuring.band_high = 1\n", "band"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_text(path, bad[i].text);
+        compliance_config d;
+        compliance_config_default(&d);
+        compliance_config before = d;
+        assert_int_equal(compliance_config_load(&d, path, &e), -1);
+        if (!strstr(e.msg, bad[i].want))
+            fail_msg("config %zu: '%s' lacks '%s'", i, e.msg, bad[i].want);
+        assert_memory_equal(&d, &before, sizeof d);
+    }
+}
+
+static compliance_screener *new_screener(void)
+{
+    const char *root = getenv("FUSION_ROOT");
+    char manifest[512], fatf[512];
+    snprintf(manifest, sizeof manifest, "%s/data/sanctions/manifest.txt", root);
+    snprintf(fatf, sizeof fatf, "%s/data/compliance/fatf-jurisdictions.csv", root);
+    compliance_sources src = {.lists = manifest, .fatf = fatf};
+    compliance_screener *scr = NULL;
+    err e;
+    if (compliance_screener_new(&scr, home, &src, &e) < 0)
+        fail_msg("screener: %s", e.msg);
+    return scr;
+}
+
+/* A reorg removes a screened escrow: its hits and screened mark go (a projection), its
+ * case stays with one "escrow_vanished" event; when the escrow comes back it is screened
+ * again into the same case. */
+static void test_screener_reorg(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    add_chain(s);
+    addr esc = nth_addr(3), payer = A(PAYER), payee = A(SANCTIONED);
+    put_escrow(s, &esc, &payer, &payee, 7);
+    compliance_screener *scr = new_screener();
+    compliance_screen_stats st;
+    err e;
+    assert_int_equal(compliance_screener_run(scr, s, T0, &st, &e), 0);
+    assert_int_equal(st.screened, 1);
+    assert_int_equal(st.cases_opened, 2); /* payee (sanctions) and payer (unknown) */
+    int hits = query_int(s, "SELECT count(*) FROM screening_hits");
+    assert_true(hits >= 3);
+    assert_int_equal(store_escrow_delete(s, 31337, &esc, &e), 0); /* what a reorg does */
+    assert_int_equal(compliance_screener_run(scr, s, T0 + 10, &st, &e), 0);
+    assert_int_equal(st.screened, 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits"), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM screened_escrows"), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM cases"), 2);
+    assert_int_equal(
+        query_int(s, "SELECT count(*) FROM case_events WHERE action = 'escrow_vanished'"), 2);
+    assert_int_equal(audit_count("case.escrow_vanished"), 2);
+    assert_int_equal(compliance_screener_run(scr, s, T0 + 20, &st, &e), 0);
+    assert_int_equal(
+        query_int(s, "SELECT count(*) FROM case_events WHERE action = 'escrow_vanished'"), 2);
+    put_escrow(s, &esc, &payer, &payee, 9); /* the replayed fork holds it again */
+    assert_int_equal(compliance_screener_run(scr, s, T0 + 30, &st, &e), 0);
+    assert_int_equal(st.screened, 1);
+    assert_int_equal(st.cases_opened, 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits"), hits);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits WHERE case_id IS NULL"), 0);
+    compliance_screener_free(&scr);
+    assert_null(scr);
+    store_close(&s);
+}
+
+static int alert_open(store *s, const char *key, alert_severity *sev)
+{
+    store_alert *as = NULL;
+    size_t n = 0;
+    err e;
+    assert_int_equal(store_alert_list(s, false, &as, &n, &e), 0);
+    int found = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(as[i].key, key) == 0) {
+            found = 1;
+            if (sev)
+                *sev = as[i].severity;
+        }
+    free(as);
+    return found;
+}
+
+/* Overdue cases raise "case:<id>:sla" alerts (high priority: critical), cleared when the
+ * case closes; the risk service's own alert sync leaves them alone. */
+static void test_sla_alerts(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    open_cases(s, 3, T0); /* #1 high (4 h), #2 medium (24 h), #3 low (72 h) */
+    err e;
+    size_t raised = 9, cleared = 9;
+    assert_int_equal(compliance_sla_alerts(s, T0 + 4 * 3600, &raised, &cleared, &e), 0);
+    assert_int_equal(raised, 0); /* due at T0 + 4 h exactly: not past it yet */
+    assert_int_equal(compliance_sla_alerts(s, T0 + 5 * 3600, &raised, &cleared, &e), 0);
+    assert_int_equal(raised, 1);
+    alert_severity sev = ALERT_INFO;
+    assert_true(alert_open(s, "case:1:sla", &sev));
+    assert_int_equal(sev, ALERT_CRITICAL);
+    assert_false(alert_open(s, "case:2:sla", NULL));
+    assert_int_equal(store_alert_sync(s, NULL, 0, T0 + 5 * 3600, &raised, &cleared, &e), 0);
+    assert_int_equal(cleared, 0); /* the risk service's sync: not its key */
+    assert_true(alert_open(s, "case:1:sla", NULL));
+    assert_int_equal(compliance_sla_alerts(s, T0 + 25 * 3600, &raised, &cleared, &e), 0);
+    assert_int_equal(raised, 1);
+    assert_true(alert_open(s, "case:2:sla", &sev));
+    assert_int_equal(sev, ALERT_WARNING);
+    compliance_actor bob = actor("bob", T0 + 25 * 3600);
+    bool closed = false;
+    assert_int_equal(compliance_case_take(s, &bob, 2, &e), 0);
+    assert_int_equal(compliance_case_decide(s, &bob, 2, "cleared", NULL, &closed, &e), 0);
+    assert_true(closed);
+    assert_int_equal(compliance_sla_alerts(s, T0 + 26 * 3600, &raised, &cleared, &e), 0);
+    assert_int_equal(cleared, 1);
+    assert_false(alert_open(s, "case:2:sla", NULL));
+    assert_true(alert_open(s, "case:1:sla", NULL));
+    store_close(&s);
+}
+
+typedef struct hook_arg {
+    compliance_screener *scr;
+    int rounds;
+} hook_arg;
+
+static void *hook_thread(void *p)
+{
+    hook_arg *h = p;
+    store *s = NULL;
+    err e;
+    if (store_open(&s, dbpath, &e) < 0)
+        return (void *)1;
+    for (int i = 0; i < h->rounds; i++)
+        compliance_screener_after_commit(h->scr, s, 31337);
+    store_close(&s);
+    return NULL;
+}
+
+/* Two chain threads (own connections) and another process screen the same escrows at the
+ * same time: every escrow is screened once, every case opened once, nothing deadlocks. */
+static void test_concurrent_screening(void **state)
+{
+    (void)state;
+    enum { N = 60 };
+    store *s = open_db();
+    add_chain(s);
+    addr payer = A(PAYER), payee = A(SANCTIONED);
+    for (unsigned i = 0; i < N; i++) {
+        addr esc = nth_addr(500 + i);
+        put_escrow(s, &esc, i % 2 ? &payer : &payee, i % 2 ? &payee : &payer, 10 + i);
+    }
+    store_close(&s);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        store *cs = NULL;
+        err e;
+        screen_ctx *ctx = NULL;
+        const char *root = getenv("FUSION_ROOT");
+        char manifest[512];
+        snprintf(manifest, sizeof manifest, "%s/data/sanctions/manifest.txt", root);
+        if (store_open(&cs, dbpath, &e) < 0 ||
+            compliance_screen_load(&ctx, manifest, NULL, NULL, &e) < 0)
+            _exit(3);
+        compliance_actor a = {.home = home, .operator_name = "other", .now = T0};
+        for (int i = 0; i < 3; i++)
+            if (compliance_screen_pending(cs, &a, ctx, NULL, NULL, &e) < 0)
+                _exit(4);
+        screen_ctx_free(&ctx);
+        store_close(&cs);
+        _exit(0);
+    }
+    compliance_screener *scr = new_screener();
+    hook_arg h = {scr, 5};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, hook_thread, &h), 0);
+    for (int i = 0; i < 2; i++) {
+        void *rv = (void *)1;
+        assert_int_equal(pthread_join(t[i], &rv), 0);
+        assert_null(rv);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    s = open_db();
+    assert_int_equal(query_int(s, "SELECT count(*) FROM screened_escrows"), N);
+    /* one case per subject and escrow: the sanctioned party and the unknown one */
+    assert_int_equal(query_int(s, "SELECT count(*) FROM cases"), 2 * N);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM case_events WHERE action = 'open'"),
+                     2 * N);
+    assert_int_equal(audit_count("case.open"), 2 * N);
+    compliance_screen_stats tot;
+    compliance_screener_totals(scr, &tot);
+    assert_true(tot.screened <= N);
+    compliance_screener_free(&scr);
+    store_close(&s);
+    audit_report rep;
+    err e;
+    assert_int_equal(audit_verify(home, NULL, &rep, &e), 0);
+    assert_true(rep.ok);
+}
+
+/* Before a desk action: a create to a sanctioned payee is refused naming the rule and the
+ * list version, and records the hit in a case; a create to an unlisted payee passes and
+ * records nothing; a blocked entity is refused; a release passes once the officers
+ * cleared the escrow's sanctions case. */
+static void test_screen_action(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    add_chain(s);
+    addr payer = A(PAYER), payee = A(SANCTIONED), other = nth_addr(77), zero;
+    memset(&zero, 0, sizeof zero);
+    compliance_actor alice = actor("alice", T0), bob = actor("bob", T0);
+    compliance_action create = {.action = "create", .chain_id = 31337, .payer = &payer,
+                                .payee = &payee};
+    err e;
+    assert_int_equal(compliance_screen_action(s, &alice, &create, &e), -1);
+    assert_int_equal(e.code, ERR_DENIED);
+    assert_non_null(strstr(e.msg, "sanctions list 2024-09-27/fff25e4a7748464d"));
+    assert_non_null(strstr(e.msg, "rule sanctions"));
+    assert_non_null(strstr(e.msg, "payee 0x8589427373D6D84E98730D7795D8f6f8731FDA16"));
+    assert_non_null(strstr(e.msg, "case #1"));
+    assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits WHERE kind = "
+                                  "'desk create' AND rule = 'sanctions'"),
+                     1);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits"), 1);
+    create.payee = &other;
+    assert_int_equal(compliance_screen_action(s, &alice, &create, &e), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM cases"), 1);
+
+    int64_t id = add_entity(s, "Other GmbH", "verified", "2030-01-01", NULL);
+    assert_int_equal(compliance_entity_link(s, &alice, id, 31337, &other, &e), 0);
+    store_entity x;
+    bool found = false;
+    assert_int_equal(store_entity_get(s, id, &x, &found, &e), 0);
+    x.blocked = true;
+    assert_int_equal(store_entity_update(s, &x, &e), 0);
+    assert_int_equal(compliance_screen_action(s, &alice, &create, &e), -1);
+    assert_non_null(strstr(e.msg, "blocked"));
+    assert_non_null(strstr(e.msg, "Other GmbH"));
+
+    /* an escrow action reads the parties from the projection */
+    addr esc = nth_addr(9);
+    put_escrow(s, &esc, &payer, &payee, 3);
+    compliance_action rel = {.action = "release", .chain_id = 31337, .escrow = &esc};
+    assert_int_equal(compliance_screen_action(s, &bob, &rel, &e), -1);
+    assert_non_null(strstr(e.msg, "rule sanctions"));
+    int64_t cid = 0;
+    assert_int_equal(compliance_case_next(s, &alice, &cid, &e), 0); /* #1: the create */
+    assert_int_equal(compliance_case_next(s, &alice, &cid, &e), 0);
+    store_case c;
+    assert_int_equal(store_case_get(s, cid, &c, &found, &e), 0);
+    assert_memory_equal(c.escrow.b, esc.b, ADDR_LEN);
+    bool closed = false;
+    assert_int_equal(compliance_case_decide(s, &alice, cid, "cleared", NULL, &closed, &e), 0);
+    assert_false(closed); /* high priority: four-eyes */
+    assert_int_equal(compliance_screen_action(s, &bob, &rel, &e), -1);
+    assert_int_equal(compliance_case_decide(s, &bob, cid, "cleared", NULL, &closed, &e), 0);
+    assert_true(closed);
+    assert_int_equal(compliance_screen_action(s, &bob, &rel, &e), 0);
+    /* the create-to-the-listed-payee case is still open: a new create is refused again */
+    create.payee = &payee;
+    assert_int_equal(compliance_screen_action(s, &alice, &create, &e), -1);
+    (void)zero;
+    store_close(&s);
+}
+
+/* USD prices from the desk's oracle tables: the latest round of the feed whose asset is
+ * the coin's or token's symbol (WETH priced by the ETH feed), scaled by the feed's
+ * decimals; a token without a feed gets no price. */
+static void test_oracle_prices(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    add_chain(s); /* 31337, native ETH */
+    err e;
+    store_token weth = {.chain_id = 31337, .symbol = "WETH", .address = nth_addr(11),
+                        .decimals = 18};
+    store_token usdc = {.chain_id = 31337, .symbol = "USDC", .address = nth_addr(12),
+                        .decimals = 6};
+    store_token odd = {.chain_id = 31337, .symbol = "ODD", .address = nth_addr(13),
+                       .decimals = 18};
+    assert_int_equal(store_token_put(s, &weth, &e), 0);
+    assert_int_equal(store_token_put(s, &usdc, &e), 0);
+    assert_int_equal(store_token_put(s, &odd, &e), 0);
+    store_feed eth = {.chain_id = 31337, .address = nth_addr(21), .asset = "ETH", .decimals = 8};
+    store_feed usd = {.chain_id = 31337, .address = nth_addr(22), .asset = "USDC", .decimals = 8};
+    assert_int_equal(store_feed_put(s, &eth, &e), 0);
+    assert_int_equal(store_feed_put(s, &usd, &e), 0);
+    store_price_obs o = {.chain_id = 31337, .feed = eth.address, .round_id = "1",
+                         .answer = "150000000000", .updated_at = T0, .observed_at = T0};
+    bool ins;
+    assert_int_equal(store_price_obs_put(s, &o, &ins, &e), 0);
+    snprintf(o.round_id, sizeof o.round_id, "2");
+    snprintf(o.answer, sizeof o.answer, "312550000000"); /* the latest: 3125.5 USD */
+    o.updated_at = T0 + 60;
+    assert_int_equal(store_price_obs_put(s, &o, &ins, &e), 0);
+    store_price_obs u = {.chain_id = 31337, .feed = usd.address, .round_id = "7",
+                         .answer = "99980000", .updated_at = T0, .observed_at = T0};
+    assert_int_equal(store_price_obs_put(s, &u, &ins, &e), 0);
+    compliance_prices p;
+    assert_int_equal(compliance_prices_from_oracle(s, &p, &e), 0);
+    assert_int_equal(p.n, 3); /* native ETH, WETH, USDC; ODD has no feed */
+    int seen = 0;
+    addr zero;
+    memset(&zero, 0, sizeof zero);
+    for (size_t i = 0; i < p.n; i++) {
+        assert_int_equal(p.items[i].chain_id, 31337);
+        if (!memcmp(p.items[i].token.b, zero.b, ADDR_LEN) ||
+            !memcmp(p.items[i].token.b, weth.address.b, ADDR_LEN)) {
+            assert_true(fabs(p.items[i].usd_per_unit - 3125.5) < 1e-9);
+            seen++;
+        } else {
+            assert_memory_equal(p.items[i].token.b, usdc.address.b, ADDR_LEN);
+            assert_true(fabs(p.items[i].usd_per_unit - 0.9998) < 1e-12);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 3);
+    compliance_prices_free(&p);
+    store_close(&s);
+}
+
 int main(void)
 {
+    /* the desk defaults (shipped lists) come from $FUSION_DATA */
+    char data[512];
+    snprintf(data, sizeof data, "%s/data", getenv("FUSION_ROOT") ? getenv("FUSION_ROOT") : ".");
+    setenv("FUSION_DATA", data, 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sanctioned_payee_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_and_dedup, setup, teardown),
@@ -684,6 +1147,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prices_large_amount, setup, teardown),
         cmocka_unit_test(test_entity_checks),
+        cmocka_unit_test_setup_teardown(test_officer_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_screener_reorg, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sla_alerts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_screening, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_screen_action, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oracle_prices, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,17 @@ def fail_line(r, code=1):
 def main():
     d = Desk()
     op = ("--operator", "carol")
+    # only operators holding the compliance role act on the registry and the cases
+    r = d.run(*op, "entity", "add", "Early", "--type", "company", "--jurisdiction", "CH",
+              check=False)
+    line = fail_line(r)
+    assert len(line) == 1 and "carol" in line[0] and "compliance role" in line[0], r.stderr
+    assert "fusion operator add" in line[0], r.stderr
+    d.run("operator", "add", "dave", "--key", A[8], "--role", "trader,approver")
+    r = d.run("--operator", "dave", "case", "next", check=False)
+    line = fail_line(r)
+    assert "dave" in line[0] and "compliance role" in line[0], r.stderr
+    d.run("operator", "add", "carol", "--key", A[9], "--role", "compliance")
     d.run(*op, "entity", "add", NAME, "--type", "company", "--jurisdiction", "JP", "--kyc",
           "verified", "--kyc-expires", "2030-06-30", "--tier", "2", "--risk", "low")
     got = d.json("entity", "show", NAME, "--json")

@@ -1,40 +1,50 @@
 #!/usr/bin/python3
-"""compliance_e2e.py: end to end on anvil. An escrow created with cast against the factory
-from data/contracts, whose payee is on the shipped OFAC list, is synced (`fusion sync
---once`) and screened (`fusion case screen`): one high-priority case opens; the gate
-refuses release naming the case (refund stays possible); the same officer cannot close it
-alone (four-eyes); a second officer confirms; the gate then allows release. An escrow with
-an unregistered payer is refused for missing KYC. The SAR export and the audit chain are
-checked too. The release transaction itself belongs to the desk's escrow commands."""
+"""compliance_e2e.py: the issue's acceptance end to end on anvil, through the real binary.
+An escrow whose payee is on the shipped OFAC list is created, funded and approved on chain
+with cast (the desk itself would refuse to create it); `fusion sync --once` stores it and
+its automatic screening opens one high-priority case (no `fusion case screen` is run); a
+real `fusion escrow release` is refused naming the case and signs nothing; the case is
+cleared by two different compliance officers (four-eyes; the proposer cannot confirm;
+an operator without the compliance role cannot act); the same `fusion escrow release` then
+goes through and the node (cast) shows the payee's balance grown by the escrow's amount.
+Screening before desk actions: a `fusion escrow create` to the sanctioned payee, and to an
+address on the desk's own list, is refused naming the rule and the list version, with no
+transaction sent. The SAR export and the audit chain are checked too."""
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sync_lib import (A, ZERO, CREATE_SIG, FUSION, Chain, Desk, log, need_artifacts, topic,  # noqa
-                      wait_until)
+from sync_lib import A, ZERO, CREATE_SIG, Chain, log, need_artifacts, topic  # noqa
+from desk_escrow import DeskUser, eth_balance, nonce  # noqa
 
 SANCTIONED = "0x8589427373D6D84E98730D7795D8f6f8731FDA16"  # data/sanctions, ETH list line 90
+LIST_VERSION = "2024-09-27/fff25e4a7748464d"  # the shipped manifest's snapshot
+AMOUNT = 10**18
 
 
-def create(chain, payee):
+def create_on_chain(chain, payee):
+    """alice (A[0]) creates a native-coin escrow with cast: approvers bob and carol (2 of
+    2), arbiter dave."""
     deadline = int(time.time()) + 30 * 86400
-    r = chain.cast_send(A[0], chain.factory, CREATE_SIG, payee, ZERO, str(10**18),
-                        f"[{A[2]},{A[3]}]", "1", A[5], str(deadline))
+    r = chain.cast_send(A[0], chain.factory, CREATE_SIG, payee, ZERO, str(AMOUNT),
+                        f"[{A[2]},{A[3]}]", "2", A[4], str(deadline))
     created = topic("EscrowCreated(address,address,address,address,uint256,address[],uint256,"
                     "address,uint64)")
     return "0x" + [lg for lg in r["logs"] if lg["topics"][0] == created][0]["topics"][1][-40:]
 
 
-def expect_fail(desk, *args, contains):
-    r = desk.run(*args, check=False)
-    assert r.returncode == 1, (args, r.returncode, r.stdout, r.stderr)
-    assert contains in r.stderr, (args, r.stderr)
+def expect_fail(r, *contains):
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
     assert r.stderr.count("\n") == 1, r.stderr
+    for c in contains:
+        assert c in r.stderr, (c, r.stderr)
     return r.stderr
+
+
+def escrow_state(chain, escrow):
+    return int(chain.node.cast("call", escrow, "state()(uint8)").split()[0])
 
 
 def main():
@@ -42,92 +52,89 @@ def main():
     chain = Chain(chain_id=31337).start()
     try:
         chain.deploy()
-        desk = Desk()
-        desk.add_chain(chain, confirmations=0)
-        alice = ("--operator", "alice")
-        bob = ("--operator", "bob")
-        desk.run(*alice, "entity", "add", "Payer AG", "--type", "company", "--jurisdiction", "CH",
-                 "--kyc", "verified", "--kyc-expires", "2099-12-31")
-        desk.run(*alice, "entity", "link", "Payer AG", "--chain", "local", "--address", A[0])
-        desk.run(*alice, "entity", "add", "Payee 有限公司 🐉", "--type", "company",
-                 "--jurisdiction", "HK", "--kyc", "verified", "--kyc-expires", "2099-12-31")
-        desk.run(*alice, "entity", "link", "Payee 有限公司 🐉", "--chain", "local", "--address",
-                 SANCTIONED)
-        shown = desk.json("entity", "show", "Payee 有限公司 🐉", "--json")
-        assert shown["name"] == "Payee 有限公司 🐉", shown
+        desk = DeskUser()
+        desk.setup(chain)  # alice trader, bob/carol approvers, dave compliance (keys imported)
+        desk.run("operator", "add", "erin", "--key", A[6], "--role", "compliance")
+        dave, erin = ("--operator", "dave"), ("--operator", "erin")
+        for name, who in (("Payer AG", A[0]), ("Payee 有限公司 🐉", SANCTIONED)):
+            desk.run(*dave, "entity", "add", name, "--type", "company", "--jurisdiction", "CH",
+                     "--kyc", "verified", "--kyc-expires", "2099-12-31")
+            desk.run(*dave, "entity", "link", name, "--chain", "local", "--address", who)
 
-        bad = create(chain, SANCTIONED)
-        unknown = create(chain, A[7])
-        desk.run("sync", "--once")
-        out = desk.run("case", "screen").stdout
-        assert "screened 2 new escrows" in out and "2024-09-27/fff25e4a7748464d" in out, out
-        again = desk.run("case", "screen").stdout
-        assert "screened 0 new escrows" in again, again
+        bad = create_on_chain(chain, SANCTIONED)
+        chain.act(bad, 0, "fund()", value=AMOUNT)
+        chain.act(bad, 2, "approve()")
+        chain.act(bad, 3, "approve()")
+        r = desk.run("sync", "--once")
+        assert "screened 1 new escrows: 1 hits, 1 cases opened" in r.stderr, r.stderr
 
         cases = desk.json("case", "list", "--json")
-        mine = [c for c in cases if c["escrow"].lower() == bad.lower()]
-        assert len(mine) == 1, cases
-        case = mine[0]
+        assert len(cases) == 1 and cases[0]["escrow"].lower() == bad.lower(), cases
+        case = cases[0]
         assert case["priority"] == "high" and case["state"] == "new", case
         cid = case["id"]
         shown = desk.json("case", "show", str(cid), "--json")
-        rules = sorted(h["rule"] for h in shown["evidence"])
-        assert rules == ["sanctions"], rules
-        log(f"case #{cid} opened for escrow {bad}")
+        assert [h["rule"] for h in shown["evidence"]] == ["sanctions"], shown["evidence"]
+        assert shown["evidence"][0]["list_version"] == LIST_VERSION, shown["evidence"]
+        assert "screened 0 new escrows" in desk.run("case", "screen").stdout
+        log(f"case #{cid} opened by the automatic screening of fusion sync for {bad}")
 
-        gate = ("case", "gate", "--chain", "local", "--escrow", bad)
-        expect_fail(desk, *gate, "--action", "release", contains=f"case #{cid}")
-        desk.run(*gate, "--action", "refund")  # the arbiter's refund stays possible
-        # the unregistered payee: an unknown-counterparty case (medium) is named first ...
-        other = [c for c in cases if c["escrow"].lower() == unknown.lower()]
-        assert len(other) == 1 and other[0]["priority"] == "medium", cases
-        ugate = ("case", "gate", "--chain", "local", "--escrow", unknown, "--action", "fund")
-        expect_fail(desk, *ugate, contains=f"case #{other[0]['id']}")
+        # a real release is refused before signing, naming the case
+        n_bob, rows0 = nonce(chain, A[2]), desk.outbound_count()
+        r = desk.as_op("bob", "escrow", "release", bad, check=False, screen=False)
+        expect_fail(r, f"case #{cid}", "compliance")
+        assert nonce(chain, A[2]) == n_bob and desk.outbound_count() == rows0
+        assert escrow_state(chain, bad) == 1, "still funded on chain"  # 1: Funded
+        log("release refused while the case is open: ok")
 
-        # take next: alice gets the high case first (oldest highest priority)
-        out = desk.run(*alice, "case", "next").stdout
-        assert f"case #{cid} assigned to alice" in out, out
-        desk.run(*alice, "case", "note", str(cid), "payee confirmed as a listed address?")
-        out = desk.run(*alice, "case", "clear", str(cid), "--note", "name match only").stdout
+        # four-eyes: dave proposes, dave cannot confirm, a trader cannot act, erin confirms
+        expect_fail(desk.run("--operator", "bob", "case", "take", str(cid), check=False),
+                    "bob", "compliance role")
+        out = desk.run(*dave, "case", "next").stdout
+        assert f"case #{cid} assigned to dave" in out, out
+        out = desk.run(*dave, "case", "clear", str(cid), "--note", "name match only").stdout
         assert "four-eyes" in out, out
-        expect_fail(desk, *alice, "case", "clear", str(cid), contains="four-eyes")
-        expect_fail(desk, *gate, "--action", "release", contains=f"case #{cid}")
-        out = desk.run(*bob, "case", "clear", str(cid)).stdout
-        assert f"case #{cid} closed as cleared by bob" in out, out
-        out = desk.run(*gate, "--action", "release").stdout
-        assert out.startswith("allowed"), out
+        expect_fail(desk.run(*dave, "case", "clear", str(cid), check=False), "four-eyes")
+        r = desk.as_op("bob", "escrow", "release", bad, check=False, screen=False)
+        expect_fail(r, f"case #{cid}")
+        out = desk.run(*erin, "case", "clear", str(cid)).stdout
+        assert f"case #{cid} closed as cleared by erin" in out, out
 
-        # ... and once one officer closes that medium case, the missing KYC is named
-        oid = str(other[0]["id"])
-        desk.run(*alice, "case", "take", oid)
-        out = desk.run(*alice, "case", "clear", oid).stdout
-        assert f"case #{oid} closed as cleared by alice" in out, out
-        expect_fail(desk, *ugate, contains="linked to no entity")
+        # the same release now goes through; the node shows the payee's balance
+        before = eth_balance(chain, SANCTIONED)
+        desk.as_op("bob", "escrow", "release", bad, screen=False)
+        assert escrow_state(chain, bad) == 2, "released on chain"  # 2: Released
+        assert eth_balance(chain, SANCTIONED) - before == AMOUNT
+        log("release after four-eyes clearing: ok, payee paid on chain")
+
+        # screening before a desk action: a create to the sanctioned payee is refused,
+        # although create is not otherwise gated; nothing is signed; the hit opens a case
+        n_alice, rows0 = nonce(chain, A[0]), desk.outbound_count()
+        args = ("escrow", "create", "--token", "ETH", "--amount", "1", "--approvers",
+                "bob,carol", "--threshold", "2", "--deadline", "7d", "--arbiter", A[4])
+        r = desk.as_op("alice", *args, "--payee", SANCTIONED, check=False, screen=False)
+        expect_fail(r, "sanctions list " + LIST_VERSION, "rule sanctions", "payee")
+        assert nonce(chain, A[0]) == n_alice and desk.outbound_count() == rows0
+        # ... and to an address on the desk's own list (a new list version)
+        with open(os.path.join(desk.home, "desk-sanctions.txt"), "w") as f:
+            f.write(f"{A[7]} desk decision 2026-11-27\n")
+        r = desk.as_op("alice", *args, "--payee", A[7], check=False, screen=False)
+        err = expect_fail(r, "sanctions list", "rule sanctions")
+        assert LIST_VERSION not in err, err
+        assert nonce(chain, A[0]) == n_alice and desk.outbound_count() == rows0
+        refusals = [c for c in desk.json("case", "list", "--json")
+                    if c["escrow"] == "0x0000000000000000000000000000000000000000"]
+        assert len(refusals) == 2, refusals
+        log("create to a sanctioned payee refused before signing: ok")
 
         report = os.path.join(desk.home, "sar.txt")
         desk.run("case", "export", str(cid), "--out", report)
         with open(report + ".json") as f:
             rep = json.load(f)
-        assert [d["operator"] for d in rep["decisions"]] == ["alice", "bob"], rep["decisions"]
-        assert rep["evidence"][0]["list_version"] == "2024-09-27/fff25e4a7748464d", rep
+        assert [d["operator"] for d in rep["decisions"]] == ["dave", "erin"], rep["decisions"]
         with open(report) as f:
             assert "SUSPICIOUS ACTIVITY REPORT" in f.read()
         desk.run("audit", "verify")
-
-        # `case screen --follow` screens what another process syncs, until SIGTERM
-        follower = subprocess.Popen([FUSION, "--home", desk.home, "case", "screen", "--follow"],
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            third = create(chain, SANCTIONED)
-            desk.run("sync", "--once")
-            wait_until(lambda: [c for c in desk.json("case", "list", "--json")
-                                if c["escrow"].lower() == third.lower()],
-                       "the follower to open a case for the third escrow")
-        finally:
-            follower.send_signal(signal.SIGTERM)
-            out, err = follower.communicate(timeout=60)
-        assert follower.returncode == 0, (follower.returncode, err)
-        assert "screened 1 new escrows" in out, out
         log("compliance e2e: ok")
     finally:
         chain.node.stop()

@@ -123,9 +123,10 @@ def main():
     # The parties are KYC-verified entities, so screening clears them (a party with no
     # entity would open a case, and the gate would refuse until it is closed).
     for name, who in (("Alice Treasury LLC", A[0]), ("Payee Trading Ltd", PAYEE)):
-        desk.run("entity", "add", name, "--type", "company", "--jurisdiction", "US", "--kyc",
-                 "verified", "--kyc-expires", "2099-12-31")
-        desk.run("entity", "link", name, "--chain", "local", "--address", who)
+        desk.run("--operator", "dave", "entity", "add", name, "--type", "company",
+                 "--jurisdiction", "US", "--kyc", "verified", "--kyc-expires", "2099-12-31")
+        desk.run("--operator", "dave", "entity", "link", name, "--chain", "local", "--address",
+                 who)
     ops = desk.json("operator", "list", "--json")
     assert [(o["name"], o["roles"], o["key_in_store"]) for o in ops] == [
         ("alice", ["trader"], True), ("bob", ["approver"], True), ("carol", ["approver"], True),

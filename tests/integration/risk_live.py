@@ -236,6 +236,23 @@ def main():
                                          (ETH_HI, ETH_LO, ETH_HI, ETH_LO)] and
           len({r[1] for r in eth_rounds}) == len(eth_rounds), f"stored rounds: {eth_rounds}")
     log("stale prices raise and clear; oracle rounds stored once each")
+
+    # ---- balances are read at the synced block, not at latest: 5 ETH sent to the desk after
+    # the last sync are not in the report until `fusion sync` has reached their block.
+    synced = desk.json("risk", "report", "--json", "--paths", PATHS)["chains"][0]
+    check(synced["balances_block"] == synced["synced_block"],
+          f"balances must be read at the synced block: {synced}")
+    at_sync = int(node.cast("balance", acct, "--block", str(synced["synced_block"])))
+    node.cast("send", "--unlocked", "--from", A[5], acct, "--value", str(5 * 10**18))
+    check(int(node.cast("balance", acct)) == at_sync + 5 * 10**18, "the transfer must be mined")
+    wallet = {(p["kind"], p["asset"]): p for p in report()["positions"]}[("wallet", "ETH")]
+    check(wallet["amount"] == str(at_sync),
+          f"before sync the wallet must be the synced block's {at_sync}, not {wallet['amount']}")
+    desk.run("sync", "--once")
+    wallet = {(p["kind"], p["asset"]): p for p in report()["positions"]}[("wallet", "ETH")]
+    check(wallet["amount"] == str(at_sync + 5 * 10**18),
+          f"after sync the wallet must include the transfer: {wallet['amount']}")
+    log("balances follow the sync checkpoint")
     chain.node.stop()
     log("ok")
 

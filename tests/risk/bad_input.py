@@ -115,7 +115,9 @@ case("no positions option", {"prices.csv": panel(rows)}, ["risk", "calc", "--pri
                                                           "prices.csv"], 2, "needs --prices")
 case("bad window", {}, calc[:6] + ["--window", "1"], 2, "--window wants")
 case("bad date option", {}, calc + ["--from", "2024-13-01"], 2, "--from wants a date")
-case("unknown option", {}, calc + ["--bogus"], 2, "unknown or incomplete option '--bogus'")
+case("unknown option", {}, calc + ["--bogus"], 2, "unknown option '--bogus'")
+case("option without its value", {}, calc + ["--paths"], 2, "option '--paths' needs a value")
+case("abbreviated option", {}, calc + ["--pat", "10"], 2, "unknown option '--pat'")
 case("unknown subcommand", {}, ["risk", "simulate"], 2, "unknown subcommand 'simulate'")
 
 print("%d failure(s)" % failures)

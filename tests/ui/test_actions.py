@@ -14,7 +14,8 @@ import tmuxh  # noqa: E402
 from anvil_ui import (ARTIFACTS, ENV, PASS, Chain, devchain, escrow_summary,  # noqa: E402
                       fusion, operator)
 
-OPS = {"alice": (0, "trader"), "bob": (2, "approver"), "carol": (3, "approver")}
+OPS = {"alice": (0, "trader"), "bob": (2, "approver"), "carol": (3, "approver"),
+       "dave": (4, "compliance")}
 
 
 def sign_in_ui(t, what, escrow):
@@ -55,9 +56,10 @@ def main():
     # The parties are KYC-verified entities, so screening clears them and the compliance
     # gate lets the escrow move.
     for name, who in (("Alice Treasury LLC", A[0]), ("Payee Trading Ltd", payee)):
-        fusion(home, "entity", "add", name, "--type", "company", "--jurisdiction", "US",
-               "--kyc", "verified", "--kyc-expires", "2099-12-31")
-        fusion(home, "entity", "link", name, "--chain", "local", "--address", who)
+        fusion(home, "--operator", "dave", "entity", "add", name, "--type", "company",
+               "--jurisdiction", "US", "--kyc", "verified", "--kyc-expires", "2099-12-31")
+        fusion(home, "--operator", "dave", "entity", "link", name, "--chain", "local",
+               "--address", who)
 
     out = json.loads(fusion(home, "--operator", "alice", "--passphrase-file", pw, "--yes",
                             "--json", "escrow", "create", "--payee", payee, "--token", "ETH",

@@ -20,6 +20,7 @@ import tmuxh  # noqa: E402
 from anvil_ui import SANCTIONED, create, devchain, fusion, on_anvil  # noqa: E402
 
 
+OFFICER = ("--operator", "alice")  # entities are written by a compliance officer
 
 
 def main():
@@ -35,13 +36,13 @@ def run(chain):
            chain.node.url, "--factory", chain.factory, "--confirmations", "0")
     for name, i in (("alice", 6), ("bob", 7)):
         fusion(home, "operator", "add", name, "--key", A[i], "--role", "compliance")
-    fusion(home, "entity", "add", "Payer AG", "--type", "company", "--jurisdiction", "CH",
+    fusion(home, *OFFICER, "entity", "add", "Payer AG", "--type", "company", "--jurisdiction", "CH",
            "--kyc", "verified", "--kyc-expires", "2099-12-31")
-    fusion(home, "entity", "link", "Payer AG", "--chain", "local", "--address", A[0])
-    fusion(home, "entity", "add", "Payee Sanctioned Ltd", "--type", "company",
+    fusion(home, *OFFICER, "entity", "link", "Payer AG", "--chain", "local", "--address", A[0])
+    fusion(home, *OFFICER, "entity", "add", "Payee Sanctioned Ltd", "--type", "company",
            "--jurisdiction", "HK", "--kyc", "verified", "--kyc-expires", "2099-12-31")
-    fusion(home, "entity", "link", "Payee Sanctioned Ltd", "--chain", "local", "--address",
-           SANCTIONED)
+    fusion(home, *OFFICER, "entity", "link", "Payee Sanctioned Ltd", "--chain", "local",
+           "--address", SANCTIONED)
     escrow = create(chain, SANCTIONED)
     fusion(home, "sync", "--once")
     fusion(home, "case", "screen")  # screening is not automatic yet on this branch

@@ -16,6 +16,7 @@ import tmuxh  # noqa: E402
 from anvil_ui import SANCTIONED, create, devchain, fusion, on_anvil  # noqa: E402
 
 PAYEE = "Payee 有限公司"
+OFFICER = ("--operator", "officer")  # entities are written by a compliance officer
 
 
 def main():
@@ -29,20 +30,21 @@ def run(chain):
     os.makedirs(home, mode=0o700)
     fusion(home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc",
            chain.node.url, "--factory", chain.factory, "--confirmations", "0")
-    fusion(home, "entity", "add", "Payer AG", "--type", "company", "--jurisdiction", "CH",
+    fusion(home, "operator", "add", "officer", "--key", A[9], "--role", "compliance")
+    fusion(home, *OFFICER, "entity", "add", "Payer AG", "--type", "company", "--jurisdiction", "CH",
            "--kyc", "verified", "--kyc-expires", "2099-12-31", "--tier", "2", "--risk", "low")
-    fusion(home, "entity", "link", "Payer AG", "--chain", "local", "--address", A[0])
-    fusion(home, "entity", "link", "Payer AG", "--chain", "any", "--address", A[8])
+    fusion(home, *OFFICER, "entity", "link", "Payer AG", "--chain", "local", "--address", A[0])
+    fusion(home, *OFFICER, "entity", "link", "Payer AG", "--chain", "any", "--address", A[8])
     scan = os.path.join(t.tmp, "register.pdf")
     with open(scan, "wb") as f:
         f.write(b"certificate of incorporation\n")
     digest = hashlib.sha256(b"certificate of incorporation\n").hexdigest()
-    fusion(home, "entity", "add", "Jane Director", "--type", "individual", "--jurisdiction",
-           "GB", "--kyc", "pending")
-    fusion(home, "entity", "add", PAYEE, "--type", "company", "--jurisdiction", "HK",
+    fusion(home, *OFFICER, "entity", "add", "Jane Director", "--type", "individual",
+           "--jurisdiction", "GB", "--kyc", "pending")
+    fusion(home, *OFFICER, "entity", "add", PAYEE, "--type", "company", "--jurisdiction", "HK",
            "--kyc", "verified", "--kyc-expires", "2027-03-31", "--tier", "4", "--risk", "high",
            "--doc", "registry:" + scan, "--party", "Jane Director:director")
-    fusion(home, "entity", "link", PAYEE, "--chain", "local", "--address", SANCTIONED)
+    fusion(home, *OFFICER, "entity", "link", PAYEE, "--chain", "local", "--address", SANCTIONED)
     escrow = create(chain, SANCTIONED)
     fusion(home, "sync", "--once")
     fusion(home, "case", "screen")

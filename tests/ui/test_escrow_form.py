@@ -14,6 +14,7 @@ import tmuxh  # noqa: E402
 from anvil_ui import (ENV, PASS, devchain, escrow_summary, fusion, on_anvil,  # noqa: E402
                      operator)
 from test_actions import OPS  # noqa: E402
+OFFICER = ("--operator", "dave")  # entities are written by a compliance officer
 
 
 def main():
@@ -39,15 +40,14 @@ def run(chain):
         f.write(PASS + "\n")
     fusion(home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc",
            chain.node.url, "--factory", chain.factory, "--confirmations", "0")
+    # dave (compliance) is the desk's default arbiter: neither payer nor payee.
     for name, (i, role) in OPS.items():
         operator(t, home, pw, name, i, role)
-    # The desk's default arbiter: an officer who is neither payer nor payee.
-    operator(t, home, pw, "dave", 4, "compliance")
     # KYC-verified parties, so the compliance gate lets the escrow be funded and resolved.
     for name, who in (("Alice Treasury LLC", A[0]), ("Payee Trading Ltd", payee)):
-        fusion(home, "entity", "add", name, "--type", "company", "--jurisdiction", "US",
+        fusion(home, *OFFICER, "entity", "add", name, "--type", "company", "--jurisdiction", "US",
                "--kyc", "verified", "--kyc-expires", "2099-12-31")
-        fusion(home, "entity", "link", name, "--chain", "local", "--address", who)
+        fusion(home, *OFFICER, "entity", "link", name, "--chain", "local", "--address", who)
 
     t.start("%s --home %s --operator alice" % (tmuxh.FUSION_BIN, home), ENV)
     t.wait_for("Fusion Prime Workstation", "the title bar")

@@ -1,0 +1,475 @@
+/* screener.c: automatic screening for the process that syncs the desk. It loads the lists,
+ * prices and rule configuration once, and runs from the sync engine's after-commit hook on
+ * the chain thread's own connection: new escrows are screened, the hits of escrows a reorg
+ * removed are dropped (their cases get a note), and overdue cases raise SLA alerts. */
+#include "compliance/compliance.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+#include "base/log.h"
+#include "compliance/internal.h"
+#include "risk/service.h" /* risk_data_file: the shipped data files */
+
+struct compliance_screener {
+    pthread_mutex_t mu; /* one pass at a time: the screen_ctx and the windows are shared */
+    atomic_int dirty;   /* a hook call arrived while a pass was running */
+    char home[PATH_MAX];
+    compliance_config cfg;
+    screen_ctx *ctx;
+    bool file_prices;
+    compliance_prices prices;
+    char prices_source[PATH_MAX + 64];
+    compliance_screen_stats totals; /* guarded by mu */
+};
+
+/* path = default when it is readable, else NULL (optional desk files). */
+static const char *optional(char *buf, size_t cap, const char *home, const char *name)
+{
+    snprintf(buf, cap, "%s/%s", home, name);
+    return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+/* action_only: the rules screened before a desk action (no amount or window rules). */
+static int screener_new(compliance_screener **out, const char *home,
+                        const compliance_sources *src, bool action_only, err *e)
+{
+    *out = NULL;
+    compliance_sources none = {0};
+    if (!src)
+        src = &none;
+    compliance_screener *scr = calloc(1, sizeof *scr);
+    if (!scr)
+        return err_set(e, ERR_NOMEM, "out of memory starting the screener");
+    pthread_mutex_init(&scr->mu, NULL);
+    snprintf(scr->home, sizeof scr->home, "%s", home);
+    char manifest[PATH_MAX], fatf[PATH_MAX], desk[PATH_MAX + 32], prices[PATH_MAX + 32],
+        conf[PATH_MAX + 32];
+    const char *lists = src->lists, *fatf_path = src->fatf;
+    const char *desk_path = src->desk_list ? src->desk_list
+                                           : optional(desk, sizeof desk, home, "desk-sanctions.txt");
+    const char *prices_path =
+        src->prices ? src->prices : optional(prices, sizeof prices, home, "prices.csv");
+    const char *conf_path =
+        src->config ? src->config : optional(conf, sizeof conf, home, "compliance.conf");
+    compliance_config_default(&scr->cfg);
+    if (!lists) {
+        if (risk_data_file("sanctions/manifest.txt", manifest, sizeof manifest, e) < 0)
+            goto fail;
+        lists = manifest;
+    }
+    if (!fatf_path) {
+        if (risk_data_file("compliance/fatf-jurisdictions.csv", fatf, sizeof fatf, e) < 0)
+            goto fail;
+        fatf_path = fatf;
+    }
+    if (conf_path && compliance_config_load(&scr->cfg, conf_path, e) < 0)
+        goto fail;
+    screen_config rules = scr->cfg.rules;
+    if (action_only) {
+        rules.jurisdiction.on = rules.large.on = false;
+        rules.structuring.on = rules.velocity.on = false;
+        rules.window_kinds = 0;
+        prices_path = NULL;
+    }
+    if (screen_load_cfg(&scr->ctx, lists, desk_path, fatf_path, &rules, e) < 0)
+        goto fail;
+    if (prices_path) {
+        if (compliance_prices_load(&scr->prices, prices_path, e) < 0)
+            goto fail;
+        scr->file_prices = true;
+        snprintf(scr->prices_source, sizeof scr->prices_source, "%s", prices_path);
+    } else {
+        snprintf(scr->prices_source, sizeof scr->prices_source, "oracle");
+    }
+    *out = scr;
+    return 0;
+fail:
+    compliance_screener_free(&scr);
+    return -1;
+}
+
+int compliance_screener_new(compliance_screener **out, const char *home,
+                            const compliance_sources *src, err *e)
+{
+    return screener_new(out, home, src, false, e);
+}
+
+void compliance_screener_free(compliance_screener **p)
+{
+    if (!*p)
+        return;
+    compliance_screener *scr = *p;
+    screen_ctx_free(&scr->ctx);
+    compliance_prices_free(&scr->prices);
+    pthread_mutex_destroy(&scr->mu);
+    free(scr);
+    *p = NULL;
+}
+
+const compliance_config *compliance_screener_config(const compliance_screener *scr)
+{
+    return &scr->cfg;
+}
+
+const screen_ctx *compliance_screener_ctx(const compliance_screener *scr)
+{
+    return scr->ctx;
+}
+
+const char *compliance_screener_prices_source(const compliance_screener *scr)
+{
+    return scr->prices_source;
+}
+
+void compliance_screener_totals(compliance_screener *scr, compliance_screen_stats *out)
+{
+    pthread_mutex_lock(&scr->mu);
+    *out = scr->totals;
+    pthread_mutex_unlock(&scr->mu);
+}
+
+/* Reorgs: hits are a projection of the escrows, so those of vanished escrows go; the cases
+ * stay (human work) with a note saying the escrow vanished. */
+static int sweep_vanished(store *s, const compliance_actor *a, err *e)
+{
+    if (store_begin(s, e) < 0)
+        return -1;
+    int64_t *ids = NULL;
+    size_t n = 0, dropped = 0;
+    if (store_screening_orphans(s, &ids, &n, &dropped, e) < 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        store_case_event ev = {.case_id = ids[i], .at = a->now};
+        snprintf(ev.operator_name, sizeof ev.operator_name, "%s", a->operator_name);
+        snprintf(ev.action, sizeof ev.action, "escrow_vanished");
+        snprintf(ev.note, sizeof ev.note,
+                 "the escrow left the canonical chain (reorg): its screening hits were dropped; "
+                 "the case stays for review");
+        json_t *d = json_pack("{s:I}", "case", (json_int_t)ids[i]);
+        int rc = store_case_event_add(s, &ev, e);
+        if (rc == 0)
+            rc = audit_append(a->home, a->operator_name, "case.escrow_vanished", d, e);
+        json_decref(d);
+        if (rc < 0)
+            goto fail;
+    }
+    free(ids);
+    if (store_commit(s, e) < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    if (n || dropped)
+        LOG_W("compliance", "reorg: %zu screening hits of vanished escrows dropped, %zu cases noted",
+              dropped, n);
+    return 0;
+fail:
+    free(ids);
+    store_rollback(s);
+    return -1;
+}
+
+int compliance_sla_alerts(store *s, int64_t now, size_t *raised, size_t *cleared, err *e)
+{
+    store_case_filter f = {.open_only = true, .due_before = now};
+    store_case *cs = NULL;
+    size_t n = 0;
+    if (store_case_list(s, &f, &cs, &n, e) < 0)
+        return -1;
+    store_alert_cond *conds = calloc(n ? n : 1, sizeof *conds);
+    if (!conds) {
+        free(cs);
+        return err_set(e, ERR_NOMEM, "out of memory listing overdue cases");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const store_case *c = &cs[i];
+        store_alert_cond *k = &conds[i];
+        snprintf(k->key, sizeof k->key, "case:%lld:sla", (long long)c->id);
+        snprintf(k->kind, sizeof k->kind, "case_sla");
+        k->severity = c->priority == 1 ? ALERT_CRITICAL : ALERT_WARNING;
+        long long late = (long long)((now - c->due_at) / 60);
+        snprintf(k->message, sizeof k->message,
+                 "compliance case #%lld (%s priority, %s) is %lldh%02lldm past its SLA: "
+                 "fusion case take %lld",
+                 (long long)c->id, compliance_priority_name(c->priority),
+                 c->assignee[0] ? c->assignee : "unassigned", late / 60, late % 60,
+                 (long long)c->id);
+        k->value = (double)(now - c->due_at) / 3600.0;
+        k->limit = 0;
+    }
+    int rc = store_alert_sync_scope(s, "case:", conds, n, now, raised, cleared, e);
+    free(conds);
+    free(cs);
+    return rc;
+}
+
+/* One pass; the caller holds scr->mu. */
+static int run_locked(compliance_screener *scr, store *conn, int64_t now,
+                      compliance_screen_stats *st, err *e)
+{
+    compliance_actor a = {.home = scr->home, .operator_name = "screener", .now = now};
+    memset(st, 0, sizeof *st);
+    if (sweep_vanished(conn, &a, e) < 0)
+        return -1;
+    size_t pending = 0;
+    if (store_escrow_unscreened(conn, &pending, e) < 0)
+        return -1;
+    if (pending) {
+        compliance_prices oracle = {0};
+        const compliance_prices *prices = &scr->prices;
+        if (!scr->file_prices) {
+            if (compliance_prices_from_oracle(conn, &oracle, e) < 0)
+                return -1;
+            prices = &oracle;
+        }
+        int rc = screen_pending_cfg(conn, &a, scr->ctx, prices, &scr->cfg, st, e);
+        compliance_prices_free(&oracle);
+        if (rc < 0)
+            return -1;
+    }
+    if (compliance_sla_alerts(conn, now, NULL, NULL, e) < 0)
+        return -1;
+    scr->totals.screened += st->screened;
+    scr->totals.hits += st->hits;
+    scr->totals.cases_opened += st->cases_opened;
+    return 0;
+}
+
+int compliance_screener_run(compliance_screener *scr, store *conn, int64_t now,
+                            compliance_screen_stats *stats, err *e)
+{
+    compliance_screen_stats local;
+    pthread_mutex_lock(&scr->mu);
+    int rc = run_locked(scr, conn, now, stats ? stats : &local, e);
+    pthread_mutex_unlock(&scr->mu);
+    return rc;
+}
+
+void compliance_screener_after_commit(void *arg, store *conn, uint64_t chain_id)
+{
+    compliance_screener *scr = arg;
+    atomic_store(&scr->dirty, 1);
+    for (;;) {
+        if (pthread_mutex_trylock(&scr->mu) != 0)
+            return; /* the running pass sees dirty and goes again */
+        while (atomic_exchange(&scr->dirty, 0)) {
+            compliance_screen_stats st;
+            err e;
+            err_clear(&e);
+            if (run_locked(scr, conn, (int64_t)time(NULL), &st, &e) < 0)
+                LOG_E("compliance", "automatic screening after a commit of chain %llu: %s",
+                      (unsigned long long)chain_id, e.msg);
+            else if (st.screened)
+                LOG_I("compliance", "screened %zu new escrows: %zu hits, %zu cases opened",
+                      st.screened, st.hits, st.cases_opened);
+        }
+        pthread_mutex_unlock(&scr->mu);
+        if (!atomic_load(&scr->dirty))
+            return;
+    }
+}
+
+/* ---- before a desk action ---- */
+
+/* Entities looked up in the store, address by address (no registry load per action). */
+typedef struct store_lookup {
+    store *s;
+    store_entity ents[4];
+    screen_entity sents[4];
+    screen_link links[4];
+    size_t n;
+} store_lookup;
+
+static screen_kyc kyc_of(const char *s)
+{
+    return !strcmp(s, "verified")   ? SCREEN_KYC_VERIFIED
+           : !strcmp(s, "rejected") ? SCREEN_KYC_REJECTED
+           : !strcmp(s, "expired")  ? SCREEN_KYC_EXPIRED
+                                    : SCREEN_KYC_PENDING;
+}
+
+static const screen_entity *lookup_store(void *user, uint64_t chain_id, const addr *a)
+{
+    store_lookup *l = user;
+    int64_t id = 0;
+    bool found = false;
+    err e;
+    if (l->n == 4 || store_entity_find_addr(l->s, chain_id, a, &id, &e) < 0 || id == 0)
+        return NULL;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->sents[i].id == id)
+            return &l->sents[i];
+    store_entity *x = &l->ents[l->n];
+    if (store_entity_get(l->s, id, x, &found, &e) < 0 || !found)
+        return NULL;
+    screen_entity *se = &l->sents[l->n];
+    l->links[l->n] = (screen_link){.chain_id = chain_id, .address = *a};
+    *se = (screen_entity){.id = id, .name = x->name, .kyc = kyc_of(x->kyc),
+                          .kyc_expires = SCREEN_NO_DATE, .links = &l->links[l->n], .n_links = 1};
+    if (x->kyc_expires[0] && screen_date_parse(&se->kyc_expires, x->kyc_expires, NULL) < 0)
+        se->kyc_expires = SCREEN_NO_DATE;
+    memcpy(se->jurisdiction, x->jurisdiction, 3);
+    l->n++;
+    return se;
+}
+
+static screen_kind action_kind(const char *action)
+{
+    return !strcmp(action, "create")    ? SCREEN_KIND_DESK_CREATE
+           : !strcmp(action, "fund")    ? SCREEN_KIND_DESK_FUND
+           : !strcmp(action, "approve") ? SCREEN_KIND_DESK_APPROVE
+           : !strcmp(action, "resolve") ? SCREEN_KIND_DESK_RESOLVE
+                                        : SCREEN_KIND_DESK_RELEASE;
+}
+
+/* The case of (subject, chain, escrow) closed as cleared by the officers, if any. */
+static int case_of(store *s, const char *subject, uint64_t chain_id, const addr *escrow,
+                   store_case *out, bool *found, err *e)
+{
+    *found = false;
+    store_case_filter f = {.subject = subject, .has_escrow = true, .chain_id = chain_id,
+                           .escrow = *escrow};
+    store_case *cs = NULL;
+    size_t n = 0;
+    if (store_case_list(s, &f, &cs, &n, e) < 0)
+        return -1;
+    if (n) {
+        *out = cs[0];
+        *found = true;
+    }
+    free(cs);
+    return 0;
+}
+
+static int party_blocked(store *s, uint64_t chain_id, const char *role, const addr *a, err *e)
+{
+    int64_t id = 0;
+    if (store_entity_find_addr(s, chain_id, a, &id, e) < 0)
+        return -1;
+    if (!id)
+        return 0;
+    store_entity x;
+    bool found = false;
+    if (store_entity_get(s, id, &x, &found, e) < 0)
+        return -1;
+    if (!found || !x.blocked)
+        return 0;
+    char hex[ADDR_STR_MAX];
+    addr_to_checksum(hex, a);
+    return err_set(e, ERR_DENIED, "refused: %s %s (entity #%lld '%.80s') is blocked by compliance",
+                   role, hex, (long long)id, x.name);
+}
+
+int compliance_screen_action(store *s, const compliance_actor *a, const compliance_action *r,
+                             err *e)
+{
+    addr zero, payer, payee, token;
+    memset(&zero, 0, sizeof zero);
+    u256 amount;
+    memset(&amount, 0, sizeof amount);
+    token = zero;
+    if (r->escrow) {
+        store_escrow x;
+        bool found = false;
+        if (store_escrow_get(s, r->chain_id, r->escrow, &x, &found, e) < 0)
+            return -1;
+        if (!found) {
+            char hex[ADDR_STR_MAX];
+            addr_to_checksum(hex, r->escrow);
+            return err_set(e, ERR_DENIED,
+                           "refused: escrow %s is not in the desk database, so its parties "
+                           "cannot be screened (run fusion sync)",
+                           hex);
+        }
+        payer = x.payer;
+        payee = x.payee;
+        token = x.token;
+        amount = x.amount;
+    } else {
+        if (!r->payer || !r->payee)
+            return err_set(e, ERR_INVALID, "a %s needs its payer and payee to be screened",
+                           r->action);
+        payer = *r->payer;
+        payee = *r->payee;
+        if (r->token)
+            token = *r->token;
+        if (r->amount)
+            amount = *r->amount;
+    }
+    if (party_blocked(s, r->chain_id, "payer", &payer, e) < 0 ||
+        party_blocked(s, r->chain_id, "payee", &payee, e) < 0)
+        return -1;
+    compliance_screener *scr = NULL;
+    err le;
+    if (screener_new(&scr, a->home, NULL, true, &le) < 0)
+        return err_set(e, ERR_DENIED, "refused: the %s cannot be screened: %s", r->action, le.msg);
+    const addr *esc = r->escrow ? r->escrow : &zero;
+    screen_input in = {.kind = action_kind(r->action), .chain_id = r->chain_id, .escrow = *esc,
+                       .payer = payer, .payee = payee, .token = token, .amount = amount,
+                       .usd_estimate = SCREEN_USD_UNKNOWN, .timestamp = (uint64_t)a->now};
+    store_lookup lk = {.s = s};
+    screen_entities ents = {.lookup = lookup_store, .user = &lk};
+    screen_hit hits[SCREEN_HITS_MAX];
+    size_t nh = 0;
+    compliance_screen_stats st = {0};
+    int rc = -1;
+    if (screen_flag_confirmed(s, scr->ctx, e) < 0 ||
+        screen_event(scr->ctx, &ents, &in, hits, SCREEN_HITS_MAX, &nh, e) < 0)
+        goto out;
+    if (nh > SCREEN_HITS_MAX)
+        nh = SCREEN_HITS_MAX;
+    if (!r->escrow) {
+        /* a create records its refusals only: the synced escrow is screened in full, and
+         * a case per unknown payee of every create would flood the queue */
+        size_t k = 0;
+        for (size_t i = 0; i < nh; i++)
+            if (hits[i].rule == SCREEN_RULE_SANCTIONS)
+                hits[k++] = hits[i];
+        nh = k;
+    }
+    if (nh) {
+        if (store_begin(s, e) < 0)
+            goto out;
+        if (screen_store_hits(s, a, &scr->cfg, r->chain_id, esc, in.kind, hits, nh, &st, e) < 0 ||
+            store_commit(s, e) < 0) {
+            store_rollback(s);
+            goto out;
+        }
+    }
+    rc = 0;
+    for (size_t i = 0; i < nh && rc == 0; i++) {
+        const screen_hit *h = &hits[i];
+        if (h->rule != SCREEN_RULE_SANCTIONS)
+            continue;
+        char subj[STORE_SUBJECT_MAX], hex[ADDR_STR_MAX];
+        if (h->entity_id)
+            snprintf(subj, sizeof subj, "entity:%lld", (long long)h->entity_id);
+        else
+            addr_to_lower(subj, &h->address);
+        addr_to_checksum(hex, &h->address);
+        store_case c;
+        bool found = false;
+        if (case_of(s, subj, r->chain_id, esc, &c, &found, e) < 0) {
+            rc = -1;
+            break;
+        }
+        if (found && !strcmp(c.state, "closed") && !strcmp(c.outcome, "cleared"))
+            continue; /* the officers reviewed this hit and cleared it */
+        char cs[48] = "";
+        if (found)
+            snprintf(cs, sizeof cs, "; compliance case #%lld", (long long)c.id);
+        rc = err_set(e, ERR_DENIED, "refused: the %s's %s %s is on sanctions list %s (rule %s)%s",
+                     r->action, screen_role_name(h->role), hex, h->list_version,
+                     screen_rule_id(h->rule), cs);
+    }
+out:
+    compliance_screener_free(&scr);
+    return rc;
+}
