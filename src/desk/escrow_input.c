@@ -23,7 +23,7 @@ int desk_party_parse(store *s, const char *text, addr *out, err *e)
     return 0;
 }
 
-int desk_deadline_parse(const char *text, uint64_t now, uint64_t *out, err *e)
+int desk_deadline_read(const char *text, uint64_t now, uint64_t *out, err *e)
 {
     char *end;
     errno = 0;
@@ -57,6 +57,13 @@ int desk_deadline_parse(const char *text, uint64_t now, uint64_t *out, err *e)
             return err_set(e, ERR_INVALID, "the deadline is before 1970");
         *out = (uint64_t)t;
     }
+    return 0;
+}
+
+int desk_deadline_parse(const char *text, uint64_t now, uint64_t *out, err *e)
+{
+    if (desk_deadline_read(text, now, out, e) < 0)
+        return -1;
     if (*out <= now)
         return err_set(e, ERR_INVALID, "the deadline must be in the future");
     return 0;

@@ -16,8 +16,11 @@
  * operator (its key address). */
 int desk_party_parse(store *s, const char *text, addr *out, err *e)
     __attribute__((warn_unused_result));
-/* A deadline: 7d, 12h, 30m, 90s from now; a unix time; or YYYY-MM-DDTHH:MM:SSZ. Must be
- * after now. */
+/* A deadline: 7d, 12h, 30m, 90s from now; a unix time; or YYYY-MM-DDTHH:MM:SSZ. The syntax
+ * only (the CLI leaves the range to the desk's own check). */
+int desk_deadline_read(const char *text, uint64_t now, uint64_t *out, err *e)
+    __attribute__((warn_unused_result));
+/* As desk_deadline_read, and it must be after now. */
 int desk_deadline_parse(const char *text, uint64_t now, uint64_t *out, err *e)
     __attribute__((warn_unused_result));
 /* The asset of an escrow on chain_id: the native symbol, a configured token symbol, or an
