@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "compliance/compliance.h"
 
 /* the price histories replayed; the first one's dates set the pace */
 #define N_ASSETS 4
@@ -78,6 +79,10 @@ struct devnet_driver {
     size_t next_flow;
     pending_settle pend[MAX_PENDING];
     size_t n_pend;
+    /* screening (see screen_step) */
+    store *db;
+    screen_ctx *screen;
+    compliance_prices prices;
 };
 
 static void note_error(devnet_driver *d, const err *e)
@@ -169,6 +174,49 @@ out:
     return rc;
 }
 
+/* ---- screening --------------------------------------------------------------------
+ * DEMO-ONLY SCREENING HOOK. Until screening runs automatically in the syncing process
+ * (branch `compliance`), the driver screens the synced escrows itself after every step:
+ * setup_screening, screen_step and the one call in driver_main below. After that merge,
+ * delete these three and the driver only makes the flow. */
+
+static int setup_screening(devnet_driver *d, err *e)
+{
+    char manifest[4096], fatf[4096];
+    if (devnet_data_path(manifest, sizeof manifest, "sanctions/manifest.txt", e) < 0 ||
+        devnet_data_path(fatf, sizeof fatf, "compliance/fatf-jurisdictions.csv", e) < 0 ||
+        compliance_screen_load(&d->screen, manifest, NULL, fatf, e) < 0 ||
+        devnet_open_desk(d->o.home, &d->db, e) < 0)
+        return err_prefix(e, "loading screening");
+    /* USD per whole USDC for the amount rules: an estimate, 1.0 (the demo's escrows are
+     * all in its USDC) */
+    d->prices.items = calloc(d->n_chains ? d->n_chains : 1, sizeof *d->prices.items);
+    if (!d->prices.items)
+        return err_set(e, ERR_NOMEM, "out of memory for screening prices");
+    for (size_t i = 0; i < d->n_chains; i++)
+        d->prices.items[d->prices.n++] =
+            (compliance_price){d->chains[i].chain_id, d->chains[i].usdc, 1.0};
+    return 0;
+}
+
+static void screen_step(devnet_driver *d)
+{
+    compliance_actor act = {d->o.home, "screening (demo)", (int64_t)time(NULL)};
+    compliance_screen_stats st = {0};
+    err e;
+    err_clear(&e);
+    if (compliance_screen_pending(d->db, &act, d->screen, &d->prices, &st, &e) < 0) {
+        note_error(d, &e);
+        return;
+    }
+    pthread_mutex_lock(&d->mu);
+    d->st.screened += st.screened;
+    d->st.cases_opened += st.cases_opened;
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* ---- END OF DEMO-ONLY SCREENING HOOK (but for its call in driver_main) ---- */
+
 static int setup(devnet_driver *d, err *e)
 {
     devnet_operator ops[DEVNET_MAX_OPERATORS];
@@ -217,6 +265,8 @@ static int setup(devnet_driver *d, err *e)
         devnet_artifact_load(&d->a_token, "TestToken", e) < 0 ||
         devnet_artifact_load(&d->a_feed, "MockPriceFeed", e) < 0)
         return -1;
+    if (setup_screening(d, e) < 0)
+        return -1;
     for (size_t f = 0; f < N_FLOWS; f++) {
         bool found = false;
         for (size_t p = 0; p < d->n_parties; p++)
@@ -240,6 +290,9 @@ static void teardown(devnet_driver *d)
     devnet_artifact_free(&d->a_feed);
     free(d->parties);
     d->parties = NULL;
+    screen_ctx_free(&d->screen);
+    compliance_prices_free(&d->prices);
+    store_close(&d->db);
     keystore_lock(&d->k_deployer);
     keystore_lock(&d->k_trader);
     keystore_lock(&d->k_appr1);
@@ -402,6 +455,7 @@ static void *driver_main(void *arg)
             d->next_flow = (d->next_flow + 1) % N_FLOWS;
         }
         step_settlements(d, step);
+        screen_step(d); /* DEMO-ONLY SCREENING HOOK: drop after the `compliance` merge */
         for (unsigned t = 0; t < step_ms && !atomic_load(&d->stop); t += 50)
             sleep_ms(50);
     }
