@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/log.h"
 #include "devnet/devnet.h"
@@ -265,10 +264,6 @@ static int act(eng *g, store_xswap *x, const char *action, chain_conn *c, const 
         err_clear(&se);
         if (devnet_send_raw(&s, raw.data, raw.len, &se) < 0)
             LOG_W("xswap", "swap %lld: %s: %s (will re-send)", (long long)x->id, action, se.msg);
-        /* test hook: die right after sending, before the receipt is recorded */
-        const char *crash = getenv("FUSION_XSWAP_CRASH");
-        if (crash && strcmp(crash, action) == 0)
-            _exit(70);
     }
     buf_free(&data);
     buf_free(&raw);

@@ -7,9 +7,10 @@ Ethereum and Polygon stand-ins), checked with cast, not with fusion's own view:
                   event hashes (sha256, computed here) to the swap's hashlock;
   no counterparty bob never locks: after T1 (evm_increaseTime) alice's lock is refunded
                   and her USDC balance is back to what it was;
-  killed          the process dies right after sending the lock on X, and again right
-                  after sending the claim on Y: `xswap resume` finishes, with exactly one
-                  lock per chain (lockCount) and the same end balances as the happy path;
+  killed          the process is killed with SIGKILL while its lock on X is sent but not
+                  mined (the test stops X's block production and watches the desk), and
+                  again while the lock on Y is in flight: `xswap resume` finishes, with
+                  exactly one lock per chain (lockCount) and both locks claimed;
   too short       a counterparty lock whose T2 leaves less than the margin before T1 is
                   refused: exit 1, nothing locked on Y;
   external        bob locks on Y with cast: a lock whose T2 is too close to T1 is found and
@@ -19,12 +20,16 @@ Ethereum and Polygon stand-ins), checked with cast, not with fusion's own view:
 import hashlib
 import json
 import os
+import signal
+import sqlite3
+import subprocess
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from devnet_lib import (ENV, cast, check, free_ports, fusion,  # noqa: E402
+from devnet_lib import (ENV, FUSION, cast, check, free_ports, fusion,  # noqa: E402
                         report)
 
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil dev key #1, "alice (trader)"
@@ -119,27 +124,84 @@ def no_counterparty(home, desk):
     check(desk.usdc_of("devnet-eth", ALICE) == a0, "refund: alice's USDC back")
 
 
+def pending_of(home, sid):
+    """(state, pending action) of a swap as the desk holds it, read with sqlite3."""
+    db = sqlite3.connect(os.path.join(home, "desk.db"), timeout=5)
+    try:
+        row = db.execute("SELECT state, pending_action FROM xswaps WHERE id = ?",
+                         (sid,)).fetchone()
+    finally:
+        db.close()
+    return row if row else (None, None)
+
+
+def last_id(home):
+    db = sqlite3.connect(os.path.join(home, "desk.db"), timeout=5)
+    try:
+        return db.execute("SELECT max(id) FROM xswaps").fetchone()[0] or 0
+    finally:
+        db.close()
+
+
+def mining(desk, chain, on):
+    """Stops (0) or restarts (1 s) the chain's block production."""
+    cast("rpc", "--rpc-url", desk.url[chain], "evm_setIntervalMining", "1" if on else "0")
+
+
+def kill_in_flight(home, desk, chain, args, sid, action):
+    """Runs `fusion ARGS` with CHAIN's mining stopped, waits (bounded) until the desk shows
+    ACTION signed, stored and in flight for swap SID (sid None: the next new swap), then
+    kills the process with SIGKILL, before it could see a receipt. Returns the swap id."""
+    mining(desk, chain, False)
+    proc = subprocess.Popen([FUSION, "--home", home, *args], env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        hit = False
+        for _ in range(1500):  # up to about 30 s: the process waits 30 s for a receipt
+            cur = sid if sid is not None else last_id(home)
+            if cur and pending_of(home, cur)[1] == action:
+                sid, hit = cur, True
+                break
+            if proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        check(hit, "killed: %s seen in flight before the process ended" % action)
+        check(proc.poll() is None, "killed: the process still runs when it is killed")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        check(proc.returncode == -signal.SIGKILL, "killed: %s died of SIGKILL (%s)"
+              % (action, proc.returncode))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        mining(desk, chain, True)
+    return sid
+
+
 def killed(home, desk):
-    bob0 = desk.usdc_of("devnet-eth", BOB)
+    """The process is killed (SIGKILL, for real) while the lock on X, and later the lock
+    on Y, is signed and sent but not mined; `xswap resume` finishes the swap with exactly
+    one lock per chain. Native coin on both sides: no token approval to mine first."""
     nx, ny = desk.lock_count("devnet-eth"), desk.lock_count("devnet-pol")
-    crash = dict(ENV, FUSION_XSWAP_CRASH="lock_x")
-    sid = new_swap(home, env=crash, rc=70)
-    s = swaps(home)[sid]
-    check(s["state"] == "new" and s["pending"] == "lock_x", "killed: lock on X in flight")
+    sid = kill_in_flight(home, desk, "devnet-eth",
+                         ["xswap", "new", "--x", "devnet-eth", "--y", "devnet-pol",
+                          "--initiator", ALICE, "--counterparty", BOB, "--give", "1",
+                          "--get", "1.5"], None, "lock_x")
+    check(pending_of(home, sid) == ("new", "lock_x"), "killed: lock on X left in flight")
+    check(desk.lock_count("devnet-eth") == nx, "killed: nothing locked on X yet")
     fusion(home, "xswap", "resume", str(sid))
     check(swaps(home)[sid]["state"] == "x_locked", "killed: resumed to x_locked")
     check(desk.lock_count("devnet-eth") == nx + 1, "killed: exactly one lock on X")
     wait_final(desk, "devnet-eth")
-    crash = dict(ENV, FUSION_XSWAP_CRASH="claim_y")
-    fusion(home, "xswap", "respond", str(sid), env=crash, rc=70)
-    s = swaps(home)[sid]
-    check(s["state"] == "y_locked" and s["pending"] == "claim_y", "killed: claim on Y in flight")
+    kill_in_flight(home, desk, "devnet-pol", ["xswap", "respond", str(sid)], sid, "lock_y")
+    check(pending_of(home, sid) == ("x_locked", "lock_y"), "killed: lock on Y left in flight")
     fusion(home, "xswap", "resume")
     s = swaps(home)[sid]
     check(s["state"] == "done", "killed: resumed to done (%s)" % s["state"])
     check(desk.lock_count("devnet-pol") == ny + 1, "killed: exactly one lock on Y")
     check(desk.lock_status("devnet-eth", s["lock_x"]) == 2, "killed: lock on X claimed")
-    check(desk.usdc_of("devnet-eth", BOB) - bob0 == 2500 * 10**6, "killed: bob got 2500 USDC")
+    check(desk.lock_status("devnet-pol", s["lock_y"]) == 2, "killed: lock on Y claimed")
 
 
 def too_short(home, desk):
