@@ -10,7 +10,11 @@ Ethereum and Polygon stand-ins), checked with cast, not with fusion's own view:
   killed          the process is killed with SIGKILL while its lock on X is sent but not
                   mined (the test stops X's block production and watches the desk), and
                   again while the lock on Y is in flight: `xswap resume` finishes, with
-                  exactly one lock per chain (lockCount) and both locks claimed;
+                  exactly one lock per chain (lockCount) and both locks claimed; and a
+                  third time with its claim on Y in flight, which the node then drops:
+                  resume re-sends the stored (sealed) claim;
+  at rest         after the happy and the killed swaps, the secret (read from Y's Claimed
+                  event) is in no file of the desk home, as bytes or hex;
   too short       a counterparty lock whose T2 leaves less than the margin before T1 is
                   refused: exit 1, nothing locked on Y;
   external        bob locks on Y with cast: a lock whose T2 is too close to T1 is found and
@@ -107,6 +111,7 @@ def happy(home, desk):
         pre = bytes.fromhex(logs[0]["data"][2:])
         check("0x" + hashlib.sha256(pre).hexdigest() == s["hashlock"],
               "happy: revealed preimage hashes to the hashlock")
+    no_secret_at_rest(home, desk, s, "happy")
 
 
 def no_counterparty(home, desk):
@@ -148,14 +153,18 @@ def mining(desk, chain, on):
     cast("rpc", "--rpc-url", desk.url[chain], "evm_setIntervalMining", "1" if on else "0")
 
 
-def kill_in_flight(home, desk, chain, args, sid, action):
-    """Runs `fusion ARGS` with CHAIN's mining stopped, waits (bounded) until the desk shows
-    ACTION signed, stored and in flight for swap SID (sid None: the next new swap), then
-    kills the process with SIGKILL, before it could see a receipt. Returns the swap id."""
+def kill_in_flight(home, desk, chain, args, sid, action, mine_once=False):
+    """Runs `fusion ARGS` with CHAIN's mining stopped (mine_once: but for one block, mined
+    here, which lets a transaction already in flight through), waits (bounded) until the
+    desk shows ACTION signed, stored and in flight for swap SID (sid None: the next new
+    swap), then kills the process with SIGKILL, before it could see a receipt. Returns the
+    swap id."""
     mining(desk, chain, False)
     proc = subprocess.Popen([FUSION, "--home", home, *args], env=ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        if mine_once:
+            cast("rpc", "--rpc-url", desk.url[chain], "evm_mine")
         hit = False
         for _ in range(1500):  # up to about 30 s: the process waits 30 s for a receipt
             cur = sid if sid is not None else last_id(home)
@@ -179,6 +188,31 @@ def kill_in_flight(home, desk, chain, args, sid, action):
     return sid
 
 
+def no_secret_at_rest(home, desk, s, what):
+    """The secret, as chain Y's Claimed event published it, is in no file of the desk home
+    (desk.db and its WAL, the logs, the audit log), neither as bytes nor as hex: it was
+    kept sealed, and so was the signed claim that carried it."""
+    logs = json.loads(cast("logs", "--json", "--rpc-url", desk.url["devnet-pol"], "--from-block",
+                           "0", "--address", desk.htlc["devnet-pol"],
+                           "Claimed(bytes32 indexed,bytes32)", s["lock_y"]))
+    check(len(logs) == 1, "%s: the secret was revealed on Y" % what)
+    if not logs:
+        return
+    pre = bytes.fromhex(logs[0]["data"][2:])
+    needles = [pre, pre.hex().encode(), pre.hex().upper().encode()]
+    seen = []
+    for dirpath, _, files in os.walk(home):
+        for name in files:
+            if name.endswith(".pid"):
+                continue
+            with open(os.path.join(dirpath, name), "rb") as f:
+                data = f.read()
+            seen.append(name)
+            for n in needles:
+                check(n not in data, "%s: the secret is not in %s" % (what, name))
+    check("desk.db" in seen, "%s: desk.db was searched (%s)" % (what, seen))
+
+
 def killed(home, desk):
     """The process is killed (SIGKILL, for real) while the lock on X, and later the lock
     on Y, is signed and sent but not mined; `xswap resume` finishes the swap with exactly
@@ -196,12 +230,19 @@ def killed(home, desk):
     wait_final(desk, "devnet-eth")
     kill_in_flight(home, desk, "devnet-pol", ["xswap", "respond", str(sid)], sid, "lock_y")
     check(pending_of(home, sid) == ("x_locked", "lock_y"), "killed: lock on Y left in flight")
+    # resume lets the lock on Y through (one block), then dies with its claim on Y (which
+    # carries the secret, stored sealed) in flight; the node then loses that claim
+    kill_in_flight(home, desk, "devnet-pol", ["xswap", "resume", str(sid)], sid, "claim_y",
+                   mine_once=True)
+    check(pending_of(home, sid) == ("y_locked", "claim_y"), "killed: claim on Y left in flight")
+    cast("rpc", "--rpc-url", desk.url["devnet-pol"], "anvil_dropAllTransactions")
     fusion(home, "xswap", "resume")
     s = swaps(home)[sid]
     check(s["state"] == "done", "killed: resumed to done (%s)" % s["state"])
     check(desk.lock_count("devnet-pol") == ny + 1, "killed: exactly one lock on Y")
     check(desk.lock_status("devnet-eth", s["lock_x"]) == 2, "killed: lock on X claimed")
     check(desk.lock_status("devnet-pol", s["lock_y"]) == 2, "killed: lock on Y claimed")
+    no_secret_at_rest(home, desk, s, "killed")
 
 
 def too_short(home, desk):
