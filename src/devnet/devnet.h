@@ -27,6 +27,8 @@
 #define DEVNET_DEMO_PASSPHRASE "fusion-demo"
 /* Anvil's mnemonic "test test ... junk" accounts 0..9 (public knowledge, devnets only). */
 #define DEVNET_DEV_KEYS 10
+/* Whole native coins each dev account starts with on every node (anvil --balance). */
+#define DEVNET_DEV_BALANCE "100"
 
 typedef struct devnet_chain_spec {
     const char *name;       /* "devnet-eth" */
@@ -163,13 +165,16 @@ typedef struct devnet_seed_report {
     unsigned links_new;     /* entity address links stored now */
     unsigned counterparties_read;
     bool entities_stored;
+    bool limits_installed; /* <home>/risk-limits.csv written now */
     char entities_note[160];
 } devnet_seed_report;
 
 /* Imports the operators' dev keys (data/demo/operators.csv) under the demo passphrase and
  * registers them as desk operators, funds the traders with test tokens on every chain
  * (once), and stores the entities (data/demo/entities.csv) in the compliance registry,
- * linked on every devnet chain (once). Needs the devnet up (devnet_up). */
+ * linked on every devnet chain (once), and installs the demo desk's risk limits
+ * (data/demo/risk-limits.csv to <home>/risk-limits.csv, unless there). Needs the devnet
+ * up (devnet_up). */
 int devnet_seed(const char *home, const char *operator_name, devnet_seed_report *out,
                 err *e) DEVNET_WUR;
 

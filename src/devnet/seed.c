@@ -2,13 +2,16 @@
  * the key store under the demo passphrase, labelled "name (role)"; those with a desk role
  * become desk operators), test tokens minted to the traders on every chain, and the
  * entities, stored through the compliance registry (audited) with their addresses linked
- * on every devnet chain. Idempotent: a second run adds nothing. */
+ * on every devnet chain, and the demo desk's risk limits (<home>/risk-limits.csv). Idempotent:
+ * a second run adds nothing. */
 #include "devnet/devnet_priv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "compliance/compliance.h"
@@ -354,6 +357,41 @@ out:
     return rc;
 }
 
+/* Copies data/demo/risk-limits.csv to <home>/risk-limits.csv unless the desk has its own. */
+static int install_limits(const char *home, devnet_seed_report *out, err *e)
+{
+    char src[4096], dst[4200];
+    snprintf(dst, sizeof dst, "%s/risk-limits.csv", home);
+    if (access(dst, F_OK) == 0)
+        return 0;
+    if (devnet_data_path(src, sizeof src, "demo/risk-limits.csv", e) < 0)
+        return -1;
+    FILE *in = fopen(src, "r");
+    if (!in)
+        return err_set(e, ERR_IO, "cannot read %s", src);
+    int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    FILE *o = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!o) {
+        if (fd >= 0)
+            close(fd);
+        fclose(in);
+        return err_set(e, ERR_IO, "cannot create %s", dst);
+    }
+    char line[LINE_MAX_];
+    bool ok = true;
+    while (ok && fgets(line, sizeof line, in))
+        ok = fputs(line, o) >= 0;
+    ok &= !ferror(in);
+    fclose(in);
+    ok &= fclose(o) == 0;
+    if (!ok) {
+        unlink(dst);
+        return err_set(e, ERR_IO, "cannot write %s", dst);
+    }
+    out->limits_installed = true;
+    return 0;
+}
+
 int devnet_seed(const char *home, const char *operator_name, devnet_seed_report *out, err *e)
 {
     memset(out, 0, sizeof *out);
@@ -412,6 +450,8 @@ int devnet_seed(const char *home, const char *operator_name, devnet_seed_report 
     compliance_actor act = {home, operator_name ? operator_name : "demo", (int64_t)time(NULL)};
     if (store_operators(db, ops, op_addrs, n_ops, out, e) < 0 ||
         store_entities(db, &act, ents, out, e) < 0)
+        goto out;
+    if (install_limits(home, out, e) < 0)
         goto out;
     snprintf(out->entities_note, sizeof out->entities_note, "%u new, %u new address links",
              out->entities_new, out->links_new);

@@ -12,6 +12,7 @@ demo killed with SIGKILL still has its devnet stopped by the guardian.
 """
 import csv
 import decimal
+import json
 import os
 import signal
 import sqlite3
@@ -93,6 +94,7 @@ def run(home, ports):
     check(any(r[4] == "released" for r in rows), "an escrow was approved and released")
     seeded(db, urls)
     db.close()
+    risk_sized(home)
 
     # a second run reuses the running devnet and the desk
     p = fusion(home, "demo", "--no-ui", "--duration", "3s", "--ports", port_arg)
@@ -132,6 +134,26 @@ def seeded(db, urls):
           "the sanctioned payee's hit has a case")
     high = db.execute("SELECT count(*) FROM cases WHERE priority = 1 AND state <> 'closed'")
     check(high.fetchone()[0] >= 1, "an open high-priority case")
+
+
+def risk_sized(home):
+    """The demo desk's own limits (data/demo/risk-limits.csv) are in force, WETH and POL
+    are priced for VaR by ETH's and MATIC's history, and a fresh demo desk raises no risk
+    alert (its book is sized to them)."""
+    want = {}
+    with open(os.path.join(ROOT, "data", "demo", "risk-limits.csv")) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#") and not line.startswith("limit,"):
+                k, v = line.strip().split(",")
+                want[k] = float(v)
+    rep = json.loads(fusion(home, "risk", "report", "--json").stdout)
+    check(rep["limits"]["var_1d_usd"] == want["var_1d_usd"] and
+          rep["limits"]["es_1d_usd"] == want["es_1d_usd"],
+          "the demo desk's limits are in force: %s" % rep["limits"])
+    texts = [a.get("message", "") for a in rep["alerts"]]
+    check(not any("no daily price history" in t for t in texts),
+          "WETH and POL have a price history: %s" % texts)
+    check(not rep["alerts"], "a fresh demo desk raises no risk alert: %s" % texts)
 
 
 def killed(home, ports):
