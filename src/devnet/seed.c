@@ -455,7 +455,8 @@ int devnet_seed(const char *home, const char *operator_name, devnet_seed_report 
         goto out;
     snprintf(out->entities_note, sizeof out->entities_note, "%u new, %u new address links",
              out->entities_new, out->links_new);
-    LOG_I("demo", "seed: %u operators (%u keys new, %u new in the desk), %u mints, %u entities (%s)",
+    LOG_I("demo",
+          "seed: %u operators (%u keys new, %u new in the desk), %u mints, %u entities (%s)",
           out->operators, out->keys_imported, out->operators_new, out->mints, out->entities_read,
           out->entities_note);
     rc = 0;
