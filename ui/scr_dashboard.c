@@ -304,7 +304,7 @@ static void draw(ui_screen *s, WINDOW *w)
     ui_hline(w, y + 1, 0, cols, UI_ROLE_BORDER);
     char label[UI_FILTER_MAX + 96], cases[64] = "";
     if (d->have_cases)
-        snprintf(cases, sizeof cases, " - cases: %zu open (%zu high), see 4", d->cases_open,
+        snprintf(cases, sizeof cases, " - cases: %zu open (%zu high)", d->cases_open,
                  d->cases_high);
     if (d->filter[0])
         snprintf(label, sizeof label, "Alerts matching /%s%s", d->filter, cases);
