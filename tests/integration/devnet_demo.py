@@ -95,6 +95,7 @@ def run(home, ports):
     seeded(db, urls)
     db.close()
     risk_sized(home)
+    four_eyes(home)
 
     # a second run reuses the running devnet and the desk
     p = fusion(home, "demo", "--no-ui", "--duration", "3s", "--ports", port_arg)
@@ -134,6 +135,32 @@ def seeded(db, urls):
           "the sanctioned payee's hit has a case")
     high = db.execute("SELECT count(*) FROM cases WHERE priority = 1 AND state <> 'closed'")
     check(high.fetchone()[0] >= 1, "an open high-priority case")
+
+
+def four_eyes(home):
+    """The demo's two compliance officers close the sanctioned payee's (high) case
+    four-eyes: dave proposes blocking, dave cannot confirm himself, frank confirms."""
+    path = os.path.join(home, "desk.db")
+    db = sqlite3.connect(path)
+    row = db.execute("SELECT case_id FROM screening_hits WHERE rule = 'sanctions' AND "
+                     "address = ? AND case_id IS NOT NULL", (SANCTIONED,)).fetchone()
+    db.close()
+    check(row is not None, "four-eyes: the sanctioned payee has a case")
+    if row is None:
+        return
+    cid = str(row[0])
+    fusion(home, "--operator", "dave", "case", "take", cid)
+    p = fusion(home, "--operator", "dave", "case", "block", cid, "--note", "OFAC SDN payee")
+    check("proposed by dave" in p.stdout, "four-eyes: dave's decision is a proposal")
+    p = fusion(home, "--operator", "dave", "case", "block", cid, rc=1)
+    check(p.returncode == 1, "four-eyes: the proposer cannot confirm")
+    fusion(home, "--operator", "frank", "case", "block", cid)
+    db = sqlite3.connect(path)
+    state, outcome, by = db.execute("SELECT state, outcome, closed_by FROM cases WHERE id = ?",
+                                    (int(cid),)).fetchone()
+    db.close()
+    check((state, outcome, by) == ("closed", "blocked", "frank"),
+          "four-eyes: frank closed the case as blocked (%s, %s, %s)" % (state, outcome, by))
 
 
 def risk_sized(home):
