@@ -15,6 +15,8 @@ Ethereum and Polygon stand-ins), checked with cast, not with fusion's own view:
                   resume re-sends the stored (sealed) claim;
   at rest         after the happy and the killed swaps, the secret (read from Y's Claimed
                   event) is in no file of the desk home, as bytes or hex;
+  tampered        the stored secret is a 73-byte sealed blob: with one bit changed the
+                  claim on Y is refused and nothing is claimed; restored, the swap completes;
   too short       a counterparty lock whose T2 leaves less than the margin before T1 is
                   refused: exit 1, nothing locked on Y;
   external        bob locks on Y with cast: a lock whose T2 is too close to T1 is found and
@@ -290,6 +292,37 @@ def external(home, desk):
     check(claimed_count(desk) == n_claimed + 1, "external: exactly one claim on Y")
 
 
+def sealed_blob(home, sid, new=None):
+    db = sqlite3.connect(os.path.join(home, "desk.db"), timeout=5)
+    try:
+        if new is not None:
+            db.execute("UPDATE xswaps SET preimage = ? WHERE id = ?", (new, sid))
+            db.commit()
+        return db.execute("SELECT preimage FROM xswaps WHERE id = ?", (sid,)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def tampered(home, desk):
+    """The stored secret is a sealed blob; one changed bit and the initiator's claim on Y
+    is refused (nothing claimed, the secret not revealed); the original blob completes."""
+    sid = new_swap(home)
+    blob = sealed_blob(home, sid)
+    check(isinstance(blob, bytes) and len(blob) == 73 and blob[0] == 1,
+          "sealed: the stored secret is a 73-byte version-1 blob (%r)" % (blob,))
+    sealed_blob(home, sid, bytes([blob[0], blob[1] ^ 1]) + blob[2:])
+    wait_final(desk, "devnet-eth")
+    n_claimed = claimed_count(desk)
+    p = fusion(home, "xswap", "respond", str(sid), rc=1)
+    check("does not open" in p.stderr, "sealed: a changed blob does not open: %r" % p.stderr)
+    check(swaps(home)[sid]["state"] == "y_locked", "sealed: the swap waits in y_locked")
+    check(claimed_count(desk) == n_claimed, "sealed: nothing claimed on Y with a bad blob")
+    sealed_blob(home, sid, blob)
+    fusion(home, "xswap", "resume", str(sid))
+    check(swaps(home)[sid]["state"] == "done", "sealed: the original blob completes the swap")
+    check(claimed_count(desk) == n_claimed + 1, "sealed: exactly one claim on Y")
+
+
 def main():
     home = tempfile.mkdtemp(prefix="fusion-xswap-")
     ports = ",".join(map(str, free_ports(3)))
@@ -302,6 +335,7 @@ def main():
         killed(home, desk)
         too_short(home, desk)
         external(home, desk)
+        tampered(home, desk)
     finally:
         fusion(home, "devnet", "down", rc=None)
     return report()
