@@ -97,6 +97,7 @@ static ui_app the_app;
 static const ui_screen_ops *const builtin_screens[UI_SCREEN_COUNT] = {
     &ui_scr_dashboard, &ui_scr_escrows, &ui_scr_approvals, &ui_scr_compliance,
     &ui_scr_entities,  &ui_scr_keys,    &ui_scr_chains,    &ui_scr_audit,
+    &ui_scr_swaps,
 };
 
 static ui_screen *current(ui_app *a)
@@ -644,6 +645,7 @@ static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
     case UI_ACT_GO_KEYS:
     case UI_ACT_GO_CHAINS:
     case UI_ACT_GO_AUDIT:
+    case UI_ACT_GO_SWAPS:
         return switch_screen(a, (ui_screen_id)(act - UI_ACT_GO_DASHBOARD));
     default: {
         ui_event ev = {act, key};
