@@ -17,9 +17,11 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "form.h"
 #include "lineedit.h"
 #include "notify.h"
 #include "secret.h"
+#include "task.h"
 #include "terminal.h"
 #include "text.h"
 #include "tscreen.h"
@@ -41,7 +43,7 @@ enum {
 };
 
 typedef enum { PROMPT_NONE, PROMPT_FILTER, PROMPT_COMMAND } prompt_kind;
-typedef enum { MODAL_NONE, MODAL_CONFIRM, MODAL_PASSPHRASE } modal_kind;
+typedef enum { MODAL_NONE, MODAL_CONFIRM, MODAL_PASSPHRASE, MODAL_FORM } modal_kind;
 
 struct ui_app {
     const ui_config *cfg;
@@ -86,6 +88,8 @@ struct ui_app {
     ui_passphrase_fn m_pass;
     void *m_arg;
     ui_secret *secret;
+    ui_form *form;
+    ui_form_done_fn m_form_done;
 };
 
 static ui_app the_app;
@@ -93,6 +97,7 @@ static ui_app the_app;
 static const ui_screen_ops *const builtin_screens[UI_SCREEN_COUNT] = {
     &ui_scr_dashboard, &ui_scr_escrows, &ui_scr_approvals, &ui_scr_compliance,
     &ui_scr_entities,  &ui_scr_keys,    &ui_scr_chains,    &ui_scr_audit,
+    &ui_scr_swaps,
 };
 
 static ui_screen *current(ui_app *a)
@@ -194,6 +199,8 @@ static void modal_free(ui_app *a)
         free(a->m_lines[i]);
     a->m_n = 0;
     ui_secret_free(&a->secret);
+    ui_form_free(&a->form);
+    a->m_form_done = NULL;
     if (a->w_modal) {
         delwin(a->w_modal);
         a->w_modal = NULL;
@@ -214,7 +221,11 @@ static void modal_layout(ui_app *a)
         return;
     int body_h = a->rows - 4;
     int content = ui_text_width(a->m_title) + 6;
-    if (a->modal == MODAL_CONFIRM) {
+    if (a->modal == MODAL_FORM) {
+        int fh, fw;
+        ui_form_size(a->form, &fh, &fw);
+        content = fw - 4;
+    } else if (a->modal == MODAL_CONFIRM) {
         for (size_t i = 0; i < a->m_n; i++) {
             int lw = ui_text_width(a->m_lines[i]);
             if (lw > content)
@@ -234,6 +245,10 @@ static void modal_layout(ui_app *a)
     if (w > a->cols - 4)
         w = a->cols - 4;
     int h = a->modal == MODAL_CONFIRM ? (int)a->m_n + 5 : 8;
+    if (a->modal == MODAL_FORM) {
+        int fw;
+        ui_form_size(a->form, &h, &fw);
+    }
     if (h > body_h)
         h = body_h;
     a->w_modal = newwin(h, w, 2 + (body_h - h) / 2, (a->cols - w) / 2);
@@ -292,6 +307,38 @@ int ui_passphrase_open(ui_app *a, const char *title, const char *prompt, ui_pass
     a->m_arg = arg;
     modal_layout(a);
     return 0;
+}
+
+int ui_form_open(ui_app *a, const char *title, const ui_form_field *fields, size_t n,
+                 ui_form_check_fn check, ui_form_done_fn done, void *arg, err *e)
+{
+    if (modal_begin(a, MODAL_FORM, title, e) < 0)
+        return -1;
+    if (ui_form_new(&a->form, title, fields, n, check, arg, e) < 0) {
+        modal_free(a);
+        return -1;
+    }
+    a->m_form_done = done;
+    a->m_arg = arg;
+    message_clear(a);
+    modal_layout(a);
+    return 0;
+}
+
+static void form_key(ui_app *a, ui_key key)
+{
+    ui_form_state st = ui_form_key(a->form, key);
+    a->dirty |= W_MODAL;
+    if (st == UI_FORM_MORE)
+        return;
+    ui_form *f = a->form;
+    a->form = NULL; /* the callback reads it; it may open the next dialog */
+    ui_form_done_fn fn = a->m_form_done;
+    void *arg = a->m_arg;
+    modal_free(a);
+    if (fn)
+        apply(a, fn(arg, st == UI_FORM_SUBMIT ? f : NULL));
+    ui_form_free(&f);
 }
 
 static void confirm_answer(ui_app *a, bool yes)
@@ -598,6 +645,7 @@ static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
     case UI_ACT_GO_KEYS:
     case UI_ACT_GO_CHAINS:
     case UI_ACT_GO_AUDIT:
+    case UI_ACT_GO_SWAPS:
         return switch_screen(a, (ui_screen_id)(act - UI_ACT_GO_DASHBOARD));
     default: {
         ui_event ev = {act, key};
@@ -621,6 +669,10 @@ static void handle_key(ui_app *a, ui_key key)
     }
     if (a->modal == MODAL_CONFIRM) {
         confirm_key(a, key);
+        return;
+    }
+    if (a->modal == MODAL_FORM) {
+        form_key(a, key);
         return;
     }
     if (a->prompt != PROMPT_NONE) {
@@ -722,6 +774,8 @@ static void on_signals(ui_app *a)
             passphrase_cancel(a);
         else if (a->modal == MODAL_CONFIRM)
             confirm_answer(a, false);
+        else if (a->modal == MODAL_FORM)
+            form_key(a, UI_ESC);
         else if (a->prompt != PROMPT_NONE)
             prompt_key(a, UI_ESC);
         else if (a->too_small)
@@ -747,6 +801,8 @@ static void topics_changed(ui_app *a, unsigned topics)
 {
     if (!topics)
         return;
+    if (topics & UI_TOPIC_JOBS)
+        apply(a, ui_task_poll(a));
     for (int i = 0; i < UI_SCREEN_COUNT; i++) {
         ui_screen *s = &a->screens[i];
         if (!s->opened || !s->ops->changed || !(s->ops->topics & topics))
@@ -898,25 +954,11 @@ static int draw_prompt(ui_app *a)
 {
     WINDOW *w = a->w_msg;
     int width = a->cols - 2;
-    int curcol = ui_lineedit_cursor_col(&a->le);
-    int offset = curcol > width - 1 ? curcol - (width - 1) : 0;
     char text[UI_LINE_MAX * 4 + 1];
-    size_t i = 0, o = 0;
-    int skipped = 0;
-    while (i < a->le.len && skipped < offset)
-        skipped += ui_cp_width(a->le.buf[i++]);
-    for (; i < a->le.len; i++) {
-        char u[4];
-        size_t k = ui_utf8_put(a->le.buf[i], u);
-        if (o + k + 1 > sizeof text)
-            break;
-        memcpy(text + o, u, k);
-        o += k;
-    }
-    text[o] = '\0';
+    int col = ui_lineedit_window(&a->le, width, text, sizeof text);
     ui_put(w, 0, 0, a->prompt == PROMPT_FILTER ? "/" : ":", 1, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
     ui_put(w, 0, 1, text, width, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
-    return 1 + curcol - skipped;
+    return 1 + col;
 }
 
 static void draw_msg(ui_app *a)
@@ -936,6 +978,12 @@ static void draw_msg(ui_app *a)
 static void draw_modal(ui_app *a)
 {
     WINDOW *w = a->w_modal;
+    if (a->modal == MODAL_FORM) {
+        int cy, cx;
+        ui_form_draw(a->form, w, &cy, &cx);
+        wmove(w, cy, cx);
+        return;
+    }
     int h, wd;
     getmaxyx(w, h, wd);
     wattrset(w, A_NORMAL);
@@ -1044,8 +1092,11 @@ static void draw(ui_app *a)
         draw_status(a);
         wnoutrefresh(a->w_status);
     }
-    if (a->w_modal && (a->dirty & (W_BODY | W_MODAL))) {
+    bool form = a->modal == MODAL_FORM && a->w_modal;
+    if (a->w_modal && (form || (a->dirty & (W_BODY | W_MODAL)))) {
+        /* A form is drawn every frame: it owns the cursor. */
         draw_modal(a);
+        leaveok(a->w_modal, form ? FALSE : TRUE);
         touchwin(a->w_modal);
         wnoutrefresh(a->w_modal);
     }
@@ -1065,7 +1116,7 @@ static void draw(ui_app *a)
             wnoutrefresh(a->w_msg);
         }
         leaveok(a->w_msg, TRUE);
-        curs_set(0);
+        curs_set(form ? 1 : 0);
     }
     doupdate();
     a->dirty = 0;

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,11 +240,14 @@ int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err
     return 0;
 }
 
+static void unlock_join(ui_desk *d);
+
 void ui_desk_close(ui_desk **p)
 {
     if (!p || !*p)
         return;
     ui_desk *d = *p;
+    unlock_join(d);
     if (d->risk_started) {
         pthread_mutex_lock(&d->risk_mu);
         d->risk_stop = true;
@@ -290,7 +294,8 @@ static unsigned data_topics(ui_desk *d)
     if (!changed)
         return 0;
     d->has_chain = chains_exist(d);
-    return UI_TOPIC_ESCROWS | UI_TOPIC_APPROVALS | UI_TOPIC_CHAINS | UI_TOPIC_RISK;
+    return UI_TOPIC_ESCROWS | UI_TOPIC_APPROVALS | UI_TOPIC_CHAINS | UI_TOPIC_RISK |
+           UI_TOPIC_COMPLIANCE | UI_TOPIC_ENTITIES;
 }
 
 unsigned ui_desk_wake(void *arg)
@@ -367,21 +372,6 @@ ks_key *ui_desk_key(ui_desk *d, const addr *a)
     return NULL;
 }
 
-int ui_desk_unlock(ui_desk *d, const addr *a, const char *pass, err *e)
-{
-    ui_desk_lock(d, a);
-    if (d->n_unlocked == UI_DESK_MAX_UNLOCKED)
-        return err_set(e, ERR_STATE, "%d keys are unlocked already; lock one first",
-                       UI_DESK_MAX_UNLOCKED);
-    ks_key *k = NULL;
-    if (keystore_unlock(d->ks, a, pass, &k, e) < 0)
-        return -1;
-    d->unlocked[d->n_unlocked].address = *a;
-    d->unlocked[d->n_unlocked].key = k;
-    d->n_unlocked++;
-    return 0;
-}
-
 bool ui_desk_lock(ui_desk *d, const addr *a)
 {
     for (size_t i = 0; i < d->n_unlocked; i++) {
@@ -393,4 +383,127 @@ bool ui_desk_lock(ui_desk *d, const addr *a)
         return was;
     }
     return false;
+}
+
+/* ---- the unlock worker ---- */
+
+#define UNLOCK_PASS_CAP 1024
+
+struct ui_unlock {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    bool done;
+    keystore *ks;
+    addr address;
+    char *pass; /* sodium_malloc, NUL-terminated, wiped by the worker */
+    ks_key *key;
+    int rc;
+    err e;
+};
+
+static void *unlock_main(void *arg)
+{
+    struct ui_unlock *u = arg;
+    ks_key *k = NULL;
+    err e;
+    err_clear(&e);
+    int rc = keystore_unlock(u->ks, &u->address, u->pass, &k, &e);
+    sodium_memzero(u->pass, UNLOCK_PASS_CAP);
+    pthread_mutex_lock(&u->mu);
+    u->rc = rc;
+    u->key = k;
+    u->e = e;
+    u->done = true;
+    pthread_mutex_unlock(&u->mu);
+    ui_notify(UI_TOPIC_KEYS);
+    return NULL;
+}
+
+static void unlock_free(struct ui_unlock **p)
+{
+    struct ui_unlock *u = *p;
+    if (!u)
+        return;
+    if (u->pass) {
+        sodium_memzero(u->pass, UNLOCK_PASS_CAP);
+        sodium_free(u->pass);
+    }
+    keystore_lock(&u->key); /* a handle nobody took (the UI quit meanwhile) */
+    pthread_mutex_destroy(&u->mu);
+    free(u);
+    *p = NULL;
+}
+
+static void unlock_join(ui_desk *d)
+{
+    if (!d->unlock)
+        return;
+    pthread_join(d->unlock->thread, NULL);
+    unlock_free(&d->unlock);
+}
+
+int ui_desk_unlock_start(ui_desk *d, const addr *a, const char *pass, size_t len, err *e)
+{
+    if (d->unlock)
+        return err_set(e, ERR_STATE, "another key is being unlocked: wait for it");
+    if (len + 1 > UNLOCK_PASS_CAP)
+        return err_set(e, ERR_INVALID, "passphrase too long");
+    ui_desk_lock(d, a);
+    if (d->n_unlocked == UI_DESK_MAX_UNLOCKED)
+        return err_set(e, ERR_STATE, "%d keys are unlocked already; lock one first",
+                       UI_DESK_MAX_UNLOCKED);
+    struct ui_unlock *u = calloc(1, sizeof *u);
+    if (!u)
+        return err_set(e, ERR_NOMEM, "out of memory unlocking a key");
+    pthread_mutex_init(&u->mu, NULL);
+    u->pass = sodium_malloc(UNLOCK_PASS_CAP);
+    if (!u->pass) {
+        unlock_free(&u);
+        return err_set(e, ERR_NOMEM, "out of guarded memory unlocking a key");
+    }
+    memcpy(u->pass, pass, len);
+    u->pass[len] = '\0';
+    u->ks = d->ks;
+    u->address = *a;
+    if (ui_thread_create(&u->thread, unlock_main, u, e) < 0) {
+        unlock_free(&u);
+        return -1;
+    }
+    d->unlock = u;
+    return 0;
+}
+
+const addr *ui_desk_unlocking(const ui_desk *d)
+{
+    return d->unlock ? &d->unlock->address : NULL;
+}
+
+int ui_desk_unlock_poll(ui_desk *d, addr *which, err *e)
+{
+    struct ui_unlock *u = d->unlock;
+    if (!u)
+        return 0;
+    pthread_mutex_lock(&u->mu);
+    bool done = u->done;
+    pthread_mutex_unlock(&u->mu);
+    if (!done)
+        return 0;
+    pthread_join(u->thread, NULL);
+    d->unlock = NULL;
+    *which = u->address;
+    int rc = 1;
+    if (u->rc < 0) {
+        *e = u->e;
+        rc = -1;
+    } else if (d->n_unlocked == UI_DESK_MAX_UNLOCKED) {
+        rc = err_set(e, ERR_STATE, "%d keys are unlocked already; lock one first",
+                     UI_DESK_MAX_UNLOCKED);
+    } else {
+        d->unlocked[d->n_unlocked].address = u->address;
+        d->unlocked[d->n_unlocked].key = u->key;
+        d->n_unlocked++;
+        u->key = NULL;
+    }
+    unlock_free(&u);
+    return rc;
 }

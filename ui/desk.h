@@ -50,6 +50,9 @@ typedef struct ui_desk {
     bool risk_stop, risk_kick;
     risk_snapshot *risk_new;
     char risk_error[ERR_MSG_MAX];
+    /* The unlock worker: the key derivation takes about a second on purpose, so it runs
+     * off the loop; the loop registers the handle when the worker is done. */
+    struct ui_unlock *unlock;
 } ui_desk;
 
 /* Opens the desk and starts sync (or follows the process that syncs). */
@@ -72,9 +75,16 @@ void ui_desk_risk_kick(ui_desk *d);
 
 /* The unlocked handle of a key, NULL when it is locked. */
 ks_key *ui_desk_key(ui_desk *d, const addr *a);
-/* Unlocks (keystore_unlock) and remembers the handle. */
-int ui_desk_unlock(ui_desk *d, const addr *a, const char *pass, err *e)
+/* Starts unlocking a on a worker (the passphrase is copied into guarded memory and wiped
+ * after use); the worker wakes the loop with UI_TOPIC_KEYS when done. Fails (ERR_STATE)
+ * while another unlock runs. */
+int ui_desk_unlock_start(ui_desk *d, const addr *a, const char *pass, size_t len, err *e)
     __attribute__((warn_unused_result));
+/* The key being unlocked, NULL when none is. */
+const addr *ui_desk_unlocking(const ui_desk *d);
+/* Loop side: when the worker is done, registers the key and returns 1 (0: still running
+ * or none; -1: it failed, *e says why). */
+int ui_desk_unlock_poll(ui_desk *d, addr *which, err *e);
 /* Locks and forgets; false when it was not unlocked. */
 bool ui_desk_lock(ui_desk *d, const addr *a);
 

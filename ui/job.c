@@ -18,6 +18,40 @@
 
 typedef enum { JOB_RUNNING, JOB_ASKING, JOB_SHOWN, JOB_DONE } job_phase;
 
+/* What to do: an action on an escrow, or a new escrow (the request with its strings). */
+typedef struct job_req {
+    char action[16];
+    addr escrow;
+    char arg[16]; /* resolve: "payee" or "payer" */
+    bool create;
+    desk_create_req req;
+    char chain[STORE_NAME_MAX];
+    char token[96];
+    char amount[96];
+} job_req;
+
+/* Fills r for a new escrow: the request's strings are copied into r. */
+static void req_create(job_req *r, const char *chain, const desk_create_req *c)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->action, sizeof r->action, "create");
+    r->create = true;
+    r->req = *c;
+    snprintf(r->chain, sizeof r->chain, "%s", chain ? chain : "");
+    snprintf(r->token, sizeof r->token, "%s", c->token);
+    snprintf(r->amount, sizeof r->amount, "%s", c->amount);
+    r->req.token = r->token;
+    r->req.amount = r->amount;
+}
+
+static void req_act(job_req *r, const char *action, const addr *escrow, const char *arg)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->action, sizeof r->action, "%s", action);
+    r->escrow = *escrow;
+    snprintf(r->arg, sizeof r->arg, "%s", arg ? arg : "");
+}
+
 typedef struct ui_job {
     pthread_t thread;
     pthread_mutex_t mu;
@@ -27,8 +61,7 @@ typedef struct ui_job {
     bool cancelled; /* the UI is quitting: deny the confirmation */
     char home[4096];
     char operator_name[128];
-    char action[16];
-    addr escrow;
+    job_req r;
     char *pass; /* sodium_malloc, wiped once the desk took it */
     size_t pass_len;
     char *summary; /* parked pre-sign summary */
@@ -82,7 +115,7 @@ static void job_say(void *ctx, const char *line)
     pthread_mutex_lock(&j->mu);
     snprintf(j->progress, sizeof j->progress, "%s", line);
     pthread_mutex_unlock(&j->mu);
-    LOG_I("ui", "%s: %s", j->action, line);
+    LOG_I("ui", "%s: %s", j->r.action, line);
 }
 
 static void *job_main(void *arg)
@@ -99,22 +132,33 @@ static void *job_main(void *arg)
         desk_set_confirm(d, job_confirm, j);
         desk_set_output(d, job_say, j);
         desk_set_wait(d, 120);
-        rc = desk_use_chain(d, NULL, &j->escrow, &e);
+        rc = j->r.create ? desk_use_chain(d, j->r.chain[0] ? j->r.chain : NULL, NULL, &e)
+                       : desk_use_chain(d, NULL, &j->r.escrow, &e);
     }
-    if (rc == 0)
-        rc = desk_escrow_act(d, j->action, &j->escrow, NULL, &res, &e);
+    if (rc == 0 && j->r.create)
+        rc = desk_escrow_create(d, &j->r.req, &res, &e);
+    else if (rc == 0)
+        rc = desk_escrow_act(d, j->r.action, &j->r.escrow, j->r.arg[0] ? j->r.arg : NULL, &res, &e);
     desk_free(&d);
     sodium_memzero(j->pass, JOB_PASS_CAP);
     pthread_mutex_lock(&j->mu);
     char esc[ADDR_STR_MAX];
-    addr_to_checksum(esc, &j->escrow);
+    if (j->r.create && rc == 0 && res.has_escrow)
+        j->r.escrow = res.escrow; /* the result names the new escrow */
+    addr_to_checksum(esc, &j->r.escrow);
+    if (j->r.create && !(rc == 0 && res.has_escrow))
+        snprintf(esc, sizeof esc, "escrow");
     if (rc == 0) {
         char hash[67];
         hex_encode(hash, sizeof hash, res.hash, 32, true);
-        snprintf(j->result, sizeof j->result, "%s %.10s: %s (tx %.18s)", j->action, esc,
-                 outbound_state_str(res.state), hash);
+        if (j->r.create)
+            snprintf(j->result, sizeof j->result, "create %s: %s (tx %.18s)", esc,
+                     outbound_state_str(res.state), hash);
+        else
+            snprintf(j->result, sizeof j->result, "%s %.10s: %s (tx %.18s)", j->r.action, esc,
+                     outbound_state_str(res.state), hash);
     } else {
-        snprintf(j->result, sizeof j->result, "%s %.10s failed: %s", j->action, esc, e.msg);
+        snprintf(j->result, sizeof j->result, "%s %.10s failed: %s", j->r.action, esc, e.msg);
     }
     j->ok = rc == 0;
     j->phase = JOB_DONE;
@@ -139,8 +183,7 @@ static void job_free(ui_job **p)
     *p = NULL;
 }
 
-int ui_job_start(ui_app *a, const char *action, const addr *escrow, const char *pass,
-                 size_t pass_len, err *e)
+static int job_begin(ui_app *a, const job_req *r, const char *pass, size_t pass_len, err *e)
 {
     ui_desk *d = ui_app_desk(a);
     if (!d)
@@ -151,26 +194,37 @@ int ui_job_start(ui_app *a, const char *action, const addr *escrow, const char *
         return err_set(e, ERR_INVALID, "passphrase too long");
     ui_job *j = calloc(1, sizeof *j);
     if (!j)
-        return err_set(e, ERR_NOMEM, "out of memory starting %s", action);
+        return err_set(e, ERR_NOMEM, "out of memory starting %s", r->action);
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
     j->pass = sodium_malloc(JOB_PASS_CAP);
     if (!j->pass) {
         job_free(&j);
-        return err_set(e, ERR_NOMEM, "out of memory starting %s", action);
+        return err_set(e, ERR_NOMEM, "out of memory starting %s", r->action);
     }
     memcpy(j->pass, pass, pass_len);
     j->pass_len = pass_len;
     snprintf(j->home, sizeof j->home, "%s", d->home);
     snprintf(j->operator_name, sizeof j->operator_name, "%s", d->operator_name);
-    snprintf(j->action, sizeof j->action, "%s", action);
-    j->escrow = *escrow;
+    j->r = *r;
+    if (r->create) { /* the request's strings now live in j */
+        j->r.req.token = j->r.token;
+        j->r.req.amount = j->r.amount;
+    }
     if (ui_thread_create(&j->thread, job_main, j, e) < 0) {
         job_free(&j);
         return -1;
     }
     cur = j;
     return 0;
+}
+
+int ui_job_start(ui_app *a, const char *action, const addr *escrow, const char *pass,
+                 size_t pass_len, err *e)
+{
+    job_req r;
+    req_act(&r, action, escrow, NULL);
+    return job_begin(a, &r, pass, pass_len, e);
 }
 
 static unsigned confirm_answer(void *arg, bool confirmed)
@@ -204,13 +258,13 @@ unsigned ui_job_poll(ui_app *a)
             p = nl ? nl + 1 : NULL;
         }
         char title[64];
-        snprintf(title, sizeof title, "Sign %s? (decoded from the signed bytes)", j->action);
+        snprintf(title, sizeof title, "Sign %s? (decoded from the signed bytes)", j->r.action);
         err e;
         pthread_mutex_lock(&j->mu);
         j->phase = JOB_SHOWN;
         pthread_mutex_unlock(&j->mu);
         if (ui_confirm_open(a, title, lines, n, "Sign and send", confirm_answer, j, &e) < 0) {
-            ui_message(a, UI_MSG_ERROR, "%s not sent: %s", j->action, e.msg);
+            ui_message(a, UI_MSG_ERROR, "%s not sent: %s", j->r.action, e.msg);
             confirm_answer(j, false);
         }
         return UI_REDRAW;
@@ -244,10 +298,7 @@ void ui_job_shutdown(void)
 }
 
 /* The action waiting for its passphrase (one prompt at a time). */
-static struct {
-    char action[16];
-    addr escrow;
-} asked;
+static job_req asked;
 
 static unsigned pass_given(void *arg, const char *pass, size_t len)
 {
@@ -257,7 +308,8 @@ static unsigned pass_given(void *arg, const char *pass, size_t len)
         return UI_REDRAW;
     }
     err e;
-    if (ui_job_start(a, asked.action, &asked.escrow, pass, len, &e) < 0)
+    int rc = job_begin(a, &asked, pass, len, &e);
+    if (rc < 0)
         ui_message(a, UI_MSG_ERROR, "%s not started: %s", asked.action, e.msg);
     else
         ui_message(a, UI_MSG_INFO, "%s: building and signing...", asked.action);
@@ -266,23 +318,48 @@ static unsigned pass_given(void *arg, const char *pass, size_t len)
 
 unsigned ui_job_request(ui_app *a, const char *action, const addr *escrow)
 {
+    return ui_job_request_arg(a, action, escrow, NULL);
+}
+
+/* The desk that a new request runs on, NULL (and a message) when none can start now. */
+static ui_desk *request_desk(ui_app *a)
+{
     ui_desk *d = ui_app_desk(a);
-    if (!d) {
+    if (!d)
         ui_message(a, UI_MSG_ERROR, "no desk is open: start `fusion ui` with a desk home");
-        return UI_REDRAW;
-    }
-    if (cur) {
+    else if (cur)
         ui_message(a, UI_MSG_ERROR, "another escrow action is still running: wait for its result");
-        return UI_REDRAW;
-    }
-    snprintf(asked.action, sizeof asked.action, "%s", action);
-    asked.escrow = *escrow;
-    char title[64], esc[ADDR_STR_MAX], prompt[160];
-    addr_to_checksum(esc, escrow);
-    snprintf(title, sizeof title, "%s escrow %.10s", action, esc);
+    return d && !cur ? d : NULL;
+}
+
+/* Asks for the operator's passphrase for the request parked in `asked`. */
+static unsigned request_passphrase(ui_app *a, ui_desk *d, const char *title)
+{
+    char prompt[160];
     snprintf(prompt, sizeof prompt, "Passphrase of %s's signing key: ", d->operator_name);
     err e;
     if (ui_passphrase_open(a, title, prompt, pass_given, a, &e) < 0)
-        ui_message(a, UI_MSG_ERROR, "%s: %s", action, e.msg);
+        ui_message(a, UI_MSG_ERROR, "%s: %s", asked.action, e.msg);
     return UI_REDRAW;
+}
+
+unsigned ui_job_request_arg(ui_app *a, const char *action, const addr *escrow, const char *arg)
+{
+    ui_desk *d = request_desk(a);
+    if (!d)
+        return UI_REDRAW;
+    req_act(&asked, action, escrow, arg);
+    char title[64], esc[ADDR_STR_MAX];
+    addr_to_checksum(esc, escrow);
+    snprintf(title, sizeof title, "%s escrow %.10s", action, esc);
+    return request_passphrase(a, d, title);
+}
+
+unsigned ui_job_request_create(ui_app *a, const char *chain, const desk_create_req *r)
+{
+    ui_desk *d = request_desk(a);
+    if (!d)
+        return UI_REDRAW;
+    req_create(&asked, chain, r);
+    return request_passphrase(a, d, "create escrow");
 }

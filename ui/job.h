@@ -12,7 +12,7 @@
 #include "crypto/address.h"
 #include "screen.h"
 
-/* Starts action ("fund", "approve", "release", "refund", "dispute") on escrow as the
+/* Starts action ("fund", "approve", "release", "refund", "dispute", "resolve") on escrow as the
  * desk's operator, signing with passphrase (copied, wiped after use). Fails (ERR_STATE)
  * while another job runs. */
 int ui_job_start(ui_app *a, const char *action, const addr *escrow, const char *pass,
@@ -20,6 +20,12 @@ int ui_job_start(ui_app *a, const char *action, const addr *escrow, const char *
 /* Asks for the operator's passphrase (the no-echo prompt), then starts the job; every
  * outcome is a message. Returns UI_* flags. */
 unsigned ui_job_request(ui_app *a, const char *action, const addr *escrow);
+/* The same with the action's argument (resolve: "payee" or "payer"; NULL: none). */
+unsigned ui_job_request_arg(ui_app *a, const char *action, const addr *escrow, const char *arg);
+/* The same for a new escrow on chain (a name; NULL: the only chain): r is copied (its
+ * token and amount strings too). */
+struct desk_create_req;
+unsigned ui_job_request_create(ui_app *a, const char *chain, const struct desk_create_req *r);
 /* Loop side, after a UI_TOPIC_JOBS wake: opens the confirm dialog when the worker waits
  * for it, puts the result on the message line when it finished. Returns UI_* flags. */
 unsigned ui_job_poll(ui_app *a);

@@ -36,7 +36,7 @@ typedef int32_t ui_key;
 #define UI_K_LEFT UI_FN(0404)
 #define UI_K_RIGHT UI_FN(0405)
 
-/* X(id, title, short title): the screens, in number-key order (1-8). */
+/* X(id, title, short title): the screens, in number-key order (1-9). */
 #define UI_SCREENS(X)                                                                              \
     X(DASHBOARD, "Dashboard", "Dash")                                                              \
     X(ESCROWS, "Escrows", "Escrows")                                                               \
@@ -45,7 +45,8 @@ typedef int32_t ui_key;
     X(ENTITIES, "Entities", "Ents")                                                                \
     X(KEYS, "Keys", "Keys")                                                                        \
     X(CHAINS, "Chains", "Chains")                                                                  \
-    X(AUDIT, "Audit", "Audit")
+    X(AUDIT, "Audit", "Audit")                                                                     \
+    X(SWAPS, "Swaps", "Swaps")
 
 typedef enum {
 #define UI_SCR_ENUM_(id, title, short_title) UI_SCR_##id,
@@ -101,6 +102,7 @@ enum {
     X(GO_KEYS, "keys", UI_KEYS('6'), "screen 6: signing keys, lock state, balances", 0, UI_ALL)    \
     X(GO_CHAINS, "chains", UI_KEYS('7'), "screen 7: chains, sync progress, endpoints", 0, UI_ALL)  \
     X(GO_AUDIT, "audit", UI_KEYS('8'), "screen 8: the audit log and its verification", 0, UI_ALL)  \
+    X(GO_SWAPS, "swaps", UI_KEYS('9'), "screen 9: cross-chain swaps, timelocks", 0, UI_ALL)        \
     X(DOWN, "down", UI_KEYS('j', UI_K_DOWN), "move down one row", 0, UI_ALL)                       \
     X(UP, "up", UI_KEYS('k', UI_K_UP), "move up one row", 0, UI_ALL)                               \
     X(PAGE_DOWN, "pagedown", UI_KEYS(UI_K_NPAGE, UI_CTRL('f')), "move down one page", 0, UI_ALL)   \
@@ -126,13 +128,17 @@ enum {
       UI_PRE_ROW | UI_PRE_ROLE_APPROVER, UI_ON(ESCROWS))                                                        \
     X(ESCROW_DISPUTE, "dispute", UI_KEYS('D'), "open a dispute on the selected escrow",            \
       UI_PRE_ROW, UI_ON(ESCROWS))                                                                 \
+    X(ESCROW_RESOLVE, "resolve", UI_KEYS('v'), "resolve a dispute as its arbiter (payee or payer)", \
+      UI_PRE_ROW, UI_ON(ESCROWS))                                                                  \
     X(SIGN, "sign", UI_KEYS('\n', UI_K_ENTER), "review, confirm and sign the selected request",    \
       UI_PRE_ROW | UI_PRE_ROLE_APPROVER, UI_ON(APPROVALS))                                          \
     X(QUEUE_NEXT, "nextqueue", UI_KEYS(']'),                                                       \
-      "show the next queue (new, mine, escalated, overdue)", 0, UI_ON(COMPLIANCE))                 \
+      "next queue: new, mine, escalated, overdue, open", 0, UI_ON(COMPLIANCE))                     \
     X(QUEUE_PREV, "prevqueue", UI_KEYS('['), "show the previous queue", 0, UI_ON(COMPLIANCE))      \
     X(CASE_TAKE, "take", UI_KEYS('t'), "take the next case of the queue", UI_PRE_ROLE_COMPLIANCE,  \
       UI_ON(COMPLIANCE))                                                                           \
+    X(CASE_TAKE_ROW, "takethis", UI_KEYS('T'), "take the selected case (new, or snoozed)",         \
+      UI_PRE_ROW | UI_PRE_ROLE_COMPLIANCE, UI_ON(COMPLIANCE))                                      \
     X(CASE_NOTE, "note", UI_KEYS('n'), "add a note to the selected case", UI_PRE_ROW,              \
       UI_ON(COMPLIANCE))                                                                           \
     X(CASE_SNOOZE, "snooze", UI_KEYS('z'), "snooze the selected case", UI_PRE_ROW,                 \

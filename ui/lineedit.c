@@ -138,3 +138,24 @@ int ui_lineedit_cursor_col(const ui_lineedit *le)
         w += ui_cp_width(le->buf[i]);
     return w;
 }
+
+int ui_lineedit_window(const ui_lineedit *le, int width, char *out, size_t cap)
+{
+    int curcol = ui_lineedit_cursor_col(le);
+    int offset = curcol > width - 1 ? curcol - (width - 1) : 0;
+    size_t i = 0, o = 0;
+    int skipped = 0;
+    while (i < le->len && skipped < offset)
+        skipped += ui_cp_width(le->buf[i++]);
+    for (; i < le->len; i++) {
+        char u[4];
+        size_t k = ui_utf8_put(le->buf[i], u);
+        if (o + k + 1 > cap)
+            break;
+        memcpy(out + o, u, k);
+        o += k;
+    }
+    if (cap)
+        out[o] = '\0';
+    return curcol - skipped;
+}

@@ -35,5 +35,8 @@ ui_le_result ui_lineedit_key(ui_lineedit *le, ui_key key);
 size_t ui_lineedit_text(const ui_lineedit *le, char *out, size_t cap);
 /* Display columns of the text before the cursor. */
 int ui_lineedit_cursor_col(const ui_lineedit *le);
+/* The part of the text a field `width` columns wide shows, scrolled so that the cursor
+ * is visible, as UTF-8 into out; returns the cursor's column in that field. */
+int ui_lineedit_window(const ui_lineedit *le, int width, char *out, size_t cap);
 
 #endif

@@ -2,7 +2,8 @@
  * (VaR/ES, credit line, health factor) and the live alert list. Navigation and `a`
  * (acknowledge) act on the alerts. The figures come from the risk service
  * (src/risk/service.h), refreshed by the desk's risk worker off the loop (ui/desk.c);
- * until its first refresh, or without a desk, the panels say why they are empty. */
+ * until its first refresh, or without a desk, the panels say why they are empty. The
+ * alerts heading also counts the open compliance cases (screen 4 works them). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,8 @@ typedef struct dash {
     char error[ERR_MSG_MAX];
     size_t *alert_ix; /* alerts matching the filter, newest first */
     size_t n_alert_ix;
+    bool have_cases;
+    size_t cases_open, cases_high; /* open compliance cases, and of those priority high */
 } dash;
 
 static size_t port_count(void *ctx)
@@ -194,10 +197,28 @@ static void alert_filter(void *ctx, const char *text)
     alerts_index(ctx);
 }
 
+/* Counts the open compliance cases (read on the loop thread, like the alert ack). */
+static void count_cases(dash *d)
+{
+    store_case_filter f = {0};
+    f.open_only = true;
+    store_case *cs = NULL;
+    size_t n = 0;
+    err e;
+    err_clear(&e);
+    d->have_cases = store_case_list(desk_snap_store(d->desk->snap), &f, &cs, &n, &e) == 0;
+    d->cases_open = n;
+    d->cases_high = 0;
+    for (size_t i = 0; i < n; i++)
+        d->cases_high += cs[i].priority == 1;
+    free(cs);
+}
+
 static void take(dash *d)
 {
     if (!d->desk)
         return;
+    count_cases(d);
     risk_snapshot *s = ui_desk_risk_take(d->desk, d->error, sizeof d->error);
     if (s) {
         risk_snapshot_free(&d->snap);
@@ -281,11 +302,14 @@ static void draw(ui_screen *s, WINDOW *w)
     }
     ui_put(w, y, 1, strip, cols - 2, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
     ui_hline(w, y + 1, 0, cols, UI_ROLE_BORDER);
-    char label[UI_FILTER_MAX + 32];
+    char label[UI_FILTER_MAX + 96], cases[64] = "";
+    if (d->have_cases)
+        snprintf(cases, sizeof cases, " - cases: %zu open (%zu high)", d->cases_open,
+                 d->cases_high);
     if (d->filter[0])
-        snprintf(label, sizeof label, "Alerts matching /%s", d->filter);
+        snprintf(label, sizeof label, "Alerts matching /%s%s", d->filter, cases);
     else
-        snprintf(label, sizeof label, "Alerts");
+        snprintf(label, sizeof label, "Alerts%s", cases);
     ui_put(w, y + 1, 2, label, ui_text_width(label), UI_ALIGN_LEFT, UI_ROLE_HEADER);
     ui_table_draw(&d->alerts, w, y + 2, 1, rows - (y + 2), cols - 2,
                   "No alerts: limits and margin alerts appear here as they fire");

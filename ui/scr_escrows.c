@@ -2,8 +2,9 @@
  * (desk_escrow_view: filter and sort in SQL, only the visible window in memory), sorted
  * by `s`, filtered by `/`; Enter opens a detail pane under the table with the parties,
  * the approvals and the event timeline of the selected escrow. The actions (f fund,
- * a approve, r release, R refund, D dispute) run through the desk service on a worker
- * (job.h): passphrase, pre-sign summary in the confirm dialog, send on y only. */
+ * a approve, r release, R refund, D dispute, v resolve) run through the desk service on a worker
+ * (job.h): passphrase, pre-sign summary in the confirm dialog, send on y only; n opens the
+ * new-escrow form (form_escrow.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "app.h"
 #include "base/log.h"
 #include "desk.h"
+#include "form.h"
 #include "job.h"
 #include "notify.h"
 #include "screen.h"
@@ -277,11 +279,14 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     case UI_ACT_OPEN:
         st->detail = !st->detail;
         return UI_REDRAW;
+    case UI_ACT_ESCROW_NEW:
+        return ui_form_escrow_open(s->app);
     case UI_ACT_ESCROW_FUND:
     case UI_ACT_ESCROW_APPROVE:
     case UI_ACT_ESCROW_RELEASE:
     case UI_ACT_ESCROW_REFUND:
-    case UI_ACT_ESCROW_DISPUTE: {
+    case UI_ACT_ESCROW_DISPUTE:
+    case UI_ACT_ESCROW_RESOLVE: {
         size_t row;
         const desk_escrow_row *er = NULL;
         err e;
@@ -292,6 +297,8 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
                        e.msg[0] ? e.msg : "no escrow selected");
             return UI_REDRAW;
         }
+        if (ev->action == UI_ACT_ESCROW_RESOLVE)
+            return ui_form_resolve_open(s->app, &er->address);
         return ui_job_request(s->app, ui_actions[ev->action].command, &er->address);
     }
     default:

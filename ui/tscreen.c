@@ -1,9 +1,11 @@
 /* tscreen.c: the shared table-screen behaviour (see tscreen.h). */
 #include "tscreen.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app.h"
 
@@ -112,4 +114,44 @@ unsigned ui_not_in_build(ui_screen *s, ui_action a)
     ui_message(s->app, UI_MSG_ERROR, "%s: the %s service is not part of this build yet",
                ui_actions[a].command, ui_screen_title(s->id));
     return UI_OK;
+}
+
+bool ui_match(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n == 0)
+        return true;
+    for (const char *p = hay; *p; p++)
+        if (strncasecmp(p, needle, n) == 0)
+            return true;
+    return false;
+}
+
+int ui_detail_table_rows(int rows)
+{
+    return (rows - 2) / 3 > 4 ? (rows - 2) / 3 : 4;
+}
+
+static bool section_title(const char *l)
+{
+    bool letter = false;
+    for (; *l; l++) {
+        if (islower((unsigned char)*l) || (!isupper((unsigned char)*l) && *l != ' '))
+            return false;
+        letter |= isupper((unsigned char)*l) != 0;
+    }
+    return letter;
+}
+
+void ui_detail_draw(WINDOW *w, int y, const char *title, char *const *lines, size_t n)
+{
+    int rows, wcols;
+    getmaxyx(w, rows, wcols);
+    ui_hline(w, y, 0, wcols, UI_ROLE_BORDER);
+    if (title)
+        ui_put(w, y, 2, title, ui_text_width(title), UI_ALIGN_LEFT, UI_ROLE_HEADER);
+    y++;
+    for (size_t i = 0; i < n && y < rows; i++, y++)
+        ui_put(w, y, 1, lines[i], wcols - 2, UI_ALIGN_LEFT,
+               section_title(lines[i]) ? UI_ROLE_HEADER : UI_ROLE_NORMAL);
 }

@@ -38,6 +38,13 @@ unsigned ui_tscreen_filter(ui_screen *s, const char *text);
 void ui_heading_draw(WINDOW *w, int y, const char *heading, const char *note);
 /* Formats n with thousands separators ("1,000,000"). */
 const char *ui_fmt_count(size_t n, char *buf, size_t cap);
+/* Case-insensitive substring match for the `/` filters ("" matches everything). */
+bool ui_match(const char *hay, const char *needle);
+/* Rows of the table when a detail pane shares a body `rows` high (a third, at least 4). */
+int ui_detail_table_rows(int rows);
+/* The detail pane from line y down: a rule with the title (NULL: none), then the lines;
+ * section titles (lines in capitals) in the header role. */
+void ui_detail_draw(WINDOW *w, int y, const char *title, char *const *lines, size_t n);
 /* The message for a screen action whose desk service is not in this build. */
 unsigned ui_not_in_build(ui_screen *s, ui_action a);
 

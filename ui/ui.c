@@ -17,12 +17,13 @@
 #include "job.h"
 #include "keymap.h"
 #include "notify.h"
+#include "task.h"
 
-/* The quit question counts the escrow action in flight. */
+/* The quit question counts the escrow action and the desk write in flight. */
 static size_t ui_job_pending_cb(void *arg)
 {
     (void)arg;
-    return ui_job_pending();
+    return ui_job_pending() + ui_task_pending();
 }
 
 int cmd_ui(cli_ctx *ctx, int argc, char **argv)
@@ -79,6 +80,7 @@ int cmd_ui(cli_ctx *ctx, int argc, char **argv)
     int rc = ui_run(&cfg, &sig, &e);
     log_quiet(false);
     ui_job_shutdown(); /* waits for the receipt of an action in flight */
+    ui_task_shutdown();
     ui_desk_close(&desk);
     ui_notify_close();
     if (rc < 0) {

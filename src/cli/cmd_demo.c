@@ -107,9 +107,10 @@ static void print_stats(devnet_driver *drv, sync_engine *sy)
     devnet_driver_stats ds;
     devnet_driver_stats_get(drv, &ds);
     printf("demo: %llu days replayed (last %s), %llu feed updates, %llu escrows "
-           "(%llu escrow transactions), %llu errors%s%s\n",
+           "(%llu escrow transactions), %llu screened, %llu cases opened, %llu errors%s%s\n",
            (unsigned long long)ds.steps, ds.day[0] ? ds.day : "-", (unsigned long long)ds.price_txs,
            (unsigned long long)ds.escrows, (unsigned long long)ds.escrow_txs,
+           (unsigned long long)ds.screened, (unsigned long long)ds.cases_opened,
            (unsigned long long)ds.errors, ds.errors ? "; last: " : "",
            ds.errors ? ds.last_error : "");
     if (!sy)
@@ -192,11 +193,10 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
         rc = cli_fail(&e);
         goto stop;
     }
-    printf("demo: %u operators (keys under the demo passphrase \"%s\"; %u new), %u token "
-           "mints, %u counterparties; entities: %u read, %s\n",
-           seed.operators, DEVNET_DEMO_PASSPHRASE, seed.keys_imported, seed.mints,
-           seed.counterparties_read, seed.entities_read,
-           seed.entities_stored ? "stored" : seed.entities_note);
+    printf("demo: %u operators (keys under the demo passphrase \"%s\"; %u new; %u new in the "
+           "desk), %u token mints, %u counterparties; entities: %u read, %s\n",
+           seed.operators, DEVNET_DEMO_PASSPHRASE, seed.keys_imported, seed.operators_new,
+           seed.mints, seed.counterparties_read, seed.entities_read, seed.entities_note);
 
     /* With the UI, the UI process runs the sync threads itself (and shows their
      * progress on the Chains screen); only the headless demo starts them here. */

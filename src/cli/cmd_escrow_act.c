@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "cli/opts.h"
 #include "desk/desk.h"
+#include "desk/escrow_input.h"
 
 static void say_stdout(void *ctx, const char *line)
 {
@@ -128,55 +129,8 @@ int cli_operator_desk_open(cli_ctx *ctx, desk **d, unsigned wait_s, err *e)
 /* An address, or the name of a configured operator (its key address). */
 static int party(desk *d, const char *s, addr *out, const char *what, err *e)
 {
-    if (strncmp(s, "0x", 2) == 0 || strncmp(s, "0X", 2) == 0) {
-        if (addr_parse(out, s, e) < 0)
-            return err_prefix(e, "%s", what);
-        return 0;
-    }
-    store_operator op;
-    bool found = false;
-    if (store_operator_get(desk_store(d), s, &op, &found, e) < 0)
-        return -1;
-    if (!found)
-        return err_set(e, ERR_INVALID, "%s: \"%s\" is neither an address nor an operator", what, s);
-    *out = op.address;
-    return 0;
-}
-
-/* 7d, 12h, 30m, 90s from now; a unix time; or YYYY-MM-DDTHH:MM:SSZ. */
-static int parse_deadline(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s)
-        goto iso;
-    uint64_t now = (uint64_t)time(NULL);
-    if (!*end) {
-        *out = v;
-        return 0;
-    }
-    if (end[1] == '\0') {
-        uint64_t mul = end[0] == 'd'   ? 86400
-                       : end[0] == 'h' ? 3600
-                       : end[0] == 'm' ? 60
-                       : end[0] == 's' ? 1
-                                       : 0;
-        if (mul && v < (1ull << 32)) {
-            *out = now + v * mul;
-            return 0;
-        }
-    }
-iso:;
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (!p || *p)
-        return -1;
-    time_t t = timegm(&tm);
-    if (t < 0)
-        return -1;
-    *out = (uint64_t)t;
+    if (desk_party_parse(desk_store(d), s, out, e) < 0)
+        return err_prefix(e, "%s", what);
     return 0;
 }
 
@@ -233,9 +187,10 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("escrow create", "--threshold must be a number from 1 to %d",
                          STORE_MAX_APPROVERS);
     r.threshold = (unsigned)thr;
-    if (parse_deadline(deadline, &r.deadline) < 0)
-        return cli_usage("escrow create", "--deadline: use 7d, 12h, 30m, a unix time or "
-                                          "YYYY-MM-DDTHH:MM:SSZ");
+    err de;
+    err_clear(&de);
+    if (desk_deadline_read(deadline, (uint64_t)time(NULL), &r.deadline, &de) < 0)
+        return cli_usage("escrow create", "--deadline: %s", de.msg);
     unsigned long wait_s = wait ? strtoul(wait, &endp, 10) : 120;
     if (wait && *endp)
         return cli_usage("escrow create", "--wait takes seconds");

@@ -279,8 +279,6 @@ static int cmd_resume(cli_ctx *ctx, int argc, char **argv)
             printf("swap %lld: %s\n", (long long)xs[i].id, state);
         }
     }
-    for (size_t i = 0; i < n; i++)
-        memset(xs[i].preimage, 0, sizeof xs[i].preimage);
     free(xs);
     memset(b.pass, 0, sizeof b.pass);
     return status;
@@ -343,7 +341,6 @@ static int cmd_list(cli_ctx *ctx, int argc, char **argv)
                    (unsigned long long)x->chain_x, (unsigned long long)x->chain_y, ax, ay,
                    x->pending_action[0] ? "in flight: " : "", x->pending_action, x->note);
         }
-        memset(x->preimage, 0, sizeof x->preimage);
     }
     free(xs);
     if (json) {

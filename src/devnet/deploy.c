@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "eth/abi.h"
 
 #define N_TOKENS 3
 #define N_FEEDS DEVNET_N_FEEDS
@@ -112,6 +113,48 @@ static int send_create(devnet_sender *snd, const char *artifact, const char *arg
     return rc;
 }
 
+/* A feed's first round, as the node reports it (latestRoundData), stored as an observed
+ * round: screening prices its amount rules from the desk's observed rounds, and the first
+ * escrows of the demo are screened before the risk service has read any feed. */
+static int observe_feed(store *db, rpc_client *rpc, uint64_t chain_id, const addr *feed, err *e)
+{
+    uint8_t sel[4];
+    buf out;
+    buf_init(&out);
+    if (abi_selector(sel, "latestRoundData()", e) < 0 ||
+        rpc_eth_call(rpc, feed, sel, sizeof sel, "latest", &out, e) < 0) {
+        buf_free(&out);
+        return -1;
+    }
+    if (out.len < 5 * 32) {
+        buf_free(&out);
+        return err_set(e, ERR_RPC, "a new price feed answered latestRoundData with %zu bytes",
+                       out.len);
+    }
+    u256 round, answer, updated;
+    u256_from_be(&round, out.data);
+    u256_from_be(&answer, out.data + 32);
+    u256_from_be(&updated, out.data + 3 * 32);
+    buf_free(&out);
+    store_price_obs o;
+    memset(&o, 0, sizeof o);
+    o.chain_id = chain_id;
+    o.feed = *feed;
+    char dec[U256_DEC_MAX];
+    u256_to_dec(dec, &round); /* a uint80: at most 25 digits */
+    if (strlen(dec) >= sizeof o.round_id)
+        return err_set(e, ERR_RPC, "a new price feed reports a round id beyond uint80");
+    memcpy(o.round_id, dec, strlen(dec) + 1);
+    u256_to_dec(dec, &answer); /* the devnet's feeds start positive */
+    snprintf(o.answer, sizeof o.answer, "%s", dec);
+    uint64_t t;
+    if (!u256_to_u64(&updated, &t) || t > INT64_MAX)
+        return err_set(e, ERR_RPC, "a new price feed reports an impossible updatedAt");
+    o.updated_at = (int64_t)t;
+    bool inserted;
+    return store_price_obs_put(db, &o, &inserted, e);
+}
+
 static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devnet_node *nd,
                         const devnet_closes closes[N_FEEDS], err *e)
 {
@@ -196,6 +239,10 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
     }
     if (store_commit(db, e) < 0)
         goto fail;
+    for (size_t i = 0; i < nd_; i++)
+        if (d[i].kind == STORE_CONTRACT_FEED &&
+            observe_feed(db, rpc, sp->chain_id, &d[i].address, e) < 0)
+            return err_prefix(e, "%s", sp->name);
     LOG_I("devnet", "%s: deployed %zu contracts", sp->name, nd_);
     return 0;
 fail:

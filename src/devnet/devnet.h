@@ -27,6 +27,8 @@
 #define DEVNET_DEMO_PASSPHRASE "fusion-demo"
 /* Anvil's mnemonic "test test ... junk" accounts 0..9 (public knowledge, devnets only). */
 #define DEVNET_DEV_KEYS 10
+/* Whole native coins each dev account starts with on every node (anvil --balance). */
+#define DEVNET_DEV_BALANCE "100"
 
 typedef struct devnet_chain_spec {
     const char *name;       /* "devnet-eth" */
@@ -157,15 +159,22 @@ typedef struct devnet_seed_report {
     unsigned keys_imported; /* operator keys new in the key store */
     unsigned operators;
     unsigned mints;         /* token mints sent (0 when already funded) */
+    unsigned operators_new; /* registered in the desk's operators table now */
     unsigned entities_read; /* data/demo/entities.csv rows, validated */
+    unsigned entities_new;  /* stored in the compliance registry now */
+    unsigned links_new;     /* entity address links stored now */
     unsigned counterparties_read;
-    bool entities_stored; /* false: no compliance registry in this build */
+    bool entities_stored;
+    bool limits_installed; /* <home>/risk-limits.csv written now */
     char entities_note[160];
 } devnet_seed_report;
 
-/* Imports the operators' dev keys (data/demo/operators.csv) under the demo passphrase,
- * funds the traders with test tokens on every chain (once), and reads the entity and
- * counterparty seed. Needs the devnet up (devnet_up). */
+/* Imports the operators' dev keys (data/demo/operators.csv) under the demo passphrase and
+ * registers them as desk operators, funds the traders with test tokens on every chain
+ * (once), and stores the entities (data/demo/entities.csv) in the compliance registry,
+ * linked on every devnet chain (once), and installs the demo desk's risk limits
+ * (data/demo/risk-limits.csv to <home>/risk-limits.csv, unless there). Needs the devnet
+ * up (devnet_up). */
 int devnet_seed(const char *home, const char *operator_name, devnet_seed_report *out,
                 err *e) DEVNET_WUR;
 
@@ -182,6 +191,8 @@ typedef struct devnet_driver_stats {
     uint64_t price_txs;  /* setAnswer transactions sent */
     uint64_t escrows;    /* escrows created (and funded) */
     uint64_t escrow_txs; /* every escrow-flow transaction sent */
+    uint64_t screened;     /* escrows screened by the demo's screening hook */
+    uint64_t cases_opened; /* cases it opened */
     uint64_t errors;
     char last_error[ERR_MSG_MAX];
 } devnet_driver_stats;

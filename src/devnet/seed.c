@@ -1,19 +1,24 @@
 /* seed.c: the demo desk's seed, from data/demo/: operators (their anvil dev keys go into
- * the key store under the demo passphrase, labelled "name (role)"), test tokens minted to
- * the traders on every chain, and the entity and counterparty records. The entities have
- * nowhere to go in this build (no compliance registry tables yet): they are read and
- * validated, and the report says honestly that storing them was skipped. */
+ * the key store under the demo passphrase, labelled "name (role)"; those with a desk role
+ * become desk operators), test tokens minted to the traders on every chain, and the
+ * entities, stored through the compliance registry (audited) with their addresses linked
+ * on every devnet chain, and the demo desk's risk limits (<home>/risk-limits.csv). Idempotent:
+ * a second run adds nothing. */
 #include "devnet/devnet_priv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/log.h"
+#include "compliance/compliance.h"
+#include "desk/desk.h"
 
 #define LINE_MAX_ 512
-#define MAX_FIELDS 8
+#define MAX_FIELDS 12
 
 /* Splits a CSV line without quoting (the demo files have none) in place. */
 static size_t split(char *line, char *fields[MAX_FIELDS])
@@ -149,23 +154,116 @@ int devnet_parties_load(devnet_party **out, size_t *n, err *e)
     return 0;
 }
 
+/* One row of data/demo/entities.csv, validated. */
+typedef struct seed_entity {
+    store_entity x;
+    uint64_t chain_id; /* 0: link the address on every devnet chain */
+    addr address;
+} seed_entity;
+
+#define MAX_SEED_ENTITIES 32
+
+typedef struct entity_acc {
+    seed_entity items[MAX_SEED_ENTITIES];
+    size_t n;
+} entity_acc;
+
 static int entity_row(void *user, char **f, size_t n, const char *where, err *e)
 {
-    (void)n;
-    unsigned *count = user;
-    static const char *const states[] = {"pending", "verified", "rejected", "expired"};
-    bool ok = false;
-    for (size_t i = 0; i < 4; i++)
-        ok |= strcmp(f[2], states[i]) == 0;
-    if (!ok)
-        return err_set(e, ERR_INVALID, "%s: kyc must be pending, verified, rejected or expired",
+    entity_acc *a = user;
+    if (n < 10)
+        return err_set(e, ERR_INVALID,
+                       "%s: want id,name,kyc,kyc_expires,jurisdiction,chain_id,address,type,tier,"
+                       "risk",
                        where);
-    if (*f[3] && strlen(f[3]) != 10)
-        return err_set(e, ERR_INVALID, "%s: kyc_expires must be YYYY-MM-DD or empty", where);
-    addr a;
-    if (addr_parse(&a, f[6], e) < 0)
+    if (a->n == MAX_SEED_ENTITIES)
+        return err_set(e, ERR_INVALID, "%s: more than %d entities", where, MAX_SEED_ENTITIES);
+    seed_entity *s = &a->items[a->n];
+    memset(s, 0, sizeof *s);
+    snprintf(s->x.name, sizeof s->x.name, "%s", f[1]);
+    snprintf(s->x.kyc, sizeof s->x.kyc, "%s", f[2]);
+    snprintf(s->x.kyc_expires, sizeof s->x.kyc_expires, "%s", f[3]);
+    snprintf(s->x.jurisdiction, sizeof s->x.jurisdiction, "%s", f[4]);
+    snprintf(s->x.type, sizeof s->x.type, "%s", f[7]);
+    snprintf(s->x.risk, sizeof s->x.risk, "%s", f[9]);
+    char *end;
+    s->x.tier = (int)strtol(f[8], &end, 10);
+    if (*end || end == f[8])
+        return err_set(e, ERR_INVALID, "%s: tier '%s' is not a number 1..5", where, f[8]);
+    unsigned long long cid = strtoull(f[5], &end, 10);
+    if (*end || end == f[5])
+        return err_set(e, ERR_INVALID, "%s: chain_id '%s' is not a number (0: every chain)", where,
+                       f[5]);
+    s->chain_id = cid;
+    if (addr_parse(&s->address, f[6], e) < 0)
         return err_prefix(e, "%s", where);
-    (*count)++;
+    if (compliance_entity_check(&s->x, e) < 0)
+        return err_prefix(e, "%s", where);
+    a->n++;
+    return 0;
+}
+
+/* Stores the entities through the compliance registry (audited) and links each one's
+ * address on every devnet chain (or the one chain of its row); entities already there
+ * (by name: a second demo run) are kept as they are. */
+static int store_entities(store *db, const compliance_actor *act, const entity_acc *acc,
+                          devnet_seed_report *out, err *e)
+{
+    for (size_t i = 0; i < acc->n; i++) {
+        const seed_entity *s = &acc->items[i];
+        store_entity x;
+        bool found = false;
+        if (store_entity_find_name(db, s->x.name, &x, &found, e) < 0)
+            return -1;
+        if (!found) {
+            x = s->x;
+            if (compliance_entity_add(db, act, &x, e) < 0)
+                return err_prefix(e, "entity \"%s\"", s->x.name);
+            out->entities_new++;
+        }
+        for (size_t c = 0; c < DEVNET_N_CHAINS; c++) {
+            uint64_t cid = devnet_chain(c)->chain_id;
+            if (s->chain_id && s->chain_id != cid)
+                continue;
+            int64_t linked = 0;
+            if (store_entity_find_addr(db, cid, &s->address, &linked, e) < 0)
+                return -1;
+            if (linked == x.id)
+                continue;
+            if (compliance_entity_link(db, act, x.id, cid, &s->address, e) < 0)
+                return err_prefix(e, "linking entity \"%s\"", s->x.name);
+            out->links_new++;
+        }
+    }
+    out->entities_stored = true;
+    return 0;
+}
+
+/* Registers the operators in the desk (name, address, role) unless there; on-chain-only
+ * roles (the arbiter) are not desk roles and are left out. */
+static int store_operators(store *db, const devnet_operator *ops, const addr *addrs, size_t n,
+                           devnet_seed_report *out, err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned bits;
+        err ignore;
+        if (desk_roles_parse(&bits, ops[i].role, &ignore) < 0)
+            continue;
+        store_operator have;
+        bool found = false;
+        if (store_operator_get(db, ops[i].name, &have, &found, e) < 0)
+            return -1;
+        if (found)
+            continue;
+        store_operator o;
+        memset(&o, 0, sizeof o);
+        snprintf(o.name, sizeof o.name, "%s", ops[i].name);
+        o.address = addrs[i];
+        desk_roles_format(o.roles, sizeof o.roles, bits);
+        if (store_operator_add(db, &o, e) < 0)
+            return -1;
+        out->operators_new++;
+    }
     return 0;
 }
 
@@ -259,6 +357,41 @@ out:
     return rc;
 }
 
+/* Copies data/demo/risk-limits.csv to <home>/risk-limits.csv unless the desk has its own. */
+static int install_limits(const char *home, devnet_seed_report *out, err *e)
+{
+    char src[4096], dst[4200];
+    snprintf(dst, sizeof dst, "%s/risk-limits.csv", home);
+    if (access(dst, F_OK) == 0)
+        return 0;
+    if (devnet_data_path(src, sizeof src, "demo/risk-limits.csv", e) < 0)
+        return -1;
+    FILE *in = fopen(src, "r");
+    if (!in)
+        return err_set(e, ERR_IO, "cannot read %s", src);
+    int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    FILE *o = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!o) {
+        if (fd >= 0)
+            close(fd);
+        fclose(in);
+        return err_set(e, ERR_IO, "cannot create %s", dst);
+    }
+    char line[LINE_MAX_];
+    bool ok = true;
+    while (ok && fgets(line, sizeof line, in))
+        ok = fputs(line, o) >= 0;
+    ok &= !ferror(in);
+    fclose(in);
+    ok &= fclose(o) == 0;
+    if (!ok) {
+        unlink(dst);
+        return err_set(e, ERR_IO, "cannot write %s", dst);
+    }
+    out->limits_installed = true;
+    return 0;
+}
+
 int devnet_seed(const char *home, const char *operator_name, devnet_seed_report *out, err *e)
 {
     memset(out, 0, sizeof *out);
@@ -271,23 +404,22 @@ int devnet_seed(const char *home, const char *operator_name, devnet_seed_report 
     size_t n_chains = 0;
     devnet_party *parties = NULL;
     size_t n_parties = 0;
+    entity_acc *ents = NULL;
     int rc = -1;
     if (devnet_operators_load(ops, &n_ops, e) < 0)
         goto out;
     out->operators = (unsigned)n_ops;
     if (keystore_open(&ks, home, operator_name ? operator_name : "demo", e) < 0)
         goto out;
-    addr trader, op_addr[DEVNET_MAX_OPERATORS];
+    addr trader, op_addrs[DEVNET_MAX_OPERATORS];
     bool have_trader = false;
     for (size_t i = 0; i < n_ops; i++) {
-        addr a;
         bool imported;
-        if (devnet_dev_import(ks, ops[i].dev_key, ops[i].label, &a, &imported, e) < 0)
+        if (devnet_dev_import(ks, ops[i].dev_key, ops[i].label, &op_addrs[i], &imported, e) < 0)
             goto out;
-        op_addr[i] = a;
         out->keys_imported += imported;
         if (!have_trader && strcmp(ops[i].role, "trader") == 0) {
-            trader = a;
+            trader = op_addrs[i];
             have_trader = true;
         }
     }
@@ -298,22 +430,6 @@ int devnet_seed(const char *home, const char *operator_name, devnet_seed_report 
     if (devnet_dev_signer(ks, 0, "deployer (anvil #0)", &deployer, e) < 0 ||
         devnet_open_desk(home, &db, e) < 0 || store_chain_list(db, &chains_, &n_chains, e) < 0)
         goto out;
-    /* the desk's operators with their roles (dave's compliance role lets him work the
-     * cases the automatic screening opens); a role the desk does not know (erin, arbiter)
-     * gets no operator row */
-    for (size_t i = 0; i < n_ops; i++) {
-        static const char *const desk_roles[] = {"trader", "approver", "compliance", "admin"};
-        bool known = false, found = false;
-        for (size_t k = 0; k < 4; k++)
-            known |= strcmp(ops[i].role, desk_roles[k]) == 0;
-        store_operator op = {.address = op_addr[i], .created_at = (int64_t)time(NULL)};
-        snprintf(op.name, sizeof op.name, "%.63s", ops[i].name);
-        snprintf(op.roles, sizeof op.roles, "%.63s", ops[i].role);
-        store_operator got;
-        if (known && (store_operator_get(db, op.name, &got, &found, e) < 0 ||
-                      (!found && store_operator_add(db, &op, e) < 0)))
-            goto out;
-    }
     for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
         const devnet_chain_spec *sp = devnet_chain(i);
         for (size_t k = 0; k < n_chains; k++)
@@ -321,17 +437,41 @@ int devnet_seed(const char *home, const char *operator_name, devnet_seed_report 
                 fund_trader(db, &chains_[k], deployer, &trader, &out->mints, e) < 0)
                 goto out;
     }
-    if (csv_each("demo/entities.csv", 7, entity_row, &out->entities_read, e) < 0 ||
+    ents = calloc(1, sizeof *ents);
+    if (!ents) {
+        err_set(e, ERR_NOMEM, "out of memory reading the demo entities");
+        goto out;
+    }
+    if (csv_each("demo/entities.csv", 7, entity_row, ents, e) < 0 ||
         devnet_parties_load(&parties, &n_parties, e) < 0)
         goto out;
+    out->entities_read = (unsigned)ents->n;
     out->counterparties_read = (unsigned)n_parties;
-    out->entities_stored = false;
-    snprintf(out->entities_note, sizeof out->entities_note,
-             "skipped: compliance registry not available (no entity tables in this build)");
-    LOG_I("demo", "seed: %u operators (%u keys new), %u mints, %u entities (%s)", out->operators,
-          out->keys_imported, out->mints, out->entities_read, out->entities_note);
+    /* the registry is kept by compliance officers: the demo's first one records the
+     * entities (the audit log names them, not an anonymous "demo") */
+    const char *officer = NULL;
+    for (size_t i = 0; i < n_ops && !officer; i++)
+        if (strcmp(ops[i].role, "compliance") == 0)
+            officer = ops[i].name;
+    if (!officer) {
+        err_set(e, ERR_INVALID, "data/demo/operators.csv names no compliance officer");
+        goto out;
+    }
+    compliance_actor act = {home, officer, (int64_t)time(NULL)};
+    if (store_operators(db, ops, op_addrs, n_ops, out, e) < 0 ||
+        store_entities(db, &act, ents, out, e) < 0)
+        goto out;
+    if (install_limits(home, out, e) < 0)
+        goto out;
+    snprintf(out->entities_note, sizeof out->entities_note, "%u new, %u new address links",
+             out->entities_new, out->links_new);
+    LOG_I("demo",
+          "seed: %u operators (%u keys new, %u new in the desk), %u mints, %u entities (%s)",
+          out->operators, out->keys_imported, out->operators_new, out->mints, out->entities_read,
+          out->entities_note);
     rc = 0;
 out:
+    free(ents);
     free(parties);
     free(chains_);
     store_close(&db);

@@ -3,14 +3,16 @@
  *   x_locked --(T1 passed)--> refunded;  y_locked --(T2 passed)--> y_refunded --(T1)--> refunded
  * Every transaction is signed, stored with the swap (durably), then sent; a step that
  * finds a transaction in flight waits for its receipt, re-sending the same signed bytes
- * if the node lost it, so a crash at any point never signs a second, different action. */
+ * if the node lost it, so a crash at any point never signs a second, different action.
+ * The secret is never on disk in clear: it is sealed (XChaCha20-Poly1305) under a key
+ * only the initiator's unlocked key can derive (see secret_key), and so is the signed
+ * claim on Y, which carries it, while that claim is in flight. */
 #include "devnet/xswap.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/log.h"
 #include "devnet/devnet.h"
@@ -174,6 +176,126 @@ static void fmt_word(char out[67], const uint8_t w[32])
     hex_encode(out, 67, w, 32, true);
 }
 
+/* ---- the secret at rest -----------------------------------------------------------
+ * key = BLAKE2b-256 keyed "fusion-xswap-v1" of r || s of the initiator's EIP-191 signature
+ * of a fixed message naming the hashlock. Signatures are RFC 6979 (src/crypto/secp.c), so
+ * the same key and hashlock always give the same key; only whoever can unlock the
+ * initiator's key (its passphrase) can derive it, and the signature itself is never kept
+ * or sent. Each derivation is a signature, so it has its audit row. */
+
+#define SEAL_VERSION 1
+#define SEAL_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define SEAL_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define SEAL_OVERHEAD (1 + SEAL_NONCE + SEAL_TAG)
+#define SEAL_KEY crypto_aead_xchacha20poly1305_ietf_KEYBYTES
+
+static int key_for(eng *g, const addr *a, ks_key **out, err *e);
+
+/* *key: SEAL_KEY bytes of sodium_malloc'ed memory (sodium_free it). */
+static int secret_key(eng *g, const store_xswap *x, uint8_t **key, err *e)
+{
+    *key = NULL;
+    ks_key *k;
+    if (key_for(g, &x->initiator, &k, e) < 0)
+        return -1;
+    char h[67], msg[200];
+    fmt_word(h, x->hashlock);
+    snprintf(msg, sizeof msg,
+             "fusion xswap: derive the key that seals this swap's secret at rest.\n"
+             "hashlock: %s\n",
+             h);
+    uint8_t sig[65];
+    if (keystore_sign_message(k, sig, msg, strlen(msg), e) < 0)
+        return err_prefix(e, "deriving the key of the swap secret");
+    uint8_t *kk = sodium_malloc(SEAL_KEY);
+    if (!kk) {
+        sodium_memzero(sig, sizeof sig);
+        return err_set(e, ERR_NOMEM, "out of guarded memory for the swap secret's key");
+    }
+    static const uint8_t ctx[] = "fusion-xswap-v1";
+    crypto_generichash(kk, SEAL_KEY, sig, 64, ctx, sizeof ctx - 1);
+    sodium_memzero(sig, sizeof sig);
+    *key = kk;
+    return 0;
+}
+
+/* What the ciphertext is bound to: its use, the hashlock, the initiator and chain X. */
+static size_t seal_ad(uint8_t ad[96], const store_xswap *x, const char *what)
+{
+    size_t n = (size_t)snprintf((char *)ad, 24, "fusion-xswap-v1:%s", what);
+    if (n > 23)
+        n = 23;
+    memcpy(ad + n, x->hashlock, 32);
+    memcpy(ad + n + 32, x->initiator.b, 20);
+    for (int i = 0; i < 8; i++)
+        ad[n + 52 + i] = (uint8_t)(x->chain_x >> (56 - 8 * i));
+    return n + 60;
+}
+
+/* out = version || nonce || ciphertext of pt; cap must hold len + SEAL_OVERHEAD. */
+static int seal(uint8_t *out, size_t *out_len, size_t cap, const uint8_t *key, const store_xswap *x,
+                const char *what, const uint8_t *pt, size_t len, err *e)
+{
+    if (len + SEAL_OVERHEAD > cap)
+        return err_set(e, ERR_INTERNAL, "sealed %s would not fit its column", what);
+    uint8_t ad[96];
+    size_t n_ad = seal_ad(ad, x, what);
+    out[0] = SEAL_VERSION;
+    randombytes_buf(out + 1, SEAL_NONCE);
+    unsigned long long clen = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out + 1 + SEAL_NONCE, &clen, pt, len, ad, n_ad,
+                                               NULL, out + 1, key);
+    *out_len = 1 + SEAL_NONCE + (size_t)clen;
+    return 0;
+}
+
+/* pt (cap bytes, the caller's guarded memory) = the opened sealed blob. */
+static int unseal(uint8_t *pt, size_t *len, size_t cap, const uint8_t *key, const store_xswap *x,
+                  const char *what, const uint8_t *in, size_t in_len, err *e)
+{
+    if (in_len < SEAL_OVERHEAD || in[0] != SEAL_VERSION || in_len - SEAL_OVERHEAD > cap)
+        return err_set(e, ERR_INVALID, "swap %lld: the sealed %s is malformed", (long long)x->id,
+                       what);
+    uint8_t ad[96];
+    size_t n_ad = seal_ad(ad, x, what);
+    unsigned long long plen = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &plen, NULL, in + 1 + SEAL_NONCE,
+                                                   in_len - 1 - SEAL_NONCE, ad, n_ad, in + 1,
+                                                   key) != 0)
+        return err_set(e, ERR_AUTH,
+                       "swap %lld: the sealed %s does not open with the initiator's key "
+                       "(another key, or the row was changed)",
+                       (long long)x->id, what);
+    *len = (size_t)plen;
+    return 0;
+}
+
+/* The secret, opened into pre (32 bytes of the caller's guarded memory) and checked
+ * against the hashlock. */
+static int secret_open(eng *g, const store_xswap *x, uint8_t *pre, err *e)
+{
+    if (x->sealed_secret_len == 0)
+        return err_set(e, ERR_STATE,
+                       "swap %lld keeps no sealed secret (recorded by an older build?): it "
+                       "can only be refunded after its timelocks",
+                       (long long)x->id);
+    uint8_t *key;
+    if (secret_key(g, x, &key, e) < 0)
+        return -1;
+    size_t len = 0;
+    int rc = unseal(pre, &len, 32, key, x, "secret", x->sealed_secret, x->sealed_secret_len, e);
+    sodium_free(key);
+    uint8_t h[32];
+    if (rc == 0)
+        crypto_hash_sha256(h, pre, 32);
+    if (rc == 0 && (len != 32 || memcmp(h, x->hashlock, 32) != 0))
+        rc = err_set(e, ERR_INVALID, "swap %lld: the sealed secret does not hash to the lock",
+                     (long long)x->id);
+    if (rc < 0)
+        sodium_memzero(pre, 32);
+    return rc;
+}
+
 /* Sends `approve(spender, amount)` on a token and waits for it (idempotent: it sets the
  * allowance, so doing it again after a crash is harmless). */
 static int approve_token(eng *g, chain_conn *c, ks_key *k, const addr *token, const addr *spender,
@@ -254,10 +376,24 @@ static int act(eng *g, store_xswap *x, const char *action, chain_conn *c, const 
         snprintf(x->pending_action, sizeof x->pending_action, "%s", action);
         x->pending_chain = c->chain_id;
         memcpy(x->pending_hash, hash, 32);
-        memcpy(x->pending_raw, raw.data, raw.len);
-        x->pending_raw_len = raw.len;
-        rc = save(g, x, true, e);
+        if (strcmp(action, "claim_y") == 0) {
+            /* the claim carries the secret: kept sealed like it until it is mined */
+            uint8_t *key;
+            rc = secret_key(g, x, &key, e);
+            if (rc == 0) {
+                rc = seal(x->pending_raw, &x->pending_raw_len, sizeof x->pending_raw, key, x,
+                          "claim_y", raw.data, raw.len, e);
+                sodium_free(key);
+            }
+        } else {
+            memcpy(x->pending_raw, raw.data, raw.len);
+            x->pending_raw_len = raw.len;
+        }
     }
+    if (rc == 0)
+        rc = save(g, x, true, e);
+    if (rc < 0)
+        x->pending_action[0] = '\0';
     if (rc == 0) {
         LOG_I("xswap", "swap %lld: %s sent on chain %llu", (long long)x->id, action,
               (unsigned long long)c->chain_id);
@@ -265,11 +401,11 @@ static int act(eng *g, store_xswap *x, const char *action, chain_conn *c, const 
         err_clear(&se);
         if (devnet_send_raw(&s, raw.data, raw.len, &se) < 0)
             LOG_W("xswap", "swap %lld: %s: %s (will re-send)", (long long)x->id, action, se.msg);
-        /* test hook: die right after sending, before the receipt is recorded */
-        const char *crash = getenv("FUSION_XSWAP_CRASH");
-        if (crash && strcmp(crash, action) == 0)
-            _exit(70);
     }
+    if (data.data)
+        sodium_memzero(data.data, data.len);
+    if (raw.data)
+        sodium_memzero(raw.data, raw.len);
     buf_free(&data);
     buf_free(&raw);
     return rc;
@@ -485,10 +621,28 @@ static int finish_pending(eng *g, store_xswap *x, bool *waiting, err *e)
         /* lost by the node (or never sent: the process died first): send the same bytes */
         err se;
         err_clear(&se);
-        if (rpc_eth_send_raw_transaction(c->rpc, x->pending_raw, x->pending_raw_len,
-                                         (uint8_t[32]){0}, &se) < 0)
+        if (strcmp(x->pending_action, "claim_y") == 0) {
+            uint8_t *key = NULL, *raw = sodium_malloc(STORE_XSWAP_RAW_MAX);
+            size_t len = 0;
+            int rc = raw ? secret_key(g, x, &key, e)
+                         : err_set(e, ERR_NOMEM, "out of guarded memory for the claim");
+            if (rc == 0)
+                rc = unseal(raw, &len, STORE_XSWAP_RAW_MAX, key, x, "claim_y", x->pending_raw,
+                            x->pending_raw_len, e);
+            if (rc == 0 &&
+                rpc_eth_send_raw_transaction(c->rpc, raw, len, (uint8_t[32]){0}, &se) < 0)
+                LOG_I("xswap", "swap %lld: re-sending claim_y: %s", (long long)x->id, se.msg);
+            if (key)
+                sodium_free(key);
+            if (raw)
+                sodium_free(raw);
+            if (rc < 0)
+                return -1;
+        } else if (rpc_eth_send_raw_transaction(c->rpc, x->pending_raw, x->pending_raw_len,
+                                                (uint8_t[32]){0}, &se) < 0) {
             LOG_I("xswap", "swap %lld: re-sending %s: %s", (long long)x->id, x->pending_action,
                   se.msg);
+        }
         *waiting = true;
         return 0;
     }
@@ -628,11 +782,22 @@ static int step(eng *g, store_xswap *x, bool *moved, err *e)
             }
             return 0;
         }
+        uint8_t *pre = sodium_malloc(32);
+        if (!pre)
+            return err_set(e, ERR_NOMEM, "out of guarded memory for the swap secret");
+        if (secret_open(g, x, pre, e) < 0) {
+            sodium_free(pre);
+            return -1;
+        }
         char w[67], p[67];
         fmt_word(w, x->lock_y);
-        fmt_word(p, x->preimage);
+        fmt_word(p, pre);
+        sodium_free(pre);
         snprintf(args, sizeof args, "(%s, %s)", w, p);
-        if (act(g, x, "claim_y", cy, &x->initiator, &x->htlc_y, NULL, "claim", args, e) < 0)
+        sodium_memzero(p, sizeof p);
+        int rc = act(g, x, "claim_y", cy, &x->initiator, &x->htlc_y, NULL, "claim", args, e);
+        sodium_memzero(args, sizeof args);
+        if (rc < 0)
             return -1;
         *moved = true;
         return 0;
@@ -750,11 +915,25 @@ int xswap_new(const xswap_env *env, const xswap_terms *t, int64_t *id, err *e)
     x.amount_y = t->amount_y;
     x.initiator = t->initiator;
     x.counterparty = t->counterparty;
-    randombytes_buf(x.preimage, sizeof x.preimage);
-    x.has_preimage = true;
-    crypto_hash_sha256(x.hashlock, x.preimage, sizeof x.preimage);
     x.t1 = now_x + t->t1_after;
     x.margin = t->margin;
+    /* the secret: random, in guarded memory, on disk only sealed */
+    uint8_t *pre = sodium_malloc(32), *key = NULL;
+    if (!pre) {
+        err_set(e, ERR_NOMEM, "out of guarded memory for the swap secret");
+        goto out;
+    }
+    randombytes_buf(pre, 32);
+    crypto_hash_sha256(x.hashlock, pre, 32);
+    int sealed = secret_key(&g, &x, &key, e);
+    if (sealed == 0)
+        sealed = seal(x.sealed_secret, &x.sealed_secret_len, sizeof x.sealed_secret, key, &x,
+                      "secret", pre, 32, e);
+    sodium_free(pre);
+    if (key)
+        sodium_free(key);
+    if (sealed < 0)
+        goto out;
     if (store_begin_durable(g.db, e) < 0)
         goto out;
     if (store_xswap_add(g.db, &x, &x.id, e) < 0 || store_commit(g.db, e) < 0) {
@@ -764,7 +943,6 @@ int xswap_new(const xswap_env *env, const xswap_terms *t, int64_t *id, err *e)
     *id = x.id;
     rc = run_steps(&g, &x, e);
 out:
-    sodium_memzero(x.preimage, sizeof x.preimage);
     free(cs);
     eng_close(&g);
     return rc;

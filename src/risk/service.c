@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/bytes.h"
 #include "base/log.h"
@@ -660,6 +661,32 @@ static const risk_price_info *find_price(const risk_snapshot *s, const char *ass
     return NULL;
 }
 
+/* prices/aliases.csv ("asset,series" lines, '#' comments): an asset whose history is
+ * another's (a 1:1 wrapper such as WETH, a renamed coin such as POL, once MATIC). Writes
+ * the series to read for asset (asset itself when it has no alias). */
+static void history_series(const char *dir, const char *asset, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", asset);
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/aliases.csv", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[128];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *comma = strchr(line, ',');
+        if (line[0] == '#' || !comma)
+            continue;
+        *comma = '\0';
+        if (strcmp(line, asset) == 0 && comma[1]) {
+            snprintf(out, cap, "%s", comma + 1);
+            break;
+        }
+    }
+    fclose(f);
+}
+
 /* Loads the history of every held asset; assets without a file get a condition. Assets
  * without an oracle price get the last shipped close (source "history"). */
 static int load_history(refresh *r, const risk_service_opts *o, risk_prices *pr, err *e)
@@ -673,8 +700,9 @@ static int load_history(refresh *r, const risk_service_opts *o, risk_prices *pr,
     for (size_t i = 0; i < s->n_assets; i++) {
         risk_asset_value *av = &s->assets[i];
         char path[PATH_MAX + 300];
-        char key[STORE_ALERT_KEY_MAX];
-        if (!history_file(dir, av->asset, path, sizeof path)) {
+        char key[STORE_ALERT_KEY_MAX], series[STORE_ASSET_MAX + 32];
+        history_series(dir, av->asset, series, sizeof series);
+        if (!history_file(dir, series, path, sizeof path)) {
             snprintf(key, sizeof key, "no_history:%s", av->asset);
             if (add_cond(r, key, "no_history", ALERT_WARNING, NAN, NAN, e,
                          "no daily price history for %s in %s: it is left out of VaR/ES",
@@ -1194,6 +1222,12 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
 
     char path[PATH_MAX];
     const char *lpath = o->limits_path;
+    if (!lpath && o->home) {
+        /* the desk's own limits, when it has them (the demo desk does) */
+        int k = snprintf(path, sizeof path, "%s/risk-limits.csv", o->home);
+        if (k > 0 && (size_t)k < sizeof path && access(path, R_OK) == 0)
+            lpath = path;
+    }
     if (!lpath) {
         if (risk_data_file("risk/limits.csv", path, sizeof path, e) < 0)
             goto out;

@@ -126,7 +126,7 @@ typedef struct risk_service_opts {
     const char *home;            /* desk home: the key store's addresses are desk accounts */
     const addr *extra_accounts;  /* more desk accounts (may be NULL) */
     size_t n_extra;
-    const char *limits_path;     /* NULL: the shipped risk/limits.csv */
+    const char *limits_path;     /* NULL: <home>/risk-limits.csv, else the shipped one */
     const char *collateral_path; /* NULL: the shipped risk/collateral.csv */
     const char *scenarios_path;  /* NULL: the shipped risk/scenarios.csv */
     const char *prices_dir;      /* NULL: the shipped prices/ */

@@ -486,6 +486,7 @@ int store_desk_actor(store *s, uint64_t chain_id, const addr *escrow, const char
 /* ---- cross-chain swaps (store_xswap.c; issue 10) ---- */
 
 #define STORE_XSWAP_RAW_MAX 2048
+#define STORE_XSWAP_SEALED_MAX 128
 
 /* One HTLC swap: the initiator gives amount_x of token_x on chain X, the counterparty
  * amount_y of token_y on chain Y (token zero: native coin). State names: docs/cross-chain.md. */
@@ -497,8 +498,10 @@ typedef struct store_xswap {
     u256 amount_x, amount_y;
     addr initiator, counterparty;
     uint8_t hashlock[32];
-    bool has_preimage;
-    uint8_t preimage[32];        /* the initiator's secret until it is revealed on Y */
+    /* The initiator's secret, sealed (never in clear; devnet/xswap.c, docs/cross-chain.md):
+     * version || nonce || XChaCha20-Poly1305 ciphertext; 0 bytes: none. */
+    uint8_t sealed_secret[STORE_XSWAP_SEALED_MAX];
+    size_t sealed_secret_len;
     uint64_t t1, t2, margin;     /* unix seconds; t2 0 until the counterparty locked */
     bool has_lock_x, has_lock_y;
     uint8_t lock_x[32], lock_y[32];

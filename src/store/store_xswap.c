@@ -1,5 +1,7 @@
 /* store_xswap.c: the cross-chain swap aggregate (xswaps): each HTLC swap's state, locks,
- * secret and the signed transaction in flight, so that `fusion xswap resume` continues
+ * sealed secret (column `preimage`: a BLOB sealed by devnet/xswap.c, never the secret in
+ * clear; text in it is from an older build and is not read) and the signed transaction
+ * in flight, so that `fusion xswap resume` continues
  * after a crash exactly where the previous process stopped. */
 #include "store/store.h"
 
@@ -37,8 +39,8 @@ static void bind_all(sqlite3_stmt *st, const store_xswap *x, int64_t now)
     store_bind_addr(st, 10, &x->initiator);
     store_bind_addr(st, 11, &x->counterparty);
     store_bind_hash(st, 12, x->hashlock);
-    if (x->has_preimage)
-        store_bind_hash(st, 13, x->preimage);
+    if (x->sealed_secret_len)
+        sqlite3_bind_blob(st, 13, x->sealed_secret, (int)x->sealed_secret_len, SQLITE_TRANSIENT);
     store_bind_u64(st, 14, x->t1);
     store_bind_u64(st, 15, x->t2);
     store_bind_u64(st, 16, x->margin);
@@ -97,9 +99,13 @@ static int read_row(sqlite3_stmt *st, store_xswap *x, err *e)
               store_col_u256(st, 7, &x->amount_x) | store_col_u256(st, 8, &x->amount_y) |
               store_col_addr(st, 9, &x->initiator) | store_col_addr(st, 10, &x->counterparty) |
               store_col_hash(st, 11, x->hashlock);
-    if (sqlite3_column_type(st, 12) != SQLITE_NULL) {
-        x->has_preimage = true;
-        bad |= store_col_hash(st, 12, x->preimage);
+    if (sqlite3_column_type(st, 12) == SQLITE_BLOB) {
+        int n = sqlite3_column_bytes(st, 12);
+        if (n <= 0 || (size_t)n > sizeof x->sealed_secret)
+            bad = -1;
+        else
+            memcpy(x->sealed_secret, sqlite3_column_blob(st, 12), (size_t)n);
+        x->sealed_secret_len = n > 0 && (size_t)n <= sizeof x->sealed_secret ? (size_t)n : 0;
     }
     x->t1 = store_col_u64(st, 13);
     x->t2 = store_col_u64(st, 14);

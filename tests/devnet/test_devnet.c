@@ -182,8 +182,8 @@ static void test_store_xswap_roundtrip(void **state)
     x.amount_x = u256_from_u64(2500000000ULL);
     x.amount_y = u256_from_u64(15);
     memset(x.hashlock, 0xab, 32);
-    memset(x.preimage, 0x11, 32);
-    x.has_preimage = true;
+    memset(x.sealed_secret, 0x11, 73);
+    x.sealed_secret_len = 73;
     x.t1 = 1000;
     x.margin = 100;
     x.y_from_block = 42;
@@ -207,8 +207,9 @@ static void test_store_xswap_roundtrip(void **state)
     assert_int_equal(store_xswap_get(s, id, &got, &found, &e), 0);
     assert_true(found);
     assert_string_equal(got.state, "x_locked");
-    assert_true(got.has_preimage && got.has_lock_x && !got.has_lock_y);
-    assert_memory_equal(got.preimage, x.preimage, 32);
+    assert_true(got.has_lock_x && !got.has_lock_y);
+    assert_int_equal(got.sealed_secret_len, 73);
+    assert_memory_equal(got.sealed_secret, x.sealed_secret, 73);
     assert_memory_equal(got.lock_x, x.lock_x, 32);
     assert_memory_equal(got.hashlock, x.hashlock, 32);
     assert_string_equal(got.pending_action, "lock_y");

@@ -10,7 +10,9 @@ operators' keys are in the key store with their labels. A second demo run reuses
 desk (no new keys, no new mints). Finally `devnet down` leaves no anvil (/proc), and a
 demo killed with SIGKILL still has its devnet stopped by the guardian.
 """
+import csv
 import decimal
+import json
 import os
 import signal
 import sqlite3
@@ -57,11 +59,11 @@ def run(home, ports):
                "--ports", port_arg, "--keep-devnet")
     print(p.stdout, end="")
     check("0 errors" in p.stdout, "driver ran without errors")
-    check("5 new" in p.stdout, "five operator keys imported")
+    check("6 new" in p.stdout, "six operator keys imported")
 
     keys = fusion(home, "key", "list").stdout
     for label in ("alice (trader)", "bob (approver)", "carol (approver)", "dave (compliance)",
-                  "erin (arbiter)", "deployer (anvil #0)"):
+                  "erin (arbiter)", "frank (compliance)", "deployer (anvil #0)"):
         check(label in keys, "key store has %r" % label)
 
     db = sqlite3.connect(os.path.join(home, "desk.db"))
@@ -90,26 +92,97 @@ def run(home, ports):
     check(len(helios) >= 3 and all(9000 * 10**6 <= a < 10000 * 10**6 for a in helios),
           "three deposits just under 10,000 USDC to one counterparty: %s" % helios)
     check(any(r[4] == "released" for r in rows), "an escrow was approved and released")
-    # the demo's sync screens automatically: the sanctioned payee's escrow has a case with a
-    # sanctions hit, and every synced escrow was screened
-    sanctioned = {r[1].lower() for r in rows if r[2] == SANCTIONED}
-    hits = db.execute("SELECT c.escrow, h.rule FROM cases c JOIN screening_hits h "
-                      "ON h.case_id = c.id").fetchall()
-    check(any(rule == "sanctions" and esc.lower() in sanctioned for esc, rule in hits),
-          "automatic screening opened a sanctions case for the sanctioned payee")
+    seeded(db, urls)
     screened = db.execute("SELECT count(*) FROM screened_escrows").fetchone()[0]
     check(screened == len(rows), "every synced escrow screened (%d of %d)" % (screened, len(rows)))
-    roles = dict(db.execute("SELECT name, roles FROM operators"))
-    check(roles.get("dave") == "compliance" and roles.get("alice") == "trader",
-          "the seed added the desk's operators with their roles: %r" % roles)
     db.close()
+    risk_sized(home)
+    four_eyes(home)
 
     # a second run reuses the running devnet and the desk
     p = fusion(home, "demo", "--no-ui", "--duration", "3s", "--ports", port_arg)
     check(p.stdout.count("already running") == 3, "second demo reuses the nodes")
-    check("0 new), 0 token mints" in p.stdout, "second demo adds no keys and no mints: %r"
-          % p.stdout)
+    check("0 new; 0 new in the desk), 0 token mints" in p.stdout,
+          "second demo adds no keys, operators and mints: %r" % p.stdout)
+    check("0 new, 0 new address links" in p.stdout, "second demo adds no entities or links")
     check(len(anvils_on(ports)) == 3, "the demo leaves a devnet it did not start running")
+
+
+def seeded(db, urls):
+    """Entities, links, operators and screening, against data/demo and data/sanctions."""
+    with open(os.path.join(ROOT, "data", "demo", "entities.csv")) as f:
+        rows = list(csv.DictReader(f))
+    stored = {name: (kyc, jur) for name, kyc, jur in
+              db.execute("SELECT name, kyc, jurisdiction FROM entities")}
+    for r in rows:
+        check(stored.get(r["name"]) == (r["kyc"], r["jurisdiction"]),
+              "entity %s stored with KYC %s" % (r["name"], r["kyc"]))
+        links = {c for (c,) in db.execute(
+            "SELECT a.chain_id FROM entity_addresses a JOIN entities e ON e.id = a.entity_id "
+            "WHERE e.name = ? AND a.address = ?", (r["name"], r["address"].lower()))}
+        check(links == set(urls), "entity %s linked on every chain: %s" % (r["name"], links))
+    check({r["kyc"] for r in rows} >= {"pending", "verified", "rejected", "expired"},
+          "entities in every KYC state")
+    ops = dict(db.execute("SELECT name, roles FROM operators"))
+    check(sum(1 for v in ops.values() if "compliance" in v) >= 2,
+          "two compliance officers for four-eyes: %s" % ops)
+    with open(os.path.join(ROOT, "data", "sanctions", "sanctioned_addresses_ETH.txt")) as f:
+        listed = {l.strip().lower() for l in f if l.strip()}
+    check(SANCTIONED in listed, "the sanctioned payee is on the shipped list")
+    hits = db.execute("SELECT rule, address, case_id FROM screening_hits").fetchall()
+    rules = {h[0] for h in hits}
+    for rule in ("sanctions", "structuring", "large_amount", "unknown_counterparty", "kyc"):
+        check(rule in rules, "screening hit %s stored (rules: %s)" % (rule, sorted(rules)))
+    check(any(h[0] == "sanctions" and h[1] == SANCTIONED and h[2] for h in hits),
+          "the sanctioned payee's hit has a case")
+    high = db.execute("SELECT count(*) FROM cases WHERE priority = 1 AND state <> 'closed'")
+    check(high.fetchone()[0] >= 1, "an open high-priority case")
+
+
+def four_eyes(home):
+    """The demo's two compliance officers close the sanctioned payee's (high) case
+    four-eyes: dave proposes blocking, dave cannot confirm himself, frank confirms."""
+    path = os.path.join(home, "desk.db")
+    db = sqlite3.connect(path)
+    row = db.execute("SELECT case_id FROM screening_hits WHERE rule = 'sanctions' AND "
+                     "address = ? AND case_id IS NOT NULL", (SANCTIONED,)).fetchone()
+    db.close()
+    check(row is not None, "four-eyes: the sanctioned payee has a case")
+    if row is None:
+        return
+    cid = str(row[0])
+    fusion(home, "--operator", "dave", "case", "take", cid)
+    p = fusion(home, "--operator", "dave", "case", "block", cid, "--note", "OFAC SDN payee")
+    check("proposed by dave" in p.stdout, "four-eyes: dave's decision is a proposal")
+    p = fusion(home, "--operator", "dave", "case", "block", cid, rc=1)
+    check(p.returncode == 1, "four-eyes: the proposer cannot confirm")
+    fusion(home, "--operator", "frank", "case", "block", cid)
+    db = sqlite3.connect(path)
+    state, outcome, by = db.execute("SELECT state, outcome, closed_by FROM cases WHERE id = ?",
+                                    (int(cid),)).fetchone()
+    db.close()
+    check((state, outcome, by) == ("closed", "blocked", "frank"),
+          "four-eyes: frank closed the case as blocked (%s, %s, %s)" % (state, outcome, by))
+
+
+def risk_sized(home):
+    """The demo desk's own limits (data/demo/risk-limits.csv) are in force, WETH and POL
+    are priced for VaR by ETH's and MATIC's history, and a fresh demo desk raises no risk
+    alert (its book is sized to them)."""
+    want = {}
+    with open(os.path.join(ROOT, "data", "demo", "risk-limits.csv")) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#") and not line.startswith("limit,"):
+                k, v = line.strip().split(",")
+                want[k] = float(v)
+    rep = json.loads(fusion(home, "risk", "report", "--json").stdout)
+    check(rep["limits"]["var_1d_usd"] == want["var_1d_usd"] and
+          rep["limits"]["es_1d_usd"] == want["es_1d_usd"],
+          "the demo desk's limits are in force: %s" % rep["limits"])
+    texts = [a.get("message", "") for a in rep["alerts"]]
+    check(not any("no daily price history" in t for t in texts),
+          "WETH and POL have a price history: %s" % texts)
+    check(not rep["alerts"], "a fresh demo desk raises no risk alert: %s" % texts)
 
 
 def killed(home, ports):

@@ -7,9 +7,16 @@ Ethereum and Polygon stand-ins), checked with cast, not with fusion's own view:
                   event hashes (sha256, computed here) to the swap's hashlock;
   no counterparty bob never locks: after T1 (evm_increaseTime) alice's lock is refunded
                   and her USDC balance is back to what it was;
-  killed          the process dies right after sending the lock on X, and again right
-                  after sending the claim on Y: `xswap resume` finishes, with exactly one
-                  lock per chain (lockCount) and the same end balances as the happy path;
+  killed          the process is killed with SIGKILL while its lock on X is sent but not
+                  mined (the test stops X's block production and watches the desk), and
+                  again while the lock on Y is in flight: `xswap resume` finishes, with
+                  exactly one lock per chain (lockCount) and both locks claimed; and a
+                  third time with its claim on Y in flight, which the node then drops:
+                  resume re-sends the stored (sealed) claim;
+  at rest         after the happy and the killed swaps, the secret (read from Y's Claimed
+                  event) is in no file of the desk home, as bytes or hex;
+  tampered        the stored secret is a 73-byte sealed blob: with one bit changed the
+                  claim on Y is refused and nothing is claimed; restored, the swap completes;
   too short       a counterparty lock whose T2 leaves less than the margin before T1 is
                   refused: exit 1, nothing locked on Y;
   external        bob locks on Y with cast: a lock whose T2 is too close to T1 is found and
@@ -19,12 +26,16 @@ Ethereum and Polygon stand-ins), checked with cast, not with fusion's own view:
 import hashlib
 import json
 import os
+import signal
+import sqlite3
+import subprocess
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from devnet_lib import (ENV, cast, check, free_ports, fusion,  # noqa: E402
+from devnet_lib import (ENV, FUSION, cast, check, free_ports, fusion,  # noqa: E402
                         report)
 
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil dev key #1, "alice (trader)"
@@ -102,6 +113,7 @@ def happy(home, desk):
         pre = bytes.fromhex(logs[0]["data"][2:])
         check("0x" + hashlib.sha256(pre).hexdigest() == s["hashlock"],
               "happy: revealed preimage hashes to the hashlock")
+    no_secret_at_rest(home, desk, s, "happy")
 
 
 def no_counterparty(home, desk):
@@ -119,27 +131,120 @@ def no_counterparty(home, desk):
     check(desk.usdc_of("devnet-eth", ALICE) == a0, "refund: alice's USDC back")
 
 
+def pending_of(home, sid):
+    """(state, pending action) of a swap as the desk holds it, read with sqlite3."""
+    db = sqlite3.connect(os.path.join(home, "desk.db"), timeout=5)
+    try:
+        row = db.execute("SELECT state, pending_action FROM xswaps WHERE id = ?",
+                         (sid,)).fetchone()
+    finally:
+        db.close()
+    return row if row else (None, None)
+
+
+def last_id(home):
+    db = sqlite3.connect(os.path.join(home, "desk.db"), timeout=5)
+    try:
+        return db.execute("SELECT max(id) FROM xswaps").fetchone()[0] or 0
+    finally:
+        db.close()
+
+
+def mining(desk, chain, on):
+    """Stops (0) or restarts (1 s) the chain's block production."""
+    cast("rpc", "--rpc-url", desk.url[chain], "evm_setIntervalMining", "1" if on else "0")
+
+
+def kill_in_flight(home, desk, chain, args, sid, action, mine_once=False):
+    """Runs `fusion ARGS` with CHAIN's mining stopped (mine_once: but for one block, mined
+    here, which lets a transaction already in flight through), waits (bounded) until the
+    desk shows ACTION signed, stored and in flight for swap SID (sid None: the next new
+    swap), then kills the process with SIGKILL, before it could see a receipt. Returns the
+    swap id."""
+    mining(desk, chain, False)
+    proc = subprocess.Popen([FUSION, "--home", home, *args], env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if mine_once:
+            cast("rpc", "--rpc-url", desk.url[chain], "evm_mine")
+        hit = False
+        for _ in range(1500):  # up to about 30 s: the process waits 30 s for a receipt
+            cur = sid if sid is not None else last_id(home)
+            if cur and pending_of(home, cur)[1] == action:
+                sid, hit = cur, True
+                break
+            if proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        check(hit, "killed: %s seen in flight before the process ended" % action)
+        check(proc.poll() is None, "killed: the process still runs when it is killed")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        check(proc.returncode == -signal.SIGKILL, "killed: %s died of SIGKILL (%s)"
+              % (action, proc.returncode))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        mining(desk, chain, True)
+    return sid
+
+
+def no_secret_at_rest(home, desk, s, what):
+    """The secret, as chain Y's Claimed event published it, is in no file of the desk home
+    (desk.db and its WAL, the logs, the audit log), neither as bytes nor as hex: it was
+    kept sealed, and so was the signed claim that carried it."""
+    logs = json.loads(cast("logs", "--json", "--rpc-url", desk.url["devnet-pol"], "--from-block",
+                           "0", "--address", desk.htlc["devnet-pol"],
+                           "Claimed(bytes32 indexed,bytes32)", s["lock_y"]))
+    check(len(logs) == 1, "%s: the secret was revealed on Y" % what)
+    if not logs:
+        return
+    pre = bytes.fromhex(logs[0]["data"][2:])
+    needles = [pre, pre.hex().encode(), pre.hex().upper().encode()]
+    seen = []
+    for dirpath, _, files in os.walk(home):
+        for name in files:
+            if name.endswith(".pid"):
+                continue
+            with open(os.path.join(dirpath, name), "rb") as f:
+                data = f.read()
+            seen.append(name)
+            for n in needles:
+                check(n not in data, "%s: the secret is not in %s" % (what, name))
+    check("desk.db" in seen, "%s: desk.db was searched (%s)" % (what, seen))
+
+
 def killed(home, desk):
-    bob0 = desk.usdc_of("devnet-eth", BOB)
+    """The process is killed (SIGKILL, for real) while the lock on X, and later the lock
+    on Y, is signed and sent but not mined; `xswap resume` finishes the swap with exactly
+    one lock per chain. Native coin on both sides: no token approval to mine first."""
     nx, ny = desk.lock_count("devnet-eth"), desk.lock_count("devnet-pol")
-    crash = dict(ENV, FUSION_XSWAP_CRASH="lock_x")
-    sid = new_swap(home, env=crash, rc=70)
-    s = swaps(home)[sid]
-    check(s["state"] == "new" and s["pending"] == "lock_x", "killed: lock on X in flight")
+    sid = kill_in_flight(home, desk, "devnet-eth",
+                         ["xswap", "new", "--x", "devnet-eth", "--y", "devnet-pol",
+                          "--initiator", ALICE, "--counterparty", BOB, "--give", "1",
+                          "--get", "1.5"], None, "lock_x")
+    check(pending_of(home, sid) == ("new", "lock_x"), "killed: lock on X left in flight")
+    check(desk.lock_count("devnet-eth") == nx, "killed: nothing locked on X yet")
     fusion(home, "xswap", "resume", str(sid))
     check(swaps(home)[sid]["state"] == "x_locked", "killed: resumed to x_locked")
     check(desk.lock_count("devnet-eth") == nx + 1, "killed: exactly one lock on X")
     wait_final(desk, "devnet-eth")
-    crash = dict(ENV, FUSION_XSWAP_CRASH="claim_y")
-    fusion(home, "xswap", "respond", str(sid), env=crash, rc=70)
-    s = swaps(home)[sid]
-    check(s["state"] == "y_locked" and s["pending"] == "claim_y", "killed: claim on Y in flight")
+    kill_in_flight(home, desk, "devnet-pol", ["xswap", "respond", str(sid)], sid, "lock_y")
+    check(pending_of(home, sid) == ("x_locked", "lock_y"), "killed: lock on Y left in flight")
+    # resume lets the lock on Y through (one block), then dies with its claim on Y (which
+    # carries the secret, stored sealed) in flight; the node then loses that claim
+    kill_in_flight(home, desk, "devnet-pol", ["xswap", "resume", str(sid)], sid, "claim_y",
+                   mine_once=True)
+    check(pending_of(home, sid) == ("y_locked", "claim_y"), "killed: claim on Y left in flight")
+    cast("rpc", "--rpc-url", desk.url["devnet-pol"], "anvil_dropAllTransactions")
     fusion(home, "xswap", "resume")
     s = swaps(home)[sid]
     check(s["state"] == "done", "killed: resumed to done (%s)" % s["state"])
     check(desk.lock_count("devnet-pol") == ny + 1, "killed: exactly one lock on Y")
     check(desk.lock_status("devnet-eth", s["lock_x"]) == 2, "killed: lock on X claimed")
-    check(desk.usdc_of("devnet-eth", BOB) - bob0 == 2500 * 10**6, "killed: bob got 2500 USDC")
+    check(desk.lock_status("devnet-pol", s["lock_y"]) == 2, "killed: lock on Y claimed")
+    no_secret_at_rest(home, desk, s, "killed")
 
 
 def too_short(home, desk):
@@ -187,6 +292,37 @@ def external(home, desk):
     check(claimed_count(desk) == n_claimed + 1, "external: exactly one claim on Y")
 
 
+def sealed_blob(home, sid, new=None):
+    db = sqlite3.connect(os.path.join(home, "desk.db"), timeout=5)
+    try:
+        if new is not None:
+            db.execute("UPDATE xswaps SET preimage = ? WHERE id = ?", (new, sid))
+            db.commit()
+        return db.execute("SELECT preimage FROM xswaps WHERE id = ?", (sid,)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def tampered(home, desk):
+    """The stored secret is a sealed blob; one changed bit and the initiator's claim on Y
+    is refused (nothing claimed, the secret not revealed); the original blob completes."""
+    sid = new_swap(home)
+    blob = sealed_blob(home, sid)
+    check(isinstance(blob, bytes) and len(blob) == 73 and blob[0] == 1,
+          "sealed: the stored secret is a 73-byte version-1 blob (%r)" % (blob,))
+    sealed_blob(home, sid, bytes([blob[0], blob[1] ^ 1]) + blob[2:])
+    wait_final(desk, "devnet-eth")
+    n_claimed = claimed_count(desk)
+    p = fusion(home, "xswap", "respond", str(sid), rc=1)
+    check("does not open" in p.stderr, "sealed: a changed blob does not open: %r" % p.stderr)
+    check(swaps(home)[sid]["state"] == "y_locked", "sealed: the swap waits in y_locked")
+    check(claimed_count(desk) == n_claimed, "sealed: nothing claimed on Y with a bad blob")
+    sealed_blob(home, sid, blob)
+    fusion(home, "xswap", "resume", str(sid))
+    check(swaps(home)[sid]["state"] == "done", "sealed: the original blob completes the swap")
+    check(claimed_count(desk) == n_claimed + 1, "sealed: exactly one claim on Y")
+
+
 def main():
     home = tempfile.mkdtemp(prefix="fusion-xswap-")
     ports = ",".join(map(str, free_ports(3)))
@@ -199,6 +335,7 @@ def main():
         killed(home, desk)
         too_short(home, desk)
         external(home, desk)
+        tampered(home, desk)
     finally:
         fusion(home, "devnet", "down", rc=None)
     return report()

@@ -6,35 +6,16 @@ on-chain effect is checked with `cast call` / `cast balance`, not with fusion's 
 import json
 import os
 import re
-import subprocess
 import sys
 
 sys.dont_write_bytecode = True
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
+from anvil_ui import (ARTIFACTS, ENV, PASS, Chain, devchain, escrow_summary,  # noqa: E402
+                      fusion, operator)
 
-try:
-    from sync_lib import ARTIFACTS, Chain, escrow_summary  # noqa: E402
-    import devchain  # noqa: E402  (on the path once sync_lib is loaded)
-except Exception as exc:  # pragma: no cover
-    print("SKIP: cannot load the anvil harness: %s" % exc)
-    sys.exit(77)
-
-PASS = "correct horse battery staple"
 OPS = {"alice": (0, "trader"), "bob": (2, "approver"), "carol": (3, "approver"),
        "dave": (4, "compliance")}
-ENV = {"FUSION_KDF": "interactive"}
-
-
-def fusion(home, *args):
-    r = subprocess.run([tmuxh.FUSION_BIN, "--home", home, *map(str, args)],
-                       capture_output=True, text=True, timeout=300,
-                       env=dict(os.environ, **ENV))
-    if r.returncode != 0:
-        raise tmuxh.TestFailure("fusion %s: %s" % (" ".join(map(str, args)), r.stderr.strip()))
-    return r.stdout
 
 
 def sign_in_ui(t, what, escrow):
@@ -71,13 +52,7 @@ def main():
     fusion(home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc",
            chain.node.url, "--factory", chain.factory, "--confirmations", "0")
     for name, (i, role) in OPS.items():
-        keyfile = os.path.join(t.tmp, name + ".key")
-        with open(keyfile, "w") as f:
-            f.write(devchain.KEYS[i] + "\n")
-        fusion(home, "--passphrase-file", pw, "key", "import", "--raw-file", keyfile,
-               "--label", name)
-        os.unlink(keyfile)
-        fusion(home, "operator", "add", name, "--key", A[i], "--role", role)
+        operator(t, home, pw, name, i, role)
     # The parties are KYC-verified entities, so screening clears them and the compliance
     # gate lets the escrow move.
     for name, who in (("Alice Treasury LLC", A[0]), ("Payee Trading Ltd", payee)):

@@ -14,7 +14,7 @@ SCREENS = [
      "No escrows: no chain is configured on this desk - see `fusion chain add`"),
     (3, "approvals", "Approvals", ["Escrow", "Action", "Requested by"],
      "Nothing waits for your signature"),
-    (4, "compliance", "Compliance", ["Case", "Entity", "Rule", "SLA", "Assignee"],
+    (4, "compliance", "Compliance", ["Case", "Prio", "Subject", "SLA", "Assignee"],
      "No cases: nothing has been screened yet"),
     (5, "entities", "Entities", ["Entity", "Jurisdiction", "KYC", "Addresses"],
      "No entities: no KYC/KYB records on this desk yet"),
@@ -89,7 +89,7 @@ def main():
     t.send("4", "]")
     t.wait_for("queue Mine", "the Mine queue")
     t.send("[", "[")
-    t.wait_for("queue Overdue", "wrapping to the Overdue queue")
+    t.wait_for("queue Open", "wrapping to the Open queue")
 
     t.send("q")
     status = t.wait_dead()

@@ -180,6 +180,18 @@ class Tmux:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+CAPTURE_DIR = os.environ.get("FUSION_UI_CAPTURE_DIR")  # set: save captures for the docs
+
+
+def save_capture(t, name):
+    """With FUSION_UI_CAPTURE_DIR set, writes the current screen to DIR/name.txt (the text
+    captures in docs/user-guide.md come from there)."""
+    if CAPTURE_DIR:
+        os.makedirs(CAPTURE_DIR, exist_ok=True)
+        with open(os.path.join(CAPTURE_DIR, name + ".txt"), "w") as f:
+            f.write("\n".join(line.rstrip() for line in t.capture().split("\n")[: t.rows]))
+
+
 def exited(pid):
     """True once pid has exited (a zombie not yet reaped counts as exited)."""
     try:

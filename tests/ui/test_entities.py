@@ -1,0 +1,100 @@
+"""Entities screen on a desk with a real anvil chain: entities added with the CLI (one with
+a CJK name, a document and a related party, linked on the chain), a sanctions case opened
+by screening an escrow created with cast. In tmux: screen 5 lists them with type,
+jurisdiction, KYC, expiry, tier, risk and the linked-address count; `/` filters; `s` sorts
+by risk; Enter opens the detail with the addresses per chain, the document's hash, the
+related party and the open case. Expected values come from the CLI's JSON, not the UI."""
+import hashlib
+import json
+import os
+import re
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tmuxh  # noqa: E402
+from anvil_ui import SANCTIONED, create, devchain, fusion, on_anvil  # noqa: E402
+
+PAYEE = "Payee 有限公司"
+OFFICER = ("--operator", "officer")  # entities are written by a compliance officer
+
+
+def main():
+    on_anvil(run)
+
+
+def run(chain):
+    A = devchain.ACCOUNTS
+    t = tmuxh.Tmux("entities", cols=120, rows=40)
+    home = t.home
+    os.makedirs(home, mode=0o700)
+    fusion(home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc",
+           chain.node.url, "--factory", chain.factory, "--confirmations", "0")
+    fusion(home, "operator", "add", "officer", "--key", A[9], "--role", "compliance")
+    fusion(home, *OFFICER, "entity", "add", "Payer AG", "--type", "company", "--jurisdiction", "CH",
+           "--kyc", "verified", "--kyc-expires", "2099-12-31", "--tier", "2", "--risk", "low")
+    fusion(home, *OFFICER, "entity", "link", "Payer AG", "--chain", "local", "--address", A[0])
+    fusion(home, *OFFICER, "entity", "link", "Payer AG", "--chain", "any", "--address", A[8])
+    scan = os.path.join(t.tmp, "register.pdf")
+    with open(scan, "wb") as f:
+        f.write(b"certificate of incorporation\n")
+    digest = hashlib.sha256(b"certificate of incorporation\n").hexdigest()
+    fusion(home, *OFFICER, "entity", "add", "Jane Director", "--type", "individual",
+           "--jurisdiction", "GB", "--kyc", "pending")
+    fusion(home, *OFFICER, "entity", "add", PAYEE, "--type", "company", "--jurisdiction", "HK",
+           "--kyc", "verified", "--kyc-expires", "2027-03-31", "--tier", "4", "--risk", "high",
+           "--doc", "registry:" + scan, "--party", "Jane Director:director")
+    fusion(home, *OFFICER, "entity", "link", PAYEE, "--chain", "local", "--address", SANCTIONED)
+    escrow = create(chain, SANCTIONED)
+    fusion(home, "sync", "--once")
+    fusion(home, "case", "screen")
+    cases = json.loads(fusion(home, "case", "list", "--json"))
+    t.check(len(cases) == 1 and cases[0]["escrow"].lower() == escrow.lower(), "setup: %r" % cases)
+    cid = cases[0]["id"]
+
+    t.start("%s --home %s --operator nobody" % (tmuxh.FUSION_BIN, home))
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    t.send("5")
+    text = t.wait_for(lambda s: "3 entities" in s and PAYEE in s, "the entity table")
+    row = [l for l in text.split("\n") if PAYEE in l][0]
+    t.check(re.search(r"company\s+HK\s+verified\s+2027-03-31\s+4\s+high\s+-\s+1\s*$", row.rstrip())
+            is not None, "the payee row: %r" % row)
+    row = [l for l in text.split("\n") if "Payer AG" in l][0]
+    t.check(re.search(r"\s2\s*$", row.rstrip()) is not None, "Payer AG has 2 addresses: %r" % row)
+    # The CJK name takes two columns per character: the columns after it still line up.
+    lines = text.split("\n")
+    hdr = [l for l in lines if "Jurisdiction" in l][0]
+    prow = [l for l in lines if PAYEE in l][0]
+    t.check(tmuxh.display_width(prow[:prow.index(" HK ") + 1]) == hdr.index("Jurisdiction"),
+            "the jurisdiction column is aligned after the CJK name:\n%s\n%s" % (hdr, prow))
+
+    t.send("/")
+    t.type("jane")
+    t.send("Enter")
+    text = t.wait_for(lambda s: "1 matching /jane" in s, "the filter")
+    body = text.split("\n")[5:t.rows - 2]
+    t.check(any("Jane Director" in l for l in body) and
+            not any(PAYEE in l or "Payer AG" in l for l in body), "the filter keeps only Jane")
+    t.send("Escape")
+    t.wait_for(lambda s: "3 entities" in s and "matching" not in s, "the filter cleared")
+    t.send("s")
+    text = t.wait_for("by risk (high first)", "sorted by risk")
+    body = text.split("\n")
+    first = body[5]  # title, tabs, heading, rule, column headers, then the rows
+    t.check(PAYEE in first, "the high-risk entity comes first: %r" % first)
+
+    t.send("Enter")
+    text = t.wait_for(lambda s: "ADDRESSES" in s and "OPEN CASES" in s, "the detail pane")
+    tmuxh.save_capture(t, "entities-detail")
+    t.check(re.search(r"local\s+%s" % SANCTIONED, text) is not None, "the linked address")
+    t.check(("sha256 %s" % digest[:16]) in text and "registry" in text, "the document's hash")
+    t.check(re.search(r"director\s+Jane Director", text) is not None, "the related party")
+    t.check(re.search(r"#%d\s+high\s+new\s+escrow %s" % (cid, re.escape(escrow)), text, re.I)
+            is not None, "the open case")
+    t.send("q")
+    t.check(t.wait_dead() == 0, "the UI exits with status 0")
+    print("ok: entities table, filter, sort and detail")
+
+
+if __name__ == "__main__":
+    tmuxh.run(main)

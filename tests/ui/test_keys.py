@@ -1,0 +1,69 @@
+"""Keys screen balances on a real anvil node: a desk key holding 2.5 ETH and 1,234.56 USDC
+(a TestToken with 6 decimals, configured with `fusion asset add-token`). The Keys screen
+shows the exact units read by the worker for each chain (checked
+against `cast balance` / `cast call balanceOf`); u unlocks the key on the unlock worker (the
+screen stays live) ; when the node is stopped the next read marks the chain "!
+unreachable" instead of freezing or showing stale numbers."""
+import json
+import os
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tmuxh  # noqa: E402
+from anvil_ui import ENV, PASS, artifact, cast, devchain, fusion, on_anvil  # noqa: E402
+
+
+def main():
+    on_anvil(run)
+
+
+def run(chain):
+    node = chain.node
+    A = devchain.ACCOUNTS
+    usdc = node.deploy(artifact("TestToken")["bytecode"] + cast(
+        "abi-encode", "constructor(string,string,uint8)", "USD Coin", "USDC", 6)[2:])
+    t = tmuxh.Tmux("keys", cols=140, rows=30)
+    home = t.home
+    os.makedirs(home, mode=0o700)
+    pw = os.path.join(t.tmp, "pw")
+    with open(pw, "w") as f:
+        f.write(PASS + "\n")
+    fusion(home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc", node.url,
+           "--factory", chain.factory, "--confirmations", "0")
+    fusion(home, "asset", "add-token", "--chain", "local", "--symbol", "USDC", "--address", usdc)
+    key = json.loads(fusion(home, "--passphrase-file", pw, "key", "new", "--label", "treasury",
+                            "--kdf", "interactive", "--json"))["address"]
+    node.rpc("anvil_setBalance", key, hex(25 * 10**17))
+    chain.cast_send(A[0], usdc, "mint(address,uint256)", key, str(1_234_560_000))
+    # Independent readings of what the screen must show.
+    wei = int(node.cast("balance", key))
+    units = int(node.cast("call", usdc, "balanceOf(address)(uint256)", key).split()[0])
+    t.check(wei == 25 * 10**17 and units == 1_234_560_000, "setup: %d wei, %d units" % (wei, units))
+
+    t.start("%s --home %s --operator nobody" % (tmuxh.FUSION_BIN, home), ENV)
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    t.send("6")
+    text = t.wait_for(lambda s: "local 2.5 ETH, 1234.56 USDC" in s, "the balances of the key")
+    row = [l for l in text.split("\n") if "treasury" in l][0]
+    t.check(key.lower()[2:10] in row.lower(), "the row names the key: %r" % row)
+    tmuxh.save_capture(t, "keys-balances")
+
+    t.send("u")
+    t.wait_for("(typing is not shown)", "the passphrase prompt")
+    t.type(PASS)
+    t.send("Enter")
+    t.wait_for(lambda s: "unlocked;" in s and "1 unlocked" in s, "the key unlocked")
+
+    node.stop()  # the node goes away: the next read (within 15 s) says so
+    t.wait_for(lambda s: "local ! unreachable" in s, "the unreachable mark", tries=1200)
+    tmuxh.save_capture(t, "keys-unreachable")
+    t.send("Enter")
+    t.wait_for("treasury on local:", "the reason on the message line")
+    t.send("q")
+    t.check(t.wait_dead() == 0, "the UI exits with status 0")
+    print("ok: key balances read on the worker, exact units, node-down mark")
+
+
+if __name__ == "__main__":
+    tmuxh.run(main)
