@@ -102,15 +102,18 @@ static void guardian_release(int *fd, pid_t pid)
     waitpid(pid, &st, 0);
 }
 
-static void print_stats(devnet_driver *drv, sync_engine *sy)
+static void print_stats(devnet_driver *drv, sync_engine *sy, compliance_screener *scr)
 {
     devnet_driver_stats ds;
     devnet_driver_stats_get(drv, &ds);
+    compliance_screen_stats ss = {0}; /* this process's automatic screening so far */
+    if (scr)
+        compliance_screener_totals(scr, &ss);
     printf("demo: %llu days replayed (last %s), %llu feed updates, %llu escrows "
            "(%llu escrow transactions), %llu screened, %llu cases opened, %llu errors%s%s\n",
            (unsigned long long)ds.steps, ds.day[0] ? ds.day : "-", (unsigned long long)ds.price_txs,
            (unsigned long long)ds.escrows, (unsigned long long)ds.escrow_txs,
-           (unsigned long long)ds.screened, (unsigned long long)ds.cases_opened,
+           (unsigned long long)ss.screened, (unsigned long long)ss.cases_opened,
            (unsigned long long)ds.errors, ds.errors ? "; last: " : "",
            ds.errors ? ds.last_error : "");
     if (!sy)
@@ -253,7 +256,7 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 
 stop:
     if (drv)
-        print_stats(drv, sy);
+        print_stats(drv, sy, scr);
     devnet_driver_stop(&drv);
     if (sy) {
         err se;
