@@ -323,7 +323,8 @@ int store_escrow_list(store *s, uint64_t chain_id, store_escrow **out, size_t *n
 /* The parties arrive as one JSON array of lower-case addresses (the stored form). */
 static const char SQL_ESCROW_LIST_OPEN[] =
     "SELECT " ESCROW_COLS " FROM escrows WHERE state IN ('funded', 'disputed')"
-    " AND (payer IN (SELECT value FROM json_each(?1)) OR payee IN (SELECT value FROM json_each(?1)))"
+    " AND (payer IN (SELECT value FROM json_each(?1))"
+    "      OR payee IN (SELECT value FROM json_each(?1)))"
     " ORDER BY chain_id, created_block, address";
 
 int store_escrow_list_open(store *s, const addr *parties, size_t n_parties, store_escrow **out,
