@@ -372,7 +372,8 @@ static const char step_sync_indexes[] =
  * the projection; token and chain renames re-label the escrows they cover. The search
  * rows are keyed by the escrows' rowid (stable: escrows are never VACUUMed or moved). */
 #define SEARCH_ASSET_(row, chain)                                                                  \
-    "COALESCE((SELECT symbol FROM tokens WHERE chain_id = " chain " AND address = " row ".token),"   \
+    "COALESCE((SELECT symbol FROM tokens"                                                         \
+    "          WHERE chain_id = " chain " AND address = " row ".token),"                           \
     " CASE WHEN " row ".token = '0x0000000000000000000000000000000000000000'"                     \
     " THEN (SELECT native_symbol FROM chains WHERE chain_id = " chain ") END)"
 #define SEARCH_ROW_(row)                                                                           \
