@@ -1,5 +1,5 @@
 /* test_snapshot.c: the escrow view the Escrows screen pages through (src/desk/snapshot.c).
- * A real desk database in a temp dir with 2,000 escrows written by store_escrow_put (the
+ * A real desk database in a temp dir with 1,200 escrows written by store_escrow_put (the
  * view reads filters with few matches through the trigram index and sorts them, and walks
  * an order's index testing each row for filters with many: both plans run here); for
  * every order and filters of each kind, the
@@ -28,7 +28,7 @@
 #include "desk/snapshot.h"
 #include "store/store.h"
 
-#define N 2000
+#define N 1200
 
 static char home[256];
 static char person[8]; /* six hex digits of one payer/payee: a filter with a few matches */
@@ -67,8 +67,8 @@ static int setup(void **state)
     snprintf(tusd.symbol, sizeof tusd.symbol, "TUSD");
     rnd_addr(&tusd.address);
     assert_int_equal(store_token_put(st, &tusd, &e), 0);
-    addr people[20];
-    for (int i = 0; i < 20; i++)
+    addr people[15];
+    for (int i = 0; i < 15; i++)
         rnd_addr(&people[i]);
     char hex[ADDR_STR_MAX];
     addr_to_lower(hex, &people[0]);
@@ -78,9 +78,9 @@ static int setup(void **state)
         memset(&x, 0, sizeof x);
         x.chain_id = 31337;
         rnd_addr(&x.address);
-        x.payer = people[rnd() % 20];
-        x.payee = people[rnd() % 20];
-        x.arbiter = people[rnd() % 20];
+        x.payer = people[rnd() % 15];
+        x.payee = people[rnd() % 15];
+        x.arbiter = people[rnd() % 15];
         if (i % 3 == 0)
             x.token = tusd.address;
         x.amount = u256_from_u64(rnd() % 1000); /* many ties: rowid must break them */
