@@ -141,15 +141,22 @@ static const char *const sort_keys[DESK_ESCROW_SORT_COUNT] = {
 
 /* The filter as a test of each escrows row (walks in an order's index, and filters too
  * short for the trigram index): the fields the search index holds. Chain names and token
- * symbols are matched in their small tables first (uncorrelated subqueries run once). */
-static const char FILTER_SQL[] =
-    "(e.address LIKE ?1 ESCAPE '\\' OR e.payer LIKE ?1 ESCAPE '\\'"
-    " OR e.payee LIKE ?1 ESCAPE '\\' OR e.state LIKE ?1 ESCAPE '\\'"
+ * symbols are matched in their small tables first (uncorrelated subqueries run once), and
+ * only when some name or symbol matches at all (FILTER_NAMES_SQL): per row, each costs a
+ * lookup that a walk of a million rows feels. */
+static const char FILTER_ROW_SQL[] =
+    "e.address LIKE ?1 ESCAPE '\\' OR e.payer LIKE ?1 ESCAPE '\\'"
+    " OR e.payee LIKE ?1 ESCAPE '\\' OR e.state LIKE ?1 ESCAPE '\\'";
+static const char FILTER_NAMES_SQL[] =
     " OR e.chain_id IN (SELECT chain_id FROM chains WHERE name LIKE ?1 ESCAPE '\\')"
     " OR (e.chain_id, e.token) IN (SELECT chain_id, address FROM tokens"
     "                              WHERE symbol LIKE ?1 ESCAPE '\\')"
     " OR (e.token = " ZERO_ADDR " AND e.chain_id IN (SELECT chain_id FROM chains WHERE "
-    "                                native_symbol LIKE ?1 ESCAPE '\\')))";
+    "                                native_symbol LIKE ?1 ESCAPE '\\'))";
+static const char NAMES_MATCH_SQL[] =
+    "SELECT EXISTS (SELECT 1 FROM chains WHERE name LIKE ?1 ESCAPE '\\'"
+    "                                      OR native_symbol LIKE ?1 ESCAPE '\\')"
+    " OR EXISTS (SELECT 1 FROM tokens WHERE symbol LIKE ?1 ESCAPE '\\')";
 
 static const char FROM_SQL[] =
     " FROM escrows e JOIN chains c ON c.chain_id = e.chain_id"
@@ -167,7 +174,7 @@ typedef enum { FETCH_OFFSET, FETCH_OFFSET_FROM_END, FETCH_AFTER, FETCH_BEFORE } 
 /* How the rows of the current filter are found. */
 typedef enum {
     PLAN_ALL,    /* no filter: the order's index */
-    PLAN_SCAN,   /* the order's index, each row tested by FILTER_SQL (dense or short filters) */
+    PLAN_SCAN,   /* the order's index, each row tested (dense or short filters) */
     PLAN_SEARCH, /* the trigram index (most recent first, or few matches sorted) */
 } plan;
 
@@ -181,6 +188,7 @@ struct desk_escrow_view {
     size_t count; /* exact, when have_count */
     size_t known; /* rows known to exist: a lower bound while the count is not known */
     int sparse;   /* phrase filters: 1 few matches (see SPARSE_FACTOR), 0 many, -1 not probed */
+    int names;    /* the filter matches some chain name or symbol: 1 yes, 0 no, -1 not known */
     /* the window: rows [base, base + n) of the current order */
     size_t base, n;
     desk_escrow_row rows[WINDOW_ROWS];
@@ -206,6 +214,7 @@ int desk_escrow_view_new(desk_escrow_view **out, desk_snap *s, err *e)
     v->sort = DESK_ESCROW_SORT_RECENT;
     v->desc = true;
     v->sparse = -1;
+    v->names = -1;
     atomic_init(&v->th_cancel, false);
     atomic_init(&v->th_done, false);
     *out = v;
@@ -251,6 +260,7 @@ void desk_escrow_view_invalidate(desk_escrow_view *v)
     v->have_count = false;
     v->known = 0;
     v->sparse = -1;
+    v->names = -1;
     window_drop(v);
 }
 
@@ -318,7 +328,8 @@ static void count_sql(const desk_escrow_view *v, char *sql, size_t cap, const ch
         snprintf(sql, cap, "SELECT count(*) FROM escrow_search WHERE escrow_search MATCH ?1");
         *arg = v->phrase;
     } else {
-        snprintf(sql, cap, "SELECT count(*) FROM escrows e WHERE %s", FILTER_SQL);
+        snprintf(sql, cap, "SELECT count(*) FROM escrows e WHERE (%s%s)", FILTER_ROW_SQL,
+                 v->names == 0 ? "" : FILTER_NAMES_SQL);
         *arg = v->pattern;
     }
 }
@@ -393,6 +404,18 @@ static int probe(desk_escrow_view *v, err *e)
     v->sparse = m < few;
     if (v->sparse)
         count_known(v, m);
+    return 0;
+}
+
+/* Does the filter match any chain name, native symbol or token symbol (small tables)? */
+static int names_check(desk_escrow_view *v, err *e)
+{
+    if (!v->pattern[0] || v->names >= 0)
+        return 0;
+    size_t yes = 0;
+    if (count_run(v->snap->ro, NAMES_MATCH_SQL, v->pattern, &yes) < 0)
+        return sql_fail(v->snap->ro, e, "cannot match chain and asset names");
+    v->names = yes != 0;
     return 0;
 }
 
@@ -474,7 +497,8 @@ static int fetch(desk_escrow_view *v, fetch_mode mode, size_t offset, size_t *go
     bool have_where = pl != PLAN_ALL;
     int next_param = pl != PLAN_ALL ? 2 : 1;
     if (pl == PLAN_SCAN)
-        w += (size_t)snprintf(where + w, sizeof where - w, " WHERE %s", FILTER_SQL);
+        w += (size_t)snprintf(where + w, sizeof where - w, " WHERE (%s%s)", FILTER_ROW_SQL,
+                              v->names == 0 ? "" : FILTER_NAMES_SQL);
     if (mode == FETCH_AFTER || mode == FETCH_BEFORE) {
         const char *op = desc ? "<" : ">";
         if (by_rowid)
@@ -588,7 +612,7 @@ int desk_escrow_view_size(desk_escrow_view *v, size_t *n, bool *exact, err *e)
         if (desk_escrow_view_count(v, &all, e) < 0)
             return -1;
     }
-    if (!v->have_count && probe(v, e) < 0)
+    if (names_check(v, e) < 0 || (!v->have_count && probe(v, e) < 0))
         return -1;
     if (!v->have_count && v->known == 0) {
         /* The first window tells whether there is a row at all, and maybe all of them. */
