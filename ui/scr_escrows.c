@@ -264,8 +264,9 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     case UI_ACT_SORT: {
         /* A large table gets the indexed orders only: the others sort every row on each
          * page read and would freeze the screen for seconds. */
-        size_t n = ui_table_count(&st->ts.table);
-        bool big = n > DESK_SORT_UNINDEXED_MAX;
+        bool exact;
+        size_t n = rows_size(st, &exact);
+        bool big = !exact || n > DESK_SORT_UNINDEXED_MAX; /* not counted yet: many */
         size_t next = st->sort_i;
         do
             next = (next + 1) % N_SORTS;
@@ -276,9 +277,9 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
         char num[32];
         if (big)
             ui_message(s->app, UI_MSG_INFO,
-                       "escrows sorted by %s (with %s rows only indexed orders; / narrows)",
+                       "escrows sorted by %s (with %s%s rows only indexed orders; / narrows)",
                        desk_escrow_sort_label(col_sorts[st->sort_i]),
-                       ui_fmt_count(n, num, sizeof num));
+                       ui_fmt_count(n, num, sizeof num), exact ? "" : "+");
         else
             ui_message(s->app, UI_MSG_INFO, "escrows sorted by %s",
                        desk_escrow_sort_label(col_sorts[st->sort_i]));
