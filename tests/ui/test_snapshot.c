@@ -149,6 +149,23 @@ static void check_row(desk_escrow_view *v, char **ref, size_t i)
         fail_msg("row %zu: view has %s, the plain query %s", i, a, ref[i]);
 }
 
+/* Starts the background count and polls (bounded: 3,000 x 5 ms) until the size is exact. */
+static size_t wait_counted(desk_escrow_view *v)
+{
+    err e;
+    bool arrived = false, exact = false;
+    size_t n = 0;
+    for (int k = 0; k < 3000; k++) {
+        assert_int_equal(desk_escrow_view_count_async(v, &arrived, true, &e), 0);
+        assert_int_equal(desk_escrow_view_size(v, &n, &exact, &e), 0);
+        if (exact)
+            return n;
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+    }
+    fail_msg("the background count did not arrive");
+    return 0;
+}
+
 static void check_order(desk_escrow_sort sort, bool desc, const char *order_by, const char *filter,
                         const char *needle)
 {
@@ -167,15 +184,7 @@ static void check_order(desk_escrow_sort sort, bool desc, const char *order_by, 
     else
         assert_true(n > 0 && n < n_ref);
     /* The background count arrives and is the real one. */
-    bool arrived = false;
-    for (int k = 0; k < 3000 && !exact; k++) {
-        assert_int_equal(desk_escrow_view_count_async(v, &arrived, true, &e), 0);
-        assert_int_equal(desk_escrow_view_size(v, &n, &exact, &e), 0);
-        if (!exact)
-            nanosleep(&(struct timespec){0, 5000000}, NULL);
-    }
-    assert_true(exact);
-    assert_int_equal(n, n_ref);
+    assert_int_equal(wait_counted(v), n_ref);
     desk_escrow_view_invalidate(v);
     assert_int_equal(desk_escrow_view_count(v, &n, &e), 0);
     assert_int_equal(n, n_ref);
@@ -260,14 +269,7 @@ static void test_count_cancel(void **state)
             continue;
         }
         desk_escrow_view_set(v, "ed", DESK_ESCROW_SORT_RECENT, true);
-        for (int k = 0; k < 3000 && !exact; k++) {
-            assert_int_equal(desk_escrow_view_count_async(v, &arrived, true, &e), 0);
-            assert_int_equal(desk_escrow_view_size(v, &n, &exact, &e), 0);
-            if (!exact)
-                nanosleep(&(struct timespec){0, 2000000}, NULL);
-        }
-        assert_true(exact);
-        assert_int_equal(n, n_ref);
+        assert_int_equal(wait_counted(v), n_ref);
         desk_escrow_view_free(&v);
     }
 }
