@@ -485,6 +485,34 @@ static void test_escrow_roundtrip(void **state)
     assert_int_equal(store_escrow_list(s, 0, &all, &n, &e), 0);
     assert_int_equal(n, 1);
     free(all);
+    /* Open exposure: funded or disputed, with a given party on either side. */
+    addr parties[2];
+    memset(parties[0].b, 0x77, 20);
+    parties[1] = x.payee;
+    assert_int_equal(store_escrow_list_open(s, parties, 1, &all, &n, &e), 0);
+    assert_int_equal(n, 0);
+    free(all);
+    assert_int_equal(store_escrow_list_open(s, parties, 2, &all, &n, &e), 0);
+    assert_int_equal(n, 1);
+    assert_memory_equal(all[0].address.b, x.address.b, 20);
+    assert_int_equal(all[0].n_approvals, 1);
+    free(all);
+    store_escrow z = x;
+    memset(z.address.b, 0xe6, 20);
+    z.state = ESCROW_RELEASED; /* settled: no exposure */
+    assert_int_equal(store_escrow_put(s, &z, &e), 0);
+    memset(z.address.b, 0xe7, 20);
+    z.state = ESCROW_DISPUTED;
+    z.payee = parties[0];
+    z.payer = x.payee; /* the party on the other side */
+    assert_int_equal(store_escrow_put(s, &z, &e), 0);
+    assert_int_equal(store_escrow_list_open(s, &parties[1], 1, &all, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(all[0].state + all[1].state, ESCROW_FUNDED + ESCROW_DISPUTED);
+    free(all);
+    assert_int_equal(store_escrow_delete(s, 1, &z.address, &e), 0);
+    memset(z.address.b, 0xe6, 20);
+    assert_int_equal(store_escrow_delete(s, 1, &z.address, &e), 0);
     assert_int_equal(store_escrow_delete(s, 1, &x.address, &e), 0);
     assert_int_equal(query_int("SELECT count(*) FROM escrow_approvals"), 0);
     store_close(&s);
