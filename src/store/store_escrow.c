@@ -424,3 +424,25 @@ int store_escrow_clear(store *s, uint64_t chain_id, err *e)
     store_bind_u64(st, 1, chain_id);
     return store_exec_stmt(s, st, "clearing escrows", e);
 }
+
+static const char SQL_SEARCH_CLEAR[] = "DELETE FROM escrow_search";
+static const char SQL_SEARCH_FILL[] =
+    "INSERT INTO escrow_search (rowid, address, payer, payee, state, chain, asset)"
+    " SELECT " SEARCH_ROW_("e") " FROM escrows e";
+static const char SQL_TOTALS_FIX[] =
+    "UPDATE escrow_totals SET n = (SELECT count(*) FROM escrows) WHERE id = 1";
+
+int store_escrow_search_rebuild(store *s, err *e)
+{
+    if (store_begin(s, e) < 0)
+        return -1;
+    static const char *const steps[] = {SQL_SEARCH_CLEAR, SQL_SEARCH_FILL, SQL_TOTALS_FIX};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        sqlite3_stmt *st = store_stmt(s, steps[i], e);
+        if (!st || store_exec_stmt(s, st, "rebuilding the escrow search index", e) < 0) {
+            store_rollback(s);
+            return -1;
+        }
+    }
+    return store_commit(s, e);
+}

@@ -370,16 +370,8 @@ static const char step_sync_indexes[] =
  * filter of three or more characters is an index lookup instead of a scan. Both are kept
  * by triggers in the transaction that writes the escrow, so they can never disagree with
  * the projection; token and chain renames re-label the escrows they cover. The search
- * rows are keyed by the escrows' rowid (stable: escrows are never VACUUMed or moved). */
-#define SEARCH_ASSET_(row, chain)                                                                  \
-    "COALESCE((SELECT symbol FROM tokens"                                                         \
-    "          WHERE chain_id = " chain " AND address = " row ".token),"                           \
-    " CASE WHEN " row ".token = '0x0000000000000000000000000000000000000000'"                     \
-    " THEN (SELECT native_symbol FROM chains WHERE chain_id = " chain ") END)"
-#define SEARCH_ROW_(row)                                                                           \
-    row ".rowid, " row ".address, " row ".payer, " row ".payee, " row ".state,"                    \
-    " (SELECT name FROM chains WHERE chain_id = " row ".chain_id), "                               \
-    SEARCH_ASSET_(row, row ".chain_id")
+ * rows are keyed by the escrows' rowid; a VACUUM may renumber those, and `fusion reindex`
+ * rebuilds the index (store_escrow_search_rebuild). SEARCH_ROW_ is in store_internal.h. */
 static const char step_escrow_search[] =
     /* The address index also carries every column the filter tests, so a walk in address
      * order tests each row inside the index and reads the table only for the rows shown. */
