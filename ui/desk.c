@@ -20,20 +20,6 @@
 #define RISK_REFRESH_SECONDS 30
 #define RISK_MC_PATHS 20000
 
-#define RISK_MAX_ESCROWS 100000
-
-static int escrow_count(const char *home, size_t *n, err *e)
-{
-    desk_snap *snap = NULL;
-    desk_escrow_view *v = NULL;
-    int rc = -1;
-    if (desk_snap_open(&snap, home, e) == 0 && desk_escrow_view_new(&v, snap, e) == 0)
-        rc = desk_escrow_view_count(v, n, e);
-    desk_escrow_view_free(&v);
-    desk_snap_free(&snap);
-    return rc;
-}
-
 /* The risk worker: one refresh at start, then every RISK_REFRESH_SECONDS or when kicked
  * by new chain data (at most one refresh at a time; kicks coalesce). */
 static void *risk_main(void *arg)
@@ -52,19 +38,6 @@ static void *risk_main(void *arg)
         return NULL;
     }
     for (;;) {
-        /* risk_service_refresh holds every escrow of the desk in memory (about 2.4 KB
-         * each): on a very large desk it would cost gigabytes in the UI process. */
-        size_t n_escrows = 0;
-        if (escrow_count(d->home, &n_escrows, &e) == 0 && n_escrows > RISK_MAX_ESCROWS) {
-            pthread_mutex_lock(&d->risk_mu);
-            snprintf(d->risk_error, sizeof d->risk_error,
-                     "Risk figures off in the workstation: %zu escrows is more than its refresh "
-                     "holds in memory (%d); use `fusion risk report`",
-                     n_escrows, RISK_MAX_ESCROWS);
-            pthread_mutex_unlock(&d->risk_mu);
-            ui_notify(UI_TOPIC_RISK);
-            break;
-        }
         risk_service_opts o;
         risk_service_opts_default(&o);
         o.home = d->home;

@@ -68,20 +68,28 @@ typedef struct esc_state {
     bool logged_error;
 } esc_state;
 
-static size_t rows_count(void *ctx)
+/* The table's size: exact when known, else the rows found so far (the exact count of a
+ * filter is made in the background and shows up on a later tick). */
+static size_t rows_size(esc_state *st, bool *exact)
 {
-    esc_state *st = ctx;
     size_t n = 0;
     err e;
+    *exact = true;
     if (!st->view)
         return 0;
-    if (desk_escrow_view_count(st->view, &n, &e) < 0) {
+    if (desk_escrow_view_size(st->view, &n, exact, &e) < 0) {
         if (!st->logged_error)
             LOG_W("ui", "%s", e.msg);
         st->logged_error = true;
         return 0;
     }
     return n;
+}
+
+static size_t rows_count(void *ctx)
+{
+    bool exact;
+    return rows_size(ctx, &exact);
 }
 
 static void short_addr(char *out, size_t cap, const addr *a)
@@ -220,8 +228,10 @@ static void draw(ui_screen *s, WINDOW *w)
     getmaxyx(w, rows, wcols);
     st->ts.d = st->desk && st->desk->has_chain ? &desc_chain : &desc_nochain;
     char note[UI_FILTER_MAX + 128], num[32];
-    size_t n = ui_table_count(&st->ts.table);
-    int o = snprintf(note, sizeof note, "%s escrows", ui_fmt_count(n, num, sizeof num));
+    bool exact;
+    size_t n = rows_size(st, &exact);
+    int o = snprintf(note, sizeof note, "%s%s escrows", ui_fmt_count(n, num, sizeof num),
+                     exact ? "" : "+");
     if (st->ts.filter[0])
         o += snprintf(note + o, sizeof note - (size_t)o, " matching /%s", st->ts.filter);
     if (st->sort_i > 0)
@@ -256,8 +266,9 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     case UI_ACT_SORT: {
         /* A large table gets the indexed orders only: the others sort every row on each
          * page read and would freeze the screen for seconds. */
-        size_t n = ui_table_count(&st->ts.table);
-        bool big = n > DESK_SORT_UNINDEXED_MAX;
+        bool exact;
+        size_t n = rows_size(st, &exact);
+        bool big = !exact || n > DESK_SORT_UNINDEXED_MAX; /* not counted yet: many */
         size_t next = st->sort_i;
         do
             next = (next + 1) % N_SORTS;
@@ -268,9 +279,9 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
         char num[32];
         if (big)
             ui_message(s->app, UI_MSG_INFO,
-                       "escrows sorted by %s (with %s rows only indexed orders; / narrows)",
+                       "escrows sorted by %s (with %s%s rows only indexed orders; / narrows)",
                        desk_escrow_sort_label(col_sorts[st->sort_i]),
-                       ui_fmt_count(n, num, sizeof num));
+                       ui_fmt_count(n, num, sizeof num), exact ? "" : "+");
         else
             ui_message(s->app, UI_MSG_INFO, "escrows sorted by %s",
                        desk_escrow_sort_label(col_sorts[st->sort_i]));
@@ -319,6 +330,31 @@ static unsigned changed(ui_screen *s, unsigned topics)
     return UI_REDRAW;
 }
 
+/* Once a second: count a filter's matches in the background, redraw when the count is in. */
+static unsigned tick(ui_screen *s, time_t now)
+{
+    esc_state *st = s->state;
+    bool arrived = false;
+    err e;
+    (void)now;
+    if (st->view && desk_escrow_view_count_async(st->view, &arrived, true, &e) < 0)
+        LOG_W("ui", "%s", e.msg);
+    return arrived ? UI_REDRAW : UI_OK;
+}
+
+static void status(ui_screen *s, char *out, size_t cap)
+{
+    esc_state *st = s->state;
+    bool exact;
+    size_t n = rows_size(st, &exact), row;
+    char a[32], b[32];
+    if (ui_table_selected(&st->ts.table, &row))
+        snprintf(out, cap, "escrows %s/%s%s", ui_fmt_count(row + 1, a, sizeof a),
+                 ui_fmt_count(n, b, sizeof b), exact ? "" : "+");
+    else
+        snprintf(out, cap, "no escrows");
+}
+
 const ui_screen_ops ui_scr_escrows = {
     .topics = UI_TOPIC_ESCROWS | UI_TOPIC_JOBS,
     .open = open_,
@@ -326,7 +362,8 @@ const ui_screen_ops ui_scr_escrows = {
     .draw = draw,
     .handle = handle,
     .changed = changed,
-    .status = ui_tscreen_status,
+    .tick = tick,
+    .status = status,
     .selected = ui_tscreen_selected,
     .filter = ui_tscreen_filter,
 };

@@ -53,6 +53,8 @@ int cmd_reindex(cli_ctx *ctx, int argc, char **argv)
     }
     size_t n = 0;
     int rc = sync_reindex(db, chain_id, &n, &e);
+    if (rc == 0) /* the search index is keyed by rowid: rebuilt whole, whatever the chain */
+        rc = store_escrow_search_rebuild(db, &e);
     store_close(&db);
     if (rc < 0)
         return cli_fail(&e);

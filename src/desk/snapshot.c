@@ -4,8 +4,11 @@
  * nearer end, so scrolling never re-reads what lies before the window. */
 #include "desk/snapshot.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,16 @@
 
 #define WINDOW_ROWS 128
 #define SQL_MAX 4096
+/* Rows read per window when a filter is tested row by row in an order's index: a screenful
+ * and some, as each row read costs the rows skipped before it. */
+#define SCAN_WINDOW_ROWS 48
+/* A filter with few trigram-index matches is read through the index and its matches
+ * sorted (cost: one row read per match); with many, walking the order's index and testing
+ * each row finds a window sooner (cost: about SCAN_WINDOW_ROWS * total / matches rows
+ * tested, each a few times cheaper than a row read). The two meet near
+ * sqrt(SPARSE_FACTOR * total), measured at a million escrows (docs/benchmarks.md). */
+#define SPARSE_FACTOR 32
+#define SPARSE_MIN 64
 #define ZERO_ADDR "'0x0000000000000000000000000000000000000000'"
 
 struct desk_snap {
@@ -52,6 +65,9 @@ int desk_snap_open(desk_snap **out, const char *home, err *e)
         return -1;
     }
     sqlite3_busy_timeout(s->ro, 2000);
+    /* 16 MiB of page cache (default 2): the pages a filter touched are there for the next
+     * key typed into it. Bounded, so resident memory stays small at any desk size. */
+    sqlite3_exec(s->ro, "PRAGMA cache_size = -16384", NULL, NULL, NULL);
     if (sqlite3_prepare_v2(s->ro, "PRAGMA data_version", -1, &s->dv, NULL) != SQLITE_OK) {
         sql_fail(s->ro, e, "cannot read the database version");
         desk_snap_free(&s);
@@ -126,34 +142,70 @@ static const char *const sort_keys[DESK_ESCROW_SORT_COUNT] = {
     "e.last_event_block",
 };
 
-/* The filter reads the escrows table only: chain names and token symbols are matched in
- * their small tables first (uncorrelated subqueries run once), so a scan joins nothing. */
-static const char FILTER_SQL[] =
-    "(e.address LIKE ?1 ESCAPE '\\' OR e.payer LIKE ?1 ESCAPE '\\'"
-    " OR e.payee LIKE ?1 ESCAPE '\\' OR e.state LIKE ?1 ESCAPE '\\'"
+/* The filter as a test of each escrows row (walks in an order's index, and filters too
+ * short for the trigram index): the fields the search index holds. Chain names and token
+ * symbols are matched in their small tables first (uncorrelated subqueries run once), and
+ * only when some name or symbol matches at all (FILTER_NAMES_SQL): per row, each costs a
+ * lookup that a walk of a million rows feels. */
+static const char FILTER_ROW_SQL[] =
+    "e.address LIKE ?1 ESCAPE '\\' OR e.payer LIKE ?1 ESCAPE '\\'"
+    " OR e.payee LIKE ?1 ESCAPE '\\' OR e.state LIKE ?1 ESCAPE '\\'";
+static const char FILTER_NAMES_SQL[] =
     " OR e.chain_id IN (SELECT chain_id FROM chains WHERE name LIKE ?1 ESCAPE '\\')"
-    " OR e.token IN (SELECT address FROM tokens WHERE symbol LIKE ?1 ESCAPE '\\')"
-    " OR (e.token = " ZERO_ADDR "     AND e.chain_id IN (SELECT chain_id FROM chains WHERE "
-                                "native_symbol LIKE ?1 ESCAPE '\\')))";
+    " OR (e.chain_id, e.token) IN (SELECT chain_id, address FROM tokens"
+    "                              WHERE symbol LIKE ?1 ESCAPE '\\')"
+    " OR (e.token = " ZERO_ADDR " AND e.chain_id IN (SELECT chain_id FROM chains WHERE "
+    "                                native_symbol LIKE ?1 ESCAPE '\\'))";
+static const char NAMES_MATCH_SQL[] =
+    "SELECT EXISTS (SELECT 1 FROM chains WHERE name LIKE ?1 ESCAPE '\\'"
+    "                                      OR native_symbol LIKE ?1 ESCAPE '\\')"
+    " OR EXISTS (SELECT 1 FROM tokens WHERE symbol LIKE ?1 ESCAPE '\\')";
 
 static const char FROM_SQL[] =
     " FROM escrows e JOIN chains c ON c.chain_id = e.chain_id"
     " LEFT JOIN tokens t ON t.chain_id = e.chain_id AND t.address = e.token";
 
+/* Through the trigram index: the matches drive the loop (CROSS JOIN keeps that order), so
+ * the index's rowid order serves the most-recent order without a sort. */
+static const char FROM_SEARCH_SQL[] =
+    " FROM escrow_search s CROSS JOIN escrows e CROSS JOIN chains c"
+    " LEFT JOIN tokens t ON t.chain_id = e.chain_id AND t.address = e.token"
+    " WHERE escrow_search MATCH ?1 AND e.rowid = s.rowid AND c.chain_id = e.chain_id";
+
 typedef enum { FETCH_OFFSET, FETCH_OFFSET_FROM_END, FETCH_AFTER, FETCH_BEFORE } fetch_mode;
+
+/* How the rows of the current filter are found. */
+typedef enum {
+    PLAN_ALL,    /* no filter: the order's index */
+    PLAN_SCAN,   /* the order's index, each row tested (dense or short filters) */
+    PLAN_SEARCH, /* the trigram index (most recent first, or few matches sorted) */
+} plan;
 
 struct desk_escrow_view {
     desk_snap *snap;
     char pattern[1100]; /* LIKE pattern, "" = no filter */
+    char phrase[1100];  /* FTS5 phrase for escrow_search, "" when the index cannot serve */
     desk_escrow_sort sort;
     bool desc;
     bool have_count;
-    size_t count;
+    size_t count; /* exact, when have_count */
+    size_t known; /* rows known to exist: a lower bound while the count is not known */
+    int sparse;   /* phrase filters: 1 few matches (see SPARSE_FACTOR), 0 many, -1 not probed */
+    int names;    /* the filter matches some chain name or symbol: 1 yes, 0 no, -1 not known */
     /* the window: rows [base, base + n) of the current order */
     size_t base, n;
     desk_escrow_row rows[WINDOW_ROWS];
     int64_t first_rowid, last_rowid;
     sqlite3_value *first_key, *last_key;
+    /* the background count: its own connection, used by the counting thread only */
+    sqlite3 *cdb;
+    pthread_t th;
+    bool th_running;
+    atomic_bool th_cancel, th_done;
+    int th_rc;
+    size_t th_n;
+    char th_sql[SQL_MAX];
+    char th_arg[1100];
 };
 
 int desk_escrow_view_new(desk_escrow_view **out, desk_snap *s, err *e)
@@ -164,6 +216,10 @@ int desk_escrow_view_new(desk_escrow_view **out, desk_snap *s, err *e)
     v->snap = s;
     v->sort = DESK_ESCROW_SORT_RECENT;
     v->desc = true;
+    v->sparse = -1;
+    v->names = -1;
+    atomic_init(&v->th_cancel, false);
+    atomic_init(&v->th_done, false);
     *out = v;
     return 0;
 }
@@ -177,19 +233,46 @@ static void window_drop(desk_escrow_view *v)
     v->first_key = v->last_key = NULL;
 }
 
+/* Cancels a running background count and waits for its thread (the progress handler
+ * sees the flag within a few thousand VM steps). */
+static void count_stop(desk_escrow_view *v)
+{
+    if (!v->th_running)
+        return;
+    atomic_store(&v->th_cancel, true);
+    pthread_join(v->th, NULL);
+    v->th_running = false;
+}
+
 void desk_escrow_view_free(desk_escrow_view **p)
 {
     if (!p || !*p)
         return;
-    window_drop(*p);
-    free(*p);
+    desk_escrow_view *v = *p;
+    count_stop(v);
+    if (v->cdb)
+        sqlite3_close(v->cdb);
+    window_drop(v);
+    free(v);
     *p = NULL;
 }
 
 void desk_escrow_view_invalidate(desk_escrow_view *v)
 {
+    count_stop(v);
     v->have_count = false;
+    v->known = 0;
+    v->sparse = -1;
+    v->names = -1;
     window_drop(v);
+}
+
+static bool printable_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            return false;
+    return true;
 }
 
 void desk_escrow_view_set(desk_escrow_view *v, const char *filter, desk_escrow_sort sort,
@@ -208,12 +291,71 @@ void desk_escrow_view_set(desk_escrow_view *v, const char *filter, desk_escrow_s
         v->pattern[o++] = '%';
     }
     v->pattern[o] = '\0';
+    /* The trigram index finds substrings of three or more characters; ASCII only, so its
+     * case folding is exactly LIKE's. A phrase query is the exact substring. */
+    o = 0;
+    if (filter && strlen(filter) >= 3 && strlen(filter) * 2 + 3 < sizeof v->phrase &&
+        printable_ascii(filter)) {
+        v->phrase[o++] = '"';
+        for (const char *p = filter; *p; p++) {
+            if (*p == '"')
+                v->phrase[o++] = '"';
+            v->phrase[o++] = *p;
+        }
+        v->phrase[o++] = '"';
+    }
+    v->phrase[o] = '\0';
     v->sort = (unsigned)sort < DESK_ESCROW_SORT_COUNT ? sort : DESK_ESCROW_SORT_RECENT;
     v->desc = descending;
     /* The order does not change the count: keep it unless the filter changed. */
-    bool keep = v->have_count && strcmp(before, v->pattern) == 0;
+    bool same = strcmp(before, v->pattern) == 0;
+    bool have = v->have_count;
+    size_t count = v->count;
+    int sparse = v->sparse;
     desk_escrow_view_invalidate(v);
-    v->have_count = keep;
+    if (same) {
+        v->have_count = have;
+        v->count = count;
+        v->known = have ? count : 0;
+        v->sparse = sparse;
+    }
+}
+
+/* The statement that counts the current filter exactly, and its text argument. */
+static void count_sql(const desk_escrow_view *v, char *sql, size_t cap, const char **arg)
+{
+    *arg = NULL;
+    if (!v->pattern[0]) {
+        snprintf(sql, cap, "SELECT n FROM escrow_totals WHERE id = 1");
+    } else if (v->phrase[0]) {
+        snprintf(sql, cap, "SELECT count(*) FROM escrow_search WHERE escrow_search MATCH ?1");
+        *arg = v->phrase;
+    } else {
+        snprintf(sql, cap, "SELECT count(*) FROM escrows e WHERE (%s%s)", FILTER_ROW_SQL,
+                 v->names == 0 ? "" : FILTER_NAMES_SQL);
+        *arg = v->pattern;
+    }
+}
+
+static int count_run(sqlite3 *db, const char *sql, const char *arg, size_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (arg)
+        sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static void count_known(desk_escrow_view *v, size_t n)
+{
+    v->have_count = true;
+    v->count = n;
+    v->known = n;
 }
 
 int desk_escrow_view_count(desk_escrow_view *v, size_t *n, err *e)
@@ -222,27 +364,77 @@ int desk_escrow_view_count(desk_escrow_view *v, size_t *n, err *e)
         *n = v->count;
         return 0;
     }
-    sqlite3 *db = v->snap->ro;
+    count_stop(v);
     char sql[SQL_MAX];
-    if (v->pattern[0])
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM escrows e WHERE %s", FILTER_SQL);
-    else
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM escrows");
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return sql_fail(db, e, "cannot count escrows");
-    if (v->pattern[0])
-        sqlite3_bind_text(st, 1, v->pattern, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        return sql_fail(db, e, "cannot count escrows");
-    }
-    v->count = (size_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    v->have_count = true;
-    *n = v->count;
+    const char *arg;
+    count_sql(v, sql, sizeof sql, &arg);
+    size_t got = 0;
+    if (count_run(v->snap->ro, sql, arg, &got) < 0)
+        return sql_fail(v->snap->ro, e, "cannot count escrows");
+    count_known(v, got);
+    *n = got;
     return 0;
+}
+
+static size_t isqrt(size_t x)
+{
+    size_t r = 0;
+    while ((r + 1) * (r + 1) <= x)
+        r++;
+    return r;
+}
+
+/* Phrase filters: are there few matches (for the table's size)? Reads at most that many
+ * index entries (fast: no rows); when there are fewer, their number is the exact count. */
+static int probe(desk_escrow_view *v, err *e)
+{
+    if (!v->phrase[0] || v->sparse >= 0)
+        return 0;
+    size_t total = 0;
+    if (count_run(v->snap->ro, "SELECT n FROM escrow_totals WHERE id = 1", NULL, &total) < 0)
+        return sql_fail(v->snap->ro, e, "cannot count escrows");
+    size_t few = isqrt(SPARSE_FACTOR * total);
+    if (few < SPARSE_MIN)
+        few = SPARSE_MIN;
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM (SELECT 1 FROM escrow_search WHERE escrow_search MATCH ?1"
+             " LIMIT %zu)",
+             few);
+    size_t m = 0;
+    if (count_run(v->snap->ro, sql, v->phrase, &m) < 0)
+        return sql_fail(v->snap->ro, e, "cannot search escrows");
+    v->sparse = m < few;
+    if (v->sparse)
+        count_known(v, m);
+    return 0;
+}
+
+/* Does the filter match any chain name, native symbol or token symbol (small tables)? */
+static int names_check(desk_escrow_view *v, err *e)
+{
+    if (!v->pattern[0] || v->names >= 0)
+        return 0;
+    size_t yes = 0;
+    if (count_run(v->snap->ro, NAMES_MATCH_SQL, v->pattern, &yes) < 0)
+        return sql_fail(v->snap->ro, e, "cannot match chain and asset names");
+    v->names = yes != 0;
+    return 0;
+}
+
+static plan plan_of(const desk_escrow_view *v)
+{
+    if (!v->pattern[0])
+        return PLAN_ALL;
+    if (!v->phrase[0])
+        return PLAN_SCAN;
+    return v->sort == DESK_ESCROW_SORT_RECENT || v->sparse == 1 ? PLAN_SEARCH : PLAN_SCAN;
+}
+
+/* Rows per window read under the current plan. */
+static size_t window_rows(const desk_escrow_view *v)
+{
+    return plan_of(v) == PLAN_SCAN ? SCAN_WINDOW_ROWS : WINDOW_ROWS;
 }
 
 static void col_addr(sqlite3_stmt *st, int i, addr *out)
@@ -288,32 +480,40 @@ static void row_read(sqlite3_stmt *st, desk_escrow_row *r)
         snprintf(r->asset, sizeof r->asset, "units");
 }
 
-/* Reads up to WINDOW_ROWS rows into v->rows; rows read in reverse order (the *_FROM_END
- * and BEFORE modes) are put back in view order. */
-static int fetch(desk_escrow_view *v, fetch_mode mode, size_t offset, size_t *got, err *e)
+/* Reads up to window_rows() rows into v->rows; rows read in reverse order (the *_FROM_END
+ * and BEFORE modes) are put back in view order. *more: a further row exists in the
+ * direction read. */
+static int fetch(desk_escrow_view *v, fetch_mode mode, size_t offset, size_t *got, bool *more,
+                 err *e)
 {
     sqlite3 *db = v->snap->ro;
-    const char *key = sort_keys[v->sort];
+    plan pl = plan_of(v);
+    bool by_rowid = v->sort == DESK_ESCROW_SORT_RECENT;
+    /* Through the index the rowid is the index's: its order is then the index's own. */
+    const char *key = by_rowid && pl == PLAN_SEARCH ? "s.rowid" : sort_keys[v->sort];
+    size_t win = window_rows(v);
     bool reverse = mode == FETCH_OFFSET_FROM_END || mode == FETCH_BEFORE;
     bool desc = v->desc != reverse;
     const char *dir = desc ? "DESC" : "ASC";
     char where[SQL_MAX] = "";
     size_t w = 0;
-    int next_param = v->pattern[0] ? 2 : 1;
-    if (v->pattern[0])
-        w += (size_t)snprintf(where + w, sizeof where - w, " WHERE %s", FILTER_SQL);
+    bool have_where = pl != PLAN_ALL;
+    int next_param = pl != PLAN_ALL ? 2 : 1;
+    if (pl == PLAN_SCAN)
+        w += (size_t)snprintf(where + w, sizeof where - w, " WHERE (%s%s)", FILTER_ROW_SQL,
+                              v->names == 0 ? "" : FILTER_NAMES_SQL);
     if (mode == FETCH_AFTER || mode == FETCH_BEFORE) {
         const char *op = desc ? "<" : ">";
-        if (v->sort == DESK_ESCROW_SORT_RECENT)
-            snprintf(where + w, sizeof where - w, " %s e.rowid %s ?%d",
-                     v->pattern[0] ? "AND" : "WHERE", op, next_param);
+        if (by_rowid)
+            snprintf(where + w, sizeof where - w, " %s %s %s ?%d", have_where ? "AND" : "WHERE",
+                     key, op, next_param);
         else
             snprintf(where + w, sizeof where - w, " %s (%s, e.rowid) %s (?%d, ?%d)",
-                     v->pattern[0] ? "AND" : "WHERE", key, op, next_param, next_param + 1);
+                     have_where ? "AND" : "WHERE", key, op, next_param, next_param + 1);
     }
     char order[512];
-    if (v->sort == DESK_ESCROW_SORT_RECENT)
-        snprintf(order, sizeof order, "e.rowid %s", dir);
+    if (by_rowid)
+        snprintf(order, sizeof order, "%s %s", key, dir);
     else
         snprintf(order, sizeof order, "%s %s, e.rowid %s", key, dir, dir);
     char sql[SQL_MAX * 2];
@@ -322,18 +522,18 @@ static int fetch(desk_escrow_view *v, fetch_mode mode, size_t offset, size_t *go
              " e.amount, e.state, e.approvals, e.threshold, e.last_event_block, e.pending,"
              " COALESCE(t.symbol, CASE WHEN e.token = " ZERO_ADDR " THEN c.native_symbol END),"
              " COALESCE(t.decimals, CASE WHEN e.token = " ZERO_ADDR " THEN c.native_decimals END),"
-             " %s%s%s ORDER BY %s LIMIT %d OFFSET %zu",
-             key, FROM_SQL, where, order, WINDOW_ROWS,
+             " %s%s%s ORDER BY %s LIMIT %zu OFFSET %zu",
+             key, pl == PLAN_SEARCH ? FROM_SEARCH_SQL : FROM_SQL, where, order, win + 1,
              mode == FETCH_OFFSET || mode == FETCH_OFFSET_FROM_END ? offset : 0);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return sql_fail(db, e, "cannot read escrows");
-    if (v->pattern[0])
-        sqlite3_bind_text(st, 1, v->pattern, -1, SQLITE_STATIC);
+    if (pl != PLAN_ALL)
+        sqlite3_bind_text(st, 1, pl == PLAN_SEARCH ? v->phrase : v->pattern, -1, SQLITE_STATIC);
     if (mode == FETCH_AFTER || mode == FETCH_BEFORE) {
         int64_t rowid = mode == FETCH_AFTER ? v->last_rowid : v->first_rowid;
         sqlite3_value *k = mode == FETCH_AFTER ? v->last_key : v->first_key;
-        if (v->sort == DESK_ESCROW_SORT_RECENT) {
+        if (by_rowid) {
             sqlite3_bind_int64(st, next_param, rowid);
         } else {
             sqlite3_bind_value(st, next_param, k);
@@ -344,7 +544,7 @@ static int fetch(desk_escrow_view *v, fetch_mode mode, size_t offset, size_t *go
     int rc = SQLITE_DONE;
     sqlite3_value *kfirst = NULL, *klast = NULL;
     int64_t rfirst = 0, rlast = 0;
-    while (n < WINDOW_ROWS && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (n < win && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         row_read(st, &v->rows[n]);
         int64_t rowid = sqlite3_column_int64(st, 0);
         sqlite3_value *k = sqlite3_column_value(st, 15);
@@ -357,7 +557,9 @@ static int fetch(desk_escrow_view *v, fetch_mode mode, size_t offset, size_t *go
         rlast = rowid;
         n++;
     }
-    rc = n == WINDOW_ROWS ? SQLITE_ROW : rc;
+    if (n == win)
+        rc = sqlite3_step(st); /* the LIMIT's extra row: is there more? */
+    *more = rc == SQLITE_ROW;
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
         sqlite3_value_free(kfirst);
         sqlite3_value_free(klast);
@@ -388,13 +590,57 @@ static int fetch(desk_escrow_view *v, fetch_mode mode, size_t offset, size_t *go
     return 0;
 }
 
+/* After a forward read that ended at row `end` (exclusive): what is now known of the size. */
+static void learn_end(desk_escrow_view *v, size_t end, bool more, bool exact_if_last)
+{
+    if (v->have_count)
+        return;
+    if (more) {
+        if (end + 1 > v->known)
+            v->known = end + 1;
+    } else if (exact_if_last) {
+        count_known(v, end);
+    }
+}
+
+int desk_escrow_view_size(desk_escrow_view *v, size_t *n, bool *exact, err *e)
+{
+    bool arrived;
+    *n = 0;
+    *exact = false;
+    if (desk_escrow_view_count_async(v, &arrived, false, e) < 0)
+        return -1;
+    if (!v->have_count && !v->pattern[0]) {
+        size_t all;
+        if (desk_escrow_view_count(v, &all, e) < 0)
+            return -1;
+    }
+    if (names_check(v, e) < 0 || (!v->have_count && probe(v, e) < 0))
+        return -1;
+    if (!v->have_count && v->known == 0) {
+        /* The first window tells whether there is a row at all, and maybe all of them. */
+        size_t got = 0;
+        bool more = false;
+        window_drop(v);
+        if (fetch(v, FETCH_OFFSET, 0, &got, &more, e) < 0)
+            return -1;
+        v->base = 0;
+        v->n = got;
+        learn_end(v, got, more, true);
+    }
+    *n = v->have_count ? v->count : v->known;
+    *exact = v->have_count;
+    return 0;
+}
+
 int desk_escrow_view_row(desk_escrow_view *v, size_t i, const desk_escrow_row **out, err *e)
 {
     *out = NULL;
     size_t count;
-    if (desk_escrow_view_count(v, &count, e) < 0)
+    bool exact;
+    if (desk_escrow_view_size(v, &count, &exact, e) < 0)
         return -1;
-    if (i >= count)
+    if (exact && i >= count)
         return err_set(e, ERR_NOT_FOUND, "no escrow row %zu (there are %zu)", i + 1, count);
     if (v->n > 0 && i >= v->base && i < v->base + v->n) {
         *out = &v->rows[i - v->base];
@@ -402,28 +648,33 @@ int desk_escrow_view_row(desk_escrow_view *v, size_t i, const desk_escrow_row **
     }
     size_t got = 0;
     size_t base;
-    if (v->n > 0 && i >= v->base + v->n && i < v->base + v->n + WINDOW_ROWS) {
+    bool more = false;
+    size_t win = window_rows(v);
+    if (v->n > 0 && i >= v->base + v->n && i < v->base + v->n + win) {
         base = v->base + v->n;
-        if (fetch(v, FETCH_AFTER, 0, &got, e) < 0)
+        if (fetch(v, FETCH_AFTER, 0, &got, &more, e) < 0)
             return -1;
-    } else if (v->n > 0 && i < v->base && i + WINDOW_ROWS >= v->base) {
-        if (fetch(v, FETCH_BEFORE, 0, &got, e) < 0)
+        learn_end(v, base + got, more, true);
+    } else if (v->n > 0 && i < v->base && i + win >= v->base) {
+        if (fetch(v, FETCH_BEFORE, 0, &got, &more, e) < 0)
             return -1;
         base = v->base - got;
     } else {
-        /* A jump: centre a window on i, counted from the nearer end. */
-        size_t start = i > WINDOW_ROWS / 4 ? i - WINDOW_ROWS / 4 : 0;
-        size_t end = start + WINDOW_ROWS; /* exclusive */
-        if (end > count) {
+        /* A jump: centre a window on i, counted from the nearer end (when the end is
+         * known; otherwise from the start). */
+        size_t start = i > win / 4 ? i - win / 4 : 0;
+        size_t end = start + win; /* exclusive */
+        if (exact && end > count) {
             end = count;
-            start = end > WINDOW_ROWS ? end - WINDOW_ROWS : 0;
+            start = end > win ? end - win : 0;
         }
-        if (start <= count - end) {
-            if (fetch(v, FETCH_OFFSET, start, &got, e) < 0)
+        if (!exact || start <= count - end) {
+            if (fetch(v, FETCH_OFFSET, start, &got, &more, e) < 0)
                 return -1;
             base = start;
+            learn_end(v, base + got, more, got > 0 || start == 0);
         } else {
-            if (fetch(v, FETCH_OFFSET_FROM_END, count - end, &got, e) < 0)
+            if (fetch(v, FETCH_OFFSET_FROM_END, count - end, &got, &more, e) < 0)
                 return -1;
             base = end - got;
         }
@@ -431,11 +682,77 @@ int desk_escrow_view_row(desk_escrow_view *v, size_t i, const desk_escrow_row **
     v->base = base;
     v->n = got;
     if (i < v->base || i >= v->base + v->n) {
+        if (!exact && !more && i >= v->base + v->n)
+            return err_set(e, ERR_NOT_FOUND, "no escrow row %zu", i + 1);
         /* The table changed under us (another writer): start afresh next time. */
         desk_escrow_view_invalidate(v);
         return err_set(e, ERR_STATE, "the escrow table changed while reading it");
     }
     *out = &v->rows[i - v->base];
+    return 0;
+}
+
+/* ---- the background count ---- */
+
+static int count_cancelled(void *arg)
+{
+    desk_escrow_view *v = arg;
+    return atomic_load(&v->th_cancel) ? 1 : 0;
+}
+
+static void *count_main(void *arg)
+{
+    desk_escrow_view *v = arg;
+    size_t n = 0;
+    v->th_rc = count_run(v->cdb, v->th_sql, v->th_arg[0] ? v->th_arg : NULL, &n);
+    v->th_n = n;
+    atomic_store(&v->th_done, true);
+    return NULL;
+}
+
+int desk_escrow_view_count_async(desk_escrow_view *v, bool *arrived, bool start, err *e)
+{
+    *arrived = false;
+    if (v->th_running && atomic_load(&v->th_done)) {
+        pthread_join(v->th, NULL);
+        v->th_running = false;
+        if (v->th_rc == 0 && !v->have_count) {
+            count_known(v, v->th_n);
+            *arrived = true;
+        } else if (v->th_rc != 0) {
+            LOG_W("desk", "counting escrows in the background failed: %s",
+                  sqlite3_errmsg(v->cdb));
+        }
+    }
+    if (!start || v->have_count || v->th_running)
+        return 0;
+    if (!v->cdb) {
+        const char *path = sqlite3_db_filename(v->snap->ro, "main");
+        if (sqlite3_open_v2(path ? path : "", &v->cdb, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                            NULL) != SQLITE_OK) {
+            err_set(e, ERR_IO, "cannot open the desk database for counting: %s",
+                    v->cdb ? sqlite3_errmsg(v->cdb) : "out of memory");
+            sqlite3_close(v->cdb);
+            v->cdb = NULL;
+            return -1;
+        }
+        sqlite3_busy_timeout(v->cdb, 2000);
+        sqlite3_progress_handler(v->cdb, 1000, count_cancelled, v);
+    }
+    const char *arg;
+    count_sql(v, v->th_sql, sizeof v->th_sql, &arg);
+    snprintf(v->th_arg, sizeof v->th_arg, "%s", arg ? arg : "");
+    atomic_store(&v->th_cancel, false);
+    atomic_store(&v->th_done, false);
+    /* The thread takes no signals: the UI's handlers belong to its main thread. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&v->th, NULL, count_main, v);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0)
+        return err_set(e, ERR_NOMEM, "cannot start the escrow count: %s", strerror(rc));
+    v->th_running = true;
     return 0;
 }
 

@@ -2,7 +2,9 @@
  * and anything else that pages through large tables). The escrow view is virtual: it
  * counts and fetches only the window of rows being looked at, with the filter and the
  * sort pushed down to SQL and keyset paging between neighbouring windows, so a million
- * escrows cost what a screenful costs. Nothing here writes to the database. */
+ * escrows cost what a screenful costs: filters go through a trigram index (escrow_search)
+ * and the exact count of a dense filter is made in the background, never while drawing.
+ * Nothing here writes to the database. */
 #ifndef FUSION_DESK_SNAPSHOT_H
 #define FUSION_DESK_SNAPSHOT_H
 
@@ -80,7 +82,20 @@ void desk_escrow_view_set(desk_escrow_view *v, const char *filter, desk_escrow_s
                           bool descending);
 /* The data changed: the next count and row reads go to the database again. */
 void desk_escrow_view_invalidate(desk_escrow_view *v);
+/* The exact number of rows of the current filter (blocking: with a filter at a million
+ * escrows this can take a second; screens use desk_escrow_view_size). */
 int desk_escrow_view_count(desk_escrow_view *v, size_t *n, err *e) DESK_WUR;
+/* What a screen can know at once: *exact and the count when it is known (no filter: a
+ * stored total; a filter of three or more characters with few matches: the trigram
+ * index), else the rows found so far plus one when more exist (a lower bound that grows
+ * as the screen reads further). Costs at most a window's read. */
+int desk_escrow_view_size(desk_escrow_view *v, size_t *n, bool *exact, err *e) DESK_WUR;
+/* Collects a finished background count (*arrived: the size just became exact) and, with
+ * start, begins counting on a thread of its own (own read-only connection) when the count
+ * is not known. Setting a filter, invalidating or freeing the view cancels a running
+ * count promptly. */
+int desk_escrow_view_count_async(desk_escrow_view *v, bool *arrived, bool start,
+                                 err *e) DESK_WUR;
 /* Row i (0-based, < count) in the current order; *out points into the view and stays
  * valid until the next call. */
 int desk_escrow_view_row(desk_escrow_view *v, size_t i, const desk_escrow_row **out,

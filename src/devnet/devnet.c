@@ -216,6 +216,47 @@ static bool is_our_anvil(int pid, unsigned port)
     return false;
 }
 
+/* Does process pid hold the socket listening on 127.0.0.1:port? (/proc/net/tcp names the
+ * listening socket's inode; /proc/PID/fd holds "socket:[inode]" for the sockets it owns.)
+ * Between "the port is free" and anvil's bind another program can take the port; then our
+ * anvil exits and a foreign node answers: this tells the two apart. */
+static bool listens_on(int pid, unsigned port)
+{
+    FILE *f = fopen("/proc/net/tcp", "r");
+    if (!f)
+        return false;
+    char line[512];
+    unsigned long inode = 0;
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned lport, st;
+        unsigned long ino;
+        /* "  0: 0100007F:4A31 00000000:0000 0A ... uid timeout inode" */
+        if (sscanf(line, " %*d: %*x:%x %*x:%*x %x %*x:%*x %*x:%*x %*x %*u %*u %lu", &lport, &st,
+                   &ino) == 3 &&
+            lport == port && st == 0x0A) {
+            inode = ino;
+            found = true;
+        }
+    }
+    fclose(f);
+    if (!found)
+        return false;
+    char want[64], dirp[64], fdp[128], target[64];
+    snprintf(want, sizeof want, "socket:[%lu]", inode);
+    snprintf(dirp, sizeof dirp, "/proc/%d/fd", pid);
+    for (int fd = 0; fd < 1024; fd++) {
+        snprintf(fdp, sizeof fdp, "%s/%d", dirp, fd);
+        ssize_t n = readlink(fdp, target, sizeof target - 1);
+        if (n <= 0)
+            continue;
+        target[n] = '\0';
+        if (strcmp(target, want) == 0)
+            return true;
+    }
+    return false;
+}
+
 static bool port_free(unsigned port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -451,6 +492,11 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
                                chains[i].name, nodes[i].port, dir, chains[i].name);
             sleep_ms(100);
         }
+        if (nodes[i].started_now && !listens_on(nodes[i].pid, nodes[i].port))
+            return err_set(e, ERR_STATE,
+                           "port %u for %s was taken by another program while anvil started: "
+                           "free it or choose other ports (--ports A,B,C)",
+                           nodes[i].port, chains[i].name);
         if (nodes[i].reported_chain_id != chains[i].chain_id)
             return err_set(e, ERR_STATE, "port %u answers as chain %llu, not %llu: another node?",
                            nodes[i].port, (unsigned long long)nodes[i].reported_chain_id,

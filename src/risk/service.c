@@ -555,7 +555,8 @@ static int escrow_positions(refresh *r, store *db, const store_chain *chains, si
     risk_snapshot *s = r->snap;
     store_escrow *xs = NULL;
     size_t n = 0;
-    if (store_escrow_list(db, 0, &xs, &n, e) < 0)
+    /* Only the rows that can be exposure: a million escrows must not all be loaded. */
+    if (store_escrow_list_open(db, s->accounts, s->n_accounts, &xs, &n, e) < 0)
         return -1;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {

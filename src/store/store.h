@@ -282,6 +282,14 @@ int store_escrow_find(store *s, const addr *address, store_escrow *out, bool *fo
                       err *e) STORE_WUR;
 /* All escrows (chain_id 0: every chain), ordered by chain and creation; *out malloc'ed. */
 int store_escrow_list(store *s, uint64_t chain_id, store_escrow **out, size_t *n, err *e) STORE_WUR;
+/* The escrows still holding funds (funded or disputed) with one of the parties as payer or
+ * payee, in store_escrow_list's order; reads only those rows (the risk service's exposure
+ * at any desk size); *out malloc'ed. */
+int store_escrow_list_open(store *s, const addr *parties, size_t n_parties, store_escrow **out,
+                           size_t *n, err *e) STORE_WUR;
+/* Rebuilds the escrow search index and the stored total from the escrows table, in one
+ * transaction (`fusion reindex`; needed after a VACUUM, which may renumber rowids). */
+int store_escrow_search_rebuild(store *s, err *e) STORE_WUR;
 /* Addresses of a chain's known escrows (the sync watch list); *out malloc'ed. */
 int store_escrow_addresses(store *s, uint64_t chain_id, addr **out, size_t *n, err *e) STORE_WUR;
 /* Clears the pending flags of what is now final. */

@@ -277,15 +277,9 @@ int store_escrow_find(store *s, const addr *address, store_escrow *out, bool *fo
     return escrow_get_one(s, st, out, found, e);
 }
 
-int store_escrow_list(store *s, uint64_t chain_id, store_escrow **out, size_t *n, err *e)
+/* Reads every row of a bound escrow statement (and their approvals) into *out. */
+static int list_rows(store *s, sqlite3_stmt *st, store_escrow **out, size_t *n, err *e)
 {
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *st = store_stmt(s, chain_id ? SQL_ESCROW_LIST : SQL_ESCROW_LIST_ALL, e);
-    if (!st)
-        return -1;
-    if (chain_id)
-        store_bind_u64(st, 1, chain_id);
     store_escrow *items = NULL;
     size_t cap = 0, cnt = 0;
     int rc;
@@ -312,6 +306,54 @@ fail:
     sqlite3_reset(st);
     free(items);
     return -1;
+}
+
+int store_escrow_list(store *s, uint64_t chain_id, store_escrow **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, chain_id ? SQL_ESCROW_LIST : SQL_ESCROW_LIST_ALL, e);
+    if (!st)
+        return -1;
+    if (chain_id)
+        store_bind_u64(st, 1, chain_id);
+    return list_rows(s, st, out, n, e);
+}
+
+/* The parties arrive as one JSON array of lower-case addresses (the stored form). */
+static const char SQL_ESCROW_LIST_OPEN[] =
+    "SELECT " ESCROW_COLS " FROM escrows WHERE state IN ('funded', 'disputed')"
+    " AND (payer IN (SELECT value FROM json_each(?1))"
+    "      OR payee IN (SELECT value FROM json_each(?1)))"
+    " ORDER BY chain_id, created_block, address";
+
+int store_escrow_list_open(store *s, const addr *parties, size_t n_parties, store_escrow **out,
+                           size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    if (n_parties == 0)
+        return 0;
+    char *json = malloc(n_parties * (ADDR_STR_MAX + 3) + 3);
+    if (!json)
+        return err_set(e, ERR_NOMEM, "out of memory listing open escrows");
+    size_t o = 0;
+    json[o++] = '[';
+    for (size_t i = 0; i < n_parties; i++) {
+        char a[ADDR_STR_MAX];
+        store_hex(a, sizeof a, parties[i].b, ADDR_LEN);
+        o += (size_t)sprintf(json + o, "%s\"%s\"", i ? "," : "", a);
+    }
+    json[o++] = ']';
+    json[o] = '\0';
+    sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_LIST_OPEN, e);
+    if (!st) {
+        free(json);
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, json, -1, SQLITE_TRANSIENT);
+    free(json);
+    return list_rows(s, st, out, n, e);
 }
 
 static const char SQL_ESCROW_ADDRS[] = "SELECT address FROM escrows WHERE chain_id = ?";
@@ -381,4 +423,26 @@ int store_escrow_clear(store *s, uint64_t chain_id, err *e)
         return -1;
     store_bind_u64(st, 1, chain_id);
     return store_exec_stmt(s, st, "clearing escrows", e);
+}
+
+static const char SQL_SEARCH_CLEAR[] = "DELETE FROM escrow_search";
+static const char SQL_SEARCH_FILL[] =
+    "INSERT INTO escrow_search (rowid, address, payer, payee, state, chain, asset)"
+    " SELECT " SEARCH_ROW_("e") " FROM escrows e";
+static const char SQL_TOTALS_FIX[] =
+    "UPDATE escrow_totals SET n = (SELECT count(*) FROM escrows) WHERE id = 1";
+
+int store_escrow_search_rebuild(store *s, err *e)
+{
+    if (store_begin(s, e) < 0)
+        return -1;
+    static const char *const steps[] = {SQL_SEARCH_CLEAR, SQL_SEARCH_FILL, SQL_TOTALS_FIX};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        sqlite3_stmt *st = store_stmt(s, steps[i], e);
+        if (!st || store_exec_stmt(s, st, "rebuilding the escrow search index", e) < 0) {
+            store_rollback(s);
+            return -1;
+        }
+    }
+    return store_commit(s, e);
 }

@@ -80,4 +80,16 @@ int store_get_row(store *s, sqlite3_stmt *st, store_row_fn fn, void *out, bool *
 /* Binds text, or NULL when t is NULL or empty. */
 void store_bind_opt_text(sqlite3_stmt *st, int i, const char *t);
 
+/* One escrow_search row (rowid and the searched text) from an escrows row alias: shared by
+ * the schema step that builds the index and its rebuild (store_escrow.c). */
+#define SEARCH_ASSET_(row, chain)                                                                  \
+    "COALESCE((SELECT symbol FROM tokens"                                                         \
+    "          WHERE chain_id = " chain " AND address = " row ".token),"                           \
+    " CASE WHEN " row ".token = '0x0000000000000000000000000000000000000000'"                     \
+    " THEN (SELECT native_symbol FROM chains WHERE chain_id = " chain ") END)"
+#define SEARCH_ROW_(row)                                                                           \
+    row ".rowid, " row ".address, " row ".payer, " row ".payee, " row ".state,"                    \
+    " (SELECT name FROM chains WHERE chain_id = " row ".chain_id), "                               \
+    SEARCH_ASSET_(row, row ".chain_id")
+
 #endif

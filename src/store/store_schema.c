@@ -363,6 +363,70 @@ static const char step_sync_indexes[] =
     "CREATE INDEX escrow_approvals_pending ON escrow_approvals (chain_id, block_number)"
     "  WHERE pending = 1;";
 
+/* scale: what the escrow table of the terminal UI needs at a million escrows.
+ * escrow_totals holds the row count of escrows (kept by triggers), so the unfiltered
+ * table knows its size without counting. escrow_search is a trigram index (FTS5) over the
+ * text a filter matches (address, payer, payee, state, chain name, asset symbol), so a
+ * filter of three or more characters is an index lookup instead of a scan. Both are kept
+ * by triggers in the transaction that writes the escrow, so they can never disagree with
+ * the projection; token and chain renames re-label the escrows they cover. The search
+ * rows are keyed by the escrows' rowid; a VACUUM may renumber those, and `fusion reindex`
+ * rebuilds the index (store_escrow_search_rebuild). SEARCH_ROW_ is in store_internal.h. */
+static const char step_escrow_search[] =
+    /* The address index also carries every column the filter tests, so a walk in address
+     * order tests each row inside the index and reads the table only for the rows shown. */
+    "DROP INDEX escrows_by_address;"
+    "CREATE INDEX escrows_by_address ON escrows (address, payer, payee, state, token, chain_id);"
+    "CREATE TABLE escrow_totals ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  n INTEGER NOT NULL"
+    ");"
+    "INSERT INTO escrow_totals (id, n) SELECT 1, count(*) FROM escrows;"
+    "CREATE VIRTUAL TABLE escrow_search USING fts5("
+    "  address, payer, payee, state, chain, asset, tokenize = 'trigram');"
+    "INSERT INTO escrow_search (rowid, address, payer, payee, state, chain, asset)"
+    "  SELECT " SEARCH_ROW_("e") " FROM escrows e;"
+    "CREATE TRIGGER escrows_search_i AFTER INSERT ON escrows BEGIN"
+    "  UPDATE escrow_totals SET n = n + 1 WHERE id = 1;"
+    "  INSERT INTO escrow_search (rowid, address, payer, payee, state, chain, asset)"
+    "    SELECT " SEARCH_ROW_("new") ";"
+    " END;"
+    "CREATE TRIGGER escrows_search_d AFTER DELETE ON escrows BEGIN"
+    "  UPDATE escrow_totals SET n = n - 1 WHERE id = 1;"
+    "  DELETE FROM escrow_search WHERE rowid = old.rowid;"
+    " END;"
+    /* The projection rewrites whole rows (upsert): re-index only when searched text moved. */
+    "CREATE TRIGGER escrows_search_u AFTER UPDATE ON escrows"
+    " WHEN old.rowid IS NOT new.rowid OR old.address IS NOT new.address"
+    "  OR old.payer IS NOT new.payer OR old.payee IS NOT new.payee"
+    "  OR old.state IS NOT new.state OR old.chain_id IS NOT new.chain_id"
+    "  OR old.token IS NOT new.token BEGIN"
+    "  DELETE FROM escrow_search WHERE rowid = old.rowid;"
+    "  INSERT INTO escrow_search (rowid, address, payer, payee, state, chain, asset)"
+    "    SELECT " SEARCH_ROW_("new") ";"
+    " END;"
+    "CREATE TRIGGER tokens_search_i AFTER INSERT ON tokens BEGIN"
+    "  UPDATE escrow_search SET asset = new.symbol WHERE rowid IN"
+    "    (SELECT rowid FROM escrows WHERE chain_id = new.chain_id AND token = new.address);"
+    " END;"
+    "CREATE TRIGGER tokens_search_u AFTER UPDATE ON tokens BEGIN"
+    "  UPDATE escrow_search SET asset = " SEARCH_ASSET_("e", "e.chain_id")
+    "    FROM escrows e WHERE e.rowid = escrow_search.rowid"
+    "    AND ((e.chain_id = old.chain_id AND e.token = old.address)"
+    "      OR (e.chain_id = new.chain_id AND e.token = new.address));"
+    " END;"
+    "CREATE TRIGGER tokens_search_d AFTER DELETE ON tokens BEGIN"
+    "  UPDATE escrow_search SET asset = " SEARCH_ASSET_("e", "e.chain_id")
+    "    FROM escrows e WHERE e.rowid = escrow_search.rowid"
+    "    AND e.chain_id = old.chain_id AND e.token = old.address;"
+    " END;"
+    "CREATE TRIGGER chains_search_u AFTER UPDATE OF name, native_symbol ON chains BEGIN"
+    "  UPDATE escrow_search SET chain = new.name, asset = " SEARCH_ASSET_("e", "e.chain_id")
+    "    FROM escrows e WHERE e.rowid = escrow_search.rowid AND e.chain_id = new.chain_id;"
+    " END;";
+#undef SEARCH_ROW_
+#undef SEARCH_ASSET_
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -373,6 +437,7 @@ const char *const store_schema_steps[] = {
     step_xswap,
     step_compliance,
     step_sync_indexes,
+    step_escrow_search,
 };
 
 const int store_schema_n_steps = (int)(sizeof store_schema_steps / sizeof store_schema_steps[0]);

@@ -6,7 +6,14 @@ keys one at a time, waiting for each frame: the UI logs, at debug level, the tim
 reading a key to the end of the frame it caused (doupdate), and the first frame after
 FUSION_DEBUG_T0 (the bench's CLOCK_MONOTONIC at launch). Measured: start-up to first
 frame, opening the Escrows screen, scrolling (j, PgDn, G, g, C-d), sorting (s), filtering
-(typing into `/`, each character re-counts in SQL), and resident memory (VmRSS, VmHWM).
+(each character typed into `/` narrows the table at once: the trigram index or a walk of
+the order's index; a dense filter's exact count comes later, from a background thread),
+clearing the filter (Esc: its frames include ncurses' 25 ms ESCDELAY, the wait that tells
+a lone Esc from an escape sequence, so they are reported apart), and resident memory
+(VmRSS, VmHWM); and after each filter, how long until its exact count is on screen
+(the background count runs from the next once-a-second tick). For the filter keys also
+the CPU time the process used (all threads, /proc schedstat), which a loaded machine does
+not inflate the way it inflates the wall time.
 Prints p50/p99 for each and the ratio N / baseline. Sync is kept out by holding the desk's
 sync lock, as another syncing fusion process would.
 
@@ -74,8 +81,24 @@ class Run:
             time.sleep(0.005)
         raise SystemExit("no first-frame line in " + self.log)
 
-    def key(self, *keys, literal=False):
-        """Sends one key and returns the key -> frame time the UI logged for it."""
+    def cpu_ms(self):
+        """CPU time of the fusion process so far, all its threads (schedstat: ns on CPU)."""
+        if not hasattr(self, "_pid"):
+            self._pid = self.pid()
+        total = 0
+        task = "/proc/%d/task" % self._pid
+        for t in os.listdir(task):
+            try:
+                with open(os.path.join(task, t, "schedstat")) as f:
+                    total += int(f.read().split()[0])
+            except (FileNotFoundError, ProcessLookupError):
+                pass  # a thread that ended meanwhile (its time is gone from the sum)
+        return total / 1e6
+
+    def key(self, *keys, literal=False, cpu=None):
+        """Sends one key and returns the key -> frame time the UI logged for it; with a
+        list as cpu, also appends the CPU milliseconds the process used meanwhile."""
+        c0 = self.cpu_ms() if cpu is not None else 0
         before = len(FRAME.findall(self.log_text()))
         if literal:
             self.t.type(keys[0])
@@ -84,6 +107,8 @@ class Run:
         for _ in range(24000):
             got = FRAME.findall(self.log_text())
             if len(got) > before:
+                if cpu is not None:
+                    cpu.append(self.cpu_ms() - c0)
                 return float(got[before])
             time.sleep(0.0025)
         raise SystemExit("no frame logged after key %r" % (keys,))
@@ -140,16 +165,22 @@ def measure(tmuxh, fusion, home, name):
         sort.append(r.key("s"))
         sort.append(r.key("j"))
     res["sort"] = sort
-    filt = []
+    filt, clear, counted, filt_cpu = [], [], [], []
     for text in ("0xab", "fun", "7c", "ETH", "dead"):
         r.t.send("/")
         time.sleep(0.05)
         for ch in text:
-            filt.append(r.key(ch, literal=True))
+            filt.append(r.key(ch, literal=True, cpu=filt_cpu))
         r.t.send("Enter")
-        time.sleep(0.05)
-        filt.append(r.key("Escape"))
+        t0 = time.monotonic()
+        r.t.wait_for(lambda t: "matching /" + text in t and "+ escrows" not in t.split("\n")[2],
+                     "the exact count of /" + text, tries=2400)
+        counted.append(time.monotonic() - t0)
+        clear.append(r.key("Escape"))
     res["filter"] = filt
+    res["clear"] = clear
+    res["counted"] = counted
+    res["filter_cpu"] = filt_cpu
     res["mem"] = r.memory()
     r.quit()
     return res
@@ -192,10 +223,14 @@ def main():
         print("%-28s %12.2f %12.2f %8.2f" % (label, x, y, y / x if x else float("nan")))
     row("start-up to first frame", b["startup"], m["startup"])
     row("open Escrows (2)", b["open"], m["open"])
-    for k in ("scroll", "sort", "filter"):
+    for k in ("scroll", "sort", "filter", "clear"):
         row("%s p50 (%d keys)" % (k, len(m[k])), statistics.median(b[k]), statistics.median(m[k]))
         row("%s p99" % k, pct(b[k], 99), pct(m[k], 99))
         row("%s max" % k, max(b[k]), max(m[k]))
+    row("filter CPU ms per key p50", statistics.median(b["filter_cpu"]),
+        statistics.median(m["filter_cpu"]))
+    row("filter CPU ms per key p99", pct(b["filter_cpu"], 99), pct(m["filter_cpu"], 99))
+    row("exact count shown, max s", max(b["counted"]), max(m["counted"]))
     row("VmRSS MB", b["mem"]["VmRSS"], m["mem"]["VmRSS"])
     row("VmHWM MB (peak)", b["mem"]["VmHWM"], m["mem"]["VmHWM"])
 
