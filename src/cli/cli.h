@@ -34,7 +34,7 @@ typedef struct cli_ctx {
     X(risk, "risk report (live desk), calc (files), set-drawn: VaR/ES, credit line, stress")       \
     X(alerts, "risk alerts: list (--all), ack ID")                                                 \
     X(asset, "tokens and price feeds the risk service values: add-token, add-feed, list")          \
-    X(operator, "desk operators and their roles: add, list")                                       \
+    X(operator, "desk operators and their roles: add, roles, list")                                \
     X(tx, "outbound transactions: list, show, check (resend what is in flight), speedup, cancel")  \
     X(devnet, "local three-chain devnet (anvil): up, down, status")                                \
     X(demo, "devnet, seeded demo desk, market driver and the UI (the README's first command)")     \

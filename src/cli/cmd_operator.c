@@ -85,6 +85,51 @@ static int op_add(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* `fusion operator roles NAME --role R[,R...]`: replaces the operator's roles (an officer who
+ * joins the compliance team, a trader who leaves it); audited with the roles before and
+ * after. */
+static int op_roles(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *role = NULL;
+    const cli_opt opts[] = {{"role", CLI_OPT_STR, &role}};
+    size_t n_pos;
+    int u = cli_opts("operator roles", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1 || !role)
+        return cli_usage("operator roles", "needs NAME --role ROLE[,ROLE...]");
+    err e;
+    err_clear(&e);
+    unsigned bits;
+    if (desk_roles_parse(&bits, role, &e) < 0)
+        return cli_usage("operator roles", "--role: %s", e.msg);
+    char roles[sizeof ((store_operator *)0)->roles];
+    desk_roles_format(roles, sizeof roles, bits);
+    store *db = NULL;
+    store_operator before;
+    bool found = false;
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_operator_get(db, argv[1], &before, &found, &e) < 0 ||
+        (found && store_operator_set_roles(db, argv[1], roles, &found, &e) < 0)) {
+        store_close(&db);
+        return cli_fail(&e);
+    }
+    store_close(&db);
+    if (!found) {
+        err_set(&e, ERR_NOT_FOUND, "no operator named \"%.63s\" (see `fusion operator list`)",
+                argv[1]);
+        return cli_fail(&e);
+    }
+    json_t *det = json_pack("{s:s, s:s, s:s}", "name", before.name, "before", before.roles,
+                            "after", roles);
+    int rc = audit_append(ctx->home, ctx->operator_name, "operator.roles", det, &e);
+    json_decref(det);
+    if (rc < 0)
+        return cli_fail(&e);
+    printf("operator %s: roles %s (were %s)\n", before.name, roles,
+           before.roles[0] ? before.roles : "none");
+    return EXIT_OK;
+}
+
 static int op_list(cli_ctx *ctx, int argc, char **argv)
 {
     bool json = ctx->json;
@@ -141,10 +186,12 @@ static int op_list(cli_ctx *ctx, int argc, char **argv)
 int cmd_operator(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("operator", "needs a subcommand: add or list");
+        return cli_usage("operator", "needs a subcommand: add, roles or list");
     if (strcmp(argv[1], "add") == 0)
         return op_add(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "roles") == 0)
+        return op_roles(ctx, argc - 1, argv + 1);
     if (strcmp(argv[1], "list") == 0)
         return op_list(ctx, argc - 1, argv + 1);
-    return cli_usage("operator", "unknown subcommand '%s' (add or list)", argv[1]);
+    return cli_usage("operator", "unknown subcommand '%s' (add, roles or list)", argv[1]);
 }

@@ -70,10 +70,10 @@ int compliance_require_officer(store *s, const compliance_actor *a, err *e)
                        a->operator_name, a->operator_name);
     if (!has_role(op.roles, "compliance"))
         return err_set(e, ERR_DENIED,
-                       "operator \"%.63s\" (roles %s) lacks the compliance role: an admin must "
-                       "add a compliance operator (fusion operator add NAME --key ADDRESS "
-                       "--role compliance)",
-                       a->operator_name, op.roles[0] ? op.roles : "none");
+                       "operator \"%.63s\" (roles %s) lacks the compliance role: grant it "
+                       "with fusion operator roles %.63s --role %s%scompliance",
+                       a->operator_name, op.roles[0] ? op.roles : "none", a->operator_name,
+                       op.roles, op.roles[0] ? "," : "");
     return 0;
 }
 

@@ -444,6 +444,9 @@ typedef struct store_operator {
 int store_operator_add(store *s, const store_operator *o, err *e) STORE_WUR;
 int store_operator_get(store *s, const char *name, store_operator *out, bool *found,
                        err *e) STORE_WUR;
+/* Replaces an operator's roles; *found false when there is no such operator. */
+int store_operator_set_roles(store *s, const char *name, const char *roles, bool *found,
+                             err *e) STORE_WUR;
 /* All operators by name; *out malloc'ed. */
 int store_operator_list(store *s, store_operator **out, size_t *n, err *e) STORE_WUR;
 

@@ -12,6 +12,7 @@ static const char SQL_OP_ADD[] =
     "INSERT INTO operators (name, address, roles, created_at) VALUES (?, ?, ?, ?)";
 static const char SQL_OP_GET[] =
     "SELECT name, address, roles, created_at FROM operators WHERE name = ?";
+static const char SQL_OP_ROLES[] = "UPDATE operators SET roles = ? WHERE name = ?";
 static const char SQL_OP_LIST[] =
     "SELECT name, address, roles, created_at FROM operators ORDER BY name";
 static const char SQL_OUT_GET[] =
@@ -95,6 +96,20 @@ int store_operator_get(store *s, const char *name, store_operator *out, bool *fo
     }
     sqlite3_reset(st);
     return r;
+}
+
+int store_operator_set_roles(store *s, const char *name, const char *roles, bool *found,
+                            err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_OP_ROLES, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, roles, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+    if (store_exec_stmt(s, st, "changing an operator's roles", e) < 0)
+        return -1;
+    *found = sqlite3_changes(s->db) > 0;
+    return 0;
 }
 
 int store_operator_list(store *s, store_operator **out, size_t *n, err *e)

@@ -33,6 +33,22 @@ def main():
     r = d.run("--operator", "dave", "case", "next", check=False)
     line = fail_line(r)
     assert "dave" in line[0] and "compliance role" in line[0], r.stderr
+    assert "fusion operator roles dave" in line[0], r.stderr
+    # granting the role to an existing operator: audited with the roles before and after
+    r = d.run("operator", "roles", "nobody", "--role", "compliance", check=False)
+    assert r.returncode == 1 and "no operator named" in r.stderr, r.stderr
+    r = d.run("operator", "roles", "dave", "--role", "approver,cook", check=False)
+    assert r.returncode == 2 and "cook" in r.stderr, r.stderr
+    d.run("operator", "roles", "dave", "--role", "approver,compliance")
+    roles = {o["name"]: o["roles"] for o in d.json("operator", "list", "--json")}
+    assert roles["dave"] == ["approver", "compliance"], roles
+    rows = [json.loads(x) for x in open(os.path.join(d.home, "audit.log"))]
+    grant = [x for x in rows if x["action"] == "operator.roles"]
+    assert len(grant) == 1 and grant[0]["details"] == {
+        "name": "dave", "before": "trader,approver", "after": "approver,compliance"}, grant
+    r = d.run("--operator", "dave", "case", "list", "--json", check=False)
+    assert r.returncode == 0, r.stderr
+    d.run("operator", "roles", "dave", "--role", "approver")
     d.run("operator", "add", "carol", "--key", A[9], "--role", "compliance")
     d.run(*op, "entity", "add", NAME, "--type", "company", "--jurisdiction", "JP", "--kyc",
           "verified", "--kyc-expires", "2030-06-30", "--tier", "2", "--risk", "low")
