@@ -82,11 +82,16 @@ def run(home, ports):
 
     rows = db.execute("SELECT chain_id, address, payee, amount, state FROM escrows").fetchall()
     check(len(rows) >= 5, "at least five escrows synced (%d)" % len(rows))
-    states = {0: "created", 1: "funded", 2: "released"}
+    # The desk may lag the chain (two confirmations, and the driver's last transactions can
+    # be mined after the demo's sync stopped), never lead it or disagree with its history:
+    # the synced state is the chain's state or an earlier one on the path
+    # created -> funded -> released.
+    path = ["created", "funded", "released"]
     for chain_id, address, payee, amount, state in rows:
         onchain = int(cast("call", "--rpc-url", urls[chain_id], address, "state()(uint8)"))
-        check(states.get(onchain) == state or (state == "funded" and onchain == 2),
-              "escrow %s state %s matches chain (%d)" % (address, state, onchain))
+        check(state in path and onchain < len(path) and path.index(state) <= onchain,
+              "escrow %s state %s is the chain's (%d) or an earlier one" % (address, state,
+                                                                           onchain))
     check(any(r[2] == SANCTIONED for r in rows), "an escrow pays the sanctioned address")
     helios = [int(r[3]) for r in rows if r[2] == HELIOS]
     check(len(helios) >= 3 and all(9000 * 10**6 <= a < 10000 * 10**6 for a in helios),
