@@ -3,7 +3,6 @@
  * start), with progress on stderr: a live line on a terminal, periodic lines when
  * stderr is a file or pipe. Signals only set a flag; the loop stops the engine. */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 
 #include "base/log.h"
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "compliance/compliance.h"
 #include "store/store.h"
 #include "sync/sync.h"
@@ -85,79 +85,55 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     const char *chain_name = NULL;
     bool quiet = false;
     unsigned long long v;
-    enum {
-        O_ONCE = 256,
-        O_CHAIN,
-        O_POLL,
-        O_WINDOW,
-        O_RANGE,
-        O_MAXRANGE,
-        O_QUIET,
-        O_TIMEOUT,
-        O_MAXADDR
+    const char *poll_ms = NULL, *window = NULL, *range = NULL, *max_range = NULL,
+               *timeout = NULL, *max_addr = NULL;
+    const cli_opt opts[] = {
+        {"once", CLI_OPT_FLAG, &o.once},
+        {"chain", CLI_OPT_STR, &chain_name},
+        {"poll-ms", CLI_OPT_STR, &poll_ms},
+        {"window", CLI_OPT_STR, &window},
+        {"range", CLI_OPT_STR, &range},
+        {"max-range", CLI_OPT_STR, &max_range},
+        {"rpc-timeout-ms", CLI_OPT_STR, &timeout},
+        {"max-addresses", CLI_OPT_STR, &max_addr},
+        {"quiet", CLI_OPT_FLAG, &quiet},
     };
-    static const struct option opts[] = {
-        {"once", no_argument, NULL, O_ONCE},
-        {"chain", required_argument, NULL, O_CHAIN},
-        {"poll-ms", required_argument, NULL, O_POLL},
-        {"window", required_argument, NULL, O_WINDOW},
-        {"range", required_argument, NULL, O_RANGE},
-        {"max-range", required_argument, NULL, O_MAXRANGE},
-        {"rpc-timeout-ms", required_argument, NULL, O_TIMEOUT},
-        {"max-addresses", required_argument, NULL, O_MAXADDR},
-        {"quiet", no_argument, NULL, O_QUIET},
-        {NULL, 0, NULL, 0},
-    };
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case O_ONCE:
-            o.once = true;
-            break;
-        case O_CHAIN:
-            chain_name = optarg;
-            break;
-        case O_QUIET:
-            quiet = true;
-            break;
-        case O_POLL:
-            if (parse_uint(optarg, 60000, &v) < 0 || v == 0)
-                return cli_usage("sync", "--poll-ms must be 1..60000");
-            o.poll_ms = (unsigned)v;
-            break;
-        case O_WINDOW:
-            if (parse_uint(optarg, 100000, &v) < 0 || v < 2)
-                return cli_usage("sync", "--window must be 2..100000 blocks");
-            o.window = (unsigned)v;
-            break;
-        case O_RANGE:
-            if (parse_uint(optarg, 10000000, &v) < 0 || v == 0)
-                return cli_usage("sync", "--range must be 1..10000000 blocks");
-            o.initial_range = v;
-            break;
-        case O_MAXRANGE:
-            if (parse_uint(optarg, 10000000, &v) < 0 || v == 0)
-                return cli_usage("sync", "--max-range must be 1..10000000 blocks");
-            o.max_range = v;
-            break;
-        case O_TIMEOUT:
-            if (parse_uint(optarg, 600000, &v) < 0 || v < 100)
-                return cli_usage("sync", "--rpc-timeout-ms must be 100..600000");
-            o.rpc.timeout_ms = (long)v;
-            break;
-        case O_MAXADDR:
-            if (parse_uint(optarg, 100000, &v) < 0)
-                return cli_usage("sync", "--max-addresses must be 0..100000");
-            o.max_addresses = (size_t)v;
-            break;
-        default:
-            return cli_usage("sync", "unknown or incomplete option '%s'", argv[optind - 1]);
-        }
+    size_t n_pos;
+    int u = cli_opts("sync", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (poll_ms) {
+        if (parse_uint(poll_ms, 60000, &v) < 0 || v == 0)
+            return cli_usage("sync", "--poll-ms must be 1..60000");
+        o.poll_ms = (unsigned)v;
     }
-    if (optind < argc)
-        return cli_usage("sync", "unexpected argument '%s'", argv[optind]);
+    if (window) {
+        if (parse_uint(window, 100000, &v) < 0 || v < 2)
+            return cli_usage("sync", "--window must be 2..100000 blocks");
+        o.window = (unsigned)v;
+    }
+    if (range) {
+        if (parse_uint(range, 10000000, &v) < 0 || v == 0)
+            return cli_usage("sync", "--range must be 1..10000000 blocks");
+        o.initial_range = v;
+    }
+    if (max_range) {
+        if (parse_uint(max_range, 10000000, &v) < 0 || v == 0)
+            return cli_usage("sync", "--max-range must be 1..10000000 blocks");
+        o.max_range = v;
+    }
+    if (timeout) {
+        if (parse_uint(timeout, 600000, &v) < 0 || v < 100)
+            return cli_usage("sync", "--rpc-timeout-ms must be 100..600000");
+        o.rpc.timeout_ms = (long)v;
+    }
+    if (max_addr) {
+        if (parse_uint(max_addr, 100000, &v) < 0)
+            return cli_usage("sync", "--max-addresses must be 0..100000");
+        o.max_addresses = (size_t)v;
+    }
+    if (n_pos > 0)
+        return cli_usage("sync", "unexpected argument '%s'", argv[1]);
     if (o.initial_range > o.max_range)
         o.initial_range = o.max_range;
 
