@@ -73,19 +73,19 @@ static int parse_double(const char *s, double *out)
     return 0;
 }
 
-/* --window, --paths and --seed of both subcommands: 0, or the usage exit code. */
-static int param_opt(const char *cmd, const char *name, const char *arg, risk_params *p)
+/* --window, --paths and --seed of both subcommands (NULL: not given): 0, or the usage exit
+ * code. */
+static int params_opts(const char *cmd, const char *window, const char *paths, const char *seed,
+                       risk_params *p)
 {
     size_t z;
-    if (strcmp(name, "window") == 0) {
-        if (parse_size(arg, 2, 1000000, &p->window) < 0)
-            return cli_usage(cmd, "--window wants a number of returns >= 2, not '%s'", arg);
-    } else if (strcmp(name, "paths") == 0) {
-        if (parse_size(arg, 2, 100000000, &p->mc.paths) < 0)
-            return cli_usage(cmd, "--paths wants a number from 2 to 100000000, not '%s'", arg);
-    } else {
-        if (parse_size(arg, 0, SIZE_MAX, &z) < 0)
-            return cli_usage(cmd, "--seed wants a non-negative integer, not '%s'", arg);
+    if (window && parse_size(window, 2, 1000000, &p->window) < 0)
+        return cli_usage(cmd, "--window wants a number of returns >= 2, not '%s'", window);
+    if (paths && parse_size(paths, 2, 100000000, &p->mc.paths) < 0)
+        return cli_usage(cmd, "--paths wants a number from 2 to 100000000, not '%s'", paths);
+    if (seed) {
+        if (parse_size(seed, 0, SIZE_MAX, &z) < 0)
+            return cli_usage(cmd, "--seed wants a non-negative integer, not '%s'", seed);
         p->mc.seed = (uint64_t)z;
     }
     return 0;
@@ -536,9 +536,7 @@ static int cmd_risk_calc(cli_ctx *ctx, int argc, char **argv)
     o.n_prices = prices.n;
     if (o.stress_lows || o.scenarios)
         o.stress = true;
-    if ((window && (u = param_opt(cmd, "window", window, &o.params)) != 0) ||
-        (paths && (u = param_opt(cmd, "paths", paths, &o.params)) != 0) ||
-        (seed && (u = param_opt(cmd, "seed", seed, &o.params)) != 0))
+    if ((u = params_opts(cmd, window, paths, seed, &o.params)) != 0)
         return u;
     if (from && (risk_date_parse(from, &o.from) < 0 || strlen(from) != 10))
         return cli_usage(cmd, "--from wants a date YYYY-MM-DD, not '%s'", from);
@@ -868,9 +866,7 @@ static int cmd_risk_report(cli_ctx *ctx, int argc, char **argv)
     for (size_t i = 0; i < account_list.n; i++, n_extra++)
         if (addr_parse(&extra[n_extra], accounts[i], &e) < 0)
             return cli_usage(cmd, "--account: %s", e.msg);
-    if ((window && (u = param_opt(cmd, "window", window, &o.params)) != 0) ||
-        (paths && (u = param_opt(cmd, "paths", paths, &o.params)) != 0) ||
-        (seed && (u = param_opt(cmd, "seed", seed, &o.params)) != 0))
+    if ((u = params_opts(cmd, window, paths, seed, &o.params)) != 0)
         return u;
     if (now) {
         if (parse_size(now, 1, (size_t)INT64_MAX, &z) < 0)

@@ -469,11 +469,8 @@ int store_collect(store *s, sqlite3_stmt *st, size_t size, store_fill_fn fn, voi
             goto fail;
         char *it = (char *)items + k * size;
         memset(it, 0, size);
-        if (fn(st, it) < 0) {
-            err_set(e, ERR_INVALID,
-                    "%s: the desk database has a malformed row (run "
-                    "`fusion reindex` or restore the desk from a backup)",
-                    what);
+        if (fn(st, it, e) < 0) {
+            err_prefix(e, "%s", what);
             goto fail;
         }
         k++;
@@ -490,4 +487,21 @@ fail:
     sqlite3_reset(st);
     free(items);
     return -1;
+}
+
+int store_get_row(store *s, sqlite3_stmt *st, store_fill_fn fn, void *out, bool *found,
+                  const char *what, err *e)
+{
+    int rc = sqlite3_step(st), r = 0;
+    *found = false;
+    if (rc == SQLITE_ROW) {
+        r = fn(st, out, e);
+        if (r < 0)
+            err_prefix(e, "%s", what);
+        *found = r == 0;
+    } else if (rc != SQLITE_DONE) {
+        r = store_fail(s, e, what);
+    }
+    sqlite3_reset(st);
+    return r;
 }

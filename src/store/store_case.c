@@ -66,8 +66,9 @@ int store_hit_attach(store *s, const char *subject, uint64_t chain_id, const add
     return store_exec_stmt(s, st, "attaching hits to a case", e);
 }
 
-static void hit_row(sqlite3_stmt *st, void *item)
+static int hit_row(sqlite3_stmt *st, void *item, err *e)
 {
+    (void)e; /* every column reads; nothing can be malformed here */
     store_hit *h = item;
     h->id = sqlite3_column_int64(st, 0);
     h->chain_id = store_col_u64(st, 1);
@@ -84,6 +85,7 @@ static void hit_row(sqlite3_stmt *st, void *item)
     store_copy_text(st, 12, h->list_version, sizeof h->list_version);
     h->case_id = sqlite3_column_int64(st, 13);
     h->created_at = sqlite3_column_int64(st, 14);
+    return 0;
 }
 
 int store_hit_list_case(store *s, int64_t case_id, store_hit **out, size_t *n, err *e)
@@ -94,7 +96,7 @@ int store_hit_list_case(store *s, int64_t case_id, store_hit **out, size_t *n, e
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, case_id);
-    return store_collect_rows(s, st, sizeof **out, hit_row, (void **)out, n, "listing hits", e);
+    return store_collect(s, st, sizeof **out, hit_row, (void **)out, n, "listing hits", e);
 }
 
 /* ---- screened escrows ---- */
@@ -233,8 +235,9 @@ static const char SQL_CASE_LIST[] =
     " AND (?6 = 0 OR (chain_id = ?7 AND escrow = ?8))"
     " ORDER BY priority, opened_at, id";
 
-static void case_row(sqlite3_stmt *st, void *item)
+static int case_row(sqlite3_stmt *st, void *item, err *e)
 {
+    (void)e; /* every column reads; nothing can be malformed here */
     store_case *c = item;
     c->id = sqlite3_column_int64(st, 0);
     store_copy_text(st, 1, c->subject, sizeof c->subject);
@@ -253,6 +256,7 @@ static void case_row(sqlite3_stmt *st, void *item)
     store_copy_text(st, 14, c->proposed_by, sizeof c->proposed_by);
     store_copy_text(st, 15, c->closed_by, sizeof c->closed_by);
     c->closed_at = sqlite3_column_int64(st, 16);
+    return 0;
 }
 
 int store_case_open(store *s, store_case *c, bool *created, err *e)
@@ -353,7 +357,7 @@ int store_case_list(store *s, const store_case_filter *f, store_case **out, size
     sqlite3_bind_int(st, 6, f->has_escrow ? 1 : 0);
     store_bind_u64(st, 7, f->chain_id);
     store_bind_addr(st, 8, &f->escrow);
-    return store_collect_rows(s, st, sizeof **out, case_row, (void **)out, n, "listing cases", e);
+    return store_collect(s, st, sizeof **out, case_row, (void **)out, n, "listing cases", e);
 }
 
 /* ---- case events ---- */
@@ -380,8 +384,9 @@ int store_case_event_add(store *s, const store_case_event *ev, err *e)
     return store_exec_stmt(s, st, "appending a case event", e);
 }
 
-static void cev_row(sqlite3_stmt *st, void *item)
+static int cev_row(sqlite3_stmt *st, void *item, err *e)
 {
+    (void)e; /* every column reads; nothing can be malformed here */
     store_case_event *ev = item;
     ev->id = sqlite3_column_int64(st, 0);
     ev->case_id = sqlite3_column_int64(st, 1);
@@ -391,6 +396,7 @@ static void cev_row(sqlite3_stmt *st, void *item)
     store_copy_text(st, 5, ev->before, sizeof ev->before);
     store_copy_text(st, 6, ev->after, sizeof ev->after);
     store_copy_text(st, 7, ev->note, sizeof ev->note);
+    return 0;
 }
 
 int store_case_events(store *s, int64_t case_id, store_case_event **out, size_t *n, err *e)
@@ -401,6 +407,5 @@ int store_case_events(store *s, int64_t case_id, store_case_event **out, size_t 
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, case_id);
-    return store_collect_rows(s, st, sizeof **out, cev_row, (void **)out, n, "listing case events",
-                              e);
+    return store_collect(s, st, sizeof **out, cev_row, (void **)out, n, "listing case events", e);
 }

@@ -119,8 +119,9 @@ int store_chain_find_name(store *s, const char *name, store_chain *out, bool *fo
     return chain_get_one(s, st, out, found, e);
 }
 
-static int chain_fill(sqlite3_stmt *st, void *item)
+static int chain_fill(sqlite3_stmt *st, void *item, err *e)
 {
+    (void)e;
     store_chain *p = item;
     chain_row(st, p);
     return 0;
@@ -175,8 +176,9 @@ int store_endpoint_add(store *s, uint64_t chain_id, const char *url, int priorit
     return 0;
 }
 
-static int endpoint_fill(sqlite3_stmt *st, void *item)
+static int endpoint_fill(sqlite3_stmt *st, void *item, err *e)
 {
+    (void)e;
     store_endpoint *p = item;
     p->id = sqlite3_column_int64(st, 0);
     p->chain_id = store_col_u64(st, 1);
@@ -248,7 +250,7 @@ int store_contract_put(store *s, const store_contract *c, err *e)
     return store_exec_stmt(s, st, "recording a contract", e);
 }
 
-static int contract_fill(sqlite3_stmt *st, void *item)
+static int contract_fill(sqlite3_stmt *st, void *item, err *e)
 {
     store_contract *p = item;
     p->chain_id = store_col_u64(st, 0);
@@ -256,7 +258,7 @@ static int contract_fill(sqlite3_stmt *st, void *item)
     if (store_contract_kind_parse(&p->kind, (const char *)sqlite3_column_text(st, 1), &ignored) <
             0 ||
         store_col_addr(st, 2, &p->address) < 0)
-        return -1;
+        return err_set(e, ERR_INVALID, "the contracts table has a malformed row");
     p->deployed_block = store_col_u64(st, 3);
     return 0;
 }
@@ -294,13 +296,13 @@ int store_token_put(store *s, const store_token *t, err *e)
     return store_exec_stmt(s, st, "recording a token", e);
 }
 
-static int token_fill(sqlite3_stmt *st, void *item)
+static int token_fill(sqlite3_stmt *st, void *item, err *e)
 {
     store_token *p = item;
     p->chain_id = store_col_u64(st, 0);
     store_copy_text(st, 1, p->symbol, sizeof p->symbol);
     if (store_col_addr(st, 2, &p->address) < 0)
-        return -1;
+        return err_set(e, ERR_INVALID, "the tokens table has a malformed address");
     p->decimals = (unsigned)sqlite3_column_int(st, 3);
     return 0;
 }

@@ -69,8 +69,9 @@ int store_operator_add(store *s, const store_operator *o, err *e)
     return 0;
 }
 
-static int op_row(sqlite3_stmt *st, store_operator *o, err *e)
+static int op_row(sqlite3_stmt *st, void *item, err *e)
 {
+    store_operator *o = item;
     memset(o, 0, sizeof *o);
     store_copy_text(st, 0, o->name, sizeof o->name);
     if (store_col_addr(st, 1, &o->address) < 0)
@@ -87,15 +88,7 @@ int store_operator_get(store *s, const char *name, store_operator *out, bool *fo
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st), r = 0;
-    if (rc == SQLITE_ROW) {
-        r = op_row(st, out, e);
-        *found = r == 0;
-    } else if (rc != SQLITE_DONE) {
-        r = store_fail(s, e, "reading an operator");
-    }
-    sqlite3_reset(st);
-    return r;
+    return store_get_row(s, st, op_row, out, found, "reading an operator", e);
 }
 
 int store_operator_set_roles(store *s, const char *name, const char *roles, bool *found,
@@ -119,26 +112,7 @@ int store_operator_list(store *s, store_operator **out, size_t *n, err *e)
     sqlite3_stmt *st = store_stmt(s, SQL_OP_LIST, e);
     if (!st)
         return -1;
-    store_operator *items = NULL;
-    size_t cap = 0, cnt = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0 ||
-            op_row(st, &items[cnt++], e) < 0)
-            goto fail;
-    }
-    if (rc != SQLITE_DONE) {
-        store_fail(s, e, "listing operators");
-        goto fail;
-    }
-    sqlite3_reset(st);
-    *out = items;
-    *n = cnt;
-    return 0;
-fail:
-    sqlite3_reset(st);
-    free(items);
-    return -1;
+    return store_collect(s, st, sizeof **out, op_row, (void **)out, n, "listing operators", e);
 }
 
 static const char *const state_names[] = {"pending", "sent",    "mined",   "confirmed",

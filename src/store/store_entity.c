@@ -10,33 +10,6 @@
 
 #include "store/store_internal.h"
 
-int store_collect_rows(store *s, sqlite3_stmt *st, size_t size, store_row_fn fn, void **out,
-                       size_t *n, const char *what, err *e)
-{
-    void *items = NULL;
-    size_t cap = 0, k = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow(&items, &cap, k, size, e) < 0) {
-            sqlite3_reset(st);
-            free(items);
-            return -1;
-        }
-        char *it = (char *)items + k * size;
-        memset(it, 0, size);
-        fn(st, it);
-        k++;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        free(items);
-        return store_fail(s, e, what);
-    }
-    *out = items;
-    *n = k;
-    return 0;
-}
-
 void store_bind_opt_text(sqlite3_stmt *st, int i, const char *t)
 {
     if (t && *t)
@@ -61,8 +34,9 @@ static const char SQL_ENT_GET[] = "SELECT " ENTITY_COLS " FROM entities WHERE id
 static const char SQL_ENT_BY_NAME[] = "SELECT " ENTITY_COLS " FROM entities WHERE name = ?";
 static const char SQL_ENT_LIST[] = "SELECT " ENTITY_COLS " FROM entities ORDER BY name";
 
-static void entity_row(sqlite3_stmt *st, void *item)
+static int entity_row(sqlite3_stmt *st, void *item, err *e)
 {
+    (void)e; /* every column reads; nothing can be malformed here */
     store_entity *x = item;
     x->id = sqlite3_column_int64(st, 0);
     store_copy_text(st, 1, x->name, sizeof x->name);
@@ -76,6 +50,7 @@ static void entity_row(sqlite3_stmt *st, void *item)
     x->blocked = sqlite3_column_int(st, 9) != 0;
     x->created_at = sqlite3_column_int64(st, 10);
     x->updated_at = sqlite3_column_int64(st, 11);
+    return 0;
 }
 
 static void bind_entity(sqlite3_stmt *st, const store_entity *x)
@@ -126,19 +101,6 @@ int store_entity_update(store *s, const store_entity *x, err *e)
     return 0;
 }
 
-int store_get_row(store *s, sqlite3_stmt *st, store_row_fn fn, void *out, bool *found,
-                  const char *what, err *e)
-{
-    int rc = sqlite3_step(st);
-    *found = rc == SQLITE_ROW;
-    if (rc == SQLITE_ROW)
-        fn(st, out);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_fail(s, e, what);
-    return 0;
-}
-
 int store_entity_get(store *s, int64_t id, store_entity *out, bool *found, err *e)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_ENT_GET, e);
@@ -166,7 +128,7 @@ int store_entity_list(store *s, store_entity **out, size_t *n, err *e)
     sqlite3_stmt *st = store_stmt(s, SQL_ENT_LIST, e);
     if (!st)
         return -1;
-    return store_collect_rows(s, st, sizeof **out, entity_row, (void **)out, n, "listing entities",
+    return store_collect(s, st, sizeof **out, entity_row, (void **)out, n, "listing entities",
                               e);
 }
 
@@ -224,12 +186,14 @@ int store_entity_link_add(store *s, const store_entity_link *l, err *e)
     return store_exec_stmt(s, st, "linking an address", e);
 }
 
-static void link_row(sqlite3_stmt *st, void *item)
+static int link_row(sqlite3_stmt *st, void *item, err *e)
 {
+    (void)e; /* every column reads; nothing can be malformed here */
     store_entity_link *l = item;
     l->entity_id = sqlite3_column_int64(st, 0);
     l->chain_id = store_col_u64(st, 1);
     store_col_addr(st, 2, &l->address);
+    return 0;
 }
 
 int store_entity_links(store *s, int64_t entity_id, store_entity_link **out, size_t *n, err *e)
@@ -241,7 +205,7 @@ int store_entity_links(store *s, int64_t entity_id, store_entity_link **out, siz
         return -1;
     if (entity_id)
         sqlite3_bind_int64(st, 1, entity_id);
-    return store_collect_rows(s, st, sizeof **out, link_row, (void **)out, n,
+    return store_collect(s, st, sizeof **out, link_row, (void **)out, n,
                               "listing address links", e);
 }
 
@@ -294,14 +258,16 @@ int store_entity_doc_add(store *s, const store_entity_doc *d, err *e)
     return 0;
 }
 
-static void doc_row(sqlite3_stmt *st, void *item)
+static int doc_row(sqlite3_stmt *st, void *item, err *e)
 {
+    (void)e; /* every column reads; nothing can be malformed here */
     store_entity_doc *d = item;
     d->entity_id = sqlite3_column_int64(st, 0);
     store_copy_text(st, 1, d->doc_type, sizeof d->doc_type);
     store_col_hash(st, 2, d->sha256);
     store_copy_text(st, 3, d->file_name, sizeof d->file_name);
     d->added_at = sqlite3_column_int64(st, 4);
+    return 0;
 }
 
 int store_entity_docs(store *s, int64_t entity_id, store_entity_doc **out, size_t *n, err *e)
@@ -312,7 +278,7 @@ int store_entity_docs(store *s, int64_t entity_id, store_entity_doc **out, size_
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, entity_id);
-    return store_collect_rows(s, st, sizeof **out, doc_row, (void **)out, n, "listing documents",
+    return store_collect(s, st, sizeof **out, doc_row, (void **)out, n, "listing documents",
                               e);
 }
 
@@ -327,12 +293,14 @@ int store_related_party_add(store *s, const store_related_party *p, err *e)
     return store_exec_stmt(s, st, "recording a related party", e);
 }
 
-static void party_row(sqlite3_stmt *st, void *item)
+static int party_row(sqlite3_stmt *st, void *item, err *e)
 {
+    (void)e; /* every column reads; nothing can be malformed here */
     store_related_party *p = item;
     p->entity_id = sqlite3_column_int64(st, 0);
     p->party_id = sqlite3_column_int64(st, 1);
     store_copy_text(st, 2, p->role, sizeof p->role);
+    return 0;
 }
 
 int store_related_parties(store *s, int64_t entity_id, store_related_party **out, size_t *n, err *e)
@@ -343,6 +311,6 @@ int store_related_parties(store *s, int64_t entity_id, store_related_party **out
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, entity_id);
-    return store_collect_rows(s, st, sizeof **out, party_row, (void **)out, n,
+    return store_collect(s, st, sizeof **out, party_row, (void **)out, n,
                               "listing related parties", e);
 }

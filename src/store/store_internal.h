@@ -62,21 +62,17 @@ int64_t store_now(void);
 /* Makes room for item n in a growable array of `size`-byte items. */
 int store_grow(void **items, size_t *cap, size_t n, size_t size, err *e);
 
+/* Fills one item from the current row of st; -1 with e set for a malformed row. */
+typedef int (*store_fill_fn)(sqlite3_stmt *st, void *item, err *e);
 /* The one list loop: steps st (bound by the caller) to the end, growing a malloc'ed array of
- * size-byte items, each zeroed and then filled by fn; fn returns -1 for a malformed row
- * (the list fails with ERR_INVALID naming `what`). Resets st; on failure frees the array. */
-typedef int (*store_fill_fn)(sqlite3_stmt *st, void *item);
-int store_collect(store *s, sqlite3_stmt *st, size_t size, store_fill_fn fn, void **out, size_t *n,
+ * size-byte items, each zeroed and then filled by fn (its error is prefixed with `what`).
+ * Resets st; on failure frees the array. */
+int store_collect(store *s, sqlite3_stmt *st, size_t size, store_fill_fn fn, void **out,
+                  size_t *n, const char *what, err *e);
+/* Reads at most one row into out; *found false when there is none. Resets st. */
+int store_get_row(store *s, sqlite3_stmt *st, store_fill_fn fn, void *out, bool *found,
                   const char *what, err *e);
 
-/* Row helpers shared by store_entity.c and store_case.c (compliance, issue 8): a row
- * callback fills one item; collect steps to the end into a malloc'ed array, get_row reads
- * at most one row. Both reset st. */
-typedef void (*store_row_fn)(sqlite3_stmt *st, void *item);
-int store_collect_rows(store *s, sqlite3_stmt *st, size_t size, store_row_fn fn, void **out,
-                       size_t *n, const char *what, err *e);
-int store_get_row(store *s, sqlite3_stmt *st, store_row_fn fn, void *out, bool *found,
-                  const char *what, err *e);
 /* Binds text, or NULL when t is NULL or empty. */
 void store_bind_opt_text(sqlite3_stmt *st, int i, const char *t);
 

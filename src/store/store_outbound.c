@@ -105,13 +105,13 @@ int store_outbound_flag_reorged(store *s, uint64_t chain_id, uint64_t fork_block
     return 0;
 }
 
-static int outbound_fill(sqlite3_stmt *st, void *item)
+static int outbound_fill(sqlite3_stmt *st, void *item, err *e)
 {
     store_outbound *p = item;
     p->id = sqlite3_column_int64(st, 0);
     p->chain_id = store_col_u64(st, 1);
     if (store_col_addr(st, 2, &p->from) < 0 || store_col_hash(st, 4, p->hash) < 0)
-        return -1;
+        return err_set(e, ERR_INVALID, "an outbound transaction row is malformed");
     p->nonce = store_col_u64(st, 3);
     p->state = outbound_parse((const char *)sqlite3_column_text(st, 5));
     if (sqlite3_column_type(st, 6) != SQLITE_NULL && store_col_addr(st, 6, &p->escrow) == 0)

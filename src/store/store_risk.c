@@ -42,12 +42,12 @@ int store_feed_put(store *s, const store_feed *f, err *e)
     return store_exec_stmt(s, st, "recording a price feed", e);
 }
 
-static int feed_fill(sqlite3_stmt *st, void *item)
+static int feed_fill(sqlite3_stmt *st, void *item, err *e)
 {
     store_feed *p = item;
     p->chain_id = store_col_u64(st, 0);
     if (store_col_addr(st, 1, &p->address) < 0)
-        return -1;
+        return err_set(e, ERR_INVALID, "the price_feeds table has a malformed address");
     store_copy_text(st, 2, p->asset, sizeof p->asset);
     p->decimals = (unsigned)sqlite3_column_int(st, 3);
     p->max_age = sqlite3_column_int64(st, 4);
@@ -93,12 +93,12 @@ int store_price_obs_put(store *s, const store_price_obs *o, bool *inserted, err 
     return 0;
 }
 
-static int obs_fill(sqlite3_stmt *st, void *item)
+static int obs_fill(sqlite3_stmt *st, void *item, err *e)
 {
     store_price_obs *p = item;
     p->chain_id = store_col_u64(st, 0);
     if (store_col_addr(st, 1, &p->feed) < 0)
-        return -1;
+        return err_set(e, ERR_INVALID, "the price_observations table has a malformed address");
     store_copy_text(st, 2, p->round_id, sizeof p->round_id);
     store_copy_text(st, 3, p->answer, sizeof p->answer);
     p->updated_at = sqlite3_column_int64(st, 4);
@@ -323,8 +323,9 @@ static void alert_from_row(sqlite3_stmt *st, store_alert *a)
     store_copy_text(st, 11, a->acked_by, sizeof a->acked_by);
 }
 
-static int alert_fill(sqlite3_stmt *st, void *item)
+static int alert_fill(sqlite3_stmt *st, void *item, err *e)
 {
+    (void)e;
     store_alert *p = item;
     alert_from_row(st, p);
     return 0;

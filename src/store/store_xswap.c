@@ -88,8 +88,9 @@ int store_xswap_put(store *s, const store_xswap *x, err *e)
     return 0;
 }
 
-static int read_row(sqlite3_stmt *st, store_xswap *x, err *e)
+static int read_row(sqlite3_stmt *st, void *item, err *e)
 {
+    store_xswap *x = item;
     memset(x, 0, sizeof *x);
     store_copy_text(st, 0, x->state, sizeof x->state);
     x->chain_x = store_col_u64(st, 1);
@@ -148,16 +149,7 @@ int store_xswap_get(store *s, int64_t id, store_xswap *out, bool *found, err *e)
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    int r = 0;
-    if (rc == SQLITE_ROW) {
-        r = read_row(st, out, e);
-        *found = r == 0;
-    } else if (rc != SQLITE_DONE) {
-        r = store_fail(s, e, "reading a swap");
-    }
-    sqlite3_reset(st);
-    return r;
+    return store_get_row(s, st, read_row, out, found, "reading a swap", e);
 }
 
 int store_xswap_list(store *s, store_xswap **out, size_t *n, err *e)
@@ -167,25 +159,5 @@ int store_xswap_list(store *s, store_xswap **out, size_t *n, err *e)
     sqlite3_stmt *st = store_stmt(s, SQL_LIST, e);
     if (!st)
         return -1;
-    store_xswap *items = NULL;
-    size_t cap = 0, cnt = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0 ||
-            read_row(st, &items[cnt], e) < 0)
-            goto fail;
-        cnt++;
-    }
-    if (rc != SQLITE_DONE) {
-        store_fail(s, e, "listing swaps");
-        goto fail;
-    }
-    sqlite3_reset(st);
-    *out = items;
-    *n = cnt;
-    return 0;
-fail:
-    sqlite3_reset(st);
-    free(items);
-    return -1;
+    return store_collect(s, st, sizeof **out, read_row, (void **)out, n, "listing swaps", e);
 }
