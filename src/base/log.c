@@ -1,4 +1,6 @@
-/* log.c: a mutex-guarded append-only log file with UTC timestamps. */
+/* log.c: a mutex-guarded append-only log file with UTC timestamps. A message is made
+ * safe (base/text.h) before it is written: whatever outside text it carries, the log
+ * file (and stderr before it is open) gets one line without raw control bytes. */
 #include "base/log.h"
 
 #include <errno.h>
@@ -9,6 +11,8 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+
+#include "base/text.h"
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *log_file;
@@ -91,8 +95,15 @@ void log_msg(log_level level, const char *module, const char *fmt, ...)
                 level_names[level], module ? module : "-");
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(out, fmt, ap);
+    char *raw = NULL;
+    int n = vasprintf(&raw, fmt, ap);
+    if (n < 0)
+        raw = NULL; /* undefined after a failure */
     va_end(ap);
+    char *safe = n >= 0 ? text_safe_dup(raw, (size_t)n) : NULL;
+    fputs(safe ? safe : "(out of memory formatting a message)", out);
+    free(safe);
+    free(raw);
     fputc('\n', out);
     pthread_mutex_unlock(&log_lock);
 }
