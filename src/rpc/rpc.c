@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/text.h"
 #include "rpc/rpc_internal.h"
 
 typedef struct endpoint {
@@ -241,8 +242,9 @@ static void ep_fail(rpc_client *c, endpoint *ep, const rpc_error *er)
 {
     ep->consecutive_failures++;
     ep->health = ep->consecutive_failures >= 3 ? RPC_HEALTH_DOWN : RPC_HEALTH_DEGRADED;
-    snprintf(ep->last_error, sizeof ep->last_error, "%s: %.170s", rpc_status_str(er->status),
-             er->message);
+    char shown[171]; /* cut where a character or an escape ends */
+    snprintf(ep->last_error, sizeof ep->last_error, "%s: %s", rpc_status_str(er->status),
+             text_safe_str(shown, sizeof shown, er->message));
     ep->last_fail = now_s();
     c->health_changed = true;
 }
@@ -256,14 +258,14 @@ static void set_error(rpc_error *er, rpc_status st, long http, int64_t code, con
     er->status = st;
     er->http_status = http;
     er->code = code;
+    char raw[4 * sizeof er->message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(er->message, sizeof er->message, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    /* One line, whatever the node sent. */
-    for (char *p = er->message; *p; p++)
-        if (*p == '\n' || *p == '\r' || *p == '\t')
-            *p = ' ';
+    /* The node's text (an error message, a parser's excerpt of its answer) comes in
+     * here: one line, its controls and bidi marks as visible escapes, for every output. */
+    text_safe_str(er->message, sizeof er->message, raw);
 }
 
 /* Sends payload to ep; on success the answer is in c->body and *http its status. */
@@ -319,9 +321,7 @@ static void rpc_error_from_json(rpc_error *er, const json_t *error, long http)
         memcpy(er->data, json_string_value(data), json_string_length(data) + 1);
 }
 
-/* Checks one response object against the expected id. Returns 0 and a new reference
- * in *result, or -1 with er set (RPC/RANGE/RATE_LIMIT for error objects). */
-static int check_response(const json_t *resp, int64_t id, long http, json_t **result, rpc_error *er)
+int rpc_response_check(const json_t *resp, int64_t id, long http, json_t **result, rpc_error *er)
 {
     if (!json_is_object(resp)) {
         set_error(er, RPC_MALFORMED, http, 0, "response is not a JSON object");
@@ -498,7 +498,7 @@ static int single_answer(rpc_client *c, json_t *root, long http, void *ud, rpc_e
         set_error(er, RPC_MALFORMED, http, 0, "response is an array, expected an object");
         return -1;
     }
-    return check_response(root, s->id, http, &s->result, er);
+    return rpc_response_check(root, s->id, http, &s->result, er);
 }
 
 static int call_flags(rpc_client *c, const char *method, json_t *params, int flags, rpc_raw_fn raw,
@@ -585,7 +585,7 @@ static int batch_answer(rpc_client *c, json_t *root, long http, void *ud, rpc_er
         seen[k] = true;
         rpc_request *q = &b->reqs[k];
         rpc_error ie;
-        if (check_response(r, b->first_id + (int64_t)k, http, &q->result, &ie) < 0) {
+        if (rpc_response_check(r, b->first_id + (int64_t)k, http, &q->result, &ie) < 0) {
             if (ie.status == RPC_MALFORMED) {
                 *er = ie;
                 goto fail;

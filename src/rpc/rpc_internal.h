@@ -17,6 +17,12 @@ typedef int (*rpc_raw_fn)(const char *body, size_t len, int64_t id, void *ud);
 int rpc_call_logs(rpc_client *c, json_t *params, rpc_raw_fn raw, void *raw_ud, json_t **result,
                   err *e) RPC_WUR;
 
+/* Checks one response object against the expected id. Returns 0 and a new reference
+ * in *result, or -1 with er set (RPC/RANGE/RATE_LIMIT for error objects); er's message
+ * is safe to show whatever the node sent. */
+int rpc_response_check(const json_t *resp, int64_t id, long http, json_t **result,
+                       rpc_error *er) RPC_WUR;
+
 /* The client's last-error record, for the typed helpers to fill. */
 rpc_error *rpc_last_error_mut(rpc_client *c);
 /* Records e's message as a malformed result of method (and logs it). Returns -1. */

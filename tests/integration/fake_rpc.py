@@ -2,7 +2,9 @@
 """fake_rpc.py: a FAKE JSON-RPC server for tests: it forwards requests to a real node
 (anvil) and, on command or at random, answers badly instead: garbage, truncated JSON,
 HTTP 429 and 500, a provider's rate-limit error, numbers too large for their type, wrong
-ids, "query returned more than 10000 results", dropped connections, slow answers.
+ids, "query returned more than 10000 results", dropped connections, slow answers, and
+(never at random: not in KINDS) answers carrying terminal control sequences, bidi
+overrides and bytes that are not UTF-8 (ESCAPE_KINDS).
 
 Control (JSON-RPC on the same URL, never forwarded):
   fake_script  [[{"kind": K, "method": M or null, "count": N}, ...]]  queue faults
@@ -23,6 +25,12 @@ import time
 import urllib.error
 import urllib.request
 
+# A hostile error text: retitles the terminal (OSC 0 ... BEL), colours it red, clears the
+# screen (also with the one-byte C1 CSI, U+009B) and reverses the reading order (U+202E).
+ESCAPE_MESSAGE = "boom\x1b]0;pwned\x07\x1b[31m red \x1b[2J\u009b2J \u202eevil"
+# The same as an answer that is not JSON, with a byte that is not UTF-8.
+ESCAPE_GARBAGE = b"\x1b]0;pwned\x07\x1b[31m\xff\x1b[2J"
+ESCAPE_KINDS = ["rpc_error_escape", "rate_limit_escape", "garbage_escape"]
 KINDS = ["garbage", "truncated", "http429", "rate_limit", "oversized", "wrong_id", "too_many",
          "http500", "drop", "empty", "rpc_error", "slow"]
 
@@ -172,6 +180,12 @@ class FakeRpc:
                                                   "units per second capacity."))
         if kind == "rpc_error":
             return self._send(h, 200, self._error(req, -32603, "internal error"))
+        if kind == "garbage_escape":
+            return self._send(h, 200, ESCAPE_GARBAGE)
+        if kind == "rpc_error_escape":
+            return self._send(h, 200, self._error(req, -32603, ESCAPE_MESSAGE))
+        if kind == "rate_limit_escape":
+            return self._send(h, 200, self._error(req, 429, ESCAPE_MESSAGE))
         if kind == "too_many":
             f = first["params"][0]
             a, b = int(f["fromBlock"], 16), int(f["toBlock"], 16)

@@ -108,6 +108,48 @@ static void test_retries_ride_it_out(void **state)
     rpc_client_free(&c);
 }
 
+/* Fails when s holds a byte a terminal acts on (C0, DEL, a byte that is not UTF-8, C1
+ * as UTF-8) or a bidi override. */
+static void assert_safe_text(const char *what, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f || *p >= 0xf5 || *p == 0xc0 || *p == 0xc1 ||
+            (p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0) ||
+            (p[0] == 0xe2 && p[1] == 0x80 && p[2] == 0xae))
+            fail_msg("%s holds raw byte 0x%02x at %zu: %s", what, *p, (size_t)(p - (const unsigned char *)s), s);
+}
+
+/* A node's error text is outside text: what reaches the error, the client's last-error
+ * record and the endpoint's health record shows its controls as escapes. */
+static void test_error_text_is_safe(void **state)
+{
+    static const struct {
+        const char *kind;
+        rpc_status want;
+        const char *shown;
+    } cases[] = {
+        {"rpc_error_escape", RPC_RPC, "boom\\x1b]0;pwned\\x07\\x1b[31m red \\x1b[2J\\u009b2J \\u202eevil"},
+        {"rate_limit_escape", RPC_RATE_LIMIT, "boom\\x1b]0;pwned\\x07"},
+        {"garbage_escape", RPC_MALFORMED, "response is not valid JSON"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rpc_client *c = client(1, 5000);
+        uint64_t head;
+        err e;
+        err_clear(&e);
+        fault(cases[i].kind, "eth_blockNumber");
+        expect(rpc_eth_block_number(c, &head, &e), c, &e, cases[i].want, cases[i].kind);
+        assert_safe_text(cases[i].kind, e.msg);
+        assert_safe_text(cases[i].kind, rpc_last_error(c)->message);
+        if (!strstr(e.msg, cases[i].shown))
+            fail_msg("%s: '%s' not in '%s'", cases[i].kind, cases[i].shown, e.msg);
+        rpc_endpoint_info info;
+        rpc_endpoint_get(c, 0, &info);
+        assert_safe_text(cases[i].kind, info.last_error);
+        rpc_client_free(&c);
+    }
+}
+
 static void test_logs_and_blocks(void **state)
 {
     rpc_client *c = client(1, 5000);
@@ -193,6 +235,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_block_number_faults),
         cmocka_unit_test(test_retries_ride_it_out),
+        cmocka_unit_test(test_error_text_is_safe),
         cmocka_unit_test(test_logs_and_blocks),
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_cancel),
