@@ -7,6 +7,8 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "base/text.h"
+
 size_t ui_utf8_next(const char *s, size_t n, uint32_t *cp)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -74,10 +76,12 @@ size_t ui_utf8_put(uint32_t cp, char out[4])
     return 4;
 }
 
-/* -1: unprintable (shown as '?'), else 0, 1 or 2 columns. */
+/* -1: unprintable (shown as '?'), else 0, 1 or 2 columns. What is unprintable is
+ * base/text.h's rule (controls, bidi controls, line separators), the same for the
+ * terminal UI as for the CLI, the exports and the log. */
 static int cp_raw_width(uint32_t cp)
 {
-    if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+    if (!text_cp_safe(cp))
         return -1;
     if (cp < 0x7f)
         return 1;

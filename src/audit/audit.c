@@ -19,23 +19,13 @@
 #include <unistd.h>
 
 #include "base/bytes.h"
+#include "base/text.h"
 
 #define HASH_KEY ",\"hash\":\""
 #define HASH_KEY_LEN (sizeof HASH_KEY - 1)
 #define SUFFIX_LEN (HASH_KEY_LEN + 64 + 2) /* ,"hash":" + 64 hex + "} */
 
 static const char zero_hash[] = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/* Outside text echoed in a message: at most 60 printable ASCII characters (others as
- * '?'), so a crafted file cannot put control sequences on the operator's terminal. */
-static const char *printable(char out[64], const char *s)
-{
-    size_t i = 0;
-    for (; s[i] && i < 60; i++)
-        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    out[i] = '\0';
-    return out;
-}
 
 static int audit_path(char *out, size_t cap, const char *home, err *e)
 {
@@ -82,7 +72,7 @@ static json_t *row_parse(const char *line, size_t len, char *problem, size_t cap
     json_t *row = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!row) {
         char shown[64];
-        snprintf(problem, cap, "not valid JSON (%s)", printable(shown, jerr.text));
+        snprintf(problem, cap, "not valid JSON (%s)", text_safe_str(shown, sizeof shown, jerr.text));
         return NULL;
     }
     const json_t *seq = json_object_get(row, "seq");

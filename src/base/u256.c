@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "base/text.h"
+
 __extension__ typedef unsigned __int128 u128;
 
 u256 u256_from_u64(uint64_t v)
@@ -181,20 +183,6 @@ size_t u256_to_be_min(uint8_t out[32], const u256 *a)
     return 32 - skip;
 }
 
-/* Input echoed in a message: at most 60 characters, control and non-ASCII bytes as '?',
- * so that text from a node or a file can neither break the one-line rule nor reach the
- * terminal as escape sequences. */
-static const char *u256_show(char out[64], const char *s)
-{
-    size_t i = 0;
-    for (; s[i] && i < 60; i++)
-        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    if (s[i])
-        out[i - 3] = out[i - 2] = out[i - 1] = '.';
-    out[i] = '\0';
-    return out;
-}
-
 int u256_from_dec(u256 *r, const char *s, err *e)
 {
     if (!s || !*s)
@@ -205,10 +193,10 @@ int u256_from_dec(u256 *r, const char *s, err *e)
     for (const char *p = s; *p; p++) {
         if (*p < '0' || *p > '9')
             return err_set(e, ERR_INVALID, "character %zu of \"%s\" is not a decimal digit",
-                           (size_t)(p - s) + 1, u256_show(show, s));
+                           (size_t)(p - s) + 1, text_safe_str(show, sizeof show, s));
         u256 d = u256_from_u64((uint64_t)(*p - '0'));
         if (u256_mul(&acc, &acc, &ten) < 0 || u256_add(&acc, &acc, &d) < 0)
-            return err_set(e, ERR_OVERFLOW, "number \"%s\" exceeds 2^256-1", u256_show(show, s));
+            return err_set(e, ERR_OVERFLOW, "number \"%s\" exceeds 2^256-1", text_safe_str(show, sizeof show, s));
     }
     *r = acc;
     return 0;
@@ -251,22 +239,22 @@ int u256_from_quantity(u256 *r, const char *s, err *e)
     char show[64];
     if (!s || s[0] != '0' || s[1] != 'x')
         return err_set(e, ERR_INVALID, "quantity \"%s\" must start with 0x",
-                       u256_show(show, s ? s : ""));
+                       text_safe_str(show, sizeof show, s));
     const char *h = s + 2;
     size_t n = strlen(h);
     if (n == 0)
         return err_set(e, ERR_INVALID, "quantity \"0x\" has no digits (zero is \"0x0\")");
     if (n > 1 && h[0] == '0')
-        return err_set(e, ERR_INVALID, "quantity \"%s\" has leading zeros", u256_show(show, s));
+        return err_set(e, ERR_INVALID, "quantity \"%s\" has leading zeros", text_safe_str(show, sizeof show, s));
     if (n > 64)
-        return err_set(e, ERR_OVERFLOW, "quantity \"%s\" exceeds 256 bits", u256_show(show, s));
+        return err_set(e, ERR_OVERFLOW, "quantity \"%s\" exceeds 256 bits", text_safe_str(show, sizeof show, s));
     u256 acc = u256_from_u64(0);
     for (size_t i = 0; i < n; i++) {
         int d = hex_digit_val(h[i]);
         if (d < 0)
             return err_set(e, ERR_INVALID,
                            "character %zu of quantity \"%s\" is not a lower-case hex digit",
-                           i + 3, u256_show(show, s));
+                           i + 3, text_safe_str(show, sizeof show, s));
         size_t bit = 4 * (n - 1 - i);
         acc.w[bit / 64] |= (uint64_t)d << (bit % 64);
     }

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
+
 typedef enum { CFG_BOOL, CFG_SCORE, CFG_COUNT, CFG_USD, CFG_RATIO, CFG_HOURS, CFG_MINUTES,
                CFG_SLA_HOURS } cfg_type;
 
@@ -161,16 +163,6 @@ static int set_key(compliance_config *c, const struct cfg_key *k, const char *v,
     return -1;
 }
 
-/* A copy of s for a message: printable ASCII only (the file may hold anything). */
-static const char *printable(char *out, size_t cap, const char *s)
-{
-    size_t k = 0;
-    for (; *s && k + 1 < cap; s++)
-        out[k++] = (unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f ? *s : '?';
-    out[k] = '\0';
-    return out;
-}
-
 int compliance_config_load(compliance_config *c, const char *path, err *e)
 {
     FILE *f = fopen(path, "r");
@@ -215,7 +207,7 @@ int compliance_config_read(compliance_config *c, const char *path, FILE *f, err 
         if (i == N_KEYS) {
             rc = err_set(e, ERR_INVALID,
                          "%.200s:%zu: unknown key '%s' (fusion case rules lists the keys)",
-                         path, lineno, printable(shown, 41, key));
+                         path, lineno, text_safe_str(shown, 41, key));
             break;
         }
         if (seen[i]) {
@@ -226,7 +218,7 @@ int compliance_config_read(compliance_config *c, const char *path, FILE *f, err 
         char why[96];
         if (set_key(&work, &keys[i], val, why, sizeof why) < 0)
             rc = err_set(e, ERR_INVALID, "%.200s:%zu: %s '%s' %s", path, lineno, key,
-                         printable(shown, 25, val), why);
+                         text_safe_str(shown, 25, val), why);
     }
     if (rc < 0)
         return -1;

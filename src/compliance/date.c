@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "compliance/internal.h"
 #include "compliance/screen.h"
 
@@ -61,9 +62,9 @@ int screen_date_parse(int32_t *day, const char *s, err *e)
     int64_t y;
     unsigned m, d;
     if (!parse_ymd(s, &y, &m, &d)) {
-        char ex[SCREEN_EXCERPT_MAX + 4];
+        char ex[TEXT_EXCERPT_MAX];
         return err_set(e, ERR_INVALID, "'%s' is not a date: write YYYY-MM-DD (1970 or later)",
-                       screen_excerpt(ex, s, strnlen(s, 20)));
+                       text_safe(ex, sizeof ex, s, strnlen(s, 20)));
     }
     *day = (int32_t)days_from_civil(y, m, d);
     return 0;

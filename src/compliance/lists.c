@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/text.h"
 #include "compliance/addrmap.h"
 #include "compliance/internal.h"
 #include "compliance/screen.h"
@@ -18,21 +19,6 @@
 #define REASON_MAX 160
 
 /* ---- shared helpers ---- */
-
-const char *screen_excerpt(char out[SCREEN_EXCERPT_MAX + 4], const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len && n < SCREEN_EXCERPT_MAX; i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-    }
-    if (len > SCREEN_EXCERPT_MAX) {
-        memcpy(out + n, "...", 3);
-        n += 3;
-    }
-    out[n] = '\0';
-    return out;
-}
 
 static const char *base_name(const char *path)
 {
@@ -256,15 +242,15 @@ static int add_ofac_token(screen_sanctions *s, const char *name, size_t no, bool
 {
     char loc[300];
     snprintf(loc, sizeof loc, json ? "%s: entry %zu" : "%s:%zu", name, no);
-    char ex[SCREEN_EXCERPT_MAX + 4];
+    char ex[TEXT_EXCERPT_MAX];
     size_t bad = first_unprintable(tok, len);
     if (bad < len)
         return err_set(e, ERR_INVALID, "%s: unexpected byte 0x%02x in '%s': not a list file?", loc,
-                       (unsigned char)tok[bad], screen_excerpt(ex, tok, len));
+                       (unsigned char)tok[bad], text_safe(ex, sizeof ex, tok, len));
     for (size_t i = 0; i < len; i++)
         if (is_blank(tok[i]))
             return err_set(e, ERR_INVALID, "%s: '%s' is not one address: one per line", loc,
-                           screen_excerpt(ex, tok, len));
+                           text_safe(ex, sizeof ex, tok, len));
     if (len >= 2 && tok[0] == '0' && (tok[1] == 'x' || tok[1] == 'X')) {
         addr a;
         size_t n = 0;
@@ -272,7 +258,7 @@ static int add_ofac_token(screen_sanctions *s, const char *name, size_t no, bool
             hex_decode(a.b, sizeof a.b, &n, tok, len, HEX_REQUIRE_PREFIX, NULL) < 0 ||
             n != ADDR_LEN)
             return err_set(e, ERR_INVALID, "%s: '%s' is not an EVM address (0x and 40 hex digits)",
-                           loc, screen_excerpt(ex, tok, len));
+                           loc, text_safe(ex, sizeof ex, tok, len));
         return add_entry(s, &a, (uint32_t)no, NULL, 0, e);
     }
     s->n_skipped++;
@@ -299,9 +285,9 @@ static int parse_json(screen_sanctions *s, const char *name, const char *data, s
     json_error_t jerr;
     json_t *root = json_loadb(data, len, 0, &jerr);
     if (!root) {
-        char ex[SCREEN_EXCERPT_MAX + 4];
+        char ex[TEXT_EXCERPT_MAX];
         return err_set(e, ERR_INVALID, "%s:%d: not valid JSON (%s)", name, jerr.line,
-                       screen_excerpt(ex, jerr.text, strlen(jerr.text)));
+                       text_safe_str(ex, sizeof ex, jerr.text));
     }
     int rc = 0;
     if (!json_is_array(root)) {
@@ -332,7 +318,7 @@ static int parse_desk(screen_sanctions *s, const char *name, const char *data, s
     line_iter it = {data, data + len, 0};
     const char *line;
     size_t n;
-    char ex[SCREEN_EXCERPT_MAX + 4];
+    char ex[TEXT_EXCERPT_MAX];
     while (next_line(&it, &line, &n)) {
         trim(&line, &n);
         if (n == 0 || line[0] == '#')
@@ -351,7 +337,7 @@ static int parse_desk(screen_sanctions *s, const char *name, const char *data, s
             return err_set(e, ERR_INVALID,
                            "%s:%zu: '%s' is not an EVM address (0x and 40 hex digits): "
                            "fix or remove the line",
-                           name, it.no, screen_excerpt(ex, line, tok_len));
+                           name, it.no, text_safe(ex, sizeof ex, line, tok_len));
         char tok[ADDR_STR_MAX];
         memcpy(tok, line, tok_len);
         tok[tok_len] = '\0';
@@ -427,7 +413,7 @@ int screen_sanctions_load(screen_sanctions **out, const char *manifest, const ch
     size_t n_files = 0;
     screen_sanctions *s = NULL;
     int rc = 0;
-    char ex[SCREEN_EXCERPT_MAX + 4];
+    char ex[TEXT_EXCERPT_MAX];
 
     line_iter it = {data, data + len, 0};
     const char *line;
@@ -469,7 +455,7 @@ int screen_sanctions_load(screen_sanctions **out, const char *manifest, const ch
         } else {
             rc = err_set(e, ERR_INVALID,
                          "%s:%zu: '%s' is not 'as_of YYYY-MM-DD' or 'list FILE': fix the line",
-                         manifest, it.no, screen_excerpt(ex, line, n));
+                         manifest, it.no, text_safe(ex, sizeof ex, line, n));
         }
     }
     if (rc == 0 && !as_of[0])
@@ -626,7 +612,7 @@ int screen_fatf_parse(screen_fatf **out, const char *name, const char *data, siz
     size_t n;
     char fields[5][FIELD_MAX];
     size_t nf;
-    char ex[SCREEN_EXCERPT_MAX + 4];
+    char ex[TEXT_EXCERPT_MAX];
     int rc = 0;
     while (rc == 0 && next_line(&it, &line, &n)) {
         if (n == 0)
@@ -643,7 +629,7 @@ int screen_fatf_parse(screen_fatf **out, const char *name, const char *data, siz
                 rc = err_set(e, ERR_INVALID,
                              "%s:%zu: header '%s' is not 'iso2,name,list,as_of': "
                              "is this the FATF jurisdiction file?",
-                             name, it.no, screen_excerpt(ex, line, n));
+                             name, it.no, text_safe(ex, sizeof ex, line, n));
                 break;
             }
             header = true;
@@ -663,7 +649,7 @@ int screen_fatf_parse(screen_fatf **out, const char *name, const char *data, siz
             rc = err_set(e, ERR_INVALID,
                          "%s:%zu: '%s' is not an ISO 3166 alpha-2 code (two "
                          "capital letters)",
-                         name, it.no, screen_excerpt(ex, fields[0], strlen(fields[0])));
+                         name, it.no, text_safe_str(ex, sizeof ex, fields[0]));
             break;
         }
         uint8_t risk;
@@ -674,7 +660,7 @@ int screen_fatf_parse(screen_fatf **out, const char *name, const char *data, siz
         } else {
             rc = err_set(e, ERR_INVALID,
                          "%s:%zu: list '%s' is neither call_for_action nor increased_monitoring",
-                         name, it.no, screen_excerpt(ex, fields[2], strlen(fields[2])));
+                         name, it.no, text_safe_str(ex, sizeof ex, fields[2]));
             break;
         }
         int32_t day;

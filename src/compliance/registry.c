@@ -11,6 +11,7 @@
 
 #include "audit/audit.h"
 #include "base/bytes.h"
+#include "base/text.h"
 
 /* The 249 officially assigned ISO 3166-1 alpha-2 codes (Debian iso-codes), sorted. */
 static const char countries[] =
@@ -85,43 +86,12 @@ static bool one_of(const char *s, const char *const *set)
     return false;
 }
 
-/* Well-formed UTF-8 (no overlongs, surrogates or values above U+10FFFF) without C0/C1
- * control characters. */
-static bool utf8_printable(const char *s)
+/* Well-formed UTF-8 without control characters or bidi controls (base/text.h): text
+ * that reads the same on every terminal and in every export. */
+static bool text_ok(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p, n;
-        uint32_t cp;
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f)
-                return false;
-            p++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        for (unsigned i = 1; i <= n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
-            return false;
-        p += n + 1;
-    }
-    return true;
+    size_t n = strlen(s);
+    return text_unsafe_at(s, n) == n;
 }
 
 static int check_date(const char *field, const char *s, err *e)
@@ -142,10 +112,10 @@ int compliance_entity_check(const store_entity *x, err *e)
     size_t len = strlen(x->name);
     if (len == 0 || len >= STORE_ENTITY_NAME_MAX - 1)
         return err_set(e, ERR_INVALID, "name must be 1 to %d bytes", STORE_ENTITY_NAME_MAX - 2);
-    if (!utf8_printable(x->name))
+    if (!text_ok(x->name))
         return err_set(e, ERR_INVALID,
-                       "name is not printable UTF-8 (control characters or "
-                       "invalid bytes)");
+                       "name is not printable UTF-8 (control characters, bidi controls or "
+                       "invalid bytes): type the name as plain text");
     if (x->name[0] == ' ' || x->name[len - 1] == ' ')
         return err_set(e, ERR_INVALID, "name has leading or trailing spaces");
     if (!one_of(x->type, types))
@@ -274,7 +244,7 @@ int compliance_entity_add_doc(store *s, const compliance_actor *a, int64_t entit
 {
     if (compliance_require_officer(s, a, e) < 0)
         return -1;
-    if (!doc_type[0] || strlen(doc_type) >= 32 || !utf8_printable(doc_type))
+    if (!doc_type[0] || strlen(doc_type) >= 32 || !text_ok(doc_type))
         return err_set(e, ERR_INVALID, "document type must be 1 to 31 printable characters");
     store_entity_doc d = {.entity_id = entity_id, .added_at = a->now};
     snprintf(d.doc_type, sizeof d.doc_type, "%s", doc_type);

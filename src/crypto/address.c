@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/text.h"
 #include "crypto/keccak.h"
 #include "crypto/secp.h"
 
@@ -37,19 +38,6 @@ static void addr_checksum_digits(char hex40[40])
     }
 }
 
-/* Input echoed in a message: at most 46 printable characters (control and non-ASCII
- * bytes as '?'), so a pasted or received string cannot break the one-line message. */
-static const char *addr_show(char out[48], const char *s)
-{
-    size_t i = 0;
-    for (; s[i] && i < 46; i++)
-        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    if (s[i])
-        out[i - 3] = out[i - 2] = out[i - 1] = '.';
-    out[i] = '\0';
-    return out;
-}
-
 int addr_parse(addr *out, const char *s, err *e)
 {
     char show[48];
@@ -57,15 +45,15 @@ int addr_parse(addr *out, const char *s, err *e)
         return err_set(e, ERR_INVALID, "empty address: expected 0x and 40 hex digits");
     size_t len = strlen(s);
     if (len < 2 || s[0] != '0' || s[1] != 'x')
-        return err_set(e, ERR_INVALID, "address \"%s\" must start with 0x", addr_show(show, s));
+        return err_set(e, ERR_INVALID, "address \"%s\" must start with 0x", text_safe_str(show, sizeof show, s));
     if (len != 2 + 2 * ADDR_LEN)
         return err_set(e, ERR_INVALID,
                        "address \"%s\" has %zu characters after 0x; 40 hex digits expected",
-                       addr_show(show, s), len - 2);
+                       text_safe_str(show, sizeof show, s), len - 2);
     addr a;
     err he;
     if (hex_decode(a.b, ADDR_LEN, NULL, s + 2, 2 * ADDR_LEN, 0, &he) < 0)
-        return err_set(e, ERR_INVALID, "address \"%s\" is not hex: %s", addr_show(show, s), he.msg);
+        return err_set(e, ERR_INVALID, "address \"%s\" is not hex: %s", text_safe_str(show, sizeof show, s), he.msg);
 
     bool upper = false, lower = false;
     for (size_t i = 2; i < len; i++) {

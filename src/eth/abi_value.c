@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "eth/abi_priv.h"
 
 abi_value *abi_value_new(abi_kind kind)
@@ -485,38 +486,8 @@ int abi_value_parse(abi_value **out, const abi_type *t, const char *text, err *e
 
 /* ---- rendering ---- */
 
-/* Length of the valid UTF-8 sequence at p (1..4) with its code point, 0 if invalid. */
-static size_t utf8_next(const uint8_t *p, size_t n, uint32_t *cp)
-{
-    uint8_t c = p[0];
-    size_t len;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xe0) == 0xc0) {
-        len = 2, v = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        len = 3, v = c & 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        len = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        v = v << 6 | (p[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return len;
-}
-
-/* A quoted, escaped string: printable UTF-8 kept, the rest as escapes. */
+/* A quoted, escaped string: printable UTF-8 kept, the rest as escapes (a decoded string
+ * is outside text: a revert reason, a token's name). */
 static int put_quoted(buf *out, const uint8_t *p, size_t n, err *e)
 {
     char esc[16];
@@ -524,7 +495,7 @@ static int put_quoted(buf *out, const uint8_t *p, size_t n, err *e)
         return -1;
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t l = utf8_next(p + i, n - i, &cp);
+        size_t l = text_utf8_next((const char *)p + i, n - i, &cp);
         const char *x = NULL;
         if (l == 0) {
             snprintf(esc, sizeof esc, "\\x%02x", p[i]);
@@ -540,7 +511,7 @@ static int put_quoted(buf *out, const uint8_t *p, size_t n, err *e)
             x = "\\t";
         } else if (cp == '\r') {
             x = "\\r";
-        } else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+        } else if (!text_cp_safe(cp)) { /* controls, bidi controls (base/text.h) */
             snprintf(esc, sizeof esc, "\\u%04x", (unsigned)cp);
             x = esc;
         }
@@ -630,7 +601,7 @@ static json_t *json_utf8(const uint8_t *p, size_t n)
     buf_init(&b);
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t l = utf8_next(p + i, n - i, &cp);
+        size_t l = text_utf8_next((const char *)p + i, n - i, &cp);
         int r = l ? buf_append(&b, p + i, l, NULL) : buf_append(&b, "\xef\xbf\xbd", 3, NULL);
         if (r < 0) {
             buf_free(&b);

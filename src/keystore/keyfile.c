@@ -11,20 +11,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/text.h"
+
 #define DAMAGED "was modified or damaged"
 
 static const char ad_magic[] = "fusion-key";
-
-/* Outside text echoed in a message: at most 60 printable ASCII characters (others as
- * '?'), so a crafted file cannot put control sequences on the operator's terminal. */
-static const char *printable(char out[64], const char *s)
-{
-    size_t i = 0;
-    for (; s[i] && i < 60; i++)
-        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    out[i] = '\0';
-    return out;
-}
 
 int keyfile_label_check(const char *label, err *e)
 {
@@ -222,7 +213,7 @@ int keyfile_parse(keyfile *kf, const char *text, size_t len, err *e)
     char shown[64];
     if (!root)
         return err_set(e, ERR_INVALID, DAMAGED ": not valid JSON (line %d: %s)", jerr.line,
-                       printable(shown, jerr.text));
+                       text_safe_str(shown, sizeof shown, jerr.text));
     int rc = -1;
     if (!json_is_object(root)) {
         err_set(e, ERR_INVALID, DAMAGED ": not a JSON object");

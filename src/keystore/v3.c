@@ -9,20 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "crypto/keccak.h"
 #include "crypto/secp.h"
 #include "keystore/ossl.h"
-
-/* Outside text echoed in a message: at most 60 printable ASCII characters (others as
- * '?'), so a crafted file cannot put control sequences on the operator's terminal. */
-static const char *printable(char out[64], const char *s)
-{
-    size_t i = 0;
-    for (; s[i] && i < 60; i++)
-        out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    out[i] = '\0';
-    return out;
-}
 
 static const char *get_str(const json_t *obj, const char *key)
 {
@@ -112,7 +102,7 @@ static int parse_kdf(v3_file *f, const json_t *crypto, err *e)
         char shown[64];
         if (!prf || strcmp(prf, "hmac-sha256") != 0)
             return err_set(e, ERR_INVALID, "keystore pbkdf2 prf \"%s\" is not supported (only "
-                           "hmac-sha256)", printable(shown, prf ? prf : "(missing)"));
+                           "hmac-sha256)", text_safe_str(shown, sizeof shown, prf ? prf : "(missing)"));
         if (get_uint(&f->c, kp, "c", e) < 0)
             return -1;
         if (f->c < 1 || f->c > V3_PBKDF2_C_MAX)
@@ -122,7 +112,7 @@ static int parse_kdf(v3_file *f, const json_t *crypto, err *e)
     }
     char shown[64];
     return err_set(e, ERR_INVALID, "keystore kdf \"%s\" is not supported (scrypt or pbkdf2)",
-                   printable(shown, kdf));
+                   text_safe_str(shown, sizeof shown, kdf));
 }
 
 static int parse_root(v3_file *f, const json_t *root, err *e)
@@ -139,7 +129,7 @@ static int parse_root(v3_file *f, const json_t *root, err *e)
     char shown[64];
     if (!cipher || strcmp(cipher, "aes-128-ctr") != 0)
         return err_set(e, ERR_INVALID, "keystore cipher \"%s\" is not supported (only "
-                       "aes-128-ctr)", printable(shown, cipher ? cipher : "(missing)"));
+                       "aes-128-ctr)", text_safe_str(shown, sizeof shown, cipher ? cipher : "(missing)"));
     const json_t *cp = json_object_get(crypto, "cipherparams");
     if (!json_is_object(cp) || get_hex(f->iv, NULL, 16, 16, cp, "iv", e) < 0 ||
         get_hex(f->ct, &f->ct_len, 1, 32, crypto, "ciphertext", e) < 0 ||
@@ -168,7 +158,7 @@ int v3_parse(v3_file *f, const char *json, size_t len, err *e)
     char shown[64];
     if (!root)
         return err_set(e, ERR_INVALID, "keystore file is not valid JSON (line %d: %s)", jerr.line,
-                       printable(shown, jerr.text));
+                       text_safe_str(shown, sizeof shown, jerr.text));
     int rc = json_is_object(root) ? parse_root(f, root, e)
                                   : err_set(e, ERR_INVALID, "keystore file is not a JSON object");
     json_decref(root);

@@ -867,6 +867,13 @@ static void test_revert(void **state)
     assert_string_equal(msg, "reverted: \"\\u001b[J\"");
     free(msg);
     buf_free(&data);
+    /* A bidi override (U+202E) would reverse what the reader sees after it. */
+    data = hexbuf("08c379a0" W("20")
+                      W("04") "e280ae4100000000000000000000000000000000000000000000000000000000");
+    assert_int_equal(abi_revert_decode(&msg, data.data, data.len, NULL, &e), 0);
+    assert_string_equal(msg, "reverted: \"\\u202eA\"");
+    free(msg);
+    buf_free(&data);
 }
 
 static void test_fn_parse(void **state)

@@ -52,6 +52,18 @@ static void test_width(void **state)
     assert_int_equal(ui_text_width("서울 캐피탈"), 11);
 }
 
+/* Bidi controls and line separators would reorder or break what the desk draws: they
+ * show as '?', one column each, like the C0 and C1 controls. */
+static void test_bidi_controls(void **state)
+{
+    fit_is("Alice \xe2\x80\xae" "cod.exe", 14, UI_ALIGN_LEFT, "~", "Alice ?cod.exe");
+    fit_is("\xe2\x81\xa6x\xe2\x81\xa9\xe2\x80\x8f", 4, UI_ALIGN_LEFT, "~", "?x??");
+    fit_is("a\xe2\x80\xa8" "b", 3, UI_ALIGN_LEFT, "~", "a?b");
+    fit_is("\xd8\x9c" "c", 2, UI_ALIGN_LEFT, "~", "?c");
+    assert_int_equal(ui_text_width("\xe2\x80\xae"), 1);
+    assert_int_equal(ui_text_width("\xc2\x9b" "2J"), 3); /* C1 CSI */
+}
+
 static void test_fit_ascii(void **state)
 {
     fit_is("abc", 5, UI_ALIGN_LEFT, "~", "abc  ");
@@ -187,6 +199,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_width),
+        cmocka_unit_test(test_bidi_controls),
         cmocka_unit_test(test_fit_ascii),
         cmocka_unit_test(test_fit_wide),
         cmocka_unit_test(test_fit_aligns),
