@@ -54,6 +54,11 @@ struct desk;
 int cli_operator_desk_open(cli_ctx *ctx, struct desk **d, unsigned wait_s, err *e)
     __attribute__((warn_unused_result));
 
+/* Every line the CLI writes to stderr goes through these three: the message is made
+ * safe (base/text.h) there, so echoed argv, file and node text cannot act on the
+ * terminal. */
+/* Prints one line on stderr (a newline is added). */
+void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "fusion: <msg>" on stderr (one line) and returns EXIT_FAIL. */
 int cli_fail(const err *e);
 /* Prints "fusion <cmd>: <msg>" and a usage hint on stderr, returns EXIT_USAGE. */

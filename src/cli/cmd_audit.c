@@ -87,8 +87,8 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
         json_decref(j);
     }
     if (!r.ok) {
-        fprintf(stderr, "fusion: audit log %s/%s is broken at line %zu: %s\n", ctx->home,
-                AUDIT_FILE, r.bad_line, r.problem);
+        cli_errorf("fusion: audit log %s/%s is broken at line %zu: %s", ctx->home, AUDIT_FILE,
+                   r.bad_line, r.problem);
         return EXIT_FAIL;
     }
     if (!json) {

@@ -10,6 +10,7 @@
 
 #include "base/bytes.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "crypto/address.h"
@@ -359,14 +360,14 @@ static int chain_list(cli_ctx *ctx, int argc, char **argv)
             printf("%-16s %20llu %10s %10s %8s %5u ", ch->name, (unsigned long long)ch->chain_id,
                    hs, ss, ls, ch->confirmations);
             for (size_t k = 0; k < ne; k++) {
-                char when[32];
+                char when[32], shown[81]; /* a stored error may predate safe texts */
                 const store_endpoint *ep = &eps[k];
                 printf(" %s (%s", ep->url, store_health_str(ep->health));
                 if (ep->health == STORE_HEALTH_OK)
                     printf(", ok %s", ago(ep->last_ok, when, sizeof when));
                 else if (ep->last_fail)
-                    printf(", failed %s: %.80s", ago(ep->last_fail, when, sizeof when),
-                           ep->last_error);
+                    printf(", failed %s: %s", ago(ep->last_fail, when, sizeof when),
+                           text_safe_str(shown, sizeof shown, ep->last_error));
                 printf(")");
             }
             printf("\n");

@@ -270,8 +270,7 @@ stop:
         err de;
         err_clear(&de);
         if (devnet_down(ctx->home, &stopped, &de) < 0) {
-            fprintf(stderr, "fusion: %s\n", de.msg);
-            rc = EXIT_FAIL;
+            rc = cli_fail(&de);
         } else {
             printf("demo: devnet stopped (%u nodes)\n", stopped);
         }

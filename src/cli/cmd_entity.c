@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "base/bytes.h"
+#include "base/text.h"
 #include "cli/opts.h"
 
 compliance_actor ccli_actor(const cli_ctx *ctx)
@@ -258,30 +259,38 @@ static json_t *entity_json(store *db, const store_entity *x, err *e)
     return o;
 }
 
+/* Room for a stored text made safe without a cut (an escape is at most 6 bytes per byte). */
+#define SHOWN_MAX (6 * STORE_ENTITY_NAME_MAX + 1)
+
+/* Member k of o made safe to print: rows stored before names were checked, or edited in
+ * the database by hand, are shown with their controls and bidi marks as escapes. */
+static const char *shown(char out[SHOWN_MAX], const json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return text_safe_str(out, SHOWN_MAX, v ? v : "-");
+}
+
 static void print_entity(const json_t *o)
 {
+    char a[SHOWN_MAX], b[SHOWN_MAX], c[SHOWN_MAX];
     printf("entity #%lld  %s\n", (long long)json_integer_value(json_object_get(o, "id")),
-           json_string_value(json_object_get(o, "name")));
+           shown(a, o, "name"));
     const char *keys[] = {"type", "jurisdiction", "kyc", "kyc_expires", "risk", "review_due"};
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-        const char *v = json_string_value(json_object_get(o, keys[i]));
-        printf("  %-13s %s\n", keys[i], v ? v : "-");
-    }
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        printf("  %-13s %s\n", keys[i], shown(a, o, keys[i]));
     printf("  %-13s %lld\n  %-13s %s\n", "tier",
            (long long)json_integer_value(json_object_get(o, "tier")), "blocked",
            json_is_true(json_object_get(o, "blocked")) ? "YES" : "no");
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(o, "addresses"), i, v) printf(
-        "  address       %s on chain %lld\n", json_string_value(json_object_get(v, "address")),
+        "  address       %s on chain %lld\n", shown(a, v, "address"),
         (long long)json_integer_value(json_object_get(v, "chain_id")));
     json_array_foreach(json_object_get(o, "documents"), i, v)
-        printf("  document      %s sha256 %s (%s)\n", json_string_value(json_object_get(v, "type")),
-               json_string_value(json_object_get(v, "sha256")),
-               json_string_value(json_object_get(v, "file")));
+        printf("  document      %s sha256 %s (%s)\n", shown(a, v, "type"), shown(b, v, "sha256"),
+               shown(c, v, "file"));
     json_array_foreach(json_object_get(o, "related_parties"), i, v)
-        printf("  party         %s: %s\n", json_string_value(json_object_get(v, "role")),
-               json_string_value(json_object_get(v, "name")));
+        printf("  party         %s: %s\n", shown(a, v, "role"), shown(b, v, "name"));
 }
 
 static int ent_show(cli_ctx *ctx, int argc, char **argv)
@@ -337,9 +346,12 @@ static int ent_list(cli_ctx *ctx, int argc, char **argv)
         if (o.json)
             json_array_append_new(arr, j);
         else {
+            char nm[SHOWN_MAX], jur[32], exp[64];
             printf("#%-5lld %-10s %-2s %-9s %-10s %-6s %s%s\n", (long long)xs[i].id, xs[i].type,
-                   xs[i].jurisdiction, xs[i].kyc, xs[i].kyc_expires[0] ? xs[i].kyc_expires : "-",
-                   xs[i].risk, xs[i].name, xs[i].blocked ? "  [BLOCKED]" : "");
+                   text_safe_str(jur, sizeof jur, xs[i].jurisdiction), xs[i].kyc,
+                   xs[i].kyc_expires[0] ? text_safe_str(exp, sizeof exp, xs[i].kyc_expires) : "-",
+                   xs[i].risk, text_safe_str(nm, sizeof nm, xs[i].name),
+                   xs[i].blocked ? "  [BLOCKED]" : "");
             json_decref(j);
         }
     }
@@ -404,7 +416,7 @@ static int ent_import(cli_ctx *ctx, int argc, char **argv)
         rc = cli_fail(&e);
     } else if (compliance_entity_import(db, &a, argv[1], &r, &e) < 0) {
         for (size_t i = 0; i < r.n_errors; i++)
-            fprintf(stderr, "%s:%zu: %s\n", argv[1], r.errors[i].line, r.errors[i].msg);
+            cli_errorf("%s:%zu: %s", argv[1], r.errors[i].line, r.errors[i].msg);
         rc = cli_fail(&e);
     } else {
         printf("imported %zu entities from %s\n", r.n_imported, argv[1]);

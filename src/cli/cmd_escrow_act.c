@@ -104,7 +104,7 @@ static bool confirm_send(void *vctx, const char *text, const json_t *summary)
     char ans[16];
     err e;
     if (tty_line(ans, sizeof ans, "Sign and send? [y/N] ", true, &e) < 0) {
-        fprintf(stderr, "fusion: %s\n", e.msg);
+        cli_fail(&e);
         return false;
     }
     return ans[0] == 'y' || ans[0] == 'Y';

@@ -273,7 +273,7 @@ static int cmd_resume(cli_ctx *ctx, int argc, char **argv)
         err se;
         err_clear(&se);
         if (xswap_advance(&b.env, xs[i].id, state, &se) < 0) {
-            fprintf(stderr, "fusion: swap %lld: %s\n", (long long)xs[i].id, se.msg);
+            cli_errorf("fusion: swap %lld: %s", (long long)xs[i].id, se.msg);
             status = EXIT_FAIL;
         } else {
             printf("swap %lld: %s\n", (long long)xs[i].id, state);

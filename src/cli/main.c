@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/text.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "store/store.h"
@@ -36,19 +37,40 @@ static const char usage_text[] =
     "              [COMMAND [ARGS...]]\n"
     "With no COMMAND, opens the terminal workstation. `fusion help` lists the commands.\n";
 
+static void errorv(const char *prefix, const char *fmt, va_list ap, const char *suffix)
+{
+    char *raw = NULL;
+    int n = vasprintf(&raw, fmt, ap);
+    if (n < 0)
+        raw = NULL; /* undefined after a failure */
+    char *safe = n >= 0 ? text_safe_dup(raw, (size_t)n) : NULL;
+    fprintf(stderr, "%s%s%s\n", prefix, safe ? safe : "(out of memory formatting a message)",
+            suffix);
+    free(safe);
+    free(raw);
+}
+
+void cli_errorf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    errorv("", fmt, ap, "");
+    va_end(ap);
+}
+
 int cli_fail(const err *e)
 {
-    fprintf(stderr, "fusion: %s\n", e && e->msg[0] ? e->msg : "operation failed");
+    cli_errorf("fusion: %s", e && e->msg[0] ? e->msg : "operation failed");
     return EXIT_FAIL;
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...)
 {
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "fusion %s: ", cmd);
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "fusion %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (see `fusion help`)\n");
+    errorv(prefix, fmt, ap, " (see `fusion help`)");
     va_end(ap);
     return EXIT_USAGE;
 }
@@ -175,8 +197,8 @@ int main(int argc, char **argv)
         case OPT_VERSION:
             return cmd_version(&ctx, 0, NULL);
         default:
-            fprintf(stderr, "fusion: unknown or incomplete option '%s'\n%s", argv[optind - 1],
-                    usage_text);
+            cli_errorf("fusion: unknown or incomplete option '%s'", argv[optind - 1]);
+            fputs(usage_text, stderr);
             return EXIT_USAGE;
         }
     }
@@ -201,6 +223,6 @@ int main(int argc, char **argv)
             return commands[i].run(&ctx, sub_argc, sub_argv);
         }
     }
-    fprintf(stderr, "fusion: unknown command '%s' (see `fusion help`)\n", sub_argv[0]);
+    cli_errorf("fusion: unknown command '%s' (see `fusion help`)", sub_argv[0]);
     return EXIT_USAGE;
 }

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/text.h"
 
 static json_t *num_or_null(double v)
 {
@@ -50,6 +51,7 @@ void risk_cli_alert_print(const store_alert *a)
         snprintf(state, sizeof state, "open, acked by %.60s", a->acked_by);
     else
         snprintf(state, sizeof state, "open");
+    char msg[6 * STORE_ALERT_MSG_MAX + 1]; /* a stored message may predate safe texts */
     printf("%5lld  %-8s  %-20s  %s  %s\n", (long long)a->id, alert_severity_str(a->severity),
-           state, when, a->message);
+           state, when, text_safe_str(msg, sizeof msg, a->message));
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "base/text.h"
 
 int compliance_priority_of(int score)
 {
@@ -47,6 +48,26 @@ static void diff_case(const store_case *a, const store_case *b, char *bf, char *
     DIFF_(proposed_by)
     DIFF_(closed_by)
 #undef DIFF_
+}
+
+/* A note is text another officer reads, on a terminal and in a SAR: refused, not stored,
+ * when it holds control characters, bidi controls or bytes that are not UTF-8, or when it
+ * does not fit (it would be cut). NULL or "" is no note. */
+static int note_check(const char *note, err *e)
+{
+    if (!note)
+        return 0;
+    size_t n = strlen(note), max = sizeof((store_case_event *)NULL)->note - 1;
+    if (n > max)
+        return err_set(e, ERR_INVALID, "note is %zu bytes; at most %zu are kept: shorten it", n,
+                       max);
+    size_t bad = text_unsafe_at(note, n);
+    if (bad < n)
+        return err_set(e, ERR_INVALID,
+                       "note has a control character, a bidi control or a byte that is not "
+                       "UTF-8 at byte %zu: write it as plain text on one line",
+                       bad + 1);
+    return 0;
 }
 
 /* Writes after over before: case row, case event, audit row. Inside the caller's txn. */
@@ -191,6 +212,8 @@ int compliance_case_note(store *s, const compliance_actor *a, int64_t id, const 
 {
     if (!text || !*text)
         return err_set(e, ERR_INVALID, "a note needs text");
+    if (note_check(text, e) < 0)
+        return -1;
     return with_case(s, a, id, "note", text, do_note, NULL, e);
 }
 
@@ -231,6 +254,8 @@ static int do_escalate(const compliance_actor *a, store_case *c, const void *arg
 int compliance_case_escalate(store *s, const compliance_actor *a, int64_t id, const char *note,
                              err *e)
 {
+    if (note_check(note, e) < 0)
+        return -1;
     return with_case(s, a, id, "escalate", note, do_escalate, NULL, e);
 }
 
@@ -300,6 +325,8 @@ int compliance_case_decide(store *s, const compliance_actor *a, int64_t id, cons
     if (strcmp(outcome, "cleared") && strcmp(outcome, "blocked") && strcmp(outcome, "reported"))
         return err_set(e, ERR_INVALID, "outcome '%.20s' is not cleared, blocked or reported",
                        outcome);
+    if (note_check(note, e) < 0)
+        return -1;
     if (compliance_require_officer(s, a, e) < 0)
         return -1;
     if (store_begin(s, e) < 0)
@@ -461,7 +488,58 @@ static const char *js(const json_t *o, const char *k)
     return v ? v : "-";
 }
 
-char *compliance_report_text(const json_t *r)
+/* A deep copy of v whose every string is made safe (base/text.h): the report's text
+ * comes from nodes, list files and other operators, and rows stored before notes and
+ * names were checked may hold anything. NULL when out of memory. */
+static json_t *safe_copy(const json_t *v)
+{
+    if (json_is_string(v)) {
+        char *t = text_safe_dup(json_string_value(v), json_string_length(v));
+        json_t *j = t ? json_string(t) : NULL;
+        free(t);
+        return j;
+    }
+    json_t *out = NULL;
+    if (json_is_array(v)) {
+        out = json_array();
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x)
+        {
+            if (!out || json_array_append_new(out, safe_copy(x)) < 0) {
+                json_decref(out);
+                return NULL;
+            }
+        }
+        return out;
+    }
+    if (json_is_object(v)) {
+        out = json_object();
+        const char *k;
+        json_t *x;
+        json_object_foreach((json_t *)(uintptr_t)v, k, x)
+        {
+            if (!out || json_object_set_new(out, k, safe_copy(x)) < 0) {
+                json_decref(out);
+                return NULL;
+            }
+        }
+        return out;
+    }
+    return json_deep_copy(v);
+}
+
+static char *report_text(const json_t *r);
+
+char *compliance_report_text(const json_t *report)
+{
+    json_t *r = safe_copy(report);
+    char *t = r ? report_text(r) : NULL;
+    json_decref(r);
+    return t;
+}
+
+static char *report_text(const json_t *r)
 {
     size_t len = 0, cap = 1024;
     char *b = malloc(cap);

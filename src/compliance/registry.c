@@ -249,7 +249,13 @@ int compliance_entity_add_doc(store *s, const compliance_actor *a, int64_t entit
     store_entity_doc d = {.entity_id = entity_id, .added_at = a->now};
     snprintf(d.doc_type, sizeof d.doc_type, "%s", doc_type);
     const char *base = strrchr(path, '/');
-    snprintf(d.file_name, sizeof d.file_name, "%s", base ? base + 1 : path);
+    const char *file = base ? base + 1 : path;
+    if (!*file || strlen(file) >= sizeof d.file_name || !text_ok(file))
+        return err_set(e, ERR_INVALID,
+                       "document file name must be 1 to %zu bytes of printable UTF-8 (no control "
+                       "characters or bidi controls): rename the file",
+                       sizeof d.file_name - 1);
+    snprintf(d.file_name, sizeof d.file_name, "%s", file);
     if (hash_file(path, d.sha256, e) < 0)
         return -1;
     char hex[65];

@@ -14,6 +14,7 @@ at the next sync and keeps its case with an "escrow_vanished" note. The SAR expo
 the audit chain are checked too."""
 import json
 import os
+import sqlite3
 import sys
 import time
 
@@ -53,6 +54,54 @@ def escrow_state(chain, escrow):
     return int(chain.node.cast("call", escrow, "state()(uint8)").split()[0])
 
 
+def raw_controls(text):
+    """Characters a terminal or a reader's eye acts on: C0 but newline, DEL, C1, bidi
+    controls, line separators."""
+    return [hex(ord(c)) for c in text if (ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) < 0xa0
+            or ord(c) in (0x061c, 0x200e, 0x200f, 0x2028, 0x2029)
+            or 0x202a <= ord(c) <= 0x202e or 0x2066 <= ord(c) <= 0x2069]
+
+
+def check_notes(desk, cid, officer):
+    """Case notes are other operators' text: refused with one line when they hold
+    control sequences or bidi controls; a note stored before that check (written into
+    desk.db directly, as an older binary could have) is escaped by `case show` and in the
+    SAR text of `case export`."""
+    events = len(desk.json("case", "show", str(cid), "--json")["timeline"])
+    for args in (("note", str(cid), "see \x1b]0;pwned\x07\x1b[2J here"),
+                 ("note", str(cid), "payee \u202elanigiro"),
+                 ("note", str(cid), "two\u2028lines"),
+                 ("escalate", str(cid), "--note", "\x1b[31murgent"),
+                 ("block", str(cid), "--note", "RLO \u202e")):
+        r = desk.run(*officer, "case", *args, check=False)
+        assert r.returncode == 1, (args, r.returncode, r.stdout, r.stderr)
+        lines = r.stderr.splitlines()
+        assert len(lines) == 1 and "note" in lines[0], (args, r.stderr)
+        assert not raw_controls(r.stderr), (args, raw_controls(r.stderr), r.stderr)
+    assert len(desk.json("case", "show", str(cid), "--json")["timeline"]) == events
+    con = sqlite3.connect(os.path.join(desk.home, "desk.db"))
+    con.execute("INSERT INTO case_events (case_id, at, operator, action, note) "
+                "VALUES (?, ?, 'dave', 'note', ?)",
+                (cid, int(time.time()), "old \x1b]0;pwned\x07\x1b[31m \u202eevil\u009b2J"))
+    con.commit()
+    con.close()
+    shown = "old \\x1b]0;pwned\\x07\\x1b[31m \\u202eevil\\u009b2J"
+    out = desk.run("case", "show", str(cid)).stdout
+    assert not raw_controls(out), (raw_controls(out), out)
+    assert shown in out, out
+    report = os.path.join(desk.home, "sar-notes.txt")
+    desk.run("case", "export", str(cid), "--out", report)
+    with open(report) as f:
+        text = f.read()
+    assert not raw_controls(text), (raw_controls(text), text)
+    assert shown in text, text
+    # the JSON export keeps the exact note (JSON escapes its control bytes)
+    with open(report + ".json") as f:
+        notes = [t.get("note") for t in json.load(f)["timeline"]]
+    assert "old \x1b]0;pwned\x07\x1b[31m \u202eevil\u009b2J" in notes, notes
+    log("case notes: refused with one line; a stored raw note shown escaped: ok")
+
+
 def main():
     need_artifacts()
     chain = Chain(chain_id=31337).start()
@@ -84,6 +133,7 @@ def main():
         assert shown["evidence"][0]["list_version"] == LIST_VERSION, shown["evidence"]
         assert "screened 0 new escrows" in desk.run("case", "screen").stdout
         log(f"case #{cid} opened by the automatic screening of fusion sync for {bad}")
+        check_notes(desk, cid, dave)
 
         # a real release is refused before signing, naming the case
         n_bob, rows0 = nonce(chain, A[2]), desk.outbound_count()
