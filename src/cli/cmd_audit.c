@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "base/text.h"
 #include "cli/opts.h"
 
 static const char audit_usage[] = "usage: fusion audit list [--json]\n"
@@ -27,10 +28,20 @@ static int print_row(void *ctx, const audit_row *row, err *e)
             return err_set(e, ERR_NOMEM, "out of memory listing the audit log");
         return 0;
     }
+    /* The log is a file: its text (JSON leaves bidi and C1 controls as they are) is made
+     * safe before it reaches the terminal. */
     char *details = json_dumps(row->details, JSON_COMPACT | JSON_SORT_KEYS);
-    printf("%6" PRIu64 "  %s  %-12s  %-14s  %s\n", row->seq, row->time, row->operator_name,
-           row->action, details ? details : "{}");
+    char *line = NULL, *safe = NULL;
+    if (asprintf(&line, "%6" PRIu64 "  %s  %-12s  %-14s  %s", row->seq, row->time,
+                 row->operator_name, row->action, details ? details : "{}") < 0)
+        line = NULL; /* undefined after a failure */
+    safe = line ? text_safe_dup(line, strlen(line)) : NULL;
     free(details);
+    free(line);
+    if (!safe)
+        return err_set(e, ERR_NOMEM, "out of memory listing the audit log");
+    puts(safe);
+    free(safe);
     return 0;
 }
 

@@ -23,39 +23,17 @@ int keyfile_label_check(const char *label, err *e)
     if (len > KS_LABEL_MAX)
         return err_set(e, ERR_INVALID, "label is %zu bytes; at most %d are allowed", len,
                        KS_LABEL_MAX);
-    const unsigned char *p = (const unsigned char *)label;
-    while (*p) {
+    for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n;
-        if (p[0] < 0x80) {
-            cp = p[0];
-            n = 1;
-        } else if ((p[0] & 0xE0) == 0xC0) {
-            cp = p[0] & 0x1Fu;
-            n = 2;
-        } else if ((p[0] & 0xF0) == 0xE0) {
-            cp = p[0] & 0x0Fu;
-            n = 3;
-        } else if ((p[0] & 0xF8) == 0xF0) {
-            cp = p[0] & 0x07u;
-            n = 4;
-        } else {
-            return err_set(e, ERR_INVALID, "label is not valid UTF-8");
-        }
-        for (size_t i = 1; i < n; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return err_set(e, ERR_INVALID, "label is not valid UTF-8");
-            cp = (cp << 6) | (p[i] & 0x3Fu);
-        }
-        static const uint32_t min_for_len[5] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min_for_len[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        size_t n = text_utf8_next(label + i, len - i, &cp);
+        if (n == 0)
             return err_set(e, ERR_INVALID, "label is not valid UTF-8");
         if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
             return err_set(e, ERR_INVALID, "label contains a control character");
-        if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
-            cp == 0x200F || cp == 0x061C)
-            return err_set(e, ERR_INVALID, "label contains a bidirectional text control");
-        p += n;
+        if (!text_cp_safe(cp))
+            return err_set(e, ERR_INVALID,
+                           "label contains a bidirectional text control or a line separator");
+        i += n;
     }
     return 0;
 }

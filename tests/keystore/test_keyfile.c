@@ -219,6 +219,7 @@ static void test_labels(void **state)
     static const char *const bad[] = {
         "tab\there", "new\nline", "del\x7f", "c1 \xc2\x9b csi", "rlo \xe2\x80\xae txt",
         "isolate \xe2\x81\xa6", "bad utf8 \xc3", "overlong \xc0\xaf", "surrogate \xed\xa0\x80",
+        "line \xe2\x80\xa8 separator", "arabic mark \xd8\x9c",
         "0123456789012345678901234567890123456789012345678901234567890123456789",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
