@@ -8,7 +8,9 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
 import sys
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -94,6 +96,32 @@ def run(chain):
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
     print("ok: entities table, filter, sort and detail")
+    legacy_names(t, home)
+
+
+def legacy_names(t, home):
+    """Names stored before control and bidi characters were refused (written into desk.db
+    directly, as an older binary could have) are drawn with those characters as '?': the
+    terminal is not retitled and the reading order is not reversed."""
+    now = int(time.time())
+    con = sqlite3.connect(os.path.join(home, "desk.db"))
+    for name in ("Evil\x1b]0;pwned\x07 Corp", "Alice \u202ecod.exe"):
+        con.execute("INSERT INTO entities (name, type, jurisdiction, created_at, updated_at) "
+                    "VALUES (?, 'company', 'CH', ?, ?)", (name, now, now))
+    con.commit()
+    con.close()
+    t.tmux("kill-session", "-t", "t")
+    t.start("%s --home %s --operator nobody" % (tmuxh.FUSION_BIN, home))
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    t.send("5")
+    text = t.wait_for(lambda s: "5 entities" in s, "the entity table with the stored names")
+    t.check("\u202e" not in text, "no bidi override reaches the terminal: %r" % text)
+    t.check("Alice ?cod.exe" in text, "the override drawn as '?': %r" % text)
+    t.check("Evil?]0;pwned? Corp" in text, "ESC and BEL drawn as '?': %r" % text)
+    t.check("pwned" not in t.fmt("#{pane_title}"), "the pane title is untouched")
+    t.send("q")
+    t.check(t.wait_dead() == 0, "the UI exits with status 0")
+    print("ok: stored names with control and bidi characters drawn as '?'")
 
 
 if __name__ == "__main__":
