@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/text.h"
 #include "cli/opts.h"
 
 static int parse_id(const char *s, int64_t *id)
@@ -149,8 +150,10 @@ static int case_rules(cli_ctx *ctx, int argc, char **argv)
         printf("# USD prices (an estimate): the desk's oracle feeds, %zu (chain, token) prices "
                "now%s\n",
                op.n, op.n ? "" : ": the amount rules skip until a feed is observed");
-    else
-        printf("# USD prices: none (%s)\n", e.msg);
+    else {
+        char shown[6 * ERR_MSG_MAX];
+        printf("# USD prices: none (%s)\n", text_safe_str(shown, sizeof shown, e.msg));
+    }
     compliance_prices_free(&op);
     store_close(&db);
     free(text);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/text.h"
 #include "compliance/compliance.h"
 #include "devnet/devnet.h"
 #include "sync/sync.h"
@@ -208,7 +209,8 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
     so.home = ctx->home;
     if (no_ui && (compliance_screener_new(&scr, ctx->home, NULL, &e) < 0 ||
                   compliance_screener_start(scr, &e) < 0)) {
-        printf("demo: automatic screening off: %s\n", e.msg);
+        char shown[6 * ERR_MSG_MAX];
+        printf("demo: automatic screening off: %s\n", text_safe_str(shown, sizeof shown, e.msg));
         compliance_screener_free(&scr);
         err_clear(&e);
     }
@@ -216,7 +218,8 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
     so.after_commit_ctx = scr;
     if (no_ui && sync_start(&sy, &so, &e) < 0) {
         /* another fusion process syncs this desk: fine, it keeps the database fresh */
-        printf("demo: sync not started here: %s\n", e.msg);
+        char shown[6 * ERR_MSG_MAX];
+        printf("demo: sync not started here: %s\n", text_safe_str(shown, sizeof shown, e.msg));
         compliance_screener_free(&scr); /* that process screens too */
         sy = NULL;
         err_clear(&e);

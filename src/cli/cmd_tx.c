@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/text.h"
 #include "cli/opts.h"
 #include "desk/desk.h"
 #include "store/store.h"
@@ -95,8 +96,9 @@ static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
                    os[i].action, outbound_state_str(os[i].state), (unsigned long long)os[i].nonce,
                    op ? op : "-");
             const char *er = json_string_value(json_object_get(j, "error"));
+            char safe[6 * 256 + 1]; /* a stored error may predate safe texts */
             if (er)
-                printf("last error: %s\n", er);
+                printf("last error: %s\n", text_safe_str(safe, sizeof safe, er));
             if (os[i].mined_block)
                 printf("mined in block %llu\n", (unsigned long long)os[i].mined_block);
             json_t *sum = json_object_get(j, "summary");
