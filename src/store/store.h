@@ -487,9 +487,12 @@ int store_desk_tx_get(store *s, int64_t outbound_id, store_desk_tx *out, bool *f
                       err *e) STORE_WUR;
 int store_desk_tx_set_error(store *s, int64_t outbound_id, const char *error, err *e) STORE_WUR;
 /* Sum of amounts of `action` rows of an operator in one asset created since `since`,
- * leaving out failed, dropped and replaced transactions (velocity limits). */
+ * leaving out failed, dropped and replaced transactions (velocity limits), and the rows
+ * sharing except_id's sender and nonce (the transaction being re-sent or replaced, and
+ * its other versions; 0: none). */
 int store_desk_spent(store *s, const char *operator_name, uint64_t chain_id, const addr *asset,
-                     const char *action, int64_t since, u256 *sum, err *e) STORE_WUR;
+                     const char *action, int64_t since, int64_t except_id, u256 *sum,
+                     err *e) STORE_WUR;
 /* The desk operator who sent `action` (e.g. "create") about an escrow; *found false if none. */
 int store_desk_actor(store *s, uint64_t chain_id, const addr *escrow, const char *action,
                      char *operator_name, size_t cap, bool *found, err *e) STORE_WUR;
