@@ -214,6 +214,33 @@ static int desk_compliance_gate(void *ctx, const desk_gate_request *r, char *rea
     }
     if (!r->escrow || !is_gated)
         return 0;
+    /* The gate decides on the desk's copy of the escrow; the action is signed for the
+     * escrow the chain holds. They must be the same escrow: after a reorg another escrow
+     * can stand at the address (clones) before the desk has synced it. */
+    store_escrow x;
+    bool found = false;
+    if (store_escrow_get(d->db, r->chain_id, r->escrow, &x, &found, &ge) < 0) {
+        snprintf(reason, cap, "%s", ge.msg);
+        return 1;
+    }
+    const char *differs = NULL; /* not found: compliance_gate_check refuses it */
+    if (found && r->payer && !addr_equal(r->payer, &x.payer))
+        differs = "payer";
+    else if (found && r->counterparty && !addr_equal(r->counterparty, &x.payee))
+        differs = "payee";
+    else if (found && r->asset && !addr_equal(r->asset, &x.token))
+        differs = "token";
+    else if (found && r->amount && u256_cmp(r->amount, &x.amount) != 0)
+        differs = "amount";
+    if (differs) {
+        char hex[ADDR_STR_MAX];
+        addr_to_checksum(hex, r->escrow);
+        snprintf(reason, cap,
+                 "refused: the %s of escrow %s on chain differs from the desk database's copy "
+                 "(a reorg?): run fusion sync, so the escrow now at that address is screened",
+                 differs, hex);
+        return 1;
+    }
     if (compliance_gate_check(d->db, r->chain_id, r->escrow, r->action, &ge) == 0)
         return 0;
     snprintf(reason, cap, "%s", ge.msg);
@@ -561,17 +588,18 @@ static int unlock_key(desk *d, err *e)
 
 /* ---- policy ---- */
 
-int desk_policy_check(desk *d, const char *action, const addr *escrow, const desk_asset *asset,
-                      const u256 *amount, const addr *counterparty, unsigned threshold, err *e)
+int desk_policy_check(desk *d, const char *action, const addr *escrow, const addr *payer,
+                      const desk_asset *asset, const u256 *amount, const addr *counterparty,
+                      unsigned threshold, err *e)
 {
     desk_signer sg = {d->op.name, d->roles, d->op.address, 0};
-    return desk_policy_check_as(d, &sg, action, escrow, asset, amount, counterparty, threshold,
-                                e);
+    return desk_policy_check_as(d, &sg, action, escrow, payer, asset, amount, counterparty,
+                                threshold, e);
 }
 
 int desk_policy_check_as(desk *d, const desk_signer *sg, const char *action, const addr *escrow,
-                         const desk_asset *asset, const u256 *amount, const addr *counterparty,
-                         unsigned threshold, err *e)
+                         const addr *payer, const desk_asset *asset, const u256 *amount,
+                         const addr *counterparty, unsigned threshold, err *e)
 {
     policy_request r;
     memset(&r, 0, sizeof r);
@@ -597,8 +625,8 @@ int desk_policy_check_as(desk *d, const desk_signer *sg, const char *action, con
     char gate_reason[220] = "";
     bool gate_refused = false;
     if (dec.outcome != POLICY_BLOCK && d->gate_fn) {
-        desk_gate_request g = {action,        d->chain.chain_id, &sg->address, counterparty,
-                               &asset->token, amount,            escrow};
+        desk_gate_request g = {action, d->chain.chain_id, &sg->address, counterparty,
+                               &asset->token, amount, escrow, payer};
         gate_refused = d->gate_fn(d->gate_ctx, &g, gate_reason, sizeof gate_reason) != 0;
     }
     char amt[AMOUNT_STR_MAX];

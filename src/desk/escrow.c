@@ -324,7 +324,7 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
         return err_set(e, ERR_INVALID,
                        "the deadline is more than 366 days away: refused as "
                        "implausible");
-    if (desk_policy_check(d, "create", NULL, &c.asset, &amount, &r->payee, r->threshold, e) < 0)
+    if (desk_policy_check(d, "create", NULL, NULL, &c.asset, &amount, &r->payee, r->threshold, e) < 0)
         return -1;
     abi_value *args = abi_value_new(ABI_TUPLE), *list = abi_value_new(ABI_DYN_ARRAY);
     int rc = args && list ? 0 : err_set(e, ERR_NOMEM, "out of memory");
@@ -506,7 +506,8 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
         toward_payee = strcmp(arg, "payee") == 0;
     }
     bool commits = strcmp(action, "fund") == 0;
-    if (desk_policy_check(d, action, escrow, &c.asset, &x.amount, &x.payee, x.threshold, e) < 0)
+    if (desk_policy_check(d, action, escrow, &x.payer, &c.asset, &x.amount, &x.payee, x.threshold,
+                          e) < 0)
         return -1;
     if (commits)
         c.amount = x.amount;
@@ -639,7 +640,7 @@ int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size
         }
         if (asset_of_addr(d, &args->items[1]->address, &asset, e) < 0)
             goto out;
-        rc = desk_policy_check_as(d, &sg, "create", NULL, &asset, &args->items[2]->num,
+        rc = desk_policy_check_as(d, &sg, "create", NULL, NULL, &asset, &args->items[2]->num,
                                   &args->items[0]->address, (unsigned)threshold, e);
         goto out;
     }
@@ -686,7 +687,7 @@ int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size
     }
     if (asset_of_addr(d, &x.token, &asset, e) < 0)
         goto out;
-    rc = desk_policy_check_as(d, &sg, action, &o->escrow, &asset, &x.amount, &x.payee,
+    rc = desk_policy_check_as(d, &sg, action, &o->escrow, &x.payer, &asset, &x.amount, &x.payee,
                               x.threshold, e);
 out:
     if (rc == 0 && asset_out)

@@ -7,7 +7,9 @@ it (no case). A depth-2 reorg (evm_snapshot / evm_revert, then a longer branch) 
 with a 10 ETH escrow at the same address, from another payer, to a payee on the shipped
 OFAC list, funded and approved on chain. The next `fusion sync --once` must screen it
 (one new escrow, a high-priority sanctions case) and a real `fusion escrow release` must be
-refused naming the case, with nothing signed and the payee not paid (read with cast)."""
+refused naming the case, with nothing signed and the payee not paid (read with cast).
+Before that sync, while the desk's copy still is the old escrow, the release is refused
+too: the gate does not decide on a copy whose terms differ from the chain's."""
 import os
 import sys
 import time
@@ -57,6 +59,16 @@ def main():
         chain.act(big, 7, "fund()", value=10 * 10**18)
         chain.act(big, 2, "approve()")
         chain.act(big, 3, "approve()")
+        # before the desk has synced the reorg, its copy is the old escrow (screened, both
+        # parties verified): the gate must not pass the chain's escrow on that copy
+        n_bob, rows0 = nonce(chain, A[2]), desk.outbound_count()
+        paid0 = eth_balance(chain, SANCTIONED)
+        r = desk.as_op("bob", "escrow", "release", big, check=False, screen=False)
+        assert r.returncode == 1 and r.stderr.count("\n") == 1, (r.returncode, r.stderr)
+        assert "compliance gate" in r.stderr and "fusion sync" in r.stderr, r.stderr
+        assert nonce(chain, A[2]) == n_bob and desk.outbound_count() == rows0
+        assert eth_balance(chain, SANCTIONED) == paid0
+        log("release on the desk's stale copy of a replaced escrow refused: ok")
         r = desk.run("sync", "--once")
         assert "screened 1 new escrows" in r.stderr and "1 cases opened" in r.stderr, r.stderr
         cases = [c for c in desk.json("case", "list", "--json")
