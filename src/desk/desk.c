@@ -955,6 +955,32 @@ static int resend_allowed(desk *d, const store_outbound *o, const uint8_t *raw, 
                    (long long)o->id, o->action, how, why, (long long)o->id);
 }
 
+/* A transaction waiting in the node's pool whose action the policy or the gate refuses now
+ * (desk_resend_check): true with e saying so and how to stop it (an audit row); false when
+ * it is allowed, or when it cannot be checked (the node has it either way). */
+static bool pooled_refused(desk *d, const store_outbound *o, const uint8_t *raw, size_t len,
+                           err *e)
+{
+    err ce;
+    err_clear(&ce);
+    if (desk_resend_check(d, o, raw, len, NULL, &ce) == 0 || ce.code != ERR_DENIED) {
+        if (ce.code != ERR_OK)
+            LOG_W("desk", "tx %lld in the node's pool could not be checked again: %s",
+                  (long long)o->id, ce.msg);
+        return false;
+    }
+    json_t *det = json_pack("{s:I, s:o, s:s, s:s, s:s}", "outbound_id", (json_int_t)o->id, "hash",
+                            jhash(o->hash), "action", o->action, "would_be", "mined from the pool",
+                            "refused", ce.msg);
+    desk_audit(d, "resend_refused", det);
+    json_decref(det);
+    err_set(e, ERR_DENIED,
+            "tx %lld (%s) is waiting in the node's pool but is refused now: %.400s; "
+            "`fusion tx cancel %lld` replaces it before it is mined",
+            (long long)o->id, o->action, ce.msg, (long long)o->id);
+    return true;
+}
+
 /* resend_allowed for the recorded transaction id. */
 static int resend_allowed_id(desk *d, int64_t id, const uint8_t *raw, size_t len, err *e)
 {
@@ -1280,6 +1306,17 @@ int desk_tx_check(desk *d, err *e)
                 desk_say(d, "tx %lld %s (%s, nonce %llu): not sent again: %s", (long long)o.id,
                          hs, o.action, (unsigned long long)o.nonce,
                          e->code == ERR_DENIED ? "refused" : "it could not be checked");
+                if (!refused)
+                    refusal = *e;
+                refused = true;
+                free(raw);
+                continue;
+            }
+            /* One waiting in the pool can still be mined: if its action is refused now,
+             * only a cancel (same nonce, higher fees) keeps it from moving money. */
+            if (!mined && known == 1 && pooled_refused(d, &o, raw, o.raw_len, e)) {
+                desk_say(d, "tx %lld %s (%s, nonce %llu): waiting in the node's pool, refused now",
+                         (long long)o.id, hs, o.action, (unsigned long long)o.nonce);
                 if (!refused)
                     refusal = *e;
                 refused = true;

@@ -141,12 +141,40 @@ def main():
         assert proc.returncode == 1, (proc.returncode, out, err)
         last = err.rstrip("\n").split("\n")[-1]
         assert "compliance gate" in last and "not sent" in last and "fusion:" in last, err
-        chain.node.rpc("evm_setAutomine", True)
         chain.node.mine(1)
         assert chain.node.rpc("eth_getTransactionReceipt", h2) is None
         assert escrow_summary(chain, e)["state"] == "funded"
         assert eth_balance(chain, PAYEE) == paid0 and eth_balance(chain, e) == AMOUNT
         log("a release lost while followed is not re-sent past the gate: ok")
+
+        # a release waiting in the pool when the gate starts refusing it: tx check says so
+        # (exit 1, naming the cancel) and the cancel keeps it from being mined
+        desk.as_op("carol", "tx", "cancel", desk.query(
+            "SELECT id FROM outbound_txs WHERE hash = ?", h2)[0][0], "--wait", "0")
+        chain.node.mine(1)
+        desk.run("--operator", "dave", "entity", "edit", "Payee Trading Ltd", "--kyc",
+                 "verified")
+        for c in desk.json("case", "list", "--json"):
+            if c["state"] != "closed":
+                desk.run("--operator", "dave", "case", "take", str(c["id"]), check=False)
+                for officer in ("dave", "erin"):
+                    desk.run("--operator", officer, "case", "clear", str(c["id"]), "--note",
+                             "KYC verified again", check=False)
+        r = desk.as_op("bob", "--json", "escrow", "release", e, "--wait", "0", screen=False)
+        rel = json.loads(r.stdout)
+        h3, rid3 = rel["hash"], str(rel["outbound_id"])
+        assert chain.node.rpc("eth_getTransactionByHash", h3) is not None
+        desk.run("--operator", "dave", "entity", "edit", "Payee Trading Ltd", "--kyc",
+                 "rejected")
+        r = desk.as_op("bob", "tx", "check", check=False)
+        expect_refused(r, "tx " + rid3, "pool", "compliance gate", "fusion tx cancel " + rid3)
+        desk.as_op("bob", "tx", "cancel", rid3, "--wait", "0")
+        chain.node.rpc("evm_setAutomine", True)
+        chain.node.mine(1)
+        assert chain.node.rpc("eth_getTransactionReceipt", h3) is None
+        assert escrow_summary(chain, e)["state"] == "funded"
+        assert eth_balance(chain, PAYEE) == paid0 and eth_balance(chain, e) == AMOUNT
+        log("a release waiting in the pool and refused now: tx check names the cancel: ok")
 
         r = subprocess.run([os.environ["FUSION_BIN"], "--home", desk.home, "audit", "verify"],
                            capture_output=True, text=True)
