@@ -148,32 +148,52 @@ void compliance_screener_totals(compliance_screener *scr, compliance_screen_stat
     pthread_mutex_unlock(&scr->mu);
 }
 
-/* Reorgs: hits are a projection of the escrows, so those of vanished escrows go; the cases
- * stay (human work) with a note saying the escrow vanished. */
+/* Notes on each case that its escrow left (vanished, or was replaced by another escrow at
+ * the same address), with an audit row; inside the caller's transaction. */
+static int note_cases(store *s, const compliance_actor *a, const int64_t *ids, size_t n,
+                      const char *action, const char *note, err *e)
+{
+    char audit_action[64];
+    snprintf(audit_action, sizeof audit_action, "case.%s", action);
+    for (size_t i = 0; i < n; i++) {
+        store_case_event ev = {.case_id = ids[i], .at = a->now};
+        snprintf(ev.operator_name, sizeof ev.operator_name, "%s", a->operator_name);
+        snprintf(ev.action, sizeof ev.action, "%s", action);
+        snprintf(ev.note, sizeof ev.note, "%s", note);
+        json_t *d = json_pack("{s:I}", "case", (json_int_t)ids[i]);
+        int rc = store_case_event_add(s, &ev, e);
+        if (rc == 0)
+            rc = audit_append(a->home, a->operator_name, audit_action, d, e);
+        json_decref(d);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Reorgs: hits are a projection of the escrows, so those of vanished escrows go, and so
+ * do those of an escrow a reorg replaced by another at the same address (which is then
+ * screened afresh); the cases stay (human work) with a note saying what happened. */
 static int sweep_vanished(store *s, const compliance_actor *a, err *e)
 {
     if (store_begin(s, e) < 0)
         return -1;
-    int64_t *ids = NULL;
-    size_t n = 0, dropped = 0;
-    if (store_screening_orphans(s, &ids, &n, &dropped, e) < 0)
+    int64_t *ids = NULL, *rids = NULL;
+    size_t n = 0, dropped = 0, nr = 0, rdropped = 0;
+    if (store_screening_orphans(s, &ids, &n, &dropped, e) < 0 ||
+        note_cases(s, a, ids, n, "escrow_vanished",
+                   "the escrow left the canonical chain (reorg): its screening hits were "
+                   "dropped; the case stays for review",
+                   e) < 0 ||
+        store_screening_replaced(s, &rids, &nr, &rdropped, e) < 0 ||
+        note_cases(s, a, rids, nr, "escrow_replaced",
+                   "a reorg put another escrow at this address: the hits of the one screened "
+                   "before were dropped and the new one is screened afresh; the case stays for "
+                   "review",
+                   e) < 0)
         goto fail;
-    for (size_t i = 0; i < n; i++) {
-        store_case_event ev = {.case_id = ids[i], .at = a->now};
-        snprintf(ev.operator_name, sizeof ev.operator_name, "%s", a->operator_name);
-        snprintf(ev.action, sizeof ev.action, "escrow_vanished");
-        snprintf(ev.note, sizeof ev.note,
-                 "the escrow left the canonical chain (reorg): its screening hits were dropped; "
-                 "the case stays for review");
-        json_t *d = json_pack("{s:I}", "case", (json_int_t)ids[i]);
-        int rc = store_case_event_add(s, &ev, e);
-        if (rc == 0)
-            rc = audit_append(a->home, a->operator_name, "case.escrow_vanished", d, e);
-        json_decref(d);
-        if (rc < 0)
-            goto fail;
-    }
     free(ids);
+    free(rids);
     if (store_commit(s, e) < 0) {
         store_rollback(s);
         return -1;
@@ -181,9 +201,15 @@ static int sweep_vanished(store *s, const compliance_actor *a, err *e)
     if (n || dropped)
         LOG_W("compliance", "reorg: %zu screening hits of vanished escrows dropped, %zu cases noted",
               dropped, n);
+    if (nr || rdropped)
+        LOG_W("compliance",
+              "reorg: %zu screening hits of replaced escrows dropped, %zu cases noted; the "
+              "escrows now at those addresses are screened again",
+              rdropped, nr);
     return 0;
 fail:
     free(ids);
+    free(rids);
     store_rollback(s);
     return -1;
 }

@@ -517,7 +517,7 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
             continue;
         if (screen_store_hits(s, a, cfg, x->chain_id, &x->address, SCREEN_KIND_ESCROW_CREATED,
                               hits, nh, st, b.opened, e) < 0 ||
-            store_escrow_mark_screened(s, x->chain_id, &x->address, a->now, e) < 0)
+            store_escrow_mark_screened(s, x, a->now, e) < 0)
             goto out;
         st->screened++;
         if (++b.n >= BATCH_ESCROWS || json_array_size(b.opened) >= BATCH_CASES) {

@@ -214,6 +214,33 @@ static int desk_compliance_gate(void *ctx, const desk_gate_request *r, char *rea
     }
     if (!r->escrow || !is_gated)
         return 0;
+    /* The gate decides on the desk's copy of the escrow; the action is signed for the
+     * escrow the chain holds. They must be the same escrow: after a reorg another escrow
+     * can stand at the address (clones) before the desk has synced it. */
+    store_escrow x;
+    bool found = false;
+    if (store_escrow_get(d->db, r->chain_id, r->escrow, &x, &found, &ge) < 0) {
+        snprintf(reason, cap, "%s", ge.msg);
+        return 1;
+    }
+    const char *differs = NULL; /* not found: compliance_gate_check refuses it */
+    if (found && r->payer && !addr_equal(r->payer, &x.payer))
+        differs = "payer";
+    else if (found && r->counterparty && !addr_equal(r->counterparty, &x.payee))
+        differs = "payee";
+    else if (found && r->asset && !addr_equal(r->asset, &x.token))
+        differs = "token";
+    else if (found && r->amount && u256_cmp(r->amount, &x.amount) != 0)
+        differs = "amount";
+    if (differs) {
+        char hex[ADDR_STR_MAX];
+        addr_to_checksum(hex, r->escrow);
+        snprintf(reason, cap,
+                 "refused: the %s of escrow %s on chain differs from the desk database's copy "
+                 "(a reorg?): run fusion sync, so the escrow now at that address is screened",
+                 differs, hex);
+        return 1;
+    }
     if (compliance_gate_check(d->db, r->chain_id, r->escrow, r->action, &ge) == 0)
         return 0;
     snprintf(reason, cap, "%s", ge.msg);
@@ -561,13 +588,23 @@ static int unlock_key(desk *d, err *e)
 
 /* ---- policy ---- */
 
-int desk_policy_check(desk *d, const char *action, const addr *escrow, const desk_asset *asset,
-                      const u256 *amount, const addr *counterparty, unsigned threshold, err *e)
+int desk_policy_check(desk *d, const char *action, const addr *escrow, const addr *payer,
+                      const desk_asset *asset, const u256 *amount, const addr *counterparty,
+                      unsigned threshold, err *e)
+{
+    desk_signer sg = {d->op.name, d->roles, d->op.address, 0};
+    return desk_policy_check_as(d, &sg, action, escrow, payer, asset, amount, counterparty,
+                                threshold, e);
+}
+
+int desk_policy_check_as(desk *d, const desk_signer *sg, const char *action, const addr *escrow,
+                         const addr *payer, const desk_asset *asset, const u256 *amount,
+                         const addr *counterparty, unsigned threshold, err *e)
 {
     policy_request r;
     memset(&r, 0, sizeof r);
-    r.operator_name = d->op.name;
-    r.roles = d->roles;
+    r.operator_name = sg->name;
+    r.roles = sg->roles;
     r.action = action;
     r.chain = d->chain.name;
     r.asset_symbol = asset->symbol[0] ? asset->symbol : NULL;
@@ -579,8 +616,8 @@ int desk_policy_check(desk *d, const char *action, const addr *escrow, const des
         r.counterparty = *counterparty;
     }
     r.threshold = threshold;
-    if (store_desk_spent(d->db, d->op.name, d->chain.chain_id, &asset->token, action,
-                         (int64_t)time(NULL) - 86400, &r.spent_24h, e) < 0)
+    if (store_desk_spent(d->db, sg->name, d->chain.chain_id, &asset->token, action,
+                         (int64_t)time(NULL) - 86400, sg->outbound_id, &r.spent_24h, e) < 0)
         return -1;
     policy_decision dec;
     if (policy_evaluate(d->pol, &r, &dec, e) < 0)
@@ -588,8 +625,8 @@ int desk_policy_check(desk *d, const char *action, const addr *escrow, const des
     char gate_reason[220] = "";
     bool gate_refused = false;
     if (dec.outcome != POLICY_BLOCK && d->gate_fn) {
-        desk_gate_request g = {action,        d->chain.chain_id, &d->op.address, counterparty,
-                               &asset->token, amount,            escrow};
+        desk_gate_request g = {action, d->chain.chain_id, &sg->address, counterparty,
+                               &asset->token, amount, escrow, payer};
         gate_refused = d->gate_fn(d->gate_ctx, &g, gate_reason, sizeof gate_reason) != 0;
     }
     char amt[AMOUNT_STR_MAX];
@@ -600,6 +637,11 @@ int desk_policy_check(desk *d, const char *action, const addr *escrow, const des
                             gate_refused ? "block" : policy_outcome_str(dec.outcome), "policy_line",
                             (int)dec.line, "reason", gate_refused ? gate_reason : dec.reason,
                             "policy_sha256", d->policy_sha256, "policy_file", d->policy_path);
+    if (det && sg->outbound_id) {
+        /* a re-check of a stored transaction, decided for the operator who signed it */
+        json_object_set_new(det, "outbound_id", json_integer((json_int_t)sg->outbound_id));
+        json_object_set_new(det, "signer", json_string(sg->name));
+    }
     desk_audit(d, "policy", det);
     json_decref(det);
     if (gate_refused)
@@ -886,6 +928,73 @@ static void failure_reason(desk *d, const uint8_t *raw, size_t len, uint64_t blo
     tx_free(&tx);
 }
 
+/* The one check before a stored transaction goes to the node again (desk_resend_check):
+ * how says what would happen ("sent again", "replaced"). A refusal gets an audit row and
+ * one line naming the reason; nothing is sent. */
+static int resend_allowed(desk *d, const store_outbound *o, const uint8_t *raw, size_t len,
+                          const char *how, desk_asset *asset, err *e)
+{
+    if (desk_resend_check(d, o, raw, len, asset, e) == 0)
+        return 0;
+    char hs[67];
+    hex_encode(hs, sizeof hs, o->hash, 32, true);
+    char why[ERR_MSG_MAX];
+    snprintf(why, sizeof why, "%s", e->msg);
+    json_t *det = json_pack("{s:I, s:o, s:s, s:s, s:s}", "outbound_id", (json_int_t)o->id, "hash",
+                            jhash(o->hash), "action", o->action, "would_be", how, "refused", why);
+    desk_audit(d, "resend_refused", det);
+    json_decref(det);
+    if (e->code != ERR_DENIED)
+        return err_set(e, e->code,
+                       "tx %lld (%s) not %s: it could not be checked again (%.300s); nothing "
+                       "was sent",
+                       (long long)o->id, o->action, how, why);
+    return err_set(e, ERR_DENIED,
+                   "tx %lld (%s) not %s: %.400s; nothing was sent (`fusion tx cancel %lld` "
+                   "takes its nonce back)",
+                   (long long)o->id, o->action, how, why, (long long)o->id);
+}
+
+/* A transaction waiting in the node's pool whose action the policy or the gate refuses now
+ * (desk_resend_check): true with e saying so and how to stop it (an audit row); false when
+ * it is allowed, or when it cannot be checked (the node has it either way). */
+static bool pooled_refused(desk *d, const store_outbound *o, const uint8_t *raw, size_t len,
+                           err *e)
+{
+    err ce;
+    err_clear(&ce);
+    if (desk_resend_check(d, o, raw, len, NULL, &ce) == 0 || ce.code != ERR_DENIED) {
+        if (ce.code != ERR_OK)
+            LOG_W("desk", "tx %lld in the node's pool could not be checked again: %s",
+                  (long long)o->id, ce.msg);
+        return false;
+    }
+    json_t *det = json_pack("{s:I, s:o, s:s, s:s, s:s}", "outbound_id", (json_int_t)o->id, "hash",
+                            jhash(o->hash), "action", o->action, "would_be", "mined from the pool",
+                            "refused", ce.msg);
+    desk_audit(d, "resend_refused", det);
+    json_decref(det);
+    err_set(e, ERR_DENIED,
+            "tx %lld (%s) is waiting in the node's pool but is refused now: %.400s; "
+            "`fusion tx cancel %lld` replaces it before it is mined",
+            (long long)o->id, o->action, ce.msg, (long long)o->id);
+    return true;
+}
+
+/* resend_allowed for the recorded transaction id. */
+static int resend_allowed_id(desk *d, int64_t id, const uint8_t *raw, size_t len, err *e)
+{
+    store_outbound o;
+    uint8_t *stored = NULL;
+    bool found = false;
+    if (store_outbound_get(d->db, id, &o, &stored, &found, e) < 0)
+        return -1;
+    free(stored);
+    if (!found)
+        return err_set(e, ERR_NOT_FOUND, "transaction %lld is no longer recorded", (long long)id);
+    return resend_allowed(d, &o, raw, len, "sent again", NULL, e);
+}
+
 /* Follows one recorded transaction: send (unless the node has it already), receipt,
  * confirmation depth. */
 static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *raw, size_t raw_len,
@@ -931,6 +1040,9 @@ static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *ra
         if (mono_ms() - last_check > 3000) {
             last_check = mono_ms();
             if (node_knows(d, hash) == 0) {
+                /* it goes again only if its action still passes the policy and the gate */
+                if (resend_allowed_id(d, id, raw, raw_len, e) < 0)
+                    return -1;
                 desk_say(d, "the node lost %s: sending the same signed bytes again", hs);
                 err ignore;
                 if (broadcast(d, id, hash, raw, raw_len, &ignore) != 1)
@@ -1057,6 +1169,20 @@ int desk_tx_replace(desk *d, int64_t id, bool cancel, desk_result *res, err *e)
         goto out;
     if (tx_decode_raw_for_chain(&tx, raw, o.raw_len, o.chain_id, e) < 0)
         goto out;
+    /* A speed-up re-signs the action: it must pass the policy and the gate again now. A
+     * cancel moves no money and stays possible (it is how a refused one is taken back). */
+    desk_asset asset;
+    memset(&asset, 0, sizeof asset);
+    snprintf(asset.symbol, sizeof asset.symbol, "%s", d->chain.native_symbol);
+    asset.decimals = d->chain.native_decimals;
+    if (!cancel && resend_allowed(d, &o, raw, o.raw_len, "replaced", &asset, e) < 0)
+        goto out;
+    store_desk_tx dt;
+    bool has_dt = false;
+    if (!cancel && store_desk_tx_get(d->db, o.id, &dt, &has_dt, e) < 0)
+        goto out;
+    if (has_dt)
+        free(dt.summary);
     fees now;
     if (price_gas(d, &now, e) < 0)
         goto out;
@@ -1075,9 +1201,9 @@ int desk_tx_replace(desk *d, int64_t id, bool cancel, desk_result *res, err *e)
     char action[sizeof o.action];
     snprintf(action, sizeof action, "%s", o.action);
     c.action = cancel ? "cancel" : action;
-    memset(&c.asset, 0, sizeof c.asset);
-    snprintf(c.asset.symbol, sizeof c.asset.symbol, "%s", d->chain.native_symbol);
-    c.asset.decimals = d->chain.native_decimals;
+    c.asset = asset;
+    if (has_dt) /* the replacement commits what the replaced one did (velocity) */
+        c.amount = dt.amount;
     c.has_escrow = o.has_escrow;
     c.escrow = o.escrow;
     char note[96];
@@ -1113,6 +1239,9 @@ int desk_tx_check(desk *d, err *e)
     if (n == 0)
         desk_say(d, "nothing in flight");
     int rc = 0;
+    bool refused = false;
+    err refusal;
+    err_clear(&refusal);
     for (size_t i = 0; i < n && rc == 0; i++) {
         store_outbound o;
         uint8_t *raw = NULL;
@@ -1163,6 +1292,37 @@ int desk_tx_check(desk *d, err *e)
                 rc = store_outbound_set_state(
                     d->db, o.id, sib ? OUTBOUND_REPLACED : OUTBOUND_DROPPED, 0, time(NULL), e);
         } else {
+            bool send = !mined && known != 1;
+            json_t *det = json_pack("{s:I, s:o, s:s}", "outbound_id", (json_int_t)o.id, "hash",
+                                    jhash(o.hash), "found",
+                                    mined   ? "mined"
+                                    : known ? "pool"
+                                            : "absent");
+            desk_audit(d, "check", det);
+            json_decref(det);
+            /* A send goes only if its action still passes the policy and the gate; a
+             * refused one is left as it is, and the others in flight are still looked at. */
+            if (send && resend_allowed(d, &o, raw, o.raw_len, "sent again", NULL, e) < 0) {
+                desk_say(d, "tx %lld %s (%s, nonce %llu): not sent again: %s", (long long)o.id,
+                         hs, o.action, (unsigned long long)o.nonce,
+                         e->code == ERR_DENIED ? "refused" : "it could not be checked");
+                if (!refused)
+                    refusal = *e;
+                refused = true;
+                free(raw);
+                continue;
+            }
+            /* One waiting in the pool can still be mined: if its action is refused now,
+             * only a cancel (same nonce, higher fees) keeps it from moving money. */
+            if (!mined && known == 1 && pooled_refused(d, &o, raw, o.raw_len, e)) {
+                desk_say(d, "tx %lld %s (%s, nonce %llu): waiting in the node's pool, refused now",
+                         (long long)o.id, hs, o.action, (unsigned long long)o.nonce);
+                if (!refused)
+                    refusal = *e;
+                refused = true;
+                free(raw);
+                continue;
+            }
             if (!mined && known == 0)
                 desk_say(d,
                          "tx %lld %s (%s, nonce %llu) is not known to the node: resending "
@@ -1173,19 +1333,16 @@ int desk_tx_check(desk *d, err *e)
             else
                 desk_say(d, "tx %lld %s: %s", (long long)o.id, hs,
                          mined ? "mined" : "waiting in the node's pool");
-            json_t *det = json_pack("{s:I, s:o, s:s}", "outbound_id", (json_int_t)o.id, "hash",
-                                    jhash(o.hash), "found",
-                                    mined   ? "mined"
-                                    : known ? "pool"
-                                            : "absent");
-            desk_audit(d, "check", det);
-            json_decref(det);
-            rc = follow(d, o.id, o.hash, raw, o.raw_len, !mined && known != 1, &res, e);
+            rc = follow(d, o.id, o.hash, raw, o.raw_len, send, &res, e);
             if (rc == 0 && strcmp(o.action, "create") == 0 && !o.has_escrow)
                 rc = desk_created_escrow(d, &res, e);
         }
         free(raw);
     }
     free(ids);
+    if (rc == 0 && refused) {
+        *e = refusal;
+        return -1;
+    }
     return rc;
 }

@@ -133,6 +133,7 @@ typedef struct desk_gate_request {
     const addr *asset;
     const u256 *amount;
     const addr *escrow;       /* NULL for create: the escrow does not exist yet */
+    const addr *payer;        /* the escrow's payer as the chain holds it (NULL for create) */
 } desk_gate_request;
 typedef int (*desk_gate_fn)(void *ctx, const desk_gate_request *r, char *reason, size_t cap);
 

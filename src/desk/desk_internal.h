@@ -65,9 +65,34 @@ int desk_calldata(buf *out, const abi_json *abi, const char *fn, abi_value *args
 int desk_eth_call(desk *d, const addr *to, const buf *data, buf *out, err *e);
 /* The whole pipeline for one call; res gets the outcome. */
 int desk_send_call(desk *d, desk_call *c, desk_result *res, err *e);
-/* Policy and compliance gate for an action; a refusal is ERR_DENIED naming the reason
- * (and an audit row). */
-int desk_policy_check(desk *d, const char *action, const addr *escrow, const desk_asset *asset,
-                      const u256 *amount, const addr *counterparty, unsigned threshold, err *e);
+/* Policy and compliance gate for an action of the desk's operator; a refusal is ERR_DENIED
+ * naming the reason (and an audit row). escrow and payer: the escrow and its payer as the
+ * chain holds them (both NULL for a create). */
+int desk_policy_check(desk *d, const char *action, const addr *escrow, const addr *payer,
+                      const desk_asset *asset, const u256 *amount, const addr *counterparty,
+                      unsigned threshold, err *e);
+
+/* Whom an action is decided for: the operator who signs it, and the stored transaction a
+ * re-check stands for (0: a new action), left out of the velocity sums. */
+typedef struct desk_signer {
+    const char *name;
+    unsigned roles;
+    addr address;
+    int64_t outbound_id;
+} desk_signer;
+
+/* desk_policy_check for a given signer. */
+int desk_policy_check_as(desk *d, const desk_signer *sg, const char *action, const addr *escrow,
+                         const addr *payer, const desk_asset *asset, const u256 *amount,
+                         const addr *counterparty, unsigned threshold, err *e);
+
+/* The check a stored transaction passes again at the moment it is re-sent (the same
+ * bytes) or replaced (re-signed): its action is decoded from its signed bytes and decided
+ * again by the policy and the compliance gate, for the operator who signed it, against the
+ * escrow as the chain holds it now. A cancel (0 to its own sender, no data) moves no money
+ * and passes. The chain of o must be selected. 0: it may go; -1: not (ERR_DENIED for a
+ * refusal, naming the reason). *asset (may be NULL) receives the action's asset. */
+int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size_t len,
+                      desk_asset *asset, err *e);
 
 #endif

@@ -12,6 +12,7 @@
 #include "base/amount.h"
 #include "desk/desk.h"
 #include "desk/desk_internal.h"
+#include "eth/tx.h"
 
 #define DEADLINE_MIN_S 60u
 #define DEADLINE_MAX_S (366u * 86400u)
@@ -323,7 +324,7 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
         return err_set(e, ERR_INVALID,
                        "the deadline is more than 366 days away: refused as "
                        "implausible");
-    if (desk_policy_check(d, "create", NULL, &c.asset, &amount, &r->payee, r->threshold, e) < 0)
+    if (desk_policy_check(d, "create", NULL, NULL, &c.asset, &amount, &r->payee, r->threshold, e) < 0)
         return -1;
     abi_value *args = abi_value_new(ABI_TUPLE), *list = abi_value_new(ABI_DYN_ARRAY);
     int rc = args && list ? 0 : err_set(e, ERR_NOMEM, "out of memory");
@@ -505,7 +506,8 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
         toward_payee = strcmp(arg, "payee") == 0;
     }
     bool commits = strcmp(action, "fund") == 0;
-    if (desk_policy_check(d, action, escrow, &c.asset, &x.amount, &x.payee, x.threshold, e) < 0)
+    if (desk_policy_check(d, action, escrow, &x.payer, &c.asset, &x.amount, &x.payee, x.threshold,
+                          e) < 0)
         return -1;
     if (commits)
         c.amount = x.amount;
@@ -532,5 +534,165 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
         return -1;
     rc = desk_send_call(d, &c, res, e);
     buf_free(&c.calldata);
+    return rc;
+}
+
+/* ---- before a stored transaction goes to the node again ---- */
+
+/* The operator who signed stored transaction o, with the roles they hold now. */
+static int signer_of(desk *d, const store_outbound *o, store_operator *op, desk_signer *sg,
+                     err *e)
+{
+    store_desk_tx dt;
+    bool found = false;
+    if (store_desk_tx_get(d->db, o->id, &dt, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_DENIED, "refused: the desk has no record of who signed tx %lld",
+                       (long long)o->id);
+    free(dt.summary);
+    if (store_operator_get(d->db, dt.operator_name, op, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_DENIED,
+                       "refused: operator \"%s\", who signed tx %lld, is no longer configured",
+                       dt.operator_name, (long long)o->id);
+    if (!addr_equal(&op->address, &o->from))
+        return err_set(e, ERR_DENIED,
+                       "refused: tx %lld was signed by another key than operator %s's current one",
+                       (long long)o->id, op->name);
+    unsigned roles = 0;
+    if (desk_roles_parse(&roles, op->roles, e) < 0)
+        return -1;
+    *sg = (desk_signer){op->name, roles, op->address, o->id};
+    return 0;
+}
+
+/* The call's arguments when tx calls fn of abi on `to`; NULL with e set otherwise. */
+static abi_value *call_args(const eth_tx *tx, const addr *to, const abi_json *abi, const char *fn,
+                            long long id, err *e)
+{
+    const abi_fn *f = abi_json_function(abi, fn);
+    abi_value *args = NULL;
+    err ignore;
+    if (!f || !tx->has_to || !addr_equal(&tx->to, to) ||
+        abi_calldata_decode(&args, f, tx->data.data, tx->data.len, &ignore) < 0) {
+        err_set(e, ERR_DENIED, "refused: the signed bytes of tx %lld are not the %s call they "
+                               "are recorded as", id, fn);
+        return NULL;
+    }
+    return args;
+}
+
+int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size_t len,
+                      desk_asset *asset_out, err *e)
+{
+    eth_tx tx;
+    tx_init(&tx);
+    abi_value *args = NULL;
+    desk_asset asset;
+    memset(&asset, 0, sizeof asset);
+    snprintf(asset.symbol, sizeof asset.symbol, "%s", d->chain.native_symbol);
+    asset.decimals = d->chain.native_decimals;
+    long long id = (long long)o->id;
+    int rc = -1;
+    addr from;
+    if (tx_decode_raw_for_chain(&tx, raw, len, o->chain_id, e) < 0 ||
+        tx_recover_sender(&from, &tx, e) < 0) {
+        err_prefix(e, "refused: the stored bytes of tx %lld do not decode", id);
+        e->code = ERR_DENIED;
+        goto out;
+    }
+    if (!addr_equal(&from, &o->from)) {
+        err_set(e, ERR_DENIED, "refused: the stored bytes of tx %lld are signed by another key",
+                id);
+        goto out;
+    }
+    if (strcmp(o->action, "cancel") == 0) {
+        /* moves no money: it only takes the nonce */
+        if (tx.has_to && addr_equal(&tx.to, &from) && u256_is_zero(&tx.value) && tx.data.len == 0)
+            rc = 0;
+        else
+            err_set(e, ERR_DENIED,
+                    "refused: tx %lld is recorded as a cancel but is not a 0 transfer to its "
+                    "sender",
+                    id);
+        goto out;
+    }
+    store_operator op;
+    desk_signer sg;
+    if (signer_of(d, o, &op, &sg, e) < 0)
+        goto out;
+    if (strcmp(o->action, "create") == 0) {
+        if (!d->has_factory) {
+            err_set(e, ERR_DENIED, "refused: chain %s has no factory to check tx %lld against",
+                    d->chain.name, id);
+            goto out;
+        }
+        args = call_args(&tx, &d->factory, d->factory_abi, "createEscrow", id, e);
+        uint64_t threshold = 0;
+        if (!args)
+            goto out;
+        if (args->n_items != 7 || !u256_to_u64(&args->items[4]->num, &threshold) ||
+            threshold > UINT32_MAX) {
+            err_set(e, ERR_DENIED, "refused: tx %lld carries impossible escrow terms", id);
+            goto out;
+        }
+        if (asset_of_addr(d, &args->items[1]->address, &asset, e) < 0)
+            goto out;
+        rc = desk_policy_check_as(d, &sg, "create", NULL, NULL, &asset, &args->items[2]->num,
+                                  &args->items[0]->address, (unsigned)threshold, e);
+        goto out;
+    }
+    static const char *const acts[] = {"fund",    "approve", "release",  "refund",
+                                       "dispute", "resolve", "allowance"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof acts / sizeof *acts; i++)
+        known = known || strcmp(acts[i], o->action) == 0;
+    if (!known || !o->has_escrow) {
+        err_set(e, ERR_DENIED, "refused: tx %lld is a \"%.31s\" the desk cannot check again", id,
+                o->action);
+        goto out;
+    }
+    onchain x;
+    if (read_escrow(d, &o->escrow, &x, e) < 0)
+        goto out;
+    const char *action = o->action;
+    if (strcmp(action, "allowance") == 0) {
+        /* the first step of an ERC20 fund: it lets the escrow pull the amount */
+        args = call_args(&tx, &x.token, d->token_abi, "approve", id, e);
+        if (!args)
+            goto out;
+        if (args->n_items != 2 || !addr_equal(&args->items[0]->address, &o->escrow)) {
+            err_set(e, ERR_DENIED, "refused: tx %lld approves another spender than its escrow",
+                    id);
+            goto out;
+        }
+        action = "fund";
+    } else if (!(args = call_args(&tx, &o->escrow, d->escrow_abi, action, id, e))) {
+        goto out;
+    }
+    if (strcmp(action, "approve") == 0) {
+        char creator[STORE_NAME_MAX];
+        bool by_desk = false;
+        if (store_desk_actor(d->db, d->chain.chain_id, &o->escrow, "create", creator,
+                             sizeof creator, &by_desk, e) < 0)
+            goto out;
+        if (addr_equal(&x.payer, &sg.address) || (by_desk && strcmp(creator, sg.name) == 0)) {
+            err_set(e, ERR_DENIED, "refused: maker-checker: %s created the escrow and may not "
+                                   "approve it",
+                    sg.name);
+            goto out;
+        }
+    }
+    if (asset_of_addr(d, &x.token, &asset, e) < 0)
+        goto out;
+    rc = desk_policy_check_as(d, &sg, action, &o->escrow, &x.payer, &asset, &x.amount, &x.payee,
+                              x.threshold, e);
+out:
+    if (rc == 0 && asset_out)
+        *asset_out = asset;
+    abi_value_free(&args);
+    tx_free(&tx);
     return rc;
 }

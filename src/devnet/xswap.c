@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
+#include "compliance/compliance.h"
 #include "devnet/devnet.h"
 #include "eth/abi.h"
 #include "store/store.h"
@@ -354,12 +356,43 @@ static int check_funds(eng *g, chain_conn *c, const addr *who, const addr *token
     return 0;
 }
 
+/* The compliance floor of a swap step that moves money toward the other party (a lock, a
+ * claim), at the moment it is signed and whenever it is sent again: both parties through
+ * the sanctions lists (the shipped ones and the desk's own) and the desk's blocked
+ * entities (compliance_screen_action; a sanctions hit is recorded and opens a case). A
+ * refund returns money to whoever locked it and is not screened. Fails closed. */
+static int swap_gate(eng *g, const store_xswap *x, const char *action, err *e)
+{
+    if (strncmp(action, "refund", 6) == 0)
+        return 0;
+    bool on_x = strcmp(action, "lock_x") == 0 || strcmp(action, "claim_x") == 0;
+    if (!on_x && strcmp(action, "lock_y") != 0 && strcmp(action, "claim_y") != 0)
+        return err_set(e, ERR_INTERNAL, "swap %lld: unknown step %.15s", (long long)x->id,
+                       action);
+    /* X: the initiator's money goes to the counterparty; Y: the other way round */
+    compliance_actor a = {.home = g->env->home,
+                          .operator_name = g->env->operator_name ? g->env->operator_name : "xswap",
+                          .now = (int64_t)time(NULL)};
+    compliance_action act = {.action = action,
+                             .chain_id = on_x ? x->chain_x : x->chain_y,
+                             .payer = on_x ? &x->initiator : &x->counterparty,
+                             .payee = on_x ? &x->counterparty : &x->initiator,
+                             .token = on_x ? &x->token_x : &x->token_y,
+                             .amount = on_x ? &x->amount_x : &x->amount_y};
+    if (compliance_screen_action(g->db, &a, &act, e) == 0)
+        return 0;
+    char why[ERR_MSG_MAX];
+    snprintf(why, sizeof why, "%s", e->msg);
+    return err_set(e, ERR_DENIED, "swap %lld: %s not signed or sent: %.400s", (long long)x->id,
+                   action, why);
+}
+
 /* Signs the action, stores it with the swap (durably), then sends it. */
 static int act(eng *g, store_xswap *x, const char *action, chain_conn *c, const addr *signer,
                const addr *to, const u256 *value, const char *fn, const char *args, err *e)
 {
     ks_key *k;
-    if (key_for(g, signer, &k, e) < 0)
+    if (swap_gate(g, x, action, e) < 0 || key_for(g, signer, &k, e) < 0)
         return -1;
     buf data, raw;
     buf_init(&data);
@@ -618,7 +651,10 @@ static int finish_pending(eng *g, store_xswap *x, bool *waiting, err *e)
     if (rpc_eth_get_transaction_receipt(c->rpc, x->pending_hash, &r, &found, e) < 0)
         return -1;
     if (!found) {
-        /* lost by the node (or never sent: the process died first): send the same bytes */
+        /* lost by the node (or never sent: the process died first): send the same bytes,
+         * if the step still passes the compliance floor */
+        if (swap_gate(g, x, x->pending_action, e) < 0)
+            return -1;
         err se;
         err_clear(&se);
         if (strcmp(x->pending_action, "claim_y") == 0) {
@@ -722,7 +758,7 @@ static int step(eng *g, store_xswap *x, bool *moved, err *e)
 
     if (strcmp(x->state, "new") == 0) {
         ks_key *k;
-        if (key_for(g, &x->initiator, &k, e) < 0)
+        if (swap_gate(g, x, "lock_x", e) < 0 || key_for(g, &x->initiator, &k, e) < 0)
             return -1;
         if (check_funds(g, cx, &x->initiator, &x->token_x, &x->amount_x, e) < 0)
             return -1;
@@ -917,6 +953,8 @@ int xswap_new(const xswap_env *env, const xswap_terms *t, int64_t *id, err *e)
     x.counterparty = t->counterparty;
     x.t1 = now_x + t->t1_after;
     x.margin = t->margin;
+    if (swap_gate(&g, &x, "lock_x", e) < 0) /* nothing recorded for a refused swap */
+        goto out;
     /* the secret: random, in guarded memory, on disk only sealed */
     uint8_t *pre = sodium_malloc(32), *key = NULL;
     if (!pre) {

@@ -487,9 +487,12 @@ int store_desk_tx_get(store *s, int64_t outbound_id, store_desk_tx *out, bool *f
                       err *e) STORE_WUR;
 int store_desk_tx_set_error(store *s, int64_t outbound_id, const char *error, err *e) STORE_WUR;
 /* Sum of amounts of `action` rows of an operator in one asset created since `since`,
- * leaving out failed, dropped and replaced transactions (velocity limits). */
+ * leaving out failed, dropped and replaced transactions (velocity limits), and the rows
+ * sharing except_id's sender and nonce (the transaction being re-sent or replaced, and
+ * its other versions; 0: none). */
 int store_desk_spent(store *s, const char *operator_name, uint64_t chain_id, const addr *asset,
-                     const char *action, int64_t since, u256 *sum, err *e) STORE_WUR;
+                     const char *action, int64_t since, int64_t except_id, u256 *sum,
+                     err *e) STORE_WUR;
 /* The desk operator who sent `action` (e.g. "create") about an escrow; *found false if none. */
 int store_desk_actor(store *s, uint64_t chain_id, const addr *escrow, const char *action,
                      char *operator_name, size_t cap, bool *found, err *e) STORE_WUR;
@@ -657,10 +660,14 @@ int store_hit_attach(store *s, const char *subject, uint64_t chain_id, const add
 /* Hits of a case (case_id > 0) in id order; *out malloc'ed. */
 int store_hit_list_case(store *s, int64_t case_id, store_hit **out, size_t *n, err *e) STORE_WUR;
 
+/* Is the escrow now at this address screened? A mark counts only for the escrow whose
+ * creation it names (creating transaction and block hash): after a reorg another escrow
+ * can stand at the same address (clones take it from the factory's nonce). */
 int store_escrow_is_screened(store *s, uint64_t chain_id, const addr *escrow, bool *yes,
                              err *e) STORE_WUR;
-int store_escrow_mark_screened(store *s, uint64_t chain_id, const addr *escrow, int64_t at,
-                               err *e) STORE_WUR;
+/* Marks escrow x screened, naming its creation; nothing when the projection no longer
+ * holds the escrow x->created_tx created at that address (it is screened on a later pass). */
+int store_escrow_mark_screened(store *s, const store_escrow *x, int64_t at, err *e) STORE_WUR;
 
 /* How many escrows of the projection have not been screened yet. */
 int store_escrow_unscreened(store *s, size_t *n, err *e) STORE_WUR;
@@ -670,6 +677,11 @@ int store_escrow_unscreened(store *s, size_t *n, err *e) STORE_WUR;
  * (*case_ids malloc'ed). */
 int store_screening_orphans(store *s, int64_t **case_ids, size_t *n, size_t *hits_dropped,
                             err *e) STORE_WUR;
+/* The same for escrows a reorg replaced by another escrow at the same address (their mark
+ * names another creation): their hits and marks go, and *case_ids are the cases about the
+ * address, to be noted (the replacing escrow is screened afresh). */
+int store_screening_replaced(store *s, int64_t **case_ids, size_t *n, size_t *hits_dropped,
+                             err *e) STORE_WUR;
 
 /* Inserts c unless (subject, chain, escrow) has a case; either way c->id is the case's id
  * and *created says which. */

@@ -101,10 +101,26 @@ int store_hit_list_case(store *s, int64_t case_id, store_hit **out, size_t *n, e
 
 /* ---- screened escrows ---- */
 
+/* A mark screens an escrow only while it names the escrow's creation: the creating
+ * transaction and the block hash of its EscrowCreated event (an escrow at the same address
+ * created by another transaction, or in another block, is another escrow). */
+#define CREATION_BLOCK_HASH_(x)                                                                    \
+    "(SELECT ev.block_hash FROM events ev WHERE ev.chain_id = " x ".chain_id AND ev.escrow = " x \
+    ".address AND ev.block_number = " x ".created_block AND ev.tx_hash = " x ".created_tx"        \
+    " LIMIT 1)"
+#define MARK_OF_(v, x)                                                                             \
+    " " v ".chain_id = " x ".chain_id AND " v ".escrow = " x ".address AND " v                   \
+    ".created_tx = " x ".created_tx AND " v ".created_block_hash IS " CREATION_BLOCK_HASH_(x)
+
 static const char SQL_SCREENED[] =
-    "SELECT 1 FROM screened_escrows WHERE chain_id = ? AND escrow = ?";
+    "SELECT 1 FROM escrows x JOIN screened_escrows v ON" MARK_OF_("v", "x")
+    " WHERE x.chain_id = ? AND x.address = ?";
 static const char SQL_MARK_SCREENED[] =
-    "INSERT OR IGNORE INTO screened_escrows (chain_id, escrow, screened_at) VALUES (?, ?, ?)";
+    "INSERT INTO screened_escrows (chain_id, escrow, screened_at, created_tx, created_block_hash)"
+    " SELECT x.chain_id, x.address, ?, x.created_tx, " CREATION_BLOCK_HASH_("x")
+    " FROM escrows x WHERE x.chain_id = ? AND x.address = ? AND x.created_tx = ?"
+    " ON CONFLICT (chain_id, escrow) DO UPDATE SET screened_at = excluded.screened_at,"
+    " created_tx = excluded.created_tx, created_block_hash = excluded.created_block_hash";
 
 int store_escrow_is_screened(store *s, uint64_t chain_id, const addr *escrow, bool *yes, err *e)
 {
@@ -121,14 +137,15 @@ int store_escrow_is_screened(store *s, uint64_t chain_id, const addr *escrow, bo
     return 0;
 }
 
-int store_escrow_mark_screened(store *s, uint64_t chain_id, const addr *escrow, int64_t at, err *e)
+int store_escrow_mark_screened(store *s, const store_escrow *x, int64_t at, err *e)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_MARK_SCREENED, e);
     if (!st)
         return -1;
-    store_bind_u64(st, 1, chain_id);
-    store_bind_addr(st, 2, escrow);
-    sqlite3_bind_int64(st, 3, at);
+    sqlite3_bind_int64(st, 1, at);
+    store_bind_u64(st, 2, x->chain_id);
+    store_bind_addr(st, 3, &x->address);
+    store_bind_hash(st, 4, x->created_tx);
     return store_exec_stmt(s, st, "marking an escrow screened", e);
 }
 
@@ -137,10 +154,16 @@ int store_escrow_mark_screened(store *s, uint64_t chain_id, const addr *escrow, 
 #define ESCROW_GONE_(tbl, col)                                                                     \
     " NOT EXISTS (SELECT 1 FROM escrows x WHERE x.chain_id = " tbl ".chain_id AND x.address = " \
     tbl "." col ")"
+/* A mark naming a creation that is not the one of the escrow now at its address (marks
+ * from before creations were recorded name none: they are simply screened over). */
+#define MARK_REPLACED_(v)                                                                          \
+    " " v ".created_tx IS NOT NULL AND EXISTS (SELECT 1 FROM escrows x WHERE x.chain_id = " v  \
+    ".chain_id AND x.address = " v ".escrow) AND NOT EXISTS (SELECT 1 FROM escrows x WHERE"      \
+    MARK_OF_(v, "x") ")"
 
 static const char SQL_UNSCREENED[] =
     "SELECT count(*) FROM escrows x WHERE NOT EXISTS (SELECT 1 FROM screened_escrows v"
-    " WHERE v.chain_id = x.chain_id AND v.escrow = x.address)";
+    " WHERE" MARK_OF_("v", "x") ")";
 static const char SQL_VANISHED_CASES[] =
     "SELECT c.id FROM cases c WHERE" ESCROW_GONE_("c", "escrow")
     " AND NOT EXISTS (SELECT 1 FROM case_events v WHERE v.case_id = c.id"
@@ -149,6 +172,15 @@ static const char SQL_DROP_HITS[] =
     "DELETE FROM screening_hits WHERE" ESCROW_GONE_("screening_hits", "escrow");
 static const char SQL_DROP_SCREENED[] =
     "DELETE FROM screened_escrows WHERE" ESCROW_GONE_("screened_escrows", "escrow");
+static const char SQL_REPLACED_CASES[] =
+    "SELECT c.id FROM cases c JOIN screened_escrows v ON v.chain_id = c.chain_id"
+    " AND v.escrow = c.escrow WHERE" MARK_REPLACED_("v") " ORDER BY c.id";
+static const char SQL_DROP_REPLACED_HITS[] =
+    "DELETE FROM screening_hits WHERE EXISTS (SELECT 1 FROM screened_escrows v"
+    " WHERE v.chain_id = screening_hits.chain_id AND v.escrow = screening_hits.escrow AND"
+    MARK_REPLACED_("v") ")";
+static const char SQL_DROP_REPLACED[] =
+    "DELETE FROM screened_escrows WHERE" MARK_REPLACED_("screened_escrows");
 
 int store_escrow_unscreened(store *s, size_t *n, err *e)
 {
@@ -165,6 +197,34 @@ int store_escrow_unscreened(store *s, size_t *n, err *e)
     return 0;
 }
 
+/* The ids the statement selects (column 0). */
+static int case_ids_run(store *s, sqlite3_stmt *st, int64_t **ids, size_t *n, const char *what,
+                        err *e)
+{
+    *ids = NULL;
+    *n = 0;
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (store_grow((void **)ids, &cap, *n, sizeof **ids, e) < 0) {
+            sqlite3_reset(st);
+            goto fail;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store_fail(s, e, what);
+        goto fail;
+    }
+    return 0;
+fail:
+    free(*ids);
+    *ids = NULL;
+    *n = 0;
+    return -1;
+}
+
 int store_screening_orphans(store *s, int64_t **case_ids, size_t *n, size_t *hits_dropped,
                             err *e)
 {
@@ -172,23 +232,9 @@ int store_screening_orphans(store *s, int64_t **case_ids, size_t *n, size_t *hit
     *n = 0;
     if (hits_dropped)
         *hits_dropped = 0;
-    size_t cap = 0;
     sqlite3_stmt *st = store_stmt(s, SQL_VANISHED_CASES, e);
-    if (!st)
+    if (!st || case_ids_run(s, st, case_ids, n, "finding cases of vanished escrows", e) < 0)
         return -1;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow((void **)case_ids, &cap, *n, sizeof **case_ids, e) < 0) {
-            sqlite3_reset(st);
-            goto fail;
-        }
-        (*case_ids)[(*n)++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        store_fail(s, e, "finding cases of vanished escrows");
-        goto fail;
-    }
     st = store_stmt(s, SQL_DROP_HITS, e);
     if (!st || store_exec_stmt(s, st, "dropping hits of vanished escrows", e) < 0)
         goto fail;
@@ -196,6 +242,32 @@ int store_screening_orphans(store *s, int64_t **case_ids, size_t *n, size_t *hit
         *hits_dropped = (size_t)sqlite3_changes(s->db);
     st = store_stmt(s, SQL_DROP_SCREENED, e);
     if (!st || store_exec_stmt(s, st, "dropping screened marks of vanished escrows", e) < 0)
+        goto fail;
+    return 0;
+fail:
+    free(*case_ids);
+    *case_ids = NULL;
+    *n = 0;
+    return -1;
+}
+
+int store_screening_replaced(store *s, int64_t **case_ids, size_t *n, size_t *hits_dropped,
+                             err *e)
+{
+    *case_ids = NULL;
+    *n = 0;
+    if (hits_dropped)
+        *hits_dropped = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_REPLACED_CASES, e);
+    if (!st || case_ids_run(s, st, case_ids, n, "finding cases of replaced escrows", e) < 0)
+        return -1;
+    st = store_stmt(s, SQL_DROP_REPLACED_HITS, e);
+    if (!st || store_exec_stmt(s, st, "dropping hits of replaced escrows", e) < 0)
+        goto fail;
+    if (hits_dropped)
+        *hits_dropped = (size_t)sqlite3_changes(s->db);
+    st = store_stmt(s, SQL_DROP_REPLACED, e);
+    if (!st || store_exec_stmt(s, st, "dropping screened marks of replaced escrows", e) < 0)
         goto fail;
     return 0;
 fail:

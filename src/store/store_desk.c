@@ -45,7 +45,9 @@ static const char SQL_DTX_ERROR[] = "UPDATE desk_txs SET error = ? WHERE outboun
 static const char SQL_DTX_SPENT[] =
     "SELECT d.amount FROM desk_txs d JOIN outbound_txs o ON o.id = d.outbound_id"
     " WHERE d.operator = ? AND o.chain_id = ? AND d.asset = ? AND o.action = ?"
-    " AND o.created_at >= ? AND o.state NOT IN ('failed', 'dropped', 'replaced')";
+    " AND o.created_at >= ? AND o.state NOT IN ('failed', 'dropped', 'replaced')"
+    " AND NOT EXISTS (SELECT 1 FROM outbound_txs x WHERE x.id = ? AND x.chain_id = o.chain_id"
+    " AND x.from_addr = o.from_addr AND x.nonce = o.nonce)";
 static const char SQL_DTX_ACTOR[] =
     "SELECT d.operator FROM desk_txs d JOIN outbound_txs o ON o.id = d.outbound_id"
     " WHERE o.chain_id = ? AND o.escrow = ? AND o.action = ?"
@@ -332,7 +334,7 @@ int store_desk_tx_set_error(store *s, int64_t outbound_id, const char *error, er
 }
 
 int store_desk_spent(store *s, const char *operator_name, uint64_t chain_id, const addr *asset,
-                     const char *action, int64_t since, u256 *sum, err *e)
+                     const char *action, int64_t since, int64_t except_id, u256 *sum, err *e)
 {
     *sum = u256_from_u64(0);
     sqlite3_stmt *st = store_stmt(s, SQL_DTX_SPENT, e);
@@ -343,6 +345,7 @@ int store_desk_spent(store *s, const char *operator_name, uint64_t chain_id, con
     store_bind_addr(st, 3, asset);
     sqlite3_bind_text(st, 4, action, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 5, since);
+    sqlite3_bind_int64(st, 6, except_id);
     int rc, r = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         u256 v;

@@ -427,6 +427,16 @@ static const char step_escrow_search[] =
 #undef SEARCH_ROW_
 #undef SEARCH_ASSET_
 
+/* compliance: a screened mark names the escrow it screened by its creation (the creating
+ * transaction and the hash of the block of its EscrowCreated event), not by its address
+ * alone: escrows are clones whose address follows from the factory's nonce, so after a
+ * reorg a different escrow can stand at a screened address. Marks written before this
+ * step name no creation, so those escrows are screened once more (what is already stored,
+ * hits and cases, is kept: screening the same escrow again adds nothing). */
+static const char step_screened_identity[] =
+    "ALTER TABLE screened_escrows ADD COLUMN created_tx TEXT;"
+    "ALTER TABLE screened_escrows ADD COLUMN created_block_hash TEXT;";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -438,6 +448,7 @@ const char *const store_schema_steps[] = {
     step_compliance,
     step_sync_indexes,
     step_escrow_search,
+    step_screened_identity,
 };
 
 const int store_schema_n_steps = (int)(sizeof store_schema_steps / sizeof store_schema_steps[0]);

@@ -893,6 +893,82 @@ static void test_screener_reorg(void **state)
     store_close(&s);
 }
 
+/* Escrows are clones: a reorg can put another escrow (another creating transaction) at
+ * the address of one already screened, in a single commit. The mark names the creation,
+ * so the gate refuses the newcomer until it is screened, the next pass screens it (its
+ * sanctions hit opens a case), and the hits of the escrow it replaced are dropped with a
+ * note on their cases. */
+static void test_screener_replaced(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    add_chain(s);
+    addr esc = nth_addr(5), payer = A(PAYER), other = nth_addr(77), listed = A(SANCTIONED);
+    store_escrow x;
+    memset(&x, 0, sizeof x);
+    x.chain_id = 31337;
+    x.address = esc;
+    x.payer = payer;
+    x.payee = other;
+    x.amount = u256_from_u64(1);
+    x.created_block = 7;
+    memset(x.created_tx, 0x11, 32);
+    x.state = ESCROW_CREATED;
+    err e;
+    assert_int_equal(store_escrow_put(s, &x, &e), 0);
+    compliance_screener *scr = new_screener();
+    compliance_screen_stats st;
+    assert_int_equal(compliance_screener_run(scr, s, T0, &st, &e), 0);
+    assert_int_equal(st.screened, 1);
+    int old_hits = query_int(s, "SELECT count(*) FROM screening_hits");
+    assert_true(old_hits >= 1); /* unknown parties */
+    int old_cases = query_int(s, "SELECT count(*) FROM cases");
+    assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits WHERE rule = 'sanctions'"),
+                     0);
+    bool screened = false;
+    assert_int_equal(store_escrow_is_screened(s, 31337, &esc, &screened, &e), 0);
+    assert_true(screened);
+
+    /* the reorg: another escrow, another payee, at the same address */
+    x.payee = listed;
+    x.amount = u256_from_u64(10);
+    x.created_block = 8;
+    memset(x.created_tx, 0x22, 32);
+    assert_int_equal(store_escrow_put(s, &x, &e), 0);
+    assert_int_equal(store_escrow_is_screened(s, 31337, &esc, &screened, &e), 0);
+    assert_false(screened);
+    size_t pending = 0;
+    assert_int_equal(store_escrow_unscreened(s, &pending, &e), 0);
+    assert_int_equal(pending, 1);
+    assert_int_equal(compliance_gate_check_at(s, 31337, &esc, "release", T0, &e), -1);
+    assert_int_equal(e.code, ERR_DENIED);
+    assert_non_null(strstr(e.msg, "not been screened"));
+
+    assert_int_equal(compliance_screener_run(scr, s, T0 + 10, &st, &e), 0);
+    assert_int_equal(st.screened, 1);
+    assert_true(st.cases_opened >= 1);
+    assert_int_equal(store_escrow_is_screened(s, 31337, &esc, &screened, &e), 0);
+    assert_true(screened);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits WHERE rule = 'sanctions'"),
+                     1);
+    /* the replaced escrow's hits went (the ones left are the newcomer's own) */
+    assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits WHERE subject = "
+                                  "'0x420000000000000000000000000000000000004d'"),
+                     0);
+    assert_int_equal(
+        query_int(s, "SELECT count(*) FROM case_events WHERE action = 'escrow_replaced'"),
+        old_cases);
+    assert_int_equal(audit_count("case.escrow_replaced"), old_cases);
+    /* a further pass finds nothing new and notes nothing twice */
+    assert_int_equal(compliance_screener_run(scr, s, T0 + 20, &st, &e), 0);
+    assert_int_equal(st.screened, 0);
+    assert_int_equal(
+        query_int(s, "SELECT count(*) FROM case_events WHERE action = 'escrow_replaced'"),
+        old_cases);
+    compliance_screener_free(&scr);
+    store_close(&s);
+}
+
 static int alert_open(store *s, const char *key, alert_severity *sev)
 {
     store_alert *as = NULL;
@@ -1170,6 +1246,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_officer_roles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_screener_reorg, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_screener_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sla_alerts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_screening, setup, teardown),
         cmocka_unit_test_setup_teardown(test_screen_action, setup, teardown),

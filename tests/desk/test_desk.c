@@ -425,10 +425,14 @@ static void test_store_desk(void **state)
     u256 sum;
     addr zero;
     memset(&zero, 0, sizeof zero);
-    assert_int_equal(store_desk_spent(s, "alice", 31337, &zero, "create", 0, &sum, &e), 0);
+    assert_int_equal(store_desk_spent(s, "alice", 31337, &zero, "create", 0, 0, &sum, &e), 0);
     uint64_t v = 0;
     assert_true(u256_to_u64(&sum, &v));
     assert_int_equal(v, 201);
+    /* Re-checking the sent one (nonce 5) leaves it out: it is not counted twice. */
+    assert_int_equal(store_desk_spent(s, "alice", 31337, &zero, "create", 0, ids[1], &sum, &e), 0);
+    assert_true(u256_to_u64(&sum, &v));
+    assert_int_equal(v, 100);
     int64_t *fl = NULL;
     size_t n = 0;
     assert_int_equal(store_outbound_in_flight(s, 0, &fl, &n, &e), 0);

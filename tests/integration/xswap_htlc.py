@@ -21,7 +21,10 @@ Ethereum and Polygon stand-ins), checked with cast, not with fusion's own view:
                   refused: exit 1, nothing locked on Y;
   external        bob locks on Y with cast: a lock whose T2 is too close to T1 is found and
                   refused (no claim on Y, the secret is not revealed); a proper one is
-                  adopted and the swap completes.
+                  adopted and the swap completes;
+  listed          bob on the desk's sanctions list: `xswap new` refused, nothing recorded
+                  or locked; a lock on X in flight that the node lost is not sent again by
+                  `xswap resume` while bob is listed, and goes out once he is not.
 """
 import hashlib
 import json
@@ -323,6 +326,60 @@ def tampered(home, desk):
     check(claimed_count(desk) == n_claimed + 1, "sealed: exactly one claim on Y")
 
 
+def listed(home, desk):
+    """A counterparty on the desk's own sanctions list: `xswap new` is refused (one line,
+    exit 1, no swap recorded, nothing locked); a lock on X already signed and in flight,
+    which the node then loses, is not sent again by `xswap resume` while the counterparty
+    is listed (exit 1, nothing locked), and goes out once the listing is gone."""
+    path = os.path.join(home, "desk-sanctions.txt")
+    args = ["xswap", "new", "--x", "devnet-eth", "--y", "devnet-pol", "--initiator", ALICE,
+            "--counterparty", BOB, "--give", "1", "--get", "1.5"]
+    nx, n_swaps = desk.lock_count("devnet-eth"), last_id(home)
+    with open(path, "w") as f:
+        f.write("%s desk decision 2026-12-06\n" % BOB)
+    p = fusion(home, *args, rc=1)
+    check("sanctions" in p.stderr and p.stderr.count("\n") == 1, "listed: new refused (%s)"
+          % p.stderr)
+    check(last_id(home) == n_swaps, "listed: no swap recorded")
+    check(desk.lock_count("devnet-eth") == nx, "listed: nothing locked")
+    os.unlink(path)
+    # the lock on X is signed and in flight, the process dies, the node loses the lock
+    mining(desk, "devnet-eth", False)
+    proc = subprocess.Popen([FUSION, "--home", home, *args], env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sid = None
+    try:
+        for _ in range(1500):
+            cur = last_id(home)
+            if cur > n_swaps and pending_of(home, cur)[1] == "lock_x":
+                sid = cur
+                break
+            if proc.poll() is not None:
+                break
+            time.sleep(0.02)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    check(sid is not None, "listed: lock on X seen in flight")
+    if sid is None:
+        mining(desk, "devnet-eth", True)
+        return
+    cast("rpc", "--rpc-url", desk.url["devnet-eth"], "anvil_dropAllTransactions")
+    with open(path, "w") as f:
+        f.write("%s desk decision 2026-12-06\n" % BOB)
+    mining(desk, "devnet-eth", True)
+    p = fusion(home, "xswap", "resume", str(sid), rc=1)
+    check("sanctions" in p.stderr and "not signed or sent" in p.stderr,
+          "listed: resume refused (%s)" % p.stderr)
+    wait_final(desk, "devnet-eth")
+    check(desk.lock_count("devnet-eth") == nx, "listed: the lost lock was not sent again")
+    check(pending_of(home, sid) == ("new", "lock_x"), "listed: the lock stays in flight")
+    os.unlink(path)
+    fusion(home, "xswap", "resume", str(sid))
+    check(swaps(home)[sid]["state"] == "x_locked", "listed: unlisted, resumed to x_locked")
+    check(desk.lock_count("devnet-eth") == nx + 1, "listed: exactly one lock on X")
+
+
 def main():
     home = tempfile.mkdtemp(prefix="fusion-xswap-")
     ports = ",".join(map(str, free_ports(3)))
@@ -336,6 +393,7 @@ def main():
         too_short(home, desk)
         external(home, desk)
         tampered(home, desk)
+        listed(home, desk)
     finally:
         fusion(home, "devnet", "down", rc=None)
     return report()

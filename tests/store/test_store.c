@@ -194,6 +194,65 @@ static void test_events_key_migration(void **state)
         query_int("SELECT count(*) FROM sqlite_master WHERE name = 'events_by_block'"), 0);
 }
 
+static void test_screened_identity_migration(void **state)
+{
+    /* A desk whose screened marks name the escrow by address only: after the migration
+     * they name no creation, so the escrow is screened once more; a new mark names the
+     * creating transaction and the block hash of its EscrowCreated event. */
+    int before = 0;
+    while (before < store_schema_latest() &&
+           !strstr(store_schema_steps[before], "ADD COLUMN created_block_hash"))
+        before++;
+    assert_true(before < store_schema_latest());
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    err e;
+    assert_int_equal(store_migrate(db, store_schema_steps, before, &e), 0);
+    const char *h = "0x7777777777777777777777777777777777777777777777777777777777777777";
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO chains (chain_id, name, created_at) VALUES (1, 'one', 0);"
+             "INSERT INTO escrows (chain_id, address, factory, payer, payee, token, amount,"
+             " approvers, threshold, arbiter, deadline, state, created_block, created_tx,"
+             " last_event_block, events) VALUES (1, '0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee',"
+             " '0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
+             " '0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',"
+             " '0xcccccccccccccccccccccccccccccccccccccccc',"
+             " '0x0000000000000000000000000000000000000000', '5', '[]', 1,"
+             " '0xdddddddddddddddddddddddddddddddddddddddd', 9, 'created', 7, '%s', 7, 1);"
+             "INSERT INTO events (chain_id, block_number, block_hash, tx_hash, tx_index,"
+             " log_index, address, data, escrow) VALUES (1, 7, '0x0707', '%s', 0, 0, '0xaa',"
+             " x'01', '0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee');"
+             "INSERT INTO screened_escrows (chain_id, escrow, screened_at)"
+             " VALUES (1, '0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee', 5);",
+             h, h);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    store *s = open_ok();
+    assert_int_equal(store_schema_version(s), store_schema_latest());
+    addr esc;
+    memset(esc.b, 0xee, sizeof esc.b);
+    bool yes = true;
+    size_t n = 0;
+    assert_int_equal(store_escrow_is_screened(s, 1, &esc, &yes, &e), 0);
+    assert_false(yes);
+    assert_int_equal(store_escrow_unscreened(s, &n, &e), 0);
+    assert_int_equal(n, 1);
+    store_escrow x;
+    bool found = false;
+    assert_int_equal(store_escrow_get(s, 1, &esc, &x, &found, &e), 0);
+    assert_true(found);
+    assert_int_equal(store_escrow_mark_screened(s, &x, 6, &e), 0);
+    assert_int_equal(store_escrow_is_screened(s, 1, &esc, &yes, &e), 0);
+    assert_true(yes);
+    assert_int_equal(store_escrow_unscreened(s, &n, &e), 0);
+    assert_int_equal(n, 0);
+    store_close(&s);
+    assert_int_equal(query_int("SELECT count(*) FROM screened_escrows WHERE"
+                               " created_block_hash = '0x0707' AND screened_at = 6"),
+                     1);
+}
+
 static void test_failing_step_rolls_back(void **state)
 {
     sqlite3 *db;
@@ -630,6 +689,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partial_then_forward, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_key_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_screened_identity_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_step_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_idempotent, setup, teardown),
