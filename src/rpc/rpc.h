@@ -101,6 +101,10 @@ rpc_status rpc_last_status(const rpc_client *c);
 const rpc_error *rpc_last_error(const rpc_client *c);
 size_t rpc_endpoint_count(const rpc_client *c);
 void rpc_endpoint_get(const rpc_client *c, size_t i, rpc_endpoint_info *out);
+/* Sets aside the endpoint that gave the last answers: they were well-formed one by one but
+ * contradict each other (why says how). It is recorded as failed, and the next call goes
+ * to the next endpoint, if there is one. */
+void rpc_endpoint_reject(rpc_client *c, const char *why);
 /* True once since the last call when some endpoint's health record changed. */
 bool rpc_health_changed(rpc_client *c);
 /* Total requests sent (HTTP POSTs), for statistics. */
