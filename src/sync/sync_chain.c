@@ -1209,6 +1209,18 @@ static int open_ctx(ctx *c, err *e)
     return load_watch(c, e);
 }
 
+/* True when the chain is no longer configured (removed under a running sync): its
+ * writes can only fail now, so the thread ends instead of retrying them forever. */
+static bool chain_removed(ctx *c)
+{
+    store_chain ch;
+    bool found = true;
+    err e;
+    if (store_chain_get(c->db, c->chain.chain_id, &ch, &found, &e) < 0)
+        return false; /* cannot tell: carry on, the step is retried */
+    return !found;
+}
+
 void *sync_chain_main(void *arg)
 {
     chain_worker *w = arg;
@@ -1239,6 +1251,11 @@ void *sync_chain_main(void *arg)
         write_health(&c);
         if (atomic_load(&c.eng->stop))
             break;
+        if (rc < 0 && chain_removed(&c)) {
+            LOG_W("sync", "%s: the chain was removed from the desk (fusion chain remove): its "
+                  "sync thread stops", c.chain.name);
+            break;
+        }
         if (rc < 0) {
             failures++;
             c.verified = false;
