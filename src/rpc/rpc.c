@@ -22,6 +22,8 @@ typedef struct endpoint {
     char last_error[200];
     int64_t last_ok, last_fail;
     unsigned consecutive_failures;
+    bool chain_ok;    /* its chain id was checked since its last failure */
+    bool wrong_chain; /* its last check found another chain id */
 } endpoint;
 
 struct rpc_client {
@@ -32,6 +34,8 @@ struct rpc_client {
     size_t cur;
     rpc_options opt;
     const atomic_int *cancel;
+    bool has_chain; /* rpc_client_expect_chain */
+    uint64_t chain_id;
     int64_t next_id;
     buf body;
     bool body_too_large;
@@ -174,6 +178,14 @@ void rpc_client_free(rpc_client **p)
     *p = NULL;
 }
 
+void rpc_client_expect_chain(rpc_client *c, uint64_t chain_id)
+{
+    c->has_chain = true;
+    c->chain_id = chain_id;
+    for (size_t i = 0; i < c->n_eps; i++)
+        c->eps[i].chain_ok = false;
+}
+
 void rpc_client_set_cancel(rpc_client *c, const atomic_int *flag)
 {
     c->cancel = flag;
@@ -240,6 +252,7 @@ static void ep_ok(rpc_client *c, endpoint *ep)
 static void ep_fail(rpc_client *c, endpoint *ep, const rpc_error *er)
 {
     ep->consecutive_failures++;
+    ep->chain_ok = false; /* after a failure, the node behind the URL may be another one */
     ep->health = ep->consecutive_failures >= 3 ? RPC_HEALTH_DOWN : RPC_HEALTH_DEGRADED;
     snprintf(ep->last_error, sizeof ep->last_error, "%s: %.170s", rpc_status_str(er->status),
              er->message);
@@ -421,6 +434,8 @@ static endpoint *pick_endpoint(rpc_client *c)
     return &c->eps[c->cur];
 }
 
+static int ep_check_chain(rpc_client *c, endpoint *ep, rpc_error *er);
+
 /* The retry loop around one HTTP exchange. raw() (optional) may take a plain 200
  * answer from the bytes directly (returning 0); otherwise handle() checks the parsed
  * answer and returns 0 (done), or -1 with er set. */
@@ -444,7 +459,8 @@ static int exchange(rpc_client *c, const char *what, const char *payload, size_t
         }
         ep = pick_endpoint(c);
         long http = 0;
-        if (http_post(c, ep, payload, len, &http, &er) == 0) {
+        bool ready = !c->has_chain || ep->chain_ok || ep_check_chain(c, ep, &er) == 0;
+        if (ready && http_post(c, ep, payload, len, &http, &er) == 0) {
             bool taken =
                 raw && http == 200 && raw((const char *)c->body.data, c->body.len, 0, ud) == 0;
             if (!taken) {
@@ -477,8 +493,12 @@ static int exchange(rpc_client *c, const char *what, const char *payload, size_t
     if (er.status != RPC_CANCELLED && er.status != RPC_RPC)
         LOG_W("rpc", "%s via %s failed: %s: %s", what, ep ? ep->shown : "?",
               rpc_status_str(er.status), er.message);
-    return err_set(e, ERR_RPC, "%s via %s: %s: %s", what, ep ? ep->shown : "?",
-                   rpc_status_str(er.status), er.message);
+    bool all_wrong = er.status == RPC_WRONG_CHAIN;
+    for (size_t i = 0; all_wrong && i < c->n_eps; i++)
+        all_wrong = c->eps[i].wrong_chain;
+    return err_set(e, all_wrong ? ERR_DENIED : ERR_RPC, "%s via %s: %s: %s%s", what,
+                   ep ? ep->shown : "?", rpc_status_str(er.status), er.message,
+                   all_wrong ? ": check the chain's RPC endpoints" : "");
 }
 
 typedef struct single_ud {
@@ -531,6 +551,41 @@ static int single_answer(rpc_client *c, json_t *root, long http, void *ud, rpc_e
         return -1;
     }
     return check_response(root, s->id, http, &s->result, er);
+}
+
+/* Asks ep for its chain id (rpc_client_expect_chain). */
+static int ep_check_chain(rpc_client *c, endpoint *ep, rpc_error *er)
+{
+    single_ud s = {.id = c->next_id++};
+    char payload[96];
+    int n = snprintf(payload, sizeof payload,
+                     "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"eth_chainId\","
+                     "\"params\":[]}",
+                     (long long)s.id);
+    long http = 0;
+    if (http_post(c, ep, payload, (size_t)n, &http, er) < 0)
+        return -1;
+    json_t *root = parse_body(c, http, er);
+    int rc = root ? single_answer(c, root, http, &s, er) : -1;
+    json_decref(root);
+    if (rc < 0)
+        return -1;
+    uint64_t id;
+    err pe;
+    rc = rpc_parse_u64(s.result, &id, "chain id", &pe);
+    json_decref(s.result);
+    if (rc < 0) {
+        set_error(er, RPC_MALFORMED, http, 0, "eth_chainId: %s", pe.msg);
+        return -1;
+    }
+    ep->wrong_chain = id != c->chain_id;
+    if (ep->wrong_chain) {
+        set_error(er, RPC_WRONG_CHAIN, http, 0, "the node reports chain id %llu, not %llu",
+                  (unsigned long long)id, (unsigned long long)c->chain_id);
+        return -1;
+    }
+    ep->chain_ok = true;
+    return 0;
 }
 
 static int call_flags(rpc_client *c, const char *method, json_t *params, int flags, rpc_raw_fn raw,

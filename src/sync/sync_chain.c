@@ -168,7 +168,6 @@ typedef struct ctx {
     size_t n_others;
     bool has_target;
     uint64_t target;
-    bool verified; /* the node's chain id was checked since the last failure */
     double t0;
     double last_hook;  /* when after_commit last ran (sync_now) */
     bool hook_pending; /* a commit stored events (or a reorg) since after_commit ran */
@@ -315,21 +314,6 @@ static bool emitter_kind(const ctx *c, const addrset *fresh, const addr *a,
         }
     }
     return false;
-}
-
-static int verify_chain_id(ctx *c, err *e)
-{
-    uint64_t id;
-    if (rpc_eth_chain_id(c->rpc, &id, e) < 0)
-        return -1;
-    if (id != c->chain.chain_id)
-        return err_set(e, ERR_DENIED,
-                       "the node reports chain id %llu, not %llu as configured "
-                       "for %s: check its RPC endpoints",
-                       (unsigned long long)id, (unsigned long long)c->chain.chain_id,
-                       c->chain.name);
-    c->verified = true;
-    return 0;
 }
 
 /* ---- fetching ---- */
@@ -1086,8 +1070,6 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
 static int step(ctx *c, int *result, err *e)
 {
     *result = STEP_PROGRESS;
-    if (!c->verified && verify_chain_id(c, e) < 0)
-        return -1;
     rpc_block latest;
     bool found;
     if (rpc_eth_get_block(c->rpc, 0, "latest", &latest, &found, e) < 0)
@@ -1192,9 +1174,14 @@ static int open_ctx(ctx *c, err *e)
     free(eps);
     if (rc < 0)
         return -1;
+    /* Each endpoint is asked for its chain id before it is used, and after each failure:
+     * a URL may serve another chain since `chain add` checked it. */
+    rpc_client_expect_chain(c->rpc, c->chain.chain_id);
     rpc_client_set_cancel(c->rpc, &c->eng->stop);
-    if (c->rpc2)
+    if (c->rpc2) {
+        rpc_client_expect_chain(c->rpc2, c->chain.chain_id);
         rpc_client_set_cancel(c->rpc2, &c->eng->stop);
+    }
     sync_range_init(&c->range, c->opt->initial_range, c->opt->max_range);
     store_checkpoint cp;
     if (store_checkpoint_get(c->db, c->chain.chain_id, &cp, e) < 0)
@@ -1258,7 +1245,6 @@ void *sync_chain_main(void *arg)
         }
         if (rc < 0) {
             failures++;
-            c.verified = false;
             set_error(&c, e.msg);
             if (e.code == ERR_DENIED || (c.opt->once && failures >= c.opt->once_max_failures)) {
                 LOG_E("sync", "%s: giving up: %s", c.chain.name, e.msg);

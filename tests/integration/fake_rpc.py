@@ -5,7 +5,8 @@ HTTP 429 and 500, a provider's rate-limit error, numbers too large for their typ
 ids, "query returned more than 10000 results", dropped connections, slow answers; or
 (CONTENT_KINDS) well-formed answers that do not answer the request: logs of another
 address, topic or block range, logs flagged removed, two hashes for one block, log block
-hashes that match none of the node's headers, another block or receipt than asked for.
+hashes that match none of the node's headers, another block or receipt than asked for,
+another chain id.
 
 Control (JSON-RPC on the same URL, never forwarded):
   fake_script  [[{"kind": K, "method": M or null, "count": N}, ...]]  queue faults
@@ -30,7 +31,7 @@ KINDS = ["garbage", "truncated", "http429", "rate_limit", "oversized", "wrong_id
          "http500", "drop", "empty", "rpc_error", "slow"]
 # Well-formed answers with the wrong content (see _content); not part of KINDS' chaos.
 CONTENT_KINDS = ["foreign_logs", "foreign_topic", "removed_logs", "split_hash",
-                 "outside_range", "bad_hash", "other_block", "wrong_receipt"]
+                 "outside_range", "bad_hash", "other_block", "wrong_receipt", "other_chain"]
 
 
 class FakeRpc:
@@ -234,6 +235,9 @@ class FakeRpc:
         params = req.get("params") or [None]
         if kind == "other_block" and isinstance(res, dict) and "number" in res:
             res["number"] = hex(int(res["number"], 16) + 1)
+            return
+        if kind == "other_chain" and req.get("method") == "eth_chainId":
+            r["result"] = "0x1"
             return
         if kind == "wrong_receipt" and isinstance(res, dict) and "transactionHash" in res:
             res["transactionHash"] = "0x" + "5e" * 32

@@ -9,7 +9,11 @@ to answer like this), with the real anvil as the healthy second endpoint.
 - Log block hashes that match none of the node's headers ("the chain changed while ...
   were read" on every read): the reads are bounded, the sync fails over to the healthy
   endpoint; alone, `sync --once` exits 1 with one line, and a follower backs off and
-  reports the chain as retrying and its endpoint as failed instead of spinning."""
+  reports the chain as retrying and its endpoint as failed instead of spinning.
+- A second endpoint whose URL serves another chain since `chain add` (a second fake that
+  forwards to a real anvil with another chain id): when the first endpoint fails, sync
+  must not read the other chain's logs and blocks through it: that endpoint is set aside,
+  nothing is stored, the checkpoint does not move."""
 import os
 import subprocess
 import sys
@@ -75,6 +79,27 @@ def alone(chain, fake, kind, expect):
     return desk
 
 
+def wrong_chain_endpoint(chain, fake):
+    other = Chain(chain_id=chain.chain_id + 1).start()
+    other.node.mine(30)
+    moved = FakeRpc(chain.node.url)
+    desk = Desk()
+    add(desk, chain, fake.url, moved.url)
+    moved.upstream = other.node.url  # the URL now serves another chain
+    fake.set_chaos(1.0, kinds=["http500"], methods=["eth_getLogs"])
+    r = once(desk)
+    fake.set_chaos(0)
+    assert r.returncode == 1, f"wrong chain: sync --once exited {r.returncode}: {r.stderr}"
+    assert desk.checkpoint(chain.chain_id) is None, desk.checkpoint(chain.chain_id)
+    assert desk.event_count(chain.chain_id) == 0
+    eps = desk.json("chain", "list", "--json")[0]["endpoints"]
+    assert eps[1]["health"] in ("degraded", "down") and "chain id" in eps[1]["last_error"], eps
+    log(f"wrong chain behind the second endpoint: exit 1, nothing stored; "
+        f"{eps[1]['url']}: {eps[1]['last_error']}")
+    moved.stop()
+    other.node.stop()
+
+
 def main():
     need_artifacts()
     chain = Chain(chain_id=31337).start()
@@ -109,6 +134,7 @@ def main():
     text = desk.fusion_log()
     assert text.count("were read; reading again") <= text.count("(retrying)") * 4 + 4, \
         "the follower re-read without backing off"
+    wrong_chain_endpoint(chain, fake)
     fake.stop()
     log("ok")
     return 0

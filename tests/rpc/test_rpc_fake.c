@@ -240,6 +240,46 @@ static void test_answers_that_miss_the_request(void **state)
     rpc_client_free(&c);
 }
 
+/* A client told which chain to expect asks each endpoint for its chain id before using
+ * it: one that serves another chain is set aside for the next; when all do, ERR_DENIED. */
+static void test_wrong_chain(void **state)
+{
+    const char *id_s = getenv("FUSION_TEST_CHAIN_ID");
+    uint64_t want = id_s ? strtoull(id_s, NULL, 10) : 31337;
+    err e;
+    uint64_t head;
+    rpc_client *c = client(2, 5000);
+    rpc_client_expect_chain(c, want);
+    fault("other_chain", "eth_chainId");
+    fault("other_chain", "eth_chainId");
+    assert_int_equal(rpc_eth_block_number(c, &head, &e), -1);
+    assert_int_equal(rpc_last_status(c), RPC_WRONG_CHAIN);
+    assert_int_equal(e.code, ERR_DENIED);
+    assert_non_null(strstr(e.msg, "reports chain id 1, not"));
+    /* The node behind the URL is right again: checked again, used again. */
+    assert_int_equal(rpc_eth_block_number(c, &head, &e), 0);
+    rpc_client_free(&c);
+
+    c = client_fake_then_anvil(2);
+    rpc_client_expect_chain(c, want);
+    fault("other_chain", "eth_chainId");
+    if (rpc_eth_block_number(c, &head, &e) < 0)
+        fail_msg("not answered by the second endpoint: %s", e.msg);
+    rpc_endpoint_info info;
+    rpc_endpoint_get(c, 0, &info);
+    assert_int_equal(info.health, RPC_HEALTH_DEGRADED);
+    assert_non_null(strstr(info.last_error, "wrong chain"));
+    rpc_client_free(&c);
+
+    /* Without an expected chain, nothing is asked first (chain add compares itself). */
+    c = client(1, 5000);
+    fault("other_chain", "eth_chainId");
+    uint64_t id;
+    assert_int_equal(rpc_eth_chain_id(c, &id, &e), 0);
+    assert_int_equal(id, 1);
+    rpc_client_free(&c);
+}
+
 static void test_timeouts(void **state)
 {
     /* The fake sleeps 2 s on "slow"; the client waits 500 ms. */
@@ -295,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_retries_ride_it_out),
         cmocka_unit_test(test_logs_and_blocks),
         cmocka_unit_test(test_answers_that_miss_the_request),
+        cmocka_unit_test(test_wrong_chain),
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_cancel),
     };
