@@ -38,46 +38,6 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
     return 0;
 }
 
-static void fmt_eta(char *out, size_t cap, double s)
-{
-    if (s < 0 || s > 1e7) {
-        snprintf(out, cap, "?");
-        return;
-    }
-    unsigned long t = (unsigned long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(out, cap, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(out, cap, "%lu:%02lu", t / 60, t % 60);
-}
-
-/* One line per chain: where it is, how fast it goes, when it will be there. */
-static void progress_line(const sync_chain_stats *s, char *out, size_t cap)
-{
-    double el = s->elapsed > 0.001 ? s->elapsed : 0.001;
-    double bps = (double)s->blocks / el, eps = (double)s->events / el;
-    uint64_t goal = s->target ? s->target : s->head;
-    if (s->phase == SYNC_FAILED || s->phase == SYNC_RETRYING) {
-        snprintf(out, cap, "%s: %s: %.150s", s->name, sync_phase_str(s->phase), s->last_error);
-        return;
-    }
-    if (!s->has_head) {
-        snprintf(out, cap, "%s: %s", s->name, sync_phase_str(s->phase));
-        return;
-    }
-    uint64_t synced = s->has_synced ? s->synced : s->first_synced;
-    uint64_t left = goal > synced ? goal - synced : 0;
-    uint64_t total = goal > s->first_synced ? goal - s->first_synced : 0;
-    double pct = total ? 100.0 * (double)(total - left) / (double)total : 100.0;
-    char eta[32];
-    fmt_eta(eta, sizeof eta, bps > 0 ? (double)left / bps : (left ? -1 : 0));
-    snprintf(out, cap,
-             "%s: %s, block %llu of %llu (%.1f%%), %.0f blocks/s, %.0f events/s, "
-             "%llu events, ETA %s",
-             s->name, sync_phase_str(s->phase), (unsigned long long)synced,
-             (unsigned long long)goal, pct, bps, eps, (unsigned long long)s->events, eta);
-}
-
 int cmd_sync(cli_ctx *ctx, int argc, char **argv)
 {
     sync_options o;
@@ -230,7 +190,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
             fprintf(stderr, "\033[%zuA", tty_lines);
         for (size_t i = 0; i < n; i++) {
             char line[512];
-            progress_line(&stats[i], line, sizeof line);
+            sync_progress_line(&stats[i], line, sizeof line);
             if (tty)
                 fprintf(stderr, "\r\033[K%.*s\n", 200, line);
             else
@@ -244,7 +204,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         n = 64;
     for (size_t i = 0; i < n && !quiet; i++) {
         char line[512];
-        progress_line(&stats[i], line, sizeof line);
+        sync_progress_line(&stats[i], line, sizeof line);
         fprintf(stderr, "%ssync %s\n", tty ? "\r\033[K" : "", line);
     }
     compliance_screener_stop(scr); /* after its last pass over what sync stored */

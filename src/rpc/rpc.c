@@ -23,6 +23,8 @@ typedef struct endpoint {
     char last_error[200];
     int64_t last_ok, last_fail;
     unsigned consecutive_failures;
+    bool chain_ok;    /* its chain id was checked since its last failure */
+    bool wrong_chain; /* its last check found another chain id */
 } endpoint;
 
 struct rpc_client {
@@ -33,6 +35,8 @@ struct rpc_client {
     size_t cur;
     rpc_options opt;
     const atomic_int *cancel;
+    bool has_chain; /* rpc_client_expect_chain */
+    uint64_t chain_id;
     int64_t next_id;
     buf body;
     bool body_too_large;
@@ -175,6 +179,14 @@ void rpc_client_free(rpc_client **p)
     *p = NULL;
 }
 
+void rpc_client_expect_chain(rpc_client *c, uint64_t chain_id)
+{
+    c->has_chain = true;
+    c->chain_id = chain_id;
+    for (size_t i = 0; i < c->n_eps; i++)
+        c->eps[i].chain_ok = false;
+}
+
 void rpc_client_set_cancel(rpc_client *c, const atomic_int *flag)
 {
     c->cancel = flag;
@@ -241,6 +253,7 @@ static void ep_ok(rpc_client *c, endpoint *ep)
 static void ep_fail(rpc_client *c, endpoint *ep, const rpc_error *er)
 {
     ep->consecutive_failures++;
+    ep->chain_ok = false; /* after a failure, the node behind the URL may be another one */
     ep->health = ep->consecutive_failures >= 3 ? RPC_HEALTH_DOWN : RPC_HEALTH_DEGRADED;
     char shown[171]; /* cut where a character or an escape ends */
     snprintf(ep->last_error, sizeof ep->last_error, "%s: %s", rpc_status_str(er->status),
@@ -251,6 +264,19 @@ static void ep_fail(rpc_client *c, endpoint *ep, const rpc_error *er)
 
 static void set_error(rpc_error *er, rpc_status st, long http, int64_t code, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+void rpc_endpoint_reject(rpc_client *c, const char *why)
+{
+    endpoint *ep = &c->eps[c->cur];
+    rpc_error er;
+    set_error(&er, RPC_MALFORMED, 0, 0, "%s", why);
+    ep_fail(c, ep, &er);
+    c->last = er;
+    if (c->n_eps > 1)
+        c->cur = (c->cur + 1) % c->n_eps;
+    LOG_W("rpc", "%s set aside: %s%s", ep->shown, er.message,
+          c->n_eps > 1 ? " (trying the next endpoint)" : "");
+}
 
 static void set_error(rpc_error *er, rpc_status st, long http, int64_t code, const char *fmt, ...)
 {
@@ -408,13 +434,19 @@ static endpoint *pick_endpoint(rpc_client *c)
     return &c->eps[c->cur];
 }
 
+static int ep_check_chain(rpc_client *c, endpoint *ep, rpc_error *er);
+
 /* The retry loop around one HTTP exchange. raw() (optional) may take a plain 200
  * answer from the bytes directly (returning 0); otherwise handle() checks the parsed
  * answer and returns 0 (done), or -1 with er set. */
 typedef int (*answer_fn)(rpc_client *c, json_t *root, long http, void *ud, rpc_error *er);
 
+/* After an answer was taken (raw or parsed): does it answer the request? -1 with er set
+ * (malformed) when not; the answer is then dropped like any other malformed one. */
+typedef int (*accept_fn)(void *ud, rpc_error *er);
+
 static int exchange(rpc_client *c, const char *what, const char *payload, size_t len, int flags,
-                    rpc_raw_fn raw, answer_fn handle, void *ud, err *e)
+                    rpc_raw_fn raw, answer_fn handle, accept_fn accept, void *ud, err *e)
 {
     rpc_error er;
     memset(&er, 0, sizeof er);
@@ -427,21 +459,19 @@ static int exchange(rpc_client *c, const char *what, const char *payload, size_t
         }
         ep = pick_endpoint(c);
         long http = 0;
-        if (http_post(c, ep, payload, len, &http, &er) == 0) {
-            if (raw && http == 200 && raw((const char *)c->body.data, c->body.len, 0, ud) == 0) {
+        bool ready = !c->has_chain || ep->chain_ok || ep_check_chain(c, ep, &er) == 0;
+        if (ready && http_post(c, ep, payload, len, &http, &er) == 0) {
+            bool taken =
+                raw && http == 200 && raw((const char *)c->body.data, c->body.len, 0, ud) == 0;
+            if (!taken) {
+                json_t *root = parse_body(c, http, &er);
+                taken = root && handle(c, root, http, ud, &er) == 0;
+                json_decref(root);
+            }
+            if (taken && (!accept || accept(ud, &er) == 0)) {
                 ep_ok(c, ep);
                 memset(&c->last, 0, sizeof c->last);
                 return 0;
-            }
-            json_t *root = parse_body(c, http, &er);
-            if (root) {
-                int rc = handle(c, root, http, ud, &er);
-                json_decref(root);
-                if (rc == 0) {
-                    ep_ok(c, ep);
-                    memset(&c->last, 0, sizeof c->last);
-                    return 0;
-                }
             }
         }
         /* The node answered sensibly (an error object): the endpoint is fine. */
@@ -463,8 +493,12 @@ static int exchange(rpc_client *c, const char *what, const char *payload, size_t
     if (er.status != RPC_CANCELLED && er.status != RPC_RPC)
         LOG_W("rpc", "%s via %s failed: %s: %s", what, ep ? ep->shown : "?",
               rpc_status_str(er.status), er.message);
-    return err_set(e, ERR_RPC, "%s via %s: %s: %s", what, ep ? ep->shown : "?",
-                   rpc_status_str(er.status), er.message);
+    bool all_wrong = er.status == RPC_WRONG_CHAIN;
+    for (size_t i = 0; all_wrong && i < c->n_eps; i++)
+        all_wrong = c->eps[i].wrong_chain;
+    return err_set(e, all_wrong ? ERR_DENIED : ERR_RPC, "%s via %s: %s: %s%s", what,
+                   ep ? ep->shown : "?", rpc_status_str(er.status), er.message,
+                   all_wrong ? ": check the chain's RPC endpoints" : "");
 }
 
 typedef struct single_ud {
@@ -472,7 +506,25 @@ typedef struct single_ud {
     json_t *result;
     void *raw_ud; /* the raw handler's own state */
     rpc_raw_fn raw;
+    rpc_check_fn check;
+    void *check_ud;
 } single_ud;
+
+/* The caller's check of a result (NULL when the raw handler took it). */
+static int single_accept(void *ud, rpc_error *er)
+{
+    single_ud *s = ud;
+    if (!s->check)
+        return 0;
+    err ce;
+    err_clear(&ce);
+    if (s->check(s->result, s->check_ud, &ce) == 0)
+        return 0;
+    json_decref(s->result);
+    s->result = NULL;
+    set_error(er, RPC_MALFORMED, 200, 0, "%s", ce.msg);
+    return -1;
+}
 
 /* Adapts a caller's raw handler (which wants the request id) to exchange(). */
 static int single_raw(const char *body, size_t len, int64_t id, void *ud)
@@ -501,11 +553,47 @@ static int single_answer(rpc_client *c, json_t *root, long http, void *ud, rpc_e
     return rpc_response_check(root, s->id, http, &s->result, er);
 }
 
+/* Asks ep for its chain id (rpc_client_expect_chain). */
+static int ep_check_chain(rpc_client *c, endpoint *ep, rpc_error *er)
+{
+    single_ud s = {.id = c->next_id++};
+    char payload[96];
+    int n = snprintf(payload, sizeof payload,
+                     "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"eth_chainId\","
+                     "\"params\":[]}",
+                     (long long)s.id);
+    long http = 0;
+    if (http_post(c, ep, payload, (size_t)n, &http, er) < 0)
+        return -1;
+    json_t *root = parse_body(c, http, er);
+    int rc = root ? single_answer(c, root, http, &s, er) : -1;
+    json_decref(root);
+    if (rc < 0)
+        return -1;
+    uint64_t id;
+    err pe;
+    rc = rpc_parse_u64(s.result, &id, "chain id", &pe);
+    json_decref(s.result);
+    if (rc < 0) {
+        set_error(er, RPC_MALFORMED, http, 0, "eth_chainId: %s", pe.msg);
+        return -1;
+    }
+    ep->wrong_chain = id != c->chain_id;
+    if (ep->wrong_chain) {
+        set_error(er, RPC_WRONG_CHAIN, http, 0, "the node reports chain id %llu, not %llu",
+                  (unsigned long long)id, (unsigned long long)c->chain_id);
+        return -1;
+    }
+    ep->chain_ok = true;
+    return 0;
+}
+
 static int call_flags(rpc_client *c, const char *method, json_t *params, int flags, rpc_raw_fn raw,
-                      void *raw_ud, json_t **result, err *e)
+                      void *raw_ud, rpc_check_fn check, void *check_ud, json_t **result, err *e)
 {
     *result = NULL;
-    single_ud ud = {.id = c->next_id++, .result = NULL, .raw_ud = raw_ud};
+    single_ud ud = {
+        .id = c->next_id++, .result = NULL, .raw_ud = raw_ud, .check = check, .check_ud = check_ud};
     json_t *req =
         json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id", (json_int_t)ud.id, "method",
                   method, "params", params ? json_incref(params) : json_array());
@@ -515,7 +603,7 @@ static int call_flags(rpc_client *c, const char *method, json_t *params, int fla
         return err_set(e, ERR_NOMEM, "out of memory building an RPC request");
     ud.raw = raw;
     int rc = exchange(c, method, payload, strlen(payload), flags, raw ? single_raw : NULL,
-                      single_answer, &ud, e);
+                      single_answer, single_accept, &ud, e);
     free(payload);
     if (rc == 0)
         *result = ud.result;
@@ -524,20 +612,43 @@ static int call_flags(rpc_client *c, const char *method, json_t *params, int fla
 
 int rpc_call(rpc_client *c, const char *method, json_t *params, json_t **result, err *e)
 {
-    return call_flags(c, method, params, 0, NULL, NULL, result, e);
+    return call_flags(c, method, params, 0, NULL, NULL, NULL, NULL, result, e);
 }
 
-int rpc_call_logs(rpc_client *c, json_t *params, rpc_raw_fn raw, void *raw_ud, json_t **result,
-                  err *e)
+int rpc_call_checked(rpc_client *c, const char *method, json_t *params, rpc_check_fn check,
+                     void *check_ud, json_t **result, err *e)
 {
-    return call_flags(c, "eth_getLogs", params, CALL_NO_RETRY_TIMEOUT, raw, raw_ud, result, e);
+    return call_flags(c, method, params, 0, NULL, NULL, check, check_ud, result, e);
+}
+
+int rpc_call_logs(rpc_client *c, json_t *params, rpc_raw_fn raw, void *raw_ud, rpc_check_fn check,
+                  void *check_ud, json_t **result, err *e)
+{
+    return call_flags(c, "eth_getLogs", params, CALL_NO_RETRY_TIMEOUT, raw, raw_ud, check,
+                      check_ud, result, e);
 }
 
 typedef struct batch_ud {
     rpc_request *reqs;
     size_t n;
     int64_t first_id;
+    rpc_check_fn check;
+    void *check_ud;
 } batch_ud;
+
+static int batch_accept(void *ud, rpc_error *er)
+{
+    batch_ud *b = ud;
+    if (!b->check)
+        return 0;
+    err ce;
+    err_clear(&ce);
+    if (b->check(NULL, b->check_ud, &ce) == 0)
+        return 0;
+    rpc_batch_clear(b->reqs, b->n);
+    set_error(er, RPC_MALFORMED, 200, 0, "%s", ce.msg);
+    return -1;
+}
 
 static int batch_answer(rpc_client *c, json_t *root, long http, void *ud, rpc_error *er)
 {
@@ -607,9 +718,16 @@ fail:
 
 int rpc_batch(rpc_client *c, rpc_request *reqs, size_t n, err *e)
 {
+    return rpc_batch_checked(c, reqs, n, NULL, NULL, e);
+}
+
+int rpc_batch_checked(rpc_client *c, rpc_request *reqs, size_t n, rpc_check_fn check,
+                      void *check_ud, err *e)
+{
     if (n == 0)
         return 0;
-    batch_ud ud = {.reqs = reqs, .n = n, .first_id = c->next_id};
+    batch_ud ud = {
+        .reqs = reqs, .n = n, .first_id = c->next_id, .check = check, .check_ud = check_ud};
     c->next_id += (int64_t)n;
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++) {
@@ -630,7 +748,8 @@ int rpc_batch(rpc_client *c, rpc_request *reqs, size_t n, err *e)
         return err_set(e, ERR_NOMEM, "out of memory building an RPC batch");
     char what[64];
     snprintf(what, sizeof what, "batch of %zu %s", n, reqs[0].method);
-    int rc = exchange(c, what, payload, strlen(payload), 0, NULL, batch_answer, &ud, e);
+    int rc = exchange(c, what, payload, strlen(payload), 0, NULL, batch_answer, batch_accept, &ud,
+                      e);
     free(payload);
     return rc;
 }

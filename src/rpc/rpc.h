@@ -31,6 +31,7 @@
     X(RANGE, "range too large", 0)        /* too many results / block range / response size */     \
     X(RPC, "JSON-RPC error", 0)           /* an error object from the node */                      \
     X(MALFORMED, "malformed response", 1) /* not JSON, truncated, wrong id or types, overflow */   \
+    X(WRONG_CHAIN, "wrong chain", 1)      /* the endpoint serves another chain id */              \
     X(CANCELLED, "cancelled", 0)
 
 typedef enum {
@@ -94,6 +95,11 @@ typedef struct rpc_client rpc_client;
 int rpc_client_new(rpc_client **out, const char *const *urls, size_t n, const rpc_options *opt,
                    err *e) RPC_WUR;
 void rpc_client_free(rpc_client **p);
+/* Every endpoint must serve this chain id: each is asked (eth_chainId) before its first
+ * request and again after any failure of it; one that serves another chain is recorded
+ * as failed (RPC_WRONG_CHAIN) and the request goes to the next. When every endpoint
+ * serves another chain, calls fail with ERR_DENIED. */
+void rpc_client_expect_chain(rpc_client *c, uint64_t chain_id);
 /* When *flag becomes non-zero, transfers abort and backoffs end: RPC_CANCELLED. */
 void rpc_client_set_cancel(rpc_client *c, const atomic_int *flag);
 /* Status and details of the last failed call (RPC_OK after a success). */
@@ -101,6 +107,10 @@ rpc_status rpc_last_status(const rpc_client *c);
 const rpc_error *rpc_last_error(const rpc_client *c);
 size_t rpc_endpoint_count(const rpc_client *c);
 void rpc_endpoint_get(const rpc_client *c, size_t i, rpc_endpoint_info *out);
+/* Sets aside the endpoint that gave the last answers: they were well-formed one by one but
+ * contradict each other (why says how). It is recorded as failed, and the next call goes
+ * to the next endpoint, if there is one. */
+void rpc_endpoint_reject(rpc_client *c, const char *why);
 /* True once since the last call when some endpoint's health record changed. */
 bool rpc_health_changed(rpc_client *c);
 /* Total requests sent (HTTP POSTs), for statistics. */

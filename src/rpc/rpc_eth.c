@@ -102,51 +102,67 @@ static json_t *jq(uint64_t v)
 
 /* ---- simple calls ---- */
 
-static int call_quantity(rpc_client *c, const char *method, json_t *params, uint64_t *out,
-                         bool block_number, err *e)
+/* The typed readers run inside the client's retry loop (rpc_check_fn): a result that does
+ * not parse is a malformed answer, retried on the next endpoint. */
+typedef struct typed_ud {
+    void *out;
+    bool block_number;
+} typed_ud;
+
+static int check_quantity(const json_t *r, void *ud, err *e)
+{
+    const typed_ud *t = ud;
+    return t->block_number ? rpc_parse_block_number(r, t->out, "result", e)
+                           : rpc_parse_u64(r, t->out, "result", e);
+}
+
+static int check_u256(const json_t *r, void *ud, err *e)
+{
+    return rpc_parse_u256(r, ((typed_ud *)ud)->out, "result", e);
+}
+
+static int check_bytes(const json_t *r, void *ud, err *e)
+{
+    buf *out = ((typed_ud *)ud)->out;
+    const char *s = jstr(r);
+    if (!s)
+        return err_set(e, ERR_INVALID, "result is not a hex string");
+    buf_reset(out);
+    return hex_decode_buf(out, s, strlen(s), HEX_REQUIRE_PREFIX, e);
+}
+
+/* One call whose result check reads into the caller's output; params is consumed. */
+static int call_typed(rpc_client *c, const char *method, json_t *params, rpc_check_fn check,
+                      typed_ud *ud, err *e)
 {
     if (!params)
         return err_set(e, ERR_NOMEM, "out of memory building %s", method);
     json_t *r;
-    int rc = rpc_call(c, method, params, &r, e);
+    int rc = rpc_call_checked(c, method, params, check, ud, &r, e);
     json_decref(params);
     if (rc < 0)
         return -1;
-    rc = block_number ? rpc_parse_block_number(r, out, "result", e)
-                      : rpc_parse_u64(r, out, "result", e);
     json_decref(r);
-    return rc < 0 ? rpc_malformed(c, method, e) : 0;
+    return 0;
+}
+
+static int call_quantity(rpc_client *c, const char *method, json_t *params, uint64_t *out,
+                         bool block_number, err *e)
+{
+    typed_ud ud = {.out = out, .block_number = block_number};
+    return call_typed(c, method, params, check_quantity, &ud, e);
 }
 
 static int call_u256(rpc_client *c, const char *method, json_t *params, u256 *out, err *e)
 {
-    if (!params)
-        return err_set(e, ERR_NOMEM, "out of memory building %s", method);
-    json_t *r;
-    int rc = rpc_call(c, method, params, &r, e);
-    json_decref(params);
-    if (rc < 0)
-        return -1;
-    rc = rpc_parse_u256(r, out, "result", e);
-    json_decref(r);
-    return rc < 0 ? rpc_malformed(c, method, e) : 0;
+    typed_ud ud = {.out = out};
+    return call_typed(c, method, params, check_u256, &ud, e);
 }
 
 static int call_bytes(rpc_client *c, const char *method, json_t *params, buf *out, err *e)
 {
-    if (!params)
-        return err_set(e, ERR_NOMEM, "out of memory building %s", method);
-    json_t *r;
-    int rc = rpc_call(c, method, params, &r, e);
-    json_decref(params);
-    if (rc < 0)
-        return -1;
-    const char *s = jstr(r);
-    rc = s ? hex_decode_buf(out, s, strlen(s), HEX_REQUIRE_PREFIX, e) : -1;
-    if (!s)
-        err_set(e, ERR_INVALID, "result is not a hex string");
-    json_decref(r);
-    return rc < 0 ? rpc_malformed(c, method, e) : 0;
+    typed_ud ud = {.out = out};
+    return call_typed(c, method, params, check_bytes, &ud, e);
 }
 
 int rpc_eth_chain_id(rpc_client *c, uint64_t *out, err *e)
@@ -250,30 +266,72 @@ static int parse_block(const json_t *r, rpc_block *b, err *e)
     return 0;
 }
 
+typedef struct block_ud {
+    uint64_t number; /* asked for (when by number) */
+    const char *tag; /* or by tag */
+    rpc_block *out;
+    bool found;
+} block_ud;
+
+static int check_block(const json_t *r, void *ud, err *e)
+{
+    block_ud *b = ud;
+    b->found = false;
+    if (json_is_null(r))
+        return 0;
+    if (parse_block(r, b->out, e) < 0)
+        return -1;
+    if (!b->tag && b->out->number != b->number)
+        return err_set(e, ERR_INVALID, "asked for block %llu, got block %llu",
+                       (unsigned long long)b->number, (unsigned long long)b->out->number);
+    b->found = true;
+    return 0;
+}
+
 int rpc_eth_get_block(rpc_client *c, uint64_t number, const char *tag, rpc_block *out, bool *found,
                       err *e)
 {
     *found = false;
     json_t *params = json_pack("[o, b]", tag ? json_string(tag) : jq(number), 0);
+    if (!params)
+        return err_set(e, ERR_NOMEM, "out of memory building eth_getBlockByNumber");
+    block_ud ud = {.number = number, .tag = tag, .out = out};
     json_t *r;
-    int rc = rpc_call(c, "eth_getBlockByNumber", params, &r, e);
+    int rc = rpc_call_checked(c, "eth_getBlockByNumber", params, check_block, &ud, &r, e);
     json_decref(params);
     if (rc < 0)
         return -1;
-    if (json_is_null(r)) {
-        json_decref(r);
-        return 0;
-    }
-    rc = parse_block(r, out, e);
     json_decref(r);
-    if (rc == 0 && !tag && out->number != number) {
-        err_set(e, ERR_INVALID, "asked for block %llu, got block %llu", (unsigned long long)number,
-                (unsigned long long)out->number);
-        rc = -1;
+    *found = ud.found;
+    return 0;
+}
+
+typedef struct blocks_ud {
+    rpc_request *reqs;
+    uint64_t from;
+    size_t n;
+    rpc_block *out;
+} blocks_ud;
+
+/* Every block of a batch that the node answered is the one asked for; answers that are
+ * JSON-RPC errors are the caller's to report. */
+static int check_blocks(const json_t *unused, void *ud, err *e)
+{
+    (void)unused;
+    blocks_ud *b = ud;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->reqs[i].status != RPC_OK)
+            continue;
+        uint64_t want = b->from + i;
+        if (json_is_null(b->reqs[i].result))
+            return err_set(e, ERR_INVALID, "block %llu is unknown to the node",
+                           (unsigned long long)want);
+        if (parse_block(b->reqs[i].result, &b->out[i], e) < 0)
+            return -1;
+        if (b->out[i].number != want)
+            return err_set(e, ERR_INVALID, "asked for block %llu, got block %llu",
+                           (unsigned long long)want, (unsigned long long)b->out[i].number);
     }
-    if (rc < 0)
-        return rpc_malformed(c, "eth_getBlockByNumber", e);
-    *found = true;
     return 0;
 }
 
@@ -293,7 +351,8 @@ int rpc_eth_get_blocks(rpc_client *c, uint64_t from, size_t n, rpc_block *out, e
             goto out;
         }
     }
-    if (rpc_batch(c, reqs, n, e) < 0)
+    blocks_ud ud = {.reqs = reqs, .from = from, .n = n, .out = out};
+    if (rpc_batch_checked(c, reqs, n, check_blocks, &ud, e) < 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
         if (reqs[i].status != RPC_OK) {
@@ -304,22 +363,6 @@ int rpc_eth_get_blocks(rpc_client *c, uint64_t from, size_t n, rpc_block *out, e
             snprintf(er->message, sizeof er->message, "%.199s", reqs[i].message);
             err_set(e, ERR_RPC, "eth_getBlockByNumber %llu: %s: %s", (unsigned long long)(from + i),
                     rpc_status_str(reqs[i].status), reqs[i].message);
-            goto out;
-        }
-        if (json_is_null(reqs[i].result)) {
-            err_set(e, ERR_INVALID, "block %llu is unknown to the node",
-                    (unsigned long long)(from + i));
-            rpc_malformed(c, "eth_getBlockByNumber", e);
-            goto out;
-        }
-        if (parse_block(reqs[i].result, &out[i], e) < 0) {
-            rpc_malformed(c, "eth_getBlockByNumber", e);
-            goto out;
-        }
-        if (out[i].number != from + i) {
-            err_set(e, ERR_INVALID, "asked for block %llu, got block %llu",
-                    (unsigned long long)(from + i), (unsigned long long)out[i].number);
-            rpc_malformed(c, "eth_getBlockByNumber", e);
             goto out;
         }
     }
@@ -429,39 +472,11 @@ static int fast_logs(const char *body, size_t len, int64_t id, void *ud)
     return rpc_logs_parse(body, len, id, ud, &ignored);
 }
 
-static int check_range(rpc_client *c, const rpc_log_filter *f, rpc_log_list *out, err *e)
+/* The general path: a JSON array of logs. */
+static int parse_logs(const json_t *r, rpc_log_list *out, err *e)
 {
-    for (size_t i = 0; i < out->n; i++) {
-        const rpc_log *lg = &out->items[i];
-        if (lg->block_number < f->from || lg->block_number > f->to) {
-            err_set(e, ERR_INVALID, "log of block %llu outside the asked range %llu..%llu",
-                    (unsigned long long)lg->block_number, (unsigned long long)f->from,
-                    (unsigned long long)f->to);
-            rpc_log_list_free(out);
-            return rpc_malformed(c, "eth_getLogs", e);
-        }
-    }
-    return 0;
-}
-
-int rpc_eth_get_logs(rpc_client *c, const rpc_log_filter *f, rpc_log_list *out, err *e)
-{
-    memset(out, 0, sizeof *out);
-    json_t *params = json_pack("[o]", filter_json(f));
-    if (!params)
-        return err_set(e, ERR_NOMEM, "out of memory building a log filter");
-    json_t *r = NULL;
-    int rc = rpc_call_logs(c, params, fast_logs, out, &r, e);
-    json_decref(params);
-    if (rc < 0)
-        return -1;
-    if (!r) /* read by the fast path */
-        return check_range(c, f, out, e);
-    if (!json_is_array(r)) {
-        json_decref(r);
-        err_set(e, ERR_INVALID, "result is not an array of logs");
-        return rpc_malformed(c, "eth_getLogs", e);
-    }
+    if (!json_is_array(r))
+        return err_set(e, ERR_INVALID, "result is not an array of logs");
     size_t n = json_array_size(r);
     size_t *offsets = NULL;
     if (n) {
@@ -469,21 +484,15 @@ int rpc_eth_get_logs(rpc_client *c, const rpc_log_filter *f, rpc_log_list *out, 
         offsets = calloc(n, sizeof *offsets);
         if (!out->items || !offsets) {
             free(offsets);
-            json_decref(r);
-            rpc_log_list_free(out);
             return err_set(e, ERR_NOMEM, "out of memory reading %zu logs", n);
         }
     }
     bool sorted = true;
     for (size_t i = 0; i < n; i++) {
         rpc_log *lg = &out->items[i];
-        if (parse_log(json_array_get(r, i), lg, &out->data_, &offsets[i], e) < 0)
-            goto malformed;
-        if (lg->block_number < f->from || lg->block_number > f->to) {
-            err_set(e, ERR_INVALID, "log of block %llu outside the asked range %llu..%llu",
-                    (unsigned long long)lg->block_number, (unsigned long long)f->from,
-                    (unsigned long long)f->to);
-            goto malformed;
+        if (parse_log(json_array_get(r, i), lg, &out->data_, &offsets[i], e) < 0) {
+            free(offsets);
+            return -1;
         }
         if (i && log_cmp(&out->items[i - 1], lg) > 0)
             sorted = false;
@@ -494,16 +503,174 @@ int rpc_eth_get_logs(rpc_client *c, const rpc_log_filter *f, rpc_log_list *out, 
     if (!sorted)
         qsort(out->items, out->n, sizeof *out->items, log_cmp);
     free(offsets);
-    json_decref(r);
     return 0;
-malformed:
-    free(offsets);
-    json_decref(r);
-    rpc_log_list_free(out);
-    return rpc_malformed(c, "eth_getLogs", e);
+}
+
+static int addr_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, ADDR_LEN);
+}
+
+static int hash_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);
+}
+
+typedef struct logs_ud {
+    const rpc_log_filter *f;
+    rpc_log_list *out;
+    addr *addrs; /* the filter's addresses, sorted */
+    uint8_t (*topics)[32]; /* the filter's first topics, sorted */
+} logs_ud;
+
+static void log_where(char *out, size_t cap, const rpc_log *lg)
+{
+    char a[ADDR_STR_MAX];
+    hex_encode(a, sizeof a, lg->address.b, ADDR_LEN, true);
+    snprintf(out, cap, "block %llu log %u (%s)", (unsigned long long)lg->block_number,
+             lg->log_index, a);
+}
+
+/* Every log answers the filter: inside the block range, from one of its addresses, with
+ * one of its first topics, not removed (eth_getLogs never returns removed logs), each
+ * block with one hash and each position (block, log index) once. A node that answers
+ * otherwise is broken or lying: storing what it sent would lose events or invent them. */
+static int logs_match(const logs_ud *u, err *e)
+{
+    const rpc_log_filter *f = u->f;
+    const rpc_log_list *l = u->out;
+    char where[120];
+    for (size_t i = 0; i < l->n; i++) {
+        const rpc_log *lg = &l->items[i];
+        const char *why = NULL;
+        if (lg->block_number < f->from || lg->block_number > f->to)
+            why = "outside the block range";
+        else if (f->n_addresses && !bsearch(lg->address.b, u->addrs, f->n_addresses,
+                                            sizeof *u->addrs, addr_cmp))
+            why = "from an address outside the filter";
+        else if (f->n_topic0 && (lg->n_topics == 0 || !bsearch(lg->topics[0], u->topics,
+                                                               f->n_topic0, 32, hash_cmp)))
+            why = "with a topic outside the filter";
+        else if (lg->removed)
+            why = "flagged as removed";
+        if (why) {
+            log_where(where, sizeof where, lg);
+            return err_set(e, ERR_INVALID, "%s is %s of blocks %llu..%llu", where, why,
+                           (unsigned long long)f->from, (unsigned long long)f->to);
+        }
+        if (i == 0)
+            continue;
+        const rpc_log *pv = &l->items[i - 1];
+        bool same_block = pv->block_number == lg->block_number;
+        if (same_block != (memcmp(pv->block_hash, lg->block_hash, 32) == 0)) {
+            log_where(where, sizeof where, lg);
+            return err_set(e, ERR_INVALID, "%s: %s", where,
+                           same_block ? "two block hashes for one block"
+                                      : "one block hash for two blocks");
+        }
+        if (same_block && pv->log_index == lg->log_index) {
+            log_where(where, sizeof where, lg);
+            return err_set(e, ERR_INVALID, "%s appears twice", where);
+        }
+    }
+    return 0;
+}
+
+static int check_logs(const json_t *r, void *ud, err *e)
+{
+    logs_ud *u = ud;
+    if (r && parse_logs(r, u->out, e) < 0) {
+        rpc_log_list_free(u->out);
+        return -1;
+    }
+    if (logs_match(u, e) < 0) {
+        rpc_log_list_free(u->out);
+        return -1;
+    }
+    return 0;
+}
+
+int rpc_eth_get_logs(rpc_client *c, const rpc_log_filter *f, rpc_log_list *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    logs_ud u = {.f = f, .out = out};
+    int rc = -1;
+    json_t *r = NULL;
+    json_t *params = json_pack("[o]", filter_json(f));
+    if (f->n_addresses)
+        u.addrs = malloc(f->n_addresses * sizeof *u.addrs);
+    if (f->n_topic0)
+        u.topics = malloc(f->n_topic0 * 32);
+    if (!params || (f->n_addresses && !u.addrs) || (f->n_topic0 && !u.topics)) {
+        err_set(e, ERR_NOMEM, "out of memory building a log filter");
+        goto out;
+    }
+    if (f->n_addresses) {
+        memcpy(u.addrs, f->addresses, f->n_addresses * sizeof *u.addrs);
+        qsort(u.addrs, f->n_addresses, sizeof *u.addrs, addr_cmp);
+    }
+    if (f->n_topic0) {
+        memcpy(u.topics, f->topic0, f->n_topic0 * 32);
+        qsort(u.topics, f->n_topic0, 32, hash_cmp);
+    }
+    rc = rpc_call_logs(c, params, fast_logs, out, check_logs, &u, &r, e);
+    json_decref(r); /* the general path's answer, already read into out by check_logs */
+out:
+    json_decref(params);
+    free(u.addrs);
+    free(u.topics);
+    return rc;
 }
 
 /* ---- receipts ---- */
+
+typedef struct receipt_ud {
+    const uint8_t *hash; /* asked for */
+    rpc_receipt *out;
+    bool found;
+} receipt_ud;
+
+/* The receipt of the transaction asked for, or null while it is not mined. */
+static int check_receipt(const json_t *r, void *ud, err *e)
+{
+    receipt_ud *u = ud;
+    rpc_receipt *out = u->out;
+    memset(out, 0, sizeof *out);
+    u->found = false;
+    if (json_is_null(r))
+        return 0;
+    if (!json_is_object(r))
+        return err_set(e, ERR_INVALID, "receipt is not an object");
+    uint64_t status = 0;
+    uint8_t tx[32];
+    if (rpc_parse_hash(json_object_get(r, "transactionHash"), tx, "receipt transactionHash", e) <
+            0 ||
+        rpc_parse_u64(json_object_get(r, "status"), &status, "receipt status", e) < 0 ||
+        rpc_parse_block_number(json_object_get(r, "blockNumber"), &out->block_number,
+                               "receipt blockNumber", e) < 0 ||
+        rpc_parse_hash(json_object_get(r, "blockHash"), out->block_hash, "receipt blockHash", e) <
+            0 ||
+        parse_u32(json_object_get(r, "transactionIndex"), &out->tx_index,
+                  "receipt transactionIndex", e) < 0 ||
+        rpc_parse_u64(json_object_get(r, "gasUsed"), &out->gas_used, "receipt gasUsed", e) < 0)
+        return -1;
+    if (memcmp(tx, u->hash, 32) != 0)
+        return err_set(e, ERR_INVALID, "the receipt is of another transaction than asked for");
+    if (status > 1)
+        return err_set(e, ERR_INVALID, "receipt status %llu is neither 0 nor 1",
+                       (unsigned long long)status);
+    const json_t *egp = json_object_get(r, "effectiveGasPrice");
+    const json_t *ca = json_object_get(r, "contractAddress");
+    if (egp && rpc_parse_u256(egp, &out->effective_gas_price, "effectiveGasPrice", e) < 0)
+        return -1;
+    if (ca && !json_is_null(ca) &&
+        rpc_parse_addr(ca, &out->contract_address, "contractAddress", e) < 0)
+        return -1;
+    out->has_contract_address = ca && !json_is_null(ca);
+    out->success = status == 1;
+    u->found = true;
+    return 0;
+}
 
 int rpc_eth_get_transaction_receipt(rpc_client *c, const uint8_t hash[32], rpc_receipt *out,
                                     bool *found, err *e)
@@ -511,45 +678,16 @@ int rpc_eth_get_transaction_receipt(rpc_client *c, const uint8_t hash[32], rpc_r
     *found = false;
     memset(out, 0, sizeof *out);
     json_t *params = json_pack("[o]", jhex(hash, 32));
+    if (!params)
+        return err_set(e, ERR_NOMEM, "out of memory building eth_getTransactionReceipt");
+    receipt_ud u = {.hash = hash, .out = out};
     json_t *r;
-    int rc = rpc_call(c, "eth_getTransactionReceipt", params, &r, e);
+    int rc = rpc_call_checked(c, "eth_getTransactionReceipt", params, check_receipt, &u, &r, e);
     json_decref(params);
     if (rc < 0)
         return -1;
-    if (json_is_null(r)) {
-        json_decref(r);
-        return 0;
-    }
-    uint64_t status = 0;
-    rc = -1;
-    if (!json_is_object(r))
-        err_set(e, ERR_INVALID, "receipt is not an object");
-    else if (rpc_parse_u64(json_object_get(r, "status"), &status, "receipt status", e) == 0 &&
-             rpc_parse_block_number(json_object_get(r, "blockNumber"), &out->block_number,
-                                    "receipt blockNumber", e) == 0 &&
-             rpc_parse_hash(json_object_get(r, "blockHash"), out->block_hash, "receipt blockHash",
-                            e) == 0 &&
-             parse_u32(json_object_get(r, "transactionIndex"), &out->tx_index,
-                       "receipt transactionIndex", e) == 0 &&
-             rpc_parse_u64(json_object_get(r, "gasUsed"), &out->gas_used, "receipt gasUsed", e) ==
-                 0) {
-        const json_t *egp = json_object_get(r, "effectiveGasPrice");
-        const json_t *ca = json_object_get(r, "contractAddress");
-        if (egp && rpc_parse_u256(egp, &out->effective_gas_price, "effectiveGasPrice", e) < 0)
-            rc = -1;
-        else if (ca && !json_is_null(ca) &&
-                 rpc_parse_addr(ca, &out->contract_address, "contractAddress", e) < 0)
-            rc = -1;
-        else {
-            out->has_contract_address = ca && !json_is_null(ca);
-            out->success = status == 1;
-            rc = 0;
-        }
-    }
     json_decref(r);
-    if (rc < 0)
-        return rpc_malformed(c, "eth_getTransactionReceipt", e);
-    *found = true;
+    *found = u.found;
     return 0;
 }
 

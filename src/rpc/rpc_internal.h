@@ -12,10 +12,25 @@
  * read and classify the answer. id is the request's id. */
 typedef int (*rpc_raw_fn)(const char *body, size_t len, int64_t id, void *ud);
 
-/* eth_getLogs: the raw handler first, the general path for anything else; timeouts are
- * not retried but returned (RPC_TIMEOUT), since the caller retries with a smaller range. */
-int rpc_call_logs(rpc_client *c, json_t *params, rpc_raw_fn raw, void *raw_ud, json_t **result,
-                  err *e) RPC_WUR;
+/* Checks that a well-formed answer answers the request (the block asked for, logs inside
+ * the filter, the receipt of the transaction asked for) and reads it into the caller's
+ * output. result: the JSON result, or NULL when a raw handler or a batch took the
+ * answer. -1 with e set when it does not: the answer is then malformed, the endpoint
+ * counts as failed, and the call is retried on the next endpoint like for any other
+ * malformed answer. */
+typedef int (*rpc_check_fn)(const json_t *result, void *ud, err *e);
+
+/* rpc_call with a check of the result inside the retry loop. */
+int rpc_call_checked(rpc_client *c, const char *method, json_t *params, rpc_check_fn check,
+                     void *check_ud, json_t **result, err *e) RPC_WUR;
+/* rpc_batch with a check of the answers (in the requests) inside the retry loop. */
+int rpc_batch_checked(rpc_client *c, rpc_request *reqs, size_t n, rpc_check_fn check,
+                      void *check_ud, err *e) RPC_WUR;
+/* eth_getLogs: the raw handler first, the general path for anything else, then check;
+ * timeouts are not retried but returned (RPC_TIMEOUT), since the caller retries with a
+ * smaller range. */
+int rpc_call_logs(rpc_client *c, json_t *params, rpc_raw_fn raw, void *raw_ud, rpc_check_fn check,
+                  void *check_ud, json_t **result, err *e) RPC_WUR;
 
 /* Checks one response object against the expected id. Returns 0 and a new reference
  * in *result, or -1 with er set (RPC/RANGE/RATE_LIMIT for error objects); er's message

@@ -50,6 +50,52 @@ double sync_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* ---- progress ---- */
+
+static void fmt_eta(char *out, size_t cap, double s)
+{
+    if (s < 0 || s > 1e7) {
+        snprintf(out, cap, "?");
+        return;
+    }
+    unsigned long t = (unsigned long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(out, cap, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(out, cap, "%lu:%02lu", t / 60, t % 60);
+}
+
+void sync_progress_line(const sync_chain_stats *s, char *out, size_t cap)
+{
+    double el = s->elapsed > 0.001 ? s->elapsed : 0.001;
+    double bps = (double)s->blocks / el, eps = (double)s->events / el;
+    uint64_t goal = s->target ? s->target : s->head;
+    if (s->phase == SYNC_FAILED || s->phase == SYNC_RETRYING) {
+        snprintf(out, cap, "%s: %s: %.150s", s->name, sync_phase_str(s->phase), s->last_error);
+        return;
+    }
+    if (!s->has_head) {
+        snprintf(out, cap, "%s: %s", s->name, sync_phase_str(s->phase));
+        return;
+    }
+    uint64_t synced = s->has_synced ? s->synced : s->first_synced;
+    /* Any order is possible: a reorg rewinds the checkpoint below where the run began, a
+     * node's head can be behind the checkpoint. No difference may go below zero. */
+    uint64_t left = goal > synced ? goal - synced : 0;
+    uint64_t total = goal > s->first_synced ? goal - s->first_synced : 0;
+    uint64_t done = synced > s->first_synced ? synced - s->first_synced : 0;
+    if (done > total)
+        done = total;
+    double pct = total ? 100.0 * (double)done / (double)total : (left ? 0.0 : 100.0);
+    char eta[32];
+    fmt_eta(eta, sizeof eta, bps > 0 ? (double)left / bps : (left ? -1 : 0));
+    snprintf(out, cap,
+             "%s: %s, block %llu of %llu (%.1f%%), %.0f blocks/s, %.0f events/s, "
+             "%llu events, ETA %s",
+             s->name, sync_phase_str(s->phase), (unsigned long long)synced,
+             (unsigned long long)goal, pct, bps, eps, (unsigned long long)s->events, eta);
+}
+
 /* ---- lock ---- */
 
 int sync_lock_take(const char *home, int *fd, err *e)

@@ -81,6 +81,9 @@ typedef struct sync_chain_stats {
     char last_error[ERR_MSG_MAX];
 } sync_chain_stats;
 
+/* One line about a chain: where it is, how fast it goes, when it will be there. */
+void sync_progress_line(const sync_chain_stats *s, char *out, size_t cap);
+
 typedef struct sync_engine sync_engine;
 
 /* Takes the desk's sync lock (ERR_STATE naming the holder's pid when another process

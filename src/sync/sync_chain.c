@@ -25,6 +25,7 @@
 
 #define ADDR_CHUNK 1000  /* addresses per eth_getLogs filter */
 #define HEADER_BATCH 200 /* blocks per eth_getBlockByNumber batch */
+#define MOVED_MAX 4      /* reads in a row that find the chain changed before the node is blamed */
 
 /* A set of addresses: insertion order in v, membership by open addressing. */
 typedef struct addrset {
@@ -167,10 +168,10 @@ typedef struct ctx {
     size_t n_others;
     bool has_target;
     uint64_t target;
-    bool verified; /* the node's chain id was checked since the last failure */
     double t0;
     double last_hook;  /* when after_commit last ran (sync_now) */
     bool hook_pending; /* a commit stored events (or a reorg) since after_commit ran */
+    unsigned moved;    /* reads in a row that found the chain changed under them */
 } ctx;
 
 enum { STEP_PROGRESS, STEP_CAUGHT_UP, STEP_RETRY };
@@ -313,21 +314,6 @@ static bool emitter_kind(const ctx *c, const addrset *fresh, const addr *a,
         }
     }
     return false;
-}
-
-static int verify_chain_id(ctx *c, err *e)
-{
-    uint64_t id;
-    if (rpc_eth_chain_id(c->rpc, &id, e) < 0)
-        return -1;
-    if (id != c->chain.chain_id)
-        return err_set(e, ERR_DENIED,
-                       "the node reports chain id %llu, not %llu as configured "
-                       "for %s: check its RPC endpoints",
-                       (unsigned long long)id, (unsigned long long)c->chain.chain_id,
-                       c->chain.name);
-    c->verified = true;
-    return 0;
 }
 
 /* ---- fetching ---- */
@@ -922,11 +908,29 @@ static int fetch_range(fx *f, uint64_t from, const rpc_block *latest, const uint
         if (lg->block_number >= hdr_from)
             moved = memcmp(lg->block_hash, hdrs[lg->block_number - hdr_from].hash, 32) != 0;
     }
-    if (moved)
-        LOG_I("sync", "%s: the chain changed while blocks %llu..%llu were read; reading again",
-              c->chain.name, (unsigned long long)from, (unsigned long long)to);
     out->moved = moved;
     return 0;
+}
+
+/* The chain changed while [from, to] was read (rpc read it). A reorg settles within a read
+ * or two; a node whose logs keep disagreeing with its own headers serves inconsistent
+ * data, and reading again would never end: after MOVED_MAX reads in a row the step fails
+ * (the thread backs off, and --once gives up in the end) and the endpoint is set aside
+ * for the next one. */
+static int chain_moved(ctx *c, rpc_client *rpc, uint64_t from, uint64_t to, err *e)
+{
+    if (++c->moved < MOVED_MAX) {
+        LOG_I("sync", "%s: the chain changed while blocks %llu..%llu were read; reading again",
+              c->chain.name, (unsigned long long)from, (unsigned long long)to);
+        return 0;
+    }
+    c->moved = 0;
+    err_set(e, ERR_RPC,
+            "blocks %llu..%llu: the node's logs and block hashes do not match after %u reads "
+            "(a node serving inconsistent data)",
+            (unsigned long long)from, (unsigned long long)to, MOVED_MAX);
+    rpc_endpoint_reject(rpc, e->msg);
+    return -1;
 }
 
 static int commit_fetched(ctx *c, const fetched *r, err *e)
@@ -934,6 +938,7 @@ static int commit_fetched(ctx *c, const fetched *r, err *e)
     double t_commit = sync_now();
     if (commit_range(c, r->from, r->to, r->head, &r->ls, r->hdrs, r->nh, r->prune_below, e) < 0)
         return -1;
+    c->moved = 0;
     LOG_D("sync", "%s: blocks %llu..%llu: %zu logs in %.3f s, %zu headers, commit %.3f s",
           c->chain.name, (unsigned long long)r->from, (unsigned long long)r->to, r->ls.n, r->t_logs,
           r->nh, sync_now() - t_commit);
@@ -949,9 +954,10 @@ static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block 
     if (fetch_range(&f, from, latest, cp->synced ? cp->synced_hash : NULL, &r, e) < 0)
         return -1;
     int rc = 0;
-    if (r.moved)
+    if (r.moved) {
         *result = STEP_RETRY;
-    else if ((rc = commit_fetched(c, &r, e)) == 0)
+        rc = chain_moved(c, f.rpc, r.from, r.to, e);
+    } else if ((rc = commit_fetched(c, &r, e)) == 0)
         *result = r.to >= r.head ? STEP_CAUGHT_UP : STEP_PROGRESS;
     fetched_free(&r);
     return rc;
@@ -1025,8 +1031,9 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
             break;
         }
         if (a->out.moved) {
-            fetched_free(&a->out);
             *result = STEP_RETRY;
+            rc = chain_moved(c, a->f.rpc, a->out.from, a->out.to, e);
+            fetched_free(&a->out);
             break;
         }
         /* Start the next read, then commit this one. */
@@ -1063,8 +1070,6 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
 static int step(ctx *c, int *result, err *e)
 {
     *result = STEP_PROGRESS;
-    if (!c->verified && verify_chain_id(c, e) < 0)
-        return -1;
     rpc_block latest;
     bool found;
     if (rpc_eth_get_block(c->rpc, 0, "latest", &latest, &found, e) < 0)
@@ -1169,9 +1174,14 @@ static int open_ctx(ctx *c, err *e)
     free(eps);
     if (rc < 0)
         return -1;
+    /* Each endpoint is asked for its chain id before it is used, and after each failure:
+     * a URL may serve another chain since `chain add` checked it. */
+    rpc_client_expect_chain(c->rpc, c->chain.chain_id);
     rpc_client_set_cancel(c->rpc, &c->eng->stop);
-    if (c->rpc2)
+    if (c->rpc2) {
+        rpc_client_expect_chain(c->rpc2, c->chain.chain_id);
         rpc_client_set_cancel(c->rpc2, &c->eng->stop);
+    }
     sync_range_init(&c->range, c->opt->initial_range, c->opt->max_range);
     store_checkpoint cp;
     if (store_checkpoint_get(c->db, c->chain.chain_id, &cp, e) < 0)
@@ -1184,6 +1194,18 @@ static int open_ctx(ctx *c, err *e)
         add_progress(c, &p);
     }
     return load_watch(c, e);
+}
+
+/* True when the chain is no longer configured (removed under a running sync): its
+ * writes can only fail now, so the thread ends instead of retrying them forever. */
+static bool chain_removed(ctx *c)
+{
+    store_chain ch;
+    bool found = true;
+    err e;
+    if (store_chain_get(c->db, c->chain.chain_id, &ch, &found, &e) < 0)
+        return false; /* cannot tell: carry on, the step is retried */
+    return !found;
 }
 
 void *sync_chain_main(void *arg)
@@ -1216,9 +1238,13 @@ void *sync_chain_main(void *arg)
         write_health(&c);
         if (atomic_load(&c.eng->stop))
             break;
+        if (rc < 0 && chain_removed(&c)) {
+            LOG_W("sync", "%s: the chain was removed from the desk (fusion chain remove): its "
+                  "sync thread stops", c.chain.name);
+            break;
+        }
         if (rc < 0) {
             failures++;
-            c.verified = false;
             set_error(&c, e.msg);
             if (e.code == ERR_DENIED || (c.opt->once && failures >= c.opt->once_max_failures)) {
                 LOG_E("sync", "%s: giving up: %s", c.chain.name, e.msg);
@@ -1231,7 +1257,8 @@ void *sync_chain_main(void *arg)
             sync_sleep(c.eng, ms > 5000 ? 5000 : ms);
             continue;
         }
-        if (failures) {
+        /* Reading again is no recovery: only a step that got on does. */
+        if (failures && result != STEP_RETRY) {
             LOG_I("sync", "%s: recovered after %u failed attempts", c.chain.name, failures);
             failures = 0;
         }
@@ -1251,6 +1278,8 @@ void *sync_chain_main(void *arg)
             sync_sleep(c.eng, c.opt->poll_ms);
         } else if (result == STEP_PROGRESS) {
             set_phase(&c, SYNC_CATCHING_UP);
+        } else if (result == STEP_RETRY) {
+            sync_sleep(c.eng, c.opt->poll_ms); /* let a reorg in progress settle */
         }
     }
 out:

@@ -2,9 +2,12 @@
 """fake_rpc.py: a FAKE JSON-RPC server for tests: it forwards requests to a real node
 (anvil) and, on command or at random, answers badly instead: garbage, truncated JSON,
 HTTP 429 and 500, a provider's rate-limit error, numbers too large for their type, wrong
-ids, "query returned more than 10000 results", dropped connections, slow answers, and
+ids, "query returned more than 10000 results", dropped connections, slow answers;
 (never at random: not in KINDS) answers carrying terminal control sequences, bidi
-overrides and bytes that are not UTF-8 (ESCAPE_KINDS).
+overrides and bytes that are not UTF-8 (ESCAPE_KINDS); or (CONTENT_KINDS) well-formed
+answers that do not answer the request: logs of another address, topic or block range,
+logs flagged removed, two hashes for one block, log block hashes that match none of the
+node's headers, another block or receipt than asked for, another chain id.
 
 Control (JSON-RPC on the same URL, never forwarded):
   fake_script  [[{"kind": K, "method": M or null, "count": N}, ...]]  queue faults
@@ -33,6 +36,9 @@ ESCAPE_GARBAGE = b"\x1b]0;pwned\x07\x1b[31m\xff\x1b[2J"
 ESCAPE_KINDS = ["rpc_error_escape", "rate_limit_escape", "garbage_escape"]
 KINDS = ["garbage", "truncated", "http429", "rate_limit", "oversized", "wrong_id", "too_many",
          "http500", "drop", "empty", "rpc_error", "slow"]
+# Well-formed answers with the wrong content (see _content); not part of KINDS' chaos.
+CONTENT_KINDS = ["foreign_logs", "foreign_topic", "removed_logs", "split_hash",
+                 "outside_range", "bad_hash", "other_block", "wrong_receipt", "other_chain"]
 
 
 class FakeRpc:
@@ -202,6 +208,8 @@ class FakeRpc:
             out = self._mutate(out, self._wrong_id)
         elif kind == "oversized":
             out = self._mutate(out, self._oversize)
+        elif kind in CONTENT_KINDS:
+            out = self._mutate(out, lambda r: self._content(kind, first, r))
         return self._send(h, status, out)
 
     @staticmethod
@@ -232,6 +240,54 @@ class FakeRpc:
         if isinstance(target, dict):
             fn(target)
         return json.dumps(ans).encode()
+
+    @staticmethod
+    def _content(kind, req, r):
+        """Keeps the answer well-formed JSON-RPC but makes it answer another question."""
+        res = r.get("result")
+        params = req.get("params") or [None]
+        if kind == "other_block" and isinstance(res, dict) and "number" in res:
+            res["number"] = hex(int(res["number"], 16) + 1)
+            return
+        if kind == "other_chain" and req.get("method") == "eth_chainId":
+            r["result"] = "0x1"
+            return
+        if kind == "wrong_receipt" and isinstance(res, dict) and "transactionHash" in res:
+            res["transactionHash"] = "0x" + "5e" * 32
+            return
+        if not isinstance(res, list) or not isinstance(params[0], dict):
+            return
+        f = params[0]
+        lo = int(f.get("fromBlock", "0x0"), 16)
+        hi = int(f.get("toBlock", hex(lo)), 16)
+        addrs = f.get("address") or ["0x" + "11" * 20]
+        addrs = addrs if isinstance(addrs, list) else [addrs]
+        topics = f.get("topics") or [None]
+        t0 = topics[0] if isinstance(topics[0], list) else [topics[0] or "0x" + "22" * 32]
+        if not res:  # nothing to spoil: make up a log that the filter would admit
+            res.append({"address": addrs[0], "topics": [t0[0]], "data": "0x",
+                        "blockNumber": hex(lo), "blockHash": "0x" + "ab" * 32,
+                        "transactionHash": "0x" + "cd" * 32, "transactionIndex": "0x0",
+                        "logIndex": "0x0", "removed": False})
+        if kind == "foreign_logs":
+            for lg in res:
+                lg["address"] = "0x" + "de" * 20
+        elif kind == "foreign_topic":
+            for lg in res:
+                lg["topics"] = ["0x" + "ee" * 32] + lg["topics"][1:]
+        elif kind == "removed_logs":
+            for lg in res:
+                lg["removed"] = True
+        elif kind == "outside_range":
+            res[-1]["blockNumber"] = hex(hi + 1)
+        elif kind == "split_hash":
+            twin = dict(res[0])
+            twin["logIndex"] = hex(max(int(lg["logIndex"], 16) for lg in res) + 1)
+            twin["blockHash"] = "0x" + twin["blockHash"][2:][::-1]
+            res.append(twin)
+        elif kind == "bad_hash":  # the same wrong hash for every log of a block
+            for lg in res:
+                lg["blockHash"] = "0x" + lg["blockHash"][2:][::-1]
 
     @staticmethod
     def _wrong_id(r):

@@ -31,6 +31,22 @@ static rpc_client *client(int attempts, long timeout_ms)
     return c;
 }
 
+/* A client over the fake first and the real node second. */
+static rpc_client *client_fake_then_anvil(int attempts)
+{
+    rpc_options o;
+    rpc_options_default(&o);
+    o.max_attempts = attempts;
+    o.backoff_base_ms = 1;
+    o.backoff_max_ms = 5;
+    const char *urls[] = {fake_url, anvil_url};
+    rpc_client *c = NULL;
+    err e;
+    if (rpc_client_new(&c, urls, 2, &o, &e) < 0)
+        fail_msg("%s", e.msg);
+    return c;
+}
+
 /* Queues one fault at the fake. */
 static void fault(const char *kind, const char *method)
 {
@@ -182,6 +198,130 @@ static void test_logs_and_blocks(void **state)
     rpc_client_free(&c);
 }
 
+/* Answers that are well-formed but do not answer the request are malformed: the call
+ * fails with one endpoint, and with a second endpoint it is answered there, the first
+ * recorded as failed. */
+static void test_answers_that_miss_the_request(void **state)
+{
+    rpc_client *c = client(1, 5000);
+    err e;
+    uint64_t head;
+    assert_int_equal(rpc_eth_block_number(c, &head, &e), 0);
+    addr a;
+    memset(a.b, 0x11, sizeof a.b);
+    uint8_t t0[1][32];
+    memset(t0[0], 0x22, 32);
+    const rpc_log_filter by_addr = {.from = 1, .to = head, .addresses = &a, .n_addresses = 1};
+    const rpc_log_filter by_topic = {
+        .from = 1, .to = head, .topic0 = (const uint8_t(*)[32])t0, .n_topic0 = 1};
+    static const struct {
+        const char *kind;
+        bool topic;
+    } cases[] = {
+        {"foreign_logs", false}, {"foreign_topic", true}, {"removed_logs", false},
+        {"split_hash", false},   {"outside_range", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const rpc_log_filter *f = cases[i].topic ? &by_topic : &by_addr;
+        rpc_log_list l;
+        fault(cases[i].kind, "eth_getLogs");
+        expect(rpc_eth_get_logs(c, f, &l, &e), c, &e, RPC_MALFORMED, cases[i].kind);
+        assert_null(l.items);
+        assert_int_equal(l.n, 0);
+
+        rpc_client *two = client_fake_then_anvil(2);
+        fault(cases[i].kind, "eth_getLogs");
+        if (rpc_eth_get_logs(two, f, &l, &e) < 0)
+            fail_msg("%s: not answered by the second endpoint: %s", cases[i].kind, e.msg);
+        assert_int_equal(l.n, 0); /* the real node has no such logs */
+        rpc_log_list_free(&l);
+        rpc_endpoint_info info;
+        rpc_endpoint_get(two, 0, &info);
+        if (info.health != RPC_HEALTH_DEGRADED || !strstr(info.last_error, "malformed"))
+            fail_msg("%s: first endpoint %d (%s)", cases[i].kind, (int)info.health,
+                     info.last_error);
+        rpc_client_free(&two);
+    }
+
+    /* Another block than the one asked for, alone and in a batch. */
+    rpc_block b[2];
+    bool found;
+    fault("other_block", "eth_getBlockByNumber");
+    expect(rpc_eth_get_block(c, 1, NULL, b, &found, &e), c, &e, RPC_MALFORMED, "other block");
+    fault("other_block", "eth_getBlockByNumber");
+    expect(rpc_eth_get_blocks(c, 1, 2, b, &e), c, &e, RPC_MALFORMED, "other block in a batch");
+    rpc_client *two = client_fake_then_anvil(2);
+    fault("other_block", "eth_getBlockByNumber");
+    if (rpc_eth_get_block(two, 1, NULL, b, &found, &e) < 0 || !found || b[0].number != 1)
+        fail_msg("other block: not answered by the second endpoint: %s", e.msg);
+    fault("other_block", "eth_getBlockByNumber");
+    if (rpc_eth_get_blocks(two, 1, 2, b, &e) < 0 || b[1].number != 2)
+        fail_msg("other block in a batch: not answered by the second endpoint: %s", e.msg);
+    rpc_client_free(&two);
+
+    /* The receipt of another transaction than asked for. */
+    json_t *tx = json_pack("[{s:s, s:s, s:s}]", "from",
+                           "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266", "to",
+                           "0x70997970c51812dc3a010c7d01b50e0d17dc79c8", "value", "0x1");
+    json_t *r = NULL;
+    if (rpc_call(c, "eth_sendTransaction", tx, &r, &e) < 0)
+        fail_msg("%s", e.msg);
+    json_decref(tx);
+    uint8_t h[32];
+    assert_int_equal(rpc_parse_hash(r, h, "tx hash", &e), 0);
+    json_decref(r);
+    rpc_receipt rc;
+    fault("wrong_receipt", "eth_getTransactionReceipt");
+    expect(rpc_eth_get_transaction_receipt(c, h, &rc, &found, &e), c, &e, RPC_MALFORMED,
+           "receipt of another transaction");
+    two = client_fake_then_anvil(2);
+    fault("wrong_receipt", "eth_getTransactionReceipt");
+    if (rpc_eth_get_transaction_receipt(two, h, &rc, &found, &e) < 0 || !found || !rc.success)
+        fail_msg("receipt: not answered by the second endpoint: %s", e.msg);
+    rpc_client_free(&two);
+    rpc_client_free(&c);
+}
+
+/* A client told which chain to expect asks each endpoint for its chain id before using
+ * it: one that serves another chain is set aside for the next; when all do, ERR_DENIED. */
+static void test_wrong_chain(void **state)
+{
+    const char *id_s = getenv("FUSION_TEST_CHAIN_ID");
+    uint64_t want = id_s ? strtoull(id_s, NULL, 10) : 31337;
+    err e;
+    uint64_t head;
+    rpc_client *c = client(2, 5000);
+    rpc_client_expect_chain(c, want);
+    fault("other_chain", "eth_chainId");
+    fault("other_chain", "eth_chainId");
+    assert_int_equal(rpc_eth_block_number(c, &head, &e), -1);
+    assert_int_equal(rpc_last_status(c), RPC_WRONG_CHAIN);
+    assert_int_equal(e.code, ERR_DENIED);
+    assert_non_null(strstr(e.msg, "reports chain id 1, not"));
+    /* The node behind the URL is right again: checked again, used again. */
+    assert_int_equal(rpc_eth_block_number(c, &head, &e), 0);
+    rpc_client_free(&c);
+
+    c = client_fake_then_anvil(2);
+    rpc_client_expect_chain(c, want);
+    fault("other_chain", "eth_chainId");
+    if (rpc_eth_block_number(c, &head, &e) < 0)
+        fail_msg("not answered by the second endpoint: %s", e.msg);
+    rpc_endpoint_info info;
+    rpc_endpoint_get(c, 0, &info);
+    assert_int_equal(info.health, RPC_HEALTH_DEGRADED);
+    assert_non_null(strstr(info.last_error, "wrong chain"));
+    rpc_client_free(&c);
+
+    /* Without an expected chain, nothing is asked first (chain add compares itself). */
+    c = client(1, 5000);
+    fault("other_chain", "eth_chainId");
+    uint64_t id;
+    assert_int_equal(rpc_eth_chain_id(c, &id, &e), 0);
+    assert_int_equal(id, 1);
+    rpc_client_free(&c);
+}
+
 static void test_timeouts(void **state)
 {
     /* The fake sleeps 2 s on "slow"; the client waits 500 ms. */
@@ -237,6 +377,8 @@ int main(void)
         cmocka_unit_test(test_retries_ride_it_out),
         cmocka_unit_test(test_error_text_is_safe),
         cmocka_unit_test(test_logs_and_blocks),
+        cmocka_unit_test(test_answers_that_miss_the_request),
+        cmocka_unit_test(test_wrong_chain),
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_cancel),
     };
