@@ -55,6 +55,9 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("audit", "unexpected argument '%s'", argv[2]);
     err e;
     err_clear(&e);
+    if ((strcmp(action, "list") == 0 || strcmp(action, "verify") == 0) &&
+        cli_home_existing(ctx, &e) < 0)
+        return cli_fail(&e);
     if (strcmp(action, "list") == 0) {
         if (anchor)
             return cli_usage("audit", "--anchor belongs to `fusion audit verify`");

@@ -67,7 +67,7 @@ static int op_add(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("operator add", "--role: %s", e.msg);
     desk_roles_format(op.roles, sizeof op.roles, bits);
     store *db = NULL;
-    if (cli_desk_open(ctx, &db, &e) < 0 || store_operator_add(db, &op, &e) < 0) {
+    if (cli_desk_create(ctx, &db, &e) < 0 || store_operator_add(db, &op, &e) < 0) {
         store_close(&db);
         return cli_fail(&e);
     }

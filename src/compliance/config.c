@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fsperm.h"
+
 typedef enum { CFG_BOOL, CFG_SCORE, CFG_COUNT, CFG_USD, CFG_RATIO, CFG_HOURS, CFG_MINUTES,
                CFG_SLA_HOURS } cfg_type;
 
@@ -173,6 +175,8 @@ static const char *printable(char *out, size_t cap, const char *s)
 
 int compliance_config_load(compliance_config *c, const char *path, err *e)
 {
+    if (fsperm_check_private(path, "compliance configuration", e) < 0)
+        return -1;
     FILE *f = fopen(path, "r");
     if (!f)
         return err_set(e, ERR_IO, "cannot read %.200s: %s", path, strerror(errno));

@@ -12,6 +12,7 @@
 
 #include "audit/audit.h"
 #include "base/amount.h"
+#include "base/fsperm.h"
 #include "base/bytes.h"
 #include "compliance/internal.h"
 
@@ -20,6 +21,8 @@
 int compliance_prices_load(compliance_prices *out, const char *path, err *e)
 {
     memset(out, 0, sizeof *out);
+    if (fsperm_check_not_writable(path, "price file", e) < 0)
+        return -1;
     FILE *f = fopen(path, "r");
     if (!f)
         return err_set(e, ERR_IO, "cannot read %.200s: %s", path, strerror(errno));

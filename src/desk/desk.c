@@ -19,6 +19,7 @@
 
 #include "audit/audit.h"
 #include "base/amount.h"
+#include "base/fsperm.h"
 #include "base/log.h"
 #include "compliance/compliance.h"
 #include "desk/desk_internal.h"
@@ -152,17 +153,27 @@ static int load_policy(desk *d, err *e)
         if (desk_data_path(src, sizeof src, "policy", "default.policy", e) < 0 ||
             read_file(src, &text, &len, e) < 0)
             return err_prefix(e, "no policy at %s", d->policy_path);
-        int fd = open(d->policy_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
-            int er = errno;
-            if (fd >= 0)
-                close(fd);
+        /* Whole or not at all: a crash must not leave a short policy behind. */
+        err we;
+        err_clear(&we);
+        if (fsperm_write_atomic(d->policy_path, text, len, false, &we) < 0 &&
+            we.code != ERR_EXISTS) {
             free(text);
-            return err_set(e, ERR_IO, "cannot write %s: %s", d->policy_path, strerror(er));
+            if (e)
+                *e = we;
+            return -1;
         }
-        close(fd);
-        LOG_I("desk", "policy %s created from %s", d->policy_path, src);
-    } else if (read_file(d->policy_path, &text, &len, e) < 0) {
+        if (we.code == ERR_EXISTS) { /* another process wrote it first: read theirs */
+            free(text);
+            text = NULL;
+            if (fsperm_check_private(d->policy_path, "desk policy", e) < 0 ||
+                read_file(d->policy_path, &text, &len, e) < 0)
+                return -1;
+        } else {
+            LOG_I("desk", "policy %s created from %s", d->policy_path, src);
+        }
+    } else if (fsperm_check_private(d->policy_path, "desk policy", e) < 0 ||
+               read_file(d->policy_path, &text, &len, e) < 0) {
         return -1;
     }
     uint8_t h[32];

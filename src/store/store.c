@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "base/bytes.h"
+#include "base/fsperm.h"
 #include "base/log.h"
 #include "store/store_internal.h"
 
@@ -117,6 +118,12 @@ int store_open(store **out, const char *path, err *e)
         free(s->slots);
         free(s);
         return err_set(e, ERR_NOMEM, "out of memory opening the desk database");
+    }
+    /* SQLite would create the file 0644 less the umask; its -wal, -shm and -journal
+     * files take the database's mode, so a database created 0600 keeps them all private. */
+    if (fsperm_create_private(path, e) < 0) {
+        store_close(&s);
+        return -1;
     }
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {

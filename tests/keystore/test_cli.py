@@ -69,6 +69,7 @@ class Desk:
         path = os.path.join(self.tmp, name)
         with open(path, "w") as f:
             f.write(content)
+        os.chmod(path, 0o600)  # passphrase files must be the operator's alone
         return path
 
     def fusion(self, *args, passfile=None, env=None):
