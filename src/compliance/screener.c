@@ -168,7 +168,7 @@ static int sweep_vanished(store *s, const compliance_actor *a, err *e)
         json_t *d = json_pack("{s:I}", "case", (json_int_t)ids[i]);
         int rc = store_case_event_add(s, &ev, e);
         if (rc == 0)
-            rc = audit_append(a->home, a->operator_name, "case.escrow_vanished", d, e);
+            rc = store_audit(s, a->home, a->operator_name, "case.escrow_vanished", d, e);
         json_decref(d);
         if (rc < 0)
             goto fail;

@@ -391,7 +391,7 @@ int screen_store_hits(store *s, const compliance_actor *a, const compliance_conf
             continue;
         }
         json_t *one = json_pack("{s:[o]}", "cases", d);
-        int rc = audit_append(a->home, a->operator_name, "case.open", one, e);
+        int rc = store_audit(s, a->home, a->operator_name, "case.open", one, e);
         json_decref(one);
         if (rc < 0)
             return -1;
@@ -447,7 +447,7 @@ static int batch_flush(store *s, const compliance_actor *a, batch *b, err *e)
     int rc = 0;
     if (json_array_size(b->opened)) {
         json_t *d = json_pack("{s:O}", "cases", b->opened);
-        rc = d ? audit_append(a->home, a->operator_name, "case.open", d, e)
+        rc = d ? store_audit(s, a->home, a->operator_name, "case.open", d, e)
                : err_set(e, ERR_NOMEM, "out of memory writing the audit row");
         json_decref(d);
     }

@@ -68,7 +68,7 @@ void desk_audit(desk *d, const char *what, json_t *details)
     char action[64];
     snprintf(action, sizeof action, "desk.%s", what);
     err e;
-    if (audit_append(d->home, d->op.name, action, details, &e) < 0)
+    if (store_audit(d->db, d->home, d->op.name, action, details, &e) < 0)
         LOG_E("desk", "audit row %s not written: %s", action, e.msg);
 }
 

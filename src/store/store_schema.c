@@ -8,6 +8,8 @@
  * of an unsigned 64-bit value; times are unix seconds. */
 #include "store/store_internal.h"
 
+#include "audit/audit.h"
+
 static const char step1_config[] =
     "CREATE TABLE chains ("
     "  chain_id INTEGER PRIMARY KEY,"
@@ -427,6 +429,10 @@ static const char step_escrow_search[] =
 #undef SEARCH_ROW_
 #undef SEARCH_ASSET_
 
+/* The audit head: the table is the audit module's (it may create it first, in a desk.db
+ * made by an audit row); one statement for both. */
+static const char step_audit_head[] = AUDIT_HEAD_SQL;
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -438,6 +444,9 @@ const char *const store_schema_steps[] = {
     step_compliance,
     step_sync_indexes,
     step_escrow_search,
+    step_audit_head,
 };
+
+const int store_schema_audit_head_version = 11;
 
 const int store_schema_n_steps = (int)(sizeof store_schema_steps / sizeof store_schema_steps[0]);

@@ -9,7 +9,9 @@
   group/others are refused with the chmod that fixes them, before anything is written;
 - read-only commands on a home that holds no desk are refused with a hint and create
   nothing;
-- exports (case report) are written 0600.
+- exports (case report) are written 0600;
+- the audit log's head is kept in desk.db too: a deleted or cut audit.log, or a deleted
+  desk.db, is reported by `audit verify` and nothing more is recorded until it is fixed.
 """
 import os
 import shutil
@@ -192,6 +194,48 @@ class Files(unittest.TestCase):
                 self.assertIn("fusion chain add", p.stderr)
             self.assertEqual(os.listdir(empty), [], args)
             self.assertFalse(os.path.exists(missing), args)
+
+    def test_audit_log_deleted_or_cut(self):
+        self.new_desk()
+        log = os.path.join(self.home, "audit.log")
+        with open(log, "rb") as f:
+            orig = f.read()
+        rows = orig.count(b"\n")
+        self.assertGreaterEqual(rows, 2)
+        os.unlink(log)
+        p = self.fusion("audit", "verify")
+        self.refused(p, "missing or empty")
+        self.assertIn("deleted", p.stderr)
+        self.assertNotIn("no rows yet", p.stdout)
+        p = self.fusion("operator", "roles", "files-test", "--role", "admin")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("missing or empty", p.stderr)
+        self.assertFalse(os.path.exists(log), "numbering started anew in a new log")
+        with open(log, "wb") as f:
+            f.write(orig.split(b"\n", 1)[0] + b"\n")  # only the first row left
+        os.chmod(log, 0o600)
+        p = self.fusion("audit", "verify")
+        self.refused(p, "rows were removed from the end")
+        with open(log, "wb") as f:
+            f.write(orig)
+        self.assertIn(f"{rows} rows", self.ok("audit", "verify").stdout)
+        # The refused change is not in effect: a change and its audit row go together.
+        self.assertIn("compliance,admin", self.ok("operator", "list").stdout)
+
+    def test_desk_db_deleted(self):
+        self.new_desk()
+        for sfx in ("", "-wal", "-shm"):
+            if os.path.exists(os.path.join(self.home, "desk.db" + sfx)):
+                os.unlink(os.path.join(self.home, "desk.db" + sfx))
+        p = self.fusion("audit", "verify")
+        self.refused(p, "records no audit head")
+        p = self.fusion("key", "new", "--label", "k2", passfile=self.pw)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("records no audit head", p.stderr)
+        self.ok("audit", "adopt")
+        self.ok("audit", "verify")
+        self.ok("key", "new", "--label", "k3", passfile=self.pw)
+        self.ok("audit", "verify")
 
 
 if __name__ == "__main__":

@@ -437,11 +437,16 @@ class KeyCli(unittest.TestCase):
         p = self.d.fusion("audit", "verify")
         self.assertEqual(p.returncode, 1)
         self.assertIn("broken at line 3", p.stderr)
-        # Cutting the last row is caught by the anchor printed earlier.
+        # Cutting the last row: the chain alone still holds (--log-only), the head kept in
+        # desk.db does not, nor does the anchor printed earlier.
         with open(log, "wb") as f:
             f.write(b"\n".join(lines[:-1]) + b"\n")
-        self.d.ok("audit", "verify")
-        p = self.d.fusion("audit", "verify", "--anchor", head)
+        self.d.ok("audit", "verify", "--log-only")
+        p = self.d.fusion("audit", "verify")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("rows were removed from the end", p.stderr)
+        self.assertIn(f"desk.db records the head {len(lines)}:", p.stderr)
+        p = self.d.fusion("audit", "verify", "--log-only", "--anchor", head)
         self.assertEqual(p.returncode, 1)
         self.assertIn("removed from the end", p.stderr)
         with open(log, "wb") as f:
