@@ -456,7 +456,7 @@ static void ks_recover(keystore *ks)
         const char *n = de->d_name;
         size_t len = strlen(n);
         if (ksfs_is_temp(n)) {
-            char path[4400];
+            char path[sizeof ks->dir + 256 + 2];
             snprintf(path, sizeof path, "%s/%s", ks->dir, n);
             if (unlink(path) == 0)
                 LOG_W("keystore", "removed %s, left by a write that was cut off", path);

@@ -14,6 +14,7 @@ at the next sync and keeps its case with an "escrow_vanished" note. The SAR expo
 the audit chain are checked too."""
 import json
 import os
+import stat
 import sys
 import time
 
@@ -160,6 +161,8 @@ def main():
         assert [d["operator"] for d in rep["decisions"]] == ["dave", "erin"], rep["decisions"]
         with open(report) as f:
             assert "SUSPICIOUS ACTIVITY REPORT" in f.read()
+        for path in (report, report + ".json"):  # a report names people: 0600
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, (path, oct(os.stat(path).st_mode))
         desk.run("audit", "verify")
         log("compliance e2e: ok")
     finally:
