@@ -848,3 +848,49 @@ out:
     sqlite3_close(db);
     return rc;
 }
+
+int audit_check(const char *home, err *e)
+{
+    if (sodium_init() < 0)
+        return err_set(e, ERR_CRYPTO, "libsodium failed to initialise");
+    char path[4200];
+    if (audit_path(path, sizeof path, home, e) < 0)
+        return -1;
+    sqlite3 *db = NULL;
+    audit_head h;
+    int rc = db_open(&db, home, false, e);
+    if (rc == 0)
+        rc = head_read(db, &h, e);
+    sqlite3_close(db);
+    if (rc < 0 || (h.present && h.seq == 0))
+        return rc; /* a migrated desk adopts its log's head at its next row */
+    uint64_t seq_l = 0;
+    char hash_l[AUDIT_HASH_HEX] = "";
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno != ENOENT)
+        return err_set(e, ERR_IO, "cannot open the audit log %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0) {
+        char *last = NULL;
+        size_t last_len = 0;
+        char problem[AUDIT_PROBLEM_MAX];
+        json_t *row = NULL;
+        if (read_last_line(fd, st.st_size, &last, &last_len, path, e) < 0 ||
+            !(row = row_parse(last, last_len, problem, sizeof problem))) {
+            if (last)
+                err_set(e, ERR_STATE, "the last row of the audit log %s is damaged (%s); run "
+                        "`fusion audit verify`", path, problem);
+            free(last);
+            close(fd);
+            return -1;
+        }
+        seq_l = (uint64_t)json_integer_value(json_object_get(row, "seq"));
+        memcpy(hash_l, last + last_len - 66, 64);
+        hash_l[64] = '\0';
+        json_decref(row);
+        free(last);
+    }
+    if (fd >= 0)
+        close(fd);
+    return head_check(home, path, &h, seq_l, hash_l, e);
+}

@@ -48,6 +48,10 @@ int audit_append_db(struct sqlite3 *db, const char *home, const char *operator_n
                     const char *action, const json_t *details, err *e)
     __attribute__((warn_unused_result));
 
+/* Without writing: whether the log still holds the head desk.db records, as an append
+ * would check it (a desk refuses to open for actions when it does not). */
+int audit_check(const char *home, err *e) __attribute__((warn_unused_result));
+
 /* For a log whose desk.db holds no head (a desk older than the head, or a desk.db
  * restored from elsewhere): checks the whole chain and records its head in desk.db,
  * then appends an "audit.adopt" row naming it. Refused when desk.db has a head. */

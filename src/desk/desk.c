@@ -242,7 +242,8 @@ int desk_open(desk **out, const char *home, const char *operator_name, err *e)
     char path[4200];
     snprintf(path, sizeof path, "%s/desk.db", home);
     bool found = false;
-    if (store_open(&d->db, path, e) < 0 ||
+    /* Nothing is done on a desk whose audit log lost its head: every action is recorded. */
+    if (store_open(&d->db, path, e) < 0 || audit_check(home, e) < 0 ||
         store_operator_get(d->db, operator_name, &d->op, &found, e) < 0)
         goto fail;
     if (!found) {

@@ -211,6 +211,10 @@ class Files(unittest.TestCase):
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertIn("missing or empty", p.stderr)
         self.assertFalse(os.path.exists(log), "numbering started anew in a new log")
+        # The desk refuses to open for actions (here: resending what is in flight).
+        p = self.fusion("tx", "check", passfile=self.pw)
+        self.refused(p, "missing or empty")
+        self.assertFalse(os.path.exists(log))
         with open(log, "wb") as f:
             f.write(orig.split(b"\n", 1)[0] + b"\n")  # only the first row left
         os.chmod(log, 0o600)
