@@ -178,6 +178,19 @@ class Files(unittest.TestCase):
         os.chmod(conf, 0o600)
         p = self.fusion("case", "screen")
         self.assertNotIn("chmod", p.stderr)
+        # The desk's risk limits and its signing policy alike.
+        limits = os.path.join(self.home, "risk-limits.csv")
+        with open(limits, "w") as f:
+            f.write("limit,value\nvar_1d_usd,1000000\n")
+        os.chmod(limits, 0o644)
+        self.refused(self.fusion("risk", "report"), f"chmod 600 {limits}")
+        os.chmod(limits, 0o600)
+        self.ok("risk", "report")
+        self.ok("tx", "check", passfile=self.pw)  # the desk writes its policy.conf, 0600
+        policy = os.path.join(self.home, "policy.conf")
+        self.assertEqual(mode(policy), 0o600)
+        os.chmod(policy, 0o640)
+        self.refused(self.fusion("tx", "check", passfile=self.pw), f"chmod 600 {policy}")
 
     def test_read_only_commands_create_nothing(self):
         empty = os.path.join(self.tmp, "empty")
