@@ -49,6 +49,12 @@ int fsperm_create_private(const char *path, err *e)
     return 0;
 }
 
+bool fsperm_is_temp(const char *name)
+{
+    const char *t = strstr(name, ".tmp-");
+    return name[0] == '.' && t && strlen(t) == 11;
+}
+
 static int check_mode(const char *path, const char *what, mode_t forbidden, const char *fix,
                       err *e)
 {

@@ -26,6 +26,9 @@ int fsperm_create_private(const char *path, err *e) __attribute__((warn_unused_r
 int fsperm_write_atomic(const char *path, const void *data, size_t len, bool replace, err *e)
     __attribute__((warn_unused_result));
 
+/* True for the name of a temporary file fsperm_write_atomic makes (.NAME.tmp-XXXXXX). */
+bool fsperm_is_temp(const char *name);
+
 /* A secret or a piece of desk configuration read from a file (what: "passphrase file",
  * "desk policy"...): refused unless it is a regular file of ours that group and others
  * can neither read nor write, with the chmod that fixes it. */

@@ -1,6 +1,8 @@
 /* main.c: entry point of the fusion binary. Global options, desk home, and the
  * dispatch over CLI_COMMANDS; no subcommand opens the terminal UI. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -8,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
@@ -84,6 +87,31 @@ static int tighten(const char *path, err *e)
     return 0;
 }
 
+/* A temporary file of an atomic write (fsperm_write_atomic) that a killed process left
+ * behind. Only old ones: a young one may be another process's write in progress. */
+#define STALE_TEMP_AGE_S 600
+
+static void clean_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    time_t now = time(NULL);
+    while ((de = readdir(d)) != NULL) {
+        if (!fsperm_is_temp(de->d_name))
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISREG(st.st_mode) || st.st_uid != geteuid() || now - st.st_mtime < STALE_TEMP_AGE_S)
+            continue;
+        if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+            fprintf(stderr, "fusion: removed %s/%s, left by a write that was cut off\n", dir,
+                    de->d_name);
+    }
+    closedir(d);
+}
+
 /* The home and the desk's files in it belong to us and are closed to everyone else. */
 static int home_private(const cli_ctx *ctx, err *e)
 {
@@ -104,6 +132,10 @@ static int home_private(const cli_ctx *ctx, err *e)
         if (tighten(path, e) < 0)
             return -1;
     }
+    char devnet[sizeof ctx->home + 16];
+    snprintf(devnet, sizeof devnet, "%s/devnet", ctx->home);
+    clean_temps(ctx->home);
+    clean_temps(devnet);
     return 0;
 }
 

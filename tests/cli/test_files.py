@@ -18,6 +18,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 import unittest
 
 BIN = os.environ["FUSION_BIN"]
@@ -253,6 +254,28 @@ class Files(unittest.TestCase):
         self.ok("audit", "verify")
         self.ok("key", "new", "--label", "k3", passfile=self.pw)
         self.ok("audit", "verify")
+
+    def test_stale_temp_files_removed(self):
+        """A temporary file of an atomic write whose writer was killed is removed; one that
+        may still be another process's write in progress is left."""
+        self.new_desk()
+        old = os.path.join(self.home, ".policy.conf.tmp-Ab12Cd")
+        young = os.path.join(self.home, ".policy.conf.tmp-Zz99Yy")
+        pid = os.path.join(self.home, "devnet", ".devnet-eth.pid.tmp-Qq11Ww")
+        os.makedirs(os.path.dirname(pid), mode=0o700, exist_ok=True)
+        for path in (old, young, pid):
+            with open(path, "w") as f:
+                f.write("half a file")
+            os.chmod(path, 0o600)
+        now = time.time()
+        for path in (old, pid):
+            os.utime(path, (now - 86400, now - 86400))
+        os.utime(young, (now + 86400, now + 86400))
+        p = self.ok("operator", "list")
+        self.assertFalse(os.path.exists(old))
+        self.assertFalse(os.path.exists(pid))
+        self.assertTrue(os.path.exists(young))
+        self.assertIn(f"removed {old}", p.stderr)
 
 
 if __name__ == "__main__":
