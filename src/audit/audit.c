@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 
 #include "base/bytes.h"
 #include "base/text.h"
+#include "base/fsperm.h"
 
 #define HASH_KEY ",\"hash\":\""
 #define HASH_KEY_LEN (sizeof HASH_KEY - 1)
@@ -266,10 +268,116 @@ static int parse_anchor(verify_ctx *vc, const char *anchor, err *e)
     return 0;
 }
 
-int audit_verify(const char *home, const char *anchor, audit_report *report, err *e)
+/* ---- the head in desk.db ---- */
+
+typedef struct audit_head {
+    bool present;
+    uint64_t seq; /* 0: a desk migrated from before the head, to adopt its log's head */
+    char hash[AUDIT_HASH_HEX];
+} audit_head;
+
+static int db_file(char *out, size_t cap, const char *home, err *e)
 {
-    if (sodium_init() < 0)
-        return err_set(e, ERR_CRYPTO, "libsodium failed to initialise");
+    int n = snprintf(out, cap, "%s/desk.db", home);
+    if (n < 0 || (size_t)n >= cap)
+        return err_set(e, ERR_INVALID, "desk home path is too long: %s", home);
+    return 0;
+}
+
+static int db_exec(sqlite3 *db, const char *sql, const char *what, err *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        err_set(e, ERR_IO, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens <home>/desk.db; create makes it (0600) when missing, else a missing database
+ * leaves *out NULL. */
+static int db_open(sqlite3 **out, const char *home, bool create, err *e)
+{
+    *out = NULL;
+    char path[4200];
+    if (db_file(path, sizeof path, home, e) < 0)
+        return -1;
+    struct stat st;
+    if (!create && stat(path, &st) < 0 && errno == ENOENT)
+        return 0;
+    if (create && fsperm_create_private(path, e) < 0)
+        return -1;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        err_set(e, ERR_IO, "cannot open the desk database %s for the audit head: %s", path,
+                db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    *out = db;
+    return 0;
+}
+
+static int head_read(sqlite3 *db, audit_head *h, err *e)
+{
+    memset(h, 0, sizeof *h);
+    if (!db)
+        return 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT seq, hash FROM audit_head WHERE id = 1", -1, &st, NULL) !=
+        SQLITE_OK) {
+        bool no_table = strstr(sqlite3_errmsg(db), "no such table") != NULL;
+        sqlite3_finalize(st);
+        return no_table ? 0
+                        : err_set(e, ERR_IO, "cannot read the audit head in desk.db: %s",
+                                  sqlite3_errmsg(db));
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        sqlite3_int64 seq = sqlite3_column_int64(st, 0);
+        const char *hash = (const char *)sqlite3_column_text(st, 1);
+        if (seq < 0 || !hash || (seq > 0 && (strlen(hash) != 64 || !is_lower_hex64(hash)))) {
+            sqlite3_finalize(st);
+            return err_set(e, ERR_STATE, "the audit head in desk.db is damaged; check the log "
+                           "with `fusion audit verify`");
+        }
+        h->present = true;
+        h->seq = (uint64_t)seq;
+        snprintf(h->hash, sizeof h->hash, "%s", seq > 0 ? hash : "");
+        rc = SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return err_set(e, ERR_IO, "cannot read the audit head in desk.db: %s", sqlite3_errmsg(db));
+    return 0;
+}
+
+static int head_write(sqlite3 *db, uint64_t seq, const char *hash, err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "INSERT INTO audit_head (id, seq, hash) VALUES (1, ?1, ?2) "
+                                    "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, "
+                                    "hash = excluded.hash", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+        sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return err_set(e, ERR_IO, "cannot record the audit head in desk.db: %s",
+                       sqlite3_errmsg(db));
+    return 0;
+}
+
+/* ---- verifying ---- */
+
+/* The walk of the log alone, anchored or not. */
+static int verify_walk(const char *home, const char *anchor, audit_report *report, err *e)
+{
     memset(report, 0, sizeof *report);
     report->ok = true;
     verify_ctx vc;
@@ -293,6 +401,64 @@ int audit_verify(const char *home, const char *anchor, audit_report *report, err
                  ": rows were removed from the end", report->rows, vc.anchor_seq);
     }
     return 0;
+}
+
+int audit_verify(const char *home, const char *anchor, audit_report *report, err *e)
+{
+    if (sodium_init() < 0)
+        return err_set(e, ERR_CRYPTO, "libsodium failed to initialise");
+    /* The head first: an append writes its row before it commits the head, so a head
+     * read now is in the log read after it. */
+    sqlite3 *db = NULL;
+    audit_head h;
+    int rc = db_open(&db, home, false, e);
+    if (rc == 0)
+        rc = head_read(db, &h, e);
+    sqlite3_close(db);
+    if (rc < 0)
+        return -1;
+    if (verify_walk(home, anchor, report, e) < 0)
+        return -1;
+    report->db_head = h.present && h.seq > 0;
+    report->db_head_seq = h.seq;
+    if (!report->ok || (h.present && h.seq == 0))
+        return 0; /* a migrated desk adopts its log's head at the next append */
+    if (!h.present && report->rows > 0) {
+        report->ok = false;
+        report->bad_line = 1;
+        snprintf(report->problem, sizeof report->problem,
+                 "desk.db records no audit head but the log has %" PRIu64 " rows: desk.db was "
+                 "deleted or replaced, or the desk is older than the head (then record it with "
+                 "`fusion audit adopt`)", report->rows);
+        return 0;
+    }
+    if (!h.present)
+        return 0;
+    char head[AUDIT_HASH_HEX + 24];
+    snprintf(head, sizeof head, "%" PRIu64 ":%s", h.seq, h.hash);
+    audit_report ar;
+    if (verify_walk(home, head, &ar, e) < 0)
+        return -1;
+    if (!ar.ok) {
+        report->ok = false;
+        report->bad_line = ar.bad_line;
+        if (report->rows == 0)
+            snprintf(report->problem, sizeof report->problem,
+                     "the log is missing or empty but desk.db records %" PRIu64 " rows (head "
+                     "%" PRIu64 ":%.16s...): it was deleted or truncated", h.seq, h.seq, h.hash);
+        else
+            snprintf(report->problem, sizeof report->problem,
+                     "desk.db records the head %" PRIu64 ":%.16s... (%.150s)", h.seq, h.hash,
+                     ar.problem);
+    }
+    return 0;
+}
+
+int audit_verify_log(const char *home, const char *anchor, audit_report *report, err *e)
+{
+    if (sodium_init() < 0)
+        return err_set(e, ERR_CRYPTO, "libsodium failed to initialise");
+    return verify_walk(home, anchor, report, e);
 }
 
 /* Reads the last complete line of fd (size bytes) into *out (malloc). */
@@ -412,16 +578,80 @@ static int write_all(int fd, const uint8_t *p, size_t len)
     return 0;
 }
 
-static int append_locked(int fd, const char *path, const char *operator_name,
-                         const char *action, const json_t *details, err *e)
+/* Whether the log holds row seq with hash (the log is ahead of the head). */
+typedef struct find_ctx {
+    uint64_t seq;
+    const char *hash;
+    bool found, same;
+} find_ctx;
+
+static int find_line(void *vctx, size_t line_no, const char *s, size_t len, bool complete,
+                     err *e)
+{
+    find_ctx *fc = vctx;
+    char problem[AUDIT_PROBLEM_MAX];
+    json_t *row = complete ? row_parse(s, len, problem, sizeof problem) : NULL;
+    if (!row)
+        return 0;
+    if ((uint64_t)json_integer_value(json_object_get(row, "seq")) == fc->seq && !fc->found) {
+        fc->found = true;
+        fc->same = memcmp(s + len - 66, fc->hash, 64) == 0;
+    }
+    json_decref(row);
+    return 0;
+}
+
+/* The log (last row seq_l with hash_l; seq_l 0 when it has none) must hold the head that
+ * desk.db records. */
+static int head_check(const char *home, const char *path, const audit_head *h, uint64_t seq_l,
+                      const char *hash_l, err *e)
+{
+    if (!h->present) {
+        if (seq_l == 0)
+            return 0;
+        return err_set(e, ERR_STATE, "desk.db records no audit head but the audit log %s has "
+                       "rows up to seq %" PRIu64 ": desk.db was deleted or replaced, or the desk "
+                       "is older than the head; check the log with `fusion audit verify`, then "
+                       "record its head with `fusion audit adopt`", path, seq_l);
+    }
+    if (seq_l == 0)
+        return err_set(e, ERR_STATE, "the audit log %s is missing or empty but desk.db records "
+                       "%" PRIu64 " rows (head %" PRIu64 ":%.16s...): it was deleted or "
+                       "truncated; restore it from a backup", path, h->seq, h->seq, h->hash);
+    if (seq_l < h->seq)
+        return err_set(e, ERR_STATE, "the audit log %s ends at seq %" PRIu64 " but desk.db "
+                       "records rows up to seq %" PRIu64 ": rows were cut off its end; restore it "
+                       "from a backup", path, seq_l, h->seq);
+    bool same = strcmp(hash_l, h->hash) == 0;
+    if (seq_l > h->seq) {
+        /* A crash between the row and the head, or a caller's rollback: the log may be
+         * ahead, but the head must be one of its rows. */
+        find_ctx fc = {h->seq, h->hash, false, false};
+        if (walk_lines(home, find_line, &fc, e) < 0)
+            return -1;
+        same = fc.found && fc.same;
+    }
+    if (!same)
+        return err_set(e, ERR_STATE, "the audit log %s does not hold row seq %" PRIu64 " as "
+                       "desk.db records it (%.16s...): the log was rewritten; run `fusion audit "
+                       "verify` and restore it from a backup", path, h->seq, h->hash);
+    return 0;
+}
+
+/* Appends one row to fd (locked) and records it as the head on db (inside a
+ * transaction). On failure nothing of the row is left in the file. */
+static int append_locked(int fd, const char *path, const char *home, sqlite3 *db,
+                         const char *operator_name, const char *action, const json_t *details,
+                         off_t *old_size, err *e)
 {
     struct stat st;
     if (fstat(fd, &st) < 0)
         return err_set(e, ERR_IO, "cannot stat the audit log %s: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
         return err_set(e, ERR_INVALID, "the audit log %s is not a regular file", path);
+    *old_size = st.st_size;
     uint64_t seq = 1;
-    char prev[AUDIT_HASH_HEX];
+    char prev[AUDIT_HASH_HEX], last_hash[AUDIT_HASH_HEX] = "";
     memcpy(prev, zero_hash, sizeof zero_hash);
     if (st.st_size > 0) {
         char *last = NULL;
@@ -437,9 +667,28 @@ static int append_locked(int fd, const char *path, const char *operator_name,
         }
         seq = (uint64_t)json_integer_value(json_object_get(row, "seq")) + 1;
         json_decref(row);
+        memcpy(last_hash, last + last_len - 66, 64);
+        last_hash[64] = '\0';
         sha256_hex(prev, last, last_len);
         free(last);
     }
+    audit_head h;
+    if (head_read(db, &h, e) < 0)
+        return -1;
+    if (h.present && h.seq == 0) {
+        /* Migrated from before the head: adopt the log's, once its chain checks out. */
+        audit_report r;
+        if (verify_walk(home, NULL, &r, e) < 0)
+            return -1;
+        if (!r.ok)
+            return err_set(e, ERR_STATE, "the audit log %s is broken at line %zu (%s): run "
+                           "`fusion audit verify`", path, r.bad_line, r.problem);
+        h.present = r.rows > 0;
+        h.seq = r.head_seq;
+        snprintf(h.hash, sizeof h.hash, "%s", r.head_hash);
+    }
+    if (head_check(home, path, &h, seq - 1, last_hash, e) < 0)
+        return -1;
     buf line;
     buf_init(&line);
     if (build_row(&line, seq, operator_name && *operator_name ? operator_name : "unknown",
@@ -447,10 +696,17 @@ static int append_locked(int fd, const char *path, const char *operator_name,
         buf_free(&line);
         return -1;
     }
+    char hash[AUDIT_HASH_HEX];
+    memcpy(hash, line.data + line.len - 1 - 66, 64);
+    hash[64] = '\0';
     int rc = 0;
     if (write_all(fd, line.data, line.len) < 0 || fsync(fd) < 0) {
         rc = err_set(e, ERR_IO, "cannot write the audit log %s: %s", path, strerror(errno));
         /* Leave no half row behind: we still hold the lock. */
+        if (ftruncate(fd, st.st_size) == 0)
+            (void)fsync(fd);
+    } else if (head_write(db, seq, hash, e) < 0) {
+        rc = -1;
         if (ftruncate(fd, st.st_size) == 0)
             (void)fsync(fd);
     }
@@ -458,8 +714,8 @@ static int append_locked(int fd, const char *path, const char *operator_name,
     return rc;
 }
 
-int audit_append(const char *home, const char *operator_name, const char *action,
-                 const json_t *details, err *e)
+int audit_append_db(sqlite3 *db, const char *home, const char *operator_name,
+                    const char *action, const json_t *details, err *e)
 {
     if (sodium_init() < 0)
         return err_set(e, ERR_CRYPTO, "libsodium failed to initialise");
@@ -470,16 +726,161 @@ int audit_append(const char *home, const char *operator_name, const char *action
     char path[4200];
     if (audit_path(path, sizeof path, home, e) < 0)
         return -1;
-    int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return err_set(e, ERR_IO, "cannot open the audit log %s: %s", path, strerror(errno));
-    int rc;
-    while ((rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
-        ;
+    sqlite3 *own = NULL;
+    if (!db) {
+        if (db_open(&own, home, true, e) < 0)
+            return -1;
+        db = own;
+    }
+    /* The database's write lock before the log's flock, in every process: a caller
+     * inside its own transaction already holds it. */
+    bool outer = !sqlite3_get_autocommit(db);
+    if (db_exec(db, outer ? "SAVEPOINT audit_append" : "BEGIN IMMEDIATE",
+                "locking desk.db for the audit head", e) < 0 ||
+        db_exec(db, AUDIT_HEAD_SQL, "creating the audit head in desk.db", e) < 0) {
+        if (!outer)
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(own);
+        return -1;
+    }
+    /* A log that desk.db says has rows is not made anew when it is gone. */
+    audit_head h;
+    int rc = head_read(db, &h, e);
+    int fd = -1;
+    if (rc == 0) {
+        bool has_rows = h.present && h.seq > 0;
+        fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | (has_rows ? 0 : O_CREAT),
+                  0600);
+        if (fd < 0 && errno == ENOENT && has_rows)
+            rc = head_check(home, path, &h, 0, "", e);
+        else if (fd < 0)
+            rc = err_set(e, ERR_IO, "cannot open the audit log %s: %s", path, strerror(errno));
+    }
+    while (rc == 0 && (rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+        rc = 0;
+    if (rc < 0 && fd >= 0)
+        err_set(e, ERR_IO, "cannot lock the audit log %s: %s", path, strerror(errno));
+    off_t old_size = 0;
+    if (rc == 0)
+        rc = append_locked(fd, path, home, db, operator_name, action, details, &old_size, e);
+    if (rc == 0 && db_exec(db, outer ? "RELEASE audit_append" : "COMMIT",
+                           "recording the audit head in desk.db", e) < 0) {
+        rc = -1;
+        /* The head did not move: take the row back while the lock is still ours. */
+        if (ftruncate(fd, old_size) == 0)
+            (void)fsync(fd);
+    }
     if (rc < 0)
-        rc = err_set(e, ERR_IO, "cannot lock the audit log %s: %s", path, strerror(errno));
-    else
-        rc = append_locked(fd, path, operator_name, action, details, e);
-    close(fd); /* releases the lock */
+        sqlite3_exec(db, outer ? "ROLLBACK TO audit_append; RELEASE audit_append" : "ROLLBACK",
+                     NULL, NULL, NULL);
+    if (fd >= 0)
+        close(fd); /* releases the lock */
+    sqlite3_close(own);
     return rc;
+}
+
+int audit_append(const char *home, const char *operator_name, const char *action,
+                 const json_t *details, err *e)
+{
+    return audit_append_db(NULL, home, operator_name, action, details, e);
+}
+
+int audit_adopt(const char *home, const char *operator_name, err *e)
+{
+    if (sodium_init() < 0)
+        return err_set(e, ERR_CRYPTO, "libsodium failed to initialise");
+    char path[4200];
+    if (audit_path(path, sizeof path, home, e) < 0)
+        return -1;
+    sqlite3 *db = NULL;
+    if (db_open(&db, home, true, e) < 0)
+        return -1;
+    int rc = -1;
+    audit_head h;
+    audit_report r;
+    if (db_exec(db, "BEGIN IMMEDIATE", "locking desk.db for the audit head", e) < 0)
+        goto out;
+    if (db_exec(db, AUDIT_HEAD_SQL, "creating the audit head in desk.db", e) < 0 ||
+        head_read(db, &h, e) < 0)
+        goto fail;
+    if (h.present && h.seq > 0) {
+        err_set(e, ERR_STATE, "desk.db already records the audit head %" PRIu64 ":%.16s...: "
+                "nothing to adopt (`fusion audit verify` checks the log against it)", h.seq,
+                h.hash);
+        goto fail;
+    }
+    if (verify_walk(home, NULL, &r, e) < 0)
+        goto fail;
+    if (!r.ok) {
+        err_set(e, ERR_STATE, "the audit log %s is broken at line %zu (%s): not adopted", path,
+                r.bad_line, r.problem);
+        goto fail;
+    }
+    if (r.rows == 0) {
+        err_set(e, ERR_STATE, "the audit log %s has no rows: nothing to adopt", path);
+        goto fail;
+    }
+    if (head_write(db, r.head_seq, r.head_hash, e) < 0 ||
+        db_exec(db, "COMMIT", "recording the audit head in desk.db", e) < 0)
+        goto fail;
+    sqlite3_close(db);
+    db = NULL;
+    char head[AUDIT_HASH_HEX + 24];
+    snprintf(head, sizeof head, "%" PRIu64 ":%s", r.head_seq, r.head_hash);
+    json_t *d = json_pack("{s:s}", "adopted_head", head);
+    rc = d ? audit_append(home, operator_name, "audit.adopt", d, e)
+           : err_set(e, ERR_NOMEM, "out of memory");
+    json_decref(d);
+    goto out;
+fail:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+out:
+    sqlite3_close(db);
+    return rc;
+}
+
+int audit_check(const char *home, err *e)
+{
+    if (sodium_init() < 0)
+        return err_set(e, ERR_CRYPTO, "libsodium failed to initialise");
+    char path[4200];
+    if (audit_path(path, sizeof path, home, e) < 0)
+        return -1;
+    sqlite3 *db = NULL;
+    audit_head h;
+    int rc = db_open(&db, home, false, e);
+    if (rc == 0)
+        rc = head_read(db, &h, e);
+    sqlite3_close(db);
+    if (rc < 0 || (h.present && h.seq == 0))
+        return rc; /* a migrated desk adopts its log's head at its next row */
+    uint64_t seq_l = 0;
+    char hash_l[AUDIT_HASH_HEX] = "";
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno != ENOENT)
+        return err_set(e, ERR_IO, "cannot open the audit log %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0) {
+        char *last = NULL;
+        size_t last_len = 0;
+        char problem[AUDIT_PROBLEM_MAX];
+        json_t *row = NULL;
+        if (read_last_line(fd, st.st_size, &last, &last_len, path, e) < 0 ||
+            !(row = row_parse(last, last_len, problem, sizeof problem))) {
+            if (last)
+                err_set(e, ERR_STATE, "the last row of the audit log %s is damaged (%s); run "
+                        "`fusion audit verify`", path, problem);
+            free(last);
+            close(fd);
+            return -1;
+        }
+        seq_l = (uint64_t)json_integer_value(json_object_get(row, "seq"));
+        memcpy(hash_l, last + last_len - 66, 64);
+        hash_l[64] = '\0';
+        json_decref(row);
+        free(last);
+    }
+    if (fd >= 0)
+        close(fd);
+    return head_check(home, path, &h, seq_l, hash_l, e);
 }

@@ -17,11 +17,46 @@
 #define AUDIT_ROW_MAX 65536    /* longest row accepted, newline excluded */
 #define AUDIT_PROBLEM_MAX 256
 
+/* The head of the log (seq and hash of its last row) is also kept in <home>/desk.db,
+ * written in the same step as each row, so a log deleted, truncated or rewritten is
+ * found even when what is left is a valid chain. The table belongs to this module; the
+ * store creates it with the same statement in its migrations. A row with seq 0 marks a
+ * desk migrated from before the head: its log's head is adopted (after a full check)
+ * at the next append. */
+#define AUDIT_HEAD_SQL                                                                             \
+    "CREATE TABLE IF NOT EXISTS audit_head ("                                                      \
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"                                                     \
+    "  seq INTEGER NOT NULL CHECK (seq >= 0),"                                                     \
+    "  hash TEXT NOT NULL"                                                                         \
+    ");"
+
+struct sqlite3;
+
 /* Appends one row {seq, time, operator, action, details, prev, hash} under an exclusive
- * flock and fsyncs it. details (borrowed, may be NULL for {}) must be a JSON object.
- * Refuses to append after an incomplete last row (a crash or a truncation). */
+ * flock and fsyncs it, and moves the head in <home>/desk.db (its own connection) in the
+ * same step: the database's write lock is taken first, the row written, the head
+ * committed; if the commit fails the row is taken back. details (borrowed, may be NULL
+ * for {}) must be a JSON object. Refuses to append after an incomplete last row (a crash
+ * or a truncation) and to a log that does not hold the head desk.db records. */
 int audit_append(const char *home, const char *operator_name, const char *action,
                  const json_t *details, err *e) __attribute__((warn_unused_result));
+
+/* The same on db, an open connection to <home>/desk.db. Inside a transaction of the
+ * caller the head moves with that transaction (a rollback leaves the row in the log
+ * ahead of the head, which the next append accepts and catches up). */
+int audit_append_db(struct sqlite3 *db, const char *home, const char *operator_name,
+                    const char *action, const json_t *details, err *e)
+    __attribute__((warn_unused_result));
+
+/* Without writing: whether the log still holds the head desk.db records, as an append
+ * would check it (a desk refuses to open for actions when it does not). */
+int audit_check(const char *home, err *e) __attribute__((warn_unused_result));
+
+/* For a log whose desk.db holds no head (a desk older than the head, or a desk.db
+ * restored from elsewhere): checks the whole chain and records its head in desk.db,
+ * then appends an "audit.adopt" row naming it. Refused when desk.db has a head. */
+int audit_adopt(const char *home, const char *operator_name, err *e)
+    __attribute__((warn_unused_result));
 
 /* One row as read back; the strings and details live until the callback returns. */
 typedef struct audit_row {
@@ -49,12 +84,19 @@ typedef struct audit_report {
     char problem[AUDIT_PROBLEM_MAX];
     uint64_t head_seq;        /* last good row */
     char head_hash[AUDIT_HASH_HEX];
+    bool db_head;             /* desk.db holds a head, checked against the log */
+    uint64_t db_head_seq;
 } audit_report;
 
 /* Walks the chain. Returns 0 when the file could be read (then report->ok says whether
  * the chain holds), -1 on I/O errors. anchor ("SEQ:HASH", may be NULL) is a head seen
- * earlier: it must still be a row of the chain, which catches rows cut off the end. */
+ * earlier: it must still be a row of the chain, which catches rows cut off the end. The
+ * head recorded in <home>/desk.db is such an anchor too; a log with rows and a desk.db
+ * without a head fails as well (desk.db replaced). */
 int audit_verify(const char *home, const char *anchor, audit_report *report, err *e)
+    __attribute__((warn_unused_result));
+/* The log alone, without the head in desk.db: for a copy verified elsewhere. */
+int audit_verify_log(const char *home, const char *anchor, audit_report *report, err *e)
     __attribute__((warn_unused_result));
 
 #endif

@@ -4,6 +4,7 @@
 #include "base/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/text.h"
 
@@ -34,9 +36,15 @@ static void log_read_env(void)
 
 int log_open(const char *path, err *e)
 {
-    FILE *f = fopen(path, "ae");
-    if (!f)
-        return err_set(e, ERR_IO, "cannot open log file %s: %s", path, strerror(errno));
+    /* The log names entities and operators: it is the operator's alone (0600). */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "ae") : NULL;
+    if (!f) {
+        int er = errno;
+        if (fd >= 0)
+            close(fd);
+        return err_set(e, ERR_IO, "cannot open log file %s: %s", path, strerror(er));
+    }
     setvbuf(f, NULL, _IOLBF, 0);
     pthread_mutex_lock(&log_lock);
     if (log_file)

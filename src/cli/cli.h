@@ -63,13 +63,21 @@ void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_fail(const err *e);
 /* Prints "fusion <cmd>: <msg>" and a usage hint on stderr, returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Creates the desk home (mode 0700) if it does not exist. */
+/* For the commands that may create a desk: creates the desk home (mode 0700) when it
+ * does not exist (the desk itself is made by what the command writes first). Either way the home and the desk's files in it must
+ * be ours (else refused) and are closed to group/others (fixed, and said on stderr). */
 int cli_home_ensure(const cli_ctx *ctx, err *e) __attribute__((warn_unused_result));
+/* For every other command: the home must already hold a desk (desk.db or audit.log), else a
+ * one-line refusal naming the commands that create one; then checked as above. */
+int cli_home_existing(const cli_ctx *ctx, err *e) __attribute__((warn_unused_result));
 
 struct store;
-/* Creates the desk home if needed, opens <home>/fusion.log as the log and
- * <home>/desk.db as the desk database (migrated to the current schema). */
+/* Opens <home>/fusion.log as the log and <home>/desk.db as the desk database (migrated
+ * to the current schema) of an existing desk (cli_home_existing). */
 int cli_desk_open(const cli_ctx *ctx, struct store **db, err *e)
+    __attribute__((warn_unused_result));
+/* The same for a command that may create the desk (cli_home_ensure). */
+int cli_desk_create(const cli_ctx *ctx, struct store **db, err *e)
     __attribute__((warn_unused_result));
 
 #endif

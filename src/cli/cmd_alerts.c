@@ -67,21 +67,28 @@ static int alerts_ack(cli_ctx *ctx, const char *id_s, bool json)
         return cli_fail(&e);
     store_alert a;
     bool found = false;
-    int rc = store_alert_get(db, id, &a, &found, &e);
+    /* The acknowledgement and its audit row commit together, or neither does. */
+    int rc = store_begin(db, &e);
+    if (rc == 0)
+        rc = store_alert_get(db, id, &a, &found, &e);
     if (rc == 0 && !found)
         rc = err_set(&e, ERR_NOT_FOUND, "there is no alert %lld: see fusion alerts --all", id);
     if (rc == 0)
         rc = store_alert_ack(db, id, ctx->operator_name, (int64_t)time(NULL), &found, &e);
     if (rc == 0)
         rc = store_alert_get(db, id, &a, &found, &e);
-    store_close(&db);
     if (rc == 0) {
         json_t *details =
             json_pack("{s:I,s:s,s:s,s:s}", "alert", (json_int_t)id, "key", a.key, "severity",
                       alert_severity_str(a.severity), "message", a.message);
-        rc = audit_append(ctx->home, ctx->operator_name, "alert.ack", details, &e);
+        rc = store_audit(db, ctx->home, ctx->operator_name, "alert.ack", details, &e);
         json_decref(details);
     }
+    if (rc == 0)
+        rc = store_commit(db, &e);
+    if (rc < 0)
+        store_rollback(db);
+    store_close(&db);
     if (rc < 0)
         return cli_fail(&e);
     if (json) {

@@ -12,8 +12,10 @@
 #include "base/text.h"
 #include "cli/opts.h"
 
-static const char audit_usage[] = "usage: fusion audit list [--json]\n"
-                                  "       fusion audit verify [--anchor SEQ:HASH] [--json]\n";
+static const char audit_usage[] =
+    "usage: fusion audit list [--json]\n"
+    "       fusion audit verify [--anchor SEQ:HASH] [--log-only] [--json]\n"
+    "       fusion audit adopt   (record the head of a log older than desk.db's audit head)\n";
 
 typedef struct list_state {
     json_t *arr; /* --json: collected rows */
@@ -54,9 +56,11 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
     const char *action = argv[1];
     bool json = ctx->json;
     const char *anchor = NULL;
+    bool log_only = false;
     const cli_opt opts[] = {
         {"json", CLI_OPT_FLAG, &json},
         {"anchor", CLI_OPT_STR, &anchor},
+        {"log-only", CLI_OPT_FLAG, &log_only},
     };
     size_t n_pos;
     int u = cli_opts("audit", argc - 1, argv + 1, opts, CLI_NOPTS(opts), &n_pos);
@@ -66,6 +70,19 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("audit", "unexpected argument '%s'", argv[2]);
     err e;
     err_clear(&e);
+    /* --log-only checks a copy of a log on its own, in any directory. */
+    if (!log_only && cli_home_existing(ctx, &e) < 0)
+        return cli_fail(&e);
+    if (log_only && strcmp(action, "verify") != 0)
+        return cli_usage("audit", "--log-only belongs to `fusion audit verify`");
+    if (strcmp(action, "adopt") == 0) {
+        if (anchor)
+            return cli_usage("audit", "--anchor belongs to `fusion audit verify`");
+        if (audit_adopt(ctx->home, ctx->operator_name, &e) < 0)
+            return cli_fail(&e);
+        printf("audit head recorded in desk.db (an audit.adopt row names it)\n");
+        return EXIT_OK;
+    }
     if (strcmp(action, "list") == 0) {
         if (anchor)
             return cli_usage("audit", "--anchor belongs to `fusion audit verify`");
@@ -81,9 +98,10 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
         return rc < 0 ? cli_fail(&e) : EXIT_OK;
     }
     if (strcmp(action, "verify") != 0)
-        return cli_usage("audit", "unknown action '%s' (list, verify)", action);
+        return cli_usage("audit", "unknown action '%s' (list, verify, adopt)", action);
     audit_report r;
-    if (audit_verify(ctx->home, anchor, &r, &e) < 0)
+    if ((log_only ? audit_verify_log(ctx->home, anchor, &r, &e)
+                  : audit_verify(ctx->home, anchor, &r, &e)) < 0)
         return e.code == ERR_USAGE ? cli_usage("audit", "%s", e.msg) : cli_fail(&e);
     if (json) {
         char head[128];

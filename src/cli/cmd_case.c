@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/text.h"
+#include "base/fsperm.h"
 #include "cli/opts.h"
 
 static int parse_id(const char *s, int64_t *id)
@@ -285,14 +286,14 @@ static int case_report_cmd(cli_ctx *ctx, int argc, char **argv, const char *cmd)
     } else if (out) {
         char jpath[PATH_MAX];
         snprintf(jpath, sizeof jpath, "%s.json", out);
-        FILE *f = fopen(out, "w");
-        bool ok = f && fputs(text, f) >= 0;
-        if (f && fclose(f) != 0)
-            ok = false;
-        if (ok && json_dump_file(r, jpath, JSON_INDENT(2)) != 0)
-            ok = false;
+        /* A report names people: each file is written whole or not at all, mode 0600. */
+        char *jtext = json_dumps(r, JSON_INDENT(2));
+        bool ok = jtext && fsperm_write_atomic(out, text, strlen(text), true, &e) == 0 &&
+                  fsperm_write_atomic(jpath, jtext, strlen(jtext), true, &e) == 0;
+        free(jtext);
         if (!ok) {
-            err_set(&e, ERR_IO, "cannot write %s or %s: %s", out, jpath, strerror(errno));
+            if (!e.msg[0])
+                err_set(&e, ERR_NOMEM, "out of memory formatting the report");
             rc = cli_fail(&e);
         } else {
             printf("case #%lld report written to %s and %s\n", (long long)id, out, jpath);

@@ -140,7 +140,7 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("chain add", "%s", e.msg);
 
     store *db = NULL;
-    if (cli_desk_open(ctx, &db, &e) < 0)
+    if (cli_desk_create(ctx, &db, &e) < 0)
         return cli_fail(&e);
     bool found;
     store_chain existing;

@@ -14,9 +14,10 @@
 static const char usage_text[] =
     "usage: fusion devnet up [--ports A,B,C] | down | status   (--json for status)\n";
 
-static int open_log(cli_ctx *ctx, err *e)
+/* up creates the desk; down needs one. */
+static int open_log(cli_ctx *ctx, bool create, err *e)
 {
-    if (cli_home_ensure(ctx, e) < 0)
+    if ((create ? cli_home_ensure(ctx, e) : cli_home_existing(ctx, e)) < 0)
         return -1;
     char path[4200];
     snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
@@ -84,7 +85,7 @@ int cmd_devnet(cli_ctx *ctx, int argc, char **argv)
                 return cli_usage("devnet", "unknown argument '%s'", argv[i]);
             }
         }
-        if (open_log(ctx, &e) < 0 || devnet_up(&o, nodes, &e) < 0)
+        if (open_log(ctx, true, &e) < 0 || devnet_up(&o, nodes, &e) < 0)
             return cli_fail(&e);
         for (size_t i = 0; i < DEVNET_N_CHAINS; i++)
             printf("%s: %s on %s (chain %llu, pid %d)%s\n", nodes[i].spec->name,
@@ -99,7 +100,7 @@ int cmd_devnet(cli_ctx *ctx, int argc, char **argv)
     }
     if (strcmp(action, "down") == 0) {
         unsigned stopped = 0;
-        if (open_log(ctx, &e) < 0 || devnet_down(ctx->home, &stopped, &e) < 0)
+        if (open_log(ctx, false, &e) < 0 || devnet_down(ctx->home, &stopped, &e) < 0)
             return cli_fail(&e);
         printf("devnet: %u node%s stopped\n", stopped, stopped == 1 ? "" : "s");
         return EXIT_OK;

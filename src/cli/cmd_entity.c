@@ -176,7 +176,7 @@ static int ent_add(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     compliance_actor a = ccli_actor(ctx);
     int rc = EXIT_OK;
-    if (cli_desk_open(ctx, &db, &e) < 0 || compliance_entity_add(db, &a, &x, &e) < 0 ||
+    if (cli_desk_create(ctx, &db, &e) < 0 || compliance_entity_add(db, &a, &x, &e) < 0 ||
         extras(db, &a, &x, &o, &e) < 0)
         rc = cli_fail(&e);
     else
@@ -412,7 +412,7 @@ static int ent_import(cli_ctx *ctx, int argc, char **argv)
     compliance_import_report r;
     memset(&r, 0, sizeof r);
     int rc = EXIT_OK;
-    if (cli_desk_open(ctx, &db, &e) < 0) {
+    if (cli_desk_create(ctx, &db, &e) < 0) {
         rc = cli_fail(&e);
     } else if (compliance_entity_import(db, &a, argv[1], &r, &e) < 0) {
         for (size_t i = 0; i < r.n_errors; i++)

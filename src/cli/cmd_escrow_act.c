@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fsperm.h"
 #include "base/log.h"
 #include "cli/opts.h"
 #include "desk/desk.h"
@@ -76,6 +77,8 @@ static int get_passphrase(void *vctx, char *out, size_t cap, err *e)
     const cli_ctx *ctx = vctx;
     if (!ctx->passphrase_file)
         return tty_line(out, cap, "Passphrase: ", false, e);
+    if (fsperm_check_private(ctx->passphrase_file, "passphrase file", e) < 0)
+        return -1;
     FILE *f = fopen(ctx->passphrase_file, "r");
     if (!f)
         return err_set(e, ERR_IO, "cannot read the passphrase file %s: %s", ctx->passphrase_file,
@@ -113,7 +116,7 @@ static bool confirm_send(void *vctx, const char *text, const json_t *summary)
 /* Opens the desk as the selected operator, wired to this terminal. */
 int cli_operator_desk_open(cli_ctx *ctx, desk **d, unsigned wait_s, err *e)
 {
-    if (cli_home_ensure(ctx, e) < 0)
+    if (cli_home_existing(ctx, e) < 0)
         return -1;
     char path[4200];
     snprintf(path, sizeof path, "%s/fusion.log", ctx->home);

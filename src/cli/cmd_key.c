@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/bytes.h"
+#include "base/fsperm.h"
 #include "cli/opts.h"
 #include "crypto/address.h"
 #include "keystore/keystore.h"
@@ -70,6 +71,10 @@ static void secret_free(char **s)
 /* The first line of a file (newline and a trailing CR stripped). */
 static int secret_from_file(char *out, const char *path, const char *what, err *e)
 {
+    char kind[64];
+    snprintf(kind, sizeof kind, "%s file", what);
+    if (fsperm_check_private(path, kind, e) < 0)
+        return -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return err_set(e, ERR_IO, "cannot read the %s file %s: %s", what, path, strerror(errno));
@@ -527,8 +532,8 @@ int cmd_key(cli_ctx *ctx, int argc, char **argv)
         int nargs;
         bool writes;
     } actions[] = {
-        {"new", 0, true},    {"import", 0, true}, {"export", 1, false},       {"list", 0, false},
-        {"passwd", 1, true}, {"rm", 1, false},    {"sign-message", 2, false},
+        {"new", 0, true},     {"import", 0, true}, {"export", 1, false},       {"list", 0, false},
+        {"passwd", 1, false}, {"rm", 1, false},    {"sign-message", 2, false},
     };
     size_t which = sizeof actions / sizeof actions[0];
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
@@ -547,7 +552,13 @@ int cmd_key(cli_ctx *ctx, int argc, char **argv)
     addr a;
     if (actions[which].nargs >= 1 && parse_address(&a, args[0], &e) < 0)
         return cli_usage("key", "%s", e.msg);
-    if (actions[which].writes && cli_home_ensure(ctx, &e) < 0)
+    const char *const secret_files[] = {o.new_passphrase_file, o.raw_file};
+    for (size_t i = 0; i < sizeof secret_files / sizeof secret_files[0]; i++)
+        if (secret_files[i] && fsperm_check_private(secret_files[i], i ? "raw key file" :
+                                                    "new passphrase file", &e) < 0)
+            return cli_fail(&e);
+    /* new and import may start a desk; every other action needs one. */
+    if ((actions[which].writes ? cli_home_ensure(ctx, &e) : cli_home_existing(ctx, &e)) < 0)
         return cli_fail(&e);
     keystore *ks = NULL;
     if (store_open(ctx, &o, &ks, &e) < 0)

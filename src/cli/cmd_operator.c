@@ -66,16 +66,21 @@ static int op_add(cli_ctx *ctx, int argc, char **argv)
     if (desk_roles_parse(&bits, role, &e) < 0)
         return cli_usage("operator add", "--role: %s", e.msg);
     desk_roles_format(op.roles, sizeof op.roles, bits);
-    store *db = NULL;
-    if (cli_desk_open(ctx, &db, &e) < 0 || store_operator_add(db, &op, &e) < 0) {
-        store_close(&db);
-        return cli_fail(&e);
-    }
-    store_close(&db);
     char a[ADDR_STR_MAX];
     addr_to_checksum(a, &op.address);
     json_t *det = json_pack("{s:s, s:s, s:s}", "name", op.name, "key", a, "roles", op.roles);
-    int rc = audit_append(ctx->home, ctx->operator_name, "operator.add", det, &e);
+    /* The operator and its audit row commit together, or neither does. */
+    store *db = NULL;
+    int rc = cli_desk_create(ctx, &db, &e);
+    if (rc == 0 && (rc = store_begin(db, &e)) == 0) {
+        if (store_operator_add(db, &op, &e) < 0 ||
+            store_audit(db, ctx->home, ctx->operator_name, "operator.add", det, &e) < 0 ||
+            store_commit(db, &e) < 0) {
+            store_rollback(db);
+            rc = -1;
+        }
+    }
+    store_close(&db);
     json_decref(det);
     if (rc < 0)
         return cli_fail(&e);
@@ -108,21 +113,26 @@ static int op_roles(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     store_operator before;
     bool found = false;
-    if (cli_desk_open(ctx, &db, &e) < 0 || store_operator_get(db, argv[1], &before, &found, &e) < 0 ||
-        (found && store_operator_set_roles(db, argv[1], roles, &found, &e) < 0)) {
-        store_close(&db);
-        return cli_fail(&e);
+    /* The new roles and their audit row commit together, or neither does. */
+    int rc = cli_desk_open(ctx, &db, &e);
+    if (rc == 0 && (rc = store_begin(db, &e)) == 0) {
+        json_t *det = NULL;
+        if (store_operator_get(db, argv[1], &before, &found, &e) < 0 ||
+            (found && store_operator_set_roles(db, argv[1], roles, &found, &e) < 0))
+            rc = -1;
+        else if (!found)
+            rc = err_set(&e, ERR_NOT_FOUND, "no operator named \"%.63s\" (see `fusion operator "
+                         "list`)", argv[1]);
+        else if (!(det = json_pack("{s:s, s:s, s:s}", "name", before.name, "before",
+                                   before.roles, "after", roles)) ||
+                 store_audit(db, ctx->home, ctx->operator_name, "operator.roles", det, &e) < 0 ||
+                 store_commit(db, &e) < 0)
+            rc = det ? -1 : err_set(&e, ERR_NOMEM, "out of memory");
+        json_decref(det);
+        if (rc < 0)
+            store_rollback(db);
     }
     store_close(&db);
-    if (!found) {
-        err_set(&e, ERR_NOT_FOUND, "no operator named \"%.63s\" (see `fusion operator list`)",
-                argv[1]);
-        return cli_fail(&e);
-    }
-    json_t *det = json_pack("{s:s, s:s, s:s}", "name", before.name, "before", before.roles,
-                            "after", roles);
-    int rc = audit_append(ctx->home, ctx->operator_name, "operator.roles", det, &e);
-    json_decref(det);
     if (rc < 0)
         return cli_fail(&e);
     printf("operator %s: roles %s (were %s)\n", before.name, roles,

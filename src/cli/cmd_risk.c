@@ -910,9 +910,16 @@ static int cmd_risk_set_drawn(cli_ctx *ctx, int argc, char **argv)
     char txt[64];
     snprintf(txt, sizeof txt, "%.2f", v);
     json_t *details = json_pack("{s:s}", "drawn_usd", txt);
-    int rc = store_setting_put(db, "drawn_usd", txt, ctx->operator_name, &e);
+    /* The setting and its audit row commit together, or neither does. */
+    int rc = store_begin(db, &e);
     if (rc == 0)
-        rc = audit_append(ctx->home, ctx->operator_name, "risk.set_drawn", details, &e);
+        rc = store_setting_put(db, "drawn_usd", txt, ctx->operator_name, &e);
+    if (rc == 0)
+        rc = store_audit(db, ctx->home, ctx->operator_name, "risk.set_drawn", details, &e);
+    if (rc == 0)
+        rc = store_commit(db, &e);
+    if (rc < 0)
+        store_rollback(db);
     json_decref(details);
     store_close(&db);
     if (rc < 0)

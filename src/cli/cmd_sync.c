@@ -99,7 +99,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
 
     err e;
     err_clear(&e);
-    if (cli_home_ensure(ctx, &e) < 0)
+    if (cli_home_existing(ctx, &e) < 0)
         return cli_fail(&e);
     char path[4200];
     snprintf(path, sizeof path, "%s/fusion.log", ctx->home);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/amount.h"
+#include "base/fsperm.h"
 #include "base/log.h"
 #include "devnet/devnet.h"
 #include "devnet/xswap.h"
@@ -31,13 +32,15 @@ typedef struct env_buf {
 static int env_init(cli_ctx *ctx, env_buf *b, err *e)
 {
     memset(b, 0, sizeof *b);
-    if (cli_home_ensure(ctx, e) < 0)
+    if (cli_home_existing(ctx, e) < 0)
         return -1;
     char path[4200];
     snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
     if (log_open(path, e) < 0)
         return -1;
     if (ctx->passphrase_file) {
+        if (fsperm_check_private(ctx->passphrase_file, "passphrase file", e) < 0)
+            return -1;
         FILE *f = fopen(ctx->passphrase_file, "r");
         if (!f || !fgets(b->pass, sizeof b->pass, f)) {
             if (f)
@@ -299,9 +302,7 @@ static int cmd_list(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     store_xswap *xs = NULL;
     size_t n = 0;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/desk.db", ctx->home);
-    if (store_open(&db, path, &e) < 0 || store_xswap_list(db, &xs, &n, &e) < 0) {
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_xswap_list(db, &xs, &n, &e) < 0) {
         store_close(&db);
         return cli_fail(&e);
     }

@@ -85,7 +85,7 @@ static int transition(store *s, const compliance_actor *a, const store_case *bef
     snprintf(act, sizeof act, "case.%s", action);
     json_t *d = json_pack("{s:I,s:s,s:s,s:s?}", "case", (json_int_t)after->id, "before", ev.before,
                           "after", ev.after, "note", note && *note ? note : NULL);
-    int rc = audit_append(a->home, a->operator_name, act, d, e);
+    int rc = store_audit(s, a->home, a->operator_name, act, d, e);
     json_decref(d);
     return rc;
 }
@@ -313,7 +313,7 @@ static int block_entity(store *s, const compliance_actor *a, int64_t entity_id, 
     if (store_entity_update(s, &x, e) < 0)
         return -1;
     json_t *d = json_pack("{s:I,s:s}", "entity", (json_int_t)x.id, "name", x.name);
-    int rc = audit_append(a->home, a->operator_name, "entity.block", d, e);
+    int rc = store_audit(s, a->home, a->operator_name, "entity.block", d, e);
     json_decref(d);
     return rc;
 }

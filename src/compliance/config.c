@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/text.h"
+#include "base/fsperm.h"
 
 typedef enum { CFG_BOOL, CFG_SCORE, CFG_COUNT, CFG_USD, CFG_RATIO, CFG_HOURS, CFG_MINUTES,
                CFG_SLA_HOURS } cfg_type;
@@ -165,6 +166,8 @@ static int set_key(compliance_config *c, const struct cfg_key *k, const char *v,
 
 int compliance_config_load(compliance_config *c, const char *path, err *e)
 {
+    if (fsperm_check_private(path, "compliance configuration", e) < 0)
+        return -1;
     FILE *f = fopen(path, "r");
     if (!f)
         return err_set(e, ERR_IO, "cannot read %.200s: %s", path, strerror(errno));

@@ -11,6 +11,7 @@
 
 #include "base/bytes.h"
 #include "base/text.h"
+#include "base/fsperm.h"
 #include "compliance/addrmap.h"
 #include "compliance/internal.h"
 #include "compliance/screen.h"
@@ -38,6 +39,8 @@ static int read_file(const char *path, char **data, size_t *len, err *e)
 {
     *data = NULL;
     *len = 0;
+    if (fsperm_check_not_writable(path, "list file", e) < 0)
+        return -1;
     FILE *f = fopen(path, "rb");
     if (!f)
         return err_set(e, ERR_IO, "cannot open %s: %s", path, strerror(errno));

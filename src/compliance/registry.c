@@ -140,9 +140,10 @@ int compliance_entity_check(const store_entity *x, err *e)
     return 0;
 }
 
-static int audit(const compliance_actor *a, const char *action, json_t *details, err *e)
+static int audit(store *s, const compliance_actor *a, const char *action, json_t *details,
+                 err *e)
 {
-    int rc = audit_append(a->home, a->operator_name, action, details, e);
+    int rc = store_audit(s, a->home, a->operator_name, action, details, e);
     json_decref(details);
     return rc;
 }
@@ -164,7 +165,7 @@ int compliance_entity_add(store *s, const compliance_actor *a, store_entity *x, 
         return -1;
     if (store_begin(s, e) < 0)
         return -1;
-    if (store_entity_add(s, x, &x->id, e) < 0 || audit(a, "entity.add", entity_json(x), e) < 0 ||
+    if (store_entity_add(s, x, &x->id, e) < 0 || audit(s, a, "entity.add", entity_json(x), e) < 0 ||
         store_commit(s, e) < 0) {
         store_rollback(s);
         return -1;
@@ -187,7 +188,7 @@ int compliance_entity_edit(store *s, const compliance_actor *a, const store_enti
         goto fail;
     }
     json_t *d = json_pack("{s:o,s:o}", "before", entity_json(&old), "after", entity_json(x));
-    if (store_entity_update(s, x, e) < 0 || audit(a, "entity.edit", d, e) < 0 ||
+    if (store_entity_update(s, x, e) < 0 || audit(s, a, "entity.edit", d, e) < 0 ||
         store_commit(s, e) < 0)
         goto fail;
     return 0;
@@ -209,7 +210,7 @@ int compliance_entity_link(store *s, const compliance_actor *a, int64_t entity_i
     if (store_begin(s, e) < 0)
         return -1;
     if (store_entity_link_add(s, &l, e) < 0 ||
-        audit(a, "entity.link",
+        audit(s, a, "entity.link",
               json_pack("{s:I,s:I,s:s}", "entity", (json_int_t)entity_id, "chain_id",
                         (json_int_t)chain_id, "address", hex),
               e) < 0 ||
@@ -264,7 +265,7 @@ int compliance_entity_add_doc(store *s, const compliance_actor *a, int64_t entit
     if (store_begin(s, e) < 0)
         return -1;
     if (store_entity_doc_add(s, &d, e) < 0 ||
-        audit(a, "entity.document",
+        audit(s, a, "entity.document",
               json_pack("{s:I,s:s,s:s,s:s}", "entity", (json_int_t)entity_id, "type", d.doc_type,
                         "sha256", hex, "file", d.file_name),
               e) < 0 ||
@@ -294,7 +295,7 @@ int compliance_entity_add_party(store *s, const compliance_actor *a, int64_t ent
     if (store_begin(s, e) < 0)
         return -1;
     if (store_related_party_add(s, &p, e) < 0 ||
-        audit(a, "entity.party",
+        audit(s, a, "entity.party",
               json_pack("{s:I,s:I,s:s}", "entity", (json_int_t)entity_id, "party",
                         (json_int_t)party_id, "role", role),
               e) < 0 ||
@@ -567,7 +568,7 @@ int compliance_entity_import(store *s, const compliance_actor *a, const char *pa
                        "nothing imported",
                        r->n_errors, r->n_rows, path);
     }
-    int rc = audit(a, "entity.import",
+    int rc = audit(s, a, "entity.import",
                    json_pack("{s:s,s:I}", "file", path, "entities", (json_int_t)n_rows), e);
     free(rows);
     if (rc < 0 || store_commit(s, e) < 0) {

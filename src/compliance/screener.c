@@ -163,7 +163,7 @@ static int note_cases(store *s, const compliance_actor *a, const int64_t *ids, s
         json_t *d = json_pack("{s:I}", "case", (json_int_t)ids[i]);
         int rc = store_case_event_add(s, &ev, e);
         if (rc == 0)
-            rc = audit_append(a->home, a->operator_name, audit_action, d, e);
+            rc = store_audit(s, a->home, a->operator_name, audit_action, d, e);
         json_decref(d);
         if (rc < 0)
             return -1;

@@ -12,6 +12,7 @@
 
 #include "audit/audit.h"
 #include "base/amount.h"
+#include "base/fsperm.h"
 #include "base/bytes.h"
 #include "compliance/internal.h"
 
@@ -20,6 +21,8 @@
 int compliance_prices_load(compliance_prices *out, const char *path, err *e)
 {
     memset(out, 0, sizeof *out);
+    if (fsperm_check_not_writable(path, "price file", e) < 0)
+        return -1;
     FILE *f = fopen(path, "r");
     if (!f)
         return err_set(e, ERR_IO, "cannot read %.200s: %s", path, strerror(errno));
@@ -388,7 +391,7 @@ int screen_store_hits(store *s, const compliance_actor *a, const compliance_conf
             continue;
         }
         json_t *one = json_pack("{s:[o]}", "cases", d);
-        int rc = audit_append(a->home, a->operator_name, "case.open", one, e);
+        int rc = store_audit(s, a->home, a->operator_name, "case.open", one, e);
         json_decref(one);
         if (rc < 0)
             return -1;
@@ -444,7 +447,7 @@ static int batch_flush(store *s, const compliance_actor *a, batch *b, err *e)
     int rc = 0;
     if (json_array_size(b->opened)) {
         json_t *d = json_pack("{s:O}", "cases", b->opened);
-        rc = d ? audit_append(a->home, a->operator_name, "case.open", d, e)
+        rc = d ? store_audit(s, a->home, a->operator_name, "case.open", d, e)
                : err_set(e, ERR_NOMEM, "out of memory writing the audit row");
         json_decref(d);
     }

@@ -19,6 +19,7 @@
 
 #include "audit/audit.h"
 #include "base/amount.h"
+#include "base/fsperm.h"
 #include "base/log.h"
 #include "compliance/compliance.h"
 #include "desk/desk_internal.h"
@@ -67,7 +68,7 @@ void desk_audit(desk *d, const char *what, json_t *details)
     char action[64];
     snprintf(action, sizeof action, "desk.%s", what);
     err e;
-    if (audit_append(d->home, d->op.name, action, details, &e) < 0)
+    if (store_audit(d->db, d->home, d->op.name, action, details, &e) < 0)
         LOG_E("desk", "audit row %s not written: %s", action, e.msg);
 }
 
@@ -152,17 +153,27 @@ static int load_policy(desk *d, err *e)
         if (desk_data_path(src, sizeof src, "policy", "default.policy", e) < 0 ||
             read_file(src, &text, &len, e) < 0)
             return err_prefix(e, "no policy at %s", d->policy_path);
-        int fd = open(d->policy_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0) {
-            int er = errno;
-            if (fd >= 0)
-                close(fd);
+        /* Whole or not at all: a crash must not leave a short policy behind. */
+        err we;
+        err_clear(&we);
+        if (fsperm_write_atomic(d->policy_path, text, len, false, &we) < 0 &&
+            we.code != ERR_EXISTS) {
             free(text);
-            return err_set(e, ERR_IO, "cannot write %s: %s", d->policy_path, strerror(er));
+            if (e)
+                *e = we;
+            return -1;
         }
-        close(fd);
-        LOG_I("desk", "policy %s created from %s", d->policy_path, src);
-    } else if (read_file(d->policy_path, &text, &len, e) < 0) {
+        if (we.code == ERR_EXISTS) { /* another process wrote it first: read theirs */
+            free(text);
+            text = NULL;
+            if (fsperm_check_private(d->policy_path, "desk policy", e) < 0 ||
+                read_file(d->policy_path, &text, &len, e) < 0)
+                return -1;
+        } else {
+            LOG_I("desk", "policy %s created from %s", d->policy_path, src);
+        }
+    } else if (fsperm_check_private(d->policy_path, "desk policy", e) < 0 ||
+               read_file(d->policy_path, &text, &len, e) < 0) {
         return -1;
     }
     uint8_t h[32];
@@ -258,7 +269,8 @@ int desk_open(desk **out, const char *home, const char *operator_name, err *e)
     char path[4200];
     snprintf(path, sizeof path, "%s/desk.db", home);
     bool found = false;
-    if (store_open(&d->db, path, e) < 0 ||
+    /* Nothing is done on a desk whose audit log lost its head: every action is recorded. */
+    if (store_open(&d->db, path, e) < 0 || audit_check(home, e) < 0 ||
         store_operator_get(d->db, operator_name, &d->op, &found, e) < 0)
         goto fail;
     if (!found) {

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fsperm.h"
 #include "base/log.h"
 #include "devnet/devnet_priv.h"
 #include "risk/service.h"
@@ -465,13 +466,13 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
         int child = spawn_anvil(anvil, logf, port, chains[i].chain_id, e);
         if (child < 0)
             return -1;
-        FILE *f = fopen(pidf, "w");
-        if (!f) {
+        char pidline[96];
+        int pn = snprintf(pidline, sizeof pidline, "%d %u %llu\n", child, port,
+                          (unsigned long long)chains[i].chain_id);
+        if (fsperm_write_atomic(pidf, pidline, (size_t)pn, true, e) < 0) {
             kill(child, SIGTERM);
-            return err_set(e, ERR_IO, "cannot write %s: %s", pidf, strerror(errno));
+            return -1;
         }
-        fprintf(f, "%d %u %llu\n", child, port, (unsigned long long)chains[i].chain_id);
-        fclose(f);
         nodes[i].pid = child;
         nodes[i].running = true;
         nodes[i].started_now = true;

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/bytes.h"
+#include "base/fsperm.h"
 #include "base/log.h"
 #include "compliance/compliance.h"
 #include "desk/desk.h"
@@ -369,25 +371,29 @@ static int install_limits(const char *home, devnet_seed_report *out, err *e)
     FILE *in = fopen(src, "r");
     if (!in)
         return err_set(e, ERR_IO, "cannot read %s", src);
-    int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    FILE *o = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!o) {
-        if (fd >= 0)
-            close(fd);
-        fclose(in);
-        return err_set(e, ERR_IO, "cannot create %s", dst);
-    }
-    char line[LINE_MAX_];
-    bool ok = true;
-    while (ok && fgets(line, sizeof line, in))
-        ok = fputs(line, o) >= 0;
-    ok &= !ferror(in);
+    buf text;
+    buf_init(&text);
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, in)) > 0)
+        rc = buf_append(&text, chunk, n, e);
+    if (rc == 0 && ferror(in))
+        rc = err_set(e, ERR_IO, "cannot read %s", src);
     fclose(in);
-    ok &= fclose(o) == 0;
-    if (!ok) {
-        unlink(dst);
-        return err_set(e, ERR_IO, "cannot write %s", dst);
+    /* Whole or not at all: a desk's own limits file is never replaced, so a half copy
+     * left by a crash would stay, with limits missing. */
+    err we;
+    err_clear(&we);
+    if (rc == 0 && fsperm_write_atomic(dst, text.data, text.len, false, &we) < 0 &&
+        we.code != ERR_EXISTS) {
+        if (e)
+            *e = we;
+        rc = -1;
     }
+    buf_free(&text);
+    if (rc < 0)
+        return -1;
     out->limits_installed = true;
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -175,6 +176,43 @@ static int place(const char *tmp, const char *path, bool replace, err *e)
                        strerror(errno));
     unlink(tmp);
     return 0;
+}
+
+int ksfs_commit(const char *from, const char *to, bool replace, err *e)
+{
+    char dir[PATH_CAP], base[PATH_CAP];
+    if (strlen(to) >= PATH_CAP - 1)
+        return err_set(e, ERR_INVALID, "path too long: %s", to);
+    split_path(to, dir, base);
+    if (place(from, to, replace, e) < 0)
+        return -1;
+    if (fsync_dir(dir) < 0)
+        return err_set(e, ERR_IO, "cannot sync directory %s: %s", dir, strerror(errno));
+    return 0;
+}
+
+int ksfs_lock(const char *dir, bool wait, err *e)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(e, ERR_IO, "cannot open key directory %s: %s", dir, strerror(errno));
+    int rc;
+    while ((rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB))) < 0 && errno == EINTR)
+        ;
+    if (rc < 0) {
+        int er = errno;
+        close(fd);
+        if (er == EWOULDBLOCK)
+            return -2;
+        return err_set(e, ERR_IO, "cannot lock key directory %s: %s", dir, strerror(er));
+    }
+    return fd;
+}
+
+bool ksfs_is_temp(const char *name)
+{
+    const char *t = strstr(name, ".tmp-");
+    return name[0] == '.' && t && strlen(t) == 11;
 }
 
 int ksfs_write_atomic(const char *path, const void *data, size_t len, bool replace,

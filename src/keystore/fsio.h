@@ -29,6 +29,16 @@ typedef int (*ksfs_verify_fn)(void *ctx, const char *data, size_t len, err *e);
  * (checked by the rename itself, so two writers cannot both win). */
 int ksfs_write_atomic(const char *path, const void *data, size_t len, bool replace,
                       ksfs_verify_fn verify, void *ctx, err *e) __attribute__((warn_unused_result));
+/* Renames from into to (without replace an existing to is ERR_EXISTS) and syncs the
+ * directory. */
+int ksfs_commit(const char *from, const char *to, bool replace, err *e)
+    __attribute__((warn_unused_result));
+/* An exclusive flock on the directory itself, serialising the writers of the key store
+ * with the clean-up of what a crashed writer left. Returns the descriptor to close, -1
+ * on error, -2 when wait is false and another process holds it. */
+int ksfs_lock(const char *dir, bool wait, err *e) __attribute__((warn_unused_result));
+/* True for the name of a temporary file ksfs_write_atomic makes (.NAME.tmp-XXXXXX). */
+bool ksfs_is_temp(const char *name);
 /* Removes a file and syncs its directory. */
 int ksfs_remove(const char *path, err *e) __attribute__((warn_unused_result));
 

@@ -17,8 +17,10 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
+#include "base/bytes.h"
 #include "base/log.h"
 #include "crypto/secp.h"
 #include "keystore/fsio.h"
@@ -137,6 +139,8 @@ static int err_lead(err *e, const char *fmt, ...)
     return -1;
 }
 
+static void ks_recover(keystore *ks);
+
 int keystore_open(keystore **out, const char *home, const char *operator_name, err *e)
 {
     *out = NULL;
@@ -158,6 +162,7 @@ int keystore_open(keystore **out, const char *home, const char *operator_name, e
     ks->idle_s = KS_IDLE_DEFAULT;
     ks->now_ms = monotonic_ms;
     pthread_mutex_init(&ks->mu, NULL);
+    ks_recover(ks);
     *out = ks;
     return 0;
 }
@@ -316,9 +321,158 @@ static int verify_written(void *vctx, const char *data, size_t len, err *e)
     return rc;
 }
 
-/* Seals sk under passphrase with the store's parameters and writes its file. */
-static int write_key(keystore *ks, const uint8_t *sk, const addr *a, const char *label,
-                     const char *created, const char *passphrase, bool replace, err *e)
+/* A key file is written in two steps so that it never takes effect without its audit
+ * row: stage_key writes <address>.json.pending (whole, verified, synced), the row is
+ * appended naming the staged file's SHA-256, then commit_key renames it into place. A
+ * crash in between leaves a .pending file that the next keystore_open finishes (the row
+ * was written) or removes (it was not); see ks_recover. */
+static void pending_path(char *out, size_t cap, const keystore *ks, const addr *a)
+{
+    char lower[ADDR_STR_MAX];
+    addr_to_lower(lower, a);
+    snprintf(out, cap, "%s/%s.json%s", ks->dir, lower, KS_PENDING);
+}
+
+static void sha256_text(char out[65], const void *data, size_t len)
+{
+    uint8_t h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, data, len);
+    hex_encode(out, 65, h, sizeof h, false);
+}
+
+static int commit_key(keystore *ks, const addr *a, bool replace, err *e)
+{
+    char from[4400], to[4400], shown[ADDR_STR_MAX];
+    pending_path(from, sizeof from, ks, a);
+    key_path(to, sizeof to, ks, a);
+    err ce;
+    err_clear(&ce);
+    if (ksfs_commit(from, to, replace, &ce) == 0)
+        return 0;
+    addr_to_checksum(shown, a);
+    if (ce.code == ERR_EXISTS)
+        return err_set(e, ERR_EXISTS, "key %s already exists in the key store (%s): refused",
+                       shown, to);
+    if (e)
+        *e = ce;
+    return err_lead(e, "key %s is recorded in the audit log but not yet in place (the next "
+                    "start of the key store finishes it):", shown);
+}
+
+static void unstage_key(keystore *ks, const addr *a)
+{
+    char path[4400];
+    pending_path(path, sizeof path, ks, a);
+    if (unlink(path) < 0 && errno != ENOENT)
+        LOG_W("keystore", "cannot remove %s: %s", path, strerror(errno));
+}
+
+/* ---- what a crashed writer left: temporary files, staged key files ---- */
+
+typedef struct recover_ctx {
+    const char *address; /* EIP-55 */
+    const char *sha;
+    char found_action[16]; /* the row's action when found */
+} recover_ctx;
+
+static int recover_row(void *vctx, const audit_row *row, err *e)
+{
+    recover_ctx *rc = vctx;
+    if (strcmp(row->action, "key_new") && strcmp(row->action, "key_import") &&
+        strcmp(row->action, "key_passwd"))
+        return 0;
+    const char *a = json_string_value(json_object_get(row->details, "address"));
+    const char *h = json_string_value(json_object_get(row->details, "file_sha256"));
+    if (a && h && strcmp(a, rc->address) == 0 && strcmp(h, rc->sha) == 0)
+        snprintf(rc->found_action, sizeof rc->found_action, "%s", row->action);
+    return 0;
+}
+
+/* A staged file whose audit row was written is put in place; any other is removed. */
+static void recover_pending(keystore *ks, const char *name)
+{
+    char hex[41];
+    addr a;
+    memcpy(hex, name + 2, 40);
+    hex[40] = '\0';
+    if (hex_decode_exact(a.b, ADDR_LEN, hex, 0, NULL) < 0)
+        return;
+    char path[4400], shown[ADDR_STR_MAX], sha[65];
+    pending_path(path, sizeof path, ks, &a);
+    addr_to_checksum(shown, &a);
+    char *text = NULL;
+    size_t len = 0;
+    err e;
+    err_clear(&e);
+    if (ksfs_read_private(path, KEYFILE_MAX, &text, &len, &e) < 0) {
+        LOG_W("keystore", "staged key file left as it is: %s", e.msg);
+        return;
+    }
+    sha256_text(sha, text, len);
+    free(text);
+    recover_ctx rc = {shown, sha, ""};
+    if (audit_list(ks->home, recover_row, &rc, &e) < 0) {
+        LOG_W("keystore", "staged key file %s left until the audit log reads: %s", path, e.msg);
+        return;
+    }
+    if (!rc.found_action[0]) {
+        if (unlink(path) < 0)
+            LOG_W("keystore", "cannot remove %s: %s", path, strerror(errno));
+        else
+            LOG_W("keystore", "removed %s: a key change cut off before its audit row", path);
+        return;
+    }
+    bool passwd = strcmp(rc.found_action, "key_passwd") == 0;
+    if (commit_key(ks, &a, passwd, &e) < 0) {
+        LOG_W("keystore", "%s", e.msg);
+        if (e.code == ERR_EXISTS && unlink(path) == 0)
+            LOG_W("keystore", "removed %s", path);
+        return;
+    }
+    LOG_W("keystore", "finished %s of key %s, cut off after its audit row", rc.found_action,
+          shown);
+}
+
+/* Runs when the store opens, unless another process is writing the key store. */
+static void ks_recover(keystore *ks)
+{
+    err e;
+    err_clear(&e);
+    if (ksfs_dir_check(ks->dir, &e) != 1)
+        return;
+    int lock = ksfs_lock(ks->dir, false, &e);
+    if (lock < 0) {
+        if (lock == -1)
+            LOG_W("keystore", "%s", e.msg);
+        return;
+    }
+    DIR *dir = opendir(ks->dir);
+    if (!dir) {
+        close(lock);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(dir)) != NULL) {
+        const char *n = de->d_name;
+        size_t len = strlen(n);
+        if (ksfs_is_temp(n)) {
+            char path[sizeof ks->dir + 256 + 2];
+            snprintf(path, sizeof path, "%s/%s", ks->dir, n);
+            if (unlink(path) == 0)
+                LOG_W("keystore", "removed %s, left by a write that was cut off", path);
+        } else if (len == 47 + strlen(KS_PENDING) && strcmp(n + 47, KS_PENDING) == 0 &&
+                   n[0] == '0' && n[1] == 'x' && strncmp(n + 42, ".json", 5) == 0) {
+            recover_pending(ks, n);
+        }
+    }
+    closedir(dir);
+    close(lock);
+}
+
+/* Seals sk under passphrase with the store's parameters and stages its file; sha gets
+ * the SHA-256 of the staged bytes. */
+static int stage_key(keystore *ks, const uint8_t *sk, const addr *a, const char *label,
+                     const char *created, const char *passphrase, char sha[65], err *e)
 {
     if (!passphrase || !*passphrase)
         return err_set(e, ERR_INVALID, "empty passphrase refused: a key needs a passphrase");
@@ -326,9 +480,8 @@ static int write_key(keystore *ks, const uint8_t *sk, const addr *a, const char 
         return -1;
     if (ksfs_dir_ensure(ks->dir, e) < 0)
         return -1;
-    char path[4400], shown[ADDR_STR_MAX];
-    key_path(path, sizeof path, ks, a);
-    addr_to_checksum(shown, a);
+    char path[4400];
+    pending_path(path, sizeof path, ks, a);
     keyfile kf;
     memset(&kf, 0, sizeof kf);
     kf.address = *a;
@@ -350,16 +503,9 @@ static int write_key(keystore *ks, const uint8_t *sk, const addr *a, const char 
         keyfile_render(&text, &kf, e) < 0)
         goto out;
     verify_ctx vc = {key, sk};
-    err we;
-    err_clear(&we);
-    if (ksfs_write_atomic(path, text.data, text.len, replace, verify_written, &vc, &we) < 0) {
-        if (we.code == ERR_EXISTS)
-            err_set(e, ERR_EXISTS, "key %s already exists in the key store (%s): refused",
-                    shown, path);
-        else if (e)
-            *e = we;
+    if (ksfs_write_atomic(path, text.data, text.len, true, verify_written, &vc, e) < 0)
         goto out;
-    }
+    sha256_text(sha, text.data, text.len);
     rc = 0;
 out:
     buf_free(&text);
@@ -400,18 +546,33 @@ static int add_key(keystore *ks, const uint8_t *sk, const char *label, const cha
     addr a;
     if (addr_from_seckey(&a, sk) < 0)
         return err_set(e, ERR_INVALID, "not a valid secp256k1 private key");
-    if (ksfs_dir_check(ks->dir, e) < 0 || refuse_existing(ks, &a, e) < 0 ||
-        write_key(ks, sk, &a, label, NULL, passphrase, false, e) < 0)
+    if (ksfs_dir_ensure(ks->dir, e) < 0)
         return -1;
-    if (out)
-        *out = a;
-    if (ks_audit(ks, action, json_pack("{s:o, s:s, s:s}", "address", ks_addr_json(&a), "label",
-                                       label, "source", source), e) < 0) {
+    int lock = ksfs_lock(ks->dir, true, e);
+    if (lock < 0)
+        return -1;
+    char sha[65];
+    int rc = -1;
+    if (refuse_existing(ks, &a, e) < 0 ||
+        stage_key(ks, sk, &a, label, NULL, passphrase, sha, e) < 0)
+        goto out;
+    if (ks_audit(ks, action, json_pack("{s:o, s:s, s:s, s:s}", "address", ks_addr_json(&a),
+                                       "label", label, "source", source, "file_sha256", sha),
+                 e) < 0) {
+        unstage_key(ks, &a);
         char shown[ADDR_STR_MAX];
         addr_to_checksum(shown, &a);
-        return err_lead(e, "key %s was stored but", shown);
+        err_lead(e, "key %s was not stored:", shown);
+        goto out;
     }
-    return 0;
+    if (commit_key(ks, &a, false, e) < 0)
+        goto out;
+    if (out)
+        *out = a;
+    rc = 0;
+out:
+    close(lock);
+    return rc;
 }
 
 int keystore_create(keystore *ks, const char *label, const char *passphrase, addr *out, err *e)
@@ -507,6 +668,13 @@ int keystore_export_v3(keystore *ks, const addr *a, const char *passphrase,
     rc = ks_audit(ks, "key_export",
                   json_pack("{s:o, s:s, s:s}", "address", ks_addr_json(a), "format",
                             "keystore-v3-scrypt", "file", out_path), e);
+    if (rc < 0) {
+        /* No copy of a key without its audit row. */
+        err re;
+        if (ksfs_remove(out_path, &re) < 0)
+            LOG_E("keystore", "%s", re.msg);
+        err_lead(e, "%s was not exported:", out_path);
+    }
 out:
     buf_free(&text);
     sodium_free(sk);
@@ -522,14 +690,31 @@ int keystore_passwd(keystore *ks, const addr *a, const char *old_passphrase,
     uint8_t *sk = sodium_malloc(32);
     if (!sk)
         return err_set(e, ERR_NOMEM, "out of guarded memory");
-    int rc = open_key(ks, a, old_passphrase, &kf, sk, e);
-    if (rc == 0)
-        rc = write_key(ks, sk, a, kf.label, kf.created, new_passphrase, true, e);
-    if (rc == 0)
+    if (open_key(ks, a, old_passphrase, &kf, sk, e) < 0) {
+        sodium_free(sk);
+        return -1;
+    }
+    int lock = ksfs_lock(ks->dir, true, e);
+    if (lock < 0) {
+        sodium_free(sk);
+        return -1;
+    }
+    /* The new file takes effect only once its audit row is written (see stage_key). */
+    char sha[65];
+    int rc = stage_key(ks, sk, a, kf.label, kf.created, new_passphrase, sha, e);
+    if (rc == 0) {
         rc = ks_audit(ks, "key_passwd",
-                      json_pack("{s:o, s:I, s:I}", "address", ks_addr_json(a), "opslimit",
+                      json_pack("{s:o, s:I, s:I, s:s}", "address", ks_addr_json(a), "opslimit",
                                 (json_int_t)ks->params.opslimit, "memlimit",
-                                (json_int_t)ks->params.memlimit), e);
+                                (json_int_t)ks->params.memlimit, "file_sha256", sha), e);
+        if (rc < 0) {
+            unstage_key(ks, a);
+            err_lead(e, "passphrase not changed (the old one stays):");
+        }
+    }
+    if (rc == 0)
+        rc = commit_key(ks, a, true, e);
+    close(lock);
     sodium_free(sk);
     return rc;
 }
@@ -546,14 +731,22 @@ int keystore_remove(keystore *ks, const addr *a, err *e)
     if (d == 0 || lstat(path, &st) < 0)
         return err_set(e, ERR_NOT_FOUND, "no key %s in the key store %s (see `fusion key list`)",
                        shown, ks->dir);
-    if (ksfs_remove(path, e) < 0)
+    /* The row first: a key never leaves the store unrecorded. */
+    int lock = ksfs_lock(ks->dir, true, e);
+    if (lock < 0)
+        return -1;
+    int rc = ks_audit(ks, "key_rm", json_pack("{s:o}", "address", ks_addr_json(a)), e);
+    if (rc == 0 && (rc = ksfs_remove(path, e)) < 0)
+        err_lead(e, "the removal of key %s is recorded but", shown);
+    close(lock);
+    if (rc < 0)
         return -1;
     pthread_mutex_lock(&ks->mu);
     for (ks_key *k = ks->keys; k; k = k->next)
         if (addr_equal(&k->address, a))
             key_wipe(k);
     pthread_mutex_unlock(&ks->mu);
-    return ks_audit(ks, "key_rm", json_pack("{s:o}", "address", ks_addr_json(a)), e);
+    return 0;
 }
 
 static void entry_from(ks_entry *out, const keyfile *kf)

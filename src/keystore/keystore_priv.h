@@ -9,6 +9,9 @@
 
 #include "keystore/keystore.h"
 
+/* Suffix of a key file staged until its audit row is written (keystore.c). */
+#define KS_PENDING ".pending"
+
 struct keystore {
     char home[4096];
     char dir[4200];

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/bytes.h"
+#include "base/fsperm.h"
 #include "base/log.h"
 #include "eth/abi.h"
 #include "keystore/keystore.h"
@@ -1229,11 +1230,17 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
         if (k > 0 && (size_t)k < sizeof path && access(path, R_OK) == 0)
             lpath = path;
     }
+    bool own_limits = lpath && !o->limits_path;
     if (!lpath) {
         if (risk_data_file("risk/limits.csv", path, sizeof path, e) < 0)
             goto out;
         lpath = path;
     }
+    /* The desk's own limits are its configuration (the operator's alone); other limits
+     * files are reference data (no one else may change them). */
+    if ((own_limits ? fsperm_check_private(lpath, "desk's risk limits file", e)
+                    : fsperm_check_not_writable(lpath, "risk limits file", e)) < 0)
+        goto out;
     if (risk_limits_load(lpath, &s->limits, e) < 0)
         goto out;
     s->params.margin_call_hf = s->limits.margin_call_hf;

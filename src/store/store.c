@@ -12,7 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "base/bytes.h"
+#include "base/fsperm.h"
 #include "base/log.h"
 #include "store/store_internal.h"
 
@@ -118,6 +120,12 @@ int store_open(store **out, const char *path, err *e)
         free(s);
         return err_set(e, ERR_NOMEM, "out of memory opening the desk database");
     }
+    /* SQLite would create the file 0644 less the umask; its -wal, -shm and -journal
+     * files take the database's mode, so a database created 0600 keeps them all private. */
+    if (fsperm_create_private(path, e) < 0) {
+        store_close(&s);
+        return -1;
+    }
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         err_set(e, ERR_IO, "cannot open desk database %s: %s", path,
@@ -147,11 +155,22 @@ int store_open(store **out, const char *path, err *e)
         return -1;
     }
     sqlite3_finalize(st);
+    int v0 = 0;
     if (exec_sql(s->db,
                  "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
                  "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;",
                  "configuring the desk database", e) < 0 ||
+        read_user_version(s->db, &v0, e) < 0 ||
         store_migrate(s->db, store_schema_steps, store_schema_n_steps, e) < 0) {
+        err_prefix(e, "%s", path);
+        store_close(&s);
+        return -1;
+    }
+    /* A desk older than the audit head adopts its log's head at the next audit row (a
+     * desk.db made anew has no such mark: a log with rows and no head is refused). */
+    if (v0 > 0 && v0 < store_schema_audit_head_version &&
+        exec_sql(s->db, "INSERT OR IGNORE INTO audit_head (id, seq, hash) VALUES (1, 0, '')",
+                 "marking the audit head for adoption", e) < 0) {
         err_prefix(e, "%s", path);
         store_close(&s);
         return -1;
@@ -176,6 +195,12 @@ void store_close(store **p)
     free(s->path);
     free(s);
     *p = NULL;
+}
+
+int store_audit(store *s, const char *home, const char *operator_name, const char *action,
+                const json_t *details, err *e)
+{
+    return audit_append_db(s->db, home, operator_name, action, details, e);
 }
 
 const char *store_path(const store *s)

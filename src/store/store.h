@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "base/err.h"
 #include "base/u256.h"
 #include "crypto/address.h"
@@ -26,6 +28,10 @@ typedef struct store store;
 int store_open(store **out, const char *path, err *e) STORE_WUR;
 /* Closes and sets *p to NULL; NULL-safe. A transaction still open is rolled back. */
 void store_close(store **p);
+/* audit_append on this connection: inside an open transaction the audit head in desk.db
+ * moves with it (see audit.h). s must be <home>/desk.db. */
+int store_audit(store *s, const char *home, const char *operator_name, const char *action,
+                const json_t *details, err *e) STORE_WUR;
 /* BEGIN IMMEDIATE: takes the write lock up front, so a busy database shows up here
  * (after busy_timeout) and not in the middle of a transaction. */
 int store_begin(store *s, err *e) STORE_WUR;

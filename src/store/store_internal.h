@@ -44,6 +44,8 @@ int store_exec_stmt(store *s, sqlite3_stmt *st, const char *what, err *e);
 int store_migrate(sqlite3 *db, const char *const *steps, int n_steps, err *e);
 extern const char *const store_schema_steps[];
 extern const int store_schema_n_steps;
+/* The schema version from which desk.db holds the audit head (audit.h). */
+extern const int store_schema_audit_head_version;
 
 /* Conversions for columns stored as text. 64-bit unsigned values (chain ids, block
  * numbers) are bound as the same bits in SQLite's signed 64-bit INTEGER. */

@@ -8,6 +8,8 @@
  * of an unsigned 64-bit value; times are unix seconds. */
 #include "store/store_internal.h"
 
+#include "audit/audit.h"
+
 static const char step1_config[] =
     "CREATE TABLE chains ("
     "  chain_id INTEGER PRIMARY KEY,"
@@ -436,6 +438,9 @@ static const char step_escrow_search[] =
 static const char step_screened_identity[] =
     "ALTER TABLE screened_escrows ADD COLUMN created_tx TEXT;"
     "ALTER TABLE screened_escrows ADD COLUMN created_block_hash TEXT;";
+/* The audit head: the table is the audit module's (it may create it first, in a desk.db
+ * made by an audit row); one statement for both. */
+static const char step_audit_head[] = AUDIT_HEAD_SQL;
 
 const char *const store_schema_steps[] = {
     step1_config,
@@ -449,6 +454,9 @@ const char *const store_schema_steps[] = {
     step_sync_indexes,
     step_escrow_search,
     step_screened_identity,
+    step_audit_head,
 };
+
+const int store_schema_audit_head_version = 12;
 
 const int store_schema_n_steps = (int)(sizeof store_schema_steps / sizeof store_schema_steps[0]);

@@ -1,6 +1,7 @@
 /* test_audit.c: the hash-chained audit log: appends, list, and verify finding the first
  * bad row of an edited, re-hashed, deleted, reordered, duplicated or truncated log (with
- * its line number); anchors catch rows cut off the end; concurrent appenders from several
+ * its line number); anchors catch rows cut off the end; the head kept in desk.db catches a
+ * deleted, cut or replaced log and a deleted desk.db; concurrent appenders from several
  * processes keep one unbroken chain. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,9 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "store/store.h"
+
+#include <sqlite3.h>
 
 typedef struct fixture {
     char home[256];
@@ -277,12 +281,19 @@ static void test_anchor(void **state)
     snprintf(anchor, sizeof anchor, "%llu:%s", (unsigned long long)r.head_seq, r.head_hash);
     append_n(f, 2);
     assert_true(verify(f, anchor).ok);
-    /* Cut the last three whole rows: the chain itself still holds, the anchor does not. */
+    /* Cut the last three whole rows: the chain itself still holds, the anchor does not,
+     * nor does the head kept in desk.db. */
     char **v;
     size_t n = read_lines(f, &v);
     write_lines(f, v, n - 3, true);
-    assert_true(verify(f, NULL).ok);
-    r = verify(f, anchor);
+    audit_report lr;
+    err le;
+    assert_int_equal(audit_verify_log(f->home, NULL, &lr, &le), 0);
+    assert_true(lr.ok);
+    r = verify(f, NULL);
+    assert_false(r.ok);
+    assert_non_null(strstr(r.problem, "desk.db records the head 7:"));
+    assert_int_equal(audit_verify_log(f->home, anchor, &r, &le), 0);
     assert_false(r.ok);
     assert_non_null(strstr(r.problem, "removed from the end"));
     /* A rewritten log with the anchored seq but another hash. */
@@ -355,6 +366,175 @@ static void test_concurrent_appenders(void **state)
     assert_int_equal(r.rows, 100);
 }
 
+static void db_remove(const fixture *f)
+{
+    const char *sfx[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < 4; i++) {
+        char p[320];
+        snprintf(p, sizeof p, "%s/desk.db%s", f->home, sfx[i]);
+        unlink(p);
+    }
+}
+
+static void expect_append_refused(const fixture *f, const char *why)
+{
+    err e;
+    err_clear(&e);
+    assert_int_equal(audit_append(f->home, "mallory", "after", NULL, &e), -1);
+    if (!strstr(e.msg, why))
+        fail_msg("append refused with '%s', not '%s'", e.msg, why);
+}
+
+/* audit.log deleted: verify says so (not "no rows yet"), appends are refused and the log
+ * is not started anew; put back, the chain goes on. */
+static void test_log_deleted(void **state)
+{
+    fixture *f = *state;
+    append_n(f, 3);
+    char **v;
+    size_t n = read_lines(f, &v);
+    assert_int_equal(unlink(f->log), 0);
+    audit_report r = verify(f, NULL);
+    assert_false(r.ok);
+    assert_non_null(strstr(r.problem, "missing or empty"));
+    assert_non_null(strstr(r.problem, "records 3 rows"));
+    expect_append_refused(f, "missing or empty");
+    struct stat st;
+    assert_int_equal(stat(f->log, &st), -1);
+    /* An empty file in its place is no better. */
+    write_lines(f, v, 0, true);
+    assert_false(verify(f, NULL).ok);
+    expect_append_refused(f, "missing or empty");
+    write_lines(f, v, n, true);
+    assert_true(verify(f, NULL).ok);
+    append_n(f, 1);
+    r = verify(f, NULL);
+    assert_true(r.ok);
+    assert_int_equal(r.rows, 4);
+    free_lines(v, n);
+}
+
+/* Whole rows cut off the end: the rest is a valid chain, the head says what is missing. */
+static void test_log_cut(void **state)
+{
+    fixture *f = *state;
+    append_n(f, 5);
+    char **v;
+    size_t n = read_lines(f, &v);
+    write_lines(f, v, n - 2, true);
+    audit_report r = verify(f, NULL);
+    assert_false(r.ok);
+    assert_non_null(strstr(r.problem, "desk.db records the head 5:"));
+    expect_append_refused(f, "cut off its end");
+    r = verify(f, NULL);
+    assert_int_equal(r.rows, 3); /* nothing was appended: numbering did not go on from 3 */
+    write_lines(f, v, n, true);
+    assert_true(verify(f, NULL).ok);
+    free_lines(v, n);
+}
+
+/* desk.db deleted (and made anew, as the next command would): the log's rows have no
+ * head; adopting it is an explicit, recorded step. */
+static void test_db_deleted(void **state)
+{
+    fixture *f = *state;
+    append_n(f, 3);
+    db_remove(f);
+    audit_report r = verify(f, NULL);
+    assert_false(r.ok);
+    assert_non_null(strstr(r.problem, "records no audit head"));
+    expect_append_refused(f, "records no audit head");
+    char path[320];
+    snprintf(path, sizeof path, "%s/desk.db", f->home);
+    store *s = NULL;
+    err e;
+    err_clear(&e);
+    assert_int_equal(store_open(&s, path, &e), 0);
+    store_close(&s);
+    assert_false(verify(f, NULL).ok);
+    expect_append_refused(f, "records no audit head");
+    assert_int_equal(audit_adopt(f->home, "officer", &e), 0);
+    r = verify(f, NULL);
+    assert_true(r.ok);
+    assert_int_equal(r.rows, 4);
+    assert_true(r.db_head);
+    assert_int_equal(r.db_head_seq, 4);
+    assert_int_equal(audit_adopt(f->home, "officer", &e), -1);
+    assert_non_null(strstr(e.msg, "already records"));
+    append_n(f, 1);
+    assert_true(verify(f, NULL).ok);
+}
+
+/* A row whose head did not move (a caller's transaction rolled back, or a crash between
+ * the two): the log may be ahead of the head, never without it. */
+static void test_log_ahead_of_head(void **state)
+{
+    fixture *f = *state;
+    append_n(f, 2);
+    char path[320];
+    snprintf(path, sizeof path, "%s/desk.db", f->home);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    err e;
+    err_clear(&e);
+    assert_int_equal(audit_append_db(db, f->home, "bob", "rolled_back", NULL, &e), 0);
+    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    audit_report r = verify(f, NULL);
+    assert_true(r.ok);
+    assert_int_equal(r.rows, 3);
+    assert_int_equal(r.db_head_seq, 2);
+    /* The same in a committed transaction moves the head with it. */
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(audit_append_db(db, f->home, "bob", "committed", NULL, &e), 0);
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    r = verify(f, NULL);
+    assert_true(r.ok);
+    assert_int_equal(r.db_head_seq, 4);
+    /* Another chain, longer than the head, put in the log's place: caught at the head. */
+    fixture other;
+    snprintf(other.home, sizeof other.home, "%.200s/other", f->home);
+    assert_int_equal(mkdir(other.home, 0700), 0);
+    snprintf(other.log, sizeof other.log, "%s/%s", other.home, AUDIT_FILE);
+    append_n(&other, 6);
+    assert_int_equal(rename(other.log, f->log), 0);
+    r = verify(f, NULL);
+    assert_false(r.ok);
+    assert_non_null(strstr(r.problem, "desk.db records the head 4:"));
+    expect_append_refused(f, "does not hold row seq 4");
+}
+
+/* A desk from before the head (schema 10, a log with rows) adopts its log's head at its
+ * next row, once; a desk.db made anew does not (test_db_deleted). */
+static void test_migrated_desk_adopts(void **state)
+{
+    fixture *f = *state;
+    char path[320];
+    snprintf(path, sizeof path, "%s/desk.db", f->home);
+    store *s = NULL;
+    err e;
+    err_clear(&e);
+    assert_int_equal(store_open(&s, path, &e), 0);
+    store_close(&s);
+    append_n(f, 3);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE audit_head; PRAGMA user_version = 10", NULL,
+                                  NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(&s, path, &e), 0);
+    store_close(&s);
+    audit_report r = verify(f, NULL);
+    assert_true(r.ok);
+    assert_false(r.db_head);
+    append_n(f, 1);
+    r = verify(f, NULL);
+    assert_true(r.ok);
+    assert_true(r.db_head);
+    assert_int_equal(r.db_head_seq, 4);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -364,7 +544,8 @@ int main(void)
         T(test_append_list_verify), T(test_edited_row),  T(test_edited_and_rehashed),
         T(test_deleted_row),        T(test_reordered_and_duplicated),
         T(test_truncated),          T(test_anchor),      T(test_refusals),
-        T(test_concurrent_appenders),
+        T(test_concurrent_appenders), T(test_log_deleted), T(test_log_cut),
+        T(test_db_deleted),         T(test_log_ahead_of_head), T(test_migrated_desk_adopts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

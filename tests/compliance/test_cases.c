@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <pthread.h>
 #include <sys/wait.h>
@@ -509,6 +510,10 @@ static void test_take_next_race(void **state)
         unlink(wal);
         snprintf(wal, sizeof wal, "%s-shm", dbpath);
         unlink(wal);
+        /* A new desk each round: its audit log goes with its database (desk.db keeps the
+         * log's head, and a log without it is refused). */
+        snprintf(wal, sizeof wal, "%s/audit.log", home);
+        unlink(wal);
         store *s = open_db();
         open_cases(s, CASES, T0);
         store_close(&s);
@@ -774,6 +779,7 @@ static void write_text(const char *path, const char *text)
     assert_non_null(f);
     fputs(text, f);
     fclose(f);
+    assert_int_equal(chmod(path, 0600), 0); /* desk configuration is the operator's alone */
 }
 
 /* Every value read back is the one written in the file; errors name FILE:LINE and the key;
@@ -826,6 +832,16 @@ static void test_config_file(void **state)
         {"just words\n", ":1: expected key = value"},
         {"structuring.band_low = 2\nstructuring.band_high = 1\n", "band"},
     };
+    /* A configuration others may read or change is refused, with the chmod that fixes it. */
+    const mode_t loose[] = {0644, 0620, 0604};
+    for (size_t i = 0; i < sizeof loose / sizeof loose[0]; i++) {
+        assert_int_equal(chmod(path, loose[i]), 0);
+        compliance_config d;
+        compliance_config_default(&d);
+        assert_int_equal(compliance_config_load(&d, path, &e), -1);
+        if (!strstr(e.msg, "chmod 600"))
+            fail_msg("loose config %04o: '%s' lacks the chmod", (unsigned)loose[i], e.msg);
+    }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_text(path, bad[i].text);
         compliance_config d;

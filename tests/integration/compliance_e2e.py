@@ -15,6 +15,7 @@ the audit chain are checked too."""
 import json
 import os
 import sqlite3
+import stat
 import sys
 import time
 
@@ -210,6 +211,8 @@ def main():
         assert [d["operator"] for d in rep["decisions"]] == ["dave", "erin"], rep["decisions"]
         with open(report) as f:
             assert "SUSPICIOUS ACTIVITY REPORT" in f.read()
+        for path in (report, report + ".json"):  # a report names people: 0600
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, (path, oct(os.stat(path).st_mode))
         desk.run("audit", "verify")
         log("compliance e2e: ok")
     finally:

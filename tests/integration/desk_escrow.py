@@ -43,6 +43,7 @@ class DeskUser(Desk):
         self.pw = os.path.join(self.home, "pw")
         with open(self.pw, "w") as fh:
             fh.write(PASS + "\n")
+        os.chmod(self.pw, 0o600)  # secrets must be the operator's alone
 
     GATED = ("fund", "approve", "release", "resolve")
 
@@ -76,6 +77,7 @@ class DeskUser(Desk):
             keyfile = os.path.join(self.home, name + ".key")
             with open(keyfile, "w") as fh:
                 fh.write(K[i] + "\n")
+            os.chmod(keyfile, 0o600)  # secrets must be the operator's alone
             self.run("--passphrase-file", self.pw, "key", "import", "--raw-file", keyfile,
                      "--label", name)
             os.unlink(keyfile)

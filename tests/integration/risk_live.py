@@ -88,6 +88,7 @@ def main():
     pw = os.path.join(work, "pass")
     with open(pw, "w") as f:
         f.write("risk live test passphrase\n")
+    os.chmod(pw, 0o600)  # secrets must be the operator's alone
     acct = desk.json("--passphrase-file", pw, "key", "new", "--kdf", "interactive",
                      "--label", "desk", "--json")["address"]
     desk.add_chain(chain, confirmations=0)

@@ -68,6 +68,7 @@ def main():
         pw = os.path.join(tmp, "pw")
         with open(pw, "w") as f:
             f.write("anvil test passphrase\n")
+        os.chmod(pw, 0o600)  # secrets must be the operator's alone
         me = run([BIN, "--home", home, "--passphrase-file", pw, "key", "new", "--label", "gas"])
         anvil, url = start_anvil(tmp)
         run([CAST, "rpc", "--rpc-url", url, "anvil_setBalance", me, hex(10**20)])

@@ -9,13 +9,16 @@
 - the terminal prompts do not echo passphrases (driven through a pseudo-terminal);
 - the audit log's hash chain is re-checked here with hashlib, then tampered with.
 """
+import fcntl
 import hashlib
 import json
 import os
 import pty
 import re
+import resource
 import select
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -69,6 +72,7 @@ class Desk:
         path = os.path.join(self.tmp, name)
         with open(path, "w") as f:
             f.write(content)
+        os.chmod(path, 0o600)  # passphrase files must be the operator's alone
         return path
 
     def fusion(self, *args, passfile=None, env=None):
@@ -234,6 +238,144 @@ class KeyCli(unittest.TestCase):
         self.assertIn("deleted", self.d.ok("key", "rm", a, "--yes"))
         self.assertFalse(os.path.exists(self.d.key_path(a)))
         self.assertEqual(json.loads(self.d.ok("key", "list", "--json")), [])
+
+    # ---- a key change is never in effect without its audit row ----
+
+    def keys_dir_names(self):
+        return sorted(os.listdir(os.path.join(self.d.home, "keys")))
+
+    def audit_actions(self):
+        rows = json.loads(self.d.ok("audit", "list", "--json"))
+        return [r["action"] for r in rows]
+
+    def test_passwd_killed_before_its_row(self):
+        """SIGKILL while the new key file waits for its audit row: the old passphrase stays,
+        and the next start of the key store removes what was staged."""
+        a = self.new_key("killed")
+        path = self.d.key_path(a)
+        with open(path, "rb") as f:
+            orig = f.read()
+        log = os.path.join(self.d.home, "audit.log")
+        holder = open(log, "rb")
+        fcntl.flock(holder, fcntl.LOCK_EX)  # the passwd blocks at its audit row
+        proc = subprocess.Popen(
+            [BIN, "--home", self.d.home, "--operator", "cli-test", "--passphrase-file", self.p1,
+             "key", "passwd", a, "--new-passphrase-file", self.p2],
+            env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True)
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and proc.poll() is None:
+                staged = any(n.endswith(".pending") or ".tmp-" in n
+                             for n in self.keys_dir_names())
+                with open(path, "rb") as f:
+                    replaced = f.read() != orig
+                if staged or replaced:
+                    break
+                time.sleep(0.01)
+            time.sleep(0.2)  # let it reach the lock it waits on
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        finally:
+            fcntl.flock(holder, fcntl.LOCK_UN)
+            holder.close()
+            proc.stdout.close()
+            proc.stderr.close()
+        self.assertEqual(proc.returncode, -signal.SIGKILL)
+        # The next key store start cleans up; the old passphrase is still the one.
+        self.d.ok("key", "list")
+        self.assertEqual(self.keys_dir_names(), [os.path.basename(path)])
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), orig)
+        self.d.ok("key", "sign-message", a, "x", passfile=self.p1)
+        p = self.d.fusion("key", "sign-message", a, "x", passfile=self.p2)
+        self.assertEqual(p.returncode, 1)
+        self.assertNotIn("key_passwd", self.audit_actions())
+        self.d.ok("audit", "verify")
+
+    def test_passwd_audit_write_fails(self):
+        """The audit row cannot be written (the file size limit, RLIMIT_FSIZE, a real
+        EFBIG from the kernel): exit 1, the old passphrase stays, nothing is left."""
+        a = self.new_key("full")
+        log = os.path.join(self.d.home, "audit.log")
+        # Past 32 KiB, so SQLite's -shm (32 KiB) still fits under the limit.
+        while os.path.getsize(log) < 40000:
+            self.d.ok("key", "sign-message", a, "m" * 250, passfile=self.p1)
+        size = os.path.getsize(log)
+        before = snapshot(self.d.home)
+
+        def limit():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        p = subprocess.run(
+            [BIN, "--home", self.d.home, "--operator", "cli-test", "--passphrase-file", self.p1,
+             "key", "passwd", a, "--new-passphrase-file", self.p2],
+            capture_output=True, text=True, env=ENV, stdin=subprocess.DEVNULL, timeout=180,
+            preexec_fn=limit)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        after = snapshot(self.d.home)
+        after.pop("fusion.log", None)
+        before.pop("fusion.log", None)
+        self.assertEqual(after, before, "files changed by a failed passwd")
+        self.d.ok("key", "sign-message", a, "x", passfile=self.p1)
+        self.assertNotIn("key_passwd", self.audit_actions())
+        self.assertIn("cannot write the audit log", p.stderr)
+        self.assertIn("passphrase not changed", p.stderr)
+        self.assertEqual(len(p.stderr.strip().split("\n")), 1, p.stderr)
+
+    def test_stale_files_cleaned_on_open(self):
+        """What a crashed writer leaves: temporary files are removed; a staged key file is
+        put in place when its audit row was written, removed when it was not."""
+        a = self.new_key("stale")
+        path = self.d.key_path(a)
+        with open(path, "rb") as f:
+            old = f.read()
+        kdir = os.path.dirname(path)
+        base = os.path.basename(path)
+        # A temporary file of a write cut off mid-way (an encrypted copy).
+        tmp = os.path.join(kdir, "." + base + ".tmp-Ab12Cd")
+        with open(tmp, "wb") as f:
+            f.write(old)
+        os.chmod(tmp, 0o600)
+        # A staged file with no audit row: removed, the key stays as it was.
+        pending = path + ".pending"
+        with open(pending, "wb") as f:
+            f.write(old.replace(b"stale", b"stalf"))
+        os.chmod(pending, 0o600)
+        self.d.ok("key", "list")
+        self.assertEqual(self.keys_dir_names(), [base])
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), old)
+        # A passwd cut off after its row, before the rename (made from a real passwd): the
+        # next start finishes it.
+        self.d.ok("key", "passwd", a, "--new-passphrase-file", self.p2, passfile=self.p1)
+        with open(path, "rb") as f:
+            new = f.read()
+        os.rename(path, pending)
+        with open(path, "wb") as f:
+            f.write(old)
+        os.chmod(path, 0o600)
+        self.d.ok("key", "list")
+        self.assertEqual(self.keys_dir_names(), [base])
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), new)
+        self.d.ok("key", "sign-message", a, "x", passfile=self.p2)
+
+    def test_new_key_not_stored_without_its_row(self):
+        a = self.new_key("first")
+        log = os.path.join(self.d.home, "audit.log")
+        with open(log, "rb") as f:
+            orig = f.read()
+        os.unlink(log)
+        p = self.d.fusion("key", "new", "--label", "second", passfile=self.p1)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("was not stored", p.stderr)
+        self.assertEqual(self.keys_dir_names(), [os.path.basename(self.d.key_path(a))])
+        with open(log, "wb") as f:
+            f.write(orig)
+        os.chmod(log, 0o600)
+        self.assertEqual([k["address"] for k in json.loads(self.d.ok("key", "list", "--json"))],
+                         [a])
 
     # ---- bad input: one line, exit 1, files unchanged ----
 
@@ -436,11 +578,16 @@ class KeyCli(unittest.TestCase):
         p = self.d.fusion("audit", "verify")
         self.assertEqual(p.returncode, 1)
         self.assertIn("broken at line 3", p.stderr)
-        # Cutting the last row is caught by the anchor printed earlier.
+        # Cutting the last row: the chain alone still holds (--log-only), the head kept in
+        # desk.db does not, nor does the anchor printed earlier.
         with open(log, "wb") as f:
             f.write(b"\n".join(lines[:-1]) + b"\n")
-        self.d.ok("audit", "verify")
-        p = self.d.fusion("audit", "verify", "--anchor", head)
+        self.d.ok("audit", "verify", "--log-only")
+        p = self.d.fusion("audit", "verify")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("rows were removed from the end", p.stderr)
+        self.assertIn(f"desk.db records the head {len(lines)}:", p.stderr)
+        p = self.d.fusion("audit", "verify", "--log-only", "--anchor", head)
         self.assertEqual(p.returncode, 1)
         self.assertIn("removed from the end", p.stderr)
         with open(log, "wb") as f:

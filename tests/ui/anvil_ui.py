@@ -42,6 +42,7 @@ def operator(t, home, pw, name, index, role):
     keyfile = os.path.join(t.tmp, name + ".key")
     with open(keyfile, "w") as f:
         f.write(devchain.KEYS[index] + "\n")
+    os.chmod(keyfile, 0o600)  # secrets must be the operator's alone
     fusion(home, "--passphrase-file", pw, "key", "import", "--raw-file", keyfile, "--label", name)
     os.unlink(keyfile)
     fusion(home, "operator", "add", name, "--key", devchain.ACCOUNTS[index], "--role", role)

@@ -38,6 +38,7 @@ def run(chain):
     pw = os.path.join(t.tmp, "pw")
     with open(pw, "w") as f:
         f.write(PASS + "\n")
+    os.chmod(pw, 0o600)  # secrets must be the operator's alone
     fusion(home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc",
            chain.node.url, "--factory", chain.factory, "--confirmations", "0")
     # dave (compliance) is the desk's default arbiter: neither payer nor payee.

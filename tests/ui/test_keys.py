@@ -29,6 +29,7 @@ def run(chain):
     pw = os.path.join(t.tmp, "pw")
     with open(pw, "w") as f:
         f.write(PASS + "\n")
+    os.chmod(pw, 0o600)  # secrets must be the operator's alone
     fusion(home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc", node.url,
            "--factory", chain.factory, "--confirmations", "0")
     fusion(home, "asset", "add-token", "--chain", "local", "--symbol", "USDC", "--address", usdc)
