@@ -405,6 +405,8 @@ static int ent_import(cli_ctx *ctx, int argc, char **argv)
     } else if (compliance_entity_import(db, &a, argv[1], &r, &e) < 0) {
         for (size_t i = 0; i < r.n_errors; i++)
             fprintf(stderr, "%s:%zu: %s\n", argv[1], r.errors[i].line, r.errors[i].msg);
+        if (r.n_more)
+            fprintf(stderr, "%s: %zu more bad lines not listed\n", argv[1], r.n_more);
         rc = cli_fail(&e);
     } else {
         printf("imported %zu entities from %s\n", r.n_imported, argv[1]);
