@@ -87,6 +87,43 @@ def main():
         r = run(home, "--operator", "carol", "entity", "list", "--json")
         check("nothing imported", r.returncode == 0 and r.stdout.strip() in ("[]", ""), r)
 
+    with tempfile.TemporaryDirectory() as tmp:
+        home = os.path.join(tmp, "desk")
+        create = ["escrow", "create", "--payee", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+                  "--token", "ETH", "--approvers", "bob", "--threshold", "1"]
+        # A single-valued option given twice: refused as a usage error naming it, before the
+        # desk is opened (the last one won: --amount 1 --amount 2 signed 2 ETH).
+        r = run(home, *create, "--amount", "1", "--deadline", "7d", "--amount", "2")
+        refused("escrow create --amount twice", r, 2, "'--amount' given twice")
+        r = run(home, *create, "--amount", "1", "--deadline", "7d", "--payee", "carol")
+        refused("escrow create --payee twice", r, 2, "'--payee' given twice")
+        r = run(home, "risk", "calc", "--positions", "a.json", "--positions=b.json")
+        refused("risk calc --positions twice", r, 2, "'--positions' given twice")
+        r = run(home, "entity", "add", "X", "--type", "company", "--type", "individual")
+        refused("entity add --type twice", r, 2, "'--type' given twice")
+        r = run(home, "xswap", "respond", "1", "--gap", "600", "--gap", "1")
+        refused("xswap respond --gap twice", r, 2, "'--gap' given twice")
+        r = run(home, "devnet", "up", "--ports", "20001,20002,20003", "--ports=1,2,3")
+        refused("devnet up --ports twice", r, 2, "'--ports' given twice")
+        # The global options: the same rules (getopt_long let the last --operator win and
+        # took --op for --operator).
+        r = run(home, "--operator", "bob", "--operator", "alice", "version")
+        refused("global --operator twice", r, 2, "'--operator' given twice")
+        r = run(home, "--op", "alice", "version")
+        refused("global --op abbreviation", r, 2, "unknown option '--op'")
+        r = run(home, "--passphrase-file=a", "--passphrase-file", "b", "version")
+        refused("global --passphrase-file twice", r, 2, "'--passphrase-file' given twice")
+        r = run(home, "--json", "--yes", "version")
+        check("global flags still work", r.returncode == 0 and r.stdout.startswith("fusion "), r)
+        r = run(home, "--operator")
+        refused("global option without its value", r, 2, "'--operator' needs a value")
+        # Impossible dates are refused, never moved to a real day.
+        for when in ["2030-02-30T00:00:00Z", "2030-04-31T00:00:00Z", "2030-01-01T24:00:00Z"]:
+            r = run(home, *create, "--amount", "1", "--deadline", when)
+            refused("escrow create --deadline " + when, r, 2, "--deadline", "real calendar day")
+        check("no desk home created by refused commands", not os.path.exists(
+            os.path.join(home, "desk.db")), r)
+
     print("%d failure(s)" % failures)
     return 1 if failures else 0
 
