@@ -54,6 +54,11 @@ struct desk;
 int cli_operator_desk_open(cli_ctx *ctx, struct desk **d, unsigned wait_s, err *e)
     __attribute__((warn_unused_result));
 
+/* The operator's passphrase: the first line of --passphrase-file, else asked on the
+ * terminal with echo off (cmd_escrow_act.c). */
+int cli_passphrase(const cli_ctx *ctx, char *out, size_t cap, err *e)
+    __attribute__((warn_unused_result));
+
 /* Prints "fusion: <msg>" on stderr (one line) and returns EXIT_FAIL. */
 int cli_fail(const err *e);
 /* Prints "fusion <cmd>: <msg>" and a usage hint on stderr, returns EXIT_USAGE. */

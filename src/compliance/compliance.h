@@ -119,6 +119,7 @@ int compliance_prices_from_oracle(store *s, compliance_prices *out, err *e) COMP
 typedef struct compliance_config {
     screen_config rules;
     int64_t sla_s[3]; /* SLA seconds by priority (high, medium, low) */
+    size_t sanctions_line; /* line of the file that set sanctions.enabled (0: not set) */
 } compliance_config;
 
 /* The documented defaults (screen_config_default, SLA 4 / 24 / 72 h). */
@@ -132,6 +133,42 @@ int compliance_config_read(compliance_config *c, const char *path, FILE *f, err 
 char *compliance_config_text(const compliance_config *c);
 /* SLA seconds of a priority under c (NULL: the default). */
 int64_t compliance_config_sla(const compliance_config *c, int priority);
+
+/* ---- the decision to switch sanctions screening off (decision.c) ---- */
+
+#define COMPLIANCE_REASON_MAX 200
+#define COMPLIANCE_DECISION_MSG_MAX (COMPLIANCE_REASON_MAX + 256)
+
+typedef struct compliance_sanctions_decision {
+    bool recorded;           /* a decision is on record (either way) */
+    bool off;                /* it switches sanctions screening off */
+    char operator_name[64];  /* the compliance officer who signed it */
+    char address[ADDR_STR_MAX]; /* their key */
+    int64_t at;              /* unix seconds */
+    char reason[COMPLIANCE_REASON_MAX + 1];
+} compliance_sanctions_decision;
+
+/* The text an officer signs for the decision (EIP-191 personal_sign today): it names the
+ * state, the operator, the time and the reason. -1 when it does not fit. */
+int compliance_sanctions_message(char *out, size_t cap, const char *operator_name, bool off,
+                                 const char *reason, int64_t at) COMPLIANCE_WUR;
+/* Records the decision of a->operator_name (compliance role) taken at a->now: sig65 must be
+ * their key's signature of compliance_sanctions_message(...). Off needs a reason (one line
+ * of text). Stored in the desk settings and audited "compliance.sanctions_off" / "_on", in
+ * one transaction. The only place a decision is written. */
+int compliance_sanctions_decide(store *s, const compliance_actor *a, bool off, const char *reason,
+                                const uint8_t sig65[65], err *e) COMPLIANCE_WUR;
+/* The decision on record (d->recorded false when there is none), its signature checked
+ * again: a stored decision that does not verify is an error (ERR_DENIED). */
+int compliance_sanctions_decision_get(store *s, compliance_sanctions_decision *d,
+                                      err *e) COMPLIANCE_WUR;
+/* Whether the rules in cfg may be used on this desk: sanctions screening switched off
+ * (sanctions.enabled = no) needs a recorded, verified decision to switch it off; without
+ * one, an error naming conf_path:line and the command that records the decision. desk_db:
+ * the desk database path (may not exist: then there is no decision). */
+int compliance_config_allowed(const compliance_config *cfg, const char *conf_path,
+                              const char *desk_db, compliance_sanctions_decision *d,
+                              err *e) COMPLIANCE_WUR;
 
 typedef struct compliance_screen_stats {
     size_t screened; /* escrows screened for the first time */
@@ -186,6 +223,8 @@ void compliance_screener_after_commit(void *scr, store *conn, uint64_t chain_id)
 void compliance_screener_totals(compliance_screener *scr, compliance_screen_stats *out);
 /* The rule configuration and the lists in use (valid while scr lives). */
 const compliance_config *compliance_screener_config(const compliance_screener *scr);
+/* The sanctions decision on record when the screener was made (recorded false: none). */
+const compliance_sanctions_decision *compliance_screener_decision(const compliance_screener *scr);
 const screen_ctx *compliance_screener_ctx(const compliance_screener *scr);
 /* Which price source is used: "FILE" (prices file), "oracle" or "none". */
 const char *compliance_screener_prices_source(const compliance_screener *scr);

@@ -6,6 +6,7 @@ AddressSanitizer) and a timeout, so a reader that loops or eats memory fails her
 taking the machine. Needs FUSION_BIN."""
 import os
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,76 @@ def refused(name, r, rc, *needles):
 def write(path, text):
     with open(path, "w") as f:
         f.write(text)
+
+
+def sanctions_off(tmp):
+    """`sanctions.enabled = no` alone is refused; a compliance officer's signed decision
+    (their key's passphrase) lets it take effect, `case rules` shows it first, and
+    withdrawing the decision refuses the line again. Each step audited."""
+    home = os.path.join(tmp, "desk")
+    pw = os.path.join(tmp, "pw")
+    write(pw, "pw-carol-1\n")
+    os.environ["FUSION_KDF"] = "interactive"  # the fastest KDF level: a test, not a desk
+    r = run(home, "--passphrase-file", pw, "key", "new", "--label", "carol")
+    check("set-up: carol's key", r.returncode == 0, r)
+    carol = r.stdout.strip()
+    r = run(home, "--passphrase-file", pw, "key", "new", "--label", "dave")
+    dave = r.stdout.strip()
+    run(home, "operator", "add", "carol", "--key", carol, "--role", "compliance")
+    run(home, "operator", "add", "dave", "--key", dave, "--role", "trader")
+    write(os.path.join(home, "compliance.conf"), "# rules\nthreshold_usd = 5000\n"
+          "sanctions.enabled = no\n")
+    conf = os.path.join(home, "compliance.conf")
+    r = run(home, "case", "rules")
+    refused("sanctions.enabled = no without a decision (case rules)", r, 1,
+            conf + ":3: sanctions.enabled = no", "case rules --sanctions off --reason")
+    r = run(home, "sync", "--once")
+    refused("sanctions.enabled = no without a decision (sync)", r, 1, conf + ":3:",
+            "signed decision")
+    # Recording the decision: the compliance role, a reason, and the officer's own key.
+    r = run(home, "--operator", "dave", "--passphrase-file", pw, "case", "rules",
+            "--sanctions", "off", "--reason", "lists moved")
+    refused("decision by an operator without the compliance role", r, 1, "compliance role")
+    r = run(home, "--operator", "carol", "--passphrase-file", pw, "case", "rules",
+            "--sanctions", "off")
+    refused("decision without a reason", r, 2, "--reason")
+    write(os.path.join(tmp, "bad"), "wrong\n")
+    r = run(home, "--operator", "carol", "--passphrase-file", os.path.join(tmp, "bad"), "case",
+            "rules", "--sanctions", "off", "--reason", "lists moved")
+    check("decision with a wrong passphrase", r.returncode == 1, r)
+    r = run(home, "case", "rules")
+    check("still refused after the failed attempts", r.returncode == 1 and ":3:" in r.stderr, r)
+    r = run(home, "--operator", "carol", "--passphrase-file", pw, "case", "rules",
+            "--sanctions", "off", "--reason", "OFAC export moved; screening by the broker")
+    check("decision recorded", r.returncode == 0 and "recorded" in r.stdout, r)
+    r = run(home, "case", "rules")
+    first = r.stdout.splitlines()[:1]
+    check("case rules shows it first", r.returncode == 0 and first and
+          "SANCTIONS SCREENING IS OFF" in first[0] and "carol" in first[0] and
+          "OFAC export moved" in first[0] and "sanctions.enabled = no" in r.stdout, r)
+    r = run(home, "audit", "list", "--json")
+    check("audited", r.returncode == 0 and "compliance.sanctions_off" in r.stdout, r)
+    # Withdrawn: the line is refused again.
+    r = run(home, "--operator", "carol", "--passphrase-file", pw, "case", "rules",
+            "--sanctions", "on")
+    check("decision withdrawn", r.returncode == 0, r)
+    r = run(home, "case", "rules")
+    refused("refused again once withdrawn", r, 1, conf + ":3: sanctions.enabled = no")
+    r = run(home, "audit", "verify")
+    check("audit chain verifies", r.returncode == 0, r)
+    # A decision edited in the database no longer matches its signature: refused.
+    r = run(home, "--operator", "carol", "--passphrase-file", pw, "case", "rules",
+            "--sanctions", "off", "--reason", "short")
+    check("decision recorded again", r.returncode == 0, r)
+    db = sqlite3.connect(os.path.join(home, "desk.db"))
+    with db:
+        n = db.execute("UPDATE risk_settings SET value = replace(value, '\"short\"', "
+                       "'\"a long story\"') WHERE key = 'compliance.sanctions_decision'"
+                       ).rowcount
+    db.close()
+    r = run(home, "case", "rules")
+    refused("an edited decision is refused", r, 1, "does not verify")
+    check("the edit hit the row", n == 1, r)
 
 
 def main():
@@ -123,6 +194,9 @@ def main():
             refused("escrow create --deadline " + when, r, 2, "--deadline", "real calendar day")
         check("no desk home created by refused commands", not os.path.exists(
             os.path.join(home, "desk.db")), r)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sanctions_off(tmp)
 
     print("%d failure(s)" % failures)
     return 1 if failures else 0
