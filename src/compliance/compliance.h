@@ -104,9 +104,12 @@ typedef struct compliance_prices {
     size_t n;
 } compliance_prices;
 
-/* Reads "chain_id,token,usd_per_unit" lines (token: an address or "native"; '#' comments);
- * errors name the line. */
+/* Reads "chain_id,token,usd_per_unit" lines (token: an address or "native"; '#' comments;
+ * usd_per_unit a plain decimal number); errors name the line, a line over 510 bytes is one. */
 int compliance_prices_load(compliance_prices *out, const char *path, err *e) COMPLIANCE_WUR;
+/* The same from an open stream (path names it in errors); for tests and the fuzz target. */
+int compliance_prices_read(compliance_prices *out, const char *path, FILE *f,
+                           err *e) COMPLIANCE_WUR;
 void compliance_prices_free(compliance_prices *p);
 
 /* The USD prices the desk's oracle feeds hold (store: feeds and their latest observed
