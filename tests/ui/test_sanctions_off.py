@@ -30,17 +30,21 @@ def heading(t, needle):
     return pred
 
 
-def session(t, needle, desc):
+def session(home, n, needle, desc):
+    """A fresh tmux server per session (one server's exit races the next session's start),
+    on the shared desk home."""
+    t = tmuxh.Tmux("sanctions_off%d" % n, cols=120, rows=30)
+    t.home = home
     t.start_fusion()
     t.wait_for("Fusion Prime Workstation", "the title bar")
     t.wait_for(heading(t, needle), desc)
     t.send("q")
     t.wait_dead()
-    t.tmux("kill-session", "-t", "t", check=False)
+    t.close()
 
 
 def main():
-    t = tmuxh.Tmux("sanctions_off", cols=120, rows=30)
+    t = tmuxh.Tmux("sanctions_off", cols=120, rows=30)  # owns the desk home's directory
     home = t.home
     os.makedirs(home, mode=0o700)
     pw = os.path.join(t.tmp, "pw")
@@ -51,12 +55,12 @@ def main():
     conf = os.path.join(home, "compliance.conf")
     with open(conf, "w") as f:
         f.write("sanctions.enabled = no\n")
-    session(t, "SANCTIONS SCREENING STOPPED", "the refused line on the alerts heading")
+    session(home, 1, "SANCTIONS SCREENING STOPPED", "the refused line on the alerts heading")
     fusion(home, "--operator", "carol", "--passphrase-file", pw, "case", "rules", "--sanctions",
            "off", "--reason", "broker screens")
-    session(t, "SANCTIONS SCREENING OFF (decision of carol)", "the decision on the heading")
+    session(home, 2, "SANCTIONS SCREENING OFF (decision of carol)", "the decision on the heading")
     os.remove(conf)
-    session(t, "Alerts", "a plain heading once screening is on")
+    session(home, 3, "Alerts", "a plain heading once screening is on")
 
 
 if __name__ == "__main__":
