@@ -522,8 +522,11 @@ static bool date_check(const char *s, char *why, size_t cap)
 {
     int y, m, d;
     char tail;
-    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || s[4] != '-' ||
-        s[7] != '-') {
+    bool digits = strlen(s) == 10;
+    for (size_t i = 0; digits && i < 10; i++)
+        digits = (i == 4 || i == 7) ? s[i] == '-' : (s[i] >= '0' && s[i] <= '9');
+    /* digits first: sscanf's %2d would take " 1" or "+1" for a month */
+    if (!digits || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) {
         snprintf(why, cap, "write the day as YYYY-MM-DD, e.g. 2026-12-01");
         return false;
     }

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "base/amount.h"
+#include "compliance/compliance.h"
 #include "crypto/address.h"
 #include "desk.h"
 #include "notify.h"
@@ -45,6 +47,7 @@ typedef struct dash {
     size_t n_alert_ix;
     bool have_cases;
     size_t cases_open, cases_high; /* open compliance cases, and of those priority high */
+    char sanctions[160]; /* non-empty: sanctions screening is off (or refused), shown first */
 } dash;
 
 static size_t port_count(void *ctx)
@@ -214,11 +217,36 @@ static void count_cases(dash *d)
     free(cs);
 }
 
+/* Sanctions screening switched off (compliance.conf, with an officer's signed decision)
+ * or refused (the line without a decision): a line the alerts heading leads with. */
+static void sanctions_state(dash *d)
+{
+    d->sanctions[0] = '\0';
+    char conf[sizeof d->desk->home + 32], db[sizeof d->desk->home + 32];
+    snprintf(conf, sizeof conf, "%s/compliance.conf", d->desk->home);
+    snprintf(db, sizeof db, "%s/desk.db", d->desk->home);
+    compliance_config cfg;
+    compliance_config_default(&cfg);
+    err e;
+    err_clear(&e);
+    if (access(conf, R_OK) != 0 || compliance_config_load(&cfg, conf, &e) < 0 ||
+        cfg.rules.sanctions.on)
+        return;
+    compliance_sanctions_decision dec;
+    if (compliance_config_allowed(&cfg, conf, db, &dec, &e) < 0)
+        snprintf(d->sanctions, sizeof d->sanctions,
+                 "SANCTIONS SCREENING STOPPED: compliance.conf says no without a signed decision");
+    else
+        snprintf(d->sanctions, sizeof d->sanctions,
+                 "SANCTIONS SCREENING OFF (decision of %.60s)", dec.operator_name);
+}
+
 static void take(dash *d)
 {
     if (!d->desk)
         return;
     count_cases(d);
+    sanctions_state(d);
     risk_snapshot *s = ui_desk_risk_take(d->desk, d->error, sizeof d->error);
     if (s) {
         risk_snapshot_free(&d->snap);
@@ -310,7 +338,19 @@ static void draw(ui_screen *s, WINDOW *w)
         snprintf(label, sizeof label, "Alerts matching /%s%s", d->filter, cases);
     else
         snprintf(label, sizeof label, "Alerts%s", cases);
-    ui_put(w, y + 1, 2, label, ui_text_width(label), UI_ALIGN_LEFT, UI_ROLE_HEADER);
+    int lx = 2;
+    if (d->sanctions[0]) {
+        /* First, in the error role: the desk is not screening against sanctions lists. */
+        char warn[sizeof d->sanctions + 4];
+        snprintf(warn, sizeof warn, "%s - ", d->sanctions);
+        int ww = ui_text_width(warn);
+        if (ww > cols - 4)
+            ww = cols - 4;
+        ui_put(w, y + 1, lx, warn, ww, UI_ALIGN_LEFT, UI_ROLE_ERROR);
+        lx += ww;
+    }
+    if (lx < cols - 2)
+        ui_put(w, y + 1, lx, label, ui_text_width(label), UI_ALIGN_LEFT, UI_ROLE_HEADER);
     ui_table_draw(&d->alerts, w, y + 2, 1, rows - (y + 2), cols - 2,
                   "No alerts: limits and margin alerts appear here as they fire");
 }

@@ -54,6 +54,11 @@ struct desk;
 int cli_operator_desk_open(cli_ctx *ctx, struct desk **d, unsigned wait_s, err *e)
     __attribute__((warn_unused_result));
 
+/* The operator's passphrase: the first line of --passphrase-file, else asked on the
+ * terminal with echo off (cmd_escrow_act.c). */
+int cli_passphrase(const cli_ctx *ctx, char *out, size_t cap, err *e)
+    __attribute__((warn_unused_result));
+
 /* Every line the CLI writes to stderr goes through these three: the message is made
  * safe (base/text.h) there, so echoed argv, file and node text cannot act on the
  * terminal. */

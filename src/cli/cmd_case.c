@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "base/text.h"
 #include "base/fsperm.h"
 #include "cli/opts.h"
+#include "keystore/keystore.h"
 
 static int parse_id(const char *s, int64_t *id)
 {
@@ -105,17 +107,100 @@ static int case_screen(cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+/* `case rules --sanctions off|on`: the officer's decision, signed with their key. */
+static int rules_decide(cli_ctx *ctx, const char *state, const char *reason)
+{
+    bool off = strcmp(state, "off") == 0;
+    if (!off && strcmp(state, "on") != 0)
+        return cli_usage("case rules", "--sanctions wants off or on, not '%s'", state);
+    if (off && (!reason || !reason[0]))
+        return cli_usage("case rules", "--sanctions off needs --reason TEXT (why the desk stops "
+                                       "screening against the sanctions lists)");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    keystore *ks = NULL;
+    ks_key *key = NULL;
+    compliance_actor a = ccli_actor(ctx);
+    store_operator op;
+    bool found = false;
+    char pass[1024], msg[COMPLIANCE_DECISION_MSG_MAX];
+    uint8_t sig[65];
+    int rc = EXIT_FAIL;
+    if (cli_desk_open(ctx, &db, &e) < 0 || compliance_require_officer(db, &a, &e) < 0 ||
+        store_operator_get(db, a.operator_name, &op, &found, &e) < 0)
+        goto out;
+    if (compliance_sanctions_message(msg, sizeof msg, a.operator_name, off, reason, a.now) < 0) {
+        err_set(&e, ERR_INVALID, "the reason is too long (at most %d bytes)",
+                COMPLIANCE_REASON_MAX);
+        goto out;
+    }
+    /* The decision is signed by the officer's own key: their passphrase, not a flag. */
+    int pr = keystore_open(&ks, ctx->home, a.operator_name, &e);
+    if (pr == 0)
+        pr = cli_passphrase(ctx, pass, sizeof pass, &e);
+    if (pr == 0)
+        pr = keystore_unlock(ks, &op.address, pass, &key, &e);
+    sodium_memzero(pass, sizeof pass);
+    if (pr < 0 || keystore_sign_message(key, sig, msg, strlen(msg), &e) < 0 ||
+        compliance_sanctions_decide(db, &a, off, reason, sig, &e) < 0)
+        goto out;
+    char who[ADDR_STR_MAX];
+    addr_to_checksum(who, &op.address);
+    if (off)
+        printf("recorded: sanctions screening may be switched off on this desk (decision of %s, "
+               "signed by %s, audited); `sanctions.enabled = no` in compliance.conf now takes "
+               "effect when sync, the UI or `case screen` next load the rules\n",
+               a.operator_name, who);
+    else
+        printf("recorded: sanctions screening is required on this desk again (decision of %s, "
+               "signed by %s, audited); a `sanctions.enabled = no` line is refused from now on\n",
+               a.operator_name, who);
+    rc = EXIT_OK;
+out:
+    keystore_lock(&key);
+    keystore_free(&ks);
+    store_close(&db);
+    return rc == EXIT_OK ? rc : cli_fail(&e);
+}
+
+/* The sanctions decision, prominently: the first lines of `case rules`. */
+static void print_decision(const compliance_sanctions_decision *d, bool sanctions_on)
+{
+    if (!d->recorded || !d->off)
+        return;
+    char when[32] = "?";
+    time_t t = (time_t)d->at;
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!sanctions_on)
+        printf("# !!! SANCTIONS SCREENING IS OFF on this desk: decision of %s (%s) at %s: %s\n",
+               d->operator_name, d->address, when, d->reason);
+    else
+        printf("# sanctions screening is on; a decision of %s (%s) at %s allows switching it "
+               "off: %s\n",
+               d->operator_name, d->address, when, d->reason);
+}
+
 /* `case rules`: the effective rule configuration and the list versions in use. */
 static int case_rules(cli_ctx *ctx, int argc, char **argv)
 {
     compliance_sources src = {0};
-    const cli_opt opts[] = {{"config", CLI_OPT_STR, &src.config}};
+    const char *sanctions = NULL, *reason = NULL;
+    const cli_opt opts[] = {{"config", CLI_OPT_STR, &src.config},
+                            {"sanctions", CLI_OPT_STR, &sanctions},
+                            {"reason", CLI_OPT_STR, &reason}};
     size_t n_pos;
     int u = cli_opts("case rules", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
     if (u != EXIT_OK)
         return u;
     if (n_pos)
         return cli_usage("case rules", "unexpected argument '%s'", argv[1]);
+    if (sanctions)
+        return rules_decide(ctx, sanctions, reason);
+    if (reason)
+        return cli_usage("case rules", "--reason goes with --sanctions off|on");
     err e;
     err_clear(&e);
     compliance_screener *scr = NULL;
@@ -135,6 +220,8 @@ static int case_rules(cli_ctx *ctx, int argc, char **argv)
     bool has_fatf = screen_ctx_fatf(sc) != NULL;
     if (has_fatf)
         screen_fatf_info(screen_ctx_fatf(sc), &fi);
+    print_decision(compliance_screener_decision(scr),
+                   compliance_screener_config(scr)->rules.sanctions.on);
     printf("# rule configuration: defaults%s%s\n", src.config || access(conf, R_OK) == 0 ? " + " : "",
            src.config ? src.config : access(conf, R_OK) == 0 ? conf : "");
     fputs(text, stdout);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "cli/opts.h"
 #include "devnet/devnet.h"
 
 static const char usage_text[] =
@@ -76,15 +77,16 @@ int cmd_devnet(cli_ctx *ctx, int argc, char **argv)
         memset(&o, 0, sizeof o);
         o.home = ctx->home;
         o.operator_name = ctx->operator_name;
-        for (int i = 2; i < argc; i++) {
-            if (strcmp(argv[i], "--ports") == 0 && i + 1 < argc) {
-                if (devnet_parse_ports(argv[++i], o.ports) < 0)
-                    return cli_usage("devnet", "--ports wants three ports 1024..65535: A,B,C");
-            } else {
-                fputs(usage_text, stderr);
-                return cli_usage("devnet", "unknown argument '%s'", argv[i]);
-            }
-        }
+        const char *ports = NULL;
+        const cli_opt opts[] = {{"ports", CLI_OPT_STR, &ports}};
+        size_t n_pos;
+        int u = cli_opts("devnet up", argc - 1, argv + 1, opts, CLI_NOPTS(opts), &n_pos);
+        if (u != EXIT_OK)
+            return u;
+        if (n_pos)
+            return cli_usage("devnet", "unknown argument '%s'", argv[2]);
+        if (ports && devnet_parse_ports(ports, o.ports) < 0)
+            return cli_usage("devnet", "--ports wants three ports 1024..65535: A,B,C");
         if (open_log(ctx, true, &e) < 0 || devnet_up(&o, nodes, &e) < 0)
             return cli_fail(&e);
         for (size_t i = 0; i < DEVNET_N_CHAINS; i++)

@@ -417,6 +417,8 @@ static int ent_import(cli_ctx *ctx, int argc, char **argv)
     } else if (compliance_entity_import(db, &a, argv[1], &r, &e) < 0) {
         for (size_t i = 0; i < r.n_errors; i++)
             cli_errorf("%s:%zu: %s", argv[1], r.errors[i].line, r.errors[i].msg);
+        if (r.n_more)
+            cli_errorf("%s: %zu more bad lines not listed", argv[1], r.n_more);
         rc = cli_fail(&e);
     } else {
         printf("imported %zu entities from %s\n", r.n_imported, argv[1]);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,11 @@ static int get_passphrase(void *vctx, char *out, size_t cap, err *e)
     if (!out[0])
         rc = err_set(e, ERR_INVALID, "the passphrase file %s is empty", ctx->passphrase_file);
     return rc;
+}
+
+int cli_passphrase(const cli_ctx *ctx, char *out, size_t cap, err *e)
+{
+    return get_passphrase((void *)(uintptr_t)ctx, out, cap, e);
 }
 
 static bool confirm_send(void *vctx, const char *text, const json_t *summary)

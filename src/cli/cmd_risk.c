@@ -73,6 +73,15 @@ static int parse_double(const char *s, double *out)
     return 0;
 }
 
+/* A USD amount of the credit line: 0 or RISK_USD_MIN..RISK_USD_MAX (so sums stay finite). */
+static int parse_usd(const char *s, double *out)
+{
+    if (parse_double(s, out) < 0 || *out < 0.0 || *out > RISK_USD_MAX ||
+        (*out != 0.0 && *out < RISK_USD_MIN))
+        return -1;
+    return 0;
+}
+
 /* --window, --paths and --seed of both subcommands (NULL: not given): 0, or the usage exit
  * code. */
 static int params_opts(const char *cmd, const char *window, const char *paths, const char *seed,
@@ -548,8 +557,9 @@ static int cmd_risk_calc(cli_ctx *ctx, int argc, char **argv)
         o.params.mc.threads = (unsigned)z;
     }
     if (drawn) {
-        if (parse_double(drawn, &o.drawn) < 0 || o.drawn < 0.0)
-            return cli_usage(cmd, "--drawn wants a USD amount >= 0, not '%s'", drawn);
+        if (parse_usd(drawn, &o.drawn) < 0)
+            return cli_usage(cmd, "--drawn wants a USD amount from 0 to %g, not '%s'",
+                             RISK_USD_MAX, drawn);
         o.has_drawn = true;
     }
     if (mcall && (parse_double(mcall, &o.params.margin_call_hf) < 0 ||
@@ -859,8 +869,9 @@ static int cmd_risk_report(cli_ctx *ctx, int argc, char **argv)
     err e;
     err_clear(&e);
     if (drawn) {
-        if (parse_double(drawn, &o.drawn) < 0 || o.drawn < 0.0)
-            return cli_usage(cmd, "--drawn wants a USD amount >= 0, not '%s'", drawn);
+        if (parse_usd(drawn, &o.drawn) < 0)
+            return cli_usage(cmd, "--drawn wants a USD amount from 0 to %g, not '%s'",
+                             RISK_USD_MAX, drawn);
         o.has_drawn = true;
     }
     for (size_t i = 0; i < account_list.n; i++, n_extra++)
@@ -899,9 +910,9 @@ static int cmd_risk_report(cli_ctx *ctx, int argc, char **argv)
 static int cmd_risk_set_drawn(cli_ctx *ctx, int argc, char **argv)
 {
     double v;
-    if (argc != 3 || parse_double(argv[2], &v) < 0 || v < 0.0)
-        return cli_usage("risk set-drawn", "wants one USD amount >= 0 (the amount drawn on the "
-                         "credit line)");
+    if (argc != 3 || parse_usd(argv[2], &v) < 0)
+        return cli_usage("risk set-drawn", "wants one USD amount from 0 to %g (the amount drawn "
+                         "on the credit line)", RISK_USD_MAX);
     err e;
     err_clear(&e);
     store *db = NULL;

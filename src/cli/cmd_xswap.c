@@ -11,6 +11,7 @@
 #include "base/amount.h"
 #include "base/fsperm.h"
 #include "base/log.h"
+#include "cli/opts.h"
 #include "devnet/devnet.h"
 #include "devnet/xswap.h"
 #include "store/store.h"
@@ -207,15 +208,18 @@ static int cmd_respond(cli_ctx *ctx, int argc, char **argv)
     if (argc < 3 || parse_id(argv[2], &id) < 0)
         return cli_usage("xswap", "respond needs a swap id");
     uint64_t gap = 0;
-    bool has_gap = false;
-    for (int i = 3; i < argc; i++) {
-        if (strcmp(argv[i], "--gap") == 0 && i + 1 < argc && parse_u64(argv[i + 1], &gap) == 0) {
-            has_gap = true;
-            i++;
-        } else {
-            return cli_usage("xswap", "bad argument '%s'", argv[i]);
-        }
-    }
+    const char *gap_text = NULL;
+    const cli_opt opts[] = {{"gap", CLI_OPT_STR, &gap_text}};
+    size_t n_pos;
+    /* argv + 2: the id stands in the parser's argv[0] place */
+    int u = cli_opts("xswap respond", argc - 2, argv + 2, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos)
+        return cli_usage("xswap", "bad argument '%s'", argv[3]);
+    bool has_gap = gap_text != NULL;
+    if (has_gap && parse_u64(gap_text, &gap) < 0)
+        return cli_usage("xswap", "--gap wants a whole number of seconds");
     err e;
     err_clear(&e);
     env_buf b;

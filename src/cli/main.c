@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -280,48 +279,31 @@ int main(int argc, char **argv)
     cli_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     const char *opt_home = NULL;
-    enum { OPT_HOME = 256, OPT_OPERATOR, OPT_PASSFILE, OPT_JSON, OPT_YES, OPT_HELP, OPT_VERSION };
-    static const struct option opts[] = {
-        {"home", required_argument, NULL, OPT_HOME},
-        {"operator", required_argument, NULL, OPT_OPERATOR},
-        {"passphrase-file", required_argument, NULL, OPT_PASSFILE},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"yes", no_argument, NULL, OPT_YES},
-        {"help", no_argument, NULL, OPT_HELP},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {NULL, 0, NULL, 0},
+    bool help = false, version = false;
+    /* The same table parser as the subcommands: exact names (getopt_long took `--op` for
+     * --operator), each single-valued option once; it stops at the subcommand. */
+    const cli_opt opts[] = {
+        {"home", CLI_OPT_STR, &opt_home},
+        {"operator", CLI_OPT_STR, &ctx.operator_name},
+        {"passphrase-file", CLI_OPT_STR, &ctx.passphrase_file},
+        {"json", CLI_OPT_FLAG, &ctx.json},
+        {"yes", CLI_OPT_FLAG, &ctx.yes},
+        {"help", CLI_OPT_FLAG, &help},
+        {"version", CLI_OPT_FLAG, &version},
     };
-    /* '+': stop at the first non-option, the subcommand parses the rest. */
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_HOME:
-            opt_home = optarg;
-            break;
-        case OPT_OPERATOR:
-            ctx.operator_name = optarg;
-            break;
-        case OPT_PASSFILE:
-            ctx.passphrase_file = optarg;
-            break;
-        case OPT_JSON:
-            ctx.json = true;
-            break;
-        case OPT_YES:
-            ctx.yes = true;
-            break;
-        case 'h':
-        case OPT_HELP:
-            return cmd_help(&ctx, 0, NULL);
-        case OPT_VERSION:
-            return cmd_version(&ctx, 0, NULL);
-        default:
-            cli_errorf("fusion: unknown or incomplete option '%s'", argv[optind - 1]);
-            fputs(usage_text, stderr);
-            return EXIT_USAGE;
-        }
+    if (argc > 1 && strcmp(argv[1], "-h") == 0)
+        return cmd_help(&ctx, 0, NULL);
+    int cmd_at = argc;
+    err oe;
+    err_clear(&oe);
+    if (cli_opts_parse_prefix(argc, argv, opts, CLI_NOPTS(opts), &cmd_at, &oe) < 0) {
+        cli_errorf("fusion: %s (see `fusion help`)", oe.msg);
+        return EXIT_USAGE;
     }
+    if (help)
+        return cmd_help(&ctx, 0, NULL);
+    if (version)
+        return cmd_version(&ctx, 0, NULL);
     if (!ctx.operator_name || !*ctx.operator_name)
         ctx.operator_name = getenv("USER");
     if (!ctx.operator_name || !*ctx.operator_name) {
@@ -339,14 +321,13 @@ int main(int argc, char **argv)
         if (fsperm_check_private(ctx.passphrase_file, "passphrase file", &pe) < 0)
             return cli_fail(&pe);
     }
-    int sub_argc = argc - optind;
-    char **sub_argv = argv + optind;
+    int sub_argc = argc - cmd_at;
+    char **sub_argv = argv + cmd_at;
     if (sub_argc == 0)
         return cmd_ui(&ctx, 0, NULL);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(commands[i].name, sub_argv[0]) == 0) {
             /* Subcommands parse their own options from index 1. */
-            optind = 1;
             return commands[i].run(&ctx, sub_argc, sub_argv);
         }
     }

@@ -1,5 +1,6 @@
-/* opts.c: the subcommands' option parser (see opts.h). Pure: no output, no globals, so a
- * command can call it twice and the tests can drive it directly. */
+/* opts.c: the option parser of the subcommands and of the global options (see opts.h).
+ * Pure: no output, no globals, so a command can call it twice and the tests can drive it
+ * directly. */
 #include "cli/opts.h"
 
 #include <string.h>
@@ -12,18 +13,33 @@ static const cli_opt *find(const cli_opt *opts, size_t n, const char *name, size
     return NULL;
 }
 
-int cli_opts_parse(int argc, char **argv, const cli_opt *opts, size_t n_opts, size_t *n_pos, err *e)
+/* Parses argv[1..]. prefix: stop at the first positional argument (or after `--`) and
+ * give its index in *next; else collect the positionals in order at argv[1..*n_pos]. */
+static int parse(int argc, char **argv, const cli_opt *opts, size_t n_opts, bool prefix,
+                 size_t *n_pos, int *next, err *e)
 {
+    /* Which single-valued options were given: a second one is refused, never the last
+     * winning (`--amount 1 --amount 2`). */
+    bool seen[CLI_OPTS_MAX] = {false};
+    if (n_opts > CLI_OPTS_MAX)
+        return err_set(e, ERR_INTERNAL, "more than %d options in one table", CLI_OPTS_MAX);
     size_t np = 0;
     bool options_done = false;
-    for (int i = 1; i < argc; i++) {
+    int i = 1;
+    for (; i < argc; i++) {
         char *arg = argv[i];
         if (options_done || arg[0] != '-' || arg[1] == '\0') {
+            if (prefix)
+                break;
             argv[1 + np++] = arg; /* np + 1 <= i: never overwrites an unread argument */
             continue;
         }
         if (strcmp(arg, "--") == 0) {
             options_done = true;
+            if (prefix) {
+                i++;
+                break;
+            }
             continue;
         }
         if (arg[1] != '-')
@@ -49,6 +65,10 @@ int cli_opts_parse(int argc, char **argv, const cli_opt *opts, size_t n_opts, si
             value = argv[++i];
         }
         if (o->kind == CLI_OPT_STR) {
+            size_t k = (size_t)(o - opts);
+            if (seen[k])
+                return err_set(e, ERR_USAGE, "option '--%s' given twice: give it once", o->name);
+            seen[k] = true;
             *(const char **)o->dest = value;
         } else {
             cli_opt_list *l = o->dest;
@@ -57,6 +77,20 @@ int cli_opts_parse(int argc, char **argv, const cli_opt *opts, size_t n_opts, si
             l->items[l->n++] = value;
         }
     }
-    *n_pos = np;
+    if (n_pos)
+        *n_pos = np;
+    if (next)
+        *next = i;
     return 0;
+}
+
+int cli_opts_parse(int argc, char **argv, const cli_opt *opts, size_t n_opts, size_t *n_pos, err *e)
+{
+    return parse(argc, argv, opts, n_opts, false, n_pos, NULL, e);
+}
+
+int cli_opts_parse_prefix(int argc, char **argv, const cli_opt *opts, size_t n_opts, int *next,
+                          err *e)
+{
+    return parse(argc, argv, opts, n_opts, true, NULL, next, e);
 }

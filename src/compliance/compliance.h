@@ -60,17 +60,28 @@ typedef struct compliance_line_error {
 typedef struct compliance_import_report {
     size_t n_rows;     /* data rows read */
     size_t n_imported; /* 0 unless every row was good */
-    compliance_line_error *errors;
+    compliance_line_error *errors; /* the first COMPLIANCE_IMPORT_ERRORS_MAX bad lines */
     size_t n_errors;
+    size_t n_more; /* bad lines beyond those, counted only */
 } compliance_import_report;
 
+#define COMPLIANCE_IMPORT_ERRORS_MAX 100
+#define COMPLIANCE_IMPORT_ROWS_MAX 50000
+#define COMPLIANCE_IMPORT_FILE_MAX (32u << 20)
+
 /* Imports a CSV (header: name,type,jurisdiction,kyc,kyc_expires,tier,risk,review_due,
- * chain_id,address; RFC 4180 quoting). All or nothing: every row is checked, every bad
- * line is reported, and the rows are written in one transaction only when none is bad.
+ * chain_id,address; RFC 4180 quoting). All or nothing: every row is checked, the bad
+ * lines are reported (the first COMPLIANCE_IMPORT_ERRORS_MAX by line, the rest counted),
+ * and the rows are written in one transaction only when none is bad. At most
+ * COMPLIANCE_IMPORT_ROWS_MAX rows and COMPLIANCE_IMPORT_FILE_MAX bytes.
  * Returns -1 with ERR_INVALID when some line is bad (details in report). */
 int compliance_entity_import(store *s, const compliance_actor *a, const char *path,
                              compliance_import_report *report, err *e) COMPLIANCE_WUR;
 void compliance_import_report_free(compliance_import_report *r);
+/* The parsing and checking half of compliance_entity_import over CSV text in memory (no
+ * store, no registry clashes): 0 when every row is good. For the fuzz target. */
+int compliance_entity_csv_check(const char *data, size_t len, const char *name,
+                                compliance_import_report *report, err *e) COMPLIANCE_WUR;
 
 /* ---- screening service (service.c) ---- */
 
@@ -93,9 +104,12 @@ typedef struct compliance_prices {
     size_t n;
 } compliance_prices;
 
-/* Reads "chain_id,token,usd_per_unit" lines (token: an address or "native"; '#' comments);
- * errors name the line. */
+/* Reads "chain_id,token,usd_per_unit" lines (token: an address or "native"; '#' comments;
+ * usd_per_unit a plain decimal number); errors name the line, a line over 510 bytes is one. */
 int compliance_prices_load(compliance_prices *out, const char *path, err *e) COMPLIANCE_WUR;
+/* The same from an open stream (path names it in errors); for tests and the fuzz target. */
+int compliance_prices_read(compliance_prices *out, const char *path, FILE *f,
+                           err *e) COMPLIANCE_WUR;
 void compliance_prices_free(compliance_prices *p);
 
 /* The USD prices the desk's oracle feeds hold (store: feeds and their latest observed
@@ -108,6 +122,7 @@ int compliance_prices_from_oracle(store *s, compliance_prices *out, err *e) COMP
 typedef struct compliance_config {
     screen_config rules;
     int64_t sla_s[3]; /* SLA seconds by priority (high, medium, low) */
+    size_t sanctions_line; /* line of the file that set sanctions.enabled (0: not set) */
 } compliance_config;
 
 /* The documented defaults (screen_config_default, SLA 4 / 24 / 72 h). */
@@ -121,6 +136,42 @@ int compliance_config_read(compliance_config *c, const char *path, FILE *f, err 
 char *compliance_config_text(const compliance_config *c);
 /* SLA seconds of a priority under c (NULL: the default). */
 int64_t compliance_config_sla(const compliance_config *c, int priority);
+
+/* ---- the decision to switch sanctions screening off (decision.c) ---- */
+
+#define COMPLIANCE_REASON_MAX 200
+#define COMPLIANCE_DECISION_MSG_MAX (COMPLIANCE_REASON_MAX + 256)
+
+typedef struct compliance_sanctions_decision {
+    bool recorded;           /* a decision is on record (either way) */
+    bool off;                /* it switches sanctions screening off */
+    char operator_name[64];  /* the compliance officer who signed it */
+    char address[ADDR_STR_MAX]; /* their key */
+    int64_t at;              /* unix seconds */
+    char reason[COMPLIANCE_REASON_MAX + 1];
+} compliance_sanctions_decision;
+
+/* The text an officer signs for the decision (EIP-191 personal_sign today): it names the
+ * state, the operator, the time and the reason. -1 when it does not fit. */
+int compliance_sanctions_message(char *out, size_t cap, const char *operator_name, bool off,
+                                 const char *reason, int64_t at) COMPLIANCE_WUR;
+/* Records the decision of a->operator_name (compliance role) taken at a->now: sig65 must be
+ * their key's signature of compliance_sanctions_message(...). Off needs a reason (one line
+ * of text). Stored in the desk settings and audited "compliance.sanctions_off" / "_on", in
+ * one transaction. The only place a decision is written. */
+int compliance_sanctions_decide(store *s, const compliance_actor *a, bool off, const char *reason,
+                                const uint8_t sig65[65], err *e) COMPLIANCE_WUR;
+/* The decision on record (d->recorded false when there is none), its signature checked
+ * again: a stored decision that does not verify is an error (ERR_DENIED). */
+int compliance_sanctions_decision_get(store *s, compliance_sanctions_decision *d,
+                                      err *e) COMPLIANCE_WUR;
+/* Whether the rules in cfg may be used on this desk: sanctions screening switched off
+ * (sanctions.enabled = no) needs a recorded, verified decision to switch it off; without
+ * one, an error naming conf_path:line and the command that records the decision. desk_db:
+ * the desk database path (may not exist: then there is no decision). */
+int compliance_config_allowed(const compliance_config *cfg, const char *conf_path,
+                              const char *desk_db, compliance_sanctions_decision *d,
+                              err *e) COMPLIANCE_WUR;
 
 typedef struct compliance_screen_stats {
     size_t screened; /* escrows screened for the first time */
@@ -175,6 +226,8 @@ void compliance_screener_after_commit(void *scr, store *conn, uint64_t chain_id)
 void compliance_screener_totals(compliance_screener *scr, compliance_screen_stats *out);
 /* The rule configuration and the lists in use (valid while scr lives). */
 const compliance_config *compliance_screener_config(const compliance_screener *scr);
+/* The sanctions decision on record when the screener was made (recorded false: none). */
+const compliance_sanctions_decision *compliance_screener_decision(const compliance_screener *scr);
 const screen_ctx *compliance_screener_ctx(const compliance_screener *scr);
 /* Which price source is used: "FILE" (prices file), "oracle" or "none". */
 const char *compliance_screener_prices_source(const compliance_screener *scr);

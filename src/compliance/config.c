@@ -218,6 +218,8 @@ int compliance_config_read(compliance_config *c, const char *path, FILE *f, err 
             break;
         }
         seen[i] = true;
+        if (keys[i].off == offsetof(compliance_config, rules.sanctions.on))
+            work.sanctions_line = lineno;
         char why[96];
         if (set_key(&work, &keys[i], val, why, sizeof why) < 0)
             rc = err_set(e, ERR_INVALID, "%.200s:%zu: %s '%s' %s", path, lineno, key,

@@ -315,7 +315,9 @@ static const char *const csv_header[CSV_COLS] = {
 
 /* Splits one record starting at *p (RFC 4180: quoted fields may hold commas, doubled
  * quotes and newlines). Fields are written NUL-terminated into cbuf. Returns the number of
- * fields, -1 on a malformed quote; *lines gets the newlines consumed. */
+ * fields, -1 on a malformed quote or too many fields; *lines gets the newlines consumed.
+ * *p always moves on, past a malformed record too (to the end of the line where the error
+ * was found, or of the text): a caller looping until the end cannot spin in place. */
 static int csv_record(const char **p, const char *end, char *cbuf, size_t cap, char **fields,
                       int max, size_t *lines)
 {
@@ -325,13 +327,13 @@ static int csv_record(const char **p, const char *end, char *cbuf, size_t cap, c
     *lines = 0;
     for (;;) {
         if (nf == max)
-            return -1;
+            goto bad;
         fields[nf++] = cbuf + k;
         if (s < end && *s == '"') {
             s++;
             for (;;) {
                 if (s >= end)
-                    return -1;
+                    goto bad;
                 if (*s == '"') {
                     if (s + 1 < end && s[1] == '"') {
                         if (k + 1 < cap)
@@ -349,11 +351,11 @@ static int csv_record(const char **p, const char *end, char *cbuf, size_t cap, c
                 s++;
             }
             if (s < end && *s != ',' && *s != '\n' && *s != '\r')
-                return -1;
+                goto bad;
         } else {
             while (s < end && *s != ',' && *s != '\n' && *s != '\r') {
                 if (*s == '"')
-                    return -1;
+                    goto bad;
                 if (k + 1 < cap)
                     cbuf[k++] = *s;
                 s++;
@@ -374,13 +376,30 @@ static int csv_record(const char **p, const char *end, char *cbuf, size_t cap, c
     }
     *p = s;
     return nf;
+bad:
+    while (s < end && *s != '\n')
+        s++;
+    if (s < end) {
+        s++;
+        (*lines)++;
+    }
+    *p = s;
+    return -1;
 }
 
+/* Keeps the first COMPLIANCE_IMPORT_ERRORS_MAX bad lines; the others are only counted, so
+ * a file of a million bad lines costs no more memory than one of a hundred. */
 static void report_line(compliance_import_report *r, size_t line, const char *msg)
 {
-    compliance_line_error *g = realloc(r->errors, (r->n_errors + 1) * sizeof *g);
-    if (!g)
+    if (r->n_errors >= COMPLIANCE_IMPORT_ERRORS_MAX) {
+        r->n_more++;
         return;
+    }
+    compliance_line_error *g = realloc(r->errors, (r->n_errors + 1) * sizeof *g);
+    if (!g) {
+        r->n_more++;
+        return;
+    }
     r->errors = g;
     g[r->n_errors].line = line;
     snprintf(g[r->n_errors].msg, sizeof g[r->n_errors].msg, "%s", msg);
@@ -440,6 +459,108 @@ static int parse_row(char **f, import_row *row, err *e)
     return 0;
 }
 
+/* Every data row of the CSV text, checked: *rows (caller frees) when no line is bad, else
+ * -1 with the bad lines in r. Pure: no store, no file. name is the file's name for errors. */
+static int entity_csv_parse(const char *data, size_t len, const char *name, import_row **rows_out,
+                            size_t *n_out, compliance_import_report *r, err *e)
+{
+    *rows_out = NULL;
+    *n_out = 0;
+    if (strnlen(data, len) != len)
+        return err_set(e, ERR_INVALID, "%.200s holds NUL bytes: not a CSV text file", name);
+    const char *p = data, *end = data + len;
+    if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+        p += 3; /* a spreadsheet's UTF-8 byte-order mark */
+    char cbuf[4096], *f[CSV_COLS + 1];
+    size_t lines, line = 1;
+    int nf = csv_record(&p, end, cbuf, sizeof cbuf, f, CSV_COLS + 1, &lines);
+    bool header_ok = nf == CSV_COLS;
+    for (int i = 0; header_ok && i < CSV_COLS; i++)
+        header_ok = strcmp(f[i], csv_header[i]) == 0;
+    if (!header_ok)
+        return err_set(e, ERR_INVALID,
+                       "%.200s:1: the header must be name,type,jurisdiction,"
+                       "kyc,kyc_expires,tier,risk,review_due,chain_id,address",
+                       name);
+    line += lines;
+    import_row *rows = NULL;
+    size_t n_rows = 0;
+    while (p < end) {
+        size_t at = line;
+        const char *was = p;
+        nf = csv_record(&p, end, cbuf, sizeof cbuf, f, CSV_COLS + 1, &lines);
+        if (p <= was) { /* csv_record always moves on: never spin here if it did not */
+            free(rows);
+            return err_set(e, ERR_INTERNAL, "%.200s:%zu: the CSV reader did not advance", name,
+                           at);
+        }
+        line += lines ? lines : 1;
+        if (nf == 1 && f[0][0] == '\0')
+            continue; /* blank line */
+        r->n_rows++;
+        char msg[ERR_MSG_MAX];
+        if (nf < 0) {
+            report_line(r, at,
+                        "malformed quoting (a quote inside an unquoted field, or an "
+                        "unterminated quoted field)");
+            continue;
+        }
+        if (nf != CSV_COLS) {
+            snprintf(msg, sizeof msg, "%d fields, expected %d", nf, CSV_COLS);
+            report_line(r, at, msg);
+            continue;
+        }
+        import_row row = {.line = at};
+        err le;
+        err_clear(&le);
+        if (parse_row(f, &row, &le) < 0) {
+            report_line(r, at, le.msg);
+            continue;
+        }
+        for (size_t i = 0; i < n_rows; i++) {
+            if (strcmp(rows[i].x.name, row.x.name) == 0) {
+                snprintf(msg, sizeof msg, "entity \"%.100s\" already appears on line %zu",
+                         row.x.name, rows[i].line);
+                report_line(r, at, msg);
+                goto next;
+            }
+        }
+        if (n_rows >= COMPLIANCE_IMPORT_ROWS_MAX) {
+            free(rows);
+            return err_set(e, ERR_INVALID,
+                           "%.200s:%zu: more than %d entities: split the file", name, at,
+                           COMPLIANCE_IMPORT_ROWS_MAX);
+        }
+        import_row *g = realloc(rows, (n_rows + 1) * sizeof *g);
+        if (!g) {
+            free(rows);
+            return err_set(e, ERR_NOMEM, "out of memory importing %.200s", name);
+        }
+        rows = g;
+        rows[n_rows++] = row;
+    next:;
+    }
+    if (r->n_errors + r->n_more) {
+        free(rows);
+        return err_set(e, ERR_INVALID, "%zu of %zu lines of %.200s are bad; nothing imported",
+                       r->n_errors + r->n_more, r->n_rows, name);
+    }
+    *rows_out = rows;
+    *n_out = n_rows;
+    return 0;
+}
+
+int compliance_entity_csv_check(const char *data, size_t len, const char *name,
+                                compliance_import_report *r, err *e)
+{
+    memset(r, 0, sizeof *r);
+    import_row *rows;
+    size_t n;
+    int rc = entity_csv_parse(data, len, name, &rows, &n, r, e);
+    free(rows);
+    return rc;
+}
+
 int compliance_entity_import(store *s, const compliance_actor *a, const char *path,
                              compliance_import_report *r, err *e)
 {
@@ -463,86 +584,23 @@ int compliance_entity_import(store *s, const compliance_actor *a, const char *pa
         }
         size_t n = fread(data + len, 1, cap - len - 1, fp);
         len += n;
+        if (len > COMPLIANCE_IMPORT_FILE_MAX) {
+            free(data);
+            fclose(fp);
+            return err_set(e, ERR_INVALID, "%.200s is larger than %u MiB: split the file", path,
+                           COMPLIANCE_IMPORT_FILE_MAX >> 20);
+        }
         if (n == 0)
             break;
     }
     fclose(fp);
     data[len] = '\0';
-    if (strlen(data) != len) {
-        free(data);
-        return err_set(e, ERR_INVALID, "%.200s holds NUL bytes: not a CSV text file", path);
-    }
-    const char *p = data, *end = data + len;
-    if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-        p += 3; /* a spreadsheet's UTF-8 byte-order mark */
-    char cbuf[4096], *f[CSV_COLS + 1];
-    size_t lines, line = 1;
-    int nf = csv_record(&p, end, cbuf, sizeof cbuf, f, CSV_COLS + 1, &lines);
-    bool header_ok = nf == CSV_COLS;
-    for (int i = 0; header_ok && i < CSV_COLS; i++)
-        header_ok = strcmp(f[i], csv_header[i]) == 0;
-    if (!header_ok) {
-        free(data);
-        return err_set(e, ERR_INVALID,
-                       "%.200s:1: the header must be name,type,jurisdiction,"
-                       "kyc,kyc_expires,tier,risk,review_due,chain_id,address",
-                       path);
-    }
-    line += lines;
-    import_row *rows = NULL;
-    size_t n_rows = 0;
-    while (p < end) {
-        size_t at = line;
-        nf = csv_record(&p, end, cbuf, sizeof cbuf, f, CSV_COLS + 1, &lines);
-        line += lines ? lines : 1;
-        if (nf == 1 && f[0][0] == '\0')
-            continue; /* blank line */
-        r->n_rows++;
-        char msg[ERR_MSG_MAX];
-        if (nf < 0) {
-            report_line(r, at,
-                        "malformed quoting (a quote inside an unquoted field, or an "
-                        "unterminated quoted field)");
-            if (lines == 0)
-                break;
-            continue;
-        }
-        if (nf != CSV_COLS) {
-            snprintf(msg, sizeof msg, "%d fields, expected %d", nf, CSV_COLS);
-            report_line(r, at, msg);
-            continue;
-        }
-        import_row row = {.line = at};
-        err le;
-        err_clear(&le);
-        if (parse_row(f, &row, &le) < 0) {
-            report_line(r, at, le.msg);
-            continue;
-        }
-        for (size_t i = 0; i < n_rows; i++) {
-            if (strcmp(rows[i].x.name, row.x.name) == 0) {
-                snprintf(msg, sizeof msg, "entity \"%.100s\" already appears on line %zu",
-                         row.x.name, rows[i].line);
-                report_line(r, at, msg);
-                goto next;
-            }
-        }
-        import_row *g = realloc(rows, (n_rows + 1) * sizeof *g);
-        if (!g) {
-            free(rows);
-            free(data);
-            return err_set(e, ERR_NOMEM, "out of memory importing %.200s", path);
-        }
-        rows = g;
-        rows[n_rows++] = row;
-    next:;
-    }
+    import_row *rows;
+    size_t n_rows;
+    int prc = entity_csv_parse(data, len, path, &rows, &n_rows, r, e);
     free(data);
-    if (r->n_errors) {
-        free(rows);
-        return err_set(e, ERR_INVALID, "%zu of %zu lines of %.200s are bad; nothing imported",
-                       r->n_errors, r->n_rows, path);
-    }
+    if (prc < 0)
+        return -1;
     if (store_begin(s, e) < 0) {
         free(rows);
         return -1;
@@ -560,13 +618,13 @@ int compliance_entity_import(store *s, const compliance_actor *a, const char *pa
                 report_line(r, rows[i].line, le.msg);
         }
     }
-    if (r->n_errors) {
+    if (r->n_errors + r->n_more) {
         store_rollback(s);
         free(rows);
         return err_set(e, ERR_INVALID,
                        "%zu of %zu lines of %.200s clash with the registry; "
                        "nothing imported",
-                       r->n_errors, r->n_rows, path);
+                       r->n_errors + r->n_more, r->n_rows, path);
     }
     int rc = audit(s, a, "entity.import",
                    json_pack("{s:s,s:I}", "file", path, "entities", (json_int_t)n_rows), e);
@@ -584,4 +642,5 @@ void compliance_import_report_free(compliance_import_report *r)
     free(r->errors);
     r->errors = NULL;
     r->n_errors = 0;
+    r->n_more = 0;
 }

@@ -30,6 +30,7 @@ struct compliance_screener {
     store *db; /* the thread's own connection */
     char home[PATH_MAX];
     compliance_config cfg;
+    compliance_sanctions_decision decision; /* on record when the screener was made */
     screen_ctx *ctx;
     bool file_prices;
     compliance_prices prices;
@@ -81,6 +82,11 @@ static int screener_new(compliance_screener **out, const char *home,
     }
     if (conf_path && compliance_config_load(&scr->cfg, conf_path, e) < 0)
         goto fail;
+    /* sanctions.enabled = no counts only with an officer's signed decision on record. */
+    char desk_db[PATH_MAX + 32];
+    snprintf(desk_db, sizeof desk_db, "%s/desk.db", home);
+    if (compliance_config_allowed(&scr->cfg, conf_path, desk_db, &scr->decision, e) < 0)
+        goto fail;
     screen_config rules = scr->cfg.rules;
     if (action_only) {
         rules.jurisdiction.on = rules.large.on = false;
@@ -129,6 +135,11 @@ void compliance_screener_free(compliance_screener **p)
 const compliance_config *compliance_screener_config(const compliance_screener *scr)
 {
     return &scr->cfg;
+}
+
+const compliance_sanctions_decision *compliance_screener_decision(const compliance_screener *scr)
+{
+    return &scr->decision;
 }
 
 const screen_ctx *compliance_screener_ctx(const compliance_screener *scr)

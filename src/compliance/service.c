@@ -26,10 +26,39 @@ int compliance_prices_load(compliance_prices *out, const char *path, err *e)
     FILE *f = fopen(path, "r");
     if (!f)
         return err_set(e, ERR_IO, "cannot read %.200s: %s", path, strerror(errno));
+    int rc = compliance_prices_read(out, path, f, e);
+    fclose(f);
+    return rc;
+}
+
+/* A price: plain decimal digits with at most one point (no sign, exponent, hex, inf or
+ * nan), finite and not subnormal. */
+static bool usd_parse(const char *s, double *out)
+{
+    size_t digits = strspn(s, "0123456789.");
+    if (!*s || s[digits] != '\0' || strchr(s, '.') != strrchr(s, '.') || strcmp(s, ".") == 0)
+        return false;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end || errno || !isfinite(v) || fpclassify(v) == FP_SUBNORMAL)
+        return false;
+    *out = v;
+    return true;
+}
+
+int compliance_prices_read(compliance_prices *out, const char *path, FILE *f, err *e)
+{
+    memset(out, 0, sizeof *out);
     char line[512];
     size_t lineno = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            compliance_prices_free(out);
+            return err_set(e, ERR_INVALID, "%.200s:%zu: line too long (at most 510 bytes)", path,
+                           lineno);
+        }
         line[strcspn(line, "\r\n")] = '\0';
         if (!line[0] || line[0] == '#')
             continue;
@@ -41,24 +70,26 @@ int compliance_prices_load(compliance_prices *out, const char *path, err *e)
             errno = 0;
             p.chain_id = strtoull(line, &end, 10);
         }
-        bool ok = c2 && line[0] && line[0] != '-' && !*end && !errno;
+        bool ok = c2 && line[0] >= '0' && line[0] <= '9' && !*end && !errno;
         if (ok && strcmp(c1 + 1, "native") != 0)
             ok = addr_parse(&p.token, c1 + 1, NULL) == 0;
-        if (ok) {
-            p.usd_per_unit = strtod(c2 + 1, &end);
-            ok = c2[1] && !*end && isfinite(p.usd_per_unit) && p.usd_per_unit >= 0;
-        }
+        if (ok)
+            ok = usd_parse(c2 + 1, &p.usd_per_unit);
         compliance_price *g = ok ? realloc(out->items, (out->n + 1) * sizeof *g) : NULL;
         if (!g) {
-            fclose(f);
             compliance_prices_free(out);
             return err_set(e, ERR_INVALID,
-                           "%.200s:%zu: expected chain_id,token|native,usd_per_unit", path, lineno);
+                           "%.200s:%zu: expected chain_id,token|native,usd_per_unit (a plain "
+                           "decimal number)",
+                           path, lineno);
         }
         out->items = g;
         out->items[out->n++] = p;
     }
-    fclose(f);
+    if (ferror(f)) {
+        compliance_prices_free(out);
+        return err_set(e, ERR_IO, "cannot read %.200s", path);
+    }
     return 0;
 }
 

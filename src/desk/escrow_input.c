@@ -23,6 +23,42 @@ int desk_party_parse(store *s, const char *text, addr *out, err *e)
     return 0;
 }
 
+/* Exactly YYYY-MM-DDTHH:MM:SSZ naming a real instant: no day 30 of February, no hour 24,
+ * no leap second. strptime + timegm would move an impossible date to a real one. */
+static int utc_time_parse(const char *s, int64_t *out)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+    int v[6] = {0}, k = 0;
+    if (strlen(s) != sizeof shape - 1)
+        return -1;
+    for (size_t i = 0; i < sizeof shape - 1; i++) {
+        if (shape[i] != 'd') {
+            if (s[i] != shape[i])
+                return -1;
+            k += shape[i + 1] != '\0'; /* the next number */
+            continue;
+        }
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v[k] = v[k] * 10 + (s[i] - '0');
+    }
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y = v[0], m = v[1], d = v[2];
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap) || v[3] > 23 ||
+        v[4] > 59 || v[5] > 59)
+        return -1;
+    /* Days since 1970-01-01 (H. Hinnant's days_from_civil). */
+    int yy = y - (m <= 2);
+    int era = yy / 400; /* yy >= 0: four digits */
+    int yoe = yy - era * 400;
+    int doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = (int64_t)era * 146097 + doe - 719468;
+    *out = days * 86400 + v[3] * 3600 + v[4] * 60 + v[5];
+    return 0;
+}
+
 int desk_deadline_read(const char *text, uint64_t now, uint64_t *out, err *e)
 {
     char *end;
@@ -46,13 +82,11 @@ int desk_deadline_read(const char *text, uint64_t now, uint64_t *out, err *e)
         }
     }
     if (!ok) {
-        struct tm tm;
-        memset(&tm, 0, sizeof tm);
-        const char *p = strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        if (!p || *p)
+        int64_t t;
+        if (utc_time_parse(text, &t) < 0)
             return err_set(e, ERR_INVALID,
-                           "use 7d, 12h, 30m, a unix time or YYYY-MM-DDTHH:MM:SSZ");
-        time_t t = timegm(&tm);
+                           "use 7d, 12h, 30m, a unix time or YYYY-MM-DDTHH:MM:SSZ "
+                           "(a real calendar day and time)");
         if (t < 0)
             return err_set(e, ERR_INVALID, "the deadline is before 1970");
         *out = (uint64_t)t;

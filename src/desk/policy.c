@@ -23,6 +23,7 @@ typedef struct pline {
     unsigned lineno;
     char *field[F_COUNT]; /* NULL: any; else alternatives separated by '|' */
     char *lo, *hi;        /* amount band [lo, hi) in human units; NULL: open */
+    bool has_band;        /* amount= was given (once) */
     char *cap;            /* velocity limit / single-transaction max */
     policy_outcome outcome;
     unsigned require_n;
@@ -118,6 +119,9 @@ static int parse_word(pline *l, const char *w, size_t n, err *e)
                            "policy line %u: amount band must be LO..HI (either "
                            "side may be empty)",
                            l->lineno);
+        if (l->has_band)
+            return err_set(e, ERR_INVALID, "policy line %u: amount given twice", l->lineno);
+        l->has_band = true;
         size_t ln = (size_t)(dots - v), hn = vn - ln - 2;
         if ((ln && !(l->lo = dup_n(v, ln))) || (hn && !(l->hi = dup_n(dots + 2, hn))))
             return err_set(e, ERR_NOMEM, "out of memory");
@@ -131,6 +135,9 @@ static int parse_word(pline *l, const char *w, size_t n, err *e)
     bool is_cap = (l->kind == L_VELOCITY && kn == 5 && strncmp(w, "limit", 5) == 0) ||
                   (l->kind == L_LIMIT && kn == 3 && strncmp(w, "max", 3) == 0);
     if (is_cap) {
+        if (l->cap)
+            return err_set(e, ERR_INVALID, "policy line %u: %.*s given twice", l->lineno,
+                           (int)kn, w);
         if (!(l->cap = dup_n(v, vn)))
             return err_set(e, ERR_NOMEM, "out of memory");
         if (!amount_text_ok(l->cap))
@@ -211,6 +218,14 @@ int policy_parse(policy **out, const char *text, size_t len, err *e)
     size_t cap = 0;
     unsigned lineno = 0;
     size_t i = 0;
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        unsigned at = 1;
+        for (const char *q = text; q < nul; q++)
+            at += *q == '\n';
+        free(p);
+        return err_set(e, ERR_INVALID, "policy line %u: NUL byte: not a text file", at);
+    }
     while (i < len) {
         size_t j = i;
         while (j < len && text[j] != '\n')

@@ -138,6 +138,15 @@ int risk_positions_parse(const char *label, const char *buf, size_t len,
             err_set(e, ERR_INVALID, "%s:%zu: value of %s is not finite", label, line, key);
             goto out;
         }
+        /* Bounded, so that the positions' sum and every P&L stay finite (1e308 + 1e308 is
+         * infinity) and none is a subnormal number. */
+        if (v != 0.0 && !(fabs(v) >= RISK_USD_MIN && fabs(v) <= RISK_USD_MAX)) {
+            err_set(e, ERR_INVALID,
+                    "%s:%zu: position %s %.6g is out of range: write 0 or a USD value of "
+                    "magnitude %g to %g",
+                    label, line, key, v, RISK_USD_MIN, RISK_USD_MAX);
+            goto out;
+        }
         p->assets[i] = strdup(key);
         if (!p->assets[i]) {
             err_set(e, ERR_NOMEM, "out of memory reading %s", label);

@@ -327,14 +327,15 @@ static int parse_into(risk_prices *pr, price_file *f, const char *asset, const c
                             f->label, c.line, names[j], cell);
                     goto out;
                 }
-                if (st == RNUM_RANGE) {
-                    err_set(e, ERR_INVALID, "%s:%zu: price of %s '%.40s' is out of range",
-                            f->label, c.line, names[j], cell);
-                    goto out;
-                }
-                if (v <= 0.0) {
+                if (st == RNUM_OK && v <= 0.0) {
                     err_set(e, ERR_INVALID, "%s:%zu: non-positive price %.40s for %s", f->label,
                             c.line, cell, names[j]);
+                    goto out;
+                }
+                if (st == RNUM_RANGE || v < RISK_PRICE_MIN || v > RISK_PRICE_MAX) {
+                    err_set(e, ERR_INVALID,
+                            "%s:%zu: price of %s '%.40s' is out of range (%g to %g)", f->label,
+                            c.line, names[j], cell, RISK_PRICE_MIN, RISK_PRICE_MAX);
                     goto out;
                 }
             }

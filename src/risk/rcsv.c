@@ -188,7 +188,9 @@ rnum_status rnum_parse(const char *s, double *out)
     double v = strtod(s, &end);
     if (*end != '\0')
         return RNUM_SYNTAX;
-    if (!isfinite(v) || (errno == ERANGE && fabs(v) > 1.0))
+    /* ERANGE: overflow, or underflow to zero or to a subnormal number (1e-310), whose
+     * ratios and logs are no longer finite. */
+    if (!isfinite(v) || errno == ERANGE || fpclassify(v) == FP_SUBNORMAL)
         return RNUM_RANGE;
     *out = v;
     return RNUM_OK;

@@ -37,7 +37,7 @@ int rcsv_next(rcsv *c, err *e) __attribute__((warn_unused_result));
 
 typedef enum { RNUM_OK, RNUM_SYNTAX, RNUM_RANGE } rnum_status;
 /* A plain decimal number: [+-] digits [. digits] [e [+-] digits]. No hex, inf or nan;
- * the result must be finite. */
+ * the result must be finite and not subnormal, and must not underflow (RNUM_RANGE). */
 rnum_status rnum_parse(const char *s, double *out);
 
 /* ASCII case-insensitive equality. */

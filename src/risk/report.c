@@ -49,9 +49,15 @@ static int check_params(const risk_input *in, const risk_params *p, err *e)
         return err_set(e, ERR_INVALID, "the horizon must be at least 1 day");
     if (p->mc.paths < 2)
         return err_set(e, ERR_INVALID, "Monte Carlo needs at least 2 paths");
-    for (size_t i = 0; i < in->n_assets; i++)
+    double gross = 0.0;
+    for (size_t i = 0; i < in->n_assets; i++) {
         if (!isfinite(in->value[i]))
             return err_set(e, ERR_INVALID, "position %zu is not a finite number", i);
+        gross += fabs(in->value[i]);
+    }
+    if (!isfinite(gross) || gross > (double)in->n_assets * RISK_USD_MAX)
+        return err_set(e, ERR_INVALID, "the positions add up to %g USD: each must be at most %g",
+                       gross, RISK_USD_MAX);
     for (size_t k = 0; k < in->n_ret * in->n_assets; k++)
         if (!isfinite(in->ret[k]))
             return err_set(e, ERR_INVALID, "return %zu is not finite", k);

@@ -13,6 +13,15 @@
 
 #define RISK_WUR __attribute__((warn_unused_result))
 
+/* The ranges of the inputs, so that no sum, product or ratio of them overflows or loses
+ * all its digits: a position's or a credit line's USD value is 0 or of magnitude
+ * [RISK_USD_MIN, RISK_USD_MAX]; a price lies in [RISK_PRICE_MIN, RISK_PRICE_MAX] (their
+ * ratio, hence every log return, stays finite). Subnormal numbers are never valid input. */
+#define RISK_USD_MIN 1e-9
+#define RISK_USD_MAX 1e15
+#define RISK_PRICE_MIN 1e-18
+#define RISK_PRICE_MAX 1e18
+
 /* ---- distributions ---------------------------------------------------------------- */
 
 /* Phi^-1(p), the standard normal quantile (Wichura's AS241 PPND16, about 1e-16 relative).

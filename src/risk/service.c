@@ -38,6 +38,13 @@ void risk_service_opts_default(risk_service_opts *o)
     risk_params_default(&o->params);
 }
 
+/* A price the risk math can use: finite, within [RISK_PRICE_MIN, RISK_PRICE_MAX] (a feed
+ * answering 1e-310 would give infinite log returns further on). */
+static bool risk_price_ok(double px)
+{
+    return px >= RISK_PRICE_MIN && px <= RISK_PRICE_MAX;
+}
+
 /* ---- growable arrays ------------------------------------------------------------------- */
 
 static int grow(void **items, size_t *cap, size_t n, size_t size, err *e)
@@ -475,7 +482,7 @@ static int read_chain(refresh *r, store *db, const store_chain *ch, risk_chain_s
         char fa[ADDR_STR_MAX];
         addr_to_lower(fa, &fr->feed.address);
         double px = fr->usd / pow(10.0, (double)fr->feed.decimals);
-        if (!(px > 0.0) || !isfinite(px)) {
+        if (!risk_price_ok(px)) {
             snprintf(key, sizeof key, "bad_price:%llu:%s", (unsigned long long)ch->chain_id, fa);
             if (add_cond(r, key, "bad_price", ALERT_CRITICAL, px, NAN, e,
                          "feed %s on %s answers %g for %s: not a usable price", fa, ch->name, px,
@@ -769,7 +776,7 @@ static int last_round(store *db, const store_feed *feeds, size_t n_feeds, const 
             return -1;
         for (size_t i = no; i-- > 0;) {
             double px = strtod(ob[i].answer, NULL) / pow(10.0, (double)feeds[f].decimals);
-            if (!(px > 0.0) || !isfinite(px))
+            if (!risk_price_ok(px))
                 continue;
             if (!*found || ob[i].updated_at > out->updated_at) {
                 memset(out, 0, sizeof *out);
@@ -871,7 +878,7 @@ static int observed_closes(store *db, const store_feed *feeds, size_t n_feeds, c
             goto fail;
         for (size_t i = 0; i < no; i++) {
             double px = strtod(ob[i].answer, NULL) / pow(10.0, (double)feeds[f].decimals);
-            if (!(px > 0.0) || !isfinite(px) || ob[i].updated_at < 0)
+            if (!risk_price_ok(px) || ob[i].updated_at < 0)
                 continue;
             int32_t day = (int32_t)(ob[i].updated_at / 86400);
             size_t j = 0;

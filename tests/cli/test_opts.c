@@ -1,5 +1,6 @@
 /* test_opts.c: the subcommands' option parser: long options with separate and attached
- * values, flags, lists, `--`, positional order, and every way an option can be wrong. */
+ * values, flags, lists, `--`, positional order, and every way an option can be wrong (a
+ * single-valued option given twice among them); the global options' prefix form. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,11 +70,11 @@ static void test_mixed(void **state)
     assert_string_equal(argv[4], "-");
 }
 
-static void test_last_wins_and_empty_value(void **state)
+static void test_empty_value(void **state)
 {
     (void)state;
     char *argv[16];
-    int argc = args(argv, LIST("x", "--chain", "a", "--chain=", "--amount", ""));
+    int argc = args(argv, LIST("x", "--chain=", "--amount", ""));
     parsed p;
     size_t n;
     err e;
@@ -81,6 +82,84 @@ static void test_last_wins_and_empty_value(void **state)
     assert_string_equal(p.chain, "");
     assert_string_equal(p.amount, "");
     assert_int_equal(n, 0);
+}
+
+/* A single-valued option given twice is refused, whatever the spelling or the values: the
+ * last one winning signed `--amount 1 --amount 2` for 2. */
+static void test_repeated(void **state)
+{
+    (void)state;
+    const char *const *cases[] = {
+        LIST("x", "--amount", "1", "--amount", "2"),
+        LIST("x", "--amount=1", "--amount", "1"),
+        LIST("x", "--chain", "a", "B", "--chain=a"),
+        LIST("x", "--chain=", "--chain="),
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *argv[16];
+        int argc = args(argv, cases[i]);
+        parsed p;
+        size_t n;
+        err e;
+        assert_int_equal(parse(&p, argv, argc, &n, &e), -1);
+        assert_int_equal(e.code, ERR_USAGE);
+        if (!strstr(e.msg, "given twice") || !strstr(e.msg, cases[i][1][2] == 'a' ? "--amount"
+                                                                                     : "--chain"))
+            fail_msg("case %zu: message '%s'", i, e.msg);
+    }
+    /* flags may repeat (they say the same thing twice); lists append */
+    char *argv[16];
+    int argc = args(argv, LIST("x", "--json", "--json", "--rpc", "a", "--rpc", "b"));
+    parsed p;
+    size_t n;
+    err e;
+    assert_int_equal(parse(&p, argv, argc, &n, &e), 0);
+    assert_true(p.json);
+    assert_int_equal(p.rpc.n, 2);
+}
+
+/* The global options: parsed up to the first positional (the subcommand), the rest left
+ * for it, even when it looks like an option. */
+static void test_prefix(void **state)
+{
+    (void)state;
+    char *argv[16];
+    int argc = args(argv, LIST("fusion", "--chain", "a", "--json", "escrow", "--amount", "1",
+                               "--chain", "b"));
+    parsed p;
+    memset(&p, 0, sizeof p);
+    const cli_opt opts[] = {{"chain", CLI_OPT_STR, &p.chain}, {"json", CLI_OPT_FLAG, &p.json}};
+    int next = 0;
+    err e;
+    err_clear(&e);
+    assert_int_equal(cli_opts_parse_prefix(argc, argv, opts, CLI_NOPTS(opts), &next, &e), 0);
+    assert_int_equal(next, 4);
+    assert_string_equal(argv[next], "escrow");
+    assert_string_equal(p.chain, "a");
+    assert_true(p.json);
+    argc = args(argv, LIST("fusion", "--json", "--", "--chain"));
+    assert_int_equal(cli_opts_parse_prefix(argc, argv, opts, CLI_NOPTS(opts), &next, &e), 0);
+    assert_int_equal(next, 3);
+    argc = args(argv, LIST("fusion", "--json"));
+    assert_int_equal(cli_opts_parse_prefix(argc, argv, opts, CLI_NOPTS(opts), &next, &e), 0);
+    assert_int_equal(next, 2);
+    /* repeated, abbreviated, unknown: refused before any subcommand runs */
+    const char *const *bad[] = {
+        LIST("fusion", "--chain", "bob", "--chain", "alice", "x"),
+        LIST("fusion", "--cha", "bob", "x"),
+        LIST("fusion", "--js", "x"),
+        LIST("fusion", "-j", "x"),
+    };
+    static const char *const want[] = {"given twice", "'--cha'", "'--js'", "'-j'"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        memset(&p, 0, sizeof p);
+        argc = args(argv, bad[i]);
+        err_clear(&e);
+        assert_int_equal(cli_opts_parse_prefix(argc, argv, opts, CLI_NOPTS(opts), &next, &e), -1);
+        assert_int_equal(e.code, ERR_USAGE);
+        if (!strstr(e.msg, want[i]))
+            fail_msg("case %zu: message '%s'", i, e.msg);
+    }
 }
 
 static void expect_usage(const char *needle, const char *const *in)
@@ -112,7 +191,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mixed),
-        cmocka_unit_test(test_last_wins_and_empty_value),
+        cmocka_unit_test(test_empty_value),
+        cmocka_unit_test(test_repeated),
+        cmocka_unit_test(test_prefix),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

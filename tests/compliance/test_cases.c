@@ -640,6 +640,27 @@ static void test_prices_large_amount(void **state)
     write_file(path, "31337,native,1500\n31337,0x12,3\n");
     assert_int_equal(compliance_prices_load(&prices, path, &e), -1);
     assert_non_null(strstr(e.msg, "prices.csv:2"));
+    /* A line longer than the reader's buffer is refused on its own line number, not read
+     * on as a second line (a long comment ended in "line 2: expected chain_id,..."). */
+    char longline[1200];
+    memset(longline, 0, sizeof longline);
+    longline[0] = '#';
+    memset(longline + 1, 'x', 700);
+    strcat(longline, "\n31337,native,1500\n");
+    write_file(path, longline);
+    assert_int_equal(compliance_prices_load(&prices, path, &e), -1);
+    if (!strstr(e.msg, "prices.csv:1: line too long"))
+        fail_msg("%s", e.msg);
+    /* Numbers a price must not be: hex, subnormal, overflowing. */
+    static const char *const bad[] = {"31337,native,0x10\n", "31337,native,1e-310\n",
+                                      "31337,native,1e400\n", "31337,native,inf\n",
+                                      "31337,native, 5\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        write_file(path, bad[i]);
+        if (compliance_prices_load(&prices, path, &e) != -1)
+            fail_msg("'%s' was accepted", bad[i]);
+        assert_non_null(strstr(e.msg, "prices.csv:1"));
+    }
     screen_ctx_free(&ctx);
     store_close(&s);
 }

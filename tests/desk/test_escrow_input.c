@@ -100,6 +100,23 @@ static void test_deadline(void **state)
     assert_int_equal(desk_deadline_parse("-5d", now, &d, &e), -1);
     assert_int_equal(desk_deadline_parse("", now, &d, &e), -1);
     assert_int_equal(desk_deadline_parse("2030-01-02", now, &d, &e), -1);
+    /* Impossible calendar dates and times are refused, never moved to a real one. */
+    static const char *const impossible[] = {
+        "2030-02-30T00:00:00Z", "2030-02-29T00:00:00Z", "2030-04-31T12:00:00Z",
+        "2030-13-01T00:00:00Z", "2030-00-10T00:00:00Z", "2030-01-00T00:00:00Z",
+        "2030-01-01T24:00:00Z", "2030-01-01T23:60:00Z", "2030-01-01T23:59:60Z",
+        "2030-1-01T00:00:00Z",  "2030-01-01T00:00:00",  " 2030-01-01T00:00:00Z",
+        "+2030-01-01T00:00:00Z", "2030-01-01T0:00:00Z",
+    };
+    for (size_t i = 0; i < sizeof impossible / sizeof *impossible; i++) {
+        d = 0;
+        if (desk_deadline_parse(impossible[i], now, &d, &e) != -1)
+            fail_msg("'%s' was accepted as %llu", impossible[i], (unsigned long long)d);
+        assert_int_equal(e.code, ERR_INVALID);
+        assert_null(strstr(e.msg, "future"));
+    }
+    assert_int_equal(desk_deadline_parse("2028-02-29T23:59:59Z", now, &d, &e), 0);
+    assert_int_equal(d, 1835481599); /* calendar.timegm((2028, 2, 29, 23, 59, 59)) */
 }
 
 static void test_asset(void **state)

@@ -110,6 +110,37 @@ case("dates out of order", {"prices.csv": panel([rows[1], rows[0]] + rows[2:]), 
 case("negative collateral", {"prices.csv": panel(rows), "pos.json": '{"BTC": 1,\n"ETH": -2}'},
      calc + ["--drawn", "1"], 1, "pos.json:2: position ETH is negative (-2)")
 
+# Numbers a double can hold but the calculation cannot: positions that add up to infinity,
+# subnormal or absurd prices (their log returns overflow). Refused with file:line, never a
+# report of inf/nan or "return 702 is not finite" with no place named.
+case("positions adding up to infinity", {"prices.csv": panel(rows),
+                                         "pos.json": '{\n "BTC": 1e308,\n "ETH": 1e308\n}\n'},
+     calc, 1, "pos.json:2: position BTC 1e+308 is out of range")
+case("positions adding up to infinity (json)", {"prices.csv": panel(rows),
+                                                "pos.json": '{"BTC": 1.7e308, "ETH": 1.7e308}'},
+     calc + ["--json"], 1, "pos.json:1: position BTC")
+case("subnormal position", {"prices.csv": panel(rows),
+                            "pos.json": '{\n "BTC": 1,\n "ETH": 4e-320\n}\n'},
+     calc, 1, "pos.json:3: position ETH")
+r = list(rows)
+r[20] = r[20].split(",")[0] + ",1e-310," + r[20].split(",")[2]
+case("subnormal price", {"prices.csv": panel(r), "pos.json": POS}, calc, 1,
+     "prices.csv:22: price of BTC '1e-310' is out of range")
+r = list(rows)
+r[21] = r[21].split(",")[0] + ",1e-300," + r[21].split(",")[2]
+case("tiny price", {"prices.csv": panel(r), "pos.json": POS}, calc, 1,
+     "prices.csv:23: price of BTC '1e-300' is out of range")
+r = list(rows)
+r[22] = r[22].split(",")[0] + "," + r[22].split(",")[1] + ",1e300"
+case("huge price", {"prices.csv": panel(r), "pos.json": POS}, calc, 1,
+     "prices.csv:24: price of ETH '1e300' is out of range")
+r = list(rows)
+r[23] = r[23].split(",")[0] + ",1e-400," + r[23].split(",")[2]
+case("price that underflows to zero", {"prices.csv": panel(r), "pos.json": POS}, calc, 1,
+     "prices.csv:25: price of BTC '1e-400' is out of range")
+case("drawn out of range", {"prices.csv": panel(rows), "pos.json": POS},
+     calc + ["--drawn", "1e308"], 2, "--drawn wants a USD amount")
+
 # Usage errors: exit 2.
 case("no positions option", {"prices.csv": panel(rows)}, ["risk", "calc", "--prices",
                                                           "prices.csv"], 2, "needs --prices")

@@ -1,0 +1,180 @@
+/* decision.c: the desk's recorded decision to switch sanctions screening off. A line
+ * `sanctions.enabled = no` in compliance.conf is not enough by itself: a compliance officer
+ * signs the decision with the key bound to them (EIP-191 personal_sign over a fixed text
+ * naming the officer, the time and the reason), the desk stores the signed text and audits
+ * it, and every load of the rules checks the signature again. One signing format, built in
+ * compliance_sanctions_message, so that moving to EIP-712 typed data is one change here. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "audit/audit.h"
+#include "base/bytes.h"
+#include "compliance/compliance.h"
+#include "crypto/eip191.h"
+
+#define DECISION_KEY "compliance.sanctions_decision"
+
+int compliance_sanctions_message(char *out, size_t cap, const char *operator_name, bool off,
+                                 const char *reason, int64_t at)
+{
+    int n = snprintf(out, cap,
+                     "fusion desk decision\n"
+                     "sanctions screening: %s\n"
+                     "operator: %s\n"
+                     "time: %lld\n"
+                     "reason: %s\n",
+                     off ? "off" : "on", operator_name, (long long)at, reason ? reason : "");
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+/* The reason: one line of printable text (it is shown on the Dashboard and in `case rules`). */
+static int reason_check(const char *reason, err *e)
+{
+    size_t n = strlen(reason);
+    if (n == 0)
+        return err_set(e, ERR_INVALID, "give the reason for the decision (--reason TEXT)");
+    if (n > COMPLIANCE_REASON_MAX)
+        return err_set(e, ERR_INVALID, "the reason is longer than %d bytes",
+                       COMPLIANCE_REASON_MAX);
+    for (const unsigned char *p = (const unsigned char *)reason; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return err_set(e, ERR_INVALID, "the reason holds a control character: write one "
+                                           "line of plain text");
+    return 0;
+}
+
+int compliance_sanctions_decide(store *s, const compliance_actor *a, bool off, const char *reason,
+                                const uint8_t sig65[65], err *e)
+{
+    if (compliance_require_officer(s, a, e) < 0)
+        return -1;
+    if (!reason)
+        reason = "";
+    if (off && reason_check(reason, e) < 0)
+        return -1;
+    if (!off && reason[0] && reason_check(reason, e) < 0)
+        return -1;
+    store_operator op;
+    bool found = false;
+    if (store_operator_get(s, a->operator_name, &op, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_DENIED, "operator \"%.63s\" is not a desk operator",
+                       a->operator_name);
+    char msg[COMPLIANCE_DECISION_MSG_MAX];
+    if (compliance_sanctions_message(msg, sizeof msg, a->operator_name, off, reason, a->now) < 0)
+        return err_set(e, ERR_INVALID, "the decision text is too long");
+    addr signer;
+    if (eip191_recover(&signer, sig65, msg, strlen(msg)) < 0 || !addr_equal(&signer, &op.address))
+        return err_set(e, ERR_DENIED,
+                       "the decision is not signed by the key of operator \"%.63s\"",
+                       a->operator_name);
+    char sig_hex[2 * 65 + 3], who[ADDR_STR_MAX];
+    hex_encode(sig_hex, sizeof sig_hex, sig65, 65, true);
+    addr_to_checksum(who, &op.address);
+    json_t *rec = json_pack("{s:b,s:s,s:s,s:I,s:s,s:s}", "off", off, "operator",
+                            a->operator_name, "address", who, "at", (json_int_t)a->now,
+                            "reason", reason, "signature", sig_hex);
+    char *text = rec ? json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (!text) {
+        json_decref(rec);
+        return err_set(e, ERR_NOMEM, "out of memory recording the decision");
+    }
+    int rc = -1;
+    if (store_begin(s, e) < 0)
+        goto out;
+    json_object_set_new(rec, "message", json_string(msg));
+    if (store_setting_put(s, DECISION_KEY, text, a->operator_name, e) < 0 ||
+        audit_append(a->home, a->operator_name,
+                     off ? "compliance.sanctions_off" : "compliance.sanctions_on", rec, e) < 0 ||
+        store_commit(s, e) < 0) {
+        store_rollback(s);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(text);
+    json_decref(rec);
+    return rc;
+}
+
+int compliance_sanctions_decision_get(store *s, compliance_sanctions_decision *d, err *e)
+{
+    memset(d, 0, sizeof *d);
+    char text[2048];
+    bool found = false;
+    if (store_setting_get(s, DECISION_KEY, text, sizeof text, &found, e) < 0)
+        return -1;
+    if (!found)
+        return 0;
+    json_error_t je;
+    json_t *rec = json_loads(text, 0, &je);
+    int off = 0;
+    const char *op = NULL, *who = NULL, *reason = NULL, *sig_hex = NULL;
+    json_int_t at = 0;
+    int rc = -1;
+    if (!rec || json_unpack(rec, "{s:b,s:s,s:s,s:I,s:s,s:s}", "off", &off, "operator", &op,
+                            "address", &who, "at", &at, "reason", &reason, "signature",
+                            &sig_hex) != 0) {
+        err_set(e, ERR_INVALID, "the desk's sanctions decision is unreadable: record it again "
+                                "(fusion case rules --sanctions off|on)");
+        goto out;
+    }
+    /* The stored fields are what was signed: check the signature again. */
+    char msg[COMPLIANCE_DECISION_MSG_MAX];
+    uint8_t sig[65];
+    addr signer, want;
+    if (compliance_sanctions_message(msg, sizeof msg, op, off, reason, (int64_t)at) < 0 ||
+        hex_decode_exact(sig, sizeof sig, sig_hex, HEX_REQUIRE_PREFIX, NULL) < 0 ||
+        addr_parse(&want, who, NULL) < 0 || eip191_recover(&signer, sig, msg, strlen(msg)) < 0 ||
+        !addr_equal(&signer, &want)) {
+        err_set(e, ERR_DENIED, "the desk's sanctions decision (by %.63s) does not verify against "
+                               "its signature: record it again (fusion case rules --sanctions "
+                               "off|on)",
+                op);
+        goto out;
+    }
+    d->recorded = true;
+    d->off = off;
+    snprintf(d->operator_name, sizeof d->operator_name, "%s", op);
+    snprintf(d->address, sizeof d->address, "%s", who);
+    snprintf(d->reason, sizeof d->reason, "%s", reason);
+    d->at = (int64_t)at;
+    rc = 0;
+out:
+    json_decref(rec);
+    return rc;
+}
+
+int compliance_config_allowed(const compliance_config *cfg, const char *conf_path,
+                              const char *desk_db, compliance_sanctions_decision *d, err *e)
+{
+    memset(d, 0, sizeof *d);
+    err de;
+    err_clear(&de);
+    int got = 0;
+    if (desk_db && access(desk_db, F_OK) == 0) {
+        store *s = NULL;
+        got = store_open(&s, desk_db, &de);
+        if (got == 0)
+            got = compliance_sanctions_decision_get(s, d, &de);
+        store_close(&s);
+    }
+    if (cfg->rules.sanctions.on)
+        return 0; /* the decision is only shown then; an unreadable one stops nothing */
+    if (got < 0) {
+        *e = de;
+        return -1;
+    }
+    if (!d->off)
+        return err_set(e, ERR_DENIED,
+                       "%.200s:%zu: sanctions.enabled = no switches sanctions screening off, "
+                       "which needs a compliance officer's signed decision: `fusion --operator "
+                       "NAME case rules --sanctions off --reason TEXT` records it, or remove "
+                       "the line",
+                       conf_path ? conf_path : "compliance.conf", cfg->sanctions_line);
+    return 0;
+}

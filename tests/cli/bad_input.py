@@ -1,0 +1,206 @@
+#!/usr/bin/python3
+"""bad_input.py: input the fusion binary must refuse, through the real binary and a fresh desk
+home (no chain needed): each refusal is one line on stderr, exit 1 (2 for a usage error),
+nothing written. Every run has a memory limit (RLIMIT_AS, or ASan's hard_rss_limit_mb under
+AddressSanitizer) and a timeout, so a reader that loops or eats memory fails here instead of
+taking the machine. Needs FUSION_BIN."""
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+BIN = os.environ["FUSION_BIN"]
+MEM_MB = 1024
+with open(BIN, "rb") as f:
+    ASAN = b"__asan_init" in f.read()  # gcc links libasan: its imports name it
+failures = 0
+
+
+def limit():
+    if not ASAN:  # ASan reserves terabytes of address space: it gets hard_rss_limit_mb
+        resource.setrlimit(resource.RLIMIT_AS, (MEM_MB << 20, MEM_MB << 20))
+
+
+def run(home, *args, stdin=None):
+    env = dict(os.environ)
+    env.pop("FUSION_HOME", None)
+    if ASAN:
+        env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":hard_rss_limit_mb=%d" % MEM_MB)
+    try:
+        return subprocess.run([BIN, "--home", home] + list(args), capture_output=True, text=True,
+                              errors="replace", timeout=30, preexec_fn=limit, env=env,
+                              input=stdin)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(args, -1, "", "did not end within 30 s (a loop?)\n")
+
+
+def check(name, ok, r, want=""):
+    global failures
+    print(("ok   " if ok else "FAIL ") + name + ": rc %d, stderr %r" % (r.returncode, r.stderr[:300]))
+    if not ok:
+        if want:
+            print("     want " + want)
+        failures += 1
+
+
+def refused(name, r, rc, *needles):
+    lines = r.stderr.splitlines()
+    ok = r.returncode == rc and len(lines) == 1 and all(n in lines[0] for n in needles)
+    check(name, ok, r, "rc %d and one stderr line containing %r" % (rc, needles))
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def sanctions_off(tmp):
+    """`sanctions.enabled = no` alone is refused; a compliance officer's signed decision
+    (their key's passphrase) lets it take effect, `case rules` shows it first, and
+    withdrawing the decision refuses the line again. Each step audited."""
+    home = os.path.join(tmp, "desk")
+    pw = os.path.join(tmp, "pw")
+    write(pw, "pw-carol-1\n")
+    os.environ["FUSION_KDF"] = "interactive"  # the fastest KDF level: a test, not a desk
+    r = run(home, "--passphrase-file", pw, "key", "new", "--label", "carol")
+    check("set-up: carol's key", r.returncode == 0, r)
+    carol = r.stdout.strip()
+    r = run(home, "--passphrase-file", pw, "key", "new", "--label", "dave")
+    dave = r.stdout.strip()
+    run(home, "operator", "add", "carol", "--key", carol, "--role", "compliance")
+    run(home, "operator", "add", "dave", "--key", dave, "--role", "trader")
+    write(os.path.join(home, "compliance.conf"), "# rules\nthreshold_usd = 5000\n"
+          "sanctions.enabled = no\n")
+    conf = os.path.join(home, "compliance.conf")
+    r = run(home, "case", "rules")
+    refused("sanctions.enabled = no without a decision (case rules)", r, 1,
+            conf + ":3: sanctions.enabled = no", "case rules --sanctions off --reason")
+    r = run(home, "sync", "--once")
+    refused("sanctions.enabled = no without a decision (sync)", r, 1, conf + ":3:",
+            "signed decision")
+    # Recording the decision: the compliance role, a reason, and the officer's own key.
+    r = run(home, "--operator", "dave", "--passphrase-file", pw, "case", "rules",
+            "--sanctions", "off", "--reason", "lists moved")
+    refused("decision by an operator without the compliance role", r, 1, "compliance role")
+    r = run(home, "--operator", "carol", "--passphrase-file", pw, "case", "rules",
+            "--sanctions", "off")
+    refused("decision without a reason", r, 2, "--reason")
+    write(os.path.join(tmp, "bad"), "wrong\n")
+    r = run(home, "--operator", "carol", "--passphrase-file", os.path.join(tmp, "bad"), "case",
+            "rules", "--sanctions", "off", "--reason", "lists moved")
+    check("decision with a wrong passphrase", r.returncode == 1, r)
+    r = run(home, "case", "rules")
+    check("still refused after the failed attempts", r.returncode == 1 and ":3:" in r.stderr, r)
+    r = run(home, "--operator", "carol", "--passphrase-file", pw, "case", "rules",
+            "--sanctions", "off", "--reason", "OFAC export moved; screening by the broker")
+    check("decision recorded", r.returncode == 0 and "recorded" in r.stdout, r)
+    r = run(home, "case", "rules")
+    first = r.stdout.splitlines()[:1]
+    check("case rules shows it first", r.returncode == 0 and first and
+          "SANCTIONS SCREENING IS OFF" in first[0] and "carol" in first[0] and
+          "OFAC export moved" in first[0] and "sanctions.enabled = no" in r.stdout, r)
+    r = run(home, "audit", "list", "--json")
+    check("audited", r.returncode == 0 and "compliance.sanctions_off" in r.stdout, r)
+    # Withdrawn: the line is refused again.
+    r = run(home, "--operator", "carol", "--passphrase-file", pw, "case", "rules",
+            "--sanctions", "on")
+    check("decision withdrawn", r.returncode == 0, r)
+    r = run(home, "case", "rules")
+    refused("refused again once withdrawn", r, 1, conf + ":3: sanctions.enabled = no")
+    r = run(home, "audit", "verify")
+    check("audit chain verifies", r.returncode == 0, r)
+    # A decision edited in the database no longer matches its signature: refused.
+    r = run(home, "--operator", "carol", "--passphrase-file", pw, "case", "rules",
+            "--sanctions", "off", "--reason", "short")
+    check("decision recorded again", r.returncode == 0, r)
+    db = sqlite3.connect(os.path.join(home, "desk.db"))
+    with db:
+        n = db.execute("UPDATE risk_settings SET value = replace(value, '\"short\"', "
+                       "'\"a long story\"') WHERE key = 'compliance.sanctions_decision'"
+                       ).rowcount
+    db.close()
+    r = run(home, "case", "rules")
+    refused("an edited decision is refused", r, 1, "does not verify")
+    check("the edit hit the row", n == 1, r)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        home = os.path.join(tmp, "desk")
+        r = run(home, "operator", "add", "carol", "--key",
+                "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "--role", "compliance")
+        check("set-up: operator carol", r.returncode == 0, r)
+        header = "name,type,jurisdiction,kyc,kyc_expires,tier,risk,review_due,chain_id,address\n"
+
+        # A quoted field never closed: the record reader must move on (it looped, growing the
+        # error report until the kernel killed it).
+        for label, body in [("at the end", '"abc\n'),
+                            ("spanning lines", '"abc\nDef,company,CH,,,,,,,\n'),
+                            ("after a good row", 'Good,company,CH,,,,,,,\n"abc'),
+                            ("quote inside a field", 'ab"c,company,CH,,,,,,,\n')]:
+            csv = os.path.join(tmp, "e.csv")
+            write(csv, header + body)
+            r = run(home, "--operator", "carol", "entity", "import", csv)
+            lines = r.stderr.splitlines()
+            ok = (r.returncode == 1 and any("malformed quoting" in x for x in lines)
+                  and lines[-1].startswith("fusion: ") and "nothing imported" in lines[-1])
+            check("entity import, unterminated quote " + label, ok, r,
+                  "exit 1, a 'malformed quoting' line and 'nothing imported'")
+        # Many bad lines: the report is bounded, the count is exact.
+        write(csv, header + "x\n" * 5000)
+        r = run(home, "--operator", "carol", "entity", "import", csv)
+        lines = r.stderr.splitlines()
+        ok = (r.returncode == 1 and len(lines) <= 102 and "5000 of 5000 lines" in lines[-1]
+              and "e.csv:5001:" not in r.stderr)
+        check("entity import, 5000 bad lines", ok, r, "a bounded report and the exact count")
+        r = run(home, "--operator", "carol", "entity", "list", "--json")
+        check("nothing imported", r.returncode == 0 and r.stdout.strip() in ("[]", ""), r)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = os.path.join(tmp, "desk")
+        create = ["escrow", "create", "--payee", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+                  "--token", "ETH", "--approvers", "bob", "--threshold", "1"]
+        # A single-valued option given twice: refused as a usage error naming it, before the
+        # desk is opened (the last one won: --amount 1 --amount 2 signed 2 ETH).
+        r = run(home, *create, "--amount", "1", "--deadline", "7d", "--amount", "2")
+        refused("escrow create --amount twice", r, 2, "'--amount' given twice")
+        r = run(home, *create, "--amount", "1", "--deadline", "7d", "--payee", "carol")
+        refused("escrow create --payee twice", r, 2, "'--payee' given twice")
+        r = run(home, "risk", "calc", "--positions", "a.json", "--positions=b.json")
+        refused("risk calc --positions twice", r, 2, "'--positions' given twice")
+        r = run(home, "entity", "add", "X", "--type", "company", "--type", "individual")
+        refused("entity add --type twice", r, 2, "'--type' given twice")
+        r = run(home, "xswap", "respond", "1", "--gap", "600", "--gap", "1")
+        refused("xswap respond --gap twice", r, 2, "'--gap' given twice")
+        r = run(home, "devnet", "up", "--ports", "20001,20002,20003", "--ports=1,2,3")
+        refused("devnet up --ports twice", r, 2, "'--ports' given twice")
+        # The global options: the same rules (getopt_long let the last --operator win and
+        # took --op for --operator).
+        r = run(home, "--operator", "bob", "--operator", "alice", "version")
+        refused("global --operator twice", r, 2, "'--operator' given twice")
+        r = run(home, "--op", "alice", "version")
+        refused("global --op abbreviation", r, 2, "unknown option '--op'")
+        r = run(home, "--passphrase-file=a", "--passphrase-file", "b", "version")
+        refused("global --passphrase-file twice", r, 2, "'--passphrase-file' given twice")
+        r = run(home, "--json", "--yes", "version")
+        check("global flags still work", r.returncode == 0 and r.stdout.startswith("fusion "), r)
+        r = run(home, "--operator")
+        refused("global option without its value", r, 2, "'--operator' needs a value")
+        # Impossible dates are refused, never moved to a real day.
+        for when in ["2030-02-30T00:00:00Z", "2030-04-31T00:00:00Z", "2030-01-01T24:00:00Z"]:
+            r = run(home, *create, "--amount", "1", "--deadline", when)
+            refused("escrow create --deadline " + when, r, 2, "--deadline", "real calendar day")
+        check("no desk home created by refused commands", not os.path.exists(
+            os.path.join(home, "desk.db")), r)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sanctions_off(tmp)
+
+    print("%d failure(s)" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
