@@ -88,8 +88,8 @@ int compliance_sanctions_decide(store *s, const compliance_actor *a, bool off, c
         goto out;
     json_object_set_new(rec, "message", json_string(msg));
     if (store_setting_put(s, DECISION_KEY, text, a->operator_name, e) < 0 ||
-        audit_append(a->home, a->operator_name,
-                     off ? "compliance.sanctions_off" : "compliance.sanctions_on", rec, e) < 0 ||
+        store_audit(s, a->home, a->operator_name,
+                    off ? "compliance.sanctions_off" : "compliance.sanctions_on", rec, e) < 0 ||
         store_commit(s, e) < 0) {
         store_rollback(s);
         goto out;

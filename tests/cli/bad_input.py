@@ -52,8 +52,11 @@ def refused(name, r, rc, *needles):
 
 
 def write(path, text):
+    """Writes a test file the way an operator should: 0600 (passphrase and config files
+    open to others are refused)."""
     with open(path, "w") as f:
         f.write(text)
+    os.chmod(path, 0o600)
 
 
 def sanctions_off(tmp):

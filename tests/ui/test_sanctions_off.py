@@ -50,11 +50,13 @@ def main():
     pw = os.path.join(t.tmp, "pw")
     with open(pw, "w") as f:
         f.write("pw-carol-1\n")
+    os.chmod(pw, 0o600)  # a passphrase file open to others is refused
     key = fusion(home, "--passphrase-file", pw, "key", "new", "--label", "carol").strip()
     fusion(home, "operator", "add", "carol", "--key", key, "--role", "compliance")
     conf = os.path.join(home, "compliance.conf")
     with open(conf, "w") as f:
         f.write("sanctions.enabled = no\n")
+    os.chmod(conf, 0o600)
     session(home, 1, "SANCTIONS SCREENING STOPPED", "the refused line on the alerts heading")
     fusion(home, "--operator", "carol", "--passphrase-file", pw, "case", "rules", "--sanctions",
            "off", "--reason", "broker screens")
