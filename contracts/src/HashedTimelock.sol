@@ -104,21 +104,21 @@ contract HashedTimelock is ReentrancyGuardTransient {
     /// Pays the receiver when sha256(preimage) matches, strictly before the timelock.
     /// Anyone may submit it (relayers); the money only goes to the receiver.
     function claim(bytes32 id, bytes32 preimage) external nonReentrant {
-        Lock storage l = _open(id);
-        if (block.timestamp >= l.timelock) revert TimelockExpired(id, l.timelock);
-        if (sha256(abi.encodePacked(preimage)) != l.hashlock) revert WrongPreimage(id);
-        l.status = Status.Claimed;
+        Lock storage lk = _open(id);
+        if (block.timestamp >= lk.timelock) revert TimelockExpired(id, lk.timelock);
+        if (sha256(abi.encodePacked(preimage)) != lk.hashlock) revert WrongPreimage(id);
+        lk.status = Status.Claimed;
         emit Claimed(id, preimage);
-        _pay(l.token, l.receiver, l.amount);
+        _pay(lk.token, lk.receiver, lk.amount);
     }
 
     /// Pays the sender back once the timelock is reached. Anyone may trigger it.
     function refund(bytes32 id) external nonReentrant {
-        Lock storage l = _open(id);
-        if (block.timestamp < l.timelock) revert TimelockNotExpired(id, l.timelock);
-        l.status = Status.Refunded;
+        Lock storage lk = _open(id);
+        if (block.timestamp < lk.timelock) revert TimelockNotExpired(id, lk.timelock);
+        lk.status = Status.Refunded;
         emit Refunded(id);
-        _pay(l.token, l.sender, l.amount);
+        _pay(lk.token, lk.sender, lk.amount);
     }
 
     /// The lock's terms and status (Status.None for an unknown id).
@@ -126,10 +126,10 @@ contract HashedTimelock is ReentrancyGuardTransient {
         return _locks[id];
     }
 
-    function _open(bytes32 id) private view returns (Lock storage l) {
-        l = _locks[id];
-        if (l.status == Status.None) revert UnknownLock(id);
-        if (l.status != Status.Locked) revert NotLocked(id, l.status);
+    function _open(bytes32 id) private view returns (Lock storage lk) {
+        lk = _locks[id];
+        if (lk.status == Status.None) revert UnknownLock(id);
+        if (lk.status != Status.Locked) revert NotLocked(id, lk.status);
     }
 
     function _pay(address token, address to, uint256 amount) private {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The read interface of Chainlink price feeds, as the workstation's risk code calls it on
 // real networks; MockPriceFeed implements it for local chains.
-pragma solidity ^0.8.0;
+pragma solidity ^0.8.24;
 
 interface AggregatorV3Interface {
     function decimals() external view returns (uint8);

@@ -14,12 +14,15 @@ interface Vm {
     // environment
     function warp(uint256 newTimestamp) external;
     function deal(address account, uint256 newBalance) external;
+    function chainId(uint256 newChainId) external;
     function prank(address msgSender) external;
     function startPrank(address msgSender) external;
     function stopPrank() external;
     function addr(uint256 privateKey) external pure returns (address);
     function label(address account, string calldata newLabel) external;
     function assume(bool condition) external pure;
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
 
     // expectations
     function expectRevert() external;
