@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""devnet_demo_stall.py: one devnet node that stops answering stalls only its own chain.
+
+`fusion demo --no-ui` runs on free ports; once the market driver runs, the Polygon
+stand-in's anvil is stopped (SIGSTOP: the kernel still accepts connections, nothing
+answers, as with an overloaded or hung node) for several seconds, then continued. While
+it is stopped the other two chains' feeds must keep moving, day after day (read with
+`cast` from their nodes); after it continues, its own feeds must move again; and the
+demo's summary must say which chain skipped days. A driver that serves the chains one
+call after another waits out each timeout of the stopped node with every chain frozen:
+that was `devnet-demo`'s "0 days replayed, 1 feed updates" under a loaded machine.
+"""
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from devnet_lib import ENV, FUSION, cast, check, free_ports, fusion, report  # noqa: E402
+
+STOPPED = "devnet-pol"
+STOP_SECONDS = 8
+STEP_MS = 500
+
+
+def rounds(url, feeds):
+    return [int(cast("call", "--rpc-url", url, f, "latestRound()(uint80)").split()[0])
+            for f in feeds]
+
+
+def main():
+    home = tempfile.mkdtemp(prefix="fusion-demo-stall-")
+    ports = free_ports(3)
+    try:
+        run(home, ports)
+    finally:
+        fusion(home, "devnet", "down", rc=None)
+    return report()
+
+
+def run(home, ports):
+    proc = subprocess.Popen([FUSION, "--home", home, "demo", "--no-ui", "--duration", "20s",
+                             "--step-ms", str(STEP_MS), "--ports", ",".join(map(str, ports)),
+                             "--keep-devnet"], env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    out = []
+    pid = None
+    try:
+        for line in proc.stdout:
+            out.append(line)
+            if "market driver running" in line:
+                break
+        db = sqlite3.connect(os.path.join(home, "desk.db"))
+        chains = dict(db.execute("SELECT name, chain_id FROM chains"))
+        urls = dict(db.execute("SELECT chain_id, url FROM rpc_endpoints"))
+        feeds = {}
+        for cid, address in db.execute("SELECT chain_id, address FROM price_feeds"):
+            feeds.setdefault(cid, []).append(address)
+        db.close()
+        with open(os.path.join(home, "devnet", STOPPED + ".pid")) as f:
+            pid = int(f.read().split()[0])
+        running = [c for n, c in chains.items() if n != STOPPED]
+        stopped = chains[STOPPED]
+
+        os.kill(pid, signal.SIGSTOP)
+        before = {c: rounds(urls[c], feeds[c]) for c in running}
+        time.sleep(STOP_SECONDS)
+        during = {c: rounds(urls[c], feeds[c]) for c in running}
+        os.kill(pid, signal.SIGCONT)
+        pid = None
+        for c in running:
+            moved = min(b - a for a, b in zip(before[c], during[c]))
+            # a step every 0.5 s: about 16 rounds; 4 is far below that even on a loaded machine
+            check(moved >= 4, "chain %d's feeds moved %d rounds while %s was stopped "
+                  "(rounds %s -> %s)" % (c, moved, STOPPED, before[c], during[c]))
+        resumed = rounds(urls[stopped], feeds[stopped])
+        out.extend(proc.stdout)
+        proc.wait(timeout=120)
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGCONT)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = "".join(out)
+    print(text, end="")
+    check(proc.returncode == 0, "demo exited %s" % proc.returncode)
+    after = rounds(urls[stopped], feeds[stopped])
+    check(all(b > a for a, b in zip(resumed, after)),
+          "%s's feeds moved again after it continued (rounds %s -> %s)" % (STOPPED, resumed,
+                                                                          after))
+    line = [l for l in text.splitlines() if l.startswith("demo: %s:" % STOPPED)]
+    check(len(line) == 1 and " 0 days skipped" not in line[0],
+          "the summary says %s skipped days: %s" % (STOPPED, line))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
