@@ -22,6 +22,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from devnet_lib import check, free_ports, fusion, report  # noqa: E402
 
+NORTHWIND = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"  # data/demo: KYC verified
 ADDR = re.compile(r"^0x[0-9a-fA-F]{40}$")
 # an address inside an identifier such as an alert key ("stale_price:31337:0x...")
 IN_KEY = re.compile(r"(?<![0-9a-fA-Fx])0x[0-9a-fA-F]{40}(?![0-9a-fA-F])")
@@ -69,6 +70,17 @@ def main():
 def run(home, port_arg):
     fusion(home, "demo", "--no-ui", "--duration", "8s", "--step-ms", "500", "--ports", port_arg,
            "--keep-devnet")
+    # a desk action's own output: alice (trader) opens an escrow to a verified counterparty
+    pw = os.path.join(home, "passphrase")
+    with open(pw, "w") as f:
+        f.write("fusion-demo\n")
+    os.chmod(pw, 0o600)
+    made = as_json(home, "--operator", "alice", "--passphrase-file", pw, "--yes", "escrow",
+                   "create", "--chain", "devnet-eth", "--payee", NORTHWIND, "--token", "USDC",
+                   "--amount", "1", "--approvers", "bob,carol", "--threshold", "2", "--deadline",
+                   "7d", "--wait", "60")
+    check(bool(made and made.get("escrow")), "escrow create --json names the escrow: %s" % made)
+    as_json(home, "tx", "show", "1")
     for args in (("key", "list"), ("operator", "list"), ("chain", "list"), ("asset", "list"),
                  ("tx", "list"), ("xswap", "list"), ("devnet", "status"), ("risk", "report"),
                  ("entity", "list")):
