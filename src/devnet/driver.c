@@ -1,4 +1,4 @@
-/* driver.c: the demo's market driver, one thread. Every step (default 2 s) replays the
+/* driver.c: the demo's market driver. Every step (default 2 s) replays the
  * next day of real daily closes (data/prices: ETH, BTC, USDC, MATIC) into the USD feeds of
  * every devnet chain, and moves a scripted escrow flow on: the trader creates escrows through
  * the factory (deterministic address, so token approval and funding follow in the same
@@ -392,15 +392,17 @@ static int start_flow(chain_rt *c, const struct flow *f, uint64_t step, err *e)
     return 0;
 }
 
-/* The script's flows of this chain due in steps from..to (the script runs on the shared
- * step clock, so a chain that lagged starts what fell due meanwhile); -1 when the node
- * stopped answering. */
-static int step_flows(chain_rt *c, uint64_t from, uint64_t to)
+/* The script's flows of this chain due in steps *from..to (the script runs on the shared
+ * step clock, so a chain that lagged starts what fell due meanwhile). *from moves past
+ * each flow tried, failed or not (a failed flow is not retried, as before); -1 when the
+ * node stopped answering: the flows not tried yet stay due. */
+static int step_flows(chain_rt *c, uint64_t *from, uint64_t to)
 {
     /* a lag of more than one round of the script starts each flow once, not once per round */
-    if (to - from >= (uint64_t)FLOW_EVERY * N_FLOWS)
-        from = to + 1 - (uint64_t)FLOW_EVERY * N_FLOWS;
-    for (uint64_t k = from; k <= to; k++) {
+    if (*from <= to && to - *from >= (uint64_t)FLOW_EVERY * N_FLOWS)
+        *from = to + 1 - (uint64_t)FLOW_EVERY * N_FLOWS;
+    for (; *from <= to; (*from)++) {
+        uint64_t k = *from;
         if (k % FLOW_EVERY != 0)
             continue;
         const struct flow *f = &flows[(k / FLOW_EVERY) % N_FLOWS];
@@ -410,8 +412,10 @@ static int step_flows(chain_rt *c, uint64_t from, uint64_t to)
         err_clear(&e);
         if (start_flow(c, f, to, &e) < 0) {
             note_error(c, &e);
-            if (node_silent(c))
+            if (node_silent(c)) {
+                (*from)++;
                 return -1;
+            }
         }
     }
     return 0;
@@ -472,7 +476,7 @@ static void *chain_main(void *arg)
 {
     chain_rt *c = arg;
     devnet_driver *d = c->d;
-    uint64_t next = 0;
+    uint64_t next = 0, flows_next = 0; /* flows_next: the first step whose flows are due */
     while (!atomic_load(&d->stop)) {
         uint64_t now = (mono_ms() - d->t0_ms) / d->step_ms;
         if (now < next) {
@@ -484,7 +488,7 @@ static void *chain_main(void *arg)
                   "with the day due now", devnet_chain(c->index)->name,
                   (unsigned long long)(now - next));
         const char *day = day_of_step(c, now);
-        bool whole = step_prices(c) == 0 && step_flows(c, next, now) == 0 &&
+        bool whole = step_prices(c) == 0 && step_flows(c, &flows_next, now) == 0 &&
                      step_settlements(c, now) == 0;
         pthread_mutex_lock(&d->mu);
         devnet_driver_chain_stats *cs = &d->st.chains[c->index];
