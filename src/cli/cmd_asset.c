@@ -256,7 +256,7 @@ static int asset_list(cli_ctx *ctx, int argc, char **argv)
             rc = store_feed_list(db, chains[c].chain_id, &fd, &nf, &e);
         for (size_t i = 0; rc == 0 && i < nt; i++) {
             char as[ADDR_STR_MAX];
-            addr_to_checksum(as, &tok[i].address);
+            addr_to_lower(as, &tok[i].address);
             json_array_append_new(jt, json_pack("{s:I,s:s,s:s,s:s,s:I}", "chain_id",
                                                 (json_int_t)chains[c].chain_id, "chain",
                                                 chains[c].name, "symbol", tok[i].symbol, "address",
@@ -264,7 +264,7 @@ static int asset_list(cli_ctx *ctx, int argc, char **argv)
         }
         for (size_t i = 0; rc == 0 && i < nf; i++) {
             char as[ADDR_STR_MAX];
-            addr_to_checksum(as, &fd[i].address);
+            addr_to_lower(as, &fd[i].address);
             json_array_append_new(jf, json_pack("{s:I,s:s,s:s,s:s,s:I,s:I}", "chain_id",
                                                 (json_int_t)chains[c].chain_id, "chain",
                                                 chains[c].name, "asset", fd[i].asset, "address", as,

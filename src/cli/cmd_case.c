@@ -254,7 +254,7 @@ static int case_rules(cli_ctx *ctx, int argc, char **argv)
 static json_t *case_json(const store_case *c, int64_t now)
 {
     char esc[ADDR_STR_MAX];
-    addr_to_checksum(esc, &c->escrow);
+    addr_to_lower(esc, &c->escrow);
     return json_pack("{s:I,s:s,s:I,s:s,s:s,s:s?,s:s,s:i,s:I,s:I,s:b,s:s?,s:s?,s:s?,s:s?}", "id",
                      (json_int_t)c->id, "subject", c->subject, "chain_id", (json_int_t)c->chain_id,
                      "escrow", esc, "state", c->state, "outcome", c->outcome[0] ? c->outcome : NULL,

@@ -117,6 +117,15 @@ static void print_stats(devnet_driver *drv, sync_engine *sy, compliance_screener
            (unsigned long long)ss.screened, (unsigned long long)ss.cases_opened,
            (unsigned long long)ds.errors, ds.errors ? "; last: " : "",
            ds.errors ? ds.last_error : "");
+    /* each chain has its own worker: one whose node stopped answering lags alone */
+    for (size_t i = 0; i < ds.n_chains; i++) {
+        const devnet_driver_chain_stats *c = &ds.chains[i];
+        printf("demo: %s: %llu days replayed (last %s), %llu days skipped, %llu steps cut short, "
+               "%llu errors\n",
+               c->name, (unsigned long long)c->steps, c->day[0] ? c->day : "-",
+               (unsigned long long)c->skipped, (unsigned long long)c->cut_short,
+               (unsigned long long)c->errors);
+    }
     if (!sy)
         return;
     sync_chain_stats cs[8];

@@ -230,7 +230,7 @@ static json_t *entity_json(store *db, const store_entity *x, err *e)
     json_t *la = json_array(), *da = json_array(), *pa = json_array();
     for (size_t i = 0; i < nl; i++) {
         char s[ADDR_STR_MAX];
-        addr_to_checksum(s, &ls[i].address);
+        addr_to_lower(s, &ls[i].address);
         json_array_append_new(
             la, json_pack("{s:I,s:s}", "chain_id", (json_int_t)ls[i].chain_id, "address", s));
     }
@@ -283,9 +283,22 @@ static void print_entity(const json_t *o)
            json_is_true(json_object_get(o, "blocked")) ? "YES" : "no");
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(o, "addresses"), i, v) printf(
-        "  address       %s on chain %lld\n", shown(a, v, "address"),
-        (long long)json_integer_value(json_object_get(v, "chain_id")));
+    json_array_foreach(json_object_get(o, "addresses"), i, v)
+    {
+        /* the JSON carries the lowercase form; people read EIP-55 */
+        const char *as = json_string_value(json_object_get(v, "address"));
+        char cs[ADDR_STR_MAX];
+        addr ad;
+        err pe;
+        if (as && addr_parse(&ad, as, &pe) == 0) {
+            addr_to_checksum(cs, &ad);
+            as = cs;
+        } else {
+            as = shown(a, v, "address");
+        }
+        printf("  address       %s on chain %lld\n", as,
+               (long long)json_integer_value(json_object_get(v, "chain_id")));
+    }
     json_array_foreach(json_object_get(o, "documents"), i, v)
         printf("  document      %s sha256 %s (%s)\n", shown(a, v, "type"), shown(b, v, "sha256"),
                shown(c, v, "file"));

@@ -147,8 +147,12 @@ static int report(const cli_ctx *ctx, const char *action, const desk_result *r)
 {
     char hash[67], esc[ADDR_STR_MAX];
     hex_encode(hash, sizeof hash, r->hash, 32, true);
-    if (r->has_escrow)
-        addr_to_checksum(esc, &r->escrow);
+    if (r->has_escrow) {
+        if (ctx->json)
+            addr_to_lower(esc, &r->escrow);
+        else
+            addr_to_checksum(esc, &r->escrow);
+    }
     if (ctx->json) {
         json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:s?}", "action", action, "hash",
                               hash, "state", outbound_state_str(r->state), "block",

@@ -260,8 +260,8 @@ static int parse_address(addr *a, const char *s, err *e)
 static void print_address(const cli_ctx *ctx, const key_opts *o, const addr *a, const char *label)
 {
     char shown[ADDR_STR_MAX];
-    addr_to_checksum(shown, a);
     if (ctx->json || o->json) {
+        addr_to_lower(shown, a);
         json_t *j = json_pack("{s:s, s:s}", "address", shown, "label", label ? label : "");
         char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
         if (t)
@@ -269,6 +269,7 @@ static void print_address(const cli_ctx *ctx, const key_opts *o, const addr *a, 
         free(t);
         json_decref(j);
     } else {
+        addr_to_checksum(shown, a);
         puts(shown);
     }
 }
@@ -399,7 +400,7 @@ static int key_list(const cli_ctx *ctx, const key_opts *o, keystore *ks, err *e)
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) {
             char shown[ADDR_STR_MAX];
-            addr_to_checksum(shown, &v[i].address);
+            addr_to_lower(shown, &v[i].address);
             json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:I}", "address", shown,
                                                  "label", v[i].label, "created", v[i].created,
                                                  "opslimit", (json_int_t)v[i].opslimit, "memlimit",

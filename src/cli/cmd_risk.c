@@ -604,7 +604,7 @@ static const char report_usage[] =
 static json_t *addr_json(const addr *a)
 {
     char s[ADDR_STR_MAX];
-    addr_to_checksum(s, a);
+    addr_to_lower(s, a);
     return json_string(s);
 }
 

@@ -321,10 +321,10 @@ static int cmd_list(cli_ctx *ctx, int argc, char **argv)
             tx[ADDR_STR_MAX], ty[ADDR_STR_MAX], h[67];
         u256_to_dec(ax, &x->amount_x);
         u256_to_dec(ay, &x->amount_y);
-        addr_to_checksum(ini, &x->initiator);
-        addr_to_checksum(cp, &x->counterparty);
-        addr_to_checksum(tx, &x->token_x);
-        addr_to_checksum(ty, &x->token_y);
+        addr_to_lower(ini, &x->initiator);
+        addr_to_lower(cp, &x->counterparty);
+        addr_to_lower(tx, &x->token_x);
+        addr_to_lower(ty, &x->token_y);
         hex_encode(h, sizeof h, x->hashlock, 32, true);
         char lx[67], ly[67];
         hex_encode(lx, sizeof lx, x->lock_x, 32, true);

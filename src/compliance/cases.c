@@ -358,10 +358,11 @@ fail:
 
 /* ---- report ---- */
 
+/* Machine output: the lowercase form (the text report shows EIP-55). */
 static json_t *hex_addr(const addr *a)
 {
     char s[ADDR_STR_MAX];
-    addr_to_checksum(s, a);
+    addr_to_lower(s, a);
     return json_string(s);
 }
 
@@ -548,8 +549,16 @@ static char *report_text(const json_t *r)
     b[0] = '\0';
     put(&b, &len, &cap, "SUSPICIOUS ACTIVITY REPORT (SAR-style) - case #%lld\n",
         (long long)json_integer_value(json_object_get(r, "case")));
-    put(&b, &len, &cap, "subject:   %s\nescrow:    %s (chain %lld)\n", js(r, "subject"),
-        js(r, "escrow"), (long long)json_integer_value(json_object_get(r, "chain_id")));
+    const char *esc = js(r, "escrow");
+    char esc_shown[ADDR_STR_MAX];
+    addr ea;
+    err pe;
+    if (addr_parse(&ea, esc, &pe) == 0) {
+        addr_to_checksum(esc_shown, &ea);
+        esc = esc_shown;
+    }
+    put(&b, &len, &cap, "subject:   %s\nescrow:    %s (chain %lld)\n", js(r, "subject"), esc,
+        (long long)json_integer_value(json_object_get(r, "chain_id")));
     const json_t *x = json_object_get(r, "entity");
     if (x)
         put(&b, &len, &cap, "entity:    #%lld %s (%s, %s), KYC %s, expires %s%s\n",

@@ -22,9 +22,9 @@ int addr_from_seckey(addr *out, const uint8_t sk[32]) __attribute__((warn_unused
 /* "0x" + 40 hex digits. All-lowercase or all-uppercase is accepted unchecked; mixed
  * case must match EIP-55 exactly, else ERR_INVALID naming the bad checksum. */
 int addr_parse(addr *out, const char *s, err *e) __attribute__((warn_unused_result));
-/* EIP-55 checksummed form. */
+/* EIP-55 checksummed form: text for people. */
 void addr_to_checksum(char out[ADDR_STR_MAX], const addr *a);
-/* Lowercase form (database keys, log filters). */
+/* Lowercase form: machine output (every --json), database keys, log filters. */
 void addr_to_lower(char out[ADDR_STR_MAX], const addr *a);
 bool addr_equal(const addr *a, const addr *b);
 bool addr_is_zero(const addr *a);

@@ -185,9 +185,19 @@ typedef struct devnet_driver_opts {
     const char *start_date; /* first replayed day; default "2024-01-01" */
 } devnet_driver_opts;
 
+/* One chain's share of the driver's work. */
+typedef struct devnet_driver_chain_stats {
+    char name[24];
+    uint64_t steps;     /* days replayed into this chain's feeds */
+    char day[11];       /* the last of them */
+    uint64_t skipped;   /* steps that passed while its node kept the worker waiting */
+    uint64_t cut_short; /* steps ended early: the node stopped answering */
+    uint64_t errors;
+} devnet_driver_chain_stats;
+
 typedef struct devnet_driver_stats {
-    uint64_t steps;
-    char day[11];        /* the day last replayed */
+    uint64_t steps;      /* steps of the clock up to the latest day replayed on any chain */
+    char day[11];        /* the latest day replayed */
     uint64_t price_txs;  /* setAnswer transactions sent */
     uint64_t escrows;    /* escrows created (and funded) */
     uint64_t escrow_txs; /* every escrow-flow transaction sent */
@@ -195,14 +205,18 @@ typedef struct devnet_driver_stats {
     uint64_t cases_opened; /* cases it opened */
     uint64_t errors;
     char last_error[ERR_MSG_MAX];
+    size_t n_chains;
+    devnet_driver_chain_stats chains[DEVNET_N_CHAINS];
 } devnet_driver_stats;
 
 typedef struct devnet_driver devnet_driver;
 
-/* Starts the market driver thread: each step replays the next day's closes (ETH, BTC, USDC,
- * MATIC) into the feeds of every chain (setAnswer, signed by the deployer key) and
- * moves the scripted escrow flow on (createEscrowDeterministic + approve + fund by the
- * trader; approvals and releases by the approvers), including the screening patterns. */
+/* Starts the market driver, one thread per chain on a shared step clock: each step replays
+ * the next day's closes (ETH, BTC, USDC, MATIC) into the chain's feeds (setAnswer, signed by
+ * the deployer key) and moves the scripted escrow flow on (createEscrowDeterministic +
+ * approve + fund by the trader; approvals and releases by the approvers), including the
+ * screening patterns. A chain whose node stops answering lags alone and then skips to the
+ * day due (stats: skipped); the others keep their pace. */
 int devnet_driver_start(devnet_driver **out, const devnet_driver_opts *o, err *e) DEVNET_WUR;
 void devnet_driver_stats_get(devnet_driver *d, devnet_driver_stats *out);
 /* Stops, joins and frees; NULL-safe. */

@@ -1,11 +1,14 @@
-/* driver.c: the demo's market driver, one thread. Every step (default 2 s) replays the
+/* driver.c: the demo's market driver. Every step (default 2 s) replays the
  * next day of real daily closes (data/prices: ETH, BTC, USDC, MATIC) into the USD feeds of
  * every devnet chain, and moves a scripted escrow flow on: the trader creates escrows through
  * the factory (deterministic address, so token approval and funding follow in the same
  * step), the approvers approve and release some of them; the script includes what
  * screening must catch — a sanctioned payee, three deposits just under 10,000 USD within
  * 24 h (structuring), unknown payees, expired and rejected KYC, a high-risk jurisdiction.
- * Every transaction is built and signed by fusion (key store, audited). */
+ * Every transaction is built and signed by fusion (key store, audited).
+ * One worker thread per chain, on a shared step clock: a node that stops answering (paused,
+ * overloaded) holds up only its own chain, whose worker then resumes at the present day
+ * (the missed days are counted, not replayed late); the other chains keep their pace. */
 #include "devnet/devnet_priv.h"
 
 #include <pthread.h>
@@ -41,7 +44,20 @@ static const struct flow {
 #define SETTLE_AFTER 3 /* steps after creation: approvals; one more: release */
 #define MAX_PENDING 16
 
+typedef struct pending_settle {
+    addr escrow;
+    uint64_t approve_at; /* step */
+    int stage;           /* 0: approvals due, 1: release due */
+} pending_settle;
+
+struct devnet_driver;
+
+/* One chain's worker: everything below is owned by its thread after setup. */
 typedef struct chain_rt {
+    struct devnet_driver *d;
+    size_t index;
+    pthread_t thread;
+    bool running;
     uint64_t chain_id;
     rpc_client *rpc;
     addr factory, usdc;
@@ -49,44 +65,51 @@ typedef struct chain_rt {
     addr feed[DEVNET_N_FEEDS];
     size_t feed_series[DEVNET_N_FEEDS]; /* index into assets[] */
     devnet_sender deployer, trader, appr1, appr2;
+    size_t idx[N_ASSETS]; /* the day's index in each price series */
+    pending_settle pend[MAX_PENDING];
+    size_t n_pend;
 } chain_rt;
-
-typedef struct pending_settle {
-    size_t chain;
-    addr escrow;
-    uint64_t approve_at; /* step */
-    int stage;           /* 0: approvals due, 1: release due */
-} pending_settle;
 
 struct devnet_driver {
     devnet_driver_opts o;
-    pthread_t thread;
     atomic_int stop;
     pthread_mutex_t mu;
-    devnet_driver_stats st;
-    /* thread-owned */
+    devnet_driver_stats st; /* under mu */
+    unsigned step_ms;
+    uint64_t t0_ms; /* the step clock's origin (monotonic) */
+    /* read-only once the workers run (the key store locks itself) */
     keystore *ks;
     ks_key *k_deployer, *k_trader, *k_appr1, *k_appr2;
     addr trader, appr1, appr2, arbiter;
     chain_rt chains[DEVNET_N_CHAINS];
     size_t n_chains;
     devnet_closes closes[N_ASSETS];
-    size_t idx[N_ASSETS], start_idx[N_ASSETS];
+    size_t start_idx[N_ASSETS];
     devnet_party *parties;
     size_t n_parties;
     devnet_artifact *a_factory, *a_escrow, *a_token, *a_feed;
-    size_t next_flow;
-    pending_settle pend[MAX_PENDING];
-    size_t n_pend;
 };
 
-static void note_error(devnet_driver *d, const err *e)
+static void note_error(chain_rt *c, const err *e)
 {
-    LOG_W("demo", "driver: %s", e->msg);
+    devnet_driver *d = c->d;
+    if (atomic_load(&d->stop))
+        return; /* a call cancelled by stopping is no error */
+    LOG_W("demo", "driver: %s: %s", devnet_chain(c->index)->name, e->msg);
     pthread_mutex_lock(&d->mu);
     d->st.errors++;
-    snprintf(d->st.last_error, sizeof d->st.last_error, "%s", e->msg);
+    d->st.chains[c->index].errors++;
+    snprintf(d->st.last_error, sizeof d->st.last_error, "%.20s: %.200s",
+             devnet_chain(c->index)->name, e->msg);
     pthread_mutex_unlock(&d->mu);
+}
+
+/* The node did not answer (timeout, connection) or the driver is stopping: the rest of
+ * this chain's step would only wait out more timeouts. */
+static bool node_silent(const chain_rt *c)
+{
+    rpc_status st = rpc_last_status(c->rpc);
+    return st == RPC_TIMEOUT || st == RPC_TRANSPORT || st == RPC_CANCELLED;
 }
 
 static void count(devnet_driver *d, uint64_t *field, uint64_t k)
@@ -149,6 +172,10 @@ static int setup_chains(devnet_driver *d, err *e)
         ro.max_attempts = 2;
         if (rpc_client_new(&c->rpc, urls, 1, &ro, e) < 0)
             goto next;
+        /* stopping aborts a call in flight instead of waiting out its timeout */
+        rpc_client_set_cancel(c->rpc, &d->stop);
+        c->d = d;
+        c->index = i;
         devnet_sender_init(&c->deployer, c->rpc, d->k_deployer, c->chain_id);
         devnet_sender_init(&c->trader, c->rpc, d->k_trader, c->chain_id);
         devnet_sender_init(&c->appr1, c->rpc, d->k_appr1, c->chain_id);
@@ -209,8 +236,10 @@ static int setup(devnet_driver *d, err *e)
         size_t i = 0;
         while (i + 1 < d->closes[a].n && strcmp(d->closes[a].date[i], start) < 0)
             i++;
-        d->idx[a] = d->start_idx[a] = i;
+        d->start_idx[a] = i;
     }
+    for (size_t i = 0; i < d->n_chains; i++)
+        memcpy(d->chains[i].idx, d->start_idx, sizeof d->start_idx);
     if (devnet_parties_load(&d->parties, &d->n_parties, e) < 0 ||
         devnet_artifact_load(&d->a_factory, "EscrowFactory", e) < 0 ||
         devnet_artifact_load(&d->a_escrow, "Escrow", e) < 0 ||
@@ -261,44 +290,54 @@ static int send_call(devnet_sender *s, devnet_artifact *a, const addr *to, const
     return rc < 0 ? err_prefix(e, "%s", fn) : 0;
 }
 
-static void step_prices(devnet_driver *d)
+/* The day of a step: ETH's history sets the pace, from the start date to its end, then
+ * over again; the other series take their first close on or after that day (they have gaps
+ * of their own). Sets c->idx. */
+static const char *day_of_step(chain_rt *c, uint64_t step)
 {
-    /* the day is ETH's; the other series catch up to it (they have gaps of their own) */
-    const char *day = d->closes[0].date[d->idx[0]];
-    for (size_t a = 1; a < N_ASSETS; a++)
-        while (d->idx[a] + 1 < d->closes[a].n && strcmp(d->closes[a].date[d->idx[a]], day) < 0)
-            d->idx[a]++;
-    for (size_t i = 0; i < d->n_chains; i++) {
-        chain_rt *c = &d->chains[i];
-        for (size_t k = 0; k < c->n_feeds; k++) {
-            size_t a = c->feed_series[k];
-            char dec[U256_DEC_MAX], args[U256_DEC_MAX + 4];
-            u256_to_dec(dec, &d->closes[a].answer[d->idx[a]]);
-            snprintf(args, sizeof args, "(%s)", dec);
-            err e;
-            err_clear(&e);
-            if (send_call(&c->deployer, d->a_feed, &c->feed[k], "setAnswer", args, 250000, &e) < 0)
-                note_error(d, &e);
+    devnet_driver *d = c->d;
+    size_t span = d->closes[0].n - d->start_idx[0];
+    c->idx[0] = d->start_idx[0] + (size_t)(step % span);
+    const char *day = d->closes[0].date[c->idx[0]];
+    for (size_t a = 1; a < N_ASSETS; a++) {
+        size_t lo = d->start_idx[a], hi = d->closes[a].n - 1;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(d->closes[a].date[mid], day) < 0)
+                lo = mid + 1;
             else
-                count(d, &d->st.price_txs, 1);
+                hi = mid;
         }
+        c->idx[a] = lo;
     }
-    pthread_mutex_lock(&d->mu);
-    snprintf(d->st.day, sizeof d->st.day, "%s", day);
-    d->st.steps++;
-    pthread_mutex_unlock(&d->mu);
-    /* next day; at the end of the history, start over */
-    if (d->idx[0] + 1 < d->closes[0].n) {
-        d->idx[0]++;
-    } else {
-        for (size_t a = 0; a < N_ASSETS; a++)
-            d->idx[a] = d->start_idx[a];
-    }
+    return day;
 }
 
-static int start_flow(devnet_driver *d, const struct flow *f, uint64_t step, err *e)
+/* The day's closes into this chain's feeds; -1 when the node stopped answering. */
+static int step_prices(chain_rt *c)
 {
-    chain_rt *c = &d->chains[f->chain < d->n_chains ? f->chain : 0];
+    devnet_driver *d = c->d;
+    for (size_t k = 0; k < c->n_feeds; k++) {
+        size_t a = c->feed_series[k];
+        char dec[U256_DEC_MAX], args[U256_DEC_MAX + 4];
+        u256_to_dec(dec, &d->closes[a].answer[c->idx[a]]);
+        snprintf(args, sizeof args, "(%s)", dec);
+        err e;
+        err_clear(&e);
+        if (send_call(&c->deployer, d->a_feed, &c->feed[k], "setAnswer", args, 250000, &e) < 0) {
+            note_error(c, &e);
+            if (node_silent(c))
+                return -1;
+        } else {
+            count(d, &d->st.price_txs, 1);
+        }
+    }
+    return 0;
+}
+
+static int start_flow(chain_rt *c, const struct flow *f, uint64_t step, err *e)
+{
+    devnet_driver *d = c->d;
     const devnet_party *payee = NULL;
     for (size_t p = 0; p < d->n_parties; p++)
         if (strcmp(d->parties[p].label, f->payee) == 0)
@@ -348,38 +387,73 @@ static int start_flow(devnet_driver *d, const struct flow *f, uint64_t step, err
     count(d, &d->st.escrows, 1);
     LOG_I("demo", "escrow %s: %u USDC to %s on chain %llu", s_escrow, f->usdc, f->payee,
           (unsigned long long)c->chain_id);
-    if (f->settle && d->n_pend < MAX_PENDING)
-        d->pend[d->n_pend++] = (pending_settle){f->chain, escrow, step + SETTLE_AFTER, 0};
+    if (f->settle && c->n_pend < MAX_PENDING)
+        c->pend[c->n_pend++] = (pending_settle){escrow, step + SETTLE_AFTER, 0};
     return 0;
 }
 
-static void step_settlements(devnet_driver *d, uint64_t step)
+/* The script's flows of this chain due in steps *from..to (the script runs on the shared
+ * step clock, so a chain that lagged starts what fell due meanwhile). *from moves past
+ * each flow tried, failed or not (a failed flow is not retried, as before); -1 when the
+ * node stopped answering: the flows not tried yet stay due. */
+static int step_flows(chain_rt *c, uint64_t *from, uint64_t to)
 {
-    for (size_t i = 0; i < d->n_pend;) {
-        pending_settle *p = &d->pend[i];
-        chain_rt *c = &d->chains[p->chain < d->n_chains ? p->chain : 0];
+    /* a lag of more than one round of the script starts each flow once, not once per round */
+    if (*from <= to && to - *from >= (uint64_t)FLOW_EVERY * N_FLOWS)
+        *from = to + 1 - (uint64_t)FLOW_EVERY * N_FLOWS;
+    for (; *from <= to; (*from)++) {
+        uint64_t k = *from;
+        if (k % FLOW_EVERY != 0)
+            continue;
+        const struct flow *f = &flows[(k / FLOW_EVERY) % N_FLOWS];
+        if ((f->chain < c->d->n_chains ? f->chain : 0) != c->index)
+            continue;
         err e;
         err_clear(&e);
-        bool done = false;
+        if (start_flow(c, f, to, &e) < 0) {
+            note_error(c, &e);
+            if (node_silent(c)) {
+                (*from)++;
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int step_settlements(chain_rt *c, uint64_t step)
+{
+    devnet_driver *d = c->d;
+    for (size_t i = 0; i < c->n_pend;) {
+        pending_settle *p = &c->pend[i];
+        err e;
+        err_clear(&e);
+        bool done = false, failed = false;
         if (p->stage == 0 && step >= p->approve_at) {
             if (send_call(&c->appr1, d->a_escrow, &p->escrow, "approve", NULL, 200000, &e) < 0 ||
                 send_call(&c->appr2, d->a_escrow, &p->escrow, "approve", NULL, 200000, &e) < 0)
-                note_error(d, &e);
+                failed = true;
             else
                 count(d, &d->st.escrow_txs, 2);
             p->stage = 1;
         } else if (p->stage == 1 && step >= p->approve_at + 1) {
             if (send_call(&c->appr1, d->a_escrow, &p->escrow, "release", NULL, 250000, &e) < 0)
-                note_error(d, &e);
+                failed = true;
             else
                 count(d, &d->st.escrow_txs, 1);
             done = true;
         }
         if (done)
-            d->pend[i] = d->pend[--d->n_pend];
+            c->pend[i] = c->pend[--c->n_pend];
         else
             i++;
+        if (failed) {
+            note_error(c, &e);
+            if (node_silent(c))
+                return -1;
+        }
     }
+    return 0;
 }
 
 static void sleep_ms(unsigned ms)
@@ -388,22 +462,49 @@ static void sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
-static void *driver_main(void *arg)
+static uint64_t mono_ms(void)
 {
-    devnet_driver *d = arg;
-    unsigned step_ms = d->o.step_ms ? d->o.step_ms : 2000;
-    for (uint64_t step = 0; !atomic_load(&d->stop); step++) {
-        step_prices(d);
-        if (step % FLOW_EVERY == 0) {
-            err e;
-            err_clear(&e);
-            if (start_flow(d, &flows[d->next_flow], step, &e) < 0)
-                note_error(d, &e);
-            d->next_flow = (d->next_flow + 1) % N_FLOWS;
-        }
-        step_settlements(d, step);
-        for (unsigned t = 0; t < step_ms && !atomic_load(&d->stop); t += 50)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* One chain's worker. Step k is due at t0 + k * step_ms. A step the node kept the worker
+ * past is not replayed late: the worker goes on with the step due now (the feeds jump to
+ * that day, as an oracle's do after an outage) and counts the days it skipped. */
+static void *chain_main(void *arg)
+{
+    chain_rt *c = arg;
+    devnet_driver *d = c->d;
+    uint64_t next = 0, flows_next = 0; /* flows_next: the first step whose flows are due */
+    while (!atomic_load(&d->stop)) {
+        uint64_t now = (mono_ms() - d->t0_ms) / d->step_ms;
+        if (now < next) {
             sleep_ms(50);
+            continue;
+        }
+        if (now > next)
+            LOG_W("demo", "driver: %s: its node kept the worker past %llu step(s): going on "
+                  "with the day due now", devnet_chain(c->index)->name,
+                  (unsigned long long)(now - next));
+        const char *day = day_of_step(c, now);
+        bool whole = step_prices(c) == 0 && step_flows(c, &flows_next, now) == 0 &&
+                     step_settlements(c, now) == 0;
+        pthread_mutex_lock(&d->mu);
+        devnet_driver_chain_stats *cs = &d->st.chains[c->index];
+        cs->skipped += now - next;
+        if (whole) {
+            cs->steps++;
+            snprintf(cs->day, sizeof cs->day, "%s", day);
+        } else {
+            cs->cut_short++;
+        }
+        if (whole && now + 1 > d->st.steps) {
+            d->st.steps = now + 1;
+            snprintf(d->st.day, sizeof d->st.day, "%s", day);
+        }
+        pthread_mutex_unlock(&d->mu);
+        next = now + 1;
     }
     return NULL;
 }
@@ -415,6 +516,7 @@ int devnet_driver_start(devnet_driver **out, const devnet_driver_opts *o, err *e
     if (!d)
         return err_set(e, ERR_NOMEM, "out of memory for the market driver");
     d->o = *o;
+    d->step_ms = o->step_ms ? o->step_ms : 2000;
     atomic_init(&d->stop, 0);
     pthread_mutex_init(&d->mu, NULL);
     if (setup(d, e) < 0) {
@@ -423,11 +525,17 @@ int devnet_driver_start(devnet_driver **out, const devnet_driver_opts *o, err *e
         free(d);
         return err_prefix(e, "market driver");
     }
-    if (pthread_create(&d->thread, NULL, driver_main, d) != 0) {
-        teardown(d);
-        pthread_mutex_destroy(&d->mu);
-        free(d);
-        return err_set(e, ERR_INTERNAL, "cannot start the market driver thread");
+    d->st.n_chains = d->n_chains;
+    for (size_t i = 0; i < d->n_chains; i++)
+        snprintf(d->st.chains[i].name, sizeof d->st.chains[i].name, "%s", devnet_chain(i)->name);
+    d->t0_ms = mono_ms();
+    for (size_t i = 0; i < d->n_chains; i++) {
+        chain_rt *c = &d->chains[i];
+        if (pthread_create(&c->thread, NULL, chain_main, c) != 0) {
+            devnet_driver_stop(&d);
+            return err_set(e, ERR_INTERNAL, "cannot start the market driver's threads");
+        }
+        c->running = true;
     }
     *out = d;
     return 0;
@@ -446,7 +554,9 @@ void devnet_driver_stop(devnet_driver **p)
         return;
     devnet_driver *d = *p;
     atomic_store(&d->stop, 1);
-    pthread_join(d->thread, NULL);
+    for (size_t i = 0; i < d->n_chains; i++)
+        if (d->chains[i].running)
+            pthread_join(d->chains[i].thread, NULL);
     teardown(d);
     pthread_mutex_destroy(&d->mu);
     free(d);

@@ -23,8 +23,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from devnet_lib import (FUSION, ROOT, ENV, anvils_on, cast, check, free_ports, fusion,  # noqa: E402
-                        report)
+from devnet_lib import (FUSION, ROOT, ENV, anvils_on, cast, check, failures, free_ports,  # noqa: E402
+                        fusion, report)
 
 SANCTIONED = "0x01e2919679362dfbc9ee1644ba9c6da6d6245bb1"
 HELIOS = "0x14dc79964da2c08b23698b3d3cc7ca32193d9955"
@@ -44,13 +44,29 @@ def closes_8(asset):
 def main():
     home = tempfile.mkdtemp(prefix="fusion-demo-")
     ports = free_ports(3)
+    done = False
     try:
         run(home, ports)
+        done = True
     finally:
+        if failures or not done:
+            show_warnings(home)
         fusion(home, "devnet", "down", rc=None)
         check(not anvils_on(ports), "no anvil left on our ports")
     killed(tempfile.mkdtemp(prefix="fusion-demo-kill-"), free_ports(3))
     return report()
+
+
+def show_warnings(home):
+    """What the driver, sync and the RPC client warned about: names the chain and the call
+    when a run went wrong (a node that stopped answering, a refused transaction)."""
+    try:
+        with open(os.path.join(home, "fusion.log")) as f:
+            warned = [l for l in f if " WARN " in l or " ERROR " in l]
+    except OSError:
+        return
+    print("fusion.log warnings (last 40 of %d):" % len(warned), file=sys.stderr)
+    sys.stderr.writelines(warned[-40:])
 
 
 def run(home, ports):

@@ -122,7 +122,8 @@ class KeyCli(unittest.TestCase):
         self.assertRegex(a, r"^0x[0-9a-fA-F]{40}$")
         self.assertEqual(cast("to-check-sum-address", a.lower()), a)
         keys = json.loads(self.d.ok("key", "list", "--json"))
-        self.assertEqual([(k["address"], k["label"]) for k in keys], [(a, "hot wallet")])
+        # machine output: lowercase; the text of `key new` is EIP-55
+        self.assertEqual([(k["address"], k["label"]) for k in keys], [(a.lower(), "hot wallet")])
         self.assertRegex(keys[0]["created"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         self.assertEqual(stat.S_IMODE(os.stat(os.path.join(self.d.home, "keys")).st_mode), 0o700)
         self.assertEqual(stat.S_IMODE(os.stat(self.d.key_path(a)).st_mode), 0o600)
