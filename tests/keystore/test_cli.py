@@ -375,8 +375,9 @@ class KeyCli(unittest.TestCase):
         with open(log, "wb") as f:
             f.write(orig)
         os.chmod(log, 0o600)
+        # --json gives addresses in lowercase, `key new` prints EIP-55 for people
         self.assertEqual([k["address"] for k in json.loads(self.d.ok("key", "list", "--json"))],
-                         [a])
+                         [a.lower()])
 
     # ---- bad input: one line, exit 1, files unchanged ----
 
