@@ -41,7 +41,9 @@ typedef struct cli_ctx {
     X(xswap, "cross-chain settlement by HTLC: new, respond, resume, list")                         \
     X(entity, "KYC/KYB registry: add, edit, show, list, link, import")                             \
     X(case, "compliance cases: screen, list, show, take, next, note, snooze, escalate, clear, "    \
-            "block, report, export, gate")
+            "block, report, export, gate")                                                      \
+    X(backup, "encrypted backup of the desk while it runs: --out FILE")                            \
+    X(restore, "restore a backup into an empty home: FILE --home DIR, then check the chains")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)
