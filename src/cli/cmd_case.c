@@ -270,14 +270,17 @@ static json_t *case_json(const store_case *c, int64_t now)
 static int case_list(cli_ctx *ctx, int argc, char **argv)
 {
     const char *queue = NULL;
-    bool json = ctx->json, all = false;
+    bool json = ctx->json, all = false, csv = false;
     const cli_opt opts[] = {
         {"queue", CLI_OPT_STR, &queue},
         {"json", CLI_OPT_FLAG, &json},
         {"all", CLI_OPT_FLAG, &all},
+        {"csv", CLI_OPT_FLAG, &csv},
     };
     size_t n_pos;
     int u = cli_opts("case list", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u == EXIT_OK)
+        u = cli_json_or_csv("case list", &json, csv);
     if (u != EXIT_OK)
         return u;
     if (n_pos)
@@ -313,7 +316,7 @@ static int case_list(cli_ctx *ctx, int argc, char **argv)
         printf("no cases in this queue\n");
     for (size_t i = 0; i < n; i++) {
         if (json) {
-            json_array_append_new(arr, case_json(&cs[i], a.now));
+            json_array_append_new(arr, cli_case_json(&cs[i], a.now));
             continue;
         }
         char esc[ADDR_STR_MAX];
@@ -330,14 +333,16 @@ static int case_list(cli_ctx *ctx, int argc, char **argv)
                compliance_priority_name(cs[i].priority), cs[i].state, due,
                cs[i].assignee[0] ? cs[i].assignee : "-", cs[i].subject, esc);
     }
-    if (json) {
+    if (csv) {
+        u = cli_csv_print(arr);
+    } else if (json) {
         json_dumpf(arr, stdout, JSON_INDENT(2));
         putchar('\n');
     }
     json_decref(arr);
     free(cs);
     store_close(&db);
-    return EXIT_OK;
+    return u;
 }
 
 /* show and export: the report, as text or JSON, to stdout or --out FILE (+ FILE.json). */
@@ -525,4 +530,12 @@ int cmd_case(cli_ctx *ctx, int argc, char **argv)
         if (!strcmp(sub, actions[i]))
             return case_action(ctx, argc - 1, argv + 1);
     return cli_usage("case", "unknown subcommand '%s'", sub);
+}
+
+json_t *cli_case_json(const store_case *c, int64_t now)
+{
+    json_t *j = case_json(c, now);
+    json_object_set_new(j, "closed_at", c->closed_at ? json_integer((json_int_t)c->closed_at)
+                                                     : json_null());
+    return j;
 }
