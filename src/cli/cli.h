@@ -44,7 +44,8 @@ typedef struct cli_ctx {
     X(case, "compliance cases: screen, list, show, take, next, note, snooze, escalate, clear, "    \
             "block, report, export, gate")                                                      \
     X(backup, "encrypted backup of the desk while it runs: --out FILE")                            \
-    X(restore, "restore a backup into an empty home: FILE --home DIR, then check the chains")
+    X(restore, "restore a backup into an empty home: FILE --home DIR, then check the chains")   \
+    X(report, "the day's book as CSV and JSON files: daily [--date YYYY-MM-DD]")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)
