@@ -73,6 +73,9 @@ def main():
         assert "older than 7200s" in a["message"] and "passphrase" in a["message"], a
         assert len(archives(bdir)) == 3
         assert desk.stop_follow() == 0
+        # the risk service syncs its own alerts; it leaves the backup's alone
+        desk.run("risk", "report")
+        assert stale_alerts(desk) and stale_alerts(desk)[0]["id"] == a["id"], stale_alerts(desk)
         log("failed scheduled backup: alert raised: " + a["message"])
 
         # 2. passphrase back: the follower backs up at once, prunes to keep = 3
