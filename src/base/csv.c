@@ -87,6 +87,10 @@ int csv_from_json(buf *out, const json_t *rows, int flags, err *e)
                 json_array_append_new(cols, json_string(key));
         }
     }
+    if (json_array_size(cols) == 0) { /* no rows: an empty file, not an empty header */
+        json_decref(cols);
+        return 0;
+    }
     int rc = 0;
     json_t *c;
     json_array_foreach(cols, k, c) {

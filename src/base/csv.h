@@ -23,7 +23,7 @@ int csv_text(buf *out, const char *s, size_t len, int flags, err *e)
  * true/false, null as an empty cell, arrays and objects as their compact JSON text. */
 int csv_value(buf *out, const json_t *v, int flags, err *e) __attribute__((warn_unused_result));
 /* An array of objects as a table: the header is every key in order of first appearance,
- * one row per object (a missing key is an empty cell). */
+ * one row per object (a missing key is an empty cell); no rows, nothing. */
 int csv_from_json(buf *out, const json_t *rows, int flags, err *e)
     __attribute__((warn_unused_result));
 

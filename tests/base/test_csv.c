@@ -86,6 +86,12 @@ static void test_table(void **state)
     assert_memory_equal(b.data, want, b.len);
     buf_free(&b);
     json_decref(rows);
+    json_t *none = json_array();
+    buf_init(&b);
+    assert_int_equal(csv_from_json(&b, none, 0, NULL), 0);
+    assert_int_equal(b.len, 0);
+    buf_free(&b);
+    json_decref(none);
     err e;
     json_t *obj = json_object();
     buf_init(&b);
