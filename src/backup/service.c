@@ -387,13 +387,15 @@ static void remove_tree(const char *dir)
         while ((de = readdir(d)) != NULL) {
             if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
                 continue;
-            char p[4500];
-            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+            char *p = NULL;
+            if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
+                continue;
             struct stat st;
             if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
                 remove_tree(p);
             else
                 unlink(p);
+            free(p);
         }
         closedir(d);
     }
@@ -439,10 +441,8 @@ static int target_check(const char *home, err *e)
     return 0;
 }
 
-static int write_entry(const char *root, const backup_entry *x, err *e)
+static int write_entry_at(const char *path, const backup_entry *x, err *e)
 {
-    char path[4500];
-    snprintf(path, sizeof path, "%s/%s", root, x->name);
     if (x->dir) {
         if (mkdir(path, 0700) < 0 && errno != EEXIST)
             return err_set(e, ERR_IO, "cannot create %s: %s", path, strerror(errno));
@@ -470,6 +470,16 @@ static int write_entry(const char *root, const backup_entry *x, err *e)
     }
     close(fd);
     return 0;
+}
+
+static int write_entry(const char *root, const backup_entry *x, err *e)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s", root, x->name) < 0)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    int rc = write_entry_at(path, x, e);
+    free(path);
+    return rc;
 }
 
 static int mkdir_parents(const char *path, err *e)
@@ -517,7 +527,7 @@ int backup_restore(const char *path, const char *home, const char *passphrase, b
                        "(manifest or desk.db missing)");
     }
     /* A private directory beside the new home, renamed into place when whole. */
-    char hcopy[4200], tmp[4300];
+    char hcopy[4200], *tmp = NULL;
     snprintf(hcopy, sizeof hcopy, "%s", home);
     size_t hl = strlen(hcopy);
     while (hl > 1 && hcopy[hl - 1] == '/')
@@ -532,7 +542,11 @@ int backup_restore(const char *path, const char *home, const char *passphrase, b
         snprintf(parent, sizeof parent, "/");
     else
         snprintf(parent, sizeof parent, "%.*s", (int)(slash - hcopy), hcopy);
-    snprintf(tmp, sizeof tmp, "%s/.%s.restore-XXXXXX", parent, slash ? slash + 1 : hcopy);
+    if (asprintf(&tmp, "%s/.%s.restore-XXXXXX", parent, slash ? slash + 1 : hcopy) < 0) {
+        tmp = NULL;
+        err_set(e, ERR_NOMEM, "out of memory");
+        goto fail;
+    }
     if (!mkdtemp(tmp)) {
         err_set(e, ERR_IO, "cannot create a directory beside %s: %s", home, strerror(errno));
         goto fail;
@@ -556,8 +570,10 @@ int backup_restore(const char *path, const char *home, const char *passphrase, b
         goto fail;
     }
     fsync_path(parent);
+    free(tmp);
     return 0;
 fail:
+    free(tmp);
     backup_set_clear(set);
     return -1;
 }

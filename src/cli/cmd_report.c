@@ -555,6 +555,7 @@ out:
     json_decref(tx_rows);
     json_decref(case_rows);
     json_decref(undated);
+    json_decref(tx_states);
     json_decref(root);
     free(opened.v);
     free(settled.v);

@@ -17,7 +17,7 @@ static char *cell(const char *s, int flags)
     buf b;
     buf_init(&b);
     assert_int_equal(csv_text(&b, s, strlen(s), flags, NULL), 0);
-    char *out = strndup((const char *)b.data, b.len);
+    char *out = b.len ? strndup((const char *)b.data, b.len) : strdup("");
     buf_free(&b);
     return out;
 }
