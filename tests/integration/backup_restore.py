@@ -180,6 +180,16 @@ def main():
         one_line_fail(restore(archive, target, bpw), "not empty")
         assert tree(parent) == [target, os.path.join(target, "something")], tree(parent)
         shutil.rmtree(parent)
+        # usage errors and other refusals: one line each
+        for args, code in ((("backup",), 2), (("backup", "--out", archive, "--kdf", "weak"), 2),
+                           (("backup", "--out", "x", "--out", "y"), 2), (("restore",), 2)):
+            r = subprocess.run([FUSION, "--home", desk.home, *args], capture_output=True,
+                               text=True, timeout=60)
+            assert r.returncode == code and r.stderr.count("\n") == 1, (args, r.returncode,
+                                                                         r.stderr)
+        one_line_fail(restore(os.path.join(outside, "missing.fbk"), target, bpw), "cannot open")
+        one_line_fail(restore(archive, bpw, bpw), "not a directory")
+        assert not os.path.exists(target)
         log("wrong passphrase and a non-empty home refused, nothing written")
 
         # ---- after the backup: a transaction and an escrow action outside the desk ----
