@@ -83,6 +83,9 @@ int backup_snapshot(backup_set *set, const char *home, err *e) __attribute__((wa
 int backup_write(const char *home, const char *out_path, bool replace, const char *passphrase,
                  uint64_t opslimit, uint64_t memlimit, char *summary, size_t cap, err *e)
     __attribute__((warn_unused_result));
+/* Where a restore may go: 1 when home does not exist, 0 when it is an empty directory of
+ * ours, -1 (refused, with the reason) otherwise. */
+int backup_target_check(const char *home, err *e) __attribute__((warn_unused_result));
 /* Reads and opens the archive at path, then places its files into home, which must not
  * exist or be empty: written into a private directory beside it first and renamed into
  * place, so a refusal writes nothing. */

@@ -412,8 +412,7 @@ static int fsync_path(const char *path)
     return rc;
 }
 
-/* 1: home does not exist, 0: an empty directory of ours, -1: refused. */
-static int target_check(const char *home, err *e)
+int backup_target_check(const char *home, err *e)
 {
     struct stat st;
     if (lstat(home, &st) < 0) {
@@ -501,7 +500,7 @@ int backup_restore(const char *path, const char *home, const char *passphrase, b
                    err *e)
 {
     backup_set_init(set);
-    int exists = target_check(home, e);
+    int exists = backup_target_check(home, e);
     if (exists < 0)
         return -1;
     uint8_t *arc = NULL;

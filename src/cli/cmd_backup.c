@@ -384,7 +384,10 @@ int cmd_restore(cli_ctx *ctx, int argc, char **argv)
         return cli_fail(&e);
     backup_set set;
     backup_set_init(&set);
-    int rc = backup_passphrase(ctx, pass_file, pass, PASS_MAX, &e);
+    /* A home that cannot take the restore is refused before the passphrase is asked. */
+    int rc = backup_target_check(ctx->home, &e) < 0 ? -1 : 0;
+    if (rc == 0)
+        rc = backup_passphrase(ctx, pass_file, pass, PASS_MAX, &e);
     if (rc == 0)
         rc = backup_restore(argv[1], ctx->home, pass, &set, &e);
     sodium_free(pass);
