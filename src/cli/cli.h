@@ -5,6 +5,7 @@
 #define FUSION_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "base/err.h"
 
@@ -41,7 +42,10 @@ typedef struct cli_ctx {
     X(xswap, "cross-chain settlement by HTLC: new, respond, resume, list")                         \
     X(entity, "KYC/KYB registry: add, edit, show, list, link, import")                             \
     X(case, "compliance cases: screen, list, show, take, next, note, snooze, escalate, clear, "    \
-            "block, report, export, gate")
+            "block, report, export, gate")                                                      \
+    X(backup, "encrypted backup of the desk while it runs: --out FILE")                            \
+    X(restore, "restore a backup into an empty home: FILE --home DIR, then check the chains")   \
+    X(report, "the day's book as CSV and JSON files: daily [--date YYYY-MM-DD]")
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)
@@ -76,7 +80,27 @@ int cli_home_ensure(const cli_ctx *ctx, err *e) __attribute__((warn_unused_resul
  * one-line refusal naming the commands that create one; then checked as above. */
 int cli_home_existing(const cli_ctx *ctx, err *e) __attribute__((warn_unused_result));
 
+/* --csv on a listing (csv_out.c): the rows it builds for --json, as one CSV table on
+ * stdout. cli_json_or_csv refuses both flags at once (EXIT_USAGE) and sets *json when csv
+ * is given, so the listing builds its rows; then it prints them with cli_csv_print. */
+struct json_t;
+int cli_csv_print(const struct json_t *rows);
+/* The same without printing a failure: -1 with e set. */
+int cli_csv_write(const struct json_t *rows, err *e) __attribute__((warn_unused_result));
+int cli_json_or_csv(const char *cmd, bool *json, bool csv);
+
 struct store;
+struct store_chain;
+struct store_escrow;
+struct store_outbound;
+struct store_case;
+/* The rows of the listings (`escrow list`, `tx list`, `case list` --json), shared with the
+ * daily report so both say the same. */
+struct json_t *cli_escrow_json(struct store *db, const struct store_chain *ch,
+                               const struct store_escrow *x);
+struct json_t *cli_tx_json(struct store *db, const struct store_outbound *o);
+struct json_t *cli_case_json(const struct store_case *c, int64_t now);
+
 /* Opens <home>/fusion.log as the log and <home>/desk.db as the desk database (migrated
  * to the current schema) of an existing desk (cli_home_existing). */
 int cli_desk_open(const cli_ctx *ctx, struct store **db, err *e)

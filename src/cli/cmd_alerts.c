@@ -19,7 +19,7 @@ static const char alerts_usage[] =
     "usage: fusion alerts [--all] [--json]      open alerts (--all: cleared ones too)\n"
     "       fusion alerts ack ID [--json]       acknowledge alert ID (needs an operator)\n";
 
-static int alerts_list(cli_ctx *ctx, bool all, bool json)
+static int alerts_list(cli_ctx *ctx, bool all, bool json, bool csv)
 {
     err e;
     err_clear(&e);
@@ -32,12 +32,16 @@ static int alerts_list(cli_ctx *ctx, bool all, bool json)
     store_close(&db);
     if (rc < 0)
         return cli_fail(&e);
-    if (json) {
+    if (json || csv) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
             json_array_append_new(arr, risk_cli_alert_json(&al[i]));
-        json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-        fputc('\n', stdout);
+        if (csv) {
+            rc = cli_csv_print(arr);
+        } else {
+            json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+            fputc('\n', stdout);
+        }
         json_decref(arr);
     } else if (n == 0) {
         printf("no %salerts\n", all ? "" : "open ");
@@ -47,7 +51,7 @@ static int alerts_list(cli_ctx *ctx, bool all, bool json)
             risk_cli_alert_print(&al[i]);
     }
     free(al);
-    return EXIT_OK;
+    return json || csv ? rc : EXIT_OK;
 }
 
 static int alerts_ack(cli_ctx *ctx, const char *id_s, bool json)
@@ -104,11 +108,12 @@ static int alerts_ack(cli_ctx *ctx, const char *id_s, bool json)
 
 int cmd_alerts(cli_ctx *ctx, int argc, char **argv)
 {
-    bool all = false, json = ctx->json;
+    bool all = false, json = ctx->json, csv = false;
     bool help = false;
     const cli_opt opts[] = {
         {"all", CLI_OPT_FLAG, &all},
         {"json", CLI_OPT_FLAG, &json},
+        {"csv", CLI_OPT_FLAG, &csv},
         {"help", CLI_OPT_FLAG, &help},
     };
     size_t n_pos;
@@ -120,8 +125,13 @@ int cmd_alerts(cli_ctx *ctx, int argc, char **argv)
         return EXIT_OK;
     }
     int rest = (int)n_pos;
-    if (rest == 0)
-        return alerts_list(ctx, all, json);
+    if (rest == 0) {
+        if (csv && json)
+            return cli_usage("alerts", "--json and --csv are alternatives: give one");
+        return alerts_list(ctx, all, json, csv);
+    }
+    if (csv)
+        return cli_usage("alerts", "--csv is for listing");
     if (strcmp(argv[1], "ack") == 0) {
         if (rest != 2)
             return cli_usage("alerts ack", "wants one alert id");

@@ -229,13 +229,18 @@ static int asset_add(cli_ctx *ctx, int argc, char **argv, bool feed)
 
 static int asset_list(cli_ctx *ctx, int argc, char **argv)
 {
-    bool json = ctx->json;
+    bool json = ctx->json, csv = false;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = true;
+        else if (strcmp(argv[i], "--csv") == 0)
+            csv = true;
         else
             return cli_usage("asset list", "unexpected argument '%s'", argv[i]);
     }
+    int u = cli_json_or_csv("asset list", &json, csv);
+    if (u != EXIT_OK)
+        return u;
     err e;
     err_clear(&e);
     store *db = NULL;
@@ -280,7 +285,24 @@ static int asset_list(cli_ctx *ctx, int argc, char **argv)
         json_decref(root);
         return cli_fail(&e);
     }
-    if (json) {
+    if (csv) {
+        /* one table: a kind column says token or feed */
+        json_t *rows = json_array();
+        size_t i;
+        json_t *v;
+        json_array_foreach(jt, i, v) {
+            json_t *r = json_pack("{s:s}", "kind", "token");
+            json_object_update(r, v);
+            json_array_append_new(rows, r);
+        }
+        json_array_foreach(jf, i, v) {
+            json_t *r = json_pack("{s:s}", "kind", "feed");
+            json_object_update(r, v);
+            json_array_append_new(rows, r);
+        }
+        u = cli_csv_print(rows);
+        json_decref(rows);
+    } else if (json) {
         json_dumpf(root, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
     } else {
@@ -300,7 +322,7 @@ static int asset_list(cli_ctx *ctx, int argc, char **argv)
             (long long)json_integer_value(json_object_get(v, "decimals")));
     }
     json_decref(root);
-    return EXIT_OK;
+    return u;
 }
 
 int cmd_asset(cli_ctx *ctx, int argc, char **argv)

@@ -13,7 +13,7 @@
 #include "cli/opts.h"
 
 static const char audit_usage[] =
-    "usage: fusion audit list [--json]\n"
+    "usage: fusion audit list [--json|--csv]\n"
     "       fusion audit verify [--anchor SEQ:HASH] [--log-only] [--json]\n"
     "       fusion audit adopt   (record the head of a log older than desk.db's audit head)\n";
 
@@ -54,11 +54,12 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *action = argv[1];
-    bool json = ctx->json;
+    bool json = ctx->json, csv = false;
     const char *anchor = NULL;
     bool log_only = false;
     const cli_opt opts[] = {
         {"json", CLI_OPT_FLAG, &json},
+        {"csv", CLI_OPT_FLAG, &csv},
         {"anchor", CLI_OPT_STR, &anchor},
         {"log-only", CLI_OPT_FLAG, &log_only},
     };
@@ -68,6 +69,10 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
         return u;
     if (n_pos > 0)
         return cli_usage("audit", "unexpected argument '%s'", argv[2]);
+    if (csv && strcmp(action, "list") != 0)
+        return cli_usage("audit", "--csv is for `fusion audit list`");
+    if (cli_json_or_csv("audit list", &json, csv) != EXIT_OK)
+        return EXIT_USAGE;
     err e;
     err_clear(&e);
     /* --log-only checks a copy of a log on its own, in any directory. */
@@ -88,6 +93,11 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
             return cli_usage("audit", "--anchor belongs to `fusion audit verify`");
         list_state st = {json ? json_array() : NULL};
         int rc = audit_list(ctx->home, print_row, &st, &e);
+        if (rc == 0 && csv) {
+            int out = cli_csv_print(st.arr);
+            json_decref(st.arr);
+            return out;
+        }
         if (rc == 0 && st.arr) {
             char *t = json_dumps(st.arr, JSON_COMPACT);
             if (t)

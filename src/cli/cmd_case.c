@@ -16,6 +16,9 @@
 
 #include "base/text.h"
 #include "base/fsperm.h"
+#include "audit/audit.h"
+#include "base/bytes.h"
+#include "base/csv.h"
 #include "cli/opts.h"
 #include "keystore/keystore.h"
 
@@ -270,14 +273,17 @@ static json_t *case_json(const store_case *c, int64_t now)
 static int case_list(cli_ctx *ctx, int argc, char **argv)
 {
     const char *queue = NULL;
-    bool json = ctx->json, all = false;
+    bool json = ctx->json, all = false, csv = false;
     const cli_opt opts[] = {
         {"queue", CLI_OPT_STR, &queue},
         {"json", CLI_OPT_FLAG, &json},
         {"all", CLI_OPT_FLAG, &all},
+        {"csv", CLI_OPT_FLAG, &csv},
     };
     size_t n_pos;
     int u = cli_opts("case list", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u == EXIT_OK)
+        u = cli_json_or_csv("case list", &json, csv);
     if (u != EXIT_OK)
         return u;
     if (n_pos)
@@ -313,7 +319,7 @@ static int case_list(cli_ctx *ctx, int argc, char **argv)
         printf("no cases in this queue\n");
     for (size_t i = 0; i < n; i++) {
         if (json) {
-            json_array_append_new(arr, case_json(&cs[i], a.now));
+            json_array_append_new(arr, cli_case_json(&cs[i], a.now));
             continue;
         }
         char esc[ADDR_STR_MAX];
@@ -330,29 +336,43 @@ static int case_list(cli_ctx *ctx, int argc, char **argv)
                compliance_priority_name(cs[i].priority), cs[i].state, due,
                cs[i].assignee[0] ? cs[i].assignee : "-", cs[i].subject, esc);
     }
-    if (json) {
+    if (csv) {
+        u = cli_csv_print(arr);
+    } else if (json) {
         json_dumpf(arr, stdout, JSON_INDENT(2));
         putchar('\n');
     }
     json_decref(arr);
     free(cs);
     store_close(&db);
-    return EXIT_OK;
+    return u;
 }
+
+static int case_export_range(cli_ctx *ctx, const char *from_s, const char *to_s,
+                             const char *out, bool json);
 
 /* show and export: the report, as text or JSON, to stdout or --out FILE (+ FILE.json). */
 static int case_report_cmd(cli_ctx *ctx, int argc, char **argv, const char *cmd)
 {
     bool json = ctx->json;
-    const char *out = NULL;
+    const char *out = NULL, *from = NULL, *to = NULL;
     const cli_opt opts[] = {
         {"json", CLI_OPT_FLAG, &json},
         {"out", CLI_OPT_STR, &out},
+        {"from", CLI_OPT_STR, &from},
+        {"to", CLI_OPT_STR, &to},
     };
     size_t n_pos;
     int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
     if (u != EXIT_OK)
         return u;
+    if ((from || to) && strcmp(cmd, "case export") != 0)
+        return cli_usage(cmd, "--from/--to belong to `fusion case export`");
+    if (from || to) {
+        if (n_pos)
+            return cli_usage(cmd, "give a case ID or --from/--to, not both");
+        return case_export_range(ctx, from, to, out, json);
+    }
     int64_t id;
     if (n_pos != 1 || parse_id(argv[1], &id) < 0)
         return cli_usage(cmd, "needs one case ID");
@@ -525,4 +545,143 @@ int cmd_case(cli_ctx *ctx, int argc, char **argv)
         if (!strcmp(sub, actions[i]))
             return case_action(ctx, argc - 1, argv + 1);
     return cli_usage("case", "unknown subcommand '%s'", sub);
+}
+
+json_t *cli_case_json(const store_case *c, int64_t now)
+{
+    json_t *j = case_json(c, now);
+    json_object_set_new(j, "closed_at", c->closed_at ? json_integer((json_int_t)c->closed_at)
+                                                     : json_null());
+    return j;
+}
+
+/* ---- case export --from D --to D: every case with activity in the range ---- */
+
+static int range_day(const char *s, int64_t *out)
+{
+    int y, m, d;
+    char tail;
+    if (!s || strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 1970 ||
+        m < 1 || m > 12 || d < 1 || d > 31 || s[4] != '-' || s[7] != '-')
+        return -1;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
+    time_t t = timegm(&tm);
+    struct tm back;
+    gmtime_r(&t, &back);
+    if (back.tm_mday != d || back.tm_mon != m - 1)
+        return -1;
+    *out = (int64_t)t;
+    return 0;
+}
+
+/* A case belongs to [from, to) when it was opened or closed, or its timeline moved, then. */
+static bool case_in_range(store *db, const store_case *c, int64_t from, int64_t to)
+{
+    if ((c->opened_at >= from && c->opened_at < to) ||
+        (c->closed_at && c->closed_at >= from && c->closed_at < to))
+        return true;
+    store_case_event *ev = NULL;
+    size_t n = 0;
+    err e;
+    bool in = false;
+    if (store_case_events(db, c->id, &ev, &n, &e) == 0)
+        for (size_t i = 0; i < n && !in; i++)
+            in = ev[i].at >= from && ev[i].at < to;
+    free(ev);
+    return in;
+}
+
+static int case_export_range(cli_ctx *ctx, const char *from_s, const char *to_s,
+                             const char *out, bool json)
+{
+    const char *cmd = "case export";
+    int64_t from = 0, to = 0;
+    if (!from_s || !to_s)
+        return cli_usage(cmd, "a range needs both --from YYYY-MM-DD and --to YYYY-MM-DD");
+    if (range_day(from_s, &from) < 0)
+        return cli_usage(cmd, "--from wants a calendar day YYYY-MM-DD, not '%s'", from_s);
+    if (range_day(to_s, &to) < 0)
+        return cli_usage(cmd, "--to wants a calendar day YYYY-MM-DD, not '%s'", to_s);
+    if (to < from)
+        return cli_usage(cmd, "--to %s is before --from %s", to_s, from_s);
+    to += 86400; /* --to is inclusive */
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    if (cli_desk_open(ctx, &db, &e) < 0)
+        return cli_fail(&e);
+    audit_report ar;
+    store_case_filter f = {0};
+    store_case *cs = NULL;
+    size_t n = 0;
+    if (audit_verify(ctx->home, NULL, &ar, &e) < 0 || store_case_list(db, &f, &cs, &n, &e) < 0) {
+        store_close(&db);
+        return cli_fail(&e);
+    }
+    json_t *root = json_pack("{s:s, s:s, s:I, s:{s:b, s:I, s:s}}", "from", from_s, "to", to_s,
+                             "generated_at", (json_int_t)time(NULL), "audit_head", "verified",
+                             ar.ok, "seq", (json_int_t)ar.head_seq, "hash", ar.head_hash);
+    json_t *reports = json_array(), *index = json_array();
+    buf text;
+    buf_init(&text);
+    int rc = EXIT_OK;
+    for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+        if (!case_in_range(db, &cs[i], from, to))
+            continue;
+        json_t *r = NULL;
+        if (compliance_case_report(db, cs[i].id, &r, &e) < 0) {
+            rc = cli_fail(&e);
+            break;
+        }
+        char *t = compliance_report_text(r);
+        if (!t || buf_append(&text, t, strlen(t), &e) < 0 || buf_append(&text, "\n", 1, &e) < 0) {
+            free(t);
+            json_decref(r);
+            err_set(&e, ERR_NOMEM, "out of memory formatting the reports");
+            rc = cli_fail(&e);
+            break;
+        }
+        free(t);
+        json_array_append_new(reports, r);
+        json_array_append_new(index, cli_case_json(&cs[i], (int64_t)time(NULL)));
+    }
+    free(cs);
+    store_close(&db);
+    json_object_set_new(root, "cases", reports);
+    if (rc == EXIT_OK && out) {
+        /* A report names people: each file whole or not at all, mode 0600. */
+        char jpath[PATH_MAX], cpath[PATH_MAX];
+        snprintf(jpath, sizeof jpath, "%s.json", out);
+        snprintf(cpath, sizeof cpath, "%s.csv", out);
+        char *jtext = json_dumps(root, JSON_INDENT(2));
+        buf cb;
+        buf_init(&cb);
+        bool ok = jtext && csv_from_json(&cb, index, 0, &e) == 0 &&
+                  fsperm_write_atomic(out, text.data ? (const char *)text.data : "", text.len,
+                                      true, &e) == 0 &&
+                  fsperm_write_atomic(jpath, jtext, strlen(jtext), true, &e) == 0 &&
+                  fsperm_write_atomic(cpath, cb.data ? (const char *)cb.data : "", cb.len, true,
+                                      &e) == 0;
+        free(jtext);
+        buf_free(&cb);
+        if (!ok) {
+            if (!e.msg[0])
+                err_set(&e, ERR_NOMEM, "out of memory formatting the reports");
+            rc = cli_fail(&e);
+        } else {
+            printf("%zu cases from %s to %s written to %s, %s and %s\n",
+                   json_array_size(reports), from_s, to_s, out, jpath, cpath);
+        }
+    } else if (rc == EXIT_OK && json) {
+        json_dumpf(root, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else if (rc == EXIT_OK) {
+        if (text.len)
+            fwrite(text.data, 1, text.len, stdout);
+        printf("%zu cases from %s to %s\n", json_array_size(reports), from_s, to_s);
+    }
+    buf_free(&text);
+    json_decref(index);
+    json_decref(root);
+    return rc;
 }

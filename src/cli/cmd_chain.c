@@ -271,13 +271,16 @@ static const char *ago(int64_t t, char *out, size_t cap)
 
 static int chain_list(cli_ctx *ctx, int argc, char **argv)
 {
-    bool json = ctx->json, live = false;
+    bool json = ctx->json, live = false, csv = false;
     const cli_opt opts[] = {
         {"json", CLI_OPT_FLAG, &json},
         {"live", CLI_OPT_FLAG, &live},
+        {"csv", CLI_OPT_FLAG, &csv},
     };
     size_t n_pos;
     int u = cli_opts("chain list", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u == EXIT_OK)
+        u = cli_json_or_csv("chain list", &json, csv);
     if (u != EXIT_OK)
         return u;
     if (n_pos > 0)
@@ -374,7 +377,9 @@ static int chain_list(cli_ctx *ctx, int argc, char **argv)
         }
         free(eps);
     }
-    if (json && rc == EXIT_OK) {
+    if (csv && rc == EXIT_OK) {
+        rc = cli_csv_print(arr);
+    } else if (json && rc == EXIT_OK) {
         json_dumpf(arr, stdout, JSON_INDENT(2));
         putchar('\n');
     }

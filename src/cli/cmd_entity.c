@@ -48,7 +48,7 @@ int ccli_chain(store *db, const char *s, uint64_t *chain_id, err *e)
 typedef struct ent_opts {
     const char *type, *jurisdiction, *kyc, *kyc_expires, *tier, *risk, *review_due, *rename;
     const char *doc, *party;
-    bool json;
+    bool json, csv; /* csv: entity list only */
 } ent_opts;
 
 static int parse_opts(const char *cmd, cli_ctx *ctx, int argc, char **argv, ent_opts *o,
@@ -68,9 +68,14 @@ static int parse_opts(const char *cmd, cli_ctx *ctx, int argc, char **argv, ent_
         {"doc", CLI_OPT_STR, &o->doc},
         {"party", CLI_OPT_STR, &o->party},
         {"json", CLI_OPT_FLAG, &o->json},
+        {"csv", CLI_OPT_FLAG, &o->csv},
     };
     size_t n_pos;
     int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u == EXIT_OK && o->csv && strcmp(cmd, "entity list") != 0)
+        u = cli_usage(cmd, "--csv is for `fusion entity list`");
+    if (u == EXIT_OK)
+        u = cli_json_or_csv(cmd, &o->json, o->csv);
     if (u != EXIT_OK)
         return u;
     if (name) {
@@ -368,7 +373,9 @@ static int ent_list(cli_ctx *ctx, int argc, char **argv)
             json_decref(j);
         }
     }
-    if (rc == EXIT_OK && o.json) {
+    if (rc == EXIT_OK && o.csv) {
+        rc = cli_csv_print(arr);
+    } else if (rc == EXIT_OK && o.json) {
         json_dumpf(arr, stdout, JSON_INDENT(2));
         putchar('\n');
     }

@@ -137,15 +137,18 @@ static json_t *escrow_json(store *db, const store_chain *ch, const store_escrow 
 
 static int escrow_list(cli_ctx *ctx, int argc, char **argv)
 {
-    bool json = ctx->json;
+    bool json = ctx->json, csv = false;
     const char *chain_name = NULL, *state_s = NULL;
     const cli_opt opts[] = {
         {"json", CLI_OPT_FLAG, &json},
+        {"csv", CLI_OPT_FLAG, &csv},
         {"chain", CLI_OPT_STR, &chain_name},
         {"state", CLI_OPT_STR, &state_s},
     };
     size_t n_pos;
     int u = cli_opts("escrow list", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u == EXIT_OK)
+        u = cli_json_or_csv("escrow list", &json, csv);
     if (u != EXIT_OK)
         return u;
     if (n_pos > 0)
@@ -209,7 +212,9 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
                escrow_state_str(x->state), amt, a.symbol, appr, payee, x->pending ? "pending " : "",
                x->anomaly[0] ? "anomaly" : "");
     }
-    if (json) {
+    if (csv) {
+        u = cli_csv_print(arr);
+    } else if (json) {
         json_dumpf(arr, stdout, JSON_INDENT(2));
         putchar('\n');
     } else if (shown == 0) {
@@ -219,7 +224,7 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
     free(xs);
     free(chains);
     store_close(&db);
-    return EXIT_OK;
+    return u;
 }
 
 static int escrow_show(cli_ctx *ctx, int argc, char **argv)
@@ -369,4 +374,9 @@ int cmd_escrow(cli_ctx *ctx, int argc, char **argv)
     if (strcmp(argv[1], "show") == 0)
         return escrow_show(ctx, argc - 1, argv + 1);
     return cmd_escrow_act(ctx, argc, argv); /* create, fund, approve, ... */
+}
+
+json_t *cli_escrow_json(store *db, const store_chain *ch, const store_escrow *x)
+{
+    return escrow_json(db, ch, x);
 }

@@ -33,6 +33,7 @@ typedef struct key_opts {
     const char *new_passphrase_file;
     const char *kdf;
     bool json;
+    bool csv; /* list only */
     bool yes;
 } key_opts;
 
@@ -227,6 +228,7 @@ static int parse_opts(key_opts *o, int argc, char **argv, size_t *n_args)
         {"new-passphrase-file", CLI_OPT_STR, &o->new_passphrase_file},
         {"kdf", CLI_OPT_STR, &o->kdf},
         {"json", CLI_OPT_FLAG, &o->json},
+        {"csv", CLI_OPT_FLAG, &o->csv},
         {"yes", CLI_OPT_FLAG, &o->yes},
     };
     return cli_opts("key", argc, argv, opts, CLI_NOPTS(opts), n_args);
@@ -396,7 +398,7 @@ static int key_list(const cli_ctx *ctx, const key_opts *o, keystore *ks, err *e)
     if (keystore_list(ks, &v, &n, e) < 0)
         return -1;
     ks_params moderate = keystore_params_level(KS_LEVEL_MODERATE);
-    if (ctx->json || o->json) {
+    if (ctx->json || o->json || o->csv) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) {
             char shown[ADDR_STR_MAX];
@@ -406,11 +408,16 @@ static int key_list(const cli_ctx *ctx, const key_opts *o, keystore *ks, err *e)
                                                  "opslimit", (json_int_t)v[i].opslimit, "memlimit",
                                                  (json_int_t)v[i].memlimit));
         }
-        char *t = json_dumps(arr, JSON_COMPACT);
+        char *t = o->csv ? NULL : json_dumps(arr, JSON_COMPACT);
+        int crc = o->csv ? cli_csv_write(arr, e) : 0;
         if (t)
             puts(t);
         free(t);
         json_decref(arr);
+        if (crc < 0) {
+            free(v);
+            return -1;
+        }
     } else {
         for (size_t i = 0; i < n; i++) {
             char shown[ADDR_STR_MAX];
@@ -524,6 +531,10 @@ int cmd_key(cli_ctx *ctx, int argc, char **argv)
     key_opts o;
     size_t n_args = 0;
     int urc = parse_opts(&o, argc - 1, argv + 1, &n_args);
+    if (urc == 0 && o.csv && strcmp(action, "list") != 0)
+        urc = cli_usage("key", "--csv is for `fusion key list`");
+    if (urc == 0 && o.csv && (o.json || ctx->json))
+        urc = cli_usage("key", "--json and --csv are alternatives: give one");
     if (urc != 0)
         return urc;
     char **args = argv + 2;

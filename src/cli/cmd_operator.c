@@ -142,10 +142,12 @@ static int op_roles(cli_ctx *ctx, int argc, char **argv)
 
 static int op_list(cli_ctx *ctx, int argc, char **argv)
 {
-    bool json = ctx->json;
-    const cli_opt opts[] = {{"json", CLI_OPT_FLAG, &json}};
+    bool json = ctx->json, csv = false;
+    const cli_opt opts[] = {{"json", CLI_OPT_FLAG, &json}, {"csv", CLI_OPT_FLAG, &csv}};
     size_t n_pos;
     int u = cli_opts("operator list", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u == EXIT_OK)
+        u = cli_json_or_csv("operator list", &json, csv);
     if (u != EXIT_OK)
         return u;
     if (n_pos > 0)
@@ -181,7 +183,9 @@ static int op_list(cli_ctx *ctx, int argc, char **argv)
             printf("%-16s %-42s %-28s %s\n", ops[i].name, a, ops[i].roles, here ? "yes" : "no");
         }
     }
-    if (json) {
+    if (csv) {
+        u = cli_csv_print(arr);
+    } else if (json) {
         json_dumpf(arr, stdout, JSON_INDENT(2));
         putchar('\n');
     } else if (n == 0) {
@@ -190,7 +194,7 @@ static int op_list(cli_ctx *ctx, int argc, char **argv)
     }
     json_decref(arr);
     free(ops);
-    return EXIT_OK;
+    return u;
 }
 
 int cmd_operator(cli_ctx *ctx, int argc, char **argv)

@@ -647,7 +647,7 @@ static json_t *price_json(const risk_price_info *pi)
     return o;
 }
 
-static int report_json(const risk_snapshot *s)
+json_t *risk_cli_snapshot_json(const risk_snapshot *s)
 {
     const risk_params *p = &s->params;
     json_t *root = json_object();
@@ -748,6 +748,12 @@ static int report_json(const risk_snapshot *s)
     json_object_set_new(root, "alerts", al);
     json_object_set_new(root, "alerts_raised", json_integer((json_int_t)s->raised));
     json_object_set_new(root, "alerts_cleared", json_integer((json_int_t)s->cleared));
+    return root;
+}
+
+static int report_json(const risk_snapshot *s)
+{
+    json_t *root = risk_cli_snapshot_json(s);
     int rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
     fputc('\n', stdout);
     json_decref(root);

@@ -1,7 +1,8 @@
 /* cmd_sync.c: `fusion sync [--once]`: runs the sync engine in the foreground until
  * SIGINT/SIGTERM (or, with --once, until every chain reached the head it saw at
  * start), with progress on stderr: a live line on a terminal, periodic lines when
- * stderr is a file or pipe. Signals only set a flag; the loop stops the engine. */
+ * stderr is a file or pipe. Signals only set a flag; the loop stops the engine. While
+ * following, the loop also runs the backup schedule of <home>/backup.conf. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backup/backup.h"
 #include "base/log.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
@@ -124,6 +126,12 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         o.only_chain = ch.chain_id;
     }
     o.home = ctx->home;
+    /* The schedule (docs/operations.md): a bad backup.conf is refused before anything runs. */
+    backup_conf bconf;
+    if (backup_conf_load(&bconf, ctx->home, &e) < 0)
+        return cli_fail(&e);
+    bool schedule = bconf.present && !o.once;
+    double next_tick = 0;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -169,11 +177,20 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         }
         if (sync_finished(eng))
             break;
-        if (quiet)
-            continue;
         struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
         double now = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+        if (schedule && now >= next_tick) {
+            /* Due or not is decided from the archives' times; this only paces the look. */
+            int64_t last_ok = 0;
+            err be;
+            err_clear(&be);
+            if (backup_schedule_tick(ctx->home, &bconf, (int64_t)time(NULL), &last_ok, &be) < 0)
+                cli_errorf("fusion sync: scheduled backup failed: %s", be.msg);
+            next_tick = now + 30;
+        }
+        if (quiet)
+            continue;
         size_t n = sync_stats(eng, stats, 64);
         if (n > 64)
             n = 64;

@@ -46,13 +46,18 @@ static json_t *tx_json(store *db, const store_outbound *o)
 
 static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
 {
-    bool json = ctx->json;
+    bool json = ctx->json, csv = false;
     const cli_opt opts[] = {
         {"json", CLI_OPT_FLAG, &json},
+        {"csv", CLI_OPT_FLAG, &csv},
     };
     const char *cmd = show ? "tx show" : "tx list";
     size_t n_pos;
     int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u == EXIT_OK && show && csv)
+        u = cli_usage(cmd, "--csv is for `fusion tx list`");
+    if (u == EXIT_OK)
+        u = cli_json_or_csv(cmd, &json, csv);
     if (u != EXIT_OK)
         return u;
     if (show ? n_pos != 1 : n_pos != 0)
@@ -119,11 +124,16 @@ static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
     }
     free(os);
     store_close(&db);
-    if (json) {
+    int out = EXIT_OK;
+    if (csv) {
+        out = cli_csv_print(arr);
+    } else if (json) {
         json_dumpf(show && shown == 1 ? json_array_get(arr, 0) : arr, stdout, JSON_INDENT(2));
         putchar('\n');
     }
     json_decref(arr);
+    if (out != EXIT_OK)
+        return out;
     if (show && shown == 0) {
         err_set(&e, ERR_NOT_FOUND, "no transaction %s in this desk (see `fusion tx list`)",
                 argv[1]);
@@ -205,4 +215,9 @@ int cmd_tx(cli_ctx *ctx, int argc, char **argv)
     if (strcmp(argv[1], "speedup") == 0 || strcmp(argv[1], "cancel") == 0)
         return tx_replace(ctx, argc - 1, argv + 1, argv[1][0] == 'c');
     return cli_usage("tx", "unknown subcommand '%s' (list, show, check, speedup, cancel)", argv[1]);
+}
+
+json_t *cli_tx_json(store *db, const store_outbound *o)
+{
+    return tx_json(db, o);
 }

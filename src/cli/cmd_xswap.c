@@ -294,13 +294,18 @@ static int cmd_resume(cli_ctx *ctx, int argc, char **argv)
 static int cmd_list(cli_ctx *ctx, int argc, char **argv)
 {
     (void)argv;
-    bool json = ctx->json;
+    bool json = ctx->json, csv = false;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = true;
+        else if (strcmp(argv[i], "--csv") == 0)
+            csv = true;
         else
             return cli_usage("xswap", "bad argument '%s'", argv[i]);
     }
+    int u = cli_json_or_csv("xswap list", &json, csv);
+    if (u != EXIT_OK)
+        return u;
     err e;
     err_clear(&e);
     store *db = NULL;
@@ -348,14 +353,17 @@ static int cmd_list(cli_ctx *ctx, int argc, char **argv)
         }
     }
     free(xs);
-    if (json) {
+    if (csv) {
+        u = cli_csv_print(arr);
+        json_decref(arr);
+    } else if (json) {
         char *s = json_dumps(arr, JSON_INDENT(2));
         if (s)
             puts(s);
         free(s);
         json_decref(arr);
     }
-    return EXIT_OK;
+    return u;
 }
 
 int cmd_xswap(cli_ctx *ctx, int argc, char **argv)

@@ -13,4 +13,8 @@ json_t *risk_cli_alert_json(const store_alert *a);
 /* One line per alert: id, severity, state, raised time, message. */
 void risk_cli_alert_print(const store_alert *a);
 
+struct risk_snapshot;
+/* The whole risk snapshot as `fusion risk report --json` prints it (cmd_risk.c). */
+json_t *risk_cli_snapshot_json(const struct risk_snapshot *s);
+
 #endif
