@@ -136,6 +136,7 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     if (from_s && (parse_u64(from_s, &from_block) < 0 || from_block > (uint64_t)INT64_MAX))
         return cli_usage("chain add", "--from-block '%s' is not a block number", from_s);
     addr factory;
+    unsigned factory_version = 1;
     if (parse_address(&factory, factory_s, "--factory", &e) < 0)
         return cli_usage("chain add", "%s", e.msg);
 
@@ -205,6 +206,28 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
             }
             if (!from_s)
                 from_block = find_deploy_block(rpc, &factory, head);
+            /* version(): 2 for EscrowFactoryV2; version 1 has no such function (reverts). */
+            static const uint8_t sel_version[4] = {0x54, 0xfd, 0x4d, 0x50};
+            buf ret;
+            buf_init(&ret);
+            err ve;
+            if (rpc_eth_call(rpc, &factory, sel_version, 4, "latest", &ret, &ve) == 0 &&
+                ret.len == 32) {
+                bool two = ret.data[31] == 2;
+                for (size_t k = 0; k < 31; k++)
+                    two = two && ret.data[k] == 0;
+                if (!two) {
+                    buf_free(&ret);
+                    rpc_client_free(&rpc);
+                    err_set(&e, ERR_INVALID,
+                            "the contract at %s answers version() with a version this desk "
+                            "does not know (1 and 2 only): check --factory",
+                            factory_s);
+                    goto fail;
+                }
+                factory_version = 2;
+            }
+            buf_free(&ret);
         }
         rpc_client_free(&rpc);
     }
@@ -213,7 +236,8 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     store_contract k = {.chain_id = ch.chain_id,
                         .kind = STORE_CONTRACT_FACTORY,
                         .address = factory,
-                        .deployed_block = from_block};
+                        .deployed_block = from_block,
+                        .version = factory_version};
     if (store_begin(db, &e) < 0)
         goto fail;
     if (store_chain_add(db, &ch, &e) < 0 || store_contract_put(db, &k, &e) < 0) {
@@ -239,9 +263,10 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
         putchar('\n');
         json_decref(o);
     } else {
-        printf("chain %s (id %llu) added: %zu endpoint%s, factory %s, sync starts at block "
-               "%llu\n",
+        printf("chain %s (id %llu) added: %zu endpoint%s, factory %s (version %u), sync starts "
+               "at block %llu\n",
                name, (unsigned long long)ch.chain_id, n_rpc, n_rpc == 1 ? "" : "s", factory_s,
+               factory_version,
                (unsigned long long)from_block);
     }
     store_close(&db);

@@ -172,11 +172,29 @@ typedef struct desk_create_req {
     uint64_t deadline; /* unix seconds */
     bool has_arbiter;
     addr arbiter;
+    uint64_t dispute_window; /* seconds (version-2 factory); 0: the default, 7 days */
 } desk_create_req;
 
 int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err *e) DESK_WUR;
+
+/* The terms a version-2 escrow's approvers approve (docs/contracts.md "Terms hash"). */
+typedef struct desk_terms {
+    uint64_t chain_id;
+    addr escrow, payer, payee, token;
+    u256 amount;
+    addr approvers[STORE_MAX_APPROVERS];
+    unsigned n_approvers;
+    unsigned threshold;
+    uint64_t deadline;
+    addr arbiter; /* the one named at creation */
+    uint64_t dispute_window;
+} desk_terms;
+
+/* keccak256 of the terms' ABI encoding: what EscrowV2.termsHash() holds. Pure. */
+int desk_terms_hash(uint8_t out[32], const desk_terms *t, err *e) DESK_WUR;
 /* fund, approve, release, refund, dispute (arg: reason, may be NULL), resolve (arg:
- * "payee" or "payer"). */
+ * "payee" or "payer"); version 2 also sweep (arg: token address, NULL: the native coin) and
+ * transferArbiter (arg: the next arbiter's address). */
 int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char *arg,
                     desk_result *res, err *e) DESK_WUR;
 

@@ -16,6 +16,10 @@
 
 #define DEADLINE_MIN_S 60u
 #define DEADLINE_MAX_S (366u * 86400u)
+/* EscrowV2's MIN_/MAX_/DEFAULT_DISPUTE_WINDOW */
+#define DISPUTE_WINDOW_MIN_S 86400u
+#define DISPUTE_WINDOW_MAX_S (90u * 86400u)
+#define DISPUTE_WINDOW_DEFAULT_S (7u * 86400u)
 
 int desk_created_escrow(desk *d, desk_result *res, err *e);
 
@@ -28,6 +32,10 @@ typedef struct onchain {
     u256 amount;
     uint64_t deadline;
     unsigned threshold, approvals;
+    unsigned version;          /* of the factory that created it */
+    const abi_json *abi;       /* Escrow.json or EscrowV2.json */
+    uint64_t dispute_window;   /* version 2 */
+    uint8_t terms_hash[32];    /* version 2: termsHash() */
 } onchain;
 
 /* Calls a view of `to` with the tuple `args` (consumed; NULL: none); *out the decoded
@@ -71,24 +79,31 @@ static int read_escrow(desk *d, const addr *escrow, onchain *x, err *e)
 {
     char s[ADDR_STR_MAX];
     addr_to_checksum(s, escrow);
-    if (!d->has_factory)
+    if (!d->n_factories)
         return err_set(e, ERR_NOT_FOUND, "chain %s has no factory configured", d->chain.name);
     abi_value *v = NULL;
-    if (view(d, d->factory_abi, &d->factory, "isEscrow", one_addr(escrow), &v, e) < 0)
-        return err_prefix(e, "asking the factory about %s", s);
-    bool ok = v->n_items == 1 && !u256_is_zero(&v->items[0]->num);
-    abi_value_free(&v);
-    if (!ok)
-        return err_set(e, ERR_NOT_FOUND, "%s is not an escrow of the desk's factory on %s", s,
+    unsigned version = 0;
+    /* isEscrow(address) has the same selector in both factory versions. */
+    for (size_t i = 0; i < d->n_factories && !version; i++) {
+        if (view(d, d->factory_abi, &d->factories[i], "isEscrow", one_addr(escrow), &v, e) < 0)
+            return err_prefix(e, "asking the factory about %s", s);
+        if (v->n_items == 1 && !u256_is_zero(&v->items[0]->num))
+            version = d->factory_versions[i];
+        abi_value_free(&v);
+    }
+    if (!version)
+        return err_set(e, ERR_NOT_FOUND, "%s is not an escrow of the desk's factories on %s", s,
                        d->chain.name);
-    if (view(d, d->escrow_abi, escrow, "summary", NULL, &v, e) < 0)
+    memset(x, 0, sizeof *x);
+    x->version = version;
+    x->abi = version == 2 ? d->escrow2_abi : d->escrow_abi;
+    if (view(d, x->abi, escrow, "summary", NULL, &v, e) < 0)
         return err_prefix(e, "reading escrow %s", s);
-    if (v->n_items != 9) {
+    if (v->n_items != (version == 2 ? 11u : 9u)) {
         abi_value_free(&v);
         return err_set(e, ERR_INVALID, "escrow %s answered summary() oddly", s);
     }
     uint64_t t = 0;
-    memset(x, 0, sizeof *x);
     x->state = u256_to_u64(&v->items[0]->num, &t) && t < 6 ? (unsigned)t : 0;
     x->payer = v->items[1]->address;
     x->payee = v->items[2]->address;
@@ -99,6 +114,11 @@ static int read_escrow(desk *d, const addr *escrow, onchain *x, err *e)
         x->deadline = UINT64_MAX;
     x->threshold = u256_to_u64(&v->items[7]->num, &t) ? (unsigned)t : 0;
     x->approvals = u256_to_u64(&v->items[8]->num, &t) ? (unsigned)t : 0;
+    if (version == 2) {
+        if (!u256_to_u64(&v->items[9]->num, &x->dispute_window))
+            x->dispute_window = UINT64_MAX;
+        memcpy(x->terms_hash, v->items[10]->word, 32);
+    }
     abi_value_free(&v);
     return 0;
 }
@@ -317,6 +337,41 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
         return err_set(e, ERR_INVALID,
                        "the arbiter must be set and be neither the payer nor "
                        "the payee");
+    /* Independent checkers: every approver is a desk operator holding the approver role,
+     * and none is a party (payee, arbiter) — a second key of a party is not recognisable
+     * on chain, so the desk only accepts approvers it knows. */
+    store_operator *ops = NULL;
+    size_t n_ops = 0;
+    if (store_operator_list(d->db, &ops, &n_ops, e) < 0)
+        return -1;
+    for (unsigned i = 0; i < r->n_approvers; i++) {
+        char s_ap[ADDR_STR_MAX];
+        addr_to_checksum(s_ap, &r->approvers[i]);
+        const char *party = addr_equal(&r->approvers[i], &r->payee)   ? "the payee"
+                            : addr_equal(&r->approvers[i], &arbiter) ? "the arbiter"
+                                                                       : NULL;
+        if (party) {
+            free(ops);
+            return err_set(e, ERR_DENIED,
+                           "maker-checker: approver %s is %s of this escrow; approvers must "
+                           "be independent of payer, payee and arbiter; nothing was signed",
+                           s_ap, party);
+        }
+        if (!is_operator_addr(&r->approvers[i], ops, n_ops, DESK_ROLE_approver)) {
+            free(ops);
+            return err_set(e, ERR_DENIED,
+                           "approver %s is not a desk operator with the approver role: add it "
+                           "with `fusion operator add NAME --key %s --role approver`; nothing "
+                           "was signed",
+                           s_ap, s_ap);
+        }
+    }
+    free(ops);
+    uint64_t window = r->dispute_window ? r->dispute_window : DISPUTE_WINDOW_DEFAULT_S;
+    if (window < DISPUTE_WINDOW_MIN_S || window > DISPUTE_WINDOW_MAX_S)
+        return err_set(e, ERR_INVALID,
+                       "--dispute-window must be between 1 and 90 days (%llu seconds given)",
+                       (unsigned long long)window);
     uint64_t now = (uint64_t)time(NULL);
     if (r->deadline < now + DEADLINE_MIN_S)
         return err_set(e, ERR_INVALID, "the deadline is in the past or less than a minute away");
@@ -346,12 +401,15 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
         rc = abi_value_push(args, abi_value_new_address(&arbiter), e);
     if (rc == 0)
         rc = abi_value_push(args, abi_value_new_uint64(64, r->deadline), e);
+    if (rc == 0 && d->factory_version == 2)
+        rc = abi_value_push(args, abi_value_new_uint64(64, window), e);
     abi_value_free(&list);
     if (rc < 0) {
         abi_value_free(&args);
         return -1;
     }
-    if (desk_calldata(&c.calldata, d->factory_abi, "createEscrow", args, e) < 0)
+    if (desk_calldata(&c.calldata, d->factory_version == 2 ? d->factory2_abi : d->factory_abi,
+                      "createEscrow", args, e) < 0)
         return -1;
     c.to = d->factory;
     c.value = u256_from_u64(0);
@@ -412,8 +470,8 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
                     desk_result *res, err *e)
 {
     memset(res, 0, sizeof *res);
-    static const char *const known[] = {"fund",   "approve", "release",
-                                        "refund", "dispute", "resolve"};
+    static const char *const known[] = {"fund",    "approve", "release", "refund",
+                                        "dispute", "resolve", "sweep",   "transferArbiter"};
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
         ok = ok || strcmp(known[i], action) == 0;
@@ -422,6 +480,10 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
     onchain x;
     if (read_escrow(d, escrow, &x, e) < 0)
         return -1;
+    bool v2_only = strcmp(action, "sweep") == 0 || strcmp(action, "transferArbiter") == 0;
+    if (v2_only && x.version != 2)
+        return err_set(e, ERR_STATE, "%s needs a version-2 escrow; this one is version 1",
+                       action);
     desk_call c;
     memset(&c, 0, sizeof c);
     c.action = action;
@@ -505,6 +567,105 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
             return err_set(e, ERR_USAGE, "resolve needs --to payee or --to payer");
         toward_payee = strcmp(arg, "payee") == 0;
     }
+    /* Version 2: the approver approves the terms hash the desk computed from the terms it
+     * shows, after checking it against the contract and the synced EscrowCreated. */
+    uint8_t terms[32];
+    char note[900];
+    if (strcmp(action, "approve") == 0 && x.version == 2) {
+        store_escrow sx;
+        bool found = false;
+        if (store_escrow_get(d->db, d->chain.chain_id, escrow, &sx, &found, e) < 0)
+            return -1;
+        if (!found || sx.version != 2)
+            return err_set(e, ERR_STATE,
+                           "escrow %s is not synced yet: run `fusion sync` so the desk holds its "
+                           "EscrowCreated before approving; nothing was signed",
+                           s_esc);
+        desk_terms t;
+        memset(&t, 0, sizeof t);
+        t.chain_id = d->chain.chain_id;
+        t.escrow = *escrow;
+        t.payer = x.payer;
+        t.payee = x.payee;
+        t.token = x.token;
+        t.amount = x.amount;
+        t.n_approvers = sx.n_approvers;
+        memcpy(t.approvers, sx.approvers, sizeof t.approvers);
+        t.threshold = x.threshold;
+        t.deadline = x.deadline;
+        t.arbiter = sx.created_arbiter;
+        t.dispute_window = x.dispute_window;
+        if (desk_terms_hash(terms, &t, e) < 0)
+            return -1;
+        char h_mine[67], h_chain[67], h_log[67];
+        hex_encode(h_mine, sizeof h_mine, terms, 32, true);
+        hex_encode(h_chain, sizeof h_chain, x.terms_hash, 32, true);
+        hex_encode(h_log, sizeof h_log, sx.terms_hash, 32, true);
+        if (memcmp(terms, x.terms_hash, 32) != 0 || memcmp(terms, sx.terms_hash, 32) != 0 ||
+            !addr_equal(&sx.payer, &x.payer) || !addr_equal(&sx.payee, &x.payee) ||
+            u256_cmp(&sx.amount, &x.amount) != 0) {
+            json_t *det = json_pack("{s:s, s:s, s:s, s:s, s:s}", "action", action, "escrow", s_esc,
+                                    "desk", h_mine, "contract", h_chain, "event", h_log);
+            desk_audit(d, "refused", det);
+            json_decref(det);
+            return err_set(e, ERR_DENIED,
+                           "refused: the terms hash of escrow %s does not match (desk %s, "
+                           "contract %s, EscrowCreated %s): run `fusion sync` and look at the "
+                           "escrow; nothing was signed",
+                           s_esc, h_mine, h_chain, h_log);
+        }
+        char pa[ADDR_STR_MAX], pe[ADDR_STR_MAX], ar[ADDR_STR_MAX], amt[AMOUNT_STR_MAX];
+        addr_to_checksum(pa, &x.payer);
+        addr_to_checksum(pe, &x.payee);
+        addr_to_checksum(ar, &t.arbiter);
+        amount_format(amt, &x.amount, c.asset.decimals);
+        snprintf(note, sizeof note,
+                 "approves the terms hash %s (computed by the desk; the contract and "
+                 "EscrowCreated agree) of: payer %s, payee %s, %s %s, %u of %u approvers, "
+                 "deadline %llu, arbiter %s, dispute window %llu s, chain %llu",
+                 h_mine, pa, pe, amt, c.asset.symbol, x.threshold, t.n_approvers,
+                 (unsigned long long)x.deadline, ar, (unsigned long long)x.dispute_window,
+                 (unsigned long long)t.chain_id);
+        c.note = note;
+    }
+    addr arg_addr;
+    memset(&arg_addr, 0, sizeof arg_addr);
+    if (strcmp(action, "transferArbiter") == 0) {
+        if (!arg || addr_parse(&arg_addr, arg, e) < 0)
+            return err_set(e, ERR_USAGE, "transfer-arbiter needs --to ADDRESS");
+        if (!addr_equal(&x.arbiter, &d->op.address))
+            return err_set(e, ERR_DENIED,
+                           "only the arbiter hands its role over, and %s's key is not the "
+                           "arbiter of %s; nothing was signed",
+                           d->op.name, s_esc);
+        if (x.state != 0 && x.state != 1 && x.state != 4)
+            return err_set(e, ERR_STATE, "escrow %s is %s: its arbiter no longer matters",
+                           s_esc, state_names[x.state]);
+    }
+    if (strcmp(action, "sweep") == 0) {
+        if (arg && addr_parse(&arg_addr, arg, e) < 0)
+            return err_prefix(e, "--token");
+        if (!addr_equal(&x.payer, &d->op.address))
+            return err_set(e, ERR_DENIED,
+                           "only the payer sweeps an escrow, and %s's key is not the payer of "
+                           "%s; nothing was signed",
+                           d->op.name, s_esc);
+        if (x.state == 1 || x.state == 4)
+            return err_set(e, ERR_STATE,
+                           "escrow %s is %s: nothing can be swept while the deposit is "
+                           "committed",
+                           s_esc, state_names[x.state]);
+        c.note = "sends the escrow's whole balance of that asset (stray funds) to the payer";
+    }
+    if (strcmp(action, "refund") == 0 && x.version == 2 && x.state == 4) {
+        uint64_t closes = x.deadline + x.dispute_window;
+        if (closes < x.deadline || (uint64_t)time(NULL) <= closes)
+            return err_set(e, ERR_STATE,
+                           "escrow %s is disputed: the payer's refund is possible only after "
+                           "its dispute window closes (unix time %llu); nothing was signed",
+                           s_esc, (unsigned long long)closes);
+        c.note = "refunds a dispute that outlived its window to the payer";
+    }
     bool commits = strcmp(action, "fund") == 0;
     if (desk_policy_check(d, action, escrow, &x.payer, &c.asset, &x.amount, &x.payee, x.threshold,
                           e) < 0)
@@ -526,11 +687,15 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
         rc = abi_value_push(args, abi_value_new_string(arg ? arg : ""), e);
     if (rc == 0 && strcmp(action, "resolve") == 0)
         rc = abi_value_push(args, abi_value_new_bool(toward_payee), e);
+    if (rc == 0 && strcmp(action, "approve") == 0 && x.version == 2)
+        rc = abi_value_push(args, abi_value_new_fixed_bytes(terms, 32), e);
+    if (rc == 0 && v2_only)
+        rc = abi_value_push(args, abi_value_new_address(&arg_addr), e);
     if (rc < 0) {
         abi_value_free(&args);
         return -1;
     }
-    if (desk_calldata(&c.calldata, d->escrow_abi, action, args, e) < 0)
+    if (desk_calldata(&c.calldata, x.abi, action, args, e) < 0)
         return -1;
     rc = desk_send_call(d, &c, res, e);
     buf_free(&c.calldata);
@@ -629,11 +794,26 @@ int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size
                     d->chain.name, id);
             goto out;
         }
-        args = call_args(&tx, &d->factory, d->factory_abi, "createEscrow", id, e);
+        const abi_json *fabi = d->factory_abi;
+        unsigned n_terms = 7;
+        for (size_t i = 0; i < d->n_factories; i++)
+            if (tx.has_to && addr_equal(&tx.to, &d->factories[i]) && d->factory_versions[i] == 2) {
+                fabi = d->factory2_abi;
+                n_terms = 8;
+            }
+        args = call_args(&tx, tx.has_to ? &tx.to : &d->factory, fabi, "createEscrow", id, e);
         uint64_t threshold = 0;
+        bool ours = false;
+        for (size_t i = 0; i < d->n_factories; i++)
+            ours = ours || (tx.has_to && addr_equal(&tx.to, &d->factories[i]));
         if (!args)
             goto out;
-        if (args->n_items != 7 || !u256_to_u64(&args->items[4]->num, &threshold) ||
+        if (!ours) {
+            err_set(e, ERR_DENIED, "refused: tx %lld creates an escrow at no configured factory",
+                    id);
+            goto out;
+        }
+        if (args->n_items != n_terms || !u256_to_u64(&args->items[4]->num, &threshold) ||
             threshold > UINT32_MAX) {
             err_set(e, ERR_DENIED, "refused: tx %lld carries impossible escrow terms", id);
             goto out;
@@ -644,8 +824,8 @@ int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size
                                   &args->items[0]->address, (unsigned)threshold, e);
         goto out;
     }
-    static const char *const acts[] = {"fund",    "approve", "release",  "refund",
-                                       "dispute", "resolve", "allowance"};
+    static const char *const acts[] = {"fund",    "approve", "release", "refund",         "dispute",
+                                       "resolve", "allowance", "sweep", "transferArbiter"};
     bool known = false;
     for (size_t i = 0; i < sizeof acts / sizeof *acts; i++)
         known = known || strcmp(acts[i], o->action) == 0;
@@ -669,7 +849,7 @@ int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size
             goto out;
         }
         action = "fund";
-    } else if (!(args = call_args(&tx, &o->escrow, d->escrow_abi, action, id, e))) {
+    } else if (!(args = call_args(&tx, &o->escrow, x.abi, action, id, e))) {
         goto out;
     }
     if (strcmp(action, "approve") == 0) {
