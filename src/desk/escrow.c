@@ -658,8 +658,15 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
         c.note = "sends the escrow's whole balance of that asset (stray funds) to the payer";
     }
     if (strcmp(action, "refund") == 0 && x.version == 2 && x.state == 4) {
+        /* The contract's clock is the latest block's timestamp, not this machine's. */
         uint64_t closes = x.deadline + x.dispute_window;
-        if (closes < x.deadline || (uint64_t)time(NULL) <= closes)
+        rpc_block head;
+        bool have = false;
+        if (rpc_eth_get_block(d->rpc, 0, "latest", &head, &have, e) < 0)
+            return err_prefix(e, "reading the chain's time");
+        if (!have)
+            return err_set(e, ERR_RPC, "the node has no latest block");
+        if (closes < x.deadline || head.timestamp <= closes)
             return err_set(e, ERR_STATE,
                            "escrow %s is disputed: the payer's refund is possible only after "
                            "its dispute window closes (unix time %llu); nothing was signed",

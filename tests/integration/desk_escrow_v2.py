@@ -10,6 +10,7 @@ import json
 import os
 import sqlite3
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sync_lib import A, Chain, artifact, cast, log, need_artifacts  # noqa: E402
@@ -31,25 +32,35 @@ def main():
     token = chain.node.deploy(tok_art["bytecode"] + ctor[2:]).lower()
     chain.cast_send(A[0], token, "mint(address,uint256)", A[0], "5000000000")
     desk = DeskUser()
-    chain.factory = v2
+    # An existing desk: its chain was added with the version-1 factory, and synced.
+    chain.factory = v1
     desk.setup(chain)
     rows = desk.query("SELECT address, version FROM contracts WHERE kind = 'factory'")
-    assert [(r[0].lower(), r[1]) for r in rows] == [(v2, 2)], rows
-    # An existing desk's version-1 factory stays beside it (what the schema step gives a
-    # desk made before version 2).
-    con = sqlite3.connect(os.path.join(desk.home, "desk.db"), timeout=30)
-    con.execute("INSERT INTO contracts (chain_id, kind, address, deployed_block, version)"
-                " VALUES (31337, 'factory', ?, 0, 1)", (v1,))
-    con.commit()
-    con.close()
+    assert [(r[0].lower(), r[1]) for r in rows] == [(v1, 1)], rows
     for name, who in (("Alice Treasury LLC", A[0]), ("Payee Trading Ltd", PAYEE)):
         desk.run("--operator", "dave", "entity", "add", name, "--type", "company",
                  "--jurisdiction", "US", "--kyc", "verified", "--kyc-expires", "2099-12-31")
         desk.run("--operator", "dave", "entity", "link", name, "--chain", "local", "--address",
                  who)
-    # A version-1 escrow made outside the desk, on the version-1 factory.
-    chain.factory = v1
-    e_v1 = chain.create_escrow()
+    e_v1 = chain.create_escrow().lower()
+    # A version-2 escrow made outside the desk before the desk knew the factory: the
+    # add-factory below must read the factory's past logs.
+    deadline0 = str(int(time.time()) + 86400)
+    r = chain.cast_send(A[0], v2, "createEscrow(address,address,uint256,address[],uint256,"
+                        "address,uint64,uint64)", PAYEE, "0x" + "00" * 20, "1000",
+                        f"[{A[2]}]", "1", A[4], deadline0, "86400")
+    e_out = "0x" + [lg for lg in r["logs"] if lg["address"].lower() == v2][0]["topics"][1][-40:]
+    chain.node.mine(3)
+    desk.run("sync", "--once")
+    assert desk.query("SELECT count(*) FROM escrows")[0][0] == 1
+    r = desk.run("chain", "add-factory", "local", "--factory", v2, "--json")
+    out = json.loads(r.stdout)
+    assert out["version"] == 2 and out["events_rolled_back"] >= 1, out
+    rows = desk.query("SELECT address, version FROM contracts WHERE kind = 'factory'"
+                      " ORDER BY version")
+    assert [(r[0].lower(), r[1]) for r in rows] == [(v1, 1), (v2, 2)], rows
+    r = desk.run("chain", "add-factory", "local", "--factory", v2, check=False)
+    assert r.returncode == 1 and "already" in r.stderr and r.stderr.count("\n") == 1, r
     chain.factory = v2
 
     base = ("escrow", "create", "--payee", PAYEE, "--token", token, "--amount", "100",
@@ -73,7 +84,8 @@ def main():
     rows = desk.query("SELECT address, version, dispute_window, terms_hash, state FROM escrows"
                       " ORDER BY version")
     got = {r[0].lower(): r[1:] for r in rows}
-    assert got[e_v1.lower()][0] == 1 and got[e_v1.lower()][3] == "created", got
+    assert got[e_v1][0] == 1 and got[e_v1][3] == "created", got
+    assert got[e_out][0] == 2 and got[e_out][3] == "created", got
     on_chain_hash = chain.node.cast("call", esc, "termsHash()(bytes32)").strip()
     assert got[esc][:3] == (2, 172800, on_chain_hash), (got[esc], on_chain_hash)
     log("both factories synced side by side: ok")
@@ -117,7 +129,47 @@ def main():
     # A version-1 escrow refuses version-2 actions before signing.
     r = desk.as_op("alice", "escrow", "sweep", e_v1, check=False)
     assert r.returncode == 1 and "version-2" in r.stderr, r
-    log("ok")
+
+    # The desk's terms hash must match what it synced: a wrong stored hash (what a wrong
+    # projection would give) refuses the approve before signing.
+    e2 = json.loads(desk.as_op("alice", "--json", *base, "--approvers", "bob,carol",
+                               "--dispute-window", "1d").stdout)["escrow"].lower()
+    desk.as_op("alice", "escrow", "fund", e2)
+    con = sqlite3.connect(os.path.join(desk.home, "desk.db"), timeout=30)
+    good = con.execute("SELECT terms_hash FROM escrows WHERE address = ?", (e2,)).fetchone()[0]
+    con.execute("UPDATE escrows SET terms_hash = ? WHERE address = ?", ("0x" + "11" * 32, e2))
+    con.commit()
+    n_bob, rows0 = nonce(chain, A[2]), desk.outbound_count()
+    r = desk.as_op("bob", "escrow", "approve", e2, check=False, screen=False)
+    assert r.returncode == 1 and "terms hash" in r.stderr and r.stderr.count("\n") == 1, r
+    assert nonce(chain, A[2]) == n_bob and desk.outbound_count() == rows0
+    con.execute("UPDATE escrows SET terms_hash = ? WHERE address = ?", (good, e2))
+    con.commit()
+    con.close()
+    log("approve refused on a terms-hash mismatch: ok")
+
+    # Arbiter hand-over by the arbiter (dave) only; then a dispute outlives its window and
+    # the payer's refund ends it.
+    r = desk.as_op("alice", "escrow", "transfer-arbiter", e2, "--to", A[5], check=False)
+    assert r.returncode == 1 and "only the arbiter" in r.stderr, r
+    desk.as_op("dave", "escrow", "transfer-arbiter", e2, "--to", A[5])
+    assert chain.node.cast("call", e2, "arbiter()(address)").strip().lower() == A[5].lower()
+    desk.as_op("alice", "escrow", "dispute", e2, "--reason", "goods not delivered")
+    assert v2_state(chain, e2) == "disputed"
+    r = desk.as_op("alice", "escrow", "refund", e2, check=False)
+    assert r.returncode == 1 and "dispute window" in r.stderr, r
+    chain.node.rpc("evm_increaseTime", 7 * 86400 + 86400 + 60)
+    chain.node.mine(1)
+    before = token_balance(chain, token, A[0])
+    desk.as_op("alice", "escrow", "refund", e2)
+    assert v2_state(chain, e2) == "refunded"
+    assert token_balance(chain, token, A[0]) - before == 100000000
+    desk.run("sync", "--once")
+    st = desk.query("SELECT state, arbiter, created_arbiter, inconsistent FROM escrows"
+                    " WHERE address = ?", e2)
+    assert [(x[0], x[1].lower(), x[2].lower(), x[3]) for x in st] == [
+        ("refunded", A[5].lower(), A[4].lower(), 0)], st
+    log("transfer-arbiter, dispute past its window -> payer's refund: ok")
 
 
 if __name__ == "__main__":
