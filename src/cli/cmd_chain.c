@@ -107,6 +107,23 @@ static int probe_factory_version(rpc_client *rpc, const addr *factory, const cha
     return rc;
 }
 
+/* The escrow contracts' guarded functions use transient storage: on a chain without
+ * Cancun (EIP-1153) funds sent to an escrow could not be moved again, so such a chain is
+ * refused. */
+static int need_cancun(rpc_client *rpc, const char *name, err *e)
+{
+    bool yes = false;
+    if (rpc_probe_cancun(rpc, &yes, e) < 0)
+        return err_prefix(e, "asking chain %s for EIP-1153", name);
+    if (!yes)
+        return err_set(e, ERR_DENIED,
+                       "chain %s does not execute transient storage (EIP-1153, Cancun): the "
+                       "escrow contracts' guarded functions would revert there and funds could "
+                       "not be moved; refused",
+                       name);
+    return 0;
+}
+
 static int chain_add(cli_ctx *ctx, int argc, char **argv)
 {
     const char *name = NULL, *id_s = NULL, *factory_s = NULL, *conf_s = NULL, *from_s = NULL;
@@ -234,7 +251,8 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
             }
             if (!from_s)
                 from_block = find_deploy_block(rpc, &factory, head);
-            if (probe_factory_version(rpc, &factory, factory_s, &factory_version, &e) < 0) {
+            if (probe_factory_version(rpc, &factory, factory_s, &factory_version, &e) < 0 ||
+                need_cancun(rpc, name, &e) < 0) {
                 rpc_client_free(&rpc);
                 goto fail;
             }
@@ -510,6 +528,8 @@ static int chain_add_factory(cli_ctx *ctx, int argc, char **argv)
     buf_free(&code);
     if (rc == 0)
         rc = probe_factory_version(rpc, &factory, factory_s, &version, &e);
+    if (rc == 0)
+        rc = need_cancun(rpc, name, &e);
     if (rc < 0)
         goto fail;
     if (!from_s)

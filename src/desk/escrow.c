@@ -379,6 +379,15 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
         return err_set(e, ERR_INVALID,
                        "the deadline is more than 366 days away: refused as "
                        "implausible");
+    bool cancun = false;
+    if (rpc_probe_cancun(d->rpc, &cancun, e) < 0)
+        return err_prefix(e, "asking chain %s for EIP-1153", d->chain.name);
+    if (!cancun)
+        return err_set(e, ERR_DENIED,
+                       "chain %s does not execute transient storage (EIP-1153, Cancun): the "
+                       "escrow's guarded functions would revert there and its funds could not "
+                       "be moved; refused before signing",
+                       d->chain.name);
     if (desk_policy_check(d, "create", NULL, NULL, &c.asset, &amount, &r->payee, r->threshold, e) < 0)
         return -1;
     abi_value *args = abi_value_new(ABI_TUPLE), *list = abi_value_new(ABI_DYN_ARRAY);

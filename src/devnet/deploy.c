@@ -168,6 +168,14 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
     memset(d, 0, sizeof d);
     char args[256];
 
+    bool cancun = false;
+    if (rpc_probe_cancun(rpc, &cancun, e) < 0)
+        return err_prefix(e, "%s", sp->name);
+    if (!cancun)
+        return err_set(e, ERR_DENIED,
+                       "%s does not execute transient storage (EIP-1153, Cancun), which the "
+                       "contracts need: refusing to deploy there",
+                       sp->name);
     d[nd_].kind = STORE_CONTRACT_FACTORY;
     d[nd_].version = 2;
     if (send_create(&snd, "EscrowFactoryV2", NULL, &d[nd_++], e) < 0)

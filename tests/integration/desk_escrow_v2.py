@@ -171,6 +171,15 @@ def main():
         ("refunded", A[5].lower(), A[4].lower(), 0)], st
     log("transfer-arbiter, dispute past its window -> payer's refund: ok")
 
+    # A chain without Cancun (EIP-1153) is refused: chain add and add-factory, one line.
+    old = Chain(chain_id=31338, args=["--hardfork", "shanghai"]).start()
+    some = old.node.deploy("0x600160005360016000f3")  # any code (one byte)
+    r = desk.run("chain", "add", "--name", "old", "--chain-id", "31338", "--rpc", old.node.url,
+                 "--factory", some, check=False)
+    assert r.returncode == 1 and "EIP-1153" in r.stderr and r.stderr.count("\n") == 1, r
+    assert not desk.query("SELECT 1 FROM chains WHERE chain_id = 31338")
+    log("a chain without Cancun refused: ok")
+
 
 if __name__ == "__main__":
     main()
