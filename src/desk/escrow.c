@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base/amount.h"
+#include "base/log.h"
 #include "desk/desk.h"
 #include "desk/desk_internal.h"
 #include "eth/tx.h"
@@ -136,6 +137,21 @@ static void usd_price(desk *d, desk_asset *a)
     for (size_t i = 0; i < n; i++) {
         if (strcasecmp(fs[i].asset, a->symbol) != 0)
             continue;
+        /* A MockPriceFeed's price is believed on a devnet only. */
+        if (!desk_chain_is_devnet(d->chain.chain_id)) {
+            buf code;
+            buf_init(&code);
+            bool mock = true;
+            if (rpc_eth_get_code(d->rpc, &fs[i].address, NULL, &code, &e) < 0 ||
+                desk_code_is_mock_feed(code.data, code.len, &mock, &e) < 0 || mock) {
+                LOG_W("desk", "%s: the %s feed is a MockPriceFeed (or cannot be checked) on a "
+                              "chain that is not a devnet: its price is not used",
+                      d->chain.name, fs[i].asset);
+                buf_free(&code);
+                break;
+            }
+            buf_free(&code);
+        }
         abi_value *v = NULL;
         if (view(d, d->feed_abi, &fs[i].address, "latestRoundData", NULL, &v, &e) < 0)
             break;

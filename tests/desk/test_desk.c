@@ -256,6 +256,25 @@ static void test_policy_default_file(void **state)
     policy_free(&p);
 }
 
+/* ---- test-only feeds ---- */
+
+static void test_mock_feed_recognised(void **state)
+{
+    const uint8_t art[] = {0x60, 0x80, 0x00, 0x00, 0x00, 0x01, 0x56};
+    uint8_t code[sizeof art];
+    memcpy(code, art, sizeof art);
+    assert_true(desk_code_matches_artifact(code, sizeof code, art, sizeof art));
+    code[3] = 0x12; /* an immutable filled in at deployment */
+    assert_true(desk_code_matches_artifact(code, sizeof code, art, sizeof art));
+    code[0] = 0x61; /* any other byte: another contract */
+    assert_false(desk_code_matches_artifact(code, sizeof code, art, sizeof art));
+    assert_false(desk_code_matches_artifact(art, sizeof art - 1, art, sizeof art));
+    assert_false(desk_code_matches_artifact(NULL, 0, NULL, 0));
+    assert_true(desk_chain_is_devnet(31337));
+    assert_false(desk_chain_is_devnet(1));
+    assert_false(desk_chain_is_devnet(4242));
+}
+
 /* ---- terms hash ---- */
 
 static addr small_addr(unsigned v)
@@ -528,6 +547,7 @@ int main(void)
         cmocka_unit_test(test_policy_parse_errors),
         cmocka_unit_test(test_policy_default_file),
         cmocka_unit_test(test_terms_hash_documented_vector),
+        cmocka_unit_test(test_mock_feed_recognised),
         cmocka_unit_test(test_summary_from_signed_bytes),
         cmocka_unit_test(test_revert_words),
         cmocka_unit_test(test_store_desk),

@@ -180,6 +180,23 @@ def main():
     assert not desk.query("SELECT 1 FROM chains WHERE chain_id = 31338")
     log("a chain without Cancun refused: ok")
 
+    # MockPriceFeed: accepted on a devnet chain (31337), refused elsewhere (4242).
+    feed_ctor = cast("abi-encode", "constructor(uint8,string,int256)", "8", "ETH / USD",
+                     "300000000000")
+    feed_code = artifact("MockPriceFeed")["bytecode"] + feed_ctor[2:]
+    mock_here = chain.node.deploy(feed_code)
+    desk.run("asset", "add-feed", "--chain", "local", "--asset", "ETH", "--address", mock_here)
+    public = Chain(chain_id=4242).start()
+    f_pub = public.node.deploy(artifact("EscrowFactoryV2")["bytecode"])
+    mock_pub = public.node.deploy(feed_code)
+    desk.run("chain", "add", "--name", "pub", "--chain-id", "4242", "--rpc", public.node.url,
+             "--factory", f_pub)
+    r = desk.run("asset", "add-feed", "--chain", "pub", "--asset", "ETH", "--address", mock_pub,
+                 check=False)
+    assert r.returncode == 1 and "MockPriceFeed" in r.stderr and r.stderr.count("\n") == 1, r
+    assert not desk.query("SELECT 1 FROM price_feeds WHERE chain_id = 4242")
+    log("MockPriceFeed refused outside a devnet: ok")
+
 
 if __name__ == "__main__":
     main()
