@@ -195,6 +195,18 @@ def main():
                  check=False)
     assert r.returncode == 1 and "MockPriceFeed" in r.stderr and r.stderr.count("\n") == 1, r
     assert not desk.query("SELECT 1 FROM price_feeds WHERE chain_id = 4242")
+    # A desk configured before this check (the feed row written directly): the risk
+    # service reads the feed's code and does not use a mock's price outside a devnet.
+    con = sqlite3.connect(os.path.join(desk.home, "desk.db"), timeout=30)
+    con.execute("INSERT INTO price_feeds (chain_id, address, asset, decimals) VALUES"
+                " (4242, ?, 'ETH', 8)", (mock_pub.lower(),))
+    con.commit()
+    con.close()
+    rep = desk.json("risk", "report", "--json")
+    mocks = [a for a in rep["alerts"] if a["kind"] == "mock_feed"]
+    assert len(mocks) == 1 and mock_pub.lower() in mocks[0]["message"].lower(), rep["alerts"]
+    assert not desk.query("SELECT 1 FROM price_observations WHERE chain_id = 4242")
+    assert desk.query("SELECT 1 FROM price_observations WHERE chain_id = 31337")
     log("MockPriceFeed refused outside a devnet: ok")
 
 
