@@ -67,6 +67,20 @@ static int view(desk *d, const abi_json *abi, const addr *to, const char *fn, ab
     return rc;
 }
 
+/* The contract's clock: the latest block's timestamp (not this machine's time, which a
+ * node's clock may differ from, and a devnet's may have been moved). */
+static int chain_now(desk *d, uint64_t *out, err *e)
+{
+    rpc_block head;
+    bool have = false;
+    if (rpc_eth_get_block(d->rpc, 0, "latest", &head, &have, e) < 0)
+        return err_prefix(e, "reading the chain's time");
+    if (!have)
+        return err_set(e, ERR_RPC, "the node has no latest block");
+    *out = head.timestamp;
+    return 0;
+}
+
 static abi_value *one_addr(const addr *a)
 {
     abi_value *t = abi_value_new(ABI_TUPLE);
@@ -550,7 +564,10 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
         if (x.state != 0)
             return err_set(e, ERR_STATE, "escrow %s is %s, not created: nothing to fund", s_esc,
                            state_names[x.state]);
-        if ((uint64_t)time(NULL) > x.deadline)
+        uint64_t now = 0;
+        if (chain_now(d, &now, e) < 0)
+            return -1;
+        if (now > x.deadline)
             return err_set(e, ERR_STATE,
                            "escrow %s is past its deadline: it can no longer be "
                            "funded",
@@ -683,15 +700,10 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
         c.note = "sends the escrow's whole balance of that asset (stray funds) to the payer";
     }
     if (strcmp(action, "refund") == 0 && x.version == 2 && x.state == 4) {
-        /* The contract's clock is the latest block's timestamp, not this machine's. */
-        uint64_t closes = x.deadline + x.dispute_window;
-        rpc_block head;
-        bool have = false;
-        if (rpc_eth_get_block(d->rpc, 0, "latest", &head, &have, e) < 0)
-            return err_prefix(e, "reading the chain's time");
-        if (!have)
-            return err_set(e, ERR_RPC, "the node has no latest block");
-        if (closes < x.deadline || head.timestamp <= closes)
+        uint64_t closes = x.deadline + x.dispute_window, now = 0;
+        if (chain_now(d, &now, e) < 0)
+            return -1;
+        if (closes < x.deadline || now <= closes)
             return err_set(e, ERR_STATE,
                            "escrow %s is disputed: the payer's refund is possible only after "
                            "its dispute window closes (unix time %llu); nothing was signed",

@@ -148,6 +148,19 @@ def main():
     con.close()
     log("approve refused on a terms-hash mismatch: ok")
 
+    # The desk's own deadline check for funding reads the chain's clock (the contract's),
+    # not this machine's: after moving the chain past the deadline, the fund is refused by
+    # the desk itself, before any estimate or signature.
+    e3 = json.loads(desk.as_op("alice", "--json", *base[:-2], "--deadline", "2h",
+                               "--approvers", "bob,carol").stdout)["escrow"].lower()
+    chain.node.rpc("evm_increaseTime", 3 * 3600)
+    chain.node.mine(1)
+    n0, rows0 = nonce(chain, A[0]), desk.outbound_count()
+    r = desk.as_op("alice", "escrow", "fund", e3, check=False)
+    assert r.returncode == 1 and "past its deadline" in r.stderr, r
+    assert nonce(chain, A[0]) == n0 and desk.outbound_count() == rows0
+    log("fund past the deadline by the chain's clock refused: ok")
+
     # Arbiter hand-over by the arbiter (dave) only; then a dispute outlives its window and
     # the payer's refund ends it.
     r = desk.as_op("alice", "escrow", "transfer-arbiter", e2, "--to", A[5], check=False)
