@@ -321,6 +321,39 @@ static int default_arbiter(desk *d, const addr *payee, addr *out, err *e)
     return rc;
 }
 
+/* Independent checkers: every approver is a desk operator holding the approver role now,
+ * and none is a party (payee, arbiter). A second key of a party is not recognisable on
+ * chain, so the desk only accepts approvers it knows. (The payer is refused by the
+ * maker-checker check.) */
+static int check_approvers(desk *d, const addr *approvers, unsigned n, const addr *payee,
+                           const addr *arbiter, err *e)
+{
+    store_operator *ops = NULL;
+    size_t n_ops = 0;
+    if (store_operator_list(d->db, &ops, &n_ops, e) < 0)
+        return -1;
+    int rc = 0;
+    for (unsigned i = 0; i < n && rc == 0; i++) {
+        char s_ap[ADDR_STR_MAX];
+        addr_to_checksum(s_ap, &approvers[i]);
+        const char *party = addr_equal(&approvers[i], payee)     ? "the payee"
+                            : addr_equal(&approvers[i], arbiter) ? "the arbiter"
+                                                                 : NULL;
+        if (party)
+            rc = err_set(e, ERR_DENIED,
+                         "maker-checker: approver %s is %s of this escrow; approvers must be "
+                         "independent of payer, payee and arbiter",
+                         s_ap, party);
+        else if (!is_operator_addr(&approvers[i], ops, n_ops, DESK_ROLE_approver))
+            rc = err_set(e, ERR_DENIED,
+                         "approver %s is not a desk operator with the approver role: add it "
+                         "with `fusion operator add NAME --key %s --role approver`",
+                         s_ap, s_ap);
+    }
+    free(ops);
+    return rc;
+}
+
 int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err *e)
 {
     memset(res, 0, sizeof *res);
@@ -367,36 +400,8 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
         return err_set(e, ERR_INVALID,
                        "the arbiter must be set and be neither the payer nor "
                        "the payee");
-    /* Independent checkers: every approver is a desk operator holding the approver role,
-     * and none is a party (payee, arbiter) — a second key of a party is not recognisable
-     * on chain, so the desk only accepts approvers it knows. */
-    store_operator *ops = NULL;
-    size_t n_ops = 0;
-    if (store_operator_list(d->db, &ops, &n_ops, e) < 0)
-        return -1;
-    for (unsigned i = 0; i < r->n_approvers; i++) {
-        char s_ap[ADDR_STR_MAX];
-        addr_to_checksum(s_ap, &r->approvers[i]);
-        const char *party = addr_equal(&r->approvers[i], &r->payee)   ? "the payee"
-                            : addr_equal(&r->approvers[i], &arbiter) ? "the arbiter"
-                                                                       : NULL;
-        if (party) {
-            free(ops);
-            return err_set(e, ERR_DENIED,
-                           "maker-checker: approver %s is %s of this escrow; approvers must "
-                           "be independent of payer, payee and arbiter; nothing was signed",
-                           s_ap, party);
-        }
-        if (!is_operator_addr(&r->approvers[i], ops, n_ops, DESK_ROLE_approver)) {
-            free(ops);
-            return err_set(e, ERR_DENIED,
-                           "approver %s is not a desk operator with the approver role: add it "
-                           "with `fusion operator add NAME --key %s --role approver`; nothing "
-                           "was signed",
-                           s_ap, s_ap);
-        }
-    }
-    free(ops);
+    if (check_approvers(d, r->approvers, r->n_approvers, &r->payee, &arbiter, e) < 0)
+        return err_prefix(e, "refused before signing");
     uint64_t window = r->dispute_window ? r->dispute_window : DISPUTE_WINDOW_DEFAULT_S;
     if (window < DISPUTE_WINDOW_MIN_S || window > DISPUTE_WINDOW_MAX_S)
         return err_set(e, ERR_INVALID,
@@ -864,6 +869,21 @@ int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size
         }
         if (asset_of_addr(d, &args->items[1]->address, &asset, e) < 0)
             goto out;
+        /* The approvers as they stand now: an operator who lost the approver role, or a
+         * party among them, stops the create from going out again. */
+        const abi_value *list = args->items[3];
+        addr aps[STORE_MAX_APPROVERS];
+        if (list->n_items > STORE_MAX_APPROVERS) {
+            err_set(e, ERR_DENIED, "refused: tx %lld carries impossible escrow terms", id);
+            goto out;
+        }
+        for (size_t i = 0; i < list->n_items; i++)
+            aps[i] = list->items[i]->address;
+        if (check_approvers(d, aps, (unsigned)list->n_items, &args->items[0]->address,
+                            &args->items[5]->address, e) < 0) {
+            err_prefix(e, "refused");
+            goto out;
+        }
         rc = desk_policy_check_as(d, &sg, "create", NULL, NULL, &asset, &args->items[2]->num,
                                   &args->items[0]->address, (unsigned)threshold, e);
         goto out;

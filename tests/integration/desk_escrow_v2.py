@@ -148,6 +148,24 @@ def main():
     con.close()
     log("approve refused on a terms-hash mismatch: ok")
 
+    # A stored create goes out again only with approvers that still qualify: carol loses
+    # the approver role while alice's create waits (dropped from the node's pool).
+    chain.node.rpc("evm_setAutomine", False)
+    r = desk.as_op("alice", "--json", *base, "--approvers", "bob,carol", "--wait", "0")
+    cr = json.loads(r.stdout)
+    chain.node.rpc("anvil_dropTransaction", cr["hash"])
+    chain.node.rpc("evm_setAutomine", True)
+    desk.run("operator", "roles", "carol", "--role", "compliance")
+    n0 = nonce(chain, A[0])
+    r = desk.as_op("alice", "tx", "check", check=False)
+    assert r.returncode == 1 and "approver role" in r.stderr and r.stderr.count("\n") == 1, r
+    assert chain.node.rpc("eth_getTransactionByHash", cr["hash"]) is None
+    assert nonce(chain, A[0]) == n0
+    desk.run("operator", "roles", "carol", "--role", "approver")
+    desk.as_op("alice", "tx", "check")
+    assert chain.node.rpc("eth_getTransactionReceipt", cr["hash"]) is not None
+    log("a stored create re-checked for its approvers before it goes out again: ok")
+
     # The desk's own deadline check for funding reads the chain's clock (the contract's),
     # not this machine's: after moving the chain past the deadline, the fund is refused by
     # the desk itself, before any estimate or signature.
