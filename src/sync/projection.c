@@ -188,6 +188,13 @@ void escrow_fold(store_escrow *x, const store_event *ev, const sync_decoded *d,
         if (!expect_state(x, ev, ESCROW_FUNDED, x->version == 2 ? (int)ESCROW_DISPUTED : -1,
                           "Refunded"))
             break;
+        /* Version 2: once the approvals reached the threshold only release ends it. */
+        if (x->version == 2 && x->state == ESCROW_FUNDED && x->n_approvals >= x->threshold) {
+            x->inconsistent = true;
+            x->anomaly[0] = '\0';
+            anomaly(x, ev, "inconsistent: Refunded after the threshold was reached");
+            break;
+        }
         if (memcmp(sync_field(d, "to")->a.b, x->payer.b, ADDR_LEN) != 0)
             anomaly(x, ev, "refunded to an address other than the payer");
         if (x->state == ESCROW_DISPUTED &&
@@ -199,6 +206,14 @@ void escrow_fold(store_escrow *x, const store_event *ev, const sync_decoded *d,
     case EV_DISPUTED:
         if (!expect_state(x, ev, ESCROW_FUNDED, -1, "Disputed"))
             break;
+        /* Version 2: the payer may not dispute once the threshold is reached. */
+        if (x->version == 2 && x->n_approvals >= x->threshold &&
+            memcmp(sync_field(d, "by")->a.b, x->payer.b, ADDR_LEN) == 0) {
+            x->inconsistent = true;
+            x->anomaly[0] = '\0';
+            anomaly(x, ev, "inconsistent: Disputed by the payer after the threshold");
+            break;
+        }
         x->state = ESCROW_DISPUTED;
         break;
     case EV_RESOLVED: {

@@ -369,6 +369,43 @@ static void test_v2(void **state)
     assert_int_equal(x.state, ESCROW_DISPUTED);
     assert_non_null(strstr(x.anomaly, "inconsistent: Refunded while disputed"));
 
+    /* Version 2: after the threshold only release ends it; the payer no longer disputes
+     * (the payee still may). */
+    n_evs = 0;
+    created_v2(10, 500, 1, 86400);
+    who_amount(EV_FUNDED, 11, PAYER, 500);
+    who_amount(EV_APPROVED, 12, AP1, 1);
+    refunded(13, PAYER, 500, ARBITER);
+    x = project(100, NULL);
+    assert_true(x.inconsistent);
+    assert_int_equal(x.state, ESCROW_FUNDED);
+    assert_int_equal(u(&x.refunded), 0);
+    n_evs = 0;
+    created_v2(10, 500, 1, 86400);
+    who_amount(EV_FUNDED, 11, PAYER, 500);
+    who_amount(EV_APPROVED, 12, AP1, 1);
+    disputed(13, PAYER);
+    x = project(100, NULL);
+    assert_true(x.inconsistent);
+    assert_int_equal(x.state, ESCROW_FUNDED);
+    n_evs = 0;
+    created_v2(10, 500, 1, 86400);
+    who_amount(EV_FUNDED, 11, PAYER, 500);
+    who_amount(EV_APPROVED, 12, AP1, 1);
+    disputed(13, PAYEE);
+    x = project(100, NULL);
+    assert_false(x.inconsistent);
+    assert_int_equal(x.state, ESCROW_DISPUTED);
+    /* ...and version 1 still lets the arbiter refund after the threshold. */
+    n_evs = 0;
+    created(10, 500, 1);
+    who_amount(EV_FUNDED, 11, PAYER, 500);
+    who_amount(EV_APPROVED, 12, AP1, 1);
+    refunded(13, PAYER, 500, ARBITER);
+    x = project(100, NULL);
+    assert_false(x.inconsistent);
+    assert_int_equal(x.state, ESCROW_REFUNDED);
+
     /* Sweeping while funds are committed does not happen on chain. */
     n_evs = 0;
     created_v2(10, 500, 2, 86400);
