@@ -21,6 +21,7 @@
 #include "base/amount.h"
 #include "base/fsperm.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "compliance/compliance.h"
 #include "desk/desk_internal.h"
 #include "eth/tx.h"
@@ -232,6 +233,17 @@ static int desk_compliance_gate(void *ctx, const desk_gate_request *r, char *rea
     bool found = false;
     if (store_escrow_get(d->db, r->chain_id, r->escrow, &x, &found, &ge) < 0) {
         snprintf(reason, cap, "%s", ge.msg);
+        return 1;
+    }
+    /* An escrow whose events stopped fitting the state machine has no state the desk can
+     * vouch for: nothing that moves money is signed on it. */
+    if (found && x.inconsistent) {
+        char hex[ADDR_STR_MAX], shown[200];
+        addr_to_checksum(hex, r->escrow);
+        snprintf(reason, cap,
+                 "refused: escrow %s is inconsistent in the desk database (%s): check the "
+                 "contract's own state before acting on it",
+                 hex, text_safe_str(shown, sizeof shown, x.anomaly));
         return 1;
     }
     const char *differs = NULL; /* not found: compliance_gate_check refuses it */

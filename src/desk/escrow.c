@@ -402,6 +402,11 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
                        "the payee");
     if (check_approvers(d, r->approvers, r->n_approvers, &r->payee, &arbiter, e) < 0)
         return err_prefix(e, "refused before signing");
+    if (r->dispute_window && d->factory_version != 2)
+        return err_set(e, ERR_INVALID,
+                       "--dispute-window needs a version-2 factory, and chain %s has only "
+                       "version 1: add one with `fusion chain add-factory`",
+                       d->chain.name);
     uint64_t window = r->dispute_window ? r->dispute_window : DISPUTE_WINDOW_DEFAULT_S;
     if (window < DISPUTE_WINDOW_MIN_S || window > DISPUTE_WINDOW_MAX_S)
         return err_set(e, ERR_INVALID,

@@ -14,7 +14,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sync_lib import A, Chain, Desk, cast, log, need_artifacts, topic  # noqa: E402
+from sync_lib import A, Chain, cast, log, need_artifacts, topic  # noqa: E402
+from desk_escrow import DeskUser, nonce  # noqa: E402
 
 ROOT = os.environ.get("FUSION_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -52,8 +53,8 @@ def main():
     on_chain = int(chain.node.cast("call", esc, "state()(uint8)").split()[0])
     assert on_chain == 4, on_chain  # Disputed
 
-    desk = Desk()
-    desk.add_chain(chain)
+    desk = DeskUser()
+    desk.setup(chain)
     desk.run("sync", "--once")
     got = desk.json("escrow", "show", esc, "--json")
     assert got["inconsistent"] is True, got
@@ -67,6 +68,19 @@ def main():
     assert (again["state"], again["inconsistent"], again["anomaly"]) == (
         got["state"], True, got["anomaly"]), again
     log(f"log order Disputed, Funded: stored {got['state']}, inconsistent: ok")
+    # Nothing that moves money is signed on it: bob, one of its approvers, is refused by
+    # the gate with one line naming the inconsistency (the parties are KYC-verified, so
+    # that is the only reason).
+    for name, who in (("Hooked Wallet LLC", payer), ("Payee Trading Ltd", A[1])):
+        desk.run("--operator", "dave", "entity", "add", name, "--type", "company",
+                 "--jurisdiction", "US", "--kyc", "verified", "--kyc-expires", "2099-12-31")
+        desk.run("--operator", "dave", "entity", "link", name, "--chain", "local", "--address",
+                 who)
+    n_bob, rows0 = nonce(chain, A[2]), desk.outbound_count()
+    r = desk.as_op("bob", "escrow", "release", esc, check=False)
+    assert r.returncode == 1 and "inconsistent" in r.stderr and r.stderr.count("\n") == 1, r
+    assert nonce(chain, A[2]) == n_bob and desk.outbound_count() == rows0
+    log("gated action on an inconsistent escrow refused: ok")
 
 
 if __name__ == "__main__":
