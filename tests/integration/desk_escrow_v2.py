@@ -42,6 +42,10 @@ def main():
                  "--jurisdiction", "US", "--kyc", "verified", "--kyc-expires", "2099-12-31")
         desk.run("--operator", "dave", "entity", "link", name, "--chain", "local", "--address",
                  who)
+    r = desk.as_op("alice", "escrow", "create", "--payee", PAYEE, "--token", token, "--amount",
+                   "1", "--threshold", "1", "--deadline", "7d", "--approvers", "bob",
+                   "--dispute-window", "2d", check=False)
+    assert r.returncode == 1 and "version-2 factory" in r.stderr, r
     e_v1 = chain.create_escrow().lower()
     # A version-2 escrow made outside the desk before the desk knew the factory: the
     # add-factory below must read the factory's past logs.
