@@ -299,8 +299,10 @@ static bool is_operator_addr(const addr *a, const store_operator *ops, size_t n,
     return false;
 }
 
-/* Default arbiter: the first configured compliance operator independent of both parties. */
-static int default_arbiter(desk *d, const addr *payee, addr *out, err *e)
+/* Default arbiter: the first configured compliance operator independent of both parties and
+ * of the approvers (the judge is not one of the checkers). */
+static int default_arbiter(desk *d, const addr *payee, const addr *approvers, unsigned n_approvers,
+                           addr *out, err *e)
 {
     store_operator *ops = NULL;
     size_t n = 0;
@@ -308,9 +310,14 @@ static int default_arbiter(desk *d, const addr *payee, addr *out, err *e)
         return -1;
     int rc = err_set(e, ERR_USAGE,
                      "no arbiter: pass --arbiter ADDR, or add an operator with "
-                     "the compliance role whose key is neither the payer nor the payee");
+                     "the compliance role whose key is neither the payer, the payee nor an "
+                     "approver");
     for (size_t i = 0; i < n && rc < 0; i++) {
-        if (addr_equal(&ops[i].address, &d->op.address) || addr_equal(&ops[i].address, payee) ||
+        bool checker = false;
+        for (unsigned k = 0; k < n_approvers; k++)
+            checker = checker || addr_equal(&ops[i].address, &approvers[k]);
+        if (checker || addr_equal(&ops[i].address, &d->op.address) ||
+            addr_equal(&ops[i].address, payee) ||
             !is_operator_addr(&ops[i].address, &ops[i], 1, DESK_ROLE_compliance))
             continue;
         *out = ops[i].address;
@@ -393,7 +400,7 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
     addr arbiter;
     if (r->has_arbiter)
         arbiter = r->arbiter;
-    else if (default_arbiter(d, &r->payee, &arbiter, e) < 0)
+    else if (default_arbiter(d, &r->payee, r->approvers, r->n_approvers, &arbiter, e) < 0)
         return -1;
     if (addr_is_zero(&arbiter) || addr_equal(&arbiter, &d->op.address) ||
         addr_equal(&arbiter, &r->payee))

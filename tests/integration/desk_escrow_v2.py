@@ -170,6 +170,16 @@ def main():
     assert chain.node.rpc("eth_getTransactionReceipt", cr["hash"]) is not None
     log("a stored create re-checked for its approvers before it goes out again: ok")
 
+    # The default arbiter is never one of the approvers: dave (compliance) also approves
+    # here, so erin, the next compliance operator, is named.
+    desk.run("operator", "roles", "dave", "--role", "compliance,approver")
+    desk.run("operator", "add", "erin", "--key", A[6], "--role", "compliance")
+    e4 = json.loads(desk.as_op("alice", "--json", *base, "--approvers", "bob,dave").stdout)[
+        "escrow"].lower()
+    assert chain.node.cast("call", e4, "arbiter()(address)").strip().lower() == A[6].lower()
+    desk.run("operator", "roles", "dave", "--role", "compliance")
+    log("the default arbiter is not an approver: ok")
+
     # The desk's own deadline check for funding reads the chain's clock (the contract's),
     # not this machine's: after moving the chain past the deadline, the fund is refused by
     # the desk itself, before any estimate or signature.
