@@ -571,6 +571,21 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
                            "approve it; refused before signing",
                            d->op.name, s_esc);
         }
+        /* A party never checks its own escrow: version 1 lets the payee or the arbiter be
+         * an approver (the payee would release to itself); the desk does not sign that. */
+        const char *party = addr_equal(&x.payee, &d->op.address)     ? "payee"
+                            : addr_equal(&x.arbiter, &d->op.address) ? "arbiter"
+                                                                     : NULL;
+        if (party) {
+            json_t *det = json_pack("{s:s, s:s, s:s}", "action", action, "escrow", s_esc, "refused",
+                                    "maker-checker");
+            desk_audit(d, "refused", det);
+            json_decref(det);
+            return err_set(e, ERR_DENIED,
+                           "maker-checker: %s's key is the %s of escrow %s, which it may not "
+                           "approve; refused before signing",
+                           d->op.name, party, s_esc);
+        }
     }
     if (strcmp(action, "fund") == 0) {
         if (!addr_equal(&x.payer, &d->op.address))
@@ -937,6 +952,12 @@ int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size
         if (addr_equal(&x.payer, &sg.address) || (by_desk && strcmp(creator, sg.name) == 0)) {
             err_set(e, ERR_DENIED, "refused: maker-checker: %s created the escrow and may not "
                                    "approve it",
+                    sg.name);
+            goto out;
+        }
+        if (addr_equal(&x.payee, &sg.address) || addr_equal(&x.arbiter, &sg.address)) {
+            err_set(e, ERR_DENIED, "refused: maker-checker: %s's key is a party (payee or "
+                                   "arbiter) of the escrow and may not approve it",
                     sg.name);
             goto out;
         }

@@ -170,6 +170,25 @@ def main():
     assert chain.node.rpc("eth_getTransactionReceipt", cr["hash"]) is not None
     log("a stored create re-checked for its approvers before it goes out again: ok")
 
+    # A party never approves through the desk, also on version 1 (which lets the payee be
+    # an approver): bob is the payee and an approver of this version-1 escrow.
+    chain.factory = v1
+    e_self = chain.create_escrow(payer=0, payee=2, approvers=(2, 3), threshold=1, arbiter=5,
+                                 amount=1000).lower()
+    chain.factory = v2
+    chain.act(e_self, 0, "fund()", value=1000)
+    # bob's key as a KYC-verified payee, so that nothing but the maker-checker stops it
+    desk.run("--operator", "dave", "entity", "add", "Bob Self Ltd", "--type", "company",
+             "--jurisdiction", "US", "--kyc", "verified", "--kyc-expires", "2099-12-31")
+    desk.run("--operator", "dave", "entity", "link", "Bob Self Ltd", "--chain", "local",
+             "--address", A[2])
+    n_bob, rows0 = nonce(chain, A[2]), desk.outbound_count()
+    r = desk.as_op("bob", "escrow", "approve", e_self, check=False)
+    assert r.returncode == 1 and "payee" in r.stderr and "maker-checker" in r.stderr, r
+    assert r.stderr.count("\n") == 1, r.stderr
+    assert nonce(chain, A[2]) == n_bob and desk.outbound_count() == rows0
+    log("the payee's approval of a version-1 escrow refused before signing: ok")
+
     # The default arbiter is never one of the approvers: dave (compliance) also approves
     # here, so erin, the next compliance operator, is named.
     desk.run("operator", "roles", "dave", "--role", "compliance,approver")
