@@ -26,7 +26,7 @@ typedef struct cli_ctx {
     X(help, "list the subcommands")                                                                \
     X(version, "print the version")                                                                \
     X(ui, "open the terminal workstation (the default with no subcommand)")                        \
-    X(chain, "configure chains: add, list, remove")                                                \
+    X(chain, "configure chains: add, add-factory, list, remove")                                   \
     X(sync, "follow the chains into the desk database (--once: catch up and exit)")                \
     X(escrow, "escrows as synced from the chain: list, show ADDRESS")                              \
     X(reindex, "rebuild escrow state from the stored events")                                      \

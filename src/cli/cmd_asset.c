@@ -14,6 +14,7 @@
 #include "cli/opts.h"
 #include "cli/risk_cli.h"
 #include "crypto/address.h"
+#include "desk/desk.h"
 #include "eth/abi.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
@@ -65,8 +66,9 @@ static int find_chain(store *db, const char *s, store_chain *out, err *e)
 }
 
 /* Calls a no-argument view function on the chain's first endpoint; out gets the return data. */
+/* Calls sig on `to` (which must have code); code_out (may be NULL) receives the code. */
 static int view_call(store *db, const store_chain *ch, const addr *to, const char *sig, buf *out,
-                     err *e)
+                     buf *code_out, err *e)
 {
     store_endpoint *eps = NULL;
     size_t n = 0;
@@ -98,6 +100,8 @@ static int view_call(store *db, const store_chain *ch, const addr *to, const cha
         rc = abi_selector(sel, sig, e);
     if (rc == 0 && rpc_eth_call(rpc, to, sel, 4, NULL, out, e) < 0)
         rc = err_prefix(e, "calling %s", sig);
+    if (rc == 0 && code_out && buf_append(code_out, code.data, code.len, e) < 0)
+        rc = -1;
     buf_free(&code);
     rpc_client_free(&rpc);
     free(eps);
@@ -108,7 +112,7 @@ static int read_decimals(store *db, const store_chain *ch, const addr *a, unsign
 {
     buf r;
     buf_init(&r);
-    int rc = view_call(db, ch, a, "decimals()", &r, e);
+    int rc = view_call(db, ch, a, "decimals()", &r, NULL, e);
     if (rc == 0) {
         u256 v;
         uint64_t d;
@@ -183,14 +187,25 @@ static int asset_add(cli_ctx *ctx, int argc, char **argv, bool feed)
     if (rc == 0 && o.decimals && want_dec != dec)
         rc = err_set(&e, ERR_INVALID, "the token says decimals() = %u, not %llu", dec, want_dec);
     if (rc == 0 && feed) {
-        buf r;
+        buf r, code;
         buf_init(&r);
-        rc = view_call(db, &ch, &a, "latestRoundData()", &r, &e);
+        buf_init(&code);
+        rc = view_call(db, &ch, &a, "latestRoundData()", &r, &code, &e);
         if (rc == 0 && r.len != 5 * 32)
             rc = err_set(&e, ERR_INVALID,
                          "latestRoundData() did not return 5 words: not a "
                          "Chainlink-style feed");
+        bool mock = false;
+        if (rc == 0 && !desk_chain_is_devnet(ch.chain_id))
+            rc = desk_code_is_mock_feed(code.data, code.len, &mock, &e);
+        if (rc == 0 && mock)
+            rc = err_set(&e, ERR_DENIED,
+                         "the feed at %s is a MockPriceFeed (test-only: its owner sets any "
+                         "price, and it always looks fresh); refused on chain %s, which is not "
+                         "a devnet",
+                         o.address, ch.name);
         buf_free(&r);
+        buf_free(&code);
     }
     if (rc == 0 && store_begin(db, &e) == 0) {
         if (feed) {

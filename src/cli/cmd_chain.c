@@ -1,4 +1,4 @@
-/* cmd_chain.c: `fusion chain add|list|remove`, the desk's chain configuration.
+/* cmd_chain.c: `fusion chain add|add-factory|list|remove`, the desk's chain configuration.
  * desk.db is the single source of truth for it (no separate config file): adding a
  * chain contacts every endpoint first and refuses one whose eth_chainId differs. */
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include "crypto/address.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
+#include "sync/sync.h"
 
 #define MAX_RPC 8
 
@@ -79,6 +80,50 @@ static uint64_t find_deploy_block(rpc_client *rpc, const addr *a, uint64_t head)
     return lo;
 }
 
+/* version(): 2 for EscrowFactoryV2; version 1 has no such function, so the call reverts
+ * (a node error) or returns nothing. Another answer is refused. */
+static int probe_factory_version(rpc_client *rpc, const addr *factory, const char *factory_s,
+                                 unsigned *out, err *e)
+{
+    static const uint8_t sel_version[4] = {0x54, 0xfd, 0x4d, 0x50};
+    buf ret;
+    buf_init(&ret);
+    err ve;
+    *out = 1;
+    int rc = 0;
+    if (rpc_eth_call(rpc, factory, sel_version, 4, "latest", &ret, &ve) == 0 && ret.len) {
+        bool two = ret.len == 32 && ret.data[31] == 2;
+        for (size_t k = 0; two && k < 31; k++)
+            two = ret.data[k] == 0;
+        if (two)
+            *out = 2;
+        else
+            rc = err_set(e, ERR_INVALID,
+                         "the contract at %s answers version() with a version this desk does "
+                         "not know (1 and 2 only): check --factory",
+                         factory_s);
+    }
+    buf_free(&ret);
+    return rc;
+}
+
+/* The escrow contracts' guarded functions use transient storage: on a chain without
+ * Cancun (EIP-1153) funds sent to an escrow could not be moved again, so such a chain is
+ * refused. */
+static int need_cancun(rpc_client *rpc, const char *name, err *e)
+{
+    bool yes = false;
+    if (rpc_probe_cancun(rpc, &yes, e) < 0)
+        return err_prefix(e, "asking chain %s for EIP-1153", name);
+    if (!yes)
+        return err_set(e, ERR_DENIED,
+                       "chain %s does not execute transient storage (EIP-1153, Cancun): the "
+                       "escrow contracts' guarded functions would revert there and funds could "
+                       "not be moved; refused",
+                       name);
+    return 0;
+}
+
 static int chain_add(cli_ctx *ctx, int argc, char **argv)
 {
     const char *name = NULL, *id_s = NULL, *factory_s = NULL, *conf_s = NULL, *from_s = NULL;
@@ -136,6 +181,7 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     if (from_s && (parse_u64(from_s, &from_block) < 0 || from_block > (uint64_t)INT64_MAX))
         return cli_usage("chain add", "--from-block '%s' is not a block number", from_s);
     addr factory;
+    unsigned factory_version = 1;
     if (parse_address(&factory, factory_s, "--factory", &e) < 0)
         return cli_usage("chain add", "%s", e.msg);
 
@@ -205,6 +251,11 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
             }
             if (!from_s)
                 from_block = find_deploy_block(rpc, &factory, head);
+            if (probe_factory_version(rpc, &factory, factory_s, &factory_version, &e) < 0 ||
+                need_cancun(rpc, name, &e) < 0) {
+                rpc_client_free(&rpc);
+                goto fail;
+            }
         }
         rpc_client_free(&rpc);
     }
@@ -213,7 +264,8 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     store_contract k = {.chain_id = ch.chain_id,
                         .kind = STORE_CONTRACT_FACTORY,
                         .address = factory,
-                        .deployed_block = from_block};
+                        .deployed_block = from_block,
+                        .version = factory_version};
     if (store_begin(db, &e) < 0)
         goto fail;
     if (store_chain_add(db, &ch, &e) < 0 || store_contract_put(db, &k, &e) < 0) {
@@ -239,9 +291,10 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
         putchar('\n');
         json_decref(o);
     } else {
-        printf("chain %s (id %llu) added: %zu endpoint%s, factory %s, sync starts at block "
-               "%llu\n",
+        printf("chain %s (id %llu) added: %zu endpoint%s, factory %s (version %u), sync starts "
+               "at block %llu\n",
                name, (unsigned long long)ch.chain_id, n_rpc, n_rpc == 1 ? "" : "s", factory_s,
+               factory_version,
                (unsigned long long)from_block);
     }
     store_close(&db);
@@ -389,6 +442,197 @@ static int chain_list(cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+/* `fusion chain add-factory NAME --factory ADDR`: a second escrow factory on a configured
+ * chain (the version-2 factory beside an existing desk's version-1 one). The factory's
+ * past logs must be read too: when the sync is already past the block the factory was
+ * deployed in, the stored events from that block on are rolled back (as in a reorg) and
+ * the affected escrows rebuilt, so the next sync reads that range again with both
+ * factories. Holds the sync lock meanwhile. */
+static int chain_add_factory(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *factory_s = NULL, *from_s = NULL;
+    bool json = ctx->json;
+    const cli_opt opts[] = {
+        {"factory", CLI_OPT_STR, &factory_s},
+        {"from-block", CLI_OPT_STR, &from_s},
+        {"json", CLI_OPT_FLAG, &json},
+    };
+    size_t n_pos;
+    int u = cli_opts("chain add-factory", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1 || !factory_s)
+        return cli_usage("chain add-factory", "needs a chain NAME and --factory ADDR");
+    const char *name = argv[1];
+    err e;
+    err_clear(&e);
+    addr factory;
+    if (parse_address(&factory, factory_s, "--factory", &e) < 0)
+        return cli_usage("chain add-factory", "%s", e.msg);
+    uint64_t from_block = 0;
+    if (from_s && (parse_u64(from_s, &from_block) < 0 || from_block > (uint64_t)INT64_MAX))
+        return cli_usage("chain add-factory", "--from-block '%s' is not a block number", from_s);
+    store *db = NULL;
+    rpc_client *rpc = NULL;
+    int lock = -1;
+    addr *touched = NULL;
+    size_t nt = 0;
+    bool in_tx = false;
+    if (cli_desk_open(ctx, &db, &e) < 0)
+        return cli_fail(&e);
+    store_chain ch;
+    bool found = false;
+    store_endpoint *eps = NULL;
+    size_t ne = 0;
+    store_contract *cs = NULL;
+    size_t nc = 0;
+    unsigned version = 1;
+    if (store_chain_find_name(db, name, &ch, &found, &e) < 0)
+        goto fail;
+    if (!found) {
+        err_set(&e, ERR_NOT_FOUND, "no chain named \"%s\" (see `fusion chain list`)", name);
+        goto fail;
+    }
+    if (store_contract_list(db, ch.chain_id, &cs, &nc, &e) < 0)
+        goto fail;
+    for (size_t i = 0; i < nc; i++)
+        if (addr_equal(&cs[i].address, &factory)) {
+            err_set(&e, ERR_EXISTS, "%s is already a configured %s of chain %s", factory_s,
+                    store_contract_kind_str(cs[i].kind), name);
+            goto fail;
+        }
+    if (sync_lock_take(ctx->home, &lock, &e) < 0)
+        goto fail;
+    if (store_endpoint_list(db, ch.chain_id, &eps, &ne, &e) < 0)
+        goto fail;
+    if (ne == 0) {
+        err_set(&e, ERR_NOT_FOUND, "chain %s has no RPC endpoint", name);
+        goto fail;
+    }
+    rpc_options ro;
+    rpc_options_default(&ro);
+    ro.max_attempts = 2;
+    ro.timeout_ms = 10000;
+    const char *url = eps[0].url;
+    uint64_t got = 0, head = 0;
+    buf code;
+    buf_init(&code);
+    int rc = rpc_client_new(&rpc, &url, 1, &ro, &e);
+    if (rc == 0)
+        rc = rpc_eth_chain_id(rpc, &got, &e);
+    if (rc == 0 && got != ch.chain_id)
+        rc = err_set(&e, ERR_DENIED, "the node reports chain id %llu, not %llu",
+                     (unsigned long long)got, (unsigned long long)ch.chain_id);
+    if (rc == 0)
+        rc = rpc_eth_block_number(rpc, &head, &e);
+    if (rc == 0)
+        rc = rpc_eth_get_code(rpc, &factory, NULL, &code, &e);
+    if (rc == 0 && code.len == 0)
+        rc = err_set(&e, ERR_NOT_FOUND, "there is no contract at %s on chain %s: check --factory",
+                     factory_s, name);
+    buf_free(&code);
+    if (rc == 0)
+        rc = probe_factory_version(rpc, &factory, factory_s, &version, &e);
+    if (rc == 0)
+        rc = need_cancun(rpc, name, &e);
+    if (rc < 0)
+        goto fail;
+    if (!from_s)
+        from_block = find_deploy_block(rpc, &factory, head);
+    if (from_block < ch.start_block) {
+        err_set(&e, ERR_INVALID,
+                "the factory's logs start at block %llu, before chain %s's start block %llu: "
+                "remove and add the chain again with --from-block",
+                (unsigned long long)from_block, name, (unsigned long long)ch.start_block);
+        goto fail;
+    }
+    store_checkpoint cp;
+    if (store_checkpoint_get(db, ch.chain_id, &cp, &e) < 0)
+        goto fail;
+    rpc_block before;
+    memset(&before, 0, sizeof before);
+    bool rewind = cp.synced && cp.synced_block >= from_block;
+    if (rewind && from_block > 0) {
+        bool have = false;
+        if (rpc_eth_get_block(rpc, from_block - 1, NULL, &before, &have, &e) < 0)
+            goto fail;
+        if (!have) {
+            err_set(&e, ERR_RPC, "the node has no block %llu", (unsigned long long)from_block - 1);
+            goto fail;
+        }
+    }
+    store_contract k = {.chain_id = ch.chain_id,
+                        .kind = STORE_CONTRACT_FACTORY,
+                        .address = factory,
+                        .deployed_block = from_block,
+                        .version = version};
+    if (store_begin(db, &e) < 0)
+        goto fail;
+    in_tx = true;
+    uint64_t gone = 0;
+    if (store_contract_put(db, &k, &e) < 0)
+        goto fail;
+    if (rewind) {
+        if (store_events_rewind(db, ch.chain_id, from_block, &touched, &nt, &gone, &e) < 0 ||
+            sync_rebuild_escrows(db, ch.chain_id, touched, nt, from_block ? from_block - 1 : 0,
+                                 &e) < 0)
+            goto fail;
+        if (from_block == 0) {
+            if (store_checkpoint_delete(db, ch.chain_id, &e) < 0)
+                goto fail;
+        } else {
+            store_checkpoint ncp = {.chain_id = ch.chain_id,
+                                    .synced = true,
+                                    .synced_block = from_block - 1,
+                                    .final_block = cp.final_block < from_block - 1
+                                                       ? cp.final_block
+                                                       : from_block - 1,
+                                    .head_block = head,
+                                    .updated_at = (int64_t)time(NULL)};
+            memcpy(ncp.synced_hash, before.hash, 32);
+            if (store_checkpoint_put(db, &ncp, &e) < 0)
+                goto fail;
+        }
+    }
+    json_t *det = json_pack("{s:s, s:s, s:I, s:I, s:I}", "chain", name, "factory", factory_s,
+                            "version", (json_int_t)version, "from_block", (json_int_t)from_block,
+                            "events_rolled_back", (json_int_t)gone);
+    int arc = store_audit(db, ctx->home, ctx->operator_name, "chain.add_factory", det, &e);
+    json_decref(det);
+    if (arc < 0 || store_commit(db, &e) < 0)
+        goto fail;
+    in_tx = false;
+    if (json) {
+        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I}", "chain", name, "factory", factory_s,
+                              "version", (json_int_t)version, "from_block",
+                              (json_int_t)from_block, "events_rolled_back", (json_int_t)gone);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(o);
+    } else {
+        printf("chain %s: factory %s (version %u) added; its logs are read from block %llu%s\n",
+               name, factory_s, version, (unsigned long long)from_block,
+               rewind ? " (the sync reads that range again)" : "");
+    }
+    free(touched);
+    free(eps);
+    free(cs);
+    rpc_client_free(&rpc);
+    sync_lock_release(&lock);
+    store_close(&db);
+    return EXIT_OK;
+fail:
+    if (in_tx)
+        store_rollback(db);
+    free(touched);
+    free(eps);
+    free(cs);
+    rpc_client_free(&rpc);
+    sync_lock_release(&lock);
+    store_close(&db);
+    return cli_fail(&e);
+}
+
 static int chain_remove(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc != 3)
@@ -415,12 +659,15 @@ static int chain_remove(cli_ctx *ctx, int argc, char **argv)
 int cmd_chain(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("chain", "needs a subcommand: add, list or remove");
+        return cli_usage("chain", "needs a subcommand: add, add-factory, list or remove");
     if (strcmp(argv[1], "add") == 0)
         return chain_add(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "add-factory") == 0)
+        return chain_add_factory(ctx, argc - 1, argv + 1);
     if (strcmp(argv[1], "list") == 0)
         return chain_list(ctx, argc - 1, argv + 1);
     if (strcmp(argv[1], "remove") == 0)
         return chain_remove(ctx, argc, argv);
-    return cli_usage("chain", "unknown subcommand '%s' (add, list or remove)", argv[1]);
+    return cli_usage("chain", "unknown subcommand '%s' (add, add-factory, list or remove)",
+                     argv[1]);
 }

@@ -132,6 +132,15 @@ static json_t *escrow_json(store *db, const store_chain *ch, const store_escrow 
         (json_int_t)x->created_block, "created_tx", jhash(x->created_tx), "last_event_block",
         (json_int_t)x->last_event_block, "events", (int)x->n_events, "pending", x->pending,
         "anomaly", x->anomaly[0] ? x->anomaly : NULL);
+    if (o) {
+        json_object_set_new(o, "version", json_integer((json_int_t)x->version));
+        json_object_set_new(o, "inconsistent", json_boolean(x->inconsistent));
+        json_object_set_new(o, "created_arbiter", jaddr(&x->created_arbiter));
+        if (x->version == 2) {
+            json_object_set_new(o, "dispute_window", json_integer((json_int_t)x->dispute_window));
+            json_object_set_new(o, "terms_hash", jhash(x->terms_hash));
+        }
+    }
     return o;
 }
 
@@ -210,7 +219,7 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
         snprintf(appr, sizeof appr, "%u/%u", x->n_approvals, x->threshold);
         printf("%-10.10s %-42s %-9s %28s %-8.8s %-9s %-42s %s%s\n", ch ? ch->name : "?", address,
                escrow_state_str(x->state), amt, a.symbol, appr, payee, x->pending ? "pending " : "",
-               x->anomaly[0] ? "anomaly" : "");
+               x->inconsistent ? "inconsistent" : x->anomaly[0] ? "anomaly" : "");
     }
     if (csv) {
         u = cli_csv_print(arr);
@@ -314,7 +323,9 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
                x->state == ESCROW_RESOLVED
                    ? (x->resolved_to_payee ? " to the payee" : " to the payer")
                    : "",
-               x->pending ? " (pending: not final yet)" : "", "");
+               x->pending ? " (pending: not final yet)" : "",
+               x->inconsistent ? " (inconsistent: a later event did not fit; see anomaly)" : "");
+        printf("version    %u\n", x->version);
         format_units(amt, sizeof amt, &x->amount, a.decimals);
         eip55(s, sizeof s, &x->token);
         printf("amount     %s %s (token %s)\n", amt, a.symbol, s);
@@ -324,7 +335,19 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
         printf("payee      %s\n", s);
         eip55(s, sizeof s, &x->arbiter);
         printf("arbiter    %s\n", s);
+        if (!addr_equal(&x->arbiter, &x->created_arbiter)) {
+            eip55(s, sizeof s, &x->created_arbiter);
+            printf("           (handed over; named at creation: %s)\n", s);
+        }
         printf("deadline   %llu (unix time)\n", (unsigned long long)x->deadline);
+        if (x->version == 2) {
+            printf("dispute    window %llu s: the arbiter decides a dispute until %llu, then the "
+                   "payer may refund\n",
+                   (unsigned long long)x->dispute_window,
+                   (unsigned long long)(x->deadline + x->dispute_window));
+            hexs(s, sizeof s, x->terms_hash, 32);
+            printf("terms hash %s\n", s);
+        }
         printf("approvals  %u of %u needed, %u approvers\n", x->n_approvals, x->threshold,
                x->n_approvers);
         for (unsigned i = 0; i < x->n_approvers; i++) {

@@ -1,4 +1,5 @@
-/* cmd_escrow_act.c: `fusion escrow create|fund|approve|release|refund|dispute|resolve`,
+/* cmd_escrow_act.c: `fusion escrow create|fund|approve|release|refund|dispute|resolve|
+ * sweep|transfer-arbiter`,
  * the escrow actions of the desk (src/desk). The operator (--operator) acts with the key
  * mapped to it; the pre-sign summary is printed from the signed bytes and nothing is sent
  * unless the operator answers y on the terminal (or passes --yes). */
@@ -171,8 +172,10 @@ static int report(const cli_ctx *ctx, const char *action, const desk_result *r)
 static int do_create(cli_ctx *ctx, int argc, char **argv)
 {
     const char *chain = NULL, *payee = NULL, *token = NULL, *amount = NULL, *approvers = NULL,
-               *threshold = NULL, *deadline = NULL, *arbiter = NULL, *wait = NULL;
+               *threshold = NULL, *deadline = NULL, *arbiter = NULL, *wait = NULL,
+               *window = NULL;
     const cli_opt opts[] = {
+        {"dispute-window", CLI_OPT_STR, &window},
         {"chain", CLI_OPT_STR, &chain},         {"payee", CLI_OPT_STR, &payee},
         {"token", CLI_OPT_STR, &token},         {"amount", CLI_OPT_STR, &amount},
         {"approvers", CLI_OPT_STR, &approvers}, {"threshold", CLI_OPT_STR, &threshold},
@@ -189,7 +192,7 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("escrow create",
                          "needs --payee ADDR --token SYMBOL|ADDR --amount N "
                          "--approvers A,B,... --threshold M --deadline 7d [--chain C] "
-                         "[--arbiter ADDR]");
+                         "[--arbiter ADDR] [--dispute-window 7d]");
     desk_create_req r;
     memset(&r, 0, sizeof r);
     r.token = token;
@@ -204,6 +207,10 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
     err_clear(&de);
     if (desk_deadline_read(deadline, (uint64_t)time(NULL), &r.deadline, &de) < 0)
         return cli_usage("escrow create", "--deadline: %s", de.msg);
+    if (window && (desk_deadline_read(window, 0, &r.dispute_window, &de) < 0 ||
+                   r.dispute_window < 86400 || r.dispute_window > 90 * 86400))
+        return cli_usage("escrow create",
+                         "--dispute-window must be 1d to 90d (or seconds in that range)");
     unsigned long wait_s = wait ? strtoul(wait, &endp, 10) : 120;
     if (wait && *endp)
         return cli_usage("escrow create", "--wait takes seconds");
@@ -241,14 +248,15 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
 
 static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
 {
-    const char *chain = NULL, *to = NULL, *reason = NULL, *wait = NULL;
+    const char *chain = NULL, *to = NULL, *reason = NULL, *wait = NULL, *token = NULL;
     const cli_opt opts[] = {
         {"chain", CLI_OPT_STR, &chain},     {"to", CLI_OPT_STR, &to},
         {"reason", CLI_OPT_STR, &reason},   {"wait", CLI_OPT_STR, &wait},
-        {"json", CLI_OPT_FLAG, &ctx->json},
+        {"token", CLI_OPT_STR, &token},     {"json", CLI_OPT_FLAG, &ctx->json},
     };
+    bool hand_over = strcmp(action, "transferArbiter") == 0;
     char cmd[40];
-    snprintf(cmd, sizeof cmd, "escrow %s", action);
+    snprintf(cmd, sizeof cmd, "escrow %s", hand_over ? "transfer-arbiter" : action);
     size_t n_pos;
     int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
     if (u != EXIT_OK)
@@ -257,8 +265,12 @@ static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
         return cli_usage(cmd, "needs exactly one escrow ADDRESS");
     if (strcmp(action, "resolve") == 0 && (!to || (strcmp(to, "payee") && strcmp(to, "payer"))))
         return cli_usage(cmd, "needs --to payee or --to payer");
-    if (to && strcmp(action, "resolve") != 0)
-        return cli_usage(cmd, "--to is for resolve only");
+    if (hand_over && !to)
+        return cli_usage(cmd, "needs --to ADDRESS (the next arbiter)");
+    if (to && strcmp(action, "resolve") != 0 && !hand_over)
+        return cli_usage(cmd, "--to is for resolve and transfer-arbiter only");
+    if (token && strcmp(action, "sweep") != 0)
+        return cli_usage(cmd, "--token is for sweep only");
     if (reason && strcmp(action, "dispute") != 0)
         return cli_usage(cmd, "--reason is for dispute only");
     char *endp;
@@ -277,8 +289,11 @@ static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
     if (rc == 0)
         rc = desk_use_chain(d, chain, &escrow, &e);
     if (rc == 0)
-        rc = desk_escrow_act(d, action, &escrow, strcmp(action, "resolve") == 0 ? to : reason, &res,
-                             &e);
+        rc = desk_escrow_act(d, action, &escrow,
+                             strcmp(action, "resolve") == 0 || hand_over ? to
+                             : strcmp(action, "sweep") == 0             ? token
+                                                                         : reason,
+                             &res, &e);
     desk_free(&d);
     if (rc < 0)
         return cli_fail(&e);
@@ -289,15 +304,17 @@ static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
 
 int cmd_escrow_act(cli_ctx *ctx, int argc, char **argv)
 {
-    static const char *const acts[] = {"fund",   "approve", "release",
-                                       "refund", "dispute", "resolve"};
+    static const char *const acts[] = {"fund",    "approve", "release", "refund",
+                                       "dispute", "resolve", "sweep"};
     if (argc >= 2 && strcmp(argv[1], "create") == 0)
         return do_create(ctx, argc - 1, argv + 1);
     for (size_t i = 0; argc >= 2 && i < sizeof acts / sizeof *acts; i++)
         if (strcmp(argv[1], acts[i]) == 0)
             return do_act(ctx, acts[i], argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "transfer-arbiter") == 0)
+        return do_act(ctx, "transferArbiter", argc - 1, argv + 1);
     return cli_usage("escrow",
                      "unknown subcommand '%s' (list, show, create, fund, approve, "
-                     "release, refund, dispute, resolve)",
+                     "release, refund, dispute, resolve, sweep, transfer-arbiter)",
                      argc >= 2 ? argv[1] : "");
 }

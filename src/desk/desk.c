@@ -21,6 +21,7 @@
 #include "base/amount.h"
 #include "base/fsperm.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "compliance/compliance.h"
 #include "desk/desk_internal.h"
 #include "eth/tx.h"
@@ -234,6 +235,17 @@ static int desk_compliance_gate(void *ctx, const desk_gate_request *r, char *rea
         snprintf(reason, cap, "%s", ge.msg);
         return 1;
     }
+    /* An escrow whose events stopped fitting the state machine has no state the desk can
+     * vouch for: nothing that moves money is signed on it. */
+    if (found && x.inconsistent) {
+        char hex[ADDR_STR_MAX], shown[200];
+        addr_to_checksum(hex, r->escrow);
+        snprintf(reason, cap,
+                 "refused: escrow %s is inconsistent in the desk database (%s): check the "
+                 "contract's own state before acting on it",
+                 hex, text_safe_str(shown, sizeof shown, x.anomaly));
+        return 1;
+    }
     const char *differs = NULL; /* not found: compliance_gate_check refuses it */
     if (found && r->payer && !addr_equal(r->payer, &x.payer))
         differs = "payer";
@@ -284,12 +296,17 @@ int desk_open(desk **out, const char *home, const char *operator_name, err *e)
         keystore_open(&d->ks, home, d->op.name, e) < 0 ||
         load_abi(&d->factory_abi, "EscrowFactory.json", e) < 0 ||
         load_abi(&d->escrow_abi, "Escrow.json", e) < 0 ||
+        load_abi(&d->factory2_abi, "EscrowFactoryV2.json", e) < 0 ||
+        load_abi(&d->escrow2_abi, "EscrowV2.json", e) < 0 ||
         load_abi(&d->token_abi, "TestToken.json", e) < 0 ||
         load_abi(&d->feed_abi, "MockPriceFeed.json", e) < 0 || load_policy(d, e) < 0)
         goto fail;
-    d->abis[0] = d->escrow_abi;
-    d->abis[1] = d->factory_abi;
-    d->abis[2] = d->token_abi;
+    /* Version 2 first: its custom errors are a superset; every selector names one function. */
+    d->abis[0] = d->escrow2_abi;
+    d->abis[1] = d->factory2_abi;
+    d->abis[2] = d->escrow_abi;
+    d->abis[3] = d->factory_abi;
+    d->abis[4] = d->token_abi;
     desk_set_gate(d, desk_compliance_gate, d);
     *out = d;
     return 0;
@@ -309,6 +326,8 @@ void desk_free(desk **p)
     store_close(&d->db);
     abi_json_free(&d->factory_abi);
     abi_json_free(&d->escrow_abi);
+    abi_json_free(&d->factory2_abi);
+    abi_json_free(&d->escrow2_abi);
     abi_json_free(&d->token_abi);
     abi_json_free(&d->feed_abi);
     policy_free(&d->pol);
@@ -382,11 +401,19 @@ static int connect_chain(desk *d, err *e)
     if (store_contract_list(d->db, d->chain.chain_id, &cs, &nc, e) < 0)
         return -1;
     d->has_factory = false;
-    for (size_t i = 0; i < nc; i++)
-        if (cs[i].kind == STORE_CONTRACT_FACTORY && !d->has_factory) {
+    d->n_factories = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (cs[i].kind != STORE_CONTRACT_FACTORY || d->n_factories == DESK_MAX_FACTORIES)
+            continue;
+        unsigned v = cs[i].version == 2 ? 2 : 1;
+        d->factories[d->n_factories] = cs[i].address;
+        d->factory_versions[d->n_factories++] = v;
+        if (!d->has_factory || v > d->factory_version) {
             d->factory = cs[i].address;
+            d->factory_version = v;
             d->has_factory = true;
         }
+    }
     free(cs);
     d->has_chain = true;
     return 0;
@@ -890,12 +917,14 @@ static int broadcast(desk *d, int64_t id, const uint8_t hash[32], const uint8_t 
 
 static int find_created_escrow(desk *d, uint64_t block, const uint8_t hash[32], addr *out, err *e)
 {
-    const abi_fn *ev = abi_json_event(d->factory_abi, "EscrowCreated");
-    if (!ev || !d->has_factory)
+    const abi_fn *ev1 = abi_json_event(d->factory_abi, "EscrowCreated");
+    const abi_fn *ev2 = abi_json_event(d->factory2_abi, "EscrowCreated");
+    if (!ev1 || !ev2 || !d->n_factories)
         return err_set(e, ERR_INTERNAL, "no factory to read EscrowCreated from");
-    uint8_t t0[1][32];
-    memcpy(t0[0], ev->topic0, 32);
-    rpc_log_filter f = {block, block, &d->factory, 1, (const uint8_t(*)[32])t0, 1};
+    uint8_t t0[2][32];
+    memcpy(t0[0], ev1->topic0, 32);
+    memcpy(t0[1], ev2->topic0, 32);
+    rpc_log_filter f = {block, block, d->factories, d->n_factories, (const uint8_t(*)[32])t0, 2};
     rpc_log_list l;
     memset(&l, 0, sizeof l);
     if (rpc_eth_get_logs(d->rpc, &f, &l, e) < 0)

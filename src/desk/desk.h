@@ -172,11 +172,39 @@ typedef struct desk_create_req {
     uint64_t deadline; /* unix seconds */
     bool has_arbiter;
     addr arbiter;
+    uint64_t dispute_window; /* seconds (version-2 factory); 0: the default, 7 days */
 } desk_create_req;
 
 int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err *e) DESK_WUR;
+
+/* The terms a version-2 escrow's approvers approve (docs/contracts.md "Terms hash"). */
+typedef struct desk_terms {
+    uint64_t chain_id;
+    addr escrow, payer, payee, token;
+    u256 amount;
+    addr approvers[STORE_MAX_APPROVERS];
+    unsigned n_approvers;
+    unsigned threshold;
+    uint64_t deadline;
+    addr arbiter; /* the one named at creation */
+    uint64_t dispute_window;
+} desk_terms;
+
+/* Whether a chain id is one of the devnet's (local development chains), where test-only
+ * contracts such as MockPriceFeed may be used. */
+bool desk_chain_is_devnet(uint64_t chain_id);
+/* Runtime code equal to an artifact's deployedBytecode, bytes zero in the artifact
+ * (immutables) excepted. Pure. */
+bool desk_code_matches_artifact(const uint8_t *code, size_t len, const uint8_t *art,
+                                size_t art_len);
+/* Whether runtime code is MockPriceFeed's (data/contracts/MockPriceFeed.json). */
+int desk_code_is_mock_feed(const uint8_t *code, size_t len, bool *mock, err *e) DESK_WUR;
+
+/* keccak256 of the terms' ABI encoding: what EscrowV2.termsHash() holds. Pure. */
+int desk_terms_hash(uint8_t out[32], const desk_terms *t, err *e) DESK_WUR;
 /* fund, approve, release, refund, dispute (arg: reason, may be NULL), resolve (arg:
- * "payee" or "payer"). */
+ * "payee" or "payer"); version 2 also sweep (arg: token address, NULL: the native coin) and
+ * transferArbiter (arg: the next arbiter's address). */
 int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char *arg,
                     desk_result *res, err *e) DESK_WUR;
 

@@ -9,7 +9,8 @@
 #include "keystore/keystore.h"
 #include "rpc/rpc.h"
 
-#define DESK_N_ABIS 3
+#define DESK_N_ABIS 5
+#define DESK_MAX_FACTORIES 8
 #define DESK_PRICE_MAX_AGE 86400 /* seconds, when the feed has no max age of its own */
 
 struct desk {
@@ -22,9 +23,16 @@ struct desk {
     bool has_chain;
     store_chain chain;
     rpc_client *rpc;
+    /* The factory new escrows are created with: the chain's version-2 factory when it has
+     * one, else its version-1 factory. Escrows of every configured factory are acted on. */
     bool has_factory;
     addr factory;
+    unsigned factory_version;
+    size_t n_factories;
+    addr factories[DESK_MAX_FACTORIES];
+    unsigned factory_versions[DESK_MAX_FACTORIES];
     abi_json *factory_abi, *escrow_abi, *token_abi, *feed_abi;
+    abi_json *factory2_abi, *escrow2_abi; /* version 2 */
     const abi_json *abis[DESK_N_ABIS];
     policy *pol;
     char policy_path[4200];

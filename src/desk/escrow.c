@@ -10,12 +10,17 @@
 #include <time.h>
 
 #include "base/amount.h"
+#include "base/log.h"
 #include "desk/desk.h"
 #include "desk/desk_internal.h"
 #include "eth/tx.h"
 
 #define DEADLINE_MIN_S 60u
 #define DEADLINE_MAX_S (366u * 86400u)
+/* EscrowV2's MIN_/MAX_/DEFAULT_DISPUTE_WINDOW */
+#define DISPUTE_WINDOW_MIN_S 86400u
+#define DISPUTE_WINDOW_MAX_S (90u * 86400u)
+#define DISPUTE_WINDOW_DEFAULT_S (7u * 86400u)
 
 int desk_created_escrow(desk *d, desk_result *res, err *e);
 
@@ -28,6 +33,10 @@ typedef struct onchain {
     u256 amount;
     uint64_t deadline;
     unsigned threshold, approvals;
+    unsigned version;          /* of the factory that created it */
+    const abi_json *abi;       /* Escrow.json or EscrowV2.json */
+    uint64_t dispute_window;   /* version 2 */
+    uint8_t terms_hash[32];    /* version 2: termsHash() */
 } onchain;
 
 /* Calls a view of `to` with the tuple `args` (consumed; NULL: none); *out the decoded
@@ -58,6 +67,20 @@ static int view(desk *d, const abi_json *abi, const addr *to, const char *fn, ab
     return rc;
 }
 
+/* The contract's clock: the latest block's timestamp (not this machine's time, which a
+ * node's clock may differ from, and a devnet's may have been moved). */
+static int chain_now(desk *d, uint64_t *out, err *e)
+{
+    rpc_block head;
+    bool have = false;
+    if (rpc_eth_get_block(d->rpc, 0, "latest", &head, &have, e) < 0)
+        return err_prefix(e, "reading the chain's time");
+    if (!have)
+        return err_set(e, ERR_RPC, "the node has no latest block");
+    *out = head.timestamp;
+    return 0;
+}
+
 static abi_value *one_addr(const addr *a)
 {
     abi_value *t = abi_value_new(ABI_TUPLE);
@@ -71,24 +94,31 @@ static int read_escrow(desk *d, const addr *escrow, onchain *x, err *e)
 {
     char s[ADDR_STR_MAX];
     addr_to_checksum(s, escrow);
-    if (!d->has_factory)
+    if (!d->n_factories)
         return err_set(e, ERR_NOT_FOUND, "chain %s has no factory configured", d->chain.name);
     abi_value *v = NULL;
-    if (view(d, d->factory_abi, &d->factory, "isEscrow", one_addr(escrow), &v, e) < 0)
-        return err_prefix(e, "asking the factory about %s", s);
-    bool ok = v->n_items == 1 && !u256_is_zero(&v->items[0]->num);
-    abi_value_free(&v);
-    if (!ok)
-        return err_set(e, ERR_NOT_FOUND, "%s is not an escrow of the desk's factory on %s", s,
+    unsigned version = 0;
+    /* isEscrow(address) has the same selector in both factory versions. */
+    for (size_t i = 0; i < d->n_factories && !version; i++) {
+        if (view(d, d->factory_abi, &d->factories[i], "isEscrow", one_addr(escrow), &v, e) < 0)
+            return err_prefix(e, "asking the factory about %s", s);
+        if (v->n_items == 1 && !u256_is_zero(&v->items[0]->num))
+            version = d->factory_versions[i];
+        abi_value_free(&v);
+    }
+    if (!version)
+        return err_set(e, ERR_NOT_FOUND, "%s is not an escrow of the desk's factories on %s", s,
                        d->chain.name);
-    if (view(d, d->escrow_abi, escrow, "summary", NULL, &v, e) < 0)
+    memset(x, 0, sizeof *x);
+    x->version = version;
+    x->abi = version == 2 ? d->escrow2_abi : d->escrow_abi;
+    if (view(d, x->abi, escrow, "summary", NULL, &v, e) < 0)
         return err_prefix(e, "reading escrow %s", s);
-    if (v->n_items != 9) {
+    if (v->n_items != (version == 2 ? 11u : 9u)) {
         abi_value_free(&v);
         return err_set(e, ERR_INVALID, "escrow %s answered summary() oddly", s);
     }
     uint64_t t = 0;
-    memset(x, 0, sizeof *x);
     x->state = u256_to_u64(&v->items[0]->num, &t) && t < 6 ? (unsigned)t : 0;
     x->payer = v->items[1]->address;
     x->payee = v->items[2]->address;
@@ -99,6 +129,11 @@ static int read_escrow(desk *d, const addr *escrow, onchain *x, err *e)
         x->deadline = UINT64_MAX;
     x->threshold = u256_to_u64(&v->items[7]->num, &t) ? (unsigned)t : 0;
     x->approvals = u256_to_u64(&v->items[8]->num, &t) ? (unsigned)t : 0;
+    if (version == 2) {
+        if (!u256_to_u64(&v->items[9]->num, &x->dispute_window))
+            x->dispute_window = UINT64_MAX;
+        memcpy(x->terms_hash, v->items[10]->word, 32);
+    }
     abi_value_free(&v);
     return 0;
 }
@@ -116,6 +151,21 @@ static void usd_price(desk *d, desk_asset *a)
     for (size_t i = 0; i < n; i++) {
         if (strcasecmp(fs[i].asset, a->symbol) != 0)
             continue;
+        /* A MockPriceFeed's price is believed on a devnet only. */
+        if (!desk_chain_is_devnet(d->chain.chain_id)) {
+            buf code;
+            buf_init(&code);
+            bool mock = true;
+            if (rpc_eth_get_code(d->rpc, &fs[i].address, NULL, &code, &e) < 0 ||
+                desk_code_is_mock_feed(code.data, code.len, &mock, &e) < 0 || mock) {
+                LOG_W("desk", "%s: the %s feed is a MockPriceFeed (or cannot be checked) on a "
+                              "chain that is not a devnet: its price is not used",
+                      d->chain.name, fs[i].asset);
+                buf_free(&code);
+                break;
+            }
+            buf_free(&code);
+        }
         abi_value *v = NULL;
         if (view(d, d->feed_abi, &fs[i].address, "latestRoundData", NULL, &v, &e) < 0)
             break;
@@ -249,8 +299,10 @@ static bool is_operator_addr(const addr *a, const store_operator *ops, size_t n,
     return false;
 }
 
-/* Default arbiter: the first configured compliance operator independent of both parties. */
-static int default_arbiter(desk *d, const addr *payee, addr *out, err *e)
+/* Default arbiter: the first configured compliance operator independent of both parties and
+ * of the approvers (the judge is not one of the checkers). */
+static int default_arbiter(desk *d, const addr *payee, const addr *approvers, unsigned n_approvers,
+                           addr *out, err *e)
 {
     store_operator *ops = NULL;
     size_t n = 0;
@@ -258,14 +310,52 @@ static int default_arbiter(desk *d, const addr *payee, addr *out, err *e)
         return -1;
     int rc = err_set(e, ERR_USAGE,
                      "no arbiter: pass --arbiter ADDR, or add an operator with "
-                     "the compliance role whose key is neither the payer nor the payee");
+                     "the compliance role whose key is neither the payer, the payee nor an "
+                     "approver");
     for (size_t i = 0; i < n && rc < 0; i++) {
-        if (addr_equal(&ops[i].address, &d->op.address) || addr_equal(&ops[i].address, payee) ||
+        bool checker = false;
+        for (unsigned k = 0; k < n_approvers; k++)
+            checker = checker || addr_equal(&ops[i].address, &approvers[k]);
+        if (checker || addr_equal(&ops[i].address, &d->op.address) ||
+            addr_equal(&ops[i].address, payee) ||
             !is_operator_addr(&ops[i].address, &ops[i], 1, DESK_ROLE_compliance))
             continue;
         *out = ops[i].address;
         rc = 0;
         err_clear(e);
+    }
+    free(ops);
+    return rc;
+}
+
+/* Independent checkers: every approver is a desk operator holding the approver role now,
+ * and none is a party (payee, arbiter). A second key of a party is not recognisable on
+ * chain, so the desk only accepts approvers it knows. (The payer is refused by the
+ * maker-checker check.) */
+static int check_approvers(desk *d, const addr *approvers, unsigned n, const addr *payee,
+                           const addr *arbiter, err *e)
+{
+    store_operator *ops = NULL;
+    size_t n_ops = 0;
+    if (store_operator_list(d->db, &ops, &n_ops, e) < 0)
+        return -1;
+    int rc = 0;
+    for (unsigned i = 0; i < n && rc == 0; i++) {
+        char s_ap[ADDR_STR_MAX];
+        addr_to_checksum(s_ap, &approvers[i]);
+        const char *party = addr_equal(&approvers[i], payee)     ? "the payee"
+                            : addr_equal(&approvers[i], arbiter) ? "the arbiter"
+                                                                 : NULL;
+        if (party)
+            rc = err_set(e, ERR_DENIED,
+                         "maker-checker: approver %s is %s of this escrow; approvers must be "
+                         "independent of payer, payee and arbiter",
+                         s_ap, party);
+        else if (!is_operator_addr(&approvers[i], ops, n_ops, DESK_ROLE_approver))
+            rc = err_set(e, ERR_DENIED,
+                         "approver %s is not a desk operator with the approver role: add it "
+                         "with `fusion operator add NAME --key %s --role approver`",
+                         s_ap, s_ap);
     }
     free(ops);
     return rc;
@@ -310,13 +400,25 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
     addr arbiter;
     if (r->has_arbiter)
         arbiter = r->arbiter;
-    else if (default_arbiter(d, &r->payee, &arbiter, e) < 0)
+    else if (default_arbiter(d, &r->payee, r->approvers, r->n_approvers, &arbiter, e) < 0)
         return -1;
     if (addr_is_zero(&arbiter) || addr_equal(&arbiter, &d->op.address) ||
         addr_equal(&arbiter, &r->payee))
         return err_set(e, ERR_INVALID,
                        "the arbiter must be set and be neither the payer nor "
                        "the payee");
+    if (check_approvers(d, r->approvers, r->n_approvers, &r->payee, &arbiter, e) < 0)
+        return err_prefix(e, "refused before signing");
+    if (r->dispute_window && d->factory_version != 2)
+        return err_set(e, ERR_INVALID,
+                       "--dispute-window needs a version-2 factory, and chain %s has only "
+                       "version 1: add one with `fusion chain add-factory`",
+                       d->chain.name);
+    uint64_t window = r->dispute_window ? r->dispute_window : DISPUTE_WINDOW_DEFAULT_S;
+    if (window < DISPUTE_WINDOW_MIN_S || window > DISPUTE_WINDOW_MAX_S)
+        return err_set(e, ERR_INVALID,
+                       "--dispute-window must be between 1 and 90 days (%llu seconds given)",
+                       (unsigned long long)window);
     uint64_t now = (uint64_t)time(NULL);
     if (r->deadline < now + DEADLINE_MIN_S)
         return err_set(e, ERR_INVALID, "the deadline is in the past or less than a minute away");
@@ -324,6 +426,15 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
         return err_set(e, ERR_INVALID,
                        "the deadline is more than 366 days away: refused as "
                        "implausible");
+    bool cancun = false;
+    if (rpc_probe_cancun(d->rpc, &cancun, e) < 0)
+        return err_prefix(e, "asking chain %s for EIP-1153", d->chain.name);
+    if (!cancun)
+        return err_set(e, ERR_DENIED,
+                       "chain %s does not execute transient storage (EIP-1153, Cancun): the "
+                       "escrow's guarded functions would revert there and its funds could not "
+                       "be moved; refused before signing",
+                       d->chain.name);
     if (desk_policy_check(d, "create", NULL, NULL, &c.asset, &amount, &r->payee, r->threshold, e) < 0)
         return -1;
     abi_value *args = abi_value_new(ABI_TUPLE), *list = abi_value_new(ABI_DYN_ARRAY);
@@ -346,12 +457,15 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
         rc = abi_value_push(args, abi_value_new_address(&arbiter), e);
     if (rc == 0)
         rc = abi_value_push(args, abi_value_new_uint64(64, r->deadline), e);
+    if (rc == 0 && d->factory_version == 2)
+        rc = abi_value_push(args, abi_value_new_uint64(64, window), e);
     abi_value_free(&list);
     if (rc < 0) {
         abi_value_free(&args);
         return -1;
     }
-    if (desk_calldata(&c.calldata, d->factory_abi, "createEscrow", args, e) < 0)
+    if (desk_calldata(&c.calldata, d->factory_version == 2 ? d->factory2_abi : d->factory_abi,
+                      "createEscrow", args, e) < 0)
         return -1;
     c.to = d->factory;
     c.value = u256_from_u64(0);
@@ -412,8 +526,8 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
                     desk_result *res, err *e)
 {
     memset(res, 0, sizeof *res);
-    static const char *const known[] = {"fund",   "approve", "release",
-                                        "refund", "dispute", "resolve"};
+    static const char *const known[] = {"fund",    "approve", "release", "refund",
+                                        "dispute", "resolve", "sweep",   "transferArbiter"};
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
         ok = ok || strcmp(known[i], action) == 0;
@@ -422,6 +536,10 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
     onchain x;
     if (read_escrow(d, escrow, &x, e) < 0)
         return -1;
+    bool v2_only = strcmp(action, "sweep") == 0 || strcmp(action, "transferArbiter") == 0;
+    if (v2_only && x.version != 2)
+        return err_set(e, ERR_STATE, "%s needs a version-2 escrow; this one is version 1",
+                       action);
     desk_call c;
     memset(&c, 0, sizeof c);
     c.action = action;
@@ -453,6 +571,21 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
                            "approve it; refused before signing",
                            d->op.name, s_esc);
         }
+        /* A party never checks its own escrow: version 1 lets the payee or the arbiter be
+         * an approver (the payee would release to itself); the desk does not sign that. */
+        const char *party = addr_equal(&x.payee, &d->op.address)     ? "payee"
+                            : addr_equal(&x.arbiter, &d->op.address) ? "arbiter"
+                                                                     : NULL;
+        if (party) {
+            json_t *det = json_pack("{s:s, s:s, s:s}", "action", action, "escrow", s_esc, "refused",
+                                    "maker-checker");
+            desk_audit(d, "refused", det);
+            json_decref(det);
+            return err_set(e, ERR_DENIED,
+                           "maker-checker: %s's key is the %s of escrow %s, which it may not "
+                           "approve; refused before signing",
+                           d->op.name, party, s_esc);
+        }
     }
     if (strcmp(action, "fund") == 0) {
         if (!addr_equal(&x.payer, &d->op.address))
@@ -463,7 +596,10 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
         if (x.state != 0)
             return err_set(e, ERR_STATE, "escrow %s is %s, not created: nothing to fund", s_esc,
                            state_names[x.state]);
-        if ((uint64_t)time(NULL) > x.deadline)
+        uint64_t now = 0;
+        if (chain_now(d, &now, e) < 0)
+            return -1;
+        if (now > x.deadline)
             return err_set(e, ERR_STATE,
                            "escrow %s is past its deadline: it can no longer be "
                            "funded",
@@ -505,6 +641,107 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
             return err_set(e, ERR_USAGE, "resolve needs --to payee or --to payer");
         toward_payee = strcmp(arg, "payee") == 0;
     }
+    /* Version 2: the approver approves the terms hash the desk computed from the terms it
+     * shows, after checking it against the contract and the synced EscrowCreated. */
+    uint8_t terms[32];
+    char note[900];
+    if (strcmp(action, "approve") == 0 && x.version == 2) {
+        store_escrow sx;
+        bool found = false;
+        if (store_escrow_get(d->db, d->chain.chain_id, escrow, &sx, &found, e) < 0)
+            return -1;
+        if (!found || sx.version != 2)
+            return err_set(e, ERR_STATE,
+                           "escrow %s is not synced yet: run `fusion sync` so the desk holds its "
+                           "EscrowCreated before approving; nothing was signed",
+                           s_esc);
+        desk_terms t;
+        memset(&t, 0, sizeof t);
+        t.chain_id = d->chain.chain_id;
+        t.escrow = *escrow;
+        t.payer = x.payer;
+        t.payee = x.payee;
+        t.token = x.token;
+        t.amount = x.amount;
+        t.n_approvers = sx.n_approvers;
+        memcpy(t.approvers, sx.approvers, sizeof t.approvers);
+        t.threshold = x.threshold;
+        t.deadline = x.deadline;
+        t.arbiter = sx.created_arbiter;
+        t.dispute_window = x.dispute_window;
+        if (desk_terms_hash(terms, &t, e) < 0)
+            return -1;
+        char h_mine[67], h_chain[67], h_log[67];
+        hex_encode(h_mine, sizeof h_mine, terms, 32, true);
+        hex_encode(h_chain, sizeof h_chain, x.terms_hash, 32, true);
+        hex_encode(h_log, sizeof h_log, sx.terms_hash, 32, true);
+        if (memcmp(terms, x.terms_hash, 32) != 0 || memcmp(terms, sx.terms_hash, 32) != 0 ||
+            !addr_equal(&sx.payer, &x.payer) || !addr_equal(&sx.payee, &x.payee) ||
+            u256_cmp(&sx.amount, &x.amount) != 0) {
+            json_t *det = json_pack("{s:s, s:s, s:s, s:s, s:s}", "action", action, "escrow", s_esc,
+                                    "desk", h_mine, "contract", h_chain, "event", h_log);
+            desk_audit(d, "refused", det);
+            json_decref(det);
+            return err_set(e, ERR_DENIED,
+                           "refused: the terms hash of escrow %s does not match (desk %s, "
+                           "contract %s, EscrowCreated %s): run `fusion sync` and look at the "
+                           "escrow; nothing was signed",
+                           s_esc, h_mine, h_chain, h_log);
+        }
+        char pa[ADDR_STR_MAX], pe[ADDR_STR_MAX], ar[ADDR_STR_MAX], amt[AMOUNT_STR_MAX];
+        addr_to_checksum(pa, &x.payer);
+        addr_to_checksum(pe, &x.payee);
+        addr_to_checksum(ar, &t.arbiter);
+        amount_format(amt, &x.amount, c.asset.decimals);
+        snprintf(note, sizeof note,
+                 "approves the terms hash %s (computed by the desk; the contract and "
+                 "EscrowCreated agree) of: payer %s, payee %s, %s %s, %u of %u approvers, "
+                 "deadline %llu, arbiter %s, dispute window %llu s, chain %llu",
+                 h_mine, pa, pe, amt, c.asset.symbol, x.threshold, t.n_approvers,
+                 (unsigned long long)x.deadline, ar, (unsigned long long)x.dispute_window,
+                 (unsigned long long)t.chain_id);
+        c.note = note;
+    }
+    addr arg_addr;
+    memset(&arg_addr, 0, sizeof arg_addr);
+    if (strcmp(action, "transferArbiter") == 0) {
+        if (!arg || addr_parse(&arg_addr, arg, e) < 0)
+            return err_set(e, ERR_USAGE, "transfer-arbiter needs --to ADDRESS");
+        if (!addr_equal(&x.arbiter, &d->op.address))
+            return err_set(e, ERR_DENIED,
+                           "only the arbiter hands its role over, and %s's key is not the "
+                           "arbiter of %s; nothing was signed",
+                           d->op.name, s_esc);
+        if (x.state != 0 && x.state != 1 && x.state != 4)
+            return err_set(e, ERR_STATE, "escrow %s is %s: its arbiter no longer matters",
+                           s_esc, state_names[x.state]);
+    }
+    if (strcmp(action, "sweep") == 0) {
+        if (arg && addr_parse(&arg_addr, arg, e) < 0)
+            return err_prefix(e, "--token");
+        if (!addr_equal(&x.payer, &d->op.address))
+            return err_set(e, ERR_DENIED,
+                           "only the payer sweeps an escrow, and %s's key is not the payer of "
+                           "%s; nothing was signed",
+                           d->op.name, s_esc);
+        if (x.state == 1 || x.state == 4)
+            return err_set(e, ERR_STATE,
+                           "escrow %s is %s: nothing can be swept while the deposit is "
+                           "committed",
+                           s_esc, state_names[x.state]);
+        c.note = "sends the escrow's whole balance of that asset (stray funds) to the payer";
+    }
+    if (strcmp(action, "refund") == 0 && x.version == 2 && x.state == 4) {
+        uint64_t closes = x.deadline + x.dispute_window, now = 0;
+        if (chain_now(d, &now, e) < 0)
+            return -1;
+        if (closes < x.deadline || now <= closes)
+            return err_set(e, ERR_STATE,
+                           "escrow %s is disputed: the payer's refund is possible only after "
+                           "its dispute window closes (unix time %llu); nothing was signed",
+                           s_esc, (unsigned long long)closes);
+        c.note = "refunds a dispute that outlived its window to the payer";
+    }
     bool commits = strcmp(action, "fund") == 0;
     if (desk_policy_check(d, action, escrow, &x.payer, &c.asset, &x.amount, &x.payee, x.threshold,
                           e) < 0)
@@ -526,11 +763,15 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
         rc = abi_value_push(args, abi_value_new_string(arg ? arg : ""), e);
     if (rc == 0 && strcmp(action, "resolve") == 0)
         rc = abi_value_push(args, abi_value_new_bool(toward_payee), e);
+    if (rc == 0 && strcmp(action, "approve") == 0 && x.version == 2)
+        rc = abi_value_push(args, abi_value_new_fixed_bytes(terms, 32), e);
+    if (rc == 0 && v2_only)
+        rc = abi_value_push(args, abi_value_new_address(&arg_addr), e);
     if (rc < 0) {
         abi_value_free(&args);
         return -1;
     }
-    if (desk_calldata(&c.calldata, d->escrow_abi, action, args, e) < 0)
+    if (desk_calldata(&c.calldata, x.abi, action, args, e) < 0)
         return -1;
     rc = desk_send_call(d, &c, res, e);
     buf_free(&c.calldata);
@@ -629,23 +870,53 @@ int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size
                     d->chain.name, id);
             goto out;
         }
-        args = call_args(&tx, &d->factory, d->factory_abi, "createEscrow", id, e);
+        const abi_json *fabi = d->factory_abi;
+        unsigned n_terms = 7;
+        for (size_t i = 0; i < d->n_factories; i++)
+            if (tx.has_to && addr_equal(&tx.to, &d->factories[i]) && d->factory_versions[i] == 2) {
+                fabi = d->factory2_abi;
+                n_terms = 8;
+            }
+        args = call_args(&tx, tx.has_to ? &tx.to : &d->factory, fabi, "createEscrow", id, e);
         uint64_t threshold = 0;
+        bool ours = false;
+        for (size_t i = 0; i < d->n_factories; i++)
+            ours = ours || (tx.has_to && addr_equal(&tx.to, &d->factories[i]));
         if (!args)
             goto out;
-        if (args->n_items != 7 || !u256_to_u64(&args->items[4]->num, &threshold) ||
+        if (!ours) {
+            err_set(e, ERR_DENIED, "refused: tx %lld creates an escrow at no configured factory",
+                    id);
+            goto out;
+        }
+        if (args->n_items != n_terms || !u256_to_u64(&args->items[4]->num, &threshold) ||
             threshold > UINT32_MAX) {
             err_set(e, ERR_DENIED, "refused: tx %lld carries impossible escrow terms", id);
             goto out;
         }
         if (asset_of_addr(d, &args->items[1]->address, &asset, e) < 0)
             goto out;
+        /* The approvers as they stand now: an operator who lost the approver role, or a
+         * party among them, stops the create from going out again. */
+        const abi_value *list = args->items[3];
+        addr aps[STORE_MAX_APPROVERS];
+        if (list->n_items > STORE_MAX_APPROVERS) {
+            err_set(e, ERR_DENIED, "refused: tx %lld carries impossible escrow terms", id);
+            goto out;
+        }
+        for (size_t i = 0; i < list->n_items; i++)
+            aps[i] = list->items[i]->address;
+        if (check_approvers(d, aps, (unsigned)list->n_items, &args->items[0]->address,
+                            &args->items[5]->address, e) < 0) {
+            err_prefix(e, "refused");
+            goto out;
+        }
         rc = desk_policy_check_as(d, &sg, "create", NULL, NULL, &asset, &args->items[2]->num,
                                   &args->items[0]->address, (unsigned)threshold, e);
         goto out;
     }
-    static const char *const acts[] = {"fund",    "approve", "release",  "refund",
-                                       "dispute", "resolve", "allowance"};
+    static const char *const acts[] = {"fund",    "approve", "release", "refund",         "dispute",
+                                       "resolve", "allowance", "sweep", "transferArbiter"};
     bool known = false;
     for (size_t i = 0; i < sizeof acts / sizeof *acts; i++)
         known = known || strcmp(acts[i], o->action) == 0;
@@ -669,7 +940,7 @@ int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size
             goto out;
         }
         action = "fund";
-    } else if (!(args = call_args(&tx, &o->escrow, d->escrow_abi, action, id, e))) {
+    } else if (!(args = call_args(&tx, &o->escrow, x.abi, action, id, e))) {
         goto out;
     }
     if (strcmp(action, "approve") == 0) {
@@ -681,6 +952,12 @@ int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size
         if (addr_equal(&x.payer, &sg.address) || (by_desk && strcmp(creator, sg.name) == 0)) {
             err_set(e, ERR_DENIED, "refused: maker-checker: %s created the escrow and may not "
                                    "approve it",
+                    sg.name);
+            goto out;
+        }
+        if (addr_equal(&x.payee, &sg.address) || addr_equal(&x.arbiter, &sg.address)) {
+            err_set(e, ERR_DENIED, "refused: maker-checker: %s's key is a party (payee or "
+                                   "arbiter) of the escrow and may not approve it",
                     sg.name);
             goto out;
         }

@@ -860,9 +860,10 @@ int desk_escrow_detail(desk_snap *s, uint64_t chain_id, const addr *escrow, char
     addr_to_checksum(a, &x.address);
     add(&l, "Escrow    %s on %s (chain %llu)%s", a, ch.name, (unsigned long long)chain_id,
         x.pending ? "  [pending confirmations]" : "");
-    add(&l, "State     %s%s   approvals %u of %u", escrow_state_str(x.state),
+    add(&l, "State     %s%s   approvals %u of %u%s", escrow_state_str(x.state),
         x.state == ESCROW_RESOLVED ? (x.resolved_to_payee ? " to payee" : " to payer") : "",
-        x.n_approvals, x.threshold);
+        x.n_approvals, x.threshold,
+        x.inconsistent ? "   [inconsistent: see Anomaly]" : "");
     addr_to_checksum(a, &x.payer);
     addr_to_checksum(b, &x.payee);
     add(&l, "Payer     %s", a);
@@ -876,6 +877,12 @@ int desk_escrow_detail(desk_snap *s, uint64_t chain_id, const addr *escrow, char
     if (gmtime_r(&dl, &tm))
         strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
     add(&l, "Deadline  %s", when);
+    if (x.version == 2) {
+        char th[67];
+        hex_encode(th, sizeof th, x.terms_hash, 32, true);
+        add(&l, "Version 2 dispute window %llu s   terms hash %s",
+            (unsigned long long)x.dispute_window, th);
+    }
     if (x.anomaly[0])
         add(&l, "Anomaly   %s", x.anomaly);
     add(&l, "Approvers (%u):", x.n_approvers);

@@ -1,5 +1,6 @@
-/* deploy.c: what `fusion devnet up` puts on each fresh chain — EscrowFactory,
- * HashedTimelock, three test tokens (USDC 6, WBTC 8, WETH 18 decimals) and six
+/* deploy.c: what `fusion devnet up` puts on each fresh chain — EscrowFactoryV2 (the one
+ * the desk creates escrows with), EscrowFactory (version 1, which the demo's seeded trading
+ * uses), HashedTimelock, three test tokens (USDC 6, WBTC 8, WETH 18 decimals) and six
  * Chainlink-style USD feeds (ETH, BTC, USDC, WETH, WBTC, POL; 8 decimals, starting at the
  * last real close of data/prices) — deployed by transactions fusion signs with the deployer key
  * (anvil dev key #0, imported into the desk key store), and recorded in the desk: chain, endpoint,
@@ -90,6 +91,7 @@ static bool already_deployed(store *db, rpc_client *rpc, uint64_t chain_id)
 typedef struct deployed {
     store_contract_kind kind;
     int index; /* token or feed index */
+    unsigned version; /* factories */
     uint8_t hash[32];
     addr address;
     uint64_t block;
@@ -161,12 +163,25 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
     const devnet_chain_spec *sp = nd->spec;
     devnet_sender snd;
     devnet_sender_init(&snd, rpc, deployer, sp->chain_id);
-    deployed d[2 + N_TOKENS + N_FEEDS];
+    deployed d[3 + N_TOKENS + N_FEEDS];
     size_t nd_ = 0;
     memset(d, 0, sizeof d);
     char args[256];
 
+    bool cancun = false;
+    if (rpc_probe_cancun(rpc, &cancun, e) < 0)
+        return err_prefix(e, "%s", sp->name);
+    if (!cancun)
+        return err_set(e, ERR_DENIED,
+                       "%s does not execute transient storage (EIP-1153, Cancun), which the "
+                       "contracts need: refusing to deploy there",
+                       sp->name);
     d[nd_].kind = STORE_CONTRACT_FACTORY;
+    d[nd_].version = 2;
+    if (send_create(&snd, "EscrowFactoryV2", NULL, &d[nd_++], e) < 0)
+        return -1;
+    d[nd_].kind = STORE_CONTRACT_FACTORY;
+    d[nd_].version = 1;
     if (send_create(&snd, "EscrowFactory", NULL, &d[nd_++], e) < 0)
         return -1;
     d[nd_].kind = STORE_CONTRACT_HTLC;
@@ -213,7 +228,7 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
     if (store_chain_add(db, &c, e) < 0 || store_endpoint_add(db, sp->chain_id, nd->url, 0, e) < 0)
         goto fail;
     for (size_t i = 0; i < nd_; i++) {
-        store_contract sc = {sp->chain_id, d[i].kind, d[i].address, d[i].block};
+        store_contract sc = {sp->chain_id, d[i].kind, d[i].address, d[i].block, d[i].version};
         if (store_contract_put(db, &sc, e) < 0)
             goto fail;
         if (d[i].kind == STORE_CONTRACT_TOKEN) {

@@ -143,7 +143,7 @@ static int setup_chains(devnet_driver *d, err *e)
             store_feed_list(db, c->chain_id, &fs, &nf, e) < 0)
             goto next;
         for (size_t k = 0; k < nc; k++)
-            if (cs[k].kind == STORE_CONTRACT_FACTORY) {
+            if (cs[k].kind == STORE_CONTRACT_FACTORY && cs[k].version != 2) {
                 c->factory = cs[k].address;
                 have_factory = true;
             }

@@ -18,6 +18,7 @@
 #include "base/bytes.h"
 #include "base/fsperm.h"
 #include "base/log.h"
+#include "desk/desk.h"
 #include "eth/abi.h"
 #include "keystore/keystore.h"
 #include "rpc/rpc.h"
@@ -176,7 +177,7 @@ static bool is_account(const risk_snapshot *s, const addr *a)
 
 /* ---- per-chain batch ---------------------------------------------------------------------- */
 
-typedef enum { Q_HEAD, Q_BALANCE, Q_TOKEN, Q_ROUND, Q_DECIMALS } qkind;
+typedef enum { Q_HEAD, Q_BALANCE, Q_TOKEN, Q_CODE, Q_ROUND, Q_DECIMALS } qkind;
 
 typedef struct query {
     qkind kind;
@@ -226,6 +227,7 @@ static int add_position(refresh *r, const risk_position *p, err *e)
 typedef struct feed_reading {
     store_feed feed;
     bool ok;
+    bool mock; /* MockPriceFeed's code on a chain that is not a devnet: never used */
     char round_id[32];
     double usd;
     int64_t updated_at;
@@ -299,7 +301,10 @@ static int read_chain(refresh *r, store *db, const store_chain *ch, risk_chain_s
         goto out;
 
     size_t na = s->n_accounts;
-    size_t nq = 1 + na + na * n_tok + 2 * n_feeds;
+    /* MockPriceFeed is believed on devnets only: elsewhere each feed's code is read first
+     * (in the same batch, before its round) and a mock's answer is not used. */
+    bool check_code = !desk_chain_is_devnet(ch->chain_id);
+    size_t nq = 1 + na + na * n_tok + (check_code ? 3 : 2) * n_feeds;
     reqs = calloc(nq, sizeof *reqs);
     qs = calloc(nq, sizeof *qs);
     rd = calloc(n_feeds ? n_feeds : 1, sizeof *rd);
@@ -343,6 +348,13 @@ static int read_chain(refresh *r, store *db, const store_chain *ch, risk_chain_s
     }
     for (size_t f = 0; f < n_feeds; f++) {
         rd[f].feed = feeds[f];
+        if (check_code) {
+            char *h = hex_encode_new(feeds[f].address.b, 20);
+            qs[k] = (query){Q_CODE, 0, f};
+            reqs[k++] = (rpc_request){.method = "eth_getCode",
+                                      .params = h ? json_pack("[s,s]", h, "latest") : NULL};
+            free(h);
+        }
         qs[k] = (query){Q_ROUND, 0, f};
         reqs[k++] = (rpc_request){.method = "eth_call",
                                   .params = call_params(&feeds[f].address, sel_round, 4,
@@ -419,8 +431,24 @@ static int read_chain(refresh *r, store *db, const store_chain *ch, risk_chain_s
                 goto out;
             break;
         }
+        case Q_CODE: {
+            feed_reading *f = &rd[qs[i].index];
+            const char *t = json_string_value(q->result);
+            buf code;
+            buf_init(&code);
+            err ce;
+            bool mock = true; /* what cannot be checked is not believed */
+            if (t && hex_decode_buf(&code, t, strlen(t), HEX_REQUIRE_PREFIX, &ce) == 0 &&
+                desk_code_is_mock_feed(code.data, code.len, &mock, &ce) < 0)
+                mock = true;
+            buf_free(&code);
+            f->mock = mock;
+            break;
+        }
         case Q_ROUND: {
             feed_reading *f = &rd[qs[i].index];
+            if (f->mock)
+                break;
             uint8_t w[5][32];
             bool ok = true;
             for (size_t j = 0; j < 5 && ok; j++)
@@ -477,10 +505,19 @@ static int read_chain(refresh *r, store *db, const store_chain *ch, risk_chain_s
     }
     for (size_t f = 0; f < n_feeds; f++) {
         feed_reading *fr = &rd[f];
-        if (!fr->ok)
-            continue;
         char fa[ADDR_STR_MAX];
         addr_to_lower(fa, &fr->feed.address);
+        if (fr->mock) {
+            snprintf(key, sizeof key, "mock_feed:%llu:%s", (unsigned long long)ch->chain_id, fa);
+            if (add_cond(r, key, "mock_feed", ALERT_CRITICAL, NAN, NAN, e,
+                         "feed %s for %s on %s is a MockPriceFeed (its owner sets any price) on "
+                         "a chain that is not a devnet: its price is not used",
+                         fa, fr->feed.asset, ch->name) < 0)
+                goto out;
+            continue;
+        }
+        if (!fr->ok)
+            continue;
         double px = fr->usd / pow(10.0, (double)fr->feed.decimals);
         if (!risk_price_ok(px)) {
             snprintf(key, sizeof key, "bad_price:%llu:%s", (unsigned long long)ch->chain_id, fa);

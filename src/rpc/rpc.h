@@ -192,10 +192,14 @@ int rpc_eth_get_block(rpc_client *c, uint64_t number, const char *tag, rpc_block
 int rpc_eth_get_blocks(rpc_client *c, uint64_t from, size_t n, rpc_block *out, err *e) RPC_WUR;
 /* Logs sorted by (block number, log index). Range errors come back as RPC_RANGE. */
 int rpc_eth_get_logs(rpc_client *c, const rpc_log_filter *f, rpc_log_list *out, err *e) RPC_WUR;
-/* tag NULL means "latest". */
+/* tag NULL means "latest"; to NULL runs data as creation code. */
 int rpc_eth_call(rpc_client *c, const addr *to, const uint8_t *data, size_t len, const char *tag,
                  buf *out, err *e) RPC_WUR;
 int rpc_eth_get_code(rpc_client *c, const addr *a, const char *tag, buf *out, err *e) RPC_WUR;
+/* Whether the chain executes transient storage (EIP-1153, Cancun), which every guarded
+ * function of the escrow contracts needs: eth_call of a few bytes of creation code that
+ * TSTOREs and TLOADs. *yes false when the node refuses it; -1 only when it cannot be asked. */
+int rpc_probe_cancun(rpc_client *c, bool *yes, err *e) RPC_WUR;
 int rpc_eth_get_balance(rpc_client *c, const addr *a, const char *tag, u256 *out, err *e) RPC_WUR;
 int rpc_eth_get_transaction_count(rpc_client *c, const addr *a, const char *tag, uint64_t *out,
                                   err *e) RPC_WUR;

@@ -210,8 +210,34 @@ int rpc_eth_get_code(rpc_client *c, const addr *a, const char *tag, buf *out, er
 int rpc_eth_call(rpc_client *c, const addr *to, const uint8_t *data, size_t len, const char *tag,
                  buf *out, err *e)
 {
-    json_t *obj = json_pack("{s:o, s:o}", "to", jhex(to->b, 20), "data", jhex(data, len));
+    json_t *obj = to ? json_pack("{s:o, s:o}", "to", jhex(to->b, 20), "data", jhex(data, len))
+                     : json_pack("{s:o}", "data", jhex(data, len));
     return call_bytes(c, "eth_call", json_pack("[o, o]", obj, tag_or(tag)), out, e);
+}
+
+int rpc_probe_cancun(rpc_client *c, bool *yes, err *e)
+{
+    /* Creation code run by eth_call: TSTORE 1 at slot 0, TLOAD it back, return the word.
+     * PUSH1 1 PUSH1 0 TSTORE PUSH1 0 TLOAD PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN */
+    static const uint8_t code[] = {0x60, 0x01, 0x60, 0x00, 0x5d, 0x60, 0x00, 0x5c, 0x60,
+                                   0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3};
+    buf out;
+    buf_init(&out);
+    *yes = false;
+    int rc = rpc_eth_call(c, NULL, code, sizeof code, "latest", &out, e);
+    if (rc == 0) {
+        *yes = out.len == 32 && out.data[31] == 1;
+    } else {
+        /* The node answered with an error (invalid opcode): no Cancun. A transport failure
+         * stays a failure. */
+        const rpc_error *re = rpc_last_error(c);
+        if (re && re->status == RPC_RPC) {
+            err_clear(e);
+            rc = 0;
+        }
+    }
+    buf_free(&out);
+    return rc;
 }
 
 int rpc_eth_send_raw_transaction(rpc_client *c, const uint8_t *raw, size_t len,

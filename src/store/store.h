@@ -95,6 +95,7 @@ typedef struct store_contract {
     store_contract_kind kind;
     addr address;
     uint64_t deployed_block;
+    unsigned version; /* factories: 1 (EscrowFactory) or 2 (EscrowFactoryV2); 0 is taken as 1 */
 } store_contract;
 
 typedef struct store_token {
@@ -269,6 +270,14 @@ typedef struct store_escrow {
     unsigned n_events;
     bool pending;      /* some event is above the final block */
     char anomaly[160]; /* events that did not fit the state machine */
+    /* Version 2 (EscrowFactoryV2): 0 dispute_window and a zero terms_hash for version 1. */
+    unsigned version;        /* 1 or 2: that of the EscrowCreated */
+    uint64_t dispute_window; /* seconds after the deadline the arbiter may still resolve */
+    uint8_t terms_hash[32];  /* EscrowCreated.termsHash, what approve(bytes32) must name */
+    addr created_arbiter;    /* the arbiter named at creation (arbiter: the current one) */
+    /* An event the state machine cannot reach from the state it holds: the state stays
+     * the last one the events proved, and no later event moves it (anomaly says where). */
+    bool inconsistent;
 } store_escrow;
 
 const char *escrow_state_str(escrow_state st);

@@ -231,11 +231,12 @@ int store_endpoint_set_health(store *s, uint64_t chain_id, const char *url, stor
 /* ---- contracts ---- */
 
 static const char SQL_CONTRACT_PUT[] =
-    "INSERT INTO contracts (chain_id, kind, address, deployed_block) VALUES (?, ?, ?, ?)"
+    "INSERT INTO contracts (chain_id, kind, address, deployed_block, version)"
+    " VALUES (?, ?, ?, ?, ?)"
     " ON CONFLICT (chain_id, address) DO UPDATE SET kind = excluded.kind,"
-    " deployed_block = excluded.deployed_block";
+    " deployed_block = excluded.deployed_block, version = excluded.version";
 static const char SQL_CONTRACT_LIST[] =
-    "SELECT chain_id, kind, address, deployed_block FROM contracts WHERE chain_id = ?"
+    "SELECT chain_id, kind, address, deployed_block, version FROM contracts WHERE chain_id = ?"
     " ORDER BY kind, address";
 
 int store_contract_put(store *s, const store_contract *c, err *e)
@@ -247,6 +248,7 @@ int store_contract_put(store *s, const store_contract *c, err *e)
     sqlite3_bind_text(st, 2, store_contract_kind_str(c->kind), -1, SQLITE_STATIC);
     store_bind_addr(st, 3, &c->address);
     store_bind_u64(st, 4, c->deployed_block);
+    sqlite3_bind_int(st, 5, c->version == 2 ? 2 : 1);
     return store_exec_stmt(s, st, "recording a contract", e);
 }
 
@@ -260,6 +262,7 @@ static int contract_fill(sqlite3_stmt *st, void *item, err *e)
         store_col_addr(st, 2, &p->address) < 0)
         return err_set(e, ERR_INVALID, "the contracts table has a malformed row");
     p->deployed_block = store_col_u64(st, 3);
+    p->version = sqlite3_column_int(st, 4) == 2 ? 2 : 1;
     return 0;
 }
 

@@ -31,8 +31,9 @@ int escrow_state_parse(escrow_state *out, const char *s, err *e)
 static const char SQL_ESCROW_PUT[] =
     "INSERT INTO escrows (chain_id, address, factory, payer, payee, token, amount,"
     " approvers, threshold, arbiter, deadline, state, resolved_to, approvals, funded, released,"
-    " refunded, created_block, created_tx, last_event_block, events, pending, anomaly)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " refunded, created_block, created_tx, last_event_block, events, pending, anomaly,"
+    " version, dispute_window, terms_hash, created_arbiter, inconsistent)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (chain_id, address) DO UPDATE SET factory = excluded.factory,"
     " payer = excluded.payer, payee = excluded.payee, token = excluded.token,"
     " amount = excluded.amount, approvers = excluded.approvers,"
@@ -42,7 +43,9 @@ static const char SQL_ESCROW_PUT[] =
     " funded = excluded.funded, released = excluded.released, refunded = excluded.refunded,"
     " created_block = excluded.created_block, created_tx = excluded.created_tx,"
     " last_event_block = excluded.last_event_block, events = excluded.events,"
-    " pending = excluded.pending, anomaly = excluded.anomaly";
+    " pending = excluded.pending, anomaly = excluded.anomaly, version = excluded.version,"
+    " dispute_window = excluded.dispute_window, terms_hash = excluded.terms_hash,"
+    " created_arbiter = excluded.created_arbiter, inconsistent = excluded.inconsistent";
 static const char SQL_APPROVALS_DEL[] =
     "DELETE FROM escrow_approvals WHERE chain_id = ? AND escrow = ?";
 static const char SQL_APPROVAL_PUT[] =
@@ -116,6 +119,12 @@ static int escrow_write(store *s, const store_escrow *x, unsigned first_approval
     sqlite3_bind_int(st, 22, x->pending ? 1 : 0);
     if (x->anomaly[0])
         sqlite3_bind_text(st, 23, x->anomaly, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 24, x->version == 2 ? 2 : 1);
+    store_bind_u64(st, 25, x->dispute_window);
+    if (x->version == 2)
+        store_bind_hash(st, 26, x->terms_hash);
+    store_bind_addr(st, 27, &x->created_arbiter);
+    sqlite3_bind_int(st, 28, x->inconsistent ? 1 : 0);
     if (store_exec_stmt(s, st, "storing an escrow", e) < 0)
         return -1;
     for (unsigned i = first_approval; i < x->n_approvals; i++) {
@@ -149,7 +158,8 @@ int store_escrow_delete(store *s, uint64_t chain_id, const addr *address, err *e
 #define ESCROW_COLS                                                                                \
     "chain_id, address, factory, payer, payee, token, amount, approvers, threshold, arbiter,"      \
     " deadline, state, resolved_to, approvals, funded, released, refunded, created_block,"         \
-    " created_tx, last_event_block, events, pending, anomaly"
+    " created_tx, last_event_block, events, pending, anomaly, version, dispute_window,"        \
+    " terms_hash, created_arbiter, inconsistent"
 
 static const char SQL_ESCROW_GET[] =
     "SELECT " ESCROW_COLS " FROM escrows WHERE chain_id = ? AND address = ?";
@@ -211,6 +221,17 @@ static int escrow_row(store *s, sqlite3_stmt *st, store_escrow *x, err *e)
     x->n_events = (unsigned)sqlite3_column_int(st, 20);
     x->pending = sqlite3_column_int(st, 21) != 0;
     store_copy_text(st, 22, x->anomaly, sizeof x->anomaly);
+    x->version = sqlite3_column_int(st, 23) == 2 ? 2 : 1;
+    x->dispute_window = store_col_u64(st, 24);
+    if (sqlite3_column_type(st, 25) != SQLITE_NULL && store_col_hash(st, 25, x->terms_hash) < 0)
+        return err_set(e, ERR_INVALID, "an escrow row in %s is malformed: run `fusion reindex`",
+                       s->path);
+    if (sqlite3_column_type(st, 26) == SQLITE_NULL)
+        x->created_arbiter = x->arbiter;
+    else if (store_col_addr(st, 26, &x->created_arbiter) < 0)
+        return err_set(e, ERR_INVALID, "an escrow row in %s is malformed: run `fusion reindex`",
+                       s->path);
+    x->inconsistent = sqlite3_column_int(st, 27) != 0;
     return 0;
 }
 

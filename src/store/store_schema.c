@@ -442,6 +442,21 @@ static const char step_screened_identity[] =
  * made by an audit row); one statement for both. */
 static const char step_audit_head[] = AUDIT_HEAD_SQL;
 
+/* escrow contracts version 2 beside version 1: a factory's version (existing factories
+ * are version 1, which has no version() to ask), and per escrow its version, dispute
+ * window, terms hash and arbiter of the creation (the arbiter column is the current one,
+ * moved by ArbiterChanged), and whether its events stopped fitting the state machine. */
+static const char step_escrow_v2[] =
+    "ALTER TABLE contracts ADD COLUMN version INTEGER NOT NULL DEFAULT 1"
+    "  CHECK (version BETWEEN 1 AND 2);"
+    "ALTER TABLE escrows ADD COLUMN version INTEGER NOT NULL DEFAULT 1"
+    "  CHECK (version BETWEEN 1 AND 2);"
+    "ALTER TABLE escrows ADD COLUMN dispute_window INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE escrows ADD COLUMN terms_hash TEXT;"
+    "ALTER TABLE escrows ADD COLUMN created_arbiter TEXT;"
+    "ALTER TABLE escrows ADD COLUMN inconsistent INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE escrows SET created_arbiter = arbiter;";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -455,6 +470,7 @@ const char *const store_schema_steps[] = {
     step_escrow_search,
     step_screened_identity,
     step_audit_head,
+    step_escrow_v2,
 };
 
 const int store_schema_audit_head_version = 12;

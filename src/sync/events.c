@@ -34,6 +34,17 @@ static const param p_created[] = {
     P_UINT("threshold", 256, false), P_ADDR("arbiter", false),
     P_UINT("deadline", 64, false),
 };
+static const param p_created_v2[] = {
+    P_ADDR("escrow", true),          P_ADDR("payer", true),
+    P_ADDR("payee", true),           P_ADDR("token", false),
+    P_UINT("amount", 256, false),    {"approvers", ABI_ADDRESS_ARRAY, 0, false},
+    P_UINT("threshold", 256, false), P_ADDR("arbiter", false),
+    P_UINT("deadline", 64, false),   P_UINT("disputeWindow", 64, false),
+    {"termsHash", ABI_BYTES32, 0, false},
+};
+static const param p_arbiter_changed[] = {P_ADDR("previous", true), P_ADDR("next", true)};
+static const param p_swept[] = {P_ADDR("token", true), P_ADDR("to", true),
+                                P_UINT("amount", 256, false)};
 static const param p_funded[] = {P_ADDR("funder", true), P_UINT("amount", 256, false)};
 static const param p_approved[] = {P_ADDR("approver", true), P_UINT("approvals", 256, false)};
 static const param p_released[] = {P_ADDR("to", true), P_UINT("amount", 256, false)};
@@ -67,18 +78,22 @@ typedef struct event_def {
 
 #define N_(a) (sizeof a / sizeof a[0])
 static const param *const params_of[EV_COUNT] = {
-    NULL,       p_created, p_funded,  p_approved,      p_released, p_refunded, p_disputed,
-    p_resolved, p_locked,  p_claimed, p_htlc_refunded, p_answer,   p_round,
+    NULL,       p_created,         p_created_v2, p_funded,  p_approved,      p_released,
+    p_refunded, p_disputed,        p_resolved,   p_arbiter_changed, p_swept, p_locked,
+    p_claimed,  p_htlc_refunded,   p_answer,     p_round,
 };
 static const size_t n_params_of[EV_COUNT] = {
     0,
     N_(p_created),
+    N_(p_created_v2),
     N_(p_funded),
     N_(p_approved),
     N_(p_released),
     N_(p_refunded),
     N_(p_disputed),
     N_(p_resolved),
+    N_(p_arbiter_changed),
+    N_(p_swept),
     N_(p_locked),
     N_(p_claimed),
     N_(p_htlc_refunded),

@@ -1,6 +1,7 @@
 /* events.h: the contract events sync understands, and a strict decoder for them.
- * The signatures mirror contracts/src (EscrowFactory, Escrow, HashedTimelock,
- * MockPriceFeed; see docs/contracts.md). Which events are accepted depends on who
+ * The signatures mirror contracts/src (EscrowFactory, Escrow, EscrowFactoryV2, EscrowV2,
+ * HashedTimelock, MockPriceFeed; see docs/contracts.md). Both factory versions' EscrowCreated
+ * are decoded (their topics differ); an escrow's version is the one of its EscrowCreated. Which events are accepted depends on who
  * emitted the log: EscrowCreated only from a configured factory, escrow events only
  * from an escrow that factory created, and so on, so that a foreign contract emitting
  * look-alike events changes nothing. Pure: no I/O; unit-tested without a chain. */
@@ -21,12 +22,18 @@
     X(ESCROW_CREATED, "EscrowCreated",                                                             \
       "EscrowCreated(address,address,address,address,uint256,address[],uint256,address,uint64)",   \
       STORE_CONTRACT_FACTORY)                                                                      \
+    X(ESCROW_CREATED_V2, "EscrowCreated",                                                          \
+      "EscrowCreated(address,address,address,address,uint256,address[],uint256,address,uint64,"    \
+      "uint64,bytes32)",                                                                           \
+      STORE_CONTRACT_FACTORY)                                                                      \
     X(FUNDED, "Funded", "Funded(address,uint256)", STORE_CONTRACT_ESCROW)                          \
     X(APPROVED, "Approved", "Approved(address,uint256)", STORE_CONTRACT_ESCROW)                    \
     X(RELEASED, "Released", "Released(address,uint256)", STORE_CONTRACT_ESCROW)                    \
     X(REFUNDED, "Refunded", "Refunded(address,uint256,address)", STORE_CONTRACT_ESCROW)            \
     X(DISPUTED, "Disputed", "Disputed(address,string)", STORE_CONTRACT_ESCROW)                     \
     X(RESOLVED, "Resolved", "Resolved(bool,address,uint256)", STORE_CONTRACT_ESCROW)               \
+    X(ARBITER_CHANGED, "ArbiterChanged", "ArbiterChanged(address,address)", STORE_CONTRACT_ESCROW) \
+    X(SWEPT, "Swept", "Swept(address,address,uint256)", STORE_CONTRACT_ESCROW)                     \
     X(HTLC_LOCKED, "Locked", "Locked(bytes32,address,address,address,uint256,bytes32,uint64)",     \
       STORE_CONTRACT_HTLC)                                                                         \
     X(HTLC_CLAIMED, "Claimed", "Claimed(bytes32,bytes32)", STORE_CONTRACT_HTLC)                    \
@@ -42,7 +49,7 @@ typedef enum {
         EV_COUNT
 } sync_event_kind;
 
-#define SYNC_MAX_FIELDS 9
+#define SYNC_MAX_FIELDS 11
 
 typedef enum {
     ABI_ADDRESS,
@@ -71,6 +78,12 @@ typedef struct sync_decoded {
     size_t n_fields;
     abi_field f[SYNC_MAX_FIELDS];
 } sync_decoded;
+
+/* True for either version's EscrowCreated. */
+static inline bool sync_is_escrow_created(sync_event_kind k)
+{
+    return k == EV_ESCROW_CREATED || k == EV_ESCROW_CREATED_V2;
+}
 
 /* topic0 of an event (keccak256 of its signature), computed once. */
 const uint8_t *sync_event_topic(sync_event_kind k);

@@ -1,6 +1,9 @@
-/* projection.c: the escrow state machine of contracts/src/Escrow.sol, driven by
- * its events: Created -> Funded -> Released | Refunded, Funded -> Disputed ->
- * Resolved (to payee or payer). Pure. */
+/* projection.c: the escrow state machine of contracts/src/Escrow.sol and EscrowV2.sol,
+ * driven by their events: Created -> Funded -> Released | Refunded, Funded -> Disputed ->
+ * Resolved (to payee or payer); version 2 also Disputed -> Refunded (the payer, after the
+ * dispute window), ArbiterChanged and Swept (no state change). A transition the machine
+ * cannot make from the state the events proved is not applied: the escrow is marked
+ * inconsistent and its state stops there. Pure. */
 #include "sync/projection.h"
 
 #include <stdarg.h>
@@ -43,12 +46,27 @@ static void add(store_escrow *x, const store_event *ev, u256 *acc, const abi_fie
     *acc = sum;
 }
 
-static void expect_state(store_escrow *x, const store_event *ev, escrow_state want,
+/* Whether the event `name` may happen in the state the events proved so far (want, or
+ * also want2 when it is not -1). When not, the escrow becomes inconsistent: the state is
+ * not moved (neither now nor by a later event) and the anomaly says which event did not
+ * fit. Returns whether the transition may be applied. */
+static bool expect_state(store_escrow *x, const store_event *ev, escrow_state want, int want2,
                          const char *name)
 {
-    if (x->state != want)
-        anomaly(x, ev, "%s while %s (expected %s)", name, escrow_state_str(x->state),
-                escrow_state_str(want));
+    if (x->inconsistent)
+        return false;
+    if (x->state == want || (want2 >= 0 && x->state == (escrow_state)want2))
+        return true;
+    x->inconsistent = true;
+    x->anomaly[0] = '\0'; /* this one explains the state: it replaces an earlier note */
+    if (want2 >= 0)
+        anomaly(x, ev, "inconsistent: %s while %s (expected %s or %s)", name,
+                escrow_state_str(x->state), escrow_state_str(want),
+                escrow_state_str((escrow_state)want2));
+    else
+        anomaly(x, ev, "inconsistent: %s while %s (expected %s)", name,
+                escrow_state_str(x->state), escrow_state_str(want));
+    return false;
 }
 
 static void on_created(store_escrow *x, const store_event *ev, const sync_decoded *d)
@@ -82,6 +100,14 @@ static void on_created(store_escrow *x, const store_event *ev, const sync_decode
     uint64_t dl = 0;
     (void)u256_to_u64(&sync_field(d, "deadline")->u, &dl); /* uint64 by decoding */
     x->deadline = dl;
+    x->created_arbiter = x->arbiter;
+    x->version = d->kind == EV_ESCROW_CREATED_V2 ? 2 : 1;
+    if (x->version == 2) {
+        uint64_t w = 0;
+        (void)u256_to_u64(&sync_field(d, "disputeWindow")->u, &w); /* uint64 by decoding */
+        x->dispute_window = w;
+        memcpy(x->terms_hash, sync_field(d, "termsHash")->b32, 32);
+    }
     x->created_block = ev->block_number;
     memcpy(x->created_tx, ev->tx_hash, 32);
     x->state = ESCROW_CREATED;
@@ -90,7 +116,9 @@ static void on_created(store_escrow *x, const store_event *ev, const sync_decode
 static void on_approved(store_escrow *x, const store_event *ev, const sync_decoded *d,
                         uint64_t final_block)
 {
-    expect_state(x, ev, ESCROW_FUNDED, "Approved");
+    /* An approval moves no state: it is recorded as the chain says, but one outside
+     * Funded still makes the escrow inconsistent. */
+    (void)expect_state(x, ev, ESCROW_FUNDED, -1, "Approved");
     const addr *who = &sync_field(d, "approver")->a;
     bool listed = false;
     for (unsigned i = 0; i < x->n_approvers; i++)
@@ -127,15 +155,17 @@ void escrow_fold(store_escrow *x, const store_event *ev, const sync_decoded *d,
     x->last_event_block = ev->block_number;
     if (ev->block_number > final_block)
         x->pending = true;
-    if (d->kind != EV_ESCROW_CREATED && !x->created_block && d->kind != EV_NONE)
+    if (!sync_is_escrow_created(d->kind) && !x->created_block && d->kind != EV_NONE)
         anomaly(x, ev, "%s before EscrowCreated", d->name);
     switch (d->kind) {
     case EV_ESCROW_CREATED:
+    case EV_ESCROW_CREATED_V2:
         on_created(x, ev, d);
         break;
     case EV_FUNDED: {
-        expect_state(x, ev, ESCROW_CREATED, "Funded");
         const abi_field *amt = sync_field(d, "amount");
+        if (!expect_state(x, ev, ESCROW_CREATED, -1, "Funded"))
+            break;
         if (u256_cmp(&amt->u, &x->amount) != 0)
             anomaly(x, ev, "funded with an amount other than the escrow's");
         add(x, ev, &x->funded, amt);
@@ -146,25 +176,49 @@ void escrow_fold(store_escrow *x, const store_event *ev, const sync_decoded *d,
         on_approved(x, ev, d, final_block);
         break;
     case EV_RELEASED:
-        expect_state(x, ev, ESCROW_FUNDED, "Released");
+        if (!expect_state(x, ev, ESCROW_FUNDED, -1, "Released"))
+            break;
         if (memcmp(sync_field(d, "to")->a.b, x->payee.b, ADDR_LEN) != 0)
             anomaly(x, ev, "released to an address other than the payee");
         add(x, ev, &x->released, sync_field(d, "amount"));
         x->state = ESCROW_RELEASED;
         break;
     case EV_REFUNDED:
-        expect_state(x, ev, ESCROW_FUNDED, "Refunded");
+        /* Version 2: the payer's refund of a dispute that outlived its window. */
+        if (!expect_state(x, ev, ESCROW_FUNDED, x->version == 2 ? (int)ESCROW_DISPUTED : -1,
+                          "Refunded"))
+            break;
+        /* Version 2: once the approvals reached the threshold only release ends it. */
+        if (x->version == 2 && x->state == ESCROW_FUNDED && x->n_approvals >= x->threshold) {
+            x->inconsistent = true;
+            x->anomaly[0] = '\0';
+            anomaly(x, ev, "inconsistent: Refunded after the threshold was reached");
+            break;
+        }
         if (memcmp(sync_field(d, "to")->a.b, x->payer.b, ADDR_LEN) != 0)
             anomaly(x, ev, "refunded to an address other than the payer");
+        if (x->state == ESCROW_DISPUTED &&
+            memcmp(sync_field(d, "by")->a.b, x->payer.b, ADDR_LEN) != 0)
+            anomaly(x, ev, "a disputed escrow refunded by someone other than the payer");
         add(x, ev, &x->refunded, sync_field(d, "amount"));
         x->state = ESCROW_REFUNDED;
         break;
     case EV_DISPUTED:
-        expect_state(x, ev, ESCROW_FUNDED, "Disputed");
+        if (!expect_state(x, ev, ESCROW_FUNDED, -1, "Disputed"))
+            break;
+        /* Version 2: the payer may not dispute once the threshold is reached. */
+        if (x->version == 2 && x->n_approvals >= x->threshold &&
+            memcmp(sync_field(d, "by")->a.b, x->payer.b, ADDR_LEN) == 0) {
+            x->inconsistent = true;
+            x->anomaly[0] = '\0';
+            anomaly(x, ev, "inconsistent: Disputed by the payer after the threshold");
+            break;
+        }
         x->state = ESCROW_DISPUTED;
         break;
     case EV_RESOLVED: {
-        expect_state(x, ev, ESCROW_DISPUTED, "Resolved");
+        if (!expect_state(x, ev, ESCROW_DISPUTED, -1, "Resolved"))
+            break;
         bool to_payee = !u256_is_zero(&sync_field(d, "toPayee")->u);
         const addr *want = to_payee ? &x->payee : &x->payer;
         if (memcmp(sync_field(d, "to")->a.b, want->b, ADDR_LEN) != 0)
@@ -175,6 +229,35 @@ void escrow_fold(store_escrow *x, const store_event *ev, const sync_decoded *d,
         x->state = ESCROW_RESOLVED;
         break;
     }
+    case EV_ARBITER_CHANGED:
+        /* Version 2 only; by the current arbiter, while not terminal. */
+        if (x->version != 2) {
+            anomaly(x, ev, "ArbiterChanged from a version-1 escrow");
+            break;
+        }
+        if (x->state != ESCROW_CREATED && x->state != ESCROW_FUNDED &&
+            x->state != ESCROW_DISPUTED) {
+            (void)expect_state(x, ev, ESCROW_FUNDED, -1, "ArbiterChanged");
+            break;
+        }
+        if (memcmp(sync_field(d, "previous")->a.b, x->arbiter.b, ADDR_LEN) != 0)
+            anomaly(x, ev, "ArbiterChanged from an address that is not the arbiter");
+        x->arbiter = sync_field(d, "next")->a;
+        break;
+    case EV_SWEPT:
+        /* Stray funds to the payer while nothing is committed: no state change. */
+        if (x->version != 2) {
+            anomaly(x, ev, "Swept from a version-1 escrow");
+            break;
+        }
+        if (x->state == ESCROW_FUNDED || x->state == ESCROW_DISPUTED) {
+            x->inconsistent = true;
+            x->anomaly[0] = '\0';
+            anomaly(x, ev, "inconsistent: Swept while %s", escrow_state_str(x->state));
+        }
+        if (memcmp(sync_field(d, "to")->a.b, x->payer.b, ADDR_LEN) != 0)
+            anomaly(x, ev, "swept to an address other than the payer");
+        break;
     default:
         anomaly(x, ev, "an event that is not an escrow event%s%s", ev->name[0] ? ": " : "",
                 ev->name);
@@ -196,12 +279,12 @@ void escrow_project(const store_event *events, size_t n, uint64_t chain_id, cons
                               ev->n_topics, ev->data, ev->data_len, &d, &e) < 0)
             memset(&d, 0, sizeof d);
         /* A factory log about another escrow does not belong here. */
-        if (d.kind == EV_ESCROW_CREATED &&
+        if (sync_is_escrow_created(d.kind) &&
             memcmp(sync_field(&d, "escrow")->a.b, escrow->b, ADDR_LEN) != 0)
             continue;
-        if (!own && d.kind != EV_ESCROW_CREATED)
+        if (!own && !sync_is_escrow_created(d.kind))
             memset(&d, 0, sizeof d);
-        if (d.kind == EV_ESCROW_CREATED)
+        if (sync_is_escrow_created(d.kind))
             *created = true;
         escrow_fold(x, ev, &d, final_block);
     }

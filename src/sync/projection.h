@@ -1,7 +1,10 @@
 /* projection.h: escrow state as a pure function of the escrow's events. The same
  * fold serves the live sync, a reorg's rebuild and `fusion reindex`, so the three
- * cannot disagree. Events that do not fit the contract's state machine are applied
- * as the chain says and noted in the escrow's anomaly text; the chain is the truth. */
+ * cannot disagree. The projection never invents a state: an event the contract's state
+ * machine cannot reach from the state the events proved (e.g. Funded after Disputed,
+ * which re-entry into a version-1 escrow can log) is not applied; the escrow is marked
+ * inconsistent, keeps the last proven state and says why in its anomaly text. Other
+ * oddities (amounts, addresses) are noted in the anomaly text. */
 #ifndef FUSION_SYNC_PROJECTION_H
 #define FUSION_SYNC_PROJECTION_H
 

@@ -424,13 +424,14 @@ static int collect(fx *f, uint64_t from, uint64_t to, logset *ls, err *e)
         for (size_t i = 0; i < ls->parts[p].n; i++) {
             const rpc_log *lg = &ls->parts[p].items[i];
             if (!addrset_has(&c->factories, &lg->address) || lg->n_topics == 0 ||
-                memcmp(lg->topics[0], sync_event_topic(EV_ESCROW_CREATED), 32) != 0)
+                (memcmp(lg->topics[0], sync_event_topic(EV_ESCROW_CREATED), 32) != 0 &&
+                 memcmp(lg->topics[0], sync_event_topic(EV_ESCROW_CREATED_V2), 32) != 0))
                 continue;
             sync_decoded d;
             err ignored;
             if (sync_event_decode(STORE_CONTRACT_FACTORY, lg->topics, lg->n_topics, lg->data,
                                   lg->data_len, &d, &ignored) < 0 ||
-                d.kind != EV_ESCROW_CREATED)
+                !sync_is_escrow_created(d.kind))
                 continue;
             const addr *x = &sync_field(&d, "escrow")->a;
             if (addrset_has(&c->escrows, x))
@@ -637,7 +638,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
             json = sync_event_json(&d);
             ev.decoded = json;
         }
-        if (kind == STORE_CONTRACT_FACTORY && d.kind == EV_ESCROW_CREATED) {
+        if (kind == STORE_CONTRACT_FACTORY && sync_is_escrow_created(d.kind)) {
             ev.has_escrow = true;
             ev.escrow = sync_field(&d, "escrow")->a;
             if (!addrset_has(&c->escrows, &ev.escrow) && addrset_add(&fresh, &ev.escrow) < 0) {

@@ -195,6 +195,24 @@ def main():
         for when in ["2030-02-30T00:00:00Z", "2030-04-31T00:00:00Z", "2030-01-01T24:00:00Z"]:
             r = run(home, *create, "--amount", "1", "--deadline", when)
             refused("escrow create --deadline " + when, r, 2, "--deadline", "real calendar day")
+        # Version-2 escrow options and actions: usage errors before any desk is opened.
+        for win in ["0d", "23h", "91d", "7x", "-1"]:
+            r = run(home, *create, "--amount", "1", "--deadline", "7d", "--dispute-window", win)
+            refused("escrow create --dispute-window " + win, r, 2, "--dispute-window")
+        r = run(home, *create, "--amount", "1", "--deadline", "7d", "--dispute-window", "2d",
+                "--dispute-window", "3d")
+        refused("escrow create --dispute-window twice", r, 2, "'--dispute-window' given twice")
+        esc = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+        r = run(home, "escrow", "transfer-arbiter", esc)
+        refused("escrow transfer-arbiter without --to", r, 2, "--to")
+        r = run(home, "escrow", "sweep", esc, "--reason", "x")
+        refused("escrow sweep --reason", r, 2, "--reason")
+        r = run(home, "escrow", "fund", esc, "--token", "0x00")
+        refused("escrow fund --token", r, 2, "--token is for sweep only")
+        r = run(home, "chain", "add-factory", "local")
+        refused("chain add-factory without --factory", r, 2, "--factory")
+        r = run(home, "chain", "add-factory", "local", "--factory", "0x1234")
+        refused("chain add-factory with a bad address", r, 2, "--factory")
         check("no desk home created by refused commands", not os.path.exists(
             os.path.join(home, "desk.db")), r)
 

@@ -244,7 +244,81 @@ static void test_policy_default_file(void **state)
     assert_int_equal(decide(p, &r).outcome, POLICY_REQUIRE);
     r = req("bob", DESK_ROLE_approver, "resolve", "1", 6);
     assert_int_equal(decide(p, &r).outcome, POLICY_BLOCK);
+    /* version 2: the payer sweeps, the arbiter (compliance) hands over; nobody else */
+    r = req("alice", DESK_ROLE_trader, "sweep", "1", 6);
+    assert_int_equal(decide(p, &r).outcome, POLICY_ALLOW);
+    r = req("bob", DESK_ROLE_approver, "sweep", "1", 6);
+    assert_int_equal(decide(p, &r).outcome, POLICY_BLOCK);
+    r = req("dave", DESK_ROLE_compliance, "transferArbiter", "1", 6);
+    assert_int_equal(decide(p, &r).outcome, POLICY_ALLOW);
+    r = req("alice", DESK_ROLE_trader, "transferArbiter", "1", 6);
+    assert_int_equal(decide(p, &r).outcome, POLICY_BLOCK);
     policy_free(&p);
+}
+
+/* ---- test-only feeds ---- */
+
+static void test_mock_feed_recognised(void **state)
+{
+    const uint8_t art[] = {0x60, 0x80, 0x00, 0x00, 0x00, 0x01, 0x56};
+    uint8_t code[sizeof art];
+    memcpy(code, art, sizeof art);
+    assert_true(desk_code_matches_artifact(code, sizeof code, art, sizeof art));
+    code[3] = 0x12; /* an immutable filled in at deployment */
+    assert_true(desk_code_matches_artifact(code, sizeof code, art, sizeof art));
+    code[0] = 0x61; /* any other byte: another contract */
+    assert_false(desk_code_matches_artifact(code, sizeof code, art, sizeof art));
+    assert_false(desk_code_matches_artifact(art, sizeof art - 1, art, sizeof art));
+    assert_false(desk_code_matches_artifact(NULL, 0, NULL, 0));
+    assert_true(desk_chain_is_devnet(31337));
+    assert_false(desk_chain_is_devnet(1));
+    assert_false(desk_chain_is_devnet(4242));
+}
+
+/* ---- terms hash ---- */
+
+static addr small_addr(unsigned v)
+{
+    addr a;
+    memset(&a, 0, sizeof a);
+    a.b[18] = (uint8_t)(v >> 8);
+    a.b[19] = (uint8_t)v;
+    return a;
+}
+
+/* The worked example of docs/contracts.md "Terms hash" (pinned on the contract side by
+ * test_termsHash_documentedVector, and reproducible with cast abi-encode / cast keccak). */
+static void test_terms_hash_documented_vector(void **state)
+{
+    desk_terms t;
+    memset(&t, 0, sizeof t);
+    t.chain_id = 31337;
+    t.escrow = small_addr(0xe5);
+    t.payer = small_addr(0xa1);
+    t.payee = small_addr(0xb0);
+    err e;
+    assert_int_equal(u256_from_dec(&t.amount, "10000000000000000000", &e), 0);
+    t.approvers[0] = small_addr(1);
+    t.approvers[1] = small_addr(2);
+    t.approvers[2] = small_addr(3);
+    t.n_approvers = 3;
+    t.threshold = 2;
+    t.deadline = 1700604800;
+    t.arbiter = small_addr(0xab);
+    t.dispute_window = 604800;
+    uint8_t h[32], want[32];
+    assert_int_equal(desk_terms_hash(h, &t, &e), 0);
+    assert_int_equal(hex_decode_exact(want, 32,
+                                      "0xfdd7f6bbbf62303bcdde0632f1ec768da3374727e43ec9657f5439987"
+                                      "93066e2",
+                                      HEX_REQUIRE_PREFIX, &e),
+                     0);
+    assert_memory_equal(h, want, 32);
+    /* every term is in it: the order of the approvers too */
+    t.approvers[0] = small_addr(2);
+    t.approvers[1] = small_addr(1);
+    assert_int_equal(desk_terms_hash(h, &t, &e), 0);
+    assert_memory_not_equal(h, want, 32);
 }
 
 /* ---- summary ---- */
@@ -472,6 +546,8 @@ int main(void)
         cmocka_unit_test(test_policy_counterparty_asset),
         cmocka_unit_test(test_policy_parse_errors),
         cmocka_unit_test(test_policy_default_file),
+        cmocka_unit_test(test_terms_hash_documented_vector),
+        cmocka_unit_test(test_mock_feed_recognised),
         cmocka_unit_test(test_summary_from_signed_bytes),
         cmocka_unit_test(test_revert_words),
         cmocka_unit_test(test_store_desk),

@@ -14,12 +14,13 @@ import json
 import os
 import socket
 import sqlite3
+import subprocess
 import sys
 import tempfile
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from devnet_lib import (ROOT, anvils_on, cast, check, free_ports, fusion,  # noqa: E402
+from devnet_lib import (CAST, ROOT, anvils_on, cast, check, free_ports, fusion,  # noqa: E402
                         report)
 
 DEPLOYER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"  # anvil dev account #0
@@ -83,8 +84,19 @@ def run(home, ports, port_arg):
             kinds[kind] = kinds.get(kind, 0) + 1
             code = cast("code", "--rpc-url", url, address)
             check(len(code) > 2, "%s %s %s has code" % (name, kind, address))
-        check(kinds == {"factory": 1, "htlc": 1, "token": 3, "feed": 6},
+        check(kinds == {"factory": 2, "htlc": 1, "token": 3, "feed": 6},
               "%s contracts by kind: %s" % (name, kinds))
+        # EscrowFactoryV2 (new escrows) beside version 1 (the demo's seeded trading).
+        versions = {}
+        for address, version in db.execute("SELECT address, version FROM contracts"
+                                           " WHERE chain_id=? AND kind='factory'", (chain_id,)):
+            versions[version] = address
+            r = subprocess.run([CAST, "call", "--rpc-url", url, address, "version()(uint256)"],
+                               capture_output=True, text=True, timeout=60)
+            said = r.stdout.split()[0] if r.returncode == 0 and r.stdout.split() else None
+            check(said == ("2" if version == 2 else None),
+                  "%s factory %s version %s answers version() %s" % (name, address, version, said))
+        check(sorted(versions) == [1, 2], "%s factory versions: %s" % (name, versions))
         toks = dict(db.execute("SELECT symbol, address FROM tokens WHERE chain_id=?",
                                (chain_id,)).fetchall())
         check(set(toks) == set(want_tokens), "%s tokens %s" % (name, sorted(toks)))
@@ -110,7 +122,7 @@ def run(home, ports, port_arg):
             check(answer == last_close_8(asset), "%s %s answer %d == last close %d" %
                   (name, asset, answer, last_close_8(asset)))
         nonce = int(cast("nonce", "--rpc-url", url, DEPLOYER))
-        check(nonce == 11, "%s: deployer sent the 11 deployments (nonce %d)" % (name, nonce))
+        check(nonce == 12, "%s: deployer sent the 12 deployments (nonce %d)" % (name, nonce))
     db.close()
 
     # idempotent: a second up starts nothing and deploys nothing

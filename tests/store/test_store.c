@@ -253,6 +253,86 @@ static void test_screened_identity_migration(void **state)
                      1);
 }
 
+static void test_escrow_v2_migration(void **state)
+{
+    /* A desk made before escrow version 2: its factory and escrows are version 1, the
+     * arbiter of the creation is the arbiter it had, and nothing is inconsistent. A
+     * version-2 escrow then round-trips its window, terms hash, both arbiters and the
+     * inconsistent mark. */
+    int before = 0;
+    while (before < store_schema_latest() &&
+           !strstr(store_schema_steps[before], "ADD COLUMN terms_hash"))
+        before++;
+    assert_true(before < store_schema_latest());
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    err e;
+    assert_int_equal(store_migrate(db, store_schema_steps, before, &e), 0);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO chains (chain_id, name, created_at) VALUES (1, 'one', 0);"
+                     "INSERT INTO contracts (chain_id, kind, address) VALUES (1, 'factory',"
+                     " '0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa');"
+                     "INSERT INTO escrows (chain_id, address, factory, payer, payee, token,"
+                     " amount, approvers, threshold, arbiter, deadline, state, created_block,"
+                     " created_tx, last_event_block, events) VALUES (1,"
+                     " '0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee',"
+                     " '0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
+                     " '0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',"
+                     " '0xcccccccccccccccccccccccccccccccccccccccc',"
+                     " '0x0000000000000000000000000000000000000000', '5', '[]', 1,"
+                     " '0xdddddddddddddddddddddddddddddddddddddddd', 9, 'funded', 7,"
+                     " '0x7777777777777777777777777777777777777777777777777777777777777777', 7,"
+                     " 2);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    store *s = open_ok();
+    assert_int_equal(store_schema_version(s), store_schema_latest());
+    store_contract *cs = NULL;
+    size_t n = 0;
+    assert_int_equal(store_contract_list(s, 1, &cs, &n, &e), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(cs[0].version, 1);
+    free(cs);
+    addr esc;
+    memset(esc.b, 0xee, sizeof esc.b);
+    store_escrow x;
+    bool found = false;
+    assert_int_equal(store_escrow_get(s, 1, &esc, &x, &found, &e), 0);
+    assert_true(found);
+    assert_int_equal(x.version, 1);
+    assert_int_equal(x.dispute_window, 0);
+    assert_false(x.inconsistent);
+    assert_memory_equal(x.created_arbiter.b, x.arbiter.b, 20);
+    assert_int_equal(x.state, ESCROW_FUNDED);
+
+    store_contract k = {.chain_id = 1, .kind = STORE_CONTRACT_FACTORY, .version = 2};
+    memset(k.address.b, 0xab, 20);
+    assert_int_equal(store_contract_put(s, &k, &e), 0);
+    x.version = 2;
+    x.dispute_window = 7 * 86400;
+    memset(x.terms_hash, 0x5a, 32);
+    memset(x.arbiter.b, 0x44, 20);
+    x.inconsistent = true;
+    snprintf(x.anomaly, sizeof x.anomaly, "inconsistent: test");
+    assert_int_equal(store_escrow_put(s, &x, &e), 0);
+    store_escrow y;
+    assert_int_equal(store_escrow_get(s, 1, &esc, &y, &found, &e), 0);
+    assert_int_equal(y.version, 2);
+    assert_int_equal(y.dispute_window, 7 * 86400);
+    assert_memory_equal(y.terms_hash, x.terms_hash, 32);
+    assert_memory_equal(y.arbiter.b, x.arbiter.b, 20);
+    assert_memory_equal(y.created_arbiter.b, x.created_arbiter.b, 20);
+    assert_true(y.inconsistent);
+    assert_int_equal(store_contract_list(s, 1, &cs, &n, &e), 0);
+    assert_int_equal(n, 2);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(cs[i].version, cs[i].address.b[0] == 0xab ? 2 : 1);
+    free(cs);
+    store_close(&s);
+}
+
 static void test_failing_step_rolls_back(void **state)
 {
     sqlite3 *db;
@@ -690,6 +770,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_partial_then_forward, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_key_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_screened_identity_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_escrow_v2_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_step_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_idempotent, setup, teardown),

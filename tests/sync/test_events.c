@@ -228,15 +228,38 @@ static void test_not_ours(void **state)
     /* The escrow's Refunded and the HTLC's Refunded are different events. */
     assert_memory_not_equal(sync_event_topic(EV_REFUNDED), sync_event_topic(EV_HTLC_REFUNDED), 32);
     const uint8_t(*topics)[32];
-    assert_int_equal(sync_event_topics_for(STORE_CONTRACT_ESCROW, &topics), 6);
-    assert_int_equal(sync_event_topics_for(STORE_CONTRACT_FACTORY, &topics), 1);
+    assert_int_equal(sync_event_topics_for(STORE_CONTRACT_ESCROW, &topics), 8);
+    assert_int_equal(sync_event_topics_for(STORE_CONTRACT_FACTORY, &topics), 2);
     assert_memory_equal(topics[0], sync_event_topic(EV_ESCROW_CREATED), 32);
+    assert_memory_equal(topics[1], sync_event_topic(EV_ESCROW_CREATED_V2), 32);
+}
+
+/* Version 2's topics are the ones docs/contracts.md lists (computed there from the
+ * compiled contracts), and differ from version 1's EscrowCreated. */
+static void test_v2_topics(void **state)
+{
+    static const struct {
+        sync_event_kind k;
+        const char *hex;
+    } want[] = {
+        {EV_ESCROW_CREATED_V2, "100c08e33c238be5b790d07f801079312d2375f87a2b05f59bfdb0688ee0a66f"},
+        {EV_ARBITER_CHANGED, "8baeb8e9be10c233f000f8215f52a1038a77bc736883d06f9022545ef1ab1a74"},
+        {EV_SWEPT, "7b09c29f9106defeccc9ac3b823f3aad0b470d120e5df7aed033b5c43a4bf718"},
+        {EV_ESCROW_CREATED, "5f9cc291b513e77494e2d8f629e69391d7cff5fed97632c6edbf015bab716299"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        uint8_t t[32];
+        err e;
+        assert_int_equal(hex_decode_exact(t, 32, want[i].hex, 0, &e), 0);
+        assert_memory_equal(sync_event_topic(want[i].k), t, 32);
+    }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden),
+        cmocka_unit_test(test_v2_topics),
         cmocka_unit_test(test_field_access),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_not_ours),

@@ -101,6 +101,44 @@ static void created(uint64_t block, uint64_t amount, unsigned threshold)
     data_addr(ev, A(AP3));
 }
 
+/* Version 2's EscrowCreated: eight head words (termsHash is word 7, not the last). */
+static void created_v2(uint64_t block, uint64_t amount, unsigned threshold, uint64_t window)
+{
+    store_event *ev = next(EV_ESCROW_CREATED_V2, FACTORY, block);
+    topic_addr(ev, A(ESCROW));
+    topic_addr(ev, A(PAYER));
+    topic_addr(ev, A(PAYEE));
+    data_addr(ev, A(0x30)); /* token */
+    data_u64(ev, amount);
+    data_u64(ev, 8 * 32); /* offset of approvers */
+    data_u64(ev, threshold);
+    data_addr(ev, A(ARBITER));
+    data_u64(ev, 1900000000);
+    data_u64(ev, window);
+    uint8_t h[32];
+    memset(h, 0xab, 32);
+    data_word(ev, h);
+    data_u64(ev, 3);
+    data_addr(ev, A(AP1));
+    data_addr(ev, A(AP2));
+    data_addr(ev, A(AP3));
+}
+
+static void two_addr(sync_event_kind k, uint64_t block, int a, int b)
+{
+    store_event *ev = next(k, ESCROW, block);
+    topic_addr(ev, A(a));
+    topic_addr(ev, A(b));
+}
+
+static void swept(uint64_t block, uint64_t amount)
+{
+    store_event *ev = next(EV_SWEPT, ESCROW, block);
+    topic_addr(ev, A(0x30));
+    topic_addr(ev, A(PAYER));
+    data_u64(ev, amount);
+}
+
 static void who_amount(sync_event_kind k, uint64_t block, int who, uint64_t amount)
 {
     store_event *ev = next(k, ESCROW, block);
@@ -292,6 +330,148 @@ static void test_anomalies(void **state)
     assert_non_null(strstr(x.anomaly, "not an escrow event"));
 }
 
+static void test_v2(void **state)
+{
+    /* Terms, dispute window and hash from version 2's EscrowCreated; a hand-over moves the
+     * current arbiter, not the one of the terms; a sweep moves no state. */
+    created_v2(10, 500, 2, 7 * 86400);
+    swept(10, 3);
+    two_addr(EV_ARBITER_CHANGED, 11, ARBITER, STRANGER);
+    who_amount(EV_FUNDED, 12, PAYER, 500);
+    disputed(13, PAYEE);
+    refunded(20, PAYER, 500, PAYER); /* the payer, after the dispute window */
+    swept(21, 7);
+    store_escrow x = project(100, NULL);
+    assert_string_equal(x.anomaly, "");
+    assert_false(x.inconsistent);
+    assert_int_equal(x.version, 2);
+    assert_int_equal(x.dispute_window, 7 * 86400);
+    uint8_t h[32];
+    memset(h, 0xab, 32);
+    assert_memory_equal(x.terms_hash, h, 32);
+    assert_int_equal(x.n_approvers, 3);
+    assert_memory_equal(x.approvers[2].b, A(AP3).b, 20);
+    assert_int_equal(x.deadline, 1900000000);
+    assert_memory_equal(x.arbiter.b, A(STRANGER).b, 20);
+    assert_memory_equal(x.created_arbiter.b, A(ARBITER).b, 20);
+    assert_int_equal(x.state, ESCROW_REFUNDED);
+    assert_int_equal(u(&x.refunded), 500);
+
+    /* A version-1 escrow has no way from Disputed to Refunded. */
+    n_evs = 0;
+    created(10, 500, 2);
+    who_amount(EV_FUNDED, 11, PAYER, 500);
+    disputed(12, PAYEE);
+    refunded(20, PAYER, 500, PAYER);
+    x = project(100, NULL);
+    assert_int_equal(x.version, 1);
+    assert_true(x.inconsistent);
+    assert_int_equal(x.state, ESCROW_DISPUTED);
+    assert_non_null(strstr(x.anomaly, "inconsistent: Refunded while disputed"));
+
+    /* Version 2: after the threshold only release ends it; the payer no longer disputes
+     * (the payee still may). */
+    n_evs = 0;
+    created_v2(10, 500, 1, 86400);
+    who_amount(EV_FUNDED, 11, PAYER, 500);
+    who_amount(EV_APPROVED, 12, AP1, 1);
+    refunded(13, PAYER, 500, ARBITER);
+    x = project(100, NULL);
+    assert_true(x.inconsistent);
+    assert_int_equal(x.state, ESCROW_FUNDED);
+    assert_int_equal(u(&x.refunded), 0);
+    n_evs = 0;
+    created_v2(10, 500, 1, 86400);
+    who_amount(EV_FUNDED, 11, PAYER, 500);
+    who_amount(EV_APPROVED, 12, AP1, 1);
+    disputed(13, PAYER);
+    x = project(100, NULL);
+    assert_true(x.inconsistent);
+    assert_int_equal(x.state, ESCROW_FUNDED);
+    n_evs = 0;
+    created_v2(10, 500, 1, 86400);
+    who_amount(EV_FUNDED, 11, PAYER, 500);
+    who_amount(EV_APPROVED, 12, AP1, 1);
+    disputed(13, PAYEE);
+    x = project(100, NULL);
+    assert_false(x.inconsistent);
+    assert_int_equal(x.state, ESCROW_DISPUTED);
+    /* ...and version 1 still lets the arbiter refund after the threshold. */
+    n_evs = 0;
+    created(10, 500, 1);
+    who_amount(EV_FUNDED, 11, PAYER, 500);
+    who_amount(EV_APPROVED, 12, AP1, 1);
+    refunded(13, PAYER, 500, ARBITER);
+    x = project(100, NULL);
+    assert_false(x.inconsistent);
+    assert_int_equal(x.state, ESCROW_REFUNDED);
+
+    /* Sweeping while funds are committed does not happen on chain. */
+    n_evs = 0;
+    created_v2(10, 500, 2, 86400);
+    who_amount(EV_FUNDED, 11, PAYER, 500);
+    swept(12, 500);
+    x = project(100, NULL);
+    assert_true(x.inconsistent);
+    assert_int_equal(x.state, ESCROW_FUNDED);
+}
+
+static void test_refuses_to_invent_a_state(void **state)
+{
+    /* Version 1 re-entered from inside fund()'s transferFrom logs Disputed before Funded
+     * while the chain ends Disputed. The fold must not store "funded" (the old fold did):
+     * the escrow is inconsistent, and its state stays the last one the events proved. */
+    created(10, 500, 2);
+    disputed(11, PAYER);
+    who_amount(EV_FUNDED, 11, PAYER, 500);
+    store_escrow x = project(100, NULL);
+    assert_true(x.inconsistent);
+    assert_int_not_equal(x.state, ESCROW_FUNDED);
+    assert_int_equal(x.state, ESCROW_CREATED);
+    assert_non_null(strstr(x.anomaly, "inconsistent: Disputed while created"));
+
+    /* Funded after Disputed in the same escrow: refused, and later events do not move it. */
+    n_evs = 0;
+    created(10, 500, 2);
+    who_amount(EV_FUNDED, 11, PAYER, 500);
+    disputed(12, PAYER);
+    who_amount(EV_FUNDED, 13, PAYER, 500);
+    resolved(14, true, 500);
+    x = project(100, NULL);
+    assert_true(x.inconsistent);
+    assert_int_equal(x.state, ESCROW_DISPUTED);
+    assert_int_equal(u(&x.funded), 500);
+    assert_int_equal(u(&x.released), 0);
+    assert_non_null(strstr(x.anomaly, "block 13"));
+
+    /* The same fold, continued event by event (the live sync), ends the same. */
+    store_escrow y;
+    addr esc = A(ESCROW);
+    escrow_fold_init(&y, 1, &esc);
+    for (size_t i = 0; i < n_evs; i++) {
+        sync_decoded d;
+        err e;
+        assert_int_equal(sync_event_decode(i == 0 ? STORE_CONTRACT_FACTORY : STORE_CONTRACT_ESCROW,
+                                           (const uint8_t(*)[32])evs[i].topics, evs[i].n_topics, evs[i].data,
+                                           evs[i].data_len, &d, &e),
+                         0);
+        escrow_fold(&y, &evs[i], &d, 100);
+    }
+    assert_true(y.inconsistent);
+    assert_int_equal(y.state, x.state);
+    assert_string_equal(y.anomaly, x.anomaly);
+
+    /* A consistent life cycle is not marked. */
+    n_evs = 0;
+    created(10, 500, 1);
+    who_amount(EV_FUNDED, 11, PAYER, 500);
+    who_amount(EV_APPROVED, 12, AP1, 1);
+    who_amount(EV_RELEASED, 13, PAYEE, 500);
+    x = project(100, NULL);
+    assert_false(x.inconsistent);
+    assert_int_equal(x.state, ESCROW_RELEASED);
+}
+
 static void test_fold_order_matters(void **state)
 {
     /* The fold is deterministic: the same events give the same state, every time. */
@@ -315,6 +495,8 @@ int main(void)
         cmocka_unit_test_setup(test_refund_and_dispute, reset),
         cmocka_unit_test_setup(test_anomalies, reset),
         cmocka_unit_test_setup(test_fold_order_matters, reset),
+        cmocka_unit_test_setup(test_v2, reset),
+        cmocka_unit_test_setup(test_refuses_to_invent_a_state, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
