@@ -54,6 +54,10 @@ struct desk;
 int cli_operator_desk_open(cli_ctx *ctx, struct desk **d, unsigned wait_s, err *e)
     __attribute__((warn_unused_result));
 
+/* Wires a desk to this terminal: passphrase (--passphrase-file or asked), the pre-sign
+ * summary with y/N (or --yes), progress lines on stdout. ctx: the cli_ctx. */
+void cli_desk_wire(void *ctx, struct desk *d);
+
 /* The operator's passphrase: the first line of --passphrase-file, else asked on the
  * terminal with echo off (cmd_escrow_act.c). */
 int cli_passphrase(const cli_ctx *ctx, char *out, size_t cap, err *e)

@@ -9,7 +9,7 @@
 #include "keystore/keystore.h"
 #include "rpc/rpc.h"
 
-#define DESK_N_ABIS 3
+#define DESK_N_ABIS 4
 #define DESK_PRICE_MAX_AGE 86400 /* seconds, when the feed has no max age of its own */
 
 struct desk {
@@ -24,7 +24,7 @@ struct desk {
     rpc_client *rpc;
     bool has_factory;
     addr factory;
-    abi_json *factory_abi, *escrow_abi, *token_abi, *feed_abi;
+    abi_json *factory_abi, *escrow_abi, *token_abi, *feed_abi, *htlc_abi;
     const abi_json *abis[DESK_N_ABIS];
     policy *pol;
     char policy_path[4200];
@@ -53,6 +53,9 @@ typedef struct desk_call {
     bool has_context_amount;
     u256 context_amount;
     const char *note;
+    const char *secret_arg; /* desk_step.secret_arg */
+    desk_hold_fn hold;      /* desk_step.hold */
+    void *hold_ctx;
 } desk_call;
 
 void desk_say(desk *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -71,6 +74,12 @@ int desk_send_call(desk *d, desk_call *c, desk_result *res, err *e);
 int desk_policy_check(desk *d, const char *action, const addr *escrow, const addr *payer,
                       const desk_asset *asset, const u256 *amount, const addr *counterparty,
                       unsigned threshold, err *e);
+
+/* The asset at token (zero: the chain's native coin) on the selected chain: symbol and
+ * decimals from the desk's tokens, else from the contract. */
+int desk_asset_of(desk *d, const addr *token, desk_asset *a, err *e);
+/* Selects the chain by id and connects to its endpoints. */
+int desk_select_chain_id(desk *d, uint64_t chain_id, err *e);
 
 /* Whom an action is decided for: the operator who signs it, and the stored transaction a
  * re-check stands for (0: a new action), left out of the velocity sums. */

@@ -298,7 +298,7 @@ static void test_summary_from_signed_bytes(void **state)
     snprintf(usdc.symbol, sizeof usdc.symbol, "TUSD");
     usdc.decimals = 6;
     desk_summary_ctx c = {"local", 31337, "ETH", 18, abis, 1, &usdc, true,
-                          u256_from_u64(1250500000), NULL};
+                          u256_from_u64(1250500000), NULL, NULL};
     json_t *j = NULL;
     buf text;
     buf_init(&text);

@@ -5,9 +5,10 @@
  * the secret; the workstation reads it from Y's Claimed event and claims on X for the
  * counterparty. After the timelocks, refunds. Each swap's state machine is in the desk
  * (store_xswap) with the signed transaction in flight, so a crashed process resumes
- * exactly where it stopped. See docs/cross-chain.md. */
-#ifndef FUSION_DEVNET_XSWAP_H
-#define FUSION_DEVNET_XSWAP_H
+ * exactly where it stopped. Every transaction is signed through the desk's pipeline
+ * (src/desk) as the operator whose key is the party's. See docs/cross-chain.md. */
+#ifndef FUSION_XSWAP_XSWAP_H
+#define FUSION_XSWAP_XSWAP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,13 +17,16 @@
 #include "base/err.h"
 #include "base/u256.h"
 #include "crypto/address.h"
+#include "desk/desk.h"
 
 #define XSWAP_WUR __attribute__((warn_unused_result))
 
 typedef struct xswap_env {
     const char *home;
-    const char *operator_name;
-    const char *passphrase; /* of the keys that sign (both parties' keys may be here) */
+    const char *operator_name; /* who runs the swap (compliance records); may be NULL */
+    /* Called on each party's desk once it is opened: passphrase, confirmation, output. */
+    void (*wire)(void *ctx, desk *d);
+    void *wire_ctx;
 } xswap_env;
 
 typedef struct xswap_terms {
