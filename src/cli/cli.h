@@ -5,6 +5,7 @@
 #define FUSION_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "base/err.h"
 
@@ -27,12 +28,12 @@ typedef struct cli_ctx {
     X(ui, "open the terminal workstation (the default with no subcommand)")                        \
     X(chain, "configure chains: add, list, remove")                                                \
     X(sync, "follow the chains into the desk database (--once: catch up and exit)")                \
-    X(escrow, "escrows as synced from the chain: list, show ADDRESS")                              \
+    X(escrow, "escrows: the synced view, and the actions that sign (policy, summary, y/N)")        \
     X(reindex, "rebuild escrow state from the stored events")                                      \
     X(key, "manage the encrypted key store: new, import, export, list, passwd, rm")                \
     X(audit, "list or verify the hash-chained audit log")                                          \
     X(risk, "risk report (live desk), calc (files), set-drawn: VaR/ES, credit line, stress")       \
-    X(alerts, "risk alerts: list (--all), ack ID")                                                 \
+    X(alerts, "risk alerts: list (--all; also plain `fusion alerts`), ack ID")                     \
     X(asset, "tokens and price feeds the risk service values: add-token, add-feed, list")          \
     X(operator, "desk operators and their roles: add, roles, list")                                \
     X(tx, "outbound transactions: list, show, check (resend what is in flight), speedup, cancel")  \
@@ -41,7 +42,22 @@ typedef struct cli_ctx {
     X(xswap, "cross-chain settlement by HTLC: new, respond, resume, list")                         \
     X(entity, "KYC/KYB registry: add, edit, show, list, link, import")                             \
     X(case, "compliance cases: screen, list, show, take, next, note, snooze, escalate, clear, "    \
-            "block, report, export, gate")
+            "block, report, export, gate")                                                         \
+    X(completion, "shell completion generated from the command table: bash")
+
+/* usage.c: one row per subcommand action (action "": a command without actions) with its
+ * usage text; `fusion help`, `--help`, and the bash completion read it. */
+typedef struct cli_action {
+    const char *cmd;
+    const char *action;
+    const char *usage;
+} cli_action;
+const cli_action *cli_actions(size_t *n);
+/* Prints the usage of cmd (or of one action of it) on stdout: EXIT_OK; a usage error for a
+ * command or action that does not exist. */
+int cli_help_for(const char *cmd, const char *action);
+/* Prints a bash completion script generated from the same table. */
+int cli_completion_bash(void);
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)

@@ -62,11 +62,54 @@ static int home_resolve(cli_ctx *ctx, const char *opt_home)
 
 int cmd_help(cli_ctx *ctx, int argc, char **argv)
 {
+    if (argc > 3)
+        return cli_usage("help", "takes at most COMMAND and ACTION");
+    if (argc >= 2)
+        return cli_help_for(argv[1], argc == 3 ? argv[2] : NULL);
+    size_t n_act;
+    const cli_action *acts = cli_actions(&n_act);
     fputs(usage_text, stdout);
-    puts("\ncommands:");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    puts("\ncommands (`fusion help COMMAND` or `fusion COMMAND --help` for the usage):");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         printf("  %-12s %s\n", commands[i].name, commands[i].summary);
+        bool any = false;
+        for (size_t k = 0; k < n_act; k++) {
+            if (strcmp(acts[k].cmd, commands[i].name) != 0 || !acts[k].action[0])
+                continue;
+            printf("%s%s", any ? ", " : "               actions: ", acts[k].action);
+            any = true;
+        }
+        if (any)
+            putchar('\n');
+    }
     return EXIT_OK;
+}
+
+int cmd_completion(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 2 || strcmp(argv[1], "bash") != 0)
+        return cli_usage("completion", "wants a shell: bash");
+    return cli_completion_bash();
+}
+
+/* `fusion CMD [ACTION] ... --help` (or -h, before any `--`): the usage from the table,
+ * exit 0, before the command runs (no desk is needed to read a usage). *asked false when
+ * the arguments ask for no help. */
+static int help_asked(int argc, char **argv, bool *asked)
+{
+    *asked = false;
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            *asked = true;
+    if (!*asked)
+        return EXIT_OK;
+    size_t n_act;
+    const cli_action *acts = cli_actions(&n_act);
+    if (argc > 1 && argv[1][0] != '-')
+        for (size_t k = 0; k < n_act; k++)
+            if (strcmp(acts[k].cmd, argv[0]) == 0 && strcmp(acts[k].action, argv[1]) == 0)
+                return cli_help_for(argv[0], argv[1]);
+    return cli_help_for(argv[0], NULL);
 }
 
 int cmd_version(cli_ctx *ctx, int argc, char **argv)
@@ -131,6 +174,10 @@ int main(int argc, char **argv)
         return cmd_ui(&ctx, 0, NULL);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(commands[i].name, sub_argv[0]) == 0) {
+            bool asked;
+            int h = help_asked(sub_argc, sub_argv, &asked);
+            if (asked)
+                return h;
             /* Subcommands parse their own options from index 1. */
             return commands[i].run(&ctx, sub_argc, sub_argv);
         }
