@@ -19,11 +19,13 @@
 
 #include "audit/audit.h"
 #include "base/amount.h"
+#include "base/datafile.h"
 #include "base/fsperm.h"
 #include "base/log.h"
 #include "compliance/compliance.h"
 #include "desk/desk_internal.h"
 #include "eth/tx.h"
+#include "rpc/rpc_chain.h"
 
 #define PASS_CAP 1024
 
@@ -88,31 +90,11 @@ static uint64_t mono_ms(void)
 
 int desk_data_path(char *out, size_t cap, const char *sub, const char *name, err *e)
 {
-    const char *env = getenv("FUSION_DATA");
-    if (env && *env) {
-        int k = snprintf(out, cap, "%s/%s/%s", env, sub, name);
-        if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0)
-            return 0;
-        return err_set(e, ERR_NOT_FOUND, "cannot read %s (from FUSION_DATA)", out);
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = '\0';
-        static const char *const rel[] = {"../data", "../share/fusion", "../../data"};
-        for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
-            int k = snprintf(out, cap, "%s/%s/%s/%s", exe, rel[i], sub, name);
-            if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0)
-                return 0;
-        }
-    }
-    return err_set(e, ERR_NOT_FOUND,
-                   "cannot find the shipped data/%s/%s: set FUSION_DATA to "
-                   "the data directory",
-                   sub, name);
+    char rel[512];
+    int k = snprintf(rel, sizeof rel, "%s/%s", sub, name);
+    if (k < 0 || (size_t)k >= sizeof rel)
+        return err_set(e, ERR_INVALID, "data file name too long: %.40s/%.40s", sub, name);
+    return datafile_find(rel, out, cap, e);
 }
 
 static int read_file(const char *path, char **out, size_t *len, err *e)
@@ -378,31 +360,17 @@ int desk_chain_rpc(store *db, uint64_t chain_id, store_chain *chain, rpc_client 
     if (!found)
         return err_set(e, ERR_NOT_FOUND, "chain %llu is not configured in this desk",
                        (unsigned long long)chain_id);
-    store_endpoint *eps = NULL;
-    size_t n = 0;
-    if (store_endpoint_list(db, chain_id, &eps, &n, e) < 0)
-        return -1;
-    if (n == 0) {
-        free(eps);
-        return err_set(e, ERR_NOT_FOUND, "chain %s has no RPC endpoint", c.name);
-    }
-    const char **urls = calloc(n, sizeof *urls);
-    if (!urls) {
-        free(eps);
-        return err_set(e, ERR_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++)
-        urls[i] = eps[i].url;
     rpc_options o;
     rpc_options_default(&o);
     o.max_attempts = 3;
     o.timeout_ms = 20000;
-    int rc = rpc_client_new(out, urls, n, &o, e);
-    free(urls);
-    free(eps);
-    if (rc == 0 && chain)
+    if (rpc_chain_client(out, db, chain_id, &o, e) < 0)
+        return e && e->code == ERR_NOT_FOUND
+                   ? err_set(e, ERR_NOT_FOUND, "chain %s has no RPC endpoint", c.name)
+                   : -1;
+    if (chain)
         *chain = c;
-    return rc;
+    return 0;
 }
 
 static int connect_chain(desk *d, err *e)

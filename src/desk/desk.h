@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/attr.h"
 #include "base/bytes.h"
 #include "base/err.h"
 #include "base/u256.h"
@@ -19,7 +20,7 @@
 #include "eth/abi.h"
 #include "store/store.h"
 
-#define DESK_WUR __attribute__((warn_unused_result))
+#define DESK_WUR FUSION_WUR /* base/attr.h */
 
 /* ---- roles (roles.c) ---- */
 

@@ -20,25 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/datafile.h"
 #include "base/fsperm.h"
 #include "base/log.h"
 #include "devnet/devnet_priv.h"
 
 /* ---- paths ------------------------------------------------------------------------- */
-
-static bool exe_dir(char *out, size_t cap)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return false;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash)
-        *slash = '\0';
-    int k = snprintf(out, cap, "%s", exe);
-    return k > 0 && (size_t)k < cap;
-}
 
 static bool executable(const char *p)
 {
@@ -75,7 +62,7 @@ int devnet_find_anvil(char *out, size_t cap, err *e)
         }
     }
     char dir[PATH_MAX];
-    if (exe_dir(dir, sizeof dir)) {
+    if (datafile_exe_dir(dir, sizeof dir)) {
         int k = snprintf(out, cap, "%s/../tools/bin/anvil", dir);
         if (k > 0 && (size_t)k < cap && executable(out))
             return 0;

@@ -13,11 +13,12 @@
 
 #include <jansson.h>
 
+#include "base/attr.h"
 #include "base/err.h"
 #include "base/u256.h"
 #include "crypto/address.h"
 
-#define STORE_WUR __attribute__((warn_unused_result))
+#define STORE_WUR FUSION_WUR /* base/attr.h */
 
 typedef struct store store;
 

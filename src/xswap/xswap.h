@@ -14,12 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/attr.h"
 #include "base/err.h"
 #include "base/u256.h"
 #include "crypto/address.h"
 #include "desk/desk.h"
-
-#define XSWAP_WUR __attribute__((warn_unused_result))
 
 typedef struct xswap_env {
     const char *home;
@@ -39,15 +38,15 @@ typedef struct xswap_terms {
 } xswap_terms;
 
 /* Records a new swap (fresh 32-byte secret) and locks on X as the initiator. */
-int xswap_new(const xswap_env *env, const xswap_terms *t, int64_t *id, err *e) XSWAP_WUR;
+int xswap_new(const xswap_env *env, const xswap_terms *t, int64_t *id, err *e) FUSION_WUR;
 /* As the counterparty: checks the initiator's lock on X (final, same hashlock, receiver,
  * token, amount, T1) and locks on Y until T2 = T1 - gap; ERR_DENIED when gap is below
  * the swap's margin or T2 is not in the future. */
-int xswap_respond(const xswap_env *env, int64_t id, uint64_t gap, err *e) XSWAP_WUR;
+int xswap_respond(const xswap_env *env, int64_t id, uint64_t gap, err *e) FUSION_WUR;
 /* Does every step that is possible now (finishing or re-sending the transaction in
  * flight first) until the swap waits for someone else, the chain or a timelock.
  * *state (may be NULL) receives the state it stopped in. */
-int xswap_advance(const xswap_env *env, int64_t id, char state[16], err *e) XSWAP_WUR;
+int xswap_advance(const xswap_env *env, int64_t id, char state[16], err *e) FUSION_WUR;
 /* True for the states nothing follows (done, refunded). */
 bool xswap_state_terminal(const char *state);
 
