@@ -21,7 +21,8 @@
     X("chain", "remove", "fusion chain remove NAME")                                               \
     X("sync", "",                                                                                  \
       "fusion sync [--once] [--chain NAME] [--poll-ms MS] [--window N] [--range N]\n"              \
-      "         [--max-range N] [--rpc-timeout-ms MS] [--max-addresses N] [--quiet]")              \
+      "         [--max-range N] [--rpc-timeout-ms MS] [--max-addresses N] [--quiet]\n"            \
+      "         [--swaps]   (with --passphrase-file and --yes: move the swaps on)")                \
     X("escrow", "list", "fusion escrow list [--chain NAME] [--state STATE] [--json]")              \
     X("escrow", "show", "fusion escrow show ADDRESS [--chain NAME] [--json]")                      \
     X("escrow", "create",                                                                          \

@@ -1072,6 +1072,8 @@ static int run_steps(eng *g, store_xswap *x, err *e)
             return 0;
         if (!moved && !x->pending_action[0])
             return 0;
+        if (!moved && g->env->no_wait)
+            return 0;
         if (!moved) {
             /* a transaction in flight: give the node a moment (1 s blocks) */
             rpc_receipt r;
@@ -1270,4 +1272,34 @@ int xswap_advance(const xswap_env *env, int64_t id, char state[16], err *e)
     sodium_memzero(&x, sizeof x);
     eng_close(&g);
     return rc;
+}
+
+int xswap_advance_all(const xswap_env *env,
+                      void (*report)(void *ctx, int64_t id, const char *state, const err *se),
+                      void *ctx, err *e)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/desk.db", env->home);
+    store *db = NULL;
+    store_xswap *xs = NULL;
+    size_t n = 0;
+    int rc = store_open(&db, path, e);
+    if (rc == 0)
+        rc = store_xswap_list(db, &xs, &n, e);
+    store_close(&db);
+    if (rc < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (xswap_state_terminal(xs[i].state) && !xs[i].pending_action[0])
+            continue;
+        char state[16] = "";
+        err se;
+        err_clear(&se);
+        int r = xswap_advance(env, xs[i].id, state, &se);
+        if (report)
+            report(ctx, xs[i].id, state, r < 0 ? &se : NULL);
+    }
+    sodium_memzero(xs, n * sizeof *xs);
+    free(xs);
+    return 0;
 }

@@ -26,6 +26,9 @@ typedef struct xswap_env {
     /* Called on each party's desk once it is opened: passphrase, confirmation, output. */
     void (*wire)(void *ctx, desk *d);
     void *wire_ctx;
+    /* Do what is possible now and return, instead of waiting (bounded) for receipts of
+     * transactions in flight: the background pass of a syncing process. */
+    bool no_wait;
 } xswap_env;
 
 typedef struct xswap_terms {
@@ -47,6 +50,12 @@ int xswap_respond(const xswap_env *env, int64_t id, uint64_t gap, err *e) FUSION
  * flight first) until the swap waits for someone else, the chain or a timelock.
  * *state (may be NULL) receives the state it stopped in. */
 int xswap_advance(const xswap_env *env, int64_t id, char state[16], err *e) FUSION_WUR;
+/* xswap_advance on every unfinished swap (or a transaction still in flight); report
+ * (may be NULL) hears each swap's outcome (se NULL when it went well). -1 only when the
+ * swaps cannot be listed. */
+int xswap_advance_all(const xswap_env *env,
+                      void (*report)(void *ctx, int64_t id, const char *state, const err *se),
+                      void *ctx, err *e) FUSION_WUR;
 /* True for the states nothing follows (done, refunded). */
 bool xswap_state_terminal(const char *state);
 

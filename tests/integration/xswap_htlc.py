@@ -31,7 +31,10 @@ Ethereum and Polygon stand-ins), checked with cast, not with fusion's own view:
   one pipeline    every swap transaction is in the desk's outbound table (`fusion tx
                   list`): EIP-1559, gas estimated (not a fixed 300000), the claim on Y with
                   no signed bytes kept; a lock on X in flight is sped up with `fusion tx
-                  speedup` and the swap follows the replacement to x_locked.
+                  speedup` and the swap follows the replacement to x_locked;
+  background      `fusion sync --once --swaps` (with --passphrase-file and --yes) moves a
+                  swap on by itself: bob's lock made with cast is adopted, both claims
+                  made; without --yes it is a usage error.
 Each step is signed through the desk's pipeline as the operator whose key is the party's,
 with the passphrase of --passphrase-file (no demo passphrase is assumed) and --yes.
 """
@@ -401,6 +404,28 @@ def listed(home, desk):
     check(desk.lock_count("devnet-eth") == nx + 1, "listed: exactly one lock on X")
 
 
+def background(home, desk):
+    """`fusion sync --swaps`: the syncing process moves the swaps on. bob locks on Y with
+    cast; one `sync --once --swaps` (no `xswap resume`) adopts his lock and claims on Y and
+    on X. Without --yes (no terminal to confirm on) it is a usage error."""
+    sid = new_swap(home)
+    s = swaps(home)[sid]
+    p = fusion(home, "--passphrase-file", PASSFILE, "sync", "--once", "--swaps", rc=2)
+    check("--yes" in p.stderr, "background: --swaps without --yes refused: %r" % p.stderr)
+    cast("send", "--private-key", BOB_KEY, "--rpc-url", desk.url["devnet-pol"],
+         "--value", "1.5ether", desk.htlc["devnet-pol"],
+         "lock(address,address,uint256,bytes32,uint64)", ALICE,
+         "0x0000000000000000000000000000000000000000", "1500000000000000000",
+         s["hashlock"], str(s["t1"] - 3600))
+    check(swaps(home)[sid]["state"] == "x_locked", "background: nothing moved it yet")
+    fusion(home, "--passphrase-file", PASSFILE, "--yes", "sync", "--once", "--swaps", "--quiet",
+           timeout=300)
+    s2 = swaps(home)[sid]
+    check(s2["state"] == "done", "background: sync --swaps finished the swap (%s, %r)"
+          % (s2["state"], s2["note"]))
+    check(desk.lock_status("devnet-eth", s2["lock_x"]) == 2, "background: lock on X claimed")
+
+
 def signed_rows(home):
     with open(os.path.join(home, "audit.log")) as f:
         return sum(1 for line in f if '"desk.signed"' in line)
@@ -518,6 +543,7 @@ def main():
         external(home, desk)
         tampered(home, desk)
         listed(home, desk)
+        background(home, desk)
     finally:
         fusion(home, "devnet", "down", rc=None)
     return report()
