@@ -796,13 +796,18 @@ struct ui_desk *ui_app_desk(ui_app *a)
     return a->cfg->desk_ctx;
 }
 
+static void show_task_result(ui_app *a, bool failed, const char *msg)
+{
+    ui_message(a, failed ? UI_MSG_ERROR : UI_MSG_INFO, "%s", msg);
+}
+
 /* Tells the opened screens that show any of topics to reload. */
 static void topics_changed(ui_app *a, unsigned topics)
 {
     if (!topics)
         return;
     if (topics & UI_TOPIC_JOBS)
-        apply(a, ui_task_poll(a));
+        apply(a, ui_task_poll(a, show_task_result));
     for (int i = 0; i < UI_SCREEN_COUNT; i++) {
         ui_screen *s = &a->screens[i];
         if (!s->opened || !s->ops->changed || !(s->ops->topics & topics))

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "app.h"
 #include "base/log.h"
 #include "notify.h"
 
@@ -74,7 +73,7 @@ int ui_task_start(const char *what, const ui_task_ops *ops, void *arg, unsigned 
     return 0;
 }
 
-unsigned ui_task_poll(ui_app *a)
+unsigned ui_task_poll(ui_app *a, ui_task_show_fn show)
 {
     ui_task *t = cur;
     if (!t)
@@ -86,7 +85,7 @@ unsigned ui_task_poll(ui_app *a)
         return UI_OK;
     pthread_join(t->thread, NULL);
     cur = NULL;
-    ui_message(a, t->rc == 0 ? UI_MSG_INFO : UI_MSG_ERROR, "%s", t->msg);
+    show(a, t->rc != 0, t->msg);
     unsigned r = UI_REDRAW;
     if (t->ops->finish)
         r |= t->ops->finish(a, t->arg, t->rc);

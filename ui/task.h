@@ -27,8 +27,12 @@ typedef struct ui_task_ops {
  * is freed on failure too. */
 int ui_task_start(const char *what, const ui_task_ops *ops, void *arg, unsigned topics, err *e)
     __attribute__((warn_unused_result));
-/* Loop side, after a UI_TOPIC_JOBS wake: shows the result of a finished task. */
-unsigned ui_task_poll(ui_app *a);
+/* How the loop shows a finished task's one-line result (the loop owns the message line;
+ * the worker side never calls into it). */
+typedef void (*ui_task_show_fn)(ui_app *a, bool failed, const char *msg);
+/* Loop side, after a UI_TOPIC_JOBS wake: hands the result of a finished task to show, then
+ * runs its finish hook. */
+unsigned ui_task_poll(ui_app *a, ui_task_show_fn show);
 /* Tasks in flight (0 or 1). */
 size_t ui_task_pending(void);
 /* Waits for a running task and frees it (finish is not called). */

@@ -5,6 +5,7 @@
 #define FUSION_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/err.h"
@@ -28,12 +29,12 @@ typedef struct cli_ctx {
     X(ui, "open the terminal workstation (the default with no subcommand)")                        \
     X(chain, "configure chains: add, add-factory, list, remove")                                   \
     X(sync, "follow the chains into the desk database (--once: catch up and exit)")                \
-    X(escrow, "escrows as synced from the chain: list, show ADDRESS")                              \
+    X(escrow, "escrows: the synced view, and the actions that sign (policy, summary, y/N)")        \
     X(reindex, "rebuild escrow state from the stored events")                                      \
     X(key, "manage the encrypted key store: new, import, export, list, passwd, rm")                \
     X(audit, "list or verify the hash-chained audit log")                                          \
     X(risk, "risk report (live desk), calc (files), set-drawn: VaR/ES, credit line, stress")       \
-    X(alerts, "risk alerts: list (--all), ack ID")                                                 \
+    X(alerts, "risk alerts: list (--all; also plain `fusion alerts`), ack ID")                     \
     X(asset, "tokens and price feeds the risk service values: add-token, add-feed, list")          \
     X(operator, "desk operators and their roles: add, roles, list")                                \
     X(tx, "outbound transactions: list, show, check (resend what is in flight), speedup, cancel")  \
@@ -42,10 +43,25 @@ typedef struct cli_ctx {
     X(xswap, "cross-chain settlement by HTLC: new, respond, resume, list")                         \
     X(entity, "KYC/KYB registry: add, edit, show, list, link, import")                             \
     X(case, "compliance cases: screen, list, show, take, next, note, snooze, escalate, clear, "    \
-            "block, report, export, gate")                                                      \
+            "block, report, export, gate")                                                         \
     X(backup, "encrypted backup of the desk while it runs: --out FILE")                            \
-    X(restore, "restore a backup into an empty home: FILE --home DIR, then check the chains")   \
-    X(report, "the day's book as CSV and JSON files: daily [--date YYYY-MM-DD]")
+    X(restore, "restore a backup into an empty home: FILE --home DIR, then check the chains")      \
+    X(report, "the day's book as CSV and JSON files: daily [--date YYYY-MM-DD]")                   \
+    X(completion, "shell completion generated from the command table: bash")
+
+/* usage.c: one row per subcommand action (action "": a command without actions) with its
+ * usage text; `fusion help`, `--help`, and the bash completion read it. */
+typedef struct cli_action {
+    const char *cmd;
+    const char *action;
+    const char *usage;
+} cli_action;
+const cli_action *cli_actions(size_t *n);
+/* Prints the usage of cmd (or of one action of it) on stdout: EXIT_OK; a usage error for a
+ * command or action that does not exist. */
+int cli_help_for(const char *cmd, const char *action);
+/* Prints a bash completion script generated from the same table. */
+int cli_completion_bash(void);
 
 #define CLI_DECL_(name, summary) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 CLI_COMMANDS(CLI_DECL_)
@@ -57,6 +73,10 @@ int cmd_escrow_act(cli_ctx *ctx, int argc, char **argv);
 struct desk;
 int cli_operator_desk_open(cli_ctx *ctx, struct desk **d, unsigned wait_s, err *e)
     __attribute__((warn_unused_result));
+
+/* Wires a desk to this terminal: passphrase (--passphrase-file or asked), the pre-sign
+ * summary with y/N (or --yes), progress lines on stdout. ctx: the cli_ctx. */
+void cli_desk_wire(void *ctx, struct desk *d);
 
 /* The operator's passphrase: the first line of --passphrase-file, else asked on the
  * terminal with echo off (cmd_escrow_act.c). */

@@ -16,7 +16,7 @@
 #include "store/store.h"
 
 static const char alerts_usage[] =
-    "usage: fusion alerts [--all] [--json]      open alerts (--all: cleared ones too)\n"
+    "usage: fusion alerts [list] [--all] [--json]   open alerts (--all: cleared ones too)\n"
     "       fusion alerts ack ID [--json]       acknowledge alert ID (needs an operator)\n";
 
 static int alerts_list(cli_ctx *ctx, bool all, bool json, bool csv)
@@ -125,7 +125,9 @@ int cmd_alerts(cli_ctx *ctx, int argc, char **argv)
         return EXIT_OK;
     }
     int rest = (int)n_pos;
-    if (rest == 0) {
+    if (rest == 0 || strcmp(argv[1], "list") == 0) {
+        if (rest > 1)
+            return cli_usage("alerts list", "takes no arguments");
         if (csv && json)
             return cli_usage("alerts", "--json and --csv are alternatives: give one");
         return alerts_list(ctx, all, json, csv);

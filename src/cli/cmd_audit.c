@@ -54,6 +54,9 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     const char *action = argv[1];
+    if (strcmp(action, "list") != 0 && strcmp(action, "verify") != 0 &&
+        strcmp(action, "adopt") != 0)
+        return cli_usage("audit", "unknown action '%s' (list, verify, adopt)", action);
     bool json = ctx->json, csv = false;
     const char *anchor = NULL;
     bool log_only = false;

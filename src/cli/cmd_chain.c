@@ -15,6 +15,7 @@
 #include "cli/opts.h"
 #include "crypto/address.h"
 #include "rpc/rpc.h"
+#include "rpc/rpc_chain.h"
 #include "store/store.h"
 #include "sync/sync.h"
 
@@ -373,16 +374,12 @@ static int chain_list(cli_ctx *ctx, int argc, char **argv)
             rpc_options_default(&ro);
             ro.max_attempts = 1;
             ro.timeout_ms = 3000;
-            const char **urls = calloc(ne, sizeof *urls);
-            for (size_t k = 0; urls && k < ne; k++)
-                urls[k] = eps[k].url;
             rpc_client *rpc = NULL;
             err le;
-            if (urls && rpc_client_new(&rpc, urls, ne, &ro, &le) == 0 &&
+            if (rpc_chain_client(&rpc, db, ch->chain_id, &ro, &le) == 0 &&
                 rpc_eth_block_number(rpc, &head, &le) == 0)
                 has_head = true;
             rpc_client_free(&rpc);
-            free(urls);
         }
         uint64_t lag = has_head && cp.synced && head > cp.synced_block ? head - cp.synced_block : 0;
         if (json) {

@@ -129,11 +129,17 @@ int cli_operator_desk_open(cli_ctx *ctx, desk **d, unsigned wait_s, err *e)
     snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
     if (log_open(path, e) < 0 || desk_open(d, ctx->home, ctx->operator_name, e) < 0)
         return -1;
-    desk_set_passphrase(*d, get_passphrase, ctx);
-    desk_set_confirm(*d, confirm_send, ctx);
-    desk_set_output(*d, say_stdout, ctx->json ? stderr : stdout);
+    cli_desk_wire(ctx, *d);
     desk_set_wait(*d, wait_s);
     return 0;
+}
+
+void cli_desk_wire(void *vctx, struct desk *d)
+{
+    cli_ctx *ctx = vctx;
+    desk_set_passphrase(d, get_passphrase, ctx);
+    desk_set_confirm(d, confirm_send, ctx);
+    desk_set_output(d, say_stdout, ctx->json ? stderr : stdout);
 }
 
 /* An address, or the name of a configured operator (its key address). */

@@ -19,6 +19,9 @@
 #include "compliance/compliance.h"
 #include "store/store.h"
 #include "sync/sync.h"
+#include "xswap/xswap.h"
+
+#define SWAP_PASS_S 5.0 /* seconds between the background passes over the swaps */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -40,12 +43,44 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
     return 0;
 }
 
+typedef struct swap_pass {
+    bool quiet;
+} swap_pass;
+
+static void swap_report(void *vctx, int64_t id, const char *state, const err *se)
+{
+    const swap_pass *sp = vctx;
+    if (se)
+        cli_errorf("fusion sync: swap %lld: %s", (long long)id, se->msg);
+    else if (!sp->quiet)
+        fprintf(stderr, "swap %lld: %s\n", (long long)id, state);
+}
+
+/* --swaps: the unfinished swaps moved on by this process, as `xswap resume` would; wait:
+ * follow each transaction in flight to its receipt (--once), else only what is possible now
+ * (the periodic pass while following). */
+static void advance_swaps(cli_ctx *ctx, bool wait, bool quiet)
+{
+    xswap_env env;
+    memset(&env, 0, sizeof env);
+    env.home = ctx->home;
+    env.operator_name = ctx->operator_name;
+    env.wire = cli_desk_wire;
+    env.wire_ctx = ctx;
+    env.no_wait = !wait;
+    swap_pass sp = {quiet};
+    err e;
+    err_clear(&e);
+    if (xswap_advance_all(&env, swap_report, &sp, &e) < 0)
+        cli_errorf("fusion sync: swaps not advanced: %s", e.msg);
+}
+
 int cmd_sync(cli_ctx *ctx, int argc, char **argv)
 {
     sync_options o;
     sync_options_default(&o);
     const char *chain_name = NULL;
-    bool quiet = false;
+    bool quiet = false, swaps = false;
     unsigned long long v;
     const char *poll_ms = NULL, *window = NULL, *range = NULL, *max_range = NULL,
                *timeout = NULL, *max_addr = NULL;
@@ -59,6 +94,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         {"rpc-timeout-ms", CLI_OPT_STR, &timeout},
         {"max-addresses", CLI_OPT_STR, &max_addr},
         {"quiet", CLI_OPT_FLAG, &quiet},
+        {"swaps", CLI_OPT_FLAG, &swaps},
     };
     size_t n_pos;
     int u = cli_opts("sync", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
@@ -98,6 +134,10 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("sync", "unexpected argument '%s'", argv[1]);
     if (o.initial_range > o.max_range)
         o.initial_range = o.max_range;
+    /* the swaps sign in the background: no terminal to ask or confirm on */
+    if (swaps && (!ctx->passphrase_file || !ctx->yes))
+        return cli_usage("sync", "--swaps signs without a terminal: it needs --passphrase-file "
+                                 "FILE and --yes (global options, before `sync`)");
 
     err e;
     err_clear(&e);
@@ -166,6 +206,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     size_t tty_lines = 0;
+    double last_swaps = -1e9;
     for (;;) {
         struct pollfd p = {.fd = sync_notify_fd(eng), .events = POLLIN};
         int prc = poll(&p, 1, 250);
@@ -177,6 +218,15 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         }
         if (sync_finished(eng))
             break;
+        if (swaps && !o.once) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            double at = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+            if (at - last_swaps >= SWAP_PASS_S) {
+                last_swaps = at;
+                advance_swaps(ctx, false, quiet);
+            }
+        }
         struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
         double now = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
@@ -224,6 +274,8 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         sync_progress_line(&stats[i], line, sizeof line);
         fprintf(stderr, "%ssync %s\n", tty ? "\r\033[K" : "", line);
     }
+    if (swaps && o.once && rc == 0 && !stop_requested)
+        advance_swaps(ctx, true, quiet); /* after the catch-up, each to where it waits */
     compliance_screener_stop(scr); /* after its last pass over what sync stored */
     compliance_screen_stats st;
     compliance_screener_totals(scr, &st);

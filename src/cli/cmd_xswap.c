@@ -1,6 +1,8 @@
 /* cmd_xswap.c: `fusion xswap new|respond|resume|list`: cross-chain settlement by HTLC
- * (src/devnet/xswap.h, docs/cross-chain.md). Keys sign with the passphrase of
- * --passphrase-file, else the documented demo passphrase (devnet keys). */
+ * (src/xswap/xswap.h, docs/cross-chain.md). Each step is signed through the desk's
+ * pipeline as the operator whose key is the party's, wired to this terminal like the
+ * escrow actions: the passphrase from --passphrase-file or asked, the summary confirmed
+ * with y or --yes. */
 #include "cli/cli.h"
 
 #include <jansson.h>
@@ -9,12 +11,10 @@
 #include <string.h>
 
 #include "base/amount.h"
-#include "base/fsperm.h"
 #include "base/log.h"
 #include "cli/opts.h"
-#include "devnet/devnet.h"
-#include "devnet/xswap.h"
 #include "store/store.h"
+#include "xswap/xswap.h"
 
 static const char usage_text[] =
     "usage: fusion xswap new --x CHAIN --y CHAIN --initiator ADDR --counterparty ADDR\n"
@@ -25,37 +25,19 @@ static const char usage_text[] =
     "       fusion xswap list [--json]\n"
     "CHAIN: name or id; SYMBOL: a configured token (default: the native coin)\n";
 
-typedef struct env_buf {
-    char pass[512];
-    xswap_env env;
-} env_buf;
-
-static int env_init(cli_ctx *ctx, env_buf *b, err *e)
+static int env_init(cli_ctx *ctx, xswap_env *env, err *e)
 {
-    memset(b, 0, sizeof *b);
+    memset(env, 0, sizeof *env);
     if (cli_home_existing(ctx, e) < 0)
         return -1;
     char path[4200];
     snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
     if (log_open(path, e) < 0)
         return -1;
-    if (ctx->passphrase_file) {
-        if (fsperm_check_private(ctx->passphrase_file, "passphrase file", e) < 0)
-            return -1;
-        FILE *f = fopen(ctx->passphrase_file, "r");
-        if (!f || !fgets(b->pass, sizeof b->pass, f)) {
-            if (f)
-                fclose(f);
-            return err_set(e, ERR_IO, "cannot read the passphrase file %s", ctx->passphrase_file);
-        }
-        fclose(f);
-        b->pass[strcspn(b->pass, "\r\n")] = '\0';
-    } else {
-        snprintf(b->pass, sizeof b->pass, "%s", DEVNET_DEMO_PASSPHRASE);
-    }
-    b->env.home = ctx->home;
-    b->env.operator_name = ctx->operator_name;
-    b->env.passphrase = b->pass;
+    env->home = ctx->home;
+    env->operator_name = ctx->operator_name;
+    env->wire = cli_desk_wire;
+    env->wire_ctx = ctx;
     return 0;
 }
 
@@ -153,15 +135,15 @@ static int cmd_new(cli_ctx *ctx, int argc, char **argv)
     }
     err e;
     err_clear(&e);
-    env_buf b;
-    if (env_init(ctx, &b, &e) < 0)
+    xswap_env env;
+    if (env_init(ctx, &env, &e) < 0)
         return cli_fail(&e);
     xswap_terms t;
     memset(&t, 0, sizeof t);
     t.t1_after = t1;
     t.margin = margin;
     store *db = NULL;
-    int rc = devnet_open_desk(ctx->home, &db, &e);
+    int rc = cli_desk_open(ctx, &db, &e);
     if (rc == 0)
         rc = find_chain(db, x, &t.chain_x, &e);
     if (rc == 0)
@@ -177,8 +159,7 @@ static int cmd_new(cli_ctx *ctx, int argc, char **argv)
         rc = err_prefix(&e, "--counterparty");
     int64_t id = 0;
     if (rc == 0)
-        rc = xswap_new(&b.env, &t, &id, &e);
-    memset(b.pass, 0, sizeof b.pass);
+        rc = xswap_new(&env, &t, &id, &e);
     if (rc < 0) {
         if (id)
             fprintf(stderr,
@@ -222,14 +203,14 @@ static int cmd_respond(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("xswap", "--gap wants a whole number of seconds");
     err e;
     err_clear(&e);
-    env_buf b;
-    if (env_init(ctx, &b, &e) < 0)
+    xswap_env env;
+    if (env_init(ctx, &env, &e) < 0)
         return cli_fail(&e);
     if (!has_gap) {
         store *db = NULL;
         store_xswap x;
         bool found = false;
-        int rc = devnet_open_desk(ctx->home, &db, &e);
+        int rc = cli_desk_open(ctx, &db, &e);
         if (rc == 0)
             rc = store_xswap_get(db, id, &x, &found, &e);
         store_close(&db);
@@ -240,11 +221,10 @@ static int cmd_respond(cli_ctx *ctx, int argc, char **argv)
         gap = 2 * x.margin;
         memset(&x, 0, sizeof x);
     }
-    int rc = xswap_respond(&b.env, id, gap, &e);
+    int rc = xswap_respond(&env, id, gap, &e);
     char state[16] = "";
     if (rc == 0)
-        rc = xswap_advance(&b.env, id, state, &e);
-    memset(b.pass, 0, sizeof b.pass);
+        rc = xswap_advance(&env, id, state, &e);
     if (rc < 0)
         return cli_fail(&e);
     printf("swap %lld: %s\n", (long long)id, state);
@@ -258,13 +238,13 @@ static int cmd_resume(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("xswap", "resume takes at most one swap id");
     err e;
     err_clear(&e);
-    env_buf b;
-    if (env_init(ctx, &b, &e) < 0)
+    xswap_env env;
+    if (env_init(ctx, &env, &e) < 0)
         return cli_fail(&e);
     store *db = NULL;
     store_xswap *xs = NULL;
     size_t n = 0;
-    int rc = devnet_open_desk(ctx->home, &db, &e);
+    int rc = cli_desk_open(ctx, &db, &e);
     if (rc == 0)
         rc = store_xswap_list(db, &xs, &n, &e);
     store_close(&db);
@@ -279,7 +259,7 @@ static int cmd_resume(cli_ctx *ctx, int argc, char **argv)
         char state[16] = "";
         err se;
         err_clear(&se);
-        if (xswap_advance(&b.env, xs[i].id, state, &se) < 0) {
+        if (xswap_advance(&env, xs[i].id, state, &se) < 0) {
             cli_errorf("fusion: swap %lld: %s", (long long)xs[i].id, se.msg);
             status = EXIT_FAIL;
         } else {
@@ -287,7 +267,6 @@ static int cmd_resume(cli_ctx *ctx, int argc, char **argv)
         }
     }
     free(xs);
-    memset(b.pass, 0, sizeof b.pass);
     return status;
 }
 

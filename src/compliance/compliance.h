@@ -12,12 +12,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/attr.h"
 #include "base/err.h"
 #include "compliance/screen.h"
 #include "crypto/address.h"
 #include "store/store.h"
 
-#define COMPLIANCE_WUR __attribute__((warn_unused_result))
+#define COMPLIANCE_WUR FUSION_WUR /* base/attr.h */
 
 /* Who acts and when: every change is audited under operator_name in <home>/audit.log.
  * now is Unix seconds (the CLI passes time(NULL); tests pass fixed times). */

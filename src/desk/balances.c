@@ -10,6 +10,7 @@
 #include "base/bytes.h"
 #include "eth/abi.h"
 #include "rpc/rpc.h"
+#include "rpc/rpc_chain.h"
 
 static int push(desk_balances *b, size_t *cap, const desk_balance *x, err *e)
 {
@@ -38,7 +39,6 @@ static int read_chain(store *s, const store_chain *ch, const addr *accounts, siz
     store_endpoint *eps = NULL;
     store_token *tok = NULL;
     size_t n_eps = 0, n_tok = 0;
-    const char **urls = NULL;
     rpc_client *rpc = NULL;
     int rc = -1;
     if (store_endpoint_list(s, ch->chain_id, &eps, &n_eps, e) < 0 ||
@@ -49,20 +49,13 @@ static int read_chain(store *s, const store_chain *ch, const addr *accounts, siz
         snprintf(cs->error, sizeof cs->error, "no RPC endpoint configured");
         goto out;
     }
-    urls = calloc(n_eps, sizeof *urls);
-    if (!urls) {
-        rc = err_set(e, ERR_NOMEM, "out of memory reading balances");
-        goto out;
-    }
-    for (size_t i = 0; i < n_eps; i++)
-        urls[i] = eps[i].url;
     rpc_options ro;
     rpc_options_default(&ro);
     ro.max_attempts = 2;
     ro.timeout_ms = 10000;
     err re;
     err_clear(&re);
-    if (rpc_client_new(&rpc, urls, n_eps, &ro, &re) < 0) {
+    if (rpc_chain_client(&rpc, s, ch->chain_id, &ro, &re) < 0) {
         snprintf(cs->error, sizeof cs->error, "%.250s", re.msg);
         goto out;
     }
@@ -122,7 +115,6 @@ static int read_chain(store *s, const store_chain *ch, const addr *accounts, siz
     }
 out:
     rpc_client_free(&rpc);
-    free(urls);
     free(eps);
     free(tok);
     return rc;

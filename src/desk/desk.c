@@ -19,12 +19,14 @@
 
 #include "audit/audit.h"
 #include "base/amount.h"
+#include "base/datafile.h"
 #include "base/fsperm.h"
 #include "base/log.h"
 #include "base/text.h"
 #include "compliance/compliance.h"
 #include "desk/desk_internal.h"
 #include "eth/tx.h"
+#include "rpc/rpc_chain.h"
 
 #define PASS_CAP 1024
 
@@ -89,31 +91,11 @@ static uint64_t mono_ms(void)
 
 int desk_data_path(char *out, size_t cap, const char *sub, const char *name, err *e)
 {
-    const char *env = getenv("FUSION_DATA");
-    if (env && *env) {
-        int k = snprintf(out, cap, "%s/%s/%s", env, sub, name);
-        if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0)
-            return 0;
-        return err_set(e, ERR_NOT_FOUND, "cannot read %s (from FUSION_DATA)", out);
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = '\0';
-        static const char *const rel[] = {"../data", "../share/fusion", "../../data"};
-        for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
-            int k = snprintf(out, cap, "%s/%s/%s/%s", exe, rel[i], sub, name);
-            if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0)
-                return 0;
-        }
-    }
-    return err_set(e, ERR_NOT_FOUND,
-                   "cannot find the shipped data/%s/%s: set FUSION_DATA to "
-                   "the data directory",
-                   sub, name);
+    char rel[512];
+    int k = snprintf(rel, sizeof rel, "%s/%s", sub, name);
+    if (k < 0 || (size_t)k >= sizeof rel)
+        return err_set(e, ERR_INVALID, "data file name too long: %.40s/%.40s", sub, name);
+    return datafile_find(rel, out, cap, e);
 }
 
 static int read_file(const char *path, char **out, size_t *len, err *e)
@@ -211,6 +193,21 @@ static int desk_compliance_gate(void *ctx, const desk_gate_request *r, char *rea
         is_gated = is_gated || strcmp(r->action, gated[i]) == 0;
     err ge;
     err_clear(&ge);
+    /* A swap's lock or claim moves money from the payer to the payee of the lock: both are
+     * screened, whoever signs (a refund returns money to whoever locked it). */
+    if (strncmp(r->action, "swap_", 5) == 0) {
+        if (strcmp(r->action, "swap_lock") != 0 && strcmp(r->action, "swap_claim") != 0)
+            return 0;
+        compliance_actor a = {.home = d->home, .operator_name = d->op.name, .now = time(NULL)};
+        compliance_action act = {.action = r->action, .chain_id = r->chain_id,
+                                 .payer = r->payer ? r->payer : r->from,
+                                 .payee = r->counterparty, .token = r->asset,
+                                 .amount = r->amount};
+        if (compliance_screen_action(d->db, &a, &act, &ge) == 0)
+            return 0;
+        snprintf(reason, cap, "%s", ge.msg);
+        return 1;
+    }
     /* Screening before signing: the action's parties against the sanctions and desk lists
      * and the registry; a sanctions hit or a block refuses, even a create. */
     if (is_gated || strcmp(r->action, "create") == 0) {
@@ -299,7 +296,8 @@ int desk_open(desk **out, const char *home, const char *operator_name, err *e)
         load_abi(&d->factory2_abi, "EscrowFactoryV2.json", e) < 0 ||
         load_abi(&d->escrow2_abi, "EscrowV2.json", e) < 0 ||
         load_abi(&d->token_abi, "TestToken.json", e) < 0 ||
-        load_abi(&d->feed_abi, "MockPriceFeed.json", e) < 0 || load_policy(d, e) < 0)
+        load_abi(&d->feed_abi, "MockPriceFeed.json", e) < 0 ||
+        load_abi(&d->htlc_abi, "HashedTimelock.json", e) < 0 || load_policy(d, e) < 0)
         goto fail;
     /* Version 2 first: its custom errors are a superset; every selector names one function. */
     d->abis[0] = d->escrow2_abi;
@@ -307,6 +305,7 @@ int desk_open(desk **out, const char *home, const char *operator_name, err *e)
     d->abis[2] = d->escrow_abi;
     d->abis[3] = d->factory_abi;
     d->abis[4] = d->token_abi;
+    d->abis[5] = d->htlc_abi;
     desk_set_gate(d, desk_compliance_gate, d);
     *out = d;
     return 0;
@@ -330,6 +329,7 @@ void desk_free(desk **p)
     abi_json_free(&d->escrow2_abi);
     abi_json_free(&d->token_abi);
     abi_json_free(&d->feed_abi);
+    abi_json_free(&d->htlc_abi);
     policy_free(&d->pol);
     free(d);
     *p = NULL;
@@ -369,32 +369,33 @@ void desk_set_output(desk *d, void (*say)(void *ctx, const char *line), void *ct
     d->say_ctx = ctx;
 }
 
-static int connect_chain(desk *d, err *e)
+int desk_chain_rpc(store *db, uint64_t chain_id, store_chain *chain, rpc_client **out, err *e)
 {
-    store_endpoint *eps = NULL;
-    size_t n = 0;
-    if (store_endpoint_list(d->db, d->chain.chain_id, &eps, &n, e) < 0)
+    *out = NULL;
+    store_chain c;
+    bool found = false;
+    if (store_chain_get(db, chain_id, &c, &found, e) < 0)
         return -1;
-    if (n == 0) {
-        free(eps);
-        return err_set(e, ERR_NOT_FOUND, "chain %s has no RPC endpoint", d->chain.name);
-    }
-    const char **urls = calloc(n, sizeof *urls);
-    if (!urls) {
-        free(eps);
-        return err_set(e, ERR_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++)
-        urls[i] = eps[i].url;
+    if (!found)
+        return err_set(e, ERR_NOT_FOUND, "chain %llu is not configured in this desk",
+                       (unsigned long long)chain_id);
     rpc_options o;
     rpc_options_default(&o);
     o.max_attempts = 3;
     o.timeout_ms = 20000;
+    if (rpc_chain_client(out, db, chain_id, &o, e) < 0)
+        return e && e->code == ERR_NOT_FOUND
+                   ? err_set(e, ERR_NOT_FOUND, "chain %s has no RPC endpoint", c.name)
+                   : -1;
+    if (chain)
+        *chain = c;
+    return 0;
+}
+
+static int connect_chain(desk *d, err *e)
+{
     rpc_client_free(&d->rpc);
-    int rc = rpc_client_new(&d->rpc, urls, n, &o, e);
-    free(urls);
-    free(eps);
-    if (rc < 0)
+    if (desk_chain_rpc(d->db, d->chain.chain_id, NULL, &d->rpc, e) < 0)
         return -1;
     store_contract *cs = NULL;
     size_t nc = 0;
@@ -732,7 +733,8 @@ static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *r
                            &c->asset,
                            c->has_context_amount,
                            c->context_amount,
-                           c->note};
+                           c->note,
+                           c->secret_arg};
     if (desk_summary_render(&summary, &text, raw.data, raw.len, &sc, e) < 0)
         goto out;
     {
@@ -773,8 +775,9 @@ static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *r
         o.from = d->op.address;
         o.nonce = nonce;
         memcpy(o.hash, hash, 32);
+        /* bytes that carry a secret are kept (sealed) by the caller only */
         o.raw = raw.data;
-        o.raw_len = raw.len;
+        o.raw_len = c->secret_arg ? 0 : raw.len;
         o.state = OUTBOUND_PENDING;
         o.has_escrow = c->has_escrow;
         o.escrow = c->escrow;
@@ -792,6 +795,8 @@ static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *r
         dt.outbound_id = id;
         if (r2 == 0)
             r2 = store_desk_tx_put(d->db, &dt, e);
+        if (r2 == 0 && c->hold)
+            r2 = c->hold(c->hold_ctx, d->db, id, raw.data, raw.len, hash, e);
         if (r2 == 0)
             r2 = store_commit(d->db, e);
         free(sj);
@@ -1205,6 +1210,13 @@ int desk_tx_replace(desk *d, int64_t id, bool cancel, desk_result *res, err *e)
                 d->op.name);
         goto out;
     }
+    if (o.raw_len == 0) {
+        err_set(e, ERR_STATE,
+                "transaction %lld carries a swap's secret and its signed bytes are kept sealed "
+                "by the swap: `fusion xswap resume` sends it again",
+                (long long)id);
+        goto out;
+    }
     bool cf = false;
     if (store_chain_get(d->db, o.chain_id, &d->chain, &cf, e) < 0 || !cf || connect_chain(d, e) < 0)
         goto out;
@@ -1334,6 +1346,14 @@ int desk_tx_check(desk *d, err *e)
                     d->db, o.id, sib ? OUTBOUND_REPLACED : OUTBOUND_DROPPED, 0, time(NULL), e);
         } else {
             bool send = !mined && known != 1;
+            if (send && o.raw_len == 0) {
+                /* a swap's claim: its bytes carry the secret and only the swap keeps them */
+                desk_say(d, "tx %lld %s (%s): its signed bytes are kept sealed by its swap: "
+                            "`fusion xswap resume` sends it again",
+                         (long long)o.id, hs, o.action);
+                free(raw);
+                continue;
+            }
             json_t *det = json_pack("{s:I, s:o, s:s}", "outbound_id", (json_int_t)o.id, "hash",
                                     jhash(o.hash), "found",
                                     mined   ? "mined"
@@ -1355,7 +1375,7 @@ int desk_tx_check(desk *d, err *e)
             }
             /* One waiting in the pool can still be mined: if its action is refused now,
              * only a cancel (same nonce, higher fees) keeps it from moving money. */
-            if (!mined && known == 1 && pooled_refused(d, &o, raw, o.raw_len, e)) {
+            if (!mined && known == 1 && o.raw_len && pooled_refused(d, &o, raw, o.raw_len, e)) {
                 desk_say(d, "tx %lld %s (%s, nonce %llu): waiting in the node's pool, refused now",
                          (long long)o.id, hs, o.action, (unsigned long long)o.nonce);
                 if (!refused)
@@ -1386,4 +1406,63 @@ int desk_tx_check(desk *d, err *e)
         return -1;
     }
     return rc;
+}
+
+/* ---- steps of another state machine (src/xswap) ---- */
+
+int desk_select_chain_id(desk *d, uint64_t chain_id, err *e)
+{
+    bool found = false;
+    if (d->has_chain && d->chain.chain_id == chain_id && d->rpc)
+        return 0;
+    if (store_chain_get(d->db, chain_id, &d->chain, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_NOT_FOUND, "chain %llu is not configured in this desk",
+                       (unsigned long long)chain_id);
+    return connect_chain(d, e);
+}
+
+int desk_step_send(desk *d, const desk_step *s, desk_result *res, err *e)
+{
+    memset(res, 0, sizeof *res);
+    if (desk_select_chain_id(d, s->chain_id, e) < 0)
+        return -1;
+    desk_asset asset;
+    if (desk_asset_of(d, &s->token, &asset, e) < 0)
+        return -1;
+    if (desk_policy_check(d, s->action, NULL, s->payer, &asset, &s->amount, s->payee, 0, e) < 0)
+        return -1;
+    desk_call c;
+    memset(&c, 0, sizeof c);
+    c.action = s->action;
+    c.to = s->to;
+    c.value = s->value;
+    c.asset = asset;
+    c.amount = s->amount;
+    c.has_context_amount = true;
+    c.context_amount = s->amount;
+    c.note = s->note;
+    c.secret_arg = s->secret_arg;
+    c.hold = s->hold;
+    c.hold_ctx = s->hold_ctx;
+    int rc = buf_append(&c.calldata, s->data, s->len, e);
+    if (rc == 0)
+        rc = desk_send_call(d, &c, res, e);
+    if (c.calldata.data)
+        sodium_memzero(c.calldata.data, c.calldata.len);
+    buf_free(&c.calldata);
+    return rc;
+}
+
+int desk_sign_message(desk *d, uint8_t sig[65], const char *msg, size_t len, err *e)
+{
+    if (unlock_key(d, e) < 0)
+        return -1;
+    return keystore_sign_message(d->key, sig, msg, len, e);
+}
+
+const store_operator *desk_operator(const desk *d)
+{
+    return &d->op;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/attr.h"
 #include "base/bytes.h"
 #include "base/err.h"
 #include "base/u256.h"
@@ -19,7 +20,7 @@
 #include "eth/abi.h"
 #include "store/store.h"
 
-#define DESK_WUR __attribute__((warn_unused_result))
+#define DESK_WUR FUSION_WUR /* base/attr.h */
 
 /* ---- roles (roles.c) ---- */
 
@@ -57,7 +58,8 @@ size_t policy_rule_count(const policy *p);
 typedef struct policy_request {
     const char *operator_name;
     unsigned roles;
-    const char *action;       /* create, fund, approve, release, refund, dispute, resolve */
+    const char *action;       /* create, fund, approve, release, refund, dispute, resolve,
+                                 swap_allowance, swap_lock, swap_claim, swap_refund */
     const char *chain;        /* chain name */
     const char *asset_symbol; /* may be NULL */
     addr asset;               /* zero: the native coin */
@@ -102,6 +104,7 @@ typedef struct desk_summary_ctx {
     bool has_context_amount; /* amount moved by the action when not in the calldata */
     u256 context_amount;
     const char *note; /* extra line (may be NULL) */
+    const char *secret_arg; /* argument shown as "(secret, not shown)" (may be NULL) */
 } desk_summary_ctx;
 
 /* Decodes raw (strictly, for the context's chain), recovers the sender, decodes the call
@@ -208,6 +211,44 @@ int desk_terms_hash(uint8_t out[32], const desk_terms *t, err *e) DESK_WUR;
 int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char *arg,
                     desk_result *res, err *e) DESK_WUR;
 
+/* ---- steps of another state machine (src/xswap) ---- */
+
+/* Called inside the durable transaction that records a signed step, before it is sent:
+ * the caller keeps its own state with the signed bytes (raw, hash) in the same commit. */
+typedef int (*desk_hold_fn)(void *ctx, store *db, int64_t outbound_id, const uint8_t *raw,
+                            size_t len, const uint8_t hash[32], err *e);
+
+/* One contract call a swap makes. Its policy action names it (swap_allowance, swap_lock,
+ * swap_claim, swap_refund); the compliance gate screens payer and payee of a lock or a
+ * claim. */
+typedef struct desk_step {
+    const char *action;
+    uint64_t chain_id;
+    addr to;
+    const uint8_t *data;
+    size_t len;
+    u256 value;
+    addr token;         /* what moves (zero: the native coin) */
+    u256 amount;        /* how much of it */
+    const addr *payer;  /* whose money moves (NULL: the operator's) */
+    const addr *payee;  /* who receives it (may be NULL) */
+    const char *note;   /* the summary's note line (a swap names both chains) */
+    /* The calldata argument that is a secret (a claim's preimage): the summary does not
+     * show it and the outbound row keeps no signed bytes (the caller keeps them sealed). */
+    const char *secret_arg;
+    desk_hold_fn hold; /* may be NULL */
+    void *hold_ctx;
+} desk_step;
+
+/* The pipeline for a step: chain selected by id, policy and gate, gas estimated, EIP-1559
+ * fees, nonce, signed by the operator's key, summary confirmed, recorded in the outbound
+ * table (with the caller's hold), sent and followed as desk_set_wait says. */
+int desk_step_send(desk *d, const desk_step *s, desk_result *res, err *e) DESK_WUR;
+/* An EIP-191 signature by the operator's key (unlocked as for a transaction; audited). */
+int desk_sign_message(desk *d, uint8_t sig[65], const char *msg, size_t len, err *e) DESK_WUR;
+/* The operator the desk acts as. */
+const store_operator *desk_operator(const desk *d);
+
 /* Looks at every transaction in flight of the selected chain (0: every chain): marks the
  * mined/confirmed/failed ones, re-broadcasts the signed-not-sent and the dropped ones
  * (same bytes, same hash). Prints what it did through the output callback. */
@@ -216,6 +257,12 @@ int desk_tx_check(desk *d, err *e) DESK_WUR;
 /* Replaces an in-flight transaction of the operator (same nonce, fees raised by at least
  * 12.5 %): speedup re-sends the same call, cancel sends 0 to the operator itself. */
 int desk_tx_replace(desk *d, int64_t id, bool cancel, desk_result *res, err *e) DESK_WUR;
+
+struct rpc_client;
+/* A JSON-RPC client over the chain's configured endpoints (failover in their order);
+ * *chain (may be NULL) receives the chain's row. */
+int desk_chain_rpc(store *db, uint64_t chain_id, store_chain *chain, struct rpc_client **out,
+                   err *e) DESK_WUR;
 
 /* Data files shipped with fusion: $FUSION_DATA/SUB/NAME, else next to the executable
  * (../data/SUB/NAME in a build tree, ../share/fusion/SUB/NAME installed). */

@@ -9,7 +9,7 @@
 #include "keystore/keystore.h"
 #include "rpc/rpc.h"
 
-#define DESK_N_ABIS 5
+#define DESK_N_ABIS 6
 #define DESK_MAX_FACTORIES 8
 #define DESK_PRICE_MAX_AGE 86400 /* seconds, when the feed has no max age of its own */
 
@@ -31,7 +31,7 @@ struct desk {
     size_t n_factories;
     addr factories[DESK_MAX_FACTORIES];
     unsigned factory_versions[DESK_MAX_FACTORIES];
-    abi_json *factory_abi, *escrow_abi, *token_abi, *feed_abi;
+    abi_json *factory_abi, *escrow_abi, *token_abi, *feed_abi, *htlc_abi;
     abi_json *factory2_abi, *escrow2_abi; /* version 2 */
     const abi_json *abis[DESK_N_ABIS];
     policy *pol;
@@ -61,6 +61,9 @@ typedef struct desk_call {
     bool has_context_amount;
     u256 context_amount;
     const char *note;
+    const char *secret_arg; /* desk_step.secret_arg */
+    desk_hold_fn hold;      /* desk_step.hold */
+    void *hold_ctx;
 } desk_call;
 
 void desk_say(desk *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -79,6 +82,12 @@ int desk_send_call(desk *d, desk_call *c, desk_result *res, err *e);
 int desk_policy_check(desk *d, const char *action, const addr *escrow, const addr *payer,
                       const desk_asset *asset, const u256 *amount, const addr *counterparty,
                       unsigned threshold, err *e);
+
+/* The asset at token (zero: the chain's native coin) on the selected chain: symbol and
+ * decimals from the desk's tokens, else from the contract. */
+int desk_asset_of(desk *d, const addr *token, desk_asset *a, err *e);
+/* Selects the chain by id and connects to its endpoints. */
+int desk_select_chain_id(desk *d, uint64_t chain_id, err *e);
 
 /* Whom an action is decided for: the operator who signs it, and the stored transaction a
  * re-check stands for (0: a new action), left out of the velocity sums. */

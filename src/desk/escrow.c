@@ -825,6 +825,105 @@ static abi_value *call_args(const eth_tx *tx, const addr *to, const abi_json *ab
     return args;
 }
 
+int desk_asset_of(desk *d, const addr *token, desk_asset *a, err *e)
+{
+    return asset_of_addr(d, token, a, e);
+}
+
+/* Is a an HTLC contract configured for the selected chain? */
+static int is_htlc(desk *d, const addr *a, bool *yes, err *e)
+{
+    store_contract *cs = NULL;
+    size_t n = 0;
+    *yes = false;
+    if (store_contract_list(d->db, d->chain.chain_id, &cs, &n, e) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        *yes = *yes || (cs[i].kind == STORE_CONTRACT_HTLC && addr_equal(&cs[i].address, a));
+    free(cs);
+    return 0;
+}
+
+/* A swap step (src/xswap) decided again from its signed bytes: an allowance as what it
+ * lets the HTLC take, a lock by its own terms, a claim or a refund by the lock as the chain
+ * holds it now (a claim pays the lock's receiver, a refund returns it to its sender). */
+static int swap_recheck(desk *d, const store_outbound *o, const eth_tx *tx,
+                        const desk_signer *sg, desk_asset *asset, err *e)
+{
+    long long id = (long long)o->id;
+    abi_value *args = NULL, *v = NULL;
+    bool htlc = false;
+    int rc = -1;
+    const char *action = o->action;
+    if (strcmp(action, "swap_allowance") == 0) {
+        args = call_args(tx, &tx->to, d->token_abi, "approve", id, e);
+        if (!args)
+            goto out;
+        if (args->n_items != 2 || is_htlc(d, &args->items[0]->address, &htlc, e) < 0)
+            goto out;
+        if (!htlc) {
+            err_set(e, ERR_DENIED, "refused: tx %lld lets another contract than the chain's HTLC "
+                                   "take the token", id);
+            goto out;
+        }
+        if (asset_of_addr(d, &tx->to, asset, e) < 0)
+            goto out;
+        rc = desk_policy_check_as(d, sg, action, NULL, &sg->address, asset, &args->items[1]->num,
+                                  NULL, 0, e);
+        goto out;
+    }
+    if (!tx->has_to || is_htlc(d, &tx->to, &htlc, e) < 0)
+        goto out;
+    if (!htlc) {
+        err_set(e, ERR_DENIED, "refused: tx %lld is not a call to the chain's HTLC contract", id);
+        goto out;
+    }
+    if (strcmp(action, "swap_lock") == 0) {
+        args = call_args(tx, &tx->to, d->htlc_abi, "lock", id, e);
+        if (!args)
+            goto out;
+        if (args->n_items != 5) {
+            err_set(e, ERR_DENIED, "refused: tx %lld carries impossible lock terms", id);
+            goto out;
+        }
+        if (asset_of_addr(d, &args->items[1]->address, asset, e) < 0)
+            goto out;
+        rc = desk_policy_check_as(d, sg, action, NULL, &sg->address, asset, &args->items[2]->num,
+                                  &args->items[0]->address, 0, e);
+        goto out;
+    }
+    bool claim = strcmp(action, "swap_claim") == 0;
+    if (!claim && strcmp(action, "swap_refund") != 0) {
+        err_set(e, ERR_DENIED, "refused: tx %lld is a \"%.31s\" the desk cannot check again", id,
+                action);
+        goto out;
+    }
+    args = call_args(tx, &tx->to, d->htlc_abi, claim ? "claim" : "refund", id, e);
+    if (!args)
+        goto out;
+    abi_value *t = abi_value_new(ABI_TUPLE);
+    if (!t || abi_value_push(t, abi_value_new_fixed_bytes(args->items[0]->word, 32), e) < 0) {
+        abi_value_free(&t);
+        err_set(e, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (view(d, d->htlc_abi, &tx->to, "getLock", t, &v, e) < 0)
+        goto out;
+    const abi_value *l = v->n_items == 1 ? v->items[0] : NULL;
+    if (!l || l->n_items != 7) {
+        err_set(e, ERR_DENIED, "refused: the HTLC answered getLock oddly for tx %lld", id);
+        goto out;
+    }
+    if (asset_of_addr(d, &l->items[2]->address, asset, e) < 0)
+        goto out;
+    rc = desk_policy_check_as(d, sg, action, NULL, &l->items[0]->address, asset, &l->items[5]->num,
+                              claim ? &l->items[1]->address : &l->items[0]->address, 0, e);
+out:
+    abi_value_free(&v);
+    abi_value_free(&args);
+    return rc;
+}
+
 int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size_t len,
                       desk_asset *asset_out, err *e)
 {
@@ -913,6 +1012,10 @@ int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size
         }
         rc = desk_policy_check_as(d, &sg, "create", NULL, NULL, &asset, &args->items[2]->num,
                                   &args->items[0]->address, (unsigned)threshold, e);
+        goto out;
+    }
+    if (strncmp(o->action, "swap_", 5) == 0) {
+        rc = swap_recheck(d, o, &tx, &sg, &asset, e);
         goto out;
     }
     static const char *const acts[] = {"fund",    "approve", "release", "refund",         "dispute",

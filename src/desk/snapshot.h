@@ -12,12 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/attr.h"
 #include "base/amount.h"
 #include "base/err.h"
 #include "crypto/address.h"
 #include "store/store.h"
 
-#define DESK_WUR __attribute__((warn_unused_result))
+#define DESK_WUR FUSION_WUR /* base/attr.h */
 
 typedef struct desk_snap desk_snap;
 

@@ -117,7 +117,9 @@ int desk_summary_render(json_t **out, buf *text, const uint8_t *raw, size_t len,
             const char *nm =
                 fn->inputs->names && fn->inputs->names[i] ? fn->inputs->names[i] : "arg";
             buf_reset(&argtxt);
-            if (abi_value_format(&argtxt, args->items[i], e) < 0)
+            bool secret = c->secret_arg && strcmp(nm, c->secret_arg) == 0;
+            if (secret ? buf_append(&argtxt, "(secret, not shown)", 20, e) < 0
+                       : abi_value_format(&argtxt, args->items[i], e) < 0)
                 goto done;
             char when[40] = "";
             uint64_t ts = 0;
@@ -130,7 +132,8 @@ int desk_summary_render(json_t **out, buf *text, const uint8_t *raw, size_t len,
             }
             if (say(text, e, "  %-10s %s%s\n", nm, (const char *)argtxt.data, when) < 0)
                 goto done;
-            json_object_set_new(ja, nm, abi_value_to_json(args->items[i]));
+            json_object_set_new(ja, nm,
+                                secret ? json_string("(secret)") : abi_value_to_json(args->items[i]));
         }
         json_object_set_new(o, "arguments", ja);
     } else if (tx.data.len) {

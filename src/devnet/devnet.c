@@ -20,87 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/datafile.h"
 #include "base/fsperm.h"
 #include "base/log.h"
 #include "devnet/devnet_priv.h"
-#include "risk/service.h"
-
-/* Chain ids: 31337 is anvil's own default (Ethereum stand-in), 412346 is the id of
- * Arbitrum's local nitro dev node, 1337 the usual local-dev id (Polygon stand-in). None
- * is a public network's id, so a devnet key can never sign for a real chain. */
-static const devnet_chain_spec chains[DEVNET_N_CHAINS] = {
-    {"devnet-eth", "Ethereum", 31337, "ETH"},
-    {"devnet-arb", "Arbitrum", 412346, "ETH"},
-    {"devnet-pol", "Polygon", 1337, "POL"},
-};
-
-const devnet_chain_spec *devnet_chain(size_t i)
-{
-    return i < DEVNET_N_CHAINS ? &chains[i] : NULL;
-}
-
-static const struct {
-    const char *asset, *series;
-} feeds[DEVNET_N_FEEDS] = {
-    {"ETH", "ETH"},  {"BTC", "BTC"},  {"USDC", "USDC"},
-    {"WETH", "ETH"}, {"WBTC", "BTC"}, {"POL", "MATIC"},
-};
-
-const char *devnet_feed_asset(size_t i)
-{
-    return i < DEVNET_N_FEEDS ? feeds[i].asset : NULL;
-}
-
-const char *devnet_feed_series(const char *asset)
-{
-    for (size_t i = 0; i < DEVNET_N_FEEDS; i++)
-        if (strcmp(feeds[i].asset, asset) == 0)
-            return feeds[i].series;
-    return NULL;
-}
-
-/* anvil's default accounts (mnemonic "test test test test test test test test test test
- * test junk"); published in Foundry's documentation, worthless outside a devnet. */
-static const char *const dev_keys[DEVNET_DEV_KEYS] = {
-    "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-    "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-    "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-    "7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-    "47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
-    "8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
-    "92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
-    "4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
-    "dbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
-    "2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
-};
-
-int devnet_dev_key(size_t i, uint8_t sk[32])
-{
-    if (i >= DEVNET_DEV_KEYS)
-        return -1;
-    return hex_decode_exact(sk, 32, dev_keys[i], 0, NULL);
-}
 
 /* ---- paths ------------------------------------------------------------------------- */
-
-static bool exe_dir(char *out, size_t cap)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return false;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash)
-        *slash = '\0';
-    int k = snprintf(out, cap, "%s", exe);
-    return k > 0 && (size_t)k < cap;
-}
-
-int devnet_data_path(char *out, size_t cap, const char *rel, err *e)
-{
-    return risk_data_file(rel, out, cap, e);
-}
 
 static bool executable(const char *p)
 {
@@ -137,7 +62,7 @@ int devnet_find_anvil(char *out, size_t cap, err *e)
         }
     }
     char dir[PATH_MAX];
-    if (exe_dir(dir, sizeof dir)) {
+    if (datafile_exe_dir(dir, sizeof dir)) {
         int k = snprintf(out, cap, "%s/../tools/bin/anvil", dir);
         if (k > 0 && (size_t)k < cap && executable(out))
             return 0;
@@ -161,7 +86,7 @@ static int devnet_dir(const char *home, char *out, size_t cap, bool create, err 
 
 static void node_file(char *out, size_t cap, const char *dir, size_t i, const char *ext)
 {
-    snprintf(out, cap, "%s/%s.%s", dir, chains[i].name, ext);
+    snprintf(out, cap, "%s/%s.%s", dir, devnet_chain(i)->name, ext);
 }
 
 static bool pidfile_read(const char *path, int *pid, unsigned *port, uint64_t *chain_id)
@@ -367,7 +292,7 @@ static int probe(devnet_node *nd, long timeout_ms)
 static void node_init(devnet_node *nd, size_t i, unsigned port)
 {
     memset(nd, 0, sizeof *nd);
-    nd->spec = &chains[i];
+    nd->spec = devnet_chain(i);
     nd->port = port;
     snprintf(nd->url, sizeof nd->url, "http://127.0.0.1:%u", port);
 }
@@ -435,7 +360,7 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
                     return err_set(e, ERR_STATE,
                                    "%s already runs on port %u (pid %d): run "
                                    "`fusion devnet down` first to change ports",
-                                   chains[i].name, oport, pid);
+                                   devnet_chain(i)->name, oport, pid);
                 nodes[i].port = oport;
                 nodes[i].pid = pid;
                 nodes[i].running = true;
@@ -444,7 +369,7 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
                 return err_set(e, ERR_STATE,
                                "%s (pid %d, port %u) runs but does not answer "
                                "as chain %llu: run `fusion devnet down` and up again",
-                               chains[i].name, pid, oport, (unsigned long long)cid);
+                               devnet_chain(i)->name, pid, oport, (unsigned long long)cid);
             }
             unlink(pidf); /* stale: that process is gone */
         }
@@ -457,18 +382,18 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
             return err_set(e, ERR_STATE,
                            "port %u for %s is taken by another program: free it "
                            "or choose other ports (--ports A,B,C)",
-                           port, chains[i].name);
+                           port, devnet_chain(i)->name);
         if (!have_anvil) {
             if (devnet_find_anvil(anvil, sizeof anvil, e) < 0)
                 return -1;
             have_anvil = true;
         }
-        int child = spawn_anvil(anvil, logf, port, chains[i].chain_id, e);
+        int child = spawn_anvil(anvil, logf, port, devnet_chain(i)->chain_id, e);
         if (child < 0)
             return -1;
         char pidline[96];
         int pn = snprintf(pidline, sizeof pidline, "%d %u %llu\n", child, port,
-                          (unsigned long long)chains[i].chain_id);
+                          (unsigned long long)devnet_chain(i)->chain_id);
         if (fsperm_write_atomic(pidf, pidline, (size_t)pn, true, e) < 0) {
             kill(child, SIGTERM);
             return -1;
@@ -476,8 +401,8 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
         nodes[i].pid = child;
         nodes[i].running = true;
         nodes[i].started_now = true;
-        LOG_I("devnet", "started %s: anvil pid %d port %u chain %llu", chains[i].name, child, port,
-              (unsigned long long)chains[i].chain_id);
+        LOG_I("devnet", "started %s: anvil pid %d port %u chain %llu", devnet_chain(i)->name, child, port,
+              (unsigned long long)devnet_chain(i)->chain_id);
     }
     /* wait until every node answers (anvil needs well under a second; allow 20 s) */
     for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
@@ -485,23 +410,23 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
         while (probe(&nodes[i], 500) < 0) {
             if (!pid_alive(nodes[i].pid))
                 return err_set(e, ERR_RPC, "anvil for %s exited at start: see %s/%s.log",
-                               chains[i].name, dir, chains[i].name);
+                               devnet_chain(i)->name, dir, devnet_chain(i)->name);
             if (++tries > 200)
                 return err_set(e, ERR_RPC,
                                "anvil for %s does not answer on port %u after "
                                "20 s: see %s/%s.log",
-                               chains[i].name, nodes[i].port, dir, chains[i].name);
+                               devnet_chain(i)->name, nodes[i].port, dir, devnet_chain(i)->name);
             sleep_ms(100);
         }
         if (nodes[i].started_now && !listens_on(nodes[i].pid, nodes[i].port))
             return err_set(e, ERR_STATE,
                            "port %u for %s was taken by another program while anvil started: "
                            "free it or choose other ports (--ports A,B,C)",
-                           nodes[i].port, chains[i].name);
-        if (nodes[i].reported_chain_id != chains[i].chain_id)
+                           nodes[i].port, devnet_chain(i)->name);
+        if (nodes[i].reported_chain_id != devnet_chain(i)->chain_id)
             return err_set(e, ERR_STATE, "port %u answers as chain %llu, not %llu: another node?",
                            nodes[i].port, (unsigned long long)nodes[i].reported_chain_id,
-                           (unsigned long long)chains[i].chain_id);
+                           (unsigned long long)devnet_chain(i)->chain_id);
     }
     return 0;
 }
@@ -563,7 +488,7 @@ int devnet_down(const char *home, unsigned *stopped, err *e)
                 ports[i] = port;
             }
         } else {
-            LOG_W("devnet", "%s: pid %d is no longer our anvil; not signalled", chains[i].name,
+            LOG_W("devnet", "%s: pid %d is no longer our anvil; not signalled", devnet_chain(i)->name,
                   pid);
         }
     }
@@ -585,7 +510,7 @@ int devnet_down(const char *home, unsigned *stopped, err *e)
     for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
         if (pids[i] && is_our_anvil(pids[i], ports[i]))
             return err_set(e, ERR_STATE, "anvil pid %d (%s) does not stop", pids[i],
-                           chains[i].name);
+                           devnet_chain(i)->name);
         if (pids[i])
             (*stopped)++;
         node_file(pidf, sizeof pidf, dir, i, "pid");

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/attr.h"
 #include "base/bytes.h"
 #include "base/err.h"
 #include "base/u256.h"
@@ -20,7 +21,7 @@
 #include "rpc/rpc.h"
 #include "store/store.h"
 
-#define DEVNET_WUR __attribute__((warn_unused_result))
+#define DEVNET_WUR FUSION_WUR /* base/attr.h */
 #define DEVNET_N_CHAINS 3
 #define DEVNET_PORT_BASE 18545
 /* The documented passphrase of the demo's keys (they are anvil's public dev keys). */

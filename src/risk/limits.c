@@ -9,33 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/datafile.h"
 #include "risk/rcsv.h"
 
 int risk_data_file(const char *rel, char *out, size_t cap, err *e)
 {
-    const char *env = getenv("FUSION_DATA");
-    if (env && *env) {
-        int k = snprintf(out, cap, "%s/%s", env, rel);
-        if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0)
-            return 0;
-        return err_set(e, ERR_NOT_FOUND, "cannot read %s (from FUSION_DATA)", out);
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = '\0';
-        static const char *const dirs[] = {"../data", "../share/fusion"};
-        for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
-            int k = snprintf(out, cap, "%s/%s/%s", exe, dirs[i], rel);
-            if (k > 0 && (size_t)k < cap && access(out, R_OK) == 0)
-                return 0;
-        }
-    }
-    return err_set(e, ERR_NOT_FOUND, "cannot find the shipped data/%s; pass its path or set "
-                   "FUSION_DATA", rel);
+    return datafile_find(rel, out, cap, e);
 }
 
 void risk_limits_default(risk_limits *l)

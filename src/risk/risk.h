@@ -9,9 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/attr.h"
 #include "base/err.h"
 
-#define RISK_WUR __attribute__((warn_unused_result))
+#define RISK_WUR FUSION_WUR /* base/attr.h */
 
 /* The ranges of the inputs, so that no sum, product or ratio of them overflows or loses
  * all its digits: a position's or a credit line's USD value is 0 or of magnitude

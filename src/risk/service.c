@@ -22,6 +22,7 @@
 #include "eth/abi.h"
 #include "keystore/keystore.h"
 #include "rpc/rpc.h"
+#include "rpc/rpc_chain.h"
 
 const char *risk_pos_kind_str(risk_pos_kind k)
 {
@@ -265,7 +266,6 @@ static int read_chain(refresh *r, store *db, const store_chain *ch, risk_chain_s
     rpc_request *reqs = NULL;
     query *qs = NULL;
     feed_reading *rd = NULL;
-    const char **urls = NULL;
     int rc = -1;
     char key[STORE_ALERT_KEY_MAX];
 
@@ -286,18 +286,11 @@ static int read_chain(refresh *r, store *db, const store_chain *ch, risk_chain_s
                       "chain %s has no RPC endpoint: its positions are missing", ch->name);
         goto out;
     }
-    urls = calloc(n_eps, sizeof *urls);
-    if (!urls) {
-        err_set(e, ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n_eps; i++)
-        urls[i] = eps[i].url;
     rpc_options ro;
     rpc_options_default(&ro);
     ro.max_attempts = 2;
     ro.timeout_ms = 10000;
-    if (rpc_client_new(&rpc, urls, n_eps, &ro, e) < 0)
+    if (rpc_chain_client(&rpc, db, ch->chain_id, &ro, e) < 0)
         goto out;
 
     size_t na = s->n_accounts;
@@ -560,7 +553,6 @@ out:
     free(reqs);
     free(qs);
     free(rd);
-    free(urls);
     rpc_client_free(&rpc);
     free(eps);
     free(tok);

@@ -14,12 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/attr.h"
 #include "base/bytes.h"
 #include "base/err.h"
 #include "base/u256.h"
 #include "crypto/address.h"
 
-#define RPC_WUR __attribute__((warn_unused_result))
+#define RPC_WUR FUSION_WUR /* base/attr.h */
 
 /* X(name, label, retry): failure classes. retry: retried inside rpc_call (after
  * backoff, on the next endpoint when there is one). */

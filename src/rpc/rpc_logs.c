@@ -2,7 +2,7 @@
  * is the one large thing a node sends (tens of megabytes during an initial sync) and a
  * general JSON tree costs several times the node's own time to build; this reader walks
  * the text once, validates it as JSON, and writes the logs straight into an
- * rpc_log_list. It understands only a successful answer with our id; anything else
+ * rpc_log_list (and frees one: rpc_log_list_free). It understands only a successful answer with our id; anything else
  * (an error object, another shape) is left to the general path, which classifies it.
  * Reads outside bytes: fuzzed by tests/fuzz/fuzz_rpc_logs.c. */
 #include "rpc/rpc_logs.h"
@@ -545,4 +545,13 @@ int rpc_logs_parse(const char *text, size_t len, int64_t id, rpc_log_list *out, 
 bad:
     rpc_log_list_free(out);
     return -1;
+}
+
+void rpc_log_list_free(rpc_log_list *l)
+{
+    if (!l)
+        return;
+    free(l->items);
+    buf_free(&l->data_);
+    memset(l, 0, sizeof *l);
 }

@@ -13,11 +13,12 @@
 
 #include <jansson.h>
 
+#include "base/attr.h"
 #include "base/err.h"
 #include "base/u256.h"
 #include "crypto/address.h"
 
-#define STORE_WUR __attribute__((warn_unused_result))
+#define STORE_WUR FUSION_WUR /* base/attr.h */
 
 typedef struct store store;
 
@@ -527,7 +528,7 @@ typedef struct store_xswap {
     u256 amount_x, amount_y;
     addr initiator, counterparty;
     uint8_t hashlock[32];
-    /* The initiator's secret, sealed (never in clear; devnet/xswap.c, docs/cross-chain.md):
+    /* The initiator's secret, sealed (never in clear; xswap/xswap.c, docs/cross-chain.md):
      * version || nonce || XChaCha20-Poly1305 ciphertext; 0 bytes: none. */
     uint8_t sealed_secret[STORE_XSWAP_SEALED_MAX];
     size_t sealed_secret_len;

@@ -1,5 +1,5 @@
 /* store_xswap.c: the cross-chain swap aggregate (xswaps): each HTLC swap's state, locks,
- * sealed secret (column `preimage`: a BLOB sealed by devnet/xswap.c, never the secret in
+ * sealed secret (column `preimage`: a BLOB sealed by xswap/xswap.c, never the secret in
  * clear; text in it is from an older build and is not read) and the signed transaction
  * in flight, so that `fusion xswap resume` continues
  * after a crash exactly where the previous process stopped. */

@@ -12,11 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/attr.h"
 #include "base/err.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
 
-#define SYNC_WUR __attribute__((warn_unused_result))
+#define SYNC_WUR FUSION_WUR /* base/attr.h */
 
 /* The after-commit hook runs at most this often during a catch-up, and this often while
  * following an idle chain. */

@@ -253,6 +253,17 @@ static void test_policy_default_file(void **state)
     assert_int_equal(decide(p, &r).outcome, POLICY_ALLOW);
     r = req("alice", DESK_ROLE_trader, "transferArbiter", "1", 6);
     assert_int_equal(decide(p, &r).outcome, POLICY_BLOCK);
+    /* swaps: traders lock and approve the HTLC; anyone on the desk claims or refunds */
+    r = req("alice", DESK_ROLE_trader, "swap_lock", "2500", 6);
+    assert_int_equal(decide(p, &r).outcome, POLICY_ALLOW);
+    r = req("alice", DESK_ROLE_trader, "swap_allowance", "2500", 6);
+    assert_int_equal(decide(p, &r).outcome, POLICY_ALLOW);
+    r = req("bob", DESK_ROLE_approver, "swap_lock", "1", 18);
+    assert_int_equal(decide(p, &r).outcome, POLICY_BLOCK);
+    r = req("bob", DESK_ROLE_approver, "swap_claim", "1", 18);
+    assert_int_equal(decide(p, &r).outcome, POLICY_ALLOW);
+    r = req("dave", DESK_ROLE_compliance, "swap_refund", "1", 18);
+    assert_int_equal(decide(p, &r).outcome, POLICY_ALLOW);
     policy_free(&p);
 }
 
@@ -372,7 +383,7 @@ static void test_summary_from_signed_bytes(void **state)
     snprintf(usdc.symbol, sizeof usdc.symbol, "TUSD");
     usdc.decimals = 6;
     desk_summary_ctx c = {"local", 31337, "ETH", 18, abis, 1, &usdc, true,
-                          u256_from_u64(1250500000), NULL};
+                          u256_from_u64(1250500000), NULL, NULL};
     json_t *j = NULL;
     buf text;
     buf_init(&text);
@@ -407,6 +418,77 @@ static void test_summary_from_signed_bytes(void **state)
         json_decref(j);
     }
     buf_free(&text);
+    buf_free(&raw);
+    tx_free(&tx);
+    abi_json_free(&abi);
+}
+
+/* A swap's claim carries the secret: the summary (printed, kept in the audit log) names
+ * the argument but shows none of its bytes, in the text or the JSON. */
+static void test_summary_hides_secret(void **state)
+{
+    const char *root = getenv("FUSION_ROOT");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data/contracts/HashedTimelock.json", root ? root : ".");
+    abi_json *abi = NULL;
+    err e;
+    if (abi_json_load(&abi, path, &e) < 0)
+        fail_msg("%s", e.msg);
+    const abi_fn *fn = abi_json_function(abi, "claim");
+    assert_non_null(fn);
+    uint8_t id[32], pre[32];
+    memset(id, 0x11, sizeof id);
+    for (size_t i = 0; i < sizeof pre; i++)
+        pre[i] = (uint8_t)(0xc0 + i);
+    abi_value *args = abi_value_new(ABI_TUPLE);
+    assert_int_equal(abi_value_push(args, abi_value_new_fixed_bytes(id, 32), &e), 0);
+    assert_int_equal(abi_value_push(args, abi_value_new_fixed_bytes(pre, 32), &e), 0);
+    eth_tx tx;
+    tx_init(&tx);
+    tx.type = TX_EIP1559;
+    tx.chain_id = 1337;
+    tx.gas_limit = 90000;
+    tx.max_fee = u256_from_u64(2000000000);
+    tx.max_priority_fee = u256_from_u64(1000000000);
+    tx.has_to = true;
+    memset(tx.to.b, 0xcd, ADDR_LEN);
+    assert_int_equal(abi_calldata(&tx.data, fn, args, &e), 0);
+    abi_value_free(&args);
+    uint8_t sk[32];
+    assert_int_equal(hex_decode_exact(sk, 32, SK0, 0, &e), 0);
+    assert_int_equal(tx_sign(&tx, sk, &e), 0);
+    buf raw;
+    buf_init(&raw);
+    assert_int_equal(tx_encode_raw(&raw, &tx, &e), 0);
+    const abi_json *abis[] = {abi};
+    char hex[65], HEX[65];
+    for (size_t i = 0; i < 32; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", pre[i]);
+        snprintf(HEX + 2 * i, 3, "%02X", pre[i]);
+    }
+    for (int hide = 0; hide < 2; hide++) {
+        desk_summary_ctx c = {"devnet-pol", 1337, "POL", 18, abis, 1, NULL, false,
+                              u256_from_u64(0), "swap 1, step claim_y",
+                              hide ? "preimage" : NULL};
+        json_t *j = NULL;
+        buf text;
+        buf_init(&text);
+        assert_int_equal(desk_summary_render(&j, &text, raw.data, raw.len, &c, &e), 0);
+        assert_int_equal(buf_push(&text, 0, &e), 0);
+        char *js = json_dumps(j, JSON_COMPACT);
+        const char *t = (const char *)text.data;
+        assert_non_null(strstr(t, "claim(bytes32,bytes32)"));
+        /* shown without the hiding, hidden with it: the test can tell them apart */
+        bool shown = strstr(t, hex) || strstr(t, HEX) || strstr(js, hex) || strstr(js, HEX);
+        assert_int_equal(shown, !hide);
+        if (hide) {
+            assert_non_null(strstr(t, "(secret, not shown)"));
+            assert_non_null(strstr(js, "\"preimage\":\"(secret)\""));
+        }
+        free(js);
+        json_decref(j);
+        buf_free(&text);
+    }
     buf_free(&raw);
     tx_free(&tx);
     abi_json_free(&abi);
@@ -549,6 +631,7 @@ int main(void)
         cmocka_unit_test(test_terms_hash_documented_vector),
         cmocka_unit_test(test_mock_feed_recognised),
         cmocka_unit_test(test_summary_from_signed_bytes),
+        cmocka_unit_test(test_summary_hides_secret),
         cmocka_unit_test(test_revert_words),
         cmocka_unit_test(test_store_desk),
     };

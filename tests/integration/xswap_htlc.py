@@ -24,7 +24,19 @@ Ethereum and Polygon stand-ins), checked with cast, not with fusion's own view:
                   adopted and the swap completes;
   listed          bob on the desk's sanctions list: `xswap new` refused, nothing recorded
                   or locked; a lock on X in flight that the node lost is not sent again by
-                  `xswap resume` while bob is listed, and goes out once he is not.
+                  `xswap resume` while bob is listed, and goes out once he is not;
+  gate            bob listed after alice locked: his lock on Y is refused by the desk's
+                  compliance gate before anything is signed (no outbound row, no
+                  desk.signed audit row, nothing locked on Y);
+  one pipeline    every swap transaction is in the desk's outbound table (`fusion tx
+                  list`): EIP-1559, gas estimated (not a fixed 300000), the claim on Y with
+                  no signed bytes kept; a lock on X in flight is sped up with `fusion tx
+                  speedup` and the swap follows the replacement to x_locked;
+  background      `fusion sync --once --swaps` (with --passphrase-file and --yes) moves a
+                  swap on by itself: bob's lock made with cast is adopted, both claims
+                  made; without --yes it is a usage error.
+Each step is signed through the desk's pipeline as the operator whose key is the party's,
+with the passphrase of --passphrase-file (no demo passphrase is assumed) and --yes.
 """
 import hashlib
 import json
@@ -78,12 +90,24 @@ class Desk:
                         "lockCount()(uint256)"))
 
 
+PASSFILE = None  # the demo keys' passphrase, in a 0600 file of the test's own
+
+
+def xs(*args):
+    """The global options a swap step needs (no demo passphrase is assumed), then xswap."""
+    return ["--passphrase-file", PASSFILE, "--yes", "xswap", *args]
+
+
 def swaps(home):
     return {s["id"]: s for s in json.loads(fusion(home, "xswap", "list", "--json").stdout)}
 
 
+def txs(home):
+    return json.loads(fusion(home, "tx", "list", "--json").stdout)
+
+
 def new_swap(home, *extra, env=None, rc=0):
-    fusion(home, "xswap", "new", "--x", "devnet-eth", "--y", "devnet-pol", "--initiator",
+    fusion(home, *xs("new"), "--x", "devnet-eth", "--y", "devnet-pol", "--initiator",
                ALICE, "--counterparty", BOB, "--give", "2500:USDC", "--get", "1.5", *extra,
                env=env, rc=rc)
     return max(swaps(home))
@@ -100,7 +124,7 @@ def happy(home, desk):
     sid = new_swap(home)
     check(swaps(home)[sid]["state"] == "x_locked", "happy: locked on X")
     wait_final(desk, "devnet-eth")
-    fusion(home, "xswap", "respond", str(sid))
+    fusion(home, *xs("respond"), str(sid))
     s = swaps(home)[sid]
     check(s["state"] == "done", "happy: done (%s)" % s["state"])
     check(desk.lock_status("devnet-eth", s["lock_x"]) == 2, "happy: lock on X claimed")
@@ -123,11 +147,11 @@ def no_counterparty(home, desk):
     a0 = desk.usdc_of("devnet-eth", ALICE)
     sid = new_swap(home, "--t1", "400", "--margin", "100")
     check(desk.usdc_of("devnet-eth", ALICE) == a0 - 2500 * 10**6, "refund: alice's USDC locked")
-    fusion(home, "xswap", "resume", str(sid))
+    fusion(home, *xs("resume"), str(sid))
     check(swaps(home)[sid]["state"] == "x_locked", "refund: nothing to do before T1")
     cast("rpc", "--rpc-url", desk.url["devnet-eth"], "evm_increaseTime", "500")
     cast("rpc", "--rpc-url", desk.url["devnet-eth"], "evm_mine")
-    fusion(home, "xswap", "resume", str(sid))
+    fusion(home, *xs("resume"), str(sid))
     s = swaps(home)[sid]
     check(s["state"] == "refunded", "refund: refunded after T1 (%s)" % s["state"])
     check(desk.lock_status("devnet-eth", s["lock_x"]) == 3, "refund: lock on X refunded")
@@ -165,7 +189,7 @@ def kill_in_flight(home, desk, chain, args, sid, action, mine_once=False):
     swap), then kills the process with SIGKILL, before it could see a receipt. Returns the
     swap id."""
     mining(desk, chain, False)
-    proc = subprocess.Popen([FUSION, "--home", home, *args], env=ENV,
+    proc = subprocess.Popen([FUSION, "--home", home, *xs(*args)], env=ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         if mine_once:
@@ -224,24 +248,24 @@ def killed(home, desk):
     one lock per chain. Native coin on both sides: no token approval to mine first."""
     nx, ny = desk.lock_count("devnet-eth"), desk.lock_count("devnet-pol")
     sid = kill_in_flight(home, desk, "devnet-eth",
-                         ["xswap", "new", "--x", "devnet-eth", "--y", "devnet-pol",
+                         ["new", "--x", "devnet-eth", "--y", "devnet-pol",
                           "--initiator", ALICE, "--counterparty", BOB, "--give", "1",
                           "--get", "1.5"], None, "lock_x")
     check(pending_of(home, sid) == ("new", "lock_x"), "killed: lock on X left in flight")
     check(desk.lock_count("devnet-eth") == nx, "killed: nothing locked on X yet")
-    fusion(home, "xswap", "resume", str(sid))
+    fusion(home, *xs("resume"), str(sid))
     check(swaps(home)[sid]["state"] == "x_locked", "killed: resumed to x_locked")
     check(desk.lock_count("devnet-eth") == nx + 1, "killed: exactly one lock on X")
     wait_final(desk, "devnet-eth")
-    kill_in_flight(home, desk, "devnet-pol", ["xswap", "respond", str(sid)], sid, "lock_y")
+    kill_in_flight(home, desk, "devnet-pol", ["respond", str(sid)], sid, "lock_y")
     check(pending_of(home, sid) == ("x_locked", "lock_y"), "killed: lock on Y left in flight")
     # resume lets the lock on Y through (one block), then dies with its claim on Y (which
     # carries the secret, stored sealed) in flight; the node then loses that claim
-    kill_in_flight(home, desk, "devnet-pol", ["xswap", "resume", str(sid)], sid, "claim_y",
+    kill_in_flight(home, desk, "devnet-pol", ["resume", str(sid)], sid, "claim_y",
                    mine_once=True)
     check(pending_of(home, sid) == ("y_locked", "claim_y"), "killed: claim on Y left in flight")
     cast("rpc", "--rpc-url", desk.url["devnet-pol"], "anvil_dropAllTransactions")
-    fusion(home, "xswap", "resume")
+    fusion(home, *xs("resume"))
     s = swaps(home)[sid]
     check(s["state"] == "done", "killed: resumed to done (%s)" % s["state"])
     check(desk.lock_count("devnet-pol") == ny + 1, "killed: exactly one lock on Y")
@@ -254,7 +278,7 @@ def too_short(home, desk):
     ny = desk.lock_count("devnet-pol")
     sid = new_swap(home)  # margin 1800 s by default
     wait_final(desk, "devnet-eth")
-    p = fusion(home, "xswap", "respond", str(sid), "--gap", "600", rc=1)
+    p = fusion(home, *xs("respond"), str(sid), "--gap", "600", rc=1)
     check("refused" in p.stderr, "too short: refused with a reason: %r" % p.stderr)
     check(desk.lock_count("devnet-pol") == ny, "too short: nothing locked on Y")
     check(swaps(home)[sid]["state"] == "x_locked", "too short: swap still waits on X")
@@ -281,13 +305,13 @@ def external(home, desk):
              s["hashlock"], str(t2))
 
     bob_lock(s["t1"] - 60)  # margin is 1800 s: T2 + margin > T1
-    fusion(home, "xswap", "resume", str(sid))
+    fusion(home, *xs("resume"), str(sid))
     s2 = swaps(home)[sid]
     check(s2["state"] == "x_locked" and "refused" in s2["note"],
           "external: too-close lock refused (%s, %r)" % (s2["state"], s2["note"]))
     check(claimed_count(desk) == n_claimed, "external: no claim (secret kept) on a bad lock")
     bob_lock(s["t1"] - 3600)
-    fusion(home, "xswap", "resume", str(sid))
+    fusion(home, *xs("resume"), str(sid))
     s3 = swaps(home)[sid]
     check(s3["state"] == "done", "external: proper lock adopted and swap done (%s)"
           % s3["state"])
@@ -316,12 +340,12 @@ def tampered(home, desk):
     sealed_blob(home, sid, bytes([blob[0], blob[1] ^ 1]) + blob[2:])
     wait_final(desk, "devnet-eth")
     n_claimed = claimed_count(desk)
-    p = fusion(home, "xswap", "respond", str(sid), rc=1)
+    p = fusion(home, *xs("respond"), str(sid), rc=1)
     check("does not open" in p.stderr, "sealed: a changed blob does not open: %r" % p.stderr)
     check(swaps(home)[sid]["state"] == "y_locked", "sealed: the swap waits in y_locked")
     check(claimed_count(desk) == n_claimed, "sealed: nothing claimed on Y with a bad blob")
     sealed_blob(home, sid, blob)
-    fusion(home, "xswap", "resume", str(sid))
+    fusion(home, *xs("resume"), str(sid))
     check(swaps(home)[sid]["state"] == "done", "sealed: the original blob completes the swap")
     check(claimed_count(desk) == n_claimed + 1, "sealed: exactly one claim on Y")
 
@@ -332,8 +356,8 @@ def listed(home, desk):
     which the node then loses, is not sent again by `xswap resume` while the counterparty
     is listed (exit 1, nothing locked), and goes out once the listing is gone."""
     path = os.path.join(home, "desk-sanctions.txt")
-    args = ["xswap", "new", "--x", "devnet-eth", "--y", "devnet-pol", "--initiator", ALICE,
-            "--counterparty", BOB, "--give", "1", "--get", "1.5"]
+    args = xs("new", "--x", "devnet-eth", "--y", "devnet-pol", "--initiator", ALICE,
+            "--counterparty", BOB, "--give", "1", "--get", "1.5")
     nx, n_swaps = desk.lock_count("devnet-eth"), last_id(home)
     with open(path, "w") as f:
         f.write("%s desk decision 2026-12-06\n" % BOB)
@@ -368,32 +392,158 @@ def listed(home, desk):
     with open(path, "w") as f:
         f.write("%s desk decision 2026-12-06\n" % BOB)
     mining(desk, "devnet-eth", True)
-    p = fusion(home, "xswap", "resume", str(sid), rc=1)
+    p = fusion(home, *xs("resume"), str(sid), rc=1)
     check("sanctions" in p.stderr and "not signed or sent" in p.stderr,
           "listed: resume refused (%s)" % p.stderr)
     wait_final(desk, "devnet-eth")
     check(desk.lock_count("devnet-eth") == nx, "listed: the lost lock was not sent again")
     check(pending_of(home, sid) == ("new", "lock_x"), "listed: the lock stays in flight")
     os.unlink(path)
-    fusion(home, "xswap", "resume", str(sid))
+    fusion(home, *xs("resume"), str(sid))
     check(swaps(home)[sid]["state"] == "x_locked", "listed: unlisted, resumed to x_locked")
     check(desk.lock_count("devnet-eth") == nx + 1, "listed: exactly one lock on X")
 
 
+def background(home, desk):
+    """`fusion sync --swaps`: the syncing process moves the swaps on. bob locks on Y with
+    cast; one `sync --once --swaps` (no `xswap resume`) adopts his lock and claims on Y and
+    on X. Without --yes (no terminal to confirm on) it is a usage error."""
+    sid = new_swap(home)
+    s = swaps(home)[sid]
+    p = fusion(home, "--passphrase-file", PASSFILE, "sync", "--once", "--swaps", rc=2)
+    check("--yes" in p.stderr, "background: --swaps without --yes refused: %r" % p.stderr)
+    cast("send", "--private-key", BOB_KEY, "--rpc-url", desk.url["devnet-pol"],
+         "--value", "1.5ether", desk.htlc["devnet-pol"],
+         "lock(address,address,uint256,bytes32,uint64)", ALICE,
+         "0x0000000000000000000000000000000000000000", "1500000000000000000",
+         s["hashlock"], str(s["t1"] - 3600))
+    check(swaps(home)[sid]["state"] == "x_locked", "background: nothing moved it yet")
+    fusion(home, "--passphrase-file", PASSFILE, "--yes", "sync", "--once", "--swaps", "--quiet",
+           timeout=300)
+    s2 = swaps(home)[sid]
+    check(s2["state"] == "done", "background: sync --swaps finished the swap (%s, %r)"
+          % (s2["state"], s2["note"]))
+    check(desk.lock_status("devnet-eth", s2["lock_x"]) == 2, "background: lock on X claimed")
+
+
+def signed_rows(home):
+    with open(os.path.join(home, "audit.log")) as f:
+        return sum(1 for line in f if '"desk.signed"' in line)
+
+
+def gate(home, desk):
+    """The counterparty is listed after the initiator locked: his lock on Y is refused by the
+    desk's compliance gate before anything is signed."""
+    path = os.path.join(home, "desk-sanctions.txt")
+    sid = new_swap(home)
+    wait_final(desk, "devnet-eth")
+    ny, n_tx, n_signed = desk.lock_count("devnet-pol"), len(txs(home)), signed_rows(home)
+    with open(path, "w") as f:
+        f.write("%s desk decision 2026-12-06\n" % BOB)
+    try:
+        p = fusion(home, *xs("respond", str(sid)), rc=1)
+    finally:
+        os.unlink(path)
+    check("compliance gate" in p.stderr and "sanctions" in p.stderr,
+          "gate: respond refused by the desk's gate (%s)" % p.stderr)
+    check(len(txs(home)) == n_tx, "gate: no outbound row for the refused lock")
+    check(signed_rows(home) == n_signed, "gate: nothing signed")
+    check(desk.lock_count("devnet-pol") == ny, "gate: nothing locked on Y")
+    check(swaps(home)[sid]["state"] == "x_locked", "gate: the swap still waits on X")
+    fusion(home, *xs("respond", str(sid)))
+    check(swaps(home)[sid]["state"] == "done", "gate: unlisted, the swap completes")
+
+
+def pipeline(home, desk, happy_hashes):
+    """The happy swap's transactions are the desk's: in `fusion tx list`, EIP-1559, gas
+    estimated; a claim (it carries the secret) keeps no signed bytes in desk.db."""
+    rows = txs(home)
+    acts = [r["action"] for r in rows]
+    for a in ("swap_allowance", "swap_lock", "swap_claim"):
+        check(a in acts, "pipeline: a %s in `fusion tx list` (%s)" % (a, acts))
+    for r in rows:
+        if not r["action"].startswith("swap_"):
+            continue
+        sm = r["summary"] or {}
+        check(sm.get("type") == "eip1559", "pipeline: tx %d is EIP-1559 (%s)"
+              % (r["id"], sm.get("type")))
+        check(sm.get("gas_limit") not in (None, 300000), "pipeline: tx %d gas estimated (%s)"
+              % (r["id"], sm.get("gas_limit")))
+        check(r["operator"] in ("alice", "bob"), "pipeline: tx %d signed by a desk operator"
+              % r["id"])
+    for h in happy_hashes:
+        check(any(r["hash"] == h for r in rows), "pipeline: swap tx %s in tx list" % h)
+    db = sqlite3.connect(os.path.join(home, "desk.db"), timeout=5)
+    try:
+        claims = db.execute("SELECT length(raw) FROM outbound_txs WHERE action = 'swap_claim'"
+                            ).fetchall()
+    finally:
+        db.close()
+    check(claims and all(n == 0 for (n,) in claims),
+          "pipeline: no signed bytes kept of a claim (%s)" % claims)
+
+
+def speedup(home, desk):
+    """A lock on X in flight (X's mining stopped, the process killed) is sped up with
+    `fusion tx speedup`; the swap follows the replacement to x_locked, one lock on X."""
+    nx = desk.lock_count("devnet-eth")
+    before = {r["id"] for r in txs(home)}
+    sid = kill_in_flight(home, desk, "devnet-eth",
+                         ["new", "--x", "devnet-eth", "--y", "devnet-pol",
+                          "--initiator", ALICE, "--counterparty", BOB, "--give", "1",
+                          "--get", "1.5"], None, "lock_x")
+    mining(desk, "devnet-eth", False)
+    try:
+        new = [r for r in txs(home) if r["id"] not in before and r["action"] == "swap_lock"]
+        check(len(new) == 1, "speedup: the lock on X is in tx list (%s)" % new)
+        if not new:
+            return
+        old = new[0]
+        p = fusion(home, "--operator", "alice", "--passphrase-file", PASSFILE, "--yes", "tx",
+                   "speedup", str(old["id"]), "--wait", "0")
+        check("speedup" in p.stdout, "speedup: tx speedup ran (%s)" % p.stdout)
+    finally:
+        mining(desk, "devnet-eth", True)
+    wait_final(desk, "devnet-eth")
+    fusion(home, *xs("resume", str(sid)))
+    s = swaps(home)[sid]
+    check(s["state"] == "x_locked", "speedup: the swap followed the replacement (%s, %r)"
+          % (s["state"], s["note"]))
+    check(desk.lock_count("devnet-eth") == nx + 1, "speedup: exactly one lock on X")
+    rows = {r["id"]: r for r in txs(home)}
+    repl = [r for r in rows.values() if r["id"] not in before and r["id"] != old["id"]
+            and r["nonce"] == old["nonce"]]
+    check(len(repl) == 1 and repl[0]["state"] in ("mined", "confirmed"),
+          "speedup: the replacement is mined (%s)" % repl)
+    check(rows[old["id"]]["state"] == "replaced", "speedup: the original is marked replaced (%s)"
+          % rows[old["id"]]["state"])
+
+
 def main():
+    global PASSFILE
     home = tempfile.mkdtemp(prefix="fusion-xswap-")
+    PASSFILE = os.path.join(tempfile.mkdtemp(prefix="fusion-xswap-pass-"), "pass")
+    with open(PASSFILE, "w") as f:
+        f.write("fusion-demo\n")  # the passphrase the demo seed gives its dev keys
+    os.chmod(PASSFILE, 0o600)
     ports = ",".join(map(str, free_ports(3)))
     try:
         # the demo's seed imports alice's and bob's keys and gives alice test tokens
         fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports, "--keep-devnet")
         desk = Desk(home)
+        # bob, the counterparty, locks on Y: the desk's policy lets traders lock
+        fusion(home, "operator", "roles", "bob", "--role", "approver,trader")
         happy(home, desk)
+        pipeline(home, desk, [])
+        gate(home, desk)
+        speedup(home, desk)
         no_counterparty(home, desk)
         killed(home, desk)
         too_short(home, desk)
         external(home, desk)
         tampered(home, desk)
         listed(home, desk)
+        background(home, desk)
     finally:
         fusion(home, "devnet", "down", rc=None)
     return report()

@@ -50,7 +50,15 @@ def main():
     try:
         fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports",
                ",".join(map(str, ports)), "--keep-devnet")
-        fusion(home, "xswap", "new", "--x", "devnet-eth", "--y", "devnet-pol", "--initiator",
+        # swaps sign through the desk: the demo keys' passphrase from a file, --yes, and
+        # bob (the counterparty, who locks on Y) a trader as the policy wants for a lock
+        passfile = os.path.join(os.path.dirname(home), "swaps-pass")
+        with open(passfile, "w") as f:
+            f.write("fusion-demo\n")
+        os.chmod(passfile, 0o600)
+        sign = ["--passphrase-file", passfile, "--yes"]
+        fusion(home, "operator", "roles", "bob", "--role", "approver,trader")
+        fusion(home, *sign, "xswap", "new", "--x", "devnet-eth", "--y", "devnet-pol", "--initiator",
                ALICE, "--counterparty", BOB, "--give", "2500:USDC", "--get", "1.5")
         swaps = json.loads(fusion(home, "xswap", "list", "--json"))
         t.check(len(swaps) == 1, "one swap in the desk")
@@ -79,7 +87,7 @@ def main():
         # bob locks; the swap completes in another process while the UI shows it
         for _ in range(3):  # the lock on X must be final (2 confirmations)
             cast("rpc", "--rpc-url", "http://127.0.0.1:%d" % ports[0], "evm_mine")
-        fusion(home, "xswap", "respond", str(sid))
+        fusion(home, *sign, "xswap", "respond", str(sid))
         t.wait_for(lambda s: "done" in row_of(s, sid), "the row follows the swap to done")
         row = row_of(t.last, sid)
         t.check(re.search(r"\s\d+(m\d\ds|h\d\dm)\s+\d+(m\d\ds|h\d\dm)\s", row) is not None,

@@ -1,14 +1,20 @@
 /* xswap.c: the HTLC swap state machine over two chains (see xswap.h). States:
  *   new -> x_locked -> y_locked -> y_claimed -> done
  *   x_locked --(T1 passed)--> refunded;  y_locked --(T2 passed)--> y_refunded --(T1)--> refunded
- * Every transaction is signed, stored with the swap (durably), then sent; a step that
- * finds a transaction in flight waits for its receipt, re-sending the same signed bytes
- * if the node lost it, so a crash at any point never signs a second, different action.
- * The secret is never on disk in clear: it is sealed (XChaCha20-Poly1305) under a key
- * only the initiator's unlocked key can derive (see secret_key), and so is the signed
- * claim on Y, which carries it, while that claim is in flight. */
-#include "devnet/xswap.h"
+ * Every transaction goes through the desk's pipeline (src/desk: policy, compliance gate on
+ * both parties, pre-sign summary naming both chains, confirmation, EIP-1559 fees, the
+ * outbound table) as the desk operator whose key is the party's; the swap keeps the signed
+ * bytes with its own row in the same durable commit, then they are sent. A step that finds
+ * a transaction in flight waits for its receipt (or for the receipt of a replacement the
+ * desk sent with the same nonce, `fusion tx speedup|cancel`), re-sending the same signed
+ * bytes if the node lost them, so a crash at any point never signs a second, different
+ * action. The secret is never on disk in clear: it is sealed (XChaCha20-Poly1305) under a
+ * key only the initiator's unlocked key can derive (see secret_key), and so is the signed
+ * claim on Y, which carries it, while that claim is in flight (the outbound table keeps no
+ * bytes of it). */
+#include "xswap/xswap.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,27 +23,34 @@
 
 #include "base/log.h"
 #include "compliance/compliance.h"
-#include "devnet/devnet.h"
+#include "desk/desk.h"
 #include "eth/abi.h"
+#include "rpc/rpc.h"
 #include "store/store.h"
 
-#define MAX_KEYS 4
+#define MAX_PARTIES 2
 #define RECEIPT_WAIT_MS 30000
 
 typedef struct chain_conn {
     uint64_t chain_id;
     unsigned confirmations;
+    char name[STORE_NAME_MAX];
     rpc_client *rpc;
 } chain_conn;
+
+/* The desk of one party: the operator whose key is that address. */
+typedef struct party {
+    addr who;
+    desk *d;
+} party;
 
 typedef struct eng {
     const xswap_env *env;
     store *db;
-    keystore *ks;
     chain_conn ch[2];
-    ks_key *keys[MAX_KEYS];
-    size_t n_keys;
-    devnet_artifact *htlc, *token;
+    party parties[MAX_PARTIES];
+    size_t n_parties;
+    abi_json *htlc, *token;
 } eng;
 
 bool xswap_state_terminal(const char *state)
@@ -49,23 +62,31 @@ static void eng_close(eng *g)
 {
     for (size_t i = 0; i < 2; i++)
         rpc_client_free(&g->ch[i].rpc);
-    for (size_t i = 0; i < g->n_keys; i++)
-        keystore_lock(&g->keys[i]);
-    keystore_free(&g->ks);
-    devnet_artifact_free(&g->htlc);
-    devnet_artifact_free(&g->token);
+    for (size_t i = 0; i < g->n_parties; i++)
+        desk_free(&g->parties[i].d);
+    abi_json_free(&g->htlc);
+    abi_json_free(&g->token);
     store_close(&g->db);
+}
+
+static int load_abi(abi_json **out, const char *name, err *e)
+{
+    char path[4200];
+    if (desk_data_path(path, sizeof path, "contracts", name, e) < 0)
+        return -1;
+    return abi_json_load(out, path, e);
 }
 
 static int eng_open(eng *g, const xswap_env *env, err *e)
 {
     memset(g, 0, sizeof *g);
     g->env = env;
-    if (devnet_open_desk(env->home, &g->db, e) < 0 ||
-        keystore_open(&g->ks, env->home, env->operator_name ? env->operator_name : "xswap", e) <
-            0 ||
-        devnet_artifact_load(&g->htlc, "HashedTimelock", e) < 0 ||
-        devnet_artifact_load(&g->token, "TestToken", e) < 0) {
+    if (sodium_init() < 0)
+        return err_set(e, ERR_CRYPTO, "libsodium could not be initialised");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/desk.db", env->home);
+    if (store_open(&g->db, path, e) < 0 || load_abi(&g->htlc, "HashedTimelock.json", e) < 0 ||
+        load_abi(&g->token, "TestToken.json", e) < 0) {
         eng_close(g);
         return -1;
     }
@@ -83,63 +104,70 @@ static int conn(eng *g, uint64_t chain_id, chain_conn **out, err *e)
     if (g->ch[slot].rpc)
         return err_set(e, ERR_INTERNAL, "a swap spans two chains");
     store_chain c;
-    bool found = false;
-    store_endpoint *eps = NULL;
-    size_t n = 0;
-    if (store_chain_get(g->db, chain_id, &c, &found, e) < 0)
-        return -1;
-    if (!found)
-        return err_set(e, ERR_NOT_FOUND, "chain %llu is not configured in this desk",
-                       (unsigned long long)chain_id);
-    if (store_endpoint_list(g->db, chain_id, &eps, &n, e) < 0)
-        return -1;
-    if (n == 0) {
-        free(eps);
-        return err_set(e, ERR_NOT_FOUND, "chain %s has no RPC endpoint", c.name);
-    }
-    const char **urls = calloc(n, sizeof *urls);
-    if (!urls) {
-        free(eps);
-        return err_set(e, ERR_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++)
-        urls[i] = eps[i].url;
-    rpc_options ro;
-    rpc_options_default(&ro);
-    int rc = rpc_client_new(&g->ch[slot].rpc, urls, n, &ro, e);
-    free(urls);
-    free(eps);
-    if (rc < 0)
+    if (desk_chain_rpc(g->db, chain_id, &c, &g->ch[slot].rpc, e) < 0)
         return -1;
     g->ch[slot].chain_id = chain_id;
     g->ch[slot].confirmations = c.confirmations;
+    snprintf(g->ch[slot].name, sizeof g->ch[slot].name, "%s", c.name);
     *out = &g->ch[slot];
     return 0;
 }
 
-static int key_for(eng *g, const addr *a, ks_key **out, err *e)
+/* The desk operator whose key is a (*found false when there is none). */
+static int operator_of(eng *g, const addr *a, char name[STORE_NAME_MAX], bool *found, err *e)
 {
-    for (size_t i = 0; i < g->n_keys; i++)
-        if (addr_equal(keystore_key_address(g->keys[i]), a)) {
-            *out = g->keys[i];
+    store_operator *ops = NULL;
+    size_t n = 0;
+    *found = false;
+    if (store_operator_list(g->db, &ops, &n, e) < 0)
+        return -1;
+    for (size_t i = 0; i < n && !*found; i++)
+        if (addr_equal(&ops[i].address, a)) {
+            snprintf(name, STORE_NAME_MAX, "%s", ops[i].name);
+            *found = true;
+        }
+    free(ops);
+    return 0;
+}
+
+/* The desk that signs for party a, opened once per engine. */
+static int desk_for(eng *g, const addr *a, desk **out, err *e)
+{
+    for (size_t i = 0; i < g->n_parties; i++)
+        if (addr_equal(&g->parties[i].who, a)) {
+            *out = g->parties[i].d;
             return 0;
         }
-    if (g->n_keys == MAX_KEYS)
-        return err_set(e, ERR_INTERNAL, "too many keys for one swap");
-    if (keystore_unlock(g->ks, a, g->env->passphrase, &g->keys[g->n_keys], e) < 0) {
-        char s[ADDR_STR_MAX];
-        addr_to_checksum(s, a);
-        return err_prefix(e, "key %s", s);
-    }
-    *out = g->keys[g->n_keys++];
+    if (g->n_parties == MAX_PARTIES)
+        return err_set(e, ERR_INTERNAL, "a swap has two parties");
+    char name[STORE_NAME_MAX], s[ADDR_STR_MAX];
+    bool found = false;
+    addr_to_checksum(s, a);
+    if (operator_of(g, a, name, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_NOT_FOUND,
+                       "no desk operator holds key %s: add one with `fusion operator add NAME "
+                       "--key %s --role trader`",
+                       s, s);
+    desk *d = NULL;
+    if (desk_open(&d, g->env->home, name, e) < 0)
+        return -1;
+    if (g->env->wire)
+        g->env->wire(g->env->wire_ctx, d);
+    desk_set_wait(d, 0); /* the swap follows its own transactions */
+    g->parties[g->n_parties].who = *a;
+    g->parties[g->n_parties++].d = d;
+    *out = d;
     return 0;
 }
 
 static bool have_key(eng *g, const addr *a)
 {
-    ks_entry ent;
+    char name[STORE_NAME_MAX];
+    bool found = false;
     err ignored;
-    return keystore_get(g->ks, a, &ent, &ignored) == 0;
+    return operator_of(g, a, name, &found, &ignored) == 0 && found;
 }
 
 static int chain_now(chain_conn *c, uint64_t *now, uint64_t *head, err *e)
@@ -191,14 +219,12 @@ static void fmt_word(char out[67], const uint8_t w[32])
 #define SEAL_OVERHEAD (1 + SEAL_NONCE + SEAL_TAG)
 #define SEAL_KEY crypto_aead_xchacha20poly1305_ietf_KEYBYTES
 
-static int key_for(eng *g, const addr *a, ks_key **out, err *e);
-
 /* *key: SEAL_KEY bytes of sodium_malloc'ed memory (sodium_free it). */
 static int secret_key(eng *g, const store_xswap *x, uint8_t **key, err *e)
 {
     *key = NULL;
-    ks_key *k;
-    if (key_for(g, &x->initiator, &k, e) < 0)
+    desk *d;
+    if (desk_for(g, &x->initiator, &d, e) < 0)
         return -1;
     char h[67], msg[200];
     fmt_word(h, x->hashlock);
@@ -207,7 +233,7 @@ static int secret_key(eng *g, const store_xswap *x, uint8_t **key, err *e)
              "hashlock: %s\n",
              h);
     uint8_t sig[65];
-    if (keystore_sign_message(k, sig, msg, strlen(msg), e) < 0)
+    if (desk_sign_message(d, sig, msg, strlen(msg), e) < 0)
         return err_prefix(e, "deriving the key of the swap secret");
     uint8_t *kk = sodium_malloc(SEAL_KEY);
     if (!kk) {
@@ -298,26 +324,62 @@ static int secret_open(eng *g, const store_xswap *x, uint8_t *pre, err *e)
     return rc;
 }
 
-/* Sends `approve(spender, amount)` on a token and waits for it (idempotent: it sets the
- * allowance, so doing it again after a crash is harmless). */
-static int approve_token(eng *g, chain_conn *c, ks_key *k, const addr *token, const addr *spender,
-                         const u256 *amount, err *e)
+/* Builds the calldata of fn of abi from a textual tuple of arguments. */
+static int calldata(buf *out, const abi_json *abi, const char *fn, const char *args, err *e)
 {
-    char sp[ADDR_STR_MAX], amt[U256_DEC_MAX], args[200];
+    const abi_fn *f = abi_json_function(abi, fn);
+    if (!f)
+        return err_set(e, ERR_NOT_FOUND, "the contract has no function %s", fn);
+    abi_value *v = NULL;
+    if (abi_value_parse(&v, f->inputs, args, e) < 0)
+        return err_prefix(e, "arguments of %s", fn);
+    int rc = abi_calldata(out, f, v, e);
+    abi_value_free(&v);
+    return rc;
+}
+
+/* The summary's note: which swap, which step, both chains. */
+static void step_note(eng *g, char *out, size_t cap, const store_xswap *x, const char *action)
+{
+    char nx[STORE_NAME_MAX] = "?", ny[STORE_NAME_MAX] = "?";
+    for (size_t i = 0; i < 2; i++) {
+        if (g->ch[i].rpc && g->ch[i].chain_id == x->chain_x)
+            snprintf(nx, sizeof nx, "%s", g->ch[i].name);
+        if (g->ch[i].rpc && g->ch[i].chain_id == x->chain_y)
+            snprintf(ny, sizeof ny, "%s", g->ch[i].name);
+    }
+    snprintf(out, cap, "swap %lld, step %s: chain X %s (id %llu) <-> chain Y %s (id %llu)",
+             (long long)x->id, action, nx, (unsigned long long)x->chain_x, ny,
+             (unsigned long long)x->chain_y);
+}
+
+/* Sends `approve(spender, amount)` on a token through the desk and waits for it to be
+ * mined (idempotent: it sets the allowance, so doing it again after a crash is harmless). */
+static int approve_token(eng *g, chain_conn *c, const store_xswap *x, const addr *owner,
+                         const addr *token, const addr *spender, const u256 *amount, err *e)
+{
+    char sp[ADDR_STR_MAX], amt[U256_DEC_MAX], args[200], note[300];
     fmt_addr(sp, spender);
     u256_to_dec(amt, amount);
     snprintf(args, sizeof args, "(%s, %s)", sp, amt);
+    step_note(g, note, sizeof note, x, "allowance");
     buf data;
     buf_init(&data);
-    uint8_t hash[32];
-    devnet_sender s;
-    devnet_sender_init(&s, c->rpc, k, c->chain_id);
-    rpc_receipt r;
-    int rc = devnet_artifact_calldata(g->token, "approve", args, &data, e);
+    desk *d;
+    desk_result res;
+    int rc = desk_for(g, owner, &d, e);
     if (rc == 0)
-        rc = devnet_send(&s, token, NULL, data.data, data.len, 120000, hash, e);
-    if (rc == 0)
-        rc = devnet_wait(c->rpc, hash, RECEIPT_WAIT_MS, &r, e);
+        rc = calldata(&data, g->token, "approve", args, e);
+    if (rc == 0) {
+        desk_step st = {.action = "swap_allowance", .chain_id = c->chain_id, .to = *token,
+                        .data = data.data, .len = data.len, .token = *token, .amount = *amount,
+                        .payee = spender, .note = note};
+        desk_set_wait(d, RECEIPT_WAIT_MS / 1000);
+        rc = desk_step_send(d, &st, &res, e);
+        desk_set_wait(d, 0);
+    }
+    if (rc == 0 && res.state != OUTBOUND_MINED && res.state != OUTBOUND_CONFIRMED)
+        rc = err_set(e, ERR_STATE, "the allowance is not mined yet (`fusion tx check`)");
     buf_free(&data);
     return rc < 0 ? err_prefix(e, "approving the HTLC to take the token") : 0;
 }
@@ -337,9 +399,16 @@ static int check_funds(eng *g, chain_conn *c, const addr *who, const addr *token
         buf data;
         buf_init(&data);
         uint8_t word[32];
-        int rc = devnet_artifact_calldata(g->token, "balanceOf", args, &data, e);
+        buf out;
+        buf_init(&out);
+        int rc = calldata(&data, g->token, "balanceOf", args, e);
         if (rc == 0)
-            rc = devnet_call_word(c->rpc, token, &data, word, e);
+            rc = rpc_eth_call(c->rpc, token, data.data, data.len, NULL, &out, e);
+        if (rc == 0 && out.len < 32)
+            rc = err_set(e, ERR_RPC, "balanceOf answered %zu bytes", out.len);
+        if (rc == 0)
+            memcpy(word, out.data, 32);
+        buf_free(&out);
         buf_free(&data);
         if (rc < 0)
             return -1;
@@ -387,60 +456,105 @@ static int swap_gate(eng *g, const store_xswap *x, const char *action, err *e)
                    action, why);
 }
 
-/* Signs the action, stores it with the swap (durably), then sends it. */
+/* What act() hands to the desk's hold: the swap row is written with the signed bytes
+ * (the claim on Y sealed) in the desk's own commit, before anything is sent. */
+typedef struct hold_ctx {
+    store_xswap *x;
+    const char *action;
+    uint64_t chain_id;
+    const uint8_t *seal_key; /* claim_y only */
+} hold_ctx;
+
+static int hold_step(void *vctx, store *db, int64_t outbound_id, const uint8_t *raw, size_t len,
+                     const uint8_t hash[32], err *e)
+{
+    (void)outbound_id;
+    hold_ctx *h = vctx;
+    store_xswap *x = h->x;
+    if (len > STORE_XSWAP_RAW_MAX)
+        return err_set(e, ERR_INTERNAL, "signed transaction too large to keep");
+    snprintf(x->pending_action, sizeof x->pending_action, "%s", h->action);
+    x->pending_chain = h->chain_id;
+    memcpy(x->pending_hash, hash, 32);
+    if (h->seal_key) {
+        /* the claim carries the secret: kept sealed like it until it is mined */
+        if (seal(x->pending_raw, &x->pending_raw_len, sizeof x->pending_raw, h->seal_key, x,
+                 "claim_y", raw, len, e) < 0)
+            return -1;
+    } else {
+        memcpy(x->pending_raw, raw, len);
+        x->pending_raw_len = len;
+    }
+    return store_xswap_put(db, x, e);
+}
+
+/* Signs the action through the signer's desk (policy, gate, summary, confirmation), which
+ * records it with the swap (durably) and sends it. */
 static int act(eng *g, store_xswap *x, const char *action, chain_conn *c, const addr *signer,
                const addr *to, const u256 *value, const char *fn, const char *args, err *e)
 {
-    ks_key *k;
-    if (swap_gate(g, x, action, e) < 0 || key_for(g, signer, &k, e) < 0)
+    bool on_x = c->chain_id == x->chain_x;
+    const addr *payer = on_x ? &x->initiator : &x->counterparty;
+    const addr *payee = on_x ? &x->counterparty : &x->initiator;
+    const char *policy_action = "swap_lock";
+    if (strncmp(action, "claim", 5) == 0)
+        policy_action = "swap_claim";
+    else if (strncmp(action, "refund", 6) == 0)
+        policy_action = "swap_refund", payee = payer;
+    /* a claim carries the secret: the claim on Y reveals it, the claim on X repeats it */
+    bool claim = strncmp(action, "claim", 5) == 0, secret = strcmp(action, "claim_y") == 0;
+    desk *d;
+    if (desk_for(g, signer, &d, e) < 0)
         return -1;
-    buf data, raw;
+    uint8_t *key = NULL;
+    if (secret && secret_key(g, x, &key, e) < 0)
+        return -1;
+    char note[300];
+    step_note(g, note, sizeof note, x, action);
+    buf data;
     buf_init(&data);
-    buf_init(&raw);
-    devnet_sender s;
-    devnet_sender_init(&s, c->rpc, k, c->chain_id);
-    uint8_t hash[32];
-    int rc = devnet_artifact_calldata(g->htlc, fn, args, &data, e);
-    if (rc == 0)
-        rc = devnet_sign(&s, to, value, data.data, data.len, 300000, &raw, hash, e);
-    if (rc == 0 && raw.len > STORE_XSWAP_RAW_MAX)
-        rc = err_set(e, ERR_INTERNAL, "signed transaction too large to keep");
+    int rc = calldata(&data, g->htlc, fn, args, e);
+    hold_ctx h = {x, action, c->chain_id, key};
+    desk_result res;
     if (rc == 0) {
-        snprintf(x->pending_action, sizeof x->pending_action, "%s", action);
-        x->pending_chain = c->chain_id;
-        memcpy(x->pending_hash, hash, 32);
-        if (strcmp(action, "claim_y") == 0) {
-            /* the claim carries the secret: kept sealed like it until it is mined */
-            uint8_t *key;
-            rc = secret_key(g, x, &key, e);
-            if (rc == 0) {
-                rc = seal(x->pending_raw, &x->pending_raw_len, sizeof x->pending_raw, key, x,
-                          "claim_y", raw.data, raw.len, e);
-                sodium_free(key);
-            }
-        } else {
-            memcpy(x->pending_raw, raw.data, raw.len);
-            x->pending_raw_len = raw.len;
+        desk_step st = {.action = policy_action,
+                        .chain_id = c->chain_id,
+                        .to = *to,
+                        .data = data.data,
+                        .len = data.len,
+                        .value = value ? *value : u256_from_u64(0),
+                        .token = on_x ? x->token_x : x->token_y,
+                        .amount = on_x ? x->amount_x : x->amount_y,
+                        .payer = payer,
+                        .payee = payee,
+                        .note = note,
+                        .secret_arg = claim ? "preimage" : NULL,
+                        .hold = hold_step,
+                        .hold_ctx = &h};
+        rc = desk_step_send(d, &st, &res, e);
+        /* recorded with the swap but not known to be sent: the swap re-sends it */
+        store_xswap now;
+        bool found = false;
+        err ie;
+        if (rc < 0 && x->pending_action[0] &&
+            store_xswap_get(g->db, x->id, &now, &found, &ie) == 0 && found &&
+            strcmp(now.pending_action, action) == 0 &&
+            memcmp(now.pending_hash, x->pending_hash, 32) == 0) {
+            LOG_W("xswap", "swap %lld: %s: %s (will re-send)", (long long)x->id, action, e->msg);
+            rc = 0;
         }
+        sodium_memzero(&now, sizeof now);
     }
-    if (rc == 0)
-        rc = save(g, x, true, e);
-    if (rc < 0)
-        x->pending_action[0] = '\0';
-    if (rc == 0) {
-        LOG_I("xswap", "swap %lld: %s sent on chain %llu", (long long)x->id, action,
-              (unsigned long long)c->chain_id);
-        err se;
-        err_clear(&se);
-        if (devnet_send_raw(&s, raw.data, raw.len, &se) < 0)
-            LOG_W("xswap", "swap %lld: %s: %s (will re-send)", (long long)x->id, action, se.msg);
-    }
+    if (key)
+        sodium_free(key);
     if (data.data)
         sodium_memzero(data.data, data.len);
-    if (raw.data)
-        sodium_memzero(raw.data, raw.len);
     buf_free(&data);
-    buf_free(&raw);
+    if (rc < 0)
+        x->pending_action[0] = '\0';
+    else
+        LOG_I("xswap", "swap %lld: %s sent on chain %llu", (long long)x->id, action,
+              (unsigned long long)c->chain_id);
     return rc;
 }
 
@@ -486,7 +600,7 @@ static int get_lock(eng *g, chain_conn *c, const addr *htlc, const uint8_t id[32
     buf data, out;
     buf_init(&data);
     buf_init(&out);
-    int rc = devnet_artifact_calldata(g->htlc, "getLock", args, &data, e);
+    int rc = calldata(&data, g->htlc, "getLock", args, e);
     if (rc == 0)
         rc = rpc_eth_call(c->rpc, htlc, data.data, data.len, NULL, &out, e);
     if (rc == 0 && out.len < 7 * 32)
@@ -639,6 +753,55 @@ static int discover_lock_y(eng *g, store_xswap *x, chain_conn *cy, uint64_t now_
     return rc;
 }
 
+/* The receipt of the swap's transaction in flight, or of a replacement the desk sent for
+ * it with the same sender and nonce (`fusion tx speedup`, whose hash the swap then takes;
+ * `fusion tx cancel`: *cancelled). *out_id: the outbound row of the one mined (0: none). */
+static int receipt_of_step(eng *g, chain_conn *c, store_xswap *x, rpc_receipt *r, bool *found,
+                           bool *cancelled, int64_t *out_id, err *e)
+{
+    *found = *cancelled = false;
+    *out_id = 0;
+    store_outbound o;
+    bool recorded = false;
+    if (rpc_eth_get_transaction_receipt(c->rpc, x->pending_hash, r, found, e) < 0 ||
+        store_outbound_find_hash(g->db, c->chain_id, x->pending_hash, &o, &recorded, e) < 0)
+        return -1;
+    if (*found || !recorded) {
+        *out_id = recorded ? o.id : 0;
+        return 0;
+    }
+    store_outbound *os = NULL;
+    size_t n = 0;
+    if (store_outbound_list(g->db, c->chain_id, &os, &n, e) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && !*found && rc == 0; i++) {
+        if (os[i].id == o.id || os[i].nonce != o.nonce || !addr_equal(&os[i].from, &o.from))
+            continue;
+        rc = rpc_eth_get_transaction_receipt(c->rpc, os[i].hash, r, found, e);
+        if (rc == 0 && *found) {
+            *out_id = os[i].id;
+            *cancelled = strcmp(os[i].action, "cancel") == 0;
+            if (!*cancelled)
+                memcpy(x->pending_hash, os[i].hash, 32);
+            LOG_I("xswap", "swap %lld: %s was replaced by tx %lld (%s)", (long long)x->id,
+                  x->pending_action, (long long)os[i].id, os[i].action);
+        }
+    }
+    free(os);
+    return rc;
+}
+
+/* The outbound row follows what the swap saw mined (`fusion tx list`). */
+static void mark_outbound(eng *g, int64_t id, const rpc_receipt *r)
+{
+    err e;
+    if (store_outbound_set_state(g->db, id, r->success ? OUTBOUND_MINED : OUTBOUND_FAILED,
+                                 r->block_number, (int64_t)time(NULL), &e) < 0 ||
+        (r->success && store_outbound_mark_replaced(g->db, id, &e) < 0))
+        LOG_W("xswap", "outbound tx %lld: %s", (long long)id, e.msg);
+}
+
 /* Finishes the transaction in flight. *waiting: not mined yet (re-sent). */
 static int finish_pending(eng *g, store_xswap *x, bool *waiting, err *e)
 {
@@ -647,9 +810,21 @@ static int finish_pending(eng *g, store_xswap *x, bool *waiting, err *e)
     if (conn(g, x->pending_chain, &c, e) < 0)
         return -1;
     rpc_receipt r;
-    bool found = false;
-    if (rpc_eth_get_transaction_receipt(c->rpc, x->pending_hash, &r, &found, e) < 0)
+    bool found = false, cancelled = false;
+    int64_t out_id = 0;
+    if (receipt_of_step(g, c, x, &r, &found, &cancelled, &out_id, e) < 0)
         return -1;
+    if (found && out_id)
+        mark_outbound(g, out_id, &r);
+    if (found && cancelled) {
+        /* the operator took the nonce back (`fusion tx cancel`): the step did not happen */
+        snprintf(x->note, sizeof x->note, "%s was cancelled (same nonce, tx %lld): resume signs it again",
+                 x->pending_action, (long long)out_id);
+        x->pending_action[0] = '\0';
+        x->pending_raw_len = 0;
+        *waiting = true;
+        return save(g, x, false, e);
+    }
     if (!found) {
         /* lost by the node (or never sent: the process died first): send the same bytes,
          * if the step still passes the compliance floor */
@@ -757,13 +932,12 @@ static int step(eng *g, store_xswap *x, bool *moved, err *e)
     char args[400];
 
     if (strcmp(x->state, "new") == 0) {
-        ks_key *k;
-        if (swap_gate(g, x, "lock_x", e) < 0 || key_for(g, &x->initiator, &k, e) < 0)
+        if (swap_gate(g, x, "lock_x", e) < 0)
             return -1;
         if (check_funds(g, cx, &x->initiator, &x->token_x, &x->amount_x, e) < 0)
             return -1;
         if (!addr_is_zero(&x->token_x) &&
-            approve_token(g, cx, k, &x->token_x, &x->htlc_x, &x->amount_x, e) < 0)
+            approve_token(g, cx, x, &x->initiator, &x->token_x, &x->htlc_x, &x->amount_x, e) < 0)
             return -1;
         if (lock_args(args, sizeof args, &x->counterparty, &x->token_x, &x->amount_x, x->hashlock,
                       x->t1) < 0)
@@ -866,6 +1040,28 @@ static int load(eng *g, int64_t id, store_xswap *x, err *e)
     return 0;
 }
 
+/* Waits (bounded) for a receipt; 0 also when there is none yet. */
+static int wait_receipt(rpc_client *rpc, const uint8_t hash[32], unsigned ms, rpc_receipt *r,
+                        err *e)
+{
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        bool found = false;
+        if (rpc_eth_get_transaction_receipt(rpc, hash, r, &found, e) < 0)
+            return -1;
+        if (found)
+            return 0;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long el = (now.tv_sec - t0.tv_sec) * 1000LL + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (el >= (long long)ms)
+            return 0;
+        struct timespec ts = {0, 250 * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+        }
+    }
+}
+
 static int run_steps(eng *g, store_xswap *x, err *e)
 {
     for (int i = 0; i < 32; i++) {
@@ -876,6 +1072,8 @@ static int run_steps(eng *g, store_xswap *x, err *e)
             return 0;
         if (!moved && !x->pending_action[0])
             return 0;
+        if (!moved && g->env->no_wait)
+            return 0;
         if (!moved) {
             /* a transaction in flight: give the node a moment (1 s blocks) */
             rpc_receipt r;
@@ -884,8 +1082,7 @@ static int run_steps(eng *g, store_xswap *x, err *e)
             chain_conn *c;
             if (conn(g, x->pending_chain, &c, e) < 0)
                 return -1;
-            if (devnet_wait(c->rpc, x->pending_hash, RECEIPT_WAIT_MS, &r, &we) < 0 &&
-                we.code != ERR_STATE)
+            if (wait_receipt(c->rpc, x->pending_hash, RECEIPT_WAIT_MS, &r, &we) < 0)
                 return err_set(e, we.code, "%s", we.msg);
         }
     }
@@ -1038,12 +1235,12 @@ int xswap_respond(const xswap_env *env, int64_t id, uint64_t gap, err *e)
                 "minute on chain Y: refused");
         goto out;
     }
-    ks_key *k;
-    if (key_for(&g, &x.counterparty, &k, e) < 0 ||
+    desk *dk;
+    if (desk_for(&g, &x.counterparty, &dk, e) < 0 ||
         check_funds(&g, cy, &x.counterparty, &x.token_y, &x.amount_y, e) < 0)
         goto out;
     if (!addr_is_zero(&x.token_y) &&
-        approve_token(&g, cy, k, &x.token_y, &x.htlc_y, &x.amount_y, e) < 0)
+        approve_token(&g, cy, &x, &x.counterparty, &x.token_y, &x.htlc_y, &x.amount_y, e) < 0)
         goto out;
     x.t2 = t2;
     char args[400];
@@ -1075,4 +1272,34 @@ int xswap_advance(const xswap_env *env, int64_t id, char state[16], err *e)
     sodium_memzero(&x, sizeof x);
     eng_close(&g);
     return rc;
+}
+
+int xswap_advance_all(const xswap_env *env,
+                      void (*report)(void *ctx, int64_t id, const char *state, const err *se),
+                      void *ctx, err *e)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/desk.db", env->home);
+    store *db = NULL;
+    store_xswap *xs = NULL;
+    size_t n = 0;
+    int rc = store_open(&db, path, e);
+    if (rc == 0)
+        rc = store_xswap_list(db, &xs, &n, e);
+    store_close(&db);
+    if (rc < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (xswap_state_terminal(xs[i].state) && !xs[i].pending_action[0])
+            continue;
+        char state[16] = "";
+        err se;
+        err_clear(&se);
+        int r = xswap_advance(env, xs[i].id, state, &se);
+        if (report)
+            report(ctx, xs[i].id, state, r < 0 ? &se : NULL);
+    }
+    sodium_memzero(xs, n * sizeof *xs);
+    free(xs);
+    return 0;
 }

@@ -1,0 +1,227 @@
+/* usage.c: the usage of every subcommand and action, one row each (CLI_ACTIONS). `fusion
+ * help [CMD [ACTION]]`, `fusion CMD [ACTION] --help`, the list of actions in `fusion help`
+ * and the bash completion (`fusion completion bash`) are all read from it, so they cannot
+ * disagree; tests/cli/help_walk.py checks it against the commands' own dispatch and the
+ * man page. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* X(command, action, usage): action "" is the command itself (no actions). */
+#define CLI_ACTIONS(X)                                                                             \
+    X("help", "", "fusion help [COMMAND [ACTION]]")                                                \
+    X("version", "", "fusion version")                                                             \
+    X("ui", "", "fusion ui   (also: fusion with no command)")                                      \
+    X("chain", "add",                                                                              \
+      "fusion chain add --name NAME --chain-id ID --rpc URL [--rpc URL ...] --factory ADDR\n"      \
+      "         [--confirmations N] [--from-block N] [--native-symbol SYM]\n"                      \
+      "         [--native-decimals N] [--json]")                                                   \
+    X("chain", "list", "fusion chain list [--live] [--json]")                                      \
+    X("chain", "remove", "fusion chain remove NAME")                                               \
+    X("sync", "",                                                                                  \
+      "fusion sync [--once] [--chain NAME] [--poll-ms MS] [--window N] [--range N]\n"              \
+      "         [--max-range N] [--rpc-timeout-ms MS] [--max-addresses N] [--quiet]\n"            \
+      "         [--swaps]   (with --passphrase-file and --yes: move the swaps on)")                \
+    X("escrow", "list", "fusion escrow list [--chain NAME] [--state STATE] [--json]")              \
+    X("escrow", "show", "fusion escrow show ADDRESS [--chain NAME] [--json]")                      \
+    X("escrow", "create",                                                                          \
+      "fusion escrow create --payee ADDR|OPERATOR --token SYM|ADDR --amount AMOUNT\n"              \
+      "         --approvers A[,B...] --threshold N --deadline 7d|UNIX|YYYY-MM-DDTHH:MM:SSZ\n"   \
+      "         [--arbiter ADDR|OPERATOR] [--chain NAME] [--wait SECS] [--json]")                  \
+    X("escrow", "fund", "fusion escrow fund ADDRESS [--chain NAME] [--wait SECS] [--json]")        \
+    X("escrow", "approve", "fusion escrow approve ADDRESS [--chain NAME] [--wait SECS] [--json]")  \
+    X("escrow", "release", "fusion escrow release ADDRESS [--chain NAME] [--wait SECS] [--json]")  \
+    X("escrow", "refund", "fusion escrow refund ADDRESS [--chain NAME] [--wait SECS] [--json]")    \
+    X("escrow", "dispute",                                                                         \
+      "fusion escrow dispute ADDRESS [--reason TEXT] [--chain NAME] [--wait SECS] [--json]")       \
+    X("escrow", "resolve",                                                                         \
+      "fusion escrow resolve ADDRESS --to payee|payer [--chain NAME] [--wait SECS] [--json]")      \
+    X("reindex", "", "fusion reindex [--chain NAME]")                                              \
+    X("key", "new", "fusion key new [--label L] [--kdf interactive|moderate|sensitive]")           \
+    X("key", "import",                                                                             \
+      "fusion key import [--raw-file FILE | --keystore FILE] [--label L]\n"                        \
+      "         [--new-passphrase-file FILE]")                                                     \
+    X("key", "export", "fusion key export ADDRESS --out FILE")                                     \
+    X("key", "list", "fusion key list [--json]")                                                   \
+    X("key", "passwd", "fusion key passwd ADDRESS [--new-passphrase-file FILE]")                   \
+    X("key", "rm", "fusion key rm ADDRESS [--yes]")                                                \
+    X("key", "sign-message", "fusion key sign-message ADDRESS MESSAGE")                            \
+    X("audit", "list", "fusion audit list [--json]")                                               \
+    X("audit", "verify", "fusion audit verify [--anchor SEQ:HASH] [--log-only] [--json]")          \
+    X("audit", "adopt", "fusion audit adopt   (record the head of a log older than desk.db's)")    \
+    X("risk", "calc",                                                                              \
+      "fusion risk calc --prices [ASSET=]FILE.csv [--prices ...] --positions FILE.json\n"          \
+      "         [--window N] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--paths N] [--seed N]\n"       \
+      "         [--threads N] [--drawn USD] [--margin-call HF] [--collateral FILE.csv]\n"          \
+      "         [--stress] [--stress-lows] [--scenarios FILE.csv] [--json]")                       \
+    X("risk", "report",                                                                            \
+      "fusion risk report [--json] [--drawn USD] [--limits FILE.csv] [--account ADDR ...]\n"       \
+      "         [--collateral FILE.csv] [--scenarios FILE.csv] [--prices-dir DIR] [--window N]\n"  \
+      "         [--paths N] [--seed N] [--now UNIX]")                                              \
+    X("risk", "set-drawn", "fusion risk set-drawn USD")                                            \
+    X("alerts", "list", "fusion alerts list [--all] [--json]   (also: fusion alerts [--all])")     \
+    X("alerts", "ack", "fusion alerts ack ID [--json]")                                            \
+    X("asset", "add-token",                                                                        \
+      "fusion asset add-token --chain NAME|ID --symbol SYM --address ADDR [--decimals N]")         \
+    X("asset", "add-feed",                                                                         \
+      "fusion asset add-feed --chain NAME|ID --asset SYM --address ADDR [--max-age SECONDS]")      \
+    X("asset", "list", "fusion asset list [--json]")                                               \
+    X("operator", "add", "fusion operator add NAME --key ADDRESS --role ROLE[,ROLE...]")           \
+    X("operator", "roles", "fusion operator roles NAME --role ROLE[,ROLE...]")                     \
+    X("operator", "list", "fusion operator list [--json]")                                         \
+    X("tx", "list", "fusion tx list [--json]")                                                     \
+    X("tx", "show", "fusion tx show ID|HASH [--json]")                                             \
+    X("tx", "check", "fusion tx check [--chain NAME] [--wait SECS]")                               \
+    X("tx", "speedup", "fusion tx speedup ID [--wait SECS]")                                       \
+    X("tx", "cancel", "fusion tx cancel ID [--wait SECS]")                                         \
+    X("devnet", "up", "fusion devnet up [--ports A,B,C]")                                          \
+    X("devnet", "down", "fusion devnet down")                                                      \
+    X("devnet", "status", "fusion devnet status [--json]")                                         \
+    X("demo", "",                                                                                  \
+      "fusion demo [--no-ui] [--duration N[s|m|h]] [--ports A,B,C] [--step-ms MS]\n"               \
+      "         [--start YYYY-MM-DD] [--keep-devnet]")                                             \
+    X("xswap", "new",                                                                              \
+      "fusion xswap new --x CHAIN --y CHAIN --initiator ADDR --counterparty ADDR\n"                \
+      "         --give AMOUNT[:SYMBOL] --get AMOUNT[:SYMBOL] [--t1 SECS] [--margin SECS]")         \
+    X("xswap", "respond", "fusion xswap respond ID [--gap SECS]   (the counterparty locks on Y)")  \
+    X("xswap", "resume", "fusion xswap resume [ID]   (continue every unfinished swap)")            \
+    X("xswap", "list", "fusion xswap list [--json]")                                               \
+    X("entity", "add",                                                                             \
+      "fusion entity add NAME --type individual|company --jurisdiction CC [--kyc STATE]\n"         \
+      "         [--kyc-expires YYYY-MM-DD] [--tier N] [--risk low|medium|high]\n"                  \
+      "         [--review-due YYYY-MM-DD] [--doc NAME] [--party ADDR] [--json]")                   \
+    X("entity", "edit",                                                                            \
+      "fusion entity edit NAME [--rename NEW] [--type T] [--jurisdiction CC] [--kyc STATE]\n"      \
+      "         [--kyc-expires YYYY-MM-DD] [--tier N] [--risk R] [--review-due YYYY-MM-DD]\n"      \
+      "         [--doc NAME] [--party ADDR] [--json]")                                             \
+    X("entity", "show", "fusion entity show NAME [--json]")                                        \
+    X("entity", "list", "fusion entity list [--json]")                                             \
+    X("entity", "link", "fusion entity link NAME --chain C --address ADDR")                        \
+    X("entity", "import", "fusion entity import FILE.csv")                                         \
+    X("case", "screen",                                                                            \
+      "fusion case screen [--lists FILE] [--desk-list FILE] [--fatf FILE] [--prices DIR]\n"        \
+      "         [--config FILE] [--follow]")                                                       \
+    X("case", "list", "fusion case list [--queue new|mine|escalated|overdue] [--all] [--json]")    \
+    X("case", "show", "fusion case show ID [--json]")                                              \
+    X("case", "take", "fusion case take ID")                                                       \
+    X("case", "next", "fusion case next")                                                          \
+    X("case", "note", "fusion case note ID TEXT")                                                  \
+    X("case", "snooze", "fusion case snooze ID YYYY-MM-DD [--note TEXT]")                          \
+    X("case", "escalate", "fusion case escalate ID [--note TEXT]")                                 \
+    X("case", "clear", "fusion case clear ID [--note TEXT]")                                       \
+    X("case", "block", "fusion case block ID [--note TEXT]")                                       \
+    X("case", "report", "fusion case report ID [--note TEXT]")                                     \
+    X("case", "export", "fusion case export ID [--out FILE] [--json]")                             \
+    X("case", "gate", "fusion case gate --chain C --escrow ADDR [--action ACTION]")                \
+    X("case", "rules", "fusion case rules [--config FILE] [--sanctions off|on --reason TEXT]")     \
+    X("completion", "bash", "fusion completion bash   (eval \"$(fusion completion bash)\")")
+
+static const cli_action rows[] = {
+#define CLI_ACTION_ROW_(cmd, action, usage) {cmd, action, usage},
+    CLI_ACTIONS(CLI_ACTION_ROW_)
+#undef CLI_ACTION_ROW_
+};
+
+const cli_action *cli_actions(size_t *n)
+{
+    *n = sizeof rows / sizeof rows[0];
+    return rows;
+}
+
+/* Prints the usage lines of cmd (every action, or only `action`); how many it printed. */
+static size_t print_usage(FILE *out, const char *cmd, const char *action)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        if (strcmp(rows[i].cmd, cmd) != 0 || (action && strcmp(rows[i].action, action) != 0))
+            continue;
+        fprintf(out, "%s%s\n", n ? "       " : "usage: ", rows[i].usage);
+        n++;
+    }
+    return n;
+}
+
+int cli_help_for(const char *cmd, const char *action)
+{
+    if (print_usage(stdout, cmd, action) > 0) {
+        puts("Global options (before COMMAND): --home DIR, --operator NAME, "
+             "--passphrase-file FILE, --json, --yes. See `man fusion`.");
+        return EXIT_OK;
+    }
+    if (action && print_usage(stdout, cmd, NULL) > 0)
+        return cli_usage(cmd, "no action '%s'", action);
+    return cli_usage("help", "no command '%s'", cmd);
+}
+
+/* The long options named in a usage text, each once, space-separated, into out. */
+static void options_of(char *out, size_t cap, const char *usage)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (const char *p = strstr(usage, "--"); p; p = strstr(p + 2, "--")) {
+        size_t k = 2;
+        while (p[k] == '-' || (p[k] >= 'a' && p[k] <= 'z'))
+            k++;
+        if (k == 2)
+            continue;
+        char opt[48];
+        snprintf(opt, sizeof opt, "%.*s", (int)k, p);
+        char padded[52];
+        snprintf(padded, sizeof padded, " %s ", opt);
+        char have[2048];
+        snprintf(have, sizeof have, " %s ", out);
+        if (strstr(have, padded) || len + k + 2 >= cap)
+            continue;
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? " " : "", opt);
+    }
+}
+
+int cli_completion_bash(void)
+{
+    size_t n = sizeof rows / sizeof rows[0];
+    char opts[1024];
+    puts("# bash completion for fusion, generated by `fusion completion bash` from the same\n"
+         "# table as `fusion help`. Use: eval \"$(fusion completion bash)\"\n"
+         "_fusion() {\n"
+         "    local cur=${COMP_WORDS[COMP_CWORD]} i cmd= act= w words=\n"
+         "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
+         "        w=${COMP_WORDS[i]}\n"
+         "        case $w in\n"
+         "            --home|--operator|--passphrase-file) ((i++)); continue ;;\n"
+         "            -*) continue ;;\n"
+         "        esac\n"
+         "        if [[ -z $cmd ]]; then cmd=$w; elif [[ -z $act ]]; then act=$w; fi\n"
+         "    done\n"
+         "    case $cmd in");
+    printf("        '') words='--home --operator --passphrase-file --json --yes --help");
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || strcmp(rows[i].cmd, rows[i - 1].cmd) != 0)
+            printf(" %s", rows[i].cmd);
+    puts("' ;;");
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && strcmp(rows[j].cmd, rows[i].cmd) == 0)
+            j++;
+        if (!rows[i].action[0]) {
+            options_of(opts, sizeof opts, rows[i].usage);
+            printf("        %s) words='%s --help' ;;\n", rows[i].cmd, opts);
+        } else {
+            printf("        %s)\n            case $act in\n                '') words='", rows[i].cmd);
+            for (size_t k = i; k < j; k++)
+                printf("%s ", rows[k].action);
+            puts("--help' ;;");
+            for (size_t k = i; k < j; k++) {
+                options_of(opts, sizeof opts, rows[k].usage);
+                printf("                %s) words='%s --help' ;;\n", rows[k].action, opts);
+            }
+            puts("            esac ;;");
+        }
+        i = j;
+    }
+    puts("    esac\n"
+         "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+         "}\n"
+         "complete -F _fusion fusion");
+    return EXIT_OK;
+}
