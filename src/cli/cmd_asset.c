@@ -18,6 +18,7 @@
 #include "eth/abi.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
+#include "risk/feeds.h"
 
 static const char asset_usage[] =
     "usage: fusion asset add-token --chain NAME|ID --symbol SYM --address ADDR [--decimals N]\n"
@@ -196,8 +197,8 @@ static int asset_add(cli_ctx *ctx, int argc, char **argv, bool feed)
                          "latestRoundData() did not return 5 words: not a "
                          "Chainlink-style feed");
         bool mock = false;
-        if (rc == 0 && !desk_chain_is_devnet(ch.chain_id))
-            rc = desk_code_is_mock_feed(code.data, code.len, &mock, &e);
+        if (rc == 0 && !risk_chain_is_devnet(ch.chain_id))
+            rc = risk_code_is_mock_feed(code.data, code.len, &mock, &e);
         if (rc == 0 && mock)
             rc = err_set(&e, ERR_DENIED,
                          "the feed at %s is a MockPriceFeed (test-only: its owner sets any "

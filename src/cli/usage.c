@@ -17,18 +17,20 @@
       "fusion chain add --name NAME --chain-id ID --rpc URL [--rpc URL ...] --factory ADDR\n"      \
       "         [--confirmations N] [--from-block N] [--native-symbol SYM]\n"                      \
       "         [--native-decimals N] [--json]")                                                   \
-    X("chain", "list", "fusion chain list [--live] [--json]")                                      \
+    X("chain", "add-factory", "fusion chain add-factory NAME --factory ADDR [--from-block N]")     \
+    X("chain", "list", "fusion chain list [--live] [--json|--csv]")                                \
     X("chain", "remove", "fusion chain remove NAME")                                               \
     X("sync", "",                                                                                  \
       "fusion sync [--once] [--chain NAME] [--poll-ms MS] [--window N] [--range N]\n"              \
-      "         [--max-range N] [--rpc-timeout-ms MS] [--max-addresses N] [--quiet]\n"            \
+      "         [--max-range N] [--rpc-timeout-ms MS] [--max-addresses N] [--quiet]\n"             \
       "         [--swaps]   (with --passphrase-file and --yes: move the swaps on)")                \
-    X("escrow", "list", "fusion escrow list [--chain NAME] [--state STATE] [--json]")              \
+    X("escrow", "list", "fusion escrow list [--chain NAME] [--state STATE] [--json|--csv]")        \
     X("escrow", "show", "fusion escrow show ADDRESS [--chain NAME] [--json]")                      \
     X("escrow", "create",                                                                          \
       "fusion escrow create --payee ADDR|OPERATOR --token SYM|ADDR --amount AMOUNT\n"              \
-      "         --approvers A[,B...] --threshold N --deadline 7d|UNIX|YYYY-MM-DDTHH:MM:SSZ\n"   \
-      "         [--arbiter ADDR|OPERATOR] [--chain NAME] [--wait SECS] [--json]")                  \
+      "         --approvers A[,B...] --threshold N --deadline 7d|UNIX|YYYY-MM-DDTHH:MM:SSZ\n"      \
+      "         [--arbiter ADDR|OPERATOR] [--dispute-window 7d] [--chain NAME] [--wait SECS]\n"    \
+      "         [--json]")                                                                         \
     X("escrow", "fund", "fusion escrow fund ADDRESS [--chain NAME] [--wait SECS] [--json]")        \
     X("escrow", "approve", "fusion escrow approve ADDRESS [--chain NAME] [--wait SECS] [--json]")  \
     X("escrow", "release", "fusion escrow release ADDRESS [--chain NAME] [--wait SECS] [--json]")  \
@@ -37,17 +39,21 @@
       "fusion escrow dispute ADDRESS [--reason TEXT] [--chain NAME] [--wait SECS] [--json]")       \
     X("escrow", "resolve",                                                                         \
       "fusion escrow resolve ADDRESS --to payee|payer [--chain NAME] [--wait SECS] [--json]")      \
+    X("escrow", "sweep",                                                                           \
+      "fusion escrow sweep ADDRESS [--token SYM|ADDR] [--chain NAME] [--wait SECS] [--json]")      \
+    X("escrow", "transfer-arbiter",                                                                \
+      "fusion escrow transfer-arbiter ADDRESS --to ADDR [--chain NAME] [--wait SECS] [--json]")    \
     X("reindex", "", "fusion reindex [--chain NAME]")                                              \
     X("key", "new", "fusion key new [--label L] [--kdf interactive|moderate|sensitive]")           \
     X("key", "import",                                                                             \
       "fusion key import [--raw-file FILE | --keystore FILE] [--label L]\n"                        \
       "         [--new-passphrase-file FILE]")                                                     \
     X("key", "export", "fusion key export ADDRESS --out FILE")                                     \
-    X("key", "list", "fusion key list [--json]")                                                   \
+    X("key", "list", "fusion key list [--json|--csv]")                                             \
     X("key", "passwd", "fusion key passwd ADDRESS [--new-passphrase-file FILE]")                   \
     X("key", "rm", "fusion key rm ADDRESS [--yes]")                                                \
     X("key", "sign-message", "fusion key sign-message ADDRESS MESSAGE")                            \
-    X("audit", "list", "fusion audit list [--json]")                                               \
+    X("audit", "list", "fusion audit list [--json|--csv]")                                         \
     X("audit", "verify", "fusion audit verify [--anchor SEQ:HASH] [--log-only] [--json]")          \
     X("audit", "adopt", "fusion audit adopt   (record the head of a log older than desk.db's)")    \
     X("risk", "calc",                                                                              \
@@ -60,7 +66,7 @@
       "         [--collateral FILE.csv] [--scenarios FILE.csv] [--prices-dir DIR] [--window N]\n"  \
       "         [--paths N] [--seed N] [--now UNIX]")                                              \
     X("risk", "set-drawn", "fusion risk set-drawn USD")                                            \
-    X("alerts", "list", "fusion alerts list [--all] [--json]   (also: fusion alerts [--all])")     \
+    X("alerts", "list", "fusion alerts list [--all] [--json|--csv]   (also: fusion alerts [--all])") \
     X("alerts", "ack", "fusion alerts ack ID [--json]")                                            \
     X("asset", "add-token",                                                                        \
       "fusion asset add-token --chain NAME|ID --symbol SYM --address ADDR [--decimals N]")         \
@@ -69,8 +75,8 @@
     X("asset", "list", "fusion asset list [--json]")                                               \
     X("operator", "add", "fusion operator add NAME --key ADDRESS --role ROLE[,ROLE...]")           \
     X("operator", "roles", "fusion operator roles NAME --role ROLE[,ROLE...]")                     \
-    X("operator", "list", "fusion operator list [--json]")                                         \
-    X("tx", "list", "fusion tx list [--json]")                                                     \
+    X("operator", "list", "fusion operator list [--json|--csv]")                                   \
+    X("tx", "list", "fusion tx list [--json|--csv]")                                               \
     X("tx", "show", "fusion tx show ID|HASH [--json]")                                             \
     X("tx", "check", "fusion tx check [--chain NAME] [--wait SECS]")                               \
     X("tx", "speedup", "fusion tx speedup ID [--wait SECS]")                                       \
@@ -96,13 +102,13 @@
       "         [--kyc-expires YYYY-MM-DD] [--tier N] [--risk R] [--review-due YYYY-MM-DD]\n"      \
       "         [--doc NAME] [--party ADDR] [--json]")                                             \
     X("entity", "show", "fusion entity show NAME [--json]")                                        \
-    X("entity", "list", "fusion entity list [--json]")                                             \
+    X("entity", "list", "fusion entity list [--json|--csv]")                                       \
     X("entity", "link", "fusion entity link NAME --chain C --address ADDR")                        \
     X("entity", "import", "fusion entity import FILE.csv")                                         \
     X("case", "screen",                                                                            \
       "fusion case screen [--lists FILE] [--desk-list FILE] [--fatf FILE] [--prices DIR]\n"        \
       "         [--config FILE] [--follow]")                                                       \
-    X("case", "list", "fusion case list [--queue new|mine|escalated|overdue] [--all] [--json]")    \
+    X("case", "list", "fusion case list [--queue new|mine|escalated|overdue] [--all] [--json|--csv]") \
     X("case", "show", "fusion case show ID [--json]")                                              \
     X("case", "take", "fusion case take ID")                                                       \
     X("case", "next", "fusion case next")                                                          \
@@ -112,9 +118,15 @@
     X("case", "clear", "fusion case clear ID [--note TEXT]")                                       \
     X("case", "block", "fusion case block ID [--note TEXT]")                                       \
     X("case", "report", "fusion case report ID [--note TEXT]")                                     \
-    X("case", "export", "fusion case export ID [--out FILE] [--json]")                             \
+    X("case", "export", "fusion case export ID|--from YYYY-MM-DD --to YYYY-MM-DD [--out FILE] [--json]") \
     X("case", "gate", "fusion case gate --chain C --escrow ADDR [--action ACTION]")                \
     X("case", "rules", "fusion case rules [--config FILE] [--sanctions off|on --reason TEXT]")     \
+    X("backup", "",                                                                                \
+      "fusion backup --out FILE [--passphrase-file FILE] [--kdf interactive|moderate|sensitive]\n" \
+      "         [--force]")                                                                        \
+    X("restore", "", "fusion restore FILE --home DIR [--passphrase-file FILE] [--no-chain-check]") \
+    X("report", "daily",                                                                           \
+      "fusion report daily [--date YYYY-MM-DD] [--out DIR] [--force] [--no-risk]")                 \
     X("completion", "bash", "fusion completion bash   (eval \"$(fusion completion bash)\")")
 
 static const cli_action rows[] = {

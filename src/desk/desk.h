@@ -193,16 +193,6 @@ typedef struct desk_terms {
     uint64_t dispute_window;
 } desk_terms;
 
-/* Whether a chain id is one of the devnet's (local development chains), where test-only
- * contracts such as MockPriceFeed may be used. */
-bool desk_chain_is_devnet(uint64_t chain_id);
-/* Runtime code equal to an artifact's deployedBytecode, bytes zero in the artifact
- * (immutables) excepted. Pure. */
-bool desk_code_matches_artifact(const uint8_t *code, size_t len, const uint8_t *art,
-                                size_t art_len);
-/* Whether runtime code is MockPriceFeed's (data/contracts/MockPriceFeed.json). */
-int desk_code_is_mock_feed(const uint8_t *code, size_t len, bool *mock, err *e) DESK_WUR;
-
 /* keccak256 of the terms' ABI encoding: what EscrowV2.termsHash() holds. Pure. */
 int desk_terms_hash(uint8_t out[32], const desk_terms *t, err *e) DESK_WUR;
 /* fund, approve, release, refund, dispute (arg: reason, may be NULL), resolve (arg:

@@ -14,6 +14,7 @@
 #include "desk/desk.h"
 #include "desk/desk_internal.h"
 #include "eth/tx.h"
+#include "risk/feeds.h"
 
 #define DEADLINE_MIN_S 60u
 #define DEADLINE_MAX_S (366u * 86400u)
@@ -152,12 +153,12 @@ static void usd_price(desk *d, desk_asset *a)
         if (strcasecmp(fs[i].asset, a->symbol) != 0)
             continue;
         /* A MockPriceFeed's price is believed on a devnet only. */
-        if (!desk_chain_is_devnet(d->chain.chain_id)) {
+        if (!risk_chain_is_devnet(d->chain.chain_id)) {
             buf code;
             buf_init(&code);
             bool mock = true;
             if (rpc_eth_get_code(d->rpc, &fs[i].address, NULL, &code, &e) < 0 ||
-                desk_code_is_mock_feed(code.data, code.len, &mock, &e) < 0 || mock) {
+                risk_code_is_mock_feed(code.data, code.len, &mock, &e) < 0 || mock) {
                 LOG_W("desk", "%s: the %s feed is a MockPriceFeed (or cannot be checked) on a "
                               "chain that is not a devnet: its price is not used",
                       d->chain.name, fs[i].asset);

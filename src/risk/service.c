@@ -18,11 +18,11 @@
 #include "base/bytes.h"
 #include "base/fsperm.h"
 #include "base/log.h"
-#include "desk/desk.h"
 #include "eth/abi.h"
 #include "keystore/keystore.h"
 #include "rpc/rpc.h"
 #include "rpc/rpc_chain.h"
+#include "risk/feeds.h"
 
 const char *risk_pos_kind_str(risk_pos_kind k)
 {
@@ -296,7 +296,7 @@ static int read_chain(refresh *r, store *db, const store_chain *ch, risk_chain_s
     size_t na = s->n_accounts;
     /* MockPriceFeed is believed on devnets only: elsewhere each feed's code is read first
      * (in the same batch, before its round) and a mock's answer is not used. */
-    bool check_code = !desk_chain_is_devnet(ch->chain_id);
+    bool check_code = !risk_chain_is_devnet(ch->chain_id);
     size_t nq = 1 + na + na * n_tok + (check_code ? 3 : 2) * n_feeds;
     reqs = calloc(nq, sizeof *reqs);
     qs = calloc(nq, sizeof *qs);
@@ -432,7 +432,7 @@ static int read_chain(refresh *r, store *db, const store_chain *ch, risk_chain_s
             err ce;
             bool mock = true; /* what cannot be checked is not believed */
             if (t && hex_decode_buf(&code, t, strlen(t), HEX_REQUIRE_PREFIX, &ce) == 0 &&
-                desk_code_is_mock_feed(code.data, code.len, &mock, &ce) < 0)
+                risk_code_is_mock_feed(code.data, code.len, &mock, &ce) < 0)
                 mock = true;
             buf_free(&code);
             f->mock = mock;

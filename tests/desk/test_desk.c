@@ -19,6 +19,7 @@
 #include "desk/desk.h"
 #include "eth/tx.h"
 #include "store/store.h"
+#include "risk/feeds.h"
 
 /* ---- roles ---- */
 
@@ -274,16 +275,16 @@ static void test_mock_feed_recognised(void **state)
     const uint8_t art[] = {0x60, 0x80, 0x00, 0x00, 0x00, 0x01, 0x56};
     uint8_t code[sizeof art];
     memcpy(code, art, sizeof art);
-    assert_true(desk_code_matches_artifact(code, sizeof code, art, sizeof art));
+    assert_true(risk_code_matches_artifact(code, sizeof code, art, sizeof art));
     code[3] = 0x12; /* an immutable filled in at deployment */
-    assert_true(desk_code_matches_artifact(code, sizeof code, art, sizeof art));
+    assert_true(risk_code_matches_artifact(code, sizeof code, art, sizeof art));
     code[0] = 0x61; /* any other byte: another contract */
-    assert_false(desk_code_matches_artifact(code, sizeof code, art, sizeof art));
-    assert_false(desk_code_matches_artifact(art, sizeof art - 1, art, sizeof art));
-    assert_false(desk_code_matches_artifact(NULL, 0, NULL, 0));
-    assert_true(desk_chain_is_devnet(31337));
-    assert_false(desk_chain_is_devnet(1));
-    assert_false(desk_chain_is_devnet(4242));
+    assert_false(risk_code_matches_artifact(code, sizeof code, art, sizeof art));
+    assert_false(risk_code_matches_artifact(art, sizeof art - 1, art, sizeof art));
+    assert_false(risk_code_matches_artifact(NULL, 0, NULL, 0));
+    assert_true(risk_chain_is_devnet(31337));
+    assert_false(risk_chain_is_devnet(1));
+    assert_false(risk_chain_is_devnet(4242));
 }
 
 /* ---- terms hash ---- */

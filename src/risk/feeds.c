@@ -3,13 +3,15 @@
  * it is refused on every chain that is not a devnet. A feed is recognised as a mock by its
  * runtime code: that of data/contracts/MockPriceFeed.json's deployedBytecode, whose
  * immutable (decimals) is zero-filled in the artifact. */
+#include "risk/feeds.h"
+
 #include <jansson.h>
 #include <string.h>
 
 #include "base/bytes.h"
-#include "desk/desk.h"
+#include "base/datafile.h"
 
-bool desk_chain_is_devnet(uint64_t chain_id)
+bool risk_chain_is_devnet(uint64_t chain_id)
 {
     /* The ids of `fusion devnet up`'s chains (src/devnet): anvil's and Hardhat's default
      * 31337, geth --dev's 1337, Arbitrum's local devnode 412346. No public network uses
@@ -17,7 +19,7 @@ bool desk_chain_is_devnet(uint64_t chain_id)
     return chain_id == 31337 || chain_id == 1337 || chain_id == 412346;
 }
 
-bool desk_code_matches_artifact(const uint8_t *code, size_t len, const uint8_t *art,
+bool risk_code_matches_artifact(const uint8_t *code, size_t len, const uint8_t *art,
                                 size_t art_len)
 {
     if (len != art_len || len == 0)
@@ -33,11 +35,11 @@ bool desk_code_matches_artifact(const uint8_t *code, size_t len, const uint8_t *
     return true;
 }
 
-int desk_code_is_mock_feed(const uint8_t *code, size_t len, bool *mock, err *e)
+int risk_code_is_mock_feed(const uint8_t *code, size_t len, bool *mock, err *e)
 {
     *mock = false;
     char path[4200];
-    if (desk_data_path(path, sizeof path, "contracts", "MockPriceFeed.json", e) < 0)
+    if (datafile_find("contracts/MockPriceFeed.json", path, sizeof path, e) < 0)
         return -1;
     json_error_t je;
     json_t *j = json_load_file(path, 0, &je);
@@ -50,7 +52,7 @@ int desk_code_is_mock_feed(const uint8_t *code, size_t len, bool *mock, err *e)
     buf_init(&art);
     int rc = hex_decode_buf(&art, hex, strlen(hex), HEX_REQUIRE_PREFIX, e);
     if (rc == 0)
-        *mock = desk_code_matches_artifact(code, len, art.data, art.len);
+        *mock = risk_code_matches_artifact(code, len, art.data, art.len);
     buf_free(&art);
     json_decref(j);
     return rc;
