@@ -327,7 +327,12 @@ int main(int argc, char **argv)
         return cmd_ui(&ctx, 0, NULL);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(commands[i].name, sub_argv[0]) == 0) {
-            /* Subcommands parse their own options from index 1. */
+            /* Subcommands parse their own options from index 1. A decision is signed
+             * with the operator's key, unlocked before the command runs. */
+            err se;
+            err_clear(&se);
+            if (cli_signer_begin(&ctx, sub_argc, sub_argv, &se) < 0)
+                return cli_fail(&se);
             return commands[i].run(&ctx, sub_argc, sub_argv);
         }
     }

@@ -102,6 +102,11 @@ void keystore_tick(keystore *ks);
 int keystore_sign_message(ks_key *k, uint8_t sig65[65], const void *msg, size_t len, err *e)
     __attribute__((warn_unused_result));
 
+/* Signs an EIP-712 digest (r || s || v, v = 27/28) without an audit row of its own: the
+ * caller records the signed statement (the audit module's decision rows). */
+int keystore_sign_typed(ks_key *k, uint8_t sig65[65], const uint8_t digest[32], err *e)
+    __attribute__((warn_unused_result));
+
 struct eth_tx;
 /* Signs tx (filling its signature fields), appends the raw signed encoding to raw_out and
  * an audit row (key, chain, nonce, to, value, transaction hash). */

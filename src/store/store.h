@@ -453,6 +453,8 @@ int store_operator_get(store *s, const char *name, store_operator *out, bool *fo
 /* Replaces an operator's roles; *found false when there is no such operator. */
 int store_operator_set_roles(store *s, const char *name, const char *roles, bool *found,
                              err *e) STORE_WUR;
+/* Deletes an operator (their past rows keep their name); *found false when there is none. */
+int store_operator_remove(store *s, const char *name, bool *found, err *e) STORE_WUR;
 /* All operators by name; *out malloc'ed. */
 int store_operator_list(store *s, store_operator **out, size_t *n, err *e) STORE_WUR;
 
