@@ -445,6 +445,12 @@ int compliance_case_report(store *s, int64_t id, json_t **out, err *e)
                       "event", hits[i].kind, "evidence", hits[i].evidence, "list_version",
                       hits[i].list_version[0] ? hits[i].list_version : NULL, "list_sha256",
                       hits[i].list_sha256[0] ? hits[i].list_sha256 : NULL, "at", at));
+        if (hits[i].reorged_at) {
+            char ra[32];
+            iso_time(ra, hits[i].reorged_at);
+            json_object_set_new(json_array_get(ev, json_array_size(ev) - 1), "reorged_at",
+                                json_string(ra));
+        }
     }
     free(hits);
     json_object_set_new(r, "evidence", ev);
@@ -592,6 +598,9 @@ static char *report_text(const json_t *r)
         if (json_is_string(json_object_get(v, "list_version")))
             put(&b, &len, &cap, "      list %s sha256 %s\n", js(v, "list_version"),
                 js(v, "list_sha256"));
+        if (json_is_string(json_object_get(v, "reorged_at")))
+            put(&b, &len, &cap, "      its escrow left the chain in a reorg at %s (kept as "
+                "evidence)\n", js(v, "reorged_at"));
     }
     put(&b, &len, &cap, "\nTIMELINE\n");
     json_array_foreach(json_object_get(r, "timeline"), i, v)

@@ -442,6 +442,9 @@ static const char step_screened_identity[] =
  * made by an audit row); one statement for both. */
 static const char step_audit_head[] = AUDIT_HEAD_SQL;
 
+/* Screening hits are evidence: a reorg marks them instead of deleting them. */
+static const char step_hit_reorged[] = "ALTER TABLE screening_hits ADD COLUMN reorged_at INTEGER;";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -455,6 +458,7 @@ const char *const store_schema_steps[] = {
     step_escrow_search,
     step_screened_identity,
     step_audit_head,
+    step_hit_reorged,
 };
 
 const int store_schema_audit_head_version = 12;
