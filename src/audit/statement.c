@@ -110,7 +110,8 @@ bool statement_is_decision(const char *action)
         return false;
     return !strcmp(action, "desk.genesis") || has_prefix(action, "operator.") ||
            has_prefix(action, "case.") || has_prefix(action, "entity.") ||
-           has_prefix(action, "compliance.") || !strcmp(action, "alert.ack") ||
+           has_prefix(action, "compliance.") || has_prefix(action, "chain.") ||
+           has_prefix(action, "asset.") || !strcmp(action, "alert.ack") ||
            !strcmp(action, "risk.set_drawn");
 }
 

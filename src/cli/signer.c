@@ -92,7 +92,8 @@ static const char *const deciding[][2] = {
     {"case", "escalate"}, {"case", "clear"},   {"case", "block"},    {"case", "report"},
     {"case", "rules"},   {"entity", "add"},    {"entity", "edit"},   {"entity", "link"},
     {"entity", "import"}, {"alerts", "ack"},   {"risk", "set-drawn"}, {"operator", "add"},
-    {"operator", "roles"}, {"operator", "remove"},
+    {"operator", "roles"}, {"operator", "remove"}, {"chain", "add"},     {"chain", "remove"},
+    {"asset", "add-token"}, {"asset", "add-feed"},
 };
 
 int cli_signer_begin(const cli_ctx *ctx, int argc, char **argv, err *e)

@@ -208,6 +208,15 @@ def run(root):
     one_line_fail(r, "own key")
     nothing_written(d, before_log, before_ops)
 
+    # configuration decisions need a signing operator too: $USER is none here
+    for args in (("chain", "add", "--name", "x", "--chain-id", "7", "--rpc",
+                  "http://127.0.0.1:9", "--factory", "0x" + "11" * 20),
+                 ("asset", "add-token", "--chain", "x", "--symbol", "T", "--address",
+                  "0x" + "22" * 20)):
+        r = d.run(*args, check=False)
+        one_line_fail(r, "not an operator")
+        nothing_written(d, before_log, before_ops)
+
     # ---- four-eyes: two officers, two keys ----
     open_case(d, 1, "0x" + "ab" * 20)
     open_case(d, 2, "0x" + "cd" * 20)
