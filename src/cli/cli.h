@@ -93,6 +93,9 @@ int cli_signer_begin(const cli_ctx *ctx, int argc, char **argv, err *e)
 /* Unlocks operator name's key (from desk.db's operators) as the signer. */
 int cli_signer_unlock(const cli_ctx *ctx, const char *name, err *e)
     __attribute__((warn_unused_result));
+struct ks_key;
+/* The key unlocked for operator name by the above (NULL: none, or locked). */
+struct ks_key *cli_signer_key(const char *name);
 struct addr;
 /* The same for a key given by address (the genesis, before the operator exists). */
 int cli_signer_unlock_key(const cli_ctx *ctx, const char *name, const struct addr *key, err *e)

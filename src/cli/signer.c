@@ -15,10 +15,12 @@
 
 static keystore *sg_ks;
 static ks_key *sg_key;
+static char sg_name[64];
 
 static void signer_release(void)
 {
     audit_signer_set(NULL);
+    sg_name[0] = '\0';
     keystore_lock(&sg_key);
     keystore_free(&sg_ks);
 }
@@ -77,6 +79,7 @@ int cli_signer_unlock_key(const cli_ctx *ctx, const char *name, const addr *key,
     static bool registered;
     if (!registered && atexit(signer_release) == 0)
         registered = true;
+    snprintf(sg_name, sizeof sg_name, "%s", name);
     audit_signer s;
     memset(&s, 0, sizeof s);
     snprintf(s.operator_name, sizeof s.operator_name, "%s", name);
@@ -84,6 +87,13 @@ int cli_signer_unlock_key(const cli_ctx *ctx, const char *name, const addr *key,
     s.sign = sign_with_key;
     audit_signer_set(&s);
     return 0;
+}
+
+ks_key *cli_signer_key(const char *name)
+{
+    if (!sg_key || !keystore_key_unlocked(sg_key) || strcmp(sg_name, name) != 0)
+        return NULL;
+    return sg_key;
 }
 
 /* The subcommands that record decisions. */

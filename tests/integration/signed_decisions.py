@@ -236,6 +236,29 @@ def run(root):
         ("closed", "cleared", "frank")
     d.run("case", "take", 2, op="dave", pw="dave")
     d.run("case", "note", 2, "looking into it", op="dave", pw="dave")
+    # the sanctions decision: an EIP-712 statement of dave's, checked at every rules load
+    r = d.run("case", "rules", "--sanctions", "off", "--reason", "desk list only, approved",
+              op="dave", pw="dave")
+    assert "decision of dave" in r.stdout, r.stdout
+    rec = json.loads(d.sql("SELECT value FROM risk_settings WHERE key = "
+                           "'compliance.sanctions_decision'")[0][0])
+    assert rec["salt"] != "0x" + "00" * 32 and "message" not in rec, rec
+    assert "SANCTIONS SCREENING IS OFF" not in d.run("case", "rules").stdout  # still on
+    assert "decision of dave" in d.run("case", "rules").stdout
+    conf = os.path.join(d.home, "compliance.conf")
+    with open(conf, "w") as f:
+        f.write("sanctions.enabled = no\n")
+    os.chmod(conf, 0o600)
+    assert "SANCTIONS SCREENING IS OFF" in d.run("case", "rules").stdout
+    forged = dict(rec, reason="someone else's reason")
+    d.sql("UPDATE risk_settings SET value = ? WHERE key = 'compliance.sanctions_decision'",
+          json.dumps(forged))
+    r = d.run("case", "rules", check=False)
+    assert r.returncode == 1 and "does not verify" in r.stderr, (r.stdout, r.stderr)
+    d.sql("UPDATE risk_settings SET value = ? WHERE key = 'compliance.sanctions_decision'",
+          json.dumps(rec))
+    assert "SANCTIONS SCREENING IS OFF" in d.run("case", "rules").stdout
+    os.unlink(conf)
     r = d.verify()
     assert r.returncode == 0, r.stderr
     assert "signatures ok" in r.stdout, r.stdout
