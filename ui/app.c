@@ -879,9 +879,11 @@ static void draw_title(ui_app *a)
     struct tm tm;
     gmtime_r(&a->clock, &tm);
     strftime(right, sizeof right, "%H:%M:%S UTC", &tm);
-    snprintf(left, sizeof left, "Fusion Prime Workstation %s desk %s %s operator %s", v,
+    int in = a->cfg->signed_in ? a->cfg->signed_in(a->cfg->arg) : -1;
+    snprintf(left, sizeof left, "Fusion Prime Workstation %s desk %s %s operator %s%s", v,
              a->cfg->desk ? a->cfg->desk : "-", v,
-             a->cfg->operator_name ? a->cfg->operator_name : "-");
+             a->cfg->operator_name ? a->cfg->operator_name : "-",
+             in > 0 ? " (signed in)" : in == 0 ? " (locked)" : "");
     int rw = ui_text_width(right);
     wattrset(w, ui_attr(UI_ROLE_TITLE));
     mvwhline(w, 0, 0, ' ', a->cols);

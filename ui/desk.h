@@ -53,7 +53,12 @@ typedef struct ui_desk {
     /* The unlock worker: the key derivation takes about a second on purpose, so it runs
      * off the loop; the loop registers the handle when the worker is done. */
     struct ui_unlock *unlock;
+    unsigned idle_s; /* unlocked keys lock themselves after this idle time */
 } ui_desk;
+
+/* Default idle lock of the UI's keys (the operator's signing session): 15 minutes;
+ * FUSION_IDLE_LOCK=SECONDS (1..86400) sets another. */
+#define UI_DESK_IDLE_DEFAULT 900
 
 /* Opens the desk and starts sync (or follows the process that syncs). */
 int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err *e)
@@ -85,6 +90,10 @@ const addr *ui_desk_unlocking(const ui_desk *d);
 /* Loop side: when the worker is done, registers the key and returns 1 (0: still running
  * or none; -1: it failed, *e says why). */
 int ui_desk_unlock_poll(ui_desk *d, addr *which, err *e);
+/* 1: the operator's own key is unlocked here, so decisions are signed (signed in);
+ * 0: it is locked (decisions are refused on a desk with a signed genesis); -1: the UI's
+ * operator is not an operator of the desk. */
+int ui_desk_signed_in(void *arg);
 /* Locks and forgets; false when it was not unlocked. */
 bool ui_desk_lock(ui_desk *d, const addr *a);
 

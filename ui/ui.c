@@ -68,6 +68,7 @@ int cmd_ui(cli_ctx *ctx, int argc, char **argv)
     cfg.operator_name = ctx->operator_name;
     cfg.log_path = log_path;
     cfg.facts = ui_desk_facts;
+    cfg.signed_in = ui_desk_signed_in;
     cfg.wake_fd = ui_desk_wake_fd;
     cfg.wake = ui_desk_wake;
     cfg.timer = ui_desk_timer;

@@ -6,6 +6,7 @@
 #include "audit/audit.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -19,11 +20,15 @@
 #include "base/bytes.h"
 #include "crypto/eip712.h"
 
+/* The UI's workers record decisions while its loop unlocks and locks keys: the signer is
+ * read and used under this mutex, so removing it waits for a signature in progress. */
+static pthread_mutex_t signer_mu = PTHREAD_MUTEX_INITIALIZER;
 static audit_signer the_signer;
 static bool have_signer;
 
 void audit_signer_set(const audit_signer *s)
 {
+    pthread_mutex_lock(&signer_mu);
     if (s) {
         the_signer = *s;
         have_signer = true;
@@ -31,6 +36,7 @@ void audit_signer_set(const audit_signer *s)
         memset(&the_signer, 0, sizeof the_signer);
         have_signer = false;
     }
+    pthread_mutex_unlock(&signer_mu);
 }
 
 int audit_desk_read(sqlite3 *db, uint8_t desk_id[32], uint64_t *genesis_seq, bool *present,
@@ -93,6 +99,10 @@ static int desk_write(sqlite3 *db, const char *hex, uint64_t seq, err *e)
     return 0;
 }
 
+static int sign_locked(sqlite3 *db, uint64_t seq, const char *operator_name, const char *action,
+                       const json_t *details, const uint8_t desk_id[32], json_t **signed_details,
+                       err *e);
+
 int audit_sign_row(sqlite3 *db, uint64_t seq, const char *operator_name, const char *action,
                    const json_t *details, json_t **signed_details, err *e)
 {
@@ -116,6 +126,17 @@ int audit_sign_row(sqlite3 *db, uint64_t seq, const char *operator_name, const c
     } else if (!present || !statement_is_decision(action)) {
         return 0; /* a desk from before signatures, or no decision */
     }
+    pthread_mutex_lock(&signer_mu);
+    int rc = sign_locked(db, seq, operator_name, action, details, desk_id, signed_details, e);
+    pthread_mutex_unlock(&signer_mu);
+    return rc;
+}
+
+static int sign_locked(sqlite3 *db, uint64_t seq, const char *operator_name, const char *action,
+                       const json_t *details, const uint8_t desk_id[32], json_t **signed_details,
+                       err *e)
+{
+    (void)db;
     if (!have_signer || strcmp(the_signer.operator_name, operator_name) != 0)
         return err_set(e, ERR_DENIED, "a decision of \"%.63s\" (%.63s) must be signed with "
                        "%.63s's own key: give --operator %.63s and that operator's passphrase",

@@ -1,0 +1,90 @@
+"""Signing in: on a desk whose genesis is signed, the UI's operator records decisions only
+with their own key unlocked. The title shows "operator dave (locked)"; taking a case is
+refused; dave's key unlocked on the Keys screen (his passphrase) signs: the title says
+"(signed in)" and the case is taken with a signed audit row; after the idle time
+(FUSION_IDLE_LOCK=3 here; 15 minutes by default) the key locks itself and the title says
+"(locked)" again. `fusion audit verify` then checks every signature."""
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+import tmuxh  # noqa: E402
+
+
+def fusion(home, *args, check=True):
+    env = dict(os.environ, FUSION_KDF="interactive")
+    r = subprocess.run([tmuxh.FUSION_BIN, "--home", home] + list(args), capture_output=True,
+                       text=True, env=env, timeout=120)
+    if check and r.returncode != 0:
+        raise tmuxh.TestFailure("fusion %s: %s" % (" ".join(args), r.stderr.strip()))
+    return r
+
+
+def main():
+    t = tmuxh.Tmux("signin", cols=140, rows=30)
+    home = t.home
+    os.makedirs(home, mode=0o700)
+    pws = {}
+    for who in ("alice", "dave"):
+        pws[who] = os.path.join(t.tmp, "pw-" + who)
+        with open(pws[who], "w") as f:
+            f.write("pw-%s-1\n" % who)
+        os.chmod(pws[who], 0o600)
+    keys = {w: fusion(home, "--passphrase-file", pws[w], "key", "new", "--label", w)
+            .stdout.strip() for w in ("alice", "dave")}
+    fusion(home, "--operator", "alice", "--passphrase-file", pws["alice"], "operator", "genesis",
+           "--key", keys["alice"])
+    fusion(home, "--operator", "alice", "--passphrase-file", pws["alice"], "operator", "add",
+           "dave", "--key", keys["dave"], "--role", "compliance")
+    # alice's key leaves this key store: the Keys screen lists dave's alone
+    fusion(home, "key", "rm", keys["alice"], "--yes")
+    now = int(time.time())
+    con = sqlite3.connect(os.path.join(home, "desk.db"))
+    con.execute("INSERT INTO cases (id, subject, chain_id, escrow, priority, score, opened_at,"
+                " due_at) VALUES (1, ?, 31337, ?, 3, 40, ?, ?)",
+                ("0x" + "ab" * 20, "0x" + "01" * 20, now, now + 72 * 3600))
+    con.commit()
+    con.close()
+
+    t.start("%s --home %s --operator dave" % (tmuxh.FUSION_BIN, home),
+            {"FUSION_IDLE_LOCK": "3"})
+    t.wait_for("operator dave (locked)", "the title: dave, key locked")
+    t.send("4")
+    t.wait_for("Compliance", "the compliance screen")
+    t.send("t")
+    t.wait_for("signed with dave's own key", "taking a case refused while locked")
+    t.send("6")
+    t.wait_for("dave", "dave's key on the Keys screen")
+    t.send("u")
+    t.wait_for("(typing is not shown)", "the passphrase prompt")
+    t.type("pw-dave-1")
+    t.send("Enter")
+    t.wait_for("operator dave (signed in)", "the title: signed in")
+    t.wait_for("it signs your decisions", "the unlock message")
+    t.send("4")
+    t.send("t")
+    t.wait_for("case #1 assigned to dave", "the case taken, signed")
+    # idle: the key locks itself, the title follows
+    t.wait_for("operator dave (locked)", "the title after the idle lock", tries=2000)
+    t.send("q")
+    t.check(t.wait_dead() == 0, "the UI exits with status 0")
+
+    rows = [json.loads(x) for x in open(os.path.join(home, "audit.log"))]
+    take = [r for r in rows if r["action"] == "case.take"]
+    if len(take) != 1 or take[0]["operator"] != "dave" or "_sig" not in take[0]["details"]:
+        raise tmuxh.TestFailure("no signed case.take row of dave: %r" % take)
+    if take[0]["details"]["_sig"]["operator"].lower() != keys["dave"].lower():
+        raise tmuxh.TestFailure("case.take not signed by dave's key: %r" % take)
+    r = fusion(home, "audit", "verify", check=False)
+    if r.returncode != 0 or "signatures ok" not in r.stdout:
+        raise tmuxh.TestFailure("audit verify: %s %s" % (r.stdout, r.stderr))
+    t.close()
+    print("ok: locked title, refusal, unlock signs, idle lock, audit verify")
+
+
+if __name__ == "__main__":
+    tmuxh.run(main)
