@@ -13,6 +13,7 @@ import time
 
 sys.dont_write_bytecode = True
 import tmuxh  # noqa: E402
+from anvil_ui import on_anvil  # noqa: E402
 
 
 def fusion(home, *args, check=True):
@@ -25,6 +26,10 @@ def fusion(home, *args, check=True):
 
 
 def main():
+    on_anvil(run)
+
+
+def run(chain):
     t = tmuxh.Tmux("signin", cols=140, rows=30)
     home = t.home
     os.makedirs(home, mode=0o700)
@@ -34,6 +39,10 @@ def main():
         with open(pws[who], "w") as f:
             f.write("pw-%s-1\n" % who)
         os.chmod(pws[who], 0o600)
+    # a chain, so the risk worker runs and the Dashboard lists alerts (before the genesis:
+    # configuration recorded before signatures)
+    fusion(home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc",
+           chain.node.url, "--factory", chain.factory, "--confirmations", "0")
     keys = {w: fusion(home, "--passphrase-file", pws[w], "key", "new", "--label", w)
             .stdout.strip() for w in ("alice", "dave")}
     fusion(home, "--operator", "alice", "--passphrase-file", pws["alice"], "operator", "genesis",
@@ -46,7 +55,7 @@ def main():
     con = sqlite3.connect(os.path.join(home, "desk.db"))
     con.execute("INSERT INTO cases (id, subject, chain_id, escrow, priority, score, opened_at,"
                 " due_at) VALUES (1, ?, 31337, ?, 3, 40, ?, ?)",
-                ("0x" + "ab" * 20, "0x" + "01" * 20, now, now + 72 * 3600))
+                ("0x" + "ab" * 20, "0x" + "01" * 20, now - 80 * 3600, now - 8 * 3600))
     con.commit()
     con.close()
 
@@ -68,6 +77,12 @@ def main():
     t.send("4")
     t.send("t")
     t.wait_for("case #1 assigned to dave", "the case taken, signed")
+    # an alert acknowledged on the Dashboard is a signed decision with its audit row too
+    # (the case is past its SLA: the screening of this process raises the alert)
+    t.send("1")
+    t.wait_for("past its SLA", "the SLA alert on the Dashboard")
+    t.send("a")
+    t.wait_for("alert acknowledged", "the acknowledgement")
     # idle: the key locks itself, the title follows
     t.wait_for("operator dave (locked)", "the title after the idle lock", tries=2000)
     t.send("q")
@@ -79,6 +94,9 @@ def main():
         raise tmuxh.TestFailure("no signed case.take row of dave: %r" % take)
     if take[0]["details"]["_sig"]["operator"].lower() != keys["dave"].lower():
         raise tmuxh.TestFailure("case.take not signed by dave's key: %r" % take)
+    ack = [r for r in rows if r["action"] == "alert.ack"]
+    if len(ack) != 1 or ack[0]["operator"] != "dave" or "_sig" not in ack[0]["details"]:
+        raise tmuxh.TestFailure("no signed alert.ack row of dave: %r" % ack)
     r = fusion(home, "audit", "verify", check=False)
     if r.returncode != 0 or "signatures ok" not in r.stdout:
         raise tmuxh.TestFailure("audit verify: %s %s" % (r.stdout, r.stderr))
