@@ -355,6 +355,40 @@ def run(root):
     rewrite(d, good)
     assert d.verify().returncode == 0
 
+    # ---- roles as the signed log defines them, not as desk.db says ----
+    # erin (trader, admin) is given the compliance role by editing desk.db, not by an admin's
+    # signed decision: the desk lets her take a case, `audit verify` names the row
+    open_case(d, 3, "0x" + "ef" * 20)
+    d.sql("UPDATE operators SET roles = 'trader,admin,compliance' WHERE name = 'erin'")
+    d.run("case", "take", 3, op="erin", pw="erin")
+    r = d.verify()
+    seq = d.rows()[-1]["seq"]
+    assert r.returncode == 1 and f"row seq {seq} " in r.stderr and "compliance role" in \
+        r.stderr, r.stderr
+
+    # ---- a desk from before signatures migrates: an operator signs its genesis ----
+    m = Desk(root, "legacy")
+    for who in ("dave", "frank"):
+        m.import_key(who)
+    m.run("operator", "add", "dave", "--key", m.addr["dave"], "--role", "compliance")
+    m.run("operator", "add", "frank", "--key", m.addr["frank"], "--role", "compliance,admin")
+    open_case(m, 1, "0x" + "ab" * 20)
+    m.run("case", "take", 1, op="dave")  # no signature yet: recorded before signatures
+    r = m.verify()
+    assert r.returncode == 0 and "no signed genesis" in r.stdout, r.stdout
+    # frank is the desk's admin: dave may not sign the genesis, frank does
+    r = m.run("operator", "genesis", op="dave", pw="dave", check=False)
+    one_line_fail(r, "not an admin")
+    m.run("operator", "genesis", op="frank", pw="frank")
+    r = m.verify()
+    assert r.returncode == 0 and "signatures ok" in r.stdout, r.stdout
+    assert "3 recorded before signatures" in r.stdout, r.stdout  # 2 operator.add, 1 take
+    # from now on dave's decisions need dave's key
+    r = m.run("case", "note", 1, "checked", op="dave", check=False)
+    assert r.returncode == 1, r.stderr
+    m.run("case", "note", 1, "checked", op="dave", pw="dave")
+    assert m.verify().returncode == 0
+
 
 if __name__ == "__main__":
     main()
