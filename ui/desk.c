@@ -232,6 +232,47 @@ int ui_desk_signed_in(void *arg)
     return k && keystore_key_unlocked(k) ? 1 : 0;
 }
 
+int ui_desk_switch_begin(ui_desk *d, const char *name, err *e)
+{
+    store_operator op;
+    bool found = false;
+    if (strlen(name) >= sizeof d->switch_name)
+        return err_set(e, ERR_INVALID, "no operator has a name that long");
+    if (store_operator_get(desk_snap_store(d->snap), name, &op, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_NOT_FOUND, "\"%.63s\" is not an operator of this desk (see "
+                       "`fusion operator list`)", name);
+    ks_entry ent;
+    if (keystore_get(d->ks, &op.address, &ent, e) < 0)
+        return err_set(e, ERR_NOT_FOUND, "the key of operator \"%.63s\" is not in this desk's "
+                       "key store", name);
+    if (ui_desk_unlocking(d))
+        return err_set(e, ERR_STATE, "a key is being unlocked; try again in a moment");
+    snprintf(d->switch_name, sizeof d->switch_name, "%s", name);
+    d->switch_addr = op.address;
+    return 0;
+}
+
+void ui_desk_switch_cancel(ui_desk *d)
+{
+    d->switch_name[0] = '\0';
+}
+
+/* The unlocked key is the one a sign-in waited for: the desk acts as that operator. */
+static void switch_finish(ui_desk *d, const addr *which)
+{
+    if (!d->switch_name[0] || !addr_equal(which, &d->switch_addr))
+        return;
+    snprintf(d->operator_name, sizeof d->operator_name, "%s", d->switch_name);
+    d->switch_name[0] = '\0';
+    d->has_operator = false;
+    d->op_roles = 0;
+    memset(&d->op_address, 0, sizeof d->op_address);
+    operator_load(d);
+    LOG_I("ui", "signed in as %s", d->operator_name);
+}
+
 static unsigned idle_from_env(void)
 {
     const char *v = getenv("FUSION_IDLE_LOCK");
@@ -535,6 +576,8 @@ int ui_desk_unlock_poll(ui_desk *d, addr *which, err *e)
     if (u->rc < 0) {
         *e = u->e;
         rc = -1;
+        if (d->switch_name[0] && addr_equal(&u->address, &d->switch_addr))
+            d->switch_name[0] = '\0'; /* the sign-in failed: the operator stays */
     } else if (d->n_unlocked == UI_DESK_MAX_UNLOCKED) {
         rc = err_set(e, ERR_STATE, "%d keys are unlocked already; lock one first",
                      UI_DESK_MAX_UNLOCKED);
@@ -543,6 +586,7 @@ int ui_desk_unlock_poll(ui_desk *d, addr *which, err *e)
         d->unlocked[d->n_unlocked].key = u->key;
         d->n_unlocked++;
         u->key = NULL;
+        switch_finish(d, &u->address);
         signer_sync(d);
     }
     unlock_free(&u);

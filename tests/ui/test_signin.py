@@ -34,7 +34,7 @@ def run(chain):
     home = t.home
     os.makedirs(home, mode=0o700)
     pws = {}
-    for who in ("alice", "dave"):
+    for who in ("alice", "dave", "frank"):
         pws[who] = os.path.join(t.tmp, "pw-" + who)
         with open(pws[who], "w") as f:
             f.write("pw-%s-1\n" % who)
@@ -44,12 +44,14 @@ def run(chain):
     fusion(home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc",
            chain.node.url, "--factory", chain.factory, "--confirmations", "0")
     keys = {w: fusion(home, "--passphrase-file", pws[w], "key", "new", "--label", w)
-            .stdout.strip() for w in ("alice", "dave")}
+            .stdout.strip() for w in ("alice", "dave", "frank")}
     fusion(home, "--operator", "alice", "--passphrase-file", pws["alice"], "operator", "genesis",
            "--key", keys["alice"])
     fusion(home, "--operator", "alice", "--passphrase-file", pws["alice"], "operator", "add",
            "dave", "--key", keys["dave"], "--role", "compliance")
-    # alice's key leaves this key store: the Keys screen lists dave's alone
+    fusion(home, "--operator", "alice", "--passphrase-file", pws["alice"], "operator", "add",
+           "frank", "--key", keys["frank"], "--role", "compliance")
+    # alice's key leaves this key store
     fusion(home, "key", "rm", keys["alice"], "--yes")
     now = int(time.time())
     con = sqlite3.connect(os.path.join(home, "desk.db"))
@@ -66,9 +68,18 @@ def run(chain):
     t.wait_for("Compliance", "the compliance screen")
     t.send("t")
     t.wait_for("signed with dave's own key", "taking a case refused while locked")
-    t.send("6")
-    t.wait_for("dave", "dave's key on the Keys screen")
-    t.send("u")
+    # signing in is `:operator NAME` and NAME's passphrase (a wrong one changes nothing)
+    t.send(":")
+    t.type("operator dave")
+    t.send("Enter")
+    t.wait_for("(typing is not shown)", "the passphrase prompt")
+    t.type("pw-frank-1")
+    t.send("Enter")
+    t.wait_for("wrong passphrase", "the wrong passphrase refused")
+    t.check("operator dave (signed in)" not in t.capture(), "not signed in with frank's pass")
+    t.send(":")
+    t.type("operator dave")
+    t.send("Enter")
     t.wait_for("(typing is not shown)", "the passphrase prompt")
     t.type("pw-dave-1")
     t.send("Enter")
@@ -85,6 +96,19 @@ def run(chain):
     t.wait_for("alert acknowledged", "the acknowledgement")
     # idle: the key locks itself, the title follows
     t.wait_for("operator dave (locked)", "the title after the idle lock", tries=2000)
+    # switching operator: frank signs in with his own passphrase (O opens ":operator ")
+    t.send("O")
+    t.wait_for(":operator", "the command line ready for the name")
+    t.type("frank")
+    t.send("Enter")
+    t.wait_for("Sign in as frank", "frank's sign-in prompt")
+    t.type("pw-frank-1")
+    t.send("Enter")
+    t.wait_for("operator frank (signed in)", "the title: frank signed in")
+    t.send(":")
+    t.type("operator mallory")
+    t.send("Enter")
+    t.wait_for("not an operator of this desk", "an unknown operator refused")
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
 
