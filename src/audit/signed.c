@@ -214,6 +214,21 @@ static int sig_fail(sig_ctx *c, const audit_row *row, const char *fmt, ...)
     return 1;
 }
 
+/* The row's own time ("2026-01-31T12:00:00.123Z", UTC) in Unix seconds; -1 if unreadable. */
+static int64_t row_time(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    if (!end)
+        return -1;
+    return (int64_t)timegm(&tm);
+}
+
+/* The statement is signed just before its row is written: their times agree to within
+ * this (a second boundary may fall between them). */
+#define SIG_ROW_SKEW_S 2
+
 static vop *op_find(sig_ctx *c, const char *name)
 {
     for (size_t i = 0; i < c->n_ops; i++)
@@ -345,6 +360,10 @@ static int sig_row(void *vctx, const audit_row *row, err *e)
         !sig_hex || !subject || !who ||
         hex_decode_exact(sig, sizeof sig, sig_hex, HEX_REQUIRE_PREFIX, NULL) < 0)
         return sig_fail(c, row, "the decision is not signed"), 0;
+    int64_t rt = row_time(row->time);
+    if (rt < 0 || rt - (int64_t)at > SIG_ROW_SKEW_S || (int64_t)at - rt > SIG_ROW_SKEW_S)
+        return sig_fail(c, row, "the row's time %.40s is not the signed time (%lld)", row->time,
+                        (long long)at), 0;
     vop *o = op_find(c, row->operator_name);
     if (!o)
         return sig_fail(c, row, "%.63s was not an operator of this desk then",

@@ -313,6 +313,10 @@ def run(root):
     rows[clear_seq - 1]["details"]["after"] = rows[clear_seq - 1]["details"]["after"].replace(
         "cleared", "blocked")
     expect_bad(rows, clear_seq, "edited outcome")
+    # the row's own time moved (a decision back-dated)
+    rows = json.loads(json.dumps(good))
+    rows[note_seq - 1]["time"] = "2020-01-01T00:00:00.000Z"
+    expect_bad(rows, note_seq, "time moved")
     # the operator named in the row changed to another officer
     rows = json.loads(json.dumps(good))
     rows[note_seq - 1]["operator"] = "frank"
