@@ -58,49 +58,13 @@ static bool roles_have_admin(const char *roles)
     return desk_roles_parse(&bits, roles, &e) == 0 && (bits & DESK_ROLE_admin);
 }
 
-/* On a signed desk: the acting operator is an admin, acts on someone else, and an admin
- * remains. new_roles NULL: target is removed. Inside the caller's transaction. */
+/* On a signed desk: the rules of desk_operator_change_check, for --operator. */
 static int admin_check(store *db, const cli_ctx *ctx, const char *target, const char *new_roles,
                        const addr *new_key, err *e)
 {
     if (!desk_signed(ctx))
         return 0;
-    store_operator me;
-    bool found = false;
-    if (store_operator_get(db, ctx->operator_name, &me, &found, e) < 0)
-        return -1;
-    if (!found || !roles_have_admin(me.roles))
-        return err_set(e, ERR_DENIED, "operator changes need an admin's signature: \"%.63s\" is "
-                       "not an admin of this desk (--operator ADMIN with their passphrase)",
-                       ctx->operator_name);
-    if (strcmp(target, ctx->operator_name) == 0)
-        return err_set(e, ERR_DENIED, "nobody grants roles to themselves or removes themselves: "
-                       "another admin signs changes to \"%.63s\"", target);
-    store_operator *ops = NULL;
-    size_t n = 0;
-    if (store_operator_list(db, &ops, &n, e) < 0)
-        return -1;
-    size_t admins = 0;
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        bool is_target = strcmp(ops[i].name, target) == 0;
-        const char *roles = is_target ? new_roles : ops[i].roles;
-        if (roles && roles_have_admin(roles))
-            admins++;
-        if (new_key && !is_target && addr_equal(&ops[i].address, new_key))
-            rc = err_set(e, ERR_DENIED, "that key is already operator \"%.63s\"'s: every "
-                         "operator signs with their own key", ops[i].name);
-    }
-    if (new_roles && roles_have_admin(new_roles) && !new_key) {
-        /* counted above when the target exists */
-    } else if (new_key && roles_have_admin(new_roles)) {
-        admins++; /* an operator being added */
-    }
-    free(ops);
-    if (rc == 0 && admins == 0)
-        rc = err_set(e, ERR_DENIED, "\"%.63s\" is the desk's last admin: grant admin to another "
-                     "operator first", target);
-    return rc;
+    return desk_operator_change_check(db, ctx->operator_name, target, new_roles, new_key, e);
 }
 
 static int op_add(cli_ctx *ctx, int argc, char **argv)
