@@ -18,6 +18,7 @@
 #include "audit/audit_priv.h"
 #include "audit/statement.h"
 #include "base/bytes.h"
+#include "base/text.h"
 #include "crypto/eip712.h"
 
 /* The UI's workers record decisions while its loop unlocks and locks keys: the signer is
@@ -206,11 +207,13 @@ static int sig_fail(sig_ctx *c, const audit_row *row, const char *fmt, ...)
     c->r->bad_seq = row->seq;
     va_list ap;
     va_start(ap, fmt);
-    char msg[AUDIT_PROBLEM_MAX];
+    char msg[AUDIT_PROBLEM_MAX], raw[AUDIT_PROBLEM_MAX * 2];
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(c->r->problem, sizeof c->r->problem, "row seq %" PRIu64 " (%.40s by %.40s): %.120s",
-             row->seq, row->action, row->operator_name, msg);
+    snprintf(raw, sizeof raw, "row seq %" PRIu64 " (%.40s by %.40s): %.120s", row->seq,
+             row->action, row->operator_name, msg);
+    /* Names and times come from the file: one printable line wherever it is shown. */
+    text_safe_str(c->r->problem, sizeof c->r->problem, raw);
     return 1;
 }
 
