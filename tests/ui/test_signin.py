@@ -2,7 +2,8 @@
 with their own key unlocked. The title shows "operator dave (locked)"; taking a case is
 refused; dave's key unlocked on the Keys screen (his passphrase) signs: the title says
 "(signed in)" and the case is taken with a signed audit row; after the idle time
-(FUSION_IDLE_LOCK=3 here; 15 minutes by default) the key locks itself and the title says
+(FUSION_IDLE_LOCK=12 here, long enough for the steps in between on a loaded machine;
+15 minutes by default) the key locks itself and the title says
 "(locked)" again. `fusion audit verify` then checks every signature."""
 import json
 import os
@@ -62,7 +63,7 @@ def run(chain):
     con.close()
 
     t.start("%s --home %s --operator dave" % (tmuxh.FUSION_BIN, home),
-            {"FUSION_IDLE_LOCK": "3"})
+            {"FUSION_IDLE_LOCK": "12"})
     t.wait_for("operator dave (locked)", "the title: dave, key locked")
     t.send("4")
     t.wait_for("Compliance", "the compliance screen")
@@ -95,7 +96,7 @@ def run(chain):
     t.send("a")
     t.wait_for("alert acknowledged", "the acknowledgement")
     # idle: the key locks itself, the title follows
-    t.wait_for("operator dave (locked)", "the title after the idle lock", tries=2000)
+    t.wait_for("operator dave (locked)", "the title after the idle lock", tries=6000)
     # switching operator: frank signs in with his own passphrase (O opens ":operator ")
     t.send("O")
     t.wait_for(":operator", "the command line ready for the name")
