@@ -477,6 +477,7 @@ struct ui_unlock {
     keystore *ks;
     addr address;
     char *pass; /* sodium_malloc, NUL-terminated, wiped by the worker */
+    char operator_name[64]; /* whose unlock it is (the audit row) */
     ks_key *key;
     int rc;
     err e;
@@ -488,7 +489,7 @@ static void *unlock_main(void *arg)
     ks_key *k = NULL;
     err e;
     err_clear(&e);
-    int rc = keystore_unlock(u->ks, &u->address, u->pass, &k, &e);
+    int rc = keystore_unlock_as(u->ks, &u->address, u->pass, u->operator_name, &k, &e);
     sodium_memzero(u->pass, UNLOCK_PASS_CAP);
     pthread_mutex_lock(&u->mu);
     u->rc = rc;
@@ -546,6 +547,9 @@ int ui_desk_unlock_start(ui_desk *d, const addr *a, const char *pass, size_t len
     u->pass[len] = '\0';
     u->ks = d->ks;
     u->address = *a;
+    snprintf(u->operator_name, sizeof u->operator_name, "%.63s",
+             d->switch_name[0] && addr_equal(a, &d->switch_addr) ? d->switch_name
+                                                                 : d->operator_name);
     if (ui_thread_create(&u->thread, unlock_main, u, e) < 0) {
         unlock_free(&u);
         return -1;

@@ -89,6 +89,11 @@ int keystore_remove(keystore *ks, const addr *a, err *e) __attribute__((warn_unu
  * while signing. Core dumps are off while any key of the process is unlocked. */
 int keystore_unlock(keystore *ks, const addr *a, const char *passphrase, ks_key **out, err *e)
     __attribute__((warn_unused_result));
+/* The same, with the unlock's audit row in the name of operator_name (NULL: the store's
+ * operator): the UI signing in as another operator. */
+int keystore_unlock_as(keystore *ks, const addr *a, const char *passphrase,
+                       const char *operator_name, ks_key **out, err *e)
+    __attribute__((warn_unused_result));
 /* Wipes and frees the handle; *k becomes NULL. */
 void keystore_lock(ks_key **k);
 /* False once the key was locked by the idle timeout (the handle stays valid). */

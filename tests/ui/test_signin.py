@@ -119,6 +119,11 @@ def run(chain):
         raise tmuxh.TestFailure("no signed case.take row of dave: %r" % take)
     if take[0]["details"]["_sig"]["operator"].lower() != keys["dave"].lower():
         raise tmuxh.TestFailure("case.take not signed by dave's key: %r" % take)
+    # the unlock of frank's key, signing in as frank, is recorded in frank's name
+    unl = [r for r in rows if r["action"] == "key_unlock" and
+           r["details"]["address"].lower() == keys["frank"].lower()]
+    if len(unl) != 1 or unl[0]["operator"] != "frank":
+        raise tmuxh.TestFailure("frank's unlock not in frank's name: %r" % unl)
     ack = [r for r in rows if r["action"] == "alert.ack"]
     if len(ack) != 1 or ack[0]["operator"] != "dave" or "_sig" not in ack[0]["details"]:
         raise tmuxh.TestFailure("no signed alert.ack row of dave: %r" % ack)
