@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "desk.h"
 #include "form.h"
 #include "lineedit.h"
 #include "notify.h"
@@ -454,6 +455,56 @@ static void set_filter(ui_app *a, const char *text)
 }
 
 static unsigned dispatch(ui_app *a, ui_action act, ui_key key);
+static unsigned switch_screen(ui_app *a, ui_screen_id id);
+
+/* `:operator NAME`: NAME's passphrase unlocks NAME's key on the Keys screen's worker; once
+ * it is unlocked the desk acts, and signs, as NAME (ui_desk_unlock_poll). */
+static unsigned operator_pass(void *arg, const char *pass, size_t len)
+{
+    ui_app *a = arg;
+    ui_desk *d = a->cfg->desk_ctx;
+    if (!pass) {
+        ui_desk_switch_cancel(d);
+        ui_message(a, UI_MSG_INFO, "sign-in cancelled; still %s", d->operator_name);
+        return UI_REDRAW;
+    }
+    err e;
+    err_clear(&e);
+    if (ui_desk_unlock_start(d, &d->switch_addr, pass, len, &e) < 0) {
+        ui_desk_switch_cancel(d);
+        ui_message(a, UI_MSG_ERROR, "%s", e.msg);
+        return UI_REDRAW;
+    }
+    ui_message(a, UI_MSG_INFO, "signing in as %s...", d->switch_name);
+    return switch_screen(a, UI_SCR_KEYS);
+}
+
+static unsigned operator_command(ui_app *a, const char *name)
+{
+    ui_desk *d = a->cfg->desk_ctx;
+    err e;
+    err_clear(&e);
+    if (!d) {
+        ui_message(a, UI_MSG_ERROR, "no desk is open");
+        return UI_OK;
+    }
+    if (!*name) {
+        ui_message(a, UI_MSG_ERROR, "give the operator: :operator NAME");
+        return UI_OK;
+    }
+    if (ui_desk_switch_begin(d, name, &e) < 0) {
+        ui_message(a, UI_MSG_ERROR, "%s", e.msg);
+        return UI_OK;
+    }
+    char title[160];
+    snprintf(title, sizeof title, "Sign in as %.63s", d->switch_name);
+    if (ui_passphrase_open(a, title, "passphrase of the operator's key", operator_pass, a, &e) <
+        0) {
+        ui_desk_switch_cancel(d);
+        ui_message(a, UI_MSG_ERROR, "%s", e.msg);
+    }
+    return UI_REDRAW;
+}
 
 static void run_command(ui_app *a, const char *line)
 {
@@ -480,6 +531,10 @@ static void run_command(ui_app *a, const char *line)
     }
     if (act == UI_ACT_FILTER && *args) {
         set_filter(a, args);
+        return;
+    }
+    if (act == UI_ACT_OPERATOR) {
+        apply(a, operator_command(a, args));
         return;
     }
     apply(a, dispatch(a, act, 0));
@@ -583,13 +638,13 @@ static unsigned request_quit(ui_app *a)
 static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
 {
     ui_screen *s = current(a);
-    char buf[64];
+    char kname[64];
     if (act == UI_ACT_NONE) {
         ui_event ev = {act, key};
         unsigned r = s->ops->handle(s, &ev);
         if (r & UI_UNHANDLED) {
             ui_message(a, UI_MSG_INFO, "%s does nothing here; ? lists the keys",
-                       ui_key_name(key, buf, sizeof buf));
+                       ui_key_name(key, kname, sizeof kname));
             r &= ~UI_UNHANDLED;
         }
         return r;
@@ -600,7 +655,7 @@ static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
         return help_toggle(a, false);
     if (!(info->screens & (1u << a->cur)) || (a->help_open && info->screens != UI_ALL)) {
         ui_message(a, UI_MSG_ERROR, ":%s works on %s", info->command,
-                   ui_action_where(act, buf, sizeof buf));
+                   ui_action_where(act, kname, sizeof kname));
         return UI_OK;
     }
     unsigned facts = a->cfg->facts ? a->cfg->facts(a->cfg->arg) : 0;
@@ -632,6 +687,10 @@ static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
         return request_quit(a);
     case UI_ACT_REDRAW:
         a->repaint = true;
+        return UI_OK;
+    case UI_ACT_OPERATOR: /* the command line, ready for the name */
+        prompt_start(a, PROMPT_COMMAND);
+        ui_lineedit_set(&a->le, "operator ");
         return UI_OK;
     case UI_ACT_NEXT_SCREEN:
         return switch_screen(a, (ui_screen_id)((a->cur + 1) % UI_SCREEN_COUNT));
@@ -726,13 +785,13 @@ static void on_input(ui_app *a, short revents)
     if (a->modal == MODAL_PASSPHRASE) {
         /* Straight from the descriptor into guarded memory: the passphrase never passes
          * through curses' input queue. */
-        unsigned char buf[256];
-        ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+        unsigned char raw[256];
+        ssize_t n = read(STDIN_FILENO, raw, sizeof raw);
         if (n > 0)
-            passphrase_bytes(a, buf, (size_t)n);
+            passphrase_bytes(a, raw, (size_t)n);
         else if (n == 0 || (errno != EAGAIN && errno != EINTR))
             input_failed(a, n == 0 ? "end of input" : strerror(errno));
-        sodium_memzero(buf, sizeof buf);
+        sodium_memzero(raw, sizeof raw);
         if (a->modal == MODAL_PASSPHRASE || a->quit)
             return;
         /* The prompt ended: what was typed after it waits in curses' queue. */
@@ -884,9 +943,11 @@ static void draw_title(ui_app *a)
     struct tm tm;
     gmtime_r(&a->clock, &tm);
     strftime(right, sizeof right, "%H:%M:%S UTC", &tm);
-    snprintf(left, sizeof left, "Fusion Prime Workstation %s desk %s %s operator %s", v,
+    int in = a->cfg->signed_in ? a->cfg->signed_in(a->cfg->arg) : -1;
+    snprintf(left, sizeof left, "Fusion Prime Workstation %s desk %s %s operator %s%s", v,
              a->cfg->desk ? a->cfg->desk : "-", v,
-             a->cfg->operator_name ? a->cfg->operator_name : "-");
+             a->cfg->operator_name ? a->cfg->operator_name : "-",
+             in > 0 ? " (signed in)" : in == 0 ? " (locked)" : "");
     int rw = ui_text_width(right);
     wattrset(w, ui_attr(UI_ROLE_TITLE));
     mvwhline(w, 0, 0, ' ', a->cols);

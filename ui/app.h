@@ -29,6 +29,9 @@ typedef struct ui_config {
     /* Optional: runs once a second (another process's commits, idle key locks);
      * returns the UI_TOPIC_* bits that changed. */
     unsigned (*timer)(void *arg);
+    /* Optional: 1 signed in (the operator's key is unlocked), 0 locked, -1 no operator;
+     * shown in the title bar next to the operator. */
+    int (*signed_in)(void *arg);
     /* The desk the built-in screens read (ui/desk.h); NULL shows their empty states. */
     struct ui_desk *desk_ctx;
 } ui_config;

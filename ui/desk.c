@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "base/log.h"
 #include "compliance/compliance.h"
 #include "desk/desk.h"
@@ -184,6 +185,108 @@ static void operator_load(ui_desk *d)
     d->op_roles = roles;
 }
 
+/* The operator's key, once unlocked here (6 Keys, u), signs the decisions this process
+ * records: the audit module calls this from whichever thread appends the row. */
+static int ui_sign(void *ctx, uint8_t sig65[65], const uint8_t digest[32], err *e)
+{
+    ks_key *k = ctx;
+    if (!keystore_key_unlocked(k))
+        return err_set(e, ERR_DENIED, "the operator's key locked itself after the idle time: "
+                       "unlock it again (6 Keys, u)");
+    return keystore_sign_typed(k, sig65, digest, e);
+}
+
+static ks_key *op_handle(ui_desk *d)
+{
+    if (!d->has_operator)
+        return NULL;
+    for (size_t i = 0; i < d->n_unlocked; i++)
+        if (addr_equal(&d->unlocked[i].address, &d->op_address))
+            return d->unlocked[i].key;
+    return NULL;
+}
+
+/* Installs the operator's unlocked key as the signer of this process, or removes it. */
+static void signer_sync(ui_desk *d)
+{
+    ks_key *k = op_handle(d);
+    if (!k) {
+        audit_signer_set(NULL);
+        return;
+    }
+    audit_signer s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.operator_name, sizeof s.operator_name, "%.63s", d->operator_name);
+    s.address = d->op_address;
+    s.sign = ui_sign;
+    s.ctx = k;
+    audit_signer_set(&s);
+}
+
+int ui_desk_signed_in(void *arg)
+{
+    ui_desk *d = arg;
+    if (!d || !d->has_operator)
+        return -1;
+    ks_key *k = op_handle(d);
+    return k && keystore_key_unlocked(k) ? 1 : 0;
+}
+
+int ui_desk_switch_begin(ui_desk *d, const char *name, err *e)
+{
+    store_operator op;
+    bool found = false;
+    if (strlen(name) >= sizeof d->switch_name)
+        return err_set(e, ERR_INVALID, "no operator has a name that long");
+    if (store_operator_get(desk_snap_store(d->snap), name, &op, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_NOT_FOUND, "\"%.63s\" is not an operator of this desk (see "
+                       "`fusion operator list`)", name);
+    ks_entry ent;
+    if (keystore_get(d->ks, &op.address, &ent, e) < 0)
+        return err_set(e, ERR_NOT_FOUND, "the key of operator \"%.63s\" is not in this desk's "
+                       "key store", name);
+    if (ui_desk_unlocking(d))
+        return err_set(e, ERR_STATE, "a key is being unlocked; try again in a moment");
+    snprintf(d->switch_name, sizeof d->switch_name, "%s", name);
+    d->switch_addr = op.address;
+    return 0;
+}
+
+void ui_desk_switch_cancel(ui_desk *d)
+{
+    d->switch_name[0] = '\0';
+}
+
+/* The unlocked key is the one a sign-in waited for: the desk acts as that operator. */
+static void switch_finish(ui_desk *d, const addr *which)
+{
+    if (!d->switch_name[0] || !addr_equal(which, &d->switch_addr))
+        return;
+    snprintf(d->operator_name, sizeof d->operator_name, "%s", d->switch_name);
+    d->switch_name[0] = '\0';
+    d->has_operator = false;
+    d->op_roles = 0;
+    memset(&d->op_address, 0, sizeof d->op_address);
+    operator_load(d);
+    LOG_I("ui", "signed in as %s", d->operator_name);
+}
+
+static unsigned idle_from_env(void)
+{
+    const char *v = getenv("FUSION_IDLE_LOCK");
+    char *end = NULL;
+    unsigned long n = v && *v ? strtoul(v, &end, 10) : 0;
+    if (!v || !*v || *end || n < 1 || n > 86400) {
+        if (v && *v)
+            LOG_W("ui", "FUSION_IDLE_LOCK=%.32s is not 1..86400 seconds: using %d", v,
+                  UI_DESK_IDLE_DEFAULT);
+        return UI_DESK_IDLE_DEFAULT;
+    }
+    return (unsigned)n;
+}
+
 int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err *e)
 {
     *out = NULL;
@@ -204,6 +307,8 @@ int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err
     }
     d->has_chain = chains_exist(d);
     operator_load(d);
+    d->idle_s = idle_from_env();
+    keystore_set_idle_timeout(d->ks, d->idle_s);
     sync_try_start(d);
     pthread_mutex_init(&d->risk_mu, NULL);
     pthread_cond_init(&d->risk_cv, NULL);
@@ -241,6 +346,7 @@ void ui_desk_close(ui_desk **p)
             LOG_W("ui", "sync stopped with an error: %s", e.msg);
     }
     compliance_screener_free(&d->screener);
+    audit_signer_set(NULL); /* before its key goes */
     for (size_t i = 0; i < d->n_unlocked; i++)
         keystore_lock(&d->unlocked[i].key);
     d->n_unlocked = 0;
@@ -351,6 +457,8 @@ bool ui_desk_lock(ui_desk *d, const addr *a)
         if (!addr_equal(&d->unlocked[i].address, a))
             continue;
         bool was = keystore_key_unlocked(d->unlocked[i].key);
+        if (d->has_operator && addr_equal(a, &d->op_address))
+            audit_signer_set(NULL); /* waits for a signature in progress */
         keystore_lock(&d->unlocked[i].key);
         d->unlocked[i] = d->unlocked[--d->n_unlocked];
         return was;
@@ -369,6 +477,7 @@ struct ui_unlock {
     keystore *ks;
     addr address;
     char *pass; /* sodium_malloc, NUL-terminated, wiped by the worker */
+    char operator_name[64]; /* whose unlock it is (the audit row) */
     ks_key *key;
     int rc;
     err e;
@@ -380,7 +489,7 @@ static void *unlock_main(void *arg)
     ks_key *k = NULL;
     err e;
     err_clear(&e);
-    int rc = keystore_unlock(u->ks, &u->address, u->pass, &k, &e);
+    int rc = keystore_unlock_as(u->ks, &u->address, u->pass, u->operator_name, &k, &e);
     sodium_memzero(u->pass, UNLOCK_PASS_CAP);
     pthread_mutex_lock(&u->mu);
     u->rc = rc;
@@ -438,6 +547,9 @@ int ui_desk_unlock_start(ui_desk *d, const addr *a, const char *pass, size_t len
     u->pass[len] = '\0';
     u->ks = d->ks;
     u->address = *a;
+    snprintf(u->operator_name, sizeof u->operator_name, "%.63s",
+             d->switch_name[0] && addr_equal(a, &d->switch_addr) ? d->switch_name
+                                                                 : d->operator_name);
     if (ui_thread_create(&u->thread, unlock_main, u, e) < 0) {
         unlock_free(&u);
         return -1;
@@ -468,6 +580,8 @@ int ui_desk_unlock_poll(ui_desk *d, addr *which, err *e)
     if (u->rc < 0) {
         *e = u->e;
         rc = -1;
+        if (d->switch_name[0] && addr_equal(&u->address, &d->switch_addr))
+            d->switch_name[0] = '\0'; /* the sign-in failed: the operator stays */
     } else if (d->n_unlocked == UI_DESK_MAX_UNLOCKED) {
         rc = err_set(e, ERR_STATE, "%d keys are unlocked already; lock one first",
                      UI_DESK_MAX_UNLOCKED);
@@ -476,6 +590,8 @@ int ui_desk_unlock_poll(ui_desk *d, addr *which, err *e)
         d->unlocked[d->n_unlocked].key = u->key;
         d->n_unlocked++;
         u->key = NULL;
+        switch_finish(d, &u->address);
+        signer_sync(d);
     }
     unlock_free(&u);
     return rc;

@@ -53,7 +53,15 @@ typedef struct ui_desk {
     /* The unlock worker: the key derivation takes about a second on purpose, so it runs
      * off the loop; the loop registers the handle when the worker is done. */
     struct ui_unlock *unlock;
+    unsigned idle_s; /* unlocked keys lock themselves after this idle time */
+    /* `:operator NAME` in progress: the desk becomes NAME once NAME's key is unlocked. */
+    char switch_name[64];
+    addr switch_addr;
 } ui_desk;
+
+/* Default idle lock of the UI's keys (the operator's signing session): 15 minutes;
+ * FUSION_IDLE_LOCK=SECONDS (1..86400) sets another. */
+#define UI_DESK_IDLE_DEFAULT 900
 
 /* Opens the desk and starts sync (or follows the process that syncs). */
 int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err *e)
@@ -85,6 +93,16 @@ const addr *ui_desk_unlocking(const ui_desk *d);
 /* Loop side: when the worker is done, registers the key and returns 1 (0: still running
  * or none; -1: it failed, *e says why). */
 int ui_desk_unlock_poll(ui_desk *d, addr *which, err *e);
+/* 1: the operator's own key is unlocked here, so decisions are signed (signed in);
+ * 0: it is locked (decisions are refused on a desk with a signed genesis); -1: the UI's
+ * operator is not an operator of the desk. */
+int ui_desk_signed_in(void *arg);
+/* Starts signing in as operator name: checks it is an operator of the desk whose key is
+ * in this key store; the next unlock of that key (ui_desk_unlock_start with switch_addr)
+ * makes the desk act as name. */
+int ui_desk_switch_begin(ui_desk *d, const char *name, err *e)
+    __attribute__((warn_unused_result));
+void ui_desk_switch_cancel(ui_desk *d);
 /* Locks and forgets; false when it was not unlocked. */
 bool ui_desk_lock(ui_desk *d, const addr *a);
 

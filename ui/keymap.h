@@ -88,6 +88,8 @@ enum {
     X(FILTER, "filter", UI_KEYS('/'), "filter the rows (Enter keeps, Esc undoes)", 0, UI_ALL)      \
     X(UNFILTER, "unfilter", UI_KEYS(UI_ESC), "clear the filter, close help", 0, UI_ALL)            \
     X(QUIT, "quit", UI_KEYS('q'), "quit (asks first when operations are pending)", 0, UI_ALL)      \
+    X(OPERATOR, "operator", UI_KEYS('O'), "sign in as NAME (:operator NAME, then the passphrase)", \
+      0, UI_ALL)                                                                                   \
     X(REDRAW, "redraw", UI_KEYS(UI_CTRL('l')), "repaint the whole terminal", 0, UI_ALL)            \
     X(NEXT_SCREEN, "next", UI_KEYS('\t'), "go to the next screen", 0, UI_ALL)                      \
     X(PREV_SCREEN, "prev", UI_KEYS(UI_K_BTAB), "go to the previous screen", 0, UI_ALL)             \

@@ -16,6 +16,7 @@
 #include "crypto/address.h"
 #include "desk.h"
 #include "notify.h"
+#include "risk/service.h"
 #include "screen.h"
 #include "tscreen.h"
 
@@ -364,14 +365,15 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     size_t row;
     if (ev->action == UI_ACT_ALERT_ACK && d->snap && ui_table_selected(&d->alerts, &row)) {
         store_alert *a = &d->snap->alerts[d->alert_ix[row]];
-        bool found = false;
+        store_alert after;
         err e;
         err_clear(&e);
-        if (store_alert_ack(desk_snap_store(d->desk->snap), a->id, d->desk->operator_name,
-                            (int64_t)time(NULL), &found, &e) < 0) {
-            ui_message(s->app, UI_MSG_ERROR, "%s", e.msg);
-        } else if (!found) {
-            ui_message(s->app, UI_MSG_ERROR, "that alert is no longer open");
+        /* A decision like the CLI's: audited (and signed) with the acknowledgement. */
+        if (risk_alert_ack(desk_snap_store(d->desk->snap), d->desk->home,
+                           d->desk->operator_name, a->id, (int64_t)time(NULL), &after,
+                           &e) < 0) {
+            ui_message(s->app, UI_MSG_ERROR, "%s",
+                       e.code == ERR_NOT_FOUND ? "that alert is no longer open" : e.msg);
         } else {
             a->acked_at = (int64_t)time(NULL);
             ui_message(s->app, UI_MSG_INFO, "alert acknowledged: %s", a->message);

@@ -421,8 +421,9 @@ static unsigned changed(ui_screen *s, unsigned topics)
         if (rc < 0)
             ui_message(st->app, UI_MSG_ERROR, "%s", e.msg);
         else if (rc > 0)
-            ui_message(st->app, UI_MSG_INFO, "%s unlocked; it locks itself after %d s idle", a,
-                       KS_IDLE_DEFAULT);
+            ui_message(st->app, UI_MSG_INFO, "%s unlocked; it locks itself after %u s idle%s", a,
+                       st->desk->idle_s,
+                       ui_desk_signed_in(st->desk) > 0 ? "; it signs your decisions" : "");
     }
     size_t before = st->n;
     load(st);

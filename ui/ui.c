@@ -65,9 +65,10 @@ int cmd_ui(cli_ctx *ctx, int argc, char **argv)
     ui_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.desk = ctx->home;
-    cfg.operator_name = ctx->operator_name;
+    cfg.operator_name = desk->operator_name; /* follows `:operator NAME` */
     cfg.log_path = log_path;
     cfg.facts = ui_desk_facts;
+    cfg.signed_in = ui_desk_signed_in;
     cfg.wake_fd = ui_desk_wake_fd;
     cfg.wake = ui_desk_wake;
     cfg.timer = ui_desk_timer;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/audit_priv.h"
 #include "base/bytes.h"
 #include "base/text.h"
 #include "base/fsperm.h"
@@ -373,6 +374,11 @@ static int head_write(sqlite3 *db, uint64_t seq, const char *hash, err *e)
     return 0;
 }
 
+int audit_db_open(sqlite3 **out, const char *home, err *e)
+{
+    return db_open(out, home, false, e);
+}
+
 /* ---- verifying ---- */
 
 /* The walk of the log alone, anchored or not. */
@@ -689,10 +695,16 @@ static int append_locked(int fd, const char *path, const char *home, sqlite3 *db
     }
     if (head_check(home, path, &h, seq - 1, last_hash, e) < 0)
         return -1;
+    const char *who = operator_name && *operator_name ? operator_name : "unknown";
+    json_t *signed_details = NULL;
+    if (audit_sign_row(db, seq, who, action, details, &signed_details, e) < 0)
+        return -1;
     buf line;
     buf_init(&line);
-    if (build_row(&line, seq, operator_name && *operator_name ? operator_name : "unknown",
-                  action, details, prev, e) < 0) {
+    int brc = build_row(&line, seq, who, action, signed_details ? signed_details : details, prev,
+                        e);
+    json_decref(signed_details);
+    if (brc < 0) {
         buf_free(&line);
         return -1;
     }
@@ -737,7 +749,8 @@ int audit_append_db(sqlite3 *db, const char *home, const char *operator_name,
     bool outer = !sqlite3_get_autocommit(db);
     if (db_exec(db, outer ? "SAVEPOINT audit_append" : "BEGIN IMMEDIATE",
                 "locking desk.db for the audit head", e) < 0 ||
-        db_exec(db, AUDIT_HEAD_SQL, "creating the audit head in desk.db", e) < 0) {
+        db_exec(db, AUDIT_HEAD_SQL, "creating the audit head in desk.db", e) < 0 ||
+        db_exec(db, AUDIT_DESK_SQL, "creating the desk id in desk.db", e) < 0) {
         if (!outer)
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close(own);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "crypto/address.h"
 
 #define AUDIT_FILE "audit.log"
 #define AUDIT_HASH_HEX 65      /* 64 hex digits + NUL */
@@ -98,5 +99,50 @@ int audit_verify(const char *home, const char *anchor, audit_report *report, err
 /* The log alone, without the head in desk.db: for a copy verified elsewhere. */
 int audit_verify_log(const char *home, const char *anchor, audit_report *report, err *e)
     __attribute__((warn_unused_result));
+
+/* ---- signed decisions (signed.c; the statement is described in statement.h) ---- */
+
+/* Signs a digest with the unlocked key of the process's operator (no audit row: the
+ * decision's own row carries the signature). */
+typedef int (*audit_sign_fn)(void *ctx, uint8_t sig65[65], const uint8_t digest[32], err *e);
+
+typedef struct audit_signer {
+    char operator_name[64];
+    addr address;
+    audit_sign_fn sign;
+    void *ctx;
+} audit_signer;
+
+/* Installs (copies) the signer of this process's decisions; NULL removes it. On a desk
+ * whose genesis is signed, every decision row appended with operator_name equal to the
+ * signer's carries its signed statement, and a decision row of anyone else is refused. */
+void audit_signer_set(const audit_signer *s);
+
+/* The desk id recorded with the signed genesis (*present false: a desk without one). */
+int audit_desk_id(const char *home, uint8_t desk_id[32], bool *present, err *e)
+    __attribute__((warn_unused_result));
+
+typedef struct audit_sig_report {
+    bool ok;
+    bool signed_desk;         /* the log holds the desk's genesis */
+    uint64_t genesis_seq;
+    uint64_t signed_rows;     /* decisions whose signature verified */
+    uint64_t unsigned_rows;   /* decisions recorded before the genesis */
+    size_t bad_line;
+    uint64_t bad_seq;
+    char problem[AUDIT_PROBLEM_MAX];
+} audit_sig_report;
+
+/* Called for each verified statement (export): the row, its typed data (borrowed), the
+ * signature as hex and the digest. */
+typedef int (*audit_statement_fn)(void *ctx, const audit_row *row, const json_t *typed_data,
+                                  const char *sig_hex, const uint8_t digest[32], err *e);
+
+/* Replays the log from its genesis: each decision's signature must recover to the key of
+ * the operator named in the row as the operator rows before it define it, and that
+ * operator must hold the decision's role then; the genesis must carry desk.db's desk id.
+ * report->ok false names the first bad row. fn may be NULL. */
+int audit_verify_signatures(const char *home, audit_sig_report *report, audit_statement_fn fn,
+                            void *fn_ctx, err *e) __attribute__((warn_unused_result));
 
 #endif

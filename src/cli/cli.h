@@ -32,11 +32,11 @@ typedef struct cli_ctx {
     X(escrow, "escrows: the synced view, and the actions that sign (policy, summary, y/N)")        \
     X(reindex, "rebuild escrow state from the stored events")                                      \
     X(key, "manage the encrypted key store: new, import, export, list, passwd, rm")                \
-    X(audit, "list or verify the hash-chained audit log")                                          \
+    X(audit, "the hash-chained audit log: list, verify, export, adopt")                            \
     X(risk, "risk report (live desk), calc (files), set-drawn: VaR/ES, credit line, stress")       \
     X(alerts, "risk alerts: list (--all; also plain `fusion alerts`), ack ID")                     \
     X(asset, "tokens and price feeds the risk service values: add-token, add-feed, list")          \
-    X(operator, "desk operators and their roles: add, roles, list")                                \
+    X(operator, "desk operators and their roles: genesis, add, roles, remove, list")               \
     X(tx, "outbound transactions: list, show, check (resend what is in flight), speedup, cancel")  \
     X(devnet, "local three-chain devnet (anvil): up, down, status")                                \
     X(demo, "devnet, seeded demo desk, market driver and the UI (the README's first command)")     \
@@ -127,6 +127,22 @@ int cli_desk_open(const cli_ctx *ctx, struct store **db, err *e)
     __attribute__((warn_unused_result));
 /* The same for a command that may create the desk (cli_home_ensure). */
 int cli_desk_create(const cli_ctx *ctx, struct store **db, err *e)
+    __attribute__((warn_unused_result));
+
+/* signer.c: unlocks --operator's key (their passphrase) as the signer of the decisions a
+ * command records, when argv (from the subcommand's name) records decisions on a desk
+ * whose genesis is signed; 0 and nothing unlocked otherwise. */
+int cli_signer_begin(const cli_ctx *ctx, int argc, char **argv, err *e)
+    __attribute__((warn_unused_result));
+/* Unlocks operator name's key (from desk.db's operators) as the signer. */
+int cli_signer_unlock(const cli_ctx *ctx, const char *name, err *e)
+    __attribute__((warn_unused_result));
+struct ks_key;
+/* The key unlocked for operator name by the above (NULL: none, or locked). */
+struct ks_key *cli_signer_key(const char *name);
+struct addr;
+/* The same for a key given by address (the genesis, before the operator exists). */
+int cli_signer_unlock_key(const cli_ctx *ctx, const char *name, const struct addr *key, err *e)
     __attribute__((warn_unused_result));
 
 #endif

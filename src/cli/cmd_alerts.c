@@ -13,6 +13,7 @@
 #include "audit/audit.h"
 #include "cli/opts.h"
 #include "cli/risk_cli.h"
+#include "risk/service.h"
 #include "store/store.h"
 
 static const char alerts_usage[] =
@@ -70,28 +71,9 @@ static int alerts_ack(cli_ctx *ctx, const char *id_s, bool json)
     if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     store_alert a;
-    bool found = false;
     /* The acknowledgement and its audit row commit together, or neither does. */
-    int rc = store_begin(db, &e);
-    if (rc == 0)
-        rc = store_alert_get(db, id, &a, &found, &e);
-    if (rc == 0 && !found)
-        rc = err_set(&e, ERR_NOT_FOUND, "there is no alert %lld: see fusion alerts --all", id);
-    if (rc == 0)
-        rc = store_alert_ack(db, id, ctx->operator_name, (int64_t)time(NULL), &found, &e);
-    if (rc == 0)
-        rc = store_alert_get(db, id, &a, &found, &e);
-    if (rc == 0) {
-        json_t *details =
-            json_pack("{s:I,s:s,s:s,s:s}", "alert", (json_int_t)id, "key", a.key, "severity",
-                      alert_severity_str(a.severity), "message", a.message);
-        rc = store_audit(db, ctx->home, ctx->operator_name, "alert.ack", details, &e);
-        json_decref(details);
-    }
-    if (rc == 0)
-        rc = store_commit(db, &e);
-    if (rc < 0)
-        store_rollback(db);
+    int rc = risk_alert_ack(db, ctx->home, ctx->operator_name, (int64_t)id, (int64_t)time(NULL),
+                            &a, &e);
     store_close(&db);
     if (rc < 0)
         return cli_fail(&e);

@@ -225,6 +225,16 @@ static int asset_add(cli_ctx *ctx, int argc, char **argv, bool feed)
             if (rc == 0)
                 rc = store_contract_put(db, &k, &e);
         }
+        char as[ADDR_STR_MAX];
+        addr_to_checksum(as, &a);
+        json_t *det = json_pack("{s:I,s:s,s:s,s:i}", "chain_id", (json_int_t)ch.chain_id,
+                                "symbol", o.symbol, "address", as, "decimals", (int)dec);
+        if (rc == 0 && !det)
+            rc = err_set(&e, ERR_NOMEM, "out of memory");
+        if (rc == 0)
+            rc = store_audit(db, ctx->home, ctx->operator_name,
+                             feed ? "asset.add_feed" : "asset.add_token", det, &e);
+        json_decref(det);
         if (rc == 0)
             rc = store_commit(db, &e);
         else

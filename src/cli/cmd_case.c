@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "base/text.h"
 #include "base/fsperm.h"
 #include "audit/audit.h"
@@ -127,26 +128,41 @@ static int rules_decide(cli_ctx *ctx, const char *state, const char *reason)
     compliance_actor a = ccli_actor(ctx);
     store_operator op;
     bool found = false;
-    char pass[1024], msg[COMPLIANCE_DECISION_MSG_MAX];
-    uint8_t sig[65];
+    char pass[1024];
+    uint8_t sig[65], salt[32] = {0}, digest[32];
+    bool signed_desk = false;
+    statement st;
     int rc = EXIT_FAIL;
     if (cli_desk_open(ctx, &db, &e) < 0 || compliance_require_officer(db, &a, &e) < 0 ||
-        store_operator_get(db, a.operator_name, &op, &found, &e) < 0)
+        store_operator_get(db, a.operator_name, &op, &found, &e) < 0 ||
+        audit_desk_id(ctx->home, salt, &signed_desk, &e) < 0)
         goto out;
-    if (compliance_sanctions_message(msg, sizeof msg, a.operator_name, off, reason, a.now) < 0) {
+    if (!signed_desk)
+        memset(salt, 0, sizeof salt); /* no desk id before the genesis */
+    if (reason && strlen(reason) > COMPLIANCE_REASON_MAX) {
         err_set(&e, ERR_INVALID, "the reason is too long (at most %d bytes)",
                 COMPLIANCE_REASON_MAX);
         goto out;
     }
-    /* The decision is signed by the officer's own key: their passphrase, not a flag. */
-    int pr = keystore_open(&ks, ctx->home, a.operator_name, &e);
-    if (pr == 0)
-        pr = cli_passphrase(ctx, pass, sizeof pass, &e);
-    if (pr == 0)
-        pr = keystore_unlock(ks, &op.address, pass, &key, &e);
-    sodium_memzero(pass, sizeof pass);
-    if (pr < 0 || keystore_sign_message(key, sig, msg, strlen(msg), &e) < 0 ||
-        compliance_sanctions_decide(db, &a, off, reason, sig, &e) < 0)
+    if (compliance_sanctions_statement(&st, a.operator_name, &op.address, off, reason, a.now,
+                                       &e) < 0)
+        goto out;
+    statement_digest(digest, salt, &st);
+    /* The decision is signed by the officer's own key: their passphrase, not a flag (the
+     * key main unlocked for this decision, or unlocked here on a desk without a genesis). */
+    ks_key *signing = cli_signer_key(a.operator_name);
+    int pr = 0;
+    if (!signing) {
+        pr = keystore_open(&ks, ctx->home, a.operator_name, &e);
+        if (pr == 0)
+            pr = cli_passphrase(ctx, pass, sizeof pass, &e);
+        if (pr == 0)
+            pr = keystore_unlock(ks, &op.address, pass, &key, &e);
+        sodium_memzero(pass, sizeof pass);
+        signing = key;
+    }
+    if (pr < 0 || keystore_sign_typed(signing, sig, digest, &e) < 0 ||
+        compliance_sanctions_decide(db, &a, off, reason, salt, sig, &e) < 0)
         goto out;
     char who[ADDR_STR_MAX];
     addr_to_checksum(who, &op.address);

@@ -279,6 +279,18 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
             goto fail;
         }
     }
+    /* A configuration decision, audited (signed on a desk with a genesis); the endpoint
+     * URLs stay out of the log: they may carry provider keys. */
+    json_t *det = json_pack("{s:s,s:I,s:s,s:I,s:I}", "name", name, "chain_id",
+                            (json_int_t)ch.chain_id, "factory", factory_s, "from_block",
+                            (json_int_t)from_block, "endpoints", (json_int_t)n_rpc);
+    int arc = det ? store_audit(db, ctx->home, ctx->operator_name, "chain.add", det, &e)
+                  : err_set(&e, ERR_NOMEM, "out of memory");
+    json_decref(det);
+    if (arc < 0) {
+        store_rollback(db);
+        goto fail;
+    }
     if (store_commit(db, &e) < 0)
         goto fail;
     LOG_I("chain", "added chain %s (id %llu), %zu endpoint(s), factory %s from block %llu", name,
@@ -644,8 +656,21 @@ static int chain_remove(cli_ctx *ctx, int argc, char **argv)
     int rc = store_chain_find_name(db, argv[2], &ch, &found, &e);
     if (rc == 0 && !found)
         rc = err_set(&e, ERR_NOT_FOUND, "no chain named \"%s\" (see `fusion chain list`)", argv[2]);
-    if (rc == 0)
-        rc = store_chain_remove(db, ch.chain_id, &e);
+    json_t *det = NULL;
+    if (rc == 0 && (rc = store_begin(db, &e)) == 0) {
+        det = json_pack("{s:s,s:I}", "name", argv[2], "chain_id", (json_int_t)ch.chain_id);
+        if (!det)
+            rc = err_set(&e, ERR_NOMEM, "out of memory");
+        if (rc == 0)
+            rc = store_chain_remove(db, ch.chain_id, &e);
+        if (rc == 0)
+            rc = store_audit(db, ctx->home, ctx->operator_name, "chain.remove", det, &e);
+        if (rc == 0)
+            rc = store_commit(db, &e);
+        if (rc < 0)
+            store_rollback(db);
+    }
+    json_decref(det);
     store_close(&db);
     if (rc < 0)
         return cli_fail(&e);

@@ -1,14 +1,18 @@
-/* cmd_operator.c: `fusion operator add|list`, the desk's operators: a name, the key
- * address it signs with, and its roles (trader, approver, compliance, admin). The global
- * --operator NAME selects who acts in the escrow workflows. */
+/* cmd_operator.c: `fusion operator genesis|add|roles|remove|list`, the desk's operators: a
+ * name, the key address it signs with, and its roles (trader, approver, compliance,
+ * admin). The global --operator NAME selects who acts, and on a desk whose genesis is
+ * signed it means NAME's key: operator changes are then decisions signed by an admin,
+ * nobody changes their own roles and the last admin stays. */
 #include "cli/cli.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit/audit.h"
+#include "base/bytes.h"
 #include "cli/opts.h"
 #include "desk/desk.h"
 #include "keystore/keystore.h"
@@ -37,6 +41,30 @@ static bool key_present(const cli_ctx *ctx, const addr *a)
               keystore_get(ks, a, &ent, &e) == 0;
     keystore_free(&ks);
     return ok;
+}
+
+static bool desk_signed(const cli_ctx *ctx)
+{
+    uint8_t id[32];
+    bool present = false;
+    err e;
+    return audit_desk_id(ctx->home, id, &present, &e) == 0 && present;
+}
+
+static bool roles_have_admin(const char *roles)
+{
+    unsigned bits = 0;
+    err e;
+    return desk_roles_parse(&bits, roles, &e) == 0 && (bits & DESK_ROLE_admin);
+}
+
+/* On a signed desk: the rules of desk_operator_change_check, for --operator. */
+static int admin_check(store *db, const cli_ctx *ctx, const char *target, const char *new_roles,
+                       const addr *new_key, err *e)
+{
+    if (!desk_signed(ctx))
+        return 0;
+    return desk_operator_change_check(db, ctx->operator_name, target, new_roles, new_key, e);
 }
 
 static int op_add(cli_ctx *ctx, int argc, char **argv)
@@ -73,7 +101,8 @@ static int op_add(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     int rc = cli_desk_create(ctx, &db, &e);
     if (rc == 0 && (rc = store_begin(db, &e)) == 0) {
-        if (store_operator_add(db, &op, &e) < 0 ||
+        if (admin_check(db, ctx, op.name, op.roles, &op.address, &e) < 0 ||
+            store_operator_add(db, &op, &e) < 0 ||
             store_audit(db, ctx->home, ctx->operator_name, "operator.add", det, &e) < 0 ||
             store_commit(db, &e) < 0) {
             store_rollback(db);
@@ -118,6 +147,7 @@ static int op_roles(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0 && (rc = store_begin(db, &e)) == 0) {
         json_t *det = NULL;
         if (store_operator_get(db, argv[1], &before, &found, &e) < 0 ||
+            (found && admin_check(db, ctx, argv[1], roles, NULL, &e) < 0) ||
             (found && store_operator_set_roles(db, argv[1], roles, &found, &e) < 0))
             rc = -1;
         else if (!found)
@@ -138,6 +168,176 @@ static int op_roles(cli_ctx *ctx, int argc, char **argv)
     printf("operator %s: roles %s (were %s)\n", before.name, roles,
            before.roles[0] ? before.roles : "none");
     return EXIT_OK;
+}
+
+/* `fusion operator remove NAME`: an admin's signed decision; never the last admin. */
+static int op_remove(cli_ctx *ctx, int argc, char **argv)
+{
+    size_t n_pos;
+    int u = cli_opts("operator remove", argc, argv, NULL, 0, &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1)
+        return cli_usage("operator remove", "needs NAME");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    store_operator before;
+    bool found = false;
+    int rc = cli_desk_open(ctx, &db, &e);
+    if (rc == 0 && (rc = store_begin(db, &e)) == 0) {
+        json_t *det = NULL;
+        char a[ADDR_STR_MAX];
+        if (store_operator_get(db, argv[1], &before, &found, &e) < 0)
+            rc = -1;
+        else if (!found)
+            rc = err_set(&e, ERR_NOT_FOUND, "no operator named \"%.63s\" (see `fusion operator "
+                         "list`)", argv[1]);
+        else if (admin_check(db, ctx, argv[1], NULL, NULL, &e) < 0 ||
+                 store_operator_remove(db, argv[1], &found, &e) < 0)
+            rc = -1;
+        else if (addr_to_checksum(a, &before.address),
+                 !(det = json_pack("{s:s, s:s, s:s}", "name", before.name, "key", a, "roles",
+                                   before.roles)) ||
+                     store_audit(db, ctx->home, ctx->operator_name, "operator.remove", det,
+                                 &e) < 0 ||
+                     store_commit(db, &e) < 0)
+            rc = det ? -1 : err_set(&e, ERR_NOMEM, "out of memory");
+        json_decref(det);
+        if (rc < 0)
+            store_rollback(db);
+    }
+    store_close(&db);
+    if (rc < 0)
+        return cli_fail(&e);
+    printf("operator %s removed (was %s)\n", before.name, before.roles);
+    return EXIT_OK;
+}
+
+/* `fusion --operator NAME operator genesis [--key ADDRESS] [--role ROLES]`: NAME signs the
+ * desk's genesis and is its first admin. On a new desk NAME is added with --key; on a desk
+ * from before signatures NAME must be an operator already (an admin when the desk has one),
+ * and the earlier rows stay as recorded before signatures. */
+static int op_genesis(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *key = NULL, *role = NULL;
+    const cli_opt opts[] = {{"key", CLI_OPT_STR, &key}, {"role", CLI_OPT_STR, &role}};
+    size_t n_pos;
+    int u = cli_opts("operator genesis", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos)
+        return cli_usage("operator genesis", "unexpected argument '%s' (the admin is --operator "
+                         "NAME)", argv[1]);
+    const char *name = ctx->operator_name;
+    if (!name_ok(name))
+        return cli_usage("operator genesis", "--operator NAME must be 1-63 letters, digits, '-', "
+                         "'_' or '.'");
+    err e;
+    err_clear(&e);
+    unsigned bits = 0;
+    addr k;
+    if (key && addr_parse(&k, key, &e) < 0)
+        return cli_usage("operator genesis", "--key: %s", e.msg);
+    if (role && desk_roles_parse(&bits, role, &e) < 0)
+        return cli_usage("operator genesis", "--role: %s", e.msg);
+    if (desk_signed(ctx)) {
+        err_set(&e, ERR_STATE, "this desk's genesis is already signed (see `fusion audit "
+                "verify`)");
+        return cli_fail(&e);
+    }
+    store *db = NULL;
+    store_operator me, *ops = NULL;
+    size_t n = 0;
+    bool found = false, exists = false;
+    json_t *det = NULL;
+    int rc = cli_desk_create(ctx, &db, &e);
+    if (rc == 0)
+        rc = store_operator_get(db, name, &me, &exists, &e);
+    if (rc == 0)
+        rc = store_operator_list(db, &ops, &n, &e);
+    size_t admins = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        admins += roles_have_admin(ops[i].roles);
+    if (rc < 0)
+        goto out;
+    if (!exists && n > 0) {
+        rc = err_set(&e, ERR_DENIED, "\"%.63s\" is not an operator of this desk: an existing "
+                     "admin (or operator, when none is admin) signs the genesis", name);
+        goto out;
+    }
+    if (exists && admins > 0 && !roles_have_admin(me.roles)) {
+        rc = err_set(&e, ERR_DENIED, "\"%.63s\" is not an admin: one of this desk's admins "
+                     "signs its genesis", name);
+        goto out;
+    }
+    if (!exists && !key) {
+        rc = err_set(&e, ERR_INVALID, "a new desk's first operator needs --key ADDRESS (a key "
+                     "of this desk's key store)");
+        goto out;
+    }
+    if (!exists) {
+        memset(&me, 0, sizeof me);
+        snprintf(me.name, sizeof me.name, "%s", name);
+        me.address = k;
+    } else if (key && !addr_equal(&k, &me.address)) {
+        rc = err_set(&e, ERR_INVALID, "--key is not %.63s's key on this desk", name);
+        goto out;
+    } else if (desk_roles_parse(&bits, me.roles, &e) < 0) {
+        rc = -1;
+        goto out;
+    }
+    desk_roles_format(me.roles, sizeof me.roles, bits | DESK_ROLE_admin);
+    /* The admin's own passphrase: the genesis is their signature. */
+    if ((rc = cli_signer_unlock_key(ctx, name, &me.address, &e)) < 0)
+        goto out;
+    uint8_t id[32];
+    randombytes_buf(id, sizeof id);
+    char id_hex[67];
+    hex_encode(id_hex, sizeof id_hex, id, 32, true);
+    if ((rc = store_begin(db, &e)) < 0)
+        goto out;
+    if (exists)
+        rc = store_operator_set_roles(db, name, me.roles, &found, &e);
+    else
+        rc = store_operator_add(db, &me, &e);
+    store_operator *all = NULL;
+    size_t n_all = 0;
+    json_t *arr = json_array();
+    if (rc == 0)
+        rc = store_operator_list(db, &all, &n_all, &e);
+    for (size_t i = 0; rc == 0 && i < n_all; i++) {
+        char a[ADDR_STR_MAX];
+        addr_to_checksum(a, &all[i].address);
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "name", all[i].name, "key", a,
+                                             "roles", all[i].roles));
+    }
+    free(all);
+    if (rc == 0) {
+        det = json_pack("{s:s,s:s,s:o,s:s}", "desk_id", id_hex, "admin", name, "operators", arr,
+                        "earlier_rows", "recorded before signatures");
+        arr = NULL;
+        if (!det)
+            rc = err_set(&e, ERR_NOMEM, "out of memory");
+    }
+    json_decref(arr);
+    if (rc == 0 && (store_audit(db, ctx->home, name, "desk.genesis", det, &e) < 0 ||
+                    store_commit(db, &e) < 0))
+        rc = -1;
+    if (rc < 0) {
+        store_rollback(db);
+        goto out;
+    }
+    char a[ADDR_STR_MAX];
+    addr_to_checksum(a, &me.address);
+    printf("desk genesis signed by %s (%s), its first admin; desk id %s. From now on every "
+           "decision is signed by its operator's key (`fusion audit verify` checks them)\n",
+           name, a, id_hex);
+out:
+    json_decref(det);
+    free(ops);
+    store_close(&db);
+    return rc < 0 ? cli_fail(&e) : EXIT_OK;
 }
 
 static int op_list(cli_ctx *ctx, int argc, char **argv)
@@ -200,12 +400,17 @@ static int op_list(cli_ctx *ctx, int argc, char **argv)
 int cmd_operator(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("operator", "needs a subcommand: add, roles or list");
+        return cli_usage("operator", "needs a subcommand: genesis, add, roles, remove or list");
+    if (strcmp(argv[1], "genesis") == 0)
+        return op_genesis(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "remove") == 0)
+        return op_remove(ctx, argc - 1, argv + 1);
     if (strcmp(argv[1], "add") == 0)
         return op_add(ctx, argc - 1, argv + 1);
     if (strcmp(argv[1], "roles") == 0)
         return op_roles(ctx, argc - 1, argv + 1);
     if (strcmp(argv[1], "list") == 0)
         return op_list(ctx, argc - 1, argv + 1);
-    return cli_usage("operator", "unknown subcommand '%s' (add, roles or list)", argv[1]);
+    return cli_usage("operator", "unknown subcommand '%s' (genesis, add, roles, remove or list)",
+                     argv[1]);
 }

@@ -178,7 +178,12 @@ int main(int argc, char **argv)
             int h = help_asked(sub_argc, sub_argv, &asked);
             if (asked)
                 return h;
-            /* Subcommands parse their own options from index 1. */
+            /* Subcommands parse their own options from index 1. A decision is signed
+             * with the operator's key, unlocked before the command runs. */
+            err se;
+            err_clear(&se);
+            if (cli_signer_begin(&ctx, sub_argc, sub_argv, &se) < 0)
+                return cli_fail(&se);
             return commands[i].run(&ctx, sub_argc, sub_argv);
         }
     }

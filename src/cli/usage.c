@@ -55,6 +55,7 @@
     X("key", "sign-message", "fusion key sign-message ADDRESS MESSAGE")                            \
     X("audit", "list", "fusion audit list [--json|--csv]")                                         \
     X("audit", "verify", "fusion audit verify [--anchor SEQ:HASH] [--log-only] [--json]")          \
+    X("audit", "export", "fusion audit export --out DIR   (the signed decisions as EIP-712 data)") \
     X("audit", "adopt", "fusion audit adopt   (record the head of a log older than desk.db's)")    \
     X("risk", "calc",                                                                              \
       "fusion risk calc --prices [ASSET=]FILE.csv [--prices ...] --positions FILE.json\n"          \
@@ -73,8 +74,10 @@
     X("asset", "add-feed",                                                                         \
       "fusion asset add-feed --chain NAME|ID --asset SYM --address ADDR [--max-age SECONDS]")      \
     X("asset", "list", "fusion asset list [--json]")                                               \
+    X("operator", "genesis", "fusion operator genesis [--key ADDRESS] [--role ROLES]   (with --operator NAME)") \
     X("operator", "add", "fusion operator add NAME --key ADDRESS --role ROLE[,ROLE...]")           \
     X("operator", "roles", "fusion operator roles NAME --role ROLE[,ROLE...]")                     \
+    X("operator", "remove", "fusion operator remove NAME   (an admin's decision; never the last admin)") \
     X("operator", "list", "fusion operator list [--json|--csv]")                                   \
     X("tx", "list", "fusion tx list [--json|--csv]")                                               \
     X("tx", "show", "fusion tx show ID|HASH [--json]")                                             \

@@ -318,6 +318,17 @@ static int block_entity(store *s, const compliance_actor *a, int64_t entity_id, 
     return rc;
 }
 
+/* 1 when operators x and y sign with the same key (four-eyes needs two keys, not two
+ * names), 0 when not, -1 on errors. */
+static int same_key(store *s, const char *x, const char *y, err *e)
+{
+    store_operator ox, oy;
+    bool fx = false, fy = false;
+    if (store_operator_get(s, x, &ox, &fx, e) < 0 || store_operator_get(s, y, &oy, &fy, e) < 0)
+        return -1;
+    return fx && fy && addr_equal(&ox.address, &oy.address) ? 1 : 0;
+}
+
 int compliance_case_decide(store *s, const compliance_actor *a, int64_t id, const char *outcome,
                            const char *note, bool *closed, err *e)
 {
@@ -338,6 +349,17 @@ int compliance_case_decide(store *s, const compliance_actor *a, int64_t id, cons
     after = before;
     if (do_decide(a, &after, &arg, e) < 0)
         goto fail;
+    int same = arg.closed && before.priority == 1 && before.proposed_by[0]
+                   ? same_key(s, before.proposed_by, a->operator_name, e)
+                   : 0;
+    if (same < 0)
+        goto fail;
+    if (same) {
+        err_set(e, ERR_DENIED, "four-eyes: case #%lld was proposed by %.63s, whose key is "
+                "also %.63s's: the confirming officer must sign with a different key",
+                (long long)before.id, before.proposed_by, a->operator_name);
+        goto fail;
+    }
     const char *action = !arg.closed                       ? "propose"
                          : strcmp(outcome, "cleared") == 0 ? "clear"
                          : strcmp(outcome, "blocked") == 0 ? "block"
@@ -424,6 +446,12 @@ int compliance_case_report(store *s, int64_t id, json_t **out, err *e)
                       "event", hits[i].kind, "evidence", hits[i].evidence, "list_version",
                       hits[i].list_version[0] ? hits[i].list_version : NULL, "list_sha256",
                       hits[i].list_sha256[0] ? hits[i].list_sha256 : NULL, "at", at));
+        if (hits[i].reorged_at) {
+            char ra[32];
+            iso_time(ra, hits[i].reorged_at);
+            json_object_set_new(json_array_get(ev, json_array_size(ev) - 1), "reorged_at",
+                                json_string(ra));
+        }
     }
     free(hits);
     json_object_set_new(r, "evidence", ev);
@@ -579,6 +607,9 @@ static char *report_text(const json_t *r)
         if (json_is_string(json_object_get(v, "list_version")))
             put(&b, &len, &cap, "      list %s sha256 %s\n", js(v, "list_version"),
                 js(v, "list_sha256"));
+        if (json_is_string(json_object_get(v, "reorged_at")))
+            put(&b, &len, &cap, "      its escrow left the chain in a reorg at %s (kept as "
+                "evidence)\n", js(v, "reorged_at"));
     }
     put(&b, &len, &cap, "\nTIMELINE\n");
     json_array_foreach(json_object_get(r, "timeline"), i, v)

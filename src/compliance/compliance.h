@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "audit/statement.h"
 #include "base/attr.h"
 #include "base/err.h"
 #include "compliance/screen.h"
@@ -152,16 +153,24 @@ typedef struct compliance_sanctions_decision {
     char reason[COMPLIANCE_REASON_MAX + 1];
 } compliance_sanctions_decision;
 
-/* The text an officer signs for the decision (EIP-191 personal_sign today): it names the
- * state, the operator, the time and the reason. -1 when it does not fit. */
+/* The text officers signed for the decision before EIP-712 statements (EIP-191
+ * personal_sign): records signed so still verify. -1 when it does not fit. */
 int compliance_sanctions_message(char *out, size_t cap, const char *operator_name, bool off,
                                  const char *reason, int64_t at) COMPLIANCE_WUR;
+/* The decision as the desk's EIP-712 Decision statement (audit/statement.h): kind
+ * "compliance.sanctions_off" / "_on", subject "desk", payloadHash over {off, operator, at,
+ * reason}, at, the officer's key, seq 0 (a desk setting). Its digest is
+ * statement_digest(salt, st) with salt the desk id (zeros on a desk without a genesis). */
+int compliance_sanctions_statement(statement *st, const char *operator_name, const addr *key,
+                                   bool off, const char *reason, int64_t at,
+                                   err *e) COMPLIANCE_WUR;
 /* Records the decision of a->operator_name (compliance role) taken at a->now: sig65 must be
- * their key's signature of compliance_sanctions_message(...). Off needs a reason (one line
+ * their key's signature of the statement's digest under salt. Off needs a reason (one line
  * of text). Stored in the desk settings and audited "compliance.sanctions_off" / "_on", in
  * one transaction. The only place a decision is written. */
 int compliance_sanctions_decide(store *s, const compliance_actor *a, bool off, const char *reason,
-                                const uint8_t sig65[65], err *e) COMPLIANCE_WUR;
+                                const uint8_t salt[32], const uint8_t sig65[65],
+                                err *e) COMPLIANCE_WUR;
 /* The decision on record (d->recorded false when there is none), its signature checked
  * again: a stored decision that does not verify is an error (ERR_DENIED). */
 int compliance_sanctions_decision_get(store *s, compliance_sanctions_decision *d,

@@ -1,9 +1,10 @@
 /* decision.c: the desk's recorded decision to switch sanctions screening off. A line
  * `sanctions.enabled = no` in compliance.conf is not enough by itself: a compliance officer
- * signs the decision with the key bound to them (EIP-191 personal_sign over a fixed text
- * naming the officer, the time and the reason), the desk stores the signed text and audits
- * it, and every load of the rules checks the signature again. One signing format, built in
- * compliance_sanctions_message, so that moving to EIP-712 typed data is one change here. */
+ * signs the decision with the key bound to them (the desk's EIP-712 Decision statement,
+ * audit/statement.h, over the record naming the state, the officer, the time and the
+ * reason), the desk stores the signed record and audits it, and every load of the rules
+ * checks the signature again. Records signed before (EIP-191 personal_sign over
+ * compliance_sanctions_message) still verify as they were signed. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "base/bytes.h"
 #include "compliance/compliance.h"
 #include "crypto/eip191.h"
+#include "crypto/eip712.h"
 
 #define DECISION_KEY "compliance.sanctions_decision"
 
@@ -28,6 +30,27 @@ int compliance_sanctions_message(char *out, size_t cap, const char *operator_nam
                      "reason: %s\n",
                      off ? "off" : "on", operator_name, (long long)at, reason ? reason : "");
     return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+int compliance_sanctions_statement(statement *st, const char *operator_name, const addr *key,
+                                   bool off, const char *reason, int64_t at, err *e)
+{
+    memset(st, 0, sizeof *st);
+    json_t *rec = json_pack("{s:b,s:s,s:I,s:s}", "off", off, "operator", operator_name, "at",
+                            (json_int_t)at, "reason", reason ? reason : "");
+    if (!rec)
+        return err_set(e, ERR_INVALID, "the decision's text is not valid UTF-8");
+    int rc = statement_payload_hash(st->payload_hash, rec, e);
+    json_decref(rec);
+    if (rc < 0)
+        return -1;
+    snprintf(st->kind, sizeof st->kind, "%s",
+             off ? "compliance.sanctions_off" : "compliance.sanctions_on");
+    snprintf(st->subject, sizeof st->subject, "desk");
+    st->at = (uint64_t)at;
+    st->operator_addr = *key;
+    st->seq = 0; /* a desk setting, not an audit row (its audit row is signed too) */
+    return 0;
 }
 
 /* The reason: one line of printable text (it is shown on the Dashboard and in `case rules`). */
@@ -47,7 +70,7 @@ static int reason_check(const char *reason, err *e)
 }
 
 int compliance_sanctions_decide(store *s, const compliance_actor *a, bool off, const char *reason,
-                                const uint8_t sig65[65], err *e)
+                                const uint8_t salt[32], const uint8_t sig65[65], err *e)
 {
     if (compliance_require_officer(s, a, e) < 0)
         return -1;
@@ -64,20 +87,24 @@ int compliance_sanctions_decide(store *s, const compliance_actor *a, bool off, c
     if (!found)
         return err_set(e, ERR_DENIED, "operator \"%.63s\" is not a desk operator",
                        a->operator_name);
-    char msg[COMPLIANCE_DECISION_MSG_MAX];
-    if (compliance_sanctions_message(msg, sizeof msg, a->operator_name, off, reason, a->now) < 0)
-        return err_set(e, ERR_INVALID, "the decision text is too long");
+    statement st;
+    if (compliance_sanctions_statement(&st, a->operator_name, &op.address, off, reason, a->now,
+                                       e) < 0)
+        return -1;
+    uint8_t digest[32];
+    statement_digest(digest, salt, &st);
     addr signer;
-    if (eip191_recover(&signer, sig65, msg, strlen(msg)) < 0 || !addr_equal(&signer, &op.address))
+    if (eip712_recover(&signer, sig65, digest) < 0 || !addr_equal(&signer, &op.address))
         return err_set(e, ERR_DENIED,
                        "the decision is not signed by the key of operator \"%.63s\"",
                        a->operator_name);
-    char sig_hex[2 * 65 + 3], who[ADDR_STR_MAX];
+    char sig_hex[2 * 65 + 3], who[ADDR_STR_MAX], salt_hex[67];
     hex_encode(sig_hex, sizeof sig_hex, sig65, 65, true);
+    hex_encode(salt_hex, sizeof salt_hex, salt, 32, true);
     addr_to_checksum(who, &op.address);
-    json_t *rec = json_pack("{s:b,s:s,s:s,s:I,s:s,s:s}", "off", off, "operator",
+    json_t *rec = json_pack("{s:b,s:s,s:s,s:I,s:s,s:s,s:s}", "off", off, "operator",
                             a->operator_name, "address", who, "at", (json_int_t)a->now,
-                            "reason", reason, "signature", sig_hex);
+                            "reason", reason, "signature", sig_hex, "salt", salt_hex);
     char *text = rec ? json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     if (!text) {
         json_decref(rec);
@@ -86,7 +113,6 @@ int compliance_sanctions_decide(store *s, const compliance_actor *a, bool off, c
     int rc = -1;
     if (store_begin(s, e) < 0)
         goto out;
-    json_object_set_new(rec, "message", json_string(msg));
     if (store_setting_put(s, DECISION_KEY, text, a->operator_name, e) < 0 ||
         store_audit(s, a->home, a->operator_name,
                     off ? "compliance.sanctions_off" : "compliance.sanctions_on", rec, e) < 0 ||
@@ -123,14 +149,26 @@ int compliance_sanctions_decision_get(store *s, compliance_sanctions_decision *d
                                 "(fusion case rules --sanctions off|on)");
         goto out;
     }
-    /* The stored fields are what was signed: check the signature again. */
+    /* The stored fields are what was signed: check the signature again (an EIP-712
+     * statement when the record names its salt, else the EIP-191 text of older records). */
     char msg[COMPLIANCE_DECISION_MSG_MAX];
-    uint8_t sig[65];
+    uint8_t sig[65], salt[32], digest[32];
     addr signer, want;
-    if (compliance_sanctions_message(msg, sizeof msg, op, off, reason, (int64_t)at) < 0 ||
-        hex_decode_exact(sig, sizeof sig, sig_hex, HEX_REQUIRE_PREFIX, NULL) < 0 ||
-        addr_parse(&want, who, NULL) < 0 || eip191_recover(&signer, sig, msg, strlen(msg)) < 0 ||
-        !addr_equal(&signer, &want)) {
+    const char *salt_hex = json_string_value(json_object_get(rec, "salt"));
+    statement st;
+    bool ok = hex_decode_exact(sig, sizeof sig, sig_hex, HEX_REQUIRE_PREFIX, NULL) == 0 &&
+              addr_parse(&want, who, NULL) == 0;
+    if (ok && salt_hex) {
+        ok = hex_decode_exact(salt, sizeof salt, salt_hex, HEX_REQUIRE_PREFIX, NULL) == 0 &&
+             compliance_sanctions_statement(&st, op, &want, off, reason, (int64_t)at, NULL) == 0;
+        if (ok)
+            statement_digest(digest, salt, &st);
+        ok = ok && eip712_recover(&signer, sig, digest) == 0;
+    } else if (ok) {
+        ok = compliance_sanctions_message(msg, sizeof msg, op, off, reason, (int64_t)at) == 0 &&
+             eip191_recover(&signer, sig, msg, strlen(msg)) == 0;
+    }
+    if (!ok || !addr_equal(&signer, &want)) {
         err_set(e, ERR_DENIED, "the desk's sanctions decision (by %.63s) does not verify against "
                                "its signature: record it again (fusion case rules --sanctions "
                                "off|on)",

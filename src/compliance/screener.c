@@ -1,7 +1,8 @@
 /* screener.c: automatic screening for the process that syncs the desk. It loads the lists,
  * prices and rule configuration once, and runs from the sync engine's after-commit hook on
  * the chain thread's own connection: new escrows are screened, the hits of escrows a reorg
- * removed are dropped (their cases get a note), and overdue cases raise SLA alerts. */
+ * removed are marked, never deleted (their cases get a note), and overdue cases raise SLA
+ * alerts. */
 #include "compliance/compliance.h"
 
 #include <limits.h>
@@ -182,9 +183,11 @@ static int note_cases(store *s, const compliance_actor *a, const int64_t *ids, s
     return 0;
 }
 
-/* Reorgs: hits are a projection of the escrows, so those of vanished escrows go, and so
- * do those of an escrow a reorg replaced by another at the same address (which is then
- * screened afresh); the cases stay (human work) with a note saying what happened. */
+/* Reorgs: the screened marks are a projection of the escrows, the hits are evidence. The
+ * hits of vanished escrows, and of an escrow a reorg replaced by another at the same
+ * address (which is then screened afresh), are marked, never deleted; the cases stay
+ * (human work) with a note saying what happened. A hit of a create the gate refused names
+ * no escrow and is no reorg's business. */
 static int sweep_vanished(store *s, const compliance_actor *a, err *e)
 {
     if (store_begin(s, e) < 0)
@@ -193,14 +196,14 @@ static int sweep_vanished(store *s, const compliance_actor *a, err *e)
     size_t n = 0, dropped = 0, nr = 0, rdropped = 0;
     if (store_screening_orphans(s, &ids, &n, &dropped, e) < 0 ||
         note_cases(s, a, ids, n, "escrow_vanished",
-                   "the escrow left the canonical chain (reorg): its screening hits were "
-                   "dropped; the case stays for review",
+                   "the escrow left the canonical chain (reorg): its screening hits are "
+                   "marked as such and kept as evidence; the case stays for review",
                    e) < 0 ||
         store_screening_replaced(s, &rids, &nr, &rdropped, e) < 0 ||
         note_cases(s, a, rids, nr, "escrow_replaced",
                    "a reorg put another escrow at this address: the hits of the one screened "
-                   "before were dropped and the new one is screened afresh; the case stays for "
-                   "review",
+                   "before are marked (kept as evidence) and the new one is screened afresh; "
+                   "the case stays for review",
                    e) < 0)
         goto fail;
     free(ids);
@@ -210,11 +213,11 @@ static int sweep_vanished(store *s, const compliance_actor *a, err *e)
         return -1;
     }
     if (n || dropped)
-        LOG_W("compliance", "reorg: %zu screening hits of vanished escrows dropped, %zu cases noted",
+        LOG_W("compliance", "reorg: %zu screening hits of vanished escrows marked, %zu cases noted",
               dropped, n);
     if (nr || rdropped)
         LOG_W("compliance",
-              "reorg: %zu screening hits of replaced escrows dropped, %zu cases noted; the "
+              "reorg: %zu screening hits of replaced escrows marked, %zu cases noted; the "
               "escrows now at those addresses are screened again",
               rdropped, nr);
     return 0;

@@ -41,6 +41,12 @@ enum {
 int desk_roles_parse(unsigned *out, const char *csv, err *e) DESK_WUR;
 /* bits -> "trader,approver" (canonical order). */
 void desk_roles_format(char *out, size_t cap, unsigned roles);
+/* Whether actor may add (new_key set), change (new_roles) or remove (new_roles NULL) the
+ * operator target on a desk whose genesis is signed, inside the caller's transaction:
+ * actor is an admin, acts on someone else, an admin remains, and a new key is nobody
+ * else's. ERR_DENIED naming the rule otherwise. Every interface calls this. */
+int desk_operator_change_check(store *s, const char *actor, const char *target,
+                               const char *new_roles, const addr *new_key, err *e) DESK_WUR;
 
 /* ---- policy (policy.c): pure, no I/O ---- */
 

@@ -851,6 +851,12 @@ static void key_expire(ks_key *k, uint64_t now)
 
 int keystore_unlock(keystore *ks, const addr *a, const char *passphrase, ks_key **out, err *e)
 {
+    return keystore_unlock_as(ks, a, passphrase, NULL, out, e);
+}
+
+int keystore_unlock_as(keystore *ks, const addr *a, const char *passphrase,
+                       const char *operator_name, ks_key **out, err *e)
+{
     *out = NULL;
     ks_key *k = calloc(1, sizeof *k);
     if (!k)
@@ -880,7 +886,15 @@ int keystore_unlock(keystore *ks, const addr *a, const char *passphrase, ks_key 
     ks->keys = k;
     pthread_mutex_unlock(&ks->mu);
     *out = k;
-    if (ks_audit(ks, "key_unlock", json_pack("{s:o}", "address", ks_addr_json(a)), e) < 0) {
+    json_t *details = json_pack("{s:o}", "address", ks_addr_json(a));
+    int arc;
+    if (operator_name && *operator_name) {
+        arc = audit_append(ks->home, operator_name, "key_unlock", details, e);
+        json_decref(details);
+    } else {
+        arc = ks_audit(ks, "key_unlock", details, e);
+    }
+    if (arc < 0) {
         keystore_lock(out);
         return -1;
     }

@@ -89,6 +89,11 @@ int keystore_remove(keystore *ks, const addr *a, err *e) __attribute__((warn_unu
  * while signing. Core dumps are off while any key of the process is unlocked. */
 int keystore_unlock(keystore *ks, const addr *a, const char *passphrase, ks_key **out, err *e)
     __attribute__((warn_unused_result));
+/* The same, with the unlock's audit row in the name of operator_name (NULL: the store's
+ * operator): the UI signing in as another operator. */
+int keystore_unlock_as(keystore *ks, const addr *a, const char *passphrase,
+                       const char *operator_name, ks_key **out, err *e)
+    __attribute__((warn_unused_result));
 /* Wipes and frees the handle; *k becomes NULL. */
 void keystore_lock(ks_key **k);
 /* False once the key was locked by the idle timeout (the handle stays valid). */
@@ -100,6 +105,11 @@ void keystore_tick(keystore *ks);
 /* EIP-191 personal_sign: r || s || v (v = 27/28). Appends an audit row before returning
  * the signature; when the row cannot be written no signature is returned. */
 int keystore_sign_message(ks_key *k, uint8_t sig65[65], const void *msg, size_t len, err *e)
+    __attribute__((warn_unused_result));
+
+/* Signs an EIP-712 digest (r || s || v, v = 27/28) without an audit row of its own: the
+ * caller records the signed statement (the audit module's decision rows). */
+int keystore_sign_typed(ks_key *k, uint8_t sig65[65], const uint8_t digest[32], err *e)
     __attribute__((warn_unused_result));
 
 struct eth_tx;

@@ -8,6 +8,7 @@
 
 #include "base/bytes.h"
 #include "crypto/eip191.h"
+#include "crypto/eip712.h"
 #include "keystore/keystore_priv.h"
 
 typedef struct msg_ctx {
@@ -53,6 +54,35 @@ int keystore_sign_message(ks_key *k, uint8_t sig65[65], const void *msg, size_t 
     if (ks_audit(k->ks, "sign_message", details, e) < 0) {
         sodium_memzero(sig, sizeof sig);
         return err_prefix(e, "signature withheld (no audit row)");
+    }
+    memcpy(sig65, sig, 65);
+    return 0;
+}
+
+typedef struct digest_ctx {
+    uint8_t *sig;
+    const uint8_t *digest;
+} digest_ctx;
+
+static int sign_digest(void *vctx, const uint8_t sk[32], err *e)
+{
+    digest_ctx *c = vctx;
+    if (eip712_sign(c->sig, c->digest, sk) < 0)
+        return err_set(e, ERR_CRYPTO, "signing the statement failed");
+    return 0;
+}
+
+int keystore_sign_typed(ks_key *k, uint8_t sig65[65], const uint8_t digest[32], err *e)
+{
+    uint8_t sig[65];
+    digest_ctx c = {sig, digest};
+    if (ks_with_secret(k, sign_digest, &c, e) < 0)
+        return -1;
+    addr signer;
+    if (eip712_recover(&signer, sig, digest) < 0 || !addr_equal(&signer, &k->address)) {
+        sodium_memzero(sig, sizeof sig);
+        return err_set(e, ERR_INTERNAL, "the new signature does not recover to its key: "
+                       "withheld");
     }
     memcpy(sig65, sig, 65);
     return 0;

@@ -1360,3 +1360,32 @@ void risk_snapshot_free(risk_snapshot **p)
     free(s);
     *p = NULL;
 }
+
+int risk_alert_ack(store *s, const char *home, const char *operator_name, int64_t id,
+                   int64_t now, store_alert *out, err *e)
+{
+    bool found = false;
+    if (store_begin(s, e) < 0)
+        return -1;
+    int rc = store_alert_get(s, id, out, &found, e);
+    if (rc == 0 && !found)
+        rc = err_set(e, ERR_NOT_FOUND, "there is no alert %lld: see fusion alerts --all",
+                     (long long)id);
+    if (rc == 0)
+        rc = store_alert_ack(s, id, operator_name, now, &found, e);
+    if (rc == 0)
+        rc = store_alert_get(s, id, out, &found, e);
+    if (rc == 0) {
+        json_t *details =
+            json_pack("{s:I,s:s,s:s,s:s}", "alert", (json_int_t)id, "key", out->key, "severity",
+                      alert_severity_str(out->severity), "message", out->message);
+        rc = details ? store_audit(s, home, operator_name, "alert.ack", details, e)
+                     : err_set(e, ERR_NOMEM, "out of memory");
+        json_decref(details);
+    }
+    if (rc == 0)
+        rc = store_commit(s, e);
+    if (rc < 0)
+        store_rollback(s);
+    return rc;
+}

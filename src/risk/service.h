@@ -146,4 +146,11 @@ int risk_service_refresh(store *s, const risk_service_opts *o, risk_snapshot **o
                          err *e) RISK_WUR;
 void risk_snapshot_free(risk_snapshot **p);
 
+/* An operator acknowledges alert id (open or cleared): the acknowledgement and its
+ * "alert.ack" audit row (a signed decision on a desk with a genesis) commit together, or
+ * neither does; *out is the alert after. ERR_NOT_FOUND when there is no such alert. The
+ * one place an acknowledgement is written (CLI and UI). */
+int risk_alert_ack(store *s, const char *home, const char *operator_name, int64_t id,
+                   int64_t now, store_alert *out, err *e) RISK_WUR;
+
 #endif

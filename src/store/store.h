@@ -463,6 +463,8 @@ int store_operator_get(store *s, const char *name, store_operator *out, bool *fo
 /* Replaces an operator's roles; *found false when there is no such operator. */
 int store_operator_set_roles(store *s, const char *name, const char *roles, bool *found,
                              err *e) STORE_WUR;
+/* Deletes an operator (their past rows keep their name); *found false when there is none. */
+int store_operator_remove(store *s, const char *name, bool *found, err *e) STORE_WUR;
 /* All operators by name; *out malloc'ed. */
 int store_operator_list(store *s, store_operator **out, size_t *n, err *e) STORE_WUR;
 
@@ -639,6 +641,7 @@ typedef struct store_hit {
     char list_version[32];
     int64_t case_id;                  /* 0: none */
     int64_t created_at;
+    int64_t reorged_at;               /* 0: current; else when a reorg removed its escrow */
 } store_hit;
 
 typedef struct store_case {
@@ -687,14 +690,16 @@ int store_escrow_mark_screened(store *s, const store_escrow *x, int64_t at, err 
 
 /* How many escrows of the projection have not been screened yet. */
 int store_escrow_unscreened(store *s, size_t *n, err *e) STORE_WUR;
-/* Inside the caller's transaction: deletes the screening hits and screened marks of escrows
- * no longer in the projection (a reorg removed them; cases stay, they are human work) and
+/* Inside the caller's transaction: marks the screening hits (evidence: reorged_at, never
+ * deleted) and deletes the screened marks of escrows no longer in the projection (a reorg
+ * removed them; cases stay, they are human work; a hit of a gate-refused create names no
+ * escrow and stays as it is) and
  * returns the cases about such escrows that have no "escrow_vanished" case event yet
  * (*case_ids malloc'ed). */
 int store_screening_orphans(store *s, int64_t **case_ids, size_t *n, size_t *hits_dropped,
                             err *e) STORE_WUR;
 /* The same for escrows a reorg replaced by another escrow at the same address (their mark
- * names another creation): their hits and marks go, and *case_ids are the cases about the
+ * names another creation): their hits are marked, their marks go, and *case_ids are the cases about the
  * address, to be noted (the replacing escrow is screened afresh). */
 int store_screening_replaced(store *s, int64_t **case_ids, size_t *n, size_t *hits_dropped,
                              err *e) STORE_WUR;

@@ -13,16 +13,19 @@
 
 /* ---- hits ---- */
 
+/* A hit a reorg marked comes back when its escrow does (evidence is never replaced). */
 static const char SQL_HIT_PUT[] =
-    "INSERT OR IGNORE INTO screening_hits (chain_id, escrow, subject, address, entity_id, role,"
+    "INSERT INTO screening_hits (chain_id, escrow, subject, address, entity_id, role,"
     " rule, kind, score, evidence, list_sha256, list_version, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (subject, chain_id, escrow, rule) DO UPDATE SET reorged_at = NULL"
+    " WHERE screening_hits.reorged_at IS NOT NULL";
 static const char SQL_HIT_ATTACH[] =
     "UPDATE screening_hits SET case_id = ? WHERE subject = ? AND chain_id = ? AND escrow = ?"
     " AND case_id IS NULL";
 static const char SQL_HIT_CASE[] =
     "SELECT id, chain_id, escrow, subject, address, entity_id, role, rule, kind, score,"
-    " evidence, list_sha256, list_version, case_id, created_at FROM screening_hits"
+    " evidence, list_sha256, list_version, case_id, created_at, reorged_at FROM screening_hits"
     " WHERE case_id = ? ORDER BY id";
 
 int store_hit_put(store *s, const store_hit *h, bool *inserted, err *e)
@@ -85,6 +88,7 @@ static int hit_row(sqlite3_stmt *st, void *item, err *e)
     store_copy_text(st, 12, h->list_version, sizeof h->list_version);
     h->case_id = sqlite3_column_int64(st, 13);
     h->created_at = sqlite3_column_int64(st, 14);
+    h->reorged_at = sqlite3_column_int64(st, 15);
     return 0;
 }
 
@@ -149,7 +153,12 @@ int store_escrow_mark_screened(store *s, const store_escrow *x, int64_t at, err 
     return store_exec_stmt(s, st, "marking an escrow screened", e);
 }
 
-/* ---- reorgs: screening is a projection of the escrows ---- */
+/* ---- reorgs: screening marks are a projection of the escrows; hits are evidence ---- */
+
+/* A hit recorded when the gate refused a create names no escrow (none was made): no reorg
+ * can take it away. */
+#define NOT_REFUSED_CREATE_(tbl, col)                                                              \
+    " " tbl "." col " <> '0x0000000000000000000000000000000000000000' AND"
 
 #define ESCROW_GONE_(tbl, col)                                                                     \
     " NOT EXISTS (SELECT 1 FROM escrows x WHERE x.chain_id = " tbl ".chain_id AND x.address = " \
@@ -165,18 +174,23 @@ static const char SQL_UNSCREENED[] =
     "SELECT count(*) FROM escrows x WHERE NOT EXISTS (SELECT 1 FROM screened_escrows v"
     " WHERE" MARK_OF_("v", "x") ")";
 static const char SQL_VANISHED_CASES[] =
-    "SELECT c.id FROM cases c WHERE" ESCROW_GONE_("c", "escrow")
+    "SELECT c.id FROM cases c WHERE" NOT_REFUSED_CREATE_("c", "escrow") ESCROW_GONE_("c", "escrow")
     " AND NOT EXISTS (SELECT 1 FROM case_events v WHERE v.case_id = c.id"
     " AND v.action = 'escrow_vanished') ORDER BY c.id";
+/* Evidence is append-only: a reorg marks the hits of an escrow it removed. */
 static const char SQL_DROP_HITS[] =
-    "DELETE FROM screening_hits WHERE" ESCROW_GONE_("screening_hits", "escrow");
+    "UPDATE screening_hits SET reorged_at = CAST(strftime('%s', 'now') AS INTEGER)"
+    " WHERE reorged_at IS NULL AND" NOT_REFUSED_CREATE_("screening_hits", "escrow")
+    ESCROW_GONE_("screening_hits", "escrow");
 static const char SQL_DROP_SCREENED[] =
-    "DELETE FROM screened_escrows WHERE" ESCROW_GONE_("screened_escrows", "escrow");
+    "DELETE FROM screened_escrows WHERE" NOT_REFUSED_CREATE_("screened_escrows", "escrow")
+    ESCROW_GONE_("screened_escrows", "escrow");
 static const char SQL_REPLACED_CASES[] =
     "SELECT c.id FROM cases c JOIN screened_escrows v ON v.chain_id = c.chain_id"
     " AND v.escrow = c.escrow WHERE" MARK_REPLACED_("v") " ORDER BY c.id";
 static const char SQL_DROP_REPLACED_HITS[] =
-    "DELETE FROM screening_hits WHERE EXISTS (SELECT 1 FROM screened_escrows v"
+    "UPDATE screening_hits SET reorged_at = CAST(strftime('%s', 'now') AS INTEGER)"
+    " WHERE reorged_at IS NULL AND EXISTS (SELECT 1 FROM screened_escrows v"
     " WHERE v.chain_id = screening_hits.chain_id AND v.escrow = screening_hits.escrow AND"
     MARK_REPLACED_("v") ")";
 static const char SQL_DROP_REPLACED[] =

@@ -13,6 +13,7 @@ static const char SQL_OP_ADD[] =
 static const char SQL_OP_GET[] =
     "SELECT name, address, roles, created_at FROM operators WHERE name = ?";
 static const char SQL_OP_ROLES[] = "UPDATE operators SET roles = ? WHERE name = ?";
+static const char SQL_OP_REMOVE[] = "DELETE FROM operators WHERE name = ?";
 static const char SQL_OP_LIST[] =
     "SELECT name, address, roles, created_at FROM operators ORDER BY name";
 static const char SQL_OUT_GET[] =
@@ -102,6 +103,18 @@ int store_operator_set_roles(store *s, const char *name, const char *roles, bool
     sqlite3_bind_text(st, 1, roles, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
     if (store_exec_stmt(s, st, "changing an operator's roles", e) < 0)
+        return -1;
+    *found = sqlite3_changes(s->db) > 0;
+    return 0;
+}
+
+int store_operator_remove(store *s, const char *name, bool *found, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_OP_REMOVE, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    if (store_exec_stmt(s, st, "removing an operator", e) < 0)
         return -1;
     *found = sqlite3_changes(s->db) > 0;
     return 0;

@@ -456,6 +456,8 @@ static const char step_escrow_v2[] =
     "ALTER TABLE escrows ADD COLUMN created_arbiter TEXT;"
     "ALTER TABLE escrows ADD COLUMN inconsistent INTEGER NOT NULL DEFAULT 0;"
     "UPDATE escrows SET created_arbiter = arbiter;";
+/* Screening hits are evidence: a reorg marks them instead of deleting them. */
+static const char step_hit_reorged[] = "ALTER TABLE screening_hits ADD COLUMN reorged_at INTEGER;";
 
 const char *const store_schema_steps[] = {
     step1_config,
@@ -471,6 +473,7 @@ const char *const store_schema_steps[] = {
     step_screened_identity,
     step_audit_head,
     step_escrow_v2,
+    step_hit_reorged,
 };
 
 const int store_schema_audit_head_version = 12;

@@ -910,7 +910,10 @@ static void test_screener_reorg(void **state)
     assert_int_equal(store_escrow_delete(s, 31337, &esc, &e), 0); /* what a reorg does */
     assert_int_equal(compliance_screener_run(scr, s, T0 + 10, &st, &e), 0);
     assert_int_equal(st.screened, 0);
-    assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits"), 0);
+    /* evidence is append-only: every hit stays, marked as reorged */
+    assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits WHERE reorged_at IS NULL"),
+                     0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits"), hits);
     assert_int_equal(query_int(s, "SELECT count(*) FROM screened_escrows"), 0);
     assert_int_equal(query_int(s, "SELECT count(*) FROM cases"), 2);
     assert_int_equal(
@@ -988,10 +991,14 @@ static void test_screener_replaced(void **state)
     assert_true(screened);
     assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits WHERE rule = 'sanctions'"),
                      1);
-    /* the replaced escrow's hits went (the ones left are the newcomer's own) */
+    /* the replaced escrow's hits are marked, not deleted (the current ones are the
+     * newcomer's own) */
     assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits WHERE subject = "
-                                  "'0x420000000000000000000000000000000000004d'"),
+                                  "'0x420000000000000000000000000000000000004d' AND "
+                                  "reorged_at IS NULL"),
                      0);
+    assert_true(query_int(s, "SELECT count(*) FROM screening_hits WHERE subject = "
+                             "'0x420000000000000000000000000000000000004d'") > 0);
     assert_int_equal(
         query_int(s, "SELECT count(*) FROM case_events WHERE action = 'escrow_replaced'"),
         old_cases);

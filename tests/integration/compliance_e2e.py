@@ -182,6 +182,9 @@ def main():
         refusals = [c for c in desk.json("case", "list", "--json")
                     if c["escrow"] == "0x0000000000000000000000000000000000000000"]
         assert len(refusals) == 2, refusals
+        refused_evidence = {str(c["id"]): desk.json("case", "show", str(c["id"]), "--json")
+                            ["evidence"] for c in refusals}
+        assert all(len(v) == 1 for v in refused_evidence.values()), refused_evidence
         log("create to a sanctioned payee refused before signing: ok")
 
         # a reorg removes a screened escrow: the next sync drops its hits (a projection)
@@ -199,10 +202,20 @@ def main():
         desk.run("sync", "--once")
         assert gone.lower() not in [x["address"].lower() for x in chain_escrows(desk)]
         shown = desk.json("case", "show", gid, "--json")
-        assert shown["evidence"] == [], shown["evidence"]
+        # evidence is append-only: the reorg marks the hit, it does not delete it
+        assert len(shown["evidence"]) == 1, shown["evidence"]
+        assert shown["evidence"][0].get("reorged_at"), shown["evidence"]
         assert [t["action"] for t in shown["timeline"]][-1] == "escrow_vanished", shown["timeline"]
         assert any(c["id"] == int(gid) for c in desk.json("case", "list", "--json"))
-        log("reorg: hits of the vanished escrow dropped, its case kept with a note: ok")
+        # the gate-refused creates never had an escrow: their hits and evidence stay as
+        # recorded through the screening passes and the reorg, with no "vanished" note
+        desk.run("case", "screen")
+        for rid, ev in refused_evidence.items():
+            now = desk.json("case", "show", rid, "--json")
+            assert now["evidence"] == ev, (rid, ev, now["evidence"])
+            assert "escrow_vanished" not in [t["action"] for t in now["timeline"]], now
+        log("reorg: hits of the vanished escrow marked (kept), its case kept with a note; "
+            "the gate-refused creates keep their evidence: ok")
 
         report = os.path.join(desk.home, "sar.txt")
         desk.run("case", "export", str(cid), "--out", report)
