@@ -1058,8 +1058,10 @@ static int step(eng *g, store_xswap *x, bool *moved, err *e)
             }
             return 0;
         }
-        /* the lock is only as good as the contract reporting it */
-        if (check_htlcs(g, x, "not revealing the secret on Y", e) < 0)
+        /* the lock is only as good as the contract reporting it, and the secret opens
+         * every lock of its hashlock */
+        if (check_htlcs(g, x, "not revealing the secret on Y", e) < 0 ||
+            check_hashlock_unique(g, x, "not revealing the secret on Y", e) < 0)
             return -1;
         uint8_t *pre = sodium_malloc(32);
         if (!pre)

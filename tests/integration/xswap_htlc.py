@@ -41,7 +41,9 @@ Ethereum and Polygon stand-ins), checked with cast, not with fusion's own view:
                   to a stand-in on Y gets no claim from alice (the secret stays secret);
   reused hashlock a second swap row carries the first swap's hashlock: `xswap respond` on
                   either is refused (one revealed preimage opens every lock of a
-                  hashlock), nothing signed or locked on Y; without the copy it completes;
+                  hashlock), nothing signed or locked on Y; bob's own lock on Y (cast) is
+                  adopted but gets no claim (the secret stays secret); without the copy
+                  the swap completes;
   background      `fusion sync --once --swaps` (with --passphrase-file and --yes) moves a
                   swap on by itself: bob's lock made with cast is adopted, both claims
                   made; without --yes it is a usage error.
@@ -581,9 +583,26 @@ def reused_hashlock(home, desk):
     check(len(txs(home)) == n_tx, "reused hashlock: no outbound row")
     check(signed_rows(home) == n_signed, "reused hashlock: nothing signed")
     check(desk.lock_count("devnet-pol") == ny, "reused hashlock: nothing locked on Y")
+    # bob locks on Y by himself: alice does not reveal the secret while the copy exists
+    s = swaps(home)[sid]
+    n_claimed = claimed_count(desk)
+    cast("send", "--private-key", BOB_KEY, "--rpc-url", desk.url["devnet-pol"],
+         "--value", "1.5ether", desk.htlc["devnet-pol"],
+         "lock(address,address,uint256,bytes32,uint64)", ALICE,
+         "0x0000000000000000000000000000000000000000", "1500000000000000000",
+         s["hashlock"], str(s["t1"] - 3600))
+    n_tx, n_signed = len(txs(home)), signed_rows(home)
+    p = fusion(home, *xs("resume", str(sid)), rc=1)
+    err = p.stderr.strip()
+    check("hashlock is already swap" in err and "not revealing the secret on Y" in err,
+          "reused hashlock: no claim on Y (%s)" % err)
+    check(claimed_count(desk) == n_claimed, "reused hashlock: the secret stays secret")
+    check(len(txs(home)) == n_tx and signed_rows(home) == n_signed,
+          "reused hashlock: nothing signed for the claim")
     sql(home, "DELETE FROM xswaps WHERE id = ?", copy)
-    fusion(home, *xs("respond", str(sid)))
+    fusion(home, *xs("resume", str(sid)))
     check(swaps(home)[sid]["state"] == "done", "reused hashlock: alone, the swap completes")
+    check(claimed_count(desk) == n_claimed + 1, "reused hashlock: exactly one claim on Y")
 
 
 def pipeline(home, desk, happy_hashes):
