@@ -2,10 +2,12 @@
  * Chainlink's interface exactly and always looks fresh, so whoever owns one sets any price:
  * it is refused on every chain that is not a devnet. A feed is recognised as a mock by its
  * runtime code: that of data/contracts/MockPriceFeed.json's deployedBytecode, whose
- * immutable (decimals) is zero-filled in the artifact. */
+ * immutable (decimals) is zero-filled in the artifact. The same comparison tells the swap
+ * engine (src/xswap) whether an HTLC is a HashedTimelock. */
 #include "risk/feeds.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/bytes.h"
@@ -35,11 +37,13 @@ bool risk_code_matches_artifact(const uint8_t *code, size_t len, const uint8_t *
     return true;
 }
 
-int risk_code_is_mock_feed(const uint8_t *code, size_t len, bool *mock, err *e)
+int risk_code_is_artifact(const uint8_t *code, size_t len, const char *artifact, bool *match,
+                          err *e)
 {
-    *mock = false;
-    char path[4200];
-    if (datafile_find("contracts/MockPriceFeed.json", path, sizeof path, e) < 0)
+    *match = false;
+    char rel[256], path[4200];
+    snprintf(rel, sizeof rel, "contracts/%s", artifact);
+    if (datafile_find(rel, path, sizeof path, e) < 0)
         return -1;
     json_error_t je;
     json_t *j = json_load_file(path, 0, &je);
@@ -52,8 +56,13 @@ int risk_code_is_mock_feed(const uint8_t *code, size_t len, bool *mock, err *e)
     buf_init(&art);
     int rc = hex_decode_buf(&art, hex, strlen(hex), HEX_REQUIRE_PREFIX, e);
     if (rc == 0)
-        *mock = risk_code_matches_artifact(code, len, art.data, art.len);
+        *match = risk_code_matches_artifact(code, len, art.data, art.len);
     buf_free(&art);
     json_decref(j);
     return rc;
+}
+
+int risk_code_is_mock_feed(const uint8_t *code, size_t len, bool *mock, err *e)
+{
+    return risk_code_is_artifact(code, len, "MockPriceFeed.json", mock, e);
 }

@@ -17,6 +17,10 @@ bool risk_chain_is_devnet(uint64_t chain_id);
  * (immutables) excepted. Pure. */
 bool risk_code_matches_artifact(const uint8_t *code, size_t len, const uint8_t *art,
                                 size_t art_len);
+/* Whether runtime code is that of data/contracts/<artifact> (e.g. "HashedTimelock.json"),
+ * by risk_code_matches_artifact. */
+int risk_code_is_artifact(const uint8_t *code, size_t len, const char *artifact, bool *match,
+                          err *e) __attribute__((warn_unused_result));
 /* Whether runtime code is MockPriceFeed's (data/contracts/MockPriceFeed.json). */
 int risk_code_is_mock_feed(const uint8_t *code, size_t len, bool *mock, err *e)
     __attribute__((warn_unused_result));

@@ -556,6 +556,10 @@ int store_xswap_put(store *s, const store_xswap *x, err *e) STORE_WUR;
 int store_xswap_get(store *s, int64_t id, store_xswap *out, bool *found, err *e) STORE_WUR;
 /* Every swap by id; *out malloc'ed. */
 int store_xswap_list(store *s, store_xswap **out, size_t *n, err *e) STORE_WUR;
+/* The lowest id of a swap other than except_id recorded with this hashlock into *other
+ * (0: none); one revealed preimage opens every lock of a hashlock. */
+int store_xswap_hashlock_other(store *s, const uint8_t hashlock[32], int64_t except_id,
+                               int64_t *other, err *e) STORE_WUR;
 /* ==== compliance: entities (store_entity.c) and cases (store_case.c) — issue 8 ==== */
 
 #define STORE_ENTITY_NAME_MAX 256

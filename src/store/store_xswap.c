@@ -24,6 +24,8 @@ static const char SQL_PUT[] =
     " pending_hash = ?23, pending_raw = ?24, note = ?25, updated_at = ?27 WHERE id = ?29";
 static const char SQL_GET[] = "SELECT " COLS ", id FROM xswaps WHERE id = ?";
 static const char SQL_LIST[] = "SELECT " COLS ", id FROM xswaps ORDER BY id";
+static const char SQL_HASHLOCK[] =
+    "SELECT id FROM xswaps WHERE hashlock = ? AND id <> ? ORDER BY id LIMIT 1";
 
 static void bind_all(sqlite3_stmt *st, const store_xswap *x, int64_t now)
 {
@@ -160,4 +162,22 @@ int store_xswap_list(store *s, store_xswap **out, size_t *n, err *e)
     if (!st)
         return -1;
     return store_collect(s, st, sizeof **out, read_row, (void **)out, n, "listing swaps", e);
+}
+
+int store_xswap_hashlock_other(store *s, const uint8_t hashlock[32], int64_t except_id,
+                               int64_t *other, err *e)
+{
+    *other = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_HASHLOCK, e);
+    if (!st)
+        return -1;
+    store_bind_hash(st, 1, hashlock);
+    sqlite3_bind_int64(st, 2, except_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *other = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, e, "looking up a swap's hashlock");
+    return 0;
 }

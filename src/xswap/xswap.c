@@ -25,6 +25,7 @@
 #include "compliance/compliance.h"
 #include "desk/desk.h"
 #include "eth/abi.h"
+#include "risk/feeds.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
 
@@ -558,6 +559,71 @@ static int act(eng *g, store_xswap *x, const char *action, chain_conn *c, const 
     return rc;
 }
 
+/* Which HashedTimelock the runtime code at htlc is: 1 or 2 (data/contracts/HashedTimelock.json,
+ * HashedTimelockV2.json), 0 for anything else (no code, another contract). */
+static int htlc_version(chain_conn *c, const addr *htlc, int *version, err *e)
+{
+    *version = 0;
+    buf code;
+    buf_init(&code);
+    bool v1 = false, v2 = false;
+    int rc = rpc_eth_get_code(c->rpc, htlc, NULL, &code, e);
+    if (rc == 0)
+        rc = risk_code_is_artifact(code.data, code.len, "HashedTimelock.json", &v1, e);
+    if (rc == 0 && !v1)
+        rc = risk_code_is_artifact(code.data, code.len, "HashedTimelockV2.json", &v2, e);
+    buf_free(&code);
+    if (rc == 0)
+        *version = v1 ? 1 : v2 ? 2 : 0;
+    return rc;
+}
+
+/* Both HTLCs of a swap must be contracts whose rules the desk knows, or a party can be
+ * stranded: its lock claimable only with a preimage the other side cannot produce, or
+ * code that reports locks it does not hold. The secret is always 32 bytes and every claim
+ * the desk signs is version 1's claim(bytes32,bytes32); version 2 also takes 32-byte
+ * preimages but only through claim(bytes32,bytes), which the desk does not call. */
+static int check_htlcs(eng *g, const store_xswap *x, const char *refused, err *e)
+{
+    for (int side = 0; side < 2; side++) {
+        chain_conn *c;
+        const addr *h = side ? &x->htlc_y : &x->htlc_x;
+        int version;
+        if (conn(g, side ? x->chain_y : x->chain_x, &c, e) < 0 ||
+            htlc_version(c, h, &version, e) < 0)
+            return -1;
+        char s[ADDR_STR_MAX];
+        addr_to_checksum(s, h);
+        if (version == 0)
+            return err_set(e, ERR_DENIED,
+                           "the HTLC %s on %s is not a known HashedTimelock (its code is not "
+                           "data/contracts/HashedTimelock.json's): %s; use a HashedTimelock "
+                           "deployment",
+                           s, c->name, refused);
+        if (version == 2)
+            return err_set(e, ERR_DENIED,
+                           "the HTLC %s on %s is HashedTimelockV2, whose claim(bytes32,bytes) "
+                           "the desk's swaps do not call: %s; use a version 1 HashedTimelock",
+                           s, c->name, refused);
+    }
+    return 0;
+}
+
+/* One hashlock, one swap: a preimage revealed for one lock opens every lock with its
+ * hashlock, so a hashlock the desk has in another swap is never locked against again. */
+static int check_hashlock_unique(eng *g, const store_xswap *x, const char *refused, err *e)
+{
+    int64_t other;
+    if (store_xswap_hashlock_other(g->db, x->hashlock, x->id, &other, e) < 0)
+        return -1;
+    if (other)
+        return err_set(e, ERR_DENIED,
+                       "the hashlock is already swap %lld's (one revealed preimage would open "
+                       "both locks): %s; agree a new swap with `fusion xswap new`",
+                       (long long)other, refused);
+    return 0;
+}
+
 /* The HTLC's lock id from the receipt's Locked event. */
 static int lock_id_of(chain_conn *c, const addr *htlc, const uint8_t tx[32], uint64_t block,
                       uint8_t id[32], err *e)
@@ -932,7 +998,7 @@ static int step(eng *g, store_xswap *x, bool *moved, err *e)
     char args[400];
 
     if (strcmp(x->state, "new") == 0) {
-        if (swap_gate(g, x, "lock_x", e) < 0)
+        if (swap_gate(g, x, "lock_x", e) < 0 || check_htlcs(g, x, "not locking on X", e) < 0)
             return -1;
         if (check_funds(g, cx, &x->initiator, &x->token_x, &x->amount_x, e) < 0)
             return -1;
@@ -992,6 +1058,11 @@ static int step(eng *g, store_xswap *x, bool *moved, err *e)
             }
             return 0;
         }
+        /* the lock is only as good as the contract reporting it, and the secret opens
+         * every lock of its hashlock */
+        if (check_htlcs(g, x, "not revealing the secret on Y", e) < 0 ||
+            check_hashlock_unique(g, x, "not revealing the secret on Y", e) < 0)
+            return -1;
         uint8_t *pre = sodium_malloc(32);
         if (!pre)
             return err_set(e, ERR_NOMEM, "out of guarded memory for the swap secret");
@@ -1150,7 +1221,8 @@ int xswap_new(const xswap_env *env, const xswap_terms *t, int64_t *id, err *e)
     x.counterparty = t->counterparty;
     x.t1 = now_x + t->t1_after;
     x.margin = t->margin;
-    if (swap_gate(&g, &x, "lock_x", e) < 0) /* nothing recorded for a refused swap */
+    if (swap_gate(&g, &x, "lock_x", e) < 0 || /* nothing recorded for a refused swap */
+        check_htlcs(&g, &x, "nothing recorded", e) < 0)
         goto out;
     /* the secret: random, in guarded memory, on disk only sealed */
     uint8_t *pre = sodium_malloc(32), *key = NULL;
@@ -1160,7 +1232,9 @@ int xswap_new(const xswap_env *env, const xswap_terms *t, int64_t *id, err *e)
     }
     randombytes_buf(pre, 32);
     crypto_hash_sha256(x.hashlock, pre, 32);
-    int sealed = secret_key(&g, &x, &key, e);
+    int sealed = check_hashlock_unique(&g, &x, "nothing recorded", e);
+    if (sealed == 0)
+        sealed = secret_key(&g, &x, &key, e);
     if (sealed == 0)
         sealed = seal(x.sealed_secret, &x.sealed_secret_len, sizeof x.sealed_secret, key, &x,
                       "secret", pre, 32, e);
@@ -1203,6 +1277,9 @@ int xswap_respond(const xswap_env *env, int64_t id, uint64_t gap, err *e)
                 (long long)id, x.state);
         goto out;
     }
+    if (check_hashlock_unique(&g, &x, "not locking on Y", e) < 0 ||
+        check_htlcs(&g, &x, "not locking on Y", e) < 0)
+        goto out;
     uint64_t now_x, head_x, now_y;
     lock_view v;
     if (chain_now(cx, &now_x, &head_x, e) < 0 || chain_now(cy, &now_y, NULL, e) < 0 ||

@@ -40,11 +40,14 @@ typedef struct xswap_terms {
     uint64_t margin;   /* seconds T1 must exceed T2 by */
 } xswap_terms;
 
-/* Records a new swap (fresh 32-byte secret) and locks on X as the initiator. */
+/* Records a new swap (fresh 32-byte secret, H = sha256 of it, a hashlock no other swap of
+ * the desk has) and locks on X as the initiator; ERR_DENIED when either chain's HTLC is not
+ * HashedTimelock's code (nothing recorded). */
 int xswap_new(const xswap_env *env, const xswap_terms *t, int64_t *id, err *e) FUSION_WUR;
 /* As the counterparty: checks the initiator's lock on X (final, same hashlock, receiver,
- * token, amount, T1) and locks on Y until T2 = T1 - gap; ERR_DENIED when gap is below
- * the swap's margin or T2 is not in the future. */
+ * token, amount, T1) and locks on Y until T2 = T1 - gap; ERR_DENIED, before anything is
+ * signed, when gap is below the swap's margin, T2 is not in the future, either HTLC is not
+ * HashedTimelock's code or another swap of the desk has the same hashlock. */
 int xswap_respond(const xswap_env *env, int64_t id, uint64_t gap, err *e) FUSION_WUR;
 /* Does every step that is possible now (finishing or re-sending the transaction in
  * flight first) until the swap waits for someone else, the chain or a timelock.

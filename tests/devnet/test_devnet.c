@@ -233,6 +233,22 @@ static void test_store_xswap_roundtrip(void **state)
     assert_int_equal(store_xswap_list(s, &list, &n, &e), 0);
     assert_int_equal(n, 1);
     free(list);
+    /* a hashlock belongs to one swap: the lookup finds another holder, never the swap itself */
+    int64_t other = -1;
+    assert_int_equal(store_xswap_hashlock_other(s, x.hashlock, id, &other, &e), 0);
+    assert_int_equal(other, 0);
+    assert_int_equal(store_xswap_hashlock_other(s, x.hashlock, 0, &other, &e), 0);
+    assert_int_equal(other, id);
+    int64_t id2 = 0;
+    assert_int_equal(store_xswap_add(s, &x, &id2, &e), 0);
+    assert_int_equal(store_xswap_hashlock_other(s, x.hashlock, id2, &other, &e), 0);
+    assert_int_equal(other, id);
+    assert_int_equal(store_xswap_hashlock_other(s, x.hashlock, id, &other, &e), 0);
+    assert_int_equal(other, id2);
+    uint8_t h2[32];
+    memset(h2, 0xcd, 32);
+    assert_int_equal(store_xswap_hashlock_other(s, h2, 0, &other, &e), 0);
+    assert_int_equal(other, 0);
     store_close(&s);
 }
 

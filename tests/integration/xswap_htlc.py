@@ -32,6 +32,18 @@ Ethereum and Polygon stand-ins), checked with cast, not with fusion's own view:
                   list`): EIP-1559, gas estimated (not a fixed 300000), the claim on Y with
                   no signed bytes kept; a lock on X in flight is sped up with `fusion tx
                   speedup` and the swap follows the replacement to x_locked;
+  unknown htlc    the swap's lock on X is moved (in desk.db) to a contract deployed here
+                  that answers getLock with exactly the real lock's terms but is no
+                  HashedTimelock: `xswap respond` is refused with one line naming the
+                  contract, nothing signed or locked on Y; `xswap new` with the desk's htlc
+                  on Y set to another contract is refused and records nothing; restored,
+                  the swap completes; bob's lock on Y (made with cast) moved the same way
+                  to a stand-in on Y gets no claim from alice (the secret stays secret);
+  reused hashlock a second swap row carries the first swap's hashlock: `xswap respond` on
+                  either is refused (one revealed preimage opens every lock of a
+                  hashlock), nothing signed or locked on Y; bob's own lock on Y (cast) is
+                  adopted but gets no claim (the secret stays secret); without the copy
+                  the swap completes;
   background      `fusion sync --once --swaps` (with --passphrase-file and --yes) moves a
                   swap on by itself: bob's lock made with cast is adopted, both claims
                   made; without --yes it is a usage error.
@@ -454,6 +466,145 @@ def gate(home, desk):
     check(swaps(home)[sid]["state"] == "done", "gate: unlisted, the swap completes")
 
 
+def deploy_returning(desk, chain, payload):
+    """Deploys, with bob's key, a contract that answers every call with payload (bytes)."""
+    n = len(payload)
+    assert n < 256 - 12
+    runtime = bytes([0x60, n, 0x60, 12, 0x60, 0, 0x39, 0x60, n, 0x60, 0, 0xf3]) + payload
+    m = len(runtime)
+    init = bytes([0x60, m, 0x60, 12, 0x60, 0, 0x39, 0x60, m, 0x60, 0, 0xf3]) + runtime
+    out = json.loads(cast("send", "--json", "--rpc-url", desk.url[chain], "--private-key",
+                          BOB_KEY, "--create", "0x" + init.hex()))
+    return out["contractAddress"]
+
+
+def sql(home, query, *params):
+    db = sqlite3.connect(os.path.join(home, "desk.db"))
+    try:
+        rows = db.execute(query, params).fetchall()
+        db.commit()
+    finally:
+        db.close()
+    return rows
+
+
+def unknown_htlc(home, desk):
+    """The HTLC holding the initiator's lock must be a known HashedTimelock: a contract that
+    reports the very same lock terms, but is not one, is refused before anything is signed."""
+    sid = new_swap(home)
+    wait_final(desk, "devnet-eth")
+    s = swaps(home)[sid]
+    answer = cast("call", "--rpc-url", desk.url["devnet-eth"], desk.htlc["devnet-eth"],
+                  "getLock(bytes32)", s["lock_x"])
+    fake = deploy_returning(desk, "devnet-eth", bytes.fromhex(answer[2:]))
+    check(cast("call", "--rpc-url", desk.url["devnet-eth"], fake, "getLock(bytes32)",
+               s["lock_x"]) == answer, "unknown htlc: the stand-in reports the real lock")
+    real = sql(home, "SELECT htlc_x FROM xswaps WHERE id = ?", sid)[0][0]
+    sql(home, "UPDATE xswaps SET htlc_x = ? WHERE id = ?", fake.lower(), sid)
+    ny, n_tx, n_signed = desk.lock_count("devnet-pol"), len(txs(home)), signed_rows(home)
+    p = fusion(home, *xs("respond", str(sid)), rc=1)
+    err = p.stderr.strip()
+    check("not a known HashedTimelock" in err and "not locking on Y" in err
+          and len(err.splitlines()) == 1, "unknown htlc: respond refused in one line (%s)" % err)
+    check(len(txs(home)) == n_tx, "unknown htlc: no outbound row")
+    check(signed_rows(home) == n_signed, "unknown htlc: nothing signed")
+    check(desk.lock_count("devnet-pol") == ny, "unknown htlc: nothing locked on Y")
+    check(swaps(home)[sid]["state"] == "x_locked", "unknown htlc: the swap still waits on X")
+    sql(home, "UPDATE xswaps SET htlc_x = ? WHERE id = ?", real, sid)
+    # a swap whose HTLC on Y is another contract is not even started
+    other = deploy_returning(desk, "devnet-pol", bytes(32))
+    n_swaps, nx = len(swaps(home)), desk.lock_count("devnet-eth")
+    pol = sql(home, "SELECT chain_id FROM chains WHERE name = 'devnet-pol'")[0][0]
+    sql(home, "UPDATE contracts SET address = ? WHERE chain_id = ? AND kind = 'htlc'",
+        other.lower(), pol)
+    try:
+        p = fusion(home, *xs("new"), "--x", "devnet-eth", "--y", "devnet-pol", "--initiator",
+                   ALICE, "--counterparty", BOB, "--give", "2500:USDC", "--get", "1.5", rc=1)
+    finally:
+        sql(home, "UPDATE contracts SET address = ? WHERE chain_id = ? AND kind = 'htlc'",
+            desk.htlc["devnet-pol"].lower(), pol)
+    check("not a known HashedTimelock" in p.stderr and "nothing recorded" in p.stderr,
+          "unknown htlc: new refused (%s)" % p.stderr.strip())
+    check(len(swaps(home)) == n_swaps, "unknown htlc: no swap recorded")
+    check(desk.lock_count("devnet-eth") == nx, "unknown htlc: nothing locked on X")
+    fusion(home, *xs("respond", str(sid)))
+    check(swaps(home)[sid]["state"] == "done", "unknown htlc: restored, the swap completes")
+
+
+def unknown_htlc_y(home, desk):
+    """The initiator reveals the secret only to a known HashedTimelock: bob's lock on Y,
+    moved (in desk.db) to a contract that reports the very same lock but is not one, gets
+    no claim; restored, the swap completes."""
+    sid = new_swap(home)
+    s = swaps(home)[sid]
+    t2 = s["t1"] - 3600
+    out = json.loads(cast("send", "--json", "--private-key", BOB_KEY, "--rpc-url",
+                          desk.url["devnet-pol"], "--value", "1.5ether",
+                          desk.htlc["devnet-pol"], "lock(address,address,uint256,bytes32,uint64)",
+                          ALICE, "0x0000000000000000000000000000000000000000",
+                          "1500000000000000000", s["hashlock"], str(t2)))
+    lock_y, block = out["logs"][0]["topics"][1], int(out["blockNumber"], 16)
+    answer = cast("call", "--rpc-url", desk.url["devnet-pol"], desk.htlc["devnet-pol"],
+                  "getLock(bytes32)", lock_y)
+    fake = deploy_returning(desk, "devnet-pol", bytes.fromhex(answer[2:]))
+    real = sql(home, "SELECT htlc_y FROM xswaps WHERE id = ?", sid)[0][0]
+    sql(home, "UPDATE xswaps SET htlc_y = ?, state = 'y_locked', lock_y = ?, lock_y_block = ?,"
+        " t2 = ? WHERE id = ?", fake.lower(), lock_y, block, t2, sid)
+    n_claimed, n_tx, n_signed = claimed_count(desk), len(txs(home)), signed_rows(home)
+    p = fusion(home, *xs("resume", str(sid)), rc=1)
+    err = p.stderr.strip()
+    check("not a known HashedTimelock" in err and "not revealing the secret on Y" in err
+          and len(err.splitlines()) == 1, "unknown htlc y: no claim, one line (%s)" % err)
+    check(len(txs(home)) == n_tx, "unknown htlc y: no outbound row")
+    check(signed_rows(home) == n_signed, "unknown htlc y: nothing signed")
+    check(swaps(home)[sid]["state"] == "y_locked", "unknown htlc y: the swap waits")
+    sql(home, "UPDATE xswaps SET htlc_y = ? WHERE id = ?", real, sid)
+    fusion(home, *xs("resume", str(sid)))
+    check(swaps(home)[sid]["state"] == "done", "unknown htlc y: restored, the swap completes")
+    check(claimed_count(desk) == n_claimed + 1, "unknown htlc y: exactly one claim on Y")
+
+
+def reused_hashlock(home, desk):
+    """A hashlock the desk has in another swap is never locked against."""
+    sid = new_swap(home)
+    wait_final(desk, "devnet-eth")
+    cols = [r[1] for r in sql(home, "PRAGMA table_info(xswaps)") if r[1] != "id"]
+    sql(home, "INSERT INTO xswaps (%s) SELECT %s FROM xswaps WHERE id = ?"
+        % (", ".join(cols), ", ".join(cols)), sid)
+    copy = max(swaps(home))
+    check(copy != sid and swaps(home)[copy]["hashlock"] == swaps(home)[sid]["hashlock"],
+          "reused hashlock: a second swap with the same hashlock")
+    ny, n_tx, n_signed = desk.lock_count("devnet-pol"), len(txs(home)), signed_rows(home)
+    for which in (copy, sid):
+        p = fusion(home, *xs("respond", str(which)), rc=1)
+        err = p.stderr.strip()
+        check("hashlock is already swap" in err and len(err.splitlines()) == 1,
+              "reused hashlock: respond %d refused in one line (%s)" % (which, err))
+    check(len(txs(home)) == n_tx, "reused hashlock: no outbound row")
+    check(signed_rows(home) == n_signed, "reused hashlock: nothing signed")
+    check(desk.lock_count("devnet-pol") == ny, "reused hashlock: nothing locked on Y")
+    # bob locks on Y by himself: alice does not reveal the secret while the copy exists
+    s = swaps(home)[sid]
+    n_claimed = claimed_count(desk)
+    cast("send", "--private-key", BOB_KEY, "--rpc-url", desk.url["devnet-pol"],
+         "--value", "1.5ether", desk.htlc["devnet-pol"],
+         "lock(address,address,uint256,bytes32,uint64)", ALICE,
+         "0x0000000000000000000000000000000000000000", "1500000000000000000",
+         s["hashlock"], str(s["t1"] - 3600))
+    n_tx, n_signed = len(txs(home)), signed_rows(home)
+    p = fusion(home, *xs("resume", str(sid)), rc=1)
+    err = p.stderr.strip()
+    check("hashlock is already swap" in err and "not revealing the secret on Y" in err,
+          "reused hashlock: no claim on Y (%s)" % err)
+    check(claimed_count(desk) == n_claimed, "reused hashlock: the secret stays secret")
+    check(len(txs(home)) == n_tx and signed_rows(home) == n_signed,
+          "reused hashlock: nothing signed for the claim")
+    sql(home, "DELETE FROM xswaps WHERE id = ?", copy)
+    fusion(home, *xs("resume", str(sid)))
+    check(swaps(home)[sid]["state"] == "done", "reused hashlock: alone, the swap completes")
+    check(claimed_count(desk) == n_claimed + 1, "reused hashlock: exactly one claim on Y")
+
+
 def pipeline(home, desk, happy_hashes):
     """The happy swap's transactions are the desk's: in `fusion tx list`, EIP-1559, gas
     estimated; a claim (it carries the secret) keeps no signed bytes in desk.db."""
@@ -536,6 +687,9 @@ def main():
         happy(home, desk)
         pipeline(home, desk, [])
         gate(home, desk)
+        unknown_htlc(home, desk)
+        unknown_htlc_y(home, desk)
+        reused_hashlock(home, desk)
         speedup(home, desk)
         no_counterparty(home, desk)
         killed(home, desk)
