@@ -57,7 +57,17 @@ def run(chain):
     t.start("%s --home %s --operator nobody" % (tmuxh.FUSION_BIN, home))
     t.wait_for("Fusion Prime Workstation", "the title bar")
     t.send("5")
-    text = t.wait_for(lambda s: "3 entities" in s and PAYEE in s, "the entity table")
+    # A whole frame: tmux can be captured while the table is half painted (seen under
+    # ASan: the payee row cut after its jurisdiction), so wait for its last column too.
+    row_re = re.compile(r"company\s+HK\s+verified\s+2027-03-31\s+4\s+high\s+-\s+1\s*$")
+
+    def whole_table(s):
+        rows = [l for l in s.split("\n") if PAYEE in l]
+        payer = [l for l in s.split("\n") if "Payer AG" in l]
+        return ("3 entities" in s and rows and row_re.search(rows[0].rstrip()) and payer and
+                re.search(r"\s2\s*$", payer[0].rstrip()))
+
+    text = t.wait_for(whole_table, "the entity table, painted whole")
     row = [l for l in text.split("\n") if PAYEE in l][0]
     t.check(re.search(r"company\s+HK\s+verified\s+2027-03-31\s+4\s+high\s+-\s+1\s*$", row.rstrip())
             is not None, "the payee row: %r" % row)
