@@ -181,8 +181,9 @@ int cli_home_existing(const cli_ctx *ctx, err *e)
 {
     struct stat st;
     if (stat(ctx->home, &st) < 0 && errno == ENOENT)
-        return err_set(e, ERR_NOT_FOUND, "no desk at %s: create one with `fusion chain add`, "
-                       "`fusion key new` or `fusion demo` (or pick another --home)", ctx->home);
+        return err_set(e, ERR_NOT_FOUND, "no desk at %s: create one with `fusion key new` and "
+                       "`fusion --operator NAME operator genesis --key ADDRESS`, or `fusion "
+                       "demo` (or pick another --home)", ctx->home);
     if (home_private(ctx, e) < 0)
         return -1;
     if (!home_has_desk(ctx))

@@ -1,7 +1,8 @@
-/* signer.c: --operator NAME means NAME's key. For the commands that record decisions on a
- * desk whose genesis is signed, the operator's key is unlocked (passphrase from
- * --passphrase-file, else asked) and installed as the signer of the audit rows the command
- * writes; without it the audit module refuses the decision. */
+/* signer.c: --operator NAME means NAME's key. The commands that record decisions are
+ * refused on a desk without a signed genesis; on one whose genesis is signed, the
+ * operator's key is unlocked (passphrase from --passphrase-file, else asked) and installed
+ * as the signer of the audit rows the command writes; without it the audit module refuses
+ * the decision. */
 #include "cli/cli.h"
 
 #include <sodium.h>
@@ -130,7 +131,7 @@ int cli_signer_begin(const cli_ctx *ctx, int argc, char **argv, err *e)
     bool present = false;
     if (audit_desk_id(ctx->home, id, &present, e) < 0)
         return -1;
-    if (!present)
-        return 0; /* a desk without a signed genesis records decisions unsigned */
+    if (!present) /* refused before any prompt; the audit module would refuse it too */
+        return err_set(e, ERR_DENIED, "%s", AUDIT_NO_GENESIS);
     return cli_signer_unlock(ctx, ctx->operator_name, e);
 }
