@@ -21,10 +21,35 @@ DECIDING = {
     ("case", "escalate"), ("case", "clear"), ("case", "block"), ("case", "report"),
     ("case", "rules"), ("entity", "add"), ("entity", "edit"), ("entity", "link"),
     ("entity", "import"), ("alerts", "ack"), ("risk", "set-drawn"), ("operator", "add"),
-    ("operator", "roles"), ("operator", "remove"), ("chain", "add"), ("chain", "remove"),
+    ("operator", "roles"), ("operator", "remove"), ("chain", "add"), ("chain", "add-factory"), ("chain", "remove"),
     ("asset", "add-token"), ("asset", "add-feed"),
 }
 ENV = {"FUSION_KDF": "interactive"}
+# anvil's dev keys (its default mnemonic), by address: a test operator given one of these
+# addresses gets the key into the desk's key store, as a real operator has theirs
+ANVIL_KEYS = {
+    "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266":
+        "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "0x70997970c51812dc3a010c7d01b50e0d17dc79c8":
+        "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc":
+        "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x90f79bf6eb2c4f870365e785982e1f101e93b906":
+        "7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+    "0x15d34aaf54267db7d7c367839aaf71a00a2c6a65":
+        "47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+    "0x9965507d1a55bcc2695c58ba16fb37d819b0a4dc":
+        "8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+    "0x976ea74026e726554db657fa54763abd0c3a0aa9":
+        "92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
+    "0x14dc79964da2c08b23698b3d3cc7ca32193d9955":
+        "4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
+    "0x23618e81e3f5cdf7f54c3d65f7fbc0abf5b21e8f":
+        "dbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
+    "0xa0ee7a142d267c1f36714e4a8f75612f20a79720":
+        "2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
+}
+GLOBAL_WITH_VALUE = ("--home", "--operator", "--passphrase-file")
 
 
 def decides(args):
@@ -70,6 +95,60 @@ class SignedDesk:
             r = self.run("--passphrase-file", self.pwfile(who), "key", "new", "--label", who)
             self.keys[who] = r.stdout.strip().split()[-1]
         return self.keys[who]
+
+    def known(self, who, address, pwfile):
+        """who's key (address) is in the key store already, under the passphrase in pwfile."""
+        self.keys[who] = str(address)
+        self.pw[who] = pwfile
+
+    def import_anvil(self, who, address):
+        """who's key is anvil's key of address (when it is one): into the key store under
+        who's passphrase. False when address is no anvil key."""
+        secret = ANVIL_KEYS.get(str(address).lower())
+        if secret is None:
+            return False
+        if who not in self.keys:
+            os.makedirs(self.pwdir, mode=0o700, exist_ok=True)
+            raw = os.path.join(self.pwdir, f"raw-{who}")
+            with open(raw, "w") as f:
+                f.write(secret + "\n")
+            os.chmod(raw, 0o600)
+            try:
+                self.run("key", "import", "--raw-file", raw, "--label", who,
+                         "--new-passphrase-file", self.pwfile(who))
+            except AssertionError as ex:
+                if "already" not in str(ex):
+                    raise
+            finally:
+                os.unlink(raw)
+            self.keys[who] = str(address)
+        return True
+
+    def sign_args(self, args):
+        """The global options a test's command line needs to be signed as a real desk's
+        would be: a decision without --operator is the admin's (the genesis signed first);
+        one with --operator NAME and no --passphrase-file gets NAME's passphrase file when
+        NAME's key is in the key store. `operator add NAME --key ANVIL_ADDRESS` puts that
+        key there first. Returns the options to put before args."""
+        args = [str(a) for a in args]
+        i, op, has_pw = 0, None, False
+        while i < len(args) and args[i].startswith("--"):
+            if args[i] == "--operator" and i + 1 < len(args):
+                op = args[i + 1]
+            has_pw = has_pw or args[i] == "--passphrase-file"
+            i += 2 if args[i] in GLOBAL_WITH_VALUE else 1
+        cmd = args[i:]
+        if not decides(cmd):
+            return []
+        if cmd[:2] == ["operator", "add"] and len(cmd) > 2 and "--key" in cmd[3:]:
+            k = cmd.index("--key", 3)
+            if k + 1 < len(cmd):
+                self.import_anvil(cmd[2], cmd[k + 1])
+        if op is None:
+            return self.genesis().as_(self.admin)
+        if not has_pw and op in self.keys:
+            return ["--passphrase-file", self.pwfile(op)]
+        return []
 
     def as_(self, who):
         """The global options that make a command who's, signed with who's key."""
