@@ -107,7 +107,7 @@ static const char *const deciding[][2] = {
     {"asset", "add-token"}, {"asset", "add-feed"},
 };
 
-int cli_signer_begin(const cli_ctx *ctx, int argc, char **argv, err *e)
+int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)
 {
     if (argc < 2)
         return 0;
@@ -131,7 +131,11 @@ int cli_signer_begin(const cli_ctx *ctx, int argc, char **argv, err *e)
     bool present = false;
     if (audit_desk_id(ctx->home, id, &present, e) < 0)
         return -1;
-    if (!present) /* refused before any prompt; the audit module would refuse it too */
-        return err_set(e, ERR_DENIED, "%s", AUDIT_NO_GENESIS);
+    if (!present) {
+        /* refused on opening the desk, before any prompt or write (the audit module would
+         * refuse the decision too) */
+        ctx->needs_genesis = true;
+        return 0;
+    }
     return cli_signer_unlock(ctx, ctx->operator_name, e);
 }

@@ -388,7 +388,7 @@ def run(root):
                          (("entity", "add", "Acme", "--type", "company", "--jurisdiction", "DE"), "frank",
                           None),
                          (("chain", "add", "--name", "x", "--chain-id", 5, "--rpc",
-                           "http://127.0.0.1:1"), None, None)):
+                           "http://127.0.0.1:1", "--factory", "0x" + "12" * 20), None, None)):
         r = m.run(*args, op=op, pw=pw, check=False)
         line = one_line_fail(r, "this desk has no signed genesis: an admin signs it with "
                              "`fusion --operator NAME operator genesis --key ADDRESS`")
