@@ -167,3 +167,13 @@ class SignedDesk:
         self.run(*self.as_(self.admin), "operator", "add", name, "--key", self.key(name),
                  "--role", roles)
         return self.keys[name]
+
+
+_desks = {}
+
+
+def for_home(fusion, home):
+    """The SignedDesk of the desk at home (one per home in a test process)."""
+    if home not in _desks:
+        _desks[home] = SignedDesk(fusion, home)
+    return _desks[home]
