@@ -115,8 +115,15 @@ typedef struct audit_signer {
 
 /* Installs (copies) the signer of this process's decisions; NULL removes it. On a desk
  * whose genesis is signed, every decision row appended with operator_name equal to the
- * signer's carries its signed statement, and a decision row of anyone else is refused. */
+ * signer's carries its signed statement, and a decision row of anyone else is refused.
+ * On a desk without a signed genesis every decision is refused (AUDIT_NO_GENESIS). */
 void audit_signer_set(const audit_signer *s);
+
+/* What a decision meets on a desk whose genesis no admin has signed: the audit module
+ * refuses it (ERR_DENIED) and records nothing, whatever interface asked. */
+#define AUDIT_NO_GENESIS                                                                           \
+    "this desk has no signed genesis: an admin signs it with `fusion --operator NAME operator "  \
+    "genesis --key ADDRESS`"
 
 /* The desk id recorded with the signed genesis (*present false: a desk without one). */
 int audit_desk_id(const char *home, uint8_t desk_id[32], bool *present, err *e)

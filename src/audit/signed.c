@@ -113,8 +113,12 @@ int audit_sign_row(sqlite3 *db, uint64_t seq, const char *operator_name, const c
             return err_set(e, ERR_INVALID, "a genesis statement needs the desk id (32 bytes)");
         if (desk_write(db, hex, seq, e) < 0)
             return -1;
-    } else if (!present || !statement_is_decision(action)) {
-        return 0; /* a desk from before signatures, or no decision */
+    } else if (!statement_is_decision(action)) {
+        return 0;
+    } else if (!present) {
+        /* No decision without a signature: a desk from before signatures records none
+         * until an admin signs its genesis (its earlier rows stay as they were). */
+        return err_set(e, ERR_DENIED, "%s", AUDIT_NO_GENESIS);
     }
     pthread_mutex_lock(&signer_mu);
     int rc = sign_locked(db, seq, operator_name, action, details, desk_id, signed_details, e);

@@ -18,6 +18,8 @@ typedef struct cli_ctx {
     const char *passphrase_file; /* --passphrase-file */
     bool json;                   /* --json */
     bool yes;                    /* --yes: no interactive confirmation */
+    bool needs_genesis;          /* a decision on a desk without a signed genesis: opening
+                                    the desk refuses it (after the usage is checked) */
 } cli_ctx;
 
 /* X(name, summary): the subcommand table; `fusion help` and dispatch read it.
@@ -131,8 +133,10 @@ int cli_desk_create(const cli_ctx *ctx, struct store **db, err *e)
 
 /* signer.c: unlocks --operator's key (their passphrase) as the signer of the decisions a
  * command records, when argv (from the subcommand's name) records decisions on a desk
- * whose genesis is signed; 0 and nothing unlocked otherwise. */
-int cli_signer_begin(const cli_ctx *ctx, int argc, char **argv, err *e)
+ * whose genesis is signed; 0 and nothing unlocked otherwise. On a desk without a signed
+ * genesis it sets ctx->needs_genesis: cli_desk_open/create then refuse the command
+ * (AUDIT_NO_GENESIS) before anything is written, after its usage errors. */
+int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)
     __attribute__((warn_unused_result));
 /* Unlocks operator name's key (from desk.db's operators) as the signer. */
 int cli_signer_unlock(const cli_ctx *ctx, const char *name, err *e)

@@ -389,8 +389,8 @@ static int op_list(cli_ctx *ctx, int argc, char **argv)
         json_dumpf(arr, stdout, JSON_INDENT(2));
         putchar('\n');
     } else if (n == 0) {
-        printf("(no operators: add one with `fusion operator add NAME --key ADDRESS --role "
-               "trader`)\n");
+        printf("(no operators: an admin signs the desk's genesis with `fusion --operator "
+               "NAME operator genesis --key ADDRESS`)\n");
     }
     json_decref(arr);
     free(ops);

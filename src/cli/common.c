@@ -181,14 +181,15 @@ int cli_home_existing(const cli_ctx *ctx, err *e)
 {
     struct stat st;
     if (stat(ctx->home, &st) < 0 && errno == ENOENT)
-        return err_set(e, ERR_NOT_FOUND, "no desk at %s: create one with `fusion chain add`, "
-                       "`fusion key new` or `fusion demo` (or pick another --home)", ctx->home);
+        return err_set(e, ERR_NOT_FOUND, "no desk at %s: create one with `fusion key new` and "
+                       "`fusion --operator NAME operator genesis --key ADDRESS`, or `fusion "
+                       "demo` (or pick another --home)", ctx->home);
     if (home_private(ctx, e) < 0)
         return -1;
     if (!home_has_desk(ctx))
         return err_set(e, ERR_NOT_FOUND, "no desk at %s (neither desk.db nor audit.log): create "
-                       "one with `fusion chain add`, `fusion key new` or `fusion demo` (or pick "
-                       "another --home)", ctx->home);
+                       "one with `fusion key new` and `fusion --operator NAME operator genesis "
+                       "--key ADDRESS`, or `fusion demo` (or pick another --home)", ctx->home);
     return 0;
 }
 
@@ -202,10 +203,23 @@ static int desk_open_in(const cli_ctx *ctx, store **db, err *e)
     return store_open(db, path, e);
 }
 
+/* A decision on a desk whose genesis no admin has signed: refused before the home is
+ * created or the desk opened. */
+static int genesis_check(const cli_ctx *ctx, err *e)
+{
+    if (!ctx->needs_genesis)
+        return 0;
+    uint8_t id[32];
+    bool present = false;
+    if (audit_desk_id(ctx->home, id, &present, e) < 0)
+        return -1;
+    return present ? 0 : err_set(e, ERR_DENIED, "%s", AUDIT_NO_GENESIS);
+}
+
 int cli_desk_open(const cli_ctx *ctx, store **db, err *e)
 {
     *db = NULL;
-    if (cli_home_existing(ctx, e) < 0)
+    if (genesis_check(ctx, e) < 0 || cli_home_existing(ctx, e) < 0)
         return -1;
     return desk_open_in(ctx, db, e);
 }
@@ -213,7 +227,7 @@ int cli_desk_open(const cli_ctx *ctx, store **db, err *e)
 int cli_desk_create(const cli_ctx *ctx, store **db, err *e)
 {
     *db = NULL;
-    if (cli_home_ensure(ctx, e) < 0)
+    if (genesis_check(ctx, e) < 0 || cli_home_ensure(ctx, e) < 0)
         return -1;
     return desk_open_in(ctx, db, e);
 }

@@ -1,7 +1,8 @@
-/* signer.c: --operator NAME means NAME's key. For the commands that record decisions on a
- * desk whose genesis is signed, the operator's key is unlocked (passphrase from
- * --passphrase-file, else asked) and installed as the signer of the audit rows the command
- * writes; without it the audit module refuses the decision. */
+/* signer.c: --operator NAME means NAME's key. The commands that record decisions are
+ * refused on a desk without a signed genesis; on one whose genesis is signed, the
+ * operator's key is unlocked (passphrase from --passphrase-file, else asked) and installed
+ * as the signer of the audit rows the command writes; without it the audit module refuses
+ * the decision. */
 #include "cli/cli.h"
 
 #include <sodium.h>
@@ -102,11 +103,11 @@ static const char *const deciding[][2] = {
     {"case", "escalate"}, {"case", "clear"},   {"case", "block"},    {"case", "report"},
     {"case", "rules"},   {"entity", "add"},    {"entity", "edit"},   {"entity", "link"},
     {"entity", "import"}, {"alerts", "ack"},   {"risk", "set-drawn"}, {"operator", "add"},
-    {"operator", "roles"}, {"operator", "remove"}, {"chain", "add"},     {"chain", "remove"},
+    {"operator", "roles"}, {"operator", "remove"}, {"chain", "add"},     {"chain", "add-factory"}, {"chain", "remove"},
     {"asset", "add-token"}, {"asset", "add-feed"},
 };
 
-int cli_signer_begin(const cli_ctx *ctx, int argc, char **argv, err *e)
+int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)
 {
     if (argc < 2)
         return 0;
@@ -130,7 +131,11 @@ int cli_signer_begin(const cli_ctx *ctx, int argc, char **argv, err *e)
     bool present = false;
     if (audit_desk_id(ctx->home, id, &present, e) < 0)
         return -1;
-    if (!present)
-        return 0; /* a desk without a signed genesis records decisions unsigned */
+    if (!present) {
+        /* refused on opening the desk, before any prompt or write (the audit module would
+         * refuse the decision too) */
+        ctx->needs_genesis = true;
+        return 0;
+    }
     return cli_signer_unlock(ctx, ctx->operator_name, e);
 }

@@ -6,6 +6,8 @@
  * a second run adds nothing. */
 #include "devnet/devnet_priv.h"
 
+#include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "base/bytes.h"
 #include "base/fsperm.h"
 #include "base/log.h"
@@ -241,32 +244,135 @@ static int store_entities(store *db, const compliance_actor *act, const entity_a
     return 0;
 }
 
-/* Registers the operators in the desk (name, address, role) unless there; on-chain-only
- * roles (the arbiter) are not desk roles and are left out. */
-static int store_operators(store *db, const devnet_operator *ops, const addr *addrs, size_t n,
-                           devnet_seed_report *out, err *e)
+/* The demo desk is a signed desk like any other: its admin (the key that deployed the
+ * devnet, anvil #0) signs the genesis, and each seeded decision is signed by the operator
+ * who makes it. The keys are anvil's public dev keys under the demo passphrase, so the
+ * seed can sign as them; it installs the same audit signer the CLI installs. */
+#define SEED_ADMIN "admin"
+
+static int seed_sign(void *ctx, uint8_t sig65[65], const uint8_t digest[32], err *e)
 {
-    for (size_t i = 0; i < n; i++) {
+    return keystore_sign_typed(ctx, sig65, digest, e);
+}
+
+static void seed_signer(const char *name, ks_key *key)
+{
+    audit_signer s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.operator_name, sizeof s.operator_name, "%s", name);
+    s.address = *keystore_key_address(key);
+    s.sign = seed_sign;
+    s.ctx = key;
+    audit_signer_set(&s);
+}
+
+static int op_json(json_t *arr, const store_operator *o)
+{
+    char a[ADDR_STR_MAX];
+    addr_to_checksum(a, &o->address);
+    return json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "name", o->name, "key", a,
+                                                "roles", o->roles));
+}
+
+/* On a desk without a signed genesis: the admin (anvil #0's key, `admin`) and every
+ * demo operator with a desk role are stored and the admin signs the genesis listing them,
+ * in one transaction. On a signed desk: an operator missing from it is added by the admin
+ * as a signed `operator.add`. */
+static int seed_genesis(const char *home, store *db, ks_key *admin_key, const devnet_operator *ops,
+                        const addr *addrs, size_t n, devnet_seed_report *out, err *e)
+{
+    uint8_t id[32];
+    bool present = false;
+    if (audit_desk_id(home, id, &present, e) < 0)
+        return -1;
+    seed_signer(SEED_ADMIN, admin_key);
+    if (store_begin(db, e) < 0)
+        return -1;
+    int rc = 0;
+    if (!present) {
+        store_operator me;
+        bool found = false;
+        rc = store_operator_get(db, SEED_ADMIN, &me, &found, e);
+        if (rc == 0 && found && !addr_equal(&me.address, keystore_key_address(admin_key)))
+            rc = err_set(e, ERR_STATE, "this desk's operator \"%s\" does not hold the demo "
+                         "admin's key (anvil #0): sign the genesis with `fusion --operator "
+                         "NAME operator genesis --key ADDRESS`", SEED_ADMIN);
+        unsigned bits = 0;
+        if (rc == 0 && found)
+            rc = desk_roles_parse(&bits, me.roles, e);
+        if (rc == 0) {
+            memset(&me, 0, sizeof me);
+            snprintf(me.name, sizeof me.name, "%s", SEED_ADMIN);
+            me.address = *keystore_key_address(admin_key);
+            desk_roles_format(me.roles, sizeof me.roles, bits | DESK_ROLE_admin);
+            if (found) {
+                rc = store_operator_set_roles(db, SEED_ADMIN, me.roles, &found, e);
+            } else {
+                rc = store_operator_add(db, &me, e);
+                out->operators_new += rc == 0;
+            }
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         unsigned bits;
         err ignore;
         if (desk_roles_parse(&bits, ops[i].role, &ignore) < 0)
-            continue;
-        store_operator have;
+            continue; /* on-chain-only roles (the arbiter) are not desk roles */
+        store_operator have, o;
         bool found = false;
-        if (store_operator_get(db, ops[i].name, &have, &found, e) < 0)
-            return -1;
-        if (found)
+        if ((rc = store_operator_get(db, ops[i].name, &have, &found, e)) < 0 || found)
             continue;
-        store_operator o;
         memset(&o, 0, sizeof o);
         snprintf(o.name, sizeof o.name, "%s", ops[i].name);
         o.address = addrs[i];
         desk_roles_format(o.roles, sizeof o.roles, bits);
-        if (store_operator_add(db, &o, e) < 0)
-            return -1;
-        out->operators_new++;
+        if (present) {
+            char a[ADDR_STR_MAX];
+            addr_to_checksum(a, &o.address);
+            json_t *det = json_pack("{s:s,s:s,s:s}", "name", o.name, "key", a, "roles", o.roles);
+            if (!det)
+                rc = err_set(e, ERR_NOMEM, "out of memory");
+            if (rc == 0)
+                rc = desk_operator_change_check(db, SEED_ADMIN, o.name, o.roles, &o.address, e);
+            if (rc == 0)
+                rc = store_operator_add(db, &o, e);
+            if (rc == 0)
+                rc = store_audit(db, home, SEED_ADMIN, "operator.add", det, e);
+            json_decref(det);
+        } else {
+            rc = store_operator_add(db, &o, e);
+        }
+        out->operators_new += rc == 0;
     }
-    return 0;
+    if (rc == 0 && !present) {
+        store_operator *all = NULL;
+        size_t n_all = 0;
+        json_t *arr = json_array(), *det = NULL;
+        rc = store_operator_list(db, &all, &n_all, e);
+        for (size_t i = 0; rc == 0 && i < n_all; i++)
+            if (!arr || op_json(arr, &all[i]) < 0)
+                rc = err_set(e, ERR_NOMEM, "out of memory");
+        free(all);
+        uint8_t fresh[32];
+        char id_hex[67];
+        randombytes_buf(fresh, sizeof fresh);
+        hex_encode(id_hex, sizeof id_hex, fresh, 32, true);
+        if (rc == 0) {
+            det = json_pack("{s:s,s:s,s:O,s:s}", "desk_id", id_hex, "admin", SEED_ADMIN,
+                            "operators", arr, "earlier_rows", "recorded before signatures");
+            if (!det)
+                rc = err_set(e, ERR_NOMEM, "out of memory");
+        }
+        json_decref(arr);
+        if (rc == 0)
+            rc = store_audit(db, home, SEED_ADMIN, "desk.genesis", det, e);
+        json_decref(det);
+    }
+    if (rc == 0 && store_commit(db, e) < 0)
+        rc = -1;
+    if (rc < 0)
+        store_rollback(db);
+    return rc;
 }
 
 int devnet_call_word(rpc_client *rpc, const addr *to, const buf *calldata, uint8_t word[32], err *e)
@@ -411,6 +517,7 @@ int devnet_seed(const char *home, const char *operator_name, devnet_seed_report 
     devnet_party *parties = NULL;
     size_t n_parties = 0;
     entity_acc *ents = NULL;
+    ks_key *officer_key = NULL;
     int rc = -1;
     if (devnet_operators_load(ops, &n_ops, e) < 0)
         goto out;
@@ -464,8 +571,14 @@ int devnet_seed(const char *home, const char *operator_name, devnet_seed_report 
         goto out;
     }
     compliance_actor act = {home, officer, (int64_t)time(NULL)};
-    if (store_operators(db, ops, op_addrs, n_ops, out, e) < 0 ||
-        store_entities(db, &act, ents, out, e) < 0)
+    if (seed_genesis(home, db, deployer, ops, op_addrs, n_ops, out, e) < 0)
+        goto out;
+    for (size_t i = 0; i < n_ops; i++)
+        if (ops[i].name == officer &&
+            keystore_unlock(ks, &op_addrs[i], DEVNET_DEMO_PASSPHRASE, &officer_key, e) < 0)
+            goto out;
+    seed_signer(officer, officer_key);
+    if (store_entities(db, &act, ents, out, e) < 0)
         goto out;
     if (install_limits(home, out, e) < 0)
         goto out;
@@ -480,7 +593,9 @@ out:
     free(ents);
     free(parties);
     free(chains_);
+    audit_signer_set(NULL);
     store_close(&db);
+    keystore_lock(&officer_key);
     keystore_lock(&deployer);
     keystore_free(&ks);
     return rc;

@@ -72,8 +72,13 @@ def sanctions_off(tmp):
     carol = r.stdout.strip()
     r = run(home, "--passphrase-file", pw, "key", "new", "--label", "dave")
     dave = r.stdout.strip()
-    run(home, "operator", "add", "carol", "--key", carol, "--role", "compliance")
-    run(home, "operator", "add", "dave", "--key", dave, "--role", "trader")
+    # carol, the desk's admin and compliance officer, signs its genesis and adds dave
+    r = run(home, "--operator", "carol", "--passphrase-file", pw, "operator", "genesis",
+            "--key", carol, "--role", "compliance")
+    check("set-up: the genesis", r.returncode == 0, r)
+    r = run(home, "--operator", "carol", "--passphrase-file", pw, "operator", "add", "dave",
+            "--key", dave, "--role", "trader")
+    check("set-up: operator dave", r.returncode == 0, r)
     write(os.path.join(home, "compliance.conf"), "# rules\nthreshold_usd = 5000\n"
           "sanctions.enabled = no\n")
     conf = os.path.join(home, "compliance.conf")
@@ -132,9 +137,17 @@ def sanctions_off(tmp):
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         home = os.path.join(tmp, "desk")
-        r = run(home, "operator", "add", "carol", "--key",
-                "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "--role", "compliance")
+        # a desk records decisions once its admin has signed its genesis: here carol, who
+        # is its compliance officer too, with her own key
+        pw = os.path.join(tmp, "pw")
+        write(pw, "pw-carol-1\n")
+        os.environ["FUSION_KDF"] = "interactive"  # the fastest KDF level: a test, not a desk
+        r = run(home, "--passphrase-file", pw, "key", "new", "--label", "carol")
+        check("set-up: carol's key", r.returncode == 0, r)
+        r = run(home, "--operator", "carol", "--passphrase-file", pw, "operator", "genesis",
+                "--key", r.stdout.strip(), "--role", "compliance")
         check("set-up: operator carol", r.returncode == 0, r)
+        carol = ("--operator", "carol", "--passphrase-file", pw)
         header = "name,type,jurisdiction,kyc,kyc_expires,tier,risk,review_due,chain_id,address\n"
 
         # A quoted field never closed: the record reader must move on (it looped, growing the
@@ -145,7 +158,7 @@ def main():
                             ("quote inside a field", 'ab"c,company,CH,,,,,,,\n')]:
             csv = os.path.join(tmp, "e.csv")
             write(csv, header + body)
-            r = run(home, "--operator", "carol", "entity", "import", csv)
+            r = run(home, *carol, "entity", "import", csv)
             lines = r.stderr.splitlines()
             ok = (r.returncode == 1 and any("malformed quoting" in x for x in lines)
                   and lines[-1].startswith("fusion: ") and "nothing imported" in lines[-1])
@@ -153,7 +166,7 @@ def main():
                   "exit 1, a 'malformed quoting' line and 'nothing imported'")
         # Many bad lines: the report is bounded, the count is exact.
         write(csv, header + "x\n" * 5000)
-        r = run(home, "--operator", "carol", "entity", "import", csv)
+        r = run(home, *carol, "entity", "import", csv)
         lines = r.stderr.splitlines()
         ok = (r.returncode == 1 and len(lines) <= 102 and "5000 of 5000 lines" in lines[-1]
               and "e.csv:5001:" not in r.stderr)

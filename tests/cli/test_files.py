@@ -88,16 +88,18 @@ class Files(unittest.TestCase):
         return seen
 
     def new_desk(self):
-        """A desk with a key and an operator signing with it."""
+        """A desk with a key and an operator signing with it: its admin, who signs its
+        genesis (a desk records no decision before)."""
         self.addr = self.ok("key", "new", "--label", "k", passfile=self.pw).stdout.strip()
-        self.ok("operator", "add", "files-test", "--key", self.addr, "--role", "admin,compliance")
+        self.ok("operator", "genesis", "--key", self.addr, "--role", "compliance",
+                passfile=self.pw)
 
     def test_new_desk_in_open_directory(self):
         os.makedirs(self.home, mode=0o755)
         os.chmod(self.home, 0o755)
         p = self.ok("key", "new", "--label", "k", passfile=self.pw)
         self.assertIn(f"{self.home} was open to group/others (mode 0755)", p.stderr)
-        self.ok("operator", "add", "files-test", "--key", p.stdout.strip(), "--role", "admin")
+        self.ok("operator", "genesis", "--key", p.stdout.strip(), passfile=self.pw)
         # keep the WAL files around: a reader holds the database open while we look
         seen = self.assert_private()
         for name in ("desk.db", "fusion.log", "audit.log"):
@@ -110,10 +112,12 @@ class Files(unittest.TestCase):
         code = ("import sqlite3,sys,time;c=sqlite3.connect(sys.argv[1]);"
                 "c.execute('select count(*) from sqlite_master').fetchall();"
                 "print('open',flush=True);time.sleep(30)")
+        second = self.ok("key", "new", "--label", "k2", passfile=self.pw).stdout.strip()
         holder = subprocess.Popen(["python3", "-c", code, db], stdout=subprocess.PIPE, text=True)
         try:
             holder.stdout.readline()
-            self.ok("operator", "add", "second", "--key", self.addr, "--role", "trader")
+            self.ok("operator", "add", "second", "--key", second, "--role", "trader",
+                    passfile=self.pw)
             for suffix in ("-wal", "-shm"):
                 self.assertEqual(mode(db + suffix), 0o600, db + suffix)
         finally:
@@ -205,7 +209,8 @@ class Files(unittest.TestCase):
             for home in (empty, missing):
                 p = self.fusion(*args, home=home)
                 self.refused(p, f"no desk at {home}")
-                self.assertIn("fusion chain add", p.stderr)
+                # a desk starts with a key and its admin's signed genesis
+                self.assertIn("operator genesis --key ADDRESS", p.stderr)
             self.assertEqual(os.listdir(empty), [], args)
             self.assertFalse(os.path.exists(missing), args)
 
@@ -221,7 +226,7 @@ class Files(unittest.TestCase):
         self.refused(p, "missing or empty")
         self.assertIn("deleted", p.stderr)
         self.assertNotIn("no rows yet", p.stdout)
-        p = self.fusion("operator", "roles", "files-test", "--role", "admin")
+        p = self.fusion("operator", "roles", "files-test", "--role", "admin", passfile=self.pw)
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertIn("missing or empty", p.stderr)
         self.assertFalse(os.path.exists(log), "numbering started anew in a new log")
@@ -241,7 +246,9 @@ class Files(unittest.TestCase):
         self.assertIn("compliance,admin", self.ok("operator", "list").stdout)
 
     def test_desk_db_deleted(self):
-        self.new_desk()
+        # a desk with keys only: on a desk whose genesis is signed, desk.db also holds the
+        # desk id, and a desk.db deleted there is named as replaced by `audit verify`
+        self.ok("key", "new", "--label", "k", passfile=self.pw)
         for sfx in ("", "-wal", "-shm"):
             if os.path.exists(os.path.join(self.home, "desk.db" + sfx)):
                 os.unlink(os.path.join(self.home, "desk.db" + sfx))

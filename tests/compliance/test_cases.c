@@ -19,9 +19,13 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "audit/audit.h"
+#include "base/bytes.h"
+#include "crypto/address.h"
+#include "crypto/eip712.h"
 #include "compliance/compliance.h"
 #include "store/store.h"
 
@@ -50,6 +54,49 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Decisions are signed: each operator's key is derived from its name (a test's keys), and
+ * as(a) installs a's key as the process's signer before a's decision. */
+static void op_secret(uint8_t sk[32], const char *name)
+{
+    crypto_hash_sha256(sk, (const unsigned char *)name, strlen(name));
+}
+
+static addr op_addr(const char *name)
+{
+    uint8_t sk[32];
+    op_secret(sk, name);
+    addr a;
+    assert_int_equal(addr_from_seckey(&a, sk), 0);
+    return a;
+}
+
+static char signer_name[64];
+
+static int sign_as(void *ctx, uint8_t sig65[65], const uint8_t digest[32], err *e)
+{
+    uint8_t sk[32];
+    op_secret(sk, ctx);
+    return eip712_sign(sig65, digest, sk) < 0 ? err_set(e, ERR_CRYPTO, "test signature") : 0;
+}
+
+static void sign_as_op(const char *name)
+{
+    audit_signer g;
+    memset(&g, 0, sizeof g);
+    snprintf(signer_name, sizeof signer_name, "%s", name);
+    snprintf(g.operator_name, sizeof g.operator_name, "%s", name);
+    g.address = op_addr(name);
+    g.sign = sign_as;
+    g.ctx = signer_name;
+    audit_signer_set(&g);
+}
+
+static const compliance_actor *as(const compliance_actor *a)
+{
+    sign_as_op(a->operator_name);
+    return a;
+}
+
 /* The desk's operators: the officers the tests act as hold the compliance role (the
  * operators table is what compliance_require_officer reads); "trader" does not. */
 static void seed_operators(store *s)
@@ -65,7 +112,7 @@ static void seed_operators(store *s)
         memset(&o, 0, sizeof o);
         snprintf(o.name, sizeof o.name, "%s", ops[i][0]);
         snprintf(o.roles, sizeof o.roles, "%s", ops[i][1]);
-        o.address.b[19] = (uint8_t)(i + 1);
+        o.address = op_addr(o.name);
         o.created_at = T0;
         bool found = false;
         store_operator got;
@@ -77,6 +124,27 @@ static void seed_operators(store *s)
     }
 }
 
+/* The desk's admin (officer3) signs its genesis, as on a real desk: without one no
+ * decision is recorded (test_no_genesis). */
+static void sign_genesis(store *s)
+{
+    uint8_t id[32];
+    bool present = false;
+    err e;
+    if (audit_desk_id(home, id, &present, &e) < 0)
+        fail_msg("audit_desk_id: %s", e.msg);
+    if (present)
+        return;
+    randombytes_buf(id, sizeof id);
+    char hex[67];
+    hex_encode(hex, sizeof hex, id, 32, true);
+    json_t *det = json_pack("{s:s,s:s,s:[]}", "desk_id", hex, "admin", "officer3", "operators");
+    sign_as_op("officer3");
+    if (store_audit(s, home, "officer3", "desk.genesis", det, &e) < 0)
+        fail_msg("genesis: %s", e.msg);
+    json_decref(det);
+}
+
 static store *open_db(void)
 {
     store *s = NULL;
@@ -84,6 +152,7 @@ static store *open_db(void)
     if (store_open(&s, dbpath, &e) < 0)
         fail_msg("store_open: %s", e.msg);
     seed_operators(s);
+    sign_genesis(s);
     return s;
 }
 
@@ -161,14 +230,55 @@ static int64_t add_entity(store *s, const char *name, const char *kyc, const cha
     x.tier = 1;
     compliance_actor a = actor("alice", T0);
     err e;
-    if (compliance_entity_add(s, &a, &x, &e) < 0)
+    if (compliance_entity_add(s, as(&a), &x, &e) < 0)
         fail_msg("entity add: %s", e.msg);
     if (link) {
         addr la = A(link);
-        if (compliance_entity_link(s, &a, x.id, 31337, &la, &e) < 0)
+        if (compliance_entity_link(s, as(&a), x.id, 31337, &la, &e) < 0)
             fail_msg("link: %s", e.msg);
     }
     return x.id;
+}
+
+/* A desk without a signed genesis records no decision, whatever interface asks (the UI
+ * calls the compliance registry as the CLI does): the audit module refuses it, naming
+ * `operator genesis`, with the operator's key installed as the signer, and nothing is
+ * stored. */
+static void test_no_genesis(void **state)
+{
+    (void)state;
+    store *s = NULL;
+    err e;
+    if (store_open(&s, dbpath, &e) < 0)
+        fail_msg("store_open: %s", e.msg);
+    seed_operators(s);
+    store_entity x;
+    memset(&x, 0, sizeof x);
+    snprintf(x.name, sizeof x.name, "Acme AG");
+    snprintf(x.type, sizeof x.type, "company");
+    snprintf(x.jurisdiction, sizeof x.jurisdiction, "CH");
+    snprintf(x.kyc, sizeof x.kyc, "verified");
+    snprintf(x.kyc_expires, sizeof x.kyc_expires, "2099-12-31");
+    snprintf(x.risk, sizeof x.risk, "low");
+    x.tier = 1;
+    compliance_actor a = actor("alice", T0);
+    err_clear(&e);
+    assert_int_equal(compliance_entity_add(s, as(&a), &x, &e), -1);
+    assert_int_equal(e.code, ERR_DENIED);
+    assert_string_equal(e.msg, AUDIT_NO_GENESIS);
+    store_entity got;
+    bool found = true;
+    assert_int_equal(store_entity_find_name(s, "Acme AG", &got, &found, &e), 0);
+    assert_false(found);
+    audit_report r;
+    assert_int_equal(audit_verify(home, NULL, &r, &e), 0);
+    assert_int_equal(r.rows, 0);
+    /* signed by the admin, the genesis lets the same decision through, signed */
+    sign_genesis(s);
+    assert_int_equal(compliance_entity_add(s, as(&a), &x, &e), 0);
+    assert_int_equal(store_entity_find_name(s, "Acme AG", &got, &found, &e), 0);
+    assert_true(found);
+    store_close(&s);
 }
 
 static screen_ctx *load_lists(void)
@@ -254,10 +364,10 @@ static void test_sanctioned_payee_flow(void **state)
     compliance_actor sys = actor("sync", T0);
     compliance_screen_stats st;
     err e;
-    assert_int_equal(compliance_screen_pending(s, &sys, ctx, NULL, &st, &e), 0);
+    assert_int_equal(compliance_screen_pending(s, as(&sys), ctx, NULL, &st, &e), 0);
     assert_int_equal(st.screened, 1);
     assert_int_equal(st.cases_opened, 1); /* payer is verified and current: no case */
-    assert_int_equal(compliance_screen_pending(s, &sys, ctx, NULL, &st, &e), 0);
+    assert_int_equal(compliance_screen_pending(s, as(&sys), ctx, NULL, &st, &e), 0);
     assert_int_equal(st.screened, 0);
     assert_int_equal(query_int(s, "SELECT count(*) FROM cases"), 1);
 
@@ -293,20 +403,20 @@ static void test_sanctioned_payee_flow(void **state)
     /* four-eyes */
     compliance_actor alice = actor("alice", T0 + 60), bob = actor("bob", T0 + 120);
     bool closed = true;
-    assert_int_equal(compliance_case_decide(s, &alice, 1, "cleared", NULL, &closed, &e), -1);
+    assert_int_equal(compliance_case_decide(s, as(&alice), 1, "cleared", NULL, &closed, &e), -1);
     assert_int_equal(e.code, ERR_STATE); /* new: take it first */
-    assert_int_equal(compliance_case_take(s, &alice, 1, &e), 0);
-    assert_int_equal(compliance_case_take(s, &bob, 1, &e), -1); /* held by alice */
-    assert_int_equal(compliance_case_note(s, &alice, 1, "checked with the payee's bank", &e), 0);
-    assert_int_equal(compliance_case_decide(s, &alice, 1, "cleared", "false positive", &closed,
+    assert_int_equal(compliance_case_take(s, as(&alice), 1, &e), 0);
+    assert_int_equal(compliance_case_take(s, as(&bob), 1, &e), -1); /* held by alice */
+    assert_int_equal(compliance_case_note(s, as(&alice), 1, "checked with the payee's bank", &e), 0);
+    assert_int_equal(compliance_case_decide(s, as(&alice), 1, "cleared", "false positive", &closed,
                                             &e), 0);
     assert_false(closed);
-    assert_int_equal(compliance_case_decide(s, &alice, 1, "cleared", NULL, &closed, &e), -1);
+    assert_int_equal(compliance_case_decide(s, as(&alice), 1, "cleared", NULL, &closed, &e), -1);
     assert_int_equal(e.code, ERR_DENIED);
     assert_non_null(strstr(e.msg, "four-eyes"));
     assert_int_equal(compliance_gate_check_at(s, 31337, &esc, "release", T0, &e), -1);
     assert_non_null(strstr(e.msg, "case #1"));
-    assert_int_equal(compliance_case_decide(s, &bob, 1, "cleared", "agree", &closed, &e), 0);
+    assert_int_equal(compliance_case_decide(s, as(&bob), 1, "cleared", "agree", &closed, &e), 0);
     assert_true(closed);
     assert_int_equal(store_case_get(s, 1, &c, &found, &e), 0);
     assert_string_equal(c.state, "closed");
@@ -324,7 +434,7 @@ static void test_sanctioned_payee_flow(void **state)
     assert_string_equal(x.name, "Payee 有限公司 🐉");
     snprintf(x.kyc, sizeof x.kyc, "verified");
     snprintf(x.kyc_expires, sizeof x.kyc_expires, "2026-01-01");
-    assert_int_equal(compliance_entity_edit(s, &alice, &x, &e), 0);
+    assert_int_equal(compliance_entity_edit(s, as(&alice), &x, &e), 0);
     /* valid through its expiry day (UTC), refused the day after */
     assert_int_equal(compliance_gate_check_at(s, 31337, &esc, "release", T0 + 86399, &e), 0);
     assert_int_equal(compliance_gate_check_at(s, 31337, &esc, "fund", T0 + 86400, &e), -1);
@@ -387,7 +497,7 @@ static void test_block_and_dedup(void **state)
     compliance_actor sys = actor("sync", T0);
     compliance_screen_stats st;
     err e;
-    assert_int_equal(compliance_screen_pending(s, &sys, ctx, NULL, &st, &e), 0);
+    assert_int_equal(compliance_screen_pending(s, as(&sys), ctx, NULL, &st, &e), 0);
     assert_int_equal(st.cases_opened, 2);
     char subj[64];
     snprintf(subj, sizeof subj, "entity:%lld", (long long)bad);
@@ -400,10 +510,10 @@ static void test_block_and_dedup(void **state)
     free(cs);
     compliance_actor alice = actor("alice", T0), bob = actor("bob", T0);
     bool closed;
-    assert_int_equal(compliance_case_take(s, &alice, first, &e), 0);
-    assert_int_equal(compliance_case_decide(s, &alice, first, "blocked", NULL, &closed, &e), 0);
+    assert_int_equal(compliance_case_take(s, as(&alice), first, &e), 0);
+    assert_int_equal(compliance_case_decide(s, as(&alice), first, "blocked", NULL, &closed, &e), 0);
     assert_false(closed);
-    assert_int_equal(compliance_case_decide(s, &bob, first, "blocked", NULL, &closed, &e), 0);
+    assert_int_equal(compliance_case_decide(s, as(&bob), first, "blocked", NULL, &closed, &e), 0);
     assert_true(closed);
     store_entity x;
     bool found;
@@ -451,20 +561,20 @@ static void test_queue_order_snooze_overdue(void **state)
     compliance_actor alice = actor("alice", T0 + 10);
     err e;
     /* snooze case 1 (high, oldest) until tomorrow */
-    assert_int_equal(compliance_case_snooze(s, &alice, 1, "2026-01-02", &e), 0);
-    assert_int_equal(compliance_case_snooze(s, &alice, 1, "2025-12-31", &e), -1);
+    assert_int_equal(compliance_case_snooze(s, as(&alice), 1, "2026-01-02", &e), 0);
+    assert_int_equal(compliance_case_snooze(s, as(&alice), 1, "2025-12-31", &e), -1);
     int64_t order[6], id;
     for (int i = 0; i < 5; i++) {
-        assert_int_equal(compliance_case_next(s, &alice, &id, &e), 0);
+        assert_int_equal(compliance_case_next(s, as(&alice), &id, &e), 0);
         order[i] = id;
     }
-    assert_int_equal(compliance_case_next(s, &alice, &id, &e), 0);
+    assert_int_equal(compliance_case_next(s, as(&alice), &id, &e), 0);
     assert_int_equal(id, 0); /* only the snoozed one is left */
     int64_t want[5] = {4, 2, 5, 3, 6};
     for (int i = 0; i < 5; i++)
         assert_int_equal(order[i], want[i]);
     compliance_actor tomorrow = actor("bob", T0 + 86400);
-    assert_int_equal(compliance_case_next(s, &tomorrow, &id, &e), 0);
+    assert_int_equal(compliance_case_next(s, as(&tomorrow), &id, &e), 0);
     assert_int_equal(id, 1);
     /* overdue: at T0 + 5 h, the high cases (4 h SLA) are overdue, the others are not */
     store_case_filter f = {.due_before = T0 + 5 * 3600};
@@ -481,9 +591,9 @@ static void test_queue_order_snooze_overdue(void **state)
     free(cs);
     /* a low case is closed by one officer; escalation needs the case taken */
     bool closed;
-    assert_int_equal(compliance_case_decide(s, &alice, 3, "cleared", NULL, &closed, &e), 0);
+    assert_int_equal(compliance_case_decide(s, as(&alice), 3, "cleared", NULL, &closed, &e), 0);
     assert_true(closed);
-    assert_int_equal(compliance_case_escalate(s, &alice, 2, "needs legal", &e), 0);
+    assert_int_equal(compliance_case_escalate(s, as(&alice), 2, "needs legal", &e), 0);
     store_case c;
     bool found;
     assert_int_equal(store_case_get(s, 2, &c, &found, &e), 0);
@@ -491,7 +601,7 @@ static void test_queue_order_snooze_overdue(void **state)
     assert_string_equal(c.assignee, ""); /* back in the escalated queue for a senior officer */
     /* a case held by alice cannot be closed by bob (medium: no four-eyes) */
     compliance_actor bob = actor("bob", T0 + 20);
-    assert_int_equal(compliance_case_decide(s, &bob, 5, "cleared", NULL, &closed, &e), -1);
+    assert_int_equal(compliance_case_decide(s, as(&bob), 5, "cleared", NULL, &closed, &e), -1);
     assert_int_equal(e.code, ERR_STATE);
     assert_non_null(strstr(e.msg, "alice"));
     store_close(&s);
@@ -533,7 +643,7 @@ static void test_take_next_race(void **state)
                 compliance_actor a = {.home = home, .operator_name = op, .now = T0 + 100};
                 for (;;) {
                     int64_t id;
-                    if (compliance_case_next(cs, &a, &id, &e) < 0) {
+                    if (compliance_case_next(cs, as(&a), &id, &e) < 0) {
                         fprintf(out, "error %s\n", e.msg);
                         fclose(out);
                         _exit(4);
@@ -624,7 +734,7 @@ static void test_prices_large_amount(void **state)
     screen_ctx *ctx = load_lists();
     compliance_actor sys = actor("sync", T0);
     compliance_screen_stats st;
-    assert_int_equal(compliance_screen_pending(s, &sys, ctx, &prices, &st, &e), 0);
+    assert_int_equal(compliance_screen_pending(s, as(&sys), ctx, &prices, &st, &e), 0);
     assert_int_equal(st.screened, 2);
     assert_int_equal(st.hits, 1);
     assert_int_equal(st.cases_opened, 1);
@@ -685,7 +795,7 @@ static void test_import(void **state)
                "\"Doe, Jane\",individual,CH,,,,,,,\n");
     compliance_import_report r;
     err e;
-    assert_int_equal(compliance_entity_import(s, &a, path, &r, &e), -1);
+    assert_int_equal(compliance_entity_import(s, as(&a), path, &r, &e), -1);
     assert_int_equal(r.n_imported, 0);
     size_t want_lines[] = {3, 5, 7, 8, 9, 10}; /* the quoted name spans lines 3-4 */
     assert_int_equal(r.n_errors, 6);
@@ -701,7 +811,7 @@ static void test_import(void **state)
                "name,type,jurisdiction,kyc,kyc_expires,tier,risk,review_due,chain_id,address\n"
                "\"Doe, Jane\",individual,CH,verified,2030-01-01,1,low,,,\n"
                "東京トレーディング 🚀,company,JP,pending,,2,high,2026-06-30,31337," PAYER "\n");
-    assert_int_equal(compliance_entity_import(s, &a, path, &r, &e), 0);
+    assert_int_equal(compliance_entity_import(s, as(&a), path, &r, &e), 0);
     assert_int_equal(r.n_imported, 2);
     compliance_import_report_free(&r);
     store_entity x;
@@ -714,7 +824,7 @@ static void test_import(void **state)
     assert_int_equal(store_entity_find_addr(s, 31337, &p, &owner, &e), 0);
     assert_int_equal(owner, x.id);
     /* importing again clashes with the registry: nothing imported, lines named */
-    assert_int_equal(compliance_entity_import(s, &a, path, &r, &e), -1);
+    assert_int_equal(compliance_entity_import(s, as(&a), path, &r, &e), -1);
     assert_int_equal(r.n_errors, 2);
     assert_int_equal(r.errors[0].line, 2);
     compliance_import_report_free(&r);
@@ -761,16 +871,16 @@ static void test_officer_roles(void **state)
     screen_ctx *ctx = load_lists();
     compliance_actor sys = actor("sync", T0);
     err e;
-    assert_int_equal(compliance_screen_pending(s, &sys, ctx, NULL, NULL, &e), 0);
+    assert_int_equal(compliance_screen_pending(s, as(&sys), ctx, NULL, NULL, &e), 0);
     screen_ctx_free(&ctx);
     int64_t id = 0;
     compliance_actor nobody = actor("mallory", T0), trader = actor("trader", T0);
-    assert_int_equal(compliance_case_next(s, &nobody, &id, &e), -1);
+    assert_int_equal(compliance_case_next(s, as(&nobody), &id, &e), -1);
     assert_int_equal(e.code, ERR_DENIED);
     assert_non_null(strstr(e.msg, "mallory"));
     assert_non_null(strstr(e.msg, "compliance role"));
     assert_non_null(strstr(e.msg, "fusion operator add"));
-    assert_int_equal(compliance_case_next(s, &trader, &id, &e), -1);
+    assert_int_equal(compliance_case_next(s, as(&trader), &id, &e), -1);
     assert_int_equal(e.code, ERR_DENIED);
     assert_non_null(strstr(e.msg, "trader"));
     assert_non_null(strstr(e.msg, "compliance role"));
@@ -782,12 +892,12 @@ static void test_officer_roles(void **state)
     snprintf(x.kyc, sizeof x.kyc, "verified");
     snprintf(x.risk, sizeof x.risk, "low");
     x.tier = 1;
-    assert_int_equal(compliance_entity_add(s, &trader, &x, &e), -1);
+    assert_int_equal(compliance_entity_add(s, as(&trader), &x, &e), -1);
     assert_int_equal(e.code, ERR_DENIED);
     assert_int_equal(query_int(s, "SELECT count(*) FROM entities"), 0);
     assert_int_equal(query_int(s, "SELECT count(*) FROM cases WHERE assignee IS NOT NULL"), 0);
     compliance_actor bob = actor("bob", T0);
-    assert_int_equal(compliance_case_next(s, &bob, &id, &e), 0);
+    assert_int_equal(compliance_case_next(s, as(&bob), &id, &e), 0);
     assert_true(id > 0);
     store_close(&s);
 }
@@ -1056,8 +1166,8 @@ static void test_sla_alerts(void **state)
     assert_int_equal(sev, ALERT_WARNING);
     compliance_actor bob = actor("bob", T0 + 25 * 3600);
     bool closed = false;
-    assert_int_equal(compliance_case_take(s, &bob, 2, &e), 0);
-    assert_int_equal(compliance_case_decide(s, &bob, 2, "cleared", NULL, &closed, &e), 0);
+    assert_int_equal(compliance_case_take(s, as(&bob), 2, &e), 0);
+    assert_int_equal(compliance_case_decide(s, as(&bob), 2, "cleared", NULL, &closed, &e), 0);
     assert_true(closed);
     assert_int_equal(compliance_sla_alerts(s, T0 + 26 * 3600, &raised, &cleared, &e), 0);
     assert_int_equal(cleared, 1);
@@ -1112,7 +1222,7 @@ static void test_concurrent_screening(void **state)
             _exit(3);
         compliance_actor a = {.home = home, .operator_name = "other", .now = T0};
         for (int i = 0; i < 3; i++)
-            if (compliance_screen_pending(cs, &a, ctx, NULL, NULL, &e) < 0)
+            if (compliance_screen_pending(cs, as(&a), ctx, NULL, NULL, &e) < 0)
                 _exit(4);
         screen_ctx_free(&ctx);
         store_close(&cs);
@@ -1166,7 +1276,7 @@ static void test_screen_action(void **state)
     compliance_action create = {.action = "create", .chain_id = 31337, .payer = &payer,
                                 .payee = &payee};
     err e;
-    assert_int_equal(compliance_screen_action(s, &alice, &create, &e), -1);
+    assert_int_equal(compliance_screen_action(s, as(&alice), &create, &e), -1);
     assert_int_equal(e.code, ERR_DENIED);
     assert_non_null(strstr(e.msg, "sanctions list 2024-09-27/fff25e4a7748464d"));
     assert_non_null(strstr(e.msg, "rule sanctions"));
@@ -1177,17 +1287,17 @@ static void test_screen_action(void **state)
                      1);
     assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits"), 1);
     create.payee = &other;
-    assert_int_equal(compliance_screen_action(s, &alice, &create, &e), 0);
+    assert_int_equal(compliance_screen_action(s, as(&alice), &create, &e), 0);
     assert_int_equal(query_int(s, "SELECT count(*) FROM cases"), 1);
 
     int64_t id = add_entity(s, "Other GmbH", "verified", "2030-01-01", NULL);
-    assert_int_equal(compliance_entity_link(s, &alice, id, 31337, &other, &e), 0);
+    assert_int_equal(compliance_entity_link(s, as(&alice), id, 31337, &other, &e), 0);
     store_entity x;
     bool found = false;
     assert_int_equal(store_entity_get(s, id, &x, &found, &e), 0);
     x.blocked = true;
     assert_int_equal(store_entity_update(s, &x, &e), 0);
-    assert_int_equal(compliance_screen_action(s, &alice, &create, &e), -1);
+    assert_int_equal(compliance_screen_action(s, as(&alice), &create, &e), -1);
     assert_non_null(strstr(e.msg, "blocked"));
     assert_non_null(strstr(e.msg, "Other GmbH"));
 
@@ -1195,24 +1305,24 @@ static void test_screen_action(void **state)
     addr esc = nth_addr(9);
     put_escrow(s, &esc, &payer, &payee, 3);
     compliance_action rel = {.action = "release", .chain_id = 31337, .escrow = &esc};
-    assert_int_equal(compliance_screen_action(s, &bob, &rel, &e), -1);
+    assert_int_equal(compliance_screen_action(s, as(&bob), &rel, &e), -1);
     assert_non_null(strstr(e.msg, "rule sanctions"));
     int64_t cid = 0;
-    assert_int_equal(compliance_case_next(s, &alice, &cid, &e), 0); /* #1: the create */
-    assert_int_equal(compliance_case_next(s, &alice, &cid, &e), 0);
+    assert_int_equal(compliance_case_next(s, as(&alice), &cid, &e), 0); /* #1: the create */
+    assert_int_equal(compliance_case_next(s, as(&alice), &cid, &e), 0);
     store_case c;
     assert_int_equal(store_case_get(s, cid, &c, &found, &e), 0);
     assert_memory_equal(c.escrow.b, esc.b, ADDR_LEN);
     bool closed = false;
-    assert_int_equal(compliance_case_decide(s, &alice, cid, "cleared", NULL, &closed, &e), 0);
+    assert_int_equal(compliance_case_decide(s, as(&alice), cid, "cleared", NULL, &closed, &e), 0);
     assert_false(closed); /* high priority: four-eyes */
-    assert_int_equal(compliance_screen_action(s, &bob, &rel, &e), -1);
-    assert_int_equal(compliance_case_decide(s, &bob, cid, "cleared", NULL, &closed, &e), 0);
+    assert_int_equal(compliance_screen_action(s, as(&bob), &rel, &e), -1);
+    assert_int_equal(compliance_case_decide(s, as(&bob), cid, "cleared", NULL, &closed, &e), 0);
     assert_true(closed);
-    assert_int_equal(compliance_screen_action(s, &bob, &rel, &e), 0);
+    assert_int_equal(compliance_screen_action(s, as(&bob), &rel, &e), 0);
     /* the create-to-the-listed-payee case is still open: a new create is refused again */
     create.payee = &payee;
-    assert_int_equal(compliance_screen_action(s, &alice, &create, &e), -1);
+    assert_int_equal(compliance_screen_action(s, as(&alice), &create, &e), -1);
     (void)zero;
     store_close(&s);
 }
@@ -1280,6 +1390,7 @@ int main(void)
     snprintf(data, sizeof data, "%s/data", getenv("FUSION_ROOT") ? getenv("FUSION_ROOT") : ".");
     setenv("FUSION_DATA", data, 1);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_no_genesis, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sanctioned_payee_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_and_dedup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_order_snooze_overdue, setup, teardown),

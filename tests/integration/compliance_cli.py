@@ -23,12 +23,20 @@ def fail_line(r, code=1):
 def main():
     d = Desk()
     op = ("--operator", "carol")
-    # only operators holding the compliance role act on the registry and the cases
+    # a desk whose genesis no admin has signed records no decision (it used to record them
+    # unsigned, and this refusal named only the role)
     r = d.run(*op, "entity", "add", "Early", "--type", "company", "--jurisdiction", "CH",
               check=False)
     line = fail_line(r)
-    assert len(line) == 1 and "carol" in line[0] and "compliance role" in line[0], r.stderr
-    assert "fusion operator add" in line[0], r.stderr
+    assert len(line) == 1 and "no signed genesis" in line[0], r.stderr
+    assert "operator genesis --key ADDRESS" in line[0], r.stderr
+    d.signed.genesis()
+    # only operators act: carol is none (her decisions could not be signed)
+    r = d.run(*op, "entity", "add", "Early", "--type", "company", "--jurisdiction", "CH",
+              check=False)
+    line = fail_line(r)
+    assert len(line) == 1 and "carol" in line[0] and "not an operator" in line[0], r.stderr
+    # only operators holding the compliance role act on the registry and the cases
     d.run("operator", "add", "dave", "--key", A[8], "--role", "trader,approver")
     r = d.run("--operator", "dave", "case", "next", check=False)
     line = fail_line(r)
@@ -44,7 +52,10 @@ def main():
     assert roles["dave"] == ["approver", "compliance"], roles
     rows = [json.loads(x) for x in open(os.path.join(d.home, "audit.log"))]
     grant = [x for x in rows if x["action"] == "operator.roles"]
-    assert len(grant) == 1 and grant[0]["details"] == {
+    # signed by the admin who granted it (its statement under "_sig")
+    assert len(grant) == 1 and grant[0]["operator"] == d.signed.admin, grant
+    assert grant[0]["details"].pop("_sig")["signature"].startswith("0x"), grant
+    assert grant[0]["details"] == {
         "name": "dave", "before": "trader,approver", "after": "approver,compliance"}, grant
     r = d.run("--operator", "dave", "case", "list", "--json", check=False)
     assert r.returncode == 0, r.stderr

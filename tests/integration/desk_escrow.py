@@ -81,6 +81,7 @@ class DeskUser(Desk):
             self.run("--passphrase-file", self.pw, "key", "import", "--raw-file", keyfile,
                      "--label", name)
             os.unlink(keyfile)
+            self.signed.known(name, A[i], self.pw)  # the operator's own key and passphrase
             r = self.run("operator", "add", name, "--key", A[i], "--role", role)
             transcript(["operator", "add", name, "--key", A[i], "--role", role], r)
 
@@ -131,6 +132,7 @@ def main():
                  who)
     ops = desk.json("operator", "list", "--json")
     assert [(o["name"], o["roles"], o["key_in_store"]) for o in ops] == [
+        ("admin", ["admin"], True),  # signed the desk's genesis
         ("alice", ["trader"], True), ("bob", ["approver"], True), ("carol", ["approver"], True),
         ("dave", ["compliance"], True)], ops
 

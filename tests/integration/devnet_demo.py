@@ -6,7 +6,9 @@ checks what it did from the outside: the feeds moved to real closes of data/pric
 (cast latestRoundData against the CSV, read here), escrows exist on chain that sync put
 in the desk database — including one to the sanctioned address of data/demo, three
 just under 10,000 USDC to one counterparty, and a released one (cast call state()); the
-operators' keys are in the key store with their labels. A second demo run reuses the
+operators' keys are in the key store with their labels; the desk is a signed desk (its
+admin's genesis, the seed's decisions signed; dave acts only with his passphrase). A
+second demo run reuses the
 desk (no new keys, no new mints). Finally `devnet down` leaves no anvil (/proc), and a
 demo killed with SIGKILL still has its devnet stopped by the guardian.
 """
@@ -172,12 +174,39 @@ def four_eyes(home):
     if row is None:
         return
     cid = str(row[0])
-    fusion(home, "--operator", "dave", "case", "take", cid)
-    p = fusion(home, "--operator", "dave", "case", "block", cid, "--note", "OFAC SDN payee")
+    # the demo desk is a signed desk: its admin signed the genesis, and a decision is
+    # signed by its operator's key, so acting as dave takes dave's passphrase (the demo's)
+    log = os.path.join(home, "audit.log")
+    with open(log, "rb") as f:
+        before = f.read()
+    p = fusion(home, "--operator", "dave", "case", "take", cid, rc=1)
+    check(len(p.stderr.strip().splitlines()) == 1 and "passphrase" in p.stderr,
+          "the demo desk: dave without his passphrase is refused: %r" % p.stderr)
+    with open(log, "rb") as f:
+        check(f.read() == before, "the demo desk: nothing recorded without dave's passphrase")
+    pwdir = tempfile.mkdtemp(prefix="fusion-demo-pw-")
+    pw = os.path.join(pwdir, "pw")
+    with open(pw, "w") as f:
+        f.write("fusion-demo\n")
+    os.chmod(pw, 0o600)
+    dave = ("--operator", "dave", "--passphrase-file", pw)
+    frank = ("--operator", "frank", "--passphrase-file", pw)
+    fusion(home, *dave, "case", "take", cid)
+    p = fusion(home, *dave, "case", "block", cid, "--note", "OFAC SDN payee")
     check("proposed by dave" in p.stdout, "four-eyes: dave's decision is a proposal")
-    p = fusion(home, "--operator", "dave", "case", "block", cid, rc=1)
+    p = fusion(home, *dave, "case", "block", cid, rc=1)
     check(p.returncode == 1, "four-eyes: the proposer cannot confirm")
-    fusion(home, "--operator", "frank", "case", "block", cid)
+    fusion(home, *frank, "case", "block", cid)
+    p = fusion(home, "audit", "verify", rc=None)
+    check(p.returncode == 0 and "signatures ok" in p.stdout,
+          "the demo desk's decisions verify, signed since its genesis: %r" % (p.stdout + p.stderr))
+    with open(log) as f:
+        rows = [json.loads(x) for x in f]
+    gen = [r for r in rows if r["action"] == "desk.genesis"]
+    check(len(gen) == 1 and gen[0]["operator"] == "admin", "the demo's admin signed its genesis")
+    ents = [r for r in rows if r["action"].startswith("entity.")]
+    check(ents and all(r["operator"] == "dave" and "_sig" in r["details"] for r in ents),
+          "the seeded entities are dave's signed decisions")
     db = sqlite3.connect(path)
     state, outcome, by = db.execute("SELECT state, outcome, closed_by FROM cases WHERE id = ?",
                                     (int(cid),)).fetchone()

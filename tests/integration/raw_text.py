@@ -45,6 +45,9 @@ def assert_safe(b, what):
 def run(desk, *args, code=None):
     """fusion with bytes or str arguments; stdout and stderr as bytes."""
     argv = [FUSION.encode(), b"--home", desk.home.encode()]
+    # signed as on a real desk (the operator's passphrase file; the admin's genesis)
+    argv += [a.encode() for a in desk.signed.sign_args(
+        [a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a) for a in args])]
     argv += [a if isinstance(a, bytes) else str(a).encode() for a in args]
     r = subprocess.run(argv, capture_output=True, timeout=120)
     if code is not None:

@@ -92,6 +92,10 @@ def main():
     acct = desk.json("--passphrase-file", pw, "key", "new", "--kdf", "interactive",
                      "--label", "desk", "--json")["address"]
     desk.add_chain(chain, confirmations=0)
+    # alice sets the drawn amount and bob acknowledges alerts: operators of the desk, each
+    # with their own key (decisions are signed)
+    desk.signed.add("alice", "trader")
+    desk.signed.add("bob", "approver")
     desk.run("asset", "add-token", "--chain", "local", "--symbol", "USDC", "--address", usdc)
     desk.run("asset", "add-feed", "--chain", "local", "--asset", "ETH", "--address", eth_feed)
     desk.run("asset", "add-feed", "--chain", "31337", "--asset", "USDC", "--address", usdc_feed)

@@ -12,7 +12,9 @@ key, on a real desk through the real binary (no chain needed).
   verifies against the operator's address (and cast's own signature of it is ours);
 - tamper tests, the chain re-hashed each time so only the signatures can tell: a field of a
   decision row edited, two signatures swapped, a decision replayed into another case and
-  into another desk: each is named by `audit verify` (the row's seq).
+  into another desk: each is named by `audit verify` (the row's seq);
+- a desk without a signed genesis refuses every decision (one line naming `operator
+  genesis`, nothing written); one from before signatures migrates by its admin signing it.
 """
 import hashlib
 import json
@@ -370,14 +372,48 @@ def run(root):
     assert r.returncode == 1 and f"row seq {seq} " in r.stderr and "compliance role" in \
         r.stderr, r.stderr
 
-    # ---- a desk from before signatures migrates: an operator signs its genesis ----
+    # ---- a desk without a signed genesis records no decision at all ----
+    # (it used to record them unsigned: then anyone with the shell could act as anyone)
     m = Desk(root, "legacy")
     for who in ("dave", "frank"):
         m.import_key(who)
-    m.run("operator", "add", "dave", "--key", m.addr["dave"], "--role", "compliance")
-    m.run("operator", "add", "frank", "--key", m.addr["frank"], "--role", "compliance,admin")
+    r = m.run("operator", "list")  # read-only: allowed, and it says how a desk starts
+    assert "operator genesis --key ADDRESS" in r.stdout, r.stdout
     open_case(m, 1, "0x" + "ab" * 20)
-    m.run("case", "take", 1, op="dave")  # no signature yet: recorded before signatures
+    before = m.log()
+    for args, op, pw in ((("operator", "add", "dave", "--key", m.addr["dave"], "--role",
+                           "compliance"), "frank", "frank"),
+                         (("case", "take", 1), "dave", None),
+                         (("case", "take", 1), "dave", "dave"),
+                         (("entity", "add", "Acme", "--type", "company", "--jurisdiction", "DE"), "frank",
+                          None),
+                         (("chain", "add", "--name", "x", "--chain-id", 5, "--rpc",
+                           "http://127.0.0.1:1", "--factory", "0x" + "12" * 20), None, None)):
+        r = m.run(*args, op=op, pw=pw, check=False)
+        line = one_line_fail(r, "this desk has no signed genesis: an admin signs it with "
+                             "`fusion --operator NAME operator genesis --key ADDRESS`")
+        assert len(line) < 160, line
+    nothing_written(m, before, [])
+    assert m.sql("SELECT state, assignee FROM cases WHERE id = 1") == [("new", None)]
+    assert m.sql("SELECT count(*) FROM chains") == [(0,)]
+
+    # ---- a desk from before signatures migrates: an operator signs its genesis ----
+    # What an earlier version left on such a desk: operators and unsigned decisions (made
+    # here as it wrote them: the operators table and a re-hashed log of its rows).
+    stored = d.sql("SELECT address FROM operators WHERE name = 'alice'")[0][0]
+    fmt = (lambda a: a) if stored == d.addr["alice"] else (lambda a: a.lower())
+    now = int(time.time())
+    t = m.rows()[-1]["time"]
+    legacy = []
+    for name, roles in (("dave", "compliance"), ("frank", "compliance,admin")):
+        m.sql("INSERT INTO operators (name, address, roles, created_at) VALUES (?, ?, ?, ?)",
+              name, fmt(m.addr[name]), roles, now)
+        legacy.append({"time": t, "operator": "unknown", "action": "operator.add",
+                       "details": {"name": name, "key": m.addr[name], "roles": roles}})
+    m.sql("UPDATE cases SET state = 'assigned', assignee = 'dave' WHERE id = 1")
+    legacy.append({"time": t, "operator": "dave", "action": "case.take",
+                   "details": {"case": 1, "before": "state=new", "after": "state=assigned"}})
+    rewrite(m, m.rows() + legacy)
     r = m.verify()
     assert r.returncode == 0 and "no signed genesis" in r.stdout, r.stdout
     # frank is the desk's admin: dave may not sign the genesis, frank does

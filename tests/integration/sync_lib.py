@@ -21,6 +21,7 @@ ROOT = os.environ.get("FUSION_ROOT") or os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 import devchain  # noqa: E402
+from signed_desk import SignedDesk  # noqa: E402
 
 FUSION = os.environ.get("FUSION_BIN") or os.path.join(ROOT, "build", "fusion")
 ARTIFACTS = os.environ.get("FUSION_CONTRACTS_DIR") or os.path.join(ROOT, "data", "contracts")
@@ -179,10 +180,14 @@ class Desk:
     def __init__(self):
         self.home = tempfile.mkdtemp(prefix="fusion-sync-test-")
         self.follower = None
+        self.signed = SignedDesk(FUSION, self.home)
 
     def run(self, *args, check=True, timeout=600):
-        r = subprocess.run([FUSION, "--home", self.home, *map(str, args)], capture_output=True,
-                           text=True, timeout=timeout)
+        # a desk records decisions (its configuration too) once its admin has signed its
+        # genesis: the harness's own configuration is signed by that admin
+        pre = self.signed.sign_args(args)
+        r = subprocess.run([FUSION, "--home", self.home, *pre, *map(str, args)],
+                           capture_output=True, text=True, timeout=timeout)
         if check and r.returncode != 0:
             raise AssertionError(f"fusion {' '.join(map(str, args))} exited {r.returncode}: "
                                  f"{r.stderr.strip()}")

@@ -683,7 +683,9 @@ def main():
         fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports, "--keep-devnet")
         desk = Desk(home)
         # bob, the counterparty, locks on Y: the desk's policy lets traders lock
-        fusion(home, "operator", "roles", "bob", "--role", "approver,trader")
+        # the demo desk's admin (who signed its genesis) grants it, with the demo passphrase
+        fusion(home, "--operator", "admin", "--passphrase-file", PASSFILE, "operator", "roles",
+               "bob", "--role", "approver,trader")
         happy(home, desk)
         pipeline(home, desk, [])
         gate(home, desk)

@@ -13,6 +13,9 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import tmuxh  # noqa: E402
 
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import signed_desk  # noqa: E402
+
 try:
     from sync_lib import (ARTIFACTS, CREATE_SIG, ZERO, Chain, artifact, cast,  # noqa: E402,F401
                           escrow_summary, topic)
@@ -28,7 +31,9 @@ SANCTIONED = "0x8589427373D6D84E98730D7795D8f6f8731FDA16"  # data/sanctions, ETH
 
 def fusion(home, *args):
     """Runs the fusion CLI on the desk at home; its stdout, or a test failure."""
-    r = subprocess.run([tmuxh.FUSION_BIN, "--home", home, *map(str, args)],
+    # signed as on a real desk: the admin's genesis, each operator's own passphrase
+    pre = signed_desk.for_home(tmuxh.FUSION_BIN, home).sign_args(args)
+    r = subprocess.run([tmuxh.FUSION_BIN, "--home", home, *pre, *map(str, args)],
                        capture_output=True, text=True, timeout=300,
                        env=dict(os.environ, **ENV))
     if r.returncode != 0:
@@ -45,7 +50,22 @@ def operator(t, home, pw, name, index, role):
     os.chmod(keyfile, 0o600)  # secrets must be the operator's alone
     fusion(home, "--passphrase-file", pw, "key", "import", "--raw-file", keyfile, "--label", name)
     os.unlink(keyfile)
+    signed_desk.for_home(tmuxh.FUSION_BIN, home).known(name, devchain.ACCOUNTS[index], pw)
     fusion(home, "operator", "add", name, "--key", devchain.ACCOUNTS[index], "--role", role)
+
+
+def sign_in(t, name, pwfile):
+    """In the UI: `:operator NAME` and NAME's passphrase (from pwfile), so NAME's decisions
+    are signed; waits for the title to say so."""
+    with open(pwfile) as f:
+        pw = f.read().strip()
+    t.send(":")
+    t.type("operator %s" % name)
+    t.send("Enter")
+    t.wait_for("(typing is not shown)", "the passphrase prompt of %s" % name)
+    t.type(pw)
+    t.send("Enter")
+    t.wait_for("operator %s (signed in)" % name, "%s signed in" % name)
 
 
 def create(chain, payee):

@@ -17,7 +17,8 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
-from anvil_ui import SANCTIONED, create, devchain, fusion, on_anvil  # noqa: E402
+from anvil_ui import SANCTIONED, create, devchain, fusion, on_anvil, sign_in  # noqa: E402
+import signed_desk  # noqa: E402
 
 
 OFFICER = ("--operator", "alice")  # entities are written by a compliance officer
@@ -52,9 +53,11 @@ def run(chain):
     cid = cases[0]["id"]
 
     cmd = "%s --home %s --operator %%s" % (tmuxh.FUSION_BIN, home)
+    sd = signed_desk.for_home(tmuxh.FUSION_BIN, home)
     # alice: take next, then clear with a note -> proposed (four eyes).
     t.start(cmd % "alice")
     t.wait_for("Fusion Prime Workstation", "the title bar")
+    sign_in(t, "alice", sd.pwfile("alice"))  # alice's decisions are signed with alice's key
     t.send("4")
     t.wait_for(lambda s: re.search(r"New 1 ", s) and "#%d" % cid in s and "Payee Sanctioned" in s,
                "the case in the New queue")
@@ -90,6 +93,7 @@ def run(chain):
     t2 = tmuxh.Tmux("compliance2", cols=120, rows=40)
     t2.start(cmd % "bob")
     t2.wait_for("Fusion Prime Workstation", "the title bar")
+    sign_in(t2, "bob", sd.pwfile("bob"))
     t2.send("4")
     t2.wait_for("Open 1", "the queue bar")
     for _ in range(4):
@@ -138,6 +142,7 @@ def overdue(chain, home, cmd):
     t = tmuxh.Tmux("compliance3", cols=120, rows=40)
     t.start(cmd % "bob")
     t.wait_for("Fusion Prime Workstation", "the title bar")
+    sign_in(t, "bob", signed_desk.for_home(tmuxh.FUSION_BIN, home).pwfile("bob"))
     t.send("4")
     t.wait_for(lambda s: "New 2 " in s and "Overdue 1 " in s, "the queue counts")
     t.send("j")  # select the other row: the late one is drawn in its own role

@@ -12,6 +12,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
 from anvil_ui import ENV, PASS, artifact, cast, devchain, fusion, on_anvil  # noqa: E402
+import signed_desk  # noqa: E402  (on the path once anvil_ui is loaded)
 
 
 def main():
@@ -33,6 +34,10 @@ def run(chain):
     fusion(home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc", node.url,
            "--factory", chain.factory, "--confirmations", "0")
     fusion(home, "asset", "add-token", "--chain", "local", "--symbol", "USDC", "--address", usdc)
+    # the admin who signed the desk's genesis keeps that key elsewhere: the key store holds
+    # the treasury's key alone, as before
+    admin_key = signed_desk.for_home(tmuxh.FUSION_BIN, home).keys["admin"]
+    fusion(home, "key", "rm", admin_key, "--yes")
     key = json.loads(fusion(home, "--passphrase-file", pw, "key", "new", "--label", "treasury",
                             "--kdf", "interactive", "--json"))["address"]
     node.rpc("anvil_setBalance", key, hex(25 * 10**17))

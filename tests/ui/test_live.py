@@ -14,6 +14,10 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import tmuxh  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import signed_desk  # noqa: E402
+from anvil_ui import sign_in  # noqa: E402
+
 try:
     from sync_lib import ARTIFACTS, Chain  # noqa: E402
 except Exception as exc:  # pragma: no cover
@@ -24,7 +28,11 @@ PASS = "correct horse battery staple"
 
 
 def fusion(home, *args):
-    r = subprocess.run([tmuxh.FUSION_BIN, "--home", home, "--operator", "tester", *args],
+    # the desk's configuration is signed by its admin (tests/lib/signed_desk.py)
+    pre = signed_desk.for_home(tmuxh.FUSION_BIN, home).sign_args(args)
+    if not pre:
+        pre = ["--operator", "tester"]
+    r = subprocess.run([tmuxh.FUSION_BIN, "--home", home, *pre, *args],
                        capture_output=True, text=True, timeout=300)
     if r.returncode != 0:
         raise tmuxh.TestFailure("fusion %s: %s" % (" ".join(args), r.stderr.strip()))
@@ -66,7 +74,12 @@ def main():
     os.chmod(passfile, 0o600)
     fusion(t.home, "--passphrase-file", passfile, "key", "new", "--label", "trader-one",
            "--kdf", "interactive")
-    key_addr = json.loads(fusion(t.home, "key", "list", "--json"))[0]["address"]
+    key_addr = [k for k in json.loads(fusion(t.home, "key", "list", "--json"))
+                if k["label"] == "trader-one"][0]["address"]
+    # tester, who acknowledges alerts in the UI, is an operator signing with their own key
+    sd = signed_desk.for_home(tmuxh.FUSION_BIN, t.home)
+    sd.add("tester", "trader")
+    fusion(t.home, "key", "rm", sd.keys["admin"], "--yes")  # the admin's key lives elsewhere
     # The desk account holds 2 ETH: a wallet position on the Dashboard.
     chain.node.cast("send", "--unlocked", "--from", tmuxh_account(0), key_addr, "--value",
                     str(2 * 10**18))
@@ -80,6 +93,10 @@ def main():
     t.check(len(row) >= 1 and " 2 " in row[0] + " ", "the 2 ETH wallet position")
     save(t, "dashboard")
     t.wait_for("of the gross value", "a concentration alert from the risk service")
+    # acknowledging is a decision: tester signs in (then back to the Dashboard)
+    sign_in(t, "tester", sd.pwfile("tester"))
+    t.send("1")
+    t.wait_for("of the gross value", "the Dashboard again")
     # Alerts come and go with each refresh: pick the asset concentration one by filter.
     t.send("/")
     t.type("asset ETH is")
@@ -137,7 +154,19 @@ def main():
 
     # Keys: unlock with the passphrase (never echoed), then lock.
     t.send("6")
-    t.wait_for(lambda s: "trader-one" in s and "locked" in s, "the Keys screen")
+    text = t.wait_for(lambda s: "trader-one" in s and "locked" in s, "the Keys screen")
+    # tester's key (unlocked by the sign-in) is locked first: the trader's is the one shown
+    rows = [l.strip() for l in text.split("\n")
+            if l.strip().startswith("trader-one ") or l.strip().startswith("tester ")]
+    tester_first = rows[0].startswith("tester ")
+    if not tester_first:
+        t.send("j")
+    t.send("l")
+    t.wait_for("tester locked and wiped", "tester's key locked")
+    if tester_first:
+        t.send("j")
+    else:
+        t.send("k")
     t.send("u")
     t.wait_for("(typing is not shown)", "the passphrase prompt")
     t.type(PASS)

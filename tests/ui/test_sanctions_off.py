@@ -52,7 +52,9 @@ def main():
         f.write("pw-carol-1\n")
     os.chmod(pw, 0o600)  # a passphrase file open to others is refused
     key = fusion(home, "--passphrase-file", pw, "key", "new", "--label", "carol").strip()
-    fusion(home, "operator", "add", "carol", "--key", key, "--role", "compliance")
+    # carol, the desk's admin and compliance officer, signs its genesis
+    fusion(home, "--operator", "carol", "--passphrase-file", pw, "operator", "genesis", "--key",
+           key, "--role", "compliance")
     conf = os.path.join(home, "compliance.conf")
     with open(conf, "w") as f:
         f.write("sanctions.enabled = no\n")

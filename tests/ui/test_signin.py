@@ -40,14 +40,15 @@ def run(chain):
         with open(pws[who], "w") as f:
             f.write("pw-%s-1\n" % who)
         os.chmod(pws[who], 0o600)
-    # a chain, so the risk worker runs and the Dashboard lists alerts (before the genesis:
-    # configuration recorded before signatures)
-    fusion(home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc",
-           chain.node.url, "--factory", chain.factory, "--confirmations", "0")
     keys = {w: fusion(home, "--passphrase-file", pws[w], "key", "new", "--label", w)
             .stdout.strip() for w in ("alice", "dave", "frank")}
     fusion(home, "--operator", "alice", "--passphrase-file", pws["alice"], "operator", "genesis",
            "--key", keys["alice"])
+    # a chain, so the risk worker runs and the Dashboard lists alerts (configuration is a
+    # decision too: alice's, signed; a desk without a genesis would refuse it)
+    fusion(home, "--operator", "alice", "--passphrase-file", pws["alice"], "chain", "add",
+           "--name", "local", "--chain-id", "31337", "--rpc", chain.node.url, "--factory",
+           chain.factory, "--confirmations", "0")
     fusion(home, "--operator", "alice", "--passphrase-file", pws["alice"], "operator", "add",
            "dave", "--key", keys["dave"], "--role", "compliance")
     fusion(home, "--operator", "alice", "--passphrase-file", pws["alice"], "operator", "add",

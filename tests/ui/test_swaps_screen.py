@@ -57,7 +57,9 @@ def main():
             f.write("fusion-demo\n")
         os.chmod(passfile, 0o600)
         sign = ["--passphrase-file", passfile, "--yes"]
-        fusion(home, "operator", "roles", "bob", "--role", "approver,trader")
+        # the demo desk's admin (who signed its genesis) grants it, with the demo passphrase
+        fusion(home, "--operator", "admin", "--passphrase-file", passfile, "operator", "roles",
+               "bob", "--role", "approver,trader")
         fusion(home, *sign, "xswap", "new", "--x", "devnet-eth", "--y", "devnet-pol", "--initiator",
                ALICE, "--counterparty", BOB, "--give", "2500:USDC", "--get", "1.5")
         swaps = json.loads(fusion(home, "xswap", "list", "--json"))
