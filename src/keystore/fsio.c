@@ -209,12 +209,6 @@ int ksfs_lock(const char *dir, bool wait, err *e)
     return fd;
 }
 
-bool ksfs_is_temp(const char *name)
-{
-    const char *t = strstr(name, ".tmp-");
-    return name[0] == '.' && t && strlen(t) == 11;
-}
-
 int ksfs_write_atomic(const char *path, const void *data, size_t len, bool replace,
                       ksfs_verify_fn verify, void *ctx, err *e)
 {

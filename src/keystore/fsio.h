@@ -25,7 +25,8 @@ int ksfs_read(const char *path, size_t max, char **out, size_t *len, err *e)
 /* Called with the bytes read back from the temp file before it is renamed into place. */
 typedef int (*ksfs_verify_fn)(void *ctx, const char *data, size_t len, err *e);
 
-/* Writes path atomically with mode 0600. Without replace an existing path is ERR_EXISTS
+/* Writes path atomically with mode 0600, then reads it back (and verifies it) before the
+ * rename; its temporary file is named as fsperm_write_atomic's (fsperm_is_temp). Without replace an existing path is ERR_EXISTS
  * (checked by the rename itself, so two writers cannot both win). */
 int ksfs_write_atomic(const char *path, const void *data, size_t len, bool replace,
                       ksfs_verify_fn verify, void *ctx, err *e) __attribute__((warn_unused_result));
@@ -37,8 +38,6 @@ int ksfs_commit(const char *from, const char *to, bool replace, err *e)
  * with the clean-up of what a crashed writer left. Returns the descriptor to close, -1
  * on error, -2 when wait is false and another process holds it. */
 int ksfs_lock(const char *dir, bool wait, err *e) __attribute__((warn_unused_result));
-/* True for the name of a temporary file ksfs_write_atomic makes (.NAME.tmp-XXXXXX). */
-bool ksfs_is_temp(const char *name);
 /* Removes a file and syncs its directory. */
 int ksfs_remove(const char *path, err *e) __attribute__((warn_unused_result));
 

@@ -23,6 +23,7 @@
 #include "base/bytes.h"
 #include "base/log.h"
 #include "crypto/secp.h"
+#include "base/fsperm.h"
 #include "keystore/fsio.h"
 #include "keystore/keyfile.h"
 #include "keystore/keystore_priv.h"
@@ -455,7 +456,7 @@ static void ks_recover(keystore *ks)
     while ((de = readdir(dir)) != NULL) {
         const char *n = de->d_name;
         size_t len = strlen(n);
-        if (ksfs_is_temp(n)) {
+        if (fsperm_is_temp(n)) {
             char path[sizeof ks->dir + 256 + 2];
             snprintf(path, sizeof path, "%s/%s", ks->dir, n);
             if (unlink(path) == 0)
