@@ -1,10 +1,11 @@
 /* scr_chains.c: screen 7, Chains. Every configured chain with the node's head, the
- * synced block, the lag, events per second of this process's sync, the first endpoint,
- * its health and the last error (desk_chain_rows, plus sync_stats when this process
+ * synced block, the lag, events per second of this process's sync, the first endpoint
+ * (redacted), its health (latency, logs range, rate limit) and the last error (desk_chain_rows, plus sync_stats when this process
  * syncs). Refreshed on every commit and once a second. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "desk.h"
@@ -23,7 +24,7 @@ static const ui_column cols[] = {
     {"Ev/s", 4, 8, UI_COL_RIGHT},
     {"Sync", 4, 12, 0},
     {"Endpoint", 8, 0, UI_COL_GROW},
-    {"Health", 6, 8, 0},
+    {"Health", 6, 30, 0},
     {"Last error", 10, 0, UI_COL_GROW},
 };
 
@@ -101,9 +102,19 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
     case 7:
         snprintf(out, cap, "%s%s", r->endpoint, r->n_endpoints > 1 ? " (+more)" : "");
         break;
-    case 8:
-        snprintf(out, cap, "%s", r->health);
+    case 8: {
+        /* health, the last answer's latency, the logs range it takes, a 429's wait */
+        int64_t now = (int64_t)time(NULL);
+        size_t o = (size_t)snprintf(out, cap, "%s", r->health);
+        if (r->latency_ms >= 0 && o < cap)
+            o += (size_t)snprintf(out + o, cap - o, " %lldms", (long long)r->latency_ms);
+        if (r->range_cap && o < cap)
+            o += (size_t)snprintf(out + o, cap - o, " logs<=%llu",
+                                  (unsigned long long)r->range_cap);
+        if (r->limited_until > now && o < cap)
+            snprintf(out + o, cap - o, " 429 %llds", (long long)(r->limited_until - now));
         break;
+    }
     case 9:
         snprintf(out, cap, "%s", ss && ss->last_error[0] ? ss->last_error : r->last_error);
         break;

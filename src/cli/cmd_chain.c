@@ -224,10 +224,12 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
         }
         if (got != ch.chain_id) {
             rpc_client_free(&rpc);
+            char shown[160];
+            rpc_url_redact(shown, sizeof shown, rpcs[i]);
             err_set(&e, ERR_DENIED,
-                    "the node at %.120s reports chain id %llu, not %llu: "
+                    "the node at %s reports chain id %llu, not %llu: "
                     "refusing chain %s",
-                    rpcs[i], (unsigned long long)got, (unsigned long long)ch.chain_id, name);
+                    shown, (unsigned long long)got, (unsigned long long)ch.chain_id, name);
             goto fail;
         }
         if (i == 0) {
@@ -293,6 +295,14 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     }
     if (store_commit(db, &e) < 0)
         goto fail;
+    for (size_t i = 0; i < n_rpc; i++) {
+        char shown[STORE_URL_MAX];
+        rpc_url_redact(shown, sizeof shown, rpcs[i]);
+        if (strcmp(shown, rpcs[i]) != 0 && !strstr(rpcs[i], "${"))
+            cli_errorf("note: %s seems to carry an API key, which desk.db and its backups now "
+                       "hold: give it as ${env:NAME} or ${file:PATH} instead (docs/sync.md)",
+                       shown);
+    }
     LOG_I("chain", "added chain %s (id %llu), %zu endpoint(s), factory %s from block %llu", name,
           (unsigned long long)ch.chain_id, n_rpc, factory_s, (unsigned long long)from_block);
     if (json) {
@@ -396,13 +406,26 @@ static int chain_list(cli_ctx *ctx, int argc, char **argv)
         uint64_t lag = has_head && cp.synced && head > cp.synced_block ? head - cp.synced_block : 0;
         if (json) {
             json_t *je = json_array();
-            for (size_t k = 0; k < ne; k++)
+            for (size_t k = 0; k < ne; k++) {
+                char url[STORE_URL_MAX];
+                rpc_url_redact(url, sizeof url, eps[k].url);
                 json_array_append_new(
-                    je, json_pack("{s:s, s:i, s:s, s:s?, s:I, s:I}", "url", eps[k].url, "priority",
-                                  eps[k].priority, "health", store_health_str(eps[k].health),
-                                  "last_error", eps[k].last_error[0] ? eps[k].last_error : NULL,
-                                  "last_ok", (json_int_t)eps[k].last_ok, "last_fail",
-                                  (json_int_t)eps[k].last_fail));
+                    je, json_pack("{s:s, s:i, s:s, s:s?, s:I, s:I, s:o, s:o, s:o}", "url", url,
+                                  "priority", eps[k].priority, "health",
+                                  store_health_str(eps[k].health), "last_error",
+                                  eps[k].last_error[0] ? eps[k].last_error : NULL, "last_ok",
+                                  (json_int_t)eps[k].last_ok, "last_fail",
+                                  (json_int_t)eps[k].last_fail, "latency_ms",
+                                  eps[k].has_latency ? json_integer(eps[k].latency_ms)
+                                                     : json_null(),
+                                  "range_cap",
+                                  eps[k].range_cap ? json_integer((json_int_t)eps[k].range_cap)
+                                                   : json_null(),
+                                  "rate_limited_until",
+                                  eps[k].limited_until > time(NULL)
+                                      ? json_integer(eps[k].limited_until)
+                                      : json_null()));
+            }
             json_t *o = json_pack(
                 "{s:s, s:I, s:i, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:I, s:o}", "name", ch->name,
                 "chain_id", (json_int_t)ch->chain_id, "confirmations", (int)ch->confirmations,
@@ -427,12 +450,21 @@ static int chain_list(cli_ctx *ctx, int argc, char **argv)
             for (size_t k = 0; k < ne; k++) {
                 char when[32], shown[81]; /* a stored error may predate safe texts */
                 const store_endpoint *ep = &eps[k];
-                printf(" %s (%s", ep->url, store_health_str(ep->health));
+                char url[STORE_URL_MAX];
+                rpc_url_redact(url, sizeof url, ep->url);
+                printf(" %s (%s", url, store_health_str(ep->health));
                 if (ep->health == STORE_HEALTH_OK)
                     printf(", ok %s", ago(ep->last_ok, when, sizeof when));
                 else if (ep->last_fail)
                     printf(", failed %s: %s", ago(ep->last_fail, when, sizeof when),
                            text_safe_str(shown, sizeof shown, ep->last_error));
+                if (ep->has_latency)
+                    printf(", %lld ms", (long long)ep->latency_ms);
+                if (ep->range_cap)
+                    printf(", logs %llu blocks", (unsigned long long)ep->range_cap);
+                if (ep->limited_until > time(NULL))
+                    printf(", rate limited %llds more",
+                           (long long)(ep->limited_until - time(NULL)));
                 printf(")");
             }
             printf("\n");

@@ -17,6 +17,7 @@
 #include "base/bytes.h"
 #include "base/log.h"
 #include "base/u256.h"
+#include "rpc/rpc.h"
 
 #define WINDOW_ROWS 128
 #define SQL_MAX 4096
@@ -951,9 +952,13 @@ int desk_chain_rows(desk_snap *s, desk_chain_row **out, size_t *n, err *e)
         r->final_block = cp.final_block;
         r->head = cp.head_block;
         r->n_endpoints = ne;
+        r->latency_ms = -1;
         snprintf(r->health, sizeof r->health, "-");
         if (ne > 0) {
-            snprintf(r->endpoint, sizeof r->endpoint, "%s", eps[0].url);
+            rpc_url_redact(r->endpoint, sizeof r->endpoint, eps[0].url);
+            r->latency_ms = eps[0].has_latency ? eps[0].latency_ms : -1;
+            r->range_cap = eps[0].range_cap;
+            r->limited_until = eps[0].limited_until;
             snprintf(r->health, sizeof r->health, "%s", store_health_str(eps[0].health));
             /* The most recent error of any endpoint. */
             int64_t when = 0;

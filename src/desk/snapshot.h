@@ -115,8 +115,11 @@ typedef struct desk_chain_row {
     char name[STORE_NAME_MAX];
     bool synced_any;
     uint64_t synced, final_block, head; /* from the checkpoint */
-    char endpoint[STORE_URL_MAX];       /* first endpoint by priority */
+    char endpoint[STORE_URL_MAX];       /* first endpoint by priority, redacted */
     char health[16];
+    int64_t latency_ms;    /* its last answer's; -1: none recorded */
+    uint64_t range_cap;    /* blocks per eth_getLogs it takes; 0: no limit seen */
+    int64_t limited_until; /* rate limited until (unix s); 0: not */
     size_t n_endpoints;
     char last_error[256];
 } desk_chain_row;

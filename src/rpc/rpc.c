@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "base/log.h"
@@ -17,7 +18,8 @@
 #include "rpc/rpc_internal.h"
 
 typedef struct endpoint {
-    char *url;
+    char *url;       /* as sent: its ${env:...} / ${file:...} filled in (may hold a key) */
+    char *stored;    /* as configured (desk.db), never with a key from elsewhere */
     char shown[128]; /* redacted for logs and messages */
     rpc_health health;
     char last_error[200];
@@ -25,6 +27,12 @@ typedef struct endpoint {
     unsigned consecutive_failures;
     bool chain_ok;    /* its chain id was checked since its last failure */
     bool wrong_chain; /* its last check found another chain id */
+    int64_t limited_until_ms; /* rate limited (429, Retry-After) until then: unix ms */
+    uint32_t latency_ms;      /* of its last answer */
+    uint64_t range_cap;       /* blocks per eth_getLogs it is expected to take; 0: no limit seen */
+    unsigned ok_at_cap;       /* answers in a row at the cap (the cap grows after a few) */
+    unsigned grow_after;      /* ... after this many; doubles when a growth was refused */
+    bool grew;                /* the cap grew since its last refusal */
 } endpoint;
 
 struct rpc_client {
@@ -45,6 +53,8 @@ struct rpc_client {
     uint64_t rng;
     uint64_t requests;
     char curl_err[CURL_ERROR_SIZE];
+    char retry_after[64]; /* the last answer's Retry-After header, "" when none */
+    uint64_t logs_blocks; /* the eth_getLogs request under way: its number of blocks */
 };
 
 enum { CALL_NO_RETRY_TIMEOUT = 1 };
@@ -65,11 +75,26 @@ void rpc_options_default(rpc_options *o)
     o->backoff_base_ms = 100;
     o->backoff_max_ms = 3000;
     o->max_response = (size_t)512 << 20;
+    o->rate_limit_wait_max_ms = 30000;
 }
 
 static int64_t now_s(void)
 {
     return (int64_t)time(NULL);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* scheme://host[:port] plus "/..." when there was more. */
@@ -93,6 +118,22 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
     err e;
     if (buf_append(&c->body, ptr, n, &e) < 0)
         return 0;
+    return n;
+}
+
+/* Keeps the Retry-After header of the answer (the other headers are not needed). */
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    rpc_client *c = ud;
+    size_t n = size * nmemb;
+    static const char name[] = "retry-after:";
+    if (n > sizeof name - 1 && strncasecmp(ptr, name, sizeof name - 1) == 0) {
+        size_t vl = n - (sizeof name - 1);
+        if (vl >= sizeof c->retry_after)
+            vl = sizeof c->retry_after - 1;
+        memcpy(c->retry_after, ptr + sizeof name - 1, vl);
+        c->retry_after[vl] = '\0';
+    }
     return n;
 }
 
@@ -127,16 +168,21 @@ int rpc_client_new(rpc_client **out, const char *const *urls, size_t n, const rp
         goto nomem;
     c->n_eps = n;
     for (size_t i = 0; i < n; i++) {
+        redact(c->eps[i].shown, sizeof c->eps[i].shown, urls[i]);
         if (strncmp(urls[i], "http://", 7) != 0 && strncmp(urls[i], "https://", 8) != 0) {
-            err_set(e, ERR_INVALID, "RPC endpoint \"%.100s\" is not an http:// or https:// URL",
-                    urls[i]);
+            err_set(e, ERR_INVALID, "RPC endpoint \"%s\" is not an http:// or https:// URL",
+                    c->eps[i].shown);
             rpc_client_free(&c);
             return -1;
         }
-        c->eps[i].url = strdup(urls[i]);
-        if (!c->eps[i].url)
+        c->eps[i].stored = strdup(urls[i]);
+        if (!c->eps[i].stored)
             goto nomem;
-        redact(c->eps[i].shown, sizeof c->eps[i].shown, urls[i]);
+        if (rpc_url_expand(urls[i], &c->eps[i].url, e) < 0) {
+            err_prefix(e, "RPC endpoint %s", c->eps[i].shown);
+            rpc_client_free(&c);
+            return -1;
+        }
     }
     c->next_id = 1;
     c->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)c ^ 0x9E3779B97F4A7C15ull;
@@ -149,6 +195,8 @@ int rpc_client_new(rpc_client **out, const char *const *urls, size_t n, const rp
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->opt.connect_timeout_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->opt.timeout_ms);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -171,8 +219,14 @@ void rpc_client_free(rpc_client **p)
     if (c->curl)
         curl_easy_cleanup(c->curl);
     curl_slist_free_all(c->headers);
-    for (size_t i = 0; c->eps && i < c->n_eps; i++)
-        free(c->eps[i].url);
+    for (size_t i = 0; c->eps && i < c->n_eps; i++) {
+        char *u = c->eps[i].url;
+        if (u) /* it may hold an API key */
+            for (volatile char *v = u; *v; v++)
+                *v = 0;
+        free(u);
+        free(c->eps[i].stored);
+    }
     free(c->eps);
     buf_free(&c->body);
     free(c);
@@ -215,12 +269,24 @@ size_t rpc_endpoint_count(const rpc_client *c)
 void rpc_endpoint_get(const rpc_client *c, size_t i, rpc_endpoint_info *out)
 {
     const endpoint *ep = &c->eps[i];
-    out->url = ep->url;
+    out->url = ep->stored;
     out->health = ep->health;
     snprintf(out->last_error, sizeof out->last_error, "%s", ep->last_error);
     out->last_ok = ep->last_ok;
     out->last_fail = ep->last_fail;
     out->consecutive_failures = ep->consecutive_failures;
+    int64_t now = now_ms();
+    out->rate_limited_until = ep->limited_until_ms > now ? (ep->limited_until_ms + 999) / 1000 : 0;
+    out->latency_ms = ep->latency_ms;
+    out->range_cap = ep->range_cap;
+}
+
+static size_t choose_endpoint(const rpc_client *c);
+
+uint64_t rpc_logs_range_cap(const rpc_client *c)
+{
+    const endpoint *ep = &c->eps[choose_endpoint(c)];
+    return ep->range_cap ? ep->range_cap : UINT64_MAX;
 }
 
 bool rpc_health_changed(rpc_client *c)
@@ -301,11 +367,15 @@ static int http_post(rpc_client *c, endpoint *ep, const char *payload, size_t le
     buf_reset(&c->body);
     c->body_too_large = false;
     c->curl_err[0] = '\0';
+    c->retry_after[0] = '\0';
     curl_easy_setopt(c->curl, CURLOPT_URL, ep->url);
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, payload);
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     c->requests++;
+    int64_t t0 = mono_ms();
     CURLcode rc = curl_easy_perform(c->curl);
+    int64_t dt = mono_ms() - t0;
+    ep->latency_ms = dt < 0 ? 0 : dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
     *http = 0;
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, http);
     if (rc == CURLE_OK)
@@ -405,6 +475,17 @@ static json_t *parse_body(rpc_client *c, long http, rpc_error *er)
     return root;
 }
 
+/* Sleeps ms, in steps, ending early on cancel. */
+static void pause_ms(rpc_client *c, long ms)
+{
+    while (ms > 0 && !cancelled(c)) {
+        long step = ms > 20 ? 20 : ms;
+        struct timespec ts = {0, step * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
 static void backoff(rpc_client *c, int attempt)
 {
     long d = c->opt.backoff_base_ms;
@@ -418,20 +499,86 @@ static void backoff(rpc_client *c, int attempt)
     c->rng ^= c->rng >> 27;
     uint64_t r = c->rng * 0x2545F4914F6CDD1Dull;
     long ms = d / 2 + (d > 1 ? (long)(r % (uint64_t)(d / 2 + 1)) : 0);
-    while (ms > 0 && !cancelled(c)) {
-        long step = ms > 20 ? 20 : ms;
-        struct timespec ts = {0, step * 1000000L};
-        nanosleep(&ts, NULL);
-        ms -= step;
+    pause_ms(c, ms);
+}
+
+/* The endpoint the next request goes to: the current one, or the preferred one once it
+ * has been quiet for a while; one that is rate limited is passed over for the next that
+ * is not (when all are, the current one, which is then waited for). */
+static size_t choose_endpoint(const rpc_client *c)
+{
+    size_t cur = c->cur;
+    if (cur != 0 && now_s() - c->eps[0].last_fail >= 30)
+        cur = 0;
+    int64_t now = now_ms();
+    for (size_t k = 0; k < c->n_eps; k++) {
+        size_t i = (cur + k) % c->n_eps;
+        if (c->eps[i].limited_until_ms <= now)
+            return i;
     }
+    return cur;
 }
 
 static endpoint *pick_endpoint(rpc_client *c)
 {
-    /* Back to the preferred endpoint once it has been quiet for a while. */
-    if (c->cur != 0 && now_s() - c->eps[0].last_fail >= 30)
-        c->cur = 0;
+    c->cur = choose_endpoint(c);
     return &c->eps[c->cur];
+}
+
+/* What an eth_getLogs answer (or refusal) of `blocks` blocks says about the endpoint's
+ * range: a refusal (too many results, range too large, timeout) sets its cap to half the
+ * range or the provider's suggestion; a few answers in a row at the cap let it double,
+ * and a refused growth makes the next one wait twice as long. */
+static void ep_logs_outcome_(endpoint *ep, uint64_t blocks, rpc_status st, const rpc_error *er)
+{
+    if (!blocks)
+        return;
+    if (!ep->grow_after)
+        ep->grow_after = 4;
+    if (st == RPC_OK) {
+        if (ep->range_cap && blocks >= ep->range_cap && ++ep->ok_at_cap >= ep->grow_after) {
+            ep->range_cap = ep->range_cap > UINT64_MAX / 4 ? 0 : ep->range_cap * 2;
+            ep->ok_at_cap = 0;
+            ep->grew = true;
+        }
+        return;
+    }
+    if (st != RPC_RANGE && st != RPC_TIMEOUT)
+        return;
+    uint64_t next = blocks / 2;
+    if (er->has_hint && er->hint_to >= er->hint_from && er->hint_to - er->hint_from + 1 < blocks)
+        next = er->hint_to - er->hint_from + 1;
+    if (next == 0)
+        next = 1;
+    if (!ep->range_cap || next < ep->range_cap)
+        ep->range_cap = next;
+    ep->ok_at_cap = 0;
+    if (ep->grew && ep->grow_after < 256)
+        ep->grow_after *= 2;
+    ep->grew = false;
+}
+
+static void ep_logs_outcome(rpc_client *c, endpoint *ep, uint64_t blocks, rpc_status st,
+                            const rpc_error *er)
+{
+    uint64_t cap = ep->range_cap;
+    ep_logs_outcome_(ep, blocks, st, er);
+    if (ep->range_cap != cap)
+        c->health_changed = true;
+}
+
+/* A 429 with Retry-After (seconds or an HTTP date): the endpoint is not asked again
+ * before then. */
+static void ep_rate_limited(rpc_client *c, endpoint *ep)
+{
+    int64_t secs;
+    if (!rpc_retry_after_parse(c->retry_after, now_s(), &secs))
+        return;
+    int64_t until = now_ms() + secs * 1000;
+    if (until > ep->limited_until_ms) {
+        ep->limited_until_ms = until;
+        c->health_changed = true;
+    }
 }
 
 static int ep_check_chain(rpc_client *c, endpoint *ep, rpc_error *er);
@@ -458,6 +605,23 @@ static int exchange(rpc_client *c, const char *what, const char *payload, size_t
             break;
         }
         ep = pick_endpoint(c);
+        int64_t wait = ep->limited_until_ms - now_ms();
+        if (wait > c->opt.rate_limit_wait_max_ms) {
+            /* Nothing is sent: asking before the provider's time is up only prolongs it. */
+            set_error(&er, RPC_RATE_LIMIT, 429, 0,
+                      "rate limited for %lld s more (the provider's Retry-After)",
+                      (long long)((wait + 999) / 1000));
+            break;
+        }
+        if (wait > 0) {
+            LOG_I("rpc", "%s: waiting %lld ms for %s (rate limited, Retry-After)", what,
+                  (long long)wait, ep->shown);
+            pause_ms(c, (long)wait);
+            if (cancelled(c)) {
+                set_error(&er, RPC_CANCELLED, 0, 0, "cancelled");
+                break;
+            }
+        }
         long http = 0;
         bool ready = !c->has_chain || ep->chain_ok || ep_check_chain(c, ep, &er) == 0;
         if (ready && http_post(c, ep, payload, len, &http, &er) == 0) {
@@ -470,9 +634,18 @@ static int exchange(rpc_client *c, const char *what, const char *payload, size_t
             }
             if (taken && (!accept || accept(ud, &er) == 0)) {
                 ep_ok(c, ep);
+                ep_logs_outcome(c, ep, c->logs_blocks, RPC_OK, &er);
                 memset(&c->last, 0, sizeof c->last);
                 return 0;
             }
+        }
+        if (ready)
+            ep_logs_outcome(c, ep, c->logs_blocks, er.status, &er);
+        bool told_when = false;
+        if (er.status == RPC_RATE_LIMIT) {
+            int64_t before = ep->limited_until_ms;
+            ep_rate_limited(c, ep);
+            told_when = ep->limited_until_ms != before;
         }
         /* The node answered sensibly (an error object): the endpoint is fine. */
         if (er.status == RPC_RPC || er.status == RPC_RANGE)
@@ -487,7 +660,8 @@ static int exchange(rpc_client *c, const char *what, const char *payload, size_t
               rpc_status_str(er.status), er.message, attempt, attempts);
         if (c->n_eps > 1)
             c->cur = (c->cur + 1) % c->n_eps;
-        backoff(c, attempt);
+        if (!told_when) /* else the wait above, or the next endpoint meanwhile */
+            backoff(c, attempt);
     }
     c->last = er;
     if (er.status != RPC_CANCELLED && er.status != RPC_RPC)
@@ -621,11 +795,27 @@ int rpc_call_checked(rpc_client *c, const char *method, json_t *params, rpc_chec
     return call_flags(c, method, params, 0, NULL, NULL, check, check_ud, result, e);
 }
 
+/* The number of blocks an eth_getLogs filter asks for (0 when it cannot tell). */
+static uint64_t filter_blocks(const json_t *params)
+{
+    json_t *f = json_array_get(params, 0);
+    json_t *a = json_object_get(f, "fromBlock"), *b = json_object_get(f, "toBlock");
+    uint64_t from, to;
+    err pe;
+    if (!a || !b || rpc_parse_u64(a, &from, "fromBlock", &pe) < 0 ||
+        rpc_parse_u64(b, &to, "toBlock", &pe) < 0 || to < from)
+        return 0;
+    return to - from + 1;
+}
+
 int rpc_call_logs(rpc_client *c, json_t *params, rpc_raw_fn raw, void *raw_ud, rpc_check_fn check,
                   void *check_ud, json_t **result, err *e)
 {
-    return call_flags(c, "eth_getLogs", params, CALL_NO_RETRY_TIMEOUT, raw, raw_ud, check,
-                      check_ud, result, e);
+    c->logs_blocks = filter_blocks(params);
+    int rc = call_flags(c, "eth_getLogs", params, CALL_NO_RETRY_TIMEOUT, raw, raw_ud, check,
+                        check_ud, result, e);
+    c->logs_blocks = 0;
+    return rc;
 }
 
 typedef struct batch_ud {

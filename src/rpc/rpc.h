@@ -55,6 +55,22 @@ rpc_status rpc_classify_http(long http_status);
 /* Finds a provider's suggested block range ("... this block range should work:
  * [0x0, 0x1f3b4b]", "Try with this block range [0x1, 0x2]."). */
 bool rpc_range_hint(const char *message, uint64_t *from, uint64_t *to);
+/* Reads an HTTP Retry-After value: delta-seconds, or an HTTP date (IMF-fixdate, RFC 850,
+ * asctime) taken against now (unix seconds). *seconds: how long to wait, 0 for a date
+ * in the past, at most a day. False when the value is none of these. */
+bool rpc_retry_after_parse(const char *value, int64_t now, int64_t *seconds);
+
+/* ---- endpoint URLs (rpc_url.c) ---- */
+
+/* The URL to send: each "${env:NAME}" of the stored URL replaced by that environment
+ * variable and each "${file:PATH}" by the one line of that file (a provider's API key),
+ * which must be URL-safe. *out malloc'ed; the errors name the variable or file, never a
+ * key. */
+int rpc_url_expand(const char *stored, char **out, err *e) RPC_WUR;
+/* A URL as it may be shown (`chain list`, the Chains screen): scheme and host, the path
+ * segments and query values that are templates or short; anything longer, and a
+ * user:password@, is "***". */
+void rpc_url_redact(char *out, size_t cap, const char *url);
 
 /* ---- client ---- */
 
@@ -65,6 +81,7 @@ typedef struct rpc_options {
     long backoff_base_ms;    /* default 100; doubles per attempt, full jitter */
     long backoff_max_ms;     /* default 3000 */
     size_t max_response;     /* bytes; larger answers are RPC_RANGE; default 512 MiB */
+    long rate_limit_wait_max_ms; /* a longer Retry-After fails the call; default 30000 */
 } rpc_options;
 
 void rpc_options_default(rpc_options *o);
@@ -72,11 +89,14 @@ void rpc_options_default(rpc_options *o);
 typedef enum { RPC_HEALTH_UNKNOWN, RPC_HEALTH_OK, RPC_HEALTH_DEGRADED, RPC_HEALTH_DOWN } rpc_health;
 
 typedef struct rpc_endpoint_info {
-    const char *url;
+    const char *url; /* as configured: ${env:...} and ${file:...} not filled in */
     rpc_health health;
     char last_error[200];
     int64_t last_ok, last_fail; /* unix seconds, 0 = never */
     unsigned consecutive_failures;
+    int64_t rate_limited_until; /* unix seconds; 0 when not rate limited now */
+    uint32_t latency_ms;        /* of its last answer */
+    uint64_t range_cap;         /* blocks per eth_getLogs it takes now; 0: no limit seen */
 } rpc_endpoint_info;
 
 /* What went wrong in the last failed call. */
@@ -112,6 +132,9 @@ void rpc_endpoint_get(const rpc_client *c, size_t i, rpc_endpoint_info *out);
  * contradict each other (why says how). It is recorded as failed, and the next call goes
  * to the next endpoint, if there is one. */
 void rpc_endpoint_reject(rpc_client *c, const char *why);
+/* The most blocks one eth_getLogs should ask of the endpoint the next call goes to
+ * (learnt from its refusals, per endpoint; UINT64_MAX when it refused none). */
+uint64_t rpc_logs_range_cap(const rpc_client *c);
 /* True once since the last call when some endpoint's health record changed. */
 bool rpc_health_changed(rpc_client *c);
 /* Total requests sent (HTTP POSTs), for statistics. */

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rpc/rpc.h"
 
@@ -188,4 +189,139 @@ bool rpc_range_hint(const char *message, uint64_t *from, uint64_t *to)
         found = true;
     }
     return found;
+}
+
+/* ---- Retry-After (RFC 9110 10.2.3) ---- */
+
+static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                     "jul", "aug", "sep", "oct", "nov", "dec"};
+
+/* Reads exactly n digits at *p. */
+static bool digits_at(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*p)[i]))
+            return false;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return true;
+}
+
+static bool month_at(const char **p, int *out)
+{
+    for (int i = 0; i < 12; i++)
+        if (strncasecmp(*p, months[i], 3) == 0) {
+            *p += 3;
+            *out = i;
+            return true;
+        }
+    return false;
+}
+
+/* "HH:MM:SS" */
+static bool clock_at(const char **p, int *h, int *m, int *s)
+{
+    if (!digits_at(p, 2, h) || **p != ':')
+        return false;
+    (*p)++;
+    if (!digits_at(p, 2, m) || **p != ':')
+        return false;
+    (*p)++;
+    return digits_at(p, 2, s) && *h < 24 && *m < 60 && *s <= 60;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian), no libc time zone involved. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* The three date forms; *t unix seconds. */
+static bool http_date(const char *p, int64_t *t)
+{
+    int day, mon, year, h, mi, s;
+    const char *comma = strchr(p, ',');
+    if (comma) {
+        p = comma + 1;
+        if (*p++ != ' ')
+            return false;
+        if (!digits_at(&p, 2, &day))
+            return false;
+        if (*p == ' ') { /* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
+            p++;
+            if (!month_at(&p, &mon) || *p++ != ' ' || !digits_at(&p, 4, &year))
+                return false;
+        } else if (*p == '-') { /* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT" */
+            p++;
+            if (!month_at(&p, &mon) || *p++ != '-' || !digits_at(&p, 2, &year))
+                return false;
+            year += year < 70 ? 2000 : 1900;
+        } else {
+            return false;
+        }
+        if (*p++ != ' ' || !clock_at(&p, &h, &mi, &s) || strcmp(p, " GMT") != 0)
+            return false;
+    } else { /* asctime: "Sun Nov  6 08:49:37 1994" */
+        if (strlen(p) != 24 || p[3] != ' ')
+            return false;
+        p += 4;
+        if (!month_at(&p, &mon) || *p++ != ' ')
+            return false;
+        if (*p == ' ') {
+            p++;
+            if (!digits_at(&p, 1, &day))
+                return false;
+        } else if (!digits_at(&p, 2, &day)) {
+            return false;
+        }
+        if (*p++ != ' ' || !clock_at(&p, &h, &mi, &s) || *p++ != ' ' || !digits_at(&p, 4, &year) ||
+            *p)
+            return false;
+    }
+    if (day < 1 || day > 31)
+        return false;
+    *t = days_from_civil(year, mon + 1, day) * 86400 + h * 3600 + mi * 60 + s;
+    return true;
+}
+
+bool rpc_retry_after_parse(const char *value, int64_t now, int64_t *seconds)
+{
+    enum { MAX_WAIT = 86400 };
+    if (!value)
+        return false;
+    char v[64];
+    while (*value == ' ' || *value == '\t')
+        value++;
+    size_t n = strlen(value);
+    while (n && isspace((unsigned char)value[n - 1]))
+        n--;
+    if (n == 0 || n >= sizeof v)
+        return false;
+    memcpy(v, value, n);
+    v[n] = '\0';
+    if (isdigit((unsigned char)v[0])) {
+        int64_t s = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!isdigit((unsigned char)v[i]))
+                return false;
+            if (s < MAX_WAIT)
+                s = s * 10 + (v[i] - '0');
+        }
+        *seconds = s > MAX_WAIT ? MAX_WAIT : s;
+        return true;
+    }
+    int64_t t;
+    if (!http_date(v, &t))
+        return false;
+    int64_t d = t - now;
+    *seconds = d < 0 ? 0 : d > MAX_WAIT ? MAX_WAIT : d;
+    return true;
 }

@@ -81,6 +81,10 @@ typedef struct store_endpoint {
     char last_error[256];
     int64_t last_ok; /* unix seconds, 0 = never */
     int64_t last_fail;
+    bool has_latency;
+    int64_t latency_ms;    /* of its last answer to the sync */
+    uint64_t range_cap;    /* blocks per eth_getLogs it takes; 0: no limit seen */
+    int64_t limited_until; /* unix seconds: rate limited (Retry-After) until then; 0: not */
 } store_endpoint;
 
 typedef enum {
@@ -129,6 +133,9 @@ int store_endpoint_list(store *s, uint64_t chain_id, store_endpoint **out, size_
 /* Records the health of an endpoint (by chain and url); error NULL when healthy. */
 int store_endpoint_set_health(store *s, uint64_t chain_id, const char *url, store_health h,
                               const char *error, int64_t when, err *e) STORE_WUR;
+/* Records what the sync learnt of an endpoint (store_endpoint's last three fields). */
+int store_endpoint_set_stats(store *s, uint64_t chain_id, const char *url, int64_t latency_ms,
+                             uint64_t range_cap, int64_t limited_until, err *e) STORE_WUR;
 
 /* Inserts or updates (kind, deployed block) a configured contract. */
 int store_contract_put(store *s, const store_contract *c, err *e) STORE_WUR;

@@ -151,12 +151,15 @@ int store_chain_remove(store *s, uint64_t chain_id, err *e)
 static const char SQL_EP_ADD[] =
     "INSERT INTO rpc_endpoints (chain_id, url, priority) VALUES (?, ?, ?)";
 static const char SQL_EP_LIST[] =
-    "SELECT id, chain_id, url, priority, health, last_error, last_ok, last_fail"
-    " FROM rpc_endpoints WHERE chain_id = ? ORDER BY priority, id";
+    "SELECT id, chain_id, url, priority, health, last_error, last_ok, last_fail, latency_ms,"
+    " range_cap, limited_until FROM rpc_endpoints WHERE chain_id = ? ORDER BY priority, id";
 static const char SQL_EP_OK[] =
     "UPDATE rpc_endpoints SET health = ?, last_ok = ? WHERE chain_id = ? AND url = ?";
 static const char SQL_EP_FAIL[] =
     "UPDATE rpc_endpoints SET health = ?, last_error = ?, last_fail = ?"
+    " WHERE chain_id = ? AND url = ?";
+static const char SQL_EP_STATS[] =
+    "UPDATE rpc_endpoints SET latency_ms = ?, range_cap = ?, limited_until = ?"
     " WHERE chain_id = ? AND url = ?";
 
 int store_endpoint_add(store *s, uint64_t chain_id, const char *url, int priority, err *e)
@@ -169,8 +172,8 @@ int store_endpoint_add(store *s, uint64_t chain_id, const char *url, int priorit
     sqlite3_bind_int(st, 3, priority);
     if (store_exec_stmt(s, st, "adding an RPC endpoint", e) < 0) {
         if (e && e->code == ERR_EXISTS)
-            err_set(e, ERR_EXISTS, "RPC endpoint %.200s is listed twice for chain %llu", url,
-                    (unsigned long long)chain_id);
+            err_set(e, ERR_EXISTS, "the same RPC endpoint is given twice for chain %llu",
+                    (unsigned long long)chain_id); /* not the URL: it may carry a key */
         return -1;
     }
     return 0;
@@ -188,6 +191,10 @@ static int endpoint_fill(sqlite3_stmt *st, void *item, err *e)
     store_copy_text(st, 5, p->last_error, sizeof p->last_error);
     p->last_ok = sqlite3_column_int64(st, 6);
     p->last_fail = sqlite3_column_int64(st, 7);
+    p->has_latency = sqlite3_column_type(st, 8) != SQLITE_NULL;
+    p->latency_ms = p->has_latency ? sqlite3_column_int64(st, 8) : 0;
+    p->range_cap = sqlite3_column_type(st, 9) != SQLITE_NULL ? store_col_u64(st, 9) : 0;
+    p->limited_until = sqlite3_column_int64(st, 10);
     return 0;
 }
 
@@ -226,6 +233,23 @@ int store_endpoint_set_health(store *s, uint64_t chain_id, const char *url, stor
         sqlite3_bind_text(st, 5, url, -1, SQLITE_TRANSIENT);
     }
     return store_exec_stmt(s, st, "recording endpoint health", e);
+}
+
+int store_endpoint_set_stats(store *s, uint64_t chain_id, const char *url, int64_t latency_ms,
+                             uint64_t range_cap, int64_t limited_until, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_EP_STATS, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, latency_ms);
+    if (range_cap)
+        store_bind_u64(st, 2, range_cap);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_int64(st, 3, limited_until);
+    store_bind_u64(st, 4, chain_id);
+    sqlite3_bind_text(st, 5, url, -1, SQLITE_TRANSIENT);
+    return store_exec_stmt(s, st, "recording endpoint statistics", e);
 }
 
 /* ---- contracts ---- */

@@ -458,6 +458,12 @@ static const char step_escrow_v2[] =
     "UPDATE escrows SET created_arbiter = arbiter;";
 /* Screening hits are evidence: a reorg marks them instead of deleting them. */
 static const char step_hit_reorged[] = "ALTER TABLE screening_hits ADD COLUMN reorged_at INTEGER;";
+/* Per endpoint, what the sync learnt of it: its last answer's latency, the most blocks
+ * one eth_getLogs may ask of it, and until when it rate-limits us (429 Retry-After). */
+static const char step_endpoint_stats[] =
+    "ALTER TABLE rpc_endpoints ADD COLUMN latency_ms INTEGER;"
+    "ALTER TABLE rpc_endpoints ADD COLUMN range_cap INTEGER;"
+    "ALTER TABLE rpc_endpoints ADD COLUMN limited_until INTEGER NOT NULL DEFAULT 0;";
 
 const char *const store_schema_steps[] = {
     step1_config,
@@ -474,6 +480,7 @@ const char *const store_schema_steps[] = {
     step_audit_head,
     step_escrow_v2,
     step_hit_reorged,
+    step_endpoint_stats,
 };
 
 const int store_schema_audit_head_version = 12;

@@ -850,7 +850,9 @@ static int fetch_range(fx *f, uint64_t from, const rpc_block *latest, const uint
     uint64_t to;
     rpc_block pre;
     for (;;) {
-        to = from + f->range->size - 1;
+        /* what this endpoint is known to take, when that is less */
+        uint64_t size = f->range->size, cap = rpc_logs_range_cap(f->rpc);
+        to = from + (size < cap ? size : cap) - 1;
         if (to > head || to < from)
             to = head;
         if (to == head) {
@@ -1144,6 +1146,9 @@ static void write_health_of(ctx *c, rpc_client *rpc)
                                       bad ? info.last_error : NULL,
                                       bad ? info.last_fail : info.last_ok, &e) < 0)
             LOG_W("sync", "%s: recording endpoint health: %s", c->chain.name, e.msg);
+        else if (store_endpoint_set_stats(c->db, c->chain.chain_id, info.url, info.latency_ms,
+                                          info.range_cap, info.rate_limited_until, &e) < 0)
+            LOG_W("sync", "%s: recording endpoint statistics: %s", c->chain.name, e.msg);
     }
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """fake_rpc.py: a FAKE JSON-RPC server for tests: it forwards requests to a real node
 (anvil) and, on command or at random, answers badly instead: garbage, truncated JSON,
-HTTP 429 and 500, a provider's rate-limit error, numbers too large for their type, wrong
+HTTP 429 and 500 (RETRY_AFTER_KINDS: with an hour's Retry-After), a provider's rate-limit error, numbers too large for their type, wrong
 ids, "query returned more than 10000 results", dropped connections, slow answers;
 (never at random: not in KINDS) answers carrying terminal control sequences, bidi
 overrides and bytes that are not UTF-8 (ESCAPE_KINDS); or (CONTENT_KINDS) well-formed
@@ -17,6 +17,7 @@ Control (JSON-RPC on the same URL, never forwarded):
 As a module: server = FakeRpc(upstream_url); server.url; server.script(...); server.stop()
 As a command: fake_rpc.py run [--chain-id N] -- CMD  (an anvil behind a fake; CMD gets
 FUSION_TEST_RPC = the anvil, FUSION_TEST_FAKE_RPC = the fake)."""
+import email.utils
 import http.server
 import json
 import os
@@ -36,6 +37,8 @@ ESCAPE_GARBAGE = b"\x1b]0;pwned\x07\x1b[31m\xff\x1b[2J"
 ESCAPE_KINDS = ["rpc_error_escape", "rate_limit_escape", "garbage_escape"]
 KINDS = ["garbage", "truncated", "http429", "rate_limit", "oversized", "wrong_id", "too_many",
          "http500", "drop", "empty", "rpc_error", "slow"]
+# Rate limits with a long Retry-After (seconds, HTTP date); never at random.
+RETRY_AFTER_KINDS = ["http429_long", "http429_date"]
 # Well-formed answers with the wrong content (see _content); not part of KINDS' chaos.
 CONTENT_KINDS = ["foreign_logs", "foreign_topic", "removed_logs", "split_hash",
                  "outside_range", "bad_hash", "other_block", "wrong_receipt", "other_chain"]
@@ -170,6 +173,13 @@ class FakeRpc:
                               "text/html")
         if kind == "http429":
             return self._send(h, 429, b"Too Many Requests", "text/plain", [("Retry-After", "1")])
+        if kind == "http429_long":  # an hour's wait: the client must not ask again meanwhile
+            return self._send(h, 429, b"Too Many Requests", "text/plain",
+                              [("Retry-After", "3600")])
+        if kind == "http429_date":  # the same as an HTTP date, with a JSON-RPC error body
+            when = email.utils.formatdate(time.time() + 3600, usegmt=True)
+            return self._send(h, 429, self._error(req, -32005, "daily request count exceeded"),
+                              headers=[("Retry-After", when)])
         if kind == "http500":
             return self._send(h, 500, b"internal server error", "text/plain")
         if kind == "empty":

@@ -1,9 +1,15 @@
 /* test_rpc_classify.c: the failure classifier on the texts and codes that nodes and
- * hosted providers really send, and the parser for their suggested block ranges. */
+ * hosted providers really send, the parser for their suggested block ranges and for
+ * Retry-After, and endpoint URLs: API key templates filled in, keys redacted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -116,6 +122,123 @@ static void test_hints(void **state)
     assert_true(a == 77 && b == 77);
 }
 
+static void test_retry_after(void **state)
+{
+    (void)state;
+    int64_t s = -1;
+    /* 1994-11-06 08:49:37 UTC */
+    const int64_t t = 784111777;
+    assert_true(rpc_retry_after_parse("120", t, &s));
+    assert_int_equal(s, 120);
+    assert_true(rpc_retry_after_parse(" 0 \r\n", t, &s));
+    assert_int_equal(s, 0);
+    assert_true(rpc_retry_after_parse("99999999999999999999999", t, &s));
+    assert_int_equal(s, 86400); /* at most a day */
+    assert_true(rpc_retry_after_parse("Sun, 06 Nov 1994 08:49:37 GMT", t - 30, &s));
+    assert_int_equal(s, 30);
+    assert_true(rpc_retry_after_parse("Sunday, 06-Nov-94 08:49:37 GMT", t - 5, &s));
+    assert_int_equal(s, 5);
+    assert_true(rpc_retry_after_parse("Sun Nov  6 08:49:37 1994", t - 7, &s));
+    assert_int_equal(s, 7);
+    assert_true(rpc_retry_after_parse("Wed, 01 Mar 2028 00:00:10 GMT", 1835481600, &s));
+    assert_int_equal(s, 10); /* a leap year's 1 March */
+    assert_true(rpc_retry_after_parse("Sun, 06 Nov 1994 08:49:37 GMT", t + 100, &s));
+    assert_int_equal(s, 0); /* in the past */
+    s = 77;
+    static const char *const bad[] = {
+        "", "  ", "-5", "1.5", "12s", "soon", "Sun, 06 Nov 1994 08:49:37 UTC",
+        "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 32 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Foo 1994 08:49:37 GMT", "Sun Nov  6 08:49:37 94", "Sun, 6 Nov 1994 08:49:37 GMT",
+        "0x10", NULL};
+    for (size_t i = 0; bad[i]; i++)
+        if (rpc_retry_after_parse(bad[i], t, &s))
+            fail_msg("\"%s\" was taken as a Retry-After of %lld s", bad[i], (long long)s);
+    assert_false(rpc_retry_after_parse(NULL, t, &s));
+    assert_int_equal(s, 77);
+}
+
+static void expand_ok(const char *tmpl, const char *want)
+{
+    char *out = NULL;
+    err e;
+    if (rpc_url_expand(tmpl, &out, &e) < 0)
+        fail_msg("%s: %s", tmpl, e.msg);
+    assert_string_equal(out, want);
+    free(out);
+}
+
+static void expand_bad(const char *tmpl, const char *frag)
+{
+    char *out = NULL;
+    err e;
+    err_clear(&e);
+    assert_int_equal(rpc_url_expand(tmpl, &out, &e), -1);
+    assert_null(out);
+    if (!strstr(e.msg, frag))
+        fail_msg("%s: \"%s\" does not say \"%s\"", tmpl, e.msg, frag);
+    assert_null(strstr(e.msg, "s3cr3t")); /* never the key */
+}
+
+static void test_url_expand(void **state)
+{
+    (void)state;
+    setenv("FUSION_TEST_KEY", "s3cr3tKEY0123456789abcdef", 1);
+    setenv("FUSION_TEST_BADKEY", "s3cr3t/../x?y", 1);
+    unsetenv("FUSION_TEST_UNSET");
+    expand_ok("https://eth.example/v2/${env:FUSION_TEST_KEY}",
+              "https://eth.example/v2/s3cr3tKEY0123456789abcdef");
+    expand_ok("https://x/?apikey=${env:FUSION_TEST_KEY}&a=1",
+              "https://x/?apikey=s3cr3tKEY0123456789abcdef&a=1");
+    expand_ok("http://127.0.0.1:8545", "http://127.0.0.1:8545");
+    expand_ok("http://x/$notatemplate{", "http://x/$notatemplate{");
+    char path[] = "/tmp/fusion-key-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "s3cr3tFromFile\n", 15), 15);
+    close(fd);
+    char tmpl[128];
+    snprintf(tmpl, sizeof tmpl, "https://x/v3/${file:%s}", path);
+    expand_ok(tmpl, "https://x/v3/s3cr3tFromFile");
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_int_equal(write(fd, "s3cr3t\nsecond line\n", 19), 19);
+    close(fd);
+    expand_bad(tmpl, "one line");
+    unlink(path);
+    expand_bad(tmpl, "cannot read the API key file");
+    expand_bad("https://x/${env:FUSION_TEST_UNSET}", "FUSION_TEST_UNSET is not set");
+    expand_bad("https://x/${env:FUSION_TEST_BADKEY}", "cannot go into a URL");
+    expand_bad("https://x/${env:NO SPACE}", "environment variable's name");
+    expand_bad("https://x/${vault:k}", "${env:NAME} or ${file:PATH}");
+}
+
+static void redact_is(const char *url, const char *want)
+{
+    char out[256];
+    rpc_url_redact(out, sizeof out, url);
+    assert_string_equal(out, want);
+}
+
+static void test_url_redact(void **state)
+{
+    (void)state;
+    redact_is("http://127.0.0.1:8545", "http://127.0.0.1:8545");
+    redact_is("https://eth-mainnet.g.alchemy.com/v2/${env:ALCHEMY_KEY}",
+              "https://eth-mainnet.g.alchemy.com/v2/${env:ALCHEMY_KEY}");
+    redact_is("https://eth-mainnet.g.alchemy.com/v2/Xa1b2c3d4e5f6g7h8i9j0KLMNOPQRST",
+              "https://eth-mainnet.g.alchemy.com/v2/***");
+    redact_is("https://mainnet.infura.io/v3/0123456789abcdef0123456789abcdef/",
+              "https://mainnet.infura.io/v3/***/");
+    redact_is("https://user:hunter2@node.example:8545/rpc", "https://***@node.example:8545/rpc");
+    redact_is("https://x.example/rpc?apikey=0123456789abcdef0123&chain=1",
+              "https://x.example/rpc?apikey=***&chain=1");
+    redact_is("https://x.example/${file:~/.alchemy}", "https://x.example/${file:~/.alchemy}");
+    /* a template followed by a literal key in the same segment is not a template */
+    redact_is("https://x.example/${env:A}0123456789abcdef", "https://x.example/***");
+    char small[12];
+    rpc_url_redact(small, sizeof small, "https://a-long-host.example/");
+    assert_int_equal(strlen(small), sizeof small - 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +246,9 @@ int main(void)
         cmocka_unit_test(test_http),
         cmocka_unit_test(test_retryable),
         cmocka_unit_test(test_hints),
+        cmocka_unit_test(test_retry_after),
+        cmocka_unit_test(test_url_expand),
+        cmocka_unit_test(test_url_redact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -339,6 +340,109 @@ static void test_timeouts(void **state)
     rpc_client_free(&c);
 }
 
+/* Requests the fake has served (control calls aside). */
+static long fake_requests(void)
+{
+    rpc_client *c = client(1, 5000);
+    json_t *r = NULL;
+    err e;
+    if (rpc_call(c, "fake_stats", NULL, &r, &e) < 0)
+        fail_msg("%s", e.msg);
+    long n = (long)json_integer_value(json_object_get(r, "requests"));
+    json_decref(r);
+    rpc_client_free(&c);
+    return n;
+}
+
+/* A 429's Retry-After is honoured: the endpoint is not asked again before its time (the
+ * call fails at once when the wait is longer than the client waits), and with a second
+ * endpoint the calls go there meanwhile. */
+static void test_retry_after(void **state)
+{
+    rpc_client *c = client(3, 5000);
+    err e;
+    uint64_t head;
+    fault("http429_long", "eth_blockNumber");
+    expect(rpc_eth_block_number(c, &head, &e), c, &e, RPC_RATE_LIMIT, "429 for an hour");
+    rpc_endpoint_info info;
+    rpc_endpoint_get(c, 0, &info);
+    assert_true(info.rate_limited_until >= (int64_t)time(NULL) + 3500);
+    long before = fake_requests();
+    expect(rpc_eth_block_number(c, &head, &e), c, &e, RPC_RATE_LIMIT, "asked again at once");
+    if (!strstr(e.msg, "Retry-After"))
+        fail_msg("the error does not say why: %s", e.msg);
+    assert_int_equal(fake_requests(), before); /* nothing was sent */
+    rpc_client_free(&c);
+
+    /* An HTTP date, two endpoints: the next one answers, the limited one is left alone. */
+    c = client_fake_then_anvil(3);
+    fault("http429_date", "eth_blockNumber");
+    assert_int_equal(rpc_eth_block_number(c, &head, &e), 0);
+    rpc_endpoint_get(c, 0, &info);
+    assert_true(info.rate_limited_until >= (int64_t)time(NULL) + 3500);
+    assert_int_equal(info.health, RPC_HEALTH_DEGRADED);
+    before = fake_requests();
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(rpc_eth_block_number(c, &head, &e), 0);
+    assert_int_equal(fake_requests(), before);
+    rpc_endpoint_get(c, 1, &info);
+    assert_int_equal(info.rate_limited_until, 0);
+    rpc_client_free(&c);
+}
+
+/* A refused eth_getLogs range is remembered per endpoint as its cap (the provider's
+ * suggestion, else half), which doubles after answers in a row at the cap, and waits
+ * twice as long after a growth that was refused again. */
+static void test_range_cap(void **state)
+{
+    rpc_client *c = client(1, 5000);
+    err e;
+    json_t *r = NULL;
+    json_t *p = json_pack("[s]", "0x20");
+    if (rpc_call(c, "anvil_mine", p, &r, &e) < 0)
+        fail_msg("%s", e.msg);
+    json_decref(p);
+    json_decref(r);
+    assert_true(rpc_logs_range_cap(c) == UINT64_MAX);
+    rpc_log_filter wide = {.from = 0, .to = 15}, capped = {.from = 0, .to = 7};
+    rpc_log_list l;
+    fault("too_many", "eth_getLogs");
+    expect(rpc_eth_get_logs(c, &wide, &l, &e), c, &e, RPC_RANGE, "too_many");
+    assert_int_equal(rpc_logs_range_cap(c), 8); /* the hint [0x0, 0x7] */
+    rpc_endpoint_info info;
+    rpc_endpoint_get(c, 0, &info);
+    assert_int_equal(info.range_cap, 8);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(rpc_logs_range_cap(c), 8);
+        assert_int_equal(rpc_eth_get_logs(c, &capped, &l, &e), 0);
+        rpc_log_list_free(&l);
+    }
+    assert_int_equal(rpc_logs_range_cap(c), 16);
+    /* grown, refused again: back to 8, and now 8 answers before it grows */
+    fault("too_many", "eth_getLogs");
+    expect(rpc_eth_get_logs(c, &wide, &l, &e), c, &e, RPC_RANGE, "too_many again");
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(rpc_eth_get_logs(c, &capped, &l, &e), 0);
+        rpc_log_list_free(&l);
+        assert_int_equal(rpc_logs_range_cap(c), 8);
+    }
+    assert_int_equal(rpc_eth_get_logs(c, &capped, &l, &e), 0);
+    rpc_log_list_free(&l);
+    assert_int_equal(rpc_logs_range_cap(c), 16);
+    rpc_client_free(&c);
+
+    /* Per endpoint: the second endpoint's cap is its own. */
+    c = client_fake_then_anvil(3);
+    fault("too_many", "eth_getLogs");
+    expect(rpc_eth_get_logs(c, &wide, &l, &e), c, &e, RPC_RANGE, "too_many at the first");
+    assert_int_equal(rpc_logs_range_cap(c), 8);
+    fault("http429_long", "eth_getLogs");
+    assert_int_equal(rpc_eth_get_logs(c, &wide, &l, &e), 0); /* at the second */
+    rpc_log_list_free(&l);
+    assert_true(rpc_logs_range_cap(c) == UINT64_MAX);
+    rpc_client_free(&c);
+}
+
 static void test_cancel(void **state)
 {
     rpc_client *c = client(3, 10000);
@@ -381,6 +485,8 @@ int main(void)
         cmocka_unit_test(test_wrong_chain),
         cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_retry_after),
+        cmocka_unit_test(test_range_cap),
     };
     return cmocka_run_group_tests(tests, mine, NULL);
 }
