@@ -145,6 +145,21 @@ static bool part_shown(const char *s, size_t n)
     return n <= 12;
 }
 
+/* The length of the part at s up to one of stops; a template "${...}" is one piece even
+ * when it holds a stop (a key file's path has slashes). */
+static size_t part_len(const char *s, const char *stops)
+{
+    size_t i = 0;
+    while (s[i] && !strchr(stops, s[i])) {
+        const char *end;
+        if (s[i] == '$' && s[i + 1] == '{' && (end = strchr(s + i + 2, '}')) != NULL)
+            i = (size_t)(end - s) + 1;
+        else
+            i++;
+    }
+    return i;
+}
+
 void rpc_url_redact(char *out, size_t cap, const char *url)
 {
     if (cap == 0)
@@ -177,7 +192,7 @@ void rpc_url_redact(char *out, size_t cap, const char *url)
         char sep = *q;
         PUT(q, 1);
         q++;
-        size_t n = strcspn(q, sep == '/' ? "/?#" : "&#");
+        size_t n = part_len(q, sep == '/' ? "/?#" : "&#");
         if (sep == '?' || sep == '&') {
             const char *eq = memchr(q, '=', n);
             size_t kl = eq ? (size_t)(eq - q) + 1 : 0;

@@ -232,6 +232,8 @@ static void test_url_redact(void **state)
     redact_is("https://x.example/rpc?apikey=0123456789abcdef0123&chain=1",
               "https://x.example/rpc?apikey=***&chain=1");
     redact_is("https://x.example/${file:~/.alchemy}", "https://x.example/${file:~/.alchemy}");
+    redact_is("https://x.example/v2/${file:/home/ops/keys/alchemy.key}?a=${env:K}",
+              "https://x.example/v2/${file:/home/ops/keys/alchemy.key}?a=${env:K}");
     /* a template followed by a literal key in the same segment is not a template */
     redact_is("https://x.example/${env:A}0123456789abcdef", "https://x.example/***");
     char small[12];
