@@ -95,6 +95,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         {"max-addresses", CLI_OPT_STR, &max_addr},
         {"quiet", CLI_OPT_FLAG, &quiet},
         {"swaps", CLI_OPT_FLAG, &swaps},
+        {"no-subscribe", CLI_OPT_FLAG, &o.no_subscribe},
     };
     size_t n_pos;
     int u = cli_opts("sync", argc, argv, opts, CLI_NOPTS(opts), &n_pos);

@@ -29,6 +29,8 @@ typedef struct sync_options {
     bool once;                  /* catch up to the head seen at start, then stop */
     uint64_t only_chain;        /* 0: every configured chain */
     unsigned poll_ms;           /* head polling interval while following; default 200 */
+    bool no_subscribe;          /* following: poll only, no newHeads subscription over
+                                   the first endpoint's WebSocket (ws:// of its URL) */
     unsigned window;            /* blocks of hashes kept for reorg detection; default 256 */
     uint64_t initial_range;     /* blocks per eth_getLogs at start; default 500 */
     uint64_t max_range;         /* never more than this; default 100000 */

@@ -17,6 +17,7 @@
 
 #include "base/bytes.h"
 #include "base/log.h"
+#include "rpc/rpc_ws.h"
 #include "sync/events.h"
 #include "sync/projection.h"
 #include "sync/range.h"
@@ -172,6 +173,10 @@ typedef struct ctx {
     double last_hook;  /* when after_commit last ran (sync_now) */
     bool hook_pending; /* a commit stored events (or a reorg) since after_commit ran */
     unsigned moved;    /* reads in a row that found the chain changed under them */
+    char ws_url[STORE_URL_MAX]; /* the first endpoint's, as stored ("" when none) */
+    rpc_ws *ws;                 /* newHeads subscription while following (NULL: polling) */
+    double ws_retry_at;         /* when to try subscribing again */
+    unsigned ws_failures;       /* attempts in a row that failed */
 } ctx;
 
 enum { STEP_PROGRESS, STEP_CAUGHT_UP, STEP_RETRY };
@@ -1158,6 +1163,53 @@ static void write_health(ctx *c)
     write_health_of(c, c->rpc);
 }
 
+/* ---- following the head ---- */
+
+/* Until the next step: a newHeads notification over the WebSocket when there is one,
+ * else the poll interval. A notification only wakes the step, which reads by range from
+ * the checkpoint as always: a socket that drops or falls silent costs latency, never a
+ * block. While it is down the thread polls and tries again now and then. */
+static void wait_head(ctx *c)
+{
+    if (!c->ws && !c->opt->no_subscribe && c->ws_url[0] && sync_now() >= c->ws_retry_at) {
+        char *url = NULL;
+        err e;
+        err_clear(&e);
+        int rc = rpc_ws_url_of(c->ws_url, &url, &e);
+        if (rc == 0)
+            rc = rpc_ws_open(&c->ws, url, 3000, &e);
+        char shown[160];
+        rpc_url_redact(shown, sizeof shown, url ? url : "");
+        free(url);
+        if (rc == 0) {
+            LOG_I("sync", "%s: following the head by subscription (newHeads over %s)",
+                  c->chain.name, shown);
+            c->ws_failures = 0;
+        } else {
+            c->ws_failures++;
+            unsigned s = c->ws_failures < 6 ? 2u << c->ws_failures : 120u;
+            c->ws_retry_at = sync_now() + s;
+            LOG_I("sync", "%s: no head subscription over %s (%s): polling every %u ms, trying "
+                  "again in %u s", c->chain.name, shown, e.msg, c->opt->poll_ms, s);
+        }
+    }
+    if (!c->ws) {
+        sync_sleep(c->eng, c->opt->poll_ms);
+        return;
+    }
+    /* A quiet socket is checked against the node now and then all the same. */
+    unsigned ms = c->opt->poll_ms * 10 < 2000 ? 2000 : c->opt->poll_ms * 10;
+    uint64_t n;
+    err e;
+    err_clear(&e);
+    if (rpc_ws_wait(c->ws, c->eng->stop_fd, (int)(ms > 30000 ? 30000 : ms), &n, &e) < 0) {
+        LOG_W("sync", "%s: head subscription lost (%s): polling every %u ms until it is back",
+              c->chain.name, e.msg, c->opt->poll_ms);
+        rpc_ws_close(&c->ws);
+        c->ws_retry_at = sync_now() + 1;
+    }
+}
+
 static int open_ctx(ctx *c, err *e)
 {
     if (store_open(&c->db, c->eng->db_path, e) < 0)
@@ -1173,6 +1225,8 @@ static int open_ctx(ctx *c, err *e)
     }
     for (size_t i = 0; i < n; i++)
         urls[i] = eps[i].url;
+    if (n)
+        snprintf(c->ws_url, sizeof c->ws_url, "%s", eps[0].url);
     int rc = rpc_client_new(&c->rpc, urls, n, &c->opt->rpc, e);
     if (rc == 0 && rpc_client_new(&c->rpc2, urls, n, &c->opt->rpc, e) < 0)
         c->rpc2 = NULL; /* no pipelining, nothing else lost */
@@ -1281,7 +1335,7 @@ void *sync_chain_main(void *arg)
             set_phase(&c, SYNC_FOLLOWING);
             if (sync_now() - c.last_hook >= SYNC_HOOK_IDLE_S)
                 after_commit(&c); /* time-based work (SLA deadlines) while the chain is idle */
-            sync_sleep(c.eng, c.opt->poll_ms);
+            wait_head(&c);
         } else if (result == STEP_PROGRESS) {
             set_phase(&c, SYNC_CATCHING_UP);
         } else if (result == STEP_RETRY) {
@@ -1293,6 +1347,7 @@ out:
         set_phase(&c, SYNC_DONE);
     rpc_client_free(&c.rpc);
     rpc_client_free(&c.rpc2);
+    rpc_ws_close(&c.ws);
     store_close(&c.db);
     addrset_free(&c.factories);
     addrset_free(&c.escrows);
