@@ -89,8 +89,11 @@ int rpc_ws_check_handshake(const char *resp, size_t len, const char *key, err *e
         return err_set(e, ERR_RPC, "the WebSocket upgrade was not answered with HTTP/1.1");
     if (strncmp(resp + 9, "101", 3) != 0) {
         char status[40], shown[48];
-        size_t sl = strcspn(resp + 9, "\r\n");
-        snprintf(status, sizeof status, "%.*s", (int)(sl < len - 9 ? sl : len - 9), resp + 9);
+        size_t sl = 0; /* resp holds len bytes, not a string */
+        while (9 + sl < len && sl < sizeof status - 1 && resp[9 + sl] != '\r' &&
+               resp[9 + sl] != '\n' && resp[9 + sl] != '\0')
+            sl++;
+        snprintf(status, sizeof status, "%.*s", (int)sl, resp + 9);
         return err_set(e, ERR_RPC, "the node refused the WebSocket upgrade: HTTP %s",
                        text_safe_str(shown, sizeof shown, status));
     }

@@ -12,7 +12,8 @@ numbers and ratios measured in the same run; results go to docs/benchmarks.md).
    time (automine) at random gaps; for each, the time from its block becoming visible
    on the node (eth_blockNumber polled every 0.5 ms) to its row appearing in the desk
    database (polled every millisecond on a read-only connection). Reported: p50, p99,
-   max.
+   max; once polling (--no-subscribe, every --poll-ms) and once following by subscription
+   (eth_subscribe newHeads over anvil's WebSocket).
 
 Usage (from the source root, after a build):
   tests/bench/sync_bench.py [--events N] [--live N] [--runs N] [--state FILE]
@@ -136,11 +137,16 @@ def fusion_initial(node, factory, chain_id):
     return t, desk.event_count(chain_id), desk
 
 
-def live_latency(node, factory, desk, n, poll_ms):
+def live_latency(node, factory, desk, n, poll_ms, subscribe):
     create = sync_lib.Chain.calldata(FakeChain, CREATE_SIG, A[1], sync_lib.ZERO, "1000",
                                      f"[{A[2]},{A[3]},{A[4]}]", "2", A[5], "4102444800")
-    desk.follow("--poll-ms", str(poll_ms), "--quiet")
+    subscribed = desk.fusion_log().count("following the head by subscription")
+    desk.follow("--poll-ms", str(poll_ms), "--quiet", *([] if subscribe else ["--no-subscribe"]))
     desk.wait_follower()
+    if subscribe:
+        sync_lib.wait_until(lambda: desk.fusion_log().count("following the head by "
+                                                            "subscription") > subscribed,
+                            "the follower to subscribe to new heads")
     con = sqlite3.connect(f"file:{desk.home}/desk.db?mode=ro", uri=True)
     last = con.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
     rnd = random.Random(5)
@@ -223,10 +229,12 @@ def main():
     print(f"initial sync: {n} events over {head} blocks; median curl {tb:.2f} s, "
           f"median fusion {tf:.2f} s: {n / tf:,.0f} events/s, ratio {tf / tb:.2f}")
 
-    lat = live_latency(node, factory, desk, a.live, a.poll_ms)
-    print(f"live latency over {len(lat)} transactions (poll {a.poll_ms} ms): "
-          f"p50 {pct(lat, 50) * 1000:.0f} ms, p99 {pct(lat, 99) * 1000:.0f} ms, "
-          f"max {max(lat) * 1000:.0f} ms")
+    for subscribe in (False, True):
+        lat = live_latency(node, factory, desk, a.live, a.poll_ms, subscribe)
+        how = "by subscription (newHeads)" if subscribe else f"polling every {a.poll_ms} ms"
+        print(f"live latency over {len(lat)} transactions, {how}: "
+              f"p50 {pct(lat, 50) * 1000:.0f} ms, p99 {pct(lat, 99) * 1000:.0f} ms, "
+              f"max {max(lat) * 1000:.0f} ms", flush=True)
     node.stop()
     return 0
 

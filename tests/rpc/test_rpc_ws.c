@@ -30,6 +30,12 @@ static void test_handshake(void **state)
     assert_int_equal(rpc_ws_check_handshake(refused, strlen(refused), "x", &e), -1);
     assert_non_null(strstr(e.msg, "refused the WebSocket upgrade: HTTP 400"));
     assert_null(strchr(e.msg, 0x1b));
+    /* len bytes, not a string: nothing past them is read (a fuzzer's find, under ASan) */
+    char *cut = malloc(12);
+    memcpy(cut, "HTTP/1.1 400", 12);
+    assert_int_equal(rpc_ws_check_handshake(cut, 12, "x", &e), -1);
+    assert_non_null(strstr(e.msg, "HTTP 400"));
+    free(cut);
     static const char none[] = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
     assert_int_equal(rpc_ws_check_handshake(none, strlen(none), "x", &e), -1);
     assert_int_equal(rpc_ws_check_handshake("HTTP/1.0 101", 12, "x", &e), -1);
