@@ -126,6 +126,16 @@ def main():
     assert f"{KEY_VAR} is not set" in r.stderr, r.stderr
     assert alchemy.stats()["requests"] == before
     log(f"missing key: {r.stderr.strip().splitlines()[-1]}")
+    # A key typed into the URL: it works, chain add says where it now is, and no listing
+    # shows it.
+    os.environ[KEY_VAR] = key
+    literal = Desk()
+    r = literal.run("chain", "add", "--name", "typed", "--chain-id", 31337, "--rpc",
+                    alchemy.url_for(key), "--factory", chain.factory, "--confirmations", 1)
+    assert "seems to carry an API key" in r.stderr and key not in r.stderr, r.stderr
+    for args in (("chain", "list"), ("chain", "list", "--json"), ("chain", "list", "--csv")):
+        r = literal.run(*args)
+        assert key not in r.stdout + r.stderr and "/v2/***" in r.stdout, (args, r.stdout)
     alchemy.stop()
     infura.stop()
     log("ok")
