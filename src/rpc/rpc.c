@@ -97,14 +97,18 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* scheme://host[:port] plus "/..." when there was more. */
+/* scheme://host[:port] plus "/..." when there was more; a user:password@ is "***@". */
 static void redact(char *out, size_t cap, const char *url)
 {
     const char *p = strstr(url, "://");
     const char *host = p ? p + 3 : url;
     size_t hl = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', hl);
+    const char *from = at ? at + 1 : host;
+    size_t fl = hl - (size_t)(from - host);
     bool more = host[hl] != '\0' && !(host[hl] == '/' && host[hl + 1] == '\0');
-    snprintf(out, cap, "%.*s%s", (int)(host - url + (ptrdiff_t)hl), url, more ? "/..." : "");
+    snprintf(out, cap, "%.*s%s%.*s%s", (int)(host - url), url, at ? "***@" : "", (int)fl, from,
+             more ? "/..." : "");
 }
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)

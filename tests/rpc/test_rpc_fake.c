@@ -443,6 +443,30 @@ static void test_range_cap(void **state)
     rpc_client_free(&c);
 }
 
+/* A password in an endpoint URL is in no message, log line or health record. */
+static void test_url_credentials_not_shown(void **state)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://ops:hunter2@%s", strstr(fake_url, "://") + 3);
+    const char *u = url;
+    rpc_options o;
+    rpc_options_default(&o);
+    o.max_attempts = 1;
+    rpc_client *c = NULL;
+    err e;
+    if (rpc_client_new(&c, &u, 1, &o, &e) < 0)
+        fail_msg("%s", e.msg);
+    uint64_t head;
+    fault("http500", "eth_blockNumber");
+    expect(rpc_eth_block_number(c, &head, &e), c, &e, RPC_TRANSPORT, "http500");
+    if (strstr(e.msg, "hunter2") || !strstr(e.msg, "***@"))
+        fail_msg("the URL's password is shown: %s", e.msg);
+    rpc_endpoint_info info;
+    rpc_endpoint_get(c, 0, &info);
+    assert_null(strstr(info.last_error, "hunter2"));
+    rpc_client_free(&c);
+}
+
 static void test_cancel(void **state)
 {
     rpc_client *c = client(3, 10000);
@@ -487,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_range_cap),
+        cmocka_unit_test(test_url_credentials_not_shown),
     };
     return cmocka_run_group_tests(tests, mine, NULL);
 }
