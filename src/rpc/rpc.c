@@ -27,7 +27,8 @@ typedef struct endpoint {
     unsigned consecutive_failures;
     bool chain_ok;    /* its chain id was checked since its last failure */
     bool wrong_chain; /* its last check found another chain id */
-    int64_t limited_until_ms; /* rate limited (429, Retry-After) until then: unix ms */
+    _Atomic int64_t limited_until_ms; /* rate limited (429, Retry-After) until then: unix ms
+                                         (also written by a peer client's thread) */
     uint32_t latency_ms;      /* of its last answer */
     uint64_t range_cap;       /* blocks per eth_getLogs it is expected to take; 0: no limit seen */
     unsigned ok_at_cap;       /* answers in a row at the cap (the cap grows after a few) */
@@ -55,6 +56,7 @@ struct rpc_client {
     char curl_err[CURL_ERROR_SIZE];
     char retry_after[64]; /* the last answer's Retry-After header, "" when none */
     uint64_t logs_blocks; /* the eth_getLogs request under way: its number of blocks */
+    rpc_client *peer;     /* rpc_client_share_limits: told of this client's rate limits */
 };
 
 enum { CALL_NO_RETRY_TIMEOUT = 1 };
@@ -215,11 +217,21 @@ nomem:
     return err_set(e, ERR_NOMEM, "out of memory creating an RPC client");
 }
 
+void rpc_client_share_limits(rpc_client *a, rpc_client *b)
+{
+    if (a == b || a->n_eps != b->n_eps)
+        return;
+    a->peer = b;
+    b->peer = a;
+}
+
 void rpc_client_free(rpc_client **p)
 {
     if (!p || !*p)
         return;
     rpc_client *c = *p;
+    if (c->peer)
+        c->peer->peer = NULL;
     if (c->curl)
         curl_easy_cleanup(c->curl);
     curl_slist_free_all(c->headers);
@@ -583,6 +595,10 @@ static void ep_rate_limited(rpc_client *c, endpoint *ep)
         ep->limited_until_ms = until;
         c->health_changed = true;
     }
+    /* the provider limits the key, not the connection: the peer waits too */
+    endpoint *pe = c->peer ? &c->peer->eps[ep - c->eps] : NULL;
+    if (pe && until > pe->limited_until_ms)
+        pe->limited_until_ms = until;
 }
 
 static int ep_check_chain(rpc_client *c, endpoint *ep, rpc_error *er);

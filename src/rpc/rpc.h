@@ -121,6 +121,10 @@ void rpc_client_free(rpc_client **p);
  * as failed (RPC_WRONG_CHAIN) and the request goes to the next. When every endpoint
  * serves another chain, calls fail with ERR_DENIED. */
 void rpc_client_expect_chain(rpc_client *c, uint64_t chain_id);
+/* a and b (over the same endpoints, used by two threads) tell each other of the rate
+ * limits (Retry-After) they meet: a provider limits the key, not the connection. Free
+ * both together. */
+void rpc_client_share_limits(rpc_client *a, rpc_client *b);
 /* When *flag becomes non-zero, transfers abort and backoffs end: RPC_CANCELLED. */
 void rpc_client_set_cancel(rpc_client *c, const atomic_int *flag);
 /* Status and details of the last failed call (RPC_OK after a success). */

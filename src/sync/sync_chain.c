@@ -1239,6 +1239,7 @@ static int open_ctx(ctx *c, err *e)
     rpc_client_expect_chain(c->rpc, c->chain.chain_id);
     rpc_client_set_cancel(c->rpc, &c->eng->stop);
     if (c->rpc2) {
+        rpc_client_share_limits(c->rpc, c->rpc2);
         rpc_client_expect_chain(c->rpc2, c->chain.chain_id);
         rpc_client_set_cancel(c->rpc2, &c->eng->stop);
     }

@@ -388,6 +388,20 @@ static void test_retry_after(void **state)
     rpc_endpoint_get(c, 1, &info);
     assert_int_equal(info.rate_limited_until, 0);
     rpc_client_free(&c);
+
+    /* Two clients of one thread pair share what they learn: the provider limits the key. */
+    rpc_client *a = client(3, 5000), *b = client(3, 5000);
+    rpc_client_share_limits(a, b);
+    fault("http429_long", "eth_blockNumber");
+    expect(rpc_eth_block_number(a, &head, &e), a, &e, RPC_RATE_LIMIT, "429 at the first");
+    before = fake_requests();
+    expect(rpc_eth_block_number(b, &head, &e), b, &e, RPC_RATE_LIMIT, "the second waits too");
+    assert_int_equal(fake_requests(), before);
+    rpc_client_free(&a);
+    rpc_client *solo = client(3, 5000); /* a client on its own knows nothing of it */
+    assert_int_equal(rpc_eth_block_number(solo, &head, &e), 0);
+    rpc_client_free(&solo);
+    rpc_client_free(&b);
 }
 
 /* A refused eth_getLogs range is remembered per endpoint as its cap (the provider's
