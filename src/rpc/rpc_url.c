@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fsperm.h"
 #include "rpc/rpc.h"
 
 /* A key file holds one line: at most this many bytes. */
@@ -41,6 +42,8 @@ static int read_key_file(const char *path, char *out, size_t cap, err *e)
         snprintf(full, sizeof full, "%s/%s", home, path + 2);
     else
         snprintf(full, sizeof full, "%s", path);
+    if (fsperm_check_private(full, "API key file", e) < 0)
+        return -1;
     FILE *f = fopen(full, "rb");
     if (!f)
         return err_set(e, ERR_IO, "cannot read the API key file %.200s: check the path in the "

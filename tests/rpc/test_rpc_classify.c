@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -199,6 +200,9 @@ static void test_url_expand(void **state)
     char tmpl[128];
     snprintf(tmpl, sizeof tmpl, "https://x/v3/${file:%s}", path);
     expand_ok(tmpl, "https://x/v3/s3cr3tFromFile");
+    assert_int_equal(chmod(path, 0644), 0); /* a secret others may read is refused */
+    expand_bad(tmpl, "chmod 600");
+    assert_int_equal(chmod(path, 0600), 0);
     fd = open(path, O_WRONLY | O_TRUNC);
     assert_int_equal(write(fd, "s3cr3t\nsecond line\n", 19), 19);
     close(fd);
