@@ -5,6 +5,7 @@ Chains, Keys (unlock with the no-echo prompt, then lock) and Audit show the desk
 data; a second fusion on the same desk follows the first one's commits."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -146,10 +147,12 @@ def main():
     t.send("s")
     t.wait_for("by escrow", "sorted by the escrow column")
 
-    # Chains: this process syncs; head, synced block, endpoint health.
+    # Chains: this process syncs; head, synced block, endpoint health (with the latency of
+    # the endpoint's last answer, recorded by the sync).
     t.send("7")
     t.wait_for(lambda s: "local" in s and "31337" in s and "synced by this process" in s
-               and chain.node.url in s and "following" in s, "the Chains screen")
+               and chain.node.url in s and "following" in s
+               and re.search(r"\bok \d+ms\b", s), "the Chains screen")
     save(t, "chains")
 
     # Keys: unlock with the passphrase (never echoed), then lock.
