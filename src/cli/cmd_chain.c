@@ -1,4 +1,5 @@
-/* cmd_chain.c: `fusion chain add|add-factory|list|remove`, the desk's chain configuration.
+/* cmd_chain.c: `fusion chain add|add-endpoint|add-factory|list|remove`, the desk's chain
+ * configuration.
  * desk.db is the single source of truth for it (no separate config file): adding a
  * chain contacts every endpoint first and refuses one whose eth_chainId differs. */
 #include <errno.h>
@@ -124,6 +125,8 @@ static int need_cancun(rpc_client *rpc, const char *name, err *e)
                        name);
     return 0;
 }
+
+static void note_literal_key(const char *url);
 
 static int chain_add(cli_ctx *ctx, int argc, char **argv)
 {
@@ -295,14 +298,8 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     }
     if (store_commit(db, &e) < 0)
         goto fail;
-    for (size_t i = 0; i < n_rpc; i++) {
-        char shown[STORE_URL_MAX];
-        rpc_url_redact(shown, sizeof shown, rpcs[i]);
-        if (strcmp(shown, rpcs[i]) != 0 && !strstr(rpcs[i], "${"))
-            cli_errorf("note: %s seems to carry an API key, which desk.db and its backups now "
-                       "hold: give it as ${env:NAME} or ${file:PATH} instead (docs/sync.md)",
-                       shown);
-    }
+    for (size_t i = 0; i < n_rpc; i++)
+        note_literal_key(rpcs[i]);
     LOG_I("chain", "added chain %s (id %llu), %zu endpoint(s), factory %s from block %llu", name,
           (unsigned long long)ch.chain_id, n_rpc, factory_s, (unsigned long long)from_block);
     if (json) {
@@ -710,18 +707,142 @@ static int chain_remove(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* Says on stderr when a URL seems to hold a key typed into it (it is stored as given). */
+static void note_literal_key(const char *url)
+{
+    char shown[STORE_URL_MAX];
+    rpc_url_redact(shown, sizeof shown, url);
+    if (strcmp(shown, url) != 0 && !strstr(url, "${"))
+        cli_errorf("note: %s seems to carry an API key, which desk.db and its backups now "
+                   "hold: give it as ${env:NAME} or ${file:PATH} instead (docs/sync.md)",
+                   shown);
+}
+
+/* `fusion chain add-endpoint NAME --rpc URL`: one more RPC endpoint for a configured
+ * chain, tried after the others (a hosted provider beside a node). It must answer with
+ * the chain's id; its API key may be a ${env:NAME} or ${file:PATH} placeholder. */
+static int chain_add_endpoint(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *url = NULL;
+    bool json = ctx->json;
+    const cli_opt opts[] = {
+        {"rpc", CLI_OPT_STR, &url},
+        {"json", CLI_OPT_FLAG, &json},
+    };
+    size_t n_pos;
+    int u = cli_opts("chain add-endpoint", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1 || !url)
+        return cli_usage("chain add-endpoint", "needs a chain NAME and --rpc URL");
+    if (strlen(url) >= STORE_URL_MAX)
+        return cli_usage("chain add-endpoint", "--rpc URL is longer than %d bytes",
+                         STORE_URL_MAX - 1);
+    const char *name = argv[1];
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    rpc_client *rpc = NULL;
+    store_endpoint *eps = NULL;
+    size_t ne = 0;
+    json_t *det = NULL;
+    if (cli_desk_open(ctx, &db, &e) < 0)
+        return cli_fail(&e);
+    store_chain ch;
+    bool found = false;
+    if (store_chain_find_name(db, name, &ch, &found, &e) < 0)
+        goto fail;
+    if (!found) {
+        err_set(&e, ERR_NOT_FOUND, "no chain named \"%s\" (see `fusion chain list`)", name);
+        goto fail;
+    }
+    if (store_endpoint_list(db, ch.chain_id, &eps, &ne, &e) < 0)
+        goto fail;
+    int priority = 0;
+    for (size_t i = 0; i < ne; i++) {
+        if (strcmp(eps[i].url, url) == 0) {
+            err_set(&e, ERR_EXISTS, "that endpoint is already configured for chain %s", name);
+            goto fail;
+        }
+        if (eps[i].priority >= priority)
+            priority = eps[i].priority + 1;
+    }
+    rpc_options ro;
+    rpc_options_default(&ro);
+    ro.max_attempts = 2;
+    ro.timeout_ms = 10000;
+    uint64_t got = 0;
+    if (rpc_client_new(&rpc, &url, 1, &ro, &e) < 0)
+        goto fail;
+    if (rpc_eth_chain_id(rpc, &got, &e) < 0) {
+        err_prefix(&e, "cannot reach the node");
+        goto fail;
+    }
+    if (got != ch.chain_id) {
+        char shown[160];
+        rpc_url_redact(shown, sizeof shown, url);
+        err_set(&e, ERR_DENIED, "the node at %s reports chain id %llu, not %llu: refusing it for "
+                "chain %s", shown, (unsigned long long)got, (unsigned long long)ch.chain_id,
+                name);
+        goto fail;
+    }
+    rpc_client_free(&rpc);
+    /* audited without the URL: it may carry a key */
+    det = json_pack("{s:s,s:I,s:I}", "name", name, "chain_id", (json_int_t)ch.chain_id,
+                    "endpoints", (json_int_t)(ne + 1));
+    if (!det) {
+        err_set(&e, ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    if (store_begin(db, &e) < 0)
+        goto fail;
+    if (store_endpoint_add(db, ch.chain_id, url, priority, &e) < 0 ||
+        store_audit(db, ctx->home, ctx->operator_name, "chain.add_endpoint", det, &e) < 0 ||
+        store_commit(db, &e) < 0) {
+        store_rollback(db);
+        goto fail;
+    }
+    note_literal_key(url);
+    char shown[STORE_URL_MAX];
+    rpc_url_redact(shown, sizeof shown, url);
+    LOG_I("chain", "chain %s: endpoint %zu added", name, ne + 1);
+    if (json) {
+        json_t *o = json_pack("{s:s, s:I, s:s, s:i}", "chain", name, "chain_id",
+                              (json_int_t)ch.chain_id, "url", shown, "priority", priority);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(o);
+    } else {
+        printf("chain %s: endpoint %s added (tried after the %zu before it)\n", name, shown, ne);
+    }
+    json_decref(det);
+    free(eps);
+    store_close(&db);
+    return EXIT_OK;
+fail:
+    json_decref(det);
+    rpc_client_free(&rpc);
+    free(eps);
+    store_close(&db);
+    return cli_fail(&e);
+}
+
 int cmd_chain(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("chain", "needs a subcommand: add, add-factory, list or remove");
+        return cli_usage("chain",
+                         "needs a subcommand: add, add-endpoint, add-factory, list or remove");
     if (strcmp(argv[1], "add") == 0)
         return chain_add(ctx, argc - 1, argv + 1);
     if (strcmp(argv[1], "add-factory") == 0)
         return chain_add_factory(ctx, argc - 1, argv + 1);
+    if (strcmp(argv[1], "add-endpoint") == 0)
+        return chain_add_endpoint(ctx, argc - 1, argv + 1);
     if (strcmp(argv[1], "list") == 0)
         return chain_list(ctx, argc - 1, argv + 1);
     if (strcmp(argv[1], "remove") == 0)
         return chain_remove(ctx, argc, argv);
-    return cli_usage("chain", "unknown subcommand '%s' (add, add-factory, list or remove)",
+    return cli_usage("chain",
+                     "unknown subcommand '%s' (add, add-endpoint, add-factory, list or remove)",
                      argv[1]);
 }

@@ -103,7 +103,7 @@ static const char *const deciding[][2] = {
     {"case", "escalate"}, {"case", "clear"},   {"case", "block"},    {"case", "report"},
     {"case", "rules"},   {"entity", "add"},    {"entity", "edit"},   {"entity", "link"},
     {"entity", "import"}, {"alerts", "ack"},   {"risk", "set-drawn"}, {"operator", "add"},
-    {"operator", "roles"}, {"operator", "remove"}, {"chain", "add"},     {"chain", "add-factory"}, {"chain", "remove"},
+    {"operator", "roles"}, {"operator", "remove"}, {"chain", "add"},     {"chain", "add-factory"}, {"chain", "add-endpoint"}, {"chain", "remove"},
     {"asset", "add-token"}, {"asset", "add-feed"},
 };
 

@@ -18,6 +18,7 @@
       "         [--confirmations N] [--from-block N] [--native-symbol SYM]\n"                      \
       "         [--native-decimals N] [--json]")                                                   \
     X("chain", "add-factory", "fusion chain add-factory NAME --factory ADDR [--from-block N]")     \
+    X("chain", "add-endpoint", "fusion chain add-endpoint NAME --rpc URL [--json]")                \
     X("chain", "list", "fusion chain list [--live] [--json|--csv]")                                \
     X("chain", "remove", "fusion chain remove NAME")                                               \
     X("sync", "",                                                                                  \

@@ -5,9 +5,9 @@ texts), rate-limit with 429 and Retry-After (seconds and HTTP dates), drop conne
 answer slowly and gzip their answers, and want an API key in the URL path. The desk's
 endpoints name the key as ${env:NAME} and ${file:PATH}. Sync must complete exactly: the
 same rows as a sync straight against anvil, and as the node's own eth_getLogs; the
-limited provider is not asked again before its Retry-After; the key is nowhere in the
-desk's files, its log, the audit log or any output; and a missing key variable stops
-sync with one line naming it."""
+limited provider is not asked again before its Retry-After; `chain add-endpoint` adds a
+provider to a configured chain; the key is nowhere in the desk's files, its log, the
+audit log or any output; and a missing key variable stops sync with one line naming it."""
 import os
 import secrets
 import sys
@@ -77,7 +77,6 @@ def main():
     direct.add_chain(chain, name="direct", confirmations=1)
     direct.run("sync", "--once")
     assert direct.logs(31337) == desk.logs(31337), "the provider sync differs from the direct one"
-
     sa, sb = alchemy.stats(), infura.stats()
     log(f"{n} logs; alchemy-like: {sa}; infura-like: {sb}")
     assert sa["capped"] >= 1, "the block-range cap was never hit"
@@ -90,6 +89,20 @@ def main():
     text = desk.fusion_log()
     assert "rate limited" in text, "no log line for the 429s"
     assert "Log response size exceeded" in text or "blocks at a time" in text
+
+    # A provider added to a configured chain, its key a placeholder: listed as given,
+    # audited without it, refused twice.
+    r = direct.run("chain", "add-endpoint", "direct", "--rpc", url_b)
+    outputs += [r.stdout, r.stderr]
+    assert "added" in r.stdout and "seems to carry" not in r.stderr, r.stdout + r.stderr
+    eps = direct.json("chain", "list", "--json")[0]["endpoints"]
+    assert [e["url"] for e in eps] == [chain.node.url, url_b], eps
+    r = direct.run("chain", "add-endpoint", "direct", "--rpc", url_b, check=False)
+    assert r.returncode == 1 and "already configured" in r.stderr, r.stderr
+    r = direct.run("chain", "add-endpoint", "direct", "--rpc", alchemy.url_for("wrong-key"),
+                   check=False)
+    assert r.returncode == 1 and "Must be authenticated" in r.stderr, r.stderr
+    assert len(direct.json("chain", "list", "--json")[0]["endpoints"]) == 2
 
     # What the desk learnt of each endpoint, and its URL as configured (the template).
     eps = desk.json("chain", "list", "--json")[0]["endpoints"]
@@ -113,7 +126,7 @@ def main():
     with open(os.path.join(desk.home, "follower.stderr"), "rb") as fh:
         outputs.append(fh.read().decode("utf-8", "replace"))
     os.remove(keyfile)  # the one file that is meant to hold it
-    hits = files_holding(desk.home, key.encode())
+    hits = files_holding(desk.home, key.encode()) + files_holding(direct.home, key.encode())
     assert not hits, f"the API key is written in {hits}"
     for o in outputs:
         assert key not in o, "the API key reached an output"
