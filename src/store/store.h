@@ -284,12 +284,8 @@ typedef struct store_escrow {
 const char *escrow_state_str(escrow_state st);
 int escrow_state_parse(escrow_state *out, const char *s, err *e) STORE_WUR;
 
-/* Replaces the escrow row and its approvals. */
+/* Inserts or updates the escrow row, its approvals with it. */
 int store_escrow_put(store *s, const store_escrow *x, err *e) STORE_WUR;
-/* Updates the row of an escrow whose stored approvals are x->approvals[0, first_new)
- * and adds the rest (a fold that continued from the stored state). */
-int store_escrow_update(store *s, const store_escrow *x, unsigned first_new_approval,
-                        err *e) STORE_WUR;
 int store_escrow_delete(store *s, uint64_t chain_id, const addr *address, err *e) STORE_WUR;
 int store_escrow_get(store *s, uint64_t chain_id, const addr *address, store_escrow *out,
                      bool *found, err *e) STORE_WUR;

@@ -511,83 +511,92 @@ static void event_from_log(const ctx *c, const rpc_log *lg, store_event *ev)
     ev->data_len = lg->data_len;
 }
 
-/* An event of an escrow in this range: which set (created here, or known before), the
- * escrow's index in that set, the log's index in the range. */
-typedef struct fresh_ev {
-    uint32_t escrow;
-    uint32_t log;
-    store_contract_kind kind;
-    bool fresh;
-} fresh_ev;
+/* The escrows with events in a range, folded in memory as the range's logs are decoded
+ * (each log once): one created in this range starts from nothing (all its events are
+ * here); one known before continues from its stored state, which is the fold's
+ * accumulator as the last commit left it. Both give exactly what sync_rebuild_escrows
+ * would give by folding every stored event again (`fusion reindex` does that; the tests
+ * compare the two), without reading back what was just written. Each escrow's row is
+ * written once per range. */
+typedef struct foldset {
+    addrset keys;     /* escrow addresses; keys.v[i] is folded in xs[i] */
+    store_escrow *xs;
+    bool *rebuild;    /* no stored state to continue from: fold what is stored instead */
+    size_t cap;
+} foldset;
 
-static int fresh_ev_cmp(const void *a, const void *b)
+static void foldset_free(foldset *f)
 {
-    const fresh_ev *x = a, *y = b;
-    if (x->fresh != y->fresh)
-        return x->fresh ? -1 : 1;
-    if (x->escrow != y->escrow)
-        return x->escrow < y->escrow ? -1 : 1;
-    return x->log < y->log ? -1 : x->log > y->log;
+    addrset_free(&f->keys);
+    free(f->xs);
+    free(f->rebuild);
+    memset(f, 0, sizeof *f);
 }
 
-/* The escrows with events in this range, folded in memory: one created in this range
- * starts from nothing (all its events are here); one known before continues from its
- * stored state, which is the fold's accumulator as the last commit left it. Both give
- * exactly what sync_rebuild_escrows would give by folding every stored event again
- * (`fusion reindex` does that; the tests compare the two), without reading back what
- * was just written. */
-static int fold_range(ctx *c, const logset *ls, const addrset *fresh, const addrset *known,
-                      fresh_ev *fe, size_t n, uint64_t final, err *e)
+/* The accumulator of escrow `esc`, started on first use (fresh: from nothing). NULL with
+ * *skip set when the escrow is to be rebuilt from the store at the end instead. */
+static store_escrow *foldset_get(ctx *c, foldset *f, const addr *esc, bool fresh, bool *skip,
+                                 err *e)
 {
-    if (n == 0) /* fe may be NULL then, and qsort's argument must not be */
-        return 0;
-    qsort(fe, n, sizeof *fe, fresh_ev_cmp);
-    store_escrow *x = malloc(sizeof *x);
-    if (!x)
-        return err_set(e, ERR_NOMEM, "out of memory building escrows");
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0;) {
-        const addr *esc = fe[i].fresh ? &fresh->v[fe[i].escrow] : &known->v[fe[i].escrow];
-        size_t j = i;
-        while (j < n && fe[j].fresh == fe[i].fresh && fe[j].escrow == fe[i].escrow)
-            j++;
-        bool found = true;
-        unsigned stored_approvals = 0;
-        if (fe[i].fresh)
-            escrow_fold_init(x, c->chain.chain_id, esc);
-        else if (store_escrow_get(c->db, c->chain.chain_id, esc, x, &found, e) < 0)
-            rc = -1;
-        stored_approvals = fe[i].fresh ? 0 : x->n_approvals;
-        if (rc == 0 && !found) {
-            /* No stored state to continue from: fold everything stored (this range's
-             * events were inserted already). */
-            rc = sync_rebuild_escrows(c->db, c->chain.chain_id, esc, 1, final, e);
-            i = j;
+    *skip = false;
+    long k = addrset_index(&f->keys, esc);
+    if (k >= 0) {
+        *skip = f->rebuild[k];
+        return *skip ? NULL : &f->xs[k];
+    }
+    if (f->keys.n == f->cap) {
+        size_t nc = f->cap ? f->cap * 2 : 256;
+        store_escrow *xs = realloc(f->xs, nc * sizeof *xs);
+        if (xs)
+            f->xs = xs;
+        bool *rb = realloc(f->rebuild, nc * sizeof *rb);
+        if (rb)
+            f->rebuild = rb;
+        if (!xs || !rb) {
+            err_set(e, ERR_NOMEM, "out of memory building escrows");
+            return NULL;
+        }
+        f->cap = nc;
+    }
+    if (addrset_add(&f->keys, esc) < 0) {
+        err_set(e, ERR_NOMEM, "out of memory building escrows");
+        return NULL;
+    }
+    k = (long)f->keys.n - 1;
+    store_escrow *x = &f->xs[k];
+    f->rebuild[k] = false;
+    if (fresh) {
+        escrow_fold_init(x, c->chain.chain_id, esc);
+        return x;
+    }
+    bool found = false;
+    if (store_escrow_get(c->db, c->chain.chain_id, esc, x, &found, e) < 0) {
+        f->keys.n--; /* not started: an error ends the commit anyway */
+        return NULL;
+    }
+    if (!found) {
+        f->rebuild[k] = *skip = true;
+        return NULL;
+    }
+    return x;
+}
+
+/* Writes every escrow the range touched (after its events are in). */
+static int foldset_write(ctx *c, const foldset *f, uint64_t final, err *e)
+{
+    for (size_t i = 0; i < f->keys.n; i++) {
+        if (f->rebuild[i]) {
+            if (sync_rebuild_escrows(c->db, c->chain.chain_id, &f->keys.v[i], 1, final, e) < 0)
+                return -1;
             continue;
         }
-        for (size_t k = i; rc == 0 && k < j; k++) {
-            const rpc_log *lg = ls->v[fe[k].log];
-            store_event ev;
-            event_from_log(c, lg, &ev);
-            sync_decoded d;
-            err ignored;
-            if (sync_event_decode(fe[k].kind, lg->topics, lg->n_topics, lg->data, lg->data_len, &d,
-                                  &ignored) < 0)
-                memset(&d, 0, sizeof d);
-            if (d.kind != EV_NONE)
-                snprintf(ev.name, sizeof ev.name, "%s", d.name);
-            escrow_fold(x, &ev, &d, final);
-        }
-        if (rc == 0 && x->anomaly[0])
+        if (f->xs[i].anomaly[0])
             LOG_W("sync", "escrow on chain %llu: %s", (unsigned long long)c->chain.chain_id,
-                  x->anomaly);
-        if (rc == 0)
-            rc = fe[i].fresh ? store_escrow_put(c->db, x, e)
-                             : store_escrow_update(c->db, x, stored_approvals, e);
-        i = j;
+                  f->xs[i].anomaly);
+        if (store_escrow_put(c->db, &f->xs[i], e) < 0)
+            return -1;
     }
-    free(x);
-    return rc;
+    return 0;
 }
 
 /* The options' after-commit hook (automatic screening), on this thread's connection. */
@@ -604,12 +613,12 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
 {
     uint64_t final = final_of(c, head);
     bool by_topic = ls->by_topic;
-    addrset touched = {0}, fresh = {0};
-    fresh_ev *fe = NULL;
-    size_t n_fe = 0, cap_fe = 0;
+    addrset fresh = {0};
+    foldset fs = {0};
     uint64_t inserted_total = 0;
     if (store_begin(c->db, e) < 0)
         return -1;
+    double t_rows = sync_now();
     for (size_t i = 0; i < ls->n; i++) {
         const rpc_log *lg = ls->v[i];
         store_contract_kind kind;
@@ -631,20 +640,24 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
             0) {
             LOG_W("sync", "%s: block %llu log %u: %s", c->chain.name,
                   (unsigned long long)lg->block_number, lg->log_index, de.msg);
-            d.kind = EV_NONE;
+            memset(&d, 0, sizeof d);
         }
         if (d.kind != EV_NONE) {
             snprintf(ev.name, sizeof ev.name, "%s", d.name);
             json = sync_event_json(&d);
             ev.decoded = json;
         }
+        bool is_fresh = false;
         if (kind == STORE_CONTRACT_FACTORY && sync_is_escrow_created(d.kind)) {
             ev.has_escrow = true;
             ev.escrow = sync_field(&d, "escrow")->a;
-            if (!addrset_has(&c->escrows, &ev.escrow) && addrset_add(&fresh, &ev.escrow) < 0) {
-                free(json);
-                err_set(e, ERR_NOMEM, "out of memory tracking escrows");
-                goto fail;
+            if (!addrset_has(&c->escrows, &ev.escrow)) {
+                is_fresh = !addrset_has(&fresh, &ev.escrow);
+                if (addrset_add(&fresh, &ev.escrow) < 0) {
+                    free(json);
+                    err_set(e, ERR_NOMEM, "out of memory tracking escrows");
+                    goto fail;
+                }
             }
         } else if (kind == STORE_CONTRACT_ESCROW) {
             ev.has_escrow = true;
@@ -653,40 +666,26 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         bool inserted = false;
         int rc = store_event_put(c->db, &ev, &inserted, e);
         free(json);
+        ev.decoded = NULL;
         if (rc < 0)
             goto fail;
         inserted_total += inserted;
         if (!ev.has_escrow)
             continue;
-        long k = addrset_index(&fresh, &ev.escrow);
-        bool is_fresh = k >= 0;
-        if (!is_fresh) {
-            if (addrset_add(&touched, &ev.escrow) < 0) {
-                err_set(e, ERR_NOMEM, "out of memory tracking escrows");
-                goto fail;
-            }
-            k = addrset_index(&touched, &ev.escrow);
-        }
-        {
-            if (n_fe == cap_fe) {
-                size_t nc = cap_fe ? cap_fe * 2 : 1024;
-                fresh_ev *p = realloc(fe, nc * sizeof *p);
-                if (!p) {
-                    err_set(e, ERR_NOMEM, "out of memory tracking escrows");
-                    goto fail;
-                }
-                fe = p;
-                cap_fe = nc;
-            }
-            fe[n_fe++] = (fresh_ev){
-                .escrow = (uint32_t)k, .log = (uint32_t)i, .kind = kind, .fresh = is_fresh};
-        }
+        /* The fold sees what the projection of stored events sees: a factory log only as
+         * EscrowCreated, an undecodable escrow log as an unknown event. */
+        bool skip;
+        store_escrow *x = foldset_get(c, &fs, &ev.escrow, is_fresh, &skip, e);
+        if (!x && !skip)
+            goto fail;
+        if (x)
+            escrow_fold(x, &ev, &d, final);
     }
-    double t_rebuild = sync_now();
-    if (fold_range(c, ls, &fresh, &touched, fe, n_fe, final, e) < 0)
+    double t_fold = sync_now();
+    if (foldset_write(c, &fs, final, e) < 0)
         goto fail;
-    LOG_D("sync", "%s: %zu new escrows built, %zu updated in %.3f s", c->chain.name, fresh.n,
-          touched.n, sync_now() - t_rebuild);
+    LOG_D("sync", "%s: %zu logs stored in %.3f s; %zu escrows (%zu new) written in %.3f s",
+          c->chain.name, ls->n, t_fold - t_rows, fs.keys.n, fresh.n, sync_now() - t_fold);
     for (size_t i = 0; i < nh; i++) {
         store_block b = {.number = hdrs[i].number, .timestamp = hdrs[i].timestamp};
         memcpy(b.hash, hdrs[i].hash, 32);
@@ -714,8 +713,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         }
     }
     addrset_free(&fresh);
-    addrset_free(&touched);
-    free(fe);
+    foldset_free(&fs);
     if (inserted_total)
         c->hook_pending = true;
     sync_notify(c->eng);
@@ -730,8 +728,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
 fail:
     store_rollback(c->db);
     addrset_free(&fresh);
-    addrset_free(&touched);
-    free(fe);
+    foldset_free(&fs);
     return -1;
 }
 

@@ -163,11 +163,16 @@ static void test_partial_then_forward(void **state)
 
 static void test_events_key_migration(void **state)
 {
-    /* A desk made before the events table got its (chain, block, log, hash) key. */
+    /* A desk made before the events table got its (chain, block, log, hash) key (then,
+     * later, its hashes and addresses as bytes). */
+    int before = 0;
+    while (before < store_schema_latest() &&
+           !strstr(store_schema_steps[before], "CREATE TABLE events_new"))
+        before++;
+    assert_true(before < store_schema_latest());
     sqlite3 *db;
     assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
     err e;
-    int before = store_schema_latest() - 1;
     assert_int_equal(store_migrate(db, store_schema_steps, before, &e), 0);
     assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys=ON;"
                                       "INSERT INTO chains (chain_id, name, created_at)"
@@ -185,7 +190,9 @@ static void test_events_key_migration(void **state)
     assert_int_equal(store_event_count(s, 1, &n, &e), 0);
     assert_int_equal(n, 1);
     store_close(&s);
-    assert_int_equal(query_int("SELECT id FROM events WHERE escrow = '0xee'"), 41);
+    assert_int_equal(query_int("SELECT id FROM events WHERE escrow = x'ee' AND block_hash = x'aa'"
+                               " AND tx_hash = x'bb' AND address = x'cc' AND data = x'01'"),
+                     41);
     assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'events_new'"),
                      0);
     assert_int_equal(
@@ -251,6 +258,107 @@ static void test_screened_identity_migration(void **state)
     assert_int_equal(query_int("SELECT count(*) FROM screened_escrows WHERE"
                                " created_block_hash = '0x0707' AND screened_at = 6"),
                      1);
+}
+
+static void test_events_blob_migration(void **state)
+{
+    /* A desk written with the events' hashes and addresses as hex text and one row per
+     * approval: after the upgrade every row is there with the same bytes, and the
+     * approvals are with their escrow, in chain order, pending only while above the
+     * chain's final block. */
+    int before = 0;
+    while (before < store_schema_latest() &&
+           !strstr(store_schema_steps[before], "ADD COLUMN approval_list"))
+        before++;
+    assert_true(before < store_schema_latest());
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    err e;
+    assert_int_equal(store_migrate(db, store_schema_steps, before, &e), 0);
+    const char *bh = "0x1111111111111111111111111111111111111111111111111111111111111111";
+    const char *th = "0x2222222222222222222222222222222222222222222222222222222222222222";
+    const char *t0 = "0x3333333333333333333333333333333333333333333333333333333333333333";
+    const char *esc = "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+    char sql[4096];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO chains (chain_id, name, created_at) VALUES (1, 'one', 0);"
+             "INSERT INTO checkpoints (chain_id, synced_block, synced_hash, final_block,"
+             " head_block, updated_at) VALUES (1, 9, '%s', 8, 9, 0);"
+             "INSERT INTO events (id, chain_id, block_number, block_hash, tx_hash, tx_index,"
+             " log_index, address, topic0, topic1, data, name, decoded, escrow) VALUES"
+             " (5, 1, 7, '%s', '%s', 2, 3, '%s', '%s', NULL, x'0102', 'Approved', '{}', '%s'),"
+             " (6, 1, 9, '%s', '%s', 0, 0, '0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', '%s',"
+             " '%s', x'', NULL, NULL, NULL);"
+             "INSERT INTO escrows (chain_id, address, factory, payer, payee, token, amount,"
+             " approvers, threshold, arbiter, deadline, state, approvals, created_block,"
+             " created_tx, last_event_block, events, pending) VALUES (1, '%s',"
+             " '0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
+             " '0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',"
+             " '0xcccccccccccccccccccccccccccccccccccccccc',"
+             " '0x0000000000000000000000000000000000000000', '5',"
+             " '[\"0x3030303030303030303030303030303030303030\","
+             "\"0x3131313131313131313131313131313131313131\"]', 2,"
+             " '0xdddddddddddddddddddddddddddddddddddddddd', 9, 'funded', 2, 1, '%s', 9, 4, 1);"
+             /* rows out of chain order: the later approval first */
+             "INSERT INTO escrow_approvals (chain_id, escrow, approver, block_number, tx_hash,"
+             " log_index, pending) VALUES"
+             " (1, '%s', '0x3131313131313131313131313131313131313131', 9, '%s', 1, 1),"
+             " (1, '%s', '0x3030303030303030303030303030303030303030', 7, '%s', 3, 1);",
+             bh, bh, th, esc, t0, esc, bh, th, t0, t0, esc, th, esc, th, esc, th);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    store *s = open_ok();
+    assert_int_equal(store_schema_version(s), store_schema_latest());
+    addr x_addr;
+    memset(x_addr.b, 0xee, 20);
+    store_event_list l;
+    assert_int_equal(store_event_list_escrow(s, 1, &x_addr, &l, &e), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.items[0].id, 5);
+    assert_int_equal(l.items[0].block_number, 7);
+    uint8_t h[32];
+    memset(h, 0x11, 32);
+    assert_memory_equal(l.items[0].block_hash, h, 32);
+    memset(h, 0x22, 32);
+    assert_memory_equal(l.items[0].tx_hash, h, 32);
+    assert_int_equal(l.items[0].tx_index, 2);
+    assert_int_equal(l.items[0].log_index, 3);
+    assert_memory_equal(l.items[0].address.b, x_addr.b, 20);
+    assert_int_equal(l.items[0].n_topics, 1);
+    memset(h, 0x33, 32);
+    assert_memory_equal(l.items[0].topics[0], h, 32);
+    assert_int_equal(l.items[0].data_len, 2);
+    assert_string_equal(l.items[0].name, "Approved");
+    assert_true(l.items[0].has_escrow);
+    assert_memory_equal(l.items[0].escrow.b, x_addr.b, 20);
+    store_event_list_free(&l);
+    assert_int_equal(store_event_list_range(s, 1, 9, 9, &l, &e), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.items[0].n_topics, 2);
+    assert_false(l.items[0].has_escrow);
+    store_event_list_free(&l);
+    store_escrow x;
+    bool found = false;
+    assert_int_equal(store_escrow_get(s, 1, &x_addr, &x, &found, &e), 0);
+    assert_true(found);
+    assert_int_equal(x.n_approvals, 2);
+    memset(h, 0x30, 20);
+    assert_memory_equal(x.approvals[0].approver.b, h, 20);
+    assert_int_equal(x.approvals[0].block_number, 7);
+    assert_int_equal(x.approvals[0].log_index, 3);
+    memset(h, 0x22, 32);
+    assert_memory_equal(x.approvals[0].tx_hash, h, 32);
+    assert_false(x.approvals[0].pending); /* block 7 is final (the checkpoint's 8) */
+    memset(h, 0x31, 20);
+    assert_memory_equal(x.approvals[1].approver.b, h, 20);
+    assert_int_equal(x.approvals[1].block_number, 9);
+    assert_true(x.approvals[1].pending);
+    store_close(&s);
+    assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'escrow_approvals'"),
+                     0);
+    assert_int_equal(query_int("SELECT count(*) FROM events WHERE typeof(block_hash) = 'blob'"
+                               " AND typeof(tx_hash) = 'blob' AND typeof(address) = 'blob'"),
+                     2);
 }
 
 static void test_escrow_v2_migration(void **state)
@@ -618,7 +726,9 @@ static void test_escrow_roundtrip(void **state)
     assert_true(found);
     assert_false(y.pending);
     assert_false(y.approvals[0].pending);
-    assert_int_equal(query_int("SELECT count(*) FROM escrow_approvals"), 1);
+    /* the approvals travel in the row, once (65 bytes each) */
+    assert_int_equal(query_int("SELECT count(*) FROM escrows"), 1);
+    assert_int_equal(query_int("SELECT length(approval_list) FROM escrows"), 65);
     store_escrow *all;
     size_t n;
     assert_int_equal(store_escrow_list(s, 0, &all, &n, &e), 0);
@@ -653,7 +763,7 @@ static void test_escrow_roundtrip(void **state)
     memset(z.address.b, 0xe6, 20);
     assert_int_equal(store_escrow_delete(s, 1, &z.address, &e), 0);
     assert_int_equal(store_escrow_delete(s, 1, &x.address, &e), 0);
-    assert_int_equal(query_int("SELECT count(*) FROM escrow_approvals"), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM escrows"), 0);
     store_close(&s);
 }
 
@@ -771,6 +881,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_key_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_screened_identity_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_v2_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_blob_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_step_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_idempotent, setup, teardown),
