@@ -135,10 +135,25 @@ static void sqlite_setup(void)
         LOG_D("store", "SQLite was initialised elsewhere first; memory statistics stay on");
 }
 
+int store_bulk(store *s, bool on, err *e)
+{
+    /* WAL checkpoints copy committed pages back into the database; during a catch-up that
+     * rewrites the same escrow pages range after range, so they wait for its end. */
+    if (on)
+        return exec_sql(s->db, "PRAGMA wal_autocheckpoint = 0", "starting a bulk catch-up", e);
+    return exec_sql(s->db, "PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(PASSIVE)",
+                    "ending a bulk catch-up", e);
+}
+
+void store_init(void)
+{
+    pthread_once(&sqlite_once, sqlite_setup);
+}
+
 int store_open(store **out, const char *path, err *e)
 {
     *out = NULL;
-    pthread_once(&sqlite_once, sqlite_setup);
+    store_init();
     store *s = calloc(1, sizeof *s);
     if (!s)
         return err_set(e, ERR_NOMEM, "out of memory opening the desk database");

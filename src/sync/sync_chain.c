@@ -943,6 +943,9 @@ static int commit_fetched(ctx *c, const fetched *r, err *e)
     return 0;
 }
 
+static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest, fetched *first,
+                    int *result, err *e);
+
 static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
                             int *result, err *e)
 {
@@ -955,6 +958,10 @@ static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block 
     if (r.moved) {
         *result = STEP_RETRY;
         rc = chain_moved(c, f.rpc, r.from, r.to, e);
+    } else if (c->rpc2 && r.ls.by_topic && r.to + c->range.size < r.head) {
+        /* This range found many escrows (they were asked for by signature): the next
+         * ranges are read while it commits. */
+        return pipeline(c, cp, latest, &r, result, e);
     } else if ((rc = commit_fetched(c, &r, e)) == 0)
         *result = r.to >= r.head ? STEP_CAUGHT_UP : STEP_PROGRESS;
     fetched_free(&r);
@@ -999,13 +1006,18 @@ static bool pipeline_wanted(const ctx *c, const store_checkpoint *cp, uint64_t h
     return from + c->range.size <= head; /* at least two ranges to go */
 }
 
-static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest, int *result,
-                    err *e)
+/* first: a range this thread read already (taken over, freed here), committed first while
+ * the next one is read; NULL: the helper reads the first range too. */
+static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest, fetched *first,
+                    int *result, err *e)
 {
     uint64_t head = latest->number;
     job *a = calloc(2, sizeof *a), *b = a + 1;
-    if (!a)
+    if (!a) {
+        if (first)
+            fetched_free(first);
         return err_set(e, ERR_NOMEM, "out of memory starting a pipelined sync");
+    }
     a->f = (fx){.c = c, .rpc = c->rpc2, .range = &a->range, .topic_only = true};
     a->range = c->range;
     a->from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
@@ -1016,12 +1028,22 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
     *result = STEP_PROGRESS;
     LOG_I("sync", "%s: catching up from block %llu with reads ahead of commits", c->chain.name,
           (unsigned long long)a->from);
-    if (pthread_create(&a->tid, NULL, job_main, a) != 0) {
+    bool have = first != NULL; /* a->out holds a range already, no thread to join */
+    if (first) {
+        a->out = *first;
+        memset(first, 0, sizeof *first);
+    } else if (pthread_create(&a->tid, NULL, job_main, a) != 0) {
         free(a);
         return fetch_and_commit(c, cp, latest, result, e);
     }
+    err be;
+    bool bulk = store_bulk(c->db, true, &be) == 0;
+    if (!bulk)
+        LOG_W("sync", "%s: %s", c->chain.name, be.msg);
     for (;;) {
-        pthread_join(a->tid, NULL);
+        if (!have)
+            pthread_join(a->tid, NULL);
+        have = false;
         c->range = a->range;
         if (a->rc < 0) {
             *e = a->e;
@@ -1049,6 +1071,10 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
         }
         rc = commit_fetched(c, &a->out, e);
         fetched_free(&a->out);
+        /* The whole catch-up is one step: the hook's work (screening, on its own thread)
+         * starts on what is committed instead of waiting for the end. */
+        if (rc == 0 && c->hook_pending && sync_now() - c->last_hook >= SYNC_HOOK_BUSY_S)
+            after_commit(c);
         if (rc < 0 || !more) {
             if (more) {
                 pthread_join(b->tid, NULL);
@@ -1062,6 +1088,8 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
         b = t;
     }
     free(a < b ? a : b);
+    if (bulk && store_bulk(c->db, false, &be) < 0)
+        LOG_W("sync", "%s: %s", c->chain.name, be.msg);
     return rc;
 }
 
@@ -1108,7 +1136,7 @@ static int step(ctx *c, int *result, err *e)
         return 0;
     }
     if (pipeline_wanted(c, &cp, head))
-        return pipeline(c, &cp, &latest, result, e);
+        return pipeline(c, &cp, &latest, NULL, result, e);
     return fetch_and_commit(c, &cp, &latest, result, e);
 }
 
