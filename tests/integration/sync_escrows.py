@@ -125,6 +125,16 @@ def main():
     r = desk.run("escrow", "show", A[9], check=False)
     assert r.returncode == 1 and r.stderr.count("\n") == 1, r
 
+    # SQLite is configured before its first use in the process (the audit head opens the
+    # desk before the store does): no global memory statistics, a mutex on every allocation.
+    os.environ["FUSION_LOG_LEVEL"] = "debug"
+    try:
+        desk.run("sync", "--once")
+    finally:
+        del os.environ["FUSION_LOG_LEVEL"]
+    assert "sync --once started" in desk.fusion_log()
+    assert "SQLite was initialised elsewhere first" not in desk.fusion_log(), desk.fusion_log()
+
     # Reindex rebuilds the same projections from the stored events.
     before = desk.json("escrow", "list", "--json")
     r = desk.run("reindex")
