@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "base/bytes.h"
 #include "store/store.h"
 #include "store/store_internal.h"
 
@@ -359,6 +360,158 @@ static void test_events_blob_migration(void **state)
     assert_int_equal(query_int("SELECT count(*) FROM events WHERE typeof(block_hash) = 'blob'"
                                " AND typeof(tx_hash) = 'blob' AND typeof(address) = 'blob'"),
                      2);
+}
+
+/* Hex text of an old row into bytes (the old schema's form); NULL leaves out zeroed. */
+static void old_hex(const unsigned char *t, uint8_t *out, size_t n)
+{
+    memset(out, 0, n);
+    if (!t)
+        return;
+    err e;
+    assert_int_equal(hex_decode_exact(out, n, (const char *)t, HEX_REQUIRE_PREFIX, &e), 0);
+}
+
+static void test_old_desk_upgrade(void **state)
+{
+    /* tests/vectors/desk/pre_blob.db: made by a real sync with the fusion from before
+     * this schema step (tests/vectors/desk/make_pre_blob.py). Every event row and every
+     * approval of the old desk is read with plain SQLite first, then the current store
+     * opens (upgrades) a copy, and each must be there with the same values. */
+    const char *root = getenv("FUSION_ROOT"); /* set by meson test */
+    if (!root) {
+        fail_msg("FUSION_ROOT is not set: run through meson test");
+        return;
+    }
+    char src[1024], cmd[2400];
+    snprintf(src, sizeof src, "%s/tests/vectors/desk/pre_blob.db", root);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && chmod 600 '%s'", src, dbpath, dbpath);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(query_int("PRAGMA user_version"), 14);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT id, chain_id, block_number, block_hash, tx_hash, tx_index,"
+                           " log_index, address, topic0, topic1, topic2, topic3, data, name,"
+                           " decoded, escrow FROM events ORDER BY id",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    store_event old[64];
+    char names[64][STORE_EVENT_NAME_MAX], decoded[64][1024];
+    size_t n_old = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        assert_true(n_old < 64);
+        store_event *ev = &old[n_old];
+        memset(ev, 0, sizeof *ev);
+        ev->id = sqlite3_column_int64(st, 0);
+        ev->chain_id = (uint64_t)sqlite3_column_int64(st, 1);
+        ev->block_number = (uint64_t)sqlite3_column_int64(st, 2);
+        old_hex(sqlite3_column_text(st, 3), ev->block_hash, 32);
+        old_hex(sqlite3_column_text(st, 4), ev->tx_hash, 32);
+        ev->tx_index = (uint32_t)sqlite3_column_int(st, 5);
+        ev->log_index = (uint32_t)sqlite3_column_int(st, 6);
+        old_hex(sqlite3_column_text(st, 7), ev->address.b, 20);
+        for (int i = 0; i < 4 && sqlite3_column_type(st, 8 + i) != SQLITE_NULL; i++) {
+            old_hex(sqlite3_column_text(st, 8 + i), ev->topics[i], 32);
+            ev->n_topics = (unsigned)i + 1;
+        }
+        ev->data_len = (size_t)sqlite3_column_bytes(st, 12);
+        snprintf(names[n_old], sizeof names[n_old], "%s",
+                 sqlite3_column_text(st, 13) ? (const char *)sqlite3_column_text(st, 13) : "");
+        snprintf(decoded[n_old], sizeof decoded[n_old], "%s",
+                 sqlite3_column_text(st, 14) ? (const char *)sqlite3_column_text(st, 14) : "");
+        ev->has_escrow = sqlite3_column_type(st, 15) != SQLITE_NULL;
+        old_hex(sqlite3_column_text(st, 15), ev->escrow.b, 20);
+        n_old++;
+    }
+    sqlite3_finalize(st);
+    assert_true(n_old >= 10);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT escrow, approver, block_number, tx_hash,"
+                                        " log_index, pending FROM escrow_approvals"
+                                        " ORDER BY escrow, block_number, log_index",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    struct {
+        addr escrow;
+        store_approval a;
+    } appr[16];
+    size_t n_appr = 0, n_pending = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        assert_true(n_appr < 16);
+        old_hex(sqlite3_column_text(st, 0), appr[n_appr].escrow.b, 20);
+        old_hex(sqlite3_column_text(st, 1), appr[n_appr].a.approver.b, 20);
+        appr[n_appr].a.block_number = (uint64_t)sqlite3_column_int64(st, 2);
+        old_hex(sqlite3_column_text(st, 3), appr[n_appr].a.tx_hash, 32);
+        appr[n_appr].a.log_index = (uint32_t)sqlite3_column_int(st, 4);
+        appr[n_appr].a.pending = sqlite3_column_int(st, 5) != 0;
+        n_pending += appr[n_appr].a.pending;
+        n_appr++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_true(n_appr >= 4 && n_pending >= 1 && n_pending < n_appr);
+    int n_escrows = query_int("SELECT count(*) FROM escrows");
+
+    store *s = open_ok();
+    assert_int_equal(store_schema_version(s), store_schema_latest());
+    err e;
+    uint64_t count = 0;
+    assert_int_equal(store_event_count(s, old[0].chain_id, &count, &e), 0);
+    assert_int_equal(count, n_old);
+    for (size_t i = 0; i < n_old; i++) {
+        store_event_list l;
+        assert_int_equal(store_event_list_range(s, old[i].chain_id, old[i].block_number,
+                                                old[i].block_number, &l, &e),
+                         0);
+        const store_event *got = NULL;
+        for (size_t k = 0; k < l.n; k++)
+            if (l.items[k].id == old[i].id)
+                got = &l.items[k];
+        if (!got) {
+            fail_msg("event %lld of the old desk is missing", (long long)old[i].id);
+            return;
+        }
+        assert_memory_equal(got->block_hash, old[i].block_hash, 32);
+        assert_memory_equal(got->tx_hash, old[i].tx_hash, 32);
+        assert_int_equal(got->tx_index, old[i].tx_index);
+        assert_int_equal(got->log_index, old[i].log_index);
+        assert_memory_equal(got->address.b, old[i].address.b, 20);
+        assert_int_equal(got->n_topics, old[i].n_topics);
+        assert_memory_equal(got->topics, old[i].topics, 32 * old[i].n_topics);
+        assert_int_equal(got->data_len, old[i].data_len);
+        assert_string_equal(got->name, names[i]);
+        assert_string_equal(got->decoded ? got->decoded : "", decoded[i]);
+        assert_int_equal(got->has_escrow, old[i].has_escrow);
+        assert_memory_equal(got->escrow.b, old[i].escrow.b, 20);
+        store_event_list_free(&l);
+    }
+    store_escrow *all;
+    size_t n = 0;
+    assert_int_equal(store_escrow_list(s, 0, &all, &n, &e), 0);
+    assert_int_equal(n, (size_t)n_escrows);
+    size_t seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        for (size_t j = 0; j < n_appr; j++) {
+            if (memcmp(appr[j].escrow.b, all[i].address.b, 20) != 0)
+                continue;
+            assert_true(k < all[i].n_approvals);
+            const store_approval *a = &all[i].approvals[k++], *w = &appr[j].a;
+            assert_memory_equal(a->approver.b, w->approver.b, 20);
+            assert_int_equal(a->block_number, w->block_number);
+            assert_memory_equal(a->tx_hash, w->tx_hash, 32);
+            assert_int_equal(a->log_index, w->log_index);
+            assert_int_equal(a->pending, w->pending);
+        }
+        assert_int_equal(k, all[i].n_approvals);
+        seen += k;
+    }
+    assert_int_equal(seen, n_appr);
+    free(all);
+    store_close(&s);
 }
 
 static void test_escrow_v2_migration(void **state)
@@ -882,6 +1035,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_screened_identity_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_v2_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_blob_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_desk_upgrade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_step_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_idempotent, setup, teardown),
