@@ -172,6 +172,7 @@ typedef struct ctx {
     double last_hook;  /* when after_commit last ran (sync_now) */
     bool hook_pending; /* a commit stored events (or a reorg) since after_commit ran */
     unsigned moved;    /* reads in a row that found the chain changed under them */
+    struct foldset *carry; /* a pipelined catch-up's escrows, from commit to commit */
 } ctx;
 
 enum { STEP_PROGRESS, STEP_CAUGHT_UP, STEP_RETRY };
@@ -517,11 +518,17 @@ static void event_from_log(const ctx *c, const rpc_log *lg, store_event *ev)
  * accumulator as the last commit left it. Both give exactly what sync_rebuild_escrows
  * would give by folding every stored event again (`fusion reindex` does that; the tests
  * compare the two), without reading back what was just written. Each escrow's row is
- * written once per range. */
+ * written once per range. A pipelined catch-up carries the set from one commit to the
+ * next (up to FOLD_CARRY_MAX escrows): after a commit each accumulator is its stored row,
+ * so the next range continues from it without reading the row back. */
+#define FOLD_CARRY_MAX 8192
+
 typedef struct foldset {
-    addrset keys;     /* escrow addresses; keys.v[i] is folded in xs[i] */
+    addrset keys;   /* escrow addresses; keys.v[i] is folded in xs[i] */
     store_escrow *xs;
-    bool *rebuild;    /* no stored state to continue from: fold what is stored instead */
+    bool *rebuild;  /* no stored state to continue from: fold what is stored instead */
+    unsigned *used; /* the range (gen) that last touched it */
+    unsigned gen;   /* the range being committed */
     size_t cap;
 } foldset;
 
@@ -530,17 +537,43 @@ static void foldset_free(foldset *f)
     addrset_free(&f->keys);
     free(f->xs);
     free(f->rebuild);
+    free(f->used);
     memset(f, 0, sizeof *f);
 }
 
-/* The accumulator of escrow `esc`, started on first use (fresh: from nothing). NULL with
- * *skip set when the escrow is to be rebuilt from the store at the end instead. */
+/* Starts x for this range: from nothing (fresh), else from the stored row; *rebuild when
+ * there is none. -1 on a store error. */
+static int fold_start(ctx *c, store_escrow *x, const addr *esc, bool fresh, bool *rebuild,
+                      err *e)
+{
+    *rebuild = false;
+    if (fresh) {
+        escrow_fold_init(x, c->chain.chain_id, esc);
+        return 0;
+    }
+    bool found = false;
+    if (store_escrow_get(c->db, c->chain.chain_id, esc, x, &found, e) < 0)
+        return -1;
+    *rebuild = !found;
+    return 0;
+}
+
+/* The accumulator of escrow `esc`, started on first use in this range. NULL with *skip
+ * set when the escrow is to be rebuilt from the store at the end instead. */
 static store_escrow *foldset_get(ctx *c, foldset *f, const addr *esc, bool fresh, bool *skip,
                                  err *e)
 {
     *skip = false;
     long k = addrset_index(&f->keys, esc);
     if (k >= 0) {
+        /* Carried from an earlier commit: its accumulator is the stored row, unless that
+         * row was rebuilt from the events (then it is read) or the escrow is new here. */
+        if (f->used[k] != f->gen) {
+            f->used[k] = f->gen;
+            if ((fresh || f->rebuild[k]) &&
+                fold_start(c, &f->xs[k], esc, fresh, &f->rebuild[k], e) < 0)
+                return NULL; /* the commit fails and the set is freed */
+        }
         *skip = f->rebuild[k];
         return *skip ? NULL : &f->xs[k];
     }
@@ -552,7 +585,10 @@ static store_escrow *foldset_get(ctx *c, foldset *f, const addr *esc, bool fresh
         bool *rb = realloc(f->rebuild, nc * sizeof *rb);
         if (rb)
             f->rebuild = rb;
-        if (!xs || !rb) {
+        unsigned *us = realloc(f->used, nc * sizeof *us);
+        if (us)
+            f->used = us;
+        if (!xs || !rb || !us) {
             err_set(e, ERR_NOMEM, "out of memory building escrows");
             return NULL;
         }
@@ -563,28 +599,19 @@ static store_escrow *foldset_get(ctx *c, foldset *f, const addr *esc, bool fresh
         return NULL;
     }
     k = (long)f->keys.n - 1;
-    store_escrow *x = &f->xs[k];
-    f->rebuild[k] = false;
-    if (fresh) {
-        escrow_fold_init(x, c->chain.chain_id, esc);
-        return x;
-    }
-    bool found = false;
-    if (store_escrow_get(c->db, c->chain.chain_id, esc, x, &found, e) < 0) {
-        f->keys.n--; /* not started: an error ends the commit anyway */
-        return NULL;
-    }
-    if (!found) {
-        f->rebuild[k] = *skip = true;
-        return NULL;
-    }
-    return x;
+    f->used[k] = f->gen;
+    if (fold_start(c, &f->xs[k], esc, fresh, &f->rebuild[k], e) < 0)
+        return NULL; /* the commit fails and the set is freed */
+    *skip = f->rebuild[k];
+    return *skip ? NULL : &f->xs[k];
 }
 
-/* Writes every escrow the range touched (after its events are in). */
+/* Writes every escrow this range touched (after its events are in). */
 static int foldset_write(ctx *c, const foldset *f, uint64_t final, err *e)
 {
     for (size_t i = 0; i < f->keys.n; i++) {
+        if (f->used[i] != f->gen)
+            continue;
         if (f->rebuild[i]) {
             if (sync_rebuild_escrows(c->db, c->chain.chain_id, &f->keys.v[i], 1, final, e) < 0)
                 return -1;
@@ -614,10 +641,15 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     uint64_t final = final_of(c, head);
     bool by_topic = ls->by_topic;
     addrset fresh = {0};
-    foldset fs = {0};
+    foldset local = {0}, *fs = c->carry ? c->carry : &local;
+    if (fs->keys.n > FOLD_CARRY_MAX)
+        foldset_free(fs);
+    fs->gen++;
     uint64_t inserted_total = 0;
-    if (store_begin(c->db, e) < 0)
+    if (store_begin(c->db, e) < 0) {
+        foldset_free(fs);
         return -1;
+    }
     double t_rows = sync_now();
     for (size_t i = 0; i < ls->n; i++) {
         const rpc_log *lg = ls->v[i];
@@ -675,17 +707,18 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         /* The fold sees what the projection of stored events sees: a factory log only as
          * EscrowCreated, an undecodable escrow log as an unknown event. */
         bool skip;
-        store_escrow *x = foldset_get(c, &fs, &ev.escrow, is_fresh, &skip, e);
+        store_escrow *x = foldset_get(c, fs, &ev.escrow, is_fresh, &skip, e);
         if (!x && !skip)
             goto fail;
         if (x)
             escrow_fold(x, &ev, &d, final);
     }
     double t_fold = sync_now();
-    if (foldset_write(c, &fs, final, e) < 0)
+    if (foldset_write(c, fs, final, e) < 0)
         goto fail;
-    LOG_D("sync", "%s: %zu logs stored in %.3f s; %zu escrows (%zu new) written in %.3f s",
-          c->chain.name, ls->n, t_fold - t_rows, fs.keys.n, fresh.n, sync_now() - t_fold);
+    LOG_D("sync", "%s: %zu logs stored in %.3f s; escrows (%zu new, %zu in memory) written in"
+          " %.3f s", c->chain.name, ls->n, t_fold - t_rows, fresh.n, fs->keys.n,
+          sync_now() - t_fold);
     for (size_t i = 0; i < nh; i++) {
         store_block b = {.number = hdrs[i].number, .timestamp = hdrs[i].timestamp};
         memcpy(b.hash, hdrs[i].hash, 32);
@@ -713,7 +746,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         }
     }
     addrset_free(&fresh);
-    foldset_free(&fs);
+    foldset_free(&local);
     if (inserted_total)
         c->hook_pending = true;
     sync_notify(c->eng);
@@ -728,7 +761,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
 fail:
     store_rollback(c->db);
     addrset_free(&fresh);
-    foldset_free(&fs);
+    foldset_free(fs); /* what it holds was rolled back */
     return -1;
 }
 
@@ -1040,6 +1073,8 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
     bool bulk = store_bulk(c->db, true, &be) == 0;
     if (!bulk)
         LOG_W("sync", "%s: %s", c->chain.name, be.msg);
+    foldset carry = {0};
+    c->carry = &carry;
     for (;;) {
         if (!have)
             pthread_join(a->tid, NULL);
@@ -1088,6 +1123,8 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
         b = t;
     }
     free(a < b ? a : b);
+    c->carry = NULL;
+    foldset_free(&carry);
     if (bulk && store_bulk(c->db, false, &be) < 0)
         LOG_W("sync", "%s: %s", c->chain.name, be.msg);
     return rc;
