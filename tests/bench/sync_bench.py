@@ -136,6 +136,8 @@ def python_baseline(node, head):
         "fromBlock": "0x0", "toBlock": hex(head),
         "topics": [[topic(s) for s in EVENT_SIGS]]}]}).encode()
     path = os.path.join(tempfile.mkdtemp(prefix="fusion-bench-py-"), "naive.db")
+    import resource
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.monotonic()
     req = urllib.request.Request(node.url, data=body,
                                  headers={"Content-Type": "application/json"})
@@ -155,6 +157,8 @@ def python_baseline(node, head):
         con.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
     con.close()
     t = time.monotonic() - t0
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    python_baseline.cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
     os.unlink(path)
     return t, len(logs)
 
@@ -165,14 +169,18 @@ def fusion_initial(node, factory, chain_id):
              "--factory", factory, "--confirmations", "0", "--from-block", "0")
     t0 = time.monotonic()
     args = ("sync", "--once", "--quiet")
-    p = subprocess.Popen([FUSION, "--home", desk.home, *desk.signed.sign_args(args), *args],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)  # the child's peak resident memory, from the kernel
+    # Peak resident memory and CPU time through GNU time: a direct child of this process
+    # would report this (large) process's memory, which a fork copies and exec records.
+    rep = os.path.join(desk.home, "time.txt")
+    r = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", rep, FUSION, "--home",
+                        desk.home, *desk.signed.sign_args(args), *args],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     t = time.monotonic() - t0
-    if status != 0:
-        raise RuntimeError(f"fusion sync --once failed: {p.stderr.read().decode()}")
-    fusion_initial.cpu = ru.ru_utime + ru.ru_stime
-    return t, desk.event_count(chain_id), desk, ru.ru_maxrss / 1024
+    if r.returncode != 0:
+        raise RuntimeError(f"fusion sync --once failed: {r.stderr}")
+    kb, user, sys_ = open(rep).read().split()[-3:]
+    fusion_initial.cpu = float(user) + float(sys_)
+    return t, desk.event_count(chain_id), desk, int(kb) / 1024
 
 
 def live_latency(node, factory, desk, n, poll_ms):
@@ -262,7 +270,8 @@ def main():
         assert nf == n, f"fusion stored {nf} events, the node returned {n}"
         print(f"run {run + 1}: curl {t:.2f} s for {n} logs; naive Python {tp:.2f} s; "
               f"fusion sync --once {tf:.2f} s ({nf / tf:,.0f} events/s, ratio to curl "
-              f"{tf / t:.2f}, Python / fusion {tp / tf:.2f}, peak RSS {mb:.0f} MB)", flush=True)
+              f"{tf / t:.2f}, Python / fusion {tp / tf:.2f}; CPU: fusion {fusion_initial.cpu:.2f} s, "
+              f"Python {python_baseline.cpu:.2f} s; fusion peak RSS {mb:.0f} MB)", flush=True)
     tb, tp, tf = statistics.median(base), statistics.median(naive), statistics.median(fus)
     print(f"initial sync: {n} events over {head} blocks; median curl {tb:.2f} s, "
           f"median naive Python {tp:.2f} s, median fusion {tf:.2f} s: {n / tf:,.0f} events/s, "
