@@ -123,6 +123,8 @@ int main(int argc, char **argv)
     /* Whatever fusion creates (the database and its -wal/-shm files, logs, locks,
      * exports) is its operator's alone. */
     umask(077);
+    /* SQLite set up before its first use anywhere (the audit head opens desk.db first). */
+    store_init();
     cli_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     const char *opt_home = NULL;

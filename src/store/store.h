@@ -27,6 +27,10 @@ typedef struct store store;
 /* Opens (creating if needed) the database at path, applies pending migrations, and
  * refuses a file whose schema is newer than this binary knows. */
 int store_open(store **out, const char *path, err *e) STORE_WUR;
+/* Configures SQLite for the process (no global memory statistics: a mutex on every
+ * allocation); store_open does it too, but a program whose first SQLite use is elsewhere
+ * (the audit head) calls this first. */
+void store_init(void);
 /* Closes and sets *p to NULL; NULL-safe. A transaction still open is rolled back. */
 void store_close(store **p);
 /* audit_append on this connection: inside an open transaction the audit head in desk.db
@@ -36,6 +40,9 @@ int store_audit(store *s, const char *home, const char *operator_name, const cha
 /* BEGIN IMMEDIATE: takes the write lock up front, so a busy database shows up here
  * (after busy_timeout) and not in the middle of a transaction. */
 int store_begin(store *s, err *e) STORE_WUR;
+/* A bulk catch-up on this connection (on) or its end (off): what is committed meanwhile
+ * is as durable as ever; only the copying of the log into the database file waits. */
+int store_bulk(store *s, bool on, err *e) STORE_WUR;
 /* As store_begin, but the commit is synced to disk (synchronous=FULL) before it
  * returns: for data that cannot be fetched again from a chain (signed transactions). */
 int store_begin_durable(store *s, err *e) STORE_WUR;
@@ -291,12 +298,8 @@ typedef struct store_escrow {
 const char *escrow_state_str(escrow_state st);
 int escrow_state_parse(escrow_state *out, const char *s, err *e) STORE_WUR;
 
-/* Replaces the escrow row and its approvals. */
+/* Inserts or updates the escrow row, its approvals with it. */
 int store_escrow_put(store *s, const store_escrow *x, err *e) STORE_WUR;
-/* Updates the row of an escrow whose stored approvals are x->approvals[0, first_new)
- * and adds the rest (a fold that continued from the stored state). */
-int store_escrow_update(store *s, const store_escrow *x, unsigned first_new_approval,
-                        err *e) STORE_WUR;
 int store_escrow_delete(store *s, uint64_t chain_id, const addr *address, err *e) STORE_WUR;
 int store_escrow_get(store *s, uint64_t chain_id, const addr *address, store_escrow *out,
                      bool *found, err *e) STORE_WUR;

@@ -107,11 +107,12 @@ int store_hit_list_case(store *s, int64_t case_id, store_hit **out, size_t *n, e
 
 /* A mark screens an escrow only while it names the escrow's creation: the creating
  * transaction and the block hash of its EscrowCreated event (an escrow at the same address
- * created by another transaction, or in another block, is another escrow). */
+ * created by another transaction, or in another block, is another escrow). The mark holds
+ * hex text; the events table holds the hashes and the escrow as bytes. */
 #define CREATION_BLOCK_HASH_(x)                                                                    \
-    "(SELECT ev.block_hash FROM events ev WHERE ev.chain_id = " x ".chain_id AND ev.escrow = " x \
-    ".address AND ev.block_number = " x ".created_block AND ev.tx_hash = " x ".created_tx"        \
-    " LIMIT 1)"
+    "(SELECT '0x' || lower(hex(ev.block_hash)) FROM events ev WHERE ev.chain_id = " x          \
+    ".chain_id AND ev.escrow = fusion_unhex(" x ".address) AND ev.block_number = " x            \
+    ".created_block AND ev.tx_hash = fusion_unhex(" x ".created_tx) LIMIT 1)"
 #define MARK_OF_(v, x)                                                                             \
     " " v ".chain_id = " x ".chain_id AND " v ".escrow = " x ".address AND " v                   \
     ".created_tx = " x ".created_tx AND " v ".created_block_hash IS " CREATION_BLOCK_HASH_(x)

@@ -1,5 +1,7 @@
 /* store_escrow.c: the escrow projection aggregate. Rows here are derived from the
- * events table only (src/sync rebuilds them); nothing else writes them. */
+ * events table only (src/sync rebuilds them); nothing else writes them. An escrow's
+ * approvals are a blob of its row (APPROVAL_BYTES each, in chain order): the row is read
+ * and written whole, one statement. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +34,9 @@ static const char SQL_ESCROW_PUT[] =
     "INSERT INTO escrows (chain_id, address, factory, payer, payee, token, amount,"
     " approvers, threshold, arbiter, deadline, state, resolved_to, approvals, funded, released,"
     " refunded, created_block, created_tx, last_event_block, events, pending, anomaly,"
-    " version, dispute_window, terms_hash, created_arbiter, inconsistent)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " version, dispute_window, terms_hash, created_arbiter, inconsistent, approval_list)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+    " ?)"
     " ON CONFLICT (chain_id, address) DO UPDATE SET factory = excluded.factory,"
     " payer = excluded.payer, payee = excluded.payee, token = excluded.token,"
     " amount = excluded.amount, approvers = excluded.approvers,"
@@ -45,13 +48,77 @@ static const char SQL_ESCROW_PUT[] =
     " last_event_block = excluded.last_event_block, events = excluded.events,"
     " pending = excluded.pending, anomaly = excluded.anomaly, version = excluded.version,"
     " dispute_window = excluded.dispute_window, terms_hash = excluded.terms_hash,"
-    " created_arbiter = excluded.created_arbiter, inconsistent = excluded.inconsistent";
-static const char SQL_APPROVALS_DEL[] =
-    "DELETE FROM escrow_approvals WHERE chain_id = ? AND escrow = ?";
-static const char SQL_APPROVAL_PUT[] =
-    "INSERT INTO escrow_approvals (chain_id, escrow, approver, block_number, tx_hash,"
-    " log_index, pending) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    " created_arbiter = excluded.created_arbiter, inconsistent = excluded.inconsistent,"
+    " approval_list = excluded.approval_list";
 static const char SQL_ESCROW_DEL[] = "DELETE FROM escrows WHERE chain_id = ? AND address = ?";
+
+/* One approval in the row's blob: approver (20 bytes), block number (8, big-endian), tx
+ * hash (32), log index (4, big-endian), pending when written (1). */
+#define APPROVAL_BYTES (ADDR_LEN + 8 + 32 + 4 + 1)
+
+static void put_be(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be(const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static size_t approvals_pack(uint8_t *out, const store_escrow *x)
+{
+    size_t o = 0;
+    for (unsigned i = 0; i < x->n_approvals && i < STORE_MAX_APPROVERS; i++) {
+        const store_approval *a = &x->approvals[i];
+        memcpy(out + o, a->approver.b, ADDR_LEN);
+        put_be(out + o + ADDR_LEN, a->block_number, 8);
+        memcpy(out + o + ADDR_LEN + 8, a->tx_hash, 32);
+        put_be(out + o + ADDR_LEN + 40, a->log_index, 4);
+        out[o + ADDR_LEN + 44] = a->pending ? 1 : 0;
+        o += APPROVAL_BYTES;
+    }
+    return o;
+}
+
+static int approval_cmp(const void *p, const void *q)
+{
+    const store_approval *a = p, *b = q;
+    if (a->block_number != b->block_number)
+        return a->block_number < b->block_number ? -1 : 1;
+    return a->log_index < b->log_index ? -1 : a->log_index > b->log_index;
+}
+
+/* The blob at column i into x->approvals. A mark written pending stays so only while the
+ * escrow is pending and the approval is above the chain's final block (column final_col,
+ * NULL when nothing is synced): settling an escrow settles its approvals. */
+static int approvals_unpack(sqlite3_stmt *st, int i, int final_col, store_escrow *x)
+{
+    x->n_approvals = 0;
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return 0;
+    const uint8_t *p = sqlite3_column_blob(st, i);
+    size_t n = (size_t)sqlite3_column_bytes(st, i);
+    if (n % APPROVAL_BYTES || n / APPROVAL_BYTES > STORE_MAX_APPROVERS || (n && !p))
+        return -1;
+    bool has_final = sqlite3_column_type(st, final_col) != SQLITE_NULL;
+    uint64_t final = store_col_u64(st, final_col);
+    for (size_t o = 0; o < n; o += APPROVAL_BYTES) {
+        store_approval *a = &x->approvals[x->n_approvals++];
+        memcpy(a->approver.b, p + o, ADDR_LEN);
+        a->block_number = get_be(p + o + ADDR_LEN, 8);
+        memcpy(a->tx_hash, p + o + ADDR_LEN + 8, 32);
+        a->log_index = (uint32_t)get_be(p + o + ADDR_LEN + 40, 4);
+        a->pending = p[o + ADDR_LEN + 44] != 0 && x->pending &&
+                     !(has_final && a->block_number <= final);
+    }
+    qsort(x->approvals, x->n_approvals, sizeof x->approvals[0], approval_cmp);
+    return 0;
+}
 
 static void approvers_json(char *out, size_t cap, const store_escrow *x)
 {
@@ -66,34 +133,17 @@ static void approvers_json(char *out, size_t cap, const store_escrow *x)
     out[n] = '\0';
 }
 
-static int escrow_write(store *s, const store_escrow *x, unsigned first_approval, err *e);
-
+/* The row, inserted or updated in place (no REPLACE: its delete would fire the search
+ * index's delete trigger and renumber the row). */
 int store_escrow_put(store *s, const store_escrow *x, err *e)
-{
-    sqlite3_stmt *st = store_stmt(s, SQL_APPROVALS_DEL, e);
-    if (!st)
-        return -1;
-    store_bind_u64(st, 1, x->chain_id);
-    store_bind_addr(st, 2, &x->address);
-    if (store_exec_stmt(s, st, "replacing escrow approvals", e) < 0)
-        return -1;
-    return escrow_write(s, x, 0, e);
-}
-
-int store_escrow_update(store *s, const store_escrow *x, unsigned first_new_approval, err *e)
-{
-    return escrow_write(s, x, first_new_approval, e);
-}
-
-/* The row (inserted or updated in place: no REPLACE, whose delete would cascade to the
- * approvals) and the approvals from first_approval on. */
-static int escrow_write(store *s, const store_escrow *x, unsigned first_approval, err *e)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_PUT, e);
     if (!st)
         return -1;
     char approvers[STORE_MAX_APPROVERS * (ADDR_STR_MAX + 3) + 4];
     approvers_json(approvers, sizeof approvers, x);
+    uint8_t approvals[STORE_MAX_APPROVERS * APPROVAL_BYTES];
+    size_t approvals_len = approvals_pack(approvals, x);
     store_bind_u64(st, 1, x->chain_id);
     store_bind_addr(st, 2, &x->address);
     store_bind_addr(st, 3, &x->factory);
@@ -125,24 +175,8 @@ static int escrow_write(store *s, const store_escrow *x, unsigned first_approval
         store_bind_hash(st, 26, x->terms_hash);
     store_bind_addr(st, 27, &x->created_arbiter);
     sqlite3_bind_int(st, 28, x->inconsistent ? 1 : 0);
-    if (store_exec_stmt(s, st, "storing an escrow", e) < 0)
-        return -1;
-    for (unsigned i = first_approval; i < x->n_approvals; i++) {
-        const store_approval *a = &x->approvals[i];
-        st = store_stmt(s, SQL_APPROVAL_PUT, e);
-        if (!st)
-            return -1;
-        store_bind_u64(st, 1, x->chain_id);
-        store_bind_addr(st, 2, &x->address);
-        store_bind_addr(st, 3, &a->approver);
-        store_bind_u64(st, 4, a->block_number);
-        store_bind_hash(st, 5, a->tx_hash);
-        sqlite3_bind_int64(st, 6, a->log_index);
-        sqlite3_bind_int(st, 7, a->pending ? 1 : 0);
-        if (store_exec_stmt(s, st, "storing an escrow approval", e) < 0)
-            return -1;
-    }
-    return 0;
+    sqlite3_bind_blob(st, 29, approvals, (int)approvals_len, SQLITE_TRANSIENT);
+    return store_exec_stmt(s, st, "storing an escrow", e);
 }
 
 int store_escrow_delete(store *s, uint64_t chain_id, const addr *address, err *e)
@@ -159,7 +193,8 @@ int store_escrow_delete(store *s, uint64_t chain_id, const addr *address, err *e
     "chain_id, address, factory, payer, payee, token, amount, approvers, threshold, arbiter,"      \
     " deadline, state, resolved_to, approvals, funded, released, refunded, created_block,"         \
     " created_tx, last_event_block, events, pending, anomaly, version, dispute_window,"        \
-    " terms_hash, created_arbiter, inconsistent"
+    " terms_hash, created_arbiter, inconsistent, approval_list,"                                 \
+    " (SELECT final_block FROM checkpoints c WHERE c.chain_id = escrows.chain_id)"
 
 static const char SQL_ESCROW_GET[] =
     "SELECT " ESCROW_COLS " FROM escrows WHERE chain_id = ? AND address = ?";
@@ -169,12 +204,41 @@ static const char SQL_ESCROW_LIST_ALL[] =
     "SELECT " ESCROW_COLS " FROM escrows ORDER BY chain_id, created_block, address";
 static const char SQL_ESCROW_LIST[] =
     "SELECT " ESCROW_COLS " FROM escrows WHERE chain_id = ? ORDER BY created_block, address";
-static const char SQL_APPROVALS_GET[] =
-    "SELECT approver, block_number, tx_hash, log_index, pending FROM escrow_approvals"
-    " WHERE chain_id = ? AND escrow = ? ORDER BY block_number, log_index";
+
+/* The form approvers_json writes, ["0x..","0x.."], read without a JSON tree (every escrow
+ * read of a sync's fold goes through here); false for any other text. */
+static bool parse_approvers_fast(const char *t, store_escrow *x)
+{
+    if (*t++ != '[')
+        return false;
+    unsigned n = 0;
+    if (*t == ']') {
+        if (t[1] != '\0')
+            return false;
+        x->n_approvers = 0;
+        return true;
+    }
+    for (;;) {
+        err e;
+        if (n >= STORE_MAX_APPROVERS || t[0] != '"' || strnlen(t + 1, ADDR_STR_MAX) < 43 ||
+            t[43] != '"' || hex_decode(x->approvers[n].b, ADDR_LEN, &(size_t){0}, t + 1, 42,
+                                       HEX_REQUIRE_PREFIX, &e) < 0)
+            return false;
+        n++;
+        t += 44;
+        if (*t == ']' && t[1] == '\0')
+            break;
+        if (*t++ != ',')
+            return false;
+    }
+    x->n_approvers = n;
+    return true;
+}
 
 static int parse_approvers(const char *text, store_escrow *x)
 {
+    if (text && parse_approvers_fast(text, x))
+        return 0;
     json_error_t jerr;
     json_t *arr = json_loads(text ? text : "", 0, &jerr);
     if (!arr || !json_is_array(arr) || json_array_size(arr) > STORE_MAX_APPROVERS) {
@@ -232,32 +296,9 @@ static int escrow_row(store *s, sqlite3_stmt *st, store_escrow *x, err *e)
         return err_set(e, ERR_INVALID, "an escrow row in %s is malformed: run `fusion reindex`",
                        s->path);
     x->inconsistent = sqlite3_column_int(st, 27) != 0;
-    return 0;
-}
-
-static int load_approvals(store *s, store_escrow *x, err *e)
-{
-    sqlite3_stmt *st = store_stmt(s, SQL_APPROVALS_GET, e);
-    if (!st)
-        return -1;
-    store_bind_u64(st, 1, x->chain_id);
-    store_bind_addr(st, 2, &x->address);
-    int rc;
-    x->n_approvals = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && x->n_approvals < STORE_MAX_APPROVERS) {
-        store_approval *a = &x->approvals[x->n_approvals];
-        if (store_col_addr(st, 0, &a->approver) < 0 || store_col_hash(st, 2, a->tx_hash) < 0) {
-            sqlite3_reset(st);
-            return err_set(e, ERR_INVALID, "an escrow approval row is malformed");
-        }
-        a->block_number = store_col_u64(st, 1);
-        a->log_index = (uint32_t)sqlite3_column_int64(st, 3);
-        a->pending = sqlite3_column_int(st, 4) != 0;
-        x->n_approvals++;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_fail(s, e, "reading escrow approvals");
+    if (approvals_unpack(st, 28, 29, x) < 0)
+        return err_set(e, ERR_INVALID, "an escrow row in %s is malformed: run `fusion reindex`",
+                       s->path);
     return 0;
 }
 
@@ -275,7 +316,7 @@ static int escrow_get_one(store *s, sqlite3_stmt *st, store_escrow *out, bool *f
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return store_fail(s, e, "reading an escrow");
-    return *found ? load_approvals(s, out, e) : 0;
+    return 0;
 }
 
 int store_escrow_get(store *s, uint64_t chain_id, const addr *address, store_escrow *out,
@@ -298,7 +339,7 @@ int store_escrow_find(store *s, const addr *address, store_escrow *out, bool *fo
     return escrow_get_one(s, st, out, found, e);
 }
 
-/* Reads every row of a bound escrow statement (and their approvals) into *out. */
+/* Reads every row of a bound escrow statement into *out. */
 static int list_rows(store *s, sqlite3_stmt *st, store_escrow **out, size_t *n, err *e)
 {
     store_escrow *items = NULL;
@@ -315,11 +356,6 @@ static int list_rows(store *s, sqlite3_stmt *st, store_escrow **out, size_t *n, 
         goto fail;
     }
     sqlite3_reset(st);
-    for (size_t i = 0; i < cnt; i++)
-        if (load_approvals(s, &items[i], e) < 0) {
-            free(items);
-            return -1;
-        }
     *out = items;
     *n = cnt;
     return 0;
@@ -415,9 +451,6 @@ fail:
 static const char SQL_ESCROW_SETTLE[] =
     "UPDATE escrows INDEXED BY escrows_pending SET pending = 0"
     " WHERE chain_id = ? AND pending = 1 AND last_event_block <= ?";
-static const char SQL_APPROVAL_SETTLE[] =
-    "UPDATE escrow_approvals INDEXED BY escrow_approvals_pending SET pending = 0"
-    " WHERE chain_id = ? AND pending = 1 AND block_number <= ?";
 static const char SQL_ESCROW_CLEAR[] = "DELETE FROM escrows WHERE chain_id = ?";
 
 int store_escrow_settle(store *s, uint64_t chain_id, uint64_t final_block, err *e)
@@ -427,14 +460,7 @@ int store_escrow_settle(store *s, uint64_t chain_id, uint64_t final_block, err *
         return -1;
     store_bind_u64(st, 1, chain_id);
     store_bind_u64(st, 2, final_block);
-    if (store_exec_stmt(s, st, "settling escrows", e) < 0)
-        return -1;
-    st = store_stmt(s, SQL_APPROVAL_SETTLE, e);
-    if (!st)
-        return -1;
-    store_bind_u64(st, 1, chain_id);
-    store_bind_u64(st, 2, final_block);
-    return store_exec_stmt(s, st, "settling approvals", e);
+    return store_exec_stmt(s, st, "settling escrows", e);
 }
 
 int store_escrow_clear(store *s, uint64_t chain_id, err *e)

@@ -57,26 +57,20 @@ int store_event_put(store *s, const store_event *ev, bool *inserted, err *e)
     sqlite3_stmt *st = store_stmt(s, SQL_EVENT_PUT, e);
     if (!st)
         return -1;
-    /* The hot path of a sync: text is formatted on the stack and bound without copies
-     * (it lives until the statement has run, below). */
-    char bh[67], th[67], ad[ADDR_STR_MAX], tp[STORE_MAX_TOPICS][67], es[ADDR_STR_MAX];
+    /* The hot path of a sync: hashes and addresses are bound as the bytes they are,
+     * without copies (ev outlives the statement's run, below). */
     store_bind_u64(st, 1, ev->chain_id);
     store_bind_u64(st, 2, ev->block_number);
-    store_hex(bh, sizeof bh, ev->block_hash, 32);
-    sqlite3_bind_text(st, 3, bh, 66, SQLITE_STATIC);
-    store_hex(th, sizeof th, ev->tx_hash, 32);
-    sqlite3_bind_text(st, 4, th, 66, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, ev->block_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, ev->tx_hash, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, ev->tx_index);
     sqlite3_bind_int64(st, 6, ev->log_index);
-    store_hex(ad, sizeof ad, ev->address.b, ADDR_LEN);
-    sqlite3_bind_text(st, 7, ad, 42, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 7, ev->address.b, ADDR_LEN, SQLITE_STATIC);
     for (unsigned i = 0; i < STORE_MAX_TOPICS; i++) {
-        if (i < ev->n_topics) {
-            store_hex(tp[i], sizeof tp[i], ev->topics[i], 32);
-            sqlite3_bind_text(st, 8 + (int)i, tp[i], 66, SQLITE_STATIC);
-        } else {
+        if (i < ev->n_topics)
+            sqlite3_bind_blob(st, 8 + (int)i, ev->topics[i], 32, SQLITE_STATIC);
+        else
             sqlite3_bind_null(st, 8 + (int)i);
-        }
     }
     sqlite3_bind_blob(st, 12, ev->data_len ? (const void *)ev->data : "", (int)ev->data_len,
                       SQLITE_STATIC);
@@ -84,12 +78,10 @@ int store_event_put(store *s, const store_event *ev, bool *inserted, err *e)
         sqlite3_bind_text(st, 13, ev->name, -1, SQLITE_STATIC);
     if (ev->decoded)
         sqlite3_bind_text(st, 14, ev->decoded, -1, SQLITE_STATIC);
-    if (ev->has_escrow) {
-        store_hex(es, sizeof es, ev->escrow.b, ADDR_LEN);
-        sqlite3_bind_text(st, 15, es, 42, SQLITE_STATIC);
-    }
+    if (ev->has_escrow)
+        sqlite3_bind_blob(st, 15, ev->escrow.b, ADDR_LEN, SQLITE_STATIC);
     int rc = store_exec_stmt(s, st, "storing an event", e);
-    sqlite3_clear_bindings(st); /* nothing may point at this stack frame afterwards */
+    sqlite3_clear_bindings(st); /* nothing may point at the caller's event afterwards */
     if (rc < 0)
         return -1;
     if (inserted)
@@ -114,15 +106,16 @@ static int event_row(sqlite3_stmt *st, store_event *ev, arena_chunk **arena, err
     ev->id = sqlite3_column_int64(st, 0);
     ev->chain_id = store_col_u64(st, 1);
     ev->block_number = store_col_u64(st, 2);
-    if (store_col_hash(st, 3, ev->block_hash) < 0 || store_col_hash(st, 4, ev->tx_hash) < 0 ||
-        store_col_addr(st, 7, &ev->address) < 0)
+    if (store_col_bytes(st, 3, ev->block_hash, 32) < 0 ||
+        store_col_bytes(st, 4, ev->tx_hash, 32) < 0 ||
+        store_col_bytes(st, 7, ev->address.b, ADDR_LEN) < 0)
         return err_set(e, ERR_INVALID, "event row %lld is malformed", (long long)ev->id);
     ev->tx_index = (uint32_t)sqlite3_column_int64(st, 5);
     ev->log_index = (uint32_t)sqlite3_column_int64(st, 6);
     for (int i = 0; i < STORE_MAX_TOPICS; i++) {
         if (sqlite3_column_type(st, 8 + i) == SQLITE_NULL)
             break;
-        if (store_col_hash(st, 8 + i, ev->topics[i]) < 0)
+        if (store_col_bytes(st, 8 + i, ev->topics[i], 32) < 0)
             return err_set(e, ERR_INVALID, "event row %lld has a malformed topic",
                            (long long)ev->id);
         ev->n_topics = (unsigned)i + 1;
@@ -148,7 +141,7 @@ static int event_row(sqlite3_stmt *st, store_event *ev, arena_chunk **arena, err
         ev->decoded = p;
     }
     if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
-        if (store_col_addr(st, 15, &ev->escrow) < 0)
+        if (store_col_bytes(st, 15, ev->escrow.b, ADDR_LEN) < 0)
             return err_set(e, ERR_INVALID, "event row %lld has a malformed escrow",
                            (long long)ev->id);
         ev->has_escrow = true;
@@ -189,7 +182,7 @@ int store_event_list_escrow(store *s, uint64_t chain_id, const addr *escrow, sto
     if (!st)
         return -1;
     store_bind_u64(st, 1, chain_id);
-    store_bind_addr(st, 2, escrow);
+    sqlite3_bind_blob(st, 2, escrow->b, ADDR_LEN, SQLITE_TRANSIENT);
     return event_list_run(s, st, out, e);
 }
 
@@ -232,7 +225,7 @@ static int addr_list_run(store *s, sqlite3_stmt *st, addr **out, size_t *n, cons
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (store_grow((void **)out, &cap, *n, sizeof **out, e) < 0)
             goto fail;
-        if (store_col_addr(st, 0, &(*out)[*n]) < 0) {
+        if (store_col_bytes(st, 0, (*out)[*n].b, ADDR_LEN) < 0) {
             err_set(e, ERR_INVALID, "%s: malformed address in the desk database", what);
             goto fail;
         }

@@ -55,6 +55,8 @@ int store_bind_addr(sqlite3_stmt *st, int i, const addr *a);
 int store_col_addr(sqlite3_stmt *st, int i, addr *out);
 int store_bind_hash(sqlite3_stmt *st, int i, const uint8_t h[32]);
 int store_col_hash(sqlite3_stmt *st, int i, uint8_t out[32]);
+/* A blob column of exactly n bytes (the events' hashes and addresses); -1 otherwise. */
+int store_col_bytes(sqlite3_stmt *st, int i, uint8_t *out, size_t n);
 int store_bind_u256(sqlite3_stmt *st, int i, const u256 *v);
 int store_col_u256(sqlite3_stmt *st, int i, u256 *out);
 void store_copy_text(sqlite3_stmt *st, int i, char *out, size_t cap);

@@ -3,7 +3,9 @@
  * steps at the end; never edit a step that has shipped.
  *
  * Conventions: addresses and hashes are lowercase "0x" hex text (readable in the
- * sqlite3 shell, comparable with what nodes print); amounts are decimal text of base
+ * sqlite3 shell, comparable with what nodes print), except in the events table, whose
+ * hashes and addresses are 32- and 20-byte blobs (the bulk of a desk; see
+ * step_events_blob); amounts are decimal text of base
  * units (exact, never REAL); chain ids and block numbers are INTEGER holding the bits
  * of an unsigned 64-bit value; times are unix seconds. */
 #include "store/store_internal.h"
@@ -465,6 +467,45 @@ static const char step_endpoint_stats[] =
     "ALTER TABLE rpc_endpoints ADD COLUMN range_cap INTEGER;"
     "ALTER TABLE rpc_endpoints ADD COLUMN limited_until INTEGER NOT NULL DEFAULT 0;";
 
+/* sync speed: the events table holds hashes and addresses as 32- and 20-byte blobs (half
+ * the row and its unique key as hex text; a sync writes one row per log), and an escrow's
+ * approvals travel with its row as one blob (STORE_APPROVAL_BYTES each, chain order)
+ * instead of a row each in escrow_approvals with two indexes. Rows and ids are kept;
+ * fusion_unhex() is the store's own SQL function (store.c). An approval's pending mark
+ * follows from its escrow's and the chain's final block (store_escrow.c). */
+static const char step_events_blob[] =
+    "CREATE TABLE events_new ("
+    "  id INTEGER PRIMARY KEY,"
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  block_number INTEGER NOT NULL,"
+    "  block_hash BLOB NOT NULL,"
+    "  tx_hash BLOB NOT NULL,"
+    "  tx_index INTEGER NOT NULL,"
+    "  log_index INTEGER NOT NULL,"
+    "  address BLOB NOT NULL,"
+    "  topic0 BLOB, topic1 BLOB, topic2 BLOB, topic3 BLOB,"
+    "  data BLOB NOT NULL,"
+    "  name TEXT,"
+    "  decoded TEXT,"
+    "  escrow BLOB,"
+    "  UNIQUE (chain_id, block_number, log_index, block_hash)"
+    ");"
+    "INSERT INTO events_new SELECT id, chain_id, block_number, fusion_unhex(block_hash),"
+    "  fusion_unhex(tx_hash), tx_index, log_index, fusion_unhex(address), fusion_unhex(topic0),"
+    "  fusion_unhex(topic1), fusion_unhex(topic2), fusion_unhex(topic3), data, name, decoded,"
+    "  fusion_unhex(escrow) FROM events;"
+    "DROP TABLE events;"
+    "ALTER TABLE events_new RENAME TO events;"
+    "CREATE INDEX events_by_escrow ON events (chain_id, escrow, block_number, log_index)"
+    "  WHERE escrow IS NOT NULL;"
+    "ALTER TABLE escrows ADD COLUMN approval_list BLOB;"
+    "UPDATE escrows SET approval_list = (SELECT fusion_unhex(group_concat(p, ''))"
+    "  FROM (SELECT substr(a.approver, 3) || printf('%016x%s%08x%02x', a.block_number,"
+    "          substr(a.tx_hash, 3), a.log_index, a.pending) AS p"
+    "        FROM escrow_approvals a WHERE a.chain_id = escrows.chain_id"
+    "          AND a.escrow = escrows.address ORDER BY a.block_number, a.log_index));"
+    "DROP TABLE escrow_approvals;";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -481,6 +522,7 @@ const char *const store_schema_steps[] = {
     step_escrow_v2,
     step_hit_reorged,
     step_endpoint_stats,
+    step_events_blob,
 };
 
 const int store_schema_audit_head_version = 12;

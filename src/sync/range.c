@@ -16,9 +16,19 @@ void sync_range_success(sync_range *r, uint64_t blocks, size_t logs, uint64_t ms
     if (blocks == 0)
         return;
     if (logs > 2 * r->target_logs || ms > 2 * r->target_ms) {
-        /* Heavy: come down before the node starts refusing. */
-        uint64_t half = blocks / 2;
-        r->size = half ? half : 1;
+        /* Heavy: come down before the node starts refusing, by half or straight to the
+         * size whose answer would be on target (logs are dense in some stretches of a
+         * chain: halving step by step reads several heavy answers first). */
+        uint64_t next = blocks / 2;
+        if (logs > 2 * r->target_logs) {
+            uint64_t fit = (blocks * r->target_logs + logs - 1) / logs;
+            next = fit < next ? fit : next;
+        }
+        if (ms > 2 * r->target_ms) {
+            uint64_t fit = (blocks * r->target_ms + ms - 1) / ms;
+            next = fit < next ? fit : next;
+        }
+        r->size = next ? next : 1;
         return;
     }
     /* Only a full-size answer says anything about a larger one. */

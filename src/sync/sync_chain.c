@@ -177,6 +177,7 @@ typedef struct ctx {
     rpc_ws *ws;                 /* newHeads subscription while following (NULL: polling) */
     double ws_retry_at;         /* when to try subscribing again */
     unsigned ws_failures;       /* attempts in a row that failed */
+    struct foldset *carry; /* a pipelined catch-up's escrows, from commit to commit */
 } ctx;
 
 enum { STEP_PROGRESS, STEP_CAUGHT_UP, STEP_RETRY };
@@ -516,83 +517,118 @@ static void event_from_log(const ctx *c, const rpc_log *lg, store_event *ev)
     ev->data_len = lg->data_len;
 }
 
-/* An event of an escrow in this range: which set (created here, or known before), the
- * escrow's index in that set, the log's index in the range. */
-typedef struct fresh_ev {
-    uint32_t escrow;
-    uint32_t log;
-    store_contract_kind kind;
-    bool fresh;
-} fresh_ev;
+/* The escrows with events in a range, folded in memory as the range's logs are decoded
+ * (each log once): one created in this range starts from nothing (all its events are
+ * here); one known before continues from its stored state, which is the fold's
+ * accumulator as the last commit left it. Both give exactly what sync_rebuild_escrows
+ * would give by folding every stored event again (`fusion reindex` does that; the tests
+ * compare the two), without reading back what was just written. Each escrow's row is
+ * written once per range. A pipelined catch-up carries the set from one commit to the
+ * next (up to FOLD_CARRY_MAX escrows): after a commit each accumulator is its stored row,
+ * so the next range continues from it without reading the row back. */
+#define FOLD_CARRY_MAX 8192
 
-static int fresh_ev_cmp(const void *a, const void *b)
+typedef struct foldset {
+    addrset keys;   /* escrow addresses; keys.v[i] is folded in xs[i] */
+    store_escrow *xs;
+    bool *rebuild;  /* no stored state to continue from: fold what is stored instead */
+    unsigned *used; /* the range (gen) that last touched it */
+    unsigned gen;   /* the range being committed */
+    size_t cap;
+} foldset;
+
+static void foldset_free(foldset *f)
 {
-    const fresh_ev *x = a, *y = b;
-    if (x->fresh != y->fresh)
-        return x->fresh ? -1 : 1;
-    if (x->escrow != y->escrow)
-        return x->escrow < y->escrow ? -1 : 1;
-    return x->log < y->log ? -1 : x->log > y->log;
+    addrset_free(&f->keys);
+    free(f->xs);
+    free(f->rebuild);
+    free(f->used);
+    memset(f, 0, sizeof *f);
 }
 
-/* The escrows with events in this range, folded in memory: one created in this range
- * starts from nothing (all its events are here); one known before continues from its
- * stored state, which is the fold's accumulator as the last commit left it. Both give
- * exactly what sync_rebuild_escrows would give by folding every stored event again
- * (`fusion reindex` does that; the tests compare the two), without reading back what
- * was just written. */
-static int fold_range(ctx *c, const logset *ls, const addrset *fresh, const addrset *known,
-                      fresh_ev *fe, size_t n, uint64_t final, err *e)
+/* Starts x for this range: from nothing (fresh), else from the stored row; *rebuild when
+ * there is none. -1 on a store error. */
+static int fold_start(ctx *c, store_escrow *x, const addr *esc, bool fresh, bool *rebuild,
+                      err *e)
 {
-    if (n == 0) /* fe may be NULL then, and qsort's argument must not be */
+    *rebuild = false;
+    if (fresh) {
+        escrow_fold_init(x, c->chain.chain_id, esc);
         return 0;
-    qsort(fe, n, sizeof *fe, fresh_ev_cmp);
-    store_escrow *x = malloc(sizeof *x);
-    if (!x)
-        return err_set(e, ERR_NOMEM, "out of memory building escrows");
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0;) {
-        const addr *esc = fe[i].fresh ? &fresh->v[fe[i].escrow] : &known->v[fe[i].escrow];
-        size_t j = i;
-        while (j < n && fe[j].fresh == fe[i].fresh && fe[j].escrow == fe[i].escrow)
-            j++;
-        bool found = true;
-        unsigned stored_approvals = 0;
-        if (fe[i].fresh)
-            escrow_fold_init(x, c->chain.chain_id, esc);
-        else if (store_escrow_get(c->db, c->chain.chain_id, esc, x, &found, e) < 0)
-            rc = -1;
-        stored_approvals = fe[i].fresh ? 0 : x->n_approvals;
-        if (rc == 0 && !found) {
-            /* No stored state to continue from: fold everything stored (this range's
-             * events were inserted already). */
-            rc = sync_rebuild_escrows(c->db, c->chain.chain_id, esc, 1, final, e);
-            i = j;
+    }
+    bool found = false;
+    if (store_escrow_get(c->db, c->chain.chain_id, esc, x, &found, e) < 0)
+        return -1;
+    *rebuild = !found;
+    return 0;
+}
+
+/* The accumulator of escrow `esc`, started on first use in this range. NULL with *skip
+ * set when the escrow is to be rebuilt from the store at the end instead. */
+static store_escrow *foldset_get(ctx *c, foldset *f, const addr *esc, bool fresh, bool *skip,
+                                 err *e)
+{
+    *skip = false;
+    long k = addrset_index(&f->keys, esc);
+    if (k >= 0) {
+        /* Carried from an earlier commit: its accumulator is the stored row, unless that
+         * row was rebuilt from the events (then it is read) or the escrow is new here. */
+        if (f->used[k] != f->gen) {
+            f->used[k] = f->gen;
+            if ((fresh || f->rebuild[k]) &&
+                fold_start(c, &f->xs[k], esc, fresh, &f->rebuild[k], e) < 0)
+                return NULL; /* the commit fails and the set is freed */
+        }
+        *skip = f->rebuild[k];
+        return *skip ? NULL : &f->xs[k];
+    }
+    if (f->keys.n == f->cap) {
+        size_t nc = f->cap ? f->cap * 2 : 256;
+        store_escrow *xs = realloc(f->xs, nc * sizeof *xs);
+        if (xs)
+            f->xs = xs;
+        bool *rb = realloc(f->rebuild, nc * sizeof *rb);
+        if (rb)
+            f->rebuild = rb;
+        unsigned *us = realloc(f->used, nc * sizeof *us);
+        if (us)
+            f->used = us;
+        if (!xs || !rb || !us) {
+            err_set(e, ERR_NOMEM, "out of memory building escrows");
+            return NULL;
+        }
+        f->cap = nc;
+    }
+    if (addrset_add(&f->keys, esc) < 0) {
+        err_set(e, ERR_NOMEM, "out of memory building escrows");
+        return NULL;
+    }
+    k = (long)f->keys.n - 1;
+    f->used[k] = f->gen;
+    if (fold_start(c, &f->xs[k], esc, fresh, &f->rebuild[k], e) < 0)
+        return NULL; /* the commit fails and the set is freed */
+    *skip = f->rebuild[k];
+    return *skip ? NULL : &f->xs[k];
+}
+
+/* Writes every escrow this range touched (after its events are in). */
+static int foldset_write(ctx *c, const foldset *f, uint64_t final, err *e)
+{
+    for (size_t i = 0; i < f->keys.n; i++) {
+        if (f->used[i] != f->gen)
+            continue;
+        if (f->rebuild[i]) {
+            if (sync_rebuild_escrows(c->db, c->chain.chain_id, &f->keys.v[i], 1, final, e) < 0)
+                return -1;
             continue;
         }
-        for (size_t k = i; rc == 0 && k < j; k++) {
-            const rpc_log *lg = ls->v[fe[k].log];
-            store_event ev;
-            event_from_log(c, lg, &ev);
-            sync_decoded d;
-            err ignored;
-            if (sync_event_decode(fe[k].kind, lg->topics, lg->n_topics, lg->data, lg->data_len, &d,
-                                  &ignored) < 0)
-                memset(&d, 0, sizeof d);
-            if (d.kind != EV_NONE)
-                snprintf(ev.name, sizeof ev.name, "%s", d.name);
-            escrow_fold(x, &ev, &d, final);
-        }
-        if (rc == 0 && x->anomaly[0])
+        if (f->xs[i].anomaly[0])
             LOG_W("sync", "escrow on chain %llu: %s", (unsigned long long)c->chain.chain_id,
-                  x->anomaly);
-        if (rc == 0)
-            rc = fe[i].fresh ? store_escrow_put(c->db, x, e)
-                             : store_escrow_update(c->db, x, stored_approvals, e);
-        i = j;
+                  f->xs[i].anomaly);
+        if (store_escrow_put(c->db, &f->xs[i], e) < 0)
+            return -1;
     }
-    free(x);
-    return rc;
+    return 0;
 }
 
 /* The options' after-commit hook (automatic screening), on this thread's connection. */
@@ -609,12 +645,17 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
 {
     uint64_t final = final_of(c, head);
     bool by_topic = ls->by_topic;
-    addrset touched = {0}, fresh = {0};
-    fresh_ev *fe = NULL;
-    size_t n_fe = 0, cap_fe = 0;
+    addrset fresh = {0};
+    foldset local = {0}, *fs = c->carry ? c->carry : &local;
+    if (fs->keys.n > FOLD_CARRY_MAX)
+        foldset_free(fs);
+    fs->gen++;
     uint64_t inserted_total = 0;
-    if (store_begin(c->db, e) < 0)
+    if (store_begin(c->db, e) < 0) {
+        foldset_free(fs);
         return -1;
+    }
+    double t_rows = sync_now();
     for (size_t i = 0; i < ls->n; i++) {
         const rpc_log *lg = ls->v[i];
         store_contract_kind kind;
@@ -636,20 +677,24 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
             0) {
             LOG_W("sync", "%s: block %llu log %u: %s", c->chain.name,
                   (unsigned long long)lg->block_number, lg->log_index, de.msg);
-            d.kind = EV_NONE;
+            memset(&d, 0, sizeof d);
         }
         if (d.kind != EV_NONE) {
             snprintf(ev.name, sizeof ev.name, "%s", d.name);
             json = sync_event_json(&d);
             ev.decoded = json;
         }
+        bool is_fresh = false;
         if (kind == STORE_CONTRACT_FACTORY && sync_is_escrow_created(d.kind)) {
             ev.has_escrow = true;
             ev.escrow = sync_field(&d, "escrow")->a;
-            if (!addrset_has(&c->escrows, &ev.escrow) && addrset_add(&fresh, &ev.escrow) < 0) {
-                free(json);
-                err_set(e, ERR_NOMEM, "out of memory tracking escrows");
-                goto fail;
+            if (!addrset_has(&c->escrows, &ev.escrow)) {
+                is_fresh = !addrset_has(&fresh, &ev.escrow);
+                if (addrset_add(&fresh, &ev.escrow) < 0) {
+                    free(json);
+                    err_set(e, ERR_NOMEM, "out of memory tracking escrows");
+                    goto fail;
+                }
             }
         } else if (kind == STORE_CONTRACT_ESCROW) {
             ev.has_escrow = true;
@@ -658,40 +703,27 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         bool inserted = false;
         int rc = store_event_put(c->db, &ev, &inserted, e);
         free(json);
+        ev.decoded = NULL;
         if (rc < 0)
             goto fail;
         inserted_total += inserted;
         if (!ev.has_escrow)
             continue;
-        long k = addrset_index(&fresh, &ev.escrow);
-        bool is_fresh = k >= 0;
-        if (!is_fresh) {
-            if (addrset_add(&touched, &ev.escrow) < 0) {
-                err_set(e, ERR_NOMEM, "out of memory tracking escrows");
-                goto fail;
-            }
-            k = addrset_index(&touched, &ev.escrow);
-        }
-        {
-            if (n_fe == cap_fe) {
-                size_t nc = cap_fe ? cap_fe * 2 : 1024;
-                fresh_ev *p = realloc(fe, nc * sizeof *p);
-                if (!p) {
-                    err_set(e, ERR_NOMEM, "out of memory tracking escrows");
-                    goto fail;
-                }
-                fe = p;
-                cap_fe = nc;
-            }
-            fe[n_fe++] = (fresh_ev){
-                .escrow = (uint32_t)k, .log = (uint32_t)i, .kind = kind, .fresh = is_fresh};
-        }
+        /* The fold sees what the projection of stored events sees: a factory log only as
+         * EscrowCreated, an undecodable escrow log as an unknown event. */
+        bool skip;
+        store_escrow *x = foldset_get(c, fs, &ev.escrow, is_fresh, &skip, e);
+        if (!x && !skip)
+            goto fail;
+        if (x)
+            escrow_fold(x, &ev, &d, final);
     }
-    double t_rebuild = sync_now();
-    if (fold_range(c, ls, &fresh, &touched, fe, n_fe, final, e) < 0)
+    double t_fold = sync_now();
+    if (foldset_write(c, fs, final, e) < 0)
         goto fail;
-    LOG_D("sync", "%s: %zu new escrows built, %zu updated in %.3f s", c->chain.name, fresh.n,
-          touched.n, sync_now() - t_rebuild);
+    LOG_D("sync", "%s: %zu logs stored in %.3f s; escrows (%zu new, %zu in memory) written in"
+          " %.3f s", c->chain.name, ls->n, t_fold - t_rows, fresh.n, fs->keys.n,
+          sync_now() - t_fold);
     for (size_t i = 0; i < nh; i++) {
         store_block b = {.number = hdrs[i].number, .timestamp = hdrs[i].timestamp};
         memcpy(b.hash, hdrs[i].hash, 32);
@@ -719,8 +751,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         }
     }
     addrset_free(&fresh);
-    addrset_free(&touched);
-    free(fe);
+    foldset_free(&local);
     if (inserted_total)
         c->hook_pending = true;
     sync_notify(c->eng);
@@ -735,8 +766,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
 fail:
     store_rollback(c->db);
     addrset_free(&fresh);
-    addrset_free(&touched);
-    free(fe);
+    foldset_free(fs); /* what it holds was rolled back */
     return -1;
 }
 
@@ -953,6 +983,9 @@ static int commit_fetched(ctx *c, const fetched *r, err *e)
     return 0;
 }
 
+static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest, fetched *first,
+                    int *result, err *e);
+
 static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
                             int *result, err *e)
 {
@@ -965,6 +998,10 @@ static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block 
     if (r.moved) {
         *result = STEP_RETRY;
         rc = chain_moved(c, f.rpc, r.from, r.to, e);
+    } else if (c->rpc2 && r.ls.by_topic && r.to + c->range.size < r.head) {
+        /* This range found many escrows (they were asked for by signature): the next
+         * ranges are read while it commits. */
+        return pipeline(c, cp, latest, &r, result, e);
     } else if ((rc = commit_fetched(c, &r, e)) == 0)
         *result = r.to >= r.head ? STEP_CAUGHT_UP : STEP_PROGRESS;
     fetched_free(&r);
@@ -1009,13 +1046,18 @@ static bool pipeline_wanted(const ctx *c, const store_checkpoint *cp, uint64_t h
     return from + c->range.size <= head; /* at least two ranges to go */
 }
 
-static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest, int *result,
-                    err *e)
+/* first: a range this thread read already (taken over, freed here), committed first while
+ * the next one is read; NULL: the helper reads the first range too. */
+static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest, fetched *first,
+                    int *result, err *e)
 {
     uint64_t head = latest->number;
     job *a = calloc(2, sizeof *a), *b = a + 1;
-    if (!a)
+    if (!a) {
+        if (first)
+            fetched_free(first);
         return err_set(e, ERR_NOMEM, "out of memory starting a pipelined sync");
+    }
     a->f = (fx){.c = c, .rpc = c->rpc2, .range = &a->range, .topic_only = true};
     a->range = c->range;
     a->from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
@@ -1026,12 +1068,24 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
     *result = STEP_PROGRESS;
     LOG_I("sync", "%s: catching up from block %llu with reads ahead of commits", c->chain.name,
           (unsigned long long)a->from);
-    if (pthread_create(&a->tid, NULL, job_main, a) != 0) {
+    bool have = first != NULL; /* a->out holds a range already, no thread to join */
+    if (first) {
+        a->out = *first;
+        memset(first, 0, sizeof *first);
+    } else if (pthread_create(&a->tid, NULL, job_main, a) != 0) {
         free(a);
         return fetch_and_commit(c, cp, latest, result, e);
     }
+    err be;
+    bool bulk = store_bulk(c->db, true, &be) == 0;
+    if (!bulk)
+        LOG_W("sync", "%s: %s", c->chain.name, be.msg);
+    foldset carry = {0};
+    c->carry = &carry;
     for (;;) {
-        pthread_join(a->tid, NULL);
+        if (!have)
+            pthread_join(a->tid, NULL);
+        have = false;
         c->range = a->range;
         if (a->rc < 0) {
             *e = a->e;
@@ -1059,6 +1113,10 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
         }
         rc = commit_fetched(c, &a->out, e);
         fetched_free(&a->out);
+        /* The whole catch-up is one step: the hook's work (screening, on its own thread)
+         * starts on what is committed instead of waiting for the end. */
+        if (rc == 0 && c->hook_pending && sync_now() - c->last_hook >= SYNC_HOOK_BUSY_S)
+            after_commit(c);
         if (rc < 0 || !more) {
             if (more) {
                 pthread_join(b->tid, NULL);
@@ -1072,6 +1130,10 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
         b = t;
     }
     free(a < b ? a : b);
+    c->carry = NULL;
+    foldset_free(&carry);
+    if (bulk && store_bulk(c->db, false, &be) < 0)
+        LOG_W("sync", "%s: %s", c->chain.name, be.msg);
     return rc;
 }
 
@@ -1118,7 +1180,7 @@ static int step(ctx *c, int *result, err *e)
         return 0;
     }
     if (pipeline_wanted(c, &cp, head))
-        return pipeline(c, &cp, &latest, result, e);
+        return pipeline(c, &cp, &latest, NULL, result, e);
     return fetch_and_commit(c, &cp, &latest, result, e);
 }
 

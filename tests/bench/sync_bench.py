@@ -6,8 +6,10 @@ numbers and ratios measured in the same run; results go to docs/benchmarks.md).
    32 (34 events each; >= 100,000 events by default), made in bulk by the helper
    contracts in tests/bench/sync_bench_helpers.sol (compiled here with the pinned npm
    solc) through the real EscrowFactory and Escrow. Baseline: one raw
-   `curl` eth_getLogs of the same logs (the node's own limit). Measured: `fusion sync
-   --once` on a fresh desk, wall time. Reported: events/s and the time ratio.
+   `curl` eth_getLogs of the same logs (the node's own limit). Second baseline, in the
+   same run: the naive Python ingest a user would write in ten minutes (urllib + json,
+   one SQLite table, executemany in one transaction). Measured: `fusion sync --once` on a
+   fresh desk, wall time, and its peak resident memory. Reported: events/s and the ratios.
 2. Live latency: `fusion sync` follows the head; LIVE transactions are mined one at a
    time (automine) at random gaps; for each, the time from its block becoming visible
    on the node (eth_blockNumber polled every 0.5 ms) to its row appearing in the desk
@@ -127,14 +129,59 @@ def curl_baseline(node, head):
     return t, n
 
 
+def python_baseline(node, head):
+    """The naive ingest: fetch the same logs with urllib + json and insert them into one
+    SQLite table (hex text, as the node prints them) with executemany, one transaction."""
+    import urllib.request
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [{
+        "fromBlock": "0x0", "toBlock": hex(head),
+        "topics": [[topic(s) for s in EVENT_SIGS]]}]}).encode()
+    path = os.path.join(tempfile.mkdtemp(prefix="fusion-bench-py-"), "naive.db")
+    import resource
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    t0 = time.monotonic()
+    req = urllib.request.Request(node.url, data=body,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=600) as r:
+        logs = json.load(r)["result"]
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE events (block_number INTEGER, block_hash TEXT, tx_hash TEXT,"
+                " tx_index INTEGER, log_index INTEGER, address TEXT, topic0 TEXT, topic1 TEXT,"
+                " topic2 TEXT, topic3 TEXT, data TEXT, UNIQUE (block_hash, log_index))")
+    rows = []
+    for lg in logs:
+        t = lg["topics"] + [None] * (4 - len(lg["topics"]))
+        rows.append((int(lg["blockNumber"], 16), lg["blockHash"], lg["transactionHash"],
+                     int(lg["transactionIndex"], 16), int(lg["logIndex"], 16), lg["address"],
+                     t[0], t[1], t[2], t[3], lg["data"]))
+    with con:
+        con.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+    con.close()
+    t = time.monotonic() - t0
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    python_baseline.cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
+    os.unlink(path)
+    return t, len(logs)
+
+
 def fusion_initial(node, factory, chain_id):
     desk = sync_lib.Desk()
     desk.run("chain", "add", "--name", "bench", "--chain-id", chain_id, "--rpc", node.url,
              "--factory", factory, "--confirmations", "0", "--from-block", "0")
     t0 = time.monotonic()
-    desk.run("sync", "--once", "--quiet")
+    args = ("sync", "--once", "--quiet")
+    # Peak resident memory and CPU time through GNU time: a direct child of this process
+    # would report this (large) process's memory, which a fork copies and exec records.
+    rep = os.path.join(desk.home, "time.txt")
+    r = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", rep, FUSION, "--home",
+                        desk.home, *desk.signed.sign_args(args), *args],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     t = time.monotonic() - t0
-    return t, desk.event_count(chain_id), desk
+    if r.returncode != 0:
+        raise RuntimeError(f"fusion sync --once failed: {r.stderr}")
+    kb, user, sys_ = open(rep).read().split()[-3:]
+    fusion_initial.cpu = float(user) + float(sys_)
+    return t, desk.event_count(chain_id), desk, int(kb) / 1024
 
 
 def live_latency(node, factory, desk, n, poll_ms, subscribe):
@@ -167,7 +214,7 @@ def live_latency(node, factory, desk, n, poll_ms, subscribe):
             rows = con.execute("SELECT id, tx_hash FROM events WHERE id > ?", (last,)).fetchall()
             for rid, h in rows:
                 last = max(last, rid)
-                if h == txh:
+                if sync_lib.hexb(h) == txh:
                     seen = time.monotonic()
             if seen:
                 break
@@ -215,20 +262,31 @@ def main():
             json.dump({"factory": factory}, open(a.state + ".meta", "w"))
     head = node.block_number()
 
-    base, fus = [], []
+    base, naive, fus, rss = [], [], [], []
     desk = None
     for run in range(a.runs):
         t, n = curl_baseline(node, head)
         base.append(t)
-        tf, nf, desk = fusion_initial(node, factory, chain_id)
+        tp, np_ = python_baseline(node, head)
+        naive.append(tp)
+        assert np_ == n, f"the Python ingest stored {np_} logs, curl read {n}"
+        tf, nf, desk, mb = fusion_initial(node, factory, chain_id)
         fus.append(tf)
+        rss.append(mb)
         assert nf == n, f"fusion stored {nf} events, the node returned {n}"
-        print(f"run {run + 1}: curl {t:.2f} s for {n} logs; fusion sync --once {tf:.2f} s "
-              f"({nf / tf:,.0f} events/s, ratio {tf / t:.2f})", flush=True)
-    tb, tf = statistics.median(base), statistics.median(fus)
+        print(f"run {run + 1}: curl {t:.2f} s for {n} logs; naive Python {tp:.2f} s; "
+              f"fusion sync --once {tf:.2f} s ({nf / tf:,.0f} events/s, ratio to curl "
+              f"{tf / t:.2f}, Python / fusion {tp / tf:.2f}; CPU: fusion {fusion_initial.cpu:.2f} s, "
+              f"Python {python_baseline.cpu:.2f} s; fusion peak RSS {mb:.0f} MB)", flush=True)
+    tb, tp, tf = statistics.median(base), statistics.median(naive), statistics.median(fus)
     print(f"initial sync: {n} events over {head} blocks; median curl {tb:.2f} s, "
-          f"median fusion {tf:.2f} s: {n / tf:,.0f} events/s, ratio {tf / tb:.2f}")
+          f"median naive Python {tp:.2f} s, median fusion {tf:.2f} s: {n / tf:,.0f} events/s, "
+          f"ratio to curl {tf / tb:.2f}, Python / fusion {tp / tf:.2f}, "
+          f"peak RSS {max(rss):.0f} MB")
 
+    if a.live <= 0:
+        node.stop()
+        return 0
     for subscribe in (False, True):
         lat = live_latency(node, factory, desk, a.live, a.poll_ms, subscribe)
         how = "by subscription (newHeads)" if subscribe else f"polling every {a.poll_ms} ms"

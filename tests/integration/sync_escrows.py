@@ -120,10 +120,36 @@ def main():
     other.run("sync", "--once", "--max-addresses", "0")
     assert other.logs(chain.chain_id) == desk.logs(chain.chain_id)
     assert other.json("escrow", "list", "--json") == lst
+    # ...and so does a catch-up pipelined over ranges of two blocks, whose escrows are
+    # carried in memory from commit to commit: the same projection, events and approvals
+    # (with their pending marks) as the first desk and as a fold of the stored events.
+    piped = Desk()
+    piped.add_chain(chain, confirmations=2)
+    piped.run("sync", "--once", "--max-addresses", "0", "--range", "2", "--max-range", "2")
+    assert "with reads ahead of commits" in piped.fusion_log()
+    assert piped.logs(chain.chain_id) == desk.logs(chain.chain_id)
+    assert piped.json("escrow", "list", "--json") == lst
+    shows = {x: desk.json("escrow", "show", x, "--json") for x in (e1, e5, e6)}
+    for x, want in shows.items():
+        assert piped.json("escrow", "show", x, "--json") == want, (x, want)
+    piped.run("reindex")
+    assert piped.json("escrow", "list", "--json") == lst
+    for x, want in shows.items():
+        assert piped.json("escrow", "show", x, "--json") == want, (x, want)
 
     # Unknown escrow: one line, exit 1.
     r = desk.run("escrow", "show", A[9], check=False)
     assert r.returncode == 1 and r.stderr.count("\n") == 1, r
+
+    # SQLite is configured before its first use in the process (the audit head opens the
+    # desk before the store does): no global memory statistics, a mutex on every allocation.
+    os.environ["FUSION_LOG_LEVEL"] = "debug"
+    try:
+        desk.run("sync", "--once")
+    finally:
+        del os.environ["FUSION_LOG_LEVEL"]
+    assert "sync --once started" in desk.fusion_log()
+    assert "SQLite was initialised elsewhere first" not in desk.fusion_log(), desk.fusion_log()
 
     # Reindex rebuilds the same projections from the stored events.
     before = desk.json("escrow", "list", "--json")

@@ -151,6 +151,11 @@ class Chain:
         return out
 
 
+def hexb(b):
+    """A blob column of the events table as the node prints it."""
+    return "0x" + bytes(b).hex()
+
+
 def log_key(block_hash, log_index, block_number, address, topics, data):
     if isinstance(log_index, str):
         log_index = int(log_index, 16)
@@ -215,9 +220,9 @@ class Desk:
         rows = self.query("SELECT block_hash, log_index, block_number, address, topic0, topic1,"
                           " topic2, topic3, data FROM events WHERE chain_id = ?", chain_id)
         out = set()
-        for r in rows:
-            topics = [t for t in r[4:8] if t is not None]
-            out.add(log_key(r[0], r[1], r[2], r[3], topics, "0x" + bytes(r[8]).hex()))
+        for r in rows:  # hashes and addresses are stored as bytes
+            topics = [hexb(t) for t in r[4:8] if t is not None]
+            out.add(log_key(hexb(r[0]), r[1], r[2], hexb(r[3]), topics, hexb(r[8])))
         return out
 
     def event_count(self, chain_id):

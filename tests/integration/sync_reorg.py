@@ -152,8 +152,8 @@ def main():
     chain.act(fresh, 0, "fund()", value=77, via="rpc")
     desk.run("sync", "--once")
     head = chain.node.block_number()
-    rows = desk.query("SELECT escrow, max(block_number) FROM events WHERE escrow IS NOT NULL"
-                      " GROUP BY escrow")
+    rows = desk.query("SELECT '0x' || lower(hex(escrow)), max(block_number) FROM events"
+                      " WHERE escrow IS NOT NULL GROUP BY escrow")
     recent = [fresh]
     settled = [e for e, b in rows if b < head - 100]
     assert settled, rows

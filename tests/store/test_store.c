@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "base/bytes.h"
 #include "store/store.h"
 #include "store/store_internal.h"
 
@@ -163,11 +164,16 @@ static void test_partial_then_forward(void **state)
 
 static void test_events_key_migration(void **state)
 {
-    /* A desk made before the events table got its (chain, block, log, hash) key. */
+    /* A desk made before the events table got its (chain, block, log, hash) key (then,
+     * later, its hashes and addresses as bytes). */
+    int before = 0;
+    while (before < store_schema_latest() &&
+           !strstr(store_schema_steps[before], "CREATE TABLE events_new"))
+        before++;
+    assert_true(before < store_schema_latest());
     sqlite3 *db;
     assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
     err e;
-    int before = store_schema_latest() - 1;
     assert_int_equal(store_migrate(db, store_schema_steps, before, &e), 0);
     assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys=ON;"
                                       "INSERT INTO chains (chain_id, name, created_at)"
@@ -185,7 +191,9 @@ static void test_events_key_migration(void **state)
     assert_int_equal(store_event_count(s, 1, &n, &e), 0);
     assert_int_equal(n, 1);
     store_close(&s);
-    assert_int_equal(query_int("SELECT id FROM events WHERE escrow = '0xee'"), 41);
+    assert_int_equal(query_int("SELECT id FROM events WHERE escrow = x'ee' AND block_hash = x'aa'"
+                               " AND tx_hash = x'bb' AND address = x'cc' AND data = x'01'"),
+                     41);
     assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'events_new'"),
                      0);
     assert_int_equal(
@@ -251,6 +259,259 @@ static void test_screened_identity_migration(void **state)
     assert_int_equal(query_int("SELECT count(*) FROM screened_escrows WHERE"
                                " created_block_hash = '0x0707' AND screened_at = 6"),
                      1);
+}
+
+static void test_events_blob_migration(void **state)
+{
+    /* A desk written with the events' hashes and addresses as hex text and one row per
+     * approval: after the upgrade every row is there with the same bytes, and the
+     * approvals are with their escrow, in chain order, pending only while above the
+     * chain's final block. */
+    int before = 0;
+    while (before < store_schema_latest() &&
+           !strstr(store_schema_steps[before], "ADD COLUMN approval_list"))
+        before++;
+    assert_true(before < store_schema_latest());
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    err e;
+    assert_int_equal(store_migrate(db, store_schema_steps, before, &e), 0);
+    const char *bh = "0x1111111111111111111111111111111111111111111111111111111111111111";
+    const char *th = "0x2222222222222222222222222222222222222222222222222222222222222222";
+    const char *t0 = "0x3333333333333333333333333333333333333333333333333333333333333333";
+    const char *esc = "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+    char sql[4096];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO chains (chain_id, name, created_at) VALUES (1, 'one', 0);"
+             "INSERT INTO checkpoints (chain_id, synced_block, synced_hash, final_block,"
+             " head_block, updated_at) VALUES (1, 9, '%s', 8, 9, 0);"
+             "INSERT INTO events (id, chain_id, block_number, block_hash, tx_hash, tx_index,"
+             " log_index, address, topic0, topic1, data, name, decoded, escrow) VALUES"
+             " (5, 1, 7, '%s', '%s', 2, 3, '%s', '%s', NULL, x'0102', 'Approved', '{}', '%s'),"
+             " (6, 1, 9, '%s', '%s', 0, 0, '0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', '%s',"
+             " '%s', x'', NULL, NULL, NULL);"
+             "INSERT INTO escrows (chain_id, address, factory, payer, payee, token, amount,"
+             " approvers, threshold, arbiter, deadline, state, approvals, created_block,"
+             " created_tx, last_event_block, events, pending) VALUES (1, '%s',"
+             " '0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',"
+             " '0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',"
+             " '0xcccccccccccccccccccccccccccccccccccccccc',"
+             " '0x0000000000000000000000000000000000000000', '5',"
+             " '[\"0x3030303030303030303030303030303030303030\","
+             "\"0x3131313131313131313131313131313131313131\"]', 2,"
+             " '0xdddddddddddddddddddddddddddddddddddddddd', 9, 'funded', 2, 1, '%s', 9, 4, 1);"
+             /* rows out of chain order: the later approval first */
+             "INSERT INTO escrow_approvals (chain_id, escrow, approver, block_number, tx_hash,"
+             " log_index, pending) VALUES"
+             " (1, '%s', '0x3131313131313131313131313131313131313131', 9, '%s', 1, 1),"
+             " (1, '%s', '0x3030303030303030303030303030303030303030', 7, '%s', 3, 1);",
+             bh, bh, th, esc, t0, esc, bh, th, t0, t0, esc, th, esc, th, esc, th);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    store *s = open_ok();
+    assert_int_equal(store_schema_version(s), store_schema_latest());
+    addr x_addr;
+    memset(x_addr.b, 0xee, 20);
+    store_event_list l;
+    assert_int_equal(store_event_list_escrow(s, 1, &x_addr, &l, &e), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.items[0].id, 5);
+    assert_int_equal(l.items[0].block_number, 7);
+    uint8_t h[32];
+    memset(h, 0x11, 32);
+    assert_memory_equal(l.items[0].block_hash, h, 32);
+    memset(h, 0x22, 32);
+    assert_memory_equal(l.items[0].tx_hash, h, 32);
+    assert_int_equal(l.items[0].tx_index, 2);
+    assert_int_equal(l.items[0].log_index, 3);
+    assert_memory_equal(l.items[0].address.b, x_addr.b, 20);
+    assert_int_equal(l.items[0].n_topics, 1);
+    memset(h, 0x33, 32);
+    assert_memory_equal(l.items[0].topics[0], h, 32);
+    assert_int_equal(l.items[0].data_len, 2);
+    assert_string_equal(l.items[0].name, "Approved");
+    assert_true(l.items[0].has_escrow);
+    assert_memory_equal(l.items[0].escrow.b, x_addr.b, 20);
+    store_event_list_free(&l);
+    assert_int_equal(store_event_list_range(s, 1, 9, 9, &l, &e), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.items[0].n_topics, 2);
+    assert_false(l.items[0].has_escrow);
+    store_event_list_free(&l);
+    store_escrow x;
+    bool found = false;
+    assert_int_equal(store_escrow_get(s, 1, &x_addr, &x, &found, &e), 0);
+    assert_true(found);
+    assert_int_equal(x.n_approvals, 2);
+    memset(h, 0x30, 20);
+    assert_memory_equal(x.approvals[0].approver.b, h, 20);
+    assert_int_equal(x.approvals[0].block_number, 7);
+    assert_int_equal(x.approvals[0].log_index, 3);
+    memset(h, 0x22, 32);
+    assert_memory_equal(x.approvals[0].tx_hash, h, 32);
+    assert_false(x.approvals[0].pending); /* block 7 is final (the checkpoint's 8) */
+    memset(h, 0x31, 20);
+    assert_memory_equal(x.approvals[1].approver.b, h, 20);
+    assert_int_equal(x.approvals[1].block_number, 9);
+    assert_true(x.approvals[1].pending);
+    store_close(&s);
+    assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'escrow_approvals'"),
+                     0);
+    assert_int_equal(query_int("SELECT count(*) FROM events WHERE typeof(block_hash) = 'blob'"
+                               " AND typeof(tx_hash) = 'blob' AND typeof(address) = 'blob'"),
+                     2);
+}
+
+/* Hex text of an old row into bytes (the old schema's form); NULL leaves out zeroed. */
+static void old_hex(const unsigned char *t, uint8_t *out, size_t n)
+{
+    memset(out, 0, n);
+    if (!t)
+        return;
+    err e;
+    assert_int_equal(hex_decode_exact(out, n, (const char *)t, HEX_REQUIRE_PREFIX, &e), 0);
+}
+
+static void test_old_desk_upgrade(void **state)
+{
+    /* tests/vectors/desk/pre_blob.db: made by a real sync with the fusion from before
+     * this schema step (tests/vectors/desk/make_pre_blob.py). Every event row and every
+     * approval of the old desk is read with plain SQLite first, then the current store
+     * opens (upgrades) a copy, and each must be there with the same values. */
+    const char *root = getenv("FUSION_ROOT"); /* set by meson test */
+    if (!root) {
+        fail_msg("FUSION_ROOT is not set: run through meson test");
+        return;
+    }
+    char src[1024], cmd[2400];
+    snprintf(src, sizeof src, "%s/tests/vectors/desk/pre_blob.db", root);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && chmod 600 '%s'", src, dbpath, dbpath);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(query_int("PRAGMA user_version"), 14);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT id, chain_id, block_number, block_hash, tx_hash, tx_index,"
+                           " log_index, address, topic0, topic1, topic2, topic3, data, name,"
+                           " decoded, escrow FROM events ORDER BY id",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    store_event old[64];
+    char names[64][STORE_EVENT_NAME_MAX], decoded[64][1024];
+    size_t n_old = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        assert_true(n_old < 64);
+        store_event *ev = &old[n_old];
+        memset(ev, 0, sizeof *ev);
+        ev->id = sqlite3_column_int64(st, 0);
+        ev->chain_id = (uint64_t)sqlite3_column_int64(st, 1);
+        ev->block_number = (uint64_t)sqlite3_column_int64(st, 2);
+        old_hex(sqlite3_column_text(st, 3), ev->block_hash, 32);
+        old_hex(sqlite3_column_text(st, 4), ev->tx_hash, 32);
+        ev->tx_index = (uint32_t)sqlite3_column_int(st, 5);
+        ev->log_index = (uint32_t)sqlite3_column_int(st, 6);
+        old_hex(sqlite3_column_text(st, 7), ev->address.b, 20);
+        for (int i = 0; i < 4 && sqlite3_column_type(st, 8 + i) != SQLITE_NULL; i++) {
+            old_hex(sqlite3_column_text(st, 8 + i), ev->topics[i], 32);
+            ev->n_topics = (unsigned)i + 1;
+        }
+        ev->data_len = (size_t)sqlite3_column_bytes(st, 12);
+        snprintf(names[n_old], sizeof names[n_old], "%s",
+                 sqlite3_column_text(st, 13) ? (const char *)sqlite3_column_text(st, 13) : "");
+        snprintf(decoded[n_old], sizeof decoded[n_old], "%s",
+                 sqlite3_column_text(st, 14) ? (const char *)sqlite3_column_text(st, 14) : "");
+        ev->has_escrow = sqlite3_column_type(st, 15) != SQLITE_NULL;
+        old_hex(sqlite3_column_text(st, 15), ev->escrow.b, 20);
+        n_old++;
+    }
+    sqlite3_finalize(st);
+    assert_true(n_old >= 10);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT escrow, approver, block_number, tx_hash,"
+                                        " log_index, pending FROM escrow_approvals"
+                                        " ORDER BY escrow, block_number, log_index",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    struct {
+        addr escrow;
+        store_approval a;
+    } appr[16];
+    size_t n_appr = 0, n_pending = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        assert_true(n_appr < 16);
+        old_hex(sqlite3_column_text(st, 0), appr[n_appr].escrow.b, 20);
+        old_hex(sqlite3_column_text(st, 1), appr[n_appr].a.approver.b, 20);
+        appr[n_appr].a.block_number = (uint64_t)sqlite3_column_int64(st, 2);
+        old_hex(sqlite3_column_text(st, 3), appr[n_appr].a.tx_hash, 32);
+        appr[n_appr].a.log_index = (uint32_t)sqlite3_column_int(st, 4);
+        appr[n_appr].a.pending = sqlite3_column_int(st, 5) != 0;
+        n_pending += appr[n_appr].a.pending;
+        n_appr++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_true(n_appr >= 4 && n_pending >= 1 && n_pending < n_appr);
+    int n_escrows = query_int("SELECT count(*) FROM escrows");
+
+    store *s = open_ok();
+    assert_int_equal(store_schema_version(s), store_schema_latest());
+    err e;
+    uint64_t count = 0;
+    assert_int_equal(store_event_count(s, old[0].chain_id, &count, &e), 0);
+    assert_int_equal(count, n_old);
+    for (size_t i = 0; i < n_old; i++) {
+        store_event_list l;
+        assert_int_equal(store_event_list_range(s, old[i].chain_id, old[i].block_number,
+                                                old[i].block_number, &l, &e),
+                         0);
+        const store_event *got = NULL;
+        for (size_t k = 0; k < l.n; k++)
+            if (l.items[k].id == old[i].id)
+                got = &l.items[k];
+        if (!got) {
+            fail_msg("event %lld of the old desk is missing", (long long)old[i].id);
+            return;
+        }
+        assert_memory_equal(got->block_hash, old[i].block_hash, 32);
+        assert_memory_equal(got->tx_hash, old[i].tx_hash, 32);
+        assert_int_equal(got->tx_index, old[i].tx_index);
+        assert_int_equal(got->log_index, old[i].log_index);
+        assert_memory_equal(got->address.b, old[i].address.b, 20);
+        assert_int_equal(got->n_topics, old[i].n_topics);
+        assert_memory_equal(got->topics, old[i].topics, 32 * old[i].n_topics);
+        assert_int_equal(got->data_len, old[i].data_len);
+        assert_string_equal(got->name, names[i]);
+        assert_string_equal(got->decoded ? got->decoded : "", decoded[i]);
+        assert_int_equal(got->has_escrow, old[i].has_escrow);
+        assert_memory_equal(got->escrow.b, old[i].escrow.b, 20);
+        store_event_list_free(&l);
+    }
+    store_escrow *all;
+    size_t n = 0;
+    assert_int_equal(store_escrow_list(s, 0, &all, &n, &e), 0);
+    assert_int_equal(n, (size_t)n_escrows);
+    size_t seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        for (size_t j = 0; j < n_appr; j++) {
+            if (memcmp(appr[j].escrow.b, all[i].address.b, 20) != 0)
+                continue;
+            assert_true(k < all[i].n_approvals);
+            const store_approval *a = &all[i].approvals[k++], *w = &appr[j].a;
+            assert_memory_equal(a->approver.b, w->approver.b, 20);
+            assert_int_equal(a->block_number, w->block_number);
+            assert_memory_equal(a->tx_hash, w->tx_hash, 32);
+            assert_int_equal(a->log_index, w->log_index);
+            assert_int_equal(a->pending, w->pending);
+        }
+        assert_int_equal(k, all[i].n_approvals);
+        seen += k;
+    }
+    assert_int_equal(seen, n_appr);
+    free(all);
+    store_close(&s);
 }
 
 static void test_escrow_v2_migration(void **state)
@@ -618,7 +879,9 @@ static void test_escrow_roundtrip(void **state)
     assert_true(found);
     assert_false(y.pending);
     assert_false(y.approvals[0].pending);
-    assert_int_equal(query_int("SELECT count(*) FROM escrow_approvals"), 1);
+    /* the approvals travel in the row, once (65 bytes each) */
+    assert_int_equal(query_int("SELECT count(*) FROM escrows"), 1);
+    assert_int_equal(query_int("SELECT length(approval_list) FROM escrows"), 65);
     store_escrow *all;
     size_t n;
     assert_int_equal(store_escrow_list(s, 0, &all, &n, &e), 0);
@@ -653,7 +916,7 @@ static void test_escrow_roundtrip(void **state)
     memset(z.address.b, 0xe6, 20);
     assert_int_equal(store_escrow_delete(s, 1, &z.address, &e), 0);
     assert_int_equal(store_escrow_delete(s, 1, &x.address, &e), 0);
-    assert_int_equal(query_int("SELECT count(*) FROM escrow_approvals"), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM escrows"), 0);
     store_close(&s);
 }
 
@@ -771,6 +1034,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_key_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_screened_identity_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_v2_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_blob_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_desk_upgrade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_step_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_idempotent, setup, teardown),

@@ -75,6 +75,13 @@ static void test_grow(void **state)
     assert_int_equal(r.size, 25);
     sync_range_success(&r, 0, 0, 0);
     assert_int_equal(r.size, 25);
+    /* Much heavier than the target: straight to the size that holds the target. */
+    sync_range_init(&r, 1000, 1000);
+    sync_range_success(&r, 1000, 10 * r.target_logs, 10);
+    assert_int_equal(r.size, 100);
+    sync_range_init(&r, 1000, 1000);
+    sync_range_success(&r, 1000, 0, 8 * r.target_ms);
+    assert_int_equal(r.size, 125);
 }
 
 int main(void)
