@@ -144,6 +144,20 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
     }
 }
 
+/* A row's identity: its chain and address. */
+static void rows_key(void *ctx, size_t row, char *out, size_t cap)
+{
+    esc_state *st = ctx;
+    const desk_escrow_row *r = NULL;
+    err e;
+    out[0] = '\0';
+    if (!st->view || desk_escrow_view_row(st->view, row, &r, &e) < 0)
+        return;
+    char a[ADDR_STR_MAX];
+    addr_to_lower(a, &r->address);
+    snprintf(out, cap, "%llu:%s", (unsigned long long)r->chain_id, a);
+}
+
 static void view_apply(esc_state *st)
 {
     if (!st->view)
@@ -182,6 +196,7 @@ static int open_(ui_screen *s, err *e)
     st->ts.d = st->desk && st->desk->has_chain ? &desc_chain : &desc_nochain;
     ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
                   (ui_rows){rows_count, rows_cell, rows_filter, NULL, st});
+    ui_table_set_key(&st->ts.table, rows_key);
     s->state = st;
     return 0;
 }

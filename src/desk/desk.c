@@ -25,6 +25,7 @@
 #include "base/text.h"
 #include "compliance/compliance.h"
 #include "desk/desk_internal.h"
+#include "desk/names.h"
 #include "eth/tx.h"
 #include "rpc/rpc_chain.h"
 
@@ -265,6 +266,20 @@ static int desk_compliance_gate(void *ctx, const desk_gate_request *r, char *rea
         return 0;
     snprintf(reason, cap, "%s", ge.msg);
     return 1;
+}
+
+int desk_action_card(desk *d, const char *action, const addr *escrow, char ***lines, size_t *n,
+                     err *e)
+{
+    desk_names *names = NULL;
+    if (desk_names_load(&names, d->db, d->ks, e) < 0)
+        return -1;
+    int rc = desk_card_lines(d->db, names, d->chain.chain_id, escrow, action, &d->op.address,
+                             d->has_last_asset ? &d->last_asset : NULL,
+                             d->last_rule[0] ? d->last_rule : NULL, (int64_t)time(NULL), lines,
+                             n, e);
+    desk_names_free(&names);
+    return rc;
 }
 
 int desk_open(desk **out, const char *home, const char *operator_name, err *e)
@@ -684,6 +699,14 @@ int desk_policy_check_as(desk *d, const desk_signer *sg, const char *action, con
     }
     desk_audit(d, "policy", det);
     json_decref(det);
+    d->last_asset = *asset;
+    d->has_last_asset = true;
+    if (dec.line)
+        snprintf(d->last_rule, sizeof d->last_rule, "%s by line %u of policy.conf: %.220s",
+                 policy_outcome_str(dec.outcome), dec.line, dec.reason);
+    else
+        snprintf(d->last_rule, sizeof d->last_rule, "%s by the built-in default: %.220s",
+                 policy_outcome_str(dec.outcome), dec.reason);
     if (gate_refused)
         return err_set(e, ERR_DENIED, "refused by the compliance gate: %s", gate_reason);
     if (dec.outcome == POLICY_BLOCK)

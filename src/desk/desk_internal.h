@@ -46,6 +46,10 @@ struct desk {
     void (*say_fn)(void *ctx, const char *line);
     void *say_ctx;
     unsigned wait_s;
+    /* The last policy decision and its asset (desk_policy_check_as), for the card. */
+    char last_rule[300];
+    bool has_last_asset;
+    desk_asset last_asset;
 };
 
 /* One contract call the pipeline builds, checks, signs, records, sends and follows. */
