@@ -774,9 +774,9 @@ static void handle_key(ui_app *a, ui_key key)
     ui_action act = ui_keymap_lookup(a->cur, key);
     if (a->help_open && act != UI_ACT_NONE && ui_actions[act].screens != UI_ALL)
         act = UI_ACT_NONE; /* the help screen has only the global actions */
-    if (a->stale && act != UI_ACT_NONE && ui_actions[act].screens != UI_ALL) {
-        /* A screen's own action typed ahead, before that screen was drawn: it acts only
-         * on a key pressed while the operator can see what it acts on. */
+    if (a->stale && act != UI_ACT_NONE && (ui_actions[act].pre & UI_PRE_ROW)) {
+        /* An action on the selected row typed ahead, before that screen was drawn: it
+         * acts only on a key pressed while the operator can see what it acts on. */
         char kname[32];
         ui_message(a, UI_MSG_INFO, "%s was typed before the screen was drawn: press it again",
                    ui_key_name(key, kname, sizeof kname));

@@ -167,3 +167,19 @@ bool desk_names_match(const desk_names *n, uint64_t chain_id, const addr *a, con
     }
     return false;
 }
+
+size_t desk_names_find(const desk_names *n, uint64_t chain_id, const char *text, addr *out)
+{
+    size_t found = 0;
+    for (size_t i = 0; n && text[0] && i < n->n; i++) {
+        const name_entry *x = &n->v[i];
+        if (!on_chain(x, chain_id) || !strcasestr(x->name, text))
+            continue;
+        if (found && addr_equal(out, &x->address))
+            continue;
+        if (found == 0)
+            *out = x->address;
+        found++;
+    }
+    return found;
+}

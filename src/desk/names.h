@@ -29,6 +29,8 @@ void desk_names_label(char *out, size_t cap, const desk_names *n, uint64_t chain
  * when no entry has it, ERR_INVALID when two addresses answer to it (both named). */
 int desk_names_resolve(const desk_names *n, uint64_t chain_id, const char *text, addr *out,
                        err *e) FUSION_WUR;
+/* How many addresses have a name containing text (case-insensitive); *out the first. */
+size_t desk_names_find(const desk_names *n, uint64_t chain_id, const char *text, addr *out);
 /* Whether text matches (case-insensitive substring) a name of address a. */
 bool desk_names_match(const desk_names *n, uint64_t chain_id, const addr *a, const char *text);
 
