@@ -31,6 +31,7 @@
 #define MIN_ROWS 24
 #define MODAL_MAX_LINES 32
 #define KEYS_PER_WAKE 64
+#define MSG_HISTORY 28
 
 /* Windows, as dirty bits. */
 enum {
@@ -78,6 +79,9 @@ struct ui_app {
 
     char msg[512];
     ui_msg_level msg_level;
+    /* The message line's history for :messages, oldest overwritten first. */
+    char history[MSG_HISTORY][300];
+    size_t n_history;
 
     modal_kind modal;
     char m_title[128];
@@ -105,7 +109,7 @@ static ui_app the_app;
 static const ui_screen_ops *const builtin_screens[UI_SCREEN_COUNT] = {
     &ui_scr_dashboard, &ui_scr_escrows, &ui_scr_approvals, &ui_scr_compliance,
     &ui_scr_entities,  &ui_scr_keys,    &ui_scr_chains,    &ui_scr_audit,
-    &ui_scr_swaps,
+    &ui_scr_swaps,     &ui_scr_txs,
 };
 
 static ui_screen *current(ui_app *a)
@@ -146,6 +150,16 @@ void ui_message(ui_app *a, ui_msg_level level, const char *fmt, ...)
     va_end(ap);
     a->msg_level = level;
     a->dirty |= W_MSG;
+    {
+        char when[16];
+        struct tm tm;
+        time_t now = time(NULL);
+        gmtime_r(&now, &tm);
+        strftime(when, sizeof when, "%H:%M:%S", &tm);
+        snprintf(a->history[a->n_history % MSG_HISTORY], sizeof a->history[0], "%s %s %.270s",
+                 when, level == UI_MSG_ERROR ? "!" : " ", a->msg);
+        a->n_history++;
+    }
     if (level == UI_MSG_ERROR) {
         LOG_W("ui", "%s", a->msg);
         input_discard(a); /* a refusal: what was typed after it was typed blind */
@@ -667,6 +681,11 @@ static unsigned request_quit(ui_app *a)
     return UI_OK;
 }
 
+static unsigned messages_closed(void *arg, bool yes)
+{
+    return UI_REDRAW;
+}
+
 static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
 {
     ui_screen *s = current(a);
@@ -737,7 +756,22 @@ static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
     case UI_ACT_GO_CHAINS:
     case UI_ACT_GO_AUDIT:
     case UI_ACT_GO_SWAPS:
+    case UI_ACT_GO_TXS:
         return switch_screen(a, (ui_screen_id)(act - UI_ACT_GO_DASHBOARD));
+    case UI_ACT_MESSAGES: {
+        /* the message line's history, newest last */
+        const char *lines[MSG_HISTORY + 1];
+        size_t n = 0, first = a->n_history > MSG_HISTORY ? a->n_history - MSG_HISTORY : 0;
+        for (size_t i = first; i < a->n_history; i++)
+            lines[n++] = a->history[i % MSG_HISTORY];
+        if (n == 0)
+            lines[n++] = "no messages yet";
+        err e;
+        if (ui_confirm_open(a, "Messages (newest last)", lines, n, "OK", messages_closed, NULL,
+                            &e) < 0)
+            ui_message(a, UI_MSG_ERROR, "%s", e.msg);
+        return UI_OK;
+    }
     default: {
         ui_event ev = {act, key};
         unsigned r = s->ops->handle(s, &ev);
@@ -1014,7 +1048,7 @@ static void draw_tabs(ui_app *a)
         const char *t = shorten && i != (int)a->cur ? ui_screen_short_title((ui_screen_id)i)
                                                     : ui_screen_title((ui_screen_id)i);
         char label[64];
-        snprintf(label, sizeof label, " %d %s ", i + 1, t);
+        snprintf(label, sizeof label, " %d %s ", (i + 1) % 10, t);
         int lw = ui_text_width(label);
         if (x + lw > a->cols)
             break;

@@ -34,6 +34,8 @@ typedef struct job_req {
     addr escrow;
     char arg[16]; /* resolve: "payee" or "payer" */
     bool create;
+    bool tx;       /* speedup, cancel or check of the outbound transactions */
+    int64_t tx_id; /* speedup, cancel: the transaction */
     desk_create_req req;
     char chain[STORE_NAME_MAX];
     char token[96];
@@ -89,7 +91,7 @@ static ui_job *cur;
 /* The approval card of the job's action as one text (NULL when there is none). */
 static char *card_text(ui_job *j)
 {
-    if (j->r.create || !j->d)
+    if (j->r.create || j->r.tx || !j->d)
         return NULL;
     char **lines = NULL;
     size_t n = 0;
@@ -201,10 +203,18 @@ static void *job_main(void *arg)
         desk_set_confirm(d, job_confirm, j);
         desk_set_output(d, job_say, j);
         desk_set_wait(d, 120);
-        rc = j->r.create ? desk_use_chain(d, j->r.chain[0] ? j->r.chain : NULL, NULL, &e)
-                       : desk_use_chain(d, NULL, &j->r.escrow, &e);
+        if (j->r.tx)
+            rc = 0; /* check: every chain; a replacement selects its transaction's chain */
+        else
+            rc = j->r.create ? desk_use_chain(d, j->r.chain[0] ? j->r.chain : NULL, NULL, &e)
+                             : desk_use_chain(d, NULL, &j->r.escrow, &e);
     }
-    if (rc == 0 && j->r.create)
+    if (rc == 0 && j->r.tx) {
+        if (strcmp(j->r.action, "check") == 0)
+            rc = desk_tx_check(d, &e);
+        else
+            rc = desk_tx_replace(d, j->r.tx_id, strcmp(j->r.action, "cancel") == 0, &res, &e);
+    } else if (rc == 0 && j->r.create)
         rc = desk_escrow_create(d, &j->r.req, &res, &e);
     else if (rc == 0)
         rc = desk_escrow_act(d, j->r.action, &j->r.escrow, j->r.arg[0] ? j->r.arg : NULL, &res, &e);
@@ -227,7 +237,22 @@ static void *job_main(void *arg)
     addr_to_checksum(esc, &j->r.escrow);
     if (j->r.create && !(rc == 0 && res.has_escrow))
         snprintf(esc, sizeof esc, "escrow");
-    if (rc == 0) {
+    if (j->r.tx && strcmp(j->r.action, "check") == 0) {
+        if (rc == 0)
+            snprintf(j->result, sizeof j->result, "check: %s",
+                     j->progress[0] ? j->progress : "nothing in flight");
+        else
+            snprintf(j->result, sizeof j->result, "check failed: %s", e.msg);
+    } else if (j->r.tx) {
+        char hash[67];
+        hex_encode(hash, sizeof hash, res.hash, 32, true);
+        if (rc == 0)
+            snprintf(j->result, sizeof j->result, "%s of tx %lld: %s (tx %.18s)", j->r.action,
+                     (long long)j->r.tx_id, outbound_state_str(res.state), hash);
+        else
+            snprintf(j->result, sizeof j->result, "%s of tx %lld failed: %s", j->r.action,
+                     (long long)j->r.tx_id, e.msg);
+    } else if (rc == 0) {
         char hash[67];
         hex_encode(hash, sizeof hash, res.hash, 32, true);
         if (j->r.create)
@@ -242,7 +267,7 @@ static void *job_main(void *arg)
     j->ok = rc == 0;
     j->phase = JOB_DONE;
     pthread_mutex_unlock(&j->mu);
-    ui_notify(UI_TOPIC_JOBS | UI_TOPIC_ESCROWS | UI_TOPIC_APPROVALS);
+    ui_notify(UI_TOPIC_JOBS | UI_TOPIC_ESCROWS | UI_TOPIC_APPROVALS | UI_TOPIC_CHAINS);
     return NULL;
 }
 
@@ -395,7 +420,10 @@ unsigned ui_job_poll(ui_app *a)
         size_t n = split_lines(j->card, lines, 32);
         char title[64], prompt[160], esc[ADDR_STR_MAX];
         addr_to_checksum(esc, &j->r.escrow);
-        if (j->r.create)
+        if (j->r.tx)
+            snprintf(title, sizeof title, "%s tx %lld: policy and gate passed", j->r.action,
+                     (long long)j->r.tx_id);
+        else if (j->r.create)
             snprintf(title, sizeof title, "create escrow: policy and gate passed");
         else
             snprintf(title, sizeof title, "%s escrow %.10s: policy and gate passed", j->r.action,
@@ -472,6 +500,8 @@ static unsigned request_start(ui_app *a, const job_req *r, const char *what)
     err e;
     if (job_begin(a, r, NULL, 0, &e) < 0)
         ui_message(a, UI_MSG_ERROR, "%s not started: %s", r->action, e.msg);
+    else if (r->tx && strcmp(r->action, "check") == 0)
+        ui_message(a, UI_MSG_INFO, "check: looking at every transaction in flight...");
     else
         ui_message(a, UI_MSG_INFO,
                    "%s: checking the terms, the policy and the compliance gate before the "
@@ -500,4 +530,19 @@ unsigned ui_job_request_create(ui_app *a, const char *chain, const desk_create_r
     job_req q;
     req_create(&q, chain, r);
     return request_start(a, &q, "create");
+}
+
+unsigned ui_job_request_tx(ui_app *a, const char *action, int64_t id)
+{
+    job_req r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.action, sizeof r.action, "%s", action);
+    r.tx = true;
+    r.tx_id = id;
+    char what[64];
+    if (strcmp(action, "check") == 0)
+        snprintf(what, sizeof what, "check");
+    else
+        snprintf(what, sizeof what, "%s of tx %lld", action, (long long)id);
+    return request_start(a, &r, what);
 }

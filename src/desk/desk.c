@@ -1361,9 +1361,11 @@ int desk_tx_check(desk *d, err *e)
             /* Its nonce is used by another transaction: this one can never be mined. */
             size_t sib = 0;
             rc = store_outbound_siblings(d->db, o.id, &sib, e);
-            desk_say(d, "tx %lld %s: nonce %llu was used by another transaction: %s",
-                     (long long)o.id, hs, (unsigned long long)o.nonce,
-                     sib ? "replaced" : "dropped");
+            desk_say(d, "tx %lld (%s, nonce %llu): %s; it will never be mined (%s)",
+                     (long long)o.id, o.action, (unsigned long long)o.nonce,
+                     sib ? "replaced by its speed-up or cancel"
+                         : "replaced by another transaction from this account",
+                     hs);
             if (rc == 0)
                 rc = store_outbound_set_state(
                     d->db, o.id, sib ? OUTBOUND_REPLACED : OUTBOUND_DROPPED, 0, time(NULL), e);
