@@ -46,10 +46,11 @@ def main():
     sizes[17] = (79, 40)
     for cols, rows in sizes:
         t.resize(cols, rows)
-    t.resize(100, 30)
-    text = t.wait_for(frame_ok(t), "a correct frame at 100x30 after the storm")
-    t.check("1 Dashboard  2 Escrows  3 Approvals  4 Compliance" in text.split("\n")[1],
-            "full screen titles at 100 columns")
+    # (ten screens: their full titles need 111 columns)
+    t.resize(120, 30)
+    text = t.wait_for(frame_ok(t), "a correct frame at 120x30 after the storm")
+    t.check("1 Dashboard  2 Escrows  3 Approvals  4 Compliance" in text.split("\n")[1] and
+            "9 Swaps  0 Outbound" in text.split("\n")[1], "full screen titles at 120 columns")
     t.send("2")
     t.wait_for(lambda s: s.split("\n")[2].startswith(" Escrows")
                and "No escrows: no chain" in s, "the Escrows screen after the storm")
