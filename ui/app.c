@@ -1020,10 +1020,11 @@ static void draw_title(ui_app *a)
     gmtime_r(&a->clock, &tm);
     strftime(right, sizeof right, "%H:%M:%S UTC", &tm);
     int in = a->cfg->signed_in ? a->cfg->signed_in(a->cfg->arg) : -1;
-    snprintf(left, sizeof left, "Fusion Prime Workstation %s desk %s %s operator %s%s", v,
-             a->cfg->desk ? a->cfg->desk : "-", v,
+    /* Who acts comes first: it must survive any width (the desk's path is cut instead). */
+    snprintf(left, sizeof left, "operator %s%s %s Fusion Prime Workstation %s desk %s",
              a->cfg->operator_name ? a->cfg->operator_name : "-",
-             in > 0 ? " (signed in)" : in == 0 ? " (locked)" : "");
+             in > 0 ? " (signed in)" : in == 0 ? " (locked)" : "", v, v,
+             a->cfg->desk ? a->cfg->desk : "-");
     int rw = ui_text_width(right);
     wattrset(w, ui_attr(UI_ROLE_TITLE));
     mvwhline(w, 0, 0, ' ', a->cols);

@@ -15,7 +15,8 @@ def frame_ok(t, title="Dashboard"):
             return False
         rule = lines[3]
         status = lines[t.rows - 2]
-        return (lines[0].startswith(" Fusion Prime Workstation")
+        # who acts first, at any width; then the program's name
+        return (lines[0].startswith(" operator ") and "Fusion Prime Workstation" in lines[0]
                 and lines[0].rstrip().endswith("UTC")
                 and tmuxh.display_width(lines[0].rstrip()) == t.cols - 1  # clock at the right
                 and lines[2].startswith(" " + title)

@@ -13,7 +13,8 @@
    (the message and the card name it), and bob approves it under the card;
 4. maker-checker: alice creates an escrow from the form with the payee given by its
    entity name, funds it; bob and carol approve it (each under the card, "after this
-   signature" counting), carol releases it; each step checked on chain with cast."""
+   signature" counting), carol releases it; each step checked on chain with cast; at
+   80x24 the title bar still names the operator signed in."""
 import os
 import re
 import sys
@@ -243,6 +244,10 @@ def run(chain):
     t.check(escrow_summary(chain, new)["state"] == "released", "not released on chain")
     t.check(int(chain.node.cast("balance", A[1])) - before == 5 * 10**17,
             "Northwind did not receive 0.5 ETH")
+    # at 80x24 the title still says who is signed in (the name comes first)
+    t.resize(80, 24)
+    t.wait_for(lambda s: s.split("\n")[0].startswith(" operator carol (signed in)"),
+               "the signed-in operator on the title bar at 80x24")
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
     print("ok: type-ahead dropped, card before the passphrase, selection by identity, "
