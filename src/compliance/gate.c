@@ -17,7 +17,20 @@
 typedef struct reasons {
     char v[COMPLIANCE_GATE_MAX_REASONS][160];
     size_t n, more;
+    int64_t seen[2 * COMPLIANCE_GATE_MAX_REASONS]; /* cases named already (once each) */
+    size_t n_seen;
 } reasons;
+
+/* False when case id was named already (a case on the escrow is often also the payee's). */
+static bool first_time(reasons *r, int64_t id)
+{
+    for (size_t i = 0; i < r->n_seen; i++)
+        if (r->seen[i] == id)
+            return false;
+    if (r->n_seen < sizeof r->seen / sizeof r->seen[0])
+        r->seen[r->n_seen++] = id;
+    return true;
+}
 
 static void add(reasons *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add(reasons *r, const char *fmt, ...)
@@ -42,6 +55,8 @@ static int refuse_by_cases(store *s, const store_case_filter *f, const char *who
         return -1;
     for (size_t i = 0; i < n; i++) {
         const store_case *c = &cs[i];
+        if (!first_time(r, c->id))
+            continue;
         if (strcmp(c->state, "closed") != 0)
             add(r, "case #%lld (%s priority, %s) is open on %s", (long long)c->id,
                 compliance_priority_name(c->priority), c->state, who);
