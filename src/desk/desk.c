@@ -747,6 +747,17 @@ static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *r
     if (keystore_sign_tx(d->key, tx, &raw, e) < 0)
         goto out;
     /* 4. the summary comes from the signed bytes, decoded again. */
+    char payer[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 8] = "",
+                             payee[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 8] = "";
+    if (c->has_parties) {
+        desk_names *names = NULL;
+        err ne; /* without the book the addresses alone are shown */
+        if (desk_names_load(&names, d->db, d->ks, &ne) < 0)
+            names = NULL;
+        desk_names_label(payer, sizeof payer, names, d->chain.chain_id, &c->payer);
+        desk_names_label(payee, sizeof payee, names, d->chain.chain_id, &c->payee);
+        desk_names_free(&names);
+    }
     desk_summary_ctx sc = {d->chain.name,
                            d->chain.chain_id,
                            d->chain.native_symbol,
@@ -757,7 +768,9 @@ static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *r
                            c->has_context_amount,
                            c->context_amount,
                            c->note,
-                           c->secret_arg};
+                           c->secret_arg,
+                           c->has_parties ? payer : NULL,
+                           c->has_parties ? payee : NULL};
     if (desk_summary_render(&summary, &text, raw.data, raw.len, &sc, e) < 0)
         goto out;
     {

@@ -111,6 +111,10 @@ typedef struct desk_summary_ctx {
     u256 context_amount;
     const char *note; /* extra line (may be NULL) */
     const char *secret_arg; /* argument shown as "(secret, not shown)" (may be NULL) */
+    /* Whose money moves to whom (an escrow's, as the chain holds it; NULL: not shown):
+     * "Name 0xAddress", the name from the desk's address book. */
+    const char *payer;
+    const char *payee;
 } desk_summary_ctx;
 
 /* Decodes raw (strictly, for the context's chain), recovers the sender, decodes the call

@@ -68,6 +68,8 @@ typedef struct desk_call {
     const char *secret_arg; /* desk_step.secret_arg */
     desk_hold_fn hold;      /* desk_step.hold */
     void *hold_ctx;
+    bool has_parties; /* the summary names payer and payee (names from the address book) */
+    addr payer, payee;
 } desk_call;
 
 void desk_say(desk *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

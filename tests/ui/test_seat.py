@@ -57,7 +57,9 @@ def sign_under_card(t, what, escrow, after=None):
         t.check(after in text, "the card does not say %r:\n%s" % (after, text))
     t.type(PASS)
     t.send("Enter")
-    t.wait_for("Sign and send", "the pre-sign summary of " + what)
+    text = t.wait_for("Sign and send", "the pre-sign summary of " + what)
+    t.check(re.search(r"payee\s+Northwind Trading 0x", text) is not None,
+            "the pre-sign summary does not name the payee:\n%s" % text)
     t.send("y")
     pat = re.compile(r"%s 0x[0-9a-fA-F]+: (mined|confirmed)" % what)
     return t.wait_for(lambda s: pat.search(s) is not None, "the result of " + what)
