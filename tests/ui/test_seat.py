@@ -13,8 +13,9 @@
    (the message and the card name it), and bob approves it under the card;
 4. maker-checker: alice creates an escrow from the form with the payee given by its
    entity name, funds it; bob and carol approve it (each under the card, "after this
-   signature" counting), carol releases it; each step checked on chain with cast; at
-   80x24 the title bar still names the operator signed in."""
+   signature" counting), carol releases it; each step checked on chain with cast;
+5. names: `/helios` on Escrows finds the escrow by its payee's entity name, whose detail
+   pane names payer and payee; at 80x24 the title bar still names the operator."""
 import os
 import re
 import sys
@@ -246,6 +247,21 @@ def run(chain):
     t.check(escrow_summary(chain, new)["state"] == "released", "not released on chain")
     t.check(int(chain.node.cast("balance", A[1])) - before == 5 * 10**17,
             "Northwind did not receive 0.5 ETH")
+    # names on the Escrows screen: `/` by an entity's name, the detail pane's parties
+    t.send("/")
+    t.type("helios")
+    t.send("Enter")
+    text = t.wait_for(lambda x: "1 escrows matching /helios" in x and len(table_rows(x)) == 1,
+                      "the escrow paying Helios found by name")
+    t.check(short(bad, table_rows(text)[0]) and "Helios Shipping 0x" in text,
+            "the filter by name or the counterparty's name:\n%s" % text)
+    t.send("Enter")
+    t.wait_for(lambda x: re.search(r"Payee\s+Helios Shipping 0x8589", x) is not None and
+               re.search(r"Payer\s+Alice Treasury LLC 0x", x) is not None,
+               "the detail pane names the parties")
+    t.send("Enter")
+    t.send("Escape")
+    t.wait_for(lambda x: len(table_rows(x)) == 5, "the filter cleared")
     # at 80x24 the title still says who is signed in (the name comes first)
     t.resize(80, 24)
     t.wait_for(lambda s: s.split("\n")[0].startswith(" operator carol (signed in)"),
