@@ -18,6 +18,7 @@
    pane names payer and payee; at 80x24 the title bar still names the operator."""
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -27,6 +28,8 @@ import tmuxh  # noqa: E402
 from anvil_ui import (ENV, PASS, SANCTIONED, create, devchain, escrow_summary,  # noqa: E402
                       fusion, on_anvil, operator)
 from test_actions import OPS  # noqa: E402
+
+import signed_desk  # noqa: E402  (on the path once anvil_ui is loaded)
 
 OFFICER = ("--operator", "dave")
 
@@ -100,6 +103,15 @@ def run(chain):
         fusion(home, *OFFICER, "entity", "add", name, "--type", "company", "--jurisdiction",
                "US", "--kyc", "verified", "--kyc-expires", "2099-12-31")
         fusion(home, *OFFICER, "entity", "link", name, "--chain", "local", "--address", who)
+    # --payee takes an entity's name; an unknown one is refused with one line, exit 1
+    pre = signed_desk.for_home(tmuxh.FUSION_BIN, home).sign_args(("escrow", "create"))
+    args = [tmuxh.FUSION_BIN, "--home", home, *pre, "--operator", "alice", "--passphrase-file",
+            pw, "--yes", "escrow", "create", "--token", "ETH", "--amount", "1", "--approvers",
+            "bob,carol", "--threshold", "2", "--deadline", "7d", "--wait", "0", "--payee"]
+    bad_name = subprocess.run(args + ["Nobody Inc"], capture_output=True, text=True, timeout=120,
+                              env=dict(os.environ, **ENV))
+    t.check(bad_name.returncode == 1 and len(bad_name.stderr.strip().split("\n")) == 1 and
+            "Nobody Inc" in bad_name.stderr, "--payee with an unknown name: %r" % (bad_name,))
     # three funded escrows of alice's account (bob and carol approve): one pays the
     # sanctioned address, two pay Northwind; funded in this order (newest activity first)
     bad = create(chain, SANCTIONED)
