@@ -121,6 +121,18 @@ static char *card_text(ui_job *j)
 static int job_pass(void *ctx, char *out, size_t cap, err *e)
 {
     ui_job *j = ctx;
+    pthread_mutex_lock(&j->mu);
+    bool up_front = j->pass_answered && j->pass_given && j->pass_len > 0; /* ui_job_start */
+    pthread_mutex_unlock(&j->mu);
+    if (up_front) {
+        if (j->pass_len + 1 > cap)
+            return err_set(e, ERR_INVALID, "passphrase too long");
+        memcpy(out, j->pass, j->pass_len);
+        out[j->pass_len] = '\0';
+        sodium_memzero(j->pass, JOB_PASS_CAP);
+        j->pass_len = 0;
+        return 0;
+    }
     char *card = card_text(j);
     pthread_mutex_lock(&j->mu);
     if (j->cancelled) {
