@@ -31,6 +31,7 @@
 #define MIN_ROWS 24
 #define MODAL_MAX_LINES 32
 #define KEYS_PER_WAKE 64
+#define MSG_HISTORY 28
 
 /* Windows, as dirty bits. */
 enum {
@@ -78,6 +79,9 @@ struct ui_app {
 
     char msg[512];
     ui_msg_level msg_level;
+    /* The message line's history for :messages, oldest overwritten first. */
+    char history[MSG_HISTORY][300];
+    size_t n_history;
 
     modal_kind modal;
     char m_title[128];
@@ -91,6 +95,13 @@ struct ui_app {
     ui_secret *secret;
     ui_form *form;
     ui_form_done_fn m_form_done;
+
+    /* Type-ahead safety: keys typed before the operator saw what they now mean are
+     * dropped (input_discard). discarded ends the batch being read; stale says that this
+     * batch already changed the screen, so a screen's own action waits for a fresh key. */
+    bool discarded;
+    bool stale;
+    unsigned long flushes; /* input_discard calls, so the loop knows a poll's news is stale */
 };
 
 static ui_app the_app;
@@ -98,7 +109,7 @@ static ui_app the_app;
 static const ui_screen_ops *const builtin_screens[UI_SCREEN_COUNT] = {
     &ui_scr_dashboard, &ui_scr_escrows, &ui_scr_approvals, &ui_scr_compliance,
     &ui_scr_entities,  &ui_scr_keys,    &ui_scr_chains,    &ui_scr_audit,
-    &ui_scr_swaps,
+    &ui_scr_swaps,     &ui_scr_txs,
 };
 
 static ui_screen *current(ui_app *a)
@@ -121,6 +132,16 @@ static void apply(ui_app *a, unsigned r)
         a->dirty |= W_BODY | W_STATUS | W_MODAL;
 }
 
+/* Drops every key typed ahead (curses' queue and the terminal's): they were typed for a
+ * frame that is no longer on the screen, and must not become commands, or a passphrase,
+ * in the next one. */
+static void input_discard(ui_app *a)
+{
+    flushinp();
+    a->discarded = true;
+    a->flushes++;
+}
+
 void ui_message(ui_app *a, ui_msg_level level, const char *fmt, ...)
 {
     va_list ap;
@@ -129,8 +150,20 @@ void ui_message(ui_app *a, ui_msg_level level, const char *fmt, ...)
     va_end(ap);
     a->msg_level = level;
     a->dirty |= W_MSG;
-    if (level == UI_MSG_ERROR)
+    {
+        char when[16];
+        struct tm tm;
+        time_t now = time(NULL);
+        gmtime_r(&now, &tm);
+        strftime(when, sizeof when, "%H:%M:%S", &tm);
+        snprintf(a->history[a->n_history % MSG_HISTORY], sizeof a->history[0], "%s %s %.270s",
+                 when, level == UI_MSG_ERROR ? "!" : " ", a->msg);
+        a->n_history++;
+    }
+    if (level == UI_MSG_ERROR) {
         LOG_W("ui", "%s", a->msg);
+        input_discard(a); /* a refusal: what was typed after it was typed blind */
+    }
 }
 
 static void message_clear(ui_app *a)
@@ -170,8 +203,10 @@ static unsigned switch_screen(ui_app *a, ui_screen_id id)
         a->help_open = was_help;
         return UI_OK;
     }
-    if (id != old || was_help)
+    if (id != old || was_help) {
         a->dirty |= W_TABS | W_BODY | W_STATUS;
+        a->stale = true; /* the keys mean something else from here */
+    }
     return UI_OK;
 }
 
@@ -210,6 +245,7 @@ static void modal_free(ui_app *a)
     a->m_confirm = NULL;
     a->m_pass = NULL;
     a->dirty |= W_BODY | W_STATUS | W_MSG;
+    input_discard(a); /* keys typed past the dialog were meant for it, not the screen */
 }
 
 static void modal_layout(ui_app *a)
@@ -236,16 +272,20 @@ static void modal_layout(ui_app *a)
         if (buttons > content)
             content = buttons;
     } else {
-        int pw = ui_text_width(a->m_lines[0]);
-        if (pw > content)
-            content = pw;
+        for (size_t i = 0; i < a->m_n; i++) {
+            int pw = ui_text_width(a->m_lines[i]);
+            if (pw > content)
+                content = pw;
+        }
         if (content < 44)
             content = 44;
     }
     int w = content + 4;
     if (w > a->cols - 4)
         w = a->cols - 4;
-    int h = a->modal == MODAL_CONFIRM ? (int)a->m_n + 5 : 8;
+    /* a passphrase prompt under a card: the card's lines and a blank line above it */
+    int h = a->modal == MODAL_CONFIRM ? (int)a->m_n + 5
+                                      : 8 + (a->m_n > 1 ? (int)a->m_n : 0);
     if (a->modal == MODAL_FORM) {
         int fw;
         ui_form_size(a->form, &h, &fw);
@@ -266,6 +306,7 @@ static int modal_begin(ui_app *a, modal_kind kind, const char *title, err *e)
     snprintf(a->m_title, sizeof a->m_title, "%s", title);
     a->m_n = 0;
     a->m_focus = 0;
+    input_discard(a); /* nothing typed before the dialog was drawn answers it */
     return 0;
 }
 
@@ -292,14 +333,24 @@ int ui_confirm_open(ui_app *a, const char *title, const char *const *lines, size
 int ui_passphrase_open(ui_app *a, const char *title, const char *prompt, ui_passphrase_fn fn,
                        void *arg, err *e)
 {
+    return ui_passphrase_open_card(a, title, NULL, 0, prompt, fn, arg, e);
+}
+
+int ui_passphrase_open_card(ui_app *a, const char *title, const char *const *card, size_t n,
+                            const char *prompt, ui_passphrase_fn fn, void *arg, err *e)
+{
     if (modal_begin(a, MODAL_PASSPHRASE, title, e) < 0)
         return -1;
-    a->m_lines[0] = strdup(prompt);
-    if (!a->m_lines[0]) {
-        modal_free(a);
-        return err_set(e, ERR_NOMEM, "out of memory opening a dialog");
+    if (n > MODAL_MAX_LINES - 1)
+        n = MODAL_MAX_LINES - 1;
+    for (size_t i = 0; i <= n; i++) {
+        a->m_lines[i] = strdup(i < n ? card[i] : prompt);
+        if (!a->m_lines[i]) {
+            modal_free(a);
+            return err_set(e, ERR_NOMEM, "out of memory opening a dialog");
+        }
+        a->m_n = i + 1;
     }
-    a->m_n = 1;
     if (ui_secret_new(&a->secret, e) < 0) {
         modal_free(a);
         return -1;
@@ -389,13 +440,8 @@ static void passphrase_bytes(ui_app *a, const unsigned char *b, size_t n)
     ui_secret_state st = ui_secret_feed(a->secret, b, n, &used);
     if (st == UI_SECRET_MORE)
         return;
-    /* Keys typed after Enter or Esc belong to the screen: give them back to curses,
-     * unless the Esc began a function key's sequence (an arrow cancels, then vanishes). */
-    size_t rest = n - used;
-    if (st == UI_SECRET_CANCEL && rest > 0 && (b[used] == '[' || b[used] == 'O'))
-        rest = 0;
-    for (size_t i = rest; i-- > 0;)
-        ungetch(b[used + i]);
+    /* Keys typed after Enter or Esc were typed blind, before the screen behind the prompt
+     * was drawn again: they are dropped (modal_free), never taken as commands. */
     ui_secret *sec = a->secret;
     a->secret = NULL;
     ui_passphrase_fn fn = a->m_pass;
@@ -635,6 +681,11 @@ static unsigned request_quit(ui_app *a)
     return UI_OK;
 }
 
+static unsigned messages_closed(void *arg, bool yes)
+{
+    return UI_REDRAW;
+}
+
 static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
 {
     ui_screen *s = current(a);
@@ -705,7 +756,22 @@ static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
     case UI_ACT_GO_CHAINS:
     case UI_ACT_GO_AUDIT:
     case UI_ACT_GO_SWAPS:
+    case UI_ACT_GO_TXS:
         return switch_screen(a, (ui_screen_id)(act - UI_ACT_GO_DASHBOARD));
+    case UI_ACT_MESSAGES: {
+        /* the message line's history, newest last */
+        const char *lines[MSG_HISTORY + 1];
+        size_t n = 0, first = a->n_history > MSG_HISTORY ? a->n_history - MSG_HISTORY : 0;
+        for (size_t i = first; i < a->n_history; i++)
+            lines[n++] = a->history[i % MSG_HISTORY];
+        if (n == 0)
+            lines[n++] = "no messages yet";
+        err e;
+        if (ui_confirm_open(a, "Messages (newest last)", lines, n, "OK", messages_closed, NULL,
+                            &e) < 0)
+            ui_message(a, UI_MSG_ERROR, "%s", e.msg);
+        return UI_OK;
+    }
     default: {
         ui_event ev = {act, key};
         unsigned r = s->ops->handle(s, &ev);
@@ -742,6 +808,15 @@ static void handle_key(ui_app *a, ui_key key)
     ui_action act = ui_keymap_lookup(a->cur, key);
     if (a->help_open && act != UI_ACT_NONE && ui_actions[act].screens != UI_ALL)
         act = UI_ACT_NONE; /* the help screen has only the global actions */
+    if (a->stale && act != UI_ACT_NONE && (ui_actions[act].pre & UI_PRE_ROW)) {
+        /* An action on the selected row typed ahead, before that screen was drawn: it
+         * acts only on a key pressed while the operator can see what it acts on. */
+        char kname[32];
+        ui_message(a, UI_MSG_INFO, "%s was typed before the screen was drawn: press it again",
+                   ui_key_name(key, kname, sizeof kname));
+        input_discard(a);
+        return;
+    }
     apply(a, dispatch(a, act, key));
 }
 
@@ -782,6 +857,8 @@ static void on_input(ui_app *a, short revents)
         input_failed(a, (revents & POLLHUP) ? "hangup" : "end of input");
         return;
     }
+    a->discarded = false;
+    a->stale = false; /* the frame on the screen is the one the operator types at */
     if (a->modal == MODAL_PASSPHRASE) {
         /* Straight from the descriptor into guarded memory: the passphrase never passes
          * through curses' input queue. */
@@ -792,9 +869,8 @@ static void on_input(ui_app *a, short revents)
         else if (n == 0 || (errno != EAGAIN && errno != EINTR))
             input_failed(a, n == 0 ? "end of input" : strerror(errno));
         sodium_memzero(raw, sizeof raw);
-        if (a->modal == MODAL_PASSPHRASE || a->quit)
+        if (a->modal == MODAL_PASSPHRASE || a->quit || a->discarded)
             return;
-        /* The prompt ended: what was typed after it waits in curses' queue. */
     }
     if (!a->key_pending) {
         clock_gettime(CLOCK_MONOTONIC, &a->key_t0);
@@ -812,8 +888,8 @@ static void on_input(ui_app *a, short revents)
             passphrase_key(a, key);
         else
             handle_key(a, key);
-        if (a->modal == MODAL_PASSPHRASE)
-            break; /* the rest is read raw on the next wake-up */
+        if (a->modal == MODAL_PASSPHRASE || a->discarded)
+            break; /* the rest is read raw on the next wake-up, or was dropped */
     }
     filter_apply_typed(a);
 }
@@ -944,10 +1020,11 @@ static void draw_title(ui_app *a)
     gmtime_r(&a->clock, &tm);
     strftime(right, sizeof right, "%H:%M:%S UTC", &tm);
     int in = a->cfg->signed_in ? a->cfg->signed_in(a->cfg->arg) : -1;
-    snprintf(left, sizeof left, "Fusion Prime Workstation %s desk %s %s operator %s%s", v,
-             a->cfg->desk ? a->cfg->desk : "-", v,
+    /* Who acts comes first: it must survive any width (the desk's path is cut instead). */
+    snprintf(left, sizeof left, "operator %s%s %s Fusion Prime Workstation %s desk %s",
              a->cfg->operator_name ? a->cfg->operator_name : "-",
-             in > 0 ? " (signed in)" : in == 0 ? " (locked)" : "");
+             in > 0 ? " (signed in)" : in == 0 ? " (locked)" : "", v, v,
+             a->cfg->desk ? a->cfg->desk : "-");
     int rw = ui_text_width(right);
     wattrset(w, ui_attr(UI_ROLE_TITLE));
     mvwhline(w, 0, 0, ' ', a->cols);
@@ -972,7 +1049,7 @@ static void draw_tabs(ui_app *a)
         const char *t = shorten && i != (int)a->cur ? ui_screen_short_title((ui_screen_id)i)
                                                     : ui_screen_title((ui_screen_id)i);
         char label[64];
-        snprintf(label, sizeof label, " %d %s ", i + 1, t);
+        snprintf(label, sizeof label, " %d %s ", (i + 1) % 10, t);
         int lw = ui_text_width(label);
         if (x + lw > a->cols)
             break;
@@ -1082,8 +1159,17 @@ static void draw_modal(ui_app *a)
         ui_put(w, h - 2, x + yw + 4, no, nw, UI_ALIGN_LEFT,
                a->m_focus == 0 ? UI_ROLE_SELECTED : UI_ROLE_NORMAL);
     } else {
-        ui_put(w, 2, 2, a->m_lines[0], wd - 4, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
-        ui_put(w, 3, 2, "(typing is not shown)", wd - 4, UI_ALIGN_LEFT, UI_ROLE_DIM);
+        /* the card first (cut from the top when the terminal is short), then the prompt */
+        int y = 2;
+        size_t card = a->m_n - 1;
+        int room = h - 7; /* border, blank, ..., blank, prompt, note, blank, keys, border */
+        for (size_t i = 0; i < card && room > 1 && y < h - 6; i++, y++)
+            ui_put(w, y, 2, a->m_lines[i], wd - 4, UI_ALIGN_LEFT,
+                   strncmp(a->m_lines[i], "BLOCKED", 7) == 0 ? UI_ROLE_ERROR : UI_ROLE_NORMAL);
+        if (card)
+            y++;
+        ui_put(w, y, 2, a->m_lines[card], wd - 4, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
+        ui_put(w, y + 1, 2, "(typing is not shown)", wd - 4, UI_ALIGN_LEFT, UI_ROLE_DIM);
         ui_put(w, h - 2, 2, "Enter accept   Esc cancel   C-u start over", wd - 4, UI_ALIGN_LEFT,
                UI_ROLE_DIM);
     }
@@ -1215,6 +1301,7 @@ static void loop(ui_app *a)
         if (a->relayout)
             layout(a);
         draw(a);
+        unsigned long flushes = a->flushes;
         int n = poll(fds, 4, ms_to_next_second());
         if (n < 0 && errno != EINTR) {
             LOG_E("ui", "poll failed: %s", strerror(errno));
@@ -1226,7 +1313,9 @@ static void loop(ui_app *a)
             on_notify(a);
         if (n > 0 && fds[3].revents && a->cfg->wake)
             topics_changed(a, a->cfg->wake(a->cfg->arg));
-        if (n > 0 && fds[0].revents)
+        /* Input flushed since the poll (a dialog opened on a worker's news) is gone: the
+         * next poll says whether more came, rather than an empty read meaning end of input. */
+        if (n > 0 && fds[0].revents && a->flushes == flushes)
             on_input(a, fds[0].revents);
         time_t now = time(NULL);
         if (now != a->clock)

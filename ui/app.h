@@ -65,5 +65,8 @@ int ui_confirm_open(ui_app *a, const char *title, const char *const *lines, size
  * sodium_malloc memory, never echoed, and wiped after fn returns. */
 int ui_passphrase_open(ui_app *a, const char *title, const char *prompt, ui_passphrase_fn fn,
                        void *arg, err *e);
+/* The same under a card (lines copied): what the passphrase is about to sign for. */
+int ui_passphrase_open_card(ui_app *a, const char *title, const char *const *card, size_t n,
+                            const char *prompt, ui_passphrase_fn fn, void *arg, err *e);
 
 #endif

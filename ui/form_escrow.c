@@ -189,7 +189,7 @@ unsigned ui_form_escrow_open(ui_app *a)
     free(cs);
     fe.fields[F_CHAIN] = (ui_form_field){"Chain", fe.chain, "the chain's name (screen 7)"};
     fe.fields[F_PAYEE] =
-        (ui_form_field){"Payee", NULL, "who is paid on release: 0x address or operator name"};
+        (ui_form_field){"Payee", NULL, "who is paid on release: 0x address, operator or entity name"};
     fe.fields[F_ASSET] =
         (ui_form_field){"Asset", fe.native, "native symbol, a token symbol, or its address"};
     fe.fields[F_AMOUNT] = (ui_form_field){"Amount", NULL, "in token units, e.g. 1.5 (exact)"};

@@ -1,5 +1,8 @@
-/* job.c: the escrow action worker (see job.h). State moves RUNNING -> ASKING (summary
- * parked, loop wakes) -> RUNNING (answer given) -> DONE (result parked, loop wakes). */
+/* job.c: the escrow action worker (see job.h). State moves RUNNING (the desk's checks,
+ * the policy and the compliance gate) -> PASS (the approval card parked, loop wakes, the
+ * passphrase is asked under it) -> RUNNING -> ASKING (summary parked, loop wakes) ->
+ * RUNNING (answer given) -> DONE (result parked, loop wakes). The passphrase is asked
+ * only once everything that can refuse without it has passed. */
 #include "job.h"
 
 #include <pthread.h>
@@ -16,7 +19,14 @@
 
 #define JOB_PASS_CAP 1024
 
-typedef enum { JOB_RUNNING, JOB_ASKING, JOB_SHOWN, JOB_DONE } job_phase;
+typedef enum {
+    JOB_RUNNING,
+    JOB_PASS,       /* the card parked: the loop asks for the passphrase */
+    JOB_PASS_SHOWN, /* the prompt is open */
+    JOB_ASKING,
+    JOB_SHOWN,
+    JOB_DONE
+} job_phase;
 
 /* What to do: an action on an escrow, or a new escrow (the request with its strings). */
 typedef struct job_req {
@@ -24,6 +34,8 @@ typedef struct job_req {
     addr escrow;
     char arg[16]; /* resolve: "payee" or "payer" */
     bool create;
+    bool tx;       /* speedup, cancel or check of the outbound transactions */
+    int64_t tx_id; /* speedup, cancel: the transaction */
     desk_create_req req;
     char chain[STORE_NAME_MAX];
     char token[96];
@@ -64,6 +76,10 @@ typedef struct ui_job {
     job_req r;
     char *pass; /* sodium_malloc, wiped once the desk took it */
     size_t pass_len;
+    bool pass_answered, pass_given;
+    desk *d;     /* the worker's desk (for the card), under mu */
+    char *card;  /* the approval card, lines separated by newlines */
+    bool refused_card; /* the card was made for a refusal before the passphrase */
     char *summary; /* parked pre-sign summary */
     char progress[256];
     bool ok;
@@ -72,14 +88,78 @@ typedef struct ui_job {
 
 static ui_job *cur;
 
+/* The approval card of the job's action as one text (NULL when there is none). */
+static char *card_text(ui_job *j)
+{
+    if (j->r.create || j->r.tx || !j->d)
+        return NULL;
+    char **lines = NULL;
+    size_t n = 0;
+    err e;
+    if (desk_action_card(j->d, j->r.action, &j->r.escrow, &lines, &n, &e) < 0) {
+        LOG_W("ui", "%s: no approval card: %s", j->r.action, e.msg);
+        return NULL;
+    }
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(lines[i]) + 1;
+    char *t = malloc(len);
+    if (t) {
+        t[0] = '\0';
+        for (size_t i = 0; i < n; i++) {
+            strcat(t, lines[i]);
+            if (i + 1 < n)
+                strcat(t, "\n");
+        }
+    }
+    desk_lines_free(&lines, n);
+    return t;
+}
+
+/* The desk asks for the passphrase only after its checks, the policy and the compliance
+ * gate passed: park the card and wait for the loop's prompt. */
 static int job_pass(void *ctx, char *out, size_t cap, err *e)
 {
     ui_job *j = ctx;
-    if (!j->pass || j->pass_len + 1 > cap)
-        return err_set(e, ERR_INVALID, "no passphrase for the signing key");
+    pthread_mutex_lock(&j->mu);
+    bool up_front = j->pass_answered && j->pass_given && j->pass_len > 0; /* ui_job_start */
+    pthread_mutex_unlock(&j->mu);
+    if (up_front) {
+        if (j->pass_len + 1 > cap)
+            return err_set(e, ERR_INVALID, "passphrase too long");
+        memcpy(out, j->pass, j->pass_len);
+        out[j->pass_len] = '\0';
+        sodium_memzero(j->pass, JOB_PASS_CAP);
+        j->pass_len = 0;
+        return 0;
+    }
+    char *card = card_text(j);
+    pthread_mutex_lock(&j->mu);
+    if (j->cancelled) {
+        pthread_mutex_unlock(&j->mu);
+        free(card);
+        return err_set(e, ERR_DENIED, "cancelled: nothing was signed");
+    }
+    free(j->card);
+    j->card = card;
+    j->pass_answered = false;
+    j->phase = JOB_PASS;
+    pthread_mutex_unlock(&j->mu);
+    ui_notify(UI_TOPIC_JOBS);
+    pthread_mutex_lock(&j->mu);
+    while (!j->pass_answered)
+        pthread_cond_wait(&j->cv, &j->mu);
+    j->phase = JOB_RUNNING;
+    bool given = j->pass_given;
+    pthread_mutex_unlock(&j->mu);
+    if (!given)
+        return err_set(e, ERR_DENIED, "cancelled at the passphrase: nothing was signed");
+    if (j->pass_len + 1 > cap)
+        return err_set(e, ERR_INVALID, "passphrase too long");
     memcpy(out, j->pass, j->pass_len);
     out[j->pass_len] = '\0';
     sodium_memzero(j->pass, JOB_PASS_CAP);
+    j->pass_len = 0;
     return 0;
 }
 
@@ -127,18 +207,39 @@ static void *job_main(void *arg)
     desk_result res;
     memset(&res, 0, sizeof res);
     int rc = desk_open(&d, j->home, j->operator_name, &e);
+    pthread_mutex_lock(&j->mu);
+    j->d = d;
+    pthread_mutex_unlock(&j->mu);
     if (rc == 0) {
         desk_set_passphrase(d, job_pass, j);
         desk_set_confirm(d, job_confirm, j);
         desk_set_output(d, job_say, j);
         desk_set_wait(d, 120);
-        rc = j->r.create ? desk_use_chain(d, j->r.chain[0] ? j->r.chain : NULL, NULL, &e)
-                       : desk_use_chain(d, NULL, &j->r.escrow, &e);
+        if (j->r.tx)
+            rc = 0; /* check: every chain; a replacement selects its transaction's chain */
+        else
+            rc = j->r.create ? desk_use_chain(d, j->r.chain[0] ? j->r.chain : NULL, NULL, &e)
+                             : desk_use_chain(d, NULL, &j->r.escrow, &e);
     }
-    if (rc == 0 && j->r.create)
+    if (rc == 0 && j->r.tx) {
+        if (strcmp(j->r.action, "check") == 0)
+            rc = desk_tx_check(d, &e);
+        else
+            rc = desk_tx_replace(d, j->r.tx_id, strcmp(j->r.action, "cancel") == 0, &res, &e);
+    } else if (rc == 0 && j->r.create)
         rc = desk_escrow_create(d, &j->r.req, &res, &e);
     else if (rc == 0)
         rc = desk_escrow_act(d, j->r.action, &j->r.escrow, j->r.arg[0] ? j->r.arg : NULL, &res, &e);
+    /* A refusal before signing comes with the card: what refused it, all at once. */
+    char *card = rc < 0 && e.code == ERR_DENIED && !j->card ? card_text(j) : NULL;
+    pthread_mutex_lock(&j->mu);
+    j->d = NULL;
+    if (card) {
+        free(j->card);
+        j->card = card;
+        j->refused_card = true;
+    }
+    pthread_mutex_unlock(&j->mu);
     desk_free(&d);
     sodium_memzero(j->pass, JOB_PASS_CAP);
     pthread_mutex_lock(&j->mu);
@@ -148,7 +249,22 @@ static void *job_main(void *arg)
     addr_to_checksum(esc, &j->r.escrow);
     if (j->r.create && !(rc == 0 && res.has_escrow))
         snprintf(esc, sizeof esc, "escrow");
-    if (rc == 0) {
+    if (j->r.tx && strcmp(j->r.action, "check") == 0) {
+        if (rc == 0)
+            snprintf(j->result, sizeof j->result, "check: %s",
+                     j->progress[0] ? j->progress : "nothing in flight");
+        else
+            snprintf(j->result, sizeof j->result, "check failed: %s", e.msg);
+    } else if (j->r.tx) {
+        char hash[67];
+        hex_encode(hash, sizeof hash, res.hash, 32, true);
+        if (rc == 0)
+            snprintf(j->result, sizeof j->result, "%s of tx %lld: %s (tx %.18s)", j->r.action,
+                     (long long)j->r.tx_id, outbound_state_str(res.state), hash);
+        else
+            snprintf(j->result, sizeof j->result, "%s of tx %lld failed: %s", j->r.action,
+                     (long long)j->r.tx_id, e.msg);
+    } else if (rc == 0) {
         char hash[67];
         hex_encode(hash, sizeof hash, res.hash, 32, true);
         if (j->r.create)
@@ -163,7 +279,7 @@ static void *job_main(void *arg)
     j->ok = rc == 0;
     j->phase = JOB_DONE;
     pthread_mutex_unlock(&j->mu);
-    ui_notify(UI_TOPIC_JOBS | UI_TOPIC_ESCROWS | UI_TOPIC_APPROVALS);
+    ui_notify(UI_TOPIC_JOBS | UI_TOPIC_ESCROWS | UI_TOPIC_APPROVALS | UI_TOPIC_CHAINS);
     return NULL;
 }
 
@@ -177,6 +293,7 @@ static void job_free(ui_job **p)
         sodium_free(j->pass);
     }
     free(j->summary);
+    free(j->card);
     pthread_mutex_destroy(&j->mu);
     pthread_cond_destroy(&j->cv);
     free(j);
@@ -192,6 +309,8 @@ static int job_begin(ui_app *a, const job_req *r, const char *pass, size_t pass_
         return err_set(e, ERR_STATE, "another escrow action is still running: wait for its result");
     if (pass_len + 1 > JOB_PASS_CAP)
         return err_set(e, ERR_INVALID, "passphrase too long");
+    if (!pass)
+        pass_len = 0;
     ui_job *j = calloc(1, sizeof *j);
     if (!j)
         return err_set(e, ERR_NOMEM, "out of memory starting %s", r->action);
@@ -202,8 +321,11 @@ static int job_begin(ui_app *a, const job_req *r, const char *pass, size_t pass_
         job_free(&j);
         return err_set(e, ERR_NOMEM, "out of memory starting %s", r->action);
     }
-    memcpy(j->pass, pass, pass_len);
+    if (pass_len)
+        memcpy(j->pass, pass, pass_len);
     j->pass_len = pass_len;
+    j->pass_given = pass_len > 0;
+    j->pass_answered = pass_len > 0; /* given up front (ui_job_start): not asked again */
     snprintf(j->home, sizeof j->home, "%s", d->home);
     snprintf(j->operator_name, sizeof j->operator_name, "%s", d->operator_name);
     j->r = *r;
@@ -238,6 +360,41 @@ static unsigned confirm_answer(void *arg, bool confirmed)
     return UI_REDRAW;
 }
 
+/* Splits text at its newlines in place: up to max lines into lines. */
+static size_t split_lines(char *text, const char **lines, size_t max)
+{
+    size_t n = 0;
+    for (char *p = text; p && *p && n < max;) {
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        lines[n++] = p;
+        p = nl ? nl + 1 : NULL;
+    }
+    return n;
+}
+
+/* The passphrase for the parked worker (NULL: cancelled); copied into guarded memory. */
+static unsigned pass_answer(void *arg, const char *pass, size_t len)
+{
+    ui_job *j = arg;
+    pthread_mutex_lock(&j->mu);
+    j->pass_given = pass && len > 0 && len + 1 <= JOB_PASS_CAP;
+    if (j->pass_given) {
+        memcpy(j->pass, pass, len);
+        j->pass_len = len;
+    }
+    j->pass_answered = true;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    return UI_REDRAW;
+}
+
+static unsigned refused_seen(void *arg, bool yes)
+{
+    return UI_REDRAW;
+}
+
 unsigned ui_job_poll(ui_app *a)
 {
     ui_job *j = cur;
@@ -269,9 +426,48 @@ unsigned ui_job_poll(ui_app *a)
         }
         return UI_REDRAW;
     }
+    if (ph == JOB_PASS) {
+        /* The worker is parked in job_pass: its card is stable. */
+        const char *lines[32];
+        size_t n = split_lines(j->card, lines, 32);
+        char title[64], prompt[160], esc[ADDR_STR_MAX];
+        addr_to_checksum(esc, &j->r.escrow);
+        if (j->r.tx)
+            snprintf(title, sizeof title, "%s tx %lld: policy and gate passed", j->r.action,
+                     (long long)j->r.tx_id);
+        else if (j->r.create)
+            snprintf(title, sizeof title, "create escrow: policy and gate passed");
+        else
+            snprintf(title, sizeof title, "%s escrow %.10s: policy and gate passed", j->r.action,
+                     esc);
+        ui_desk *d = ui_app_desk(a);
+        snprintf(prompt, sizeof prompt, "Passphrase of %s's signing key: ",
+                 d ? d->operator_name : "the operator");
+        pthread_mutex_lock(&j->mu);
+        j->phase = JOB_PASS_SHOWN;
+        pthread_mutex_unlock(&j->mu);
+        err e;
+        if (ui_passphrase_open_card(a, title, lines, n, prompt, pass_answer, j, &e) < 0) {
+            ui_message(a, UI_MSG_ERROR, "%s not signed: %s", j->r.action, e.msg);
+            pass_answer(j, NULL, 0);
+        }
+        return UI_REDRAW;
+    }
     if (ph != JOB_DONE)
         return UI_OK;
     pthread_join(j->thread, NULL);
+    if (!j->ok && j->refused_card && j->card) {
+        /* refused before any passphrase: the card and every reason, on one screen */
+        const char *lines[32];
+        size_t n = split_lines(j->card, lines, 30);
+        lines[n++] = "";
+        lines[n++] = j->result;
+        char title[64];
+        snprintf(title, sizeof title, "%s refused: nothing was signed", j->r.action);
+        err e;
+        if (ui_confirm_open(a, title, lines, n, "OK", refused_seen, NULL, &e) < 0)
+            LOG_W("ui", "%s", e.msg);
+    }
     ui_message(a, j->ok ? UI_MSG_INFO : UI_MSG_ERROR, "%s", j->result);
     cur = NULL;
     job_free(&j);
@@ -290,6 +486,9 @@ void ui_job_shutdown(void)
         return;
     pthread_mutex_lock(&j->mu);
     j->cancelled = true;
+    j->pass_answered = true;
+    j->pass_given = false;
+    pthread_cond_signal(&j->cv);
     pthread_mutex_unlock(&j->mu);
     confirm_answer(j, false);
     pthread_join(j->thread, NULL);
@@ -297,22 +496,29 @@ void ui_job_shutdown(void)
     job_free(&j);
 }
 
-/* The action waiting for its passphrase (one prompt at a time). */
-static job_req asked;
-
-static unsigned pass_given(void *arg, const char *pass, size_t len)
+/* Starts the request at once: the desk checks, evaluates the policy and the gate, and
+ * asks for the passphrase (under the approval card) only when all of them passed. */
+static unsigned request_start(ui_app *a, const job_req *r, const char *what)
 {
-    ui_app *a = arg;
-    if (!pass) {
-        ui_message(a, UI_MSG_INFO, "%s cancelled: nothing was signed", asked.action);
+    ui_desk *d = ui_app_desk(a);
+    if (!d) {
+        ui_message(a, UI_MSG_ERROR, "no desk is open: start `fusion ui` with a desk home");
+        return UI_REDRAW;
+    }
+    if (cur) {
+        ui_message(a, UI_MSG_ERROR, "another escrow action is still running: wait for its result");
         return UI_REDRAW;
     }
     err e;
-    int rc = job_begin(a, &asked, pass, len, &e);
-    if (rc < 0)
-        ui_message(a, UI_MSG_ERROR, "%s not started: %s", asked.action, e.msg);
+    if (job_begin(a, r, NULL, 0, &e) < 0)
+        ui_message(a, UI_MSG_ERROR, "%s not started: %s", r->action, e.msg);
+    else if (r->tx && strcmp(r->action, "check") == 0)
+        ui_message(a, UI_MSG_INFO, "check: looking at every transaction in flight...");
     else
-        ui_message(a, UI_MSG_INFO, "%s: building and signing...", asked.action);
+        ui_message(a, UI_MSG_INFO,
+                   "%s: checking the terms, the policy and the compliance gate before the "
+                   "passphrase...",
+                   what);
     return UI_REDRAW;
 }
 
@@ -321,45 +527,34 @@ unsigned ui_job_request(ui_app *a, const char *action, const addr *escrow)
     return ui_job_request_arg(a, action, escrow, NULL);
 }
 
-/* The desk that a new request runs on, NULL (and a message) when none can start now. */
-static ui_desk *request_desk(ui_app *a)
-{
-    ui_desk *d = ui_app_desk(a);
-    if (!d)
-        ui_message(a, UI_MSG_ERROR, "no desk is open: start `fusion ui` with a desk home");
-    else if (cur)
-        ui_message(a, UI_MSG_ERROR, "another escrow action is still running: wait for its result");
-    return d && !cur ? d : NULL;
-}
-
-/* Asks for the operator's passphrase for the request parked in `asked`. */
-static unsigned request_passphrase(ui_app *a, ui_desk *d, const char *title)
-{
-    char prompt[160];
-    snprintf(prompt, sizeof prompt, "Passphrase of %s's signing key: ", d->operator_name);
-    err e;
-    if (ui_passphrase_open(a, title, prompt, pass_given, a, &e) < 0)
-        ui_message(a, UI_MSG_ERROR, "%s: %s", asked.action, e.msg);
-    return UI_REDRAW;
-}
-
 unsigned ui_job_request_arg(ui_app *a, const char *action, const addr *escrow, const char *arg)
 {
-    ui_desk *d = request_desk(a);
-    if (!d)
-        return UI_REDRAW;
-    req_act(&asked, action, escrow, arg);
-    char title[64], esc[ADDR_STR_MAX];
+    job_req r;
+    req_act(&r, action, escrow, arg);
+    char what[64], esc[ADDR_STR_MAX];
     addr_to_checksum(esc, escrow);
-    snprintf(title, sizeof title, "%s escrow %.10s", action, esc);
-    return request_passphrase(a, d, title);
+    snprintf(what, sizeof what, "%s %.10s", action, esc);
+    return request_start(a, &r, what);
 }
 
 unsigned ui_job_request_create(ui_app *a, const char *chain, const desk_create_req *r)
 {
-    ui_desk *d = request_desk(a);
-    if (!d)
-        return UI_REDRAW;
-    req_create(&asked, chain, r);
-    return request_passphrase(a, d, "create escrow");
+    job_req q;
+    req_create(&q, chain, r);
+    return request_start(a, &q, "create");
+}
+
+unsigned ui_job_request_tx(ui_app *a, const char *action, int64_t id)
+{
+    job_req r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.action, sizeof r.action, "%s", action);
+    r.tx = true;
+    r.tx_id = id;
+    char what[64];
+    if (strcmp(action, "check") == 0)
+        snprintf(what, sizeof what, "check");
+    else
+        snprintf(what, sizeof what, "%s of tx %lld", action, (long long)id);
+    return request_start(a, &r, what);
 }

@@ -26,6 +26,10 @@ unsigned ui_job_request_arg(ui_app *a, const char *action, const addr *escrow, c
  * token and amount strings too). */
 struct desk_create_req;
 unsigned ui_job_request_create(ui_app *a, const char *chain, const struct desk_create_req *r);
+/* The same for the outbound transactions: "speedup" or "cancel" of transaction id (its
+ * passphrase asked once the policy and the gate passed again), or "check" of every
+ * transaction in flight (id unused). */
+unsigned ui_job_request_tx(ui_app *a, const char *action, int64_t id);
 /* Loop side, after a UI_TOPIC_JOBS wake: opens the confirm dialog when the worker waits
  * for it, puts the result on the message line when it finished. Returns UI_* flags. */
 unsigned ui_job_poll(ui_app *a);

@@ -36,7 +36,7 @@ typedef int32_t ui_key;
 #define UI_K_LEFT UI_FN(0404)
 #define UI_K_RIGHT UI_FN(0405)
 
-/* X(id, title, short title): the screens, in number-key order (1-9). */
+/* X(id, title, short title): the screens, in number-key order (1-9, then 0). */
 #define UI_SCREENS(X)                                                                              \
     X(DASHBOARD, "Dashboard", "Dash")                                                              \
     X(ESCROWS, "Escrows", "Escrows")                                                               \
@@ -46,7 +46,8 @@ typedef int32_t ui_key;
     X(KEYS, "Keys", "Keys")                                                                        \
     X(CHAINS, "Chains", "Chains")                                                                  \
     X(AUDIT, "Audit", "Audit")                                                                     \
-    X(SWAPS, "Swaps", "Swaps")
+    X(SWAPS, "Swaps", "Swaps")                                                                     \
+    X(TXS, "Outbound", "Out")
 
 typedef enum {
 #define UI_SCR_ENUM_(id, title, short_title) UI_SCR_##id,
@@ -105,6 +106,9 @@ enum {
     X(GO_CHAINS, "chains", UI_KEYS('7'), "screen 7: chains, sync progress, endpoints", 0, UI_ALL)  \
     X(GO_AUDIT, "audit", UI_KEYS('8'), "screen 8: the audit log and its verification", 0, UI_ALL)  \
     X(GO_SWAPS, "swaps", UI_KEYS('9'), "screen 9: cross-chain swaps, timelocks", 0, UI_ALL)        \
+    X(GO_TXS, "outbound", UI_KEYS('0'), "screen 0: outbound transactions, speed up, cancel", 0,    \
+      UI_ALL)                                                                                      \
+    X(MESSAGES, "messages", UI_KEYS('M'), "show the message line's history", 0, UI_ALL)            \
     X(DOWN, "down", UI_KEYS('j', UI_K_DOWN), "move down one row", 0, UI_ALL)                       \
     X(UP, "up", UI_KEYS('k', UI_K_UP), "move up one row", 0, UI_ALL)                               \
     X(PAGE_DOWN, "pagedown", UI_KEYS(UI_K_NPAGE, UI_CTRL('f')), "move down one page", 0, UI_ALL)   \
@@ -115,7 +119,7 @@ enum {
     X(BOTTOM, "bottom", UI_KEYS('G', UI_K_END), "go to the last row", 0, UI_ALL)                   \
     X(OPEN, "open", UI_KEYS('\n', UI_K_ENTER), "open the selected row's detail", UI_PRE_ROW,       \
       UI_ON(ESCROWS) | UI_ON(COMPLIANCE) | UI_ON(ENTITIES) | UI_ON(KEYS) | UI_ON(CHAINS) |         \
-          UI_ON(AUDIT))                                                                            \
+          UI_ON(AUDIT) | UI_ON(TXS))                                                               \
     X(ALERT_ACK, "ack", UI_KEYS('a'), "acknowledge the selected alert", UI_PRE_ROW,                \
       UI_ON(DASHBOARD))                                                                            \
     X(SORT, "sort", UI_KEYS('s'), "sort by the next column", 0, UI_ON(ESCROWS) | UI_ON(ENTITIES))  \
@@ -155,7 +159,13 @@ enum {
       UI_PRE_ROW, UI_ON(KEYS))                                                                     \
     X(KEY_LOCK, "lock", UI_KEYS('l'), "lock the selected key and wipe it from memory", UI_PRE_ROW, \
       UI_ON(KEYS))                                                                                 \
-    X(AUDIT_VERIFY, "verify", UI_KEYS('v'), "verify the audit log's hash chain", 0, UI_ON(AUDIT))
+    X(AUDIT_VERIFY, "verify", UI_KEYS('v'), "verify the audit log's hash chain", 0, UI_ON(AUDIT))  \
+    X(TX_CHECK, "check", UI_KEYS('c'),                                                             \
+      "check what is in flight (mined, re-sent, replaced)", UI_PRE_CHAIN, UI_ON(TXS))    \
+    X(TX_SPEEDUP, "speedup", UI_KEYS('S'), "speed up the selected transaction (higher fees)",      \
+      UI_PRE_ROW, UI_ON(TXS))                                                                      \
+    X(TX_CANCEL, "cancel", UI_KEYS('X'), "cancel the selected transaction (0 to yourself)",        \
+      UI_PRE_ROW, UI_ON(TXS))
 
 typedef enum {
     UI_ACT_NONE,

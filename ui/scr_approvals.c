@@ -1,8 +1,11 @@
 /* scr_approvals.c: screen 3, Approvals. The escrows waiting for this operator's approval:
  * funded, the operator's key is one of the approvers, it has not approved yet, and the
- * threshold is not reached. Enter reviews, confirms and signs the approval through the
- * same worker as the Escrows screen (job.h). The list is read whole from the store on
- * each change (store_escrow_list): fine for a desk's working set, not for a million. */
+ * threshold is not reached. Under the table, the approval card of the selected request
+ * (desk_card_lines: parties by name, amount, who approved, compliance state, deadline,
+ * what the gate would refuse). Enter runs the approval through the same worker as the
+ * Escrows screen (job.h): checks, policy and gate, then the passphrase under the card.
+ * The list is read whole from the store on each change (store_escrow_list): fine for a
+ * desk's working set, not for a million. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,8 @@
 #include "app.h"
 #include "base/amount.h"
 #include "base/log.h"
+#include "desk/desk.h"
+#include "desk/names.h"
 #include "desk.h"
 #include "job.h"
 #include "notify.h"
@@ -24,7 +29,7 @@ static const ui_column cols[] = {
     {"Amount", 6, 28, UI_COL_RIGHT},
     {"Asset", 5, 8, 0},
     {"Appr", 4, 5, UI_COL_RIGHT},
-    {"Requested by", 12, 0, UI_COL_GROW},
+    {"Payer -> payee", 14, 0, UI_COL_GROW},
     {"Deadline", 8, 17, 0},
 };
 
@@ -37,7 +42,8 @@ static const ui_tscreen_desc desc = {
 };
 
 typedef struct appr_row {
-    addr escrow, payer;
+    uint64_t chain_id;
+    addr escrow, payer, payee;
     char chain[STORE_NAME_MAX];
     char amount[AMOUNT_STR_MAX];
     char asset[STORE_SYMBOL_MAX + 8];
@@ -53,6 +59,11 @@ typedef struct appr_state {
     size_t *shown; /* indexes into all matching the filter */
     size_t n_shown;
     char error[ERR_MSG_MAX];
+    desk_names *names;
+    /* the card of the selected request, made again when the selection or the data change */
+    char card_key[ADDR_STR_MAX];
+    char **card;
+    size_t card_n;
 } appr_state;
 
 static bool waits_for(const store_escrow *x, const addr *op)
@@ -105,7 +116,11 @@ static void apply_filter(appr_state *st)
         addr_to_checksum(a, &r->escrow);
         addr_to_checksum(p, &r->payer);
         snprintf(hay, sizeof hay, "%s %s %s %s", a, p, r->chain, r->asset);
-        if (!st->ts.filter[0] || strcasestr(hay, st->ts.filter))
+        char q[ADDR_STR_MAX];
+        addr_to_checksum(q, &r->payee);
+        if (!st->ts.filter[0] || strcasestr(hay, st->ts.filter) || strcasestr(q, st->ts.filter) ||
+            desk_names_match(st->names, r->chain_id, &r->payer, st->ts.filter) ||
+            desk_names_match(st->names, r->chain_id, &r->payee, st->ts.filter))
             st->shown[st->n_shown++] = i;
     }
 }
@@ -118,9 +133,14 @@ static void load(appr_state *st)
     st->shown = NULL;
     st->n_all = st->n_shown = 0;
     st->error[0] = '\0';
+    st->card_key[0] = '\0';
+    desk_names_free(&st->names);
     if (!st->desk || !st->desk->has_operator)
         return;
     store *s = desk_snap_store(st->desk->snap);
+    err ne;
+    if (desk_names_load(&st->names, s, st->desk->ks, &ne) < 0)
+        LOG_W("ui", "approvals: %s", ne.msg);
     store_escrow *xs = NULL;
     store_chain *chains = NULL;
     size_t n = 0, n_chains = 0;
@@ -142,8 +162,10 @@ static void load(appr_state *st)
         if (!waits_for(&xs[i], &st->desk->op_address))
             continue;
         appr_row *r = &st->all[st->n_all++];
+        r->chain_id = xs[i].chain_id;
         r->escrow = xs[i].address;
         r->payer = xs[i].payer;
+        r->payee = xs[i].payee;
         r->approvals = xs[i].n_approvals;
         r->threshold = xs[i].threshold;
         r->deadline = xs[i].deadline;
@@ -194,10 +216,16 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
     case 5:
         snprintf(out, cap, "%u/%u", r->approvals, r->threshold);
         break;
-    case 6:
-        addr_to_checksum(a, &r->payer);
-        snprintf(out, cap, "%s", a);
+    case 6: {
+        /* names where the book has them, else the short address */
+        char pa[ADDR_STR_MAX], pe[ADDR_STR_MAX];
+        const char *np = desk_names_of(st->names, r->chain_id, &r->payer);
+        const char *ne = desk_names_of(st->names, r->chain_id, &r->payee);
+        addr_to_checksum(pa, &r->payer);
+        addr_to_checksum(pe, &r->payee);
+        snprintf(out, cap, "%.40s -> %.40s", np ? np : pa, ne ? ne : pe);
         break;
+    }
     case 7: {
         time_t t = (time_t)r->deadline;
         struct tm tm;
@@ -208,6 +236,16 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
     default:
         break;
     }
+}
+
+static void rows_key(void *ctx, size_t row, char *out, size_t cap)
+{
+    appr_state *st = ctx;
+    out[0] = '\0';
+    if (row >= st->n_shown)
+        return;
+    addr_to_lower(out, &st->all[st->shown[row]].escrow);
+    (void)cap; /* ADDR_STR_MAX < UI_ROW_KEY_MAX */
 }
 
 static void rows_filter(void *ctx, const char *text)
@@ -226,6 +264,7 @@ static int open_(ui_screen *s, err *e)
     st->ts.d = &desc;
     ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
                   (ui_rows){rows_count, rows_cell, rows_filter, NULL, st});
+    ui_table_set_key(&st->ts.table, rows_key);
     s->state = st;
     load(st);
     return 0;
@@ -238,6 +277,8 @@ static void close_(ui_screen *s)
         return;
     free(st->all);
     free(st->shown);
+    desk_names_free(&st->names);
+    desk_lines_free(&st->card, st->card_n);
     ui_table_free(&st->ts.table);
     free(st);
     s->state = NULL;
@@ -255,8 +296,29 @@ static void draw(ui_screen *s, WINDOW *w)
     if (st->ts.filter[0])
         snprintf(note + o, sizeof note - (size_t)o, " matching /%s", st->ts.filter);
     ui_heading_draw(w, 0, "Approvals", note);
-    ui_table_draw(&st->ts.table, w, 2, 1, rows - 2, wcols - 2,
+    size_t row;
+    bool sel = ui_table_selected(&st->ts.table, &row) && row < st->n_shown;
+    int table_h = sel ? ui_detail_table_rows(rows) : rows - 2;
+    ui_table_draw(&st->ts.table, w, 2, 1, table_h, wcols - 2,
                   st->error[0] ? st->error : desc.empty);
+    if (!sel || !ui_table_selected(&st->ts.table, &row) || row >= st->n_shown)
+        return;
+    const appr_row *r = &st->all[st->shown[row]];
+    char key[ADDR_STR_MAX];
+    addr_to_lower(key, &r->escrow);
+    if (strcmp(key, st->card_key) != 0) {
+        desk_lines_free(&st->card, st->card_n);
+        st->card_n = 0;
+        err e;
+        if (desk_card_lines(desk_snap_store(st->desk->snap), st->names, r->chain_id, &r->escrow,
+                            "approve", &st->desk->op_address, NULL, NULL, (int64_t)time(NULL),
+                            &st->card, &st->card_n, &e) < 0) {
+            ui_put(w, 2 + table_h + 1, 1, e.msg, wcols - 2, UI_ALIGN_LEFT, UI_ROLE_ERROR);
+            return;
+        }
+        snprintf(st->card_key, sizeof st->card_key, "%s", key);
+    }
+    ui_detail_draw(w, 2 + table_h, " Approval card ", st->card, st->card_n);
 }
 
 static unsigned handle(ui_screen *s, const ui_event *ev)

@@ -90,6 +90,14 @@ static size_t rows_count(void *ctx)
     return st->n;
 }
 
+static void rows_key(void *ctx, size_t row, char *out, size_t cap)
+{
+    audit_state *st = ctx;
+    out[0] = '\0';
+    if (row < st->n)
+        snprintf(out, cap, "%llu", (unsigned long long)st->rows[st->n - 1 - row].seq);
+}
+
 static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
 {
     audit_state *st = ctx;
@@ -159,6 +167,7 @@ static int open_(ui_screen *s, err *e)
     st->ts.d = &desc;
     ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
                   (ui_rows){rows_count, rows_cell, NULL, NULL, st});
+    ui_table_set_key(&st->ts.table, rows_key);
     load(st);
     s->state = st;
     return 0;

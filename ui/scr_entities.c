@@ -109,7 +109,7 @@ static void detail_drop(ent_state *st)
     st->d_id = 0;
 }
 
-static const store_entity *selected(const ent_state *st)
+static const store_entity *selected(ent_state *st)
 {
     size_t row;
     if (!ui_table_selected(&st->ts.table, &row) || row >= st->n_idx)
@@ -177,6 +177,14 @@ static size_t rows_count(void *ctx)
 {
     ent_state *st = ctx;
     return st->n_idx;
+}
+
+static void rows_key(void *ctx, size_t row, char *out, size_t cap)
+{
+    ent_state *st = ctx;
+    out[0] = '\0';
+    if (row < st->n_idx)
+        snprintf(out, cap, "%lld", (long long)st->ents[st->idx[row]].id);
 }
 
 static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
@@ -388,6 +396,7 @@ static int open_(ui_screen *s, err *e)
     st->ts.d = &desc;
     ui_table_init(&st->ts.table, cols, N_COLS,
                   (ui_rows){rows_count, rows_cell, rows_filter, rows_role, st});
+    ui_table_set_key(&st->ts.table, rows_key);
     s->state = st;
     load(st);
     return 0;

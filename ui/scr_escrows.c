@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "base/log.h"
+#include "desk/names.h"
 #include "desk.h"
 #include "form.h"
 #include "job.h"
@@ -66,6 +67,7 @@ typedef struct esc_state {
     size_t d_n;
     char d_err[256];
     bool logged_error;
+    desk_names *names; /* the address book: the counterparty's name, `/` by name */
 } esc_state;
 
 /* The table's size: exact when known, else the rows found so far (the exact count of a
@@ -112,7 +114,6 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
         snprintf(out, cap, "?");
         return;
     }
-    char a[ADDR_STR_MAX];
     switch (col) {
     case 0:
         short_addr(out, cap, &r->address);
@@ -121,8 +122,7 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
         snprintf(out, cap, "%s", r->chain);
         break;
     case 2:
-        addr_to_checksum(a, &r->payee);
-        snprintf(out, cap, "%s", a);
+        desk_names_label(out, cap, st->names, r->chain_id, &r->payee);
         break;
     case 3:
         snprintf(out, cap, "%s", r->asset);
@@ -144,6 +144,40 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
     }
 }
 
+/* A row's identity: its chain and address. */
+static void rows_key(void *ctx, size_t row, char *out, size_t cap)
+{
+    esc_state *st = ctx;
+    const desk_escrow_row *r = NULL;
+    err e;
+    out[0] = '\0';
+    if (!st->view || desk_escrow_view_row(st->view, row, &r, &e) < 0)
+        return;
+    char a[ADDR_STR_MAX];
+    addr_to_lower(a, &r->address);
+    snprintf(out, cap, "%llu:%s", (unsigned long long)r->chain_id, a);
+}
+
+/* A filter that names one address of the address book ("/helios") filters by that
+ * address; the view's SQL knows addresses, not names. */
+static const char *filter_text(esc_state *st, char *out, size_t cap)
+{
+    addr a;
+    err e;
+    if (!st->ts.filter[0] || !st->names)
+        return st->ts.filter;
+    if (strncmp(st->ts.filter, "0x", 2) == 0)
+        return st->ts.filter;
+    if (desk_names_resolve(st->names, 0, st->ts.filter, &a, &e) == 0 ||
+        desk_names_find(st->names, 0, st->ts.filter, &a) == 1) {
+        char hex[ADDR_STR_MAX];
+        addr_to_lower(hex, &a);
+        snprintf(out, cap, "%s", hex);
+        return out;
+    }
+    return st->ts.filter;
+}
+
 static void view_apply(esc_state *st)
 {
     if (!st->view)
@@ -151,7 +185,8 @@ static void view_apply(esc_state *st)
     desk_escrow_sort s = col_sorts[st->sort_i];
     /* Most recent and the block go newest first; the rest ascending. */
     bool desc = s == DESK_ESCROW_SORT_RECENT || s == DESK_ESCROW_SORT_BLOCK;
-    desk_escrow_view_set(st->view, st->ts.filter, s, desc);
+    char hex[ADDR_STR_MAX];
+    desk_escrow_view_set(st->view, filter_text(st, hex, sizeof hex), s, desc);
 }
 
 static void rows_filter(void *ctx, const char *text)
@@ -180,8 +215,13 @@ static int open_(ui_screen *s, err *e)
         return -1;
     }
     st->ts.d = st->desk && st->desk->has_chain ? &desc_chain : &desc_nochain;
+    err ne;
+    if (st->desk && desk_names_load(&st->names, desk_snap_store(st->desk->snap), st->desk->ks,
+                                    &ne) < 0)
+        LOG_W("ui", "escrows: %s", ne.msg);
     ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
                   (ui_rows){rows_count, rows_cell, rows_filter, NULL, st});
+    ui_table_set_key(&st->ts.table, rows_key);
     s->state = st;
     return 0;
 }
@@ -192,6 +232,7 @@ static void close_(ui_screen *s)
     if (!st)
         return;
     detail_drop(st);
+    desk_names_free(&st->names);
     desk_escrow_view_free(&st->view);
     ui_table_free(&st->ts.table);
     free(st);
@@ -327,6 +368,14 @@ static unsigned changed(ui_screen *s, unsigned topics)
         desk_escrow_view_invalidate(st->view);
     detail_drop(st);
     st->logged_error = false;
+    if (st->desk) { /* entities and operators may have changed too */
+        desk_names *book = NULL;
+        err ne;
+        if (desk_names_load(&book, desk_snap_store(st->desk->snap), st->desk->ks, &ne) == 0) {
+            desk_names_free(&st->names);
+            st->names = book;
+        }
+    }
     return UI_REDRAW;
 }
 

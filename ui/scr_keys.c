@@ -240,6 +240,15 @@ static bool unlocked(keys_state *st, size_t row)
     return st->desk && ui_desk_key(st->desk, &st->keys[row].address) != NULL;
 }
 
+static void rows_key(void *ctx, size_t row, char *out, size_t cap)
+{
+    keys_state *st = ctx;
+    out[0] = '\0';
+    if (row < st->n)
+        addr_to_lower(out, &st->keys[row].address);
+    (void)cap; /* ADDR_STR_MAX < UI_ROW_KEY_MAX */
+}
+
 static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
 {
     keys_state *st = ctx;
@@ -302,6 +311,7 @@ static int open_(ui_screen *s, err *e)
     st->ts.d = &desc;
     ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
                   (ui_rows){rows_count, rows_cell, NULL, rows_role, st});
+    ui_table_set_key(&st->ts.table, rows_key);
     load(st);
     s->state = st;
     balance_kick(st);

@@ -149,6 +149,14 @@ static size_t rows_count(void *ctx)
     return st->n;
 }
 
+static void rows_key(void *ctx, size_t row, char *out, size_t cap)
+{
+    swaps_state *st = ctx;
+    out[0] = '\0';
+    if (row < st->n)
+        snprintf(out, cap, "%lld", (long long)st->all[st->ix[row]].x.id);
+}
+
 static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
 {
     swaps_state *st = ctx;
@@ -267,6 +275,8 @@ static int open_(ui_screen *s, err *e)
     ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
                   st->desk ? (ui_rows){rows_count, rows_cell, rows_filter, rows_role, st}
                            : ui_rows_none());
+    if (st->desk)
+        ui_table_set_key(&st->ts.table, rows_key);
     load(st);
     s->state = st;
     return 0;

@@ -38,9 +38,16 @@ void ui_table_free(ui_table *t)
     t->cells_cap = 0;
 }
 
+void ui_table_set_key(ui_table *t, ui_row_key_fn key)
+{
+    t->key = key;
+    t->has_sel = false;
+}
+
 void ui_table_reset(ui_table *t)
 {
     t->top = t->cur = 0;
+    t->has_sel = false;
     for (size_t c = 0; c < t->ncols; c++)
         t->natural[c] = ui_text_width(t->cols[c].title);
 }
@@ -50,14 +57,92 @@ size_t ui_table_count(const ui_table *t)
     return t->rows.count(t->rows.ctx);
 }
 
-bool ui_table_selected(const ui_table *t, size_t *row)
+static void key_at(const ui_table *t, size_t row, char *buf)
+{
+    buf[0] = '\0';
+    t->key(t->rows.ctx, row, buf, UI_ROW_KEY_MAX);
+    buf[UI_ROW_KEY_MAX - 1] = '\0';
+}
+
+/* Remembers the identity of the row under the cursor. */
+static void remember(ui_table *t, size_t n)
+{
+    if (!t->key || n == 0) {
+        t->has_sel = false;
+        return;
+    }
+    key_at(t, t->cur < n ? t->cur : n - 1, t->sel_key);
+    t->has_sel = t->sel_key[0] != '\0';
+}
+
+/* Puts the cursor back on the remembered row after the data changed: looked for near its
+ * old place first (rows inserted or removed above it), the view scrolled with it so it
+ * stays where it was on screen. A row that is gone leaves the cursor where it was, on the
+ * row now there, which becomes the selection. */
+static void follow(ui_table *t, size_t n)
+{
+    if (!t->key || !t->has_sel || n == 0)
+        return;
+    char k[UI_ROW_KEY_MAX];
+    size_t cur = t->cur < n ? t->cur : n - 1;
+    key_at(t, cur, k);
+    if (strcmp(k, t->sel_key) == 0) {
+        t->cur = cur;
+        return;
+    }
+    for (size_t d = 1; d <= UI_TABLE_FOLLOW_MAX; d++) {
+        bool below = cur + d < n, above = d <= cur;
+        if (!below && !above)
+            break;
+        for (int side = 0; side < 2; side++) {
+            size_t r;
+            if (side == 0 && below)
+                r = cur + d;
+            else if (side == 1 && above)
+                r = cur - d;
+            else
+                continue;
+            key_at(t, r, k);
+            if (strcmp(k, t->sel_key) != 0)
+                continue;
+            if (r > cur)
+                t->top += r - cur;
+            else
+                t->top = t->top > cur - r ? t->top - (cur - r) : 0;
+            t->cur = r;
+            return;
+        }
+    }
+    t->cur = cur;
+    remember(t, n);
+}
+
+bool ui_table_selected(ui_table *t, size_t *row)
 {
     size_t n = ui_table_count(t);
     if (n == 0)
         return false;
+    follow(t, n);
     if (row)
         *row = t->cur < n ? t->cur : n - 1;
     return true;
+}
+
+bool ui_table_select_key(ui_table *t, const char *key)
+{
+    size_t n = ui_table_count(t);
+    if (!t->key || !key[0])
+        return false;
+    char k[UI_ROW_KEY_MAX];
+    for (size_t r = 0; r < n; r++) {
+        key_at(t, r, k);
+        if (strcmp(k, key) == 0) {
+            t->cur = r;
+            remember(t, n);
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Keeps cur inside the data and inside the visible window [top, top + page). */
@@ -90,7 +175,9 @@ void ui_table_draw(ui_table *t, WINDOW *win, int y, int x, int h, int w, const c
         return;
     size_t n = ui_table_count(t);
     t->page = h - 1;
+    follow(t, n);
     clamp(t, n);
+    remember(t, n);
     size_t visible = 0;
     if (t->page > 0 && n > 0)
         visible = n - t->top < (size_t)t->page ? n - t->top : (size_t)t->page;
@@ -161,6 +248,7 @@ void ui_table_draw(ui_table *t, WINDOW *win, int y, int x, int h, int w, const c
 unsigned ui_table_nav(ui_table *t, ui_action a)
 {
     size_t n = ui_table_count(t);
+    follow(t, n);
     size_t page = t->page > 0 ? (size_t)t->page : 1;
     size_t half = page / 2 ? page / 2 : 1;
     size_t cur = t->cur, top = t->top;
@@ -200,5 +288,6 @@ unsigned ui_table_nav(ui_table *t, ui_action a)
         return UI_UNHANDLED;
     }
     clamp(t, n);
+    remember(t, n);
     return (t->cur != cur || t->top != top) ? UI_REDRAW : UI_OK;
 }

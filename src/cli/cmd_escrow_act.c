@@ -142,7 +142,7 @@ void cli_desk_wire(void *vctx, struct desk *d)
     desk_set_output(d, say_stdout, ctx->json ? stderr : stdout);
 }
 
-/* An address, or the name of a configured operator (its key address). */
+/* An address, an operator's name (its key address) or an entity's name (desk_party_parse). */
 static int party(desk *d, const char *s, addr *out, const char *what, err *e)
 {
     if (desk_party_parse(desk_store(d), s, out, e) < 0)

@@ -29,7 +29,7 @@
     X("escrow", "list", "fusion escrow list [--chain NAME] [--state STATE] [--json|--csv]")        \
     X("escrow", "show", "fusion escrow show ADDRESS [--chain NAME] [--json]")                      \
     X("escrow", "create",                                                                          \
-      "fusion escrow create --payee ADDR|OPERATOR --token SYM|ADDR --amount AMOUNT\n"              \
+      "fusion escrow create --payee ADDR|NAME --token SYM|ADDR --amount AMOUNT\n"                  \
       "         --approvers A[,B...] --threshold N --deadline 7d|UNIX|YYYY-MM-DDTHH:MM:SSZ\n"      \
       "         [--arbiter ADDR|OPERATOR] [--dispute-window 7d] [--chain NAME] [--wait SECS]\n"    \
       "         [--json]")                                                                         \

@@ -309,5 +309,15 @@ int compliance_gate_check(store *s, uint64_t chain_id, const addr *escrow, const
 /* As compliance_gate_check, as of `now` (Unix seconds). */
 int compliance_gate_check_at(store *s, uint64_t chain_id, const addr *escrow, const char *action,
                              int64_t now, err *e) COMPLIANCE_WUR;
+#define COMPLIANCE_GATE_MAX_REASONS 16
+/* Every reason the gate refuses action on the escrow as of now, one line each (*lines
+ * malloc'ed, each line too; none: it passes). The message of compliance_gate_check_at
+ * is these lines joined, cut to a message's length. */
+int compliance_gate_reasons(store *s, uint64_t chain_id, const addr *escrow, const char *action,
+                            int64_t now, char ***lines, size_t *n, err *e) COMPLIANCE_WUR;
+/* One line on a party's compliance state: its entity and KYC (or that it has none), a
+ * block, and its open cases with the rules they were hit by ("sanctions"). */
+int compliance_party_line(store *s, uint64_t chain_id, const addr *a, int64_t now, char *out,
+                          size_t cap, err *e) COMPLIANCE_WUR;
 
 #endif

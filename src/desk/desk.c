@@ -25,6 +25,7 @@
 #include "base/text.h"
 #include "compliance/compliance.h"
 #include "desk/desk_internal.h"
+#include "desk/names.h"
 #include "eth/tx.h"
 #include "rpc/rpc_chain.h"
 
@@ -265,6 +266,20 @@ static int desk_compliance_gate(void *ctx, const desk_gate_request *r, char *rea
         return 0;
     snprintf(reason, cap, "%s", ge.msg);
     return 1;
+}
+
+int desk_action_card(desk *d, const char *action, const addr *escrow, char ***lines, size_t *n,
+                     err *e)
+{
+    desk_names *names = NULL;
+    if (desk_names_load(&names, d->db, d->ks, e) < 0)
+        return -1;
+    int rc = desk_card_lines(d->db, names, d->chain.chain_id, escrow, action, &d->op.address,
+                             d->has_last_asset ? &d->last_asset : NULL,
+                             d->last_rule[0] ? d->last_rule : NULL, (int64_t)time(NULL), lines,
+                             n, e);
+    desk_names_free(&names);
+    return rc;
 }
 
 int desk_open(desk **out, const char *home, const char *operator_name, err *e)
@@ -684,6 +699,14 @@ int desk_policy_check_as(desk *d, const desk_signer *sg, const char *action, con
     }
     desk_audit(d, "policy", det);
     json_decref(det);
+    d->last_asset = *asset;
+    d->has_last_asset = true;
+    if (dec.line)
+        snprintf(d->last_rule, sizeof d->last_rule, "%s by line %u of policy.conf: %.220s",
+                 policy_outcome_str(dec.outcome), dec.line, dec.reason);
+    else
+        snprintf(d->last_rule, sizeof d->last_rule, "%s by the built-in default: %.220s",
+                 policy_outcome_str(dec.outcome), dec.reason);
     if (gate_refused)
         return err_set(e, ERR_DENIED, "refused by the compliance gate: %s", gate_reason);
     if (dec.outcome == POLICY_BLOCK)
@@ -724,6 +747,17 @@ static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *r
     if (keystore_sign_tx(d->key, tx, &raw, e) < 0)
         goto out;
     /* 4. the summary comes from the signed bytes, decoded again. */
+    char payer[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 8] = "",
+                             payee[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 8] = "";
+    if (c->has_parties) {
+        desk_names *names = NULL;
+        err ne; /* without the book the addresses alone are shown */
+        if (desk_names_load(&names, d->db, d->ks, &ne) < 0)
+            names = NULL;
+        desk_names_label(payer, sizeof payer, names, d->chain.chain_id, &c->payer);
+        desk_names_label(payee, sizeof payee, names, d->chain.chain_id, &c->payee);
+        desk_names_free(&names);
+    }
     desk_summary_ctx sc = {d->chain.name,
                            d->chain.chain_id,
                            d->chain.native_symbol,
@@ -734,7 +768,9 @@ static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *r
                            c->has_context_amount,
                            c->context_amount,
                            c->note,
-                           c->secret_arg};
+                           c->secret_arg,
+                           c->has_parties ? payer : NULL,
+                           c->has_parties ? payee : NULL};
     if (desk_summary_render(&summary, &text, raw.data, raw.len, &sc, e) < 0)
         goto out;
     {
@@ -1338,9 +1374,11 @@ int desk_tx_check(desk *d, err *e)
             /* Its nonce is used by another transaction: this one can never be mined. */
             size_t sib = 0;
             rc = store_outbound_siblings(d->db, o.id, &sib, e);
-            desk_say(d, "tx %lld %s: nonce %llu was used by another transaction: %s",
-                     (long long)o.id, hs, (unsigned long long)o.nonce,
-                     sib ? "replaced" : "dropped");
+            desk_say(d, "tx %lld (%s, nonce %llu): %s; it will never be mined (%s)",
+                     (long long)o.id, o.action, (unsigned long long)o.nonce,
+                     sib ? "replaced by its speed-up or cancel"
+                         : "replaced by another transaction from this account",
+                     hs);
             if (rc == 0)
                 rc = store_outbound_set_state(
                     d->db, o.id, sib ? OUTBOUND_REPLACED : OUTBOUND_DROPPED, 0, time(NULL), e);

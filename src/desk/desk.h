@@ -111,6 +111,10 @@ typedef struct desk_summary_ctx {
     u256 context_amount;
     const char *note; /* extra line (may be NULL) */
     const char *secret_arg; /* argument shown as "(secret, not shown)" (may be NULL) */
+    /* Whose money moves to whom (an escrow's, as the chain holds it; NULL: not shown):
+     * "Name 0xAddress", the name from the desk's address book. */
+    const char *payer;
+    const char *payee;
 } desk_summary_ctx;
 
 /* Decodes raw (strictly, for the context's chain), recovers the sender, decodes the call
@@ -124,6 +128,20 @@ int desk_revert_words(char **msg, const uint8_t *data, size_t len, const abi_jso
 /* Finds revert data in a node's error message ("...: 0x1234abcd..."), appending it to out;
  * false when there is none. */
 bool desk_revert_from_message(buf *out, const char *message);
+
+/* ---- the approval card (card.c) ---- */
+
+struct desk_names;
+/* The card of action on the escrow as the desk database holds it, for signer (may be
+ * NULL): parties by name and address, the amount exactly (and in USD when asset has a
+ * price; asset NULL: from the configured tokens), approvers with who approved and the
+ * count after this signature, the policy's decision (policy, NULL: not evaluated yet),
+ * each party's compliance state, the deadline and every reason the compliance gate
+ * refuses. *lines malloc'ed (free with desk_lines_free, snapshot.h). */
+int desk_card_lines(store *s, const struct desk_names *names, uint64_t chain_id,
+                    const addr *escrow, const char *action, const addr *signer,
+                    const desk_asset *asset, const char *policy, int64_t now, char ***lines,
+                    size_t *n, err *e) DESK_WUR;
 
 /* ---- the service (desk.c, escrow.c) ---- */
 
@@ -242,6 +260,11 @@ typedef struct desk_step {
 int desk_step_send(desk *d, const desk_step *s, desk_result *res, err *e) DESK_WUR;
 /* An EIP-191 signature by the operator's key (unlocked as for a transaction; audited). */
 int desk_sign_message(desk *d, uint8_t sig[65], const char *msg, size_t len, err *e) DESK_WUR;
+/* The approval card (desk_card_lines) of action on escrow on the selected chain, for the
+ * desk's operator, with the policy decision and the priced asset of the last policy check
+ * of this desk: what the operator sees before the passphrase is asked. */
+int desk_action_card(desk *d, const char *action, const addr *escrow, char ***lines, size_t *n,
+                     err *e) DESK_WUR;
 /* The operator the desk acts as. */
 const store_operator *desk_operator(const desk *d);
 

@@ -46,6 +46,10 @@ struct desk {
     void (*say_fn)(void *ctx, const char *line);
     void *say_ctx;
     unsigned wait_s;
+    /* The last policy decision and its asset (desk_policy_check_as), for the card. */
+    char last_rule[300];
+    bool has_last_asset;
+    desk_asset last_asset;
 };
 
 /* One contract call the pipeline builds, checks, signs, records, sends and follows. */
@@ -64,6 +68,8 @@ typedef struct desk_call {
     const char *secret_arg; /* desk_step.secret_arg */
     desk_hold_fn hold;      /* desk_step.hold */
     void *hold_ctx;
+    bool has_parties; /* the summary names payer and payee (names from the address book) */
+    addr payer, payee;
 } desk_call;
 
 void desk_say(desk *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -373,6 +373,9 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
     desk_call c;
     memset(&c, 0, sizeof c);
     c.action = "create";
+    c.has_parties = true;
+    c.payer = d->op.address;
+    c.payee = r->payee;
     if (asset_of_arg(d, r->token, &c.asset, e) < 0)
         return -1;
     usd_price(d, &c.asset);
@@ -550,6 +553,9 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
     c.has_context_amount = true;
     c.context_amount = x.amount;
     c.value = u256_from_u64(0);
+    c.has_parties = true; /* every action on an escrow names whose money goes to whom */
+    c.payer = x.payer;
+    c.payee = x.payee;
     if (asset_of_addr(d, &x.token, &c.asset, e) < 0)
         return -1;
     usd_price(d, &c.asset);

@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "desk/names.h"
+
 int desk_party_parse(store *s, const char *text, addr *out, err *e)
 {
     if (!text[0])
@@ -17,10 +19,26 @@ int desk_party_parse(store *s, const char *text, addr *out, err *e)
     bool found = false;
     if (store_operator_get(s, text, &op, &found, e) < 0)
         return -1;
-    if (!found)
-        return err_set(e, ERR_INVALID, "\"%s\" is neither an address nor an operator", text);
-    *out = op.address;
-    return 0;
+    if (found) {
+        *out = op.address;
+        return 0;
+    }
+    /* the address book: an entity's name (its one linked address) */
+    desk_names *book = NULL;
+    if (desk_names_load(&book, s, NULL, e) < 0)
+        return -1;
+    err re;
+    int rc = desk_names_resolve(book, 0, text, out, &re);
+    desk_names_free(&book);
+    if (rc == 0)
+        return 0;
+    if (re.code == ERR_NOT_FOUND)
+        return err_set(e, ERR_INVALID,
+                       "\"%s\" is neither an address nor an operator or entity of the desk",
+                       text);
+    *e = re;
+    e->code = ERR_INVALID;
+    return -1;
 }
 
 /* Exactly YYYY-MM-DDTHH:MM:SSZ naming a real instant: no day 30 of February, no hour 24,

@@ -12,8 +12,9 @@
 #include "crypto/address.h"
 #include "store/store.h"
 
-/* A party: a 0x address (EIP-55 checked when mixed case) or the name of a configured
- * operator (its key address). */
+/* A party: a 0x address (EIP-55 checked when mixed case), the name of a configured
+ * operator (its key address), or a name of the desk's address book (an entity's linked
+ * address; refused when the name answers to two addresses). */
 int desk_party_parse(store *s, const char *text, addr *out, err *e)
     __attribute__((warn_unused_result));
 /* A deadline: 7d, 12h, 30m, 90s from now; a unix time; or YYYY-MM-DDTHH:MM:SSZ. The syntax

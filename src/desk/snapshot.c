@@ -17,6 +17,7 @@
 #include "base/bytes.h"
 #include "base/log.h"
 #include "base/u256.h"
+#include "desk/names.h"
 #include "rpc/rpc.h"
 
 #define WINDOW_ROWS 128
@@ -849,7 +850,7 @@ int desk_escrow_detail(desk_snap *s, uint64_t chain_id, const addr *escrow, char
     store_event_list evs;
     if (store_event_list_escrow(s->st, chain_id, escrow, &evs, e) < 0)
         return -1;
-    char a[ADDR_STR_MAX], b[ADDR_STR_MAX], sym[STORE_SYMBOL_MAX + 8];
+    char a[ADDR_STR_MAX], sym[STORE_SYMBOL_MAX + 8];
     char amt[AMOUNT_STR_MAX], f[AMOUNT_STR_MAX], r[AMOUNT_STR_MAX], rf[AMOUNT_STR_MAX];
     unsigned dec;
     asset_of(s->st, &ch, &x.token, sym, sizeof sym, &dec);
@@ -865,12 +866,18 @@ int desk_escrow_detail(desk_snap *s, uint64_t chain_id, const addr *escrow, char
         x.state == ESCROW_RESOLVED ? (x.resolved_to_payee ? " to payee" : " to payer") : "",
         x.n_approvals, x.threshold,
         x.inconsistent ? "   [inconsistent: see Anomaly]" : "");
-    addr_to_checksum(a, &x.payer);
-    addr_to_checksum(b, &x.payee);
-    add(&l, "Payer     %s", a);
-    add(&l, "Payee     %s", b);
-    addr_to_checksum(a, &x.arbiter);
-    add(&l, "Arbiter   %s", a);
+    /* names from the address book before each address (the entities and operators) */
+    desk_names *names = NULL;
+    err ne;
+    if (desk_names_load(&names, s->st, NULL, &ne) < 0)
+        names = NULL;
+    char lab[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 8];
+    desk_names_label(lab, sizeof lab, names, chain_id, &x.payer);
+    add(&l, "Payer     %s", lab);
+    desk_names_label(lab, sizeof lab, names, chain_id, &x.payee);
+    add(&l, "Payee     %s", lab);
+    desk_names_label(lab, sizeof lab, names, chain_id, &x.arbiter);
+    add(&l, "Arbiter   %s", lab);
     add(&l, "Amount    %s %s   funded %s   released %s   refunded %s", amt, sym, f, r, rf);
     char when[64] = "-";
     time_t dl = (time_t)x.deadline;
@@ -892,13 +899,14 @@ int desk_escrow_detail(desk_snap *s, uint64_t chain_id, const addr *escrow, char
         for (unsigned j = 0; j < x.n_approvals; j++)
             if (addr_equal(&x.approvals[j].approver, &x.approvers[i]))
                 ap = &x.approvals[j];
-        addr_to_checksum(a, &x.approvers[i]);
+        desk_names_label(lab, sizeof lab, names, chain_id, &x.approvers[i]);
         if (ap)
-            add(&l, "  %s  approved in block %llu%s", a, (unsigned long long)ap->block_number,
+            add(&l, "  %s  approved in block %llu%s", lab, (unsigned long long)ap->block_number,
                 ap->pending ? " (pending)" : "");
         else
-            add(&l, "  %s  not yet", a);
+            add(&l, "  %s  not yet", lab);
     }
+    desk_names_free(&names);
     add(&l, "Timeline (%zu events):", evs.n);
     for (size_t i = 0; i < evs.n; i++) {
         const store_event *ev = &evs.items[i];

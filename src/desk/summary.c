@@ -203,6 +203,16 @@ int desk_summary_render(json_t **out, buf *text, const uint8_t *raw, size_t len,
         goto done;
     if (c->note && say(text, e, "note         %s\n", c->note) < 0)
         goto done;
+    if (c->payer) {
+        json_object_set_new(o, "payer", json_string(c->payer));
+        if (say(text, e, "payer        %s\n", c->payer) < 0)
+            goto done;
+    }
+    if (c->payee) {
+        json_object_set_new(o, "payee", json_string(c->payee));
+        if (say(text, e, "payee        %s\n", c->payee) < 0)
+            goto done;
+    }
     *out = o;
     o = NULL;
     rc = 0;

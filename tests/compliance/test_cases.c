@@ -394,10 +394,27 @@ static void test_sanctioned_payee_flow(void **state)
     assert_true(saw_sanctions);
     free(hits);
 
-    /* gate: names the case; refund stays possible */
+    /* gate: names the case and, in the same refusal, every other reason (the payee has
+     * no entity); refund stays possible */
     assert_int_equal(compliance_gate_check_at(s, 31337, &esc, "release", T0, &e), -1);
     assert_int_equal(e.code, ERR_DENIED);
     assert_non_null(strstr(e.msg, "case #1"));
+    assert_non_null(strstr(e.msg, "linked to no entity"));
+    {
+        char **why = NULL;
+        size_t n_why = 0;
+        assert_int_equal(compliance_gate_reasons(s, 31337, &esc, "release", T0, &why, &n_why, &e),
+                         0);
+        assert_true(n_why >= 2); /* the case and the missing KYC, one line each */
+        bool saw_case = false, saw_kyc = false;
+        for (size_t i = 0; i < n_why; i++) {
+            saw_case = saw_case || strstr(why[i], "case #1") != NULL;
+            saw_kyc = saw_kyc || strstr(why[i], "linked to no entity") != NULL;
+            free(why[i]);
+        }
+        free(why);
+        assert_true(saw_case && saw_kyc);
+    }
     assert_int_equal(compliance_gate_check_at(s, 31337, &esc, "refund", T0, &e), 0);
 
     /* four-eyes */

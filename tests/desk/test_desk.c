@@ -384,7 +384,7 @@ static void test_summary_from_signed_bytes(void **state)
     snprintf(usdc.symbol, sizeof usdc.symbol, "TUSD");
     usdc.decimals = 6;
     desk_summary_ctx c = {"local", 31337, "ETH", 18, abis, 1, &usdc, true,
-                          u256_from_u64(1250500000), NULL, NULL};
+                          u256_from_u64(1250500000), NULL, NULL, "Alice 0xA11CE", "Bob 0xB0B"};
     json_t *j = NULL;
     buf text;
     buf_init(&text);
@@ -400,6 +400,10 @@ static void test_summary_from_signed_bytes(void **state)
     assert_non_null(strstr(t, "goods late"));
     assert_non_null(strstr(t, "USD n/a"));
     assert_non_null(strstr(t, "max fee      2 gwei per gas (priority 1 gwei)"));
+    /* whose money goes to whom, named */
+    assert_non_null(strstr(t, "payer        Alice 0xA11CE\n"));
+    assert_non_null(strstr(t, "payee        Bob 0xB0B\n"));
+    assert_string_equal(json_string_value(json_object_get(j, "payee")), "Bob 0xB0B");
     json_decref(j);
     /* With a price: 1250.5 TUSD at 0.9999 USD = 1250.37 (cents, truncated). */
     usdc.has_usd = true;
@@ -470,7 +474,7 @@ static void test_summary_hides_secret(void **state)
     for (int hide = 0; hide < 2; hide++) {
         desk_summary_ctx c = {"devnet-pol", 1337, "POL", 18, abis, 1, NULL, false,
                               u256_from_u64(0), "swap 1, step claim_y",
-                              hide ? "preimage" : NULL};
+                              hide ? "preimage" : NULL, NULL, NULL};
         json_t *j = NULL;
         buf text;
         buf_init(&text);

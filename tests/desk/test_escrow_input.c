@@ -74,6 +74,36 @@ static void test_party(void **state)
     assert_int_equal(desk_party_parse(s, "nobody", &a, &e), -1);
     assert_non_null(strstr(e.msg, "neither an address nor an operator"));
     assert_int_equal(desk_party_parse(s, "", &a, &e), -1);
+    /* names of the address book: an entity's linked address; a name answering to two
+     * addresses is refused naming both */
+    int64_t ids[2];
+    const char *names[2] = {"Northwind Trading", "Twin Holdings"};
+    for (int k = 0; k < 2; k++) {
+        store_entity x;
+        memset(&x, 0, sizeof x);
+        snprintf(x.name, sizeof x.name, "%s", names[k]);
+        snprintf(x.type, sizeof x.type, "company");
+        snprintf(x.jurisdiction, sizeof x.jurisdiction, "US");
+        snprintf(x.kyc, sizeof x.kyc, "verified");
+        snprintf(x.risk, sizeof x.risk, "low");
+        x.tier = 1;
+        assert_int_equal(store_entity_add(s, &x, &ids[k], &e), 0);
+    }
+    const uint8_t fills[3] = {0x0d, 0x0e, 0x0f};
+    for (int k = 0; k < 3; k++) {
+        store_entity_link l = {.entity_id = ids[k == 0 ? 0 : 1], .chain_id = 31337};
+        memset(l.address.b, fills[k], ADDR_LEN);
+        assert_int_equal(store_entity_link_add(s, &l, &e), 0);
+    }
+    assert_int_equal(desk_party_parse(s, "northwind trading", &a, &e), 0);
+    for (int i = 0; i < ADDR_LEN; i++)
+        assert_int_equal(a.b[i], 0x0d);
+    assert_int_equal(desk_party_parse(s, "Twin Holdings", &a, &e), -1);
+    assert_int_equal(e.code, ERR_INVALID);
+    assert_non_null(strstr(e.msg, "ambiguous"));
+    assert_null(strchr(e.msg, '\n'));
+    assert_int_equal(desk_party_parse(s, "Northwind", &a, &e), -1); /* exact names only */
+    assert_non_null(strstr(e.msg, "neither an address nor an operator"));
     close_desk(&s);
 }
 

@@ -79,8 +79,9 @@ static void test_lookup(void **state)
         assert_int_equal(ui_keymap_lookup((ui_screen_id)s, 'q'), UI_ACT_QUIT);
         assert_int_equal(ui_keymap_lookup((ui_screen_id)s, UI_CTRL('d')), UI_ACT_HALF_DOWN);
         assert_int_equal(ui_keymap_lookup((ui_screen_id)s, UI_K_NPAGE), UI_ACT_PAGE_DOWN);
-        /* Number key n goes to screen n, whose command is its title in lower case. */
-        ui_action go = ui_keymap_lookup((ui_screen_id)s, '1' + s);
+        /* Number key n goes to screen n (0 to the tenth), whose command is its title in
+         * lower case. */
+        ui_action go = ui_keymap_lookup((ui_screen_id)s, '0' + (s + 1) % 10);
         char want[32];
         snprintf(want, sizeof want, "%s", ui_screen_title((ui_screen_id)s));
         for (char *p = want; *p; p++)

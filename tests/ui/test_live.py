@@ -125,6 +125,12 @@ def main():
     # Newest activity first: the new escrow is the first row.
     t.check(e2[:6] in t.lines()[5], "the new escrow is the first row")
 
+    # The selection is the escrow, not the row number: the cursor went down with the
+    # first escrow; k moves up to the new one.
+    t.wait_for(lambda s: "escrows 2/2" in s.split("\n")[t.rows - 2],
+               "the cursor following the first escrow to the second row")
+    t.send("k")
+    t.wait_for(lambda s: "escrows 1/2" in s.split("\n")[t.rows - 2], "the cursor on the new one")
     # Detail pane: parties and the event timeline.
     t.send("Enter")
     t.wait_for(lambda s: "Timeline (1 events)" in s and "EscrowCreated" in s and e2 in s,

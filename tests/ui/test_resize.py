@@ -15,7 +15,8 @@ def frame_ok(t, title="Dashboard"):
             return False
         rule = lines[3]
         status = lines[t.rows - 2]
-        return (lines[0].startswith(" Fusion Prime Workstation")
+        # who acts first, at any width; then the program's name
+        return (lines[0].startswith(" operator ") and "Fusion Prime Workstation" in lines[0]
                 and lines[0].rstrip().endswith("UTC")
                 and tmuxh.display_width(lines[0].rstrip()) == t.cols - 1  # clock at the right
                 and lines[2].startswith(" " + title)
@@ -46,10 +47,11 @@ def main():
     sizes[17] = (79, 40)
     for cols, rows in sizes:
         t.resize(cols, rows)
-    t.resize(100, 30)
-    text = t.wait_for(frame_ok(t), "a correct frame at 100x30 after the storm")
-    t.check("1 Dashboard  2 Escrows  3 Approvals  4 Compliance" in text.split("\n")[1],
-            "full screen titles at 100 columns")
+    # (ten screens: their full titles need 111 columns)
+    t.resize(120, 30)
+    text = t.wait_for(frame_ok(t), "a correct frame at 120x30 after the storm")
+    t.check("1 Dashboard  2 Escrows  3 Approvals  4 Compliance" in text.split("\n")[1] and
+            "9 Swaps  0 Outbound" in text.split("\n")[1], "full screen titles at 120 columns")
     t.send("2")
     t.wait_for(lambda s: s.split("\n")[2].startswith(" Escrows")
                and "No escrows: no chain" in s, "the Escrows screen after the storm")

@@ -12,7 +12,7 @@ SCREENS = [
      "No positions: no chain is configured on this desk"),
     (2, "escrows", "Escrows", ["Escrow", "Counterparty", "Amount", "State"],
      "No escrows: no chain is configured on this desk - see `fusion chain add`"),
-    (3, "approvals", "Approvals", ["Escrow", "Action", "Requested by"],
+    (3, "approvals", "Approvals", ["Escrow", "Action", "Payer -> payee"],
      "Nothing waits for your signature"),
     (4, "compliance", "Compliance", ["Case", "Prio", "Subject", "SLA", "Assignee"],
      "No cases: nothing has been screened yet"),
