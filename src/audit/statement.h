@@ -53,7 +53,7 @@ void statement_digest(uint8_t out[32], const uint8_t desk_id[32], const statemen
 int statement_payload_hash(uint8_t out[32], const json_t *details, err *e)
     __attribute__((warn_unused_result));
 /* What a decision is about, from its details: "case:N", "entity:N", "alert:N",
- * "operator:NAME", else "desk". */
+ * "operator:NAME", "config:FILE", else "desk". */
 void statement_subject(char out[STATEMENT_SUBJECT_MAX], const char *kind, const json_t *details);
 /* The statement as eth_signTypedData_v4 JSON ({types, primaryType, domain, message}):
  * what `cast wallet verify --data` reads. NULL when out of memory. */

@@ -296,3 +296,29 @@ int audit_verify_signatures(const char *home, audit_sig_report *report,
     free(c.ops);
     return rc;
 }
+
+int audit_signed_operators(const char *home, audit_operator_fn fn, void *ctx, err *e)
+{
+    if (sodium_init() < 0)
+        return err_set(e, ERR_CRYPTO, "libsodium failed to initialise");
+    audit_sig_report report;
+    memset(&report, 0, sizeof report);
+    report.ok = true;
+    sig_ctx c;
+    memset(&c, 0, sizeof c);
+    c.r = &report;
+    sqlite3 *db = NULL;
+    int rc = audit_db_open(&db, home, e);
+    if (rc == 0)
+        rc = audit_desk_read(db, c.desk_id, &c.genesis_seq, &c.desk_present, e);
+    sqlite3_close(db);
+    if (rc == 0)
+        rc = audit_list(home, sig_row, &c, e);
+    if (rc == 0 && (!report.ok || !c.started))
+        rc = err_set(e, ERR_STATE, "the desk's signed decisions do not verify (%s): run "
+                     "`fusion audit verify`", report.ok ? "no signed genesis" : report.problem);
+    for (size_t i = 0; rc == 0 && i < c.n_ops; i++)
+        rc = fn(ctx, c.ops[i].name, &c.ops[i].key, c.ops[i].roles, e);
+    free(c.ops);
+    return rc;
+}

@@ -5,6 +5,7 @@
  * reason), the desk stores the signed record and audits it, and every load of the rules
  * checks the signature again. Records signed before (EIP-191 personal_sign over
  * compliance_sanctions_message) still verify as they were signed. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,10 +188,60 @@ out:
     return rc;
 }
 
+/* The rules file as the signed decision an officer made of it (audit_config_check): the
+ * desk home is desk.db's directory. */
+static int rules_signed(const char *conf_path, const char *desk_db, err *e)
+{
+    const char *slash = strrchr(desk_db, '/');
+    char home[4200];
+    int k = slash ? snprintf(home, sizeof home, "%.*s", (int)(slash - desk_db), desk_db)
+                  : snprintf(home, sizeof home, ".");
+    if (k < 0 || (size_t)k >= sizeof home)
+        return err_set(e, ERR_INVALID, "the desk path %.60s... is too long", desk_db);
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    if (conf_path) {
+        FILE *f = fopen(conf_path, "rb");
+        if (!f)
+            return err_set(e, ERR_IO, "cannot read %s: %s", conf_path, strerror(errno));
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+            if (len + n > cap) {
+                size_t nc = cap ? 2 * cap : 8192;
+                while (nc < len + n)
+                    nc *= 2;
+                char *t = realloc(text, nc);
+                if (!t) {
+                    fclose(f);
+                    free(text);
+                    return err_set(e, ERR_NOMEM, "out of memory reading %s", conf_path);
+                }
+                text = t;
+                cap = nc;
+            }
+            memcpy(text + len, chunk, n);
+            len += n;
+        }
+        bool bad = ferror(f);
+        fclose(f);
+        if (bad) {
+            free(text);
+            return err_set(e, ERR_IO, "cannot read %s", conf_path);
+        }
+    }
+    int rc = audit_config_check(home, "compliance", text ? text : "", len, conf_path != NULL,
+                                NULL, 0, e);
+    free(text);
+    return rc;
+}
+
 int compliance_config_allowed(const compliance_config *cfg, const char *conf_path,
                               const char *desk_db, compliance_sanctions_decision *d, err *e)
 {
     memset(d, 0, sizeof *d);
+    if (desk_db && access(desk_db, F_OK) == 0 && rules_signed(conf_path, desk_db, e) < 0)
+        return -1;
     err de;
     err_clear(&de);
     int got = 0;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "base/bytes.h"
 #include "base/fsperm.h"
 #include "base/log.h"
@@ -23,6 +24,7 @@
 #include "rpc/rpc.h"
 #include "rpc/rpc_chain.h"
 #include "risk/feeds.h"
+#include "risk/rcsv.h"
 
 const char *risk_pos_kind_str(risk_pos_kind k)
 {
@@ -1277,6 +1279,19 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
     if ((own_limits ? fsperm_check_private(lpath, "desk's risk limits file", e)
                     : fsperm_check_not_writable(lpath, "risk limits file", e)) < 0)
         goto out;
+    /* The desk's own limits are a signed decision on a signed desk: the file an admin
+     * signed, or (never signed, or signed away) none. */
+    if (o->home && !o->limits_path) {
+        char *ltext = NULL;
+        size_t llen = 0;
+        int crc = own_limits ? rcsv_read_file(lpath, &ltext, &llen, e) : 0;
+        if (crc == 0)
+            crc = audit_config_check(o->home, "risk-limits", ltext, llen, own_limits, NULL, 0,
+                                     e);
+        free(ltext);
+        if (crc < 0)
+            goto out;
+    }
     if (risk_limits_load(lpath, &s->limits, e) < 0)
         goto out;
     s->params.margin_call_hf = s->limits.margin_call_hf;
