@@ -176,6 +176,23 @@ def config_files(root):
     assert r.returncode == 1 and f"row seq {rows[i]['seq']} " in r.stderr, r.stderr
     rewrite(d, good_rows)
     assert d.verify().returncode == 0
+    # desk.db's record made to match a changed file: the desk loads it, audit verify says so
+    write(limits, "limit,value\nvar_1d_usd,99000000\n")
+    import hashlib
+    with open(limits, "rb") as f:
+        forged = hashlib.sha256(f.read()).hexdigest()
+    (orig,) = d.sql("SELECT sha256 FROM audit_config WHERE file = 'risk-limits.csv'")[0]
+    d.sql("UPDATE audit_config SET sha256 = ? WHERE file = 'risk-limits.csv'", forged)
+    d.run("risk", "report")
+    r = d.verify()
+    one_line_fail(r, "risk-limits.csv", "desk.db was edited")
+    d.sql("DELETE FROM audit_config WHERE file = 'risk-limits.csv'")
+    one_line_fail(d.verify(), "desk.db was edited")
+    d.sql("INSERT INTO audit_config (file, sha256, seq, operator) VALUES "
+          "('risk-limits.csv', ?, ?, 'alice')", orig, good_rows[i]["seq"])
+    write(limits, "limit,value\nvar_1d_usd,1000000\n")
+    d.run("risk", "report")
+    assert d.verify().returncode == 0
     return d
 
 
