@@ -150,8 +150,12 @@ static int config_sign(cli_ctx *ctx, int argc, char **argv)
     char sha[AUDIT_HASH_HEX];
     audit_config_hash(sha, text, len, exists);
     if (prev.present && !strcmp(prev.sha256, sha)) {
-        printf("%s is signed as it is (audit row %" PRIu64 " by %s): nothing recorded\n",
-               k->file, prev.seq, prev.operator_name);
+        /* Already the signed content: from --file it is put back in place all the same. */
+        if (file && fsperm_write_atomic(home_path, text, len, true, &e) < 0)
+            goto fail;
+        printf("%s is signed as it is (audit row %" PRIu64 " by %s): nothing recorded%s\n",
+               k->file, prev.seq, prev.operator_name,
+               file ? "; installed in the desk home" : "");
         rc = EXIT_OK;
         goto out;
     }
@@ -200,6 +204,7 @@ static int config_status(cli_ctx *ctx, int argc, char **argv)
         return u;
     if (n_pos)
         return cli_usage("config status", "unexpected argument '%s'", argv[1]);
+    json = json || ctx->json;
     err e;
     err_clear(&e);
     if (cli_home_existing(ctx, &e) < 0)

@@ -517,6 +517,8 @@ static int install_limits(const char *home, ks_key *admin_key, devnet_seed_repor
         audit_config_record_t prev;
         json_t *det = NULL;
         rc = audit_config_get(home, k, &signed_desk, &prev, e);
+        if (rc == 0 && prev.present)
+            goto done; /* the desk signed other limits: an operator's to sort out */
         if (rc == 0 && !(det = audit_config_details(k, (const char *)have.data, have.len, true,
                                                     &prev)))
             rc = err_set(e, ERR_NOMEM, "out of memory");
@@ -526,6 +528,7 @@ static int install_limits(const char *home, ks_key *admin_key, devnet_seed_repor
         }
         json_decref(det);
     }
+done:
     buf_free(&text);
     buf_free(&have);
     return rc;

@@ -114,7 +114,15 @@ def config_files(root):
     r = d.run("tx", "check", op="alice", pw="alice", check=False)
     one_line_fail(r, "policy.conf was signed", "is missing", "config sign policy")
     assert not os.path.exists(policy)
-    write(policy, default + "# v2\n")
+    # the signed content given again with --file: nothing recorded, the file put back
+    n_rows = len(d.rows())
+    r = d.run("config", "sign", "policy", "--file", good, op="alice", pw="alice")
+    assert "nothing recorded" in r.stdout and "installed" in r.stdout, r.stdout
+    assert not [x for x in d.rows()[n_rows:] if x["action"].startswith("config.")]
+    d.run("tx", "check", op="alice", pw="alice")
+    # usage errors
+    for args in (("config", "sign", "nonsense"), ("config", "sign"), ("config", "frob")):
+        assert d.run(*args, op="alice", pw="alice", check=False).returncode == 2, args
 
     # ---- the desk's risk limits: the admin's decision
     limits = os.path.join(d.home, "risk-limits.csv")
