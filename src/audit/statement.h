@@ -1,7 +1,8 @@
 /* statement.h: the desk's signed decisions. Every off-chain decision (case, entity,
- * operator, compliance-rule, alert and risk changes) is an EIP-712 statement signed by
- * the deciding operator's key and stored inside its audit row, so the row's hash chain
- * covers the signature and anyone can check it with a standard wallet tool.
+ * operator, compliance-rule, alert and risk changes, the configuration files) is an
+ * EIP-712 statement signed by the deciding operator's key and stored inside its audit
+ * row, so the row's hash chain covers the signature and anyone can check it with a
+ * standard wallet tool.
  *
  * One generic type for every kind of decision:
  *   Decision(string kind,string subject,bytes32 payloadHash,uint64 at,address operator,
