@@ -1339,7 +1339,16 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
     apply_prices(s);
     if (run_math(&r, db, o, pr, e) < 0 || limit_conds(&r, e) < 0)
         goto out;
-    if (store_alert_sync(db, s->conds, s->n_conds, s->as_of, &s->raised, &s->cleared, e) < 0 ||
+    /* On a signed desk only its own limits and drawn amount move its alerts: a report over
+     * other limits or another drawn amount would raise or clear them with no signed
+     * decision. */
+    if ((o->limits_path || o->has_drawn) && o->home) {
+        uint8_t id[32];
+        if (audit_desk_id(o->home, id, &s->what_if, e) < 0)
+            goto out;
+    }
+    if ((!s->what_if &&
+         store_alert_sync(db, s->conds, s->n_conds, s->as_of, &s->raised, &s->cleared, e) < 0) ||
         store_alert_list(db, false, &s->alerts, &s->n_alerts, e) < 0)
         goto out;
     LOG_I("risk", "refresh: %zu positions, gross %.2f USD (estimate), %zu conditions, %zu "
