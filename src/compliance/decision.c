@@ -188,9 +188,35 @@ out:
     return rc;
 }
 
+/* Whether the text checked holds the rules cfg was loaded with (the file read again: a file
+ * swapped between the two reads must not pass as the signed one). */
+static int same_rules(const compliance_config *cfg, const char *conf_path, const char *text,
+                      size_t len, err *e)
+{
+    compliance_config again;
+    compliance_config_default(&again);
+    FILE *f = fmemopen((void *)(uintptr_t)text, len ? len : 1, "r");
+    if (!f)
+        return err_set(e, ERR_NOMEM, "out of memory reading %s", conf_path);
+    err pe;
+    err_clear(&pe);
+    int rc = len ? compliance_config_read(&again, conf_path, f, &pe) : 0;
+    fclose(f);
+    char *a = rc == 0 ? compliance_config_text(cfg) : NULL;
+    char *b = rc == 0 ? compliance_config_text(&again) : NULL;
+    bool same = a && b && strcmp(a, b) == 0;
+    free(a);
+    free(b);
+    if (!same)
+        return err_set(e, ERR_STATE, "%s changed while it was read: run the command again",
+                       conf_path);
+    return 0;
+}
+
 /* The rules file as the signed decision an officer made of it (audit_config_check): the
  * desk home is desk.db's directory. */
-static int rules_signed(const char *conf_path, const char *desk_db, err *e)
+static int rules_signed(const compliance_config *cfg, const char *conf_path,
+                        const char *desk_db, err *e)
 {
     const char *slash = strrchr(desk_db, '/');
     char home[4200];
@@ -232,6 +258,8 @@ static int rules_signed(const char *conf_path, const char *desk_db, err *e)
     }
     int rc = audit_config_check(home, "compliance", text ? text : "", len, conf_path != NULL,
                                 NULL, 0, e);
+    if (rc == 0 && conf_path)
+        rc = same_rules(cfg, conf_path, text ? text : "", len, e);
     free(text);
     return rc;
 }
@@ -240,7 +268,7 @@ int compliance_config_allowed(const compliance_config *cfg, const char *conf_pat
                               const char *desk_db, compliance_sanctions_decision *d, err *e)
 {
     memset(d, 0, sizeof *d);
-    if (desk_db && access(desk_db, F_OK) == 0 && rules_signed(conf_path, desk_db, e) < 0)
+    if (desk_db && access(desk_db, F_OK) == 0 && rules_signed(cfg, conf_path, desk_db, e) < 0)
         return -1;
     err de;
     err_clear(&de);

@@ -1282,18 +1282,22 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
     /* The desk's own limits are a signed decision on a signed desk: the file an admin
      * signed, or (never signed, or signed away) none. */
     if (o->home && !o->limits_path) {
+        /* read once: the bytes checked are the bytes parsed */
         char *ltext = NULL;
         size_t llen = 0;
         int crc = own_limits ? rcsv_read_file(lpath, &ltext, &llen, e) : 0;
         if (crc == 0)
             crc = audit_config_check(o->home, "risk-limits", ltext, llen, own_limits, NULL, 0,
                                      e);
+        if (crc == 0)
+            crc = own_limits ? risk_limits_parse(lpath, ltext, llen, &s->limits, e)
+                             : risk_limits_load(lpath, &s->limits, e);
         free(ltext);
         if (crc < 0)
             goto out;
-    }
-    if (risk_limits_load(lpath, &s->limits, e) < 0)
+    } else if (risk_limits_load(lpath, &s->limits, e) < 0) {
         goto out;
+    }
     s->params.margin_call_hf = s->limits.margin_call_hf;
     if (o->has_drawn) {
         s->drawn = o->drawn;

@@ -41,6 +41,10 @@ typedef struct risk_limits {
 void risk_limits_default(risk_limits *l);
 /* Unknown limit names, bad numbers and duplicates are errors naming file:line. */
 int risk_limits_load(const char *path, risk_limits *out, err *e) RISK_WUR;
+/* The same over a file's text already read (path names it in messages): what was hashed
+ * is what is parsed. */
+int risk_limits_parse(const char *path, const char *text, size_t len, risk_limits *out,
+                      err *e) RISK_WUR;
 
 /* ---- the snapshot ---------------------------------------------------------------------- */
 
