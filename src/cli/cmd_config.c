@@ -58,7 +58,8 @@ static int slurp(const char *path, char **out, size_t *len, bool *exists, err *e
     return 0;
 }
 
-/* The content parses as the kind of file it is to become (the loader's own parser). */
+/* The content parses as the kind of file it is to become (the loader's own parser, over the
+ * bytes that are signed). */
 static int validate(const audit_config_kind *k, const char *path, const char *text, size_t len,
                     err *e)
 {
@@ -70,7 +71,7 @@ static int validate(const audit_config_kind *k, const char *path, const char *te
     }
     if (!strcmp(k->name, "risk-limits")) {
         risk_limits l;
-        return risk_limits_load(path, &l, e);
+        return risk_limits_parse(path, text, len, &l, e);
     }
     compliance_config c;
     compliance_config_default(&c);
