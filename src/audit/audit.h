@@ -152,4 +152,63 @@ typedef int (*audit_statement_fn)(void *ctx, const audit_row *row, const json_t 
 int audit_verify_signatures(const char *home, audit_sig_report *report, audit_statement_fn fn,
                             void *fn_ctx, err *e) __attribute__((warn_unused_result));
 
+/* ---- the desk's configuration files as signed decisions (config_sig.c) ---- */
+
+/* One signed configuration file: its name on the command line ("policy"), its file in the
+ * desk home, the audit action of its decision and the role that signs it. */
+typedef struct audit_config_kind {
+    const char *name;
+    const char *file;
+    const char *action;
+    const char *role;
+} audit_config_kind;
+
+#define AUDIT_CONFIG_ABSENT "absent" /* the hash recorded for a file signed away */
+#define AUDIT_CONFIG_CONTENT_MAX 16384 /* longer text is recorded by its hash alone */
+
+/* The kind named name (its name, its file or its action); NULL when there is none. */
+const audit_config_kind *audit_config_kind_find(const char *name);
+const audit_config_kind *audit_config_kinds(size_t *n);
+/* SHA-256 of a file's bytes as hex; AUDIT_CONFIG_ABSENT when the file does not exist. */
+void audit_config_hash(char out[AUDIT_HASH_HEX], const void *text, size_t len, bool exists);
+
+typedef struct audit_config_record_t {
+    bool present;
+    char sha256[AUDIT_HASH_HEX];
+    uint64_t seq;             /* the audit row of the decision */
+    char operator_name[64];
+} audit_config_record_t;
+
+/* The last signed record of k's file (r->present false: never signed); *signed_desk false on
+ * a desk without a signed genesis. */
+int audit_config_get(const char *home, const audit_config_kind *k, bool *signed_desk,
+                     audit_config_record_t *r, err *e) __attribute__((warn_unused_result));
+/* Whether the desk may act on the content (text, len; exists false: the file is missing) of
+ * its configuration file name: on a desk with a signed genesis it must be the content last
+ * signed; a file never signed (or signed away) is accepted only when missing or equal to
+ * the shipped default dflt (may be NULL). Else ERR_DENIED, one line naming the file and the
+ * command that signs it. A desk without a genesis accepts every file. */
+int audit_config_check(const char *home, const char *name, const void *text, size_t len,
+                       bool exists, const void *dflt, size_t dflt_len, err *e)
+    __attribute__((warn_unused_result));
+/* The details of k's config.* decision for this content: file, sha256, bytes, previous (the
+ * hash signed before, or null) and the text ("content", when short and UTF-8; else
+ * "content_omitted"). NULL when out of memory. */
+json_t *audit_config_details(const audit_config_kind *k, const char *text, size_t len,
+                             bool exists, const audit_config_record_t *prev);
+/* For a desk.db rebuilt from nothing (after `audit adopt`): the desk id from the log's
+ * signed genesis and the configuration records from its config.* rows, so signatures keep
+ * verifying and files keep their signed state. *restored true when a genesis was found;
+ * nothing is done when desk.db knows its desk id. */
+int audit_restore_signed(const char *home, bool *restored, err *e)
+    __attribute__((warn_unused_result));
+
+/* Calls fn for each operator of the desk as its signed rows define them at the end of the
+ * log (genesis, operator.add/roles/remove), after checking every signature; refused when
+ * audit verify would fail. For a desk.db rebuilt from the log. */
+typedef int (*audit_operator_fn)(void *ctx, const char *name, const addr *key,
+                                 const char *roles, err *e);
+int audit_signed_operators(const char *home, audit_operator_fn fn, void *ctx, err *e)
+    __attribute__((warn_unused_result));
+
 #endif

@@ -16,6 +16,16 @@
     "  genesis_seq INTEGER NOT NULL"                                                               \
     ");"
 
+/* The last signed content of each of the desk's configuration files (config_sig.c): written
+ * in the same step as the row of its config.* decision. */
+#define AUDIT_CONFIG_SQL                                                                           \
+    "CREATE TABLE IF NOT EXISTS audit_config ("                                                    \
+    "  file TEXT PRIMARY KEY,"                                                                     \
+    "  sha256 TEXT NOT NULL,"                                                                      \
+    "  seq INTEGER NOT NULL,"                                                                      \
+    "  operator TEXT NOT NULL"                                                                     \
+    ");"
+
 /* Opens <home>/desk.db when it exists (*out NULL otherwise). */
 int audit_db_open(sqlite3 **out, const char *home, err *e);
 int audit_desk_read(sqlite3 *db, uint8_t desk_id[32], uint64_t *genesis_seq, bool *present,
@@ -25,5 +35,9 @@ int audit_desk_read(sqlite3 *db, uint8_t desk_id[32], uint64_t *genesis_seq, boo
  * the desk id. Refuses a decision without the matching signer. */
 int audit_sign_row(sqlite3 *db, uint64_t seq, const char *operator_name, const char *action,
                    const json_t *details, json_t **signed_details, err *e);
+
+/* After a config.* decision of row seq was signed: records its file's hash in desk.db. */
+int audit_config_record(sqlite3 *db, uint64_t seq, const char *operator_name,
+                        const json_t *details, err *e);
 
 #endif

@@ -123,7 +123,39 @@ int audit_sign_row(sqlite3 *db, uint64_t seq, const char *operator_name, const c
     pthread_mutex_lock(&signer_mu);
     int rc = sign_locked(db, seq, operator_name, action, details, desk_id, signed_details, e);
     pthread_mutex_unlock(&signer_mu);
+    if (rc == 0 && strncmp(action, "config.", 7) == 0 &&
+        audit_config_record(db, seq, operator_name, details, e) < 0) {
+        json_decref(*signed_details);
+        *signed_details = NULL;
+        return -1;
+    }
     return rc;
+}
+
+int audit_config_record(sqlite3 *db, uint64_t seq, const char *operator_name,
+                        const json_t *details, err *e)
+{
+    const char *file = json_string_value(json_object_get(details, "file"));
+    const char *sha = json_string_value(json_object_get(details, "sha256"));
+    if (!file || !sha || strlen(sha) >= AUDIT_HASH_HEX)
+        return err_set(e, ERR_INVALID, "a configuration decision names no file or hash");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_exec(db, AUDIT_CONFIG_SQL, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO audit_config (file, sha256, seq, "
+                                    "operator) VALUES (?1, ?2, ?3, ?4)", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)seq);
+        sqlite3_bind_text(st, 4, operator_name, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return err_set(e, ERR_IO, "cannot record the signed configuration in desk.db: %s",
+                       sqlite3_errmsg(db));
+    return 0;
 }
 
 static int sign_locked(sqlite3 *db, uint64_t seq, const char *operator_name, const char *action,

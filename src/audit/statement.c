@@ -65,6 +65,11 @@ void statement_subject(char out[STATEMENT_SUBJECT_MAX], const char *kind, const 
             return;
         }
     }
+    const json_t *file = json_object_get(details, "file");
+    if (strncmp(kind, "config.", 7) == 0 && json_is_string(file)) {
+        snprintf(out, STATEMENT_SUBJECT_MAX, "config:%.120s", json_string_value(file));
+        return;
+    }
     const json_t *name = json_object_get(details, "name");
     if (strncmp(kind, "operator.", 9) == 0 && json_is_string(name)) {
         snprintf(out, STATEMENT_SUBJECT_MAX, "operator:%.120s", json_string_value(name));
@@ -111,14 +116,18 @@ bool statement_is_decision(const char *action)
     return !strcmp(action, "desk.genesis") || has_prefix(action, "operator.") ||
            has_prefix(action, "case.") || has_prefix(action, "entity.") ||
            has_prefix(action, "compliance.") || has_prefix(action, "chain.") ||
-           has_prefix(action, "asset.") || !strcmp(action, "alert.ack") ||
+           has_prefix(action, "asset.") || has_prefix(action, "config.") ||
+           !strcmp(action, "alert.ack") ||
            !strcmp(action, "risk.set_drawn");
 }
 
 const char *statement_role_for(const char *action)
 {
-    if (!strcmp(action, "desk.genesis") || has_prefix(action, "operator."))
+    if (!strcmp(action, "desk.genesis") || has_prefix(action, "operator.") ||
+        !strcmp(action, "config.policy") || !strcmp(action, "config.risk_limits"))
         return "admin";
+    if (!strcmp(action, "config.compliance"))
+        return "compliance";
     if (has_prefix(action, "case.") || has_prefix(action, "entity.") ||
         has_prefix(action, "compliance."))
         return "compliance";

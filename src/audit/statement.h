@@ -1,7 +1,8 @@
 /* statement.h: the desk's signed decisions. Every off-chain decision (case, entity,
- * operator, compliance-rule, alert and risk changes) is an EIP-712 statement signed by
- * the deciding operator's key and stored inside its audit row, so the row's hash chain
- * covers the signature and anyone can check it with a standard wallet tool.
+ * operator, compliance-rule, alert and risk changes, the configuration files) is an
+ * EIP-712 statement signed by the deciding operator's key and stored inside its audit
+ * row, so the row's hash chain covers the signature and anyone can check it with a
+ * standard wallet tool.
  *
  * One generic type for every kind of decision:
  *   Decision(string kind,string subject,bytes32 payloadHash,uint64 at,address operator,
@@ -53,7 +54,7 @@ void statement_digest(uint8_t out[32], const uint8_t desk_id[32], const statemen
 int statement_payload_hash(uint8_t out[32], const json_t *details, err *e)
     __attribute__((warn_unused_result));
 /* What a decision is about, from its details: "case:N", "entity:N", "alert:N",
- * "operator:NAME", else "desk". */
+ * "operator:NAME", "config:FILE", else "desk". */
 void statement_subject(char out[STATEMENT_SUBJECT_MAX], const char *kind, const json_t *details);
 /* The statement as eth_signTypedData_v4 JSON ({types, primaryType, domain, message}):
  * what `cast wallet verify --data` reads. NULL when out of memory. */

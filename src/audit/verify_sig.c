@@ -48,6 +48,8 @@ typedef struct sig_ctx {
     bool started;
     vop *ops;
     size_t n_ops, cap_ops;
+    /* the last signed hash of each configuration file, as the log gives it */
+    json_t *config;
     /* export */
     audit_statement_fn fn;
     void *fn_ctx;
@@ -266,6 +268,53 @@ static int sig_row(void *vctx, const audit_row *row, err *e)
     }
     if (!genesis && strncmp(row->action, "operator.", 9) == 0)
         (void)apply_operator_row(c, row);
+    if (strncmp(row->action, "config.", 7) == 0 && c->config) {
+        const char *file = json_string_value(json_object_get(row->details, "file"));
+        const json_t *sha = json_object_get(row->details, "sha256");
+        if (!file || !json_is_string(sha))
+            return sig_fail(c, row, "a configuration decision without file or hash"), 0;
+        json_object_set(c->config, file, (json_t *)(uintptr_t)sha);
+    }
+    return 0;
+}
+
+/* desk.db's signed configuration hashes (what the loaders trust) against the log's. */
+static int config_match(sig_ctx *c, sqlite3 *db, err *e)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT file, sha256, seq FROM audit_config", -1, &st, NULL) !=
+        SQLITE_OK) {
+        bool no_table = strstr(sqlite3_errmsg(db), "no such table") != NULL;
+        sqlite3_finalize(st);
+        if (no_table && json_object_size(c->config) == 0)
+            return 0;
+        if (!no_table)
+            return err_set(e, ERR_IO, "cannot read the signed configuration in desk.db: %s",
+                           sqlite3_errmsg(db));
+    }
+    size_t seen = 0;
+    while (st && sqlite3_step(st) == SQLITE_ROW && c->r->ok) {
+        const char *file = (const char *)sqlite3_column_text(st, 0);
+        const char *sha = (const char *)sqlite3_column_text(st, 1);
+        const char *want = json_string_value(json_object_get(c->config, file ? file : ""));
+        seen++;
+        if (!want || !sha || strcmp(want, sha) != 0) {
+            c->r->ok = false;
+            char raw[AUDIT_PROBLEM_MAX];
+            snprintf(raw, sizeof raw, "desk.db's signed hash of %.60s (row seq %lld) is not "
+                     "the one the log's last signed %.60s row gives: desk.db was edited",
+                     file ? file : "?", (long long)sqlite3_column_int64(st, 2),
+                     file ? file : "?");
+            text_safe_str(c->r->problem, sizeof c->r->problem, raw);
+        }
+    }
+    sqlite3_finalize(st);
+    if (c->r->ok && seen != json_object_size(c->config)) {
+        c->r->ok = false;
+        snprintf(c->r->problem, sizeof c->r->problem, "desk.db lacks the hash of a "
+                 "configuration file the log signed: desk.db was edited (`fusion audit adopt` "
+                 "restores a rebuilt one)");
+    }
     return 0;
 }
 
@@ -281,11 +330,13 @@ int audit_verify_signatures(const char *home, audit_sig_report *report,
     c.r = report;
     c.fn = fn;
     c.fn_ctx = fn_ctx;
+    c.config = json_object();
+    if (!c.config)
+        return err_set(e, ERR_NOMEM, "out of memory");
     sqlite3 *db = NULL;
     int rc = audit_db_open(&db, home, e);
     if (rc == 0)
         rc = audit_desk_read(db, c.desk_id, &c.genesis_seq, &c.desk_present, e);
-    sqlite3_close(db);
     if (rc == 0)
         rc = audit_list(home, sig_row, &c, e);
     if (rc == 0 && report->ok && c.desk_present && !c.started) {
@@ -293,6 +344,36 @@ int audit_verify_signatures(const char *home, audit_sig_report *report,
         snprintf(report->problem, sizeof report->problem, "desk.db records a signed genesis "
                  "(row seq %" PRIu64 ") that the log does not hold", c.genesis_seq);
     }
+    if (rc == 0 && report->ok && db && c.started)
+        rc = config_match(&c, db, e);
+    sqlite3_close(db);
+    json_decref(c.config);
+    free(c.ops);
+    return rc;
+}
+
+int audit_signed_operators(const char *home, audit_operator_fn fn, void *ctx, err *e)
+{
+    if (sodium_init() < 0)
+        return err_set(e, ERR_CRYPTO, "libsodium failed to initialise");
+    audit_sig_report report;
+    memset(&report, 0, sizeof report);
+    report.ok = true;
+    sig_ctx c;
+    memset(&c, 0, sizeof c);
+    c.r = &report;
+    sqlite3 *db = NULL;
+    int rc = audit_db_open(&db, home, e);
+    if (rc == 0)
+        rc = audit_desk_read(db, c.desk_id, &c.genesis_seq, &c.desk_present, e);
+    sqlite3_close(db);
+    if (rc == 0)
+        rc = audit_list(home, sig_row, &c, e);
+    if (rc == 0 && (!report.ok || !c.started))
+        rc = err_set(e, ERR_STATE, "the desk's signed decisions do not verify (%s): run "
+                     "`fusion audit verify`", report.ok ? "no signed genesis" : report.problem);
+    for (size_t i = 0; rc == 0 && i < c.n_ops; i++)
+        rc = fn(ctx, c.ops[i].name, &c.ops[i].key, c.ops[i].roles, e);
     free(c.ops);
     return rc;
 }

@@ -39,6 +39,7 @@ typedef struct cli_ctx {
     X(alerts, "risk alerts: list (--all; also plain `fusion alerts`), ack ID")                     \
     X(asset, "tokens and price feeds the risk service values: add-token, add-feed, list")          \
     X(operator, "desk operators and their roles: genesis, add, roles, remove, list")               \
+    X(config, "the desk's configuration files as signed decisions: sign, status")                 \
     X(tx, "outbound transactions: list, show, check (resend what is in flight), speedup, cancel")  \
     X(devnet, "local three-chain devnet (anvil): up, down, status")                                \
     X(demo, "devnet, seeded demo desk, market driver and the UI (the README's first command)")     \

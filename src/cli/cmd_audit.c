@@ -13,10 +13,12 @@
 #include <sys/stat.h>
 
 #include "audit/audit.h"
+#include "audit/statement.h"
 #include "base/bytes.h"
 #include "base/fsperm.h"
 #include "base/text.h"
 #include "cli/opts.h"
+#include "store/store.h"
 
 static const char audit_usage[] =
     "usage: fusion audit list [--json|--csv]\n"
@@ -26,13 +28,19 @@ static const char audit_usage[] =
 
 typedef struct list_state {
     json_t *arr; /* --json: collected rows */
+    bool genesis; /* the desk's genesis was listed: decisions from here on are signed */
 } list_state;
 
 static int print_row(void *ctx, const audit_row *row, err *e)
 {
     list_state *st = ctx;
+    st->genesis = st->genesis || strcmp(row->action, "desk.genesis") == 0;
+    /* A decision before the genesis carries no signature: it says so where it is shown. */
+    bool unsigned_row = !st->genesis && statement_is_decision(row->action);
     if (st->arr) {
         json_t *j = json_loads(row->raw, JSON_REJECT_DUPLICATES, NULL);
+        if (j && unsigned_row)
+            json_object_set_new(j, "recorded_before_signatures", json_true());
         if (!j || json_array_append_new(st->arr, j) < 0)
             return err_set(e, ERR_NOMEM, "out of memory listing the audit log");
         return 0;
@@ -41,8 +49,9 @@ static int print_row(void *ctx, const audit_row *row, err *e)
      * safe before it reaches the terminal. */
     char *details = json_dumps(row->details, JSON_COMPACT | JSON_SORT_KEYS);
     char *line = NULL, *safe = NULL;
-    if (asprintf(&line, "%6" PRIu64 "  %s  %-12s  %-14s  %s", row->seq, row->time,
-                 row->operator_name, row->action, details ? details : "{}") < 0)
+    if (asprintf(&line, "%6" PRIu64 "  %s  %-12s  %-14s  %s%s", row->seq, row->time,
+                 row->operator_name, row->action, details ? details : "{}",
+                 unsigned_row ? "  [recorded before signatures]" : "") < 0)
         line = NULL; /* undefined after a failure */
     safe = line ? text_safe_dup(line, strlen(line)) : NULL;
     free(details);
@@ -90,6 +99,64 @@ static int export_row(void *vctx, const audit_row *row, const json_t *typed_data
             who ? who : "", sig_hex);
     x->n++;
     return 0;
+}
+
+typedef struct adopt_ops {
+    store *db;
+    size_t added;
+} adopt_ops;
+
+static int adopt_operator(void *vctx, const char *name, const addr *key, const char *roles,
+                          err *e)
+{
+    adopt_ops *a = vctx;
+    store_operator op;
+    bool found = false;
+    if (store_operator_get(a->db, name, &op, &found, e) < 0)
+        return -1;
+    if (found) {
+        if (!addr_equal(&op.address, key))
+            return err_set(e, ERR_STATE, "desk.db's operator %.63s has another key than the "
+                           "signed log gives: run `fusion audit verify`", name);
+        return store_operator_set_roles(a->db, name, roles, &found, e);
+    }
+    memset(&op, 0, sizeof op);
+    snprintf(op.name, sizeof op.name, "%s", name);
+    op.address = *key;
+    snprintf(op.roles, sizeof op.roles, "%s", roles);
+    if (store_operator_add(a->db, &op, e) < 0)
+        return -1;
+    a->added++;
+    return 0;
+}
+
+/* After the head: a desk.db rebuilt from nothing gets its desk id, its signed configuration
+ * records and its operators back from the signed log, so its decisions verify and are
+ * refused or accepted as before. */
+static int adopt_signed(cli_ctx *ctx)
+{
+    err e;
+    err_clear(&e);
+    bool restored = false;
+    if (audit_restore_signed(ctx->home, &restored, &e) < 0)
+        return cli_fail(&e);
+    if (!restored)
+        return EXIT_OK;
+    adopt_ops a = {NULL, 0};
+    int rc = cli_desk_open(ctx, &a.db, &e);
+    if (rc == 0 && (rc = store_begin(a.db, &e)) == 0) {
+        if (audit_signed_operators(ctx->home, adopt_operator, &a, &e) < 0 ||
+            store_commit(a.db, &e) < 0) {
+            store_rollback(a.db);
+            rc = -1;
+        }
+    }
+    store_close(&a.db);
+    if (rc < 0)
+        return cli_fail(&e);
+    printf("signed genesis found in the log: desk id, signed configuration and %zu operators "
+           "restored in desk.db\n", a.added);
+    return EXIT_OK;
 }
 
 static int audit_export(cli_ctx *ctx, const char *dir)
@@ -195,12 +262,12 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
         if (audit_adopt(ctx->home, ctx->operator_name, &e) < 0)
             return cli_fail(&e);
         printf("audit head recorded in desk.db (an audit.adopt row names it)\n");
-        return EXIT_OK;
+        return adopt_signed(ctx);
     }
     if (strcmp(action, "list") == 0) {
         if (anchor)
             return cli_usage("audit", "--anchor belongs to `fusion audit verify`");
-        list_state st = {json ? json_array() : NULL};
+        list_state st = {json ? json_array() : NULL, false};
         int rc = audit_list(ctx->home, print_row, &st, &e);
         if (rc == 0 && csv) {
             int crc = cli_csv_print(st.arr);
@@ -260,8 +327,10 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
     if (!json && !log_only) {
         if (sr.signed_desk)
             printf("signatures ok: %" PRIu64 " decisions signed by their operators since the "
-                   "genesis (seq %" PRIu64 "); %" PRIu64 " recorded before signatures\n",
-                   sr.signed_rows, sr.genesis_seq, sr.unsigned_rows);
+                   "genesis (seq %" PRIu64 "); %" PRIu64 " recorded before signatures%s\n",
+                   sr.signed_rows, sr.genesis_seq, sr.unsigned_rows,
+                   sr.unsigned_rows ? " (the decisions before the genesis row: unsigned, "
+                                      "marked so by `fusion audit list`)" : "");
         else
             printf("signatures: none; this desk has no signed genesis (%" PRIu64 " decisions "
                    "unsigned; `fusion --operator ADMIN operator genesis` starts signing)\n",

@@ -16,6 +16,7 @@
 
 #include "audit/audit.h"
 #include "base/amount.h"
+#include "base/text.h"
 #include "cli/opts.h"
 #include "cli/risk_cli.h"
 #include "crypto/address.h"
@@ -748,6 +749,14 @@ json_t *risk_cli_snapshot_json(const risk_snapshot *s)
     json_object_set_new(root, "alerts", al);
     json_object_set_new(root, "alerts_raised", json_integer((json_int_t)s->raised));
     json_object_set_new(root, "alerts_cleared", json_integer((json_int_t)s->cleared));
+    json_object_set_new(root, "what_if", json_boolean(s->what_if));
+    json_t *cj = json_array();
+    for (size_t i = 0; i < s->n_conds; i++)
+        json_array_append_new(cj, json_pack("{s:s,s:s,s:s,s:s}", "key", s->conds[i].key, "kind",
+                                            s->conds[i].kind, "severity",
+                                            alert_severity_str(s->conds[i].severity), "message",
+                                            s->conds[i].message));
+    json_object_set_new(root, "conditions", cj);
     return root;
 }
 
@@ -829,6 +838,14 @@ static void report_text(const risk_snapshot *s)
         print_credit_stress(r, &pp, s->scen, false);
     } else {
         printf("no VaR: %s\n", s->report_note);
+    }
+    if (s->what_if) {
+        printf("\nwhat-if (--limits/--drawn): %zu conditions hold under them; the desk's "
+               "alerts are not changed\n", s->n_conds);
+        char msg[6 * STORE_ALERT_MSG_MAX + 1];
+        for (size_t i = 0; i < s->n_conds; i++)
+            printf("  %-8s  %s\n", alert_severity_str(s->conds[i].severity),
+                   text_safe_str(msg, sizeof msg, s->conds[i].message));
     }
     printf("\nalerts (%zu open; %zu raised, %zu cleared by this refresh)\n", s->n_alerts,
            s->raised, s->cleared);

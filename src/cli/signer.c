@@ -103,8 +103,9 @@ static const char *const deciding[][2] = {
     {"case", "escalate"}, {"case", "clear"},   {"case", "block"},    {"case", "report"},
     {"case", "rules"},   {"entity", "add"},    {"entity", "edit"},   {"entity", "link"},
     {"entity", "import"}, {"alerts", "ack"},   {"risk", "set-drawn"}, {"operator", "add"},
-    {"operator", "roles"}, {"operator", "remove"}, {"chain", "add"},     {"chain", "add-factory"}, {"chain", "add-endpoint"}, {"chain", "remove"},
-    {"asset", "add-token"}, {"asset", "add-feed"},
+    {"operator", "roles"}, {"operator", "remove"}, {"chain", "add"},    {"chain", "add-factory"},
+    {"chain", "add-endpoint"}, {"chain", "remove"}, {"asset", "add-token"}, {"asset", "add-feed"},
+    {"config", "sign"},
 };
 
 int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)

@@ -81,6 +81,8 @@
     X("operator", "roles", "fusion operator roles NAME --role ROLE[,ROLE...]")                     \
     X("operator", "remove", "fusion operator remove NAME   (an admin's decision; never the last admin)") \
     X("operator", "list", "fusion operator list [--json|--csv]")                                   \
+    X("config", "sign", "fusion config sign policy|risk-limits|compliance [--file FILE]   (with --operator NAME)") \
+    X("config", "status", "fusion config status [--json]")                                         \
     X("tx", "list", "fusion tx list [--json|--csv]")                                               \
     X("tx", "show", "fusion tx show ID|HASH [--json]")                                             \
     X("tx", "check", "fusion tx check [--chain NAME] [--wait SECS]")                               \

@@ -175,7 +175,9 @@ int compliance_sanctions_decide(store *s, const compliance_actor *a, bool off, c
  * again: a stored decision that does not verify is an error (ERR_DENIED). */
 int compliance_sanctions_decision_get(store *s, compliance_sanctions_decision *d,
                                       err *e) COMPLIANCE_WUR;
-/* Whether the rules in cfg may be used on this desk: sanctions screening switched off
+/* Whether the rules in cfg may be used on this desk: on a desk with a signed genesis, the
+ * file at conf_path (NULL: none) must be the compliance.conf an officer last signed
+ * (`fusion config sign compliance`, audit_config_check); sanctions screening switched off
  * (sanctions.enabled = no) needs a recorded, verified decision to switch it off; without
  * one, an error naming conf_path:line and the command that records the decision. desk_db:
  * the desk database path (may not exist: then there is no decision). */

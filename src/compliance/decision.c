@@ -5,6 +5,7 @@
  * reason), the desk stores the signed record and audits it, and every load of the rules
  * checks the signature again. Records signed before (EIP-191 personal_sign over
  * compliance_sanctions_message) still verify as they were signed. */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,10 +188,88 @@ out:
     return rc;
 }
 
+/* Whether the text checked holds the rules cfg was loaded with (the file read again: a file
+ * swapped between the two reads must not pass as the signed one). */
+static int same_rules(const compliance_config *cfg, const char *conf_path, const char *text,
+                      size_t len, err *e)
+{
+    compliance_config again;
+    compliance_config_default(&again);
+    FILE *f = fmemopen((void *)(uintptr_t)text, len ? len : 1, "r");
+    if (!f)
+        return err_set(e, ERR_NOMEM, "out of memory reading %s", conf_path);
+    err pe;
+    err_clear(&pe);
+    int rc = len ? compliance_config_read(&again, conf_path, f, &pe) : 0;
+    fclose(f);
+    char *a = rc == 0 ? compliance_config_text(cfg) : NULL;
+    char *b = rc == 0 ? compliance_config_text(&again) : NULL;
+    bool same = a && b && strcmp(a, b) == 0;
+    free(a);
+    free(b);
+    if (!same)
+        return err_set(e, ERR_STATE, "%s changed while it was read: run the command again",
+                       conf_path);
+    return 0;
+}
+
+/* The rules file as the signed decision an officer made of it (audit_config_check): the
+ * desk home is desk.db's directory. */
+static int rules_signed(const compliance_config *cfg, const char *conf_path,
+                        const char *desk_db, err *e)
+{
+    const char *slash = strrchr(desk_db, '/');
+    char home[4200];
+    int k = slash ? snprintf(home, sizeof home, "%.*s", (int)(slash - desk_db), desk_db)
+                  : snprintf(home, sizeof home, ".");
+    if (k < 0 || (size_t)k >= sizeof home)
+        return err_set(e, ERR_INVALID, "the desk path %.60s... is too long", desk_db);
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    if (conf_path) {
+        FILE *f = fopen(conf_path, "rb");
+        if (!f)
+            return err_set(e, ERR_IO, "cannot read %s: %s", conf_path, strerror(errno));
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+            if (len + n > cap) {
+                size_t nc = cap ? 2 * cap : 8192;
+                while (nc < len + n)
+                    nc *= 2;
+                char *t = realloc(text, nc);
+                if (!t) {
+                    fclose(f);
+                    free(text);
+                    return err_set(e, ERR_NOMEM, "out of memory reading %s", conf_path);
+                }
+                text = t;
+                cap = nc;
+            }
+            memcpy(text + len, chunk, n);
+            len += n;
+        }
+        bool bad = ferror(f);
+        fclose(f);
+        if (bad) {
+            free(text);
+            return err_set(e, ERR_IO, "cannot read %s", conf_path);
+        }
+    }
+    int rc = audit_config_check(home, "compliance", text ? text : "", len, conf_path != NULL,
+                                NULL, 0, e);
+    if (rc == 0 && conf_path)
+        rc = same_rules(cfg, conf_path, text ? text : "", len, e);
+    free(text);
+    return rc;
+}
+
 int compliance_config_allowed(const compliance_config *cfg, const char *conf_path,
                               const char *desk_db, compliance_sanctions_decision *d, err *e)
 {
     memset(d, 0, sizeof *d);
+    if (desk_db && access(desk_db, F_OK) == 0 && rules_signed(cfg, conf_path, desk_db, e) < 0)
+        return -1;
     err de;
     err_clear(&de);
     int got = 0;

@@ -134,6 +134,8 @@ static int load_policy(desk *d, err *e)
     size_t len = 0;
     if (access(d->policy_path, F_OK) != 0) {
         char src[4200];
+        if (audit_config_check(d->home, "policy", NULL, 0, false, NULL, 0, e) < 0)
+            return -1; /* a signed policy that went missing is not replaced by the default */
         if (desk_data_path(src, sizeof src, "policy", "default.policy", e) < 0 ||
             read_file(src, &text, &len, e) < 0)
             return err_prefix(e, "no policy at %s", d->policy_path);
@@ -158,6 +160,20 @@ static int load_policy(desk *d, err *e)
         }
     } else if (fsperm_check_private(d->policy_path, "desk policy", e) < 0 ||
                read_file(d->policy_path, &text, &len, e) < 0) {
+        return -1;
+    }
+    /* On a signed desk the policy is the one an admin signed (or the shipped default). */
+    char dflt_path[4200], *dflt = NULL;
+    size_t dflt_len = 0;
+    err de;
+    err_clear(&de);
+    if (desk_data_path(dflt_path, sizeof dflt_path, "policy", "default.policy", &de) < 0 ||
+        read_file(dflt_path, &dflt, &dflt_len, &de) < 0)
+        dflt = NULL; /* then only a signed policy.conf is accepted */
+    int crc = audit_config_check(d->home, "policy", text, len, true, dflt, dflt_len, e);
+    free(dflt);
+    if (crc < 0) {
+        free(text);
         return -1;
     }
     uint8_t h[32];

@@ -465,20 +465,21 @@ out:
     return rc;
 }
 
-/* Copies data/demo/risk-limits.csv to <home>/risk-limits.csv unless the desk has its own. */
-static int install_limits(const char *home, devnet_seed_report *out, err *e)
+/* Copies data/demo/risk-limits.csv to <home>/risk-limits.csv unless the desk has its own,
+ * and signs it as the demo's admin (the desk acts only on signed limits) when the desk's
+ * file is the demo's and not signed yet (a demo desk seeded before limits were signed). */
+static int install_limits(const char *home, ks_key *admin_key, devnet_seed_report *out, err *e)
 {
     char src[4096], dst[4200];
     snprintf(dst, sizeof dst, "%s/risk-limits.csv", home);
-    if (access(dst, F_OK) == 0)
-        return 0;
     if (devnet_data_path(src, sizeof src, "demo/risk-limits.csv", e) < 0)
         return -1;
     FILE *in = fopen(src, "r");
     if (!in)
         return err_set(e, ERR_IO, "cannot read %s", src);
-    buf text;
+    buf text, have;
     buf_init(&text);
+    buf_init(&have);
     char chunk[4096];
     size_t n;
     int rc = 0;
@@ -487,21 +488,50 @@ static int install_limits(const char *home, devnet_seed_report *out, err *e)
     if (rc == 0 && ferror(in))
         rc = err_set(e, ERR_IO, "cannot read %s", src);
     fclose(in);
+    bool fresh = rc == 0 && access(dst, F_OK) != 0;
     /* Whole or not at all: a desk's own limits file is never replaced, so a half copy
      * left by a crash would stay, with limits missing. */
     err we;
     err_clear(&we);
-    if (rc == 0 && fsperm_write_atomic(dst, text.data, text.len, false, &we) < 0 &&
+    if (fresh && fsperm_write_atomic(dst, text.data, text.len, false, &we) < 0 &&
         we.code != ERR_EXISTS) {
         if (e)
             *e = we;
         rc = -1;
     }
+    out->limits_installed = fresh && rc == 0 && we.code != ERR_EXISTS;
+    FILE *f = rc == 0 ? fopen(dst, "r") : NULL;
+    if (rc == 0 && !f)
+        rc = err_set(e, ERR_IO, "cannot read %s", dst);
+    while (f && rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = buf_append(&have, chunk, n, e);
+    if (f)
+        fclose(f);
+    err ce;
+    err_clear(&ce);
+    if (rc == 0 && have.len == text.len && memcmp(have.data, text.data, text.len) == 0 &&
+        audit_config_check(home, "risk-limits", have.data, have.len, true, NULL, 0, &ce) < 0 &&
+        ce.code == ERR_DENIED) {
+        const audit_config_kind *k = audit_config_kind_find("risk-limits");
+        bool signed_desk = false;
+        audit_config_record_t prev;
+        json_t *det = NULL;
+        rc = audit_config_get(home, k, &signed_desk, &prev, e);
+        if (rc == 0 && prev.present)
+            goto done; /* the desk signed other limits: an operator's to sort out */
+        if (rc == 0 && !(det = audit_config_details(k, (const char *)have.data, have.len, true,
+                                                    &prev)))
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+        if (rc == 0) {
+            seed_signer(SEED_ADMIN, admin_key);
+            rc = audit_append(home, SEED_ADMIN, k->action, det, e);
+        }
+        json_decref(det);
+    }
+done:
     buf_free(&text);
-    if (rc < 0)
-        return -1;
-    out->limits_installed = true;
-    return 0;
+    buf_free(&have);
+    return rc;
 }
 
 int devnet_seed(const char *home, const char *operator_name, devnet_seed_report *out, err *e)
@@ -580,7 +610,7 @@ int devnet_seed(const char *home, const char *operator_name, devnet_seed_report 
     seed_signer(officer, officer_key);
     if (store_entities(db, &act, ents, out, e) < 0)
         goto out;
-    if (install_limits(home, out, e) < 0)
+    if (install_limits(home, deployer, out, e) < 0)
         goto out;
     snprintf(out->entities_note, sizeof out->entities_note, "%u new, %u new address links",
              out->entities_new, out->links_new);

@@ -58,11 +58,19 @@ static int set_limit(risk_limits *l, int which, double v, const char *path, size
 
 int risk_limits_load(const char *path, risk_limits *out, err *e)
 {
-    risk_limits_default(out);
     char *text = NULL;
     size_t len = 0;
     if (rcsv_read_file(path, &text, &len, e) < 0)
         return -1;
+    int rc = risk_limits_parse(path, text, len, out, e);
+    free(text);
+    return rc;
+}
+
+int risk_limits_parse(const char *path, const char *text, size_t len, risk_limits *out,
+                      err *e)
+{
+    risk_limits_default(out);
     rcsv c;
     rcsv_init(&c, path, text, len, true);
     bool seen[L_COUNT] = {false};
@@ -115,6 +123,5 @@ int risk_limits_load(const char *path, risk_limits *out, err *e)
     if (rc == 0 && !header)
         rc = err_set(e, ERR_INVALID, "%s: no limit,value header", path);
     rcsv_free(&c);
-    free(text);
     return rc;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "base/bytes.h"
 #include "base/fsperm.h"
 #include "base/log.h"
@@ -23,6 +24,7 @@
 #include "rpc/rpc.h"
 #include "rpc/rpc_chain.h"
 #include "risk/feeds.h"
+#include "risk/rcsv.h"
 
 const char *risk_pos_kind_str(risk_pos_kind k)
 {
@@ -1277,8 +1279,25 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
     if ((own_limits ? fsperm_check_private(lpath, "desk's risk limits file", e)
                     : fsperm_check_not_writable(lpath, "risk limits file", e)) < 0)
         goto out;
-    if (risk_limits_load(lpath, &s->limits, e) < 0)
+    /* The desk's own limits are a signed decision on a signed desk: the file an admin
+     * signed, or (never signed, or signed away) none. */
+    if (o->home && !o->limits_path) {
+        /* read once: the bytes checked are the bytes parsed */
+        char *ltext = NULL;
+        size_t llen = 0;
+        int crc = own_limits ? rcsv_read_file(lpath, &ltext, &llen, e) : 0;
+        if (crc == 0)
+            crc = audit_config_check(o->home, "risk-limits", ltext, llen, own_limits, NULL, 0,
+                                     e);
+        if (crc == 0)
+            crc = own_limits ? risk_limits_parse(lpath, ltext, llen, &s->limits, e)
+                             : risk_limits_load(lpath, &s->limits, e);
+        free(ltext);
+        if (crc < 0)
+            goto out;
+    } else if (risk_limits_load(lpath, &s->limits, e) < 0) {
         goto out;
+    }
     s->params.margin_call_hf = s->limits.margin_call_hf;
     if (o->has_drawn) {
         s->drawn = o->drawn;
@@ -1324,7 +1343,16 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
     apply_prices(s);
     if (run_math(&r, db, o, pr, e) < 0 || limit_conds(&r, e) < 0)
         goto out;
-    if (store_alert_sync(db, s->conds, s->n_conds, s->as_of, &s->raised, &s->cleared, e) < 0 ||
+    /* On a signed desk only its own limits and drawn amount move its alerts: a report over
+     * other limits or another drawn amount would raise or clear them with no signed
+     * decision. */
+    if ((o->limits_path || o->has_drawn) && o->home) {
+        uint8_t id[32];
+        if (audit_desk_id(o->home, id, &s->what_if, e) < 0)
+            goto out;
+    }
+    if ((!s->what_if &&
+         store_alert_sync(db, s->conds, s->n_conds, s->as_of, &s->raised, &s->cleared, e) < 0) ||
         store_alert_list(db, false, &s->alerts, &s->n_alerts, e) < 0)
         goto out;
     LOG_I("risk", "refresh: %zu positions, gross %.2f USD (estimate), %zu conditions, %zu "

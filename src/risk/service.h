@@ -41,6 +41,10 @@ typedef struct risk_limits {
 void risk_limits_default(risk_limits *l);
 /* Unknown limit names, bad numbers and duplicates are errors naming file:line. */
 int risk_limits_load(const char *path, risk_limits *out, err *e) RISK_WUR;
+/* The same over a file's text already read (path names it in messages): what was hashed
+ * is what is parsed. */
+int risk_limits_parse(const char *path, const char *text, size_t len, risk_limits *out,
+                      err *e) RISK_WUR;
 
 /* ---- the snapshot ---------------------------------------------------------------------- */
 
@@ -120,17 +124,23 @@ typedef struct risk_snapshot {
     store_alert *alerts;         /* open alerts after this refresh */
     size_t n_alerts;
     size_t raised, cleared;
+    /* A what-if (on a desk with a signed genesis, limits other than the desk's, or a drawn
+     * amount given): the conditions are computed, the desk's alerts are left as they are (a
+     * changed limit or drawn amount is a signed decision: `config sign risk-limits`, `risk
+     * set-drawn`). */
+    bool what_if;
 } risk_snapshot;
 
 typedef struct risk_service_opts {
     const char *home;            /* desk home: the key store's addresses are desk accounts */
     const addr *extra_accounts;  /* more desk accounts (may be NULL) */
     size_t n_extra;
-    const char *limits_path;     /* NULL: <home>/risk-limits.csv, else the shipped one */
+    const char *limits_path;     /* NULL: <home>/risk-limits.csv, else the shipped one;
+                                    given: a what-if (see risk_snapshot.what_if) */
     const char *collateral_path; /* NULL: the shipped risk/collateral.csv */
     const char *scenarios_path;  /* NULL: the shipped risk/scenarios.csv */
     const char *prices_dir;      /* NULL: the shipped prices/ */
-    bool has_drawn;              /* else the desk setting drawn_usd, else 0 */
+    bool has_drawn;              /* else the desk setting drawn_usd, else 0; true: a what-if */
     double drawn;
     int64_t now;                 /* 0: the clock */
     risk_params params;

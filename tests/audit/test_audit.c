@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "audit/statement.h"
 #include "store/store.h"
 #include "store/store_internal.h"
 
@@ -541,6 +542,48 @@ static void test_migrated_desk_adopts(void **state)
     assert_int_equal(r.db_head_seq, 4);
 }
 
+/* The configuration files are decisions of a role each, about their file; an unknown
+ * kind is none of them; the hash is of the exact bytes, "absent" for no file. */
+static void test_config_kinds(void **state)
+{
+    (void)state;
+    static const char *const want[][3] = {
+        {"policy", "config.policy", "admin"},
+        {"risk-limits", "config.risk_limits", "admin"},
+        {"compliance", "config.compliance", "compliance"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        const audit_config_kind *k = audit_config_kind_find(want[i][0]);
+        assert_non_null(k);
+        assert_string_equal(k->action, want[i][1]);
+        assert_true(statement_is_decision(k->action));
+        assert_string_equal(statement_role_for(k->action), want[i][2]);
+        assert_ptr_equal(audit_config_kind_find(k->file), k);
+        json_t *d = json_pack("{s:s}", "file", k->file);
+        char subject[STATEMENT_SUBJECT_MAX], expect[STATEMENT_SUBJECT_MAX];
+        statement_subject(subject, k->action, d);
+        snprintf(expect, sizeof expect, "config:%s", k->file);
+        assert_string_equal(subject, expect);
+        json_decref(d);
+    }
+    assert_null(audit_config_kind_find("prices"));
+    char h[AUDIT_HASH_HEX];
+    audit_config_hash(h, "", 0, true);
+    assert_string_equal(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    audit_config_hash(h, NULL, 0, false);
+    assert_string_equal(h, AUDIT_CONFIG_ABSENT);
+    /* long or non-UTF-8 text is recorded by its hash alone */
+    const audit_config_kind *k = audit_config_kind_find("policy");
+    json_t *d = audit_config_details(k, "ok\n", 3, true, NULL);
+    assert_string_equal(json_string_value(json_object_get(d, "content")), "ok\n");
+    assert_true(json_is_null(json_object_get(d, "previous")));
+    json_decref(d);
+    d = audit_config_details(k, "\xff\xfe", 2, true, NULL);
+    assert_null(json_object_get(d, "content"));
+    assert_true(json_is_true(json_object_get(d, "content_omitted")));
+    json_decref(d);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -552,6 +595,7 @@ int main(void)
         T(test_truncated),          T(test_anchor),      T(test_refusals),
         T(test_concurrent_appenders), T(test_log_deleted), T(test_log_cut),
         T(test_db_deleted),         T(test_log_ahead_of_head), T(test_migrated_desk_adopts),
+        cmocka_unit_test(test_config_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

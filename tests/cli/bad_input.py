@@ -83,6 +83,12 @@ def sanctions_off(tmp):
           "sanctions.enabled = no\n")
     conf = os.path.join(home, "compliance.conf")
     r = run(home, "case", "rules")
+    refused("compliance.conf not signed (case rules)", r, 1, conf + " is not signed",
+            "config sign compliance")
+    r = run(home, "--operator", "carol", "--passphrase-file", pw, "config", "sign",
+            "compliance")
+    check("carol signs the rules file", r.returncode == 0, r)
+    r = run(home, "case", "rules")
     refused("sanctions.enabled = no without a decision (case rules)", r, 1,
             conf + ":3: sanctions.enabled = no", "case rules --sanctions off --reason")
     r = run(home, "sync", "--once")

@@ -190,6 +190,7 @@ class Files(unittest.TestCase):
         os.chmod(limits, 0o644)
         self.refused(self.fusion("risk", "report"), f"chmod 600 {limits}")
         os.chmod(limits, 0o600)
+        self.ok("config", "sign", "risk-limits", passfile=self.pw)  # the admin's decision
         self.ok("risk", "report")
         self.ok("tx", "check", passfile=self.pw)  # the desk writes its policy.conf, 0600
         policy = os.path.join(self.home, "policy.conf")

@@ -930,6 +930,43 @@ static void write_text(const char *path, const char *text)
     assert_int_equal(chmod(path, 0600), 0); /* desk configuration is the operator's alone */
 }
 
+/* On a signed desk the rules loaded must be the compliance.conf an officer signed: an
+ * unsigned file is refused naming the command, and rules loaded from one file while the
+ * signed one is in place when checked (a file swapped between the two reads) are refused
+ * too. */
+static void test_config_signed(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    char path[400], other[400];
+    snprintf(path, sizeof path, "%s/compliance.conf", home);
+    snprintf(other, sizeof other, "%s/loose.conf", home);
+    const char *text = "sla.low_hours = 100\n";
+    write_text(path, text);
+    write_text(other, "sla.low_hours = 1000\n");
+    compliance_config cfg, loose;
+    compliance_sanctions_decision d;
+    err e;
+    compliance_config_default(&cfg);
+    assert_int_equal(compliance_config_load(&cfg, path, &e), 0);
+    assert_int_equal(compliance_config_allowed(&cfg, path, dbpath, &d, &e), -1);
+    assert_non_null(strstr(e.msg, "config sign compliance"));
+    /* officer0 signs it, as `fusion config sign compliance` records it */
+    const audit_config_kind *k = audit_config_kind_find("compliance");
+    json_t *det = audit_config_details(k, text, strlen(text), true, NULL);
+    assert_non_null(det);
+    sign_as_op("officer0");
+    assert_int_equal(audit_append(home, "officer0", k->action, det, &e), 0);
+    json_decref(det);
+    assert_int_equal(compliance_config_allowed(&cfg, path, dbpath, &d, &e), 0);
+    /* the rules of another file, checked against the signed one */
+    compliance_config_default(&loose);
+    assert_int_equal(compliance_config_load(&loose, other, &e), 0);
+    assert_int_equal(compliance_config_allowed(&loose, path, dbpath, &d, &e), -1);
+    assert_non_null(strstr(e.msg, "changed while it was read"));
+    store_close(&s);
+}
+
 /* Every value read back is the one written in the file; errors name FILE:LINE and the key;
  * a bad file changes nothing. */
 static void test_config_file(void **state)
@@ -1417,6 +1454,7 @@ int main(void)
         cmocka_unit_test(test_entity_checks),
         cmocka_unit_test_setup_teardown(test_officer_roles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_signed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_screener_reorg, setup, teardown),
         cmocka_unit_test_setup_teardown(test_screener_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sla_alerts, setup, teardown),

@@ -122,12 +122,18 @@ def main():
     chain.cast_send(acct, escrow, "fund()", value=10 * 10**18)
     desk.run("sync", "--once")
 
-    limits = os.path.join(work, "limits.csv")
-    write_limits(limits, 0)
+    # the desk's own limits: an admin's signed decision (a signed desk acts on no other)
+    limits = os.path.join(desk.home, "risk-limits.csv")
+
+    def sign_limits(var_limit):
+        write_limits(limits, var_limit)
+        os.chmod(limits, 0o600)
+        desk.signed.sign_config("risk-limits")
+
+    sign_limits(0)
 
     def report(*extra):
-        return desk.json("risk", "report", "--json", "--paths", PATHS, "--limits", limits,
-                         *extra)
+        return desk.json("risk", "report", "--json", "--paths", PATHS, *extra)
 
     def set_eth(price):
         chain.cast_send(A[0], eth_feed, "setAnswer(int256)", str(price * 10**8))
@@ -199,7 +205,7 @@ def main():
     check(desk.run("audit", "verify").returncode == 0, "audit chain broken")
 
     # ---- the VaR limit between the two levels: crossing up raises, coming back clears.
-    write_limits(limits, round((var_hi + var_lo) / 2, 2))
+    sign_limits(round((var_hi + var_lo) / 2, 2))
     r3 = report()
     check(not [a for a in r3["alerts"] if a["key"] == "var_limit"], "VaR below the limit")
     set_eth(ETH_HI)
@@ -217,6 +223,19 @@ def main():
           "the cleared margin call keeps its history")
     txt = desk.run("alerts").stdout
     check("VaR" in txt and "above the limit" in txt, f"fusion alerts text: {txt}")
+    # a report over other limits (or another drawn amount) is a what-if: it shows what holds
+    # under them and leaves the desk's alerts alone (changing them is a signed decision)
+    loose = os.path.join(work, "loose.csv")
+    write_limits(loose, 10**12)
+    for extra in (("--limits", loose), ("--drawn", "0")):
+        rw = report(*extra)
+        check(rw["what_if"] and rw["alerts_cleared"] == 0 and rw["alerts_raised"] == 0,
+              f"what-if {extra}: {rw['what_if']}, {rw['alerts_raised']}, {rw['alerts_cleared']}")
+        check(("--drawn" in extra) == any(c["key"] == "var_limit" for c in rw["conditions"]),
+              f"what-if {extra} conditions: {rw['conditions']}")
+        check([a["key"] for a in desk.json("alerts", "--json") if a["key"] == "var_limit"] ==
+              ["var_limit"], f"what-if {extra} cleared the VaR alert")
+    check(not report()["what_if"], "the desk's own report is no what-if")
     set_eth(ETH_LO)
     r5 = report()
     check(not [a for a in r5["alerts"] if a["key"] == "var_limit"] and r5["alerts_cleared"] >= 1,

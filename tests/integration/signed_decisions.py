@@ -251,6 +251,7 @@ def run(root):
     with open(conf, "w") as f:
         f.write("sanctions.enabled = no\n")
     os.chmod(conf, 0o600)
+    d.run("config", "sign", "compliance", op="dave", pw="dave")  # the rules file: dave's too
     assert "SANCTIONS SCREENING IS OFF" in d.run("case", "rules").stdout
     forged = dict(rec, reason="someone else's reason")
     d.sql("UPDATE risk_settings SET value = ? WHERE key = 'compliance.sanctions_decision'",
@@ -261,6 +262,7 @@ def run(root):
           json.dumps(rec))
     assert "SANCTIONS SCREENING IS OFF" in d.run("case", "rules").stdout
     os.unlink(conf)
+    d.run("config", "sign", "compliance", op="dave", pw="dave")  # its removal
     r = d.verify()
     assert r.returncode == 0, r.stderr
     assert "signatures ok" in r.stdout, r.stdout

@@ -21,8 +21,9 @@ DECIDING = {
     ("case", "escalate"), ("case", "clear"), ("case", "block"), ("case", "report"),
     ("case", "rules"), ("entity", "add"), ("entity", "edit"), ("entity", "link"),
     ("entity", "import"), ("alerts", "ack"), ("risk", "set-drawn"), ("operator", "add"),
-    ("operator", "roles"), ("operator", "remove"), ("chain", "add"), ("chain", "add-factory"), ("chain", "add-endpoint"), ("chain", "remove"),
-    ("asset", "add-token"), ("asset", "add-feed"),
+    ("operator", "roles"), ("operator", "remove"), ("chain", "add"), ("chain", "add-factory"),
+    ("chain", "add-endpoint"), ("chain", "remove"), ("asset", "add-token"), ("asset", "add-feed"),
+    ("config", "sign"),
 }
 ENV = {"FUSION_KDF": "interactive"}
 # anvil's dev keys (its default mnemonic), by address: a test operator given one of these
@@ -160,6 +161,14 @@ class SignedDesk:
         extra = ["--role", roles] if roles else []
         self.run(*self.as_(admin), "operator", "genesis", "--key", self.key(admin), *extra)
         self.admin = admin
+        return self
+
+    def sign_config(self, kind, who=None):
+        """Signs the desk's configuration file kind (policy, risk-limits, compliance) as it
+        is in the home: who's decision (the admin's by default; compliance rules need an
+        operator with the compliance role). A signed desk acts only on signed files."""
+        self.genesis()
+        self.run(*self.as_(who or self.admin), "config", "sign", kind)
         return self
 
     def add(self, name, roles):

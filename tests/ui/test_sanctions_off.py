@@ -62,8 +62,11 @@ def main():
     session(home, 1, "SANCTIONS SCREENING STOPPED", "the refused line on the alerts heading")
     fusion(home, "--operator", "carol", "--passphrase-file", pw, "case", "rules", "--sanctions",
            "off", "--reason", "broker screens")
+    # the rules file is a signed decision too (`config sign compliance`)
+    fusion(home, "--operator", "carol", "--passphrase-file", pw, "config", "sign", "compliance")
     session(home, 2, "SANCTIONS SCREENING OFF (decision of carol)", "the decision on the heading")
     os.remove(conf)
+    fusion(home, "--operator", "carol", "--passphrase-file", pw, "config", "sign", "compliance")
     session(home, 3, "Alerts", "a plain heading once screening is on")
 
 
