@@ -998,6 +998,33 @@ out:
     return rc;
 }
 
+/* The price sparkline of every asset with a history: its last RISK_SPARK_DAYS daily
+ * closes, read the way the VaR reads them (an asset whose panel cannot be built has none). */
+static int spark_prices(refresh *r, store *db, const risk_prices *pr, err *e)
+{
+    risk_snapshot *s = r->snap;
+    for (size_t i = 0; i < s->n_assets; i++) {
+        risk_asset_value *av = &s->assets[i];
+        const char *one[1] = {av->asset};
+        risk_panel *pn = NULL;
+        err pe;
+        size_t added = 0;
+        if (!av->in_var ||
+            risk_panel_build(pr, one, 1, INT32_MIN, INT32_MAX, RISK_SPARK_DAYS, &pn, &pe) < 0)
+            continue;
+        if (extend_with_rounds(db, pn, &added, e) < 0) {
+            risk_panel_free(&pn);
+            return -1;
+        }
+        size_t from = pn->n_days > RISK_SPARK_DAYS ? pn->n_days - RISK_SPARK_DAYS : 0;
+        av->n_spark = pn->n_days - from;
+        memcpy(av->spark, pn->close + from, av->n_spark * sizeof *av->spark);
+        av->spark_last_day = pn->days[pn->n_days - 1];
+        risk_panel_free(&pn);
+    }
+    return 0;
+}
+
 /* ---- the math ----------------------------------------------------------------------------- */
 
 static int run_math(refresh *r, store *db, const risk_service_opts *o, const risk_prices *pr,
@@ -1322,7 +1349,7 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
     if (load_history(&r, o, pr, e) < 0 || fallback_prices(&r, db, pr, e) < 0)
         goto out;
     apply_prices(s);
-    if (run_math(&r, db, o, pr, e) < 0 || limit_conds(&r, e) < 0)
+    if (spark_prices(&r, db, pr, e) < 0 || run_math(&r, db, o, pr, e) < 0 || limit_conds(&r, e) < 0)
         goto out;
     if (store_alert_sync(db, s->conds, s->n_conds, s->as_of, &s->raised, &s->cleared, e) < 0 ||
         store_alert_list(db, false, &s->alerts, &s->n_alerts, e) < 0)

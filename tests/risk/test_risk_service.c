@@ -378,6 +378,15 @@ static void test_refresh_history_from_rounds(void **state)
     double got = snap->report.hist.d1.var;
     if (fabs(got - want) > 1e-9 * fabs(want))
         fail_msg("VaR %.12g, by hand %.12g", got, want);
+    /* The Dashboard's sparkline: the last 8 closes as the VaR reads them (6 shipped, then
+     * the two observed days), ending on hist_last; the VaR history ends on today's VaR. */
+    assert_int_equal(snap->n_assets, 1);
+    assert_int_equal(snap->assets[0].n_spark, RISK_SPARK_DAYS);
+    assert_int_equal(snap->assets[0].spark_last_day, d0 + 2);
+    for (int i = 0; i < 8; i++)
+        assert_true(fabs(snap->assets[0].spark[i] - px[34 + i]) < 1e-9 * px[34 + i]);
+    assert_true(snap->report.n_var_hist >= 2);
+    assert_true(snap->report.var_hist[snap->report.n_var_hist - 1] == got);
     /* The unreachable chain is a critical alert. */
     assert_int_equal(find(snap->alerts, snap->n_alerts, "chain_down:5")->severity, ALERT_CRITICAL);
     risk_snapshot_free(&snap);
