@@ -680,11 +680,17 @@ static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
         prompt_start(a, PROMPT_FILTER);
         return UI_OK;
     case UI_ACT_UNFILTER:
-        if (current_filter(a)[0])
+        if (current_filter(a)[0]) {
             set_filter(a, "");
-        return UI_OK;
-    case UI_ACT_QUIT:
-        return request_quit(a);
+            return UI_OK;
+        }
+        /* then Esc closes the screen's detail pane (UI_UNHANDLED: it has none open) */
+        return s->ops->handle(s, &(ui_event){act, key}) & ~UI_UNHANDLED;
+    case UI_ACT_QUIT: {
+        /* q closes an overlay (a detail pane) before it quits, like Esc */
+        unsigned r = s->ops->handle(s, &(ui_event){UI_ACT_UNFILTER, key});
+        return r & UI_UNHANDLED ? request_quit(a) : r;
+    }
     case UI_ACT_REDRAW:
         a->repaint = true;
         return UI_OK;
@@ -935,23 +941,51 @@ static void layout(ui_app *a)
     modal_layout(a);
 }
 
+/* The desk's path cut from the left to `width` columns ("...p/desk"), so its end shows. */
+static void left_cut(char *out, size_t cap, const char *s, int width)
+{
+    const char *ell = ui_glyph()->ellipsis;
+    if (ui_text_width(s) <= width) {
+        snprintf(out, cap, "%s", s);
+        return;
+    }
+    const char *p = s;
+    while (*p && ui_text_width(p) + ui_text_width(ell) > width)
+        do
+            p++;
+        while ((*p & 0xC0) == 0x80);
+    snprintf(out, cap, "%s%s", ell, p);
+}
+
 static void draw_title(ui_app *a)
 {
     WINDOW *w = a->w_title;
     const char *v = ui_glyph()->v;
-    char left[1024], right[32];
+    char left[1024], right[32], op[256], desk[600];
     struct tm tm;
     gmtime_r(&a->clock, &tm);
     strftime(right, sizeof right, "%H:%M:%S UTC", &tm);
     int in = a->cfg->signed_in ? a->cfg->signed_in(a->cfg->arg) : -1;
-    snprintf(left, sizeof left, "Fusion Prime Workstation %s desk %s %s operator %s%s", v,
-             a->cfg->desk ? a->cfg->desk : "-", v,
-             a->cfg->operator_name ? a->cfg->operator_name : "-",
+    snprintf(op, sizeof op, "operator %s%s", a->cfg->operator_name ? a->cfg->operator_name : "-",
              in > 0 ? " (signed in)" : in == 0 ? " (locked)" : "");
-    int rw = ui_text_width(right);
+    const char *dk = a->cfg->desk ? a->cfg->desk : "-";
+    int rw = ui_text_width(right), room = a->cols - rw - 3;
+    snprintf(left, sizeof left, "Fusion Prime Workstation %s desk %s %s %s", v, dk, v, op);
+    if (ui_text_width(left) > room) {
+        /* Narrow: who is signed in comes before the desk, whose path is cut from the left. */
+        snprintf(left, sizeof left, "Fusion Prime Workstation %s %s", v, op);
+        int rest = room - ui_text_width(left) - 8;
+        if (ui_text_width(left) > room)
+            snprintf(left, sizeof left, "%s", op);
+        else if (rest >= 6) {
+            left_cut(desk, sizeof desk, dk, rest);
+            size_t l = strlen(left);
+            snprintf(left + l, sizeof left - l, " %s desk %s", v, desk);
+        }
+    }
     wattrset(w, ui_attr(UI_ROLE_TITLE));
     mvwhline(w, 0, 0, ' ', a->cols);
-    ui_put(w, 0, 1, left, a->cols - rw - 3, UI_ALIGN_LEFT, UI_ROLE_TITLE);
+    ui_put(w, 0, 1, left, room, UI_ALIGN_LEFT, UI_ROLE_TITLE);
     ui_put(w, 0, a->cols - rw - 1, right, rw, UI_ALIGN_LEFT, UI_ROLE_TITLE);
     LOG_D("ui", "draw title");
 }
@@ -961,16 +995,22 @@ static void draw_tabs(ui_app *a)
     WINDOW *w = a->w_tabs;
     wattrset(w, ui_attr(UI_ROLE_TAB));
     mvwhline(w, 0, 0, ' ', a->cols);
-    /* Full titles when they fit, else short ones for all but the current screen. */
-    int full = 0;
-    for (int i = 0; i < UI_SCREEN_COUNT; i++)
+    /* Full titles when they fit, else short ones for all but the current screen, else
+     * short ones for all: every tab shows at 80 columns. */
+    int full = 0, shorts = 0;
+    for (int i = 0; i < UI_SCREEN_COUNT; i++) {
         full += ui_text_width(ui_screen_title((ui_screen_id)i)) + 4;
-    bool shorten = full > a->cols;
+        shorts += ui_text_width(ui_screen_short_title((ui_screen_id)i)) + 4;
+    }
+    int cur_extra = ui_text_width(ui_screen_title(a->cur)) -
+                    ui_text_width(ui_screen_short_title(a->cur));
+    bool shorten = full > a->cols, all_short = shorts + cur_extra > a->cols;
     int x = 0;
     for (int i = 0; i < UI_SCREEN_COUNT; i++) {
         bool cur = i == (int)a->cur && !a->help_open;
-        const char *t = shorten && i != (int)a->cur ? ui_screen_short_title((ui_screen_id)i)
-                                                    : ui_screen_title((ui_screen_id)i);
+        const char *t = shorten && (i != (int)a->cur || all_short)
+                            ? ui_screen_short_title((ui_screen_id)i)
+                            : ui_screen_title((ui_screen_id)i);
         char label[64];
         snprintf(label, sizeof label, " %d %s ", i + 1, t);
         int lw = ui_text_width(label);
@@ -1127,11 +1167,19 @@ static void draw(ui_app *a)
         return;
     }
     if (a->too_small) {
-        char line[128];
-        snprintf(line, sizeof line, "terminal too small: need %dx%d, have %dx%d", MIN_COLS,
+        /* The longest form that fits the width, whatever it is. */
+        char forms[4][128];
+        snprintf(forms[0], sizeof forms[0], "terminal too small: need %dx%d, have %dx%d (q quits)",
+                 MIN_COLS, MIN_ROWS, a->cols, a->rows);
+        snprintf(forms[1], sizeof forms[1], "too small: need %dx%d, have %dx%d", MIN_COLS,
                  MIN_ROWS, a->cols, a->rows);
+        snprintf(forms[2], sizeof forms[2], "need %dx%d", MIN_COLS, MIN_ROWS);
+        snprintf(forms[3], sizeof forms[3], "%dx%d", MIN_COLS, MIN_ROWS);
+        size_t f = 0;
+        while (f < 3 && ui_text_width(forms[f]) > a->cols)
+            f++;
         werase(stdscr);
-        ui_put(stdscr, 0, 0, line, a->cols, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
+        ui_put(stdscr, 0, 0, forms[f], a->cols, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
         wnoutrefresh(stdscr);
         curs_set(0);
         doupdate();

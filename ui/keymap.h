@@ -39,12 +39,12 @@ typedef int32_t ui_key;
 /* X(id, title, short title): the screens, in number-key order (1-9). */
 #define UI_SCREENS(X)                                                                              \
     X(DASHBOARD, "Dashboard", "Dash")                                                              \
-    X(ESCROWS, "Escrows", "Escrows")                                                               \
+    X(ESCROWS, "Escrows", "Escr")                                                               \
     X(APPROVALS, "Approvals", "Apprv")                                                             \
     X(COMPLIANCE, "Compliance", "Compl")                                                           \
     X(ENTITIES, "Entities", "Ents")                                                                \
     X(KEYS, "Keys", "Keys")                                                                        \
-    X(CHAINS, "Chains", "Chains")                                                                  \
+    X(CHAINS, "Chains", "Chain")                                                                  \
     X(AUDIT, "Audit", "Audit")                                                                     \
     X(SWAPS, "Swaps", "Swaps")
 
@@ -115,7 +115,9 @@ enum {
     X(BOTTOM, "bottom", UI_KEYS('G', UI_K_END), "go to the last row", 0, UI_ALL)                   \
     X(OPEN, "open", UI_KEYS('\n', UI_K_ENTER), "open the selected row's detail", UI_PRE_ROW,       \
       UI_ON(ESCROWS) | UI_ON(COMPLIANCE) | UI_ON(ENTITIES) | UI_ON(KEYS) | UI_ON(CHAINS) |         \
-          UI_ON(AUDIT))                                                                            \
+          UI_ON(AUDIT) | UI_ON(DASHBOARD))                                                         \
+    X(FOCUS, "focus", UI_KEYS('w'), "move the focus between the portfolio and the alerts", 0,      \
+      UI_ON(DASHBOARD))                                                                            \
     X(ALERT_ACK, "ack", UI_KEYS('a'), "acknowledge the selected alert", UI_PRE_ROW,                \
       UI_ON(DASHBOARD))                                                                            \
     X(SORT, "sort", UI_KEYS('s'), "sort by the next column", 0, UI_ON(ESCROWS) | UI_ON(ENTITIES))  \

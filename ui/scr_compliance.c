@@ -626,6 +626,11 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
         ui_table_reset(&st->ts.table);
         detail_drop(st);
         return UI_REDRAW;
+    case UI_ACT_UNFILTER: /* Esc (and q first): closes the detail pane */
+        if (!st->detail || st->n_idx == 0)
+            return UI_UNHANDLED;
+        st->detail = false;
+        return UI_REDRAW;
     case UI_ACT_OPEN:
         st->detail = !st->detail;
         return UI_REDRAW;

@@ -443,6 +443,11 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
         detail_drop(st);
         ui_message(s->app, UI_MSG_INFO, "entities sorted by %s", sort_names[st->sort]);
         return UI_REDRAW;
+    case UI_ACT_UNFILTER: /* Esc (and q first): closes the detail pane */
+        if (!st->detail || st->n_idx == 0)
+            return UI_UNHANDLED;
+        st->detail = false;
+        return UI_REDRAW;
     case UI_ACT_OPEN:
         st->detail = !st->detail;
         return UI_REDRAW;

@@ -287,6 +287,11 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
                        desk_escrow_sort_label(col_sorts[st->sort_i]));
         return UI_REDRAW;
     }
+    case UI_ACT_UNFILTER: /* Esc (and q first): closes the detail pane */
+        if (!st->detail || ui_table_count(&st->ts.table) == 0)
+            return UI_UNHANDLED;
+        st->detail = false;
+        return UI_REDRAW;
     case UI_ACT_OPEN:
         st->detail = !st->detail;
         return UI_REDRAW;

@@ -286,8 +286,20 @@ int ui_term_open(const char *crash_note, err *e)
     /* Look the terminal up first: newterm's own failure path leaks (ncurses 6.4). */
     int errret = 0;
     bool known = setupterm(NULL, STDOUT_FILENO, &errret) == OK;
-    if (known)
+    bool usable = true;
+    if (known) {
+        /* A known type that cannot address the cursor (dumb, a hardcopy or a generic
+         * terminal) would draw garbage: refused with the same one line. */
+        const char *cup = tigetstr("cup");
+        usable = cup && cup != (const char *)-1 && tigetflag("hc") <= 0 && tigetflag("gn") <= 0;
         del_curterm(cur_term);
+    }
+    if (known && !usable) {
+        const char *t = getenv("TERM");
+        return err_set(e, ERR_INVALID,
+                       "TERM=%s cannot move the cursor; set TERM=xterm-256color or similar",
+                       t && *t ? t : "(unset)");
+    }
     term_screen = known ? newterm(NULL, stdout, stdin) : NULL;
     if (!term_screen) {
         const char *t = getenv("TERM");

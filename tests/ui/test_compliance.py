@@ -86,6 +86,8 @@ def run(chain):
     t.wait_for(lambda s: "four-eyes" in s and "already proposed" in s, "the refusal")
     shown = json.loads(fusion(home, "case", "show", str(cid), "--json"))
     t.check(shown["state"] != "closed", "one officer closed a high case: %r" % shown["state"])
+    t.send("q")  # q closes the case's detail pane first (like Esc), then quits
+    t.wait_for(lambda s: "Case #%d" % cid not in s, "q closed the detail pane")
     t.send("q")
     t.check(t.wait_dead() == 0, "alice's UI exits with status 0")
 
@@ -170,6 +172,8 @@ def overdue(chain, home, cmd):
     t.send("Enter")
     t.wait_for("case #%d: block proposed, waiting for a second officer" % late, "block proposed")
     other_actions(t, home, ids[1])
+    t.send("q")  # q closes the case's detail pane first (like Esc), then quits
+    t.wait_for(lambda s: "Case #%d" % ids[1] not in s, "q closed the detail pane")
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
 

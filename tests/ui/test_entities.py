@@ -103,6 +103,8 @@ def run(chain):
     t.check(re.search(r"director\s+Jane Director", text) is not None, "the related party")
     t.check(re.search(r"#%d\s+high\s+new\s+escrow %s" % (cid, re.escape(escrow)), text, re.I)
             is not None, "the open case")
+    t.send("q")  # q closes the detail pane first (like Esc), then quits
+    t.wait_for(lambda s: "ADDRESSES" not in s, "q closed the detail pane")
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
     print("ok: entities table, filter, sort and detail")
