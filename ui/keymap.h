@@ -121,6 +121,9 @@ enum {
     X(ALERT_ACK, "ack", UI_KEYS('a'), "acknowledge the selected alert", UI_PRE_ROW,                \
       UI_ON(DASHBOARD))                                                                            \
     X(SORT, "sort", UI_KEYS('s'), "sort by the next column", 0, UI_ON(ESCROWS) | UI_ON(ENTITIES))  \
+    X(COPY, "copy", UI_KEYS('y'),                                                                  \
+      "copy the selected escrow's full address to the clipboard (OSC 52: works over SSH)",         \
+      UI_PRE_ROW, UI_ON(ESCROWS))                                                                  \
     X(ESCROW_NEW, "new", UI_KEYS('n'), "create an escrow (a form)", UI_PRE_CHAIN, UI_ON(ESCROWS))  \
     X(ESCROW_FUND, "fund", UI_KEYS('f'), "fund the selected escrow",                               \
       UI_PRE_ROW, UI_ON(ESCROWS))                                                                 \

@@ -295,6 +295,20 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     case UI_ACT_OPEN:
         st->detail = !st->detail;
         return UI_REDRAW;
+    case UI_ACT_COPY: { /* y: the full address of the escrow under the cursor */
+        size_t row;
+        const desk_escrow_row *er = NULL;
+        err e;
+        err_clear(&e);
+        if (!st->view || !ui_table_selected(&st->ts.table, &row) ||
+            desk_escrow_view_row(st->view, row, &er, &e) < 0)
+            return UI_OK;
+        char a[ADDR_STR_MAX];
+        addr_to_checksum(a, &er->address);
+        ui_term_clipboard(a);
+        ui_message(s->app, UI_MSG_INFO, "copied %s to the clipboard (OSC 52)", a);
+        return UI_REDRAW;
+    }
     case UI_ACT_ESCROW_NEW:
         return ui_form_escrow_open(s->app);
     case UI_ACT_ESCROW_FUND:

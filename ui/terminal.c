@@ -15,6 +15,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "base/log.h"
 
 volatile sig_atomic_t ui_sig_winch;
@@ -413,4 +415,22 @@ void ui_box(WINDOW *w, ui_role role)
         waddstr(w, g->h);
     waddstr(w, g->br);
     wattrset(w, A_NORMAL);
+}
+
+void ui_term_clipboard(const char *text)
+{
+    char clean[512];
+    size_t n = 0;
+    for (; text[n] && n < sizeof clean - 1; n++)
+        clean[n] = text[n] >= 0x20 && text[n] < 0x7f ? text[n] : '?';
+    clean[n] = '\0';
+    char b64[sodium_base64_ENCODED_LEN(sizeof clean, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(b64, sizeof b64, (const unsigned char *)clean, n,
+                      sodium_base64_VARIANT_ORIGINAL);
+    char seq[sizeof b64 + 16];
+    int k = snprintf(seq, sizeof seq, "\033]52;c;%s\a", b64);
+    /* between frames: curses has flushed its output, and OSC moves no cursor */
+    fflush(stdout);
+    if (k > 0 && write(STDOUT_FILENO, seq, (size_t)k) < 0)
+        LOG_W("ui", "clipboard: %s", strerror(errno));
 }

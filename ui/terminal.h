@@ -59,6 +59,10 @@ bool ui_term_color(void);
 attr_t ui_attr(ui_role role);
 const ui_glyphs *ui_glyph(void);
 
+/* Puts text on the terminal's clipboard with OSC 52 (the terminal, or tmux with
+ * set-clipboard on, stores it; over SSH it reaches the local terminal). Only printable
+ * ASCII is sent. */
+void ui_term_clipboard(const char *text);
 /* Draws s at (y, x) fitted to exactly `width` columns (see ui_text_fit), in role. */
 void ui_put(WINDOW *w, int y, int x, const char *s, int width, ui_align align, ui_role role);
 /* A horizontal rule of n columns. */

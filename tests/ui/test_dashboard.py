@@ -63,6 +63,9 @@ def run(chain):
     node.rpc("anvil_setBalance", key, hex(wei))
     node.rpc("anvil_mine", "0x1")
 
+    escrow = chain.create_escrow(payer=0, payee=1, approvers=(2, 3), threshold=2, amount=7)
+    with open(t.conf, "a") as f:
+        f.write("set -s set-clipboard on\n")  # tmux keeps what OSC 52 sets as a buffer
     t.start_fusion(env=dict(ENV, **HOUR))
     text = t.wait_for(lambda s: "Gross " in s and "as of " in s and "TK01" in s
                       and eth_row(s) and "q quit" in s, "the Dashboard's figures")
@@ -98,6 +101,16 @@ def run(chain):
     t.wait_for("Position (Esc closes)", "the detail again")
     t.send("q")  # q closes the pane first, it does not quit
     t.wait_for(lambda s: "Position (Esc closes)" not in s and "VaR " in s, "q closed the pane")
+
+    # y copies the full address of the escrow under the cursor with OSC 52.
+    t.send("2")
+    t.wait_for(lambda s: "1 escrows" in s and "q quit" in s, "the escrow on screen 2")
+    t.send("y")
+    text = t.wait_for("to the clipboard (OSC 52)", "the copy confirmed")
+    buf = t.tmux("show-buffer")
+    t.check(buf.lower() == escrow.lower() and buf != escrow.lower(),
+            "the checksummed address reached the terminal's clipboard: %r" % buf)
+    t.send("1")
 
     # A second UI process on the same desk: it follows the first one's sync.
     t2 = tmuxh.Tmux("dash2", cols=120, rows=35)
