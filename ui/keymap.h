@@ -122,7 +122,7 @@ enum {
       UI_ON(DASHBOARD))                                                                            \
     X(SORT, "sort", UI_KEYS('s'), "sort by the next column", 0, UI_ON(ESCROWS) | UI_ON(ENTITIES))  \
     X(COPY, "copy", UI_KEYS('y'),                                                                  \
-      "copy the selected escrow's full address to the clipboard (OSC 52: works over SSH)",         \
+      "copy the escrow's address (OSC 52, works over SSH)",                                        \
       UI_PRE_ROW, UI_ON(ESCROWS))                                                                  \
     X(ESCROW_NEW, "new", UI_KEYS('n'), "create an escrow (a form)", UI_PRE_CHAIN, UI_ON(ESCROWS))  \
     X(ESCROW_FUND, "fund", UI_KEYS('f'), "fund the selected escrow",                               \
