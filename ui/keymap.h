@@ -140,7 +140,7 @@ enum {
     X(SIGN, "sign", UI_KEYS('\n', UI_K_ENTER), "review, confirm and sign the selected request",    \
       UI_PRE_ROW | UI_PRE_ROLE_APPROVER, UI_ON(APPROVALS))                                          \
     X(QUEUE_NEXT, "nextqueue", UI_KEYS(']'),                                                       \
-      "next queue: new, mine, escalated, overdue, open", 0, UI_ON(COMPLIANCE))                     \
+      "next queue (... open, confirm: four eyes, closed)", 0, UI_ON(COMPLIANCE))                   \
     X(QUEUE_PREV, "prevqueue", UI_KEYS('['), "show the previous queue", 0, UI_ON(COMPLIANCE))      \
     X(CASE_TAKE, "take", UI_KEYS('t'), "take the next case of the queue", UI_PRE_ROLE_COMPLIANCE,  \
       UI_ON(COMPLIANCE))                                                                           \

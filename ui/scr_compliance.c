@@ -1,5 +1,6 @@
 /* scr_compliance.c: screen 4, Compliance: the case queues (new, mine, escalated, overdue,
- * and every open case, where a second officer finds a proposal to confirm) with SLA
+ * every open case, the proposals another officer made that this one may confirm, and
+ * the closed cases as history) with SLA
  * countdowns; [ and ] switch queues, Enter opens the case (subject, entity, hits with their
  * evidence and list hash, the timeline). The actions go through the compliance service
  * (src/compliance) on the task worker (task.h): a case write can wait on the database lock
@@ -28,8 +29,9 @@ static const ui_column cols[] = {
 };
 #define N_COLS (sizeof cols / sizeof cols[0])
 
-enum { Q_NEW, Q_MINE, Q_ESCALATED, Q_OVERDUE, Q_OPEN, N_QUEUES };
-static const char *const queues[N_QUEUES] = {"New", "Mine", "Escalated", "Overdue", "Open"};
+enum { Q_NEW, Q_MINE, Q_ESCALATED, Q_OVERDUE, Q_OPEN, Q_CONFIRM, Q_CLOSED, N_QUEUES };
+static const char *const queues[N_QUEUES] = {"New",  "Mine",    "Escalated", "Overdue",
+                                             "Open", "Confirm", "Closed"};
 
 static const ui_tscreen_desc desc = {
     "Compliance",
@@ -42,7 +44,8 @@ static const ui_tscreen_desc desc = {
 typedef struct cmp_state {
     ui_tscreen ts; /* first: the tscreen helpers see a ui_tscreen */
     ui_desk *desk;
-    store_case *cases; /* every open case */
+    store_case *cases; /* every case, open and closed */
+    size_t n_open;
     char (*names)[STORE_ENTITY_NAME_MAX];
     size_t n_cases;
     size_t *idx; /* the cases of the current queue that match the filter */
@@ -65,7 +68,13 @@ typedef struct cmp_state {
 
 static bool in_queue(const cmp_state *st, const store_case *c, int q)
 {
+    bool closed = strcmp(c->state, "closed") == 0;
+    if (q == Q_CLOSED || closed)
+        return q == Q_CLOSED && closed;
     switch (q) {
+    case Q_CONFIRM: /* four eyes: a proposal of another officer, for me to confirm */
+        return c->proposed_by[0] && st->desk &&
+               strcmp(c->proposed_by, st->desk->operator_name) != 0;
     case Q_NEW:
         return strcmp(c->state, "new") == 0;
     case Q_MINE:
@@ -141,7 +150,7 @@ static void load(cmp_state *st)
     if (!st->desk)
         return;
     store *db = desk_snap_store(st->desk->snap);
-    store_case_filter f = {.open_only = true};
+    store_case_filter f = {.open_only = false}; /* the closed ones are the history queue */
     err e;
     err_clear(&e);
     store_case *cs = NULL;
@@ -164,6 +173,9 @@ static void load(cmp_state *st)
     }
     st->cases = cs;
     st->n_cases = n;
+    st->n_open = 0;
+    for (size_t i = 0; i < n; i++)
+        st->n_open += strcmp(cs[i].state, "closed") != 0;
     for (size_t i = 0; i < n; i++) {
         store_entity x;
         bool found = false;
@@ -216,7 +228,9 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
         snprintf(out, cap, "%s", compliance_priority_name(c->priority));
         break;
     case 2:
-        if (c->proposed_by[0])
+        if (!strcmp(c->state, "closed"))
+            snprintf(out, cap, "closed %s by %s", c->outcome, c->closed_by);
+        else if (c->proposed_by[0])
             snprintf(out, cap, "proposed %s by %s", c->proposed_outcome, c->proposed_by);
         else if (c->snoozed_until[0])
             snprintf(out, cap, "%s, snoozed", c->state);
@@ -236,6 +250,12 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
         strftime(out, cap, "%Y-%m-%d %H:%M", &tm);
         break;
     case 6: {
+        if (!strcmp(c->state, "closed")) {
+            t = (time_t)c->closed_at;
+            gmtime_r(&t, &tm);
+            strftime(out, cap, "%m-%d %H:%M", &tm); /* when it closed */
+            break;
+        }
         int64_t left = c->due_at - (int64_t)st->now;
         fmt_span(span, sizeof span, left < 0 ? -left : left);
         snprintf(out, cap, "%s%s", left < 0 ? "overdue " : "", span);
@@ -252,6 +272,8 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
 static ui_role rows_role(void *ctx, size_t row)
 {
     cmp_state *st = ctx;
+    if (row < st->n_idx && strcmp(st->cases[st->idx[row]].state, "closed") == 0)
+        return UI_ROLE_DIM; /* history */
     if (row < st->n_idx && st->cases[st->idx[row]].due_at < (int64_t)st->now)
         return UI_ROLE_ERROR; /* overdue: red and bold (bold without colour) */
     return UI_ROLE_NORMAL;
@@ -353,7 +375,7 @@ static void draw(ui_screen *s, WINDOW *w)
     int rows, wcols;
     getmaxyx(w, rows, wcols);
     char note[UI_FILTER_MAX + 128], num[32];
-    int o = snprintf(note, sizeof note, "%s open cases", ui_fmt_count(st->n_cases, num, sizeof num));
+    int o = snprintf(note, sizeof note, "%s open cases", ui_fmt_count(st->n_open, num, sizeof num));
     if (st->ts.filter[0])
         snprintf(note + o, sizeof note - (size_t)o, ", %zu matching /%s", st->n_idx,
                  st->ts.filter);

@@ -356,3 +356,23 @@ void ui_sparkline(char *out, size_t cap, const double *v, size_t n, int width,
     }
     out[o] = '\0';
 }
+
+size_t ui_text_break(const char *s, int width)
+{
+    size_t n = strlen(s), i = 0, space = 0;
+    int w = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t l = ui_utf8_next(s + i, n - i, &cp);
+        int cw = ui_cp_width(cp);
+        if (w + cw > width && i > 0)
+            break;
+        if (cp == ' ' && w >= width / 2)
+            space = i;
+        w += cw;
+        i += l;
+    }
+    if (i < n && space > 0)
+        return space;
+    return i;
+}

@@ -30,6 +30,12 @@ typedef enum { UI_ALIGN_LEFT, UI_ALIGN_RIGHT } ui_align;
 size_t ui_text_fit(char *out, size_t cap, const char *s, int width, ui_align align,
                    const char *ellipsis);
 
+/* Where to break s for a line of `width` columns: the bytes of the longest prefix that
+ * fits, ending at a space when the prefix has one in its second half (the space itself
+ * is left for the next line to skip); strlen(s) when it all fits; at least one character
+ * when width < 1 or the first character is wider. */
+size_t ui_text_break(const char *s, int width);
+
 /* A plain decimal ("1234567.891", as amount_format writes it) grouped by thousands
  * ("1,234,567.891") with at most max_frac fractional digits: the rest is cut, never
  * rounded (a balance is never shown larger than it is), and *cut says whether anything

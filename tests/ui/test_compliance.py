@@ -24,6 +24,11 @@ import signed_desk  # noqa: E402
 OFFICER = ("--operator", "alice")  # entities are written by a compliance officer
 
 
+# alice's note, longer than a timeline line: the checker reads it whole
+NOTE = ("name match only: the payee's registry entry, incorporation date and directors differ "
+        "from the listed party; only the name matched, see the registry extract attached")
+
+
 def main():
     on_anvil(run)
 
@@ -74,11 +79,12 @@ def run(chain):
     tmuxh.save_capture(t, "compliance-case")
     t.send("c")
     t.wait_for("clear case #%d" % cid, "the clear form")
-    t.type("name match only")
+    t.type(NOTE)
     tmuxh.save_capture(t, "compliance-clear-form")
     t.send("Enter")
     t.wait_for("proposed, waiting for a second officer", "the four-eyes proposal")
     t.wait_for("proposed cleared by alice", "the row shows the proposal")
+    t.check("Confirm 0 " in t.capture(), "her own proposal is not in alice's Confirm queue")
     # alice cannot confirm her own proposal: one line says why.
     t.send("c")
     t.wait_for("clear case #%d" % cid, "the clear form again")
@@ -103,12 +109,29 @@ def run(chain):
     t2.wait_for(lambda s: "queue Open" in s and "proposed cleared by alice" in s,
                 "the proposal in bob's Open queue")
     tmuxh.save_capture(t2, "compliance-open-queue")
+    # ... and in Confirm, the queue of what awaits bob's confirmation, with alice's whole
+    # note in the timeline (wrapped, not cut).
+    t2.send("]")
+    t2.wait_for(lambda s: "queue Confirm" in s and "Confirm 1 " in s
+                and "proposed cleared by alice" in s, "the proposal in bob's Confirm queue")
+    t2.send("Enter")
+    text = t2.wait_for(lambda s: "Case #%d" % cid in s and "TIMELINE" in s and "DECISIONS" in s,
+                       "the case's detail in Confirm")
+    joined = " ".join(" ".join(ln.split()) for ln in text.split("\n"))
+    t2.check(NOTE in joined, "alice's whole note in bob's timeline:\n%s" % text)
+    tmuxh.save_capture(t2, "compliance-confirm-queue")
     t2.send("c")
     t2.wait_for("clear case #%d" % cid, "bob's clear form")
     t2.type("second officer agrees")
     t2.send("Enter")
     t2.wait_for("case #%d closed as cleared by bob" % cid, "the case closed")
     t2.wait_for(lambda s: "Open 0" in s, "the closed case leaves the queues")
+    # the Closed queue keeps it as history
+    t2.send("]")
+    t2.wait_for(lambda s: "queue Closed" in s and "Closed 1 " in s and "closed cleared by bob" in s,
+                "the closed case in the Closed queue")
+    t2.send("Escape")
+    t2.wait_for(lambda s: "Case #%d" % cid not in s, "Esc closed the detail pane")
     t2.send("q")
     t2.check(t2.wait_dead() == 0, "bob's UI exits with status 0")
 
@@ -118,7 +141,7 @@ def run(chain):
     t.check([d["operator"] for d in shown["decisions"]] == ["alice", "bob"],
             "decisions: %r" % (shown["decisions"],))
     notes = [ev.get("note") for ev in shown["timeline"]]
-    t.check("name match only" in notes and "second officer agrees" in notes,
+    t.check(NOTE in notes and "second officer agrees" in notes,
             "the notes are in the timeline: %r" % (notes,))
     overdue(chain, home, cmd)
     print("ok: case #%d taken and proposed by alice, closed by bob from the UI" % cid)

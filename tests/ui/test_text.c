@@ -236,6 +236,20 @@ static void test_fmt_decimal(void **state)
     assert_string_equal(b, "-");
 }
 
+static void test_text_break(void **state)
+{
+    (void)state;
+    assert_int_equal(ui_text_break("short", 10), 5);
+    /* at the last space in the second half of the room */
+    assert_int_equal(ui_text_break("the maker wrote this", 12), 9); /* "the maker" */
+    /* no space late enough: cut at the width */
+    assert_int_equal(ui_text_break("abcdefghijkl mn", 8), 8);
+    /* wide characters count two columns and are never split */
+    assert_int_equal(ui_text_break("\u6709\u9650\u516c\u53f8", 5), 6); /* two of them */
+    assert_int_equal(ui_text_break("\u6709x", 1), 3); /* at least one character */
+    assert_int_equal(ui_text_break("", 4), 0);
+}
+
 static void test_sparkline(void **state)
 {
     (void)state;
@@ -267,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_layout),
         cmocka_unit_test(test_fmt_decimal),
         cmocka_unit_test(test_sparkline),
+        cmocka_unit_test(test_text_break),
     };
     return cmocka_run_group_tests(tests, setup_utf8, NULL);
 }
