@@ -41,6 +41,14 @@ static const ui_tscreen_desc desc = {
     "cases",
 };
 
+/* Asked after a block closed a case: close the party's other open cases too? */
+typedef struct party_ask {
+    ui_app *app;
+    struct cmp_state *st;
+    int64_t entity_id, except;
+    char note[UI_FORM_VALUE_MAX];
+} party_ask;
+
 typedef struct cmp_state {
     ui_tscreen ts; /* first: the tscreen helpers see a ui_tscreen */
     ui_desk *desk;
@@ -59,6 +67,7 @@ typedef struct cmp_state {
     char **d_lines;
     size_t d_n;
     char d_err[ERR_MSG_MAX];
+    party_ask party; /* the question of the open dialog, if any */
     /* The action whose form is open. */
     char form_action[16];
     int64_t form_case;
@@ -424,6 +433,11 @@ typedef struct case_task {
     char text[UI_FORM_VALUE_MAX];
     cmp_state *st; /* read by finish only, on the loop thread */
     int64_t got;   /* take next: the case taken */
+    int64_t except;    /* blockparty: the case whose block blocked the party */
+    bool closed;       /* the decision closed the case */
+    int64_t entity_id; /* a closed block: its party, and the party's other open cases */
+    size_t others;
+    int64_t other_ids[8];
 } case_task;
 
 static int case_run(void *arg, char *msg, size_t cap)
@@ -449,10 +463,29 @@ static int case_run(void *arg, char *msg, size_t cap)
             rc = compliance_case_snooze(db, &a, t->id, t->text, &e);
         else if (!strcmp(t->action, "escalate"))
             rc = compliance_case_escalate(db, &a, t->id, note, &e);
+        else if (!strcmp(t->action, "blockparty"))
+            rc = compliance_party_close(db, &a, t->id, t->except, note, &t->others, &e);
         else
             rc = compliance_case_decide(db, &a, t->id,
                                         !strcmp(t->action, "block") ? "blocked" : "cleared", note,
                                         &closed, &e);
+    }
+    t->closed = closed;
+    if (rc == 0 && closed && !strcmp(t->action, "block")) {
+        /* The party is blocked now: its other open cases are offered for closing. */
+        store_case c;
+        bool found = false;
+        int64_t *ids = NULL;
+        size_t n = 0;
+        err pe;
+        if (store_case_get(db, t->id, &c, &found, &pe) == 0 && found && c.entity_id &&
+            compliance_party_open_cases(db, c.entity_id, t->id, &ids, &n, &pe) == 0) {
+            t->entity_id = c.entity_id;
+            t->others = n;
+            for (size_t i = 0; i < n && i < sizeof t->other_ids / sizeof t->other_ids[0]; i++)
+                t->other_ids[i] = ids[i];
+        }
+        free(ids);
     }
     store_close(&db);
     if (rc < 0) {
@@ -477,6 +510,9 @@ static int case_run(void *arg, char *msg, size_t cap)
                  (long long)t->id, t->text);
     } else if (!strcmp(t->action, "escalate")) {
         snprintf(msg, cap, "case #%lld escalated", (long long)t->id);
+    } else if (!strcmp(t->action, "blockparty")) {
+        snprintf(msg, cap, "entity #%lld: %zu other open case%s closed as blocked (one signed "
+                 "decision)", (long long)t->id, t->others, t->others == 1 ? "" : "s");
     } else if (closed) {
         snprintf(msg, cap, "case #%lld closed as %s by %s", (long long)t->id,
                  !strcmp(t->action, "block") ? "blocked" : "cleared", t->operator_name);
@@ -487,10 +523,50 @@ static int case_run(void *arg, char *msg, size_t cap)
     return 0;
 }
 
+static unsigned task_start(ui_app *app, cmp_state *st, const char *action, int64_t id,
+                           const char *text, int64_t except);
+
+static unsigned party_answer(void *arg, bool yes)
+{
+    party_ask *q = arg;
+    if (!yes)
+        return UI_REDRAW;
+    return task_start(q->app, q->st, "blockparty", q->entity_id, q->note, q->except);
+}
+
+static void party_offer(ui_app *a, const case_task *t)
+{
+    party_ask *q = &t->st->party;
+    memset(q, 0, sizeof *q);
+    q->app = a;
+    q->st = t->st;
+    q->entity_id = t->entity_id;
+    q->except = t->id;
+    snprintf(q->note, sizeof q->note, "%s", t->text);
+    char l1[160], l2[256] = "", l3[160];
+    snprintf(l1, sizeof l1, "Case #%lld blocked its party (entity #%lld), which has %zu other open "
+             "case%s:", (long long)t->id, (long long)t->entity_id, t->others,
+             t->others == 1 ? "" : "s");
+    size_t o = 0, shown = t->others < 8 ? t->others : 8;
+    for (size_t i = 0; i < shown && o < sizeof l2; i++)
+        o += (size_t)snprintf(l2 + o, sizeof l2 - o, "%s#%lld", i ? " " : "  ",
+                              (long long)t->other_ids[i]);
+    if (t->others > shown && o < sizeof l2)
+        snprintf(l2 + o, sizeof l2 - o, " and %zu more", t->others - shown);
+    snprintf(l3, sizeof l3, "Close them as blocked with one signed decision?");
+    const char *lines[] = {l1, l2, l3};
+    err e;
+    if (ui_confirm_open(a, "Block the party's other cases", lines, 3, "Close them", party_answer,
+                        q, &e) < 0) {
+        ui_message(a, UI_MSG_ERROR, "%s", e.msg);
+    }
+}
+
 static unsigned case_finish(ui_app *a, void *arg, int rc)
 {
-    (void)a;
     case_task *t = arg;
+    if (rc == 0 && t->closed && t->others > 0 && t->st && !strcmp(t->action, "block"))
+        party_offer(a, t);
     if (rc == 0 && t->got && t->st) {
         /* The case just taken: show it in Mine, selected, opened. */
         t->st->ts.view = Q_MINE;
@@ -503,18 +579,19 @@ static unsigned case_finish(ui_app *a, void *arg, int rc)
 
 static const ui_task_ops case_ops = {case_run, case_finish};
 
-static unsigned case_start(ui_screen *s, const char *action, int64_t id, const char *text)
+static unsigned task_start(ui_app *app, cmp_state *st, const char *action, int64_t id,
+                           const char *text, int64_t except)
 {
-    cmp_state *st = s->state;
     if (!st->desk) {
-        ui_message(s->app, UI_MSG_ERROR, "no desk is open: start `fusion ui` with a desk home");
+        ui_message(app, UI_MSG_ERROR, "no desk is open: start `fusion ui` with a desk home");
         return UI_REDRAW;
     }
     case_task *t = calloc(1, sizeof *t);
     if (!t) {
-        ui_message(s->app, UI_MSG_ERROR, "%s: out of memory", action);
+        ui_message(app, UI_MSG_ERROR, "%s: out of memory", action);
         return UI_REDRAW;
     }
+    t->except = except;
     snprintf(t->home, sizeof t->home, "%s", st->desk->home);
     snprintf(t->operator_name, sizeof t->operator_name, "%s", st->desk->operator_name);
     snprintf(t->action, sizeof t->action, "%s", action);
@@ -523,10 +600,15 @@ static unsigned case_start(ui_screen *s, const char *action, int64_t id, const c
     t->st = st;
     err e;
     if (ui_task_start(action, &case_ops, t, UI_TOPIC_COMPLIANCE | UI_TOPIC_ENTITIES, &e) < 0)
-        ui_message(s->app, UI_MSG_ERROR, "%s: %s", action, e.msg);
+        ui_message(app, UI_MSG_ERROR, "%s: %s", action, e.msg);
     else
-        ui_message(s->app, UI_MSG_INFO, "%s: working...", action);
+        ui_message(app, UI_MSG_INFO, "%s: working...", action);
     return UI_REDRAW;
+}
+
+static unsigned case_start(ui_screen *s, const char *action, int64_t id, const char *text)
+{
+    return task_start(s->app, s->state, action, id, text, 0);
 }
 
 /* ---- actions: the forms ---- */

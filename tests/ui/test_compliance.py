@@ -199,6 +199,37 @@ def overdue(chain, home, cmd):
     t.wait_for(lambda s: "Case #%d" % ids[1] not in s, "q closed the detail pane")
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
+    block_party(home, cmd, late, ids[1])
+
+
+def block_party(home, cmd, late, other):
+    """alice confirms bob's block of the late case from her Confirm queue: the party is
+    blocked, and the UI offers to close its other open case with one signed decision."""
+    t = tmuxh.Tmux("compliance4", cols=120, rows=40)
+    t.start(cmd % "alice")
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    sign_in(t, "alice", signed_desk.for_home(tmuxh.FUSION_BIN, home).pwfile("alice"))
+    t.send("4")
+    t.wait_for("queue New", "the Compliance screen")
+    t.send("[", "[")
+    t.wait_for(lambda s: "queue Confirm" in s and "Confirm 1 " in s and "#%d " % late in s
+               and "proposed blocked by bob" in s, "bob's block proposal in alice's Confirm")
+    t.send("b")
+    t.wait_for("block case #%d" % late, "the block form")
+    t.type("confirmed: listed party")
+    t.send("Enter")
+    text = t.wait_for(lambda s: "Block the party's other cases" in s and "#%d" % other in s,
+                      "the offer to close the party's other case")
+    tmuxh.save_capture(t, "compliance-block-party")
+    t.send("y")
+    t.wait_for("1 other open case closed as blocked (one signed decision)", "the party's case closed")
+    shown = json.loads(fusion(home, "case", "show", str(other), "--json"))
+    t.check(shown["state"] == "closed" and shown["outcome"] == "blocked",
+            "the other case: %s/%s" % (shown["state"], shown["outcome"]))
+    audit = fusion(home, "audit", "list", "--json")
+    t.check(audit.count("case.block_party") == 1, "one signed decision for the party's cases")
+    t.send("q")
+    t.check(t.wait_dead() == 0, "alice's UI exits with status 0")
 
 
 def other_actions(t, home, cid):
