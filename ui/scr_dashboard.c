@@ -62,8 +62,23 @@ static size_t port_count(void *ctx)
     return d->n_agg;
 }
 
+/* Rows by chain, then wallet before escrow (locked, then due), then asset: a chain's
+ * escrows sit next to its wallet instead of below every other chain's. */
+static int agg_order(const void *x, const void *y)
+{
+    const risk_position *a = x, *b = y;
+    int c = strcmp(a->chain, b->chain);
+    if (c == 0)
+        c = a->chain_id < b->chain_id ? -1 : a->chain_id > b->chain_id;
+    if (c == 0)
+        c = (int)a->kind - (int)b->kind;
+    if (c == 0)
+        c = strcmp(a->asset, b->asset);
+    return c;
+}
+
 /* The portfolio is by asset and chain: the desk's accounts are summed (exactly, in base
- * units) into one row per chain, asset and kind, in the snapshot's order. */
+ * units) into one row per chain, asset and kind. */
 static void aggregate(dash *d)
 {
     free(d->agg);
@@ -94,6 +109,7 @@ static void aggregate(dash *d)
         }
         d->agg[d->n_agg++] = *p; /* new row (or a sum that would overflow 2^256) */
     }
+    qsort(d->agg, d->n_agg, sizeof *d->agg, agg_order);
 }
 
 static const risk_price_info *price_info(const risk_snapshot *s, const char *asset)
