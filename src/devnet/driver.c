@@ -28,17 +28,13 @@
 #define N_ASSETS 4
 static const char *const assets[N_ASSETS] = {"ETH", "BTC", "USDC", "MATIC"};
 
-/* The script: payee by counterparty label, whole USDC, and whether it is settled. The
- * market maker pays the desk too (its trader's address, below the large-amount threshold):
- * the desk's Dashboard shows those funds due in escrow from the first steps. */
+/* The script: payee by counterparty label, whole USDC, and whether it is settled. */
 static const struct flow {
     size_t chain;
     const char *payee;
     unsigned usdc;
     bool settle;
 } flows[] = {
-    {0, "Fusion Prime Demo Desk", 8000, false},    {1, "Fusion Prime Demo Desk", 6000, false},
-    {2, "Fusion Prime Demo Desk", 4000, false},
     {0, "Northwind Capital LLC", 25000, true},     {1, "Helios Trading GmbH", 9900, false},
     {1, "Helios Trading GmbH", 9850, false},       {1, "Helios Trading GmbH", 9950, false},
     {0, "sanctioned wallet", 5000, false},         {2, "unknown wallet 1", 12000, false},
@@ -47,6 +43,15 @@ static const struct flow {
     {0, "unknown wallet 2", 18000, true},
 };
 #define N_FLOWS (sizeof flows / sizeof flows[0])
+/* The market maker pays the desk too (its trader's address, below the large-amount
+ * threshold), in the steps between the script's: the desk's Dashboard shows those funds
+ * due in escrow from the first steps, and the script keeps its pace. */
+static const struct flow desk_flows[] = {
+    {0, "Fusion Prime Demo Desk", 8000, false},
+    {1, "Fusion Prime Demo Desk", 6000, false},
+    {2, "Fusion Prime Demo Desk", 4000, false},
+};
+#define N_DESK_FLOWS (sizeof desk_flows / sizeof desk_flows[0])
 #define FLOW_EVERY 2   /* steps between two new escrows */
 #define SETTLE_AFTER 3 /* steps after creation: approvals; one more: release */
 #define MAX_PENDING 16
@@ -91,6 +96,11 @@ struct devnet_driver {
     chain_rt chains[DEVNET_N_CHAINS];
     size_t n_chains;
     devnet_closes closes[N_ASSETS];
+    /* the desk, where the day replayed is written for the risk service (risk_history_until:
+     * risk computed "on" that day reads no close after it); under db_mu */
+    store *db;
+    pthread_mutex_t db_mu;
+    char day_written[11];
     size_t start_idx[N_ASSETS];
     devnet_party *parties;
     size_t n_parties;
@@ -263,13 +273,13 @@ static int setup(devnet_driver *d, err *e)
         devnet_artifact_load(&d->a_token, "TestToken", e) < 0 ||
         devnet_artifact_load(&d->a_feed, "MockPriceFeed", e) < 0)
         return -1;
-    for (size_t f = 0; f < N_FLOWS; f++) {
+    for (size_t f = 0; f < N_FLOWS + N_DESK_FLOWS; f++) {
+        const char *payee = f < N_FLOWS ? flows[f].payee : desk_flows[f - N_FLOWS].payee;
         bool found = false;
         for (size_t p = 0; p < d->n_parties; p++)
-            found |= strcmp(d->parties[p].label, flows[f].payee) == 0;
+            found |= strcmp(d->parties[p].label, payee) == 0;
         if (!found)
-            return err_set(e, ERR_INVALID, "data/demo/counterparties.csv has no \"%s\"",
-                           flows[f].payee);
+            return err_set(e, ERR_INVALID, "data/demo/counterparties.csv has no \"%s\"", payee);
     }
     return 0;
 }
@@ -292,6 +302,7 @@ static void teardown(devnet_driver *d)
     keystore_lock(&d->k_appr2);
     keystore_free(&d->ks);
     keystore_free(&d->ks_market);
+    store_close(&d->db);
 }
 
 /* ---- one step ---------------------------------------------------------------------- */
@@ -421,9 +432,13 @@ static int step_flows(chain_rt *c, uint64_t *from, uint64_t to)
         *from = to + 1 - (uint64_t)FLOW_EVERY * N_FLOWS;
     for (; *from <= to; (*from)++) {
         uint64_t k = *from;
-        if (k % FLOW_EVERY != 0)
+        const struct flow *f = NULL;
+        if (k % FLOW_EVERY == 0)
+            f = &flows[(k / FLOW_EVERY) % N_FLOWS];
+        else if (k % FLOW_EVERY == 1 && (k / FLOW_EVERY) % N_FLOWS < N_DESK_FLOWS)
+            f = &desk_flows[(k / FLOW_EVERY) % N_FLOWS];
+        if (!f)
             continue;
-        const struct flow *f = &flows[(k / FLOW_EVERY) % N_FLOWS];
         if ((f->chain < c->d->n_chains ? f->chain : 0) != c->index)
             continue;
         err e;
@@ -437,6 +452,21 @@ static int step_flows(chain_rt *c, uint64_t *from, uint64_t to)
         }
     }
     return 0;
+}
+
+/* The day the market has reached, for the risk service: its history stops there. */
+static void write_day(devnet_driver *d, const char *day)
+{
+    pthread_mutex_lock(&d->db_mu);
+    if (d->db && strcmp(d->day_written, day) < 0) {
+        err e;
+        err_clear(&e);
+        if (store_setting_put(d->db, "risk_history_until", day, "demo", &e) < 0)
+            LOG_W("demo", "driver: recording the replayed day: %s", e.msg);
+        else
+            snprintf(d->day_written, sizeof d->day_written, "%s", day);
+    }
+    pthread_mutex_unlock(&d->db_mu);
 }
 
 static int step_settlements(chain_rt *c, uint64_t step)
@@ -517,11 +547,15 @@ static void *chain_main(void *arg)
         } else {
             cs->cut_short++;
         }
+        bool advanced = false;
         if (whole && now + 1 > d->st.steps) {
             d->st.steps = now + 1;
             snprintf(d->st.day, sizeof d->st.day, "%s", day);
+            advanced = true;
         }
         pthread_mutex_unlock(&d->mu);
+        if (advanced)
+            write_day(d, day);
         next = now + 1;
     }
     return NULL;
@@ -537,9 +571,11 @@ int devnet_driver_start(devnet_driver **out, const devnet_driver_opts *o, err *e
     d->step_ms = o->step_ms ? o->step_ms : 2000;
     atomic_init(&d->stop, 0);
     pthread_mutex_init(&d->mu, NULL);
-    if (setup(d, e) < 0) {
+    pthread_mutex_init(&d->db_mu, NULL);
+    if (setup(d, e) < 0 || devnet_open_desk(d->o.home, &d->db, e) < 0) {
         teardown(d);
         pthread_mutex_destroy(&d->mu);
+        pthread_mutex_destroy(&d->db_mu);
         free(d);
         return err_prefix(e, "market driver");
     }
@@ -577,6 +613,7 @@ void devnet_driver_stop(devnet_driver **p)
             pthread_join(d->chains[i].thread, NULL);
     teardown(d);
     pthread_mutex_destroy(&d->mu);
+    pthread_mutex_destroy(&d->db_mu);
     free(d);
     *p = NULL;
 }

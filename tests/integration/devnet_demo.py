@@ -245,6 +245,15 @@ def risk_sized(home):
     check(not any("no daily price history" in t for t in texts),
           "WETH and POL have a price history: %s" % texts)
     check(not rep["alerts"], "a fresh demo desk raises no risk alert: %s" % texts)
+    # Risk "on" the replayed day: the driver records it, and no later close is read.
+    db = sqlite3.connect(os.path.join(home, "desk.db"))
+    row = db.execute("SELECT value FROM risk_settings WHERE key = 'risk_history_until'").fetchone()
+    db.close()
+    check(row is not None and row[0] >= "2024-01-01", "the demo records its replayed day: %r"
+          % (row,))
+    check(rep["history"]["last_date"] == row[0],
+          "the demo's risk reads closes up to the replayed day %s, not after (last %s)"
+          % (row[0], rep["history"]["last_date"]))
 
 
 def killed(home, ports):
