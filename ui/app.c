@@ -623,14 +623,20 @@ static unsigned quit_answer(void *arg, bool yes)
 static unsigned request_quit(ui_app *a)
 {
     size_t pending = a->cfg->pending ? a->cfg->pending(a->cfg->arg) : 0;
-    if (pending == 0)
+    if (pending == 0 && !a->cfg->quit_note)
         return UI_QUIT;
     char line[128];
     snprintf(line, sizeof line, "%zu operation%s still pending (sending or awaiting receipts).",
              pending, pending == 1 ? " is" : "s are");
-    const char *lines[] = {line, "Quit anyway?"};
+    const char *lines[3];
+    size_t n = 0;
+    if (pending)
+        lines[n++] = line;
+    if (a->cfg->quit_note) /* quitting also stops something: the demo's chains */
+        lines[n++] = a->cfg->quit_note;
+    lines[n++] = pending ? "Quit anyway?" : "Quit?";
     err e;
-    if (ui_confirm_open(a, "Quit fusion", lines, 2, "Quit", quit_answer, NULL, &e) < 0)
+    if (ui_confirm_open(a, "Quit fusion", lines, n, "Quit", quit_answer, NULL, &e) < 0)
         ui_message(a, UI_MSG_ERROR, "%s", e.msg);
     return UI_OK;
 }
