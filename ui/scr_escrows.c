@@ -58,6 +58,7 @@ typedef struct esc_state {
     ui_desk *desk;
     desk_escrow_view *view;
     size_t sort_i;
+    bool reverse; /* S: the current order reversed */
     bool detail;
     bool have_detail;
     uint64_t d_chain;
@@ -150,8 +151,11 @@ static void view_apply(esc_state *st)
         return;
     desk_escrow_sort s = col_sorts[st->sort_i];
     /* Most recent and the block go newest first; the rest ascending. */
-    bool desc = s == DESK_ESCROW_SORT_RECENT || s == DESK_ESCROW_SORT_BLOCK;
+    bool desc = (s == DESK_ESCROW_SORT_RECENT || s == DESK_ESCROW_SORT_BLOCK) != st->reverse;
     desk_escrow_view_set(st->view, st->ts.filter, s, desc);
+    /* the header marks the sorted column (col_sorts[i] sorts column i - 1; 0: recent) */
+    st->ts.table.sort_col = st->sort_i > 0 ? (int)st->sort_i - 1 : -1;
+    st->ts.table.sort_desc = desc;
 }
 
 static void rows_filter(void *ctx, const char *text)
@@ -274,6 +278,7 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
             next = (next + 1) % N_SORTS;
         while (big && !desk_escrow_sort_indexed(col_sorts[next]));
         st->sort_i = next;
+        st->reverse = false;
         view_apply(st);
         ui_table_reset(&st->ts.table);
         char num[32];
@@ -287,6 +292,14 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
                        desk_escrow_sort_label(col_sorts[st->sort_i]));
         return UI_REDRAW;
     }
+    case UI_ACT_SORT_REVERSE: /* S: the same column, the other way round */
+        st->reverse = !st->reverse;
+        view_apply(st);
+        ui_table_reset(&st->ts.table);
+        ui_message(s->app, UI_MSG_INFO, "escrows sorted by %s, %s",
+                   desk_escrow_sort_label(col_sorts[st->sort_i]),
+                   st->ts.table.sort_desc ? "descending" : "ascending");
+        return UI_REDRAW;
     case UI_ACT_UNFILTER: /* Esc (and q first): closes the detail pane */
         if (!st->detail || ui_table_count(&st->ts.table) == 0)
             return UI_UNHANDLED;

@@ -58,6 +58,8 @@ static const ui_glyphs glyphs_utf8 = {
     .br = "\u2518",
     .ellipsis = "\u2026",
     .spark = {"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"},
+    .up = "\u25b2",
+    .down = "\u25bc",
 };
 static const ui_glyphs glyphs_ascii = {
     .h = "-",
@@ -68,6 +70,8 @@ static const ui_glyphs glyphs_ascii = {
     .br = "+",
     .ellipsis = "~",
     .spark = {"_", ".", ",", "-", "=", "+", "*", "#"},
+    .up = "^",
+    .down = "v",
 };
 
 static void on_flag_signal(int sig)

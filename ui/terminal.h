@@ -30,6 +30,7 @@ typedef enum {
 /* Line drawing and the ellipsis: UTF-8 box drawing, or ASCII in other locales. */
 typedef struct ui_glyphs {
     const char *h, *v, *tl, *tr, *bl, *br, *ellipsis, *spark[8];
+    const char *up, *down; /* a sort indicator: ascending, descending */
 } ui_glyphs;
 
 /* Set by the signal handlers; the loop reads and clears them. */

@@ -64,6 +64,7 @@ def run(chain):
     node.rpc("anvil_mine", "0x1")
 
     escrow = chain.create_escrow(payer=0, payee=1, approvers=(2, 3), threshold=2, amount=7)
+    escrow2 = chain.create_escrow(payer=0, payee=4, approvers=(2,), threshold=1, amount=9)
     with open(t.conf, "a") as f:
         f.write("set -s set-clipboard on\n")  # tmux keeps what OSC 52 sets as a buffer
     t.start_fusion(env=dict(ENV, **HOUR))
@@ -104,12 +105,26 @@ def run(chain):
 
     # y copies the full address of the escrow under the cursor with OSC 52.
     t.send("2")
-    t.wait_for(lambda s: "1 escrows" in s and "q quit" in s, "the escrow on screen 2")
+    t.wait_for(lambda s: "2 escrows" in s and "q quit" in s, "the escrows on screen 2")
+    # s sorts by the escrow column: its header says ascending; S reverses it
+    lo, hi = sorted([escrow.lower(), escrow2.lower()])
+
+    def order(text):
+        rows = [ln for ln in text.split("\n") if re.match(r"^\s*0x[0-9A-Fa-f]{4}", ln)]
+        return [r.split()[0][:6].lower() for r in rows]
+    t.send("s")
+    text = t.wait_for(lambda s: "Escrow \u25b2" in s and "by escrow" in s
+                      and order(s) == [lo[:6], hi[:6]], "ascending by escrow, marked \u25b2")
+    t.send("S")
+    text = t.wait_for(lambda s: "Escrow \u25bc" in s and "descending" in s
+                      and order(s) == [hi[:6], lo[:6]], "S reversed it, marked \u25bc")
+    tmuxh.save_capture(t, "escrows-sorted")
+    t.send("g")
     t.send("y")
     text = t.wait_for("to the clipboard (OSC 52)", "the copy confirmed")
     buf = t.tmux("show-buffer")
-    t.check(buf.lower() == escrow.lower() and buf != escrow.lower(),
-            "the checksummed address reached the terminal's clipboard: %r" % buf)
+    t.check(buf.lower() == hi and buf != hi,
+            "the checksummed address under the cursor reached the clipboard: %r" % buf)
     t.send("1")
 
     # A second UI process on the same desk: it follows the first one's sync.
