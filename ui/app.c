@@ -690,13 +690,13 @@ static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
             set_filter(a, "");
             return UI_OK;
         }
-        /* then Esc closes the screen's detail pane (UI_UNHANDLED: it has none open) */
-        return s->ops->handle(s, &(ui_event){act, key}) & ~UI_UNHANDLED;
-    case UI_ACT_QUIT: {
+        /* then Esc closes the screen's detail pane */
+        return s->ops->close_overlay && s->ops->close_overlay(s) ? UI_REDRAW : UI_OK;
+    case UI_ACT_QUIT:
         /* q closes an overlay (a detail pane) before it quits, like Esc */
-        unsigned r = s->ops->handle(s, &(ui_event){UI_ACT_UNFILTER, key});
-        return r & UI_UNHANDLED ? request_quit(a) : r;
-    }
+        if (s->opened && s->ops->close_overlay && s->ops->close_overlay(s))
+            return UI_REDRAW;
+        return request_quit(a);
     case UI_ACT_REDRAW:
         a->repaint = true;
         return UI_OK;

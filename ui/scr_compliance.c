@@ -397,6 +397,11 @@ static void draw(ui_screen *s, WINDOW *w)
         int lw = ui_text_width(label);
         if (x + lw >= wcols)
             break;
+        /* Narrow: Confirm and Closed show when current, or Confirm when it has cases; the
+         * rule keeps some length so the bar reads as one */
+        bool wanted = (size_t)q == st->ts.view || (q == Q_CONFIRM && st->counts[q] > 0);
+        if (q >= Q_CONFIRM && !wanted && x + lw >= wcols - 20)
+            continue;
         ui_put(w, 1, x, label, lw, UI_ALIGN_LEFT,
                (size_t)q == st->ts.view ? UI_ROLE_TAB_CURRENT : UI_ROLE_TAB);
         x += lw + 1;
@@ -730,11 +735,6 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
         ui_table_reset(&st->ts.table);
         detail_drop(st);
         return UI_REDRAW;
-    case UI_ACT_UNFILTER: /* Esc (and q first): closes the detail pane */
-        if (!st->detail || st->n_idx == 0)
-            return UI_UNHANDLED;
-        st->detail = false;
-        return UI_REDRAW;
     case UI_ACT_OPEN:
         st->detail = !st->detail;
         return UI_REDRAW;
@@ -768,6 +768,16 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     default:
         return r;
     }
+}
+
+/* Esc, and q before it quits: the detail pane closes. */
+static bool close_overlay(ui_screen *s)
+{
+    cmp_state *st = s->state;
+    if (!st->detail || st->n_idx == 0)
+        return false;
+    st->detail = false;
+    return true;
 }
 
 static unsigned changed(ui_screen *s, unsigned topics)
@@ -806,6 +816,7 @@ static void status(ui_screen *s, char *out, size_t cap)
 }
 
 const ui_screen_ops ui_scr_compliance = {
+    .close_overlay = close_overlay,
     .topics = UI_TOPIC_COMPLIANCE | UI_TOPIC_ENTITIES,
     .open = open_,
     .close = close_,

@@ -523,12 +523,6 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
         d->focus_port = !d->focus_port;
         return UI_REDRAW;
     }
-    if (ev->action == UI_ACT_UNFILTER) { /* Esc: closes the detail, nothing else here */
-        if (!d->port_detail)
-            return UI_UNHANDLED;
-        d->port_detail = false;
-        return UI_REDRAW;
-    }
     if (ev->action == UI_ACT_OPEN) {
         if (!d->focus_port || d->n_agg == 0) {
             ui_message(s->app, UI_MSG_INFO, "Enter opens a position: w moves to the portfolio");
@@ -559,6 +553,16 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
         return UI_REDRAW;
     }
     return ui_not_in_build(s, ev->action);
+}
+
+/* Esc, and q before it quits: the position's detail closes. */
+static bool close_overlay(ui_screen *s)
+{
+    dash *d = s->state;
+    if (!d->port_detail || !d->focus_port || d->n_agg == 0)
+        return false;
+    d->port_detail = false;
+    return true;
 }
 
 static unsigned changed(ui_screen *s, unsigned topics)
@@ -604,6 +608,7 @@ static unsigned filter_(ui_screen *s, const char *text)
 }
 
 const ui_screen_ops ui_scr_dashboard = {
+    .close_overlay = close_overlay,
     .topics = UI_TOPIC_RISK | UI_TOPIC_ESCROWS | UI_TOPIC_KEYS | UI_TOPIC_CHAINS,
     .open = open_,
     .close = close_,

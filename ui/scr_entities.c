@@ -443,11 +443,6 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
         detail_drop(st);
         ui_message(s->app, UI_MSG_INFO, "entities sorted by %s", sort_names[st->sort]);
         return UI_REDRAW;
-    case UI_ACT_UNFILTER: /* Esc (and q first): closes the detail pane */
-        if (!st->detail || st->n_idx == 0)
-            return UI_UNHANDLED;
-        st->detail = false;
-        return UI_REDRAW;
     case UI_ACT_OPEN:
         st->detail = !st->detail;
         return UI_REDRAW;
@@ -460,6 +455,16 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     return r;
 }
 
+/* Esc, and q before it quits: the detail pane closes. */
+static bool close_overlay(ui_screen *s)
+{
+    ent_state *st = s->state;
+    if (!st->detail || st->n_idx == 0)
+        return false;
+    st->detail = false;
+    return true;
+}
+
 static unsigned changed(ui_screen *s, unsigned topics)
 {
     ent_state *st = s->state;
@@ -470,6 +475,7 @@ static unsigned changed(ui_screen *s, unsigned topics)
 }
 
 const ui_screen_ops ui_scr_entities = {
+    .close_overlay = close_overlay,
     .topics = UI_TOPIC_ENTITIES | UI_TOPIC_COMPLIANCE,
     .open = open_,
     .close = close_,

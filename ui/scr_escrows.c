@@ -300,11 +300,6 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
                    desk_escrow_sort_label(col_sorts[st->sort_i]),
                    st->ts.table.sort_desc ? "descending" : "ascending");
         return UI_REDRAW;
-    case UI_ACT_UNFILTER: /* Esc (and q first): closes the detail pane */
-        if (!st->detail || ui_table_count(&st->ts.table) == 0)
-            return UI_UNHANDLED;
-        st->detail = false;
-        return UI_REDRAW;
     case UI_ACT_OPEN:
         st->detail = !st->detail;
         return UI_REDRAW;
@@ -349,6 +344,16 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     }
 }
 
+/* Esc, and q before it quits: the detail pane closes. */
+static bool close_overlay(ui_screen *s)
+{
+    esc_state *st = s->state;
+    if (!st->detail || ui_table_count(&st->ts.table) == 0)
+        return false;
+    st->detail = false;
+    return true;
+}
+
 static unsigned changed(ui_screen *s, unsigned topics)
 {
     esc_state *st = s->state;
@@ -388,6 +393,7 @@ static void status(ui_screen *s, char *out, size_t cap)
 }
 
 const ui_screen_ops ui_scr_escrows = {
+    .close_overlay = close_overlay,
     .topics = UI_TOPIC_ESCROWS | UI_TOPIC_JOBS,
     .open = open_,
     .close = close_,

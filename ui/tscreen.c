@@ -111,8 +111,6 @@ unsigned ui_tscreen_filter(ui_screen *s, const char *text)
 
 unsigned ui_not_in_build(ui_screen *s, ui_action a)
 {
-    if (a == UI_ACT_UNFILTER)
-        return UI_UNHANDLED; /* Esc or q with no pane to close: the loop goes on with it */
     ui_message(s->app, UI_MSG_ERROR, "%s: the %s service is not part of this build yet",
                ui_actions[a].command, ui_screen_title(s->id));
     return UI_OK;
