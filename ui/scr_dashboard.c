@@ -18,6 +18,7 @@
 #include "base/u256.h"
 #include "crypto/address.h"
 #include "desk.h"
+#include "desk/desk.h"
 #include "notify.h"
 #include "risk/service.h"
 #include "screen.h"
@@ -43,6 +44,7 @@ typedef struct dash {
     ui_table alerts;
     char filter[UI_FILTER_MAX];
     ui_desk *desk;
+    ui_app *app;
     risk_snapshot *snap;
     risk_position *agg; /* snap's positions summed per chain, asset and kind (all accounts) */
     size_t n_agg;
@@ -51,6 +53,8 @@ typedef struct dash {
     size_t n_alert_ix;
     bool have_cases;
     size_t cases_open, cases_high; /* open compliance cases, and of those priority high */
+    int64_t high_seen; /* the newest high case of this officer's queue already announced */
+    bool high_init;
     bool focus_port;  /* navigation moves the portfolio (else the alerts) */
     bool port_detail; /* the selected position's exact detail is open */
     char sanctions[160]; /* non-empty: sanctions screening is off (or refused), shown first */
@@ -259,6 +263,31 @@ static void alert_filter(void *ctx, const char *text)
     alerts_index(ctx);
 }
 
+/* A high-priority case that lands in the signed-in officer's queue (new, or assigned to
+ * them) rings the bell and says so, whatever screen is shown; the cases open when the UI
+ * starts are not news. */
+static void announce_high(dash *d, const store_case *cs, size_t n)
+{
+    ui_desk *k = d->desk;
+    bool officer = k->has_operator && (k->op_roles & DESK_ROLE_compliance);
+    const store_case *newest = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const store_case *c = &cs[i];
+        bool mine = !strcmp(c->state, "new") || !strcmp(c->assignee, k->operator_name);
+        if (c->priority == 1 && mine && (!newest || c->id > newest->id))
+            newest = c;
+    }
+    int64_t top = newest ? newest->id : 0;
+    if (d->high_init && officer && top > d->high_seen && d->app) {
+        beep();
+        ui_message(d->app, UI_MSG_ERROR, "high-priority case #%lld landed in your queue: %s",
+                   (long long)newest->id, newest->subject);
+    }
+    if (top > d->high_seen)
+        d->high_seen = top;
+    d->high_init = true;
+}
+
 /* Counts the open compliance cases (read on the loop thread, like the alert ack). */
 static void count_cases(dash *d)
 {
@@ -273,6 +302,7 @@ static void count_cases(dash *d)
     d->cases_high = 0;
     for (size_t i = 0; i < n; i++)
         d->cases_high += cs[i].priority == 1;
+    announce_high(d, cs, n);
     free(cs);
 }
 
@@ -321,6 +351,7 @@ static int open_(ui_screen *s, err *e)
     if (!d)
         return err_set(e, ERR_NOMEM, "out of memory opening the Dashboard");
     d->desk = ui_app_desk(s->app);
+    d->app = s->app;
     ui_rows port = d->desk ? (ui_rows){port_count, port_cell, NULL, NULL, d} : ui_rows_none();
     ui_rows alerts =
         d->desk ? (ui_rows){alert_count, alert_cell, alert_filter, alert_role, d} : ui_rows_none();

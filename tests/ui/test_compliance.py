@@ -199,10 +199,10 @@ def overdue(chain, home, cmd):
     t.wait_for(lambda s: "Case #%d" % ids[1] not in s, "q closed the detail pane")
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
-    block_party(home, cmd, late, ids[1])
+    block_party(chain, home, cmd, late, ids[1])
 
 
-def block_party(home, cmd, late, other):
+def block_party(chain, home, cmd, late, other):
     """alice confirms bob's block of the late case from her Confirm queue: the party is
     blocked, and the UI offers to close its other open case with one signed decision."""
     t = tmuxh.Tmux("compliance4", cols=120, rows=40)
@@ -228,6 +228,17 @@ def block_party(home, cmd, late, other):
             "the other case: %s/%s" % (shown["state"], shown["outcome"]))
     audit = fusion(home, "audit", "list", "--json")
     t.check(audit.count("case.block_party") == 1, "one signed decision for the party's cases")
+    # A new high-priority case lands in alice's queue (New): the bell rings and the
+    # message line says so, on whatever screen she is.
+    raw = os.path.join(t.tmp, "pane.raw")
+    t.tmux("pipe-pane", "-o", "-t", "t", "cat >> %s" % raw)
+    t.send("1")
+    t.wait_for("Dashboard", "the Dashboard")
+    create(chain, SANCTIONED)  # this UI syncs and screens it
+    text = t.wait_for(lambda s: re.search(r"high-priority case #\d+ landed in your queue", s),
+                      "the new high case announced")
+    with open(raw, "rb") as f:
+        t.check(b"\x07" in f.read(), "the bell reached the terminal")
     t.send("q")
     t.check(t.wait_dead() == 0, "alice's UI exits with status 0")
 
