@@ -459,6 +459,10 @@ static const char step_escrow_v2[] =
 /* Screening hits are evidence: a reorg marks them instead of deleting them. */
 static const char step_hit_reorged[] = "ALTER TABLE screening_hits ADD COLUMN reorged_at INTEGER;";
 
+/* A chain's block explorer (a URL template with {address}), shown in the escrow detail. */
+static const char step_chain_explorer[] =
+    "ALTER TABLE chains ADD COLUMN explorer TEXT NOT NULL DEFAULT '';";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -474,6 +478,7 @@ const char *const store_schema_steps[] = {
     step_audit_head,
     step_escrow_v2,
     step_hit_reorged,
+    step_chain_explorer,
 };
 
 const int store_schema_audit_head_version = 12;

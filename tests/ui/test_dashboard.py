@@ -41,8 +41,19 @@ def run(chain):
     with open(pw, "w") as f:
         f.write(PASS + "\n")
     os.chmod(pw, 0o600)
+    # a bad explorer template is a usage error: one line, status 2, nothing stored
+    import subprocess
+    for bad in ("ftp://x/{address}", "https://x/address/", "https://x/{address}/{address}",
+                "https://x y/{address}"):
+        r = subprocess.run([tmuxh.FUSION_BIN, "--home", home, "--operator", "admin", "chain",
+                            "add", "--name", "local", "--chain-id", "31337", "--rpc", node.url,
+                            "--factory", chain.factory, "--explorer", bad],
+                           capture_output=True, text=True)
+        t.check(r.returncode == 2 and len(r.stderr.strip().split("\n")) == 1
+                and "--explorer" in r.stderr, "--explorer %r refused: %r" % (bad, r.stderr))
     fusion(home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc", node.url,
-           "--factory", chain.factory, "--confirmations", "0")
+           "--factory", chain.factory, "--confirmations", "0", "--explorer",
+           "https://explorer.example/address/{address}?tab=events")
     import json
     bytecode = artifact("TestToken")["bytecode"]
     toks = []
@@ -119,6 +130,15 @@ def run(chain):
     text = t.wait_for(lambda s: "Escrow \u25bc" in s and "descending" in s
                       and order(s) == [hi[:6], lo[:6]], "S reversed it, marked \u25bc")
     tmuxh.save_capture(t, "escrows-sorted")
+    # the chain's explorer link in the escrow's detail, filled with its address
+    t.send("Enter")
+    text = t.wait_for(lambda s: "Explorer  https://explorer.example/address/" in s,
+                      "the explorer link in the detail")
+    link = [ln for ln in text.split("\n") if "Explorer  " in ln][0].split()[1]
+    t.check(link.lower() == "https://explorer.example/address/%s?tab=events" % hi,
+            "the link names the selected escrow: %r" % link)
+    t.send("Escape")
+    t.wait_gone("Explorer  ", "Esc closed the detail")
     t.send("g")
     t.send("y")
     text = t.wait_for("to the clipboard (OSC 52)", "the copy confirmed")
