@@ -121,6 +121,8 @@ enum {
     X(ALERT_ACK, "ack", UI_KEYS('a'), "acknowledge the selected alert", UI_PRE_ROW,                \
       UI_ON(DASHBOARD))                                                                            \
     X(SORT, "sort", UI_KEYS('s'), "sort by the next column", 0, UI_ON(ESCROWS) | UI_ON(ENTITIES))  \
+    X(FULL, "full", UI_KEYS('H'), "full addresses instead of 0x1234...abcd (again: short)", 0,    \
+      UI_ON(ESCROWS))                                                                              \
     X(SORT_REVERSE, "reverse", UI_KEYS('S'), "reverse the sort order (the header shows it)", 0,     \
       UI_ON(ESCROWS))                                                                              \
     X(COPY, "copy", UI_KEYS('y'),                                                                  \

@@ -28,6 +28,17 @@ static const ui_column cols[] = {
     {"Appr", 4, 5, UI_COL_RIGHT},
     {"Block", 5, 10, UI_COL_RIGHT},
 };
+/* H: the same columns with the escrow's full address */
+static const ui_column cols_full[] = {
+    {"Escrow", 42, 42, 0},
+    {"Chain", 5, 12, 0},
+    {"Counterparty", 12, 0, UI_COL_GROW},
+    {"Asset", 5, 8, 0},
+    {"Amount", 6, 28, UI_COL_RIGHT},
+    {"State", 5, 10, 0},
+    {"Appr", 4, 5, UI_COL_RIGHT},
+    {"Block", 5, 10, UI_COL_RIGHT},
+};
 
 static const ui_tscreen_desc desc_nochain = {
     "Escrows",
@@ -59,6 +70,7 @@ typedef struct esc_state {
     desk_escrow_view *view;
     size_t sort_i;
     bool reverse; /* S: the current order reversed */
+    bool full;    /* H: full addresses */
     bool detail;
     bool have_detail;
     uint64_t d_chain;
@@ -116,7 +128,10 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
     char a[ADDR_STR_MAX];
     switch (col) {
     case 0:
-        short_addr(out, cap, &r->address);
+        if (st->full)
+            addr_to_checksum(out, &r->address);
+        else
+            short_addr(out, cap, &r->address);
         break;
     case 1:
         snprintf(out, cap, "%s", r->chain);
@@ -290,6 +305,16 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
         else
             ui_message(s->app, UI_MSG_INFO, "escrows sorted by %s",
                        desk_escrow_sort_label(col_sorts[st->sort_i]));
+        return UI_REDRAW;
+    }
+    case UI_ACT_FULL: { /* H: full addresses on demand (the selection stays) */
+        size_t keep = st->ts.table.cur, top = st->ts.table.top;
+        st->full = !st->full;
+        st->ts.table.cols = st->full ? cols_full : cols;
+        ui_table_reset(&st->ts.table);
+        st->ts.table.cur = keep;
+        st->ts.table.top = top;
+        ui_message(s->app, UI_MSG_INFO, "%s addresses", st->full ? "full" : "short");
         return UI_REDRAW;
     }
     case UI_ACT_SORT_REVERSE: /* S: the same column, the other way round */

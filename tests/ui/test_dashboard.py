@@ -130,6 +130,14 @@ def run(chain):
     text = t.wait_for(lambda s: "Escrow \u25bc" in s and "descending" in s
                       and order(s) == [hi[:6], lo[:6]], "S reversed it, marked \u25bc")
     tmuxh.save_capture(t, "escrows-sorted")
+    # H: full addresses on demand, H again: short
+    full_hi = [e for e in (escrow, escrow2) if e.lower() == hi][0]
+    t.send("H")
+    t.wait_for(lambda s: "full addresses" in s and re.search(r"(?i)^\s*%s\s" % hi, s, re.M),
+               "the escrow's full address in its row")
+    t.send("H")
+    t.wait_for(lambda s: "short addresses" in s and not re.search(r"(?i)%s" % hi, s),
+               "short again")
     # the chain's explorer link in the escrow's detail, filled with its address
     t.send("Enter")
     text = t.wait_for(lambda s: "Explorer  https://explorer.example/address/" in s,
