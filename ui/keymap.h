@@ -124,7 +124,7 @@ enum {
     X(FULL, "full", UI_KEYS('H'), "full addresses instead of 0x1234...abcd (again: short)", 0,    \
       UI_ON(ESCROWS))                                                                              \
     X(SORT_REVERSE, "reverse", UI_KEYS('S'), "reverse the sort order (the header shows it)", 0,     \
-      UI_ON(ESCROWS))                                                                              \
+      UI_ON(ESCROWS) | UI_ON(ENTITIES))                                                                              \
     X(COPY, "copy", UI_KEYS('y'),                                                                  \
       "copy the escrow's address (OSC 52, works over SSH)",                                        \
       UI_PRE_ROW, UI_ON(ESCROWS))                                                                  \

@@ -47,6 +47,7 @@ typedef struct ent_state {
     size_t *idx; /* sorted, filtered */
     size_t n_idx;
     int sort;
+    bool reverse; /* S: the order reversed */
     char load_err[ERR_MSG_MAX];
     bool detail;
     int64_t d_id;
@@ -82,7 +83,17 @@ static int cmp_idx(const void *pa, const void *pb)
     default:
         break;
     }
-    return c ? c : strcmp(a->name, b->name);
+    c = c ? c : strcmp(a->name, b->name);
+    return sort_st->reverse ? -c : c;
+}
+
+/* The header marks the sorted column: name, risk (high first: descending), KYC expiry
+ * (soonest first), jurisdiction; S flips it. */
+static void mark_sort(ent_state *st)
+{
+    static const int col_of[N_SORTS] = {0, 6, 4, 2};
+    st->ts.table.sort_col = col_of[st->sort];
+    st->ts.table.sort_desc = (st->sort == SORT_RISK) != st->reverse;
 }
 
 static void arrange(ent_state *st)
@@ -388,6 +399,8 @@ static int open_(ui_screen *s, err *e)
     st->ts.d = &desc;
     ui_table_init(&st->ts.table, cols, N_COLS,
                   (ui_rows){rows_count, rows_cell, rows_filter, rows_role, st});
+    mark_sort(st); /* by name, ascending */
+    ui_table_reset(&st->ts.table);
     s->state = st;
     load(st);
     return 0;
@@ -437,11 +450,19 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     ent_state *st = s->state;
     switch (ev->action) {
     case UI_ACT_SORT:
-        st->sort = (st->sort + 1) % N_SORTS;
+    case UI_ACT_SORT_REVERSE:
+        if (ev->action == UI_ACT_SORT) {
+            st->sort = (st->sort + 1) % N_SORTS;
+            st->reverse = false;
+        } else {
+            st->reverse = !st->reverse;
+        }
         arrange(st);
+        mark_sort(st);
         ui_table_reset(&st->ts.table);
         detail_drop(st);
-        ui_message(s->app, UI_MSG_INFO, "entities sorted by %s", sort_names[st->sort]);
+        ui_message(s->app, UI_MSG_INFO, "entities sorted by %s%s", sort_names[st->sort],
+                   st->reverse ? ", reversed" : "");
         return UI_REDRAW;
     case UI_ACT_OPEN:
         st->detail = !st->detail;

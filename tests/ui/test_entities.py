@@ -94,6 +94,14 @@ def run(chain):
     body = text.split("\n")
     first = body[5]  # title, tabs, heading, rule, column headers, then the rows
     t.check(PAYEE in first, "the high-risk entity comes first: %r" % first)
+    t.check("Risk \u25bc" in body[4], "the Risk header marked descending: %r" % body[4])
+    t.send("S")  # reversed: the low-risk entity first, the header says ascending
+    text = t.wait_for(lambda s: "reversed" in s and "Risk \u25b2" in s.split("\n")[4],
+                      "the order reversed")
+    t.check("Payer AG" in text.split("\n")[5], "low risk first: %r" % text.split("\n")[5])
+    t.send("S")
+    t.wait_for(lambda s: "Risk \u25bc" in s.split("\n")[4] and PAYEE in s.split("\n")[5],
+               "high risk first again")
 
     t.send("Enter")
     text = t.wait_for(lambda s: "ADDRESSES" in s and "OPEN CASES" in s, "the detail pane")
