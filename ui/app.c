@@ -669,14 +669,20 @@ static unsigned quit_answer(void *arg, bool yes)
 static unsigned request_quit(ui_app *a)
 {
     size_t pending = a->cfg->pending ? a->cfg->pending(a->cfg->arg) : 0;
-    if (pending == 0)
+    if (pending == 0 && !a->cfg->quit_note)
         return UI_QUIT;
     char line[128];
     snprintf(line, sizeof line, "%zu operation%s still pending (sending or awaiting receipts).",
              pending, pending == 1 ? " is" : "s are");
-    const char *lines[] = {line, "Quit anyway?"};
+    const char *lines[3];
+    size_t n = 0;
+    if (pending)
+        lines[n++] = line;
+    if (a->cfg->quit_note) /* quitting also stops something: the demo's chains */
+        lines[n++] = a->cfg->quit_note;
+    lines[n++] = pending ? "Quit anyway?" : "Quit?";
     err e;
-    if (ui_confirm_open(a, "Quit fusion", lines, 2, "Quit", quit_answer, NULL, &e) < 0)
+    if (ui_confirm_open(a, "Quit fusion", lines, n, "Quit", quit_answer, NULL, &e) < 0)
         ui_message(a, UI_MSG_ERROR, "%s", e.msg);
     return UI_OK;
 }
@@ -731,10 +737,16 @@ static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
         prompt_start(a, PROMPT_FILTER);
         return UI_OK;
     case UI_ACT_UNFILTER:
-        if (current_filter(a)[0])
+        if (current_filter(a)[0]) {
             set_filter(a, "");
-        return UI_OK;
+            return UI_OK;
+        }
+        /* then Esc closes the screen's detail pane */
+        return s->ops->close_overlay && s->ops->close_overlay(s) ? UI_REDRAW : UI_OK;
     case UI_ACT_QUIT:
+        /* q closes an overlay (a detail pane) before it quits, like Esc */
+        if (s->opened && s->ops->close_overlay && s->ops->close_overlay(s))
+            return UI_REDRAW;
         return request_quit(a);
     case UI_ACT_REDRAW:
         a->repaint = true;
@@ -1011,24 +1023,49 @@ static void layout(ui_app *a)
     modal_layout(a);
 }
 
+/* The desk's path cut from the left to `width` columns ("...p/desk"), so its end shows. */
+static void left_cut(char *out, size_t cap, const char *s, int width)
+{
+    const char *ell = ui_glyph()->ellipsis;
+    if (ui_text_width(s) <= width) {
+        snprintf(out, cap, "%s", s);
+        return;
+    }
+    const char *p = s;
+    while (*p && ui_text_width(p) + ui_text_width(ell) > width)
+        do
+            p++;
+        while ((*p & 0xC0) == 0x80);
+    snprintf(out, cap, "%s%s", ell, p);
+}
+
 static void draw_title(ui_app *a)
 {
     WINDOW *w = a->w_title;
     const char *v = ui_glyph()->v;
-    char left[1024], right[32];
+    char left[1024], right[32], op[256], desk[600];
     struct tm tm;
     gmtime_r(&a->clock, &tm);
     strftime(right, sizeof right, "%H:%M:%S UTC", &tm);
     int in = a->cfg->signed_in ? a->cfg->signed_in(a->cfg->arg) : -1;
-    /* Who acts comes first: it must survive any width (the desk's path is cut instead). */
-    snprintf(left, sizeof left, "operator %s%s %s Fusion Prime Workstation %s desk %s",
-             a->cfg->operator_name ? a->cfg->operator_name : "-",
-             in > 0 ? " (signed in)" : in == 0 ? " (locked)" : "", v, v,
-             a->cfg->desk ? a->cfg->desk : "-");
-    int rw = ui_text_width(right);
+    snprintf(op, sizeof op, "operator %s%s", a->cfg->operator_name ? a->cfg->operator_name : "-",
+             in > 0 ? " (signed in)" : in == 0 ? " (locked)" : "");
+    const char *dk = a->cfg->desk ? a->cfg->desk : "-";
+    int rw = ui_text_width(right), room = a->cols - rw - 3;
+    /* Who acts comes first: it must survive any width; the desk's path is cut from the left. */
+    snprintf(left, sizeof left, "%s %s Fusion Prime Workstation %s desk %s", op, v, v, dk);
+    if (ui_text_width(left) > room) {
+        snprintf(left, sizeof left, "%s %s Fusion Prime Workstation", op, v);
+        int rest = room - ui_text_width(left) - 8;
+        if (rest >= 6) {
+            left_cut(desk, sizeof desk, dk, rest);
+            size_t l = strlen(left);
+            snprintf(left + l, sizeof left - l, " %s desk %s", v, desk);
+        }
+    }
     wattrset(w, ui_attr(UI_ROLE_TITLE));
     mvwhline(w, 0, 0, ' ', a->cols);
-    ui_put(w, 0, 1, left, a->cols - rw - 3, UI_ALIGN_LEFT, UI_ROLE_TITLE);
+    ui_put(w, 0, 1, left, room, UI_ALIGN_LEFT, UI_ROLE_TITLE);
     ui_put(w, 0, a->cols - rw - 1, right, rw, UI_ALIGN_LEFT, UI_ROLE_TITLE);
     LOG_D("ui", "draw title");
 }
@@ -1038,16 +1075,22 @@ static void draw_tabs(ui_app *a)
     WINDOW *w = a->w_tabs;
     wattrset(w, ui_attr(UI_ROLE_TAB));
     mvwhline(w, 0, 0, ' ', a->cols);
-    /* Full titles when they fit, else short ones for all but the current screen. */
-    int full = 0;
-    for (int i = 0; i < UI_SCREEN_COUNT; i++)
+    /* Full titles when they fit, else short ones for all but the current screen, else
+     * short ones for all: every tab shows at 80 columns. */
+    int full = 0, shorts = 0;
+    for (int i = 0; i < UI_SCREEN_COUNT; i++) {
         full += ui_text_width(ui_screen_title((ui_screen_id)i)) + 4;
-    bool shorten = full > a->cols;
+        shorts += ui_text_width(ui_screen_short_title((ui_screen_id)i)) + 4;
+    }
+    int cur_extra = ui_text_width(ui_screen_title(a->cur)) -
+                    ui_text_width(ui_screen_short_title(a->cur));
+    bool shorten = full > a->cols, all_short = shorts + cur_extra > a->cols;
     int x = 0;
     for (int i = 0; i < UI_SCREEN_COUNT; i++) {
         bool cur = i == (int)a->cur && !a->help_open;
-        const char *t = shorten && i != (int)a->cur ? ui_screen_short_title((ui_screen_id)i)
-                                                    : ui_screen_title((ui_screen_id)i);
+        const char *t = shorten && (i != (int)a->cur || all_short)
+                            ? ui_screen_short_title((ui_screen_id)i)
+                            : ui_screen_title((ui_screen_id)i);
         char label[64];
         snprintf(label, sizeof label, " %d %s ", (i + 1) % 10, t);
         int lw = ui_text_width(label);
@@ -1213,11 +1256,19 @@ static void draw(ui_app *a)
         return;
     }
     if (a->too_small) {
-        char line[128];
-        snprintf(line, sizeof line, "terminal too small: need %dx%d, have %dx%d", MIN_COLS,
+        /* The longest form that fits the width, whatever it is. */
+        char forms[4][128];
+        snprintf(forms[0], sizeof forms[0], "terminal too small: need %dx%d, have %dx%d (q quits)",
+                 MIN_COLS, MIN_ROWS, a->cols, a->rows);
+        snprintf(forms[1], sizeof forms[1], "too small: need %dx%d, have %dx%d", MIN_COLS,
                  MIN_ROWS, a->cols, a->rows);
+        snprintf(forms[2], sizeof forms[2], "need %dx%d", MIN_COLS, MIN_ROWS);
+        snprintf(forms[3], sizeof forms[3], "%dx%d", MIN_COLS, MIN_ROWS);
+        size_t f = 0;
+        while (f < 3 && ui_text_width(forms[f]) > a->cols)
+            f++;
         werase(stdscr);
-        ui_put(stdscr, 0, 0, line, a->cols, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
+        ui_put(stdscr, 0, 0, forms[f], a->cols, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
         wnoutrefresh(stdscr);
         curs_set(0);
         doupdate();

@@ -34,6 +34,8 @@ typedef struct ui_config {
     int (*signed_in)(void *arg);
     /* The desk the built-in screens read (ui/desk.h); NULL shows their empty states. */
     struct ui_desk *desk_ctx;
+    /* Optional: what quitting also stops (the demo's chains): q asks first, showing it. */
+    const char *quit_note;
 } ui_config;
 
 /* Runs the UI until quit. Returns 0, or -1 if the terminal could not be set up. When a

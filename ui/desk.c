@@ -21,8 +21,11 @@
 #define RISK_REFRESH_SECONDS 30
 #define RISK_MC_PATHS 20000
 
-/* The risk worker: one refresh at start, then every RISK_REFRESH_SECONDS or when kicked
- * by new chain data (at most one refresh at a time; kicks coalesce). */
+/* The risk worker: one refresh at start, then every risk_period seconds or when kicked
+ * by new chain data (at most one refresh at a time; kicks coalesce). New chain data is
+ * a sync commit: announced in this process by the sync engine's descriptor, and seen from
+ * another process's sync as moved checkpoints (ui_desk_timer), so every UI process of the
+ * desk refreshes on the same commits. */
 static void *risk_main(void *arg)
 {
     ui_desk *d = arg;
@@ -61,7 +64,7 @@ static void *risk_main(void *arg)
         pthread_mutex_lock(&d->risk_mu);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += RISK_REFRESH_SECONDS;
+        until.tv_sec += d->risk_period;
         while (!d->risk_stop && !d->risk_kick)
             if (pthread_cond_timedwait(&d->risk_cv, &d->risk_mu, &until) != 0)
                 break;
@@ -273,6 +276,47 @@ static void switch_finish(ui_desk *d, const addr *which)
     LOG_I("ui", "signed in as %s", d->operator_name);
 }
 
+/* FUSION_RISK_REFRESH=SECONDS (1..86400): the period of the risk refresh without new
+ * chain data (default RISK_REFRESH_SECONDS). */
+static unsigned risk_period_from_env(void)
+{
+    const char *v = getenv("FUSION_RISK_REFRESH");
+    char *end = NULL;
+    unsigned long n = v && *v ? strtoul(v, &end, 10) : 0;
+    if (!v || !*v || *end || n < 1 || n > 86400) {
+        if (v && *v)
+            LOG_W("ui", "FUSION_RISK_REFRESH=%.32s is not 1..86400 seconds: using %d", v,
+                  RISK_REFRESH_SECONDS);
+        return RISK_REFRESH_SECONDS;
+    }
+    return (unsigned)n;
+}
+
+/* A fingerprint of every chain's sync checkpoint: it moves with each sync commit,
+ * whichever process of the desk made it (and not with the risk worker's own writes). */
+static uint64_t sync_mark(ui_desk *d)
+{
+    store *st = desk_snap_store(d->snap);
+    store_chain *cs = NULL;
+    size_t n = 0;
+    err e;
+    if (store_chain_list(st, &cs, &n, &e) < 0)
+        return d->sync_mark;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        store_checkpoint cp;
+        if (store_checkpoint_get(st, cs[i].chain_id, &cp, &e) < 0)
+            continue;
+        uint64_t v[3] = {cs[i].chain_id, cp.synced ? cp.synced_block + 1 : 0, cp.final_block};
+        for (size_t k = 0; k < 3; k++)
+            h = (h ^ v[k]) * 1099511628211ULL;
+        for (size_t k = 0; k < sizeof cp.synced_hash; k++)
+            h = (h ^ cp.synced_hash[k]) * 1099511628211ULL;
+    }
+    free(cs);
+    return h;
+}
+
 static unsigned idle_from_env(void)
 {
     const char *v = getenv("FUSION_IDLE_LOCK");
@@ -308,6 +352,8 @@ int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err
     d->has_chain = chains_exist(d);
     operator_load(d);
     d->idle_s = idle_from_env();
+    d->risk_period = risk_period_from_env();
+    d->sync_mark = sync_mark(d);
     keystore_set_idle_timeout(d->ks, d->idle_s);
     sync_try_start(d);
     pthread_mutex_init(&d->risk_mu, NULL);
@@ -394,6 +440,12 @@ unsigned ui_desk_timer(void *arg)
     if (!d)
         return 0;
     unsigned topics = data_topics(d);
+    if (topics) {
+        uint64_t mark = sync_mark(d);
+        if (mark != d->sync_mark && d->risk_started)
+            ui_desk_risk_kick(d); /* another process's sync moved the chains */
+        d->sync_mark = mark;
+    }
     risk_try_start(d);
     if (d->sync) {
         topics |= UI_TOPIC_CHAINS; /* head, lag and events/s move without commits */

@@ -48,6 +48,8 @@ typedef struct ui_desk {
     pthread_mutex_t risk_mu;
     pthread_cond_t risk_cv;
     bool risk_stop, risk_kick;
+    unsigned risk_period; /* seconds between refreshes without news (FUSION_RISK_REFRESH) */
+    uint64_t sync_mark;   /* the chains' checkpoints as last seen (any process's sync) */
     risk_snapshot *risk_new;
     char risk_error[ERR_MSG_MAX];
     /* The unlock worker: the key derivation takes about a second on purpose, so it runs

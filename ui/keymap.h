@@ -39,12 +39,12 @@ typedef int32_t ui_key;
 /* X(id, title, short title): the screens, in number-key order (1-9, then 0). */
 #define UI_SCREENS(X)                                                                              \
     X(DASHBOARD, "Dashboard", "Dash")                                                              \
-    X(ESCROWS, "Escrows", "Escrows")                                                               \
+    X(ESCROWS, "Escrows", "Escr")                                                               \
     X(APPROVALS, "Approvals", "Apprv")                                                             \
     X(COMPLIANCE, "Compliance", "Compl")                                                           \
     X(ENTITIES, "Entities", "Ents")                                                                \
     X(KEYS, "Keys", "Keys")                                                                        \
-    X(CHAINS, "Chains", "Chains")                                                                  \
+    X(CHAINS, "Chains", "Chain")                                                                  \
     X(AUDIT, "Audit", "Audit")                                                                     \
     X(SWAPS, "Swaps", "Swaps")                                                                     \
     X(TXS, "Outbound", "Out")
@@ -119,10 +119,19 @@ enum {
     X(BOTTOM, "bottom", UI_KEYS('G', UI_K_END), "go to the last row", 0, UI_ALL)                   \
     X(OPEN, "open", UI_KEYS('\n', UI_K_ENTER), "open the selected row's detail", UI_PRE_ROW,       \
       UI_ON(ESCROWS) | UI_ON(COMPLIANCE) | UI_ON(ENTITIES) | UI_ON(KEYS) | UI_ON(CHAINS) |         \
-          UI_ON(AUDIT) | UI_ON(TXS))                                                               \
+          UI_ON(AUDIT) | UI_ON(TXS) | UI_ON(DASHBOARD))                                            \
+    X(FOCUS, "focus", UI_KEYS('w'), "move the focus between the portfolio and the alerts", 0,      \
+      UI_ON(DASHBOARD))                                                                            \
     X(ALERT_ACK, "ack", UI_KEYS('a'), "acknowledge the selected alert", UI_PRE_ROW,                \
       UI_ON(DASHBOARD))                                                                            \
     X(SORT, "sort", UI_KEYS('s'), "sort by the next column", 0, UI_ON(ESCROWS) | UI_ON(ENTITIES))  \
+    X(FULL, "full", UI_KEYS('H'), "full addresses instead of 0x1234...abcd (again: short)", 0,    \
+      UI_ON(ESCROWS))                                                                              \
+    X(SORT_REVERSE, "reverse", UI_KEYS('S'), "reverse the sort order (the header shows it)", 0,     \
+      UI_ON(ESCROWS) | UI_ON(ENTITIES))                                                                              \
+    X(COPY, "copy", UI_KEYS('y'),                                                                  \
+      "copy the escrow's address (OSC 52, works over SSH)",                                        \
+      UI_PRE_ROW, UI_ON(ESCROWS))                                                                  \
     X(ESCROW_NEW, "new", UI_KEYS('n'), "create an escrow (a form)", UI_PRE_CHAIN, UI_ON(ESCROWS))  \
     X(ESCROW_FUND, "fund", UI_KEYS('f'), "fund the selected escrow",                               \
       UI_PRE_ROW, UI_ON(ESCROWS))                                                                 \
@@ -139,7 +148,7 @@ enum {
     X(SIGN, "sign", UI_KEYS('\n', UI_K_ENTER), "review, confirm and sign the selected request",    \
       UI_PRE_ROW | UI_PRE_ROLE_APPROVER, UI_ON(APPROVALS))                                          \
     X(QUEUE_NEXT, "nextqueue", UI_KEYS(']'),                                                       \
-      "next queue: new, mine, escalated, overdue, open", 0, UI_ON(COMPLIANCE))                     \
+      "next queue (... open, confirm: four eyes, closed)", 0, UI_ON(COMPLIANCE))                   \
     X(QUEUE_PREV, "prevqueue", UI_KEYS('['), "show the previous queue", 0, UI_ON(COMPLIANCE))      \
     X(CASE_TAKE, "take", UI_KEYS('t'), "take the next case of the queue", UI_PRE_ROLE_COMPLIANCE,  \
       UI_ON(COMPLIANCE))                                                                           \

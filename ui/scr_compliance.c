@@ -1,5 +1,6 @@
 /* scr_compliance.c: screen 4, Compliance: the case queues (new, mine, escalated, overdue,
- * and every open case, where a second officer finds a proposal to confirm) with SLA
+ * every open case, the proposals another officer made that this one may confirm, and
+ * the closed cases as history) with SLA
  * countdowns; [ and ] switch queues, Enter opens the case (subject, entity, hits with their
  * evidence and list hash, the timeline). The actions go through the compliance service
  * (src/compliance) on the task worker (task.h): a case write can wait on the database lock
@@ -28,8 +29,9 @@ static const ui_column cols[] = {
 };
 #define N_COLS (sizeof cols / sizeof cols[0])
 
-enum { Q_NEW, Q_MINE, Q_ESCALATED, Q_OVERDUE, Q_OPEN, N_QUEUES };
-static const char *const queues[N_QUEUES] = {"New", "Mine", "Escalated", "Overdue", "Open"};
+enum { Q_NEW, Q_MINE, Q_ESCALATED, Q_OVERDUE, Q_OPEN, Q_CONFIRM, Q_CLOSED, N_QUEUES };
+static const char *const queues[N_QUEUES] = {"New",  "Mine",    "Escalated", "Overdue",
+                                             "Open", "Confirm", "Closed"};
 
 static const ui_tscreen_desc desc = {
     "Compliance",
@@ -39,10 +41,19 @@ static const ui_tscreen_desc desc = {
     "cases",
 };
 
+/* Asked after a block closed a case: close the party's other open cases too? */
+typedef struct party_ask {
+    ui_app *app;
+    struct cmp_state *st;
+    int64_t entity_id, except;
+    char note[UI_FORM_VALUE_MAX];
+} party_ask;
+
 typedef struct cmp_state {
     ui_tscreen ts; /* first: the tscreen helpers see a ui_tscreen */
     ui_desk *desk;
-    store_case *cases; /* every open case */
+    store_case *cases; /* every case, open and closed */
+    size_t n_open;
     char (*names)[STORE_ENTITY_NAME_MAX];
     size_t n_cases;
     size_t *idx; /* the cases of the current queue that match the filter */
@@ -56,6 +67,7 @@ typedef struct cmp_state {
     char **d_lines;
     size_t d_n;
     char d_err[ERR_MSG_MAX];
+    party_ask party; /* the question of the open dialog, if any */
     /* The action whose form is open. */
     char form_action[16];
     int64_t form_case;
@@ -65,7 +77,13 @@ typedef struct cmp_state {
 
 static bool in_queue(const cmp_state *st, const store_case *c, int q)
 {
+    bool closed = strcmp(c->state, "closed") == 0;
+    if (q == Q_CLOSED || closed)
+        return q == Q_CLOSED && closed;
     switch (q) {
+    case Q_CONFIRM: /* four eyes: a proposal of another officer, for me to confirm */
+        return c->proposed_by[0] && st->desk &&
+               strcmp(c->proposed_by, st->desk->operator_name) != 0;
     case Q_NEW:
         return strcmp(c->state, "new") == 0;
     case Q_MINE:
@@ -141,7 +159,7 @@ static void load(cmp_state *st)
     if (!st->desk)
         return;
     store *db = desk_snap_store(st->desk->snap);
-    store_case_filter f = {.open_only = true};
+    store_case_filter f = {.open_only = false}; /* the closed ones are the history queue */
     err e;
     err_clear(&e);
     store_case *cs = NULL;
@@ -164,6 +182,9 @@ static void load(cmp_state *st)
     }
     st->cases = cs;
     st->n_cases = n;
+    st->n_open = 0;
+    for (size_t i = 0; i < n; i++)
+        st->n_open += strcmp(cs[i].state, "closed") != 0;
     for (size_t i = 0; i < n; i++) {
         store_entity x;
         bool found = false;
@@ -224,7 +245,9 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
         snprintf(out, cap, "%s", compliance_priority_name(c->priority));
         break;
     case 2:
-        if (c->proposed_by[0])
+        if (!strcmp(c->state, "closed"))
+            snprintf(out, cap, "closed %s by %s", c->outcome, c->closed_by);
+        else if (c->proposed_by[0])
             snprintf(out, cap, "proposed %s by %s", c->proposed_outcome, c->proposed_by);
         else if (c->snoozed_until[0])
             snprintf(out, cap, "%s, snoozed", c->state);
@@ -244,6 +267,12 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
         strftime(out, cap, "%Y-%m-%d %H:%M", &tm);
         break;
     case 6: {
+        if (!strcmp(c->state, "closed")) {
+            t = (time_t)c->closed_at;
+            gmtime_r(&t, &tm);
+            strftime(out, cap, "%m-%d %H:%M", &tm); /* when it closed */
+            break;
+        }
         int64_t left = c->due_at - (int64_t)st->now;
         fmt_span(span, sizeof span, left < 0 ? -left : left);
         snprintf(out, cap, "%s%s", left < 0 ? "overdue " : "", span);
@@ -260,6 +289,8 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
 static ui_role rows_role(void *ctx, size_t row)
 {
     cmp_state *st = ctx;
+    if (row < st->n_idx && strcmp(st->cases[st->idx[row]].state, "closed") == 0)
+        return UI_ROLE_DIM; /* history */
     if (row < st->n_idx && st->cases[st->idx[row]].due_at < (int64_t)st->now)
         return UI_ROLE_ERROR; /* overdue: red and bold (bold without colour) */
     return UI_ROLE_NORMAL;
@@ -362,7 +393,7 @@ static void draw(ui_screen *s, WINDOW *w)
     int rows, wcols;
     getmaxyx(w, rows, wcols);
     char note[UI_FILTER_MAX + 128], num[32];
-    int o = snprintf(note, sizeof note, "%s open cases", ui_fmt_count(st->n_cases, num, sizeof num));
+    int o = snprintf(note, sizeof note, "%s open cases", ui_fmt_count(st->n_open, num, sizeof num));
     if (st->ts.filter[0])
         snprintf(note + o, sizeof note - (size_t)o, ", %zu matching /%s", st->n_idx,
                  st->ts.filter);
@@ -375,6 +406,11 @@ static void draw(ui_screen *s, WINDOW *w)
         int lw = ui_text_width(label);
         if (x + lw >= wcols)
             break;
+        /* Narrow: Confirm and Closed show when current, or Confirm when it has cases; the
+         * rule keeps some length so the bar reads as one */
+        bool wanted = (size_t)q == st->ts.view || (q == Q_CONFIRM && st->counts[q] > 0);
+        if (q >= Q_CONFIRM && !wanted && x + lw >= wcols - 20)
+            continue;
         ui_put(w, 1, x, label, lw, UI_ALIGN_LEFT,
                (size_t)q == st->ts.view ? UI_ROLE_TAB_CURRENT : UI_ROLE_TAB);
         x += lw + 1;
@@ -411,6 +447,11 @@ typedef struct case_task {
     char text[UI_FORM_VALUE_MAX];
     cmp_state *st; /* read by finish only, on the loop thread */
     int64_t got;   /* take next: the case taken */
+    int64_t except;    /* blockparty: the case whose block blocked the party */
+    bool closed;       /* the decision closed the case */
+    int64_t entity_id; /* a closed block: its party, and the party's other open cases */
+    size_t others;
+    int64_t other_ids[8];
 } case_task;
 
 static int case_run(void *arg, char *msg, size_t cap)
@@ -436,10 +477,29 @@ static int case_run(void *arg, char *msg, size_t cap)
             rc = compliance_case_snooze(db, &a, t->id, t->text, &e);
         else if (!strcmp(t->action, "escalate"))
             rc = compliance_case_escalate(db, &a, t->id, note, &e);
+        else if (!strcmp(t->action, "blockparty"))
+            rc = compliance_party_close(db, &a, t->id, t->except, note, &t->others, &e);
         else
             rc = compliance_case_decide(db, &a, t->id,
                                         !strcmp(t->action, "block") ? "blocked" : "cleared", note,
                                         &closed, &e);
+    }
+    t->closed = closed;
+    if (rc == 0 && closed && !strcmp(t->action, "block")) {
+        /* The party is blocked now: its other open cases are offered for closing. */
+        store_case c;
+        bool found = false;
+        int64_t *ids = NULL;
+        size_t n = 0;
+        err pe;
+        if (store_case_get(db, t->id, &c, &found, &pe) == 0 && found && c.entity_id &&
+            compliance_party_open_cases(db, c.entity_id, t->id, &ids, &n, &pe) == 0) {
+            t->entity_id = c.entity_id;
+            t->others = n;
+            for (size_t i = 0; i < n && i < sizeof t->other_ids / sizeof t->other_ids[0]; i++)
+                t->other_ids[i] = ids[i];
+        }
+        free(ids);
     }
     store_close(&db);
     if (rc < 0) {
@@ -464,6 +524,9 @@ static int case_run(void *arg, char *msg, size_t cap)
                  (long long)t->id, t->text);
     } else if (!strcmp(t->action, "escalate")) {
         snprintf(msg, cap, "case #%lld escalated", (long long)t->id);
+    } else if (!strcmp(t->action, "blockparty")) {
+        snprintf(msg, cap, "entity #%lld: %zu other open case%s closed as blocked (one signed "
+                 "decision)", (long long)t->id, t->others, t->others == 1 ? "" : "s");
     } else if (closed) {
         snprintf(msg, cap, "case #%lld closed as %s by %s", (long long)t->id,
                  !strcmp(t->action, "block") ? "blocked" : "cleared", t->operator_name);
@@ -474,10 +537,50 @@ static int case_run(void *arg, char *msg, size_t cap)
     return 0;
 }
 
+static unsigned task_start(ui_app *app, cmp_state *st, const char *action, int64_t id,
+                           const char *text, int64_t except);
+
+static unsigned party_answer(void *arg, bool yes)
+{
+    party_ask *q = arg;
+    if (!yes)
+        return UI_REDRAW;
+    return task_start(q->app, q->st, "blockparty", q->entity_id, q->note, q->except);
+}
+
+static void party_offer(ui_app *a, const case_task *t)
+{
+    party_ask *q = &t->st->party;
+    memset(q, 0, sizeof *q);
+    q->app = a;
+    q->st = t->st;
+    q->entity_id = t->entity_id;
+    q->except = t->id;
+    snprintf(q->note, sizeof q->note, "%s", t->text);
+    char l1[160], l2[256] = "", l3[160];
+    snprintf(l1, sizeof l1, "Case #%lld blocked its party (entity #%lld), which has %zu other open "
+             "case%s:", (long long)t->id, (long long)t->entity_id, t->others,
+             t->others == 1 ? "" : "s");
+    size_t o = 0, shown = t->others < 8 ? t->others : 8;
+    for (size_t i = 0; i < shown && o < sizeof l2; i++)
+        o += (size_t)snprintf(l2 + o, sizeof l2 - o, "%s#%lld", i ? " " : "  ",
+                              (long long)t->other_ids[i]);
+    if (t->others > shown && o < sizeof l2)
+        snprintf(l2 + o, sizeof l2 - o, " and %zu more", t->others - shown);
+    snprintf(l3, sizeof l3, "Close them as blocked with one signed decision?");
+    const char *lines[] = {l1, l2, l3};
+    err e;
+    if (ui_confirm_open(a, "Block the party's other cases", lines, 3, "Close them", party_answer,
+                        q, &e) < 0) {
+        ui_message(a, UI_MSG_ERROR, "%s", e.msg);
+    }
+}
+
 static unsigned case_finish(ui_app *a, void *arg, int rc)
 {
-    (void)a;
     case_task *t = arg;
+    if (rc == 0 && t->closed && t->others > 0 && t->st && !strcmp(t->action, "block"))
+        party_offer(a, t);
     if (rc == 0 && t->got && t->st) {
         /* The case just taken: show it in Mine, selected, opened. */
         t->st->ts.view = Q_MINE;
@@ -490,18 +593,19 @@ static unsigned case_finish(ui_app *a, void *arg, int rc)
 
 static const ui_task_ops case_ops = {case_run, case_finish};
 
-static unsigned case_start(ui_screen *s, const char *action, int64_t id, const char *text)
+static unsigned task_start(ui_app *app, cmp_state *st, const char *action, int64_t id,
+                           const char *text, int64_t except)
 {
-    cmp_state *st = s->state;
     if (!st->desk) {
-        ui_message(s->app, UI_MSG_ERROR, "no desk is open: start `fusion ui` with a desk home");
+        ui_message(app, UI_MSG_ERROR, "no desk is open: start `fusion ui` with a desk home");
         return UI_REDRAW;
     }
     case_task *t = calloc(1, sizeof *t);
     if (!t) {
-        ui_message(s->app, UI_MSG_ERROR, "%s: out of memory", action);
+        ui_message(app, UI_MSG_ERROR, "%s: out of memory", action);
         return UI_REDRAW;
     }
+    t->except = except;
     snprintf(t->home, sizeof t->home, "%s", st->desk->home);
     snprintf(t->operator_name, sizeof t->operator_name, "%s", st->desk->operator_name);
     snprintf(t->action, sizeof t->action, "%s", action);
@@ -510,10 +614,15 @@ static unsigned case_start(ui_screen *s, const char *action, int64_t id, const c
     t->st = st;
     err e;
     if (ui_task_start(action, &case_ops, t, UI_TOPIC_COMPLIANCE | UI_TOPIC_ENTITIES, &e) < 0)
-        ui_message(s->app, UI_MSG_ERROR, "%s: %s", action, e.msg);
+        ui_message(app, UI_MSG_ERROR, "%s: %s", action, e.msg);
     else
-        ui_message(s->app, UI_MSG_INFO, "%s: working...", action);
+        ui_message(app, UI_MSG_INFO, "%s: working...", action);
     return UI_REDRAW;
+}
+
+static unsigned case_start(ui_screen *s, const char *action, int64_t id, const char *text)
+{
+    return task_start(s->app, s->state, action, id, text, 0);
 }
 
 /* ---- actions: the forms ---- */
@@ -670,6 +779,16 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     }
 }
 
+/* Esc, and q before it quits: the detail pane closes. */
+static bool close_overlay(ui_screen *s)
+{
+    cmp_state *st = s->state;
+    if (!st->detail || st->n_idx == 0)
+        return false;
+    st->detail = false;
+    return true;
+}
+
 static unsigned changed(ui_screen *s, unsigned topics)
 {
     cmp_state *st = s->state;
@@ -706,6 +825,7 @@ static void status(ui_screen *s, char *out, size_t cap)
 }
 
 const ui_screen_ops ui_scr_compliance = {
+    .close_overlay = close_overlay,
     .topics = UI_TOPIC_COMPLIANCE | UI_TOPIC_ENTITIES,
     .open = open_,
     .close = close_,

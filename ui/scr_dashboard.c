@@ -1,6 +1,8 @@
 /* scr_dashboard.c: screen 1, Dashboard: portfolio by asset and chain, the risk figures
- * (VaR/ES, credit line, health factor) and the live alert list. Navigation and `a`
- * (acknowledge) act on the alerts. The figures come from the risk service
+ * (VaR/ES, credit line, health factor, with the 7-day price and VaR history sparklines)
+ * and the live alert list. `w` moves the focus between the portfolio and the alerts;
+ * navigation acts on the focused one, Enter opens a portfolio row's exact detail (Esc
+ * closes it) and `a` acknowledges the selected alert. Every figure says as of when. The figures come from the risk service
  * (src/risk/service.h), refreshed by the desk's risk worker off the loop (ui/desk.c);
  * until its first refresh, or without a desk, the panels say why they are empty. The
  * alerts heading also counts the open compliance cases (screen 4 works them). */
@@ -13,8 +15,10 @@
 #include "app.h"
 #include "base/amount.h"
 #include "compliance/compliance.h"
+#include "base/u256.h"
 #include "crypto/address.h"
 #include "desk.h"
+#include "desk/desk.h"
 #include "notify.h"
 #include "risk/service.h"
 #include "screen.h"
@@ -40,6 +44,7 @@ typedef struct dash {
     ui_table alerts;
     char filter[UI_FILTER_MAX];
     ui_desk *desk;
+    ui_app *app;
     risk_snapshot *snap;
     risk_position *agg; /* snap's positions summed per chain, asset and kind (all accounts) */
     size_t n_agg;
@@ -48,6 +53,10 @@ typedef struct dash {
     size_t n_alert_ix;
     bool have_cases;
     size_t cases_open, cases_high; /* open compliance cases, and of those priority high */
+    int64_t high_seen; /* the newest high case of this officer's queue already announced */
+    bool high_init;
+    bool focus_port;  /* navigation moves the portfolio (else the alerts) */
+    bool port_detail; /* the selected position's exact detail is open */
     char sanctions[160]; /* non-empty: sanctions screening is off (or refused), shown first */
 } dash;
 
@@ -57,8 +66,23 @@ static size_t port_count(void *ctx)
     return d->n_agg;
 }
 
+/* Rows by chain, then wallet before escrow (locked, then due), then asset: a chain's
+ * escrows sit next to its wallet instead of below every other chain's. */
+static int agg_order(const void *x, const void *y)
+{
+    const risk_position *a = x, *b = y;
+    int c = strcmp(a->chain, b->chain);
+    if (c == 0)
+        c = a->chain_id < b->chain_id ? -1 : a->chain_id > b->chain_id;
+    if (c == 0)
+        c = (int)a->kind - (int)b->kind;
+    if (c == 0)
+        c = strcmp(a->asset, b->asset);
+    return c;
+}
+
 /* The portfolio is by asset and chain: the desk's accounts are summed (exactly, in base
- * units) into one row per chain, asset and kind, in the snapshot's order. */
+ * units) into one row per chain, asset and kind. */
 static void aggregate(dash *d)
 {
     free(d->agg);
@@ -89,22 +113,48 @@ static void aggregate(dash *d)
         }
         d->agg[d->n_agg++] = *p; /* new row (or a sum that would overflow 2^256) */
     }
+    qsort(d->agg, d->n_agg, sizeof *d->agg, agg_order);
+}
+
+static const risk_price_info *price_info(const risk_snapshot *s, const char *asset)
+{
+    for (size_t i = 0; i < s->n_prices; i++)
+        if (strcmp(s->prices[i].asset, asset) == 0)
+            return &s->prices[i];
+    return NULL;
 }
 
 static double price_of(const risk_snapshot *s, const char *asset)
 {
-    for (size_t i = 0; i < s->n_prices; i++)
-        if (strcmp(s->prices[i].asset, asset) == 0)
-            return s->prices[i].usd;
-    return NAN;
+    const risk_price_info *p = price_info(s, asset);
+    return p ? p->usd : NAN;
 }
 
-static void usd(char *out, size_t cap, double v)
+static const risk_asset_value *asset_of(const risk_snapshot *s, const char *asset)
 {
-    if (isnan(v))
+    for (size_t i = 0; i < s->n_assets; i++)
+        if (strcmp(s->assets[i].asset, asset) == 0)
+            return &s->assets[i];
+    return NULL;
+}
+
+/* Balances are shown with at most this many decimals (cut, never rounded up); the
+ * detail (Enter) has the exact amount in base units and in full. */
+#define DISPLAY_DECIMALS 4
+
+typedef enum { UTC_TIME, UTC_DAY, UTC_MINUTE } utc_form;
+
+static void utc_time(char *out, size_t cap, int64_t t, utc_form f)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    size_t k = 0;
+    if (t > 0 && gmtime_r(&tt, &tm))
+        k = f == UTC_TIME  ? strftime(out, cap, "%H:%M:%S UTC", &tm)
+            : f == UTC_DAY ? strftime(out, cap, "%Y-%m-%d", &tm)
+                           : strftime(out, cap, "%Y-%m-%d %H:%M UTC", &tm);
+    if (k == 0)
         snprintf(out, cap, "-");
-    else
-        snprintf(out, cap, "%.2f", v);
 }
 
 static void port_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
@@ -122,16 +172,28 @@ static void port_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
     case 1:
         snprintf(out, cap, "%s", p->chain);
         break;
-    case 2:
+    case 2: {
+        int cut = 0;
         amount_format(amt, &p->amount, p->decimals);
-        snprintf(out, cap, "%s", amt);
+        ui_fmt_decimal(out, cap, amt, DISPLAY_DECIMALS, &cut);
+        if (cut && strlen(out) + strlen(ui_glyph()->ellipsis) < cap)
+            strcat(out, ui_glyph()->ellipsis); /* more digits in the detail */
         break;
+    }
     case 3:
-        usd(out, cap, price_of(d->snap, p->asset));
+        ui_fmt_usd(out, cap, price_of(d->snap, p->asset), 2);
         break;
     case 4:
-        usd(out, cap, p->usd);
+        ui_fmt_usd(out, cap, p->usd, 0);
         break;
+    case 5: {
+        const risk_asset_value *av = asset_of(d->snap, p->asset);
+        if (av && av->n_spark > 0)
+            ui_sparkline(out, cap, av->spark, av->n_spark, RISK_SPARK_DAYS, ui_glyph()->spark);
+        else
+            out[0] = '\0';
+        break;
+    }
     default:
         out[0] = '\0';
         break;
@@ -201,6 +263,31 @@ static void alert_filter(void *ctx, const char *text)
     alerts_index(ctx);
 }
 
+/* A high-priority case that lands in the signed-in officer's queue (new, or assigned to
+ * them) rings the bell and says so, whatever screen is shown; the cases open when the UI
+ * starts are not news. */
+static void announce_high(dash *d, const store_case *cs, size_t n)
+{
+    ui_desk *k = d->desk;
+    bool officer = k->has_operator && (k->op_roles & DESK_ROLE_compliance);
+    const store_case *newest = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const store_case *c = &cs[i];
+        bool mine = !strcmp(c->state, "new") || !strcmp(c->assignee, k->operator_name);
+        if (c->priority == 1 && mine && (!newest || c->id > newest->id))
+            newest = c;
+    }
+    int64_t top = newest ? newest->id : 0;
+    if (d->high_init && officer && top > d->high_seen && d->app) {
+        beep();
+        ui_message(d->app, UI_MSG_ERROR, "high-priority case #%lld landed in your queue: %s",
+                   (long long)newest->id, newest->subject);
+    }
+    if (top > d->high_seen)
+        d->high_seen = top;
+    d->high_init = true;
+}
+
 /* Counts the open compliance cases (read on the loop thread, like the alert ack). */
 static void count_cases(dash *d)
 {
@@ -215,6 +302,7 @@ static void count_cases(dash *d)
     d->cases_high = 0;
     for (size_t i = 0; i < n; i++)
         d->cases_high += cs[i].priority == 1;
+    announce_high(d, cs, n);
     free(cs);
 }
 
@@ -263,6 +351,7 @@ static int open_(ui_screen *s, err *e)
     if (!d)
         return err_set(e, ERR_NOMEM, "out of memory opening the Dashboard");
     d->desk = ui_app_desk(s->app);
+    d->app = s->app;
     ui_rows port = d->desk ? (ui_rows){port_count, port_cell, NULL, NULL, d} : ui_rows_none();
     ui_rows alerts =
         d->desk ? (ui_rows){alert_count, alert_cell, alert_filter, alert_role, d} : ui_rows_none();
@@ -288,15 +377,82 @@ static void close_(ui_screen *s)
     s->state = NULL;
 }
 
+/* The exact detail of the selected position: every account's amount in full and in base
+ * units, the price with its source and time, the history the sparkline and VaR read. */
+static void port_detail_lines(dash *d, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    size_t row;
+    if (!d->snap || !ui_table_selected(&d->portfolio, &row) || row >= d->n_agg)
+        return;
+    const risk_position *g = &d->agg[row];
+    size_t cap = 8 + d->snap->n_pos;
+    char **l = calloc(cap, sizeof *l);
+    if (!l)
+        return;
+    size_t k = 0;
+    char amt[AMOUNT_STR_MAX], grp[AMOUNT_STR_MAX * 2], dec[U256_DEC_MAX], t[32];
+    amount_format(amt, &g->amount, g->decimals);
+    ui_fmt_decimal(grp, sizeof grp, amt, -1, NULL);
+    u256_to_dec(dec, &g->amount);
+    if (asprintf(&l[k], "%s on %s: %s %s exactly (%s base units, %u decimals)", g->asset,
+                 g->chain, grp, g->asset, dec, g->decimals) > 0)
+        k++;
+    const risk_price_info *pi = price_info(d->snap, g->asset);
+    char px[64], val[64];
+    ui_fmt_usd(px, sizeof px, pi ? pi->usd : NAN, 2);
+    ui_fmt_usd(val, sizeof val, g->usd, 2);
+    utc_time(t, sizeof t, pi ? pi->updated_at : 0, UTC_MINUTE);
+    if (asprintf(&l[k], "Price %s USD (%s%s, as of %s)   value %s USD (estimate)", px,
+                 !pi ? "no price" : pi->oracle ? "oracle round " : "daily close",
+                 pi && pi->oracle ? pi->round_id : "", t, val) > 0)
+        k++;
+    const risk_asset_value *av = asset_of(d->snap, g->asset);
+    if (av && av->n_spark > 0) {
+        char sp[128], day[16], first[64], last[64];
+        ui_sparkline(sp, sizeof sp, av->spark, av->n_spark, RISK_SPARK_DAYS, ui_glyph()->spark);
+        utc_time(day, sizeof day, (int64_t)av->spark_last_day * 86400, UTC_DAY);
+        ui_fmt_usd(first, sizeof first, av->spark[0], 2);
+        ui_fmt_usd(last, sizeof last, av->spark[av->n_spark - 1], 2);
+        if (asprintf(&l[k], "7d %s  %s -> %s USD, daily closes to %s", sp, first, last, day) > 0)
+            k++;
+    }
+    utc_time(t, sizeof t, d->snap->as_of, UTC_TIME);
+    if (asprintf(&l[k], "ACCOUNTS (balances as of %s)", t) > 0)
+        k++;
+    for (size_t i = 0; i < d->snap->n_pos && k < cap; i++) {
+        const risk_position *p = &d->snap->pos[i];
+        if (p->chain_id != g->chain_id || p->kind != g->kind || p->native != g->native ||
+            (!p->native && !addr_equal(&p->token, &g->token)))
+            continue;
+        char a[ADDR_STR_MAX];
+        addr_to_checksum(a, &p->account);
+        amount_format(amt, &p->amount, p->decimals);
+        ui_fmt_decimal(grp, sizeof grp, amt, -1, NULL);
+        if (asprintf(&l[k], "%s  %s %s", a, grp, p->asset) > 0)
+            k++;
+    }
+    *out = l;
+    *n = k;
+}
+
 static void draw(ui_screen *s, WINDOW *w)
 {
     dash *d = s->state;
     int rows, cols;
     getmaxyx(w, rows, cols);
-    ui_heading_draw(w, 0, "Dashboard", "portfolio across all chains");
+    char note[128] = "portfolio across all chains", t[32];
+    if (d->snap) {
+        utc_time(t, sizeof t, d->snap->as_of, UTC_TIME);
+        snprintf(note, sizeof note, "as of %s", t);
+    }
+    ui_heading_draw(w, 0, d->focus_port ? "Dashboard: portfolio (w: alerts)"
+                                        : "Dashboard (w: portfolio)",
+                    note);
     /* Portfolio gets the top half, the risk strip two lines, alerts the rest. */
     int avail = rows - 2;
-    int port_h = (avail - 3) / 2;
+    int port_h = (avail - 4) / 2;
     if (port_h < 3)
         port_h = 3;
     const char *empty =
@@ -306,12 +462,26 @@ static void draw(ui_screen *s, WINDOW *w)
             : "No positions: no chain is configured on this desk - see `fusion chain add`";
     if (d->error[0] && !d->snap)
         empty = d->error;
+    if (d->port_detail && d->focus_port && d->n_agg > 0) {
+        /* the detail takes the whole body below a short table */
+        int th = ui_detail_table_rows(rows);
+        ui_table_draw(&d->portfolio, w, 2, 1, th, cols - 2, empty);
+        char **lines = NULL;
+        size_t n = 0;
+        port_detail_lines(d, &lines, &n);
+        ui_detail_draw(w, 2 + th, "Position (Esc closes)", lines, n);
+        for (size_t i = 0; i < n; i++)
+            free(lines[i]);
+        free(lines);
+        return;
+    }
     ui_table_draw(&d->portfolio, w, 2, 1, port_h, cols - 2, empty);
     int y = 2 + port_h;
-    char strip[512] = "VaR 99% 1d: -   ES 97.5% 1d: -   Credit line: -   LTV: -   Health factor: -";
+    char strip[512] = "VaR 99% 1d: -   ES 97.5% 1d: -   Avail: -   LTV: -   HF: -";
+    char var_line[512] = "";
     if (d->snap && d->snap->has_report) {
         const risk_report *r = &d->snap->report;
-        char hf[32], ltv[32];
+        char hf[32], ltv[32], gross[48], var[48], es[48], av[48];
         if (r->has_credit && isfinite(r->credit.health_factor))
             snprintf(hf, sizeof hf, "%.2f", r->credit.health_factor);
         else
@@ -320,16 +490,34 @@ static void draw(ui_screen *s, WINDOW *w)
             snprintf(ltv, sizeof ltv, "%.1f%%", r->credit.ltv * 100.0);
         else
             snprintf(ltv, sizeof ltv, "-");
-        snprintf(strip, sizeof strip,
-                 "Gross %.0f USD   VaR 99%% 1d: %.0f   ES 97.5%% 1d: %.0f   Avail: %.0f"
-                 "   LTV: %s   HF: %s",
-                 d->snap->gross_usd, r->hist.d1.var, r->hist.d1.es,
-                 r->has_credit ? r->credit.available : 0.0, ltv, hf);
+        ui_fmt_usd(gross, sizeof gross, d->snap->gross_usd, 0);
+        ui_fmt_usd(var, sizeof var, r->hist.d1.var, 0);
+        ui_fmt_usd(es, sizeof es, r->hist.d1.es, 0);
+        ui_fmt_usd(av, sizeof av, r->has_credit ? r->credit.available : 0.0, 0);
+        /* Avail before the rest: it is what a trader can still draw (never cut at 80). */
+        snprintf(strip, sizeof strip, "Gross %s USD  Avail %s  VaR99 %s  ES %s  LTV %s  HF %s",
+                 gross, av, var, es, ltv, hf);
+        char sp[256] = "", first[32], last[32];
+        if (r->n_var_hist > 0) {
+            ui_sparkline(sp, sizeof sp, r->var_hist, r->n_var_hist, RISK_VAR_HIST_MAX,
+                         ui_glyph()->spark);
+            ui_fmt_usd(first, sizeof first, r->var_hist[0], 0);
+            ui_fmt_usd(last, sizeof last, r->var_hist[r->n_var_hist - 1], 0);
+        }
+        char day[16];
+        utc_time(day, sizeof day, (int64_t)d->snap->hist_last * 86400, UTC_DAY);
+        snprintf(var_line, sizeof var_line, "VaR %zud %s %s -> %s  closes to %s, as of %s",
+                 r->n_var_hist, sp, r->n_var_hist ? first : "-", r->n_var_hist ? last : "-",
+                 day, t);
     } else if (d->snap) {
-        snprintf(strip, sizeof strip, "Gross %.0f USD   risk figures: %s", d->snap->gross_usd,
+        char gross[48];
+        ui_fmt_usd(gross, sizeof gross, d->snap->gross_usd, 0);
+        snprintf(strip, sizeof strip, "Gross %s USD   risk figures: %s", gross,
                  d->snap->report_note[0] ? d->snap->report_note : "not computed");
     }
     ui_put(w, y, 1, strip, cols - 2, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
+    ui_put(w, y + 1, 1, var_line, cols - 2, UI_ALIGN_LEFT, UI_ROLE_DIM);
+    y++;
     ui_hline(w, y + 1, 0, cols, UI_ROLE_BORDER);
     char label[UI_FILTER_MAX + 96], cases[64] = "";
     if (d->have_cases)
@@ -350,8 +538,11 @@ static void draw(ui_screen *s, WINDOW *w)
         ui_put(w, y + 1, lx, warn, ww, UI_ALIGN_LEFT, UI_ROLE_ERROR);
         lx += ww;
     }
-    if (lx < cols - 2)
-        ui_put(w, y + 1, lx, label, ui_text_width(label), UI_ALIGN_LEFT, UI_ROLE_HEADER);
+    if (lx < cols - 2) {
+        int lw = ui_text_width(label);
+        ui_put(w, y + 1, lx, label, lw < cols - 2 - lx ? lw : cols - 2 - lx, UI_ALIGN_LEFT,
+               UI_ROLE_HEADER);
+    }
     ui_table_draw(&d->alerts, w, y + 2, 1, rows - (y + 2), cols - 2,
                   "No alerts: limits and margin alerts appear here as they fire");
 }
@@ -359,11 +550,23 @@ static void draw(ui_screen *s, WINDOW *w)
 static unsigned handle(ui_screen *s, const ui_event *ev)
 {
     dash *d = s->state;
-    unsigned r = ui_table_nav(&d->alerts, ev->action);
+    if (ev->action == UI_ACT_FOCUS) {
+        d->focus_port = !d->focus_port;
+        return UI_REDRAW;
+    }
+    if (ev->action == UI_ACT_OPEN) {
+        if (!d->focus_port || d->n_agg == 0) {
+            ui_message(s->app, UI_MSG_INFO, "Enter opens a position: w moves to the portfolio");
+            return UI_OK;
+        }
+        d->port_detail = !d->port_detail;
+        return UI_REDRAW;
+    }
+    unsigned r = ui_table_nav(d->focus_port ? &d->portfolio : &d->alerts, ev->action);
     if (!(r & UI_UNHANDLED) || ev->action == UI_ACT_NONE)
         return r;
     size_t row;
-    if (ev->action == UI_ACT_ALERT_ACK && d->snap && ui_table_selected(&d->alerts, &row)) {
+    if (ev->action == UI_ACT_ALERT_ACK && !d->focus_port && d->snap && ui_table_selected(&d->alerts, &row)) {
         store_alert *a = &d->snap->alerts[d->alert_ix[row]];
         store_alert after;
         err e;
@@ -383,6 +586,16 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     return ui_not_in_build(s, ev->action);
 }
 
+/* Esc, and q before it quits: the position's detail closes. */
+static bool close_overlay(ui_screen *s)
+{
+    dash *d = s->state;
+    if (!d->port_detail || !d->focus_port || d->n_agg == 0)
+        return false;
+    d->port_detail = false;
+    return true;
+}
+
 static unsigned changed(ui_screen *s, unsigned topics)
 {
     take(s->state);
@@ -394,7 +607,13 @@ static void status(ui_screen *s, char *out, size_t cap)
     dash *d = s->state;
     size_t row;
     char a[32], b[32];
-    if (ui_table_selected(&d->alerts, &row))
+    if (d->focus_port) {
+        if (ui_table_selected(&d->portfolio, &row))
+            snprintf(out, cap, "portfolio %s/%s", ui_fmt_count(row + 1, a, sizeof a),
+                     ui_fmt_count(ui_table_count(&d->portfolio), b, sizeof b));
+        else
+            snprintf(out, cap, "no positions");
+    } else if (ui_table_selected(&d->alerts, &row))
         snprintf(out, cap, "alerts %s/%s", ui_fmt_count(row + 1, a, sizeof a),
                  ui_fmt_count(ui_table_count(&d->alerts), b, sizeof b));
     else
@@ -404,7 +623,7 @@ static void status(ui_screen *s, char *out, size_t cap)
 static bool selected(ui_screen *s)
 {
     dash *d = s->state;
-    return ui_table_selected(&d->alerts, NULL);
+    return ui_table_selected(d->focus_port ? &d->portfolio : &d->alerts, NULL);
 }
 
 static unsigned filter_(ui_screen *s, const char *text)
@@ -420,6 +639,7 @@ static unsigned filter_(ui_screen *s, const char *text)
 }
 
 const ui_screen_ops ui_scr_dashboard = {
+    .close_overlay = close_overlay,
     .topics = UI_TOPIC_RISK | UI_TOPIC_ESCROWS | UI_TOPIC_KEYS | UI_TOPIC_CHAINS,
     .open = open_,
     .close = close_,

@@ -47,6 +47,7 @@ typedef struct ent_state {
     size_t *idx; /* sorted, filtered */
     size_t n_idx;
     int sort;
+    bool reverse; /* S: the order reversed */
     char load_err[ERR_MSG_MAX];
     bool detail;
     int64_t d_id;
@@ -82,7 +83,17 @@ static int cmp_idx(const void *pa, const void *pb)
     default:
         break;
     }
-    return c ? c : strcmp(a->name, b->name);
+    c = c ? c : strcmp(a->name, b->name);
+    return sort_st->reverse ? -c : c;
+}
+
+/* The header marks the sorted column: name, risk (high first: descending), KYC expiry
+ * (soonest first), jurisdiction; S flips it. */
+static void mark_sort(ent_state *st)
+{
+    static const int col_of[N_SORTS] = {0, 6, 4, 2};
+    st->ts.table.sort_col = col_of[st->sort];
+    st->ts.table.sort_desc = (st->sort == SORT_RISK) != st->reverse;
 }
 
 static void arrange(ent_state *st)
@@ -397,6 +408,8 @@ static int open_(ui_screen *s, err *e)
     ui_table_init(&st->ts.table, cols, N_COLS,
                   (ui_rows){rows_count, rows_cell, rows_filter, rows_role, st});
     ui_table_set_key(&st->ts.table, rows_key);
+    mark_sort(st); /* by name, ascending */
+    ui_table_reset(&st->ts.table);
     s->state = st;
     load(st);
     return 0;
@@ -446,11 +459,19 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     ent_state *st = s->state;
     switch (ev->action) {
     case UI_ACT_SORT:
-        st->sort = (st->sort + 1) % N_SORTS;
+    case UI_ACT_SORT_REVERSE:
+        if (ev->action == UI_ACT_SORT) {
+            st->sort = (st->sort + 1) % N_SORTS;
+            st->reverse = false;
+        } else {
+            st->reverse = !st->reverse;
+        }
         arrange(st);
+        mark_sort(st);
         ui_table_reset(&st->ts.table);
         detail_drop(st);
-        ui_message(s->app, UI_MSG_INFO, "entities sorted by %s", sort_names[st->sort]);
+        ui_message(s->app, UI_MSG_INFO, "entities sorted by %s%s", sort_names[st->sort],
+                   st->reverse ? ", reversed" : "");
         return UI_REDRAW;
     case UI_ACT_OPEN:
         st->detail = !st->detail;
@@ -464,6 +485,16 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     return r;
 }
 
+/* Esc, and q before it quits: the detail pane closes. */
+static bool close_overlay(ui_screen *s)
+{
+    ent_state *st = s->state;
+    if (!st->detail || st->n_idx == 0)
+        return false;
+    st->detail = false;
+    return true;
+}
+
 static unsigned changed(ui_screen *s, unsigned topics)
 {
     ent_state *st = s->state;
@@ -474,6 +505,7 @@ static unsigned changed(ui_screen *s, unsigned topics)
 }
 
 const ui_screen_ops ui_scr_entities = {
+    .close_overlay = close_overlay,
     .topics = UI_TOPIC_ENTITIES | UI_TOPIC_COMPLIANCE,
     .open = open_,
     .close = close_,

@@ -29,6 +29,17 @@ static const ui_column cols[] = {
     {"Appr", 4, 5, UI_COL_RIGHT},
     {"Block", 5, 10, UI_COL_RIGHT},
 };
+/* H: the same columns with the escrow's full address */
+static const ui_column cols_full[] = {
+    {"Escrow", 42, 42, 0},
+    {"Chain", 5, 12, 0},
+    {"Counterparty", 12, 0, UI_COL_GROW},
+    {"Asset", 5, 8, 0},
+    {"Amount", 6, 28, UI_COL_RIGHT},
+    {"State", 5, 10, 0},
+    {"Appr", 4, 5, UI_COL_RIGHT},
+    {"Block", 5, 10, UI_COL_RIGHT},
+};
 
 static const ui_tscreen_desc desc_nochain = {
     "Escrows",
@@ -59,6 +70,8 @@ typedef struct esc_state {
     ui_desk *desk;
     desk_escrow_view *view;
     size_t sort_i;
+    bool reverse; /* S: the current order reversed */
+    bool full;    /* H: full addresses */
     bool detail;
     bool have_detail;
     uint64_t d_chain;
@@ -116,7 +129,10 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
     }
     switch (col) {
     case 0:
-        short_addr(out, cap, &r->address);
+        if (st->full)
+            addr_to_checksum(out, &r->address);
+        else
+            short_addr(out, cap, &r->address);
         break;
     case 1:
         snprintf(out, cap, "%s", r->chain);
@@ -184,9 +200,12 @@ static void view_apply(esc_state *st)
         return;
     desk_escrow_sort s = col_sorts[st->sort_i];
     /* Most recent and the block go newest first; the rest ascending. */
-    bool desc = s == DESK_ESCROW_SORT_RECENT || s == DESK_ESCROW_SORT_BLOCK;
+    bool desc = (s == DESK_ESCROW_SORT_RECENT || s == DESK_ESCROW_SORT_BLOCK) != st->reverse;
     char hex[ADDR_STR_MAX];
     desk_escrow_view_set(st->view, filter_text(st, hex, sizeof hex), s, desc);
+    /* the header marks the sorted column (col_sorts[i] sorts column i - 1; 0: recent) */
+    st->ts.table.sort_col = st->sort_i > 0 ? (int)st->sort_i - 1 : -1;
+    st->ts.table.sort_desc = desc;
 }
 
 static void rows_filter(void *ctx, const char *text)
@@ -315,6 +334,7 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
             next = (next + 1) % N_SORTS;
         while (big && !desk_escrow_sort_indexed(col_sorts[next]));
         st->sort_i = next;
+        st->reverse = false;
         view_apply(st);
         ui_table_reset(&st->ts.table);
         char num[32];
@@ -328,9 +348,41 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
                        desk_escrow_sort_label(col_sorts[st->sort_i]));
         return UI_REDRAW;
     }
+    case UI_ACT_FULL: { /* H: full addresses on demand (the selection stays) */
+        size_t keep = st->ts.table.cur, top = st->ts.table.top;
+        st->full = !st->full;
+        st->ts.table.cols = st->full ? cols_full : cols;
+        ui_table_reset(&st->ts.table);
+        st->ts.table.cur = keep;
+        st->ts.table.top = top;
+        ui_message(s->app, UI_MSG_INFO, "%s addresses", st->full ? "full" : "short");
+        return UI_REDRAW;
+    }
+    case UI_ACT_SORT_REVERSE: /* S: the same column, the other way round */
+        st->reverse = !st->reverse;
+        view_apply(st);
+        ui_table_reset(&st->ts.table);
+        ui_message(s->app, UI_MSG_INFO, "escrows sorted by %s, %s",
+                   desk_escrow_sort_label(col_sorts[st->sort_i]),
+                   st->ts.table.sort_desc ? "descending" : "ascending");
+        return UI_REDRAW;
     case UI_ACT_OPEN:
         st->detail = !st->detail;
         return UI_REDRAW;
+    case UI_ACT_COPY: { /* y: the full address of the escrow under the cursor */
+        size_t row;
+        const desk_escrow_row *er = NULL;
+        err e;
+        err_clear(&e);
+        if (!st->view || !ui_table_selected(&st->ts.table, &row) ||
+            desk_escrow_view_row(st->view, row, &er, &e) < 0)
+            return UI_OK;
+        char a[ADDR_STR_MAX];
+        addr_to_checksum(a, &er->address);
+        ui_term_clipboard(a);
+        ui_message(s->app, UI_MSG_INFO, "copied %s to the clipboard (OSC 52)", a);
+        return UI_REDRAW;
+    }
     case UI_ACT_ESCROW_NEW:
         return ui_form_escrow_open(s->app);
     case UI_ACT_ESCROW_FUND:
@@ -356,6 +408,16 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     default:
         return ui_not_in_build(s, ev->action);
     }
+}
+
+/* Esc, and q before it quits: the detail pane closes. */
+static bool close_overlay(ui_screen *s)
+{
+    esc_state *st = s->state;
+    if (!st->detail || ui_table_count(&st->ts.table) == 0)
+        return false;
+    st->detail = false;
+    return true;
 }
 
 static unsigned changed(ui_screen *s, unsigned topics)
@@ -405,6 +467,7 @@ static void status(ui_screen *s, char *out, size_t cap)
 }
 
 const ui_screen_ops ui_scr_escrows = {
+    .close_overlay = close_overlay,
     .topics = UI_TOPIC_ESCROWS | UI_TOPIC_JOBS,
     .open = open_,
     .close = close_,

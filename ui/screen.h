@@ -49,6 +49,9 @@ typedef struct ui_screen_ops {
     bool (*selected)(ui_screen *s);
     /* Optional: restrict rows to those matching text ("" = all). */
     unsigned (*filter)(ui_screen *s, const char *text);
+    /* Optional: closes what is open over the table (a detail pane); false when nothing
+     * was. Esc (with no filter) and q (before quitting) call it. */
+    bool (*close_overlay)(ui_screen *s);
 } ui_screen_ops;
 
 struct ui_screen {

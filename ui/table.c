@@ -28,6 +28,7 @@ void ui_table_init(ui_table *t, const ui_column *cols, size_t ncols, ui_rows row
     t->cols = cols;
     t->ncols = ncols > UI_TABLE_MAX_COLS ? UI_TABLE_MAX_COLS : ncols;
     t->rows = rows;
+    t->sort_col = -1;
     ui_table_reset(t);
 }
 
@@ -49,7 +50,7 @@ void ui_table_reset(ui_table *t)
     t->top = t->cur = 0;
     t->has_sel = false;
     for (size_t c = 0; c < t->ncols; c++)
-        t->natural[c] = ui_text_width(t->cols[c].title);
+        t->natural[c] = ui_text_width(t->cols[c].title) + ((int)c == t->sort_col ? 2 : 0);
 }
 
 size_t ui_table_count(const ui_table *t)
@@ -215,7 +216,10 @@ void ui_table_draw(ui_table *t, WINDOW *win, int y, int x, int h, int w, const c
         if (widths[c] <= 0)
             continue;
         ui_align al = (t->cols[c].flags & UI_COL_RIGHT) ? UI_ALIGN_RIGHT : UI_ALIGN_LEFT;
-        ui_put(win, y, cx, t->cols[c].title, widths[c], al, UI_ROLE_HEADER);
+        char title[96];
+        snprintf(title, sizeof title, "%s%s%s", t->cols[c].title, (int)c == t->sort_col ? " " : "",
+                 (int)c == t->sort_col ? (t->sort_desc ? ui_glyph()->down : ui_glyph()->up) : "");
+        ui_put(win, y, cx, title, widths[c], al, UI_ROLE_HEADER);
         cx += widths[c] + 1;
     }
     wattrset(win, A_NORMAL);

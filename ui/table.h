@@ -46,6 +46,8 @@ typedef struct ui_table {
     size_t top, cur; /* first visible row, selected row */
     int page;        /* data rows visible at the last draw */
     int natural[UI_TABLE_MAX_COLS];
+    int sort_col;   /* the column the rows are sorted by (its header gets ▲ or ▼); -1: none */
+    bool sort_desc; /* ...descending */
     char *cells; /* scratch: page * ncols cells of UI_CELL_MAX */
     size_t cells_cap;
     /* The identity of the selected row (rows.key), so that the selection is a row, not a

@@ -15,6 +15,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "base/log.h"
 
 volatile sig_atomic_t ui_sig_winch;
@@ -56,6 +58,8 @@ static const ui_glyphs glyphs_utf8 = {
     .br = "\u2518",
     .ellipsis = "\u2026",
     .spark = {"\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"},
+    .up = "\u25b2",
+    .down = "\u25bc",
 };
 static const ui_glyphs glyphs_ascii = {
     .h = "-",
@@ -66,6 +70,8 @@ static const ui_glyphs glyphs_ascii = {
     .br = "+",
     .ellipsis = "~",
     .spark = {"_", ".", ",", "-", "=", "+", "*", "#"},
+    .up = "^",
+    .down = "v",
 };
 
 static void on_flag_signal(int sig)
@@ -286,8 +292,20 @@ int ui_term_open(const char *crash_note, err *e)
     /* Look the terminal up first: newterm's own failure path leaks (ncurses 6.4). */
     int errret = 0;
     bool known = setupterm(NULL, STDOUT_FILENO, &errret) == OK;
-    if (known)
+    bool usable = true;
+    if (known) {
+        /* A known type that cannot address the cursor (dumb, a hardcopy or a generic
+         * terminal) would draw garbage: refused with the same one line. */
+        const char *cup = tigetstr("cup");
+        usable = cup && cup != (const char *)-1 && tigetflag("hc") <= 0 && tigetflag("gn") <= 0;
         del_curterm(cur_term);
+    }
+    if (known && !usable) {
+        const char *t = getenv("TERM");
+        return err_set(e, ERR_INVALID,
+                       "TERM=%s cannot move the cursor; set TERM=xterm-256color or similar",
+                       t && *t ? t : "(unset)");
+    }
     term_screen = known ? newterm(NULL, stdout, stdin) : NULL;
     if (!term_screen) {
         const char *t = getenv("TERM");
@@ -401,4 +419,22 @@ void ui_box(WINDOW *w, ui_role role)
         waddstr(w, g->h);
     waddstr(w, g->br);
     wattrset(w, A_NORMAL);
+}
+
+void ui_term_clipboard(const char *text)
+{
+    char clean[512];
+    size_t n = 0;
+    for (; text[n] && n < sizeof clean - 1; n++)
+        clean[n] = text[n] >= 0x20 && text[n] < 0x7f ? text[n] : '?';
+    clean[n] = '\0';
+    char b64[sodium_base64_ENCODED_LEN(sizeof clean, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(b64, sizeof b64, (const unsigned char *)clean, n,
+                      sodium_base64_VARIANT_ORIGINAL);
+    char seq[sizeof b64 + 16];
+    int k = snprintf(seq, sizeof seq, "\033]52;c;%s\a", b64);
+    /* between frames: curses has flushed its output, and OSC moves no cursor */
+    fflush(stdout);
+    if (k > 0 && write(STDOUT_FILENO, seq, (size_t)k) < 0)
+        LOG_W("ui", "clipboard: %s", strerror(errno));
 }

@@ -30,6 +30,7 @@ typedef enum {
 /* Line drawing and the ellipsis: UTF-8 box drawing, or ASCII in other locales. */
 typedef struct ui_glyphs {
     const char *h, *v, *tl, *tr, *bl, *br, *ellipsis, *spark[8];
+    const char *up, *down; /* a sort indicator: ascending, descending */
 } ui_glyphs;
 
 /* Set by the signal handlers; the loop reads and clears them. */
@@ -59,6 +60,10 @@ bool ui_term_color(void);
 attr_t ui_attr(ui_role role);
 const ui_glyphs *ui_glyph(void);
 
+/* Puts text on the terminal's clipboard with OSC 52 (the terminal, or tmux with
+ * set-clipboard on, stores it; over SSH it reaches the local terminal). Only printable
+ * ASCII is sent. */
+void ui_term_clipboard(const char *text);
 /* Draws s at (y, x) fitted to exactly `width` columns (see ui_text_fit), in role. */
 void ui_put(WINDOW *w, int y, int x, const char *s, int width, ui_align align, ui_role role);
 /* A horizontal rule of n columns. */

@@ -3,7 +3,9 @@
  * the C locale everything non-ASCII prints as '?' and the output stays ASCII. */
 #include "text.h"
 
+#include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -268,4 +270,109 @@ void ui_columns_layout(const ui_column *cols, const int *natural, size_t n, int 
     }
     if (excess > 0)
         out[0] = avail;
+}
+
+void ui_fmt_decimal(char *out, size_t cap, const char *plain, int max_frac, int *cut)
+{
+    int dummy;
+    if (!cut)
+        cut = &dummy;
+    *cut = 0;
+    if (cap == 0)
+        return;
+    size_t intlen = strspn(plain, "0123456789");
+    const char *rest = plain + intlen;
+    bool frac = rest[0] == '.' && strspn(rest + 1, "0123456789") == strlen(rest + 1);
+    if (intlen == 0 || (rest[0] && !frac)) {
+        snprintf(out, cap, "%s", plain);
+        return;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < intlen && o + 2 < cap; i++) {
+        if (i > 0 && (intlen - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = plain[i];
+    }
+    if (frac) {
+        size_t fl = strlen(rest + 1), keep = fl;
+        if (max_frac >= 0 && keep > (size_t)max_frac)
+            keep = (size_t)max_frac;
+        for (size_t i = keep; i < fl; i++)
+            if (rest[1 + i] != '0')
+                *cut = 1;
+        while (keep > 0 && rest[keep] == '0')
+            keep--; /* trailing zeros of what is kept */
+        if (keep > 0 && o + 1 < cap)
+            out[o++] = '.';
+        for (size_t i = 0; i < keep && o + 1 < cap; i++)
+            out[o++] = rest[1 + i];
+    }
+    out[o] = '\0';
+}
+
+void ui_fmt_usd(char *out, size_t cap, double v, int frac)
+{
+    if (!isfinite(v)) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    char plain[400], grouped[420];
+    snprintf(plain, sizeof plain, "%.*f", frac, fabs(v));
+    char *dot = strchr(plain, '.');
+    if (dot)
+        *dot = '\0'; /* the decimals printf gave stay as they are (a price: 2.50) */
+    ui_fmt_decimal(grouped, sizeof grouped, plain, 0, NULL);
+    bool zero = strspn(plain, "0") == strlen(plain) && (!dot || strspn(dot + 1, "0") == strlen(dot + 1));
+    snprintf(out, cap, "%s%s%s%s", v < 0 && !zero ? "-" : "", grouped, dot ? "." : "",
+             dot ? dot + 1 : "");
+}
+
+void ui_sparkline(char *out, size_t cap, const double *v, size_t n, int width,
+                  const char *const glyphs[8])
+{
+    if (cap == 0)
+        return;
+    out[0] = '\0';
+    if (width <= 0)
+        return;
+    size_t from = n > (size_t)width ? n - (size_t)width : 0;
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = from; i < n; i++)
+        if (isfinite(v[i])) {
+            lo = v[i] < lo ? v[i] : lo;
+            hi = v[i] > hi ? v[i] : hi;
+        }
+    size_t o = 0;
+    for (size_t i = from; i < n; i++) {
+        if (!isfinite(v[i]))
+            continue;
+        int k = hi > lo ? (int)((v[i] - lo) / (hi - lo) * 7.0 + 0.5) : 3;
+        k = k < 0 ? 0 : k > 7 ? 7 : k;
+        size_t gl = strlen(glyphs[k]);
+        if (o + gl + 1 > cap)
+            break;
+        memcpy(out + o, glyphs[k], gl);
+        o += gl;
+    }
+    out[o] = '\0';
+}
+
+size_t ui_text_break(const char *s, int width)
+{
+    size_t n = strlen(s), i = 0, space = 0;
+    int w = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t l = ui_utf8_next(s + i, n - i, &cp);
+        int cw = ui_cp_width(cp);
+        if (w + cw > width && i > 0)
+            break;
+        if (cp == ' ' && w >= width / 2)
+            space = i;
+        w += cw;
+        i += l;
+    }
+    if (i < n && space > 0)
+        return space;
+    return i;
 }

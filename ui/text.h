@@ -30,6 +30,26 @@ typedef enum { UI_ALIGN_LEFT, UI_ALIGN_RIGHT } ui_align;
 size_t ui_text_fit(char *out, size_t cap, const char *s, int width, ui_align align,
                    const char *ellipsis);
 
+/* Where to break s for a line of `width` columns: the bytes of the longest prefix that
+ * fits, ending at a space when the prefix has one in its second half (the space itself
+ * is left for the next line to skip); strlen(s) when it all fits; at least one character
+ * when width < 1 or the first character is wider. */
+size_t ui_text_break(const char *s, int width);
+
+/* A plain decimal ("1234567.891", as amount_format writes it) grouped by thousands
+ * ("1,234,567.891") with at most max_frac fractional digits: the rest is cut, never
+ * rounded (a balance is never shown larger than it is), and *cut says whether anything
+ * was. Anything but digits and one '.' is copied as it is. */
+void ui_fmt_decimal(char *out, size_t cap, const char *plain, int max_frac, int *cut);
+/* A USD figure with thousands separators and `frac` decimals ("126,138,595"); "-" for
+ * NaN or infinity. */
+void ui_fmt_usd(char *out, size_t cap, double v, int frac);
+/* A sparkline of n values in up to `width` cells, one of the 8 glyphs per value (the
+ * lowest value the first glyph, the highest the last; all equal: the middle one); the
+ * last `width` values when there are more; non-finite values are skipped. "" for none. */
+void ui_sparkline(char *out, size_t cap, const double *v, size_t n, int width,
+                  const char *const glyphs[8]);
+
 enum {
     UI_COL_RIGHT = 1u << 0, /* right-aligned (numbers, amounts) */
     UI_COL_GROW = 1u << 1,  /* takes the spare width */

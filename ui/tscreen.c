@@ -151,7 +151,29 @@ void ui_detail_draw(WINDOW *w, int y, const char *title, char *const *lines, siz
     if (title)
         ui_put(w, y, 2, title, ui_text_width(title), UI_ALIGN_LEFT, UI_ROLE_HEADER);
     y++;
-    for (size_t i = 0; i < n && y < rows; i++, y++)
-        ui_put(w, y, 1, lines[i], wcols - 2, UI_ALIGN_LEFT,
-               section_title(lines[i]) ? UI_ROLE_HEADER : UI_ROLE_NORMAL);
+    /* A long line wraps (a note is read whole, not cut): its continuation lines are
+     * indented past the line's own indent. */
+    int width = wcols - 2;
+    for (size_t i = 0; i < n && y < rows; i++, y++) {
+        ui_role role = section_title(lines[i]) ? UI_ROLE_HEADER : UI_ROLE_NORMAL;
+        const char *p = lines[i];
+        int indent = (int)strspn(p, " ") + 4;
+        if (indent > width / 2)
+            indent = width / 2;
+        char piece[UI_CELL_MAX * 4];
+        for (bool first = true; y < rows; first = false, y++) {
+            int room = first ? width : width - indent;
+            size_t k = ui_text_break(p, room);
+            if (k >= sizeof piece)
+                k = sizeof piece - 1;
+            memcpy(piece, p, k);
+            piece[k] = '\0';
+            ui_put(w, y, first ? 1 : 1 + indent, piece, room, UI_ALIGN_LEFT, role);
+            p += k;
+            while (*p == ' ')
+                p++;
+            if (!*p)
+                break;
+        }
+    }
 }

@@ -75,6 +75,7 @@ int cmd_ui(cli_ctx *ctx, int argc, char **argv)
     cfg.pending = ui_job_pending_cb;
     cfg.arg = desk;
     cfg.desk_ctx = desk;
+    cfg.quit_note = ctx->quit_note;
 
     log_quiet(true);
     int sig = 0;

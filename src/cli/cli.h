@@ -20,6 +20,8 @@ typedef struct cli_ctx {
     bool yes;                    /* --yes: no interactive confirmation */
     bool needs_genesis;          /* a decision on a desk without a signed genesis: opening
                                     the desk refuses it (after the usage is checked) */
+    const char *quit_note;       /* quitting the UI also stops this (the demo's devnet):
+                                    the UI asks first, showing it; NULL: nothing */
 } cli_ctx;
 
 /* X(name, summary): the subcommand table; `fusion help` and dispatch read it.

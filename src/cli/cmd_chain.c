@@ -126,12 +126,32 @@ static int need_cancun(rpc_client *rpc, const char *name, err *e)
     return 0;
 }
 
+/* An explorer URL template: http(s), printable ASCII without spaces or quotes, with one
+ * {address} for the escrow's address (no secret goes in: it is shown and audited). */
+static int explorer_check(const char *t, err *e)
+{
+    size_t n = strlen(t);
+    if (n == 0 || n >= STORE_URL_MAX - 64)
+        return err_set(e, ERR_INVALID, "--explorer must be 1-%d characters", STORE_URL_MAX - 65);
+    if (strncmp(t, "https://", 8) != 0 && strncmp(t, "http://", 7) != 0)
+        return err_set(e, ERR_INVALID, "--explorer '%.80s' must start with https:// or http://", t);
+    for (size_t i = 0; i < n; i++)
+        if (t[i] <= ' ' || t[i] >= 0x7f || t[i] == '"' || t[i] == '\'' || t[i] == '\\')
+            return err_set(e, ERR_INVALID, "--explorer has a space, quote or non-ASCII byte at "
+                           "position %zu", i + 1);
+    const char *p = strstr(t, "{address}");
+    if (!p || strstr(p + 1, "{address}"))
+        return err_set(e, ERR_INVALID, "--explorer needs exactly one {address}, e.g. "
+                       "https://etherscan.io/address/{address}");
+    return 0;
+}
+
 static void note_literal_key(const char *url);
 
 static int chain_add(cli_ctx *ctx, int argc, char **argv)
 {
     const char *name = NULL, *id_s = NULL, *factory_s = NULL, *conf_s = NULL, *from_s = NULL;
-    const char *symbol = "ETH", *decimals_s = "18";
+    const char *symbol = "ETH", *decimals_s = "18", *explorer = NULL;
     const char *rpcs[MAX_RPC];
     size_t n_rpc = 0;
     bool json = ctx->json;
@@ -145,6 +165,7 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
         {"from-block", CLI_OPT_STR, &from_s},
         {"native-symbol", CLI_OPT_STR, &symbol},
         {"native-decimals", CLI_OPT_STR, &decimals_s},
+        {"explorer", CLI_OPT_STR, &explorer},
         {"json", CLI_OPT_FLAG, &json},
     };
     size_t n_pos;
@@ -181,6 +202,10 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     if (parse_u64(decimals_s, &v) < 0 || v > 77)
         return cli_usage("chain add", "--native-decimals '%s' must be 0..77", decimals_s);
     ch.native_decimals = (unsigned)v;
+    if (explorer && explorer_check(explorer, &e) < 0)
+        return cli_usage("chain add", "%s", e.msg);
+    if (explorer)
+        snprintf(ch.explorer, sizeof ch.explorer, "%s", explorer);
     uint64_t from_block = 0;
     if (from_s && (parse_u64(from_s, &from_block) < 0 || from_block > (uint64_t)INT64_MAX))
         return cli_usage("chain add", "--from-block '%s' is not a block number", from_s);
@@ -286,9 +311,10 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     }
     /* A configuration decision, audited (signed on a desk with a genesis); the endpoint
      * URLs stay out of the log: they may carry provider keys. */
-    json_t *det = json_pack("{s:s,s:I,s:s,s:I,s:I}", "name", name, "chain_id",
+    json_t *det = json_pack("{s:s,s:I,s:s,s:I,s:I,s:s?}", "name", name, "chain_id",
                             (json_int_t)ch.chain_id, "factory", factory_s, "from_block",
-                            (json_int_t)from_block, "endpoints", (json_int_t)n_rpc);
+                            (json_int_t)from_block, "endpoints", (json_int_t)n_rpc, "explorer",
+                            explorer);
     int arc = det ? store_audit(db, ctx->home, ctx->operator_name, "chain.add", det, &e)
                   : err_set(&e, ERR_NOMEM, "out of memory");
     json_decref(det);

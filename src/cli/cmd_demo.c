@@ -263,7 +263,12 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
     } else {
         char ui_name[] = "ui";
         char *ui_argv[] = {ui_name, NULL};
+        /* quitting the UI stops the chains the demo started: it asks first */
+        if (started && !keep)
+            ctx->quit_note = "Quitting stops the demo's chains (the devnet it started; "
+                             "--keep-devnet leaves them running).";
         rc = cmd_ui(ctx, 1, ui_argv);
+        ctx->quit_note = NULL;
     }
 
 stop:

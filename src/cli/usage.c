@@ -16,7 +16,7 @@
     X("chain", "add",                                                                              \
       "fusion chain add --name NAME --chain-id ID --rpc URL [--rpc URL ...] --factory ADDR\n"      \
       "         [--confirmations N] [--from-block N] [--native-symbol SYM]\n"                      \
-      "         [--native-decimals N] [--json]")                                                   \
+      "         [--native-decimals N] [--explorer URL-WITH-{address}] [--json]")                    \
     X("chain", "add-factory", "fusion chain add-factory NAME --factory ADDR [--from-block N]")     \
     X("chain", "add-endpoint", "fusion chain add-endpoint NAME --rpc URL [--json]")                \
     X("chain", "list", "fusion chain list [--live] [--json|--csv]")                                \

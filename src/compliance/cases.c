@@ -378,6 +378,109 @@ fail:
     return -1;
 }
 
+int compliance_party_open_cases(store *s, int64_t entity_id, int64_t except_id, int64_t **ids,
+                                size_t *n, err *e)
+{
+    *ids = NULL;
+    *n = 0;
+    store_case_filter f = {.open_only = true};
+    store_case *cs = NULL;
+    size_t nc = 0;
+    if (store_case_list(s, &f, &cs, &nc, e) < 0)
+        return -1;
+    int64_t *out = calloc(nc ? nc : 1, sizeof *out);
+    if (!out) {
+        free(cs);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < nc; i++)
+        if (entity_id && cs[i].entity_id == entity_id && cs[i].id != except_id)
+            out[(*n)++] = cs[i].id;
+    free(cs);
+    if (*n == 0)
+        free(out);
+    else
+        *ids = out;
+    return 0;
+}
+
+int compliance_party_close(store *s, const compliance_actor *a, int64_t entity_id,
+                           int64_t except_id, const char *note, size_t *closed, err *e)
+{
+    *closed = 0;
+    if (note_check(note, e) < 0)
+        return -1;
+    if (compliance_require_officer(s, a, e) < 0)
+        return -1;
+    if (store_begin(s, e) < 0)
+        return -1;
+    int64_t *ids = NULL;
+    size_t n = 0;
+    json_t *list = NULL, *d = NULL;
+    store_entity x;
+    bool found = false;
+    if (store_entity_get(s, entity_id, &x, &found, e) < 0)
+        goto fail;
+    if (!found) {
+        err_set(e, ERR_NOT_FOUND, "no entity #%lld", (long long)entity_id);
+        goto fail;
+    }
+    if (!x.blocked) {
+        err_set(e, ERR_STATE, "entity #%lld %.100s is not blocked: block it (a case's block "
+                "decision) before closing its other cases", (long long)x.id, x.name);
+        goto fail;
+    }
+    if (compliance_party_open_cases(s, entity_id, except_id, &ids, &n, e) < 0)
+        goto fail;
+    list = json_array();
+    if (!list) {
+        err_set(e, ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    char why[sizeof ((store_case_event *)0)->note];
+    snprintf(why, sizeof why, "party blocked: %.1000s", note && *note ? note : "(no note)");
+    for (size_t i = 0; i < n; i++) {
+        store_case before, after;
+        if (load_case(s, ids[i], &before, e) < 0)
+            goto fail;
+        after = before;
+        snprintf(after.state, sizeof after.state, "closed");
+        snprintf(after.outcome, sizeof after.outcome, "blocked");
+        snprintf(after.closed_by, sizeof after.closed_by, "%s", a->operator_name);
+        after.closed_at = a->now;
+        store_case_event ev = {.case_id = after.id, .at = a->now};
+        snprintf(ev.operator_name, sizeof ev.operator_name, "%s", a->operator_name);
+        snprintf(ev.action, sizeof ev.action, "block");
+        diff_case(&before, &after, ev.before, ev.after, sizeof ev.before);
+        memcpy(ev.note, why, sizeof ev.note);
+        if (store_case_update(s, &after, e) < 0 || store_case_event_add(s, &ev, e) < 0)
+            goto fail;
+        json_array_append_new(list, json_integer((json_int_t)ids[i]));
+    }
+    /* one decision for all of them, signed like every case decision */
+    d = json_pack("{s:I,s:s,s:O,s:s?}", "entity", (json_int_t)x.id, "name", x.name, "cases", list,
+                  "note", note && *note ? note : NULL);
+    if (!d) {
+        err_set(e, ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    if (n > 0 && store_audit(s, a->home, a->operator_name, "case.block_party", d, e) < 0)
+        goto fail;
+    if (store_commit(s, e) < 0)
+        goto fail;
+    *closed = n;
+    free(ids);
+    json_decref(list);
+    json_decref(d);
+    return 0;
+fail:
+    store_rollback(s);
+    free(ids);
+    json_decref(list);
+    json_decref(d);
+    return -1;
+}
+
 /* ---- report ---- */
 
 /* Machine output: the lowercase form (the text report shows EIP-55). */

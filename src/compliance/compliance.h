@@ -295,6 +295,18 @@ int compliance_case_escalate(store *s, const compliance_actor *a, int64_t id, co
  * Blocking sets the entity's blocked flag. */
 int compliance_case_decide(store *s, const compliance_actor *a, int64_t id, const char *outcome,
                            const char *note, bool *closed, err *e) COMPLIANCE_WUR;
+/* The open cases of entity_id other than except_id (0: none excepted), by priority then
+ * age; *ids malloc'ed (NULL when none). */
+int compliance_party_open_cases(store *s, int64_t entity_id, int64_t except_id, int64_t **ids,
+                                size_t *n, err *e) COMPLIANCE_WUR;
+/* The party is blocked: closes its other open cases (all but except_id) as "blocked" in
+ * one transaction, each with a "block" event carrying the note, under one signed decision
+ * ("case.block_party", naming every case). Refused (ERR_STATE) unless the entity is
+ * already blocked, which a blocking decision (four eyes for a high case) has made; *closed
+ * counts the cases closed. */
+int compliance_party_close(store *s, const compliance_actor *a, int64_t entity_id,
+                           int64_t except_id, const char *note, size_t *closed,
+                           err *e) COMPLIANCE_WUR;
 /* The SAR-style report of a case: subject, entity, hits with evidence, timeline. */
 int compliance_case_report(store *s, int64_t id, json_t **out, err *e) COMPLIANCE_WUR;
 /* The same report as readable text (malloc'ed). */

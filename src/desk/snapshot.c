@@ -862,6 +862,10 @@ int desk_escrow_detail(desk_snap *s, uint64_t chain_id, const addr *escrow, char
     addr_to_checksum(a, &x.address);
     add(&l, "Escrow    %s on %s (chain %llu)%s", a, ch.name, (unsigned long long)chain_id,
         x.pending ? "  [pending confirmations]" : "");
+    const char *slot = chfound && ch.explorer[0] ? strstr(ch.explorer, "{address}") : NULL;
+    if (slot) /* the chain's explorer, its template filled with this escrow */
+        add(&l, "Explorer  %.*s%s%s", (int)(slot - ch.explorer), ch.explorer, a,
+            slot + strlen("{address}"));
     add(&l, "State     %s%s   approvals %u of %u%s", escrow_state_str(x.state),
         x.state == ESCROW_RESOLVED ? (x.resolved_to_payee ? " to payee" : " to payer") : "",
         x.n_approvals, x.threshold,

@@ -249,8 +249,10 @@ static int spawn_anvil(const char *anvil, const char *log_path, unsigned port, u
          * not anvil's 10,000), so the demo desk's book is its test tokens, not ETH */
         char a0[] = "anvil", a1[] = "--host", a2[] = "127.0.0.1", a3[] = "--port",
              a5[] = "--chain-id", a7[] = "--block-time", a8[] = "1", a9[] = "--silent",
-             a10[] = "--balance", a11[] = DEVNET_DEV_BALANCE;
-        char *const argv[] = {a0, a1, a2, a3, port_s, a5, chain_s, a7, a8, a9, a10, a11, NULL};
+             a10[] = "--balance", a11[] = DEVNET_DEV_BALANCE, a12[] = "--accounts", a13[16];
+        snprintf(a13, sizeof a13, "%d", DEVNET_DEV_KEYS);
+        char *const argv[] = {a0, a1, a2, a3, port_s, a5, chain_s, a7, a8, a9, a10, a11,
+                              a12, a13, NULL};
         /* argv[0] "anvil" whatever the path, so /proc shows what we started */
         execv(anvil, argv);
         _exit(127);

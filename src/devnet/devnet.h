@@ -26,8 +26,15 @@
 #define DEVNET_PORT_BASE 18545
 /* The documented passphrase of the demo's keys (they are anvil's public dev keys). */
 #define DEVNET_DEMO_PASSPHRASE "fusion-demo"
-/* Anvil's mnemonic "test test ... junk" accounts 0..9 (public knowledge, devnets only). */
-#define DEVNET_DEV_KEYS 10
+/* Anvil's mnemonic "test test ... junk" accounts 0..10 (public knowledge, devnets only);
+ * the devnet's nodes fund all of them (anvil --accounts). */
+#define DEVNET_DEV_KEYS 11
+/* The market maker the demo's escrow flow comes from: another firm (entity "Meridian
+ * Market Makers Ltd" in data/demo/entities.csv), not one of the desk's operators, so its
+ * flow opens cases on its own entity and never on the desk's. Its key lives in its own
+ * key store under <home>/market, so the desk's portfolio and key list do not count it. */
+#define DEVNET_MARKET_KEY 10
+#define DEVNET_MARKET_DIR "market"
 /* Whole native coins each dev account starts with on every node (anvil --balance). */
 #define DEVNET_DEV_BALANCE "100"
 

@@ -1,6 +1,7 @@
 /* driver.c: the demo's market driver. Every step (default 2 s) replays the
  * next day of real daily closes (data/prices: ETH, BTC, USDC, MATIC) into the USD feeds of
- * every devnet chain, and moves a scripted escrow flow on: the trader creates escrows through
+ * every devnet chain, and moves a scripted escrow flow on: a market maker (another firm,
+ * DEVNET_MARKET_KEY in its own key store, never the desk's trader) creates escrows through
  * the factory (deterministic address, so token approval and funding follow in the same
  * step), the approvers approve and release some of them; the script includes what
  * screening must catch — a sanctioned payee, three deposits just under 10,000 USD within
@@ -11,12 +12,14 @@
  * (the missed days are counted, not replayed late); the other chains keep their pace. */
 #include "devnet/devnet_priv.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "base/log.h"
@@ -40,6 +43,15 @@ static const struct flow {
     {0, "unknown wallet 2", 18000, true},
 };
 #define N_FLOWS (sizeof flows / sizeof flows[0])
+/* The market maker pays the desk too (its trader's address, below the large-amount
+ * threshold), in the steps between the script's: the desk's Dashboard shows those funds
+ * due in escrow from the first steps, and the script keeps its pace. */
+static const struct flow desk_flows[] = {
+    {0, "Fusion Prime Demo Desk", 8000, false},
+    {1, "Fusion Prime Demo Desk", 6000, false},
+    {2, "Fusion Prime Demo Desk", 4000, false},
+};
+#define N_DESK_FLOWS (sizeof desk_flows / sizeof desk_flows[0])
 #define FLOW_EVERY 2   /* steps between two new escrows */
 #define SETTLE_AFTER 3 /* steps after creation: approvals; one more: release */
 #define MAX_PENDING 16
@@ -64,7 +76,7 @@ typedef struct chain_rt {
     size_t n_feeds;
     addr feed[DEVNET_N_FEEDS];
     size_t feed_series[DEVNET_N_FEEDS]; /* index into assets[] */
-    devnet_sender deployer, trader, appr1, appr2;
+    devnet_sender deployer, market, appr1, appr2;
     size_t idx[N_ASSETS]; /* the day's index in each price series */
     pending_settle pend[MAX_PENDING];
     size_t n_pend;
@@ -78,12 +90,17 @@ struct devnet_driver {
     unsigned step_ms;
     uint64_t t0_ms; /* the step clock's origin (monotonic) */
     /* read-only once the workers run (the key store locks itself) */
-    keystore *ks;
-    ks_key *k_deployer, *k_trader, *k_appr1, *k_appr2;
-    addr trader, appr1, appr2, arbiter;
+    keystore *ks, *ks_market;
+    ks_key *k_deployer, *k_market, *k_appr1, *k_appr2;
+    addr market, appr1, appr2, arbiter;
     chain_rt chains[DEVNET_N_CHAINS];
     size_t n_chains;
     devnet_closes closes[N_ASSETS];
+    /* the desk, where the day replayed is written for the risk service (risk_history_until:
+     * risk computed "on" that day reads no close after it); under db_mu */
+    store *db;
+    pthread_mutex_t db_mu;
+    char day_written[11];
     size_t start_idx[N_ASSETS];
     devnet_party *parties;
     size_t n_parties;
@@ -177,7 +194,7 @@ static int setup_chains(devnet_driver *d, err *e)
         c->d = d;
         c->index = i;
         devnet_sender_init(&c->deployer, c->rpc, d->k_deployer, c->chain_id);
-        devnet_sender_init(&c->trader, c->rpc, d->k_trader, c->chain_id);
+        devnet_sender_init(&c->market, c->rpc, d->k_market, c->chain_id);
         devnet_sender_init(&c->appr1, c->rpc, d->k_appr1, c->chain_id);
         devnet_sender_init(&c->appr2, c->rpc, d->k_appr2, c->chain_id);
         r = 0;
@@ -216,15 +233,25 @@ static int setup(devnet_driver *d, err *e)
     if (devnet_dev_key(arb->dev_key, sk) < 0 || addr_from_seckey(&d->arbiter, sk) < 0)
         return err_set(e, ERR_INTERNAL, "arbiter dev key");
     sodium_memzero(sk, sizeof sk);
+    /* the market maker's keys are its own: a key store of their own, outside the desk's */
+    char mhome[4200];
+    int mk = snprintf(mhome, sizeof mhome, "%s/%s", d->o.home, DEVNET_MARKET_DIR);
+    if (mk < 0 || (size_t)mk >= sizeof mhome)
+        return err_set(e, ERR_INVALID, "desk home path is too long");
+    if (mkdir(mhome, 0700) < 0 && errno != EEXIST)
+        return err_set(e, ERR_IO, "cannot create %s: %s", mhome, strerror(errno));
     if (keystore_open(&d->ks, d->o.home, d->o.operator_name ? d->o.operator_name : "demo", e) < 0 ||
+        keystore_open(&d->ks_market, mhome, "market", e) < 0 ||
         devnet_dev_signer(d->ks, 0, "deployer (anvil #0)", &d->k_deployer, e) < 0 ||
-        devnet_dev_signer(d->ks, trader->dev_key, trader->label, &d->k_trader, e) < 0 ||
+        devnet_dev_signer(d->ks_market, DEVNET_MARKET_KEY, "market maker (anvil #10)",
+                          &d->k_market, e) < 0 ||
         devnet_dev_signer(d->ks, appr[0]->dev_key, appr[0]->label, &d->k_appr1, e) < 0 ||
         devnet_dev_signer(d->ks, appr[1]->dev_key, appr[1]->label, &d->k_appr2, e) < 0)
         return -1;
     /* the demo runs for hours: its (public) keys must not lock themselves after 5 minutes */
     keystore_set_idle_timeout(d->ks, 7 * 86400);
-    d->trader = *keystore_key_address(d->k_trader);
+    keystore_set_idle_timeout(d->ks_market, 7 * 86400);
+    d->market = *keystore_key_address(d->k_market);
     d->appr1 = *keystore_key_address(d->k_appr1);
     d->appr2 = *keystore_key_address(d->k_appr2);
     if (setup_chains(d, e) < 0)
@@ -246,13 +273,13 @@ static int setup(devnet_driver *d, err *e)
         devnet_artifact_load(&d->a_token, "TestToken", e) < 0 ||
         devnet_artifact_load(&d->a_feed, "MockPriceFeed", e) < 0)
         return -1;
-    for (size_t f = 0; f < N_FLOWS; f++) {
+    for (size_t f = 0; f < N_FLOWS + N_DESK_FLOWS; f++) {
+        const char *payee = f < N_FLOWS ? flows[f].payee : desk_flows[f - N_FLOWS].payee;
         bool found = false;
         for (size_t p = 0; p < d->n_parties; p++)
-            found |= strcmp(d->parties[p].label, flows[f].payee) == 0;
+            found |= strcmp(d->parties[p].label, payee) == 0;
         if (!found)
-            return err_set(e, ERR_INVALID, "data/demo/counterparties.csv has no \"%s\"",
-                           flows[f].payee);
+            return err_set(e, ERR_INVALID, "data/demo/counterparties.csv has no \"%s\"", payee);
     }
     return 0;
 }
@@ -270,10 +297,12 @@ static void teardown(devnet_driver *d)
     free(d->parties);
     d->parties = NULL;
     keystore_lock(&d->k_deployer);
-    keystore_lock(&d->k_trader);
+    keystore_lock(&d->k_market);
     keystore_lock(&d->k_appr1);
     keystore_lock(&d->k_appr2);
     keystore_free(&d->ks);
+    keystore_free(&d->ks_market);
+    store_close(&d->db);
 }
 
 /* ---- one step ---------------------------------------------------------------------- */
@@ -347,17 +376,17 @@ static int start_flow(chain_rt *c, const struct flow *f, uint64_t step, err *e)
     uint8_t salt[32];
     randombytes_buf(salt, sizeof salt);
     char salt_hex[67], s_payee[ADDR_STR_MAX], s_usdc[ADDR_STR_MAX], s_a1[ADDR_STR_MAX],
-        s_a2[ADDR_STR_MAX], s_arb[ADDR_STR_MAX], s_trader[ADDR_STR_MAX], s_escrow[ADDR_STR_MAX];
+        s_a2[ADDR_STR_MAX], s_arb[ADDR_STR_MAX], s_payer[ADDR_STR_MAX], s_escrow[ADDR_STR_MAX];
     hex_encode(salt_hex, sizeof salt_hex, salt, 32, true);
     addr_to_checksum(s_payee, &payee->address);
     addr_to_checksum(s_usdc, &c->usdc);
     addr_to_checksum(s_a1, &d->appr1);
     addr_to_checksum(s_a2, &d->appr2);
     addr_to_checksum(s_arb, &d->arbiter);
-    addr_to_checksum(s_trader, &d->trader);
+    addr_to_checksum(s_payer, &d->market);
     char args[800];
     /* where the escrow will be: the factory's own prediction for (payer, salt) */
-    snprintf(args, sizeof args, "(%s, %s)", s_trader, salt_hex);
+    snprintf(args, sizeof args, "(%s, %s)", s_payer, salt_hex);
     buf data;
     buf_init(&data);
     uint8_t word[32];
@@ -375,13 +404,13 @@ static int start_flow(chain_rt *c, const struct flow *f, uint64_t step, err *e)
     uint64_t deadline = (uint64_t)time(NULL) + 7 * 86400;
     snprintf(args, sizeof args, "(%s, %s, %s, [%s, %s], 2, %s, %llu, %s)", s_payee, s_usdc, amount,
              s_a1, s_a2, s_arb, (unsigned long long)deadline, salt_hex);
-    if (send_call(&c->trader, d->a_factory, &c->factory, "createEscrowDeterministic", args, 900000,
+    if (send_call(&c->market, d->a_factory, &c->factory, "createEscrowDeterministic", args, 900000,
                   e) < 0)
         return -1;
     snprintf(args, sizeof args, "(%s, %s)", s_escrow, amount);
-    if (send_call(&c->trader, d->a_token, &c->usdc, "approve", args, 120000, e) < 0)
+    if (send_call(&c->market, d->a_token, &c->usdc, "approve", args, 120000, e) < 0)
         return -1;
-    if (send_call(&c->trader, d->a_escrow, &escrow, "fund", NULL, 250000, e) < 0)
+    if (send_call(&c->market, d->a_escrow, &escrow, "fund", NULL, 250000, e) < 0)
         return -1;
     count(d, &d->st.escrow_txs, 3);
     count(d, &d->st.escrows, 1);
@@ -403,9 +432,13 @@ static int step_flows(chain_rt *c, uint64_t *from, uint64_t to)
         *from = to + 1 - (uint64_t)FLOW_EVERY * N_FLOWS;
     for (; *from <= to; (*from)++) {
         uint64_t k = *from;
-        if (k % FLOW_EVERY != 0)
+        const struct flow *f = NULL;
+        if (k % FLOW_EVERY == 0)
+            f = &flows[(k / FLOW_EVERY) % N_FLOWS];
+        else if (k % FLOW_EVERY == 1 && (k / FLOW_EVERY) % N_FLOWS < N_DESK_FLOWS)
+            f = &desk_flows[(k / FLOW_EVERY) % N_FLOWS];
+        if (!f)
             continue;
-        const struct flow *f = &flows[(k / FLOW_EVERY) % N_FLOWS];
         if ((f->chain < c->d->n_chains ? f->chain : 0) != c->index)
             continue;
         err e;
@@ -419,6 +452,21 @@ static int step_flows(chain_rt *c, uint64_t *from, uint64_t to)
         }
     }
     return 0;
+}
+
+/* The day the market has reached, for the risk service: its history stops there. */
+static void write_day(devnet_driver *d, const char *day)
+{
+    pthread_mutex_lock(&d->db_mu);
+    if (d->db && strcmp(d->day_written, day) < 0) {
+        err e;
+        err_clear(&e);
+        if (store_setting_put(d->db, "risk_history_until", day, "demo", &e) < 0)
+            LOG_W("demo", "driver: recording the replayed day: %s", e.msg);
+        else
+            snprintf(d->day_written, sizeof d->day_written, "%s", day);
+    }
+    pthread_mutex_unlock(&d->db_mu);
 }
 
 static int step_settlements(chain_rt *c, uint64_t step)
@@ -499,11 +547,15 @@ static void *chain_main(void *arg)
         } else {
             cs->cut_short++;
         }
+        bool advanced = false;
         if (whole && now + 1 > d->st.steps) {
             d->st.steps = now + 1;
             snprintf(d->st.day, sizeof d->st.day, "%s", day);
+            advanced = true;
         }
         pthread_mutex_unlock(&d->mu);
+        if (advanced)
+            write_day(d, day);
         next = now + 1;
     }
     return NULL;
@@ -519,9 +571,11 @@ int devnet_driver_start(devnet_driver **out, const devnet_driver_opts *o, err *e
     d->step_ms = o->step_ms ? o->step_ms : 2000;
     atomic_init(&d->stop, 0);
     pthread_mutex_init(&d->mu, NULL);
-    if (setup(d, e) < 0) {
+    pthread_mutex_init(&d->db_mu, NULL);
+    if (setup(d, e) < 0 || devnet_open_desk(d->o.home, &d->db, e) < 0) {
         teardown(d);
         pthread_mutex_destroy(&d->mu);
+        pthread_mutex_destroy(&d->db_mu);
         free(d);
         return err_prefix(e, "market driver");
     }
@@ -559,6 +613,7 @@ void devnet_driver_stop(devnet_driver **p)
             pthread_join(d->chains[i].thread, NULL);
     teardown(d);
     pthread_mutex_destroy(&d->mu);
+    pthread_mutex_destroy(&d->db_mu);
     free(d);
     *p = NULL;
 }

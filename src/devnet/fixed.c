@@ -55,6 +55,7 @@ static const char *const dev_keys[DEVNET_DEV_KEYS] = {
     "4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
     "dbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
     "2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
+    "f214f2b2cd398c806f84e317254e0f0b801d0643303237d97a22a48e01628897",
 };
 
 int devnet_dev_key(size_t i, uint8_t sk[32])

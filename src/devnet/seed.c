@@ -388,7 +388,8 @@ int devnet_call_word(rpc_client *rpc, const addr *to, const buf *calldata, uint8
     return rc;
 }
 
-/* Mints test tokens to the trader on one chain unless it holds USDC already. */
+/* Mints test tokens to the trader (or the market maker) on one chain unless it holds
+ * them already. */
 static int fund_trader(store *db, const store_chain *c, ks_key *deployer, const addr *trader,
                        unsigned *mints, err *e)
 {
@@ -570,6 +571,16 @@ int devnet_seed(const char *home, const char *operator_name, devnet_seed_report 
         err_set(e, ERR_INVALID, "data/demo/operators.csv names no trader");
         goto out;
     }
+    /* the market maker whose flow the driver plays holds test tokens too (its own key
+     * store: only its address here) */
+    addr market;
+    uint8_t msk[32];
+    int mrc = devnet_dev_key(DEVNET_MARKET_KEY, msk) < 0 ? -1 : addr_from_seckey(&market, msk);
+    sodium_memzero(msk, sizeof msk);
+    if (mrc < 0) {
+        err_set(e, ERR_INTERNAL, "the market maker's dev key");
+        goto out;
+    }
     if (devnet_dev_signer(ks, 0, "deployer (anvil #0)", &deployer, e) < 0 ||
         devnet_open_desk(home, &db, e) < 0 || store_chain_list(db, &chains_, &n_chains, e) < 0)
         goto out;
@@ -577,7 +588,8 @@ int devnet_seed(const char *home, const char *operator_name, devnet_seed_report 
         const devnet_chain_spec *sp = devnet_chain(i);
         for (size_t k = 0; k < n_chains; k++)
             if (chains_[k].chain_id == sp->chain_id &&
-                fund_trader(db, &chains_[k], deployer, &trader, &out->mints, e) < 0)
+                (fund_trader(db, &chains_[k], deployer, &trader, &out->mints, e) < 0 ||
+                 fund_trader(db, &chains_[k], deployer, &market, &out->mints, e) < 0))
                 goto out;
     }
     ents = calloc(1, sizeof *ents);

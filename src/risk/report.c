@@ -92,6 +92,15 @@ int risk_report_run(const risk_input *in, const risk_params *p, risk_report *out
                                                scratch),
                        p->horizon_days);
 
+    /* The same measure over the windows ending on each of the last days (what is there). */
+    size_t nh = T - N + 1 < RISK_VAR_HIST_MAX ? T - N + 1 : RISK_VAR_HIST_MAX;
+    for (size_t k = 0; k < nh; k++) {
+        size_t end = T - (nh - 1 - k);
+        out->var_hist[k] =
+            risk_var_es_from_losses(loss + (end - N), N, p->var_level, p->es_level, scratch).var;
+    }
+    out->n_var_hist = nh;
+
     /* EWMA covariance and the delta-normal measures. */
     risk_ewma_cov(win, N, n, p->lambda, cov);
     out->ewma_sigma = risk_portfolio_sigma(cov, in->value, n);

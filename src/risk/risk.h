@@ -229,6 +229,8 @@ typedef struct risk_measures {
     risk_var_es dh; /* horizon (sqrt-time scaled) */
 } risk_measures;
 
+#define RISK_VAR_HIST_MAX 30
+
 typedef struct risk_report {
     double total_value;
     risk_measures hist;
@@ -242,6 +244,11 @@ typedef struct risk_report {
     risk_credit credit;      /* VaR-based IM = historical horizon VaR */
     risk_stress *stress;     /* n_scenarios entries, or NULL */
     size_t n_stress;
+    /* The 1-day historical VaR of today's values over the window ending on each of the
+     * last n_var_hist days, oldest first (the last one is hist.d1.var): the Dashboard's
+     * VaR history. */
+    double var_hist[RISK_VAR_HIST_MAX];
+    size_t n_var_hist;
 } risk_report;
 
 /* Runs every method on the last `window` returns (backtest on the last window +

@@ -69,6 +69,7 @@ typedef struct refresh {
     size_t cap_pos, cap_prices, cap_assets, cap_conds, cap_accounts, cap_tokens;
     store_token *tokens;         /* every chain's tokens */
     size_t n_tokens;
+    int32_t until;               /* no close after this day (the desk's risk_history_until) */
 } refresh;
 
 static int add_cond(refresh *r, const char *key, const char *kind, alert_severity sv,
@@ -852,7 +853,7 @@ static int fallback_prices(refresh *r, store *db, const risk_prices *pr, err *e)
         const char *one[1] = {av->asset};
         risk_panel *pn = NULL;
         err pe;
-        if (av->in_var && risk_panel_build(pr, one, 1, INT32_MIN, INT32_MAX, 1, &pn, &pe) == 0) {
+        if (av->in_var && risk_panel_build(pr, one, 1, INT32_MIN, r->until, 1, &pn, &pe) == 0) {
             memset(&hist, 0, sizeof hist);
             snprintf(hist.asset, sizeof hist.asset, "%s", av->asset);
             hist.usd = pn->close[pn->n_days - 1];
@@ -945,7 +946,7 @@ static const day_close *close_on(const day_close *c, size_t n, int32_t day)
 
 /* Appends to the panel the days after its last one on which every asset has an observed
  * close, as long as they follow without a gap (a daily series must not skip days). */
-static int extend_with_rounds(store *db, risk_panel *pn, size_t *added, err *e)
+static int extend_with_rounds(store *db, risk_panel *pn, int32_t until, size_t *added, err *e)
 {
     *added = 0;
     store_feed *feeds = NULL;
@@ -965,6 +966,8 @@ static int extend_with_rounds(store *db, risk_panel *pn, size_t *added, err *e)
             goto out;
     for (;;) {
         int32_t day = pn->days[pn->n_days - 1] + 1;
+        if (day > until)
+            break;
         size_t a = 0;
         while (a < na && close_on(obs[a], n_obs[a], day))
             a++;
@@ -998,6 +1001,33 @@ out:
     free(n_obs);
     free(feeds);
     return rc;
+}
+
+/* The price sparkline of every asset with a history: its last RISK_SPARK_DAYS daily
+ * closes, read the way the VaR reads them (an asset whose panel cannot be built has none). */
+static int spark_prices(refresh *r, store *db, const risk_prices *pr, err *e)
+{
+    risk_snapshot *s = r->snap;
+    for (size_t i = 0; i < s->n_assets; i++) {
+        risk_asset_value *av = &s->assets[i];
+        const char *one[1] = {av->asset};
+        risk_panel *pn = NULL;
+        err pe;
+        size_t added = 0;
+        if (!av->in_var ||
+            risk_panel_build(pr, one, 1, INT32_MIN, r->until, RISK_SPARK_DAYS, &pn, &pe) < 0)
+            continue;
+        if (extend_with_rounds(db, pn, r->until, &added, e) < 0) {
+            risk_panel_free(&pn);
+            return -1;
+        }
+        size_t from = pn->n_days > RISK_SPARK_DAYS ? pn->n_days - RISK_SPARK_DAYS : 0;
+        av->n_spark = pn->n_days - from;
+        memcpy(av->spark, pn->close + from, av->n_spark * sizeof *av->spark);
+        av->spark_last_day = pn->days[pn->n_days - 1];
+        risk_panel_free(&pn);
+    }
+    return 0;
 }
 
 /* ---- the math ----------------------------------------------------------------------------- */
@@ -1040,12 +1070,12 @@ static int run_math(refresh *r, store *db, const risk_service_opts *o, const ris
     err me;
     err_clear(&me);
     size_t keep = p->window + p->backtest_days + 1;
-    if (risk_panel_build(pr, names, n, INT32_MIN, INT32_MAX, keep, &pn, &me) < 0) {
+    if (risk_panel_build(pr, names, n, INT32_MIN, r->until, keep, &pn, &me) < 0) {
         snprintf(s->report_note, sizeof s->report_note, "%s", me.msg);
         rc = 0;
         goto out;
     }
-    if (extend_with_rounds(db, pn, &s->hist_observed_days, e) < 0)
+    if (extend_with_rounds(db, pn, r->until, &s->hist_observed_days, e) < 0)
         goto out;
     if (risk_panel_require(pn, p->window + 1, &me) < 0) {
         snprintf(s->report_note, sizeof s->report_note, "%s", me.msg);
@@ -1310,6 +1340,17 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
         if (!isfinite(s->drawn) || s->drawn < 0.0)
             s->drawn = 0.0;
     }
+    /* A desk replaying the past (the demo) says which day it is: no close after it. */
+    r.until = INT32_MAX;
+    {
+        char v[32];
+        bool found = false;
+        if (store_setting_get(db, "risk_history_until", v, sizeof v, &found, e) < 0)
+            goto out;
+        int32_t day;
+        if (found && risk_date_parse(v, &day) == 0)
+            r.until = day;
+    }
     if (load_accounts(&r, o, e) < 0)
         goto out;
     if (s->n_accounts == 0 &&
@@ -1341,7 +1382,7 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
     if (load_history(&r, o, pr, e) < 0 || fallback_prices(&r, db, pr, e) < 0)
         goto out;
     apply_prices(s);
-    if (run_math(&r, db, o, pr, e) < 0 || limit_conds(&r, e) < 0)
+    if (spark_prices(&r, db, pr, e) < 0 || run_math(&r, db, o, pr, e) < 0 || limit_conds(&r, e) < 0)
         goto out;
     /* On a signed desk only its own limits and drawn amount move its alerts: a report over
      * other limits or another drawn amount would raise or clear them with no signed

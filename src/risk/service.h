@@ -77,10 +77,17 @@ typedef struct risk_price_info {
     bool stale;
 } risk_price_info;
 
+#define RISK_SPARK_DAYS 8     /* daily closes of the price sparkline: 7 days of moves */
+
 typedef struct risk_asset_value {
     char asset[STORE_ASSET_MAX];
     double usd;                  /* wallet + escrow locked as payer (estimate) */
     bool in_var;                 /* has price history, so it is in the VaR */
+    /* The last n_spark daily closes (oldest first; shipped history extended by observed
+     * oracle rounds, as the VaR reads it), the newest on day spark_last_day. */
+    double spark[RISK_SPARK_DAYS];
+    size_t n_spark;
+    int32_t spark_last_day;
 } risk_asset_value;
 
 typedef struct risk_chain_status {

@@ -70,6 +70,9 @@ typedef struct store_chain {
     char native_symbol[STORE_SYMBOL_MAX];
     unsigned native_decimals;
     uint64_t start_block; /* first block sync looks at */
+    /* The chain's block explorer: a URL template whose {address} the UI replaces with an
+     * escrow's address ("" for none). */
+    char explorer[STORE_URL_MAX];
 } store_chain;
 
 typedef enum {

@@ -45,16 +45,16 @@ int store_contract_kind_parse(store_contract_kind *out, const char *s, err *e)
 
 static const char SQL_CHAIN_ADD[] =
     "INSERT INTO chains (chain_id, name, confirmations, native_symbol, native_decimals,"
-    " start_block, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    " start_block, created_at, explorer) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_CHAIN_GET[] =
-    "SELECT chain_id, name, confirmations, native_symbol, native_decimals, start_block"
-    " FROM chains WHERE chain_id = ?";
+    "SELECT chain_id, name, confirmations, native_symbol, native_decimals, start_block,"
+    " explorer FROM chains WHERE chain_id = ?";
 static const char SQL_CHAIN_BY_NAME[] =
-    "SELECT chain_id, name, confirmations, native_symbol, native_decimals, start_block"
-    " FROM chains WHERE name = ?";
+    "SELECT chain_id, name, confirmations, native_symbol, native_decimals, start_block,"
+    " explorer FROM chains WHERE name = ?";
 static const char SQL_CHAIN_LIST[] =
-    "SELECT chain_id, name, confirmations, native_symbol, native_decimals, start_block"
-    " FROM chains ORDER BY name";
+    "SELECT chain_id, name, confirmations, native_symbol, native_decimals, start_block,"
+    " explorer FROM chains ORDER BY name";
 static const char SQL_CHAIN_DEL[] = "DELETE FROM chains WHERE chain_id = ?";
 
 static void chain_row(sqlite3_stmt *st, store_chain *c)
@@ -66,6 +66,7 @@ static void chain_row(sqlite3_stmt *st, store_chain *c)
     store_copy_text(st, 3, c->native_symbol, sizeof c->native_symbol);
     c->native_decimals = (unsigned)sqlite3_column_int(st, 4);
     c->start_block = store_col_u64(st, 5);
+    store_copy_text(st, 6, c->explorer, sizeof c->explorer);
 }
 
 int store_chain_add(store *s, const store_chain *c, err *e)
@@ -80,6 +81,7 @@ int store_chain_add(store *s, const store_chain *c, err *e)
     sqlite3_bind_int(st, 5, (int)c->native_decimals);
     store_bind_u64(st, 6, c->start_block);
     sqlite3_bind_int64(st, 7, store_now());
+    sqlite3_bind_text(st, 8, c->explorer, -1, SQLITE_TRANSIENT);
     if (store_exec_stmt(s, st, "adding a chain", e) < 0) {
         if (e && e->code == ERR_EXISTS)
             err_set(e, ERR_EXISTS, "a chain with id %llu or name \"%s\" is already configured",

@@ -506,6 +506,10 @@ static const char step_events_blob[] =
     "          AND a.escrow = escrows.address ORDER BY a.block_number, a.log_index));"
     "DROP TABLE escrow_approvals;";
 
+/* A chain's block explorer (a URL template with {address}), shown in the escrow detail. */
+static const char step_chain_explorer[] =
+    "ALTER TABLE chains ADD COLUMN explorer TEXT NOT NULL DEFAULT '';";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -523,6 +527,7 @@ const char *const store_schema_steps[] = {
     step_hit_reorged,
     step_endpoint_stats,
     step_events_blob,
+    step_chain_explorer,
 };
 
 const int store_schema_audit_head_version = 12;

@@ -542,6 +542,34 @@ static void test_block_and_dedup(void **state)
     /* e2's own case is still open: named first */
     assert_int_equal(compliance_gate_check_at(s, 31337, &e2, "fund", T0, &e), -1);
     assert_non_null(strstr(e.msg, "case #"));
+    /* The party is blocked: its other open case closes with one signed decision. */
+    int64_t *ids = NULL;
+    size_t nids = 0;
+    assert_int_equal(compliance_party_open_cases(s, bad, first, &ids, &nids, &e), 0);
+    assert_int_equal(nids, 1);
+    int64_t second = ids[0];
+    free(ids);
+    int before = audit_count("case.block_party");
+    size_t nclosed = 99;
+    compliance_actor carol = actor("trader", T0);
+    assert_int_equal(compliance_party_close(s, as(&carol), bad, first, "listed", &nclosed, &e), -1);
+    assert_int_equal(nclosed, 0); /* not an officer: nothing closed */
+    assert_int_equal(compliance_party_close(s, as(&alice), bad, first, "listed party", &nclosed, &e),
+                     0);
+    assert_int_equal(nclosed, 1);
+    assert_int_equal(audit_count("case.block_party"), before + 1);
+    store_case c2;
+    assert_int_equal(store_case_get(s, second, &c2, &found, &e), 0);
+    assert_string_equal(c2.state, "closed");
+    assert_string_equal(c2.outcome, "blocked");
+    assert_string_equal(c2.closed_by, "alice");
+    assert_int_equal(compliance_party_open_cases(s, bad, 0, &ids, &nids, &e), 0);
+    assert_int_equal(nids, 0);
+    /* an entity that is not blocked: refused, nothing written */
+    int64_t fine = add_entity(s, "Fine GmbH", "verified", "2030-12-31", NULL);
+    assert_int_equal(compliance_party_close(s, as(&alice), fine, 0, "x", &nclosed, &e), -1);
+    assert_int_equal(e.code, ERR_STATE);
+    assert_int_equal(audit_count("case.block_party"), before + 1);
     screen_ctx_free(&ctx);
     store_close(&s);
 }

@@ -30,6 +30,7 @@ from devnet_lib import (FUSION, ROOT, ENV, anvils_on, cast, check, failures, fre
 
 SANCTIONED = "0x01e2919679362dfbc9ee1644ba9c6da6d6245bb1"
 HELIOS = "0x14dc79964da2c08b23698b3d3cc7ca32193d9955"
+MARKET = "0xbcd4042de499d14e55001ccbb24a551f3b954096"  # anvil #10, the market maker
 
 
 def closes_8(asset):
@@ -115,6 +116,17 @@ def run(home, ports):
     check(len(helios) >= 3 and all(9000 * 10**6 <= a < 10000 * 10**6 for a in helios),
           "three deposits just under 10,000 USDC to one counterparty: %s" % helios)
     check(any(r[4] == "released" for r in rows), "an escrow was approved and released")
+    # The flow comes from the market maker's own account, never a desk operator's key, so
+    # its velocity and structuring cases fall on the market maker's entity, not the desk's.
+    payers = {p for (p,) in db.execute("SELECT DISTINCT payer FROM escrows")}
+    check(payers == {MARKET}, "every demo escrow is paid by the market maker: %s" % payers)
+    desk_id = db.execute("SELECT id FROM entities WHERE name = 'Fusion Prime Demo Desk'").fetchone()
+    check(desk_id is not None, "the desk's own entity is seeded")
+    own = db.execute("SELECT count(*) FROM cases WHERE entity_id = ? OR subject = ?",
+                     (desk_id[0], "entity:%d" % desk_id[0])).fetchone()[0]
+    check(own == 0, "no case on the desk's own entity (%d)" % own)
+    market_keys = fusion(home, "key", "list").stdout
+    check(MARKET[2:10] not in market_keys.lower(), "the market maker's key is not the desk's")
     seeded(db, urls)
     screened = db.execute("SELECT count(*) FROM screened_escrows").fetchone()[0]
     check(screened == len(rows), "every synced escrow screened (%d of %d)" % (screened, len(rows)))
@@ -233,6 +245,15 @@ def risk_sized(home):
     check(not any("no daily price history" in t for t in texts),
           "WETH and POL have a price history: %s" % texts)
     check(not rep["alerts"], "a fresh demo desk raises no risk alert: %s" % texts)
+    # Risk "on" the replayed day: the driver records it, and no later close is read.
+    db = sqlite3.connect(os.path.join(home, "desk.db"))
+    row = db.execute("SELECT value FROM risk_settings WHERE key = 'risk_history_until'").fetchone()
+    db.close()
+    check(row is not None and row[0] >= "2024-01-01", "the demo records its replayed day: %r"
+          % (row,))
+    check(rep["history"]["last_date"] == row[0],
+          "the demo's risk reads closes up to the replayed day %s, not after (last %s)"
+          % (row[0], rep["history"]["last_date"]))
 
 
 def killed(home, ports):

@@ -46,7 +46,9 @@ def main():
                 break
             time.sleep(0.1)
         t.check(escrow_count(t.home) >= 2, "escrows reach the desk while the UI is open")
-        t.send("q")
+        t.send("q")  # quitting stops the demo's chains: it asks first
+        t.wait_for("Quitting stops the demo's chains", "the quit question")
+        t.send("y")
         status = t.wait_dead()
         t.check(status == 0, "the demo exits 0 after q (got %d)" % status)
         for _ in range(100):

@@ -633,6 +633,15 @@ static void test_report(void **state)
     risk_scenario_loss(ret, T, N, v, loss);
     risk_var_es h = risk_var_es_from_losses(loss + T - 20, 20, 0.99, 0.975, scr);
     assert_true(r.hist.d1.var == h.var && r.hist.d1.es == h.es);
+    /* the VaR history: one window per day that has a full one (T - N + 1 = 21), the last
+     * one today's; each is the VaR of the window ending that day */
+    assert_int_equal(r.n_var_hist, 21);
+    assert_true(r.var_hist[20] == h.var);
+    for (size_t k = 0; k < r.n_var_hist; k++) {
+        size_t end = T - (r.n_var_hist - 1 - k);
+        risk_var_es hk = risk_var_es_from_losses(loss + end - 20, 20, 0.99, 0.975, scr);
+        assert_true(r.var_hist[k] == hk.var);
+    }
     assert_rel(r.hist.dh.var, sqrt(10.0) * h.var, 1e-15);
     assert_rel(r.ewma.dh.es, sqrt(10.0) * r.ewma.d1.es, 1e-15);
     assert_rel(r.ewma.d1.var, 2.3263478740408408 * r.ewma_sigma, 1e-14);

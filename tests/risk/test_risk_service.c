@@ -378,9 +378,32 @@ static void test_refresh_history_from_rounds(void **state)
     double got = snap->report.hist.d1.var;
     if (fabs(got - want) > 1e-9 * fabs(want))
         fail_msg("VaR %.12g, by hand %.12g", got, want);
+    /* The Dashboard's sparkline: the last 8 closes as the VaR reads them (6 shipped, then
+     * the two observed days), ending on hist_last; the VaR history ends on today's VaR. */
+    assert_int_equal(snap->n_assets, 1);
+    assert_int_equal(snap->assets[0].n_spark, RISK_SPARK_DAYS);
+    assert_int_equal(snap->assets[0].spark_last_day, d0 + 2);
+    for (int i = 0; i < 8; i++)
+        assert_true(fabs(snap->assets[0].spark[i] - px[34 + i]) < 1e-9 * px[34 + i]);
+    assert_true(snap->report.n_var_hist >= 2);
+    assert_true(snap->report.var_hist[snap->report.n_var_hist - 1] == got);
     /* The unreachable chain is a critical alert. */
     assert_int_equal(find(snap->alerts, snap->n_alerts, "chain_down:5")->severity, ALERT_CRITICAL);
     risk_snapshot_free(&snap);
+
+    /* A desk replaying the past (the demo) names its day: no close after it is read, by
+     * the VaR, the sparkline or the observed rounds. */
+    char until[11];
+    risk_date_format(d0 - 5, until);
+    assert_int_equal(store_setting_put(f->s, "risk_history_until", until, "demo", &e), 0);
+    assert_int_equal(risk_service_refresh(f->s, &o, &snap, &e), 0);
+    assert_true(snap->has_report);
+    assert_int_equal(snap->hist_last, d0 - 5);
+    assert_int_equal(snap->hist_observed_days, 0);
+    assert_int_equal(snap->assets[0].spark_last_day, d0 - 5);
+    assert_true(fabs(snap->assets[0].spark[RISK_SPARK_DAYS - 1] - closes[34]) < 1e-9 * closes[34]);
+    risk_snapshot_free(&snap);
+    assert_int_equal(store_setting_put(f->s, "risk_history_until", "", "demo", &e), 0);
 
     /* Much later, the stored round is stale. */
     o.now = rounds[3].t + 7200;

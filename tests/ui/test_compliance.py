@@ -24,6 +24,11 @@ import signed_desk  # noqa: E402
 OFFICER = ("--operator", "alice")  # entities are written by a compliance officer
 
 
+# alice's note, longer than a timeline line: the checker reads it whole
+NOTE = ("name match only: the payee's registry entry, incorporation date and directors differ "
+        "from the listed party; only the name matched, see the registry extract attached")
+
+
 def main():
     on_anvil(run)
 
@@ -74,11 +79,12 @@ def run(chain):
     tmuxh.save_capture(t, "compliance-case")
     t.send("c")
     t.wait_for("clear case #%d" % cid, "the clear form")
-    t.type("name match only")
+    t.type(NOTE)
     tmuxh.save_capture(t, "compliance-clear-form")
     t.send("Enter")
     t.wait_for("proposed, waiting for a second officer", "the four-eyes proposal")
     t.wait_for("proposed cleared by alice", "the row shows the proposal")
+    t.check("Confirm 0 " in t.capture(), "her own proposal is not in alice's Confirm queue")
     # alice cannot confirm her own proposal: one line says why.
     t.send("c")
     t.wait_for("clear case #%d" % cid, "the clear form again")
@@ -86,6 +92,8 @@ def run(chain):
     t.wait_for(lambda s: "four-eyes" in s and "already proposed" in s, "the refusal")
     shown = json.loads(fusion(home, "case", "show", str(cid), "--json"))
     t.check(shown["state"] != "closed", "one officer closed a high case: %r" % shown["state"])
+    t.send("q")  # q closes the case's detail pane first (like Esc), then quits
+    t.wait_for(lambda s: "Case #%d" % cid not in s, "q closed the detail pane")
     t.send("q")
     t.check(t.wait_dead() == 0, "alice's UI exits with status 0")
 
@@ -101,12 +109,29 @@ def run(chain):
     t2.wait_for(lambda s: "queue Open" in s and "proposed cleared by alice" in s,
                 "the proposal in bob's Open queue")
     tmuxh.save_capture(t2, "compliance-open-queue")
+    # ... and in Confirm, the queue of what awaits bob's confirmation, with alice's whole
+    # note in the timeline (wrapped, not cut).
+    t2.send("]")
+    t2.wait_for(lambda s: "queue Confirm" in s and "Confirm 1 " in s
+                and "proposed cleared by alice" in s, "the proposal in bob's Confirm queue")
+    t2.send("Enter")
+    text = t2.wait_for(lambda s: "Case #%d" % cid in s and "TIMELINE" in s and "DECISIONS" in s,
+                       "the case's detail in Confirm")
+    joined = " ".join(" ".join(ln.split()) for ln in text.split("\n"))
+    t2.check(NOTE in joined, "alice's whole note in bob's timeline:\n%s" % text)
+    tmuxh.save_capture(t2, "compliance-confirm-queue")
     t2.send("c")
     t2.wait_for("clear case #%d" % cid, "bob's clear form")
     t2.type("second officer agrees")
     t2.send("Enter")
     t2.wait_for("case #%d closed as cleared by bob" % cid, "the case closed")
     t2.wait_for(lambda s: "Open 0" in s, "the closed case leaves the queues")
+    # the Closed queue keeps it as history
+    t2.send("]")
+    t2.wait_for(lambda s: "queue Closed" in s and "Closed 1 " in s and "closed cleared by bob" in s,
+                "the closed case in the Closed queue")
+    t2.send("Escape")
+    t2.wait_for(lambda s: "Case #%d" % cid not in s, "Esc closed the detail pane")
     t2.send("q")
     t2.check(t2.wait_dead() == 0, "bob's UI exits with status 0")
 
@@ -116,7 +141,7 @@ def run(chain):
     t.check([d["operator"] for d in shown["decisions"]] == ["alice", "bob"],
             "decisions: %r" % (shown["decisions"],))
     notes = [ev.get("note") for ev in shown["timeline"]]
-    t.check("name match only" in notes and "second officer agrees" in notes,
+    t.check(NOTE in notes and "second officer agrees" in notes,
             "the notes are in the timeline: %r" % (notes,))
     overdue(chain, home, cmd)
     print("ok: case #%d taken and proposed by alice, closed by bob from the UI" % cid)
@@ -170,8 +195,52 @@ def overdue(chain, home, cmd):
     t.send("Enter")
     t.wait_for("case #%d: block proposed, waiting for a second officer" % late, "block proposed")
     other_actions(t, home, ids[1])
+    t.send("q")  # q closes the case's detail pane first (like Esc), then quits
+    t.wait_for(lambda s: "Case #%d" % ids[1] not in s, "q closed the detail pane")
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
+    block_party(chain, home, cmd, late, ids[1])
+
+
+def block_party(chain, home, cmd, late, other):
+    """alice confirms bob's block of the late case from her Confirm queue: the party is
+    blocked, and the UI offers to close its other open case with one signed decision."""
+    t = tmuxh.Tmux("compliance4", cols=120, rows=40)
+    t.start(cmd % "alice")
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    sign_in(t, "alice", signed_desk.for_home(tmuxh.FUSION_BIN, home).pwfile("alice"))
+    t.send("4")
+    t.wait_for("queue New", "the Compliance screen")
+    t.send("[", "[")
+    t.wait_for(lambda s: "queue Confirm" in s and "Confirm 1 " in s and "#%d " % late in s
+               and "proposed blocked by bob" in s, "bob's block proposal in alice's Confirm")
+    t.send("b")
+    t.wait_for("block case #%d" % late, "the block form")
+    t.type("confirmed: listed party")
+    t.send("Enter")
+    text = t.wait_for(lambda s: "Block the party's other cases" in s and "#%d" % other in s,
+                      "the offer to close the party's other case")
+    tmuxh.save_capture(t, "compliance-block-party")
+    t.send("y")
+    t.wait_for("1 other open case closed as blocked (one signed decision)", "the party's case closed")
+    shown = json.loads(fusion(home, "case", "show", str(other), "--json"))
+    t.check(shown["state"] == "closed" and shown["outcome"] == "blocked",
+            "the other case: %s/%s" % (shown["state"], shown["outcome"]))
+    audit = fusion(home, "audit", "list", "--json")
+    t.check(audit.count("case.block_party") == 1, "one signed decision for the party's cases")
+    # A new high-priority case lands in alice's queue (New): the bell rings and the
+    # message line says so, on whatever screen she is.
+    raw = os.path.join(t.tmp, "pane.raw")
+    t.tmux("pipe-pane", "-o", "-t", "t", "cat >> %s" % raw)
+    t.send("1")
+    t.wait_for("Dashboard", "the Dashboard")
+    create(chain, SANCTIONED)  # this UI syncs and screens it
+    text = t.wait_for(lambda s: re.search(r"high-priority case #\d+ landed in your queue", s),
+                      "the new high case announced")
+    with open(raw, "rb") as f:
+        t.check(b"\x07" in f.read(), "the bell reached the terminal")
+    t.send("q")
+    t.check(t.wait_dead() == 0, "alice's UI exits with status 0")
 
 
 def other_actions(t, home, cid):

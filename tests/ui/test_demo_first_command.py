@@ -7,10 +7,10 @@ scripts/run sets them, a temporary desk home, three loopback ports picked free h
 inside tmux, and checks through capture-pane that within the issue's 30 s acceptance
 deadline (a timeout, not a measurement) the Dashboard shows:
   - moving prices: two captures differ in a Price USD cell of the same asset and chain;
-  - escrows: a portfolio row of funds locked in escrow ("USDC (escrow)", cut to the
-    column's width: "USDC (esc");
+  - escrows: a portfolio row of the desk's funds in escrow: the demo's market maker (its
+    own account, not the desk's trader) pays the desk, so the row is "USDC (due)";
   - cases: the alerts heading counts open compliance cases ("cases: N open", N > 0).
-Then `q` quits, the demo exits 0, and no anvil is left on its ports (/proc), and
+Then `q` asks first (quitting stops the demo's chains; `n` keeps them), `y` quits, the demo exits 0, and no anvil is left on its ports (/proc), and
 `fusion devnet status` on that home finds no node running.
 """
 import os
@@ -27,7 +27,7 @@ from devnet_lib import TOOLS, anvils_on, free_ports  # noqa: E402
 
 DEADLINE_S = 30  # the issue's acceptance deadline for the first screen with live data
 
-PRICE_ROW = re.compile(r"^\s*│?\s*(\S+)\s+(devnet-\w+)\s+[0-9.,]+\s+([0-9]+\.[0-9]{2})\s")
+PRICE_ROW = re.compile(r"^\s*│?\s*(\S+)\s+(devnet-\w+)\s+[0-9.,]+…?\s+([0-9,]+\.[0-9]{2})\s")
 
 
 def prices(text):
@@ -64,7 +64,7 @@ def main():
                     if k in seen and seen[k] != v:
                         moved = True
                     seen.setdefault(k, v)
-                escrow = escrow or re.search(r"^\s*USDC \(esc", text, re.M) is not None
+                escrow = escrow or re.search(r"^\s*USDC \(due\)", text, re.M) is not None
                 cases = cases or cases_open(text) > 0
             time.sleep(0.2)
         t.check(bool(seen), "the Dashboard shows prices within %d s" % DEADLINE_S)
@@ -73,7 +73,15 @@ def main():
         t.check(escrow, "the Dashboard shows funds in escrow within %d s" % DEADLINE_S)
         t.check(cases, "the Dashboard counts open cases within %d s" % DEADLINE_S)
         t.check(len(anvils_on(ports)) == 3, "three anvil nodes run while the UI is open")
+        t.send("q")  # quitting stops the demo's chains: it asks first
+        t.wait_for(lambda s: "Quitting stops the demo's chains" in s and "[ y Quit ]" in s,
+                   "the quit question")
+        t.check(len(anvils_on(ports)) == 3, "the chains still run while it asks")
+        t.send("n")
+        t.wait_gone("Quitting stops", "n keeps the demo running")
         t.send("q")
+        t.wait_for("Quitting stops the demo's chains", "the quit question again")
+        t.send("y")
         status = t.wait_dead()
         t.check(status == 0, "the demo exits 0 after q (got %d)" % status)
         t.check(not anvils_on(ports), "quitting the demo left no anvil on its ports")

@@ -94,6 +94,14 @@ def run(chain):
     body = text.split("\n")
     first = body[5]  # title, tabs, heading, rule, column headers, then the rows
     t.check(PAYEE in first, "the high-risk entity comes first: %r" % first)
+    t.check("Risk \u25bc" in body[4], "the Risk header marked descending: %r" % body[4])
+    t.send("S")  # reversed: the low-risk entity first, the header says ascending
+    text = t.wait_for(lambda s: "reversed" in s and "Risk \u25b2" in s.split("\n")[4],
+                      "the order reversed")
+    t.check("Payer AG" in text.split("\n")[5], "low risk first: %r" % text.split("\n")[5])
+    t.send("S")
+    t.wait_for(lambda s: "Risk \u25bc" in s.split("\n")[4] and PAYEE in s.split("\n")[5],
+               "high risk first again")
 
     t.send("Enter")
     text = t.wait_for(lambda s: "ADDRESSES" in s and "OPEN CASES" in s, "the detail pane")
@@ -103,6 +111,8 @@ def run(chain):
     t.check(re.search(r"director\s+Jane Director", text) is not None, "the related party")
     t.check(re.search(r"#%d\s+high\s+new\s+escrow %s" % (cid, re.escape(escrow)), text, re.I)
             is not None, "the open case")
+    t.send("q")  # q closes the detail pane first (like Esc), then quits
+    t.wait_for(lambda s: "ADDRESSES" not in s, "q closed the detail pane")
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
     print("ok: entities table, filter, sort and detail")

@@ -88,8 +88,8 @@ def main():
     # Compliance queues switch with ] and [.
     t.send("4", "]")
     t.wait_for("queue Mine", "the Mine queue")
-    t.send("[", "[")
-    t.wait_for("queue Open", "wrapping to the Open queue")
+    t.send("[", "[")  # New, then wrapping to the last queue (Closed, the history)
+    t.wait_for("queue Closed", "wrapping to the Closed queue")
 
     t.send("q")
     status = t.wait_dead()

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <wchar.h>
 #include <cmocka.h>
@@ -195,6 +196,77 @@ static void test_layout(void **state)
     assert_int_equal(out[2], 3);
 }
 
+static void test_fmt_decimal(void **state)
+{
+    (void)state;
+    char b[64];
+    int cut;
+    ui_fmt_decimal(b, sizeof b, "126138595", 4, &cut);
+    assert_string_equal(b, "126,138,595");
+    assert_int_equal(cut, 0);
+    ui_fmt_decimal(b, sizeof b, "1234.567891234567891234", 4, &cut);
+    assert_string_equal(b, "1,234.5678"); /* cut, never rounded up */
+    assert_int_equal(cut, 1);
+    ui_fmt_decimal(b, sizeof b, "2.5000001", 4, &cut);
+    assert_string_equal(b, "2.5");
+    assert_int_equal(cut, 1);
+    ui_fmt_decimal(b, sizeof b, "0.00001", 4, &cut);
+    assert_string_equal(b, "0");
+    assert_int_equal(cut, 1);
+    ui_fmt_decimal(b, sizeof b, "999", 4, &cut);
+    assert_string_equal(b, "999");
+    ui_fmt_decimal(b, sizeof b, "1000", 4, &cut);
+    assert_string_equal(b, "1,000");
+    ui_fmt_decimal(b, sizeof b, "12.345", -1, &cut); /* no limit: exact */
+    assert_string_equal(b, "12.345");
+    assert_int_equal(cut, 0);
+    ui_fmt_decimal(b, sizeof b, "-", 4, &cut);
+    assert_string_equal(b, "-");
+    ui_fmt_decimal(b, 6, "123456789", 4, &cut); /* a short buffer stays terminated */
+    assert_true(strlen(b) < 6);
+    ui_fmt_usd(b, sizeof b, 126138595.4, 0);
+    assert_string_equal(b, "126,138,595");
+    ui_fmt_usd(b, sizeof b, 3512.4, 2);
+    assert_string_equal(b, "3,512.40");
+    ui_fmt_usd(b, sizeof b, -1234567.0, 0);
+    assert_string_equal(b, "-1,234,567");
+    ui_fmt_usd(b, sizeof b, -0.001, 0);
+    assert_string_equal(b, "0");
+    ui_fmt_usd(b, sizeof b, NAN, 2);
+    assert_string_equal(b, "-");
+}
+
+static void test_text_break(void **state)
+{
+    (void)state;
+    assert_int_equal(ui_text_break("short", 10), 5);
+    /* at the last space in the second half of the room */
+    assert_int_equal(ui_text_break("the maker wrote this", 12), 9); /* "the maker" */
+    /* no space late enough: cut at the width */
+    assert_int_equal(ui_text_break("abcdefghijkl mn", 8), 8);
+    /* wide characters count two columns and are never split */
+    assert_int_equal(ui_text_break("\u6709\u9650\u516c\u53f8", 5), 6); /* two of them */
+    assert_int_equal(ui_text_break("\u6709x", 1), 3); /* at least one character */
+    assert_int_equal(ui_text_break("", 4), 0);
+}
+
+static void test_sparkline(void **state)
+{
+    (void)state;
+    static const char *const g[8] = {"0", "1", "2", "3", "4", "5", "6", "7"};
+    char b[64];
+    double v[] = {10, 20, 15, NAN, 30, 10};
+    ui_sparkline(b, sizeof b, v, 6, 10, g);
+    assert_string_equal(b, "04270"); /* NaN skipped; 15 -> 3.5 rounds to 4 */
+    ui_sparkline(b, sizeof b, v, 6, 2, g); /* the last two values */
+    assert_string_equal(b, "70");
+    double flat[] = {5, 5, 5};
+    ui_sparkline(b, sizeof b, flat, 3, 8, g);
+    assert_string_equal(b, "333");
+    ui_sparkline(b, sizeof b, v, 0, 8, g);
+    assert_string_equal(b, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +279,9 @@ int main(void)
         cmocka_unit_test(test_fit_c_locale),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_layout),
+        cmocka_unit_test(test_fmt_decimal),
+        cmocka_unit_test(test_sparkline),
+        cmocka_unit_test(test_text_break),
     };
     return cmocka_run_group_tests(tests, setup_utf8, NULL);
 }
