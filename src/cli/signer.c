@@ -104,7 +104,7 @@ static const char *const deciding[][2] = {
     {"case", "rules"},   {"entity", "add"},    {"entity", "edit"},   {"entity", "link"},
     {"entity", "import"}, {"alerts", "ack"},   {"risk", "set-drawn"}, {"operator", "add"},
     {"operator", "roles"}, {"operator", "remove"}, {"chain", "add"},     {"chain", "add-factory"}, {"chain", "remove"},
-    {"asset", "add-token"}, {"asset", "add-feed"},
+    {"asset", "add-token"}, {"asset", "add-feed"}, {"lists", "import"},
 };
 
 int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)

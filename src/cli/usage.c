@@ -124,6 +124,10 @@
     X("case", "export", "fusion case export ID|--from YYYY-MM-DD --to YYYY-MM-DD [--out FILE] [--json]") \
     X("case", "gate", "fusion case gate --chain C --escrow ADDR [--action ACTION]")                \
     X("case", "rules", "fusion case rules [--config FILE] [--sanctions off|on --reason TEXT]")     \
+    X("lists", "import",                                                                           \
+      "fusion lists import FILE --format sdn-csv|ofac-xml|fatf|plain [--name NAME]\n"               \
+      "         [--published YYYY-MM-DD]")                                                         \
+    X("lists", "list", "fusion lists list [--all] [--json]")                                       \
     X("backup", "",                                                                                \
       "fusion backup --out FILE [--passphrase-file FILE] [--kdf interactive|moderate|sensitive]\n" \
       "         [--force]")                                                                        \

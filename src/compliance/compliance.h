@@ -125,6 +125,8 @@ typedef struct compliance_config {
     screen_config rules;
     int64_t sla_s[3]; /* SLA seconds by priority (high, medium, low) */
     size_t sanctions_line; /* line of the file that set sanctions.enabled (0: not set) */
+    bool own_exempt;       /* the desk's own accounts skip velocity/structuring (own.exempt) */
+    int list_max_age_days; /* an imported list older than this raises an alert (0: never) */
 } compliance_config;
 
 /* The documented defaults (screen_config_default, SLA 4 / 24 / 72 h). */
@@ -198,6 +200,25 @@ typedef struct compliance_screen_stats {
 int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *ctx,
                               const compliance_prices *prices, compliance_screen_stats *stats,
                               err *e) COMPLIANCE_WUR;
+
+/* ---- imported screening lists (listimport.c) ---- */
+
+/* Imports the list file at path as a new version of list `name` (NULL: "ofac-sdn" for
+ * sdn-csv and ofac-xml, "fatf" for fatf; a plain list must be named). format: sdn-csv,
+ * ofac-xml, fatf or plain. published (YYYY-MM-DD) is required when the file does not say
+ * it (SDN.CSV, plain). The caller needs the compliance role. The version, its entries
+ * and a signed "compliance.list_import" audit row go in one transaction; a malformed file
+ * is refused with "FILE:LINE: reason" and nothing is stored. out: the version made. */
+int compliance_list_import(store *s, const compliance_actor *a, const char *path,
+                           const char *format, const char *name, const char *published,
+                           store_list_version *out, err *e) COMPLIANCE_WUR;
+/* Parses list text in memory only (the fuzz target). */
+int compliance_list_check(const char *format, const char *name, const char *data, size_t len,
+                          size_t *n_entries, err *e) COMPLIANCE_WUR;
+/* Raises/clears "list:<name>:stale" alerts for the current versions older than the
+ * configured age. */
+int compliance_lists_stale_alerts(store *s, const compliance_config *cfg, int64_t now,
+                                  err *e) COMPLIANCE_WUR;
 
 /* ---- the desk's automatic screener (screener.c) ---- */
 

@@ -39,7 +39,8 @@ int32_t screen_day_of(uint64_t unix_ts);
     X(DESK_APPROVE, "desk approve")                                                                \
     X(DESK_RELEASE, "desk release")                                                                \
     X(DESK_CREATE, "desk create")                                                                  \
-    X(DESK_RESOLVE, "desk resolve")
+    X(DESK_RESOLVE, "desk resolve")                                                                \
+    X(LIST_UPDATE, "list update")
 
 typedef enum {
 #define SCREEN_KIND_ENUM_(name, text) SCREEN_KIND_##name,

@@ -37,6 +37,9 @@ struct compliance_screener {
     compliance_prices prices;
     char prices_source[PATH_MAX + 64];
     compliance_screen_stats totals; /* guarded by mu */
+    /* the list files, for rebuilding the lists when a new version is imported */
+    char manifest[PATH_MAX], desk_list[PATH_MAX + 32], fatf[PATH_MAX];
+    int64_t lists_seen; /* the newest imported list version in ctx (0: none) */
 };
 
 /* path = default when it is readable, else NULL (optional desk files). */
@@ -97,6 +100,9 @@ static int screener_new(compliance_screener **out, const char *home,
     }
     if (screen_load_cfg(&scr->ctx, lists, desk_path, fatf_path, &rules, e) < 0)
         goto fail;
+    snprintf(scr->manifest, sizeof scr->manifest, "%s", lists);
+    snprintf(scr->desk_list, sizeof scr->desk_list, "%s", desk_path ? desk_path : "");
+    snprintf(scr->fatf, sizeof scr->fatf, "%s", fatf_path);
     if (prices_path) {
         if (compliance_prices_load(&scr->prices, prices_path, e) < 0)
             goto fail;
@@ -262,12 +268,178 @@ int compliance_sla_alerts(store *s, int64_t now, size_t *raised, size_t *cleared
     return rc;
 }
 
+/* Entities looked up in the store, address by address (no registry load per action). */
+typedef struct store_lookup {
+    store *s;
+    store_entity ents[4];
+    screen_entity sents[4];
+    screen_link links[4];
+    size_t n;
+} store_lookup;
+
+static screen_kyc kyc_of(const char *s)
+{
+    return !strcmp(s, "verified")   ? SCREEN_KYC_VERIFIED
+           : !strcmp(s, "rejected") ? SCREEN_KYC_REJECTED
+           : !strcmp(s, "expired")  ? SCREEN_KYC_EXPIRED
+                                    : SCREEN_KYC_PENDING;
+}
+
+static const screen_entity *lookup_store(void *user, uint64_t chain_id, const addr *a)
+{
+    store_lookup *l = user;
+    int64_t id = 0;
+    bool found = false;
+    err e;
+    if (l->n == 4 || store_entity_find_addr(l->s, chain_id, a, &id, &e) < 0 || id == 0)
+        return NULL;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->sents[i].id == id)
+            return &l->sents[i];
+    store_entity *x = &l->ents[l->n];
+    if (store_entity_get(l->s, id, x, &found, &e) < 0 || !found)
+        return NULL;
+    screen_entity *se = &l->sents[l->n];
+    l->links[l->n] = (screen_link){.chain_id = chain_id, .address = *a};
+    *se = (screen_entity){.id = id, .name = x->name, .kyc = kyc_of(x->kyc),
+                          .kyc_expires = SCREEN_NO_DATE, .links = &l->links[l->n], .n_links = 1};
+    if (x->kyc_expires[0] && screen_date_parse(&se->kyc_expires, x->kyc_expires, NULL) < 0)
+        se->kyc_expires = SCREEN_NO_DATE;
+    memcpy(se->jurisdiction, x->jurisdiction, 3);
+    l->n++;
+    return se;
+}
+
+/* Swaps in the lists of the current imported versions when one was imported since. */
+static int lists_refresh(compliance_screener *scr, store *conn, err *e)
+{
+    store_list_version *vs = NULL;
+    size_t n = 0;
+    if (store_list_versions(conn, NULL, true, &vs, &n, e) < 0)
+        return -1;
+    int64_t newest = 0;
+    for (size_t i = 0; i < n; i++)
+        if (vs[i].id > newest)
+            newest = vs[i].id;
+    free(vs);
+    if (newest == scr->lists_seen)
+        return 0;
+    screen_sanctions *sanc = NULL;
+    screen_fatf *fatf = NULL;
+    if (compliance_lists_build(conn, scr->manifest, scr->desk_list[0] ? scr->desk_list : NULL,
+                               scr->fatf, &sanc, &fatf, &newest, e) < 0)
+        return -1;
+    screen_ctx_set_sanctions(scr->ctx, &sanc);
+    screen_ctx_set_fatf(scr->ctx, &fatf);
+    scr->lists_seen = newest;
+    return 0;
+}
+
+/* After a list update: every party of every escrow still holding or about to hold money
+ * (created, funded, disputed) is screened against the new lists; a sanctions hit joins
+ * or opens the case of that subject and escrow, naming the list version, and raises an
+ * open case to high priority. Then the versions are marked re-screened. */
+static int rescreen_in_flight(compliance_screener *scr, store *conn, const compliance_actor *a,
+                              compliance_screen_stats *st, err *e)
+{
+    store_list_version *vs = NULL;
+    size_t nv = 0;
+    if (store_list_versions(conn, NULL, true, &vs, &nv, e) < 0)
+        return -1;
+    bool due = false;
+    for (size_t i = 0; i < nv; i++)
+        if (!vs[i].rescreened_at)
+            due = true;
+    if (!due) {
+        free(vs);
+        return 0;
+    }
+    store_escrow *xs = NULL;
+    size_t nx = 0;
+    int rc = -1;
+    if (store_escrow_list(conn, 0, &xs, &nx, e) < 0)
+        goto out;
+    if (store_begin(conn, e) < 0)
+        goto out;
+    for (size_t i = 0; i < nx; i++) {
+        const store_escrow *x = &xs[i];
+        if (x->state != ESCROW_CREATED && x->state != ESCROW_FUNDED &&
+            x->state != ESCROW_DISPUTED)
+            continue;
+        screen_input in = {.kind = SCREEN_KIND_LIST_UPDATE, .chain_id = x->chain_id,
+                           .escrow = x->address, .payer = x->payer, .payee = x->payee,
+                           .token = x->token, .amount = x->amount,
+                           .usd_estimate = SCREEN_USD_UNKNOWN, .timestamp = (uint64_t)a->now};
+        store_lookup lk = {.s = conn};
+        screen_entities ents = {.lookup = lookup_store, .user = &lk};
+        screen_hit hits[SCREEN_HITS_MAX];
+        size_t nh = 0, k = 0;
+        if (screen_event(scr->ctx, &ents, &in, hits, SCREEN_HITS_MAX, &nh, e) < 0)
+            goto fail;
+        if (nh > SCREEN_HITS_MAX)
+            nh = SCREEN_HITS_MAX;
+        for (size_t j = 0; j < nh; j++)
+            if (hits[j].rule == SCREEN_RULE_SANCTIONS)
+                hits[k++] = hits[j];
+        if (!k)
+            continue;
+        if (screen_store_hits(conn, a, &scr->cfg, x->chain_id, &x->address, in.kind, hits, k, st,
+                              NULL, e) < 0)
+            goto fail;
+        for (size_t j = 0; j < k; j++) {
+            char subj[STORE_SUBJECT_MAX];
+            if (hits[j].entity_id)
+                snprintf(subj, sizeof subj, "entity:%lld", (long long)hits[j].entity_id);
+            else
+                addr_to_lower(subj, &hits[j].address);
+            store_case_filter f = {.subject = subj, .has_escrow = true, .chain_id = x->chain_id,
+                                   .escrow = x->address, .open_only = true};
+            store_case *cs = NULL;
+            size_t nc = 0;
+            if (store_case_list(conn, &f, &cs, &nc, e) < 0)
+                goto fail;
+            for (size_t c = 0; c < nc; c++) {
+                if (cs[c].priority == 1)
+                    continue;
+                store_case up = cs[c];
+                up.priority = 1;
+                up.due_at = a->now + compliance_config_sla(&scr->cfg, 1);
+                store_case_event ev = {.case_id = up.id, .at = a->now};
+                snprintf(ev.operator_name, sizeof ev.operator_name, "%s", a->operator_name);
+                snprintf(ev.action, sizeof ev.action, "priority");
+                snprintf(ev.after, sizeof ev.after, "priority=high");
+                snprintf(ev.note, sizeof ev.note, "%.300s", hits[j].evidence);
+                if (store_case_update(conn, &up, e) < 0 || store_case_event_add(conn, &ev, e) < 0) {
+                    free(cs);
+                    goto fail;
+                }
+            }
+            free(cs);
+        }
+    }
+    for (size_t i = 0; i < nv; i++)
+        if (!vs[i].rescreened_at && store_list_mark_rescreened(conn, vs[i].id, a->now, e) < 0)
+            goto fail;
+    if (store_commit(conn, e) < 0)
+        goto fail;
+    rc = 0;
+    goto out;
+fail:
+    store_rollback(conn);
+out:
+    free(xs);
+    free(vs);
+    return rc;
+}
+
 /* One pass; the caller holds scr->mu. */
 static int run_locked(compliance_screener *scr, store *conn, int64_t now,
                       compliance_screen_stats *st, err *e)
 {
     compliance_actor a = {.home = scr->home, .operator_name = "screener", .now = now};
     memset(st, 0, sizeof *st);
+    if (lists_refresh(scr, conn, e) < 0)
+        return -1;
     if (sweep_vanished(conn, &a, e) < 0)
         return -1;
     size_t pending = 0;
@@ -286,6 +458,9 @@ static int run_locked(compliance_screener *scr, store *conn, int64_t now,
         if (rc < 0)
             return -1;
     }
+    if (rescreen_in_flight(scr, conn, &a, st, e) < 0 ||
+        compliance_lists_stale_alerts(conn, &scr->cfg, now, e) < 0)
+        return -1;
     if (compliance_sla_alerts(conn, now, NULL, NULL, e) < 0)
         return -1;
     scr->totals.screened += st->screened;
@@ -402,48 +577,6 @@ void compliance_screener_after_commit(void *arg, store *conn, uint64_t chain_id)
 
 /* ---- before a desk action ---- */
 
-/* Entities looked up in the store, address by address (no registry load per action). */
-typedef struct store_lookup {
-    store *s;
-    store_entity ents[4];
-    screen_entity sents[4];
-    screen_link links[4];
-    size_t n;
-} store_lookup;
-
-static screen_kyc kyc_of(const char *s)
-{
-    return !strcmp(s, "verified")   ? SCREEN_KYC_VERIFIED
-           : !strcmp(s, "rejected") ? SCREEN_KYC_REJECTED
-           : !strcmp(s, "expired")  ? SCREEN_KYC_EXPIRED
-                                    : SCREEN_KYC_PENDING;
-}
-
-static const screen_entity *lookup_store(void *user, uint64_t chain_id, const addr *a)
-{
-    store_lookup *l = user;
-    int64_t id = 0;
-    bool found = false;
-    err e;
-    if (l->n == 4 || store_entity_find_addr(l->s, chain_id, a, &id, &e) < 0 || id == 0)
-        return NULL;
-    for (size_t i = 0; i < l->n; i++)
-        if (l->sents[i].id == id)
-            return &l->sents[i];
-    store_entity *x = &l->ents[l->n];
-    if (store_entity_get(l->s, id, x, &found, &e) < 0 || !found)
-        return NULL;
-    screen_entity *se = &l->sents[l->n];
-    l->links[l->n] = (screen_link){.chain_id = chain_id, .address = *a};
-    *se = (screen_entity){.id = id, .name = x->name, .kyc = kyc_of(x->kyc),
-                          .kyc_expires = SCREEN_NO_DATE, .links = &l->links[l->n], .n_links = 1};
-    if (x->kyc_expires[0] && screen_date_parse(&se->kyc_expires, x->kyc_expires, NULL) < 0)
-        se->kyc_expires = SCREEN_NO_DATE;
-    memcpy(se->jurisdiction, x->jurisdiction, 3);
-    l->n++;
-    return se;
-}
-
 static screen_kind action_kind(const char *action)
 {
     return !strcmp(action, "create")    ? SCREEN_KIND_DESK_CREATE
@@ -534,6 +667,10 @@ int compliance_screen_action(store *s, const compliance_actor *a, const complian
     err le;
     if (screener_new(&scr, a->home, NULL, true, &le) < 0)
         return err_set(e, ERR_DENIED, "refused: the %s cannot be screened: %s", r->action, le.msg);
+    if (lists_refresh(scr, s, &le) < 0) {
+        compliance_screener_free(&scr);
+        return err_set(e, ERR_DENIED, "refused: the %s cannot be screened: %s", r->action, le.msg);
+    }
     const addr *esc = r->escrow ? r->escrow : &zero;
     screen_input in = {.kind = action_kind(r->action), .chain_id = r->chain_id, .escrow = *esc,
                        .payer = payer, .payee = payee, .token = token, .amount = amount,
