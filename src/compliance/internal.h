@@ -24,6 +24,10 @@ int screen_sanctions_add_entries(screen_sanctions *s, const char *name, const ch
 int compliance_lists_build(store *s, const char *manifest, const char *desk_list,
                            const char *fatf_path, screen_sanctions **sanc, screen_fatf **fatf,
                            int64_t *max_id, err *e) COMPLIANCE_WUR;
+/* Loads the desk's own accounts into ctx when cfg->own_exempt (else clears them): the
+ * operators' keys and every address of an entity linked to one of them. */
+int compliance_own_accounts(store *s, const compliance_config *cfg, screen_ctx *ctx,
+                            err *e) COMPLIANCE_WUR;
 /* The list's name for a listed jurisdiction, or NULL. */
 const char *screen_fatf_name(const screen_fatf *f, const char *iso2);
 

@@ -432,6 +432,38 @@ out:
     return rc;
 }
 
+/* The desk's own accounts (own.exempt): the operators' keys, and every address of an
+ * entity one of whose addresses is an operator's key (the desk's own entity). */
+int compliance_own_accounts(store *s, const compliance_config *cfg, screen_ctx *ctx, err *e)
+{
+    screen_ctx_own_clear(ctx);
+    if (!cfg->own_exempt)
+        return 0;
+    store_operator *ops = NULL;
+    store_entity_link *ls = NULL;
+    size_t no = 0, nl = 0;
+    int rc = -1;
+    if (store_operator_list(s, &ops, &no, e) < 0 || store_entity_links(s, 0, &ls, &nl, e) < 0)
+        goto out;
+    for (size_t i = 0; i < no; i++)
+        if (screen_ctx_own_add(ctx, &ops[i].address, e) < 0)
+            goto out;
+    for (size_t i = 0; i < nl; i++) {
+        bool own_entity = false;
+        for (size_t k = 0; k < no && !own_entity; k++)
+            for (size_t j = 0; j < nl && !own_entity; j++)
+                own_entity = ls[j].entity_id == ls[i].entity_id &&
+                             addr_equal(&ls[j].address, &ops[k].address);
+        if (own_entity && screen_ctx_own_add(ctx, &ls[i].address, e) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(ops);
+    free(ls);
+    return rc;
+}
+
 /* One pass; the caller holds scr->mu. */
 static int run_locked(compliance_screener *scr, store *conn, int64_t now,
                       compliance_screen_stats *st, err *e)
@@ -446,6 +478,8 @@ static int run_locked(compliance_screener *scr, store *conn, int64_t now,
     if (store_escrow_unscreened(conn, &pending, e) < 0)
         return -1;
     if (pending) {
+        if (compliance_own_accounts(conn, &scr->cfg, scr->ctx, e) < 0)
+            return -1;
         compliance_prices oracle = {0};
         const compliance_prices *prices = &scr->prices;
         if (!scr->file_prices) {

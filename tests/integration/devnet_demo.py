@@ -160,6 +160,22 @@ def seeded(db, urls):
           "the sanctioned payee's hit has a case")
     high = db.execute("SELECT count(*) FROM cases WHERE priority = 1 AND state <> 'closed'")
     check(high.fetchone()[0] >= 1, "an open high-priority case")
+    # the desk's own flow (own.exempt): velocity and structuring count per counterparty,
+    # never on the desk's own accounts or its own entity
+    own = {a for (a,) in db.execute("SELECT address FROM operators")}
+    own_entities = {e for (e,) in db.execute(
+        "SELECT DISTINCT entity_id FROM entity_addresses WHERE address IN "
+        "(SELECT address FROM operators)")}
+    own |= {a for (a, e) in db.execute("SELECT address, entity_id FROM entity_addresses")
+            if e in own_entities}
+    windowed = db.execute("SELECT rule, address, subject FROM screening_hits "
+                          "WHERE rule IN ('velocity', 'structuring')").fetchall()
+    on_own = [w for w in windowed if w[1].lower() in {a.lower() for a in own}
+              or w[2] in {"entity:%d" % e for e in own_entities}]
+    check(own_entities and not on_own,
+          "no velocity/structuring hit on the desk's own accounts or entity: %s" % on_own[:3])
+    check(any(w[0] == "structuring" for w in windowed),
+          "structuring still caught, on the counterparty: %s" % windowed[:3])
 
 
 def four_eyes(home):
