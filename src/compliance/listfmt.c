@@ -296,15 +296,14 @@ static int parse_sdn_csv(list_parsed *p, const char *name, const char *data, siz
                            "Program, Title, Call_Sign, Vess_type, Tonnage, GRT, Vess_flag, "
                            "Vess_owner, Remarks)",
                            loc, nf, SDN_FIELDS);
-        if (f[0].len == 0 || f[0].len > 10)
-            return err_set(e, ERR_INVALID, "%s: ent_num '%.*s' is not a listing number", loc,
-                           (int)(f[0].len > 12 ? 12 : f[0].len), f[0].p);
-        for (size_t i = 0; i < f[0].len; i++)
-            if (!isdigit((unsigned char)f[0].p[i])) {
-                char ex[TEXT_EXCERPT_MAX];
-                return err_set(e, ERR_INVALID, "%s: ent_num '%s' is not a listing number", loc,
-                               text_safe(ex, sizeof ex, f[0].p, f[0].len));
-            }
+        bool num = f[0].len > 0 && f[0].len <= 10;
+        for (size_t i = 0; num && i < f[0].len; i++)
+            num = isdigit((unsigned char)f[0].p[i]) != 0;
+        if (!num) {
+            char ex[TEXT_EXCERPT_MAX];
+            return err_set(e, ERR_INVALID, "%s: ent_num '%s' is not a listing number", loc,
+                           text_safe(ex, sizeof ex, f[0].p, f[0].len));
+        }
         p->n_records++;
         const csv_field *rm = &f[SDN_FIELDS - 1];
         if (field_is(rm, "-0-") || field_is(rm, "-0- "))
@@ -671,10 +670,12 @@ out:
     return rc;
 }
 
-int list_parse(list_parsed *out, list_format fmt, const char *name, const char *data, size_t len,
-               err *e)
+int list_parse(list_parsed *out, list_format fmt, const char *raw_name, const char *data,
+               size_t len, err *e)
 {
     memset(out, 0, sizeof *out);
+    char name[TEXT_EXCERPT_MAX]; /* a file name is outside text too */
+    text_safe_str(name, sizeof name, raw_name);
     int rc;
     switch (fmt) {
     case LIST_FMT_SDN_CSV:
