@@ -40,7 +40,8 @@ int32_t screen_day_of(uint64_t unix_ts);
     X(DESK_RELEASE, "desk release")                                                                \
     X(DESK_CREATE, "desk create")                                                                  \
     X(DESK_RESOLVE, "desk resolve")                                                                \
-    X(LIST_UPDATE, "list update")
+    X(LIST_UPDATE, "list update")                                                                  \
+    X(INFLOW, "inflow")
 
 typedef enum {
 #define SCREEN_KIND_ENUM_(name, text) SCREEN_KIND_##name,

@@ -335,6 +335,124 @@ static int lists_refresh(compliance_screener *scr, store *conn, err *e)
     return 0;
 }
 
+/* The desk's own accounts (own.exempt): the operators' keys, and every address of an
+ * entity one of whose addresses is an operator's key (the desk's own entity). */
+int compliance_own_accounts(store *s, const compliance_config *cfg, screen_ctx *ctx, err *e)
+{
+    screen_ctx_own_clear(ctx);
+    if (!cfg->own_exempt)
+        return 0;
+    store_operator *ops = NULL;
+    store_entity_link *ls = NULL;
+    size_t no = 0, nl = 0;
+    int rc = -1;
+    if (store_operator_list(s, &ops, &no, e) < 0 || store_entity_links(s, 0, &ls, &nl, e) < 0)
+        goto out;
+    for (size_t i = 0; i < no; i++)
+        if (screen_ctx_own_add(ctx, &ops[i].address, e) < 0)
+            goto out;
+    for (size_t i = 0; i < nl; i++) {
+        bool own_entity = false;
+        for (size_t k = 0; k < no && !own_entity; k++)
+            for (size_t j = 0; j < nl && !own_entity; j++)
+                own_entity = ls[j].entity_id == ls[i].entity_id &&
+                             addr_equal(&ls[j].address, &ops[k].address);
+        if (own_entity && screen_ctx_own_add(ctx, &ls[i].address, e) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(ops);
+    free(ls);
+    return rc;
+}
+
+#define INFLOW_RESCREEN_DAYS 90 /* inflows a list update re-screens */
+
+/* Screens one inflow: its sender as the payer of a transfer to the desk (sanctions, prior
+ * hit, unknown counterparty, KYC, jurisdiction); only_sanctions for a list update. The
+ * case is per sender and desk account (the recipient stands in the escrow's place) and
+ * the evidence names the transfer. Inside the caller's transaction. */
+static int screen_inflow(compliance_screener *scr, store *conn, const compliance_actor *a,
+                         const store_inflow *f, bool only_sanctions, compliance_screen_stats *st,
+                         err *e)
+{
+    if (screen_ctx_is_own(scr->ctx, &f->sender))
+        return 0; /* the desk moving its own money */
+    screen_input in = {.kind = only_sanctions ? SCREEN_KIND_LIST_UPDATE : SCREEN_KIND_INFLOW,
+                       .chain_id = f->chain_id, .payer = f->sender, .payee = f->recipient,
+                       .token = f->token, .amount = f->amount,
+                       .usd_estimate = SCREEN_USD_UNKNOWN,
+                       .timestamp = (uint64_t)(f->block_time > 0 ? f->block_time : a->now)};
+    memset(&in.escrow, 0, sizeof in.escrow);
+    store_lookup lk = {.s = conn};
+    screen_entities ents = {.lookup = lookup_store, .user = &lk};
+    screen_hit hits[SCREEN_HITS_MAX];
+    size_t nh = 0, k = 0;
+    if (screen_event(scr->ctx, &ents, &in, hits, SCREEN_HITS_MAX, &nh, e) < 0)
+        return -1;
+    if (nh > SCREEN_HITS_MAX)
+        nh = SCREEN_HITS_MAX;
+    char tx[67], amt[U256_DEC_MAX], tok[ADDR_STR_MAX];
+    static const char hx[] = "0123456789abcdef";
+    tx[0] = '0';
+    tx[1] = 'x';
+    for (size_t i = 0; i < 32; i++) {
+        tx[2 + 2 * i] = hx[f->tx_hash[i] >> 4];
+        tx[3 + 2 * i] = hx[f->tx_hash[i] & 15];
+    }
+    tx[66] = '\0';
+    u256_to_dec(amt, &f->amount);
+    if (addr_is_zero(&f->token))
+        snprintf(tok, sizeof tok, "native coin");
+    else
+        addr_to_lower(tok, &f->token);
+    for (size_t j = 0; j < nh; j++) {
+        if (hits[j].role != SCREEN_ROLE_PAYER)
+            continue; /* the recipient is the desk; the token is screened with escrows */
+        if (only_sanctions && hits[j].rule != SCREEN_RULE_SANCTIONS)
+            continue;
+        screen_hit h = hits[j];
+        char ev[SCREEN_EVIDENCE_MAX];
+        snprintf(ev, sizeof ev, "inflow tx %s (block %llu): %s base units of %s; %s", tx,
+                 (unsigned long long)f->block_number, amt, tok, hits[j].evidence);
+        memcpy(h.evidence, ev, sizeof h.evidence);
+        hits[k++] = h;
+    }
+    if (!k)
+        return 0;
+    return screen_store_hits(conn, a, &scr->cfg, f->chain_id, &f->recipient, in.kind, hits, k, st,
+                             NULL, e);
+}
+
+static int screen_inflows(compliance_screener *scr, store *conn, const compliance_actor *a,
+                          compliance_screen_stats *st, err *e)
+{
+    store_inflow *fs = NULL;
+    size_t n = 0;
+    if (store_inflow_pending(conn, &fs, &n, e) < 0)
+        return -1;
+    if (!n)
+        return 0;
+    int rc = -1;
+    if (compliance_own_accounts(conn, &scr->cfg, scr->ctx, e) < 0 || store_begin(conn, e) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (screen_inflow(scr, conn, a, &fs[i], false, st, e) < 0 ||
+            store_inflow_mark_screened(conn, fs[i].id, a->now, e) < 0) {
+            store_rollback(conn);
+            goto out;
+        }
+    if (store_commit(conn, e) < 0) {
+        store_rollback(conn);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(fs);
+    return rc;
+}
+
 /* After a list update: every party of every escrow still holding or about to hold money
  * (created, funded, disputed) is screened against the new lists; a sanctions hit joins
  * or opens the case of that subject and escrow, naming the list version, and raises an
@@ -355,7 +473,8 @@ static int rescreen_in_flight(compliance_screener *scr, store *conn, const compl
         return 0;
     }
     store_escrow *xs = NULL;
-    size_t nx = 0;
+    store_inflow *ins = NULL;
+    size_t nx = 0, nin = 0;
     int rc = -1;
     if (store_escrow_list(conn, 0, &xs, &nx, e) < 0)
         goto out;
@@ -417,6 +536,11 @@ static int rescreen_in_flight(compliance_screener *scr, store *conn, const compl
             free(cs);
         }
     }
+    if (store_inflow_recent(conn, a->now - INFLOW_RESCREEN_DAYS * 86400, &ins, &nin, e) < 0)
+        goto fail;
+    for (size_t i = 0; i < nin; i++)
+        if (screen_inflow(scr, conn, a, &ins[i], true, st, e) < 0)
+            goto fail;
     for (size_t i = 0; i < nv; i++)
         if (!vs[i].rescreened_at && store_list_mark_rescreened(conn, vs[i].id, a->now, e) < 0)
             goto fail;
@@ -427,40 +551,9 @@ static int rescreen_in_flight(compliance_screener *scr, store *conn, const compl
 fail:
     store_rollback(conn);
 out:
+    free(ins);
     free(xs);
     free(vs);
-    return rc;
-}
-
-/* The desk's own accounts (own.exempt): the operators' keys, and every address of an
- * entity one of whose addresses is an operator's key (the desk's own entity). */
-int compliance_own_accounts(store *s, const compliance_config *cfg, screen_ctx *ctx, err *e)
-{
-    screen_ctx_own_clear(ctx);
-    if (!cfg->own_exempt)
-        return 0;
-    store_operator *ops = NULL;
-    store_entity_link *ls = NULL;
-    size_t no = 0, nl = 0;
-    int rc = -1;
-    if (store_operator_list(s, &ops, &no, e) < 0 || store_entity_links(s, 0, &ls, &nl, e) < 0)
-        goto out;
-    for (size_t i = 0; i < no; i++)
-        if (screen_ctx_own_add(ctx, &ops[i].address, e) < 0)
-            goto out;
-    for (size_t i = 0; i < nl; i++) {
-        bool own_entity = false;
-        for (size_t k = 0; k < no && !own_entity; k++)
-            for (size_t j = 0; j < nl && !own_entity; j++)
-                own_entity = ls[j].entity_id == ls[i].entity_id &&
-                             addr_equal(&ls[j].address, &ops[k].address);
-        if (own_entity && screen_ctx_own_add(ctx, &ls[i].address, e) < 0)
-            goto out;
-    }
-    rc = 0;
-out:
-    free(ops);
-    free(ls);
     return rc;
 }
 
@@ -492,7 +585,7 @@ static int run_locked(compliance_screener *scr, store *conn, int64_t now,
         if (rc < 0)
             return -1;
     }
-    if (rescreen_in_flight(scr, conn, &a, st, e) < 0 ||
+    if (screen_inflows(scr, conn, &a, st, e) < 0 || rescreen_in_flight(scr, conn, &a, st, e) < 0 ||
         compliance_lists_stale_alerts(conn, &scr->cfg, now, e) < 0)
         return -1;
     if (compliance_sla_alerts(conn, now, NULL, NULL, e) < 0)

@@ -19,7 +19,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sync_lib import A, log, need_artifacts, Chain  # noqa
+from sync_lib import A, artifact, cast, log, need_artifacts, Chain  # noqa
 from desk_escrow import DeskUser  # noqa
 from compliance_e2e import create_on_chain, AMOUNT  # noqa
 
@@ -43,6 +43,57 @@ def expect_refused(r, *contains):
     for c in contains:
         assert c in r.stderr, (c, r.stderr)
     return r.stderr
+
+
+def inflows(chain, desk):
+    """A[8] is on the plain list "old-list" (imported above); A[9] is nobody's. Transfers
+    into the desk's own accounts (alice A[0], bob A[2]: operators): an ERC-20 transfer and
+    a native one from A[8], an ERC-20 one from A[9], and alice paying bob (the desk's own
+    money, no case). One `fusion sync --once` stores them and its screening opens a case
+    per sender and desk account, with the transfer as evidence."""
+    tok_art = artifact("TestToken")
+    ctor = cast("abi-encode", "constructor(string,string,uint8)", "Test USD", "TUSD", "6")
+    token = chain.node.deploy(tok_art["bytecode"] + ctor[2:]).lower()
+    for who in (A[8], A[9], A[0]):
+        chain.cast_send(A[0], token, "mint(address,uint256)", who, "5000000000")
+    r1 = chain.cast_send(A[8], token, "transfer(address,uint256)", A[0], "100000000")
+    r2 = chain.node.cast("send", "--unlocked", "--from", A[8], A[2], "--value", "12345",
+                         "--json")
+    r2 = json.loads(r2)
+    chain.cast_send(A[9], token, "transfer(address,uint256)", A[0], "7000000")
+    chain.cast_send(A[0], token, "transfer(address,uint256)", A[2], "1000000")
+    before = {c["id"] for c in desk.json("case", "list", "--json")}
+    desk.run("sync", "--once")
+    rows = desk.query("SELECT sender, recipient, token, amount, tx_hash, reorged_at, "
+                      "screened_at FROM inflows ORDER BY id")
+    got = {(s, r, t, a) for s, r, t, a, _h, _re, _sc in rows}
+    zero = "0x" + "0" * 40
+    assert (A[8].lower(), A[0].lower(), token, "100000000") in got, rows
+    assert (A[8].lower(), A[2].lower(), zero, "12345") in got, rows
+    assert (A[9].lower(), A[0].lower(), token, "7000000") in got, rows
+    assert (A[0].lower(), A[2].lower(), token, "1000000") in got, rows
+    assert all(sc for *_x, sc in rows), rows
+    new = [c for c in desk.json("case", "list", "--json") if c["id"] not in before]
+    by = {(c["subject"], c["escrow"].lower()): c for c in new}
+    assert (A[8].lower(), A[0].lower()) in by and (A[8].lower(), A[2].lower()) in by, new
+    assert by[(A[8].lower(), A[0].lower())]["priority"] == "high", new
+    assert (A[9].lower(), A[0].lower()) in by, new
+    assert not any(c["subject"] == A[0].lower() for c in new), new  # the desk's own money
+    shown = desk.json("case", "show", str(by[(A[8].lower(), A[0].lower())]["id"]), "--json")
+    ev = " ".join(h["evidence"] for h in shown["evidence"])
+    assert r1["transactionHash"] in ev and "sanctions" in ev, shown["evidence"]
+    shown = desk.json("case", "show", str(by[(A[8].lower(), A[2].lower())]["id"]), "--json")
+    ev = " ".join(h["evidence"] for h in shown["evidence"])
+    assert r2["transactionHash"] in ev and "native coin" in ev, shown["evidence"]
+    unknown = desk.json("case", "show", str(by[(A[9].lower(), A[0].lower())]["id"]), "--json")
+    assert [h["rule"] for h in unknown["evidence"]] == ["unknown_counterparty"], unknown
+    # a second pass screens nothing twice
+    n = len(desk.json("case", "list", "--json"))
+    desk.run("sync", "--once")
+    assert len(desk.json("case", "list", "--json")) == n
+    assert desk.query("SELECT count(*) FROM inflows")[0][0] == len(rows)
+    log("inflows: a sanctioned sender's ERC-20 and native transfers and an unknown sender "
+        "open cases with the transfer as evidence; the desk's own transfer does not: ok")
 
 
 def main():
@@ -176,6 +227,9 @@ def main():
         assert "list:old-list:stale" in keys, keys
         assert audit_imports() == 5
         log("advanced XML, FATF and a stale plain list: ok")
+
+        # inflows: transfers into the desk's accounts are synced and screened like parties
+        inflows(chain, desk)
     finally:
         chain.node.stop()
 
