@@ -95,6 +95,20 @@ def inflows(chain, desk):
     log("inflows: a sanctioned sender's ERC-20 and native transfers and an unknown sender "
         "open cases with the transfer as evidence; the desk's own transfer does not: ok")
 
+    # a reorg that removes an inflow marks it (evidence is append-only), never deletes it
+    snap = chain.node.rpc("evm_snapshot")
+    chain.node.cast("send", "--unlocked", "--from", A[9], A[2], "--value", "777", "--json")
+    desk.run("sync", "--once")
+    q = "SELECT count(*), sum(reorged_at IS NOT NULL) FROM inflows WHERE amount = '777'"
+    assert desk.query(q)[0] == (1, 0), desk.query(q)
+    assert chain.node.rpc("evm_revert", snap) is True
+    chain.node.mine(3)
+    desk.run("sync", "--once")
+    assert desk.query(q)[0] == (1, 1), desk.query(q)
+    total = desk.query("SELECT count(*) FROM inflows WHERE reorged_at IS NULL")[0][0]
+    assert total == len(rows), (total, rows)
+    log("inflows: a reorged transfer is marked reorged, kept as evidence: ok")
+
 
 def main():
     need_artifacts()
