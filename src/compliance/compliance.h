@@ -127,6 +127,7 @@ typedef struct compliance_config {
     size_t sanctions_line; /* line of the file that set sanctions.enabled (0: not set) */
     bool own_exempt;       /* the desk's own accounts skip velocity/structuring (own.exempt) */
     int list_max_age_days; /* an imported list older than this raises an alert (0: never) */
+    int kyc_lead_days;     /* KYC expiry/review this close raises an alert and a case */
 } compliance_config;
 
 /* The documented defaults (screen_config_default, SLA 4 / 24 / 72 h). */
@@ -219,6 +220,15 @@ int compliance_list_check(const char *format, const char *name, const char *data
  * configured age. */
 int compliance_lists_stale_alerts(store *s, const compliance_config *cfg, int64_t now,
                                   err *e) COMPLIANCE_WUR;
+
+/* ---- the KYC lifecycle (kyc.c) ---- */
+
+/* For every entity whose KYC expiry or review date is at most cfg->kyc_lead_days away
+ * (or past): an alert "kyc:<id>:expiry" / "kyc:<id>:review" (critical once past) and a
+ * case on the entity for that date (rule kyc, kind "kyc review"); the alerts of dates no
+ * longer due clear. Run by every screening pass. */
+int compliance_kyc_lifecycle(store *s, const compliance_actor *a, const compliance_config *cfg,
+                             compliance_screen_stats *st, err *e) COMPLIANCE_WUR;
 
 /* ---- the desk's automatic screener (screener.c) ---- */
 

@@ -49,6 +49,7 @@ typedef enum { CFG_BOOL, CFG_SCORE, CFG_COUNT, CFG_USD, CFG_RATIO, CFG_HOURS, CF
     X("velocity.max_usd", CFG_USD, R_(velocity.max_usd))                                           \
     X("own.exempt", CFG_BOOL, offsetof(compliance_config, own_exempt))                             \
     X("lists.max_age_days", CFG_DAYS, offsetof(compliance_config, list_max_age_days))              \
+    X("kyc.lead_days", CFG_DAYS, offsetof(compliance_config, kyc_lead_days))                       \
     X("sla.high_hours", CFG_SLA_HOURS, offsetof(compliance_config, sla_s[0]))                      \
     X("sla.medium_hours", CFG_SLA_HOURS, offsetof(compliance_config, sla_s[1]))                    \
     X("sla.low_hours", CFG_SLA_HOURS, offsetof(compliance_config, sla_s[2]))
@@ -72,6 +73,7 @@ void compliance_config_default(compliance_config *c)
         c->sla_s[p - 1] = compliance_sla_seconds(p);
     c->own_exempt = true;
     c->list_max_age_days = 30;
+    c->kyc_lead_days = 30;
 }
 
 int64_t compliance_config_sla(const compliance_config *c, int priority)

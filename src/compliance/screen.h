@@ -41,7 +41,8 @@ int32_t screen_day_of(uint64_t unix_ts);
     X(DESK_CREATE, "desk create")                                                                  \
     X(DESK_RESOLVE, "desk resolve")                                                                \
     X(LIST_UPDATE, "list update")                                                                  \
-    X(INFLOW, "inflow")
+    X(INFLOW, "inflow")                                                                            \
+    X(KYC_REVIEW, "kyc review")
 
 typedef enum {
 #define SCREEN_KIND_ENUM_(name, text) SCREEN_KIND_##name,

@@ -586,6 +586,7 @@ static int run_locked(compliance_screener *scr, store *conn, int64_t now,
             return -1;
     }
     if (screen_inflows(scr, conn, &a, st, e) < 0 || rescreen_in_flight(scr, conn, &a, st, e) < 0 ||
+        compliance_kyc_lifecycle(conn, &a, &scr->cfg, st, e) < 0 ||
         compliance_lists_stale_alerts(conn, &scr->cfg, now, e) < 0)
         return -1;
     if (compliance_sla_alerts(conn, now, NULL, NULL, e) < 0)
