@@ -553,6 +553,8 @@ int cmd_case(cli_ctx *ctx, int argc, char **argv)
         return case_report_cmd(ctx, argc - 1, argv + 1, "case export");
     if (!strcmp(sub, "gate"))
         return case_gate(ctx, argc - 1, argv + 1);
+    if (!strcmp(sub, "travel-rule"))
+        return ccli_case_travel_rule(ctx, argc - 1, argv + 1);
     if (!strcmp(sub, "rules"))
         return case_rules(ctx, argc - 1, argv + 1);
     static const char *const actions[] = {"take",     "next",  "note",  "snooze",

@@ -465,6 +465,8 @@ int cmd_entity(cli_ctx *ctx, int argc, char **argv)
         return ent_link(ctx, argc - 1, argv + 1);
     if (strcmp(sub, "import") == 0)
         return ent_import(ctx, argc - 1, argv + 1);
+    if (strcmp(sub, "travel") == 0)
+        return ccli_entity_travel(ctx, argc - 1, argv + 1);
     return cli_usage("entity", "unknown subcommand '%s' (add, edit, show, list, link, import)",
                      sub);
 }

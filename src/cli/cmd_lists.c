@@ -1,11 +1,13 @@
 /* cmd_lists.c: `fusion lists import|list`: the screening lists the desk imports from
  * their publishers (OFAC SDN.CSV and advanced XML, the FATF jurisdiction file, a plain
- * address list) as versions, each a compliance officer's signed decision. */
+ * address list) as versions, each a compliance officer's signed decision; and the Travel
+ * Rule commands `fusion entity travel` and `fusion case travel-rule`. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bytes.h"
 #include "base/text.h"
 #include "cli/compliance_cli.h"
 #include "cli/opts.h"
@@ -98,6 +100,201 @@ static int lists_list(cli_ctx *ctx, int argc, char **argv)
     }
 out:
     free(vs);
+    store_close(&db);
+    return rc;
+}
+
+/* `entity travel NAME --street ...`: an entity's IVMS101 fields (a signed decision). */
+int ccli_entity_travel(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *street = NULL, *town = NULL, *postcode = NULL, *country = NULL, *nid = NULL,
+               *nid_type = NULL, *bdate = NULL, *bplace = NULL;
+    cli_opt opts[] = {{"street", CLI_OPT_STR, &street},
+                      {"town", CLI_OPT_STR, &town},
+                      {"postcode", CLI_OPT_STR, &postcode},
+                      {"address-country", CLI_OPT_STR, &country},
+                      {"national-id", CLI_OPT_STR, &nid},
+                      {"national-id-type", CLI_OPT_STR, &nid_type},
+                      {"birth-date", CLI_OPT_STR, &bdate},
+                      {"birth-place", CLI_OPT_STR, &bplace}};
+    size_t n_pos = 0;
+    int u = cli_opts("entity travel", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1)
+        return cli_usage("entity travel", "needs the entity's NAME");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    compliance_actor a = ccli_actor(ctx);
+    int rc = EXIT_OK;
+    store_entity x;
+    store_entity_travel t;
+    bool found = false, have = false;
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_entity_find_name(db, argv[1], &x, &found, &e) < 0) {
+        rc = cli_fail(&e);
+        goto out;
+    }
+    if (!found) {
+        err_set(&e, ERR_NOT_FOUND, "no entity named '%.80s' (fusion entity list)", argv[1]);
+        rc = cli_fail(&e);
+        goto out;
+    }
+    if (store_entity_travel_get(db, x.id, &t, &have, &e) < 0) {
+        rc = cli_fail(&e);
+        goto out;
+    }
+    /* given options replace the stored values; the others stay */
+#define SET_(field, v)                                                                             \
+    if (v && strlen(v) >= sizeof t.field) {                                                        \
+        err_set(&e, ERR_INVALID, "--%s is longer than %zu bytes", #field, sizeof t.field - 1);    \
+        rc = cli_fail(&e);                                                                         \
+        goto out;                                                                                  \
+    }                                                                                              \
+    if (v)                                                                                         \
+        snprintf(t.field, sizeof t.field, "%s", v);
+    SET_(street, street)
+    SET_(town, town)
+    SET_(postcode, postcode)
+    SET_(country, country)
+    SET_(national_id, nid)
+    SET_(national_id_type, nid_type)
+    SET_(birth_date, bdate)
+    SET_(birth_place, bplace)
+#undef SET_
+    if (compliance_entity_travel_set(db, &a, x.id, &t, &e) < 0)
+        rc = cli_fail(&e);
+    else
+        printf("Travel Rule data of entity #%lld '%s' recorded (audited)\n", (long long)x.id,
+               x.name);
+out:
+    store_close(&db);
+    return rc;
+}
+
+/* `case travel-rule ESCROW|TX [--chain C]`: the IVMS101 data recorded with the desk's
+ * funding of an escrow (TX: the desk's transaction), else built from the registry now. */
+int ccli_case_travel_rule(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *chain = NULL;
+    cli_opt opts[] = {{"chain", CLI_OPT_STR, &chain}};
+    size_t n_pos = 0;
+    int u = cli_opts("case travel-rule", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1)
+        return cli_usage("case travel-rule", "needs an escrow ADDRESS or a desk transaction hash");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    int rc = EXIT_OK;
+    char *json = NULL;
+    json_t *built = NULL;
+    uint64_t chain_id = 0;
+    addr esc;
+    bool found = false;
+    if (cli_desk_open(ctx, &db, &e) < 0 || (chain && ccli_chain(db, chain, &chain_id, &e) < 0)) {
+        rc = cli_fail(&e);
+        goto out;
+    }
+    if (strlen(argv[1]) == 66) {
+        uint8_t h[32];
+        if (hex_decode_exact(h, 32, argv[1], HEX_REQUIRE_PREFIX, &e) < 0)
+            return cli_usage("case travel-rule", "'%.70s' is not a transaction hash", argv[1]);
+        store_chain *cs = NULL;
+        size_t nc = 0;
+        if (store_chain_list(db, &cs, &nc, &e) < 0) {
+            rc = cli_fail(&e);
+            goto out;
+        }
+        for (size_t i = 0; i < nc && !found; i++) {
+            if (chain && cs[i].chain_id != chain_id)
+                continue;
+            store_outbound o;
+            bool f = false;
+            if (store_outbound_find_hash(db, cs[i].chain_id, h, &o, &f, &e) < 0) {
+                free(cs);
+                rc = cli_fail(&e);
+                goto out;
+            }
+            if (f && o.has_escrow) {
+                chain_id = cs[i].chain_id;
+                esc = o.escrow;
+                found = true;
+            }
+        }
+        free(cs);
+        if (!found) {
+            err_set(&e, ERR_NOT_FOUND, "no desk transaction %.66s about an escrow", argv[1]);
+            rc = cli_fail(&e);
+            goto out;
+        }
+    } else {
+        if (addr_parse(&esc, argv[1], &e) < 0)
+            return cli_usage("case travel-rule", "%s", e.msg);
+        if (!chain) {
+            store_chain *cs = NULL;
+            size_t nc = 0;
+            if (store_chain_list(db, &cs, &nc, &e) < 0) {
+                rc = cli_fail(&e);
+                goto out;
+            }
+            for (size_t i = 0; i < nc && !found; i++) {
+                store_escrow x;
+                bool f = false;
+                if (store_escrow_get(db, cs[i].chain_id, &esc, &x, &f, &e) == 0 && f) {
+                    chain_id = cs[i].chain_id;
+                    found = true;
+                }
+            }
+            free(cs);
+        }
+    }
+    bool rec = false;
+    if (store_travel_record_get(db, chain_id, &esc, &json, &rec, &e) < 0) {
+        rc = cli_fail(&e);
+        goto out;
+    }
+    if (!rec) {
+        store_escrow x;
+        bool f = false;
+        char missing[600];
+        if (store_escrow_get(db, chain_id, &esc, &x, &f, &e) < 0) {
+            rc = cli_fail(&e);
+            goto out;
+        }
+        if (!f) {
+            err_set(&e, ERR_NOT_FOUND, "no escrow %.42s in the desk database (run fusion sync)",
+                    argv[1]);
+            rc = cli_fail(&e);
+            goto out;
+        }
+        if (compliance_travel_data(db, &x, -1, &built, missing, sizeof missing, &e) < 0) {
+            rc = cli_fail(&e);
+            goto out;
+        }
+        json_object_set_new(built, "recorded", json_false());
+        json_object_set_new(built, "missing", json_string(missing));
+        json = json_dumps(built, JSON_INDENT(2) | JSON_SORT_KEYS);
+    } else {
+        json_t *j = json_loads(json, 0, NULL);
+        free(json);
+        json = NULL;
+        if (j) {
+            json_object_set_new(j, "recorded", json_true());
+            json = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+            json_decref(j);
+        }
+    }
+    if (!json) {
+        err_set(&e, ERR_NOMEM, "out of memory printing Travel Rule data");
+        rc = cli_fail(&e);
+        goto out;
+    }
+    printf("%s\n", json);
+out:
+    free(json);
+    json_decref(built);
     store_close(&db);
     return rc;
 }

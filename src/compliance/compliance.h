@@ -128,6 +128,8 @@ typedef struct compliance_config {
     bool own_exempt;       /* the desk's own accounts skip velocity/structuring (own.exempt) */
     int list_max_age_days; /* an imported list older than this raises an alert (0: never) */
     int kyc_lead_days;     /* KYC expiry/review this close raises an alert and a case */
+    bool travel_on;              /* travel_rule.enabled */
+    double travel_threshold_usd; /* travel_rule.threshold_usd */
 } compliance_config;
 
 /* The documented defaults (screen_config_default, SLA 4 / 24 / 72 h). */
@@ -229,6 +231,22 @@ int compliance_lists_stale_alerts(store *s, const compliance_config *cfg, int64_
  * longer due clear. Run by every screening pass. */
 int compliance_kyc_lifecycle(store *s, const compliance_actor *a, const compliance_config *cfg,
                              compliance_screen_stats *st, err *e) COMPLIANCE_WUR;
+
+/* ---- Travel Rule data (travel.c) ---- */
+
+/* Sets an entity's IVMS101 fields the registry does not hold (compliance role; audited
+ * "entity.travel_data"); empty fields clear. */
+int compliance_entity_travel_set(store *s, const compliance_actor *a, int64_t entity_id,
+                                 const store_entity_travel *t, err *e) COMPLIANCE_WUR;
+/* The IVMS101 JSON of escrow x's funding ({"ivms101": {originator, beneficiary},
+ * "transfer": {...}}); missing: the required fields that are not there ("" when none). */
+int compliance_travel_data(store *s, const store_escrow *x, double usd, json_t **out,
+                           char *missing, size_t cap, err *e) COMPLIANCE_WUR;
+/* Before the desk signs action on x: a fund at or above travel_rule.threshold_usd (USD from
+ * <home>/prices.csv or the oracle feeds; no price: not checked) is refused (ERR_DENIED,
+ * one line naming the missing fields) unless the data is complete, and is then recorded. */
+int compliance_travel_gate(store *s, const compliance_actor *a, const compliance_config *cfg,
+                           const char *action, const store_escrow *x, err *e) COMPLIANCE_WUR;
 
 /* ---- the desk's automatic screener (screener.c) ---- */
 

@@ -50,6 +50,8 @@ typedef enum { CFG_BOOL, CFG_SCORE, CFG_COUNT, CFG_USD, CFG_RATIO, CFG_HOURS, CF
     X("own.exempt", CFG_BOOL, offsetof(compliance_config, own_exempt))                             \
     X("lists.max_age_days", CFG_DAYS, offsetof(compliance_config, list_max_age_days))              \
     X("kyc.lead_days", CFG_DAYS, offsetof(compliance_config, kyc_lead_days))                       \
+    X("travel_rule.enabled", CFG_BOOL, offsetof(compliance_config, travel_on))                     \
+    X("travel_rule.threshold_usd", CFG_USD, offsetof(compliance_config, travel_threshold_usd))     \
     X("sla.high_hours", CFG_SLA_HOURS, offsetof(compliance_config, sla_s[0]))                      \
     X("sla.medium_hours", CFG_SLA_HOURS, offsetof(compliance_config, sla_s[1]))                    \
     X("sla.low_hours", CFG_SLA_HOURS, offsetof(compliance_config, sla_s[2]))
@@ -74,6 +76,8 @@ void compliance_config_default(compliance_config *c)
     c->own_exempt = true;
     c->list_max_age_days = 30;
     c->kyc_lead_days = 30;
+    c->travel_on = true;
+    c->travel_threshold_usd = 1000;
 }
 
 int64_t compliance_config_sla(const compliance_config *c, int priority)

@@ -28,6 +28,8 @@ int compliance_lists_build(store *s, const char *manifest, const char *desk_list
  * operators' keys and every address of an entity linked to one of them. */
 int compliance_own_accounts(store *s, const compliance_config *cfg, screen_ctx *ctx,
                             err *e) COMPLIANCE_WUR;
+/* An escrow's amount in USD (an estimate) from prices, or SCREEN_USD_UNKNOWN. */
+double compliance_usd_of(store *s, const compliance_prices *prices, const store_escrow *x);
 /* The list's name for a listed jurisdiction, or NULL. */
 const char *screen_fatf_name(const screen_fatf *f, const char *iso2);
 

@@ -760,8 +760,9 @@ int compliance_screen_action(store *s, const compliance_actor *a, const complian
     u256 amount;
     memset(&amount, 0, sizeof amount);
     token = zero;
+    store_escrow x;
+    memset(&x, 0, sizeof x);
     if (r->escrow) {
-        store_escrow x;
         bool found = false;
         if (store_escrow_get(s, r->chain_id, r->escrow, &x, &found, e) < 0)
             return -1;
@@ -859,6 +860,9 @@ int compliance_screen_action(store *s, const compliance_actor *a, const complian
                      r->action, screen_role_name(h->role), hex, h->list_version,
                      screen_rule_id(h->rule), cs);
     }
+    /* the Travel Rule: a funding at or above the threshold carries both parties' data */
+    if (rc == 0 && r->escrow)
+        rc = compliance_travel_gate(s, a, &scr->cfg, r->action, &x, e);
 out:
     compliance_screener_free(&scr);
     return rc;

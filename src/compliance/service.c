@@ -181,7 +181,7 @@ out:
 }
 
 /* amount (base units) x price as USD, or SCREEN_USD_UNKNOWN without a price or decimals. */
-static double usd_of(store *s, const compliance_prices *prices, const store_escrow *x)
+double compliance_usd_of(store *s, const compliance_prices *prices, const store_escrow *x)
 {
     if (!prices)
         return SCREEN_USD_UNKNOWN;
@@ -541,7 +541,7 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
                            .payee = x->payee,
                            .token = x->token,
                            .amount = x->amount,
-                           .usd_estimate = usd_of(s, prices, x),
+                           .usd_estimate = compliance_usd_of(s, prices, x),
                            .timestamp = found ? blk.timestamp : (uint64_t)a->now};
         screen_hit hits[SCREEN_HITS_MAX];
         size_t nh = 0;

@@ -806,6 +806,26 @@ int store_inflow_cursor(store *s, uint64_t chain_id, uint64_t *next, bool *found
                         err *e) STORE_WUR;
 int store_inflow_cursor_set(store *s, uint64_t chain_id, uint64_t next, err *e) STORE_WUR;
 
+/* Travel Rule data of an entity (IVMS101 fields the registry does not hold). */
+typedef struct store_entity_travel {
+    int64_t entity_id;
+    char street[128], town[64], postcode[24], country[3];
+    char national_id[64], national_id_type[8];
+    char birth_date[11], birth_place[64];
+    int64_t updated_at;
+} store_entity_travel;
+
+int store_entity_travel_get(store *s, int64_t entity_id, store_entity_travel *out, bool *found,
+                            err *e) STORE_WUR;
+int store_entity_travel_put(store *s, const store_entity_travel *t, err *e) STORE_WUR;
+/* Records the IVMS101 JSON of a transfer the desk signs; inside the caller's transaction. */
+int store_travel_record_add(store *s, uint64_t chain_id, const addr *escrow, const char *action,
+                            double usd, const char *ivms_json, int64_t at,
+                            const char *operator_name, err *e) STORE_WUR;
+/* The newest record about an escrow (*json malloc'ed; NULL with *found false: none). */
+int store_travel_record_get(store *s, uint64_t chain_id, const addr *escrow, char **json,
+                            bool *found, err *e) STORE_WUR;
+
 /* ==== end compliance ==== */
 
 #endif

@@ -277,3 +277,113 @@ int store_inflow_cursor_set(store *s, uint64_t chain_id, uint64_t next, err *e)
     store_bind_u64(st, 2, next);
     return store_exec_stmt(s, st, "moving the inflow cursor", e);
 }
+
+/* ---- Travel Rule ---- */
+
+static const char SQL_TR_GET[] =
+    "SELECT entity_id, coalesce(street, ''), coalesce(town, ''), coalesce(postcode, ''),"
+    " coalesce(country, ''), coalesce(national_id, ''), coalesce(national_id_type, ''),"
+    " coalesce(birth_date, ''), coalesce(birth_place, ''), updated_at"
+    " FROM entity_travel WHERE entity_id = ?1";
+static const char SQL_TR_PUT[] =
+    "INSERT INTO entity_travel (entity_id, street, town, postcode, country, national_id,"
+    " national_id_type, birth_date, birth_place, updated_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    " ON CONFLICT (entity_id) DO UPDATE SET street = excluded.street, town = excluded.town,"
+    " postcode = excluded.postcode, country = excluded.country,"
+    " national_id = excluded.national_id, national_id_type = excluded.national_id_type,"
+    " birth_date = excluded.birth_date, birth_place = excluded.birth_place,"
+    " updated_at = excluded.updated_at";
+static const char SQL_TREC_ADD[] =
+    "INSERT INTO travel_records (chain_id, escrow, action, usd_estimate, ivms101, recorded_at,"
+    " operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+static const char SQL_TREC_GET[] =
+    "SELECT ivms101 FROM travel_records WHERE chain_id = ?1 AND escrow = ?2"
+    " ORDER BY id DESC LIMIT 1";
+
+static int tr_row(sqlite3_stmt *st, void *item, err *e)
+{
+    (void)e;
+    store_entity_travel *t = item;
+    t->entity_id = sqlite3_column_int64(st, 0);
+    store_copy_text(st, 1, t->street, sizeof t->street);
+    store_copy_text(st, 2, t->town, sizeof t->town);
+    store_copy_text(st, 3, t->postcode, sizeof t->postcode);
+    store_copy_text(st, 4, t->country, sizeof t->country);
+    store_copy_text(st, 5, t->national_id, sizeof t->national_id);
+    store_copy_text(st, 6, t->national_id_type, sizeof t->national_id_type);
+    store_copy_text(st, 7, t->birth_date, sizeof t->birth_date);
+    store_copy_text(st, 8, t->birth_place, sizeof t->birth_place);
+    t->updated_at = sqlite3_column_int64(st, 9);
+    return 0;
+}
+
+int store_entity_travel_get(store *s, int64_t entity_id, store_entity_travel *out, bool *found,
+                            err *e)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = store_stmt(s, SQL_TR_GET, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, entity_id);
+    return store_get_row(s, st, tr_row, out, found, "reading Travel Rule data", e);
+}
+
+int store_entity_travel_put(store *s, const store_entity_travel *t, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_TR_PUT, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, t->entity_id);
+    store_bind_opt_text(st, 2, t->street);
+    store_bind_opt_text(st, 3, t->town);
+    store_bind_opt_text(st, 4, t->postcode);
+    store_bind_opt_text(st, 5, t->country);
+    store_bind_opt_text(st, 6, t->national_id);
+    store_bind_opt_text(st, 7, t->national_id_type);
+    store_bind_opt_text(st, 8, t->birth_date);
+    store_bind_opt_text(st, 9, t->birth_place);
+    sqlite3_bind_int64(st, 10, t->updated_at);
+    return store_exec_stmt(s, st, "writing Travel Rule data", e);
+}
+
+int store_travel_record_add(store *s, uint64_t chain_id, const addr *escrow, const char *action,
+                            double usd, const char *ivms_json, int64_t at,
+                            const char *operator_name, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_TREC_ADD, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    store_bind_addr(st, 2, escrow);
+    sqlite3_bind_text(st, 3, action, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 4, usd);
+    sqlite3_bind_text(st, 5, ivms_json, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, at);
+    sqlite3_bind_text(st, 7, operator_name, -1, SQLITE_TRANSIENT);
+    return store_exec_stmt(s, st, "recording Travel Rule data", e);
+}
+
+int store_travel_record_get(store *s, uint64_t chain_id, const addr *escrow, char **json,
+                            bool *found, err *e)
+{
+    *json = NULL;
+    *found = false;
+    sqlite3_stmt *st = store_stmt(s, SQL_TREC_GET, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    store_bind_addr(st, 2, escrow);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        *json = strdup(t ? t : "{}");
+        *found = true;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, e, "reading Travel Rule data");
+    if (*found && !*json)
+        return err_set(e, ERR_NOMEM, "out of memory reading Travel Rule data");
+    return 0;
+}

@@ -506,7 +506,22 @@ static const char step_lists[] =
     "CREATE INDEX inflows_pending ON inflows (screened_at) WHERE screened_at IS NULL;"
     "CREATE TABLE inflow_cursor ("
     "  chain_id INTEGER PRIMARY KEY,"
-    "  next_block INTEGER NOT NULL);";
+    "  next_block INTEGER NOT NULL);"
+    "CREATE TABLE entity_travel ("
+    "  entity_id INTEGER PRIMARY KEY REFERENCES entities (id),"
+    "  street TEXT, town TEXT, postcode TEXT, country TEXT,"
+    "  national_id TEXT, national_id_type TEXT, birth_date TEXT, birth_place TEXT,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE TABLE travel_records ("
+    "  id INTEGER PRIMARY KEY,"
+    "  chain_id INTEGER NOT NULL,"
+    "  escrow TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  usd_estimate REAL,"
+    "  ivms101 TEXT NOT NULL,"
+    "  recorded_at INTEGER NOT NULL,"
+    "  operator TEXT NOT NULL);"
+    "CREATE INDEX travel_records_escrow ON travel_records (chain_id, escrow);";
 
 const char *const store_schema_steps[] = {
     step1_config,

@@ -23,6 +23,7 @@ DECIDING = {
     ("entity", "import"), ("alerts", "ack"), ("risk", "set-drawn"), ("operator", "add"),
     ("operator", "roles"), ("operator", "remove"), ("chain", "add"), ("chain", "add-factory"), ("chain", "remove"),
     ("asset", "add-token"), ("asset", "add-feed"), ("lists", "import"),
+    ("entity", "travel"),
 }
 ENV = {"FUSION_KDF": "interactive"}
 # anvil's dev keys (its default mnemonic), by address: a test operator given one of these
