@@ -414,8 +414,10 @@ static int screen_inflow(compliance_screener *scr, store *conn, const compliance
             continue;
         screen_hit h = hits[j];
         char ev[SCREEN_EVIDENCE_MAX];
-        snprintf(ev, sizeof ev, "inflow tx %s (block %llu): %s base units of %s; %s", tx,
-                 (unsigned long long)f->block_number, amt, tok, hits[j].evidence);
+        /* the amount and token are the inflow row's (by tx hash); the hit's own line is cut
+         * to fit */
+        snprintf(ev, sizeof ev, "inflow tx %s (block %llu) of %.40s base units of %.42s: %.100s",
+                 tx, (unsigned long long)f->block_number, amt, tok, hits[j].evidence);
         memcpy(h.evidence, ev, sizeof h.evidence);
         hits[k++] = h;
     }

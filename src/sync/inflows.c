@@ -77,7 +77,9 @@ static int scan_logs(rpc_client *rpc, uint64_t chain_id, const store_operator *o
     if (!params)
         return err_set(e, ERR_NOMEM, "out of memory asking for inflows");
     json_t *res = NULL;
-    if (rpc_call(rpc, "eth_getLogs", params, &res, e) < 0)
+    int called = rpc_call(rpc, "eth_getLogs", params, &res, e); /* params: borrowed */
+    json_decref(params);
+    if (called < 0)
         return err_prefix(e, "inflows: eth_getLogs %" PRIu64 "..%" PRIu64, from, to);
     int rc = 0;
     if (!json_is_array(res)) {
@@ -144,7 +146,9 @@ static int scan_native(rpc_client *rpc, uint64_t chain_id, const store_operator 
         json_t *blk = NULL;
         if (!params)
             return err_set(e, ERR_NOMEM, "out of memory asking for a block");
-        if (rpc_call(rpc, "eth_getBlockByNumber", params, &blk, e) < 0)
+        int called = rpc_call(rpc, "eth_getBlockByNumber", params, &blk, e);
+        json_decref(params);
+        if (called < 0)
             return err_prefix(e, "inflows: block %" PRIu64, b);
         int rc = 0;
         uint8_t bhash[32];
