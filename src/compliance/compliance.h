@@ -281,6 +281,9 @@ void compliance_screener_stop(compliance_screener *scr);
  * runs a pass on conn unless one is running, in which case that one runs again (chain
  * threads never wait for each other). Errors go to the log. */
 void compliance_screener_after_commit(void *scr, store *conn, uint64_t chain_id);
+/* Swaps in the lists of the desk's current imported versions (what a pass does first). */
+int compliance_screener_refresh_lists(compliance_screener *scr, store *conn,
+                                      err *e) COMPLIANCE_WUR;
 /* Totals of every pass so far. */
 void compliance_screener_totals(compliance_screener *scr, compliance_screen_stats *out);
 /* The rule configuration and the lists in use (valid while scr lives). */

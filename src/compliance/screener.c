@@ -335,6 +335,14 @@ static int lists_refresh(compliance_screener *scr, store *conn, err *e)
     return 0;
 }
 
+int compliance_screener_refresh_lists(compliance_screener *scr, store *conn, err *e)
+{
+    pthread_mutex_lock(&scr->mu);
+    int rc = lists_refresh(scr, conn, e);
+    pthread_mutex_unlock(&scr->mu);
+    return rc;
+}
+
 /* The desk's own accounts (own.exempt): the operators' keys, and every address of an
  * entity one of whose addresses is an operator's key (the desk's own entity). */
 int compliance_own_accounts(store *s, const compliance_config *cfg, screen_ctx *ctx, err *e)

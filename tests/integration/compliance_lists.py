@@ -218,6 +218,8 @@ def main():
         # the gate refuses to move the money now
         r = desk.as_op("bob", "escrow", "approve", esc, check=False, screen=False)
         assert r.returncode == 1 and "sanctions" in r.stderr, r.stderr
+        rules = desk.run("case", "rules").stdout
+        assert "# sanctions list 2026-11-09/" in rules, rules
         log(f"update v2: case #{c['id']} opened in the next pass naming list version 2: ok")
 
         # OFAC's advanced XML and the FATF file
