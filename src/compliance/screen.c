@@ -645,8 +645,9 @@ int screen_event(screen_ctx *ctx, const screen_entities *ents, const screen_inpu
         if (c->jurisdiction.on)
             rule_jurisdiction(ctx, &o, &all[i]);
     }
+    /* a large escrow the desk itself pays is its counterparty's, not the desk's */
     if (c->large.on)
-        rule_large(ctx, ev, &o, payer_ent);
+        rule_large(ctx, ev, &o, screen_ctx_is_own(ctx, &ev->payer) ? payee_ent : payer_ent);
 
     bool windowed =
         (c->window_kinds & SCREEN_KIND_BIT(ev->kind)) && (c->structuring.on || c->velocity.on);

@@ -734,6 +734,12 @@ static void test_own_flow(void **state)
     h = find(&r, SCREEN_RULE_STRUCTURING);
     assert_non_null(h);
     assert_int_equal(h->role, SCREEN_ROLE_PAYEE);
+    /* a large escrow the desk pays is about its counterparty's entity */
+    screen_input big = event(T0 + 1000, 20000.0);
+    screen(ctx, idx, &big, &r);
+    h = find(&r, SCREEN_RULE_LARGE);
+    assert_non_null(h);
+    assert_int_equal(h->entity_id, Q_OK);
     /* both sides own: no window counts it */
     assert_int_equal(screen_ctx_own_add(ctx, &q, &e), 0);
     screen_input ev = event(T0 + 1200, 9500.0);
