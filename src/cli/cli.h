@@ -49,6 +49,7 @@ typedef struct cli_ctx {
     X(entity, "KYC/KYB registry: add, edit, show, list, link, import")                             \
     X(case, "compliance cases: screen, list, show, take, next, note, snooze, escalate, clear, "    \
             "block, report, export, gate")                                                         \
+    X(lists, "screening lists: import (OFAC SDN.CSV, advanced XML, FATF, plain), list")          \
     X(backup, "encrypted backup of the desk while it runs: --out FILE")                            \
     X(restore, "restore a backup into an empty home: FILE --home DIR, then check the chains")      \
     X(report, "the day's book as CSV and JSON files: daily [--date YYYY-MM-DD]")                   \

@@ -233,6 +233,17 @@ static int case_rules(cli_ctx *ctx, int argc, char **argv)
     }
     char conf[PATH_MAX + 32];
     snprintf(conf, sizeof conf, "%s/compliance.conf", ctx->home);
+    /* the lists the desk imported (fusion lists import) replace or join the shipped ones */
+    store *ldb = NULL;
+    err le;
+    err_clear(&le);
+    if (cli_desk_open(ctx, &ldb, &le) == 0 && compliance_screener_refresh_lists(scr, ldb, &le) < 0) {
+        store_close(&ldb);
+        free(text);
+        compliance_screener_free(&scr);
+        return cli_fail(&le);
+    }
+    store_close(&ldb);
     const screen_ctx *sc = compliance_screener_ctx(scr);
     screen_list_info si, fi;
     screen_sanctions_info(screen_ctx_sanctions(sc), &si);
@@ -553,6 +564,8 @@ int cmd_case(cli_ctx *ctx, int argc, char **argv)
         return case_report_cmd(ctx, argc - 1, argv + 1, "case export");
     if (!strcmp(sub, "gate"))
         return case_gate(ctx, argc - 1, argv + 1);
+    if (!strcmp(sub, "travel-rule"))
+        return ccli_case_travel_rule(ctx, argc - 1, argv + 1);
     if (!strcmp(sub, "rules"))
         return case_rules(ctx, argc - 1, argv + 1);
     static const char *const actions[] = {"take",     "next",  "note",  "snooze",

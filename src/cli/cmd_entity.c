@@ -448,6 +448,74 @@ static int ent_import(cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
+/* `entity travel NAME --street ...`: an entity's IVMS101 fields (a signed decision). */
+int ccli_entity_travel(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *street = NULL, *town = NULL, *postcode = NULL, *country = NULL, *nid = NULL,
+               *nid_type = NULL, *bdate = NULL, *bplace = NULL;
+    cli_opt opts[] = {{"street", CLI_OPT_STR, &street},
+                      {"town", CLI_OPT_STR, &town},
+                      {"postcode", CLI_OPT_STR, &postcode},
+                      {"address-country", CLI_OPT_STR, &country},
+                      {"national-id", CLI_OPT_STR, &nid},
+                      {"national-id-type", CLI_OPT_STR, &nid_type},
+                      {"birth-date", CLI_OPT_STR, &bdate},
+                      {"birth-place", CLI_OPT_STR, &bplace}};
+    size_t n_pos = 0;
+    int u = cli_opts("entity travel", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1)
+        return cli_usage("entity travel", "needs the entity's NAME");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    compliance_actor a = ccli_actor(ctx);
+    int rc = EXIT_OK;
+    store_entity x;
+    store_entity_travel t;
+    bool found = false, have = false;
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_entity_find_name(db, argv[1], &x, &found, &e) < 0) {
+        rc = cli_fail(&e);
+        goto out;
+    }
+    if (!found) {
+        err_set(&e, ERR_NOT_FOUND, "no entity named '%.80s' (fusion entity list)", argv[1]);
+        rc = cli_fail(&e);
+        goto out;
+    }
+    if (store_entity_travel_get(db, x.id, &t, &have, &e) < 0) {
+        rc = cli_fail(&e);
+        goto out;
+    }
+    /* given options replace the stored values; the others stay */
+#define SET_(field, v)                                                                             \
+    if (v && strlen(v) >= sizeof t.field) {                                                        \
+        err_set(&e, ERR_INVALID, "--%s is longer than %zu bytes", #field, sizeof t.field - 1);    \
+        rc = cli_fail(&e);                                                                         \
+        goto out;                                                                                  \
+    }                                                                                              \
+    if (v)                                                                                         \
+        snprintf(t.field, sizeof t.field, "%s", v);
+    SET_(street, street)
+    SET_(town, town)
+    SET_(postcode, postcode)
+    SET_(country, country)
+    SET_(national_id, nid)
+    SET_(national_id_type, nid_type)
+    SET_(birth_date, bdate)
+    SET_(birth_place, bplace)
+#undef SET_
+    if (compliance_entity_travel_set(db, &a, x.id, &t, &e) < 0)
+        rc = cli_fail(&e);
+    else
+        printf("Travel Rule data of entity #%lld '%s' recorded (audited)\n", (long long)x.id,
+               x.name);
+out:
+    store_close(&db);
+    return rc;
+}
+
 int cmd_entity(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
@@ -465,6 +533,8 @@ int cmd_entity(cli_ctx *ctx, int argc, char **argv)
         return ent_link(ctx, argc - 1, argv + 1);
     if (strcmp(sub, "import") == 0)
         return ent_import(ctx, argc - 1, argv + 1);
+    if (strcmp(sub, "travel") == 0)
+        return ccli_entity_travel(ctx, argc - 1, argv + 1);
     return cli_usage("entity", "unknown subcommand '%s' (add, edit, show, list, link, import)",
                      sub);
 }

@@ -13,4 +13,8 @@ compliance_actor ccli_actor(const cli_ctx *ctx);
 int ccli_chain(store *db, const char *s, uint64_t *chain_id, err *e)
     __attribute__((warn_unused_result));
 
+/* `fusion entity travel` (cmd_entity.c) and `fusion case travel-rule` (cmd_lists.c). */
+int ccli_entity_travel(cli_ctx *ctx, int argc, char **argv);
+int ccli_case_travel_rule(cli_ctx *ctx, int argc, char **argv);
+
 #endif

@@ -105,7 +105,7 @@ static const char *const deciding[][2] = {
     {"entity", "import"}, {"alerts", "ack"},   {"risk", "set-drawn"}, {"operator", "add"},
     {"operator", "roles"}, {"operator", "remove"}, {"chain", "add"},    {"chain", "add-factory"},
     {"chain", "add-endpoint"}, {"chain", "remove"}, {"asset", "add-token"}, {"asset", "add-feed"},
-    {"config", "sign"},
+    {"config", "sign"}, {"lists", "import"}, {"entity", "travel"},
 };
 
 int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)

@@ -112,6 +112,10 @@
     X("entity", "list", "fusion entity list [--json|--csv]")                                       \
     X("entity", "link", "fusion entity link NAME --chain C --address ADDR")                        \
     X("entity", "import", "fusion entity import FILE.csv")                                         \
+    X("entity", "travel",                                                                          \
+      "fusion entity travel NAME [--street S] [--town T] [--postcode P] [--address-country CC]\n"   \
+      "         [--national-id ID --national-id-type LEIX|CCPT|...] [--birth-date YYYY-MM-DD]\n"   \
+      "         [--birth-place P]   (Travel Rule data, IVMS101)")                                \
     X("case", "screen",                                                                            \
       "fusion case screen [--lists FILE] [--desk-list FILE] [--fatf FILE] [--prices DIR]\n"        \
       "         [--config FILE] [--follow]")                                                       \
@@ -127,7 +131,12 @@
     X("case", "report", "fusion case report ID [--note TEXT]")                                     \
     X("case", "export", "fusion case export ID|--from YYYY-MM-DD --to YYYY-MM-DD [--out FILE] [--json]") \
     X("case", "gate", "fusion case gate --chain C --escrow ADDR [--action ACTION]")                \
+    X("case", "travel-rule", "fusion case travel-rule ESCROW|TXHASH [--chain C]   (IVMS101 JSON)") \
     X("case", "rules", "fusion case rules [--config FILE] [--sanctions off|on --reason TEXT]")     \
+    X("lists", "import",                                                                           \
+      "fusion lists import FILE --format sdn-csv|ofac-xml|fatf|plain [--name NAME]\n"               \
+      "         [--published YYYY-MM-DD]")                                                         \
+    X("lists", "list", "fusion lists list [--all] [--json]")                                       \
     X("backup", "",                                                                                \
       "fusion backup --out FILE [--passphrase-file FILE] [--kdf interactive|moderate|sensitive]\n" \
       "         [--force]")                                                                        \

@@ -125,6 +125,11 @@ typedef struct compliance_config {
     screen_config rules;
     int64_t sla_s[3]; /* SLA seconds by priority (high, medium, low) */
     size_t sanctions_line; /* line of the file that set sanctions.enabled (0: not set) */
+    bool own_exempt;       /* the desk's own accounts skip velocity/structuring (own.exempt) */
+    int list_max_age_days; /* an imported list older than this raises an alert (0: never) */
+    int kyc_lead_days;     /* KYC expiry/review this close raises an alert and a case */
+    bool travel_on;              /* travel_rule.enabled */
+    double travel_threshold_usd; /* travel_rule.threshold_usd */
 } compliance_config;
 
 /* The documented defaults (screen_config_default, SLA 4 / 24 / 72 h). */
@@ -201,6 +206,50 @@ int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *c
                               const compliance_prices *prices, compliance_screen_stats *stats,
                               err *e) COMPLIANCE_WUR;
 
+/* ---- imported screening lists (listimport.c) ---- */
+
+/* Imports the list file at path as a new version of list `name` (NULL: "ofac-sdn" for
+ * sdn-csv and ofac-xml, "fatf" for fatf; a plain list must be named). format: sdn-csv,
+ * ofac-xml, fatf or plain. published (YYYY-MM-DD) is required when the file does not say
+ * it (SDN.CSV, plain). The caller needs the compliance role. The version, its entries
+ * and a signed "compliance.list_import" audit row go in one transaction; a malformed file
+ * is refused with "FILE:LINE: reason" and nothing is stored. out: the version made. */
+int compliance_list_import(store *s, const compliance_actor *a, const char *path,
+                           const char *format, const char *name, const char *published,
+                           store_list_version *out, err *e) COMPLIANCE_WUR;
+/* Parses list text in memory only (the fuzz target). */
+int compliance_list_check(const char *format, const char *name, const char *data, size_t len,
+                          size_t *n_entries, err *e) COMPLIANCE_WUR;
+/* Raises/clears "list:<name>:stale" alerts for the current versions older than the
+ * configured age. */
+int compliance_lists_stale_alerts(store *s, const compliance_config *cfg, int64_t now,
+                                  err *e) COMPLIANCE_WUR;
+
+/* ---- the KYC lifecycle (kyc.c) ---- */
+
+/* For every entity whose KYC expiry or review date is at most cfg->kyc_lead_days away
+ * (or past): an alert "kyc:<id>:expiry" / "kyc:<id>:review" (critical once past) and a
+ * case on the entity for that date (rule kyc, kind "kyc review"); the alerts of dates no
+ * longer due clear. Run by every screening pass. */
+int compliance_kyc_lifecycle(store *s, const compliance_actor *a, const compliance_config *cfg,
+                             compliance_screen_stats *st, err *e) COMPLIANCE_WUR;
+
+/* ---- Travel Rule data (travel.c) ---- */
+
+/* Sets an entity's IVMS101 fields the registry does not hold (compliance role; audited
+ * "entity.travel_data"); empty fields clear. */
+int compliance_entity_travel_set(store *s, const compliance_actor *a, int64_t entity_id,
+                                 const store_entity_travel *t, err *e) COMPLIANCE_WUR;
+/* The IVMS101 JSON of escrow x's funding ({"ivms101": {originator, beneficiary},
+ * "transfer": {...}}); missing: the required fields that are not there ("" when none). */
+int compliance_travel_data(store *s, const store_escrow *x, double usd, json_t **out,
+                           char *missing, size_t cap, err *e) COMPLIANCE_WUR;
+/* Before the desk signs action on x: a fund at or above travel_rule.threshold_usd (USD from
+ * <home>/prices.csv or the oracle feeds; no price: not checked) is refused (ERR_DENIED,
+ * one line naming the missing fields) unless the data is complete, and is then recorded. */
+int compliance_travel_gate(store *s, const compliance_actor *a, const compliance_config *cfg,
+                           const char *action, const store_escrow *x, err *e) COMPLIANCE_WUR;
+
 /* ---- the desk's automatic screener (screener.c) ---- */
 
 /* Where the screener's inputs come from; NULL fields take the desk defaults: the shipped
@@ -234,6 +283,9 @@ void compliance_screener_stop(compliance_screener *scr);
  * runs a pass on conn unless one is running, in which case that one runs again (chain
  * threads never wait for each other). Errors go to the log. */
 void compliance_screener_after_commit(void *scr, store *conn, uint64_t chain_id);
+/* Swaps in the lists of the desk's current imported versions (what a pass does first). */
+int compliance_screener_refresh_lists(compliance_screener *scr, store *conn,
+                                      err *e) COMPLIANCE_WUR;
 /* Totals of every pass so far. */
 void compliance_screener_totals(compliance_screener *scr, compliance_screen_stats *out);
 /* The rule configuration and the lists in use (valid while scr lives). */

@@ -14,7 +14,7 @@
 #include "base/fsperm.h"
 
 typedef enum { CFG_BOOL, CFG_SCORE, CFG_COUNT, CFG_USD, CFG_RATIO, CFG_HOURS, CFG_MINUTES,
-               CFG_SLA_HOURS } cfg_type;
+               CFG_SLA_HOURS, CFG_DAYS } cfg_type;
 
 #define R_(field) offsetof(compliance_config, rules.field)
 
@@ -47,6 +47,11 @@ typedef enum { CFG_BOOL, CFG_SCORE, CFG_COUNT, CFG_USD, CFG_RATIO, CFG_HOURS, CF
     X("velocity.window_minutes", CFG_MINUTES, R_(velocity.window_s))                               \
     X("velocity.max_count", CFG_COUNT, R_(velocity.max_count))                                     \
     X("velocity.max_usd", CFG_USD, R_(velocity.max_usd))                                           \
+    X("own.exempt", CFG_BOOL, offsetof(compliance_config, own_exempt))                             \
+    X("lists.max_age_days", CFG_DAYS, offsetof(compliance_config, list_max_age_days))              \
+    X("kyc.lead_days", CFG_DAYS, offsetof(compliance_config, kyc_lead_days))                       \
+    X("travel_rule.enabled", CFG_BOOL, offsetof(compliance_config, travel_on))                     \
+    X("travel_rule.threshold_usd", CFG_USD, offsetof(compliance_config, travel_threshold_usd))     \
     X("sla.high_hours", CFG_SLA_HOURS, offsetof(compliance_config, sla_s[0]))                      \
     X("sla.medium_hours", CFG_SLA_HOURS, offsetof(compliance_config, sla_s[1]))                    \
     X("sla.low_hours", CFG_SLA_HOURS, offsetof(compliance_config, sla_s[2]))
@@ -68,6 +73,11 @@ void compliance_config_default(compliance_config *c)
     screen_config_default(&c->rules);
     for (int p = 1; p <= 3; p++)
         c->sla_s[p - 1] = compliance_sla_seconds(p);
+    c->own_exempt = true;
+    c->list_max_age_days = 30;
+    c->kyc_lead_days = 30;
+    c->travel_on = true;
+    c->travel_threshold_usd = 1000;
 }
 
 int64_t compliance_config_sla(const compliance_config *c, int priority)
@@ -142,6 +152,13 @@ static int set_key(compliance_config *c, const struct cfg_key *k, const char *v,
             *(int64_t *)(void *)base = (int64_t)u;
         else
             *(uint64_t *)(void *)base = u;
+        return 0;
+    case CFG_DAYS:
+        if (!parse_uint(v, 100000, &u)) {
+            snprintf(why, cap, "must be a whole number of days from 0 (no limit) to 100000");
+            return -1;
+        }
+        *(int *)(void *)base = (int)u;
         return 0;
     case CFG_USD:
     case CFG_RATIO: {
@@ -266,6 +283,9 @@ char *compliance_config_text(const compliance_config *c)
         case CFG_USD:
         case CFG_RATIO:
             fprintf(f, "%.15g", *(const double *)v);
+            break;
+        case CFG_DAYS:
+            fprintf(f, "%d", *(const int *)v);
             break;
         }
         fputc('\n', f);

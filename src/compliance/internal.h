@@ -11,6 +11,25 @@
 /* Where a listed address came from: "sanctioned_addresses_ETH.txt line 12", or for the
  * desk list "desk.txt line 3: <reason>". Returns false when a is not listed. */
 bool screen_sanctions_source(const screen_sanctions *s, const addr *a, char *out, size_t cap);
+/* Adds a source of already parsed addresses (an imported list version): name is quoted in
+ * the evidence, sha256 is the imported file's; published moves the list's as-of date when
+ * it is newer. */
+int screen_sanctions_add_entries(screen_sanctions *s, const char *name, const char *published,
+                                 const uint8_t sha256[32], const addr *addrs,
+                                 const uint32_t *lines, size_t n, err *e) COMPLIANCE_WUR;
+/* The sanctions and FATF lists from the current imported versions in s: an imported
+ * "ofac-sdn" replaces the shipped snapshot (manifest), other address lists are added, the
+ * desk list always; an imported FATF version replaces fatf_path. *max_id: the newest
+ * version id (0: none). */
+int compliance_lists_build(store *s, const char *manifest, const char *desk_list,
+                           const char *fatf_path, screen_sanctions **sanc, screen_fatf **fatf,
+                           int64_t *max_id, err *e) COMPLIANCE_WUR;
+/* Loads the desk's own accounts into ctx when cfg->own_exempt (else clears them): the
+ * operators' keys and every address of an entity linked to one of them. */
+int compliance_own_accounts(store *s, const compliance_config *cfg, screen_ctx *ctx,
+                            err *e) COMPLIANCE_WUR;
+/* An escrow's amount in USD (an estimate) from prices, or SCREEN_USD_UNKNOWN. */
+double compliance_usd_of(store *s, const compliance_prices *prices, const store_escrow *x);
 /* The list's name for a listed jurisdiction, or NULL. */
 const char *screen_fatf_name(const screen_fatf *f, const char *iso2);
 

@@ -389,6 +389,34 @@ int screen_sanctions_add(screen_sanctions *s, const char *name, const char *data
     return rc;
 }
 
+int screen_sanctions_add_entries(screen_sanctions *s, const char *name, const char *published,
+                                 const uint8_t sha256[32], const addr *addrs,
+                                 const uint32_t *lines, size_t n, err *e)
+{
+    if (s->n_sources >= UINT32_MAX)
+        return err_set(e, ERR_OVERFLOW, "too many sanctions list sources");
+    sanc_source *src = realloc(s->sources, (s->n_sources + 1) * sizeof *src);
+    if (!src)
+        return err_set(e, ERR_NOMEM, "out of memory for a sanctions list source");
+    s->sources = src;
+    sanc_source *me = &s->sources[s->n_sources];
+    me->name = strdup(name);
+    if (!me->name)
+        return err_set(e, ERR_NOMEM, "out of memory for a sanctions list source");
+    memcpy(me->sha256, sha256, 32);
+    s->n_sources++;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = add_entry(s, &addrs[i], lines[i], NULL, 0, e);
+    /* the list is as recent as its newest source */
+    int32_t d_new, d_old;
+    if (published && screen_date_parse(&d_new, published, NULL) == 0 &&
+        (screen_date_parse(&d_old, s->as_of, NULL) < 0 || d_new > d_old))
+        snprintf(s->as_of, sizeof s->as_of, "%s", published);
+    recompute_hash(s);
+    return rc;
+}
+
 int screen_sanctions_add_file(screen_sanctions *s, const char *path, screen_list_format fmt, err *e)
 {
     char *data;

@@ -32,6 +32,7 @@ struct screen_ctx {
     screen_list_info fatf_info;
     addrmap *flags;  /* value: ref (int64 bits) */
     addrmap *payers; /* value: (uintptr_t)payer_state * */
+    addrmap *own;    /* the desk's own accounts: the windows count their counterparties */
     size_t sweep;
 };
 
@@ -167,7 +168,8 @@ int screen_ctx_new(screen_ctx **out, const screen_config *cfg, screen_sanctions 
     screen_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return err_set(e, ERR_NOMEM, "out of memory for the screening context");
-    if (addrmap_new(&ctx->flags, 64, e) < 0 || addrmap_new(&ctx->payers, 1024, e) < 0) {
+    if (addrmap_new(&ctx->flags, 64, e) < 0 || addrmap_new(&ctx->payers, 1024, e) < 0 ||
+        addrmap_new(&ctx->own, 16, e) < 0) {
         screen_ctx_free(&ctx);
         return -1;
     }
@@ -211,6 +213,7 @@ void screen_ctx_free(screen_ctx **p)
         screen_ctx_reset_windows(ctx);
     addrmap_free(&ctx->payers);
     addrmap_free(&ctx->flags);
+    addrmap_free(&ctx->own);
     screen_sanctions_free(&ctx->sanctions);
     screen_fatf_free(&ctx->fatf);
     free(ctx);
@@ -245,6 +248,24 @@ const screen_sanctions *screen_ctx_sanctions(const screen_ctx *ctx)
 const screen_fatf *screen_ctx_fatf(const screen_ctx *ctx)
 {
     return ctx->fatf;
+}
+
+int screen_ctx_own_add(screen_ctx *ctx, const addr *a, err *e)
+{
+    return addrmap_upsert(ctx->own, a, 0, NULL, e) ? 0 : -1;
+}
+
+void screen_ctx_own_clear(screen_ctx *ctx)
+{
+    size_t cap = addrmap_capacity(ctx->own);
+    for (size_t i = 0; i < cap; i++)
+        while (addrmap_slot(ctx->own, i, NULL, NULL, NULL))
+            addrmap_remove_slot(ctx->own, i);
+}
+
+bool screen_ctx_is_own(const screen_ctx *ctx, const addr *a)
+{
+    return addrmap_find(ctx->own, a, 0) != NULL;
 }
 
 int screen_ctx_flag(screen_ctx *ctx, const addr *a, int64_t ref, err *e)
@@ -492,8 +513,16 @@ static uint64_t cutoff_of(uint64_t clock, uint64_t w)
     return clock > w ? clock - w : 0;
 }
 
+/* Whose flow a window counts: the payer's, or, when the payer is one of the desk's own
+ * accounts, its counterparty's (the payee). */
+typedef struct win_subject {
+    screen_role role;
+    const addr *a;
+    const screen_entity *ent;
+} win_subject;
+
 static int rule_structuring(screen_ctx *ctx, const screen_input *ev, hit_out *o, payer_state *ps,
-                            const screen_entity *payer_ent, err *e)
+                            const win_subject *ws, err *e)
 {
     const screen_config *c = &ctx->cfg;
     double usd = ev->usd_estimate;
@@ -509,15 +538,15 @@ static int rule_structuring(screen_ctx *ctx, const screen_input *ev, hit_out *o,
     size_t n = ps->band.len;
     if (n < c->structuring.min_count)
         return 0;
-    screen_hit *h = hit_new(o, SCREEN_RULE_STRUCTURING, c->structuring.score, SCREEN_ROLE_PAYER,
-                            &ev->payer, payer_ent);
+    screen_hit *h =
+        hit_new(o, SCREEN_RULE_STRUCTURING, c->structuring.score, ws->role, ws->a, ws->ent);
     char s[ADDR_STR_MAX];
-    addr_to_lower(s, &ev->payer);
+    addr_to_lower(s, ws->a);
     uint64_t span = window_at(&ps->band, n - 1)->ts - window_at(&ps->band, 0)->ts;
     int len = snprintf(h->evidence, sizeof h->evidence,
-                       "payer %s: %zu escrows within %llu s (span %llu s), each %.2f-%.2f USD "
+                       "%s %s: %zu escrows within %llu s (span %llu s), each %.2f-%.2f USD "
                        "(estimate; %g-%g%% of %.2f):",
-                       s, n, (unsigned long long)c->structuring.window_s, (unsigned long long)span,
+                       screen_role_name(ws->role), s, n, (unsigned long long)c->structuring.window_s, (unsigned long long)span,
                        lo, hi, c->structuring.band_low * 100, c->structuring.band_high * 100,
                        c->threshold_usd);
     for (size_t i = 0; i < n && i < 6 && len > 0 && (size_t)len < sizeof h->evidence; i++) {
@@ -532,7 +561,7 @@ static int rule_structuring(screen_ctx *ctx, const screen_input *ev, hit_out *o,
 }
 
 static int rule_velocity(screen_ctx *ctx, const screen_input *ev, hit_out *o, payer_state *ps,
-                         const screen_entity *payer_ent, err *e)
+                         const win_subject *ws, err *e)
 {
     const screen_config *c = &ctx->cfg;
     if (!in_window(ev->timestamp, ps->clock, c->velocity.window_s))
@@ -545,14 +574,14 @@ static int rule_velocity(screen_ctx *ctx, const screen_input *ev, hit_out *o, pa
     bool too_much = ps->hour.sum_cents > ctx->velocity_max_cents;
     if (!too_many && !too_much)
         return 0;
-    screen_hit *h = hit_new(o, SCREEN_RULE_VELOCITY, c->velocity.score, SCREEN_ROLE_PAYER,
-                            &ev->payer, payer_ent);
+    screen_hit *h = hit_new(o, SCREEN_RULE_VELOCITY, c->velocity.score, ws->role, ws->a, ws->ent);
     char s[ADDR_STR_MAX];
-    addr_to_lower(s, &ev->payer);
+    addr_to_lower(s, ws->a);
     snprintf(h->evidence, sizeof h->evidence,
-             "payer %s: %zu escrows worth %llu.%02llu USD (estimate) within %llu s; limits %u "
+             "%s %s: %zu escrows worth %llu.%02llu USD (estimate) within %llu s; limits %u "
              "escrows, %.2f USD (%s exceeded)",
-             s, ps->hour.len, (unsigned long long)(ps->hour.sum_cents / 100),
+             screen_role_name(ws->role), s, ps->hour.len,
+             (unsigned long long)(ps->hour.sum_cents / 100),
              (unsigned long long)(ps->hour.sum_cents % 100),
              (unsigned long long)c->velocity.window_s, c->velocity.max_count, c->velocity.max_usd,
              too_many && too_much ? "both"
@@ -616,20 +645,29 @@ int screen_event(screen_ctx *ctx, const screen_entities *ents, const screen_inpu
         if (c->jurisdiction.on)
             rule_jurisdiction(ctx, &o, &all[i]);
     }
+    /* a large escrow the desk itself pays is its counterparty's, not the desk's */
     if (c->large.on)
-        rule_large(ctx, ev, &o, payer_ent);
+        rule_large(ctx, ev, &o, screen_ctx_is_own(ctx, &ev->payer) ? payee_ent : payer_ent);
 
     bool windowed =
         (c->window_kinds & SCREEN_KIND_BIT(ev->kind)) && (c->structuring.on || c->velocity.on);
+    /* the desk's own flow is not its counterparties': an own payer's escrows count for
+     * the payee they go to, and escrows between two own accounts count for nobody */
+    win_subject ws = {SCREEN_ROLE_PAYER, &ev->payer, payer_ent};
+    if (windowed && screen_ctx_is_own(ctx, &ev->payer)) {
+        ws = (win_subject){SCREEN_ROLE_PAYEE, &ev->payee, payee_ent};
+        if (screen_ctx_is_own(ctx, &ev->payee))
+            windowed = false;
+    }
     if (windowed) {
-        payer_state *ps = payer_get(ctx, &ev->payer, e);
+        payer_state *ps = payer_get(ctx, ws.a, e);
         if (!ps)
             return -1;
         if (ev->timestamp > ps->clock)
             ps->clock = ev->timestamp;
-        if (c->structuring.on && rule_structuring(ctx, ev, &o, ps, payer_ent, e) < 0)
+        if (c->structuring.on && rule_structuring(ctx, ev, &o, ps, &ws, e) < 0)
             return -1;
-        if (c->velocity.on && rule_velocity(ctx, ev, &o, ps, payer_ent, e) < 0)
+        if (c->velocity.on && rule_velocity(ctx, ev, &o, ps, &ws, e) < 0)
             return -1;
     }
     sweep_payers(ctx, ev->timestamp);

@@ -39,7 +39,10 @@ int32_t screen_day_of(uint64_t unix_ts);
     X(DESK_APPROVE, "desk approve")                                                                \
     X(DESK_RELEASE, "desk release")                                                                \
     X(DESK_CREATE, "desk create")                                                                  \
-    X(DESK_RESOLVE, "desk resolve")
+    X(DESK_RESOLVE, "desk resolve")                                                                \
+    X(LIST_UPDATE, "list update")                                                                  \
+    X(INFLOW, "inflow")                                                                            \
+    X(KYC_REVIEW, "kyc review")
 
 typedef enum {
 #define SCREEN_KIND_ENUM_(name, text) SCREEN_KIND_##name,
@@ -263,6 +266,12 @@ int screen_ctx_new(screen_ctx **out, const screen_config *cfg, screen_sanctions 
 void screen_ctx_free(screen_ctx **p);
 /* Reload: swaps in a new list (ownership taken, the old one freed). Build the new one
  * first: a failed load leaves the running list untouched. */
+/* The desk's own accounts: the structuring and velocity windows of an escrow an own
+ * account pays count for its counterparty (the payee), never for the own account; an
+ * escrow between two own accounts feeds no window. */
+int screen_ctx_own_add(screen_ctx *ctx, const addr *a, err *e) __attribute__((warn_unused_result));
+void screen_ctx_own_clear(screen_ctx *ctx);
+bool screen_ctx_is_own(const screen_ctx *ctx, const addr *a);
 void screen_ctx_set_sanctions(screen_ctx *ctx, screen_sanctions **s);
 void screen_ctx_set_fatf(screen_ctx *ctx, screen_fatf **f);
 const screen_sanctions *screen_ctx_sanctions(const screen_ctx *ctx);

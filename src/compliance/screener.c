@@ -37,6 +37,9 @@ struct compliance_screener {
     compliance_prices prices;
     char prices_source[PATH_MAX + 64];
     compliance_screen_stats totals; /* guarded by mu */
+    /* the list files, for rebuilding the lists when a new version is imported */
+    char manifest[PATH_MAX], desk_list[PATH_MAX + 32], fatf[PATH_MAX];
+    int64_t lists_seen; /* the newest imported list version in ctx (0: none) */
 };
 
 /* path = default when it is readable, else NULL (optional desk files). */
@@ -97,6 +100,9 @@ static int screener_new(compliance_screener **out, const char *home,
     }
     if (screen_load_cfg(&scr->ctx, lists, desk_path, fatf_path, &rules, e) < 0)
         goto fail;
+    snprintf(scr->manifest, sizeof scr->manifest, "%s", lists);
+    snprintf(scr->desk_list, sizeof scr->desk_list, "%s", desk_path ? desk_path : "");
+    snprintf(scr->fatf, sizeof scr->fatf, "%s", fatf_path);
     if (prices_path) {
         if (compliance_prices_load(&scr->prices, prices_path, e) < 0)
             goto fail;
@@ -262,18 +268,321 @@ int compliance_sla_alerts(store *s, int64_t now, size_t *raised, size_t *cleared
     return rc;
 }
 
+/* Entities looked up in the store, address by address (no registry load per action). */
+typedef struct store_lookup {
+    store *s;
+    store_entity ents[4];
+    screen_entity sents[4];
+    screen_link links[4];
+    size_t n;
+} store_lookup;
+
+static screen_kyc kyc_of(const char *s)
+{
+    return !strcmp(s, "verified")   ? SCREEN_KYC_VERIFIED
+           : !strcmp(s, "rejected") ? SCREEN_KYC_REJECTED
+           : !strcmp(s, "expired")  ? SCREEN_KYC_EXPIRED
+                                    : SCREEN_KYC_PENDING;
+}
+
+static const screen_entity *lookup_store(void *user, uint64_t chain_id, const addr *a)
+{
+    store_lookup *l = user;
+    int64_t id = 0;
+    bool found = false;
+    err e;
+    if (l->n == 4 || store_entity_find_addr(l->s, chain_id, a, &id, &e) < 0 || id == 0)
+        return NULL;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->sents[i].id == id)
+            return &l->sents[i];
+    store_entity *x = &l->ents[l->n];
+    if (store_entity_get(l->s, id, x, &found, &e) < 0 || !found)
+        return NULL;
+    screen_entity *se = &l->sents[l->n];
+    l->links[l->n] = (screen_link){.chain_id = chain_id, .address = *a};
+    *se = (screen_entity){.id = id, .name = x->name, .kyc = kyc_of(x->kyc),
+                          .kyc_expires = SCREEN_NO_DATE, .links = &l->links[l->n], .n_links = 1};
+    if (x->kyc_expires[0] && screen_date_parse(&se->kyc_expires, x->kyc_expires, NULL) < 0)
+        se->kyc_expires = SCREEN_NO_DATE;
+    memcpy(se->jurisdiction, x->jurisdiction, 3);
+    l->n++;
+    return se;
+}
+
+/* Swaps in the lists of the current imported versions when one was imported since. */
+static int lists_refresh(compliance_screener *scr, store *conn, err *e)
+{
+    store_list_version *vs = NULL;
+    size_t n = 0;
+    if (store_list_versions(conn, NULL, true, &vs, &n, e) < 0)
+        return -1;
+    int64_t newest = 0;
+    for (size_t i = 0; i < n; i++)
+        if (vs[i].id > newest)
+            newest = vs[i].id;
+    free(vs);
+    if (newest == scr->lists_seen)
+        return 0;
+    screen_sanctions *sanc = NULL;
+    screen_fatf *fatf = NULL;
+    if (compliance_lists_build(conn, scr->manifest, scr->desk_list[0] ? scr->desk_list : NULL,
+                               scr->fatf, &sanc, &fatf, &newest, e) < 0)
+        return -1;
+    screen_ctx_set_sanctions(scr->ctx, &sanc);
+    screen_ctx_set_fatf(scr->ctx, &fatf);
+    scr->lists_seen = newest;
+    return 0;
+}
+
+int compliance_screener_refresh_lists(compliance_screener *scr, store *conn, err *e)
+{
+    pthread_mutex_lock(&scr->mu);
+    int rc = lists_refresh(scr, conn, e);
+    pthread_mutex_unlock(&scr->mu);
+    return rc;
+}
+
+/* The desk's own accounts (own.exempt): the operators' keys, and every address of an
+ * entity one of whose addresses is an operator's key (the desk's own entity). */
+int compliance_own_accounts(store *s, const compliance_config *cfg, screen_ctx *ctx, err *e)
+{
+    screen_ctx_own_clear(ctx);
+    if (!cfg->own_exempt)
+        return 0;
+    store_operator *ops = NULL;
+    store_entity_link *ls = NULL;
+    size_t no = 0, nl = 0;
+    int rc = -1;
+    if (store_operator_list(s, &ops, &no, e) < 0 || store_entity_links(s, 0, &ls, &nl, e) < 0)
+        goto out;
+    for (size_t i = 0; i < no; i++)
+        if (screen_ctx_own_add(ctx, &ops[i].address, e) < 0)
+            goto out;
+    for (size_t i = 0; i < nl; i++) {
+        bool own_entity = false;
+        for (size_t k = 0; k < no && !own_entity; k++)
+            for (size_t j = 0; j < nl && !own_entity; j++)
+                own_entity = ls[j].entity_id == ls[i].entity_id &&
+                             addr_equal(&ls[j].address, &ops[k].address);
+        if (own_entity && screen_ctx_own_add(ctx, &ls[i].address, e) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(ops);
+    free(ls);
+    return rc;
+}
+
+#define INFLOW_RESCREEN_DAYS 90 /* inflows a list update re-screens */
+
+/* Screens one inflow: its sender as the payer of a transfer to the desk (sanctions, prior
+ * hit, unknown counterparty, KYC, jurisdiction); only_sanctions for a list update. The
+ * case is per sender and desk account (the recipient stands in the escrow's place) and
+ * the evidence names the transfer. Inside the caller's transaction. */
+static int screen_inflow(compliance_screener *scr, store *conn, const compliance_actor *a,
+                         const store_inflow *f, bool only_sanctions, compliance_screen_stats *st,
+                         err *e)
+{
+    if (screen_ctx_is_own(scr->ctx, &f->sender))
+        return 0; /* the desk moving its own money */
+    screen_input in = {.kind = only_sanctions ? SCREEN_KIND_LIST_UPDATE : SCREEN_KIND_INFLOW,
+                       .chain_id = f->chain_id, .payer = f->sender, .payee = f->recipient,
+                       .token = f->token, .amount = f->amount,
+                       .usd_estimate = SCREEN_USD_UNKNOWN,
+                       .timestamp = (uint64_t)(f->block_time > 0 ? f->block_time : a->now)};
+    memset(&in.escrow, 0, sizeof in.escrow);
+    store_lookup lk = {.s = conn};
+    screen_entities ents = {.lookup = lookup_store, .user = &lk};
+    screen_hit hits[SCREEN_HITS_MAX];
+    size_t nh = 0, k = 0;
+    if (screen_event(scr->ctx, &ents, &in, hits, SCREEN_HITS_MAX, &nh, e) < 0)
+        return -1;
+    if (nh > SCREEN_HITS_MAX)
+        nh = SCREEN_HITS_MAX;
+    char tx[67], amt[U256_DEC_MAX], tok[ADDR_STR_MAX];
+    static const char hx[] = "0123456789abcdef";
+    tx[0] = '0';
+    tx[1] = 'x';
+    for (size_t i = 0; i < 32; i++) {
+        tx[2 + 2 * i] = hx[f->tx_hash[i] >> 4];
+        tx[3 + 2 * i] = hx[f->tx_hash[i] & 15];
+    }
+    tx[66] = '\0';
+    u256_to_dec(amt, &f->amount);
+    if (addr_is_zero(&f->token))
+        snprintf(tok, sizeof tok, "native coin");
+    else
+        addr_to_lower(tok, &f->token);
+    for (size_t j = 0; j < nh; j++) {
+        if (hits[j].role != SCREEN_ROLE_PAYER)
+            continue; /* the recipient is the desk; the token is screened with escrows */
+        if (only_sanctions && hits[j].rule != SCREEN_RULE_SANCTIONS)
+            continue;
+        screen_hit h = hits[j];
+        char ev[SCREEN_EVIDENCE_MAX];
+        /* the amount and token are the inflow row's (by tx hash); the hit's own line is cut
+         * to fit */
+        snprintf(ev, sizeof ev, "inflow tx %s (block %llu) of %.40s base units of %.42s: %.100s",
+                 tx, (unsigned long long)f->block_number, amt, tok, hits[j].evidence);
+        memcpy(h.evidence, ev, sizeof h.evidence);
+        hits[k++] = h;
+    }
+    if (!k)
+        return 0;
+    return screen_store_hits(conn, a, &scr->cfg, f->chain_id, &f->recipient, in.kind, hits, k, st,
+                             NULL, e);
+}
+
+static int screen_inflows(compliance_screener *scr, store *conn, const compliance_actor *a,
+                          compliance_screen_stats *st, err *e)
+{
+    store_inflow *fs = NULL;
+    size_t n = 0;
+    if (store_inflow_pending(conn, &fs, &n, e) < 0)
+        return -1;
+    if (!n)
+        return 0;
+    int rc = -1;
+    if (compliance_own_accounts(conn, &scr->cfg, scr->ctx, e) < 0 || store_begin(conn, e) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (screen_inflow(scr, conn, a, &fs[i], false, st, e) < 0 ||
+            store_inflow_mark_screened(conn, fs[i].id, a->now, e) < 0) {
+            store_rollback(conn);
+            goto out;
+        }
+    if (store_commit(conn, e) < 0) {
+        store_rollback(conn);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(fs);
+    return rc;
+}
+
+/* After a list update: every party of every escrow still holding or about to hold money
+ * (created, funded, disputed) is screened against the new lists; a sanctions hit joins
+ * or opens the case of that subject and escrow, naming the list version, and raises an
+ * open case to high priority. Then the versions are marked re-screened. */
+static int rescreen_in_flight(compliance_screener *scr, store *conn, const compliance_actor *a,
+                              compliance_screen_stats *st, err *e)
+{
+    store_list_version *vs = NULL;
+    size_t nv = 0;
+    if (store_list_versions(conn, NULL, true, &vs, &nv, e) < 0)
+        return -1;
+    bool due = false;
+    for (size_t i = 0; i < nv; i++)
+        if (!vs[i].rescreened_at)
+            due = true;
+    if (!due) {
+        free(vs);
+        return 0;
+    }
+    store_escrow *xs = NULL;
+    store_inflow *ins = NULL;
+    size_t nx = 0, nin = 0;
+    int rc = -1;
+    if (store_escrow_list(conn, 0, &xs, &nx, e) < 0)
+        goto out;
+    if (store_begin(conn, e) < 0)
+        goto out;
+    for (size_t i = 0; i < nx; i++) {
+        const store_escrow *x = &xs[i];
+        if (x->state != ESCROW_CREATED && x->state != ESCROW_FUNDED &&
+            x->state != ESCROW_DISPUTED)
+            continue;
+        screen_input in = {.kind = SCREEN_KIND_LIST_UPDATE, .chain_id = x->chain_id,
+                           .escrow = x->address, .payer = x->payer, .payee = x->payee,
+                           .token = x->token, .amount = x->amount,
+                           .usd_estimate = SCREEN_USD_UNKNOWN, .timestamp = (uint64_t)a->now};
+        store_lookup lk = {.s = conn};
+        screen_entities ents = {.lookup = lookup_store, .user = &lk};
+        screen_hit hits[SCREEN_HITS_MAX];
+        size_t nh = 0, k = 0;
+        if (screen_event(scr->ctx, &ents, &in, hits, SCREEN_HITS_MAX, &nh, e) < 0)
+            goto fail;
+        if (nh > SCREEN_HITS_MAX)
+            nh = SCREEN_HITS_MAX;
+        for (size_t j = 0; j < nh; j++)
+            if (hits[j].rule == SCREEN_RULE_SANCTIONS)
+                hits[k++] = hits[j];
+        if (!k)
+            continue;
+        if (screen_store_hits(conn, a, &scr->cfg, x->chain_id, &x->address, in.kind, hits, k, st,
+                              NULL, e) < 0)
+            goto fail;
+        for (size_t j = 0; j < k; j++) {
+            char subj[STORE_SUBJECT_MAX];
+            if (hits[j].entity_id)
+                snprintf(subj, sizeof subj, "entity:%lld", (long long)hits[j].entity_id);
+            else
+                addr_to_lower(subj, &hits[j].address);
+            store_case_filter f = {.subject = subj, .has_escrow = true, .chain_id = x->chain_id,
+                                   .escrow = x->address, .open_only = true};
+            store_case *cs = NULL;
+            size_t nc = 0;
+            if (store_case_list(conn, &f, &cs, &nc, e) < 0)
+                goto fail;
+            for (size_t c = 0; c < nc; c++) {
+                if (cs[c].priority == 1)
+                    continue;
+                store_case up = cs[c];
+                up.priority = 1;
+                up.due_at = a->now + compliance_config_sla(&scr->cfg, 1);
+                store_case_event ev = {.case_id = up.id, .at = a->now};
+                snprintf(ev.operator_name, sizeof ev.operator_name, "%s", a->operator_name);
+                snprintf(ev.action, sizeof ev.action, "priority");
+                snprintf(ev.after, sizeof ev.after, "priority=high");
+                snprintf(ev.note, sizeof ev.note, "%.300s", hits[j].evidence);
+                if (store_case_update(conn, &up, e) < 0 || store_case_event_add(conn, &ev, e) < 0) {
+                    free(cs);
+                    goto fail;
+                }
+            }
+            free(cs);
+        }
+    }
+    if (store_inflow_recent(conn, a->now - INFLOW_RESCREEN_DAYS * 86400, &ins, &nin, e) < 0)
+        goto fail;
+    for (size_t i = 0; i < nin; i++)
+        if (screen_inflow(scr, conn, a, &ins[i], true, st, e) < 0)
+            goto fail;
+    for (size_t i = 0; i < nv; i++)
+        if (!vs[i].rescreened_at && store_list_mark_rescreened(conn, vs[i].id, a->now, e) < 0)
+            goto fail;
+    if (store_commit(conn, e) < 0)
+        goto fail;
+    rc = 0;
+    goto out;
+fail:
+    store_rollback(conn);
+out:
+    free(ins);
+    free(xs);
+    free(vs);
+    return rc;
+}
+
 /* One pass; the caller holds scr->mu. */
 static int run_locked(compliance_screener *scr, store *conn, int64_t now,
                       compliance_screen_stats *st, err *e)
 {
     compliance_actor a = {.home = scr->home, .operator_name = "screener", .now = now};
     memset(st, 0, sizeof *st);
+    if (lists_refresh(scr, conn, e) < 0)
+        return -1;
     if (sweep_vanished(conn, &a, e) < 0)
         return -1;
     size_t pending = 0;
     if (store_escrow_unscreened(conn, &pending, e) < 0)
         return -1;
     if (pending) {
+        if (compliance_own_accounts(conn, &scr->cfg, scr->ctx, e) < 0)
+            return -1;
         compliance_prices oracle = {0};
         const compliance_prices *prices = &scr->prices;
         if (!scr->file_prices) {
@@ -286,6 +595,10 @@ static int run_locked(compliance_screener *scr, store *conn, int64_t now,
         if (rc < 0)
             return -1;
     }
+    if (screen_inflows(scr, conn, &a, st, e) < 0 || rescreen_in_flight(scr, conn, &a, st, e) < 0 ||
+        compliance_kyc_lifecycle(conn, &a, &scr->cfg, st, e) < 0 ||
+        compliance_lists_stale_alerts(conn, &scr->cfg, now, e) < 0)
+        return -1;
     if (compliance_sla_alerts(conn, now, NULL, NULL, e) < 0)
         return -1;
     scr->totals.screened += st->screened;
@@ -402,48 +715,6 @@ void compliance_screener_after_commit(void *arg, store *conn, uint64_t chain_id)
 
 /* ---- before a desk action ---- */
 
-/* Entities looked up in the store, address by address (no registry load per action). */
-typedef struct store_lookup {
-    store *s;
-    store_entity ents[4];
-    screen_entity sents[4];
-    screen_link links[4];
-    size_t n;
-} store_lookup;
-
-static screen_kyc kyc_of(const char *s)
-{
-    return !strcmp(s, "verified")   ? SCREEN_KYC_VERIFIED
-           : !strcmp(s, "rejected") ? SCREEN_KYC_REJECTED
-           : !strcmp(s, "expired")  ? SCREEN_KYC_EXPIRED
-                                    : SCREEN_KYC_PENDING;
-}
-
-static const screen_entity *lookup_store(void *user, uint64_t chain_id, const addr *a)
-{
-    store_lookup *l = user;
-    int64_t id = 0;
-    bool found = false;
-    err e;
-    if (l->n == 4 || store_entity_find_addr(l->s, chain_id, a, &id, &e) < 0 || id == 0)
-        return NULL;
-    for (size_t i = 0; i < l->n; i++)
-        if (l->sents[i].id == id)
-            return &l->sents[i];
-    store_entity *x = &l->ents[l->n];
-    if (store_entity_get(l->s, id, x, &found, &e) < 0 || !found)
-        return NULL;
-    screen_entity *se = &l->sents[l->n];
-    l->links[l->n] = (screen_link){.chain_id = chain_id, .address = *a};
-    *se = (screen_entity){.id = id, .name = x->name, .kyc = kyc_of(x->kyc),
-                          .kyc_expires = SCREEN_NO_DATE, .links = &l->links[l->n], .n_links = 1};
-    if (x->kyc_expires[0] && screen_date_parse(&se->kyc_expires, x->kyc_expires, NULL) < 0)
-        se->kyc_expires = SCREEN_NO_DATE;
-    memcpy(se->jurisdiction, x->jurisdiction, 3);
-    l->n++;
-    return se;
-}
-
 static screen_kind action_kind(const char *action)
 {
     return !strcmp(action, "create")    ? SCREEN_KIND_DESK_CREATE
@@ -499,8 +770,9 @@ int compliance_screen_action(store *s, const compliance_actor *a, const complian
     u256 amount;
     memset(&amount, 0, sizeof amount);
     token = zero;
+    store_escrow x;
+    memset(&x, 0, sizeof x);
     if (r->escrow) {
-        store_escrow x;
         bool found = false;
         if (store_escrow_get(s, r->chain_id, r->escrow, &x, &found, e) < 0)
             return -1;
@@ -534,6 +806,10 @@ int compliance_screen_action(store *s, const compliance_actor *a, const complian
     err le;
     if (screener_new(&scr, a->home, NULL, true, &le) < 0)
         return err_set(e, ERR_DENIED, "refused: the %s cannot be screened: %s", r->action, le.msg);
+    if (lists_refresh(scr, s, &le) < 0) {
+        compliance_screener_free(&scr);
+        return err_set(e, ERR_DENIED, "refused: the %s cannot be screened: %s", r->action, le.msg);
+    }
     const addr *esc = r->escrow ? r->escrow : &zero;
     screen_input in = {.kind = action_kind(r->action), .chain_id = r->chain_id, .escrow = *esc,
                        .payer = payer, .payee = payee, .token = token, .amount = amount,
@@ -594,6 +870,9 @@ int compliance_screen_action(store *s, const compliance_actor *a, const complian
                      r->action, screen_role_name(h->role), hex, h->list_version,
                      screen_rule_id(h->rule), cs);
     }
+    /* the Travel Rule: a funding at or above the threshold carries both parties' data */
+    if (rc == 0 && r->escrow)
+        rc = compliance_travel_gate(s, a, &scr->cfg, r->action, &x, e);
 out:
     compliance_screener_free(&scr);
     return rc;

@@ -181,7 +181,7 @@ out:
 }
 
 /* amount (base units) x price as USD, or SCREEN_USD_UNKNOWN without a price or decimals. */
-static double usd_of(store *s, const compliance_prices *prices, const store_escrow *x)
+double compliance_usd_of(store *s, const compliance_prices *prices, const store_escrow *x)
 {
     if (!prices)
         return SCREEN_USD_UNKNOWN;
@@ -394,6 +394,20 @@ int screen_store_hits(store *s, const compliance_actor *a, const compliance_conf
                         .opened_at = a->now};
         snprintf(c.subject, sizeof c.subject, "%s", subj[i]);
         c.priority = compliance_priority_of(score);
+        /* the entity's risk rating sets a floor: a high-risk entity's cases are high
+         * priority (and take that SLA), a medium one's at least medium */
+        if (hits[i].entity_id) {
+            store_entity ent;
+            bool found = false;
+            if (store_entity_get(s, hits[i].entity_id, &ent, &found, e) < 0)
+                return -1;
+            int by_risk = !found                       ? 3
+                          : !strcmp(ent.risk, "high")   ? 1
+                          : !strcmp(ent.risk, "medium") ? 2
+                                                        : 3;
+            if (by_risk < c.priority)
+                c.priority = by_risk;
+        }
         c.due_at = a->now + compliance_config_sla(cfg, c.priority);
         bool created = false;
         if (store_case_open(s, &c, &created, e) < 0 ||
@@ -527,7 +541,7 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
                            .payee = x->payee,
                            .token = x->token,
                            .amount = x->amount,
-                           .usd_estimate = usd_of(s, prices, x),
+                           .usd_estimate = compliance_usd_of(s, prices, x),
                            .timestamp = found ? blk.timestamp : (uint64_t)a->now};
         screen_hit hits[SCREEN_HITS_MAX];
         size_t nh = 0;

@@ -225,7 +225,7 @@ static int alert_upsert(store *s, const store_alert_cond *c, int64_t now, bool *
 
 /* Key prefixes owned by another writer (compliance SLA breaches, backup age): the unscoped sync
  * (the risk service) never clears them. */
-static const char *const alert_scopes[] = {"case:", "backup:"};
+static const char *const alert_scopes[] = {"case:", "backup:", "list:", "kyc:"};
 
 static bool alert_in_scope(const char *prefix, const char *key)
 {

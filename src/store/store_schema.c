@@ -510,6 +510,70 @@ static const char step_events_blob[] =
 static const char step_chain_explorer[] =
     "ALTER TABLE chains ADD COLUMN explorer TEXT NOT NULL DEFAULT '';";
 
+/* Imported screening lists: every import is a version (source, publication date, hash,
+ * counts, what it added and removed) with its entries; the latest version of a name is
+ * the one screened with. rescreened_at: when the screener re-screened the money in
+ * flight against it (NULL: not yet). Inflows: transfers into the desk's accounts seen
+ * on confirmed blocks, evidence like the hits (a reorg marks them, never deletes them). */
+static const char step_lists[] =
+    "CREATE TABLE list_versions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('addresses', 'jurisdictions')),"
+    "  format TEXT NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  published TEXT NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  n_entries INTEGER NOT NULL,"
+    "  n_skipped INTEGER NOT NULL,"
+    "  n_added INTEGER NOT NULL,"
+    "  n_removed INTEGER NOT NULL,"
+    "  imported_at INTEGER NOT NULL,"
+    "  operator TEXT NOT NULL,"
+    "  rescreened_at INTEGER);"
+    "CREATE INDEX list_versions_name ON list_versions (name, id);"
+    "CREATE TABLE list_entries ("
+    "  version_id INTEGER NOT NULL REFERENCES list_versions (id),"
+    "  key TEXT NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  line INTEGER NOT NULL,"
+    "  PRIMARY KEY (version_id, key)) WITHOUT ROWID;"
+    "CREATE TABLE inflows ("
+    "  id INTEGER PRIMARY KEY,"
+    "  chain_id INTEGER NOT NULL,"
+    "  block_number INTEGER NOT NULL,"
+    "  block_hash TEXT NOT NULL,"
+    "  tx_hash TEXT NOT NULL,"
+    "  log_index INTEGER NOT NULL,"
+    "  token TEXT NOT NULL,"
+    "  sender TEXT NOT NULL,"
+    "  recipient TEXT NOT NULL,"
+    "  amount TEXT NOT NULL,"
+    "  block_time INTEGER NOT NULL,"
+    "  seen_at INTEGER NOT NULL,"
+    "  screened_at INTEGER,"
+    "  reorged_at INTEGER,"
+    "  UNIQUE (chain_id, block_hash, log_index));"
+    "CREATE INDEX inflows_pending ON inflows (screened_at) WHERE screened_at IS NULL;"
+    "CREATE TABLE inflow_cursor ("
+    "  chain_id INTEGER PRIMARY KEY,"
+    "  next_block INTEGER NOT NULL);"
+    "CREATE TABLE entity_travel ("
+    "  entity_id INTEGER PRIMARY KEY REFERENCES entities (id),"
+    "  street TEXT, town TEXT, postcode TEXT, country TEXT,"
+    "  national_id TEXT, national_id_type TEXT, birth_date TEXT, birth_place TEXT,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE TABLE travel_records ("
+    "  id INTEGER PRIMARY KEY,"
+    "  chain_id INTEGER NOT NULL,"
+    "  escrow TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  usd_estimate REAL,"
+    "  ivms101 TEXT NOT NULL,"
+    "  recorded_at INTEGER NOT NULL,"
+    "  operator TEXT NOT NULL);"
+    "CREATE INDEX travel_records_escrow ON travel_records (chain_id, escrow);";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -528,6 +592,7 @@ const char *const store_schema_steps[] = {
     step_endpoint_stats,
     step_events_blob,
     step_chain_explorer,
+    step_lists,
 };
 
 const int store_schema_audit_head_version = 12;

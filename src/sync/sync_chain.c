@@ -18,6 +18,7 @@
 #include "base/bytes.h"
 #include "base/log.h"
 #include "rpc/rpc_ws.h"
+#include "sync/inflows.h"
 #include "sync/events.h"
 #include "sync/projection.h"
 #include "sync/range.h"
@@ -814,7 +815,8 @@ static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *
     if (store_events_rewind(c->db, c->chain.chain_id, first_gone, &touched, &nt, &gone, e) < 0 ||
         sync_rebuild_escrows(c->db, c->chain.chain_id, touched, nt, final, e) < 0 ||
         store_outbound_flag_reorged(c->db, c->chain.chain_id, found_fork ? fork.number : 0, touched,
-                                    nt, &flagged, e) < 0)
+                                    nt, &flagged, e) < 0 ||
+        sync_inflows_reorg(c->db, c->chain.chain_id, first_gone, e) < 0)
         goto fail;
     if (found_fork) {
         store_checkpoint ncp = {.chain_id = c->chain.chain_id,
@@ -1385,6 +1387,9 @@ void *sync_chain_main(void *arg)
             LOG_I("sync", "%s: recovered after %u failed attempts", c.chain.name, failures);
             failures = 0;
         }
+        /* transfers into the desk's accounts, from confirmed blocks, once caught up */
+        if (result == STEP_CAUGHT_UP && sync_inflows_step(c.db, c.rpc, &c.chain))
+            c.hook_pending = true;
         /* the hook once caught up, and during a catch-up at most every SYNC_HOOK_BUSY_S
          * (not after each of its many commits) */
         if (c.hook_pending &&

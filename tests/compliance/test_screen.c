@@ -698,6 +698,60 @@ static void test_structuring_out_of_order(void **state)
     screen_ctx_free(&ctx);
 }
 
+/* The desk's own flow: an own payer's escrows count for the counterparty they go to,
+ * so six escrows of the desk to six payees in an hour are no velocity, six to one payee
+ * are that payee's; escrows between own accounts feed no window; structuring likewise. */
+static void test_own_flow(void **state)
+{
+    (void)state;
+    screen_index *idx = make_index();
+    run r;
+    err e;
+    err_clear(&e);
+    screen_ctx *ctx = make_ctx(NULL);
+    addr own = mk(1, P_OK);
+    assert_int_equal(screen_ctx_own_add(ctx, &own, &e), 0);
+    assert_true(screen_ctx_is_own(ctx, &own));
+    for (uint64_t i = 0; i < 6; i++) {
+        screen_input ev = event(T0 + i * 60, 9500.0);
+        ev.payee = mk(9, (uint32_t)(100 + i)); /* six different counterparties */
+        screen(ctx, idx, &ev, &r);
+        assert_int_equal(count(&r, SCREEN_RULE_VELOCITY), 0);
+        assert_int_equal(count(&r, SCREEN_RULE_STRUCTURING), 0);
+    }
+    for (uint64_t i = 0; i < 6; i++) {
+        screen_input ev = event(T0 + 600 + i * 60, 9500.0); /* one counterparty, six times */
+        screen(ctx, idx, &ev, &r);
+        if (i < 2)
+            assert_int_equal(count(&r, SCREEN_RULE_STRUCTURING), 0);
+    }
+    const screen_hit *h = find(&r, SCREEN_RULE_VELOCITY);
+    assert_non_null(h);
+    assert_int_equal(h->role, SCREEN_ROLE_PAYEE);
+    addr q = mk(1, Q_OK);
+    assert_memory_equal(h->address.b, q.b, ADDR_LEN);
+    expect_evidence(h, "payee ");
+    h = find(&r, SCREEN_RULE_STRUCTURING);
+    assert_non_null(h);
+    assert_int_equal(h->role, SCREEN_ROLE_PAYEE);
+    /* a large escrow the desk pays is about its counterparty's entity */
+    screen_input big = event(T0 + 1000, 20000.0);
+    screen(ctx, idx, &big, &r);
+    h = find(&r, SCREEN_RULE_LARGE);
+    assert_non_null(h);
+    assert_int_equal(h->entity_id, Q_OK);
+    /* both sides own: no window counts it */
+    assert_int_equal(screen_ctx_own_add(ctx, &q, &e), 0);
+    screen_input ev = event(T0 + 1200, 9500.0);
+    screen(ctx, idx, &ev, &r);
+    assert_int_equal(count(&r, SCREEN_RULE_VELOCITY), 0);
+    assert_int_equal(count(&r, SCREEN_RULE_STRUCTURING), 0);
+    screen_ctx_own_clear(ctx);
+    assert_false(screen_ctx_is_own(ctx, &own));
+    screen_ctx_free(&ctx);
+    screen_index_free(&idx);
+}
+
 static void test_velocity(void **state)
 {
     (void)state;
@@ -897,6 +951,7 @@ int main(void)
         cmocka_unit_test(test_structuring),
         cmocka_unit_test(test_structuring_out_of_order),
         cmocka_unit_test(test_velocity),
+        cmocka_unit_test(test_own_flow),
         cmocka_unit_test(test_prior_hit),
         cmocka_unit_test(test_hit_buffer),
         cmocka_unit_test(test_payer_eviction),

@@ -23,7 +23,7 @@ DECIDING = {
     ("entity", "import"), ("alerts", "ack"), ("risk", "set-drawn"), ("operator", "add"),
     ("operator", "roles"), ("operator", "remove"), ("chain", "add"), ("chain", "add-factory"),
     ("chain", "add-endpoint"), ("chain", "remove"), ("asset", "add-token"), ("asset", "add-feed"),
-    ("config", "sign"),
+    ("config", "sign"), ("lists", "import"), ("entity", "travel"),
 }
 ENV = {"FUSION_KDF": "interactive"}
 # anvil's dev keys (its default mnemonic), by address: a test operator given one of these

@@ -1,0 +1,27 @@
+/* inflows.h: transfers into the desk's own accounts (ERC-20 Transfer logs and native
+ * coin), synced per chain from confirmed blocks for compliance to screen (inflows.c). */
+#ifndef FUSION_SYNC_INFLOWS_H
+#define FUSION_SYNC_INFLOWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "rpc/rpc.h"
+#include "store/store.h"
+
+/* Scans the next confirmed blocks (at most 500) after the chain's inflow cursor for
+ * transfers to the operators' addresses, stores them and moves the cursor, in one
+ * transaction after the reads; *found counts the new rows. */
+int sync_inflows_scan(store *db, rpc_client *rpc, const store_chain *chain, size_t *found,
+                      err *e) __attribute__((warn_unused_result));
+/* Inside the reorg's transaction: inflows of blocks from first_gone on are marked
+ * reorged (kept as evidence) and the cursor moves back to first_gone. */
+int sync_inflows_reorg(store *db, uint64_t chain_id, uint64_t first_gone, err *e)
+    __attribute__((warn_unused_result));
+/* sync_inflows_scan with its errors logged, called by the chain thread once caught up;
+ * true when it stored new inflows (then the after-commit hook screens them). */
+bool sync_inflows_step(store *db, rpc_client *rpc, const store_chain *chain);
+
+#endif
