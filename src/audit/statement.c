@@ -112,12 +112,14 @@ bool statement_is_decision(const char *action)
            has_prefix(action, "case.") || has_prefix(action, "entity.") ||
            has_prefix(action, "compliance.") || has_prefix(action, "chain.") ||
            has_prefix(action, "asset.") || !strcmp(action, "alert.ack") ||
-           !strcmp(action, "risk.set_drawn");
+           !strcmp(action, "risk.set_drawn") || !strcmp(action, "api.client_add") ||
+           !strcmp(action, "api.client_revoke") || !strcmp(action, "proposal.reject");
 }
 
 const char *statement_role_for(const char *action)
 {
-    if (!strcmp(action, "desk.genesis") || has_prefix(action, "operator."))
+    if (!strcmp(action, "desk.genesis") || has_prefix(action, "operator.") ||
+        !strcmp(action, "api.client_add") || !strcmp(action, "api.client_revoke"))
         return "admin";
     if (has_prefix(action, "case.") || has_prefix(action, "entity.") ||
         has_prefix(action, "compliance."))

@@ -49,6 +49,9 @@ typedef struct cli_ctx {
     X(backup, "encrypted backup of the desk while it runs: --out FILE")                            \
     X(restore, "restore a backup into an empty home: FILE --home DIR, then check the chains")      \
     X(report, "the day's book as CSV and JSON files: daily [--date YYYY-MM-DD]")                   \
+    X(serve, "the HTTP API for the systems around the desk (unix socket; TCP with TLS)")         \
+    X(api, "API clients: client add, client list, client revoke")                                 \
+    X(proposal, "what API clients proposed: list, show, accept, reject")                          \
     X(completion, "shell completion generated from the command table: bash")
 
 /* usage.c: one row per subcommand action (action "": a command without actions) with its
