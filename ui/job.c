@@ -11,6 +11,7 @@
 #include "app.h"
 #include "base/log.h"
 #include "desk.h"
+#include "api/api.h"
 #include "desk/desk.h"
 #include "notify.h"
 
@@ -28,6 +29,7 @@ typedef struct job_req {
     char chain[STORE_NAME_MAX];
     char token[96];
     char amount[96];
+    int64_t proposal; /* create: accept this API proposal (its request is the escrow's) */
 } job_req;
 
 /* Fills r for a new escrow: the request's strings are copied into r. */
@@ -132,10 +134,13 @@ static void *job_main(void *arg)
         desk_set_confirm(d, job_confirm, j);
         desk_set_output(d, job_say, j);
         desk_set_wait(d, 120);
-        rc = j->r.create ? desk_use_chain(d, j->r.chain[0] ? j->r.chain : NULL, NULL, &e)
-                       : desk_use_chain(d, NULL, &j->r.escrow, &e);
+        rc = j->r.proposal ? 0 /* the proposal names its chain */
+             : j->r.create ? desk_use_chain(d, j->r.chain[0] ? j->r.chain : NULL, NULL, &e)
+                           : desk_use_chain(d, NULL, &j->r.escrow, &e);
     }
-    if (rc == 0 && j->r.create)
+    if (rc == 0 && j->r.proposal)
+        rc = api_proposal_accept(d, j->home, j->r.proposal, &res, &e);
+    else if (rc == 0 && j->r.create)
         rc = desk_escrow_create(d, &j->r.req, &res, &e);
     else if (rc == 0)
         rc = desk_escrow_act(d, j->r.action, &j->r.escrow, j->r.arg[0] ? j->r.arg : NULL, &res, &e);
@@ -352,6 +357,20 @@ unsigned ui_job_request_arg(ui_app *a, const char *action, const addr *escrow, c
     char title[64], esc[ADDR_STR_MAX];
     addr_to_checksum(esc, escrow);
     snprintf(title, sizeof title, "%s escrow %.10s", action, esc);
+    return request_passphrase(a, d, title);
+}
+
+unsigned ui_job_request_proposal(ui_app *a, int64_t id)
+{
+    ui_desk *d = request_desk(a);
+    if (!d)
+        return UI_REDRAW;
+    memset(&asked, 0, sizeof asked);
+    snprintf(asked.action, sizeof asked.action, "accept");
+    asked.create = true;
+    asked.proposal = id;
+    char title[64];
+    snprintf(title, sizeof title, "accept proposal %lld", (long long)id);
     return request_passphrase(a, d, title);
 }
 

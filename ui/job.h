@@ -7,6 +7,7 @@
 #define FUSION_UI_JOB_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "base/err.h"
 #include "crypto/address.h"
@@ -26,6 +27,9 @@ unsigned ui_job_request_arg(ui_app *a, const char *action, const addr *escrow, c
  * token and amount strings too). */
 struct desk_create_req;
 unsigned ui_job_request_create(ui_app *a, const char *chain, const struct desk_create_req *r);
+/* Accepts API proposal id: the desk's pipeline creates the escrow it asks for, as the
+ * operator (passphrase asked, summary confirmed), then the proposal is accepted. */
+unsigned ui_job_request_proposal(ui_app *a, int64_t id);
 /* Loop side, after a UI_TOPIC_JOBS wake: opens the confirm dialog when the worker waits
  * for it, puts the result on the message line when it finished. Returns UI_* flags. */
 unsigned ui_job_poll(ui_app *a);
