@@ -3,6 +3,7 @@
  * admin's signed decisions; the token is printed once), and `fusion proposal list|show|
  * accept|reject` (what a person does with what the API's clients proposed). */
 #include <errno.h>
+#include <poll.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,8 +16,10 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "compliance/compliance.h"
 #include "desk/desk.h"
 #include "store/store.h"
+#include "sync/sync.h"
 
 static volatile sig_atomic_t serve_stop;
 
@@ -41,12 +44,13 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 {
     const char *sock = NULL, *tcp = NULL, *cert = NULL, *key = NULL, *rate_s = NULL,
                *burst_s = NULL;
-    bool insecure = false, no_socket = false;
+    bool insecure = false, no_socket = false, with_sync = false;
     const cli_opt opts[] = {
         {"socket", CLI_OPT_STR, &sock},     {"tcp", CLI_OPT_STR, &tcp},
         {"tls-cert", CLI_OPT_STR, &cert},   {"tls-key", CLI_OPT_STR, &key},
         {"insecure-tcp", CLI_OPT_FLAG, &insecure}, {"rate", CLI_OPT_STR, &rate_s},
         {"burst", CLI_OPT_STR, &burst_s},   {"no-socket", CLI_OPT_FLAG, &no_socket},
+        {"sync", CLI_OPT_FLAG, &with_sync},
     };
     size_t n_pos;
     int u = cli_opts("serve", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
@@ -95,6 +99,19 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* --sync: this process follows the chains too, as `fusion sync` would */
+    compliance_screener *scr = NULL;
+    sync_engine *eng = NULL;
+    if (with_sync) {
+        sync_options so;
+        sync_options_default(&so);
+        if (cli_sync_start(ctx, &so, &scr, &eng, &e) < 0) {
+            api_server_stop(&srv);
+            api_service_free(&sv);
+            return cli_fail(&e);
+        }
+        LOG_I("sync", "fusion serve --sync started (pid %ld)", (long)getpid());
+    }
     if (!no_socket)
         fprintf(stderr, "serving on %s\n", sock_path);
     if (tcp)
@@ -102,11 +119,26 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
                 insecure ? " (no TLS)" : " (TLS)");
     fflush(stderr);
     LOG_I("api", "serving (rate %.1f/s, burst %.0f)", o.rate, o.burst);
-    while (!serve_stop)
-        pause();
+    int rc = EXIT_OK;
+    while (!serve_stop) {
+        struct pollfd p = {.fd = eng ? sync_notify_fd(eng) : -1, .events = POLLIN};
+        if (poll(&p, 1, 250) > 0 && eng)
+            sync_notify_drain(eng);
+        if (eng && sync_finished(eng))
+            break; /* the sync stopped on its own: a failure, said below */
+    }
     api_server_stop(&srv);
+    if (eng) {
+        sync_request_stop(eng);
+        if (sync_stop(&eng, &e) < 0) {
+            cli_errorf("fusion serve: the sync stopped: %s", e.msg);
+            rc = EXIT_FAIL;
+        }
+        compliance_screener_stop(scr);
+        compliance_screener_free(&scr);
+    }
     api_service_free(&sv);
-    return EXIT_OK;
+    return rc;
 }
 
 /* ---- api client ---- */

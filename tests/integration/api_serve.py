@@ -293,7 +293,21 @@ def main():
     check(r.returncode != 0 or "ok" not in r.stdout, "plain HTTP on the TLS port gets nothing")
     tls.stop()
     srv.stop()
-    desk.stop_follow()
+
+    # ---- fusion serve --sync: the server is the syncing process too ----
+    check(desk.stop_follow() == 0, "the separate follower stops")
+    last = desk.query("SELECT max(id) FROM api_feed")[0][0]
+    srv = Server(desk.home, "--sync")
+    es = EventStream(srv, proposer, last_id=last)
+    fourth = chain.create_escrow(amount=11)
+    while True:
+        eid, kind, data = es.next()
+        if kind == "escrow.created" and data["ref"] == fourth.lower():
+            break
+    es.close()
+    check(desk.query("SELECT count(*) FROM escrows WHERE address = ?", fourth.lower())[0][0] == 1,
+          "fusion serve --sync synced a cast-made escrow and streamed it")
+    srv.stop()
     log("api_serve: all checks passed")
 
 
