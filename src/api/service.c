@@ -38,6 +38,11 @@ struct api_service {
     desk_escrow_view *view;
     client_bucket buckets[MAX_CLIENTS];
     size_t n_buckets;
+    /* the escrow view's current query: setting it again would drop its cached window */
+    bool view_set;
+    char view_q[128];
+    int view_sort;
+    bool view_desc;
 };
 
 int api_service_new(api_service **out, const char *home, const api_options *o, err *e)
@@ -135,7 +140,14 @@ static int get_escrows(api_service *sv, const api_request *rq, api_response *rs,
         return -1;
     err e;
     err_clear(&e);
-    desk_escrow_view_set(sv->view, pg.q, (desk_escrow_sort)pg.sort, pg.descending);
+    if (!sv->view_set || strcmp(sv->view_q, pg.q) || sv->view_sort != pg.sort ||
+        sv->view_desc != pg.descending) {
+        desk_escrow_view_set(sv->view, pg.q, (desk_escrow_sort)pg.sort, pg.descending);
+        snprintf(sv->view_q, sizeof sv->view_q, "%s", pg.q);
+        sv->view_sort = pg.sort;
+        sv->view_desc = pg.descending;
+        sv->view_set = true;
+    }
     size_t total = 0;
     bool exact = false;
     if (desk_escrow_view_size(sv->view, &total, &exact, &e) < 0)
@@ -890,8 +902,13 @@ void api_service_handle(api_service *sv, const api_request *rq, api_response *rs
     api_problem p;
     memset(&p, 0, sizeof p);
     pthread_mutex_lock(&sv->mu);
-    /* every read sees what any process committed (the sync, the UI, the CLI) */
-    desk_escrow_view_invalidate(sv->view);
+    /* every read sees what any process committed (the sync, the UI, the CLI): the view's
+     * cached window and count are dropped when the database changed since the last look */
+    bool changed = true;
+    err e;
+    err_clear(&e);
+    if (desk_snap_poll(sv->snap, &changed, &e) < 0 || changed)
+        desk_escrow_view_invalidate(sv->view);
     int rc = handle_locked(sv, rq, rs, &p);
     pthread_mutex_unlock(&sv->mu);
     if (rc < 0) {
