@@ -33,7 +33,9 @@ typedef struct client_bucket {
 struct api_service {
     char home[4096];
     api_options opt;
-    pthread_mutex_t mu;
+    pthread_mutex_t mu;  /* the reads (snap, view) */
+    pthread_mutex_t wmu; /* the durable writes (wdb): a commit's fsync never holds up reads */
+    store *wdb;
     desk_snap *snap;
     desk_escrow_view *view;
     client_bucket buckets[MAX_CLIENTS];
@@ -54,7 +56,10 @@ int api_service_new(api_service **out, const char *home, const api_options *o, e
     snprintf(sv->home, sizeof sv->home, "%s", home);
     sv->opt = *o;
     pthread_mutex_init(&sv->mu, NULL);
-    if (desk_snap_open(&sv->snap, home, e) < 0 ||
+    pthread_mutex_init(&sv->wmu, NULL);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/desk.db", home);
+    if (store_open(&sv->wdb, path, e) < 0 || desk_snap_open(&sv->snap, home, e) < 0 ||
         desk_escrow_view_new(&sv->view, sv->snap, e) < 0) {
         api_service_free(&sv);
         return -1;
@@ -69,7 +74,9 @@ void api_service_free(api_service **p)
         return;
     desk_escrow_view_free(&(*p)->view);
     desk_snap_free(&(*p)->snap);
+    store_close(&(*p)->wdb);
     pthread_mutex_destroy(&(*p)->mu);
+    pthread_mutex_destroy(&(*p)->wmu);
     free(*p);
     *p = NULL;
 }
@@ -642,8 +649,71 @@ static void hash_hex(const char *s, char out[65])
     sodium_bin2hex(out, 65, h, sizeof h);
 }
 
+/* A checked proposal on its way to the disk (committed on the write connection). */
+typedef struct commit_job {
+    store_proposal *pr;
+    json_t *det;
+    char who[STORE_API_NAME_MAX + 8];
+    char client[STORE_API_NAME_MAX];
+    char idem[STORE_API_IDEM_MAX];
+    bool has_idem;
+} commit_job;
+
+static void commit_job_free(commit_job **j)
+{
+    if (!*j)
+        return;
+    free((*j)->pr);
+    json_decref((*j)->det);
+    free(*j);
+    *j = NULL;
+}
+
+/* The proposal and its audit row commit together, durably (it cannot be fetched again from a
+ * chain), on the write connection; the same idempotency key raced in by another connection
+ * meanwhile: the first one stands. */
+static int commit_proposal(api_service *sv, commit_job *j, api_response *rs, api_problem *p)
+{
+    store *db = sv->wdb;
+    store_proposal *pr = j->pr;
+    err e;
+    err_clear(&e);
+    if (store_begin_durable(db, &e) < 0)
+        return db_fail(p, &e);
+    if (j->has_idem) {
+        store_proposal *dup = malloc(sizeof *dup);
+        bool found = false;
+        if (!dup || store_proposal_find_idem(db, j->client, j->idem, dup, &found, &e) < 0 ||
+            found) {
+            store_rollback(db);
+            int rc = 0;
+            if (!dup)
+                rc = api_fail(p, 500, "internal", "out of memory");
+            else if (!found)
+                rc = db_fail(p, &e);
+            else if (strcmp(dup->body_hash, pr->body_hash) != 0)
+                rc = api_fail(p, 409, "idempotency-key-reused", "Idempotency-Key \"%s\" was "
+                              "used for another proposal", j->idem);
+            else
+                respond_json(rs, 201, proposal_json(dup));
+            free(dup);
+            return rc;
+        }
+        free(dup);
+    }
+    if (store_proposal_add(db, pr, &e) < 0 ||
+        (json_object_set_new(j->det, "proposal", json_integer((json_int_t)pr->id)),
+         store_audit(db, sv->home, j->who, "proposal.create", j->det, &e) < 0) ||
+        store_commit(db, &e) < 0) {
+        store_rollback(db);
+        return db_fail(p, &e);
+    }
+    respond_json(rs, 201, proposal_json(pr));
+    return 0;
+}
+
 static int post_escrow(api_service *sv, const store_api_client *cl, const api_request *rq,
-                       api_response *rs, api_problem *p)
+                       api_response *rs, api_problem *p, commit_job **job)
 {
     if (rq->n_query)
         return api_fail(p, 400, "unknown-parameter", "this resource takes no query parameters");
@@ -716,50 +786,21 @@ static int post_escrow(api_service *sv, const store_api_client *cl, const api_re
     json_t *det = json_pack("{s:s, s:s, s:s?, s:o}", "client", cl->name, "kind", "escrow",
                             "idempotency_key", rq->idem_key, "request",
                             json_loads(pr->body, 0, &je));
-    /* the proposal and its audit row commit together, durably (it cannot be fetched again
-     * from a chain) */
-    if (store_begin_durable(db, &e) < 0) {
+    commit_job *j = calloc(1, sizeof *j);
+    if (!j || !det) {
+        free(j);
         json_decref(det);
-        rc = db_fail(p, &e);
+        rc = api_fail(p, 500, "internal", "out of memory");
         goto out;
     }
-    if (rq->idem_key) {
-        /* raced with the same key (another connection): the first one stands */
-        store_proposal *dup = malloc(sizeof *dup);
-        found = false;
-        if (!dup || store_proposal_find_idem(db, cl->name, rq->idem_key, dup, &found, &e) < 0 ||
-            found) {
-            store_rollback(db);
-            json_decref(det);
-            if (!dup)
-                rc = api_fail(p, 500, "internal", "out of memory");
-            else if (!found)
-                rc = db_fail(p, &e);
-            else if (strcmp(dup->body_hash, pr->body_hash) != 0)
-                rc = api_fail(p, 409, "idempotency-key-reused", "Idempotency-Key \"%s\" was "
-                              "used for another proposal", rq->idem_key);
-            else {
-                respond_json(rs, 201, proposal_json(dup));
-                rc = 0;
-            }
-            free(dup);
-            goto out;
-        }
-        free(dup);
-    }
-    if (store_proposal_add(db, pr, &e) < 0 || (json_object_set_new(det, "proposal",
-                                                json_integer((json_int_t)pr->id)),
-                                                store_audit(db, sv->home, who, "proposal.create",
-                                                            det, &e) < 0) ||
-        store_commit(db, &e) < 0) {
-        store_rollback(db);
-        json_decref(det);
-        rc = db_fail(p, &e);
-        goto out;
-    }
-    json_decref(det);
-    snprintf(rs->client, sizeof rs->client, "%s", cl->name);
-    respond_json(rs, 201, proposal_json(pr));
+    j->pr = pr;
+    j->det = det;
+    snprintf(j->who, sizeof j->who, "%s", who);
+    snprintf(j->client, sizeof j->client, "%s", cl->name);
+    j->has_idem = rq->idem_key != NULL;
+    snprintf(j->idem, sizeof j->idem, "%s", rq->idem_key ? rq->idem_key : "");
+    pr = NULL; /* the job's now */
+    *job = j;
     rc = 0;
 out:
     free(pr);
@@ -781,7 +822,8 @@ static client_bucket *bucket_of(api_service *sv, const char *name)
     return b;
 }
 
-static int handle_locked(api_service *sv, const api_request *rq, api_response *rs, api_problem *p)
+static int handle_locked(api_service *sv, const api_request *rq, api_response *rs, api_problem *p,
+                         commit_job **job)
 {
     api_match m;
     api_route_match(rq->method, rq->path, &m);
@@ -859,7 +901,7 @@ static int handle_locked(api_service *sv, const api_request *rq, api_response *r
     case API_ROUTE_PROPOSAL:
         return get_proposal(sv, &m, rq, rs, p);
     case API_ROUTE_PROPOSE_ESCROW:
-        return post_escrow(sv, &cl, rq, rs, p);
+        return post_escrow(sv, &cl, rq, rs, p, job);
     case API_ROUTE_PROPOSE_PAYMENT:
         return api_fail(p, 501, "not-implemented", "the desk has no plain payment action yet: "
                         "propose an escrow (POST /v1/proposals/escrow)");
@@ -909,8 +951,15 @@ void api_service_handle(api_service *sv, const api_request *rq, api_response *rs
     err_clear(&e);
     if (desk_snap_poll(sv->snap, &changed, &e) < 0 || changed)
         desk_escrow_view_invalidate(sv->view);
-    int rc = handle_locked(sv, rq, rs, &p);
+    commit_job *job = NULL;
+    int rc = handle_locked(sv, rq, rs, &p, &job);
     pthread_mutex_unlock(&sv->mu);
+    if (rc == 0 && job) {
+        pthread_mutex_lock(&sv->wmu);
+        rc = commit_proposal(sv, job, rs, &p);
+        pthread_mutex_unlock(&sv->wmu);
+    }
+    commit_job_free(&job);
     if (rc < 0) {
         free(rs->body);
         rs->body = NULL;
