@@ -9,6 +9,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@ struct api_server {
     char sock_path[4200];
     char *tls_cert, *tls_key;
     unsigned port;
-    volatile int stopping;
+    atomic_bool stopping; /* read by the event streams' connection threads */
 };
 
 typedef struct conn_state {
@@ -83,7 +84,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *dst, size_t max)
         return w > 0 && (size_t)w < max ? w : 0;
     }
     for (;;) {
-        if (c->srv->stopping)
+        if (atomic_load(&c->srv->stopping))
             return MHD_CONTENT_READER_END_OF_STREAM;
         size_t n = 0;
         err e;
@@ -402,7 +403,7 @@ void api_server_stop(api_server **p)
     if (!p || !*p)
         return;
     api_server *s = *p;
-    s->stopping = 1;
+    atomic_store(&s->stopping, true);
     if (s->unix_d)
         MHD_stop_daemon(s->unix_d);
     if (s->tcp_d)
