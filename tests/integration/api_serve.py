@@ -11,6 +11,7 @@ nowhere), accepting one with the operator's key (`fusion proposal accept`) and r
 (a signed decision), and TLS with a self-signed certificate made by openssl."""
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -195,6 +196,23 @@ def main():
     st, _, _ = request(c, "POST", "/v1/proposals/escrow", token=proposer, body=b"{}",
                        headers={"Content-Type": "text/plain"})
     check(st == 415, "a body that is not JSON by its type: 415")
+    st, _, body = request(c, "GET", "/v1/chains", token=proposer, body=b"{}",
+                          headers={"Content-Type": "application/json"})
+    check(st == 400 and body["status"] == 400, "a GET with a body: 400")
+    # a slow client: a proposal whose body never comes holds one connection until the
+    # server drops it; everyone else is served meanwhile, and nothing is written
+    slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    slow.connect(srv.sock)
+    slow.sendall(("POST /v1/proposals/escrow HTTP/1.1\r\nHost: desk\r\nAuthorization: Bearer "
+                  + proposer + "\r\nContent-Type: application/json\r\nContent-Length: 300"
+                  "\r\n\r\n{\"payee\":").encode())
+    st, _, _ = request(c, "GET", "/v1/chains", token=reader)
+    check(st == 200, "others are served while a client stalls in its body")
+    slow.settimeout(120)
+    check(slow.recv(4096) == b"", "the server drops the stalled connection")
+    slow.close()
+    c.close()  # idle as long: the server dropped this keep-alive connection too
+    c = srv.conn()
     check(counts(desk) == before, "nothing was written by the bad requests")
     for kind in ("payment", "bridge"):
         st, _, body = request(c, "POST", f"/v1/proposals/{kind}", token=proposer, body={})
