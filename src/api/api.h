@@ -171,9 +171,19 @@ int api_proposal_reject(store *s, const char *home, const char *by, int64_t id,
 
 typedef struct api_service api_service;
 
+struct risk_snapshot;
+struct json_t;
+/* The JSON of a risk snapshot, as `fusion risk report --json` writes it (the CLI passes its
+ * own builder, so both say the same). */
+typedef struct json_t *(*api_risk_json_fn)(const struct risk_snapshot *s);
+
 typedef struct api_options {
     double rate;  /* requests a second per client */
     double burst; /* bucket size */
+    /* /v1/portfolio and /v1/risk: a worker refreshes the risk service's snapshot every
+     * risk_every_s seconds on its own connection (NULL: not served, 501) */
+    api_risk_json_fn risk_json;
+    unsigned risk_every_s;
 } api_options;
 
 typedef struct api_request {

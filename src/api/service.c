@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "audit/audit.h"
+#include "base/log.h"
 #include "base/amount.h"
 #include "base/bytes.h"
 #include "base/u256.h"
@@ -22,6 +23,7 @@
 #include "desk/desk.h"
 #include "desk/escrow_input.h"
 #include "desk/snapshot.h"
+#include "risk/service.h"
 
 #define MAX_CLIENTS 256
 
@@ -40,12 +42,89 @@ struct api_service {
     desk_escrow_view *view;
     client_bucket buckets[MAX_CLIENTS];
     size_t n_buckets;
+    /* the risk worker: the last snapshot's JSON, whole (risk) and its positions (portfolio) */
+    pthread_t risk_thr;
+    bool risk_started;
+    pthread_mutex_t risk_mu;
+    pthread_cond_t risk_cv;
+    bool risk_stop;
+    char *risk_body, *portfolio_body;
+    char risk_error[ERR_MSG_MAX];
     /* the escrow view's current query: setting it again would drop its cached window */
     bool view_set;
     char view_q[128];
     int view_sort;
     bool view_desc;
 };
+
+/* The parts of the risk snapshot that are the portfolio. */
+static const char *const portfolio_keys[] = {"units", "as_of", "accounts", "chains",
+                                             "positions", "prices", "exposure", "gross_usd",
+                                             "drawn"};
+
+static void *risk_main(void *arg)
+{
+    api_service *sv = arg;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/desk.db", sv->home);
+    store *st = NULL;
+    err e;
+    err_clear(&e);
+    int orc = store_open(&st, path, &e);
+    for (;;) {
+        char *rbody = NULL, *pbody = NULL;
+        if (orc == 0) {
+            risk_service_opts o;
+            risk_service_opts_default(&o);
+            o.home = sv->home;
+            o.params.mc.threads = 1;
+            risk_snapshot *snap = NULL;
+            err_clear(&e);
+            if (risk_service_refresh(st, &o, &snap, &e) == 0) {
+                json_t *all = sv->opt.risk_json(snap);
+                json_t *pf = json_object();
+                for (size_t i = 0; all && i < sizeof portfolio_keys / sizeof portfolio_keys[0];
+                     i++) {
+                    json_t *v = json_object_get(all, portfolio_keys[i]);
+                    if (v)
+                        json_object_set(pf, portfolio_keys[i], v);
+                }
+                rbody = all ? json_dumps(all, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+                pbody = json_dumps(pf, JSON_COMPACT | JSON_REAL_PRECISION(17));
+                json_decref(all);
+                json_decref(pf);
+                if (!rbody || !pbody)
+                    err_set(&e, ERR_NOMEM, "out of memory writing the risk report");
+            }
+            risk_snapshot_free(&snap);
+        }
+        pthread_mutex_lock(&sv->risk_mu);
+        if (rbody && pbody) {
+            free(sv->risk_body);
+            free(sv->portfolio_body);
+            sv->risk_body = rbody;
+            sv->portfolio_body = pbody;
+            sv->risk_error[0] = '\0';
+        } else {
+            free(rbody);
+            free(pbody);
+            snprintf(sv->risk_error, sizeof sv->risk_error, "%s", e.msg);
+            LOG_W("api", "risk refresh: %s", e.msg);
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += sv->opt.risk_every_s ? sv->opt.risk_every_s : 60;
+        while (!sv->risk_stop)
+            if (pthread_cond_timedwait(&sv->risk_cv, &sv->risk_mu, &until) != 0)
+                break;
+        bool stop = sv->risk_stop;
+        pthread_mutex_unlock(&sv->risk_mu);
+        if (stop)
+            break;
+    }
+    store_close(&st);
+    return NULL;
+}
 
 int api_service_new(api_service **out, const char *home, const api_options *o, err *e)
 {
@@ -57,12 +136,21 @@ int api_service_new(api_service **out, const char *home, const api_options *o, e
     sv->opt = *o;
     pthread_mutex_init(&sv->mu, NULL);
     pthread_mutex_init(&sv->wmu, NULL);
+    pthread_mutex_init(&sv->risk_mu, NULL);
+    pthread_cond_init(&sv->risk_cv, NULL);
     char path[4200];
     snprintf(path, sizeof path, "%s/desk.db", home);
     if (store_open(&sv->wdb, path, e) < 0 || desk_snap_open(&sv->snap, home, e) < 0 ||
         desk_escrow_view_new(&sv->view, sv->snap, e) < 0) {
         api_service_free(&sv);
         return -1;
+    }
+    if (sv->opt.risk_json) {
+        if (pthread_create(&sv->risk_thr, NULL, risk_main, sv) != 0) {
+            api_service_free(&sv);
+            return err_set(e, ERR_INTERNAL, "cannot start the risk worker");
+        }
+        sv->risk_started = true;
     }
     *out = sv;
     return 0;
@@ -72,6 +160,18 @@ void api_service_free(api_service **p)
 {
     if (!p || !*p)
         return;
+    api_service *sv = *p;
+    if (sv->risk_started) {
+        pthread_mutex_lock(&sv->risk_mu);
+        sv->risk_stop = true;
+        pthread_cond_signal(&sv->risk_cv);
+        pthread_mutex_unlock(&sv->risk_mu);
+        pthread_join(sv->risk_thr, NULL);
+    }
+    free(sv->risk_body);
+    free(sv->portfolio_body);
+    pthread_mutex_destroy(&sv->risk_mu);
+    pthread_cond_destroy(&sv->risk_cv);
     desk_escrow_view_free(&(*p)->view);
     desk_snap_free(&(*p)->snap);
     store_close(&(*p)->wdb);
@@ -807,6 +907,32 @@ out:
     return rc;
 }
 
+/* The risk worker's last snapshot: the whole report, or its portfolio part. */
+static int get_risk(api_service *sv, bool whole, const api_request *rq, api_response *rs,
+                    api_problem *p)
+{
+    if (rq->n_query)
+        return api_fail(p, 400, "unknown-parameter", "this resource takes no query parameters");
+    if (!sv->opt.risk_json)
+        return api_fail(p, 501, "not-implemented", "this server does not run the risk service");
+    pthread_mutex_lock(&sv->risk_mu);
+    const char *b = whole ? sv->risk_body : sv->portfolio_body;
+    char *copy = b ? strdup(b) : NULL;
+    char why[ERR_MSG_MAX];
+    snprintf(why, sizeof why, "%s", sv->risk_error);
+    pthread_mutex_unlock(&sv->risk_mu);
+    if (!copy) {
+        api_fail(p, 503, "risk-not-ready", "%s", why[0] ? why : "the first risk refresh is "
+                 "still running: ask again shortly");
+        p->retry_after = 2;
+        return -1;
+    }
+    rs->status = 200;
+    rs->content_type = "application/json";
+    rs->body = copy;
+    return 0;
+}
+
 /* ---- dispatch ---- */
 
 static client_bucket *bucket_of(api_service *sv, const char *name)
@@ -910,8 +1036,7 @@ static int handle_locked(api_service *sv, const api_request *rq, api_response *r
                         "nothing can carry a bridge transfer");
     case API_ROUTE_PORTFOLIO:
     case API_ROUTE_RISK:
-        return api_fail(p, 501, "not-implemented", "the portfolio and risk report are not "
-                        "served by the API yet (fusion risk report --json)");
+        return get_risk(sv, m.route == API_ROUTE_RISK, rq, rs, p);
     case API_ROUTE_EVENTS: {
         int64_t from = 0;
         api_page pg;

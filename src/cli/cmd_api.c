@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/risk_cli.h"
 #include "compliance/compliance.h"
 #include "desk/desk.h"
 #include "store/store.h"
@@ -43,14 +44,14 @@ static int parse_rate(const char *s, double *out)
 int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 {
     const char *sock = NULL, *tcp = NULL, *cert = NULL, *key = NULL, *rate_s = NULL,
-               *burst_s = NULL;
+               *burst_s = NULL, *risk_every = NULL;
     bool insecure = false, no_socket = false, with_sync = false;
     const cli_opt opts[] = {
         {"socket", CLI_OPT_STR, &sock},     {"tcp", CLI_OPT_STR, &tcp},
         {"tls-cert", CLI_OPT_STR, &cert},   {"tls-key", CLI_OPT_STR, &key},
         {"insecure-tcp", CLI_OPT_FLAG, &insecure}, {"rate", CLI_OPT_STR, &rate_s},
         {"burst", CLI_OPT_STR, &burst_s},   {"no-socket", CLI_OPT_FLAG, &no_socket},
-        {"sync", CLI_OPT_FLAG, &with_sync},
+        {"sync", CLI_OPT_FLAG, &with_sync}, {"risk-every", CLI_OPT_STR, &risk_every},
     };
     size_t n_pos;
     int u = cli_opts("serve", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
@@ -58,11 +59,18 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
         return u;
     if (n_pos > 0)
         return cli_usage("serve", "unexpected argument '%s'", argv[1]);
-    api_options o = {.rate = 50, .burst = 100};
+    api_options o = {.rate = 50, .burst = 100, .risk_json = risk_cli_snapshot_json,
+                     .risk_every_s = 60};
     if (rate_s && parse_rate(rate_s, &o.rate) < 0)
         return cli_usage("serve", "--rate is requests a second per client (a number > 0)");
     if (burst_s && (parse_rate(burst_s, &o.burst) < 0 || o.burst < 1))
         return cli_usage("serve", "--burst is the requests a client may send at once (>= 1)");
+    if (risk_every) {
+        double v;
+        if (parse_rate(risk_every, &v) < 0 || v < 1 || v > 86400)
+            return cli_usage("serve", "--risk-every is seconds between risk refreshes (1..86400)");
+        o.risk_every_s = (unsigned)v;
+    }
     if (tcp && !insecure && (!cert || !key))
         return cli_usage("serve", "--tcp needs --tls-cert FILE and --tls-key FILE "
                                   "(or --insecure-tcp, for loopback tests)");

@@ -132,7 +132,8 @@
       "fusion report daily [--date YYYY-MM-DD] [--out DIR] [--force] [--no-risk]")                 \
     X("serve", "",                                                                                 \
       "fusion serve [--socket PATH] [--tcp HOST:PORT (--tls-cert FILE --tls-key FILE |\n"          \
-      "         --insecure-tcp)] [--no-socket] [--rate N] [--burst N] [--sync]")                            \
+      "         --insecure-tcp)] [--no-socket] [--rate N] [--burst N] [--sync]\n"                   \
+      "         [--risk-every SECONDS]")                            \
     X("api", "client",                                                                             \
       "fusion api client add NAME --scope read|propose [--json]\n"                                 \
       "       fusion api client list [--json]\n"                                                   \

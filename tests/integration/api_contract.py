@@ -107,6 +107,7 @@ def main():
                               (r.getheader("Content-Type") or "") else None)
 
         send("GET", "/v1/health", status=200)
+        send("GET", "/v1/risk?x=1", reader, valid=False, status=400)
         send("GET", "/v1/escrows", reader, status=200)
         send("GET", "/v1/escrows?limit=2&offset=1&sort=amount&order=desc", reader, status=200)
         send("GET", "/v1/escrows?q=funded", reader, status=200)
@@ -147,8 +148,10 @@ def main():
         # Prism answers an upstream 501 with a mock of its own, and cannot forward a body
         # that is not JSON: those go to the server directly, their problem bodies checked
         # against the contract's Problem schema by hand
-        for method, path, body in (("GET", "/v1/portfolio", None), ("GET", "/v1/risk", None),
-                                   ("POST", "/v1/proposals/payment", b"{}"),
+        wait_until(lambda: send("GET", "/v1/portfolio", reader)[0] == 200,
+                   "the first risk refresh")
+        send("GET", "/v1/risk", reader, status=200)
+        for method, path, body in (("POST", "/v1/proposals/payment", b"{}"),
                                    ("POST", "/v1/proposals/bridge", b"{}"),
                                    ("POST", "/v1/proposals/escrow", b"{bad")):
             c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)

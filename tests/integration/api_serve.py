@@ -139,6 +139,21 @@ def main():
     check(st == 404, "an unknown escrow: 404")
     st, _, body = request(c, "GET", "/v1/chains", token=reader)
     check(st == 200 and body["items"][0]["name"] == "local", "chains and sync status")
+    # the portfolio and risk report: the risk service's snapshot, refreshed by a worker
+    st, hd, body = wait_until(lambda: (lambda r: r if r[0] != 503 else None)(
+        request(c, "GET", "/v1/portfolio", token=reader)), "the first risk refresh")
+    check(st == 200, "the portfolio: %d" % st)
+    wallet = [p for p in body["positions"] if p["kind"] == "wallet" and
+              p["account"] == A[0].lower() and p["token"] is None]
+    check(A[0].lower() in body["accounts"] and len(wallet) == 1 and
+          wallet[0]["amount"].isdigit() and int(wallet[0]["amount"]) > 0,
+          "alice's account and her ETH, exact, as a decimal string")
+    check(set(body) <= {"units", "as_of", "accounts", "chains", "positions", "prices",
+                        "exposure", "gross_usd", "drawn"}, "the portfolio is the snapshot's "
+          "positions part")
+    st, _, body = request(c, "GET", "/v1/risk", token=reader)
+    check(st == 200 and "gross_usd" in body and "limits" in body and "alerts" in body,
+          "the risk report, as fusion risk report --json")
     for path in ("/v1/transactions", "/v1/cases", "/v1/alerts?state=all", "/v1/proposals"):
         st, _, body = request(c, "GET", path, token=reader)
         check(st == 200 and isinstance(body["items"], list), f"GET {path}")
