@@ -636,8 +636,8 @@ static int policy_load(const char *home, policy **out, err *e)
 /* The desk's checks of an escrow proposal; *screening receives what they said. A 422 for
  * what the desk refuses outright (bad party, unknown token, a sanctions hit, a policy
  * block), so nothing is stored. */
-static int proposal_check(api_service *sv, const api_escrow_req *r, store_chain *ch,
-                          json_t **screening, api_problem *p)
+static int proposal_check(api_service *sv, const char *who, const api_escrow_req *r,
+                          store_chain *ch, json_t **screening, api_problem *p)
 {
     store *db = desk_snap_store(sv->snap);
     err e;
@@ -726,7 +726,7 @@ static int proposal_check(api_service *sv, const api_escrow_req *r, store_chain 
     }
     /* compliance: the parties screened as for any desk action (hits recorded, cases opened);
      * a sanctions hit or a blocked entity refuses */
-    compliance_actor a = {.home = sv->home, .operator_name = "api", .now = time(NULL)};
+    compliance_actor a = {.home = sv->home, .operator_name = who, .now = time(NULL)};
     compliance_action act = {.action = "create", .chain_id = ch->chain_id,
                              .payer = has_signer ? &signer_addr : &payee, .payee = &payee,
                              .token = &token, .amount = &amount};
@@ -868,9 +868,11 @@ static int post_escrow(api_service *sv, const store_api_client *cl, const api_re
         }
         free(old);
     }
+    char who[STORE_API_NAME_MAX + 8];
+    snprintf(who, sizeof who, "api:%s", cl->name);
     store_chain ch;
     json_t *scr = NULL;
-    if (proposal_check(sv, &r, &ch, &scr, p) < 0)
+    if (proposal_check(sv, who, &r, &ch, &scr, p) < 0)
         goto out;
     char *scr_s = json_dumps(scr, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(scr);
@@ -880,8 +882,6 @@ static int post_escrow(api_service *sv, const store_api_client *cl, const api_re
     snprintf(pr->idem_key, sizeof pr->idem_key, "%s", rq->idem_key ? rq->idem_key : "");
     snprintf(pr->kind, sizeof pr->kind, "escrow");
     pr->chain_id = ch.chain_id;
-    char who[STORE_API_NAME_MAX + 8];
-    snprintf(who, sizeof who, "api:%s", cl->name);
     json_error_t je;
     json_t *det = json_pack("{s:s, s:s, s:s?, s:o}", "client", cl->name, "kind", "escrow",
                             "idempotency_key", rq->idem_key, "request",
