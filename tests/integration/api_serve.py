@@ -229,6 +229,16 @@ def main():
     c.close()  # idle as long: the server dropped this keep-alive connection too
     c = srv.conn()
     check(counts(desk) == before, "nothing was written by the bad requests")
+    # a sanctioned payee (the desk's own list): refused by the compliance screening
+    with open(os.path.join(desk.home, "desk-sanctions.txt"), "w") as f:
+        f.write(A[7].lower() + "   api test: a blocked counterparty\n")
+    os.chmod(os.path.join(desk.home, "desk-sanctions.txt"), 0o600)
+    st, _, body = request(c, "POST", "/v1/proposals/escrow", token=proposer, body={
+        "payee": A[7], "token": "ETH", "amount": "5", "approvers": ["bob"], "threshold": 1,
+        "deadline": "7d"})
+    check(st == 422 and body["type"].endswith("/screening-refused") and
+          "sanction" in body["detail"].lower(), "a sanctioned payee: 422 from the screening")
+    check(counts(desk)[0] == before[0], "no proposal was stored for it")
     for kind in ("payment", "bridge"):
         st, _, body = request(c, "POST", f"/v1/proposals/{kind}", token=proposer, body={})
         check(st == 501 and body["detail"], f"a {kind} proposal: 501 saying why")
