@@ -216,9 +216,10 @@ void api_service_free(api_service **p);
 void api_service_handle(api_service *sv, const api_request *rq, api_response *rs);
 void api_response_clear(api_response *rs);
 /* The feed rows after *last as server-sent events appended to out (at most cap bytes);
- * *last moves on. 0 with *n events written, -1 on a database error. */
-int api_service_feed(api_service *sv, int64_t *last, char *out, size_t cap, size_t *n_out,
-                     err *e) FUSION_WUR;
+ * *last moves on. 0 with *n events written; 1 when client is no longer an active client
+ * (revoked: its stream ends); -1 on a database error. */
+int api_service_feed(api_service *sv, const char *client, int64_t *last, char *out, size_t cap,
+                     size_t *n_out, err *e) FUSION_WUR;
 
 /* ---- the server (server.c) ---- */
 

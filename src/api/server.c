@@ -69,6 +69,7 @@ static enum MHD_Result query_it(void *cls, enum MHD_ValueKind kind, const char *
 
 typedef struct sse_ctx {
     api_server *srv;
+    char client[STORE_API_NAME_MAX];
     int64_t last;
     double idle_since;
     bool said_retry;
@@ -89,15 +90,19 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *dst, size_t max)
         size_t n = 0;
         err e;
         err_clear(&e);
-        if (api_service_feed(c->srv->sv, &c->last, dst, max, &n, &e) < 0) {
+        int frc = api_service_feed(c->srv->sv, c->client, &c->last, dst, max, &n, &e);
+        if (frc < 0) {
             LOG_W("api", "event stream: %s", e.msg);
             return MHD_CONTENT_READER_END_WITH_ERROR;
         }
+        if (frc > 0)
+            return MHD_CONTENT_READER_END_OF_STREAM; /* the client was revoked */
         if (n > 0) {
             c->idle_since = mono_now();
             return (ssize_t)n;
         }
-        if (mono_now() - c->idle_since > 15.0) {
+        /* a comment line before the idle timeout, or the stream would be dropped as idle */
+        if (mono_now() - c->idle_since > CONN_TIMEOUT_S / 2.0) {
             c->idle_since = mono_now();
             int w = snprintf(dst, max, ": keep-alive\n\n");
             return w > 0 && (size_t)w < max ? w : 0;
@@ -199,6 +204,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         }
         c->srv = srv;
+        snprintf(c->client, sizeof c->client, "%s", rs.client);
         c->last = rs.stream_from;
         c->idle_since = mono_now();
         struct MHD_Response *r =

@@ -1092,16 +1092,24 @@ void api_service_handle(api_service *sv, const api_request *rq, api_response *rs
     }
 }
 
-int api_service_feed(api_service *sv, int64_t *last, char *out, size_t cap, size_t *n_out, err *e)
+int api_service_feed(api_service *sv, const char *client, int64_t *last, char *out, size_t cap,
+                     size_t *n_out, err *e)
 {
     *n_out = 0;
     store_feed_row *rows = NULL;
     size_t n = 0;
+    store_api_client cl;
+    bool found = false;
     pthread_mutex_lock(&sv->mu);
-    int rc = store_feed_after(desk_snap_store(sv->snap), *last, 64, &rows, &n, e);
+    /* a client revoked while it listens is cut off, as its next request would be */
+    int rc = store_api_client_get(desk_snap_store(sv->snap), client, &cl, &found, e);
+    if (rc == 0 && found && !cl.revoked_at)
+        rc = store_feed_after(desk_snap_store(sv->snap), *last, 64, &rows, &n, e);
     pthread_mutex_unlock(&sv->mu);
     if (rc < 0)
         return -1;
+    if (!found || cl.revoked_at)
+        return 1;
     size_t used = 0;
     for (size_t i = 0; i < n; i++) {
         const store_feed_row *r = &rows[i];

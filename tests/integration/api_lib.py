@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 
+import sync_lib
 from sync_lib import FUSION, wait_until
 
 
@@ -33,6 +34,7 @@ class Server:
         self.err = open(self.errpath, "wb")
         self.proc = subprocess.Popen([FUSION, "--home", home, "serve", *map(str, extra)],
                                      stdout=subprocess.DEVNULL, stderr=self.err)
+        sync_lib._followers.append(self.proc)  # a failing test leaves no server running
         self.port = None
         wait_until(lambda: "serving on" in self.stderr() or self.proc.poll() is not None,
                    "fusion serve to listen")
@@ -87,10 +89,14 @@ class EventStream:
         assert self.r.status == 200, self.r.status
         assert self.r.getheader("Content-Type") == "text/event-stream"
 
-    def next(self):
-        """The next event as (id, kind, data dict); keep-alives and retry lines skipped."""
+    def next(self, bound=120.0):
+        """The next event as (id, kind, data dict); keep-alives and retry lines skipped.
+        bound: seconds after which waiting is a failure (a bound, not a timing check)."""
         ev = {}
+        deadline = time.monotonic() + bound
         while True:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no event within %.0f s" % bound)
             line = self.r.fp.readline()
             if not line:
                 raise AssertionError("the event stream ended")

@@ -170,6 +170,19 @@ def main():
         "transaction was mined (measured, not asserted)")
     check(data["id"] == eid and data["chain_id"] == 31337, "the event names its id and chain")
     es.close()
+    # a quiet stream stays open past the server's idle timeout (10 s): keep-alives
+    es = EventStream(srv, reader)
+    time.sleep(12)
+    quiet = chain.create_escrow(amount=6)
+    while True:
+        qid, kind, data = es.next()
+        if kind == "escrow.created" and data["ref"] == quiet.lower():
+            break
+    es.close()
+    check(qid > eid, "a stream quiet for longer than the idle timeout still delivers")
+    eid = qid
+    c.close()  # left idle as long: the server dropped this keep-alive connection
+    c = srv.conn()
     # while nobody listens: a state change and another escrow
     chain.act(new, 0, "fund()", value=7)
     other = chain.create_escrow(amount=8)
@@ -289,10 +302,21 @@ def main():
     v = json.loads(desk.run("audit", "verify", "--json").stdout)
     check(v["ok"] is True, "the audit log verifies with the signed rejection")
 
-    # ---- revoking: the token is refused from then on ----
+    # ---- revoking: the token is refused from then on, and its open stream ends ----
+    es = EventStream(srv, reader)
     desk.run("api", "client", "revoke", "accounting")
     st, _, _ = request(c, "GET", "/v1/escrows", token=reader)
     check(st == 401, "a revoked token: 401")
+    ended = False
+    try:
+        while True:
+            es.next(bound=60)
+    except AssertionError as ex:
+        ended = "ended" in str(ex)
+    except TimeoutError:
+        ended = False
+    es.close()
+    check(ended, "the revoked client's open event stream ends")
     c.close()
 
     # ---- resuming across a restart of the server ----
