@@ -66,6 +66,9 @@ def main():
                           stdout=plog, stderr=subprocess.STDOUT)
 
     def up():
+        if pp.poll() is not None:
+            with open(os.path.join(desk.home, "prism.log")) as f:
+                raise AssertionError("prism exited: " + f.read()[-1500:])
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             c.request("GET", "/v1/health")
