@@ -14,6 +14,7 @@
 #include "app.h"
 #include "base/log.h"
 #include "desk.h"
+#include "api/api.h"
 #include "desk/desk.h"
 #include "notify.h"
 
@@ -40,6 +41,7 @@ typedef struct job_req {
     char chain[STORE_NAME_MAX];
     char token[96];
     char amount[96];
+    int64_t proposal; /* create: accept this API proposal (its request is the escrow's) */
 } job_req;
 
 /* Fills r for a new escrow: the request's strings are copied into r. */
@@ -215,13 +217,15 @@ static void *job_main(void *arg)
         desk_set_confirm(d, job_confirm, j);
         desk_set_output(d, job_say, j);
         desk_set_wait(d, 120);
-        if (j->r.tx)
-            rc = 0; /* check: every chain; a replacement selects its transaction's chain */
+        if (j->r.tx || j->r.proposal)
+            rc = 0; /* check: every chain; a replacement or a proposal names its chain */
         else
             rc = j->r.create ? desk_use_chain(d, j->r.chain[0] ? j->r.chain : NULL, NULL, &e)
                              : desk_use_chain(d, NULL, &j->r.escrow, &e);
     }
-    if (rc == 0 && j->r.tx) {
+    if (rc == 0 && j->r.proposal) {
+        rc = api_proposal_accept(d, j->home, j->r.proposal, &res, &e);
+    } else if (rc == 0 && j->r.tx) {
         if (strcmp(j->r.action, "check") == 0)
             rc = desk_tx_check(d, &e);
         else
@@ -534,6 +538,18 @@ unsigned ui_job_request_arg(ui_app *a, const char *action, const addr *escrow, c
     char what[64], esc[ADDR_STR_MAX];
     addr_to_checksum(esc, escrow);
     snprintf(what, sizeof what, "%s %.10s", action, esc);
+    return request_start(a, &r, what);
+}
+
+unsigned ui_job_request_proposal(ui_app *a, int64_t id)
+{
+    job_req r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.action, sizeof r.action, "accept");
+    r.create = true;
+    r.proposal = id;
+    char what[64];
+    snprintf(what, sizeof what, "accept proposal %lld", (long long)id);
     return request_start(a, &r, what);
 }
 

@@ -7,6 +7,7 @@
 #define FUSION_UI_JOB_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "base/err.h"
 #include "crypto/address.h"
@@ -30,6 +31,10 @@ unsigned ui_job_request_create(ui_app *a, const char *chain, const struct desk_c
  * passphrase asked once the policy and the gate passed again), or "check" of every
  * transaction in flight (id unused). */
 unsigned ui_job_request_tx(ui_app *a, const char *action, int64_t id);
+
+/* Accepts API proposal id: the desk's pipeline creates the escrow it asks for, as the
+ * operator (passphrase asked, summary confirmed), then the proposal is accepted. */
+unsigned ui_job_request_proposal(ui_app *a, int64_t id);
 /* Loop side, after a UI_TOPIC_JOBS wake: opens the confirm dialog when the worker waits
  * for it, puts the result on the message line when it finished. Returns UI_* flags. */
 unsigned ui_job_poll(ui_app *a);

@@ -147,6 +147,9 @@ enum {
       UI_PRE_ROW, UI_ON(ESCROWS))                                                                  \
     X(SIGN, "sign", UI_KEYS('\n', UI_K_ENTER), "review, confirm and sign the selected request",    \
       UI_PRE_ROW | UI_PRE_ROLE_APPROVER, UI_ON(APPROVALS))                                          \
+    X(PROPOSAL_ACCEPT, "accept", UI_KEYS('A'),                                                     \
+      "accept the selected API proposal (signs its escrow)", UI_PRE_ROW,                          \
+      UI_ON(APPROVALS))                                                                            \
     X(QUEUE_NEXT, "nextqueue", UI_KEYS(']'),                                                       \
       "next queue (... open, confirm: four eyes, closed)", 0, UI_ON(COMPLIANCE))                   \
     X(QUEUE_PREV, "prevqueue", UI_KEYS('['), "show the previous queue", 0, UI_ON(COMPLIANCE))      \

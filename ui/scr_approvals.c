@@ -13,9 +13,11 @@
 
 #include "app.h"
 #include "base/amount.h"
+#include "api/api.h"
 #include "base/log.h"
 #include "desk/desk.h"
 #include "desk/names.h"
+#include "desk/escrow_input.h"
 #include "desk.h"
 #include "job.h"
 #include "notify.h"
@@ -49,6 +51,8 @@ typedef struct appr_row {
     char asset[STORE_SYMBOL_MAX + 8];
     unsigned approvals, threshold;
     uint64_t deadline;
+    int64_t proposal; /* an API proposal to accept (0: an escrow to approve) */
+    char client[STORE_API_NAME_MAX];
 } appr_row;
 
 typedef struct appr_state {
@@ -125,6 +129,53 @@ static void apply_filter(appr_state *st)
     }
 }
 
+/* The API's pending escrow proposals (`fusion serve`): rows with the action "accept"; the
+ * sign key accepts one through the desk's pipeline (ui_job_request_proposal). */
+static void load_proposals(appr_state *st, store *s)
+{
+    store_proposal *ps = NULL;
+    size_t n = 0;
+    err e;
+    if (store_proposal_list(s, "pending", 0, 1000, &ps, &n, &e) < 0) {
+        snprintf(st->error, sizeof st->error, "%s", e.msg);
+        return;
+    }
+    appr_row *all = realloc(st->all, (st->n_all + n + 1) * sizeof *all);
+    size_t *shown = realloc(st->shown, (st->n_all + n + 1) * sizeof *shown);
+    if (all)
+        st->all = all;
+    if (shown)
+        st->shown = shown;
+    for (size_t i = 0; all && shown && i < n; i++) {
+        api_escrow_req r;
+        api_problem pb;
+        if (api_escrow_req_parse(&r, ps[i].body, strlen(ps[i].body), &pb) < 0)
+            continue;
+        appr_row *row = &st->all[st->n_all++];
+        memset(row, 0, sizeof *row);
+        row->proposal = ps[i].id;
+        snprintf(row->client, sizeof row->client, "%s", ps[i].client);
+        store_chain ch;
+        bool found = false;
+        snprintf(row->chain, sizeof row->chain, "%llu", (unsigned long long)ps[i].chain_id);
+        if (store_chain_get(s, ps[i].chain_id, &ch, &found, &e) == 0 && found)
+            snprintf(row->chain, sizeof row->chain, "%s", ch.name);
+        addr token;
+        unsigned dec = 0;
+        bool known = false;
+        u256 amount;
+        snprintf(row->asset, sizeof row->asset, "%.*s", (int)sizeof row->asset - 1, r.token);
+        snprintf(row->amount, sizeof row->amount, "%s", r.amount);
+        if (desk_asset_lookup(s, ps[i].chain_id, r.token, &token, &dec, &known, &e) == 0 &&
+            known && u256_from_dec(&amount, r.amount, &e) == 0)
+            amount_format(row->amount, &amount, dec);
+        row->threshold = r.threshold;
+        if (desk_deadline_read(r.deadline, (uint64_t)ps[i].created_at, &row->deadline, &e) < 0)
+            row->deadline = 0;
+    }
+    free(ps);
+}
+
 static void load(appr_state *st)
 {
     free(st->all);
@@ -179,6 +230,7 @@ static void load(appr_state *st)
     }
     free(xs);
     free(chains);
+    load_proposals(st, s);
     apply_filter(st);
 }
 
@@ -198,6 +250,10 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
     char a[ADDR_STR_MAX];
     switch (col) {
     case 0:
+        if (r->proposal) {
+            snprintf(out, cap, "proposal %lld", (long long)r->proposal);
+            break;
+        }
         addr_to_checksum(a, &r->escrow);
         snprintf(out, cap, "%.6s%s%s", a, ui_glyph()->ellipsis, a + 38);
         break;
@@ -205,7 +261,7 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
         snprintf(out, cap, "%s", r->chain);
         break;
     case 2:
-        snprintf(out, cap, "approve");
+        snprintf(out, cap, r->proposal ? "accept" : "approve");
         break;
     case 3:
         snprintf(out, cap, "%s", r->amount);
@@ -217,6 +273,10 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
         snprintf(out, cap, "%u/%u", r->approvals, r->threshold);
         break;
     case 6: {
+        if (r->proposal) {
+            snprintf(out, cap, "api:%s", r->client);
+            break;
+        }
         /* names where the book has them, else the short address */
         char pa[ADDR_STR_MAX], pe[ADDR_STR_MAX];
         const char *np = desk_names_of(st->names, r->chain_id, &r->payer);
@@ -321,12 +381,26 @@ static void draw(ui_screen *s, WINDOW *w)
     ui_detail_draw(w, 2 + table_h, " Approval card ", st->card, st->card_n);
 }
 
+/* A: the selected row's API proposal, accepted through the desk's pipeline. */
+static unsigned accept_proposal(ui_screen *s, appr_state *st)
+{
+    size_t row;
+    if (!ui_table_selected(&st->ts.table, &row) || row >= st->n_shown ||
+        !st->all[st->shown[row]].proposal) {
+        ui_message(s->app, UI_MSG_ERROR, "accept: select a proposal (an \"accept\" row)");
+        return UI_REDRAW;
+    }
+    return ui_job_request_proposal(s->app, st->all[st->shown[row]].proposal);
+}
+
 static unsigned handle(ui_screen *s, const ui_event *ev)
 {
     appr_state *st = s->state;
     unsigned r = ui_tscreen_handle(s, ev);
     if (!(r & UI_UNHANDLED) || ev->action == UI_ACT_NONE)
         return r;
+    if (ev->action == UI_ACT_PROPOSAL_ACCEPT)
+        return accept_proposal(s, st);
     if (ev->action != UI_ACT_SIGN)
         return ui_not_in_build(s, ev->action);
     size_t row;
@@ -334,6 +408,8 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
         ui_message(s->app, UI_MSG_ERROR, "sign: nothing selected");
         return UI_REDRAW;
     }
+    if (st->all[st->shown[row]].proposal)
+        return ui_job_request_proposal(s->app, st->all[st->shown[row]].proposal);
     return ui_job_request(s->app, "approve", &st->all[st->shown[row]].escrow);
 }
 

@@ -117,14 +117,16 @@ bool statement_is_decision(const char *action)
            has_prefix(action, "case.") || has_prefix(action, "entity.") ||
            has_prefix(action, "compliance.") || has_prefix(action, "chain.") ||
            has_prefix(action, "asset.") || has_prefix(action, "config.") ||
-           !strcmp(action, "alert.ack") ||
-           !strcmp(action, "risk.set_drawn");
+           !strcmp(action, "alert.ack") || !strcmp(action, "risk.set_drawn") ||
+           !strcmp(action, "api.client_add") || !strcmp(action, "api.client_revoke") ||
+           !strcmp(action, "proposal.reject");
 }
 
 const char *statement_role_for(const char *action)
 {
     if (!strcmp(action, "desk.genesis") || has_prefix(action, "operator.") ||
-        !strcmp(action, "config.policy") || !strcmp(action, "config.risk_limits"))
+        !strcmp(action, "config.policy") || !strcmp(action, "config.risk_limits") ||
+        !strcmp(action, "api.client_add") || !strcmp(action, "api.client_revoke"))
         return "admin";
     if (!strcmp(action, "config.compliance"))
         return "compliance";

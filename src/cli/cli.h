@@ -53,6 +53,9 @@ typedef struct cli_ctx {
     X(backup, "encrypted backup of the desk while it runs: --out FILE")                            \
     X(restore, "restore a backup into an empty home: FILE --home DIR, then check the chains")      \
     X(report, "the day's book as CSV and JSON files: daily [--date YYYY-MM-DD]")                   \
+    X(serve, "the HTTP API for the systems around the desk (unix socket; TCP with TLS)")         \
+    X(api, "API clients: client add, client list, client revoke")                                 \
+    X(proposal, "what API clients proposed: list, show, accept, reject")                          \
     X(completion, "shell completion generated from the command table: bash")
 
 /* usage.c: one row per subcommand action (action "": a command without actions) with its
@@ -134,6 +137,15 @@ int cli_desk_open(const cli_ctx *ctx, struct store **db, err *e)
 /* The same for a command that may create the desk (cli_home_ensure). */
 int cli_desk_create(const cli_ctx *ctx, struct store **db, err *e)
     __attribute__((warn_unused_result));
+
+/* cmd_sync.c: the sync engine with the compliance screener after each commit, as `fusion
+ * sync` runs them (`fusion serve --sync` too); o's home is set from ctx. Stop with
+ * sync_request_stop/sync_stop, then compliance_screener_stop/free. */
+struct sync_options;
+struct sync_engine;
+struct compliance_screener;
+int cli_sync_start(const cli_ctx *ctx, struct sync_options *o, struct compliance_screener **scr,
+                   struct sync_engine **eng, err *e) __attribute__((warn_unused_result));
 
 /* signer.c: unlocks --operator's key (their passphrase) as the signer of the decisions a
  * command records, when argv (from the subcommand's name) records decisions on a desk

@@ -75,6 +75,27 @@ static void advance_swaps(cli_ctx *ctx, bool wait, bool quiet)
         cli_errorf("fusion sync: swaps not advanced: %s", e.msg);
 }
 
+int cli_sync_start(const cli_ctx *ctx, sync_options *o, compliance_screener **scr,
+                   sync_engine **eng, err *e)
+{
+    *scr = NULL;
+    *eng = NULL;
+    o->home = ctx->home;
+    /* automatic screening of every new escrow, on the chain threads (docs/compliance.md) */
+    if (compliance_screener_new(scr, ctx->home, NULL, e) < 0 ||
+        compliance_screener_start(*scr, e) < 0) {
+        compliance_screener_free(scr);
+        return -1;
+    }
+    o->after_commit = compliance_screener_after_commit;
+    o->after_commit_ctx = *scr;
+    if (sync_start(eng, o, e) < 0) {
+        compliance_screener_free(scr);
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_sync(cli_ctx *ctx, int argc, char **argv)
 {
     sync_options o;
@@ -182,20 +203,10 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     stop_requested = 0;
 
-    /* automatic screening of every new escrow, on the chain threads (docs/compliance.md) */
     compliance_screener *scr = NULL;
-    if (compliance_screener_new(&scr, ctx->home, NULL, &e) < 0 ||
-        compliance_screener_start(scr, &e) < 0) {
-        compliance_screener_free(&scr);
-        return cli_fail(&e);
-    }
-    o.after_commit = compliance_screener_after_commit;
-    o.after_commit_ctx = scr;
     sync_engine *eng = NULL;
-    if (sync_start(&eng, &o, &e) < 0) {
-        compliance_screener_free(&scr);
+    if (cli_sync_start(ctx, &o, &scr, &eng, &e) < 0)
         return cli_fail(&e);
-    }
     LOG_I("sync", "fusion sync%s started (pid %ld)", o.once ? " --once" : "", (long)getpid());
 
     bool tty = isatty(STDERR_FILENO);

@@ -106,6 +106,7 @@ static const char *const deciding[][2] = {
     {"operator", "roles"}, {"operator", "remove"}, {"chain", "add"},    {"chain", "add-factory"},
     {"chain", "add-endpoint"}, {"chain", "remove"}, {"asset", "add-token"}, {"asset", "add-feed"},
     {"config", "sign"}, {"lists", "import"}, {"entity", "travel"},
+    {"api", "client"}, {"proposal", "reject"},
 };
 
 int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)
@@ -123,6 +124,9 @@ int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)
             if (!strcmp(argv[i], "--sanctions"))
                 decides = true;
     }
+    /* `api client` decides with add and revoke only */
+    if (decides && !strcmp(argv[0], "api"))
+        decides = argc > 2 && (!strcmp(argv[2], "add") || !strcmp(argv[2], "revoke"));
     for (int i = 2; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             decides = false;

@@ -143,6 +143,18 @@
     X("restore", "", "fusion restore FILE --home DIR [--passphrase-file FILE] [--no-chain-check]") \
     X("report", "daily",                                                                           \
       "fusion report daily [--date YYYY-MM-DD] [--out DIR] [--force] [--no-risk]")                 \
+    X("serve", "",                                                                                 \
+      "fusion serve [--socket PATH] [--tcp HOST:PORT (--tls-cert FILE --tls-key FILE |\n"          \
+      "         --insecure-tcp)] [--no-socket] [--rate N] [--burst N] [--sync]\n"                   \
+      "         [--risk-every SECONDS]")                            \
+    X("api", "client",                                                                             \
+      "fusion api client add NAME --scope read|propose [--json]\n"                                 \
+      "       fusion api client list [--json]\n"                                                   \
+      "       fusion api client revoke NAME   (add and revoke: an admin's signed decisions)")      \
+    X("proposal", "list", "fusion proposal list [--all] [--json]")                                 \
+    X("proposal", "show", "fusion proposal show ID")                                               \
+    X("proposal", "accept", "fusion proposal accept ID [--json]")                                  \
+    X("proposal", "reject", "fusion proposal reject ID --reason TEXT")                             \
     X("completion", "bash", "fusion completion bash   (eval \"$(fusion completion bash)\")")
 
 static const cli_action rows[] = {

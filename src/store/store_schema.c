@@ -574,6 +574,101 @@ static const char step_lists[] =
     "  operator TEXT NOT NULL);"
     "CREATE INDEX travel_records_escrow ON travel_records (chain_id, escrow);";
 
+/* The API (src/api): its clients (a token is stored only as its BLAKE2b hash), the
+ * proposals they make (waiting for a person; one per client and idempotency key), and
+ * the feed of changes the event stream serves: triggers append a row with a monotonic id
+ * whenever an escrow is created or changes state, a transaction is recorded or moves, an
+ * alert is raised or cleared, a case is opened or moves, a proposal is made or decided,
+ * so a client resuming from an id misses nothing, whichever process wrote the change. */
+static const char step_api[] =
+    "CREATE TABLE api_clients ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  scope TEXT NOT NULL CHECK (scope IN ('read', 'propose')),"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  revoked_at INTEGER,"
+    "  revoked_by TEXT"
+    ");"
+    "CREATE TABLE api_proposals ("
+    "  id INTEGER PRIMARY KEY,"
+    "  client TEXT NOT NULL,"
+    "  idem_key TEXT,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('escrow', 'payment')),"
+    "  chain_id INTEGER NOT NULL,"
+    "  body TEXT NOT NULL,"          /* the request as validated (canonical JSON) */
+    "  body_hash TEXT NOT NULL,"     /* of body: the same key with another body is refused */
+    "  screening TEXT NOT NULL,"     /* JSON: policy and compliance as seen at proposal time */
+    "  state TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (state IN ('pending', 'accepted', 'rejected', 'failed')),"
+    "  created_at INTEGER NOT NULL,"
+    "  decided_at INTEGER,"
+    "  decided_by TEXT,"
+    "  reason TEXT,"
+    "  escrow TEXT,"
+    "  outbound_id INTEGER,"
+    "  UNIQUE (client, idem_key)"
+    ");"
+    "CREATE INDEX api_proposals_state ON api_proposals (state, id);"
+    "CREATE TABLE api_feed ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  kind TEXT NOT NULL,"
+    "  chain_id INTEGER NOT NULL DEFAULT 0,"
+    "  ref TEXT NOT NULL,"
+    "  state TEXT,"
+    "  at INTEGER NOT NULL"
+    ");"
+    "CREATE TRIGGER api_feed_escrow_i AFTER INSERT ON escrows BEGIN"
+    "  INSERT INTO api_feed (kind, chain_id, ref, state, at)"
+    "    VALUES ('escrow.created', new.chain_id, new.address, new.state, unixepoch());"
+    " END;"
+    "CREATE TRIGGER api_feed_escrow_u AFTER UPDATE OF state ON escrows"
+    " WHEN old.state IS NOT new.state BEGIN"
+    "  INSERT INTO api_feed (kind, chain_id, ref, state, at)"
+    "    VALUES ('escrow.state', new.chain_id, new.address, new.state, unixepoch());"
+    " END;"
+    "CREATE TRIGGER api_feed_escrow_d AFTER DELETE ON escrows BEGIN"
+    "  INSERT INTO api_feed (kind, chain_id, ref, state, at)"
+    "    VALUES ('escrow.removed', old.chain_id, old.address, old.state, unixepoch());"
+    " END;"
+    "CREATE TRIGGER api_feed_tx_i AFTER INSERT ON outbound_txs BEGIN"
+    "  INSERT INTO api_feed (kind, chain_id, ref, state, at)"
+    "    VALUES ('transaction.created', new.chain_id, new.id, new.state, unixepoch());"
+    " END;"
+    "CREATE TRIGGER api_feed_tx_u AFTER UPDATE OF state ON outbound_txs"
+    " WHEN old.state IS NOT new.state BEGIN"
+    "  INSERT INTO api_feed (kind, chain_id, ref, state, at)"
+    "    VALUES ('transaction.state', new.chain_id, new.id, new.state, unixepoch());"
+    " END;"
+    "CREATE TRIGGER api_feed_alert_i AFTER INSERT ON risk_alerts BEGIN"
+    "  INSERT INTO api_feed (kind, ref, state, at)"
+    "    VALUES ('alert.raised', new.id, new.severity, unixepoch());"
+    " END;"
+    "CREATE TRIGGER api_feed_alert_u AFTER UPDATE OF cleared_at ON risk_alerts"
+    " WHEN old.cleared_at IS NULL AND new.cleared_at IS NOT NULL BEGIN"
+    "  INSERT INTO api_feed (kind, ref, state, at)"
+    "    VALUES ('alert.cleared', new.id, new.severity, unixepoch());"
+    " END;"
+    "CREATE TRIGGER api_feed_case_i AFTER INSERT ON cases BEGIN"
+    "  INSERT INTO api_feed (kind, chain_id, ref, state, at)"
+    "    VALUES ('case.opened', new.chain_id, new.id, new.state, unixepoch());"
+    " END;"
+    "CREATE TRIGGER api_feed_case_u AFTER UPDATE OF state ON cases"
+    " WHEN old.state IS NOT new.state BEGIN"
+    "  INSERT INTO api_feed (kind, chain_id, ref, state, at)"
+    "    VALUES ('case.state', new.chain_id, new.id, new.state, unixepoch());"
+    " END;"
+    "CREATE TRIGGER api_feed_proposal_i AFTER INSERT ON api_proposals BEGIN"
+    "  INSERT INTO api_feed (kind, chain_id, ref, state, at)"
+    "    VALUES ('proposal.created', new.chain_id, new.id, new.state, unixepoch());"
+    " END;"
+    "CREATE TRIGGER api_feed_proposal_u AFTER UPDATE OF state ON api_proposals"
+    " WHEN old.state IS NOT new.state BEGIN"
+    "  INSERT INTO api_feed (kind, chain_id, ref, state, at)"
+    "    VALUES ('proposal.state', new.chain_id, new.id, new.state, unixepoch());"
+    " END;";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -593,6 +688,7 @@ const char *const store_schema_steps[] = {
     step_events_blob,
     step_chain_explorer,
     step_lists,
+    step_api,
 };
 
 const int store_schema_audit_head_version = 12;

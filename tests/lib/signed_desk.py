@@ -24,6 +24,7 @@ DECIDING = {
     ("operator", "roles"), ("operator", "remove"), ("chain", "add"), ("chain", "add-factory"),
     ("chain", "add-endpoint"), ("chain", "remove"), ("asset", "add-token"), ("asset", "add-feed"),
     ("config", "sign"), ("lists", "import"), ("entity", "travel"),
+    ("api", "client"), ("proposal", "reject"),
 }
 ENV = {"FUSION_KDF": "interactive"}
 # anvil's dev keys (its default mnemonic), by address: a test operator given one of these
@@ -59,6 +60,8 @@ def decides(args):
         return False
     if "--help" in args[2:] or "-h" in args[2:]:
         return False
+    if args[0] == "api":
+        return len(args) > 2 and args[2] in ("add", "revoke")
     return args[1] != "rules" or "--sanctions" in args[2:]
 
 

@@ -1,0 +1,128 @@
+/* proposals.c: what a person does with a proposal (the CLI's `fusion proposal accept|
+ * reject` and the UI's Approvals queue call these; the server never does). Accepting runs
+ * the desk's own pipeline as that operator: the same checks again, the policy, screening,
+ * the pre-sign summary and their key; rejecting is a signed decision. */
+#include "api/api.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/amount.h"
+#include "desk/escrow_input.h"
+
+int api_proposal_accept(desk *d, const char *home, int64_t id, desk_result *res, err *e)
+{
+    store *db = desk_store(d);
+    store_proposal *pr = malloc(sizeof *pr);
+    if (!pr)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    bool found = false;
+    int rc = store_proposal_get(db, id, pr, &found, e);
+    if (rc == 0 && !found)
+        rc = err_set(e, ERR_NOT_FOUND, "no proposal %lld (see fusion proposal list)",
+                     (long long)id);
+    if (rc == 0 && strcmp(pr->state, "pending") != 0)
+        rc = err_set(e, ERR_STATE, "proposal %lld is %s, not pending", (long long)id, pr->state);
+    if (rc == 0 && strcmp(pr->kind, "escrow") != 0)
+        rc = err_set(e, ERR_STATE, "proposal %lld is a %s: only escrow proposals can be "
+                     "accepted", (long long)id, pr->kind);
+    api_escrow_req r;
+    api_problem p;
+    if (rc == 0 && api_escrow_req_parse(&r, pr->body, strlen(pr->body), &p) < 0)
+        rc = err_set(e, ERR_INVALID, "proposal %lld no longer reads: %s", (long long)id,
+                     p.detail);
+    store_chain ch;
+    if (rc == 0 && (store_chain_get(db, pr->chain_id, &ch, &found, e) < 0 || !found))
+        rc = found ? -1 : err_set(e, ERR_NOT_FOUND, "the chain of proposal %lld is no longer "
+                                  "configured", (long long)id);
+    if (rc == 0)
+        rc = desk_use_chain(d, ch.name, NULL, e);
+    desk_create_req cr;
+    memset(&cr, 0, sizeof cr);
+    char human[AMOUNT_STR_MAX];
+    if (rc == 0) {
+        addr token;
+        unsigned decimals = 0;
+        bool known = false;
+        u256 amount;
+        if (desk_asset_lookup(db, ch.chain_id, r.token, &token, &decimals, &known, e) < 0 ||
+            u256_from_dec(&amount, r.amount, e) < 0)
+            rc = -1;
+        else if (!known)
+            rc = err_set(e, ERR_INVALID, "the desk has no decimals for token %.60s", r.token);
+        else
+            amount_format(human, &amount, decimals);
+        cr.token = r.token;
+        cr.amount = human;
+    }
+    if (rc == 0 && desk_party_parse(db, r.payee, &cr.payee, e) < 0)
+        rc = err_prefix(e, "payee");
+    for (unsigned i = 0; rc == 0 && i < r.n_approvers; i++)
+        if (desk_party_parse(db, r.approvers[i], &cr.approvers[i], e) < 0)
+            rc = err_prefix(e, "approvers");
+    cr.n_approvers = r.n_approvers;
+    cr.threshold = r.threshold;
+    cr.dispute_window = r.dispute_window;
+    if (rc == 0 && r.arbiter[0]) {
+        cr.has_arbiter = true;
+        if (desk_party_parse(db, r.arbiter, &cr.arbiter, e) < 0)
+            rc = err_prefix(e, "arbiter");
+    }
+    if (rc == 0 && desk_deadline_parse(r.deadline, (uint64_t)time(NULL), &cr.deadline, e) < 0)
+        rc = err_prefix(e, "deadline");
+    if (rc == 0)
+        rc = desk_escrow_create(d, &cr, res, e);
+    if (rc == 0) {
+        char esc[ADDR_STR_MAX] = "";
+        if (res->has_escrow)
+            addr_to_lower(esc, &res->escrow);
+        const store_operator *op = desk_operator(d);
+        json_t *det = json_pack("{s:I, s:s, s:s?, s:I}", "proposal", (json_int_t)id, "client",
+                                pr->client, "escrow", esc[0] ? esc : NULL, "outbound_id",
+                                (json_int_t)res->outbound_id);
+        bool moved = false;
+        if (store_begin(db, e) < 0 ||
+            store_proposal_decide(db, id, "accepted", op->name, NULL, esc[0] ? esc : NULL,
+                                  res->outbound_id, (int64_t)time(NULL), &moved, e) < 0 ||
+            !moved || store_audit(db, home, op->name, "proposal.accept", det, e) < 0 ||
+            store_commit(db, e) < 0) {
+            store_rollback(db);
+            if (!moved && e->code == ERR_OK)
+                err_set(e, ERR_STATE, "proposal %lld was decided meanwhile", (long long)id);
+            rc = err_prefix(e, "the escrow was created, but recording the acceptance failed");
+        }
+        json_decref(det);
+    }
+    free(pr);
+    return rc;
+}
+
+int api_proposal_reject(store *s, const char *home, const char *by, int64_t id,
+                        const char *reason, err *e)
+{
+    if (!reason || !*reason)
+        return err_set(e, ERR_INVALID, "a rejection names its reason");
+    json_t *det = json_pack("{s:I, s:s}", "proposal", (json_int_t)id, "reason", reason);
+    if (!det)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    bool moved = false;
+    int rc = store_begin(s, e);
+    if (rc == 0) {
+        if (store_proposal_decide(s, id, "rejected", by, reason, NULL, 0, (int64_t)time(NULL),
+                                  &moved, e) < 0)
+            rc = -1;
+        else if (!moved)
+            rc = err_set(e, ERR_STATE, "proposal %lld is not pending (see fusion proposal show "
+                         "%lld)", (long long)id, (long long)id);
+        else if (store_audit(s, home, by, "proposal.reject", det, e) < 0 ||
+                 store_commit(s, e) < 0)
+            rc = -1;
+        if (rc < 0)
+            store_rollback(s);
+    }
+    json_decref(det);
+    return rc;
+}

@@ -1,0 +1,262 @@
+/* store_api.c: the API's clients (tokens kept as hashes), the proposals they make, and the
+ * change feed the event stream reads (written by the schema's triggers, not here). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "store/store_internal.h"
+
+static const char SQL_CLIENT_ADD[] =
+    "INSERT INTO api_clients (name, scope, token_hash, created_at, created_by)"
+    " VALUES (?, ?, ?, ?, ?)";
+#define CLIENT_COLS_                                                                               \
+    "SELECT id, name, scope, token_hash, created_at, created_by, coalesce(revoked_at, 0),"         \
+    " coalesce(revoked_by, '') FROM api_clients"
+static const char SQL_CLIENT_BY_HASH[] = CLIENT_COLS_ " WHERE token_hash = ? AND revoked_at IS NULL";
+static const char SQL_CLIENT_GET[] = CLIENT_COLS_ " WHERE name = ?";
+static const char SQL_CLIENT_LIST[] = CLIENT_COLS_ " ORDER BY id";
+static const char SQL_CLIENT_REVOKE[] =
+    "UPDATE api_clients SET revoked_at = ?, revoked_by = ? WHERE name = ? AND revoked_at IS NULL";
+
+int store_api_client_add(store *s, const store_api_client *c, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CLIENT_ADD, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, c->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, c->scope, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, c->token_hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, c->created_at ? c->created_at : store_now());
+    sqlite3_bind_text(st, 5, c->created_by, -1, SQLITE_TRANSIENT);
+    return store_exec_stmt(s, st, "adding an API client", e);
+}
+
+static int client_fill(sqlite3_stmt *st, void *item, err *e)
+{
+    (void)e;
+    store_api_client *c = item;
+    memset(c, 0, sizeof *c);
+    c->id = sqlite3_column_int64(st, 0);
+    store_copy_text(st, 1, c->name, sizeof c->name);
+    store_copy_text(st, 2, c->scope, sizeof c->scope);
+    store_copy_text(st, 3, c->token_hash, sizeof c->token_hash);
+    c->created_at = sqlite3_column_int64(st, 4);
+    store_copy_text(st, 5, c->created_by, sizeof c->created_by);
+    c->revoked_at = sqlite3_column_int64(st, 6);
+    store_copy_text(st, 7, c->revoked_by, sizeof c->revoked_by);
+    return 0;
+}
+
+int store_api_client_by_hash(store *s, const char *token_hash, store_api_client *out, bool *found,
+                             err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CLIENT_BY_HASH, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_TRANSIENT);
+    return store_get_row(s, st, client_fill, out, found, "reading an API client", e);
+}
+
+int store_api_client_get(store *s, const char *name, store_api_client *out, bool *found, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CLIENT_GET, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    return store_get_row(s, st, client_fill, out, found, "reading an API client", e);
+}
+
+int store_api_client_revoke(store *s, const char *name, const char *by, int64_t now, bool *found,
+                            err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CLIENT_REVOKE, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_text(st, 2, by, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, name, -1, SQLITE_TRANSIENT);
+    if (store_exec_stmt(s, st, "revoking an API client", e) < 0)
+        return -1;
+    *found = sqlite3_changes(s->db) > 0;
+    return 0;
+}
+
+int store_api_client_list(store *s, store_api_client **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_CLIENT_LIST, e);
+    if (!st)
+        return -1;
+    return store_collect(s, st, sizeof(**out), client_fill, (void **)out, n,
+                         "listing API clients", e);
+}
+
+/* ---- proposals ---- */
+
+static const char SQL_PROP_ADD[] =
+    "INSERT INTO api_proposals (client, idem_key, kind, chain_id, body, body_hash, screening,"
+    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+#define PROP_COLS_                                                                                 \
+    "SELECT id, client, coalesce(idem_key, ''), kind, chain_id, body, body_hash, screening,"       \
+    " state, created_at, coalesce(decided_at, 0), coalesce(decided_by, ''),"                       \
+    " coalesce(reason, ''), coalesce(escrow, ''), coalesce(outbound_id, 0) FROM api_proposals"
+static const char SQL_PROP_GET[] = PROP_COLS_ " WHERE id = ?";
+static const char SQL_PROP_IDEM[] = PROP_COLS_ " WHERE client = ? AND idem_key = ?";
+static const char SQL_PROP_LIST[] =
+    PROP_COLS_ " WHERE (?1 IS NULL OR state = ?1) AND id > ?2 ORDER BY id LIMIT ?3";
+static const char SQL_PROP_DECIDE[] =
+    "UPDATE api_proposals SET state = ?, decided_by = ?, reason = ?, escrow = ?,"
+    " outbound_id = ?, decided_at = ? WHERE id = ? AND state = 'pending'";
+
+int store_proposal_add(store *s, store_proposal *p, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_PROP_ADD, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, p->client, -1, SQLITE_TRANSIENT);
+    store_bind_opt_text(st, 2, p->idem_key);
+    sqlite3_bind_text(st, 3, p->kind, -1, SQLITE_TRANSIENT);
+    store_bind_u64(st, 4, p->chain_id);
+    sqlite3_bind_text(st, 5, p->body, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, p->body_hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 7, p->screening, -1, SQLITE_TRANSIENT);
+    if (!p->created_at)
+        p->created_at = store_now();
+    sqlite3_bind_int64(st, 8, p->created_at);
+    if (store_exec_stmt(s, st, "recording a proposal", e) < 0)
+        return -1;
+    p->id = sqlite3_last_insert_rowid(s->db);
+    snprintf(p->state, sizeof p->state, "pending");
+    return 0;
+}
+
+static int prop_fill(sqlite3_stmt *st, void *item, err *e)
+{
+    (void)e;
+    store_proposal *p = item;
+    memset(p, 0, sizeof *p);
+    p->id = sqlite3_column_int64(st, 0);
+    store_copy_text(st, 1, p->client, sizeof p->client);
+    store_copy_text(st, 2, p->idem_key, sizeof p->idem_key);
+    store_copy_text(st, 3, p->kind, sizeof p->kind);
+    p->chain_id = store_col_u64(st, 4);
+    store_copy_text(st, 5, p->body, sizeof p->body);
+    store_copy_text(st, 6, p->body_hash, sizeof p->body_hash);
+    store_copy_text(st, 7, p->screening, sizeof p->screening);
+    store_copy_text(st, 8, p->state, sizeof p->state);
+    p->created_at = sqlite3_column_int64(st, 9);
+    p->decided_at = sqlite3_column_int64(st, 10);
+    store_copy_text(st, 11, p->decided_by, sizeof p->decided_by);
+    store_copy_text(st, 12, p->reason, sizeof p->reason);
+    store_copy_text(st, 13, p->escrow, sizeof p->escrow);
+    p->outbound_id = sqlite3_column_int64(st, 14);
+    return 0;
+}
+
+int store_proposal_get(store *s, int64_t id, store_proposal *out, bool *found, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_PROP_GET, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    return store_get_row(s, st, prop_fill, out, found, "reading a proposal", e);
+}
+
+int store_proposal_find_idem(store *s, const char *client, const char *idem, store_proposal *out,
+                             bool *found, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_PROP_IDEM, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, client, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, idem, -1, SQLITE_TRANSIENT);
+    return store_get_row(s, st, prop_fill, out, found, "reading a proposal", e);
+}
+
+int store_proposal_list(store *s, const char *state, int64_t after_id, size_t max,
+                        store_proposal **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_PROP_LIST, e);
+    if (!st)
+        return -1;
+    if (state)
+        sqlite3_bind_text(st, 1, state, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, after_id);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+    return store_collect(s, st, sizeof(**out), prop_fill, (void **)out, n, "listing proposals", e);
+}
+
+int store_proposal_decide(store *s, int64_t id, const char *state, const char *by,
+                          const char *reason, const char *escrow, int64_t outbound_id,
+                          int64_t now, bool *moved, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_PROP_DECIDE, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, state, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, by, -1, SQLITE_TRANSIENT);
+    store_bind_opt_text(st, 3, reason);
+    store_bind_opt_text(st, 4, escrow);
+    if (outbound_id)
+        sqlite3_bind_int64(st, 5, outbound_id);
+    sqlite3_bind_int64(st, 6, now);
+    sqlite3_bind_int64(st, 7, id);
+    if (store_exec_stmt(s, st, "deciding a proposal", e) < 0)
+        return -1;
+    *moved = sqlite3_changes(s->db) > 0;
+    return 0;
+}
+
+/* ---- change feed ---- */
+
+static const char SQL_FEED_AFTER[] =
+    "SELECT id, kind, chain_id, ref, coalesce(state, ''), at FROM api_feed WHERE id > ?"
+    " ORDER BY id LIMIT ?";
+static const char SQL_FEED_LAST[] = "SELECT coalesce(max(id), 0) FROM api_feed";
+
+static int feed_fill(sqlite3_stmt *st, void *item, err *e)
+{
+    (void)e;
+    store_feed_row *r = item;
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    store_copy_text(st, 1, r->kind, sizeof r->kind);
+    r->chain_id = store_col_u64(st, 2);
+    store_copy_text(st, 3, r->ref, sizeof r->ref);
+    store_copy_text(st, 4, r->state, sizeof r->state);
+    r->at = sqlite3_column_int64(st, 5);
+    return 0;
+}
+
+int store_feed_after(store *s, int64_t after, size_t max, store_feed_row **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_FEED_AFTER, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    return store_collect(s, st, sizeof(**out), feed_fill, (void **)out, n, "reading the feed", e);
+}
+
+static int last_fill(sqlite3_stmt *st, void *item, err *e)
+{
+    (void)e;
+    *(int64_t *)item = sqlite3_column_int64(st, 0);
+    return 0;
+}
+
+int store_feed_last(store *s, int64_t *out, err *e)
+{
+    *out = 0;
+    bool found;
+    sqlite3_stmt *st = store_stmt(s, SQL_FEED_LAST, e);
+    if (!st)
+        return -1;
+    return store_get_row(s, st, last_fill, out, &found, "reading the feed", e);
+}

@@ -1,0 +1,89 @@
+"""An API proposal in the workstation's Approvals queue: a client with the propose scope
+posts an escrow proposal to `fusion serve` (Python's http.client over the desk's unix
+socket); alice (trader) sees it on Approvals (screen 3) as "accept", from "api:oms", and
+accepts it there (A, her passphrase, the pre-sign summary, y). The escrow is then on the
+chain (cast) and the API says the proposal was accepted by alice, naming the escrow."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tmuxh  # noqa: E402
+from anvil_ui import ARTIFACTS, ENV, PASS, Chain, devchain, fusion, operator  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                "integration"))
+from api_lib import Server, request  # noqa: E402
+
+OPS = {"alice": (0, "trader"), "bob": (2, "approver"), "carol": (3, "approver")}
+
+
+def main():
+    tmuxh.skip_unless_ready()
+    if not os.path.exists(os.path.join(ARTIFACTS, "EscrowFactory.json")):
+        print("SKIP: no contract artifacts")
+        sys.exit(77)
+    chain = Chain(chain_id=31337).start()
+    chain.deploy()
+    A = devchain.ACCOUNTS
+
+    t = tmuxh.Tmux("apiappr", cols=120, rows=40)
+    home = t.home
+    os.makedirs(home, mode=0o700)
+    pw = os.path.join(t.tmp, "pw")
+    with open(pw, "w") as f:
+        f.write(PASS + "\n")
+    os.chmod(pw, 0o600)
+    fusion(home, "chain", "add", "--name", "local", "--chain-id", "31337", "--rpc",
+           chain.node.url, "--factory", chain.factory, "--confirmations", "0")
+    for name, (i, role) in OPS.items():
+        operator(t, home, pw, name, i, role)
+    token = json.loads(fusion(home, "api", "client", "add", "oms", "--scope", "propose",
+                              "--json"))["token"]
+    srv = Server(home)
+    c = srv.conn()
+    st, _, p = request(c, "POST", "/v1/proposals/escrow", token=token, body={
+        "chain": "local", "payee": A[1], "token": "ETH", "amount": str(15 * 10**17),
+        "approvers": ["bob", "carol"], "threshold": 2, "deadline": "7d", "arbiter": A[4],
+        "operator": "alice", "reference": "PO-77"}, headers={"Idempotency-Key": "po-77"})
+    t.check(st == 201 and p["state"] == "pending", "the proposal was not taken: %r" % (p,))
+
+    before = chain.escrow_addresses()
+    t.start("%s --home %s --operator alice" % (tmuxh.FUSION_BIN, home), ENV)
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    t.send("3")
+    row = "proposal %d" % p["id"]
+    t.wait_for(lambda s: row in s and "accept" in s and "api:oms" in s and "1.5" in s,
+               "the proposal on Approvals")
+    t.send("A")
+    t.wait_for("Passphrase of", "the passphrase prompt")
+    t.type(PASS)
+    t.send("Enter")
+    text = t.wait_for(lambda s: "Sign and send" in s, "the pre-sign summary")
+    t.check(PASS not in text, "the passphrase was echoed")
+    t.send("y")
+    pat = re.compile(r"create 0x[0-9a-fA-F]+: (mined|confirmed)")
+    t.wait_for(lambda s: pat.search(s) is not None, "the result of the acceptance")
+    t.wait_for(lambda s: row not in s, "the proposal leaves the queue")
+    after = chain.escrow_addresses()
+    t.check(len(after) == len(before) + 1, "no new escrow on the chain")
+    st, _, p2 = request(c, "GET", "/v1/proposals/%d" % p["id"], token=token)
+    t.check(p2["state"] == "accepted" and p2["decided_by"] == "alice" and
+            p2["escrow"] == after[-1].lower(), "the API does not say accepted: %r" % (p2,))
+    s = subprocess.run([os.path.join(devchain.TOOLS, "cast"), "call", "--rpc-url",
+                        chain.node.url, after[-1], "amount()(uint256)"], capture_output=True,
+                       text=True)
+    t.check(s.returncode != 0 or s.stdout.split()[0] == str(15 * 10**17),
+            "the escrow's amount on chain is not the proposal's: %r" % s.stdout)
+    c.close()
+    t.send("q")
+    t.check(t.wait_dead() == 0, "alice's UI exits with status 0")
+    srv.stop()
+    print("ok: proposal %d accepted from the Approvals queue: escrow %s" % (p["id"], after[-1]))
+
+
+if __name__ == "__main__":
+    tmuxh.run(main)
