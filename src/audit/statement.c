@@ -112,7 +112,7 @@ bool statement_is_decision(const char *action)
            has_prefix(action, "case.") || has_prefix(action, "entity.") ||
            has_prefix(action, "compliance.") || has_prefix(action, "chain.") ||
            has_prefix(action, "asset.") || !strcmp(action, "alert.ack") ||
-           !strcmp(action, "risk.set_drawn");
+           !strcmp(action, "risk.set_drawn") || has_prefix(action, "credit.");
 }
 
 const char *statement_role_for(const char *action)
@@ -122,5 +122,7 @@ const char *statement_role_for(const char *action)
     if (has_prefix(action, "case.") || has_prefix(action, "entity.") ||
         has_prefix(action, "compliance."))
         return "compliance";
+    if (has_prefix(action, "credit."))
+        return "risk";
     return NULL;
 }

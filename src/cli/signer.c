@@ -104,7 +104,8 @@ static const char *const deciding[][2] = {
     {"case", "rules"},   {"entity", "add"},    {"entity", "edit"},   {"entity", "link"},
     {"entity", "import"}, {"alerts", "ack"},   {"risk", "set-drawn"}, {"operator", "add"},
     {"operator", "roles"}, {"operator", "remove"}, {"chain", "add"},     {"chain", "add-factory"}, {"chain", "remove"},
-    {"asset", "add-token"}, {"asset", "add-feed"},
+    {"asset", "add-token"}, {"asset", "add-feed"}, {"credit", "facility"}, {"credit", "draw"},
+    {"credit", "repay"}, {"credit", "fee"},
 };
 
 int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)
@@ -122,6 +123,9 @@ int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)
             if (!strcmp(argv[i], "--sanctions"))
                 decides = true;
     }
+    /* `credit facility` decides only with add or edit. */
+    if (decides && !strcmp(argv[0], "credit") && !strcmp(argv[1], "facility"))
+        decides = argc > 2 && (!strcmp(argv[2], "add") || !strcmp(argv[2], "edit"));
     for (int i = 2; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             decides = false;

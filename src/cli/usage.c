@@ -108,6 +108,18 @@
     X("entity", "list", "fusion entity list [--json|--csv]")                                       \
     X("entity", "link", "fusion entity link NAME --chain C --address ADDR")                        \
     X("entity", "import", "fusion entity import FILE.csv")                                         \
+    X("credit", "facility",                                                                        \
+      "fusion credit facility add NAME --entity E --currency SYM [--decimals N] --limit AMOUNT\n"  \
+      "         (--rate PCT | --base PCT --spread PCT) [--effective YYYY-MM-DD]\n"                 \
+      "         [--day-count 360|365] [--billing-day N] [--initial-hf X] [--margin-call-hf X]\n"  \
+      "         [--liquidation-hf X] [--collateral ASSET,...] [--terms ASSET=H/LT,...]\n"         \
+      "       fusion credit facility edit NAME [the same options] [--rename NEW]\n"               \
+      "       fusion credit facility show NAME [--json]\n"                                        \
+      "       fusion credit facility list [--json]")                                              \
+    X("credit", "draw", "fusion credit draw FACILITY AMOUNT [--date YYYY-MM-DD] [--memo TEXT]")    \
+    X("credit", "repay", "fusion credit repay FACILITY AMOUNT [--date YYYY-MM-DD] [--memo TEXT]")  \
+    X("credit", "fee", "fusion credit fee FACILITY AMOUNT [--date YYYY-MM-DD] [--memo TEXT]")      \
+    X("credit", "ledger", "fusion credit ledger FACILITY [--asof YYYY-MM-DD] [--json]")            \
     X("case", "screen",                                                                            \
       "fusion case screen [--lists FILE] [--desk-list FILE] [--fatf FILE] [--prices DIR]\n"        \
       "         [--config FILE] [--follow]")                                                       \

@@ -739,4 +739,47 @@ int store_case_events(store *s, int64_t case_id, store_case_event **out, size_t 
 
 /* ==== end compliance ==== */
 
+/* ---- credit facilities and their loan ledgers (store_credit.c) ---- */
+
+/* A facility of a counterparty entity. Amounts are base units of the currency (a
+ * stablecoin token); rates, levels and the collateral terms are validated in src/credit.
+ * collateral is a JSON array of {asset, haircut_pct, liq_threshold_pct, source}. */
+typedef struct store_credit_facility {
+    int64_t id;
+    char name[64];
+    int64_t entity_id;
+    char currency[16];
+    unsigned decimals;
+    u256 limit;
+    unsigned day_count, billing_day;
+    unsigned initial_e4, margin_call_e4, liquidation_e4; /* health-factor levels, 1e-4 */
+    char collateral[4096];
+    int64_t created_at, updated_at;
+} store_credit_facility;
+
+int store_credit_facility_add(store *s, const store_credit_facility *f, int64_t *id_out,
+                              err *e) STORE_WUR;
+int store_credit_facility_update(store *s, const store_credit_facility *f, err *e) STORE_WUR;
+int store_credit_facility_find(store *s, const char *name, store_credit_facility *out,
+                               bool *found, err *e) STORE_WUR;
+int store_credit_facility_list(store *s, store_credit_facility **out, size_t *n,
+                               err *e) STORE_WUR;
+
+/* One row of a facility's ledger: kind is draw, repay, fee, interest or rate. */
+typedef struct store_credit_row {
+    int64_t id, facility_id;
+    int32_t day; /* days since 1970-01-01 */
+    char kind[12];
+    u256 amount;
+    uint64_t base_e8, spread_e8;
+    char memo[128];
+    char operator_name[64];
+    int64_t created_at;
+} store_credit_row;
+
+int store_credit_row_add(store *s, const store_credit_row *r, int64_t *id_out, err *e) STORE_WUR;
+/* The rows of a facility in insertion order. */
+int store_credit_rows(store *s, int64_t facility_id, store_credit_row **out, size_t *n,
+                      err *e) STORE_WUR;
+
 #endif

@@ -22,7 +22,8 @@ DECIDING = {
     ("case", "rules"), ("entity", "add"), ("entity", "edit"), ("entity", "link"),
     ("entity", "import"), ("alerts", "ack"), ("risk", "set-drawn"), ("operator", "add"),
     ("operator", "roles"), ("operator", "remove"), ("chain", "add"), ("chain", "add-factory"), ("chain", "remove"),
-    ("asset", "add-token"), ("asset", "add-feed"),
+    ("asset", "add-token"), ("asset", "add-feed"), ("credit", "facility"), ("credit", "draw"),
+    ("credit", "repay"), ("credit", "fee"),
 }
 ENV = {"FUSION_KDF": "interactive"}
 # anvil's dev keys (its default mnemonic), by address: a test operator given one of these
@@ -58,6 +59,8 @@ def decides(args):
         return False
     if "--help" in args[2:] or "-h" in args[2:]:
         return False
+    if args[:2] == ["credit", "facility"]:
+        return len(args) > 2 and args[2] in ("add", "edit")
     return args[1] != "rules" or "--sanctions" in args[2:]
 
 

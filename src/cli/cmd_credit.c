@@ -1,0 +1,305 @@
+/* cmd_credit.c: `fusion credit facility add|edit|show|list`, `credit draw|repay|fee` and
+ * `credit ledger`: the unified credit line as a book (src/credit). Every change is a signed
+ * desk decision; the ledger is replayed with its interest on every read. */
+#include "cli/cli.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/amount.h"
+#include "cli/opts.h"
+#include "credit/service.h"
+
+static credit_actor actor(const cli_ctx *ctx)
+{
+    return (credit_actor){.home = ctx->home,
+                          .operator_name = ctx->operator_name,
+                          .today = (int32_t)((int64_t)time(NULL) / 86400)};
+}
+
+static int fac_change(cli_ctx *ctx, int argc, char **argv, bool adding)
+{
+    const char *cmd = adding ? "credit facility add" : "credit facility edit";
+    credit_facility_opts o;
+    memset(&o, 0, sizeof o);
+    const cli_opt opts[] = {
+        {"entity", CLI_OPT_STR, &o.entity},
+        {"currency", CLI_OPT_STR, &o.currency},
+        {"decimals", CLI_OPT_STR, &o.decimals},
+        {"limit", CLI_OPT_STR, &o.limit},
+        {"rate", CLI_OPT_STR, &o.rate},
+        {"base", CLI_OPT_STR, &o.base},
+        {"spread", CLI_OPT_STR, &o.spread},
+        {"effective", CLI_OPT_STR, &o.effective},
+        {"day-count", CLI_OPT_STR, &o.day_count},
+        {"billing-day", CLI_OPT_STR, &o.billing_day},
+        {"initial-hf", CLI_OPT_STR, &o.initial_hf},
+        {"margin-call-hf", CLI_OPT_STR, &o.margin_call_hf},
+        {"liquidation-hf", CLI_OPT_STR, &o.liquidation_hf},
+        {"collateral", CLI_OPT_STR, &o.collateral},
+        {"terms", CLI_OPT_STR, &o.terms},
+        {"rename", CLI_OPT_STR, &o.rename},
+    };
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1)
+        return cli_usage(cmd, "needs exactly one facility NAME");
+    if (adding && o.rename)
+        return cli_usage(cmd, "--rename is for `credit facility edit`");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    credit_actor a = actor(ctx);
+    int rc = EXIT_OK;
+    if (cli_desk_open(ctx, &db, &e) < 0 ||
+        (adding ? credit_facility_add(db, &a, argv[1], &o, &e)
+                : credit_facility_edit(db, &a, argv[1], &o, &e)) < 0) {
+        rc = e.code == ERR_USAGE ? cli_usage(cmd, "%s", e.msg) : cli_fail(&e);
+    } else if (!ctx->json) {
+        printf("facility %s %s\n", o.rename ? o.rename : argv[1], adding ? "added" : "changed");
+    }
+    store_close(&db);
+    return rc;
+}
+
+static json_t *fac_json(store *db, const store_credit_facility *f, int32_t today, err *e)
+{
+    char lim[AMOUNT_STR_MAX], ini[16], mc[16], liq[16];
+    amount_format(lim, &f->limit, f->decimals);
+    credit_hf_format(f->initial_e4, ini);
+    credit_hf_format(f->margin_call_e4, mc);
+    credit_hf_format(f->liquidation_e4, liq);
+    store_entity x;
+    bool found = false;
+    if (store_entity_get(db, f->entity_id, &x, &found, e) < 0)
+        return NULL;
+    credit_book b;
+    if (credit_book_load(db, f, today, &b, e) < 0)
+        return NULL;
+    char drawn[AMOUNT_STR_MAX], acc[AMOUNT_STR_MAX];
+    amount_format(drawn, &b.drawn, f->decimals);
+    amount_format(acc, &b.accrued, f->decimals);
+    json_error_t je;
+    json_t *coll = json_loads(f->collateral, 0, &je);
+    json_t *j = json_pack(
+        "{s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:o, s:s, s:s}", "name", f->name,
+        "entity", found ? x.name : "?", "currency", f->currency, "decimals", (int)f->decimals,
+        "limit", lim, "day_count", f->day_count == 360 ? "ACT/360" : "ACT/365", "billing_day",
+        (int)f->billing_day, "day_count_basis", (int)f->day_count, "initial_hf", ini,
+        "margin_call_hf", mc, "liquidation_hf", liq, "collateral", coll ? coll : json_array(),
+        "drawn", drawn, "accrued_interest", acc);
+    credit_book_free(&b);
+    return j;
+}
+
+static int fac_show(cli_ctx *ctx, int argc, char **argv, bool list)
+{
+    const char *cmd = list ? "credit facility list" : "credit facility show";
+    bool json = ctx->json;
+    const cli_opt opts[] = {{"json", CLI_OPT_FLAG, &json}};
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (list ? n_pos != 0 : n_pos != 1)
+        return cli_usage(cmd, list ? "takes no arguments" : "needs exactly one facility NAME");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    store_credit_facility *fs = NULL, one;
+    size_t n = 0;
+    int rc = EXIT_OK;
+    json_t *arr = json_array();
+    credit_actor a = actor(ctx);
+    if (cli_desk_open(ctx, &db, &e) < 0)
+        goto fail;
+    if (list) {
+        if (store_credit_facility_list(db, &fs, &n, &e) < 0)
+            goto fail;
+    } else {
+        if (credit_facility_get(db, argv[1], &one, &e) < 0)
+            goto fail;
+        fs = &one;
+        n = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *j = fac_json(db, &fs[i], a.today, &e);
+        if (!j)
+            goto fail;
+        json_array_append_new(arr, j);
+    }
+    if (json) {
+        json_dumpf(list ? arr : json_array_get(arr, 0), stdout, JSON_INDENT(2));
+        printf("\n");
+    } else if (list) {
+        printf("%-20s %-20s %-8s %18s %18s\n", "FACILITY", "ENTITY", "CCY", "LIMIT", "DRAWN");
+        size_t i;
+        json_t *j;
+        json_array_foreach(arr, i, j)
+        {
+            printf("%-20s %-20s %-8s %18s %18s\n", json_string_value(json_object_get(j, "name")),
+                   json_string_value(json_object_get(j, "entity")),
+                   json_string_value(json_object_get(j, "currency")),
+                   json_string_value(json_object_get(j, "limit")),
+                   json_string_value(json_object_get(j, "drawn")));
+        }
+    } else {
+        json_t *j = json_array_get(arr, 0);
+        const char *keys[] = {"name", "entity", "currency", "limit", "day_count", "initial_hf",
+                              "margin_call_hf", "liquidation_hf", "drawn", "accrued_interest"};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            printf("%-16s %s\n", keys[k], json_string_value(json_object_get(j, keys[k])));
+        printf("%-16s %d\n", "billing_day", (int)json_integer_value(json_object_get(j, "billing_day")));
+        size_t i;
+        json_t *c;
+        json_array_foreach(json_object_get(j, "collateral"), i, c)
+        {
+            printf("collateral       %-6s haircut %s%% LT %s%%  (%s)\n",
+                   json_string_value(json_object_get(c, "asset")),
+                   json_string_value(json_object_get(c, "haircut_pct")),
+                   json_string_value(json_object_get(c, "liq_threshold_pct")),
+                   json_string_value(json_object_get(c, "source")));
+        }
+    }
+    goto out;
+fail:
+    rc = cli_fail(&e);
+out:
+    json_decref(arr);
+    if (fs != &one)
+        free(fs);
+    store_close(&db);
+    return rc;
+}
+
+static int credit_row(cli_ctx *ctx, int argc, char **argv, credit_kind kind)
+{
+    char cmd[32];
+    snprintf(cmd, sizeof cmd, "credit %s", credit_kind_str(kind));
+    const char *date = NULL, *memo = NULL;
+    const cli_opt opts[] = {{"date", CLI_OPT_STR, &date}, {"memo", CLI_OPT_STR, &memo}};
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 2)
+        return cli_usage(cmd, "needs a facility NAME and an AMOUNT (in its currency)");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    credit_actor a = actor(ctx);
+    int rc = EXIT_OK;
+    if (cli_desk_open(ctx, &db, &e) < 0 ||
+        credit_ledger_add(db, &a, argv[1], kind, argv[2], date, memo, &e) < 0)
+        rc = cli_fail(&e);
+    else if (!ctx->json)
+        printf("%s of %s recorded on facility %s\n", credit_kind_str(kind), argv[2], argv[1]);
+    store_close(&db);
+    return rc;
+}
+
+static int ledger(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *cmd = "credit ledger", *asof = NULL;
+    bool json = ctx->json;
+    const cli_opt opts[] = {{"asof", CLI_OPT_STR, &asof}, {"json", CLI_OPT_FLAG, &json}};
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1)
+        return cli_usage(cmd, "needs exactly one facility NAME");
+    err e;
+    err_clear(&e);
+    credit_actor a = actor(ctx);
+    int32_t through = a.today;
+    if (asof && credit_date_parse(asof, &through, &e) < 0)
+        return cli_usage(cmd, "--asof: %s", e.msg);
+    store *db = NULL;
+    store_credit_facility f;
+    credit_book b = {0};
+    int rc = EXIT_OK;
+    if (cli_desk_open(ctx, &db, &e) < 0 || credit_facility_get(db, argv[1], &f, &e) < 0 ||
+        credit_book_load(db, &f, through, &b, &e) < 0) {
+        rc = cli_fail(&e);
+        goto out;
+    }
+    char d[11], amt[AMOUNT_STR_MAX], bal[AMOUNT_STR_MAX], u1[U256_DEC_MAX], u2[U256_DEC_MAX];
+    json_t *rows = json_array();
+    for (size_t i = 0; i < b.n; i++) {
+        credit_date_format(b.entries[i].day, d);
+        u256_to_dec(u1, &b.entries[i].amount);
+        u256_to_dec(u2, &b.balance[i]);
+        amount_format(amt, &b.entries[i].amount, f.decimals);
+        amount_format(bal, &b.balance[i], f.decimals);
+        json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "date", d,
+                                              "kind", credit_kind_str(b.entries[i].kind),
+                                              "amount", amt, "amount_units", u1, "balance", bal,
+                                              "balance_units", u2, "memo", b.entries[i].memo));
+    }
+    credit_date_format(b.through, d);
+    u256_to_dec(u1, &b.drawn);
+    u256_to_dec(u2, &b.accrued);
+    char posted[U256_DEC_MAX];
+    u256_to_dec(posted, &b.interest_posted);
+    if (json) {
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "facility", f.name,
+                              "currency", f.currency, "through", d, "drawn_units", u1,
+                              "accrued_units", u2, "interest_posted_units", posted, "rows", rows);
+        json_dumpf(j, stdout, JSON_INDENT(2));
+        printf("\n");
+        json_decref(j);
+    } else {
+        printf("%-10s  %-8s %20s %20s  %s\n", "DATE", "KIND", "AMOUNT", "BALANCE", "MEMO");
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r)
+        {
+            printf("%-10s  %-8s %20s %20s  %s\n", json_string_value(json_object_get(r, "date")),
+                   json_string_value(json_object_get(r, "kind")),
+                   json_string_value(json_object_get(r, "amount")),
+                   json_string_value(json_object_get(r, "balance")),
+                   json_string_value(json_object_get(r, "memo")));
+        }
+        amount_format(amt, &b.drawn, f.decimals);
+        amount_format(bal, &b.accrued, f.decimals);
+        printf("through %s: drawn %s %s, interest accrued not yet posted %s %s\n", d, amt,
+               f.currency, bal, f.currency);
+        json_decref(rows);
+    }
+out:
+    credit_book_free(&b);
+    store_close(&db);
+    return rc;
+}
+
+int cmd_credit(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage("credit", "needs a subcommand: facility, draw, repay, fee, ledger");
+    const char *sub = argv[1];
+    if (!strcmp(sub, "facility")) {
+        if (argc < 3)
+            return cli_usage("credit facility", "needs add, edit, show or list");
+        const char *v = argv[2];
+        if (!strcmp(v, "add") || !strcmp(v, "edit"))
+            return fac_change(ctx, argc - 2, argv + 2, !strcmp(v, "add"));
+        if (!strcmp(v, "show") || !strcmp(v, "list"))
+            return fac_show(ctx, argc - 2, argv + 2, !strcmp(v, "list"));
+        return cli_usage("credit facility", "unknown action '%s' (add, edit, show, list)", v);
+    }
+    if (!strcmp(sub, "draw"))
+        return credit_row(ctx, argc - 1, argv + 1, CREDIT_DRAW);
+    if (!strcmp(sub, "repay"))
+        return credit_row(ctx, argc - 1, argv + 1, CREDIT_REPAY);
+    if (!strcmp(sub, "fee"))
+        return credit_row(ctx, argc - 1, argv + 1, CREDIT_FEE);
+    if (!strcmp(sub, "ledger"))
+        return ledger(ctx, argc - 1, argv + 1);
+    return cli_usage("credit", "unknown subcommand '%s' (facility, draw, repay, fee, ledger)", sub);
+}

@@ -1,0 +1,51 @@
+/* service.h: the credit service: facilities and loan ledgers kept in desk.db, every change
+ * a signed desk decision (an audit row `credit.*` written in the same transaction). The
+ * arithmetic is the pure core's (credit.h); this file wires it to the store. */
+#ifndef FUSION_CREDIT_SERVICE_H
+#define FUSION_CREDIT_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "credit/credit.h"
+#include "store/store.h"
+
+typedef struct credit_actor {
+    const char *home;          /* the desk home (audit log) */
+    const char *operator_name; /* who decides */
+    int32_t today;             /* the default day of a row (days since 1970-01-01) */
+} credit_actor;
+
+/* The options of `facility add|edit` as typed (NULL: not given). Collateral is a comma
+ * list of assets whose default terms come from data/risk/collateral.csv; terms is a
+ * comma list of ASSET=HAIRCUT_PCT/LT_PCT that set an asset's terms by the desk. */
+typedef struct credit_facility_opts {
+    const char *entity, *currency, *decimals, *limit, *rate, *base, *spread, *effective;
+    const char *day_count, *billing_day, *initial_hf, *margin_call_hf, *liquidation_hf;
+    const char *collateral, *terms, *rename;
+} credit_facility_opts;
+
+int credit_facility_add(store *s, const credit_actor *a, const char *name,
+                        const credit_facility_opts *o, err *e) CREDIT_WUR;
+int credit_facility_edit(store *s, const credit_actor *a, const char *name,
+                         const credit_facility_opts *o, err *e) CREDIT_WUR;
+/* ERR_NOT_FOUND naming the facility when there is none. */
+int credit_facility_get(store *s, const char *name, store_credit_facility *out,
+                        err *e) CREDIT_WUR;
+
+/* The facility's ledger as a book replayed through day `through`: stored rows converted
+ * and replayed (credit_replay). */
+int credit_book_load(store *s, const store_credit_facility *f, int32_t through, credit_book *out,
+                     err *e) CREDIT_WUR;
+
+/* Records a draw, repayment or fee of `amount` (the currency's units, "1250.50") on day
+ * (`date` "YYYY-MM-DD", or the actor's today when NULL). Refuses, with the numbers and
+ * nothing written, a repayment above the balance and a draw that takes the balance (with
+ * the interest accrued) above the limit. */
+int credit_ledger_add(store *s, const credit_actor *a, const char *facility, credit_kind kind,
+                      const char *amount, const char *date, const char *memo,
+                      err *e) CREDIT_WUR;
+
+#endif
