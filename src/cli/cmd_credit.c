@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ static int fac_change(cli_ctx *ctx, int argc, char **argv, bool adding)
         {"collateral", CLI_OPT_STR, &o.collateral},
         {"terms", CLI_OPT_STR, &o.terms},
         {"rename", CLI_OPT_STR, &o.rename},
+        {"vault", CLI_OPT_STR, &o.vaults},
     };
     size_t n_pos;
     int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
@@ -181,21 +183,25 @@ static int credit_row(cli_ctx *ctx, int argc, char **argv, credit_kind kind)
 {
     char cmd[32];
     snprintf(cmd, sizeof cmd, "credit %s", credit_kind_str(kind));
-    const char *date = NULL, *memo = NULL;
-    const cli_opt opts[] = {{"date", CLI_OPT_STR, &date}, {"memo", CLI_OPT_STR, &memo}};
+    const char *date = NULL, *memo = NULL, *override = NULL;
+    const cli_opt opts[] = {{"date", CLI_OPT_STR, &date},
+                            {"memo", CLI_OPT_STR, &memo},
+                            {"override", CLI_OPT_STR, &override}};
     size_t n_pos;
     int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
     if (u != EXIT_OK)
         return u;
     if (n_pos != 2)
         return cli_usage(cmd, "needs a facility NAME and an AMOUNT (in its currency)");
+    if (override && kind != CREDIT_DRAW)
+        return cli_usage(cmd, "--override is for `credit draw`");
     err e;
     err_clear(&e);
     store *db = NULL;
     credit_actor a = actor(ctx);
     int rc = EXIT_OK;
     if (cli_desk_open(ctx, &db, &e) < 0 ||
-        credit_ledger_add(db, &a, argv[1], kind, argv[2], date, memo, &e) < 0)
+        credit_ledger_add(db, &a, argv[1], kind, argv[2], date, memo, override, &e) < 0)
         rc = cli_fail(&e);
     else if (!ctx->json)
         printf("%s of %s recorded on facility %s\n", credit_kind_str(kind), argv[2], argv[1]);
@@ -278,10 +284,95 @@ out:
     return rc;
 }
 
+static int health(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *cmd = "credit health";
+    bool json = ctx->json;
+    const cli_opt opts[] = {{"json", CLI_OPT_FLAG, &json}};
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1)
+        return cli_usage(cmd, "needs exactly one facility NAME");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    store_credit_facility f;
+    credit_book b = {0};
+    credit_health h;
+    credit_position *pos = NULL;
+    size_t np = 0;
+    credit_actor a = actor(ctx);
+    int rc = EXIT_OK;
+    u256 owed;
+    if (cli_desk_open(ctx, &db, &e) < 0 || credit_facility_get(db, argv[1], &f, &e) < 0 ||
+        credit_book_load(db, &f, a.today, &b, &e) < 0) {
+        rc = cli_fail(&e);
+        goto out;
+    }
+    if (u256_add(&owed, &b.drawn, &b.accrued) < 0) {
+        err_set(&e, ERR_OVERFLOW, "the ledger's amounts overflow 256 bits");
+        rc = cli_fail(&e);
+        goto out;
+    }
+    if (credit_health_load(db, &f, &owed, &h, &pos, &np, &e) < 0) {
+        rc = cli_fail(&e);
+        goto out;
+    }
+    char ow[AMOUNT_STR_MAX], ini[16], mc[16], liq[16];
+    amount_format(ow, &owed, f.decimals);
+    credit_hf_format(f.initial_e4, ini);
+    credit_hf_format(f.margin_call_e4, mc);
+    credit_hf_format(f.liquidation_e4, liq);
+    const char *status = h.health_factor < (double)f.liquidation_e4 / CREDIT_HF_ONE ? "liquidation"
+                         : h.health_factor < (double)f.margin_call_e4 / CREDIT_HF_ONE
+                             ? "margin call"
+                             : "ok";
+    if (json) {
+        json_t *ps = json_array();
+        for (size_t i = 0; i < np; i++) {
+            char un[U256_DEC_MAX];
+            u256_to_dec(un, &pos[i].units);
+            json_array_append_new(ps, json_pack("{s:I, s:s, s:s, s:f, s:f}", "chain_id",
+                                                (json_int_t)pos[i].chain_id, "asset", pos[i].asset,
+                                                "units", un, "price_usd", pos[i].price_usd,
+                                                "value_usd", pos[i].value_usd));
+        }
+        json_t *j = json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:s, s:s, s:s, s:s, s:o}", "facility",
+                              f.name, "owed", ow, "owed_usd", h.owed_usd, "collateral_usd",
+                              h.collateral_usd, "borrowing_base_usd", h.borrowing_base_usd,
+                              "lt_value_usd", h.lt_value_usd, "initial_hf", ini,
+                              "margin_call_hf", mc, "liquidation_hf", liq, "status", status,
+                              "positions", ps);
+        json_object_set_new(j, "health_factor",
+                            isinf(h.health_factor) ? json_null() : json_real(h.health_factor));
+        json_dumpf(j, stdout, JSON_INDENT(2));
+        printf("\n");
+        json_decref(j);
+    } else {
+        for (size_t i = 0; i < np; i++) {
+            char am[AMOUNT_STR_MAX];
+            amount_format(am, &pos[i].units, pos[i].decimals);
+            printf("chain %-8llu %-6s %24s  %16.2f USD\n", (unsigned long long)pos[i].chain_id,
+                   pos[i].asset, am, pos[i].value_usd);
+        }
+        printf("collateral %.2f USD, borrowing base %.2f USD, owed %s %s (%.2f USD)\n",
+               h.collateral_usd, h.borrowing_base_usd, ow, f.currency, h.owed_usd);
+        printf("health factor %.4f (initial %s, margin call %s, liquidation %s): %s\n",
+               h.health_factor, ini, mc, liq, status);
+    }
+out:
+    free(pos);
+    credit_book_free(&b);
+    store_close(&db);
+    return rc;
+}
+
 int cmd_credit(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("credit", "needs a subcommand: facility, draw, repay, fee, ledger");
+        return cli_usage("credit", "needs a subcommand: facility, draw, repay, fee, ledger, health");
     const char *sub = argv[1];
     if (!strcmp(sub, "facility")) {
         if (argc < 3)
@@ -301,5 +392,8 @@ int cmd_credit(cli_ctx *ctx, int argc, char **argv)
         return credit_row(ctx, argc - 1, argv + 1, CREDIT_FEE);
     if (!strcmp(sub, "ledger"))
         return ledger(ctx, argc - 1, argv + 1);
-    return cli_usage("credit", "unknown subcommand '%s' (facility, draw, repay, fee, ledger)", sub);
+    if (!strcmp(sub, "health"))
+        return health(ctx, argc - 1, argv + 1);
+    return cli_usage("credit", "unknown subcommand '%s' (facility, draw, repay, fee, ledger, health)",
+                     sub);
 }

@@ -77,6 +77,20 @@ void credit_rate_format(uint64_t e8, char out[32]);
 int credit_hf_parse(const char *s, unsigned *e4, err *e) CREDIT_WUR;
 void credit_hf_format(unsigned e4, char out[16]);
 
+/* ---- health (health.c) ---- */
+
+/* One eligible collateral asset valued in USD with its terms (fractions 0..1). */
+typedef struct credit_value {
+    double value_usd, haircut, liq_threshold;
+} credit_value;
+
+/* Borrowing base = sum V (1 - h); HF = sum V * LT / owed (infinite when nothing is owed). */
+typedef struct credit_health {
+    double collateral_usd, borrowing_base_usd, lt_value_usd, owed_usd, health_factor;
+} credit_health;
+
+void credit_health_compute(const credit_value *v, size_t n, double owed_usd, credit_health *out);
+
 /* Calendar: "YYYY-MM-DD" <-> day numbers (proleptic Gregorian, UTC). */
 int credit_date_parse(const char *s, int32_t *day, err *e) CREDIT_WUR;
 void credit_date_format(int32_t day, char out[11]);

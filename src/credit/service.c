@@ -214,6 +214,60 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
     return 0;
 }
 
+/* --vault CHAIN=ADDRESS,...: one CollateralVault per configured chain (name or id). */
+static int parse_vaults(store *s, const char *list, store_credit_facility *f, err *e)
+{
+    char buf[1024];
+    if (strlen(list) >= sizeof buf)
+        return err_set(e, ERR_INVALID, "--vault: the list is too long");
+    snprintf(buf, sizeof buf, "%s", list);
+    json_t *arr = json_array();
+    int rc = -1;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        if (!eq) {
+            err_set(e, ERR_INVALID, "--vault takes CHAIN=ADDRESS (e.g. local=0x5FbD...)");
+            goto out;
+        }
+        *eq = '\0';
+        store_chain ch;
+        bool found = false;
+        if (store_chain_find_name(s, t, &ch, &found, e) < 0)
+            goto out;
+        if (!found) {
+            char *end;
+            unsigned long long id = strtoull(t, &end, 10);
+            if (*t && !*end && store_chain_get(s, (uint64_t)id, &ch, &found, e) < 0)
+                goto out;
+        }
+        if (!found) {
+            err_set(e, ERR_NOT_FOUND, "--vault: no chain \"%.40s\" (fusion chain list)", t);
+            goto out;
+        }
+        addr a;
+        if (addr_parse(&a, eq + 1, e) < 0) {
+            err_prefix(e, "--vault %.40s", t);
+            goto out;
+        }
+        char as[ADDR_STR_MAX];
+        addr_to_checksum(as, &a);
+        json_array_append_new(arr, json_pack("{s:I, s:s}", "chain_id", (json_int_t)ch.chain_id,
+                                             "address", as));
+    }
+    char *txt = json_dumps(arr, JSON_COMPACT);
+    if (!txt || strlen(txt) >= sizeof f->vaults) {
+        free(txt);
+        err_set(e, ERR_INVALID, "--vault: too many vaults for one facility");
+        goto out;
+    }
+    snprintf(f->vaults, sizeof f->vaults, "%s", txt);
+    free(txt);
+    rc = 0;
+out:
+    json_decref(arr);
+    return rc;
+}
+
 /* Applies the options to f; a rate given makes *rate_row a rate row to record. */
 static int apply(store *s, const credit_actor *a, const credit_facility_opts *o, bool adding,
                  store_credit_facility *f, store_credit_row *rate_row, bool *has_rate, err *e)
@@ -293,6 +347,8 @@ static int apply(store *s, const credit_actor *a, const credit_facility_opts *o,
         build_collateral(adding && !o->collateral ? "ETH,WBTC,USDC" : o->collateral, o->terms,
                          a->operator_name, f, e) < 0)
         return -1;
+    if (o->vaults && parse_vaults(s, o->vaults, f, e) < 0)
+        return -1;
     /* The rate: fixed (--rate) or floating (--base and --spread). */
     if (o->rate && (o->base || o->spread))
         return err_set(e, ERR_USAGE, "give --rate PCT (fixed) or --base PCT --spread PCT, "
@@ -346,6 +402,7 @@ static json_t *opts_json(const char *name, const credit_facility_opts *o)
     PUT_("collateral", o->collateral)
     PUT_("terms", o->terms)
     PUT_("rename", o->rename)
+    PUT_("vaults", o->vaults)
 #undef PUT_
     return d;
 }
@@ -479,9 +536,54 @@ int credit_book_load(store *s, const store_credit_facility *f, int32_t through, 
     return rc;
 }
 
-int credit_ledger_add(store *s, const credit_actor *a, const char *facility, credit_kind kind,
-                      const char *amount, const char *date, const char *memo, err *e)
+/* The facility's health after a draw of x: read before the write transaction (it calls
+ * every chain of the facility's vaults), from the ledger with the draw replayed through
+ * today: what is owed then is the balance plus the interest accrued. */
+static int draw_health(store *s, const credit_actor *a, const char *facility, credit_entry *x,
+                       const char *amount, const char *date, credit_health *h, err *e)
 {
+    store_credit_facility f;
+    if (credit_facility_get(s, facility, &f, e) < 0)
+        return -1;
+    if (date && credit_date_parse(date, &x->day, e) < 0)
+        return -1;
+    if (amount_parse(&x->amount, amount, f.decimals, e) < 0)
+        return err_prefix(e, "amount");
+    store_credit_row *rows;
+    size_t n;
+    if (store_credit_rows(s, f.id, &rows, &n, e) < 0)
+        return -1;
+    credit_book book;
+    int rc = replay_with(&f, rows, n, x, a->today, &book, e);
+    free(rows);
+    if (rc < 0)
+        return err_prefix(e, "nothing recorded");
+    u256 owed;
+    rc = u256_add(&owed, &book.drawn, &book.accrued) < 0
+             ? err_set(e, ERR_OVERFLOW, "the ledger's amounts overflow 256 bits")
+             : 0;
+    credit_book_free(&book);
+    credit_position *pos = NULL;
+    size_t np = 0;
+    if (rc == 0)
+        rc = credit_health_load(s, &f, &owed, h, &pos, &np, e);
+    free(pos);
+    return rc;
+}
+
+int credit_ledger_add(store *s, const credit_actor *a, const char *facility, credit_kind kind,
+                      const char *amount, const char *date, const char *memo,
+                      const char *override, err *e)
+{
+    credit_health h = {0};
+    credit_entry hx = {.kind = CREDIT_DRAW, .day = a->today};
+    if (override && kind != CREDIT_DRAW)
+        return err_set(e, ERR_USAGE, "--override is for a draw the health check refuses");
+    if (override && (!*override || strlen(override) > 200))
+        return err_set(e, ERR_INVALID, "an override needs a reason of 1 to 200 characters");
+    if (kind == CREDIT_DRAW && (require_risk(s, a, e) < 0 ||
+                                draw_health(s, a, facility, &hx, amount, date, &h, e) < 0))
+        return -1;
     if (kind != CREDIT_DRAW && kind != CREDIT_REPAY && kind != CREDIT_FEE)
         return err_set(e, ERR_INVALID, "only draws, repayments and fees are recorded by hand");
     if (memo && strlen(memo) >= 128)
@@ -550,9 +652,31 @@ int credit_ledger_add(store *s, const credit_actor *a, const char *facility, cre
             goto out;
         }
     }
+    /* The health check: a draw may not take HF below the initial level, unless a risk
+     * officer overrides it with a reason (recorded, signed). */
+    bool below = false;
+    char hf[32], lvl[16];
+    credit_hf_format(f.initial_e4, lvl);
+    if (kind == CREDIT_DRAW) {
+        below = h.health_factor < (double)f.initial_e4 / CREDIT_HF_ONE;
+        snprintf(hf, sizeof hf, "%.4f", h.health_factor);
+        if (below && !override) {
+            err_set(e, ERR_DENIED,
+                    "the draw would take facility %s's health factor to %s, below its initial "
+                    "level %s (collateral %.2f USD, liquidation-threshold value %.2f USD, owed "
+                    "after %.2f USD): nothing recorded; a risk officer may override with "
+                    "--override REASON",
+                    f.name, hf, lvl, h.collateral_usd, h.lt_value_usd, h.owed_usd);
+            goto out;
+        }
+    }
     store_credit_row r = {.facility_id = f.id, .day = x.day, .amount = x.amount};
     snprintf(r.kind, sizeof r.kind, "%s", credit_kind_str(kind));
-    snprintf(r.memo, sizeof r.memo, "%s", memo ? memo : "");
+    if (below)
+        snprintf(r.memo, sizeof r.memo, "override: %.100s%s%.20s", override, memo ? "; " : "",
+                 memo ? memo : "");
+    else
+        snprintf(r.memo, sizeof r.memo, "%s", memo ? memo : "");
     snprintf(r.operator_name, sizeof r.operator_name, "%s", a->operator_name);
     int64_t id;
     if (store_credit_row_add(s, &r, &id, e) < 0)
@@ -566,6 +690,20 @@ int credit_ledger_add(store *s, const credit_actor *a, const char *facility, cre
                         "balance_after_units", bal);
     if (memo)
         json_object_set_new(details, "memo", json_string(memo));
+    if (kind == CREDIT_DRAW) {
+        json_object_set_new(details, "health_factor_after", json_string(hf));
+        json_object_set_new(details, "initial_hf", json_string(lvl));
+    }
+    if (below) {
+        json_t *ov = json_pack("{s:s, s:s, s:I, s:s, s:s, s:f, s:f, s:f}", "facility", f.name,
+                               "reason", override, "row", (json_int_t)id, "health_factor_after",
+                               hf, "initial_hf", lvl, "collateral_usd", h.collateral_usd,
+                               "lt_value_usd", h.lt_value_usd, "owed_usd", h.owed_usd);
+        int orc = store_audit(s, a->home, a->operator_name, "credit.override", ov, e);
+        json_decref(ov);
+        if (orc < 0)
+            goto out;
+    }
     char action[32];
     snprintf(action, sizeof action, "credit.%s", credit_kind_str(kind));
     if (store_audit(s, a->home, a->operator_name, action, details, e) < 0)

@@ -25,6 +25,7 @@ typedef struct credit_facility_opts {
     const char *entity, *currency, *decimals, *limit, *rate, *base, *spread, *effective;
     const char *day_count, *billing_day, *initial_hf, *margin_call_hf, *liquidation_hf;
     const char *collateral, *terms, *rename;
+    const char *vaults; /* CHAIN=ADDRESS,...: the CollateralVault on each chain */
 } credit_facility_opts;
 
 int credit_facility_add(store *s, const credit_actor *a, const char *name,
@@ -40,12 +41,34 @@ int credit_facility_get(store *s, const char *name, store_credit_facility *out,
 int credit_book_load(store *s, const store_credit_facility *f, int32_t through, credit_book *out,
                      err *e) CREDIT_WUR;
 
+/* Collateral of one asset on one chain: the sum over the facility entity's linked
+ * addresses of the vault's balanceOf(owner, token), read at the chain's head. */
+typedef struct credit_position {
+    uint64_t chain_id;
+    char asset[16];
+    u256 units;
+    unsigned decimals;
+    double price_usd, value_usd, haircut, liq_threshold;
+} credit_position;
+
+/* The facility's collateral (every vault, every linked address, every eligible asset with
+ * a token configured on that chain) valued with the desk's latest observed oracle price of
+ * each asset, and its health for `owed` base units of the currency (priced by its feed, at
+ * par when it has none). A missing price or an unreachable chain is an error. */
+int credit_health_load(store *s, const store_credit_facility *f, const u256 *owed,
+                       credit_health *out, credit_position **pos, size_t *n_pos,
+                       err *e) CREDIT_WUR;
+
 /* Records a draw, repayment or fee of `amount` (the currency's units, "1250.50") on day
  * (`date` "YYYY-MM-DD", or the actor's today when NULL). Refuses, with the numbers and
  * nothing written, a repayment above the balance and a draw that takes the balance (with
  * the interest accrued) above the limit. */
+/* Before a draw is written the facility's health after it is computed: below the initial
+ * level the draw is refused with the numbers (ERR_DENIED, nothing written) unless
+ * `override` gives the risk officer's reason, which is then recorded in the row's memo and
+ * in a signed `credit.override` audit row with the numbers. */
 int credit_ledger_add(store *s, const credit_actor *a, const char *facility, credit_kind kind,
                       const char *amount, const char *date, const char *memo,
-                      err *e) CREDIT_WUR;
+                      const char *override, err *e) CREDIT_WUR;
 
 #endif

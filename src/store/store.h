@@ -754,6 +754,7 @@ typedef struct store_credit_facility {
     unsigned day_count, billing_day;
     unsigned initial_e4, margin_call_e4, liquidation_e4; /* health-factor levels, 1e-4 */
     char collateral[4096];
+    char vaults[1024]; /* JSON array of {chain_id, address}: a CollateralVault per chain */
     int64_t created_at, updated_at;
 } store_credit_facility;
 

@@ -11,16 +11,16 @@
 
 #define FAC_COLS                                                                                   \
     "id, name, entity_id, currency, decimals, limit_units, day_count, billing_day,"               \
-    " initial_e4, margin_call_e4, liquidation_e4, collateral, created_at, updated_at"
+    " initial_e4, margin_call_e4, liquidation_e4, collateral, created_at, updated_at, vaults"
 
 static const char SQL_FAC_ADD[] =
     "INSERT INTO credit_facilities (name, entity_id, currency, decimals, limit_units, day_count,"
     " billing_day, initial_e4, margin_call_e4, liquidation_e4, collateral, created_at,"
-    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " updated_at, vaults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_FAC_UPD[] =
     "UPDATE credit_facilities SET name = ?, entity_id = ?, currency = ?, decimals = ?,"
     " limit_units = ?, day_count = ?, billing_day = ?, initial_e4 = ?, margin_call_e4 = ?,"
-    " liquidation_e4 = ?, collateral = ?, updated_at = ? WHERE id = ?";
+    " liquidation_e4 = ?, collateral = ?, updated_at = ?, vaults = ? WHERE id = ?";
 static const char SQL_FAC_FIND[] = "SELECT " FAC_COLS " FROM credit_facilities WHERE name = ?";
 static const char SQL_FAC_LIST[] = "SELECT " FAC_COLS " FROM credit_facilities ORDER BY name";
 
@@ -42,6 +42,7 @@ static int fac_row(sqlite3_stmt *st, void *item, err *e)
     store_copy_text(st, 11, f->collateral, sizeof f->collateral);
     f->created_at = sqlite3_column_int64(st, 12);
     f->updated_at = sqlite3_column_int64(st, 13);
+    store_copy_text(st, 14, f->vaults, sizeof f->vaults);
     return 0;
 }
 
@@ -72,6 +73,7 @@ int store_credit_facility_add(store *s, const store_credit_facility *f, int64_t 
     int64_t now = store_now();
     sqlite3_bind_int64(st, 12, now);
     sqlite3_bind_int64(st, 13, now);
+    sqlite3_bind_text(st, 14, f->vaults[0] ? f->vaults : "[]", -1, SQLITE_TRANSIENT);
     if (store_exec_stmt(s, st, "adding a credit facility", e) < 0) {
         if (e && e->code == ERR_EXISTS)
             err_set(e, ERR_EXISTS, "a facility named \"%.60s\" already exists", f->name);
@@ -90,7 +92,8 @@ int store_credit_facility_update(store *s, const store_credit_facility *f, err *
     if (bind_fac(st, f) < 0)
         return err_set(e, ERR_INTERNAL, "cannot bind a facility's limit");
     sqlite3_bind_int64(st, 12, store_now());
-    sqlite3_bind_int64(st, 13, f->id);
+    sqlite3_bind_text(st, 13, f->vaults[0] ? f->vaults : "[]", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 14, f->id);
     return store_exec_stmt(s, st, "changing a credit facility", e);
 }
 

@@ -460,7 +460,7 @@ static const char step_escrow_v2[] =
 static const char step_hit_reorged[] = "ALTER TABLE screening_hits ADD COLUMN reorged_at INTEGER;";
 
 /* credit: facilities of counterparty entities (limit, currency, day count, billing day,
- * health-factor levels, collateral terms as JSON) and their loan ledgers (draws,
+ * health-factor levels, collateral terms and the collateral vaults as JSON) and their loan ledgers (draws,
  * repayments, fees, posted interest, rate changes; amounts are base units as decimal
  * text). Interest rows are derived by src/credit and never edited. */
 static const char step_credit[] =
@@ -477,6 +477,7 @@ static const char step_credit[] =
     "  margin_call_e4 INTEGER NOT NULL,"
     "  liquidation_e4 INTEGER NOT NULL,"
     "  collateral TEXT NOT NULL,"
+    "  vaults TEXT NOT NULL DEFAULT '[]',"
     "  created_at INTEGER NOT NULL,"
     "  updated_at INTEGER NOT NULL"
     ");"

@@ -124,7 +124,8 @@ def one_facility(sd, home, name, ccy, dec, day_count, billing, seed):
             units = rng.randrange(10 ** dec, 400000 * 10 ** dec)
             kind = "draw"
         amount = str(Decimal(units) / (Decimal(10) ** dec))
-        run(home, *rita, "credit", kind, name, amount, "--date", d.isoformat())
+        extra = ["--override", "unsecured test facility"] if kind == "draw" else []
+        run(home, *rita, "credit", kind, name, amount, "--date", d.isoformat(), *extra)
         events.append((d, kind, units))
         bal += -units if kind == "repay" else units
     asof = day("2025-12-31")

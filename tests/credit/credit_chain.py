@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""credit_chain.py: a facility's collateral in a CollateralVault on a real anvil node, its
+health, and the pre-trade check of a draw (integration).
+
+A counterparty (entity Acme, its address linked) deposits 10 WETH into the vault; the desk
+prices WETH with a MockPriceFeed observed by the risk service. `credit health --json` must
+give the vault balance cast reads (an independent client) valued at the feed price, and the
+health factor sum(V * LT) / owed. A draw that would take the health factor below the
+facility's initial level is refused with the numbers and nothing is signed (no credit row in
+the audit log, the ledger unchanged); with `--override REASON` by the risk officer it goes
+through, the override (reason and numbers) is a signed `credit.override` row of the audit
+log, and the ledger row says so. The feed pushed down moves the facility to margin call.
+"""
+import json
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from sync_lib import A, Chain, Desk, artifact, cast, need_artifacts  # noqa: E402
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def credit_rows(desk):
+    with open(os.path.join(desk.home, "audit.log")) as f:
+        return [r for r in map(json.loads, f) if r["action"].startswith("credit.")]
+
+
+def main():
+    need_artifacts()
+    chain = Chain(chain_id=31337).start()
+    node = chain.node
+    chain.deploy()
+    tok = artifact("TestToken")["bytecode"]
+    weth = node.deploy(tok + cast("abi-encode", "constructor(string,string,uint8)",
+                                  "Wrapped Ether", "WETH", 18)[2:])
+    usdc = node.deploy(tok + cast("abi-encode", "constructor(string,string,uint8)",
+                                  "USD Coin", "USDC", 6)[2:])
+    feed = artifact("MockPriceFeed")["bytecode"]
+    weth_feed = node.deploy(feed + cast("abi-encode", "constructor(uint8,string,int256)", 8,
+                                        "WETH / USD", 3000 * 10**8)[2:])
+    vault = node.deploy(artifact("CollateralVault")["bytecode"] + cast(
+        "abi-encode", "constructor(address[],uint256)", f"[{A[2]},{A[3]},{A[4]}]", 2)[2:])
+    cp = A[1]
+    chain.cast_send(A[0], weth, "mint(address,uint256)", cp, str(10 * 10**18))
+    chain.cast_send(cp, weth, "approve(address,uint256)", vault, str(10 * 10**18))
+    chain.cast_send(cp, vault, "deposit(address,uint256)", weth, str(10 * 10**18))
+    onchain = int(node.cast("call", vault, "balanceOf(address,address)(uint256)", cp, weth)
+                  .split()[0])
+    check(onchain == 10 * 10**18, f"vault balance {onchain}")
+
+    desk = Desk()
+    desk.add_chain(chain, confirmations=0)
+    desk.signed.add("rita", "risk")
+    desk.signed.add("carl", "compliance")
+    desk.run("asset", "add-token", "--chain", "local", "--symbol", "WETH", "--address", weth)
+    desk.run("asset", "add-token", "--chain", "local", "--symbol", "USDC", "--address", usdc)
+    desk.run("asset", "add-feed", "--chain", "local", "--asset", "WETH", "--address", weth_feed)
+    desk.run("risk", "report", "--json", "--paths", "200")  # observes the oracle rounds
+    desk.run("--operator", "carl", "entity", "add", "Acme", "--type", "company",
+             "--jurisdiction", "CH")
+    desk.run("--operator", "carl", "entity", "link", "Acme", "--chain", "local", "--address", cp)
+    desk.run("--operator", "rita", "credit", "facility", "add", "acme", "--entity", "Acme",
+             "--currency", "USDC", "--limit", "25000", "--rate", "5", "--collateral", "WETH",
+             "--vault", f"local={vault}")
+
+    h = desk.json("credit", "health", "acme", "--json")
+    pos = [p for p in h["positions"] if p["asset"] == "WETH"]
+    check(len(pos) == 1 and int(pos[0]["units"]) == onchain, f"positions: {h['positions']}")
+    check(abs(h["collateral_usd"] - 30000.0) < 1e-6, f"collateral {h['collateral_usd']}")
+    check(abs(h["lt_value_usd"] - 30000.0 * 0.83) < 1e-6, f"LT value {h['lt_value_usd']}")
+    check(h["health_factor"] is None and h["status"] == "ok", f"nothing owed: {h}")
+
+    # 15000 USDC: HF = 24900 / 15000 (plus a day's interest) = 1.66
+    desk.run("--operator", "rita", "credit", "draw", "acme", "15000")
+    h = desk.json("credit", "health", "acme", "--json")
+    check(1.6 < h["health_factor"] < 1.66, f"after the first draw: {h}")
+    check(abs(h["health_factor"] - h["lt_value_usd"] / h["owed_usd"]) < 1e-9, "HF formula")
+
+    # 5000 more: HF about 1.245 < 1.25: refused with the numbers, nothing signed
+    before_rows, before_ledger = credit_rows(desk), desk.json("credit", "ledger", "acme", "--json")
+    r = desk.run("--operator", "rita", "credit", "draw", "acme", "5000", check=False)
+    check(r.returncode == 1, f"refused draw exit {r.returncode}: {r.stderr}")
+    m = re.search(r"health factor to ([0-9.]+), below its initial level 1\.25 \(collateral "
+                  r"([0-9.]+) USD, liquidation-threshold value ([0-9.]+) USD, owed after "
+                  r"([0-9.]+) USD\)", r.stderr)
+    check(m, f"refusal without the numbers: {r.stderr}")
+    hf, coll, ltv, owed = map(float, m.groups())
+    check(abs(coll - 30000) < 0.01 and abs(ltv - 24900) < 0.01 and 20000 < owed < 20010,
+          f"numbers: {m.groups()}")
+    check(abs(hf - ltv / owed) < 1e-4 and hf < 1.25, f"HF {hf} vs {ltv}/{owed}")
+    check("--override" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr)
+    check(credit_rows(desk) == before_rows, "a refused draw signed something")
+    check(desk.json("credit", "ledger", "acme", "--json") == before_ledger,
+          "a refused draw changed the ledger")
+
+    # an operator without the risk role cannot override
+    r = desk.run("--operator", "carl", "credit", "draw", "acme", "5000", "--override", "x",
+                 check=False)
+    check(r.returncode == 1 and "lacks the risk role" in r.stderr, r.stderr)
+
+    # the risk officer overrides with a reason: recorded, signed, shown
+    reason = "client wires 5 WETH top-up today"
+    desk.run("--operator", "rita", "credit", "draw", "acme", "5000", "--override", reason)
+    rows = credit_rows(desk)
+    ov = [x for x in rows if x["action"] == "credit.override"]
+    check(len(ov) == 1 and ov[0]["operator"] == "rita" and ov[0]["details"]["reason"] == reason,
+          f"override row: {ov}")
+    check(float(ov[0]["details"]["health_factor_after"]) < 1.25, ov[0])
+    led = desk.json("credit", "ledger", "acme", "--json")
+    draws = [x for x in led["rows"] if x["kind"] == "draw"]
+    check(len(draws) == 2 and draws[1]["memo"] == f"override: {reason}", f"ledger: {draws}")
+    v = desk.run("audit", "verify")
+    check("signatures ok" in v.stdout, v.stdout)
+
+    # prices fall: the facility goes to margin call (HF < 1.10), then liquidation (< 1.00)
+    chain.cast_send(A[0], weth_feed, "setAnswer(int256)", str(2600 * 10**8))
+    desk.run("risk", "report", "--json", "--paths", "200")
+    h = desk.json("credit", "health", "acme", "--json")
+    check(h["status"] == "margin call", f"at 2600: {h['health_factor']} {h['status']}")
+    chain.cast_send(A[0], weth_feed, "setAnswer(int256)", str(2000 * 10**8))
+    desk.run("risk", "report", "--json", "--paths", "200")
+    h = desk.json("credit", "health", "acme", "--json")
+    check(h["status"] == "liquidation", f"at 2000: {h['health_factor']} {h['status']}")
+    node.stop()
+    print("ok: credit_chain")
+
+
+if __name__ == "__main__":
+    main()
