@@ -369,10 +369,86 @@ out:
     return rc;
 }
 
+static int calls(cli_ctx *ctx, int argc, char **argv, bool check)
+{
+    const char *cmd = check ? "credit check" : "credit calls";
+    bool json = ctx->json, all = false;
+    const cli_opt opts[] = {{"json", CLI_OPT_FLAG, &json}, {"all", CLI_OPT_FLAG, &all}};
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 0)
+        return cli_usage(cmd, "takes no arguments");
+    if (check && all)
+        return cli_usage(cmd, "--all is for `credit calls`");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    store_credit_call *cs = NULL;
+    store_credit_facility *fs = NULL;
+    size_t nc = 0, nf = 0, opened = 0, closed = 0;
+    credit_actor a = actor(ctx);
+    int rc = EXIT_OK;
+    if (cli_desk_open(ctx, &db, &e) < 0 ||
+        (check && credit_check(db, (int64_t)time(NULL), a.today, &opened, &closed, &e) < 0) ||
+        store_credit_facility_list(db, &fs, &nf, &e) < 0 ||
+        store_credit_calls(db, 0, all, &cs, &nc, &e) < 0) {
+        rc = cli_fail(&e);
+        goto out;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < nc; i++) {
+        const char *fname = "?";
+        for (size_t k = 0; k < nf; k++)
+            if (fs[k].id == cs[i].facility_id)
+                fname = fs[k].name;
+        json_error_t je;
+        json_t *plan = cs[i].plan[0] ? json_loads(cs[i].plan, 0, &je) : NULL;
+        json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:o}", "id", (json_int_t)cs[i].id,
+                              "facility", fname, "kind", cs[i].kind, "health_factor",
+                              cs[i].health_factor, "opened_at", (json_int_t)cs[i].opened_at,
+                              "cure_by", (json_int_t)cs[i].cure_by, "plan",
+                              plan ? plan : json_null());
+        if (cs[i].closed_at)
+            json_object_set_new(j, "closed", json_string(cs[i].closed_why));
+        json_array_append_new(arr, j);
+    }
+    if (json) {
+        json_t *o = json_pack("{s:I, s:I, s:o}", "opened", (json_int_t)opened, "closed",
+                              (json_int_t)closed, "calls", arr);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        printf("\n");
+        json_decref(o);
+    } else {
+        if (check)
+            printf("%zu opened, %zu closed\n", opened, closed);
+        size_t i;
+        json_t *j;
+        json_array_foreach(arr, i, j)
+        {
+            char *plan = json_dumps(json_object_get(j, "plan"), JSON_COMPACT | JSON_ENCODE_ANY);
+            printf("#%lld %-20s %-12s HF %-8s %s%s\n",
+                   (long long)json_integer_value(json_object_get(j, "id")),
+                   json_string_value(json_object_get(j, "facility")),
+                   json_string_value(json_object_get(j, "kind")),
+                   json_string_value(json_object_get(j, "health_factor")),
+                   json_object_get(j, "closed") ? "closed " : "", plan ? plan : "");
+            free(plan);
+        }
+        json_decref(arr);
+    }
+out:
+    free(cs);
+    free(fs);
+    store_close(&db);
+    return rc;
+}
+
 int cmd_credit(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("credit", "needs a subcommand: facility, draw, repay, fee, ledger, health");
+        return cli_usage("credit", "needs a subcommand: facility, draw, repay, fee, ledger, health, check, calls");
     const char *sub = argv[1];
     if (!strcmp(sub, "facility")) {
         if (argc < 3)
@@ -394,6 +470,10 @@ int cmd_credit(cli_ctx *ctx, int argc, char **argv)
         return ledger(ctx, argc - 1, argv + 1);
     if (!strcmp(sub, "health"))
         return health(ctx, argc - 1, argv + 1);
-    return cli_usage("credit", "unknown subcommand '%s' (facility, draw, repay, fee, ledger, health)",
+    if (!strcmp(sub, "check") || !strcmp(sub, "calls"))
+        return calls(ctx, argc - 1, argv + 1, !strcmp(sub, "check"));
+    return cli_usage("credit",
+                     "unknown subcommand '%s' (facility, draw, repay, fee, ledger, health, check, "
+                     "calls)",
                      sub);
 }

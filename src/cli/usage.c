@@ -123,6 +123,8 @@
     X("credit", "fee", "fusion credit fee FACILITY AMOUNT [--date YYYY-MM-DD] [--memo TEXT]")      \
     X("credit", "ledger", "fusion credit ledger FACILITY [--asof YYYY-MM-DD] [--json]")            \
     X("credit", "health", "fusion credit health FACILITY [--json]")                                \
+    X("credit", "check", "fusion credit check [--json]   (margin calls, liquidation proposals)")   \
+    X("credit", "calls", "fusion credit calls [--all] [--json]")                                   \
     X("case", "screen",                                                                            \
       "fusion case screen [--lists FILE] [--desk-list FILE] [--fatf FILE] [--prices DIR]\n"        \
       "         [--config FILE] [--follow]")                                                       \

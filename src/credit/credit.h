@@ -90,6 +90,10 @@ typedef struct credit_health {
 } credit_health;
 
 void credit_health_compute(const credit_value *v, size_t n, double owed_usd, credit_health *out);
+/* USD of an asset with liquidation threshold lt to seize so that, the proceeds repaying the
+ * loan, HF = (LTV - S * lt) / (owed - S) is back at `target`: S = (target * owed - LTV) /
+ * (target - lt), at least 0; capped at `available`. */
+double credit_seize_usd(const credit_health *h, double target, double lt, double available);
 
 /* Calendar: "YYYY-MM-DD" <-> day numbers (proleptic Gregorian, UTC). */
 int credit_date_parse(const char *s, int32_t *day, err *e) CREDIT_WUR;

@@ -234,3 +234,13 @@ out:
     json_decref(coll);
     return rc;
 }
+
+double credit_seize_usd(const credit_health *h, double target, double lt, double available)
+{
+    if (!(target > lt))
+        return available; /* seizing this asset cannot raise HF to the target: all of it */
+    double sz = (target * h->owed_usd - h->lt_value_usd) / (target - lt);
+    if (!(sz > 0.0))
+        return 0.0;
+    return sz < available ? sz : available;
+}

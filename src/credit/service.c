@@ -673,7 +673,7 @@ int credit_ledger_add(store *s, const credit_actor *a, const char *facility, cre
     store_credit_row r = {.facility_id = f.id, .day = x.day, .amount = x.amount};
     snprintf(r.kind, sizeof r.kind, "%s", credit_kind_str(kind));
     if (below)
-        snprintf(r.memo, sizeof r.memo, "override: %.100s%s%.20s", override, memo ? "; " : "",
+        snprintf(r.memo, sizeof r.memo, "override: %.90s%s%.20s", override, memo ? "; " : "",
                  memo ? memo : "");
     else
         snprintf(r.memo, sizeof r.memo, "%s", memo ? memo : "");

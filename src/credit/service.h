@@ -71,4 +71,16 @@ int credit_ledger_add(store *s, const credit_actor *a, const char *facility, cre
                       const char *amount, const char *date, const char *memo,
                       const char *override, err *e) CREDIT_WUR;
 
+/* Hours a counterparty has to cure a margin call (top up collateral or repay). */
+#define CREDIT_CURE_HOURS 24
+
+/* Evaluates every facility's health now: below its margin-call level a margin call opens
+ * (with a cure deadline) and a warning alert "credit:margin:NAME" is raised; below its
+ * liquidation level a liquidation proposal opens with its plan (which collateral, how much,
+ * on which chain: what brings the health factor back to the initial level if the seized
+ * collateral repays the loan) and a critical alert "credit:liquidation:NAME"; back above a
+ * level, its open calls close ("cured") and the alert clears. Counts may be NULL. */
+int credit_check(store *s, int64_t now, int32_t today, size_t *opened, size_t *closed,
+                 err *e) CREDIT_WUR;
+
 #endif

@@ -779,6 +779,24 @@ typedef struct store_credit_row {
 } store_credit_row;
 
 int store_credit_row_add(store *s, const store_credit_row *r, int64_t *id_out, err *e) STORE_WUR;
+/* A margin call or a liquidation proposal of a facility. plan (liquidation): JSON of what
+ * to seize ({chain_id, asset, token, units, usd}). */
+typedef struct store_credit_call {
+    int64_t id, facility_id;
+    char kind[16]; /* margin_call, liquidation */
+    char health_factor[32];
+    int64_t opened_at, cure_by, closed_at; /* closed_at 0: open */
+    char closed_why[64];
+    char plan[512];
+} store_credit_call;
+
+int store_credit_call_open(store *s, const store_credit_call *c, int64_t *id_out,
+                           err *e) STORE_WUR;
+int store_credit_call_close(store *s, int64_t id, int64_t at, const char *why, err *e) STORE_WUR;
+/* Calls of a facility (0: every facility), open ones only unless all; newest first. */
+int store_credit_calls(store *s, int64_t facility_id, bool all, store_credit_call **out,
+                       size_t *n, err *e) STORE_WUR;
+
 /* The rows of a facility in insertion order. */
 int store_credit_rows(store *s, int64_t facility_id, store_credit_row **out, size_t *n,
                       err *e) STORE_WUR;

@@ -178,3 +178,74 @@ int store_credit_rows(store *s, int64_t facility_id, store_credit_row **out, siz
     return store_collect(s, st, sizeof **out, ledger_row, (void **)out, n,
                          "reading a facility's ledger", e);
 }
+
+/* ---- margin calls and liquidation proposals ---- */
+
+static const char SQL_CALL_OPEN[] =
+    "INSERT INTO credit_calls (facility_id, kind, health_factor, opened_at, cure_by, plan)"
+    " VALUES (?, ?, ?, ?, ?, ?)";
+static const char SQL_CALL_CLOSE[] =
+    "UPDATE credit_calls SET closed_at = ?, closed_why = ? WHERE id = ? AND closed_at IS NULL";
+static const char SQL_CALLS[] =
+    "SELECT id, facility_id, kind, health_factor, opened_at, cure_by, closed_at, closed_why, plan"
+    " FROM credit_calls WHERE (?1 = 0 OR facility_id = ?1) AND (?2 = 1 OR closed_at IS NULL)"
+    " ORDER BY id DESC";
+
+static int call_row(sqlite3_stmt *st, void *item, err *e)
+{
+    (void)e;
+    store_credit_call *c = item;
+    c->id = sqlite3_column_int64(st, 0);
+    c->facility_id = sqlite3_column_int64(st, 1);
+    store_copy_text(st, 2, c->kind, sizeof c->kind);
+    store_copy_text(st, 3, c->health_factor, sizeof c->health_factor);
+    c->opened_at = sqlite3_column_int64(st, 4);
+    c->cure_by = sqlite3_column_int64(st, 5);
+    c->closed_at = sqlite3_column_int64(st, 6);
+    store_copy_text(st, 7, c->closed_why, sizeof c->closed_why);
+    store_copy_text(st, 8, c->plan, sizeof c->plan);
+    return 0;
+}
+
+int store_credit_call_open(store *s, const store_credit_call *c, int64_t *id_out, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CALL_OPEN, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, c->facility_id);
+    sqlite3_bind_text(st, 2, c->kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, c->health_factor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, c->opened_at);
+    sqlite3_bind_int64(st, 5, c->cure_by);
+    store_bind_opt_text(st, 6, c->plan);
+    if (store_exec_stmt(s, st, "opening a margin call", e) < 0)
+        return -1;
+    if (id_out)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+int store_credit_call_close(store *s, int64_t id, int64_t at, const char *why, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CALL_CLOSE, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, at);
+    sqlite3_bind_text(st, 2, why, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, id);
+    return store_exec_stmt(s, st, "closing a margin call", e);
+}
+
+int store_credit_calls(store *s, int64_t facility_id, bool all, store_credit_call **out, size_t *n,
+                       err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_CALLS, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, facility_id);
+    sqlite3_bind_int(st, 2, all ? 1 : 0);
+    return store_collect(s, st, sizeof **out, call_row, (void **)out, n, "listing margin calls",
+                         e);
+}

@@ -493,7 +493,20 @@ static const char step_credit[] =
     "  operator TEXT,"
     "  created_at INTEGER NOT NULL"
     ");"
-    "CREATE INDEX credit_ledger_by_facility ON credit_ledger (facility_id, day);";
+    "CREATE INDEX credit_ledger_by_facility ON credit_ledger (facility_id, day);"
+    /* margin calls and liquidation proposals: opened by `credit check` when the health
+     * factor crosses a level, closed when it is back above it */
+    "CREATE TABLE credit_calls ("
+    "  id INTEGER PRIMARY KEY,"
+    "  facility_id INTEGER NOT NULL REFERENCES credit_facilities(id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('margin_call', 'liquidation')),"
+    "  health_factor TEXT NOT NULL,"
+    "  opened_at INTEGER NOT NULL,"
+    "  cure_by INTEGER NOT NULL,"
+    "  closed_at INTEGER,"
+    "  closed_why TEXT,"
+    "  plan TEXT"
+    ");";
 
 const char *const store_schema_steps[] = {
     step1_config,

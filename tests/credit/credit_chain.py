@@ -9,7 +9,9 @@ health factor sum(V * LT) / owed. A draw that would take the health factor below
 facility's initial level is refused with the numbers and nothing is signed (no credit row in
 the audit log, the ledger unchanged); with `--override REASON` by the risk officer it goes
 through, the override (reason and numbers) is a signed `credit.override` row of the audit
-log, and the ledger row says so. The feed pushed down moves the facility to margin call.
+log, and the ledger row says so. The feed pushed down: `credit check` opens a margin call
+(24 h to cure, an alert), then a liquidation proposal whose plan (asset, chain, units) brings
+the health factor back to the initial level; prices back up, both close and the alerts clear.
 """
 import json
 import os
@@ -118,15 +120,50 @@ def main():
     v = desk.run("audit", "verify")
     check("signatures ok" in v.stdout, v.stdout)
 
-    # prices fall: the facility goes to margin call (HF < 1.10), then liquidation (< 1.00)
+    # prices fall: margin call (HF < 1.10), then liquidation (< 1.00); `credit check` opens a
+    # margin call with an alert, then a liquidation proposal with its plan; back up, both close
+    c = desk.json("credit", "check", "--json")
+    check(c["opened"] == 0 and c["calls"] == [], f"healthy facility has calls: {c}")
     chain.cast_send(A[0], weth_feed, "setAnswer(int256)", str(2600 * 10**8))
     desk.run("risk", "report", "--json", "--paths", "200")
     h = desk.json("credit", "health", "acme", "--json")
     check(h["status"] == "margin call", f"at 2600: {h['health_factor']} {h['status']}")
-    chain.cast_send(A[0], weth_feed, "setAnswer(int256)", str(2000 * 10**8))
+    c = desk.json("credit", "check", "--json")
+    check(c["opened"] == 1 and [x["kind"] for x in c["calls"]] == ["margin_call"], f"{c}")
+    check(c["calls"][0]["cure_by"] - c["calls"][0]["opened_at"] == 24 * 3600, c)
+    c = desk.json("credit", "check", "--json")
+    check(c["opened"] == 0 and len(c["calls"]) == 1, f"a second check opened again: {c}")
+    alerts = desk.run("alerts").stdout
+    check("credit:margin:acme" in alerts or "margin-call level" in alerts, alerts)
+    chain.cast_send(A[0], weth_feed, "setAnswer(int256)", str(2350 * 10**8))
     desk.run("risk", "report", "--json", "--paths", "200")
     h = desk.json("credit", "health", "acme", "--json")
-    check(h["status"] == "liquidation", f"at 2000: {h['health_factor']} {h['status']}")
+    check(h["status"] == "liquidation", f"at 2350: {h['health_factor']} {h['status']}")
+    c = desk.json("credit", "check", "--json")
+    liq = [x for x in c["calls"] if x["kind"] == "liquidation"]
+    check(c["opened"] == 1 and len(liq) == 1, f"{c}")
+    plan = liq[0]["plan"]
+    # the plan: S = (1.25 * owed - LTV) / (1.25 - 0.83) USD of WETH at 2350 (less than all of it)
+    want_usd = (1.25 * h["owed_usd"] - h["lt_value_usd"]) / (1.25 - 0.83)
+    check(0 < want_usd < 23500, want_usd)
+    check(plan["asset"] == "WETH" and plan["chain_id"] == 31337 and
+          abs(plan["usd"] - want_usd) < 1e-6 * want_usd, f"plan {plan} want {want_usd}")
+    units = int(plan["units"])
+    check(units <= onchain and abs(units - want_usd / 2350 * 10**18) <= 10**6, f"units {units}")
+    # the plan, seized and repaid, restores HF >= 1.25 (checked on the numbers)
+    seized_usd = units / 10**18 * 2350
+    hf_after = (h["lt_value_usd"] - seized_usd * 0.83) / (h["owed_usd"] - seized_usd)
+    check(hf_after >= 1.25 - 1e-9, f"plan leaves HF {hf_after}")
+    alerts = desk.run("alerts").stdout
+    check("liquidation level" in alerts, alerts)
+    chain.cast_send(A[0], weth_feed, "setAnswer(int256)", str(3000 * 10**8))
+    desk.run("risk", "report", "--json", "--paths", "200")
+    c = desk.json("credit", "check", "--json")
+    check(c["closed"] == 2 and c["calls"] == [], f"back at 3000: {c}")
+    allc = desk.json("credit", "calls", "--all", "--json")["calls"]
+    check(sorted(x["closed"] for x in allc) == ["cured", "cured"], allc)
+    alerts = desk.run("alerts").stdout
+    check("liquidation level" not in alerts and "margin-call level" not in alerts, alerts)
     node.stop()
     print("ok: credit_chain")
 
