@@ -13,6 +13,8 @@
 #include "base/amount.h"
 #include "cli/opts.h"
 #include "credit/service.h"
+#include "crypto/keccak.h"
+#include "desk/desk.h"
 
 static credit_actor actor(const cli_ctx *ctx)
 {
@@ -445,10 +447,164 @@ out:
     return rc;
 }
 
+/* selector + 32-byte words */
+static size_t calldata(uint8_t *out, const char *sig, uint8_t words[][32], size_t n)
+{
+    uint8_t h[32];
+    keccak256(h, sig, strlen(sig));
+    memcpy(out, h, 4);
+    for (size_t i = 0; i < n; i++)
+        memcpy(out + 4 + 32 * i, words[i], 32);
+    return 4 + 32 * n;
+}
+
+static void word_addr(uint8_t w[32], const addr *a)
+{
+    memset(w, 0, 32);
+    memcpy(w + 12, a->b, ADDR_LEN);
+}
+
+/* `credit seize CALL --propose --to ADDR | --approve | --execute`: the liquidation
+ * proposal's seizure on the CollateralVault, each step signed and sent through the desk
+ * pipeline as the operator (policy, summary, y/N, outbound record, receipt). */
+static int seize(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *cmd = "credit seize", *to = NULL, *wait = NULL;
+    bool propose = false, approve = false, execute = false;
+    const cli_opt opts[] = {{"propose", CLI_OPT_FLAG, &propose}, {"approve", CLI_OPT_FLAG, &approve},
+                            {"execute", CLI_OPT_FLAG, &execute}, {"to", CLI_OPT_STR, &to},
+                            {"wait", CLI_OPT_STR, &wait}};
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1 || propose + approve + execute != 1)
+        return cli_usage(cmd, "needs a liquidation proposal ID and one of --propose --to ADDR, "
+                              "--approve, --execute");
+    if (propose != (to != NULL))
+        return cli_usage(cmd, "--to ADDR (where the seized collateral goes) is for --propose");
+    char *endp;
+    long long call_id = strtoll(argv[1], &endp, 10);
+    if (*endp || call_id <= 0)
+        return cli_usage(cmd, "ID is a number from fusion credit calls");
+    unsigned long wait_s = wait ? strtoul(wait, &endp, 10) : 120;
+    if (wait && *endp)
+        return cli_usage(cmd, "--wait takes seconds");
+    err e;
+    err_clear(&e);
+    addr dest;
+    if (to && addr_parse(&dest, to, &e) < 0)
+        return cli_usage(cmd, "--to: %s", e.msg);
+    desk *d = NULL;
+    store_credit_call *cs = NULL, *c = NULL;
+    store_credit_facility *fs = NULL, *f = NULL;
+    size_t nc = 0, nf = 0;
+    json_t *plan = NULL;
+    int rc = cli_operator_desk_open(ctx, &d, (unsigned)wait_s, &e);
+    store *db = rc == 0 ? desk_store(d) : NULL;
+    if (rc == 0)
+        rc = store_credit_calls(db, 0, false, &cs, &nc, &e);
+    if (rc == 0)
+        rc = store_credit_facility_list(db, &fs, &nf, &e);
+    for (size_t i = 0; rc == 0 && i < nc; i++)
+        if (cs[i].id == call_id && !strcmp(cs[i].kind, "liquidation"))
+            c = &cs[i];
+    if (rc == 0 && !c)
+        rc = err_set(&e, ERR_NOT_FOUND, "no open liquidation proposal #%lld (fusion credit calls)",
+                     call_id);
+    for (size_t i = 0; rc == 0 && i < nf; i++)
+        if (fs[i].id == c->facility_id)
+            f = &fs[i];
+    json_error_t je;
+    if (rc == 0 && (!f || !(plan = json_loads(c->plan, 0, &je)) ||
+                    !json_object_get(plan, "asset")))
+        rc = err_set(&e, ERR_STATE, "liquidation proposal #%lld has no plan", call_id);
+    uint64_t chain_id = 0;
+    addr vault, token, owner;
+    u256 units = u256_from_u64(0), bal;
+    if (rc == 0) {
+        chain_id = (uint64_t)json_integer_value(json_object_get(plan, "chain_id"));
+        const char *un = json_string_value(json_object_get(plan, "units"));
+        rc = u256_from_dec(&units, un ? un : "", &e);
+    }
+    if (rc == 0)
+        rc = credit_seize_target(db, f, chain_id, json_string_value(json_object_get(plan, "asset")),
+                                 &vault, &token, &owner, &bal, &e);
+    json_t *req = plan ? json_object_get(plan, "request_id") : NULL;
+    if (rc == 0 && propose && req)
+        rc = err_set(&e, ERR_STATE, "proposal #%lld is already on chain as vault request %lld",
+                     call_id, (long long)json_integer_value(req));
+    if (rc == 0 && !propose && !req)
+        rc = err_set(&e, ERR_STATE, "proposal #%lld is not on chain yet: --propose --to ADDR first",
+                     call_id);
+    if (rc == 0 && propose) {
+        const char *o = json_string_value(json_object_get(plan, "owner"));
+        if (o && addr_parse(&owner, o, &e) < 0)
+            rc = -1;
+        if (u256_cmp(&units, &bal) > 0)
+            units = bal; /* at most what that owner holds */
+    }
+    uint64_t next_id = 0;
+    if (rc == 0 && propose)
+        rc = credit_vault_request_count(db, chain_id, &vault, &next_id, &e);
+    uint8_t words[4][32], data[4 + 4 * 32];
+    size_t len = 0;
+    desk_step st;
+    memset(&st, 0, sizeof st);
+    if (rc == 0) {
+        if (propose) {
+            word_addr(words[0], &owner);
+            word_addr(words[1], &token);
+            u256_to_be(words[2], &units);
+            word_addr(words[3], &dest);
+            len = calldata(data, "proposeSeizure(address,address,uint256,address)", words, 4);
+            st.action = "credit_seize";
+        } else {
+            u256 rid = u256_from_u64((uint64_t)json_integer_value(req));
+            u256_to_be(words[0], &rid);
+            len = calldata(data, approve ? "approve(uint256)" : "execute(uint256)", words, 1);
+            st.action = approve ? "credit_seize_approve" : "credit_seize_execute";
+        }
+        st.chain_id = chain_id;
+        st.to = vault;
+        st.data = data;
+        st.len = len;
+        st.token = token;
+        st.amount = units;
+        st.payer = &owner;
+        st.payee = propose ? &dest : NULL;
+        st.note = "seizure of a credit facility's collateral (liquidation proposal)";
+        desk_result res;
+        rc = desk_step_send(d, &st, &res, &e);
+    }
+    if (rc == 0 && propose) {
+        char os[ADDR_STR_MAX], ds[ADDR_STR_MAX], un[U256_DEC_MAX];
+        addr_to_checksum(os, &owner);
+        addr_to_checksum(ds, &dest);
+        u256_to_dec(un, &units);
+        json_object_set_new(plan, "request_id", json_integer((json_int_t)next_id));
+        json_object_set_new(plan, "owner", json_string(os));
+        json_object_set_new(plan, "to", json_string(ds));
+        json_object_set_new(plan, "units", json_string(un));
+        char *txt = json_dumps(plan, JSON_COMPACT | JSON_SORT_KEYS);
+        rc = txt ? store_credit_call_set_plan(db, c->id, txt, &e)
+                 : err_set(&e, ERR_NOMEM, "out of memory");
+        free(txt);
+        if (rc == 0)
+            printf("liquidation proposal #%lld is vault request %llu on chain %llu\n", call_id,
+                   (unsigned long long)next_id, (unsigned long long)chain_id);
+    }
+    json_decref(plan);
+    free(cs);
+    free(fs);
+    desk_free(&d);
+    return rc < 0 ? cli_fail(&e) : EXIT_OK;
+}
+
 int cmd_credit(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("credit", "needs a subcommand: facility, draw, repay, fee, ledger, health, check, calls");
+        return cli_usage("credit", "needs a subcommand: facility, draw, repay, fee, ledger, health, check, calls, seize");
     const char *sub = argv[1];
     if (!strcmp(sub, "facility")) {
         if (argc < 3)
@@ -472,8 +628,10 @@ int cmd_credit(cli_ctx *ctx, int argc, char **argv)
         return health(ctx, argc - 1, argv + 1);
     if (!strcmp(sub, "check") || !strcmp(sub, "calls"))
         return calls(ctx, argc - 1, argv + 1, !strcmp(sub, "check"));
+    if (!strcmp(sub, "seize"))
+        return seize(ctx, argc - 1, argv + 1);
     return cli_usage("credit",
                      "unknown subcommand '%s' (facility, draw, repay, fee, ledger, health, check, "
-                     "calls)",
+                     "calls, seize)",
                      sub);
 }

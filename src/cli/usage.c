@@ -125,6 +125,8 @@
     X("credit", "health", "fusion credit health FACILITY [--json]")                                \
     X("credit", "check", "fusion credit check [--json]   (margin calls, liquidation proposals)")   \
     X("credit", "calls", "fusion credit calls [--all] [--json]")                                   \
+    X("credit", "seize",                                                                           \
+      "fusion credit seize ID (--propose --to ADDR | --approve | --execute) [--wait SECS]")        \
     X("case", "screen",                                                                            \
       "fusion case screen [--lists FILE] [--desk-list FILE] [--fatf FILE] [--prices DIR]\n"        \
       "         [--config FILE] [--follow]")                                                       \

@@ -244,3 +244,95 @@ double credit_seize_usd(const credit_health *h, double target, double lt, double
         return 0.0;
     return sz < available ? sz : available;
 }
+
+int credit_seize_target(store *s, const store_credit_facility *f, uint64_t chain_id,
+                        const char *asset, addr *vault, addr *token, addr *owner, u256 *balance,
+                        err *e)
+{
+    json_error_t je;
+    json_t *vaults = json_loads(f->vaults[0] ? f->vaults : "[]", 0, &je);
+    store_token *toks = NULL;
+    store_entity_link *links = NULL;
+    size_t nt = 0, nl = 0;
+    rpc_client *rpc = NULL;
+    int rc = -1;
+    bool have_vault = false, have_token = false, have_owner = false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(vaults, i, v)
+    {
+        if ((uint64_t)json_integer_value(json_object_get(v, "chain_id")) == chain_id &&
+            addr_parse(vault, json_string_value(json_object_get(v, "address")), e) == 0)
+            have_vault = true;
+    }
+    if (!have_vault) {
+        err_set(e, ERR_NOT_FOUND, "facility %s has no vault on chain %llu", f->name,
+                (unsigned long long)chain_id);
+        goto out;
+    }
+    if (store_token_list(s, chain_id, &toks, &nt, e) < 0)
+        goto out;
+    for (size_t t = 0; t < nt; t++)
+        if (!strcmp(toks[t].symbol, asset)) {
+            *token = toks[t].address;
+            have_token = true;
+        }
+    if (!have_token) {
+        err_set(e, ERR_NOT_FOUND, "no token %s on chain %llu (fusion asset list)", asset,
+                (unsigned long long)chain_id);
+        goto out;
+    }
+    if (store_entity_links(s, f->entity_id, &links, &nl, e) < 0 ||
+        rpc_chain_client(&rpc, s, chain_id, NULL, e) < 0)
+        goto out;
+    *balance = u256_from_u64(0);
+    for (size_t l = 0; l < nl; l++) {
+        if (links[l].chain_id != 0 && links[l].chain_id != chain_id)
+            continue;
+        u256 b;
+        if (vault_balance(rpc, vault, &links[l].address, token, &b, e) < 0)
+            goto out;
+        if (!have_owner || u256_cmp(&b, balance) > 0) {
+            *owner = links[l].address;
+            *balance = b;
+            have_owner = true;
+        }
+    }
+    if (!have_owner || u256_is_zero(balance)) {
+        err_set(e, ERR_STATE, "no linked address of facility %s holds %s in its vault on chain "
+                              "%llu",
+                f->name, asset, (unsigned long long)chain_id);
+        goto out;
+    }
+    rc = 0;
+out:
+    rpc_client_free(&rpc);
+    free(links);
+    free(toks);
+    json_decref(vaults);
+    return rc;
+}
+
+int credit_vault_request_count(store *s, uint64_t chain_id, const addr *vault, uint64_t *out,
+                               err *e)
+{
+    uint8_t sel[32];
+    static const char sig[] = "requestCount()";
+    keccak256(sel, sig, strlen(sig));
+    rpc_client *rpc = NULL;
+    if (rpc_chain_client(&rpc, s, chain_id, NULL, e) < 0)
+        return -1;
+    buf r = {0};
+    int rc = rpc_eth_call(rpc, vault, sel, 4, NULL, &r, e);
+    u256 v;
+    if (rc == 0 && r.len != 32)
+        rc = err_set(e, ERR_INVALID, "the vault answered %zu bytes to requestCount", r.len);
+    if (rc == 0) {
+        u256_from_be(&v, r.data);
+        if (!u256_to_u64(&v, out))
+            rc = err_set(e, ERR_INVALID, "the vault's requestCount is out of range");
+    }
+    buf_free(&r);
+    rpc_client_free(&rpc);
+    return rc;
+}

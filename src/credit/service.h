@@ -71,6 +71,16 @@ int credit_ledger_add(store *s, const credit_actor *a, const char *facility, cre
                       const char *amount, const char *date, const char *memo,
                       const char *override, err *e) CREDIT_WUR;
 
+/* What a liquidation proposal's seizure touches on chain_id: the facility's vault there,
+ * the asset's token, and the linked address whose vault balance of it is the largest
+ * (*balance). */
+int credit_seize_target(store *s, const store_credit_facility *f, uint64_t chain_id,
+                        const char *asset, addr *vault, addr *token, addr *owner, u256 *balance,
+                        err *e) CREDIT_WUR;
+/* The vault's requestCount() on chain_id (the id of the next request). */
+int credit_vault_request_count(store *s, uint64_t chain_id, const addr *vault, uint64_t *out,
+                               err *e) CREDIT_WUR;
+
 /* Hours a counterparty has to cure a margin call (top up collateral or repay). */
 #define CREDIT_CURE_HOURS 24
 

@@ -793,6 +793,8 @@ typedef struct store_credit_call {
 int store_credit_call_open(store *s, const store_credit_call *c, int64_t *id_out,
                            err *e) STORE_WUR;
 int store_credit_call_close(store *s, int64_t id, int64_t at, const char *why, err *e) STORE_WUR;
+/* Replaces a call's plan (the seizure's on-chain request is added to it). */
+int store_credit_call_set_plan(store *s, int64_t id, const char *plan, err *e) STORE_WUR;
 /* Calls of a facility (0: every facility), open ones only unless all; newest first. */
 int store_credit_calls(store *s, int64_t facility_id, bool all, store_credit_call **out,
                        size_t *n, err *e) STORE_WUR;

@@ -249,3 +249,15 @@ int store_credit_calls(store *s, int64_t facility_id, bool all, store_credit_cal
     return store_collect(s, st, sizeof **out, call_row, (void **)out, n, "listing margin calls",
                          e);
 }
+
+static const char SQL_CALL_PLAN[] = "UPDATE credit_calls SET plan = ? WHERE id = ?";
+
+int store_credit_call_set_plan(store *s, int64_t id, const char *plan, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CALL_PLAN, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, plan, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, id);
+    return store_exec_stmt(s, st, "changing a liquidation plan", e);
+}

@@ -11,7 +11,9 @@ the audit log, the ledger unchanged); with `--override REASON` by the risk offic
 through, the override (reason and numbers) is a signed `credit.override` row of the audit
 log, and the ledger row says so. The feed pushed down: `credit check` opens a margin call
 (24 h to cure, an alert), then a liquidation proposal whose plan (asset, chain, units) brings
-the health factor back to the initial level; prices back up, both close and the alerts clear.
+the health factor back to the initial level; the desk's approvers propose, approve (M of N:
+one approval is not enough) and execute the seizure through the desk pipeline, it lands on
+chain (cast), the proceeds repay the loan, and `credit check` closes both calls.
 """
 import json
 import os
@@ -156,10 +158,38 @@ def main():
     check(hf_after >= 1.25 - 1e-9, f"plan leaves HF {hf_after}")
     alerts = desk.run("alerts").stdout
     check("liquidation level" in alerts, alerts)
-    chain.cast_send(A[0], weth_feed, "setAnswer(int256)", str(3000 * 10**8))
-    desk.run("risk", "report", "--json", "--paths", "200")
+
+    # the seizure, through the desk pipeline: approvers bob and carol (anvil keys #2 and #3,
+    # two of the vault's three, M = 2) propose, approve and execute it; it lands on chain
+    desk.run("operator", "add", "bob", "--key", A[2], "--role", "approver")
+    desk.run("operator", "add", "carol", "--key", A[3], "--role", "approver")
+    bob, carol = desk.signed.as_("bob"), desk.signed.as_("carol")
+    dest = A[9]
+    cid = liq[0]["id"]
+    desk.run(*bob, "--yes", "credit", "seize", cid, "--propose", "--to", dest, "--wait", "30")
+    plan = [x for x in desk.json("credit", "calls", "--json")["calls"] if x["id"] == cid][0]["plan"]
+    check(plan["request_id"] == 0 and plan["owner"].lower() == cp.lower() and
+          plan["to"].lower() == dest.lower(), f"plan after propose: {plan}")
+    desk.run(*carol, "--yes", "credit", "seize", cid, "--approve", "--wait", "30")
+    r = desk.run(*bob, "--yes", "credit", "seize", cid, "--execute", "--wait", "30", check=False)
+    check(r.returncode == 1 and "ThresholdNotReached" in r.stderr,
+          f"execute with one approval: {r.returncode} {r.stdout} {r.stderr}")
+    desk.run(*bob, "--yes", "credit", "seize", cid, "--approve", "--wait", "30")
+    desk.run(*bob, "--yes", "credit", "seize", cid, "--execute", "--wait", "30")
+    got = int(node.cast("call", weth, "balanceOf(address)(uint256)", dest).split()[0])
+    left = int(node.cast("call", vault, "balanceOf(address,address)(uint256)", cp, weth)
+               .split()[0])
+    check(got == units and left == onchain - units, f"seized {got} of {units}; left {left}")
+    h = desk.json("credit", "health", "acme", "--json")
+    check(int(h["positions"][0]["units"]) == left, f"health reads the vault: {h}")
+    # the proceeds repay the loan (seized WETH at 2350, in USDC, rounded down): healthy again
+    proceeds = units * 2350 // 10**12  # base units of USDC (6 decimals) from 18-decimal WETH
+    desk.run("--operator", "rita", "credit", "repay", "acme",
+             f"{proceeds // 10**6}.{proceeds % 10**6:06d}", "--memo", "seizure proceeds")
     c = desk.json("credit", "check", "--json")
-    check(c["closed"] == 2 and c["calls"] == [], f"back at 3000: {c}")
+    check(c["closed"] == 2 and c["calls"] == [], f"after the seizure: {c}")
+    h = desk.json("credit", "health", "acme", "--json")
+    check(h["status"] == "ok" and h["health_factor"] > 1.24, f"after the seizure: {h}")
     allc = desk.json("credit", "calls", "--all", "--json")["calls"]
     check(sorted(x["closed"] for x in allc) == ["cured", "cured"], allc)
     alerts = desk.run("alerts").stdout
