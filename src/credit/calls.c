@@ -3,7 +3,7 @@
  * when the facility is back above it, and keeps one alert per facility and level in the
  * store's alert table (scope "credit:"). Opening and closing are the desk's observations,
  * not decisions: they are not signed (the liquidation itself, on chain, is approved by M
- * of N). */
+ * of N). credit_drawn_usd (the desk's credit line for the risk service) is here too. */
 #include "credit/service.h"
 
 #include <jansson.h>
@@ -170,6 +170,30 @@ out:
     if (closed)
         *closed = n_closed;
     free(conds);
+    free(fs);
+    return rc;
+}
+
+int credit_drawn_usd(store *s, int32_t today, double *usd, size_t *n_facilities, err *e)
+{
+    *usd = 0.0;
+    store_credit_facility *fs = NULL;
+    if (store_credit_facility_list(s, &fs, n_facilities, e) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < *n_facilities && rc == 0; i++) {
+        credit_book b;
+        if ((rc = credit_book_load(s, &fs[i], today, &b, e)) < 0)
+            break;
+        u256 owed;
+        if (u256_add(&owed, &b.drawn, &b.accrued) < 0)
+            rc = err_set(e, ERR_OVERFLOW, "the ledger's amounts overflow 256 bits");
+        credit_book_free(&b);
+        double px = 1.0;
+        bool found;
+        if (rc == 0 && (rc = credit_price_usd(s, fs[i].currency, &px, &found, e)) == 0)
+            *usd += credit_units_double(&owed, fs[i].decimals) * (found ? px : 1.0);
+    }
     free(fs);
     return rc;
 }

@@ -27,7 +27,7 @@ void credit_health_compute(const credit_value *v, size_t n, double owed_usd, cre
 }
 
 /* base units -> a double in whole tokens */
-static double units_to_double(const u256 *u, unsigned decimals)
+double credit_units_double(const u256 *u, unsigned decimals)
 {
     double v = 0.0;
     for (int i = 3; i >= 0; i--)
@@ -45,7 +45,7 @@ static int round_cmp(const char *a, const char *b)
 }
 
 /* The latest observed answer of a feed of asset (any chain), in USD. */
-static int price_of(store *s, const char *asset, double *out, bool *found, err *e)
+int credit_price_usd(store *s, const char *asset, double *out, bool *found, err *e)
 {
     *found = false;
     store_feed *feeds = NULL;
@@ -201,7 +201,7 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
         bool found;
         if (u256_is_zero(&p->units))
             found = true, p->price_usd = 0.0;
-        else if (price_of(s, p->asset, &p->price_usd, &found, e) < 0)
+        else if (credit_price_usd(s, p->asset, &p->price_usd, &found, e) < 0)
             goto out;
         if (!found) {
             err_set(e, ERR_STATE,
@@ -210,16 +210,16 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
                     p->asset);
             goto out;
         }
-        p->value_usd = units_to_double(&p->units, p->decimals) * p->price_usd;
+        p->value_usd = credit_units_double(&p->units, p->decimals) * p->price_usd;
         vals[i] = (credit_value){p->value_usd, p->haircut, p->liq_threshold};
     }
     double ccy = 1.0;
     bool found;
-    if (price_of(s, f->currency, &ccy, &found, e) < 0)
+    if (credit_price_usd(s, f->currency, &ccy, &found, e) < 0)
         goto out;
     if (!found)
         ccy = 1.0; /* a stablecoin without a feed is taken at par */
-    credit_health_compute(vals, *n_pos, units_to_double(owed, f->decimals) * ccy, out);
+    credit_health_compute(vals, *n_pos, credit_units_double(owed, f->decimals) * ccy, out);
     rc = 0;
 out:
     if (rc < 0) {

@@ -81,6 +81,18 @@ int credit_seize_target(store *s, const store_credit_facility *f, uint64_t chain
 int credit_vault_request_count(store *s, uint64_t chain_id, const addr *vault, uint64_t *out,
                                err *e) CREDIT_WUR;
 
+/* The latest observed oracle price of asset in USD (any chain's feed of it; *found false
+ * when there is none). */
+int credit_price_usd(store *s, const char *asset, double *out, bool *found, err *e) CREDIT_WUR;
+/* Base units -> whole tokens (floating point, for valuation only). */
+double credit_units_double(const u256 *u, unsigned decimals);
+
+/* What the desk's facilities owe it today (balance plus accrued interest, each valued with
+ * its currency's observed price, at par without one), in USD: the drawn amount of the risk
+ * service's credit line. *n_facilities 0: the desk has none (then `risk set-drawn` counts). */
+int credit_drawn_usd(store *s, int32_t today, double *usd, size_t *n_facilities,
+                     err *e) CREDIT_WUR;
+
 /* Hours a counterparty has to cure a margin call (top up collateral or repay). */
 #define CREDIT_CURE_HOURS 24
 

@@ -85,6 +85,12 @@ def main():
     h = desk.json("credit", "health", "acme", "--json")
     check(1.6 < h["health_factor"] < 1.66, f"after the first draw: {h}")
     check(abs(h["health_factor"] - h["lt_value_usd"] / h["owed_usd"]) < 1e-9, "HF formula")
+    # the desk's credit line (risk report, the Dashboard's gauge) reads the ledger, not
+    # `risk set-drawn` (a desk setting it still has, and ignores once there are facilities)
+    desk.run("--operator", "rita", "risk", "set-drawn", "1")
+    rep = desk.json("risk", "report", "--json", "--paths", "200")
+    check(abs(rep["drawn"] - h["owed_usd"]) < 1e-6, f"risk report drawn {rep['drawn']} vs "
+          f"ledger {h['owed_usd']}")
 
     # 5000 more: HF about 1.245 < 1.25: refused with the numbers, nothing signed
     before_rows, before_ledger = credit_rows(desk), desk.json("credit", "ledger", "acme", "--json")
