@@ -601,10 +601,127 @@ static int seize(cli_ctx *ctx, int argc, char **argv)
     return rc < 0 ? cli_fail(&e) : EXIT_OK;
 }
 
+static bool has_role(const char *csv, const char *role)
+{
+    size_t n = strlen(role);
+    for (const char *p = csv; *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == n && strncmp(p, role, n) == 0)
+            return true;
+        p += k;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+/* `credit withdrawal FACILITY ID --chain C --approve|--execute`: the desk's approval of a
+ * counterparty's withdrawal request on the vault, after the pre-trade check: refused with
+ * the numbers when the facility's health factor after it would be below the initial level,
+ * unless a risk officer overrides with a signed reason. */
+static int withdrawal(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *cmd = "credit withdrawal", *chain = NULL, *wait = NULL, *override = NULL;
+    bool approve = false, execute = false;
+    const cli_opt opts[] = {{"chain", CLI_OPT_STR, &chain},     {"approve", CLI_OPT_FLAG, &approve},
+                            {"execute", CLI_OPT_FLAG, &execute}, {"override", CLI_OPT_STR, &override},
+                            {"wait", CLI_OPT_STR, &wait}};
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 2 || !chain || approve == execute)
+        return cli_usage(cmd, "needs FACILITY REQUEST_ID --chain CHAIN and --approve or --execute");
+    if (override && !approve)
+        return cli_usage(cmd, "--override is for --approve");
+    char *endp;
+    unsigned long long rid = strtoull(argv[2], &endp, 10);
+    if (*endp || argv[2][0] == '-')
+        return cli_usage(cmd, "REQUEST_ID is the vault's request number");
+    unsigned long wait_s = wait ? strtoul(wait, &endp, 10) : 120;
+    if (wait && *endp)
+        return cli_usage(cmd, "--wait takes seconds");
+    if (override && (!*override || strlen(override) > 200))
+        return cli_usage(cmd, "--override needs a reason of 1 to 200 characters");
+    err e;
+    err_clear(&e);
+    desk *d = NULL;
+    store_credit_facility f;
+    credit_withdrawal w;
+    credit_health before, after;
+    store_chain ch;
+    bool found = false;
+    credit_actor a = actor(ctx);
+    int rc = cli_operator_desk_open(ctx, &d, (unsigned)wait_s, &e);
+    store *db = rc == 0 ? desk_store(d) : NULL;
+    if (rc == 0)
+        rc = credit_facility_get(db, argv[1], &f, &e);
+    if (rc == 0)
+        rc = store_chain_find_name(db, chain, &ch, &found, &e);
+    if (rc == 0 && !found)
+        rc = err_set(&e, ERR_NOT_FOUND, "no chain named \"%.40s\" (fusion chain list)", chain);
+    if (rc == 0)
+        rc = credit_withdrawal_check(db, &f, a.today, ch.chain_id, rid, &w, &before, &after, &e);
+    char hf[32], lvl[16];
+    credit_hf_format(f.initial_e4, lvl);
+    snprintf(hf, sizeof hf, "%.4f", after.health_factor);
+    bool below = rc == 0 && approve && after.health_factor < (double)f.initial_e4 / CREDIT_HF_ONE;
+    if (below && !override)
+        rc = err_set(&e, ERR_DENIED,
+                     "the withdrawal would take facility %s's health factor to %s, below its "
+                     "initial level %s (collateral %.2f -> %.2f USD, liquidation-threshold value "
+                     "%.2f USD, owed %.2f USD): nothing signed; a risk officer may override with "
+                     "--override REASON",
+                     f.name, hf, lvl, before.collateral_usd, after.collateral_usd,
+                     after.lt_value_usd, after.owed_usd);
+    if (rc == 0 && below && !has_role(desk_operator(d)->roles, "risk"))
+        rc = err_set(&e, ERR_DENIED, "operator \"%.63s\" lacks the risk role: only a risk officer "
+                                     "overrides the health check", desk_operator(d)->name);
+    if (rc == 0 && below) {
+        char am[U256_DEC_MAX];
+        u256_to_dec(am, &w.amount);
+        json_t *ov = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:f, s:f, s:f}",
+                               "facility", f.name, "action", "withdrawal", "reason", override,
+                               "chain_id", (json_int_t)ch.chain_id, "request", (json_int_t)rid,
+                               "asset", w.asset, "amount_units", am, "health_factor_after", hf,
+                               "initial_hf", lvl, "collateral_usd_after", after.collateral_usd,
+                               "lt_value_usd_after", after.lt_value_usd, "owed_usd",
+                               after.owed_usd);
+        rc = store_audit(db, ctx->home, desk_operator(d)->name, "credit.override", ov, &e);
+        json_decref(ov);
+    }
+    if (rc == 0) {
+        uint8_t words[1][32], data[36];
+        u256 r = u256_from_u64(rid);
+        u256_to_be(words[0], &r);
+        size_t len = calldata(data, approve ? "approve(uint256)" : "execute(uint256)", words, 1);
+        desk_step st;
+        memset(&st, 0, sizeof st);
+        st.action = approve ? "credit_withdrawal_approve" : "credit_withdrawal_execute";
+        st.chain_id = ch.chain_id;
+        st.to = w.vault;
+        st.data = data;
+        st.len = len;
+        st.token = w.token;
+        st.amount = w.amount;
+        st.payer = &w.owner;
+        st.payee = &w.owner;
+        st.note = "a counterparty's collateral withdrawal (credit facility)";
+        desk_result res;
+        rc = desk_step_send(d, &st, &res, &e);
+    }
+    if (rc == 0 && approve)
+        printf("withdrawal %llu approved: facility %s's health factor after it %s (initial %s)%s\n",
+               rid, f.name, hf, lvl, below ? ", overridden" : "");
+    desk_free(&d);
+    return rc < 0 ? cli_fail(&e) : EXIT_OK;
+}
+
 int cmd_credit(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("credit", "needs a subcommand: facility, draw, repay, fee, ledger, health, check, calls, seize");
+        return cli_usage("credit", "needs a subcommand: facility, draw, repay, fee, ledger, health, check, calls, seize, "
+                         "withdrawal");
     const char *sub = argv[1];
     if (!strcmp(sub, "facility")) {
         if (argc < 3)
@@ -630,8 +747,10 @@ int cmd_credit(cli_ctx *ctx, int argc, char **argv)
         return calls(ctx, argc - 1, argv + 1, !strcmp(sub, "check"));
     if (!strcmp(sub, "seize"))
         return seize(ctx, argc - 1, argv + 1);
+    if (!strcmp(sub, "withdrawal"))
+        return withdrawal(ctx, argc - 1, argv + 1);
     return cli_usage("credit",
                      "unknown subcommand '%s' (facility, draw, repay, fee, ledger, health, check, "
-                     "calls, seize)",
+                     "calls, seize, withdrawal)",
                      sub);
 }

@@ -105,7 +105,7 @@ static const char *const deciding[][2] = {
     {"entity", "import"}, {"alerts", "ack"},   {"risk", "set-drawn"}, {"operator", "add"},
     {"operator", "roles"}, {"operator", "remove"}, {"chain", "add"},     {"chain", "add-factory"}, {"chain", "remove"},
     {"asset", "add-token"}, {"asset", "add-feed"}, {"credit", "facility"}, {"credit", "draw"},
-    {"credit", "repay"}, {"credit", "fee"},
+    {"credit", "repay"}, {"credit", "fee"}, {"credit", "withdrawal"},
 };
 
 int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)
@@ -126,6 +126,13 @@ int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)
     /* `credit facility` decides only with add or edit. */
     if (decides && !strcmp(argv[0], "credit") && !strcmp(argv[1], "facility"))
         decides = argc > 2 && (!strcmp(argv[2], "add") || !strcmp(argv[2], "edit"));
+    /* `credit withdrawal` decides only when a risk officer overrides the health check. */
+    if (decides && !strcmp(argv[0], "credit") && !strcmp(argv[1], "withdrawal")) {
+        decides = false;
+        for (int i = 2; i < argc; i++)
+            if (!strncmp(argv[i], "--override", 10))
+                decides = true;
+    }
     for (int i = 2; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             decides = false;

@@ -127,6 +127,9 @@
     X("credit", "calls", "fusion credit calls [--all] [--json]")                                   \
     X("credit", "seize",                                                                           \
       "fusion credit seize ID (--propose --to ADDR | --approve | --execute) [--wait SECS]")        \
+    X("credit", "withdrawal",                                                                      \
+      "fusion credit withdrawal FACILITY REQUEST_ID --chain C (--approve [--override REASON]\n"    \
+      "         | --execute) [--wait SECS]")                                                      \
     X("case", "screen",                                                                            \
       "fusion case screen [--lists FILE] [--desk-list FILE] [--fatf FILE] [--prices DIR]\n"        \
       "         [--config FILE] [--follow]")                                                       \

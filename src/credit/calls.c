@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/keccak.h"
+#include "rpc/rpc.h"
+#include "rpc/rpc_chain.h"
+
 /* The liquidation plan: the largest position, enough of it to bring HF to the initial
  * level. */
 static void plan_of(const store_credit_facility *f, const credit_health *h,
@@ -196,4 +200,114 @@ int credit_drawn_usd(store *s, int32_t today, double *usd, size_t *n_facilities,
     }
     free(fs);
     return rc;
+}
+
+int credit_withdrawal_check(store *s, const store_credit_facility *f, int32_t today,
+                            uint64_t chain_id, uint64_t id, credit_withdrawal *w,
+                            credit_health *before, credit_health *after, err *e)
+{
+    memset(w, 0, sizeof *w);
+    json_error_t je;
+    json_t *vaults = json_loads(f->vaults[0] ? f->vaults : "[]", 0, &je);
+    bool have_vault = false;
+    size_t i;
+    json_t *v;
+    json_array_foreach(vaults, i, v)
+    {
+        if ((uint64_t)json_integer_value(json_object_get(v, "chain_id")) == chain_id &&
+            addr_parse(&w->vault, json_string_value(json_object_get(v, "address")), e) == 0)
+            have_vault = true;
+    }
+    json_decref(vaults);
+    if (!have_vault)
+        return err_set(e, ERR_NOT_FOUND, "facility %s has no vault on chain %llu", f->name,
+                       (unsigned long long)chain_id);
+    /* getRequest(id): (kind, status, owner, token, to, amount, approvals), 7 words */
+    uint8_t data[36] = {0}, h[32];
+    static const char sig[] = "getRequest(uint256)";
+    keccak256(h, sig, strlen(sig));
+    memcpy(data, h, 4);
+    u256 idw = u256_from_u64(id);
+    u256_to_be(data + 4, &idw);
+    rpc_client *rpc = NULL;
+    buf r = {0};
+    int rc = rpc_chain_client(&rpc, s, chain_id, NULL, e);
+    if (rc == 0)
+        rc = rpc_eth_call(rpc, &w->vault, data, sizeof data, NULL, &r, e);
+    rpc_client_free(&rpc);
+    if (rc == 0 && r.len != 7 * 32)
+        rc = err_set(e, ERR_INVALID, "vault request %llu: the vault answered %zu bytes",
+                     (unsigned long long)id, r.len);
+    if (rc < 0) {
+        buf_free(&r);
+        return rc;
+    }
+    unsigned kind = r.data[31];
+    w->status = r.data[63];
+    memcpy(w->owner.b, r.data + 2 * 32 + 12, ADDR_LEN);
+    memcpy(w->token.b, r.data + 3 * 32 + 12, ADDR_LEN);
+    u256_from_be(&w->amount, r.data + 5 * 32);
+    u256_from_be(&w->approvals, r.data + 6 * 32);
+    buf_free(&r);
+    if (kind != 0)
+        return err_set(e, ERR_INVALID, "vault request %llu is a seizure, not a withdrawal",
+                       (unsigned long long)id);
+    if (w->status != 1)
+        return err_set(e, ERR_STATE, "vault request %llu is not open (status %u)",
+                       (unsigned long long)id, w->status);
+    /* the owner is the facility's counterparty, the token an eligible asset */
+    store_entity_link *links = NULL;
+    size_t nl = 0;
+    if (store_entity_links(s, f->entity_id, &links, &nl, e) < 0)
+        return -1;
+    bool ours = false;
+    for (size_t l = 0; l < nl; l++)
+        ours = ours || ((links[l].chain_id == 0 || links[l].chain_id == chain_id) &&
+                        addr_equal(&links[l].address, &w->owner));
+    free(links);
+    if (!ours)
+        return err_set(e, ERR_DENIED, "vault request %llu is not by an address of facility %s's "
+                                      "counterparty", (unsigned long long)id, f->name);
+    store_token *toks = NULL;
+    size_t nt = 0;
+    if (store_token_list(s, chain_id, &toks, &nt, e) < 0)
+        return -1;
+    for (size_t t = 0; t < nt; t++)
+        if (addr_equal(&toks[t].address, &w->token))
+            snprintf(w->asset, sizeof w->asset, "%s", toks[t].symbol);
+    free(toks);
+    credit_book b;
+    if (credit_book_load(s, f, today, &b, e) < 0)
+        return -1;
+    u256 owed;
+    rc = u256_add(&owed, &b.drawn, &b.accrued) < 0
+             ? err_set(e, ERR_OVERFLOW, "the ledger's amounts overflow 256 bits")
+             : 0;
+    credit_book_free(&b);
+    credit_position *pos = NULL;
+    size_t np = 0;
+    if (rc == 0)
+        rc = credit_health_load(s, f, &owed, before, &pos, &np, e);
+    if (rc < 0)
+        return rc;
+    credit_value *vals = calloc(np ? np : 1, sizeof *vals);
+    if (!vals) {
+        free(pos);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    bool matched = false;
+    for (size_t k = 0; k < np; k++) {
+        double value = pos[k].value_usd;
+        if (!matched && pos[k].chain_id == chain_id && !strcmp(pos[k].asset, w->asset)) {
+            value -= credit_units_double(&w->amount, pos[k].decimals) * pos[k].price_usd;
+            if (value < 0.0)
+                value = 0.0;
+            matched = true;
+        }
+        vals[k] = (credit_value){value, pos[k].haircut, pos[k].liq_threshold};
+    }
+    credit_health_compute(vals, np, before->owed_usd, after);
+    free(vals);
+    free(pos);
+    return 0;
 }

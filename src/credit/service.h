@@ -93,6 +93,23 @@ double credit_units_double(const u256 *u, unsigned decimals);
 int credit_drawn_usd(store *s, int32_t today, double *usd, size_t *n_facilities,
                      err *e) CREDIT_WUR;
 
+/* A withdrawal request of the facility's vault on chain_id, as the chain holds it. */
+typedef struct credit_withdrawal {
+    addr vault, owner, token;
+    u256 amount;
+    unsigned status; /* CollateralVault.Status: 1 open, 2 executed, 3 cancelled */
+    u256 approvals;
+    char asset[16]; /* the eligible asset the token is */
+} credit_withdrawal;
+
+/* Reads request `id` of the facility's vault on chain_id and checks that it is an open
+ * withdrawal of one of the facility entity's linked addresses in an eligible asset; then
+ * the facility's health now (*before) and after it (*after: that asset's value less the
+ * amount). */
+int credit_withdrawal_check(store *s, const store_credit_facility *f, int32_t today,
+                            uint64_t chain_id, uint64_t id, credit_withdrawal *w,
+                            credit_health *before, credit_health *after, err *e) CREDIT_WUR;
+
 /* Hours a counterparty has to cure a margin call (top up collateral or repay). */
 #define CREDIT_CURE_HOURS 24
 

@@ -128,6 +128,43 @@ def main():
     v = desk.run("audit", "verify")
     check("signatures ok" in v.stdout, v.stdout)
 
+    # a collateral withdrawal: the counterparty asks 1 WETH back on chain; approving it would
+    # take HF below the initial level: refused with the numbers and nothing signed; an
+    # approver without the risk role cannot override; bob (approver and risk officer) does,
+    # with a reason that is a signed audit row, and his approval lands on chain
+    desk.run("operator", "add", "bob", "--key", A[2], "--role", "approver,risk")
+    desk.run("operator", "add", "carol", "--key", A[3], "--role", "approver")
+    bob, carol = desk.signed.as_("bob"), desk.signed.as_("carol")
+    chain.cast_send(cp, vault, "requestWithdrawal(address,uint256)", weth, str(10**18))
+    before_rows = credit_rows(desk)
+    before_tx = desk.run("tx", "list", "--json").stdout
+    r = desk.run(*bob, "--yes", "credit", "withdrawal", "acme", "0", "--chain", "local",
+                 "--approve", "--wait", "30", check=False)
+    m = re.search(r"health factor to ([0-9.]+), below its initial level 1\.25 \(collateral "
+                  r"([0-9.]+) -> ([0-9.]+) USD", r.stderr)
+    check(r.returncode == 1 and m, f"withdrawal not refused with the numbers: {r.stderr}")
+    check(abs(float(m.group(2)) - 30000) < 0.01 and abs(float(m.group(3)) - 27000) < 0.01,
+          f"collateral before/after: {m.groups()}")
+    check(credit_rows(desk) == before_rows and desk.run("tx", "list", "--json").stdout ==
+          before_tx, "a refused withdrawal signed something")
+    r = desk.run(*carol, "--yes", "credit", "withdrawal", "acme", "0", "--chain", "local",
+                 "--approve", "--override", "x", "--wait", "30", check=False)
+    check(r.returncode == 1 and "lacks the risk role" in r.stderr, r.stderr)
+    check(credit_rows(desk) == before_rows, "carol's refused override signed something")
+    wreason = "withdrawal against a wire received today"
+    desk.run(*bob, "--yes", "credit", "withdrawal", "acme", "0", "--chain", "local",
+             "--approve", "--override", wreason, "--wait", "30")
+    ovw = [x for x in credit_rows(desk) if x["action"] == "credit.override" and
+           x["details"].get("action") == "withdrawal"]
+    check(len(ovw) == 1 and ovw[0]["operator"] == "bob" and ovw[0]["details"]["reason"] == wreason
+          and float(ovw[0]["details"]["health_factor_after"]) < 1.25, f"override: {ovw}")
+    appr = node.cast("call", vault, "getRequest(uint256)((uint8,uint8,address,address,address,"
+                     "uint256,uint256))", "0")
+    check(appr.strip().rstrip(")").split(",")[-1].strip().split()[0] == "1",
+          f"bob's approval on chain: {appr}")
+    v = desk.run("audit", "verify")
+    check("signatures ok" in v.stdout, v.stdout)
+
     # prices fall: margin call (HF < 1.10), then liquidation (< 1.00); `credit check` opens a
     # margin call with an alert, then a liquidation proposal with its plan; back up, both close
     c = desk.json("credit", "check", "--json")
@@ -167,14 +204,11 @@ def main():
 
     # the seizure, through the desk pipeline: approvers bob and carol (anvil keys #2 and #3,
     # two of the vault's three, M = 2) propose, approve and execute it; it lands on chain
-    desk.run("operator", "add", "bob", "--key", A[2], "--role", "approver")
-    desk.run("operator", "add", "carol", "--key", A[3], "--role", "approver")
-    bob, carol = desk.signed.as_("bob"), desk.signed.as_("carol")
     dest = A[9]
     cid = liq[0]["id"]
     desk.run(*bob, "--yes", "credit", "seize", cid, "--propose", "--to", dest, "--wait", "30")
     plan = [x for x in desk.json("credit", "calls", "--json")["calls"] if x["id"] == cid][0]["plan"]
-    check(plan["request_id"] == 0 and plan["owner"].lower() == cp.lower() and
+    check(plan["request_id"] == 1 and plan["owner"].lower() == cp.lower() and
           plan["to"].lower() == dest.lower(), f"plan after propose: {plan}")
     desk.run(*carol, "--yes", "credit", "seize", cid, "--approve", "--wait", "30")
     r = desk.run(*bob, "--yes", "credit", "seize", cid, "--execute", "--wait", "30", check=False)

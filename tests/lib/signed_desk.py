@@ -23,7 +23,7 @@ DECIDING = {
     ("entity", "import"), ("alerts", "ack"), ("risk", "set-drawn"), ("operator", "add"),
     ("operator", "roles"), ("operator", "remove"), ("chain", "add"), ("chain", "add-factory"), ("chain", "remove"),
     ("asset", "add-token"), ("asset", "add-feed"), ("credit", "facility"), ("credit", "draw"),
-    ("credit", "repay"), ("credit", "fee"),
+    ("credit", "repay"), ("credit", "fee"), ("credit", "withdrawal"),
 }
 ENV = {"FUSION_KDF": "interactive"}
 # anvil's dev keys (its default mnemonic), by address: a test operator given one of these
@@ -61,6 +61,8 @@ def decides(args):
         return False
     if args[:2] == ["credit", "facility"]:
         return len(args) > 2 and args[2] in ("add", "edit")
+    if args[:2] == ["credit", "withdrawal"]:
+        return any(a.startswith("--override") for a in args[2:])
     return args[1] != "rules" or "--sanctions" in args[2:]
 
 
