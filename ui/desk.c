@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit/audit.h"
 #include "base/log.h"
 #include "compliance/compliance.h"
+#include "credit/service.h"
 #include "desk/desk.h"
 #include "keymap.h"
 #include "notify.h"
@@ -49,7 +51,12 @@ static void *risk_main(void *arg)
         o.params.mc.threads = 1;
         risk_snapshot *snap = NULL;
         err_clear(&e);
-        int rc = risk_service_refresh(st, &o, &snap, &e);
+        /* the credit gauge reads the facilities' ledgers; `risk set-drawn` without them */
+        size_t n_fac = 0;
+        int rc = credit_drawn_usd(st, (int32_t)(time(NULL) / 86400), &o.drawn, &n_fac, &e);
+        o.has_drawn = rc == 0 && n_fac > 0;
+        if (rc == 0)
+            rc = risk_service_refresh(st, &o, &snap, &e);
         pthread_mutex_lock(&d->risk_mu);
         if (rc == 0) {
             risk_snapshot_free(&d->risk_new);

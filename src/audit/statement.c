@@ -119,7 +119,7 @@ bool statement_is_decision(const char *action)
            has_prefix(action, "asset.") || has_prefix(action, "config.") ||
            !strcmp(action, "alert.ack") || !strcmp(action, "risk.set_drawn") ||
            !strcmp(action, "api.client_add") || !strcmp(action, "api.client_revoke") ||
-           !strcmp(action, "proposal.reject");
+           !strcmp(action, "proposal.reject") || has_prefix(action, "credit.");
 }
 
 const char *statement_role_for(const char *action)
@@ -133,5 +133,7 @@ const char *statement_role_for(const char *action)
     if (has_prefix(action, "case.") || has_prefix(action, "entity.") ||
         has_prefix(action, "compliance."))
         return "compliance";
+    if (has_prefix(action, "credit."))
+        return "risk";
     return NULL;
 }

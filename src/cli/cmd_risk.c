@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
@@ -19,6 +20,7 @@
 #include "base/text.h"
 #include "cli/opts.h"
 #include "cli/risk_cli.h"
+#include "credit/service.h"
 #include "crypto/address.h"
 #include "risk/risk.h"
 #include "risk/risk_load.h"
@@ -915,6 +917,18 @@ static int cmd_risk_report(cli_ctx *ctx, int argc, char **argv)
         return cli_fail(&e);
     risk_snapshot *snap = NULL;
     int rc = EXIT_OK;
+    /* The drawn amount: --drawn, else the credit facilities' ledgers, else set-drawn. */
+    size_t n_fac = 0;
+    double ledger_usd = 0.0;
+    if (!o.has_drawn &&
+        credit_drawn_usd(db, (int32_t)((int64_t)time(NULL) / 86400), &ledger_usd, &n_fac, &e) < 0) {
+        store_close(&db);
+        return cli_fail(&e);
+    }
+    if (!o.has_drawn && n_fac) {
+        o.has_drawn = true;
+        o.drawn = ledger_usd;
+    }
     if (risk_service_refresh(db, &o, &snap, &e) < 0) {
         rc = cli_fail(&e);
     } else if (json) {

@@ -107,6 +107,8 @@ static const char *const deciding[][2] = {
     {"chain", "add-endpoint"}, {"chain", "remove"}, {"asset", "add-token"}, {"asset", "add-feed"},
     {"config", "sign"}, {"lists", "import"}, {"entity", "travel"},
     {"api", "client"}, {"proposal", "reject"},
+    {"credit", "facility"}, {"credit", "draw"}, {"credit", "repay"}, {"credit", "fee"},
+    {"credit", "withdrawal"},
 };
 
 int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)
@@ -127,6 +129,16 @@ int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)
     /* `api client` decides with add and revoke only */
     if (decides && !strcmp(argv[0], "api"))
         decides = argc > 2 && (!strcmp(argv[2], "add") || !strcmp(argv[2], "revoke"));
+    /* `credit facility` decides only with add or edit. */
+    if (decides && !strcmp(argv[0], "credit") && !strcmp(argv[1], "facility"))
+        decides = argc > 2 && (!strcmp(argv[2], "add") || !strcmp(argv[2], "edit"));
+    /* `credit withdrawal` decides only when a risk officer overrides the health check. */
+    if (decides && !strcmp(argv[0], "credit") && !strcmp(argv[1], "withdrawal")) {
+        decides = false;
+        for (int i = 2; i < argc; i++)
+            if (!strncmp(argv[i], "--override", 10))
+                decides = true;
+    }
     for (int i = 2; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             decides = false;

@@ -116,6 +116,28 @@
       "fusion entity travel NAME [--street S] [--town T] [--postcode P] [--address-country CC]\n"   \
       "         [--national-id ID --national-id-type LEIX|CCPT|...] [--birth-date YYYY-MM-DD]\n"   \
       "         [--birth-place P]   (Travel Rule data, IVMS101)")                                \
+    X("credit", "facility",                                                                        \
+      "fusion credit facility add NAME --entity E --currency SYM [--decimals N] --limit AMOUNT\n"  \
+      "         (--rate PCT | --base PCT --spread PCT) [--effective YYYY-MM-DD]\n"                 \
+      "         [--day-count 360|365] [--billing-day N] [--initial-hf X] [--margin-call-hf X]\n"  \
+      "         [--liquidation-hf X] [--collateral ASSET,...] [--terms ASSET=H/LT,...]\n"         \
+      "         [--vault CHAIN=ADDRESS,...]\n"                                                    \
+      "       fusion credit facility edit NAME [the same options] [--rename NEW]\n"               \
+      "       fusion credit facility show NAME [--json]\n"                                        \
+      "       fusion credit facility list [--json]")                                              \
+    X("credit", "draw",                                                                            \
+      "fusion credit draw FACILITY AMOUNT [--date YYYY-MM-DD] [--memo TEXT] [--override REASON]")  \
+    X("credit", "repay", "fusion credit repay FACILITY AMOUNT [--date YYYY-MM-DD] [--memo TEXT]")  \
+    X("credit", "fee", "fusion credit fee FACILITY AMOUNT [--date YYYY-MM-DD] [--memo TEXT]")      \
+    X("credit", "ledger", "fusion credit ledger FACILITY [--asof YYYY-MM-DD] [--json]")            \
+    X("credit", "health", "fusion credit health FACILITY [--json]")                                \
+    X("credit", "check", "fusion credit check [--json]   (margin calls, liquidation proposals)")   \
+    X("credit", "calls", "fusion credit calls [--all] [--json]")                                   \
+    X("credit", "seize",                                                                           \
+      "fusion credit seize ID (--propose --to ADDR | --approve | --execute) [--wait SECS]")        \
+    X("credit", "withdrawal",                                                                      \
+      "fusion credit withdrawal FACILITY REQUEST_ID --chain C (--approve [--override REASON]\n"    \
+      "         | --execute) [--wait SECS]")                                                      \
     X("case", "screen",                                                                            \
       "fusion case screen [--lists FILE] [--desk-list FILE] [--fatf FILE] [--prices DIR]\n"        \
       "         [--config FILE] [--follow]")                                                       \

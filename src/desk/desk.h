@@ -29,7 +29,8 @@
     X(trader, 1u)                                                                                  \
     X(approver, 2u)                                                                                \
     X(compliance, 4u)                                                                              \
-    X(admin, 8u)
+    X(admin, 8u)                                                                                   \
+    X(risk, 16u)
 
 enum {
 #define DESK_ROLE_ENUM_(name, bit) DESK_ROLE_##name = bit,

@@ -20,7 +20,7 @@ int desk_roles_parse(unsigned *out, const char *csv, err *e)
     *out = 0;
     const char *p = csv ? csv : "";
     if (!*p)
-        return err_set(e, ERR_INVALID, "no role given: use trader, approver, compliance, admin");
+        return err_set(e, ERR_INVALID, "no role given: use trader, approver, compliance, admin, risk");
     while (*p) {
         size_t n = strcspn(p, ",");
         bool ok = false;
@@ -33,7 +33,7 @@ int desk_roles_parse(unsigned *out, const char *csv, err *e)
         if (!ok)
             return err_set(e, ERR_INVALID,
                            "unknown role \"%.*s\": use trader, approver, "
-                           "compliance, admin",
+                           "compliance, admin, risk",
                            (int)(n > 40 ? 40 : n), p);
         p += n;
         if (*p == ',')

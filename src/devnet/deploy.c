@@ -5,7 +5,9 @@
  * last real close of data/prices) — deployed by transactions fusion signs with the deployer key
  * (anvil dev key #0, imported into the desk key store), and recorded in the desk: chain, endpoint,
  * contracts (kinds factory/htlc/token/feed), tokens and price_feeds (the risk service's table:
- * which asset each feed prices). */
+ * which asset each feed prices). A CollateralVault (docs/credit.md) for the credit facilities,
+ * approved 2 of 2 by the demo's approvers (anvil dev keys #2 and #3), is deployed too; its
+ * address is the desk setting credit_vault:CHAIN_ID (`credit facility add --vault`). */
 #include "devnet/devnet_priv.h"
 
 #include <stdio.h>
@@ -163,7 +165,8 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
     const devnet_chain_spec *sp = nd->spec;
     devnet_sender snd;
     devnet_sender_init(&snd, rpc, deployer, sp->chain_id);
-    deployed d[3 + N_TOKENS + N_FEEDS];
+    deployed d[3 + N_TOKENS + N_FEEDS], vault;
+    memset(&vault, 0, sizeof vault);
     size_t nd_ = 0;
     memset(d, 0, sizeof d);
     char args[256];
@@ -203,6 +206,30 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
         d[nd_].index = i;
         if (send_create(&snd, "MockPriceFeed", args, &d[nd_++], e) < 0)
             return -1;
+    }
+    /* The collateral vault: the demo's approvers (data/demo/operators.csv: bob #2, carol #3). */
+    {
+        addr ap[2];
+        char a0[ADDR_STR_MAX], a1[ADDR_STR_MAX];
+        for (size_t k = 0; k < 2; k++) {
+            uint8_t sk[32];
+            int krc = devnet_dev_key(2 + k, sk) < 0 ? -1 : addr_from_seckey(&ap[k], sk);
+            memset(sk, 0, sizeof sk);
+            if (krc < 0)
+                return err_set(e, ERR_INTERNAL, "no anvil dev key #%zu", 2 + k);
+        }
+        addr_to_checksum(a0, &ap[0]);
+        addr_to_checksum(a1, &ap[1]);
+        snprintf(args, sizeof args, "([%s, %s], 2)", a0, a1);
+        if (send_create(&snd, "CollateralVault", args, &vault, e) < 0)
+            return -1;
+        rpc_receipt r;
+        if (devnet_wait(rpc, vault.hash, 30000, &r, e) < 0)
+            return err_prefix(e, "%s", sp->name);
+        if (!r.has_contract_address)
+            return err_set(e, ERR_RPC, "%s: the vault's receipt has no contract address",
+                           sp->name);
+        vault.address = r.contract_address;
     }
     for (size_t i = 0; i < nd_; i++) {
         rpc_receipt r;
@@ -251,6 +278,13 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
             if (store_feed_put(db, &f, e) < 0)
                 goto fail;
         }
+    }
+    {
+        char key[64], va[ADDR_STR_MAX];
+        snprintf(key, sizeof key, "credit_vault:%llu", (unsigned long long)sp->chain_id);
+        addr_to_checksum(va, &vault.address);
+        if (store_setting_put(db, key, va, "devnet", e) < 0)
+            goto fail;
     }
     if (store_commit(db, e) < 0)
         goto fail;

@@ -223,9 +223,9 @@ static int alert_upsert(store *s, const store_alert_cond *c, int64_t now, bool *
     return 0;
 }
 
-/* Key prefixes owned by another writer (compliance SLA breaches, backup age): the unscoped sync
- * (the risk service) never clears them. */
-static const char *const alert_scopes[] = {"case:", "backup:", "list:", "kyc:"};
+/* Key prefixes owned by another writer (compliance SLA breaches, backup age, list age, KYC
+ * dates, credit margin calls): the unscoped sync (the risk service) never clears them. */
+static const char *const alert_scopes[] = {"case:", "backup:", "list:", "kyc:", "credit:"};
 
 static bool alert_in_scope(const char *prefix, const char *key)
 {

@@ -669,6 +669,55 @@ static const char step_api[] =
     "    VALUES ('proposal.state', new.chain_id, new.id, new.state, unixepoch());"
     " END;";
 
+/* credit: facilities of counterparty entities (limit, currency, day count, billing day,
+ * health-factor levels, collateral terms and the collateral vaults as JSON) and their loan ledgers (draws,
+ * repayments, fees, posted interest, rate changes; amounts are base units as decimal
+ * text). Interest rows are derived by src/credit and never edited. */
+static const char step_credit[] =
+    "CREATE TABLE credit_facilities ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  entity_id INTEGER NOT NULL REFERENCES entities(id),"
+    "  currency TEXT NOT NULL,"
+    "  decimals INTEGER NOT NULL CHECK (decimals BETWEEN 0 AND 36),"
+    "  limit_units TEXT NOT NULL,"
+    "  day_count INTEGER NOT NULL CHECK (day_count IN (360, 365)),"
+    "  billing_day INTEGER NOT NULL CHECK (billing_day BETWEEN 1 AND 28),"
+    "  initial_e4 INTEGER NOT NULL,"
+    "  margin_call_e4 INTEGER NOT NULL,"
+    "  liquidation_e4 INTEGER NOT NULL,"
+    "  collateral TEXT NOT NULL,"
+    "  vaults TEXT NOT NULL DEFAULT '[]',"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE credit_ledger ("
+    "  id INTEGER PRIMARY KEY,"
+    "  facility_id INTEGER NOT NULL REFERENCES credit_facilities(id),"
+    "  day INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('draw', 'repay', 'fee', 'interest', 'rate')),"
+    "  amount TEXT NOT NULL,"
+    "  base_e8 INTEGER NOT NULL DEFAULT 0,"
+    "  spread_e8 INTEGER NOT NULL DEFAULT 0,"
+    "  memo TEXT,"
+    "  operator TEXT,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX credit_ledger_by_facility ON credit_ledger (facility_id, day);"
+    /* margin calls and liquidation proposals: opened by `credit check` when the health
+     * factor crosses a level, closed when it is back above it */
+    "CREATE TABLE credit_calls ("
+    "  id INTEGER PRIMARY KEY,"
+    "  facility_id INTEGER NOT NULL REFERENCES credit_facilities(id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('margin_call', 'liquidation')),"
+    "  health_factor TEXT NOT NULL,"
+    "  opened_at INTEGER NOT NULL,"
+    "  cure_by INTEGER NOT NULL,"
+    "  closed_at INTEGER,"
+    "  closed_why TEXT,"
+    "  plan TEXT"
+    ");";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -689,6 +738,7 @@ const char *const store_schema_steps[] = {
     step_chain_explorer,
     step_lists,
     step_api,
+    step_credit,
 };
 
 const int store_schema_audit_head_version = 12;

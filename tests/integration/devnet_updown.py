@@ -97,6 +97,15 @@ def run(home, ports, port_arg):
             check(said == ("2" if version == 2 else None),
                   "%s factory %s version %s answers version() %s" % (name, address, version, said))
         check(sorted(versions) == [1, 2], "%s factory versions: %s" % (name, versions))
+        # the credit facilities' CollateralVault: 2 of 2 by the demo's approvers (#2, #3)
+        row = db.execute("SELECT value FROM risk_settings WHERE key=?",
+                         ("credit_vault:%d" % chain_id,)).fetchone()
+        check(row is not None, "%s has no credit_vault setting" % name)
+        th = cast("call", "--rpc-url", url, row[0], "threshold()(uint256)").split()[0]
+        aps = cast("call", "--rpc-url", url, row[0], "approvers()(address[])").lower()
+        check(th == "2" and "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc" in aps and
+              "0x90f79bf6eb2c4f870365e785982e1f101e93b906" in aps,
+              "%s vault %s: threshold %s approvers %s" % (name, row[0], th, aps))
         toks = dict(db.execute("SELECT symbol, address FROM tokens WHERE chain_id=?",
                                (chain_id,)).fetchall())
         check(set(toks) == set(want_tokens), "%s tokens %s" % (name, sorted(toks)))
@@ -122,7 +131,7 @@ def run(home, ports, port_arg):
             check(answer == last_close_8(asset), "%s %s answer %d == last close %d" %
                   (name, asset, answer, last_close_8(asset)))
         nonce = int(cast("nonce", "--rpc-url", url, DEPLOYER))
-        check(nonce == 12, "%s: deployer sent the 12 deployments (nonce %d)" % (name, nonce))
+        check(nonce == 13, "%s: deployer sent the 13 deployments (nonce %d)" % (name, nonce))
     db.close()
 
     # idempotent: a second up starts nothing and deploys nothing

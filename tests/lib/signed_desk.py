@@ -25,6 +25,8 @@ DECIDING = {
     ("chain", "add-endpoint"), ("chain", "remove"), ("asset", "add-token"), ("asset", "add-feed"),
     ("config", "sign"), ("lists", "import"), ("entity", "travel"),
     ("api", "client"), ("proposal", "reject"),
+    ("credit", "facility"), ("credit", "draw"), ("credit", "repay"), ("credit", "fee"),
+    ("credit", "withdrawal"),
 }
 ENV = {"FUSION_KDF": "interactive"}
 # anvil's dev keys (its default mnemonic), by address: a test operator given one of these
@@ -62,6 +64,10 @@ def decides(args):
         return False
     if args[0] == "api":
         return len(args) > 2 and args[2] in ("add", "revoke")
+    if args[:2] == ["credit", "facility"]:
+        return len(args) > 2 and args[2] in ("add", "edit")
+    if args[:2] == ["credit", "withdrawal"]:
+        return any(a.startswith("--override") for a in args[2:])
     return args[1] != "rules" or "--sanctions" in args[2:]
 
 

@@ -1,0 +1,125 @@
+/* service.h: the credit service: facilities and loan ledgers kept in desk.db, every change
+ * a signed desk decision (an audit row `credit.*` written in the same transaction). The
+ * arithmetic is the pure core's (credit.h); this file wires it to the store. */
+#ifndef FUSION_CREDIT_SERVICE_H
+#define FUSION_CREDIT_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "credit/credit.h"
+#include "store/store.h"
+
+typedef struct credit_actor {
+    const char *home;          /* the desk home (audit log) */
+    const char *operator_name; /* who decides */
+    int32_t today;             /* the default day of a row (days since 1970-01-01) */
+} credit_actor;
+
+/* The options of `facility add|edit` as typed (NULL: not given). Collateral is a comma
+ * list of assets whose default terms come from data/risk/collateral.csv; terms is a
+ * comma list of ASSET=HAIRCUT_PCT/LT_PCT that set an asset's terms by the desk. */
+typedef struct credit_facility_opts {
+    const char *entity, *currency, *decimals, *limit, *rate, *base, *spread, *effective;
+    const char *day_count, *billing_day, *initial_hf, *margin_call_hf, *liquidation_hf;
+    const char *collateral, *terms, *rename;
+    const char *vaults; /* CHAIN=ADDRESS,...: the CollateralVault on each chain */
+} credit_facility_opts;
+
+int credit_facility_add(store *s, const credit_actor *a, const char *name,
+                        const credit_facility_opts *o, err *e) CREDIT_WUR;
+int credit_facility_edit(store *s, const credit_actor *a, const char *name,
+                         const credit_facility_opts *o, err *e) CREDIT_WUR;
+/* ERR_NOT_FOUND naming the facility when there is none. */
+int credit_facility_get(store *s, const char *name, store_credit_facility *out,
+                        err *e) CREDIT_WUR;
+
+/* The facility's ledger as a book replayed through day `through`: stored rows converted
+ * and replayed (credit_replay). */
+int credit_book_load(store *s, const store_credit_facility *f, int32_t through, credit_book *out,
+                     err *e) CREDIT_WUR;
+
+/* Collateral of one asset on one chain: the sum over the facility entity's linked
+ * addresses of the vault's balanceOf(owner, token), read at the chain's head. */
+typedef struct credit_position {
+    uint64_t chain_id;
+    char asset[16];
+    u256 units;
+    unsigned decimals;
+    double price_usd, value_usd, haircut, liq_threshold;
+} credit_position;
+
+/* The facility's collateral (every vault, every linked address, every eligible asset with
+ * a token configured on that chain) valued with the desk's latest observed oracle price of
+ * each asset, and its health for `owed` base units of the currency (priced by its feed, at
+ * par when it has none). A missing price or an unreachable chain is an error. */
+int credit_health_load(store *s, const store_credit_facility *f, const u256 *owed,
+                       credit_health *out, credit_position **pos, size_t *n_pos,
+                       err *e) CREDIT_WUR;
+
+/* Records a draw, repayment or fee of `amount` (the currency's units, "1250.50") on day
+ * (`date` "YYYY-MM-DD", or the actor's today when NULL). Refuses, with the numbers and
+ * nothing written, a repayment above the balance and a draw that takes the balance (with
+ * the interest accrued) above the limit. */
+/* Before a draw is written the facility's health after it is computed: below the initial
+ * level the draw is refused with the numbers (ERR_DENIED, nothing written) unless
+ * `override` gives the risk officer's reason, which is then recorded in the row's memo and
+ * in a signed `credit.override` audit row with the numbers. */
+int credit_ledger_add(store *s, const credit_actor *a, const char *facility, credit_kind kind,
+                      const char *amount, const char *date, const char *memo,
+                      const char *override, err *e) CREDIT_WUR;
+
+/* What a liquidation proposal's seizure touches on chain_id: the facility's vault there,
+ * the asset's token, and the linked address whose vault balance of it is the largest
+ * (*balance). */
+int credit_seize_target(store *s, const store_credit_facility *f, uint64_t chain_id,
+                        const char *asset, addr *vault, addr *token, addr *owner, u256 *balance,
+                        err *e) CREDIT_WUR;
+/* The vault's requestCount() on chain_id (the id of the next request). */
+int credit_vault_request_count(store *s, uint64_t chain_id, const addr *vault, uint64_t *out,
+                               err *e) CREDIT_WUR;
+
+/* The latest observed oracle price of asset in USD (any chain's feed of it; *found false
+ * when there is none). */
+int credit_price_usd(store *s, const char *asset, double *out, bool *found, err *e) CREDIT_WUR;
+/* Base units -> whole tokens (floating point, for valuation only). */
+double credit_units_double(const u256 *u, unsigned decimals);
+
+/* What the desk's facilities owe it today (balance plus accrued interest, each valued with
+ * its currency's observed price, at par without one), in USD: the drawn amount of the risk
+ * service's credit line. *n_facilities 0: the desk has none (then `risk set-drawn` counts). */
+int credit_drawn_usd(store *s, int32_t today, double *usd, size_t *n_facilities,
+                     err *e) CREDIT_WUR;
+
+/* A withdrawal request of the facility's vault on chain_id, as the chain holds it. */
+typedef struct credit_withdrawal {
+    addr vault, owner, token;
+    u256 amount;
+    unsigned status; /* CollateralVault.Status: 1 open, 2 executed, 3 cancelled */
+    u256 approvals;
+    char asset[16]; /* the eligible asset the token is */
+} credit_withdrawal;
+
+/* Reads request `id` of the facility's vault on chain_id and checks that it is an open
+ * withdrawal of one of the facility entity's linked addresses in an eligible asset; then
+ * the facility's health now (*before) and after it (*after: that asset's value less the
+ * amount). */
+int credit_withdrawal_check(store *s, const store_credit_facility *f, int32_t today,
+                            uint64_t chain_id, uint64_t id, credit_withdrawal *w,
+                            credit_health *before, credit_health *after, err *e) CREDIT_WUR;
+
+/* Hours a counterparty has to cure a margin call (top up collateral or repay). */
+#define CREDIT_CURE_HOURS 24
+
+/* Evaluates every facility's health now: below its margin-call level a margin call opens
+ * (with a cure deadline) and a warning alert "credit:margin:NAME" is raised; below its
+ * liquidation level a liquidation proposal opens with its plan (which collateral, how much,
+ * on which chain: what brings the health factor back to the initial level if the seized
+ * collateral repays the loan) and a critical alert "credit:liquidation:NAME"; back above a
+ * level, its open calls close ("cured") and the alert clears. Counts may be NULL. */
+int credit_check(store *s, int64_t now, int32_t today, size_t *opened, size_t *closed,
+                 err *e) CREDIT_WUR;
+
+#endif

@@ -1,0 +1,263 @@
+/* store_credit.c: the credit aggregate: facilities of counterparty entities and the rows
+ * of their loan ledgers. Validation and the interest arithmetic live in src/credit; this
+ * file only reads and writes rows (amounts as decimal text: they are 256-bit). */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_internal.h"
+
+#define FAC_COLS                                                                                   \
+    "id, name, entity_id, currency, decimals, limit_units, day_count, billing_day,"               \
+    " initial_e4, margin_call_e4, liquidation_e4, collateral, created_at, updated_at, vaults"
+
+static const char SQL_FAC_ADD[] =
+    "INSERT INTO credit_facilities (name, entity_id, currency, decimals, limit_units, day_count,"
+    " billing_day, initial_e4, margin_call_e4, liquidation_e4, collateral, created_at,"
+    " updated_at, vaults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_FAC_UPD[] =
+    "UPDATE credit_facilities SET name = ?, entity_id = ?, currency = ?, decimals = ?,"
+    " limit_units = ?, day_count = ?, billing_day = ?, initial_e4 = ?, margin_call_e4 = ?,"
+    " liquidation_e4 = ?, collateral = ?, updated_at = ?, vaults = ? WHERE id = ?";
+static const char SQL_FAC_FIND[] = "SELECT " FAC_COLS " FROM credit_facilities WHERE name = ?";
+static const char SQL_FAC_LIST[] = "SELECT " FAC_COLS " FROM credit_facilities ORDER BY name";
+
+static int fac_row(sqlite3_stmt *st, void *item, err *e)
+{
+    store_credit_facility *f = item;
+    f->id = sqlite3_column_int64(st, 0);
+    store_copy_text(st, 1, f->name, sizeof f->name);
+    f->entity_id = sqlite3_column_int64(st, 2);
+    store_copy_text(st, 3, f->currency, sizeof f->currency);
+    f->decimals = (unsigned)sqlite3_column_int(st, 4);
+    if (store_col_u256(st, 5, &f->limit) < 0)
+        return err_set(e, ERR_INVALID, "facility %s: malformed limit", f->name);
+    f->day_count = (unsigned)sqlite3_column_int(st, 6);
+    f->billing_day = (unsigned)sqlite3_column_int(st, 7);
+    f->initial_e4 = (unsigned)sqlite3_column_int(st, 8);
+    f->margin_call_e4 = (unsigned)sqlite3_column_int(st, 9);
+    f->liquidation_e4 = (unsigned)sqlite3_column_int(st, 10);
+    store_copy_text(st, 11, f->collateral, sizeof f->collateral);
+    f->created_at = sqlite3_column_int64(st, 12);
+    f->updated_at = sqlite3_column_int64(st, 13);
+    store_copy_text(st, 14, f->vaults, sizeof f->vaults);
+    return 0;
+}
+
+static int bind_fac(sqlite3_stmt *st, const store_credit_facility *f)
+{
+    sqlite3_bind_text(st, 1, f->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, f->entity_id);
+    sqlite3_bind_text(st, 3, f->currency, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 4, (int)f->decimals);
+    if (store_bind_u256(st, 5, &f->limit) < 0)
+        return -1;
+    sqlite3_bind_int(st, 6, (int)f->day_count);
+    sqlite3_bind_int(st, 7, (int)f->billing_day);
+    sqlite3_bind_int(st, 8, (int)f->initial_e4);
+    sqlite3_bind_int(st, 9, (int)f->margin_call_e4);
+    sqlite3_bind_int(st, 10, (int)f->liquidation_e4);
+    sqlite3_bind_text(st, 11, f->collateral, -1, SQLITE_TRANSIENT);
+    return 0;
+}
+
+int store_credit_facility_add(store *s, const store_credit_facility *f, int64_t *id_out, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_FAC_ADD, e);
+    if (!st)
+        return -1;
+    if (bind_fac(st, f) < 0)
+        return err_set(e, ERR_INTERNAL, "cannot bind a facility's limit");
+    int64_t now = store_now();
+    sqlite3_bind_int64(st, 12, now);
+    sqlite3_bind_int64(st, 13, now);
+    sqlite3_bind_text(st, 14, f->vaults[0] ? f->vaults : "[]", -1, SQLITE_TRANSIENT);
+    if (store_exec_stmt(s, st, "adding a credit facility", e) < 0) {
+        if (e && e->code == ERR_EXISTS)
+            err_set(e, ERR_EXISTS, "a facility named \"%.60s\" already exists", f->name);
+        return -1;
+    }
+    if (id_out)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+int store_credit_facility_update(store *s, const store_credit_facility *f, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_FAC_UPD, e);
+    if (!st)
+        return -1;
+    if (bind_fac(st, f) < 0)
+        return err_set(e, ERR_INTERNAL, "cannot bind a facility's limit");
+    sqlite3_bind_int64(st, 12, store_now());
+    sqlite3_bind_text(st, 13, f->vaults[0] ? f->vaults : "[]", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 14, f->id);
+    return store_exec_stmt(s, st, "changing a credit facility", e);
+}
+
+int store_credit_facility_find(store *s, const char *name, store_credit_facility *out,
+                               bool *found, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_FAC_FIND, e);
+    if (!st)
+        return -1;
+    memset(out, 0, sizeof *out);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    return store_get_row(s, st, fac_row, out, found, "reading a credit facility", e);
+}
+
+int store_credit_facility_list(store *s, store_credit_facility **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_FAC_LIST, e);
+    if (!st)
+        return -1;
+    return store_collect(s, st, sizeof **out, fac_row, (void **)out, n,
+                         "listing credit facilities", e);
+}
+
+/* ---- ledger rows ---- */
+
+static const char SQL_ROW_ADD[] =
+    "INSERT INTO credit_ledger (facility_id, day, kind, amount, base_e8, spread_e8, memo,"
+    " operator, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_ROWS[] =
+    "SELECT id, facility_id, day, kind, amount, base_e8, spread_e8, memo, operator, created_at"
+    " FROM credit_ledger WHERE facility_id = ? ORDER BY id";
+
+static int ledger_row(sqlite3_stmt *st, void *item, err *e)
+{
+    store_credit_row *r = item;
+    r->id = sqlite3_column_int64(st, 0);
+    r->facility_id = sqlite3_column_int64(st, 1);
+    r->day = (int32_t)sqlite3_column_int64(st, 2);
+    store_copy_text(st, 3, r->kind, sizeof r->kind);
+    if (store_col_u256(st, 4, &r->amount) < 0)
+        return err_set(e, ERR_INVALID, "ledger row %lld: malformed amount", (long long)r->id);
+    r->base_e8 = (uint64_t)sqlite3_column_int64(st, 5);
+    r->spread_e8 = (uint64_t)sqlite3_column_int64(st, 6);
+    store_copy_text(st, 7, r->memo, sizeof r->memo);
+    store_copy_text(st, 8, r->operator_name, sizeof r->operator_name);
+    r->created_at = sqlite3_column_int64(st, 9);
+    return 0;
+}
+
+int store_credit_row_add(store *s, const store_credit_row *r, int64_t *id_out, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_ROW_ADD, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, r->facility_id);
+    sqlite3_bind_int64(st, 2, r->day);
+    sqlite3_bind_text(st, 3, r->kind, -1, SQLITE_TRANSIENT);
+    if (store_bind_u256(st, 4, &r->amount) < 0)
+        return err_set(e, ERR_INTERNAL, "cannot bind a ledger amount");
+    sqlite3_bind_int64(st, 5, (int64_t)r->base_e8);
+    sqlite3_bind_int64(st, 6, (int64_t)r->spread_e8);
+    store_bind_opt_text(st, 7, r->memo);
+    store_bind_opt_text(st, 8, r->operator_name);
+    sqlite3_bind_int64(st, 9, store_now());
+    if (store_exec_stmt(s, st, "adding a ledger row", e) < 0)
+        return -1;
+    if (id_out)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+int store_credit_rows(store *s, int64_t facility_id, store_credit_row **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_ROWS, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, facility_id);
+    return store_collect(s, st, sizeof **out, ledger_row, (void **)out, n,
+                         "reading a facility's ledger", e);
+}
+
+/* ---- margin calls and liquidation proposals ---- */
+
+static const char SQL_CALL_OPEN[] =
+    "INSERT INTO credit_calls (facility_id, kind, health_factor, opened_at, cure_by, plan)"
+    " VALUES (?, ?, ?, ?, ?, ?)";
+static const char SQL_CALL_CLOSE[] =
+    "UPDATE credit_calls SET closed_at = ?, closed_why = ? WHERE id = ? AND closed_at IS NULL";
+static const char SQL_CALLS[] =
+    "SELECT id, facility_id, kind, health_factor, opened_at, cure_by, closed_at, closed_why, plan"
+    " FROM credit_calls WHERE (?1 = 0 OR facility_id = ?1) AND (?2 = 1 OR closed_at IS NULL)"
+    " ORDER BY id DESC";
+
+static int call_row(sqlite3_stmt *st, void *item, err *e)
+{
+    (void)e;
+    store_credit_call *c = item;
+    c->id = sqlite3_column_int64(st, 0);
+    c->facility_id = sqlite3_column_int64(st, 1);
+    store_copy_text(st, 2, c->kind, sizeof c->kind);
+    store_copy_text(st, 3, c->health_factor, sizeof c->health_factor);
+    c->opened_at = sqlite3_column_int64(st, 4);
+    c->cure_by = sqlite3_column_int64(st, 5);
+    c->closed_at = sqlite3_column_int64(st, 6);
+    store_copy_text(st, 7, c->closed_why, sizeof c->closed_why);
+    store_copy_text(st, 8, c->plan, sizeof c->plan);
+    return 0;
+}
+
+int store_credit_call_open(store *s, const store_credit_call *c, int64_t *id_out, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CALL_OPEN, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, c->facility_id);
+    sqlite3_bind_text(st, 2, c->kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, c->health_factor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, c->opened_at);
+    sqlite3_bind_int64(st, 5, c->cure_by);
+    store_bind_opt_text(st, 6, c->plan);
+    if (store_exec_stmt(s, st, "opening a margin call", e) < 0)
+        return -1;
+    if (id_out)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+int store_credit_call_close(store *s, int64_t id, int64_t at, const char *why, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CALL_CLOSE, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, at);
+    sqlite3_bind_text(st, 2, why, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, id);
+    return store_exec_stmt(s, st, "closing a margin call", e);
+}
+
+int store_credit_calls(store *s, int64_t facility_id, bool all, store_credit_call **out, size_t *n,
+                       err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_CALLS, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, facility_id);
+    sqlite3_bind_int(st, 2, all ? 1 : 0);
+    return store_collect(s, st, sizeof **out, call_row, (void **)out, n, "listing margin calls",
+                         e);
+}
+
+static const char SQL_CALL_PLAN[] = "UPDATE credit_calls SET plan = ? WHERE id = ?";
+
+int store_credit_call_set_plan(store *s, int64_t id, const char *plan, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_CALL_PLAN, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, plan, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, id);
+    return store_exec_stmt(s, st, "changing a liquidation plan", e);
+}
