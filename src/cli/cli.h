@@ -40,7 +40,7 @@ typedef struct cli_ctx {
     X(asset, "tokens and price feeds the risk service values: add-token, add-feed, list")          \
     X(operator, "desk operators and their roles: genesis, add, roles, remove, list")               \
     X(tx, "outbound transactions: list, show, check (resend what is in flight), speedup, cancel")  \
-    X(devnet, "local three-chain devnet (anvil): up, down, status")                                \
+    X(devnet, "local four-chain devnet (anvil): up, down, status")                                \
     X(demo, "devnet, seeded demo desk, market driver and the UI (the README's first command)")     \
     X(xswap, "cross-chain settlement by HTLC: new, respond, resume, list")                         \
     X(entity, "KYC/KYB registry: add, edit, show, list, link, import")                             \

@@ -84,11 +84,11 @@
     X("tx", "check", "fusion tx check [--chain NAME] [--wait SECS]")                               \
     X("tx", "speedup", "fusion tx speedup ID [--wait SECS]")                                       \
     X("tx", "cancel", "fusion tx cancel ID [--wait SECS]")                                         \
-    X("devnet", "up", "fusion devnet up [--ports A,B,C]")                                          \
+    X("devnet", "up", "fusion devnet up [--ports A,B,C,D]")                                          \
     X("devnet", "down", "fusion devnet down")                                                      \
     X("devnet", "status", "fusion devnet status [--json]")                                         \
     X("demo", "",                                                                                  \
-      "fusion demo [--no-ui] [--duration N[s|m|h]] [--ports A,B,C] [--step-ms MS]\n"               \
+      "fusion demo [--no-ui] [--duration N[s|m|h]] [--ports A,B,C,D] [--step-ms MS]\n"               \
       "         [--start YYYY-MM-DD] [--keep-devnet]")                                             \
     X("xswap", "new",                                                                              \
       "fusion xswap new --x CHAIN --y CHAIN --initiator ADDR --counterparty ADDR\n"                \

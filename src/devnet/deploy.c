@@ -1,7 +1,7 @@
 /* deploy.c: what `fusion devnet up` puts on each fresh chain — EscrowFactoryV2 (the one
  * the desk creates escrows with), EscrowFactory (version 1, which the demo's seeded trading
- * uses), HashedTimelock, three test tokens (USDC 6, WBTC 8, WETH 18 decimals) and six
- * Chainlink-style USD feeds (ETH, BTC, USDC, WETH, WBTC, POL; 8 decimals, starting at the
+ * uses), HashedTimelock, three test tokens (USDC 6, WBTC 8, WETH 18 decimals) and seven
+ * Chainlink-style USD feeds (ETH, BTC, USDC, WETH, WBTC, POL, AVAX; 8 decimals, starting at the
  * last real close of data/prices) — deployed by transactions fusion signs with the deployer key
  * (anvil dev key #0, imported into the desk key store), and recorded in the desk: chain, endpoint,
  * contracts (kinds factory/htlc/token/feed), tokens and price_feeds (the risk service's table:

@@ -190,7 +190,7 @@ def main():
         refused("entity add --type twice", r, 2, "'--type' given twice")
         r = run(home, "xswap", "respond", "1", "--gap", "600", "--gap", "1")
         refused("xswap respond --gap twice", r, 2, "'--gap' given twice")
-        r = run(home, "devnet", "up", "--ports", "20001,20002,20003", "--ports=1,2,3")
+        r = run(home, "devnet", "up", "--ports", "20001,20002,20003,20004", "--ports=1,2,3,4")
         refused("devnet up --ports twice", r, 2, "'--ports' given twice")
         # The global options: the same rules (getopt_long let the last --operator win and
         # took --op for --operator).

@@ -3,7 +3,7 @@
 
 `scripts/run` builds and then execs `fusion demo` with tools/bin on PATH and a desk home;
 this test runs that same `fusion demo` (the built binary, FUSION_TOOLS and PATH as
-scripts/run sets them, a temporary desk home, three loopback ports picked free here)
+scripts/run sets them, a temporary desk home, four loopback ports picked free here)
 inside tmux, and checks through capture-pane that within the issue's 30 s acceptance
 deadline (a timeout, not a measurement) the Dashboard shows:
   - moving prices: two captures differ in a Price USD cell of the same asset and chain;
@@ -23,7 +23,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
 sys.path.insert(0, os.path.join(tmuxh.FUSION_ROOT, "tests", "integration"))
-from devnet_lib import TOOLS, anvils_on, free_ports  # noqa: E402
+from devnet_lib import N_CHAINS, TOOLS, anvils_on, free_ports  # noqa: E402
 
 DEADLINE_S = 30  # the acceptance deadline for the first screen with live data
 
@@ -46,7 +46,7 @@ def cases_open(text):
 
 
 def main():
-    ports = free_ports(3)
+    ports = free_ports(N_CHAINS)
     t = tmuxh.Tmux("demo-first", cols=120, rows=40)
     env = {"FUSION_TOOLS": TOOLS,
            "PATH": TOOLS + os.pathsep + os.environ.get("PATH", "")}
@@ -72,7 +72,7 @@ def main():
                 % (DEADLINE_S, seen))
         t.check(escrow, "the Dashboard shows funds in escrow within %d s" % DEADLINE_S)
         t.check(cases, "the Dashboard counts open cases within %d s" % DEADLINE_S)
-        t.check(len(anvils_on(ports)) == 3, "three anvil nodes run while the UI is open")
+        t.check(len(anvils_on(ports)) == N_CHAINS, "four anvil nodes run while the UI is open")
         t.send("q")
         status = t.wait_dead()
         t.check(status == 0, "the demo exits 0 after q (got %d)" % status)
