@@ -43,6 +43,7 @@ typedef struct cli_ctx {
     X(devnet, "local four-chain devnet (anvil): up, down, status")                                \
     X(demo, "devnet, seeded demo desk, market driver and the UI (the README's first command)")     \
     X(xswap, "cross-chain settlement by HTLC: new, respond, resume, list")                         \
+    X(bridge, "move the desk's USDC between chains (CCTP-style): quote, send, resume, list, show") \
     X(entity, "KYC/KYB registry: add, edit, show, list, link, import")                             \
     X(case, "compliance cases: screen, list, show, take, next, note, snooze, escalate, clear, "    \
             "block, report, export, gate")                                                         \

@@ -195,8 +195,12 @@ static int desk_compliance_gate(void *ctx, const desk_gate_request *r, char *rea
     err_clear(&ge);
     /* A swap's lock or claim moves money from the payer to the payee of the lock: both are
      * screened, whoever signs (a refund returns money to whoever locked it). */
-    if (strncmp(r->action, "swap_", 5) == 0) {
-        if (strcmp(r->action, "swap_lock") != 0 && strcmp(r->action, "swap_claim") != 0)
+    /* A bridge's allowance and burn are screened against its recipient (the payee), so a
+     * refused recipient is refused before the first of them is signed; the mint delivers
+     * what is already burned and is not held back. */
+    if (strncmp(r->action, "swap_", 5) == 0 || strncmp(r->action, "bridge_", 7) == 0) {
+        if (strcmp(r->action, "swap_lock") != 0 && strcmp(r->action, "swap_claim") != 0 &&
+            strcmp(r->action, "bridge_allowance") != 0 && strcmp(r->action, "bridge_burn") != 0)
             return 0;
         compliance_actor a = {.home = d->home, .operator_name = d->op.name, .now = time(NULL)};
         compliance_action act = {.action = r->action, .chain_id = r->chain_id,

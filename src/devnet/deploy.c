@@ -5,7 +5,7 @@
  * last real close of data/prices) — deployed by transactions fusion signs with the deployer key
  * (anvil dev key #0, imported into the desk key store), and recorded in the desk: chain, endpoint,
  * contracts (kinds factory/htlc/token/feed), tokens and price_feeds (the risk service's table:
- * which asset each feed prices). */
+ * which asset each feed prices); then the CCTP-style bridge contracts (cctp.c). */
 #include "devnet/devnet_priv.h"
 
 #include <stdio.h>
@@ -258,6 +258,10 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
         if (d[i].kind == STORE_CONTRACT_FEED &&
             observe_feed(db, rpc, sp->chain_id, &d[i].address, e) < 0)
             return err_prefix(e, "%s", sp->name);
+    for (size_t i = 0; i < nd_; i++)
+        if (d[i].kind == STORE_CONTRACT_TOKEN && d[i].index == 0 &&
+            devnet_cctp_deploy(db, rpc, &snd, sp, &d[i].address, e) < 0)
+            return -1;
     LOG_I("devnet", "%s: deployed %zu contracts", sp->name, nd_);
     return 0;
 fail:

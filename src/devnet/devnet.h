@@ -36,10 +36,17 @@ typedef struct devnet_chain_spec {
     const char *stands_for; /* "Ethereum" */
     uint64_t chain_id;
     const char *native_symbol;
+    uint32_t cctp_domain; /* the real network's CCTP domain (data/bridges/networks.csv) */
 } devnet_chain_spec;
 
 /* The four chains, index 0..DEVNET_N_CHAINS-1. */
 const devnet_chain_spec *devnet_chain(size_t i);
+/* The chain of this id, or NULL. */
+const devnet_chain_spec *devnet_chain_by_id(uint64_t chain_id);
+/* The anvil dev key that signs the devnet's CCTP-style attestations (tools/attester.py). */
+#define DEVNET_ATTESTER_KEY 8
+/* Its address. */
+int devnet_attester(addr *out) DEVNET_WUR;
 
 /* The USD price feeds deployed on every chain, by asset: ETH, BTC, USDC, and for the
  * wrapped tokens and the native coins of Polygon and Avalanche WETH, WBTC, POL, AVAX, so that every asset of the
