@@ -151,7 +151,7 @@ static int cmd_resume(cli_ctx *ctx, int argc, char **argv)
     int u = cli_opts("bridge", argc - 1, argv + 1, opts, CLI_NOPTS(opts), &n_pos);
     if (u != EXIT_OK)
         return u;
-    if (n_pos > 1 || (n_pos == 1 && parse_id(argv[1], &only) < 0))
+    if (n_pos > 1 || (n_pos == 1 && parse_id(argv[2], &only) < 0))
         return cli_usage("bridge", "resume takes at most one transfer id");
     err e;
     err_clear(&e);
@@ -203,7 +203,7 @@ static int cmd_list_show(cli_ctx *ctx, int argc, char **argv, bool show)
     if (u != EXIT_OK)
         return u;
     int64_t only = 0;
-    if (show && (n_pos != 1 || parse_id(argv[1], &only) < 0))
+    if (show && (n_pos != 1 || parse_id(argv[2], &only) < 0))
         return cli_usage("bridge", "show takes one transfer id");
     if (!show && n_pos)
         return cli_usage("bridge", "list takes no argument");
