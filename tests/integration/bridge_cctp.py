@@ -14,6 +14,8 @@ attestation service. Balances are read with cast on both chains.
                attestation (service down), and with the mint in flight: `bridge resume`
                completes each transfer, one burn and one mint each, no double mint
   again        resume on delivered transfers signs nothing more
+  in flight    between burn and mint the risk report counts the value once, on the
+               destination (bridge_in_flight), and not after delivery
 """
 import json
 import os
@@ -142,6 +144,12 @@ def kill_when(home, args, pred, what):
     return r[0][0] if hit else None
 
 
+def in_flight(home):
+    """The risk report's bridge positions: (chain, amount) of each."""
+    rep = json.loads(fusion(home, "--json", "risk", "report").stdout)
+    return [(p["chain"], p["amount"]) for p in rep["positions"] if p["kind"] == "bridge_in_flight"]
+
+
 def delivered_once(home, desk, tid, before_eth, before_avax, what):
     t = transfers(home)[tid]
     check(t["state"] == "delivered", "%s: delivered (%s: %s)" % (what, t["state"], t["note"]))
@@ -212,11 +220,15 @@ def killed(home, desk, att):
                     "waiting for the attestation")
     check(desk.bal("devnet-eth") == e0 - AMOUNT and desk.bal("devnet-avax") == a0,
           "killed waiting: burned, not yet minted (value in flight)")
+    check(in_flight(home) == [("devnet-avax", str(AMOUNT))],
+          "killed waiting: the risk report counts the burned value once, in flight to "
+          "devnet-avax: %s" % in_flight(home))
     p = fusion(home, *br("resume", "--no-wait", str(tid)))
     check(transfers(home)[tid]["state"] == "sent", "service down: resume leaves it sent")
     att.start()
     fusion(home, *br("resume", str(tid)))
     delivered_once(home, desk, tid, e0, a0, "killed waiting for the attestation")
+    check(in_flight(home) == [], "delivered: nothing in flight any more")
 
     # 3. the mint in flight: devnet-avax mines nothing
     e0, a0 = desk.bal("devnet-eth"), desk.bal("devnet-avax")
