@@ -301,7 +301,9 @@ int desk_open(desk **out, const char *home, const char *operator_name, err *e)
         load_abi(&d->escrow2_abi, "EscrowV2.json", e) < 0 ||
         load_abi(&d->token_abi, "TestToken.json", e) < 0 ||
         load_abi(&d->feed_abi, "MockPriceFeed.json", e) < 0 ||
-        load_abi(&d->htlc_abi, "HashedTimelock.json", e) < 0 || load_policy(d, e) < 0)
+        load_abi(&d->htlc_abi, "HashedTimelock.json", e) < 0 ||
+        load_abi(&d->bridge_tm_abi, "TokenMessenger.json", e) < 0 ||
+        load_abi(&d->bridge_mt_abi, "MessageTransmitter.json", e) < 0 || load_policy(d, e) < 0)
         goto fail;
     /* Version 2 first: its custom errors are a superset; every selector names one function. */
     d->abis[0] = d->escrow2_abi;
@@ -310,6 +312,8 @@ int desk_open(desk **out, const char *home, const char *operator_name, err *e)
     d->abis[3] = d->factory_abi;
     d->abis[4] = d->token_abi;
     d->abis[5] = d->htlc_abi;
+    d->abis[6] = d->bridge_tm_abi;
+    d->abis[7] = d->bridge_mt_abi;
     desk_set_gate(d, desk_compliance_gate, d);
     *out = d;
     return 0;
@@ -334,6 +338,8 @@ void desk_free(desk **p)
     abi_json_free(&d->token_abi);
     abi_json_free(&d->feed_abi);
     abi_json_free(&d->htlc_abi);
+    abi_json_free(&d->bridge_tm_abi);
+    abi_json_free(&d->bridge_mt_abi);
     policy_free(&d->pol);
     free(d);
     *p = NULL;
