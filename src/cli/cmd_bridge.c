@@ -17,15 +17,6 @@
 #include "desk/escrow_input.h"
 #include "store/store.h"
 
-static const char usage_text[] =
-    "usage: fusion bridge quote --from CHAIN --to CHAIN --amount N [--asset USDC]\n"
-    "       fusion bridge send --from CHAIN --to CHAIN --amount N --recipient ADDR|OPERATOR\n"
-    "                          [--asset USDC] [--no-wait]\n"
-    "       fusion bridge resume [ID]        (complete every unfinished transfer)\n"
-    "       fusion bridge list [--json]\n"
-    "       fusion bridge show ID [--json]\n"
-    "       fusion bridge config --attestation-url URL\n";
-
 static void say_line(void *ctx, const char *line)
 {
     FILE *f = ctx;
@@ -303,10 +294,8 @@ static int cmd_config(cli_ctx *ctx, int argc, char **argv)
 
 int cmd_bridge(cli_ctx *ctx, int argc, char **argv)
 {
-    if (argc < 2) {
-        fputs(usage_text, stderr);
+    if (argc < 2)
         return cli_usage("bridge", "missing action: quote, send, resume, list, show or config");
-    }
     if (strcmp(argv[1], "quote") == 0)
         return cmd_quote_send(ctx, argc, argv, false);
     if (strcmp(argv[1], "send") == 0)
@@ -319,6 +308,5 @@ int cmd_bridge(cli_ctx *ctx, int argc, char **argv)
         return cmd_list_show(ctx, argc, argv, true);
     if (strcmp(argv[1], "config") == 0)
         return cmd_config(ctx, argc, argv);
-    fputs(usage_text, stderr);
     return cli_usage("bridge", "unknown action '%s'", argv[1]);
 }

@@ -168,6 +168,33 @@ def sanctioned(home, desk):
     check(len(transfers(home)) == bridges0, "sanctioned: no transfer recorded")
 
 
+def bad(home, desk):
+    """Bad input on a live desk: one line naming what is wrong, exit 1, nothing recorded."""
+    n0, nonce0, bridges0 = n_outbound(home), desk.nonce("devnet-eth"), len(transfers(home))
+    cases = [(["--amount", "abc"], "amount"), (["--amount", "0"], "more than 0"),
+             (["--amount", "1.0000001"], "amount"), (["--amount", "1", "--asset", "WBTC"], "USDC only"),
+             (["--amount", "1", "--to", "devnet-eth"], "same chain"),
+             (["--amount", "1", "--to", "nowhere"], "no chain"),
+             (["--amount", "1", "--recipient", "0x1234"], "recipient")]
+    for extra, needle in cases:
+        args = {"--from": "devnet-eth", "--to": "devnet-avax", "--recipient": ALICE}
+        rest = []
+        i = 0
+        while i < len(extra):
+            if extra[i] in args:
+                args[extra[i]] = extra[i + 1]
+            else:
+                rest += extra[i:i + 2]
+            i += 2
+        cmd = br("send", *[x for kv in args.items() for x in kv], *rest)
+        p = fusion(home, *cmd, rc=None)
+        lines = p.stderr.splitlines()
+        check(p.returncode == 1 and len(lines) == 1 and needle in lines[0],
+              "bad %s: exit 1, one line naming %r: %d %r" % (extra, needle, p.returncode, p.stderr))
+    check(n_outbound(home) == n0 and desk.nonce("devnet-eth") == nonce0
+          and len(transfers(home)) == bridges0, "bad input: nothing signed or recorded")
+
+
 def happy(home, desk):
     e0, a0 = desk.bal("devnet-eth"), desk.bal("devnet-avax")
     s_e0, s_a0 = desk.supply("devnet-eth"), desk.supply("devnet-avax")
@@ -274,6 +301,7 @@ def main():
         att = Attester(desk)
         att.start()
         fusion(home, "bridge", "config", "--attestation-url", att.url)
+        bad(home, desk)
         sanctioned(home, desk)
         happy(home, desk)
         outage(home, desk, att)
