@@ -729,6 +729,23 @@ int bridge_advance_all(const bridge_env *env,
     return 0;
 }
 
+int bridge_usdc_balance(store *db, uint64_t chain_id, const addr *who, u256 *out, err *e)
+{
+    store_bridge_cctp r;
+    abi_json *tok = NULL;
+    if (route_of(db, chain_id, "the chain", &r, e) < 0 || load_abi(&tok, "TestToken.json", e) < 0)
+        return -1;
+    char args[64], a[ADDR_STR_MAX];
+    addr_to_lower(a, who);
+    snprintf(args, sizeof args, "(%s)", a);
+    uint8_t w[32];
+    int rc = view_word(db, chain_id, &r.usdc, tok, "balanceOf", args, w, e);
+    abi_json_free(&tok);
+    if (rc == 0)
+        u256_from_be(out, w);
+    return rc;
+}
+
 /* ---- JSON ---- */
 
 int bridge_to_json(store *db, const store_bridge *b, json_t **out, err *e)

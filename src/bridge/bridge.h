@@ -46,6 +46,22 @@ typedef enum { BRIDGE_ATT_PENDING, BRIDGE_ATT_COMPLETE } bridge_att_status;
 int bridge_attestation_parse(const char *json, size_t len, bridge_att_status *status,
                              uint8_t *att, size_t cap, size_t *att_len, err *e) FUSION_WUR;
 
+/* ---- pure: rebalancing ---- */
+
+#define BRIDGE_REBALANCE_MAX 16
+
+typedef struct bridge_move {
+    size_t from, to; /* indexes into the caller's chains */
+    u256 amount;
+} bridge_move;
+
+/* The transfers that take balances bal[0..n) to pct[i] percent of their total (pct sums to
+ * 100): each chain ends within one base unit of its exact share (floors, and the units they
+ * leave over one each to the largest remainders). Surplus chains send to deficit chains,
+ * largest first; at most n - 1 moves. ERR_INVALID when the percentages do not sum to 100 or n is out of range. */
+int bridge_rebalance_plan(const u256 *bal, const unsigned *pct, size_t n, bridge_move *out,
+                          size_t *n_out, err *e) FUSION_WUR;
+
 /* ---- the service ---- */
 
 typedef struct bridge_env {
@@ -87,6 +103,10 @@ int bridge_advance(const bridge_env *env, int64_t id, char state[16], err *e) FU
 int bridge_advance_all(const bridge_env *env,
                        void (*report)(void *ctx, int64_t id, const char *state, const err *se),
                        void *ctx, err *e) FUSION_WUR;
+
+/* The USDC balance of who on a chain with a CCTP route (its bridge_cctp USDC). */
+int bridge_usdc_balance(store *db, uint64_t chain_id, const addr *who, u256 *out,
+                        err *e) FUSION_WUR;
 
 /* A transfer as JSON (*out new reference): what `list --json` and `show` print. */
 int bridge_to_json(store *db, const store_bridge *b, json_t **out, err *e) FUSION_WUR;

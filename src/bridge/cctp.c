@@ -76,3 +76,85 @@ int bridge_attestation_parse(const char *json, size_t len, bridge_att_status *st
     json_decref(o);
     return rc;
 }
+
+/* ---- rebalancing (pure) ---- */
+
+int bridge_rebalance_plan(const u256 *bal, const unsigned *pct, size_t n, bridge_move *out,
+                          size_t *n_out, err *e)
+{
+    *n_out = 0;
+    if (n < 2 || n > BRIDGE_REBALANCE_MAX)
+        return err_set(e, ERR_INVALID, "a rebalance needs 2 to %d chains", BRIDGE_REBALANCE_MAX);
+    unsigned sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += pct[i] <= 100 ? pct[i] : 101;
+    if (sum != 100)
+        return err_set(e, ERR_INVALID, "the target percentages sum to %u, not 100", sum);
+    u256 total = u256_from_u64(0), hundred = u256_from_u64(100);
+    for (size_t i = 0; i < n; i++) {
+        u256 t;
+        if (u256_add(&t, &total, &bal[i]) < 0)
+            return err_set(e, ERR_INVALID, "the balances overflow");
+        total = t;
+    }
+    /* targets: floor(total * pct / 100), and the units the floors leave over one each to
+     * the chains with the largest remainders, so the targets sum to the total and each is
+     * within one unit of its exact share */
+    u256 target[BRIDGE_REBALANCE_MAX], surplus[BRIDGE_REBALANCE_MAX], deficit[BRIDGE_REBALANCE_MAX];
+    uint64_t rem[BRIDGE_REBALANCE_MAX];
+    u256 assigned = u256_from_u64(0);
+    for (size_t i = 0; i < n; i++) {
+        u256 prod, p = u256_from_u64(pct[i]), r, t;
+        if (u256_mul(&prod, &total, &p) < 0 || u256_divmod(&target[i], &r, &prod, &hundred) < 0 ||
+            u256_add(&t, &assigned, &target[i]) < 0)
+            return err_set(e, ERR_INVALID, "the balances overflow");
+        assigned = t;
+        (void)u256_to_u64(&r, &rem[i]);
+    }
+    u256 left;
+    uint64_t nleft = 0;
+    if (u256_sub(&left, &total, &assigned) < 0 || !u256_to_u64(&left, &nleft) || nleft >= n)
+        return err_set(e, ERR_INTERNAL, "rebalance arithmetic");
+    for (uint64_t k = 0; k < nleft; k++) {
+        size_t best = n;
+        for (size_t i = 0; i < n; i++)
+            if (rem[i] > 0 && (best == n || rem[i] > rem[best]))
+                best = i;
+        if (best == n)
+            return err_set(e, ERR_INTERNAL, "rebalance arithmetic");
+        u256 one = u256_from_u64(1), t;
+        if (u256_add(&t, &target[best], &one) < 0)
+            return err_set(e, ERR_INTERNAL, "rebalance arithmetic");
+        target[best] = t;
+        rem[best] = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        surplus[i] = deficit[i] = u256_from_u64(0);
+        int r = u256_cmp(&bal[i], &target[i]) > 0 ? u256_sub(&surplus[i], &bal[i], &target[i])
+                                                   : u256_sub(&deficit[i], &target[i], &bal[i]);
+        if (r < 0)
+            return err_set(e, ERR_INTERNAL, "rebalance arithmetic");
+    }
+    for (;;) {
+        size_t s = n, d = n;
+        for (size_t i = 0; i < n; i++) {
+            if (!u256_is_zero(&surplus[i]) && (s == n || u256_cmp(&surplus[i], &surplus[s]) > 0))
+                s = i;
+            if (!u256_is_zero(&deficit[i]) && (d == n || u256_cmp(&deficit[i], &deficit[d]) > 0))
+                d = i;
+        }
+        if (s == n || d == n)
+            break;
+        u256 m = u256_cmp(&surplus[s], &deficit[d]) < 0 ? surplus[s] : deficit[d];
+        if (u256_sub(&surplus[s], &surplus[s], &m) < 0 ||
+            u256_sub(&deficit[d], &deficit[d], &m) < 0)
+            return err_set(e, ERR_INTERNAL, "rebalance arithmetic");
+        if (*n_out == BRIDGE_REBALANCE_MAX)
+            return err_set(e, ERR_INTERNAL, "too many moves");
+        out[*n_out].from = s;
+        out[*n_out].to = d;
+        out[*n_out].amount = m;
+        (*n_out)++;
+    }
+    return 0;
+}

@@ -1,4 +1,4 @@
-/* cmd_bridge.c: `fusion bridge quote|send|list|show|resume|config`: moving the desk's own
+/* cmd_bridge.c: `fusion bridge quote|send|list|show|resume|config|rebalance`: moving the desk's own
  * USDC between chains (src/bridge, docs/bridges.md). A send is a desk action: policy
  * (actions bridge_allowance, bridge_burn, bridge_mint), the compliance gate on the
  * recipient before anything is signed, the pre-sign summary naming both chains, the
@@ -292,6 +292,131 @@ static int cmd_config(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* "eth" or "devnet-eth" or a chain id: the chain whose name is it or ends in "-it". */
+static int rebalance_chain(store *db, const char *s, store_chain *out, err *e)
+{
+    store_chain *cs = NULL;
+    size_t n = 0;
+    if (store_chain_list(db, &cs, &n, e) < 0)
+        return -1;
+    bool found = false;
+    size_t sl = strlen(s);
+    for (size_t i = 0; i < n && !found; i++) {
+        size_t nl = strlen(cs[i].name);
+        char id[24];
+        snprintf(id, sizeof id, "%llu", (unsigned long long)cs[i].chain_id);
+        if (strcmp(cs[i].name, s) == 0 || strcmp(id, s) == 0 ||
+            (nl > sl + 1 && cs[i].name[nl - sl - 1] == '-' && strcmp(cs[i].name + nl - sl, s) == 0)) {
+            *out = cs[i];
+            found = true;
+        }
+    }
+    free(cs);
+    return found ? 0 : err_set(e, ERR_NOT_FOUND, "--target: no chain \"%.32s\" in this desk", s);
+}
+
+static int cmd_rebalance(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *target = NULL, *asset = NULL;
+    bool execute = false;
+    cli_opt opts[] = {{"target", CLI_OPT_STR, &target},
+                      {"asset", CLI_OPT_STR, &asset},
+                      {"execute", CLI_OPT_FLAG, &execute}};
+    size_t n_pos = 0;
+    int u = cli_opts("bridge", argc - 1, argv + 1, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos || !target)
+        return cli_usage("bridge", "rebalance needs --target CHAIN=PCT,CHAIN=PCT,...");
+    if (asset && strcmp(asset, "USDC") != 0)
+        return cli_usage("bridge", "rebalance moves USDC only (--asset USDC)");
+    char names[BRIDGE_REBALANCE_MAX][STORE_NAME_MAX];
+    unsigned pct[BRIDGE_REBALANCE_MAX];
+    size_t n = 0;
+    char buf_[512];
+    snprintf(buf_, sizeof buf_, "%s", target);
+    for (char *save = NULL, *tok = strtok_r(buf_, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        char *end = NULL;
+        unsigned long v = eq ? strtoul(eq + 1, &end, 10) : 0;
+        if (!eq || eq == tok || !end || end == eq + 1 || *end || v > 100 || n == BRIDGE_REBALANCE_MAX)
+            return cli_usage("bridge", "--target wants CHAIN=PCT,... (whole percentages), not '%.40s'",
+                             tok);
+        *eq = '\0';
+        snprintf(names[n], sizeof names[n], "%s", tok);
+        pct[n++] = (unsigned)v;
+    }
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    store_operator op;
+    bool found = false;
+    store_chain chains[BRIDGE_REBALANCE_MAX];
+    u256 bal[BRIDGE_REBALANCE_MAX];
+    bridge_move mv[BRIDGE_REBALANCE_MAX];
+    size_t n_mv = 0;
+    if (cli_desk_open(ctx, &db, &e) < 0)
+        return cli_fail(&e);
+    int rc = store_operator_get(db, ctx->operator_name ? ctx->operator_name : "", &op, &found, &e);
+    if (rc == 0 && !found)
+        rc = err_set(&e, ERR_NOT_FOUND, "no desk operator \"%.32s\" (--operator)",
+                     ctx->operator_name ? ctx->operator_name : "");
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = rebalance_chain(db, names[i], &chains[i], &e);
+        for (size_t k = 0; k < i && rc == 0; k++)
+            if (chains[k].chain_id == chains[i].chain_id)
+                rc = err_set(&e, ERR_INVALID, "--target names %s twice", chains[i].name);
+        if (rc == 0)
+            rc = bridge_usdc_balance(db, chains[i].chain_id, &op.address, &bal[i], &e);
+    }
+    if (rc == 0)
+        rc = bridge_rebalance_plan(bal, pct, n, mv, &n_mv, &e);
+    store_close(&db);
+    if (rc < 0)
+        return cli_fail(&e);
+    char amt[AMOUNT_STR_MAX];
+    for (size_t i = 0; i < n; i++) {
+        amount_format(amt, &bal[i], 6);
+        printf("%-12s %18s USDC now, target %u%%\n", chains[i].name, amt, pct[i]);
+    }
+    if (n_mv == 0)
+        printf("rebalance: nothing to move\n");
+    for (size_t j = 0; j < n_mv; j++) {
+        amount_format(amt, &mv[j].amount, 6);
+        printf("proposal %zu: %s USDC %s -> %s\n", j + 1, amt, chains[mv[j].from].name,
+               chains[mv[j].to].name);
+    }
+    if (!execute) {
+        if (n_mv)
+            printf("rebalance: run again with --execute to send them (each is a desk action)\n");
+        return EXIT_OK;
+    }
+    bridge_env env;
+    if (env_init(ctx, &env, false, &e) < 0)
+        return cli_fail(&e);
+    int status = EXIT_OK;
+    for (size_t j = 0; j < n_mv; j++) {
+        bridge_quote q;
+        char dec[AMOUNT_STR_MAX];
+        int64_t id = 0;
+        amount_format(dec, &mv[j].amount, 6);
+        if (cli_desk_open(ctx, &db, &e) < 0)
+            return cli_fail(&e);
+        rc = bridge_quote_get(db, chains[mv[j].from].name, chains[mv[j].to].name, "USDC", dec, &q,
+                              &e);
+        store_close(&db);
+        if (rc == 0)
+            rc = bridge_send(&env, &q, &op.address, &id, &e);
+        if (rc < 0) {
+            cli_errorf("fusion: rebalance proposal %zu: %s", j + 1, e.msg);
+            status = EXIT_FAIL;
+            break;
+        }
+        printf("proposal %zu: bridge %lld\n", j + 1, (long long)id);
+    }
+    return status;
+}
+
 int cmd_bridge(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
@@ -308,5 +433,7 @@ int cmd_bridge(cli_ctx *ctx, int argc, char **argv)
         return cmd_list_show(ctx, argc, argv, true);
     if (strcmp(argv[1], "config") == 0)
         return cmd_config(ctx, argc, argv);
+    if (strcmp(argv[1], "rebalance") == 0)
+        return cmd_rebalance(ctx, argc, argv);
     return cli_usage("bridge", "unknown action '%s'", argv[1]);
 }

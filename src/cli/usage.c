@@ -104,6 +104,8 @@
     X("bridge", "list", "fusion bridge list [--json]")                                             \
     X("bridge", "show", "fusion bridge show ID [--json]")                                          \
     X("bridge", "config", "fusion bridge config --attestation-url URL")                            \
+    X("bridge", "rebalance",                                                                       \
+      "fusion bridge rebalance --target CHAIN=PCT,... [--asset USDC] [--execute]")                 \
     X("entity", "add",                                                                             \
       "fusion entity add NAME --type individual|company --jurisdiction CC [--kyc STATE]\n"         \
       "         [--kyc-expires YYYY-MM-DD] [--tier N] [--risk low|medium|high]\n"                  \

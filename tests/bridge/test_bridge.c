@@ -169,6 +169,59 @@ static void test_store_roundtrip(void **state)
     rmdir(dir);
 }
 
+/* A skewed book taken to 40/30/20/10: every chain ends within one unit of its target, the
+ * total is unchanged, no chain sends and receives. */
+static void test_rebalance(void **state)
+{
+    (void)state;
+    const uint64_t b0[][4] = {{1000000000001ull, 7, 0, 3},
+                              {0, 0, 0, 999999999999ull},
+                              {25, 25, 25, 25},
+                              {40, 30, 20, 10}};
+    const unsigned pct[4] = {40, 30, 20, 10};
+    for (size_t k = 0; k < sizeof b0 / sizeof b0[0]; k++) {
+        u256 bal[4];
+        uint64_t total = 0;
+        for (size_t i = 0; i < 4; i++) {
+            bal[i] = u256_from_u64(b0[k][i]);
+            total += b0[k][i];
+        }
+        bridge_move mv[BRIDGE_REBALANCE_MAX];
+        size_t n = 0;
+        err e;
+        assert_int_equal(bridge_rebalance_plan(bal, pct, 4, mv, &n, &e), 0);
+        assert_true(n <= 3);
+        int64_t after[4];
+        bool sends[4] = {false}, gets[4] = {false};
+        for (size_t i = 0; i < 4; i++)
+            after[i] = (int64_t)b0[k][i];
+        for (size_t j = 0; j < n; j++) {
+            uint64_t a;
+            assert_true(u256_to_u64(&mv[j].amount, &a));
+            assert_true(a > 0);
+            after[mv[j].from] -= (int64_t)a;
+            after[mv[j].to] += (int64_t)a;
+            sends[mv[j].from] = gets[mv[j].to] = true;
+        }
+        int64_t sum = 0;
+        for (size_t i = 0; i < 4; i++) {
+            int64_t target = (int64_t)(total * pct[i] / 100); /* the floor of the share */
+            assert_true(after[i] >= target && after[i] <= target + 1);
+            assert_false(sends[i] && gets[i]);
+            sum += after[i];
+        }
+        assert_int_equal(sum, (int64_t)total);
+    }
+    /* percentages that do not sum to 100, one chain: refused */
+    u256 bal[2] = {u256_from_u64(1), u256_from_u64(1)};
+    const unsigned bad[2] = {50, 40};
+    bridge_move mv[BRIDGE_REBALANCE_MAX];
+    size_t n;
+    err e;
+    assert_int_equal(bridge_rebalance_plan(bal, bad, 2, mv, &n, &e), -1);
+    assert_int_equal(bridge_rebalance_plan(bal, pct, 1, mv, &n, &e), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_msg_refused),
         cmocka_unit_test(test_attestation),
         cmocka_unit_test(test_store_roundtrip),
+        cmocka_unit_test(test_rebalance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
