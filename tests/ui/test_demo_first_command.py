@@ -47,7 +47,8 @@ def cases_open(text):
 
 def main():
     ports = free_ports(N_CHAINS)
-    t = tmuxh.Tmux("demo-first", cols=120, rows=40)
+    # rows: the Dashboard lists four chains of positions before the escrow rows
+    t = tmuxh.Tmux("demo-first", cols=120, rows=50)
     env = {"FUSION_TOOLS": TOOLS,
            "PATH": TOOLS + os.pathsep + os.environ.get("PATH", "")}
     try:
