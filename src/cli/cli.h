@@ -43,10 +43,11 @@ typedef struct cli_ctx {
     X(operator, "desk operators and their roles: genesis, add, roles, remove, list")               \
     X(config, "the desk's configuration files as signed decisions: sign, status")                 \
     X(tx, "outbound transactions: list, show, check (resend what is in flight), speedup, cancel")  \
-    X(devnet, "local three-chain devnet (anvil): up, down, status")                                \
+    X(devnet, "local four-chain devnet (anvil): up, down, status")                                \
     X(demo, "devnet, seeded demo desk, market driver and the UI (the README's first command)")     \
     X(xswap, "cross-chain settlement by HTLC: new, respond, resume, list")                         \
     X(credit, "credit lines: facility, draw, repay, fee, ledger, health, calls, seize, withdrawal") \
+    X(bridge, "move the desk's USDC between chains (CCTP-style): quote, send, resume, list, show") \
     X(entity, "KYC/KYB registry: add, edit, show, list, link, import")                             \
     X(case, "compliance cases: screen, list, show, take, next, note, snooze, escalate, clear, "    \
             "block, report, export, gate")                                                         \

@@ -22,7 +22,7 @@
 #include "sync/sync.h"
 
 static const char usage_text[] =
-    "usage: fusion demo [--no-ui] [--duration N[s|m|h]] [--ports A,B,C] [--step-ms MS]\n"
+    "usage: fusion demo [--no-ui] [--duration N[s|m|h]] [--ports A,B,C,D] [--step-ms MS]\n"
     "                   [--start YYYY-MM-DD] [--keep-devnet]\n";
 
 static volatile sig_atomic_t got_signal;
@@ -156,7 +156,7 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
                 return cli_usage("demo", "--duration wants N, Ns, Nm or Nh (at most 7 days)");
         } else if (strcmp(a, "--ports") == 0 && has_val) {
             if (devnet_parse_ports(argv[++i], o.ports) < 0)
-                return cli_usage("demo", "--ports wants three ports 1024..65535: A,B,C");
+                return cli_usage("demo", "--ports wants four ports 1024..65535: A,B,C,D");
         } else if (strcmp(a, "--step-ms") == 0 && has_val) {
             long v = strtol(argv[++i], NULL, 10);
             if (v < 200 || v > 600000)
@@ -183,7 +183,7 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
     o.home = ctx->home;
     o.operator_name = ctx->operator_name;
     devnet_node nodes[DEVNET_N_CHAINS];
-    printf("demo: starting the devnet (three anvil nodes) in %s/devnet ...\n", ctx->home);
+    printf("demo: starting the devnet (four anvil nodes) in %s/devnet ...\n", ctx->home);
     fflush(stdout);
     if (devnet_up(&o, nodes, &e) < 0)
         return cli_fail(&e);

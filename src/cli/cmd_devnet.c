@@ -1,4 +1,4 @@
-/* cmd_devnet.c: `fusion devnet up|down|status`: the local three-chain devnet (anvil
+/* cmd_devnet.c: `fusion devnet up|down|status`: the local four-chain devnet (anvil
  * daemons with pid files in <home>/devnet/, contracts deployed and recorded in the desk).
  * See docs/demo.md. */
 #include "cli/cli.h"
@@ -13,7 +13,7 @@
 #include "devnet/devnet.h"
 
 static const char usage_text[] =
-    "usage: fusion devnet up [--ports A,B,C] | down | status   (--json for status)\n";
+    "usage: fusion devnet up [--ports A,B,C,D] | down | status   (--json for status)\n";
 
 /* up creates the desk; down needs one. */
 static int open_log(cli_ctx *ctx, bool create, err *e)
@@ -86,7 +86,7 @@ int cmd_devnet(cli_ctx *ctx, int argc, char **argv)
         if (n_pos)
             return cli_usage("devnet", "unknown argument '%s'", argv[2]);
         if (ports && devnet_parse_ports(ports, o.ports) < 0)
-            return cli_usage("devnet", "--ports wants three ports 1024..65535: A,B,C");
+            return cli_usage("devnet", "--ports wants four ports 1024..65535: A,B,C,D");
         if (open_log(ctx, true, &e) < 0 || devnet_up(&o, nodes, &e) < 0)
             return cli_fail(&e);
         for (size_t i = 0; i < DEVNET_N_CHAINS; i++)

@@ -628,7 +628,8 @@ static json_t *position_json(const risk_position *p)
     json_object_set_new(o, "units", json_string(units));
     json_object_set_new(o, "usd", jnum(p->usd));
     if (p->kind != RISK_POS_WALLET) {
-        json_object_set_new(o, "escrow", addr_json(&p->escrow));
+        if (p->kind != RISK_POS_BRIDGE_IN_FLIGHT)
+            json_object_set_new(o, "escrow", addr_json(&p->escrow));
         json_object_set_new(o, "counterparty", addr_json(&p->counterparty));
     }
     return o;

@@ -88,11 +88,11 @@
     X("tx", "check", "fusion tx check [--chain NAME] [--wait SECS]")                               \
     X("tx", "speedup", "fusion tx speedup ID [--wait SECS]")                                       \
     X("tx", "cancel", "fusion tx cancel ID [--wait SECS]")                                         \
-    X("devnet", "up", "fusion devnet up [--ports A,B,C]")                                          \
+    X("devnet", "up", "fusion devnet up [--ports A,B,C,D]")                                        \
     X("devnet", "down", "fusion devnet down")                                                      \
     X("devnet", "status", "fusion devnet status [--json]")                                         \
     X("demo", "",                                                                                  \
-      "fusion demo [--no-ui] [--duration N[s|m|h]] [--ports A,B,C] [--step-ms MS]\n"               \
+      "fusion demo [--no-ui] [--duration N[s|m|h]] [--ports A,B,C,D] [--step-ms MS]\n"             \
       "         [--start YYYY-MM-DD] [--keep-devnet]")                                             \
     X("xswap", "new",                                                                              \
       "fusion xswap new --x CHAIN --y CHAIN --initiator ADDR --counterparty ADDR\n"                \
@@ -100,6 +100,16 @@
     X("xswap", "respond", "fusion xswap respond ID [--gap SECS]   (the counterparty locks on Y)")  \
     X("xswap", "resume", "fusion xswap resume [ID]   (continue every unfinished swap)")            \
     X("xswap", "list", "fusion xswap list [--json]")                                               \
+    X("bridge", "quote", "fusion bridge quote --from CHAIN --to CHAIN --amount N [--asset USDC]")  \
+    X("bridge", "send",                                                                            \
+      "fusion bridge send --from CHAIN --to CHAIN --amount N --recipient ADDR|OPERATOR\n"          \
+      "         [--asset USDC] [--no-wait]")                                                       \
+    X("bridge", "resume", "fusion bridge resume [ID] [--no-wait]   (finish what is unfinished)")   \
+    X("bridge", "list", "fusion bridge list [--json]")                                             \
+    X("bridge", "show", "fusion bridge show ID [--json]")                                          \
+    X("bridge", "config", "fusion bridge config --attestation-url URL")                            \
+    X("bridge", "rebalance",                                                                       \
+      "fusion bridge rebalance --target CHAIN=PCT,... [--asset USDC] [--execute]")                 \
     X("entity", "add",                                                                             \
       "fusion entity add NAME --type individual|company --jurisdiction CC [--kyc STATE]\n"         \
       "         [--kyc-expires YYYY-MM-DD] [--tier N] [--risk low|medium|high]\n"                  \

@@ -212,8 +212,12 @@ static int desk_compliance_gate(void *ctx, const desk_gate_request *r, char *rea
     err_clear(&ge);
     /* A swap's lock or claim moves money from the payer to the payee of the lock: both are
      * screened, whoever signs (a refund returns money to whoever locked it). */
-    if (strncmp(r->action, "swap_", 5) == 0) {
-        if (strcmp(r->action, "swap_lock") != 0 && strcmp(r->action, "swap_claim") != 0)
+    /* A bridge's allowance and burn are screened against its recipient (the payee), so a
+     * refused recipient is refused before the first of them is signed; the mint delivers
+     * what is already burned and is not held back. */
+    if (strncmp(r->action, "swap_", 5) == 0 || strncmp(r->action, "bridge_", 7) == 0) {
+        if (strcmp(r->action, "swap_lock") != 0 && strcmp(r->action, "swap_claim") != 0 &&
+            strcmp(r->action, "bridge_allowance") != 0 && strcmp(r->action, "bridge_burn") != 0)
             return 0;
         compliance_actor a = {.home = d->home, .operator_name = d->op.name, .now = time(NULL)};
         compliance_action act = {.action = r->action, .chain_id = r->chain_id,
@@ -329,7 +333,9 @@ int desk_open(desk **out, const char *home, const char *operator_name, err *e)
         load_abi(&d->token_abi, "TestToken.json", e) < 0 ||
         load_abi(&d->feed_abi, "MockPriceFeed.json", e) < 0 ||
         load_abi(&d->htlc_abi, "HashedTimelock.json", e) < 0 ||
-        load_abi(&d->vault_abi, "CollateralVault.json", e) < 0 || load_policy(d, e) < 0)
+        load_abi(&d->vault_abi, "CollateralVault.json", e) < 0 ||
+        load_abi(&d->bridge_tm_abi, "TokenMessenger.json", e) < 0 ||
+        load_abi(&d->bridge_mt_abi, "MessageTransmitter.json", e) < 0 || load_policy(d, e) < 0)
         goto fail;
     /* Version 2 first: its custom errors are a superset; every selector names one function. */
     d->abis[0] = d->escrow2_abi;
@@ -339,6 +345,8 @@ int desk_open(desk **out, const char *home, const char *operator_name, err *e)
     d->abis[4] = d->token_abi;
     d->abis[5] = d->htlc_abi;
     d->abis[6] = d->vault_abi;
+    d->abis[7] = d->bridge_tm_abi;
+    d->abis[8] = d->bridge_mt_abi;
     desk_set_gate(d, desk_compliance_gate, d);
     *out = d;
     return 0;
@@ -364,6 +372,8 @@ void desk_free(desk **p)
     abi_json_free(&d->feed_abi);
     abi_json_free(&d->htlc_abi);
     abi_json_free(&d->vault_abi);
+    abi_json_free(&d->bridge_tm_abi);
+    abi_json_free(&d->bridge_mt_abi);
     policy_free(&d->pol);
     free(d);
     *p = NULL;

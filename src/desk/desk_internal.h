@@ -9,7 +9,7 @@
 #include "keystore/keystore.h"
 #include "rpc/rpc.h"
 
-#define DESK_N_ABIS 7
+#define DESK_N_ABIS 9
 #define DESK_MAX_FACTORIES 8
 #define DESK_PRICE_MAX_AGE 86400 /* seconds, when the feed has no max age of its own */
 
@@ -34,6 +34,7 @@ struct desk {
     abi_json *factory_abi, *escrow_abi, *token_abi, *feed_abi, *htlc_abi;
     abi_json *factory2_abi, *escrow2_abi; /* version 2 */
     abi_json *vault_abi;                  /* CollateralVault (credit facilities) */
+    abi_json *bridge_tm_abi, *bridge_mt_abi; /* CCTP-style bridge (src/bridge) */
     const abi_json *abis[DESK_N_ABIS];
     policy *pol;
     char policy_path[4200];

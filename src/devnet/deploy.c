@@ -1,13 +1,14 @@
 /* deploy.c: what `fusion devnet up` puts on each fresh chain — EscrowFactoryV2 (the one
  * the desk creates escrows with), EscrowFactory (version 1, which the demo's seeded trading
- * uses), HashedTimelock, three test tokens (USDC 6, WBTC 8, WETH 18 decimals) and six
- * Chainlink-style USD feeds (ETH, BTC, USDC, WETH, WBTC, POL; 8 decimals, starting at the
+ * uses), HashedTimelock, three test tokens (USDC 6, WBTC 8, WETH 18 decimals) and seven
+ * Chainlink-style USD feeds (ETH, BTC, USDC, WETH, WBTC, POL, AVAX; 8 decimals, starting at the
  * last real close of data/prices) — deployed by transactions fusion signs with the deployer key
  * (anvil dev key #0, imported into the desk key store), and recorded in the desk: chain, endpoint,
  * contracts (kinds factory/htlc/token/feed), tokens and price_feeds (the risk service's table:
  * which asset each feed prices). A CollateralVault (docs/credit.md) for the credit facilities,
  * approved 2 of 2 by the demo's approvers (anvil dev keys #2 and #3), is deployed too; its
- * address is the desk setting credit_vault:CHAIN_ID (`credit facility add --vault`). */
+ * address is the desk setting credit_vault:CHAIN_ID (`credit facility add --vault`); then the
+ * CCTP-style bridge contracts (cctp.c). */
 #include "devnet/devnet_priv.h"
 
 #include <stdio.h>
@@ -292,6 +293,10 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
         if (d[i].kind == STORE_CONTRACT_FEED &&
             observe_feed(db, rpc, sp->chain_id, &d[i].address, e) < 0)
             return err_prefix(e, "%s", sp->name);
+    for (size_t i = 0; i < nd_; i++)
+        if (d[i].kind == STORE_CONTRACT_TOKEN && d[i].index == 0 &&
+            devnet_cctp_deploy(db, rpc, &snd, sp, &d[i].address, e) < 0)
+            return -1;
     LOG_I("devnet", "%s: deployed %zu contracts", sp->name, nd_);
     return 0;
 fail:

@@ -383,7 +383,7 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
         if (!port_free(port))
             return err_set(e, ERR_STATE,
                            "port %u for %s is taken by another program: free it "
-                           "or choose other ports (--ports A,B,C)",
+                           "or choose other ports (--ports A,B,C,D)",
                            port, devnet_chain(i)->name);
         if (!have_anvil) {
             if (devnet_find_anvil(anvil, sizeof anvil, e) < 0)
@@ -423,7 +423,7 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
         if (nodes[i].started_now && !listens_on(nodes[i].pid, nodes[i].port))
             return err_set(e, ERR_STATE,
                            "port %u for %s was taken by another program while anvil started: "
-                           "free it or choose other ports (--ports A,B,C)",
+                           "free it or choose other ports (--ports A,B,C,D)",
                            nodes[i].port, devnet_chain(i)->name);
         if (nodes[i].reported_chain_id != devnet_chain(i)->chain_id)
             return err_set(e, ERR_STATE, "port %u answers as chain %llu, not %llu: another node?",

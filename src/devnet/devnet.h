@@ -1,5 +1,5 @@
-/* devnet.h: a local multi-chain devnet for demos and tests. Three anvil nodes stand for
- * Ethereum, Arbitrum and Polygon (distinct chain ids, names, ports, 1 s blocks), run as
+/* devnet.h: a local multi-chain devnet for demos and tests. Four anvil nodes stand for
+ * Ethereum, Arbitrum, Polygon and Avalanche's C-Chain (distinct chain ids, names, ports, 1 s blocks), run as
  * daemons with pid files and logs in <home>/devnet/; fusion deploys the contracts of
  * data/contracts with transactions it builds and signs itself (deployer: anvil's
  * well-known dev key #0 in the desk key store) and records every address in the desk.
@@ -22,7 +22,7 @@
 #include "store/store.h"
 
 #define DEVNET_WUR FUSION_WUR /* base/attr.h */
-#define DEVNET_N_CHAINS 3
+#define DEVNET_N_CHAINS 4
 #define DEVNET_PORT_BASE 18545
 /* The documented passphrase of the demo's keys (they are anvil's public dev keys). */
 #define DEVNET_DEMO_PASSPHRASE "fusion-demo"
@@ -43,15 +43,22 @@ typedef struct devnet_chain_spec {
     const char *stands_for; /* "Ethereum" */
     uint64_t chain_id;
     const char *native_symbol;
+    uint32_t cctp_domain; /* the real network's CCTP domain (data/bridges/networks.csv) */
 } devnet_chain_spec;
 
-/* The three chains, index 0..DEVNET_N_CHAINS-1. */
+/* The four chains, index 0..DEVNET_N_CHAINS-1. */
 const devnet_chain_spec *devnet_chain(size_t i);
+/* The chain of this id, or NULL. */
+const devnet_chain_spec *devnet_chain_by_id(uint64_t chain_id);
+/* The anvil dev key that signs the devnet's CCTP-style attestations (tools/attester.py). */
+#define DEVNET_ATTESTER_KEY 8
+/* Its address. */
+int devnet_attester(addr *out) DEVNET_WUR;
 
 /* The USD price feeds deployed on every chain, by asset: ETH, BTC, USDC, and for the
- * wrapped tokens and Polygon's native coin WETH, WBTC, POL, so that every asset of the
+ * wrapped tokens and the native coins of Polygon and Avalanche WETH, WBTC, POL, AVAX, so that every asset of the
  * devnet has a feed of its own. */
-#define DEVNET_N_FEEDS 6
+#define DEVNET_N_FEEDS 7
 const char *devnet_feed_asset(size_t i);
 /* The price history (data/prices/yf_<SERIES>-USD_1d.csv) that drives the feed of an
  * asset: WETH follows ETH, WBTC follows BTC, POL follows MATIC; NULL for an asset
@@ -87,7 +94,7 @@ int devnet_find_anvil(char *out, size_t cap, err *e) DEVNET_WUR;
  * <exe dir>/../share/fusion/REL (the risk service's look-up, risk_data_file). */
 int devnet_data_path(char *out, size_t cap, const char *rel, err *e) DEVNET_WUR;
 
-/* Parses "A,B,C": three ports 1024..65535, one per chain; -1 when malformed. */
+/* Parses "A,B,C,D": four ports 1024..65535, one per chain; -1 when malformed. */
 int devnet_parse_ports(const char *s, unsigned ports[DEVNET_N_CHAINS]);
 /* Starts the nodes that are not running (refusing ports taken by something else), waits
  * until each answers, imports the deployer key, deploys contracts, tokens and feeds on

@@ -8,6 +8,11 @@
  * chains, endpoints, contracts, tokens and feeds in the desk (deploy.c). */
 int devnet_deploy_all(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS], err *e) DEVNET_WUR;
 
+/* Deploys and links the CCTP-style MessageTransmitter and TokenMessenger on a chain whose
+ * USDC is usdc, and records them in bridge_cctp (cctp.c). */
+int devnet_cctp_deploy(store *db, rpc_client *rpc, devnet_sender *snd,
+                       const devnet_chain_spec *sp, const addr *usdc, err *e) DEVNET_WUR;
+
 /* Imports anvil dev key i under the demo passphrase (interactive KDF: the key is public)
  * unless the key store has it; *imported says whether it was new. */
 int devnet_dev_import(keystore *ks, size_t i, const char *label, addr *out, bool *imported,

@@ -1,5 +1,5 @@
 /* driver.c: the demo's market driver. Every step (default 2 s) replays the
- * next day of real daily closes (data/prices: ETH, BTC, USDC, MATIC) into the USD feeds of
+ * next day of real daily closes (data/prices: ETH, BTC, USDC, MATIC, AVAX) into the USD feeds of
  * every devnet chain, and moves a scripted escrow flow on: a market maker (another firm,
  * DEVNET_MARKET_KEY in its own key store, never the desk's trader) creates escrows through
  * the factory (deterministic address, so token approval and funding follow in the same
@@ -25,8 +25,8 @@
 #include "base/log.h"
 
 /* the price histories replayed; the first one's dates set the pace */
-#define N_ASSETS 4
-static const char *const assets[N_ASSETS] = {"ETH", "BTC", "USDC", "MATIC"};
+#define N_ASSETS 5
+static const char *const assets[N_ASSETS] = {"ETH", "BTC", "USDC", "MATIC", "AVAX"};
 
 /* The script: payee by counterparty label, whole USDC, and whether it is settled. */
 static const struct flow {

@@ -1,4 +1,4 @@
-/* fixed.c: the devnet's fixed data: its three chains, the price feeds and the price
+/* fixed.c: the devnet's fixed data: its four chains, the price feeds and the price
  * series behind them, anvil's published dev keys, and where the shipped data files are.
  * A leaf of src/devnet: the node daemons (devnet.c), deployments (deploy.c), contract
  * artifacts (contracts.c) and price series (prices.c) all read it. */
@@ -9,12 +9,14 @@
 #include "risk/service.h"
 
 /* Chain ids: 31337 is anvil's own default (Ethereum stand-in), 412346 is the id of
- * Arbitrum's local nitro dev node, 1337 the usual local-dev id (Polygon stand-in). None
+ * Arbitrum's local nitro dev node, 1337 the usual local-dev id (Polygon stand-in), 43112
+ * the C-Chain id of avalanchego's local network (Avalanche stand-in). None
  * is a public network's id, so a devnet key can never sign for a real chain. */
 static const devnet_chain_spec chains[DEVNET_N_CHAINS] = {
-    {"devnet-eth", "Ethereum", 31337, "ETH"},
-    {"devnet-arb", "Arbitrum", 412346, "ETH"},
-    {"devnet-pol", "Polygon", 1337, "POL"},
+    {"devnet-eth", "Ethereum", 31337, "ETH", 0},
+    {"devnet-arb", "Arbitrum", 412346, "ETH", 3},
+    {"devnet-pol", "Polygon", 1337, "POL", 7},
+    {"devnet-avax", "Avalanche C-Chain", 43112, "AVAX", 1},
 };
 
 const devnet_chain_spec *devnet_chain(size_t i)
@@ -26,7 +28,7 @@ static const struct {
     const char *asset, *series;
 } feeds[DEVNET_N_FEEDS] = {
     {"ETH", "ETH"},  {"BTC", "BTC"},  {"USDC", "USDC"},
-    {"WETH", "ETH"}, {"WBTC", "BTC"}, {"POL", "MATIC"},
+    {"WETH", "ETH"}, {"WBTC", "BTC"}, {"POL", "MATIC"}, {"AVAX", "AVAX"},
 };
 
 const char *devnet_feed_asset(size_t i)

@@ -16,9 +16,11 @@
 bool risk_chain_is_devnet(uint64_t chain_id)
 {
     /* The ids of `fusion devnet up`'s chains (src/devnet): anvil's and Hardhat's default
-     * 31337, geth --dev's 1337, Arbitrum's local devnode 412346. No public network uses
+     * 31337, geth --dev's 1337, Arbitrum's local devnode 412346,
+     * avalanchego's local C-Chain 43112. No public network uses
      * them. */
-    return chain_id == 31337 || chain_id == 1337 || chain_id == 412346;
+    return chain_id == 31337 || chain_id == 1337 || chain_id == 412346 ||
+           chain_id == 43112;
 }
 
 bool risk_code_matches_artifact(const uint8_t *code, size_t len, const uint8_t *art,

@@ -32,6 +32,7 @@ const char *risk_pos_kind_str(risk_pos_kind k)
     case RISK_POS_WALLET: return "wallet";
     case RISK_POS_ESCROW_LOCKED: return "escrow_locked";
     case RISK_POS_ESCROW_INCOMING: return "escrow_incoming";
+    case RISK_POS_BRIDGE_IN_FLIGHT: return "bridge_in_flight";
     }
     return "?";
 }
@@ -652,6 +653,49 @@ static int escrow_positions(refresh *r, store *db, const store_chain *chains, si
         }
     }
     free(xs);
+    return rc;
+}
+
+/* Bridge transfers between desk accounts that are burned and not yet seen minted. */
+static int bridge_positions(refresh *r, store *db, const store_chain *chains, size_t n_chains,
+                            err *e)
+{
+    risk_snapshot *s = r->snap;
+    store_bridge *bs = NULL;
+    size_t n = 0;
+    if (store_bridge_list(db, &bs, &n, e) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const store_bridge *b = &bs[i];
+        bool burned = b->has_message; /* the burn's message was read: it is mined */
+        bool open = strcmp(b->state, "sent") == 0 || strcmp(b->state, "attested") == 0;
+        if (!burned || !open || !is_account(s, &b->sender) || !is_account(s, &b->recipient))
+            continue;
+        risk_position p;
+        memset(&p, 0, sizeof p);
+        p.kind = RISK_POS_BRIDGE_IN_FLIGHT;
+        p.chain_id = b->dst_chain;
+        p.usd = NAN;
+        p.amount = b->amount;
+        p.account = b->recipient;
+        p.counterparty = b->sender;
+        p.token = b->token_dst;
+        for (size_t c = 0; c < n_chains; c++)
+            if (chains[c].chain_id == b->dst_chain)
+                snprintf(p.chain, sizeof p.chain, "%s", chains[c].name);
+        char a[ADDR_STR_MAX];
+        addr_to_lower(a, &b->token_dst);
+        snprintf(p.asset, sizeof p.asset, "%.10s", a); /* unknown token: unpriced */
+        for (size_t t = 0; t < r->n_tokens; t++)
+            if (r->tokens[t].chain_id == b->dst_chain &&
+                addr_equal(&r->tokens[t].address, &b->token_dst)) {
+                snprintf(p.asset, sizeof p.asset, "%s", r->tokens[t].symbol);
+                p.decimals = r->tokens[t].decimals;
+            }
+        rc = add_position(r, &p, e);
+    }
+    free(bs);
     return rc;
 }
 
@@ -1372,7 +1416,8 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
         if (read_chain(&r, db, &chains[c], cs, e) < 0 || check_sync(&r, db, &chains[c], cs, e) < 0)
             goto out;
     }
-    if (escrow_positions(&r, db, chains, n_chains, e) < 0 || value_positions(&r, e) < 0)
+    if (escrow_positions(&r, db, chains, n_chains, e) < 0 ||
+        bridge_positions(&r, db, chains, n_chains, e) < 0 || value_positions(&r, e) < 0)
         goto out;
     pr = risk_prices_new();
     if (!pr) {

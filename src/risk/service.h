@@ -48,7 +48,15 @@ int risk_limits_parse(const char *path, const char *text, size_t len, risk_limit
 
 /* ---- the snapshot ---------------------------------------------------------------------- */
 
-typedef enum { RISK_POS_WALLET, RISK_POS_ESCROW_LOCKED, RISK_POS_ESCROW_INCOMING } risk_pos_kind;
+/* BRIDGE_IN_FLIGHT: a bridge transfer between desk accounts whose burn is mined and whose
+ * mint the desk has not seen: the value is on neither chain's balances, so it is counted
+ * once, here, on the destination chain (docs/bridges.md). */
+typedef enum {
+    RISK_POS_WALLET,
+    RISK_POS_ESCROW_LOCKED,
+    RISK_POS_ESCROW_INCOMING,
+    RISK_POS_BRIDGE_IN_FLIGHT
+} risk_pos_kind;
 const char *risk_pos_kind_str(risk_pos_kind k);
 
 typedef struct risk_position {

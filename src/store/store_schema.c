@@ -718,6 +718,36 @@ static const char step_credit[] =
     "  plan TEXT"
     ");";
 
+/* bridges (src/bridge, docs/bridges.md): per chain, the CCTP-style contracts and domain the
+ * desk bridges USDC through; per transfer, its two legs, the message and attestation, and
+ * the signed transaction in flight, so `fusion bridge resume` completes it exactly once. */
+static const char step_bridges[] =
+    "CREATE TABLE bridge_cctp ("
+    "  chain_id INTEGER PRIMARY KEY REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  domain INTEGER NOT NULL,"
+    "  token_messenger TEXT NOT NULL, message_transmitter TEXT NOT NULL, usdc TEXT NOT NULL,"
+    "  attestation_url TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE TABLE bridge_transfers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  protocol TEXT NOT NULL CHECK (protocol IN ('cctp')),"
+    "  state TEXT NOT NULL"
+    "    CHECK (state IN ('new', 'sent', 'attested', 'delivered', 'failed', 'expired')),"
+    "  src_chain INTEGER NOT NULL, dst_chain INTEGER NOT NULL,"
+    "  src_domain INTEGER NOT NULL, dst_domain INTEGER NOT NULL,"
+    "  sender TEXT NOT NULL, recipient TEXT NOT NULL,"
+    "  token_src TEXT NOT NULL, token_dst TEXT NOT NULL,"
+    "  amount TEXT NOT NULL, fee TEXT NOT NULL DEFAULT '0',"
+    "  operator TEXT NOT NULL,"
+    "  burn_tx TEXT, burn_block INTEGER NOT NULL DEFAULT 0,"
+    "  message BLOB, message_hash TEXT, attestation BLOB,"
+    "  mint_tx TEXT, mint_block INTEGER NOT NULL DEFAULT 0,"
+    "  pending_action TEXT, pending_chain INTEGER NOT NULL DEFAULT 0,"
+    "  pending_hash TEXT, pending_raw BLOB,"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL"
+    ");";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -739,6 +769,7 @@ const char *const store_schema_steps[] = {
     step_lists,
     step_api,
     step_credit,
+    step_bridges,
 };
 
 const int store_schema_audit_head_version = 12;

@@ -196,8 +196,30 @@ def main():
         refused("entity add --type twice", r, 2, "'--type' given twice")
         r = run(home, "xswap", "respond", "1", "--gap", "600", "--gap", "1")
         refused("xswap respond --gap twice", r, 2, "'--gap' given twice")
-        r = run(home, "devnet", "up", "--ports", "20001,20002,20003", "--ports=1,2,3")
+        r = run(home, "devnet", "up", "--ports", "20001,20002,20003,20004", "--ports=1,2,3,4")
         refused("devnet up --ports twice", r, 2, "'--ports' given twice")
+        # bridge: usage errors are refused before the desk is opened
+        send = ["bridge", "send", "--from", "devnet-eth", "--to", "devnet-avax"]
+        r = run(home, *send, "--amount", "1", "--recipient", "alice", "--amount", "2")
+        refused("bridge send --amount twice", r, 2, "'--amount' given twice")
+        r = run(home, *send, "--amount", "1")
+        refused("bridge send without --recipient", r, 2, "--recipient")
+        r = run(home, "bridge", "quote", "--from", "devnet-eth", "--amount", "1", "--recipient",
+                "alice")
+        refused("bridge quote --recipient", r, 2, "unknown option '--recipient'")
+        r = run(home, "bridge")
+        refused("bridge without an action", r, 2, "missing action")
+        r = run(home, "bridge", "mint")
+        refused("bridge unknown action", r, 2, "unknown action 'mint'")
+        r = run(home, "bridge", "resume", "x1")
+        refused("bridge resume x1", r, 2, "at most one transfer id")
+        r = run(home, "bridge", "show")
+        refused("bridge show without an id", r, 2, "one transfer id")
+        r = run(home, "bridge", "config", "--attestation-url", "file:///etc/passwd")
+        refused("bridge config file: URL", r, 2, "http:// or https://")
+        r = run(home, "bridge", "list")
+        check("bridge list without a desk", r.returncode == 1 and len(r.stderr.splitlines()) == 1
+              and not os.path.exists(os.path.join(home, "desk.db")), r)
         # The global options: the same rules (getopt_long let the last --operator win and
         # took --op for --operator).
         r = run(home, "--operator", "bob", "--operator", "alice", "version")

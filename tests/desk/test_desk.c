@@ -283,6 +283,8 @@ static void test_mock_feed_recognised(void **state)
     assert_false(risk_code_matches_artifact(art, sizeof art - 1, art, sizeof art));
     assert_false(risk_code_matches_artifact(NULL, 0, NULL, 0));
     assert_true(risk_chain_is_devnet(31337));
+    assert_true(risk_chain_is_devnet(43112)); /* the Avalanche stand-in */
+    assert_false(risk_chain_is_devnet(43114)); /* Avalanche C-Chain mainnet */
     assert_false(risk_chain_is_devnet(1));
     assert_false(risk_chain_is_devnet(4242));
 }

@@ -20,7 +20,7 @@ import tempfile
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from devnet_lib import check, free_ports, fusion, report  # noqa: E402
+from devnet_lib import N_CHAINS, check, free_ports, fusion, report  # noqa: E402
 
 NORTHWIND = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"  # data/demo: KYC verified
 ADDR = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -58,7 +58,7 @@ def as_json(home, *args):
 
 def main():
     home = tempfile.mkdtemp(prefix="fusion-json-form-")
-    ports = free_ports(3)
+    ports = free_ports(N_CHAINS)
     try:
         run(home, ",".join(map(str, ports)))
     finally:

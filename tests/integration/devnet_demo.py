@@ -25,7 +25,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from devnet_lib import (FUSION, ROOT, ENV, anvils_on, cast, check, failures, free_ports,  # noqa: E402
+from devnet_lib import (N_CHAINS, FUSION, ROOT, ENV, anvils_on, cast, check, failures, free_ports,  # noqa: E402
                         fusion, report)
 
 SANCTIONED = "0x01e2919679362dfbc9ee1644ba9c6da6d6245bb1"
@@ -46,7 +46,7 @@ def closes_8(asset):
 
 def main():
     home = tempfile.mkdtemp(prefix="fusion-demo-")
-    ports = free_ports(3)
+    ports = free_ports(N_CHAINS)
     done = False
     try:
         run(home, ports)
@@ -56,7 +56,7 @@ def main():
             show_warnings(home)
         fusion(home, "devnet", "down", rc=None)
         check(not anvils_on(ports), "no anvil left on our ports")
-    killed(tempfile.mkdtemp(prefix="fusion-demo-kill-"), free_ports(3))
+    killed(tempfile.mkdtemp(prefix="fusion-demo-kill-"), free_ports(N_CHAINS))
     return report()
 
 
@@ -89,7 +89,7 @@ def run(home, ports):
     urls = dict(db.execute("SELECT chain_id, url FROM rpc_endpoints"))
     # feeds moved: more than one round, and the answer is one of the real closes
     series = {"ETH": "ETH", "BTC": "BTC", "USDC": "USDC", "WETH": "ETH", "WBTC": "BTC",
-              "POL": "MATIC"}
+              "POL": "MATIC", "AVAX": "AVAX"}
     closes = {a: closes_8(s) for a, s in series.items()}
     for chain_id, address, asset in db.execute("SELECT chain_id, address, asset FROM "
                                                "price_feeds"):
@@ -136,11 +136,11 @@ def run(home, ports):
 
     # a second run reuses the running devnet and the desk
     p = fusion(home, "demo", "--no-ui", "--duration", "3s", "--ports", port_arg)
-    check(p.stdout.count("already running") == 3, "second demo reuses the nodes")
+    check(p.stdout.count("already running") == N_CHAINS, "second demo reuses the nodes")
     check("0 new; 0 new in the desk), 0 token mints" in p.stdout,
           "second demo adds no keys, operators and mints: %r" % p.stdout)
     check("0 new, 0 new address links" in p.stdout, "second demo adds no entities or links")
-    check(len(anvils_on(ports)) == 3, "the demo leaves a devnet it did not start running")
+    check(len(anvils_on(ports)) == N_CHAINS, "the demo leaves a devnet it did not start running")
 
 
 def seeded(db, urls):
@@ -288,7 +288,7 @@ def killed(home, ports):
         for line in proc.stdout:
             if "market driver running" in line:
                 break
-        check(len(anvils_on(ports)) == 3, "demo started three anvils")
+        check(len(anvils_on(ports)) == N_CHAINS, "demo started four anvils")
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         for _ in range(100):

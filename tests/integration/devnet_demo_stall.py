@@ -20,7 +20,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from devnet_lib import ENV, FUSION, cast, check, free_ports, fusion, report  # noqa: E402
+from devnet_lib import N_CHAINS, ENV, FUSION, cast, check, free_ports, fusion, report  # noqa: E402
 
 STOPPED = "devnet-pol"
 STEP_MS = 500
@@ -45,7 +45,7 @@ def wait_moved(url, feeds, base, k):
 
 def main():
     home = tempfile.mkdtemp(prefix="fusion-demo-stall-")
-    ports = free_ports(3)
+    ports = free_ports(N_CHAINS)
     try:
         run(home, ports)
     finally:

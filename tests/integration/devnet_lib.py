@@ -30,6 +30,10 @@ def report():
     return 0
 
 
+# The devnet's chains (src/devnet/fixed.c): eth, arb, pol, avax.
+N_CHAINS = 4
+
+
 def free_ports(n):
     socks = [socket.socket() for _ in range(n)]
     for s in socks:

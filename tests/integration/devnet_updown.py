@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """devnet_updown.py: `fusion devnet up|status|down` against real anvil nodes.
 
-Brings the three-chain devnet up on free ports in a temporary desk home, then checks it
+Brings the four-chain devnet up on free ports in a temporary desk home, then checks it
 independently of fusion: the nodes answer with their chain ids (cast), every recorded
 contract has code (cast code), tokens and feeds answer (cast call decimals / symbol /
 latestRoundData; the feeds' answers against the last close of data/prices computed here
@@ -20,7 +20,7 @@ import tempfile
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from devnet_lib import (CAST, ROOT, anvils_on, cast, check, free_ports, fusion,  # noqa: E402
+from devnet_lib import (N_CHAINS, CAST, ROOT, anvils_on, cast, check, free_ports, fusion,  # noqa: E402
                         report)
 
 DEPLOYER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"  # anvil dev account #0
@@ -28,7 +28,7 @@ DEPLOYER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"  # anvil dev account #0
 
 # which price history drives each feed (docs/demo.md): wrapped tokens follow their coin
 SERIES = {"ETH": "ETH", "BTC": "BTC", "USDC": "USDC", "WETH": "ETH", "WBTC": "BTC",
-          "POL": "MATIC"}
+          "POL": "MATIC", "AVAX": "AVAX"}
 
 
 def last_close_8(asset):
@@ -42,7 +42,7 @@ def last_close_8(asset):
 
 def main():
     home = tempfile.mkdtemp(prefix="fusion-devnet-")
-    ports = free_ports(3)
+    ports = free_ports(N_CHAINS)
     port_arg = ",".join(map(str, ports))
     try:
         run(home, ports, port_arg)
@@ -56,10 +56,10 @@ def main():
 def run(home, ports, port_arg):
     p = fusion(home, "devnet", "up", "--ports", port_arg)
     print(p.stdout, end="")
-    check(p.stdout.count("started on") == 3, "three nodes started: %r" % p.stdout)
+    check(p.stdout.count("started on") == N_CHAINS, "four nodes started: %r" % p.stdout)
 
     st = json.loads(fusion(home, "--json", "devnet", "status").stdout)
-    check(len(st) == 3, "status lists three nodes")
+    check(len(st) == N_CHAINS, "status lists four nodes")
     ids = set()
     for n, port in zip(st, ports):
         check(n["healthy"] and n["running"] and n["answering"], "%s healthy" % n["name"])
@@ -68,14 +68,14 @@ def run(home, ports, port_arg):
         check(real == n["chain_id"], "%s answers as chain %d (cast: %d)" % (n["name"],
                                                                          n["chain_id"], real))
         ids.add(real)
-    check(len(ids) == 3, "three distinct chain ids: %s" % ids)
+    check(len(ids) == N_CHAINS, "four distinct chain ids: %s" % ids)
     pids_before = sorted(n["pid"] for n in st)
-    check(sorted(anvils_on(ports)) == pids_before, "exactly our three anvils run")
+    check(sorted(anvils_on(ports)) == pids_before, "exactly our four anvils run")
 
     db = sqlite3.connect(os.path.join(home, "desk.db"))
     chains = db.execute("SELECT c.chain_id, c.name, e.url FROM chains c JOIN rpc_endpoints e"
                         " USING (chain_id) ORDER BY c.chain_id").fetchall()
-    check(len(chains) == 3, "three chains recorded with endpoints")
+    check(len(chains) == N_CHAINS, "four chains recorded with endpoints")
     want_tokens = {"USDC": 6, "WBTC": 8, "WETH": 18}
     for chain_id, name, url in chains:
         kinds = {}
@@ -84,7 +84,7 @@ def run(home, ports, port_arg):
             kinds[kind] = kinds.get(kind, 0) + 1
             code = cast("code", "--rpc-url", url, address)
             check(len(code) > 2, "%s %s %s has code" % (name, kind, address))
-        check(kinds == {"factory": 2, "htlc": 1, "token": 3, "feed": 6},
+        check(kinds == {"factory": 2, "htlc": 1, "token": 3, "feed": 7},
               "%s contracts by kind: %s" % (name, kinds))
         # EscrowFactoryV2 (new escrows) beside version 1 (the demo's seeded trading).
         versions = {}
@@ -131,12 +131,12 @@ def run(home, ports, port_arg):
             check(answer == last_close_8(asset), "%s %s answer %d == last close %d" %
                   (name, asset, answer, last_close_8(asset)))
         nonce = int(cast("nonce", "--rpc-url", url, DEPLOYER))
-        check(nonce == 13, "%s: deployer sent the 13 deployments (nonce %d)" % (name, nonce))
+        check(nonce == 24, "%s: deployer sent the 13 deployments (the vault included) and the bridge set-up (2 contracts, 8 calls) (nonce %d)" % (name, nonce))
     db.close()
 
     # idempotent: a second up starts nothing and deploys nothing
     p = fusion(home, "devnet", "up", "--ports", port_arg)
-    check(p.stdout.count("already running") == 3 and "deployed" not in p.stdout,
+    check(p.stdout.count("already running") == N_CHAINS and "deployed" not in p.stdout,
           "second up reuses the nodes: %r" % p.stdout)
     check(sorted(anvils_on(ports)) == pids_before, "no duplicate anvil after a second up")
 
@@ -146,9 +146,9 @@ def run(home, ports, port_arg):
     busy.bind(("127.0.0.1", 0))
     busy.listen(1)
     bport = busy.getsockname()[1]
-    fp = free_ports(2)
-    # the taken port is the last one: the two nodes started before it must be stopped again
-    p = fusion(other, "devnet", "up", "--ports", "%d,%d,%d" % (fp[0], fp[1], bport),
+    fp = free_ports(N_CHAINS - 1)
+    # the taken port is the last one: the three nodes started before it must be stopped again
+    p = fusion(other, "devnet", "up", "--ports", ",".join(map(str, fp + [bport])),
                rc=None)
     busy.close()
     check(p.returncode == 1 and "taken" in p.stderr, "taken port refused: %d %r" %
@@ -157,7 +157,7 @@ def run(home, ports, port_arg):
     fusion(other, "devnet", "down", rc=None)
 
     p = fusion(home, "devnet", "down")
-    check("3 nodes stopped" in p.stdout, "down stopped three nodes: %r" % p.stdout)
+    check("%d nodes stopped" % N_CHAINS in p.stdout, "down stopped four nodes: %r" % p.stdout)
     check(not anvils_on(ports), "no anvil on our ports after down")
     check(not [f for f in os.listdir(os.path.join(home, "devnet")) if f.endswith(".pid")],
           "pid files removed")

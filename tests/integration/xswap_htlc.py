@@ -62,7 +62,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from devnet_lib import (ENV, FUSION, cast, check, free_ports, fusion,  # noqa: E402
+from devnet_lib import (N_CHAINS, ENV, FUSION, cast, check, free_ports, fusion,  # noqa: E402
                         report)
 
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil dev key #1, "alice (trader)"
@@ -677,7 +677,7 @@ def main():
     with open(PASSFILE, "w") as f:
         f.write("fusion-demo\n")  # the passphrase the demo seed gives its dev keys
     os.chmod(PASSFILE, 0o600)
-    ports = ",".join(map(str, free_ports(3)))
+    ports = ",".join(map(str, free_ports(N_CHAINS)))
     try:
         # the demo's seed imports alice's and bob's keys and gives alice test tokens
         fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports, "--keep-devnet")

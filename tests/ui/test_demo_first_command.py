@@ -3,7 +3,7 @@
 
 `scripts/run` builds and then execs `fusion demo` with tools/bin on PATH and a desk home;
 this test runs that same `fusion demo` (the built binary, FUSION_TOOLS and PATH as
-scripts/run sets them, a temporary desk home, three loopback ports picked free here)
+scripts/run sets them, a temporary desk home, four loopback ports picked free here)
 inside tmux, and checks through capture-pane that within the issue's 30 s acceptance
 deadline (a timeout, not a measurement) the Dashboard shows:
   - moving prices: two captures differ in a Price USD cell of the same asset and chain;
@@ -23,7 +23,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
 sys.path.insert(0, os.path.join(tmuxh.FUSION_ROOT, "tests", "integration"))
-from devnet_lib import TOOLS, anvils_on, free_ports  # noqa: E402
+from devnet_lib import N_CHAINS, TOOLS, anvils_on, free_ports  # noqa: E402
 
 DEADLINE_S = 30  # the acceptance deadline for the first screen with live data
 
@@ -46,8 +46,9 @@ def cases_open(text):
 
 
 def main():
-    ports = free_ports(3)
-    t = tmuxh.Tmux("demo-first", cols=120, rows=40)
+    ports = free_ports(N_CHAINS)
+    # rows: the Dashboard lists four chains of positions before the escrow rows
+    t = tmuxh.Tmux("demo-first", cols=120, rows=50)
     env = {"FUSION_TOOLS": TOOLS,
            "PATH": TOOLS + os.pathsep + os.environ.get("PATH", "")}
     try:
@@ -72,11 +73,11 @@ def main():
                 % (DEADLINE_S, seen))
         t.check(escrow, "the Dashboard shows funds in escrow within %d s" % DEADLINE_S)
         t.check(cases, "the Dashboard counts open cases within %d s" % DEADLINE_S)
-        t.check(len(anvils_on(ports)) == 3, "three anvil nodes run while the UI is open")
+        t.check(len(anvils_on(ports)) == N_CHAINS, "four anvil nodes run while the UI is open")
         t.send("q")  # quitting stops the demo's chains: it asks first
         t.wait_for(lambda s: "Quitting stops the demo's chains" in s and "[ y Quit ]" in s,
                    "the quit question")
-        t.check(len(anvils_on(ports)) == 3, "the chains still run while it asks")
+        t.check(len(anvils_on(ports)) == N_CHAINS, "the chains still run while it asks")
         t.send("n")
         t.wait_gone("Quitting stops", "n keeps the demo running")
         t.send("q")

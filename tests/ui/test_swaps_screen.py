@@ -19,7 +19,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
 sys.path.insert(0, os.path.join(tmuxh.FUSION_ROOT, "tests", "integration"))
-from devnet_lib import TOOLS, anvils_on, cast, free_ports  # noqa: E402
+from devnet_lib import N_CHAINS, TOOLS, anvils_on, cast, free_ports  # noqa: E402
 
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil dev key #1, "alice (trader)"
 BOB = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"    # anvil dev key #2, "bob (approver)"
@@ -44,7 +44,7 @@ def row_of(text, sid):
 
 
 def main():
-    ports = free_ports(3)
+    ports = free_ports(N_CHAINS)
     t = tmuxh.Tmux("swaps", cols=160, rows=30)
     home = t.home
     try:

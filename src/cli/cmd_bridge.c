@@ -1,0 +1,439 @@
+/* cmd_bridge.c: `fusion bridge quote|send|list|show|resume|config|rebalance`: moving the desk's own
+ * USDC between chains (src/bridge, docs/bridges.md). A send is a desk action: policy
+ * (actions bridge_allowance, bridge_burn, bridge_mint), the compliance gate on the
+ * recipient before anything is signed, the pre-sign summary naming both chains, the
+ * recipient, amount, fee and expected arrival, confirmation (y or --yes), outbound record. */
+#include "cli/cli.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/amount.h"
+#include "base/log.h"
+#include "bridge/bridge.h"
+#include "cli/opts.h"
+#include "desk/escrow_input.h"
+#include "store/store.h"
+
+static void say_line(void *ctx, const char *line)
+{
+    FILE *f = ctx;
+    fprintf(f, "%s\n", line);
+    fflush(f);
+}
+
+static int env_init(cli_ctx *ctx, bridge_env *env, bool no_wait, err *e)
+{
+    memset(env, 0, sizeof *env);
+    if (cli_home_existing(ctx, e) < 0)
+        return -1;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
+    if (log_open(path, e) < 0)
+        return -1;
+    env->home = ctx->home;
+    env->operator_name = ctx->operator_name;
+    env->wire = cli_desk_wire;
+    env->wire_ctx = ctx;
+    env->no_wait = no_wait;
+    env->attest_wait_s = 60;
+    env->say = say_line;
+    env->say_ctx = ctx->json ? stderr : stdout;
+    return 0;
+}
+
+static int parse_id(const char *s, int64_t *out)
+{
+    if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 18)
+        return -1;
+    *out = strtoll(s, NULL, 10);
+    return *out > 0 ? 0 : -1;
+}
+
+static void print_quote(const cli_ctx *ctx, const bridge_quote *q)
+{
+    char amt[AMOUNT_STR_MAX], fee[AMOUNT_STR_MAX];
+    amount_format(amt, &q->amount, q->decimals);
+    amount_format(fee, &q->fee, q->decimals);
+    if (ctx->json) {
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:I, s:I}", "protocol",
+                              q->protocol, "src_chain", q->src_name, "dst_chain", q->dst_name,
+                              "src_domain", (json_int_t)q->src_domain, "dst_domain",
+                              (json_int_t)q->dst_domain, "amount", amt, "fee", fee,
+                              "confirmations", (json_int_t)q->src_confirmations,
+                              "expected_arrival_s", (json_int_t)q->expected_s);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(o);
+        return;
+    }
+    printf("route: %s, %s (domain %u) -> %s (domain %u)\n", q->protocol, q->src_name,
+           q->src_domain, q->dst_name, q->dst_domain);
+    printf("amount: %s USDC, fee %s USDC (gas on both chains extra)\n", amt, fee);
+    printf("expected arrival: ~%llu s (%u confirmations on %s, then attestation and mint)\n",
+           (unsigned long long)q->expected_s, q->src_confirmations, q->src_name);
+}
+
+static int cmd_quote_send(cli_ctx *ctx, int argc, char **argv, bool send)
+{
+    const char *from = NULL, *to = NULL, *amount = NULL, *asset = NULL, *rcpt = NULL;
+    bool no_wait = false;
+    cli_opt opts[] = {{"from", CLI_OPT_STR, &from},     {"to", CLI_OPT_STR, &to},
+                      {"amount", CLI_OPT_STR, &amount}, {"asset", CLI_OPT_STR, &asset},
+                      {"recipient", CLI_OPT_STR, &rcpt}, {"no-wait", CLI_OPT_FLAG, &no_wait}};
+    size_t n_pos = 0;
+    int u = cli_opts("bridge", argc - 1, argv + 1, opts, CLI_NOPTS(opts) - (send ? 0 : 2), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos)
+        return cli_usage("bridge", "unexpected argument '%s'", argv[2]);
+    if (!from || !to || !amount || (send && !rcpt))
+        return cli_usage("bridge", "%s needs --from, --to, --amount%s", argv[1],
+                         send ? " and --recipient" : "");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    bridge_quote q;
+    addr r;
+    if (cli_desk_open(ctx, &db, &e) < 0)
+        return cli_fail(&e);
+    int rc = bridge_quote_get(db, from, to, asset ? asset : "USDC", amount, &q, &e);
+    if (rc == 0 && send && desk_party_parse(db, rcpt, &r, &e) < 0)
+        rc = err_prefix(&e, "--recipient");
+    store_close(&db);
+    if (rc < 0)
+        return cli_fail(&e);
+    if (!send) {
+        print_quote(ctx, &q);
+        return EXIT_OK;
+    }
+    bridge_env env;
+    int64_t id = 0;
+    char state[16] = "";
+    if (env_init(ctx, &env, no_wait, &e) < 0)
+        return cli_fail(&e);
+    if (bridge_send(&env, &q, &r, &id, &e) < 0) {
+        if (id)
+            cli_errorf("fusion: bridge %lld: %s (fusion bridge resume %lld continues it)",
+                       (long long)id, e.msg, (long long)id);
+        return id ? EXIT_FAIL : cli_fail(&e);
+    }
+    store *db2 = NULL;
+    store_bridge b;
+    bool found = false;
+    if (cli_desk_open(ctx, &db2, &e) == 0 && store_bridge_get(db2, id, &b, &found, &e) == 0 && found)
+        snprintf(state, sizeof state, "%s", b.state);
+    store_close(&db2);
+    if (ctx->json)
+        printf("{\"id\": %lld, \"state\": \"%s\"}\n", (long long)id, state);
+    else
+        printf("bridge %lld: %s\n", (long long)id, state);
+    return EXIT_OK;
+}
+
+static int cmd_resume(cli_ctx *ctx, int argc, char **argv)
+{
+    int64_t only = 0;
+    bool no_wait = false;
+    cli_opt opts[] = {{"no-wait", CLI_OPT_FLAG, &no_wait}};
+    size_t n_pos = 0;
+    int u = cli_opts("bridge", argc - 1, argv + 1, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos > 1 || (n_pos == 1 && parse_id(argv[2], &only) < 0))
+        return cli_usage("bridge", "resume takes at most one transfer id");
+    err e;
+    err_clear(&e);
+    bridge_env env;
+    if (env_init(ctx, &env, no_wait, &e) < 0)
+        return cli_fail(&e);
+    store *db = NULL;
+    store_bridge *bs = NULL;
+    size_t n = 0;
+    int rc = cli_desk_open(ctx, &db, &e);
+    if (rc == 0)
+        rc = store_bridge_list(db, &bs, &n, &e);
+    store_close(&db);
+    if (rc < 0)
+        return cli_fail(&e);
+    int status = EXIT_OK;
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        if (only && bs[i].id != only)
+            continue;
+        any = true;
+        if (!only && (strcmp(bs[i].state, "delivered") == 0 ||
+                      (strcmp(bs[i].state, "failed") == 0 && !bs[i].attestation_len)))
+            continue;
+        char state[16] = "";
+        err se;
+        err_clear(&se);
+        if (bridge_advance(&env, bs[i].id, state, &se) < 0) {
+            cli_errorf("fusion: bridge %lld: %s", (long long)bs[i].id, se.msg);
+            status = EXIT_FAIL;
+        } else {
+            printf("bridge %lld: %s\n", (long long)bs[i].id, state);
+        }
+    }
+    free(bs);
+    if (only && !any) {
+        cli_errorf("fusion: no bridge transfer %lld (fusion bridge list)", (long long)only);
+        return EXIT_FAIL;
+    }
+    return status;
+}
+
+static int cmd_list_show(cli_ctx *ctx, int argc, char **argv, bool show)
+{
+    bool json = ctx->json;
+    cli_opt opts[] = {{"json", CLI_OPT_FLAG, &json}};
+    size_t n_pos = 0;
+    int u = cli_opts("bridge", argc - 1, argv + 1, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    int64_t only = 0;
+    if (show && (n_pos != 1 || parse_id(argv[2], &only) < 0))
+        return cli_usage("bridge", "show takes one transfer id");
+    if (!show && n_pos)
+        return cli_usage("bridge", "list takes no argument");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    store_bridge *bs = NULL;
+    size_t n = 0;
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_bridge_list(db, &bs, &n, &e) < 0) {
+        store_close(&db);
+        return cli_fail(&e);
+    }
+    json_t *arr = json_array();
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (only && bs[i].id != only)
+            continue;
+        json_t *o = NULL;
+        rc = bridge_to_json(db, &bs[i], &o, &e);
+        if (rc == 0)
+            json_array_append_new(arr, o);
+    }
+    free(bs);
+    store_close(&db);
+    if (rc < 0) {
+        json_decref(arr);
+        return cli_fail(&e);
+    }
+    if (show && json_array_size(arr) == 0) {
+        json_decref(arr);
+        cli_errorf("fusion: no bridge transfer %lld (fusion bridge list)", (long long)only);
+        return EXIT_FAIL;
+    }
+    if (json) {
+        json_dumpf(show ? json_array_get(arr, 0) : arr, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else {
+        if (!show)
+            printf("%4s %-9s %-11s %-11s %18s %s\n", "ID", "STATE", "FROM", "TO", "AMOUNT", "NOTE");
+        size_t i;
+        json_t *o;
+        json_array_foreach(arr, i, o)
+        {
+            u256 a;
+            err ie;
+            char amt[AMOUNT_STR_MAX] = "?";
+            if (u256_from_dec(&a, json_string_value(json_object_get(o, "amount")), &ie) == 0)
+                amount_format(amt, &a, 6);
+            if (show) {
+                const char *k;
+                json_t *v;
+                json_object_foreach(o, k, v)
+                {
+                    char *s = json_dumps(v, JSON_ENCODE_ANY);
+                    printf("%-13s %s\n", k, s ? s : "?");
+                    free(s);
+                }
+            } else {
+                printf("%4lld %-9s %-11s %-11s %18s %s\n",
+                       (long long)json_integer_value(json_object_get(o, "id")),
+                       json_string_value(json_object_get(o, "state")),
+                       json_string_value(json_object_get(o, "src_chain")),
+                       json_string_value(json_object_get(o, "dst_chain")), amt,
+                       json_string_value(json_object_get(o, "note")));
+            }
+        }
+    }
+    json_decref(arr);
+    return EXIT_OK;
+}
+
+static int bridge_config(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *url = NULL;
+    cli_opt opts[] = {{"attestation-url", CLI_OPT_STR, &url}};
+    size_t n_pos = 0;
+    int u = cli_opts("bridge", argc - 1, argv + 1, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos || !url)
+        return cli_usage("bridge", "config needs --attestation-url URL");
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        return cli_usage("bridge", "--attestation-url wants an http:// or https:// URL");
+    if (strlen(url) >= sizeof(((store_bridge_cctp *)0)->attestation_url))
+        return cli_usage("bridge", "--attestation-url is too long");
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_bridge_cctp_set_url(db, url, &e) < 0) {
+        store_close(&db);
+        return cli_fail(&e);
+    }
+    store_close(&db);
+    printf("bridge: attestation service %s\n", url);
+    return EXIT_OK;
+}
+
+/* "eth" or "devnet-eth" or a chain id: the chain whose name is it or ends in "-it". */
+static int rebalance_chain(store *db, const char *s, store_chain *out, err *e)
+{
+    store_chain *cs = NULL;
+    size_t n = 0;
+    if (store_chain_list(db, &cs, &n, e) < 0)
+        return -1;
+    bool found = false;
+    size_t sl = strlen(s);
+    for (size_t i = 0; i < n && !found; i++) {
+        size_t nl = strlen(cs[i].name);
+        char id[24];
+        snprintf(id, sizeof id, "%llu", (unsigned long long)cs[i].chain_id);
+        if (strcmp(cs[i].name, s) == 0 || strcmp(id, s) == 0 ||
+            (nl > sl + 1 && cs[i].name[nl - sl - 1] == '-' && strcmp(cs[i].name + nl - sl, s) == 0)) {
+            *out = cs[i];
+            found = true;
+        }
+    }
+    free(cs);
+    return found ? 0 : err_set(e, ERR_NOT_FOUND, "--target: no chain \"%.32s\" in this desk", s);
+}
+
+static int cmd_rebalance(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *target = NULL, *asset = NULL;
+    bool execute = false;
+    cli_opt opts[] = {{"target", CLI_OPT_STR, &target},
+                      {"asset", CLI_OPT_STR, &asset},
+                      {"execute", CLI_OPT_FLAG, &execute}};
+    size_t n_pos = 0;
+    int u = cli_opts("bridge", argc - 1, argv + 1, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos || !target)
+        return cli_usage("bridge", "rebalance needs --target CHAIN=PCT,CHAIN=PCT,...");
+    if (asset && strcmp(asset, "USDC") != 0)
+        return cli_usage("bridge", "rebalance moves USDC only (--asset USDC)");
+    char names[BRIDGE_REBALANCE_MAX][STORE_NAME_MAX];
+    unsigned pct[BRIDGE_REBALANCE_MAX];
+    size_t n = 0;
+    char buf_[512];
+    snprintf(buf_, sizeof buf_, "%s", target);
+    for (char *save = NULL, *tok = strtok_r(buf_, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        char *end = NULL;
+        unsigned long v = eq ? strtoul(eq + 1, &end, 10) : 0;
+        if (!eq || eq == tok || !end || end == eq + 1 || *end || v > 100 || n == BRIDGE_REBALANCE_MAX)
+            return cli_usage("bridge", "--target wants CHAIN=PCT,... (whole percentages), not '%.40s'",
+                             tok);
+        *eq = '\0';
+        snprintf(names[n], sizeof names[n], "%s", tok);
+        pct[n++] = (unsigned)v;
+    }
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    store_operator op;
+    bool found = false;
+    store_chain chains[BRIDGE_REBALANCE_MAX];
+    u256 bal[BRIDGE_REBALANCE_MAX];
+    bridge_move mv[BRIDGE_REBALANCE_MAX];
+    size_t n_mv = 0;
+    if (cli_desk_open(ctx, &db, &e) < 0)
+        return cli_fail(&e);
+    int rc = store_operator_get(db, ctx->operator_name ? ctx->operator_name : "", &op, &found, &e);
+    if (rc == 0 && !found)
+        rc = err_set(&e, ERR_NOT_FOUND, "no desk operator \"%.32s\" (--operator)",
+                     ctx->operator_name ? ctx->operator_name : "");
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = rebalance_chain(db, names[i], &chains[i], &e);
+        for (size_t k = 0; k < i && rc == 0; k++)
+            if (chains[k].chain_id == chains[i].chain_id)
+                rc = err_set(&e, ERR_INVALID, "--target names %s twice", chains[i].name);
+        if (rc == 0)
+            rc = bridge_usdc_balance(db, chains[i].chain_id, &op.address, &bal[i], &e);
+    }
+    if (rc == 0)
+        rc = bridge_rebalance_plan(bal, pct, n, mv, &n_mv, &e);
+    store_close(&db);
+    if (rc < 0)
+        return cli_fail(&e);
+    char amt[AMOUNT_STR_MAX];
+    for (size_t i = 0; i < n; i++) {
+        amount_format(amt, &bal[i], 6);
+        printf("%-12s %18s USDC now, target %u%%\n", chains[i].name, amt, pct[i]);
+    }
+    if (n_mv == 0)
+        printf("rebalance: nothing to move\n");
+    for (size_t j = 0; j < n_mv; j++) {
+        amount_format(amt, &mv[j].amount, 6);
+        printf("proposal %zu: %s USDC %s -> %s\n", j + 1, amt, chains[mv[j].from].name,
+               chains[mv[j].to].name);
+    }
+    if (!execute) {
+        if (n_mv)
+            printf("rebalance: run again with --execute to send them (each is a desk action)\n");
+        return EXIT_OK;
+    }
+    bridge_env env;
+    if (env_init(ctx, &env, false, &e) < 0)
+        return cli_fail(&e);
+    int status = EXIT_OK;
+    for (size_t j = 0; j < n_mv; j++) {
+        bridge_quote q;
+        char dec[AMOUNT_STR_MAX];
+        int64_t id = 0;
+        amount_format(dec, &mv[j].amount, 6);
+        if (cli_desk_open(ctx, &db, &e) < 0)
+            return cli_fail(&e);
+        rc = bridge_quote_get(db, chains[mv[j].from].name, chains[mv[j].to].name, "USDC", dec, &q,
+                              &e);
+        store_close(&db);
+        if (rc == 0)
+            rc = bridge_send(&env, &q, &op.address, &id, &e);
+        if (rc < 0) {
+            cli_errorf("fusion: rebalance proposal %zu: %s", j + 1, e.msg);
+            status = EXIT_FAIL;
+            break;
+        }
+        printf("proposal %zu: bridge %lld\n", j + 1, (long long)id);
+    }
+    return status;
+}
+
+int cmd_bridge(cli_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage("bridge", "missing action: quote, send, resume, list, show or config");
+    if (strcmp(argv[1], "quote") == 0)
+        return cmd_quote_send(ctx, argc, argv, false);
+    if (strcmp(argv[1], "send") == 0)
+        return cmd_quote_send(ctx, argc, argv, true);
+    if (strcmp(argv[1], "resume") == 0)
+        return cmd_resume(ctx, argc, argv);
+    if (strcmp(argv[1], "list") == 0)
+        return cmd_list_show(ctx, argc, argv, false);
+    if (strcmp(argv[1], "show") == 0)
+        return cmd_list_show(ctx, argc, argv, true);
+    if (strcmp(argv[1], "config") == 0)
+        return bridge_config(ctx, argc, argv);
+    if (strcmp(argv[1], "rebalance") == 0)
+        return cmd_rebalance(ctx, argc, argv);
+    return cli_usage("bridge", "unknown action '%s'", argv[1]);
+}
