@@ -398,6 +398,7 @@ void ui_desk_close(ui_desk **p)
     d->n_unlocked = 0;
     keystore_free(&d->ks);
     desk_snap_free(&d->snap);
+    policy_free(&d->pol);
     free(d);
     *p = NULL;
 }
@@ -485,14 +486,42 @@ unsigned ui_desk_facts(void *arg)
     if (!d)
         return 0;
     unsigned f = d->has_chain ? UI_PRE_CHAIN : 0;
-    if (d->op_roles & DESK_ROLE_approver)
-        f |= UI_PRE_ROLE_APPROVER;
     if (d->op_roles & DESK_ROLE_compliance)
         f |= UI_PRE_ROLE_COMPLIANCE;
     for (size_t i = 0; i < d->n_unlocked; i++)
         if (keystore_key_unlocked(d->unlocked[i].key))
             f |= UI_PRE_UNLOCKED_KEY;
     return f;
+}
+
+int ui_desk_permitted(void *arg, ui_action a, char *why, size_t cap)
+{
+    ui_desk *d = arg;
+    if (!d || ui_action_desk(a) == DESK_ACT_NONE)
+        return 0;
+    /* The policy as the desk will read it when it signs: reread once it changed. */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/policy.conf", d->home);
+    struct stat st;
+    if (stat(path, &st) < 0)
+        memset(&st, 0, sizeof st);
+    if (!d->pol || st.st_size != d->pol_st.st_size ||
+        st.st_mtim.tv_sec != d->pol_st.st_mtim.tv_sec ||
+        st.st_mtim.tv_nsec != d->pol_st.st_mtim.tv_nsec || st.st_ino != d->pol_st.st_ino) {
+        policy_free(&d->pol);
+        err e;
+        err_clear(&e);
+        if (desk_policy_load(d->home, &d->pol, &e) < 0) {
+            /* the desk refuses with this reason when it signs; say it now */
+            snprintf(why, cap, "%s", e.msg);
+            return 1;
+        }
+        if (stat(path, &st) < 0)
+            memset(&st, 0, sizeof st);
+        d->pol_st = st;
+    }
+    return ui_action_role_check(a, d->pol, d->operator_name, d->has_operator ? d->op_roles : 0,
+                                why, cap);
 }
 
 ks_key *ui_desk_key(ui_desk *d, const addr *a)

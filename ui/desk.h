@@ -16,6 +16,7 @@
 #include "keystore/keystore.h"
 #include "risk/service.h"
 #include "sync/sync.h"
+#include "keymap.h"
 
 #define UI_DESK_MAX_UNLOCKED 16
 
@@ -27,6 +28,8 @@ typedef struct ui_desk {
     bool has_operator; /* operator_name is a configured operator of the desk */
     addr op_address;   /* its signing key */
     unsigned op_roles; /* DESK_ROLE_* bits */
+    policy *pol;       /* the desk policy, for the role checks (reloaded when it changes) */
+    struct stat pol_st;
     desk_snap *snap;
     keystore *ks;
     sync_engine *sync;
@@ -76,6 +79,9 @@ int ui_desk_wake_fd(void *arg);
 unsigned ui_desk_wake(void *arg);
 unsigned ui_desk_timer(void *arg);
 unsigned ui_desk_facts(void *arg);
+/* ui_config.permitted: the policy's role check of action a for this operator
+ * (ui_action_role_check); 0 permitted, 1 refused with the reason in why. */
+int ui_desk_permitted(void *arg, ui_action a, char *why, size_t cap);
 
 /* Takes the newest risk snapshot, if the worker made one since the last take (the
  * caller frees it with risk_snapshot_free); *error gets the last refresh error or "". */

@@ -17,6 +17,7 @@
 #include "base/err.h"
 #include "base/u256.h"
 #include "crypto/address.h"
+#include "desk/actions.h"
 #include "eth/abi.h"
 #include "store/store.h"
 
@@ -88,6 +89,18 @@ typedef struct policy_decision {
  * line exceeded blocks; then the first matching `rule` decides; no match blocks. */
 int policy_evaluate(const policy *p, const policy_request *r, policy_decision *d, err *e) DESK_WUR;
 const char *policy_outcome_str(policy_outcome o);
+
+/* The role check, from the policy alone (no amount, chain, asset or counterparty): may
+ * this operator (name and roles) ever do `action`? The first rule naming the operator and
+ * the action decides when it is an allow or a require, or an unconditional block; a block
+ * that depends on the amount, chain, asset or counterparty is passed over. *line: the
+ * deciding line (0: none matched). policy_evaluate still decides each request. */
+bool policy_permits(const policy *p, const char *action, const char *operator_name,
+                    unsigned roles, unsigned *line);
+/* The desk's policy as desk_open reads it (<home>/policy.conf, created from the default on
+ * first use; on a signed desk only the signed one), for the role checks of a process that
+ * does not open the whole desk (the UI). */
+int desk_policy_load(const char *home, policy **out, err *e) DESK_WUR;
 
 /* ---- pre-sign summary (summary.c): pure, from the signed bytes ---- */
 

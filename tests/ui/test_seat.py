@@ -129,8 +129,10 @@ def run(chain):
 
     # 1. a refused key, then a passphrase typed blind in the same burst
     nonce0 = int(chain.node.cast("nonce", A[0]))
-    t.send("r", "xfund-pw", "Enter")
-    t.wait_for("release: needs the approver role", "the refusal")
+    # (the role check is the policy's: a trader may not approve)
+    t.send("a", "xfund-pw", "Enter")
+    t.wait_for("approve: the desk policy (policy.conf line", "the refusal")
+    t.wait_for("does not let alice (trader) approve", "the refusal names who and what")
     t.send("?")
     t.wait_for(" Help ", "the help screen (a key pressed after the refusal works)")
     t.send("Escape")
@@ -141,6 +143,16 @@ def run(chain):
     t.check(re.search(r"\bfund(:| 0x| not| cancelled)", log) is None,
             "a fund started from keys typed blind after a refusal:\n%s" % log[-2000:])
     t.check(int(chain.node.cast("nonce", A[0])) == nonce0, "alice's account sent something")
+
+    # 1b. the policy lets anyone on the desk trigger a release: alice (trader) is not
+    # refused by role; the desk runs her release up to its estimate (after the policy), where
+    # the contract says no approvals are in yet, and nothing is signed
+    t.send("r")
+    text = t.wait_for(lambda s: "release would fail" in s and "ThresholdNotReached" in s,
+                      "alice's release reaches the desk's estimate")
+    t.check("approver role" not in text and "does not let" not in text,
+            "a trader's release was refused by role:\n%s" % text)
+    t.check(int(chain.node.cast("nonce", A[0])) == nonce0, "a refused release sent something")
 
     # 2. bob: the card of the escrow paying the sanctioned address, before any passphrase
     switch(t, "bob")
