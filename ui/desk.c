@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "compliance/compliance.h"
 #include "desk/desk.h"
+#include "desk/sync_service.h"
 #include "keymap.h"
 #include "notify.h"
 
@@ -116,30 +117,15 @@ void ui_desk_risk_kick(ui_desk *d)
 static void sync_try_start(ui_desk *d)
 {
     d->sync_tried = time(NULL);
-    sync_options o;
-    sync_options_default(&o);
-    o.home = d->home;
-    err se;
-    if ((!d->screener && compliance_screener_new(&d->screener, d->home, NULL, &se) < 0) ||
-        (d->screener && compliance_screener_start(d->screener, &se) < 0)) {
-        LOG_E("ui", "automatic screening is off: %s", se.msg); /* the gate still fails closed */
-        compliance_screener_free(&d->screener);
-    }
-    o.after_commit = d->screener ? compliance_screener_after_commit : NULL;
-    o.after_commit_ctx = d->screener;
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGWINCH);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
+    /* sync plus automatic screening (src/desk/sync_service.h); a screener that cannot
+     * start leaves sync running without it: the gate still fails closed */
+    desk_sync_options o;
+    desk_sync_options_default(&o, d->home);
+    o.block_signals = true; /* the loop handles them */
     err e;
     err_clear(&e);
-    int rc = sync_start(&d->sync, &o, &e);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0)
-        compliance_screener_stop(d->screener); /* another process syncs and screens */
+    int rc = desk_sync_start(&d->svc, &o, &e);
+    d->sync = desk_sync_engine(d->svc);
     if (rc == 0) {
         d->mode = UI_SYNC_OWN;
         snprintf(d->sync_note, sizeof d->sync_note, "synced by this process");
@@ -385,13 +371,13 @@ void ui_desk_close(ui_desk **p)
         pthread_cond_destroy(&d->risk_cv);
         pthread_mutex_destroy(&d->risk_mu);
     }
-    if (d->sync) {
+    if (d->svc) {
         err e;
         err_clear(&e);
-        if (sync_stop(&d->sync, &e) < 0)
+        d->sync = NULL;
+        if (desk_sync_stop(&d->svc, NULL, &e) < 0)
             LOG_W("ui", "sync stopped with an error: %s", e.msg);
     }
-    compliance_screener_free(&d->screener);
     audit_signer_set(NULL); /* before its key goes */
     for (size_t i = 0; i < d->n_unlocked; i++)
         keystore_lock(&d->unlocked[i].key);
@@ -538,6 +524,10 @@ bool ui_desk_lock(ui_desk *d, const addr *a)
         if (!addr_equal(&d->unlocked[i].address, a))
             continue;
         bool was = keystore_key_unlocked(d->unlocked[i].key);
+        if (d->unlocked[i].key == d->busy_key) {
+            d->lock_deferred = true; /* an action signs with it: locked once it is done */
+            return was;
+        }
         if (d->has_operator && addr_equal(a, &d->op_address))
             audit_signer_set(NULL); /* waits for a signature in progress */
         keystore_lock(&d->unlocked[i].key);

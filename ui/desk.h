@@ -32,8 +32,8 @@ typedef struct ui_desk {
     struct stat pol_st;
     desk_snap *snap;
     keystore *ks;
-    sync_engine *sync;
-    struct compliance_screener *screener; /* automatic screening while this process syncs */
+    sync_engine *sync;     /* desk_sync_engine(svc): NULL unless this process syncs */
+    struct desk_sync *svc; /* sync plus automatic screening, when this process syncs */
     ui_sync_mode mode;
     char sync_note[ERR_MSG_MAX + 32]; /* why this process syncs or not, for the Chains screen */
     time_t sync_tried;
@@ -42,6 +42,10 @@ typedef struct ui_desk {
         ks_key *key;
     } unlocked[UI_DESK_MAX_UNLOCKED];
     size_t n_unlocked;
+    /* The key an escrow action (ui/job.c) signs with, borrowed from unlocked[]: a lock
+     * asked for meanwhile waits for the action's end (lock_deferred). Loop thread only. */
+    ks_key *busy_key;
+    bool lock_deferred;
     struct stat audit_st;
     bool has_chain;
     /* The risk worker: refreshes the risk snapshot (network reads, alerts) off the loop

@@ -373,6 +373,8 @@ void desk_free(desk **p)
     if (!p || !*p)
         return;
     desk *d = *p;
+    if (d->key_borrowed)
+        d->key = NULL; /* the session's: it locks it */
     keystore_lock(&d->key);
     keystore_free(&d->ks);
     rpc_client_free(&d->rpc);
@@ -392,6 +394,12 @@ void desk_free(desk **p)
 store *desk_store(desk *d)
 {
     return d->db;
+}
+
+void desk_set_key_source(desk *d, desk_key_fn fn, void *ctx)
+{
+    d->key_fn = fn;
+    d->key_ctx = ctx;
 }
 
 void desk_set_passphrase(desk *d, desk_passphrase_fn fn, void *ctx)
@@ -661,7 +669,18 @@ static int unlock_key(desk *d, err *e)
 {
     if (d->key && keystore_key_unlocked(d->key))
         return 0;
+    if (d->key_borrowed)
+        d->key = NULL; /* locked by its owner's idle lock: ask again */
+    d->key_borrowed = false;
     keystore_lock(&d->key);
+    /* A key the operator already unlocked in this process: no passphrase again (the
+     * pre-sign summary and its confirmation still come). */
+    ks_key *k = d->key_fn ? d->key_fn(d->key_ctx, &d->op.address) : NULL;
+    if (k && keystore_key_unlocked(k) && addr_equal(keystore_key_address(k), &d->op.address)) {
+        d->key = k;
+        d->key_borrowed = true;
+        return 0;
+    }
     if (!d->pass_fn)
         return err_set(e, ERR_USAGE, "no way to ask for the passphrase: use --passphrase-file");
     char *pass = sodium_malloc(PASS_CAP);

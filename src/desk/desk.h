@@ -182,6 +182,13 @@ int desk_open(desk **out, const char *home, const char *operator_name, err *e) D
 void desk_free(desk **p);
 store *desk_store(desk *d);
 void desk_set_passphrase(desk *d, desk_passphrase_fn fn, void *ctx);
+/* An operator's key already unlocked in this process (the UI's session: `:operator NAME`
+ * or the Keys screen), or NULL. The desk borrows it instead of asking for the passphrase
+ * (the summary and its confirmation still come) and never locks it: the owner keeps it
+ * alive until the desk is freed. */
+typedef struct ks_key ks_key;
+typedef ks_key *(*desk_key_fn)(void *ctx, const addr *a);
+void desk_set_key_source(desk *d, desk_key_fn fn, void *ctx);
 void desk_set_confirm(desk *d, desk_confirm_fn fn, void *ctx);
 void desk_set_gate(desk *d, desk_gate_fn fn, void *ctx);
 /* Seconds to wait for a receipt and the confirmation depth (default 120; 0: do not wait). */
