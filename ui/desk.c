@@ -483,7 +483,8 @@ unsigned ui_desk_facts(void *arg)
 int ui_desk_permitted(void *arg, ui_action a, char *why, size_t cap)
 {
     ui_desk *d = arg;
-    if (!d || ui_action_desk(a) == DESK_ACT_NONE)
+    /* without an operator of this desk the desk itself says who is missing */
+    if (!d || !d->has_operator || ui_action_desk(a) == DESK_ACT_NONE)
         return 0;
     /* The policy as the desk will read it when it signs: reread once it changed. */
     char path[4200];

@@ -534,15 +534,17 @@ int desk_action_role_check(const policy *p, desk_action a, const char *operator_
     unsigned line = 0;
     if (policy_permits(p, in->name, operator_name, roles, &line))
         return 0;
+    if (!operator_name || !*operator_name)
+        operator_name = "this operator";
     char rs[64];
     desk_roles_format(rs, sizeof rs, roles);
     if (line)
         snprintf(why, cap, "the desk policy (policy.conf line %u) does not let %.63s (%s) %s",
-                 line, operator_name ? operator_name : "this operator", rs[0] ? rs : "no role",
+                 line, operator_name, rs[0] ? rs : "no role",
                  in->name);
     else
         snprintf(why, cap, "no rule of the desk policy (policy.conf) lets %.63s (%s) %s",
-                 operator_name ? operator_name : "this operator", rs[0] ? rs : "no role",
+                 operator_name, rs[0] ? rs : "no role",
                  in->name);
     return 1;
 }

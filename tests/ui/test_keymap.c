@@ -276,6 +276,9 @@ static void test_role_checks_follow_policy(void **state)
     assert_int_equal(ui_action_role_check(UI_ACT_ESCROW_REFUND, p, "bob", DESK_ROLE_approver,
                                           why, sizeof why), 1);
     assert_int_equal(ui_action_role_check(UI_ACT_QUIT, p, "bob", 0, why, sizeof why), 0);
+    /* no name: the reason still says who */
+    assert_int_equal(desk_action_role_check(p, DESK_ACT_FUND, "", 0, why, sizeof why), 1);
+    assert_non_null(strstr(why, "this operator (no role) fund"));
     policy_free(&p);
     /* a block that depends on the chain leaves the action possible elsewhere; a named
      * operator's unconditional block stops them only */
