@@ -723,6 +723,11 @@ static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
         ui_message(a, UI_MSG_ERROR, "%s: %s", info->command, ui_precondition_message(missing));
         return UI_OK;
     }
+    char why[300];
+    if (a->cfg->permitted && a->cfg->permitted(a->cfg->arg, act, why, sizeof why) != 0) {
+        ui_message(a, UI_MSG_ERROR, "%s: %s", info->command, why);
+        return UI_OK;
+    }
     switch (act) {
     case UI_ACT_HELP:
         return help_toggle(a, true);

@@ -20,6 +20,9 @@ typedef struct ui_config {
     size_t (*pending)(void *arg);
     /* Optional: the UI_PRE_* facts the desk provides (unlocked key, roles, chain). */
     unsigned (*facts)(void *arg);
+    /* Optional: the role check of an action that signs (ui_action_desk), from the desk
+     * policy; 0 permitted, 1 refused with the reason in why. */
+    int (*permitted)(void *arg, ui_action a, char *why, size_t cap);
     void *arg;
     /* Optional: one more descriptor to poll (chain sync's commits), asked again before
      * every poll since it may appear later; -1 for none. wake runs when it is readable

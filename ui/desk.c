@@ -16,6 +16,7 @@
 #include "compliance/compliance.h"
 #include "credit/service.h"
 #include "desk/desk.h"
+#include "desk/sync_service.h"
 #include "keymap.h"
 #include "notify.h"
 
@@ -123,30 +124,15 @@ void ui_desk_risk_kick(ui_desk *d)
 static void sync_try_start(ui_desk *d)
 {
     d->sync_tried = time(NULL);
-    sync_options o;
-    sync_options_default(&o);
-    o.home = d->home;
-    err se;
-    if ((!d->screener && compliance_screener_new(&d->screener, d->home, NULL, &se) < 0) ||
-        (d->screener && compliance_screener_start(d->screener, &se) < 0)) {
-        LOG_E("ui", "automatic screening is off: %s", se.msg); /* the gate still fails closed */
-        compliance_screener_free(&d->screener);
-    }
-    o.after_commit = d->screener ? compliance_screener_after_commit : NULL;
-    o.after_commit_ctx = d->screener;
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGWINCH);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
+    /* sync plus automatic screening (src/desk/sync_service.h); a screener that cannot
+     * start leaves sync running without it: the gate still fails closed */
+    desk_sync_options o;
+    desk_sync_options_default(&o, d->home);
+    o.block_signals = true; /* the loop handles them */
     err e;
     err_clear(&e);
-    int rc = sync_start(&d->sync, &o, &e);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0)
-        compliance_screener_stop(d->screener); /* another process syncs and screens */
+    int rc = desk_sync_start(&d->svc, &o, &e);
+    d->sync = desk_sync_engine(d->svc);
     if (rc == 0) {
         d->mode = UI_SYNC_OWN;
         snprintf(d->sync_note, sizeof d->sync_note, "synced by this process");
@@ -392,19 +378,20 @@ void ui_desk_close(ui_desk **p)
         pthread_cond_destroy(&d->risk_cv);
         pthread_mutex_destroy(&d->risk_mu);
     }
-    if (d->sync) {
+    if (d->svc) {
         err e;
         err_clear(&e);
-        if (sync_stop(&d->sync, &e) < 0)
+        d->sync = NULL;
+        if (desk_sync_stop(&d->svc, NULL, &e) < 0)
             LOG_W("ui", "sync stopped with an error: %s", e.msg);
     }
-    compliance_screener_free(&d->screener);
     audit_signer_set(NULL); /* before its key goes */
     for (size_t i = 0; i < d->n_unlocked; i++)
         keystore_lock(&d->unlocked[i].key);
     d->n_unlocked = 0;
     keystore_free(&d->ks);
     desk_snap_free(&d->snap);
+    policy_free(&d->pol);
     free(d);
     *p = NULL;
 }
@@ -492,14 +479,43 @@ unsigned ui_desk_facts(void *arg)
     if (!d)
         return 0;
     unsigned f = d->has_chain ? UI_PRE_CHAIN : 0;
-    if (d->op_roles & DESK_ROLE_approver)
-        f |= UI_PRE_ROLE_APPROVER;
     if (d->op_roles & DESK_ROLE_compliance)
         f |= UI_PRE_ROLE_COMPLIANCE;
     for (size_t i = 0; i < d->n_unlocked; i++)
         if (keystore_key_unlocked(d->unlocked[i].key))
             f |= UI_PRE_UNLOCKED_KEY;
     return f;
+}
+
+int ui_desk_permitted(void *arg, ui_action a, char *why, size_t cap)
+{
+    ui_desk *d = arg;
+    /* without an operator of this desk the desk itself says who is missing */
+    if (!d || !d->has_operator || ui_action_desk(a) == DESK_ACT_NONE)
+        return 0;
+    /* The policy as the desk will read it when it signs: reread once it changed. */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/policy.conf", d->home);
+    struct stat st;
+    if (stat(path, &st) < 0)
+        memset(&st, 0, sizeof st);
+    if (!d->pol || st.st_size != d->pol_st.st_size ||
+        st.st_mtim.tv_sec != d->pol_st.st_mtim.tv_sec ||
+        st.st_mtim.tv_nsec != d->pol_st.st_mtim.tv_nsec || st.st_ino != d->pol_st.st_ino) {
+        policy_free(&d->pol);
+        err e;
+        err_clear(&e);
+        if (desk_policy_load(d->home, &d->pol, &e) < 0) {
+            /* the desk refuses with this reason when it signs; say it now */
+            snprintf(why, cap, "%s", e.msg);
+            return 1;
+        }
+        if (stat(path, &st) < 0)
+            memset(&st, 0, sizeof st);
+        d->pol_st = st;
+    }
+    return ui_action_role_check(a, d->pol, d->operator_name, d->has_operator ? d->op_roles : 0,
+                                why, cap);
 }
 
 ks_key *ui_desk_key(ui_desk *d, const addr *a)
@@ -516,6 +532,10 @@ bool ui_desk_lock(ui_desk *d, const addr *a)
         if (!addr_equal(&d->unlocked[i].address, a))
             continue;
         bool was = keystore_key_unlocked(d->unlocked[i].key);
+        if (d->unlocked[i].key == d->busy_key) {
+            d->lock_deferred = true; /* an action signs with it: locked once it is done */
+            return was;
+        }
         if (d->has_operator && addr_equal(a, &d->op_address))
             audit_signer_set(NULL); /* waits for a signature in progress */
         keystore_lock(&d->unlocked[i].key);

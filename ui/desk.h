@@ -16,6 +16,7 @@
 #include "keystore/keystore.h"
 #include "risk/service.h"
 #include "sync/sync.h"
+#include "keymap.h"
 
 #define UI_DESK_MAX_UNLOCKED 16
 
@@ -27,10 +28,12 @@ typedef struct ui_desk {
     bool has_operator; /* operator_name is a configured operator of the desk */
     addr op_address;   /* its signing key */
     unsigned op_roles; /* DESK_ROLE_* bits */
+    policy *pol;       /* the desk policy, for the role checks (reloaded when it changes) */
+    struct stat pol_st;
     desk_snap *snap;
     keystore *ks;
-    sync_engine *sync;
-    struct compliance_screener *screener; /* automatic screening while this process syncs */
+    sync_engine *sync;     /* desk_sync_engine(svc): NULL unless this process syncs */
+    struct desk_sync *svc; /* sync plus automatic screening, when this process syncs */
     ui_sync_mode mode;
     char sync_note[ERR_MSG_MAX + 32]; /* why this process syncs or not, for the Chains screen */
     time_t sync_tried;
@@ -39,6 +42,10 @@ typedef struct ui_desk {
         ks_key *key;
     } unlocked[UI_DESK_MAX_UNLOCKED];
     size_t n_unlocked;
+    /* The key an escrow action (ui/job.c) signs with, borrowed from unlocked[]: a lock
+     * asked for meanwhile waits for the action's end (lock_deferred). Loop thread only. */
+    ks_key *busy_key;
+    bool lock_deferred;
     struct stat audit_st;
     bool has_chain;
     /* The risk worker: refreshes the risk snapshot (network reads, alerts) off the loop
@@ -76,6 +83,9 @@ int ui_desk_wake_fd(void *arg);
 unsigned ui_desk_wake(void *arg);
 unsigned ui_desk_timer(void *arg);
 unsigned ui_desk_facts(void *arg);
+/* ui_config.permitted: the policy's role check of action a for this operator
+ * (ui_action_role_check); 0 permitted, 1 refused with the reason in why. */
+int ui_desk_permitted(void *arg, ui_action a, char *why, size_t cap);
 
 /* Takes the newest risk snapshot, if the worker made one since the last take (the
  * caller frees it with risk_snapshot_free); *error gets the last refresh error or "". */

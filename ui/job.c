@@ -75,6 +75,10 @@ typedef struct ui_job {
     bool cancelled; /* the UI is quitting: deny the confirmation */
     char home[4096];
     char operator_name[128];
+    ui_desk *desk; /* the session: outlives the job (ui_job_shutdown comes first) */
+    ks_key *key;   /* the operator's key as unlocked in the session, or NULL; the session
+                      does not lock it while the job runs (busy_key) */
+    bool key_lent; /* the desk signs with it: no passphrase, the card goes with the summary */
     job_req r;
     char *pass; /* sodium_malloc, wiped once the desk took it */
     size_t pass_len;
@@ -200,6 +204,27 @@ static void job_say(void *ctx, const char *line)
     LOG_I("ui", "%s: %s", j->r.action, line);
 }
 
+/* The desk's key source: the operator's key when it is still unlocked in this process
+ * (signed in with `:operator NAME` or unlocked on the Keys screen); after the idle lock
+ * it is not, and the desk asks for the passphrase again. */
+static ks_key *job_key(void *ctx, const addr *a)
+{
+    ui_job *j = ctx;
+    if (!j->key || !addr_equal(keystore_key_address(j->key), a) ||
+        !keystore_key_unlocked(j->key))
+        return NULL;
+    LOG_I("ui", "%s: the operator's key is unlocked in this session: no passphrase asked",
+          j->r.action);
+    /* what the passphrase prompt would have shown, shown with the summary instead */
+    char *card = card_text(j);
+    pthread_mutex_lock(&j->mu);
+    free(j->card);
+    j->card = card;
+    j->key_lent = true;
+    pthread_mutex_unlock(&j->mu);
+    return j->key;
+}
+
 static void *job_main(void *arg)
 {
     ui_job *j = arg;
@@ -214,6 +239,7 @@ static void *job_main(void *arg)
     pthread_mutex_unlock(&j->mu);
     if (rc == 0) {
         desk_set_passphrase(d, job_pass, j);
+        desk_set_key_source(d, job_key, j);
         desk_set_confirm(d, job_confirm, j);
         desk_set_output(d, job_say, j);
         desk_set_wait(d, 120);
@@ -332,6 +358,9 @@ static int job_begin(ui_app *a, const job_req *r, const char *pass, size_t pass_
     j->pass_answered = pass_len > 0; /* given up front (ui_job_start): not asked again */
     snprintf(j->home, sizeof j->home, "%s", d->home);
     snprintf(j->operator_name, sizeof j->operator_name, "%s", d->operator_name);
+    j->desk = d;
+    if (d->has_operator && !pass_len)
+        j->key = ui_desk_key(d, &d->op_address);
     j->r = *r;
     if (r->create) { /* the request's strings now live in j */
         j->r.req.token = j->r.token;
@@ -341,8 +370,23 @@ static int job_begin(ui_app *a, const job_req *r, const char *pass, size_t pass_
         job_free(&j);
         return -1;
     }
+    d->busy_key = j->key;
     cur = j;
     return 0;
+}
+
+/* The job is over: a lock asked for while it borrowed the key happens now. */
+static void job_release_key(ui_job *j)
+{
+    ui_desk *d = j->desk;
+    if (!d || !d->busy_key)
+        return;
+    addr a = *keystore_key_address(d->busy_key);
+    d->busy_key = NULL;
+    if (d->lock_deferred) {
+        d->lock_deferred = false;
+        ui_desk_lock(d, &a);
+    }
 }
 
 int ui_job_start(ui_app *a, const char *action, const addr *escrow, const char *pass,
@@ -408,18 +452,29 @@ unsigned ui_job_poll(ui_app *a)
     job_phase ph = j->phase;
     pthread_mutex_unlock(&j->mu);
     if (ph == JOB_ASKING) {
-        /* The worker is parked until confirm_answer: its summary is stable. */
-        const char *lines[32];
+        /* The worker is parked until confirm_answer: its summary (and card) is stable. */
+        const char *lines[64];
         size_t n = 0;
-        for (char *p = j->summary; p && *p && n < 32;) {
+        char title[160];
+        if (j->key_lent) {
+            /* no passphrase was asked: the card, then the summary, and one y/N */
+            n = split_lines(j->card, lines, 30);
+            if (n)
+                lines[n++] = "";
+            snprintf(title, sizeof title,
+                     "Sign %s? policy and gate passed; your key is unlocked (no passphrase)",
+                     j->r.action);
+        } else {
+            snprintf(title, sizeof title, "Sign %s? (decoded from the signed bytes)",
+                     j->r.action);
+        }
+        for (char *p = j->summary; p && *p && n < 62;) {
             char *nl = strchr(p, '\n');
             if (nl)
                 *nl = '\0';
             lines[n++] = p;
             p = nl ? nl + 1 : NULL;
         }
-        char title[64];
-        snprintf(title, sizeof title, "Sign %s? (decoded from the signed bytes)", j->r.action);
         err e;
         pthread_mutex_lock(&j->mu);
         j->phase = JOB_SHOWN;
@@ -473,6 +528,7 @@ unsigned ui_job_poll(ui_app *a)
             LOG_W("ui", "%s", e.msg);
     }
     ui_message(a, j->ok ? UI_MSG_INFO : UI_MSG_ERROR, "%s", j->result);
+    job_release_key(j);
     cur = NULL;
     job_free(&j);
     return UI_REDRAW;
@@ -496,6 +552,7 @@ void ui_job_shutdown(void)
     pthread_mutex_unlock(&j->mu);
     confirm_answer(j, false);
     pthread_join(j->thread, NULL);
+    job_release_key(j);
     cur = NULL;
     job_free(&j);
 }

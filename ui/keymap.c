@@ -315,3 +315,35 @@ void ui_keymap_print(FILE *f, bool man)
         }
     }
 }
+
+desk_action ui_action_desk(ui_action a)
+{
+    switch (a) {
+    case UI_ACT_ESCROW_NEW:
+        return DESK_ACT_CREATE;
+    case UI_ACT_ESCROW_FUND:
+        return DESK_ACT_FUND;
+    case UI_ACT_ESCROW_APPROVE:
+    case UI_ACT_SIGN: /* the Approvals screen signs approvals */
+        return DESK_ACT_APPROVE;
+    case UI_ACT_ESCROW_RELEASE:
+        return DESK_ACT_RELEASE;
+    case UI_ACT_ESCROW_REFUND:
+        return DESK_ACT_REFUND;
+    case UI_ACT_ESCROW_DISPUTE:
+        return DESK_ACT_DISPUTE;
+    case UI_ACT_ESCROW_RESOLVE:
+        return DESK_ACT_RESOLVE;
+    default:
+        return DESK_ACT_NONE;
+    }
+}
+
+int ui_action_role_check(ui_action a, const policy *p, const char *operator_name,
+                         unsigned roles, char *why, size_t cap)
+{
+    desk_action da = ui_action_desk(a);
+    if (da == DESK_ACT_NONE || !p)
+        return 0;
+    return desk_action_role_check(p, da, operator_name, roles, why, cap);
+}

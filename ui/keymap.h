@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "desk/actions.h"
+
+typedef struct policy policy; /* desk/desk.h */
+
 /* A key: a Unicode code point, or a curses KEY_* code moved out of the code point range. */
 typedef int32_t ui_key;
 /* clang-format off */
@@ -64,7 +68,6 @@ typedef enum {
 #define UI_PRECONDITIONS(X)                                                                        \
     X(ROW, "select a row first (this screen has none)")                                            \
     X(UNLOCKED_KEY, "unlock a signing key first (6 Keys, then u)")                                 \
-    X(ROLE_APPROVER, "needs the approver role, which this operator does not have")                 \
     X(ROLE_COMPLIANCE, "needs the compliance role, which this operator does not have")             \
     X(CHAIN, "no chain is configured on this desk: see `fusion chain add`")
 
@@ -136,17 +139,17 @@ enum {
     X(ESCROW_FUND, "fund", UI_KEYS('f'), "fund the selected escrow",                               \
       UI_PRE_ROW, UI_ON(ESCROWS))                                                                 \
     X(ESCROW_APPROVE, "approve", UI_KEYS('a'), "approve the selected escrow",                      \
-      UI_PRE_ROW | UI_PRE_ROLE_APPROVER, UI_ON(ESCROWS))                                                        \
+      UI_PRE_ROW, UI_ON(ESCROWS))                                                        \
     X(ESCROW_RELEASE, "release", UI_KEYS('r'), "release the selected escrow to its payee",         \
-      UI_PRE_ROW | UI_PRE_ROLE_APPROVER, UI_ON(ESCROWS))                                                        \
+      UI_PRE_ROW, UI_ON(ESCROWS))                                                        \
     X(ESCROW_REFUND, "refund", UI_KEYS('R'), "refund the selected escrow to its payer",            \
-      UI_PRE_ROW | UI_PRE_ROLE_APPROVER, UI_ON(ESCROWS))                                                        \
+      UI_PRE_ROW, UI_ON(ESCROWS))                                                        \
     X(ESCROW_DISPUTE, "dispute", UI_KEYS('D'), "open a dispute on the selected escrow",            \
       UI_PRE_ROW, UI_ON(ESCROWS))                                                                 \
     X(ESCROW_RESOLVE, "resolve", UI_KEYS('v'), "resolve a dispute as its arbiter (payee or payer)", \
       UI_PRE_ROW, UI_ON(ESCROWS))                                                                  \
     X(SIGN, "sign", UI_KEYS('\n', UI_K_ENTER), "review, confirm and sign the selected request",    \
-      UI_PRE_ROW | UI_PRE_ROLE_APPROVER, UI_ON(APPROVALS))                                          \
+      UI_PRE_ROW, UI_ON(APPROVALS))                                          \
     X(PROPOSAL_ACCEPT, "accept", UI_KEYS('A'),                                                     \
       "accept the selected API proposal (signs its escrow)", UI_PRE_ROW,                          \
       UI_ON(APPROVALS))                                                                            \
@@ -226,6 +229,14 @@ const char *ui_section_title(int section);
 /* Prints the key tables, grouped by section, as Markdown or as man(7) source: the key
  * tables of docs/user-guide.md and docs/fusion.1 (`fusion ui --keys[=man]`). */
 void ui_keymap_print(FILE *f, bool man);
+
+/* The desk action an action signs (desk/actions.h), or DESK_ACT_NONE: its role check is
+ * the policy's (desk_action_role_check), asked before any passphrase. */
+desk_action ui_action_desk(ui_action a);
+/* The role check of action a for this operator under policy p: 0 when a signs nothing or
+ * the policy permits it, else 1 with the reason in why. */
+int ui_action_role_check(ui_action a, const policy *p, const char *operator_name,
+                         unsigned roles, char *why, size_t cap);
 
 /* The message of the first precondition in `missing` (UI_PRE_* bits). */
 const char *ui_precondition_message(unsigned missing);

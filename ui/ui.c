@@ -68,6 +68,7 @@ int cmd_ui(cli_ctx *ctx, int argc, char **argv)
     cfg.operator_name = desk->operator_name; /* follows `:operator NAME` */
     cfg.log_path = log_path;
     cfg.facts = ui_desk_facts;
+    cfg.permitted = ui_desk_permitted;
     cfg.signed_in = ui_desk_signed_in;
     cfg.wake_fd = ui_desk_wake_fd;
     cfg.wake = ui_desk_wake;

@@ -140,15 +140,6 @@ int cli_desk_open(const cli_ctx *ctx, struct store **db, err *e)
 int cli_desk_create(const cli_ctx *ctx, struct store **db, err *e)
     __attribute__((warn_unused_result));
 
-/* cmd_sync.c: the sync engine with the compliance screener after each commit, as `fusion
- * sync` runs them (`fusion serve --sync` too); o's home is set from ctx. Stop with
- * sync_request_stop/sync_stop, then compliance_screener_stop/free. */
-struct sync_options;
-struct sync_engine;
-struct compliance_screener;
-int cli_sync_start(const cli_ctx *ctx, struct sync_options *o, struct compliance_screener **scr,
-                   struct sync_engine **eng, err *e) __attribute__((warn_unused_result));
-
 /* signer.c: unlocks --operator's key (their passphrase) as the signer of the decisions a
  * command records, when argv (from the subcommand's name) records decisions on a desk
  * whose genesis is signed; 0 and nothing unlocked otherwise. On a desk without a signed

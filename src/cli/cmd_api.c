@@ -19,6 +19,7 @@
 #include "cli/risk_cli.h"
 #include "compliance/compliance.h"
 #include "desk/desk.h"
+#include "desk/sync_service.h"
 #include "store/store.h"
 #include "sync/sync.h"
 
@@ -107,17 +108,20 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    /* --sync: this process follows the chains too, as `fusion sync` would */
-    compliance_screener *scr = NULL;
+    /* --sync: this process follows the chains too, as `fusion sync` would (a screener
+     * that cannot start is an error here as there) */
+    desk_sync *svc = NULL;
     sync_engine *eng = NULL;
     if (with_sync) {
-        sync_options so;
-        sync_options_default(&so);
-        if (cli_sync_start(ctx, &so, &scr, &eng, &e) < 0) {
+        desk_sync_options dso;
+        desk_sync_options_default(&dso, ctx->home);
+        dso.screener_required = true;
+        if (desk_sync_start(&svc, &dso, &e) < 0) {
             api_server_stop(&srv);
             api_service_free(&sv);
             return cli_fail(&e);
         }
+        eng = desk_sync_engine(svc);
         LOG_I("sync", "fusion serve --sync started (pid %ld)", (long)getpid());
     }
     if (!no_socket)
@@ -136,14 +140,9 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
             break; /* the sync stopped on its own: a failure, said below */
     }
     api_server_stop(&srv);
-    if (eng) {
-        sync_request_stop(eng);
-        if (sync_stop(&eng, &e) < 0) {
-            cli_errorf("fusion serve: the sync stopped: %s", e.msg);
-            rc = EXIT_FAIL;
-        }
-        compliance_screener_stop(scr);
-        compliance_screener_free(&scr);
+    if (svc && desk_sync_stop(&svc, NULL, &e) < 0) {
+        cli_errorf("fusion serve: the sync stopped: %s", e.msg);
+        rc = EXIT_FAIL;
     }
     api_service_free(&sv);
     return rc;

@@ -19,6 +19,7 @@
 #include "cli/opts.h"
 #include "keystore/keystore.h"
 #include "rpc/rpc.h"
+#include "rpc/rpc_chain.h"
 #include "store/store.h"
 
 #define PASS_MAX 1024
@@ -135,30 +136,13 @@ static void differ(check_out *c, const char *fmt, ...)
 
 static int chain_rpc(store *db, uint64_t chain_id, rpc_client **rpc, err *e)
 {
-    store_endpoint *eps = NULL;
-    size_t n = 0;
-    if (store_endpoint_list(db, chain_id, &eps, &n, e) < 0)
-        return -1;
-    if (n == 0) {
-        free(eps);
-        return err_set(e, ERR_NOT_FOUND, "no RPC endpoint");
-    }
-    const char **urls = calloc(n, sizeof *urls);
-    if (!urls) {
-        free(eps);
-        return err_set(e, ERR_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++)
-        urls[i] = eps[i].url;
     rpc_options o;
     rpc_options_default(&o);
     o.max_attempts = 2;
     o.timeout_ms = 10000;
-    int rc = rpc_client_new(rpc, urls, n, &o, e);
+    int rc = rpc_chain_client(rpc, db, chain_id, &o, e);
     if (rc == 0)
         rpc_client_expect_chain(*rpc, chain_id);
-    free(urls);
-    free(eps);
     return rc;
 }
 

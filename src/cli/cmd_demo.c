@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/text.h"
 #include "compliance/compliance.h"
+#include "desk/sync_service.h"
 #include "devnet/devnet.h"
 #include "sync/sync.h"
 
@@ -103,13 +104,13 @@ static void guardian_release(int *fd, pid_t pid)
     waitpid(pid, &st, 0);
 }
 
-static void print_stats(devnet_driver *drv, sync_engine *sy, compliance_screener *scr)
+static void print_stats(devnet_driver *drv, desk_sync *svc)
 {
+    sync_engine *sy = desk_sync_engine(svc);
     devnet_driver_stats ds;
     devnet_driver_stats_get(drv, &ds);
     compliance_screen_stats ss = {0}; /* this process's automatic screening so far */
-    if (scr)
-        compliance_screener_totals(scr, &ss);
+    desk_sync_totals(svc, &ss);
     printf("demo: %llu days replayed (last %s), %llu feed updates, %llu escrows "
            "(%llu escrow transactions), %llu screened, %llu cases opened, %llu errors%s%s\n",
            (unsigned long long)ds.steps, ds.day[0] ? ds.day : "-", (unsigned long long)ds.price_txs,
@@ -198,8 +199,7 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
     int guard_fd = started && !keep ? guardian_start(ctx->home, &guard_pid) : -1;
 
     int rc = EXIT_OK;
-    sync_engine *sy = NULL;
-    compliance_screener *scr = NULL; /* automatic screening on the sync threads */
+    desk_sync *svc = NULL; /* sync and automatic screening (headless only) */
     devnet_driver *drv = NULL;
     devnet_seed_report seed;
     if (devnet_seed(ctx->home, ctx->operator_name, &seed, &e) < 0) {
@@ -213,25 +213,20 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 
     /* With the UI, the UI process runs the sync threads itself (and shows their
      * progress on the Chains screen); only the headless demo starts them here. */
-    sync_options so;
-    sync_options_default(&so);
-    so.home = ctx->home;
-    if (no_ui && (compliance_screener_new(&scr, ctx->home, NULL, &e) < 0 ||
-                  compliance_screener_start(scr, &e) < 0)) {
-        char shown[6 * ERR_MSG_MAX];
-        printf("demo: automatic screening off: %s\n", text_safe_str(shown, sizeof shown, e.msg));
-        compliance_screener_free(&scr);
-        err_clear(&e);
-    }
-    so.after_commit = scr ? compliance_screener_after_commit : NULL;
-    so.after_commit_ctx = scr;
-    if (no_ui && sync_start(&sy, &so, &e) < 0) {
-        /* another fusion process syncs this desk: fine, it keeps the database fresh */
-        char shown[6 * ERR_MSG_MAX];
-        printf("demo: sync not started here: %s\n", text_safe_str(shown, sizeof shown, e.msg));
-        compliance_screener_free(&scr); /* that process screens too */
-        sy = NULL;
-        err_clear(&e);
+    if (no_ui) {
+        desk_sync_options dso;
+        desk_sync_options_default(&dso, ctx->home);
+        if (desk_sync_start(&svc, &dso, &e) < 0) {
+            /* another fusion process syncs this desk: fine, it keeps the database fresh
+             * (and screens) */
+            char shown[6 * ERR_MSG_MAX];
+            printf("demo: sync not started here: %s\n", text_safe_str(shown, sizeof shown, e.msg));
+            err_clear(&e);
+        } else if (desk_sync_screening_off(svc)[0]) {
+            char shown[6 * ERR_MSG_MAX];
+            printf("demo: automatic screening off: %s\n",
+                   text_safe_str(shown, sizeof shown, desk_sync_screening_off(svc)));
+        }
     }
     dopts.home = ctx->home;
     dopts.operator_name = ctx->operator_name;
@@ -273,15 +268,14 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
 
 stop:
     if (drv)
-        print_stats(drv, sy, scr);
+        print_stats(drv, svc);
     devnet_driver_stop(&drv);
-    if (sy) {
+    if (svc) {
         err se;
         err_clear(&se);
-        if (sync_stop(&sy, &se) < 0)
+        if (desk_sync_stop(&svc, NULL, &se) < 0)
             LOG_W("demo", "sync: %s", se.msg);
     }
-    compliance_screener_free(&scr);
     if (started && !keep) {
         unsigned stopped = 0;
         err de;

@@ -310,13 +310,13 @@ static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
 
 int cmd_escrow_act(cli_ctx *ctx, int argc, char **argv)
 {
-    static const char *const acts[] = {"fund",    "approve", "release", "refund",
-                                       "dispute", "resolve", "sweep"};
     if (argc >= 2 && strcmp(argv[1], "create") == 0)
         return do_create(ctx, argc - 1, argv + 1);
-    for (size_t i = 0; argc >= 2 && i < sizeof acts / sizeof *acts; i++)
-        if (strcmp(argv[1], acts[i]) == 0)
-            return do_act(ctx, acts[i], argc - 1, argv + 1);
+    /* The escrow verbs are the desk's action names (desk/actions.h); transferArbiter is
+     * spelt transfer-arbiter on the command line. */
+    const desk_action_info *act = argc >= 2 ? desk_action_get(desk_action_find(argv[1])) : NULL;
+    if (act && act->target == DESK_ON_ESCROW && act->id != DESK_ACT_TRANSFER_ARBITER)
+        return do_act(ctx, act->name, argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "transfer-arbiter") == 0)
         return do_act(ctx, "transferArbiter", argc - 1, argv + 1);
     return cli_usage("escrow",

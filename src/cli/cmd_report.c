@@ -26,6 +26,7 @@
 #include "cli/risk_cli.h"
 #include "risk/service.h"
 #include "rpc/rpc.h"
+#include "rpc/rpc_chain.h"
 #include "store/store.h"
 
 static const char report_usage[] =
@@ -82,23 +83,12 @@ static int64_t time_of(times *ts, uint64_t chain_id, uint64_t number)
             rpc_client_free(&ts->rpc);
             ts->rpc_chain = chain_id;
             ts->rpc_failed = false;
-            store_endpoint *eps = NULL;
-            size_t ne = 0;
-            if (store_endpoint_list(ts->db, chain_id, &eps, &ne, &e) == 0 && ne) {
-                const char **urls = calloc(ne, sizeof *urls);
-                for (size_t i = 0; urls && i < ne; i++)
-                    urls[i] = eps[i].url;
-                rpc_options o;
-                rpc_options_default(&o);
-                o.max_attempts = 2;
-                o.timeout_ms = 10000;
-                if (!urls || rpc_client_new(&ts->rpc, urls, ne, &o, &e) < 0)
-                    ts->rpc_failed = true;
-                free(urls);
-            } else {
+            rpc_options o;
+            rpc_options_default(&o);
+            o.max_attempts = 2;
+            o.timeout_ms = 10000;
+            if (rpc_chain_client(&ts->rpc, ts->db, chain_id, &o, &e) < 0)
                 ts->rpc_failed = true;
-            }
-            free(eps);
         }
         rpc_block rb;
         if (!ts->rpc_failed && ts->rpc &&

@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "compliance/compliance.h"
+#include "desk/sync_service.h"
 #include "store/store.h"
 #include "sync/sync.h"
 #include "xswap/xswap.h"
@@ -73,27 +74,6 @@ static void advance_swaps(cli_ctx *ctx, bool wait, bool quiet)
     err_clear(&e);
     if (xswap_advance_all(&env, swap_report, &sp, &e) < 0)
         cli_errorf("fusion sync: swaps not advanced: %s", e.msg);
-}
-
-int cli_sync_start(const cli_ctx *ctx, sync_options *o, compliance_screener **scr,
-                   sync_engine **eng, err *e)
-{
-    *scr = NULL;
-    *eng = NULL;
-    o->home = ctx->home;
-    /* automatic screening of every new escrow, on the chain threads (docs/compliance.md) */
-    if (compliance_screener_new(scr, ctx->home, NULL, e) < 0 ||
-        compliance_screener_start(*scr, e) < 0) {
-        compliance_screener_free(scr);
-        return -1;
-    }
-    o->after_commit = compliance_screener_after_commit;
-    o->after_commit_ctx = *scr;
-    if (sync_start(eng, o, e) < 0) {
-        compliance_screener_free(scr);
-        return -1;
-    }
-    return 0;
 }
 
 int cmd_sync(cli_ctx *ctx, int argc, char **argv)
@@ -203,10 +183,16 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     stop_requested = 0;
 
-    compliance_screener *scr = NULL;
-    sync_engine *eng = NULL;
-    if (cli_sync_start(ctx, &o, &scr, &eng, &e) < 0)
+    /* sync, and automatic screening of every new escrow on the chain threads
+     * (docs/compliance.md): here a screener that cannot start is an error */
+    desk_sync_options dso;
+    desk_sync_options_default(&dso, ctx->home);
+    dso.sync = o;
+    dso.screener_required = true;
+    desk_sync *svc = NULL;
+    if (desk_sync_start(&svc, &dso, &e) < 0)
         return cli_fail(&e);
+    sync_engine *eng = desk_sync_engine(svc);
     LOG_I("sync", "fusion sync%s started (pid %ld)", o.once ? " --once" : "", (long)getpid());
 
     bool tty = isatty(STDERR_FILENO);
@@ -278,7 +264,8 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         tty_lines = tty ? n : 0;
     }
     size_t n = sync_stats(eng, stats, 64);
-    int rc = sync_stop(&eng, &e);
+    compliance_screen_stats st;
+    int rc = desk_sync_stop(&svc, &st, &e); /* the screener after its last pass */
     if (n > 64)
         n = 64;
     for (size_t i = 0; i < n && !quiet; i++) {
@@ -288,10 +275,6 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     }
     if (swaps && o.once && rc == 0 && !stop_requested)
         advance_swaps(ctx, true, quiet); /* after the catch-up, each to where it waits */
-    compliance_screener_stop(scr); /* after its last pass over what sync stored */
-    compliance_screen_stats st;
-    compliance_screener_totals(scr, &st);
-    compliance_screener_free(&scr);
     if (!quiet)
         fprintf(stderr, "screened %zu new escrows: %zu hits, %zu cases opened\n", st.screened,
                 st.hits, st.cases_opened);

@@ -191,10 +191,7 @@ int desk_card_lines(store *s, const desk_names *names, uint64_t chain_id, const 
     }
     char **why = NULL;
     size_t n_why = 0;
-    static const char *const gated[] = {"fund", "approve", "release", "resolve"};
-    bool is_gated = false;
-    for (size_t i = 0; i < sizeof gated / sizeof gated[0]; i++)
-        is_gated = is_gated || strcmp(action, gated[i]) == 0;
+    bool is_gated = desk_action_name_gated(action); /* actions.h */
     if (is_gated && compliance_gate_reasons(s, chain_id, escrow, action, now, &why, &n_why, e) < 0)
         goto fail;
     if (n_why) {

@@ -127,22 +127,22 @@ static int read_file(const char *path, char **out, size_t *len, err *e)
 }
 
 /* <home>/policy.conf, created from data/policy/default.policy on first use. */
-static int load_policy(desk *d, err *e)
+static int policy_text(const char *home, const char *policy_path, char **out, size_t *out_len,
+                       err *e)
 {
-    snprintf(d->policy_path, sizeof d->policy_path, "%s/policy.conf", d->home);
     char *text = NULL;
     size_t len = 0;
-    if (access(d->policy_path, F_OK) != 0) {
+    if (access(policy_path, F_OK) != 0) {
         char src[4200];
-        if (audit_config_check(d->home, "policy", NULL, 0, false, NULL, 0, e) < 0)
+        if (audit_config_check(home, "policy", NULL, 0, false, NULL, 0, e) < 0)
             return -1; /* a signed policy that went missing is not replaced by the default */
         if (desk_data_path(src, sizeof src, "policy", "default.policy", e) < 0 ||
             read_file(src, &text, &len, e) < 0)
-            return err_prefix(e, "no policy at %s", d->policy_path);
+            return err_prefix(e, "no policy at %s", policy_path);
         /* Whole or not at all: a crash must not leave a short policy behind. */
         err we;
         err_clear(&we);
-        if (fsperm_write_atomic(d->policy_path, text, len, false, &we) < 0 &&
+        if (fsperm_write_atomic(policy_path, text, len, false, &we) < 0 &&
             we.code != ERR_EXISTS) {
             free(text);
             if (e)
@@ -152,14 +152,14 @@ static int load_policy(desk *d, err *e)
         if (we.code == ERR_EXISTS) { /* another process wrote it first: read theirs */
             free(text);
             text = NULL;
-            if (fsperm_check_private(d->policy_path, "desk policy", e) < 0 ||
-                read_file(d->policy_path, &text, &len, e) < 0)
+            if (fsperm_check_private(policy_path, "desk policy", e) < 0 ||
+                read_file(policy_path, &text, &len, e) < 0)
                 return -1;
         } else {
-            LOG_I("desk", "policy %s created from %s", d->policy_path, src);
+            LOG_I("desk", "policy %s created from %s", policy_path, src);
         }
-    } else if (fsperm_check_private(d->policy_path, "desk policy", e) < 0 ||
-               read_file(d->policy_path, &text, &len, e) < 0) {
+    } else if (fsperm_check_private(policy_path, "desk policy", e) < 0 ||
+               read_file(policy_path, &text, &len, e) < 0) {
         return -1;
     }
     /* On a signed desk the policy is the one an admin signed (or the shipped default). */
@@ -170,12 +170,24 @@ static int load_policy(desk *d, err *e)
     if (desk_data_path(dflt_path, sizeof dflt_path, "policy", "default.policy", &de) < 0 ||
         read_file(dflt_path, &dflt, &dflt_len, &de) < 0)
         dflt = NULL; /* then only a signed policy.conf is accepted */
-    int crc = audit_config_check(d->home, "policy", text, len, true, dflt, dflt_len, e);
+    int crc = audit_config_check(home, "policy", text, len, true, dflt, dflt_len, e);
     free(dflt);
     if (crc < 0) {
         free(text);
         return -1;
     }
+    *out = text;
+    *out_len = len;
+    return 0;
+}
+
+static int load_policy(desk *d, err *e)
+{
+    snprintf(d->policy_path, sizeof d->policy_path, "%s/policy.conf", d->home);
+    char *text = NULL;
+    size_t len = 0;
+    if (policy_text(d->home, d->policy_path, &text, &len, e) < 0)
+        return -1;
     uint8_t h[32];
     crypto_hash_sha256(h, (const uint8_t *)text, len);
     hex_encode(d->policy_sha256, sizeof d->policy_sha256, h, 32, false);
@@ -184,6 +196,20 @@ static int load_policy(desk *d, err *e)
     if (rc < 0)
         return err_prefix(e, "%s", d->policy_path);
     return 0;
+}
+
+int desk_policy_load(const char *home, policy **out, err *e)
+{
+    *out = NULL;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/policy.conf", home);
+    char *text = NULL;
+    size_t len = 0;
+    if (policy_text(home, path, &text, &len, e) < 0)
+        return -1;
+    int rc = policy_parse(out, text, len, e);
+    free(text);
+    return rc < 0 ? err_prefix(e, "%s", path) : 0;
 }
 
 static int load_abi(abi_json **out, const char *name, err *e)
@@ -204,10 +230,7 @@ static int desk_compliance_gate(void *ctx, const desk_gate_request *r, char *rea
     desk *d = ctx;
     /* Only what moves money or commits the desk is gated; a dispute or an arbiter's
      * refund must stay possible while a party is under review. */
-    static const char *const gated[] = {"fund", "approve", "release", "resolve"};
-    bool is_gated = false;
-    for (size_t i = 0; i < sizeof gated / sizeof gated[0]; i++)
-        is_gated = is_gated || strcmp(r->action, gated[i]) == 0;
+    bool is_gated = desk_action_name_gated(r->action); /* actions.h */
     err ge;
     err_clear(&ge);
     /* A swap's lock or claim moves money from the payer to the payee of the lock: both are
@@ -360,6 +383,8 @@ void desk_free(desk **p)
     if (!p || !*p)
         return;
     desk *d = *p;
+    if (d->key_borrowed)
+        d->key = NULL; /* the session's: it locks it */
     keystore_lock(&d->key);
     keystore_free(&d->ks);
     rpc_client_free(&d->rpc);
@@ -382,6 +407,12 @@ void desk_free(desk **p)
 store *desk_store(desk *d)
 {
     return d->db;
+}
+
+void desk_set_key_source(desk *d, desk_key_fn fn, void *ctx)
+{
+    d->key_fn = fn;
+    d->key_ctx = ctx;
 }
 
 void desk_set_passphrase(desk *d, desk_passphrase_fn fn, void *ctx)
@@ -651,7 +682,18 @@ static int unlock_key(desk *d, err *e)
 {
     if (d->key && keystore_key_unlocked(d->key))
         return 0;
+    if (d->key_borrowed)
+        d->key = NULL; /* locked by its owner's idle lock: ask again */
+    d->key_borrowed = false;
     keystore_lock(&d->key);
+    /* A key the operator already unlocked in this process: no passphrase again (the
+     * pre-sign summary and its confirmation still come). */
+    ks_key *k = d->key_fn ? d->key_fn(d->key_ctx, &d->op.address) : NULL;
+    if (k && keystore_key_unlocked(k) && addr_equal(keystore_key_address(k), &d->op.address)) {
+        d->key = k;
+        d->key_borrowed = true;
+        return 0;
+    }
     if (!d->pass_fn)
         return err_set(e, ERR_USAGE, "no way to ask for the passphrase: use --passphrase-file");
     char *pass = sodium_malloc(PASS_CAP);

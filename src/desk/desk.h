@@ -17,6 +17,7 @@
 #include "base/err.h"
 #include "base/u256.h"
 #include "crypto/address.h"
+#include "desk/actions.h"
 #include "eth/abi.h"
 #include "store/store.h"
 
@@ -89,6 +90,18 @@ typedef struct policy_decision {
  * line exceeded blocks; then the first matching `rule` decides; no match blocks. */
 int policy_evaluate(const policy *p, const policy_request *r, policy_decision *d, err *e) DESK_WUR;
 const char *policy_outcome_str(policy_outcome o);
+
+/* The role check, from the policy alone (no amount, chain, asset or counterparty): may
+ * this operator (name and roles) ever do `action`? The first rule naming the operator and
+ * the action decides when it is an allow or a require, or an unconditional block; a block
+ * that depends on the amount, chain, asset or counterparty is passed over. *line: the
+ * deciding line (0: none matched). policy_evaluate still decides each request. */
+bool policy_permits(const policy *p, const char *action, const char *operator_name,
+                    unsigned roles, unsigned *line);
+/* The desk's policy as desk_open reads it (<home>/policy.conf, created from the default on
+ * first use; on a signed desk only the signed one), for the role checks of a process that
+ * does not open the whole desk (the UI). */
+int desk_policy_load(const char *home, policy **out, err *e) DESK_WUR;
 
 /* ---- pre-sign summary (summary.c): pure, from the signed bytes ---- */
 
@@ -170,6 +183,13 @@ int desk_open(desk **out, const char *home, const char *operator_name, err *e) D
 void desk_free(desk **p);
 store *desk_store(desk *d);
 void desk_set_passphrase(desk *d, desk_passphrase_fn fn, void *ctx);
+/* An operator's key already unlocked in this process (the UI's session: `:operator NAME`
+ * or the Keys screen), or NULL. The desk borrows it instead of asking for the passphrase
+ * (the summary and its confirmation still come) and never locks it: the owner keeps it
+ * alive until the desk is freed. */
+typedef struct ks_key ks_key;
+typedef ks_key *(*desk_key_fn)(void *ctx, const addr *a);
+void desk_set_key_source(desk *d, desk_key_fn fn, void *ctx);
 void desk_set_confirm(desk *d, desk_confirm_fn fn, void *ctx);
 void desk_set_gate(desk *d, desk_gate_fn fn, void *ctx);
 /* Seconds to wait for a receipt and the confirmation depth (default 120; 0: do not wait). */

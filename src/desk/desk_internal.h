@@ -18,6 +18,9 @@ struct desk {
     store *db;
     keystore *ks;
     ks_key *key;
+    bool key_borrowed; /* key is the key source's (desk_set_key_source): never locked here */
+    desk_key_fn key_fn;
+    void *key_ctx;
     store_operator op;
     unsigned roles;
     bool has_chain;

@@ -530,18 +530,13 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
                     desk_result *res, err *e)
 {
     memset(res, 0, sizeof *res);
-    static const char *const known[] = {"fund",    "approve", "release", "refund",
-                                        "dispute", "resolve", "sweep",   "transferArbiter"};
-    bool ok = false;
-    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-        ok = ok || strcmp(known[i], action) == 0;
-    if (!ok)
-        return err_set(e, ERR_USAGE, "unknown escrow action \"%s\"", action);
+    const desk_action_info *act = desk_action_get(desk_action_find(action));
+    if (!act || act->target != DESK_ON_ESCROW)
+        return err_set(e, ERR_USAGE, "unknown escrow action \"%.40s\"", action);
     onchain x;
     if (read_escrow(d, escrow, &x, e) < 0)
         return -1;
-    bool v2_only = strcmp(action, "sweep") == 0 || strcmp(action, "transferArbiter") == 0;
-    if (v2_only && x.version != 2)
+    if ((act->checks & DESK_CHECK_V2) && x.version != 2)
         return err_set(e, ERR_STATE, "%s needs a version-2 escrow; this one is version 1",
                        action);
     desk_call c;
@@ -562,7 +557,7 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
     char s_esc[ADDR_STR_MAX];
     addr_to_checksum(s_esc, escrow);
     /* Built-in checks, before any policy or signature. */
-    if (strcmp(action, "approve") == 0) {
+    if (act->checks & DESK_CHECK_MAKER_CHECKER) {
         char creator[STORE_NAME_MAX];
         bool by_desk = false;
         if (store_desk_actor(d->db, d->chain.chain_id, escrow, "create", creator, sizeof creator,
@@ -594,7 +589,7 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
                            d->op.name, party, s_esc);
         }
     }
-    if (strcmp(action, "fund") == 0) {
+    if (act->checks & DESK_CHECK_PAYER) {
         if (!addr_equal(&x.payer, &d->op.address))
             return err_set(e, ERR_DENIED,
                            "only the payer funds an escrow, and %s's key is not "
@@ -772,7 +767,7 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
         rc = abi_value_push(args, abi_value_new_bool(toward_payee), e);
     if (rc == 0 && strcmp(action, "approve") == 0 && x.version == 2)
         rc = abi_value_push(args, abi_value_new_fixed_bytes(terms, 32), e);
-    if (rc == 0 && v2_only)
+    if (rc == 0 && (act->checks & DESK_CHECK_V2))
         rc = abi_value_push(args, abi_value_new_address(&arg_addr), e);
     if (rc < 0) {
         abi_value_free(&args);
@@ -1025,11 +1020,9 @@ int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size
         rc = swap_recheck(d, o, &tx, &sg, &asset, e);
         goto out;
     }
-    static const char *const acts[] = {"fund",    "approve", "release", "refund",         "dispute",
-                                       "resolve", "allowance", "sweep", "transferArbiter"};
-    bool known = false;
-    for (size_t i = 0; i < sizeof acts / sizeof *acts; i++)
-        known = known || strcmp(acts[i], o->action) == 0;
+    /* What the desk signs on an escrow (and a token fund's allowance) it can check again. */
+    const desk_action_info *act = desk_action_get(desk_action_find(o->action));
+    bool known = act && (act->target == DESK_ON_ESCROW || act->id == DESK_ACT_ALLOWANCE);
     if (!known || !o->has_escrow) {
         err_set(e, ERR_DENIED, "refused: tx %lld is a \"%.31s\" the desk cannot check again", id,
                 o->action);
@@ -1053,7 +1046,7 @@ int desk_resend_check(desk *d, const store_outbound *o, const uint8_t *raw, size
     } else if (!(args = call_args(&tx, &o->escrow, x.abi, action, id, e))) {
         goto out;
     }
-    if (strcmp(action, "approve") == 0) {
+    if (act->checks & DESK_CHECK_MAKER_CHECKER) {
         char creator[STORE_NAME_MAX];
         bool by_desk = false;
         if (store_desk_actor(d->db, d->chain.chain_id, &o->escrow, "create", creator,

@@ -496,3 +496,55 @@ int policy_evaluate(const policy *p, const policy_request *r, policy_decision *d
            r->operator_name, r->chain ? r->chain : "this chain");
     return 0;
 }
+
+bool policy_permits(const policy *p, const char *action, const char *operator_name,
+                    unsigned roles, unsigned *line)
+{
+    policy_request r;
+    memset(&r, 0, sizeof r);
+    r.operator_name = operator_name;
+    r.roles = roles;
+    r.action = action;
+    if (line)
+        *line = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        const pline *l = &p->lines[i];
+        if (l->kind != L_RULE || !who_match(l->field[F_WHO], &r) ||
+            !alt_match(l->field[F_ACTION], action, false))
+            continue;
+        bool conditional = l->field[F_CHAIN] || l->field[F_ASSET] || l->field[F_COUNTERPARTY] ||
+                           l->lo || l->hi;
+        if (l->outcome == POLICY_BLOCK && conditional)
+            continue; /* another request of the same action may pass it */
+        if (line)
+            *line = l->lineno;
+        return l->outcome != POLICY_BLOCK;
+    }
+    return false;
+}
+
+int desk_action_role_check(const policy *p, desk_action a, const char *operator_name,
+                           unsigned roles, char *why, size_t cap)
+{
+    const desk_action_info *in = desk_action_get(a);
+    if (!in) {
+        snprintf(why, cap, "not a desk action");
+        return 1;
+    }
+    unsigned line = 0;
+    if (policy_permits(p, in->name, operator_name, roles, &line))
+        return 0;
+    if (!operator_name || !*operator_name)
+        operator_name = "this operator";
+    char rs[64];
+    desk_roles_format(rs, sizeof rs, roles);
+    if (line)
+        snprintf(why, cap, "the desk policy (policy.conf line %u) does not let %.63s (%s) %s",
+                 line, operator_name, rs[0] ? rs : "no role",
+                 in->name);
+    else
+        snprintf(why, cap, "no rule of the desk policy (policy.conf) lets %.63s (%s) %s",
+                 operator_name, rs[0] ? rs : "no role",
+                 in->name);
+    return 1;
+}

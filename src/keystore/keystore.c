@@ -232,6 +232,15 @@ int ks_audit(keystore *ks, const char *action, json_t *details, err *e)
     return rc;
 }
 
+int ks_audit_key(ks_key *k, const char *action, json_t *details, err *e)
+{
+    if (!k->operator_name[0])
+        return ks_audit(k->ks, action, details, e);
+    int rc = audit_append(k->ks->home, k->operator_name, action, details, e);
+    json_decref(details);
+    return rc;
+}
+
 json_t *ks_addr_json(const addr *a)
 {
     char s[ADDR_STR_MAX];
@@ -881,6 +890,8 @@ int keystore_unlock_as(keystore *ks, const addr *a, const char *passphrase,
     sodium_mprotect_noaccess(k->sk);
     k->ks = ks;
     k->address = *a;
+    if (operator_name && strlen(operator_name) < sizeof k->operator_name)
+        snprintf(k->operator_name, sizeof k->operator_name, "%s", operator_name);
     pthread_mutex_lock(&ks->mu);
     k->last_use_ms = ks->now_ms(ks->clock_ctx);
     k->next = ks->keys;

@@ -29,6 +29,7 @@ struct ks_key {
     addr address;
     uint8_t *sk; /* sodium_malloc(32); no access except inside ks_with_secret; NULL: locked */
     uint64_t last_use_ms;
+    char operator_name[64]; /* who unlocked it (keystore_unlock_as); "": the store's */
     ks_key *next;
 };
 
@@ -36,6 +37,10 @@ typedef int (*ks_secret_fn)(void *ctx, const uint8_t sk[32], err *e);
 
 /* Runs fn with the secret readable (idle check first; ERR_STATE when locked). */
 int ks_with_secret(ks_key *k, ks_secret_fn fn, void *ctx, err *e)
+    __attribute__((warn_unused_result));
+/* Appends an audit row in the name of whoever unlocked k (else the store's operator);
+ * takes ownership of details. */
+int ks_audit_key(ks_key *k, const char *action, json_t *details, err *e)
     __attribute__((warn_unused_result));
 /* Appends an audit row for the store's operator; takes ownership of details. */
 int ks_audit(keystore *ks, const char *action, json_t *details, err *e)

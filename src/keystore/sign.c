@@ -51,7 +51,7 @@ int keystore_sign_message(ks_key *k, uint8_t sig65[65], const void *msg, size_t 
         json_object_set_new(details, "message", text);
     else
         json_decref(text);
-    if (ks_audit(k->ks, "sign_message", details, e) < 0) {
+    if (ks_audit_key(k, "sign_message", details, e) < 0) {
         sodium_memzero(sig, sizeof sig);
         return err_prefix(e, "signature withheld (no audit row)");
     }

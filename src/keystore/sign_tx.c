@@ -76,7 +76,7 @@ int keystore_sign_tx(ks_key *k, struct eth_tx *tx, buf *raw_out, err *e)
         err_set(e, ERR_INTERNAL, "the signed transaction does not recover to its key: withheld");
         goto out;
     }
-    if (ks_audit(k->ks, "sign_tx", tx_details(k, tx, hash), e) < 0) {
+    if (ks_audit_key(k, "sign_tx", tx_details(k, tx, hash), e) < 0) {
         err_prefix(e, "signature withheld (no audit row)");
         goto out;
     }

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include "desk/desk.h"
 #include "keymap.h"
 #include "text.h"
 
@@ -135,7 +136,8 @@ static void test_key_names(void **state)
 
 static void test_preconditions(void **state)
 {
-    assert_true(ui_actions[UI_ACT_ESCROW_APPROVE].pre & UI_PRE_ROLE_APPROVER);
+    /* Roles are the policy's (test_role_checks_follow_policy), not a precondition flag. */
+    assert_int_equal(ui_action_desk(UI_ACT_ESCROW_APPROVE), DESK_ACT_APPROVE);
     /* Signing asks for the passphrase itself: no action needs a key unlocked beforehand. */
     assert_false(ui_actions[UI_ACT_ESCROW_FUND].pre & UI_PRE_UNLOCKED_KEY);
     assert_true(ui_actions[UI_ACT_ESCROW_APPROVE].pre & UI_PRE_ROW);
@@ -171,6 +173,128 @@ static void test_docs_tables(void **state)
     }
 }
 
+static policy *load_policy_text(const char *text)
+{
+    policy *p = NULL;
+    err e;
+    err_clear(&e);
+    if (policy_parse(&p, text, strlen(text), &e) < 0)
+        fail_msg("policy: %s", e.msg);
+    return p;
+}
+
+static policy *load_default_policy(void)
+{
+    const char *root = getenv("FUSION_ROOT");
+    assert_non_null(root);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data/policy/default.policy", root);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char text[16384];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    return load_policy_text(text);
+}
+
+/* What the desk decides when it signs: policy_evaluate on a plain request (1 ETH on
+ * chain "local", an escrow needing 3 approvals). */
+static bool desk_allows(const policy *p, const char *action, const char *op, unsigned roles)
+{
+    policy_request r;
+    memset(&r, 0, sizeof r);
+    r.operator_name = op;
+    r.roles = roles;
+    r.action = action;
+    r.chain = "local";
+    r.asset_symbol = "ETH";
+    r.decimals = 18;
+    r.amount = u256_from_u64(1000000000000000000ull);
+    r.threshold = 3;
+    policy_decision d;
+    err e;
+    err_clear(&e);
+    assert_int_equal(policy_evaluate(p, &r, &d, &e), 0);
+    return d.outcome != POLICY_BLOCK;
+}
+
+static const unsigned role_sets[] = {0,
+                                     DESK_ROLE_trader,
+                                     DESK_ROLE_approver,
+                                     DESK_ROLE_compliance,
+                                     DESK_ROLE_admin,
+                                     DESK_ROLE_trader | DESK_ROLE_approver,
+                                     DESK_ROLE_approver | DESK_ROLE_compliance};
+
+static void check_agreement(const policy *p)
+{
+    char why[300];
+    /* every desk action, every role: the one role check agrees with the signing decision */
+    for (int a = 1; a < DESK_ACT_COUNT; a++) {
+        const desk_action_info *in = desk_action_get((desk_action)a);
+        assert_non_null(in);
+        assert_int_equal(desk_action_find(in->name), a);
+        for (size_t r = 0; r < sizeof role_sets / sizeof *role_sets; r++) {
+            bool by_desk = desk_allows(p, in->name, "op1", role_sets[r]);
+            bool check = desk_action_role_check(p, (desk_action)a, "op1", role_sets[r], why,
+                                                sizeof why) == 0;
+            if (by_desk != check)
+                fail_msg("%s with roles %#x: policy %d, role check %d", in->name, role_sets[r],
+                         by_desk, check);
+        }
+    }
+    /* every UI action that signs: no role flag of its own, and the same decision */
+    for (int a = 1; a < UI_ACT_COUNT; a++) {
+        desk_action da = ui_action_desk((ui_action)a);
+        if (da == DESK_ACT_NONE)
+            continue;
+        assert_int_equal(ui_actions[a].pre & UI_PRE_ROLE_COMPLIANCE, 0);
+        for (size_t r = 0; r < sizeof role_sets / sizeof *role_sets; r++) {
+            bool by_desk = desk_allows(p, desk_actions[da].name, "op1", role_sets[r]);
+            bool ui = ui_action_role_check((ui_action)a, p, "op1", role_sets[r], why,
+                                           sizeof why) == 0;
+            if (by_desk != ui)
+                fail_msg(":%s with roles %#x: policy %d, UI %d (%s)", ui_actions[a].command,
+                         role_sets[r], by_desk, ui, why);
+        }
+    }
+}
+
+static void test_role_checks_follow_policy(void **state)
+{
+    policy *p = load_default_policy();
+    check_agreement(p);
+    char why[300];
+    /* the shipped policy: anyone on the desk may release, only approvers approve */
+    assert_int_equal(ui_action_role_check(UI_ACT_ESCROW_RELEASE, p, "alice", DESK_ROLE_trader,
+                                          why, sizeof why), 0);
+    assert_int_equal(ui_action_role_check(UI_ACT_ESCROW_APPROVE, p, "alice", DESK_ROLE_trader,
+                                          why, sizeof why), 1);
+    assert_non_null(strstr(why, "alice"));
+    assert_non_null(strstr(why, "approve"));
+    assert_int_equal(ui_action_role_check(UI_ACT_ESCROW_REFUND, p, "bob", DESK_ROLE_approver,
+                                          why, sizeof why), 1);
+    assert_int_equal(ui_action_role_check(UI_ACT_QUIT, p, "bob", 0, why, sizeof why), 0);
+    /* no name: the reason still says who */
+    assert_int_equal(desk_action_role_check(p, DESK_ACT_FUND, "", 0, why, sizeof why), 1);
+    assert_non_null(strstr(why, "this operator (no role) fund"));
+    policy_free(&p);
+    /* a block that depends on the chain leaves the action possible elsewhere; a named
+     * operator's unconditional block stops them only */
+    p = load_policy_text("rule who=role:trader action=release chain=main -> block\n"
+                         "rule who=op:mallory action=release -> block\n"
+                         "rule who=* action=release -> allow\n"
+                         "rule who=role:approver action=approve -> allow\n");
+    check_agreement(p);
+    assert_int_equal(desk_action_role_check(p, DESK_ACT_RELEASE, "alice", DESK_ROLE_trader, why,
+                                            sizeof why), 0);
+    assert_int_equal(desk_action_role_check(p, DESK_ACT_RELEASE, "mallory", DESK_ROLE_trader,
+                                            why, sizeof why), 1);
+    assert_non_null(strstr(why, "line 2"));
+    policy_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_commands),
         cmocka_unit_test(test_key_names),
         cmocka_unit_test(test_preconditions),
+        cmocka_unit_test(test_role_checks_follow_policy),
         cmocka_unit_test(test_docs_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

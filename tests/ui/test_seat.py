@@ -50,18 +50,18 @@ def switch(t, name):
 
 
 def sign_under_card(t, what, escrow, after=None):
-    """The action's passphrase prompt comes under the card (policy and gate passed);
-    then the pre-sign summary, y, and the result."""
-    text = t.wait_for(lambda s: "Passphrase of" in s and "policy and gate passed" in s,
-                      "the passphrase prompt under the card of " + what)
+    """The operator signed in (`:operator NAME`): the key is unlocked in this session, so no
+    passphrase is asked; the card (policy and gate passed) comes with the pre-sign summary
+    in one dialog, then y, and the result."""
+    text = t.wait_for(lambda s: "Sign and send" in s and "policy and gate passed" in s,
+                      "the card and the pre-sign summary of " + what)
+    t.check("Passphrase of" not in text and "typing is not shown" not in text,
+            "a passphrase was asked although the key is unlocked:\n%s" % text)
     t.check(escrow[2:10].lower() in text.lower(), "the card does not name the escrow")
     t.check("Payee" in text and "Northwind Trading" in text, "the card names the payee")
     t.check("Policy" in text and "allow" in text, "the card shows the policy's decision")
     if after:
         t.check(after in text, "the card does not say %r:\n%s" % (after, text))
-    t.type(PASS)
-    t.send("Enter")
-    text = t.wait_for("Sign and send", "the pre-sign summary of " + what)
     t.check(re.search(r"payee\s+Northwind Trading 0x", text) is not None,
             "the pre-sign summary does not name the payee:\n%s" % text)
     t.send("y")
@@ -129,8 +129,10 @@ def run(chain):
 
     # 1. a refused key, then a passphrase typed blind in the same burst
     nonce0 = int(chain.node.cast("nonce", A[0]))
-    t.send("r", "xfund-pw", "Enter")
-    t.wait_for("release: needs the approver role", "the refusal")
+    # (the role check is the policy's: a trader may not approve)
+    t.send("a", "xfund-pw", "Enter")
+    t.wait_for("approve: the desk policy (policy.conf line", "the refusal")
+    t.wait_for("does not let alice (trader) approve", "the refusal names who and what")
     t.send("?")
     t.wait_for(" Help ", "the help screen (a key pressed after the refusal works)")
     t.send("Escape")
@@ -141,6 +143,16 @@ def run(chain):
     t.check(re.search(r"\bfund(:| 0x| not| cancelled)", log) is None,
             "a fund started from keys typed blind after a refusal:\n%s" % log[-2000:])
     t.check(int(chain.node.cast("nonce", A[0])) == nonce0, "alice's account sent something")
+
+    # 1b. the policy lets anyone on the desk trigger a release: alice (trader) is not
+    # refused by role; the desk runs her release up to its estimate (after the policy), where
+    # the contract says no approvals are in yet, and nothing is signed
+    t.send("r")
+    text = t.wait_for(lambda s: "release would fail" in s and "ThresholdNotReached" in s,
+                      "alice's release reaches the desk's estimate")
+    t.check("approver role" not in text and "does not let" not in text,
+            "a trader's release was refused by role:\n%s" % text)
+    t.check(int(chain.node.cast("nonce", A[0])) == nonce0, "a refused release sent something")
 
     # 2. bob: the card of the escrow paying the sanctioned address, before any passphrase
     switch(t, "bob")
@@ -200,11 +212,10 @@ def run(chain):
     field(t, "Deadline", "3d")
     t.wait_for(lambda s: re.search(r"> Arbiter", s) is not None, "focus on the arbiter")
     t.send("Enter")
-    t.wait_for(lambda s: "Passphrase of alice" in s and "policy and gate passed" in s,
-               "alice's passphrase prompt after the checks")
-    t.type(PASS)
-    t.send("Enter")
-    t.wait_for("Sign and send", "the pre-sign summary of create")
+    # alice signed in: her key is unlocked, the summary after the checks is the one question
+    text = t.wait_for(lambda s: "Sign and send" in s and "policy and gate passed" in s,
+                      "the pre-sign summary of create after the checks")
+    t.check("Passphrase of" not in text, "alice's passphrase asked again:\n%s" % text)
     t.send("y")
     pat = re.compile(r"create (0x[0-9a-fA-F]{40}): (mined|confirmed)")
     text = t.wait_for(lambda s: pat.search(s) is not None, "the result of create")
@@ -219,18 +230,17 @@ def run(chain):
     deadline = time.time() + 60
     while True:
         t.send("f")
-        text = t.wait_for(lambda x: "Passphrase of alice" in x or "fund refused" in x,
-                          "fund: the prompt or a refusal")
-        if "Passphrase of alice" in text:
+        text = t.wait_for(lambda x: "Sign and send" in x or "Passphrase of alice" in x or
+                          "fund refused" in x, "fund: the summary or a refusal")
+        if "Sign and send" in text or "Passphrase of alice" in text:
             break
         t.check("not been screened" in text and time.time() < deadline,
                 "fund refused for another reason:\n%s" % text)
         t.send("y")
         t.wait_gone("fund refused")
         time.sleep(1)  # the screener runs on its own clock; asking again is the operator's move
-    t.type(PASS)
-    t.send("Enter")
-    t.wait_for("Sign and send", "the pre-sign summary of fund")
+    # alice is signed in: the summary, no passphrase
+    t.check("Passphrase of alice" not in text, "alice's passphrase asked again:\n%s" % text)
     t.send("y")
     t.wait_for(lambda x: re.search(r"fund 0x[0-9a-fA-F]+: (mined|confirmed)", x) is not None,
                "the result of fund")

@@ -246,7 +246,7 @@ static size_t pending(void *arg)
 
 static unsigned facts(void *arg)
 {
-    return UI_PRE_ROLE_APPROVER | UI_PRE_CHAIN | (h.unlocked ? UI_PRE_UNLOCKED_KEY : 0u);
+    return UI_PRE_CHAIN | (h.unlocked ? UI_PRE_UNLOCKED_KEY : 0u);
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,72 @@
+/* store_credit.h: the desk database's credit facilities, their loan ledgers and calls
+ * (store_credit.c). Part of the store/store.h facade. */
+#ifndef FUSION_STORE_STORE_CREDIT_H
+#define FUSION_STORE_STORE_CREDIT_H
+
+#include "store/store_core.h"
+
+/* ---- credit facilities and their loan ledgers (store_credit.c) ---- */
+
+/* A facility of a counterparty entity. Amounts are base units of the currency (a
+ * stablecoin token); rates, levels and the collateral terms are validated in src/credit.
+ * collateral is a JSON array of {asset, haircut_pct, liq_threshold_pct, source}. */
+typedef struct store_credit_facility {
+    int64_t id;
+    char name[64];
+    int64_t entity_id;
+    char currency[16];
+    unsigned decimals;
+    u256 limit;
+    unsigned day_count, billing_day;
+    unsigned initial_e4, margin_call_e4, liquidation_e4; /* health-factor levels, 1e-4 */
+    char collateral[4096];
+    char vaults[1024]; /* JSON array of {chain_id, address}: a CollateralVault per chain */
+    int64_t created_at, updated_at;
+} store_credit_facility;
+
+int store_credit_facility_add(store *s, const store_credit_facility *f, int64_t *id_out,
+                              err *e) STORE_WUR;
+int store_credit_facility_update(store *s, const store_credit_facility *f, err *e) STORE_WUR;
+int store_credit_facility_find(store *s, const char *name, store_credit_facility *out,
+                               bool *found, err *e) STORE_WUR;
+int store_credit_facility_list(store *s, store_credit_facility **out, size_t *n,
+                               err *e) STORE_WUR;
+
+/* One row of a facility's ledger: kind is draw, repay, fee, interest or rate. */
+typedef struct store_credit_row {
+    int64_t id, facility_id;
+    int32_t day; /* days since 1970-01-01 */
+    char kind[12];
+    u256 amount;
+    uint64_t base_e8, spread_e8;
+    char memo[128];
+    char operator_name[64];
+    int64_t created_at;
+} store_credit_row;
+
+int store_credit_row_add(store *s, const store_credit_row *r, int64_t *id_out, err *e) STORE_WUR;
+/* A margin call or a liquidation proposal of a facility. plan (liquidation): JSON of what
+ * to seize ({chain_id, asset, token, units, usd}). */
+typedef struct store_credit_call {
+    int64_t id, facility_id;
+    char kind[16]; /* margin_call, liquidation */
+    char health_factor[32];
+    int64_t opened_at, cure_by, closed_at; /* closed_at 0: open */
+    char closed_why[64];
+    char plan[512];
+} store_credit_call;
+
+int store_credit_call_open(store *s, const store_credit_call *c, int64_t *id_out,
+                           err *e) STORE_WUR;
+int store_credit_call_close(store *s, int64_t id, int64_t at, const char *why, err *e) STORE_WUR;
+/* Replaces a call's plan (the seizure's on-chain request is added to it). */
+int store_credit_call_set_plan(store *s, int64_t id, const char *plan, err *e) STORE_WUR;
+/* Calls of a facility (0: every facility), open ones only unless all; newest first. */
+int store_credit_calls(store *s, int64_t facility_id, bool all, store_credit_call **out,
+                       size_t *n, err *e) STORE_WUR;
+
+/* The rows of a facility in insertion order. */
+int store_credit_rows(store *s, int64_t facility_id, store_credit_row **out, size_t *n,
+                      err *e) STORE_WUR;
+
+#endif

@@ -1,0 +1,89 @@
+/* store_escrow.h: the desk database's escrow projection derived from events
+ * (store_escrow.c). Part of the store/store.h facade. */
+#ifndef FUSION_STORE_STORE_ESCROW_H
+#define FUSION_STORE_STORE_ESCROW_H
+
+#include "store/store_core.h"
+
+/* ---- escrow projection (store_escrow.c) ---- */
+
+#define STORE_MAX_APPROVERS 32
+
+typedef enum {
+    ESCROW_CREATED,
+    ESCROW_FUNDED,
+    ESCROW_RELEASED,
+    ESCROW_REFUNDED,
+    ESCROW_DISPUTED,
+    ESCROW_RESOLVED,
+} escrow_state;
+
+typedef struct store_approval {
+    addr approver;
+    uint64_t block_number;
+    uint8_t tx_hash[32];
+    uint32_t log_index;
+    bool pending;
+} store_approval;
+
+/* The state of one escrow as its events say, and nothing else. */
+typedef struct store_escrow {
+    uint64_t chain_id;
+    addr address;
+    addr factory;
+    addr payer, payee, token, arbiter; /* token zero: native coin */
+    u256 amount;
+    unsigned n_approvers;
+    addr approvers[STORE_MAX_APPROVERS];
+    unsigned threshold;
+    uint64_t deadline; /* unix seconds */
+    escrow_state state;
+    bool resolved_to_payee; /* when RESOLVED */
+    unsigned n_approvals;
+    store_approval approvals[STORE_MAX_APPROVERS];
+    u256 funded, released, refunded; /* cumulative base units */
+    uint64_t created_block;
+    uint8_t created_tx[32];
+    uint64_t last_event_block;
+    unsigned n_events;
+    bool pending;      /* some event is above the final block */
+    char anomaly[160]; /* events that did not fit the state machine */
+    /* Version 2 (EscrowFactoryV2): 0 dispute_window and a zero terms_hash for version 1. */
+    unsigned version;        /* 1 or 2: that of the EscrowCreated */
+    uint64_t dispute_window; /* seconds after the deadline the arbiter may still resolve */
+    uint8_t terms_hash[32];  /* EscrowCreated.termsHash, what approve(bytes32) must name */
+    addr created_arbiter;    /* the arbiter named at creation (arbiter: the current one) */
+    /* An event the state machine cannot reach from the state it holds: the state stays
+     * the last one the events proved, and no later event moves it (anomaly says where). */
+    bool inconsistent;
+} store_escrow;
+
+const char *escrow_state_str(escrow_state st);
+int escrow_state_parse(escrow_state *out, const char *s, err *e) STORE_WUR;
+
+/* Inserts or updates the escrow row, its approvals with it. */
+int store_escrow_put(store *s, const store_escrow *x, err *e) STORE_WUR;
+int store_escrow_delete(store *s, uint64_t chain_id, const addr *address, err *e) STORE_WUR;
+int store_escrow_get(store *s, uint64_t chain_id, const addr *address, store_escrow *out,
+                     bool *found, err *e) STORE_WUR;
+/* Finds an escrow by address on any chain (first match by chain id). */
+int store_escrow_find(store *s, const addr *address, store_escrow *out, bool *found,
+                      err *e) STORE_WUR;
+/* All escrows (chain_id 0: every chain), ordered by chain and creation; *out malloc'ed. */
+int store_escrow_list(store *s, uint64_t chain_id, store_escrow **out, size_t *n, err *e) STORE_WUR;
+/* The escrows still holding funds (funded or disputed) with one of the parties as payer or
+ * payee, in store_escrow_list's order; reads only those rows (the risk service's exposure
+ * at any desk size); *out malloc'ed. */
+int store_escrow_list_open(store *s, const addr *parties, size_t n_parties, store_escrow **out,
+                           size_t *n, err *e) STORE_WUR;
+/* Rebuilds the escrow search index and the stored total from the escrows table, in one
+ * transaction (`fusion reindex`; needed after a VACUUM, which may renumber rowids). */
+int store_escrow_search_rebuild(store *s, err *e) STORE_WUR;
+/* Addresses of a chain's known escrows (the sync watch list); *out malloc'ed. */
+int store_escrow_addresses(store *s, uint64_t chain_id, addr **out, size_t *n, err *e) STORE_WUR;
+/* Clears the pending flags of what is now final. */
+int store_escrow_settle(store *s, uint64_t chain_id, uint64_t final_block, err *e) STORE_WUR;
+/* Deletes every escrow row of a chain (before a full rebuild). */
+int store_escrow_clear(store *s, uint64_t chain_id, err *e) STORE_WUR;
+
+#endif
