@@ -1000,7 +1000,7 @@ static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block 
     if (r.moved) {
         *result = STEP_RETRY;
         rc = chain_moved(c, f.rpc, r.from, r.to, e);
-    } else if (c->rpc2 && r.ls.by_topic && r.to + c->range.size < r.head) {
+    } else if (c->rpc2 && r.ls.by_topic && r.to < r.head) {
         /* This range found many escrows (they were asked for by signature): the next
          * ranges are read while it commits. */
         return pipeline(c, cp, latest, &r, result, e);
