@@ -234,10 +234,12 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
         goto fail;
     }
 
-    /* First contact: every endpoint must answer, and with this chain id. */
+    /* First contact: every endpoint must answer, and with this chain id. Three attempts:
+     * a hosted provider may drop a connection and then rate-limit the retry (429 with
+     * Retry-After, waited for), and still answer the third. */
     rpc_options ro;
     rpc_options_default(&ro);
-    ro.max_attempts = 2;
+    ro.max_attempts = 3;
     ro.timeout_ms = 10000;
     uint64_t head = 0;
     for (size_t i = 0; i < n_rpc; i++) {
@@ -795,7 +797,7 @@ static int chain_add_endpoint(cli_ctx *ctx, int argc, char **argv)
     }
     rpc_options ro;
     rpc_options_default(&ro);
-    ro.max_attempts = 2;
+    ro.max_attempts = 3; /* a drop, then a 429, then the answer: as in chain add */
     ro.timeout_ms = 10000;
     uint64_t got = 0;
     if (rpc_client_new(&rpc, &url, 1, &ro, &e) < 0)

@@ -3,9 +3,11 @@
  * logs whose recipient (topic 2) is a desk account, found with one eth_getLogs per range
  * filtered on that topic, and native-coin transfers, found in the blocks' full
  * transaction lists (eth_getBlockByNumber with transactions) and kept when their receipt
- * says they succeeded. Kept apart from the escrow sync's hot path: the chain thread calls
- * it once caught up, a bounded number of blocks per call, and its reorg handling
- * marks the inflows of rolled-back blocks (never deletes them: they are evidence). */
+ * says they succeeded. The chain thread calls it once caught up, a bounded number of blocks
+ * per call; during a catch-up a confirmed range's inflows are read with the range
+ * (sync_inflows_fetch, on the pipeline's helper thread) and stored in its commit
+ * (sync_inflows_put_range). Its reorg handling marks the inflows of rolled-back blocks
+ * (never deletes them: they are evidence). */
 #include "sync/inflows.h"
 
 #include <inttypes.h>
@@ -18,6 +20,7 @@
 #include "base/log.h"
 
 #define INFLOW_BLOCKS_PER_CALL 500 /* blocks looked at per hook call (logs and native) */
+#define NATIVE_BATCH 50            /* full blocks per JSON-RPC batch */
 
 /* keccak256("Transfer(address,address,uint256)") */
 static const char TRANSFER_TOPIC[] =
@@ -136,56 +139,79 @@ out:
     return rc;
 }
 
-/* Native-coin transfers to the desk's accounts in [from, to]: each block's transactions,
- * kept when their receipt says they succeeded. */
-static int scan_native(rpc_client *rpc, uint64_t chain_id, const store_operator *ops, size_t nops,
-                       uint64_t from, uint64_t to, inflow_vec *out, err *e)
+/* Native-coin transfers to the desk's accounts in one block (its full transaction list),
+ * kept when their receipt says they succeeded (asked for only for a transfer to the desk:
+ * a handful). */
+static int native_of_block(rpc_client *rpc, uint64_t chain_id, const store_operator *ops,
+                           size_t nops, uint64_t b, const json_t *blk, inflow_vec *out,
+                           uint8_t (*link)[32], err *e)
 {
-    for (uint64_t b = from; b <= to; b++) {
-        json_t *params = json_pack("[o,b]", hex_u64(b), 1);
-        json_t *blk = NULL;
-        if (!params)
-            return err_set(e, ERR_NOMEM, "out of memory asking for a block");
-        int called = rpc_call(rpc, "eth_getBlockByNumber", params, &blk, e);
-        json_decref(params);
-        if (called < 0)
-            return err_prefix(e, "inflows: block %" PRIu64, b);
+    uint8_t bhash[32];
+    uint64_t ts = 0;
+    err pe;
+    json_t *txs = json_object_get(blk, "transactions");
+    if (!json_is_object(blk) || rpc_parse_hash(json_object_get(blk, "hash"), bhash, "hash", &pe) < 0 ||
+        rpc_parse_u64(json_object_get(blk, "timestamp"), &ts, "timestamp", &pe) < 0 ||
+        !json_is_array(txs) ||
+        (link && rpc_parse_hash(json_object_get(blk, "parentHash"), link[1], "parentHash", &pe) < 0))
+        return err_set(e, ERR_RPC, "inflows: block %" PRIu64 " came back without its "
+                                   "transactions", b);
+    if (link)
+        memcpy(link[0], bhash, 32);
+    for (size_t i = 0; i < json_array_size(txs); i++) {
+        json_t *tx = json_array_get(txs, i);
+        json_t *to_v = json_object_get(tx, "to");
+        store_inflow f = {.chain_id = chain_id, .block_number = b, .block_time = (int64_t)ts,
+                          .seen_at = (int64_t)time(NULL), .log_index = (1ull << 32) | i};
+        memcpy(f.block_hash, bhash, 32);
+        if (!json_is_string(to_v) || rpc_parse_addr(to_v, &f.recipient, "to", &pe) < 0 ||
+            !is_desk(ops, nops, &f.recipient) ||
+            rpc_parse_addr(json_object_get(tx, "from"), &f.sender, "from", &pe) < 0 ||
+            rpc_parse_u256(json_object_get(tx, "value"), &f.amount, "value", &pe) < 0 ||
+            rpc_parse_hash(json_object_get(tx, "hash"), f.tx_hash, "hash", &pe) < 0 ||
+            u256_is_zero(&f.amount))
+            continue;
+        rpc_receipt r;
+        bool have = false;
+        if (rpc_eth_get_transaction_receipt(rpc, f.tx_hash, &r, &have, e) < 0)
+            return -1;
+        if (have && r.success && vec_push(out, &f, e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Native-coin transfers to the desk's accounts in [from, to]: each block's transactions,
+ * asked for NATIVE_BATCH blocks per JSON-RPC batch (one round trip instead of one per
+ * block). hashes (NULL: not wanted): each block's hash, and its parent's, by block. */
+static int scan_native(rpc_client *rpc, uint64_t chain_id, const store_operator *ops, size_t nops,
+                       uint64_t from, uint64_t to, inflow_vec *out, uint8_t (*hashes)[2][32],
+                       err *e)
+{
+    rpc_request reqs[NATIVE_BATCH];
+    for (uint64_t b0 = from; b0 <= to; b0 += NATIVE_BATCH) {
+        size_t n = to - b0 + 1 < NATIVE_BATCH ? (size_t)(to - b0 + 1) : NATIVE_BATCH;
+        memset(reqs, 0, sizeof reqs);
         int rc = 0;
-        uint8_t bhash[32];
-        uint64_t ts = 0;
-        err pe;
-        json_t *txs = json_object_get(blk, "transactions");
-        if (!json_is_object(blk) ||
-            rpc_parse_hash(json_object_get(blk, "hash"), bhash, "hash", &pe) < 0 ||
-            rpc_parse_u64(json_object_get(blk, "timestamp"), &ts, "timestamp", &pe) < 0 ||
-            !json_is_array(txs)) {
-            json_decref(blk);
-            return err_set(e, ERR_RPC, "inflows: block %" PRIu64 " came back without its "
-                                       "transactions", b);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            reqs[i].method = "eth_getBlockByNumber";
+            reqs[i].params = json_pack("[o,b]", hex_u64(b0 + i), 1);
+            if (!reqs[i].params)
+                rc = err_set(e, ERR_NOMEM, "out of memory asking for blocks");
         }
-        for (size_t i = 0; i < json_array_size(txs) && rc == 0; i++) {
-            json_t *tx = json_array_get(txs, i);
-            json_t *to_v = json_object_get(tx, "to");
-            store_inflow f = {.chain_id = chain_id, .block_number = b, .block_time = (int64_t)ts,
-                              .seen_at = (int64_t)time(NULL), .log_index = (1ull << 32) | i};
-            memcpy(f.block_hash, bhash, 32);
-            if (!json_is_string(to_v) || rpc_parse_addr(to_v, &f.recipient, "to", &pe) < 0 ||
-                !is_desk(ops, nops, &f.recipient) ||
-                rpc_parse_addr(json_object_get(tx, "from"), &f.sender, "from", &pe) < 0 ||
-                rpc_parse_u256(json_object_get(tx, "value"), &f.amount, "value", &pe) < 0 ||
-                rpc_parse_hash(json_object_get(tx, "hash"), f.tx_hash, "hash", &pe) < 0 ||
-                u256_is_zero(&f.amount))
-                continue;
-            rpc_receipt r;
-            bool have = false;
-            if (rpc_eth_get_transaction_receipt(rpc, f.tx_hash, &r, &have, e) < 0) {
-                rc = -1;
-                break;
-            }
-            if (have && r.success)
-                rc = vec_push(out, &f, e);
+        if (rc == 0 && rpc_batch(rpc, reqs, n, e) < 0)
+            rc = err_prefix(e, "inflows: blocks %" PRIu64 "..%" PRIu64, b0, b0 + n - 1);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (reqs[i].status != RPC_OK)
+                rc = err_set(e, ERR_RPC, "inflows: block %" PRIu64 ": %s: %s", b0 + i,
+                             rpc_status_str(reqs[i].status), reqs[i].message);
+            else
+                rc = native_of_block(rpc, chain_id, ops, nops, b0 + i, reqs[i].result, out,
+                                     hashes ? hashes[b0 + i - from] : NULL, e);
         }
-        json_decref(blk);
+        rpc_batch_clear(reqs, n);
+        for (size_t i = 0; i < n; i++)
+            json_decref(reqs[i].params);
         if (rc < 0)
             return -1;
     }
@@ -221,7 +247,7 @@ int sync_inflows_scan(store *db, rpc_client *rpc, const store_chain *chain, size
         goto out;
     /* read everything first; then one short write transaction with the cursor */
     if (nops && (scan_logs(rpc, chain->chain_id, ops, nops, next, to, &iv, e) < 0 ||
-                 scan_native(rpc, chain->chain_id, ops, nops, next, to, &iv, e) < 0))
+                 scan_native(rpc, chain->chain_id, ops, nops, next, to, &iv, NULL, e) < 0))
         goto out;
     if (store_begin(db, e) < 0)
         goto out;
@@ -241,6 +267,62 @@ out:
     free(iv.v);
     free(ops);
     return rc;
+}
+
+int sync_inflows_fetch(rpc_client *rpc, uint64_t chain_id, const store_operator *ops, size_t nops,
+                       uint64_t from, uint64_t to, const uint8_t *to_hash, store_inflow **out,
+                       size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    inflow_vec iv = {0};
+    uint8_t(*hashes)[2][32] = calloc((size_t)(to - from + 1), sizeof *hashes);
+    if (!hashes)
+        return err_set(e, ERR_NOMEM, "out of memory reading inflows");
+    int rc = -1;
+    if (scan_native(rpc, chain_id, ops, nops, from, to, &iv, hashes, e) < 0 ||
+        scan_logs(rpc, chain_id, ops, nops, from, to, &iv, e) < 0)
+        goto out;
+    /* One chain: the blocks link, end at to_hash, and every transfer names its block. */
+    size_t nb = (size_t)(to - from + 1);
+    bool linked = memcmp(hashes[nb - 1][0], to_hash, 32) == 0;
+    for (size_t i = 1; i < nb && linked; i++)
+        linked = memcmp(hashes[i][1], hashes[i - 1][0], 32) == 0;
+    for (size_t i = 0; i < iv.n && linked; i++)
+        linked = iv.v[i].block_number >= from && iv.v[i].block_number <= to &&
+                 memcmp(iv.v[i].block_hash, hashes[iv.v[i].block_number - from][0], 32) == 0;
+    if (!linked) {
+        err_set(e, ERR_RPC, "inflows: blocks %" PRIu64 "..%" PRIu64 " changed while they were read",
+                from, to);
+        goto out;
+    }
+    *out = iv.v;
+    *n = iv.n;
+    iv.v = NULL;
+    rc = 0;
+out:
+    free(iv.v);
+    free(hashes);
+    return rc;
+}
+
+int sync_inflows_put_range(store *db, const store_chain *chain, uint64_t from, uint64_t to,
+                           const store_inflow *v, size_t n, size_t *found, err *e)
+{
+    *found = 0;
+    uint64_t next = 0;
+    bool have = false;
+    if (store_inflow_cursor(db, chain->chain_id, &next, &have, e) < 0)
+        return -1;
+    if ((have ? next : chain->start_block) != from)
+        return 0; /* not next in line: the scan after the catch-up reads them */
+    for (size_t i = 0; i < n; i++) {
+        bool ins = false;
+        if (store_inflow_put(db, &v[i], &ins, e) < 0)
+            return -1;
+        *found += ins;
+    }
+    return store_inflow_cursor_set(db, chain->chain_id, to + 1, e);
 }
 
 int sync_inflows_reorg(store *db, uint64_t chain_id, uint64_t first_gone, err *e)

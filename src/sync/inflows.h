@@ -16,6 +16,19 @@
  * transaction after the reads; *found counts the new rows. */
 int sync_inflows_scan(store *db, rpc_client *rpc, const store_chain *chain, size_t *found,
                       err *e) __attribute__((warn_unused_result));
+/* A pipelined catch-up's share of the scan: the transfers into the operators' addresses
+ * `ops` in confirmed blocks [from, to], read (RPC only, any thread) into *out (free()),
+ * checked to come from one chain whose block `to` has hash to_hash; an error when the
+ * blocks changed while they were read. */
+int sync_inflows_fetch(rpc_client *rpc, uint64_t chain_id, const store_operator *ops, size_t nops,
+                       uint64_t from, uint64_t to, const uint8_t *to_hash, store_inflow **out,
+                       size_t *n, err *e) __attribute__((warn_unused_result));
+/* Inside the caller's transaction (the range's commit): stores what sync_inflows_fetch read
+ * and moves the cursor past `to`, when the cursor stands at `from`; else does nothing (the
+ * scan once caught up reads those blocks). *found counts the new rows. */
+int sync_inflows_put_range(store *db, const store_chain *chain, uint64_t from, uint64_t to,
+                           const store_inflow *v, size_t n, size_t *found, err *e)
+    __attribute__((warn_unused_result));
 /* Inside the reorg's transaction: inflows of blocks from first_gone on are marked
  * reorged (kept as evidence) and the cursor moves back to first_gone. */
 int sync_inflows_reorg(store *db, uint64_t chain_id, uint64_t first_gone, err *e)

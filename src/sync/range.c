@@ -7,7 +7,7 @@ void sync_range_init(sync_range *r, uint64_t initial, uint64_t max)
     r->size = initial ? initial : 1;
     if (r->size > r->max)
         r->size = r->max;
-    r->target_logs = 10000;
+    r->target_logs = 25000;
     r->target_ms = 2000;
 }
 

@@ -28,6 +28,7 @@
 #define ADDR_CHUNK 1000  /* addresses per eth_getLogs filter */
 #define HEADER_BATCH 200 /* blocks per eth_getBlockByNumber batch */
 #define MOVED_MAX 4      /* reads in a row that find the chain changed before the node is blamed */
+#define INFLOW_RANGE_MAX 2000 /* a catch-up range's inflows are read with it up to this size */
 
 /* A set of addresses: insertion order in v, membership by open addressing. */
 typedef struct addrset {
@@ -179,6 +180,8 @@ typedef struct ctx {
     double ws_retry_at;         /* when to try subscribing again */
     unsigned ws_failures;       /* attempts in a row that failed */
     struct foldset *carry; /* a pipelined catch-up's escrows, from commit to commit */
+    store_operator *ops;   /* the desk's accounts, for a catch-up's inflows (NULL: none) */
+    size_t nops;
 } ctx;
 
 enum { STEP_PROGRESS, STEP_CAUGHT_UP, STEP_RETRY };
@@ -191,6 +194,7 @@ typedef struct fx {
     rpc_client *rpc;
     sync_range *range;
     bool topic_only;
+    bool inflows; /* read the range's inflows too (c->ops, read-only meanwhile) */
 } fx;
 
 /* ---- statistics ---- */
@@ -642,7 +646,9 @@ static void after_commit(ctx *c)
 }
 
 static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
-                        const rpc_block *hdrs, size_t nh, uint64_t prune_below, err *e)
+                        const rpc_block *hdrs, size_t nh, uint64_t prune_below,
+                        const store_inflow *inflows, size_t n_inflows, uint64_t inflow_to,
+                        err *e)
 {
     uint64_t final = final_of(c, head);
     bool by_topic = ls->by_topic;
@@ -740,6 +746,10 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
                            .final_block = final,
                            .head_block = head};
     memcpy(cp.synced_hash, hdrs[nh - 1].hash, 32);
+    size_t n_new_inflows = 0;
+    if (inflow_to && sync_inflows_put_range(c->db, &c->chain, from, inflow_to, inflows, n_inflows,
+                                            &n_new_inflows, e) < 0)
+        goto fail;
     if (store_checkpoint_put(c->db, &cp, e) < 0 ||
         store_escrow_settle(c->db, c->chain.chain_id, final, e) < 0 || store_commit(c->db, e) < 0)
         goto fail;
@@ -753,7 +763,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     }
     addrset_free(&fresh);
     foldset_free(&local);
-    if (inserted_total)
+    if (inserted_total || n_new_inflows)
         c->hook_pending = true;
     sync_notify(c->eng);
     progress p = {.head = head,
@@ -864,11 +874,16 @@ typedef struct fetched {
     uint64_t prune_below;
     double t_logs;
     bool moved; /* the chain changed while it was read: read again */
+    store_inflow *inflows; /* transfers into the desk's accounts in [from, inflow_to] */
+    size_t n_inflows;
+    uint64_t inflow_to; /* 0: none read */
 } fetched;
 
 static void fetched_free(fetched *r)
 {
     logset_free(&r->ls);
+    free(r->inflows);
+    r->inflows = NULL;
     free(r->hdrs);
     r->hdrs = NULL;
 }
@@ -918,6 +933,18 @@ static int fetch_range(fx *f, uint64_t from, const rpc_block *latest, const uint
     }
     out->to = to;
     sync_range_success(f->range, to - from + 1, out->ls.n, (uint64_t)(out->t_logs * 1000));
+    /* A catch-up range whose blocks are all confirmed: its inflows are read here, off the
+     * chain thread when pipelined, and committed with it (else the scan once caught up reads
+     * them). Blocks that changed meanwhile only leave them to that scan. */
+    if (f->inflows && to <= final_of(c, head) && to - from < INFLOW_RANGE_MAX) {
+        err ie;
+        err_clear(&ie);
+        if (sync_inflows_fetch(f->rpc, c->chain.chain_id, c->ops, c->nops, from, to, pre.hash,
+                               &out->inflows, &out->n_inflows, &ie) == 0)
+            out->inflow_to = to;
+        else
+            LOG_D("sync", "%s: %s (read again once caught up)", c->chain.name, ie.msg);
+    }
 
     /* Headers near the head (the reorg window), else the last block only. */
     uint64_t window_lo = head + 1 > c->opt->window ? head + 1 - c->opt->window : 0;
@@ -976,7 +1003,8 @@ static int chain_moved(ctx *c, rpc_client *rpc, uint64_t from, uint64_t to, err 
 static int commit_fetched(ctx *c, const fetched *r, err *e)
 {
     double t_commit = sync_now();
-    if (commit_range(c, r->from, r->to, r->head, &r->ls, r->hdrs, r->nh, r->prune_below, e) < 0)
+    if (commit_range(c, r->from, r->to, r->head, &r->ls, r->hdrs, r->nh, r->prune_below,
+                     r->inflows, r->n_inflows, r->inflow_to, e) < 0)
         return -1;
     c->moved = 0;
     LOG_D("sync", "%s: blocks %llu..%llu: %zu logs in %.3f s, %zu headers, commit %.3f s",
@@ -988,11 +1016,30 @@ static int commit_fetched(ctx *c, const fetched *r, err *e)
 static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest, fetched *first,
                     int *result, err *e);
 
+/* The desk's accounts, read again for a catch-up (an operator may have been added). */
+static void load_ops(ctx *c)
+{
+    free(c->ops);
+    c->ops = NULL;
+    c->nops = 0;
+    err e;
+    if (store_operator_list(c->db, &c->ops, &c->nops, &e) < 0) {
+        LOG_W("sync", "%s: %s", c->chain.name, e.msg);
+        c->ops = NULL;
+        c->nops = 0;
+    }
+}
+
 static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
                             int *result, err *e)
 {
     uint64_t from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
     fx f = {.c = c, .rpc = c->rpc, .range = &c->range};
+    /* catching up (not following the head block by block): inflows come with the range */
+    if (from + c->range.size <= latest->number) {
+        load_ops(c);
+        f.inflows = c->nops > 0;
+    }
     fetched r;
     if (fetch_range(&f, from, latest, cp->synced ? cp->synced_hash : NULL, &r, e) < 0)
         return -1;
@@ -1000,7 +1047,7 @@ static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block 
     if (r.moved) {
         *result = STEP_RETRY;
         rc = chain_moved(c, f.rpc, r.from, r.to, e);
-    } else if (c->rpc2 && r.ls.by_topic && r.to + c->range.size < r.head) {
+    } else if (c->rpc2 && r.ls.by_topic && r.to < r.head) {
         /* This range found many escrows (they were asked for by signature): the next
          * ranges are read while it commits. */
         return pipeline(c, cp, latest, &r, result, e);
@@ -1060,7 +1107,9 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
             fetched_free(first);
         return err_set(e, ERR_NOMEM, "out of memory starting a pipelined sync");
     }
-    a->f = (fx){.c = c, .rpc = c->rpc2, .range = &a->range, .topic_only = true};
+    load_ops(c); /* the helper only reads them; freed or reloaded on this thread later */
+    a->f = (fx){.c = c, .rpc = c->rpc2, .range = &a->range, .topic_only = true,
+                .inflows = c->nops > 0};
     a->range = c->range;
     a->from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
     a->latest = *latest;
@@ -1420,6 +1469,7 @@ out:
     addrset_free(&c.factories);
     addrset_free(&c.escrows);
     free(c.others);
+    free(c.ops);
     LOG_I("sync", "%s: sync thread stopped", c.chain.name);
     atomic_store(&w->finished, 1);
     sync_notify(c.eng);
