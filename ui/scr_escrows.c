@@ -17,6 +17,7 @@
 #include "job.h"
 #include "notify.h"
 #include "screen.h"
+#include "text.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
@@ -144,7 +145,7 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
         snprintf(out, cap, "%s", r->asset);
         break;
     case 4:
-        snprintf(out, cap, "%s", r->amount);
+        ui_fmt_amount(out, cap, r->amount, ui_glyph()->ellipsis);
         break;
     case 5:
         snprintf(out, cap, "%s%s", r->state, r->pending ? "*" : "");

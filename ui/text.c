@@ -310,6 +310,15 @@ void ui_fmt_decimal(char *out, size_t cap, const char *plain, int max_frac, int 
     out[o] = '\0';
 }
 
+void ui_fmt_amount(char *out, size_t cap, const char *plain, const char *ellipsis)
+{
+    int cut = 0;
+    ui_fmt_decimal(out, cap, plain, UI_DISPLAY_DECIMALS, &cut);
+    size_t n = strlen(out);
+    if (cut && n + strlen(ellipsis) < cap)
+        snprintf(out + n, cap - n, "%s", ellipsis); /* more digits in the detail */
+}
+
 void ui_fmt_usd(char *out, size_t cap, double v, int frac)
 {
     if (!isfinite(v)) {
