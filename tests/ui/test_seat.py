@@ -6,7 +6,9 @@
    fund job in the log, her nonce unchanged);
 2. the approval card: bob (approver) finds the escrow paying a sanctioned address with
    `/Helios` (the filter matches the address book's names); the detail pane names the
-   payee and shows its sanctions case; Enter is refused BEFORE any passphrase prompt
+   payee and shows its sanctions case, the policy's decision for bob (evaluated for the
+   pane, read only) and the amount in USD from the desk's latest observed oracle price
+   (a MockPriceFeed at 900 USD per ETH); Enter is refused BEFORE any passphrase prompt
    with the card and every blocking reason on one screen;
 3. selection bound to identity: bob's cursor is on the second escrow; a new escrow is
    created on chain and lands at the top; `a` still acts on the escrow under the cursor
@@ -25,8 +27,8 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
-from anvil_ui import (ENV, PASS, SANCTIONED, create, devchain, escrow_summary,  # noqa: E402
-                      fusion, on_anvil, operator)
+from anvil_ui import (ENV, PASS, SANCTIONED, artifact, cast, create, devchain,  # noqa: E402
+                      escrow_summary, fusion, on_anvil, operator)
 from test_actions import OPS  # noqa: E402
 
 import signed_desk  # noqa: E402  (on the path once anvil_ui is loaded)
@@ -121,6 +123,11 @@ def run(chain):
         chain.act(x, 0, "fund()", value=10**18)
     fusion(home, "sync", "--once")
     fusion(home, "case", "screen")
+    # an oracle pricing ETH at 900 USD (the UI's risk worker records its rounds; under the
+    # Travel Rule threshold, 1,000 USD, so the flow below needs no originator data)
+    feed = chain.node.deploy(artifact("MockPriceFeed")["bytecode"] + cast(
+        "abi-encode", "constructor(uint8,string,int256)", 8, "ETH / USD", 900 * 10**8)[2:])
+    fusion(home, "asset", "add-feed", "--chain", "local", "--asset", "ETH", "--address", feed)
 
     t.start("%s --home %s --operator alice" % (tmuxh.FUSION_BIN, home), ENV)
     t.wait_for("operator alice", "the title names alice")
@@ -155,6 +162,14 @@ def run(chain):
     t.check("Helios Shipping" in text and "sanctions" in text,
             "the card does not flag the sanctioned payee:\n%s" % text)
     t.check("BLOCKED BY COMPLIANCE" in text, "the card does not say the gate refuses")
+    pol = re.search(r"Policy +(.*)", text)
+    t.check(pol is not None and "decided when you act" not in pol.group(1) and
+            re.search(r"^(allow|require|block)\b.*(line \d+ of policy\.conf|built-in default)",
+                      pol.group(1)) is not None,
+            "the pane's card does not give the policy's decision:\n%s" % text)
+    usd = re.compile(r"Amount +1 ETH \(10+ base units\) = \$ 900\.00 \(oracle price of 20")
+    text = t.wait_for(lambda s: usd.search(s) is not None,
+                      "the amount in USD at the latest observed price")
     t.send("Enter")
     text = t.wait_for("approve refused: nothing was signed", "the refusal with the card")
     t.check("typing is not shown" not in text, "a passphrase was asked for a refused approval")
