@@ -1257,15 +1257,16 @@ static void draw(ui_app *a)
     }
     if (a->too_small) {
         /* The longest form that fits the width, whatever it is. */
-        char forms[4][128];
+        char forms[5][128];
         snprintf(forms[0], sizeof forms[0], "terminal too small: need %dx%d, have %dx%d (q quits)",
                  MIN_COLS, MIN_ROWS, a->cols, a->rows);
         snprintf(forms[1], sizeof forms[1], "too small: need %dx%d, have %dx%d", MIN_COLS,
                  MIN_ROWS, a->cols, a->rows);
         snprintf(forms[2], sizeof forms[2], "need %dx%d", MIN_COLS, MIN_ROWS);
         snprintf(forms[3], sizeof forms[3], "%dx%d", MIN_COLS, MIN_ROWS);
+        snprintf(forms[4], sizeof forms[4], "!"); /* narrower than that: one column */
         size_t f = 0;
-        while (f < 3 && ui_text_width(forms[f]) > a->cols)
+        while (f < 4 && ui_text_width(forms[f]) > a->cols)
             f++;
         werase(stdscr);
         ui_put(stdscr, 0, 0, forms[f], a->cols, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
