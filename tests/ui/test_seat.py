@@ -293,6 +293,26 @@ def run(chain):
     t.resize(80, 24)
     t.wait_for(lambda s: s.split("\n")[0].startswith(" operator carol (signed in)"),
                "the signed-in operator on the title bar at 80x24")
+    # a resize while the passphrase prompt is open neither loses nor shows what was typed
+    t.send(":")
+    t.type("operator alice")
+    t.send("Enter")
+    t.wait_for("Sign in as alice", "the sign-in prompt of alice")
+    half = len(PASS) // 2
+    t.type(PASS[:half])
+    t.resize(40, 12)
+    text = t.wait_for("too small: need 80x24, have 40x12", "too small with the prompt open")
+    t.check(PASS[:4] not in text, "the typed passphrase is on screen")
+    t.resize(80, 24)
+    text = t.wait_for(lambda s: "Sign in as alice" in s and "typing is not shown" in s,
+                      "the prompt again at 80x24")
+    t.check(PASS[:4] not in text, "the typed passphrase is on screen after the resize")
+    t.type(PASS[half:])
+    t.send("Enter")
+    t.wait_for(lambda s: s.split("\n")[0].startswith(" operator alice (signed in)"),
+               "alice signed in with the passphrase typed across the resizes")
+    log = open(os.path.join(home, "fusion.log"), errors="replace").read()
+    t.check(PASS[:half] not in log and PASS[half:] not in log, "the passphrase is in the log")
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
     print("ok: type-ahead dropped, card before the passphrase, selection by identity, "
