@@ -15,6 +15,7 @@
 #include "audit/audit.h"
 #include "base/amount.h"
 #include "base/bytes.h"
+#include "base/datafile.h"
 #include "base/fsperm.h"
 #include "compliance/compliance.h"
 #include "desk/desk.h"
@@ -187,7 +188,7 @@ static int card_policy_load(const char *home, policy **out, err *e)
     int rc = -1;
     snprintf(path, sizeof path, "%s/policy.conf", home);
     err de;
-    if (desk_data_path(dpath, sizeof dpath, "policy", "default.policy", &de) < 0 ||
+    if (datafile_find("policy/default.policy", dpath, sizeof dpath, &de) < 0 ||
         read_text(dpath, &dflt, &dlen, &de) < 0)
         dflt = NULL;
     bool exists = access(path, F_OK) == 0;
