@@ -123,6 +123,17 @@ def run(chain):
         chain.act(x, 0, "fund()", value=10**18)
     fusion(home, "sync", "--once")
     fusion(home, "case", "screen")
+    # the CLI's text names the parties from the same address book
+    listing = fusion(home, "escrow", "list")
+    row = [ln for ln in listing.split("\n") if bad[2:].lower() in ln.lower()]
+    t.check(len(row) == 1 and row[0].rstrip().endswith("Helios Shipping"),
+            "escrow list does not name the payee:\n%s" % listing)
+    shown = fusion(home, "escrow", "show", bad)
+    for what, name in (("payer", "Alice Treasury LLC"), ("payee", "Helios Shipping"),
+                       ("", "bob"), ("", "carol")):
+        t.check(re.search(r"^%s +%s 0x" % (what, name) if what else r"^ +%s 0x" % name,
+                          shown, re.M) is not None,
+                "escrow show does not name the %s %s:\n%s" % (what or "approver", name, shown))
     # an oracle pricing ETH at 900 USD (the UI's risk worker records its rounds; under the
     # Travel Rule threshold, 1,000 USD, so the flow below needs no originator data)
     feed = chain.node.deploy(artifact("MockPriceFeed")["bytecode"] + cast(
