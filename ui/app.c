@@ -737,12 +737,12 @@ static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
         prompt_start(a, PROMPT_FILTER);
         return UI_OK;
     case UI_ACT_UNFILTER:
-        if (current_filter(a)[0]) {
+        /* Esc closes the screen's detail pane first (the innermost), then the filter */
+        if (s->opened && s->ops->close_overlay && s->ops->close_overlay(s))
+            return UI_REDRAW;
+        if (current_filter(a)[0])
             set_filter(a, "");
-            return UI_OK;
-        }
-        /* then Esc closes the screen's detail pane */
-        return s->ops->close_overlay && s->ops->close_overlay(s) ? UI_REDRAW : UI_OK;
+        return UI_OK;
     case UI_ACT_QUIT:
         /* q closes an overlay (a detail pane) before it quits, like Esc */
         if (s->opened && s->ops->close_overlay && s->ops->close_overlay(s))

@@ -16,6 +16,7 @@
 #include "compliance/compliance.h"
 #include "desk.h"
 #include "desk/desk.h"
+#include "desk/names.h"
 #include "form.h"
 #include "notify.h"
 #include "screen.h"
@@ -303,6 +304,94 @@ static void rows_filter(void *ctx, const char *text)
     partition(st);
 }
 
+/* line with every address ("0x" and 40 hex digits) the address book names written as
+ * "Name 0xChecksummed"; NULL when nothing changed or out of memory. */
+static char *named(const desk_names *names, uint64_t chain_id, const char *line)
+{
+    char out[2048];
+    size_t o = 0;
+    bool changed = false;
+    if (strlen(line) > 1024)
+        return NULL; /* the pane shows the first columns of it anyway */
+    for (const char *p = line; *p && o + 1 < sizeof out;) {
+        addr a;
+        err e;
+        char hex[ADDR_STR_MAX];
+        if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
+            strspn(p + 2, "0123456789abcdefABCDEF") == 40) {
+            memcpy(hex, p, 42);
+            hex[42] = '\0';
+            const char *who =
+                addr_parse(&a, hex, &e) == 0 ? desk_names_of(names, chain_id, &a) : NULL;
+            size_t wl = who ? strlen(who) : 0;
+            bool already = who && (size_t)(p - line) >= wl + 1 && p[-1] == ' ' &&
+                           strncmp(p - wl - 1, who, wl) == 0;
+            if (who && !already) {
+                char lab[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 8];
+                desk_names_label(lab, sizeof lab, names, chain_id, &a);
+                int k = snprintf(out + o, sizeof out - o, "%s", lab);
+                o = k > 0 && (size_t)k < sizeof out - o ? o + (size_t)k : sizeof out - 1;
+                p += 42;
+                changed = true;
+                continue;
+            }
+        }
+        out[o++] = *p++;
+    }
+    out[o] = '\0';
+    return changed ? strdup(out) : NULL;
+}
+
+/* The case report's lines with names: the escrow's payer and payee under its line, and
+ * every address the address book knows named where it stands (evidence, notes). */
+static void name_lines(cmp_state *st, const store_case *c, char ***lines, size_t *n)
+{
+    store *s = desk_snap_store(st->desk->snap);
+    desk_names *names = NULL;
+    err e;
+    err_clear(&e);
+    if (desk_names_load(&names, s, st->desk->ks, &e) < 0) {
+        LOG_W("ui", "case detail: the address book: %s", e.msg);
+        return;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        char *x = named(names, c->chain_id, (*lines)[i]);
+        if (x) {
+            free((*lines)[i]);
+            (*lines)[i] = x;
+        }
+    }
+    store_escrow x;
+    bool found = false;
+    size_t at = *n;
+    for (size_t i = 0; i < *n; i++)
+        if (strncmp((*lines)[i], "escrow:", 7) == 0)
+            at = i + 1;
+    char **nl = NULL;
+    if (at < *n && store_escrow_get(s, c->chain_id, &c->escrow, &x, &found, &e) == 0 && found &&
+        (nl = realloc(*lines, (*n + 2) * sizeof *nl)) != NULL) {
+        *lines = nl;
+        char lab[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 8];
+        char row[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 24];
+        desk_names_label(lab, sizeof lab, names, c->chain_id, &x.payer);
+        snprintf(row, sizeof row, "payer:     %s", lab);
+        char *l1 = strdup(row);
+        desk_names_label(lab, sizeof lab, names, c->chain_id, &x.payee);
+        snprintf(row, sizeof row, "payee:     %s", lab);
+        char *l2 = strdup(row);
+        if (l1 && l2) {
+            memmove(nl + at + 2, nl + at, (*n - at) * sizeof *nl);
+            nl[at] = l1;
+            nl[at + 1] = l2;
+            *n += 2;
+        } else {
+            free(l1);
+            free(l2);
+        }
+    }
+    desk_names_free(&names);
+}
+
 static void detail_load(cmp_state *st)
 {
     const store_case *c = selected_case(st);
@@ -352,6 +441,7 @@ static void detail_load(cmp_state *st)
         n++;
     }
     free(text);
+    name_lines(st, c, &lines, &n);
     st->d_lines = lines;
     st->d_n = n;
 }

@@ -304,6 +304,27 @@ def run(chain):
     t.resize(80, 24)
     t.wait_for(lambda s: s.split("\n")[0].startswith(" operator carol (signed in)"),
                "the signed-in operator on the title bar at 80x24")
+    # the officer's case detail names the escrow's parties, also inside the evidence
+    t.resize(150, 50)
+    t.wait_for(lambda x: "9 Swaps  0 Outbound" in x, "the full tab titles at 150 columns")
+    switch(t, "dave")
+    t.send("4")
+    t.send("/")
+    t.type("Helios")
+    t.send("Enter")
+    t.wait_for(lambda x: "matching /Helios" in x, "dave's cases filtered by the party's name")
+    t.send("Enter")
+    text = t.wait_for(lambda x: "EVIDENCE" in x and "Case #" in x, "the case detail")
+    t.check(re.search(r"payer: +Alice Treasury LLC 0x[0-9a-fA-F]{40}", text) is not None and
+            re.search(r"payee: +Helios Shipping 0x8589427373D6D84E98730D7795D8f6f8731FDA16", text)
+            is not None, "the case detail does not name the parties:\n%s" % text)
+    ev = [ln for ln in text.split("\n") if "sanctions" in ln and "0x8589" in ln.lower()]
+    t.check(ev and all("Helios Shipping 0x8589" in ln for ln in ev),
+            "an address in the evidence without its name:\n%s" % "\n".join(ev))
+    t.send("Escape")
+    t.wait_gone("EVIDENCE")
+    t.send("Escape")
+    t.resize(80, 24)
     # a resize while the passphrase prompt is open neither loses nor shows what was typed
     t.send(":")
     t.type("operator alice")
