@@ -304,44 +304,6 @@ static void rows_filter(void *ctx, const char *text)
     partition(st);
 }
 
-/* line with every address ("0x" and 40 hex digits) the address book names written as
- * "Name 0xChecksummed"; NULL when nothing changed or out of memory. */
-static char *named(const desk_names *names, uint64_t chain_id, const char *line)
-{
-    char out[2048];
-    size_t o = 0;
-    bool changed = false;
-    if (strlen(line) > 1024)
-        return NULL; /* the pane shows the first columns of it anyway */
-    for (const char *p = line; *p && o + 1 < sizeof out;) {
-        addr a;
-        err e;
-        char hex[ADDR_STR_MAX];
-        if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
-            strspn(p + 2, "0123456789abcdefABCDEF") == 40) {
-            memcpy(hex, p, 42);
-            hex[42] = '\0';
-            const char *who =
-                addr_parse(&a, hex, &e) == 0 ? desk_names_of(names, chain_id, &a) : NULL;
-            size_t wl = who ? strlen(who) : 0;
-            bool already = who && (size_t)(p - line) >= wl + 1 && p[-1] == ' ' &&
-                           strncmp(p - wl - 1, who, wl) == 0;
-            if (who && !already) {
-                char lab[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 8];
-                desk_names_label(lab, sizeof lab, names, chain_id, &a);
-                int k = snprintf(out + o, sizeof out - o, "%s", lab);
-                o = k > 0 && (size_t)k < sizeof out - o ? o + (size_t)k : sizeof out - 1;
-                p += 42;
-                changed = true;
-                continue;
-            }
-        }
-        out[o++] = *p++;
-    }
-    out[o] = '\0';
-    return changed ? strdup(out) : NULL;
-}
-
 /* The case report's lines with names: the escrow's payer and payee under its line, and
  * every address the address book knows named where it stands (evidence, notes). */
 static void name_lines(cmp_state *st, const store_case *c, char ***lines, size_t *n)
@@ -355,7 +317,7 @@ static void name_lines(cmp_state *st, const store_case *c, char ***lines, size_t
         return;
     }
     for (size_t i = 0; i < *n; i++) {
-        char *x = named(names, c->chain_id, (*lines)[i]);
+        char *x = ui_name_addresses(names, c->chain_id, (*lines)[i]);
         if (x) {
             free((*lines)[i]);
             (*lines)[i] = x;

@@ -275,9 +275,9 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     case UI_ACT_OPEN: {
         if (!o)
             return UI_OK;
-        char h[67], from[ADDR_STR_MAX];
+        char h[67], from[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 8];
         hex_encode(h, sizeof h, o->hash, 32, true);
-        addr_to_checksum(from, &o->from);
+        desk_names_label(from, sizeof from, st->names, o->chain_id, &o->from);
         ui_message(s->app, UI_MSG_INFO, "tx %lld %s from %s nonce %llu: %s%s%llu", (long long)o->id,
                    h, from, (unsigned long long)o->nonce, outbound_state_str(o->state),
                    o->mined_block ? " in block " : "",

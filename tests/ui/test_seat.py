@@ -307,6 +307,23 @@ def run(chain):
     # the officer's case detail names the escrow's parties, also inside the evidence
     t.resize(150, 50)
     t.wait_for(lambda x: "9 Swaps  0 Outbound" in x, "the full tab titles at 150 columns")
+    # the Audit screen names the addresses in a row's details, and its filter finds them
+    t.send("8")
+    t.wait_for(lambda x: x.split("\n")[2].startswith(" Audit"), "the Audit screen")
+    t.send("/")
+    t.type("Alice Treasury LLC 0x")
+    t.send("Enter")
+    text = t.wait_for(lambda x: "matching /Alice Treasury LLC 0x" in x and re.search(
+        r"key_unlock +\{\"address\":\"Alice Treasury LLC 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+        x) is not None, "audit rows naming alice's account")
+    t.send("Escape")
+    # the Outbound screen's detail names the sending account (the oldest: bob's approve)
+    t.send("0")
+    t.wait_for(lambda x: x.split("\n")[2].startswith(" Outbound"), "the Outbound screen")
+    t.send("G")
+    t.send("Enter")
+    t.wait_for(lambda x: re.search(r"tx 1 0x[0-9a-f]{64} from bob 0x3C44CdDdB6a900fa2b585dd2", x)
+               is not None, "the first transaction's sender (bob's approve) by name")
     switch(t, "dave")
     t.send("4")
     t.send("/")
