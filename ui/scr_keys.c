@@ -474,5 +474,4 @@ const ui_screen_ops ui_scr_keys = {
     .tick = tick,
     .status = ui_tscreen_status,
     .selected = ui_tscreen_selected,
-    .filter = ui_tscreen_filter,
 };

@@ -77,6 +77,12 @@ def run(chain):
     t.wait_for(lambda s: "Amount    " not in s and "1 escrows" in s, "the detail pane closed")
     t.send("6")
     t.wait_for("local 2.5%s ETH" % ell, "back on Keys")
+    # a screen that cannot filter says so instead of taking a filter it ignores
+    for key, shown in (("7", "Chains"), ("6", "Keys")):
+        t.send(key)
+        t.wait_for(lambda s: s.split("\n")[2].startswith(" " + shown), "the %s screen" % shown)
+        t.send("/")
+        t.wait_for("this screen has nothing to filter", "the refusal of / on %s" % shown)
 
     t.send("u")
     t.wait_for("(typing is not shown)", "the passphrase prompt")
