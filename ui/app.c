@@ -1085,6 +1085,8 @@ static void draw_tabs(ui_app *a)
     int cur_extra = ui_text_width(ui_screen_title(a->cur)) -
                     ui_text_width(ui_screen_short_title(a->cur));
     bool shorten = full > a->cols, all_short = shorts + cur_extra > a->cols;
+    /* still too wide (ten short tabs need 84 columns padded): one space between tabs */
+    bool tight = shorts > a->cols;
     int x = 0;
     for (int i = 0; i < UI_SCREEN_COUNT; i++) {
         bool cur = i == (int)a->cur && !a->help_open;
@@ -1092,7 +1094,7 @@ static void draw_tabs(ui_app *a)
                             ? ui_screen_short_title((ui_screen_id)i)
                             : ui_screen_title((ui_screen_id)i);
         char label[64];
-        snprintf(label, sizeof label, " %d %s ", (i + 1) % 10, t);
+        snprintf(label, sizeof label, tight ? " %d %s" : " %d %s ", (i + 1) % 10, t);
         int lw = ui_text_width(label);
         if (x + lw > a->cols)
             break;
