@@ -146,7 +146,8 @@ static void load(txs_state *st)
     }
     if (desk_names_load(&st->names, s, st->desk->ks, &e) < 0)
         LOG_W("ui", "transactions: %s", e.msg);
-    qsort(st->all, st->n_all, sizeof *st->all, newest_first);
+    if (st->n_all) /* qsort on the NULL of an empty list is undefined */
+        qsort(st->all, st->n_all, sizeof *st->all, newest_first);
     st->shown = calloc(st->n_all ? st->n_all : 1, sizeof *st->shown);
     if (!st->shown) {
         st->n_all = 0;
