@@ -278,8 +278,17 @@ static void detail_load(esc_state *st)
     st->d_addr = r->address;
     st->have_detail = true;
     if (desk_escrow_detail(st->desk->snap, st->d_chain, &st->d_addr, &st->d_lines, &st->d_n, &e) <
-        0)
+        0) {
         snprintf(st->d_err, sizeof st->d_err, "%s", e.msg);
+        return;
+    }
+    for (size_t i = 0; i < st->d_n; i++) { /* names in the events' fields too */
+        char *x = ui_name_addresses(st->names, st->d_chain, st->d_lines[i]);
+        if (x) {
+            free(st->d_lines[i]);
+            st->d_lines[i] = x;
+        }
+    }
 }
 
 static void draw(ui_screen *s, WINDOW *w)

@@ -295,8 +295,10 @@ def run(chain):
             "the filter by name or the counterparty's name:\n%s" % text)
     t.send("Enter")
     t.wait_for(lambda x: re.search(r"Payee\s+Helios Shipping 0x8589", x) is not None and
-               re.search(r"Payer\s+Alice Treasury LLC 0x", x) is not None,
-               "the detail pane names the parties")
+               re.search(r"Payer\s+Alice Treasury LLC 0x", x) is not None and
+               re.search(r"EscrowCreated +\{.*\"payer\":\"Alice Treasury LLC 0xf39Fd6e5", x)
+               is not None,
+               "the detail pane names the parties, in the timeline's events too")
     t.send("Enter")
     t.send("Escape")
     t.wait_for(lambda x: len(table_rows(x)) == 5, "the filter cleared")
