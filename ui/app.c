@@ -742,12 +742,12 @@ static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
         prompt_start(a, PROMPT_FILTER);
         return UI_OK;
     case UI_ACT_UNFILTER:
-        if (current_filter(a)[0]) {
+        /* Esc closes the screen's detail pane first (the innermost), then the filter */
+        if (s->opened && s->ops->close_overlay && s->ops->close_overlay(s))
+            return UI_REDRAW;
+        if (current_filter(a)[0])
             set_filter(a, "");
-            return UI_OK;
-        }
-        /* then Esc closes the screen's detail pane */
-        return s->ops->close_overlay && s->ops->close_overlay(s) ? UI_REDRAW : UI_OK;
+        return UI_OK;
     case UI_ACT_QUIT:
         /* q closes an overlay (a detail pane) before it quits, like Esc */
         if (s->opened && s->ops->close_overlay && s->ops->close_overlay(s))
@@ -1090,6 +1090,8 @@ static void draw_tabs(ui_app *a)
     int cur_extra = ui_text_width(ui_screen_title(a->cur)) -
                     ui_text_width(ui_screen_short_title(a->cur));
     bool shorten = full > a->cols, all_short = shorts + cur_extra > a->cols;
+    /* still too wide (ten short tabs need 84 columns padded): one space between tabs */
+    bool tight = shorts > a->cols;
     int x = 0;
     for (int i = 0; i < UI_SCREEN_COUNT; i++) {
         bool cur = i == (int)a->cur && !a->help_open;
@@ -1097,7 +1099,7 @@ static void draw_tabs(ui_app *a)
                             ? ui_screen_short_title((ui_screen_id)i)
                             : ui_screen_title((ui_screen_id)i);
         char label[64];
-        snprintf(label, sizeof label, " %d %s ", (i + 1) % 10, t);
+        snprintf(label, sizeof label, tight ? " %d %s" : " %d %s ", (i + 1) % 10, t);
         int lw = ui_text_width(label);
         if (x + lw > a->cols)
             break;
@@ -1262,15 +1264,16 @@ static void draw(ui_app *a)
     }
     if (a->too_small) {
         /* The longest form that fits the width, whatever it is. */
-        char forms[4][128];
+        char forms[5][128];
         snprintf(forms[0], sizeof forms[0], "terminal too small: need %dx%d, have %dx%d (q quits)",
                  MIN_COLS, MIN_ROWS, a->cols, a->rows);
         snprintf(forms[1], sizeof forms[1], "too small: need %dx%d, have %dx%d", MIN_COLS,
                  MIN_ROWS, a->cols, a->rows);
         snprintf(forms[2], sizeof forms[2], "need %dx%d", MIN_COLS, MIN_ROWS);
         snprintf(forms[3], sizeof forms[3], "%dx%d", MIN_COLS, MIN_ROWS);
+        snprintf(forms[4], sizeof forms[4], "!"); /* narrower than that: one column */
         size_t f = 0;
-        while (f < 3 && ui_text_width(forms[f]) > a->cols)
+        while (f < 4 && ui_text_width(forms[f]) > a->cols)
             f++;
         werase(stdscr);
         ui_put(stdscr, 0, 0, forms[f], a->cols, UI_ALIGN_LEFT, UI_ROLE_NORMAL);

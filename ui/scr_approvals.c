@@ -370,8 +370,12 @@ static void draw(ui_screen *s, WINDOW *w)
         desk_lines_free(&st->card, st->card_n);
         st->card_n = 0;
         err e;
+        char rule[512];
+        desk_card_policy(desk_snap_store(st->desk->snap), st->desk->home,
+                         st->desk->operator_name, st->desk->op_roles, r->chain_id, &r->escrow,
+                         "approve", rule, sizeof rule);
         if (desk_card_lines(desk_snap_store(st->desk->snap), st->names, r->chain_id, &r->escrow,
-                            "approve", &st->desk->op_address, NULL, NULL, (int64_t)time(NULL),
+                            "approve", &st->desk->op_address, NULL, rule, (int64_t)time(NULL),
                             &st->card, &st->card_n, &e) < 0) {
             ui_put(w, 2 + table_h + 1, 1, e.msg, wcols - 2, UI_ALIGN_LEFT, UI_ROLE_ERROR);
             return;

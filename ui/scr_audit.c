@@ -9,6 +9,7 @@
 #include "app.h"
 #include "audit/audit.h"
 #include "desk.h"
+#include "desk/names.h"
 #include "notify.h"
 #include "screen.h"
 #include "tscreen.h"
@@ -39,7 +40,35 @@ typedef struct audit_state {
     char error[256];
     char verdict[AUDIT_PROBLEM_MAX + 64];
     bool broken;
+    desk_names *names; /* the address book, while the log is read */
+    size_t *ix;        /* the rows shown, newest first: those matching the filter */
+    size_t n_shown;
 } audit_state;
+
+static bool row_matches(const audit_entry *a, const char *f)
+{
+    char seq[32];
+    snprintf(seq, sizeof seq, "%llu", (unsigned long long)a->seq);
+    return !f[0] || ui_match(seq, f) || ui_match(a->time, f) || ui_match(a->op, f) ||
+           ui_match(a->action, f) || ui_match(a->subject, f);
+}
+
+/* The rows shown: every entry, newest first, that matches the screen's filter. */
+static void apply_filter(audit_state *st)
+{
+    free(st->ix);
+    st->n_shown = 0;
+    st->ix = st->n ? malloc(st->n * sizeof *st->ix) : NULL;
+    for (size_t i = 0; st->ix && i < st->n; i++)
+        if (row_matches(&st->rows[st->n - 1 - i], st->ts.filter))
+            st->ix[st->n_shown++] = st->n - 1 - i;
+}
+
+static void rows_filter(void *ctx, const char *text)
+{
+    (void)text; /* ts.filter holds it */
+    apply_filter(ctx);
+}
 
 static void entries_free(audit_state *st)
 {
@@ -73,6 +102,11 @@ static int on_row(void *ctx, const audit_row *row, err *e)
     a->subject = row->details ? json_dumps(row->details, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     if (!a->subject)
         a->subject = strdup("{}");
+    char *named = a->subject ? ui_name_addresses(st->names, 0, a->subject) : NULL;
+    if (named) { /* the addresses the address book knows, with their names */
+        free(a->subject);
+        a->subject = named;
+    }
     if (!a->time || !a->op || !a->action || !a->subject) {
         free(a->time);
         free(a->op);
@@ -87,21 +121,21 @@ static int on_row(void *ctx, const audit_row *row, err *e)
 static size_t rows_count(void *ctx)
 {
     audit_state *st = ctx;
-    return st->n;
+    return st->n_shown;
 }
 
 static void rows_key(void *ctx, size_t row, char *out, size_t cap)
 {
     audit_state *st = ctx;
     out[0] = '\0';
-    if (row < st->n)
-        snprintf(out, cap, "%llu", (unsigned long long)st->rows[st->n - 1 - row].seq);
+    if (row < st->n_shown)
+        snprintf(out, cap, "%llu", (unsigned long long)st->rows[st->ix[row]].seq);
 }
 
 static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
 {
     audit_state *st = ctx;
-    const audit_entry *a = &st->rows[st->n - 1 - row]; /* newest first */
+    const audit_entry *a = &st->rows[st->ix[row]]; /* newest first */
     switch (col) {
     case 0:
         snprintf(out, cap, "%llu", (unsigned long long)a->seq);
@@ -153,8 +187,13 @@ static void load(audit_state *st)
     }
     err e;
     err_clear(&e);
+    if (desk_names_load(&st->names, desk_snap_store(st->desk->snap), st->desk->ks, &e) < 0)
+        st->names = NULL; /* addresses alone */
+    err_clear(&e);
     if (audit_list(st->desk->home, on_row, st, &e) < 0)
         snprintf(st->error, sizeof st->error, "%s", e.msg);
+    desk_names_free(&st->names);
+    apply_filter(st);
     verify(st);
 }
 
@@ -166,7 +205,7 @@ static int open_(ui_screen *s, err *e)
     st->desk = ui_app_desk(s->app);
     st->ts.d = &desc;
     ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
-                  (ui_rows){rows_count, rows_cell, NULL, NULL, st});
+                  (ui_rows){rows_count, rows_cell, rows_filter, NULL, st});
     ui_table_set_key(&st->ts.table, rows_key);
     load(st);
     s->state = st;
@@ -179,6 +218,7 @@ static void close_(ui_screen *s)
     if (!st)
         return;
     entries_free(st);
+    free(st->ix);
     ui_table_free(&st->ts.table);
     free(st);
     s->state = NULL;
@@ -189,9 +229,15 @@ static void draw(ui_screen *s, WINDOW *w)
     audit_state *st = s->state;
     int rows, wcols;
     getmaxyx(w, rows, wcols);
-    char num[32], note[AUDIT_PROBLEM_MAX + 128];
-    snprintf(note, sizeof note, "%s entries, %s", ui_fmt_count(st->n, num, sizeof num),
-             st->verdict);
+    char num[32], note[AUDIT_PROBLEM_MAX + 256];
+    char shown[32];
+    if (st->ts.filter[0])
+        snprintf(note, sizeof note, "%s entries, %s matching /%.60s, %s",
+                 ui_fmt_count(st->n, num, sizeof num), ui_fmt_count(st->n_shown, shown, sizeof shown),
+                 st->ts.filter, st->verdict);
+    else
+        snprintf(note, sizeof note, "%s entries, %s", ui_fmt_count(st->n, num, sizeof num),
+                 st->verdict);
     ui_heading_draw(w, 0, "Audit", note);
     if (st->broken)
         ui_put(w, 0, 10, "TAMPERED OR DAMAGED", 19, UI_ALIGN_LEFT, UI_ROLE_ERROR);
@@ -212,8 +258,8 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     }
     if (ev->action == UI_ACT_OPEN) {
         size_t row;
-        if (ui_table_selected(&st->ts.table, &row)) {
-            const audit_entry *a = &st->rows[st->n - 1 - row];
+        if (ui_table_selected(&st->ts.table, &row) && row < st->n_shown) {
+            const audit_entry *a = &st->rows[st->ix[row]];
             ui_message(s->app, UI_MSG_INFO, "#%llu %s %s", (unsigned long long)a->seq, a->action,
                        a->subject);
         }

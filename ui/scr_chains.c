@@ -231,5 +231,4 @@ const ui_screen_ops ui_scr_chains = {
     .changed = changed,
     .status = ui_tscreen_status,
     .selected = ui_tscreen_selected,
-    .filter = ui_tscreen_filter,
 };

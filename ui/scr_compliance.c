@@ -16,6 +16,7 @@
 #include "compliance/compliance.h"
 #include "desk.h"
 #include "desk/desk.h"
+#include "desk/names.h"
 #include "form.h"
 #include "notify.h"
 #include "screen.h"
@@ -303,6 +304,56 @@ static void rows_filter(void *ctx, const char *text)
     partition(st);
 }
 
+/* The case report's lines with names: the escrow's payer and payee under its line, and
+ * every address the address book knows named where it stands (evidence, notes). */
+static void name_lines(cmp_state *st, const store_case *c, char ***lines, size_t *n)
+{
+    store *s = desk_snap_store(st->desk->snap);
+    desk_names *names = NULL;
+    err e;
+    err_clear(&e);
+    if (desk_names_load(&names, s, st->desk->ks, &e) < 0) {
+        LOG_W("ui", "case detail: the address book: %s", e.msg);
+        return;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        char *x = ui_name_addresses(names, c->chain_id, (*lines)[i]);
+        if (x) {
+            free((*lines)[i]);
+            (*lines)[i] = x;
+        }
+    }
+    store_escrow x;
+    bool found = false;
+    size_t at = *n;
+    for (size_t i = 0; i < *n; i++)
+        if (strncmp((*lines)[i], "escrow:", 7) == 0)
+            at = i + 1;
+    char **nl = NULL;
+    if (at < *n && store_escrow_get(s, c->chain_id, &c->escrow, &x, &found, &e) == 0 && found &&
+        (nl = realloc(*lines, (*n + 2) * sizeof *nl)) != NULL) {
+        *lines = nl;
+        char lab[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 8];
+        char row[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 24];
+        desk_names_label(lab, sizeof lab, names, c->chain_id, &x.payer);
+        snprintf(row, sizeof row, "payer:     %s", lab);
+        char *l1 = strdup(row);
+        desk_names_label(lab, sizeof lab, names, c->chain_id, &x.payee);
+        snprintf(row, sizeof row, "payee:     %s", lab);
+        char *l2 = strdup(row);
+        if (l1 && l2) {
+            memmove(nl + at + 2, nl + at, (*n - at) * sizeof *nl);
+            nl[at] = l1;
+            nl[at + 1] = l2;
+            *n += 2;
+        } else {
+            free(l1);
+            free(l2);
+        }
+    }
+    desk_names_free(&names);
+}
+
 static void detail_load(cmp_state *st)
 {
     const store_case *c = selected_case(st);
@@ -352,6 +403,7 @@ static void detail_load(cmp_state *st)
         n++;
     }
     free(text);
+    name_lines(st, c, &lines, &n);
     st->d_lines = lines;
     st->d_n = n;
 }

@@ -138,10 +138,6 @@ static const risk_asset_value *asset_of(const risk_snapshot *s, const char *asse
     return NULL;
 }
 
-/* Balances are shown with at most this many decimals (cut, never rounded up); the
- * detail (Enter) has the exact amount in base units and in full. */
-#define DISPLAY_DECIMALS 4
-
 typedef enum { UTC_TIME, UTC_DAY, UTC_MINUTE } utc_form;
 
 static void utc_time(char *out, size_t cap, int64_t t, utc_form f)
@@ -172,14 +168,10 @@ static void port_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
     case 1:
         snprintf(out, cap, "%s", p->chain);
         break;
-    case 2: {
-        int cut = 0;
+    case 2:
         amount_format(amt, &p->amount, p->decimals);
-        ui_fmt_decimal(out, cap, amt, DISPLAY_DECIMALS, &cut);
-        if (cut && strlen(out) + strlen(ui_glyph()->ellipsis) < cap)
-            strcat(out, ui_glyph()->ellipsis); /* more digits in the detail */
+        ui_fmt_amount(out, cap, amt, ui_glyph()->ellipsis);
         break;
-    }
     case 3:
         ui_fmt_usd(out, cap, price_of(d->snap, p->asset), 2);
         break;

@@ -17,6 +17,7 @@
 #include "job.h"
 #include "notify.h"
 #include "screen.h"
+#include "text.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
@@ -144,7 +145,7 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
         snprintf(out, cap, "%s", r->asset);
         break;
     case 4:
-        snprintf(out, cap, "%s", r->amount);
+        ui_fmt_amount(out, cap, r->amount, ui_glyph()->ellipsis);
         break;
     case 5:
         snprintf(out, cap, "%s%s", r->state, r->pending ? "*" : "");
@@ -277,8 +278,17 @@ static void detail_load(esc_state *st)
     st->d_addr = r->address;
     st->have_detail = true;
     if (desk_escrow_detail(st->desk->snap, st->d_chain, &st->d_addr, &st->d_lines, &st->d_n, &e) <
-        0)
+        0) {
         snprintf(st->d_err, sizeof st->d_err, "%s", e.msg);
+        return;
+    }
+    for (size_t i = 0; i < st->d_n; i++) { /* names in the events' fields too */
+        char *x = ui_name_addresses(st->names, st->d_chain, st->d_lines[i]);
+        if (x) {
+            free(st->d_lines[i]);
+            st->d_lines[i] = x;
+        }
+    }
 }
 
 static void draw(ui_screen *s, WINDOW *w)

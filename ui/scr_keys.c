@@ -18,6 +18,7 @@
 #include "desk/balances.h"
 #include "notify.h"
 #include "screen.h"
+#include "text.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
@@ -189,8 +190,10 @@ static void balance_stop(keys_state *st)
     st->started = false;
 }
 
-/* The balances of one account, all chains: "local 2 ETH, 100 USDC; other ! unreachable". */
-static void balance_text(const keys_state *st, const addr *a, char *out, size_t cap)
+/* The balances of one account, all chains: "local 2 ETH, 1,100.5 USDC; other !
+ * unreachable", grouped by thousands, at the display precision (the table) or exact (the
+ * detail). */
+static void balance_text(const keys_state *st, const addr *a, bool exact, char *out, size_t cap)
 {
     out[0] = '\0';
     if (!st->have_bal) {
@@ -215,11 +218,16 @@ static void balance_text(const keys_state *st, const addr *a, char *out, size_t 
             any = true;
             if (b->ok && !b->native && u256_is_zero(&b->amount))
                 continue; /* tokens it does not hold */
-            char amt[AMOUNT_STR_MAX];
-            if (b->ok)
+            char amt[AMOUNT_STR_MAX], shown[AMOUNT_STR_MAX + AMOUNT_STR_MAX / 3 + 8];
+            if (b->ok) {
                 amount_format(amt, &b->amount, b->decimals);
+                if (exact)
+                    ui_fmt_decimal(shown, sizeof shown, amt, -1, NULL);
+                else
+                    ui_fmt_amount(shown, sizeof shown, amt, ui_glyph()->ellipsis);
+            }
             o += (size_t)snprintf(out + o, cap - o, "%s%s %s", first ? "" : ", ",
-                                  b->ok ? amt : "!", b->asset);
+                                  b->ok ? shown : "!", b->asset);
             first = false;
         }
         if (!any && o < cap)
@@ -275,7 +283,7 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
         break;
     }
     case 4:
-        balance_text(st, &k->address, out, cap);
+        balance_text(st, &k->address, false, out, cap);
         break;
     default:
         break;
@@ -403,7 +411,7 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
         return UI_REDRAW;
     case UI_ACT_OPEN: {
         char bal[400];
-        balance_text(st, &k->address, bal, sizeof bal);
+        balance_text(st, &k->address, true, bal, sizeof bal);
         for (size_t c = 0; c < st->bal.n_chains; c++)
             if (st->bal.chains[c].error[0]) {
                 ui_message(s->app, UI_MSG_ERROR, "%s on %s: %s", k->label,
@@ -466,5 +474,4 @@ const ui_screen_ops ui_scr_keys = {
     .tick = tick,
     .status = ui_tscreen_status,
     .selected = ui_tscreen_selected,
-    .filter = ui_tscreen_filter,
 };

@@ -146,7 +146,8 @@ static void load(txs_state *st)
     }
     if (desk_names_load(&st->names, s, st->desk->ks, &e) < 0)
         LOG_W("ui", "transactions: %s", e.msg);
-    qsort(st->all, st->n_all, sizeof *st->all, newest_first);
+    if (st->n_all) /* qsort on the NULL of an empty list is undefined */
+        qsort(st->all, st->n_all, sizeof *st->all, newest_first);
     st->shown = calloc(st->n_all ? st->n_all : 1, sizeof *st->shown);
     if (!st->shown) {
         st->n_all = 0;
@@ -275,9 +276,9 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     case UI_ACT_OPEN: {
         if (!o)
             return UI_OK;
-        char h[67], from[ADDR_STR_MAX];
+        char h[67], from[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 8];
         hex_encode(h, sizeof h, o->hash, 32, true);
-        addr_to_checksum(from, &o->from);
+        desk_names_label(from, sizeof from, st->names, o->chain_id, &o->from);
         ui_message(s->app, UI_MSG_INFO, "tx %lld %s from %s nonce %llu: %s%s%llu", (long long)o->id,
                    h, from, (unsigned long long)o->nonce, outbound_state_str(o->state),
                    o->mined_block ? " in block " : "",

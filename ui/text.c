@@ -288,7 +288,14 @@ void ui_fmt_decimal(char *out, size_t cap, const char *plain, int max_frac, int 
         return;
     }
     size_t o = 0;
-    for (size_t i = 0; i < intlen && o + 2 < cap; i++) {
+    if (intlen + (intlen - 1) / 3 + 1 > cap) {
+        /* the whole part does not fit: '#', never some of its digits (a smaller number) */
+        memset(out, '#', cap - 1);
+        out[cap - 1] = '\0';
+        *cut = 1;
+        return;
+    }
+    for (size_t i = 0; i < intlen; i++) {
         if (i > 0 && (intlen - i) % 3 == 0)
             out[o++] = ',';
         out[o++] = plain[i];
@@ -297,17 +304,30 @@ void ui_fmt_decimal(char *out, size_t cap, const char *plain, int max_frac, int 
         size_t fl = strlen(rest + 1), keep = fl;
         if (max_frac >= 0 && keep > (size_t)max_frac)
             keep = (size_t)max_frac;
+        if (keep > 0 && o + 2 >= cap)
+            keep = 0; /* no room for the point and a digit */
+        else if (keep > 0 && o + 1 + keep >= cap)
+            keep = cap - o - 2; /* the digits that fit */
         for (size_t i = keep; i < fl; i++)
             if (rest[1 + i] != '0')
                 *cut = 1;
         while (keep > 0 && rest[keep] == '0')
             keep--; /* trailing zeros of what is kept */
-        if (keep > 0 && o + 1 < cap)
+        if (keep > 0)
             out[o++] = '.';
-        for (size_t i = 0; i < keep && o + 1 < cap; i++)
+        for (size_t i = 0; i < keep; i++)
             out[o++] = rest[1 + i];
     }
     out[o] = '\0';
+}
+
+void ui_fmt_amount(char *out, size_t cap, const char *plain, const char *ellipsis)
+{
+    int cut = 0;
+    ui_fmt_decimal(out, cap, plain, UI_DISPLAY_DECIMALS, &cut);
+    size_t n = strlen(out);
+    if (cut && n + strlen(ellipsis) < cap)
+        snprintf(out + n, cap - n, "%s", ellipsis); /* more digits in the detail */
 }
 
 void ui_fmt_usd(char *out, size_t cap, double v, int frac)

@@ -41,6 +41,12 @@ size_t ui_text_break(const char *s, int width);
  * rounded (a balance is never shown larger than it is), and *cut says whether anything
  * was. Anything but digits and one '.' is copied as it is. */
 void ui_fmt_decimal(char *out, size_t cap, const char *plain, int max_frac, int *cut);
+/* The fractional digits a table shows of an amount (the exact figure is in its detail). */
+#define UI_DISPLAY_DECIMALS 4
+/* An amount as a table shows it: ui_fmt_decimal at UI_DISPLAY_DECIMALS, with `ellipsis`
+ * (the terminal's, ui_glyph()) after it when digits were cut ("2.5…" for
+ * 2.500000000000000001). */
+void ui_fmt_amount(char *out, size_t cap, const char *plain, const char *ellipsis);
 /* A USD figure with thousands separators and `frac` decimals ("126,138,595"); "-" for
  * NaN or infinity. */
 void ui_fmt_usd(char *out, size_t cap, double v, int frac);

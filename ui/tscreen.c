@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "app.h"
+#include "desk/names.h"
 
 int ui_tscreen_open(ui_screen *s, const ui_tscreen_desc *d, ui_rows rows, err *e)
 {
@@ -30,19 +31,19 @@ void ui_tscreen_close(ui_screen *s)
     s->state = NULL;
 }
 
-const char *ui_fmt_count(size_t n, char *buf, size_t cap)
+const char *ui_fmt_count(size_t n, char *out, size_t cap)
 {
     char digits[32];
     int len = snprintf(digits, sizeof digits, "%zu", n);
     size_t o = 0;
     for (int i = 0; i < len && o + 2 < cap; i++) {
         if (i > 0 && (len - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = digits[i];
+            out[o++] = ',';
+        out[o++] = digits[i];
     }
     if (cap)
-        buf[o < cap ? o : cap - 1] = '\0';
-    return buf;
+        out[o < cap ? o : cap - 1] = '\0';
+    return out;
 }
 
 void ui_heading_draw(WINDOW *w, int y, const char *heading, const char *note)
@@ -79,16 +80,16 @@ unsigned ui_tscreen_handle(ui_screen *s, const ui_event *ev)
     return ui_table_nav(&ts->table, ev->action);
 }
 
-void ui_tscreen_status(ui_screen *s, char *buf, size_t cap)
+void ui_tscreen_status(ui_screen *s, char *out, size_t cap)
 {
     ui_tscreen *ts = s->state;
     size_t n = ui_table_count(&ts->table), row;
     char a[32], b[32];
     if (ui_table_selected(&ts->table, &row))
-        snprintf(buf, cap, "%s %s/%s", ts->d->noun, ui_fmt_count(row + 1, a, sizeof a),
+        snprintf(out, cap, "%s %s/%s", ts->d->noun, ui_fmt_count(row + 1, a, sizeof a),
                  ui_fmt_count(n, b, sizeof b));
     else
-        snprintf(buf, cap, "no %s", ts->d->noun);
+        snprintf(out, cap, "no %s", ts->d->noun);
 }
 
 bool ui_tscreen_selected(ui_screen *s)
@@ -176,4 +177,40 @@ void ui_detail_draw(WINDOW *w, int y, const char *title, char *const *lines, siz
                 break;
         }
     }
+}
+
+char *ui_name_addresses(const desk_names *names, uint64_t chain_id, const char *line)
+{
+    char out[2048];
+    size_t o = 0;
+    bool changed = false;
+    if (strlen(line) > 1024)
+        return NULL; /* the pane shows the first columns of it anyway */
+    for (const char *p = line; *p && o + 1 < sizeof out;) {
+        addr a;
+        err e;
+        char hex[ADDR_STR_MAX];
+        if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
+            strspn(p + 2, "0123456789abcdefABCDEF") == 40) {
+            memcpy(hex, p, 42);
+            hex[42] = '\0';
+            const char *who =
+                addr_parse(&a, hex, &e) == 0 ? desk_names_of(names, chain_id, &a) : NULL;
+            size_t wl = who ? strlen(who) : 0;
+            bool already = who && (size_t)(p - line) >= wl + 1 && p[-1] == ' ' &&
+                           strncmp(p - wl - 1, who, wl) == 0;
+            if (who && !already) {
+                char lab[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 8];
+                desk_names_label(lab, sizeof lab, names, chain_id, &a);
+                int k = snprintf(out + o, sizeof out - o, "%s", lab);
+                o = k > 0 && (size_t)k < sizeof out - o ? o + (size_t)k : sizeof out - 1;
+                p += 42;
+                changed = true;
+                continue;
+            }
+        }
+        out[o++] = *p++;
+    }
+    out[o] = '\0';
+    return changed ? strdup(out) : NULL;
 }

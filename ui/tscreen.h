@@ -4,8 +4,12 @@
 #ifndef FUSION_UI_TSCREEN_H
 #define FUSION_UI_TSCREEN_H
 
+#include <stdint.h>
+
 #include "screen.h"
 #include "table.h"
+
+struct desk_names;
 
 #define UI_FILTER_MAX 256
 
@@ -47,5 +51,10 @@ int ui_detail_table_rows(int rows);
 void ui_detail_draw(WINDOW *w, int y, const char *title, char *const *lines, size_t n);
 /* The message for a screen action whose desk service is not in this build. */
 unsigned ui_not_in_build(ui_screen *s, ui_action a);
+
+/* line with every address in it ("0x" and 40 hex digits) that the address book knows
+ * written as "Name 0xChecksummed" (chain_id 0: a name on any chain), unless the name
+ * stands before it already; malloc'ed, NULL when nothing changed (or out of memory). */
+char *ui_name_addresses(const struct desk_names *names, uint64_t chain_id, const char *line);
 
 #endif

@@ -9,9 +9,12 @@
 #include "base/amount.h"
 #include "base/bytes.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "crypto/address.h"
+#include "desk/names.h"
+#include "keystore/keystore.h"
 #include "store/store.h"
 
 static void hexs(char *out, size_t cap, const uint8_t *b, size_t n)
@@ -92,6 +95,38 @@ static json_t *jdec(const u256 *v)
     char s[U256_DEC_MAX];
     u256_to_dec(s, v);
     return json_string(s);
+}
+
+/* The desk's address book (entities, operators, the key store's labels) for the text
+ * output; NULL (addresses alone) when it cannot be read. */
+static desk_names *book_open(cli_ctx *ctx, store *db)
+{
+    keystore *ks = NULL;
+    desk_names *names = NULL;
+    err e;
+    err_clear(&e);
+    if (keystore_open(&ks, ctx->home, ctx->operator_name, &e) < 0)
+        ks = NULL;
+    if (desk_names_load(&names, db, ks, &e) < 0) {
+        LOG_W("cli", "address book: %s", e.msg);
+        names = NULL;
+    }
+    keystore_free(&ks);
+    return names;
+}
+
+/* "Name 0xAbC...": the book's name (made safe to print) and the EIP-55 address. */
+static const char *label(char *out, size_t cap, const desk_names *names, uint64_t chain_id,
+                         const addr *a)
+{
+    char hex[ADDR_STR_MAX], safe[STORE_ENTITY_NAME_MAX * 4 + 8];
+    addr_to_checksum(hex, a);
+    const char *who = desk_names_of(names, chain_id, a);
+    if (who)
+        snprintf(out, cap, "%s %s", text_safe_str(safe, sizeof safe, who), hex);
+    else
+        snprintf(out, cap, "%s", hex);
+    return out;
 }
 
 static const store_chain *chain_of(const store_chain *chains, size_t n, uint64_t id)
@@ -197,8 +232,9 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
     }
     json_t *arr = json_array();
     if (!json)
-        printf("%-10s %-42s %-9s %28s %-8s %-9s %-42s %s\n", "CHAIN", "ADDRESS", "STATE", "AMOUNT",
-               "ASSET", "APPROVALS", "PAYEE", "FLAGS");
+        printf("%-10s %-42s %-9s %28s %-8s %-9s %-42s %-20s %s\n", "CHAIN", "ADDRESS", "STATE",
+               "AMOUNT", "ASSET", "APPROVALS", "PAYEE", "FLAGS", "PAYEE NAME");
+    desk_names *names = json ? NULL : book_open(ctx, db);
     size_t shown = 0;
     for (size_t i = 0; i < nx; i++) {
         const store_escrow *x = &xs[i];
@@ -217,9 +253,14 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
         eip55(address, sizeof address, &x->address);
         eip55(payee, sizeof payee, &x->payee);
         snprintf(appr, sizeof appr, "%u/%u", x->n_approvals, x->threshold);
-        printf("%-10.10s %-42s %-9s %28s %-8.8s %-9s %-42s %s%s\n", ch ? ch->name : "?", address,
-               escrow_state_str(x->state), amt, a.symbol, appr, payee, x->pending ? "pending " : "",
-               x->inconsistent ? "inconsistent" : x->anomaly[0] ? "anomaly" : "");
+        char flags[32];
+        snprintf(flags, sizeof flags, "%s%s", x->pending ? "pending " : "",
+                 x->inconsistent ? "inconsistent" : x->anomaly[0] ? "anomaly" : "");
+        const char *who = desk_names_of(names, x->chain_id, &x->payee);
+        char safe[STORE_ENTITY_NAME_MAX * 4 + 8];
+        printf("%-10.10s %-42s %-9s %28s %-8.8s %-9s %-42s %-20s %s\n", ch ? ch->name : "?",
+               address, escrow_state_str(x->state), amt, a.symbol, appr, payee, flags,
+               who ? text_safe_str(safe, sizeof safe, who) : "");
     }
     if (csv) {
         u = cli_csv_print(arr);
@@ -230,6 +271,7 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
         printf("(no escrows%s)\n", nx ? " match" : " yet: run `fusion sync`");
     }
     json_decref(arr);
+    desk_names_free(&names);
     free(xs);
     free(chains);
     store_close(&db);
@@ -315,7 +357,8 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
     } else {
         asset a;
         asset_of(db, ch, &x->token, &a);
-        char s[128], amt[128];
+        char s[STORE_ENTITY_NAME_MAX * 4 + 64], lab[STORE_ENTITY_NAME_MAX * 4 + 64], amt[128];
+        desk_names *names = book_open(ctx, db);
         eip55(s, sizeof s, &x->address);
         printf("escrow     %s on %s (chain %llu)\n", s, ch ? ch->name : "?",
                (unsigned long long)x->chain_id);
@@ -329,12 +372,9 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
         format_units(amt, sizeof amt, &x->amount, a.decimals);
         eip55(s, sizeof s, &x->token);
         printf("amount     %s %s (token %s)\n", amt, a.symbol, s);
-        eip55(s, sizeof s, &x->payer);
-        printf("payer      %s\n", s);
-        eip55(s, sizeof s, &x->payee);
-        printf("payee      %s\n", s);
-        eip55(s, sizeof s, &x->arbiter);
-        printf("arbiter    %s\n", s);
+        printf("payer      %s\n", label(lab, sizeof lab, names, x->chain_id, &x->payer));
+        printf("payee      %s\n", label(lab, sizeof lab, names, x->chain_id, &x->payee));
+        printf("arbiter    %s\n", label(lab, sizeof lab, names, x->chain_id, &x->arbiter));
         if (!addr_equal(&x->arbiter, &x->created_arbiter)) {
             eip55(s, sizeof s, &x->created_arbiter);
             printf("           (handed over; named at creation: %s)\n", s);
@@ -351,7 +391,7 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
         printf("approvals  %u of %u needed, %u approvers\n", x->n_approvals, x->threshold,
                x->n_approvers);
         for (unsigned i = 0; i < x->n_approvers; i++) {
-            eip55(s, sizeof s, &x->approvers[i]);
+            snprintf(s, sizeof s, "%s", label(lab, sizeof lab, names, x->chain_id, &x->approvers[i]));
             const char *mark = "";
             for (unsigned k = 0; k < x->n_approvals; k++)
                 if (memcmp(x->approvals[k].approver.b, x->approvers[i].b, ADDR_LEN) == 0)
@@ -375,6 +415,7 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
                    ev->block_number > cp.final_block ? "  [pending]" : "");
             printf("  %-16s tx %s log %u\n", "", s, ev->log_index);
         }
+        desk_names_free(&names);
     }
     store_event_list_free(&evs);
     free(xs);

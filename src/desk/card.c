@@ -4,13 +4,19 @@
  * policy's decision, each party's compliance state, the deadline, and every reason the
  * compliance gate would refuse. The UI shows it in the Approvals detail pane and above
  * the passphrase prompt; the action is signed only after it was shown. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "audit/audit.h"
 #include "base/amount.h"
+#include "base/bytes.h"
+#include "base/datafile.h"
+#include "base/fsperm.h"
 #include "compliance/compliance.h"
 #include "desk/desk.h"
 #include "desk/names.h"
@@ -110,6 +116,150 @@ static void asset_from_store(store *s, const store_escrow *x, desk_asset *a)
     free(ts);
 }
 
+/* The desk's latest observed oracle price of an asset (the rounds the risk service
+ * recorded) in USD per whole unit with 8 decimals, and when the oracle updated it: the
+ * chain's feed of the symbol, else of the unwrapped name (WETH: ETH). */
+static bool observed_price(store *s, uint64_t chain_id, const char *symbol, u256 *price_e8,
+                           int64_t *updated)
+{
+    store_feed *fs = NULL;
+    size_t n = 0;
+    err e;
+    bool ok = false;
+    if (store_feed_list(s, chain_id, &fs, &n, &e) < 0)
+        return false;
+    const store_feed *f = NULL;
+    const char *names[2] = {symbol, symbol[0] == 'W' && symbol[1] ? symbol + 1 : NULL};
+    for (int k = 0; k < 2 && !f; k++)
+        for (size_t i = 0; names[k] && i < n && !f; i++)
+            if (strcmp(fs[i].asset, names[k]) == 0)
+                f = &fs[i];
+    store_price_obs *obs = NULL;
+    size_t no = 0;
+    if (f && store_price_obs_list(s, chain_id, &f->address, &obs, &no, &e) == 0 && no &&
+        obs[no - 1].answer[0] != '-' && u256_from_dec(price_e8, obs[no - 1].answer, &e) == 0 &&
+        !u256_is_zero(price_e8)) {
+        u256 q, r, ten = u256_from_u64(10);
+        ok = true;
+        for (unsigned k = f->decimals; ok && k > 8; k--) /* to 8 decimals */
+            ok = u256_divmod(&q, &r, price_e8, &ten) == 0 && ((*price_e8 = q), true);
+        for (unsigned k = f->decimals; ok && k < 8; k++)
+            ok = u256_mul(price_e8, price_e8, &ten) == 0;
+        *updated = obs[no - 1].updated_at;
+    }
+    free(obs);
+    free(fs);
+    return ok;
+}
+
+static int read_text(const char *path, char **out, size_t *len, err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_set(e, ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    buf b;
+    buf_init(&b);
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = buf_append(&b, chunk, n, e);
+    if (rc == 0 && ferror(f))
+        rc = err_set(e, ERR_IO, "cannot read %s", path);
+    fclose(f);
+    if (rc == 0 && buf_push(&b, 0, e) < 0)
+        rc = -1;
+    if (rc < 0) {
+        buf_free(&b);
+        return -1;
+    }
+    *out = (char *)b.data;
+    *len = b.len - 1;
+    return 0;
+}
+
+/* The policy the desk acts by (home/policy.conf, else the shipped default), accepted as
+ * the desk accepts it (audit_config_check); read only: nothing is created or audited. */
+static int card_policy_load(const char *home, policy **out, err *e)
+{
+    char path[4200], dpath[4200];
+    char *text = NULL, *dflt = NULL;
+    size_t len = 0, dlen = 0;
+    int rc = -1;
+    snprintf(path, sizeof path, "%s/policy.conf", home);
+    err de;
+    if (datafile_find("policy/default.policy", dpath, sizeof dpath, &de) < 0 ||
+        read_text(dpath, &dflt, &dlen, &de) < 0)
+        dflt = NULL;
+    bool exists = access(path, F_OK) == 0;
+    if (exists) {
+        if (fsperm_check_private(path, "desk policy", e) < 0 || read_text(path, &text, &len, e) < 0)
+            goto out;
+    } else if (!dflt) {
+        err_set(e, ERR_NOT_FOUND, "no policy at %s", path);
+        goto out;
+    }
+    if (audit_config_check(home, "policy", exists ? text : dflt, exists ? len : dlen, true, dflt,
+                           dlen, e) < 0)
+        goto out;
+    rc = policy_parse(out, exists ? text : dflt, exists ? len : dlen, e);
+out:
+    free(text);
+    free(dflt);
+    return rc;
+}
+
+void desk_card_policy(store *s, const char *home, const char *operator_name, unsigned roles,
+                      uint64_t chain_id, const addr *escrow, const char *action, char *out,
+                      size_t cap)
+{
+    policy *pol = NULL;
+    store_escrow x;
+    store_chain ch;
+    bool found = false, chfound = false;
+    err e;
+    err_clear(&e);
+    if (store_escrow_get(s, chain_id, escrow, &x, &found, &e) < 0 ||
+        store_chain_get(s, chain_id, &ch, &chfound, &e) < 0 || card_policy_load(home, &pol, &e) < 0) {
+        snprintf(out, cap, "not evaluated here (%.200s): decided when you act", e.msg);
+        goto out;
+    }
+    if (!found || !chfound) {
+        snprintf(out, cap, "decided when you act (the escrow or its chain is not in the desk)");
+        goto out;
+    }
+    desk_asset a;
+    asset_from_store(s, &x, &a);
+    policy_request r;
+    memset(&r, 0, sizeof r);
+    r.operator_name = operator_name;
+    r.roles = roles;
+    r.action = action;
+    r.chain = ch.name;
+    r.asset_symbol = strcmp(a.symbol, "units") != 0 ? a.symbol : NULL;
+    r.asset = x.token;
+    r.decimals = a.decimals;
+    r.amount = x.amount;
+    r.has_counterparty = true;
+    r.counterparty = x.payee;
+    r.threshold = x.threshold;
+    policy_decision dec;
+    if (store_desk_spent(s, operator_name, chain_id, &x.token, action, (int64_t)time(NULL) - 86400,
+                         0, &r.spent_24h, &e) < 0 ||
+        policy_evaluate(pol, &r, &dec, &e) < 0) {
+        snprintf(out, cap, "not evaluated here (%.200s): decided when you act", e.msg);
+        goto out;
+    }
+    if (dec.line)
+        snprintf(out, cap, "%s by line %u of policy.conf: %.220s (for %s; checked again when you act)",
+                 policy_outcome_str(dec.outcome), dec.line, dec.reason, operator_name);
+    else
+        snprintf(out, cap, "%s by the built-in default: %.220s (for %s; checked again when you act)",
+                 policy_outcome_str(dec.outcome), dec.reason, operator_name);
+out:
+    policy_free(&pol);
+}
+
 int desk_card_lines(store *s, const desk_names *names, uint64_t chain_id, const addr *escrow,
                     const char *action, const addr *signer, const desk_asset *asset,
                     const char *rule, int64_t now, char ***out, size_t *n_out, err *e)
@@ -126,10 +276,13 @@ int desk_card_lines(store *s, const desk_names *names, uint64_t chain_id, const 
         return err_set(e, ERR_NOT_FOUND,
                        "escrow %s is not in the desk database yet: run `fusion sync`", hex);
     desk_asset a;
-    if (asset)
+    int64_t observed = 0; /* the price is the desk's latest observed round, of that time */
+    if (asset) {
         a = *asset;
-    else
+    } else {
         asset_from_store(s, &x, &a);
+        a.has_usd = observed_price(s, chain_id, a.symbol, &a.usd_price_e8, &observed);
+    }
     lines l = {0};
     char lab[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 8], amt[AMOUNT_STR_MAX], base[U256_DEC_MAX];
     line(&l, "%s escrow %s (%s, version %u)", action, hex, escrow_state_str(x.state),
@@ -140,10 +293,15 @@ int desk_card_lines(store *s, const desk_names *names, uint64_t chain_id, const 
     line(&l, "Payee      %s", lab);
     amount_format(amt, &x.amount, a.decimals);
     u256_to_dec(base, &x.amount);
-    char usd[U256_DEC_MAX + 48] = "";
-    if (a.has_usd && usd_of(usd, sizeof usd - 8, &x.amount, a.decimals, &a.usd_price_e8))
+    char usd[U256_DEC_MAX + 160] = "";
+    if (a.has_usd && usd_of(usd, sizeof usd - 80, &x.amount, a.decimals, &a.usd_price_e8)) {
         memmove(usd + 5, usd, strlen(usd) + 1), memcpy(usd, " = $ ", 5);
-    else
+        time_t t = (time_t)observed;
+        struct tm tm;
+        size_t o = strlen(usd);
+        if (observed > 0 && gmtime_r(&t, &tm))
+            strftime(usd + o, sizeof usd - o, " (oracle price of %Y-%m-%d %H:%M UTC)", &tm);
+    } else
         snprintf(usd, sizeof usd, " (no USD price)");
     line(&l, "Amount     %s %s (%s base units)%s", amt, a.symbol, base, usd);
     /* approvers: who approved, and the count after this signature */

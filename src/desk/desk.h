@@ -157,6 +157,15 @@ int desk_card_lines(store *s, const struct desk_names *names, uint64_t chain_id,
                     const desk_asset *asset, const char *policy, int64_t now, char ***lines,
                     size_t *n, err *e) DESK_WUR;
 
+/* The policy's decision on action for operator_name (with roles) on the escrow as the
+ * desk database holds it, evaluated read only (nothing signed, audited or created) from
+ * the policy the desk acts by (home/policy.conf as audit_config_check accepts it): one
+ * line for the card's Policy row ("allow by line 3 of policy.conf: ..."); says why when it
+ * cannot be evaluated here. The desk decides again when the action is taken. */
+void desk_card_policy(store *s, const char *home, const char *operator_name, unsigned roles,
+                      uint64_t chain_id, const addr *escrow, const char *action, char *out,
+                      size_t cap);
+
 /* ---- the service (desk.c, escrow.c) ---- */
 
 typedef struct desk desk;

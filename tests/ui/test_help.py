@@ -62,6 +62,12 @@ def main():
     t.wait_for(lambda s: ":quit" in s and "filter /" not in s, "the unfiltered help")
     t.send("Escape")
     t.wait_for(lambda s: s.split("\n")[2].startswith(" Dashboard"), "the Dashboard again")
+    # q closes the help overlay first (it does not quit), then quits
+    t.send("?")
+    t.wait_for(lambda s: s.split("\n")[2].startswith(" Help"), "the help again")
+    t.send("q")
+    t.wait_for(lambda s: s.split("\n")[2].startswith(" Dashboard"), "q closed the help")
+    t.check(t.fmt("#{pane_dead}") != "1", "q on the help quit fusion")
     t.send("q")
     t.check(t.wait_dead() == 0, "fusion did not exit cleanly")
 

@@ -1,7 +1,10 @@
-"""Keys screen balances on a real anvil node: a desk key holding 2.5 ETH and 1,234.56 USDC
-(a TestToken with 6 decimals, configured with `fusion asset add-token`). The Keys screen
-shows the exact units read by the worker for each chain (checked
-against `cast balance` / `cast call balanceOf`); u unlocks the key on the unlock worker (the
+"""Keys screen balances on a real anvil node: a desk key holding 2.5 ETH and 1 wei and
+1,234.567891 USDC (a TestToken with 6 decimals, configured with `fusion asset add-token`).
+The Keys screen's table shows them grouped by thousands at the display precision (4
+decimals, cut, never rounded, an ellipsis where digits were cut: "2.5…", "1,234.5678…");
+Enter shows the exact units read by the worker (checked against `cast balance` / `cast call
+balanceOf`). An escrow of 1234.56789 ETH shows the same way on the Escrows screen, exact in
+its detail pane; u unlocks the key on the unlock worker (the
 screen stays live) ; when the node is stopped the next read marks the chain "!
 unreachable" instead of freezing or showing stale numbers."""
 import json
@@ -40,20 +43,46 @@ def run(chain):
     fusion(home, "key", "rm", admin_key, "--yes")
     key = json.loads(fusion(home, "--passphrase-file", pw, "key", "new", "--label", "treasury",
                             "--kdf", "interactive", "--json"))["address"]
-    node.rpc("anvil_setBalance", key, hex(25 * 10**17))
-    chain.cast_send(A[0], usdc, "mint(address,uint256)", key, str(1_234_560_000))
+    node.rpc("anvil_setBalance", key, hex(25 * 10**17 + 1))
+    chain.cast_send(A[0], usdc, "mint(address,uint256)", key, str(1_234_567_891))
     # Independent readings of what the screen must show.
     wei = int(node.cast("balance", key))
     units = int(node.cast("call", usdc, "balanceOf(address)(uint256)", key).split()[0])
-    t.check(wei == 25 * 10**17 and units == 1_234_560_000, "setup: %d wei, %d units" % (wei, units))
+    t.check(wei == 25 * 10**17 + 1 and units == 1_234_567_891, "setup: %d wei, %d units" % (wei, units))
 
     t.start("%s --home %s --operator nobody" % (tmuxh.FUSION_BIN, home), ENV)
     t.wait_for("Fusion Prime Workstation", "the title bar")
     t.send("6")
-    text = t.wait_for(lambda s: "local 2.5 ETH, 1234.56 USDC" in s, "the balances of the key")
+    ell = "\u2026"
+    text = t.wait_for(lambda s: "local 2.5%s ETH, 1,234.5678%s USDC" % (ell, ell) in s,
+                      "the balances of the key at display precision")
     row = [l for l in text.split("\n") if "treasury" in l][0]
     t.check(key.lower()[2:10] in row.lower(), "the row names the key: %r" % row)
     tmuxh.save_capture(t, "keys-balances")
+    # the exact units, grouped, in the key's detail on the message line
+    t.send("Enter")
+    t.wait_for(lambda s: "local 2.500000000000000001 ETH, 1,234.567891 USDC" in s,
+               "the exact balances in the key's detail")
+
+    # an escrow's amount: grouped at display precision in the table, exact in the detail
+    escrow = chain.create_escrow(payer=0, payee=1, approvers=(2, 3), threshold=2,
+                                 amount=1_234_567_890_000_000_000_000)
+    t.send("2")
+    t.wait_for(lambda s: "1 escrows" in s and " 1,234.5678%s " % ell in s,
+               "the escrow's amount grouped at display precision")
+    t.send("Enter")
+    t.wait_for(lambda s: "Amount    1234.56789 ETH" in s and escrow[-4:].lower() in s.lower(),
+               "the escrow's exact amount in its detail pane")
+    t.send("Escape")
+    t.wait_for(lambda s: "Amount    " not in s and "1 escrows" in s, "the detail pane closed")
+    t.send("6")
+    t.wait_for("local 2.5%s ETH" % ell, "back on Keys")
+    # a screen that cannot filter says so instead of taking a filter it ignores
+    for key, shown in (("7", "Chains"), ("6", "Keys")):
+        t.send(key)
+        t.wait_for(lambda s: s.split("\n")[2].startswith(" " + shown), "the %s screen" % shown)
+        t.send("/")
+        t.wait_for("this screen has nothing to filter", "the refusal of / on %s" % shown)
 
     t.send("u")
     t.wait_for("(typing is not shown)", "the passphrase prompt")

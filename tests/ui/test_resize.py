@@ -1,6 +1,9 @@
 """Resizes: a storm of resize-window commands ends in one correct frame at the final
 size; below 80x24 fusion says so in one line and draws nothing else, and recovers when
-the terminal grows again; q still quits while the terminal is too small."""
+the terminal grows again; q still quits while the terminal is too small. At every size
+down to one column the message is the longest of its forms that fits whole ("!" below
+five columns), never a cut one."""
+import re
 import sys
 
 sys.dont_write_bytecode = True
@@ -36,6 +39,15 @@ def too_small(t, cols, rows):
     return pred
 
 
+def small_form(t, want):
+    """The first line is exactly want (no cut form), every other line empty."""
+    def pred(text):
+        lines = text.split("\n")
+        return (lines[0].rstrip() == want and all(not l.strip() for l in lines[1:])
+                and tmuxh.display_width(want) <= t.cols)
+    return pred
+
+
 def main():
     t = tmuxh.Tmux("resize")
     t.start_fusion()
@@ -68,6 +80,22 @@ def main():
     t.wait_for(too_small(t, 80, 23), "the too-small line at 80x23")
     t.resize(80, 24)
     t.wait_for(frame_ok(t), "recovery at 80x24 again")
+    # every tab shows at 80 columns, the last (0 Outbound) too, on any screen
+    for key, title in (("1", "Dashboard"), ("4", "Compliance"), ("0", "Outbound"),
+                       ("1", "Dashboard")):
+        t.send(key)
+        t.wait_for(lambda s: s.split("\n")[2].startswith(" " + title) and
+                   re.search(r"\b9 Swaps\b", s.split("\n")[1]) is not None and
+                   re.search(r"\b0 Out", s.split("\n")[1]) is not None,
+                   "all ten tabs at 80 columns on %s" % title)
+    # Any size: the longest form of the message that fits, whole, and nothing else.
+    for cols, rows, want in ((40, 12, "too small: need 80x24, have 40x12"),
+                             (10, 3, "need 80x24"), (7, 2, "80x24"), (5, 1, "80x24"),
+                             (4, 3, "!"), (1, 1, "!"), (1, 5, "!")):
+        t.resize(cols, rows)
+        t.wait_for(small_form(t, want), "the whole %r at %dx%d" % (want, cols, rows))
+    t.resize(80, 24)
+    t.wait_for(frame_ok(t), "recovery at 80x24 from 1x5")
     t.send("q")
     t.check(t.wait_dead() == 0, "fusion did not exit cleanly")
 

@@ -6,7 +6,9 @@
    fund job in the log, her nonce unchanged);
 2. the approval card: bob (approver) finds the escrow paying a sanctioned address with
    `/Helios` (the filter matches the address book's names); the detail pane names the
-   payee and shows its sanctions case; Enter is refused BEFORE any passphrase prompt
+   payee and shows its sanctions case, the policy's decision for bob (evaluated for the
+   pane, read only) and the amount in USD from the desk's latest observed oracle price
+   (a MockPriceFeed at 900 USD per ETH); Enter is refused BEFORE any passphrase prompt
    with the card and every blocking reason on one screen;
 3. selection bound to identity: bob's cursor is on the second escrow; a new escrow is
    created on chain and lands at the top; `a` still acts on the escrow under the cursor
@@ -25,8 +27,8 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
-from anvil_ui import (ENV, PASS, SANCTIONED, create, devchain, escrow_summary,  # noqa: E402
-                      fusion, on_anvil, operator)
+from anvil_ui import (ENV, PASS, SANCTIONED, artifact, cast, create, devchain,  # noqa: E402
+                      escrow_summary, fusion, on_anvil, operator)
 from test_actions import OPS  # noqa: E402
 
 import signed_desk  # noqa: E402  (on the path once anvil_ui is loaded)
@@ -121,6 +123,22 @@ def run(chain):
         chain.act(x, 0, "fund()", value=10**18)
     fusion(home, "sync", "--once")
     fusion(home, "case", "screen")
+    # the CLI's text names the parties from the same address book
+    listing = fusion(home, "escrow", "list")
+    row = [ln for ln in listing.split("\n") if bad[2:].lower() in ln.lower()]
+    t.check(len(row) == 1 and row[0].rstrip().endswith("Helios Shipping"),
+            "escrow list does not name the payee:\n%s" % listing)
+    shown = fusion(home, "escrow", "show", bad)
+    for what, name in (("payer", "Alice Treasury LLC"), ("payee", "Helios Shipping"),
+                       ("", "bob"), ("", "carol")):
+        t.check(re.search(r"^%s +%s 0x" % (what, name) if what else r"^ +%s 0x" % name,
+                          shown, re.M) is not None,
+                "escrow show does not name the %s %s:\n%s" % (what or "approver", name, shown))
+    # an oracle pricing ETH at 900 USD (the UI's risk worker records its rounds; under the
+    # Travel Rule threshold, 1,000 USD, so the flow below needs no originator data)
+    feed = chain.node.deploy(artifact("MockPriceFeed")["bytecode"] + cast(
+        "abi-encode", "constructor(uint8,string,int256)", 8, "ETH / USD", 900 * 10**8)[2:])
+    fusion(home, "asset", "add-feed", "--chain", "local", "--asset", "ETH", "--address", feed)
 
     t.start("%s --home %s --operator alice" % (tmuxh.FUSION_BIN, home), ENV)
     t.wait_for("operator alice", "the title names alice")
@@ -167,6 +185,14 @@ def run(chain):
     t.check("Helios Shipping" in text and "sanctions" in text,
             "the card does not flag the sanctioned payee:\n%s" % text)
     t.check("BLOCKED BY COMPLIANCE" in text, "the card does not say the gate refuses")
+    pol = re.search(r"Policy +(.*)", text)
+    t.check(pol is not None and "decided when you act" not in pol.group(1) and
+            re.search(r"^(allow|require|block)\b.*(line \d+ of policy\.conf|built-in default)",
+                      pol.group(1)) is not None,
+            "the pane's card does not give the policy's decision:\n%s" % text)
+    usd = re.compile(r"Amount +1 ETH \(10+ base units\) = \$ 900\.00 \(oracle price of 20")
+    text = t.wait_for(lambda s: usd.search(s) is not None,
+                      "the amount in USD at the latest observed price")
     t.send("Enter")
     text = t.wait_for("approve refused: nothing was signed", "the refusal with the card")
     t.check("typing is not shown" not in text, "a passphrase was asked for a refused approval")
@@ -279,8 +305,10 @@ def run(chain):
             "the filter by name or the counterparty's name:\n%s" % text)
     t.send("Enter")
     t.wait_for(lambda x: re.search(r"Payee\s+Helios Shipping 0x8589", x) is not None and
-               re.search(r"Payer\s+Alice Treasury LLC 0x", x) is not None,
-               "the detail pane names the parties")
+               re.search(r"Payer\s+Alice Treasury LLC 0x", x) is not None and
+               re.search(r"EscrowCreated +\{.*\"payer\":\"Alice Treasury LLC 0xf39Fd6e5", x)
+               is not None,
+               "the detail pane names the parties, in the timeline's events too")
     t.send("Enter")
     t.send("Escape")
     t.wait_for(lambda x: len(table_rows(x)) == 5, "the filter cleared")
@@ -288,6 +316,64 @@ def run(chain):
     t.resize(80, 24)
     t.wait_for(lambda s: s.split("\n")[0].startswith(" operator carol (signed in)"),
                "the signed-in operator on the title bar at 80x24")
+    # the officer's case detail names the escrow's parties, also inside the evidence
+    t.resize(150, 50)
+    t.wait_for(lambda x: "9 Swaps  0 Outbound" in x, "the full tab titles at 150 columns")
+    # the Audit screen names the addresses in a row's details, and its filter finds them
+    t.send("8")
+    t.wait_for(lambda x: x.split("\n")[2].startswith(" Audit"), "the Audit screen")
+    t.send("/")
+    t.type("Alice Treasury LLC 0x")
+    t.send("Enter")
+    text = t.wait_for(lambda x: "matching /Alice Treasury LLC 0x" in x and re.search(
+        r"key_unlock +\{\"address\":\"Alice Treasury LLC 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+        x) is not None, "audit rows naming alice's account")
+    t.send("Escape")
+    # the Outbound screen's detail names the sending account (the oldest: bob's approve)
+    t.send("0")
+    t.wait_for(lambda x: x.split("\n")[2].startswith(" Outbound"), "the Outbound screen")
+    t.send("G")
+    t.send("Enter")
+    t.wait_for(lambda x: re.search(r"tx 1 0x[0-9a-f]{64} from bob 0x3C44CdDdB6a900fa2b585dd2", x)
+               is not None, "the first transaction's sender (bob's approve) by name")
+    switch(t, "dave")
+    t.send("4")
+    t.send("/")
+    t.type("Helios")
+    t.send("Enter")
+    t.wait_for(lambda x: "matching /Helios" in x, "dave's cases filtered by the party's name")
+    t.send("Enter")
+    text = t.wait_for(lambda x: "EVIDENCE" in x and "Case #" in x, "the case detail")
+    t.check(re.search(r"payer: +Alice Treasury LLC 0x[0-9a-fA-F]{40}", text) is not None and
+            re.search(r"payee: +Helios Shipping 0x8589427373D6D84E98730D7795D8f6f8731FDA16", text)
+            is not None, "the case detail does not name the parties:\n%s" % text)
+    ev = [ln for ln in text.split("\n") if "sanctions" in ln and "0x8589" in ln.lower()]
+    t.check(ev and all("Helios Shipping 0x8589" in ln for ln in ev),
+            "an address in the evidence without its name:\n%s" % "\n".join(ev))
+    t.send("Escape")
+    t.wait_gone("EVIDENCE")
+    t.send("Escape")
+    t.resize(80, 24)
+    # a resize while the passphrase prompt is open neither loses nor shows what was typed
+    t.send(":")
+    t.type("operator alice")
+    t.send("Enter")
+    t.wait_for("Sign in as alice", "the sign-in prompt of alice")
+    half = len(PASS) // 2
+    t.type(PASS[:half])
+    t.resize(40, 12)
+    text = t.wait_for("too small: need 80x24, have 40x12", "too small with the prompt open")
+    t.check(PASS[:4] not in text, "the typed passphrase is on screen")
+    t.resize(80, 24)
+    text = t.wait_for(lambda s: "Sign in as alice" in s and "typing is not shown" in s,
+                      "the prompt again at 80x24")
+    t.check(PASS[:4] not in text, "the typed passphrase is on screen after the resize")
+    t.type(PASS[half:])
+    t.send("Enter")
+    t.wait_for(lambda s: s.split("\n")[0].startswith(" operator alice (signed in)"),
+               "alice signed in with the passphrase typed across the resizes")
+    log = open(os.path.join(home, "fusion.log"), errors="replace").read()
+    t.check(PASS[:half] not in log and PASS[half:] not in log, "the passphrase is in the log")
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
     print("ok: type-ahead dropped, card before the passphrase, selection by identity, "

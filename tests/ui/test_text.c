@@ -217,6 +217,21 @@ static void test_fmt_decimal(void **state)
     assert_string_equal(b, "999");
     ui_fmt_decimal(b, sizeof b, "1000", 4, &cut);
     assert_string_equal(b, "1,000");
+    /* a table's amount: the display precision, an ellipsis where digits were cut */
+    ui_fmt_amount(b, sizeof b, "2.500000000000000001", "...");
+    assert_string_equal(b, "2.5...");
+    ui_fmt_amount(b, sizeof b, "1234567.891", "...");
+    assert_string_equal(b, "1,234,567.891");
+    ui_fmt_amount(b, sizeof b, "1234.56789", "\xe2\x80\xa6");
+    assert_string_equal(b, "1,234.5678\xe2\x80\xa6");
+    ui_fmt_amount(b, 6, "1234.56789", "...");
+    assert_string_equal(b, "1,234"); /* no room: the ellipsis is left out, never half */
+    ui_fmt_decimal(b, 4, "12345", 4, &cut); /* never some of the whole part's digits */
+    assert_string_equal(b, "###");
+    assert_int_equal(cut, 1);
+    ui_fmt_decimal(b, 8, "1234.56789", -1, &cut); /* room for one decimal of the exact */
+    assert_string_equal(b, "1,234.5");
+    assert_int_equal(cut, 1);
     ui_fmt_decimal(b, sizeof b, "12.345", -1, &cut); /* no limit: exact */
     assert_string_equal(b, "12.345");
     assert_int_equal(cut, 0);
