@@ -22,6 +22,7 @@
 #include "job.h"
 #include "notify.h"
 #include "screen.h"
+#include "text.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
@@ -264,7 +265,7 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
         snprintf(out, cap, r->proposal ? "accept" : "approve");
         break;
     case 3:
-        snprintf(out, cap, "%s", r->amount);
+        ui_fmt_amount(out, cap, r->amount, ui_glyph()->ellipsis); /* grouped; exact in the card */
         break;
     case 4:
         snprintf(out, cap, "%s", r->asset);

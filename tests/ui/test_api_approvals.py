@@ -21,6 +21,10 @@ from api_lib import Server, request  # noqa: E402
 OPS = {"alice": (0, "trader"), "bob": (2, "approver"), "carol": (3, "approver")}
 
 
+# 1,234.5 ETH: large enough that the Approvals table groups it by thousands
+AMOUNT = 12345 * 10**17
+
+
 def main():
     tmuxh.skip_unless_ready()
     if not os.path.exists(os.path.join(ARTIFACTS, "EscrowFactory.json")):
@@ -46,7 +50,7 @@ def main():
     srv = Server(home)
     c = srv.conn()
     st, _, p = request(c, "POST", "/v1/proposals/escrow", token=token, body={
-        "chain": "local", "payee": A[1], "token": "ETH", "amount": str(15 * 10**17),
+        "chain": "local", "payee": A[1], "token": "ETH", "amount": str(AMOUNT),
         "approvers": ["bob", "carol"], "threshold": 2, "deadline": "7d", "arbiter": A[4],
         "operator": "alice", "reference": "PO-77"}, headers={"Idempotency-Key": "po-77"})
     t.check(st == 201 and p["state"] == "pending", "the proposal was not taken: %r" % (p,))
@@ -56,8 +60,9 @@ def main():
     t.wait_for("Fusion Prime Workstation", "the title bar")
     t.send("3")
     row = "proposal %d" % p["id"]
-    t.wait_for(lambda s: row in s and "accept" in s and "api:oms" in s and "1.5" in s,
-               "the proposal on Approvals")
+    # the table groups the whole part by thousands (1,234.5); the card under it is exact
+    t.wait_for(lambda s: row in s and "accept" in s and "api:oms" in s and "1,234.5 " in s,
+               "the proposal on Approvals, its amount grouped")
     t.send("A")
     t.wait_for("Passphrase of", "the passphrase prompt")
     t.type(PASS)
@@ -76,7 +81,7 @@ def main():
     s = subprocess.run([os.path.join(devchain.TOOLS, "cast"), "call", "--rpc-url",
                         chain.node.url, after[-1], "amount()(uint256)"], capture_output=True,
                        text=True)
-    t.check(s.returncode != 0 or s.stdout.split()[0] == str(15 * 10**17),
+    t.check(s.returncode == 0 and s.stdout.split()[0] == str(AMOUNT),
             "the escrow's amount on chain is not the proposal's: %r" % s.stdout)
     c.close()
     t.send("q")
