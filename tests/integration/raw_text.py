@@ -128,19 +128,19 @@ def check_rpc(desk):
     with devchain.Anvil(chain_id=31337) as node:
         fake = FakeRpc(node.url)
         try:
-            # chain add asks eth_chainId twice (2 attempts); both answers are hostile
-            fake.script([{"kind": "rate_limit_escape", "method": "eth_chainId", "count": 2}])
+            # chain add asks eth_chainId up to three times (3 attempts); every answer is hostile
+            fake.script([{"kind": "rate_limit_escape", "method": "eth_chainId", "count": 3}])
             r = run(desk, "chain", "add", "--name", "evil", "--chain-id", 31337, "--rpc",
                     fake.url, "--factory", A[1], code=1)
             line = one_line(r, "chain add through a node answering escapes")
             assert_safe(r.stderr, "chain add stderr")
             assert b"boom\\x1b]0;pwned\\x07\\x1b[31m red \\x1b[2J\\u009b2J \\u202eevil" in line, line
-            fake.script([{"kind": "garbage_escape", "method": "eth_chainId", "count": 2}])
+            fake.script([{"kind": "garbage_escape", "method": "eth_chainId", "count": 3}])
             r = run(desk, "chain", "add", "--name", "evil", "--chain-id", 31337, "--rpc",
                     fake.url, "--factory", A[1], code=1)
             one_line(r, "chain add through a node answering raw bytes")
             assert_safe(r.stderr, "chain add stderr (not JSON)")
-            assert fake.stats()["faults"].get("rate_limit_escape") == 2, fake.stats()
+            assert fake.stats()["faults"].get("rate_limit_escape") == 3, fake.stats()
         finally:
             fake.stop()
     with open(os.path.join(desk.home, "fusion.log"), "rb") as f:
