@@ -25,7 +25,7 @@
 
 static const ui_column cols[] = {
     {"Case", 4, 7, 0},           {"Prio", 4, 6, 0},          {"State", 5, 28, 0},
-    {"Subject", 12, 0, UI_COL_GROW}, {"Escrow", 8, 13, 0},   {"Opened (UTC)", 16, 16, 0},
+    {"Subject", 12, 0, UI_COL_GROW}, {"About", 8, 22, 0},   {"Opened (UTC)", 16, 16, 0},
     {"SLA", 6, 16, UI_COL_RIGHT},    {"Assignee", 8, 14, 0},
 };
 #define N_COLS (sizeof cols / sizeof cols[0])
@@ -56,6 +56,7 @@ typedef struct cmp_state {
     store_case *cases; /* every case, open and closed */
     size_t n_open;
     char (*names)[STORE_ENTITY_NAME_MAX];
+    char (*about)[64]; /* what each case is about: an escrow, a KYC date, a facility, an inflow */
     size_t n_cases;
     size_t *idx; /* the cases of the current queue that match the filter */
     size_t n_idx;
@@ -108,6 +109,7 @@ static bool matches(const cmp_state *st, size_t i, const char *f)
     addr_to_checksum(esc, &c->escrow);
     return ui_match(id, f) || ui_match(c->subject, f) || ui_match(st->names[i], f) ||
            ui_match(c->state, f) || ui_match(c->assignee, f) || ui_match(esc, f) ||
+           ui_match(st->about[i], f) ||
            ui_match(compliance_priority_name(c->priority), f);
 }
 
@@ -149,9 +151,11 @@ static void load(cmp_state *st)
     int64_t keep = st->want_id ? st->want_id : sel ? sel->id : 0;
     free(st->cases);
     free(st->names);
+    free(st->about);
     free(st->idx);
     st->cases = NULL;
     st->names = NULL;
+    st->about = NULL;
     st->idx = NULL;
     st->n_cases = st->n_idx = 0;
     st->load_err[0] = '\0';
@@ -171,12 +175,15 @@ static void load(cmp_state *st)
         return;
     }
     st->names = calloc(n ? n : 1, sizeof *st->names);
+    st->about = calloc(n ? n : 1, sizeof *st->about);
     st->idx = calloc(n ? n : 1, sizeof *st->idx);
-    if (!st->names || !st->idx) {
+    if (!st->names || !st->about || !st->idx) {
         free(cs);
         free(st->names);
+        free(st->about);
         free(st->idx);
         st->names = NULL;
+        st->about = NULL;
         st->idx = NULL;
         snprintf(st->load_err, sizeof st->load_err, "out of memory loading %zu cases", n);
         return;
@@ -193,6 +200,23 @@ static void load(cmp_state *st)
             snprintf(st->names[i], sizeof st->names[i], "%s", x.name);
         else
             snprintf(st->names[i], sizeof st->names[i], "%s", cs[i].subject);
+        compliance_case_about ab;
+        char a[ADDR_STR_MAX];
+        if (compliance_case_about_of(db, &cs[i], &ab, &e) < 0)
+            ab.kind = COMPLIANCE_ABOUT_ESCROW; /* the key is still shown */
+        if (ab.kind == COMPLIANCE_ABOUT_KYC)
+            snprintf(st->about[i], sizeof st->about[i], "KYC %s %s", ab.which, ab.date);
+        else if (ab.kind == COMPLIANCE_ABOUT_FACILITY)
+            snprintf(st->about[i], sizeof st->about[i], "facility %.50s",
+                     ab.facility[0] ? ab.facility : "(gone)");
+        else if (ab.kind == COMPLIANCE_ABOUT_INFLOW)
+            snprintf(st->about[i], sizeof st->about[i], "inflow %.8s%s%.4s", ab.tx,
+                     ui_glyph()->ellipsis, ab.tx + 62);
+        else {
+            addr_to_checksum(a, &cs[i].escrow);
+            snprintf(st->about[i], sizeof st->about[i], "%.6s%s%s", a, ui_glyph()->ellipsis,
+                     a + 38);
+        }
     }
     partition(st);
     if (keep) {
@@ -235,7 +259,7 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
     if (row >= st->n_idx)
         return;
     const store_case *c = &st->cases[st->idx[row]];
-    char a[ADDR_STR_MAX], span[32];
+    char span[32];
     struct tm tm;
     time_t t;
     switch (col) {
@@ -259,8 +283,7 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
         snprintf(out, cap, "%s", st->names[st->idx[row]]);
         break;
     case 4:
-        addr_to_checksum(a, &c->escrow);
-        snprintf(out, cap, "%.6s%s%s", a, ui_glyph()->ellipsis, a + 38);
+        snprintf(out, cap, "%s", st->about[st->idx[row]]);
         break;
     case 5:
         t = (time_t)c->opened_at;
@@ -433,6 +456,7 @@ static void close_(ui_screen *s)
     detail_drop(st);
     free(st->cases);
     free(st->names);
+    free(st->about);
     free(st->idx);
     ui_table_free(&st->ts.table);
     free(st);

@@ -386,10 +386,11 @@ static void detail_load(ent_state *st)
         line_add(st, "  none");
     } else {
         for (size_t i = 0; i < nk; i++) {
-            char a[ADDR_STR_MAX];
-            addr_to_checksum(a, &ks[i].escrow);
-            line_add(st, "  #%-5lld %-6s %-10s escrow %s%s%s", (long long)ks[i].id,
-                     compliance_priority_name(ks[i].priority), ks[i].state, a,
+            compliance_case_about ab; /* an escrow, a KYC date, a facility, an inflow */
+            if (compliance_case_about_of(db, &ks[i], &ab, &e) < 0)
+                snprintf(ab.text, sizeof ab.text, "? %.150s", e.msg);
+            line_add(st, "  #%-5lld %-6s %-10s %s%s%s", (long long)ks[i].id,
+                     compliance_priority_name(ks[i].priority), ks[i].state, ab.text,
                      ks[i].assignee[0] ? "  assignee " : "", ks[i].assignee);
         }
     }

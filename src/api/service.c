@@ -443,14 +443,23 @@ static int get_cases(api_service *sv, const api_request *rq, api_response *rs, a
     json_t *items = json_array();
     for (size_t i = pg.offset; i < n && json_array_size(items) < pg.limit; i++) {
         const store_case *c = &cs[i];
-        json_array_append_new(
-            items, json_pack("{s:I, s:s, s:I, s:o, s:s, s:s?, s:i, s:i, s:I, s:I, s:s?}", "id",
+        compliance_case_about about;
+        if (compliance_case_about_of(desk_snap_store(sv->snap), c, &about, &e) < 0) {
+            json_decref(items);
+            free(cs);
+            return db_fail(p, &e);
+        }
+        json_t *row = json_pack("{s:I, s:s, s:I, s:o, s:s, s:s?, s:i, s:i, s:I, s:I, s:s?}", "id",
                              (json_int_t)c->id, "subject", c->subject, "chain_id",
                              (json_int_t)c->chain_id, "escrow", jaddr(&c->escrow), "state",
                              c->state, "outcome", c->outcome[0] ? c->outcome : NULL, "priority",
                              c->priority, "score", c->score, "opened_at",
                              (json_int_t)c->opened_at, "due_at", (json_int_t)c->due_at,
-                             "assignee", c->assignee[0] ? c->assignee : NULL));
+                             "assignee", c->assignee[0] ? c->assignee : NULL);
+        if (about.kind != COMPLIANCE_ABOUT_ESCROW) /* the key holds no escrow */
+            json_object_set_new(row, "escrow", json_null());
+        json_object_set_new(row, "about", compliance_case_about_json(&about));
+        json_array_append_new(items, row);
     }
     free(cs);
     respond_json(rs, 200, json_pack("{s:o, s:I, s:I, s:I}", "items", items, "offset",

@@ -130,7 +130,8 @@ struct store_case;
 struct json_t *cli_escrow_json(struct store *db, const struct store_chain *ch,
                                const struct store_escrow *x);
 struct json_t *cli_tx_json(struct store *db, const struct store_outbound *o);
-struct json_t *cli_case_json(const struct store_case *c, int64_t now);
+struct json_t *cli_case_json(struct store *s, const struct store_case *c, int64_t now,
+                             err *e);
 
 /* Opens <home>/fusion.log as the log and <home>/desk.db as the desk database (migrated
  * to the current schema) of an existing desk (cli_home_existing). */

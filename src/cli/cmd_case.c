@@ -341,16 +341,28 @@ static int case_list(cli_ctx *ctx, int argc, char **argv)
     json_t *arr = json_array();
     if (!json && n)
         printf("%-6s %-6s %-9s %-14s %-10s %-44s %s\n", "CASE", "PRIO", "STATE", "DUE", "ASSIGNEE",
-               "SUBJECT", "ESCROW");
+               "SUBJECT", "ABOUT");
     else if (!json)
         printf("no cases in this queue\n");
     for (size_t i = 0; i < n; i++) {
         if (json) {
-            json_array_append_new(arr, cli_case_json(&cs[i], a.now));
+            json_t *row = cli_case_json(db, &cs[i], a.now, &e);
+            if (!row) {
+                json_decref(arr);
+                free(cs);
+                store_close(&db);
+                return cli_fail(&e);
+            }
+            json_array_append_new(arr, row);
             continue;
         }
-        char esc[ADDR_STR_MAX];
-        addr_to_checksum(esc, &cs[i].escrow);
+        compliance_case_about about;
+        if (compliance_case_about_of(db, &cs[i], &about, &e) < 0) {
+            json_decref(arr);
+            free(cs);
+            store_close(&db);
+            return cli_fail(&e);
+        }
         long long left = (long long)(cs[i].due_at - a.now);
         char due[32];
         if (strcmp(cs[i].state, "closed") == 0)
@@ -361,7 +373,7 @@ static int case_list(cli_ctx *ctx, int argc, char **argv)
             snprintf(due, sizeof due, "due in %lldh%02lldm", left / 3600, left / 60 % 60);
         printf("#%-5lld %-6s %-9s %-14s %-10s %-44s %s\n", (long long)cs[i].id,
                compliance_priority_name(cs[i].priority), cs[i].state, due,
-               cs[i].assignee[0] ? cs[i].assignee : "-", cs[i].subject, esc);
+               cs[i].assignee[0] ? cs[i].assignee : "-", cs[i].subject, about.text);
     }
     if (csv) {
         u = cli_csv_print(arr);
@@ -576,11 +588,21 @@ int cmd_case(cli_ctx *ctx, int argc, char **argv)
     return cli_usage("case", "unknown subcommand '%s'", sub);
 }
 
-json_t *cli_case_json(const store_case *c, int64_t now)
+json_t *cli_case_json(store *s, const store_case *c, int64_t now, err *e)
 {
+    compliance_case_about about;
+    if (compliance_case_about_of(s, c, &about, e) < 0)
+        return NULL;
     json_t *j = case_json(c, now);
+    if (!j) {
+        err_set(e, ERR_NOMEM, "out of memory listing cases");
+        return NULL;
+    }
     json_object_set_new(j, "closed_at", c->closed_at ? json_integer((json_int_t)c->closed_at)
                                                      : json_null());
+    if (about.kind != COMPLIANCE_ABOUT_ESCROW)
+        json_object_set_new(j, "escrow", json_null()); /* the key holds no escrow */
+    json_object_set_new(j, "about", compliance_case_about_json(&about));
     return j;
 }
 
@@ -672,7 +694,12 @@ static int case_export_range(cli_ctx *ctx, const char *from_s, const char *to_s,
         }
         free(t);
         json_array_append_new(reports, r);
-        json_array_append_new(index, cli_case_json(&cs[i], (int64_t)time(NULL)));
+        json_t *row = cli_case_json(db, &cs[i], (int64_t)time(NULL), &e);
+        if (!row) {
+            rc = cli_fail(&e);
+            break;
+        }
+        json_array_append_new(index, row);
     }
     free(cs);
     store_close(&db);

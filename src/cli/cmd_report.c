@@ -397,7 +397,11 @@ static int report_daily(cli_ctx *ctx, int argc, char **argv)
     if (store_case_list(db, &f, &cs, &ncs, &e) < 0)
         goto out;
     for (size_t i = 0; i < ncs; i++) {
-        json_t *row = cli_case_json(&cs[i], now);
+        json_t *row = cli_case_json(db, &cs[i], now, &e);
+        if (!row) {
+            free(cs);
+            goto out;
+        }
         if (in_day(cs[i].opened_at, from, to)) {
             json_array_append_new(case_rows, tagged("opened", row));
             n_case_opened++;

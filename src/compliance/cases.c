@@ -521,6 +521,13 @@ int compliance_case_report(store *s, int64_t id, json_t **out, err *e)
                   "proposed_by", c.proposed_by[0] ? c.proposed_by : NULL);
     if (!r)
         return err_set(e, ERR_NOMEM, "out of memory building the report");
+    compliance_case_about about;
+    if (compliance_case_about_of(s, &c, &about, e) < 0)
+        goto fail;
+    if (about.kind != COMPLIANCE_ABOUT_ESCROW)
+        json_object_set_new(r, "escrow", json_null()); /* the key holds no escrow */
+    json_object_set_new(r, "about", compliance_case_about_json(&about));
+    json_object_set_new(r, "about_text", json_string(about.text));
     if (c.entity_id) {
         store_entity x;
         bool found = false;
@@ -680,16 +687,7 @@ static char *report_text(const json_t *r)
     b[0] = '\0';
     put(&b, &len, &cap, "SUSPICIOUS ACTIVITY REPORT (SAR-style) - case #%lld\n",
         (long long)json_integer_value(json_object_get(r, "case")));
-    const char *esc = js(r, "escrow");
-    char esc_shown[ADDR_STR_MAX];
-    addr ea;
-    err pe;
-    if (addr_parse(&ea, esc, &pe) == 0) {
-        addr_to_checksum(esc_shown, &ea);
-        esc = esc_shown;
-    }
-    put(&b, &len, &cap, "subject:   %s\nescrow:    %s (chain %lld)\n", js(r, "subject"), esc,
-        (long long)json_integer_value(json_object_get(r, "chain_id")));
+    put(&b, &len, &cap, "subject:   %s\nabout:     %s\n", js(r, "subject"), js(r, "about_text"));
     const json_t *x = json_object_get(r, "entity");
     if (x)
         put(&b, &len, &cap, "entity:    #%lld %s (%s, %s), KYC %s, expires %s%s\n",

@@ -359,6 +359,33 @@ int compliance_party_open_cases(store *s, int64_t entity_id, int64_t except_id, 
 int compliance_party_close(store *s, const compliance_actor *a, int64_t entity_id,
                            int64_t except_id, const char *note, size_t *closed,
                            err *e) COMPLIANCE_WUR;
+/* What a case is about: an escrow, an entity's KYC date, a credit facility of the entity,
+ * or an inflow transfer into a desk account (about.c). text is one line for people. */
+typedef enum {
+    COMPLIANCE_ABOUT_ESCROW,
+    COMPLIANCE_ABOUT_KYC,
+    COMPLIANCE_ABOUT_FACILITY,
+    COMPLIANCE_ABOUT_INFLOW,
+} compliance_about_kind;
+
+typedef struct compliance_case_about {
+    compliance_about_kind kind;
+    char which[8];                /* kyc: expiry or review */
+    char date[SCREEN_DATE_MAX];   /* kyc: the date */
+    int64_t facility_id;          /* facility */
+    char facility[64];            /* facility: its name ("" when gone) */
+    char tx[67];                  /* inflow: the transfer's hash */
+    char account[ADDR_STR_MAX];   /* inflow: the desk account it went to */
+    char text[192];
+} compliance_case_about;
+
+/* Reads c's key back into what it is about; s NULL skips what needs the store (a facility's
+ * name, an inflow's transfer: such a case then reads as an escrow case). */
+int compliance_case_about_of(store *s, const store_case *c, compliance_case_about *out,
+                             err *e) COMPLIANCE_WUR;
+/* {"kind": "escrow"|"kyc"|"inflow"|"facility", ...the fields of that kind}. */
+json_t *compliance_case_about_json(const compliance_case_about *a);
+
 /* The SAR-style report of a case: subject, entity, hits with evidence, timeline. */
 int compliance_case_report(store *s, int64_t id, json_t **out, err *e) COMPLIANCE_WUR;
 /* The same report as readable text (malloc'ed). */

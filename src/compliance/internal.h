@@ -49,6 +49,13 @@ int screen_store_hits(store *s, const compliance_actor *a, const compliance_conf
                       uint64_t chain_id, const addr *escrow, screen_kind kind,
                       const screen_hit *hits, size_t n, compliance_screen_stats *st,
                       json_t *opened, err *e) COMPLIANCE_WUR;
+/* The keys of cases about no escrow (chain 0): a KYC date (which 1 expiry, 2 review; the
+ * day) and a credit facility (its id). about.c reads them back. */
+addr compliance_kyc_marker(int which, int32_t day);
+addr compliance_facility_marker(int64_t facility_id);
+/* An inflow hit's evidence starts with this and the transfer's 0x hash. */
+#define COMPLIANCE_INFLOW_EVIDENCE "inflow tx "
+
 /* Addresses of confirmed hits (cases closed as blocked or reported) feed the prior-hit
  * rule. */
 int screen_flag_confirmed(store *s, screen_ctx *ctx, err *e) COMPLIANCE_WUR;

@@ -11,21 +11,6 @@
 
 #include "compliance/internal.h"
 
-/* The case key of an entity's dated KYC event: byte 0 says which (1 expiry, 2 review),
- * the last four bytes the day. */
-static addr kyc_marker(int which, int32_t day)
-{
-    addr m;
-    memset(&m, 0, sizeof m);
-    m.b[0] = (uint8_t)which;
-    uint32_t d = (uint32_t)day;
-    m.b[16] = (uint8_t)(d >> 24);
-    m.b[17] = (uint8_t)(d >> 16);
-    m.b[18] = (uint8_t)(d >> 8);
-    m.b[19] = (uint8_t)d;
-    return m;
-}
-
 int compliance_kyc_lifecycle(store *s, const compliance_actor *a, const compliance_config *cfg,
                              compliance_screen_stats *st, err *e)
 {
@@ -82,7 +67,7 @@ int compliance_kyc_lifecycle(store *s, const compliance_actor *a, const complian
                      "entity #%lld '%.80s' (risk %s): %s on %s (%s; lead time %d days)",
                      (long long)x->id, x->name, x->risk, ev[w].what, ev[w].date, when,
                      cfg->kyc_lead_days);
-            addr marker = kyc_marker(ev[w].which, day);
+            addr marker = compliance_kyc_marker(ev[w].which, day);
             if (screen_store_hits(s, a, cfg, 0, &marker, SCREEN_KIND_KYC_REVIEW, &h, 1, st, NULL,
                                   e) < 0)
                 goto fail;

@@ -424,7 +424,7 @@ static int screen_inflow(compliance_screener *scr, store *conn, const compliance
         char ev[SCREEN_EVIDENCE_MAX];
         /* the amount and token are the inflow row's (by tx hash); the hit's own line is cut
          * to fit */
-        snprintf(ev, sizeof ev, "inflow tx %s (block %llu) of %.40s base units of %.42s: %.100s",
+        snprintf(ev, sizeof ev, COMPLIANCE_INFLOW_EVIDENCE "%s (block %llu) of %.40s base units of %.42s: %.100s",
                  tx, (unsigned long long)f->block_number, amt, tok, hits[j].evidence);
         memcpy(h.evidence, ev, sizeof h.evidence);
         hits[k++] = h;
@@ -456,6 +456,108 @@ static int screen_inflows(compliance_screener *scr, store *conn, const complianc
     if (store_commit(conn, e) < 0) {
         store_rollback(conn);
         goto out;
+    }
+    rc = 0;
+out:
+    free(fs);
+    return rc;
+}
+
+/* Raises the open cases of each sanctions hit's subject keyed (chain_id, key) to high
+ * priority, with a case event naming the hit. Inside the caller's transaction. */
+static int raise_priority(compliance_screener *scr, store *conn, const compliance_actor *a,
+                          uint64_t chain_id, const addr *key, const screen_hit *hits, size_t k,
+                          err *e)
+{
+    for (size_t j = 0; j < k; j++) {
+        char subj[STORE_SUBJECT_MAX];
+        if (hits[j].entity_id)
+            snprintf(subj, sizeof subj, "entity:%lld", (long long)hits[j].entity_id);
+        else
+            addr_to_lower(subj, &hits[j].address);
+        store_case_filter f = {.subject = subj, .has_escrow = true, .chain_id = chain_id,
+                               .escrow = *key, .open_only = true};
+        store_case *cs = NULL;
+        size_t nc = 0;
+        if (store_case_list(conn, &f, &cs, &nc, e) < 0)
+            return -1;
+        for (size_t c = 0; c < nc; c++) {
+            if (cs[c].priority == 1)
+                continue;
+            store_case up = cs[c];
+            up.priority = 1;
+            up.due_at = a->now + compliance_config_sla(&scr->cfg, 1);
+            store_case_event ev = {.case_id = up.id, .at = a->now};
+            snprintf(ev.operator_name, sizeof ev.operator_name, "%s", a->operator_name);
+            snprintf(ev.action, sizeof ev.action, "priority");
+            snprintf(ev.after, sizeof ev.after, "priority=high");
+            snprintf(ev.note, sizeof ev.note, "%.300s", hits[j].evidence);
+            if (store_case_update(conn, &up, e) < 0 || store_case_event_add(conn, &ev, e) < 0) {
+                free(cs);
+                return -1;
+            }
+        }
+        free(cs);
+    }
+    return 0;
+}
+
+/* After a list update: the parties of every credit facility, the linked addresses of its
+ * entity, are screened against the new lists; a sanctions hit opens or joins the case of
+ * that subject and facility (chain 0 and the facility's marker as its key) at high
+ * priority. Inside the caller's transaction. */
+static int rescreen_facilities(compliance_screener *scr, store *conn, const compliance_actor *a,
+                               compliance_screen_stats *st, err *e)
+{
+    store_credit_facility *fs = NULL;
+    size_t nf = 0;
+    if (store_credit_facility_list(conn, &fs, &nf, e) < 0)
+        return -1;
+    int rc = -1;
+    for (size_t i = 0; i < nf; i++) {
+        store_entity_link *ls = NULL;
+        size_t nl = 0;
+        if (!fs[i].entity_id)
+            continue;
+        if (store_entity_links(conn, fs[i].entity_id, &ls, &nl, e) < 0)
+            goto out;
+        addr key = compliance_facility_marker(fs[i].id);
+        screen_hit hits[SCREEN_HITS_MAX];
+        size_t k = 0;
+        for (size_t l = 0; l < nl && k < SCREEN_HITS_MAX; l++) {
+            screen_input in = {.kind = SCREEN_KIND_LIST_UPDATE, .chain_id = ls[l].chain_id,
+                               .payer = ls[l].address, .usd_estimate = SCREEN_USD_UNKNOWN,
+                               .timestamp = (uint64_t)a->now};
+            store_lookup lk = {.s = conn};
+            screen_entities ents = {.lookup = lookup_store, .user = &lk};
+            screen_hit hs[SCREEN_HITS_MAX];
+            size_t nh = 0;
+            if (screen_event(scr->ctx, &ents, &in, hs, SCREEN_HITS_MAX, &nh, e) < 0) {
+                free(ls);
+                goto out;
+            }
+            if (nh > SCREEN_HITS_MAX)
+                nh = SCREEN_HITS_MAX;
+            for (size_t j = 0; j < nh && k < SCREEN_HITS_MAX; j++)
+                if (hs[j].rule == SCREEN_RULE_SANCTIONS && hs[j].role == SCREEN_ROLE_PAYER) {
+                    hits[k] = hs[j];
+                    if (!hits[k].entity_id)
+                        hits[k].entity_id = fs[i].entity_id; /* the facility's party */
+                    char ev[SCREEN_EVIDENCE_MAX + 128];
+                    snprintf(ev, sizeof ev, "%.250s (party of credit facility %.63s)",
+                             hs[j].evidence, fs[i].name);
+                    ev[SCREEN_EVIDENCE_MAX - 1] = '\0'; /* cut to fit */
+                    memcpy(hits[k].evidence, ev, SCREEN_EVIDENCE_MAX);
+                    k++;
+                }
+        }
+        free(ls);
+        if (!k)
+            continue;
+        if (screen_store_hits(conn, a, &scr->cfg, 0, &key, SCREEN_KIND_LIST_UPDATE, hits, k, st,
+                              NULL, e) < 0 ||
+            raise_priority(scr, conn, a, 0, &key, hits, k, e) < 0)
+            goto out;
     }
     rc = 0;
 out:
@@ -515,38 +617,11 @@ static int rescreen_in_flight(compliance_screener *scr, store *conn, const compl
         if (screen_store_hits(conn, a, &scr->cfg, x->chain_id, &x->address, in.kind, hits, k, st,
                               NULL, e) < 0)
             goto fail;
-        for (size_t j = 0; j < k; j++) {
-            char subj[STORE_SUBJECT_MAX];
-            if (hits[j].entity_id)
-                snprintf(subj, sizeof subj, "entity:%lld", (long long)hits[j].entity_id);
-            else
-                addr_to_lower(subj, &hits[j].address);
-            store_case_filter f = {.subject = subj, .has_escrow = true, .chain_id = x->chain_id,
-                                   .escrow = x->address, .open_only = true};
-            store_case *cs = NULL;
-            size_t nc = 0;
-            if (store_case_list(conn, &f, &cs, &nc, e) < 0)
-                goto fail;
-            for (size_t c = 0; c < nc; c++) {
-                if (cs[c].priority == 1)
-                    continue;
-                store_case up = cs[c];
-                up.priority = 1;
-                up.due_at = a->now + compliance_config_sla(&scr->cfg, 1);
-                store_case_event ev = {.case_id = up.id, .at = a->now};
-                snprintf(ev.operator_name, sizeof ev.operator_name, "%s", a->operator_name);
-                snprintf(ev.action, sizeof ev.action, "priority");
-                snprintf(ev.after, sizeof ev.after, "priority=high");
-                snprintf(ev.note, sizeof ev.note, "%.300s", hits[j].evidence);
-                if (store_case_update(conn, &up, e) < 0 || store_case_event_add(conn, &ev, e) < 0) {
-                    free(cs);
-                    goto fail;
-                }
-            }
-            free(cs);
-        }
+        if (raise_priority(scr, conn, a, x->chain_id, &x->address, hits, k, e) < 0)
+            goto fail;
     }
-    if (store_inflow_recent(conn, a->now - INFLOW_RESCREEN_DAYS * 86400, &ins, &nin, e) < 0)
+    if (rescreen_facilities(scr, conn, a, st, e) < 0 ||
+        store_inflow_recent(conn, a->now - INFLOW_RESCREEN_DAYS * 86400, &ins, &nin, e) < 0)
         goto fail;
     for (size_t i = 0; i < nin; i++)
         if (screen_inflow(scr, conn, a, &ins[i], true, st, e) < 0)

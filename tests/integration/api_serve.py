@@ -9,6 +9,7 @@ reconnect and after a server restart with nothing missed, proposals (validated, 
 stored once per idempotency key, audited with the client's name; bad requests written
 nowhere), accepting one with the operator's key (`fusion proposal accept`) and rejecting one
 (a signed decision), and TLS with a self-signed certificate made by openssl."""
+import datetime
 import json
 import os
 import socket
@@ -102,6 +103,12 @@ def main():
     check(st == 403, "a read client reading the entity registry: 403")
     st, _, body = request(c, "GET", "/v1/entities", token=proposer)
     check(st == 200 and body["items"] == [], "a propose client reads the entities")
+    # an entity whose KYC expires in 10 days: its case is about the date, not an escrow
+    desk.signed.add("dave", "compliance")
+    soon = (datetime.date.today() + datetime.timedelta(days=10)).isoformat()
+    desk.run("--operator", "dave", "entity", "add", "Soon Expiring AG", "--type", "company",
+             "--jurisdiction", "CH", "--kyc", "verified", "--kyc-expires", soon)
+    desk.run("case", "screen")
     st, _, _ = request(c, "DELETE", "/v1/escrows", token=reader)
     check(st == 405, "a method a path does not take: 405")
     st, _, _ = request(c, "GET", "/v1/nothing", token=reader)
@@ -157,6 +164,11 @@ def main():
     for path in ("/v1/transactions", "/v1/cases", "/v1/alerts?state=all", "/v1/proposals"):
         st, _, body = request(c, "GET", path, token=reader)
         check(st == 200 and isinstance(body["items"], list), f"GET {path}")
+    st, _, body = request(c, "GET", "/v1/cases", token=reader)
+    kyc = [k for k in body["items"] if k["chain_id"] == 0]
+    check(len(kyc) == 1 and kyc[0]["escrow"] is None and
+          kyc[0]["about"] == {"kind": "kyc", "which": "expiry", "date": soon},
+          "a KYC case is about the date, with no escrow: %s" % kyc)
 
     # ---- the event stream: a cast-made escrow arrives; resuming misses nothing ----
     es = EventStream(srv, reader)

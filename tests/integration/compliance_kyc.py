@@ -49,6 +49,14 @@ def main():
     assert lo["due_at"] - lo["opened_at"] == 24 * 3600, lo
     shown = d.json("case", "show", str(hi["id"]), "--json")
     assert "KYC expires on " + day(10) in shown["evidence"][0]["evidence"], shown
+    # the case is about the entity's KYC date, not an escrow
+    assert hi["escrow"] is None and shown["escrow"] is None, (hi, shown)
+    assert hi["about"] == {"kind": "kyc", "which": "expiry", "date": day(10)}, hi
+    assert lo["about"] == {"kind": "kyc", "which": "review", "date": day(5)}, lo
+    text = d.run("case", "show", str(hi["id"])).stdout
+    assert "KYC expiry " + day(10) in text and "escrow" not in text.lower(), text
+    text = d.run("case", "list").stdout
+    assert "KYC review " + day(5) in text and "0x0" not in text, text
     # a second pass opens nothing twice
     d.run("case", "screen")
     assert len(d.json("case", "list", "--json")) == 2

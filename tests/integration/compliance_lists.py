@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 VEC = os.path.join(HERE, "..", "vectors", "lists")
 PAYEE = A[5]  # anvil dev account 5
 PAYEE_MIXED = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"
+BORROWER = A[6]  # the linked address of a credit facility's entity
 
 
 def write(path, text, mode=0o600):
@@ -74,7 +75,9 @@ def inflows(chain, desk):
     assert (A[0].lower(), A[2].lower(), token, "1000000") in got, rows
     assert all(sc for *_x, sc in rows), rows
     new = [c for c in desk.json("case", "list", "--json") if c["id"] not in before]
-    by = {(c["subject"], c["escrow"].lower()): c for c in new}
+    # an inflow case is about the transfer, not an escrow: the desk account and tx hash
+    assert all(c["escrow"] is None and c["about"]["kind"] == "inflow" for c in new), new
+    by = {(c["subject"], c["about"]["account"].lower()): c for c in new}
     assert (A[8].lower(), A[0].lower()) in by and (A[8].lower(), A[2].lower()) in by, new
     assert by[(A[8].lower(), A[0].lower())]["priority"] == "high", new
     assert (A[9].lower(), A[0].lower()) in by, new
@@ -82,6 +85,9 @@ def inflows(chain, desk):
     shown = desk.json("case", "show", str(by[(A[8].lower(), A[0].lower())]["id"]), "--json")
     ev = " ".join(h["evidence"] for h in shown["evidence"])
     assert r1["transactionHash"] in ev and "sanctions" in ev, shown["evidence"]
+    assert by[(A[8].lower(), A[0].lower())]["about"]["tx"] == r1["transactionHash"], new
+    text = desk.run("case", "show", str(by[(A[8].lower(), A[0].lower())]["id"])).stdout
+    assert "inflow " + r1["transactionHash"] in text and "escrow" not in text, text
     shown = desk.json("case", "show", str(by[(A[8].lower(), A[2].lower())]["id"]), "--json")
     ev = " ".join(h["evidence"] for h in shown["evidence"])
     assert r2["transactionHash"] in ev and "native coin" in ev, shown["evidence"]
@@ -124,6 +130,16 @@ def main():
             desk.run(*dave, "entity", "link", name, "--chain", "local", "--address", who)
         payee_entity = [x for x in desk.json("entity", "list", "--json")
                         if x["name"] == "Payee GmbH"][0]["id"]
+        # a credit facility of another verified entity: no escrow, its money is in the loan
+        desk.run(*dave, "entity", "add", "Borrower SA", "--type", "company", "--jurisdiction",
+                 "CH", "--kyc", "verified", "--kyc-expires", "2099-12-31")
+        desk.run(*dave, "entity", "link", "Borrower SA", "--chain", "local", "--address",
+                 BORROWER)
+        borrower_entity = [x for x in desk.json("entity", "list", "--json")
+                           if x["name"] == "Borrower SA"][0]["id"]
+        desk.signed.add("rita", "risk")
+        desk.run("--operator", "rita", "credit", "facility", "add", "borrower-line", "--entity",
+                 "Borrower SA", "--currency", "USDC", "--limit", "25000", "--rate", "5")
 
         with open(os.path.join(VEC, "sdn-v1.csv"), newline="") as f:
             v1_text = f.read()
@@ -189,7 +205,8 @@ def main():
         # the update: the payee, mixed case behind "alt.", and one address removed
         rec = (f'40001,"NEW LISTING LTD",-0- ,"CYBER2",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,'
                f'"Digital Currency Address - XBT bc1qexampleexampleexample; alt. Digital '
-               f'Currency Address - ETH {PAYEE_MIXED}."')
+               f'Currency Address - ETH {PAYEE_MIXED}; alt. Digital Currency Address - ETH '
+               f'{BORROWER}."')
         v2_text = v1_text.replace("\x1a", rec + "\r\n\x1a").replace(
             "; alt. Digital Currency Address - ETH 0x19aa5fe80d33a56d56c78e82ea5e50e5d80b4dff",
             "")
@@ -201,13 +218,13 @@ def main():
                  "2026-11-09")
         vs = versions()
         assert len(vs) == 2 and vs[1]["version"] == 2, vs
-        assert vs[1]["added"] == 1 and vs[1]["removed"] == 1 and vs[1]["entries"] == 4, vs
+        assert vs[1]["added"] == 2 and vs[1]["removed"] == 1 and vs[1]["entries"] == 5, vs
         assert vs[1]["rescreened_at"] == 0, vs
         # the next screening pass: a high-severity case naming the list version
         desk.run("sync", "--once")
         cases = desk.json("case", "list", "--json")
-        assert len(cases) == 1, cases
-        c = cases[0]
+        assert len(cases) == 2, cases
+        c = [c for c in cases if c["subject"] == f"entity:{payee_entity}"][0]
         assert c["escrow"].lower() == esc.lower() and c["priority"] == "high", c
         assert c["subject"] == f"entity:{payee_entity}", c
         shown = desk.json("case", "show", str(c["id"]), "--json")
@@ -215,6 +232,18 @@ def main():
         assert ev and "list version 2" in ev[0]["evidence"], shown["evidence"]
         assert PAYEE.lower() in ev[0]["evidence"], ev
         assert versions()[1]["rescreened_at"] > 0
+        # the facility's entity is re-screened too: its own high-severity case
+        fc = [c for c in cases if c["subject"] == f"entity:{borrower_entity}"]
+        assert len(fc) == 1 and fc[0]["priority"] == "high", cases
+        assert fc[0]["about"] == {"kind": "facility", "facility": "borrower-line"}, fc
+        assert fc[0]["escrow"] is None, fc
+        shown = desk.json("case", "show", str(fc[0]["id"]), "--json")
+        ev = [h for h in shown["evidence"] if h["rule"] == "sanctions"]
+        assert ev and "list version 2" in ev[0]["evidence"], shown["evidence"]
+        assert BORROWER.lower() in ev[0]["evidence"], ev
+        text = desk.run("case", "show", str(fc[0]["id"])).stdout
+        assert "credit facility borrower-line" in text, text
+        log(f"update v2: facility case #{fc[0]['id']} naming list version 2: ok")
         # the gate refuses to move the money now
         r = desk.as_op("bob", "escrow", "approve", esc, check=False, screen=False)
         assert r.returncode == 1 and "sanctions" in r.stderr, r.stderr

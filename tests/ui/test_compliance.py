@@ -75,6 +75,8 @@ def run(chain):
     text = t.wait_for(lambda s: "Case #%d" % cid in s and "sanctions" in s and "sha256" in s,
                       "the case detail pane")
     t.check(re.search(r"Mine 1 ", text) is not None, "the Mine queue counts the case")
+    t.check(re.search(r"about:\s+escrow 0x[0-9a-fA-F]{40} \(chain 31337\)", text) is not None
+            and escrow[2:].lower() in text.lower(), "the detail says the case is about the escrow")
     t.check("take" in text and "TIMELINE" in text, "the timeline shows the take")
     tmuxh.save_capture(t, "compliance-case")
     t.send("c")
@@ -144,7 +146,40 @@ def run(chain):
     t.check(NOTE in notes and "second officer agrees" in notes,
             "the notes are in the timeline: %r" % (notes,))
     overdue(chain, home, cmd)
+    kyc_case(home, cmd)
     print("ok: case #%d taken and proposed by alice, closed by bob from the UI" % cid)
+
+
+def kyc_case(home, cmd):
+    """A KYC date's case is about the entity's date, not an escrow: the About column and
+    the detail pane say "KYC expiry DATE" (no marker address)."""
+    soon = (datetime.date.today() + datetime.timedelta(days=10)).isoformat()
+    fusion(home, *OFFICER, "entity", "add", "Soon Expiring AG", "--type", "company",
+           "--jurisdiction", "CH", "--kyc", "verified", "--kyc-expires", soon)
+    fusion(home, "case", "screen")
+    t = tmuxh.Tmux("compliance5", cols=120, rows=40)
+    t.start(cmd % "bob")
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    sign_in(t, "bob", signed_desk.for_home(tmuxh.FUSION_BIN, home).pwfile("bob"))
+    t.send("4")
+    t.wait_for("queue New", "the Compliance screen")
+    t.send("/")
+    t.type("KYC expiry")
+    t.send("Enter")
+    text = t.wait_for(lambda s: "matching" in s and "Soon Expiring" in s and "KYC expiry" in s,
+                      "the KYC case row, found by what it is about")
+    rows = [l for l in text.split("\n") if re.match(r"\s*#\d+\s", l)]
+    t.check(len(rows) == 1 and "KYC expiry" in rows[0] and "0x01" not in rows[0],
+            "the row names the KYC date: %r" % rows)
+    t.send("Enter")
+    text = t.wait_for(lambda s: "Case #" in s and "TIMELINE" in s and "about:" in s,
+                      "the KYC case's detail")
+    t.check(re.search(r"about:\s+KYC expiry " + soon, text) is not None and "0x0100" not in text,
+            "the detail says the case is about the KYC date:\n%s" % text)
+    t.send("q")
+    t.wait_for(lambda s: "TIMELINE" not in s, "q closed the detail pane")
+    t.send("q")
+    t.check(t.wait_dead() == 0, "the UI exits with status 0")
 
 
 def overdue(chain, home, cmd):

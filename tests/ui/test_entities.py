@@ -4,6 +4,7 @@ by screening an escrow created with cast. In tmux: screen 5 lists them with type
 jurisdiction, KYC, expiry, tier, risk and the linked-address count; `/` filters; `s` sorts
 by risk; Enter opens the detail with the addresses per chain, the document's hash, the
 related party and the open case. Expected values come from the CLI's JSON, not the UI."""
+import datetime
 import hashlib
 import json
 import os
@@ -53,6 +54,10 @@ def run(chain):
     cases = json.loads(fusion(home, "case", "list", "--json"))
     t.check(len(cases) == 1 and cases[0]["escrow"].lower() == escrow.lower(), "setup: %r" % cases)
     cid = cases[0]["id"]
+    # Jane's review is due in 10 days: a case about that date, not an escrow
+    soon = (datetime.date.today() + datetime.timedelta(days=10)).isoformat()
+    fusion(home, *OFFICER, "entity", "edit", "Jane Director", "--review-due", soon)
+    fusion(home, "case", "screen")
 
     t.start("%s --home %s --operator nobody" % (tmuxh.FUSION_BIN, home))
     t.wait_for("Fusion Prime Workstation", "the title bar")
@@ -113,6 +118,17 @@ def run(chain):
             is not None, "the open case")
     t.send("q")  # q closes the detail pane first (like Esc), then quits
     t.wait_for(lambda s: "ADDRESSES" not in s, "q closed the detail pane")
+    t.send("/")
+    t.type("jane")
+    t.send("Enter")
+    t.wait_for(lambda s: "1 matching /jane" in s, "the filter on Jane")
+    t.send("Enter")
+    text = t.wait_for(lambda s: "OPEN CASES" in s and "Jane Director" in s and "KYC" in s,
+                      "Jane's detail pane")
+    t.check(re.search(r"#\d+\s+\w+\s+new\s+KYC review %s" % soon, text) is not None
+            and "0x02" not in text, "Jane's case is about her review date:\n%s" % text)
+    t.send("q")
+    t.wait_for(lambda s: "OPEN CASES" not in s, "q closed the detail pane")
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
     print("ok: entities table, filter, sort and detail")
