@@ -349,8 +349,10 @@ static void name_lines(cmp_state *st, const store_case *c, char ***lines, size_t
     store_escrow x;
     bool found = false;
     size_t at = *n;
-    for (size_t i = 0; i < *n; i++)
-        if (strncmp((*lines)[i], "escrow:", 7) == 0)
+    for (size_t i = 0; i < *n; i++) /* the line that names the escrow ("about: escrow 0x...") */
+        if (strncmp((*lines)[i], "escrow:", 7) == 0 ||
+            (strncmp((*lines)[i], "about:", 6) == 0 &&
+             strncmp((*lines)[i] + 6 + strspn((*lines)[i] + 6, " "), "escrow ", 7) == 0))
             at = i + 1;
     char **nl = NULL;
     if (at < *n && store_escrow_get(s, c->chain_id, &c->escrow, &x, &found, &e) == 0 && found &&
