@@ -577,8 +577,8 @@ static unsigned request_start(ui_app *a, const job_req *r, const char *what)
         ui_message(a, UI_MSG_INFO, "check: looking at every transaction in flight...");
     else
         ui_message(a, UI_MSG_INFO,
-                   "%s: checking the terms, the policy and the compliance gate before the "
-                   "passphrase...",
+                   "%s: checking the terms, the policy and the compliance gate before "
+                   "anything is signed...",
                    what);
     return UI_REDRAW;
 }
