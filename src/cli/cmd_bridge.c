@@ -283,7 +283,24 @@ static int bridge_config(cli_ctx *ctx, int argc, char **argv)
     err e;
     err_clear(&e);
     store *db = NULL;
-    if (cli_desk_open(ctx, &db, &e) < 0 || store_bridge_cctp_set_url(db, url, &e) < 0) {
+    if (cli_desk_open(ctx, &db, &e) < 0 || store_begin(db, &e) < 0) {
+        store_close(&db);
+        return cli_fail(&e);
+    }
+    /* Where attestations come from is the desk's configuration: a signed decision of the
+     * operator, in the same transaction as the change (the mint still needs the
+     * attesters' signatures on chain, whatever service relays them). */
+    json_t *det = json_pack("{s:s}", "attestation_url", url);
+    int rc = det ? 0 : err_set(&e, ERR_NOMEM, "out of memory");
+    if (rc == 0)
+        rc = store_bridge_cctp_set_url(db, url, &e);
+    if (rc == 0)
+        rc = store_audit(db, ctx->home, ctx->operator_name, "chain.bridge_attestation", det, &e);
+    json_decref(det);
+    if (rc == 0)
+        rc = store_commit(db, &e);
+    if (rc < 0) {
+        store_rollback(db);
         store_close(&db);
         return cli_fail(&e);
     }

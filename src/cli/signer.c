@@ -108,7 +108,7 @@ static const char *const deciding[][2] = {
     {"config", "sign"}, {"lists", "import"}, {"entity", "travel"},
     {"api", "client"}, {"proposal", "reject"},
     {"credit", "facility"}, {"credit", "draw"}, {"credit", "repay"}, {"credit", "fee"},
-    {"credit", "withdrawal"},
+    {"credit", "withdrawal"}, {"bridge", "config"},
 };
 
 int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)

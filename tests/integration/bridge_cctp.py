@@ -339,7 +339,15 @@ def main():
         check(len(desk.mt) == 1, "one transmitter address on every chain: %s" % desk.mt)
         att = Attester(desk)
         att.start()
-        fusion(home, "bridge", "config", "--attestation-url", att.url)
+        # where attestations come from is a signed decision: refused without an operator
+        r = fusion(home, "bridge", "config", "--attestation-url", att.url, rc=None)
+        check(r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1,
+              "bridge config without an operator's key is refused in one line: %r" % r.stderr)
+        fusion(home, "--operator", "admin", "--passphrase-file", PASSFILE, "bridge", "config",
+               "--attestation-url", att.url)
+        rows = json.loads(fusion(home, "audit", "list", "--json").stdout)
+        check(any(x.get("action") == "chain.bridge_attestation" and x.get("operator") == "admin"
+                  for x in rows), "the attestation service's change is in the audit log")
         bad(home, desk)
         sanctioned(home, desk)
         happy(home, desk)

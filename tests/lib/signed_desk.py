@@ -26,7 +26,7 @@ DECIDING = {
     ("config", "sign"), ("lists", "import"), ("entity", "travel"),
     ("api", "client"), ("proposal", "reject"),
     ("credit", "facility"), ("credit", "draw"), ("credit", "repay"), ("credit", "fee"),
-    ("credit", "withdrawal"),
+    ("credit", "withdrawal"), ("bridge", "config"),
 }
 ENV = {"FUSION_KDF": "interactive"}
 # anvil's dev keys (its default mnemonic), by address: a test operator given one of these
