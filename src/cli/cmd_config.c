@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "base/file.h"
 #include "base/fsperm.h"
 #include "cli/opts.h"
 #include "compliance/compliance.h"
@@ -28,34 +29,16 @@
 /* The whole file (*exists false when there is none); refused beyond CONFIG_FILE_MAX. */
 static int slurp(const char *path, char **out, size_t *len, bool *exists, err *e)
 {
-    *out = NULL;
-    *len = 0;
     *exists = false;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT)
-            return 0;
-        return err_set(e, ERR_IO, "cannot read %s: %s", path, strerror(errno));
+    if (file_read_all(path, CONFIG_FILE_MAX, "a desk configuration file", out, len, e) == 0) {
+        *exists = true;
+        return 0;
     }
-    *exists = true;
-    char *data = malloc(CONFIG_FILE_MAX + 1);
-    if (!data) {
-        fclose(f);
-        return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+    if (e->code == ERR_NOT_FOUND) {
+        err_clear(e);
+        return 0;
     }
-    size_t n = fread(data, 1, CONFIG_FILE_MAX + 1, f);
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad || n > CONFIG_FILE_MAX) {
-        free(data);
-        return bad ? err_set(e, ERR_IO, "cannot read %s", path)
-                   : err_set(e, ERR_INVALID, "%s is larger than %d bytes: not a desk "
-                             "configuration file", path, CONFIG_FILE_MAX);
-    }
-    data[n] = '\0';
-    *out = data;
-    *len = n;
-    return 0;
+    return -1;
 }
 
 /* The content parses as the kind of file it is to become (the loader's own parser, over the

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "base/bytes.h"
 #include "base/text.h"
 #include "base/fsperm.h"
@@ -37,41 +38,9 @@ static void version_of(char out[SCREEN_VERSION_MAX], const char *as_of, const ui
 /* Reads a whole file (NUL-terminated for convenience; *len excludes the NUL). */
 static int read_file(const char *path, char **data, size_t *len, err *e)
 {
-    *data = NULL;
-    *len = 0;
     if (fsperm_check_not_writable(path, "list file", e) < 0)
         return -1;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return err_set(e, ERR_IO, "cannot open %s: %s", path, strerror(errno));
-    buf b;
-    buf_init(&b);
-    char chunk[16384];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n > LIST_FILE_MAX) {
-            rc = err_set(e, ERR_INVALID, "%s is larger than %u MiB: not a list file", path,
-                         LIST_FILE_MAX >> 20);
-            break;
-        }
-        if (buf_append(&b, chunk, n, e) < 0) {
-            rc = -1;
-            break;
-        }
-    }
-    if (rc == 0 && ferror(f))
-        rc = err_set(e, ERR_IO, "cannot read %s: %s", path, strerror(errno));
-    fclose(f);
-    if (rc == 0 && buf_push(&b, 0, e) < 0)
-        rc = -1;
-    if (rc < 0) {
-        buf_free(&b);
-        return -1;
-    }
-    *data = (char *)b.data;
-    *len = b.len - 1;
-    return 0;
+    return file_read_all(path, LIST_FILE_MAX, "a list file", data, len, e);
 }
 
 /* Iterates over lines: each line comes without its "\n" or "\r\n". */

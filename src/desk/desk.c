@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "base/file.h"
 #include "base/amount.h"
 #include "base/datafile.h"
 #include "base/fsperm.h"
@@ -101,29 +102,7 @@ int desk_data_path(char *out, size_t cap, const char *sub, const char *name, err
 
 static int read_file(const char *path, char **out, size_t *len, err *e)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return err_set(e, ERR_IO, "cannot read %s: %s", path, strerror(errno));
-    buf b;
-    buf_init(&b);
-    char chunk[4096];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if ((rc = buf_append(&b, chunk, n, e)) < 0)
-            break;
-    if (rc == 0 && ferror(f))
-        rc = err_set(e, ERR_IO, "cannot read %s", path);
-    fclose(f);
-    if (rc == 0 && buf_push(&b, 0, e) < 0)
-        rc = -1;
-    if (rc < 0) {
-        buf_free(&b);
-        return -1;
-    }
-    *out = (char *)b.data;
-    *len = b.len - 1;
-    return 0;
+    return file_read_all(path, 0, NULL, out, len, e);
 }
 
 /* <home>/policy.conf, created from data/policy/default.policy on first use. */
