@@ -1307,7 +1307,16 @@ static void wait_head(ctx *c)
         }
     }
     if (!c->ws) {
-        sync_sleep(c->eng, c->opt->poll_ms);
+        /* Polling: but not past the next subscription attempt (with a long poll interval
+         * a lost socket would otherwise wait a whole interval before it is tried again). */
+        unsigned sleep_ms = c->opt->poll_ms;
+        if (!c->opt->no_subscribe && c->ws_url[0]) {
+            double left = c->ws_retry_at - sync_now();
+            unsigned until = left <= 0 ? 1 : (unsigned)(left * 1000.0) + 1;
+            if (until < sleep_ms)
+                sleep_ms = until;
+        }
+        sync_sleep(c->eng, sleep_ms);
         return;
     }
     /* A quiet socket is checked against the node now and then all the same. */

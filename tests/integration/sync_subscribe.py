@@ -108,7 +108,7 @@ def main():
                timeout=30)
     activity(chain, 4, 200)
     wait_until(lambda: desk.fusion_log().count("following the head by subscription") >= 2,
-               "the follower to subscribe again", timeout=60)
+               "the follower to subscribe again", timeout=30)  # < the 60 s poll
     activity(chain, 3, 300)
     wait_until(lambda: desk.logs(31337) == chain.watched_logs(),
                "the follower to keep up after the drop", timeout=20)
