@@ -44,8 +44,7 @@ def _cleanup():
 
 def _on_signal(signum, _frame):
     _cleanup()
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)
+    sys.exit(128 + signum)
 
 
 atexit.register(_cleanup)
@@ -217,7 +216,13 @@ def main(argv):
     if len(argv) >= 2 and argv[0] == "run" and argv[1] == "--":
         with PgServer() as pg:
             env = dict(os.environ, FUSION_TEST_PG=pg.url)
-            return subprocess.call(argv[2:], env=env)
+            child = subprocess.Popen(argv[2:], env=env)
+            try:
+                return child.wait()
+            finally:  # a signal to us ends the command too, not only the server
+                if child.poll() is None:
+                    child.kill()
+                    child.wait()
     print("usage: pg.py run -- CMD ARGS... | pg.py self-test", file=sys.stderr)
     return 2
 
