@@ -2,7 +2,8 @@
  * connection whose messages never show a password, the PostgreSQL schema derived from the
  * SQLite desk's own (one description, pg_schema.c), the copy of a SQLite desk to a server
  * verified table by table (pg_migrate.c), and the advisory lock that lets one syncer per
- * chain run across the firm (pg_lock.c). The store's functions (store.h) still run on
+ * chain run across the firm (pg_lock.c), and commits announced to every workstation
+ * (pg_notify.c). The store's functions (store.h) still run on
  * SQLite only; docs/scale.md says exactly what a full backend still needs. */
 #ifndef FUSION_PGSTORE_PGSTORE_H
 #define FUSION_PGSTORE_PGSTORE_H
@@ -100,5 +101,22 @@ int pg_chain_lock_try(PGconn *c, uint64_t chain_id, bool *held, err *e) FUSION_W
 /* Releases a lock this session holds (pg_advisory_unlock); *was_held false when it did
  * not hold it. */
 int pg_chain_lock_release(PGconn *c, uint64_t chain_id, bool *was_held, err *e) FUSION_WUR;
+
+/* ---- commits announced (pg_notify.c) ---- */
+
+/* The channel every commit of the book is announced on. */
+#define PG_COMMIT_CHANNEL "fusion_commit"
+
+/* Announces a commit: pg_notify(PG_COMMIT_CHANNEL, what). Inside a transaction the
+ * server delivers it when (and only if) that transaction commits, so a listener never
+ * hears of a rolled-back write. what: a short token (the aggregate and its key). */
+int pg_commit_notify(PGconn *c, const char *what, err *e) FUSION_WUR;
+/* LISTEN on PG_COMMIT_CHANNEL on this connection. */
+int pg_commit_listen(PGconn *c, err *e) FUSION_WUR;
+/* Waits up to timeout_ms (or until stop_fd, when >= 0, is readable) for an announcement;
+ * *got false when none came. what: its payload, NUL-terminated, cut to cap. PQsocket is
+ * what a UI loop would poll beside its own descriptors. */
+int pg_commit_wait(PGconn *c, int timeout_ms, int stop_fd, char *what, size_t cap, bool *got,
+                   err *e) FUSION_WUR;
 
 #endif
