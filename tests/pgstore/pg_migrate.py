@@ -13,7 +13,8 @@ with a desk that synced a real anvil chain (escrows created and driven by `cast`
 - The escrow filter on pg_trgm: the trigram index answers a substring filter.
 - Refusals that leave the server as it was: a database that already holds tables; a server
   that changes rows as they are written (an event trigger installs a row trigger on
-  escrows): the check finds the table differs, one line, and nothing is left (rolled back).
+  escrows): the check finds the table differs, one line, and nothing is left (rolled back);
+  the migrating process SIGKILLed while it copies the events: nothing is left either.
 - Credentials: a password in the URL works and is never printed (stdout, stderr, the log);
   a wrong one fails with one line without it; PGPASSFILE works."""
 import os
@@ -26,7 +27,7 @@ ROOT = os.environ.get("FUSION_ROOT") or os.path.dirname(os.path.dirname(
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from pg import PgServer, available  # noqa: E402
-from sync_lib import Chain, Desk, log, need_artifacts  # noqa: E402
+from sync_lib import Chain, Desk, log, need_artifacts, wait_until  # noqa: E402
 
 PG_TYPE = {"INTEGER": "bigint", "TEXT": "text", "BLOB": "bytea", "REAL": "double precision"}
 
@@ -181,6 +182,39 @@ CREATE EVENT TRIGGER tamper ON ddl_command_end EXECUTE FUNCTION tamper_ddl();"""
         assert r.returncode == 1 and r.stderr.count("\n") == 1, r
         assert "table escrows differs" in r.stderr and "rolled back" in r.stderr, r.stderr
         assert public_tables(pg, "tampered") == 0, "a rolled-back migrate left tables"
+
+        # --- the migrating process SIGKILLed mid-copy: the server keeps nothing ---
+        pg.psql("CREATE DATABASE killed")
+        pg.psql("""
+CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_sleep(0.2); RETURN NEW; END $$;
+CREATE FUNCTION slow_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT * FROM pg_event_trigger_ddl_commands()
+           WHERE command_tag = 'CREATE TABLE' AND object_identity = 'public.events' LOOP
+    EXECUTE 'CREATE TRIGGER slow BEFORE INSERT ON public.events'
+            ' FOR EACH ROW EXECUTE FUNCTION slow_row()';
+  END LOOP;
+END $$;
+CREATE EVENT TRIGGER slow ON ddl_command_end EXECUTE FUNCTION slow_ddl();""", db="killed")
+        mig = subprocess.Popen([desk_bin(), "--home", desk.home, "db", "migrate", "--to",
+                                pg.url_for(db="killed")], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        try:
+            wait_until(lambda: pg.psql("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                                       " 'killed' AND query LIKE 'INSERT INTO \"events\"%'")
+                       == [["1"]], "the copy of events under way")
+            mig.kill()
+            mig.wait(timeout=30)
+        finally:
+            if mig.poll() is None:
+                mig.kill()
+                mig.wait()
+        wait_until(lambda: pg.psql("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                                   " 'killed' AND backend_type = 'client backend'") == [["0"]],
+                   "the killed migrate's session to end")
+        assert public_tables(pg, "killed") == 0, "a killed migrate left tables"
 
         # --- credentials: never printed ---
         pg.add_role("alice", "s3cret-pw")
