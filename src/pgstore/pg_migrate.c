@@ -136,8 +136,8 @@ static int copy_table(sqlite3 *db, PGconn *c, const pg_table *t, size_t ix, pg_m
             case PG_COL_REAL:
                 if (ty != SQLITE_INTEGER && ty != SQLITE_FLOAT) {
                     err_set(e, ERR_INVALID,
-                            "table %s, row %" PRIu64 ": column %s holds a non-number",
-                            t->name, n + 1, t->cols[i].name);
+                            "table %s, row %" PRIu64 ": column %s holds a non-number", t->name,
+                            n + 1, t->cols[i].name);
                     goto out;
                 }
                 snprintf(num, 32, "%.17g", sqlite3_column_double(st, (int)i));
@@ -374,8 +374,8 @@ int pg_migrate(const char *desk_db, const char *url, pg_migrate_report *r, err *
     if (pg_exec(c, "COMMIT", "committing the copy", e) < 0)
         goto out;
     in_tx = false;
-    LOG_I("pgstore", "migrated %s to %s: %zu tables, %" PRIu64 " rows, schema %d", desk_db,
-          shown, r->n_tables, r->rows, r->version);
+    LOG_I("pgstore", "migrated %s to %s: %zu tables, %" PRIu64 " rows, schema %d", desk_db, shown,
+          r->n_tables, r->rows, r->version);
     rc = 0;
 out:
     if (in_tx) {

@@ -12,8 +12,8 @@
 int pg_commit_notify(PGconn *c, const char *what, err *e)
 {
     const char *params[1] = {what ? what : ""};
-    PGresult *r = PQexecParams(c, "SELECT pg_notify('" PG_COMMIT_CHANNEL "', $1)", 1, NULL,
-                               params, NULL, NULL, 0);
+    PGresult *r = PQexecParams(c, "SELECT pg_notify('" PG_COMMIT_CHANNEL "', $1)", 1, NULL, params,
+                               NULL, NULL, 0);
     if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
         char why[200];
         snprintf(why, sizeof why, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(c));

@@ -194,8 +194,9 @@ static int read_table(sqlite3 *db, const char *name, bool without_rowid, pg_tabl
     t->name = strdup(name);
     if (!t->name)
         return err_set(e, ERR_NOMEM, "out of memory");
-    if (prep(db, "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1) "
-                 "ORDER BY cid",
+    if (prep(db,
+             "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1) "
+             "ORDER BY cid",
              &st, e) < 0)
         return -1;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -302,8 +303,9 @@ static int read_table(sqlite3 *db, const char *name, bool without_rowid, pg_tabl
         sqlite3_finalize(q);
     }
     /* UNIQUE constraints (in the table) and indexes (after the rows) */
-    if (prep(db, "SELECT name, \"unique\", origin, partial FROM pragma_index_list(?1) "
-                 "ORDER BY name",
+    if (prep(db,
+             "SELECT name, \"unique\", origin, partial FROM pragma_index_list(?1) "
+             "ORDER BY name",
              &st, e) < 0)
         goto out;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -335,8 +337,9 @@ static int read_table(sqlite3 *db, const char *name, bool without_rowid, pg_tabl
     sqlite3_finalize(st);
     st = NULL;
     /* foreign keys, grouped by id, columns in order */
-    if (prep(db, "SELECT id, \"table\", \"from\", \"to\", on_delete FROM "
-                 "pragma_foreign_key_list(?1) ORDER BY id, seq",
+    if (prep(db,
+             "SELECT id, \"table\", \"from\", \"to\", on_delete FROM "
+             "pragma_foreign_key_list(?1) ORDER BY id, seq",
              &st, e) < 0)
         goto out;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -417,10 +420,11 @@ int pg_schema_from_sqlite(sqlite3 *db, pg_schema *out, err *e)
     sqlite3_finalize(st);
     /* ordinary tables in creation order: not views, virtual tables or their shadows, not
      * SQLite's own */
-    if (prep(db, "SELECT s.name, l.wr FROM sqlite_schema s JOIN pragma_table_list l "
-                 "ON l.schema = 'main' AND l.name = s.name "
-                 "WHERE s.type = 'table' AND l.type = 'table' "
-                 "AND s.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY s.rowid",
+    if (prep(db,
+             "SELECT s.name, l.wr FROM sqlite_schema s JOIN pragma_table_list l "
+             "ON l.schema = 'main' AND l.name = s.name "
+             "WHERE s.type = 'table' AND l.type = 'table' "
+             "AND s.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY s.rowid",
              &st, e) < 0)
         return -1;
     sb_printf(&create, "CREATE TABLE fusion_meta (key text PRIMARY KEY, value text NOT NULL);\n");

@@ -55,9 +55,9 @@ typedef struct pg_table {
 typedef struct pg_schema {
     pg_table *tables; /* the desk's tables, in creation order */
     size_t n_tables;
-    char *create_sql;  /* CREATE TABLE of every table: run before the rows are copied */
-    char *finish_sql;  /* indexes, foreign keys, sequences, the trigram search: after */
-    int version;       /* the SQLite desk's schema version (PRAGMA user_version) */
+    char *create_sql; /* CREATE TABLE of every table: run before the rows are copied */
+    char *finish_sql; /* indexes, foreign keys, sequences, the trigram search: after */
+    int version;      /* the SQLite desk's schema version (PRAGMA user_version) */
 } pg_schema;
 
 /* Reads the schema of the open SQLite desk and derives the PostgreSQL one from it (the

@@ -26,7 +26,8 @@ static void test_redact(void **state)
     redacts("postgresql://db/desk?user=bob&password=hunter2&sslmode=require",
             "postgresql://db/desk?user=bob&password=***&sslmode=require");
     redacts("postgresql://a:b@c@h/d", "postgresql://a:***@h/d"); /* the last @ ends it */
-    redacts("postgresql://u:p%40ss@h/d?PASSWORD=x#frag", "postgresql://u:***@h/d?PASSWORD=***#frag");
+    redacts("postgresql://u:p%40ss@h/d?PASSWORD=x#frag",
+            "postgresql://u:***@h/d?PASSWORD=***#frag");
     redacts("host=h dbname=d password='it\\'s a \\\\ secret' user=u",
             "host=h dbname=d password=*** user=u");
     redacts("host=h password = bare user=u", "host=h password = *** user=u");
