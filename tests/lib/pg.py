@@ -211,6 +211,9 @@ def _self_test():
 
 def main(argv):
     if len(argv) >= 1 and argv[0] == "self-test":
+        if not available():
+            print(f"skip: PostgreSQL 15 is not installed ({PG_BIN})")
+            return 77
         _self_test()
         return 0
     if len(argv) >= 2 and argv[0] == "run" and argv[1] == "--":
