@@ -58,6 +58,7 @@ typedef struct cli_ctx {
     X(serve, "the HTTP API for the systems around the desk (unix socket; TCP with TLS)")         \
     X(api, "API clients: client add, client list, client revoke")                                 \
     X(proposal, "what API clients proposed: list, show, accept, reject")                          \
+    X(db, "the desk's database: migrate --to postgresql://... (copy to a server, verified)")      \
     X(completion, "shell completion generated from the command table: bash")
 
 /* usage.c: one row per subcommand action (action "": a command without actions) with its

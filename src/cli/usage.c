@@ -187,6 +187,7 @@
     X("proposal", "show", "fusion proposal show ID")                                               \
     X("proposal", "accept", "fusion proposal accept ID [--json]")                                  \
     X("proposal", "reject", "fusion proposal reject ID --reason TEXT")                             \
+    X("db", "migrate", "fusion db migrate --to postgresql://[USER@]HOST/DB [--json]")              \
     X("completion", "bash", "fusion completion bash   (eval \"$(fusion completion bash)\")")
 
 static const cli_action rows[] = {

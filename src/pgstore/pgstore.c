@@ -1,0 +1,162 @@
+/* pgstore.c: connecting to the PostgreSQL server of a desk. A URL may carry a password;
+ * no message, log line or output of ours ever shows it (pg_url_redact), and libpq's own
+ * messages name the server, never the password. */
+#include "pgstore/pgstore.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/log.h"
+
+bool pg_url_is_pg(const char *url)
+{
+    return url && (!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11));
+}
+
+/* Copies src[0..n) into out at *o, bounded. */
+static void put(char *out, size_t cap, size_t *o, const char *src, size_t n)
+{
+    for (size_t i = 0; i < n && *o + 1 < cap; i++)
+        out[(*o)++] = src[i];
+}
+
+void pg_url_redact(const char *url, char *out, size_t cap)
+{
+    if (!cap)
+        return;
+    out[0] = '\0';
+    if (!url)
+        return;
+    size_t n = strlen(url), o = 0, i = 0;
+    /* user:PASSWORD@ in a URL's authority (up to the first '/', '?' or '#'; the last '@'
+     * ends the user information) */
+    const char *scheme = strstr(url, "://");
+    if (scheme) {
+        size_t a = (size_t)(scheme - url) + 3;
+        size_t end = a + strcspn(url + a, "/?#");
+        size_t at = end;
+        for (size_t k = a; k < end; k++)
+            if (url[k] == '@')
+                at = k;
+        put(out, cap, &o, url, a);
+        i = a;
+        if (at < end) {
+            const char *colon = memchr(url + a, ':', at - a);
+            if (colon) {
+                put(out, cap, &o, url + a, (size_t)(colon - url) - a + 1);
+                put(out, cap, &o, "***", 3);
+                i = at;
+            }
+        }
+    }
+    /* password=VALUE in the query (up to '&' or '#') or in a keyword string (up to a
+     * space, or a quoted value) */
+    while (i < n) {
+        bool boundary = i == 0 || url[i - 1] == '?' || url[i - 1] == '&' || url[i - 1] == ' ' ||
+                        url[i - 1] == '\t';
+        if (boundary && !strncasecmp(url + i, "password", 8)) {
+            size_t k = i + 8;
+            while (url[k] == ' ')
+                k++;
+            if (url[k] == '=') {
+                k++;
+                while (url[k] == ' ')
+                    k++;
+                put(out, cap, &o, url + i, k - i);
+                put(out, cap, &o, "***", 3);
+                if (url[k] == '\'') { /* a quoted keyword value, \' inside */
+                    k++;
+                    while (url[k] && url[k] != '\'')
+                        k += url[k] == '\\' && url[k + 1] ? 2 : 1;
+                    if (url[k])
+                        k++;
+                } else {
+                    k += strcspn(url + k, "&# \t");
+                }
+                i = k;
+                continue;
+            }
+        }
+        put(out, cap, &o, url + i, 1);
+        i++;
+    }
+    out[o] = '\0';
+}
+
+/* libpq's message: its last line, without the trailing newline. */
+static const char *pq_reason(PGconn *c, char *buf, size_t cap)
+{
+    const char *m = c ? PQerrorMessage(c) : "out of memory";
+    snprintf(buf, cap, "%s", m && *m ? m : "unknown error");
+    size_t l = strlen(buf);
+    while (l && (buf[l - 1] == '\n' || buf[l - 1] == ' '))
+        buf[--l] = '\0';
+    for (char *p = buf; *p; p++)
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
+    return buf;
+}
+
+/* Server notices (a WARNING, a NOTICE) go to the log, never to the terminal. */
+static void notice_to_log(void *arg, const char *message)
+{
+    (void)arg;
+    char line[300];
+    snprintf(line, sizeof line, "%s", message);
+    line[strcspn(line, "\n")] = '\0';
+    LOG_W("pgstore", "server: %s", line);
+}
+
+int pg_connect(PGconn **out, const char *url, err *e)
+{
+    *out = NULL;
+    char shown[512], why[200];
+    pg_url_redact(url, shown, sizeof shown);
+    if (!pg_url_is_pg(url))
+        return err_set(e, ERR_INVALID, "'%s' is not a postgresql:// URL", shown);
+    PGconn *c = PQconnectdb(url);
+    if (!c || PQstatus(c) != CONNECTION_OK) {
+        pq_reason(c, why, sizeof why);
+        PQfinish(c);
+        return err_set(e, ERR_IO, "cannot connect to %s: %s", shown, why);
+    }
+    /* text in and out as UTF-8, whatever the server's or the client's defaults */
+    if (PQsetClientEncoding(c, "UTF8") != 0) {
+        PQfinish(c);
+        return err_set(e, ERR_IO, "%s: cannot use UTF-8 as the client encoding", shown);
+    }
+    PQsetNoticeProcessor(c, notice_to_log, NULL);
+    LOG_I("pgstore", "connected to %s (server %d, %s)", shown, PQserverVersion(c),
+          PQsslInUse(c) ? "TLS" : "no TLS");
+    *out = c;
+    return 0;
+}
+
+void pg_close(PGconn **c)
+{
+    if (c && *c) {
+        PQfinish(*c);
+        *c = NULL;
+    }
+}
+
+int pg_exec(PGconn *c, const char *sql, const char *what, err *e)
+{
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        PQclear(r);
+        return 0;
+    }
+    char why[200];
+    snprintf(why, sizeof why, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+    PQclear(r);
+    size_t l = strlen(why);
+    while (l && (why[l - 1] == '\n' || why[l - 1] == ' '))
+        why[--l] = '\0';
+    for (char *p = why; *p; p++)
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
+    return err_set(e, ERR_IO, "%s: %s", what, why);
+}

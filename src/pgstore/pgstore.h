@@ -1,0 +1,122 @@
+/* pgstore.h: the desk's book on a PostgreSQL server (libpq), as far as it goes today: a
+ * connection whose messages never show a password, the PostgreSQL schema derived from the
+ * SQLite desk's own (one description, pg_schema.c), the copy of a SQLite desk to a server
+ * verified table by table (pg_migrate.c), and the advisory lock that lets one syncer per
+ * chain run across the firm (pg_lock.c), and commits announced to every workstation
+ * (pg_notify.c). The store's functions (store.h) still run on
+ * SQLite only; docs/scale.md says exactly what a full backend still needs. */
+#ifndef FUSION_PGSTORE_PGSTORE_H
+#define FUSION_PGSTORE_PGSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include "base/attr.h"
+#include "base/err.h"
+
+/* ---- connection (pgstore.c) ---- */
+
+/* True for a postgresql:// or postgres:// URL (what --to and --db accept). */
+bool pg_url_is_pg(const char *url);
+/* url with its password replaced by "***" (user:PASS@ in the authority, password= in the
+ * query or in a keyword string); everything else as given. Always NUL-terminated. */
+void pg_url_redact(const char *url, char *out, size_t cap);
+/* Connects. Credentials come from the URL, PGPASSFILE/~/.pgpass or PGPASSWORD (libpq's
+ * own rules); TLS is used when the server offers it (libpq's sslmode=prefer) unless the URL
+ * says otherwise. A failure names the server by its redacted URL, with libpq's reason. */
+int pg_connect(PGconn **out, const char *url, err *e) FUSION_WUR;
+/* PQfinish and *c = NULL; NULL-safe. */
+void pg_close(PGconn **c);
+/* Runs sql (no parameters, no rows wanted); what = what it was doing, for the message. */
+int pg_exec(PGconn *c, const char *sql, const char *what, err *e) FUSION_WUR;
+
+/* ---- the schema from one description (pg_schema.c) ---- */
+
+typedef enum { PG_COL_INT, PG_COL_TEXT, PG_COL_BLOB, PG_COL_REAL } pg_col_kind;
+
+typedef struct pg_col {
+    char *name;
+    pg_col_kind kind;
+} pg_col;
+
+typedef struct pg_table {
+    char *name;
+    pg_col *cols;
+    size_t n_cols;
+    char *order_sqlite; /* ORDER BY list that sorts the rows the same way on both sides */
+    char *order_pg;
+    char *identity; /* the rowid alias (INTEGER PRIMARY KEY) whose sequence follows the rows */
+} pg_table;
+
+typedef struct pg_schema {
+    pg_table *tables; /* the desk's tables, in creation order */
+    size_t n_tables;
+    char *create_sql; /* CREATE TABLE of every table: run before the rows are copied */
+    char *finish_sql; /* indexes, foreign keys, sequences, the trigram search: after */
+    int version;      /* the SQLite desk's schema version (PRAGMA user_version) */
+} pg_schema;
+
+/* Reads the schema of the open SQLite desk and derives the PostgreSQL one from it (the
+ * rules and their named exceptions are at the top of pg_schema.c). A column type, an
+ * index or a table the rules do not know is refused, naming it, rather than guessed. */
+int pg_schema_from_sqlite(sqlite3 *db, pg_schema *out, err *e) FUSION_WUR;
+void pg_schema_free(pg_schema *s);
+
+/* ---- migrate (pg_migrate.c) ---- */
+
+typedef struct pg_migrate_table {
+    char name[64];
+    uint64_t rows;
+    char sha256[65]; /* of the rows in key order, the same on both sides */
+} pg_migrate_table;
+
+typedef struct pg_migrate_report {
+    pg_migrate_table *tables; /* malloc'd; pg_migrate_report_free */
+    size_t n_tables;
+    uint64_t rows;
+    int version;
+} pg_migrate_report;
+
+/* Copies the SQLite desk at desk_db (already at the current schema) to the empty database
+ * at url in one transaction: the schema, every row (blobs as bytea), then per table the row
+ * count and a SHA-256 of the rows read back from the server are compared with the desk's;
+ * on any difference, or any failure, the transaction is rolled back and nothing is left on
+ * the server. The desk is read from one snapshot (a sync may run meanwhile). */
+int pg_migrate(const char *desk_db, const char *url, pg_migrate_report *r, err *e) FUSION_WUR;
+void pg_migrate_report_free(pg_migrate_report *r);
+
+/* ---- one syncer per chain (pg_lock.c) ---- */
+
+/* The advisory-lock key of a chain: the first 8 bytes of SHA-256("fusion.chain-lock" ||
+ * chain id, big-endian), so the desk's locks do not collide with another application's. */
+int64_t pg_chain_lock_key(uint64_t chain_id);
+/* pg_try_advisory_lock on the chain's key, on this session: *held true when this
+ * connection now holds it (it is released when the session ends, however it ends: a
+ * killed holder's lock goes with its connection), false when another session holds it. */
+int pg_chain_lock_try(PGconn *c, uint64_t chain_id, bool *held, err *e) FUSION_WUR;
+/* Releases a lock this session holds (pg_advisory_unlock); *was_held false when it did
+ * not hold it. */
+int pg_chain_lock_release(PGconn *c, uint64_t chain_id, bool *was_held, err *e) FUSION_WUR;
+
+/* ---- commits announced (pg_notify.c) ---- */
+
+/* The channel every commit of the book is announced on. */
+#define PG_COMMIT_CHANNEL "fusion_commit"
+
+/* Announces a commit: pg_notify(PG_COMMIT_CHANNEL, what). Inside a transaction the
+ * server delivers it when (and only if) that transaction commits, so a listener never
+ * hears of a rolled-back write. what: a short token (the aggregate and its key). */
+int pg_commit_notify(PGconn *c, const char *what, err *e) FUSION_WUR;
+/* LISTEN on PG_COMMIT_CHANNEL on this connection. */
+int pg_commit_listen(PGconn *c, err *e) FUSION_WUR;
+/* Waits up to timeout_ms (or until stop_fd, when >= 0, is readable) for an announcement;
+ * *got false when none came. what: its payload, NUL-terminated, cut to cap. PQsocket is
+ * what a UI loop would poll beside its own descriptors. */
+int pg_commit_wait(PGconn *c, int timeout_ms, int stop_fd, char *what, size_t cap, bool *got,
+                   err *e) FUSION_WUR;
+
+#endif

@@ -1,0 +1,60 @@
+/* test_pg_url.c: pg_url_redact, the one place a server URL is made printable: a password
+ * in the authority, in the query or in a keyword string never survives; everything else
+ * is kept so the operator sees which server was meant. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pgstore/pgstore.h"
+
+static void redacts(const char *url, const char *want)
+{
+    char out[256];
+    pg_url_redact(url, out, sizeof out);
+    assert_string_equal(out, want);
+}
+
+static void test_redact(void **state)
+{
+    (void)state;
+    redacts("postgresql://alice:s3cret@db.example:5432/desk",
+            "postgresql://alice:***@db.example:5432/desk");
+    redacts("postgres://alice@db/desk", "postgres://alice@db/desk");
+    redacts("postgresql://db/desk?user=bob&password=hunter2&sslmode=require",
+            "postgresql://db/desk?user=bob&password=***&sslmode=require");
+    redacts("postgresql://a:b@c@h/d", "postgresql://a:***@h/d"); /* the last @ ends it */
+    redacts("postgresql://u:p%40ss@h/d?PASSWORD=x#frag",
+            "postgresql://u:***@h/d?PASSWORD=***#frag");
+    redacts("host=h dbname=d password='it\\'s a \\\\ secret' user=u",
+            "host=h dbname=d password=*** user=u");
+    redacts("host=h password = bare user=u", "host=h password = *** user=u");
+    redacts("postgresql:///desk?host=/tmp/x&port=5432", "postgresql:///desk?host=/tmp/x&port=5432");
+    /* a password that is a prefix of another key is not one */
+    redacts("postgresql://h/d?passwordless=1", "postgresql://h/d?passwordless=1");
+    char small[12];
+    pg_url_redact("postgresql://a:secret@h/d", small, sizeof small);
+    assert_int_equal(strlen(small), 11);
+    assert_null(strstr(small, "sec"));
+}
+
+static void test_is_pg(void **state)
+{
+    (void)state;
+    assert_true(pg_url_is_pg("postgresql://h/d"));
+    assert_true(pg_url_is_pg("postgres://h/d"));
+    assert_false(pg_url_is_pg("mysql://h/d"));
+    assert_false(pg_url_is_pg("host=h dbname=d"));
+    assert_false(pg_url_is_pg(NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_is_pg),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
