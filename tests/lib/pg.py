@@ -212,8 +212,8 @@ def _self_test():
 def main(argv):
     if len(argv) >= 1 and argv[0] == "self-test":
         if not available():
-            print(f"skip: PostgreSQL 15 is not installed ({PG_BIN})")
-            return 77
+            print(f"FAIL: PostgreSQL 15 is not installed ({PG_BIN}): run scripts/bootstrap (a skipped test proves nothing)")
+            return 1
         _self_test()
         return 0
     if len(argv) >= 2 and argv[0] == "run" and argv[1] == "--":

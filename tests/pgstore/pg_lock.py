@@ -29,8 +29,8 @@ def attempt(url, chain):
 
 def main():
     if not available():
-        print("skip: PostgreSQL 15 is not installed")
-        return 77
+        print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap (a skipped test proves nothing)")
+        return 1
     with PgServer() as pg:
         url = pg.url
         holder = subprocess.Popen([TOOL, url, "31337", "hold"], stdout=subprocess.PIPE,

@@ -91,8 +91,8 @@ def public_tables(pg, db):
 
 def main():
     if not available():
-        log("skip: PostgreSQL 15 is not installed")
-        return 77
+        log("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap (a skipped test proves nothing)")
+        return 1
     need_artifacts()
     chain = Chain(chain_id=31337).start()
     chain.deploy()

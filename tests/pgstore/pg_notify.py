@@ -19,8 +19,8 @@ TOOL = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "tests"
 
 def main():
     if not available():
-        print("skip: PostgreSQL 15 is not installed")
-        return 77
+        print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap (a skipped test proves nothing)")
+        return 1
     with PgServer() as pg:
         listeners = [subprocess.Popen([TOOL, pg.url, "listen", "2"], stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True) for _ in range(2)]
