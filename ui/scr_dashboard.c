@@ -25,7 +25,7 @@
 #include "tscreen.h"
 
 static const ui_column portfolio_cols[] = {
-    {"Asset", 5, 10, 0},
+    {"Asset", 5, 18, 0}, /* "USDC (in flight)", "WETH (escrow)" whole */
     {"Chain", 5, 12, 0},
     {"Balance", 8, 24, UI_COL_RIGHT},
     {"Price USD", 9, 14, UI_COL_RIGHT},
