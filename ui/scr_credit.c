@@ -43,6 +43,7 @@ static const ui_tscreen_desc desc = {
 
 /* Seconds between the worker's rounds without news (the risk worker's period). */
 #define CR_REFRESH_SECONDS 30
+#define CR_KICK_SECONDS 5
 
 /* One facility's health as the worker computed it. */
 typedef struct cr_health {
@@ -92,6 +93,8 @@ typedef struct cr_state {
     bool health_seen; /* the worker answered at least once */
     cr_worker *w;
     bool w_started;
+    time_t kicked;     /* the last worker_kick that asked for a round */
+    bool kick_pending; /* a change came sooner: tick asks later */
     char error[ERR_MSG_MAX];
 } cr_state;
 
@@ -180,10 +183,19 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* A change of the desk asks for a new round, at most every CR_KICK_SECONDS: sync commits
+ * come with every block, and a round reads every vault. */
 static void worker_kick(cr_state *st)
 {
+    time_t now = time(NULL);
     if (!st->w_started)
         return;
+    if (now - st->kicked < CR_KICK_SECONDS) {
+        st->kick_pending = true; /* tick asks once the interval has passed */
+        return;
+    }
+    st->kicked = now;
+    st->kick_pending = false;
     pthread_mutex_lock(&st->w->mu);
     st->w->kick = true;
     pthread_cond_signal(&st->w->cv);
@@ -650,13 +662,15 @@ static unsigned changed(ui_screen *s, unsigned topics)
     return UI_REDRAW;
 }
 
-/* Takes the worker's newest health figures. */
+/* Takes the worker's newest health figures (and asks for a round a change deferred). */
 static unsigned tick(ui_screen *s, time_t now)
 {
     (void)now;
     cr_state *st = s->state;
     if (!st->w_started)
         return UI_OK;
+    if (st->kick_pending)
+        worker_kick(st);
     pthread_mutex_lock(&st->w->mu);
     bool got = st->w->has_ready;
     if (got) {
