@@ -531,6 +531,7 @@ static void draw(ui_screen *s, WINDOW *w)
         ui_fmt_usd(gross, sizeof gross, d->snap->gross_usd, 0);
         snprintf(strip, sizeof strip, "Gross %s USD   risk figures: %s", gross,
                  d->snap->report_note[0] ? d->snap->report_note : "not computed");
+        bridge_in_flight(d->snap, var_line, sizeof var_line); /* named without a report too */
     }
     ui_put(w, y, 1, strip, cols - 2, UI_ALIGN_LEFT, UI_ROLE_NORMAL);
     ui_put(w, y + 1, 1, var_line, cols - 2, UI_ALIGN_LEFT, UI_ROLE_DIM);

@@ -7,7 +7,8 @@ screen B must show the transfer as `fusion bridge list --json` says (route, asse
 amount, state), and Enter its legs (the burn tx and message hash of the JSON, the
 attestation pending, no mint). Then the service comes up and `fusion bridge resume`
 (another process) delivers it: the screen follows (delivered, the JSON's mint tx, the
-attestation complete) and the Dashboard no longer shows anything in flight."""
+attestation complete) and the Dashboard no longer shows anything in flight: the amount is
+in devnet-avax's USDC row (before: that row without it, and the amount in flight)."""
 import json
 import os
 import re
@@ -46,7 +47,22 @@ def in_flight(home):
     return [p for p in rep["positions"] if p["kind"] == "bridge_in_flight"]
 
 
-def dashboard_in_flight(pos):
+def wallet_usdc(home, chain):
+    """The desk's USDC on chain (every account's wallet) in base units, as the risk report
+    reads it."""
+    rep = json.loads(fusion(home, "--json", "risk", "report").stdout)
+    return sum(int(p["amount"]) for p in rep["positions"]
+               if p["kind"] == "wallet" and p["chain"] == chain and p["asset"] == "USDC")
+
+
+def wallet_row(text, chain, units):
+    """The Dashboard's USDC wallet row on chain shows units (6 decimals)."""
+    amt = group(plain(units, 6))
+    return any(re.match(r"^ USDC\s+%s\s+%s\s" % (chain, re.escape(amt)), ln)
+               for ln in text.split("\n"))
+
+
+def dashboard_in_flight(pos, avax_units):
     amt = group(plain(pos["amount"], pos["decimals"]))
 
     def pred(text):
@@ -55,15 +71,19 @@ def dashboard_in_flight(pos):
             return False
         rows = [ln for ln in lines if re.search(r"\bUSDC \(in flight\)", ln)]
         return (len(rows) == 1 and re.search(r"\b%s\b" % pos["chain"], rows[0]) is not None
+                and wallet_row(text, "devnet-avax", avax_units)
                 and (" %s " % amt) in rows[0] and re.search(r"In flight [0-9,]+ USD", text)
                 is not None)
     return pred
 
 
-def dashboard_settled(text):
-    lines = text.split("\n")
-    return (len(lines) >= ROWS and lines[2].startswith(" Dashboard") and "VaR" in text
-            and "(in flight)" not in text and "In flight" not in text)
+def dashboard_settled(avax_units):
+    def pred(text):
+        lines = text.split("\n")
+        return (len(lines) >= ROWS and lines[2].startswith(" Dashboard") and "VaR" in text
+                and "(in flight)" not in text and "In flight" not in text
+                and wallet_row(text, "devnet-avax", avax_units))
+    return pred
 
 
 def bridges_row(tr, state):
@@ -126,6 +146,7 @@ def main():
         if tr["state"] != "sent" or not tr["burn_tx"] or not tr["message_hash"]:
             raise tmuxh.TestFailure("setup: the transfer is not sent and burned: %s" % tr)
         fl = in_flight(home)
+        avax0 = wallet_usdc(home, "devnet-avax")
         if len(fl) != 1 or fl[0]["chain"] != "devnet-avax":
             raise tmuxh.TestFailure("setup: the risk report's value in flight: %s" % fl)
 
@@ -134,7 +155,7 @@ def main():
         t.start("%s --home %s --operator alice" % (tmuxh.FUSION_BIN, home),
                 {"FUSION_KDF": "interactive"})
         t.wait_for("operator alice", "the title")
-        t.wait_for(dashboard_in_flight(fl[0]), "the Dashboard: USDC in flight on devnet-avax",
+        t.wait_for(dashboard_in_flight(fl[0], avax0), "the Dashboard: USDC in flight on devnet-avax",
                    tries=4 * tmuxh.TRIES)  # the risk worker refreshes every 30 s
 
         t.send("B")
@@ -158,7 +179,10 @@ def main():
         if in_flight(home):
             raise tmuxh.TestFailure("the risk report still has value in flight")
         t.send("1")
-        t.wait_for(dashboard_settled, "the Dashboard with nothing in flight", tries=4 * tmuxh.TRIES)
+        # the value is on the destination now: devnet-avax's USDC grew by the amount
+        t.wait_for(dashboard_settled(avax0 + int(tr["amount"])),
+                   "the Dashboard: nothing in flight, the amount on devnet-avax",
+                   tries=4 * tmuxh.TRIES)
         t.send("q")
         t.check(t.wait_dead() == 0, "fusion did not exit cleanly")
     finally:
