@@ -109,7 +109,7 @@ static ui_app the_app;
 static const ui_screen_ops *const builtin_screens[UI_SCREEN_COUNT] = {
     &ui_scr_dashboard, &ui_scr_escrows, &ui_scr_approvals, &ui_scr_compliance,
     &ui_scr_entities,  &ui_scr_keys,    &ui_scr_chains,    &ui_scr_audit,
-    &ui_scr_swaps,     &ui_scr_txs,
+    &ui_scr_swaps,     &ui_scr_txs,     &ui_scr_bridges,   &ui_scr_credit,
 };
 
 static ui_screen *current(ui_app *a)
@@ -774,6 +774,8 @@ static unsigned dispatch(ui_app *a, ui_action act, ui_key key)
     case UI_ACT_GO_AUDIT:
     case UI_ACT_GO_SWAPS:
     case UI_ACT_GO_TXS:
+    case UI_ACT_GO_BRIDGES:
+    case UI_ACT_GO_CREDIT:
         return switch_screen(a, (ui_screen_id)(act - UI_ACT_GO_DASHBOARD));
     case UI_ACT_MESSAGES: {
         /* the message line's history, newest last */
@@ -1081,25 +1083,33 @@ static void draw_tabs(ui_app *a)
     wattrset(w, ui_attr(UI_ROLE_TAB));
     mvwhline(w, 0, 0, ' ', a->cols);
     /* Full titles when they fit, else short ones for all but the current screen, else
-     * short ones for all: every tab shows at 80 columns. */
-    int full = 0, shorts = 0;
+     * short ones for all, else (twelve tabs at 80 columns) tiny ones for all but the
+     * current screen, which keeps its short title: every tab shows at 80 columns. */
+    int full = 0, shorts = 0, tinies = 0;
     for (int i = 0; i < UI_SCREEN_COUNT; i++) {
         full += ui_text_width(ui_screen_title((ui_screen_id)i)) + 4;
         shorts += ui_text_width(ui_screen_short_title((ui_screen_id)i)) + 4;
+        tinies += ui_text_width(ui_screen_tiny_title((ui_screen_id)i)) + 3;
     }
     int cur_extra = ui_text_width(ui_screen_title(a->cur)) -
                     ui_text_width(ui_screen_short_title(a->cur));
     bool shorten = full > a->cols, all_short = shorts + cur_extra > a->cols;
-    /* still too wide (ten short tabs need 84 columns padded): one space between tabs */
+    /* still too wide (short tabs padded need 88 columns): one space between tabs */
     bool tight = shorts > a->cols;
+    bool tiny = shorts - UI_SCREEN_COUNT > a->cols &&
+                tinies + ui_text_width(ui_screen_short_title(a->cur)) -
+                        ui_text_width(ui_screen_tiny_title(a->cur)) <=
+                    a->cols;
     int x = 0;
     for (int i = 0; i < UI_SCREEN_COUNT; i++) {
         bool cur = i == (int)a->cur && !a->help_open;
-        const char *t = shorten && (i != (int)a->cur || all_short)
+        const char *t = tiny && i != (int)a->cur ? ui_screen_tiny_title((ui_screen_id)i)
+                        : shorten && (i != (int)a->cur || all_short)
                             ? ui_screen_short_title((ui_screen_id)i)
                             : ui_screen_title((ui_screen_id)i);
         char label[64];
-        snprintf(label, sizeof label, tight ? " %d %s" : " %d %s ", (i + 1) % 10, t);
+        snprintf(label, sizeof label, tight ? " %s %s" : " %s %s ", ui_screen_key((ui_screen_id)i),
+                 t);
         int lw = ui_text_width(label);
         if (x + lw > a->cols)
             break;
@@ -1125,7 +1135,7 @@ static void draw_status(ui_app *a)
         if (a->help_open)
             snprintf(title, sizeof title, "Help");
         else
-            snprintf(title, sizeof title, "%d %s", a->cur + 1, ui_screen_title(a->cur));
+            snprintf(title, sizeof title, "%s %s", ui_screen_key(a->cur), ui_screen_title(a->cur));
         snprintf(left, sizeof left, "%s %s %s%s%s", title, v, info,
                  current_filter(a)[0] ? "  filter /" : "", current_filter(a));
     }

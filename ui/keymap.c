@@ -7,6 +7,9 @@
 #include <string.h>
 
 /* keymap.h spells the curses codes out so that it stays curses-free; keep them honest. */
+_Static_assert(UI_ACT_GO_CREDIT - UI_ACT_GO_DASHBOARD == UI_SCR_CREDIT &&
+                   UI_SCREEN_COUNT == UI_SCR_CREDIT + 1,
+               "the GO_* actions follow UI_SCREENS' order");
 _Static_assert(UI_K_DOWN == UI_FN(KEY_DOWN), "KEY_DOWN");
 _Static_assert(UI_K_UP == UI_FN(KEY_UP), "KEY_UP");
 _Static_assert(UI_K_LEFT == UI_FN(KEY_LEFT), "KEY_LEFT");
@@ -29,15 +32,21 @@ const ui_action_info ui_actions[UI_ACT_COUNT] = {[UI_ACT_NONE] = {NULL, {0}, NUL
 };
 
 static const char *const screen_titles[UI_SCREEN_COUNT] = {
-#define UI_SCR_TITLE_(id, title, short_title) title,
+#define UI_SCR_TITLE_(id, title, short_title, tiny) title,
     UI_SCREENS(UI_SCR_TITLE_)
 #undef UI_SCR_TITLE_
 };
 
 static const char *const screen_short_titles[UI_SCREEN_COUNT] = {
-#define UI_SCR_SHORT_(id, title, short_title) short_title,
+#define UI_SCR_SHORT_(id, title, short_title, tiny) short_title,
     UI_SCREENS(UI_SCR_SHORT_)
 #undef UI_SCR_SHORT_
+};
+
+static const char *const screen_tiny_titles[UI_SCREEN_COUNT] = {
+#define UI_SCR_TINY_(id, title, short_title, tiny) tiny,
+    UI_SCREENS(UI_SCR_TINY_)
+#undef UI_SCR_TINY_
 };
 
 static const char *const pre_messages[UI_PRE_COUNT] = {
@@ -54,6 +63,21 @@ const char *ui_screen_title(ui_screen_id id)
 const char *ui_screen_short_title(ui_screen_id id)
 {
     return id < UI_SCREEN_COUNT ? screen_short_titles[id] : "?";
+}
+
+const char *ui_screen_tiny_title(ui_screen_id id)
+{
+    return id < UI_SCREEN_COUNT ? screen_tiny_titles[id] : "?";
+}
+
+const char *ui_screen_key(ui_screen_id id)
+{
+    static char names[UI_SCREEN_COUNT][2];
+    if (id >= UI_SCREEN_COUNT)
+        return "?";
+    ui_key k = ui_actions[UI_ACT_GO_DASHBOARD + id].keys[0];
+    names[id][0] = k > 32 && k < 127 ? (char)k : '?';
+    return names[id];
 }
 
 ui_action ui_keymap_lookup(ui_screen_id id, ui_key key)

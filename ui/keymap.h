@@ -40,21 +40,25 @@ typedef int32_t ui_key;
 #define UI_K_LEFT UI_FN(0404)
 #define UI_K_RIGHT UI_FN(0405)
 
-/* X(id, title, short title): the screens, in number-key order (1-9, then 0). */
+/* X(id, title, short title, tiny title): the screens, in key order (1-9, 0, then B and C:
+ * the GO_* actions below, in the same order). The tiny titles are for 80 columns, where
+ * twelve short tabs do not fit. */
 #define UI_SCREENS(X)                                                                              \
-    X(DASHBOARD, "Dashboard", "Dash")                                                              \
-    X(ESCROWS, "Escrows", "Escr")                                                               \
-    X(APPROVALS, "Approvals", "Apprv")                                                             \
-    X(COMPLIANCE, "Compliance", "Compl")                                                           \
-    X(ENTITIES, "Entities", "Ents")                                                                \
-    X(KEYS, "Keys", "Keys")                                                                        \
-    X(CHAINS, "Chains", "Chain")                                                                  \
-    X(AUDIT, "Audit", "Audit")                                                                     \
-    X(SWAPS, "Swaps", "Swaps")                                                                     \
-    X(TXS, "Outbound", "Out")
+    X(DASHBOARD, "Dashboard", "Dash", "Dash")                                                      \
+    X(ESCROWS, "Escrows", "Escr", "Esc")                                                           \
+    X(APPROVALS, "Approvals", "Apprv", "Apr")                                                      \
+    X(COMPLIANCE, "Compliance", "Compl", "Cmp")                                                    \
+    X(ENTITIES, "Entities", "Ents", "Ent")                                                         \
+    X(KEYS, "Keys", "Keys", "Key")                                                                 \
+    X(CHAINS, "Chains", "Chain", "Chn")                                                            \
+    X(AUDIT, "Audit", "Audit", "Aud")                                                              \
+    X(SWAPS, "Swaps", "Swaps", "Swaps")                                                            \
+    X(TXS, "Outbound", "Out", "Out")                                                               \
+    X(BRIDGES, "Bridges", "Brdg", "Brg")                                                           \
+    X(CREDIT, "Credit", "Cred", "Crd")
 
 typedef enum {
-#define UI_SCR_ENUM_(id, title, short_title) UI_SCR_##id,
+#define UI_SCR_ENUM_(id, title, short_title, tiny) UI_SCR_##id,
     UI_SCREENS(UI_SCR_ENUM_)
 #undef UI_SCR_ENUM_
         UI_SCREEN_COUNT
@@ -111,6 +115,10 @@ enum {
     X(GO_SWAPS, "swaps", UI_KEYS('9'), "screen 9: cross-chain swaps, timelocks", 0, UI_ALL)        \
     X(GO_TXS, "outbound", UI_KEYS('0'), "screen 0: outbound transactions, speed up, cancel", 0,    \
       UI_ALL)                                                                                      \
+    X(GO_BRIDGES, "bridges", UI_KEYS('B'), "screen B: bridge transfers, their legs and state", 0, \
+      UI_ALL)                                                                                      \
+    X(GO_CREDIT, "credit", UI_KEYS('C'), "screen C: credit facilities, health, ledger, calls", 0,  \
+      UI_ALL)                                                                                      \
     X(MESSAGES, "messages", UI_KEYS('M'), "show the message line's history", 0, UI_ALL)            \
     X(DOWN, "down", UI_KEYS('j', UI_K_DOWN), "move down one row", 0, UI_ALL)                       \
     X(UP, "up", UI_KEYS('k', UI_K_UP), "move up one row", 0, UI_ALL)                               \
@@ -122,7 +130,7 @@ enum {
     X(BOTTOM, "bottom", UI_KEYS('G', UI_K_END), "go to the last row", 0, UI_ALL)                   \
     X(OPEN, "open", UI_KEYS('\n', UI_K_ENTER), "open the selected row's detail", UI_PRE_ROW,       \
       UI_ON(ESCROWS) | UI_ON(COMPLIANCE) | UI_ON(ENTITIES) | UI_ON(KEYS) | UI_ON(CHAINS) |         \
-          UI_ON(AUDIT) | UI_ON(TXS) | UI_ON(DASHBOARD))                                            \
+          UI_ON(AUDIT) | UI_ON(TXS) | UI_ON(DASHBOARD) | UI_ON(BRIDGES) | UI_ON(CREDIT))                                            \
     X(FOCUS, "focus", UI_KEYS('w'), "move the focus between the portfolio and the alerts", 0,      \
       UI_ON(DASHBOARD))                                                                            \
     X(ALERT_ACK, "ack", UI_KEYS('a'), "acknowledge the selected alert", UI_PRE_ROW,                \
@@ -201,9 +209,14 @@ typedef struct ui_action_info {
 /* Indexed by ui_action; row UI_ACT_NONE is empty. */
 extern const ui_action_info ui_actions[UI_ACT_COUNT];
 
-/* Screen titles ("Escrows") and short titles ("Escrows", "Apprv") by ui_screen_id. */
+/* Screen titles ("Escrows"), short titles ("Escr", "Apprv") and tiny titles ("Esc", "Apr")
+ * by ui_screen_id. */
 const char *ui_screen_title(ui_screen_id id);
 const char *ui_screen_short_title(ui_screen_id id);
+const char *ui_screen_tiny_title(ui_screen_id id);
+/* The key that goes to screen id, as the tab bar and the status line name it ("1", "0",
+ * "B"): the first key of its GO_* action. */
+const char *ui_screen_key(ui_screen_id id);
 
 /* The action bound to key on screen id, or UI_ACT_NONE. */
 ui_action ui_keymap_lookup(ui_screen_id id, ui_key key);

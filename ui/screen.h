@@ -64,7 +64,8 @@ struct ui_screen {
 
 /* The desk screens (scr_*.c), indexed by ui_screen_id. */
 extern const ui_screen_ops ui_scr_dashboard, ui_scr_escrows, ui_scr_approvals, ui_scr_compliance,
-    ui_scr_entities, ui_scr_keys, ui_scr_chains, ui_scr_audit, ui_scr_swaps, ui_scr_txs;
+    ui_scr_entities, ui_scr_keys, ui_scr_chains, ui_scr_audit, ui_scr_swaps, ui_scr_txs,
+    ui_scr_bridges, ui_scr_credit;
 /* The `?` help screen, generated from the action table. */
 extern const ui_screen_ops ui_scr_help;
 

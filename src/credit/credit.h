@@ -101,4 +101,8 @@ void credit_date_format(int32_t day, char out[11]);
 /* The day of the month (1..31) of a day number. */
 unsigned credit_mday(int32_t day);
 
+/* owed / limit in units of 1e-4 (50.25 % = 5025), rounded down and capped at 100 times the
+ * limit; ERR_INVALID for a zero limit. */
+int credit_utilisation_e4(const u256 *owed, const u256 *limit, unsigned *e4, err *e) CREDIT_WUR;
+
 #endif

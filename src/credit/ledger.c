@@ -334,3 +334,17 @@ out:
         credit_book_free(out);
     return rc;
 }
+
+int credit_utilisation_e4(const u256 *owed, const u256 *limit, unsigned *e4, err *e)
+{
+    if (u256_is_zero(limit))
+        return err_set(e, ERR_INVALID, "the facility's limit is zero");
+    u256 scaled, q, rem, ten_k = u256_from_u64(CREDIT_HF_ONE);
+    if (u256_mul(&scaled, owed, &ten_k) < 0)
+        return err_set(e, ERR_OVERFLOW, "the owed amount overflows 256 bits");
+    if (u256_divmod(&q, &rem, &scaled, limit) < 0)
+        return err_set(e, ERR_INVALID, "the facility's limit is zero");
+    uint64_t v;
+    *e4 = u256_to_u64(&q, &v) && v <= 100u * CREDIT_HF_ONE ? (unsigned)v : 100u * CREDIT_HF_ONE;
+    return 0;
+}

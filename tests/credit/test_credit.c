@@ -143,6 +143,29 @@ static void test_capitalisation_and_refusals(void **state)
     assert_int_equal(credit_replay(&t, bad, 2, day("2025-01-01"), &b, &e), -1);
 }
 
+/* Utilisation in 1e-4, rounded down, from integers: the Credit screen's figure. */
+static void test_utilisation(void **state)
+{
+    (void)state;
+    err e;
+    unsigned u = 1;
+    u256 owed = u256_from_u64(10371869238ull), limit = u256_from_u64(25000000000ull);
+    assert_int_equal(credit_utilisation_e4(&owed, &limit, &u, &e), 0);
+    assert_int_equal(u, 4148); /* 41.487... % cut to 41.48 % */
+    owed = u256_from_u64(24999999999ull);
+    assert_int_equal(credit_utilisation_e4(&owed, &limit, &u, &e), 0);
+    assert_int_equal(u, 9999); /* never rounded up to 100 % */
+    owed = u256_from_u64(0);
+    assert_int_equal(credit_utilisation_e4(&owed, &limit, &u, &e), 0);
+    assert_int_equal(u, 0);
+    owed = u256_from_u64(UINT64_MAX);
+    assert_int_equal(credit_utilisation_e4(&owed, &limit, &u, &e), 0);
+    assert_int_equal(u, 100u * CREDIT_HF_ONE); /* capped */
+    limit = u256_from_u64(0);
+    assert_int_equal(credit_utilisation_e4(&owed, &limit, &u, &e), -1);
+    assert_int_equal(e.code, ERR_INVALID);
+}
+
 static void test_health_and_seizure(void **state)
 {
     (void)state;
@@ -174,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_half_even_ties),
         cmocka_unit_test(test_capitalisation_and_refusals),
         cmocka_unit_test(test_health_and_seizure),
+        cmocka_unit_test(test_utilisation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

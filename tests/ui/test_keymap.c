@@ -80,9 +80,12 @@ static void test_lookup(void **state)
         assert_int_equal(ui_keymap_lookup((ui_screen_id)s, 'q'), UI_ACT_QUIT);
         assert_int_equal(ui_keymap_lookup((ui_screen_id)s, UI_CTRL('d')), UI_ACT_HALF_DOWN);
         assert_int_equal(ui_keymap_lookup((ui_screen_id)s, UI_K_NPAGE), UI_ACT_PAGE_DOWN);
-        /* Number key n goes to screen n (0 to the tenth), whose command is its title in
-         * lower case. */
-        ui_action go = ui_keymap_lookup((ui_screen_id)s, '0' + (s + 1) % 10);
+        /* Number key n goes to screen n (0 to the tenth, then B and C), whose command is
+         * its title in lower case; the tab bar names that key. */
+        ui_key k = s < 10 ? '0' + (s + 1) % 10 : "BC"[s - 10];
+        ui_action go = ui_keymap_lookup((ui_screen_id)s, k);
+        char kn[2] = {(char)k, '\0'};
+        assert_string_equal(ui_screen_key((ui_screen_id)s), kn);
         char want[32];
         snprintf(want, sizeof want, "%s", ui_screen_title((ui_screen_id)s));
         for (char *p = want; *p; p++)

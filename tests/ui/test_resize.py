@@ -59,11 +59,12 @@ def main():
     sizes[17] = (79, 40)
     for cols, rows in sizes:
         t.resize(cols, rows)
-    # (ten screens: their full titles need 111 columns)
-    t.resize(120, 30)
-    text = t.wait_for(frame_ok(t), "a correct frame at 120x30 after the storm")
+    # (twelve screens: their full titles need 132 columns)
+    t.resize(140, 30)
+    text = t.wait_for(frame_ok(t), "a correct frame at 140x30 after the storm")
     t.check("1 Dashboard  2 Escrows  3 Approvals  4 Compliance" in text.split("\n")[1] and
-            "9 Swaps  0 Outbound" in text.split("\n")[1], "full screen titles at 120 columns")
+            "9 Swaps  0 Outbound  B Bridges  C Credit" in text.split("\n")[1],
+            "full screen titles at 140 columns")
     t.send("2")
     t.wait_for(lambda s: s.split("\n")[2].startswith(" Escrows")
                and "No escrows: no chain" in s, "the Escrows screen after the storm")
@@ -80,14 +81,22 @@ def main():
     t.wait_for(too_small(t, 80, 23), "the too-small line at 80x23")
     t.resize(80, 24)
     t.wait_for(frame_ok(t), "recovery at 80x24 again")
-    # every tab shows at 80 columns, the last (0 Outbound) too, on any screen
+    # every tab shows at 80 columns, the last ones (0 Outbound, B Bridges, C Credit) too,
+    # on any screen, each named by the key that goes there
+    keys = "1234567890BC"
     for key, title in (("1", "Dashboard"), ("4", "Compliance"), ("0", "Outbound"),
-                       ("1", "Dashboard")):
+                       ("B", "Bridges"), ("C", "Credit"), ("1", "Dashboard")):
         t.send(key)
         t.wait_for(lambda s: s.split("\n")[2].startswith(" " + title) and
                    re.search(r"\b9 Swaps\b", s.split("\n")[1]) is not None and
-                   re.search(r"\b0 Out", s.split("\n")[1]) is not None,
-                   "all ten tabs at 80 columns on %s" % title)
+                   re.search(r"\b0 Out", s.split("\n")[1]) is not None and
+                   re.search(r"\bB Br", s.split("\n")[1]) is not None and
+                   re.search(r"\bC Cr", s.split("\n")[1]) is not None and
+                   [w[0] for w in re.findall(r"(?:^| )([0-9BC]) [A-Z]", s.split("\n")[1])]
+                   == list(keys) and
+                   tmuxh.display_width(s.split("\n")[1].rstrip()) <= 80 and
+                   s.split("\n")[t.rows - 2].startswith(" %s %s" % (key, title)),
+                   "all twelve tabs at 80 columns on %s" % title)
     # Any size: the longest form of the message that fits, whole, and nothing else.
     for cols, rows, want in ((40, 12, "too small: need 80x24, have 40x12"),
                              (10, 3, "need 80x24"), (7, 2, "80x24"), (5, 1, "80x24"),
