@@ -336,10 +336,14 @@ static int health(cli_ctx *ctx, int argc, char **argv)
         for (size_t i = 0; i < np; i++) {
             char un[U256_DEC_MAX];
             u256_to_dec(un, &pos[i].units);
-            json_array_append_new(ps, json_pack("{s:I, s:s, s:s, s:f, s:f}", "chain_id",
-                                                (json_int_t)pos[i].chain_id, "asset", pos[i].asset,
-                                                "units", un, "price_usd", pos[i].price_usd,
-                                                "value_usd", pos[i].value_usd));
+            json_t *pj = json_pack("{s:I, s:s, s:s, s:f, s:f}", "chain_id",
+                                   (json_int_t)pos[i].chain_id, "asset", pos[i].asset, "units", un,
+                                   "price_usd", pos[i].price_usd, "value_usd", pos[i].value_usd);
+            /* the synced block the units are read at; null: the chain's head (not synced) */
+            json_object_set_new(pj, "synced_block",
+                                pos[i].block ? json_integer((json_int_t)pos[i].block)
+                                             : json_null());
+            json_array_append_new(ps, pj);
         }
         json_t *j = json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:s, s:s, s:s, s:s, s:o}", "facility",
                               f.name, "owed", ow, "owed_usd", h.owed_usd, "collateral_usd",
@@ -356,8 +360,11 @@ static int health(cli_ctx *ctx, int argc, char **argv)
         for (size_t i = 0; i < np; i++) {
             char am[AMOUNT_STR_MAX];
             amount_format(am, &pos[i].units, pos[i].decimals);
-            printf("chain %-8llu %-6s %24s  %16.2f USD\n", (unsigned long long)pos[i].chain_id,
-                   pos[i].asset, am, pos[i].value_usd);
+            char at[40] = "at the head";
+            if (pos[i].block)
+                snprintf(at, sizeof at, "at block %llu", (unsigned long long)pos[i].block);
+            printf("chain %-8llu %-6s %24s  %16.2f USD  %s\n",
+                   (unsigned long long)pos[i].chain_id, pos[i].asset, am, pos[i].value_usd, at);
         }
         printf("collateral %.2f USD, borrowing base %.2f USD, owed %s %s (%.2f USD)\n",
                h.collateral_usd, h.borrowing_base_usd, ow, f.currency, h.owed_usd);

@@ -215,6 +215,37 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 }
 
 /* --vault CHAIN=ADDRESS,...: one CollateralVault per configured chain (name or id). */
+/* A facility's vault becomes a synced contract of its chain (kind vault: sync records its
+ * deposits, withdrawals and seizures) unless it already is one. From the chain's start
+ * block: a chain synced past the vault's deployment before this has not seen its events,
+ * which the health's check against the vault's own balance then reports. */
+static int register_vault(store *s, const store_chain *ch, const addr *a, err *e)
+{
+    store_contract *ks = NULL;
+    size_t nk = 0;
+    if (store_contract_list(s, ch->chain_id, &ks, &nk, e) < 0)
+        return -1;
+    int rc = 0;
+    bool have = false;
+    for (size_t i = 0; i < nk && rc == 0; i++) {
+        if (!addr_equal(&ks[i].address, a))
+            continue;
+        have = true;
+        if (ks[i].kind != STORE_CONTRACT_VAULT)
+            rc = err_set(e, ERR_INVALID, "--vault: that address is the %s contract of chain %s",
+                         store_contract_kind_str(ks[i].kind), ch->name);
+    }
+    free(ks);
+    if (rc == 0 && !have) {
+        store_contract k = {.chain_id = ch->chain_id,
+                            .kind = STORE_CONTRACT_VAULT,
+                            .address = *a,
+                            .deployed_block = ch->start_block};
+        rc = store_contract_put(s, &k, e);
+    }
+    return rc;
+}
+
 static int parse_vaults(store *s, const char *list, store_credit_facility *f, err *e)
 {
     char buf[1024];
@@ -249,6 +280,8 @@ static int parse_vaults(store *s, const char *list, store_credit_facility *f, er
             err_prefix(e, "--vault %.40s", t);
             goto out;
         }
+        if (register_vault(s, &ch, &a, e) < 0)
+            goto out;
         char as[ADDR_STR_MAX];
         addr_to_checksum(as, &a);
         json_array_append_new(arr, json_pack("{s:I, s:s}", "chain_id", (json_int_t)ch.chain_id,

@@ -42,13 +42,16 @@ int credit_book_load(store *s, const store_credit_facility *f, int32_t through, 
                      err *e) CREDIT_WUR;
 
 /* Collateral of one asset on one chain: the sum over the facility entity's linked
- * addresses of the vault's balanceOf(owner, token), read at the chain's head. */
+ * addresses of their vault balances: the synced vault flows through the chain's synced
+ * block (checked against balanceOf there) when the vault is synced, else balanceOf at the
+ * chain's head. */
 typedef struct credit_position {
     uint64_t chain_id;
     char asset[16];
     u256 units;
     unsigned decimals;
     double price_usd, value_usd, haircut, liq_threshold;
+    uint64_t block; /* the synced block the units are read at; 0: the chain's head */
 } credit_position;
 
 /* The facility's collateral (every vault, every linked address, every eligible asset with

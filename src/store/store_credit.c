@@ -261,3 +261,89 @@ int store_credit_call_set_plan(store *s, int64_t id, const char *plan, err *e)
     sqlite3_bind_int64(st, 2, id);
     return store_exec_stmt(s, st, "changing a liquidation plan", e);
 }
+
+/* ---- CollateralVault flows (synced events; rows die with their event) ---- */
+
+static const char SQL_FLOW_PUT[] =
+    "INSERT OR IGNORE INTO vault_flows (event_id, chain_id, vault, block_number, kind, owner,"
+    " token, amount, request_id)"
+    " SELECT id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 FROM events"
+    " WHERE chain_id = ?1 AND block_number = ?3 AND log_index = ?9 AND block_hash = ?10";
+static const char SQL_FLOWS[] =
+    "SELECT kind, amount FROM vault_flows WHERE chain_id = ? AND vault = ? AND owner = ?"
+    " AND token = ? AND block_number <= ? ORDER BY block_number, event_id";
+
+int store_vault_flow_put(store *s, const store_vault_flow *f, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_FLOW_PUT, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, f->chain_id);
+    store_bind_addr(st, 2, &f->vault);
+    store_bind_u64(st, 3, f->block_number);
+    sqlite3_bind_text(st, 4, f->kind, -1, SQLITE_STATIC);
+    store_bind_addr(st, 5, &f->owner);
+    store_bind_addr(st, 6, &f->token);
+    if (store_bind_u256(st, 7, &f->amount) < 0) {
+        sqlite3_reset(st);
+        return err_set(e, ERR_INTERNAL, "cannot bind a vault flow amount");
+    }
+    if (f->has_request)
+        store_bind_u64(st, 8, f->request_id);
+    else
+        sqlite3_bind_null(st, 8);
+    sqlite3_bind_int64(st, 9, f->log_index);
+    sqlite3_bind_blob(st, 10, f->block_hash, 32, SQLITE_STATIC);
+    return store_exec_stmt(s, st, "recording a vault flow", e);
+}
+
+typedef struct flow_row {
+    char kind[16];
+    u256 amount;
+} flow_row;
+
+static int flow_fill(sqlite3_stmt *st, void *item, err *e)
+{
+    flow_row *r = item;
+    store_copy_text(st, 0, r->kind, sizeof r->kind);
+    if (store_col_u256(st, 1, &r->amount) < 0)
+        return err_set(e, ERR_INVALID, "a vault flow has a malformed amount");
+    return 0;
+}
+
+int store_vault_balance(store *s, uint64_t chain_id, const addr *vault, const addr *owner,
+                        const addr *token, uint64_t through, u256 *out, size_t *n_flows, err *e)
+{
+    *out = u256_from_u64(0);
+    *n_flows = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_FLOWS, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    store_bind_addr(st, 2, vault);
+    store_bind_addr(st, 3, owner);
+    store_bind_addr(st, 4, token);
+    store_bind_u64(st, 5, through);
+    flow_row *rows = NULL;
+    size_t n = 0;
+    if (store_collect(s, st, sizeof *rows, flow_fill, (void **)&rows, &n, "reading vault flows",
+                      e) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (strcmp(rows[i].kind, "deposit") == 0) {
+            if (u256_add(out, out, &rows[i].amount) < 0)
+                rc = err_set(e, ERR_INVALID, "vault flows overflow 256 bits");
+        } else if (u256_cmp(&rows[i].amount, out) > 0) {
+            rc = err_set(e, ERR_INVALID,
+                         "the synced vault flows take a balance below zero (a %s larger than "
+                         "the deposits before it: events are missing)",
+                         rows[i].kind);
+        } else if (u256_sub(out, out, &rows[i].amount) < 0) {
+            rc = err_set(e, ERR_INTERNAL, "vault flow arithmetic");
+        }
+    }
+    *n_flows = n;
+    free(rows);
+    return rc;
+}

@@ -69,4 +69,28 @@ int store_credit_calls(store *s, int64_t facility_id, bool all, store_credit_cal
 int store_credit_rows(store *s, int64_t facility_id, store_credit_row **out, size_t *n,
                       err *e) STORE_WUR;
 
+/* A CollateralVault deposit, withdrawal or seizure, synced from its event (src/sync/vault.c)
+ * and stored in the same transaction; the row is tied to the stored event (chain, block,
+ * hash, log index) and is deleted with it when a reorg or a rewind rolls it back. */
+typedef struct store_vault_flow {
+    uint64_t chain_id;
+    addr vault, owner, token;
+    uint64_t block_number;
+    uint8_t block_hash[32];
+    uint64_t log_index;
+    char kind[16]; /* deposit, withdrawal, seizure */
+    u256 amount;
+    bool has_request;
+    uint64_t request_id;
+} store_vault_flow;
+
+/* Records a flow of a stored event (nothing when the event is not stored or the flow is). */
+int store_vault_flow_put(store *s, const store_vault_flow *f, err *e) STORE_WUR;
+/* owner's balance of token in the vault from the synced flows of blocks <= through:
+ * deposits less withdrawals and seizures, exact; *n_flows counts the flows. An error when
+ * the flows would take it below zero (events missing). */
+int store_vault_balance(store *s, uint64_t chain_id, const addr *vault, const addr *owner,
+                        const addr *token, uint64_t through, u256 *out, size_t *n_flows,
+                        err *e) STORE_WUR;
+
 #endif

@@ -748,6 +748,37 @@ static const char step_bridges[] =
     "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL"
     ");";
 
+/* CollateralVault events synced (src/sync/vault.c, docs/credit.md): a contract kind
+ * 'vault' (the contracts table is rebuilt for its CHECK), and one row per deposit,
+ * withdrawal or seizure, tied to its stored event: rolling the event back (a reorg, a
+ * rewind) deletes the row with it. */
+static const char step_vault_flows[] =
+    "CREATE TABLE contracts_new ("
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL"
+    "    CHECK (kind IN ('factory', 'escrow', 'token', 'feed', 'htlc', 'vault')),"
+    "  address TEXT NOT NULL,"
+    "  deployed_block INTEGER NOT NULL DEFAULT 0,"
+    "  version INTEGER NOT NULL DEFAULT 1,"
+    "  PRIMARY KEY (chain_id, address)"
+    ");"
+    "INSERT INTO contracts_new SELECT chain_id, kind, address, deployed_block, version"
+    "  FROM contracts;"
+    "DROP TABLE contracts;"
+    "ALTER TABLE contracts_new RENAME TO contracts;"
+    "CREATE TABLE vault_flows ("
+    "  event_id INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,"
+    "  chain_id INTEGER NOT NULL,"
+    "  vault TEXT NOT NULL,"
+    "  block_number INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('deposit', 'withdrawal', 'seizure')),"
+    "  owner TEXT NOT NULL,"
+    "  token TEXT NOT NULL,"
+    "  amount TEXT NOT NULL,"
+    "  request_id INTEGER"
+    ");"
+    "CREATE INDEX vault_flows_by_owner ON vault_flows (chain_id, vault, owner, token);";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -770,6 +801,7 @@ const char *const store_schema_steps[] = {
     step_api,
     step_credit,
     step_bridges,
+    step_vault_flows,
 };
 
 const int store_schema_audit_head_version = 12;
