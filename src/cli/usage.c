@@ -140,6 +140,8 @@
     X("credit", "repay", "fusion credit repay FACILITY AMOUNT [--date YYYY-MM-DD] [--memo TEXT]")  \
     X("credit", "fee", "fusion credit fee FACILITY AMOUNT [--date YYYY-MM-DD] [--memo TEXT]")      \
     X("credit", "ledger", "fusion credit ledger FACILITY [--asof YYYY-MM-DD] [--json]")            \
+    X("credit", "statement",                                                                       \
+      "fusion credit statement FACILITY --from YYYY-MM-DD --to YYYY-MM-DD [--csv|--json]")       \
     X("credit", "health", "fusion credit health FACILITY [--json]")                                \
     X("credit", "check", "fusion credit check [--json]   (margin calls, liquidation proposals)")   \
     X("credit", "calls", "fusion credit calls [--all] [--json]")                                   \

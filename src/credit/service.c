@@ -569,6 +569,106 @@ int credit_book_load(store *s, const store_credit_facility *f, int32_t through, 
     return rc;
 }
 
+/* The book of the rows dated up to `through`, replayed through exactly that day (an empty
+ * book when there are none). */
+static int book_upto(const store_credit_facility *f, const store_credit_row *rows, size_t n,
+                     int32_t through, credit_book *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    store_credit_row *keep = calloc(n ? n : 1, sizeof *keep);
+    if (!keep)
+        return err_set(e, ERR_NOMEM, "out of memory reading a ledger");
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].day <= through && strcmp(rows[i].kind, "interest") != 0)
+            keep[m++] = rows[i];
+    int rc = 0;
+    if (m)
+        rc = replay_with(f, keep, m, NULL, through, out, e);
+    else
+        out->through = through;
+    free(keep);
+    return rc;
+}
+
+static int add_to(u256 *sum, const u256 *x, err *e)
+{
+    if (u256_add(sum, sum, x) < 0)
+        return err_set(e, ERR_OVERFLOW, "the statement's totals overflow 256 bits");
+    return 0;
+}
+
+int credit_statement_load(store *s, const store_credit_facility *f, int32_t from, int32_t to,
+                          credit_statement *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    out->from = from;
+    out->to = to;
+    if (to < from)
+        return err_set(e, ERR_INVALID, "the statement's --to is before its --from");
+    store_credit_row *rows;
+    size_t n;
+    if (store_credit_rows(s, f->id, &rows, &n, e) < 0)
+        return -1;
+    credit_book before = {0};
+    int rc = -1;
+    if (book_upto(f, rows, n, from - 1, &before, e) < 0 ||
+        book_upto(f, rows, n, to, &out->book, e) < 0)
+        goto out;
+    out->opening_balance = before.drawn;
+    out->opening_accrued = before.accrued;
+    out->closing_balance = out->book.drawn;
+    out->closing_accrued = out->book.accrued;
+    out->first = out->book.n;
+    for (size_t i = 0; i < out->book.n; i++)
+        if (out->book.entries[i].day >= from) {
+            out->first = i;
+            break;
+        }
+    /* the period's movements, and the identity opening + in - out = closing */
+    u256 up = out->opening_balance, down = u256_from_u64(0);
+    for (size_t i = out->first; i < out->book.n; i++) {
+        const credit_entry *x = &out->book.entries[i];
+        u256 *tot = x->kind == CREDIT_DRAW       ? &out->draws
+                    : x->kind == CREDIT_REPAY    ? &out->repayments
+                    : x->kind == CREDIT_FEE      ? &out->fees
+                    : x->kind == CREDIT_INTEREST ? &out->interest_posted
+                                                 : NULL;
+        if (!tot)
+            continue;
+        if (add_to(tot, &x->amount, e) < 0 ||
+            add_to(x->kind == CREDIT_REPAY ? &down : &up, &x->amount, e) < 0)
+            goto out;
+    }
+    u256 closing;
+    if (u256_sub(&closing, &up, &down) < 0 || u256_cmp(&closing, &out->closing_balance) != 0) {
+        err_set(e, ERR_INTERNAL, "facility %s: the statement's movements do not add up to its "
+                                 "closing balance",
+                f->name);
+        goto out;
+    }
+    u256 acc = out->closing_accrued;
+    if (add_to(&acc, &out->interest_posted, e) < 0)
+        goto out;
+    if (u256_sub(&out->interest_accrued, &acc, &out->opening_accrued) < 0) {
+        err_set(e, ERR_INTERNAL, "facility %s: the accrued interest went down", f->name);
+        goto out;
+    }
+    rc = 0;
+out:
+    credit_book_free(&before);
+    free(rows);
+    if (rc < 0)
+        credit_statement_free(out);
+    return rc;
+}
+
+void credit_statement_free(credit_statement *st)
+{
+    credit_book_free(&st->book);
+    st->first = 0;
+}
+
 /* The facility's health after a draw of x: read before the write transaction (it calls
  * every chain of the facility's vaults), from the ledger with the draw replayed through
  * today: what is owed then is the balance plus the interest accrued. */

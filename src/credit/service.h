@@ -41,6 +41,26 @@ int credit_facility_get(store *s, const char *name, store_credit_facility *out,
 int credit_book_load(store *s, const store_credit_facility *f, int32_t through, credit_book *out,
                      err *e) CREDIT_WUR;
 
+/* A statement of the period [from, to] (days, inclusive): the balance at the end of the day
+ * before `from` and the interest accrued then and not yet posted; the ledger's entries of
+ * the period (book.entries[first .. book.n), with the balance after each: draws,
+ * repayments, fees and the interest postings); their totals; the interest accrued in the
+ * period (rounded cumulative accrual at `to` less that at from - 1, docs/credit.md); the
+ * balance at the end of `to` and the interest accrued then and not yet posted. Rows dated
+ * after `to` play no part (interest is causal). Exact base units. */
+typedef struct credit_statement {
+    int32_t from, to;
+    u256 opening_balance, opening_accrued;
+    credit_book book; /* replayed through `to` with the rows up to `to` */
+    size_t first;
+    u256 draws, repayments, fees, interest_posted, interest_accrued;
+    u256 closing_balance, closing_accrued;
+} credit_statement;
+
+int credit_statement_load(store *s, const store_credit_facility *f, int32_t from, int32_t to,
+                          credit_statement *out, err *e) CREDIT_WUR;
+void credit_statement_free(credit_statement *st);
+
 /* Collateral of one asset on one chain: the sum over the facility entity's linked
  * addresses of their vault balances: the synced vault flows through the chain's synced
  * block (checked against balanceOf there) when the vault is synced, else balanceOf at the
