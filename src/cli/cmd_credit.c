@@ -46,6 +46,7 @@ static int fac_change(cli_ctx *ctx, int argc, char **argv, bool adding)
         {"terms", CLI_OPT_STR, &o.terms},
         {"rename", CLI_OPT_STR, &o.rename},
         {"vault", CLI_OPT_STR, &o.vaults},
+        {"repay-to", CLI_OPT_STR, &o.repay_to},
     };
     size_t n_pos;
     int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
@@ -98,6 +99,8 @@ static json_t *fac_json(store *db, const store_credit_facility *f, int32_t today
         "margin_call_hf", mc, "liquidation_hf", liq, "collateral", coll ? coll : json_array(),
         "drawn", drawn, "accrued_interest", acc);
     credit_book_free(&b);
+    if (j)
+        json_object_set_new(j, "repay_to", f->repay_to[0] ? json_string(f->repay_to) : json_null());
     return j;
 }
 
@@ -159,6 +162,8 @@ static int fac_show(cli_ctx *ctx, int argc, char **argv, bool list)
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
             printf("%-16s %s\n", keys[k], json_string_value(json_object_get(j, keys[k])));
         printf("%-16s %d\n", "billing_day", (int)json_integer_value(json_object_get(j, "billing_day")));
+        const char *rt = json_string_value(json_object_get(j, "repay_to"));
+        printf("%-16s %s\n", "repay_to", rt ? rt : "none (repayments are recorded by hand)");
         size_t i;
         json_t *c;
         json_array_foreach(json_object_get(j, "collateral"), i, c)

@@ -131,7 +131,7 @@
       "         (--rate PCT | --base PCT --spread PCT) [--effective YYYY-MM-DD]\n"                 \
       "         [--day-count 360|365] [--billing-day N] [--initial-hf X] [--margin-call-hf X]\n"  \
       "         [--liquidation-hf X] [--collateral ASSET,...] [--terms ASSET=H/LT,...]\n"         \
-      "         [--vault CHAIN=ADDRESS,...]\n"                                                    \
+      "         [--vault CHAIN=ADDRESS,...] [--repay-to DESK_ADDRESS]\n"                           \
       "       fusion credit facility edit NAME [the same options] [--rename NEW]\n"               \
       "       fusion credit facility show NAME [--json]\n"                                        \
       "       fusion credit facility list [--json]")                                              \

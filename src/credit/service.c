@@ -10,6 +10,7 @@
 
 #include "base/amount.h"
 #include "base/datafile.h"
+#include "base/log.h"
 
 /* ---- collateral terms ---- */
 
@@ -301,6 +302,35 @@ out:
     return rc;
 }
 
+/* --repay-to: one of the desk's operator addresses (sync sees transfers into those only;
+ * "none" clears it). */
+static int parse_repay_to(store *s, const char *v, store_credit_facility *f, err *e)
+{
+    if (!strcmp(v, "none")) {
+        f->repay_to[0] = '\0';
+        return 0;
+    }
+    addr a;
+    if (addr_parse(&a, v, e) < 0)
+        return err_prefix(e, "--repay-to");
+    store_operator *ops = NULL;
+    size_t n = 0;
+    if (store_operator_list(s, &ops, &n, e) < 0)
+        return -1;
+    bool desk = false;
+    for (size_t i = 0; i < n; i++)
+        desk = desk || addr_equal(&ops[i].address, &a);
+    free(ops);
+    if (!desk)
+        return err_set(e, ERR_INVALID, "--repay-to must be one of the desk's operator addresses "
+                                       "(fusion operator list): sync sees transfers into those "
+                                       "only");
+    char as[ADDR_STR_MAX];
+    addr_to_checksum(as, &a);
+    snprintf(f->repay_to, sizeof f->repay_to, "%s", as);
+    return 0;
+}
+
 /* Applies the options to f; a rate given makes *rate_row a rate row to record. */
 static int apply(store *s, const credit_actor *a, const credit_facility_opts *o, bool adding,
                  store_credit_facility *f, store_credit_row *rate_row, bool *has_rate, err *e)
@@ -380,6 +410,8 @@ static int apply(store *s, const credit_actor *a, const credit_facility_opts *o,
         build_collateral(adding && !o->collateral ? "ETH,WBTC,USDC" : o->collateral, o->terms,
                          a->operator_name, f, e) < 0)
         return -1;
+    if (o->repay_to && parse_repay_to(s, o->repay_to, f, e) < 0)
+        return -1;
     if (o->vaults && parse_vaults(s, o->vaults, f, e) < 0)
         return -1;
     /* The rate: fixed (--rate) or floating (--base and --spread). */
@@ -436,6 +468,7 @@ static json_t *opts_json(const char *name, const credit_facility_opts *o)
     PUT_("terms", o->terms)
     PUT_("rename", o->rename)
     PUT_("vaults", o->vaults)
+    PUT_("repay_to", o->repay_to)
 #undef PUT_
     return d;
 }
@@ -848,5 +881,114 @@ out:
     json_decref(details);
     credit_book_free(&book);
     free(rows);
+    return rc;
+}
+
+/* ---- repayments recognised from Transfer events ---- */
+
+/* One facility's candidate transfers on chain_id: from a linked address of its entity, of
+ * its currency's token, to its repayment address; each posted as a repayment dated its
+ * block's day unless the replay refuses it (more than the balance: left for a person). */
+static int recognise_facility(store *s, const store_credit_facility *f, uint64_t chain_id,
+                              size_t *posted, err *e)
+{
+    addr to;
+    if (!f->repay_to[0] || addr_parse(&to, f->repay_to, e) < 0)
+        return 0;
+    store_token *toks = NULL;
+    size_t nt = 0;
+    if (store_token_list(s, chain_id, &toks, &nt, e) < 0)
+        return -1;
+    addr token;
+    bool have_token = false;
+    for (size_t i = 0; i < nt; i++)
+        if (!strcmp(toks[i].symbol, f->currency)) {
+            token = toks[i].address;
+            have_token = true;
+        }
+    free(toks);
+    if (!have_token)
+        return 0;
+    store_inflow *c = NULL;
+    store_entity_link *links = NULL;
+    store_credit_row *rows = NULL;
+    size_t nc = 0, nl = 0, nr = 0;
+    int rc = -1;
+    if (store_credit_repay_candidates(s, chain_id, &to, &token, &c, &nc, e) < 0)
+        goto out;
+    if (nc == 0) {
+        rc = 0;
+        goto out;
+    }
+    if (store_entity_links(s, f->entity_id, &links, &nl, e) < 0)
+        goto out;
+    for (size_t i = 0; i < nc; i++) {
+        bool linked = false;
+        for (size_t l = 0; l < nl && !linked; l++)
+            linked = (links[l].chain_id == 0 || links[l].chain_id == chain_id) &&
+                     addr_equal(&links[l].address, &c[i].sender);
+        if (!linked)
+            continue;
+        store_credit_row r;
+        memset(&r, 0, sizeof r);
+        r.facility_id = f->id;
+        r.day = (int32_t)(c[i].block_time / 86400);
+        snprintf(r.kind, sizeof r.kind, "repay");
+        r.amount = c[i].amount;
+        char th[67] = "0x";
+        for (size_t k = 0; k < 32; k++)
+            snprintf(th + 2 + 2 * k, 3, "%02x", c[i].tx_hash[k]);
+        snprintf(r.memo, sizeof r.memo, "transfer %s (chain %llu)", th,
+                 (unsigned long long)chain_id);
+        snprintf(r.operator_name, sizeof r.operator_name, "sync");
+        r.inflow_id = c[i].id;
+        /* the ledger with it must replay (a repayment above the balance is refused) */
+        free(rows);
+        rows = NULL;
+        if (store_credit_rows(s, f->id, &rows, &nr, e) < 0)
+            goto out;
+        credit_entry x;
+        memset(&x, 0, sizeof x);
+        x.day = r.day;
+        x.kind = CREDIT_REPAY;
+        x.amount = r.amount;
+        credit_book b = {0};
+        err re;
+        err_clear(&re);
+        int ok = replay_with(f, rows, nr, &x, r.day, &b, &re);
+        credit_book_free(&b);
+        if (ok < 0) {
+            LOG_W("credit", "facility %s: transfer %s not posted as a repayment: %s", f->name, th,
+                  re.msg);
+            continue;
+        }
+        if (store_credit_row_add(s, &r, NULL, e) < 0)
+            goto out;
+        (*posted)++;
+    }
+    rc = 0;
+out:
+    free(rows);
+    free(links);
+    free(c);
+    return rc;
+}
+
+int credit_repay_recognise(store *s, uint64_t chain_id, size_t *posted, size_t *removed, err *e)
+{
+    size_t p = 0, r = 0;
+    store_credit_facility *fs = NULL;
+    size_t nf = 0;
+    if (store_credit_repay_unwind(s, chain_id, &r, e) < 0 ||
+        store_credit_facility_list(s, &fs, &nf, e) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < nf && rc == 0; i++)
+        rc = recognise_facility(s, &fs[i], chain_id, &p, e);
+    free(fs);
+    if (posted)
+        *posted = p;
+    if (removed)
+        *removed = r;
     return rc;
 }

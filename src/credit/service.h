@@ -26,6 +26,7 @@ typedef struct credit_facility_opts {
     const char *day_count, *billing_day, *initial_hf, *margin_call_hf, *liquidation_hf;
     const char *collateral, *terms, *rename;
     const char *vaults; /* CHAIN=ADDRESS,...: the CollateralVault on each chain */
+    const char *repay_to; /* the desk address repayments are sent to ("none": clear) */
 } credit_facility_opts;
 
 int credit_facility_add(store *s, const credit_actor *a, const char *name,
@@ -144,5 +145,15 @@ int credit_withdrawal_check(store *s, const store_credit_facility *f, int32_t to
  * level, its open calls close ("cured") and the alert clears. Counts may be NULL. */
 int credit_check(store *s, int64_t now, int32_t today, size_t *opened, size_t *closed,
                  err *e) CREDIT_WUR;
+
+/* Repayments from the chain: inside the caller's transaction (the sync's, once its
+ * confirmed inflows are stored or a reorg marked some), deletes the repayments posted from
+ * inflows a reorg marked (*removed) and posts, once each, every unreorged ERC-20 transfer
+ * of chain_id from a linked address of a facility's entity, in its currency's token, to
+ * its repayment address (`--repay-to`) as a `repay` row dated its block's day (memo: the
+ * transaction; operator "sync"). A transfer the ledger refuses (more than the balance) is
+ * logged and left. Counts may be NULL. */
+int credit_repay_recognise(store *s, uint64_t chain_id, size_t *posted, size_t *removed,
+                           err *e) CREDIT_WUR;
 
 #endif

@@ -11,16 +11,17 @@
 
 #define FAC_COLS                                                                                   \
     "id, name, entity_id, currency, decimals, limit_units, day_count, billing_day,"               \
-    " initial_e4, margin_call_e4, liquidation_e4, collateral, created_at, updated_at, vaults"
+    " initial_e4, margin_call_e4, liquidation_e4, collateral, created_at, updated_at, vaults,"    \
+    " repay_to"
 
 static const char SQL_FAC_ADD[] =
     "INSERT INTO credit_facilities (name, entity_id, currency, decimals, limit_units, day_count,"
     " billing_day, initial_e4, margin_call_e4, liquidation_e4, collateral, created_at,"
-    " updated_at, vaults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " updated_at, vaults, repay_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_FAC_UPD[] =
     "UPDATE credit_facilities SET name = ?, entity_id = ?, currency = ?, decimals = ?,"
     " limit_units = ?, day_count = ?, billing_day = ?, initial_e4 = ?, margin_call_e4 = ?,"
-    " liquidation_e4 = ?, collateral = ?, updated_at = ?, vaults = ? WHERE id = ?";
+    " liquidation_e4 = ?, collateral = ?, updated_at = ?, vaults = ?, repay_to = ? WHERE id = ?";
 static const char SQL_FAC_FIND[] = "SELECT " FAC_COLS " FROM credit_facilities WHERE name = ?";
 static const char SQL_FAC_LIST[] = "SELECT " FAC_COLS " FROM credit_facilities ORDER BY name";
 
@@ -43,6 +44,7 @@ static int fac_row(sqlite3_stmt *st, void *item, err *e)
     f->created_at = sqlite3_column_int64(st, 12);
     f->updated_at = sqlite3_column_int64(st, 13);
     store_copy_text(st, 14, f->vaults, sizeof f->vaults);
+    store_copy_text(st, 15, f->repay_to, sizeof f->repay_to);
     return 0;
 }
 
@@ -74,6 +76,7 @@ int store_credit_facility_add(store *s, const store_credit_facility *f, int64_t 
     sqlite3_bind_int64(st, 12, now);
     sqlite3_bind_int64(st, 13, now);
     sqlite3_bind_text(st, 14, f->vaults[0] ? f->vaults : "[]", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 15, f->repay_to, -1, SQLITE_TRANSIENT);
     if (store_exec_stmt(s, st, "adding a credit facility", e) < 0) {
         if (e && e->code == ERR_EXISTS)
             err_set(e, ERR_EXISTS, "a facility named \"%.60s\" already exists", f->name);
@@ -93,7 +96,8 @@ int store_credit_facility_update(store *s, const store_credit_facility *f, err *
         return err_set(e, ERR_INTERNAL, "cannot bind a facility's limit");
     sqlite3_bind_int64(st, 12, store_now());
     sqlite3_bind_text(st, 13, f->vaults[0] ? f->vaults : "[]", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 14, f->id);
+    sqlite3_bind_text(st, 14, f->repay_to, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 15, f->id);
     return store_exec_stmt(s, st, "changing a credit facility", e);
 }
 
@@ -123,10 +127,10 @@ int store_credit_facility_list(store *s, store_credit_facility **out, size_t *n,
 
 static const char SQL_ROW_ADD[] =
     "INSERT INTO credit_ledger (facility_id, day, kind, amount, base_e8, spread_e8, memo,"
-    " operator, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " operator, created_at, inflow_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_ROWS[] =
-    "SELECT id, facility_id, day, kind, amount, base_e8, spread_e8, memo, operator, created_at"
-    " FROM credit_ledger WHERE facility_id = ? ORDER BY id";
+    "SELECT id, facility_id, day, kind, amount, base_e8, spread_e8, memo, operator, created_at,"
+    " inflow_id FROM credit_ledger WHERE facility_id = ? ORDER BY id";
 
 static int ledger_row(sqlite3_stmt *st, void *item, err *e)
 {
@@ -142,6 +146,7 @@ static int ledger_row(sqlite3_stmt *st, void *item, err *e)
     store_copy_text(st, 7, r->memo, sizeof r->memo);
     store_copy_text(st, 8, r->operator_name, sizeof r->operator_name);
     r->created_at = sqlite3_column_int64(st, 9);
+    r->inflow_id = sqlite3_column_int64(st, 10); /* NULL: 0 */
     return 0;
 }
 
@@ -160,6 +165,10 @@ int store_credit_row_add(store *s, const store_credit_row *r, int64_t *id_out, e
     store_bind_opt_text(st, 7, r->memo);
     store_bind_opt_text(st, 8, r->operator_name);
     sqlite3_bind_int64(st, 9, store_now());
+    if (r->inflow_id)
+        sqlite3_bind_int64(st, 10, r->inflow_id);
+    else
+        sqlite3_bind_null(st, 10);
     if (store_exec_stmt(s, st, "adding a ledger row", e) < 0)
         return -1;
     if (id_out)
@@ -346,4 +355,57 @@ int store_vault_balance(store *s, uint64_t chain_id, const addr *vault, const ad
     *n_flows = n;
     free(rows);
     return rc;
+}
+
+/* ---- repayments recognised from transfers ---- */
+
+static const char SQL_REPAY_UNWIND[] =
+    "DELETE FROM credit_ledger WHERE inflow_id IN"
+    " (SELECT id FROM inflows WHERE chain_id = ? AND reorged_at IS NOT NULL)";
+static const char SQL_REPAY_CANDIDATES[] =
+    "SELECT id, block_number, tx_hash, log_index, token, sender, recipient, amount, block_time"
+    " FROM inflows i WHERE chain_id = ? AND reorged_at IS NULL AND lower(recipient) = lower(?)"
+    " AND lower(token) = lower(?)"
+    " AND NOT EXISTS (SELECT 1 FROM credit_ledger l WHERE l.inflow_id = i.id) ORDER BY id";
+
+int store_credit_repay_unwind(store *s, uint64_t chain_id, size_t *removed, err *e)
+{
+    *removed = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_REPAY_UNWIND, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    if (store_exec_stmt(s, st, "undoing repayments of reorged transfers", e) < 0)
+        return -1;
+    *removed = (size_t)sqlite3_changes(s->db);
+    return 0;
+}
+
+static int candidate_row(sqlite3_stmt *st, void *item, err *e)
+{
+    store_inflow *f = item;
+    f->id = sqlite3_column_int64(st, 0);
+    f->block_number = store_col_u64(st, 1);
+    if (store_col_hash(st, 2, f->tx_hash) < 0 || store_col_addr(st, 4, &f->token) < 0 ||
+        store_col_addr(st, 5, &f->sender) < 0 || store_col_addr(st, 6, &f->recipient) < 0 ||
+        store_col_u256(st, 7, &f->amount) < 0)
+        return err_set(e, ERR_INVALID, "inflow %lld is malformed", (long long)f->id);
+    f->log_index = store_col_u64(st, 3);
+    f->block_time = sqlite3_column_int64(st, 8);
+    return 0;
+}
+
+int store_credit_repay_candidates(store *s, uint64_t chain_id, const addr *recipient,
+                                  const addr *token, store_inflow **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_REPAY_CANDIDATES, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    store_bind_addr(st, 2, recipient);
+    store_bind_addr(st, 3, token);
+    return store_collect(s, st, sizeof **out, candidate_row, (void **)out, n,
+                         "reading transfers to a repayment address", e);
 }

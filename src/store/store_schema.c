@@ -748,11 +748,11 @@ static const char step_bridges[] =
     "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL"
     ");";
 
-/* CollateralVault events synced (src/sync/vault.c, docs/credit.md): a contract kind
+/* Credit from the chain (docs/credit.md). CollateralVault events synced (src/sync/vault.c): a contract kind
  * 'vault' (the contracts table is rebuilt for its CHECK), and one row per deposit,
  * withdrawal or seizure, tied to its stored event: rolling the event back (a reorg, a
  * rewind) deletes the row with it. */
-static const char step_vault_flows[] =
+static const char step_credit_sync[] =
     "CREATE TABLE contracts_new ("
     "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
     "  kind TEXT NOT NULL"
@@ -777,7 +777,13 @@ static const char step_vault_flows[] =
     "  amount TEXT NOT NULL,"
     "  request_id INTEGER"
     ");"
-    "CREATE INDEX vault_flows_by_owner ON vault_flows (chain_id, vault, owner, token);";
+    "CREATE INDEX vault_flows_by_owner ON vault_flows (chain_id, vault, owner, token);"
+    /* repayments recognised from Transfer events (src/credit/repay.c): a facility's
+     * repayment address, and the inflow a ledger row was posted from (once) */
+    "ALTER TABLE credit_facilities ADD COLUMN repay_to TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE credit_ledger ADD COLUMN inflow_id INTEGER REFERENCES inflows(id);"
+    "CREATE UNIQUE INDEX credit_ledger_by_inflow ON credit_ledger (inflow_id)"
+    "  WHERE inflow_id IS NOT NULL;";
 
 const char *const store_schema_steps[] = {
     step1_config,
@@ -801,7 +807,7 @@ const char *const store_schema_steps[] = {
     step_api,
     step_credit,
     step_bridges,
-    step_vault_flows,
+    step_credit_sync,
 };
 
 const int store_schema_audit_head_version = 12;
