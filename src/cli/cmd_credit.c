@@ -1,5 +1,5 @@
 /* cmd_credit.c: `fusion credit facility add|edit|show|list`, `credit draw|repay|fee` and
- * `credit ledger`: the unified credit line as a book (src/credit). Every change is a signed
+ * `credit ledger|statement`: the unified credit line as a book (src/credit). Every change is a signed
  * desk decision; the ledger is replayed with its interest on every read. */
 #include "cli/cli.h"
 
@@ -46,6 +46,7 @@ static int fac_change(cli_ctx *ctx, int argc, char **argv, bool adding)
         {"terms", CLI_OPT_STR, &o.terms},
         {"rename", CLI_OPT_STR, &o.rename},
         {"vault", CLI_OPT_STR, &o.vaults},
+        {"repay-to", CLI_OPT_STR, &o.repay_to},
     };
     size_t n_pos;
     int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
@@ -98,6 +99,8 @@ static json_t *fac_json(store *db, const store_credit_facility *f, int32_t today
         "margin_call_hf", mc, "liquidation_hf", liq, "collateral", coll ? coll : json_array(),
         "drawn", drawn, "accrued_interest", acc);
     credit_book_free(&b);
+    if (j)
+        json_object_set_new(j, "repay_to", f->repay_to[0] ? json_string(f->repay_to) : json_null());
     return j;
 }
 
@@ -159,6 +162,8 @@ static int fac_show(cli_ctx *ctx, int argc, char **argv, bool list)
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
             printf("%-16s %s\n", keys[k], json_string_value(json_object_get(j, keys[k])));
         printf("%-16s %d\n", "billing_day", (int)json_integer_value(json_object_get(j, "billing_day")));
+        const char *rt = json_string_value(json_object_get(j, "repay_to"));
+        printf("%-16s %s\n", "repay_to", rt ? rt : "none (repayments are recorded by hand)");
         size_t i;
         json_t *c;
         json_array_foreach(json_object_get(j, "collateral"), i, c)
@@ -286,6 +291,144 @@ out:
     return rc;
 }
 
+/* One row of a statement: date, kind, amount and balance (exact units beside the decimal
+ * amounts), memo. NULL amount or balance: an empty cell. */
+static json_t *statement_row(int32_t day, const char *kind, const u256 *amount, const u256 *balance,
+                             unsigned decimals, const char *memo)
+{
+    char d[11], amt[AMOUNT_STR_MAX] = "", bal[AMOUNT_STR_MAX] = "", u1[U256_DEC_MAX] = "",
+                u2[U256_DEC_MAX] = "";
+    credit_date_format(day, d);
+    if (amount) {
+        amount_format(amt, amount, decimals);
+        u256_to_dec(u1, amount);
+    }
+    if (balance) {
+        amount_format(bal, balance, decimals);
+        u256_to_dec(u2, balance);
+    }
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "date", d, "kind", kind, "amount", amt,
+                     "amount_units", u1, "balance", bal, "balance_units", u2, "memo", memo);
+}
+
+static void put_units(json_t *j, const char *key, const u256 *v, unsigned decimals)
+{
+    char u[U256_DEC_MAX], a[AMOUNT_STR_MAX], k[64];
+    u256_to_dec(u, v);
+    amount_format(a, v, decimals);
+    snprintf(k, sizeof k, "%s_units", key);
+    json_object_set_new(j, k, json_string(u));
+    json_object_set_new(j, key, json_string(a));
+}
+
+static int statement(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *cmd = "credit statement", *from_s = NULL, *to_s = NULL;
+    bool json = ctx->json, csv = false;
+    const cli_opt opts[] = {{"from", CLI_OPT_STR, &from_s},
+                            {"to", CLI_OPT_STR, &to_s},
+                            {"json", CLI_OPT_FLAG, &json},
+                            {"csv", CLI_OPT_FLAG, &csv}};
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != 1)
+        return cli_usage(cmd, "needs exactly one facility NAME");
+    if (!from_s || !to_s)
+        return cli_usage(cmd, "needs --from YYYY-MM-DD and --to YYYY-MM-DD");
+    if ((u = cli_json_or_csv(cmd, &json, csv)) != EXIT_OK)
+        return u;
+    err e;
+    err_clear(&e);
+    int32_t from, to;
+    if (credit_date_parse(from_s, &from, &e) < 0)
+        return cli_usage(cmd, "--from: %s", e.msg);
+    if (credit_date_parse(to_s, &to, &e) < 0)
+        return cli_usage(cmd, "--to: %s", e.msg);
+    if (to < from)
+        return cli_usage(cmd, "--to %s is before --from %s", to_s, from_s);
+    store *db = NULL;
+    store_credit_facility f;
+    credit_statement st = {0};
+    int rc = EXIT_OK;
+    if (cli_desk_open(ctx, &db, &e) < 0 || credit_facility_get(db, argv[1], &f, &e) < 0 ||
+        credit_statement_load(db, &f, from, to, &st, &e) < 0) {
+        rc = cli_fail(&e);
+        goto out;
+    }
+    unsigned dec = f.decimals;
+    json_t *rows = json_array();
+    for (size_t i = st.first; i < st.book.n; i++)
+        json_array_append_new(rows, statement_row(st.book.entries[i].day,
+                                                  credit_kind_str(st.book.entries[i].kind),
+                                                  &st.book.entries[i].amount, &st.book.balance[i],
+                                                  dec, st.book.entries[i].memo));
+    if (csv) {
+        /* one table: the opening balance, the period's rows, the interest accrued and not
+         * yet posted at the end, the closing balance */
+        json_t *t = json_array();
+        json_array_append_new(t, statement_row(from, "opening", NULL, &st.opening_balance, dec,
+                                               "balance at the start of the period"));
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r) json_array_append(t, r);
+        json_array_append_new(t, statement_row(to, "accrued", &st.closing_accrued, NULL, dec,
+                                               "interest accrued, not yet posted"));
+        json_array_append_new(t, statement_row(to, "closing", NULL, &st.closing_balance, dec,
+                                               "balance at the end of the period"));
+        rc = cli_csv_print(t);
+        json_decref(t);
+        json_decref(rows);
+    } else if (json) {
+        char d1[11], d2[11];
+        credit_date_format(from, d1);
+        credit_date_format(to, d2);
+        json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s}", "facility", f.name, "currency",
+                              f.currency, "decimals", (int)dec, "from", d1, "to", d2);
+        put_units(j, "opening_balance", &st.opening_balance, dec);
+        put_units(j, "opening_accrued", &st.opening_accrued, dec);
+        json_object_set_new(j, "rows", rows);
+        put_units(j, "draws", &st.draws, dec);
+        put_units(j, "repayments", &st.repayments, dec);
+        put_units(j, "fees", &st.fees, dec);
+        put_units(j, "interest_posted", &st.interest_posted, dec);
+        put_units(j, "interest_accrued", &st.interest_accrued, dec);
+        put_units(j, "closing_balance", &st.closing_balance, dec);
+        put_units(j, "closing_accrued", &st.closing_accrued, dec);
+        json_dumpf(j, stdout, JSON_INDENT(2));
+        printf("\n");
+        json_decref(j);
+    } else {
+        char a[AMOUNT_STR_MAX], b[AMOUNT_STR_MAX];
+        amount_format(a, &st.opening_balance, dec);
+        amount_format(b, &st.opening_accrued, dec);
+        printf("facility %s, %s to %s (%s)\n", f.name, from_s, to_s, f.currency);
+        printf("opening balance %s, interest accrued not yet posted %s\n", a, b);
+        printf("%-10s  %-8s %20s %20s  %s\n", "DATE", "KIND", "AMOUNT", "BALANCE", "MEMO");
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r)
+        {
+            printf("%-10s  %-8s %20s %20s  %s\n", json_string_value(json_object_get(r, "date")),
+                   json_string_value(json_object_get(r, "kind")),
+                   json_string_value(json_object_get(r, "amount")),
+                   json_string_value(json_object_get(r, "balance")),
+                   json_string_value(json_object_get(r, "memo")));
+        }
+        json_decref(rows);
+        amount_format(a, &st.interest_accrued, dec);
+        printf("interest accrued in the period %s\n", a);
+        amount_format(a, &st.closing_balance, dec);
+        amount_format(b, &st.closing_accrued, dec);
+        printf("closing balance %s, interest accrued not yet posted %s\n", a, b);
+    }
+out:
+    credit_statement_free(&st);
+    store_close(&db);
+    return rc;
+}
+
 static int health(cli_ctx *ctx, int argc, char **argv)
 {
     const char *cmd = "credit health";
@@ -336,10 +479,14 @@ static int health(cli_ctx *ctx, int argc, char **argv)
         for (size_t i = 0; i < np; i++) {
             char un[U256_DEC_MAX];
             u256_to_dec(un, &pos[i].units);
-            json_array_append_new(ps, json_pack("{s:I, s:s, s:s, s:f, s:f}", "chain_id",
-                                                (json_int_t)pos[i].chain_id, "asset", pos[i].asset,
-                                                "units", un, "price_usd", pos[i].price_usd,
-                                                "value_usd", pos[i].value_usd));
+            json_t *pj = json_pack("{s:I, s:s, s:s, s:f, s:f}", "chain_id",
+                                   (json_int_t)pos[i].chain_id, "asset", pos[i].asset, "units", un,
+                                   "price_usd", pos[i].price_usd, "value_usd", pos[i].value_usd);
+            /* the synced block the units are read at; null: the chain's head (not synced) */
+            json_object_set_new(pj, "synced_block",
+                                pos[i].block ? json_integer((json_int_t)pos[i].block)
+                                             : json_null());
+            json_array_append_new(ps, pj);
         }
         json_t *j = json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:s, s:s, s:s, s:s, s:o}", "facility",
                               f.name, "owed", ow, "owed_usd", h.owed_usd, "collateral_usd",
@@ -356,8 +503,11 @@ static int health(cli_ctx *ctx, int argc, char **argv)
         for (size_t i = 0; i < np; i++) {
             char am[AMOUNT_STR_MAX];
             amount_format(am, &pos[i].units, pos[i].decimals);
-            printf("chain %-8llu %-6s %24s  %16.2f USD\n", (unsigned long long)pos[i].chain_id,
-                   pos[i].asset, am, pos[i].value_usd);
+            char at[40] = "at the head";
+            if (pos[i].block)
+                snprintf(at, sizeof at, "at block %llu", (unsigned long long)pos[i].block);
+            printf("chain %-8llu %-6s %24s  %16.2f USD  %s\n",
+                   (unsigned long long)pos[i].chain_id, pos[i].asset, am, pos[i].value_usd, at);
         }
         printf("collateral %.2f USD, borrowing base %.2f USD, owed %s %s (%.2f USD)\n",
                h.collateral_usd, h.borrowing_base_usd, ow, f.currency, h.owed_usd);
@@ -720,7 +870,7 @@ static int withdrawal(cli_ctx *ctx, int argc, char **argv)
 int cmd_credit(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("credit", "needs a subcommand: facility, draw, repay, fee, ledger, health, check, calls, seize, "
+        return cli_usage("credit", "needs a subcommand: facility, draw, repay, fee, ledger, statement, health, check, calls, seize, "
                          "withdrawal");
     const char *sub = argv[1];
     if (!strcmp(sub, "facility")) {
@@ -741,6 +891,8 @@ int cmd_credit(cli_ctx *ctx, int argc, char **argv)
         return credit_row(ctx, argc - 1, argv + 1, CREDIT_FEE);
     if (!strcmp(sub, "ledger"))
         return ledger(ctx, argc - 1, argv + 1);
+    if (!strcmp(sub, "statement"))
+        return statement(ctx, argc - 1, argv + 1);
     if (!strcmp(sub, "health"))
         return health(ctx, argc - 1, argv + 1);
     if (!strcmp(sub, "check") || !strcmp(sub, "calls"))
@@ -750,7 +902,7 @@ int cmd_credit(cli_ctx *ctx, int argc, char **argv)
     if (!strcmp(sub, "withdrawal"))
         return withdrawal(ctx, argc - 1, argv + 1);
     return cli_usage("credit",
-                     "unknown subcommand '%s' (facility, draw, repay, fee, ledger, health, check, "
+                     "unknown subcommand '%s' (facility, draw, repay, fee, ledger, statement, health, check, "
                      "calls, seize, withdrawal)",
                      sub);
 }

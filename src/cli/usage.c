@@ -131,7 +131,7 @@
       "         (--rate PCT | --base PCT --spread PCT) [--effective YYYY-MM-DD]\n"                 \
       "         [--day-count 360|365] [--billing-day N] [--initial-hf X] [--margin-call-hf X]\n"  \
       "         [--liquidation-hf X] [--collateral ASSET,...] [--terms ASSET=H/LT,...]\n"         \
-      "         [--vault CHAIN=ADDRESS,...]\n"                                                    \
+      "         [--vault CHAIN=ADDRESS,...] [--repay-to DESK_ADDRESS]\n"                           \
       "       fusion credit facility edit NAME [the same options] [--rename NEW]\n"               \
       "       fusion credit facility show NAME [--json]\n"                                        \
       "       fusion credit facility list [--json]")                                              \
@@ -140,6 +140,8 @@
     X("credit", "repay", "fusion credit repay FACILITY AMOUNT [--date YYYY-MM-DD] [--memo TEXT]")  \
     X("credit", "fee", "fusion credit fee FACILITY AMOUNT [--date YYYY-MM-DD] [--memo TEXT]")      \
     X("credit", "ledger", "fusion credit ledger FACILITY [--asof YYYY-MM-DD] [--json]")            \
+    X("credit", "statement",                                                                       \
+      "fusion credit statement FACILITY --from YYYY-MM-DD --to YYYY-MM-DD [--csv|--json]")       \
     X("credit", "health", "fusion credit health FACILITY [--json]")                                \
     X("credit", "check", "fusion credit check [--json]   (margin calls, liquidation proposals)")   \
     X("credit", "calls", "fusion credit calls [--all] [--json]")                                   \

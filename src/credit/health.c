@@ -1,7 +1,9 @@
 /* health.c: a facility's collateral and health. The pure part values eligible collateral
  * (Aave terms: haircut h = 1 - LTV, liquidation threshold LT); the service part reads each
- * chain's CollateralVault balances of the counterparty's linked addresses over JSON-RPC and
- * prices them with the desk's latest observed oracle rounds. */
+ * chain's CollateralVault balances of the counterparty's linked addresses (the synced
+ * deposits, withdrawals and seizures through the chain's synced block, checked against the
+ * vault's balanceOf at that block; the head's balanceOf on a chain the desk does not sync)
+ * and prices them with the desk's latest observed oracle rounds. */
 #include "credit/service.h"
 
 #include <jansson.h>
@@ -84,8 +86,8 @@ int credit_price_usd(store *s, const char *asset, double *out, bool *found, err 
     return rc;
 }
 
-static int vault_balance(rpc_client *rpc, const addr *vault, const addr *owner, const addr *token,
-                         u256 *out, err *e)
+static int vault_balance_at(rpc_client *rpc, const addr *vault, const addr *owner,
+                            const addr *token, const char *tag, u256 *out, err *e)
 {
     uint8_t data[4 + 64] = {0}, sel[32];
     static const char sig[] = "balanceOf(address,address)";
@@ -94,7 +96,7 @@ static int vault_balance(rpc_client *rpc, const addr *vault, const addr *owner, 
     memcpy(data + 4 + 12, owner->b, ADDR_LEN);
     memcpy(data + 36 + 12, token->b, ADDR_LEN);
     buf r = {0};
-    int rc = rpc_eth_call(rpc, vault, data, sizeof data, NULL, &r, e);
+    int rc = rpc_eth_call(rpc, vault, data, sizeof data, tag, &r, e);
     if (rc == 0 && r.len != 32)
         rc = err_set(e, ERR_INVALID, "the collateral vault answered %zu bytes to balanceOf "
                                      "(is it a CollateralVault?)",
@@ -103,6 +105,71 @@ static int vault_balance(rpc_client *rpc, const addr *vault, const addr *owner, 
         u256_from_be(out, r.data);
     buf_free(&r);
     return rc;
+}
+
+static int vault_balance(rpc_client *rpc, const addr *vault, const addr *owner, const addr *token,
+                         u256 *out, err *e)
+{
+    return vault_balance_at(rpc, vault, owner, token, NULL, out, e);
+}
+
+/* Where a chain's collateral is read: *block the chain's synced block when the vault is a
+ * synced contract there (`kind vault`) and the chain has synced past its deployment; 0 when
+ * not (a chain the desk does not sync: the vault's state at the head). */
+static int read_point(store *s, uint64_t chain, const addr *vault, uint64_t *block, err *e)
+{
+    *block = 0;
+    store_contract *ks = NULL;
+    size_t nk = 0;
+    if (store_contract_list(s, chain, &ks, &nk, e) < 0)
+        return -1;
+    bool synced_kind = false;
+    uint64_t deployed = 0;
+    for (size_t i = 0; i < nk; i++)
+        if (ks[i].kind == STORE_CONTRACT_VAULT && addr_equal(&ks[i].address, vault)) {
+            synced_kind = true;
+            deployed = ks[i].deployed_block;
+        }
+    free(ks);
+    if (!synced_kind)
+        return 0;
+    store_checkpoint cp;
+    if (store_checkpoint_get(s, chain, &cp, e) < 0)
+        return -1;
+    if (cp.synced && cp.synced_block >= deployed)
+        *block = cp.synced_block;
+    return 0;
+}
+
+/* owner's collateral of token in the vault: at a synced block, the synced flows, checked
+ * against the vault's own balanceOf at that block (a difference means events are missing:
+ * an error, never a guess); else balanceOf at the head. */
+static int collateral_of(store *s, rpc_client *rpc, uint64_t chain, const addr *vault,
+                         uint64_t block, const addr *owner, const addr *token, u256 *out, err *e)
+{
+    if (block == 0)
+        return vault_balance(rpc, vault, owner, token, out, e);
+    size_t nf;
+    if (store_vault_balance(s, chain, vault, owner, token, block, out, &nf, e) < 0)
+        return -1;
+    char tag[24];
+    snprintf(tag, sizeof tag, "0x%llx", (unsigned long long)block);
+    u256 onchain;
+    if (vault_balance_at(rpc, vault, owner, token, tag, &onchain, e) < 0)
+        return -1;
+    if (u256_cmp(&onchain, out) != 0) {
+        char a[U256_DEC_MAX], b[U256_DEC_MAX], o[ADDR_STR_MAX];
+        u256_to_dec(a, out);
+        u256_to_dec(b, &onchain);
+        addr_to_checksum(o, owner);
+        return err_set(e, ERR_STATE,
+                       "the synced vault events give %s %s units at block %llu but the vault "
+                       "holds %s then: events are missing (the vault was added after sync "
+                       "had passed its deployment: remove and add the chain again with "
+                       "--from-block, then fusion sync)",
+                       o, a, (unsigned long long)block, b);
+    }
+    return 0;
 }
 
 static double pct_field(json_t *c, const char *k)
@@ -143,7 +210,9 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
         if (store_token_list(s, chain, &toks, &nt, e) < 0)
             goto out;
         rpc_client_free(&rpc);
-        if (rpc_chain_client(&rpc, s, chain, NULL, e) < 0) {
+        uint64_t block = 0;
+        if (read_point(s, chain, &vault, &block, e) < 0 ||
+            rpc_chain_client(&rpc, s, chain, NULL, e) < 0) {
             free(toks);
             goto out;
         }
@@ -160,8 +229,8 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
                     if (links[l].chain_id != 0 && links[l].chain_id != chain)
                         continue;
                     u256 b;
-                    if (vault_balance(rpc, &vault, &links[l].address, &toks[t].address, &b, e) <
-                            0 ||
+                    if (collateral_of(s, rpc, chain, &vault, block, &links[l].address,
+                                      &toks[t].address, &b, e) < 0 ||
                         u256_add(&sum, &sum, &b) < 0) {
                         free(toks);
                         err_prefix(e, "chain %llu, vault balance of %s", (unsigned long long)chain,
@@ -184,6 +253,7 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
                 p->chain_id = chain;
                 snprintf(p->asset, sizeof p->asset, "%s", asset);
                 p->units = sum;
+                p->block = block;
                 p->decimals = toks[t].decimals;
                 p->haircut = pct_field(c, "haircut_pct");
                 p->liq_threshold = pct_field(c, "liq_threshold_pct");

@@ -10,6 +10,7 @@
 
 #include "base/amount.h"
 #include "base/datafile.h"
+#include "base/log.h"
 
 /* ---- collateral terms ---- */
 
@@ -215,6 +216,37 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
 }
 
 /* --vault CHAIN=ADDRESS,...: one CollateralVault per configured chain (name or id). */
+/* A facility's vault becomes a synced contract of its chain (kind vault: sync records its
+ * deposits, withdrawals and seizures) unless it already is one. From the chain's start
+ * block: a chain synced past the vault's deployment before this has not seen its events,
+ * which the health's check against the vault's own balance then reports. */
+static int register_vault(store *s, const store_chain *ch, const addr *a, err *e)
+{
+    store_contract *ks = NULL;
+    size_t nk = 0;
+    if (store_contract_list(s, ch->chain_id, &ks, &nk, e) < 0)
+        return -1;
+    int rc = 0;
+    bool have = false;
+    for (size_t i = 0; i < nk && rc == 0; i++) {
+        if (!addr_equal(&ks[i].address, a))
+            continue;
+        have = true;
+        if (ks[i].kind != STORE_CONTRACT_VAULT)
+            rc = err_set(e, ERR_INVALID, "--vault: that address is the %s contract of chain %s",
+                         store_contract_kind_str(ks[i].kind), ch->name);
+    }
+    free(ks);
+    if (rc == 0 && !have) {
+        store_contract k = {.chain_id = ch->chain_id,
+                            .kind = STORE_CONTRACT_VAULT,
+                            .address = *a,
+                            .deployed_block = ch->start_block};
+        rc = store_contract_put(s, &k, e);
+    }
+    return rc;
+}
+
 static int parse_vaults(store *s, const char *list, store_credit_facility *f, err *e)
 {
     char buf[1024];
@@ -249,6 +281,8 @@ static int parse_vaults(store *s, const char *list, store_credit_facility *f, er
             err_prefix(e, "--vault %.40s", t);
             goto out;
         }
+        if (register_vault(s, &ch, &a, e) < 0)
+            goto out;
         char as[ADDR_STR_MAX];
         addr_to_checksum(as, &a);
         json_array_append_new(arr, json_pack("{s:I, s:s}", "chain_id", (json_int_t)ch.chain_id,
@@ -266,6 +300,35 @@ static int parse_vaults(store *s, const char *list, store_credit_facility *f, er
 out:
     json_decref(arr);
     return rc;
+}
+
+/* --repay-to: one of the desk's operator addresses (sync sees transfers into those only;
+ * "none" clears it). */
+static int parse_repay_to(store *s, const char *v, store_credit_facility *f, err *e)
+{
+    if (!strcmp(v, "none")) {
+        f->repay_to[0] = '\0';
+        return 0;
+    }
+    addr a;
+    if (addr_parse(&a, v, e) < 0)
+        return err_prefix(e, "--repay-to");
+    store_operator *ops = NULL;
+    size_t n = 0;
+    if (store_operator_list(s, &ops, &n, e) < 0)
+        return -1;
+    bool desk = false;
+    for (size_t i = 0; i < n; i++)
+        desk = desk || addr_equal(&ops[i].address, &a);
+    free(ops);
+    if (!desk)
+        return err_set(e, ERR_INVALID, "--repay-to must be one of the desk's operator addresses "
+                                       "(fusion operator list): sync sees transfers into those "
+                                       "only");
+    char as[ADDR_STR_MAX];
+    addr_to_checksum(as, &a);
+    snprintf(f->repay_to, sizeof f->repay_to, "%s", as);
+    return 0;
 }
 
 /* Applies the options to f; a rate given makes *rate_row a rate row to record. */
@@ -347,6 +410,8 @@ static int apply(store *s, const credit_actor *a, const credit_facility_opts *o,
         build_collateral(adding && !o->collateral ? "ETH,WBTC,USDC" : o->collateral, o->terms,
                          a->operator_name, f, e) < 0)
         return -1;
+    if (o->repay_to && parse_repay_to(s, o->repay_to, f, e) < 0)
+        return -1;
     if (o->vaults && parse_vaults(s, o->vaults, f, e) < 0)
         return -1;
     /* The rate: fixed (--rate) or floating (--base and --spread). */
@@ -403,6 +468,7 @@ static json_t *opts_json(const char *name, const credit_facility_opts *o)
     PUT_("terms", o->terms)
     PUT_("rename", o->rename)
     PUT_("vaults", o->vaults)
+    PUT_("repay_to", o->repay_to)
 #undef PUT_
     return d;
 }
@@ -534,6 +600,106 @@ int credit_book_load(store *s, const store_credit_facility *f, int32_t through, 
     int rc = replay_with(f, rows, n, NULL, through, out, e);
     free(rows);
     return rc;
+}
+
+/* The book of the rows dated up to `through`, replayed through exactly that day (an empty
+ * book when there are none). */
+static int book_upto(const store_credit_facility *f, const store_credit_row *rows, size_t n,
+                     int32_t through, credit_book *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    store_credit_row *keep = calloc(n ? n : 1, sizeof *keep);
+    if (!keep)
+        return err_set(e, ERR_NOMEM, "out of memory reading a ledger");
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].day <= through && strcmp(rows[i].kind, "interest") != 0)
+            keep[m++] = rows[i];
+    int rc = 0;
+    if (m)
+        rc = replay_with(f, keep, m, NULL, through, out, e);
+    else
+        out->through = through;
+    free(keep);
+    return rc;
+}
+
+static int add_to(u256 *sum, const u256 *x, err *e)
+{
+    if (u256_add(sum, sum, x) < 0)
+        return err_set(e, ERR_OVERFLOW, "the statement's totals overflow 256 bits");
+    return 0;
+}
+
+int credit_statement_load(store *s, const store_credit_facility *f, int32_t from, int32_t to,
+                          credit_statement *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    out->from = from;
+    out->to = to;
+    if (to < from)
+        return err_set(e, ERR_INVALID, "the statement's --to is before its --from");
+    store_credit_row *rows;
+    size_t n;
+    if (store_credit_rows(s, f->id, &rows, &n, e) < 0)
+        return -1;
+    credit_book before = {0};
+    int rc = -1;
+    if (book_upto(f, rows, n, from - 1, &before, e) < 0 ||
+        book_upto(f, rows, n, to, &out->book, e) < 0)
+        goto out;
+    out->opening_balance = before.drawn;
+    out->opening_accrued = before.accrued;
+    out->closing_balance = out->book.drawn;
+    out->closing_accrued = out->book.accrued;
+    out->first = out->book.n;
+    for (size_t i = 0; i < out->book.n; i++)
+        if (out->book.entries[i].day >= from) {
+            out->first = i;
+            break;
+        }
+    /* the period's movements, and the identity opening + in - out = closing */
+    u256 up = out->opening_balance, down = u256_from_u64(0);
+    for (size_t i = out->first; i < out->book.n; i++) {
+        const credit_entry *x = &out->book.entries[i];
+        u256 *tot = x->kind == CREDIT_DRAW       ? &out->draws
+                    : x->kind == CREDIT_REPAY    ? &out->repayments
+                    : x->kind == CREDIT_FEE      ? &out->fees
+                    : x->kind == CREDIT_INTEREST ? &out->interest_posted
+                                                 : NULL;
+        if (!tot)
+            continue;
+        if (add_to(tot, &x->amount, e) < 0 ||
+            add_to(x->kind == CREDIT_REPAY ? &down : &up, &x->amount, e) < 0)
+            goto out;
+    }
+    u256 closing;
+    if (u256_sub(&closing, &up, &down) < 0 || u256_cmp(&closing, &out->closing_balance) != 0) {
+        err_set(e, ERR_INTERNAL, "facility %s: the statement's movements do not add up to its "
+                                 "closing balance",
+                f->name);
+        goto out;
+    }
+    u256 acc = out->closing_accrued;
+    if (add_to(&acc, &out->interest_posted, e) < 0)
+        goto out;
+    if (u256_sub(&out->interest_accrued, &acc, &out->opening_accrued) < 0) {
+        err_set(e, ERR_INTERNAL, "facility %s: the accrued interest went down", f->name);
+        goto out;
+    }
+    rc = 0;
+out:
+    credit_book_free(&before);
+    free(rows);
+    if (rc < 0)
+        credit_statement_free(out);
+    return rc;
+}
+
+void credit_statement_free(credit_statement *st)
+{
+    credit_book_free(&st->book);
+    st->first = 0;
 }
 
 /* The facility's health after a draw of x: read before the write transaction (it calls
@@ -715,5 +881,114 @@ out:
     json_decref(details);
     credit_book_free(&book);
     free(rows);
+    return rc;
+}
+
+/* ---- repayments recognised from Transfer events ---- */
+
+/* One facility's candidate transfers on chain_id: from a linked address of its entity, of
+ * its currency's token, to its repayment address; each posted as a repayment dated its
+ * block's day unless the replay refuses it (more than the balance: left for a person). */
+static int recognise_facility(store *s, const store_credit_facility *f, uint64_t chain_id,
+                              size_t *posted, err *e)
+{
+    addr to;
+    if (!f->repay_to[0] || addr_parse(&to, f->repay_to, e) < 0)
+        return 0;
+    store_token *toks = NULL;
+    size_t nt = 0;
+    if (store_token_list(s, chain_id, &toks, &nt, e) < 0)
+        return -1;
+    addr token;
+    bool have_token = false;
+    for (size_t i = 0; i < nt; i++)
+        if (!strcmp(toks[i].symbol, f->currency)) {
+            token = toks[i].address;
+            have_token = true;
+        }
+    free(toks);
+    if (!have_token)
+        return 0;
+    store_inflow *c = NULL;
+    store_entity_link *links = NULL;
+    store_credit_row *rows = NULL;
+    size_t nc = 0, nl = 0, nr = 0;
+    int rc = -1;
+    if (store_credit_repay_candidates(s, chain_id, &to, &token, &c, &nc, e) < 0)
+        goto out;
+    if (nc == 0) {
+        rc = 0;
+        goto out;
+    }
+    if (store_entity_links(s, f->entity_id, &links, &nl, e) < 0)
+        goto out;
+    for (size_t i = 0; i < nc; i++) {
+        bool linked = false;
+        for (size_t l = 0; l < nl && !linked; l++)
+            linked = (links[l].chain_id == 0 || links[l].chain_id == chain_id) &&
+                     addr_equal(&links[l].address, &c[i].sender);
+        if (!linked)
+            continue;
+        store_credit_row r;
+        memset(&r, 0, sizeof r);
+        r.facility_id = f->id;
+        r.day = (int32_t)(c[i].block_time / 86400);
+        snprintf(r.kind, sizeof r.kind, "repay");
+        r.amount = c[i].amount;
+        char th[67] = "0x";
+        for (size_t k = 0; k < 32; k++)
+            snprintf(th + 2 + 2 * k, 3, "%02x", c[i].tx_hash[k]);
+        snprintf(r.memo, sizeof r.memo, "transfer %s (chain %llu)", th,
+                 (unsigned long long)chain_id);
+        snprintf(r.operator_name, sizeof r.operator_name, "sync");
+        r.inflow_id = c[i].id;
+        /* the ledger with it must replay (a repayment above the balance is refused) */
+        free(rows);
+        rows = NULL;
+        if (store_credit_rows(s, f->id, &rows, &nr, e) < 0)
+            goto out;
+        credit_entry x;
+        memset(&x, 0, sizeof x);
+        x.day = r.day;
+        x.kind = CREDIT_REPAY;
+        x.amount = r.amount;
+        credit_book b = {0};
+        err re;
+        err_clear(&re);
+        int ok = replay_with(f, rows, nr, &x, r.day, &b, &re);
+        credit_book_free(&b);
+        if (ok < 0) {
+            LOG_W("credit", "facility %s: transfer %s not posted as a repayment: %s", f->name, th,
+                  re.msg);
+            continue;
+        }
+        if (store_credit_row_add(s, &r, NULL, e) < 0)
+            goto out;
+        (*posted)++;
+    }
+    rc = 0;
+out:
+    free(rows);
+    free(links);
+    free(c);
+    return rc;
+}
+
+int credit_repay_recognise(store *s, uint64_t chain_id, size_t *posted, size_t *removed, err *e)
+{
+    size_t p = 0, r = 0;
+    store_credit_facility *fs = NULL;
+    size_t nf = 0;
+    if (store_credit_repay_unwind(s, chain_id, &r, e) < 0 ||
+        store_credit_facility_list(s, &fs, &nf, e) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < nf && rc == 0; i++)
+        rc = recognise_facility(s, &fs[i], chain_id, &p, e);
+    free(fs);
+    if (posted)
+        *posted = p;
+    if (removed)
+        *removed = r;
     return rc;
 }

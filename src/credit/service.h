@@ -26,6 +26,7 @@ typedef struct credit_facility_opts {
     const char *day_count, *billing_day, *initial_hf, *margin_call_hf, *liquidation_hf;
     const char *collateral, *terms, *rename;
     const char *vaults; /* CHAIN=ADDRESS,...: the CollateralVault on each chain */
+    const char *repay_to; /* the desk address repayments are sent to ("none": clear) */
 } credit_facility_opts;
 
 int credit_facility_add(store *s, const credit_actor *a, const char *name,
@@ -41,14 +42,37 @@ int credit_facility_get(store *s, const char *name, store_credit_facility *out,
 int credit_book_load(store *s, const store_credit_facility *f, int32_t through, credit_book *out,
                      err *e) CREDIT_WUR;
 
+/* A statement of the period [from, to] (days, inclusive): the balance at the end of the day
+ * before `from` and the interest accrued then and not yet posted; the ledger's entries of
+ * the period (book.entries[first .. book.n), with the balance after each: draws,
+ * repayments, fees and the interest postings); their totals; the interest accrued in the
+ * period (rounded cumulative accrual at `to` less that at from - 1, docs/credit.md); the
+ * balance at the end of `to` and the interest accrued then and not yet posted. Rows dated
+ * after `to` play no part (interest is causal). Exact base units. */
+typedef struct credit_statement {
+    int32_t from, to;
+    u256 opening_balance, opening_accrued;
+    credit_book book; /* replayed through `to` with the rows up to `to` */
+    size_t first;
+    u256 draws, repayments, fees, interest_posted, interest_accrued;
+    u256 closing_balance, closing_accrued;
+} credit_statement;
+
+int credit_statement_load(store *s, const store_credit_facility *f, int32_t from, int32_t to,
+                          credit_statement *out, err *e) CREDIT_WUR;
+void credit_statement_free(credit_statement *st);
+
 /* Collateral of one asset on one chain: the sum over the facility entity's linked
- * addresses of the vault's balanceOf(owner, token), read at the chain's head. */
+ * addresses of their vault balances: the synced vault flows through the chain's synced
+ * block (checked against balanceOf there) when the vault is synced, else balanceOf at the
+ * chain's head. */
 typedef struct credit_position {
     uint64_t chain_id;
     char asset[16];
     u256 units;
     unsigned decimals;
     double price_usd, value_usd, haircut, liq_threshold;
+    uint64_t block; /* the synced block the units are read at; 0: the chain's head */
 } credit_position;
 
 /* The facility's collateral (every vault, every linked address, every eligible asset with
@@ -121,5 +145,15 @@ int credit_withdrawal_check(store *s, const store_credit_facility *f, int32_t to
  * level, its open calls close ("cured") and the alert clears. Counts may be NULL. */
 int credit_check(store *s, int64_t now, int32_t today, size_t *opened, size_t *closed,
                  err *e) CREDIT_WUR;
+
+/* Repayments from the chain: inside the caller's transaction (the sync's, once its
+ * confirmed inflows are stored or a reorg marked some), deletes the repayments posted from
+ * inflows a reorg marked (*removed) and posts, once each, every unreorged ERC-20 transfer
+ * of chain_id from a linked address of a facility's entity, in its currency's token, to
+ * its repayment address (`--repay-to`) as a `repay` row dated its block's day (memo: the
+ * transaction; operator "sync"). A transfer the ledger refuses (more than the balance) is
+ * logged and left. Counts may be NULL. */
+int credit_repay_recognise(store *s, uint64_t chain_id, size_t *posted, size_t *removed,
+                           err *e) CREDIT_WUR;
 
 #endif

@@ -231,6 +231,7 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
             return err_set(e, ERR_RPC, "%s: the vault's receipt has no contract address",
                            sp->name);
         vault.address = r.contract_address;
+        vault.block = r.block_number;
     }
     for (size_t i = 0; i < nd_; i++) {
         rpc_receipt r;
@@ -282,6 +283,10 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
     }
     {
         char key[64], va[ADDR_STR_MAX];
+        /* synced: its deposits, withdrawals and seizures are the facilities' collateral */
+        store_contract vk = {sp->chain_id, STORE_CONTRACT_VAULT, vault.address, vault.block, 1};
+        if (store_contract_put(db, &vk, e) < 0)
+            goto fail;
         snprintf(key, sizeof key, "credit_vault:%llu", (unsigned long long)sp->chain_id);
         addr_to_checksum(va, &vault.address);
         if (store_setting_put(db, key, va, "devnet", e) < 0)

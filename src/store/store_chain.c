@@ -8,7 +8,8 @@
 #include "store/store_internal.h"
 
 static const char *const health_names[] = {"unknown", "ok", "degraded", "down"};
-static const char *const kind_names[] = {"factory", "escrow", "token", "feed", "htlc"};
+static const char *const kind_names[] = {"factory", "escrow", "token", "feed", "htlc",
+                                             "vault"};
 
 const char *store_health_str(store_health h)
 {
@@ -25,19 +26,19 @@ static store_health health_parse(const char *s)
 
 const char *store_contract_kind_str(store_contract_kind k)
 {
-    return (unsigned)k < 5 ? kind_names[k] : "?";
+    return (unsigned)k < 6 ? kind_names[k] : "?";
 }
 
 int store_contract_kind_parse(store_contract_kind *out, const char *s, err *e)
 {
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 6; i++) {
         if (s && strcmp(s, kind_names[i]) == 0) {
             *out = (store_contract_kind)i;
             return 0;
         }
     }
     return err_set(e, ERR_INVALID,
-                   "unknown contract kind \"%.40s\" (factory, escrow, token, feed or htlc)",
+                   "unknown contract kind \"%.40s\" (factory, escrow, token, feed, htlc or vault)",
                    s ? s : "");
 }
 

@@ -51,6 +51,7 @@ typedef enum {
     STORE_CONTRACT_TOKEN,
     STORE_CONTRACT_FEED,
     STORE_CONTRACT_HTLC,
+    STORE_CONTRACT_VAULT, /* a CollateralVault (docs/credit.md) */
 } store_contract_kind;
 
 typedef struct store_contract {

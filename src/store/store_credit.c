@@ -11,16 +11,17 @@
 
 #define FAC_COLS                                                                                   \
     "id, name, entity_id, currency, decimals, limit_units, day_count, billing_day,"               \
-    " initial_e4, margin_call_e4, liquidation_e4, collateral, created_at, updated_at, vaults"
+    " initial_e4, margin_call_e4, liquidation_e4, collateral, created_at, updated_at, vaults,"    \
+    " repay_to"
 
 static const char SQL_FAC_ADD[] =
     "INSERT INTO credit_facilities (name, entity_id, currency, decimals, limit_units, day_count,"
     " billing_day, initial_e4, margin_call_e4, liquidation_e4, collateral, created_at,"
-    " updated_at, vaults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " updated_at, vaults, repay_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_FAC_UPD[] =
     "UPDATE credit_facilities SET name = ?, entity_id = ?, currency = ?, decimals = ?,"
     " limit_units = ?, day_count = ?, billing_day = ?, initial_e4 = ?, margin_call_e4 = ?,"
-    " liquidation_e4 = ?, collateral = ?, updated_at = ?, vaults = ? WHERE id = ?";
+    " liquidation_e4 = ?, collateral = ?, updated_at = ?, vaults = ?, repay_to = ? WHERE id = ?";
 static const char SQL_FAC_FIND[] = "SELECT " FAC_COLS " FROM credit_facilities WHERE name = ?";
 static const char SQL_FAC_LIST[] = "SELECT " FAC_COLS " FROM credit_facilities ORDER BY name";
 
@@ -43,6 +44,7 @@ static int fac_row(sqlite3_stmt *st, void *item, err *e)
     f->created_at = sqlite3_column_int64(st, 12);
     f->updated_at = sqlite3_column_int64(st, 13);
     store_copy_text(st, 14, f->vaults, sizeof f->vaults);
+    store_copy_text(st, 15, f->repay_to, sizeof f->repay_to);
     return 0;
 }
 
@@ -74,6 +76,7 @@ int store_credit_facility_add(store *s, const store_credit_facility *f, int64_t 
     sqlite3_bind_int64(st, 12, now);
     sqlite3_bind_int64(st, 13, now);
     sqlite3_bind_text(st, 14, f->vaults[0] ? f->vaults : "[]", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 15, f->repay_to, -1, SQLITE_TRANSIENT);
     if (store_exec_stmt(s, st, "adding a credit facility", e) < 0) {
         if (e && e->code == ERR_EXISTS)
             err_set(e, ERR_EXISTS, "a facility named \"%.60s\" already exists", f->name);
@@ -93,7 +96,8 @@ int store_credit_facility_update(store *s, const store_credit_facility *f, err *
         return err_set(e, ERR_INTERNAL, "cannot bind a facility's limit");
     sqlite3_bind_int64(st, 12, store_now());
     sqlite3_bind_text(st, 13, f->vaults[0] ? f->vaults : "[]", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 14, f->id);
+    sqlite3_bind_text(st, 14, f->repay_to, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 15, f->id);
     return store_exec_stmt(s, st, "changing a credit facility", e);
 }
 
@@ -123,10 +127,10 @@ int store_credit_facility_list(store *s, store_credit_facility **out, size_t *n,
 
 static const char SQL_ROW_ADD[] =
     "INSERT INTO credit_ledger (facility_id, day, kind, amount, base_e8, spread_e8, memo,"
-    " operator, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " operator, created_at, inflow_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_ROWS[] =
-    "SELECT id, facility_id, day, kind, amount, base_e8, spread_e8, memo, operator, created_at"
-    " FROM credit_ledger WHERE facility_id = ? ORDER BY id";
+    "SELECT id, facility_id, day, kind, amount, base_e8, spread_e8, memo, operator, created_at,"
+    " inflow_id FROM credit_ledger WHERE facility_id = ? ORDER BY id";
 
 static int ledger_row(sqlite3_stmt *st, void *item, err *e)
 {
@@ -142,6 +146,7 @@ static int ledger_row(sqlite3_stmt *st, void *item, err *e)
     store_copy_text(st, 7, r->memo, sizeof r->memo);
     store_copy_text(st, 8, r->operator_name, sizeof r->operator_name);
     r->created_at = sqlite3_column_int64(st, 9);
+    r->inflow_id = sqlite3_column_int64(st, 10); /* NULL: 0 */
     return 0;
 }
 
@@ -160,6 +165,10 @@ int store_credit_row_add(store *s, const store_credit_row *r, int64_t *id_out, e
     store_bind_opt_text(st, 7, r->memo);
     store_bind_opt_text(st, 8, r->operator_name);
     sqlite3_bind_int64(st, 9, store_now());
+    if (r->inflow_id)
+        sqlite3_bind_int64(st, 10, r->inflow_id);
+    else
+        sqlite3_bind_null(st, 10);
     if (store_exec_stmt(s, st, "adding a ledger row", e) < 0)
         return -1;
     if (id_out)
@@ -260,4 +269,143 @@ int store_credit_call_set_plan(store *s, int64_t id, const char *plan, err *e)
     sqlite3_bind_text(st, 1, plan, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, id);
     return store_exec_stmt(s, st, "changing a liquidation plan", e);
+}
+
+/* ---- CollateralVault flows (synced events; rows die with their event) ---- */
+
+static const char SQL_FLOW_PUT[] =
+    "INSERT OR IGNORE INTO vault_flows (event_id, chain_id, vault, block_number, kind, owner,"
+    " token, amount, request_id)"
+    " SELECT id, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 FROM events"
+    " WHERE chain_id = ?1 AND block_number = ?3 AND log_index = ?9 AND block_hash = ?10";
+static const char SQL_FLOWS[] =
+    "SELECT kind, amount FROM vault_flows WHERE chain_id = ? AND vault = ? AND owner = ?"
+    " AND token = ? AND block_number <= ? ORDER BY block_number, event_id";
+
+int store_vault_flow_put(store *s, const store_vault_flow *f, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_FLOW_PUT, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, f->chain_id);
+    store_bind_addr(st, 2, &f->vault);
+    store_bind_u64(st, 3, f->block_number);
+    sqlite3_bind_text(st, 4, f->kind, -1, SQLITE_STATIC);
+    store_bind_addr(st, 5, &f->owner);
+    store_bind_addr(st, 6, &f->token);
+    if (store_bind_u256(st, 7, &f->amount) < 0) {
+        sqlite3_reset(st);
+        return err_set(e, ERR_INTERNAL, "cannot bind a vault flow amount");
+    }
+    if (f->has_request)
+        store_bind_u64(st, 8, f->request_id);
+    else
+        sqlite3_bind_null(st, 8);
+    sqlite3_bind_int64(st, 9, f->log_index);
+    sqlite3_bind_blob(st, 10, f->block_hash, 32, SQLITE_STATIC);
+    return store_exec_stmt(s, st, "recording a vault flow", e);
+}
+
+typedef struct flow_row {
+    char kind[16];
+    u256 amount;
+} flow_row;
+
+static int flow_fill(sqlite3_stmt *st, void *item, err *e)
+{
+    flow_row *r = item;
+    store_copy_text(st, 0, r->kind, sizeof r->kind);
+    if (store_col_u256(st, 1, &r->amount) < 0)
+        return err_set(e, ERR_INVALID, "a vault flow has a malformed amount");
+    return 0;
+}
+
+int store_vault_balance(store *s, uint64_t chain_id, const addr *vault, const addr *owner,
+                        const addr *token, uint64_t through, u256 *out, size_t *n_flows, err *e)
+{
+    *out = u256_from_u64(0);
+    *n_flows = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_FLOWS, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    store_bind_addr(st, 2, vault);
+    store_bind_addr(st, 3, owner);
+    store_bind_addr(st, 4, token);
+    store_bind_u64(st, 5, through);
+    flow_row *rows = NULL;
+    size_t n = 0;
+    if (store_collect(s, st, sizeof *rows, flow_fill, (void **)&rows, &n, "reading vault flows",
+                      e) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (strcmp(rows[i].kind, "deposit") == 0) {
+            if (u256_add(out, out, &rows[i].amount) < 0)
+                rc = err_set(e, ERR_INVALID, "vault flows overflow 256 bits");
+        } else if (u256_cmp(&rows[i].amount, out) > 0) {
+            rc = err_set(e, ERR_INVALID,
+                         "the synced vault flows take a balance below zero (a %s larger than "
+                         "the deposits before it: events are missing)",
+                         rows[i].kind);
+        } else if (u256_sub(out, out, &rows[i].amount) < 0) {
+            rc = err_set(e, ERR_INTERNAL, "vault flow arithmetic");
+        }
+    }
+    *n_flows = n;
+    free(rows);
+    return rc;
+}
+
+/* ---- repayments recognised from transfers ---- */
+
+static const char SQL_REPAY_UNWIND[] =
+    "DELETE FROM credit_ledger WHERE inflow_id IN"
+    " (SELECT id FROM inflows WHERE chain_id = ? AND reorged_at IS NOT NULL)";
+static const char SQL_REPAY_CANDIDATES[] =
+    "SELECT id, block_number, tx_hash, log_index, token, sender, recipient, amount, block_time"
+    " FROM inflows i WHERE chain_id = ? AND reorged_at IS NULL AND lower(recipient) = lower(?)"
+    " AND lower(token) = lower(?)"
+    " AND NOT EXISTS (SELECT 1 FROM credit_ledger l WHERE l.inflow_id = i.id) ORDER BY id";
+
+int store_credit_repay_unwind(store *s, uint64_t chain_id, size_t *removed, err *e)
+{
+    *removed = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_REPAY_UNWIND, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    if (store_exec_stmt(s, st, "undoing repayments of reorged transfers", e) < 0)
+        return -1;
+    *removed = (size_t)sqlite3_changes(s->db);
+    return 0;
+}
+
+static int candidate_row(sqlite3_stmt *st, void *item, err *e)
+{
+    store_inflow *f = item;
+    f->id = sqlite3_column_int64(st, 0);
+    f->block_number = store_col_u64(st, 1);
+    if (store_col_hash(st, 2, f->tx_hash) < 0 || store_col_addr(st, 4, &f->token) < 0 ||
+        store_col_addr(st, 5, &f->sender) < 0 || store_col_addr(st, 6, &f->recipient) < 0 ||
+        store_col_u256(st, 7, &f->amount) < 0)
+        return err_set(e, ERR_INVALID, "inflow %lld is malformed", (long long)f->id);
+    f->log_index = store_col_u64(st, 3);
+    f->block_time = sqlite3_column_int64(st, 8);
+    return 0;
+}
+
+int store_credit_repay_candidates(store *s, uint64_t chain_id, const addr *recipient,
+                                  const addr *token, store_inflow **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_REPAY_CANDIDATES, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    store_bind_addr(st, 2, recipient);
+    store_bind_addr(st, 3, token);
+    return store_collect(s, st, sizeof **out, candidate_row, (void **)out, n,
+                         "reading transfers to a repayment address", e);
 }

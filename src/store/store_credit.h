@@ -21,6 +21,7 @@ typedef struct store_credit_facility {
     unsigned initial_e4, margin_call_e4, liquidation_e4; /* health-factor levels, 1e-4 */
     char collateral[4096];
     char vaults[1024]; /* JSON array of {chain_id, address}: a CollateralVault per chain */
+    char repay_to[44]; /* the desk address repayments are sent to ("": none) */
     int64_t created_at, updated_at;
 } store_credit_facility;
 
@@ -42,6 +43,7 @@ typedef struct store_credit_row {
     char memo[128];
     char operator_name[64];
     int64_t created_at;
+    int64_t inflow_id; /* the transfer (inflows row) a recognised repayment came from; 0: none */
 } store_credit_row;
 
 int store_credit_row_add(store *s, const store_credit_row *r, int64_t *id_out, err *e) STORE_WUR;
@@ -68,5 +70,38 @@ int store_credit_calls(store *s, int64_t facility_id, bool all, store_credit_cal
 /* The rows of a facility in insertion order. */
 int store_credit_rows(store *s, int64_t facility_id, store_credit_row **out, size_t *n,
                       err *e) STORE_WUR;
+
+/* A CollateralVault deposit, withdrawal or seizure, synced from its event (src/sync/vault.c)
+ * and stored in the same transaction; the row is tied to the stored event (chain, block,
+ * hash, log index) and is deleted with it when a reorg or a rewind rolls it back. */
+typedef struct store_vault_flow {
+    uint64_t chain_id;
+    addr vault, owner, token;
+    uint64_t block_number;
+    uint8_t block_hash[32];
+    uint64_t log_index;
+    char kind[16]; /* deposit, withdrawal, seizure */
+    u256 amount;
+    bool has_request;
+    uint64_t request_id;
+} store_vault_flow;
+
+/* Records a flow of a stored event (nothing when the event is not stored or the flow is). */
+int store_vault_flow_put(store *s, const store_vault_flow *f, err *e) STORE_WUR;
+/* owner's balance of token in the vault from the synced flows of blocks <= through:
+ * deposits less withdrawals and seizures, exact; *n_flows counts the flows. An error when
+ * the flows would take it below zero (events missing). */
+int store_vault_balance(store *s, uint64_t chain_id, const addr *vault, const addr *owner,
+                        const addr *token, uint64_t through, u256 *out, size_t *n_flows,
+                        err *e) STORE_WUR;
+
+/* Repayments recognised from Transfer events (credit/repay.c): the ledger rows posted from
+ * inflows of chain_id that a reorg marked are deleted (*removed counts them). */
+int store_credit_repay_unwind(store *s, uint64_t chain_id, size_t *removed, err *e) STORE_WUR;
+/* Unreorged inflows of chain_id of token to recipient not yet posted to any ledger, in id
+ * order (id, block, tx hash, log index, token, sender, recipient, amount, block time). */
+int store_credit_repay_candidates(store *s, uint64_t chain_id, const addr *recipient,
+                                  const addr *token, struct store_inflow **out, size_t *n,
+                                  err *e) STORE_WUR;
 
 #endif

@@ -748,6 +748,43 @@ static const char step_bridges[] =
     "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL"
     ");";
 
+/* Credit from the chain (docs/credit.md). CollateralVault events synced (src/sync/vault.c): a contract kind
+ * 'vault' (the contracts table is rebuilt for its CHECK), and one row per deposit,
+ * withdrawal or seizure, tied to its stored event: rolling the event back (a reorg, a
+ * rewind) deletes the row with it. */
+static const char step_credit_sync[] =
+    "CREATE TABLE contracts_new ("
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL"
+    "    CHECK (kind IN ('factory', 'escrow', 'token', 'feed', 'htlc', 'vault')),"
+    "  address TEXT NOT NULL,"
+    "  deployed_block INTEGER NOT NULL DEFAULT 0,"
+    "  version INTEGER NOT NULL DEFAULT 1,"
+    "  PRIMARY KEY (chain_id, address)"
+    ");"
+    "INSERT INTO contracts_new SELECT chain_id, kind, address, deployed_block, version"
+    "  FROM contracts;"
+    "DROP TABLE contracts;"
+    "ALTER TABLE contracts_new RENAME TO contracts;"
+    "CREATE TABLE vault_flows ("
+    "  event_id INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,"
+    "  chain_id INTEGER NOT NULL,"
+    "  vault TEXT NOT NULL,"
+    "  block_number INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('deposit', 'withdrawal', 'seizure')),"
+    "  owner TEXT NOT NULL,"
+    "  token TEXT NOT NULL,"
+    "  amount TEXT NOT NULL,"
+    "  request_id INTEGER"
+    ");"
+    "CREATE INDEX vault_flows_by_owner ON vault_flows (chain_id, vault, owner, token);"
+    /* repayments recognised from Transfer events (src/credit/repay.c): a facility's
+     * repayment address, and the inflow a ledger row was posted from (once) */
+    "ALTER TABLE credit_facilities ADD COLUMN repay_to TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE credit_ledger ADD COLUMN inflow_id INTEGER REFERENCES inflows(id);"
+    "CREATE UNIQUE INDEX credit_ledger_by_inflow ON credit_ledger (inflow_id)"
+    "  WHERE inflow_id IS NOT NULL;";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -770,6 +807,7 @@ const char *const store_schema_steps[] = {
     step_api,
     step_credit,
     step_bridges,
+    step_credit_sync,
 };
 
 const int store_schema_audit_head_version = 12;

@@ -67,6 +67,22 @@ static const param p_answer[] = {{"current", ABI_INT256, 256, true},
                                  P_UINT("updatedAt", 256, false)};
 static const param p_round[] = {P_UINT("roundId", 256, true), P_ADDR("startedBy", true),
                                 P_UINT("startedAt", 256, false)};
+static const param p_v_deposited[] = {P_ADDR("owner", true), P_ADDR("token", true),
+                                      P_UINT("amount", 256, false), P_UINT("balance", 256, false)};
+static const param p_v_requested[] = {P_UINT("id", 256, true), P_ADDR("owner", true),
+                                      P_ADDR("token", true), P_UINT("amount", 256, false)};
+static const param p_v_proposed[] = {P_UINT("id", 256, true),     P_ADDR("owner", true),
+                                     P_ADDR("token", true),       P_UINT("amount", 256, false),
+                                     P_ADDR("to", false),         P_ADDR("by", false)};
+static const param p_v_approved[] = {P_UINT("id", 256, true), P_ADDR("approver", true),
+                                     P_UINT("approvals", 256, false)};
+static const param p_v_cancelled[] = {P_UINT("id", 256, true)};
+static const param p_v_withdrawn[] = {P_UINT("id", 256, true), P_ADDR("owner", true),
+                                      P_ADDR("token", true), P_UINT("amount", 256, false),
+                                      P_UINT("balance", 256, false)};
+static const param p_v_seized[] = {P_UINT("id", 256, true),      P_ADDR("owner", true),
+                                   P_ADDR("token", true),        P_UINT("amount", 256, false),
+                                   P_ADDR("to", false),          P_UINT("balance", 256, false)};
 
 typedef struct event_def {
     const char *name;
@@ -80,7 +96,8 @@ typedef struct event_def {
 static const param *const params_of[EV_COUNT] = {
     NULL,       p_created,         p_created_v2, p_funded,  p_approved,      p_released,
     p_refunded, p_disputed,        p_resolved,   p_arbiter_changed, p_swept, p_locked,
-    p_claimed,  p_htlc_refunded,   p_answer,     p_round,
+    p_claimed,  p_htlc_refunded,   p_answer,     p_round,           p_v_deposited, p_v_requested,
+    p_v_proposed, p_v_approved, p_v_cancelled, p_v_withdrawn, p_v_seized,
 };
 static const size_t n_params_of[EV_COUNT] = {
     0,
@@ -99,6 +116,13 @@ static const size_t n_params_of[EV_COUNT] = {
     N_(p_htlc_refunded),
     N_(p_answer),
     N_(p_round),
+    N_(p_v_deposited),
+    N_(p_v_requested),
+    N_(p_v_proposed),
+    N_(p_v_approved),
+    N_(p_v_cancelled),
+    N_(p_v_withdrawn),
+    N_(p_v_seized),
 };
 
 static const char *const names_of[EV_COUNT] = {"",
@@ -119,9 +143,10 @@ static const store_contract_kind emitter_of[EV_COUNT] = {STORE_CONTRACT_TOKEN,
 
 /* topic0 per event, and the per-emitter lists, computed once. */
 static uint8_t topic_of[EV_COUNT][32];
-static uint8_t emitter_topics[5][EV_COUNT][32];
-static sync_event_kind emitter_events[5][EV_COUNT];
-static size_t emitter_n[5];
+#define N_EMITTERS 6 /* store_contract_kind values */
+static uint8_t emitter_topics[N_EMITTERS][EV_COUNT][32];
+static sync_event_kind emitter_events[N_EMITTERS][EV_COUNT];
+static size_t emitter_n[N_EMITTERS];
 static pthread_once_t topics_once = PTHREAD_ONCE_INIT;
 
 static void topics_init(void)
@@ -149,7 +174,7 @@ const char *sync_event_name(sync_event_kind k)
 size_t sync_event_topics_for(store_contract_kind emitter, const uint8_t (**topics)[32])
 {
     pthread_once(&topics_once, topics_init);
-    if ((unsigned)emitter >= 5) {
+    if ((unsigned)emitter >= N_EMITTERS) {
         *topics = NULL;
         return 0;
     }
@@ -264,7 +289,7 @@ int sync_event_decode(store_contract_kind emitter, const uint8_t topics[][32], u
 {
     pthread_once(&topics_once, topics_init);
     memset(d, 0, sizeof *d);
-    if (n_topics == 0 || (unsigned)emitter >= 5)
+    if (n_topics == 0 || (unsigned)emitter >= N_EMITTERS)
         return 0;
     sync_event_kind k = EV_NONE;
     for (size_t i = 0; i < emitter_n[emitter]; i++) {

@@ -1,6 +1,6 @@
 /* events.h: the contract events sync understands, and a strict decoder for them.
  * The signatures mirror contracts/src (EscrowFactory, Escrow, EscrowFactoryV2, EscrowV2,
- * HashedTimelock, MockPriceFeed; see docs/contracts.md). Both factory versions' EscrowCreated
+ * HashedTimelock, MockPriceFeed, CollateralVault; see docs/contracts.md). Both factory versions' EscrowCreated
  * are decoded (their topics differ); an escrow's version is the one of its EscrowCreated. Which events are accepted depends on who
  * emitted the log: EscrowCreated only from a configured factory, escrow events only
  * from an escrow that factory created, and so on, so that a foreign contract emitting
@@ -39,7 +39,21 @@
     X(HTLC_CLAIMED, "Claimed", "Claimed(bytes32,bytes32)", STORE_CONTRACT_HTLC)                    \
     X(HTLC_REFUNDED, "Refunded", "Refunded(bytes32)", STORE_CONTRACT_HTLC)                         \
     X(FEED_ANSWER, "AnswerUpdated", "AnswerUpdated(int256,uint256,uint256)", STORE_CONTRACT_FEED)  \
-    X(FEED_ROUND, "NewRound", "NewRound(uint256,address,uint256)", STORE_CONTRACT_FEED)
+    X(FEED_ROUND, "NewRound", "NewRound(uint256,address,uint256)", STORE_CONTRACT_FEED)          \
+    X(VAULT_DEPOSITED, "Deposited", "Deposited(address,address,uint256,uint256)",                  \
+      STORE_CONTRACT_VAULT)                                                                        \
+    X(VAULT_WITHDRAWAL_REQUESTED, "WithdrawalRequested",                                           \
+      "WithdrawalRequested(uint256,address,address,uint256)", STORE_CONTRACT_VAULT)                \
+    X(VAULT_SEIZURE_PROPOSED, "SeizureProposed",                                                   \
+      "SeizureProposed(uint256,address,address,uint256,address,address)", STORE_CONTRACT_VAULT)    \
+    X(VAULT_REQUEST_APPROVED, "RequestApproved", "RequestApproved(uint256,address,uint256)",       \
+      STORE_CONTRACT_VAULT)                                                                        \
+    X(VAULT_REQUEST_CANCELLED, "RequestCancelled", "RequestCancelled(uint256)",                    \
+      STORE_CONTRACT_VAULT)                                                                        \
+    X(VAULT_WITHDRAWN, "Withdrawn", "Withdrawn(uint256,address,address,uint256,uint256)",          \
+      STORE_CONTRACT_VAULT)                                                                        \
+    X(VAULT_SEIZED, "Seized", "Seized(uint256,address,address,uint256,address,uint256)",           \
+      STORE_CONTRACT_VAULT)
 
 typedef enum {
     EV_NONE = 0,

@@ -18,6 +18,7 @@
 
 #include "base/bytes.h"
 #include "base/log.h"
+#include "credit/service.h"
 
 #define INFLOW_BLOCKS_PER_CALL 500 /* blocks looked at per hook call (logs and native) */
 #define NATIVE_BATCH 50            /* full blocks per JSON-RPC batch */
@@ -218,6 +219,19 @@ static int scan_native(rpc_client *rpc, uint64_t chain_id, const store_operator 
     return 0;
 }
 
+/* Inside the transaction that stored inflows (or marked reorged ones): the credit
+ * facilities' repayments recognised from them, exactly once (credit_repay_recognise). */
+static int credit_hook(store *db, uint64_t chain_id, err *e)
+{
+    size_t posted = 0, removed = 0;
+    if (credit_repay_recognise(db, chain_id, &posted, &removed, e) < 0)
+        return err_prefix(e, "credit repayments");
+    if (posted || removed)
+        LOG_I("inflows", "chain %" PRIu64 ": %zu repayments recognised, %zu undone (reorg)",
+              chain_id, posted, removed);
+    return 0;
+}
+
 int sync_inflows_scan(store *db, rpc_client *rpc, const store_chain *chain, size_t *found,
                       err *e)
 {
@@ -257,7 +271,8 @@ int sync_inflows_scan(store *db, rpc_client *rpc, const store_chain *chain, size
             goto fail;
         *found += ins;
     }
-    if (store_inflow_cursor_set(db, chain->chain_id, to + 1, e) < 0 || store_commit(db, e) < 0)
+    if (credit_hook(db, chain->chain_id, e) < 0 ||
+        store_inflow_cursor_set(db, chain->chain_id, to + 1, e) < 0 || store_commit(db, e) < 0)
         goto fail;
     rc = 0;
     goto out;
@@ -322,13 +337,16 @@ int sync_inflows_put_range(store *db, const store_chain *chain, uint64_t from, u
             return -1;
         *found += ins;
     }
+    if (credit_hook(db, chain->chain_id, e) < 0)
+        return -1;
     return store_inflow_cursor_set(db, chain->chain_id, to + 1, e);
 }
 
 int sync_inflows_reorg(store *db, uint64_t chain_id, uint64_t first_gone, err *e)
 {
     size_t marked = 0;
-    if (store_inflow_reorg(db, chain_id, first_gone, &marked, e) < 0)
+    if (store_inflow_reorg(db, chain_id, first_gone, &marked, e) < 0 ||
+        (marked && credit_hook(db, chain_id, e) < 0))
         return -1;
     if (marked)
         LOG_W("inflows", "chain %" PRIu64 ": reorg: %zu inflows from block %" PRIu64

@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "rpc/rpc_ws.h"
 #include "sync/inflows.h"
+#include "sync/vault.h"
 #include "sync/events.h"
 #include "sync/projection.h"
 #include "sync/range.h"
@@ -714,6 +715,8 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         if (rc < 0)
             goto fail;
         inserted_total += inserted;
+        if (kind == STORE_CONTRACT_VAULT && sync_vault_record(c->db, &ev, &d, e) < 0)
+            goto fail;
         if (!ev.has_escrow)
             continue;
         /* The fold sees what the projection of stored events sees: a factory log only as

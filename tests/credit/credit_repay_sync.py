@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""credit_repay_sync.py: repayments recognised from ERC-20 Transfer events by the sync
+(integration, a real anvil node).
+
+A facility of entity Acme (its address linked) in USDC with a repayment address, one of the
+desk's operator addresses (`--repay-to`). Real USDC transfers with cast: from the linked
+address to the repayment address (a repayment), from an unlinked address to it and from the
+linked address elsewhere (neither is one). After `fusion sync --once` the ledger has exactly
+one `repay` row of exactly the transfer's base units, dated its block's day, naming the
+transaction; another sync posts nothing twice; the repayments on the ledger equal what cast
+says the repayment address received from the linked address. A reorg that drops a second,
+already-posted repayment removes its row (the ledger again equals cast). A repayment address
+that is no desk account is refused with one line.
+"""
+import datetime
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from sync_lib import A, Chain, Desk, artifact, cast, need_artifacts  # noqa: E402
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def main():
+    need_artifacts()
+    chain = Chain(chain_id=31337).start()
+    node = chain.node
+    chain.deploy()
+    tok = artifact("TestToken")["bytecode"]
+    usdc = node.deploy(tok + cast("abi-encode", "constructor(string,string,uint8)",
+                                  "USD Coin", "USDC", 6)[2:])
+    cp, stranger = A[1], A[7]
+    for who in (cp, stranger):
+        chain.cast_send(A[0], usdc, "mint(address,uint256)", who, str(10**6 * 10**6))
+
+    desk = Desk()
+    desk.add_chain(chain, confirmations=0)
+    rita = desk.signed.add("rita", "risk")
+    desk.signed.add("carl", "compliance")
+    desk.run("asset", "add-token", "--chain", "local", "--symbol", "USDC", "--address", usdc)
+    desk.run("--operator", "carl", "entity", "add", "Acme", "--type", "company",
+             "--jurisdiction", "CH")
+    desk.run("--operator", "carl", "entity", "link", "Acme", "--chain", "local", "--address", cp)
+    r = desk.run("--operator", "rita", "credit", "facility", "add", "acme", "--entity", "Acme",
+                 "--currency", "USDC", "--limit", "1000000", "--rate", "5",
+                 "--repay-to", A[9], check=False)
+    check(r.returncode == 1 and "operator addresses" in r.stderr
+          and len(r.stderr.strip().splitlines()) == 1, f"a foreign repay-to: {r.stderr}")
+    desk.run("--operator", "rita", "credit", "facility", "add", "acme", "--entity", "Acme",
+             "--currency", "USDC", "--limit", "1000000", "--rate", "5", "--repay-to", rita,
+             "--effective", "2020-01-01")
+    show = desk.json("credit", "facility", "show", "acme", "--json")
+    check(show["repay_to"].lower() == rita.lower(), f"repay_to {show['repay_to']}")
+    desk.run("--operator", "rita", "credit", "draw", "acme", "100000", "--date", "2020-01-02",
+             "--override", "unsecured test facility")
+
+    def balance(who):
+        return int(node.cast("call", usdc, "balanceOf(address)(uint256)", who).split()[0])
+
+    def repays():
+        rows = desk.json("credit", "ledger", "acme", "--json")["rows"]
+        return [r for r in rows if r["kind"] == "repay"]
+
+    tx = chain.cast_send(cp, usdc, "transfer(address,uint256)", rita, "2500500001")
+    chain.cast_send(stranger, usdc, "transfer(address,uint256)", rita, "1000000000")
+    chain.cast_send(cp, usdc, "transfer(address,uint256)", A[8], "7000000")
+    desk.run("sync", "--once")
+    got = repays()
+    check(len(got) == 1 and int(got[0]["amount_units"]) == 2500500001,
+          f"one repayment of 2500500001 units: {got}")
+    check(tx["transactionHash"].lower() in got[0]["memo"].lower(), f"memo {got[0]['memo']}")
+    ts = int(node.rpc("eth_getBlockByNumber", tx["blockNumber"], False)["timestamp"], 16)
+    day = datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).date().isoformat()
+    check(got[0]["date"] == day, f"dated {got[0]['date']}, its block's day is {day}")
+    check(balance(rita) - 1000000000 == sum(int(r["amount_units"]) for r in got),
+          f"cast {balance(rita)} vs ledger {got}")
+    op = desk.query("SELECT operator, inflow_id FROM credit_ledger WHERE kind = 'repay'")
+    check(len(op) == 1 and op[0][0] == "sync" and op[0][1], f"row {op}")
+
+    desk.run("sync", "--once")
+    check(len(repays()) == 1, "a second sync posted the repayment again")
+
+    # a second repayment, posted, then dropped by a reorg: its row goes
+    chain.cast_send(cp, usdc, "transfer(address,uint256)", rita, "100000000")
+    desk.run("sync", "--once")
+    check(len(repays()) == 2, f"second repayment: {repays()}")
+    node.rpc("anvil_reorg", 1, [])
+    node.mine(2)
+    desk.run("sync", "--once")
+    got = repays()
+    check(balance(rita) - 1000000000 == sum(int(r["amount_units"]) for r in got) == 2500500001,
+          f"after the reorg: cast {balance(rita)}, ledger {got}")
+    print("credit repay sync: ok")
+
+
+if __name__ == "__main__":
+    main()
