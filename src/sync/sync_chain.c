@@ -616,24 +616,40 @@ static store_escrow *foldset_get(ctx *c, foldset *f, const addr *esc, bool fresh
     return *skip ? NULL : &f->xs[k];
 }
 
-/* Writes every escrow this range touched (after its events are in). */
-static int foldset_write(ctx *c, const foldset *f, uint64_t final, err *e)
+/* A range that creates at least this many escrows writes them as one batch (their search
+ * index in one statement; store_escrow_batch_begin): a catch-up's first ranges. Fewer (the
+ * live steps) keep the per-row trigger: the batch's DDL re-prepares every statement. */
+#define ESCROW_BATCH_MIN 64
+
+/* Writes every escrow this range touched (after its events are in); n_fresh of them are
+ * new. Escrows rebuilt from their stored events go last, outside the batch (a rebuild may
+ * delete a row, which the batch does not allow). */
+static int foldset_write(ctx *c, const foldset *f, uint64_t final, size_t n_fresh, err *e)
 {
+    store_escrow_batch batch = {0};
+    bool batched = n_fresh >= ESCROW_BATCH_MIN;
+    if (batched && store_escrow_batch_begin(c->db, &batch, e) < 0)
+        return -1;
     for (size_t i = 0; i < f->keys.n; i++) {
-        if (f->used[i] != f->gen)
+        if (f->used[i] != f->gen || f->rebuild[i])
             continue;
-        if (f->rebuild[i]) {
-            if (sync_rebuild_escrows(c->db, c->chain.chain_id, &f->keys.v[i], 1, final, e) < 0)
-                return -1;
-            continue;
-        }
         if (f->xs[i].anomaly[0])
             LOG_W("sync", "escrow on chain %llu: %s", (unsigned long long)c->chain.chain_id,
                   f->xs[i].anomaly);
         if (store_escrow_put(c->db, &f->xs[i], e) < 0)
+            goto fail;
+    }
+    if (batched && store_escrow_batch_end(c->db, &batch, e) < 0)
+        goto fail;
+    for (size_t i = 0; i < f->keys.n; i++) {
+        if (f->used[i] == f->gen && f->rebuild[i] &&
+            sync_rebuild_escrows(c->db, c->chain.chain_id, &f->keys.v[i], 1, final, e) < 0)
             return -1;
     }
     return 0;
+fail:
+    store_escrow_batch_free(&batch); /* the caller rolls back, trigger included */
+    return -1;
 }
 
 /* The options' after-commit hook (automatic screening), on this thread's connection. */
@@ -726,7 +742,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
             escrow_fold(x, &ev, &d, final);
     }
     double t_fold = sync_now();
-    if (foldset_write(c, fs, final, e) < 0)
+    if (foldset_write(c, fs, final, fresh.n, e) < 0)
         goto fail;
     LOG_D("sync", "%s: %zu logs stored in %.3f s; escrows (%zu new, %zu in memory) written in"
           " %.3f s", c->chain.name, ls->n, t_fold - t_rows, fresh.n, fs->keys.n,

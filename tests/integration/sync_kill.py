@@ -35,6 +35,10 @@ def consistent(desk, chain, node_logs, what):
     above = {k for k in got if k[2] > synced}
     if above:
         raise AssertionError(f"{what}: {len(above)} events above checkpoint {synced}")
+    bad = desk.search_index_errors()
+    if bad:
+        raise AssertionError(f"{what}: the escrow search index differs from the escrows: "
+                             f"{bad[:3]}")
     ok = desk.query("PRAGMA integrity_check")[0][0]
     if ok != "ok":
         raise AssertionError(f"{what}: integrity_check says {ok}")
@@ -62,8 +66,10 @@ def main():
     while mid_sync < KILLS:
         attempts += 1
         assert attempts < 20 * KILLS, f"only {mid_sync} of {attempts} kills landed mid-sync"
-        # Small and varied ranges: many commits, and kills inside and between them.
-        rng_blocks = str(r.choice([2, 5, 11, 30]))
+        # Small and varied ranges: many commits, and kills inside and between them; now
+        # and then a large one, whose commits create many escrows at once (the batch that
+        # indexes them at its end: a kill must never leave rows without their index).
+        rng_blocks = str(r.choice([2, 5, 11, 30, 400]))
         args = [FUSION, "--home", desk.home, "sync", "--range", rng_blocks, "--max-range",
                 rng_blocks, "--quiet"]
         if r.random() < 0.3:

@@ -965,6 +965,65 @@ static void test_escrow_search_rebuild(void **state)
     assert_int_equal(query_int("SELECT n FROM escrow_totals"), 20);
 }
 
+/* A batch of new escrows (store_escrow_batch_begin/end, a catch-up's first ranges) indexes
+ * them in one statement at its end: after a commit the index and the total match the table
+ * exactly (new rows and rows updated in the batch alike), and a rollback in the middle
+ * leaves the insert trigger in place, so later single puts are indexed again. */
+static void put_escrow(store *s, int i, escrow_state st)
+{
+    store_escrow x;
+    memset(&x, 0, sizeof x);
+    x.chain_id = 1;
+    memset(x.address.b, 0x10 + i, 20);
+    memset(x.payer.b, 0x01, 20);
+    memset(x.payee.b, 0x02, 20);
+    x.threshold = 1;
+    x.state = st;
+    err e;
+    assert_int_equal(store_escrow_put(s, &x, &e), 0);
+}
+
+static void test_escrow_batch(void **state)
+{
+    static const char stale[] = "SELECT count(*) FROM escrows x LEFT JOIN escrow_search q"
+                                " ON x.rowid = q.rowid WHERE x.address IS NOT q.address"
+                                " OR x.state IS NOT q.state";
+    static const char trigger[] = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+                                  " AND name = 'escrows_search_i'";
+    store *s = open_ok();
+    add_chain(s, 1, "one");
+    err e;
+    for (int i = 0; i < 5; i++) /* known before the batch */
+        put_escrow(s, i, ESCROW_CREATED);
+    store_escrow_batch b;
+    assert_int_equal(store_begin(s, &e), 0);
+    assert_int_equal(store_escrow_batch_begin(s, &b, &e), 0);
+    for (int i = 0; i < 40; i++) /* five updated (state moves), 35 new */
+        put_escrow(s, i, ESCROW_FUNDED);
+    assert_int_equal(store_escrow_batch_end(s, &b, &e), 0);
+    store_escrow_batch_free(&b);
+    assert_int_equal(store_commit(s, &e), 0);
+    assert_int_equal(query_int(stale), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM escrow_search"), 40);
+    assert_int_equal(query_int("SELECT n FROM escrow_totals"), 40);
+    assert_int_equal(query_int(trigger), 1);
+
+    /* Rolled back in the middle: rows, index, total and trigger as they were. */
+    assert_int_equal(store_begin(s, &e), 0);
+    assert_int_equal(store_escrow_batch_begin(s, &b, &e), 0);
+    for (int i = 40; i < 60; i++)
+        put_escrow(s, i, ESCROW_CREATED);
+    store_escrow_batch_free(&b);
+    store_rollback(s);
+    assert_int_equal(query_int(trigger), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM escrows"), 40);
+    put_escrow(s, 60, ESCROW_CREATED); /* the trigger indexes single puts again */
+    store_close(&s);
+    assert_int_equal(query_int(stale), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM escrow_search"), 41);
+    assert_int_equal(query_int("SELECT n FROM escrow_totals"), 41);
+}
+
 static void test_outbound_flags(void **state)
 {
     store *s = open_ok();
@@ -1043,6 +1102,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rewind_and_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_search_rebuild, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_escrow_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbound_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_version, setup, teardown),
     };
