@@ -661,6 +661,19 @@ static void after_commit(ctx *c)
         c->opt->after_commit(c->opt->after_commit_ctx, c->db, c->chain.chain_id);
 }
 
+/* Stores the n buffered events (in log order) and frees their decoded JSON; n becomes 0. */
+static int events_flush(ctx *c, store_event *evs, char **jsons, size_t *n, uint64_t *inserted,
+                        err *e)
+{
+    size_t added = 0;
+    int rc = store_event_put_many(c->db, evs, *n, &added, e);
+    for (size_t i = 0; i < *n; i++)
+        free(jsons[i]);
+    *n = 0;
+    *inserted += added;
+    return rc;
+}
+
 static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
                         const rpc_block *hdrs, size_t nh, uint64_t prune_below,
                         const store_inflow *inflows, size_t n_inflows, uint64_t inflow_to,
@@ -674,6 +687,9 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         foldset_free(fs);
     fs->gen++;
     uint64_t inserted_total = 0;
+    store_event pend[STORE_EVENT_BATCH];
+    char *pend_json[STORE_EVENT_BATCH];
+    size_t n_pend = 0;
     if (store_begin(c->db, e) < 0) {
         foldset_free(fs);
         return -1;
@@ -723,13 +739,13 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
             ev.has_escrow = true;
             ev.escrow = lg->address;
         }
-        bool inserted = false;
-        int rc = store_event_put(c->db, &ev, &inserted, e);
-        free(json);
+        /* Stored STORE_EVENT_BATCH at a time (the fold below reads no events table). */
+        pend[n_pend] = ev;
+        pend_json[n_pend++] = json;
         ev.decoded = NULL;
-        if (rc < 0)
+        if (n_pend == STORE_EVENT_BATCH && events_flush(c, pend, pend_json, &n_pend,
+                                                        &inserted_total, e) < 0)
             goto fail;
-        inserted_total += inserted;
         if (!ev.has_escrow)
             continue;
         /* The fold sees what the projection of stored events sees: a factory log only as
@@ -741,6 +757,8 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         if (x)
             escrow_fold(x, &ev, &d, final);
     }
+    if (events_flush(c, pend, pend_json, &n_pend, &inserted_total, e) < 0)
+        goto fail; /* before the escrows: a rebuild reads the stored events */
     double t_fold = sync_now();
     if (foldset_write(c, fs, final, fresh.n, e) < 0)
         goto fail;
@@ -791,6 +809,8 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     add_progress(c, &p);
     return 0;
 fail:
+    for (size_t i = 0; i < n_pend; i++)
+        free(pend_json[i]);
     store_rollback(c->db);
     addrset_free(&fresh);
     foldset_free(fs); /* what it holds was rolled back */
