@@ -730,6 +730,63 @@ static void test_events_idempotent(void **state)
     store_close(&s);
 }
 
+/* store_event_put_many: 32 rows per statement and the rest one by one give the rows
+ * store_event_put gives, field for field and in order; a log already stored, or twice in
+ * one batch, is stored once and not counted. */
+static void test_events_put_many(void **state)
+{
+    store *s = open_ok();
+    add_chain(s, 1, "one");
+    err e;
+    enum { N = 75 }; /* two full batches and eleven single rows */
+    store_event evs[N + 1];
+    for (uint32_t i = 0; i < N; i++) {
+        mk_event(&evs[i], 1, 10 + i / 8, i, 0x01, (uint8_t)(i % 3 ? 0xe0 + i % 5 : 0));
+        evs[i].n_topics = 1 + i % 4;
+        evs[i].tx_index = i;
+        if (i % 7 == 0) {
+            evs[i].decoded = NULL;
+            evs[i].name[0] = '\0';
+        }
+    }
+    size_t ins = 99;
+    assert_int_equal(store_begin(s, &e), 0);
+    assert_int_equal(store_event_put_many(s, evs, 40, &ins, &e), 0);
+    assert_int_equal(ins, 40);
+    evs[N] = evs[50]; /* twice in the next batch */
+    assert_int_equal(store_event_put_many(s, evs + 10, N + 1 - 10, &ins, &e), 0);
+    assert_int_equal(ins, N - 40);
+    assert_int_equal(store_commit(s, &e), 0);
+    uint64_t cnt;
+    assert_int_equal(store_event_count(s, 1, &cnt, &e), 0);
+    assert_int_equal(cnt, N);
+    store_event_list l;
+    assert_int_equal(store_event_list_range(s, 1, 0, 1000, &l, &e), 0);
+    assert_int_equal(l.n, N);
+    for (uint32_t i = 0; i < N; i++) {
+        const store_event *g = &l.items[i], *w = &evs[i];
+        assert_int_equal(g->log_index, i);
+        assert_int_equal(g->block_number, w->block_number);
+        assert_int_equal(g->tx_index, w->tx_index);
+        assert_memory_equal(g->block_hash, w->block_hash, 32);
+        assert_int_equal(g->n_topics, w->n_topics);
+        for (unsigned t = 0; t < w->n_topics; t++)
+            assert_memory_equal(g->topics[t], w->topics[t], 32);
+        assert_int_equal(g->data_len, w->data_len);
+        assert_string_equal(g->name, w->name);
+        if (w->decoded)
+            assert_string_equal(g->decoded, w->decoded);
+        else
+            assert_null(g->decoded);
+        assert_int_equal(g->has_escrow, w->has_escrow);
+        if (w->has_escrow)
+            assert_memory_equal(g->escrow.b, w->escrow.b, 20);
+    }
+    store_event_list_free(&l);
+    assert_int_equal(query_int("SELECT count(*) FROM events WHERE id <> log_index + 1"), 0);
+    store_close(&s);
+}
+
 static void test_rollback(void **state)
 {
     store *s = open_ok();
@@ -1103,6 +1160,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_escrow_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_search_rebuild, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_put_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbound_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_version, setup, teardown),
     };
