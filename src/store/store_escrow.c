@@ -493,3 +493,79 @@ int store_escrow_search_rebuild(store *s, err *e)
     }
     return store_commit(s, e);
 }
+
+/* ---- many new escrows in one transaction ---- */
+
+static const char SQL_BATCH_TRIGGER[] =
+    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'escrows_search_i'";
+static const char SQL_BATCH_ABOVE[] = "SELECT coalesce(max(rowid), 0) FROM escrows";
+static const char SQL_BATCH_SEARCH[] =
+    "INSERT INTO escrow_search (rowid, address, payer, payee, state, chain, asset)"
+    " SELECT " SEARCH_ROW_("e") " FROM escrows e WHERE e.rowid > ?";
+static const char SQL_BATCH_TOTALS[] =
+    "UPDATE escrow_totals SET n = n + (SELECT count(*) FROM escrows WHERE rowid > ?) WHERE id = 1";
+
+void store_escrow_batch_free(store_escrow_batch *b)
+{
+    free(b->trigger);
+    b->trigger = NULL;
+    b->above = 0;
+}
+
+int store_escrow_batch_begin(store *s, store_escrow_batch *b, err *e)
+{
+    memset(b, 0, sizeof *b);
+    /* Not cached: the DDL below would make every cached statement re-prepare anyway. */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, SQL_BATCH_TRIGGER, -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+        b->trigger = strdup((const char *)sqlite3_column_text(st, 0));
+    else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        goto fail;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_ROW)
+        return err_set(e, ERR_INTERNAL, "the escrow search index has no insert trigger");
+    if (!b->trigger)
+        return err_set(e, ERR_NOMEM, "out of memory starting an escrow batch");
+    if (sqlite3_prepare_v2(s->db, SQL_BATCH_ABOVE, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        goto fail;
+    b->above = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_exec(s->db, "DROP TRIGGER escrows_search_i", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    return 0;
+fail:
+    err_set(e, ERR_IO, "starting an escrow batch: %s", sqlite3_errmsg(s->db));
+    sqlite3_finalize(st);
+    store_escrow_batch_free(b);
+    return -1;
+}
+
+int store_escrow_batch_end(store *s, store_escrow_batch *b, err *e)
+{
+    if (!b->trigger)
+        return err_set(e, ERR_INTERNAL, "ending an escrow batch that was not started");
+    static const char *const steps[] = {SQL_BATCH_SEARCH, SQL_BATCH_TOTALS};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s->db, steps[i], -1, &st, NULL) != SQLITE_OK) {
+            err_set(e, ERR_INTERNAL, "preparing an escrow batch: %s", sqlite3_errmsg(s->db));
+            return -1;
+        }
+        sqlite3_bind_int64(st, 1, b->above);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+            return err_set(e, ERR_IO, "indexing new escrows: %s", sqlite3_errmsg(s->db));
+    }
+    if (sqlite3_exec(s->db, b->trigger, NULL, NULL, NULL) != SQLITE_OK)
+        return err_set(e, ERR_IO, "restoring the escrow search trigger: %s",
+                       sqlite3_errmsg(s->db));
+    store_escrow_batch_free(b);
+    return 0;
+}

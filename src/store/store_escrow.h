@@ -63,6 +63,24 @@ int escrow_state_parse(escrow_state *out, const char *s, err *e) STORE_WUR;
 
 /* Inserts or updates the escrow row, its approvals with it. */
 int store_escrow_put(store *s, const store_escrow *x, err *e) STORE_WUR;
+
+/* Many new escrows in one transaction (a catch-up's first ranges): between begin and end
+ * the escrows inserted by store_escrow_put get their search-index rows and their count in
+ * escrow_totals from one statement at end, instead of the insert trigger's statements per
+ * row (FTS5 is much faster in bulk). Both run inside the caller's transaction: begin drops
+ * the insert trigger and end creates it again from its stored text, so a rollback, a
+ * failure in between or a crash before the commit leaves trigger, index and rows as they
+ * were, and no commit can hold a row without its index entry. Between the two, escrows may
+ * only be written by store_escrow_put (no deletes: the new rows are those numbered above
+ * the largest rowid at begin). store_escrow_batch_free in every case. */
+typedef struct store_escrow_batch {
+    int64_t above;  /* the largest escrows rowid at begin */
+    char *trigger;  /* the insert trigger's CREATE statement, to restore at end */
+} store_escrow_batch;
+
+int store_escrow_batch_begin(store *s, store_escrow_batch *b, err *e) STORE_WUR;
+int store_escrow_batch_end(store *s, store_escrow_batch *b, err *e) STORE_WUR;
+void store_escrow_batch_free(store_escrow_batch *b);
 int store_escrow_delete(store *s, uint64_t chain_id, const addr *address, err *e) STORE_WUR;
 int store_escrow_get(store *s, uint64_t chain_id, const addr *address, store_escrow *out,
                      bool *found, err *e) STORE_WUR;

@@ -44,6 +44,12 @@ void store_event_list_free(store_event_list *l);
 /* Inserts unless (chain_id, block_hash, log_index) is present; *inserted (may be NULL)
  * says which. Re-inserting the same log is a no-op, never a duplicate. */
 int store_event_put(store *s, const store_event *ev, bool *inserted, err *e) STORE_WUR;
+/* store_event_put for n events in order, STORE_EVENT_BATCH rows per statement; *inserted
+ * (may be NULL) counts the rows that were not present. The events' pointers need only
+ * live through the call. */
+#define STORE_EVENT_BATCH 32
+int store_event_put_many(store *s, const store_event *evs, size_t n, size_t *inserted,
+                         err *e) STORE_WUR;
 /* Events of one escrow in chain order (block number, log index). */
 int store_event_list_escrow(store *s, uint64_t chain_id, const addr *escrow, store_event_list *out,
                             err *e) STORE_WUR;

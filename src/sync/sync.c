@@ -341,7 +341,16 @@ static int reindex_chain(store *s, uint64_t chain_id, size_t *count, err *e)
     size_t n;
     if (store_event_escrows(s, chain_id, &escrows, &n, e) < 0)
         return -1;
-    int rc = sync_rebuild_escrows(s, chain_id, escrows, n, cp.final_block, e);
+    /* Every row is new after the clear: indexed for search in one statement at the end
+     * (each address once, so no row inserted here is deleted here, as the batch needs). */
+    store_escrow_batch batch = {0};
+    bool batched = n >= 64;
+    int rc = batched ? store_escrow_batch_begin(s, &batch, e) : 0;
+    if (rc == 0)
+        rc = sync_rebuild_escrows(s, chain_id, escrows, n, cp.final_block, e);
+    if (rc == 0 && batched)
+        rc = store_escrow_batch_end(s, &batch, e);
+    store_escrow_batch_free(&batch); /* on failure the caller rolls back, trigger included */
     free(escrows);
     *count += n;
     return rc;

@@ -617,24 +617,40 @@ static store_escrow *foldset_get(ctx *c, foldset *f, const addr *esc, bool fresh
     return *skip ? NULL : &f->xs[k];
 }
 
-/* Writes every escrow this range touched (after its events are in). */
-static int foldset_write(ctx *c, const foldset *f, uint64_t final, err *e)
+/* A range that creates at least this many escrows writes them as one batch (their search
+ * index in one statement; store_escrow_batch_begin): a catch-up's first ranges. Fewer (the
+ * live steps) keep the per-row trigger: the batch's DDL re-prepares every statement. */
+#define ESCROW_BATCH_MIN 64
+
+/* Writes every escrow this range touched (after its events are in); n_fresh of them are
+ * new. Escrows rebuilt from their stored events go last, outside the batch (a rebuild may
+ * delete a row, which the batch does not allow). */
+static int foldset_write(ctx *c, const foldset *f, uint64_t final, size_t n_fresh, err *e)
 {
+    store_escrow_batch batch = {0};
+    bool batched = n_fresh >= ESCROW_BATCH_MIN;
+    if (batched && store_escrow_batch_begin(c->db, &batch, e) < 0)
+        return -1;
     for (size_t i = 0; i < f->keys.n; i++) {
-        if (f->used[i] != f->gen)
+        if (f->used[i] != f->gen || f->rebuild[i])
             continue;
-        if (f->rebuild[i]) {
-            if (sync_rebuild_escrows(c->db, c->chain.chain_id, &f->keys.v[i], 1, final, e) < 0)
-                return -1;
-            continue;
-        }
         if (f->xs[i].anomaly[0])
             LOG_W("sync", "escrow on chain %llu: %s", (unsigned long long)c->chain.chain_id,
                   f->xs[i].anomaly);
         if (store_escrow_put(c->db, &f->xs[i], e) < 0)
+            goto fail;
+    }
+    if (batched && store_escrow_batch_end(c->db, &batch, e) < 0)
+        goto fail;
+    for (size_t i = 0; i < f->keys.n; i++) {
+        if (f->used[i] == f->gen && f->rebuild[i] &&
+            sync_rebuild_escrows(c->db, c->chain.chain_id, &f->keys.v[i], 1, final, e) < 0)
             return -1;
     }
     return 0;
+fail:
+    store_escrow_batch_free(&batch); /* the caller rolls back, trigger included */
+    return -1;
 }
 
 /* The options' after-commit hook (automatic screening), on this thread's connection. */
@@ -644,6 +660,19 @@ static void after_commit(ctx *c)
     c->last_hook = sync_now();
     if (c->opt->after_commit)
         c->opt->after_commit(c->opt->after_commit_ctx, c->db, c->chain.chain_id);
+}
+
+/* Stores the n buffered events (in log order) and frees their decoded JSON; n becomes 0. */
+static int events_flush(ctx *c, store_event *evs, char **jsons, size_t *n, uint64_t *inserted,
+                        err *e)
+{
+    size_t added = 0;
+    int rc = store_event_put_many(c->db, evs, *n, &added, e);
+    for (size_t i = 0; i < *n; i++)
+        free(jsons[i]);
+    *n = 0;
+    *inserted += added;
+    return rc;
 }
 
 static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
@@ -659,6 +688,9 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         foldset_free(fs);
     fs->gen++;
     uint64_t inserted_total = 0;
+    store_event pend[STORE_EVENT_BATCH];
+    char *pend_json[STORE_EVENT_BATCH];
+    size_t n_pend = 0;
     if (store_begin(c->db, e) < 0) {
         foldset_free(fs);
         return -1;
@@ -708,14 +740,18 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
             ev.has_escrow = true;
             ev.escrow = lg->address;
         }
-        bool inserted = false;
-        int rc = store_event_put(c->db, &ev, &inserted, e);
-        free(json);
+        /* Stored STORE_EVENT_BATCH at a time (the fold below reads no events table). */
+        pend[n_pend] = ev;
+        pend_json[n_pend++] = json;
         ev.decoded = NULL;
-        if (rc < 0)
+        if (n_pend == STORE_EVENT_BATCH && events_flush(c, pend, pend_json, &n_pend,
+                                                        &inserted_total, e) < 0)
             goto fail;
-        inserted_total += inserted;
-        if (kind == STORE_CONTRACT_VAULT && sync_vault_record(c->db, &ev, &d, e) < 0)
+        /* A vault flow refers to its stored event: the batch is stored first (vault logs
+         * are rare). */
+        if (kind == STORE_CONTRACT_VAULT &&
+            (events_flush(c, pend, pend_json, &n_pend, &inserted_total, e) < 0 ||
+             sync_vault_record(c->db, &ev, &d, e) < 0))
             goto fail;
         if (!ev.has_escrow)
             continue;
@@ -728,8 +764,10 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         if (x)
             escrow_fold(x, &ev, &d, final);
     }
+    if (events_flush(c, pend, pend_json, &n_pend, &inserted_total, e) < 0)
+        goto fail; /* before the escrows: a rebuild reads the stored events */
     double t_fold = sync_now();
-    if (foldset_write(c, fs, final, e) < 0)
+    if (foldset_write(c, fs, final, fresh.n, e) < 0)
         goto fail;
     LOG_D("sync", "%s: %zu logs stored in %.3f s; escrows (%zu new, %zu in memory) written in"
           " %.3f s", c->chain.name, ls->n, t_fold - t_rows, fresh.n, fs->keys.n,
@@ -778,6 +816,8 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     add_progress(c, &p);
     return 0;
 fail:
+    for (size_t i = 0; i < n_pend; i++)
+        free(pend_json[i]);
     store_rollback(c->db);
     addrset_free(&fresh);
     foldset_free(fs); /* what it holds was rolled back */

@@ -234,6 +234,29 @@ class Desk:
                           " GROUP BY block_hash, tx_hash, log_index HAVING count(*) > 1",
                           chain_id)
 
+    def search_index_errors(self):
+        """What the escrow search index (escrow_search, FTS5) and the stored escrow count
+        (escrow_totals) disagree with the escrows table about: every escrow has exactly one
+        search row under its rowid holding its text, and nothing else is indexed. A commit
+        that stored escrows without their index rows (or the reverse) shows here."""
+        rows = {r[0]: r[1:] for r in self.query(
+            "SELECT rowid, address, payer, payee, state FROM escrows")}
+        idx = self.query("SELECT rowid, address, payer, payee, state FROM escrow_search")
+        out = []
+        seen = {}
+        for r in idx:
+            seen[r[0]] = seen.get(r[0], 0) + 1
+            if rows.get(r[0]) != tuple(r[1:]):
+                out.append(f"search row {r[0]} is {tuple(r[1:])}, its escrow "
+                           f"{rows.get(r[0])}")
+        for rid in rows:
+            if seen.get(rid) != 1:
+                out.append(f"escrow row {rid} has {seen.get(rid, 0)} search rows")
+        total = self.query("SELECT n FROM escrow_totals WHERE id = 1")
+        if not total or total[0][0] != len(rows):
+            out.append(f"escrow_totals says {total}, the table has {len(rows)} escrows")
+        return out
+
     def checkpoint(self, chain_id):
         r = self.query("SELECT synced_block, synced_hash FROM checkpoints WHERE chain_id = ?",
                        chain_id)
@@ -286,6 +309,10 @@ def assert_db_matches_node(desk, chain, what=""):
     dups = desk.duplicates(chain.chain_id)
     if dups:
         raise AssertionError(f"{what}: duplicated events: {dups[:3]}")
+    bad = desk.search_index_errors()
+    if bad:
+        raise AssertionError(f"{what}: the escrow search index differs from the escrows "
+                             f"({len(bad)}): {bad[:3]}")
     return len(want)
 
 

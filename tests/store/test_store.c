@@ -730,6 +730,63 @@ static void test_events_idempotent(void **state)
     store_close(&s);
 }
 
+/* store_event_put_many: 32 rows per statement and the rest one by one give the rows
+ * store_event_put gives, field for field and in order; a log already stored, or twice in
+ * one batch, is stored once and not counted. */
+static void test_events_put_many(void **state)
+{
+    store *s = open_ok();
+    add_chain(s, 1, "one");
+    err e;
+    enum { N = 75 }; /* two full batches and eleven single rows */
+    store_event evs[N + 1];
+    for (uint32_t i = 0; i < N; i++) {
+        mk_event(&evs[i], 1, 10 + i / 8, i, 0x01, (uint8_t)(i % 3 ? 0xe0 + i % 5 : 0));
+        evs[i].n_topics = 1 + i % 4;
+        evs[i].tx_index = i;
+        if (i % 7 == 0) {
+            evs[i].decoded = NULL;
+            evs[i].name[0] = '\0';
+        }
+    }
+    size_t ins = 99;
+    assert_int_equal(store_begin(s, &e), 0);
+    assert_int_equal(store_event_put_many(s, evs, 40, &ins, &e), 0);
+    assert_int_equal(ins, 40);
+    evs[N] = evs[50]; /* twice in the next batch */
+    assert_int_equal(store_event_put_many(s, evs + 10, N + 1 - 10, &ins, &e), 0);
+    assert_int_equal(ins, N - 40);
+    assert_int_equal(store_commit(s, &e), 0);
+    uint64_t cnt;
+    assert_int_equal(store_event_count(s, 1, &cnt, &e), 0);
+    assert_int_equal(cnt, N);
+    store_event_list l;
+    assert_int_equal(store_event_list_range(s, 1, 0, 1000, &l, &e), 0);
+    assert_int_equal(l.n, N);
+    for (uint32_t i = 0; i < N; i++) {
+        const store_event *g = &l.items[i], *w = &evs[i];
+        assert_int_equal(g->log_index, i);
+        assert_int_equal(g->block_number, w->block_number);
+        assert_int_equal(g->tx_index, w->tx_index);
+        assert_memory_equal(g->block_hash, w->block_hash, 32);
+        assert_int_equal(g->n_topics, w->n_topics);
+        for (unsigned t = 0; t < w->n_topics; t++)
+            assert_memory_equal(g->topics[t], w->topics[t], 32);
+        assert_int_equal(g->data_len, w->data_len);
+        assert_string_equal(g->name, w->name);
+        if (w->decoded)
+            assert_string_equal(g->decoded, w->decoded);
+        else
+            assert_null(g->decoded);
+        assert_int_equal(g->has_escrow, w->has_escrow);
+        if (w->has_escrow)
+            assert_memory_equal(g->escrow.b, w->escrow.b, 20);
+    }
+    store_event_list_free(&l);
+    assert_int_equal(query_int("SELECT count(*) FROM events WHERE id <> log_index + 1"), 0);
+    store_close(&s);
+}
+
 static void test_rollback(void **state)
 {
     store *s = open_ok();
@@ -965,6 +1022,65 @@ static void test_escrow_search_rebuild(void **state)
     assert_int_equal(query_int("SELECT n FROM escrow_totals"), 20);
 }
 
+/* A batch of new escrows (store_escrow_batch_begin/end, a catch-up's first ranges) indexes
+ * them in one statement at its end: after a commit the index and the total match the table
+ * exactly (new rows and rows updated in the batch alike), and a rollback in the middle
+ * leaves the insert trigger in place, so later single puts are indexed again. */
+static void put_escrow(store *s, int i, escrow_state st)
+{
+    store_escrow x;
+    memset(&x, 0, sizeof x);
+    x.chain_id = 1;
+    memset(x.address.b, 0x10 + i, 20);
+    memset(x.payer.b, 0x01, 20);
+    memset(x.payee.b, 0x02, 20);
+    x.threshold = 1;
+    x.state = st;
+    err e;
+    assert_int_equal(store_escrow_put(s, &x, &e), 0);
+}
+
+static void test_escrow_batch(void **state)
+{
+    static const char stale[] = "SELECT count(*) FROM escrows x LEFT JOIN escrow_search q"
+                                " ON x.rowid = q.rowid WHERE x.address IS NOT q.address"
+                                " OR x.state IS NOT q.state";
+    static const char trigger[] = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+                                  " AND name = 'escrows_search_i'";
+    store *s = open_ok();
+    add_chain(s, 1, "one");
+    err e;
+    for (int i = 0; i < 5; i++) /* known before the batch */
+        put_escrow(s, i, ESCROW_CREATED);
+    store_escrow_batch b;
+    assert_int_equal(store_begin(s, &e), 0);
+    assert_int_equal(store_escrow_batch_begin(s, &b, &e), 0);
+    for (int i = 0; i < 40; i++) /* five updated (state moves), 35 new */
+        put_escrow(s, i, ESCROW_FUNDED);
+    assert_int_equal(store_escrow_batch_end(s, &b, &e), 0);
+    store_escrow_batch_free(&b);
+    assert_int_equal(store_commit(s, &e), 0);
+    assert_int_equal(query_int(stale), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM escrow_search"), 40);
+    assert_int_equal(query_int("SELECT n FROM escrow_totals"), 40);
+    assert_int_equal(query_int(trigger), 1);
+
+    /* Rolled back in the middle: rows, index, total and trigger as they were. */
+    assert_int_equal(store_begin(s, &e), 0);
+    assert_int_equal(store_escrow_batch_begin(s, &b, &e), 0);
+    for (int i = 40; i < 60; i++)
+        put_escrow(s, i, ESCROW_CREATED);
+    store_escrow_batch_free(&b);
+    store_rollback(s);
+    assert_int_equal(query_int(trigger), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM escrows"), 40);
+    put_escrow(s, 60, ESCROW_CREATED); /* the trigger indexes single puts again */
+    store_close(&s);
+    assert_int_equal(query_int(stale), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM escrow_search"), 41);
+    assert_int_equal(query_int("SELECT n FROM escrow_totals"), 41);
+}
+
 static void test_outbound_flags(void **state)
 {
     store *s = open_ok();
@@ -1043,6 +1159,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rewind_and_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_search_rebuild, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_escrow_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_put_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbound_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_version, setup, teardown),
     };
