@@ -1,0 +1,250 @@
+#!/usr/bin/python3
+"""bridge_ccip.py: the CCIP-style route on the four-chain devnet, end to end, on chain.
+
+`fusion devnet up` deploys a CcipRouter (Chainlink's IRouterClient: getFee, ccipSend) on
+every chain; tools/ccip_relayer.py stands in for the CCIP network. A sender (anvil dev key
+#6) sends WETH from devnet-eth to devnet-avax with cast; balances are read with cast on
+both chains.
+
+  routers      one address on every chain, the lanes open under the real networks' chain
+               selectors, the pool funded
+  message id   the id ccipSend returns is CCIP 1.4's hash of the message on its lane,
+               recomputed here with cast keccak / cast abi-encode from the event's fields
+  killed       the relayer SIGKILLed after it saw the message and before it executed it,
+               restarted: delivered, exactly once
+  in flight    the relayer SIGKILLed with its execute transaction in the destination's
+               mempool (mining stopped), restarted while it is still pending (it sends
+               again), mining resumed: delivered exactly once (one ExecutionStateChanged,
+               the receiver credited once); the second execute reverts on chain
+  locked       what the source pools locked equals what the destination released
+"""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from devnet_lib import (N_CHAINS, ENV, ROOT, cast, check, free_ports,  # noqa: E402
+                        fusion, report)
+
+DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil #0
+SENDER = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"  # anvil dev key #6 (published)
+SENDER_KEY = "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e"
+RECEIVER = "0x000000000000000000000000000000000000bEEF"
+SELECTORS = {"devnet-eth": 5009297550715157269, "devnet-arb": 4949039107694359620,
+             "devnet-pol": 4051577828743386545, "devnet-avax": 6433500567565415381}
+MSG = ("(uint64,address,address,uint64,uint256,bool,uint64,address,uint256,bytes,"
+       "(address,uint256)[],bytes[],bytes32)")
+AMOUNT = 3 * 10**18
+
+
+def num(s):
+    return int(s.split()[0])
+
+
+class Net:
+    def __init__(self, home):
+        db = sqlite3.connect(os.path.join(home, "desk.db"))
+        self.url = dict(db.execute("SELECT c.name, e.url FROM chains c JOIN rpc_endpoints e"
+                                   " USING (chain_id)"))
+        self.id = dict(db.execute("SELECT name, chain_id FROM chains"))
+        self.weth = dict(db.execute("SELECT c.name, t.address FROM chains c JOIN tokens t"
+                                    " USING (chain_id) WHERE t.symbol = 'WETH'"))
+        sets = dict(db.execute("SELECT key, value FROM risk_settings WHERE key LIKE 'ccip_%'"))
+        db.close()
+        self.router = {n: sets.get("ccip_router:%d" % i) for n, i in self.id.items()}
+        self.selector = {n: sets.get("ccip_selector:%d" % i) for n, i in self.id.items()}
+
+    def bal(self, chain, who):
+        return num(cast("call", "--rpc-url", self.url[chain], self.weth[chain],
+                        "balanceOf(address)(uint256)", who))
+
+    def state(self, chain, mid):
+        return num(cast("call", "--rpc-url", self.url[chain], self.router[chain],
+                        "getExecutionState(bytes32)(uint8)", mid))
+
+    def executions(self, chain, mid):
+        topic = cast("keccak", "ExecutionStateChanged(uint64,bytes32,uint8,bytes)").strip()
+        logs = json.loads(cast("logs", "--json", "--rpc-url", self.url[chain], "--from-block",
+                               "0", "--address", self.router[chain], topic, "", mid))
+        return len(logs)
+
+
+class Relayer:
+    def __init__(self, net):
+        self.net, self.proc = net, None
+
+    def start(self, *extra):
+        args = [sys.executable, os.path.join(ROOT, "tools", "ccip_relayer.py"), "--router",
+                self.net.router["devnet-eth"], "--poll", "0.2"]
+        for u in self.net.url.values():
+            args += ["--rpc", u]
+        self.proc = subprocess.Popen(args + list(extra), env=ENV, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        check("watching" in line, "relayer started: %r" % line)
+
+    def wait_line(self, needle, limit=600):
+        for _ in range(limit):
+            line = self.proc.stdout.readline()
+            if not line:
+                return False
+            if needle in line:
+                return True
+        return False
+
+    def kill(self):
+        if self.proc:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=30)
+            self.proc = None
+
+
+def mining(net, chain, on):
+    cast("rpc", "--rpc-url", net.url[chain], "evm_setIntervalMining", "1" if on else "0")
+
+
+def message_arg(net, chain, to, amount):
+    receiver = "0x" + to[2:].lower().rjust(64, "0")
+    return "(%s,0x,[(%s,%d)],0x0000000000000000000000000000000000000000,0x)" % (
+        receiver, net.weth[chain], amount)
+
+
+def send(net, src, dst, to, amount):
+    """ccipSend from the sender with the fee getFee asks; returns (id, fee, event data)."""
+    m = message_arg(net, src, to, amount)
+    sig = "getFee(uint64,(bytes,bytes,(address,uint256)[],address,bytes))(uint256)"
+    fee = num(cast("call", "--rpc-url", net.url[src], net.router[src], sig,
+                   str(SELECTORS[dst]), m))
+    rcpt = json.loads(cast("send", "--json", "--rpc-url", net.url[src], "--private-key",
+                           SENDER_KEY, "--value", str(fee), net.router[src],
+                           "ccipSend(uint64,(bytes,bytes,(address,uint256)[],address,bytes))",
+                           str(SELECTORS[dst]), m))
+    check(rcpt["status"] in ("0x1", 1), "ccipSend mined and succeeded")
+    topic = cast("keccak", "CCIPSendRequested(%s)" % MSG).strip()
+    data = [lg["data"] for lg in rcpt["logs"] if lg["topics"][0] == topic]
+    check(len(data) == 1, "one CCIPSendRequested in the ccipSend receipt")
+    mid = "0x" + data[0][2:][64 * 13:64 * 14]
+    return mid, fee, data[0]
+
+
+def word(data, i):
+    return "0x" + data[2:][64 * i:64 * (i + 1)]
+
+
+def message_id(net, src, dst, data):
+    """CCIP 1.4's id, recomputed with cast from the event's fields (docs/bridges.md)."""
+    # the tuple's head words: source selector, sender, receiver, sequence number, gas limit,
+    # strict, nonce, fee token, fee amount, then offsets of data, tokenAmounts,
+    # sourceTokenData, and the id
+    ws = [word(data, i) for i in range(1, 14)]
+    meta = cast("keccak", cast("abi-encode", "f(bytes32,uint64,uint64,address)",
+                               cast("keccak", "EVM2EVMMessageHashV2").strip(),
+                               str(SELECTORS[src]), str(SELECTORS[dst]), net.router[src]).strip())
+    fixed = cast("keccak", "0x" + "".join(w[2:] for w in ws[1:9])).strip()
+    empty = cast("keccak", "0x").strip()
+    toks = cast("keccak", cast("abi-encode", "f((address,uint256)[])", "[(%s,%d)]" % (
+        net.weth[src], AMOUNT)).strip()).strip()
+    std = cast("keccak", cast("abi-encode", "f(bytes[])", "[0x]").strip()).strip()
+    mid = cast("keccak", cast("abi-encode", "f(bytes32,bytes32,bytes32,bytes32,bytes32,bytes32)",
+                              "0x" + "00" * 32, meta.strip(), fixed, empty, toks, std).strip())
+    return mid.strip()
+
+
+def main():
+    home = tempfile.mkdtemp(prefix="fusion-ccip-")
+    ports = ",".join(map(str, free_ports(N_CHAINS)))
+    rel = None
+    try:
+        fusion(home, "devnet", "up", "--ports", ports)
+        net = Net(home)
+        routers = set(net.router.values())
+        check(len(routers) == 1 and None not in routers,
+              "routers: one address on every chain: %s" % routers)
+        for n in net.url:
+            check(net.selector[n] == str(SELECTORS[n]), "routers: %s selector %s" %
+                  (n, net.selector[n]))
+            for o in net.url:
+                sup = cast("call", "--rpc-url", net.url[n], net.router[n],
+                           "isChainSupported(uint64)(bool)", str(SELECTORS[o])).strip()
+                check(sup == ("false" if o == n else "true"),
+                      "routers: %s -> %s supported: %s" % (n, o, sup))
+        src, dst = "devnet-eth", "devnet-avax"
+        pool0 = net.bal(dst, net.router[dst])
+        check(pool0 > 0, "routers: the destination pool is funded")
+        cast("send", "--rpc-url", net.url[src], "--private-key", DEPLOYER_KEY, net.weth[src],
+             "mint(address,uint256)", SENDER, str(10 * AMOUNT))
+        cast("send", "--rpc-url", net.url[src], "--private-key", SENDER_KEY, net.weth[src],
+             "approve(address,uint256)", net.router[src], str(10 * AMOUNT))
+
+        # killed: the relayer sees the message and dies before it executes
+        rel = Relayer(net)
+        rel.start("--hold", "3")
+        s0, r0 = net.bal(src, SENDER), net.bal(dst, RECEIVER)
+        mid, fee, data = send(net, src, dst, RECEIVER, AMOUNT)
+        check(fee > 0, "getFee: a native fee (%d wei)" % fee)
+        want = message_id(net, src, dst, data)
+        check(want == mid, "message id: CCIP 1.4's hash of the fields (%s == %s)" % (want, mid))
+        check(net.bal(src, SENDER) == s0 - AMOUNT, "killed: locked on %s" % src)
+        check(rel.wait_line("seen"), "killed: the relayer saw the message")
+        rel.kill()
+        check(net.state(dst, mid) == 0, "killed: not executed while the relayer is down")
+        rel.start()
+        check(rel.wait_line("executed"), "killed: the restarted relayer executed it")
+        check(net.state(dst, mid) == 2, "killed: SUCCESS on %s" % dst)
+        check(net.bal(dst, RECEIVER) == r0 + AMOUNT, "killed: released once on %s" % dst)
+        check(net.executions(dst, mid) == 1, "killed: one ExecutionStateChanged")
+        rel.kill()
+
+        # in flight: the relayer dies with its execute pending in the destination's mempool
+        relayer_addr = "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955"  # anvil #7
+        r1 = net.bal(dst, RECEIVER)
+        mining(net, dst, False)
+        n0 = int(cast("nonce", "--rpc-url", net.url[dst], relayer_addr))
+        rel.start()
+        mid2, _, _ = send(net, src, dst, RECEIVER, AMOUNT)
+        pending = False
+        for _ in range(600):
+            if int(cast("nonce", "--rpc-url", net.url[dst], "--block", "pending",
+                        relayer_addr)) > n0:
+                pending = True
+                break
+            time.sleep(0.05)
+        check(pending, "in flight: the relayer's execute is in the mempool")
+        rel.kill()
+        rel.start()
+        check(rel.wait_line("seen"), "in flight: the restarted relayer saw the message again")
+        time.sleep(2)  # let it send its second execute into the stopped mempool
+        mining(net, dst, True)
+        done = False
+        for _ in range(600):
+            if net.state(dst, mid2) == 2:
+                done = True
+                break
+            time.sleep(0.1)
+        check(done, "in flight: SUCCESS on %s" % dst)
+        time.sleep(3)  # any second execute is mined by now
+        check(net.bal(dst, RECEIVER) == r1 + AMOUNT, "in flight: released exactly once")
+        check(net.executions(dst, mid2) == 1, "in flight: one ExecutionStateChanged")
+        rel.kill()
+
+        locked = num(cast("call", "--rpc-url", net.url[src], net.router[src],
+                          "totalLocked(address)(uint256)", net.weth[src]))
+        released = num(cast("call", "--rpc-url", net.url[dst], net.router[dst],
+                            "totalReleased(address)(uint256)", net.weth[dst]))
+        check(locked == released == 2 * AMOUNT, "locked: %d locked = %d released" %
+              (locked, released))
+        check(net.bal(dst, net.router[dst]) == pool0 - 2 * AMOUNT, "locked: the pool paid out")
+    finally:
+        if rel:
+            rel.kill()
+        fusion(home, "devnet", "down", rc=None)
+    return report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
