@@ -52,3 +52,22 @@ void bridge_ccip_metadata_hash(uint8_t out[32], uint64_t src_selector, uint64_t 
 void bridge_ccip_message_id(uint8_t out[32], const bridge_ccip_msg *m, const uint8_t meta[32]);
 
 #endif
+
+/* ---- the service: the desk's CCIP-style route (ccip_route.c) ---- */
+
+#include "bridge/bridge.h"
+
+/* Prices a transfer of amount (human units) of asset (a token symbol the desk knows on
+ * both chains) from src to dst over the routers of the desk settings ccip_router:CHAIN_ID:
+ * the native fee from the source router's getFee. ERR_NOT_FOUND without a route. */
+int bridge_ccip_quote_get(store *db, const char *src, const char *dst, const char *asset,
+                          const char *amount, bridge_quote *q, err *e) FUSION_WUR;
+/* Approves the router when needed and calls ccipSend (value: the quoted fee) through the
+ * desk (the recipient screened before anything is signed); *id: the new transfer, then
+ * advanced. */
+int bridge_ccip_send(const bridge_env *env, const bridge_quote *q, const addr *recipient,
+                     int64_t *id, err *e) FUSION_WUR;
+/* Finishes or re-sends the ccipSend in flight, reads its message (checked against the
+ * transfer, id recomputed: committed) and looks for the destination's
+ * ExecutionStateChanged for the id (delivered). */
+int bridge_ccip_advance(const bridge_env *env, store_bridge *b, err *e) FUSION_WUR;

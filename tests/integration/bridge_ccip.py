@@ -17,8 +17,15 @@ both chains.
                again), mining resumed: delivered exactly once (one ExecutionStateChanged,
                the receiver credited once); the second execute reverts on chain
   locked       what the source pools locked equals what the destination released
+  desk         `fusion bridge quote --route ccip` shows getFee's fee; a send to the sanctioned
+               address of data/demo is refused before anything is signed (no transfer, no
+               outbound row, alice's nonce unchanged); alice's send of WETH goes through
+               the desk (summary with the fee, outbound rows), is committed with the message
+               id the router emitted and delivered (ExecutionStateChanged on the
+               destination), balances checked with cast; resume on it signs nothing more
 """
 import json
+from decimal import Decimal
 import os
 import signal
 import sqlite3
@@ -30,6 +37,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from devnet_lib import (N_CHAINS, ENV, ROOT, cast, check, free_ports,  # noqa: E402
                         fusion, report)
+
+ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil dev key #1, "alice (trader)"
+PASSFILE = None
 
 DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil #0
 SENDER = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"  # anvil dev key #6 (published)
@@ -155,12 +165,78 @@ def message_id(net, src, dst, data):
     return mid.strip()
 
 
+def rows(home, sql, *args):
+    db = sqlite3.connect(os.path.join(home, "desk.db"), timeout=5)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
+def br(*args):
+    return ["--operator", "alice", "--passphrase-file", PASSFILE, "--yes", "bridge", *args]
+
+
+def desk(home, net, rel, sanctioned):
+    src, dst = "devnet-eth", "devnet-avax"
+    cast("send", "--rpc-url", net.url[src], "--private-key", DEPLOYER_KEY, net.weth[src],
+         "mint(address,uint256)", ALICE, str(10 * AMOUNT))
+    args = ["--route", "ccip", "--asset", "WETH", "--from", src, "--to", dst, "--amount", "3"]
+    q = json.loads(fusion(home, "--json", "bridge", "quote", *args).stdout)
+    m = message_arg(net, src, ALICE, AMOUNT)
+    sig = "getFee(uint64,(bytes,bytes,(address,uint256)[],address,bytes))(uint256)"
+    fee = num(cast("call", "--rpc-url", net.url[src], net.router[src], sig,
+                   str(SELECTORS[dst]), m))
+    check(q["protocol"] == "ccip" and Decimal(q["fee_native"]) * 10**18 == fee,
+          "desk: the quote's fee is getFee's (%s, %d wei)" % (q.get("fee_native"), fee))
+    # sanctioned: refused before anything is signed
+    n0 = rows(home, "SELECT count(*) FROM outbound_txs")[0][0]
+    b0 = rows(home, "SELECT count(*) FROM bridge_transfers")[0][0]
+    nonce0 = int(cast("nonce", "--rpc-url", net.url[src], "--block", "pending", ALICE))
+    p = fusion(home, *br("send", *args, "--recipient", sanctioned), rc=None)
+    check(p.returncode == 1, "desk sanctioned: refused with exit 1 (%d)" % p.returncode)
+    check("sanction" in p.stderr.lower(), "desk sanctioned: names sanctions: %r" % p.stderr)
+    check(rows(home, "SELECT count(*) FROM outbound_txs")[0][0] == n0,
+          "desk sanctioned: no outbound transaction recorded")
+    check(rows(home, "SELECT count(*) FROM bridge_transfers")[0][0] == b0,
+          "desk sanctioned: no transfer recorded")
+    check(int(cast("nonce", "--rpc-url", net.url[src], "--block", "pending", ALICE)) == nonce0,
+          "desk sanctioned: alice's nonce unchanged")
+    # the send through the desk, delivered by the relayer
+    rel.start()
+    a_src, a_dst = net.bal(src, ALICE), net.bal(dst, ALICE)
+    p = fusion(home, *br("send", *args, "--recipient", "alice"), timeout=300)
+    check("getFee" in p.stdout and dst in p.stdout,
+          "desk: the summary names the fee and the destination: %r" % p.stdout[-600:])
+    ts = json.loads(fusion(home, "bridge", "list", "--json").stdout)
+    t = [x for x in ts if x["protocol"] == "ccip"][-1]
+    check(t["state"] == "delivered", "desk: delivered (%s: %s)" % (t["state"], t.get("note")))
+    check(net.bal(src, ALICE) == a_src - AMOUNT, "desk: locked from alice on %s" % src)
+    check(net.bal(dst, ALICE) == a_dst + AMOUNT, "desk: released to alice on %s" % dst)
+    mid = "0x" + str(t.get("message_hash", "")).replace("0x", "")
+    check(net.executions(dst, mid) == 1 and net.state(dst, mid) == 2,
+          "desk: the recorded message id %s is the one executed on %s" % (mid, dst))
+    n1 = rows(home, "SELECT count(*) FROM outbound_txs")[0][0]
+    check(n1 >= n0 + 2, "desk: approve and ccipSend recorded as outbound (%d -> %d)" % (n0, n1))
+    fusion(home, *br("resume"))
+    check(rows(home, "SELECT count(*) FROM outbound_txs")[0][0] == n1,
+          "desk: resume on a delivered transfer signs nothing")
+    rel.kill()
+
+
 def main():
+    global PASSFILE
+    with open(os.path.join(ROOT, "data", "demo", "counterparties.csv")) as f:
+        sanctioned = [ln.split(",")[1] for ln in f if ",sanctioned," in ln][0]
     home = tempfile.mkdtemp(prefix="fusion-ccip-")
+    PASSFILE = os.path.join(tempfile.mkdtemp(prefix="fusion-ccip-pass-"), "pass")
+    with open(PASSFILE, "w") as f:
+        f.write("fusion-demo\n")  # the passphrase the demo seed gives its dev keys
+    os.chmod(PASSFILE, 0o600)
     ports = ",".join(map(str, free_ports(N_CHAINS)))
     rel = None
     try:
-        fusion(home, "devnet", "up", "--ports", ports)
+        fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports, "--keep-devnet")
         net = Net(home)
         routers = set(net.router.values())
         check(len(routers) == 1 and None not in routers,
@@ -239,6 +315,7 @@ def main():
         check(locked == released == 2 * AMOUNT, "locked: %d locked = %d released" %
               (locked, released))
         check(net.bal(dst, net.router[dst]) == pool0 - 2 * AMOUNT, "locked: the pool paid out")
+        desk(home, net, rel, sanctioned)
     finally:
         if rel:
             rel.kill()
