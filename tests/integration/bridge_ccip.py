@@ -202,14 +202,31 @@ def desk(home, net, rel, sanctioned):
           "desk sanctioned: no transfer recorded")
     check(int(cast("nonce", "--rpc-url", net.url[src], "--block", "pending", ALICE)) == nonce0,
           "desk sanctioned: alice's nonce unchanged")
-    # the send through the desk, delivered by the relayer
-    rel.start()
+    # the send through the desk, the network (relayer) down: committed, in flight once
     a_src, a_dst = net.bal(src, ALICE), net.bal(dst, ALICE)
-    p = fusion(home, *br("send", *args, "--recipient", "alice"), timeout=300)
+    p = fusion(home, *br("send", *args, "--recipient", "alice", "--no-wait"), timeout=300)
     check("getFee" in p.stdout and dst in p.stdout,
           "desk: the summary names the fee and the destination: %r" % p.stdout[-600:])
+    t = None
+    for _ in range(100):
+        fusion(home, *br("resume", "--no-wait"), rc=None)
+        ts = json.loads(fusion(home, "bridge", "list", "--json").stdout)
+        t = [x for x in ts if x["protocol"] == "ccip"][-1]
+        if t["state"] != "sent":
+            break
+        time.sleep(0.3)
+    check(t["state"] == "committed", "desk: committed while the relayer is down (%s)" % t["state"])
+    rep = json.loads(fusion(home, "--json", "risk", "report").stdout)
+    fl = [(x["chain"], x["amount"]) for x in rep["positions"] if x["kind"] == "bridge_in_flight"]
+    check(len(fl) == 1 and fl[0][0] == dst,
+          "desk: the risk report counts the committed transfer once, on %s: %s" % (dst, fl))
+    rel.start()
+    fusion(home, *br("resume"), timeout=300)
     ts = json.loads(fusion(home, "bridge", "list", "--json").stdout)
     t = [x for x in ts if x["protocol"] == "ccip"][-1]
+    rep = json.loads(fusion(home, "--json", "risk", "report").stdout)
+    check(not [x for x in rep["positions"] if x["kind"] == "bridge_in_flight"],
+          "desk: nothing in flight once delivered")
     check(t["state"] == "delivered", "desk: delivered (%s: %s)" % (t["state"], t.get("note")))
     check(net.bal(src, ALICE) == a_src - AMOUNT, "desk: locked from alice on %s" % src)
     check(net.bal(dst, ALICE) == a_dst + AMOUNT, "desk: released to alice on %s" % dst)
