@@ -22,7 +22,9 @@ both chains.
                outbound row, alice's nonce unchanged); alice's send of WETH goes through
                the desk (summary with the fee, outbound rows), is committed with the message
                id the router emitted and delivered (ExecutionStateChanged on the
-               destination), balances checked with cast; resume on it signs nothing more
+               destination), balances checked with cast; resume on it signs nothing more;
+               fusion SIGKILLed with its ccipSend in flight: resume completes it, one send,
+               one execution
 """
 import json
 from decimal import Decimal
@@ -35,10 +37,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from devnet_lib import (N_CHAINS, ENV, ROOT, cast, check, free_ports,  # noqa: E402
-                        fusion, report)
+from devnet_lib import (N_CHAINS, ENV, FUSION, ROOT, cast, check,  # noqa: E402
+                        free_ports, fusion, report)
 
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil dev key #1, "alice (trader)"
+ALICE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # published
 PASSFILE = None
 
 DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # anvil #0
@@ -238,6 +241,45 @@ def desk(home, net, rel, sanctioned):
     fusion(home, *br("resume"))
     check(rows(home, "SELECT count(*) FROM outbound_txs")[0][0] == n1,
           "desk: resume on a delivered transfer signs nothing")
+
+    # killed: fusion SIGKILLed with its ccipSend in flight (the source not mining); resume
+    # re-sends the same signed bytes: one send, one execution
+    cast("send", "--rpc-url", net.url[src], "--private-key", ALICE_KEY, net.weth[src],
+         "approve(address,uint256)", net.router[src], str(10 * AMOUNT))
+    a_src, a_dst = net.bal(src, ALICE), net.bal(dst, ALICE)
+    last = rows(home, "SELECT max(id) FROM bridge_transfers")[0][0]
+    mining(net, src, False)
+    proc = subprocess.Popen([FUSION, "--home", home, *br("send", *args, "--recipient", "alice")],
+                            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    hit = False
+    try:
+        for _ in range(2000):
+            r = rows(home, "SELECT id FROM bridge_transfers WHERE id > ? AND protocol = 'ccip'"
+                     " AND pending_action = 'bridge_burn'", last)
+            if r:
+                hit = True
+                break
+            if proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        check(hit and proc.poll() is None, "desk killed: the ccipSend is held and in flight")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        mining(net, src, True)
+    fusion(home, *br("resume"), timeout=300)
+    ts = [x for x in json.loads(fusion(home, "bridge", "list", "--json").stdout)
+          if x["protocol"] == "ccip" and x["id"] > last]
+    check(len(ts) == 1 and ts[0]["state"] == "delivered",
+          "desk killed: one transfer, delivered by resume: %s" % [(x["id"], x["state"]) for x in ts])
+    check(net.bal(src, ALICE) == a_src - AMOUNT, "desk killed: locked once on %s" % src)
+    check(net.bal(dst, ALICE) == a_dst + AMOUNT, "desk killed: released once on %s" % dst)
+    if ts:
+        mid = ts[0].get("message_hash") or ""
+        check(net.executions(dst, mid) == 1, "desk killed: one ExecutionStateChanged")
     rel.kill()
 
 
