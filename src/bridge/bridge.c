@@ -5,6 +5,7 @@
  * recorded with the transfer before they are sent and re-sent byte for byte; a mint is
  * never signed when the destination already holds the message's nonce as used. */
 #include "bridge/bridge.h"
+#include "bridge/ccip.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -277,6 +278,8 @@ static int step_send(eng *g, const char *action, uint64_t chain_id, const addr *
 int bridge_send(const bridge_env *env, const bridge_quote *q, const addr *recipient, int64_t *id,
                 err *e)
 {
+    if (strcmp(q->protocol, "ccip") == 0)
+        return bridge_ccip_send(env, q, recipient, id, e);
     *id = 0;
     if (addr_is_zero(recipient))
         return err_set(e, ERR_INVALID, "the recipient is the zero address");
@@ -687,6 +690,13 @@ int bridge_advance(const bridge_env *env, int64_t id, char state[16], err *e)
     int rc = store_bridge_get(g.db, id, &b, &found, e);
     if (rc == 0 && !found)
         rc = err_set(e, ERR_NOT_FOUND, "no bridge transfer %lld", (long long)id);
+    if (rc == 0 && strcmp(b.protocol, "ccip") == 0) {
+        eng_close(&g);
+        rc = bridge_ccip_advance(env, &b, e);
+        if (state)
+            snprintf(state, 16, "%s", b.state);
+        return rc;
+    }
     for (int i = 0; rc == 0 && i < 8; i++) {
         bool moved = false;
         rc = step(&g, &b, &moved, e);

@@ -13,6 +13,7 @@
 #include "base/amount.h"
 #include "base/log.h"
 #include "bridge/bridge.h"
+#include "bridge/ccip.h"
 #include "cli/opts.h"
 #include "desk/escrow_input.h"
 #include "store/store.h"
@@ -52,11 +53,32 @@ static int parse_id(const char *s, int64_t *out)
     return *out > 0 ? 0 : -1;
 }
 
-static void print_quote(const cli_ctx *ctx, const bridge_quote *q)
+static void print_quote(const cli_ctx *ctx, const bridge_quote *q, const char *asset)
 {
     char amt[AMOUNT_STR_MAX], fee[AMOUNT_STR_MAX];
     amount_format(amt, &q->amount, q->decimals);
     amount_format(fee, &q->fee, q->decimals);
+    if (strcmp(q->protocol, "ccip") == 0) {
+        /* the fee is the source router's getFee, in the source chain's native coin */
+        amount_format(fee, &q->fee, 18);
+        if (ctx->json) {
+            json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "protocol",
+                                  q->protocol, "src_chain", q->src_name, "dst_chain", q->dst_name,
+                                  "amount", amt, "fee_native", fee, "asset", asset,
+                                  "confirmations", (json_int_t)q->src_confirmations,
+                                  "expected_arrival_s", (json_int_t)q->expected_s);
+            json_dumpf(o, stdout, JSON_INDENT(2));
+            putchar('\n');
+            json_decref(o);
+            return;
+        }
+        printf("route: ccip, %s -> %s\n", q->src_name, q->dst_name);
+        printf("amount: %s %s, fee %s in %s's native coin (getFee; gas extra)\n", amt, asset, fee,
+               q->src_name);
+        printf("expected arrival: ~%llu s (the network executes on %s)\n",
+               (unsigned long long)q->expected_s, q->dst_name);
+        return;
+    }
     if (ctx->json) {
         json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:I, s:I}", "protocol",
                               q->protocol, "src_chain", q->src_name, "dst_chain", q->dst_name,
@@ -78,10 +100,12 @@ static void print_quote(const cli_ctx *ctx, const bridge_quote *q)
 
 static int cmd_quote_send(cli_ctx *ctx, int argc, char **argv, bool send)
 {
-    const char *from = NULL, *to = NULL, *amount = NULL, *asset = NULL, *rcpt = NULL;
+    const char *from = NULL, *to = NULL, *amount = NULL, *asset = NULL, *rcpt = NULL,
+               *route = NULL;
     bool no_wait = false;
     cli_opt opts[] = {{"from", CLI_OPT_STR, &from},     {"to", CLI_OPT_STR, &to},
                       {"amount", CLI_OPT_STR, &amount}, {"asset", CLI_OPT_STR, &asset},
+                      {"route", CLI_OPT_STR, &route},
                       {"recipient", CLI_OPT_STR, &rcpt}, {"no-wait", CLI_OPT_FLAG, &no_wait}};
     size_t n_pos = 0;
     int u = cli_opts("bridge", argc - 1, argv + 1, opts, CLI_NOPTS(opts) - (send ? 0 : 2), &n_pos);
@@ -92,6 +116,10 @@ static int cmd_quote_send(cli_ctx *ctx, int argc, char **argv, bool send)
     if (!from || !to || !amount || (send && !rcpt))
         return cli_usage("bridge", "%s needs --from, --to, --amount%s", argv[1],
                          send ? " and --recipient" : "");
+    bool ccip = route && strcmp(route, "ccip") == 0;
+    if (route && !ccip && strcmp(route, "cctp") != 0)
+        return cli_usage("bridge", "--route wants cctp (USDC, the default) or ccip, not '%.20s'",
+                         route);
     err e;
     err_clear(&e);
     store *db = NULL;
@@ -99,14 +127,15 @@ static int cmd_quote_send(cli_ctx *ctx, int argc, char **argv, bool send)
     addr r;
     if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
-    int rc = bridge_quote_get(db, from, to, asset ? asset : "USDC", amount, &q, &e);
+    int rc = ccip ? bridge_ccip_quote_get(db, from, to, asset ? asset : "USDC", amount, &q, &e)
+                  : bridge_quote_get(db, from, to, asset ? asset : "USDC", amount, &q, &e);
     if (rc == 0 && send && desk_party_parse(db, rcpt, &r, &e) < 0)
         rc = err_prefix(&e, "--recipient");
     store_close(&db);
     if (rc < 0)
         return cli_fail(&e);
     if (!send) {
-        print_quote(ctx, &q);
+        print_quote(ctx, &q, asset ? asset : "USDC");
         return EXIT_OK;
     }
     bridge_env env;

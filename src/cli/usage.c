@@ -100,10 +100,11 @@
     X("xswap", "respond", "fusion xswap respond ID [--gap SECS]   (the counterparty locks on Y)")  \
     X("xswap", "resume", "fusion xswap resume [ID]   (continue every unfinished swap)")            \
     X("xswap", "list", "fusion xswap list [--json]")                                               \
-    X("bridge", "quote", "fusion bridge quote --from CHAIN --to CHAIN --amount N [--asset USDC]")  \
+    X("bridge", "quote",                                                                           \
+      "fusion bridge quote --from CHAIN --to CHAIN --amount N [--asset SYM] [--route cctp|ccip]")  \
     X("bridge", "send",                                                                            \
       "fusion bridge send --from CHAIN --to CHAIN --amount N --recipient ADDR|OPERATOR\n"          \
-      "         [--asset USDC] [--no-wait]")                                                       \
+      "         [--asset SYM] [--route cctp|ccip] [--no-wait]")                                    \
     X("bridge", "resume", "fusion bridge resume [ID] [--no-wait]   (finish what is unfinished)")   \
     X("bridge", "list", "fusion bridge list [--json]")                                             \
     X("bridge", "show", "fusion bridge show ID [--json]")                                          \

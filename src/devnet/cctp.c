@@ -62,8 +62,8 @@ static int next_create_address(devnet_sender *snd, addr *out, err *e)
     return rc;
 }
 
-static int create(devnet_sender *snd, const char *name, const char *args, addr *out,
-                  uint8_t hash[32], err *e)
+int devnet_bridge_create(devnet_sender *snd, const char *name, const char *args, addr *out,
+                         uint8_t hash[32], err *e)
 {
     devnet_artifact *a = NULL;
     buf data;
@@ -83,8 +83,8 @@ static int create(devnet_sender *snd, const char *name, const char *args, addr *
     return rc;
 }
 
-static int call(devnet_sender *snd, const devnet_artifact *a, const addr *to, const char *fn,
-                const char *args, uint8_t hash[32], err *e)
+int devnet_bridge_call(devnet_sender *snd, const devnet_artifact *a, const addr *to,
+                       const char *fn, const char *args, uint8_t hash[32], err *e)
 {
     buf data;
     buf_init(&data);
@@ -111,11 +111,11 @@ int devnet_cctp_deploy(store *db, rpc_client *rpc, devnet_sender *snd,
     uint8_t hashes[2 * DEVNET_N_CHAINS + 4][32];
     size_t nh = 0;
     snprintf(args, sizeof args, "(%u, %s)", sp->cctp_domain, a_att);
-    if (create(snd, "MessageTransmitter", args, &mt, hashes[nh++], e) < 0)
+    if (devnet_bridge_create(snd, "MessageTransmitter", args, &mt, hashes[nh++], e) < 0)
         goto out;
     addr_to_lower(a_mt, &mt);
     snprintf(args, sizeof args, "(%s)", a_mt);
-    if (create(snd, "TokenMessenger", args, &tm, hashes[nh++], e) < 0)
+    if (devnet_bridge_create(snd, "TokenMessenger", args, &tm, hashes[nh++], e) < 0)
         goto out;
     addr_to_lower(a_tm, &tm);
     if (devnet_artifact_load(&tma, "TokenMessenger", e) < 0 ||
@@ -127,18 +127,18 @@ int devnet_cctp_deploy(store *db, rpc_client *rpc, devnet_sender *snd,
             continue;
         /* same deployer, same order: the remote messenger and USDC have these addresses */
         snprintf(args, sizeof args, "(%u, 0x000000000000000000000000%s)", o->cctp_domain, a_tm + 2);
-        if (call(snd, tma, &tm, "addRemoteTokenMessenger", args, hashes[nh++], e) < 0)
+        if (devnet_bridge_call(snd, tma, &tm, "addRemoteTokenMessenger", args, hashes[nh++], e) < 0)
             goto out;
         snprintf(args, sizeof args, "(%s, %u, 0x000000000000000000000000%s)", a_usdc,
                  o->cctp_domain, a_usdc + 2);
-        if (call(snd, tma, &tm, "linkTokenPair", args, hashes[nh++], e) < 0)
+        if (devnet_bridge_call(snd, tma, &tm, "linkTokenPair", args, hashes[nh++], e) < 0)
             goto out;
     }
     snprintf(args, sizeof args, "(%s, %s)", a_usdc, BURN_LIMIT);
-    if (call(snd, tma, &tm, "setMaxBurnAmountPerMessage", args, hashes[nh++], e) < 0)
+    if (devnet_bridge_call(snd, tma, &tm, "setMaxBurnAmountPerMessage", args, hashes[nh++], e) < 0)
         goto out;
     snprintf(args, sizeof args, "(%s, true)", a_tm);
-    if (call(snd, tok, usdc, "setMinter", args, hashes[nh++], e) < 0)
+    if (devnet_bridge_call(snd, tok, usdc, "setMinter", args, hashes[nh++], e) < 0)
         goto out;
     for (size_t i = 0; i < nh; i++) {
         rpc_receipt r;

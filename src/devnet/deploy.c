@@ -8,7 +8,7 @@
  * which asset each feed prices). A CollateralVault (docs/credit.md) for the credit facilities,
  * approved 2 of 2 by the demo's approvers (anvil dev keys #2 and #3), is deployed too; its
  * address is the desk setting credit_vault:CHAIN_ID (`credit facility add --vault`); then the
- * CCTP-style bridge contracts (cctp.c). */
+ * CCTP-style bridge contracts (cctp.c) and the CCIP-style router (ccip.c). */
 #include "devnet/devnet_priv.h"
 
 #include <stdio.h>
@@ -302,6 +302,14 @@ static int deploy_chain(store *db, rpc_client *rpc, ks_key *deployer, const devn
         if (d[i].kind == STORE_CONTRACT_TOKEN && d[i].index == 0 &&
             devnet_cctp_deploy(db, rpc, &snd, sp, &d[i].address, e) < 0)
             return -1;
+    {
+        addr toks[N_TOKENS];
+        for (size_t i = 0; i < nd_; i++)
+            if (d[i].kind == STORE_CONTRACT_TOKEN)
+                toks[d[i].index] = d[i].address;
+        if (devnet_ccip_deploy(db, rpc, &snd, sp, toks, e) < 0)
+            return -1;
+    }
     LOG_I("devnet", "%s: deployed %zu contracts", sp->name, nd_);
     return 0;
 fail:

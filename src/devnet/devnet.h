@@ -44,6 +44,7 @@ typedef struct devnet_chain_spec {
     uint64_t chain_id;
     const char *native_symbol;
     uint32_t cctp_domain; /* the real network's CCTP domain (data/bridges/networks.csv) */
+    uint64_t ccip_selector; /* the real network's CCIP chain selector (same file) */
 } devnet_chain_spec;
 
 /* The four chains, index 0..DEVNET_N_CHAINS-1. */
@@ -54,6 +55,9 @@ const devnet_chain_spec *devnet_chain_by_id(uint64_t chain_id);
 #define DEVNET_ATTESTER_KEY 8
 /* Its address. */
 int devnet_attester(addr *out) DEVNET_WUR;
+/* The anvil dev key of the devnet's CCIP relayer (tools/ccip_relayer.py): the only
+ * address the CCIP-style routers let execute messages, standing in for the network. */
+#define DEVNET_CCIP_RELAYER_KEY 7
 
 /* The USD price feeds deployed on every chain, by asset: ETH, BTC, USDC, and for the
  * wrapped tokens and the native coins of Polygon and Avalanche WETH, WBTC, POL, AVAX, so that every asset of the

@@ -13,6 +13,20 @@ int devnet_deploy_all(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS], 
 int devnet_cctp_deploy(store *db, rpc_client *rpc, devnet_sender *snd,
                        const devnet_chain_spec *sp, const addr *usdc, err *e) DEVNET_WUR;
 
+/* Deploys the CCIP-style router (CcipRouter) on a chain, opens its lanes to the other
+ * devnet chains, adds and links its tokens (USDC, WBTC, WETH: the same addresses on every
+ * chain), funds its lock-release pool and records it in the desk settings
+ * ccip_router:CHAIN_ID and ccip_selector:CHAIN_ID (ccip.c). */
+int devnet_ccip_deploy(store *db, rpc_client *rpc, devnet_sender *snd,
+                       const devnet_chain_spec *sp, const addr tokens[3], err *e) DEVNET_WUR;
+
+/* A creation by snd at its next nonce (the address predicted, explicit gas) and a call
+ * with explicit gas, neither waited for: the bridge set-ups send a batch, then wait. */
+int devnet_bridge_create(devnet_sender *snd, const char *name, const char *args, addr *out,
+                         uint8_t hash[32], err *e) DEVNET_WUR;
+int devnet_bridge_call(devnet_sender *snd, const devnet_artifact *a, const addr *to,
+                       const char *fn, const char *args, uint8_t hash[32], err *e) DEVNET_WUR;
+
 /* Imports anvil dev key i under the demo passphrase (interactive KDF: the key is public)
  * unless the key store has it; *imported says whether it was new. */
 int devnet_dev_import(keystore *ks, size_t i, const char *label, addr *out, bool *imported,

@@ -13,10 +13,10 @@
  * the C-Chain id of avalanchego's local network (Avalanche stand-in). None
  * is a public network's id, so a devnet key can never sign for a real chain. */
 static const devnet_chain_spec chains[DEVNET_N_CHAINS] = {
-    {"devnet-eth", "Ethereum", 31337, "ETH", 0},
-    {"devnet-arb", "Arbitrum", 412346, "ETH", 3},
-    {"devnet-pol", "Polygon", 1337, "POL", 7},
-    {"devnet-avax", "Avalanche C-Chain", 43112, "AVAX", 1},
+    {"devnet-eth", "Ethereum", 31337, "ETH", 0, 5009297550715157269ULL},
+    {"devnet-arb", "Arbitrum", 412346, "ETH", 3, 4949039107694359620ULL},
+    {"devnet-pol", "Polygon", 1337, "POL", 7, 4051577828743386545ULL},
+    {"devnet-avax", "Avalanche C-Chain", 43112, "AVAX", 1, 6433500567565415381ULL},
 };
 
 const devnet_chain_spec *devnet_chain(size_t i)

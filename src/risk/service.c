@@ -656,7 +656,8 @@ static int escrow_positions(refresh *r, store *db, const store_chain *chains, si
     return rc;
 }
 
-/* Bridge transfers between desk accounts that are burned and not yet seen minted. */
+/* Bridge transfers between desk accounts that left the source (burned, or locked by
+ * ccipSend) and are not yet seen delivered. */
 static int bridge_positions(refresh *r, store *db, const store_chain *chains, size_t n_chains,
                             err *e)
 {
@@ -668,8 +669,9 @@ static int bridge_positions(refresh *r, store *db, const store_chain *chains, si
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const store_bridge *b = &bs[i];
-        bool burned = b->has_message; /* the burn's message was read: it is mined */
-        bool open = strcmp(b->state, "sent") == 0 || strcmp(b->state, "attested") == 0;
+        bool burned = b->has_message; /* the burn's (ccipSend's) message was read: mined */
+        bool open = strcmp(b->state, "sent") == 0 || strcmp(b->state, "attested") == 0 ||
+                    strcmp(b->state, "committed") == 0;
         if (!burned || !open || !is_account(s, &b->sender) || !is_account(s, &b->recipient))
             continue;
         risk_position p;

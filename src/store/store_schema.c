@@ -784,6 +784,33 @@ static const char step_credit_sync[] =
     "ALTER TABLE credit_ledger ADD COLUMN inflow_id INTEGER REFERENCES inflows(id);"
     "CREATE UNIQUE INDEX credit_ledger_by_inflow ON credit_ledger (inflow_id)"
     "  WHERE inflow_id IS NOT NULL;";
+/* the CCIP-style route (src/bridge/ccip_route.c): transfers of protocol 'ccip', whose
+ * message is committed (read and its id checked) before it is delivered. SQLite cannot
+ * change a CHECK in place: the table is rebuilt with the same columns and rows. */
+static const char step_bridge_ccip[] =
+    "CREATE TABLE bridge_transfers_new ("
+    "  id INTEGER PRIMARY KEY,"
+    "  protocol TEXT NOT NULL CHECK (protocol IN ('cctp', 'ccip')),"
+    "  state TEXT NOT NULL"
+    "    CHECK (state IN ('new', 'sent', 'attested', 'committed', 'delivered', 'failed',"
+    "                     'expired')),"
+    "  src_chain INTEGER NOT NULL, dst_chain INTEGER NOT NULL,"
+    "  src_domain INTEGER NOT NULL, dst_domain INTEGER NOT NULL,"
+    "  sender TEXT NOT NULL, recipient TEXT NOT NULL,"
+    "  token_src TEXT NOT NULL, token_dst TEXT NOT NULL,"
+    "  amount TEXT NOT NULL, fee TEXT NOT NULL DEFAULT '0',"
+    "  operator TEXT NOT NULL,"
+    "  burn_tx TEXT, burn_block INTEGER NOT NULL DEFAULT 0,"
+    "  message BLOB, message_hash TEXT, attestation BLOB,"
+    "  mint_tx TEXT, mint_block INTEGER NOT NULL DEFAULT 0,"
+    "  pending_action TEXT, pending_chain INTEGER NOT NULL DEFAULT 0,"
+    "  pending_hash TEXT, pending_raw BLOB,"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL"
+    ");"
+    "INSERT INTO bridge_transfers_new SELECT * FROM bridge_transfers;"
+    "DROP TABLE bridge_transfers;"
+    "ALTER TABLE bridge_transfers_new RENAME TO bridge_transfers;";
 
 const char *const store_schema_steps[] = {
     step1_config,
@@ -808,6 +835,7 @@ const char *const store_schema_steps[] = {
     step_credit,
     step_bridges,
     step_credit_sync,
+    step_bridge_ccip,
 };
 
 const int store_schema_audit_head_version = 12;
