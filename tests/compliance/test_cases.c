@@ -1465,6 +1465,49 @@ static void test_oracle_prices(void **state)
     store_close(&s);
 }
 
+/* A case about a credit facility names it: the name is outside text (any operator typed
+ * it; a restored or adopted desk.db brings it): shown on a terminal it must not carry an
+ * escape sequence that retitles or clears it. */
+static void test_about_facility_name(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    int64_t ent = add_entity(s, "Borrower AG", "verified", "2030-01-01", NULL);
+    store_credit_facility f;
+    memset(&f, 0, sizeof f);
+    snprintf(f.name, sizeof f.name, "fac\x1b]0;owned\x07\x1b[2J\xe2\x80\xae");
+    f.entity_id = ent;
+    snprintf(f.currency, sizeof f.currency, "USDC");
+    f.decimals = 6;
+    f.day_count = 360;
+    f.billing_day = 1;
+    f.initial_e4 = 15000;
+    f.margin_call_e4 = 12000;
+    f.liquidation_e4 = 11000;
+    snprintf(f.collateral, sizeof f.collateral, "[]");
+    snprintf(f.vaults, sizeof f.vaults, "[]");
+    int64_t id = 0;
+    err e;
+    if (store_credit_facility_add(s, &f, &id, &e) < 0)
+        fail_msg("facility add: %s", e.msg);
+    store_case c;
+    memset(&c, 0, sizeof c);
+    c.chain_id = 0;
+    c.escrow.b[0] = 3;
+    for (int i = 0; i < 8; i++)
+        c.escrow.b[19 - i] = (uint8_t)((uint64_t)id >> (8 * i));
+    compliance_case_about ab;
+    if (compliance_case_about_of(s, &c, &ab, &e) < 0)
+        fail_msg("about: %s", e.msg);
+    assert_int_equal(ab.kind, COMPLIANCE_ABOUT_FACILITY);
+    if (strpbrk(ab.text, "\x1b\x07") || strstr(ab.text, "\xe2\x80\xae"))
+        fail_msg("raw control bytes in '%s'", ab.text);
+    if (strpbrk(ab.facility, "\x1b\x07"))
+        fail_msg("raw control bytes in the facility name");
+    assert_non_null(strstr(ab.text, "fac\\x1b]0;owned"));
+    store_close(&s);
+}
+
 int main(void)
 {
     /* the desk defaults (shipped lists) come from $FUSION_DATA */
@@ -1489,6 +1532,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_screening, setup, teardown),
         cmocka_unit_test_setup_teardown(test_screen_action, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oracle_prices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_about_facility_name, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
