@@ -1465,6 +1465,78 @@ static void test_oracle_prices(void **state)
     store_close(&s);
 }
 
+/* Two imports of one list at once: the second must judge its file against the version
+ * the first committed (not the one it read before taking the lock), so an older file is
+ * not made current over a newer one and the signed counts name the real predecessor.
+ * Another connection holds the write lock with version 2 (newer) while the import runs;
+ * it commits once the import had time to read the list (the import must wait for it). */
+typedef struct import_job {
+    store *s;
+    const char *path;
+    int rc;
+    err e;
+} import_job;
+
+static void *import_older(void *p)
+{
+    import_job *j = p;
+    compliance_actor a = actor("alice", T0);
+    store_list_version v;
+    j->rc = compliance_list_import(j->s, as(&a), j->path, "plain", "race", "2026-11-01", &v,
+                                   &j->e);
+    return NULL;
+}
+
+static void test_list_import_race(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    compliance_actor a = actor("alice", T0);
+    char p1[320], p2[320];
+    snprintf(p1, sizeof p1, "%s/race-v1.txt", home);
+    snprintf(p2, sizeof p2, "%s/race-old.txt", home);
+    write_file(p1, PAYER "\n");
+    write_file(p2, SANCTIONED "\n");
+    store_list_version v1;
+    err e;
+    if (compliance_list_import(s, as(&a), p1, "plain", "race", "2026-10-01", &v1, &e) < 0)
+        fail_msg("import v1: %s", e.msg);
+    import_job j = {.path = p2};
+    err_clear(&j.e);
+    store *h = NULL;
+    if (store_open(&j.s, dbpath, &e) < 0 || store_open(&h, dbpath, &e) < 0 ||
+        store_begin(h, &e) < 0)
+        fail_msg("open: %s", e.msg);
+    store_list_version v2 = {.n_entries = 1, .imported_at = T0};
+    snprintf(v2.name, sizeof v2.name, "race");
+    snprintf(v2.kind, sizeof v2.kind, "addresses");
+    snprintf(v2.format, sizeof v2.format, "plain");
+    snprintf(v2.source, sizeof v2.source, "newer.txt");
+    snprintf(v2.published, sizeof v2.published, "2026-11-09");
+    memset(v2.sha256, 'a', 64);
+    snprintf(v2.operator_name, sizeof v2.operator_name, "bob");
+    store_list_entry ent = {.line = 1};
+    snprintf(ent.key, sizeof ent.key, "%s", "0x00000000000000000000000000000000000000aa");
+    snprintf(ent.detail, sizeof ent.detail, "EVM");
+    if (store_list_version_add(h, &v2, &ent, 1, &e) < 0)
+        fail_msg("v2: %s", e.msg);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, import_older, &j), 0);
+    usleep(400 * 1000); /* the import reads the list and waits for the lock */
+    if (store_commit(h, &e) < 0)
+        fail_msg("commit v2: %s", e.msg);
+    pthread_join(t, NULL);
+    store_close(&h);
+    store_close(&j.s);
+    if (j.rc == 0)
+        fail_msg("a file published 2026-11-01 was imported over version %lld of 2026-11-09",
+                 (long long)v2.id);
+    assert_int_equal(j.rc, -1);
+    assert_non_null(strstr(j.e.msg, "before version"));
+    assert_int_equal(query_int(s, "SELECT count(*) FROM list_versions WHERE name = 'race'"), 2);
+    store_close(&s);
+}
+
 /* A case about a credit facility names it: the name is outside text (any operator typed
  * it; a restored or adopted desk.db brings it): shown on a terminal it must not carry an
  * escape sequence that retitles or clears it. */
@@ -1533,6 +1605,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_screen_action, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oracle_prices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_about_facility_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_import_race, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
