@@ -1537,6 +1537,50 @@ static void test_list_import_race(void **state)
     store_close(&s);
 }
 
+/* Four-eyes needs two keys: an officer who proposed, was removed and came back under
+ * another name with the same key (an admin's two steps, or their own) is still the first
+ * pair of eyes; the returned key must not confirm its own proposal. */
+static void test_four_eyes_key_returns(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    open_cases(s, 1, T0); /* case 1: high priority */
+    compliance_actor alice = actor("alice", T0 + 60);
+    err e;
+    bool closed = true;
+    assert_int_equal(compliance_case_take(s, as(&alice), 1, &e), 0);
+    assert_int_equal(compliance_case_decide(s, as(&alice), 1, "cleared", NULL, &closed, &e), 0);
+    assert_false(closed);
+    bool found = false;
+    assert_int_equal(store_operator_remove(s, "alice", &found, &e), 0);
+    assert_true(found);
+    store_operator o;
+    memset(&o, 0, sizeof o);
+    snprintf(o.name, sizeof o.name, "alice2");
+    snprintf(o.roles, sizeof o.roles, "compliance");
+    o.address = op_addr("alice");
+    o.created_at = T0;
+    assert_int_equal(store_operator_add(s, &o, &e), 0);
+    /* alice2 signs with alice's key */
+    audit_signer g;
+    memset(&g, 0, sizeof g);
+    snprintf(signer_name, sizeof signer_name, "alice");
+    snprintf(g.operator_name, sizeof g.operator_name, "alice2");
+    g.address = op_addr("alice");
+    g.sign = sign_as;
+    g.ctx = signer_name;
+    audit_signer_set(&g);
+    compliance_actor a2 = actor("alice2", T0 + 120);
+    int rc = compliance_case_decide(s, &a2, 1, "cleared", "agree", &closed, &e);
+    store_case c;
+    assert_int_equal(store_case_get(s, 1, &c, &found, &e), 0);
+    if (rc == 0 && closed)
+        fail_msg("alice's key confirmed alice's own proposal as alice2 (case %s)", c.state);
+    assert_int_equal(rc, -1);
+    assert_string_not_equal(c.state, "closed");
+    store_close(&s);
+}
+
 /* A case about a credit facility names it: the name is outside text (any operator typed
  * it; a restored or adopted desk.db brings it): shown on a terminal it must not carry an
  * escape sequence that retitles or clears it. */
@@ -1606,6 +1650,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_oracle_prices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_about_facility_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_import_race, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_four_eyes_key_returns, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
