@@ -92,6 +92,18 @@ int compliance_list_import(store *s, const compliance_actor *a, const char *path
                                 "YYYY-MM-DD (the date on the publisher's page)", base_name(path));
         goto out;
     }
+    /* A future date would keep every later version of the name out (a list is not replaced
+     * by an older one) and never go stale: a typo, refused. A day ahead is a time zone. */
+    int32_t pd = 0;
+    if (screen_date_parse(&pd, pub, e) < 0)
+        goto out;
+    if (a->now > 0 && pd > screen_day_of((uint64_t)a->now) + 1) {
+        char today[SCREEN_DATE_MAX];
+        screen_date_format(today, screen_day_of((uint64_t)a->now));
+        err_set(e, ERR_INVALID, "%s is dated %s, in the future (today is %s): check --published "
+                                "or the file", base_name(path), pub, today);
+        goto out;
+    }
     if (list_format_is_jurisdictions(fmt) != !strcmp(name, "fatf") &&
         (list_format_is_jurisdictions(fmt) || !strcmp(name, "fatf"))) {
         err_set(e, ERR_INVALID, "the name 'fatf' is the FATF jurisdiction list's: a %s file "

@@ -1465,6 +1465,34 @@ static void test_oracle_prices(void **state)
     store_close(&s);
 }
 
+#define T_LISTS (T0 + 340 * 86400) /* 2026-12-07 */
+
+/* A list dated in the future would keep every later version of its name out ("a list is
+ * not replaced by an older one") and never go stale: a typo in --published (2062 for
+ * 2026) is refused, not recorded. */
+static void test_list_import_future(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    compliance_actor a = actor("alice", T0); /* 2026-01-01 */
+    char p[320];
+    snprintf(p, sizeof p, "%s/future.txt", home);
+    write_file(p, PAYER "\n");
+    store_list_version v;
+    err e;
+    err_clear(&e);
+    int rc = compliance_list_import(s, as(&a), p, "plain", "typo", "2062-01-01", &v, &e);
+    if (rc == 0)
+        fail_msg("a list published 2062-01-01 was imported on 2026-01-01");
+    assert_non_null(strstr(e.msg, "future"));
+    assert_null(strchr(e.msg, '\n'));
+    assert_int_equal(query_int(s, "SELECT count(*) FROM list_versions"), 0);
+    /* the day after today is allowed (a publisher in another time zone) */
+    if (compliance_list_import(s, as(&a), p, "plain", "typo", "2026-01-02", &v, &e) < 0)
+        fail_msg("%s", e.msg);
+    store_close(&s);
+}
+
 /* Two imports of one list at once: the second must judge its file against the version
  * the first committed (not the one it read before taking the lock), so an older file is
  * not made current over a newer one and the signed counts name the real predecessor.
@@ -1480,7 +1508,7 @@ typedef struct import_job {
 static void *import_older(void *p)
 {
     import_job *j = p;
-    compliance_actor a = actor("alice", T0);
+    compliance_actor a = actor("alice", T_LISTS);
     store_list_version v;
     j->rc = compliance_list_import(j->s, as(&a), j->path, "plain", "race", "2026-11-01", &v,
                                    &j->e);
@@ -1491,7 +1519,7 @@ static void test_list_import_race(void **state)
 {
     (void)state;
     store *s = open_db();
-    compliance_actor a = actor("alice", T0);
+    compliance_actor a = actor("alice", T_LISTS);
     char p1[320], p2[320];
     snprintf(p1, sizeof p1, "%s/race-v1.txt", home);
     snprintf(p2, sizeof p2, "%s/race-old.txt", home);
@@ -1650,6 +1678,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_oracle_prices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_about_facility_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_import_race, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_import_future, setup, teardown),
         cmocka_unit_test_setup_teardown(test_four_eyes_key_returns, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
