@@ -40,4 +40,9 @@ int audit_sign_row(sqlite3 *db, uint64_t seq, const char *operator_name, const c
 int audit_config_record(sqlite3 *db, uint64_t seq, const char *operator_name,
                         const json_t *details, err *e);
 
+/* The log's signed decisions verify for this desk id and genesis row, before desk.db holds
+ * them (audit adopt checks the log before it records anything of it); one line when not. */
+int audit_sigs_check(const char *home, const uint8_t desk_id[32], uint64_t genesis_seq,
+                     err *e);
+
 #endif

@@ -166,6 +166,8 @@ json_t *audit_config_details(const audit_config_kind *k, const char *text, size_
 typedef struct restore_ctx {
     sqlite3 *db;
     bool genesis;
+    uint8_t desk_id[32];
+    uint64_t genesis_seq;
 } restore_ctx;
 
 static int restore_row(void *vctx, const audit_row *row, err *e)
@@ -191,6 +193,8 @@ static int restore_row(void *vctx, const audit_row *row, err *e)
         if (rc != SQLITE_DONE)
             return err_set(e, ERR_IO, "cannot record the desk id in desk.db: %s",
                            sqlite3_errmsg(c->db));
+        memcpy(c->desk_id, id, 32);
+        c->genesis_seq = row->seq;
         c->genesis = true;
         return 0;
     }
@@ -225,12 +229,16 @@ int audit_restore_signed(const char *home, bool *restored, err *e)
         rc = 0;
         goto fail;
     }
-    restore_ctx c = {db, false};
+    restore_ctx c = {.db = db};
     if (sqlite3_exec(db, "DELETE FROM audit_config", NULL, NULL, NULL) != SQLITE_OK) {
         err_set(e, ERR_IO, "cannot restore the signed configuration: %s", sqlite3_errmsg(db));
         goto fail;
     }
     if (audit_list(home, restore_row, &c, e) < 0)
+        goto fail;
+    /* Nothing of the log is recorded before its signatures verify: a configuration row
+     * nobody signed must not become the hash the loaders trust. */
+    if (c.genesis && audit_sigs_check(home, c.desk_id, c.genesis_seq, e) < 0)
         goto fail;
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         err_set(e, ERR_IO, "cannot restore the desk id in desk.db: %s", sqlite3_errmsg(db));

@@ -352,6 +352,29 @@ int audit_verify_signatures(const char *home, audit_sig_report *report,
     return rc;
 }
 
+int audit_sigs_check(const char *home, const uint8_t desk_id[32], uint64_t genesis_seq,
+                     err *e)
+{
+    if (sodium_init() < 0)
+        return err_set(e, ERR_CRYPTO, "libsodium failed to initialise");
+    audit_sig_report report;
+    memset(&report, 0, sizeof report);
+    report.ok = true;
+    sig_ctx c;
+    memset(&c, 0, sizeof c);
+    c.r = &report;
+    memcpy(c.desk_id, desk_id, 32);
+    c.genesis_seq = genesis_seq;
+    c.desk_present = true;
+    int rc = audit_list(home, sig_row, &c, e);
+    if (rc == 0 && (!report.ok || !c.started))
+        rc = err_set(e, ERR_STATE, "the desk's signed decisions do not verify (%s): nothing "
+                     "adopted; run `fusion audit verify`",
+                     report.ok ? "no signed genesis" : report.problem);
+    free(c.ops);
+    return rc;
+}
+
 int audit_signed_operators(const char *home, audit_operator_fn fn, void *ctx, err *e)
 {
     if (sodium_init() < 0)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "compliance/internal.h"
 
 addr compliance_kyc_marker(int which, int32_t day)
@@ -83,7 +84,7 @@ int compliance_case_about_of(store *s, const store_case *c, compliance_case_abou
             return -1;
         for (size_t i = 0; i < n; i++)
             if (fs[i].id == v)
-                snprintf(out->facility, sizeof out->facility, "%s", fs[i].name);
+                text_safe_str(out->facility, sizeof out->facility, fs[i].name);
         free(fs);
         if (out->facility[0])
             snprintf(out->text, sizeof out->text, "credit facility %s", out->facility);

@@ -347,6 +347,19 @@ int compliance_case_decide(store *s, const compliance_actor *a, int64_t id, cons
     if (load_case(s, id, &before, e) < 0)
         goto fail;
     after = before;
+    if (before.priority == 1 && before.proposed_by[0]) {
+        /* A proposer who is no longer an operator is no first pair of eyes to confirm: their
+         * key could be back under another name, where same_key cannot see it. The proposal
+         * lapses; the case's holder proposes again. */
+        store_operator po;
+        bool pf = false;
+        if (store_operator_get(s, before.proposed_by, &po, &pf, e) < 0)
+            goto fail;
+        if (!pf) {
+            after.proposed_by[0] = '\0';
+            after.proposed_outcome[0] = '\0';
+        }
+    }
     if (do_decide(a, &after, &arg, e) < 0)
         goto fail;
     int same = arg.closed && before.priority == 1 && before.proposed_by[0]

@@ -383,7 +383,10 @@ static int parse_plain(list_parsed *p, const char *name, const char *data, size_
     return 0;
 }
 
-/* ---- FATF: the jurisdiction CSV the screening rules read (checked by screen_fatf_parse) */
+/* ---- FATF: the jurisdiction CSV the screening rules read (checked by screen_fatf_parse)
+ * The entries are taken from what screen_fatf_parse read, not from a second reading of
+ * the lines: a row the checker accepts in another spelling (a quoted code, a blank line
+ * before the header) must not become an entry the screening rules later refuse. */
 
 static int parse_fatf(list_parsed *p, const char *name, const char *data, size_t len, err *e)
 {
@@ -393,37 +396,19 @@ static int parse_fatf(list_parsed *p, const char *name, const char *data, size_t
     screen_list_info info;
     screen_fatf_info(f, &info);
     snprintf(p->published, sizeof p->published, "%s", info.as_of);
+    int rc = 0;
+    for (char a = 'A'; a <= 'Z' && rc == 0; a++)
+        for (char b = 'A'; b <= 'Z' && rc == 0; b++) {
+            const char key[3] = {a, b, 0};
+            screen_risk r = screen_fatf_risk(f, key);
+            if (r == SCREEN_RISK_NONE)
+                continue;
+            p->n_records++;
+            rc = push(p, key, r == SCREEN_RISK_HIGH ? "call_for_action" : "increased_monitoring",
+                      0, e);
+        }
     screen_fatf_free(&f);
-    size_t line = 0, pos = 0;
-    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
-        pos = 3;
-    while (pos < len) {
-        const char *nl = memchr(data + pos, '\n', len - pos);
-        const char *s = data + pos;
-        size_t sl = nl ? (size_t)(nl - s) : len - pos;
-        pos += sl + (nl ? 1 : 0);
-        if (++line == 1)
-            continue; /* the header, checked above */
-        if (sl && s[sl - 1] == '\r')
-            sl--;
-        if (sl < 3 || s[0] == '#')
-            continue;
-        /* iso2,name,list,as_of: the list is the next-to-last field */
-        const char *last = NULL, *prev = NULL;
-        for (size_t i = 0; i < sl; i++)
-            if (s[i] == ',') {
-                prev = last;
-                last = s + i;
-            }
-        if (!prev)
-            continue;
-        char key[3] = {s[0], s[1], 0}, list[LIST_DETAIL_MAX];
-        snprintf(list, sizeof list, "%.*s", (int)(last - prev - 1), prev + 1);
-        p->n_records++;
-        if (push(p, key, list, line, e) < 0)
-            return -1;
-    }
-    return 0;
+    return rc;
 }
 
 /* ---- OFAC advanced XML (sdn_advanced.xml), with expat ----
@@ -453,6 +438,7 @@ typedef struct xml_state {
         char asset[LIST_DETAIL_MAX];
     } types[XML_TYPES_MAX];
     size_t n_types;
+    bool seen_feature; /* a party's <Feature> was read: later feature types come too late */
     int year, month, day;
     unsigned long detail_line;
 } xml_state;
@@ -490,6 +476,15 @@ static void XMLCALL xml_start(void *ud, const char *el, const char **atts)
     if (x->failed)
         return;
     const char *n = local_name(el);
+    if (x->collecting != T_NONE) {
+        /* the text of a date, a feature type or an address is one run of text: an
+         * element inside it would cut it short without a word */
+        char msg[160], ex[TEXT_EXCERPT_MAX];
+        snprintf(msg, sizeof msg, "element <%s> inside a date, feature type or address text",
+                 text_safe_str(ex, sizeof ex, n));
+        xml_fail(x, msg);
+        return;
+    }
     if (x->depth_feature > 0)
         x->depth_feature++;
     x->collecting = T_NONE;
@@ -507,6 +502,7 @@ static void XMLCALL xml_start(void *ud, const char *el, const char **atts)
         x->type_id = id ? strtol(id, NULL, 10) : -1;
         x->collecting = T_FEATURE_TYPE;
     } else if (!strcmp(n, "Feature")) {
+        x->seen_feature = true;
         const char *t = attr_of(atts, "FeatureTypeID");
         long id = t ? strtol(t, NULL, 10) : -1;
         for (size_t i = 0; i < x->n_types; i++)
@@ -571,10 +567,26 @@ static void XMLCALL xml_end(void *ud, const char *el)
                 xml_fail(x, "more than 256 digital currency feature types");
                 return;
             }
+            if (x->seen_feature) {
+                /* the parties' features before it were read as no address at all */
+                xml_fail(x, "a digital currency feature type comes after the parties' "
+                            "features: their addresses would be missed; not OFAC's order");
+                return;
+            }
             size_t al = tl - strlen(DCA);
             if (al >= LIST_DETAIL_MAX) {
                 xml_fail(x, "a digital currency feature type names an asset over 23 bytes");
                 return;
+            }
+            for (size_t i = 0; i < al; i++) {
+                char c = t[strlen(DCA) + i];
+                if (!isalnum((unsigned char)c) && c != '_') {
+                    char msg[160], ex[TEXT_EXCERPT_MAX];
+                    snprintf(msg, sizeof msg, "'%s' is not an asset code (letters, digits, _)",
+                             text_safe(ex, sizeof ex, t + strlen(DCA), al));
+                    xml_fail(x, msg);
+                    return;
+                }
             }
             x->types[x->n_types].id = x->type_id;
             memcpy(x->types[x->n_types].asset, t + strlen(DCA), al);

@@ -92,6 +92,18 @@ int compliance_list_import(store *s, const compliance_actor *a, const char *path
                                 "YYYY-MM-DD (the date on the publisher's page)", base_name(path));
         goto out;
     }
+    /* A future date would keep every later version of the name out (a list is not replaced
+     * by an older one) and never go stale: a typo, refused. A day ahead is a time zone. */
+    int32_t pd = 0;
+    if (screen_date_parse(&pd, pub, e) < 0)
+        goto out;
+    if (a->now > 0 && pd > screen_day_of((uint64_t)a->now) + 1) {
+        char today[SCREEN_DATE_MAX];
+        screen_date_format(today, screen_day_of((uint64_t)a->now));
+        err_set(e, ERR_INVALID, "%s is dated %s, in the future (today is %s): check --published "
+                                "or the file", base_name(path), pub, today);
+        goto out;
+    }
     if (list_format_is_jurisdictions(fmt) != !strcmp(name, "fatf") &&
         (list_format_is_jurisdictions(fmt) || !strcmp(name, "fatf"))) {
         err_set(e, ERR_INVALID, "the name 'fatf' is the FATF jurisdiction list's: a %s file "
@@ -103,34 +115,39 @@ int compliance_list_import(store *s, const compliance_actor *a, const char *path
     crypto_hash_sha256(sha, (const uint8_t *)data, len);
     char hex[65];
     hex_encode(hex, sizeof hex, sha, 32, false);
-    if (store_list_versions(s, name, true, &prev, &n_prev, e) < 0)
+    /* The previous version is read under the write lock: two imports of one list at once
+     * must each see what the other committed (an older file is not made current over a
+     * newer one, and the signed counts name the real predecessor). */
+    if (store_begin(s, e) < 0)
         goto out;
+    if (store_list_versions(s, name, true, &prev, &n_prev, e) < 0)
+        goto fail;
     const char *kind = list_format_is_jurisdictions(fmt) ? "jurisdictions" : "addresses";
     if (n_prev) {
         if (!strcmp(prev[0].sha256, hex)) {
             err_set(e, ERR_EXISTS, "%s is list %s version %lld already (same SHA-256): nothing "
                                    "to import", base_name(path), name, (long long)prev[0].id);
-            goto out;
+            goto fail;
         }
         if (strcmp(prev[0].kind, kind) != 0) {
             err_set(e, ERR_INVALID, "list %s holds %s, not %s", name, prev[0].kind, kind);
-            goto out;
+            goto fail;
         }
         if (strcmp(pub, prev[0].published) < 0) {
             err_set(e, ERR_INVALID, "%s was published on %s, before version %lld of list %s "
                                     "(%s): a list is not replaced by an older one",
                     base_name(path), pub, (long long)prev[0].id, name, prev[0].published);
-            goto out;
+            goto fail;
         }
         if (store_list_entries(s, prev[0].id, &pe, &n_pe, e) < 0)
-            goto out;
+            goto fail;
     }
     ents = calloc(lp.n ? lp.n : 1, sizeof *ents);
     added = json_array();
     removed = json_array();
     if (!ents || !added || !removed) {
         err_set(e, ERR_NOMEM, "out of memory importing %s", base_name(path));
-        goto out;
+        goto fail;
     }
     store_list_version v = {.n_entries = (int64_t)lp.n, .n_skipped = (int64_t)lp.n_skipped,
                             .imported_at = a->now};
@@ -165,8 +182,6 @@ int compliance_list_import(store *s, const compliance_actor *a, const char *path
         snprintf(ents[k].detail, sizeof ents[k].detail, "%s", lp.items[k].detail);
         ents[k].line = lp.items[k].line;
     }
-    if (store_begin(s, e) < 0)
-        goto out;
     if (store_list_version_add(s, &v, ents, lp.n, e) < 0)
         goto fail;
     d = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:O,s:O}", "version", (json_int_t)v.id,

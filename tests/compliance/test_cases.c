@@ -1465,6 +1465,193 @@ static void test_oracle_prices(void **state)
     store_close(&s);
 }
 
+#define T_LISTS (T0 + 340 * 86400) /* 2026-12-07 */
+
+/* A list dated in the future would keep every later version of its name out ("a list is
+ * not replaced by an older one") and never go stale: a typo in --published (2062 for
+ * 2026) is refused, not recorded. */
+static void test_list_import_future(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    compliance_actor a = actor("alice", T0); /* 2026-01-01 */
+    char p[320];
+    snprintf(p, sizeof p, "%s/future.txt", home);
+    write_file(p, PAYER "\n");
+    store_list_version v;
+    err e;
+    err_clear(&e);
+    int rc = compliance_list_import(s, as(&a), p, "plain", "typo", "2062-01-01", &v, &e);
+    if (rc == 0)
+        fail_msg("a list published 2062-01-01 was imported on 2026-01-01");
+    assert_non_null(strstr(e.msg, "future"));
+    assert_null(strchr(e.msg, '\n'));
+    assert_int_equal(query_int(s, "SELECT count(*) FROM list_versions"), 0);
+    /* the day after today is allowed (a publisher in another time zone) */
+    if (compliance_list_import(s, as(&a), p, "plain", "typo", "2026-01-02", &v, &e) < 0)
+        fail_msg("%s", e.msg);
+    store_close(&s);
+}
+
+/* Two imports of one list at once: the second must judge its file against the version
+ * the first committed (not the one it read before taking the lock), so an older file is
+ * not made current over a newer one and the signed counts name the real predecessor.
+ * Another connection holds the write lock with version 2 (newer) while the import runs;
+ * it commits once the import had time to read the list (the import must wait for it). */
+typedef struct import_job {
+    store *s;
+    const char *path;
+    int rc;
+    err e;
+} import_job;
+
+static void *import_older(void *p)
+{
+    import_job *j = p;
+    compliance_actor a = actor("alice", T_LISTS);
+    store_list_version v;
+    j->rc = compliance_list_import(j->s, as(&a), j->path, "plain", "race", "2026-11-01", &v,
+                                   &j->e);
+    return NULL;
+}
+
+static void test_list_import_race(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    compliance_actor a = actor("alice", T_LISTS);
+    char p1[320], p2[320];
+    snprintf(p1, sizeof p1, "%s/race-v1.txt", home);
+    snprintf(p2, sizeof p2, "%s/race-old.txt", home);
+    write_file(p1, PAYER "\n");
+    write_file(p2, SANCTIONED "\n");
+    store_list_version v1;
+    err e;
+    if (compliance_list_import(s, as(&a), p1, "plain", "race", "2026-10-01", &v1, &e) < 0)
+        fail_msg("import v1: %s", e.msg);
+    import_job j = {.path = p2};
+    err_clear(&j.e);
+    store *h = NULL;
+    if (store_open(&j.s, dbpath, &e) < 0 || store_open(&h, dbpath, &e) < 0 ||
+        store_begin(h, &e) < 0)
+        fail_msg("open: %s", e.msg);
+    store_list_version v2 = {.n_entries = 1, .imported_at = T0};
+    snprintf(v2.name, sizeof v2.name, "race");
+    snprintf(v2.kind, sizeof v2.kind, "addresses");
+    snprintf(v2.format, sizeof v2.format, "plain");
+    snprintf(v2.source, sizeof v2.source, "newer.txt");
+    snprintf(v2.published, sizeof v2.published, "2026-11-09");
+    memset(v2.sha256, 'a', 64);
+    snprintf(v2.operator_name, sizeof v2.operator_name, "bob");
+    store_list_entry ent = {.line = 1};
+    snprintf(ent.key, sizeof ent.key, "%s", "0x00000000000000000000000000000000000000aa");
+    snprintf(ent.detail, sizeof ent.detail, "EVM");
+    if (store_list_version_add(h, &v2, &ent, 1, &e) < 0)
+        fail_msg("v2: %s", e.msg);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, import_older, &j), 0);
+    usleep(400 * 1000); /* the import reads the list and waits for the lock */
+    if (store_commit(h, &e) < 0)
+        fail_msg("commit v2: %s", e.msg);
+    pthread_join(t, NULL);
+    store_close(&h);
+    store_close(&j.s);
+    if (j.rc == 0)
+        fail_msg("a file published 2026-11-01 was imported over version %lld of 2026-11-09",
+                 (long long)v2.id);
+    assert_int_equal(j.rc, -1);
+    assert_non_null(strstr(j.e.msg, "before version"));
+    assert_int_equal(query_int(s, "SELECT count(*) FROM list_versions WHERE name = 'race'"), 2);
+    store_close(&s);
+}
+
+/* Four-eyes needs two keys: an officer who proposed, was removed and came back under
+ * another name with the same key (an admin's two steps, or their own) is still the first
+ * pair of eyes; the returned key must not confirm its own proposal. */
+static void test_four_eyes_key_returns(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    open_cases(s, 1, T0); /* case 1: high priority */
+    compliance_actor alice = actor("alice", T0 + 60);
+    err e;
+    bool closed = true;
+    assert_int_equal(compliance_case_take(s, as(&alice), 1, &e), 0);
+    assert_int_equal(compliance_case_decide(s, as(&alice), 1, "cleared", NULL, &closed, &e), 0);
+    assert_false(closed);
+    bool found = false;
+    assert_int_equal(store_operator_remove(s, "alice", &found, &e), 0);
+    assert_true(found);
+    store_operator o;
+    memset(&o, 0, sizeof o);
+    snprintf(o.name, sizeof o.name, "alice2");
+    snprintf(o.roles, sizeof o.roles, "compliance");
+    o.address = op_addr("alice");
+    o.created_at = T0;
+    assert_int_equal(store_operator_add(s, &o, &e), 0);
+    /* alice2 signs with alice's key */
+    audit_signer g;
+    memset(&g, 0, sizeof g);
+    snprintf(signer_name, sizeof signer_name, "alice");
+    snprintf(g.operator_name, sizeof g.operator_name, "alice2");
+    g.address = op_addr("alice");
+    g.sign = sign_as;
+    g.ctx = signer_name;
+    audit_signer_set(&g);
+    compliance_actor a2 = actor("alice2", T0 + 120);
+    int rc = compliance_case_decide(s, &a2, 1, "cleared", "agree", &closed, &e);
+    store_case c;
+    assert_int_equal(store_case_get(s, 1, &c, &found, &e), 0);
+    if (rc == 0 && closed)
+        fail_msg("alice's key confirmed alice's own proposal as alice2 (case %s)", c.state);
+    assert_int_equal(rc, -1);
+    assert_string_not_equal(c.state, "closed");
+    store_close(&s);
+}
+
+/* A case about a credit facility names it: the name is outside text (any operator typed
+ * it; a restored or adopted desk.db brings it): shown on a terminal it must not carry an
+ * escape sequence that retitles or clears it. */
+static void test_about_facility_name(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    int64_t ent = add_entity(s, "Borrower AG", "verified", "2030-01-01", NULL);
+    store_credit_facility f;
+    memset(&f, 0, sizeof f);
+    snprintf(f.name, sizeof f.name, "fac\x1b]0;owned\x07\x1b[2J\xe2\x80\xae");
+    f.entity_id = ent;
+    snprintf(f.currency, sizeof f.currency, "USDC");
+    f.decimals = 6;
+    f.day_count = 360;
+    f.billing_day = 1;
+    f.initial_e4 = 15000;
+    f.margin_call_e4 = 12000;
+    f.liquidation_e4 = 11000;
+    snprintf(f.collateral, sizeof f.collateral, "[]");
+    snprintf(f.vaults, sizeof f.vaults, "[]");
+    int64_t id = 0;
+    err e;
+    if (store_credit_facility_add(s, &f, &id, &e) < 0)
+        fail_msg("facility add: %s", e.msg);
+    store_case c;
+    memset(&c, 0, sizeof c);
+    c.chain_id = 0;
+    c.escrow.b[0] = 3;
+    for (int i = 0; i < 8; i++)
+        c.escrow.b[19 - i] = (uint8_t)((uint64_t)id >> (8 * i));
+    compliance_case_about ab;
+    if (compliance_case_about_of(s, &c, &ab, &e) < 0)
+        fail_msg("about: %s", e.msg);
+    assert_int_equal(ab.kind, COMPLIANCE_ABOUT_FACILITY);
+    if (strpbrk(ab.text, "\x1b\x07") || strstr(ab.text, "\xe2\x80\xae"))
+        fail_msg("raw control bytes in '%s'", ab.text);
+    if (strpbrk(ab.facility, "\x1b\x07"))
+        fail_msg("raw control bytes in the facility name");
+    assert_non_null(strstr(ab.text, "fac\\x1b]0;owned"));
+    store_close(&s);
+}
+
 int main(void)
 {
     /* the desk defaults (shipped lists) come from $FUSION_DATA */
@@ -1489,6 +1676,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_screening, setup, teardown),
         cmocka_unit_test_setup_teardown(test_screen_action, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oracle_prices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_about_facility_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_import_race, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_import_future, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_four_eyes_key_returns, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,9 @@
 /* fuzz_lists.c: libFuzzer target for the published list formats `fusion lists import`
  * reads (OFAC SDN.CSV and advanced XML, the FATF CSV, a plain address list). The first
  * byte picks the format; the rest is the file. Any input must give a clean result (sorted,
- * distinct keys) or one printable error line. */
+ * distinct keys; FATF keys two capitals, address details asset codes) or one printable
+ * error line. */
+#include <ctype.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,6 +39,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (fmt != LIST_FMT_FATF && kl != 42)
             abort();
+        /* a FATF key is a code the screening rules read back (two capitals); an address's
+         * detail is an asset code (letters, digits, _): no outside byte is stored raw */
+        if (fmt == LIST_FMT_FATF &&
+            (kl != 2 || p.items[i].key[0] < 'A' || p.items[i].key[0] > 'Z' ||
+             p.items[i].key[1] < 'A' || p.items[i].key[1] > 'Z'))
+            abort();
+        for (const char *c = p.items[i].detail; fmt != LIST_FMT_FATF && *c; c++)
+            if (!isalnum((unsigned char)*c) && *c != '_')
+                abort();
         if (i && strcmp(p.items[i - 1].key, p.items[i].key) >= 0)
             abort(); /* sorted and distinct */
     }

@@ -16,8 +16,11 @@ through the real binary (no chain needed).
   before signatures and `audit verify` says how many there are;
 - desk.db deleted and rebuilt: `audit adopt` restores the desk id from the signed genesis,
   the operators and the configuration records from the signed log, so `audit verify`
-  keeps checking signatures and decisions are refused or accepted as before.
+  keeps checking signatures and decisions are refused or accepted as before;
+- a log with a forged (unsigned) configuration row: `audit adopt` refuses it and leaves no
+  configuration record of it in desk.db, so the desk does not act on the forged file.
 """
+import hashlib
 import json
 import os
 import shutil
@@ -345,6 +348,48 @@ def rebuilt_desk_db(root, d):
     assert r.returncode == 1 and "nothing to adopt" in r.stderr, r.stderr
 
 
+def forged_config_adopt(root):
+    """desk.db deleted and the log given a configuration row nobody signed (with a valid
+    hash chain: what the OS account could write): `audit adopt` must not record that hash
+    before it has checked the signatures, or the desk acts on the forged file."""
+    d = set_up(root, "forged")
+    limits = os.path.join(d.home, "risk-limits.csv")
+    forged = "limit,value\nvar_1d_usd,99000000\n"
+    write(limits, forged)
+    r = d.run("risk", "report", check=False)
+    one_line_fail(r, "risk-limits.csv is not signed")
+    with open(os.path.join(d.home, "audit.log")) as f:
+        rows = [json.loads(x) for x in f if x.strip()]
+    rows.append({"time": rows[-1]["time"], "operator": "alice", "action": "config.risk_limits",
+                 "details": {"file": "risk-limits.csv", "bytes": len(forged), "previous": None,
+                             "sha256": hashlib.sha256(forged.encode()).hexdigest()}})
+    for suffix in ("", "-wal", "-shm"):
+        p = os.path.join(d.home, "desk.db" + suffix)
+        if os.path.exists(p):
+            os.unlink(p)
+    out, prev = [], "0" * 64
+    for i, row in enumerate(rows):
+        row = dict(row)
+        row["seq"], row["prev"] = i + 1, prev
+        row.pop("hash", None)
+        body = "{" + ",".join(json.dumps(k) + ":" + json.dumps(
+            row[k], separators=(",", ":"), sort_keys=True, ensure_ascii=True)
+            for k in ["seq", "time", "operator", "action", "details", "prev"])
+        line = body + ',"hash":"' + hashlib.sha256(body.encode()).hexdigest() + '"}'
+        out.append(line)
+        prev = hashlib.sha256(line.encode()).hexdigest()
+    with open(os.path.join(d.home, "audit.log"), "w") as f:
+        f.write("\n".join(out) + "\n")
+    r = d.run("audit", "adopt", op="alice", check=False)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "do not verify" in r.stderr, r.stderr
+    assert d.sql("SELECT count(*) FROM sqlite_master WHERE name = 'audit_config'") == [(0,)] or \
+        d.sql("SELECT count(*) FROM audit_config") == [(0,)], d.sql("SELECT * FROM audit_config")
+    r = d.run("risk", "report", check=False)
+    assert r.returncode != 0 or "99000000" not in r.stdout and "99,000,000" not in r.stdout, \
+        r.stdout
+
+
 def main():
     root = tempfile.mkdtemp(prefix="fusion-signed-config-")
     os.chmod(root, 0o700)
@@ -353,6 +398,7 @@ def main():
         every_decision_needs_the_key(root)
         before_signatures(root)
         rebuilt_desk_db(root, d)
+        forged_config_adopt(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print("signed configuration and decisions: ok")
