@@ -11,6 +11,7 @@
 #include "base/amount.h"
 #include "base/datafile.h"
 #include "base/log.h"
+#include "base/text.h"
 
 /* ---- collateral terms ---- */
 
@@ -490,6 +491,10 @@ static int facility_change(store *s, const credit_actor *a, const char *name,
 {
     if (strlen(name) == 0 || strlen(name) >= 64)
         return err_set(e, ERR_INVALID, "a facility name is 1 to 63 characters");
+    if (text_unsafe_at(name, strlen(name)) != strlen(name))
+        return err_set(e, ERR_INVALID,
+                       "a facility name may not hold control or escape characters: "
+                       "choose a printable name");
     store_credit_facility f;
     memset(&f, 0, sizeof f);
     if (store_begin(s, e) < 0)

@@ -131,6 +131,15 @@ def main():
             assert r.returncode == code and what in r.stderr and \
                 len(r.stderr.strip().splitlines()) == 1 and r.stdout == "", \
                 (args, r.returncode, r.stderr)
+        # A facility name is shown by every credit command and the Credit screen: one with
+        # control or escape bytes is refused, never stored and printed raw later.
+        bad = "x\033]0;pwn\007"
+        r = run(home, *sd.as_("rita"), "credit", "facility", "add", bad, "--entity", "Acme",
+                "--currency", "USDC", "--limit", "1000", "--rate", "5", ok=False)
+        assert r.returncode == 1 and "\033" not in r.stderr and "\007" not in r.stderr and \
+            len(r.stderr.strip().splitlines()) == 1, (r.returncode, r.stderr)
+        listed = run(home, "credit", "facility", "list", "--json").stdout
+        assert "pwn" not in listed, listed
         print("ok: credit_statement")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
