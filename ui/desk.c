@@ -351,6 +351,7 @@ int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err
     sync_try_start(d);
     pthread_mutex_init(&d->risk_mu, NULL);
     pthread_cond_init(&d->risk_cv, NULL);
+    pthread_mutex_init(&d->act_mu, NULL);
     d->risk_init = true;
     risk_try_start(d);
     *out = d;
@@ -377,6 +378,8 @@ void ui_desk_close(ui_desk **p)
         risk_snapshot_free(&d->risk_new);
         pthread_cond_destroy(&d->risk_cv);
         pthread_mutex_destroy(&d->risk_mu);
+        desk_free(&d->act); /* no action runs: ui_job_shutdown came first */
+        pthread_mutex_destroy(&d->act_mu);
     }
     if (d->svc) {
         err e;
@@ -516,6 +519,37 @@ int ui_desk_permitted(void *arg, ui_action a, char *why, size_t cap)
     }
     return ui_action_role_check(a, d->pol, d->operator_name, d->has_operator ? d->op_roles : 0,
                                 why, cap);
+}
+
+desk *ui_desk_action_begin(ui_desk *d, const char *operator_name, err *e)
+{
+    pthread_mutex_lock(&d->act_mu);
+    if (d->act && strcmp(d->act_operator, operator_name) != 0)
+        desk_free(&d->act); /* signed in as another operator since */
+    int rc;
+    if (d->act) {
+        rc = desk_refresh(d->act, e);
+    } else {
+        rc = desk_open(&d->act, d->home, operator_name, e);
+        if (rc == 0) {
+            snprintf(d->act_operator, sizeof d->act_operator, "%s", operator_name);
+            d->act_opens++;
+            LOG_I("ui", "the desk for actions is open (as %s); the next actions reuse it",
+                  operator_name);
+        }
+    }
+    if (rc < 0) {
+        pthread_mutex_unlock(&d->act_mu);
+        return NULL;
+    }
+    return d->act;
+}
+
+void ui_desk_action_end(ui_desk *d)
+{
+    if (d->act)
+        desk_reset(d->act);
+    pthread_mutex_unlock(&d->act_mu);
 }
 
 ks_key *ui_desk_key(ui_desk *d, const addr *a)

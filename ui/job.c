@@ -233,7 +233,9 @@ static void *job_main(void *arg)
     desk *d = NULL;
     desk_result res;
     memset(&res, 0, sizeof res);
-    int rc = desk_open(&d, j->home, j->operator_name, &e);
+    /* the session's desk, opened by the first action of this process */
+    d = ui_desk_action_begin(j->desk, j->operator_name, &e);
+    int rc = d ? 0 : -1;
     pthread_mutex_lock(&j->mu);
     j->d = d;
     pthread_mutex_unlock(&j->mu);
@@ -270,7 +272,9 @@ static void *job_main(void *arg)
         j->refused_card = true;
     }
     pthread_mutex_unlock(&j->mu);
-    desk_free(&d);
+    if (d)
+        ui_desk_action_end(j->desk);
+    d = NULL;
     sodium_memzero(j->pass, JOB_PASS_CAP);
     pthread_mutex_lock(&j->mu);
     char esc[ADDR_STR_MAX];
