@@ -958,8 +958,11 @@ static void topics_changed(ui_app *a, unsigned topics)
 {
     if (!topics)
         return;
-    if (topics & UI_TOPIC_JOBS)
+    if (topics & UI_TOPIC_JOBS) { /* the workers, polled here only */
         apply(a, ui_task_poll(a, show_task_result));
+        if (a->cfg->poll_jobs)
+            apply(a, a->cfg->poll_jobs(a));
+    }
     for (int i = 0; i < UI_SCREEN_COUNT; i++) {
         ui_screen *s = &a->screens[i];
         if (!s->opened || !s->ops->changed || !(s->ops->topics & topics))

@@ -39,6 +39,9 @@ typedef struct ui_config {
     struct ui_desk *desk_ctx;
     /* Optional: what quitting also stops (the demo's chains): q asks first, showing it. */
     const char *quit_note;
+    /* Optional: the loop's poll of the workers that may ask the operator (the escrow
+     * actions, ui/job.c), after a UI_TOPIC_JOBS wake; returns UI_* flags. */
+    unsigned (*poll_jobs)(struct ui_app *a);
 } ui_config;
 
 /* Runs the UI until quit. Returns 0, or -1 if the terminal could not be set up. When a

@@ -491,9 +491,8 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
 static unsigned changed(ui_screen *s, unsigned topics)
 {
     appr_state *st = s->state;
-    unsigned r = topics & UI_TOPIC_JOBS ? ui_job_poll(s->app) : UI_OK;
-    if (!(topics & ~UI_TOPIC_JOBS))
-        return r;
+    if (!(topics & ~UI_TOPIC_JOBS)) /* the loop polls the action worker (ui_job_poll) */
+        return UI_OK;
     load(st);
     return UI_REDRAW;
 }

@@ -74,6 +74,7 @@ int cmd_ui(cli_ctx *ctx, int argc, char **argv)
     cfg.wake = ui_desk_wake;
     cfg.timer = ui_desk_timer;
     cfg.pending = ui_job_pending_cb;
+    cfg.poll_jobs = ui_job_poll;
     cfg.arg = desk;
     cfg.desk_ctx = desk;
     cfg.quit_note = ctx->quit_note;
