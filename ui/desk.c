@@ -121,6 +121,14 @@ void ui_desk_risk_kick(ui_desk *d)
     pthread_mutex_unlock(&d->risk_mu);
 }
 
+/* A sync commit of this process wakes the loop through the UI's one descriptor; the loop
+ * then asks ui_desk_wake what changed. */
+static void sync_committed(void *ctx)
+{
+    (void)ctx;
+    ui_notify(UI_TOPIC_SYNC);
+}
+
 static void sync_try_start(ui_desk *d)
 {
     d->sync_tried = time(NULL);
@@ -129,6 +137,7 @@ static void sync_try_start(ui_desk *d)
     desk_sync_options o;
     desk_sync_options_default(&o, d->home);
     o.block_signals = true; /* the loop handles them */
+    o.sync.committed = sync_committed;
     err e;
     err_clear(&e);
     int rc = desk_sync_start(&d->svc, &o, &e);
@@ -397,12 +406,6 @@ void ui_desk_close(ui_desk **p)
     policy_free(&d->pol);
     free(d);
     *p = NULL;
-}
-
-int ui_desk_wake_fd(void *arg)
-{
-    ui_desk *d = arg;
-    return d && d->sync ? sync_notify_fd(d->sync) : -1;
 }
 
 static unsigned data_topics(ui_desk *d)

@@ -87,7 +87,7 @@ int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err
 void ui_desk_close(ui_desk **p);
 
 /* ui_config callbacks (arg is the ui_desk). */
-int ui_desk_wake_fd(void *arg);
+/* After a UI_TOPIC_SYNC wake (this process's sync committed): what changed. */
 unsigned ui_desk_wake(void *arg);
 unsigned ui_desk_timer(void *arg);
 unsigned ui_desk_facts(void *arg);
