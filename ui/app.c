@@ -960,8 +960,13 @@ static void topics_changed(ui_app *a, unsigned topics)
 {
     if (!topics)
         return;
-    if (topics & UI_TOPIC_JOBS)
+    if ((topics & UI_TOPIC_SYNC) && a->cfg->wake)
+        topics |= a->cfg->wake(a->cfg->arg);
+    if (topics & UI_TOPIC_JOBS) { /* the workers, polled here only */
         apply(a, ui_task_poll(a, show_task_result));
+        if (a->cfg->poll_jobs)
+            apply(a, a->cfg->poll_jobs(a));
+    }
     for (int i = 0; i < UI_SCREEN_COUNT; i++) {
         ui_screen *s = &a->screens[i];
         if (!s->opened || !s->ops->changed || !(s->ops->topics & topics))
@@ -1355,15 +1360,12 @@ static int ms_to_next_second(void)
 
 static void loop(ui_app *a)
 {
-    struct pollfd fds[4] = {
+    struct pollfd fds[3] = {
         {STDIN_FILENO, POLLIN, 0},
         {ui_term_signal_fd(), POLLIN, 0},
-        {ui_notify_fd(), POLLIN, 0},
-        {-1, POLLIN, 0},
+        {ui_notify_fd(), POLLIN, 0}, /* every worker's and sync's wake-up */
     };
     while (!a->quit) {
-        fds[3].fd = a->cfg->wake_fd ? a->cfg->wake_fd(a->cfg->arg) : -1;
-        fds[3].revents = 0;
         on_signals(a);
         if (a->quit)
             break;
@@ -1371,7 +1373,7 @@ static void loop(ui_app *a)
             layout(a);
         draw(a);
         unsigned long flushes = a->flushes;
-        int n = poll(fds, 4, ms_to_next_second());
+        int n = poll(fds, 3, ms_to_next_second());
         if (n < 0 && errno != EINTR) {
             LOG_E("ui", "poll failed: %s", strerror(errno));
             break;
@@ -1380,8 +1382,6 @@ static void loop(ui_app *a)
             ui_term_signal_drain();
         if (n > 0 && fds[2].revents)
             on_notify(a);
-        if (n > 0 && fds[3].revents && a->cfg->wake)
-            topics_changed(a, a->cfg->wake(a->cfg->arg));
         /* Input flushed since the poll (a dialog opened on a worker's news) is gone: the
          * next poll says whether more came, rather than an empty read meaning end of input. */
         if (n > 0 && fds[0].revents && a->flushes == flushes)

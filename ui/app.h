@@ -24,10 +24,8 @@ typedef struct ui_config {
      * policy; 0 permitted, 1 refused with the reason in why. */
     int (*permitted)(void *arg, ui_action a, char *why, size_t cap);
     void *arg;
-    /* Optional: one more descriptor to poll (chain sync's commits), asked again before
-     * every poll since it may appear later; -1 for none. wake runs when it is readable
-     * and returns the UI_TOPIC_* bits that changed. */
-    int (*wake_fd)(void *arg);
+    /* Optional: runs after a UI_TOPIC_SYNC wake (chain sync's commits, announced through
+     * the one notification descriptor); returns the UI_TOPIC_* bits that changed. */
     unsigned (*wake)(void *arg);
     /* Optional: runs once a second (another process's commits, idle key locks);
      * returns the UI_TOPIC_* bits that changed. */
@@ -39,6 +37,9 @@ typedef struct ui_config {
     struct ui_desk *desk_ctx;
     /* Optional: what quitting also stops (the demo's chains): q asks first, showing it. */
     const char *quit_note;
+    /* Optional: the loop's poll of the workers that may ask the operator (the escrow
+     * actions, ui/job.c), after a UI_TOPIC_JOBS wake; returns UI_* flags. */
+    unsigned (*poll_jobs)(struct ui_app *a);
 } ui_config;
 
 /* Runs the UI until quit. Returns 0, or -1 if the terminal could not be set up. When a

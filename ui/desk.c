@@ -121,6 +121,14 @@ void ui_desk_risk_kick(ui_desk *d)
     pthread_mutex_unlock(&d->risk_mu);
 }
 
+/* A sync commit of this process wakes the loop through the UI's one descriptor; the loop
+ * then asks ui_desk_wake what changed. */
+static void sync_committed(void *ctx)
+{
+    (void)ctx;
+    ui_notify(UI_TOPIC_SYNC);
+}
+
 static void sync_try_start(ui_desk *d)
 {
     d->sync_tried = time(NULL);
@@ -129,6 +137,7 @@ static void sync_try_start(ui_desk *d)
     desk_sync_options o;
     desk_sync_options_default(&o, d->home);
     o.block_signals = true; /* the loop handles them */
+    o.sync.committed = sync_committed;
     err e;
     err_clear(&e);
     int rc = desk_sync_start(&d->svc, &o, &e);
@@ -351,6 +360,7 @@ int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err
     sync_try_start(d);
     pthread_mutex_init(&d->risk_mu, NULL);
     pthread_cond_init(&d->risk_cv, NULL);
+    pthread_mutex_init(&d->act_mu, NULL);
     d->risk_init = true;
     risk_try_start(d);
     *out = d;
@@ -377,6 +387,8 @@ void ui_desk_close(ui_desk **p)
         risk_snapshot_free(&d->risk_new);
         pthread_cond_destroy(&d->risk_cv);
         pthread_mutex_destroy(&d->risk_mu);
+        desk_free(&d->act); /* no action runs: ui_job_shutdown came first */
+        pthread_mutex_destroy(&d->act_mu);
     }
     if (d->svc) {
         err e;
@@ -394,12 +406,6 @@ void ui_desk_close(ui_desk **p)
     policy_free(&d->pol);
     free(d);
     *p = NULL;
-}
-
-int ui_desk_wake_fd(void *arg)
-{
-    ui_desk *d = arg;
-    return d && d->sync ? sync_notify_fd(d->sync) : -1;
 }
 
 static unsigned data_topics(ui_desk *d)
@@ -516,6 +522,37 @@ int ui_desk_permitted(void *arg, ui_action a, char *why, size_t cap)
     }
     return ui_action_role_check(a, d->pol, d->operator_name, d->has_operator ? d->op_roles : 0,
                                 why, cap);
+}
+
+desk *ui_desk_action_begin(ui_desk *d, const char *operator_name, err *e)
+{
+    pthread_mutex_lock(&d->act_mu);
+    if (d->act && strcmp(d->act_operator, operator_name) != 0)
+        desk_free(&d->act); /* signed in as another operator since */
+    int rc;
+    if (d->act) {
+        rc = desk_refresh(d->act, e);
+    } else {
+        rc = desk_open(&d->act, d->home, operator_name, e);
+        if (rc == 0) {
+            snprintf(d->act_operator, sizeof d->act_operator, "%s", operator_name);
+            d->act_opens++;
+            LOG_I("ui", "the desk for actions is open (as %s); the next actions reuse it",
+                  operator_name);
+        }
+    }
+    if (rc < 0) {
+        pthread_mutex_unlock(&d->act_mu);
+        return NULL;
+    }
+    return d->act;
+}
+
+void ui_desk_action_end(ui_desk *d)
+{
+    if (d->act)
+        desk_reset(d->act);
+    pthread_mutex_unlock(&d->act_mu);
 }
 
 ks_key *ui_desk_key(ui_desk *d, const addr *a)

@@ -66,6 +66,14 @@ typedef struct ui_desk {
     /* `:operator NAME` in progress: the desk becomes NAME once NAME's key is unlocked. */
     char switch_name[64];
     addr switch_addr;
+    /* The desk service the escrow actions run on (src/desk): opened by the first action
+     * of this process and kept, checked again before each action (desk_refresh) and reset
+     * after it (desk_reset); reopened only for another operator. Used by the action worker
+     * only, one action at a time (act_mu); closed with the session. */
+    pthread_mutex_t act_mu;
+    struct desk *act;
+    char act_operator[128];
+    unsigned act_opens; /* times it was opened (the log says so too) */
 } ui_desk;
 
 /* Default idle lock of the UI's keys (the operator's signing session): 15 minutes;
@@ -79,7 +87,7 @@ int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err
 void ui_desk_close(ui_desk **p);
 
 /* ui_config callbacks (arg is the ui_desk). */
-int ui_desk_wake_fd(void *arg);
+/* After a UI_TOPIC_SYNC wake (this process's sync committed): what changed. */
 unsigned ui_desk_wake(void *arg);
 unsigned ui_desk_timer(void *arg);
 unsigned ui_desk_facts(void *arg);
@@ -92,6 +100,13 @@ int ui_desk_permitted(void *arg, ui_action a, char *why, size_t cap);
 risk_snapshot *ui_desk_risk_take(ui_desk *d, char *error, size_t cap);
 /* Asks the risk worker to refresh now (new chain data). */
 void ui_desk_risk_kick(ui_desk *d);
+
+/* Worker side: the session's desk for one action as operator_name (opened on first use,
+ * or for another operator; else desk_refresh), held until ui_desk_action_end. NULL with e
+ * set when it cannot be opened or refreshed (nothing is held then). */
+struct desk *ui_desk_action_begin(ui_desk *d, const char *operator_name, err *e);
+/* Worker side: the action is over (desk_reset); the next one may begin. */
+void ui_desk_action_end(ui_desk *d);
 
 /* The unlocked handle of a key, NULL when it is locked. */
 ks_key *ui_desk_key(ui_desk *d, const addr *a);

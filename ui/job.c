@@ -1,8 +1,8 @@
-/* job.c: the escrow action worker (see job.h). State moves RUNNING (the desk's checks,
- * the policy and the compliance gate) -> PASS (the approval card parked, loop wakes, the
- * passphrase is asked under it) -> RUNNING -> ASKING (summary parked, loop wakes) ->
- * RUNNING (answer given) -> DONE (result parked, loop wakes). The passphrase is asked
- * only once everything that can refuse without it has passed. */
+/* job.c: the escrow action worker (see job.h), one use of the UI worker (worker.h): RUNNING
+ * (the desk's checks, the policy and the compliance gate) -> ASKING the passphrase (the
+ * approval card parked, the prompt under it) -> RUNNING -> ASKING the confirmation (the
+ * summary parked) -> RUNNING -> DONE (result parked). The passphrase is asked only once
+ * everything that can refuse without it has passed. */
 #include "job.h"
 
 #include <pthread.h>
@@ -17,17 +17,16 @@
 #include "api/api.h"
 #include "desk/desk.h"
 #include "notify.h"
+#include "worker.h"
 
 #define JOB_PASS_CAP 1024
 
+/* What an ASKING worker waits for. */
 typedef enum {
-    JOB_RUNNING,
-    JOB_PASS,       /* the card parked: the loop asks for the passphrase */
-    JOB_PASS_SHOWN, /* the prompt is open */
-    JOB_ASKING,
-    JOB_SHOWN,
-    JOB_DONE
-} job_phase;
+    JOB_ASK_NONE,
+    JOB_ASK_PASS,    /* the card parked: the loop asks for the passphrase */
+    JOB_ASK_CONFIRM, /* the summary parked: the loop asks y/N */
+} job_ask;
 
 /* What to do: an action on an escrow, or a new escrow (the request with its strings). */
 typedef struct job_req {
@@ -67,12 +66,10 @@ static void req_act(job_req *r, const char *action, const addr *escrow, const ch
 }
 
 typedef struct ui_job {
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    job_phase phase;
-    bool answered, answer;
-    bool cancelled; /* the UI is quitting: deny the confirmation */
+    ui_worker w;  /* thread, phase; w.mu guards what follows that both sides touch */
+    job_ask ask;  /* while ASKING */
+    bool shown;   /* the loop opened the dialog for this question */
+    bool answer;
     char home[4096];
     char operator_name[128];
     ui_desk *desk; /* the session: outlives the job (ui_job_shutdown comes first) */
@@ -82,7 +79,8 @@ typedef struct ui_job {
     job_req r;
     char *pass; /* sodium_malloc, wiped once the desk took it */
     size_t pass_len;
-    bool pass_answered, pass_given;
+    bool pass_up_front; /* given to ui_job_start: not asked */
+    bool pass_given;
     desk *d;     /* the worker's desk (for the card), under mu */
     char *card;  /* the approval card, lines separated by newlines */
     bool refused_card; /* the card was made for a refusal before the passphrase */
@@ -127,39 +125,26 @@ static char *card_text(ui_job *j)
 static int job_pass(void *ctx, char *out, size_t cap, err *e)
 {
     ui_job *j = ctx;
-    pthread_mutex_lock(&j->mu);
-    bool up_front = j->pass_answered && j->pass_given && j->pass_len > 0; /* ui_job_start */
-    pthread_mutex_unlock(&j->mu);
-    if (up_front) {
-        if (j->pass_len + 1 > cap)
-            return err_set(e, ERR_INVALID, "passphrase too long");
-        memcpy(out, j->pass, j->pass_len);
-        out[j->pass_len] = '\0';
-        sodium_memzero(j->pass, JOB_PASS_CAP);
-        j->pass_len = 0;
-        return 0;
+    pthread_mutex_lock(&j->w.mu);
+    bool up_front = j->pass_up_front && j->pass_len > 0; /* ui_job_start */
+    pthread_mutex_unlock(&j->w.mu);
+    if (!up_front) {
+        char *card = card_text(j);
+        pthread_mutex_lock(&j->w.mu);
+        free(j->card);
+        j->card = card;
+        j->ask = JOB_ASK_PASS;
+        j->shown = false;
+        j->pass_given = false;
+        bool asked = ui_worker_ask_locked(&j->w);
+        j->ask = JOB_ASK_NONE;
+        bool given = asked && j->pass_given;
+        pthread_mutex_unlock(&j->w.mu);
+        if (!asked)
+            return err_set(e, ERR_DENIED, "cancelled: nothing was signed");
+        if (!given)
+            return err_set(e, ERR_DENIED, "cancelled at the passphrase: nothing was signed");
     }
-    char *card = card_text(j);
-    pthread_mutex_lock(&j->mu);
-    if (j->cancelled) {
-        pthread_mutex_unlock(&j->mu);
-        free(card);
-        return err_set(e, ERR_DENIED, "cancelled: nothing was signed");
-    }
-    free(j->card);
-    j->card = card;
-    j->pass_answered = false;
-    j->phase = JOB_PASS;
-    pthread_mutex_unlock(&j->mu);
-    ui_notify(UI_TOPIC_JOBS);
-    pthread_mutex_lock(&j->mu);
-    while (!j->pass_answered)
-        pthread_cond_wait(&j->cv, &j->mu);
-    j->phase = JOB_RUNNING;
-    bool given = j->pass_given;
-    pthread_mutex_unlock(&j->mu);
-    if (!given)
-        return err_set(e, ERR_DENIED, "cancelled at the passphrase: nothing was signed");
     if (j->pass_len + 1 > cap)
         return err_set(e, ERR_INVALID, "passphrase too long");
     memcpy(out, j->pass, j->pass_len);
@@ -173,34 +158,27 @@ static bool job_confirm(void *ctx, const char *text, const json_t *summary)
 {
     (void)summary;
     ui_job *j = ctx;
-    pthread_mutex_lock(&j->mu);
-    if (j->cancelled) {
-        pthread_mutex_unlock(&j->mu);
-        return false;
-    }
+    pthread_mutex_lock(&j->w.mu);
+    free(j->summary);
     j->summary = strdup(text);
-    j->answered = false;
-    j->phase = j->summary ? JOB_ASKING : JOB_RUNNING;
-    bool have = j->summary != NULL;
-    pthread_mutex_unlock(&j->mu);
-    if (!have)
-        return false;
-    ui_notify(UI_TOPIC_JOBS);
-    pthread_mutex_lock(&j->mu);
-    while (!j->answered)
-        pthread_cond_wait(&j->cv, &j->mu);
-    bool yes = j->answer;
-    j->phase = JOB_RUNNING;
-    pthread_mutex_unlock(&j->mu);
+    bool yes = false;
+    if (j->summary) {
+        j->ask = JOB_ASK_CONFIRM;
+        j->shown = false;
+        j->answer = false;
+        yes = ui_worker_ask_locked(&j->w) && j->answer;
+        j->ask = JOB_ASK_NONE;
+    }
+    pthread_mutex_unlock(&j->w.mu);
     return yes;
 }
 
 static void job_say(void *ctx, const char *line)
 {
     ui_job *j = ctx;
-    pthread_mutex_lock(&j->mu);
+    pthread_mutex_lock(&j->w.mu);
     snprintf(j->progress, sizeof j->progress, "%s", line);
-    pthread_mutex_unlock(&j->mu);
+    pthread_mutex_unlock(&j->w.mu);
     LOG_I("ui", "%s: %s", j->r.action, line);
 }
 
@@ -217,11 +195,11 @@ static ks_key *job_key(void *ctx, const addr *a)
           j->r.action);
     /* what the passphrase prompt would have shown, shown with the summary instead */
     char *card = card_text(j);
-    pthread_mutex_lock(&j->mu);
+    pthread_mutex_lock(&j->w.mu);
     free(j->card);
     j->card = card;
     j->key_lent = true;
-    pthread_mutex_unlock(&j->mu);
+    pthread_mutex_unlock(&j->w.mu);
     return j->key;
 }
 
@@ -233,10 +211,12 @@ static void *job_main(void *arg)
     desk *d = NULL;
     desk_result res;
     memset(&res, 0, sizeof res);
-    int rc = desk_open(&d, j->home, j->operator_name, &e);
-    pthread_mutex_lock(&j->mu);
+    /* the session's desk, opened by the first action of this process */
+    d = ui_desk_action_begin(j->desk, j->operator_name, &e);
+    int rc = d ? 0 : -1;
+    pthread_mutex_lock(&j->w.mu);
     j->d = d;
-    pthread_mutex_unlock(&j->mu);
+    pthread_mutex_unlock(&j->w.mu);
     if (rc == 0) {
         desk_set_passphrase(d, job_pass, j);
         desk_set_key_source(d, job_key, j);
@@ -262,17 +242,19 @@ static void *job_main(void *arg)
         rc = desk_escrow_act(d, j->r.action, &j->r.escrow, j->r.arg[0] ? j->r.arg : NULL, &res, &e);
     /* A refusal before signing comes with the card: what refused it, all at once. */
     char *card = rc < 0 && e.code == ERR_DENIED && !j->card ? card_text(j) : NULL;
-    pthread_mutex_lock(&j->mu);
+    pthread_mutex_lock(&j->w.mu);
     j->d = NULL;
     if (card) {
         free(j->card);
         j->card = card;
         j->refused_card = true;
     }
-    pthread_mutex_unlock(&j->mu);
-    desk_free(&d);
+    pthread_mutex_unlock(&j->w.mu);
+    if (d)
+        ui_desk_action_end(j->desk);
+    d = NULL;
     sodium_memzero(j->pass, JOB_PASS_CAP);
-    pthread_mutex_lock(&j->mu);
+    pthread_mutex_lock(&j->w.mu);
     char esc[ADDR_STR_MAX];
     if (j->r.create && rc == 0 && res.has_escrow)
         j->r.escrow = res.escrow; /* the result names the new escrow */
@@ -307,9 +289,8 @@ static void *job_main(void *arg)
         snprintf(j->result, sizeof j->result, "%s %.10s failed: %s", j->r.action, esc, e.msg);
     }
     j->ok = rc == 0;
-    j->phase = JOB_DONE;
-    pthread_mutex_unlock(&j->mu);
-    ui_notify(UI_TOPIC_JOBS | UI_TOPIC_ESCROWS | UI_TOPIC_APPROVALS | UI_TOPIC_CHAINS);
+    pthread_mutex_unlock(&j->w.mu);
+    ui_worker_done(&j->w, UI_TOPIC_ESCROWS | UI_TOPIC_APPROVALS | UI_TOPIC_CHAINS);
     return NULL;
 }
 
@@ -324,8 +305,7 @@ static void job_free(ui_job **p)
     }
     free(j->summary);
     free(j->card);
-    pthread_mutex_destroy(&j->mu);
-    pthread_cond_destroy(&j->cv);
+    ui_worker_destroy(&j->w);
     free(j);
     *p = NULL;
 }
@@ -344,8 +324,7 @@ static int job_begin(ui_app *a, const job_req *r, const char *pass, size_t pass_
     ui_job *j = calloc(1, sizeof *j);
     if (!j)
         return err_set(e, ERR_NOMEM, "out of memory starting %s", r->action);
-    pthread_mutex_init(&j->mu, NULL);
-    pthread_cond_init(&j->cv, NULL);
+    ui_worker_init(&j->w);
     j->pass = sodium_malloc(JOB_PASS_CAP);
     if (!j->pass) {
         job_free(&j);
@@ -354,8 +333,7 @@ static int job_begin(ui_app *a, const job_req *r, const char *pass, size_t pass_
     if (pass_len)
         memcpy(j->pass, pass, pass_len);
     j->pass_len = pass_len;
-    j->pass_given = pass_len > 0;
-    j->pass_answered = pass_len > 0; /* given up front (ui_job_start): not asked again */
+    j->pass_up_front = pass_len > 0; /* given up front (ui_job_start): not asked */
     snprintf(j->home, sizeof j->home, "%s", d->home);
     snprintf(j->operator_name, sizeof j->operator_name, "%s", d->operator_name);
     j->desk = d;
@@ -366,7 +344,7 @@ static int job_begin(ui_app *a, const job_req *r, const char *pass, size_t pass_
         j->r.req.token = j->r.token;
         j->r.req.amount = j->r.amount;
     }
-    if (ui_thread_create(&j->thread, job_main, j, e) < 0) {
+    if (ui_worker_start(&j->w, job_main, j, e) < 0) {
         job_free(&j);
         return -1;
     }
@@ -400,11 +378,10 @@ int ui_job_start(ui_app *a, const char *action, const addr *escrow, const char *
 static unsigned confirm_answer(void *arg, bool confirmed)
 {
     ui_job *j = arg;
-    pthread_mutex_lock(&j->mu);
+    pthread_mutex_lock(&j->w.mu);
     j->answer = confirmed;
-    j->answered = true;
-    pthread_cond_signal(&j->cv);
-    pthread_mutex_unlock(&j->mu);
+    ui_worker_answer_locked(&j->w);
+    pthread_mutex_unlock(&j->w.mu);
     return UI_REDRAW;
 }
 
@@ -426,15 +403,14 @@ static size_t split_lines(char *text, const char **lines, size_t max)
 static unsigned pass_answer(void *arg, const char *pass, size_t len)
 {
     ui_job *j = arg;
-    pthread_mutex_lock(&j->mu);
+    pthread_mutex_lock(&j->w.mu);
     j->pass_given = pass && len > 0 && len + 1 <= JOB_PASS_CAP;
     if (j->pass_given) {
         memcpy(j->pass, pass, len);
         j->pass_len = len;
     }
-    j->pass_answered = true;
-    pthread_cond_signal(&j->cv);
-    pthread_mutex_unlock(&j->mu);
+    ui_worker_answer_locked(&j->w);
+    pthread_mutex_unlock(&j->w.mu);
     return UI_REDRAW;
 }
 
@@ -448,10 +424,12 @@ unsigned ui_job_poll(ui_app *a)
     ui_job *j = cur;
     if (!j)
         return UI_OK;
-    pthread_mutex_lock(&j->mu);
-    job_phase ph = j->phase;
-    pthread_mutex_unlock(&j->mu);
-    if (ph == JOB_ASKING) {
+    pthread_mutex_lock(&j->w.mu);
+    job_ask ask = j->w.phase == UI_WORKER_ASKING && !j->shown ? j->ask : JOB_ASK_NONE;
+    j->shown |= ask != JOB_ASK_NONE; /* the dialog opens once per question */
+    bool done = j->w.phase == UI_WORKER_DONE;
+    pthread_mutex_unlock(&j->w.mu);
+    if (ask == JOB_ASK_CONFIRM) {
         /* The worker is parked until confirm_answer: its summary (and card) is stable. */
         const char *lines[64];
         size_t n = 0;
@@ -476,16 +454,13 @@ unsigned ui_job_poll(ui_app *a)
             p = nl ? nl + 1 : NULL;
         }
         err e;
-        pthread_mutex_lock(&j->mu);
-        j->phase = JOB_SHOWN;
-        pthread_mutex_unlock(&j->mu);
         if (ui_confirm_open(a, title, lines, n, "Sign and send", confirm_answer, j, &e) < 0) {
             ui_message(a, UI_MSG_ERROR, "%s not sent: %s", j->r.action, e.msg);
             confirm_answer(j, false);
         }
         return UI_REDRAW;
     }
-    if (ph == JOB_PASS) {
+    if (ask == JOB_ASK_PASS) {
         /* The worker is parked in job_pass: its card is stable. */
         const char *lines[32];
         size_t n = split_lines(j->card, lines, 32);
@@ -502,9 +477,6 @@ unsigned ui_job_poll(ui_app *a)
         ui_desk *d = ui_app_desk(a);
         snprintf(prompt, sizeof prompt, "Passphrase of %s's signing key: ",
                  d ? d->operator_name : "the operator");
-        pthread_mutex_lock(&j->mu);
-        j->phase = JOB_PASS_SHOWN;
-        pthread_mutex_unlock(&j->mu);
         err e;
         if (ui_passphrase_open_card(a, title, lines, n, prompt, pass_answer, j, &e) < 0) {
             ui_message(a, UI_MSG_ERROR, "%s not signed: %s", j->r.action, e.msg);
@@ -512,9 +484,9 @@ unsigned ui_job_poll(ui_app *a)
         }
         return UI_REDRAW;
     }
-    if (ph != JOB_DONE)
+    if (!done)
         return UI_OK;
-    pthread_join(j->thread, NULL);
+    ui_worker_join(&j->w);
     if (!j->ok && j->refused_card && j->card) {
         /* refused before any passphrase: the card and every reason, on one screen */
         const char *lines[32];
@@ -544,14 +516,8 @@ void ui_job_shutdown(void)
     ui_job *j = cur;
     if (!j)
         return;
-    pthread_mutex_lock(&j->mu);
-    j->cancelled = true;
-    j->pass_answered = true;
-    j->pass_given = false;
-    pthread_cond_signal(&j->cv);
-    pthread_mutex_unlock(&j->mu);
-    confirm_answer(j, false);
-    pthread_join(j->thread, NULL);
+    ui_worker_cancel(&j->w); /* a question parked or to come is answered "no" */
+    ui_worker_join(&j->w);
     job_release_key(j);
     cur = NULL;
     job_free(&j);

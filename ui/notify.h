@@ -1,4 +1,5 @@
-/* notify.h: how worker threads (chain sync, transaction jobs) wake the UI loop. They
+/* notify.h: how worker threads (chain sync, transaction jobs) wake the UI loop: one
+ * descriptor for all of them. They
  * never touch curses: they commit to SQLite, then call ui_notify() with what changed.
  * The loop polls ui_notify_fd() and reloads the screens that care. No curses here, so
  * this file is also what a ThreadSanitizer test exercises. */
@@ -20,7 +21,8 @@ enum {
     UI_TOPIC_AUDIT = 1u << 6,
     UI_TOPIC_RISK = 1u << 7,
     UI_TOPIC_JOBS = 1u << 8,
-    UI_TOPIC_ALL = (1u << 9) - 1,
+    UI_TOPIC_SYNC = 1u << 9, /* this process's sync committed (ui_config.wake says what) */
+    UI_TOPIC_ALL = (1u << 10) - 1,
 };
 
 /* Creates the notification descriptor (an eventfd); idempotent. */

@@ -4,8 +4,10 @@
  * (desk_card_lines: parties by name, amount, who approved, compliance state, deadline,
  * what the gate would refuse). Enter runs the approval through the same worker as the
  * Escrows screen (job.h): checks, policy and gate, then the passphrase under the card.
- * The list is read whole from the store on each change (store_escrow_list): fine for a
- * desk's working set, not for a million. */
+ * The escrows are a paged view (store_escrow_awaiting): the store filters them, the
+ * screen counts them and reads a page of APPR_PAGE when the table reaches it, like the
+ * Escrows screen; a `/` filter (names from the address book) reads every page of what
+ * awaits this operator, never the other escrows. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,12 +58,22 @@ typedef struct appr_row {
     char client[STORE_API_NAME_MAX];
 } appr_row;
 
+#define APPR_PAGE 200
+
 typedef struct appr_state {
     ui_tscreen ts; /* first: the tscreen helpers see a ui_tscreen */
     ui_desk *desk;
-    appr_row *all;
-    size_t n_all;
-    size_t *shown; /* indexes into all matching the filter */
+    appr_row *esc; /* the escrows read so far, in the store's order */
+    size_t n_esc, cap_esc;
+    size_t esc_total; /* how many await this operator (store_escrow_awaiting_count) */
+    bool esc_end;     /* the last page was read */
+    store_escrow_cursor cur;
+    store_chain *chains; /* names and native coins of the rows read */
+    size_t n_chains;
+    appr_row *props; /* the API's pending proposals, after the escrows */
+    size_t n_props;
+    bool filtered;
+    size_t *shown; /* with a filter: indexes into the escrows, then the proposals */
     size_t n_shown;
     char error[ERR_MSG_MAX];
     desk_names *names;
@@ -70,19 +82,6 @@ typedef struct appr_state {
     char **card;
     size_t card_n;
 } appr_state;
-
-static bool waits_for(const store_escrow *x, const addr *op)
-{
-    if (x->state != ESCROW_FUNDED || x->n_approvals >= x->threshold)
-        return false;
-    bool listed = false;
-    for (unsigned i = 0; i < x->n_approvers; i++)
-        listed |= addr_equal(&x->approvers[i], op);
-    for (unsigned i = 0; i < x->n_approvals; i++)
-        if (addr_equal(&x->approvals[i].approver, op))
-            return false;
-    return listed;
-}
 
 static void asset_of(store *s, const store_escrow *x, const store_chain *chains, size_t n_chains,
                      char *sym, size_t cap, unsigned *decimals)
@@ -112,18 +111,108 @@ static void asset_of(store *s, const store_escrow *x, const store_chain *chains,
     free(t);
 }
 
+/* A row of the store's page, formatted. */
+static void row_fill(appr_state *st, store *s, const store_escrow *x, appr_row *r)
+{
+    memset(r, 0, sizeof *r);
+    r->chain_id = x->chain_id;
+    r->escrow = x->address;
+    r->payer = x->payer;
+    r->payee = x->payee;
+    r->approvals = x->n_approvals;
+    r->threshold = x->threshold;
+    r->deadline = x->deadline;
+    snprintf(r->chain, sizeof r->chain, "%llu", (unsigned long long)x->chain_id);
+    for (size_t c = 0; c < st->n_chains; c++)
+        if (st->chains[c].chain_id == x->chain_id)
+            snprintf(r->chain, sizeof r->chain, "%s", st->chains[c].name);
+    unsigned dec;
+    asset_of(s, x, st->chains, st->n_chains, r->asset, sizeof r->asset, &dec);
+    amount_format(r->amount, &x->amount, dec);
+}
+
+/* Reads the next page of escrows awaiting this operator; false at the end (or on an
+ * error, said in st->error). */
+static bool esc_more(appr_state *st)
+{
+    if (st->esc_end || !st->desk)
+        return false;
+    store *s = desk_snap_store(st->desk->snap);
+    store_escrow *xs = NULL;
+    size_t n = 0;
+    err e;
+    if (store_escrow_awaiting(s, &st->desk->op_address, st->n_esc ? &st->cur : NULL, APPR_PAGE,
+                              &xs, &n, &e) < 0) {
+        snprintf(st->error, sizeof st->error, "%s", e.msg);
+        LOG_W("ui", "approvals: %s", e.msg);
+        st->esc_end = true;
+        return false;
+    }
+    if (n < APPR_PAGE)
+        st->esc_end = true;
+    if (st->n_esc + n > st->cap_esc) {
+        size_t cap = (st->n_esc + n) * 2;
+        appr_row *grown = realloc(st->esc, cap * sizeof *grown);
+        if (!grown) {
+            snprintf(st->error, sizeof st->error, "out of memory listing the approvals");
+            st->esc_end = true;
+            free(xs);
+            return false;
+        }
+        st->esc = grown;
+        st->cap_esc = cap;
+    }
+    for (size_t i = 0; i < n; i++)
+        row_fill(st, s, &xs[i], &st->esc[st->n_esc++]);
+    if (n)
+        store_escrow_cursor_of(&st->cur, &xs[n - 1]);
+    free(xs);
+    return n > 0;
+}
+
+/* Row i of the combined list (escrows, then proposals); NULL past the end. */
+static const appr_row *item_at(appr_state *st, size_t i)
+{
+    size_t n_esc = st->esc_end ? st->n_esc : st->esc_total;
+    if (i >= n_esc)
+        return i - n_esc < st->n_props ? &st->props[i - n_esc] : NULL;
+    while (i >= st->n_esc && esc_more(st)) {
+    }
+    return i < st->n_esc ? &st->esc[i] : NULL;
+}
+
+/* Row i of the table as shown (through the filter). */
+static const appr_row *row_at(appr_state *st, size_t i)
+{
+    if (!st->filtered)
+        return item_at(st, i);
+    return i < st->n_shown ? item_at(st, st->shown[i]) : NULL;
+}
+
 static void apply_filter(appr_state *st)
 {
     st->n_shown = 0;
-    for (size_t i = 0; i < st->n_all; i++) {
-        const appr_row *r = &st->all[i];
+    st->filtered = st->ts.filter[0] != '\0';
+    if (!st->filtered)
+        return;
+    while (esc_more(st)) {
+    } /* the names are matched here: every page of what awaits this operator */
+    size_t total = st->n_esc + st->n_props;
+    size_t *shown = realloc(st->shown, (total ? total : 1) * sizeof *shown);
+    if (!shown) {
+        snprintf(st->error, sizeof st->error, "out of memory filtering the approvals");
+        return;
+    }
+    st->shown = shown;
+    for (size_t i = 0; i < total; i++) {
+        const appr_row *r = item_at(st, i);
         char a[ADDR_STR_MAX], p[ADDR_STR_MAX], hay[256];
         addr_to_checksum(a, &r->escrow);
         addr_to_checksum(p, &r->payer);
         snprintf(hay, sizeof hay, "%s %s %s %s", a, p, r->chain, r->asset);
         char q[ADDR_STR_MAX];
         addr_to_checksum(q, &r->payee);
-        if (!st->ts.filter[0] || strcasestr(hay, st->ts.filter) || strcasestr(q, st->ts.filter) ||
+        if (strcasestr(hay, st->ts.filter) || strcasestr(q, st->ts.filter) ||
             desk_names_match(st->names, r->chain_id, &r->payer, st->ts.filter) ||
             desk_names_match(st->names, r->chain_id, &r->payee, st->ts.filter))
             st->shown[st->n_shown++] = i;
@@ -141,18 +230,15 @@ static void load_proposals(appr_state *st, store *s)
         snprintf(st->error, sizeof st->error, "%s", e.msg);
         return;
     }
-    appr_row *all = realloc(st->all, (st->n_all + n + 1) * sizeof *all);
-    size_t *shown = realloc(st->shown, (st->n_all + n + 1) * sizeof *shown);
-    if (all)
-        st->all = all;
-    if (shown)
-        st->shown = shown;
-    for (size_t i = 0; all && shown && i < n; i++) {
+    st->props = calloc(n ? n : 1, sizeof *st->props);
+    if (!st->props)
+        snprintf(st->error, sizeof st->error, "out of memory listing the proposals");
+    for (size_t i = 0; st->props && i < n; i++) {
         api_escrow_req r;
         api_problem pb;
         if (api_escrow_req_parse(&r, ps[i].body, strlen(ps[i].body), &pb) < 0)
             continue;
-        appr_row *row = &st->all[st->n_all++];
+        appr_row *row = &st->props[st->n_props++];
         memset(row, 0, sizeof *row);
         row->proposal = ps[i].id;
         snprintf(row->client, sizeof row->client, "%s", ps[i].client);
@@ -179,58 +265,33 @@ static void load_proposals(appr_state *st, store *s)
 
 static void load(appr_state *st)
 {
-    free(st->all);
-    free(st->shown);
-    st->all = NULL;
-    st->shown = NULL;
-    st->n_all = st->n_shown = 0;
+    free(st->esc);
+    free(st->props);
+    free(st->chains);
+    st->esc = st->props = NULL;
+    st->chains = NULL;
+    st->n_esc = st->cap_esc = st->esc_total = st->n_props = st->n_chains = st->n_shown = 0;
+    st->esc_end = false;
+    st->filtered = false;
     st->error[0] = '\0';
     st->card_key[0] = '\0';
     desk_names_free(&st->names);
-    if (!st->desk || !st->desk->has_operator)
+    if (!st->desk || !st->desk->has_operator) {
+        st->esc_end = true;
         return;
+    }
     store *s = desk_snap_store(st->desk->snap);
     err ne;
     if (desk_names_load(&st->names, s, st->desk->ks, &ne) < 0)
         LOG_W("ui", "approvals: %s", ne.msg);
-    store_escrow *xs = NULL;
-    store_chain *chains = NULL;
-    size_t n = 0, n_chains = 0;
     err e;
-    if (store_escrow_list(s, 0, &xs, &n, &e) < 0 ||
-        store_chain_list(s, &chains, &n_chains, &e) < 0) {
+    if (store_escrow_awaiting_count(s, &st->desk->op_address, &st->esc_total, &e) < 0 ||
+        store_chain_list(s, &st->chains, &st->n_chains, &e) < 0) {
         snprintf(st->error, sizeof st->error, "%s", e.msg);
         LOG_W("ui", "approvals: %s", e.msg);
-        free(xs);
-        return;
+        st->esc_total = 0;
+        st->esc_end = true;
     }
-    st->all = calloc(n ? n : 1, sizeof *st->all);
-    st->shown = calloc(n ? n : 1, sizeof *st->shown);
-    if (!st->all || !st->shown) {
-        snprintf(st->error, sizeof st->error, "out of memory listing the approvals");
-        n = 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!waits_for(&xs[i], &st->desk->op_address))
-            continue;
-        appr_row *r = &st->all[st->n_all++];
-        r->chain_id = xs[i].chain_id;
-        r->escrow = xs[i].address;
-        r->payer = xs[i].payer;
-        r->payee = xs[i].payee;
-        r->approvals = xs[i].n_approvals;
-        r->threshold = xs[i].threshold;
-        r->deadline = xs[i].deadline;
-        snprintf(r->chain, sizeof r->chain, "%llu", (unsigned long long)xs[i].chain_id);
-        for (size_t c = 0; c < n_chains; c++)
-            if (chains[c].chain_id == xs[i].chain_id)
-                snprintf(r->chain, sizeof r->chain, "%s", chains[c].name);
-        unsigned dec;
-        asset_of(s, &xs[i], chains, n_chains, r->asset, sizeof r->asset, &dec);
-        amount_format(r->amount, &xs[i].amount, dec);
-    }
-    free(xs);
-    free(chains);
     load_proposals(st, s);
     apply_filter(st);
 }
@@ -238,16 +299,18 @@ static void load(appr_state *st)
 static size_t rows_count(void *ctx)
 {
     appr_state *st = ctx;
-    return st->n_shown;
+    if (st->filtered)
+        return st->n_shown;
+    return (st->esc_end ? st->n_esc : st->esc_total) + st->n_props;
 }
 
 static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
 {
     appr_state *st = ctx;
     out[0] = '\0';
-    if (row >= st->n_shown)
+    const appr_row *r = row_at(st, row);
+    if (!r)
         return;
-    const appr_row *r = &st->all[st->shown[row]];
     char a[ADDR_STR_MAX];
     switch (col) {
     case 0:
@@ -303,9 +366,13 @@ static void rows_key(void *ctx, size_t row, char *out, size_t cap)
 {
     appr_state *st = ctx;
     out[0] = '\0';
-    if (row >= st->n_shown)
+    const appr_row *r = row_at(st, row);
+    if (!r)
         return;
-    addr_to_lower(out, &st->all[st->shown[row]].escrow);
+    if (r->proposal)
+        snprintf(out, cap, "proposal %lld", (long long)r->proposal);
+    else
+        addr_to_lower(out, &r->escrow);
     (void)cap; /* ADDR_STR_MAX < UI_ROW_KEY_MAX */
 }
 
@@ -336,7 +403,9 @@ static void close_(ui_screen *s)
     appr_state *st = s->state;
     if (!st)
         return;
-    free(st->all);
+    free(st->esc);
+    free(st->props);
+    free(st->chains);
     free(st->shown);
     desk_names_free(&st->names);
     desk_lines_free(&st->card, st->card_n);
@@ -358,13 +427,13 @@ static void draw(ui_screen *s, WINDOW *w)
         snprintf(note + o, sizeof note - (size_t)o, " matching /%s", st->ts.filter);
     ui_heading_draw(w, 0, "Approvals", note);
     size_t row;
-    bool sel = ui_table_selected(&st->ts.table, &row) && row < st->n_shown;
+    bool sel = ui_table_selected(&st->ts.table, &row) && row_at(st, row);
     int table_h = sel ? ui_detail_table_rows(rows) : rows - 2;
     ui_table_draw(&st->ts.table, w, 2, 1, table_h, wcols - 2,
                   st->error[0] ? st->error : desc.empty);
-    if (!sel || !ui_table_selected(&st->ts.table, &row) || row >= st->n_shown)
+    if (!sel || !ui_table_selected(&st->ts.table, &row) || !row_at(st, row))
         return;
-    const appr_row *r = &st->all[st->shown[row]];
+    const appr_row *r = row_at(st, row);
     char key[ADDR_STR_MAX];
     addr_to_lower(key, &r->escrow);
     if (strcmp(key, st->card_key) != 0) {
@@ -390,12 +459,12 @@ static void draw(ui_screen *s, WINDOW *w)
 static unsigned accept_proposal(ui_screen *s, appr_state *st)
 {
     size_t row;
-    if (!ui_table_selected(&st->ts.table, &row) || row >= st->n_shown ||
-        !st->all[st->shown[row]].proposal) {
+    const appr_row *r = ui_table_selected(&st->ts.table, &row) ? row_at(st, row) : NULL;
+    if (!r || !r->proposal) {
         ui_message(s->app, UI_MSG_ERROR, "accept: select a proposal (an \"accept\" row)");
         return UI_REDRAW;
     }
-    return ui_job_request_proposal(s->app, st->all[st->shown[row]].proposal);
+    return ui_job_request_proposal(s->app, r->proposal);
 }
 
 static unsigned handle(ui_screen *s, const ui_event *ev)
@@ -409,21 +478,21 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
     if (ev->action != UI_ACT_SIGN)
         return ui_not_in_build(s, ev->action);
     size_t row;
-    if (!ui_table_selected(&st->ts.table, &row) || row >= st->n_shown) {
+    const appr_row *sel = ui_table_selected(&st->ts.table, &row) ? row_at(st, row) : NULL;
+    if (!sel) {
         ui_message(s->app, UI_MSG_ERROR, "sign: nothing selected");
         return UI_REDRAW;
     }
-    if (st->all[st->shown[row]].proposal)
-        return ui_job_request_proposal(s->app, st->all[st->shown[row]].proposal);
-    return ui_job_request(s->app, "approve", &st->all[st->shown[row]].escrow);
+    if (sel->proposal)
+        return ui_job_request_proposal(s->app, sel->proposal);
+    return ui_job_request(s->app, "approve", &sel->escrow);
 }
 
 static unsigned changed(ui_screen *s, unsigned topics)
 {
     appr_state *st = s->state;
-    unsigned r = topics & UI_TOPIC_JOBS ? ui_job_poll(s->app) : UI_OK;
-    if (!(topics & ~UI_TOPIC_JOBS))
-        return r;
+    if (!(topics & ~UI_TOPIC_JOBS)) /* the loop polls the action worker (ui_job_poll) */
+        return UI_OK;
     load(st);
     return UI_REDRAW;
 }

@@ -433,9 +433,8 @@ static bool close_overlay(ui_screen *s)
 static unsigned changed(ui_screen *s, unsigned topics)
 {
     esc_state *st = s->state;
-    unsigned r = topics & UI_TOPIC_JOBS ? ui_job_poll(s->app) : UI_OK;
-    if (!(topics & ~UI_TOPIC_JOBS))
-        return r;
+    if (!(topics & ~UI_TOPIC_JOBS)) /* the loop polls the action worker (ui_job_poll) */
+        return UI_OK;
     if (st->view)
         desk_escrow_view_invalidate(st->view);
     detail_drop(st);

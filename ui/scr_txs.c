@@ -293,9 +293,8 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
 static unsigned changed(ui_screen *s, unsigned topics)
 {
     txs_state *st = s->state;
-    unsigned r = topics & UI_TOPIC_JOBS ? ui_job_poll(s->app) : UI_OK;
-    load(st);
-    return r | UI_REDRAW;
+    load(st); /* the loop polls the action worker (ui_job_poll) */
+    return UI_REDRAW;
 }
 
 const ui_screen_ops ui_scr_txs = {

@@ -1,4 +1,4 @@
-/* task.c: the short-write worker (see task.h). */
+/* task.c: the short-write worker (see task.h): one use of the UI worker (worker.h). */
 #include "task.h"
 
 #include <pthread.h>
@@ -6,12 +6,10 @@
 #include <stdlib.h>
 
 #include "base/log.h"
-#include "notify.h"
+#include "worker.h"
 
 typedef struct ui_task {
-    pthread_t thread;
-    pthread_mutex_t mu;
-    bool done;
+    ui_worker w; /* RUNNING -> DONE: a short write asks nothing */
     const ui_task_ops *ops;
     void *arg;
     unsigned topics;
@@ -29,12 +27,11 @@ static void *task_main(void *p)
     msg[0] = '\0';
     int rc = t->ops->run(t->arg, msg, sizeof msg);
     LOG_I("ui", "%s: %s", t->what, msg);
-    pthread_mutex_lock(&t->mu);
+    pthread_mutex_lock(&t->w.mu);
     t->rc = rc;
     snprintf(t->msg, sizeof t->msg, "%s", msg);
-    t->done = true;
-    pthread_mutex_unlock(&t->mu);
-    ui_notify(UI_TOPIC_JOBS | t->topics);
+    pthread_mutex_unlock(&t->w.mu);
+    ui_worker_done(&t->w, t->topics);
     return NULL;
 }
 
@@ -44,7 +41,7 @@ static void task_free(ui_task **p)
     if (!t)
         return;
     free(t->arg);
-    pthread_mutex_destroy(&t->mu);
+    ui_worker_destroy(&t->w);
     free(t);
     *p = NULL;
 }
@@ -60,12 +57,12 @@ int ui_task_start(const char *what, const ui_task_ops *ops, void *arg, unsigned 
         free(arg);
         return err_set(e, ERR_NOMEM, "out of memory starting %s", what);
     }
-    pthread_mutex_init(&t->mu, NULL);
+    ui_worker_init(&t->w);
     t->ops = ops;
     t->arg = arg;
     t->topics = topics;
     snprintf(t->what, sizeof t->what, "%s", what);
-    if (ui_thread_create(&t->thread, task_main, t, e) < 0) {
+    if (ui_worker_start(&t->w, task_main, t, e) < 0) {
         task_free(&t);
         return -1;
     }
@@ -76,14 +73,9 @@ int ui_task_start(const char *what, const ui_task_ops *ops, void *arg, unsigned 
 unsigned ui_task_poll(ui_app *a, ui_task_show_fn show)
 {
     ui_task *t = cur;
-    if (!t)
+    if (!t || ui_worker_phase_of(&t->w) != UI_WORKER_DONE)
         return UI_OK;
-    pthread_mutex_lock(&t->mu);
-    bool done = t->done;
-    pthread_mutex_unlock(&t->mu);
-    if (!done)
-        return UI_OK;
-    pthread_join(t->thread, NULL);
+    ui_worker_join(&t->w);
     cur = NULL;
     show(a, t->rc != 0, t->msg);
     unsigned r = UI_REDRAW;
@@ -103,7 +95,7 @@ void ui_task_shutdown(void)
     ui_task *t = cur;
     if (!t)
         return;
-    pthread_join(t->thread, NULL);
+    ui_worker_join(&t->w);
     cur = NULL;
     task_free(&t);
 }

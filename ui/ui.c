@@ -70,10 +70,10 @@ int cmd_ui(cli_ctx *ctx, int argc, char **argv)
     cfg.facts = ui_desk_facts;
     cfg.permitted = ui_desk_permitted;
     cfg.signed_in = ui_desk_signed_in;
-    cfg.wake_fd = ui_desk_wake_fd;
     cfg.wake = ui_desk_wake;
     cfg.timer = ui_desk_timer;
     cfg.pending = ui_job_pending_cb;
+    cfg.poll_jobs = ui_job_poll;
     cfg.arg = desk;
     cfg.desk_ctx = desk;
     cfg.quit_note = ctx->quit_note;

@@ -160,6 +160,8 @@ static int policy_text(const char *home, const char *policy_path, char **out, si
     return 0;
 }
 
+/* Reads the policy (with its signature check) and parses it when its text is not the one
+ * the desk holds already: a desk kept open for many actions checks it before each. */
 static int load_policy(desk *d, err *e)
 {
     snprintf(d->policy_path, sizeof d->policy_path, "%s/policy.conf", d->home);
@@ -168,12 +170,23 @@ static int load_policy(desk *d, err *e)
     if (policy_text(d->home, d->policy_path, &text, &len, e) < 0)
         return -1;
     uint8_t h[32];
+    char sha[sizeof d->policy_sha256];
     crypto_hash_sha256(h, (const uint8_t *)text, len);
-    hex_encode(d->policy_sha256, sizeof d->policy_sha256, h, 32, false);
-    int rc = policy_parse(&d->pol, text, len, e);
+    hex_encode(sha, sizeof sha, h, 32, false);
+    if (d->pol && strcmp(sha, d->policy_sha256) == 0) {
+        free(text);
+        return 0;
+    }
+    policy *p = NULL;
+    int rc = policy_parse(&p, text, len, e);
     free(text);
-    if (rc < 0)
+    if (rc < 0) {
+        policy_free(&d->pol); /* never act on the text before a refused one */
         return err_prefix(e, "%s", d->policy_path);
+    }
+    policy_free(&d->pol);
+    d->pol = p;
+    memcpy(d->policy_sha256, sha, sizeof sha);
     return 0;
 }
 
@@ -350,6 +363,7 @@ int desk_open(desk **out, const char *home, const char *operator_name, err *e)
     d->abis[7] = d->bridge_tm_abi;
     d->abis[8] = d->bridge_mt_abi;
     desk_set_gate(d, desk_compliance_gate, d);
+    LOG_I("desk", "desk opened for actions: %s as %s", home, d->op.name);
     *out = d;
     return 0;
 fail:
@@ -381,6 +395,48 @@ void desk_free(desk **p)
     policy_free(&d->pol);
     free(d);
     *p = NULL;
+}
+
+int desk_refresh(desk *d, err *e)
+{
+    store_operator op;
+    bool found = false;
+    unsigned roles = 0;
+    if (audit_check(d->home, e) < 0 || store_operator_get(d->db, d->op.name, &op, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_NOT_FOUND,
+                       "operator \"%s\" is no longer configured on this desk (see `fusion "
+                       "operator list`)",
+                       d->op.name);
+    if (desk_roles_parse(&roles, op.roles, e) < 0)
+        return -1;
+    d->op = op;
+    d->roles = roles;
+    return load_policy(d, e);
+}
+
+void desk_reset(desk *d)
+{
+    if (d->key_borrowed)
+        d->key = NULL; /* the key source's: its owner locks it */
+    d->key_borrowed = false;
+    keystore_lock(&d->key);
+    d->key_fn = NULL;
+    d->key_ctx = NULL;
+    d->pass_fn = NULL;
+    d->pass_ctx = NULL;
+    d->confirm_fn = NULL;
+    d->confirm_ctx = NULL;
+    d->say_fn = NULL;
+    d->say_ctx = NULL;
+    desk_set_gate(d, desk_compliance_gate, d);
+    d->wait_s = 120;
+    d->last_rule[0] = '\0';
+    d->has_last_asset = false;
+    /* the next action selects its chain again (rows, factories); the RPC client stays
+     * while the chain and its endpoints do (connect_chain) */
+    d->has_chain = false;
 }
 
 store *desk_store(desk *d)
@@ -446,11 +502,39 @@ int desk_chain_rpc(store *db, uint64_t chain_id, store_chain *chain, rpc_client 
     return 0;
 }
 
+/* A fingerprint of the chain's endpoint list, in the order the client tries them. */
+static int endpoints_mark(store *db, uint64_t chain_id, uint64_t *mark, err *e)
+{
+    store_endpoint *eps = NULL;
+    size_t n = 0;
+    if (store_endpoint_list(db, chain_id, &eps, &n, e) < 0)
+        return -1;
+    uint64_t h = 1469598103934665603ULL ^ chain_id;
+    for (size_t i = 0; i < n; i++)
+        for (const char *p = eps[i].url;; p++) {
+            h = (h ^ (uint8_t)*p) * 1099511628211ULL; /* the NUL separates the URLs */
+            if (!*p)
+                break;
+        }
+    free(eps);
+    *mark = h;
+    return 0;
+}
+
 static int connect_chain(desk *d, err *e)
 {
-    rpc_client_free(&d->rpc);
-    if (desk_chain_rpc(d->db, d->chain.chain_id, NULL, &d->rpc, e) < 0)
+    /* A desk kept open (the UI's session) keeps its client while the chain's endpoints
+     * stay the same; an endpoint added or removed builds a new one. */
+    uint64_t mark = 0;
+    if (endpoints_mark(d->db, d->chain.chain_id, &mark, e) < 0)
         return -1;
+    if (!d->rpc || d->rpc_chain_id != d->chain.chain_id || d->rpc_mark != mark) {
+        rpc_client_free(&d->rpc);
+        if (desk_chain_rpc(d->db, d->chain.chain_id, NULL, &d->rpc, e) < 0)
+            return -1;
+        d->rpc_chain_id = d->chain.chain_id;
+        d->rpc_mark = mark;
+    }
     store_contract *cs = NULL;
     size_t nc = 0;
     if (store_contract_list(d->db, d->chain.chain_id, &cs, &nc, e) < 0)

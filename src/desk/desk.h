@@ -190,6 +190,15 @@ typedef int (*desk_gate_fn)(void *ctx, const desk_gate_request *r, char *reason,
 /* Opens the desk at home as operator_name (must be a configured operator). */
 int desk_open(desk **out, const char *home, const char *operator_name, err *e) DESK_WUR;
 void desk_free(desk **p);
+/* A desk kept open for many actions (the UI's session) calls this before each: it checks
+ * again what desk_open checks (the audit log's head; the operator's row, key and roles;
+ * the policy and its signature, parsed again only when its text changed). The chain is
+ * selected again by desk_use_chain (a chain added since is seen). */
+int desk_refresh(desk *d, err *e) DESK_WUR;
+/* ...and this after each: locks the key the action unlocked with a passphrase (a key
+ * from the key source is only let go), drops the action's callbacks, wait, last policy
+ * decision and selected chain. The RPC client is kept for the same chain and endpoints. */
+void desk_reset(desk *d);
 store *desk_store(desk *d);
 void desk_set_passphrase(desk *d, desk_passphrase_fn fn, void *ctx);
 /* An operator's key already unlocked in this process (the UI's session: `:operator NAME`

@@ -26,6 +26,7 @@ struct desk {
     bool has_chain;
     store_chain chain;
     rpc_client *rpc;
+    uint64_t rpc_chain_id, rpc_mark; /* what rpc was built for (connect_chain) */
     /* The factory new escrows are created with: the chain's version-2 factory when it has
      * one, else its version-1 factory. Escrows of every configured factory are acted on. */
     bool has_factory;

@@ -413,6 +413,97 @@ int store_escrow_list_open(store *s, const addr *parties, size_t n_parties, stor
     return list_rows(s, st, out, n, e);
 }
 
+/* The candidates of an approver's page: funded, short of the threshold, the approver
+ * among the approvers (the stored JSON array holds lower-case quoted addresses), after the
+ * cursor (?2 NULL: from the start), in store_escrow_list's order. Whether the approver has
+ * approved already is in the approvals blob: checked on each row read (awaits). */
+static const char SQL_ESCROW_AWAITING[] =
+    "SELECT " ESCROW_COLS " FROM escrows WHERE state = 'funded' AND approvals < threshold"
+    " AND instr(approvers, ?1) > 0"
+    " AND (?2 IS NULL OR (chain_id, created_block, address) > (?2, ?3, ?4))"
+    " ORDER BY chain_id, created_block, address";
+
+static bool awaits(const store_escrow *x, const addr *approver)
+{
+    for (unsigned i = 0; i < x->n_approvals; i++)
+        if (addr_equal(&x->approvals[i].approver, approver))
+            return false;
+    for (unsigned i = 0; i < x->n_approvers; i++)
+        if (addr_equal(&x->approvers[i], approver))
+            return true;
+    return false;
+}
+
+/* Reads the awaiting rows after the cursor: up to limit into *out (out NULL: only counts,
+ * every row). */
+static int awaiting_rows(store *s, const addr *approver, const store_escrow_cursor *after,
+                         size_t limit, store_escrow **out, size_t *n, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_AWAITING, e);
+    if (!st)
+        return -1;
+    char quoted[ADDR_STR_MAX + 2];
+    quoted[0] = '"';
+    store_hex(quoted + 1, ADDR_STR_MAX, approver->b, ADDR_LEN);
+    strcat(quoted, "\"");
+    sqlite3_bind_text(st, 1, quoted, -1, SQLITE_TRANSIENT);
+    if (after) {
+        store_bind_u64(st, 2, after->chain_id);
+        store_bind_u64(st, 3, after->created_block);
+        store_bind_addr(st, 4, &after->address);
+    }
+    store_escrow *items = NULL, one;
+    size_t cap = 0, cnt = 0;
+    int rc = SQLITE_DONE;
+    while ((!out || cnt < limit) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_escrow *x = &one;
+        if (out && (store_grow((void **)&items, &cap, cnt, sizeof *items, e) < 0))
+            goto fail;
+        if (out)
+            x = &items[cnt];
+        if (escrow_row(s, st, x, e) < 0)
+            goto fail;
+        if (awaits(x, approver))
+            cnt++;
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        store_fail(s, e, "listing the escrows awaiting an approval");
+        goto fail;
+    }
+    sqlite3_reset(st);
+    if (out)
+        *out = items;
+    *n = cnt;
+    return 0;
+fail:
+    sqlite3_reset(st);
+    free(items);
+    return -1;
+}
+
+int store_escrow_awaiting(store *s, const addr *approver, const store_escrow_cursor *after,
+                          size_t limit, store_escrow **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    if (limit == 0)
+        return 0;
+    return awaiting_rows(s, approver, after, limit, out, n, e);
+}
+
+int store_escrow_awaiting_count(store *s, const addr *approver, size_t *n, err *e)
+{
+    *n = 0;
+    return awaiting_rows(s, approver, NULL, 0, NULL, n, e);
+}
+
+void store_escrow_cursor_of(store_escrow_cursor *c, const store_escrow *x)
+{
+    c->chain_id = x->chain_id;
+    c->created_block = x->created_block;
+    c->address = x->address;
+}
+
 static const char SQL_ESCROW_ADDRS[] = "SELECT address FROM escrows WHERE chain_id = ?";
 
 int store_escrow_addresses(store *s, uint64_t chain_id, addr **out, size_t *n, err *e)

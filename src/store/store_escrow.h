@@ -94,6 +94,23 @@ int store_escrow_list(store *s, uint64_t chain_id, store_escrow **out, size_t *n
  * at any desk size); *out malloc'ed. */
 int store_escrow_list_open(store *s, const addr *parties, size_t n_parties, store_escrow **out,
                            size_t *n, err *e) STORE_WUR;
+/* Where a page of escrows starts: after the row with these keys (store_escrow_list's
+ * order). */
+typedef struct store_escrow_cursor {
+    uint64_t chain_id;
+    uint64_t created_block;
+    addr address;
+} store_escrow_cursor;
+/* The cursor after x (for the next page). */
+void store_escrow_cursor_of(store_escrow_cursor *c, const store_escrow *x);
+/* One page of the escrows awaiting approver's approval: funded, approver among the
+ * approvers and not among the approvals, threshold not reached; in store_escrow_list's
+ * order, at most limit rows after the cursor (after NULL: the first page). Reads only the
+ * funded rows naming the approver; *out malloc'ed. */
+int store_escrow_awaiting(store *s, const addr *approver, const store_escrow_cursor *after,
+                          size_t limit, store_escrow **out, size_t *n, err *e) STORE_WUR;
+/* How many escrows await approver's approval (every page together). */
+int store_escrow_awaiting_count(store *s, const addr *approver, size_t *n, err *e) STORE_WUR;
 /* Rebuilds the escrow search index and the stored total from the escrows table, in one
  * transaction (`fusion reindex`; needed after a VACUUM, which may renumber rowids). */
 int store_escrow_search_rebuild(store *s, err *e) STORE_WUR;

@@ -147,6 +147,8 @@ void sync_notify(sync_engine *eng)
     uint64_t one = 1;
     if (write(eng->notify_fd, &one, sizeof one) < 0 && errno != EAGAIN)
         LOG_W("sync", "notify: %s", strerror(errno));
+    if (eng->opt.committed)
+        eng->opt.committed(eng->opt.committed_ctx);
 }
 
 int sync_notify_fd(const sync_engine *s)

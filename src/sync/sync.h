@@ -47,6 +47,11 @@ typedef struct sync_options {
      * it concurrently: it must be thread-safe (automatic screening). NULL: none. */
     void (*after_commit)(void *ctx, store *conn, uint64_t chain_id);
     void *after_commit_ctx;
+    /* Called on a chain thread after every commit, when sync_notify_fd is made readable: a
+     * process with a wake-up descriptor of its own (the UI) wakes that one instead of
+     * polling a second. Must be thread-safe and must not block. NULL: none. */
+    void (*committed)(void *ctx);
+    void *committed_ctx;
 } sync_options;
 
 void sync_options_default(sync_options *o);

@@ -531,6 +531,67 @@ static void test_revert_words(void **state)
 
 /* ---- store rows ---- */
 
+/* A desk kept open for many actions (the UI's session) sees, at desk_refresh, what a new
+ * desk_open would: a policy edited into something unreadable is refused, a mended one is
+ * read again, the operator's new roles are taken, a removed operator is refused. */
+static void test_desk_refresh(void **state)
+{
+    const char *root = getenv("FUSION_ROOT");
+    if (!root)
+        skip();
+    char data[1024];
+    snprintf(data, sizeof data, "%s/data", root);
+    setenv("FUSION_DATA", data, 1);
+    char dir[] = "/tmp/fusion-desk-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], pol[128];
+    snprintf(path, sizeof path, "%s/desk.db", dir);
+    snprintf(pol, sizeof pol, "%s/policy.conf", dir);
+    store *s = NULL;
+    err e;
+    assert_int_equal(store_open(&s, path, &e), 0);
+    store_operator op;
+    memset(&op, 0, sizeof op);
+    snprintf(op.name, sizeof op.name, "alice");
+    snprintf(op.roles, sizeof op.roles, "trader");
+    memset(op.address.b, 0x0a, ADDR_LEN);
+    assert_int_equal(store_operator_add(s, &op, &e), 0);
+    desk *d = NULL;
+    if (desk_open(&d, dir, "alice", &e) < 0)
+        fail_msg("desk_open: %s", e.msg);
+    assert_int_equal(desk_refresh(d, &e), 0);
+    /* the policy file as an editor may leave it: refused at the next action */
+    FILE *f = fopen(pol, "w");
+    assert_non_null(f);
+    fputs("rule this is not a policy\n", f);
+    fclose(f);
+    assert_int_equal(desk_refresh(d, &e), -1);
+    assert_non_null(strstr(e.msg, "policy.conf"));
+    assert_int_equal(desk_refresh(d, &e), -1); /* still, not the text read before */
+    f = fopen(pol, "w");
+    assert_non_null(f);
+    fputs("rule who=role:approver action=approve -> allow\n", f);
+    fclose(f);
+    if (desk_refresh(d, &e) < 0)
+        fail_msg("desk_refresh after the policy was mended: %s", e.msg);
+    /* the operator's roles as the desk database holds them now */
+    bool found = false;
+    assert_int_equal(store_operator_set_roles(s, "alice", "approver", &found, &e), 0);
+    assert_true(found);
+    assert_int_equal(desk_refresh(d, &e), 0);
+    assert_string_equal(desk_operator(d)->roles, "approver");
+    desk_reset(d);
+    assert_int_equal(store_operator_remove(s, "alice", &found, &e), 0);
+    assert_int_equal(desk_refresh(d, &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_non_null(strstr(e.msg, "alice"));
+    desk_free(&d);
+    store_close(&s);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_store_desk(void **state)
 {
     char dir[] = "/tmp/fusion-desk-XXXXXX";
@@ -641,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_summary_hides_secret),
         cmocka_unit_test(test_revert_words),
         cmocka_unit_test(test_store_desk),
+        cmocka_unit_test(test_desk_refresh),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -977,6 +977,125 @@ static void test_escrow_roundtrip(void **state)
     store_close(&s);
 }
 
+/* What the Approvals screen showed before the store paged it: funded, the operator among
+ * the approvers, not among the approvals, the threshold not reached (the oracle). */
+static bool oracle_awaits(const store_escrow *x, const addr *op)
+{
+    if (x->state != ESCROW_FUNDED || x->n_approvals >= x->threshold)
+        return false;
+    bool listed = false;
+    for (unsigned i = 0; i < x->n_approvers; i++)
+        listed |= addr_equal(&x->approvers[i], op);
+    for (unsigned i = 0; i < x->n_approvals; i++)
+        if (addr_equal(&x->approvals[i].approver, op))
+            return false;
+    return listed;
+}
+
+/* Many escrows on two chains, every way of (not) waiting for the operator: the pages of
+ * store_escrow_awaiting, read through with a small page, are exactly the oracle's rows in
+ * store_escrow_list's order, and the count agrees. */
+static void test_escrow_awaiting_pages(void **state)
+{
+    store *s = open_ok();
+    add_chain(s, 1, "one");
+    add_chain(s, 5, "five");
+    err e;
+    addr op, other[3];
+    memset(op.b, 0x42, 20);
+    for (int i = 0; i < 3; i++)
+        memset(other[i].b, 0x50 + i, 20);
+    uint32_t seed = 12345;
+    assert_int_equal(store_begin(s, &e), 0);
+    for (unsigned i = 0; i < 1500; i++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = seed >> 8;
+        store_escrow x;
+        memset(&x, 0, sizeof x);
+        x.chain_id = r % 3 == 0 ? 5 : 1;
+        x.address.b[0] = (uint8_t)(i >> 8);
+        x.address.b[1] = (uint8_t)i;
+        x.address.b[19] = 0xee;
+        memset(x.payer.b, 0x01, 20);
+        memset(x.payee.b, 0x02, 20);
+        x.amount = u256_from_u64(1000 + i);
+        x.state = (r >> 2) % 4 == 0 ? ESCROW_CREATED : (r >> 2) % 4 == 1 ? ESCROW_RELEASED
+                                                                          : ESCROW_FUNDED;
+        /* the operator first, last, or not among the approvers */
+        x.n_approvers = 3;
+        x.approvers[0] = other[0];
+        x.approvers[1] = other[1];
+        x.approvers[2] = other[2];
+        if ((r >> 4) % 3 == 0)
+            x.approvers[0] = op;
+        else if ((r >> 4) % 3 == 1)
+            x.approvers[2] = op;
+        x.threshold = 1 + (r >> 6) % 3;
+        /* approvals: none, another approver's, or the operator's own */
+        unsigned k = (r >> 8) % 3;
+        if (k == 1) {
+            x.n_approvals = 1;
+            x.approvals[0].approver = other[1];
+        } else if (k == 2) {
+            x.n_approvals = 1;
+            x.approvals[0].approver = op;
+        }
+        x.deadline = 1900000000;
+        x.created_block = 100 + (r >> 10) % 50; /* ties: the address orders them */
+        x.last_event_block = x.created_block;
+        x.n_events = 1;
+        assert_int_equal(store_escrow_put(s, &x, &e), 0);
+    }
+    assert_int_equal(store_commit(s, &e), 0);
+    store_escrow *all = NULL;
+    size_t n_all = 0;
+    assert_int_equal(store_escrow_list(s, 0, &all, &n_all, &e), 0);
+    assert_int_equal(n_all, 1500);
+    size_t want = 0;
+    for (size_t i = 0; i < n_all; i++)
+        want += oracle_awaits(&all[i], &op);
+    assert_true(want > 50 && want < 1000); /* both kinds are present */
+    size_t count = 0;
+    assert_int_equal(store_escrow_awaiting_count(s, &op, &count, &e), 0);
+    assert_int_equal(count, want);
+    /* page through: every page full but the last, the rows in the oracle's order */
+    size_t at = 0, got = 0, pages = 0;
+    store_escrow_cursor cur;
+    bool have_cur = false;
+    for (;;) {
+        store_escrow *page = NULL;
+        size_t n = 0;
+        assert_int_equal(store_escrow_awaiting(s, &op, have_cur ? &cur : NULL, 37, &page, &n, &e),
+                         0);
+        assert_true(n <= 37);
+        for (size_t i = 0; i < n; i++) {
+            while (at < n_all && !oracle_awaits(&all[at], &op))
+                at++;
+            assert_true(at < n_all);
+            assert_int_equal(page[i].chain_id, all[at].chain_id);
+            assert_memory_equal(page[i].address.b, all[at].address.b, 20);
+            at++;
+            got++;
+        }
+        if (n)
+            store_escrow_cursor_of(&cur, &page[n - 1]);
+        have_cur = n > 0;
+        free(page);
+        pages++;
+        if (n < 37)
+            break;
+    }
+    assert_int_equal(got, want);
+    assert_int_equal(pages, want / 37 + 1);
+    /* another approver sees other rows; an address nobody named sees none */
+    addr nobody;
+    memset(nobody.b, 0x99, 20);
+    assert_int_equal(store_escrow_awaiting_count(s, &nobody, &count, &e), 0);
+    assert_int_equal(count, 0);
+    free(all);
+    store_close(&s);
+}
+
 /* The search index is keyed by the escrows' rowid, which SQLite's documentation allows a
  * VACUUM to renumber (3.40 keeps them); store_escrow_search_rebuild (`fusion reindex`) puts
  * an index out of step with the table, whatever did it, back in step. */
@@ -1161,6 +1280,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_escrow_search_rebuild, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_put_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_escrow_awaiting_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbound_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_version, setup, teardown),
     };

@@ -153,6 +153,16 @@ static void count_hook(void *ctx, store *conn, uint64_t chain_id)
             atomic_fetch_add(&hook_calls[i], 1);
 }
 
+/* sync_options.committed: called beside the descriptor after every commit (the UI wakes
+ * its one notification descriptor there). */
+static atomic_int committed_calls;
+
+static void count_committed(void *ctx)
+{
+    (void)ctx;
+    atomic_fetch_add(&committed_calls, 1);
+}
+
 static void test_engine(void **state)
 {
     sync_options o;
@@ -164,6 +174,7 @@ static void test_engine(void **state)
     o.window = 4;        /* most blocks are "deep": the pipelined catch-up runs */
     o.max_addresses = 0; /* (it needs requests by event signature) */
     o.after_commit = count_hook;
+    o.committed = count_committed;
     sync_engine *eng = NULL;
     err e;
     err_clear(&e);
@@ -210,6 +221,8 @@ static void test_engine(void **state)
     }
     assert_true(done);
     assert_true(notified > 0);
+    /* each readable descriptor came with at least one call (wake-ups coalesce) */
+    assert_true((size_t)atomic_load(&committed_calls) >= notified);
     assert_int_equal(store_data_version(reader, &v1, &e), 0);
     assert_true(v1 != v0);
     assert_false(sync_finished(eng));

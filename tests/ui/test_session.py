@@ -95,6 +95,15 @@ def main():
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
 
+    # One desk for every action of this UI process: the fund and the dispute ran on the
+    # desk the first action opened (desk_open logs each opening).
+    log = open(os.path.join(home, "fusion.log")).read().splitlines()
+    starts = [i for i, x in enumerate(log) if "[ui] started" in x]
+    t.check(starts, "the UI's start is not in fusion.log")
+    opens = [x for x in log[starts[-1]:] if "desk opened for actions" in x]
+    t.check(len(opens) == 1, "two actions of one UI process opened the desk %d times "
+            "(want once):\n%s" % (len(opens), "\n".join(opens)))
+
     rows = [json.loads(x) for x in open(os.path.join(home, "audit.log"))]
     signs = [r for r in rows if r["action"] == "sign_tx" and
              r["details"].get("to", "").lower() == escrow.lower()]
