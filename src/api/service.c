@@ -38,6 +38,13 @@ struct api_service {
     pthread_mutex_t mu;  /* the reads (snap, view) */
     pthread_mutex_t wmu; /* the durable writes (wdb): a commit's fsync never holds up reads */
     store *wdb;
+    /* group commit: proposals queue here; one request at a time commits the whole queue in
+     * one transaction with one audit write, and every request in it is answered after that */
+    pthread_cond_t gcv;
+    struct commit_job *gq_head, **gq_tail;
+    bool g_busy;
+    /* the compliance screening of proposals: lists and rules loaded once (under mu) */
+    compliance_screener *scr;
     desk_snap *snap;
     desk_escrow_view *view;
     client_bucket buckets[MAX_CLIENTS];
@@ -136,6 +143,8 @@ int api_service_new(api_service **out, const char *home, const api_options *o, e
     sv->opt = *o;
     pthread_mutex_init(&sv->mu, NULL);
     pthread_mutex_init(&sv->wmu, NULL);
+    pthread_cond_init(&sv->gcv, NULL);
+    sv->gq_tail = &sv->gq_head;
     pthread_mutex_init(&sv->risk_mu, NULL);
     pthread_cond_init(&sv->risk_cv, NULL);
     char path[4200];
@@ -177,6 +186,8 @@ void api_service_free(api_service **p)
     store_close(&(*p)->wdb);
     pthread_mutex_destroy(&(*p)->mu);
     pthread_mutex_destroy(&(*p)->wmu);
+    pthread_cond_destroy(&(*p)->gcv);
+    compliance_screener_free(&(*p)->scr);
     free(*p);
     *p = NULL;
 }
@@ -739,7 +750,16 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
     compliance_action act = {.action = "create", .chain_id = ch->chain_id,
                              .payer = has_signer ? &signer_addr : &payee, .payee = &payee,
                              .token = &token, .amount = &amount};
-    if (compliance_screen_action(db, &a, &act, &e) < 0) {
+    /* the screener is kept: made again only when the desk's compliance files changed (a new
+     * imported list version it picks up itself); one that cannot be made refuses */
+    if (sv->scr && compliance_screener_files_changed(sv->scr))
+        compliance_screener_free(&sv->scr);
+    if (!sv->scr && compliance_action_screener_new(&sv->scr, sv->home, &e) < 0) {
+        json_decref(pj);
+        return api_fail(p, 422, "screening-refused", "compliance screening refuses it: the "
+                        "create cannot be screened: %s", e.msg);
+    }
+    if (compliance_screen_action_with(sv->scr, db, &a, &act, &e) < 0) {
         json_decref(pj);
         if (e.code == ERR_DENIED)
             return api_fail(p, 422, "screening-refused", "compliance screening refuses it: %s",
@@ -766,6 +786,12 @@ typedef struct commit_job {
     char client[STORE_API_NAME_MAX];
     char idem[STORE_API_IDEM_MAX];
     bool has_idem;
+    /* the group commit's outcome for this job (under wmu) */
+    struct commit_job *next;
+    bool done;
+    int status; /* 201, or a failure in p */
+    store_proposal *dup; /* the same key committed before: answered with it */
+    api_problem p;
 } commit_job;
 
 static void commit_job_free(commit_job **j)
@@ -773,51 +799,119 @@ static void commit_job_free(commit_job **j)
     if (!*j)
         return;
     free((*j)->pr);
+    free((*j)->dup);
     json_decref((*j)->det);
     free(*j);
     *j = NULL;
 }
 
-/* The proposal and its audit row commit together, durably (it cannot be fetched again from a
- * chain), on the write connection; the same idempotency key raced in by another connection
- * meanwhile: the first one stands. */
-static int commit_proposal(api_service *sv, commit_job *j, api_response *rs, api_problem *p)
+/* One job inside the batch's transaction: the same idempotency key committed before (by
+ * an earlier batch, another connection or this batch) answers with that proposal. */
+static int batch_add(api_service *sv, commit_job *j, err *e)
 {
     store *db = sv->wdb;
-    store_proposal *pr = j->pr;
-    err e;
-    err_clear(&e);
-    if (store_begin_durable(db, &e) < 0)
-        return db_fail(p, &e);
     if (j->has_idem) {
         store_proposal *dup = malloc(sizeof *dup);
         bool found = false;
-        if (!dup || store_proposal_find_idem(db, j->client, j->idem, dup, &found, &e) < 0 ||
-            found) {
-            store_rollback(db);
-            int rc = 0;
-            if (!dup)
-                rc = api_fail(p, 500, "internal", "out of memory");
-            else if (!found)
-                rc = db_fail(p, &e);
-            else if (strcmp(dup->body_hash, pr->body_hash) != 0)
-                rc = api_fail(p, 409, "idempotency-key-reused", "Idempotency-Key \"%s\" was "
-                              "used for another proposal", j->idem);
-            else
-                respond_json(rs, 201, proposal_json(dup));
+        if (!dup)
+            return err_set(e, ERR_NOMEM, "out of memory");
+        if (store_proposal_find_idem(db, j->client, j->idem, dup, &found, e) < 0) {
             free(dup);
-            return rc;
+            return -1;
+        }
+        if (found) {
+            if (strcmp(dup->body_hash, j->pr->body_hash) != 0) {
+                api_fail(&j->p, 409, "idempotency-key-reused", "Idempotency-Key \"%s\" was "
+                         "used for another proposal", j->idem);
+                j->status = 409;
+                free(dup);
+            } else {
+                j->dup = dup;
+                j->status = 201;
+            }
+            return 0;
         }
         free(dup);
     }
-    if (store_proposal_add(db, pr, &e) < 0 ||
-        (json_object_set_new(j->det, "proposal", json_integer((json_int_t)pr->id)),
-         store_audit(db, sv->home, j->who, "proposal.create", j->det, &e) < 0) ||
-        store_commit(db, &e) < 0) {
-        store_rollback(db);
-        return db_fail(p, &e);
+    if (store_proposal_add(db, j->pr, e) < 0)
+        return -1;
+    json_object_set_new(j->det, "proposal", json_integer((json_int_t)j->pr->id));
+    j->status = 201;
+    return 1; /* a row to audit */
+}
+
+/* Commits a batch of proposals in one durable transaction with their audit rows in one
+ * append (one fsync of the log, one of the database); all of them or none. */
+static void commit_batch(api_service *sv, commit_job *batch)
+{
+    store *db = sv->wdb;
+    err e;
+    err_clear(&e);
+    size_t n = 0;
+    for (commit_job *j = batch; j; j = j->next)
+        n++;
+    audit_row_in *rows = calloc(n ? n : 1, sizeof *rows);
+    size_t nr = 0;
+    int rc = rows ? store_begin_durable(db, &e) : err_set(&e, ERR_NOMEM, "out of memory");
+    bool began = rc == 0;
+    for (commit_job *j = batch; rc == 0 && j; j = j->next) {
+        int a = batch_add(sv, j, &e);
+        if (a < 0)
+            rc = -1;
+        else if (a == 1)
+            rows[nr++] = (audit_row_in){.operator_name = j->who, .action = "proposal.create",
+                                        .details = j->det};
     }
-    respond_json(rs, 201, proposal_json(pr));
+    if (rc == 0 && nr && store_audit_batch(db, sv->home, rows, nr, &e) < 0)
+        rc = -1;
+    if (rc == 0 && began && store_commit(db, &e) < 0)
+        rc = -1;
+    if (rc < 0 && began)
+        store_rollback(db);
+    free(rows);
+    if (rc < 0) {
+        /* nothing of the batch is stored: every request in it fails alike */
+        for (commit_job *j = batch; j; j = j->next) {
+            free(j->dup);
+            j->dup = NULL;
+            j->status = db_fail(&j->p, &e) < 0 ? j->p.status : 500;
+        }
+    }
+}
+
+/* The proposal and its audit row commit durably (it cannot be fetched again from a chain)
+ * on the write connection, grouped with the proposals of the requests that arrive while a
+ * commit runs; this returns after the batch holding it is on disk (or failed). */
+static int commit_proposal(api_service *sv, commit_job *j, api_response *rs, api_problem *p)
+{
+    pthread_mutex_lock(&sv->wmu);
+    j->next = NULL;
+    *sv->gq_tail = j;
+    sv->gq_tail = &j->next;
+    while (!j->done) {
+        if (sv->g_busy) {
+            pthread_cond_wait(&sv->gcv, &sv->wmu);
+            continue;
+        }
+        /* this request commits everything queued, its own job among it */
+        commit_job *batch = sv->gq_head;
+        sv->gq_head = NULL;
+        sv->gq_tail = &sv->gq_head;
+        sv->g_busy = true;
+        pthread_mutex_unlock(&sv->wmu);
+        commit_batch(sv, batch);
+        pthread_mutex_lock(&sv->wmu);
+        for (commit_job *b = batch; b; b = b->next)
+            b->done = true;
+        sv->g_busy = false;
+        pthread_cond_broadcast(&sv->gcv);
+    }
+    pthread_mutex_unlock(&sv->wmu);
+    if (j->status != 201) {
+        *p = j->p;
+        return -1;
+    }
+    respond_json(rs, 201, proposal_json(j->dup ? j->dup : j->pr));
     return 0;
 }
 
@@ -1088,11 +1182,8 @@ void api_service_handle(api_service *sv, const api_request *rq, api_response *rs
     commit_job *job = NULL;
     int rc = handle_locked(sv, rq, rs, &p, &job);
     pthread_mutex_unlock(&sv->mu);
-    if (rc == 0 && job) {
-        pthread_mutex_lock(&sv->wmu);
+    if (rc == 0 && job)
         rc = commit_proposal(sv, job, rs, &p);
-        pthread_mutex_unlock(&sv->wmu);
-    }
     commit_job_free(&job);
     if (rc < 0) {
         free(rs->body);
