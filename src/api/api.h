@@ -184,6 +184,11 @@ typedef struct api_options {
      * risk_every_s seconds on its own connection (NULL: not served, 501) */
     api_risk_json_fn risk_json;
     unsigned risk_every_s;
+    /* the change feed's retention: rows older than feed_days days, and all but the newest
+     * feed_keep rows, are pruned at start and every minute (0: the defaults, 30 and
+     * 1,000,000) */
+    unsigned feed_days;
+    int64_t feed_keep;
 } api_options;
 
 typedef struct api_request {

@@ -43,6 +43,7 @@ struct api_service {
     pthread_cond_t gcv;
     struct commit_job *gq_head, **gq_tail;
     bool g_busy;
+    double prune_next; /* when the feed is pruned next (request clock; under wmu) */
     /* the compliance screening of proposals: lists and rules loaded once (under mu) */
     compliance_screener *scr;
     desk_snap *snap;
@@ -133,6 +134,40 @@ static void *risk_main(void *arg)
     return NULL;
 }
 
+/* The feed's retention applied on the write connection. */
+static int feed_prune(api_service *sv, err *e)
+{
+    int64_t n = 0;
+    if (store_feed_prune(sv->wdb, (int64_t)time(NULL) - (int64_t)sv->opt.feed_days * 86400,
+                         sv->opt.feed_keep, &n, e) < 0)
+        return err_prefix(e, "pruning the change feed");
+    if (n)
+        LOG_I("api", "change feed: %lld rows pruned", (long long)n);
+    return 0;
+}
+
+/* Every minute one request prunes the feed, taking the write connection as a commit would. */
+static void feed_prune_due(api_service *sv, double now)
+{
+    pthread_mutex_lock(&sv->wmu);
+    bool due = !sv->g_busy && now >= sv->prune_next;
+    if (due) {
+        sv->g_busy = true;
+        sv->prune_next = now + 60;
+    }
+    pthread_mutex_unlock(&sv->wmu);
+    if (!due)
+        return;
+    err e;
+    err_clear(&e);
+    if (feed_prune(sv, &e) < 0)
+        LOG_W("api", "%s", e.msg);
+    pthread_mutex_lock(&sv->wmu);
+    sv->g_busy = false;
+    pthread_cond_broadcast(&sv->gcv);
+    pthread_mutex_unlock(&sv->wmu);
+}
+
 int api_service_new(api_service **out, const char *home, const api_options *o, err *e)
 {
     *out = NULL;
@@ -151,6 +186,14 @@ int api_service_new(api_service **out, const char *home, const api_options *o, e
     snprintf(path, sizeof path, "%s/desk.db", home);
     if (store_open(&sv->wdb, path, e) < 0 || desk_snap_open(&sv->snap, home, e) < 0 ||
         desk_escrow_view_new(&sv->view, sv->snap, e) < 0) {
+        api_service_free(&sv);
+        return -1;
+    }
+    if (!sv->opt.feed_days)
+        sv->opt.feed_days = 30;
+    if (!sv->opt.feed_keep)
+        sv->opt.feed_keep = 1000000;
+    if (feed_prune(sv, e) < 0) {
         api_service_free(&sv);
         return -1;
     }
@@ -1151,9 +1194,13 @@ static int handle_locked(api_service *sv, const api_request *rq, api_response *r
             if (from < 0)
                 return api_fail(p, 400, "bad-last-event-id", "Last-Event-ID must be an event id");
         } else if (!pg.after && !rq->n_query) {
-            /* a new subscriber starts at the present */
-            if (store_feed_last(desk_snap_store(sv->snap), &from, &e) < 0)
+            /* a new subscriber starts at the present (past what was pruned, too) */
+            int64_t horizon = 0;
+            if (store_feed_last(desk_snap_store(sv->snap), &from, &e) < 0 ||
+                store_feed_horizon(desk_snap_store(sv->snap), &horizon, &e) < 0)
                 return db_fail(p, &e);
+            if (horizon > from)
+                from = horizon;
         }
         rs->status = 200;
         rs->stream = true;
@@ -1184,6 +1231,7 @@ void api_service_handle(api_service *sv, const api_request *rq, api_response *rs
     pthread_mutex_unlock(&sv->mu);
     if (rc == 0 && job)
         rc = commit_proposal(sv, job, rs, &p);
+    feed_prune_due(sv, rq->now);
     commit_job_free(&job);
     if (rc < 0) {
         free(rs->body);
@@ -1203,7 +1251,10 @@ int api_service_feed(api_service *sv, const char *client, int64_t *last, char *o
     pthread_mutex_lock(&sv->mu);
     /* a client revoked while it listens is cut off, as its next request would be */
     int rc = store_api_client_get(desk_snap_store(sv->snap), client, &cl, &found, e);
+    int64_t horizon = 0;
     if (rc == 0 && found && !cl.revoked_at)
+        rc = store_feed_horizon(desk_snap_store(sv->snap), &horizon, e);
+    if (rc == 0 && found && !cl.revoked_at && *last >= horizon)
         rc = store_feed_after(desk_snap_store(sv->snap), *last, 64, &rows, &n, e);
     pthread_mutex_unlock(&sv->mu);
     if (rc < 0)
@@ -1211,6 +1262,20 @@ int api_service_feed(api_service *sv, const char *client, int64_t *last, char *o
     if (!found || cl.revoked_at)
         return 1;
     size_t used = 0;
+    if (*last < horizon) {
+        /* what follows *last was pruned: say so, once, and go on from the oldest event kept;
+         * the client reads the resources again (its view may miss changes) */
+        int w = snprintf(out, cap, "id: %lld\nevent: reset\ndata: {\"id\":%lld,\"kind\":"
+                         "\"reset\",\"after\":%lld,\"reason\":\"the events after %lld were "
+                         "pruned from the change feed: read the resources again\"}\n\n",
+                         (long long)horizon, (long long)horizon, (long long)*last,
+                         (long long)*last);
+        if (w > 0 && (size_t)w < cap) {
+            *last = horizon;
+            *n_out = (size_t)w;
+        }
+        return 0;
+    }
     for (size_t i = 0; i < n; i++) {
         const store_feed_row *r = &rows[i];
         json_t *o = json_pack("{s:I, s:s, s:I, s:s, s:s, s:I}", "id", (json_int_t)r->id, "kind",

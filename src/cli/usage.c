@@ -178,7 +178,7 @@
     X("serve", "",                                                                                 \
       "fusion serve [--socket PATH] [--tcp HOST:PORT (--tls-cert FILE --tls-key FILE |\n"          \
       "         --insecure-tcp)] [--no-socket] [--rate N] [--burst N] [--sync]\n"                   \
-      "         [--risk-every SECONDS]")                            \
+      "         [--risk-every SECONDS] [--feed-days DAYS] [--feed-keep N]")                         \
     X("api", "client",                                                                             \
       "fusion api client add NAME --scope read|propose [--json]\n"                                 \
       "       fusion api client list [--json]\n"                                                   \
