@@ -83,6 +83,9 @@
     X("operator", "list", "fusion operator list [--json|--csv]")                                   \
     X("config", "sign", "fusion config sign policy|risk-limits|compliance [--file FILE]   (with --operator NAME)") \
     X("config", "status", "fusion config status [--json]")                                         \
+    X("pay", "",                                                                                   \
+      "fusion pay --to ADDR|NAME --token SYM|ADDR --amount AMOUNT [--chain NAME] [--wait SECS]\n" \
+      "         [--json]")                                                                         \
     X("tx", "list", "fusion tx list [--json|--csv]")                                               \
     X("tx", "show", "fusion tx show ID|HASH [--json]")                                             \
     X("tx", "check", "fusion tx check [--chain NAME] [--wait SECS]")                               \
