@@ -125,6 +125,11 @@ int api_escrow_req_parse(api_escrow_req *out, const char *body, size_t len,
                          api_problem *p) FUSION_WUR;
 /* The canonical JSON of a request (sorted keys, compact; malloc'ed). */
 char *api_escrow_req_json(const api_escrow_req *r);
+/* A payment proposal's body (chain, payee, token, amount, operator, reference; the other
+ * fields of out stay empty), checked as api_escrow_req_parse checks an escrow's. */
+int api_payment_req_parse(api_escrow_req *out, const char *body, size_t len,
+                          api_problem *p) FUSION_WUR;
+char *api_payment_req_json(const api_escrow_req *r);
 
 /* The hash a token is stored as: BLAKE2b-256 of the token, hex (out: 65 bytes). */
 void api_token_hash(const char *token, char out[65]);

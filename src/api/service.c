@@ -700,7 +700,7 @@ static int policy_load(const char *home, policy **out, err *e)
  * what the desk refuses outright (bad party, unknown token, a sanctions hit, a policy
  * block), so nothing is stored. */
 static int proposal_check(api_service *sv, const char *who, const api_escrow_req *r,
-                          store_chain *ch, json_t **screening, api_problem *p)
+                          bool payment, store_chain *ch, json_t **screening, api_problem *p)
 {
     store *db = desk_snap_store(sv->snap);
     err e;
@@ -729,7 +729,7 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
     if (r->arbiter[0] && desk_party_parse(db, r->arbiter, &arbiter, &e) < 0)
         return api_fail(p, 422, "bad-field", "arbiter: %s", e.msg);
     uint64_t deadline;
-    if (desk_deadline_parse(r->deadline, (uint64_t)time(NULL), &deadline, &e) < 0)
+    if (!payment && desk_deadline_parse(r->deadline, (uint64_t)time(NULL), &deadline, &e) < 0)
         return api_fail(p, 422, "bad-field", "deadline: %s", e.msg);
     unsigned decimals = 0;
     bool known = false;
@@ -768,7 +768,7 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
         memset(&pr, 0, sizeof pr);
         pr.operator_name = r->operator_name[0] ? r->operator_name : "";
         pr.roles = roles;
-        pr.action = "create";
+        pr.action = payment ? "pay" : "create";
         pr.chain = ch->name;
         pr.asset_symbol = r->token[0] == '0' && r->token[1] == 'x' ? NULL : r->token;
         pr.asset = token;
@@ -790,7 +790,7 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
     /* compliance: the parties screened as for any desk action (hits recorded, cases opened);
      * a sanctions hit or a blocked entity refuses */
     compliance_actor a = {.home = sv->home, .operator_name = who, .now = time(NULL)};
-    compliance_action act = {.action = "create", .chain_id = ch->chain_id,
+    compliance_action act = {.action = payment ? "pay" : "create", .chain_id = ch->chain_id,
                              .payer = has_signer ? &signer_addr : &payee, .payee = &payee,
                              .token = &token, .amount = &amount};
     /* the screener is kept: made again only when the desk's compliance files changed (a new
@@ -958,8 +958,9 @@ static int commit_proposal(api_service *sv, commit_job *j, api_response *rs, api
     return 0;
 }
 
-static int post_escrow(api_service *sv, const store_api_client *cl, const api_request *rq,
-                       api_response *rs, api_problem *p, commit_job **job)
+static int post_proposal(api_service *sv, bool payment, const store_api_client *cl,
+                         const api_request *rq, api_response *rs, api_problem *p,
+                         commit_job **job)
 {
     if (rq->n_query)
         return api_fail(p, 400, "unknown-parameter", "this resource takes no query parameters");
@@ -969,9 +970,10 @@ static int post_escrow(api_service *sv, const store_api_client *cl, const api_re
         return api_fail(p, 400, "bad-idempotency-key", "Idempotency-Key must be 1-%d of "
                         "letters, digits, '-', '_', '.', ':'", STORE_API_IDEM_MAX - 1);
     api_escrow_req r;
-    if (api_escrow_req_parse(&r, rq->body, rq->body_len, p) < 0)
+    if ((payment ? api_payment_req_parse(&r, rq->body, rq->body_len, p)
+                 : api_escrow_req_parse(&r, rq->body, rq->body_len, p)) < 0)
         return -1;
-    char *canon = api_escrow_req_json(&r);
+    char *canon = payment ? api_payment_req_json(&r) : api_escrow_req_json(&r);
     if (!canon)
         return api_fail(p, 500, "internal", "out of memory");
     store_proposal *pr = calloc(1, sizeof *pr);
@@ -1018,7 +1020,7 @@ static int post_escrow(api_service *sv, const store_api_client *cl, const api_re
     snprintf(who, sizeof who, "api:%s", cl->name);
     store_chain ch;
     json_t *scr = NULL;
-    if (proposal_check(sv, who, &r, &ch, &scr, p) < 0)
+    if (proposal_check(sv, who, &r, payment, &ch, &scr, p) < 0)
         goto out;
     char *scr_s = json_dumps(scr, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(scr);
@@ -1026,10 +1028,10 @@ static int post_escrow(api_service *sv, const store_api_client *cl, const api_re
     free(scr_s);
     snprintf(pr->client, sizeof pr->client, "%s", cl->name);
     snprintf(pr->idem_key, sizeof pr->idem_key, "%s", rq->idem_key ? rq->idem_key : "");
-    snprintf(pr->kind, sizeof pr->kind, "escrow");
+    snprintf(pr->kind, sizeof pr->kind, "%s", payment ? "payment" : "escrow");
     pr->chain_id = ch.chain_id;
     json_error_t je;
-    json_t *det = json_pack("{s:s, s:s, s:s?, s:o}", "client", cl->name, "kind", "escrow",
+    json_t *det = json_pack("{s:s, s:s, s:s?, s:o}", "client", cl->name, "kind", pr->kind,
                             "idempotency_key", rq->idem_key, "request",
                             json_loads(pr->body, 0, &je));
     commit_job *j = calloc(1, sizeof *j);
@@ -1173,13 +1175,11 @@ static int handle_locked(api_service *sv, const api_request *rq, api_response *r
     case API_ROUTE_PROPOSAL:
         return get_proposal(sv, &m, rq, rs, p);
     case API_ROUTE_PROPOSE_ESCROW:
-        return post_escrow(sv, &cl, rq, rs, p, job);
     case API_ROUTE_PROPOSE_PAYMENT:
-        return api_fail(p, 501, "not-implemented", "the desk has no plain payment action yet: "
-                        "propose an escrow (POST /v1/proposals/escrow)");
+        return post_proposal(sv, m.route == API_ROUTE_PROPOSE_PAYMENT, &cl, rq, rs, p, job);
     case API_ROUTE_PROPOSE_BRIDGE:
-        return api_fail(p, 501, "not-implemented", "bridges do not exist in the desk yet: "
-                        "nothing can carry a bridge transfer");
+        return api_fail(p, 501, "not-implemented", "bridge transfers cannot be proposed yet: "
+                        "use fusion bridge send on the desk");
     case API_ROUTE_PORTFOLIO:
     case API_ROUTE_RISK:
         return get_risk(sv, m.route == API_ROUTE_RISK, rq, rs, p);

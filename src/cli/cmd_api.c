@@ -428,8 +428,12 @@ static int proposal_accept(cli_ctx *ctx, int argc, char **argv)
         fputc('\n', stdout);
         json_decref(o);
     } else {
-        printf("proposal %lld accepted: escrow %s (%s)\n", (long long)id, esc[0] ? esc : "?",
-               outbound_state_str(res.state));
+        if (esc[0])
+            printf("proposal %lld accepted: escrow %s (%s)\n", (long long)id, esc,
+                   outbound_state_str(res.state));
+        else
+            printf("proposal %lld accepted: tx #%lld (%s)\n", (long long)id,
+                   (long long)res.outbound_id, outbound_state_str(res.state));
     }
     return EXIT_OK;
 }
