@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "audit/audit.h"
@@ -44,6 +45,11 @@ struct api_service {
     struct commit_job *gq_head, **gq_tail;
     bool g_busy;
     double prune_next; /* when the feed is pruned next (request clock; under wmu) */
+    /* the desk's policy (under mu), kept until policy.conf changes */
+    policy *pol;
+    ino_t pol_ino;
+    off_t pol_size;
+    struct timespec pol_mtime;
     /* the compliance screening of proposals: lists and rules loaded once (under mu) */
     compliance_screener *scr;
     desk_snap *snap;
@@ -231,6 +237,7 @@ void api_service_free(api_service **p)
     pthread_mutex_destroy(&(*p)->wmu);
     pthread_cond_destroy(&(*p)->gcv);
     compliance_screener_free(&(*p)->scr);
+    policy_free(&(*p)->pol);
     free(*p);
     *p = NULL;
 }
@@ -677,23 +684,29 @@ static int get_proposal(api_service *sv, const api_match *m, const api_request *
 
 /* ---- proposals ---- */
 
-/* The policy file of the desk (<home>/policy.conf), parsed; NULL when it is missing. */
-static int policy_load(const char *home, policy **out, err *e)
+/* The desk's policy as the desk itself loads it (desk_policy_load: the shipped default when
+ * there is none, refused when an edit was not signed), kept until policy.conf changes. */
+static int policy_get(api_service *sv, const policy **out, err *e)
 {
-    *out = NULL;
     char path[4200];
-    snprintf(path, sizeof path, "%s/policy.conf", home);
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    snprintf(path, sizeof path, "%s/policy.conf", sv->home);
+    struct stat st;
+    bool exists = stat(path, &st) == 0;
+    if (sv->pol && exists && st.st_ino == sv->pol_ino && st.st_size == sv->pol_size &&
+        st.st_mtim.tv_sec == sv->pol_mtime.tv_sec && st.st_mtim.tv_nsec == sv->pol_mtime.tv_nsec) {
+        *out = sv->pol;
         return 0;
-    char *text = malloc(1 << 20);
-    size_t len = text ? fread(text, 1, (1 << 20) - 1, f) : 0;
-    fclose(f);
-    if (!text)
-        return err_set(e, ERR_NOMEM, "out of memory");
-    int rc = policy_parse(out, text, len, e);
-    free(text);
-    return rc;
+    }
+    policy_free(&sv->pol);
+    if (desk_policy_load(sv->home, &sv->pol, e) < 0)
+        return -1;
+    if (stat(path, &st) == 0) { /* loading writes the default when there was none */
+        sv->pol_ino = st.st_ino;
+        sv->pol_size = st.st_size;
+        sv->pol_mtime = st.st_mtim;
+    }
+    *out = sv->pol;
+    return 0;
 }
 
 /* The desk's checks of an escrow proposal; *screening receives what they said. A 422 for
@@ -759,8 +772,8 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
             roles = 0;
     }
     /* policy: the desk's own rules, as the operator named (or none) would meet them */
-    policy *pol = NULL;
-    if (policy_load(sv->home, &pol, &e) < 0)
+    const policy *pol = NULL;
+    if (policy_get(sv, &pol, &e) < 0)
         return api_fail(p, 500, "internal", "the desk's policy: %s", e.msg);
     json_t *pj = json_null();
     if (pol) {
@@ -779,7 +792,6 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
         pr.threshold = r->threshold;
         policy_decision d;
         int prc = policy_evaluate(pol, &pr, &d, &e);
-        policy_free(&pol);
         if (prc < 0)
             return api_fail(p, 500, "internal", "the desk's policy: %s", e.msg);
         if (d.outcome == POLICY_BLOCK)

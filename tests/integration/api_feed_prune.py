@@ -23,7 +23,8 @@ def feed_ids(desk):
 def propose(c, token, i):
     st, _, out = request(c, "POST", "/v1/proposals/escrow", token=token, body={
         "chain": "local", "payee": A[1], "token": "ETH", "amount": str(100 + i),
-        "approvers": ["bob"], "threshold": 1, "deadline": "7d", "reference": "FP-%d" % i})
+        "approvers": ["bob"], "threshold": 1, "deadline": "7d", "operator": "alice",
+        "reference": "FP-%d" % i})
     assert st == 201, (st, out)
     return out["id"]
 

@@ -10,7 +10,8 @@ proposals stream in. Afterwards every proposal that got a 201 is in desk.db unde
 with its body, exactly one `proposal.create` audit row names each stored proposal, `fusion
 audit verify` passes, and a restarted server answers a key it accepted before the kill with
 the same proposal. A list version imported while the server runs is used by its next
-screening (the server keeps its screening lists loaded)."""
+screening (the server keeps its screening lists loaded), and the policy is the one the desk
+itself would load: an edit of policy.conf nobody signed refuses proposals."""
 import json
 import os
 import signal
@@ -137,6 +138,23 @@ def main():
                          body=dict(body(7), payee=A[6]))
     check(st == 422 and out["type"].endswith("/screening-refused"),
           "a payee on a list imported while the server runs: 422 (%s)" % out.get("detail"))
+
+    # ---- the policy as the desk loads it: an edit nobody signed refuses proposals ----
+    pol = os.path.join(desk.home, "policy.conf")
+    with open(pol) as f:
+        signed_text = f.read()
+    n = desk.query("SELECT count(*) FROM api_proposals")[0][0]
+    with open(pol, "w") as f:
+        f.write("rule who=* action=* -> allow\n")
+    st, _, out = request(c, "POST", "/v1/proposals/escrow", token=token, body=body(8))
+    check(st == 500 and "polic" in out["detail"] and
+          desk.query("SELECT count(*) FROM api_proposals")[0][0] == n,
+          "an unsigned edit of policy.conf: the proposal is refused, nothing stored (%s)"
+          % out.get("detail"))
+    with open(pol, "w") as f:
+        f.write(signed_text)
+    st, _, out = request(c, "POST", "/v1/proposals/escrow", token=token, body=body(9))
+    check(st == 201, "the signed policy back: proposals are taken again")
     srv.stop()
     desk.stop_follow()
 

@@ -260,7 +260,7 @@ def main():
     os.chmod(os.path.join(desk.home, "desk-sanctions.txt"), 0o600)
     st, _, body = request(c, "POST", "/v1/proposals/escrow", token=proposer, body={
         "payee": A[7], "token": "ETH", "amount": "5", "approvers": ["bob"], "threshold": 1,
-        "deadline": "7d"})
+        "deadline": "7d", "operator": "alice"})
     check(st == 422 and body["type"].endswith("/screening-refused") and
           "sanction" in body["detail"].lower(), "a sanctioned payee: 422 from the screening")
     check(counts(desk)[0] == before[0], "no proposal was stored for it")
