@@ -29,6 +29,16 @@ def propose(c, token, i):
     return out["id"]
 
 
+def until(es, pid):
+    """The events up to the proposal.created of proposal pid: [(id, kind)]."""
+    out = []
+    while True:
+        eid, kind, data = es.next()
+        out.append((eid, kind))
+        if kind == "proposal.created" and data["ref"] == str(pid):
+            return out
+
+
 def main():
     need_artifacts()
     chain = Chain(chain_id=31337).start()
@@ -49,10 +59,12 @@ def main():
     before = feed_ids(desk)
     check(len(before) >= 10, "ten proposals: at least ten events in the feed")
 
+    # (the server's risk worker may add alert events at any time: they are newer than what
+    # is checked here, and are read past)
     srv = Server(desk.home, "--feed-keep", "3")
     after = feed_ids(desk)
-    check(after == before[-3:], "--feed-keep 3: the server prunes the oldest at start, the "
-          "newest three stay")
+    check(after[:3] == before[-3:] and all(i > before[-1] for i in after[3:]),
+          "--feed-keep 3: the server prunes the oldest at start, the newest three stay")
     horizon = before[-4]
 
     es = EventStream(srv, token, last_id=before[0])
@@ -61,22 +73,19 @@ def main():
           "pruned" in data["reason"], "a resume after a pruned event: a reset event first, "
           "with the newest pruned id")
     got = [es.next()[0] for _ in range(3)]
-    check(got == after, "then the events kept, in order")
+    check(got == before[-3:], "then the events kept, in order")
     es.close()
 
-    es = EventStream(srv, token, last_id=after[0])
+    es = EventStream(srv, token, last_id=before[-3])
     c = srv.conn()
-    propose(c, token, 10)
-    got = [es.next() for _ in range(3)]
-    check([g[1] for g in got] == ["proposal.created"] * 3 and got[0][0] == after[1],
+    got = until(es, propose(c, token, 10))
+    check("reset" not in [g[1] for g in got] and [g[0] for g in got][:2] == before[-2:],
           "a resume after a kept event: no reset, every event after it")
     es.close()
 
     es = EventStream(srv, token)
-    propose(c, token, 11)
-    eid, kind, _ = es.next()
-    check(kind == "proposal.created" and eid == feed_ids(desk)[-1],
-          "a new subscriber: no reset, the present on")
+    got = until(es, propose(c, token, 11))
+    check("reset" not in [g[1] for g in got], "a new subscriber: no reset, the present on")
     es.close()
     srv.stop()
 
@@ -87,15 +96,15 @@ def main():
         con.execute("UPDATE api_feed SET at = at - 2 * 86400")
     con.close()
     srv = Server(desk.home, "--feed-days", "1")
-    check(feed_ids(desk) == [], "--feed-days 1: events older than a day are pruned")
+    check(all(i > last for i in feed_ids(desk)), "--feed-days 1: events older than a day are "
+          "pruned")
     es = EventStream(srv, token, last_id=before[0])
     eid, kind, _ = es.next()
     check(kind == "reset" and eid == last, "an empty feed: a reset naming the last id pruned")
     es.close()
     es = EventStream(srv, token, last_id=last)
-    propose(srv.conn(), token, 12)
-    eid, kind, _ = es.next()
-    check(kind == "proposal.created" and eid == last + 1,
+    got = until(es, propose(srv.conn(), token, 12))
+    check("reset" not in [g[1] for g in got] and got[0][0] == feed_ids(desk)[0] == last + 1,
           "resuming at the horizon of an empty feed: no reset, the next event")
     es.close()
     srv.stop()
