@@ -219,7 +219,7 @@ static void apply_filter(appr_state *st)
     }
 }
 
-/* The API's pending escrow proposals (`fusion serve`): rows with the action "accept"; the
+/* The API's pending escrow and payment proposals (`fusion serve`): rows with the action "accept"; the
  * sign key accepts one through the desk's pipeline (ui_job_request_proposal). */
 static void load_proposals(appr_state *st, store *s)
 {
@@ -236,7 +236,9 @@ static void load_proposals(appr_state *st, store *s)
     for (size_t i = 0; st->props && i < n; i++) {
         api_escrow_req r;
         api_problem pb;
-        if (api_escrow_req_parse(&r, ps[i].body, strlen(ps[i].body), &pb) < 0)
+        bool payment = strcmp(ps[i].kind, "payment") == 0; /* no threshold or deadline */
+        if ((payment ? api_payment_req_parse(&r, ps[i].body, strlen(ps[i].body), &pb)
+                     : api_escrow_req_parse(&r, ps[i].body, strlen(ps[i].body), &pb)) < 0)
             continue;
         appr_row *row = &st->props[st->n_props++];
         memset(row, 0, sizeof *row);
@@ -257,7 +259,8 @@ static void load_proposals(appr_state *st, store *s)
             known && u256_from_dec(&amount, r.amount, &e) == 0)
             amount_format(row->amount, &amount, dec);
         row->threshold = r.threshold;
-        if (desk_deadline_read(r.deadline, (uint64_t)ps[i].created_at, &row->deadline, &e) < 0)
+        if (payment ||
+            desk_deadline_read(r.deadline, (uint64_t)ps[i].created_at, &row->deadline, &e) < 0)
             row->deadline = 0;
     }
     free(ps);

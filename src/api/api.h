@@ -125,6 +125,11 @@ int api_escrow_req_parse(api_escrow_req *out, const char *body, size_t len,
                          api_problem *p) FUSION_WUR;
 /* The canonical JSON of a request (sorted keys, compact; malloc'ed). */
 char *api_escrow_req_json(const api_escrow_req *r);
+/* A payment proposal's body (chain, payee, token, amount, operator, reference; the other
+ * fields of out stay empty), checked as api_escrow_req_parse checks an escrow's. */
+int api_payment_req_parse(api_escrow_req *out, const char *body, size_t len,
+                          api_problem *p) FUSION_WUR;
+char *api_payment_req_json(const api_escrow_req *r);
 
 /* The hash a token is stored as: BLAKE2b-256 of the token, hex (out: 65 bytes). */
 void api_token_hash(const char *token, char out[65]);
@@ -184,6 +189,11 @@ typedef struct api_options {
      * risk_every_s seconds on its own connection (NULL: not served, 501) */
     api_risk_json_fn risk_json;
     unsigned risk_every_s;
+    /* the change feed's retention: rows older than feed_days days, and all but the newest
+     * feed_keep rows, are pruned at start and every minute (0: the defaults, 30 and
+     * 1,000,000) */
+    unsigned feed_days;
+    int64_t feed_keep;
 } api_options;
 
 typedef struct api_request {

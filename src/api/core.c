@@ -275,7 +275,24 @@ static const char *const escrow_fields[] = {"chain",     "payee",     "token",  
                                             "approvers", "threshold", "deadline", "arbiter",
                                             "dispute_window", "operator", "reference"};
 
+static const char *const payment_fields[] = {"chain", "payee", "token", "amount", "operator",
+                                             "reference"};
+
+static int req_parse(api_escrow_req *out, const char *body, size_t len, bool payment,
+                     api_problem *p);
+
 int api_escrow_req_parse(api_escrow_req *out, const char *body, size_t len, api_problem *p)
+{
+    return req_parse(out, body, len, false, p);
+}
+
+int api_payment_req_parse(api_escrow_req *out, const char *body, size_t len, api_problem *p)
+{
+    return req_parse(out, body, len, true, p);
+}
+
+static int req_parse(api_escrow_req *out, const char *body, size_t len, bool payment,
+                     api_problem *p)
 {
     memset(out, 0, sizeof *out);
     if (!body || len == 0)
@@ -296,14 +313,21 @@ int api_escrow_req_parse(api_escrow_req *out, const char *body, size_t len, api_
     }
     const char *k;
     json_t *v;
+    const char *const *fields = payment ? payment_fields : escrow_fields;
+    size_t n_fields = payment ? sizeof payment_fields / sizeof payment_fields[0]
+                              : sizeof escrow_fields / sizeof escrow_fields[0];
     json_object_foreach(o, k, v) {
         size_t i = 0;
-        while (i < sizeof escrow_fields / sizeof escrow_fields[0] && strcmp(escrow_fields[i], k))
+        while (i < n_fields && strcmp(fields[i], k))
             i++;
-        if (i == sizeof escrow_fields / sizeof escrow_fields[0]) {
-            api_fail(p, 422, "unknown-field", "unknown field \"%.40s\" (an escrow proposal "
-                     "takes chain, payee, token, amount, approvers, threshold, deadline, "
-                     "arbiter, dispute_window, operator, reference)", k);
+        if (i == n_fields) {
+            if (payment)
+                api_fail(p, 422, "unknown-field", "unknown field \"%.40s\" (a payment proposal "
+                         "takes chain, payee, token, amount, operator, reference)", k);
+            else
+                api_fail(p, 422, "unknown-field", "unknown field \"%.40s\" (an escrow proposal "
+                         "takes chain, payee, token, amount, approvers, threshold, deadline, "
+                         "arbiter, dispute_window, operator, reference)", k);
             goto out;
         }
     }
@@ -313,10 +337,10 @@ int api_escrow_req_parse(api_escrow_req *out, const char *body, size_t len, api_
         str_field(json_object_get(o, "token"), "token", out->token, sizeof out->token, true, p) ||
         str_field(json_object_get(o, "amount"), "amount", out->amount, sizeof out->amount, true,
                   p) ||
-        uint_field(json_object_get(o, "threshold"), "threshold", STORE_MAX_APPROVERS, true, &thr,
-                   p) ||
+        uint_field(json_object_get(o, "threshold"), "threshold", STORE_MAX_APPROVERS, !payment,
+                   &thr, p) ||
         str_field(json_object_get(o, "deadline"), "deadline", out->deadline,
-                  sizeof out->deadline, true, p) ||
+                  sizeof out->deadline, !payment, p) ||
         str_field(json_object_get(o, "arbiter"), "arbiter", out->arbiter, sizeof out->arbiter,
                   false, p) ||
         uint_field(json_object_get(o, "dispute_window"), "dispute_window", 10ull * 365 * 86400,
@@ -330,6 +354,14 @@ int api_escrow_req_parse(api_escrow_req *out, const char *body, size_t len, api_
     if (strspn(out->amount, "0123456789") != strlen(out->amount) || strlen(out->amount) > 78) {
         api_fail(p, 422, "bad-field", "field \"amount\" must be a whole number of base units "
                  "as a decimal string (e.g. \"1500000\")");
+        goto out;
+    }
+    if (payment) {
+        if (!strcmp(out->amount, "") || strspn(out->amount, "0") == strlen(out->amount)) {
+            api_fail(p, 422, "bad-field", "field \"amount\" must be above zero");
+            goto out;
+        }
+        rc = 0;
         goto out;
     }
     json_t *ap = json_object_get(o, "approvers");
@@ -376,6 +408,23 @@ char *api_escrow_req_json(const api_escrow_req *r)
         json_object_set_new(o, "arbiter", json_string(r->arbiter));
     if (r->dispute_window)
         json_object_set_new(o, "dispute_window", json_integer((json_int_t)r->dispute_window));
+    if (r->operator_name[0])
+        json_object_set_new(o, "operator", json_string(r->operator_name));
+    if (r->reference[0])
+        json_object_set_new(o, "reference", json_string(r->reference));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    return s;
+}
+
+char *api_payment_req_json(const api_escrow_req *r)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s}", "payee", r->payee, "token", r->token, "amount",
+                          r->amount);
+    if (!o)
+        return NULL;
+    if (r->chain[0])
+        json_object_set_new(o, "chain", json_string(r->chain));
     if (r->operator_name[0])
         json_object_set_new(o, "operator", json_string(r->operator_name));
     if (r->reference[0])

@@ -26,12 +26,14 @@ int api_proposal_accept(desk *d, const char *home, int64_t id, desk_result *res,
                      (long long)id);
     if (rc == 0 && strcmp(pr->state, "pending") != 0)
         rc = err_set(e, ERR_STATE, "proposal %lld is %s, not pending", (long long)id, pr->state);
-    if (rc == 0 && strcmp(pr->kind, "escrow") != 0)
-        rc = err_set(e, ERR_STATE, "proposal %lld is a %s: only escrow proposals can be "
-                     "accepted", (long long)id, pr->kind);
+    bool payment = rc == 0 && strcmp(pr->kind, "payment") == 0;
+    if (rc == 0 && !payment && strcmp(pr->kind, "escrow") != 0)
+        rc = err_set(e, ERR_STATE, "proposal %lld is a %s: only escrow and payment proposals "
+                     "can be accepted", (long long)id, pr->kind);
     api_escrow_req r;
     api_problem p;
-    if (rc == 0 && api_escrow_req_parse(&r, pr->body, strlen(pr->body), &p) < 0)
+    if (rc == 0 && (payment ? api_payment_req_parse(&r, pr->body, strlen(pr->body), &p)
+                            : api_escrow_req_parse(&r, pr->body, strlen(pr->body), &p)) < 0)
         rc = err_set(e, ERR_INVALID, "proposal %lld no longer reads: %s", (long long)id,
                      p.detail);
     store_chain ch;
@@ -60,6 +62,12 @@ int api_proposal_accept(desk *d, const char *home, int64_t id, desk_result *res,
     }
     if (rc == 0 && desk_party_parse(db, r.payee, &cr.payee, e) < 0)
         rc = err_prefix(e, "payee");
+    if (rc == 0 && payment) {
+        /* a payment: the desk's pay action as this operator */
+        desk_pay_req pq = {.token = cr.token, .amount = cr.amount, .payee = cr.payee};
+        rc = desk_pay(d, &pq, res, e);
+        goto decided;
+    }
     for (unsigned i = 0; rc == 0 && i < r.n_approvers; i++)
         if (desk_party_parse(db, r.approvers[i], &cr.approvers[i], e) < 0)
             rc = err_prefix(e, "approvers");
@@ -75,6 +83,7 @@ int api_proposal_accept(desk *d, const char *home, int64_t id, desk_result *res,
         rc = err_prefix(e, "deadline");
     if (rc == 0)
         rc = desk_escrow_create(d, &cr, res, e);
+decided:
     if (rc == 0) {
         char esc[ADDR_STR_MAX] = "";
         if (res->has_escrow)

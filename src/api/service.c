@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "audit/audit.h"
@@ -38,6 +39,19 @@ struct api_service {
     pthread_mutex_t mu;  /* the reads (snap, view) */
     pthread_mutex_t wmu; /* the durable writes (wdb): a commit's fsync never holds up reads */
     store *wdb;
+    /* group commit: proposals queue here; one request at a time commits the whole queue in
+     * one transaction with one audit write, and every request in it is answered after that */
+    pthread_cond_t gcv;
+    struct commit_job *gq_head, **gq_tail;
+    bool g_busy;
+    double prune_next; /* when the feed is pruned next (request clock; under wmu) */
+    /* the desk's policy (under mu), kept until policy.conf changes */
+    policy *pol;
+    ino_t pol_ino;
+    off_t pol_size;
+    struct timespec pol_mtime;
+    /* the compliance screening of proposals: lists and rules loaded once (under mu) */
+    compliance_screener *scr;
     desk_snap *snap;
     desk_escrow_view *view;
     client_bucket buckets[MAX_CLIENTS];
@@ -126,6 +140,40 @@ static void *risk_main(void *arg)
     return NULL;
 }
 
+/* The feed's retention applied on the write connection. */
+static int feed_prune(api_service *sv, err *e)
+{
+    int64_t n = 0;
+    if (store_feed_prune(sv->wdb, (int64_t)time(NULL) - (int64_t)sv->opt.feed_days * 86400,
+                         sv->opt.feed_keep, &n, e) < 0)
+        return err_prefix(e, "pruning the change feed");
+    if (n)
+        LOG_I("api", "change feed: %lld rows pruned", (long long)n);
+    return 0;
+}
+
+/* Every minute one request prunes the feed, taking the write connection as a commit would. */
+static void feed_prune_due(api_service *sv, double now)
+{
+    pthread_mutex_lock(&sv->wmu);
+    bool due = !sv->g_busy && now >= sv->prune_next;
+    if (due) {
+        sv->g_busy = true;
+        sv->prune_next = now + 60;
+    }
+    pthread_mutex_unlock(&sv->wmu);
+    if (!due)
+        return;
+    err e;
+    err_clear(&e);
+    if (feed_prune(sv, &e) < 0)
+        LOG_W("api", "%s", e.msg);
+    pthread_mutex_lock(&sv->wmu);
+    sv->g_busy = false;
+    pthread_cond_broadcast(&sv->gcv);
+    pthread_mutex_unlock(&sv->wmu);
+}
+
 int api_service_new(api_service **out, const char *home, const api_options *o, err *e)
 {
     *out = NULL;
@@ -136,12 +184,22 @@ int api_service_new(api_service **out, const char *home, const api_options *o, e
     sv->opt = *o;
     pthread_mutex_init(&sv->mu, NULL);
     pthread_mutex_init(&sv->wmu, NULL);
+    pthread_cond_init(&sv->gcv, NULL);
+    sv->gq_tail = &sv->gq_head;
     pthread_mutex_init(&sv->risk_mu, NULL);
     pthread_cond_init(&sv->risk_cv, NULL);
     char path[4200];
     snprintf(path, sizeof path, "%s/desk.db", home);
     if (store_open(&sv->wdb, path, e) < 0 || desk_snap_open(&sv->snap, home, e) < 0 ||
         desk_escrow_view_new(&sv->view, sv->snap, e) < 0) {
+        api_service_free(&sv);
+        return -1;
+    }
+    if (!sv->opt.feed_days)
+        sv->opt.feed_days = 30;
+    if (!sv->opt.feed_keep)
+        sv->opt.feed_keep = 1000000;
+    if (feed_prune(sv, e) < 0) {
         api_service_free(&sv);
         return -1;
     }
@@ -177,6 +235,9 @@ void api_service_free(api_service **p)
     store_close(&(*p)->wdb);
     pthread_mutex_destroy(&(*p)->mu);
     pthread_mutex_destroy(&(*p)->wmu);
+    pthread_cond_destroy(&(*p)->gcv);
+    compliance_screener_free(&(*p)->scr);
+    policy_free(&(*p)->pol);
     free(*p);
     *p = NULL;
 }
@@ -623,30 +684,36 @@ static int get_proposal(api_service *sv, const api_match *m, const api_request *
 
 /* ---- proposals ---- */
 
-/* The policy file of the desk (<home>/policy.conf), parsed; NULL when it is missing. */
-static int policy_load(const char *home, policy **out, err *e)
+/* The desk's policy as the desk itself loads it (desk_policy_load: the shipped default when
+ * there is none, refused when an edit was not signed), kept until policy.conf changes. */
+static int policy_get(api_service *sv, const policy **out, err *e)
 {
-    *out = NULL;
     char path[4200];
-    snprintf(path, sizeof path, "%s/policy.conf", home);
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    snprintf(path, sizeof path, "%s/policy.conf", sv->home);
+    struct stat st;
+    bool exists = stat(path, &st) == 0;
+    if (sv->pol && exists && st.st_ino == sv->pol_ino && st.st_size == sv->pol_size &&
+        st.st_mtim.tv_sec == sv->pol_mtime.tv_sec && st.st_mtim.tv_nsec == sv->pol_mtime.tv_nsec) {
+        *out = sv->pol;
         return 0;
-    char *text = malloc(1 << 20);
-    size_t len = text ? fread(text, 1, (1 << 20) - 1, f) : 0;
-    fclose(f);
-    if (!text)
-        return err_set(e, ERR_NOMEM, "out of memory");
-    int rc = policy_parse(out, text, len, e);
-    free(text);
-    return rc;
+    }
+    policy_free(&sv->pol);
+    if (desk_policy_load(sv->home, &sv->pol, e) < 0)
+        return -1;
+    if (stat(path, &st) == 0) { /* loading writes the default when there was none */
+        sv->pol_ino = st.st_ino;
+        sv->pol_size = st.st_size;
+        sv->pol_mtime = st.st_mtim;
+    }
+    *out = sv->pol;
+    return 0;
 }
 
 /* The desk's checks of an escrow proposal; *screening receives what they said. A 422 for
  * what the desk refuses outright (bad party, unknown token, a sanctions hit, a policy
  * block), so nothing is stored. */
 static int proposal_check(api_service *sv, const char *who, const api_escrow_req *r,
-                          store_chain *ch, json_t **screening, api_problem *p)
+                          bool payment, store_chain *ch, json_t **screening, api_problem *p)
 {
     store *db = desk_snap_store(sv->snap);
     err e;
@@ -675,7 +742,7 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
     if (r->arbiter[0] && desk_party_parse(db, r->arbiter, &arbiter, &e) < 0)
         return api_fail(p, 422, "bad-field", "arbiter: %s", e.msg);
     uint64_t deadline;
-    if (desk_deadline_parse(r->deadline, (uint64_t)time(NULL), &deadline, &e) < 0)
+    if (!payment && desk_deadline_parse(r->deadline, (uint64_t)time(NULL), &deadline, &e) < 0)
         return api_fail(p, 422, "bad-field", "deadline: %s", e.msg);
     unsigned decimals = 0;
     bool known = false;
@@ -705,8 +772,8 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
             roles = 0;
     }
     /* policy: the desk's own rules, as the operator named (or none) would meet them */
-    policy *pol = NULL;
-    if (policy_load(sv->home, &pol, &e) < 0)
+    const policy *pol = NULL;
+    if (policy_get(sv, &pol, &e) < 0)
         return api_fail(p, 500, "internal", "the desk's policy: %s", e.msg);
     json_t *pj = json_null();
     if (pol) {
@@ -714,7 +781,7 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
         memset(&pr, 0, sizeof pr);
         pr.operator_name = r->operator_name[0] ? r->operator_name : "";
         pr.roles = roles;
-        pr.action = "create";
+        pr.action = payment ? "pay" : "create";
         pr.chain = ch->name;
         pr.asset_symbol = r->token[0] == '0' && r->token[1] == 'x' ? NULL : r->token;
         pr.asset = token;
@@ -725,7 +792,6 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
         pr.threshold = r->threshold;
         policy_decision d;
         int prc = policy_evaluate(pol, &pr, &d, &e);
-        policy_free(&pol);
         if (prc < 0)
             return api_fail(p, 500, "internal", "the desk's policy: %s", e.msg);
         if (d.outcome == POLICY_BLOCK)
@@ -736,10 +802,19 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
     /* compliance: the parties screened as for any desk action (hits recorded, cases opened);
      * a sanctions hit or a blocked entity refuses */
     compliance_actor a = {.home = sv->home, .operator_name = who, .now = time(NULL)};
-    compliance_action act = {.action = "create", .chain_id = ch->chain_id,
+    compliance_action act = {.action = payment ? "pay" : "create", .chain_id = ch->chain_id,
                              .payer = has_signer ? &signer_addr : &payee, .payee = &payee,
                              .token = &token, .amount = &amount};
-    if (compliance_screen_action(db, &a, &act, &e) < 0) {
+    /* the screener is kept: made again only when the desk's compliance files changed (a new
+     * imported list version it picks up itself); one that cannot be made refuses */
+    if (sv->scr && compliance_screener_files_changed(sv->scr))
+        compliance_screener_free(&sv->scr);
+    if (!sv->scr && compliance_action_screener_new(&sv->scr, sv->home, &e) < 0) {
+        json_decref(pj);
+        return api_fail(p, 422, "screening-refused", "compliance screening refuses it: the "
+                        "create cannot be screened: %s", e.msg);
+    }
+    if (compliance_screen_action_with(sv->scr, db, &a, &act, &e) < 0) {
         json_decref(pj);
         if (e.code == ERR_DENIED)
             return api_fail(p, 422, "screening-refused", "compliance screening refuses it: %s",
@@ -766,6 +841,12 @@ typedef struct commit_job {
     char client[STORE_API_NAME_MAX];
     char idem[STORE_API_IDEM_MAX];
     bool has_idem;
+    /* the group commit's outcome for this job (under wmu) */
+    struct commit_job *next;
+    bool done;
+    int status; /* 201, or a failure in p */
+    store_proposal *dup; /* the same key committed before: answered with it */
+    api_problem p;
 } commit_job;
 
 static void commit_job_free(commit_job **j)
@@ -773,56 +854,125 @@ static void commit_job_free(commit_job **j)
     if (!*j)
         return;
     free((*j)->pr);
+    free((*j)->dup);
     json_decref((*j)->det);
     free(*j);
     *j = NULL;
 }
 
-/* The proposal and its audit row commit together, durably (it cannot be fetched again from a
- * chain), on the write connection; the same idempotency key raced in by another connection
- * meanwhile: the first one stands. */
-static int commit_proposal(api_service *sv, commit_job *j, api_response *rs, api_problem *p)
+/* One job inside the batch's transaction: the same idempotency key committed before (by
+ * an earlier batch, another connection or this batch) answers with that proposal. */
+static int batch_add(api_service *sv, commit_job *j, err *e)
 {
     store *db = sv->wdb;
-    store_proposal *pr = j->pr;
-    err e;
-    err_clear(&e);
-    if (store_begin_durable(db, &e) < 0)
-        return db_fail(p, &e);
     if (j->has_idem) {
         store_proposal *dup = malloc(sizeof *dup);
         bool found = false;
-        if (!dup || store_proposal_find_idem(db, j->client, j->idem, dup, &found, &e) < 0 ||
-            found) {
-            store_rollback(db);
-            int rc = 0;
-            if (!dup)
-                rc = api_fail(p, 500, "internal", "out of memory");
-            else if (!found)
-                rc = db_fail(p, &e);
-            else if (strcmp(dup->body_hash, pr->body_hash) != 0)
-                rc = api_fail(p, 409, "idempotency-key-reused", "Idempotency-Key \"%s\" was "
-                              "used for another proposal", j->idem);
-            else
-                respond_json(rs, 201, proposal_json(dup));
+        if (!dup)
+            return err_set(e, ERR_NOMEM, "out of memory");
+        if (store_proposal_find_idem(db, j->client, j->idem, dup, &found, e) < 0) {
             free(dup);
-            return rc;
+            return -1;
+        }
+        if (found) {
+            if (strcmp(dup->body_hash, j->pr->body_hash) != 0) {
+                api_fail(&j->p, 409, "idempotency-key-reused", "Idempotency-Key \"%s\" was "
+                         "used for another proposal", j->idem);
+                j->status = 409;
+                free(dup);
+            } else {
+                j->dup = dup;
+                j->status = 201;
+            }
+            return 0;
         }
         free(dup);
     }
-    if (store_proposal_add(db, pr, &e) < 0 ||
-        (json_object_set_new(j->det, "proposal", json_integer((json_int_t)pr->id)),
-         store_audit(db, sv->home, j->who, "proposal.create", j->det, &e) < 0) ||
-        store_commit(db, &e) < 0) {
-        store_rollback(db);
-        return db_fail(p, &e);
+    if (store_proposal_add(db, j->pr, e) < 0)
+        return -1;
+    json_object_set_new(j->det, "proposal", json_integer((json_int_t)j->pr->id));
+    j->status = 201;
+    return 1; /* a row to audit */
+}
+
+/* Commits a batch of proposals in one durable transaction with their audit rows in one
+ * append (one fsync of the log, one of the database); all of them or none. */
+static void commit_batch(api_service *sv, commit_job *batch)
+{
+    store *db = sv->wdb;
+    err e;
+    err_clear(&e);
+    size_t n = 0;
+    for (commit_job *j = batch; j; j = j->next)
+        n++;
+    audit_row_in *rows = calloc(n ? n : 1, sizeof *rows);
+    size_t nr = 0;
+    int rc = rows ? store_begin_durable(db, &e) : err_set(&e, ERR_NOMEM, "out of memory");
+    bool began = rc == 0;
+    for (commit_job *j = batch; rc == 0 && j; j = j->next) {
+        int a = batch_add(sv, j, &e);
+        if (a < 0)
+            rc = -1;
+        else if (a == 1)
+            rows[nr++] = (audit_row_in){.operator_name = j->who, .action = "proposal.create",
+                                        .details = j->det};
     }
-    respond_json(rs, 201, proposal_json(pr));
+    if (rc == 0 && nr && store_audit_batch(db, sv->home, rows, nr, &e) < 0)
+        rc = -1;
+    if (rc == 0 && began && store_commit(db, &e) < 0)
+        rc = -1;
+    if (rc < 0 && began)
+        store_rollback(db);
+    free(rows);
+    if (rc < 0) {
+        /* nothing of the batch is stored: every request in it fails alike */
+        for (commit_job *j = batch; j; j = j->next) {
+            free(j->dup);
+            j->dup = NULL;
+            j->status = db_fail(&j->p, &e) < 0 ? j->p.status : 500;
+        }
+    }
+}
+
+/* The proposal and its audit row commit durably (it cannot be fetched again from a chain)
+ * on the write connection, grouped with the proposals of the requests that arrive while a
+ * commit runs; this returns after the batch holding it is on disk (or failed). */
+static int commit_proposal(api_service *sv, commit_job *j, api_response *rs, api_problem *p)
+{
+    pthread_mutex_lock(&sv->wmu);
+    j->next = NULL;
+    *sv->gq_tail = j;
+    sv->gq_tail = &j->next;
+    while (!j->done) {
+        if (sv->g_busy) {
+            pthread_cond_wait(&sv->gcv, &sv->wmu);
+            continue;
+        }
+        /* this request commits everything queued, its own job among it */
+        commit_job *batch = sv->gq_head;
+        sv->gq_head = NULL;
+        sv->gq_tail = &sv->gq_head;
+        sv->g_busy = true;
+        pthread_mutex_unlock(&sv->wmu);
+        commit_batch(sv, batch);
+        pthread_mutex_lock(&sv->wmu);
+        for (commit_job *b = batch; b; b = b->next)
+            b->done = true;
+        sv->g_busy = false;
+        pthread_cond_broadcast(&sv->gcv);
+    }
+    pthread_mutex_unlock(&sv->wmu);
+    if (j->status != 201) {
+        *p = j->p;
+        return -1;
+    }
+    respond_json(rs, 201, proposal_json(j->dup ? j->dup : j->pr));
     return 0;
 }
 
-static int post_escrow(api_service *sv, const store_api_client *cl, const api_request *rq,
-                       api_response *rs, api_problem *p, commit_job **job)
+static int post_proposal(api_service *sv, bool payment, const store_api_client *cl,
+                         const api_request *rq, api_response *rs, api_problem *p,
+                         commit_job **job)
 {
     if (rq->n_query)
         return api_fail(p, 400, "unknown-parameter", "this resource takes no query parameters");
@@ -832,9 +982,10 @@ static int post_escrow(api_service *sv, const store_api_client *cl, const api_re
         return api_fail(p, 400, "bad-idempotency-key", "Idempotency-Key must be 1-%d of "
                         "letters, digits, '-', '_', '.', ':'", STORE_API_IDEM_MAX - 1);
     api_escrow_req r;
-    if (api_escrow_req_parse(&r, rq->body, rq->body_len, p) < 0)
+    if ((payment ? api_payment_req_parse(&r, rq->body, rq->body_len, p)
+                 : api_escrow_req_parse(&r, rq->body, rq->body_len, p)) < 0)
         return -1;
-    char *canon = api_escrow_req_json(&r);
+    char *canon = payment ? api_payment_req_json(&r) : api_escrow_req_json(&r);
     if (!canon)
         return api_fail(p, 500, "internal", "out of memory");
     store_proposal *pr = calloc(1, sizeof *pr);
@@ -881,7 +1032,7 @@ static int post_escrow(api_service *sv, const store_api_client *cl, const api_re
     snprintf(who, sizeof who, "api:%s", cl->name);
     store_chain ch;
     json_t *scr = NULL;
-    if (proposal_check(sv, who, &r, &ch, &scr, p) < 0)
+    if (proposal_check(sv, who, &r, payment, &ch, &scr, p) < 0)
         goto out;
     char *scr_s = json_dumps(scr, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(scr);
@@ -889,10 +1040,10 @@ static int post_escrow(api_service *sv, const store_api_client *cl, const api_re
     free(scr_s);
     snprintf(pr->client, sizeof pr->client, "%s", cl->name);
     snprintf(pr->idem_key, sizeof pr->idem_key, "%s", rq->idem_key ? rq->idem_key : "");
-    snprintf(pr->kind, sizeof pr->kind, "escrow");
+    snprintf(pr->kind, sizeof pr->kind, "%s", payment ? "payment" : "escrow");
     pr->chain_id = ch.chain_id;
     json_error_t je;
-    json_t *det = json_pack("{s:s, s:s, s:s?, s:o}", "client", cl->name, "kind", "escrow",
+    json_t *det = json_pack("{s:s, s:s, s:s?, s:o}", "client", cl->name, "kind", pr->kind,
                             "idempotency_key", rq->idem_key, "request",
                             json_loads(pr->body, 0, &je));
     commit_job *j = calloc(1, sizeof *j);
@@ -1036,13 +1187,11 @@ static int handle_locked(api_service *sv, const api_request *rq, api_response *r
     case API_ROUTE_PROPOSAL:
         return get_proposal(sv, &m, rq, rs, p);
     case API_ROUTE_PROPOSE_ESCROW:
-        return post_escrow(sv, &cl, rq, rs, p, job);
     case API_ROUTE_PROPOSE_PAYMENT:
-        return api_fail(p, 501, "not-implemented", "the desk has no plain payment action yet: "
-                        "propose an escrow (POST /v1/proposals/escrow)");
+        return post_proposal(sv, m.route == API_ROUTE_PROPOSE_PAYMENT, &cl, rq, rs, p, job);
     case API_ROUTE_PROPOSE_BRIDGE:
-        return api_fail(p, 501, "not-implemented", "bridges do not exist in the desk yet: "
-                        "nothing can carry a bridge transfer");
+        return api_fail(p, 501, "not-implemented", "bridge transfers cannot be proposed yet: "
+                        "use fusion bridge send on the desk");
     case API_ROUTE_PORTFOLIO:
     case API_ROUTE_RISK:
         return get_risk(sv, m.route == API_ROUTE_RISK, rq, rs, p);
@@ -1057,9 +1206,13 @@ static int handle_locked(api_service *sv, const api_request *rq, api_response *r
             if (from < 0)
                 return api_fail(p, 400, "bad-last-event-id", "Last-Event-ID must be an event id");
         } else if (!pg.after && !rq->n_query) {
-            /* a new subscriber starts at the present */
-            if (store_feed_last(desk_snap_store(sv->snap), &from, &e) < 0)
+            /* a new subscriber starts at the present (past what was pruned, too) */
+            int64_t horizon = 0;
+            if (store_feed_last(desk_snap_store(sv->snap), &from, &e) < 0 ||
+                store_feed_horizon(desk_snap_store(sv->snap), &horizon, &e) < 0)
                 return db_fail(p, &e);
+            if (horizon > from)
+                from = horizon;
         }
         rs->status = 200;
         rs->stream = true;
@@ -1088,11 +1241,9 @@ void api_service_handle(api_service *sv, const api_request *rq, api_response *rs
     commit_job *job = NULL;
     int rc = handle_locked(sv, rq, rs, &p, &job);
     pthread_mutex_unlock(&sv->mu);
-    if (rc == 0 && job) {
-        pthread_mutex_lock(&sv->wmu);
+    if (rc == 0 && job)
         rc = commit_proposal(sv, job, rs, &p);
-        pthread_mutex_unlock(&sv->wmu);
-    }
+    feed_prune_due(sv, rq->now);
     commit_job_free(&job);
     if (rc < 0) {
         free(rs->body);
@@ -1112,7 +1263,10 @@ int api_service_feed(api_service *sv, const char *client, int64_t *last, char *o
     pthread_mutex_lock(&sv->mu);
     /* a client revoked while it listens is cut off, as its next request would be */
     int rc = store_api_client_get(desk_snap_store(sv->snap), client, &cl, &found, e);
+    int64_t horizon = 0;
     if (rc == 0 && found && !cl.revoked_at)
+        rc = store_feed_horizon(desk_snap_store(sv->snap), &horizon, e);
+    if (rc == 0 && found && !cl.revoked_at && *last >= horizon)
         rc = store_feed_after(desk_snap_store(sv->snap), *last, 64, &rows, &n, e);
     pthread_mutex_unlock(&sv->mu);
     if (rc < 0)
@@ -1120,6 +1274,20 @@ int api_service_feed(api_service *sv, const char *client, int64_t *last, char *o
     if (!found || cl.revoked_at)
         return 1;
     size_t used = 0;
+    if (*last < horizon) {
+        /* what follows *last was pruned: say so, once, and go on from the oldest event kept;
+         * the client reads the resources again (its view may miss changes) */
+        int w = snprintf(out, cap, "id: %lld\nevent: reset\ndata: {\"id\":%lld,\"kind\":"
+                         "\"reset\",\"after\":%lld,\"reason\":\"the events after %lld were "
+                         "pruned from the change feed: read the resources again\"}\n\n",
+                         (long long)horizon, (long long)horizon, (long long)*last,
+                         (long long)*last);
+        if (w > 0 && (size_t)w < cap) {
+            *last = horizon;
+            *n_out = (size_t)w;
+        }
+        return 0;
+    }
     for (size_t i = 0; i < n; i++) {
         const store_feed_row *r = &rows[i];
         json_t *o = json_pack("{s:I, s:s, s:I, s:s, s:s, s:I}", "id", (json_int_t)r->id, "kind",

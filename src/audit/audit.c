@@ -644,11 +644,10 @@ static int head_check(const char *home, const char *path, const audit_head *h, u
     return 0;
 }
 
-/* Appends one row to fd (locked) and records it as the head on db (inside a
- * transaction). On failure nothing of the row is left in the file. */
+/* Appends rows[0..n) to fd (locked) with one write and one fsync, and records the last
+ * as the head on db (inside a transaction). On failure nothing of them is left in the file. */
 static int append_locked(int fd, const char *path, const char *home, sqlite3 *db,
-                         const char *operator_name, const char *action, const json_t *details,
-                         off_t *old_size, err *e)
+                         const audit_row_in *rows, size_t n, off_t *old_size, err *e)
 {
     struct stat st;
     if (fstat(fd, &st) < 0)
@@ -695,46 +694,76 @@ static int append_locked(int fd, const char *path, const char *home, sqlite3 *db
     }
     if (head_check(home, path, &h, seq - 1, last_hash, e) < 0)
         return -1;
-    const char *who = operator_name && *operator_name ? operator_name : "unknown";
-    json_t *signed_details = NULL;
-    if (audit_sign_row(db, seq, who, action, details, &signed_details, e) < 0)
-        return -1;
-    buf line;
+    /* the rows chained in memory: each one's prev is the hash of the line before */
+    buf all, line;
+    buf_init(&all);
     buf_init(&line);
-    int brc = build_row(&line, seq, who, action, signed_details ? signed_details : details, prev,
-                        e);
-    json_decref(signed_details);
-    if (brc < 0) {
-        buf_free(&line);
-        return -1;
-    }
     char hash[AUDIT_HASH_HEX];
-    memcpy(hash, line.data + line.len - 1 - 66, 64);
-    hash[64] = '\0';
     int rc = 0;
-    if (write_all(fd, line.data, line.len) < 0 || fsync(fd) < 0) {
-        rc = err_set(e, ERR_IO, "cannot write the audit log %s: %s", path, strerror(errno));
-        /* Leave no half row behind: we still hold the lock. */
-        if (ftruncate(fd, st.st_size) == 0)
-            (void)fsync(fd);
-    } else if (head_write(db, seq, hash, e) < 0) {
-        rc = -1;
-        if (ftruncate(fd, st.st_size) == 0)
-            (void)fsync(fd);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *who = rows[i].operator_name && *rows[i].operator_name ? rows[i].operator_name
+                                                                           : "unknown";
+        json_t *signed_details = NULL;
+        if (audit_sign_row(db, seq + i, who, rows[i].action, rows[i].details, &signed_details,
+                           e) < 0) {
+            rc = -1;
+            break;
+        }
+        line.len = 0;
+        rc = build_row(&line, seq + i, who, rows[i].action,
+                       signed_details ? signed_details : rows[i].details, prev, e);
+        json_decref(signed_details);
+        if (rc == 0) {
+            memcpy(hash, line.data + line.len - 1 - 66, 64);
+            hash[64] = '\0';
+            sha256_hex(prev, line.data, line.len - 1);
+            rc = buf_append(&all, line.data, line.len, e);
+        }
     }
     buf_free(&line);
+    if (rc == 0 && n) {
+        if (write_all(fd, all.data, all.len) < 0 || fsync(fd) < 0) {
+            rc = err_set(e, ERR_IO, "cannot write the audit log %s: %s", path, strerror(errno));
+            /* Leave no half row behind: we still hold the lock. */
+            if (ftruncate(fd, st.st_size) == 0)
+                (void)fsync(fd);
+        } else if (head_write(db, seq + n - 1, hash, e) < 0) {
+            rc = -1;
+            if (ftruncate(fd, st.st_size) == 0)
+                (void)fsync(fd);
+        }
+    }
+    buf_free(&all);
     return rc;
 }
+
+static int append_rows_db(sqlite3 *db, const char *home, const audit_row_in *rows, size_t n,
+                          err *e);
 
 int audit_append_db(sqlite3 *db, const char *home, const char *operator_name,
                     const char *action, const json_t *details, err *e)
 {
+    audit_row_in one = {.operator_name = operator_name, .action = action, .details = details};
+    return append_rows_db(db, home, &one, 1, e);
+}
+
+int audit_append_batch_db(sqlite3 *db, const char *home, const audit_row_in *rows, size_t n,
+                          err *e)
+{
+    return append_rows_db(db, home, rows, n, e);
+}
+
+static int append_rows_db(sqlite3 *db, const char *home, const audit_row_in *rows, size_t n,
+                          err *e)
+{
     if (sodium_init() < 0)
         return err_set(e, ERR_CRYPTO, "libsodium failed to initialise");
-    if (!action || !*action)
-        return err_set(e, ERR_INVALID, "audit row without an action");
-    if (details && !json_is_object(details))
-        return err_set(e, ERR_INVALID, "audit row details must be a JSON object");
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].action || !*rows[i].action)
+            return err_set(e, ERR_INVALID, "audit row without an action");
+        if (rows[i].details && !json_is_object(rows[i].details))
+            return err_set(e, ERR_INVALID, "audit row details must be a JSON object");
+    }
     char path[4200];
     if (audit_path(path, sizeof path, home, e) < 0)
         return -1;
@@ -775,7 +804,7 @@ int audit_append_db(sqlite3 *db, const char *home, const char *operator_name,
         err_set(e, ERR_IO, "cannot lock the audit log %s: %s", path, strerror(errno));
     off_t old_size = 0;
     if (rc == 0)
-        rc = append_locked(fd, path, home, db, operator_name, action, details, &old_size, e);
+        rc = append_locked(fd, path, home, db, rows, n, &old_size, e);
     if (rc == 0 && db_exec(db, outer ? "RELEASE audit_append" : "COMMIT",
                            "recording the audit head in desk.db", e) < 0) {
         rc = -1;

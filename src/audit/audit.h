@@ -49,6 +49,18 @@ int audit_append_db(struct sqlite3 *db, const char *home, const char *operator_n
                     const char *action, const json_t *details, err *e)
     __attribute__((warn_unused_result));
 
+/* One row of a batch. */
+typedef struct audit_row_in {
+    const char *operator_name;
+    const char *action;
+    const json_t *details; /* borrowed, may be NULL for {} */
+} audit_row_in;
+
+/* audit_append_db for rows[0..n) in order: one flock, one write, one fsync, the head moved
+ * to the last (a group commit's rows); all or none of them are appended. */
+int audit_append_batch_db(struct sqlite3 *db, const char *home, const audit_row_in *rows,
+                          size_t n, err *e) __attribute__((warn_unused_result));
+
 /* Without writing: whether the log still holds the head desk.db records, as an append
  * would check it (a desk refuses to open for actions when it does not). */
 int audit_check(const char *home, err *e) __attribute__((warn_unused_result));

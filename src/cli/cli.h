@@ -34,6 +34,7 @@ typedef struct cli_ctx {
     X(chain, "configure chains: add, add-factory, list, remove")                                   \
     X(sync, "follow the chains into the desk database (--once: catch up and exit)")                \
     X(escrow, "escrows: the synced view, and the actions that sign (policy, summary, y/N)")        \
+    X(pay, "a plain payment from the operator's address (policy, compliance, summary, y/N)")      \
     X(reindex, "rebuild escrow state from the stored events")                                      \
     X(key, "manage the encrypted key store: new, import, export, list, passwd, rm")                \
     X(audit, "the hash-chained audit log: list, verify, export, adopt")                            \

@@ -45,7 +45,7 @@ static int parse_rate(const char *s, double *out)
 int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 {
     const char *sock = NULL, *tcp = NULL, *cert = NULL, *key = NULL, *rate_s = NULL,
-               *burst_s = NULL, *risk_every = NULL;
+               *burst_s = NULL, *risk_every = NULL, *feed_days = NULL, *feed_keep = NULL;
     bool insecure = false, no_socket = false, with_sync = false;
     const cli_opt opts[] = {
         {"socket", CLI_OPT_STR, &sock},     {"tcp", CLI_OPT_STR, &tcp},
@@ -53,6 +53,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
         {"insecure-tcp", CLI_OPT_FLAG, &insecure}, {"rate", CLI_OPT_STR, &rate_s},
         {"burst", CLI_OPT_STR, &burst_s},   {"no-socket", CLI_OPT_FLAG, &no_socket},
         {"sync", CLI_OPT_FLAG, &with_sync}, {"risk-every", CLI_OPT_STR, &risk_every},
+        {"feed-days", CLI_OPT_STR, &feed_days}, {"feed-keep", CLI_OPT_STR, &feed_keep},
     };
     size_t n_pos;
     int u = cli_opts("serve", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
@@ -71,6 +72,19 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
         if (parse_rate(risk_every, &v) < 0 || v < 1 || v > 86400)
             return cli_usage("serve", "--risk-every is seconds between risk refreshes (1..86400)");
         o.risk_every_s = (unsigned)v;
+    }
+    if (feed_days) {
+        double v;
+        if (parse_rate(feed_days, &v) < 0 || v < 1 || v > 36500 || v != (unsigned)v)
+            return cli_usage("serve", "--feed-days is the days the change feed keeps (1..36500)");
+        o.feed_days = (unsigned)v;
+    }
+    if (feed_keep) {
+        double v;
+        if (parse_rate(feed_keep, &v) < 0 || v < 1 || v > 1e12 || v != (int64_t)v)
+            return cli_usage("serve", "--feed-keep is the most events the change feed keeps "
+                                      "(a whole number >= 1)");
+        o.feed_keep = (int64_t)v;
     }
     if (tcp && !insecure && (!cert || !key))
         return cli_usage("serve", "--tcp needs --tls-cert FILE and --tls-key FILE "
@@ -414,8 +428,12 @@ static int proposal_accept(cli_ctx *ctx, int argc, char **argv)
         fputc('\n', stdout);
         json_decref(o);
     } else {
-        printf("proposal %lld accepted: escrow %s (%s)\n", (long long)id, esc[0] ? esc : "?",
-               outbound_state_str(res.state));
+        if (esc[0])
+            printf("proposal %lld accepted: escrow %s (%s)\n", (long long)id, esc,
+                   outbound_state_str(res.state));
+        else
+            printf("proposal %lld accepted: tx #%lld (%s)\n", (long long)id,
+                   (long long)res.outbound_id, outbound_state_str(res.state));
     }
     return EXIT_OK;
 }

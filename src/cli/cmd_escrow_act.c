@@ -252,6 +252,49 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
     return report(ctx, "create", &res);
 }
 
+int cmd_pay(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *chain = NULL, *to = NULL, *token = NULL, *amount = NULL, *wait = NULL;
+    const cli_opt opts[] = {
+        {"chain", CLI_OPT_STR, &chain},   {"to", CLI_OPT_STR, &to},
+        {"token", CLI_OPT_STR, &token},   {"amount", CLI_OPT_STR, &amount},
+        {"wait", CLI_OPT_STR, &wait},     {"json", CLI_OPT_FLAG, &ctx->json},
+    };
+    size_t n_pos;
+    int u = cli_opts("pay", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos > 0)
+        return cli_usage("pay", "unexpected argument '%s'", argv[1]);
+    if (!to || !token || !amount)
+        return cli_usage("pay", "needs --to ADDR|NAME --token SYMBOL|ADDR --amount N "
+                                "[--chain C]");
+    char *endp;
+    unsigned long wait_s = wait ? strtoul(wait, &endp, 10) : 120;
+    if (wait && *endp)
+        return cli_usage("pay", "--wait takes seconds");
+    desk_pay_req r;
+    memset(&r, 0, sizeof r);
+    r.token = token;
+    r.amount = amount;
+    err e;
+    err_clear(&e);
+    desk *d = NULL;
+    int rc = cli_operator_desk_open(ctx, &d, (unsigned)wait_s, &e);
+    if (rc == 0)
+        rc = desk_use_chain(d, chain, NULL, &e);
+    if (rc == 0)
+        rc = party(d, to, &r.payee, "--to", &e);
+    desk_result res;
+    memset(&res, 0, sizeof res);
+    if (rc == 0)
+        rc = desk_pay(d, &r, &res, &e);
+    desk_free(&d);
+    if (rc < 0)
+        return cli_fail(&e);
+    return report(ctx, "pay", &res);
+}
+
 static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
 {
     const char *chain = NULL, *to = NULL, *reason = NULL, *wait = NULL, *token = NULL;

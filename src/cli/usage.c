@@ -83,6 +83,9 @@
     X("operator", "list", "fusion operator list [--json|--csv]")                                   \
     X("config", "sign", "fusion config sign policy|risk-limits|compliance [--file FILE]   (with --operator NAME)") \
     X("config", "status", "fusion config status [--json]")                                         \
+    X("pay", "",                                                                                   \
+      "fusion pay --to ADDR|NAME --token SYM|ADDR --amount AMOUNT [--chain NAME] [--wait SECS]\n" \
+      "         [--json]")                                                                         \
     X("tx", "list", "fusion tx list [--json|--csv]")                                               \
     X("tx", "show", "fusion tx show ID|HASH [--json]")                                             \
     X("tx", "check", "fusion tx check [--chain NAME] [--wait SECS]")                               \
@@ -181,7 +184,7 @@
     X("serve", "",                                                                                 \
       "fusion serve [--socket PATH] [--tcp HOST:PORT (--tls-cert FILE --tls-key FILE |\n"          \
       "         --insecure-tcp)] [--no-socket] [--rate N] [--burst N] [--sync]\n"                   \
-      "         [--risk-every SECONDS]")                            \
+      "         [--risk-every SECONDS] [--feed-days DAYS] [--feed-keep N]")                         \
     X("api", "client",                                                                             \
       "fusion api client add NAME --scope read|propose [--json]\n"                                 \
       "       fusion api client list [--json]\n"                                                   \

@@ -315,6 +315,18 @@ typedef struct compliance_action {
 int compliance_screen_action(store *s, const compliance_actor *a, const compliance_action *r,
                              err *e) COMPLIANCE_WUR;
 
+/* A screener for desk actions kept by a long-running process (the API server): the
+ * lists, rules and configuration loaded once. compliance_screen_action_with re-reads the
+ * lists when a new version was imported (the newest id in list_versions moved); when
+ * compliance_screener_files_changed says compliance.conf or desk-sanctions.txt changed
+ * (or appeared, or went), the caller makes a new one. */
+int compliance_action_screener_new(compliance_screener **out, const char *home,
+                                   err *e) COMPLIANCE_WUR;
+bool compliance_screener_files_changed(compliance_screener *scr);
+/* compliance_screen_action with scr (from compliance_action_screener_new). Thread-safe. */
+int compliance_screen_action_with(compliance_screener *scr, store *s, const compliance_actor *a,
+                                  const compliance_action *r, err *e) COMPLIANCE_WUR;
+
 /* Raises an alert "case:<id>:sla" for each open case past its due time and clears the
  * others' (its own transaction). */
 int compliance_sla_alerts(store *s, int64_t now, size_t *raised, size_t *cleared,

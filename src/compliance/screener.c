@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +41,12 @@ struct compliance_screener {
     /* the list files, for rebuilding the lists when a new version is imported */
     char manifest[PATH_MAX], desk_list[PATH_MAX + 32], fatf[PATH_MAX];
     int64_t lists_seen; /* the newest imported list version in ctx (0: none) */
+    struct file_sig_s {
+        bool exists;
+        ino_t ino;
+        off_t size;
+        struct timespec mtime;
+    } sigs[2]; /* compliance.conf and desk-sanctions.txt as an action screener read them */
 };
 
 /* path = default when it is readable, else NULL (optional desk files). */
@@ -837,8 +844,75 @@ static int party_blocked(store *s, uint64_t chain_id, const char *role, const ad
                    role, hex, (long long)id, x.name);
 }
 
+/* What a desk file was when the screener read it (absent: exists false). */
+static void file_sig(const char *path, struct file_sig_s *out)
+{
+    struct stat st;
+    memset(out, 0, sizeof *out);
+    if (!path || !*path || stat(path, &st) < 0)
+        return;
+    out->exists = true;
+    out->ino = st.st_ino;
+    out->size = st.st_size;
+    out->mtime = st.st_mtim;
+}
+
+static bool file_sig_same(const struct file_sig_s *a, const struct file_sig_s *b)
+{
+    return a->exists == b->exists && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+static void sigs_take(compliance_screener *scr, struct file_sig_s sig[2])
+{
+    char p[PATH_MAX + 32];
+    snprintf(p, sizeof p, "%s/compliance.conf", scr->home);
+    file_sig(p, &sig[0]);
+    snprintf(p, sizeof p, "%s/desk-sanctions.txt", scr->home);
+    file_sig(p, &sig[1]);
+}
+
+int compliance_action_screener_new(compliance_screener **out, const char *home, err *e)
+{
+    if (screener_new(out, home, NULL, true, e) < 0)
+        return -1;
+    sigs_take(*out, (*out)->sigs);
+    return 0;
+}
+
+bool compliance_screener_files_changed(compliance_screener *scr)
+{
+    struct file_sig_s now[2];
+    sigs_take(scr, now);
+    return !file_sig_same(&now[0], &scr->sigs[0]) || !file_sig_same(&now[1], &scr->sigs[1]);
+}
+
+static int screen_action_with(compliance_screener *scr, store *s, const compliance_actor *a,
+                              const compliance_action *r, err *e);
+
 int compliance_screen_action(store *s, const compliance_actor *a, const compliance_action *r,
                              err *e)
+{
+    compliance_screener *scr = NULL;
+    err le;
+    if (screener_new(&scr, a->home, NULL, true, &le) < 0)
+        return err_set(e, ERR_DENIED, "refused: the %s cannot be screened: %s", r->action, le.msg);
+    int rc = screen_action_with(scr, s, a, r, e);
+    compliance_screener_free(&scr);
+    return rc;
+}
+
+int compliance_screen_action_with(compliance_screener *scr, store *s, const compliance_actor *a,
+                                  const compliance_action *r, err *e)
+{
+    pthread_mutex_lock(&scr->mu);
+    int rc = screen_action_with(scr, s, a, r, e);
+    pthread_mutex_unlock(&scr->mu);
+    return rc;
+}
+
+static int screen_action_with(compliance_screener *scr, store *s, const compliance_actor *a,
+                              const compliance_action *r, err *e)
 {
     addr zero, payer, payee, token;
     memset(&zero, 0, sizeof zero);
@@ -877,14 +951,11 @@ int compliance_screen_action(store *s, const compliance_actor *a, const complian
     if (party_blocked(s, r->chain_id, "payer", &payer, e) < 0 ||
         party_blocked(s, r->chain_id, "payee", &payee, e) < 0)
         return -1;
-    compliance_screener *scr = NULL;
+    /* the lists of the desk's current imported versions (reloaded only when one was
+     * imported since this screener last looked) */
     err le;
-    if (screener_new(&scr, a->home, NULL, true, &le) < 0)
+    if (lists_refresh(scr, s, &le) < 0)
         return err_set(e, ERR_DENIED, "refused: the %s cannot be screened: %s", r->action, le.msg);
-    if (lists_refresh(scr, s, &le) < 0) {
-        compliance_screener_free(&scr);
-        return err_set(e, ERR_DENIED, "refused: the %s cannot be screened: %s", r->action, le.msg);
-    }
     const addr *esc = r->escrow ? r->escrow : &zero;
     screen_input in = {.kind = action_kind(r->action), .chain_id = r->chain_id, .escrow = *esc,
                        .payer = payer, .payee = payee, .token = token, .amount = amount,
@@ -949,6 +1020,5 @@ int compliance_screen_action(store *s, const compliance_actor *a, const complian
     if (rc == 0 && r->escrow)
         rc = compliance_travel_gate(s, a, &scr->cfg, r->action, &x, e);
 out:
-    compliance_screener_free(&scr);
     return rc;
 }

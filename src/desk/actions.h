@@ -37,6 +37,7 @@ typedef enum { DESK_ON_FACTORY, DESK_ON_ESCROW, DESK_ON_TOKEN, DESK_ON_SWAP } de
     X(TRANSFER_ARBITER, "transferArbiter", DESK_ON_ESCROW, false, "transferArbiter",             \
       DESK_CHECK_V2 | DESK_CHECK_ARG)                                                             \
     X(ALLOWANCE, "allowance", DESK_ON_TOKEN, false, "approve", 0)                       \
+    X(PAY, "pay", DESK_ON_TOKEN, true, "transfer", 0)                                             \
     X(SWAP_ALLOWANCE, "swap_allowance", DESK_ON_TOKEN, false, "approve", 0)                       \
     X(SWAP_LOCK, "swap_lock", DESK_ON_SWAP, false, "lock", 0)                                     \
     X(SWAP_CLAIM, "swap_claim", DESK_ON_SWAP, false, "claim", 0)                                  \

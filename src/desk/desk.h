@@ -243,6 +243,18 @@ typedef struct desk_create_req {
 
 int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err *e) DESK_WUR;
 
+/* A plain payment from the operator's address: ERC-20 transfer(payee, amount), or the
+ * native coin as value. */
+typedef struct desk_pay_req {
+    const char *token;  /* symbol, address, or the native symbol */
+    const char *amount; /* human units */
+    addr payee;
+} desk_pay_req;
+
+/* The desk's pipeline for a payment: the policy (action "pay") and the compliance gate on
+ * the payee, the pre-sign summary and confirmation, EIP-1559 fees, the outbound record. */
+int desk_pay(desk *d, const desk_pay_req *r, desk_result *res, err *e) DESK_WUR;
+
 /* The terms a version-2 escrow's approvers approve (docs/contracts.md "Terms hash"). */
 typedef struct desk_terms {
     uint64_t chain_id;

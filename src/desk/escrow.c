@@ -1076,3 +1076,60 @@ out:
     tx_free(&tx);
     return rc;
 }
+
+int desk_pay(desk *d, const desk_pay_req *r, desk_result *res, err *e)
+{
+    memset(res, 0, sizeof *res);
+    desk_call c;
+    memset(&c, 0, sizeof c);
+    c.action = "pay";
+    c.has_parties = true;
+    c.payer = d->op.address;
+    c.payee = r->payee;
+    if (asset_of_arg(d, r->token, &c.asset, e) < 0)
+        return -1;
+    usd_price(d, &c.asset);
+    u256 amount;
+    if (amount_parse(&amount, r->amount, c.asset.decimals, e) < 0)
+        return err_prefix(e, "--amount %s for %s (%u decimals)", r->amount, c.asset.symbol,
+                          c.asset.decimals);
+    if (u256_is_zero(&amount))
+        return err_set(e, ERR_INVALID, "--amount must be above zero");
+    if (addr_is_zero(&r->payee))
+        return err_set(e, ERR_INVALID, "the payee is the zero address: nobody could spend it");
+    if (addr_equal(&r->payee, &d->op.address))
+        return err_set(e, ERR_INVALID, "the payee is the payer (%s's own key)", d->op.name);
+    /* the policy and the compliance gate (the payee screened), before anything is built */
+    if (desk_policy_check(d, "pay", NULL, NULL, &c.asset, &amount, &r->payee, 0, e) < 0)
+        return -1;
+    c.amount = amount;
+    if (addr_is_zero(&c.asset.token)) {
+        /* the chain's native coin: a plain value transfer */
+        c.to = r->payee;
+        c.value = amount;
+        c.note = "sends the chain's native coin to the payee";
+    } else {
+        abi_value *args = abi_value_new(ABI_TUPLE);
+        if (!args || abi_value_push(args, abi_value_new_address(&r->payee), e) < 0 ||
+            abi_value_push(args, abi_value_new_uint(256, &amount), e) < 0) {
+            abi_value_free(&args);
+            return err_set(e, ERR_NOMEM, "out of memory");
+        }
+        if (desk_calldata(&c.calldata, d->token_abi, "transfer", args, e) < 0)
+            return -1;
+        c.to = c.asset.token;
+        c.value = u256_from_u64(0);
+        c.note = "transfers the token from the operator's address to the payee";
+        c.has_context_amount = true; /* the summary names the token amount */
+        c.context_amount = amount;
+    }
+    int rc = desk_send_call(d, &c, res, e);
+    buf_free(&c.calldata);
+    if (rc == 0) {
+        char s[ADDR_STR_MAX], amt[AMOUNT_STR_MAX];
+        addr_to_checksum(s, &r->payee);
+        amount_format(amt, &amount, c.asset.decimals);
+        desk_say(d, "paid %s %s to %s", amt, c.asset.symbol, s);
+    }
+    return rc;
+}

@@ -256,6 +256,11 @@ int store_audit(store *s, const char *home, const char *operator_name, const cha
     return audit_append_db(s->db, home, operator_name, action, details, e);
 }
 
+int store_audit_batch(store *s, const char *home, const audit_row_in *rows, size_t n, err *e)
+{
+    return audit_append_batch_db(s->db, home, rows, n, e);
+}
+
 const char *store_path(const store *s)
 {
     return s->path;

@@ -217,6 +217,15 @@ static const char SQL_FEED_AFTER[] =
     "SELECT id, kind, chain_id, ref, coalesce(state, ''), at FROM api_feed WHERE id > ?"
     " ORDER BY id LIMIT ?";
 static const char SQL_FEED_LAST[] = "SELECT coalesce(max(id), 0) FROM api_feed";
+/* ids are AUTOINCREMENT and only pruning deletes (a prefix): below the oldest row, or the
+ * last id ever handed out when the feed is empty */
+static const char SQL_FEED_HORIZON[] =
+    "SELECT CASE WHEN EXISTS (SELECT 1 FROM api_feed) THEN (SELECT min(id) FROM api_feed) - 1"
+    " ELSE coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'api_feed'), 0) END";
+static const char SQL_FEED_PRUNE[] =
+    "DELETE FROM api_feed WHERE id <= max("
+    " coalesce((SELECT max(id) FROM api_feed WHERE at < ?1), 0),"
+    " coalesce((SELECT max(id) FROM api_feed), 0) - ?2)";
 
 static int feed_fill(sqlite3_stmt *st, void *item, err *e)
 {
@@ -259,4 +268,41 @@ int store_feed_last(store *s, int64_t *out, err *e)
     if (!st)
         return -1;
     return store_get_row(s, st, last_fill, out, &found, "reading the feed", e);
+}
+
+int store_feed_horizon(store *s, int64_t *out, err *e)
+{
+    *out = 0;
+    bool found;
+    sqlite3_stmt *st = store_stmt(s, SQL_FEED_HORIZON, e);
+    if (!st)
+        return -1;
+    return store_get_row(s, st, last_fill, out, &found, "reading the feed's horizon", e);
+}
+
+int store_feed_prune(store *s, int64_t before_at, int64_t keep, int64_t *pruned, err *e)
+{
+    if (pruned)
+        *pruned = 0;
+    if (keep < 0)
+        keep = 0;
+    if (store_begin(s, e) < 0)
+        return -1;
+    sqlite3_stmt *st = store_stmt(s, SQL_FEED_PRUNE, e);
+    if (!st) {
+        store_rollback(s);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, before_at);
+    sqlite3_bind_int64(st, 2, keep);
+    if (store_exec_stmt(s, st, "pruning the feed", e) < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    int64_t n = sqlite3_changes(s->db);
+    if (store_commit(s, e) < 0)
+        return -1;
+    if (pruned)
+        *pruned = n;
+    return 0;
 }

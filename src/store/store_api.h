@@ -84,5 +84,13 @@ int store_feed_after(store *s, int64_t after, size_t max, store_feed_row **out, 
                      err *e) STORE_WUR;
 /* The last id of the feed (0: empty). */
 int store_feed_last(store *s, int64_t *out, err *e) STORE_WUR;
+/* The newest id pruned from the feed (0: none ever): a reader resuming after an id below
+ * it has missed events. */
+int store_feed_horizon(store *s, int64_t *out, err *e) STORE_WUR;
+/* Prunes the oldest rows (always a prefix of the ids, so the horizon says what is gone):
+ * every row up to the newest one written before before_at, and all but the newest keep
+ * rows. Its own transaction; *pruned (may be NULL): the rows deleted. */
+int store_feed_prune(store *s, int64_t before_at, int64_t keep, int64_t *pruned,
+                     err *e) STORE_WUR;
 
 #endif

@@ -34,6 +34,10 @@ void store_close(store **p);
  * moves with it (see audit.h). s must be <home>/desk.db. */
 int store_audit(store *s, const char *home, const char *operator_name, const char *action,
                 const json_t *details, err *e) STORE_WUR;
+struct audit_row_in;
+/* store_audit for a batch (audit_append_batch_db): one write and one fsync of the log. */
+int store_audit_batch(store *s, const char *home, const struct audit_row_in *rows, size_t n,
+                      err *e) STORE_WUR;
 /* BEGIN IMMEDIATE: takes the write lock up front, so a busy database shows up here
  * (after busy_timeout) and not in the middle of a transaction. */
 int store_begin(store *s, err *e) STORE_WUR;

@@ -129,6 +129,39 @@ static void test_body(void **state)
     assert_int_equal(p.status, 413);
 }
 
+static void test_payment_body(void **state)
+{
+    (void)state;
+    api_escrow_req r;
+    api_problem p;
+    const char *good = "{\"payee\":\"bob\",\"token\":\"USDC\",\"amount\":\"2500\","
+                       "\"operator\":\"alice\",\"reference\":\"INV-1\"}";
+    assert_int_equal(api_payment_req_parse(&r, good, strlen(good), &p), 0);
+    assert_int_equal(r.n_approvers, 0);
+    char *c = api_payment_req_json(&r);
+    assert_string_equal(c, "{\"amount\":\"2500\",\"operator\":\"alice\",\"payee\":\"bob\","
+                           "\"reference\":\"INV-1\",\"token\":\"USDC\"}");
+    free(c);
+    static const char *const bad[] = {
+        "{\"payee\":\"bob\",\"token\":\"USDC\",\"amount\":\"1\",\"approvers\":[\"a\"]}",
+        "{\"payee\":\"bob\",\"token\":\"USDC\",\"amount\":\"1\",\"deadline\":\"7d\"}",
+        "{\"payee\":\"bob\",\"token\":\"USDC\"}",
+        "{\"payee\":\"bob\",\"token\":\"USDC\",\"amount\":\"000\"}",
+        "{\"payee\":\"bob\",\"token\":\"USDC\",\"amount\":\"1.5\"}",
+        "{\"token\":\"USDC\",\"amount\":\"1\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&p, 0, sizeof p);
+        if (api_payment_req_parse(&r, bad[i], strlen(bad[i]), &p) != -1 || p.status != 422) {
+            fprintf(stderr, "case %zu: %s -> %d (%s)\n", i, bad[i], p.status, p.detail);
+            fail();
+        }
+    }
+    /* an escrow body is not a payment, nor the other way round */
+    assert_int_equal(api_payment_req_parse(&r, GOOD "}", strlen(GOOD "}"), &p), -1);
+    assert_int_equal(parse(good, &r, &p), -1);
+}
+
 static void test_tokens(void **state)
 {
     (void)state;
@@ -177,6 +210,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes), cmocka_unit_test(test_page), cmocka_unit_test(test_body),
+        cmocka_unit_test(test_payment_body),
         cmocka_unit_test(test_tokens), cmocka_unit_test(test_bucket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,8 +12,11 @@ it prints numbers; results go to docs/benchmarks.md).
    committed durably (synchronous=FULL) with its audit row before the 201. Afterwards the
    rows in desk.db are counted against wrk's count of 201s: accepted means on disk.
 
+With --baseline BIN the proposals are measured twice on the same desk in the same run: with
+BIN's `fusion serve` (an earlier build) and with this build's, each counted against desk.db.
+
 Usage (from the source root, after a build):
-  tests/bench/api_bench.py [--escrows N] [--seconds S] [--connections C]
+  tests/bench/api_bench.py [--escrows N] [--seconds S] [--connections C] [--baseline BIN]
 """
 import argparse
 import json
@@ -42,6 +45,7 @@ def wrk(url, token, seconds, conns, script=None):
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.M))
+    lat["max"] = re.search(r"^\s+Latency\s+\S+\s+\S+\s+(\S+)", out, re.M).group(1)
     total = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "lat": lat, "total": total, "non2xx": int(non2xx.group(1)) if non2xx else 0,
@@ -53,6 +57,8 @@ def main():
     ap.add_argument("--escrows", type=int, default=300)
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--baseline", help="an earlier build's fusion binary: proposals measured "
+                    "with it too")
     a = ap.parse_args()
     chain = Chain(chain_id=31337).start()
     chain.deploy()
@@ -105,20 +111,30 @@ def main():
                 "request = function()\n  n = n + 1\n"
                 "  wrk.headers['Idempotency-Key'] = 'b-' .. tid .. '-' .. n\n"
                 "  return wrk.format(nil, '/v1/proposals/escrow')\nend\n" % json.dumps(prop))
-    before = desk.query("SELECT count(*) FROM api_proposals")[0][0]
-    results["propose"] = wrk(base, token, a.seconds, a.connections, post)
     srv.stop()
-    stored = desk.query("SELECT count(*) FROM api_proposals")[0][0] - before
+    stored = {}
+    runs = [("propose (baseline)", a.baseline)] if a.baseline else []
+    runs.append(("propose", None))
+    for name, binary in runs:
+        s = Server(desk.home, "--no-socket", "--tcp", "127.0.0.1:0", "--insecure-tcp", "--rate",
+                   "1000000", "--burst", "1000000", fusion=binary)
+        before = desk.query("SELECT count(*) FROM api_proposals")[0][0]
+        results[name] = wrk("http://127.0.0.1:%d" % s.port, token, a.seconds, a.connections,
+                            post)
+        s.stop()
+        stored[name] = desk.query("SELECT count(*) FROM api_proposals")[0][0] - before
     desk.stop_follow()
-    p = results["propose"]
     print("escrows on the desk: %d (+%d made and synced during the read runs)"
           % (a.escrows, synced_during))
-    for k in ("page", "detail", "propose"):
+    for k in ["page", "detail"] + [n for n, _ in runs]:
         r = results[k]
-        print("%-8s %8.0f req/s  p50 %s  p75 %s  p90 %s  p99 %s  (%d requests, %d non-2xx)"
+        print("%-19s %8.0f req/s  p50 %s  p75 %s  p90 %s  p99 %s  max %s  (%d requests, %d non-2xx)"
               % (k, r["rps"], r["lat"].get("50"), r["lat"].get("75"), r["lat"].get("90"),
-                 r["lat"].get("99"), r["total"], r["non2xx"]))
-    print("proposals answered 201: %d, rows in desk.db: %d" % (p["total"] - p["non2xx"], stored))
+                 r["lat"].get("99"), r["lat"].get("max"), r["total"], r["non2xx"]))
+    for n, _ in runs:
+        p = results[n]
+        print("%s: answered 201: %d, rows in desk.db: %d" % (n, p["total"] - p["non2xx"],
+                                                             stored[n]))
 
 
 if __name__ == "__main__":

@@ -87,6 +87,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         free(j);
     }
+    /* a payment body: its canonical JSON parses back to itself; a refusal is a 4xx */
+    if (api_payment_req_parse(&r, (const char *)p, n, &pb) == 0) {
+        char *canon = api_payment_req_json(&r);
+        api_escrow_req again;
+        if (!canon || api_payment_req_parse(&again, canon, strlen(canon), &pb) < 0)
+            abort();
+        char *canon2 = api_payment_req_json(&again);
+        if (!canon2 || strcmp(canon, canon2) != 0)
+            abort();
+        free(canon);
+        free(canon2);
+    } else if (pb.status < 400 || pb.status > 499 || !pb.detail[0]) {
+        abort();
+    }
     free(line);
     free(auth);
     free(last);

@@ -130,6 +130,13 @@ def main():
         send("POST", "/v1/proposals/escrow", proposer, dict(prop, reference="PO-2"), status=201)
         desk.run("--operator", "alice", "--passphrase-file", desk.pw, "--yes", "proposal",
                  "accept", p1["id"])
+        pay = {"chain": "local", "payee": A[1], "token": "ETH", "amount": "1000",
+               "operator": "alice", "reference": "INV-1"}
+        st, pay1 = send("POST", "/v1/proposals/payment", proposer, pay,
+                      {"Idempotency-Key": "inv-1"}, status=201)
+        send("GET", f"/v1/proposals/{pay1['id']}", reader, status=200)
+        send("POST", "/v1/proposals/payment", proposer, dict(pay, approvers=["bob"]),
+             valid=False, status=422)
         send("GET", f"/v1/proposals/{p1['id']}", reader, status=200)
         send("GET", "/v1/proposals?limit=1", reader, status=200)
         send("GET", "/v1/proposals?state=pending", reader, status=200)
@@ -154,8 +161,7 @@ def main():
         wait_until(lambda: send("GET", "/v1/portfolio", reader)[0] == 200,
                    "the first risk refresh")
         send("GET", "/v1/risk", reader, status=200)
-        for method, path, body in (("POST", "/v1/proposals/payment", b"{}"),
-                                   ("POST", "/v1/proposals/bridge", b"{}"),
+        for method, path, body in (("POST", "/v1/proposals/bridge", b"{}"),
                                    ("POST", "/v1/proposals/escrow", b"{bad")):
             c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
             c.request(method, path, body=body, headers={"Authorization": "Bearer " + proposer,

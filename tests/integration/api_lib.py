@@ -27,12 +27,12 @@ class UnixHTTPConnection(http.client.HTTPConnection):
 class Server:
     """`fusion serve` on the desk home's socket (and TCP when asked)."""
 
-    def __init__(self, home, *extra):
+    def __init__(self, home, *extra, fusion=None):
         self.home = home
         self.sock = os.path.join(home, "api.sock")
         self.errpath = os.path.join(home, "serve-%d.stderr" % time.monotonic_ns())
         self.err = open(self.errpath, "wb")
-        self.proc = subprocess.Popen([FUSION, "--home", home, "serve", *map(str, extra)],
+        self.proc = subprocess.Popen([fusion or FUSION, "--home", home, "serve", *map(str, extra)],
                                      stdout=subprocess.DEVNULL, stderr=self.err)
         sync_lib._followers.append(self.proc)  # a failing test leaves no server running
         self.port = None

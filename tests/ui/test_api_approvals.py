@@ -2,7 +2,9 @@
 posts an escrow proposal to `fusion serve` (Python's http.client over the desk's unix
 socket); alice (trader) sees it on Approvals (screen 3) as "accept", from "api:oms", and
 accepts it there (A, her passphrase, the pre-sign summary, y). The escrow is then on the
-chain (cast) and the API says the proposal was accepted by alice, naming the escrow."""
+chain (cast) and the API says the proposal was accepted by alice, naming the escrow. Then a
+payment proposal: on the same queue, accepted with A, the payee's balance (cast) rose by
+exactly its amount."""
 import json
 import os
 import re
@@ -83,6 +85,31 @@ def main():
                        text=True)
     t.check(s.returncode == 0 and s.stdout.split()[0] == str(AMOUNT),
             "the escrow's amount on chain is not the proposal's: %r" % s.stdout)
+    # a payment proposal: the same queue, the same A, the desk's pay action
+    bal = lambda: int(subprocess.run([os.path.join(devchain.TOOLS, "cast"), "balance",  # noqa
+                                      "--rpc-url", chain.node.url, A[6]], capture_output=True,
+                                     text=True, check=True).stdout.split()[0])
+    b0 = bal()
+    st, _, q = request(c, "POST", "/v1/proposals/payment", token=token, body={
+        "chain": "local", "payee": A[6], "token": "ETH", "amount": str(5 * 10**17),
+        "operator": "alice", "reference": "INV-78"})
+    t.check(st == 201 and q["kind"] == "payment", "the payment proposal was not taken: %r" % (q,))
+    row = "proposal %d" % q["id"]
+    t.wait_for(lambda s: row in s and "accept" in s and "api:oms" in s,
+               "the payment proposal on Approvals")
+    t.send("A")
+    text = t.wait_for(lambda s: "Passphrase of" in s or "Sign and send" in s,
+                      "the passphrase prompt or the summary")
+    if "Sign and send" not in text:
+        t.type(PASS)
+        t.send("Enter")
+        t.wait_for(lambda s: "Sign and send" in s, "the pre-sign summary of the payment")
+    t.send("y")
+    t.wait_for(lambda s: row not in s, "the payment proposal leaves the queue")
+    st, _, q2 = request(c, "GET", "/v1/proposals/%d" % q["id"], token=token)
+    t.check(q2["state"] == "accepted" and q2["decided_by"] == "alice",
+            "the API does not say the payment was accepted: %r" % (q2,))
+    t.check(bal() - b0 == 5 * 10**17, "the payee's balance did not rise by exactly 0.5 ETH")
     c.close()
     t.send("q")
     t.check(t.wait_dead() == 0, "alice's UI exits with status 0")

@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""api_feed_prune.py: the change feed keeps what `fusion serve --feed-keep N --feed-days D`
+says (pruned at start and every minute, always its oldest rows), and a client resuming
+after a pruned event is told so: its stream starts with one `reset` event whose id is the
+newest pruned one, then goes on with the oldest event kept; a resume from a kept id and a
+new subscriber get no reset."""
+import os
+import sqlite3
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sync_lib import A, Chain, Desk, need_artifacts  # noqa: E402
+from api_lib import EventStream, Server, request  # noqa: E402
+import api_serve  # noqa: E402
+
+check = api_serve.check
+
+
+def feed_ids(desk):
+    return [r[0] for r in desk.query("SELECT id FROM api_feed ORDER BY id")]
+
+
+def propose(c, token, i):
+    st, _, out = request(c, "POST", "/v1/proposals/escrow", token=token, body={
+        "chain": "local", "payee": A[1], "token": "ETH", "amount": str(100 + i),
+        "approvers": ["bob"], "threshold": 1, "deadline": "7d", "operator": "alice",
+        "reference": "FP-%d" % i})
+    assert st == 201, (st, out)
+    return out["id"]
+
+
+def until(es, pid):
+    """The events up to the proposal.created of proposal pid: [(id, kind)]."""
+    out = []
+    while True:
+        eid, kind, data = es.next()
+        out.append((eid, kind))
+        if kind == "proposal.created" and data["ref"] == str(pid):
+            return out
+
+
+def main():
+    need_artifacts()
+    chain = Chain(chain_id=31337).start()
+    chain.deploy()
+    desk = Desk()
+    api_serve.setup(desk, chain)
+    token = api_serve.add_client(desk, "oms", "propose")
+    r = desk.run("serve", "--feed-keep", "0", check=False)
+    check(r.returncode == 2 and "--feed-keep" in r.stderr, "--feed-keep 0: a usage error")
+    r = desk.run("serve", "--feed-days", "x", check=False)
+    check(r.returncode == 2 and "--feed-days" in r.stderr, "--feed-days x: a usage error")
+
+    srv = Server(desk.home)
+    c = srv.conn()
+    for i in range(10):
+        propose(c, token, i)
+    srv.stop()
+    before = feed_ids(desk)
+    check(len(before) >= 10, "ten proposals: at least ten events in the feed")
+
+    # (the server's risk worker may add alert events at any time: they are newer than what
+    # is checked here, and are read past)
+    srv = Server(desk.home, "--feed-keep", "3")
+    after = feed_ids(desk)
+    check(after[:3] == before[-3:] and all(i > before[-1] for i in after[3:]),
+          "--feed-keep 3: the server prunes the oldest at start, the newest three stay")
+    horizon = before[-4]
+
+    es = EventStream(srv, token, last_id=before[0])
+    eid, kind, data = es.next()
+    check(kind == "reset" and eid == horizon and data["after"] == before[0] and
+          "pruned" in data["reason"], "a resume after a pruned event: a reset event first, "
+          "with the newest pruned id")
+    got = [es.next()[0] for _ in range(3)]
+    check(got == before[-3:], "then the events kept, in order")
+    es.close()
+
+    es = EventStream(srv, token, last_id=before[-3])
+    c = srv.conn()
+    got = until(es, propose(c, token, 10))
+    check("reset" not in [g[1] for g in got] and [g[0] for g in got][:2] == before[-2:],
+          "a resume after a kept event: no reset, every event after it")
+    es.close()
+
+    es = EventStream(srv, token)
+    got = until(es, propose(c, token, 11))
+    check("reset" not in [g[1] for g in got], "a new subscriber: no reset, the present on")
+    es.close()
+    srv.stop()
+
+    # everything pruned: the empty feed still knows its horizon
+    last = feed_ids(desk)[-1]
+    con = sqlite3.connect(os.path.join(desk.home, "desk.db"), timeout=30)
+    with con:  # two days pass (the rows' times moved back)
+        con.execute("UPDATE api_feed SET at = at - 2 * 86400")
+    con.close()
+    srv = Server(desk.home, "--feed-days", "1")
+    check(all(i > last for i in feed_ids(desk)), "--feed-days 1: events older than a day are "
+          "pruned")
+    es = EventStream(srv, token, last_id=before[0])
+    eid, kind, _ = es.next()
+    check(kind == "reset" and eid == last, "an empty feed: a reset naming the last id pruned")
+    es.close()
+    es = EventStream(srv, token, last_id=last)
+    got = until(es, propose(srv.conn(), token, 12))
+    check("reset" not in [g[1] for g in got] and got[0][0] == feed_ids(desk)[0] == last + 1,
+          "resuming at the horizon of an empty feed: no reset, the next event")
+    es.close()
+    srv.stop()
+
+
+if __name__ == "__main__":
+    main()
