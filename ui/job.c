@@ -276,6 +276,20 @@ static void *job_main(void *arg)
         else
             snprintf(j->result, sizeof j->result, "%s of tx %lld failed: %s", j->r.action,
                      (long long)j->r.tx_id, e.msg);
+    } else if (j->r.proposal) {
+        /* An accepted proposal names itself, and its escrow when it made one (a payment
+         * makes none). */
+        char hash[67];
+        hex_encode(hash, sizeof hash, res.hash, 32, true);
+        if (rc == 0 && res.has_escrow)
+            snprintf(j->result, sizeof j->result, "accept proposal %lld: escrow %s %s (tx %.18s)",
+                     (long long)j->r.proposal, esc, outbound_state_str(res.state), hash);
+        else if (rc == 0)
+            snprintf(j->result, sizeof j->result, "accept proposal %lld: %s (tx %.18s)",
+                     (long long)j->r.proposal, outbound_state_str(res.state), hash);
+        else
+            snprintf(j->result, sizeof j->result, "accept proposal %lld failed: %s",
+                     (long long)j->r.proposal, e.msg);
     } else if (rc == 0) {
         char hash[67];
         hex_encode(hash, sizeof hash, res.hash, 32, true);

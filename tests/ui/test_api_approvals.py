@@ -27,6 +27,12 @@ OPS = {"alice": (0, "trader"), "bob": (2, "approver"), "carol": (3, "approver")}
 AMOUNT = 12345 * 10**17
 
 
+
+def in_queue(frame, row):
+    """The proposal's row in the Approvals table (the message line names it too, without
+    the client)."""
+    return any(row in line and "api:oms" in line for line in frame.splitlines())
+
 def main():
     tmuxh.skip_unless_ready()
     if not os.path.exists(os.path.join(ARTIFACTS, "EscrowFactory.json")):
@@ -72,9 +78,9 @@ def main():
     text = t.wait_for(lambda s: "Sign and send" in s, "the pre-sign summary")
     t.check(PASS not in text, "the passphrase was echoed")
     t.send("y")
-    pat = re.compile(r"create 0x[0-9a-fA-F]+: (mined|confirmed)")
+    pat = re.compile(r"accept proposal %d: escrow 0x[0-9a-fA-F]+ (mined|confirmed)" % p["id"])
     t.wait_for(lambda s: pat.search(s) is not None, "the result of the acceptance")
-    t.wait_for(lambda s: row not in s, "the proposal leaves the queue")
+    t.wait_for(lambda s: not in_queue(s, row), "the proposal leaves the queue")
     after = chain.escrow_addresses()
     t.check(len(after) == len(before) + 1, "no new escrow on the chain")
     st, _, p2 = request(c, "GET", "/v1/proposals/%d" % p["id"], token=token)
@@ -105,7 +111,10 @@ def main():
         t.send("Enter")
         t.wait_for(lambda s: "Sign and send" in s, "the pre-sign summary of the payment")
     t.send("y")
-    t.wait_for(lambda s: row not in s, "the payment proposal leaves the queue")
+    # the result names the proposal, not an escrow (a payment makes none)
+    pat = re.compile(r"accept proposal %d: (mined|confirmed)" % q["id"])
+    t.wait_for(lambda s: pat.search(s) is not None, "the result of the payment's acceptance")
+    t.wait_for(lambda s: not in_queue(s, row), "the payment proposal leaves the queue")
     st, _, q2 = request(c, "GET", "/v1/proposals/%d" % q["id"], token=token)
     t.check(q2["state"] == "accepted" and q2["decided_by"] == "alice",
             "the API does not say the payment was accepted: %r" % (q2,))
