@@ -132,7 +132,10 @@ def run(home, ports, port_arg):
             check(answer == last_close_8(asset), "%s %s answer %d == last close %d" %
                   (name, asset, answer, last_close_8(asset)))
         nonce = int(cast("nonce", "--rpc-url", url, DEPLOYER))
-        check(nonce == 24, "%s: deployer sent the 13 deployments (the vault included) and the bridge set-up (2 contracts, 8 calls) (nonce %d)" % (name, nonce))
+        # 13 deployments (the vault included), the CCTP set-up (2 contracts, 8 calls) and the
+        # CCIP router's (1 contract; 3 tokens, 3 lanes of 1 + 3 links, fees, 3 mints: 19 calls)
+        check(nonce == 44, "%s: deployer sent the 13 deployments, the CCTP set-up (10) and the "
+              "CCIP set-up (20) (nonce %d)" % (name, nonce))
     db.close()
 
     # idempotent: a second up starts nothing and deploys nothing

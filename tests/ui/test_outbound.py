@@ -63,6 +63,10 @@ def run(chain):
     t.wait_for("replaced by another transaction from this account", "the check's verdict")
     t.wait_for(lambda s: re.search(r"\bfund\b.*\bdropped\b", s) is not None, "the row dropped")
     t.check(escrow_summary(chain, e1)["state"] == "created", "the replaced fund was mined")
+    # the verdict shows in the table (the desk records it) before the worker's result line
+    # reaches the message line and its history: wait for the result itself
+    t.wait_for(lambda s: re.search(r"check: tx \d+ \(fund", s) is not None,
+               "the check's result on the message line")
     t.send("M")
     text = t.wait_for("Messages (newest last)", "the message history")
     t.check("replaced by another transaction from this account" in text,
