@@ -550,7 +550,7 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
         if (!found)
             return 0;
         b->pending_action[0] = '\0';
-        b->pending_raw_len = 0;
+        /* the signed burn stays: a reorg that takes its block away re-sends it */
         if (!r.success) {
             set_state(b, "failed");
             snprintf(b->note, sizeof b->note, "the burn reverted in block %llu: nothing moved",

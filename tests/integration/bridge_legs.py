@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""bridge_legs.py: the chain sync records both legs of a bridge transfer (src/sync/bridge_legs.c).
+
+On the four-chain devnet (the demo desk, tools/cctp_attester.py as the attestation service):
+
+  source leg   the burn is sent while devnet-eth mines nothing (`send --no-wait`: the desk
+               does not see it mined); once mined, `fusion sync --once` records its
+               message and block: the transfer is no longer in flight on the source, and
+               the risk report counts the value in flight once, on devnet-avax
+  destination  another relayer (cast, a key that is none of the desk's) delivers the
+               message on devnet-avax; `fusion sync --once` marks the transfer delivered
+               with that transaction: nothing in flight any more; `bridge resume` then
+               signs nothing (no second mint)
+  reorg        the block of that mint is taken away (evm_snapshot / evm_revert and a longer
+               branch); sync takes the transfer back from delivered, and `bridge resume`
+               completes it: minted exactly once on the branch that stays
+"""
+import json
+import os
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bridge_cctp as bc  # noqa: E402
+from devnet_lib import N_CHAINS, cast, check, free_ports, fusion, report  # noqa: E402
+
+AMOUNT = bc.AMOUNT
+RELAYER_KEY = "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6"  # anvil #9
+
+
+def sync_once(home, chain):
+    fusion(home, "sync", "--once", "--quiet", "--chain", chain, timeout=300)
+
+
+def attestation(att, mh):
+    for _ in range(240):
+        try:
+            with urllib.request.urlopen("%s/attestations/%s" % (att.url, mh), timeout=5) as r:
+                j = json.loads(r.read())
+            if j.get("status") == "complete":
+                return j["attestation"]
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return None
+
+
+def main():
+    with open(os.path.join(bc.ROOT, "data", "demo", "counterparties.csv")) as f:
+        bc.SANCTIONED = [ln.split(",")[1] for ln in f if ",sanctioned," in ln][0]
+    home = tempfile.mkdtemp(prefix="fusion-bridge-legs-")
+    bc.PASSFILE = os.path.join(tempfile.mkdtemp(prefix="fusion-bridge-legs-pass-"), "pass")
+    with open(bc.PASSFILE, "w") as f:
+        f.write("fusion-demo\n")  # the passphrase the demo seed gives its dev keys
+    os.chmod(bc.PASSFILE, 0o600)
+    ports = ",".join(map(str, free_ports(N_CHAINS)))
+    att = None
+    try:
+        fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports, "--keep-devnet")
+        desk = bc.Desk(home)
+        att = bc.Attester(desk)
+        att.start()
+        fusion(home, "--operator", "admin", "--passphrase-file", bc.PASSFILE, "bridge", "config",
+               "--attestation-url", att.url)
+        # the messenger may burn alice's USDC: the burn is the send's first transaction
+        cast("send", "--rpc-url", desk.url["devnet-eth"], "--private-key", bc.ALICE_KEY,
+             desk.usdc["devnet-eth"], "approve(address,uint256)", desk.tm[0][0], str(10 * AMOUNT))
+        sync_once(home, "devnet-eth")
+        sync_once(home, "devnet-avax")
+        e0, a0 = desk.bal("devnet-eth"), desk.bal("devnet-avax")
+
+        # ---- source leg: the desk does not see its burn mined; sync does
+        bc.mining(desk, "devnet-eth", False)
+        try:
+            fusion(home, *bc.send_args(), "--no-wait")
+        finally:
+            bc.mining(desk, "devnet-eth", True)
+        tid = max(bc.transfers(home))
+        t = bc.transfers(home)[tid]
+        check(t["state"] == "sent" and t["in_flight"] == "bridge_burn" and not t["message_hash"],
+              "source: the send left its burn in flight: %s" % t)
+        cast("receipt", "--rpc-url", desk.url["devnet-eth"], t["burn_tx"], "status")
+        check(desk.bal("devnet-eth") == e0 - AMOUNT, "source: burned on devnet-eth")
+        sync_once(home, "devnet-eth")
+        t = bc.transfers(home)[tid]
+        check(t["state"] == "sent" and t["message_hash"] and t["burn_block"] > 0
+              and t["in_flight"] is None,
+              "source: sync recorded the burn's message and block, nothing in flight: %s" % t)
+        check(bc.in_flight(home) == [("devnet-avax", str(AMOUNT))],
+              "source: the risk report counts the value once, in flight to devnet-avax: %s"
+              % bc.in_flight(home))
+
+        # ---- destination leg: another relayer delivers, sync sees it
+        a = attestation(att, t["message_hash"])
+        check(a is not None, "destination: the attestation service attests the burn")
+        db_msg = bc.rows(home, "SELECT hex(message) FROM bridge_transfers WHERE id = ?", tid)[0][0]
+        snap = cast("rpc", "--rpc-url", desk.url["devnet-avax"], "evm_snapshot").strip().strip('"')
+        out = cast("send", "--json", "--rpc-url", desk.url["devnet-avax"], "--private-key",
+                   RELAYER_KEY, desk.mt[0][0], "receiveMessage(bytes,bytes)", "0x" + db_msg, a)
+        relayed = json.loads(out)["transactionHash"]
+        check(desk.bal("devnet-avax") == a0 + AMOUNT, "destination: minted by the relayer")
+        check(bc.transfers(home)[tid]["state"] == "sent", "destination: not delivered before sync")
+        sync_once(home, "devnet-avax")
+        t = bc.transfers(home)[tid]
+        check(t["state"] == "delivered" and t["mint_tx"] == relayed,
+              "destination: sync marked it delivered with the relayer's mint: %s" % t)
+        check(bc.in_flight(home) == [], "destination: nothing in flight once the mint is synced:"
+              " %s" % bc.in_flight(home))
+        n0, nonce0 = bc.n_outbound(home), desk.nonce("devnet-avax")
+        fusion(home, *bc.br("resume", str(tid)))
+        check(bc.n_outbound(home) == n0 and desk.nonce("devnet-avax") == nonce0,
+              "destination: resume of a transfer sync delivered signs nothing")
+        check(desk.bal("devnet-avax") == a0 + AMOUNT, "destination: minted once")
+
+        # ---- reorg: the relayer's mint goes away
+        url = desk.url["devnet-avax"]
+        check(cast("rpc", "--rpc-url", url, "evm_revert", snap).strip() == "true",
+              "reorg: reverted devnet-avax to before the mint")
+        for _ in range(4):
+            cast("rpc", "--rpc-url", url, "evm_mine")
+        check(desk.bal("devnet-avax") == a0, "reorg: the mint is gone from devnet-avax")
+        sync_once(home, "devnet-avax")
+        t = bc.transfers(home)[tid]
+        check(t["state"] in ("sent", "attested") and not t["mint_tx"],
+              "reorg: sync took the transfer back from delivered: %s" % t)
+        check(bc.in_flight(home) == [("devnet-avax", str(AMOUNT))],
+              "reorg: in flight again, once: %s" % bc.in_flight(home))
+        fusion(home, *bc.br("resume", str(tid)))
+        t = bc.transfers(home)[tid]
+        check(t["state"] == "delivered", "reorg: resume delivered it again: %s" % t)
+        check(desk.bal("devnet-avax") == a0 + AMOUNT and desk.bal("devnet-eth") == e0 - AMOUNT,
+              "reorg: burned once, minted once")
+        sync_once(home, "devnet-avax")
+        t = bc.transfers(home)[tid]
+        check(t["state"] == "delivered" and bc.in_flight(home) == [],
+              "reorg: synced again, delivered and nothing in flight: %s" % t)
+    finally:
+        if att:
+            att.stop()
+        fusion(home, "devnet", "down", rc=None)
+    return report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
