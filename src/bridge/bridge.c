@@ -240,10 +240,17 @@ static int hold_step(void *vctx, store *db, int64_t outbound_id, const uint8_t *
     return store_bridge_put(db, b, e);
 }
 
-static int step_send(eng *g, const char *action, uint64_t chain_id, const addr *to, const buf *data,
-                     const addr *token, const u256 *amount, const addr *payee, const char *note,
-                     hold_ctx *h, err *e)
+/* dst_chain: the transfer's destination (the policy's `to=`). */
+static int step_send(eng *g, const char *action, uint64_t chain_id, uint64_t dst_chain,
+                     const addr *to, const buf *data, const addr *token, const u256 *amount,
+                     const addr *payee, const char *note, hold_ctx *h, err *e)
 {
+    store_chain dc;
+    bool dfound = false;
+    if (store_chain_get(g->db, dst_chain, &dc, &dfound, e) < 0)
+        return -1;
+    if (!dfound)
+        return err_set(e, ERR_NOT_FOUND, "no chain %llu in this desk", (unsigned long long)dst_chain);
     desk_step st = {.action = action,
                     .chain_id = chain_id,
                     .to = *to,
@@ -254,6 +261,7 @@ static int step_send(eng *g, const char *action, uint64_t chain_id, const addr *
                     .amount = *amount,
                     .payee = payee,
                     .note = note,
+                    .route_to = dc.name,
                     .hold = h ? hold_step : NULL,
                     .hold_ctx = h};
     desk_result res;
@@ -311,7 +319,7 @@ int bridge_send(const bridge_env *env, const bridge_quote *q, const addr *recipi
         note_of(note, sizeof note, q, recipient, "allowance for the token messenger");
         snprintf(args, sizeof args, "(%s, %s)", a_tm, amt);
         if (calldata(&data, g.token, "approve", args, e) < 0 ||
-            step_send(&g, "bridge_allowance", q->src_chain, &q->token_src, &data, &q->token_src,
+            step_send(&g, "bridge_allowance", q->src_chain, q->dst_chain, &q->token_src, &data, &q->token_src,
                       &q->amount, recipient, note, NULL, e) < 0)
             goto out;
         buf_free(&data);
@@ -338,7 +346,7 @@ int bridge_send(const bridge_env *env, const bridge_quote *q, const addr *recipi
              a_rcpt + 2, a_tok);
     hold_ctx h = {&b, "bridge_burn", q->src_chain, true};
     if (calldata(&data, g.tm, "depositForBurn", args, e) < 0 ||
-        step_send(&g, "bridge_burn", q->src_chain, &rs.token_messenger, &data, &q->token_src,
+        step_send(&g, "bridge_burn", q->src_chain, q->dst_chain, &rs.token_messenger, &data, &q->token_src,
                   &q->amount, recipient, note, &h, e) < 0)
         goto out;
     *id = b.id;
@@ -667,7 +675,7 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
         int rc = calldata(&data, g->mt, "receiveMessage", args, e);
         free(args);
         if (rc == 0)
-            rc = step_send(g, "bridge_mint", b->dst_chain, &rd.message_transmitter, &data,
+            rc = step_send(g, "bridge_mint", b->dst_chain, b->dst_chain, &rd.message_transmitter, &data,
                            &b->token_dst, &b->amount, &b->recipient, note, &h, e);
         buf_free(&data);
         if (rc == 0)
