@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,18 @@ static void say(const bridge_env *env, const char *fmt, ...)
     LOG_I("bridge", "%s", line);
     if (env->say)
         env->say(env->say_ctx, line);
+}
+
+/* The crash tests' fault hook: FUSION_BRIDGE_KILL_AT=POINT kills this process with SIGKILL
+ * right after that step (approved, burn_sent, burn_mined, attested, mint_sent), as a crash
+ * there would; unset (always, outside the tests) it does nothing. */
+static void kill_point(const char *point)
+{
+    const char *at = getenv("FUSION_BRIDGE_KILL_AT");
+    if (at && strcmp(at, point) == 0) {
+        LOG_W("bridge", "FUSION_BRIDGE_KILL_AT=%s: killed here", point);
+        raise(SIGKILL);
+    }
 }
 
 static void sleep_ms(unsigned ms)
@@ -322,6 +335,7 @@ int bridge_send(const bridge_env *env, const bridge_quote *q, const addr *recipi
             step_send(&g, "bridge_allowance", q->src_chain, q->dst_chain, &q->token_src, &data, &q->token_src,
                       &q->amount, recipient, note, NULL, e) < 0)
             goto out;
+        kill_point("approved");
         buf_free(&data);
         buf_init(&data);
     }
@@ -351,6 +365,7 @@ int bridge_send(const bridge_env *env, const bridge_quote *q, const addr *recipi
         goto out;
     *id = b.id;
     say(env, "bridge %lld: burn sent on %s", (long long)b.id, q->src_name);
+    kill_point("burn_sent");
     rc = 0;
 out:
     buf_free(&data);
@@ -573,7 +588,10 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
         say(g->env, "bridge %lld: burned in block %llu, message 0x%02x%02x%02x%02x..", (long long)b->id,
             (unsigned long long)r.block_number, b->message_hash[0], b->message_hash[1],
             b->message_hash[2], b->message_hash[3]);
-        return save(g, b, e);
+        if (save(g, b, e) < 0)
+            return -1;
+        kill_point("burn_mined");
+        return 0;
     }
     if (strcmp(b->state, "sent") == 0 && b->has_message) {
         store_bridge_cctp rs;
@@ -607,7 +625,10 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
                  b->attestation_len == 65 ? "" : "s");
         *moved = true;
         say(g->env, "bridge %lld: attested", (long long)b->id);
-        return save(g, b, e);
+        if (save(g, b, e) < 0)
+            return -1;
+        kill_point("attested");
+        return 0;
     }
     if (strcmp(b->state, "attested") == 0 && b->pending_action[0]) {
         rpc_receipt r;
@@ -678,8 +699,10 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
             rc = step_send(g, "bridge_mint", b->dst_chain, b->dst_chain, &rd.message_transmitter, &data,
                            &b->token_dst, &b->amount, &b->recipient, note, &h, e);
         buf_free(&data);
-        if (rc == 0)
+        if (rc == 0) {
             *moved = true;
+            kill_point("mint_sent");
+        }
         return rc;
     }
     return 0;

@@ -14,9 +14,19 @@ On the four-chain devnet (the demo desk, tools/cctp_attester.py as the attestati
   reorg        the block of that mint is taken away (evm_snapshot / evm_revert and a longer
                branch); sync takes the transfer back from delivered, and `bridge resume`
                completes it: minted exactly once on the branch that stays
+  killed       the send dies of SIGKILL (the fault hook FUSION_BRIDGE_KILL_AT) after the
+               approve, after the burn is sent, after it is mined, after the attestation
+               is fetched and after the mint is sent; `sync --once` records what reached
+               the chains (a mint sent before the kill is delivered by the sync alone) and
+               `bridge resume` completes every transfer: burned once, minted once, and a
+               second resume signs nothing
+  outage       the attestation service is down when the burn is sent, then slow (each
+               answer 2 s late) when `resume` runs: delivered once
 """
 import json
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +34,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bridge_cctp as bc  # noqa: E402
-from devnet_lib import N_CHAINS, cast, check, free_ports, fusion, report  # noqa: E402
+from devnet_lib import ENV, FUSION, N_CHAINS, cast, check, free_ports, fusion, report  # noqa: E402
 
 AMOUNT = bc.AMOUNT
 RELAYER_KEY = "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6"  # anvil #9
@@ -45,6 +55,81 @@ def attestation(att, mh):
             pass
         time.sleep(0.5)
     return None
+
+
+def allowance(desk):
+    return bc.num(cast("call", "--rpc-url", desk.url["devnet-eth"], desk.usdc["devnet-eth"],
+                       "allowance(address,address)(uint256)", bc.ALICE, desk.tm[0][0]))
+
+
+def send_killed_at(home, point):
+    env = dict(ENV, FUSION_BRIDGE_KILL_AT=point)
+    p = subprocess.run([FUSION, "--home", home, *bc.send_args()], env=env, capture_output=True,
+                       text=True, timeout=300)
+    check(p.returncode == -signal.SIGKILL, "killed at %s: the send died of SIGKILL (%d %r)"
+          % (point, p.returncode, p.stderr[-300:]))
+
+
+def completed_once(home, desk, tid, e0, a0, what):
+    t = bc.transfers(home)[tid]
+    check(t["state"] == "delivered", "%s: delivered (%s: %s)" % (what, t["state"], t["note"]))
+    check(desk.bal("devnet-eth") == e0 - AMOUNT, "%s: burned once on devnet-eth" % what)
+    check(desk.bal("devnet-avax") == a0 + AMOUNT, "%s: minted once on devnet-avax" % what)
+    n0, nonces = bc.n_outbound(home), (desk.nonce("devnet-eth"), desk.nonce("devnet-avax"))
+    fusion(home, *bc.br("resume", str(tid)))
+    check(bc.n_outbound(home) == n0 and (desk.nonce("devnet-eth"), desk.nonce("devnet-avax"))
+          == nonces, "%s: a second resume signs nothing" % what)
+
+
+def killed(home, desk):
+    # after the approve: nothing burned, no transfer; the next send needs no second approve
+    cast("send", "--rpc-url", desk.url["devnet-eth"], "--private-key", bc.ALICE_KEY,
+         desk.usdc["devnet-eth"], "approve(address,uint256)", desk.tm[0][0], "0")
+    e0, a0, n_t = desk.bal("devnet-eth"), desk.bal("devnet-avax"), len(bc.transfers(home))
+    send_killed_at(home, "approved")
+    check(allowance(desk) == AMOUNT, "killed after the approve: the approve is mined")
+    check(len(bc.transfers(home)) == n_t and desk.bal("devnet-eth") == e0,
+          "killed after the approve: no transfer, nothing burned")
+    fusion(home, *bc.br("resume"))
+    check(desk.bal("devnet-eth") == e0, "killed after the approve: resume burns nothing")
+    fusion(home, *bc.send_args())
+    completed_once(home, desk, max(bc.transfers(home)), e0, a0, "sent again after the approve")
+    cast("send", "--rpc-url", desk.url["devnet-eth"], "--private-key", bc.ALICE_KEY,
+         desk.usdc["devnet-eth"], "approve(address,uint256)", desk.tm[0][0], str(10 * AMOUNT))
+
+    for point in ("burn_sent", "burn_mined", "attested", "mint_sent"):
+        e0, a0 = desk.bal("devnet-eth"), desk.bal("devnet-avax")
+        send_killed_at(home, point)
+        tid = max(bc.transfers(home))
+        # the syncing process on its own: what reached the chains is recorded
+        for _ in range(20):
+            if bc.rows(home, "SELECT pending_action FROM bridge_transfers WHERE id = ?",
+                       tid)[0][0] != "bridge_mint" or desk.bal("devnet-avax") == a0 + AMOUNT:
+                break
+            time.sleep(0.5)
+        sync_once(home, "devnet-eth")
+        sync_once(home, "devnet-avax")
+        t = bc.transfers(home)[tid]
+        check(t["message_hash"], "killed at %s: the burn is recorded after sync: %s" % (point, t))
+        if point == "mint_sent":
+            check(t["state"] == "delivered",
+                  "killed after the mint was sent: the sync alone delivered it: %s" % t)
+        fusion(home, *bc.br("resume", str(tid)))
+        completed_once(home, desk, tid, e0, a0, "killed at %s" % point)
+
+
+def outage(home, desk, att):
+    e0, a0 = desk.bal("devnet-eth"), desk.bal("devnet-avax")
+    att.stop()
+    fusion(home, *bc.send_args(), "--no-wait")
+    tid = max(bc.transfers(home))
+    fusion(home, *bc.br("resume", "--no-wait", str(tid)))
+    check(bc.transfers(home)[tid]["state"] == "sent", "outage: the service down, still sent")
+    att.start("--delay", "2")
+    fusion(home, *bc.br("resume", str(tid)), timeout=300)
+    completed_once(home, desk, tid, e0, a0, "outage: down, then slow")
+    att.stop()
+    att.start()
 
 
 def main():
@@ -136,6 +221,8 @@ def main():
         t = bc.transfers(home)[tid]
         check(t["state"] == "delivered" and bc.in_flight(home) == [],
               "reorg: synced again, delivered and nothing in flight: %s" % t)
+        killed(home, desk)
+        outage(home, desk, att)
     finally:
         if att:
             att.stop()
