@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 """bridge_legs.py: the chain sync records both legs of a bridge transfer (src/sync/bridge_legs.c).
 
-On the four-chain devnet (the demo desk, tools/cctp_attester.py as the attestation service):
+On the four-chain devnet (the demo desk; `devnet up` started tools/cctp_attester.py as the
+attestation service and recorded its URL: no `bridge config` step):
+
+  service      the desk's routes name the devnet's attestation service, which answers; after
+               `devnet down` its process is gone
 
   source leg   the burn is sent while devnet-eth mines nothing (`send --no-wait`: the desk
                does not see it mined); once mined, `fusion sync --once` records its
@@ -30,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -44,10 +49,10 @@ def sync_once(home, chain):
     fusion(home, "sync", "--once", "--quiet", "--chain", chain, timeout=300)
 
 
-def attestation(att, mh):
+def attestation(url, mh):
     for _ in range(240):
         try:
-            with urllib.request.urlopen("%s/attestations/%s" % (att.url, mh), timeout=5) as r:
+            with urllib.request.urlopen("%s/attestations/%s" % (url, mh), timeout=5) as r:
                 j = json.loads(r.read())
             if j.get("status") == "complete":
                 return j["attestation"]
@@ -55,6 +60,15 @@ def attestation(att, mh):
             pass
         time.sleep(0.5)
     return None
+
+
+def gone(pid):
+    """Not running (absent, or a zombie its new parent has not reaped yet)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 def allowance(desk):
@@ -141,14 +155,25 @@ def main():
         f.write("fusion-demo\n")  # the passphrase the demo seed gives its dev keys
     os.chmod(bc.PASSFILE, 0o600)
     ports = ",".join(map(str, free_ports(N_CHAINS)))
-    att = None
+    att, att_pid = None, None
     try:
         fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports, "--keep-devnet")
         desk = bc.Desk(home)
-        att = bc.Attester(desk)
-        att.start()
-        fusion(home, "--operator", "admin", "--passphrase-file", bc.PASSFILE, "bridge", "config",
-               "--attestation-url", att.url)
+        # ---- the devnet's attestation service: started by `devnet up`, its URL recorded
+        urls = {u for (u,) in bc.rows(home, "SELECT attestation_url FROM bridge_cctp")}
+        check(len(urls) == 1 and list(urls)[0].startswith("http://127.0.0.1:"),
+              "service: every route names the devnet's attestation service: %s" % urls)
+        dev_url = list(urls)[0]
+        try:
+            urllib.request.urlopen(dev_url + "/attestations/0x" + "00" * 32, timeout=10)
+            code = 200
+        except urllib.error.HTTPError as err:
+            code = err.code
+        except OSError:
+            code = None
+        check(code == 404, "service: it answers (404 for a message nobody sent): %s" % code)
+        with open(os.path.join(home, "devnet", "attester.pid")) as f:
+            att_pid = int(f.read().split()[0])
         # the messenger may burn alice's USDC: the burn is the send's first transaction
         cast("send", "--rpc-url", desk.url["devnet-eth"], "--private-key", bc.ALICE_KEY,
              desk.usdc["devnet-eth"], "approve(address,uint256)", desk.tm[0][0], str(10 * AMOUNT))
@@ -178,7 +203,7 @@ def main():
               % bc.in_flight(home))
 
         # ---- destination leg: another relayer delivers, sync sees it
-        a = attestation(att, t["message_hash"])
+        a = attestation(dev_url, t["message_hash"])
         check(a is not None, "destination: the attestation service attests the burn")
         db_msg = bc.rows(home, "SELECT hex(message) FROM bridge_transfers WHERE id = ?", tid)[0][0]
         snap = cast("rpc", "--rpc-url", desk.url["devnet-avax"], "evm_snapshot").strip().strip('"')
@@ -222,11 +247,20 @@ def main():
         check(t["state"] == "delivered" and bc.in_flight(home) == [],
               "reorg: synced again, delivered and nothing in flight: %s" % t)
         killed(home, desk)
+        # the outage needs a service the test can stop: the operator points the desk at it
+        att = bc.Attester(desk)
+        att.start()
+        fusion(home, "--operator", "admin", "--passphrase-file", bc.PASSFILE, "bridge", "config",
+               "--attestation-url", att.url)
         outage(home, desk, att)
     finally:
         if att:
             att.stop()
         fusion(home, "devnet", "down", rc=None)
+    check(att_pid and gone(att_pid),
+          "service: `devnet down` stopped the attestation service (pid %s)" % att_pid)
+    check(not os.path.exists(os.path.join(home, "devnet", "attester.pid")),
+          "service: its pid file is gone")
     return report()
 
 
