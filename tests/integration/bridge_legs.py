@@ -18,6 +18,10 @@ attestation service and recorded its URL: no `bridge config` step):
   reorg        the block of that mint is taken away (evm_snapshot / evm_revert and a longer
                branch); sync takes the transfer back from delivered, and `bridge resume`
                completes it: minted exactly once on the branch that stays
+  once         the risk report counts alice's USDC once (wallets plus value in flight: the same
+               total) at every stage, whichever process records the legs: burned by the
+               send but not yet synced, synced on the source, minted by `resume` with the
+               destination not yet synced, synced on the destination
   killed       the send dies of SIGKILL (the fault hook FUSION_BRIDGE_KILL_AT) after the
                approve, after the burn is sent, after it is mined, after the attestation
                is fetched and after the mint is sent; `sync --once` records what reached
@@ -69,6 +73,42 @@ def gone(pid):
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def usdc_counted(home):
+    """Alice's USDC in the risk report: her wallets plus the value in flight, in base units."""
+    rep = json.loads(fusion(home, "--json", "risk", "report").stdout)
+    total = 0
+    for p in rep["positions"]:
+        if p.get("asset") == "USDC" and p.get("kind") in ("wallet", "bridge_in_flight") \
+                and p.get("account", "").lower() == bc.ALICE.lower():
+            total += int(p["amount"])
+    return total
+
+
+def counted_once(home, desk):
+    total0 = usdc_counted(home)
+    check(total0 > AMOUNT, "once: alice's USDC is in the risk report (%d)" % total0)
+    send_killed_at(home, "burn_mined")
+    tid = max(bc.transfers(home))
+    check(bc.transfers(home)[tid]["message_hash"], "once: the send recorded the burn")
+    got = usdc_counted(home)
+    check(got == total0, "once: burned, devnet-eth not yet synced: counted once (%d, not %d)"
+          % (got, total0))
+    sync_once(home, "devnet-eth")
+    got = usdc_counted(home)
+    check(got == total0 and bc.in_flight(home) == [("devnet-avax", str(AMOUNT))],
+          "once: devnet-eth synced: in flight, counted once (%d, not %d)" % (got, total0))
+    fusion(home, *bc.br("resume", str(tid)))
+    check(bc.transfers(home)[tid]["state"] == "delivered", "once: resume delivered it")
+    got = usdc_counted(home)
+    check(got == total0, "once: minted by resume, devnet-avax not yet synced: counted once "
+          "(%d, not %d)" % (got, total0))
+    sync_once(home, "devnet-avax")
+    got = usdc_counted(home)
+    check(got == total0 and bc.in_flight(home) == [],
+          "once: devnet-avax synced: in the wallet, nothing in flight (%d, not %d)"
+          % (got, total0))
 
 
 def allowance(desk):
@@ -179,6 +219,7 @@ def main():
              desk.usdc["devnet-eth"], "approve(address,uint256)", desk.tm[0][0], str(10 * AMOUNT))
         sync_once(home, "devnet-eth")
         sync_once(home, "devnet-avax")
+        counted_once(home, desk)
         e0, a0 = desk.bal("devnet-eth"), desk.bal("devnet-avax")
 
         # ---- source leg: the desk does not see its burn mined; sync does
