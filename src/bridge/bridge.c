@@ -377,9 +377,32 @@ out:
 
 /* ---- advance ---- */
 
+/* Writes b back, unless the row was delivered meanwhile by another process (the sync saw
+ * the destination's leg while this one waited): then b becomes that row, never an older
+ * state written over a newer one. */
 static int save(eng *g, store_bridge *b, err *e)
 {
-    return store_bridge_put(g->db, b, e);
+    if (store_begin(g->db, e) < 0)
+        return -1;
+    store_bridge now;
+    bool found = false;
+    int rc = store_bridge_get(g->db, b->id, &now, &found, e);
+    bool keep = rc == 0 && found && strcmp(now.state, "delivered") == 0 &&
+                strcmp(b->state, "delivered") != 0;
+    if (rc == 0 && !keep)
+        rc = store_bridge_put(g->db, b, e);
+    if (rc == 0)
+        rc = store_commit(g->db, e);
+    if (rc < 0) {
+        store_rollback(g->db);
+        return -1;
+    }
+    if (keep) {
+        LOG_I("bridge", "transfer %lld: delivered meanwhile (%s): kept", (long long)b->id,
+              now.note);
+        *b = now;
+    }
+    return 0;
 }
 
 static void set_state(store_bridge *b, const char *s)

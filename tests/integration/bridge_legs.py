@@ -30,6 +30,9 @@ attestation service and recorded its URL: no `bridge config` step):
                second resume signs nothing
   outage       the attestation service is down when the burn is sent, then slow (each
                answer 2 s late) when `resume` runs: delivered once
+  race         while `resume` waits for a service that is down, another relayer delivers
+               the message and the sync records it; when the service answers, resume keeps
+               the delivery the sync recorded (the relayer's mint) and signs nothing
 """
 import json
 import os
@@ -186,6 +189,43 @@ def outage(home, desk, att):
     att.start()
 
 
+def race(home, desk, att, dev_url):
+    e0, a0 = desk.bal("devnet-eth"), desk.bal("devnet-avax")
+    att.stop()
+    fusion(home, *bc.send_args(), "--no-wait")
+    tid = max(bc.transfers(home))
+    cast("receipt", "--rpc-url", desk.url["devnet-eth"], bc.transfers(home)[tid]["burn_tx"],
+         "status")  # waits until the burn is mined
+    sync_once(home, "devnet-eth")
+    t = bc.transfers(home)[tid]
+    check(t["state"] == "sent" and t["message_hash"], "race: burned and synced: %s" % t)
+    nonce0 = desk.nonce("devnet-avax")
+    proc = subprocess.Popen([FUSION, "--home", home, *bc.br("resume", str(tid))], env=ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        a = attestation(dev_url, t["message_hash"])
+        msg = bc.rows(home, "SELECT hex(message) FROM bridge_transfers WHERE id = ?", tid)[0][0]
+        out = cast("send", "--json", "--rpc-url", desk.url["devnet-avax"], "--private-key",
+                   RELAYER_KEY, desk.mt[0][0], "receiveMessage(bytes,bytes)", "0x" + msg, a)
+        relayed = json.loads(out)["transactionHash"]
+        sync_once(home, "devnet-avax")
+        check(bc.transfers(home)[tid]["state"] == "delivered",
+              "race: the sync recorded the relayer's delivery while resume waits")
+        check(proc.poll() is None, "race: resume still waits for the attestation service")
+        att.start()
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    t = bc.transfers(home)[tid]
+    check(t["state"] == "delivered" and t["mint_tx"] == relayed,
+          "race: resume kept the delivery the sync recorded (the relayer's mint): %s" % t)
+    check(desk.nonce("devnet-avax") == nonce0, "race: resume signed nothing on devnet-avax")
+    check(desk.bal("devnet-eth") == e0 - AMOUNT and desk.bal("devnet-avax") == a0 + AMOUNT,
+          "race: burned once, minted once")
+
+
 def main():
     with open(os.path.join(bc.ROOT, "data", "demo", "counterparties.csv")) as f:
         bc.SANCTIONED = [ln.split(",")[1] for ln in f if ",sanctioned," in ln][0]
@@ -294,6 +334,7 @@ def main():
         fusion(home, "--operator", "admin", "--passphrase-file", bc.PASSFILE, "bridge", "config",
                "--attestation-url", att.url)
         outage(home, desk, att)
+        race(home, desk, att, dev_url)
     finally:
         if att:
             att.stop()
