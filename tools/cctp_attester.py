@@ -12,7 +12,10 @@ cast as well. The key is the devnet's public attester key (anvil dev key #8) unl
 --fail-first N answers HTTP 503 to the first N requests.
 
     cctp_attester.py --port P --transmitter 0xMT --rpc URL [--rpc URL ...]
-                     [--confirmations N] [--delay S] [--fail-first N]
+                     [--confirmations N] [--delay S] [--fail-first N] [--port-file F]
+
+--port 0 takes a free port; --port-file F receives the port once the service listens
+(written whole: `fusion devnet up` starts the service that way and waits for the file).
 """
 import argparse
 import http.server
@@ -81,6 +84,7 @@ def main():
     ap.add_argument("--delay", type=float, default=0.0)
     ap.add_argument("--fail-first", type=int, default=0)
     ap.add_argument("--key-file")
+    ap.add_argument("--port-file")
     a = ap.parse_args()
     key = DEV_KEY_8
     if a.key_file:
@@ -125,7 +129,13 @@ def main():
             sys.stderr.write("attester: " + (fmt % args) + "\n")
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", a.port), H)
-    print("attester: listening on http://127.0.0.1:%d" % a.port, flush=True)
+    port = srv.server_address[1]
+    if a.port_file:
+        tmp = a.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.replace(tmp, a.port_file)
+    print("attester: listening on http://127.0.0.1:%d" % port, flush=True)
     srv.serve_forever()
 
 

@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,18 @@ static void say(const bridge_env *env, const char *fmt, ...)
     LOG_I("bridge", "%s", line);
     if (env->say)
         env->say(env->say_ctx, line);
+}
+
+/* The crash tests' fault hook: FUSION_BRIDGE_KILL_AT=POINT kills this process with SIGKILL
+ * right after that step (approved, burn_sent, burn_mined, attested, mint_sent), as a crash
+ * there would; unset (always, outside the tests) it does nothing. */
+static void kill_point(const char *point)
+{
+    const char *at = getenv("FUSION_BRIDGE_KILL_AT");
+    if (at && strcmp(at, point) == 0) {
+        LOG_W("bridge", "FUSION_BRIDGE_KILL_AT=%s: killed here", point);
+        raise(SIGKILL);
+    }
 }
 
 static void sleep_ms(unsigned ms)
@@ -241,10 +254,17 @@ static int hold_step(void *vctx, store *db, int64_t outbound_id, const uint8_t *
     return store_bridge_put(db, b, e);
 }
 
-static int step_send(eng *g, const char *action, uint64_t chain_id, const addr *to, const buf *data,
-                     const addr *token, const u256 *amount, const addr *payee, const char *note,
-                     hold_ctx *h, err *e)
+/* dst_chain: the transfer's destination (the policy's `to=`). */
+static int step_send(eng *g, const char *action, uint64_t chain_id, uint64_t dst_chain,
+                     const addr *to, const buf *data, const addr *token, const u256 *amount,
+                     const addr *payee, const char *note, hold_ctx *h, err *e)
 {
+    store_chain dc;
+    bool dfound = false;
+    if (store_chain_get(g->db, dst_chain, &dc, &dfound, e) < 0)
+        return -1;
+    if (!dfound)
+        return err_set(e, ERR_NOT_FOUND, "no chain %llu in this desk", (unsigned long long)dst_chain);
     desk_step st = {.action = action,
                     .chain_id = chain_id,
                     .to = *to,
@@ -255,6 +275,7 @@ static int step_send(eng *g, const char *action, uint64_t chain_id, const addr *
                     .amount = *amount,
                     .payee = payee,
                     .note = note,
+                    .route_to = dc.name,
                     .hold = h ? hold_step : NULL,
                     .hold_ctx = h};
     desk_result res;
@@ -314,9 +335,10 @@ int bridge_send(const bridge_env *env, const bridge_quote *q, const addr *recipi
         note_of(note, sizeof note, q, recipient, "allowance for the token messenger");
         snprintf(args, sizeof args, "(%s, %s)", a_tm, amt);
         if (calldata(&data, g.token, "approve", args, e) < 0 ||
-            step_send(&g, "bridge_allowance", q->src_chain, &q->token_src, &data, &q->token_src,
+            step_send(&g, "bridge_allowance", q->src_chain, q->dst_chain, &q->token_src, &data, &q->token_src,
                       &q->amount, recipient, note, NULL, e) < 0)
             goto out;
+        kill_point("approved");
         buf_free(&data);
         buf_init(&data);
     }
@@ -341,11 +363,12 @@ int bridge_send(const bridge_env *env, const bridge_quote *q, const addr *recipi
              a_rcpt + 2, a_tok);
     hold_ctx h = {&b, "bridge_burn", q->src_chain, true};
     if (calldata(&data, g.tm, "depositForBurn", args, e) < 0 ||
-        step_send(&g, "bridge_burn", q->src_chain, &rs.token_messenger, &data, &q->token_src,
+        step_send(&g, "bridge_burn", q->src_chain, q->dst_chain, &rs.token_messenger, &data, &q->token_src,
                   &q->amount, recipient, note, &h, e) < 0)
         goto out;
     *id = b.id;
     say(env, "bridge %lld: burn sent on %s", (long long)b.id, q->src_name);
+    kill_point("burn_sent");
     rc = 0;
 out:
     buf_free(&data);
@@ -357,9 +380,32 @@ out:
 
 /* ---- advance ---- */
 
+/* Writes b back, unless the row was delivered meanwhile by another process (the sync saw
+ * the destination's leg while this one waited): then b becomes that row, never an older
+ * state written over a newer one. */
 static int save(eng *g, store_bridge *b, err *e)
 {
-    return store_bridge_put(g->db, b, e);
+    if (store_begin(g->db, e) < 0)
+        return -1;
+    store_bridge now;
+    bool found = false;
+    int rc = store_bridge_get(g->db, b->id, &now, &found, e);
+    bool keep = rc == 0 && found && strcmp(now.state, "delivered") == 0 &&
+                strcmp(b->state, "delivered") != 0;
+    if (rc == 0 && !keep)
+        rc = store_bridge_put(g->db, b, e);
+    if (rc == 0)
+        rc = store_commit(g->db, e);
+    if (rc < 0) {
+        store_rollback(g->db);
+        return -1;
+    }
+    if (keep) {
+        LOG_I("bridge", "transfer %lld: delivered meanwhile (%s): kept", (long long)b->id,
+              now.note);
+        *b = now;
+    }
+    return 0;
 }
 
 static void set_state(store_bridge *b, const char *s)
@@ -553,7 +599,7 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
         if (!found)
             return 0;
         b->pending_action[0] = '\0';
-        b->pending_raw_len = 0;
+        /* the signed burn stays: a reorg that takes its block away re-sends it */
         if (!r.success) {
             set_state(b, "failed");
             snprintf(b->note, sizeof b->note, "the burn reverted in block %llu: nothing moved",
@@ -568,7 +614,10 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
         say(g->env, "bridge %lld: burned in block %llu, message 0x%02x%02x%02x%02x..", (long long)b->id,
             (unsigned long long)r.block_number, b->message_hash[0], b->message_hash[1],
             b->message_hash[2], b->message_hash[3]);
-        return save(g, b, e);
+        if (save(g, b, e) < 0)
+            return -1;
+        kill_point("burn_mined");
+        return 0;
     }
     if (strcmp(b->state, "sent") == 0 && b->has_message) {
         store_bridge_cctp rs;
@@ -602,7 +651,10 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
                  b->attestation_len == 65 ? "" : "s");
         *moved = true;
         say(g->env, "bridge %lld: attested", (long long)b->id);
-        return save(g, b, e);
+        if (save(g, b, e) < 0)
+            return -1;
+        kill_point("attested");
+        return 0;
     }
     if (strcmp(b->state, "attested") == 0 && b->pending_action[0]) {
         rpc_receipt r;
@@ -670,11 +722,13 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
         int rc = calldata(&data, g->mt, "receiveMessage", args, e);
         free(args);
         if (rc == 0)
-            rc = step_send(g, "bridge_mint", b->dst_chain, &rd.message_transmitter, &data,
+            rc = step_send(g, "bridge_mint", b->dst_chain, b->dst_chain, &rd.message_transmitter, &data,
                            &b->token_dst, &b->amount, &b->recipient, note, &h, e);
         buf_free(&data);
-        if (rc == 0)
+        if (rc == 0) {
             *moved = true;
+            kill_point("mint_sent");
+        }
         return rc;
     }
     return 0;

@@ -62,6 +62,12 @@ typedef struct bridge_move {
 int bridge_rebalance_plan(const u256 *bal, const unsigned *pct, size_t n, bridge_move *out,
                           size_t *n_out, err *e) FUSION_WUR;
 
+/* Splits amount into *n equal parts (the first ones one unit more when it does not divide)
+ * of at most max each, the fewest that fit; ERR_INVALID when max is 0 or more than cap parts
+ * would be needed (the message names how many). */
+int bridge_split(const u256 *amount, const u256 *max, u256 *parts, size_t cap, size_t *n,
+                 err *e) FUSION_WUR;
+
 /* ---- the service ---- */
 
 typedef struct bridge_env {

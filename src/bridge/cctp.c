@@ -158,3 +158,34 @@ int bridge_rebalance_plan(const u256 *bal, const unsigned *pct, size_t n, bridge
     }
     return 0;
 }
+
+int bridge_split(const u256 *amount, const u256 *max, u256 *parts, size_t cap, size_t *n, err *e)
+{
+    *n = 0;
+    if (u256_is_zero(max))
+        return err_set(e, ERR_INVALID, "the limit per transfer is 0: nothing can be moved");
+    if (u256_is_zero(amount))
+        return 0;
+    /* k = ceil(amount / max) */
+    u256 q, r, one = u256_from_u64(1);
+    if (u256_divmod(&q, &r, amount, max) < 0)
+        return err_set(e, ERR_INTERNAL, "split arithmetic");
+    if (!u256_is_zero(&r) && u256_add(&q, &q, &one) < 0)
+        return err_set(e, ERR_INTERNAL, "split arithmetic");
+    uint64_t k = 0;
+    if (!u256_to_u64(&q, &k) || k > cap)
+        return err_set(e, ERR_INVALID, "it would take more than %zu transfers under the limit",
+                       cap);
+    u256 kk = u256_from_u64(k), base, left;
+    if (u256_divmod(&base, &left, amount, &kk) < 0)
+        return err_set(e, ERR_INTERNAL, "split arithmetic");
+    uint64_t extra = 0;
+    (void)u256_to_u64(&left, &extra); /* less than k */
+    for (uint64_t i = 0; i < k; i++) {
+        parts[i] = base;
+        if (i < extra && u256_add(&parts[i], &base, &one) < 0)
+            return err_set(e, ERR_INTERNAL, "split arithmetic");
+    }
+    *n = (size_t)k;
+    return 0;
+}

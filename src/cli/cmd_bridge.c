@@ -361,6 +361,82 @@ static int rebalance_chain(store *db, const char *s, store_chain *out, err *e)
     return found ? 0 : err_set(e, ERR_NOT_FOUND, "--target: no chain \"%.32s\" in this desk", s);
 }
 
+#define REBALANCE_TRANSFERS_MAX 64
+
+/* The moves split under the policy's `limit` lines for bridge_allowance and bridge_burn
+ * that match the operator, the route (chain=, to=), USDC and the move's amount; a move no
+ * line limits stays whole. */
+static int rebalance_split(cli_ctx *ctx, store *db, const store_operator *op,
+                           const store_chain *chains, const bridge_move *mv, size_t n_mv,
+                           bridge_move *out, size_t *n_out, err *e)
+{
+    *n_out = 0;
+    policy *pol = NULL;
+    unsigned roles = 0;
+    if (desk_policy_load(ctx->home, &pol, e) < 0)
+        return -1;
+    int rc = desk_roles_parse(&roles, op->roles, e);
+    for (size_t j = 0; j < n_mv && rc == 0; j++) {
+        const store_chain *cs = &chains[mv[j].from], *cd = &chains[mv[j].to];
+        store_bridge_cctp r;
+        bool found = false, limited = false;
+        if ((rc = store_bridge_cctp_get(db, cs->chain_id, &r, &found, e)) < 0)
+            break;
+        u256 max = u256_from_u64(0);
+        unsigned line = 0;
+        static const char *const actions[] = {"bridge_allowance", "bridge_burn"};
+        for (size_t a = 0; a < 2 && rc == 0; a++) {
+            policy_request q;
+            memset(&q, 0, sizeof q);
+            q.operator_name = op->name;
+            q.roles = roles;
+            q.action = actions[a];
+            q.chain = cs->name;
+            q.dst_chain = cd->name;
+            q.asset_symbol = "USDC";
+            q.asset = r.usdc;
+            q.decimals = 6;
+            q.amount = mv[j].amount;
+            u256 m;
+            unsigned l = 0;
+            bool f = false;
+            rc = policy_limit_max(pol, &q, &m, &l, &f, e);
+            if (rc == 0 && f && (!limited || u256_cmp(&m, &max) < 0)) {
+                max = m;
+                line = l;
+                limited = true;
+            }
+        }
+        if (rc < 0)
+            break;
+        u256 parts[REBALANCE_TRANSFERS_MAX];
+        size_t k = 1;
+        parts[0] = mv[j].amount;
+        if (limited &&
+            bridge_split(&mv[j].amount, &max, parts, REBALANCE_TRANSFERS_MAX - *n_out, &k, e) < 0) {
+            char a[AMOUNT_STR_MAX], m[AMOUNT_STR_MAX];
+            amount_format(a, &mv[j].amount, 6);
+            amount_format(m, &max, 6);
+            rc = err_prefix(e, "cannot move %s USDC %s -> %s under line %u of the policy (at most "
+                            "%s USDC per transfer)", a, cs->name, cd->name, line, m);
+            break;
+        }
+        if (*n_out + k > REBALANCE_TRANSFERS_MAX) {
+            rc = err_set(e, ERR_INVALID, "the rebalance would take more than %d transfers",
+                         REBALANCE_TRANSFERS_MAX);
+            break;
+        }
+        for (size_t i = 0; i < k; i++) {
+            out[*n_out].from = mv[j].from;
+            out[*n_out].to = mv[j].to;
+            out[*n_out].amount = parts[i];
+            (*n_out)++;
+        }
+    }
+    policy_free(&pol);
+    return rc;
+}
+
 static int cmd_rebalance(cli_ctx *ctx, int argc, char **argv)
 {
     const char *target = NULL, *asset = NULL;
@@ -417,6 +493,12 @@ static int cmd_rebalance(cli_ctx *ctx, int argc, char **argv)
     }
     if (rc == 0)
         rc = bridge_rebalance_plan(bal, pct, n, mv, &n_mv, &e);
+    /* each move over the policy's limit per transfer on its route becomes several transfers
+     * under it */
+    bridge_move tr[REBALANCE_TRANSFERS_MAX];
+    size_t n_tr = 0;
+    if (rc == 0)
+        rc = rebalance_split(ctx, db, &op, chains, mv, n_mv, tr, &n_tr, &e);
     store_close(&db);
     if (rc < 0)
         return cli_fail(&e);
@@ -425,13 +507,15 @@ static int cmd_rebalance(cli_ctx *ctx, int argc, char **argv)
         amount_format(amt, &bal[i], 6);
         printf("%-12s %18s USDC now, target %u%%\n", chains[i].name, amt, pct[i]);
     }
-    if (n_mv == 0)
+    if (n_tr == 0)
         printf("rebalance: nothing to move\n");
-    for (size_t j = 0; j < n_mv; j++) {
-        amount_format(amt, &mv[j].amount, 6);
-        printf("proposal %zu: %s USDC %s -> %s\n", j + 1, amt, chains[mv[j].from].name,
-               chains[mv[j].to].name);
+    for (size_t j = 0; j < n_tr; j++) {
+        amount_format(amt, &tr[j].amount, 6);
+        printf("proposal %zu: %s USDC %s -> %s\n", j + 1, amt, chains[tr[j].from].name,
+               chains[tr[j].to].name);
     }
+    /* the moves as proposed below */
+    n_mv = n_tr;
     if (!execute) {
         if (n_mv)
             printf("rebalance: run again with --execute to send them (each is a desk action)\n");
@@ -445,10 +529,10 @@ static int cmd_rebalance(cli_ctx *ctx, int argc, char **argv)
         bridge_quote q;
         char dec[AMOUNT_STR_MAX];
         int64_t id = 0;
-        amount_format(dec, &mv[j].amount, 6);
+        amount_format(dec, &tr[j].amount, 6);
         if (cli_desk_open(ctx, &db, &e) < 0)
             return cli_fail(&e);
-        rc = bridge_quote_get(db, chains[mv[j].from].name, chains[mv[j].to].name, "USDC", dec, &q,
+        rc = bridge_quote_get(db, chains[tr[j].from].name, chains[tr[j].to].name, "USDC", dec, &q,
                               &e);
         store_close(&db);
         if (rc == 0)

@@ -94,6 +94,9 @@ int cmd_devnet(cli_ctx *ctx, int argc, char **argv)
                    nodes[i].started_now ? "started" : "already running", nodes[i].url,
                    (unsigned long long)nodes[i].spec->chain_id, nodes[i].pid,
                    nodes[i].deployed_now ? ", contracts deployed" : "");
+        char url[64];
+        if (devnet_attester_url(ctx->home, url, sizeof url))
+            printf("attestation service (CCTP stand-in): %s\n", url);
         return EXIT_OK;
     }
     if (argc > 2) {

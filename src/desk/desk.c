@@ -796,6 +796,7 @@ int desk_policy_check_as(desk *d, const desk_signer *sg, const char *action, con
     r.roles = sg->roles;
     r.action = action;
     r.chain = d->chain.name;
+    r.dst_chain = d->route_to;
     r.asset_symbol = asset->symbol[0] ? asset->symbol : NULL;
     r.asset = asset->token;
     r.decimals = asset->decimals;
@@ -826,6 +827,8 @@ int desk_policy_check_as(desk *d, const desk_signer *sg, const char *action, con
                             gate_refused ? "block" : policy_outcome_str(dec.outcome), "policy_line",
                             (int)dec.line, "reason", gate_refused ? gate_reason : dec.reason,
                             "policy_sha256", d->policy_sha256, "policy_file", d->policy_path);
+    if (det && d->route_to)
+        json_object_set_new(det, "to_chain", json_string(d->route_to));
     if (det && sg->outbound_id) {
         /* a re-check of a stored transaction, decided for the operator who signed it */
         json_object_set_new(det, "outbound_id", json_integer((json_int_t)sg->outbound_id));
@@ -1603,7 +1606,10 @@ int desk_step_send(desk *d, const desk_step *s, desk_result *res, err *e)
     desk_asset asset;
     if (desk_asset_of(d, &s->token, &asset, e) < 0)
         return -1;
-    if (desk_policy_check(d, s->action, NULL, s->payer, &asset, &s->amount, s->payee, 0, e) < 0)
+    d->route_to = s->route_to;
+    int prc = desk_policy_check(d, s->action, NULL, s->payer, &asset, &s->amount, s->payee, 0, e);
+    d->route_to = NULL;
+    if (prc < 0)
         return -1;
     desk_call c;
     memset(&c, 0, sizeof c);

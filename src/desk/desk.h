@@ -69,6 +69,7 @@ typedef struct policy_request {
     const char *action;       /* create, fund, approve, release, refund, dispute, resolve,
                                  swap_allowance, swap_lock, swap_claim, swap_refund */
     const char *chain;        /* chain name */
+    const char *dst_chain;    /* a bridge step's destination chain name (NULL: not a bridge) */
     const char *asset_symbol; /* may be NULL */
     addr asset;               /* zero: the native coin */
     unsigned decimals;
@@ -90,6 +91,10 @@ typedef struct policy_decision {
  * line exceeded blocks; then the first matching `rule` decides; no match blocks. */
 int policy_evaluate(const policy *p, const policy_request *r, policy_decision *d, err *e) DESK_WUR;
 const char *policy_outcome_str(policy_outcome o);
+/* The smallest `max` of the `limit` lines that match r (its amount included): what one
+ * transaction of r may move at most. *found false: no limit line matches. *line: the line. */
+int policy_limit_max(const policy *p, const policy_request *r, u256 *max, unsigned *line,
+                     bool *found, err *e) DESK_WUR;
 
 /* The role check, from the policy alone (no amount, chain, asset or counterparty): may
  * this operator (name and roles) ever do `action`? The first rule naming the operator and
@@ -298,6 +303,7 @@ typedef struct desk_step {
     const addr *payer;  /* whose money moves (NULL: the operator's) */
     const addr *payee;  /* who receives it (may be NULL) */
     const char *note;   /* the summary's note line (a swap names both chains) */
+    const char *route_to; /* a bridge step: the destination chain's name (policy `to=`) */
     /* The calldata argument that is a secret (a claim's preimage): the summary does not
      * show it and the outbound row keeps no signed bytes (the caller keeps them sealed). */
     const char *secret_arg;

@@ -54,6 +54,7 @@ struct desk {
     unsigned wait_s;
     /* The last policy decision and its asset (desk_policy_check_as), for the card. */
     char last_rule[300];
+    const char *route_to; /* the step being checked is a bridge to this chain (NULL: none) */
     bool has_last_asset;
     desk_asset last_asset;
 };

@@ -13,8 +13,9 @@
 
 #include "base/amount.h"
 
-enum { F_WHO, F_ACTION, F_CHAIN, F_ASSET, F_COUNTERPARTY, F_COUNT };
-static const char *const field_names[F_COUNT] = {"who", "action", "chain", "asset", "counterparty"};
+enum { F_WHO, F_ACTION, F_CHAIN, F_ASSET, F_COUNTERPARTY, F_TO, F_COUNT };
+static const char *const field_names[F_COUNT] = {"who",   "action",       "chain",
+                                                 "asset", "counterparty", "to"};
 
 typedef enum { L_VELOCITY, L_LIMIT, L_RULE } line_kind;
 
@@ -385,6 +386,7 @@ static int line_matches(const pline *l, const policy_request *r, bool *m, err *e
 {
     *m = who_match(l->field[F_WHO], r) && alt_match(l->field[F_ACTION], r->action, false) &&
          alt_match(l->field[F_CHAIN], r->chain, false) && asset_match(l->field[F_ASSET], r) &&
+         alt_match(l->field[F_TO], r->dst_chain, false) &&
          (!l->field[F_COUNTERPARTY] ||
           (r->has_counterparty &&
            addr_alt_match(l->field[F_COUNTERPARTY], &r->counterparty, false)));
@@ -497,6 +499,32 @@ int policy_evaluate(const policy *p, const policy_request *r, policy_decision *d
     return 0;
 }
 
+int policy_limit_max(const policy *p, const policy_request *r, u256 *max, unsigned *line,
+                     bool *found, err *e)
+{
+    *found = false;
+    *line = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        const pline *l = &p->lines[i];
+        bool m;
+        if (l->kind != L_LIMIT)
+            continue;
+        if (line_matches(l, r, &m, e) < 0)
+            return -1;
+        if (!m)
+            continue;
+        u256 cap;
+        if (amount_parse(&cap, l->cap, r->decimals, e) < 0)
+            return err_prefix(e, "policy line %u", l->lineno);
+        if (!*found || u256_cmp(&cap, max) < 0) {
+            *max = cap;
+            *line = l->lineno;
+        }
+        *found = true;
+    }
+    return 0;
+}
+
 bool policy_permits(const policy *p, const char *action, const char *operator_name,
                     unsigned roles, unsigned *line)
 {
@@ -513,6 +541,7 @@ bool policy_permits(const policy *p, const char *action, const char *operator_na
             !alt_match(l->field[F_ACTION], action, false))
             continue;
         bool conditional = l->field[F_CHAIN] || l->field[F_ASSET] || l->field[F_COUNTERPARTY] ||
+                           l->field[F_TO] ||
                            l->lo || l->hi;
         if (l->outcome == POLICY_BLOCK && conditional)
             continue; /* another request of the same action may pass it */

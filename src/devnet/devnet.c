@@ -459,10 +459,33 @@ static void stop_started(const char *home, devnet_node nodes[DEVNET_N_CHAINS])
     }
 }
 
+/* The attestation service for the bridge contracts devnet_deploy_all recorded, and its URL
+ * in the desk's routes: the devnet's own set-up, like the contracts' addresses (an operator
+ * pointing the desk at another service still does it with `bridge config`). */
+static int attester_up(const char *home, const devnet_node nodes[DEVNET_N_CHAINS], err *e)
+{
+    store *db = NULL;
+    store_bridge_cctp r;
+    bool found = false;
+    if (devnet_open_desk(home, &db, e) < 0)
+        return -1;
+    int rc = store_bridge_cctp_get(db, devnet_chain(0)->chain_id, &r, &found, e);
+    if (rc == 0 && found) {
+        char url[64];
+        bool started = false;
+        rc = devnet_attester_up(home, nodes, &r.message_transmitter, url, sizeof url, &started, e);
+        if (rc == 0 && strcmp(r.attestation_url, url) != 0)
+            rc = store_bridge_cctp_set_url(db, url, e);
+    }
+    store_close(&db);
+    return rc;
+}
+
 int devnet_up(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS], err *e)
 {
     memset(nodes, 0, sizeof(devnet_node) * DEVNET_N_CHAINS);
-    if (start_nodes(o, nodes, e) < 0 || devnet_deploy_all(o, nodes, e) < 0) {
+    if (start_nodes(o, nodes, e) < 0 || devnet_deploy_all(o, nodes, e) < 0 ||
+        attester_up(o->home, nodes, e) < 0) {
         stop_started(o->home, nodes);
         return -1;
     }
@@ -474,6 +497,9 @@ int devnet_down(const char *home, unsigned *stopped, err *e)
     *stopped = 0;
     char dir[4200], pidf[4300];
     if (devnet_dir(home, dir, sizeof dir, false, e) < 0)
+        return -1;
+    bool att = false;
+    if (devnet_attester_down(home, &att, e) < 0)
         return -1;
     int pids[DEVNET_N_CHAINS] = {0};
     unsigned ports[DEVNET_N_CHAINS] = {0};

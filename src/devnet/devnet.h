@@ -107,6 +107,8 @@ int devnet_up(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS], err *e) 
 /* Stops exactly the nodes of the pid files (after checking each pid is still that
  * anvil), waits until they are gone, removes the pid files. *stopped: how many. */
 int devnet_down(const char *home, unsigned *stopped, err *e) DEVNET_WUR;
+/* The URL of the devnet's attestation service when it runs (`devnet up` starts it). */
+bool devnet_attester_url(const char *home, char *out, size_t cap);
 /* Health of each node of the pid files (nodes never started show pid 0). */
 int devnet_status(const char *home, devnet_node nodes[DEVNET_N_CHAINS], err *e) DEVNET_WUR;
 

@@ -8,6 +8,14 @@
  * chains, endpoints, contracts, tokens and feeds in the desk (deploy.c). */
 int devnet_deploy_all(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS], err *e) DEVNET_WUR;
 
+/* Starts the attestation service (tools/cctp_attester.py) unless it runs, watching the
+ * transmitter on every node; url: where it answers (attester.c). */
+int devnet_attester_up(const char *home, const devnet_node nodes[DEVNET_N_CHAINS],
+                       const addr *transmitter, char *url, size_t cap, bool *started,
+                       err *e) DEVNET_WUR;
+/* Stops the service of the pid file (checked through /proc first). */
+int devnet_attester_down(const char *home, bool *stopped, err *e) DEVNET_WUR;
+
 /* Deploys and links the CCTP-style MessageTransmitter and TokenMessenger on a chain whose
  * USDC is usdc, and records them in bridge_cctp (cctp.c). */
 int devnet_cctp_deploy(store *db, rpc_client *rpc, devnet_sender *snd,

@@ -656,8 +656,22 @@ static int escrow_positions(refresh *r, store *db, const store_chain *chains, si
     return rc;
 }
 
-/* Bridge transfers between desk accounts that left the source (burned, or locked by
- * ccipSend) and are not yet seen delivered. */
+/* Whether a leg mined in `block` of chain_id is in the balances: they are read at the
+ * chain's synced block (at latest before its first sync). */
+static int leg_seen(store *db, uint64_t chain_id, uint64_t block, bool *seen, err *e)
+{
+    store_checkpoint cp;
+    if (store_checkpoint_get(db, chain_id, &cp, e) < 0)
+        return -1;
+    *seen = !cp.synced || (block && block <= cp.synced_block);
+    return 0;
+}
+
+/* Bridge transfers between desk accounts that are burned (or locked by ccipSend) and not
+ * yet minted (released), as the
+ * balances see the chains: burned once the source's balances are read at or after the
+ * burn's block, minted once the destination's are read at or after the mint's, so the
+ * value is counted once (in a wallet or in flight), whichever process recorded the legs. */
 static int bridge_positions(refresh *r, store *db, const store_chain *chains, size_t n_chains,
                             err *e)
 {
@@ -669,10 +683,25 @@ static int bridge_positions(refresh *r, store *db, const store_chain *chains, si
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const store_bridge *b = &bs[i];
-        bool burned = b->has_message; /* the burn's (ccipSend's) message was read: mined */
+        bool delivered = strcmp(b->state, "delivered") == 0;
         bool open = strcmp(b->state, "sent") == 0 || strcmp(b->state, "attested") == 0 ||
-                    strcmp(b->state, "committed") == 0;
-        if (!burned || !open || !is_account(s, &b->sender) || !is_account(s, &b->recipient))
+                    strcmp(b->state, "committed") == 0 || delivered;
+        if (!b->has_message || !open || !is_account(s, &b->sender) ||
+            !is_account(s, &b->recipient))
+            continue;
+        bool burned = false, minted = false;
+        if (leg_seen(db, b->src_chain, b->burn_block, &burned, e) < 0) {
+            rc = -1;
+            break;
+        }
+        /* delivered without a mint block (the destination had received it already): minted */
+        if (delivered && !b->mint_block)
+            minted = true;
+        else if (delivered && leg_seen(db, b->dst_chain, b->mint_block, &minted, e) < 0) {
+            rc = -1;
+            break;
+        }
+        if (!burned || minted)
             continue;
         risk_position p;
         memset(&p, 0, sizeof p);

@@ -18,6 +18,7 @@
 #include "base/bytes.h"
 #include "base/log.h"
 #include "rpc/rpc_ws.h"
+#include "sync/bridge_legs.h"
 #include "sync/inflows.h"
 #include "sync/vault.h"
 #include "sync/events.h"
@@ -170,6 +171,7 @@ typedef struct ctx {
     addrset factories, escrows;
     store_contract *others; /* configured htlc/feed/escrow contracts */
     size_t n_others;
+    sync_bridge_watch bridge; /* the bridge contracts (bridge_legs.h) */
     bool has_target;
     uint64_t target;
     double t0;
@@ -292,6 +294,8 @@ static int load_watch(ctx *c, err *e)
         }
     }
     free(ks);
+    if (sync_bridge_watch_load(c->db, c->chain.chain_id, &c->bridge, e) < 0)
+        return -1;
     addr *esc;
     if (store_escrow_addresses(c->db, c->chain.chain_id, &esc, &n, e) < 0)
         return -1;
@@ -384,13 +388,15 @@ static int collect_by_topic(fx *f, uint64_t from, uint64_t to, bool escrows_only
         return -1;
     ls->n_parts++;
     ls->by_topic = true;
-    if (c->n_others && !escrows_only) {
-        addr *others = calloc(c->n_others, sizeof *others);
+    if ((c->n_others || c->bridge.n) && !escrows_only) {
+        addr *others = calloc(c->n_others + c->bridge.n, sizeof *others);
         if (!others)
             return err_set(e, ERR_NOMEM, "out of memory building the address filter");
         for (size_t i = 0; i < c->n_others; i++)
             others[i] = c->others[i].address;
-        int rc = get_logs_part(f, ls, others, c->n_others, from, to, e);
+        for (size_t i = 0; i < c->bridge.n; i++)
+            others[c->n_others + i] = c->bridge.v[i];
+        int rc = get_logs_part(f, ls, others, c->n_others + c->bridge.n, from, to, e);
         free(others);
         if (rc < 0)
             return -1;
@@ -411,7 +417,7 @@ static int collect(fx *f, uint64_t from, uint64_t to, logset *ls, err *e)
         }
         return 0;
     }
-    size_t n = c->factories.n + c->escrows.n + c->n_others;
+    size_t n = c->factories.n + c->escrows.n + c->n_others + c->bridge.n;
     if (n == 0)
         return logset_index(ls, e);
     addr *all = calloc(n, sizeof *all);
@@ -424,6 +430,8 @@ static int collect(fx *f, uint64_t from, uint64_t to, logset *ls, err *e)
         all[k++] = c->escrows.v[i];
     for (size_t i = 0; i < c->n_others; i++)
         all[k++] = c->others[i].address;
+    for (size_t i = 0; i < c->bridge.n; i++)
+        all[k++] = c->bridge.v[i];
     int rc = get_logs_part(f, ls, all, k, from, to, e);
     free(all);
     if (rc < 0)
@@ -698,6 +706,15 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     double t_rows = sync_now();
     for (size_t i = 0; i < ls->n; i++) {
         const rpc_log *lg = ls->v[i];
+        if (sync_bridge_watches(&c->bridge, &lg->address)) {
+            store_event bev;
+            event_from_log(c, lg, &bev);
+            bool ins = false;
+            if (sync_bridge_log(c->db, &c->bridge, &bev, lg, &ins, e) < 0)
+                goto fail;
+            inserted_total += ins;
+            continue;
+        }
         store_contract_kind kind;
         if (!emitter_kind(c, &fresh, &lg->address, &kind)) {
             /* By-topic requests return look-alikes from other contracts; by-address
@@ -869,7 +886,8 @@ static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *
         sync_rebuild_escrows(c->db, c->chain.chain_id, touched, nt, final, e) < 0 ||
         store_outbound_flag_reorged(c->db, c->chain.chain_id, found_fork ? fork.number : 0, touched,
                                     nt, &flagged, e) < 0 ||
-        sync_inflows_reorg(c->db, c->chain.chain_id, first_gone, e) < 0)
+        sync_inflows_reorg(c->db, c->chain.chain_id, first_gone, e) < 0 ||
+        sync_bridge_reorg(c->db, c->chain.chain_id, first_gone, e) < 0)
         goto fail;
     if (found_fork) {
         store_checkpoint ncp = {.chain_id = c->chain.chain_id,

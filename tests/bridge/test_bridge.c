@@ -222,6 +222,45 @@ static void test_rebalance(void **state)
     assert_int_equal(bridge_rebalance_plan(bal, pct, 1, mv, &n, &e), -1);
 }
 
+/* A move over the limit per transfer: the fewest parts, each at most the limit, that sum to
+ * the move and differ by at most one unit; a zero limit or too many parts: refused. */
+static void test_split(void **state)
+{
+    (void)state;
+    const uint64_t cases[][3] = {/* amount, max, parts */
+                                 {10, 3, 4},           {9, 3, 3},     {1, 1000, 1},
+                                 {3500000000000ull, 1000000000000ull, 4},
+                                 {1000000000000ull, 1000000000000ull, 1},
+                                 {1000000000001ull, 1000000000000ull, 2},
+                                 {0, 5, 0}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        u256 amount = u256_from_u64(cases[k][0]), max = u256_from_u64(cases[k][1]);
+        u256 parts[BRIDGE_REBALANCE_MAX];
+        size_t n = 99;
+        err e;
+        assert_int_equal(bridge_split(&amount, &max, parts, BRIDGE_REBALANCE_MAX, &n, &e), 0);
+        assert_int_equal(n, cases[k][2]);
+        uint64_t sum = 0, lo = UINT64_MAX, hi = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t a;
+            assert_true(u256_to_u64(&parts[i], &a));
+            assert_true(a > 0 && a <= cases[k][1]);
+            sum += a;
+            lo = a < lo ? a : lo;
+            hi = a > hi ? a : hi;
+        }
+        assert_int_equal(sum, cases[k][0]);
+        assert_true(n == 0 || hi - lo <= 1);
+    }
+    u256 amount = u256_from_u64(100), zero = u256_from_u64(0), one = u256_from_u64(1);
+    u256 parts[BRIDGE_REBALANCE_MAX];
+    size_t n;
+    err e;
+    assert_int_equal(bridge_split(&amount, &zero, parts, BRIDGE_REBALANCE_MAX, &n, &e), -1);
+    assert_int_equal(bridge_split(&amount, &one, parts, BRIDGE_REBALANCE_MAX, &n, &e), -1);
+    assert_non_null(strstr(e.msg, "more than"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_attestation),
         cmocka_unit_test(test_store_roundtrip),
         cmocka_unit_test(test_rebalance),
+        cmocka_unit_test(test_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

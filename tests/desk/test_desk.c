@@ -185,6 +185,46 @@ static void test_policy_counterparty_asset(void **state)
     policy_free(&p);
 }
 
+/* Per route and per asset: a `limit` with to= applies to bridges to that chain only (a
+ * request that is no bridge never matches it); policy_limit_max gives the smallest max. */
+static void test_policy_route_limits(void **state)
+{
+    (void)state;
+    policy *p = parse_ok("limit action=bridge_burn asset=TUSD max=1000\n"
+                         "limit action=bridge_burn chain=local to=avax asset=TUSD max=100\n"
+                         "limit action=bridge_burn to=arb|pol asset=OTHER max=5\n"
+                         "rule -> allow\n");
+    policy_request r = req("alice", DESK_ROLE_trader, "bridge_burn", "500", 6);
+    r.dst_chain = "arb";
+    assert_int_equal(decide(p, &r).outcome, POLICY_ALLOW); /* under the asset's 1000 */
+    r.dst_chain = "avax";
+    policy_decision d = decide(p, &r); /* over the route's 100 */
+    assert_int_equal(d.outcome, POLICY_BLOCK);
+    assert_int_equal(d.line, 2);
+    u256 max;
+    unsigned line = 0;
+    bool found = false;
+    err e;
+    assert_int_equal(policy_limit_max(p, &r, &max, &line, &found, &e), 0);
+    assert_true(found);
+    assert_int_equal(line, 2);
+    uint64_t m = 0;
+    assert_true(u256_to_u64(&max, &m));
+    assert_int_equal(m, 100000000);
+    r.chain = "eth"; /* another source: only the asset's limit */
+    assert_int_equal(policy_limit_max(p, &r, &max, &line, &found, &e), 0);
+    assert_int_equal(line, 1);
+    r.dst_chain = NULL; /* not a bridge: a to= line never matches */
+    r.chain = "local";
+    assert_int_equal(policy_limit_max(p, &r, &max, &line, &found, &e), 0);
+    assert_int_equal(line, 1);
+    r.asset_symbol = "OTHER";
+    memset(r.asset.b, 0x99, ADDR_LEN);
+    assert_int_equal(policy_limit_max(p, &r, &max, &line, &found, &e), 0);
+    assert_false(found);
+    policy_free(&p);
+}
+
 static void test_policy_parse_errors(void **state)
 {
     static const struct {
@@ -694,6 +734,7 @@ int main(void)
         cmocka_unit_test(test_policy_bands),
         cmocka_unit_test(test_policy_velocity_first),
         cmocka_unit_test(test_policy_counterparty_asset),
+        cmocka_unit_test(test_policy_route_limits),
         cmocka_unit_test(test_policy_parse_errors),
         cmocka_unit_test(test_policy_default_file),
         cmocka_unit_test(test_terms_hash_documented_vector),

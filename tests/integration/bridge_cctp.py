@@ -14,14 +14,16 @@ attestation service. Balances are read with cast on both chains.
                attestation (service down), and with the mint in flight: `bridge resume`
                completes each transfer, one burn and one mint each, no double mint
   again        resume on delivered transfers signs nothing more
-  rebalance    40/30/20/10 proposed; executing it is refused by the policy's limit per
-               transfer before anything is signed; a target within the limit is executed
-               and each chain ends within one unit of its share
+  rebalance    40/30/20/10 proposed, each move over the policy's limit per transfer split
+               into transfers under it; on a route the policy closes, refused in one line
+               before anything is signed; executed, each chain ends within one unit of its
+               share
   in flight    between burn and mint the risk report counts the value once, on the
                destination (bridge_in_flight), and not after delivery
 """
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -252,6 +254,11 @@ def killed(home, desk, att):
                     "waiting for the attestation")
     check(desk.bal("devnet-eth") == e0 - AMOUNT and desk.bal("devnet-avax") == a0,
           "killed waiting: burned, not yet minted (value in flight)")
+    # the risk report reads balances at the synced blocks: the burn counts as in flight once
+    # the source is synced past it (before, it is still in the wallet there), the transfers
+    # above as arrived once the destination is synced past their mints
+    for c in ("devnet-eth", "devnet-avax"):
+        fusion(home, "sync", "--once", "--quiet", "--chain", c, timeout=300)
     check(in_flight(home) == [("devnet-avax", str(AMOUNT))],
           "killed waiting: the risk report counts the burned value once, in flight to "
           "devnet-avax: %s" % in_flight(home))
@@ -260,7 +267,8 @@ def killed(home, desk, att):
     att.start()
     fusion(home, *br("resume", str(tid)))
     delivered_once(home, desk, tid, e0, a0, "killed waiting for the attestation")
-    check(in_flight(home) == [], "delivered: nothing in flight any more")
+    fusion(home, "sync", "--once", "--quiet", "--chain", "devnet-avax", timeout=300)
+    check(in_flight(home) == [], "delivered and synced: nothing in flight any more")
 
     # 3. the mint in flight: devnet-avax mines nothing
     e0, a0 = desk.bal("devnet-eth"), desk.bal("devnet-avax")
@@ -288,33 +296,70 @@ def again(home, desk):
           "every transfer delivered: %s" % [(t["id"], t["state"]) for t in ts.values()])
 
 
+def sign_policy(home, text):
+    path = os.path.join(home, "policy.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    fusion(home, "--operator", "admin", "--passphrase-file", PASSFILE, "config", "sign", "policy")
+
+
+def proposals(out):
+    """(amount in base units, from, to) of each `proposal N: AMOUNT USDC A -> B` line."""
+    got = []
+    for ln in out.splitlines():
+        if ln.startswith("proposal ") and " USDC " in ln and "->" in ln:
+            words = ln.split()
+            whole, _, frac = words[2].replace(",", "").partition(".")
+            got.append((int(whole) * 10**6 + int((frac + "000000")[:6]), words[4], words[6]))
+    return got
+
+
 def rebalance(home, desk):
-    """A skewed book (the bridges above moved USDC to devnet-avax): 40/30/20/10 proposed, its
-    execution refused by the policy's per-transfer limit before anything is signed; a target
-    within the limit executed: each chain ends within one unit of its share."""
+    """A skewed book (the bridges above moved USDC to devnet-avax) taken to 40/30/20/10: the
+    proposal splits each move over the policy's limit per transfer (a million USDC) into
+    transfers under it; a route whose limit is 0 is refused in one line naming the move and the
+    policy line, before anything is signed; approved and executed, each chain ends within one
+    unit of its share, checked with cast."""
     chains = ["devnet-eth", "devnet-arb", "devnet-pol", "devnet-avax"]
     pct = [40, 30, 20, 10]
     before = [desk.bal(c) for c in chains]
+    total = sum(before)
     target = "eth=40,arb=30,pol=20,avax=10"
     p = fusion(home, *br("rebalance", "--target", target))
-    check("proposal 1:" in p.stdout and "--execute" in p.stdout, "rebalance: proposals shown")
+    props = proposals(p.stdout)
+    check(props and "--execute" in p.stdout, "rebalance: proposals shown: %r" % p.stdout)
+    check(all(0 < a <= 1_000_000 * 10**6 for a, _, _ in props),
+          "rebalance: every transfer is within the policy's million: %s" % props)
+    check(len(props) > len({(f, t) for _, f, t in props}),
+          "rebalance: a move over the limit is split into several transfers: %s" % props)
     check([desk.bal(c) for c in chains] == before, "rebalance: a proposal moves nothing")
-    # 40/30/20/10 needs moves of millions: the policy's limit per transfer refuses the first
-    # before anything is signed
+    # a route the policy closes (max=0): refused before anything is signed, naming why
+    policy = os.path.join(home, "policy.conf")
+    with open(policy) as f:
+        default = f.read()
+    src, dst = props[0][1], props[0][2]
+    closed = default.replace("velocity who=*  asset=*  limit=5000000\n",
+                             "velocity who=*  asset=*  limit=5000000\nlimit who=* "
+                             "action=bridge_allowance|bridge_burn chain=%s to=%s asset=USDC max=0\n"
+                             % (src, dst))
+    check(closed != default, "rebalance: the closed route's line was added")
+    sign_policy(home, closed)
     n0, nonces = n_outbound(home), [desk.nonce(c) for c in chains]
     p = fusion(home, *br("rebalance", "--target", target, "--execute"), rc=None)
-    check(p.returncode == 1 and "policy" in p.stderr, "rebalance beyond the limit refused by "
-          "the policy: %d %r" % (p.returncode, p.stderr))
+    lines = p.stderr.strip().splitlines()
+    check(p.returncode == 1 and len(lines) == 1 and "cannot move" in lines[0]
+          and "%s -> %s" % (src, dst) in lines[0] and "line" in lines[0],
+          "rebalance on a closed route refused in one line naming the move and the policy line:"
+          " %d %r" % (p.returncode, p.stderr))
     check(n_outbound(home) == n0 and [desk.nonce(c) for c in chains] == nonces,
-          "rebalance beyond the limit: nothing signed")
-    # a target within the limit: today's shares, one point moved from avax to eth
-    total = sum(before)
-    pct = [round(100 * b / total) for b in before]
-    pct[0] += 1
-    pct[3] -= 1
-    pct[3] += 100 - sum(pct)
-    target = ",".join("%s=%d" % (c.split("-")[1], q) for c, q in zip(chains, pct))
-    fusion(home, *br("rebalance", "--target", target, "--execute"), timeout=400)
+          "rebalance on a closed route: nothing signed")
+    sign_policy(home, default)
+    # approved (--execute, each transfer confirmed through the desk) and executed
+    p = fusion(home, *br("rebalance", "--target", target, "--execute"), timeout=900)
+    sent = [ln for ln in p.stdout.splitlines() if re.fullmatch(r"proposal \d+: bridge \d+", ln)]
+    check(len(sent) == len(props),
+          "rebalance: every proposed transfer was sent (%d): %r" % (len(props), p.stdout[-400:]))
     after = [desk.bal(c) for c in chains]
     check(sum(after) == total, "rebalance: the total is unchanged (%d -> %d)" % (total, sum(after)))
     for c, a, q in zip(chains, after, pct):

@@ -1,0 +1,40 @@
+/* bridge_legs.h: the desk's bridge transfers as sync sees them. The chain thread watches
+ * each chain's CCTP-style MessageTransmitter and TokenMessenger (the desk's bridge_cctp
+ * row), stores their logs as events, and in the same transaction records a transfer's
+ * legs: the source's MessageSent (the burn mined: its message), the destination's
+ * MessageReceived (delivered). A reorg that takes a leg's block away takes the leg back.
+ * Sync never signs: the attestation and the mint are `bridge resume`'s (docs/bridges.md). */
+#ifndef FUSION_SYNC_BRIDGE_LEGS_H
+#define FUSION_SYNC_BRIDGE_LEGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "crypto/address.h"
+#include "rpc/rpc.h"
+#include "store/store.h"
+
+/* The bridge contracts of one chain sync watches (n 0: none recorded). */
+typedef struct sync_bridge_watch {
+    uint64_t chain_id;
+    uint32_t domain;
+    addr v[2]; /* the transmitter, the messenger */
+    size_t n;
+} sync_bridge_watch;
+
+int sync_bridge_watch_load(store *db, uint64_t chain_id, sync_bridge_watch *w,
+                           err *e) __attribute__((warn_unused_result));
+bool sync_bridge_watches(const sync_bridge_watch *w, const addr *a);
+
+/* Inside the caller's transaction: stores lg (ev: the log as an event, its name and decoded
+ * fields filled here) and records the transfer leg it is; *inserted as store_event_put. */
+int sync_bridge_log(store *db, const sync_bridge_watch *w, store_event *ev, const rpc_log *lg,
+                    bool *inserted, err *e) __attribute__((warn_unused_result));
+
+/* Inside the caller's transaction: the legs of chain_id in blocks >= first_gone go back
+ * (a delivered transfer to attested, a burned one to sent with its burn in flight). */
+int sync_bridge_reorg(store *db, uint64_t chain_id, uint64_t first_gone,
+                      err *e) __attribute__((warn_unused_result));
+
+#endif
