@@ -441,6 +441,8 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
                        d->chain.name);
     if (desk_policy_check(d, "create", NULL, NULL, &c.asset, &amount, &r->payee, r->threshold, e) < 0)
         return -1;
+    if (desk_pretrade_check(d, "escrow create", &c.asset, &amount, &r->payee, NULL, e) < 0)
+        return -1;
     abi_value *args = abi_value_new(ABI_TUPLE), *list = abi_value_new(ABI_DYN_ARRAY);
     int rc = args && list ? 0 : err_set(e, ERR_NOMEM, "out of memory");
     for (unsigned i = 0; rc == 0 && i < r->n_approvers; i++)
@@ -750,6 +752,10 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
         return -1;
     if (commits)
         c.amount = x.amount;
+    if ((commits || (strcmp(action, "release") == 0 && addr_equal(&x.payer, &d->op.address))) &&
+        desk_pretrade_check(d, commits ? "escrow fund" : "escrow release", &c.asset, &x.amount,
+                            commits ? &x.payee : NULL, commits ? NULL : &x.payee, e) < 0)
+        return -1;
     /* ERC20 funding: the allowance first, exactly the amount. */
     if (strcmp(action, "fund") == 0 && !addr_is_zero(&x.token)) {
         desk_result ar;

@@ -205,7 +205,7 @@ void risk_pretrade_format(char *out, size_t cap, const risk_pretrade *p)
                          "%s1-day VaR %.2f -> %.2f USD (limit %.2f USD; scaled estimate)",
                          i ? "; " : "", b->before, b->after, b->limit);
         else
-            n = snprintf(out + k, cap - k, "%s%s %s share %.1f%% -> %.1f%% (limit %.1f%%)",
+            n = snprintf(out + k, cap - k, "%s%s %s %.1f%% -> %.1f%% (limit %.1f%%)",
                          i ? "; " : "", risk_breach_kind_str(b->kind), b->name, b->before * 100.0,
                          b->after * 100.0, b->limit * 100.0);
         if (n < 0)

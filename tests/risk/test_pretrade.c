@@ -100,7 +100,7 @@ static void test_escrow_counterparty(void **state)
     assert_true(fabs(r.breach[0].limit - 0.25) < 1e-12);
     char line[512];
     risk_pretrade_format(line, sizeof line, &r);
-    assert_string_equal(line, "counterparty 0x2222222222222222222222222222222222222222 share "
+    assert_string_equal(line, "counterparty 0x2222222222222222222222222222222222222222 "
                               "0.0% -> 27.3% (limit 25.0%)");
     /* 250 USDC: 22.7 %, within */
     m = usdc(250);
