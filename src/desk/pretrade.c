@@ -32,6 +32,7 @@ int desk_pretrade_move(desk *d, const char *action, const risk_move *m, const ad
     risk_service_opts_default(&o);
     o.home = d->home;
     o.no_alert_sync = true;
+    o.params.mc.paths = 200; /* the check reads the historical VaR only: no Monte Carlo run */
     risk_snapshot *s = NULL;
     if (risk_service_refresh(d->db, &o, &s, e) < 0)
         return err_prefix(e, "the pre-trade risk check cannot read the book; nothing was signed");
