@@ -365,6 +365,7 @@ static int check_approvers(desk *d, const addr *approvers, unsigned n, const add
 int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err *e)
 {
     memset(res, 0, sizeof *res);
+    d->risk_note[0] = '\0'; /* an earlier action's override is not this one's */
     if (!d->has_factory)
         return err_set(e, ERR_NOT_FOUND,
                        "chain %s has no factory: add it with `fusion chain "
@@ -532,6 +533,7 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
                     desk_result *res, err *e)
 {
     memset(res, 0, sizeof *res);
+    d->risk_note[0] = '\0'; /* an earlier action's override is not this one's */
     const desk_action_info *act = desk_action_get(desk_action_find(action));
     if (!act || act->target != DESK_ON_ESCROW)
         return err_set(e, ERR_USAGE, "unknown escrow action \"%.40s\"", action);
