@@ -119,7 +119,8 @@ bool statement_is_decision(const char *action)
            has_prefix(action, "asset.") || has_prefix(action, "config.") ||
            !strcmp(action, "alert.ack") || !strcmp(action, "risk.set_drawn") ||
            !strcmp(action, "api.client_add") || !strcmp(action, "api.client_revoke") ||
-           !strcmp(action, "proposal.reject") || has_prefix(action, "credit.");
+           !strcmp(action, "proposal.reject") || has_prefix(action, "credit.") ||
+           !strcmp(action, "risk.override");
 }
 
 const char *statement_role_for(const char *action)
@@ -133,7 +134,7 @@ const char *statement_role_for(const char *action)
     if (has_prefix(action, "case.") || has_prefix(action, "entity.") ||
         has_prefix(action, "compliance."))
         return "compliance";
-    if (has_prefix(action, "credit."))
+    if (has_prefix(action, "credit.") || !strcmp(action, "risk.override"))
         return "risk";
     return NULL;
 }

@@ -322,6 +322,10 @@ int bridge_send(const bridge_env *env, const bridge_quote *q, const addr *recipi
     addr_to_lower(a_me, &op->address);
     u256_to_dec(amt, &q->amount);
 
+    desk_set_risk_override(g.d, env->risk_override);
+    if (desk_pretrade_bridge(g.d, q->src_chain, q->dst_chain, &q->token_src, &q->amount, recipient,
+                             e) < 0)
+        goto out;
     /* the messenger burns from the operator's balance: approve it first when needed (the
      * recipient is screened on this step too, so a refused recipient is refused here,
      * before anything is signed) */

@@ -79,6 +79,7 @@ typedef struct bridge_env {
     unsigned attest_wait_s;    /* how long to retry the attestation service (default 60) */
     void (*say)(void *ctx, const char *line);
     void *say_ctx;
+    const char *risk_override; /* a risk officer's reason (desk_set_risk_override) or NULL */
 } bridge_env;
 
 typedef struct bridge_quote {

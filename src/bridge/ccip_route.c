@@ -286,6 +286,11 @@ int bridge_ccip_send(const bridge_env *env, const bridge_quote *q, const addr *r
     if (token_symbol(db, q->src_chain, &q->token_src, sym, sizeof sym) < 0)
         snprintf(sym, sizeof sym, "tokens");
 
+    /* the desk's pre-trade risk check, as for the CCTP route: before anything is signed */
+    desk_set_risk_override(d, env->risk_override);
+    if (desk_pretrade_bridge(d, q->src_chain, q->dst_chain, &q->token_src, &q->amount, recipient,
+                             e) < 0)
+        goto out;
     /* the router locks from the operator's balance: approve it first when needed (the
      * recipient is screened on this step too: a refused recipient is refused here) */
     uint8_t w[32];
@@ -303,7 +308,7 @@ int bridge_ccip_send(const bridge_env *env, const bridge_quote *q, const addr *r
         desk_step st = {.action = "bridge_allowance", .chain_id = q->src_chain,
                         .to = q->token_src, .data = data.data, .len = data.len,
                         .value = u256_from_u64(0), .token = q->token_src, .amount = q->amount,
-                        .payee = recipient, .note = note};
+                        .payee = recipient, .note = note, .route_to = q->dst_name};
         if (desk_step_send(d, &st, &res, e) < 0)
             goto out;
         buf_free(&data);
@@ -333,7 +338,7 @@ int bridge_ccip_send(const bridge_env *env, const bridge_quote *q, const addr *r
     desk_step st = {.action = "bridge_burn", .chain_id = q->src_chain, .to = router,
                     .data = data.data, .len = data.len, .value = q->fee,
                     .token = q->token_src, .amount = q->amount, .payee = recipient,
-                    .note = note, .hold = hold_send, .hold_ctx = &h};
+                    .note = note, .route_to = q->dst_name, .hold = hold_send, .hold_ctx = &h};
     if (desk_step_send(d, &st, &res, e) < 0) {
         /* recorded with the transfer but not known to be sent: resume re-sends it */
         if (!b.id)

@@ -101,18 +101,21 @@ static void print_quote(const cli_ctx *ctx, const bridge_quote *q, const char *a
 static int cmd_quote_send(cli_ctx *ctx, int argc, char **argv, bool send)
 {
     const char *from = NULL, *to = NULL, *amount = NULL, *asset = NULL, *rcpt = NULL,
-               *route = NULL;
+               *route = NULL, *override = NULL;
     bool no_wait = false;
     cli_opt opts[] = {{"from", CLI_OPT_STR, &from},     {"to", CLI_OPT_STR, &to},
                       {"amount", CLI_OPT_STR, &amount}, {"asset", CLI_OPT_STR, &asset},
                       {"route", CLI_OPT_STR, &route},
-                      {"recipient", CLI_OPT_STR, &rcpt}, {"no-wait", CLI_OPT_FLAG, &no_wait}};
+                      {"recipient", CLI_OPT_STR, &rcpt}, {"no-wait", CLI_OPT_FLAG, &no_wait},
+                      {"override", CLI_OPT_STR, &override}};
     size_t n_pos = 0;
-    int u = cli_opts("bridge", argc - 1, argv + 1, opts, CLI_NOPTS(opts) - (send ? 0 : 2), &n_pos);
+    int u = cli_opts("bridge", argc - 1, argv + 1, opts, CLI_NOPTS(opts) - (send ? 0 : 3), &n_pos);
     if (u != EXIT_OK)
         return u;
     if (n_pos)
         return cli_usage("bridge", "unexpected argument '%s'", argv[2]);
+    if (override && (!*override || strlen(override) > 200))
+        return cli_usage("bridge", "--override needs a reason of 1 to 200 characters");
     if (!from || !to || !amount || (send && !rcpt))
         return cli_usage("bridge", "%s needs --from, --to, --amount%s", argv[1],
                          send ? " and --recipient" : "");
@@ -143,6 +146,7 @@ static int cmd_quote_send(cli_ctx *ctx, int argc, char **argv, bool send)
     char state[16] = "";
     if (env_init(ctx, &env, no_wait, &e) < 0)
         return cli_fail(&e);
+    env.risk_override = override;
     if (bridge_send(&env, &q, &r, &id, &e) < 0) {
         if (id)
             cli_errorf("fusion: bridge %lld: %s (fusion bridge resume %lld continues it)",

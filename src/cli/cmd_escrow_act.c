@@ -179,9 +179,9 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
 {
     const char *chain = NULL, *payee = NULL, *token = NULL, *amount = NULL, *approvers = NULL,
                *threshold = NULL, *deadline = NULL, *arbiter = NULL, *wait = NULL,
-               *window = NULL;
+               *window = NULL, *override = NULL;
     const cli_opt opts[] = {
-        {"dispute-window", CLI_OPT_STR, &window},
+        {"dispute-window", CLI_OPT_STR, &window}, {"override", CLI_OPT_STR, &override},
         {"chain", CLI_OPT_STR, &chain},         {"payee", CLI_OPT_STR, &payee},
         {"token", CLI_OPT_STR, &token},         {"amount", CLI_OPT_STR, &amount},
         {"approvers", CLI_OPT_STR, &approvers}, {"threshold", CLI_OPT_STR, &threshold},
@@ -220,12 +220,16 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
     unsigned long wait_s = wait ? strtoul(wait, &endp, 10) : 120;
     if (wait && *endp)
         return cli_usage("escrow create", "--wait takes seconds");
+    if (override && (!*override || strlen(override) > 200))
+        return cli_usage("escrow create", "--override needs a reason of 1 to 200 characters");
     err e;
     err_clear(&e);
     desk *d = NULL;
     int rc = cli_operator_desk_open(ctx, &d, (unsigned)wait_s, &e);
     if (rc == 0)
         rc = desk_use_chain(d, chain, NULL, &e);
+    if (rc == 0)
+        desk_set_risk_override(d, override);
     if (rc == 0)
         rc = party(d, payee, &r.payee, "--payee", &e);
     if (rc == 0 && arbiter) {
@@ -297,8 +301,10 @@ int cmd_pay(cli_ctx *ctx, int argc, char **argv)
 
 static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
 {
-    const char *chain = NULL, *to = NULL, *reason = NULL, *wait = NULL, *token = NULL;
+    const char *chain = NULL, *to = NULL, *reason = NULL, *wait = NULL, *token = NULL,
+               *override = NULL;
     const cli_opt opts[] = {
+        {"override", CLI_OPT_STR, &override},
         {"chain", CLI_OPT_STR, &chain},     {"to", CLI_OPT_STR, &to},
         {"reason", CLI_OPT_STR, &reason},   {"wait", CLI_OPT_STR, &wait},
         {"token", CLI_OPT_STR, &token},     {"json", CLI_OPT_FLAG, &ctx->json},
@@ -322,6 +328,10 @@ static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
         return cli_usage(cmd, "--token is for sweep only");
     if (reason && strcmp(action, "dispute") != 0)
         return cli_usage(cmd, "--reason is for dispute only");
+    if (override && strcmp(action, "fund") != 0 && strcmp(action, "release") != 0)
+        return cli_usage(cmd, "--override is for fund and release only (and create)");
+    if (override && (!*override || strlen(override) > 200))
+        return cli_usage(cmd, "--override needs a reason of 1 to 200 characters");
     char *endp;
     unsigned long wait_s = wait ? strtoul(wait, &endp, 10) : 120;
     if (wait && *endp)
@@ -337,6 +347,8 @@ static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
     int rc = cli_operator_desk_open(ctx, &d, (unsigned)wait_s, &e);
     if (rc == 0)
         rc = desk_use_chain(d, chain, &escrow, &e);
+    if (rc == 0)
+        desk_set_risk_override(d, override);
     if (rc == 0)
         rc = desk_escrow_act(d, action, &escrow,
                              strcmp(action, "resolve") == 0 || hand_over ? to

@@ -139,6 +139,14 @@ int cli_signer_begin(cli_ctx *ctx, int argc, char **argv, err *e)
             if (!strncmp(argv[i], "--override", 10))
                 decides = true;
     }
+    /* an escrow create/fund/release or a bridge send decides when a risk officer overrides
+     * the pre-trade risk limits */
+    if ((!strcmp(argv[0], "escrow") &&
+         (!strcmp(argv[1], "create") || !strcmp(argv[1], "fund") || !strcmp(argv[1], "release"))) ||
+        (!strcmp(argv[0], "bridge") && !strcmp(argv[1], "send")))
+        for (int i = 2; i < argc; i++)
+            if (!strncmp(argv[i], "--override", 10))
+                decides = true;
     for (int i = 2; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             decides = false;

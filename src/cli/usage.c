@@ -32,10 +32,12 @@
       "fusion escrow create --payee ADDR|NAME --token SYM|ADDR --amount AMOUNT\n"                  \
       "         --approvers A[,B...] --threshold N --deadline 7d|UNIX|YYYY-MM-DDTHH:MM:SSZ\n"      \
       "         [--arbiter ADDR|OPERATOR] [--dispute-window 7d] [--chain NAME] [--wait SECS]\n"    \
-      "         [--json]")                                                                         \
-    X("escrow", "fund", "fusion escrow fund ADDRESS [--chain NAME] [--wait SECS] [--json]")        \
+      "         [--override REASON] [--json]")                                                                         \
+    X("escrow", "fund",                                                                            \
+      "fusion escrow fund ADDRESS [--chain NAME] [--wait SECS] [--override REASON] [--json]")    \
     X("escrow", "approve", "fusion escrow approve ADDRESS [--chain NAME] [--wait SECS] [--json]")  \
-    X("escrow", "release", "fusion escrow release ADDRESS [--chain NAME] [--wait SECS] [--json]")  \
+    X("escrow", "release",                                                                         \
+      "fusion escrow release ADDRESS [--chain NAME] [--wait SECS] [--override REASON] [--json]") \
     X("escrow", "refund", "fusion escrow refund ADDRESS [--chain NAME] [--wait SECS] [--json]")    \
     X("escrow", "dispute",                                                                         \
       "fusion escrow dispute ADDRESS [--reason TEXT] [--chain NAME] [--wait SECS] [--json]")       \
@@ -107,7 +109,7 @@
       "fusion bridge quote --from CHAIN --to CHAIN --amount N [--asset SYM] [--route cctp|ccip]")  \
     X("bridge", "send",                                                                            \
       "fusion bridge send --from CHAIN --to CHAIN --amount N --recipient ADDR|OPERATOR\n"          \
-      "         [--asset SYM] [--route cctp|ccip] [--no-wait]")                                    \
+      "         [--asset SYM] [--route cctp|ccip] [--no-wait] [--override REASON]")               \
     X("bridge", "resume", "fusion bridge resume [ID] [--no-wait]   (finish what is unfinished)")   \
     X("bridge", "list", "fusion bridge list [--json]")                                             \
     X("bridge", "show", "fusion bridge show ID [--json]")                                          \

@@ -851,6 +851,24 @@ int desk_policy_check_as(desk *d, const desk_signer *sg, const char *action, con
     return 0;
 }
 
+/* ---- the pre-trade risk check of a bridge burn (pretrade.c) ---- */
+
+int desk_pretrade_bridge(desk *d, uint64_t src_chain, uint64_t dst_chain, const addr *token,
+                         const u256 *amount, const addr *recipient, err *e)
+{
+    desk_asset a;
+    if (desk_select_chain_id(d, src_chain, e) < 0 || desk_asset_of(d, token, &a, e) < 0)
+        return -1;
+    risk_move m;
+    memset(&m, 0, sizeof m);
+    m.asset = a.symbol;
+    m.amount = *amount;
+    m.decimals = a.decimals;
+    m.from_chain_id = src_chain;
+    m.to_chain_id = dst_chain;
+    return desk_pretrade_move(d, "bridge transfer", &m, recipient, e);
+}
+
 /* ---- the pipeline ---- */
 
 static bool confirm(desk *d, const char *text, const json_t *summary)
@@ -895,7 +913,14 @@ static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *r
         desk_names_label(payee, sizeof payee, names, d->chain.chain_id, &c->payee);
         desk_names_free(&names);
     }
-    desk_summary_ctx sc = {d->chain.name,
+    char note[1400];
+    const char *note_p = c->note;
+    if (d->risk_note[0]) { /* a risk officer's override of the pre-trade check */
+        snprintf(note, sizeof note, "%s%s%s", c->note ? c->note : "", c->note ? "; " : "",
+                 d->risk_note);
+        note_p = note;
+    }
+        desk_summary_ctx sc = {d->chain.name,
                            d->chain.chain_id,
                            d->chain.native_symbol,
                            d->chain.native_decimals,
@@ -904,7 +929,7 @@ static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *r
                            &c->asset,
                            c->has_context_amount,
                            c->context_amount,
-                           c->note,
+                           note_p,
                            c->secret_arg,
                            c->has_parties ? payer : NULL,
                            c->has_parties ? payee : NULL};

@@ -217,6 +217,15 @@ void desk_set_confirm(desk *d, desk_confirm_fn fn, void *ctx);
 void desk_set_gate(desk *d, desk_gate_fn fn, void *ctx);
 /* Seconds to wait for a receipt and the confirmation depth (default 120; 0: do not wait). */
 void desk_set_wait(desk *d, unsigned seconds);
+/* A risk officer's reason (1 to 200 characters; NULL or "": none) to sign an action the
+ * pre-trade risk check refuses (the desk's concentration and VaR limits): recorded in a
+ * signed `risk.override` audit row with the numbers and shown in the pre-sign summary. */
+void desk_set_risk_override(desk *d, const char *reason);
+/* The pre-trade risk check of a bridge burn of amount of token from src_chain to dst_chain
+ * (recipient no desk account: the value leaves the book): ERR_DENIED with the numbers on
+ * a breach, unless a risk officer overrides (desk_set_risk_override). */
+int desk_pretrade_bridge(desk *d, uint64_t src_chain, uint64_t dst_chain, const addr *token,
+                         const u256 *amount, const addr *recipient, err *e) DESK_WUR;
 /* Where the pre-sign summary and progress lines go (the CLI passes stdout). */
 void desk_set_output(desk *d, void (*say)(void *ctx, const char *line), void *ctx);
 

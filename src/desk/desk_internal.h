@@ -7,6 +7,7 @@
 
 #include "desk/desk.h"
 #include "keystore/keystore.h"
+#include "risk/service.h"
 #include "rpc/rpc.h"
 
 #define DESK_N_ABIS 9
@@ -57,6 +58,10 @@ struct desk {
     const char *route_to; /* the step being checked is a bridge to this chain (NULL: none) */
     bool has_last_asset;
     desk_asset last_asset;
+    /* A risk officer's reason to override the pre-trade risk limits (pretrade.c), and the
+     * pre-sign summary's line when one was used. */
+    char risk_override[201];
+    char risk_note[1000];
 };
 
 /* One contract call the pipeline builds, checks, signs, records, sends and follows. */
@@ -99,6 +104,16 @@ int desk_policy_check(desk *d, const char *action, const addr *escrow, const add
 /* The asset at token (zero: the chain's native coin) on the selected chain: symbol and
  * decimals from the desk's tokens, else from the contract. */
 int desk_asset_of(desk *d, const addr *token, desk_asset *a, err *e);
+/* The pre-trade risk check (pretrade.c) of an escrow create/fund (to_counterparty: the
+ * payee) or release (from_counterparty: the payee; the value leaves the book) of amount of
+ * asset on the selected chain: ERR_DENIED with the numbers on a breach of the desk's
+ * concentration or VaR limits, unless a risk officer overrides (audited, summarised). */
+int desk_pretrade_check(desk *d, const char *action, const desk_asset *asset, const u256 *amount,
+                        const addr *to_counterparty, const addr *from_counterparty, err *e);
+/* The check itself: the move m (recipient: a bridge's; not a desk account, the value leaves
+ * the book), refused, or overridden by a risk officer (audit row, summary line). */
+int desk_pretrade_move(desk *d, const char *action, const risk_move *m, const addr *recipient,
+                       err *e);
 /* Selects the chain by id and connects to its endpoints. */
 int desk_select_chain_id(desk *d, uint64_t chain_id, err *e);
 

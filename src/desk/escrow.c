@@ -365,6 +365,7 @@ static int check_approvers(desk *d, const addr *approvers, unsigned n, const add
 int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err *e)
 {
     memset(res, 0, sizeof *res);
+    d->risk_note[0] = '\0'; /* an earlier action's override is not this one's */
     if (!d->has_factory)
         return err_set(e, ERR_NOT_FOUND,
                        "chain %s has no factory: add it with `fusion chain "
@@ -440,6 +441,8 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
                        "be moved; refused before signing",
                        d->chain.name);
     if (desk_policy_check(d, "create", NULL, NULL, &c.asset, &amount, &r->payee, r->threshold, e) < 0)
+        return -1;
+    if (desk_pretrade_check(d, "escrow create", &c.asset, &amount, &r->payee, NULL, e) < 0)
         return -1;
     abi_value *args = abi_value_new(ABI_TUPLE), *list = abi_value_new(ABI_DYN_ARRAY);
     int rc = args && list ? 0 : err_set(e, ERR_NOMEM, "out of memory");
@@ -530,6 +533,7 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
                     desk_result *res, err *e)
 {
     memset(res, 0, sizeof *res);
+    d->risk_note[0] = '\0'; /* an earlier action's override is not this one's */
     const desk_action_info *act = desk_action_get(desk_action_find(action));
     if (!act || act->target != DESK_ON_ESCROW)
         return err_set(e, ERR_USAGE, "unknown escrow action \"%.40s\"", action);
@@ -750,6 +754,10 @@ int desk_escrow_act(desk *d, const char *action, const addr *escrow, const char 
         return -1;
     if (commits)
         c.amount = x.amount;
+    if ((commits || (strcmp(action, "release") == 0 && addr_equal(&x.payer, &d->op.address))) &&
+        desk_pretrade_check(d, commits ? "escrow fund" : "escrow release", &c.asset, &x.amount,
+                            commits ? &x.payee : NULL, commits ? NULL : &x.payee, e) < 0)
+        return -1;
     /* ERC20 funding: the allowance first, exactly the amount. */
     if (strcmp(action, "fund") == 0 && !addr_is_zero(&x.token)) {
         desk_result ar;

@@ -1468,7 +1468,7 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
         if (audit_desk_id(o->home, id, &s->what_if, e) < 0)
             goto out;
     }
-    if ((!s->what_if &&
+    if ((!s->what_if && !o->no_alert_sync &&
          store_alert_sync(db, s->conds, s->n_conds, s->as_of, &s->raised, &s->cleared, e) < 0) ||
         store_alert_list(db, false, &s->alerts, &s->n_alerts, e) < 0)
         goto out;

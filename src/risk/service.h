@@ -159,6 +159,9 @@ typedef struct risk_service_opts {
     double drawn;
     int64_t now;                 /* 0: the clock */
     risk_params params;
+    /* true: the conditions are computed but the desk's alerts are neither raised nor
+     * cleared (a pre-trade check reads the book; it decides nothing about alerts). */
+    bool no_alert_sync;
 } risk_service_opts;
 
 void risk_service_opts_default(risk_service_opts *o);
@@ -177,5 +180,62 @@ void risk_snapshot_free(risk_snapshot **p);
  * one place an acknowledgement is written (CLI and UI). */
 int risk_alert_ack(store *s, const char *home, const char *operator_name, int64_t id,
                    int64_t now, store_alert *out, err *e) RISK_WUR;
+
+/* ---- pre-trade: the book after a proposed move (pure, over a snapshot) ------------------ */
+
+/* A move of amount base units of asset (decimals) that the desk is about to sign:
+ * - a bridge transfer: from_chain_id -> to_chain_id (the chain shares move);
+ * - an escrow create/fund: to_counterparty, the value locked with it on from_chain_id (its
+ *   counterparty share rises; the book keeps the value);
+ * - a release: leaves_book, the value locked with from_counterparty leaves the book (gross,
+ *   the asset, the chain and that counterparty fall; the others' shares rise). */
+typedef struct risk_move {
+    const char *asset;           /* symbol, as the snapshot names it */
+    u256 amount;
+    unsigned decimals;
+    uint64_t from_chain_id;
+    uint64_t to_chain_id;        /* 0 or from_chain_id: no chain change */
+    bool to_counterparty;
+    addr counterparty_to;
+    bool leaves_book;
+    bool from_counterparty;
+    addr counterparty_from;
+} risk_move;
+
+typedef enum {
+    RISK_BREACH_ASSET,
+    RISK_BREACH_CHAIN,
+    RISK_BREACH_COUNTERPARTY,
+    RISK_BREACH_VAR
+} risk_breach_kind;
+const char *risk_breach_kind_str(risk_breach_kind k);
+
+/* Shares are fractions of the gross value (0..1); VaR is USD (an estimate, see below). */
+typedef struct risk_breach {
+    risk_breach_kind kind;
+    char name[64];               /* the asset, chain or counterparty (lower-case hex) */
+    double before, after, limit;
+} risk_breach;
+
+#define RISK_PRETRADE_MAX 8
+
+typedef struct risk_pretrade {
+    bool priced;                 /* false: the asset moved has no price; nothing checked */
+    double usd;                  /* the move's value (estimate) */
+    double gross_before, gross_after;
+    risk_breach breach[RISK_PRETRADE_MAX];
+    size_t n_breach;             /* the first RISK_PRETRADE_MAX */
+} risk_pretrade;
+
+/* The limits of s->limits (0: off) after the move m, over the same figures the alerts use
+ * (asset exposure, chain wallet + locked, escrow locked per counterparty, the gross value).
+ * A limit is breached when the figure after the move is above it AND above the figure
+ * before (a move that leaves a figure as it was, or lowers it, is not refused for it). The
+ * VaR after is an estimate: the historical 1-day VaR scaled by the VaR assets' value after
+ * / before (none of the moves above changes the asset mix otherwise). Pure: reads s only. */
+int risk_pretrade_check(const risk_snapshot *s, const risk_move *m, risk_pretrade *out,
+                        err *e) RISK_WUR;
+/* One line of the breaches: "counterparty 0x.. share 20.0% -> 45.0% (limit 25.0%); ...". */
+void risk_pretrade_format(char *out, size_t cap, const risk_pretrade *p);
 
 #endif

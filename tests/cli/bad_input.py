@@ -207,6 +207,20 @@ def main():
         r = run(home, "bridge", "quote", "--from", "devnet-eth", "--amount", "1", "--recipient",
                 "alice")
         refused("bridge quote --recipient", r, 2, "unknown option '--recipient'")
+        # --override (a risk officer's reason): 1 to 200 characters, on the actions it can
+        # override only, refused before the desk is opened
+        r = run(home, *create, "--amount", "1", "--deadline", "7d", "--override", "")
+        refused("escrow create --override ''", r, 2, "1 to 200 characters")
+        r = run(home, *create, "--amount", "1", "--deadline", "7d", "--override", "x" * 201)
+        refused("escrow create --override of 201", r, 2, "1 to 200 characters")
+        r = run(home, "escrow", "approve", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+                "--override", "x")
+        refused("escrow approve --override", r, 2, "--override is for fund and release")
+        r = run(home, *send, "--amount", "1", "--recipient", "alice", "--override", "")
+        refused("bridge send --override ''", r, 2, "1 to 200 characters")
+        r = run(home, "bridge", "quote", "--from", "devnet-eth", "--amount", "1", "--override",
+                "x")
+        refused("bridge quote --override", r, 2, "unknown option '--override'")
         r = run(home, "bridge")
         refused("bridge without an action", r, 2, "missing action")
         r = run(home, "bridge", "mint")

@@ -180,6 +180,14 @@ def br(*args):
     return ["--operator", "alice", "--passphrase-file", PASSFILE, "--yes", "bridge", *args]
 
 
+def sign_policy(home, text):
+    path = os.path.join(home, "policy.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+    fusion(home, "--operator", "admin", "--passphrase-file", PASSFILE, "config", "sign", "policy")
+
+
 def desk(home, net, rel, sanctioned):
     src, dst = "devnet-eth", "devnet-avax"
     cast("send", "--rpc-url", net.url[src], "--private-key", DEPLOYER_KEY, net.weth[src],
@@ -205,6 +213,24 @@ def desk(home, net, rel, sanctioned):
           "desk sanctioned: no transfer recorded")
     check(int(cast("nonce", "--rpc-url", net.url[src], "--block", "pending", ALICE)) == nonce0,
           "desk sanctioned: alice's nonce unchanged")
+    # a route the policy closes (to=, max=0) holds for the CCIP route too: refused before
+    # anything is signed
+    policy = os.path.join(home, "policy.conf")
+    with open(policy) as f:
+        default = f.read()
+    closed = default.replace("velocity who=*  asset=*  limit=5000000\n",
+                             "velocity who=*  asset=*  limit=5000000\nlimit who=* "
+                             "action=bridge_allowance|bridge_burn chain=%s to=%s asset=* max=0\n"
+                             % (src, dst))
+    check(closed != default, "desk closed route: the policy line was added")
+    sign_policy(home, closed)
+    p = fusion(home, *br("send", *args, "--recipient", "alice"), rc=None)
+    check(p.returncode == 1 and "policy" in p.stderr.lower(),
+          "desk closed route: refused by the policy (%d %r)" % (p.returncode, p.stderr))
+    check(rows(home, "SELECT count(*) FROM outbound_txs")[0][0] == n0 and
+          int(cast("nonce", "--rpc-url", net.url[src], "--block", "pending", ALICE)) == nonce0,
+          "desk closed route: nothing signed")
+    sign_policy(home, default)
     # the send through the desk, the network (relayer) down: committed, in flight once
     a_src, a_dst = net.bal(src, ALICE), net.bal(dst, ALICE)
     p = fusion(home, *br("send", *args, "--recipient", "alice", "--no-wait"), timeout=300)
@@ -219,6 +245,9 @@ def desk(home, net, rel, sanctioned):
             break
         time.sleep(0.3)
     check(t["state"] == "committed", "desk: committed while the relayer is down (%s)" % t["state"])
+    # balances are read at each chain's synced block: synced past the lock, the value is in
+    # flight (before, it is still in the source wallet: counted once either way)
+    fusion(home, "sync", "--once", timeout=300)
     rep = json.loads(fusion(home, "--json", "risk", "report").stdout)
     fl = [(x["chain"], x["amount"]) for x in rep["positions"] if x["kind"] == "bridge_in_flight"]
     check(len(fl) == 1 and fl[0][0] == dst,
@@ -227,6 +256,7 @@ def desk(home, net, rel, sanctioned):
     fusion(home, *br("resume"), timeout=300)
     ts = json.loads(fusion(home, "bridge", "list", "--json").stdout)
     t = [x for x in ts if x["protocol"] == "ccip"][-1]
+    fusion(home, "sync", "--once", timeout=300)
     rep = json.loads(fusion(home, "--json", "risk", "report").stdout)
     check(not [x for x in rep["positions"] if x["kind"] == "bridge_in_flight"],
           "desk: nothing in flight once delivered")

@@ -27,6 +27,7 @@ DECIDING = {
     ("api", "client"), ("proposal", "reject"),
     ("credit", "facility"), ("credit", "draw"), ("credit", "repay"), ("credit", "fee"),
     ("credit", "withdrawal"), ("bridge", "config"),
+    ("escrow", "create"), ("escrow", "fund"), ("escrow", "release"), ("bridge", "send"),
 }
 ENV = {"FUSION_KDF": "interactive"}
 # anvil's dev keys (its default mnemonic), by address: a test operator given one of these
@@ -66,7 +67,8 @@ def decides(args):
         return len(args) > 2 and args[2] in ("add", "revoke")
     if args[:2] == ["credit", "facility"]:
         return len(args) > 2 and args[2] in ("add", "edit")
-    if args[:2] == ["credit", "withdrawal"]:
+    if args[:2] in (["credit", "withdrawal"], ["escrow", "create"], ["escrow", "fund"],
+                    ["escrow", "release"], ["bridge", "send"]):
         return any(a.startswith("--override") for a in args[2:])
     return args[1] != "rules" or "--sanctions" in args[2:]
 

@@ -249,6 +249,19 @@ static void test_refresh_empty_desk(void **state)
     o.now = 1700000000;
     risk_snapshot *snap = NULL;
     err e;
+    /* A pre-trade check's refresh (no_alert_sync): the condition is computed, no alert is
+     * raised. */
+    o.no_alert_sync = true;
+    if (risk_service_refresh(f->s, &o, &snap, &e) < 0)
+        fail_msg("refresh: %s", e.msg);
+    bool held = false;
+    for (size_t i = 0; i < snap->n_conds; i++)
+        held = held || strcmp(snap->conds[i].key, "no_accounts") == 0;
+    assert_true(held);
+    assert_int_equal(snap->raised, 0);
+    assert_int_equal(snap->n_alerts, 0);
+    risk_snapshot_free(&snap);
+    o.no_alert_sync = false;
     if (risk_service_refresh(f->s, &o, &snap, &e) < 0)
         fail_msg("refresh: %s", e.msg);
     assert_int_equal(snap->n_pos, 0);
