@@ -48,7 +48,7 @@ typedef struct cli_ctx {
     X(demo, "devnet, seeded demo desk, market driver and the UI (the README's first command)")     \
     X(xswap, "cross-chain settlement by HTLC: new, respond, resume, list")                         \
     X(credit, "credit lines: facility, draw, repay, fee, ledger, health, calls, seize, withdrawal") \
-    X(bridge, "move the desk's USDC between chains (CCTP-style): quote, send, resume, list, show") \
+    X(bridge, "move the desk's tokens between chains (CCTP, CCIP-style): quote, send, resume, list, show") \
     X(entity, "KYC/KYB registry: add, edit, show, list, link, import")                             \
     X(case, "compliance cases: screen, list, show, take, next, note, snooze, escalate, clear, "    \
             "block, report, export, gate")                                                         \
