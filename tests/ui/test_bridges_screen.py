@@ -145,6 +145,9 @@ def main():
             tr = transfers(home)[tid]
         if tr["state"] != "sent" or not tr["burn_tx"] or not tr["message_hash"]:
             raise tmuxh.TestFailure("setup: the transfer is not sent and burned: %s" % tr)
+        # balances are read at each chain's synced block: synced past the burn, the value is
+        # in flight (before, it is still in the source wallet: counted once either way)
+        fusion(home, "sync", "--once", timeout=300)
         fl = in_flight(home)
         avax0 = wallet_usdc(home, "devnet-avax")
         if len(fl) != 1 or fl[0]["chain"] != "devnet-avax":
@@ -176,7 +179,12 @@ def main():
                    "delivered, with its mint, without a key")
         t.send("Escape")
         t.wait_gone("Transfer (Esc closes)")
-        if in_flight(home):
+        # the UI's own sync reaches the mint's block: then nothing is in flight
+        for _ in range(120):
+            if not in_flight(home):
+                break
+            time.sleep(0.5)
+        else:
             raise tmuxh.TestFailure("the risk report still has value in flight")
         t.send("1")
         # the value is on the destination now: devnet-avax's USDC grew by the amount
