@@ -326,13 +326,24 @@ static int draw_paid(cli_ctx *ctx, const char *facility, const char *amount, con
     desk_free(&d);
     if (rc < 0)
         return cli_fail(&e);
-    if (res.state == OUTBOUND_MINED || res.state == OUTBOUND_CONFIRMED)
+    if (ctx->json) {
+        char units[U256_DEC_MAX];
+        u256_to_dec(units, &held.amount);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "facility", f.name,
+                              "currency", f.currency, "amount_units", units, "hash", hash,
+                              "state", outbound_state_str(res.state), "outbound_id",
+                              (json_int_t)res.outbound_id, "posted", posted > 0);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        printf("\n");
+        json_decref(o);
+    } else if (posted > 0) {
         printf("draw of %s %s on facility %s paid (tx %s) and posted\n", amt, f.currency, f.name,
                hash);
-    else
+    } else {
         printf("draw of %s %s on facility %s sent (tx %s, %s): it is posted once the payment is "
                "mined (`fusion tx check` or the next credit command)\n",
                amt, f.currency, f.name, hash, outbound_state_str(res.state));
+    }
     return EXIT_OK;
 }
 

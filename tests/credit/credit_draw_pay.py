@@ -96,15 +96,18 @@ def main():
 
     # ---- a draw paid: cast and the ledger agree to the base unit ----
     before = usdc_of(cp)
-    r = draw("12345.678901", "--chain", "local", "--wait", "60")
-    check("paid" in r.stdout and "posted" in r.stdout, r.stdout)
+    r = desk.run(*rita, "--yes", "--json", "credit", "draw", "acme", "12345.678901", "--chain",
+                 "local", "--wait", "60")
+    out = json.loads(r.stdout)
+    check(out["posted"] is True and out["amount_units"] == "12345678901" and
+          out["state"] in ("mined", "confirmed"), f"draw output {out}")
     got = usdc_of(cp) - before
     check(got == 12345678901, f"counterparty received {got}")
     check(drawn() == got, f"ledger drawn {drawn()} vs cast {got}")
     led = desk.json("credit", "ledger", "acme", "--json")
     row = [x for x in led["rows"] if x["kind"] == "draw"]
     txh = re.search(r"paid (0x[0-9a-f]{64}) \(chain 31337\)", row[0]["memo"])
-    check(len(row) == 1 and txh, f"ledger rows {row}")
+    check(len(row) == 1 and txh and txh.group(1) == out["hash"], f"ledger rows {row}")
     receipt = json.loads(node.cast("receipt", txh.group(1), "--json"))
     check(int(receipt["status"], 16) == 1 and receipt["from"].lower() == rita_a.lower(),
           f"receipt {receipt}")
