@@ -1078,6 +1078,29 @@ int credit_draw_settle(store *s, const char *home, size_t *posted, size_t *unpai
         free(raw);
         if (rc < 0)
             break;
+        if (found && o.state == OUTBOUND_REPLACED) {
+            /* replaced with the same nonce: a speed-up keeps the action ("pay") and the
+             * bytes it pays with; a cancel ("cancel") pays nothing. Mined one of them? */
+            store_outbound *all = NULL;
+            size_t na = 0;
+            rc = store_outbound_list(s, o.chain_id, &all, &na, e);
+            int outcome = 0; /* 1: paid by a speed-up, -1: cancelled */
+            for (size_t k = 0; rc == 0 && k < na; k++) {
+                if (all[k].id == o.id || all[k].nonce != o.nonce ||
+                    !addr_equal(&all[k].from, &o.from) ||
+                    (all[k].state != OUTBOUND_MINED && all[k].state != OUTBOUND_CONFIRMED))
+                    continue;
+                outcome = strcmp(all[k].action, o.action) == 0 ? 1 : -1;
+                if (outcome == 1)
+                    memcpy(o.hash, all[k].hash, 32); /* the row names the mined transaction */
+            }
+            free(all);
+            if (rc < 0)
+                break;
+            if (outcome == 0)
+                continue;
+            o.state = outcome == 1 ? OUTBOUND_MINED : OUTBOUND_DROPPED;
+        }
         if (found && (o.state == OUTBOUND_MINED || o.state == OUTBOUND_CONFIRMED)) {
             rc = post_draw(s, home, &ds[i], &o, e);
             if (rc == 0)

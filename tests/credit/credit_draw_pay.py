@@ -203,6 +203,27 @@ def main():
     check("signatures ok" in v.stdout, v.stdout)
     print("ok: SIGKILL again: the next credit command posts it once; cast and ledger agree")
 
+    # a draw's payment cancelled before it is mined (`tx cancel`: same nonce, no payment):
+    # the draw is let go, never posted (a speed-up of a payment is refused by the desk today)
+    node.cast("rpc", "evm_setAutomine", "false")
+    before, d0 = usdc_of(cp), drawn()
+    r = draw("3", "--chain", "local", "--wait", "0")
+    check("posted once the payment is mined" in r.stdout, r.stdout)
+    orig = desk.query("SELECT id FROM outbound_txs ORDER BY id DESC LIMIT 1")[0][0]
+    desk.run(*rita, "--yes", "tx", "cancel", orig, "--wait", "0")
+    node.cast("rpc", "evm_mine")
+    node.cast("rpc", "evm_setAutomine", "true")
+    r = desk.run(*rita, "tx", "check", "--wait", "30")
+    check("0 posted" in r.stdout and "1 let go" in r.stdout,
+          f"tx check after the cancel: {r.stdout} {r.stderr}")
+    st = desk.query("SELECT state FROM outbound_txs WHERE id = ?", orig)[0][0]
+    check(st == "replaced", f"the payment's state {st}")
+    check(usdc_of(cp) == before and drawn() == d0, f"paid {usdc_of(cp) - before}, "
+          f"drawn {drawn() - d0}")
+    check(desk.query("SELECT count(*) FROM credit_draws_pending")[0][0] == 0, "still held")
+    check(drawn() == usdc_of(cp), f"ledger drawn {drawn()} vs cast {usdc_of(cp)}")
+    print("ok: a cancelled payment: the draw let go, nothing posted; cast and ledger agree")
+
 
 if __name__ == "__main__":
     main()
