@@ -200,8 +200,9 @@ static void settle_draws(const cli_ctx *ctx)
     if (credit_draw_settle(db, ctx->home, &posted, &unpaid, &e) < 0)
         cli_errorf("the draws waiting for their payment were not settled: %s", e.msg);
     else if (posted + unpaid > 0)
-        fprintf(stderr, "fusion: %zu draw(s) posted after their payment was mined, %zu let go "
-                        "(payment failed or dropped)\n",
+        fprintf(stderr,
+                "fusion: %zu draw(s) posted after their payment was mined, %zu let go "
+                "(payment failed or dropped)\n",
                 posted, unpaid);
     store_close(&db);
 }
@@ -329,9 +330,9 @@ static int draw_paid(cli_ctx *ctx, const char *facility, const char *amount, con
     if (ctx->json) {
         char units[U256_DEC_MAX];
         u256_to_dec(units, &held.amount);
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "facility", f.name,
-                              "currency", f.currency, "amount_units", units, "hash", hash,
-                              "state", outbound_state_str(res.state), "outbound_id",
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "facility", f.name, "currency",
+                              f.currency, "amount_units", units, "hash", hash, "state",
+                              outbound_state_str(res.state), "outbound_id",
                               (json_int_t)res.outbound_id, "posted", posted > 0);
         json_dumpf(o, stdout, JSON_INDENT(2));
         printf("\n");
@@ -375,7 +376,8 @@ static int credit_row(cli_ctx *ctx, int argc, char **argv, credit_kind kind)
         return cli_usage(cmd, "needs --chain CHAIN [--to ADDR|NAME] (the desk pays the draw) or "
                               "--by-hand (records a draw paid outside the desk)");
     if (kind == CREDIT_DRAW && chain && by_hand)
-        return cli_usage(cmd, "--chain pays the draw, --by-hand records one paid outside: not both");
+        return cli_usage(cmd,
+                         "--chain pays the draw, --by-hand records one paid outside: not both");
     if (kind == CREDIT_DRAW && (to || wait) && !chain)
         return cli_usage(cmd, "--to and --wait go with --chain");
     if (kind == CREDIT_DRAW && chain && date)

@@ -108,7 +108,8 @@ static int build_collateral(const char *list, const char *terms, const char *ope
     if (list) {
         json_array_clear(arr);
         snprintf(list_buf, sizeof list_buf, "%s", list);
-        for (char *save = NULL, *t = strtok_r(list_buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        for (char *save = NULL, *t = strtok_r(list_buf, ",", &save); t;
+             t = strtok_r(NULL, ",", &save)) {
             if (!asset_name_ok(t)) {
                 err_set(e, ERR_INVALID, "collateral asset '%.20s' is not a symbol (e.g. ETH)", t);
                 goto out;
@@ -119,7 +120,8 @@ static int build_collateral(const char *list, const char *terms, const char *ope
     }
     if (terms) {
         snprintf(list_buf, sizeof list_buf, "%s", terms);
-        for (char *save = NULL, *t = strtok_r(list_buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        for (char *save = NULL, *t = strtok_r(list_buf, ",", &save); t;
+             t = strtok_r(NULL, ",", &save)) {
             char *eq = strchr(t, '='), *sl = eq ? strchr(eq, '/') : NULL;
             if (!sl) {
                 err_set(e, ERR_INVALID, "--terms takes ASSET=HAIRCUT_PCT/LT_PCT (e.g. ETH=20/83)");
@@ -259,7 +261,8 @@ static int parse_vaults(store *s, const char *list, store_credit_facility *f, er
     snprintf(list_buf, sizeof list_buf, "%s", list);
     json_t *arr = json_array();
     int rc = -1;
-    for (char *save = NULL, *t = strtok_r(list_buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *t = strtok_r(list_buf, ",", &save); t;
+         t = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(t, '=');
         if (!eq) {
             err_set(e, ERR_INVALID, "--vault takes CHAIN=ADDRESS (e.g. local=0x5FbD...)");
@@ -921,8 +924,8 @@ out:
 }
 
 int credit_ledger_add(store *s, const credit_actor *a, const char *facility, credit_kind kind,
-                      const char *amount, const char *date, const char *memo,
-                      const char *override, err *e)
+                      const char *amount, const char *date, const char *memo, const char *override,
+                      err *e)
 {
     return ledger_write(s, a, facility, kind, amount, date, memo, override, NULL, e);
 }
@@ -1013,11 +1016,11 @@ static int post_draw(store *s, const char *home, const store_credit_draw *d,
     credit_book_free(&book);
     free(rows);
     /* an observation of the chain (the decision, credit.draw, was signed with the payment) */
-    json_t *det = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:s}", "facility", f.name,
-                            "row", (json_int_t)id, "day", day, "amount_units", amt,
-                            "balance_after_units", bal, "outbound_id",
-                            (json_int_t)d->outbound_id, "tx", th, "chain_id",
-                            (json_int_t)o->chain_id, "operator", d->operator_name);
+    json_t *det =
+        json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:s}", "facility", f.name, "row",
+                  (json_int_t)id, "day", day, "amount_units", amt, "balance_after_units", bal,
+                  "outbound_id", (json_int_t)d->outbound_id, "tx", th, "chain_id",
+                  (json_int_t)o->chain_id, "operator", d->operator_name);
     int rc = store_audit(s, home, "sync", "desk.credit_draw_posted", det, e);
     json_decref(det);
     return rc;
