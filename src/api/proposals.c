@@ -13,6 +13,34 @@
 #include "base/amount.h"
 #include "desk/escrow_input.h"
 
+/* A payment proposal is accepted in the transaction that records its signed payment
+ * (desk_pay_req.hold): a crash after the send cannot leave it pending, to be paid twice. */
+typedef struct accept_hold {
+    const char *home, *operator_name, *client;
+    int64_t id;
+} accept_hold;
+
+static int accept_in_payment(void *ctx, store *db, int64_t outbound_id, const uint8_t *raw,
+                             size_t len, const uint8_t hash[32], err *e)
+{
+    (void)raw;
+    (void)len;
+    (void)hash;
+    const accept_hold *h = ctx;
+    bool moved = false;
+    if (store_proposal_decide(db, h->id, "accepted", h->operator_name, NULL, NULL, outbound_id,
+                              (int64_t)time(NULL), &moved, e) < 0)
+        return -1;
+    if (!moved)
+        return err_set(e, ERR_STATE, "proposal %lld was decided meanwhile: nothing sent",
+                       (long long)h->id);
+    json_t *det = json_pack("{s:I, s:s, s:I}", "proposal", (json_int_t)h->id, "client",
+                            h->client, "outbound_id", (json_int_t)outbound_id);
+    int rc = store_audit(db, h->home, h->operator_name, "proposal.accept", det, e);
+    json_decref(det);
+    return rc;
+}
+
 int api_proposal_accept(desk *d, const char *home, int64_t id, desk_result *res, err *e)
 {
     store *db = desk_store(d);
@@ -64,9 +92,15 @@ int api_proposal_accept(desk *d, const char *home, int64_t id, desk_result *res,
         rc = err_prefix(e, "payee");
     if (rc == 0 && payment) {
         /* a payment: the desk's pay action as this operator */
-        desk_pay_req pq = {.token = cr.token, .amount = cr.amount, .payee = cr.payee};
+        accept_hold h = {home, desk_operator(d)->name, pr->client, id};
+        desk_pay_req pq = {.token = cr.token,
+                           .amount = cr.amount,
+                           .payee = cr.payee,
+                           .hold = accept_in_payment,
+                           .hold_ctx = &h};
         rc = desk_pay(d, &pq, res, e);
-        goto decided;
+        free(pr);
+        return rc;
     }
     for (unsigned i = 0; rc == 0 && i < r.n_approvers; i++)
         if (desk_party_parse(db, r.approvers[i], &cr.approvers[i], e) < 0)
@@ -83,7 +117,6 @@ int api_proposal_accept(desk *d, const char *home, int64_t id, desk_result *res,
         rc = err_prefix(e, "deadline");
     if (rc == 0)
         rc = desk_escrow_create(d, &cr, res, e);
-decided:
     if (rc == 0) {
         char esc[ADDR_STR_MAX] = "";
         if (res->has_escrow)

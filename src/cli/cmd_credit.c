@@ -15,6 +15,7 @@
 #include "credit/service.h"
 #include "crypto/keccak.h"
 #include "desk/desk.h"
+#include "desk/escrow_input.h"
 
 static credit_actor actor(const cli_ctx *ctx)
 {
@@ -186,14 +187,181 @@ out:
     return rc;
 }
 
+/* The held draws whose payment has an outcome are posted (or let go) first: a draw whose
+ * process stopped between the payment and its posting is completed by the next command. */
+static void settle_draws(const cli_ctx *ctx)
+{
+    err e;
+    err_clear(&e);
+    store *db = NULL;
+    size_t posted = 0, unpaid = 0;
+    if (cli_desk_open(ctx, &db, &e) < 0) /* the command itself says why */
+        return;
+    if (credit_draw_settle(db, ctx->home, &posted, &unpaid, &e) < 0)
+        cli_errorf("the draws waiting for their payment were not settled: %s", e.msg);
+    else if (posted + unpaid > 0)
+        fprintf(stderr,
+                "fusion: %zu draw(s) posted after their payment was mined, %zu let go "
+                "(payment failed or dropped)\n",
+                posted, unpaid);
+    store_close(&db);
+}
+
+/* What a draw's payment holds beside its outbound row (in the same transaction). */
+typedef struct draw_hold_ctx {
+    const char *home;
+    store_credit_draw *draw;
+    uint64_t chain_id;
+} draw_hold_ctx;
+
+static int hold_draw(void *ctx, store *db, int64_t outbound_id, const uint8_t *raw, size_t len,
+                     const uint8_t hash[32], err *e)
+{
+    (void)raw;
+    (void)len;
+    draw_hold_ctx *h = ctx;
+    return credit_draw_hold(db, h->home, h->draw, outbound_id, h->chain_id, hash, e);
+}
+
+/* `credit draw FACILITY AMOUNT --chain C [--to ADDR|NAME]`: the pre-trade check, then the
+ * desk pays the amount in the facility's currency token to the counterparty's linked
+ * address through the desk pipeline (policy, compliance gate, summary, confirmation); the
+ * ledger row is posted once the payment is mined (credit_draw_settle). */
+static int draw_paid(cli_ctx *ctx, const char *facility, const char *amount, const char *chain,
+                     const char *to, const char *memo, const char *override, const char *wait)
+{
+    const char *cmd = "credit draw";
+    char *endp;
+    unsigned long wait_s = wait ? strtoul(wait, &endp, 10) : 120;
+    if (wait && *endp)
+        return cli_usage(cmd, "--wait takes seconds");
+    err e;
+    err_clear(&e);
+    desk *d = NULL;
+    store_credit_facility f;
+    store_chain ch;
+    bool found = false;
+    credit_actor a = actor(ctx);
+    store_credit_draw held;
+    memset(&held, 0, sizeof held);
+    store_entity_link *links = NULL;
+    size_t nl = 0;
+    desk_pay_req r;
+    memset(&r, 0, sizeof r);
+    memset(&f, 0, sizeof f);
+    memset(&ch, 0, sizeof ch);
+    int rc = cli_operator_desk_open(ctx, &d, (unsigned)wait_s, &e);
+    store *db = rc == 0 ? desk_store(d) : NULL;
+    if (rc == 0)
+        rc = credit_facility_get(db, facility, &f, &e);
+    if (rc == 0)
+        rc = store_chain_find_name(db, chain, &ch, &found, &e);
+    if (rc == 0 && !found)
+        rc = err_set(&e, ERR_NOT_FOUND, "no chain named \"%.40s\" (fusion chain list)", chain);
+    if (rc == 0)
+        rc = desk_use_chain(d, chain, NULL, &e);
+    if (rc == 0)
+        rc = store_entity_links(db, f.entity_id, &links, &nl, &e);
+    /* the payee: the counterparty's address linked on this chain (--to picks one) */
+    size_t n_here = 0;
+    for (size_t i = 0; rc == 0 && i < nl; i++)
+        if (links[i].chain_id == 0 || links[i].chain_id == ch.chain_id) {
+            if (n_here++ == 0 && !to)
+                r.payee = links[i].address;
+        }
+    if (rc == 0 && to) {
+        rc = desk_party_parse(db, to, &r.payee, &e);
+        if (rc < 0)
+            err_prefix(&e, "--to");
+    }
+    if (rc == 0 && n_here == 0)
+        rc = err_set(&e, ERR_STATE,
+                     "facility %s's counterparty has no address linked on %s (fusion entity "
+                     "link): nothing signed",
+                     f.name, ch.name);
+    if (rc == 0 && !to && n_here > 1)
+        rc = err_set(&e, ERR_USAGE,
+                     "facility %s's counterparty has %zu addresses on %s: say which with --to",
+                     f.name, n_here, ch.name);
+    bool linked = false;
+    for (size_t i = 0; rc == 0 && i < nl; i++)
+        linked = linked || ((links[i].chain_id == 0 || links[i].chain_id == ch.chain_id) &&
+                            addr_equal(&links[i].address, &r.payee));
+    if (rc == 0 && !linked) {
+        char s[ADDR_STR_MAX];
+        addr_to_checksum(s, &r.payee);
+        rc = err_set(&e, ERR_DENIED,
+                     "%s is not an address of facility %s's counterparty on %s (fusion entity "
+                     "link): a draw is paid to the borrower only; nothing signed",
+                     s, f.name, ch.name);
+    }
+    /* the pre-trade check (limit, health with the override): nothing signed on a refusal */
+    if (rc == 0)
+        rc = credit_draw_prepare(db, &a, facility, amount, memo, override, &held, &e);
+    desk_result res;
+    memset(&res, 0, sizeof res);
+    char amt[AMOUNT_STR_MAX] = "";
+    draw_hold_ctx hctx = {ctx->home, &held, ch.chain_id};
+    if (rc == 0) {
+        amount_format(amt, &held.amount, f.decimals);
+        r.token = f.currency;
+        r.amount = amt;
+        r.hold = hold_draw;
+        r.hold_ctx = &hctx;
+        rc = desk_pay(d, &r, &res, &e);
+    }
+    free(links);
+    char hash[67];
+    hex_encode(hash, sizeof hash, res.hash, 32, true);
+    size_t posted = 0;
+    if (res.outbound_id != 0) {
+        /* the payment is recorded: post the draw now if it is mined (a failure to settle
+         * here is completed by `tx check` or the next credit command) */
+        err se;
+        err_clear(&se);
+        if (credit_draw_settle(desk_store(d), ctx->home, &posted, NULL, &se) < 0)
+            cli_errorf("the draw was paid but not posted yet (%s): `fusion tx check` or the next "
+                       "credit command posts it",
+                       se.msg);
+    }
+    desk_free(&d);
+    if (rc < 0)
+        return cli_fail(&e);
+    if (ctx->json) {
+        char units[U256_DEC_MAX];
+        u256_to_dec(units, &held.amount);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b}", "facility", f.name, "currency",
+                              f.currency, "amount_units", units, "hash", hash, "state",
+                              outbound_state_str(res.state), "outbound_id",
+                              (json_int_t)res.outbound_id, "posted", posted > 0);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        printf("\n");
+        json_decref(o);
+    } else if (posted > 0) {
+        printf("draw of %s %s on facility %s paid (tx %s) and posted\n", amt, f.currency, f.name,
+               hash);
+    } else {
+        printf("draw of %s %s on facility %s sent (tx %s, %s): it is posted once the payment is "
+               "mined (`fusion tx check` or the next credit command)\n",
+               amt, f.currency, f.name, hash, outbound_state_str(res.state));
+    }
+    return EXIT_OK;
+}
+
 static int credit_row(cli_ctx *ctx, int argc, char **argv, credit_kind kind)
 {
     char cmd[32];
     snprintf(cmd, sizeof cmd, "credit %s", credit_kind_str(kind));
-    const char *date = NULL, *memo = NULL, *override = NULL;
+    const char *date = NULL, *memo = NULL, *override = NULL, *chain = NULL, *to = NULL,
+               *wait = NULL;
+    bool by_hand = false;
     const cli_opt opts[] = {{"date", CLI_OPT_STR, &date},
                             {"memo", CLI_OPT_STR, &memo},
-                            {"override", CLI_OPT_STR, &override}};
+                            {"override", CLI_OPT_STR, &override},
+                            {"chain", CLI_OPT_STR, &chain},
+                            {"to", CLI_OPT_STR, &to},
+                            {"wait", CLI_OPT_STR, &wait},
+                            {"by-hand", CLI_OPT_FLAG, &by_hand}};
     size_t n_pos;
     int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
     if (u != EXIT_OK)
@@ -202,6 +370,24 @@ static int credit_row(cli_ctx *ctx, int argc, char **argv, credit_kind kind)
         return cli_usage(cmd, "needs a facility NAME and an AMOUNT (in its currency)");
     if (override && kind != CREDIT_DRAW)
         return cli_usage(cmd, "--override is for `credit draw`");
+    if (kind != CREDIT_DRAW && (chain || to || wait || by_hand))
+        return cli_usage(cmd, "--chain, --to, --wait and --by-hand are for `credit draw`");
+    if (kind == CREDIT_DRAW && !chain && !by_hand)
+        return cli_usage(cmd, "needs --chain CHAIN [--to ADDR|NAME] (the desk pays the draw) or "
+                              "--by-hand (records a draw paid outside the desk)");
+    if (kind == CREDIT_DRAW && chain && by_hand)
+        return cli_usage(cmd,
+                         "--chain pays the draw, --by-hand records one paid outside: not both");
+    if (kind == CREDIT_DRAW && (to || wait) && !chain)
+        return cli_usage(cmd, "--to and --wait go with --chain");
+    if (kind == CREDIT_DRAW && chain && date)
+        return cli_usage(cmd, "a paid draw is dated today: --date is for --by-hand");
+    if (override && (!*override || strlen(override) > 200))
+        return cli_usage(cmd, "--override needs a reason of 1 to 200 characters");
+    if (kind == CREDIT_DRAW && chain && memo && strlen(memo) >= 80)
+        return cli_usage(cmd, "--memo of a paid draw is at most 79 characters");
+    if (kind == CREDIT_DRAW && chain)
+        return draw_paid(ctx, argv[1], argv[2], chain, to, memo, override, wait);
     err e;
     err_clear(&e);
     store *db = NULL;
@@ -873,6 +1059,7 @@ int cmd_credit(cli_ctx *ctx, int argc, char **argv)
         return cli_usage("credit", "needs a subcommand: facility, draw, repay, fee, ledger, statement, health, check, calls, seize, "
                          "withdrawal");
     const char *sub = argv[1];
+    settle_draws(ctx);
     if (!strcmp(sub, "facility")) {
         if (argc < 3)
             return cli_usage("credit facility", "needs add, edit, show or list");

@@ -13,6 +13,7 @@
 #include "base/bytes.h"
 #include "base/text.h"
 #include "cli/opts.h"
+#include "credit/service.h"
 #include "desk/desk.h"
 #include "store/store.h"
 
@@ -165,6 +166,14 @@ static int tx_check(cli_ctx *ctx, int argc, char **argv)
         rc = desk_use_chain(d, chain, NULL, &e);
     if (rc == 0)
         rc = desk_tx_check(d, &e);
+    /* a credit draw whose payment is now mined is posted (once; see docs/credit.md) */
+    size_t posted = 0, unpaid = 0;
+    if (rc == 0)
+        rc = credit_draw_settle(desk_store(d), ctx->home, &posted, &unpaid, &e);
+    if (rc == 0 && posted + unpaid > 0)
+        printf("credit draws: %zu posted (payment mined), %zu let go (payment failed or "
+               "dropped)\n",
+               posted, unpaid);
     desk_free(&d);
     return rc < 0 ? cli_fail(&e) : EXIT_OK;
 }

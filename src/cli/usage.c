@@ -142,7 +142,10 @@
       "       fusion credit facility show NAME [--json]\n"                                        \
       "       fusion credit facility list [--json]")                                              \
     X("credit", "draw",                                                                            \
-      "fusion credit draw FACILITY AMOUNT [--date YYYY-MM-DD] [--memo TEXT] [--override REASON]")  \
+      "fusion credit draw FACILITY AMOUNT --chain C [--to ADDR|NAME] [--memo TEXT]\n"             \
+      "            [--override REASON] [--wait SECS]   (the desk pays it; posted once mined)\n"   \
+      "       fusion credit draw FACILITY AMOUNT --by-hand [--date YYYY-MM-DD] [--memo TEXT]\n"   \
+      "            [--override REASON]   (a draw paid outside the desk)")                          \
     X("credit", "repay", "fusion credit repay FACILITY AMOUNT [--date YYYY-MM-DD] [--memo TEXT]")  \
     X("credit", "fee", "fusion credit fee FACILITY AMOUNT [--date YYYY-MM-DD] [--memo TEXT]")      \
     X("credit", "ledger", "fusion credit ledger FACILITY [--asof YYYY-MM-DD] [--json]")            \

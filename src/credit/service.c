@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/amount.h"
 #include "base/datafile.h"
 #include "base/log.h"
 #include "base/text.h"
+#include "rpc/rpc.h"
+#include "rpc/rpc_chain.h"
 
 /* ---- collateral terms ---- */
 
@@ -101,11 +104,12 @@ static int build_collateral(const char *list, const char *terms, const char *ope
                        f->name);
     }
     int rc = -1;
-    char buf[1024];
+    char list_buf[1024];
     if (list) {
         json_array_clear(arr);
-        snprintf(buf, sizeof buf, "%s", list);
-        for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        snprintf(list_buf, sizeof list_buf, "%s", list);
+        for (char *save = NULL, *t = strtok_r(list_buf, ",", &save); t;
+             t = strtok_r(NULL, ",", &save)) {
             if (!asset_name_ok(t)) {
                 err_set(e, ERR_INVALID, "collateral asset '%.20s' is not a symbol (e.g. ETH)", t);
                 goto out;
@@ -115,8 +119,9 @@ static int build_collateral(const char *list, const char *terms, const char *ope
         }
     }
     if (terms) {
-        snprintf(buf, sizeof buf, "%s", terms);
-        for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        snprintf(list_buf, sizeof list_buf, "%s", terms);
+        for (char *save = NULL, *t = strtok_r(list_buf, ",", &save); t;
+             t = strtok_r(NULL, ",", &save)) {
             char *eq = strchr(t, '='), *sl = eq ? strchr(eq, '/') : NULL;
             if (!sl) {
                 err_set(e, ERR_INVALID, "--terms takes ASSET=HAIRCUT_PCT/LT_PCT (e.g. ETH=20/83)");
@@ -250,13 +255,14 @@ static int register_vault(store *s, const store_chain *ch, const addr *a, err *e
 
 static int parse_vaults(store *s, const char *list, store_credit_facility *f, err *e)
 {
-    char buf[1024];
-    if (strlen(list) >= sizeof buf)
+    char list_buf[1024];
+    if (strlen(list) >= sizeof list_buf)
         return err_set(e, ERR_INVALID, "--vault: the list is too long");
-    snprintf(buf, sizeof buf, "%s", list);
+    snprintf(list_buf, sizeof list_buf, "%s", list);
     json_t *arr = json_array();
     int rc = -1;
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *t = strtok_r(list_buf, ",", &save); t;
+         t = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(t, '=');
         if (!eq) {
             err_set(e, ERR_INVALID, "--vault takes CHAIN=ADDRESS (e.g. local=0x5FbD...)");
@@ -742,9 +748,12 @@ static int draw_health(store *s, const credit_actor *a, const char *facility, cr
     return rc;
 }
 
-int credit_ledger_add(store *s, const credit_actor *a, const char *facility, credit_kind kind,
-                      const char *amount, const char *date, const char *memo,
-                      const char *override, err *e)
+/* The checks and the write of a draw, repayment or fee; prep (a draw to be paid): the same
+ * checks, then only the override's signed row is written and *prep is filled for the row
+ * held beside the payment (credit_draw_settle posts it once the payment is mined). */
+static int ledger_write(store *s, const credit_actor *a, const char *facility, credit_kind kind,
+                        const char *amount, const char *date, const char *memo,
+                        const char *override, store_credit_draw *prep, err *e)
 {
     credit_health h = {0};
     credit_entry hx = {.kind = CREDIT_DRAW, .day = a->today};
@@ -849,9 +858,17 @@ int credit_ledger_add(store *s, const credit_actor *a, const char *facility, cre
     else
         snprintf(r.memo, sizeof r.memo, "%s", memo ? memo : "");
     snprintf(r.operator_name, sizeof r.operator_name, "%s", a->operator_name);
-    int64_t id;
-    if (store_credit_row_add(s, &r, &id, e) < 0)
+    int64_t id = 0;
+    if (prep) {
+        memset(prep, 0, sizeof *prep);
+        prep->facility_id = f.id;
+        prep->day = x.day;
+        prep->amount = x.amount;
+        snprintf(prep->memo, sizeof prep->memo, "%s", r.memo);
+        snprintf(prep->operator_name, sizeof prep->operator_name, "%s", a->operator_name);
+    } else if (store_credit_row_add(s, &r, &id, e) < 0) {
         goto out;
+    }
     char d[11], amt[U256_DEC_MAX], bal[U256_DEC_MAX];
     credit_date_format(x.day, d);
     u256_to_dec(amt, &x.amount);
@@ -870,15 +887,32 @@ int credit_ledger_add(store *s, const credit_actor *a, const char *facility, cre
                                "reason", override, "row", (json_int_t)id, "health_factor_after",
                                hf, "initial_hf", lvl, "collateral_usd", h.collateral_usd,
                                "lt_value_usd", h.lt_value_usd, "owed_usd", h.owed_usd);
-        int orc = store_audit(s, a->home, a->operator_name, "credit.override", ov, e);
+        if (prep) { /* signed with the draw, when its payment is recorded */
+            json_object_del(ov, "row");
+            json_object_set_new(details, "override", ov);
+            ov = NULL;
+        }
+        int orc = ov ? store_audit(s, a->home, a->operator_name, "credit.override", ov, e) : 0;
         json_decref(ov);
         if (orc < 0)
             goto out;
     }
     char action[32];
     snprintf(action, sizeof action, "credit.%s", credit_kind_str(kind));
-    if (store_audit(s, a->home, a->operator_name, action, details, e) < 0)
+    if (prep) {
+        json_object_del(details, "row");
+        json_object_del(details, "balance_after_units");
+        char *pt = json_dumps(details, JSON_COMPACT);
+        if (!pt || strlen(pt) >= sizeof prep->details) {
+            free(pt);
+            err_set(e, ERR_INVALID, "the draw's details are too long to record");
+            goto out;
+        }
+        snprintf(prep->details, sizeof prep->details, "%s", pt);
+        free(pt);
+    } else if (store_audit(s, a->home, a->operator_name, action, details, e) < 0) {
         goto out;
+    }
     rc = store_commit(s, e);
 out:
     if (rc < 0)
@@ -887,6 +921,218 @@ out:
     credit_book_free(&book);
     free(rows);
     return rc;
+}
+
+int credit_ledger_add(store *s, const credit_actor *a, const char *facility, credit_kind kind,
+                      const char *amount, const char *date, const char *memo, const char *override,
+                      err *e)
+{
+    return ledger_write(s, a, facility, kind, amount, date, memo, override, NULL, e);
+}
+
+int credit_draw_prepare(store *s, const credit_actor *a, const char *facility, const char *amount,
+                        const char *memo, const char *override, store_credit_draw *out, err *e)
+{
+    return ledger_write(s, a, facility, CREDIT_DRAW, amount, NULL, memo, override, out, e);
+}
+
+int credit_draw_hold(store *s, const char *home, store_credit_draw *d, int64_t outbound_id,
+                     uint64_t chain_id, const uint8_t hash[32], err *e)
+{
+    d->outbound_id = outbound_id;
+    json_error_t je;
+    json_t *det = json_loads(d->details, 0, &je);
+    if (!det)
+        return err_set(e, ERR_INTERNAL, "a held draw's details do not parse");
+    char th[67] = "0x";
+    for (size_t k = 0; k < 32; k++)
+        snprintf(th + 2 + 2 * k, 3, "%02x", hash[k]);
+    json_t *ov = json_incref(json_object_get(det, "override"));
+    json_object_del(det, "override");
+    json_object_set_new(det, "outbound_id", json_integer(outbound_id));
+    json_object_set_new(det, "chain_id", json_integer((json_int_t)chain_id));
+    json_object_set_new(det, "tx", json_string(th));
+    json_object_set_new(det, "posted", json_string("when the payment is mined"));
+    int rc = store_credit_draw_hold(s, d, e);
+    if (rc == 0 && ov) {
+        json_object_set_new(ov, "outbound_id", json_integer(outbound_id));
+        rc = store_audit(s, home, d->operator_name, "credit.override", ov, e);
+    }
+    if (rc == 0)
+        rc = store_audit(s, home, d->operator_name, "credit.draw", det, e);
+    json_decref(ov);
+    json_decref(det);
+    return rc;
+}
+
+/* One held draw whose payment is mined: its ledger row (tied to the payment: the unique
+ * index on outbound_id posts it once) and its signed credit.draw row. */
+static int post_draw(store *s, const char *home, const store_credit_draw *d,
+                     const store_outbound *o, err *e)
+{
+    store_credit_facility f;
+    bool found = false;
+    store_credit_facility *fs = NULL;
+    size_t nf = 0;
+    if (store_credit_facility_list(s, &fs, &nf, e) < 0)
+        return -1;
+    for (size_t i = 0; i < nf; i++)
+        if (fs[i].id == d->facility_id) {
+            f = fs[i];
+            found = true;
+        }
+    free(fs);
+    if (!found)
+        return err_set(e, ERR_NOT_FOUND, "the facility of payment %lld is gone",
+                       (long long)d->outbound_id);
+    char th[67] = "0x";
+    for (size_t k = 0; k < 32; k++)
+        snprintf(th + 2 + 2 * k, 3, "%02x", o->hash[k]);
+    store_credit_row r;
+    memset(&r, 0, sizeof r);
+    r.facility_id = f.id;
+    r.day = d->day;
+    snprintf(r.kind, sizeof r.kind, "draw");
+    r.amount = d->amount;
+    snprintf(r.memo, sizeof r.memo, "paid %s (chain %llu)%s%.40s", th,
+             (unsigned long long)o->chain_id, d->memo[0] ? "; " : "", d->memo);
+    snprintf(r.operator_name, sizeof r.operator_name, "%s", d->operator_name);
+    r.outbound_id = d->outbound_id;
+    int64_t id;
+    if (store_credit_row_add(s, &r, &id, e) < 0)
+        return -1;
+    store_credit_row *rows = NULL;
+    size_t n = 0;
+    credit_book book = {0};
+    char day[11], amt[U256_DEC_MAX], bal[U256_DEC_MAX] = "";
+    credit_date_format(d->day, day);
+    u256_to_dec(amt, &d->amount);
+    if (store_credit_rows(s, f.id, &rows, &n, e) < 0)
+        return -1;
+    err re;
+    err_clear(&re);
+    if (replay_with(&f, rows, n, NULL, d->day, &book, &re) == 0)
+        u256_to_dec(bal, &book.drawn);
+    credit_book_free(&book);
+    free(rows);
+    /* an observation of the chain (the decision, credit.draw, was signed with the payment) */
+    json_t *det =
+        json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:s, s:I, s:s}", "facility", f.name, "row",
+                  (json_int_t)id, "day", day, "amount_units", amt, "balance_after_units", bal,
+                  "outbound_id", (json_int_t)d->outbound_id, "tx", th, "chain_id",
+                  (json_int_t)o->chain_id, "operator", d->operator_name);
+    int rc = store_audit(s, home, "sync", "desk.credit_draw_posted", det, e);
+    json_decref(det);
+    return rc;
+}
+
+/* A held draw's payment still pending or sent in the desk's record (its process stopped
+ * before it saw the receipt): the chain is asked, before the write transaction; a receipt
+ * marks the payment mined (or failed). An unreachable chain leaves it for later. */
+static void draw_receipts(store *s)
+{
+    store_credit_draw *ds = NULL;
+    size_t n = 0;
+    err e;
+    err_clear(&e);
+    if (store_credit_draws_pending(s, &ds, &n, &e) < 0) {
+        free(ds);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        store_outbound o;
+        uint8_t *raw = NULL;
+        bool found = false, mined = false;
+        int rc = store_outbound_get(s, ds[i].outbound_id, &o, &raw, &found, &e);
+        free(raw);
+        if (rc < 0 || !found || (o.state != OUTBOUND_PENDING && o.state != OUTBOUND_SENT))
+            continue;
+        rpc_client *rpc = NULL;
+        rpc_receipt rr;
+        if (rpc_chain_client(&rpc, s, o.chain_id, NULL, &e) < 0 ||
+            rpc_eth_get_transaction_receipt(rpc, o.hash, &rr, &mined, &e) < 0) {
+            LOG_W("credit", "the payment of a held draw (outbound %lld) was not checked: %s",
+                  (long long)ds[i].outbound_id, e.msg);
+        } else if (mined &&
+                   store_outbound_set_state(s, o.id, rr.success ? OUTBOUND_MINED : OUTBOUND_FAILED,
+                                            rr.block_number, time(NULL), &e) < 0) {
+            LOG_W("credit", "the payment of a held draw (outbound %lld): %s",
+                  (long long)ds[i].outbound_id, e.msg);
+        }
+        rpc_client_free(&rpc);
+    }
+    free(ds);
+}
+
+int credit_draw_settle(store *s, const char *home, size_t *posted, size_t *unpaid, err *e)
+{
+    size_t p = 0, u = 0;
+    draw_receipts(s);
+    if (store_begin(s, e) < 0)
+        return -1;
+    store_credit_draw *ds = NULL;
+    size_t n = 0;
+    int rc = store_credit_draws_pending(s, &ds, &n, e);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        store_outbound o;
+        uint8_t *raw = NULL;
+        bool found = false;
+        rc = store_outbound_get(s, ds[i].outbound_id, &o, &raw, &found, e);
+        free(raw);
+        if (rc < 0)
+            break;
+        if (found && o.state == OUTBOUND_REPLACED) {
+            /* replaced with the same nonce: a speed-up keeps the action ("pay") and the
+             * bytes it pays with; a cancel ("cancel") pays nothing. Mined one of them? */
+            store_outbound *all = NULL;
+            size_t na = 0;
+            rc = store_outbound_list(s, o.chain_id, &all, &na, e);
+            int outcome = 0; /* 1: paid by a speed-up, -1: cancelled */
+            for (size_t k = 0; rc == 0 && k < na; k++) {
+                if (all[k].id == o.id || all[k].nonce != o.nonce ||
+                    !addr_equal(&all[k].from, &o.from) ||
+                    (all[k].state != OUTBOUND_MINED && all[k].state != OUTBOUND_CONFIRMED))
+                    continue;
+                outcome = strcmp(all[k].action, o.action) == 0 ? 1 : -1;
+                if (outcome == 1)
+                    memcpy(o.hash, all[k].hash, 32); /* the row names the mined transaction */
+            }
+            free(all);
+            if (rc < 0)
+                break;
+            if (outcome == 0)
+                continue;
+            o.state = outcome == 1 ? OUTBOUND_MINED : OUTBOUND_DROPPED;
+        }
+        if (found && (o.state == OUTBOUND_MINED || o.state == OUTBOUND_CONFIRMED)) {
+            rc = post_draw(s, home, &ds[i], &o, e);
+            if (rc == 0)
+                rc = store_credit_draw_done(s, ds[i].outbound_id, e);
+            p++;
+        } else if (!found || o.state == OUTBOUND_FAILED || o.state == OUTBOUND_DROPPED) {
+            /* the money did not leave: no draw (the payment's own row says why) */
+            json_t *det = json_pack("{s:I, s:s}", "outbound_id", (json_int_t)ds[i].outbound_id,
+                                    "state", found ? outbound_state_str(o.state) : "missing");
+            rc = store_audit(s, home, "sync", "desk.credit_draw_unpaid", det, e);
+            json_decref(det);
+            if (rc == 0)
+                rc = store_credit_draw_done(s, ds[i].outbound_id, e);
+            u++;
+        }
+        /* pending, sent or replaced: not decided yet, it waits */
+    }
+    free(ds);
+    if (rc == 0)
+        rc = store_commit(s, e);
+    if (rc < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    if (posted)
+        *posted = p;
+    if (unpaid)
+        *unpaid = u;
+    return 0;
 }
 
 /* ---- repayments recognised from Transfer events ---- */

@@ -95,6 +95,28 @@ int credit_ledger_add(store *s, const credit_actor *a, const char *facility, cre
                       const char *amount, const char *date, const char *memo,
                       const char *override, err *e) CREDIT_WUR;
 
+/* A draw paid through the desk pipeline, before its payment is signed: the checks of
+ * credit_ledger_add (risk role, rate, limit, health with the override), dated the actor's
+ * today; nothing written.
+ * *out is the row the caller holds beside the payment (store_credit_draw_hold, in the
+ * transaction that records the signed payment, outbound_id set). */
+int credit_draw_prepare(store *s, const credit_actor *a, const char *facility, const char *amount,
+                        const char *memo, const char *override, store_credit_draw *out,
+                        err *e) CREDIT_WUR;
+/* In the transaction that records the draw's signed payment (desk_pay_req.hold): holds d
+ * beside the payment's outbound row and writes the signed decisions, credit.override (when
+ * the health check was overridden) and credit.draw (tx hash, outbound id). */
+int credit_draw_hold(store *s, const char *home, store_credit_draw *d, int64_t outbound_id,
+                     uint64_t chain_id, const uint8_t hash[32], err *e) CREDIT_WUR;
+/* The held draws: one whose payment is mined (or confirmed) is posted as a ledger row tied
+ * to the payment (an unsigned desk.credit_draw_posted row: an observation of the chain),
+ * and let go, in one transaction (exactly once); one whose payment failed or was dropped
+ * is let go with a desk.credit_draw_unpaid row;
+ * the others wait. Called after a draw's payment, by every `credit` command and by
+ * `tx check`. */
+int credit_draw_settle(store *s, const char *home, size_t *posted, size_t *unpaid,
+                       err *e) CREDIT_WUR;
+
 /* What a liquidation proposal's seizure touches on chain_id: the facility's vault there,
  * the asset's token, and the linked address whose vault balance of it is the largest
  * (*balance). */

@@ -263,6 +263,11 @@ typedef struct desk_pay_req {
     const char *token;  /* symbol, address, or the native symbol */
     const char *amount; /* human units */
     addr payee;
+    /* may be NULL: called in the transaction that records the signed payment (what a
+     * credit draw holds beside it), like desk_step.hold */
+    int (*hold)(void *ctx, store *db, int64_t outbound_id, const uint8_t *raw, size_t len,
+                const uint8_t hash[32], err *e);
+    void *hold_ctx;
 } desk_pay_req;
 
 /* The desk's pipeline for a payment: the policy (action "pay") and the compliance gate on

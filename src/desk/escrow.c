@@ -1131,6 +1131,8 @@ int desk_pay(desk *d, const desk_pay_req *r, desk_result *res, err *e)
         c.has_context_amount = true; /* the summary names the token amount */
         c.context_amount = amount;
     }
+    c.hold = r->hold;
+    c.hold_ctx = r->hold_ctx;
     int rc = desk_send_call(d, &c, res, e);
     buf_free(&c.calldata);
     if (rc == 0) {

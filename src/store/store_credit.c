@@ -127,10 +127,10 @@ int store_credit_facility_list(store *s, store_credit_facility **out, size_t *n,
 
 static const char SQL_ROW_ADD[] =
     "INSERT INTO credit_ledger (facility_id, day, kind, amount, base_e8, spread_e8, memo,"
-    " operator, created_at, inflow_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " operator, created_at, inflow_id, outbound_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_ROWS[] =
     "SELECT id, facility_id, day, kind, amount, base_e8, spread_e8, memo, operator, created_at,"
-    " inflow_id FROM credit_ledger WHERE facility_id = ? ORDER BY id";
+    " inflow_id, outbound_id FROM credit_ledger WHERE facility_id = ? ORDER BY id";
 
 static int ledger_row(sqlite3_stmt *st, void *item, err *e)
 {
@@ -147,6 +147,7 @@ static int ledger_row(sqlite3_stmt *st, void *item, err *e)
     store_copy_text(st, 8, r->operator_name, sizeof r->operator_name);
     r->created_at = sqlite3_column_int64(st, 9);
     r->inflow_id = sqlite3_column_int64(st, 10); /* NULL: 0 */
+    r->outbound_id = sqlite3_column_int64(st, 11);
     return 0;
 }
 
@@ -169,6 +170,10 @@ int store_credit_row_add(store *s, const store_credit_row *r, int64_t *id_out, e
         sqlite3_bind_int64(st, 10, r->inflow_id);
     else
         sqlite3_bind_null(st, 10);
+    if (r->outbound_id)
+        sqlite3_bind_int64(st, 11, r->outbound_id);
+    else
+        sqlite3_bind_null(st, 11);
     if (store_exec_stmt(s, st, "adding a ledger row", e) < 0)
         return -1;
     if (id_out)
@@ -186,6 +191,67 @@ int store_credit_rows(store *s, int64_t facility_id, store_credit_row **out, siz
     sqlite3_bind_int64(st, 1, facility_id);
     return store_collect(s, st, sizeof **out, ledger_row, (void **)out, n,
                          "reading a facility's ledger", e);
+}
+
+/* ---- draws waiting for their payment ---- */
+
+static const char SQL_DRAW_HOLD[] =
+    "INSERT INTO credit_draws_pending (outbound_id, facility_id, day, amount, memo, operator,"
+    " details) VALUES (?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_DRAWS_PENDING[] =
+    "SELECT outbound_id, facility_id, day, amount, memo, operator, details"
+    " FROM credit_draws_pending ORDER BY outbound_id";
+static const char SQL_DRAW_DONE[] = "DELETE FROM credit_draws_pending WHERE outbound_id = ?";
+
+int store_credit_draw_hold(store *s, const store_credit_draw *d, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_DRAW_HOLD, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, d->outbound_id);
+    sqlite3_bind_int64(st, 2, d->facility_id);
+    sqlite3_bind_int64(st, 3, d->day);
+    if (store_bind_u256(st, 4, &d->amount) < 0)
+        return err_set(e, ERR_INTERNAL, "cannot bind a draw's amount");
+    sqlite3_bind_text(st, 5, d->memo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, d->operator_name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 7, d->details[0] ? d->details : "{}", -1, SQLITE_TRANSIENT);
+    return store_exec_stmt(s, st, "recording a draw beside its payment", e);
+}
+
+static int draw_row(sqlite3_stmt *st, void *item, err *e)
+{
+    store_credit_draw *d = item;
+    d->outbound_id = sqlite3_column_int64(st, 0);
+    d->facility_id = sqlite3_column_int64(st, 1);
+    d->day = (int32_t)sqlite3_column_int64(st, 2);
+    if (store_col_u256(st, 3, &d->amount) < 0)
+        return err_set(e, ERR_INVALID, "draw of payment %lld: malformed amount",
+                       (long long)d->outbound_id);
+    store_copy_text(st, 4, d->memo, sizeof d->memo);
+    store_copy_text(st, 5, d->operator_name, sizeof d->operator_name);
+    store_copy_text(st, 6, d->details, sizeof d->details);
+    return 0;
+}
+
+int store_credit_draws_pending(store *s, store_credit_draw **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_DRAWS_PENDING, e);
+    if (!st)
+        return -1;
+    return store_collect(s, st, sizeof **out, draw_row, (void **)out, n,
+                         "reading the draws waiting for their payment", e);
+}
+
+int store_credit_draw_done(store *s, int64_t outbound_id, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_DRAW_DONE, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, outbound_id);
+    return store_exec_stmt(s, st, "closing a draw's payment", e);
 }
 
 /* ---- margin calls and liquidation proposals ---- */

@@ -44,6 +44,7 @@ typedef struct store_credit_row {
     char operator_name[64];
     int64_t created_at;
     int64_t inflow_id; /* the transfer (inflows row) a recognised repayment came from; 0: none */
+    int64_t outbound_id; /* the desk's payment (outbound row) a draw was paid by; 0: none */
 } store_credit_row;
 
 int store_credit_row_add(store *s, const store_credit_row *r, int64_t *id_out, err *e) STORE_WUR;
@@ -66,6 +67,23 @@ int store_credit_call_set_plan(store *s, int64_t id, const char *plan, err *e) S
 /* Calls of a facility (0: every facility), open ones only unless all; newest first. */
 int store_credit_calls(store *s, int64_t facility_id, bool all, store_credit_call **out,
                        size_t *n, err *e) STORE_WUR;
+
+/* A draw paid through the desk pipeline, waiting for its payment (the outbound row) to be
+ * mined: written in the transaction that records the signed payment, deleted in the one
+ * that posts the ledger row (or when the payment failed or was dropped). details: JSON
+ * for the signed credit.draw row (health after, initial level, chain, payee). */
+typedef struct store_credit_draw {
+    int64_t outbound_id, facility_id;
+    int32_t day;
+    u256 amount;
+    char memo[128];
+    char operator_name[64];
+    char details[1024];
+} store_credit_draw;
+
+int store_credit_draw_hold(store *s, const store_credit_draw *d, err *e) STORE_WUR;
+int store_credit_draws_pending(store *s, store_credit_draw **out, size_t *n, err *e) STORE_WUR;
+int store_credit_draw_done(store *s, int64_t outbound_id, err *e) STORE_WUR;
 
 /* The rows of a facility in insertion order. */
 int store_credit_rows(store *s, int64_t facility_id, store_credit_row **out, size_t *n,

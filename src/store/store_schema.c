@@ -812,6 +812,23 @@ static const char step_bridge_ccip[] =
     "DROP TABLE bridge_transfers;"
     "ALTER TABLE bridge_transfers_new RENAME TO bridge_transfers;";
 
+/* draws paid through the desk pipeline (src/credit/service.c, credit_draw_settle): the
+ * draw waits beside its payment's outbound row (written in the same transaction) until the
+ * payment is mined; the ledger row then names the payment, once. */
+static const char step_credit_draws[] =
+    "CREATE TABLE credit_draws_pending ("
+    "  outbound_id INTEGER PRIMARY KEY REFERENCES outbound_txs(id),"
+    "  facility_id INTEGER NOT NULL REFERENCES credit_facilities(id),"
+    "  day INTEGER NOT NULL,"
+    "  amount TEXT NOT NULL,"
+    "  memo TEXT NOT NULL DEFAULT '',"
+    "  operator TEXT NOT NULL,"
+    "  details TEXT NOT NULL DEFAULT '{}'"
+    ");"
+    "ALTER TABLE credit_ledger ADD COLUMN outbound_id INTEGER REFERENCES outbound_txs(id);"
+    "CREATE UNIQUE INDEX credit_ledger_by_outbound ON credit_ledger (outbound_id)"
+    "  WHERE outbound_id IS NOT NULL;";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -836,6 +853,7 @@ const char *const store_schema_steps[] = {
     step_bridges,
     step_credit_sync,
     step_bridge_ccip,
+    step_credit_draws,
 };
 
 const int store_schema_audit_head_version = 12;

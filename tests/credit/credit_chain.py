@@ -81,7 +81,7 @@ def main():
     check(h["health_factor"] is None and h["status"] == "ok", f"nothing owed: {h}")
 
     # 15000 USDC: HF = 24900 / 15000 (plus a day's interest) = 1.66
-    desk.run("--operator", "rita", "credit", "draw", "acme", "15000")
+    desk.run("--operator", "rita", "credit", "draw", "acme", "15000", "--by-hand")
     h = desk.json("credit", "health", "acme", "--json")
     check(1.6 < h["health_factor"] < 1.66, f"after the first draw: {h}")
     check(abs(h["health_factor"] - h["lt_value_usd"] / h["owed_usd"]) < 1e-9, "HF formula")
@@ -94,7 +94,7 @@ def main():
 
     # 5000 more: HF about 1.245 < 1.25: refused with the numbers, nothing signed
     before_rows, before_ledger = credit_rows(desk), desk.json("credit", "ledger", "acme", "--json")
-    r = desk.run("--operator", "rita", "credit", "draw", "acme", "5000", check=False)
+    r = desk.run("--operator", "rita", "credit", "draw", "acme", "5000", "--by-hand", check=False)
     check(r.returncode == 1, f"refused draw exit {r.returncode}: {r.stderr}")
     m = re.search(r"health factor to ([0-9.]+), below its initial level 1\.25 \(collateral "
                   r"([0-9.]+) USD, liquidation-threshold value ([0-9.]+) USD, owed after "
@@ -110,13 +110,13 @@ def main():
           "a refused draw changed the ledger")
 
     # an operator without the risk role cannot override
-    r = desk.run("--operator", "carl", "credit", "draw", "acme", "5000", "--override", "x",
+    r = desk.run("--operator", "carl", "credit", "draw", "acme", "5000", "--by-hand", "--override", "x",
                  check=False)
     check(r.returncode == 1 and "lacks the risk role" in r.stderr, r.stderr)
 
     # the risk officer overrides with a reason: recorded, signed, shown
     reason = "client wires 5 WETH top-up today"
-    desk.run("--operator", "rita", "credit", "draw", "acme", "5000", "--override", reason)
+    desk.run("--operator", "rita", "credit", "draw", "acme", "5000", "--by-hand", "--override", reason)
     rows = credit_rows(desk)
     ov = [x for x in rows if x["action"] == "credit.override"]
     check(len(ov) == 1 and ov[0]["operator"] == "rita" and ov[0]["details"]["reason"] == reason,

@@ -4,9 +4,9 @@
 Chains A and B each have a CollateralVault (approvers anvil #2, #3, #4; 2 of 3) and WETH;
 chain C has USDC. The counterparty (entity Acme, anvil #1, linked on every chain) deposits
 4 WETH into A's vault and 6 WETH into B's (cast). The facility names both vaults and a
-repayment address, the desk account of bob (anvil #2). The draw is paid on chain C: bob's
-address sends 15000 USDC to the counterparty with cast (the desk has no plain payment action
-yet: the draw is recorded with `credit draw`, the transfer stands for the payment); the
+repayment address, the desk account of bob (anvil #2). The draw is paid on chain C through
+the desk pipeline: `credit draw acme 15000 --chain cc` by bob (risk officer and trader) sends
+15000 USDC from bob's address to the counterparty and posts the ledger row once mined; the
 counterparty repays 5000.123456 USDC by a real ERC-20 transfer to the repayment address,
 which the sync recognises. Then `cast` and the desk agree to the base unit: each chain's
 collateral (synced vault flows) is the vault's balanceOf, the ledger's draw and repayment
@@ -56,7 +56,7 @@ def main():
         desk.add_chain(ch, name=name, confirmations=0)
     desk.signed.add("rita", "risk")
     desk.signed.add("carl", "compliance")
-    desk.run("operator", "add", "bob", "--key", bob_a, "--role", "approver,risk")
+    desk.run("operator", "add", "bob", "--key", bob_a, "--role", "approver,risk,trader")
     desk.run("operator", "add", "carol", "--key", carol_a, "--role", "approver")
     bob, carol = desk.signed.as_("bob"), desk.signed.as_("carol")
     for name in ("ca", "cb"):
@@ -100,9 +100,8 @@ def main():
 
     # the draw, paid on the third chain; a part repaid by a real transfer, found by sync
     bob_before = usdc_of(bob_a)
-    cc.cast_send(bob_a, usdc, "transfer(address,uint256)", cp, str(15000 * 10**6))
-    desk.run("--operator", "rita", "credit", "draw", "acme", "15000", "--memo",
-             "paid on chain cc")
+    desk.run(*bob, "--yes", "credit", "draw", "acme", "15000", "--chain", "cc", "--memo",
+             "paid on chain cc", "--wait", "30")
     cc.cast_send(cp, usdc, "transfer(address,uint256)", bob_a, "5000123456")
     desk.run("sync", "--once")
     rows = desk.json("credit", "ledger", "acme", "--json")["rows"]

@@ -56,7 +56,7 @@ def main():
              "--effective", "2020-01-01")
     show = desk.json("credit", "facility", "show", "acme", "--json")
     check(show["repay_to"].lower() == rita.lower(), f"repay_to {show['repay_to']}")
-    desk.run("--operator", "rita", "credit", "draw", "acme", "100000", "--date", "2020-01-02",
+    desk.run("--operator", "rita", "credit", "draw", "acme", "100000", "--by-hand", "--date", "2020-01-02",
              "--override", "unsecured test facility")
 
     def balance(who):

@@ -124,7 +124,7 @@ def one_facility(sd, home, name, ccy, dec, day_count, billing, seed):
             units = rng.randrange(10 ** dec, 400000 * 10 ** dec)
             kind = "draw"
         amount = str(Decimal(units) / (Decimal(10) ** dec))
-        extra = ["--override", "unsecured test facility"] if kind == "draw" else []
+        extra = ["--by-hand", "--override", "unsecured test facility"] if kind == "draw" else []
         run(home, *rita, "credit", kind, name, amount, "--date", d.isoformat(), *extra)
         events.append((d, kind, units))
         bal += -units if kind == "repay" else units
@@ -162,11 +162,11 @@ def main():
                 "--date", "2025-12-30", ok=False)
         assert r.returncode == 1 and "more than the balance" in r.stderr, r.stderr
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
-        r = run(home, *sd.as_("rita"), "credit", "draw", "acme-usdc", "4999999",
+        r = run(home, *sd.as_("rita"), "credit", "draw", "acme-usdc", "4999999", "--by-hand",
                 "--date", "2025-12-30", ok=False)
         assert r.returncode == 1 and "above its limit of 5000000" in r.stderr, r.stderr
         assert "headroom" in r.stderr, r.stderr
-        r = run(home, *sd.as_("carl"), "credit", "draw", "acme-usdc", "1", ok=False)
+        r = run(home, *sd.as_("carl"), "credit", "draw", "acme-usdc", "1", "--by-hand", ok=False)
         assert r.returncode == 1 and "lacks the risk role" in r.stderr, r.stderr
         r = run(home, *sd.as_("carl"), "credit", "facility", "edit", "acme-usdc",
                 "--limit", "1", ok=False)

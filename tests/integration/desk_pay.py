@@ -9,10 +9,13 @@ Then a payment proposed over the API (POST /v1/proposals/payment), accepted by a
 time (422) for a sanctioned payee and at acceptance for a payee listed meanwhile."""
 import json
 import os
+import signal
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sync_lib import A, Chain, artifact, cast, log, need_artifacts  # noqa: E402
+from sync_lib import A, FUSION, Chain, artifact, cast, log, need_artifacts  # noqa: E402
 from desk_escrow import DeskUser, eth_balance, nonce, token_balance  # noqa: E402
 from api_lib import Server, request  # noqa: E402
 
@@ -125,6 +128,33 @@ def main():
     st, _, got = request(c, "GET", "/v1/proposals/%d" % p2["id"], token=token_api)
     assert got["state"] == "pending", got
     log("ok: a payee listed after the proposal: the acceptance is refused before signing")
+    # a crash between the payment's send and the acceptance's record: the proposal must not
+    # stay pending (accepting it again would pay twice)
+    st, _, p3 = propose(dict(body, reference="INV-11"), "inv-11")
+    assert st == 201, (st, p3)
+    chain.node.cast("rpc", "evm_setAutomine", "false")
+    t0 = desk.outbound_count()
+    proc = subprocess.Popen([FUSION, "--home", desk.home, "--operator", "alice",
+                             "--passphrase-file", desk.pw, "--yes", "proposal", "accept",
+                             str(p3["id"])], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(600):
+        if desk.outbound_count() > t0 and desk.query(
+                "SELECT state FROM outbound_txs ORDER BY id DESC LIMIT 1")[0][0] == "sent":
+            break
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    chain.node.cast("rpc", "evm_mine")
+    chain.node.cast("rpc", "evm_setAutomine", "true")
+    pb, n0 = token_balance(chain, token, PAYEE), nonce(chain, A[0])
+    state = desk.query("SELECT state, outbound_id FROM api_proposals WHERE id = ?", p3["id"])[0]
+    r = desk.as_op("alice", "proposal", "accept", p3["id"], check=False)
+    assert state[0] == "accepted" and state[1], state
+    assert r.returncode == 1 and nonce(chain, A[0]) == n0, (r.returncode, r.stderr)
+    assert token_balance(chain, token, PAYEE) == pb
+    log("ok: killed after the payment was sent: the proposal is accepted (with its outbound "
+        "row), a second accept refused, nothing paid twice")
     srv.stop()
 
 

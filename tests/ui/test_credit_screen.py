@@ -126,7 +126,7 @@ def run(chain):
     desk.run("--operator", "rita", "credit", "facility", "add", "acme", "--entity", "Acme",
              "--currency", "USDC", "--limit", "25000", "--rate", "5", "--collateral", "WETH",
              "--vault", f"local={vault}")
-    desk.run("--operator", "rita", "credit", "draw", "acme", "12345.678901")
+    desk.run("--operator", "rita", "credit", "draw", "acme", "12345.678901", "--by-hand")
     desk.run("--operator", "rita", "credit", "repay", "acme", "2000.5")
     desk.run("--operator", "rita", "credit", "fee", "acme", "25.25", "--memo", "arrangement")
     want = expected(desk)
