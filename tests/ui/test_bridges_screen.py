@@ -145,6 +145,9 @@ def main():
             tr = transfers(home)[tid]
         if tr["state"] != "sent" or not tr["burn_tx"] or not tr["message_hash"]:
             raise tmuxh.TestFailure("setup: the transfer is not sent and burned: %s" % tr)
+        # the risk report reads each chain at its synced block: synced past the burn, the
+        # value is in flight
+        fusion(home, "sync", "--once", "--quiet", timeout=300)
         fl = in_flight(home)
         avax0 = wallet_usdc(home, "devnet-avax")
         if len(fl) != 1 or fl[0]["chain"] != "devnet-avax":
