@@ -4,7 +4,8 @@ alice bridges 250,000 USDC from devnet-eth to devnet-avax with `fusion bridge se
 stays `sent`: burned, not minted. The service comes back and the operator resumes the
 transfer from the screen, through the UI's action worker: the attestation fetched, the
 passphrase asked once the checks passed (the card's title names the mint), the pre-sign
-summary with y/N; the result on the message line and in its history (M). Then: the
+summary with y/N (declined once: nothing sent, the transfer stays attested; then accepted);
+the result on the message line and in its history (M). Then: the
 transfer is delivered (`fusion bridge list --json`, its mint tx the one on the message
 line), `cast` shows alice's USDC on devnet-avax rose by exactly the amount, one outbound
 row more (the mint). A second R says the transfer is delivered already and signs nothing:
@@ -107,6 +108,20 @@ def main():
                    "the pre-sign summary of the mint, with y/N")
         if n_outbound(home) != out0:
             raise tmuxh.TestFailure("the mint was sent before the y")
+        # N: not sent; the transfer waits, attested, for the next resume
+        t.send("n")
+        t.wait_for(lambda s: screen_b(s) and "resume bridge %d failed: not confirmed" % tid in s
+                   and "Sign the mint" not in s, "the declined mint on the message line")
+        t.check(transfers(home)[tid]["state"] == "attested", "declined: not attested any more")
+        t.check(n_outbound(home) == out0, "declined: an outbound row was recorded")
+        t.check(desk.bal("devnet-avax", ALICE) == bal0, "declined: minted")
+        t.send("R")
+        t.wait_for(lambda s: screen_b(s) and "mint of bridge %d: policy and gate passed" % tid in s
+                   and "Passphrase of alice's signing key" in s, "the passphrase again")
+        t.type(PASS)
+        t.send("Enter")
+        t.wait_for(lambda s: screen_b(s) and "Sign the mint of bridge %d?" % tid in s
+                   and "Sign and send" in s, "the pre-sign summary again")
         t.send("y")
         done = re.compile(r"resume bridge %d: delivered \(mint tx (0x[0-9a-f]{16})" % tid)
         text = t.wait_for(lambda s: row_state(tid, "delivered")(s) and done.search(s) is not None,
