@@ -4,7 +4,8 @@ alice bridges 250,000 USDC from devnet-eth to devnet-avax with `fusion bridge se
 stays `sent`: burned, not minted. The service comes back and the operator resumes the
 transfer from the screen, through the UI's action worker: the attestation fetched, the
 passphrase asked once the checks passed (the card's title names the mint), the pre-sign
-summary with y/N (declined once: nothing sent, the transfer stays attested; then accepted);
+summary with y/N (declined once: nothing sent, the transfer stays attested; then, signed
+in with `:operator alice`, R asks only the y/N, with the session's unlocked key);
 the result on the message line and in its history (M). Then: the
 transfer is delivered (`fusion bridge list --json`, its mint tx the one on the message
 line), `cast` shows alice's USDC on devnet-avax rose by exactly the amount, one outbound
@@ -115,13 +116,25 @@ def main():
         t.check(transfers(home)[tid]["state"] == "attested", "declined: not attested any more")
         t.check(n_outbound(home) == out0, "declined: an outbound row was recorded")
         t.check(desk.bal("devnet-avax", ALICE) == bal0, "declined: minted")
-        t.send("R")
-        t.wait_for(lambda s: screen_b(s) and "mint of bridge %d: policy and gate passed" % tid in s
-                   and "Passphrase of alice's signing key" in s, "the passphrase again")
+        # signed in (the key unlocked in the session): the mint asks only y/N
+        t.send(":")
+        t.type("operator alice")
+        t.send("Enter")
+        t.wait_for("Sign in as alice", "alice's sign-in prompt")
         t.type(PASS)
         t.send("Enter")
-        t.wait_for(lambda s: screen_b(s) and "Sign the mint of bridge %d?" % tid in s
-                   and "Sign and send" in s, "the pre-sign summary again")
+        t.wait_for("operator alice (signed in)", "the title: alice signed in")
+        t.send("B")  # the sign-in shows the Keys screen
+        t.wait_for(lambda s: row_state(tid, "attested")(s) and "operator alice (signed in)" in s,
+                   "back on screen B, the transfer attested, alice signed in")
+        t.send("R")
+        text = t.wait_for(lambda s: screen_b(s) and (
+            ("Sign the mint of bridge %d? policy and gate passed; your key is unlocked" % tid in s
+             and "Sign and send" in s) or "Passphrase of" in s),
+            "the pre-sign summary with the session's key (or a passphrase prompt)")
+        t.check("Passphrase of" not in text,
+                "the passphrase was asked although alice's key is unlocked:\n%s" % text)
+        t.check(n_outbound(home) == out0, "the mint was sent before the y")
         t.send("y")
         done = re.compile(r"resume bridge %d: delivered \(mint tx (0x[0-9a-f]{16})" % tid)
         text = t.wait_for(lambda s: row_state(tid, "delivered")(s) and done.search(s) is not None,
