@@ -10,7 +10,8 @@ the result on the message line and in its history (M). Then: the
 transfer is delivered (`fusion bridge list --json`, its mint tx the one on the message
 line), `cast` shows alice's USDC on devnet-avax rose by exactly the amount, one outbound
 row more (the mint). A second R says the transfer is delivered already and signs nothing:
-no passphrase asked, the outbound row count and the balance unchanged."""
+no passphrase asked, the outbound row count and the balance unchanged. The UI process
+opened its desk once (fusion.log): the bridge service used the session's."""
 import os
 import re
 import sys
@@ -170,6 +171,14 @@ def main():
         t.check(desk.bal("devnet-avax", ALICE) == bal1, "the second resume minted again")
         t.send("q")
         t.check(t.wait_dead() == 0, "fusion did not exit cleanly")
+        # one desk for the UI process: the bridge service signed on the session's desk, not
+        # on one of its own per resume (desk_open logs each opening)
+        log = open(os.path.join(home, "fusion.log")).read().splitlines()
+        starts = [i for i, x in enumerate(log) if "[ui] started" in x]
+        t.check(starts, "the UI's start is not in fusion.log")
+        opens = [x for x in log[starts[-1]:] if "desk opened for actions" in x]
+        t.check(len(opens) == 1, "the resumes of one UI process opened the desk %d times "
+                "(want once):\n%s" % (len(opens), "\n".join(opens)))
         print("ok: resumed from screen B: attested, minted once, balance +%d; again: nothing"
               % amount)
     finally:
