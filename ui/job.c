@@ -1,4 +1,5 @@
-/* job.c: the escrow action worker (see job.h), one use of the UI worker (worker.h): RUNNING
+/* job.c: the escrow action worker (see job.h; also the outbound replacements, API
+ * proposals and the bridge resume of screen B), one use of the UI worker (worker.h): RUNNING
  * (the desk's checks, the policy and the compliance gate) -> ASKING the passphrase (the
  * approval card parked, the prompt under it) -> RUNNING -> ASKING the confirmation (the
  * summary parked) -> RUNNING -> DONE (result parked). The passphrase is asked only once
@@ -15,6 +16,7 @@
 #include "base/log.h"
 #include "desk.h"
 #include "api/api.h"
+#include "bridge/bridge.h"
 #include "desk/desk.h"
 #include "notify.h"
 #include "worker.h"
@@ -41,6 +43,7 @@ typedef struct job_req {
     char token[96];
     char amount[96];
     int64_t proposal; /* create: accept this API proposal (its request is the escrow's) */
+    int64_t bridge;   /* resume: this bridge transfer (the mint signed when it is attested) */
 } job_req;
 
 /* Fills r for a new escrow: the request's strings are copied into r. */
@@ -95,7 +98,7 @@ static ui_job *cur;
 /* The approval card of the job's action as one text (NULL when there is none). */
 static char *card_text(ui_job *j)
 {
-    if (j->r.create || j->r.tx || !j->d)
+    if (j->r.create || j->r.tx || j->r.bridge || !j->d)
         return NULL;
     char **lines = NULL;
     size_t n = 0;
@@ -203,6 +206,65 @@ static ks_key *job_key(void *ctx, const addr *a)
     return j->key;
 }
 
+/* The desk's callbacks: the passphrase after the checks (or the session's unlocked key),
+ * the summary with y/N, the progress lines. Also the bridge service's env->wire. */
+static void job_wire(void *ctx, desk *d)
+{
+    desk_set_passphrase(d, job_pass, ctx);
+    desk_set_key_source(d, job_key, ctx);
+    desk_set_confirm(d, job_confirm, ctx);
+    desk_set_output(d, job_say, ctx);
+    desk_set_wait(d, 120);
+}
+
+/* Resume of bridge transfer j->r.bridge on the session's desk d: the attestation fetched,
+ * the mint signed through d's pipeline (job_wire's passphrase, summary and y/N). A
+ * transfer with nothing left to do is said so and nothing is signed. The result line is
+ * written to out. */
+static int job_bridge(ui_job *j, desk *d, char *out, size_t cap, err *e)
+{
+    int64_t id = j->r.bridge;
+    store_bridge b;
+    bool found = false;
+    if (store_bridge_get(desk_store(d), id, &b, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_NOT_FOUND, "no bridge transfer %lld (fusion bridge list)",
+                       (long long)id);
+    if (bridge_finished(&b)) {
+        snprintf(out, cap, "resume bridge %lld: %s already: nothing to do, nothing signed",
+                 (long long)id, b.state);
+        return 0;
+    }
+    bridge_env env;
+    memset(&env, 0, sizeof env);
+    env.home = j->home;
+    env.operator_name = j->operator_name;
+    env.desk = d;
+    env.wire = job_wire;
+    env.wire_ctx = j;
+    env.attest_wait_s = 60;
+    env.say = job_say;
+    env.say_ctx = j;
+    char state[16] = "";
+    if (bridge_advance(&env, id, state, e) < 0)
+        return -1;
+    if (store_bridge_get(desk_store(d), id, &b, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_NOT_FOUND, "bridge transfer %lld is gone", (long long)id);
+    if (strcmp(b.state, "delivered") == 0 && b.has_mint_tx) {
+        char hash[67];
+        hex_encode(hash, sizeof hash, b.mint_tx, 32, true);
+        snprintf(out, cap, "resume bridge %lld: delivered (mint tx %.18s in block %llu)",
+                 (long long)id, hash, (unsigned long long)b.mint_block);
+    } else {
+        snprintf(out, cap, "resume bridge %lld: %s%s%.160s", (long long)id, b.state,
+                 b.note[0] ? ": " : "", b.note);
+    }
+    return 0;
+}
+
 static void *job_main(void *arg)
 {
     ui_job *j = arg;
@@ -217,19 +279,19 @@ static void *job_main(void *arg)
     pthread_mutex_lock(&j->w.mu);
     j->d = d;
     pthread_mutex_unlock(&j->w.mu);
+    char bridge_line[sizeof j->result] = "";
     if (rc == 0) {
-        desk_set_passphrase(d, job_pass, j);
-        desk_set_key_source(d, job_key, j);
-        desk_set_confirm(d, job_confirm, j);
-        desk_set_output(d, job_say, j);
-        desk_set_wait(d, 120);
-        if (j->r.tx || j->r.proposal)
-            rc = 0; /* check: every chain; a replacement or a proposal names its chain */
+        job_wire(j, d);
+        if (j->r.tx || j->r.proposal || j->r.bridge)
+            rc = 0; /* check: every chain; a replacement, a proposal or a bridge step names
+                       its chain */
         else
             rc = j->r.create ? desk_use_chain(d, j->r.chain[0] ? j->r.chain : NULL, NULL, &e)
                              : desk_use_chain(d, NULL, &j->r.escrow, &e);
     }
-    if (rc == 0 && j->r.proposal) {
+    if (rc == 0 && j->r.bridge) {
+        rc = job_bridge(j, d, bridge_line, sizeof bridge_line, &e);
+    } else if (rc == 0 && j->r.proposal) {
         rc = api_proposal_accept(d, j->home, j->r.proposal, &res, &e);
     } else if (rc == 0 && j->r.tx) {
         if (strcmp(j->r.action, "check") == 0)
@@ -261,7 +323,13 @@ static void *job_main(void *arg)
     addr_to_checksum(esc, &j->r.escrow);
     if (j->r.create && !(rc == 0 && res.has_escrow))
         snprintf(esc, sizeof esc, "escrow");
-    if (j->r.tx && strcmp(j->r.action, "check") == 0) {
+    if (j->r.bridge) {
+        if (rc == 0)
+            snprintf(j->result, sizeof j->result, "%s", bridge_line);
+        else
+            snprintf(j->result, sizeof j->result, "resume bridge %lld failed: %s",
+                     (long long)j->r.bridge, e.msg);
+    } else if (j->r.tx && strcmp(j->r.action, "check") == 0) {
         if (rc == 0)
             snprintf(j->result, sizeof j->result, "check: %s",
                      j->progress[0] ? j->progress : "nothing in flight");
@@ -447,7 +515,11 @@ unsigned ui_job_poll(ui_app *a)
         /* The worker is parked until confirm_answer: its summary (and card) is stable. */
         const char *lines[64];
         size_t n = 0;
-        char title[160];
+        char title[160], what[48];
+        if (j->r.bridge)
+            snprintf(what, sizeof what, "the mint of bridge %lld", (long long)j->r.bridge);
+        else
+            snprintf(what, sizeof what, "%s", j->r.action);
         if (j->key_lent) {
             /* no passphrase was asked: the card, then the summary, and one y/N */
             n = split_lines(j->card, lines, 30);
@@ -455,10 +527,9 @@ unsigned ui_job_poll(ui_app *a)
                 lines[n++] = "";
             snprintf(title, sizeof title,
                      "Sign %s? policy and gate passed; your key is unlocked (no passphrase)",
-                     j->r.action);
+                     what);
         } else {
-            snprintf(title, sizeof title, "Sign %s? (decoded from the signed bytes)",
-                     j->r.action);
+            snprintf(title, sizeof title, "Sign %s? (decoded from the signed bytes)", what);
         }
         for (char *p = j->summary; p && *p && n < 62;) {
             char *nl = strchr(p, '\n');
@@ -483,6 +554,9 @@ unsigned ui_job_poll(ui_app *a)
         if (j->r.tx)
             snprintf(title, sizeof title, "%s tx %lld: policy and gate passed", j->r.action,
                      (long long)j->r.tx_id);
+        else if (j->r.bridge)
+            snprintf(title, sizeof title, "mint of bridge %lld: policy and gate passed",
+                     (long long)j->r.bridge);
         else if (j->r.create)
             snprintf(title, sizeof title, "create escrow: policy and gate passed");
         else
@@ -555,6 +629,11 @@ static unsigned request_start(ui_app *a, const job_req *r, const char *what)
         ui_message(a, UI_MSG_ERROR, "%s not started: %s", r->action, e.msg);
     else if (r->tx && strcmp(r->action, "check") == 0)
         ui_message(a, UI_MSG_INFO, "check: looking at every transaction in flight...");
+    else if (r->bridge)
+        ui_message(a, UI_MSG_INFO,
+                   "%s: fetching the attestation; the mint passes the policy and the "
+                   "compliance gate before anything is signed...",
+                   what);
     else
         ui_message(a, UI_MSG_INFO,
                    "%s: checking the terms, the policy and the compliance gate before "
@@ -595,6 +674,17 @@ unsigned ui_job_request_create(ui_app *a, const char *chain, const desk_create_r
     job_req q;
     req_create(&q, chain, r);
     return request_start(a, &q, "create");
+}
+
+unsigned ui_job_request_bridge(ui_app *a, int64_t id)
+{
+    job_req r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.action, sizeof r.action, "resume");
+    r.bridge = id;
+    char what[64];
+    snprintf(what, sizeof what, "resume bridge %lld", (long long)id);
+    return request_start(a, &r, what);
 }
 
 unsigned ui_job_request_tx(ui_app *a, const char *action, int64_t id)

@@ -32,6 +32,10 @@ unsigned ui_job_request_create(ui_app *a, const char *chain, const struct desk_c
  * transaction in flight (id unused). */
 unsigned ui_job_request_tx(ui_app *a, const char *action, int64_t id);
 
+/* Resumes bridge transfer id (fusion bridge resume ID): the attestation fetched, the mint
+ * signed through the desk (passphrase after the checks, summary, y/N); a transfer with
+ * nothing left to do is said so, nothing signed. */
+unsigned ui_job_request_bridge(ui_app *a, int64_t id);
 /* Accepts API proposal id: the desk's pipeline creates the escrow it asks for, as the
  * operator (passphrase asked, summary confirmed), then the proposal is accepted. */
 unsigned ui_job_request_proposal(ui_app *a, int64_t id);

@@ -188,7 +188,9 @@ enum {
     X(TX_SPEEDUP, "speedup", UI_KEYS('S'), "speed up the selected transaction (higher fees)",      \
       UI_PRE_ROW, UI_ON(TXS))                                                                      \
     X(TX_CANCEL, "cancel", UI_KEYS('X'), "cancel the selected transaction (0 to yourself)",        \
-      UI_PRE_ROW, UI_ON(TXS))
+      UI_PRE_ROW, UI_ON(TXS))                                                      \
+    X(BRIDGE_RESUME, "resume", UI_KEYS('R'), "resume the selected transfer (attest, then mint)",   \
+      UI_PRE_ROW, UI_ON(BRIDGES))
 
 typedef enum {
     UI_ACT_NONE,

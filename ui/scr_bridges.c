@@ -3,8 +3,10 @@
  * book has one), state (new, sent, attested, delivered, failed, expired: docs/bridges.md)
  * and age. Enter opens the selected transfer's legs: the burn on the source chain, the
  * message hash, the attestation, the mint on the destination, and a transaction in flight.
- * Read-only: `fusion bridge send|resume` move value (resume signs, so it needs the CLI's
- * passphrase and confirmation). Read whole from the store on each change. */
+ * R resumes the selected transfer through the UI's action worker (job.c): the attestation
+ * fetched, the mint signed after the passphrase (or the session's unlocked key), the
+ * pre-sign summary and y/N; one that has nothing left to do is said so, nothing signed.
+ * `fusion bridge send` makes transfers. Read whole from the store on each change. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,9 @@
 #include "base/amount.h"
 #include "base/log.h"
 #include "desk.h"
+#include "bridge/bridge.h"
 #include "desk/names.h"
+#include "job.h"
 #include "notify.h"
 #include "screen.h"
 #include "tscreen.h"
@@ -366,7 +370,7 @@ static void detail_lines(br_state *st, const store_bridge *b, char ***lines, siz
     if (b->pending_action[0]) {
         hex_encode(hx, sizeof hx, b->pending_hash, 32, true);
         add_line(lines, n, "IN FLIGHT");
-        add_line(lines, n, "  %s on %s: %s (fusion bridge resume %lld completes it)",
+        add_line(lines, n, "  %s on %s: %s (R, or fusion bridge resume %lld, completes it)",
                  b->pending_action, chain_name(st, b->pending_chain, n1, sizeof n1), hx,
                  (long long)b->id);
     }
@@ -420,6 +424,17 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
             return UI_OK;
         st->detail = true;
         return UI_REDRAW;
+    case UI_ACT_BRIDGE_RESUME: {
+        const store_bridge *b = selected(st);
+        if (!b)
+            return UI_OK;
+        if (bridge_finished(b)) {
+            ui_message(s->app, UI_MSG_INFO, "resume bridge %lld: %s already: nothing to do, "
+                       "nothing signed", (long long)b->id, b->state);
+            return UI_REDRAW;
+        }
+        return ui_job_request_bridge(s->app, b->id);
+    }
     default:
         return ui_not_in_build(s, ev->action);
     }

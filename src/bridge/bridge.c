@@ -130,6 +130,7 @@ typedef struct eng {
     const bridge_env *env;
     store *db;
     desk *d;
+    bool own_d; /* opened here (else the caller's env->desk) */
     abi_json *tm, *mt, *token;
 } eng;
 
@@ -143,7 +144,9 @@ static int load_abi(abi_json **out, const char *name, err *e)
 
 static void eng_close(eng *g)
 {
-    desk_free(&g->d);
+    if (g->own_d)
+        desk_free(&g->d);
+    g->d = NULL;
     abi_json_free(&g->tm);
     abi_json_free(&g->mt);
     abi_json_free(&g->token);
@@ -160,8 +163,13 @@ static int eng_open(eng *g, const bridge_env *env, err *e)
         load_abi(&g->mt, "MessageTransmitter.json", e) < 0 ||
         load_abi(&g->token, "TestToken.json", e) < 0)
         goto fail;
-    if (desk_open(&g->d, env->home, env->operator_name, e) < 0)
-        goto fail;
+    if (env->desk) {
+        g->d = env->desk;
+    } else {
+        if (desk_open(&g->d, env->home, env->operator_name, e) < 0)
+            goto fail;
+        g->own_d = true;
+    }
     if (env->wire)
         env->wire(env->wire_ctx, g->d);
     desk_set_wait(g->d, env->no_wait ? 0 : 120);
@@ -767,6 +775,12 @@ int bridge_advance(const bridge_env *env, int64_t id, char state[16], err *e)
     return rc;
 }
 
+bool bridge_finished(const store_bridge *b)
+{
+    return strcmp(b->state, "delivered") == 0 || strcmp(b->state, "expired") == 0 ||
+           (strcmp(b->state, "failed") == 0 && !b->attestation_len);
+}
+
 int bridge_advance_all(const bridge_env *env,
                        void (*report)(void *ctx, int64_t id, const char *state, const err *se),
                        void *ctx, err *e)
@@ -783,8 +797,7 @@ int bridge_advance_all(const bridge_env *env,
     if (rc < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(bs[i].state, "delivered") == 0 || strcmp(bs[i].state, "expired") == 0 ||
-            (strcmp(bs[i].state, "failed") == 0 && !bs[i].attestation_len))
+        if (bridge_finished(&bs[i]))
             continue;
         char st[16] = "";
         err se;

@@ -80,6 +80,8 @@ typedef struct bridge_env {
     void (*say)(void *ctx, const char *line);
     void *say_ctx;
     const char *risk_override; /* a risk officer's reason (desk_set_risk_override) or NULL */
+    desk *desk; /* a desk already open (the UI session's), used and not freed; NULL: each
+                   call opens its own for operator_name */
 } bridge_env;
 
 typedef struct bridge_quote {
@@ -110,6 +112,10 @@ int bridge_advance(const bridge_env *env, int64_t id, char state[16], err *e) FU
 int bridge_advance_all(const bridge_env *env,
                        void (*report)(void *ctx, int64_t id, const char *state, const err *se),
                        void *ctx, err *e) FUSION_WUR;
+
+/* Whether b has nothing left to do: delivered, expired, or failed before any attestation
+ * (the burn reverted: nothing moved). A failed transfer with its attestation still mints. */
+bool bridge_finished(const store_bridge *b);
 
 /* The USDC balance of who on a chain with a CCTP route (its bridge_cctp USDC). */
 int bridge_usdc_balance(store *db, uint64_t chain_id, const addr *who, u256 *out,

@@ -264,7 +264,11 @@ int bridge_ccip_send(const bridge_env *env, const bridge_quote *q, const addr *r
     int rc = -1;
     buf data;
     buf_init(&data);
-    if (store_open(&db, path, e) < 0 || desk_open(&d, env->home, env->operator_name, e) < 0)
+    if (store_open(&db, path, e) < 0)
+        goto out;
+    if (env->desk)
+        d = env->desk; /* the caller's: not freed here */
+    else if (desk_open(&d, env->home, env->operator_name, e) < 0)
         goto out;
     if (env->wire)
         env->wire(env->wire_ctx, d);
@@ -350,7 +354,8 @@ int bridge_ccip_send(const bridge_env *env, const bridge_quote *q, const addr *r
     rc = 0;
 out:
     buf_free(&data);
-    desk_free(&d);
+    if (d != env->desk)
+        desk_free(&d);
     store_close(&db);
     if (rc == 0) {
         store *db2 = NULL;
