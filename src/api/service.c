@@ -20,6 +20,7 @@
 #include "base/amount.h"
 #include "base/bytes.h"
 #include "base/u256.h"
+#include "bridge/bridge.h"
 #include "compliance/compliance.h"
 #include "desk/desk.h"
 #include "desk/escrow_input.h"
@@ -712,9 +713,14 @@ static int policy_get(api_service *sv, const policy **out, err *e)
 /* The desk's checks of an escrow proposal; *screening receives what they said. A 422 for
  * what the desk refuses outright (bad party, unknown token, a sanctions hit, a policy
  * block), so nothing is stored. */
+typedef enum { PROPOSAL_ESCROW, PROPOSAL_PAYMENT, PROPOSAL_BRIDGE } proposal_kind;
+
 static int proposal_check(api_service *sv, const char *who, const api_escrow_req *r,
-                          bool payment, store_chain *ch, json_t **screening, api_problem *p)
+                          proposal_kind kind, store_chain *ch, json_t **screening,
+                          api_problem *p)
 {
+    bool payment = kind != PROPOSAL_ESCROW, bridge = kind == PROPOSAL_BRIDGE;
+    const char *action = bridge ? "bridge_burn" : payment ? "pay" : "create";
     store *db = desk_snap_store(sv->snap);
     err e;
     err_clear(&e);
@@ -735,7 +741,7 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
     }
     addr payee, arbiter, token, approvers[STORE_MAX_APPROVERS];
     if (desk_party_parse(db, r->payee, &payee, &e) < 0)
-        return api_fail(p, 422, "bad-field", "payee: %s", e.msg);
+        return api_fail(p, 422, "bad-field", "%s: %s", bridge ? "recipient" : "payee", e.msg);
     for (unsigned i = 0; i < r->n_approvers; i++)
         if (desk_party_parse(db, r->approvers[i], &approvers[i], &e) < 0)
             return api_fail(p, 422, "bad-field", "approvers[%u]: %s", i, e.msg);
@@ -746,7 +752,18 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
         return api_fail(p, 422, "bad-field", "deadline: %s", e.msg);
     unsigned decimals = 0;
     bool known = false;
-    if (desk_asset_lookup(db, ch->chain_id, r->token, &token, &decimals, &known, &e) < 0)
+    bridge_quote q;
+    if (bridge) {
+        /* the route prices a transfer of the asset between the two chains (any amount
+         * prices alike: the token and its decimals are the route's) */
+        if (bridge_quote_get(db, ch->name, r->to, r->token, "1", &q, &e) < 0)
+            return e.code == ERR_NOT_FOUND || e.code == ERR_INVALID
+                       ? api_fail(p, 422, "no-route", "no bridge route: %s", e.msg)
+                       : db_fail(p, &e);
+        token = q.token_src;
+        decimals = q.decimals;
+        known = true;
+    } else if (desk_asset_lookup(db, ch->chain_id, r->token, &token, &decimals, &known, &e) < 0)
         return api_fail(p, 422, "bad-field", "token: %s", e.msg);
     if (!known)
         return api_fail(p, 422, "bad-field", "token: the desk has no decimals for %.60s: add it "
@@ -781,8 +798,9 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
         memset(&pr, 0, sizeof pr);
         pr.operator_name = r->operator_name[0] ? r->operator_name : "";
         pr.roles = roles;
-        pr.action = payment ? "pay" : "create";
+        pr.action = action;
         pr.chain = ch->name;
+        pr.dst_chain = bridge ? q.dst_name : NULL;
         pr.asset_symbol = r->token[0] == '0' && r->token[1] == 'x' ? NULL : r->token;
         pr.asset = token;
         pr.decimals = decimals;
@@ -802,7 +820,7 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
     /* compliance: the parties screened as for any desk action (hits recorded, cases opened);
      * a sanctions hit or a blocked entity refuses */
     compliance_actor a = {.home = sv->home, .operator_name = who, .now = time(NULL)};
-    compliance_action act = {.action = payment ? "pay" : "create", .chain_id = ch->chain_id,
+    compliance_action act = {.action = action, .chain_id = ch->chain_id,
                              .payer = has_signer ? &signer_addr : &payee, .payee = &payee,
                              .token = &token, .amount = &amount};
     /* the screener is kept: made again only when the desk's compliance files changed (a new
@@ -812,7 +830,7 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
     if (!sv->scr && compliance_action_screener_new(&sv->scr, sv->home, &e) < 0) {
         json_decref(pj);
         return api_fail(p, 422, "screening-refused", "compliance screening refuses it: the "
-                        "create cannot be screened: %s", e.msg);
+                        "%s cannot be screened: %s", action, e.msg);
     }
     if (compliance_screen_action_with(sv->scr, db, &a, &act, &e) < 0) {
         json_decref(pj);
@@ -970,7 +988,7 @@ static int commit_proposal(api_service *sv, commit_job *j, api_response *rs, api
     return 0;
 }
 
-static int post_proposal(api_service *sv, bool payment, const store_api_client *cl,
+static int post_proposal(api_service *sv, proposal_kind kind, const store_api_client *cl,
                          const api_request *rq, api_response *rs, api_problem *p,
                          commit_job **job)
 {
@@ -982,10 +1000,13 @@ static int post_proposal(api_service *sv, bool payment, const store_api_client *
         return api_fail(p, 400, "bad-idempotency-key", "Idempotency-Key must be 1-%d of "
                         "letters, digits, '-', '_', '.', ':'", STORE_API_IDEM_MAX - 1);
     api_escrow_req r;
-    if ((payment ? api_payment_req_parse(&r, rq->body, rq->body_len, p)
-                 : api_escrow_req_parse(&r, rq->body, rq->body_len, p)) < 0)
+    if ((kind == PROPOSAL_BRIDGE    ? api_bridge_req_parse(&r, rq->body, rq->body_len, p)
+         : kind == PROPOSAL_PAYMENT ? api_payment_req_parse(&r, rq->body, rq->body_len, p)
+                                    : api_escrow_req_parse(&r, rq->body, rq->body_len, p)) < 0)
         return -1;
-    char *canon = payment ? api_payment_req_json(&r) : api_escrow_req_json(&r);
+    char *canon = kind == PROPOSAL_BRIDGE    ? api_bridge_req_json(&r)
+                  : kind == PROPOSAL_PAYMENT ? api_payment_req_json(&r)
+                                             : api_escrow_req_json(&r);
     if (!canon)
         return api_fail(p, 500, "internal", "out of memory");
     store_proposal *pr = calloc(1, sizeof *pr);
@@ -1032,7 +1053,7 @@ static int post_proposal(api_service *sv, bool payment, const store_api_client *
     snprintf(who, sizeof who, "api:%s", cl->name);
     store_chain ch;
     json_t *scr = NULL;
-    if (proposal_check(sv, who, &r, payment, &ch, &scr, p) < 0)
+    if (proposal_check(sv, who, &r, kind, &ch, &scr, p) < 0)
         goto out;
     char *scr_s = json_dumps(scr, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(scr);
@@ -1040,7 +1061,9 @@ static int post_proposal(api_service *sv, bool payment, const store_api_client *
     free(scr_s);
     snprintf(pr->client, sizeof pr->client, "%s", cl->name);
     snprintf(pr->idem_key, sizeof pr->idem_key, "%s", rq->idem_key ? rq->idem_key : "");
-    snprintf(pr->kind, sizeof pr->kind, "%s", payment ? "payment" : "escrow");
+    snprintf(pr->kind, sizeof pr->kind, "%s", kind == PROPOSAL_BRIDGE    ? "bridge"
+                                               : kind == PROPOSAL_PAYMENT ? "payment"
+                                                                          : "escrow");
     pr->chain_id = ch.chain_id;
     json_error_t je;
     json_t *det = json_pack("{s:s, s:s, s:s?, s:o}", "client", cl->name, "kind", pr->kind,
@@ -1187,11 +1210,11 @@ static int handle_locked(api_service *sv, const api_request *rq, api_response *r
     case API_ROUTE_PROPOSAL:
         return get_proposal(sv, &m, rq, rs, p);
     case API_ROUTE_PROPOSE_ESCROW:
+        return post_proposal(sv, PROPOSAL_ESCROW, &cl, rq, rs, p, job);
     case API_ROUTE_PROPOSE_PAYMENT:
-        return post_proposal(sv, m.route == API_ROUTE_PROPOSE_PAYMENT, &cl, rq, rs, p, job);
+        return post_proposal(sv, PROPOSAL_PAYMENT, &cl, rq, rs, p, job);
     case API_ROUTE_PROPOSE_BRIDGE:
-        return api_fail(p, 501, "not-implemented", "bridge transfers cannot be proposed yet: "
-                        "use fusion bridge send on the desk");
+        return post_proposal(sv, PROPOSAL_BRIDGE, &cl, rq, rs, p, job);
     case API_ROUTE_PORTFOLIO:
     case API_ROUTE_RISK:
         return get_risk(sv, m.route == API_ROUTE_RISK, rq, rs, p);

@@ -265,7 +265,8 @@ def main():
           "sanction" in body["detail"].lower(), "a sanctioned payee: 422 from the screening")
     check(counts(desk)[0] == before[0], "no proposal was stored for it")
     st, _, body = request(c, "POST", "/v1/proposals/bridge", token=proposer, body={})
-    check(st == 501 and body["detail"], "a bridge proposal: 501 saying why")
+    check(st == 422 and "\"to\" is required" in body["detail"],
+          "a bridge proposal without its destination: 422 naming the field: %s" % body)
 
     prop = {"chain": "local", "payee": A[1], "token": "ETH", "amount": str(2 * 10**17),
             "approvers": ["bob", "carol"], "threshold": 1, "deadline": "7d", "operator": "alice",
