@@ -55,6 +55,7 @@ typedef struct appr_row {
     unsigned approvals, threshold;
     uint64_t deadline;
     int64_t proposal; /* an API proposal to accept (0: an escrow to approve) */
+    bool bridge;      /* a bridge proposal: accepted with `fusion proposal accept`, not here */
     char client[STORE_API_NAME_MAX];
 } appr_row;
 
@@ -219,8 +220,9 @@ static void apply_filter(appr_state *st)
     }
 }
 
-/* The API's pending escrow and payment proposals (`fusion serve`): rows with the action "accept"; the
- * sign key accepts one through the desk's pipeline (ui_job_request_proposal). */
+/* The API's pending proposals (`fusion serve`): rows with the action "accept"; the sign key
+ * accepts an escrow or payment one through the desk's pipeline (ui_job_request_proposal);
+ * a bridge one is listed too, and its accept names the CLI command that sends it. */
 static void load_proposals(appr_state *st, store *s)
 {
     store_proposal *ps = NULL;
@@ -236,13 +238,17 @@ static void load_proposals(appr_state *st, store *s)
     for (size_t i = 0; st->props && i < n; i++) {
         api_escrow_req r;
         api_problem pb;
-        bool payment = strcmp(ps[i].kind, "payment") == 0; /* no threshold or deadline */
-        if ((payment ? api_payment_req_parse(&r, ps[i].body, strlen(ps[i].body), &pb)
-                     : api_escrow_req_parse(&r, ps[i].body, strlen(ps[i].body), &pb)) < 0)
+        bool bridge = strcmp(ps[i].kind, "bridge") == 0;
+        bool payment = bridge || strcmp(ps[i].kind, "payment") == 0; /* no threshold or deadline */
+        const char *b = ps[i].body;
+        if ((bridge    ? api_bridge_req_parse(&r, b, strlen(b), &pb)
+             : payment ? api_payment_req_parse(&r, b, strlen(b), &pb)
+                       : api_escrow_req_parse(&r, b, strlen(b), &pb)) < 0)
             continue;
         appr_row *row = &st->props[st->n_props++];
         memset(row, 0, sizeof *row);
         row->proposal = ps[i].id;
+        row->bridge = bridge;
         snprintf(row->client, sizeof row->client, "%s", ps[i].client);
         store_chain ch;
         bool found = false;
@@ -458,6 +464,19 @@ static void draw(ui_screen *s, WINDOW *w)
     ui_detail_draw(w, 2 + table_h, " Approval card ", st->card, st->card_n);
 }
 
+/* A bridge transfer waits for an attestation and a mint on a second chain, which this
+ * screen's one-action job does not run: its accept names the command that does. */
+static unsigned request_proposal(ui_screen *s, const appr_row *r)
+{
+    if (r->bridge) {
+        ui_message(s->app, UI_MSG_ERROR, "proposal %lld is a bridge transfer: accept bridge "
+                   "proposals with fusion proposal accept %lld", (long long)r->proposal,
+                   (long long)r->proposal);
+        return UI_REDRAW;
+    }
+    return ui_job_request_proposal(s->app, r->proposal);
+}
+
 /* A: the selected row's API proposal, accepted through the desk's pipeline. */
 static unsigned accept_proposal(ui_screen *s, appr_state *st)
 {
@@ -467,7 +486,7 @@ static unsigned accept_proposal(ui_screen *s, appr_state *st)
         ui_message(s->app, UI_MSG_ERROR, "accept: select a proposal (an \"accept\" row)");
         return UI_REDRAW;
     }
-    return ui_job_request_proposal(s->app, r->proposal);
+    return request_proposal(s, r);
 }
 
 static unsigned handle(ui_screen *s, const ui_event *ev)
@@ -487,7 +506,7 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
         return UI_REDRAW;
     }
     if (sel->proposal)
-        return ui_job_request_proposal(s->app, sel->proposal);
+        return request_proposal(s, sel);
     return ui_job_request(s->app, "approve", &sel->escrow);
 }
 

@@ -117,6 +117,7 @@ typedef struct api_escrow_req {
     uint64_t dispute_window;
     char operator_name[64]; /* the operator expected to sign (optional) */
     char reference[128];    /* the client's own reference (optional) */
+    char to[64];            /* a bridge proposal's destination chain (chain is the source) */
 } api_escrow_req;
 
 /* Parses and checks the body of an escrow proposal: a JSON object with exactly the known
@@ -130,6 +131,11 @@ char *api_escrow_req_json(const api_escrow_req *r);
 int api_payment_req_parse(api_escrow_req *out, const char *body, size_t len,
                           api_problem *p) FUSION_WUR;
 char *api_payment_req_json(const api_escrow_req *r);
+/* A bridge proposal's body: chain (the source) and to (the destination), token (default
+ * USDC), amount (base units), recipient, operator, reference; recipient is kept in payee. */
+int api_bridge_req_parse(api_escrow_req *out, const char *body, size_t len,
+                         api_problem *p) FUSION_WUR;
+char *api_bridge_req_json(const api_escrow_req *r);
 
 /* The hash a token is stored as: BLAKE2b-256 of the token, hex (out: 65 bytes). */
 void api_token_hash(const char *token, char out[65]);
@@ -164,10 +170,18 @@ bool api_client_name_ok(const char *name);
 
 /* ---- what a person does with a proposal (proposals.c) ---- */
 
-/* Accepts pending escrow proposal id: the desk's pipeline as d's operator (their key,
- * the checks, the pre-sign summary), then the proposal is accepted with the escrow made. */
+/* Accepts pending escrow or payment proposal id: the desk's pipeline as d's operator
+ * (their key, the checks, the pre-sign summary), then the proposal is accepted with the
+ * escrow made. A bridge proposal is refused (api_proposal_accept_bridge accepts it). */
 int api_proposal_accept(desk *d, const char *home, int64_t id, desk_result *res,
                         err *e) FUSION_WUR;
+/* Accepts pending bridge proposal id through bridge_send's desk path as env's operator
+ * (the route priced again, the policy, the recipient screened, the pre-sign summary, their
+ * key); *bridge_id: the transfer. The proposal is accepted once the burn is sent, even when
+ * the rest fails (then `fusion bridge resume` continues it and the error says so). */
+struct bridge_env;
+int api_proposal_accept_bridge(const struct bridge_env *env, int64_t id, int64_t *bridge_id,
+                               err *e) FUSION_WUR;
 /* Rejects pending proposal id (proposal.reject, a signed decision of operator by). */
 int api_proposal_reject(store *s, const char *home, const char *by, int64_t id,
                         const char *reason, err *e) FUSION_WUR;

@@ -278,22 +278,33 @@ static const char *const escrow_fields[] = {"chain",     "payee",     "token",  
 static const char *const payment_fields[] = {"chain", "payee", "token", "amount", "operator",
                                              "reference"};
 
-static int req_parse(api_escrow_req *out, const char *body, size_t len, bool payment,
+static const char *const bridge_fields[] = {"chain", "to", "token", "amount", "recipient",
+                                            "operator", "reference"};
+
+typedef enum { REQ_ESCROW, REQ_PAYMENT, REQ_BRIDGE } req_kind;
+
+static int req_parse(api_escrow_req *out, const char *body, size_t len, req_kind kind,
                      api_problem *p);
 
 int api_escrow_req_parse(api_escrow_req *out, const char *body, size_t len, api_problem *p)
 {
-    return req_parse(out, body, len, false, p);
+    return req_parse(out, body, len, REQ_ESCROW, p);
 }
 
 int api_payment_req_parse(api_escrow_req *out, const char *body, size_t len, api_problem *p)
 {
-    return req_parse(out, body, len, true, p);
+    return req_parse(out, body, len, REQ_PAYMENT, p);
 }
 
-static int req_parse(api_escrow_req *out, const char *body, size_t len, bool payment,
+int api_bridge_req_parse(api_escrow_req *out, const char *body, size_t len, api_problem *p)
+{
+    return req_parse(out, body, len, REQ_BRIDGE, p);
+}
+
+static int req_parse(api_escrow_req *out, const char *body, size_t len, req_kind kind,
                      api_problem *p)
 {
+    bool payment = kind != REQ_ESCROW; /* no approvers, threshold, deadline */
     memset(out, 0, sizeof *out);
     if (!body || len == 0)
         return api_fail(p, 400, "empty-body", "the request has no body: send the proposal as a "
@@ -313,15 +324,21 @@ static int req_parse(api_escrow_req *out, const char *body, size_t len, bool pay
     }
     const char *k;
     json_t *v;
-    const char *const *fields = payment ? payment_fields : escrow_fields;
-    size_t n_fields = payment ? sizeof payment_fields / sizeof payment_fields[0]
-                              : sizeof escrow_fields / sizeof escrow_fields[0];
+    const char *const *fields = kind == REQ_BRIDGE ? bridge_fields
+                                : payment          ? payment_fields
+                                                   : escrow_fields;
+    size_t n_fields = kind == REQ_BRIDGE ? sizeof bridge_fields / sizeof bridge_fields[0]
+                      : payment          ? sizeof payment_fields / sizeof payment_fields[0]
+                                         : sizeof escrow_fields / sizeof escrow_fields[0];
     json_object_foreach(o, k, v) {
         size_t i = 0;
         while (i < n_fields && strcmp(fields[i], k))
             i++;
         if (i == n_fields) {
-            if (payment)
+            if (kind == REQ_BRIDGE)
+                api_fail(p, 422, "unknown-field", "unknown field \"%.40s\" (a bridge proposal "
+                         "takes chain, to, token, amount, recipient, operator, reference)", k);
+            else if (payment)
                 api_fail(p, 422, "unknown-field", "unknown field \"%.40s\" (a payment proposal "
                          "takes chain, payee, token, amount, operator, reference)", k);
             else
@@ -332,9 +349,19 @@ static int req_parse(api_escrow_req *out, const char *body, size_t len, bool pay
         }
     }
     uint64_t thr = 0;
-    if (str_field(json_object_get(o, "chain"), "chain", out->chain, sizeof out->chain, false, p) ||
-        str_field(json_object_get(o, "payee"), "payee", out->payee, sizeof out->payee, true, p) ||
-        str_field(json_object_get(o, "token"), "token", out->token, sizeof out->token, true, p) ||
+    bool bridge = kind == REQ_BRIDGE;
+    const char *party = bridge ? "recipient" : "payee";
+    if (bridge && (str_field(json_object_get(o, "to"), "to", out->to, sizeof out->to, true, p) ||
+                   str_field(json_object_get(o, "token"), "token", out->token, sizeof out->token,
+                             false, p)))
+        goto out;
+    if (bridge && !out->token[0])
+        snprintf(out->token, sizeof out->token, "USDC");
+    if (str_field(json_object_get(o, "chain"), "chain", out->chain, sizeof out->chain, bridge,
+                  p) ||
+        str_field(json_object_get(o, party), party, out->payee, sizeof out->payee, true, p) ||
+        (!bridge &&
+         str_field(json_object_get(o, "token"), "token", out->token, sizeof out->token, true, p)) ||
         str_field(json_object_get(o, "amount"), "amount", out->amount, sizeof out->amount, true,
                   p) ||
         uint_field(json_object_get(o, "threshold"), "threshold", STORE_MAX_APPROVERS, !payment,
@@ -408,6 +435,21 @@ char *api_escrow_req_json(const api_escrow_req *r)
         json_object_set_new(o, "arbiter", json_string(r->arbiter));
     if (r->dispute_window)
         json_object_set_new(o, "dispute_window", json_integer((json_int_t)r->dispute_window));
+    if (r->operator_name[0])
+        json_object_set_new(o, "operator", json_string(r->operator_name));
+    if (r->reference[0])
+        json_object_set_new(o, "reference", json_string(r->reference));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    return s;
+}
+
+char *api_bridge_req_json(const api_escrow_req *r)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "chain", r->chain, "to", r->to, "token",
+                          r->token, "amount", r->amount, "recipient", r->payee);
+    if (!o)
+        return NULL;
     if (r->operator_name[0])
         json_object_set_new(o, "operator", json_string(r->operator_name));
     if (r->reference[0])

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "base/amount.h"
+#include "bridge/bridge.h"
 #include "desk/escrow_input.h"
 
 /* A payment proposal is accepted in the transaction that records its signed payment
@@ -54,6 +55,9 @@ int api_proposal_accept(desk *d, const char *home, int64_t id, desk_result *res,
                      (long long)id);
     if (rc == 0 && strcmp(pr->state, "pending") != 0)
         rc = err_set(e, ERR_STATE, "proposal %lld is %s, not pending", (long long)id, pr->state);
+    if (rc == 0 && strcmp(pr->kind, "bridge") == 0)
+        rc = err_set(e, ERR_STATE, "proposal %lld is a bridge transfer: accept bridge proposals "
+                     "with fusion proposal accept %lld", (long long)id, (long long)id);
     bool payment = rc == 0 && strcmp(pr->kind, "payment") == 0;
     if (rc == 0 && !payment && strcmp(pr->kind, "escrow") != 0)
         rc = err_set(e, ERR_STATE, "proposal %lld is a %s: only escrow and payment proposals "
@@ -138,6 +142,82 @@ int api_proposal_accept(desk *d, const char *home, int64_t id, desk_result *res,
         }
         json_decref(det);
     }
+    free(pr);
+    return rc;
+}
+
+int api_proposal_accept_bridge(const bridge_env *env, int64_t id, int64_t *bridge_id, err *e)
+{
+    *bridge_id = 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/desk.db", env->home);
+    store *db = NULL;
+    store_proposal *pr = malloc(sizeof *pr);
+    if (!pr)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    int rc = store_open(&db, path, e);
+    bool found = false;
+    if (rc == 0)
+        rc = store_proposal_get(db, id, pr, &found, e);
+    if (rc == 0 && !found)
+        rc = err_set(e, ERR_NOT_FOUND, "no proposal %lld (see fusion proposal list)",
+                     (long long)id);
+    if (rc == 0 && strcmp(pr->state, "pending") != 0)
+        rc = err_set(e, ERR_STATE, "proposal %lld is %s, not pending", (long long)id, pr->state);
+    if (rc == 0 && strcmp(pr->kind, "bridge") != 0)
+        rc = err_set(e, ERR_STATE, "proposal %lld is a %s, not a bridge transfer", (long long)id,
+                     pr->kind);
+    api_escrow_req r;
+    api_problem p;
+    if (rc == 0 && api_bridge_req_parse(&r, pr->body, strlen(pr->body), &p) < 0)
+        rc = err_set(e, ERR_INVALID, "proposal %lld no longer reads: %s", (long long)id,
+                     p.detail);
+    /* the route priced again now; the amount is the proposal's, in the route's base units */
+    bridge_quote q;
+    if (rc == 0 && bridge_quote_get(db, r.chain, r.to, r.token, "1", &q, e) < 0)
+        rc = err_prefix(e, "proposal %lld", (long long)id);
+    if (rc == 0 && (u256_from_dec(&q.amount, r.amount, e) < 0 || u256_is_zero(&q.amount)))
+        rc = e->code != ERR_OK ? -1
+                               : err_set(e, ERR_INVALID, "proposal %lld moves nothing",
+                                         (long long)id);
+    addr rcpt;
+    if (rc == 0 && desk_party_parse(db, r.payee, &rcpt, e) < 0)
+        rc = err_prefix(e, "recipient");
+    /* the desk's bridge send as this operator: policy, screening, summary, their key */
+    int sent = rc;
+    if (rc == 0)
+        sent = bridge_send(env, &q, &rcpt, bridge_id, e);
+    if (rc == 0 && *bridge_id) {
+        /* the burn went out: the proposal is accepted even when the rest waits for resume */
+        err de;
+        err_clear(&de);
+        json_t *det = json_pack("{s:I, s:s, s:I}", "proposal", (json_int_t)id, "client",
+                                pr->client, "bridge", (json_int_t)*bridge_id);
+        /* who sent it: the transfer names its operator (the desk's one when none was given) */
+        store_bridge b;
+        bool bfound = false;
+        bool moved = false;
+        if (store_bridge_get(db, *bridge_id, &b, &bfound, &de) < 0 || !bfound ||
+            store_begin(db, &de) < 0 ||
+            store_proposal_decide(db, id, "accepted", b.operator_name, NULL, NULL, 0,
+                                  (int64_t)time(NULL), &moved, &de) < 0 ||
+            !moved || store_audit(db, env->home, b.operator_name, "proposal.accept", det,
+                                  &de) < 0 ||
+            store_commit(db, &de) < 0) {
+            store_rollback(db);
+            if (!bfound && de.code == ERR_OK)
+                err_set(&de, ERR_NOT_FOUND, "the transfer is not in the desk");
+            if (!moved && de.code == ERR_OK)
+                err_set(&de, ERR_STATE, "proposal %lld was decided meanwhile", (long long)id);
+            *e = de;
+            rc = err_prefix(e, "bridge %lld was sent, but recording the acceptance failed",
+                            (long long)*bridge_id);
+        }
+        json_decref(det);
+    }
+    if (rc == 0)
+        rc = sent;
+    store_close(&db);
     free(pr);
     return rc;
 }

@@ -20,6 +20,7 @@
 #include "base/amount.h"
 #include "base/bytes.h"
 #include "base/u256.h"
+#include "bridge/bridge.h"
 #include "compliance/compliance.h"
 #include "desk/desk.h"
 #include "desk/escrow_input.h"
@@ -33,10 +34,31 @@ typedef struct client_bucket {
     api_bucket b;
 } client_bucket;
 
+/* One read-only connection of the pool with its escrow view: a request holds one for its
+ * reads, so reads run side by side (WAL lets them read beside the syncer and each other). */
+#define API_READERS 4
+
+typedef struct api_reader {
+    desk_snap *snap;
+    desk_escrow_view *view;
+    /* the escrow view's current query: setting it again would drop its cached window */
+    bool view_set;
+    char view_q[128];
+    int view_sort;
+    bool view_desc;
+    struct api_reader *next_free;
+} api_reader;
+
 struct api_service {
     char home[4096];
     api_options opt;
-    pthread_mutex_t mu;  /* the reads (snap, view) */
+    pthread_mutex_t mu;  /* the proposals' checks (pol, scr) */
+    pthread_mutex_t bmu; /* the clients' rate buckets */
+    /* the read connections: a free list (under rmu); a request waits on rcv for one */
+    pthread_mutex_t rmu;
+    pthread_cond_t rcv;
+    api_reader readers[API_READERS];
+    api_reader *free_rd;
     pthread_mutex_t wmu; /* the durable writes (wdb): a commit's fsync never holds up reads */
     store *wdb;
     /* group commit: proposals queue here; one request at a time commits the whole queue in
@@ -52,8 +74,6 @@ struct api_service {
     struct timespec pol_mtime;
     /* the compliance screening of proposals: lists and rules loaded once (under mu) */
     compliance_screener *scr;
-    desk_snap *snap;
-    desk_escrow_view *view;
     client_bucket buckets[MAX_CLIENTS];
     size_t n_buckets;
     /* the risk worker: the last snapshot's JSON, whole (risk) and its positions (portfolio) */
@@ -64,11 +84,6 @@ struct api_service {
     bool risk_stop;
     char *risk_body, *portfolio_body;
     char risk_error[ERR_MSG_MAX];
-    /* the escrow view's current query: setting it again would drop its cached window */
-    bool view_set;
-    char view_q[128];
-    int view_sort;
-    bool view_desc;
 };
 
 /* The parts of the risk snapshot that are the portfolio. */
@@ -183,6 +198,9 @@ int api_service_new(api_service **out, const char *home, const api_options *o, e
     snprintf(sv->home, sizeof sv->home, "%s", home);
     sv->opt = *o;
     pthread_mutex_init(&sv->mu, NULL);
+    pthread_mutex_init(&sv->bmu, NULL);
+    pthread_mutex_init(&sv->rmu, NULL);
+    pthread_cond_init(&sv->rcv, NULL);
     pthread_mutex_init(&sv->wmu, NULL);
     pthread_cond_init(&sv->gcv, NULL);
     sv->gq_tail = &sv->gq_head;
@@ -190,10 +208,19 @@ int api_service_new(api_service **out, const char *home, const api_options *o, e
     pthread_cond_init(&sv->risk_cv, NULL);
     char path[4200];
     snprintf(path, sizeof path, "%s/desk.db", home);
-    if (store_open(&sv->wdb, path, e) < 0 || desk_snap_open(&sv->snap, home, e) < 0 ||
-        desk_escrow_view_new(&sv->view, sv->snap, e) < 0) {
+    if (store_open(&sv->wdb, path, e) < 0) {
         api_service_free(&sv);
         return -1;
+    }
+    for (int i = API_READERS - 1; i >= 0; i--) {
+        api_reader *rd = &sv->readers[i];
+        if (desk_snap_open(&rd->snap, home, e) < 0 ||
+            desk_escrow_view_new(&rd->view, rd->snap, e) < 0) {
+            api_service_free(&sv);
+            return -1;
+        }
+        rd->next_free = sv->free_rd;
+        sv->free_rd = rd;
     }
     if (!sv->opt.feed_days)
         sv->opt.feed_days = 30;
@@ -230,10 +257,15 @@ void api_service_free(api_service **p)
     free(sv->portfolio_body);
     pthread_mutex_destroy(&sv->risk_mu);
     pthread_cond_destroy(&sv->risk_cv);
-    desk_escrow_view_free(&(*p)->view);
-    desk_snap_free(&(*p)->snap);
+    for (int i = 0; i < API_READERS; i++) {
+        desk_escrow_view_free(&sv->readers[i].view);
+        desk_snap_free(&sv->readers[i].snap);
+    }
     store_close(&(*p)->wdb);
     pthread_mutex_destroy(&(*p)->mu);
+    pthread_mutex_destroy(&(*p)->bmu);
+    pthread_mutex_destroy(&(*p)->rmu);
+    pthread_cond_destroy(&(*p)->rcv);
     pthread_mutex_destroy(&(*p)->wmu);
     pthread_cond_destroy(&(*p)->gcv);
     compliance_screener_free(&(*p)->scr);
@@ -301,36 +333,37 @@ static int db_fail(api_problem *p, const err *e)
 
 /* ---- reads ---- */
 
-static int get_escrows(api_service *sv, const api_request *rq, api_response *rs, api_problem *p)
+static int get_escrows(api_service *sv, api_reader *rd, const api_request *rq,
+                       api_response *rs, api_problem *p)
 {
     api_page pg;
     if (api_page_parse(&pg, rq->query, rq->n_query, "offset,limit,q,sort,order", p) < 0)
         return -1;
     err e;
     err_clear(&e);
-    if (!sv->view_set || strcmp(sv->view_q, pg.q) || sv->view_sort != pg.sort ||
-        sv->view_desc != pg.descending) {
-        desk_escrow_view_set(sv->view, pg.q, (desk_escrow_sort)pg.sort, pg.descending);
-        snprintf(sv->view_q, sizeof sv->view_q, "%s", pg.q);
-        sv->view_sort = pg.sort;
-        sv->view_desc = pg.descending;
-        sv->view_set = true;
+    if (!rd->view_set || strcmp(rd->view_q, pg.q) || rd->view_sort != pg.sort ||
+        rd->view_desc != pg.descending) {
+        desk_escrow_view_set(rd->view, pg.q, (desk_escrow_sort)pg.sort, pg.descending);
+        snprintf(rd->view_q, sizeof rd->view_q, "%s", pg.q);
+        rd->view_sort = pg.sort;
+        rd->view_desc = pg.descending;
+        rd->view_set = true;
     }
     size_t total = 0;
     bool exact = false;
-    if (desk_escrow_view_size(sv->view, &total, &exact, &e) < 0)
+    if (desk_escrow_view_size(rd->view, &total, &exact, &e) < 0)
         return db_fail(p, &e);
     json_t *items = json_array();
     for (size_t i = pg.offset; i < pg.offset + pg.limit; i++) {
         const desk_escrow_row *r = NULL;
         /* the size may be a lower bound: read on until the view has no row i */
-        if (desk_escrow_view_size(sv->view, &total, &exact, &e) < 0) {
+        if (desk_escrow_view_size(rd->view, &total, &exact, &e) < 0) {
             json_decref(items);
             return db_fail(p, &e);
         }
         if (i >= total)
             break;
-        if (desk_escrow_view_row(sv->view, i, &r, &e) < 0) {
+        if (desk_escrow_view_row(rd->view, i, &r, &e) < 0) {
             json_decref(items);
             return db_fail(p, &e);
         }
@@ -343,7 +376,7 @@ static int get_escrows(api_service *sv, const api_request *rq, api_response *rs,
                              (int)r->threshold, "last_event_block", (json_int_t)r->last_block,
                              "pending", r->pending));
     }
-    if (desk_escrow_view_size(sv->view, &total, &exact, &e) < 0) {
+    if (desk_escrow_view_size(rd->view, &total, &exact, &e) < 0) {
         json_decref(items);
         return db_fail(p, &e);
     }
@@ -403,12 +436,12 @@ static json_t *escrow_json(const store_chain *ch, const store_escrow *x)
     return o;
 }
 
-static int get_escrow(api_service *sv, const api_match *m, const api_request *rq,
+static int get_escrow(api_service *sv, api_reader *rd, const api_match *m, const api_request *rq,
                       api_response *rs, api_problem *p)
 {
     if (rq->n_query)
         return api_fail(p, 400, "unknown-parameter", "this resource takes no query parameters");
-    store *db = desk_snap_store(sv->snap);
+    store *db = desk_snap_store(rd->snap);
     store_chain ch;
     if (chain_by_id_or_name(db, m->seg[0], &ch, p) < 0)
         return -1;
@@ -448,8 +481,8 @@ static int get_escrow(api_service *sv, const api_match *m, const api_request *rq
     return 0;
 }
 
-static int get_transactions(api_service *sv, const api_request *rq, api_response *rs,
-                            api_problem *p)
+static int get_transactions(api_service *sv, api_reader *rd, const api_request *rq,
+                            api_response *rs, api_problem *p)
 {
     api_page pg;
     if (api_page_parse(&pg, rq->query, rq->n_query, "offset,limit,state", p) < 0)
@@ -458,7 +491,7 @@ static int get_transactions(api_service *sv, const api_request *rq, api_response
     err_clear(&e);
     store_outbound *os = NULL;
     size_t n = 0;
-    if (store_outbound_list(desk_snap_store(sv->snap), 0, &os, &n, &e) < 0)
+    if (store_outbound_list(desk_snap_store(rd->snap), 0, &os, &n, &e) < 0)
         return db_fail(p, &e);
     json_t *items = json_array();
     size_t seen = 0;
@@ -486,7 +519,8 @@ static int get_transactions(api_service *sv, const api_request *rq, api_response
     return 0;
 }
 
-static int get_cases(api_service *sv, const api_request *rq, api_response *rs, api_problem *p)
+static int get_cases(api_service *sv, api_reader *rd, const api_request *rq,
+                     api_response *rs, api_problem *p)
 {
     api_page pg;
     if (api_page_parse(&pg, rq->query, rq->n_query, "offset,limit,state", p) < 0)
@@ -499,13 +533,13 @@ static int get_cases(api_service *sv, const api_request *rq, api_response *rs, a
     err_clear(&e);
     store_case *cs = NULL;
     size_t n = 0;
-    if (store_case_list(desk_snap_store(sv->snap), &f, &cs, &n, &e) < 0)
+    if (store_case_list(desk_snap_store(rd->snap), &f, &cs, &n, &e) < 0)
         return db_fail(p, &e);
     json_t *items = json_array();
     for (size_t i = pg.offset; i < n && json_array_size(items) < pg.limit; i++) {
         const store_case *c = &cs[i];
         compliance_case_about about;
-        if (compliance_case_about_of(desk_snap_store(sv->snap), c, &about, &e) < 0) {
+        if (compliance_case_about_of(desk_snap_store(rd->snap), c, &about, &e) < 0) {
             json_decref(items);
             free(cs);
             return db_fail(p, &e);
@@ -529,7 +563,7 @@ static int get_cases(api_service *sv, const api_request *rq, api_response *rs, a
     return 0;
 }
 
-static int get_entities(api_service *sv, const api_request *rq, api_response *rs,
+static int get_entities(api_service *sv, api_reader *rd, const api_request *rq, api_response *rs,
                         api_problem *p)
 {
     api_page pg;
@@ -539,7 +573,7 @@ static int get_entities(api_service *sv, const api_request *rq, api_response *rs
     err_clear(&e);
     store_entity *xs = NULL;
     size_t n = 0;
-    if (store_entity_list(desk_snap_store(sv->snap), &xs, &n, &e) < 0)
+    if (store_entity_list(desk_snap_store(rd->snap), &xs, &n, &e) < 0)
         return db_fail(p, &e);
     json_t *items = json_array();
     for (size_t i = pg.offset; i < n && json_array_size(items) < pg.limit; i++) {
@@ -557,7 +591,8 @@ static int get_entities(api_service *sv, const api_request *rq, api_response *rs
     return 0;
 }
 
-static int get_alerts(api_service *sv, const api_request *rq, api_response *rs, api_problem *p)
+static int get_alerts(api_service *sv, api_reader *rd, const api_request *rq,
+                      api_response *rs, api_problem *p)
 {
     api_page pg;
     if (api_page_parse(&pg, rq->query, rq->n_query, "offset,limit,state", p) < 0)
@@ -568,7 +603,7 @@ static int get_alerts(api_service *sv, const api_request *rq, api_response *rs, 
     err_clear(&e);
     store_alert *al = NULL;
     size_t n = 0;
-    if (store_alert_list(desk_snap_store(sv->snap), !strcmp(pg.state, "all"), &al, &n, &e) < 0)
+    if (store_alert_list(desk_snap_store(rd->snap), !strcmp(pg.state, "all"), &al, &n, &e) < 0)
         return db_fail(p, &e);
     json_t *items = json_array();
     for (size_t i = pg.offset; i < n && json_array_size(items) < pg.limit; i++) {
@@ -589,7 +624,8 @@ static int get_alerts(api_service *sv, const api_request *rq, api_response *rs, 
     return 0;
 }
 
-static int get_chains(api_service *sv, const api_request *rq, api_response *rs, api_problem *p)
+static int get_chains(api_service *sv, api_reader *rd, const api_request *rq,
+                      api_response *rs, api_problem *p)
 {
     if (rq->n_query)
         return api_fail(p, 400, "unknown-parameter", "this resource takes no query parameters");
@@ -597,7 +633,7 @@ static int get_chains(api_service *sv, const api_request *rq, api_response *rs, 
     err_clear(&e);
     desk_chain_row *cr = NULL;
     size_t n = 0;
-    if (desk_chain_rows(sv->snap, &cr, &n, &e) < 0)
+    if (desk_chain_rows(rd->snap, &cr, &n, &e) < 0)
         return db_fail(p, &e);
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++)
@@ -631,7 +667,7 @@ static json_t *proposal_json(const store_proposal *pr)
                      pr->escrow[0] ? pr->escrow : NULL);
 }
 
-static int get_proposals(api_service *sv, const api_request *rq, api_response *rs,
+static int get_proposals(api_service *sv, api_reader *rd, const api_request *rq, api_response *rs,
                          api_problem *p)
 {
     api_page pg;
@@ -641,7 +677,7 @@ static int get_proposals(api_service *sv, const api_request *rq, api_response *r
     err_clear(&e);
     store_proposal *ps = NULL;
     size_t n = 0;
-    if (store_proposal_list(desk_snap_store(sv->snap), pg.state[0] ? pg.state : NULL, pg.after,
+    if (store_proposal_list(desk_snap_store(rd->snap), pg.state[0] ? pg.state : NULL, pg.after,
                             pg.limit, &ps, &n, &e) < 0)
         return db_fail(p, &e);
     json_t *items = json_array();
@@ -655,7 +691,7 @@ static int get_proposals(api_service *sv, const api_request *rq, api_response *r
     return 0;
 }
 
-static int get_proposal(api_service *sv, const api_match *m, const api_request *rq,
+static int get_proposal(api_service *sv, api_reader *rd, const api_match *m, const api_request *rq,
                         api_response *rs, api_problem *p)
 {
     if (rq->n_query)
@@ -669,7 +705,7 @@ static int get_proposal(api_service *sv, const api_match *m, const api_request *
     bool found = false;
     if (!pr)
         return api_fail(p, 500, "internal", "out of memory");
-    if (store_proposal_get(desk_snap_store(sv->snap), id, pr, &found, &e) < 0) {
+    if (store_proposal_get(desk_snap_store(rd->snap), id, pr, &found, &e) < 0) {
         free(pr);
         return db_fail(p, &e);
     }
@@ -712,10 +748,15 @@ static int policy_get(api_service *sv, const policy **out, err *e)
 /* The desk's checks of an escrow proposal; *screening receives what they said. A 422 for
  * what the desk refuses outright (bad party, unknown token, a sanctions hit, a policy
  * block), so nothing is stored. */
-static int proposal_check(api_service *sv, const char *who, const api_escrow_req *r,
-                          bool payment, store_chain *ch, json_t **screening, api_problem *p)
+typedef enum { PROPOSAL_ESCROW, PROPOSAL_PAYMENT, PROPOSAL_BRIDGE } proposal_kind;
+
+static int proposal_check(api_service *sv, api_reader *rd, const char *who, const api_escrow_req *r,
+                          proposal_kind kind, store_chain *ch, json_t **screening,
+                          api_problem *p)
 {
-    store *db = desk_snap_store(sv->snap);
+    bool payment = kind != PROPOSAL_ESCROW, bridge = kind == PROPOSAL_BRIDGE;
+    const char *action = bridge ? "bridge_burn" : payment ? "pay" : "create";
+    store *db = desk_snap_store(rd->snap);
     err e;
     err_clear(&e);
     if (r->chain[0]) {
@@ -735,7 +776,7 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
     }
     addr payee, arbiter, token, approvers[STORE_MAX_APPROVERS];
     if (desk_party_parse(db, r->payee, &payee, &e) < 0)
-        return api_fail(p, 422, "bad-field", "payee: %s", e.msg);
+        return api_fail(p, 422, "bad-field", "%s: %s", bridge ? "recipient" : "payee", e.msg);
     for (unsigned i = 0; i < r->n_approvers; i++)
         if (desk_party_parse(db, r->approvers[i], &approvers[i], &e) < 0)
             return api_fail(p, 422, "bad-field", "approvers[%u]: %s", i, e.msg);
@@ -746,7 +787,18 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
         return api_fail(p, 422, "bad-field", "deadline: %s", e.msg);
     unsigned decimals = 0;
     bool known = false;
-    if (desk_asset_lookup(db, ch->chain_id, r->token, &token, &decimals, &known, &e) < 0)
+    bridge_quote q;
+    if (bridge) {
+        /* the route prices a transfer of the asset between the two chains (any amount
+         * prices alike: the token and its decimals are the route's) */
+        if (bridge_quote_get(db, ch->name, r->to, r->token, "1", &q, &e) < 0)
+            return e.code == ERR_NOT_FOUND || e.code == ERR_INVALID
+                       ? api_fail(p, 422, "no-route", "no bridge route: %s", e.msg)
+                       : db_fail(p, &e);
+        token = q.token_src;
+        decimals = q.decimals;
+        known = true;
+    } else if (desk_asset_lookup(db, ch->chain_id, r->token, &token, &decimals, &known, &e) < 0)
         return api_fail(p, 422, "bad-field", "token: %s", e.msg);
     if (!known)
         return api_fail(p, 422, "bad-field", "token: the desk has no decimals for %.60s: add it "
@@ -781,8 +833,9 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
         memset(&pr, 0, sizeof pr);
         pr.operator_name = r->operator_name[0] ? r->operator_name : "";
         pr.roles = roles;
-        pr.action = payment ? "pay" : "create";
+        pr.action = action;
         pr.chain = ch->name;
+        pr.dst_chain = bridge ? q.dst_name : NULL;
         pr.asset_symbol = r->token[0] == '0' && r->token[1] == 'x' ? NULL : r->token;
         pr.asset = token;
         pr.decimals = decimals;
@@ -802,7 +855,7 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
     /* compliance: the parties screened as for any desk action (hits recorded, cases opened);
      * a sanctions hit or a blocked entity refuses */
     compliance_actor a = {.home = sv->home, .operator_name = who, .now = time(NULL)};
-    compliance_action act = {.action = payment ? "pay" : "create", .chain_id = ch->chain_id,
+    compliance_action act = {.action = action, .chain_id = ch->chain_id,
                              .payer = has_signer ? &signer_addr : &payee, .payee = &payee,
                              .token = &token, .amount = &amount};
     /* the screener is kept: made again only when the desk's compliance files changed (a new
@@ -812,7 +865,7 @@ static int proposal_check(api_service *sv, const char *who, const api_escrow_req
     if (!sv->scr && compliance_action_screener_new(&sv->scr, sv->home, &e) < 0) {
         json_decref(pj);
         return api_fail(p, 422, "screening-refused", "compliance screening refuses it: the "
-                        "create cannot be screened: %s", e.msg);
+                        "%s cannot be screened: %s", action, e.msg);
     }
     if (compliance_screen_action_with(sv->scr, db, &a, &act, &e) < 0) {
         json_decref(pj);
@@ -970,8 +1023,9 @@ static int commit_proposal(api_service *sv, commit_job *j, api_response *rs, api
     return 0;
 }
 
-static int post_proposal(api_service *sv, bool payment, const store_api_client *cl,
-                         const api_request *rq, api_response *rs, api_problem *p,
+static int post_proposal(api_service *sv, api_reader *rd, proposal_kind kind,
+                         const store_api_client *cl, const api_request *rq, api_response *rs,
+                         api_problem *p,
                          commit_job **job)
 {
     if (rq->n_query)
@@ -982,10 +1036,13 @@ static int post_proposal(api_service *sv, bool payment, const store_api_client *
         return api_fail(p, 400, "bad-idempotency-key", "Idempotency-Key must be 1-%d of "
                         "letters, digits, '-', '_', '.', ':'", STORE_API_IDEM_MAX - 1);
     api_escrow_req r;
-    if ((payment ? api_payment_req_parse(&r, rq->body, rq->body_len, p)
-                 : api_escrow_req_parse(&r, rq->body, rq->body_len, p)) < 0)
+    if ((kind == PROPOSAL_BRIDGE    ? api_bridge_req_parse(&r, rq->body, rq->body_len, p)
+         : kind == PROPOSAL_PAYMENT ? api_payment_req_parse(&r, rq->body, rq->body_len, p)
+                                    : api_escrow_req_parse(&r, rq->body, rq->body_len, p)) < 0)
         return -1;
-    char *canon = payment ? api_payment_req_json(&r) : api_escrow_req_json(&r);
+    char *canon = kind == PROPOSAL_BRIDGE    ? api_bridge_req_json(&r)
+                  : kind == PROPOSAL_PAYMENT ? api_payment_req_json(&r)
+                                             : api_escrow_req_json(&r);
     if (!canon)
         return api_fail(p, 500, "internal", "out of memory");
     store_proposal *pr = calloc(1, sizeof *pr);
@@ -997,7 +1054,7 @@ static int post_proposal(api_service *sv, bool payment, const store_api_client *
     snprintf(pr->body, sizeof pr->body, "%s", canon);
     hash_hex(canon, pr->body_hash);
     free(canon);
-    store *db = desk_snap_store(sv->snap);
+    store *db = desk_snap_store(rd->snap);
     err e;
     err_clear(&e);
     int rc = -1;
@@ -1032,7 +1089,11 @@ static int post_proposal(api_service *sv, bool payment, const store_api_client *
     snprintf(who, sizeof who, "api:%s", cl->name);
     store_chain ch;
     json_t *scr = NULL;
-    if (proposal_check(sv, who, &r, payment, &ch, &scr, p) < 0)
+    /* the policy and the screener are the service's: one proposal checks at a time */
+    pthread_mutex_lock(&sv->mu);
+    int crc = proposal_check(sv, rd, who, &r, kind, &ch, &scr, p);
+    pthread_mutex_unlock(&sv->mu);
+    if (crc < 0)
         goto out;
     char *scr_s = json_dumps(scr, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(scr);
@@ -1040,7 +1101,9 @@ static int post_proposal(api_service *sv, bool payment, const store_api_client *
     free(scr_s);
     snprintf(pr->client, sizeof pr->client, "%s", cl->name);
     snprintf(pr->idem_key, sizeof pr->idem_key, "%s", rq->idem_key ? rq->idem_key : "");
-    snprintf(pr->kind, sizeof pr->kind, "%s", payment ? "payment" : "escrow");
+    snprintf(pr->kind, sizeof pr->kind, "%s", kind == PROPOSAL_BRIDGE    ? "bridge"
+                                               : kind == PROPOSAL_PAYMENT ? "payment"
+                                                                          : "escrow");
     pr->chain_id = ch.chain_id;
     json_error_t je;
     json_t *det = json_pack("{s:s, s:s, s:s?, s:o}", "client", cl->name, "kind", pr->kind,
@@ -1108,8 +1171,8 @@ static client_bucket *bucket_of(api_service *sv, const char *name)
     return b;
 }
 
-static int handle_locked(api_service *sv, const api_request *rq, api_response *rs, api_problem *p,
-                         commit_job **job)
+static int handle_read(api_service *sv, api_reader *rd, const api_request *rq, api_response *rs,
+                       api_problem *p, commit_job **job)
 {
     api_match m;
     api_route_match(rq->method, rq->path, &m);
@@ -1134,7 +1197,7 @@ static int handle_locked(api_service *sv, const api_request *rq, api_response *r
     bool found = false;
     err e;
     err_clear(&e);
-    if (store_api_client_by_hash(desk_snap_store(sv->snap), th, &cl, &found, &e) < 0)
+    if (store_api_client_by_hash(desk_snap_store(rd->snap), th, &cl, &found, &e) < 0)
         return db_fail(p, &e);
     if (!found)
         return api_fail(p, 401, "unauthorized", "the token is not that of an active client "
@@ -1147,8 +1210,11 @@ static int handle_locked(api_service *sv, const api_request *rq, api_response *r
         return api_fail(p, 403, "forbidden", "client %s has scope %s; %.80s needs %s", cl.name,
                         cl.scope, rq->path, api_scope_str(m.scope));
     unsigned retry = 1;
-    if (!api_bucket_take(&bucket_of(sv, cl.name)->b, rq->now, sv->opt.rate, sv->opt.burst,
-                         &retry)) {
+    pthread_mutex_lock(&sv->bmu);
+    bool took = api_bucket_take(&bucket_of(sv, cl.name)->b, rq->now, sv->opt.rate,
+                                sv->opt.burst, &retry);
+    pthread_mutex_unlock(&sv->bmu);
+    if (!took) {
         api_fail(p, 429, "rate-limited", "client %s is over its rate of %.0f requests a second",
                  cl.name, sv->opt.rate);
         p->retry_after = retry;
@@ -1169,29 +1235,29 @@ static int handle_locked(api_service *sv, const api_request *rq, api_response *r
     }
     switch (m.route) {
     case API_ROUTE_ESCROWS:
-        return get_escrows(sv, rq, rs, p);
+        return get_escrows(sv, rd, rq, rs, p);
     case API_ROUTE_ESCROW:
-        return get_escrow(sv, &m, rq, rs, p);
+        return get_escrow(sv, rd, &m, rq, rs, p);
     case API_ROUTE_TRANSACTIONS:
-        return get_transactions(sv, rq, rs, p);
+        return get_transactions(sv, rd, rq, rs, p);
     case API_ROUTE_CASES:
-        return get_cases(sv, rq, rs, p);
+        return get_cases(sv, rd, rq, rs, p);
     case API_ROUTE_ENTITIES:
-        return get_entities(sv, rq, rs, p);
+        return get_entities(sv, rd, rq, rs, p);
     case API_ROUTE_ALERTS:
-        return get_alerts(sv, rq, rs, p);
+        return get_alerts(sv, rd, rq, rs, p);
     case API_ROUTE_CHAINS:
-        return get_chains(sv, rq, rs, p);
+        return get_chains(sv, rd, rq, rs, p);
     case API_ROUTE_PROPOSALS:
-        return get_proposals(sv, rq, rs, p);
+        return get_proposals(sv, rd, rq, rs, p);
     case API_ROUTE_PROPOSAL:
-        return get_proposal(sv, &m, rq, rs, p);
+        return get_proposal(sv, rd, &m, rq, rs, p);
     case API_ROUTE_PROPOSE_ESCROW:
+        return post_proposal(sv, rd, PROPOSAL_ESCROW, &cl, rq, rs, p, job);
     case API_ROUTE_PROPOSE_PAYMENT:
-        return post_proposal(sv, m.route == API_ROUTE_PROPOSE_PAYMENT, &cl, rq, rs, p, job);
+        return post_proposal(sv, rd, PROPOSAL_PAYMENT, &cl, rq, rs, p, job);
     case API_ROUTE_PROPOSE_BRIDGE:
-        return api_fail(p, 501, "not-implemented", "bridge transfers cannot be proposed yet: "
-                        "use fusion bridge send on the desk");
+        return post_proposal(sv, rd, PROPOSAL_BRIDGE, &cl, rq, rs, p, job);
     case API_ROUTE_PORTFOLIO:
     case API_ROUTE_RISK:
         return get_risk(sv, m.route == API_ROUTE_RISK, rq, rs, p);
@@ -1208,8 +1274,8 @@ static int handle_locked(api_service *sv, const api_request *rq, api_response *r
         } else if (!pg.after && !rq->n_query) {
             /* a new subscriber starts at the present (past what was pruned, too) */
             int64_t horizon = 0;
-            if (store_feed_last(desk_snap_store(sv->snap), &from, &e) < 0 ||
-                store_feed_horizon(desk_snap_store(sv->snap), &horizon, &e) < 0)
+            if (store_feed_last(desk_snap_store(rd->snap), &from, &e) < 0 ||
+                store_feed_horizon(desk_snap_store(rd->snap), &horizon, &e) < 0)
                 return db_fail(p, &e);
             if (horizon > from)
                 from = horizon;
@@ -1225,22 +1291,42 @@ static int handle_locked(api_service *sv, const api_request *rq, api_response *r
     }
 }
 
+static api_reader *reader_take(api_service *sv)
+{
+    pthread_mutex_lock(&sv->rmu);
+    while (!sv->free_rd)
+        pthread_cond_wait(&sv->rcv, &sv->rmu);
+    api_reader *rd = sv->free_rd;
+    sv->free_rd = rd->next_free;
+    pthread_mutex_unlock(&sv->rmu);
+    return rd;
+}
+
+static void reader_give(api_service *sv, api_reader *rd)
+{
+    pthread_mutex_lock(&sv->rmu);
+    rd->next_free = sv->free_rd;
+    sv->free_rd = rd;
+    pthread_cond_signal(&sv->rcv);
+    pthread_mutex_unlock(&sv->rmu);
+}
+
 void api_service_handle(api_service *sv, const api_request *rq, api_response *rs)
 {
     memset(rs, 0, sizeof *rs);
     api_problem p;
     memset(&p, 0, sizeof p);
-    pthread_mutex_lock(&sv->mu);
+    api_reader *rd = reader_take(sv);
     /* every read sees what any process committed (the sync, the UI, the CLI): the view's
      * cached window and count are dropped when the database changed since the last look */
     bool changed = true;
     err e;
     err_clear(&e);
-    if (desk_snap_poll(sv->snap, &changed, &e) < 0 || changed)
-        desk_escrow_view_invalidate(sv->view);
+    if (desk_snap_poll(rd->snap, &changed, &e) < 0 || changed)
+        desk_escrow_view_invalidate(rd->view);
     commit_job *job = NULL;
-    int rc = handle_locked(sv, rq, rs, &p, &job);
-    pthread_mutex_unlock(&sv->mu);
+    int rc = handle_read(sv, rd, rq, rs, &p, &job);
+    reader_give(sv, rd);
     if (rc == 0 && job)
         rc = commit_proposal(sv, job, rs, &p);
     feed_prune_due(sv, rq->now);
@@ -1260,15 +1346,15 @@ int api_service_feed(api_service *sv, const char *client, int64_t *last, char *o
     size_t n = 0;
     store_api_client cl;
     bool found = false;
-    pthread_mutex_lock(&sv->mu);
+    api_reader *rd = reader_take(sv);
     /* a client revoked while it listens is cut off, as its next request would be */
-    int rc = store_api_client_get(desk_snap_store(sv->snap), client, &cl, &found, e);
+    int rc = store_api_client_get(desk_snap_store(rd->snap), client, &cl, &found, e);
     int64_t horizon = 0;
     if (rc == 0 && found && !cl.revoked_at)
-        rc = store_feed_horizon(desk_snap_store(sv->snap), &horizon, e);
+        rc = store_feed_horizon(desk_snap_store(rd->snap), &horizon, e);
     if (rc == 0 && found && !cl.revoked_at && *last >= horizon)
-        rc = store_feed_after(desk_snap_store(sv->snap), *last, 64, &rows, &n, e);
-    pthread_mutex_unlock(&sv->mu);
+        rc = store_feed_after(desk_snap_store(rd->snap), *last, 64, &rows, &n, e);
+    reader_give(sv, rd);
     if (rc < 0)
         return -1;
     if (!found || cl.revoked_at)

@@ -87,6 +87,12 @@ struct desk;
 int cli_operator_desk_open(cli_ctx *ctx, struct desk **d, unsigned wait_s, err *e)
     __attribute__((warn_unused_result));
 
+/* A bridge service env wired to this terminal as the selected operator (cmd_bridge.c):
+ * what `fusion bridge send` and `fusion proposal accept` of a bridge proposal use. */
+struct bridge_env;
+int cli_bridge_env(cli_ctx *ctx, struct bridge_env *env, bool no_wait, err *e)
+    __attribute__((warn_unused_result));
+
 /* Wires a desk to this terminal: passphrase (--passphrase-file or asked), the pre-sign
  * summary with y/N (or --yes), progress lines on stdout. ctx: the cli_ctx. */
 void cli_desk_wire(void *ctx, struct desk *d);

@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "base/log.h"
+#include "bridge/bridge.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "cli/risk_cli.h"
@@ -394,6 +395,40 @@ static int proposal_show(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
+static int proposal_accept_bridge(cli_ctx *ctx, int64_t id)
+{
+    err e;
+    err_clear(&e);
+    bridge_env env;
+    int64_t bid = 0;
+    if (cli_bridge_env(ctx, &env, false, &e) < 0)
+        return cli_fail(&e);
+    if (api_proposal_accept_bridge(&env, id, &bid, &e) < 0) {
+        if (bid)
+            cli_errorf("fusion: proposal %lld accepted as bridge %lld: %s (fusion bridge resume "
+                       "%lld continues it)", (long long)id, (long long)bid, e.msg, (long long)bid);
+        return bid ? EXIT_FAIL : cli_fail(&e);
+    }
+    char state[16] = "";
+    store *db = NULL;
+    store_bridge b;
+    bool found = false;
+    if (cli_desk_open(ctx, &db, &e) == 0 && store_bridge_get(db, bid, &b, &found, &e) == 0 &&
+        found)
+        snprintf(state, sizeof state, "%s", b.state);
+    store_close(&db);
+    if (ctx->json) {
+        json_t *o = json_pack("{s:I, s:s, s:I, s:s}", "proposal", (json_int_t)id, "state",
+                              "accepted", "bridge", (json_int_t)bid, "bridge_state", state);
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+        json_decref(o);
+    } else
+        printf("proposal %lld accepted: bridge %lld (%s)\n", (long long)id, (long long)bid,
+               state);
+    return EXIT_OK;
+}
+
 static int proposal_accept(cli_ctx *ctx, int argc, char **argv)
 {
     const cli_opt opts[] = {{"json", CLI_OPT_FLAG, &ctx->json}};
@@ -408,10 +443,24 @@ static int proposal_accept(cli_ctx *ctx, int argc, char **argv)
         return u;
     err e;
     err_clear(&e);
+    /* a bridge transfer goes through the bridge's own desk path */
+    store *db = NULL;
+    store_proposal *pk = malloc(sizeof *pk);
+    bool found = false;
+    int rc = pk ? cli_desk_open(ctx, &db, &e) : err_set(&e, ERR_NOMEM, "out of memory");
+    if (rc == 0)
+        rc = store_proposal_get(db, id, pk, &found, &e);
+    store_close(&db);
+    bool bridge = rc == 0 && found && strcmp(pk->kind, "bridge") == 0;
+    free(pk);
+    if (rc < 0)
+        return cli_fail(&e);
+    if (bridge)
+        return proposal_accept_bridge(ctx, id);
     desk *d = NULL;
     desk_result res;
     memset(&res, 0, sizeof res);
-    int rc = cli_operator_desk_open(ctx, &d, 60, &e);
+    rc = cli_operator_desk_open(ctx, &d, 60, &e);
     if (rc == 0)
         rc = api_proposal_accept(d, ctx->home, id, &res, &e);
     desk_free(&d);

@@ -25,7 +25,7 @@ static void say_line(void *ctx, const char *line)
     fflush(f);
 }
 
-static int env_init(cli_ctx *ctx, bridge_env *env, bool no_wait, err *e)
+int cli_bridge_env(cli_ctx *ctx, bridge_env *env, bool no_wait, err *e)
 {
     memset(env, 0, sizeof *env);
     if (cli_home_existing(ctx, e) < 0)
@@ -144,7 +144,7 @@ static int cmd_quote_send(cli_ctx *ctx, int argc, char **argv, bool send)
     bridge_env env;
     int64_t id = 0;
     char state[16] = "";
-    if (env_init(ctx, &env, no_wait, &e) < 0)
+    if (cli_bridge_env(ctx, &env, no_wait, &e) < 0)
         return cli_fail(&e);
     env.risk_override = override;
     if (bridge_send(&env, &q, &r, &id, &e) < 0) {
@@ -180,7 +180,7 @@ static int cmd_resume(cli_ctx *ctx, int argc, char **argv)
     err e;
     err_clear(&e);
     bridge_env env;
-    if (env_init(ctx, &env, no_wait, &e) < 0)
+    if (cli_bridge_env(ctx, &env, no_wait, &e) < 0)
         return cli_fail(&e);
     store *db = NULL;
     store_bridge *bs = NULL;
@@ -526,7 +526,7 @@ static int cmd_rebalance(cli_ctx *ctx, int argc, char **argv)
         return EXIT_OK;
     }
     bridge_env env;
-    if (env_init(ctx, &env, false, &e) < 0)
+    if (cli_bridge_env(ctx, &env, false, &e) < 0)
         return cli_fail(&e);
     int status = EXIT_OK;
     for (size_t j = 0; j < n_mv; j++) {

@@ -41,7 +41,7 @@ typedef struct store_proposal {
     int64_t id;
     char client[STORE_API_NAME_MAX];
     char idem_key[STORE_API_IDEM_MAX]; /* "" when the request had none */
-    char kind[16];                     /* escrow | payment */
+    char kind[16];                     /* escrow | payment | bridge */
     uint64_t chain_id;
     char body[STORE_API_BODY_MAX];
     char body_hash[65];

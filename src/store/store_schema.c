@@ -828,6 +828,41 @@ static const char step_credit_draws[] =
     "ALTER TABLE credit_ledger ADD COLUMN outbound_id INTEGER REFERENCES outbound_txs(id);"
     "CREATE UNIQUE INDEX credit_ledger_by_outbound ON credit_ledger (outbound_id)"
     "  WHERE outbound_id IS NOT NULL;";
+/* api: bridge transfers can be proposed too (the kind CHECK rebuilt; its index and the
+ * feed's triggers go with the old table and are made again). */
+static const char step_api_bridge[] =
+    "CREATE TABLE api_proposals_new ("
+    "  id INTEGER PRIMARY KEY,"
+    "  client TEXT NOT NULL,"
+    "  idem_key TEXT,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('escrow', 'payment', 'bridge')),"
+    "  chain_id INTEGER NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  body_hash TEXT NOT NULL,"
+    "  screening TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (state IN ('pending', 'accepted', 'rejected', 'failed')),"
+    "  created_at INTEGER NOT NULL,"
+    "  decided_at INTEGER,"
+    "  decided_by TEXT,"
+    "  reason TEXT,"
+    "  escrow TEXT,"
+    "  outbound_id INTEGER,"
+    "  UNIQUE (client, idem_key)"
+    ");"
+    "INSERT INTO api_proposals_new SELECT * FROM api_proposals;"
+    "DROP TABLE api_proposals;"
+    "ALTER TABLE api_proposals_new RENAME TO api_proposals;"
+    "CREATE INDEX api_proposals_state ON api_proposals (state, id);"
+    "CREATE TRIGGER api_feed_proposal_i AFTER INSERT ON api_proposals BEGIN"
+    "  INSERT INTO api_feed (kind, chain_id, ref, state, at)"
+    "    VALUES ('proposal.created', new.chain_id, new.id, new.state, unixepoch());"
+    " END;"
+    "CREATE TRIGGER api_feed_proposal_u AFTER UPDATE OF state ON api_proposals"
+    " WHEN old.state IS NOT new.state BEGIN"
+    "  INSERT INTO api_feed (kind, chain_id, ref, state, at)"
+    "    VALUES ('proposal.state', new.chain_id, new.id, new.state, unixepoch());"
+    " END;";
 
 const char *const store_schema_steps[] = {
     step1_config,
@@ -854,6 +889,7 @@ const char *const store_schema_steps[] = {
     step_credit_sync,
     step_bridge_ccip,
     step_credit_draws,
+    step_api_bridge,
 };
 
 const int store_schema_audit_head_version = 12;

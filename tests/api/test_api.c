@@ -162,6 +162,40 @@ static void test_payment_body(void **state)
     assert_int_equal(parse(good, &r, &p), -1);
 }
 
+static void test_bridge_body(void **state)
+{
+    (void)state;
+    api_escrow_req r;
+    api_problem p;
+    const char *good = "{\"chain\":\"devnet-eth\",\"to\":\"devnet-avax\",\"amount\":\"2500\","
+                       "\"recipient\":\"alice\",\"operator\":\"alice\"}";
+    assert_int_equal(api_bridge_req_parse(&r, good, strlen(good), &p), 0);
+    assert_string_equal(r.payee, "alice");
+    assert_string_equal(r.to, "devnet-avax");
+    char *c = api_bridge_req_json(&r);
+    /* the asset defaults to USDC, and the canonical body names it */
+    assert_string_equal(c, "{\"amount\":\"2500\",\"chain\":\"devnet-eth\",\"operator\":"
+                           "\"alice\",\"recipient\":\"alice\",\"to\":\"devnet-avax\","
+                           "\"token\":\"USDC\"}");
+    free(c);
+    static const char *const bad[] = {
+        "{\"to\":\"b\",\"amount\":\"1\",\"recipient\":\"x\"}",              /* no source */
+        "{\"chain\":\"a\",\"amount\":\"1\",\"recipient\":\"x\"}",           /* no destination */
+        "{\"chain\":\"a\",\"to\":\"b\",\"amount\":\"1\"}",                  /* no recipient */
+        "{\"chain\":\"a\",\"to\":\"b\",\"amount\":\"1\",\"payee\":\"x\"}",  /* payee: unknown */
+        "{\"chain\":\"a\",\"to\":\"b\",\"amount\":\"0\",\"recipient\":\"x\"}",
+        "{\"chain\":\"a\",\"to\":\"b\",\"amount\":\"1.5\",\"recipient\":\"x\"}",
+        "{\"chain\":\"a\",\"to\":7,\"amount\":\"1\",\"recipient\":\"x\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&p, 0, sizeof p);
+        if (api_bridge_req_parse(&r, bad[i], strlen(bad[i]), &p) != -1 || p.status != 422) {
+            fprintf(stderr, "case %zu: %s -> %d (%s)\n", i, bad[i], p.status, p.detail);
+            fail();
+        }
+    }
+}
+
 static void test_tokens(void **state)
 {
     (void)state;
@@ -210,7 +244,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes), cmocka_unit_test(test_page), cmocka_unit_test(test_body),
-        cmocka_unit_test(test_payment_body),
+        cmocka_unit_test(test_payment_body), cmocka_unit_test(test_bridge_body),
         cmocka_unit_test(test_tokens), cmocka_unit_test(test_bucket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

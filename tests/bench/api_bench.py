@@ -12,8 +12,10 @@ it prints numbers; results go to docs/benchmarks.md).
    committed durably (synchronous=FULL) with its audit row before the 201. Afterwards the
    rows in desk.db are counted against wrk's count of 201s: accepted means on disk.
 
-With --baseline BIN the proposals are measured twice on the same desk in the same run: with
-BIN's `fusion serve` (an earlier build) and with this build's, each counted against desk.db.
+With --baseline BIN the reads and the proposals are measured twice on the same desk in the
+same run: with BIN's `fusion serve` (an earlier build) and with this build's (the reads
+alternate baseline, this build, baseline, this build, so the machine's load falls on both
+alike), the proposals each counted against desk.db.
 
 Usage (from the source root, after a build):
   tests/bench/api_bench.py [--escrows N] [--seconds S] [--connections C] [--baseline BIN]
@@ -70,10 +72,6 @@ def main():
     desk.wait_follower()
     wait_until(lambda: desk.query("SELECT count(*) FROM escrows")[0][0] >= a.escrows,
                "the escrows synced", timeout=600)
-    srv = Server(desk.home, "--no-socket", "--tcp", "127.0.0.1:0", "--insecure-tcp", "--rate",
-                 "1000000", "--burst", "1000000")
-    base = f"http://127.0.0.1:{srv.port}"
-
     stop = threading.Event()
     made = [0]
 
@@ -91,8 +89,19 @@ def main():
                 "  i = i + 1\n  return wrk.format('GET', paths[(i %% #paths) + 1])\nend\n"
                 % ",".join("'/v1/escrows/local/%s'" % e for e in escrows[:200]))
     results = {}
-    results["page"] = wrk(base + "/v1/escrows?limit=20", token, a.seconds, a.connections)
-    results["detail"] = wrk(base, token, a.seconds, a.connections, rot)
+    reads = []
+    for kind in ("page", "detail"):
+        for sfx, binary in ([(" (baseline)", a.baseline)] if a.baseline else []) + [("", None)]:
+            srv = Server(desk.home, "--no-socket", "--tcp", "127.0.0.1:0", "--insecure-tcp",
+                         "--rate", "1000000", "--burst", "1000000", fusion=binary)
+            base = f"http://127.0.0.1:{srv.port}"
+            if kind == "page":
+                results[kind + sfx] = wrk(base + "/v1/escrows?limit=20", token, a.seconds,
+                                          a.connections)
+            else:
+                results[kind + sfx] = wrk(base, token, a.seconds, a.connections, rot)
+            srv.stop()
+            reads.append(kind + sfx)
     stop.set()
     th.join()
     synced_during = made[0]
@@ -111,7 +120,6 @@ def main():
                 "request = function()\n  n = n + 1\n"
                 "  wrk.headers['Idempotency-Key'] = 'b-' .. tid .. '-' .. n\n"
                 "  return wrk.format(nil, '/v1/proposals/escrow')\nend\n" % json.dumps(prop))
-    srv.stop()
     stored = {}
     runs = [("propose (baseline)", a.baseline)] if a.baseline else []
     runs.append(("propose", None))
@@ -126,7 +134,7 @@ def main():
     desk.stop_follow()
     print("escrows on the desk: %d (+%d made and synced during the read runs)"
           % (a.escrows, synced_during))
-    for k in ["page", "detail"] + [n for n, _ in runs]:
+    for k in reads + [n for n, _ in runs]:
         r = results[k]
         print("%-19s %8.0f req/s  p50 %s  p75 %s  p90 %s  p99 %s  max %s  (%d requests, %d non-2xx)"
               % (k, r["rps"], r["lat"].get("50"), r["lat"].get("75"), r["lat"].get("90"),

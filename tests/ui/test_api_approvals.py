@@ -4,12 +4,18 @@ socket); alice (trader) sees it on Approvals (screen 3) as "accept", from "api:o
 accepts it there (A, her passphrase, the pre-sign summary, y). The escrow is then on the
 chain (cast) and the API says the proposal was accepted by alice, naming the escrow. Then a
 payment proposal: on the same queue, accepted with A, the payee's balance (cast) rose by
-exactly its amount."""
+exactly its amount. Then a bridge proposal: listed on the queue too, and A refuses it in one
+line naming `fusion proposal accept N` (the screen does not run a transfer's attestation and
+mint), leaving it pending. This one-chain desk has no bridge route, so the server would
+refuse to take one: its row is written into desk.db as the server writes it (a stand-in
+for a proposal taken on a desk with routes, as tests/integration/api_bridge.py does)."""
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -119,6 +125,26 @@ def main():
     t.check(q2["state"] == "accepted" and q2["decided_by"] == "alice",
             "the API does not say the payment was accepted: %r" % (q2,))
     t.check(bal() - b0 == 5 * 10**17, "the payee's balance did not rise by exactly 0.5 ETH")
+    # a bridge proposal: listed, and refused here in one line naming the CLI command
+    body = json.dumps({"amount": "1000000", "chain": "local", "operator": "alice",
+                       "recipient": A[6], "to": "local-2", "token": "USDC"},
+                      sort_keys=True, separators=(",", ":"))
+    db = sqlite3.connect(os.path.join(home, "desk.db"), timeout=10)
+    with db:
+        cur = db.execute("INSERT INTO api_proposals (client, idem_key, kind, chain_id, body,"
+                         " body_hash, screening, created_at) VALUES ('oms', NULL, 'bridge',"
+                         " 31337, ?, ?, '{}', ?)", (body, "0" * 64, int(time.time())))
+        bid = cur.lastrowid
+    db.close()
+    row = "proposal %d" % bid
+    t.send("3")
+    t.wait_for(lambda s: in_queue(s, row) and "accept" in s, "the bridge proposal on Approvals")
+    t.send("A")
+    t.wait_for(lambda s: "accept bridge proposals with fusion proposal accept %d" % bid in s,
+               "the one line naming the CLI command")
+    st, _, b2 = request(c, "GET", "/v1/proposals/%d" % bid, token=token)
+    t.check(st == 200 and b2["state"] == "pending" and b2["kind"] == "bridge",
+            "the bridge proposal is no longer pending: %r" % (b2,))
     c.close()
     t.send("q")
     t.check(t.wait_dead() == 0, "alice's UI exits with status 0")
