@@ -21,7 +21,7 @@ typedef struct accept_hold {
     int64_t id;
 } accept_hold;
 
-static int accept_in_payment(void *ctx, store *db, int64_t outbound_id, const uint8_t *raw,
+static int accept_in_send(void *ctx, store *db, int64_t outbound_id, const uint8_t *raw,
                              size_t len, const uint8_t hash[32], err *e)
 {
     (void)raw;
@@ -100,7 +100,7 @@ int api_proposal_accept(desk *d, const char *home, int64_t id, desk_result *res,
         desk_pay_req pq = {.token = cr.token,
                            .amount = cr.amount,
                            .payee = cr.payee,
-                           .hold = accept_in_payment,
+                           .hold = accept_in_send,
                            .hold_ctx = &h};
         rc = desk_pay(d, &pq, res, e);
         free(pr);
@@ -119,28 +119,20 @@ int api_proposal_accept(desk *d, const char *home, int64_t id, desk_result *res,
     }
     if (rc == 0 && desk_deadline_parse(r.deadline, (uint64_t)time(NULL), &cr.deadline, e) < 0)
         rc = err_prefix(e, "deadline");
+    /* The proposal is marked accepted in the transaction that records the signed create,
+     * before it is sent: two people accepting it at once, or a second accept after a crash,
+     * find it decided and send nothing. */
+    accept_hold h = {home, desk_operator(d)->name, pr->client, id};
+    cr.hold = accept_in_send;
+    cr.hold_ctx = &h;
     if (rc == 0)
         rc = desk_escrow_create(d, &cr, res, e);
-    if (rc == 0) {
-        char esc[ADDR_STR_MAX] = "";
-        if (res->has_escrow)
-            addr_to_lower(esc, &res->escrow);
-        const store_operator *op = desk_operator(d);
-        json_t *det = json_pack("{s:I, s:s, s:s?, s:I}", "proposal", (json_int_t)id, "client",
-                                pr->client, "escrow", esc[0] ? esc : NULL, "outbound_id",
-                                (json_int_t)res->outbound_id);
-        bool moved = false;
-        if (store_begin(db, e) < 0 ||
-            store_proposal_decide(db, id, "accepted", op->name, NULL, esc[0] ? esc : NULL,
-                                  res->outbound_id, (int64_t)time(NULL), &moved, e) < 0 ||
-            !moved || store_audit(db, home, op->name, "proposal.accept", det, e) < 0 ||
-            store_commit(db, e) < 0) {
-            store_rollback(db);
-            if (!moved && e->code == ERR_OK)
-                err_set(e, ERR_STATE, "proposal %lld was decided meanwhile", (long long)id);
-            rc = err_prefix(e, "the escrow was created, but recording the acceptance failed");
-        }
-        json_decref(det);
+    if (rc == 0 && res->has_escrow) {
+        char esc[ADDR_STR_MAX];
+        addr_to_lower(esc, &res->escrow);
+        if (store_proposal_set_escrow(db, id, esc, e) < 0)
+            rc = err_prefix(e, "the escrow %s was created, but recording it on the proposal "
+                            "failed", esc);
     }
     free(pr);
     return rc;

@@ -253,6 +253,11 @@ typedef struct desk_create_req {
     bool has_arbiter;
     addr arbiter;
     uint64_t dispute_window; /* seconds (version-2 factory); 0: the default, 7 days */
+    /* Optional, like desk_pay_req.hold: runs in the store transaction that records the
+     * signed create, before it is sent (an accepted proposal is marked there). */
+    int (*hold)(void *ctx, store *db, int64_t outbound_id, const uint8_t *raw, size_t len,
+                const uint8_t hash[32], err *e);
+    void *hold_ctx;
 } desk_create_req;
 
 int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err *e) DESK_WUR;

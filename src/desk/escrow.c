@@ -477,6 +477,8 @@ int desk_escrow_create(desk *d, const desk_create_req *r, desk_result *res, err 
     c.to = d->factory;
     c.value = u256_from_u64(0);
     c.amount = amount;
+    c.hold = r->hold;
+    c.hold_ctx = r->hold_ctx;
     rc = desk_send_call(d, &c, res, e);
     buf_free(&c.calldata);
     if (rc == 0)

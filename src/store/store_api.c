@@ -190,6 +190,19 @@ int store_proposal_list(store *s, const char *state, int64_t after_id, size_t ma
     return store_collect(s, st, sizeof(**out), prop_fill, (void **)out, n, "listing proposals", e);
 }
 
+static const char SQL_PROP_SET_ESCROW[] =
+    "UPDATE api_proposals SET escrow = ? WHERE id = ? AND state = 'accepted' AND escrow IS NULL";
+
+int store_proposal_set_escrow(store *s, int64_t id, const char *escrow, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_PROP_SET_ESCROW, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, escrow, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, id);
+    return store_exec_stmt(s, st, "recording a proposal's escrow", e);
+}
+
 int store_proposal_decide(store *s, int64_t id, const char *state, const char *by,
                           const char *reason, const char *escrow, int64_t outbound_id,
                           int64_t now, bool *moved, err *e)

@@ -69,6 +69,9 @@ int store_proposal_decide(store *s, int64_t id, const char *state, const char *b
                           const char *reason, const char *escrow, int64_t outbound_id,
                           int64_t now, bool *moved, err *e) STORE_WUR;
 
+/* The escrow an accepted proposal made, once its create is mined (set once). */
+int store_proposal_set_escrow(store *s, int64_t id, const char *escrow, err *e) STORE_WUR;
+
 /* One row of the change feed (schema triggers write it). */
 typedef struct store_feed_row {
     int64_t id;

@@ -155,6 +155,37 @@ def main():
     assert token_balance(chain, token, PAYEE) == pb
     log("ok: killed after the payment was sent: the proposal is accepted (with its outbound "
         "row), a second accept refused, nothing paid twice")
+    # the same for an escrow proposal: killed after the create was sent, the proposal is
+    # accepted (before, it stayed pending until the create was mined: a second accept
+    # created a second escrow)
+    st, _, p4 = request(c, "POST", "/v1/proposals/escrow", token=token_api, body={
+        "chain": "local", "payee": PAYEE, "token": token, "amount": "1000000",
+        "approvers": ["bob"], "threshold": 1, "deadline": "7d", "operator": "alice",
+        "reference": "PO-12"}, headers={"Idempotency-Key": "po-12"})
+    assert st == 201 and p4["kind"] == "escrow", (st, p4)
+    chain.node.cast("rpc", "evm_setAutomine", "false")
+    t0 = desk.outbound_count()
+    proc = subprocess.Popen([FUSION, "--home", desk.home, "--operator", "alice",
+                             "--passphrase-file", desk.pw, "--yes", "proposal", "accept",
+                             str(p4["id"])], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(600):
+        if desk.outbound_count() > t0 and desk.query(
+                "SELECT state FROM outbound_txs ORDER BY id DESC LIMIT 1")[0][0] == "sent":
+            break
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    chain.node.cast("rpc", "evm_mine")
+    chain.node.cast("rpc", "evm_setAutomine", "true")
+    n0, t1 = nonce(chain, A[0]), desk.outbound_count()
+    state = desk.query("SELECT state, outbound_id FROM api_proposals WHERE id = ?", p4["id"])[0]
+    r = desk.as_op("alice", "proposal", "accept", p4["id"], check=False)
+    assert state[0] == "accepted" and state[1], state
+    assert r.returncode == 1 and "not pending" in r.stderr, (r.returncode, r.stderr)
+    assert nonce(chain, A[0]) == n0 and desk.outbound_count() == t1, "a second create was sent"
+    log("ok: killed after an escrow proposal's create was sent: accepted, a second accept "
+        "refused, nothing sent twice")
     srv.stop()
 
 
