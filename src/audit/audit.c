@@ -23,6 +23,7 @@
 #include "base/bytes.h"
 #include "base/text.h"
 #include "base/fsperm.h"
+#include "base/log.h"
 
 #define HASH_KEY ",\"hash\":\""
 #define HASH_KEY_LEN (sizeof HASH_KEY - 1)
@@ -135,6 +136,8 @@ static int walk_lines(const char *home, line_fn fn, void *ctx, err *e)
 typedef struct list_ctx {
     audit_row_fn fn;
     void *ctx;
+    uint64_t head_seq; /* desk.db's head (0: unknown) */
+    uint64_t last_seq; /* of the last row listed */
 } list_ctx;
 
 static int list_line(void *vctx, size_t line_no, const char *s, size_t len, bool complete,
@@ -142,6 +145,12 @@ static int list_line(void *vctx, size_t line_no, const char *s, size_t len, bool
 {
     list_ctx *lc = vctx;
     char problem[AUDIT_PROBLEM_MAX];
+    if (!complete && lc->head_seq && lc->last_seq >= lc->head_seq) {
+        /* the last line, after the head's row: a write cut off by a crash, never
+         * acknowledged (the next append takes it off); not a row */
+        LOG_W("audit", "audit log line %zu is a row cut off by a crash: not listed", line_no);
+        return 0;
+    }
     if (!complete)
         return err_set(e, ERR_INVALID,
                        "audit log line %zu is incomplete (no newline); run `fusion audit verify`",
@@ -165,17 +174,13 @@ static int list_line(void *vctx, size_t line_no, const char *s, size_t len, bool
         .hash = json_string_value(json_object_get(row, "hash")),
         .raw = raw,
     };
+    lc->last_seq = r.seq;
     int rc = lc->fn(lc->ctx, &r, e);
     free(raw);
     json_decref(row);
     return rc;
 }
 
-int audit_list(const char *home, audit_row_fn fn, void *ctx, err *e)
-{
-    list_ctx lc = {fn, ctx};
-    return walk_lines(home, list_line, &lc, e);
-}
 
 typedef struct verify_ctx {
     audit_report *r;
@@ -183,6 +188,7 @@ typedef struct verify_ctx {
     uint64_t anchor_seq;
     char anchor_hash[AUDIT_HASH_HEX];
     bool anchor_seen;
+    uint64_t head_seq; /* desk.db's head (0: unknown): a cut-off row after it is no row */
 } verify_ctx;
 
 static int verify_fail(verify_ctx *vc, size_t line, const char *fmt, ...)
@@ -202,6 +208,13 @@ static int verify_fail(verify_ctx *vc, size_t line, const char *fmt, ...)
 static int verify_line(verify_ctx *vc, size_t line_no, const char *s, size_t len, bool complete)
 {
     char problem[AUDIT_PROBLEM_MAX];
+    if (!complete && vc->head_seq && vc->r->rows >= vc->head_seq) {
+        /* after the head's row: a write cut off by a crash, never acknowledged */
+        LOG_W("audit", "audit log line %zu is a row cut off by a crash after the head's row "
+              "(seq %" PRIu64 "): not a row; the next append takes it off", line_no,
+              vc->head_seq);
+        return 0;
+    }
     if (!complete)
         return verify_fail(vc, line_no, "the last row is incomplete (no newline): the log was "
                                         "truncated or a write was cut off");
@@ -356,6 +369,21 @@ static int head_read(sqlite3 *db, audit_head *h, err *e)
     return 0;
 }
 
+int audit_list(const char *home, audit_row_fn fn, void *ctx, err *e)
+{
+    /* The head first (an append writes its rows before it commits the head). */
+    list_ctx lc = {fn, ctx, 0, 0};
+    sqlite3 *db = NULL;
+    audit_head h;
+    if (db_open(&db, home, false, e) < 0 || head_read(db, &h, e) < 0) {
+        sqlite3_close(db);
+        return -1;
+    }
+    sqlite3_close(db);
+    lc.head_seq = h.present ? h.seq : 0;
+    return walk_lines(home, list_line, &lc, e);
+}
+
 static int head_write(sqlite3 *db, uint64_t seq, const char *hash, err *e)
 {
     sqlite3_stmt *st = NULL;
@@ -382,13 +410,15 @@ int audit_db_open(sqlite3 **out, const char *home, err *e)
 /* ---- verifying ---- */
 
 /* The walk of the log alone, anchored or not. */
-static int verify_walk(const char *home, const char *anchor, audit_report *report, err *e)
+static int verify_walk(const char *home, const char *anchor, uint64_t head_seq,
+                       audit_report *report, err *e)
 {
     memset(report, 0, sizeof *report);
     report->ok = true;
     verify_ctx vc;
     memset(&vc, 0, sizeof vc);
     vc.r = report;
+    vc.head_seq = head_seq;
     memcpy(vc.prev_line_hash, zero_hash, sizeof zero_hash);
     if (anchor && parse_anchor(&vc, anchor, e) < 0)
         return -1;
@@ -423,7 +453,8 @@ int audit_verify(const char *home, const char *anchor, audit_report *report, err
     sqlite3_close(db);
     if (rc < 0)
         return -1;
-    if (verify_walk(home, anchor, report, e) < 0)
+    uint64_t head_seq = h.present ? h.seq : 0;
+    if (verify_walk(home, anchor, head_seq, report, e) < 0)
         return -1;
     report->db_head = h.present && h.seq > 0;
     report->db_head_seq = h.seq;
@@ -443,7 +474,7 @@ int audit_verify(const char *home, const char *anchor, audit_report *report, err
     char head[AUDIT_HASH_HEX + 24];
     snprintf(head, sizeof head, "%" PRIu64 ":%s", h.seq, h.hash);
     audit_report ar;
-    if (verify_walk(home, head, &ar, e) < 0)
+    if (verify_walk(home, head, head_seq, &ar, e) < 0)
         return -1;
     if (!ar.ok) {
         report->ok = false;
@@ -464,7 +495,7 @@ int audit_verify_log(const char *home, const char *anchor, audit_report *report,
 {
     if (sodium_init() < 0)
         return err_set(e, ERR_CRYPTO, "libsodium failed to initialise");
-    return verify_walk(home, anchor, report, e);
+    return verify_walk(home, anchor, 0, report, e);
 }
 
 /* Reads the last complete line of fd (size bytes) into *out (malloc). */
@@ -646,6 +677,62 @@ static int head_check(const char *home, const char *path, const audit_head *h, u
 
 /* Appends rows[0..n) to fd (locked) with one write and one fsync, and records the last
  * as the head on db (inside a transaction). On failure nothing of them is left in the file. */
+/* A row without its newline at the end of the log, after the row desk.db's head names, is
+ * a write cut off by a crash (a kill can stop even one write(2) between pages). It was
+ * never acknowledged: the head is written only after the whole append is on disk. Under
+ * the append lock it is taken away before the next append; st follows the new size. A cut
+ * row the head names (or with no head to say) is left for the checks that refuse it. */
+static int cut_torn_tail(int fd, struct stat *st, const char *path, sqlite3 *db, err *e)
+{
+    if (st->st_size <= 0)
+        return 0;
+    char c;
+    if (pread(fd, &c, 1, st->st_size - 1) != 1)
+        return err_set(e, ERR_IO, "cannot read the audit log %s: %s", path, strerror(errno));
+    if (c == '\n')
+        return 0;
+    off_t end = st->st_size;
+    char chunk[4096];
+    off_t keep = 0;
+    while (end > 0 && keep == 0) {
+        off_t from = end > (off_t)sizeof chunk ? end - (off_t)sizeof chunk : 0;
+        ssize_t got = pread(fd, chunk, (size_t)(end - from), from);
+        if (got != end - from)
+            return err_set(e, ERR_IO, "cannot read the audit log %s: %s", path,
+                           strerror(errno));
+        for (ssize_t i = got - 1; i >= 0; i--)
+            if (chunk[i] == '\n') {
+                keep = from + i + 1;
+                break;
+            }
+        end = from;
+    }
+    audit_head h;
+    if (head_read(db, &h, e) < 0)
+        return -1;
+    if (!h.present || h.seq == 0 || keep == 0)
+        return 0;
+    char *last = NULL;
+    size_t last_len = 0;
+    if (read_last_line(fd, keep, &last, &last_len, path, e) < 0)
+        return -1;
+    char problem[AUDIT_PROBLEM_MAX];
+    json_t *row = row_parse(last, last_len, problem, sizeof problem);
+    free(last);
+    uint64_t last_seq = row ? (uint64_t)json_integer_value(json_object_get(row, "seq")) : 0;
+    json_decref(row);
+    if (last_seq < h.seq)
+        return 0;
+    if (ftruncate(fd, keep) < 0 || fsync(fd) < 0)
+        return err_set(e, ERR_IO, "cannot take a cut-off row off the audit log %s: %s", path,
+                       strerror(errno));
+    LOG_W("audit", "%s: a row cut off by a crash (%lld bytes without their newline, never "
+          "acknowledged) was taken off the end of the log", path,
+          (long long)(st->st_size - keep));
+    st->st_size = keep;
+    return 0;
+}
+
 static int append_locked(int fd, const char *path, const char *home, sqlite3 *db,
                          const audit_row_in *rows, size_t n, off_t *old_size, err *e)
 {
@@ -654,6 +741,8 @@ static int append_locked(int fd, const char *path, const char *home, sqlite3 *db
         return err_set(e, ERR_IO, "cannot stat the audit log %s: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
         return err_set(e, ERR_INVALID, "the audit log %s is not a regular file", path);
+    if (cut_torn_tail(fd, &st, path, db, e) < 0)
+        return -1;
     *old_size = st.st_size;
     uint64_t seq = 1;
     char prev[AUDIT_HASH_HEX], last_hash[AUDIT_HASH_HEX] = "";
@@ -683,7 +772,7 @@ static int append_locked(int fd, const char *path, const char *home, sqlite3 *db
     if (h.present && h.seq == 0) {
         /* Migrated from before the head: adopt the log's, once its chain checks out. */
         audit_report r;
-        if (verify_walk(home, NULL, &r, e) < 0)
+        if (verify_walk(home, NULL, 0, &r, e) < 0)
             return -1;
         if (!r.ok)
             return err_set(e, ERR_STATE, "the audit log %s is broken at line %zu (%s): run "
@@ -851,7 +940,7 @@ int audit_adopt(const char *home, const char *operator_name, err *e)
                 h.hash);
         goto fail;
     }
-    if (verify_walk(home, NULL, &r, e) < 0)
+    if (verify_walk(home, NULL, 0, &r, e) < 0)
         goto fail;
     if (!r.ok) {
         err_set(e, ERR_STATE, "the audit log %s is broken at line %zu (%s): not adopted", path,
