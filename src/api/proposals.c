@@ -138,6 +138,30 @@ int api_proposal_accept(desk *d, const char *home, int64_t id, desk_result *res,
     return rc;
 }
 
+typedef struct bridge_hold {
+    const char *home;
+    const char *client;
+    int64_t id;
+} bridge_hold;
+
+static int accept_on_burn(void *ctx, store *db, int64_t transfer_id, const char *operator_name,
+                          err *e)
+{
+    const bridge_hold *h = ctx;
+    bool moved = false;
+    if (store_proposal_decide(db, h->id, "accepted", operator_name, NULL, NULL, 0,
+                              (int64_t)time(NULL), &moved, e) < 0)
+        return -1;
+    if (!moved)
+        return err_set(e, ERR_STATE, "proposal %lld was decided meanwhile: nothing sent",
+                       (long long)h->id);
+    json_t *det = json_pack("{s:I, s:s, s:I}", "proposal", (json_int_t)h->id, "client",
+                            h->client, "bridge", (json_int_t)transfer_id);
+    int rc = store_audit(db, h->home, operator_name, "proposal.accept", det, e);
+    json_decref(det);
+    return rc;
+}
+
 int api_proposal_accept_bridge(const bridge_env *env, int64_t id, int64_t *bridge_id, err *e)
 {
     *bridge_id = 0;
@@ -175,38 +199,17 @@ int api_proposal_accept_bridge(const bridge_env *env, int64_t id, int64_t *bridg
     addr rcpt;
     if (rc == 0 && desk_party_parse(db, r.payee, &rcpt, e) < 0)
         rc = err_prefix(e, "recipient");
-    /* the desk's bridge send as this operator: policy, screening, summary, their key */
+    /* the desk's bridge send as this operator: policy, screening, summary, their key. The
+     * proposal is marked accepted in the transaction that records the signed burn, before
+     * it is sent: two people accepting it at once, or a second accept after a crash, find
+     * it decided and send nothing. */
+    bridge_hold bh = {env->home, pr->client, id};
+    bridge_env env2 = *env;
+    env2.on_burn = accept_on_burn;
+    env2.on_burn_ctx = &bh;
     int sent = rc;
     if (rc == 0)
-        sent = bridge_send(env, &q, &rcpt, bridge_id, e);
-    if (rc == 0 && *bridge_id) {
-        /* the burn went out: the proposal is accepted even when the rest waits for resume */
-        err de;
-        err_clear(&de);
-        json_t *det = json_pack("{s:I, s:s, s:I}", "proposal", (json_int_t)id, "client",
-                                pr->client, "bridge", (json_int_t)*bridge_id);
-        /* who sent it: the transfer names its operator (the desk's one when none was given) */
-        store_bridge b;
-        bool bfound = false;
-        bool moved = false;
-        if (store_bridge_get(db, *bridge_id, &b, &bfound, &de) < 0 || !bfound ||
-            store_begin(db, &de) < 0 ||
-            store_proposal_decide(db, id, "accepted", b.operator_name, NULL, NULL, 0,
-                                  (int64_t)time(NULL), &moved, &de) < 0 ||
-            !moved || store_audit(db, env->home, b.operator_name, "proposal.accept", det,
-                                  &de) < 0 ||
-            store_commit(db, &de) < 0) {
-            store_rollback(db);
-            if (!bfound && de.code == ERR_OK)
-                err_set(&de, ERR_NOT_FOUND, "the transfer is not in the desk");
-            if (!moved && de.code == ERR_OK)
-                err_set(&de, ERR_STATE, "proposal %lld was decided meanwhile", (long long)id);
-            *e = de;
-            rc = err_prefix(e, "bridge %lld was sent, but recording the acceptance failed",
-                            (long long)*bridge_id);
-        }
-        json_decref(det);
-    }
+        sent = bridge_send(&env2, &q, &rcpt, bridge_id, e);
     if (rc == 0)
         rc = sent;
     store_close(&db);

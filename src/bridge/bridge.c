@@ -236,6 +236,7 @@ typedef struct hold_ctx {
     const char *action;
     uint64_t chain_id;
     bool create;
+    const bridge_env *env; /* create: its on_burn, if any */
 } hold_ctx;
 
 /* In the desk's durable commit, before the signed bytes are sent: the transfer (created
@@ -257,7 +258,12 @@ static int hold_step(void *vctx, store *db, int64_t outbound_id, const uint8_t *
         snprintf(b->state, sizeof b->state, "sent");
         b->has_burn_tx = true;
         memcpy(b->burn_tx, hash, 32);
-        return store_bridge_add(db, b, &b->id, e);
+        if (store_bridge_add(db, b, &b->id, e) < 0)
+            return -1;
+        if (h->env && h->env->on_burn &&
+            h->env->on_burn(h->env->on_burn_ctx, db, b->id, b->operator_name, e) < 0)
+            return -1;
+        return 0;
     }
     return store_bridge_put(db, b, e);
 }
@@ -307,8 +313,12 @@ static int step_send(eng *g, const char *action, uint64_t chain_id, uint64_t dst
 int bridge_send(const bridge_env *env, const bridge_quote *q, const addr *recipient, int64_t *id,
                 err *e)
 {
-    if (strcmp(q->protocol, "ccip") == 0)
+    if (strcmp(q->protocol, "ccip") == 0) {
+        if (env->on_burn)
+            return err_set(e, ERR_INVALID, "the CCIP route takes no proposal: send it with "
+                           "fusion bridge send --route ccip");
         return bridge_ccip_send(env, q, recipient, id, e);
+    }
     *id = 0;
     if (addr_is_zero(recipient))
         return err_set(e, ERR_INVALID, "the recipient is the zero address");
@@ -373,7 +383,7 @@ int bridge_send(const bridge_env *env, const bridge_quote *q, const addr *recipi
     snprintf(b.note, sizeof b.note, "%.199s", note);
     snprintf(args, sizeof args, "(%s, %u, 0x000000000000000000000000%s, %s)", amt, q->dst_domain,
              a_rcpt + 2, a_tok);
-    hold_ctx h = {&b, "bridge_burn", q->src_chain, true};
+    hold_ctx h = {&b, "bridge_burn", q->src_chain, true, env};
     if (calldata(&data, g.tm, "depositForBurn", args, e) < 0 ||
         step_send(&g, "bridge_burn", q->src_chain, q->dst_chain, &rs.token_messenger, &data, &q->token_src,
                   &q->amount, recipient, note, &h, e) < 0)
@@ -730,7 +740,7 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
         addr_to_checksum(r, &b->recipient);
         snprintf(note, sizeof note, "bridge %lld (cctp, mint): receiveMessage on chain %llu for %s",
                  (long long)b->id, (unsigned long long)b->dst_chain, r);
-        hold_ctx h = {b, "bridge_mint", b->dst_chain, false};
+        hold_ctx h = {b, "bridge_mint", b->dst_chain, false, NULL};
         int rc = calldata(&data, g->mt, "receiveMessage", args, e);
         free(args);
         if (rc == 0)

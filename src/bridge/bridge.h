@@ -82,6 +82,12 @@ typedef struct bridge_env {
     const char *risk_override; /* a risk officer's reason (desk_set_risk_override) or NULL */
     desk *desk; /* a desk already open (the UI session's), used and not freed; NULL: each
                    call opens its own for operator_name */
+    /* Optional: runs in the store transaction that records the signed burn (and creates
+     * the transfer), before it is sent; failing it sends nothing (an accepted proposal is
+     * marked there). */
+    int (*on_burn)(void *ctx, store *db, int64_t transfer_id, const char *operator_name,
+                   err *e);
+    void *on_burn_ctx;
 } bridge_env;
 
 typedef struct bridge_quote {

@@ -21,7 +21,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bridge_cctp as bc  # noqa: E402
-from devnet_lib import N_CHAINS, check, free_ports, fusion, report  # noqa: E402
+from devnet_lib import ENV, N_CHAINS, check, free_ports, fusion, report  # noqa: E402
 from api_lib import Server, request  # noqa: E402
 
 AMOUNT = bc.AMOUNT
@@ -104,6 +104,30 @@ def main():
         check(r.returncode == 1 and "not pending" in r.stderr, "accepted twice: refused: %r"
               % r.stderr)
         check(desk.bal("devnet-eth") == e0 - AMOUNT, "accepted twice: nothing more burned")
+
+        # ---- killed right after the burn was sent: the proposal is accepted already (it is
+        # marked in the transaction that records the signed burn), so a second accept sends
+        # nothing (before, it stayed pending and a second accept burned again)
+        st, _, p3 = request(c, "POST", "/v1/proposals/bridge", token=token,
+                            body=dict(prop, reference="TREAS-10"),
+                            headers={"Idempotency-Key": "treas-10"})
+        check(st == 201, "killed: proposed: %s %s" % (st, p3))
+        e1, n1 = desk.bal("devnet-eth"), len(bc.transfers(home))
+        r = fusion(home, "--operator", "alice", "--passphrase-file", bc.PASSFILE, "--yes",
+                   "proposal", "accept", str(p3["id"]), rc=None, timeout=600,
+                   env=dict(ENV, FUSION_BRIDGE_KILL_AT="burn_sent"))
+        check(r.returncode == -9, "killed: the accept died at the burn (%d)" % r.returncode)
+        got = [x for x in proposals(home) if x[0] == p3["id"]]
+        check(got and got[0][2] == "accepted",
+              "killed: the proposal is accepted with its burn sent: %s" % got)
+        r = fusion(home, "--operator", "alice", "--passphrase-file", bc.PASSFILE, "--yes",
+                   "proposal", "accept", str(p3["id"]), rc=None)
+        check(r.returncode == 1 and "not pending" in r.stderr,
+              "killed: a second accept is refused: %r" % r.stderr)
+        fusion(home, "--operator", "alice", "--passphrase-file", bc.PASSFILE, "--yes",
+               "bridge", "resume", "--no-wait", rc=None, timeout=600)
+        check(len(bc.transfers(home)) == n1 + 1 and desk.bal("devnet-eth") == e1 - AMOUNT,
+              "killed: one transfer, burned once (%d -> %d)" % (e1, desk.bal("devnet-eth")))
     finally:
         if srv:
             srv.stop()
