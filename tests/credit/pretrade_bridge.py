@@ -56,7 +56,18 @@ def main():
         # whole USDC, within the demo policy's 1,000,000 per transaction
         amount = min(desk.bal("devnet-eth") // 2 // 10**6, 1_000_000)
         check(amount > 0, "alice holds USDC on devnet-eth")
+        # the demo's last price update can land after `demo` returns (the first valuation
+        # then differs from every later one): wait for two equal readings, so the test's
+        # figures and the desk's check value the same book
         v, gross, px = chain_values(home)
+        for _ in range(60):
+            time.sleep(1)
+            v2, gross2, px2 = chain_values(home)
+            if (v2, gross2, px2) == (v, gross, px):
+                break
+            v, gross, px = v2, gross2, px2
+        else:
+            check(False, "the desk's valuation did not settle after the demo")
         before = v["devnet-avax"] / gross
         after = (v["devnet-avax"] + amount * px) / gross
         limit = round((before + after) / 2, 6)
@@ -82,6 +93,8 @@ def main():
                   abs(float(m.group(5)) - after * 100) < 0.051 and
                   abs(float(m.group(6)) - limit * 100) < 0.051, f"numbers {m.groups()} vs "
                   f"{before} {after} {limit}")
+        check(chain_values(home) == (v, gross, px),
+              "the valuation changed during the test: its figures are not the desk's")
         check("about to send" not in p.stdout, "a summary was shown (something signed)")
         check(bc.n_outbound(home) == n0 and desk.nonce("devnet-eth") == nonce0 and
               len(bc.transfers(home)) == t0, "a refused bridge send signed something")
