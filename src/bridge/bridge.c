@@ -55,22 +55,6 @@ static void sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
-static int find_chain(store *db, const char *s, store_chain *c, err *e)
-{
-    bool found = false;
-    char *end = NULL;
-    unsigned long long id = strtoull(s, &end, 10);
-    if (end != s && !*end) {
-        if (store_chain_get(db, id, c, &found, e) < 0)
-            return -1;
-    } else if (store_chain_find_name(db, s, c, &found, e) < 0) {
-        return -1;
-    }
-    if (!found)
-        return err_set(e, ERR_NOT_FOUND, "no chain \"%.64s\" in this desk (fusion chain list)", s);
-    return 0;
-}
-
 static int route_of(store *db, uint64_t chain_id, const char *name, store_bridge_cctp *r, err *e)
 {
     bool found = false;
@@ -91,7 +75,7 @@ int bridge_quote_get(store *db, const char *src, const char *dst, const char *as
 {
     memset(q, 0, sizeof *q);
     store_chain cs, cd;
-    if (find_chain(db, src, &cs, e) < 0 || find_chain(db, dst, &cd, e) < 0)
+    if (bridge_chain_find(db, src, &cs, e) < 0 || bridge_chain_find(db, dst, &cd, e) < 0)
         return -1;
     if (cs.chain_id == cd.chain_id)
         return err_set(e, ERR_INVALID, "source and destination are the same chain (%s)", cs.name);
