@@ -43,6 +43,7 @@ typedef struct job_req {
     char token[96];
     char amount[96];
     int64_t proposal; /* create: accept this API proposal (its request is the escrow's) */
+    bool bridge_proposal; /* the proposal is a bridge transfer: sent by the bridge service */
     int64_t bridge;   /* resume: this bridge transfer (the mint signed when it is attested) */
 } job_req;
 
@@ -98,7 +99,7 @@ static ui_job *cur;
 /* The approval card of the job's action as one text (NULL when there is none). */
 static char *card_text(ui_job *j)
 {
-    if (j->r.create || j->r.tx || j->r.bridge || !j->d)
+    if (j->r.create || j->r.tx || j->r.bridge || j->r.proposal || !j->d)
         return NULL;
     char **lines = NULL;
     size_t n = 0;
@@ -217,6 +218,40 @@ static void job_wire(void *ctx, desk *d)
     desk_set_wait(d, 120);
 }
 
+/* The bridge service's environment on the session's desk d, asking through job_wire. */
+static void job_bridge_env(ui_job *j, desk *d, bridge_env *env)
+{
+    memset(env, 0, sizeof *env);
+    env->home = j->home;
+    env->operator_name = j->operator_name;
+    env->desk = d;
+    env->wire = job_wire;
+    env->wire_ctx = j;
+    env->attest_wait_s = 60;
+    env->say = job_say;
+    env->say_ctx = j;
+}
+
+/* "WHAT: delivered (mint tx ... in block N)" or "WHAT: STATE: NOTE" for transfer id. */
+static int job_bridge_line(desk *d, int64_t id, const char *what, char *out, size_t cap, err *e)
+{
+    store_bridge b;
+    bool found = false;
+    if (store_bridge_get(desk_store(d), id, &b, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_NOT_FOUND, "bridge transfer %lld is gone", (long long)id);
+    if (strcmp(b.state, "delivered") == 0 && b.has_mint_tx) {
+        char hash[67];
+        hex_encode(hash, sizeof hash, b.mint_tx, 32, true);
+        snprintf(out, cap, "%s: delivered (mint tx %.18s in block %llu)", what, hash,
+                 (unsigned long long)b.mint_block);
+    } else {
+        snprintf(out, cap, "%s: %s%s%.160s", what, b.state, b.note[0] ? ": " : "", b.note);
+    }
+    return 0;
+}
+
 /* Resume of bridge transfer j->r.bridge on the session's desk d: the attestation fetched,
  * the mint signed through d's pipeline (job_wire's passphrase, summary and y/N). A
  * transfer with nothing left to do is said so and nothing is signed. The result line is
@@ -237,32 +272,34 @@ static int job_bridge(ui_job *j, desk *d, char *out, size_t cap, err *e)
         return 0;
     }
     bridge_env env;
-    memset(&env, 0, sizeof env);
-    env.home = j->home;
-    env.operator_name = j->operator_name;
-    env.desk = d;
-    env.wire = job_wire;
-    env.wire_ctx = j;
-    env.attest_wait_s = 60;
-    env.say = job_say;
-    env.say_ctx = j;
+    job_bridge_env(j, d, &env);
     char state[16] = "";
     if (bridge_advance(&env, id, state, e) < 0)
         return -1;
-    if (store_bridge_get(desk_store(d), id, &b, &found, e) < 0)
+    char what[48];
+    snprintf(what, sizeof what, "resume bridge %lld", (long long)id);
+    return job_bridge_line(d, id, what, out, cap, e);
+}
+
+/* Accept of bridge proposal j->r.proposal on the session's desk d: the bridge service
+ * sends it as this operator (policy, screening, summary, their key: job_wire), the
+ * proposal marked accepted in the transaction that records the signed burn, then the
+ * attestation and the mint as a resume does. The result line is written to out. */
+static int job_bridge_proposal(ui_job *j, desk *d, char *out, size_t cap, err *e)
+{
+    bridge_env env;
+    job_bridge_env(j, d, &env);
+    int64_t bid = 0;
+    char what[64];
+    snprintf(what, sizeof what, "accept proposal %lld", (long long)j->r.proposal);
+    if (api_proposal_accept_bridge(&env, j->r.proposal, &bid, e) < 0) {
+        if (bid) /* burned, not delivered: the Bridges screen's R continues it */
+            err_prefix(e, "bridge %lld sent (R on screen B continues it)", (long long)bid);
         return -1;
-    if (!found)
-        return err_set(e, ERR_NOT_FOUND, "bridge transfer %lld is gone", (long long)id);
-    if (strcmp(b.state, "delivered") == 0 && b.has_mint_tx) {
-        char hash[67];
-        hex_encode(hash, sizeof hash, b.mint_tx, 32, true);
-        snprintf(out, cap, "resume bridge %lld: delivered (mint tx %.18s in block %llu)",
-                 (long long)id, hash, (unsigned long long)b.mint_block);
-    } else {
-        snprintf(out, cap, "resume bridge %lld: %s%s%.160s", (long long)id, b.state,
-                 b.note[0] ? ": " : "", b.note);
     }
-    return 0;
+    snprintf(what, sizeof what, "accept proposal %lld: bridge %lld", (long long)j->r.proposal,
+             (long long)bid);
+    return job_bridge_line(d, bid, what, out, cap, e);
 }
 
 static void *job_main(void *arg)
@@ -291,6 +328,8 @@ static void *job_main(void *arg)
     }
     if (rc == 0 && j->r.bridge) {
         rc = job_bridge(j, d, bridge_line, sizeof bridge_line, &e);
+    } else if (rc == 0 && j->r.proposal && j->r.bridge_proposal) {
+        rc = job_bridge_proposal(j, d, bridge_line, sizeof bridge_line, &e);
     } else if (rc == 0 && j->r.proposal) {
         rc = api_proposal_accept(d, j->home, j->r.proposal, &res, &e);
     } else if (rc == 0 && j->r.tx) {
@@ -344,6 +383,12 @@ static void *job_main(void *arg)
         else
             snprintf(j->result, sizeof j->result, "%s of tx %lld failed: %s", j->r.action,
                      (long long)j->r.tx_id, e.msg);
+    } else if (j->r.proposal && j->r.bridge_proposal) {
+        if (rc == 0)
+            snprintf(j->result, sizeof j->result, "%s", bridge_line);
+        else
+            snprintf(j->result, sizeof j->result, "accept proposal %lld failed: %s",
+                     (long long)j->r.proposal, e.msg);
     } else if (j->r.proposal) {
         /* An accepted proposal names itself, and its escrow when it made one (a payment
          * makes none). */
@@ -518,6 +563,8 @@ unsigned ui_job_poll(ui_app *a)
         char title[160], what[48];
         if (j->r.bridge)
             snprintf(what, sizeof what, "the mint of bridge %lld", (long long)j->r.bridge);
+        else if (j->r.bridge_proposal)
+            snprintf(what, sizeof what, "for bridge proposal %lld", (long long)j->r.proposal);
         else
             snprintf(what, sizeof what, "%s", j->r.action);
         if (j->key_lent) {
@@ -557,6 +604,9 @@ unsigned ui_job_poll(ui_app *a)
         else if (j->r.bridge)
             snprintf(title, sizeof title, "mint of bridge %lld: policy and gate passed",
                      (long long)j->r.bridge);
+        else if (j->r.bridge_proposal)
+            snprintf(title, sizeof title, "bridge proposal %lld: policy and gate passed",
+                     (long long)j->r.proposal);
         else if (j->r.create)
             snprintf(title, sizeof title, "create escrow: policy and gate passed");
         else
@@ -657,13 +707,14 @@ unsigned ui_job_request_arg(ui_app *a, const char *action, const addr *escrow, c
     return request_start(a, &r, what);
 }
 
-unsigned ui_job_request_proposal(ui_app *a, int64_t id)
+unsigned ui_job_request_proposal(ui_app *a, int64_t id, bool bridge)
 {
     job_req r;
     memset(&r, 0, sizeof r);
     snprintf(r.action, sizeof r.action, "accept");
-    r.create = true;
+    r.create = !bridge;
     r.proposal = id;
+    r.bridge_proposal = bridge;
     char what[64];
     snprintf(what, sizeof what, "accept proposal %lld", (long long)id);
     return request_start(a, &r, what);

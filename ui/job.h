@@ -36,9 +36,11 @@ unsigned ui_job_request_tx(ui_app *a, const char *action, int64_t id);
  * signed through the desk (passphrase after the checks, summary, y/N); a transfer with
  * nothing left to do is said so, nothing signed. */
 unsigned ui_job_request_bridge(ui_app *a, int64_t id);
-/* Accepts API proposal id: the desk's pipeline creates the escrow it asks for, as the
- * operator (passphrase asked, summary confirmed), then the proposal is accepted. */
-unsigned ui_job_request_proposal(ui_app *a, int64_t id);
+/* Accepts API proposal id: the desk's pipeline creates the escrow or makes the payment it
+ * asks for, as the operator (passphrase asked, summary confirmed), the proposal accepted with
+ * it; a bridge proposal (bridge) is sent by the bridge service the same way, then its
+ * attestation fetched and its mint signed as a resume does. */
+unsigned ui_job_request_proposal(ui_app *a, int64_t id, bool bridge);
 /* Loop side, after a UI_TOPIC_JOBS wake: opens the confirm dialog when the worker waits
  * for it, puts the result on the message line when it finished. Returns UI_* flags. */
 unsigned ui_job_poll(ui_app *a);

@@ -159,7 +159,7 @@ enum {
     X(SIGN, "sign", UI_KEYS('\n', UI_K_ENTER), "review, confirm and sign the selected request",    \
       UI_PRE_ROW, UI_ON(APPROVALS))                                          \
     X(PROPOSAL_ACCEPT, "accept", UI_KEYS('A'),                                                     \
-      "accept the selected API proposal (escrow or payment)", UI_PRE_ROW,                          \
+      "accept the selected API proposal (escrow/pay/bridge)", UI_PRE_ROW,                          \
       UI_ON(APPROVALS))                                                                            \
     X(QUEUE_NEXT, "nextqueue", UI_KEYS(']'),                                                       \
       "next queue (... open, confirm: four eyes, closed)", 0, UI_ON(COMPLIANCE))                   \

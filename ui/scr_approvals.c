@@ -55,7 +55,7 @@ typedef struct appr_row {
     unsigned approvals, threshold;
     uint64_t deadline;
     int64_t proposal; /* an API proposal to accept (0: an escrow to approve) */
-    bool bridge;      /* a bridge proposal: accepted with `fusion proposal accept`, not here */
+    bool bridge;      /* a bridge proposal: sent by the bridge service */
     char client[STORE_API_NAME_MAX];
 } appr_row;
 
@@ -221,8 +221,8 @@ static void apply_filter(appr_state *st)
 }
 
 /* The API's pending proposals (`fusion serve`): rows with the action "accept"; the sign key
- * accepts an escrow or payment one through the desk's pipeline (ui_job_request_proposal);
- * a bridge one is listed too, and its accept names the CLI command that sends it. */
+ * accepts an escrow or payment one through the desk's pipeline and a bridge one through the
+ * bridge service (ui_job_request_proposal). */
 static void load_proposals(appr_state *st, store *s)
 {
     store_proposal *ps = NULL;
@@ -362,7 +362,9 @@ static void rows_cell(void *ctx, size_t row, size_t col, char *out, size_t cap)
     case 7: {
         time_t t = (time_t)r->deadline;
         struct tm tm;
-        if (gmtime_r(&t, &tm))
+        if (!r->deadline) /* a payment or a bridge transfer has none */
+            snprintf(out, cap, "-");
+        else if (gmtime_r(&t, &tm))
             strftime(out, cap, "%Y-%m-%d %H:%MZ", &tm);
         break;
     }
@@ -464,17 +466,11 @@ static void draw(ui_screen *s, WINDOW *w)
     ui_detail_draw(w, 2 + table_h, " Approval card ", st->card, st->card_n);
 }
 
-/* A bridge transfer waits for an attestation and a mint on a second chain, which this
- * screen's one-action job does not run: its accept names the command that does. */
+/* An escrow or payment proposal goes through the desk's pipeline; a bridge transfer through
+ * the bridge service (burn, attestation, mint), each signature behind the same checks. */
 static unsigned request_proposal(ui_screen *s, const appr_row *r)
 {
-    if (r->bridge) {
-        ui_message(s->app, UI_MSG_ERROR, "proposal %lld is a bridge transfer: accept bridge "
-                   "proposals with fusion proposal accept %lld", (long long)r->proposal,
-                   (long long)r->proposal);
-        return UI_REDRAW;
-    }
-    return ui_job_request_proposal(s->app, r->proposal);
+    return ui_job_request_proposal(s->app, r->proposal, r->bridge);
 }
 
 /* A: the selected row's API proposal, accepted through the desk's pipeline. */

@@ -4,11 +4,12 @@ socket); alice (trader) sees it on Approvals (screen 3) as "accept", from "api:o
 accepts it there (A, her passphrase, the pre-sign summary, y). The escrow is then on the
 chain (cast) and the API says the proposal was accepted by alice, naming the escrow. Then a
 payment proposal: on the same queue, accepted with A, the payee's balance (cast) rose by
-exactly its amount. Then a bridge proposal: listed on the queue too, and A refuses it in one
-line naming `fusion proposal accept N` (the screen does not run a transfer's attestation and
-mint), leaving it pending. This one-chain desk has no bridge route, so the server would
-refuse to take one: its row is written into desk.db as the server writes it (a stand-in
-for a proposal taken on a desk with routes, as tests/integration/api_bridge.py does)."""
+exactly its amount. Then a bridge proposal taken before the desk lost its route: listed on
+the queue too, and A refuses it in one line naming the missing destination chain, before any
+passphrase or summary, leaving it pending. This one-chain desk has no bridge route, so the
+server would refuse to take one: its row is written into desk.db as the server writes it.
+(A bridge proposal accepted on the queue end to end, on the four-chain devnet:
+test_api_bridge_approvals.py.)"""
 import json
 import os
 import re
@@ -140,8 +141,10 @@ def main():
     t.send("3")
     t.wait_for(lambda s: in_queue(s, row) and "accept" in s, "the bridge proposal on Approvals")
     t.send("A")
-    t.wait_for(lambda s: "accept bridge proposals with fusion proposal accept %d" % bid in s,
-               "the one line naming the CLI command")
+    t.wait_for(lambda s: re.search(r"accept proposal %d failed: proposal %d: no chain \"local-2\"" % (bid, bid), s) is not None,
+               "the one line saying the destination is no chain of the desk")
+    t.check("Sign and send" not in t.capture() and "Passphrase of" not in t.capture(),
+            "a summary or a passphrase prompt for a transfer with no route")
     st, _, b2 = request(c, "GET", "/v1/proposals/%d" % bid, token=token)
     t.check(st == 200 and b2["state"] == "pending" and b2["kind"] == "bridge",
             "the bridge proposal is no longer pending: %r" % (b2,))
