@@ -267,6 +267,9 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
     }
 
 stop:
+    /* the workers stopped and their last transactions mined first: the stats name the day
+     * the feeds really show when the demo returns */
+    devnet_driver_halt(drv);
     if (drv)
         print_stats(drv, svc);
     devnet_driver_stop(&drv);

@@ -240,7 +240,10 @@ typedef struct devnet_driver devnet_driver;
  * day due (stats: skipped); the others keep their pace. */
 int devnet_driver_start(devnet_driver **out, const devnet_driver_opts *o, err *e) DEVNET_WUR;
 void devnet_driver_stats_get(devnet_driver *d, devnet_driver_stats *out);
-/* Stops, joins and frees; NULL-safe. */
+/* Stops and joins the workers, then waits (bounded) until the transactions they sent are
+ * mined; the stats stay readable. NULL-safe; devnet_driver_stop halts first if needed, then
+ * frees (NULL-safe). */
+void devnet_driver_halt(devnet_driver *d);
 void devnet_driver_stop(devnet_driver **p);
 
 #endif

@@ -70,6 +70,7 @@ typedef struct chain_rt {
     size_t index;
     pthread_t thread;
     bool running;
+    atomic_int done; /* the worker returned */
     uint64_t chain_id;
     rpc_client *rpc;
     addr factory, usdc;
@@ -84,7 +85,9 @@ typedef struct chain_rt {
 
 struct devnet_driver {
     devnet_driver_opts o;
-    atomic_int stop;
+    atomic_int stop;     /* cancels the calls in flight: the workers end now */
+    atomic_int stopping; /* the workers end after the step they are in */
+    bool halted; /* devnet_driver_halt ran (the main thread's) */
     pthread_mutex_t mu;
     devnet_driver_stats st; /* under mu */
     unsigned step_ms;
@@ -525,7 +528,7 @@ static void *chain_main(void *arg)
     chain_rt *c = arg;
     devnet_driver *d = c->d;
     uint64_t next = 0, flows_next = 0; /* flows_next: the first step whose flows are due */
-    while (!atomic_load(&d->stop)) {
+    while (!atomic_load(&d->stop) && !atomic_load(&d->stopping)) {
         uint64_t now = (mono_ms() - d->t0_ms) / d->step_ms;
         if (now < next) {
             sleep_ms(50);
@@ -558,6 +561,7 @@ static void *chain_main(void *arg)
             write_day(d, day);
         next = now + 1;
     }
+    atomic_store(&c->done, 1);
     return NULL;
 }
 
@@ -570,6 +574,7 @@ int devnet_driver_start(devnet_driver **out, const devnet_driver_opts *o, err *e
     d->o = *o;
     d->step_ms = o->step_ms ? o->step_ms : 2000;
     atomic_init(&d->stop, 0);
+    atomic_init(&d->stopping, 0);
     pthread_mutex_init(&d->mu, NULL);
     pthread_mutex_init(&d->db_mu, NULL);
     if (setup(d, e) < 0 || devnet_open_desk(d->o.home, &d->db, e) < 0) {
@@ -602,15 +607,66 @@ void devnet_driver_stats_get(devnet_driver *d, devnet_driver_stats *out)
     pthread_mutex_unlock(&d->mu);
 }
 
+/* Waits (at most about 10 s per chain) until the transactions the workers sent are mined,
+ * so that whoever reads the chains after the demo returns (a risk report, a test) sees the
+ * last day's prices and flows, not the day before for the first block. */
+static void wait_mined(chain_rt *c)
+{
+    if (!c->rpc)
+        return;
+    rpc_client_set_cancel(c->rpc, NULL); /* the stop flag is set: calls would be cancelled */
+    devnet_sender *ss[] = {&c->deployer, &c->market, &c->appr1, &c->appr2};
+    for (size_t i = 0; i < sizeof ss / sizeof ss[0]; i++) {
+        devnet_sender *s = ss[i];
+        if (!s->key || !s->have_nonce)
+            continue;
+        for (unsigned tries = 0; tries < 100; tries++) {
+            uint64_t mined = 0;
+            err e;
+            err_clear(&e);
+            if (rpc_eth_get_transaction_count(c->rpc, keystore_key_address(s->key), "latest",
+                                              &mined, &e) < 0) {
+                LOG_W("demo", "driver: %s: %s", devnet_chain(c->index)->name, e.msg);
+                return; /* the node is gone: nothing to wait for */
+            }
+            if (mined >= s->nonce)
+                break;
+            sleep_ms(100);
+        }
+    }
+}
+
+void devnet_driver_halt(devnet_driver *d)
+{
+    if (!d || d->halted)
+        return;
+    d->halted = true;
+    /* each worker ends after the step it is in (a step is whole: the day's prices and its
+     * flows), unless its node keeps it past about 5 s: then its calls are cancelled */
+    atomic_store(&d->stopping, 1);
+    for (unsigned waited = 0; waited < 100; waited++) {
+        bool all = true;
+        for (size_t i = 0; i < d->n_chains; i++)
+            all &= !d->chains[i].running || atomic_load(&d->chains[i].done);
+        if (all)
+            break;
+        sleep_ms(50);
+    }
+    atomic_store(&d->stop, 1);
+    for (size_t i = 0; i < d->n_chains; i++)
+        if (d->chains[i].running)
+            pthread_join(d->chains[i].thread, NULL);
+    for (size_t i = 0; i < d->n_chains; i++)
+        if (d->chains[i].running)
+            wait_mined(&d->chains[i]);
+}
+
 void devnet_driver_stop(devnet_driver **p)
 {
     if (!p || !*p)
         return;
     devnet_driver *d = *p;
-    atomic_store(&d->stop, 1);
-    for (size_t i = 0; i < d->n_chains; i++)
-        if (d->chains[i].running)
-            pthread_join(d->chains[i].thread, NULL);
+    devnet_driver_halt(d);
     teardown(d);
     pthread_mutex_destroy(&d->mu);
     pthread_mutex_destroy(&d->db_mu);
