@@ -118,6 +118,7 @@ typedef struct api_escrow_req {
     char operator_name[64]; /* the operator expected to sign (optional) */
     char reference[128];    /* the client's own reference (optional) */
     char to[64];            /* a bridge proposal's destination chain (chain is the source) */
+    char route[8];          /* a bridge proposal's route: "cctp" (the default) or "ccip" */
 } api_escrow_req;
 
 /* Parses and checks the body of an escrow proposal: a JSON object with exactly the known

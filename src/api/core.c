@@ -279,7 +279,7 @@ static const char *const payment_fields[] = {"chain", "payee", "token", "amount"
                                              "reference"};
 
 static const char *const bridge_fields[] = {"chain", "to", "token", "amount", "recipient",
-                                            "operator", "reference"};
+                                            "operator", "reference", "route"};
 
 typedef enum { REQ_ESCROW, REQ_PAYMENT, REQ_BRIDGE } req_kind;
 
@@ -337,7 +337,7 @@ static int req_parse(api_escrow_req *out, const char *body, size_t len, req_kind
         if (i == n_fields) {
             if (kind == REQ_BRIDGE)
                 api_fail(p, 422, "unknown-field", "unknown field \"%.40s\" (a bridge proposal "
-                         "takes chain, to, token, amount, recipient, operator, reference)", k);
+                         "takes chain, to, token, amount, recipient, operator, reference, route)", k);
             else if (payment)
                 api_fail(p, 422, "unknown-field", "unknown field \"%.40s\" (a payment proposal "
                          "takes chain, payee, token, amount, operator, reference)", k);
@@ -357,6 +357,16 @@ static int req_parse(api_escrow_req *out, const char *body, size_t len, req_kind
         goto out;
     if (bridge && !out->token[0])
         snprintf(out->token, sizeof out->token, "USDC");
+    if (bridge &&
+        str_field(json_object_get(o, "route"), "route", out->route, sizeof out->route, false, p))
+        goto out;
+    if (bridge && !out->route[0])
+        snprintf(out->route, sizeof out->route, "cctp");
+    if (bridge && strcmp(out->route, "cctp") != 0 && strcmp(out->route, "ccip") != 0) {
+        api_fail(p, 422, "bad-field", "field \"route\" is cctp (USDC, the default) or ccip, not "
+                 "\"%s\"", out->route);
+        goto out;
+    }
     if (str_field(json_object_get(o, "chain"), "chain", out->chain, sizeof out->chain, bridge,
                   p) ||
         str_field(json_object_get(o, party), party, out->payee, sizeof out->payee, true, p) ||
@@ -454,6 +464,9 @@ char *api_bridge_req_json(const api_escrow_req *r)
         json_object_set_new(o, "operator", json_string(r->operator_name));
     if (r->reference[0])
         json_object_set_new(o, "reference", json_string(r->reference));
+    /* the default route is left out: a CCTP proposal reads as it did before routes */
+    if (r->route[0] && strcmp(r->route, "cctp") != 0)
+        json_object_set_new(o, "route", json_string(r->route));
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return s;

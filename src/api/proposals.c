@@ -190,7 +190,7 @@ int api_proposal_accept_bridge(const bridge_env *env, int64_t id, int64_t *bridg
                      p.detail);
     /* the route priced again now; the amount is the proposal's, in the route's base units */
     bridge_quote q;
-    if (rc == 0 && bridge_quote_get(db, r.chain, r.to, r.token, "1", &q, e) < 0)
+    if (rc == 0 && bridge_route_quote(db, r.route, r.chain, r.to, r.token, "1", &q, e) < 0)
         rc = err_prefix(e, "proposal %lld", (long long)id);
     if (rc == 0 && (u256_from_dec(&q.amount, r.amount, e) < 0 || u256_is_zero(&q.amount)))
         rc = e->code != ERR_OK ? -1
@@ -209,7 +209,7 @@ int api_proposal_accept_bridge(const bridge_env *env, int64_t id, int64_t *bridg
     env2.on_burn_ctx = &bh;
     int sent = rc;
     if (rc == 0)
-        sent = bridge_send(&env2, &q, &rcpt, bridge_id, e);
+        sent = bridge_send(&env2, &q, &rcpt, bridge_id, e); /* either route, by q.protocol */
     if (rc == 0)
         rc = sent;
     store_close(&db);

@@ -791,7 +791,7 @@ static int proposal_check(api_service *sv, api_reader *rd, const char *who, cons
     if (bridge) {
         /* the route prices a transfer of the asset between the two chains (any amount
          * prices alike: the token and its decimals are the route's) */
-        if (bridge_quote_get(db, ch->name, r->to, r->token, "1", &q, &e) < 0)
+        if (bridge_route_quote(db, r->route, ch->name, r->to, r->token, "1", &q, &e) < 0)
             return e.code == ERR_NOT_FOUND || e.code == ERR_INVALID
                        ? api_fail(p, 422, "no-route", "no bridge route: %s", e.msg)
                        : db_fail(p, &e);

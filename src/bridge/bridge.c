@@ -294,15 +294,21 @@ static int step_send(eng *g, const char *action, uint64_t chain_id, uint64_t dst
     return rc;
 }
 
+int bridge_route_quote(store *db, const char *route, const char *src, const char *dst,
+                       const char *asset, const char *amount, bridge_quote *q, err *e)
+{
+    if (!route || strcmp(route, "cctp") == 0)
+        return bridge_quote_get(db, src, dst, asset, amount, q, e);
+    if (strcmp(route, "ccip") == 0)
+        return bridge_ccip_quote_get(db, src, dst, asset, amount, q, e);
+    return err_set(e, ERR_INVALID, "no route %.20s: cctp (USDC, the default) or ccip", route);
+}
+
 int bridge_send(const bridge_env *env, const bridge_quote *q, const addr *recipient, int64_t *id,
                 err *e)
 {
-    if (strcmp(q->protocol, "ccip") == 0) {
-        if (env->on_burn)
-            return err_set(e, ERR_INVALID, "the CCIP route takes no proposal: send it with "
-                           "fusion bridge send --route ccip");
+    if (strcmp(q->protocol, "ccip") == 0)
         return bridge_ccip_send(env, q, recipient, id, e);
-    }
     *id = 0;
     if (addr_is_zero(recipient))
         return err_set(e, ERR_INVALID, "the recipient is the zero address");

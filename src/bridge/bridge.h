@@ -107,6 +107,12 @@ typedef struct bridge_quote {
 int bridge_quote_get(store *db, const char *src, const char *dst, const char *asset,
                      const char *amount, bridge_quote *q, err *e) FUSION_WUR;
 
+/* bridge_quote_get on route "cctp" (or NULL), bridge_ccip_quote_get on "ccip"; another
+ * route is ERR_INVALID. */
+int bridge_route_quote(store *db, const char *route, const char *src, const char *dst,
+                       const char *asset, const char *amount, bridge_quote *q,
+                       err *e) FUSION_WUR;
+
 /* Approves the messenger when needed and burns through the desk (the recipient is
  * screened before anything is signed); *id: the new transfer. Then advances it. */
 int bridge_send(const bridge_env *env, const bridge_quote *q, const addr *recipient, int64_t *id,

@@ -200,6 +200,7 @@ static void note_of(char *out, size_t cap, const bridge_quote *q, const addr *rc
 
 typedef struct hold_ctx {
     store_bridge *b;
+    const bridge_env *env; /* its on_burn, if any */
 } hold_ctx;
 
 static int hold_send(void *vctx, store *db, int64_t outbound_id, const uint8_t *raw, size_t len,
@@ -217,7 +218,12 @@ static int hold_send(void *vctx, store *db, int64_t outbound_id, const uint8_t *
     snprintf(b->state, sizeof b->state, "sent");
     b->has_burn_tx = true;
     memcpy(b->burn_tx, hash, 32);
-    return store_bridge_add(db, b, &b->id, e);
+    if (store_bridge_add(db, b, &b->id, e) < 0)
+        return -1;
+    const bridge_env *env = ((hold_ctx *)vctx)->env;
+    if (env && env->on_burn && env->on_burn(env->on_burn_ctx, db, b->id, b->operator_name, e) < 0)
+        return -1;
+    return 0;
 }
 
 static int token_symbol(store *db, uint64_t chain_id, const addr *token, char *out, size_t cap)
@@ -322,7 +328,7 @@ int bridge_ccip_send(const bridge_env *env, const bridge_quote *q, const addr *r
     snprintf(args, sizeof args, "(%llu, %s)", (unsigned long long)sd, m);
     if (calldata_sig(&data, CCIPSEND_SIG, args, e) < 0)
         goto out;
-    hold_ctx h = {&b};
+    hold_ctx h = {&b, env};
     desk_step st = {.action = "bridge_burn", .chain_id = q->src_chain, .to = router,
                     .data = data.data, .len = data.len, .value = q->fee,
                     .token = q->token_src, .amount = q->amount, .payee = recipient,

@@ -130,8 +130,7 @@ static int cmd_quote_send(cli_ctx *ctx, int argc, char **argv, bool send)
     addr r;
     if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
-    int rc = ccip ? bridge_ccip_quote_get(db, from, to, asset ? asset : "USDC", amount, &q, &e)
-                  : bridge_quote_get(db, from, to, asset ? asset : "USDC", amount, &q, &e);
+    int rc = bridge_route_quote(db, route, from, to, asset ? asset : "USDC", amount, &q, &e);
     if (rc == 0 && send && desk_party_parse(db, rcpt, &r, &e) < 0)
         rc = err_prefix(&e, "--recipient");
     store_close(&db);

@@ -13,6 +13,10 @@ scope propose (Python's http.client over the unix socket):
   accepted     `fusion proposal accept N` as alice sends it through the bridge's desk path:
                the proposal is accepted, a transfer exists, and alice's USDC on devnet-eth
                (cast) fell by exactly the amount; a second accept is refused
+  ccip         "route": "ccip" with WETH: an unknown route and WETH over CCTP are 422; the
+               proposal accepted on the CLI goes over the CCIP-style router, the relayer
+               delivers it, alice's WETH moved by exactly the amount on both chains (cast);
+               a second accept is refused
 """
 import json
 import os
@@ -21,10 +25,12 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bridge_cctp as bc  # noqa: E402
-from devnet_lib import ENV, N_CHAINS, check, free_ports, fusion, report  # noqa: E402
+import bridge_ccip as bccip  # noqa: E402
+from devnet_lib import ENV, N_CHAINS, cast, check, free_ports, fusion, report  # noqa: E402
 from api_lib import Server, request  # noqa: E402
 
 AMOUNT = bc.AMOUNT
+WETH = 3 * 10**18
 
 
 def proposals(home):
@@ -128,6 +134,52 @@ def main():
                "bridge", "resume", "--no-wait", rc=None, timeout=600)
         check(len(bc.transfers(home)) == n1 + 1 and desk.bal("devnet-eth") == e1 - AMOUNT,
               "killed: one transfer, burned once (%d -> %d)" % (e1, desk.bal("devnet-eth")))
+
+        # ---- the CCIP-style route: WETH, proposed with "route": "ccip", accepted through the
+        # same desk path; the relayer (the stand-in for the CCIP network) delivers it
+        net = bccip.Net(home)
+        cast("send", "--rpc-url", net.url["devnet-eth"], "--private-key", bccip.DEPLOYER_KEY,
+             net.weth["devnet-eth"], "mint(address,uint256)", bc.ALICE, str(10 * WETH))
+        cprop = dict(prop, token="WETH", amount=str(WETH), route="ccip", reference="TREAS-20")
+        st, _, body = request(c, "POST", "/v1/proposals/bridge", token=token,
+                              body=dict(cprop, route="wormhole"))
+        check(st == 422 and "route" in body.get("detail", ""),
+              "ccip: an unknown route is 422 naming the field: %s %s" % (st, body))
+        st, _, body = request(c, "POST", "/v1/proposals/bridge", token=token,
+                              body=dict(cprop, route="cctp"))
+        check(st == 422 and "route" in body.get("detail", ""),
+              "ccip: WETH over the CCTP route is 422 (no route): %s %s" % (st, body))
+        st, _, p4 = request(c, "POST", "/v1/proposals/bridge", token=token, body=cprop,
+                            headers={"Idempotency-Key": "treas-20"})
+        check(st == 201 and p4.get("kind") == "bridge", "ccip: proposed: %s %s" % (st, p4))
+        rel = bccip.Relayer(net)
+        rel.start()
+        try:
+            w0, w1 = net.bal("devnet-eth", bc.ALICE), net.bal("devnet-avax", bc.ALICE)
+            n0 = len(bc.transfers(home))
+            r = fusion(home, "--operator", "alice", "--passphrase-file", bc.PASSFILE, "--yes",
+                       "--json", "proposal", "accept", str(p4["id"]), timeout=600)
+            out = json.loads(r.stdout)
+            tr = bc.transfers(home).get(out.get("bridge"))
+            check(out["state"] == "accepted" and tr and tr["protocol"] == "ccip",
+                  "ccip: accepted as a CCIP transfer: %s %s" % (out, tr))
+            check(len(bc.transfers(home)) == n0 + 1, "ccip: one new transfer")
+            check(tr and tr["state"] == "delivered", "ccip: delivered: %s" % tr)
+            check(net.bal("devnet-eth", bc.ALICE) == w0 - WETH and
+                  net.bal("devnet-avax", bc.ALICE) == w1 + WETH,
+                  "ccip: alice's WETH moved by exactly the amount (eth %d -> %d, avax %d -> %d)"
+                  % (w0, net.bal("devnet-eth", bc.ALICE), w1, net.bal("devnet-avax", bc.ALICE)))
+            c = srv.conn()  # the server closes an idle connection
+            st, _, body = request(c, "GET", "/v1/proposals/%d" % p4["id"], token=token)
+            check(st == 200 and body["state"] == "accepted" and body["decided_by"] == "alice",
+                  "ccip: the proposal says who accepted it: %s" % body)
+            r = fusion(home, "--operator", "alice", "--passphrase-file", bc.PASSFILE, "--yes",
+                       "proposal", "accept", str(p4["id"]), rc=None)
+            check(r.returncode == 1 and "not pending" in r.stderr,
+                  "ccip: accepted twice: refused: %r" % r.stderr)
+        finally:
+            rel.proc.kill()
+            rel.proc.wait()
     finally:
         if srv:
             srv.stop()
