@@ -14,7 +14,9 @@ restart: the server is restarted (pg_ctl restart -m fast: every session ended, t
   with it) three times while one syncer catches up (a commit per block), then twice while
   it follows the head with escrows made before and during the restart; each time the
   syncer connects again, takes the lock again, and the server's events equal the node's,
-  no gap or duplicate."""
+  no gap or duplicate.
+reorg: reorgs of depths 1 to 32 (anvil_reorg with new transactions) under a syncer
+  writing to the server: each rolled back there, the events equal the node's after each."""
 import os
 import shutil
 import signal
@@ -28,7 +30,8 @@ ROOT = os.environ.get("FUSION_ROOT") or os.path.dirname(os.path.dirname(
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from pg import PgServer, available  # noqa: E402
-from sync_lib import FUSION, Chain, Desk, log, log_key, need_artifacts, wait_until  # noqa: E402
+from sync_lib import (FUSION, Chain, Desk, log, log_key, need_artifacts, rng,  # noqa: E402
+                      wait_until)
 
 CHAIN = 31337
 PASSWORD = "Sync-s3cret-word"
@@ -83,8 +86,9 @@ def make_history(chain, n, gap):
 
 def start_sync(home, url, tag, *extra):
     err = open(os.path.join(home, f"sync-{tag}.stderr"), "wb")
-    p = subprocess.Popen([FUSION, "--home", home, "sync", "--db", url, "--no-subscribe",
-                          "--poll-ms", "100", *extra], stdout=subprocess.DEVNULL, stderr=err)
+    poll = [] if "--poll-ms" in extra else ["--poll-ms", "100"]
+    p = subprocess.Popen([FUSION, "--home", home, "sync", "--db", url, "--no-subscribe", *poll,
+                          *extra], stdout=subprocess.DEVNULL, stderr=err)
     err.close()
     _procs.append(p)
     return p
@@ -98,13 +102,16 @@ def read(path):
         return ""
 
 
-def setup(pg, escrows, gap):
+def setup(pg, escrows, gap, history=None, confirmations=0):
     """A chain with history, desk A configured for it, its desk migrated to the server."""
     chain = Chain(chain_id=CHAIN).start()
     chain.deploy()
-    make_history(chain, escrows, gap)
+    if history:
+        history(chain)
+    else:
+        make_history(chain, escrows, gap)
     desk = Desk()
-    desk.add_chain(chain, confirmations=0)
+    desk.add_chain(chain, confirmations=confirmations)
     pg.add_role("desk", PASSWORD)
     url = pg.url_for(user="desk", password=PASSWORD)
     r = subprocess.run([FUSION, "--home", desk.home, "db", "migrate", "--to", url],
@@ -212,6 +219,37 @@ def restart(pg):
     print("pg_sync restart: ok")
 
 
+def reorgs(pg):
+    """Reorgs (anvil_reorg with new transactions, depths 1 to 32) under a syncer writing to
+    the server: each is rolled back there in one transaction and the events equal the
+    node's again."""
+    from sync_reorg import build_history, reorg
+    r = rng()
+    known = []
+    chain, desk, url = setup(pg, 0, 0, history=lambda ch: known.extend(build_history(ch, r, 20)),
+                             confirmations=2)
+    p = start_sync(desk.home, url, "a", "--poll-ms", "50")
+    wait_until(lambda: server_logs(pg)[0] == chain.watched_logs(), "the first catch-up", 120)
+    depths = [1, 32] + [r.randint(1, 32) for _ in range(10)]
+    for i, depth in enumerate(depths):
+        d = reorg(chain, r, depth, known)
+        if r.random() < 0.6:
+            wait_until(lambda: server_logs(pg)[0] == chain.watched_logs(),
+                       f"the server to match after reorg depth {d}", 120)
+        log(f"round {i + 1}/{len(depths)}: reorg depth {d}")
+    chain.node.mine(3)
+    wait_until(lambda: server_logs(pg)[0] == chain.watched_logs(), "the server after all reorgs",
+               120)
+    assert_server_matches_node(pg, chain, "after reorgs")
+    n = read(f"{desk.home}/fusion.log").count("rolled back in the book")
+    log(f"{n} reorgs rolled back in the book")
+    assert n >= len(depths) // 2, f"only {n} reorgs were noticed"
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=60) == 0, f"the syncer exited {p.returncode}"
+    no_password([desk.home])
+    print("pg_sync reorg: ok")
+
+
 def main(argv):
     if not available():
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap (a skipped test "
@@ -221,7 +259,7 @@ def main(argv):
     mode = argv[0] if argv else "takeover"
     try:
         with PgServer() as pg:
-            {"takeover": takeover, "restart": restart}[mode](pg)
+            {"takeover": takeover, "restart": restart, "reorg": reorgs}[mode](pg)
     finally:
         for p in _procs:
             if p.poll() is None:
