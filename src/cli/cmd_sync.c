@@ -181,12 +181,32 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     }
     o.home = ctx->home;
     if (db_url) {
-        /* the server answers and holds a desk's book, or one line now (not a thread
-         * retrying forever) */
-        void *conn = NULL;
-        if (pg_book.open(&conn, db_url, &e) < 0)
+        /* the server answers, holds a desk's book and the chains to sync, or one line now
+         * (not a thread retrying forever) */
+        snprintf(path, sizeof path, "%s/desk.db", ctx->home);
+        store *db = NULL;
+        store_chain *chains = NULL;
+        size_t n = 0;
+        int rc = store_open(&db, path, &e);
+        if (rc == 0)
+            rc = store_chain_list(db, &chains, &n, &e);
+        store_close(&db);
+        if (rc < 0)
             return cli_fail(&e);
-        pg_book.close(&conn);
+        uint64_t *ids = calloc(n ? n : 1, sizeof *ids);
+        size_t k = 0;
+        for (size_t i = 0; ids && i < n; i++)
+            if (!o.only_chain || chains[i].chain_id == o.only_chain)
+                ids[k++] = chains[i].chain_id;
+        free(chains);
+        if (!ids) {
+            err_set(&e, ERR_NOMEM, "out of memory");
+            return cli_fail(&e);
+        }
+        rc = pg_book_check(db_url, ids, k, &e);
+        free(ids);
+        if (rc < 0)
+            return cli_fail(&e);
         o.book = &pg_book;
         o.book_url = db_url;
         o.book_shown = db_shown;

@@ -392,6 +392,39 @@ fail:
     return -1;
 }
 
+int pg_book_check(const char *url, const uint64_t *chain_ids, size_t n, err *e)
+{
+    void *conn;
+    if (pg_book_open(&conn, url, e) < 0)
+        return -1;
+    PGconn *c = conn;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char id[24];
+        u64s(id, chain_ids[i]);
+        const char *v[1] = {id};
+        PGresult *r = PQexecParams(c, "SELECT 1 FROM chains WHERE chain_id = $1::bigint", 1, NULL,
+                                   v, NULL, NULL, 0);
+        if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+            rc = fail(c, r, "reading the chains", e);
+            break;
+        }
+        bool found = PQntuples(r) == 1;
+        PQclear(r);
+        if (!found) {
+            char shown[512];
+            pg_url_redact(url, shown, sizeof shown);
+            rc = err_set(e, ERR_NOT_FOUND,
+                         "chain %llu is not configured in the book on %s (its database was "
+                         "copied from a desk without it): sync it into desk.db, or copy a desk "
+                         "that has it to an empty database with `fusion db migrate --to`",
+                         (unsigned long long)chain_ids[i], shown);
+        }
+    }
+    pg_book_close(&conn);
+    return rc;
+}
+
 const store_book pg_book = {
     .open = pg_book_open,
     .close = pg_book_close,

@@ -129,5 +129,8 @@ int pg_commit_wait(PGconn *c, int timeout_ms, int stop_fd, char *what, size_t ca
  * ("events:ID", "reorg:ID"). Opening fails, naming the server by its redacted URL, when
  * the database holds no desk's tables. */
 extern const store_book pg_book;
+/* Before a sync starts: the server answers, holds a desk's book, and configures each of
+ * the n chains (the events refer to them); else one line saying which and what to do. */
+int pg_book_check(const char *url, const uint64_t *chain_ids, size_t n, err *e) FUSION_WUR;
 
 #endif

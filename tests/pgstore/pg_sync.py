@@ -10,7 +10,9 @@ takeover: two workstation processes (two desk homes configured alike, one server
   equal the node's logs, none lost or duplicated; then it follows new escrows live. The
   desks' own desk.db hold no events (the book is the server); the password in the URL shows
   in no output or log.
-restart: the server is restarted (pg_ctl restart -m fast: every session ended, the lock
+restart: bad --db values are refused first (not a URL, a database holding no desk, no
+  server, a book without the chain, the option twice): one line, no password, nothing
+  written. Then the server is restarted (pg_ctl restart -m fast: every session ended, the lock
   with it) three times while one syncer catches up (a commit per block), then twice while
   it follows the head with escrows made before and during the restart; each time the
   syncer connects again, takes the lock again, and the server's events equal the node's,
@@ -183,8 +185,35 @@ def takeover(pg):
     print("pg_sync takeover: ok")
 
 
+def refusals(pg, desk, url):
+    """Bad --db values: one line each, exit 2 for usage, 1 otherwise, no password shown,
+    nothing written to the server."""
+    pg.psql("CREATE DATABASE empty")
+    pg.psql("CREATE DATABASE nochain TEMPLATE desk")
+    pg.psql("DELETE FROM chains", db="nochain")
+    cases = [
+        (["--db", "http://127.0.0.1:1/x"], 2, "postgresql:// URL"),
+        (["--db", pg.url_for(user="desk", password=PASSWORD, db="empty")], 1, "holds no desk"),
+        (["--db", url.replace(f"port={pg.port}", "port=1")], 1, "cannot connect"),
+        (["--db", pg.url_for(user="desk", password=PASSWORD, db="nochain")], 1,
+         "chain 31337 is not configured in the book"),
+        (["--db", url, "--db", url], 2, "given twice"),
+    ]
+    for args, want_rc, want in cases:
+        r = subprocess.run([FUSION, "--home", desk.home, "sync", "--once", *args],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == want_rc and want in r.stderr, \
+            f"sync {args[:2]}: exit {r.returncode}, {r.stderr!r}"
+        assert PASSWORD not in r.stderr + r.stdout, f"password shown: {r.stderr!r}"
+        lines = [x for x in r.stderr.splitlines() if x.strip()]
+        assert want_rc == 2 or len(lines) == 1, f"more than one line: {r.stderr!r}"
+    assert server_checkpoint(pg) == -1, "a refused sync wrote to the server"
+    log("refusals: one line each, no password, nothing written")
+
+
 def restart(pg):
     chain, desk, url = setup(pg, 10, GAP)
+    refusals(pg, desk, url)
     head = chain.node.block_number()
     # during the catch-up (a commit every block: a restart lands among transactions)
     p = start_sync(desk.home, url, "a", "--range", "1", "--max-range", "1")
