@@ -4,8 +4,9 @@
 against fusion).
 
 takeover: two workstation processes (two desk homes configured alike, one server). The
-  first takes the chain's lock and catches up in small ranges; the second waits for the
-  lock and says so. The first is SIGKILLed mid-catch-up: the second takes the lock, resumes
+  first takes the chain's lock and catches up in small ranges (logs asked for by address);
+  the second (by event signature, reading ranges ahead of its commits) waits for the lock
+  and says so. The first is SIGKILLed mid-catch-up: the second takes the lock, resumes
   from the server's checkpoint (not from the start), and catches up; the server's events
   equal the node's logs, none lost or duplicated; then it follows new escrows live. The
   desks' own desk.db hold no events (the book is the server); the password in the URL shows
@@ -149,7 +150,8 @@ def takeover(pg):
     rng = ["--range", "1", "--max-range", "1"]  # many commits: a kill lands among them
     a = start_sync(desk_a.home, url, "a", *rng)
     wait_until(lambda: server_checkpoint(pg) >= 0, "the first syncer's first commit", 120)
-    b = start_sync(home_b, url, "b", *rng)
+    # the second asks by event signature, reading ahead of its commits (the pipelined path)
+    b = start_sync(home_b, url, "b", *rng, "--max-addresses", "0")
     wait_until(lambda: "another syncer holds the chain's lock" in read(f"{home_b}/fusion.log"),
                "the second syncer to wait for the lock", 60)
     wait_until(lambda: "waiting for the chain's lock" in read(f"{home_b}/sync-b.stderr"),
@@ -169,6 +171,7 @@ def takeover(pg):
     assert len(resumed) == 1, f"the second syncer took the lock {len(resumed)} times"
     assert resumed[0] >= at_kill + 1 > 1, (
         f"the second syncer resumed from block {resumed[0]}, the checkpoint was {at_kill}")
+    assert "with reads ahead of commits" in blog, "the second syncer did not read ahead"
     assert b.poll() is None, "the second syncer ended"
     assert_server_matches_node(pg, chain, "after the takeover")
     # live: new escrows, followed by the syncer that took over
