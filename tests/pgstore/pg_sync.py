@@ -19,7 +19,9 @@ restart: bad --db values are refused first (not a URL, a database holding no des
   syncer connects again, takes the lock again, and the server's events equal the node's,
   no gap or duplicate.
 reorg: reorgs of depths 1 to 32 (anvil_reorg with new transactions) under a syncer
-  writing to the server: each rolled back there, the events equal the node's after each."""
+  writing to the server: each rolled back there, the events equal the node's after each;
+  a workstation listening on the server hears the rewind announced (and, in takeover,
+  each range's commit)."""
 import os
 import shutil
 import signal
@@ -41,6 +43,7 @@ PASSWORD = "Sync-s3cret-word"
 ESCROWS = int(os.environ.get("FUSION_PG_SYNC_ESCROWS", "30"))
 GAP = int(os.environ.get("FUSION_PG_SYNC_GAP", "150"))  # empty blocks between escrows
 _procs = []
+NOTIFY_TOOL = os.path.join(ROOT, "build", "tests", "pgstore", "pg_notify_tool")
 
 
 def server_logs(pg):
@@ -148,8 +151,11 @@ def takeover(pg):
     shutil.rmtree(home_b)
     shutil.copytree(desk_a.home, home_b)  # the second workstation: the same configuration
     rng = ["--range", "1", "--max-range", "1"]  # many commits: a kill lands among them
+    listener = listen(url, 5)
     a = start_sync(desk_a.home, url, "a", *rng)
     wait_until(lambda: server_checkpoint(pg) >= 0, "the first syncer's first commit", 120)
+    got = heard(listener)
+    assert got == [f"events:{CHAIN}"] * 5, f"announced {got}"
     # the second asks by event signature, reading ahead of its commits (the pipelined path)
     b = start_sync(home_b, url, "b", *rng, "--max-addresses", "0")
     wait_until(lambda: "another syncer holds the chain's lock" in read(f"{home_b}/fusion.log"),
@@ -185,6 +191,7 @@ def takeover(pg):
         "events written to a desk.db (the book is the server)"
     no_password([desk_a.home, home_b])
     shutil.rmtree(home_b, ignore_errors=True)
+    shutil.rmtree(desk_a.home, ignore_errors=True)
     print("pg_sync takeover: ok")
 
 
@@ -248,7 +255,23 @@ def restart(pg):
     assert p.wait(timeout=60) == 0, f"the syncer exited {p.returncode}"
     assert local_events(desk.home) == 0, "events written to desk.db (the book is the server)"
     no_password([desk.home])
+    shutil.rmtree(desk.home, ignore_errors=True)
     print("pg_sync restart: ok")
+
+
+def listen(url, n):
+    """Another workstation listening for announcements: the first n, one per line."""
+    p = subprocess.Popen([NOTIFY_TOOL, url, "listen", str(n)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    _procs.append(p)
+    assert p.stdout.readline().strip() == "listening", f"listener: {p.stderr.read()}"
+    return p
+
+
+def heard(p):
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, f"listener exited {p.returncode}: {err}"
+    return [line.split(" ", 1)[1] for line in out.splitlines() if line.startswith("commit ")]
 
 
 def reorgs(pg):
@@ -262,9 +285,16 @@ def reorgs(pg):
                              confirmations=2)
     p = start_sync(desk.home, url, "a", "--poll-ms", "50")
     wait_until(lambda: server_logs(pg)[0] == chain.watched_logs(), "the first catch-up", 120)
+    # the server announces the rewind to a listening workstation (nothing moves meanwhile:
+    # the first announcement after the reorg is its own)
+    listener = listen(url, 1)
     depths = [1, 32] + [r.randint(1, 32) for _ in range(10)]
     for i, depth in enumerate(depths):
         d = reorg(chain, r, depth, known)
+        if listener:
+            got = heard(listener)
+            assert got == [f"reorg:{CHAIN}"], f"announced {got}, not the reorg"
+            listener = None
         if r.random() < 0.6:
             wait_until(lambda: server_logs(pg)[0] == chain.watched_logs(),
                        f"the server to match after reorg depth {d}", 120)
@@ -279,6 +309,7 @@ def reorgs(pg):
     p.send_signal(signal.SIGTERM)
     assert p.wait(timeout=60) == 0, f"the syncer exited {p.returncode}"
     no_password([desk.home])
+    shutil.rmtree(desk.home, ignore_errors=True)
     print("pg_sync reorg: ok")
 
 
@@ -289,6 +320,9 @@ def main(argv):
         return 1
     need_artifacts()
     mode = argv[0] if argv else "takeover"
+    global NOTIFY_TOOL
+    if len(argv) > 1:
+        NOTIFY_TOOL = argv[1]
     try:
         with PgServer() as pg:
             {"takeover": takeover, "restart": restart, "reorg": reorgs}[mode](pg)
