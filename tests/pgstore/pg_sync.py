@@ -285,6 +285,8 @@ def reorgs(pg):
                              confirmations=2)
     p = start_sync(desk.home, url, "a", "--poll-ms", "50")
     wait_until(lambda: server_logs(pg)[0] == chain.watched_logs(), "the first catch-up", 120)
+    head = chain.node.block_number()
+    wait_until(lambda: server_checkpoint(pg) >= head, "the first catch-up's last commit", 120)
     # the server announces the rewind to a listening workstation (nothing moves meanwhile:
     # the first announcement after the reorg is its own)
     listener = listen(url, 1)
