@@ -2,7 +2,9 @@
  * SIGINT/SIGTERM (or, with --once, until every chain reached the head it saw at
  * start), with progress on stderr: a live line on a terminal, periodic lines when
  * stderr is a file or pipe. Signals only set a flag; the loop stops the engine. While
- * following, the loop also runs the backup schedule of <home>/backup.conf. */
+ * following, the loop also runs the backup schedule of <home>/backup.conf. With --db
+ * postgresql://... the chain threads keep the events and checkpoints on that server
+ * instead of desk.db, one syncer per chain across the firm (docs/scale.md). */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -18,6 +20,7 @@
 #include "cli/opts.h"
 #include "compliance/compliance.h"
 #include "desk/sync_service.h"
+#include "pgstore/pgstore.h"
 #include "store/store.h"
 #include "sync/sync.h"
 #include "xswap/xswap.h"
@@ -84,7 +87,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     bool quiet = false, swaps = false;
     unsigned long long v;
     const char *poll_ms = NULL, *window = NULL, *range = NULL, *max_range = NULL,
-               *timeout = NULL, *max_addr = NULL;
+               *timeout = NULL, *max_addr = NULL, *db_url = NULL;
     const cli_opt opts[] = {
         {"once", CLI_OPT_FLAG, &o.once},
         {"chain", CLI_OPT_STR, &chain_name},
@@ -97,6 +100,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         {"quiet", CLI_OPT_FLAG, &quiet},
         {"swaps", CLI_OPT_FLAG, &swaps},
         {"no-subscribe", CLI_OPT_FLAG, &o.no_subscribe},
+        {"db", CLI_OPT_STR, &db_url},
     };
     size_t n_pos;
     int u = cli_opts("sync", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
@@ -134,6 +138,14 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     }
     if (n_pos > 0)
         return cli_usage("sync", "unexpected argument '%s'", argv[1]);
+    char db_shown[512] = "";
+    if (db_url) {
+        pg_url_redact(db_url, db_shown, sizeof db_shown);
+        if (!pg_url_is_pg(db_url))
+            return cli_usage("sync", "--db takes a postgresql:// URL, not '%s'", db_shown);
+        if (swaps)
+            return cli_usage("sync", "--swaps works on desk.db: not with --db");
+    }
     if (o.initial_range > o.max_range)
         o.initial_range = o.max_range;
     /* the swaps sign in the background: no terminal to ask or confirm on */
@@ -168,6 +180,37 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         o.only_chain = ch.chain_id;
     }
     o.home = ctx->home;
+    if (db_url) {
+        /* the server answers, holds a desk's book and the chains to sync, or one line now
+         * (not a thread retrying forever) */
+        snprintf(path, sizeof path, "%s/desk.db", ctx->home);
+        store *db = NULL;
+        store_chain *chains = NULL;
+        size_t n = 0;
+        int rc = store_open(&db, path, &e);
+        if (rc == 0)
+            rc = store_chain_list(db, &chains, &n, &e);
+        store_close(&db);
+        if (rc < 0)
+            return cli_fail(&e);
+        uint64_t *ids = calloc(n ? n : 1, sizeof *ids);
+        size_t k = 0;
+        for (size_t i = 0; ids && i < n; i++)
+            if (!o.only_chain || chains[i].chain_id == o.only_chain)
+                ids[k++] = chains[i].chain_id;
+        free(chains);
+        if (!ids) {
+            err_set(&e, ERR_NOMEM, "out of memory");
+            return cli_fail(&e);
+        }
+        rc = pg_book_check(db_url, ids, k, &e);
+        free(ids);
+        if (rc < 0)
+            return cli_fail(&e);
+        o.book = &pg_book;
+        o.book_url = db_url;
+        o.book_shown = db_shown;
+    }
     /* The schedule (docs/operations.md): a bad backup.conf is refused before anything runs. */
     backup_conf bconf;
     if (backup_conf_load(&bconf, ctx->home, &e) < 0)
@@ -193,7 +236,8 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     if (desk_sync_start(&svc, &dso, &e) < 0)
         return cli_fail(&e);
     sync_engine *eng = desk_sync_engine(svc);
-    LOG_I("sync", "fusion sync%s started (pid %ld)", o.once ? " --once" : "", (long)getpid());
+    LOG_I("sync", "fusion sync%s started (pid %ld)%s%s", o.once ? " --once" : "", (long)getpid(),
+          db_url ? ": the book on " : "", db_shown);
 
     bool tty = isatty(STDERR_FILENO);
     double last_print = 0, period = tty ? 0.5 : 5.0;

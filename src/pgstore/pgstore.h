@@ -3,8 +3,9 @@
  * SQLite desk's own (one description, pg_schema.c), the copy of a SQLite desk to a server
  * verified table by table (pg_migrate.c), and the advisory lock that lets one syncer per
  * chain run across the firm (pg_lock.c), and commits announced to every workstation
- * (pg_notify.c). The store's functions (store.h) still run on
- * SQLite only; docs/scale.md says exactly what a full backend still needs. */
+ * (pg_notify.c), and the chain sync's events and checkpoint (pg_sync.c). The other
+ * store functions (store.h) still run on SQLite only; docs/scale.md says exactly what a
+ * full backend still needs. */
 #ifndef FUSION_PGSTORE_PGSTORE_H
 #define FUSION_PGSTORE_PGSTORE_H
 
@@ -17,6 +18,7 @@
 
 #include "base/attr.h"
 #include "base/err.h"
+#include "store/store_book.h"
 
 /* ---- connection (pgstore.c) ---- */
 
@@ -118,5 +120,17 @@ int pg_commit_listen(PGconn *c, err *e) FUSION_WUR;
  * what a UI loop would poll beside its own descriptors. */
 int pg_commit_wait(PGconn *c, int timeout_ms, int stop_fd, char *what, size_t cap, bool *got,
                    err *e) FUSION_WUR;
+
+/* ---- the chain sync's book on the server (pg_sync.c) ---- */
+
+/* `fusion sync --db URL`: each chain thread's connection prepares its statements once,
+ * takes the chain's lock (pg_chain_lock_try), and writes each range's events, block hashes
+ * and checkpoint, or a reorg's rewind, in one transaction announced by pg_commit_notify
+ * ("events:ID", "reorg:ID"). Opening fails, naming the server by its redacted URL, when
+ * the database holds no desk's tables. */
+extern const store_book pg_book;
+/* Before a sync starts: the server answers, holds a desk's book, and configures each of
+ * the n chains (the events refer to them); else one line saying which and what to do. */
+int pg_book_check(const char *url, const uint64_t *chain_ids, size_t n, err *e) FUSION_WUR;
 
 #endif

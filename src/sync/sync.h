@@ -16,6 +16,7 @@
 #include "base/err.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
+#include "store/store_book.h"
 
 #define SYNC_WUR FUSION_WUR /* base/attr.h */
 
@@ -39,6 +40,9 @@ typedef struct sync_options {
     unsigned once_max_failures; /* --once gives up after this many failed steps in a row
                                    (default 8); following never gives up */
     rpc_options rpc;
+    const store_book *book; /* NULL: the desk's desk.db (store/store_book.h) */
+    const char *book_url;  /* the book's address (with its credentials: never logged) */
+    const char *book_shown; /* the same without its password, for messages */
     /* Called on a chain thread, with that thread's own connection and outside any
      * transaction: once when the thread has opened its connection; after a step that
      * reached the head when commits since the last call stored new events or rolled back
@@ -61,6 +65,7 @@ void sync_options_default(sync_options *o);
     X(CATCHING_UP, "catching up")                                                                  \
     X(FOLLOWING, "following")                                                                      \
     X(RETRYING, "retrying")                                                                        \
+    X(WAITING, "waiting for the chain's lock")                                                     \
     X(DONE, "done")                                                                                \
     X(FAILED, "failed")
 

@@ -9,7 +9,12 @@
  * the logs and again after them (with every header near the head, linked by
  * parent hash to the checkpoint), so logs from a chain that changed meanwhile are
  * never committed. Events, block hashes, projections and the checkpoint go into
- * one transaction: a crash at any instant loses nothing and duplicates nothing. */
+ * one transaction: a crash at any instant loses nothing and duplicates nothing.
+ *
+ * With a book on a server (sync_options.book, docs/scale.md) the thread first takes the
+ * chain's lock there, and the same steps read the checkpoint and block hashes from the book
+ * and write each range (book_commit_range) and each rewind to it instead of desk.db: only
+ * the events, block hashes and checkpoint; the projections stay on the SQLite path. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +190,9 @@ typedef struct ctx {
     struct foldset *carry; /* a pipelined catch-up's escrows, from commit to commit */
     store_operator *ops;   /* the desk's accounts, for a catch-up's inflows (NULL: none) */
     size_t nops;
+    void *book;               /* the book's connection (opt->book; NULL: not open) */
+    bool locked;              /* that connection holds the chain's lock */
+    store_checkpoint book_cp; /* the book's checkpoint as this thread last read or wrote it */
 } ctx;
 
 enum { STEP_PROGRESS, STEP_CAUGHT_UP, STEP_RETRY };
@@ -297,7 +305,9 @@ static int load_watch(ctx *c, err *e)
     if (sync_bridge_watch_load(c->db, c->chain.chain_id, &c->bridge, e) < 0)
         return -1;
     addr *esc;
-    if (store_escrow_addresses(c->db, c->chain.chain_id, &esc, &n, e) < 0)
+    int erc = c->opt->book ? c->opt->book->escrows(c->book, c->chain.chain_id, &esc, &n, e)
+                           : store_escrow_addresses(c->db, c->chain.chain_id, &esc, &n, e);
+    if (erc < 0)
         return -1;
     for (size_t i = 0; i < n; i++)
         if (addrset_add(&c->escrows, &esc[i]) < 0) {
@@ -666,7 +676,7 @@ static void after_commit(ctx *c)
 {
     c->hook_pending = false;
     c->last_hook = sync_now();
-    if (c->opt->after_commit)
+    if (c->opt->after_commit && !c->opt->book) /* the hook works on desk.db */
         c->opt->after_commit(c->opt->after_commit_ctx, c->db, c->chain.chain_id);
 }
 
@@ -683,11 +693,126 @@ static int events_flush(ctx *c, store_event *evs, char **jsons, size_t *n, uint6
     return rc;
 }
 
+/* ---- the book on a server ---- */
+
+/* commit_range for a book (sync_options.book): the same logs, decoded the same way, the
+ * same escrows discovered (so that their own logs are asked for next), written with the
+ * headers and the checkpoint in one transaction of the book. No escrow projection, vault
+ * flow, bridge leg or inflow: those are the SQLite path's (a bridge log is stored raw). */
+static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
+                             const rpc_block *hdrs, size_t nh, uint64_t prune_below, err *e)
+{
+    uint64_t final = final_of(c, head);
+    addrset fresh = {0};
+    store_event *evs = calloc(ls->n ? ls->n : 1, sizeof *evs);
+    char **jsons = calloc(ls->n ? ls->n : 1, sizeof *jsons);
+    store_block *blocks = calloc(nh ? nh : 1, sizeof *blocks);
+    size_t n = 0;
+    int rc = -1;
+    if (!evs || !jsons || !blocks) {
+        err_set(e, ERR_NOMEM, "out of memory storing %zu logs", ls->n);
+        goto out;
+    }
+    for (size_t i = 0; i < ls->n; i++) {
+        const rpc_log *lg = ls->v[i];
+        store_event *ev = &evs[n];
+        if (sync_bridge_watches(&c->bridge, &lg->address)) {
+            event_from_log(c, lg, ev);
+            n++;
+            continue;
+        }
+        store_contract_kind kind;
+        if (!emitter_kind(c, &fresh, &lg->address, &kind)) {
+            char a[ADDR_STR_MAX];
+            hex_encode(a, sizeof a, lg->address.b, ADDR_LEN, true);
+            log_msg(ls->by_topic ? LOG_DEBUG : LOG_WARN, "sync",
+                    "%s: ignoring a log from %s, which is none of our contracts", c->chain.name, a);
+            continue;
+        }
+        event_from_log(c, lg, ev);
+        sync_decoded d;
+        err de;
+        if (sync_event_decode(kind, lg->topics, lg->n_topics, lg->data, lg->data_len, &d, &de) <
+            0) {
+            LOG_W("sync", "%s: block %llu log %u: %s", c->chain.name,
+                  (unsigned long long)lg->block_number, lg->log_index, de.msg);
+            memset(&d, 0, sizeof d);
+        }
+        if (d.kind != EV_NONE) {
+            snprintf(ev->name, sizeof ev->name, "%s", d.name);
+            jsons[n] = sync_event_json(&d);
+            ev->decoded = jsons[n];
+        }
+        n++;
+        if (kind == STORE_CONTRACT_FACTORY && sync_is_escrow_created(d.kind)) {
+            ev->has_escrow = true;
+            ev->escrow = sync_field(&d, "escrow")->a;
+            if (!addrset_has(&c->escrows, &ev->escrow) && addrset_add(&fresh, &ev->escrow) < 0) {
+                err_set(e, ERR_NOMEM, "out of memory tracking escrows");
+                goto out;
+            }
+        } else if (kind == STORE_CONTRACT_ESCROW) {
+            ev->has_escrow = true;
+            ev->escrow = lg->address;
+        }
+    }
+    for (size_t i = 0; i < nh; i++) {
+        blocks[i] = (store_block){.number = hdrs[i].number, .timestamp = hdrs[i].timestamp};
+        memcpy(blocks[i].hash, hdrs[i].hash, 32);
+        memcpy(blocks[i].parent_hash, hdrs[i].parent_hash, 32);
+    }
+    store_checkpoint cp = {.chain_id = c->chain.chain_id,
+                           .synced = true,
+                           .synced_block = to,
+                           .final_block = final,
+                           .head_block = head};
+    memcpy(cp.synced_hash, hdrs[nh - 1].hash, 32);
+    store_book_range r = {.chain_id = c->chain.chain_id,
+                          .prev = &c->book_cp,
+                          .events = evs,
+                          .n_events = n,
+                          .blocks = blocks,
+                          .n_blocks = nh,
+                          .prune_below = prune_below,
+                          .cp = &cp};
+    uint64_t inserted = 0;
+    if (c->opt->book->commit(c->book, &r, &inserted, e) < 0)
+        goto out;
+    c->book_cp = cp;
+    for (size_t i = 0; i < fresh.n; i++) {
+        if (addrset_add(&c->escrows, &fresh.v[i]) < 0) {
+            err le;
+            if (load_watch(c, &le) < 0)
+                LOG_E("sync", "%s: cannot reload the escrow list: %s", c->chain.name, le.msg);
+            break;
+        }
+    }
+    sync_notify(c->eng);
+    progress p = {.head = head,
+                  .has_head = true,
+                  .synced = to,
+                  .has_synced = true,
+                  .events = inserted,
+                  .blocks = to - from + 1};
+    add_progress(c, &p);
+    rc = 0;
+out:
+    for (size_t i = 0; jsons && i < n; i++)
+        free(jsons[i]);
+    free(jsons);
+    free(evs);
+    free(blocks);
+    addrset_free(&fresh);
+    return rc;
+}
+
 static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
                         const rpc_block *hdrs, size_t nh, uint64_t prune_below,
                         const store_inflow *inflows, size_t n_inflows, uint64_t inflow_to,
                         err *e)
 {
+    if (c->opt->book)
+        return book_commit_range(c, from, to, head, ls, hdrs, nh, prune_below, e);
     uint64_t final = final_of(c, head);
     bool by_topic = ls->by_topic;
     addrset fresh = {0};
@@ -843,12 +968,46 @@ fail:
 
 /* ---- reorgs ---- */
 
+/* handle_reorg's rewind in the book: one transaction there. */
+static int book_rewind(ctx *c, const store_checkpoint *cp, uint64_t head, bool found_fork,
+                       const store_block *fork, uint64_t first_gone, uint64_t final, err *e)
+{
+    store_checkpoint ncp = {.chain_id = c->chain.chain_id,
+                            .synced = found_fork,
+                            .synced_block = found_fork ? fork->number : 0,
+                            .final_block = final,
+                            .head_block = head};
+    if (found_fork)
+        memcpy(ncp.synced_hash, fork->hash, 32);
+    uint64_t gone = 0;
+    if (c->opt->book->rewind(c->book, c->chain.chain_id, first_gone, found_fork ? &ncp : NULL,
+                             &gone, e) < 0)
+        return -1;
+    c->book_cp = ncp;
+    LOG_W("sync",
+          "%s: reorg: blocks from %llu on (checkpoint was %llu, head is %llu) rolled back in "
+          "the book: %llu events deleted",
+          c->chain.name, (unsigned long long)first_gone, (unsigned long long)cp->synced_block,
+          (unsigned long long)head, (unsigned long long)gone);
+    sync_notify(c->eng);
+    progress p = {.head = head,
+                  .has_head = true,
+                  .reorgs = 1,
+                  .synced = ncp.synced_block,
+                  .has_synced = found_fork};
+    add_progress(c, &p);
+    return load_watch(c, e);
+}
+
 static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *e)
 {
     store_block *stored = NULL;
     size_t ns = 0;
-    if (store_block_list_desc(c->db, c->chain.chain_id, cp->synced_block, c->opt->window + 1,
-                              &stored, &ns, e) < 0)
+    int lrc = c->opt->book ? c->opt->book->blocks_desc(c->book, c->chain.chain_id, cp->synced_block,
+                                                       c->opt->window + 1, &stored, &ns, e)
+                           : store_block_list_desc(c->db, c->chain.chain_id, cp->synced_block,
+                                                   c->opt->window + 1, &stored, &ns, e);
+    if (lrc < 0)
         return -1;
     bool found_fork = false;
     store_block fork = {0};
@@ -877,6 +1036,8 @@ static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *
     uint64_t final = final_of(c, head);
     if (found_fork && final > fork.number)
         final = fork.number;
+    if (c->opt->book)
+        return book_rewind(c, cp, head, found_fork, &fork, first_gone, final, e);
     addr *touched = NULL;
     size_t nt = 0, flagged = 0;
     uint64_t gone = 0;
@@ -1083,6 +1244,8 @@ static void load_ops(ctx *c)
     free(c->ops);
     c->ops = NULL;
     c->nops = 0;
+    if (c->opt->book)
+        return; /* inflows are the SQLite path's */
     err e;
     if (store_operator_list(c->db, &c->ops, &c->nops, &e) < 0) {
         LOG_W("sync", "%s: %s", c->chain.name, e.msg);
@@ -1097,7 +1260,7 @@ static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block 
     uint64_t from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
     fx f = {.c = c, .rpc = c->rpc, .range = &c->range};
     /* catching up (not following the head block by block): inflows come with the range */
-    if (from + c->range.size <= latest->number) {
+    if (from + c->range.size <= latest->number && !c->opt->book) {
         load_ops(c);
         f.inflows = c->nops > 0;
     }
@@ -1189,8 +1352,8 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
         return fetch_and_commit(c, cp, latest, result, e);
     }
     err be;
-    bool bulk = store_bulk(c->db, true, &be) == 0;
-    if (!bulk)
+    bool bulk = !c->opt->book && store_bulk(c->db, true, &be) == 0;
+    if (!bulk && !c->opt->book)
         LOG_W("sync", "%s: %s", c->chain.name, be.msg);
     foldset carry = {0};
     c->carry = &carry;
@@ -1267,8 +1430,13 @@ static int step(ctx *c, int *result, err *e)
     progress p = {.head = head, .has_head = true};
     add_progress(c, &p);
     store_checkpoint cp;
-    if (store_checkpoint_get(c->db, c->chain.chain_id, &cp, e) < 0)
+    if (c->opt->book) {
+        if (c->opt->book->checkpoint_get(c->book, c->chain.chain_id, &cp, e) < 0)
+            return -1;
+        c->book_cp = cp;
+    } else if (store_checkpoint_get(c->db, c->chain.chain_id, &cp, e) < 0) {
         return -1;
+    }
     if (cp.synced) {
         bool same = false;
         if (cp.synced_block == head) {
@@ -1427,6 +1595,8 @@ static int open_ctx(ctx *c, err *e)
         rpc_client_set_cancel(c->rpc2, &c->eng->stop);
     }
     sync_range_init(&c->range, c->opt->initial_range, c->opt->max_range);
+    if (c->opt->book)
+        return 0; /* the checkpoint and the escrows are the book's: read once it is held */
     store_checkpoint cp;
     if (store_checkpoint_get(c->db, c->chain.chain_id, &cp, e) < 0)
         return -1;
@@ -1450,6 +1620,56 @@ static bool chain_removed(ctx *c)
     if (store_chain_get(c->db, c->chain.chain_id, &ch, &found, &e) < 0)
         return false; /* cannot tell: carry on, the step is retried */
     return !found;
+}
+
+/* With a book: 1 when this thread's connection is open and holds the chain's lock; 0 when
+ * another syncer holds it (the thread waits and asks again); -1 on a failure (e says it).
+ * A lost connection is opened again and the lock taken again: the server dropped it with
+ * the session. On taking the lock the thread starts from the book's checkpoint. */
+static int book_hold(ctx *c, err *e)
+{
+    const store_book *b = c->opt->book;
+    if (c->book && !b->alive(c->book)) {
+        LOG_W("sync", "%s: the connection to %s was lost: connecting again", c->chain.name,
+              c->opt->book_shown);
+        b->close(&c->book);
+        c->locked = false;
+    }
+    if (!c->book && b->open(&c->book, c->opt->book_url, e) < 0)
+        return -1;
+    if (c->locked)
+        return 1;
+    bool held = false;
+    if (b->lock_try(c->book, c->chain.chain_id, &held, e) < 0)
+        return -1;
+    if (!held) {
+        if (c->w->stats.phase != SYNC_WAITING)
+            LOG_I("sync", "%s: another syncer holds the chain's lock on %s: waiting for it",
+                  c->chain.name, c->opt->book_shown);
+        set_error(c, "another syncer holds this chain's lock on the server; asking every "
+                     "second");
+        set_phase(c, SYNC_WAITING);
+        return 0;
+    }
+    store_checkpoint cp;
+    if (b->checkpoint_get(c->book, c->chain.chain_id, &cp, e) < 0 || load_watch(c, e) < 0) {
+        b->close(&c->book); /* the lock goes with the session */
+        return -1;
+    }
+    c->locked = true;
+    c->book_cp = cp;
+    uint64_t first =
+        cp.synced ? cp.synced_block : (c->chain.start_block ? c->chain.start_block - 1 : 0);
+    stats_update(c, first_fn, &first);
+    if (cp.synced) {
+        progress p = {.synced = cp.synced_block, .has_synced = true};
+        add_progress(c, &p);
+    }
+    LOG_I("sync", "%s: holds the chain's lock on %s: resuming from block %llu", c->chain.name,
+          c->opt->book_shown,
+          (unsigned long long)(cp.synced ? cp.synced_block + 1 : c->chain.start_block));
+    set_phase(c, SYNC_CATCHING_UP);
+    return 1;
 }
 
 void *sync_chain_main(void *arg)
@@ -1476,9 +1696,14 @@ void *sync_chain_main(void *arg)
     set_phase(&c, SYNC_CATCHING_UP);
     after_commit(&c); /* what earlier runs stored but nobody processed yet */
     while (!atomic_load(&c.eng->stop)) {
-        int result;
+        int result = STEP_RETRY;
         err_clear(&e);
-        int rc = step(&c, &result, &e);
+        int held = c.opt->book ? book_hold(&c, &e) : 1;
+        if (held == 0) {
+            sync_sleep(c.eng, 1000);
+            continue;
+        }
+        int rc = held < 0 ? -1 : step(&c, &result, &e);
         write_health(&c);
         if (atomic_load(&c.eng->stop))
             break;
@@ -1507,7 +1732,7 @@ void *sync_chain_main(void *arg)
             failures = 0;
         }
         /* transfers into the desk's accounts, from confirmed blocks, once caught up */
-        if (result == STEP_CAUGHT_UP && sync_inflows_step(c.db, c.rpc, &c.chain))
+        if (result == STEP_CAUGHT_UP && !c.opt->book && sync_inflows_step(c.db, c.rpc, &c.chain))
             c.hook_pending = true;
         /* the hook once caught up, and during a catch-up at most every SYNC_HOOK_BUSY_S
          * (not after each of its many commits) */
@@ -1535,6 +1760,8 @@ out:
     rpc_client_free(&c.rpc);
     rpc_client_free(&c.rpc2);
     rpc_ws_close(&c.ws);
+    if (c.book)
+        c.opt->book->close(&c.book);
     store_close(&c.db);
     addrset_free(&c.factories);
     addrset_free(&c.escrows);

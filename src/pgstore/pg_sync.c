@@ -1,0 +1,438 @@
+/* pg_sync.c: a chain thread's book on the server (pg_book, a store_book of
+ * store/store_book.h, used by `fusion sync --db`): one connection per chain thread with its
+ * statements prepared once, the chain's advisory lock, and each range, or a reorg's
+ * rewind, in one transaction that announces itself (pg_commit_notify). Events, block
+ * hashes and the checkpoint only; docs/scale.md says what the SQLite path keeps besides. */
+#include "pgstore/pgstore.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/bytes.h"
+
+/* The statements, prepared on every connection. */
+static const struct {
+    const char *name;
+    const char *sql;
+    int n;
+} STMTS[] = {
+    {"cp_get",
+     "SELECT synced_block, synced_hash, final_block, head_block, updated_at FROM checkpoints"
+     " WHERE chain_id = $1",
+     1},
+    {"cp_lock", "SELECT synced_block, synced_hash FROM checkpoints WHERE chain_id = $1 FOR UPDATE",
+     1},
+    {"cp_put",
+     "INSERT INTO checkpoints (chain_id, synced_block, synced_hash, final_block, head_block,"
+     " updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (chain_id) DO UPDATE SET"
+     " synced_block = excluded.synced_block, synced_hash = excluded.synced_hash,"
+     " final_block = excluded.final_block, head_block = excluded.head_block,"
+     " updated_at = excluded.updated_at",
+     6},
+    {"cp_del", "DELETE FROM checkpoints WHERE chain_id = $1", 1},
+    {"ev_put",
+     "INSERT INTO events (chain_id, block_number, block_hash, tx_hash, tx_index, log_index,"
+     " address, topic0, topic1, topic2, topic3, data, name, decoded, escrow) VALUES ($1, $2, $3,"
+     " $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+     " ON CONFLICT (chain_id, block_number, log_index, block_hash) DO NOTHING",
+     15},
+    {"ev_rewind", "DELETE FROM events WHERE chain_id = $1 AND block_number >= $2", 2},
+    {"ev_escrows", "SELECT DISTINCT escrow FROM events WHERE chain_id = $1 AND escrow IS NOT NULL",
+     1},
+    {"blk_put",
+     "INSERT INTO blocks (chain_id, number, hash, parent_hash, timestamp) VALUES ($1, $2, $3,"
+     " $4, $5) ON CONFLICT (chain_id, number) DO UPDATE SET hash = excluded.hash,"
+     " parent_hash = excluded.parent_hash, timestamp = excluded.timestamp",
+     5},
+    {"blk_prune", "DELETE FROM blocks WHERE chain_id = $1 AND number < $2", 2},
+    {"blk_rewind", "DELETE FROM blocks WHERE chain_id = $1 AND number >= $2", 2},
+    {"blk_desc",
+     "SELECT number, hash, parent_hash, timestamp FROM blocks WHERE chain_id = $1"
+     " AND number <= $2 ORDER BY number DESC LIMIT $3",
+     3},
+};
+
+/* One line from a failed result (or the connection). */
+static int fail(PGconn *c, PGresult *r, const char *what, err *e)
+{
+    char why[240];
+    snprintf(why, sizeof why, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+    if (!why[0])
+        snprintf(why, sizeof why, "%s", PQerrorMessage(c));
+    PQclear(r);
+    size_t l = strlen(why);
+    while (l && (why[l - 1] == '\n' || why[l - 1] == ' '))
+        why[--l] = '\0';
+    for (char *p = why; *p; p++)
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
+    return err_set(e, ERR_IO, "the book on the server: %s: %s", what, why);
+}
+
+/* Runs a prepared statement; *out (may be NULL) receives the result on success. */
+static int run(PGconn *c, const char *stmt, int n, const char *const *vals, const int *lens,
+               const int *fmts, int result_fmt, PGresult **out, const char *what, err *e)
+{
+    if (out)
+        *out = NULL;
+    PGresult *r = PQexecPrepared(c, stmt, n, vals, lens, fmts, result_fmt);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        return fail(c, r, what, e);
+    if (out)
+        *out = r;
+    else
+        PQclear(r);
+    return 0;
+}
+
+static void u64s(char *out, uint64_t v)
+{
+    snprintf(out, 24, "%llu", (unsigned long long)v);
+}
+
+static int pg_book_open(void **conn, const char *url, err *e)
+{
+    *conn = NULL;
+    PGconn *c;
+    if (pg_connect(&c, url, e) < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof STMTS / sizeof STMTS[0]; i++) {
+        PGresult *r = PQprepare(c, STMTS[i].name, STMTS[i].sql, STMTS[i].n, NULL);
+        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+            char shown[512];
+            pg_url_redact(url, shown, sizeof shown);
+            char what[700];
+            snprintf(what, sizeof what,
+                     "%s holds no desk's book (copy a desk there with `fusion db migrate --to "
+                     "URL`)",
+                     shown);
+            fail(c, r, what, e);
+            PQfinish(c);
+            return -1;
+        }
+        PQclear(r);
+    }
+    *conn = c;
+    return 0;
+}
+
+static void pg_book_close(void **conn)
+{
+    PGconn *c = *conn;
+    pg_close(&c);
+    *conn = NULL;
+}
+
+static bool pg_book_alive(void *conn)
+{
+    return conn && PQstatus(conn) == CONNECTION_OK;
+}
+
+static int pg_book_lock_try(void *conn, uint64_t chain_id, bool *held, err *e)
+{
+    return pg_chain_lock_try(conn, chain_id, held, e);
+}
+
+/* A "0x"-hex hash column. */
+static int col_hash(PGresult *r, int row, int col, uint8_t out[32], err *e)
+{
+    err ignored;
+    if (hex_decode_exact(out, 32, PQgetvalue(r, row, col), HEX_REQUIRE_PREFIX, &ignored) < 0)
+        return err_set(e, ERR_INVALID, "the book on the server: a malformed hash '%.80s'",
+                       PQgetvalue(r, row, col));
+    return 0;
+}
+
+static uint64_t col_u64(PGresult *r, int row, int col)
+{
+    return strtoull(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static int pg_book_checkpoint_get(void *conn, uint64_t chain_id, store_checkpoint *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    out->chain_id = chain_id;
+    char id[24];
+    u64s(id, chain_id);
+    const char *v[1] = {id};
+    PGresult *r;
+    if (run(conn, "cp_get", 1, v, NULL, NULL, 0, &r, "reading the checkpoint", e) < 0)
+        return -1;
+    int rc = 0;
+    if (PQntuples(r) == 1) {
+        out->synced = true;
+        out->synced_block = col_u64(r, 0, 0);
+        rc = col_hash(r, 0, 1, out->synced_hash, e);
+        out->final_block = col_u64(r, 0, 2);
+        out->head_block = col_u64(r, 0, 3);
+        out->updated_at = (int64_t)strtoll(PQgetvalue(r, 0, 4), NULL, 10);
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int pg_book_escrows(void *conn, uint64_t chain_id, addr **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    char id[24];
+    u64s(id, chain_id);
+    const char *v[1] = {id};
+    PGresult *r;
+    if (run(conn, "ev_escrows", 1, v, NULL, NULL, 1, &r, "reading the escrows", e) < 0)
+        return -1;
+    int rows = PQntuples(r);
+    addr *a = calloc(rows ? (size_t)rows : 1, sizeof *a);
+    if (!a) {
+        PQclear(r);
+        return err_set(e, ERR_NOMEM, "out of memory reading %d escrows", rows);
+    }
+    for (int i = 0; i < rows; i++) {
+        if (PQgetlength(r, i, 0) != ADDR_LEN) {
+            PQclear(r);
+            free(a);
+            return err_set(e, ERR_INVALID,
+                           "the book on the server: an escrow address of %d "
+                           "bytes",
+                           PQgetlength(r, i, 0));
+        }
+        memcpy(a[i].b, PQgetvalue(r, i, 0), ADDR_LEN);
+    }
+    PQclear(r);
+    *out = a;
+    *n = (size_t)rows;
+    return 0;
+}
+
+static int pg_book_blocks_desc(void *conn, uint64_t chain_id, uint64_t at_or_below, size_t max,
+                               store_block **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    char id[24], below[24], lim[24];
+    u64s(id, chain_id);
+    u64s(below, at_or_below);
+    u64s(lim, max);
+    const char *v[3] = {id, below, lim};
+    PGresult *r;
+    if (run(conn, "blk_desc", 3, v, NULL, NULL, 0, &r, "reading block hashes", e) < 0)
+        return -1;
+    int rows = PQntuples(r);
+    store_block *b = calloc(rows ? (size_t)rows : 1, sizeof *b);
+    if (!b) {
+        PQclear(r);
+        return err_set(e, ERR_NOMEM, "out of memory reading %d block hashes", rows);
+    }
+    for (int i = 0; i < rows; i++) {
+        b[i].number = col_u64(r, i, 0);
+        b[i].timestamp = col_u64(r, i, 3);
+        if (col_hash(r, i, 1, b[i].hash, e) < 0 || col_hash(r, i, 2, b[i].parent_hash, e) < 0) {
+            PQclear(r);
+            free(b);
+            return -1;
+        }
+    }
+    PQclear(r);
+    *out = b;
+    *n = (size_t)rows;
+    return 0;
+}
+
+static int put_checkpoint(PGconn *c, const store_checkpoint *cp, err *e)
+{
+    char id[24], sb[24], fb[24], hb[24], at[24], h[67];
+    u64s(id, cp->chain_id);
+    u64s(sb, cp->synced_block);
+    u64s(fb, cp->final_block);
+    u64s(hb, cp->head_block);
+    snprintf(at, sizeof at, "%lld", (long long)(cp->updated_at ? cp->updated_at : time(NULL)));
+    hex_encode(h, sizeof h, cp->synced_hash, 32, true);
+    const char *v[6] = {id, sb, h, fb, hb, at};
+    return run(c, "cp_put", 6, v, NULL, NULL, 0, NULL, "writing the checkpoint", e);
+}
+
+static void rollback(PGconn *c)
+{
+    if (PQstatus(c) == CONNECTION_OK)
+        PQclear(PQexec(c, "ROLLBACK"));
+}
+
+static int announce(PGconn *c, const char *kind, uint64_t chain_id, err *e)
+{
+    char what[64];
+    snprintf(what, sizeof what, "%s:%llu", kind, (unsigned long long)chain_id);
+    return pg_commit_notify(c, what, e);
+}
+
+/* The checkpoint must still be the one the range continues (the lock makes another writer
+ * impossible; this makes it visible if one ever wrote). Row-locked to the commit. */
+static int check_prev(PGconn *c, const store_checkpoint *prev, uint64_t chain_id, err *e)
+{
+    char id[24];
+    u64s(id, chain_id);
+    const char *v[1] = {id};
+    PGresult *r;
+    if (run(c, "cp_lock", 1, v, NULL, NULL, 0, &r, "reading the checkpoint", e) < 0)
+        return -1;
+    bool have = PQntuples(r) == 1, same = have == prev->synced;
+    uint64_t at = have ? col_u64(r, 0, 0) : 0;
+    if (same && have) {
+        uint8_t h[32];
+        same = col_hash(r, 0, 1, h, e) == 0 && at == prev->synced_block &&
+               memcmp(h, prev->synced_hash, 32) == 0;
+    }
+    PQclear(r);
+    if (!same)
+        return err_set(e, ERR_STATE,
+                       "the book's checkpoint of chain %llu is %s%llu, not the block %llu this "
+                       "range continues: another syncer wrote it; reading again",
+                       (unsigned long long)chain_id, have ? "block " : "none ",
+                       (unsigned long long)at, (unsigned long long)prev->synced_block);
+    return 0;
+}
+
+static int pg_book_commit(void *conn, const store_book_range *r, uint64_t *inserted, err *e)
+{
+    PGconn *c = conn;
+    *inserted = 0;
+    if (pg_exec(c, "BEGIN", "the book on the server: starting a transaction", e) < 0)
+        return -1;
+    if (check_prev(c, r->prev, r->chain_id, e) < 0)
+        goto fail;
+    char id[24];
+    u64s(id, r->chain_id);
+    for (size_t i = 0; i < r->n_events; i++) {
+        const store_event *ev = &r->events[i];
+        char bn[24], ti[24], li[24];
+        u64s(bn, ev->block_number);
+        u64s(ti, ev->tx_index);
+        u64s(li, ev->log_index);
+        const char *v[15] = {id,
+                             bn,
+                             (const char *)ev->block_hash,
+                             (const char *)ev->tx_hash,
+                             ti,
+                             li,
+                             (const char *)ev->address.b,
+                             NULL,
+                             NULL,
+                             NULL,
+                             NULL,
+                             ev->data ? (const char *)ev->data : "",
+                             ev->name[0] ? ev->name : NULL,
+                             ev->decoded,
+                             ev->has_escrow ? (const char *)ev->escrow.b : NULL};
+        int lens[15] = {0, 0, 32,      32, 0, 0, ADDR_LEN, 32, 32, 32, 32, (int)ev->data_len,
+                        0, 0, ADDR_LEN};
+        int fmts[15] = {0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1};
+        for (unsigned t = 0; t < ev->n_topics && t < 4; t++)
+            v[7 + t] = (const char *)ev->topics[t];
+        PGresult *res;
+        if (run(c, "ev_put", 15, v, lens, fmts, 0, &res, "storing an event", e) < 0)
+            goto fail;
+        *inserted += strcmp(PQcmdTuples(res), "1") == 0;
+        PQclear(res);
+    }
+    for (size_t i = 0; i < r->n_blocks; i++) {
+        const store_block *b = &r->blocks[i];
+        char num[24], ts[24], h[67], ph[67];
+        u64s(num, b->number);
+        u64s(ts, b->timestamp);
+        hex_encode(h, sizeof h, b->hash, 32, true);
+        hex_encode(ph, sizeof ph, b->parent_hash, 32, true);
+        const char *v[5] = {id, num, h, ph, ts};
+        if (run(c, "blk_put", 5, v, NULL, NULL, 0, NULL, "storing a block hash", e) < 0)
+            goto fail;
+    }
+    char below[24];
+    u64s(below, r->prune_below);
+    const char *pv[2] = {id, below};
+    if (run(c, "blk_prune", 2, pv, NULL, NULL, 0, NULL, "pruning block hashes", e) < 0 ||
+        put_checkpoint(c, r->cp, e) < 0 || announce(c, "events", r->chain_id, e) < 0 ||
+        pg_exec(c, "COMMIT", "the book on the server: committing", e) < 0)
+        goto fail;
+    return 0;
+fail:
+    rollback(c);
+    *inserted = 0;
+    return -1;
+}
+
+static int pg_book_rewind(void *conn, uint64_t chain_id, uint64_t first_gone,
+                          const store_checkpoint *cp, uint64_t *gone, err *e)
+{
+    PGconn *c = conn;
+    *gone = 0;
+    char id[24], from[24];
+    u64s(id, chain_id);
+    u64s(from, first_gone);
+    const char *v[2] = {id, from};
+    PGresult *res;
+    if (pg_exec(c, "BEGIN", "the book on the server: starting a transaction", e) < 0)
+        return -1;
+    if (run(c, "ev_rewind", 2, v, NULL, NULL, 0, &res, "deleting a reorg's events", e) < 0)
+        goto fail;
+    *gone = strtoull(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    if (run(c, "blk_rewind", 2, v, NULL, NULL, 0, NULL, "deleting a reorg's block hashes", e) < 0)
+        goto fail;
+    if (cp ? put_checkpoint(c, cp, e) < 0
+           : run(c, "cp_del", 1, v, NULL, NULL, 0, NULL, "deleting the checkpoint", e) < 0)
+        goto fail;
+    if (announce(c, "reorg", chain_id, e) < 0 ||
+        pg_exec(c, "COMMIT", "the book on the server: committing", e) < 0)
+        goto fail;
+    return 0;
+fail:
+    rollback(c);
+    *gone = 0;
+    return -1;
+}
+
+int pg_book_check(const char *url, const uint64_t *chain_ids, size_t n, err *e)
+{
+    void *conn;
+    if (pg_book_open(&conn, url, e) < 0)
+        return -1;
+    PGconn *c = conn;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char id[24];
+        u64s(id, chain_ids[i]);
+        const char *v[1] = {id};
+        PGresult *r = PQexecParams(c, "SELECT 1 FROM chains WHERE chain_id = $1::bigint", 1, NULL,
+                                   v, NULL, NULL, 0);
+        if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+            rc = fail(c, r, "reading the chains", e);
+            break;
+        }
+        bool found = PQntuples(r) == 1;
+        PQclear(r);
+        if (!found) {
+            char shown[512];
+            pg_url_redact(url, shown, sizeof shown);
+            rc = err_set(e, ERR_NOT_FOUND,
+                         "chain %llu is not configured in the book on %s (its database was "
+                         "copied from a desk without it): sync it into desk.db, or copy a desk "
+                         "that has it to an empty database with `fusion db migrate --to`",
+                         (unsigned long long)chain_ids[i], shown);
+        }
+    }
+    pg_book_close(&conn);
+    return rc;
+}
+
+const store_book pg_book = {
+    .open = pg_book_open,
+    .close = pg_book_close,
+    .alive = pg_book_alive,
+    .lock_try = pg_book_lock_try,
+    .checkpoint_get = pg_book_checkpoint_get,
+    .escrows = pg_book_escrows,
+    .blocks_desc = pg_book_blocks_desc,
+    .commit = pg_book_commit,
+    .rewind = pg_book_rewind,
+};

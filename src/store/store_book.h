@@ -1,0 +1,56 @@
+/* store_book.h: the chain sync's book kept somewhere other than the desk's desk.db (a
+ * PostgreSQL server: src/pgstore/pg_sync.c, docs/scale.md), as a table of functions over
+ * one connection, so that the sync engine needs no client library of the server.
+ *
+ * By default a chain thread keeps the chain's events, block hashes and checkpoint in the
+ * desk's desk.db. With a book (sync_options.book), it keeps them there instead: each chain
+ * thread opens its own connection, syncs only while its lock_try holds the chain's lock
+ * (waiting and trying again every second otherwise), resumes from the book's checkpoint,
+ * and writes each range (and each reorg's rewind) in one transaction of the book. The
+ * configuration (chains, endpoints, contracts) is still read from desk.db. */
+#ifndef FUSION_STORE_STORE_BOOK_H
+#define FUSION_STORE_STORE_BOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "crypto/address.h"
+#include "store/store_event.h"
+
+/* One range for the book: its events in log order, the reorg window's headers, the new
+ * checkpoint. prev: the checkpoint this range continues, which the book checks is still
+ * its own inside the transaction (synced false: none yet). */
+typedef struct store_book_range {
+    uint64_t chain_id;
+    const store_checkpoint *prev;
+    const store_event *events;
+    size_t n_events;
+    const store_block *blocks;
+    size_t n_blocks;
+    uint64_t prune_below; /* block hashes below it are forgotten */
+    const store_checkpoint *cp;
+} store_book_range;
+
+typedef struct store_book {
+    int (*open)(void **conn, const char *url, err *e);
+    void (*close)(void **conn);
+    bool (*alive)(void *conn); /* false once the connection is lost (then reopened) */
+    /* Tries the chain's lock once; it belongs to the connection (its session). */
+    int (*lock_try)(void *conn, uint64_t chain_id, bool *held, err *e);
+    int (*checkpoint_get)(void *conn, uint64_t chain_id, store_checkpoint *out, err *e);
+    /* Every escrow that has an event in the book (what the thread watches by address). */
+    int (*escrows)(void *conn, uint64_t chain_id, addr **out, size_t *n, err *e);
+    /* As store_block_list_desc. */
+    int (*blocks_desc)(void *conn, uint64_t chain_id, uint64_t at_or_below, size_t max,
+                       store_block **out, size_t *n, err *e);
+    /* The range in one transaction; *inserted: events not stored before. */
+    int (*commit)(void *conn, const store_book_range *r, uint64_t *inserted, err *e);
+    /* A reorg in one transaction: events and block hashes from first_gone on deleted, the
+     * checkpoint set to cp (NULL: deleted); *gone: events deleted. */
+    int (*rewind)(void *conn, uint64_t chain_id, uint64_t first_gone, const store_checkpoint *cp,
+                  uint64_t *gone, err *e);
+} store_book;
+
+#endif
