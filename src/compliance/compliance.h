@@ -244,9 +244,10 @@ int compliance_entity_travel_set(store *s, const compliance_actor *a, int64_t en
  * "transfer": {...}}); missing: the required fields that are not there ("" when none). */
 int compliance_travel_data(store *s, const store_escrow *x, double usd, json_t **out,
                            char *missing, size_t cap, err *e) COMPLIANCE_WUR;
-/* Before the desk signs action on x: a fund at or above travel_rule.threshold_usd (USD from
- * <home>/prices.csv or the oracle feeds; no price: not checked) is refused (ERR_DENIED,
- * one line naming the missing fields) unless the data is complete, and is then recorded. */
+/* Before the desk signs action on x: a fund or pay at or above travel_rule.threshold_usd
+ * (USD from <home>/prices.csv or the oracle feeds) is refused (ERR_DENIED, one line naming
+ * the missing fields) unless the data is complete, and is then recorded; without a price
+ * it is refused (the check cannot tell the amount is under the threshold). */
 int compliance_travel_gate(store *s, const compliance_actor *a, const compliance_config *cfg,
                            const char *action, const store_escrow *x, err *e) COMPLIANCE_WUR;
 

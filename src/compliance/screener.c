@@ -1017,7 +1017,15 @@ static int screen_action_with(compliance_screener *scr, store *s, const complian
                      screen_rule_id(h->rule), cs);
     }
     /* the Travel Rule: a funding at or above the threshold carries both parties' data */
-    if (rc == 0 && r->escrow)
+    if (rc == 0 && !r->escrow) {
+        /* a payment: the transfer goes straight to its payee (no escrow address) */
+        x.chain_id = r->chain_id;
+        x.payer = payer;
+        x.payee = payee;
+        x.token = token;
+        x.amount = amount;
+    }
+    if (rc == 0)
         rc = compliance_travel_gate(s, a, &scr->cfg, r->action, &x, e);
 out:
     return rc;
