@@ -1,5 +1,5 @@
 /* config_sig.c: the desk's configuration files (policy.conf, risk-limits.csv,
- * compliance.conf, desk-sanctions.txt) as signed decisions. Signing one records a config.*
+ * compliance.conf, desk-sanctions.txt, prices.csv) as signed decisions. Signing one records a config.*
  * row whose details carry the file's SHA-256 (and its text); signed.c writes that hash
  * into desk.db's audit_config in the same step as the row. A desk with a signed genesis
  * acts on a file only when its content is the one last signed; the loaders (desk, risk,
@@ -22,6 +22,7 @@ static const audit_config_kind kinds[] = {
     {"risk-limits", "risk-limits.csv", "config.risk_limits", "admin"},
     {"compliance", "compliance.conf", "config.compliance", "compliance"},
     {"sanctions", "desk-sanctions.txt", "config.desk_sanctions", "compliance"},
+    {"prices", "prices.csv", "config.prices", "compliance"},
 };
 
 const audit_config_kind *audit_config_kind_find(const char *name)

@@ -113,6 +113,11 @@ int compliance_prices_load(compliance_prices *out, const char *path, err *e) COM
 int compliance_prices_read(compliance_prices *out, const char *path, FILE *f,
                            err *e) COMPLIANCE_WUR;
 void compliance_prices_free(compliance_prices *p);
+/* <home>/prices.csv as the desk may use it: on a signed desk its content must be the one a
+ * compliance officer last signed (`fusion config sign prices`), a signed file deleted is
+ * refused too. *found false (and 0) when there is no file. */
+int compliance_prices_load_home(compliance_prices *out, const char *home, bool *found,
+                                err *e) COMPLIANCE_WUR;
 
 /* The USD prices the desk's oracle feeds hold (store: feeds and their latest observed
  * round), per chain: the native coin and every token whose symbol (or unwrapped symbol,

@@ -138,8 +138,15 @@ static int screener_new(compliance_screener **out, const char *home,
     snprintf(scr->manifest, sizeof scr->manifest, "%s", lists);
     snprintf(scr->desk_list, sizeof scr->desk_list, "%s", desk_path ? desk_path : "");
     snprintf(scr->fatf, sizeof scr->fatf, "%s", fatf_path);
-    if (prices_path) {
-        if (compliance_prices_load(&scr->prices, prices_path, e) < 0)
+    bool home_prices = false;
+    if (!action_only && !src->prices) {
+        /* the home's price file: the one a compliance officer signed (or none, unless a
+         * signed one was deleted) */
+        if (compliance_prices_load_home(&scr->prices, home, &home_prices, e) < 0)
+            goto fail;
+    }
+    if (prices_path && (src->prices || home_prices)) {
+        if (src->prices && compliance_prices_load(&scr->prices, prices_path, e) < 0)
             goto fail;
         scr->file_prices = true;
         snprintf(scr->prices_source, sizeof scr->prices_source, "%s", prices_path);

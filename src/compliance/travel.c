@@ -184,16 +184,10 @@ int compliance_travel_gate(store *s, const compliance_actor *a, const compliance
     if (!cfg->travel_on || (strcmp(action, "fund") != 0 && strcmp(action, "pay") != 0))
         return 0;
     compliance_prices prices = {0};
-    char path[4096];
-    snprintf(path, sizeof path, "%s/prices.csv", a->home);
-    FILE *pf = fopen(path, "r");
-    int rc = 0;
-    if (pf) {
-        fclose(pf);
-        rc = compliance_prices_load(&prices, path, e);
-    } else {
+    bool from_file = false;
+    int rc = compliance_prices_load_home(&prices, a->home, &from_file, e);
+    if (rc == 0 && !from_file)
         rc = compliance_prices_from_oracle(s, &prices, e);
-    }
     if (rc < 0)
         return -1;
     double usd = compliance_usd_of(s, &prices, x);

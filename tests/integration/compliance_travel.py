@@ -8,7 +8,8 @@ shows the IVMS101 data with what is missing. Once the originator's address is re
 is recorded, and `fusion case travel-rule` exports it by escrow and by the desk's
 transaction hash. A funding below the threshold needs no data. A payment (`fusion pay`)
 is held to the same rule; without a price (no price file, no feed) a funding or payment
-is refused (the check fails closed) with one line naming the missing price."""
+is refused (the check fails closed) with one line naming the missing price. The price file
+is a compliance officer's signed decision: edited without a signature it is refused."""
 import json
 import os
 import sys
@@ -36,6 +37,7 @@ def main():
         with open(prices, "w") as f:
             f.write("31337,native,2000\n")
         os.chmod(prices, 0o600)
+        desk.run(*dave, "config", "sign", "prices")  # the prices are an officer's decision
 
         def make(amount):
             return created(desk.as_op("alice", "--json", "escrow", "create", "--payee", PAYEE,
@@ -66,7 +68,20 @@ def main():
 
         # without a price the amount cannot be compared: the check fails closed, even for
         # an amount that would be under the threshold, and says what to do
+        # the price decides what is under the threshold: an edit nobody signed that makes
+        # 1 ETH worth next to nothing is refused, not obeyed
+        with open(prices, "w") as f:
+            f.write("31337,native,0.0001\n")
+        r = desk.as_op("alice", "escrow", "fund", big, check=False)
+        assert r.returncode == 1 and r.stderr.count("\n") == 1, (r.returncode, r.stderr)
+        assert "prices.csv has changed since it was signed" in r.stderr, r.stderr
+        assert nonce(chain, A[0]) == n0 and desk.outbound_count() == rows0
+        with open(prices, "w") as f:
+            f.write("31337,native,2000\n")
+        log("the price file edited without a signature: refused: ok")
+
         os.rename(prices, prices + ".off")
+        desk.run(*dave, "config", "sign", "prices")  # its removal, signed
         small2 = make("0.25")
         n0, rows0 = nonce(chain, A[0]), desk.outbound_count()
         for args in (("escrow", "fund", small2),
@@ -78,6 +93,7 @@ def main():
             assert "travel_rule.enabled = no" in r.stderr, r.stderr
             assert nonce(chain, A[0]) == n0 and desk.outbound_count() == rows0
         os.rename(prices + ".off", prices)
+        desk.run(*dave, "config", "sign", "prices")
         log("without a USD price a funding or payment is refused, naming the price: ok")
 
         desk.run(*dave, "entity", "travel", "Payer AG", "--street", "Bahnhofstrasse 1",
