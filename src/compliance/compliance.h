@@ -311,6 +311,7 @@ typedef struct compliance_action {
     const addr *payer, *payee; /* a create's parties; escrow actions read the stored escrow */
     const addr *token;         /* may be NULL */
     const u256 *amount;        /* may be NULL */
+    bool proposal; /* screened when proposed (API): the Travel Rule waits for the signing */
 } compliance_action;
 
 /* Screens the parties of a desk action with the pure rules (sanctions including the desk

@@ -1063,7 +1063,7 @@ static int screen_action_with(compliance_screener *scr, store *s, const complian
         x.token = token;
         x.amount = amount;
     }
-    if (rc == 0)
+    if (rc == 0 && !r->proposal)
         rc = compliance_travel_gate(s, a, &scr->cfg, r->action, &x, e);
 out:
     return rc;
