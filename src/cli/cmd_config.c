@@ -264,7 +264,7 @@ static int config_status(cli_ctx *ctx, int argc, char **argv)
             }
             json_array_append_new(arr, o);
         } else {
-            printf("%-16s %-13s", k->file, state);
+            printf("%-18s %-13s", k->file, state);
             if (r.present)
                 printf(" audit row %" PRIu64 " by %s", r.seq, r.operator_name);
             if (!accepted)
