@@ -857,7 +857,7 @@ static int proposal_check(api_service *sv, api_reader *rd, const char *who, cons
     compliance_actor a = {.home = sv->home, .operator_name = who, .now = time(NULL)};
     compliance_action act = {.action = action, .chain_id = ch->chain_id,
                              .payer = has_signer ? &signer_addr : &payee, .payee = &payee,
-                             .token = &token, .amount = &amount};
+                             .token = &token, .amount = &amount, .proposal = true};
     /* the screener is kept: made again only when the desk's compliance files changed (a new
      * imported list version it picks up itself); one that cannot be made refuses */
     if (sv->scr && compliance_screener_files_changed(sv->scr))

@@ -789,6 +789,29 @@ static int append_locked(int fd, const char *path, const char *home, sqlite3 *db
     buf_init(&line);
     char hash[AUDIT_HASH_HEX];
     int rc = 0;
+    if (n && h.present && seq - 1 > h.seq) {
+        /* Rows after the head's: appended, but the desk.db transaction they belonged to
+         * never committed (rolled back, or the process ended between the two). We hold
+         * desk.db's write lock, so no commit is still coming for them. They stay in the
+         * chain, and the log says so first, so that nobody reads them as done. */
+        json_t *det = json_pack("{s:I,s:I,s:s}", "first", (json_int_t)(h.seq + 1), "last",
+                                (json_int_t)(seq - 1), "meaning",
+                                "these rows were appended but desk.db did not commit with them "
+                                "(a rollback, or the process ended before its commit; or desk.db "
+                                "is an older copy): what they record was not done by this desk");
+        rc = det ? build_row(&line, seq, "desk", "audit.uncommitted", det, prev, e)
+                 : err_set(e, ERR_NOMEM, "out of memory");
+        json_decref(det);
+        if (rc == 0) {
+            memcpy(hash, line.data + line.len - 1 - 66, 64);
+            hash[64] = '\0';
+            sha256_hex(prev, line.data, line.len - 1);
+            rc = buf_append(&all, line.data, line.len, e);
+            LOG_W("audit", "%s: rows %" PRIu64 "-%" PRIu64 " were not committed with desk.db; "
+                  "row %" PRIu64 " says so", path, h.seq + 1, seq - 1, seq);
+            seq++;
+        }
+    }
     for (size_t i = 0; i < n && rc == 0; i++) {
         const char *who = rows[i].operator_name && *rows[i].operator_name ? rows[i].operator_name
                                                                            : "unknown";

@@ -1,9 +1,9 @@
 /* config_sig.c: the desk's configuration files (policy.conf, risk-limits.csv,
- * compliance.conf) as signed decisions. Signing one records a config.* row whose details
- * carry the file's SHA-256 (and its text); signed.c writes that hash into desk.db's
- * audit_config in the same step as the row. A desk with a signed genesis acts on a file
- * only when its content is the one last signed; the loaders (desk, risk, compliance) ask
- * audit_config_check. Also here: putting the desk id and those records back into a
+ * compliance.conf, desk-sanctions.txt, prices.csv) as signed decisions. Signing one records a config.*
+ * row whose details carry the file's SHA-256 (and its text); signed.c writes that hash
+ * into desk.db's audit_config in the same step as the row. A desk with a signed genesis
+ * acts on a file only when its content is the one last signed; the loaders (desk, risk,
+ * compliance) ask audit_config_check. Also here: putting the desk id and those records back into a
  * rebuilt desk.db from the log (audit adopt). */
 #include "audit/audit.h"
 
@@ -21,6 +21,8 @@ static const audit_config_kind kinds[] = {
     {"policy", "policy.conf", "config.policy", "admin"},
     {"risk-limits", "risk-limits.csv", "config.risk_limits", "admin"},
     {"compliance", "compliance.conf", "config.compliance", "compliance"},
+    {"sanctions", "desk-sanctions.txt", "config.desk_sanctions", "compliance"},
+    {"prices", "prices.csv", "config.prices", "compliance"},
 };
 
 const audit_config_kind *audit_config_kind_find(const char *name)

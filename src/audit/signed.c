@@ -19,6 +19,7 @@
 #include "audit/statement.h"
 #include "base/bytes.h"
 #include "base/text.h"
+#include "crypto/address.h"
 #include "crypto/eip712.h"
 
 /* The UI's workers record decisions while its loop unlocks and locks keys: the signer is
@@ -158,15 +159,76 @@ int audit_config_record(sqlite3 *db, uint64_t seq, const char *operator_name,
     return 0;
 }
 
+static bool roles_have(const char *roles, const char *role)
+{
+    size_t n = strlen(role);
+    for (const char *p = roles; (p = strstr(p, role)) != NULL; p += n)
+        if ((p == roles || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+            return true;
+    return false;
+}
+
+/* The signer as desk.db has it now, read under the write lock the row is appended under:
+ * an interface checks roles before it starts, and an admin may revoke a role or a key in
+ * between; the decision must not be recorded on the strength of the earlier look. A log
+ * kept without a desk (no operators table) has no roles to check. */
+static int signer_current(sqlite3 *db, const char *operator_name, const char *action, err *e)
+{
+    if (!db)
+        return 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT address, roles FROM operators WHERE name = ?1", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK) {
+        bool no_table = strstr(sqlite3_errmsg(db), "no such table") != NULL;
+        sqlite3_finalize(st);
+        return no_table ? 0
+                        : err_set(e, ERR_IO, "cannot read the operators in desk.db: %s",
+                                  sqlite3_errmsg(db));
+    }
+    sqlite3_bind_text(st, 1, operator_name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return err_set(e, ERR_DENIED, "refused: \"%.63s\" is no longer a desk operator: the "
+                       "%.63s decision is not recorded (fusion operator list)",
+                       operator_name, action);
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return err_set(e, ERR_IO, "cannot read the operators in desk.db: %s", sqlite3_errmsg(db));
+    }
+    const char *hex = (const char *)sqlite3_column_text(st, 0);
+    const char *roles = (const char *)sqlite3_column_text(st, 1);
+    addr now;
+    err pe;
+    bool same_key = hex && addr_parse(&now, hex, &pe) == 0 && addr_equal(&now, &the_signer.address);
+    const char *role = statement_role_for(action);
+    char held[128];
+    snprintf(held, sizeof held, "%s", roles && roles[0] ? roles : "none");
+    bool has = !role || (roles && roles_have(roles, role));
+    sqlite3_finalize(st);
+    if (!same_key)
+        return err_set(e, ERR_DENIED, "refused: %.63s's key in desk.db is no longer the one "
+                       "unlocked for this session: the %.63s decision is not recorded",
+                       operator_name, action);
+    if (!has)
+        return err_set(e, ERR_DENIED, "refused: %.63s no longer holds the %s role (roles: "
+                       "%.60s): the %.63s decision is not recorded",
+                       operator_name, role, held, action);
+    return 0;
+}
+
 static int sign_locked(sqlite3 *db, uint64_t seq, const char *operator_name, const char *action,
                        const json_t *details, const uint8_t desk_id[32], json_t **signed_details,
                        err *e)
 {
-    (void)db;
     if (!have_signer || strcmp(the_signer.operator_name, operator_name) != 0)
         return err_set(e, ERR_DENIED, "a decision of \"%.63s\" (%.63s) must be signed with "
                        "%.63s's own key: give --operator %.63s and that operator's passphrase",
                        operator_name, action, operator_name, operator_name);
+    if (signer_current(db, operator_name, action, e) < 0)
+        return -1;
     if (details && json_object_get(details, STATEMENT_SIG_KEY))
         return err_set(e, ERR_INVALID, "a decision's details may not carry \"%s\"",
                        STATEMENT_SIG_KEY);

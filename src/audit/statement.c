@@ -129,7 +129,8 @@ const char *statement_role_for(const char *action)
         !strcmp(action, "config.policy") || !strcmp(action, "config.risk_limits") ||
         !strcmp(action, "api.client_add") || !strcmp(action, "api.client_revoke"))
         return "admin";
-    if (!strcmp(action, "config.compliance"))
+    if (!strcmp(action, "config.compliance") || !strcmp(action, "config.desk_sanctions") ||
+        !strcmp(action, "config.prices"))
         return "compliance";
     if (has_prefix(action, "case.") || has_prefix(action, "entity.") ||
         has_prefix(action, "compliance."))

@@ -323,6 +323,11 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
         else
             printf("audit log ok: %" PRIu64 " rows; head %" PRIu64 ":%s\n", r.rows, r.head_seq,
                    r.head_hash);
+        if (r.db_head && r.head_seq > r.db_head_seq)
+            printf("rows %" PRIu64 "-%" PRIu64 " are after desk.db's head (%" PRIu64 "): appended "
+                   "but not committed with desk.db (a rollback, or the process ended before its "
+                   "commit); they record nothing the desk did, and the next row says so\n",
+                   r.db_head_seq + 1, r.head_seq, r.db_head_seq);
     }
     if (!json && !log_only) {
         if (sr.signed_desk)

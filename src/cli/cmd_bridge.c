@@ -196,9 +196,8 @@ static int cmd_resume(cli_ctx *ctx, int argc, char **argv)
         if (only && bs[i].id != only)
             continue;
         any = true;
-        if (!only && (strcmp(bs[i].state, "delivered") == 0 ||
-                      (strcmp(bs[i].state, "failed") == 0 && !bs[i].attestation_len)))
-            continue;
+        if (!only && bridge_finished(&bs[i]))
+            continue; /* the one definition of "nothing left to do" (bridge_advance_all too) */
         char state[16] = "";
         err se;
         err_clear(&se);

@@ -1,9 +1,10 @@
-/* cmd_config.c: `fusion config sign policy|risk-limits|compliance [--file F]` and `fusion
- * config status`. The desk's configuration files (policy.conf, risk-limits.csv,
- * compliance.conf) are decisions: signing one records its SHA-256 and its text as a signed
- * audit row of an operator holding the file's role (admin; compliance for the rules), and a
- * desk whose genesis is signed acts only on the content last signed (audit_config_check in
- * the desk, risk and compliance loaders). */
+/* cmd_config.c: `fusion config sign policy|risk-limits|compliance|sanctions|prices
+ * [--file F]` and `fusion config status`. The desk's configuration files (policy.conf,
+ * risk-limits.csv, compliance.conf, desk-sanctions.txt, prices.csv) are decisions:
+ * signing one records its SHA-256 and its text as a signed audit row of an operator
+ * holding the file's role (admin; compliance for the rules, the desk's sanctions list and
+ * its prices), and a desk whose genesis is signed acts only on the content last signed
+ * (audit_config_check in the desk, risk and compliance loaders). */
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -56,6 +57,30 @@ static int validate(const audit_config_kind *k, const char *path, const char *te
         risk_limits l;
         return risk_limits_parse(path, text, len, &l, e);
     }
+    if (!strcmp(k->name, "sanctions")) {
+        /* the screener's own strict reader, over the shipped lists and this file */
+        char manifest[4096];
+        screen_sanctions *sl = NULL;
+        (void)text;
+        if (risk_data_file("sanctions/manifest.txt", manifest, sizeof manifest, e) < 0 ||
+            screen_sanctions_load(&sl, manifest, path, e) < 0)
+            return -1;
+        screen_sanctions_free(&sl);
+        return 0;
+    }
+    if (!strcmp(k->name, "prices")) {
+        compliance_prices pr;
+        FILE *f = fmemopen((void *)(uintptr_t)text, len ? len : 1, "r");
+        if (!f)
+            return err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+        if (!len)
+            (void)fgetc(f);
+        int rc = compliance_prices_read(&pr, path, f, e);
+        fclose(f);
+        if (rc == 0)
+            compliance_prices_free(&pr);
+        return rc;
+    }
     compliance_config c;
     compliance_config_default(&c);
     FILE *f = fmemopen((void *)(uintptr_t)text, len ? len : 1, "r");
@@ -91,11 +116,11 @@ static int config_sign(cli_ctx *ctx, int argc, char **argv)
     if (u != EXIT_OK)
         return u;
     if (n_pos != 1)
-        return cli_usage("config sign", "needs one of policy, risk-limits, compliance");
+        return cli_usage("config sign", "needs one of policy, risk-limits, compliance, sanctions, prices");
     const audit_config_kind *k = audit_config_kind_find(argv[1]);
     if (!k)
         return cli_usage("config sign", "'%s' is not a desk configuration file: policy, "
-                         "risk-limits or compliance", argv[1]);
+                         "risk-limits, compliance, sanctions or prices", argv[1]);
     err e;
     err_clear(&e);
     store *db = NULL;
@@ -239,7 +264,7 @@ static int config_status(cli_ctx *ctx, int argc, char **argv)
             }
             json_array_append_new(arr, o);
         } else {
-            printf("%-16s %-13s", k->file, state);
+            printf("%-18s %-13s", k->file, state);
             if (r.present)
                 printf(" audit row %" PRIu64 " by %s", r.seq, r.operator_name);
             if (!accepted)

@@ -83,7 +83,7 @@
     X("operator", "roles", "fusion operator roles NAME --role ROLE[,ROLE...]")                     \
     X("operator", "remove", "fusion operator remove NAME   (an admin's decision; never the last admin)") \
     X("operator", "list", "fusion operator list [--json|--csv]")                                   \
-    X("config", "sign", "fusion config sign policy|risk-limits|compliance [--file FILE]   (with --operator NAME)") \
+    X("config", "sign", "fusion config sign policy|risk-limits|compliance|sanctions|prices [--file FILE]   (with --operator NAME)") \
     X("config", "status", "fusion config status [--json]")                                         \
     X("pay", "",                                                                                   \
       "fusion pay --to ADDR|NAME --token SYM|ADDR --amount AMOUNT [--chain NAME] [--wait SECS]\n" \

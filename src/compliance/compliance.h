@@ -113,6 +113,11 @@ int compliance_prices_load(compliance_prices *out, const char *path, err *e) COM
 int compliance_prices_read(compliance_prices *out, const char *path, FILE *f,
                            err *e) COMPLIANCE_WUR;
 void compliance_prices_free(compliance_prices *p);
+/* <home>/prices.csv as the desk may use it: on a signed desk its content must be the one a
+ * compliance officer last signed (`fusion config sign prices`), a signed file deleted is
+ * refused too. *found false (and 0) when there is no file. */
+int compliance_prices_load_home(compliance_prices *out, const char *home, bool *found,
+                                err *e) COMPLIANCE_WUR;
 
 /* The USD prices the desk's oracle feeds hold (store: feeds and their latest observed
  * round), per chain: the native coin and every token whose symbol (or unwrapped symbol,
@@ -244,9 +249,10 @@ int compliance_entity_travel_set(store *s, const compliance_actor *a, int64_t en
  * "transfer": {...}}); missing: the required fields that are not there ("" when none). */
 int compliance_travel_data(store *s, const store_escrow *x, double usd, json_t **out,
                            char *missing, size_t cap, err *e) COMPLIANCE_WUR;
-/* Before the desk signs action on x: a fund at or above travel_rule.threshold_usd (USD from
- * <home>/prices.csv or the oracle feeds; no price: not checked) is refused (ERR_DENIED,
- * one line naming the missing fields) unless the data is complete, and is then recorded. */
+/* Before the desk signs action on x: a fund or pay at or above travel_rule.threshold_usd
+ * (USD from <home>/prices.csv or the oracle feeds) is refused (ERR_DENIED, one line naming
+ * the missing fields) unless the data is complete, and is then recorded; without a price
+ * it is refused (the check cannot tell the amount is under the threshold). */
 int compliance_travel_gate(store *s, const compliance_actor *a, const compliance_config *cfg,
                            const char *action, const store_escrow *x, err *e) COMPLIANCE_WUR;
 
@@ -305,6 +311,7 @@ typedef struct compliance_action {
     const addr *payer, *payee; /* a create's parties; escrow actions read the stored escrow */
     const addr *token;         /* may be NULL */
     const u256 *amount;        /* may be NULL */
+    bool proposal; /* screened when proposed (API): the Travel Rule waits for the signing */
 } compliance_action;
 
 /* Screens the parties of a desk action with the pure rules (sanctions including the desk

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "compliance/internal.h"
 #include "risk/service.h" /* risk_data_file: the shipped data files */
@@ -41,6 +42,7 @@ struct compliance_screener {
     /* the list files, for rebuilding the lists when a new version is imported */
     char manifest[PATH_MAX], desk_list[PATH_MAX + 32], fatf[PATH_MAX];
     int64_t lists_seen; /* the newest imported list version in ctx (0: none) */
+    bool desk_list_own; /* desk_list is the home's desk-sanctions.txt (a signed file) */
     struct file_sig_s {
         bool exists;
         ino_t ino;
@@ -54,6 +56,26 @@ static const char *optional(char *buf, size_t cap, const char *home, const char 
 {
     snprintf(buf, cap, "%s/%s", home, name);
     return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+/* The desk's own list as a compliance officer last signed it (`fusion config sign
+ * sanctions`): an address taken off it (or the file removed) by an edit nobody signed would
+ * let money go to it without a trace, so the desk does not screen with such a list. A home
+ * without desk.db (no desk) has nothing signed. path NULL: the file is missing. */
+static int desk_list_check(const char *home, const char *path, err *e)
+{
+    char db[PATH_MAX + 32];
+    snprintf(db, sizeof db, "%s/desk.db", home);
+    if (access(db, F_OK) != 0)
+        return 0;
+    char *text = NULL;
+    size_t len = 0;
+    if (path && file_read_all(path, (size_t)64 << 20, "a desk sanctions list", &text, &len, e) < 0)
+        return -1;
+    int rc = audit_config_check(home, "sanctions", text ? text : "", len, path != NULL, NULL, 0,
+                                e);
+    free(text);
+    return rc;
 }
 
 /* action_only: the rules screened before a desk action (no amount or window rules). */
@@ -105,13 +127,26 @@ static int screener_new(compliance_screener **out, const char *home,
         rules.window_kinds = 0;
         prices_path = NULL;
     }
+    /* checked before and after the load: the list loaded is the one signed */
+    scr->desk_list_own = !src->desk_list;
+    if (scr->desk_list_own && desk_list_check(home, desk_path, e) < 0)
+        goto fail;
     if (screen_load_cfg(&scr->ctx, lists, desk_path, fatf_path, &rules, e) < 0)
+        goto fail;
+    if (scr->desk_list_own && desk_list_check(home, desk_path, e) < 0)
         goto fail;
     snprintf(scr->manifest, sizeof scr->manifest, "%s", lists);
     snprintf(scr->desk_list, sizeof scr->desk_list, "%s", desk_path ? desk_path : "");
     snprintf(scr->fatf, sizeof scr->fatf, "%s", fatf_path);
-    if (prices_path) {
-        if (compliance_prices_load(&scr->prices, prices_path, e) < 0)
+    bool home_prices = false;
+    if (!action_only && !src->prices) {
+        /* the home's price file: the one a compliance officer signed (or none, unless a
+         * signed one was deleted) */
+        if (compliance_prices_load_home(&scr->prices, home, &home_prices, e) < 0)
+            goto fail;
+    }
+    if (prices_path && (src->prices || home_prices)) {
+        if (src->prices && compliance_prices_load(&scr->prices, prices_path, e) < 0)
             goto fail;
         scr->file_prices = true;
         snprintf(scr->prices_source, sizeof scr->prices_source, "%s", prices_path);
@@ -333,6 +368,9 @@ static int lists_refresh(compliance_screener *scr, store *conn, err *e)
         return 0;
     screen_sanctions *sanc = NULL;
     screen_fatf *fatf = NULL;
+    const char *own = scr->desk_list[0] ? scr->desk_list : NULL;
+    if (scr->desk_list_own && desk_list_check(scr->home, own, e) < 0)
+        return -1;
     if (compliance_lists_build(conn, scr->manifest, scr->desk_list[0] ? scr->desk_list : NULL,
                                scr->fatf, &sanc, &fatf, &newest, e) < 0)
         return -1;
@@ -1017,7 +1055,15 @@ static int screen_action_with(compliance_screener *scr, store *s, const complian
                      screen_rule_id(h->rule), cs);
     }
     /* the Travel Rule: a funding at or above the threshold carries both parties' data */
-    if (rc == 0 && r->escrow)
+    if (rc == 0 && !r->escrow) {
+        /* a payment: the transfer goes straight to its payee (no escrow address) */
+        x.chain_id = r->chain_id;
+        x.payer = payer;
+        x.payee = payee;
+        x.token = token;
+        x.amount = amount;
+    }
+    if (rc == 0 && !r->proposal)
         rc = compliance_travel_gate(s, a, &scr->cfg, r->action, &x, e);
 out:
     return rc;

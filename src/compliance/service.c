@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "base/amount.h"
 #include "base/fsperm.h"
 #include "base/bytes.h"
+#include "base/file.h"
 #include "compliance/internal.h"
 
 /* ---- USD prices (an estimate) ---- */
@@ -28,6 +30,39 @@ int compliance_prices_load(compliance_prices *out, const char *path, err *e)
         return err_set(e, ERR_IO, "cannot read %.200s: %s", path, strerror(errno));
     int rc = compliance_prices_read(out, path, f, e);
     fclose(f);
+    return rc;
+}
+
+int compliance_prices_load_home(compliance_prices *out, const char *home, bool *found, err *e)
+{
+    memset(out, 0, sizeof *out);
+    *found = false;
+    char path[4200], db[4200];
+    snprintf(path, sizeof path, "%s/prices.csv", home);
+    snprintf(db, sizeof db, "%s/desk.db", home);
+    bool exists = access(path, F_OK) == 0, desk = access(db, F_OK) == 0;
+    if (exists && fsperm_check_not_writable(path, "price file", e) < 0)
+        return -1;
+    char *text = NULL;
+    size_t len = 0;
+    if (exists && file_read_all(path, (size_t)16 << 20, "a price file", &text, &len, e) < 0)
+        return -1;
+    /* the prices decide what is under a threshold: the file is the one an officer signed */
+    int rc = desk ? audit_config_check(home, "prices", text ? text : "", len, exists, NULL, 0, e)
+                  : 0;
+    if (rc == 0 && exists) {
+        FILE *f = fmemopen(text, len ? len : 1, "r");
+        if (!f)
+            rc = err_set(e, ERR_NOMEM, "out of memory reading %s", path);
+        else {
+            if (!len)
+                (void)fgetc(f); /* an empty file: nothing to read */
+            rc = compliance_prices_read(out, path, f, e);
+            fclose(f);
+        }
+        *found = rc == 0;
+    }
+    free(text);
     return rc;
 }
 

@@ -180,25 +180,32 @@ int compliance_travel_data(store *s, const store_escrow *x, double usd, json_t *
 int compliance_travel_gate(store *s, const compliance_actor *a, const compliance_config *cfg,
                            const char *action, const store_escrow *x, err *e)
 {
-    if (!cfg->travel_on || strcmp(action, "fund") != 0)
-        return 0; /* funding is the transfer the desk makes to the escrow */
+    /* a funding is the transfer the desk makes to an escrow; a payment goes to the payee */
+    if (!cfg->travel_on || (strcmp(action, "fund") != 0 && strcmp(action, "pay") != 0))
+        return 0;
     compliance_prices prices = {0};
-    char path[4096];
-    snprintf(path, sizeof path, "%s/prices.csv", a->home);
-    FILE *pf = fopen(path, "r");
-    int rc = 0;
-    if (pf) {
-        fclose(pf);
-        rc = compliance_prices_load(&prices, path, e);
-    } else {
+    bool from_file = false;
+    int rc = compliance_prices_load_home(&prices, a->home, &from_file, e);
+    if (rc == 0 && !from_file)
         rc = compliance_prices_from_oracle(s, &prices, e);
-    }
     if (rc < 0)
         return -1;
     double usd = compliance_usd_of(s, &prices, x);
     compliance_prices_free(&prices);
-    if (usd < 0 || usd < cfg->travel_threshold_usd)
-        return 0; /* below the threshold, or no price: see docs/compliance.md */
+    if (usd < 0) {
+        /* A control that cannot decide refuses: without a price nobody can tell whether
+         * the transfer is under the threshold. */
+        char tok[ADDR_STR_MAX];
+        addr_to_checksum(tok, &x->token);
+        return err_set(e, ERR_DENIED,
+                       "refused: no USD price for %s on chain %llu: the Travel Rule (%.2f USD) "
+                       "cannot be checked; add a price (prices.csv, fusion asset add-feed) or set "
+                       "travel_rule.enabled = no",
+                       addr_is_zero(&x->token) ? "the native coin" : tok,
+                       (unsigned long long)x->chain_id, cfg->travel_threshold_usd);
+    }
+    if (usd < cfg->travel_threshold_usd)
+        return 0;
     json_t *j = NULL;
     char missing[600];
     if (compliance_travel_data(s, x, usd, &j, missing, sizeof missing, e) < 0)

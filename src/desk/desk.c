@@ -879,6 +879,32 @@ static bool confirm(desk *d, const char *text, const json_t *summary)
 static int follow(desk *d, int64_t id, const uint8_t hash[32], const uint8_t *raw, size_t raw_len,
                   bool send, desk_result *res, err *e);
 
+/* The operator as desk.db has it at the moment the signed transaction is recorded (inside
+ * that transaction): the policy was checked with the roles read when the desk opened, and
+ * the operator may have been asked to confirm for a while since. A role taken away, a key
+ * replaced, or the operator removed meanwhile: nothing is recorded or sent. */
+static int signer_still(desk *d, const char *action, err *e)
+{
+    store_operator now;
+    bool found = false;
+    if (store_operator_get(d->db, d->op.name, &now, &found, e) < 0)
+        return -1;
+    if (!found)
+        return err_set(e, ERR_DENIED, "refused: %s is no longer a desk operator: the %s was "
+                       "not recorded or sent", d->op.name, action);
+    if (!addr_equal(&now.address, &d->op.address))
+        return err_set(e, ERR_DENIED, "refused: %s's key changed since it was unlocked: the %s "
+                       "was not recorded or sent", d->op.name, action);
+    unsigned had = 0, has = 0;
+    if (desk_roles_parse(&had, d->op.roles, e) < 0 || desk_roles_parse(&has, now.roles, e) < 0)
+        return -1;
+    if ((has & had) != had)
+        return err_set(e, ERR_DENIED, "refused: %s's roles changed since the policy check "
+                       "(%s, now %s): the %s was not recorded or sent; run it again",
+                       d->op.name, d->op.roles, now.roles[0] ? now.roles : "none", action);
+    return 0;
+}
+
 /* Signs tx through the key store, decodes the signed bytes for the summary and checks
  * they say what c says, asks the operator, records the transaction durably, sends it and
  * follows it. */
@@ -988,6 +1014,8 @@ static int sign_and_send(desk *d, eth_tx *tx, const desk_call *c, desk_result *r
         dt.amount = c->amount;
         dt.summary = sj;
         int r2 = store_begin_durable(d->db, e);
+        if (r2 == 0)
+            r2 = signer_still(d, c->action, e);
         if (r2 == 0)
             r2 = store_outbound_add(d->db, &o, &id, e);
         dt.outbound_id = id;

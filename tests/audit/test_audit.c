@@ -522,25 +522,46 @@ static void test_log_ahead_of_head(void **state)
     assert_true(r.ok);
     assert_int_equal(r.rows, 3);
     assert_int_equal(r.db_head_seq, 2);
-    /* The same in a committed transaction moves the head with it. */
+    /* The same in a committed transaction moves the head with it; the row that did not
+     * commit is not left to read as done: the log names it first (row 4). */
     assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(audit_append_db(db, f->home, "bob", "committed", NULL, &e), 0);
     assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     r = verify(f, NULL);
     assert_true(r.ok);
-    assert_int_equal(r.db_head_seq, 4);
+    assert_int_equal(r.db_head_seq, 5);
+    FILE *lf = fopen(f->log, "r");
+    assert_non_null(lf);
+    char ln[2048];
+    int at = 0, marker = 0, committed = 0;
+    while (fgets(ln, sizeof ln, lf)) {
+        at++;
+        if (strstr(ln, "\"audit.uncommitted\"") && strstr(ln, "\"first\":3") &&
+            strstr(ln, "\"last\":3"))
+            marker = at;
+        if (strstr(ln, "\"committed\""))
+            committed = at;
+    }
+    fclose(lf);
+    assert_int_equal(marker, 4);
+    assert_int_equal(committed, 5);
+    /* the next append has nothing more to name */
+    append_n(f, 1);
+    r = verify(f, NULL);
+    assert_true(r.ok);
+    assert_int_equal(r.db_head_seq, 6);
     /* Another chain, longer than the head, put in the log's place: caught at the head. */
     fixture other;
     snprintf(other.home, sizeof other.home, "%.200s/other", f->home);
     assert_int_equal(mkdir(other.home, 0700), 0);
     snprintf(other.log, sizeof other.log, "%s/%s", other.home, AUDIT_FILE);
-    append_n(&other, 6);
+    append_n(&other, 8);
     assert_int_equal(rename(other.log, f->log), 0);
     r = verify(f, NULL);
     assert_false(r.ok);
-    assert_non_null(strstr(r.problem, "desk.db records the head 4:"));
-    expect_append_refused(f, "does not hold row seq 4");
+    assert_non_null(strstr(r.problem, "desk.db records the head 6:"));
+    expect_append_refused(f, "does not hold row seq 6");
 }
 
 /* A desk from before the head (schema 10, a log with rows) adopts its log's head at its
@@ -587,8 +608,10 @@ static void test_config_kinds(void **state)
         {"policy", "config.policy", "admin"},
         {"risk-limits", "config.risk_limits", "admin"},
         {"compliance", "config.compliance", "compliance"},
+        {"sanctions", "config.desk_sanctions", "compliance"},
+        {"prices", "config.prices", "compliance"},
     };
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const audit_config_kind *k = audit_config_kind_find(want[i][0]);
         assert_non_null(k);
         assert_string_equal(k->action, want[i][1]);
@@ -602,7 +625,7 @@ static void test_config_kinds(void **state)
         assert_string_equal(subject, expect);
         json_decref(d);
     }
-    assert_null(audit_config_kind_find("prices"));
+    assert_null(audit_config_kind_find("fatf"));
     char h[AUDIT_HASH_HEX];
     audit_config_hash(h, "", 0, true);
     assert_string_equal(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

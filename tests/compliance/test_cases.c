@@ -947,6 +947,61 @@ static void test_officer_roles(void **state)
     store_close(&s);
 }
 
+/* The role is read again where the decision is written: an officer who passed the check
+ * and lost the role (or was removed) before the write records nothing, whatever module
+ * asked. The revocation here lands between the two, as another admin's command would. */
+static void test_role_revoked_before_write(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    err e;
+    json_t *det = json_pack("{s:s}", "name", "Late Ltd");
+    compliance_actor bob = actor("bob", T0);
+    assert_int_equal(compliance_require_officer(s, as(&bob), &e), 0); /* the check passes */
+    bool found = false;
+    assert_int_equal(store_operator_set_roles(s, "bob", "approver", &found, &e), 0);
+    assert_true(found);
+    int64_t seq0 = query_int(s, "SELECT seq FROM audit_head");
+    assert_int_equal(store_begin(s, &e), 0);
+    int rc = store_audit(s, home, "bob", "entity.add", det, &e);
+    store_rollback(s);
+    assert_int_equal(rc, -1);
+    assert_int_equal(e.code, ERR_DENIED);
+    assert_non_null(strstr(e.msg, "no longer holds the compliance role"));
+    assert_int_equal(query_int(s, "SELECT seq FROM audit_head"), seq0);
+    /* removed meanwhile: the same */
+    assert_int_equal(store_operator_remove(s, "bob", &found, &e), 0);
+    assert_int_equal(store_begin(s, &e), 0);
+    rc = store_audit(s, home, "bob", "entity.add", det, &e);
+    store_rollback(s);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(e.msg, "no longer a desk operator"));
+    /* another key put in place of the one unlocked: the same */
+    store_operator o;
+    memset(&o, 0, sizeof o);
+    snprintf(o.name, sizeof o.name, "bob");
+    snprintf(o.roles, sizeof o.roles, "approver,compliance");
+    o.address = op_addr("someone else");
+    o.created_at = T0;
+    assert_int_equal(store_operator_add(s, &o, &e), 0);
+    assert_int_equal(store_begin(s, &e), 0);
+    rc = store_audit(s, home, "bob", "entity.add", det, &e);
+    store_rollback(s);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(e.msg, "no longer the one unlocked"));
+    assert_int_equal(query_int(s, "SELECT seq FROM audit_head"), seq0);
+    /* the key and role back: recorded */
+    assert_int_equal(store_operator_remove(s, "bob", &found, &e), 0);
+    o.address = op_addr("bob");
+    assert_int_equal(store_operator_add(s, &o, &e), 0);
+    assert_int_equal(store_begin(s, &e), 0);
+    rc = store_audit(s, home, "bob", "entity.add", det, &e);
+    assert_int_equal(rc == 0 ? store_commit(s, &e) : (store_rollback(s), -1), 0);
+    assert_int_equal(query_int(s, "SELECT seq FROM audit_head"), seq0 + 1);
+    json_decref(det);
+    store_close(&s);
+}
+
 /* ---- the desk's screener: configuration file, reorgs, SLA alerts, concurrency ---- */
 
 static void write_text(const char *path, const char *text)
@@ -1668,6 +1723,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prices_large_amount, setup, teardown),
         cmocka_unit_test(test_entity_checks),
         cmocka_unit_test_setup_teardown(test_officer_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_role_revoked_before_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_signed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_screener_reorg, setup, teardown),

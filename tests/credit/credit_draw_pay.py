@@ -63,6 +63,13 @@ def main():
     desk.add_chain(chain, confirmations=0)
     desk.run("operator", "add", "rita", "--key", rita_a, "--role", "trader,risk")
     desk.signed.add("carl", "compliance")
+    # USDC has no price here and the Travel Rule fails closed without one: carl, the
+    # compliance officer, turns the rule off (a signed decision)
+    conf = os.path.join(desk.home, "compliance.conf")
+    with open(conf, "w") as f:
+        f.write("travel_rule.enabled = no\n")
+    os.chmod(conf, 0o600)
+    desk.run("--operator", "carl", "config", "sign", "compliance")
     rita = desk.signed.as_("rita")
     desk.run("asset", "add-token", "--chain", "local", "--symbol", "WETH", "--address", weth)
     desk.run("asset", "add-token", "--chain", "local", "--symbol", "USDC", "--address", usdc)
@@ -141,8 +148,10 @@ def main():
     with open(sl, "w") as f:
         f.write(cp.lower() + "   draw test: a blocked counterparty\n")
     os.chmod(sl, 0o600)
+    desk.run("--operator", "carl", "config", "sign", "sanctions")  # a signed decision
     refused(("10", "--chain", "local"), r"sanction", "sanctioned counterparty")
     os.remove(sl)
+    desk.run("--operator", "carl", "config", "sign", "sanctions")  # its removal, signed
 
     # ---- SIGKILL between the send and the posting ----
     def killed_draw(amount):

@@ -115,6 +115,15 @@ def main():
           % len(set(ids) - set(stored)))
     v = json.loads(desk.run("audit", "verify", "--json").stdout)
     check(v["ok"] is True, "fusion audit verify passes after the SIGKILL")
+    # rows of the batch the kill cut short (when it cut one: the kill's timing decides)
+    # are named as not done: by `audit verify` now, and by the log itself at the next row
+    ahead = sorted(r["seq"] for r in json.loads(desk.run("audit", "list", "--json").stdout)
+                   if r.get("action") == "proposal.create" and
+                   r["details"]["proposal"] not in set(stored))
+    if ahead:
+        out = desk.run("audit", "verify").stdout
+        check("rows %d-%d are after desk.db's head" % (ahead[0], ahead[-1]) in out,
+              "audit verify names the rows that were not committed: %s" % out)
 
     # ---- a restarted server: the keys it answered still name their proposals ----
     srv = Server(desk.home, "--rate", "1000000", "--burst", "1000000")
@@ -138,6 +147,13 @@ def main():
                          body=dict(body(7), payee=A[6]))
     check(st == 422 and out["type"].endswith("/screening-refused"),
           "a payee on a list imported while the server runs: 422 (%s)" % out.get("detail"))
+    if ahead:
+        marks = [r for r in json.loads(desk.run("audit", "list", "--json").stdout)
+                 if r.get("action") == "audit.uncommitted"]
+        check(len(marks) == 1 and marks[0]["details"]["first"] == ahead[0] and
+              marks[0]["details"]["last"] == ahead[-1],
+              "the next row names the rows the kill left uncommitted: %s" % marks)
+    log("rows the kill left uncommitted: %d, named as not done" % len(ahead))
 
     # ---- the policy as the desk loads it: an edit nobody signed refuses proposals ----
     pol = os.path.join(desk.home, "policy.conf")

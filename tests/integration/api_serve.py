@@ -286,6 +286,7 @@ def main():
     with open(os.path.join(desk.home, "desk-sanctions.txt"), "w") as f:
         f.write(A[7].lower() + "   api test: a blocked counterparty\n")
     os.chmod(os.path.join(desk.home, "desk-sanctions.txt"), 0o600)
+    desk.run("--operator", "dave", "config", "sign", "sanctions")  # a signed decision
     st, _, body = request(c, "POST", "/v1/proposals/escrow", token=proposer, body={
         "payee": A[7], "token": "ETH", "amount": "5", "approvers": ["bob"], "threshold": 1,
         "deadline": "7d", "operator": "alice"})

@@ -175,6 +175,8 @@ def main():
         # ... and to an address on the desk's own list (a new list version)
         with open(os.path.join(desk.home, "desk-sanctions.txt"), "w") as f:
             f.write(f"{A[7]} desk decision 2026-11-27\n")
+        os.chmod(os.path.join(desk.home, "desk-sanctions.txt"), 0o600)
+        desk.run("--operator", "dave", "config", "sign", "sanctions")  # a signed decision
         r = desk.as_op("alice", *args, "--payee", A[7], check=False, screen=False)
         err = expect_fail(r, "sanctions list", "rule sanctions")
         assert LIST_VERSION not in err, err

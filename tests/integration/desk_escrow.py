@@ -69,7 +69,7 @@ class DeskUser(Desk):
             raise AssertionError(f"fusion {' '.join(full)} exited {r.returncode}: {r.stderr}")
         return r
 
-    def setup(self, chain, url=None, confirmations=0):
+    def setup(self, chain, url=None, confirmations=0, travel_rule=False):
         self.run("chain", "add", "--name", "local", "--chain-id", chain.chain_id, "--rpc",
                  url or chain.node.url, "--factory", chain.factory, "--confirmations",
                  confirmations)
@@ -84,6 +84,15 @@ class DeskUser(Desk):
             self.signed.known(name, A[i], self.pw)  # the operator's own key and passphrase
             r = self.run("operator", "add", name, "--key", A[i], "--role", role)
             transcript(["operator", "add", name, "--key", A[i], "--role", role], r)
+        if not travel_rule:
+            # The Travel Rule fails closed without a USD price, and a test desk prices
+            # nothing: its compliance officer turns the rule off, as a signed decision
+            # (compliance_travel keeps it on).
+            conf = os.path.join(self.home, "compliance.conf")
+            with open(conf, "w") as fh:
+                fh.write("travel_rule.enabled = no\n")
+            os.chmod(conf, 0o600)
+            self.run("--operator", "dave", "config", "sign", "compliance")
 
     def outbound_count(self):
         return self.query("SELECT count(*) FROM outbound_txs")[0][0]

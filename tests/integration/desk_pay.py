@@ -3,7 +3,8 @@
 real anvil node: an ERC-20 transfer and a native-coin payment from alice's address, each
 balance checked with `cast` (moved by exactly the amount); a payee on the desk's sanctions
 list refused before signing (nothing sent, alice's nonce unchanged, no transaction
-recorded); a payment over the default policy's limit refused; bad input a usage error.
+recorded), and the list edited or deleted without a compliance officer's signature refused
+too; a payment over the default policy's limit refused; bad input a usage error.
 Then a payment proposed over the API (POST /v1/proposals/payment), accepted by alice with
 `fusion proposal accept` (the payee's balance checked with cast), and refused at proposal
 time (422) for a sanctioned payee and at acceptance for a payee listed meanwhile."""
@@ -62,11 +63,33 @@ def main():
     with open(os.path.join(desk.home, "desk-sanctions.txt"), "w") as f:
         f.write(A[7].lower() + "   pay test: a blocked counterparty\n")
     os.chmod(os.path.join(desk.home, "desk-sanctions.txt"), 0o600)
+    desk.run("--operator", "dave", "config", "sign", "sanctions")  # the officer's decision
     n0, t0 = nonce(chain, A[0]), desk.outbound_count()
     r = desk.as_op("alice", "pay", "--to", A[7], "--token", token, "--amount", "1", check=False)
     assert r.returncode == 1 and "sanction" in r.stderr.lower(), (r.returncode, r.stderr)
     assert nonce(chain, A[0]) == n0 and desk.outbound_count() == t0
     log("ok: a sanctioned payee: refused before signing, nothing sent or recorded")
+    # the list is a signed decision: an edit nobody signed that takes A[7] off it is not
+    # obeyed (the desk refuses to screen with it), and neither is deleting the file
+    sl = os.path.join(desk.home, "desk-sanctions.txt")
+    with open(sl) as f:
+        signed_list = f.read()
+    for edit in ("# nobody here\n", None):
+        if edit is None:
+            os.unlink(sl)
+        else:
+            with open(sl, "w") as f:
+                f.write(edit)
+        r = desk.as_op("alice", "pay", "--to", A[7], "--token", token, "--amount", "1",
+                       check=False)
+        assert r.returncode == 1 and r.stderr.count("\n") == 1, (r.returncode, r.stderr)
+        assert ("changed since it was signed" in r.stderr if edit else
+                "was signed" in r.stderr and "missing" in r.stderr), r.stderr
+        assert nonce(chain, A[0]) == n0 and desk.outbound_count() == t0
+    with open(sl, "w") as f:
+        f.write(signed_list)
+    os.chmod(sl, 0o600)
+    log("ok: the desk's list edited or deleted without a signature: refused, nothing sent")
     r = desk.as_op("alice", "pay", "--to", PAYEE, "--token", token, "--amount", "1000001",
                    check=False)
     assert r.returncode == 1 and "polic" in r.stderr.lower(), (r.returncode, r.stderr)
@@ -121,6 +144,7 @@ def main():
     assert st == 201, (st, p2)
     with open(os.path.join(desk.home, "desk-sanctions.txt"), "a") as f:
         f.write(A[8].lower() + "   listed after the proposal\n")
+    desk.run("--operator", "dave", "config", "sign", "sanctions")
     n0, t0 = nonce(chain, A[0]), desk.outbound_count()
     r = desk.as_op("alice", "proposal", "accept", p2["id"], check=False)
     assert r.returncode == 1 and "sanction" in r.stderr.lower(), (r.returncode, r.stderr)

@@ -362,6 +362,16 @@ def tampered(home, desk):
     check(claimed_count(desk) == n_claimed + 1, "sealed: exactly one claim on Y")
 
 
+def sign_list(home):
+    """The desk's sanctions list is a signed decision: dave, a compliance officer, signs
+    its content (or its removal)."""
+    path = os.path.join(home, "desk-sanctions.txt")
+    if os.path.exists(path):
+        os.chmod(path, 0o600)  # desk configuration is the operator's alone
+    fusion(home, "--operator", "dave", "--passphrase-file", PASSFILE, "config", "sign",
+           "sanctions")
+
+
 def listed(home, desk):
     """A counterparty on the desk's own sanctions list: `xswap new` is refused (one line,
     exit 1, no swap recorded, nothing locked); a lock on X already signed and in flight,
@@ -373,12 +383,14 @@ def listed(home, desk):
     nx, n_swaps = desk.lock_count("devnet-eth"), last_id(home)
     with open(path, "w") as f:
         f.write("%s desk decision 2026-12-06\n" % BOB)
+    sign_list(home)
     p = fusion(home, *args, rc=1)
     check("sanctions" in p.stderr and p.stderr.count("\n") == 1, "listed: new refused (%s)"
           % p.stderr)
     check(last_id(home) == n_swaps, "listed: no swap recorded")
     check(desk.lock_count("devnet-eth") == nx, "listed: nothing locked")
     os.unlink(path)
+    sign_list(home)
     # the lock on X is signed and in flight, the process dies, the node loses the lock
     mining(desk, "devnet-eth", False)
     proc = subprocess.Popen([FUSION, "--home", home, *args], env=ENV,
@@ -403,6 +415,7 @@ def listed(home, desk):
     cast("rpc", "--rpc-url", desk.url["devnet-eth"], "anvil_dropAllTransactions")
     with open(path, "w") as f:
         f.write("%s desk decision 2026-12-06\n" % BOB)
+    sign_list(home)
     mining(desk, "devnet-eth", True)
     p = fusion(home, *xs("resume"), str(sid), rc=1)
     check("sanctions" in p.stderr and "not signed or sent" in p.stderr,
@@ -411,6 +424,7 @@ def listed(home, desk):
     check(desk.lock_count("devnet-eth") == nx, "listed: the lost lock was not sent again")
     check(pending_of(home, sid) == ("new", "lock_x"), "listed: the lock stays in flight")
     os.unlink(path)
+    sign_list(home)
     fusion(home, *xs("resume"), str(sid))
     check(swaps(home)[sid]["state"] == "x_locked", "listed: unlisted, resumed to x_locked")
     check(desk.lock_count("devnet-eth") == nx + 1, "listed: exactly one lock on X")
@@ -452,10 +466,12 @@ def gate(home, desk):
     ny, n_tx, n_signed = desk.lock_count("devnet-pol"), len(txs(home)), signed_rows(home)
     with open(path, "w") as f:
         f.write("%s desk decision 2026-12-06\n" % BOB)
+    sign_list(home)
     try:
         p = fusion(home, *xs("respond", str(sid)), rc=1)
     finally:
         os.unlink(path)
+        sign_list(home)
     check("compliance gate" in p.stderr and "sanctions" in p.stderr,
           "gate: respond refused by the desk's gate (%s)" % p.stderr)
     check(len(txs(home)) == n_tx, "gate: no outbound row for the refused lock")

@@ -54,6 +54,16 @@ def operator(t, home, pw, name, index, role):
     fusion(home, "operator", "add", name, "--key", devchain.ACCOUNTS[index], "--role", role)
 
 
+def travel_rule_off(home, officer):
+    """The Travel Rule fails closed without a USD price, and these desks price nothing: the
+    compliance officer `officer` turns it off in compliance.conf, a signed decision."""
+    conf = os.path.join(home, "compliance.conf")
+    with open(conf, "w") as f:
+        f.write("travel_rule.enabled = no\n")
+    os.chmod(conf, 0o600)
+    fusion(home, "--operator", officer, "config", "sign", "compliance")
+
+
 def sign_in(t, name, pwfile):
     """In the UI: `:operator NAME` and NAME's passphrase (from pwfile), so NAME's decisions
     are signed; waits for the title to say so."""

@@ -12,7 +12,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
 from anvil_ui import (ARTIFACTS, ENV, PASS, Chain, devchain, escrow_summary,  # noqa: E402
-                      fusion, operator)
+                      fusion, operator, travel_rule_off)
 
 OPS = {"alice": (0, "trader"), "bob": (2, "approver"), "carol": (3, "approver"),
        "dave": (4, "compliance")}
@@ -54,6 +54,7 @@ def main():
            chain.node.url, "--factory", chain.factory, "--confirmations", "0")
     for name, (i, role) in OPS.items():
         operator(t, home, pw, name, i, role)
+    travel_rule_off(home, "dave")
     # The parties are KYC-verified entities, so screening clears them and the compliance
     # gate lets the escrow move.
     for name, who in (("Alice Treasury LLC", A[0]), ("Payee Trading Ltd", payee)):

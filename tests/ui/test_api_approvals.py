@@ -21,13 +21,15 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
-from anvil_ui import ARTIFACTS, ENV, PASS, Chain, devchain, fusion, operator  # noqa: E402
+from anvil_ui import (ARTIFACTS, ENV, PASS, Chain, devchain, fusion, operator,  # noqa: E402
+                      travel_rule_off)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                                 "integration"))
 from api_lib import Server, request  # noqa: E402
 
-OPS = {"alice": (0, "trader"), "bob": (2, "approver"), "carol": (3, "approver")}
+OPS = {"alice": (0, "trader"), "bob": (2, "approver"), "carol": (3, "approver"),
+       "dave": (4, "compliance")}  # dave turns the Travel Rule off (no prices here)
 
 
 # 1,234.5 ETH: large enough that the Approvals table groups it by thousands
@@ -60,6 +62,7 @@ def main():
            chain.node.url, "--factory", chain.factory, "--confirmations", "0")
     for name, (i, role) in OPS.items():
         operator(t, home, pw, name, i, role)
+    travel_rule_off(home, "dave")
     token = json.loads(fusion(home, "api", "client", "add", "oms", "--scope", "propose",
                               "--json"))["token"]
     srv = Server(home)

@@ -12,7 +12,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
 from anvil_ui import (ENV, PASS, devchain, escrow_summary, fusion, on_anvil,  # noqa: E402
-                     operator)
+                     operator, travel_rule_off)
 from test_actions import OPS  # noqa: E402
 OFFICER = ("--operator", "dave")  # entities are written by a compliance officer
 
@@ -44,6 +44,7 @@ def run(chain):
     # dave (compliance) is the desk's default arbiter: neither payer nor payee.
     for name, (i, role) in OPS.items():
         operator(t, home, pw, name, i, role)
+    travel_rule_off(home, "dave")
     # KYC-verified parties, so the compliance gate lets the escrow be funded and resolved.
     for name, who in (("Alice Treasury LLC", A[0]), ("Payee Trading Ltd", payee)):
         fusion(home, *OFFICER, "entity", "add", name, "--type", "company", "--jurisdiction", "US",

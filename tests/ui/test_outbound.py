@@ -13,7 +13,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
 from anvil_ui import (ENV, PASS, create, devchain, escrow_summary, fusion,  # noqa: E402
-                      on_anvil, operator)
+                      on_anvil, operator, travel_rule_off)
 from test_actions import OPS  # noqa: E402
 
 
@@ -34,6 +34,7 @@ def run(chain):
            chain.node.url, "--factory", chain.factory, "--confirmations", "0")
     for name, (i, role) in OPS.items():
         operator(t, home, pw, name, i, role)
+    travel_rule_off(home, "dave")
     for name, who in (("Alice Treasury LLC", A[0]), ("Northwind Trading", A[1])):
         fusion(home, "--operator", "dave", "entity", "add", name, "--type", "company",
                "--jurisdiction", "US", "--kyc", "verified", "--kyc-expires", "2099-12-31")
