@@ -260,21 +260,8 @@ int bridge_send(const bridge_env *env, const bridge_quote *q, const addr *recipi
     }
 
     store_bridge b;
-    memset(&b, 0, sizeof b);
-    snprintf(b.protocol, sizeof b.protocol, "%s", q->protocol);
-    b.src_chain = q->src_chain;
-    b.dst_chain = q->dst_chain;
-    b.src_domain = q->src_domain;
-    b.dst_domain = q->dst_domain;
-    b.sender = op->address;
-    b.recipient = *recipient;
-    b.token_src = q->token_src;
-    b.token_dst = q->token_dst;
-    b.amount = q->amount;
-    b.fee = q->fee;
-    snprintf(b.operator_name, sizeof b.operator_name, "%s", op->name);
     note_of(note, sizeof note, q, recipient, "burn");
-    snprintf(b.note, sizeof b.note, "%.199s", note);
+    bridge_record_init(&b, q, op, recipient, note);
     snprintf(args, sizeof args, "(%s, %u, 0x000000000000000000000000%s, %s)", amt, q->dst_domain,
              a_rcpt + 2, a_tok);
     bridge_hold_ctx h = {&b, "bridge_burn", q->src_chain, true, env};

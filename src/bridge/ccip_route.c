@@ -241,19 +241,8 @@ int bridge_ccip_send(const bridge_env *env, const bridge_quote *q, const addr *r
     }
 
     store_bridge b;
-    memset(&b, 0, sizeof b);
-    snprintf(b.protocol, sizeof b.protocol, "ccip");
-    b.src_chain = q->src_chain;
-    b.dst_chain = q->dst_chain;
-    b.sender = op->address;
-    b.recipient = *recipient;
-    b.token_src = q->token_src;
-    b.token_dst = q->token_dst;
-    b.amount = q->amount;
-    b.fee = q->fee;
-    snprintf(b.operator_name, sizeof b.operator_name, "%s", op->name);
     note_of(note, sizeof note, q, recipient, sym, "ccipSend");
-    snprintf(b.note, sizeof b.note, "%.199s", note);
+    bridge_record_init(&b, q, op, recipient, note);
     char m[400];
     message_arg(m, sizeof m, recipient, &q->token_src, &q->amount);
     snprintf(args, sizeof args, "(%llu, %s)", (unsigned long long)sd, m);

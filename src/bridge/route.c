@@ -54,6 +54,25 @@ int bridge_quote_amount(bridge_quote *q, const char *amount, err *e)
     return 0;
 }
 
+void bridge_record_init(store_bridge *b, const bridge_quote *q, const store_operator *op,
+                        const addr *recipient, const char *note)
+{
+    memset(b, 0, sizeof *b);
+    snprintf(b->protocol, sizeof b->protocol, "%s", q->protocol);
+    b->src_chain = q->src_chain;
+    b->dst_chain = q->dst_chain;
+    b->src_domain = q->src_domain;
+    b->dst_domain = q->dst_domain;
+    b->sender = op->address;
+    b->recipient = *recipient;
+    b->token_src = q->token_src;
+    b->token_dst = q->token_dst;
+    b->amount = q->amount;
+    b->fee = q->fee;
+    snprintf(b->operator_name, sizeof b->operator_name, "%s", op->name);
+    snprintf(b->note, sizeof b->note, "%.199s", note);
+}
+
 int bridge_view_word(store *db, uint64_t chain_id, const addr *to, const buf *data,
                      const char *what, uint8_t w[32], err *e)
 {

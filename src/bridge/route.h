@@ -17,6 +17,11 @@ int bridge_quote_start(store *db, const char *src, const char *dst, const char *
 /* Parses amount (human units, q->decimals) into q->amount: more than 0. */
 int bridge_quote_amount(bridge_quote *q, const char *amount, err *e) FUSION_WUR;
 
+/* The transfer a send records: the quote's route, amount and fee, the operator (sender and
+ * name), the recipient, the note (its first 199 characters); the rest zero. */
+void bridge_record_init(store_bridge *b, const bridge_quote *q, const store_operator *op,
+                        const addr *recipient, const char *note);
+
 /* eth_call of data to `to` on chain_id: the first 32 bytes of the answer (what: the
  * function, for the error). */
 int bridge_view_word(store *db, uint64_t chain_id, const addr *to, const buf *data,
