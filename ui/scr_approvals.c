@@ -396,15 +396,12 @@ static void rows_filter(void *ctx, const char *text)
 
 static int open_(ui_screen *s, err *e)
 {
-    appr_state *st = calloc(1, sizeof *st);
+    appr_state *st =
+        ui_tscreen_new(s, &desc, sizeof *st,
+                       (ui_rows){rows_count, rows_cell, rows_filter, NULL, NULL}, rows_key, e);
     if (!st)
-        return err_set(e, ERR_NOMEM, "out of memory opening the Approvals screen");
+        return -1;
     st->desk = ui_app_desk(s->app);
-    st->ts.d = &desc;
-    ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
-                  (ui_rows){rows_count, rows_cell, rows_filter, NULL, st});
-    ui_table_set_key(&st->ts.table, rows_key);
-    s->state = st;
     load(st);
     return 0;
 }
@@ -420,16 +417,13 @@ static void close_(ui_screen *s)
     free(st->shown);
     desk_names_free(&st->names);
     desk_lines_free(&st->card, st->card_n);
-    ui_table_free(&st->ts.table);
-    free(st);
-    s->state = NULL;
+    ui_tscreen_close(s);
 }
 
 static void draw(ui_screen *s, WINDOW *w)
 {
     appr_state *st = s->state;
-    int rows, wcols;
-    getmaxyx(w, rows, wcols);
+    int wcols = getmaxx(w);
     char note[UI_FILTER_MAX + 128], num[32];
     int o = snprintf(note, sizeof note, "%s waiting for %s",
                      ui_fmt_count(ui_table_count(&st->ts.table), num, sizeof num),
@@ -439,9 +433,7 @@ static void draw(ui_screen *s, WINDOW *w)
     ui_heading_draw(w, 0, "Approvals", note);
     size_t row;
     bool sel = ui_table_selected(&st->ts.table, &row) && row_at(st, row);
-    int table_h = sel ? ui_detail_table_rows(rows) : rows - 2;
-    ui_table_draw(&st->ts.table, w, 2, 1, table_h, wcols - 2,
-                  st->error[0] ? st->error : desc.empty);
+    int y = ui_table_draw_body(&st->ts.table, w, sel, st->error[0] ? st->error : desc.empty);
     if (!sel || !ui_table_selected(&st->ts.table, &row) || !row_at(st, row))
         return;
     const appr_row *r = row_at(st, row);
@@ -458,12 +450,12 @@ static void draw(ui_screen *s, WINDOW *w)
         if (desk_card_lines(desk_snap_store(st->desk->snap), st->names, r->chain_id, &r->escrow,
                             "approve", &st->desk->op_address, NULL, rule, (int64_t)time(NULL),
                             &st->card, &st->card_n, &e) < 0) {
-            ui_put(w, 2 + table_h + 1, 1, e.msg, wcols - 2, UI_ALIGN_LEFT, UI_ROLE_ERROR);
+            ui_put(w, y + 1, 1, e.msg, wcols - 2, UI_ALIGN_LEFT, UI_ROLE_ERROR);
             return;
         }
         snprintf(st->card_key, sizeof st->card_key, "%s", key);
     }
-    ui_detail_draw(w, 2 + table_h, " Approval card ", st->card, st->card_n);
+    ui_detail_draw(w, y, " Approval card ", st->card, st->card_n);
 }
 
 /* An escrow or payment proposal goes through the desk's pipeline; a bridge transfer through

@@ -199,16 +199,13 @@ static void load(audit_state *st)
 
 static int open_(ui_screen *s, err *e)
 {
-    audit_state *st = calloc(1, sizeof *st);
+    audit_state *st =
+        ui_tscreen_new(s, &desc, sizeof *st,
+                       (ui_rows){rows_count, rows_cell, rows_filter, NULL, NULL}, rows_key, e);
     if (!st)
-        return err_set(e, ERR_NOMEM, "out of memory opening the Audit screen");
+        return -1;
     st->desk = ui_app_desk(s->app);
-    st->ts.d = &desc;
-    ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
-                  (ui_rows){rows_count, rows_cell, rows_filter, NULL, st});
-    ui_table_set_key(&st->ts.table, rows_key);
     load(st);
-    s->state = st;
     return 0;
 }
 
@@ -219,9 +216,7 @@ static void close_(ui_screen *s)
         return;
     entries_free(st);
     free(st->ix);
-    ui_table_free(&st->ts.table);
-    free(st);
-    s->state = NULL;
+    ui_tscreen_close(s);
 }
 
 static void draw(ui_screen *s, WINDOW *w)

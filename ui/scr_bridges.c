@@ -270,15 +270,12 @@ static void rows_key(void *ctx, size_t row, char *out, size_t cap)
 
 static int open_(ui_screen *s, err *e)
 {
-    br_state *st = calloc(1, sizeof *st);
+    br_state *st =
+        ui_tscreen_new(s, &desc, sizeof *st,
+                       (ui_rows){rows_count, rows_cell, rows_filter, rows_role, NULL}, rows_key, e);
     if (!st)
-        return err_set(e, ERR_NOMEM, "out of memory opening the Bridges screen");
+        return -1;
     st->desk = ui_app_desk(s->app);
-    st->ts.d = &desc;
-    ui_table_init(&st->ts.table, cols, N_COLS,
-                  (ui_rows){rows_count, rows_cell, rows_filter, rows_role, st});
-    ui_table_set_key(&st->ts.table, rows_key);
-    s->state = st;
     load(st);
     return 0;
 }
@@ -289,9 +286,7 @@ static void close_(ui_screen *s)
     if (!st)
         return;
     unload(st);
-    ui_table_free(&st->ts.table);
-    free(st);
-    s->state = NULL;
+    ui_tscreen_close(s);
 }
 
 static const store_bridge *selected(br_state *st)
@@ -302,24 +297,6 @@ static const store_bridge *selected(br_state *st)
     return &st->all[st->shown[row]];
 }
 
-/* Appends one malloc'ed line (dropped when out of memory: the pane shows the rest). */
-static void add_line(char ***lines, size_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void add_line(char ***lines, size_t *n, const char *fmt, ...)
-{
-    char text[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    char **grown = realloc(*lines, (*n + 1) * sizeof *grown);
-    if (!grown)
-        return;
-    *lines = grown;
-    if ((grown[*n] = strdup(text)) != NULL)
-        (*n)++;
-}
-
 static void detail_lines(br_state *st, const store_bridge *b, char ***lines, size_t *n)
 {
     char n1[24], n2[24], amt[UI_CELL_MAX], fee[UI_CELL_MAX], who[256], hx[67];
@@ -328,63 +305,61 @@ static void detail_lines(br_state *st, const store_bridge *b, char ***lines, siz
     amount_of(st, b, &b->fee, fee, sizeof fee, true);
     char units[U256_DEC_MAX];
     u256_to_dec(units, &b->amount);
-    add_line(lines, n, "TRANSFER %lld (%s)", (long long)b->id, b->protocol);
-    add_line(lines, n, "  State %s, by %s", b->state, b->operator_name);
-    add_line(lines, n, "  Route %s (chain %llu) to %s (chain %llu)",
-             chain_name(st, b->src_chain, n1, sizeof n1), (unsigned long long)b->src_chain,
-             chain_name(st, b->dst_chain, n2, sizeof n2), (unsigned long long)b->dst_chain);
-    add_line(lines, n, "  Amount %s %s (%s base units), fee %s", amt, t ? t->symbol : "",
-             units, fee);
+    ui_lines_add(lines, n, "TRANSFER %lld (%s)", (long long)b->id, b->protocol);
+    ui_lines_add(lines, n, "  State %s, by %s", b->state, b->operator_name);
+    ui_lines_add(lines, n, "  Route %s (chain %llu) to %s (chain %llu)",
+                 chain_name(st, b->src_chain, n1, sizeof n1), (unsigned long long)b->src_chain,
+                 chain_name(st, b->dst_chain, n2, sizeof n2), (unsigned long long)b->dst_chain);
+    ui_lines_add(lines, n, "  Amount %s %s (%s base units), fee %s", amt, t ? t->symbol : "", units,
+                 fee);
     desk_names_label(who, sizeof who, st->names, b->src_chain, &b->sender);
-    add_line(lines, n, "  Sender %s", who);
+    ui_lines_add(lines, n, "  Sender %s", who);
     desk_names_label(who, sizeof who, st->names, b->dst_chain, &b->recipient);
-    add_line(lines, n, "  Recipient %s", who);
-    add_line(lines, n, "SOURCE LEG");
+    ui_lines_add(lines, n, "  Recipient %s", who);
+    ui_lines_add(lines, n, "SOURCE LEG");
     if (b->has_burn_tx) {
         hex_encode(hx, sizeof hx, b->burn_tx, 32, true);
-        add_line(lines, n, "  Burn tx %s in block %llu", hx, (unsigned long long)b->burn_block);
+        ui_lines_add(lines, n, "  Burn tx %s in block %llu", hx, (unsigned long long)b->burn_block);
     } else {
-        add_line(lines, n, "  Burn tx: none mined yet");
+        ui_lines_add(lines, n, "  Burn tx: none mined yet");
     }
     if (b->has_message) {
         hex_encode(hx, sizeof hx, b->message_hash, 32, true);
-        add_line(lines, n, "  Message hash %s", hx);
+        ui_lines_add(lines, n, "  Message hash %s", hx);
     } else {
-        add_line(lines, n, "  Message hash: not read yet (the burn's MessageSent)");
+        ui_lines_add(lines, n, "  Message hash: not read yet (the burn's MessageSent)");
     }
-    add_line(lines, n, "ATTESTATION");
+    ui_lines_add(lines, n, "ATTESTATION");
     if (b->attestation_len)
-        add_line(lines, n, "  Complete: %zu signature%s (%zu bytes)", b->attestation_len / 65,
-                 b->attestation_len / 65 == 1 ? "" : "s", b->attestation_len);
+        ui_lines_add(lines, n, "  Complete: %zu signature%s (%zu bytes)", b->attestation_len / 65,
+                     b->attestation_len / 65 == 1 ? "" : "s", b->attestation_len);
     else if (b->has_message)
-        add_line(lines, n, "  Pending: the attestation service has not signed the message yet");
+        ui_lines_add(lines, n, "  Pending: the attestation service has not signed the message yet");
     else
-        add_line(lines, n, "  Not asked yet: there is no message to attest");
-    add_line(lines, n, "DESTINATION LEG");
+        ui_lines_add(lines, n, "  Not asked yet: there is no message to attest");
+    ui_lines_add(lines, n, "DESTINATION LEG");
     if (b->has_mint_tx) {
         hex_encode(hx, sizeof hx, b->mint_tx, 32, true);
-        add_line(lines, n, "  Mint tx %s in block %llu", hx, (unsigned long long)b->mint_block);
+        ui_lines_add(lines, n, "  Mint tx %s in block %llu", hx, (unsigned long long)b->mint_block);
     } else {
-        add_line(lines, n, "  Mint tx: none mined yet");
+        ui_lines_add(lines, n, "  Mint tx: none mined yet");
     }
     if (b->pending_action[0]) {
         hex_encode(hx, sizeof hx, b->pending_hash, 32, true);
-        add_line(lines, n, "IN FLIGHT");
-        add_line(lines, n, "  %s on %s: %s (R, or fusion bridge resume %lld, completes it)",
-                 b->pending_action, chain_name(st, b->pending_chain, n1, sizeof n1), hx,
-                 (long long)b->id);
+        ui_lines_add(lines, n, "IN FLIGHT");
+        ui_lines_add(lines, n, "  %s on %s: %s (R, or fusion bridge resume %lld, completes it)",
+                     b->pending_action, chain_name(st, b->pending_chain, n1, sizeof n1), hx,
+                     (long long)b->id);
     }
     if (b->note[0]) {
-        add_line(lines, n, "NOTE");
-        add_line(lines, n, "  %s", b->note);
+        ui_lines_add(lines, n, "NOTE");
+        ui_lines_add(lines, n, "  %s", b->note);
     }
 }
 
 static void draw(ui_screen *s, WINDOW *w)
 {
     br_state *st = s->state;
-    int rows, wcols;
-    getmaxyx(w, rows, wcols);
     char note[UI_FILTER_MAX + 128], num[32];
     size_t open = 0;
     for (size_t i = 0; i < st->n_all; i++)
@@ -397,19 +372,14 @@ static void draw(ui_screen *s, WINDOW *w)
     ui_heading_draw(w, 0, desc.heading, note);
     const char *empty = st->error[0] ? st->error : desc.empty;
     const store_bridge *b = st->detail ? selected(st) : NULL;
-    if (!b) {
-        ui_table_draw(&st->ts.table, w, 2, 1, rows - 2, wcols - 2, empty);
+    int y = ui_table_draw_body(&st->ts.table, w, b != NULL, empty);
+    if (!b)
         return;
-    }
-    int th = ui_detail_table_rows(rows);
-    ui_table_draw(&st->ts.table, w, 2, 1, th, wcols - 2, empty);
     char **lines = NULL;
     size_t n = 0;
     detail_lines(st, b, &lines, &n);
-    ui_detail_draw(w, 2 + th, "Transfer (Esc closes)", lines, n);
-    for (size_t i = 0; i < n; i++)
-        free(lines[i]);
-    free(lines);
+    ui_detail_draw(w, y, "Transfer (Esc closes)", lines, n);
+    ui_lines_free(&lines, &n);
 }
 
 static unsigned handle(ui_screen *s, const ui_event *ev)

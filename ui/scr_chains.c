@@ -160,16 +160,12 @@ static void load(chains_state *st)
 
 static int open_(ui_screen *s, err *e)
 {
-    chains_state *st = calloc(1, sizeof *st);
+    chains_state *st = ui_tscreen_new(
+        s, &desc, sizeof *st, (ui_rows){rows_count, rows_cell, NULL, rows_role, NULL}, rows_key, e);
     if (!st)
-        return err_set(e, ERR_NOMEM, "out of memory opening the Chains screen");
+        return -1;
     st->desk = ui_app_desk(s->app);
-    st->ts.d = &desc;
-    ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
-                  (ui_rows){rows_count, rows_cell, NULL, rows_role, st});
-    ui_table_set_key(&st->ts.table, rows_key);
     load(st);
-    s->state = st;
     return 0;
 }
 
@@ -179,9 +175,7 @@ static void close_(ui_screen *s)
     if (!st)
         return;
     free(st->rows);
-    ui_table_free(&st->ts.table);
-    free(st);
-    s->state = NULL;
+    ui_tscreen_close(s);
 }
 
 static void draw(ui_screen *s, WINDOW *w)

@@ -437,15 +437,12 @@ static void detail_load(cmp_state *st)
 
 static int open_(ui_screen *s, err *e)
 {
-    cmp_state *st = calloc(1, sizeof *st);
+    cmp_state *st =
+        ui_tscreen_new(s, &desc, sizeof *st,
+                       (ui_rows){rows_count, rows_cell, rows_filter, rows_role, NULL}, rows_key, e);
     if (!st)
-        return err_set(e, ERR_NOMEM, "out of memory opening the Compliance screen");
+        return -1;
     st->desk = ui_app_desk(s->app);
-    st->ts.d = &desc;
-    ui_table_init(&st->ts.table, cols, N_COLS,
-                  (ui_rows){rows_count, rows_cell, rows_filter, rows_role, st});
-    ui_table_set_key(&st->ts.table, rows_key);
-    s->state = st;
     load(st);
     return 0;
 }
@@ -460,16 +457,13 @@ static void close_(ui_screen *s)
     free(st->names);
     free(st->about);
     free(st->idx);
-    ui_table_free(&st->ts.table);
-    free(st);
-    s->state = NULL;
+    ui_tscreen_close(s);
 }
 
 static void draw(ui_screen *s, WINDOW *w)
 {
     cmp_state *st = s->state;
-    int rows, wcols;
-    getmaxyx(w, rows, wcols);
+    int wcols = getmaxx(w);
     char note[UI_FILTER_MAX + 128], num[32];
     int o = snprintf(note, sizeof note, "%s open cases", ui_fmt_count(st->n_open, num, sizeof num));
     if (st->ts.filter[0])
@@ -497,11 +491,10 @@ static void draw(ui_screen *s, WINDOW *w)
         ui_put(w, 2, 1, st->load_err, wcols - 2, UI_ALIGN_LEFT, UI_ROLE_ERROR);
         return;
     }
-    int table_h = st->detail && st->n_idx > 0 ? ui_detail_table_rows(rows) : rows - 2;
-    ui_table_draw(&st->ts.table, w, 2, 1, table_h, wcols - 2,
-                  st->n_cases ? desc.empty
-                              : "No cases: nothing has been screened yet (cases open as escrows "
-                                "are screened)");
+    int y = ui_table_draw_body(&st->ts.table, w, st->detail && st->n_idx > 0,
+                               st->n_cases ? desc.empty
+                                           : "No cases: nothing has been screened yet (cases open "
+                                             "as escrows are screened)");
     if (!st->detail || st->n_idx == 0)
         return;
     detail_load(st);
@@ -509,10 +502,10 @@ static void draw(ui_screen *s, WINDOW *w)
     snprintf(title, sizeof title, " Case #%lld ", (long long)st->d_id);
     if (st->d_err[0]) {
         char *err_line = st->d_err;
-        ui_detail_draw(w, 2 + table_h, title, &err_line, 1);
+        ui_detail_draw(w, y, title, &err_line, 1);
         return;
     }
-    ui_detail_draw(w, 2 + table_h, title, st->d_lines, st->d_n);
+    ui_detail_draw(w, y, title, st->d_lines, st->d_n);
 }
 
 /* ---- actions: the worker side ---- */

@@ -473,15 +473,12 @@ static void rows_key(void *ctx, size_t row, char *out, size_t cap)
 
 static int open_(ui_screen *s, err *e)
 {
-    cr_state *st = calloc(1, sizeof *st);
+    cr_state *st =
+        ui_tscreen_new(s, &desc, sizeof *st,
+                       (ui_rows){rows_count, rows_cell, rows_filter, rows_role, NULL}, rows_key, e);
     if (!st)
-        return err_set(e, ERR_NOMEM, "out of memory opening the Credit screen");
+        return -1;
     st->desk = ui_app_desk(s->app);
-    st->ts.d = &desc;
-    ui_table_init(&st->ts.table, cols, N_COLS,
-                  (ui_rows){rows_count, rows_cell, rows_filter, rows_role, st});
-    ui_table_set_key(&st->ts.table, rows_key);
-    s->state = st;
     load(st);
     worker_start(st);
     return 0;
@@ -495,9 +492,7 @@ static void close_(ui_screen *s)
     worker_stop(st);
     unload(st);
     health_free(&st->health, &st->n_health);
-    ui_table_free(&st->ts.table);
-    free(st);
-    s->state = NULL;
+    ui_tscreen_close(s);
 }
 
 static const cr_fac *selected(cr_state *st)
@@ -508,43 +503,26 @@ static const cr_fac *selected(cr_state *st)
     return &st->all[st->shown[row]];
 }
 
-static void add_line(char ***lines, size_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void add_line(char ***lines, size_t *n, const char *fmt, ...)
-{
-    char text[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    char **grown = realloc(*lines, (*n + 1) * sizeof *grown);
-    if (!grown)
-        return;
-    *lines = grown;
-    if ((grown[*n] = strdup(text)) != NULL)
-        (*n)++;
-}
-
 static void detail_lines(cr_state *st, const cr_fac *f, char ***lines, size_t *n)
 {
     char a[UI_CELL_MAX], b[UI_CELL_MAX], c[UI_CELL_MAX], lv[3][16];
     if (f->error[0])
-        add_line(lines, n, "  %s", f->error);
+        ui_lines_add(lines, n, "  %s", f->error);
     if (f->has_book) {
         fmt_units(a, sizeof a, &f->owed, f->f.decimals, true);
         fmt_units(b, sizeof b, &f->book.accrued, f->f.decimals, true);
         fmt_units(c, sizeof c, &f->f.limit, f->f.decimals, true);
-        add_line(lines, n, "  Owed %s %s (interest accrued %s) of %s", a, f->f.currency, b, c);
+        ui_lines_add(lines, n, "  Owed %s %s (interest accrued %s) of %s", a, f->f.currency, b, c);
     }
     credit_hf_format(f->f.initial_e4, lv[0]);
     credit_hf_format(f->f.margin_call_e4, lv[1]);
     credit_hf_format(f->f.liquidation_e4, lv[2]);
     const cr_health *h = health_of(st, f->f.name);
     if (!h)
-        add_line(lines, n, "  Health: %s (initial %s, margin call %s, liquidation %s)",
-                 st->health_seen ? "not computed" : "reading the vaults", lv[0], lv[1], lv[2]);
+        ui_lines_add(lines, n, "  Health: %s (initial %s, margin call %s, liquidation %s)",
+                     st->health_seen ? "not computed" : "reading the vaults", lv[0], lv[1], lv[2]);
     else if (!h->ok)
-        add_line(lines, n, "  Health: %s", h->error);
+        ui_lines_add(lines, n, "  Health: %s", h->error);
     else {
         char hf[32], cu[48], bb[48];
         if (isfinite(h->h.health_factor))
@@ -553,22 +531,24 @@ static void detail_lines(cr_state *st, const cr_fac *f, char ***lines, size_t *n
             snprintf(hf, sizeof hf, "no debt");
         ui_fmt_usd(cu, sizeof cu, h->h.collateral_usd, 2);
         ui_fmt_usd(bb, sizeof bb, h->h.borrowing_base_usd, 2);
-        add_line(lines, n, "  HF %s (initial %s, margin call %s, liquidation %s), collateral %s USD,"
-                 " borrowing base %s USD", hf, lv[0], lv[1], lv[2], cu, bb);
+        ui_lines_add(lines, n,
+                     "  HF %s (initial %s, margin call %s, liquidation %s), collateral %s USD,"
+                     " borrowing base %s USD",
+                     hf, lv[0], lv[1], lv[2], cu, bb);
     }
-    add_line(lines, n, "COLLATERAL BY CHAIN");
+    ui_lines_add(lines, n, "COLLATERAL BY CHAIN");
     if (!h || !h->ok || h->n_pos == 0)
-        add_line(lines, n, "  %s", h && h->ok ? "none in the vaults" : "-");
+        ui_lines_add(lines, n, "  %s", h && h->ok ? "none in the vaults" : "-");
     for (size_t i = 0; h && h->ok && i < h->n_pos; i++) {
         char cn[24], usd[48];
         fmt_units(a, sizeof a, &h->pos[i].units, h->pos[i].decimals, true);
         ui_fmt_usd(usd, sizeof usd, h->pos[i].value_usd, 2);
-        add_line(lines, n, "  %-10s %-6s %s (%s USD)", chain_name(st, h->pos[i].chain_id, cn, sizeof cn),
-                 h->pos[i].asset, a, usd);
+        ui_lines_add(lines, n, "  %-10s %-6s %s (%s USD)",
+                     chain_name(st, h->pos[i].chain_id, cn, sizeof cn), h->pos[i].asset, a, usd);
     }
-    add_line(lines, n, "MARGIN CALLS");
+    ui_lines_add(lines, n, "MARGIN CALLS");
     if (f->n_calls == 0)
-        add_line(lines, n, "  none open");
+        ui_lines_add(lines, n, "  none open");
     for (size_t i = 0; i < f->n_calls; i++) {
         const store_credit_call *k = &f->calls[i];
         time_t t = (time_t)k->cure_by;
@@ -576,28 +556,27 @@ static void detail_lines(cr_state *st, const cr_fac *f, char ***lines, size_t *n
         char when[32] = "-";
         if (k->cure_by && gmtime_r(&t, &tm))
             strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
-        add_line(lines, n, "  #%lld %s at HF %s, cure by %s", (long long)k->id, k->kind,
-                 k->health_factor, when);
+        ui_lines_add(lines, n, "  #%lld %s at HF %s, cure by %s", (long long)k->id, k->kind,
+                     k->health_factor, when);
     }
-    add_line(lines, n, "LEDGER (newest first)");
+    ui_lines_add(lines, n, "LEDGER (newest first)");
     if (!f->has_book || f->book.n == 0)
-        add_line(lines, n, "  no rows: `fusion credit draw %s AMOUNT` records a draw", f->f.name);
+        ui_lines_add(lines, n, "  no rows: `fusion credit draw %s AMOUNT` records a draw",
+                     f->f.name);
     for (size_t i = f->has_book ? f->book.n : 0; i-- > 0;) {
         const credit_entry *r = &f->book.entries[i];
         char d[11];
         credit_date_format(r->day, d);
         fmt_units(a, sizeof a, &r->amount, f->f.decimals, true);
         fmt_units(b, sizeof b, &f->book.balance[i], f->f.decimals, true);
-        add_line(lines, n, "  %s %-8s %20s  balance %20s  %s", d, credit_kind_str(r->kind), a, b,
-                 r->memo);
+        ui_lines_add(lines, n, "  %s %-8s %20s  balance %20s  %s", d, credit_kind_str(r->kind), a,
+                     b, r->memo);
     }
 }
 
 static void draw(ui_screen *s, WINDOW *w)
 {
     cr_state *st = s->state;
-    int rows, wcols;
-    getmaxyx(w, rows, wcols);
     char note[UI_FILTER_MAX + 128], num[32];
     size_t calls = 0;
     for (size_t i = 0; i < st->n_all; i++)
@@ -609,21 +588,16 @@ static void draw(ui_screen *s, WINDOW *w)
     ui_heading_draw(w, 0, desc.heading, note);
     const char *empty = st->error[0] ? st->error : desc.empty;
     const cr_fac *f = selected(st);
-    if (!f) {
-        ui_table_draw(&st->ts.table, w, 2, 1, rows - 2, wcols - 2, empty);
+    int y = ui_table_draw_body(&st->ts.table, w, f != NULL, empty);
+    if (!f)
         return;
-    }
-    int th = ui_detail_table_rows(rows);
-    ui_table_draw(&st->ts.table, w, 2, 1, th, wcols - 2, empty);
     char **lines = NULL;
     size_t n = 0;
     detail_lines(st, f, &lines, &n);
     char title[128];
     snprintf(title, sizeof title, "%s", f->f.name);
-    ui_detail_draw(w, 2 + th, title, lines, n);
-    for (size_t i = 0; i < n; i++)
-        free(lines[i]);
-    free(lines);
+    ui_detail_draw(w, y, title, lines, n);
+    ui_lines_free(&lines, &n);
 }
 
 static unsigned handle(ui_screen *s, const ui_event *ev)

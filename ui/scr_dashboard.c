@@ -477,15 +477,12 @@ static void draw(ui_screen *s, WINDOW *w)
         empty = d->error;
     if (d->port_detail && d->focus_port && d->n_agg > 0) {
         /* the detail takes the whole body below a short table */
-        int th = ui_detail_table_rows(rows);
-        ui_table_draw(&d->portfolio, w, 2, 1, th, cols - 2, empty);
+        int y = ui_table_draw_body(&d->portfolio, w, true, empty);
         char **lines = NULL;
         size_t n = 0;
         port_detail_lines(d, &lines, &n);
-        ui_detail_draw(w, 2 + th, "Position (Esc closes)", lines, n);
-        for (size_t i = 0; i < n; i++)
-            free(lines[i]);
-        free(lines);
+        ui_detail_draw(w, y, "Position (Esc closes)", lines, n);
+        ui_lines_free(&lines, &n);
         return;
     }
     ui_table_draw(&d->portfolio, w, 2, 1, port_h, cols - 2, empty);

@@ -401,17 +401,14 @@ static void detail_load(ent_state *st)
 
 static int open_(ui_screen *s, err *e)
 {
-    ent_state *st = calloc(1, sizeof *st);
+    ent_state *st =
+        ui_tscreen_new(s, &desc, sizeof *st,
+                       (ui_rows){rows_count, rows_cell, rows_filter, rows_role, NULL}, rows_key, e);
     if (!st)
-        return err_set(e, ERR_NOMEM, "out of memory opening the Entities screen");
+        return -1;
     st->desk = ui_app_desk(s->app);
-    st->ts.d = &desc;
-    ui_table_init(&st->ts.table, cols, N_COLS,
-                  (ui_rows){rows_count, rows_cell, rows_filter, rows_role, st});
-    ui_table_set_key(&st->ts.table, rows_key);
     mark_sort(st); /* by name, ascending */
     ui_table_reset(&st->ts.table);
-    s->state = st;
     load(st);
     return 0;
 }
@@ -425,16 +422,13 @@ static void close_(ui_screen *s)
     free(st->ents);
     free(st->n_links);
     free(st->idx);
-    ui_table_free(&st->ts.table);
-    free(st);
-    s->state = NULL;
+    ui_tscreen_close(s);
 }
 
 static void draw(ui_screen *s, WINDOW *w)
 {
     ent_state *st = s->state;
-    int rows, wcols;
-    getmaxyx(w, rows, wcols);
+    int wcols = getmaxx(w);
     char note[UI_FILTER_MAX + 128], num[32];
     int o = snprintf(note, sizeof note, "%s entities", ui_fmt_count(st->n, num, sizeof num));
     if (st->ts.filter[0])
@@ -447,12 +441,11 @@ static void draw(ui_screen *s, WINDOW *w)
         ui_put(w, 2, 1, st->load_err, wcols - 2, UI_ALIGN_LEFT, UI_ROLE_ERROR);
         return;
     }
-    int table_h = st->detail && st->n_idx > 0 ? ui_detail_table_rows(rows) : rows - 2;
-    ui_table_draw(&st->ts.table, w, 2, 1, table_h, wcols - 2, desc.empty);
+    int y = ui_table_draw_body(&st->ts.table, w, st->detail && st->n_idx > 0, desc.empty);
     if (!st->detail || st->n_idx == 0)
         return;
     detail_load(st);
-    ui_detail_draw(w, 2 + table_h, NULL, st->d_lines, st->d_n);
+    ui_detail_draw(w, y, NULL, st->d_lines, st->d_n);
 }
 
 static unsigned handle(ui_screen *s, const ui_event *ev)

@@ -226,23 +226,21 @@ static void detail_drop(esc_state *st)
 
 static int open_(ui_screen *s, err *e)
 {
-    esc_state *st = calloc(1, sizeof *st);
+    ui_desk *desk = ui_app_desk(s->app);
+    esc_state *st =
+        ui_tscreen_new(s, desk && desk->has_chain ? &desc_chain : &desc_nochain, sizeof *st,
+                       (ui_rows){rows_count, rows_cell, rows_filter, NULL, NULL}, rows_key, e);
     if (!st)
-        return err_set(e, ERR_NOMEM, "out of memory opening the Escrows screen");
-    st->desk = ui_app_desk(s->app);
+        return -1;
+    st->desk = desk;
     if (st->desk && desk_escrow_view_new(&st->view, st->desk->snap, e) < 0) {
-        free(st);
+        ui_tscreen_close(s);
         return -1;
     }
-    st->ts.d = st->desk && st->desk->has_chain ? &desc_chain : &desc_nochain;
     err ne;
     if (st->desk && desk_names_load(&st->names, desk_snap_store(st->desk->snap), st->desk->ks,
                                     &ne) < 0)
         LOG_W("ui", "escrows: %s", ne.msg);
-    ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
-                  (ui_rows){rows_count, rows_cell, rows_filter, NULL, st});
-    ui_table_set_key(&st->ts.table, rows_key);
-    s->state = st;
     return 0;
 }
 
@@ -254,9 +252,7 @@ static void close_(ui_screen *s)
     detail_drop(st);
     desk_names_free(&st->names);
     desk_escrow_view_free(&st->view);
-    ui_table_free(&st->ts.table);
-    free(st);
-    s->state = NULL;
+    ui_tscreen_close(s);
 }
 
 static void detail_load(esc_state *st)
@@ -308,14 +304,10 @@ static void draw(ui_screen *s, WINDOW *w)
         snprintf(note + o, sizeof note - (size_t)o, ", by %s",
                  desk_escrow_sort_label(col_sorts[st->sort_i]));
     ui_heading_draw(w, 0, "Escrows", note);
-    int table_h = rows - 2;
-    if (st->detail && n > 0)
-        table_h = (rows - 2) / 3 > 4 ? (rows - 2) / 3 : 4; /* the rest is the detail */
-    ui_table_draw(&st->ts.table, w, 2, 1, table_h, wcols - 2, st->ts.d->empty);
+    int y = ui_table_draw_body(&st->ts.table, w, st->detail && n > 0, st->ts.d->empty);
     if (!st->detail || n == 0)
         return;
     detail_load(st);
-    int y = 2 + table_h;
     ui_hline(w, y++, 0, wcols, UI_ROLE_BORDER);
     if (st->d_err[0]) {
         ui_put(w, y, 1, st->d_err, wcols - 2, UI_ALIGN_LEFT, UI_ROLE_ERROR);

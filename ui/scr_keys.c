@@ -311,17 +311,13 @@ static void load(keys_state *st)
 
 static int open_(ui_screen *s, err *e)
 {
-    keys_state *st = calloc(1, sizeof *st);
+    keys_state *st = ui_tscreen_new(
+        s, &desc, sizeof *st, (ui_rows){rows_count, rows_cell, NULL, rows_role, NULL}, rows_key, e);
     if (!st)
-        return err_set(e, ERR_NOMEM, "out of memory opening the Keys screen");
+        return -1;
     st->desk = ui_app_desk(s->app);
     st->app = s->app;
-    st->ts.d = &desc;
-    ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
-                  (ui_rows){rows_count, rows_cell, NULL, rows_role, st});
-    ui_table_set_key(&st->ts.table, rows_key);
     load(st);
-    s->state = st;
     balance_kick(st);
     return 0;
 }
@@ -335,9 +331,7 @@ static void close_(ui_screen *s)
     desk_balances_free(&st->bal);
     free(st->want);
     free(st->keys);
-    ui_table_free(&st->ts.table);
-    free(st);
-    s->state = NULL;
+    ui_tscreen_close(s);
 }
 
 static void draw(ui_screen *s, WINDOW *w)

@@ -267,18 +267,15 @@ static void load(swaps_state *st)
 
 static int open_(ui_screen *s, err *e)
 {
-    swaps_state *st = calloc(1, sizeof *st);
+    ui_desk *desk = ui_app_desk(s->app);
+    swaps_state *st = ui_tscreen_new(
+        s, &desc, sizeof *st,
+        desk ? (ui_rows){rows_count, rows_cell, rows_filter, rows_role, NULL} : ui_rows_none(),
+        desk ? rows_key : NULL, e);
     if (!st)
-        return err_set(e, ERR_NOMEM, "out of memory opening the Swaps screen");
-    st->desk = ui_app_desk(s->app);
-    st->ts.d = &desc;
-    ui_table_init(&st->ts.table, cols, sizeof cols / sizeof cols[0],
-                  st->desk ? (ui_rows){rows_count, rows_cell, rows_filter, rows_role, st}
-                           : ui_rows_none());
-    if (st->desk)
-        ui_table_set_key(&st->ts.table, rows_key);
+        return -1;
+    st->desk = desk;
     load(st);
-    s->state = st;
     return 0;
 }
 
@@ -289,9 +286,7 @@ static void close_(ui_screen *s)
         return;
     free(st->all);
     free(st->ix);
-    ui_table_free(&st->ts.table);
-    free(st);
-    s->state = NULL;
+    ui_tscreen_close(s);
 }
 
 static void draw(ui_screen *s, WINDOW *w)

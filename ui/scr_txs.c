@@ -198,15 +198,12 @@ static void rows_key(void *ctx, size_t row, char *out, size_t cap)
 
 static int open_(ui_screen *s, err *e)
 {
-    txs_state *st = calloc(1, sizeof *st);
+    txs_state *st =
+        ui_tscreen_new(s, &desc, sizeof *st,
+                       (ui_rows){rows_count, rows_cell, rows_filter, rows_role, NULL}, rows_key, e);
     if (!st)
-        return err_set(e, ERR_NOMEM, "out of memory opening the Transactions screen");
+        return -1;
     st->desk = ui_app_desk(s->app);
-    st->ts.d = &desc;
-    ui_table_init(&st->ts.table, cols, N_COLS,
-                  (ui_rows){rows_count, rows_cell, rows_filter, rows_role, st});
-    ui_table_set_key(&st->ts.table, rows_key);
-    s->state = st;
     load(st);
     return 0;
 }
@@ -220,16 +217,12 @@ static void close_(ui_screen *s)
     free(st->shown);
     free(st->chains);
     desk_names_free(&st->names);
-    ui_table_free(&st->ts.table);
-    free(st);
-    s->state = NULL;
+    ui_tscreen_close(s);
 }
 
 static void draw(ui_screen *s, WINDOW *w)
 {
     txs_state *st = s->state;
-    int rows, wcols;
-    getmaxyx(w, rows, wcols);
     char note[UI_FILTER_MAX + 128], num[32];
     size_t in_flight = 0;
     for (size_t i = 0; i < st->n_all; i++)
@@ -239,8 +232,7 @@ static void draw(ui_screen *s, WINDOW *w)
     if (st->ts.filter[0])
         snprintf(note + o, sizeof note - (size_t)o, " matching /%s", st->ts.filter);
     ui_heading_draw(w, 0, "Outbound transactions", note);
-    ui_table_draw(&st->ts.table, w, 2, 1, rows - 2, wcols - 2,
-                  st->error[0] ? st->error : desc.empty);
+    ui_table_draw_body(&st->ts.table, w, false, st->error[0] ? st->error : desc.empty);
 }
 
 static const store_outbound *selected(txs_state *st)

@@ -2,6 +2,7 @@
 #include "tscreen.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,23 @@ int ui_tscreen_open(ui_screen *s, const ui_tscreen_desc *d, ui_rows rows, err *e
     ui_table_init(&ts->table, d->cols, d->ncols, rows);
     s->state = ts;
     return 0;
+}
+
+void *ui_tscreen_new(ui_screen *s, const ui_tscreen_desc *d, size_t size, ui_rows rows,
+                     ui_row_key_fn key, err *e)
+{
+    ui_tscreen *ts = calloc(1, size);
+    if (!ts) {
+        err_set(e, ERR_NOMEM, "out of memory opening the %s screen", d->heading);
+        return NULL;
+    }
+    ts->d = d;
+    rows.ctx = ts;
+    ui_table_init(&ts->table, d->cols, d->ncols, rows);
+    if (key)
+        ui_table_set_key(&ts->table, key);
+    s->state = ts;
+    return ts;
 }
 
 void ui_tscreen_close(ui_screen *s)
@@ -177,6 +195,39 @@ void ui_detail_draw(WINDOW *w, int y, const char *title, char *const *lines, siz
                 break;
         }
     }
+}
+
+int ui_table_draw_body(ui_table *t, WINDOW *w, bool pane, const char *empty)
+{
+    int rows, wcols;
+    getmaxyx(w, rows, wcols);
+    int th = pane ? ui_detail_table_rows(rows) : rows - 2;
+    ui_table_draw(t, w, 2, 1, th, wcols - 2, empty);
+    return 2 + th;
+}
+
+void ui_lines_add(char ***lines, size_t *n, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    char **grown = realloc(*lines, (*n + 1) * sizeof *grown);
+    if (!grown)
+        return;
+    *lines = grown;
+    if ((grown[*n] = strdup(text)) != NULL)
+        (*n)++;
+}
+
+void ui_lines_free(char ***lines, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        free((*lines)[i]);
+    free(*lines);
+    *lines = NULL;
+    *n = 0;
 }
 
 char *ui_name_addresses(const desk_names *names, uint64_t chain_id, const char *line)

@@ -30,6 +30,12 @@ typedef struct ui_tscreen {
 
 /* Allocates s->state as a ui_tscreen over rows. */
 int ui_tscreen_open(ui_screen *s, const ui_tscreen_desc *d, ui_rows rows, err *e);
+/* Allocates s->state as a screen's own state, size bytes zeroed, whose first member is a
+ * ui_tscreen: its table over rows (rows.ctx becomes the state) with key (NULL: none).
+ * Returns the state, NULL with e set when out of memory. */
+void *ui_tscreen_new(ui_screen *s, const ui_tscreen_desc *d, size_t size, ui_rows rows,
+                     ui_row_key_fn key, err *e);
+/* Frees s->state of either opener (a screen frees its own members first). */
 void ui_tscreen_close(ui_screen *s);
 /* Heading and rule on the first two lines, the table below. */
 void ui_tscreen_draw(ui_screen *s, WINDOW *w);
@@ -49,6 +55,15 @@ int ui_detail_table_rows(int rows);
 /* The detail pane from line y down: a rule with the title (NULL: none), then the lines;
  * section titles (lines in capitals) in the header role. */
 void ui_detail_draw(WINDOW *w, int y, const char *title, char *const *lines, size_t n);
+/* Draws t from line 2 down: over the whole body, or with pane over the top of it
+ * (ui_detail_table_rows). Returns the line the detail pane starts at. */
+int ui_table_draw_body(ui_table *t, WINDOW *w, bool pane, const char *empty);
+/* Appends one malloc'ed line of a detail pane (dropped when out of memory: the pane shows
+ * the rest). */
+void ui_lines_add(char ***lines, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Frees the lines and the array, and clears both. */
+void ui_lines_free(char ***lines, size_t *n);
 /* The message for a screen action whose desk service is not in this build. */
 unsigned ui_not_in_build(ui_screen *s, ui_action a);
 

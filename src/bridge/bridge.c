@@ -5,7 +5,6 @@
  * recorded with the transfer before they are sent and re-sent byte for byte; a mint is
  * never signed when the destination already holds the message's nonce as used. */
 #include "bridge/bridge.h"
-#include "bridge/ccip.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -13,29 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/amount.h"
 #include "base/bytes.h"
 #include "base/log.h"
+#include "bridge/ccip.h"
+#include "bridge/route.h"
 #include "crypto/keccak.h"
 #include "eth/abi.h"
 #include "rpc/rpc.h"
 
 /* ---- helpers ---- */
-
-static void say(const bridge_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(const bridge_env *env, const char *fmt, ...)
-{
-    char line[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    LOG_I("bridge", "%s", line);
-    if (env->say)
-        env->say(env->say_ctx, line);
-}
 
 /* The crash tests' fault hook: FUSION_BRIDGE_KILL_AT=POINT kills this process with SIGKILL
  * right after that step (approved, burn_sent, burn_mined, attested, mint_sent), as a crash
@@ -47,12 +34,6 @@ static void kill_point(const char *point)
         LOG_W("bridge", "FUSION_BRIDGE_KILL_AT=%s: killed here", point);
         raise(SIGKILL);
     }
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 static int route_of(store *db, uint64_t chain_id, const char *name, store_bridge_cctp *r, err *e)
@@ -73,12 +54,9 @@ static int route_of(store *db, uint64_t chain_id, const char *name, store_bridge
 int bridge_quote_get(store *db, const char *src, const char *dst, const char *asset,
                      const char *amount, bridge_quote *q, err *e)
 {
-    memset(q, 0, sizeof *q);
     store_chain cs, cd;
-    if (bridge_chain_find(db, src, &cs, e) < 0 || bridge_chain_find(db, dst, &cd, e) < 0)
+    if (bridge_quote_start(db, src, dst, "cctp", q, &cs, &cd, e) < 0)
         return -1;
-    if (cs.chain_id == cd.chain_id)
-        return err_set(e, ERR_INVALID, "source and destination are the same chain (%s)", cs.name);
     if (strcmp(asset, "USDC") != 0)
         return err_set(e, ERR_NOT_FOUND,
                        "no bridge route for %.16s: the CCTP route moves USDC only", asset);
@@ -86,23 +64,15 @@ int bridge_quote_get(store *db, const char *src, const char *dst, const char *as
     if (route_of(db, cs.chain_id, cs.name, &rs, e) < 0 ||
         route_of(db, cd.chain_id, cd.name, &rd, e) < 0)
         return -1;
-    snprintf(q->protocol, sizeof q->protocol, "cctp");
-    q->src_chain = cs.chain_id;
-    q->dst_chain = cd.chain_id;
-    snprintf(q->src_name, sizeof q->src_name, "%s", cs.name);
-    snprintf(q->dst_name, sizeof q->dst_name, "%s", cd.name);
     q->src_domain = rs.domain;
     q->dst_domain = rd.domain;
     q->token_src = rs.usdc;
     q->token_dst = rd.usdc;
     q->decimals = 6;
-    if (amount_parse(&q->amount, amount, q->decimals, e) < 0)
-        return err_prefix(e, "amount %.40s", amount);
-    if (u256_is_zero(&q->amount))
-        return err_set(e, ERR_INVALID, "the amount must be more than 0");
+    if (bridge_quote_amount(q, amount, e) < 0)
+        return -1;
     /* CCTP's standard transfer has no protocol fee; gas is paid on both chains */
     q->fee = u256_from_u64(0);
-    q->src_confirmations = cs.confirmations;
     /* the attester waits for the source's confirmations; the mint takes a few blocks */
     q->expected_s = (uint64_t)cs.confirmations * 12 + 30;
     return 0;
@@ -163,38 +133,15 @@ fail:
     return -1;
 }
 
-static int calldata(buf *out, const abi_json *abi, const char *fn, const char *args, err *e)
-{
-    const abi_fn *f = abi_json_function(abi, fn);
-    if (!f)
-        return err_set(e, ERR_NOT_FOUND, "the contract has no function %s", fn);
-    abi_value *v = NULL;
-    if (abi_value_parse(&v, f->inputs, args, e) < 0)
-        return err_prefix(e, "arguments of %s", fn);
-    int rc = abi_calldata(out, f, v, e);
-    abi_value_free(&v);
-    return rc;
-}
-
 static int view_word(store *db, uint64_t chain_id, const addr *to, const abi_json *abi,
                      const char *fn, const char *args, uint8_t w[32], err *e)
 {
-    rpc_client *rpc = NULL;
-    buf data, out;
+    buf data;
     buf_init(&data);
-    buf_init(&out);
-    int rc = calldata(&data, abi, fn, args, e);
+    int rc = abi_json_calldata(&data, abi, fn, args, e);
     if (rc == 0)
-        rc = desk_chain_rpc(db, chain_id, NULL, &rpc, e);
-    if (rc == 0)
-        rc = rpc_eth_call(rpc, to, data.data, data.len, "latest", &out, e);
-    if (rc == 0 && out.len < 32)
-        rc = err_set(e, ERR_RPC, "%s answered %zu bytes", fn, out.len);
-    if (rc == 0)
-        memcpy(w, out.data, 32);
-    rpc_client_free(&rpc);
+        rc = bridge_view_word(db, chain_id, to, &data, fn, w, e);
     buf_free(&data);
-    buf_free(&out);
     return rc;
 }
 
@@ -215,47 +162,10 @@ static void note_of(char *out, size_t cap, const bridge_quote *q, const addr *rc
 
 /* ---- send ---- */
 
-typedef struct hold_ctx {
-    store_bridge *b;
-    const char *action;
-    uint64_t chain_id;
-    bool create;
-    const bridge_env *env; /* create: its on_burn, if any */
-} hold_ctx;
-
-/* In the desk's durable commit, before the signed bytes are sent: the transfer (created
- * with the burn) holds them. */
-static int hold_step(void *vctx, store *db, int64_t outbound_id, const uint8_t *raw, size_t len,
-                     const uint8_t hash[32], err *e)
-{
-    (void)outbound_id;
-    hold_ctx *h = vctx;
-    store_bridge *b = h->b;
-    if (len > STORE_BRIDGE_RAW_MAX)
-        return err_set(e, ERR_INTERNAL, "signed transaction too large to keep");
-    snprintf(b->pending_action, sizeof b->pending_action, "%s", h->action);
-    b->pending_chain = h->chain_id;
-    memcpy(b->pending_hash, hash, 32);
-    memcpy(b->pending_raw, raw, len);
-    b->pending_raw_len = len;
-    if (h->create) {
-        snprintf(b->state, sizeof b->state, "sent");
-        b->has_burn_tx = true;
-        memcpy(b->burn_tx, hash, 32);
-        if (store_bridge_add(db, b, &b->id, e) < 0)
-            return -1;
-        if (h->env && h->env->on_burn &&
-            h->env->on_burn(h->env->on_burn_ctx, db, b->id, b->operator_name, e) < 0)
-            return -1;
-        return 0;
-    }
-    return store_bridge_put(db, b, e);
-}
-
 /* dst_chain: the transfer's destination (the policy's `to=`). */
 static int step_send(eng *g, const char *action, uint64_t chain_id, uint64_t dst_chain,
                      const addr *to, const buf *data, const addr *token, const u256 *amount,
-                     const addr *payee, const char *note, hold_ctx *h, err *e)
+                     const addr *payee, const char *note, bridge_hold_ctx *h, err *e)
 {
     store_chain dc;
     bool dfound = false;
@@ -274,7 +184,7 @@ static int step_send(eng *g, const char *action, uint64_t chain_id, uint64_t dst
                     .payee = payee,
                     .note = note,
                     .route_to = dc.name,
-                    .hold = h ? hold_step : NULL,
+                    .hold = h ? bridge_hold_step : NULL,
                     .hold_ctx = h};
     desk_result res;
     int rc = desk_step_send(g->d, &st, &res, e);
@@ -346,9 +256,9 @@ int bridge_send(const bridge_env *env, const bridge_quote *q, const addr *recipi
     if (u256_cmp(&allowance, &q->amount) < 0) {
         note_of(note, sizeof note, q, recipient, "allowance for the token messenger");
         snprintf(args, sizeof args, "(%s, %s)", a_tm, amt);
-        if (calldata(&data, g.token, "approve", args, e) < 0 ||
-            step_send(&g, "bridge_allowance", q->src_chain, q->dst_chain, &q->token_src, &data, &q->token_src,
-                      &q->amount, recipient, note, NULL, e) < 0)
+        if (abi_json_calldata(&data, g.token, "approve", args, e) < 0 ||
+            step_send(&g, "bridge_allowance", q->src_chain, q->dst_chain, &q->token_src, &data,
+                      &q->token_src, &q->amount, recipient, note, NULL, e) < 0)
             goto out;
         kill_point("approved");
         buf_free(&data);
@@ -356,30 +266,17 @@ int bridge_send(const bridge_env *env, const bridge_quote *q, const addr *recipi
     }
 
     store_bridge b;
-    memset(&b, 0, sizeof b);
-    snprintf(b.protocol, sizeof b.protocol, "%s", q->protocol);
-    b.src_chain = q->src_chain;
-    b.dst_chain = q->dst_chain;
-    b.src_domain = q->src_domain;
-    b.dst_domain = q->dst_domain;
-    b.sender = op->address;
-    b.recipient = *recipient;
-    b.token_src = q->token_src;
-    b.token_dst = q->token_dst;
-    b.amount = q->amount;
-    b.fee = q->fee;
-    snprintf(b.operator_name, sizeof b.operator_name, "%s", op->name);
     note_of(note, sizeof note, q, recipient, "burn");
-    snprintf(b.note, sizeof b.note, "%.199s", note);
+    bridge_record_init(&b, q, op, recipient, note);
     snprintf(args, sizeof args, "(%s, %u, 0x000000000000000000000000%s, %s)", amt, q->dst_domain,
              a_rcpt + 2, a_tok);
-    hold_ctx h = {&b, "bridge_burn", q->src_chain, true, env};
-    if (calldata(&data, g.tm, "depositForBurn", args, e) < 0 ||
-        step_send(&g, "bridge_burn", q->src_chain, q->dst_chain, &rs.token_messenger, &data, &q->token_src,
-                  &q->amount, recipient, note, &h, e) < 0)
+    bridge_hold_ctx h = {&b, "bridge_burn", q->src_chain, true, env};
+    if (abi_json_calldata(&data, g.tm, "depositForBurn", args, e) < 0 ||
+        step_send(&g, "bridge_burn", q->src_chain, q->dst_chain, &rs.token_messenger, &data,
+                  &q->token_src, &q->amount, recipient, note, &h, e) < 0)
         goto out;
     *id = b.id;
-    say(env, "bridge %lld: burn sent on %s", (long long)b.id, q->src_name);
+    bridge_say(env, "bridge %lld: burn sent on %s", (long long)b.id, q->src_name);
     kill_point("burn_sent");
     rc = 0;
 out:
@@ -444,7 +341,7 @@ static int pending_receipt(eng *g, store_bridge *b, rpc_receipt *r, bool *found,
                   b->pending_action, se.msg);
         unsigned waited = 0, limit = g->env->no_wait ? 0 : 60000;
         while (rc == 0 && !*found && waited < limit) {
-            sleep_ms(500);
+            bridge_sleep_ms(500);
             waited += 500;
             rc = rpc_eth_get_transaction_receipt(rpc, b->pending_hash, r, found, e);
         }
@@ -623,9 +520,9 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
         if (read_message(g, b, r.block_number, e) < 0)
             return -1;
         *moved = true;
-        say(g->env, "bridge %lld: burned in block %llu, message 0x%02x%02x%02x%02x..", (long long)b->id,
-            (unsigned long long)r.block_number, b->message_hash[0], b->message_hash[1],
-            b->message_hash[2], b->message_hash[3]);
+        bridge_say(g->env, "bridge %lld: burned in block %llu, message 0x%02x%02x%02x%02x..",
+                   (long long)b->id, (unsigned long long)r.block_number, b->message_hash[0],
+                   b->message_hash[1], b->message_hash[2], b->message_hash[3]);
         if (save(g, b, e) < 0)
             return -1;
         kill_point("burn_mined");
@@ -654,7 +551,7 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
                 (void)save(g, b, e);
                 return 0;
             }
-            sleep_ms(pause);
+            bridge_sleep_ms(pause);
             waited += pause;
             pause = pause < 4000 ? pause * 2 : pause;
         }
@@ -662,7 +559,7 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
         snprintf(b->note, sizeof b->note, "attested (%zu signature%s)", b->attestation_len / 65,
                  b->attestation_len == 65 ? "" : "s");
         *moved = true;
-        say(g->env, "bridge %lld: attested", (long long)b->id);
+        bridge_say(g->env, "bridge %lld: attested", (long long)b->id);
         if (save(g, b, e) < 0)
             return -1;
         kill_point("attested");
@@ -693,7 +590,7 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
                      "not received: resume retries it", (unsigned long long)r.block_number);
         }
         *moved = true;
-        say(g->env, "bridge %lld: %s", (long long)b->id, b->state);
+        bridge_say(g->env, "bridge %lld: %s", (long long)b->id, b->state);
         return save(g, b, e);
     }
     if (strcmp(b->state, "attested") == 0 ||
@@ -730,8 +627,8 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
         addr_to_checksum(r, &b->recipient);
         snprintf(note, sizeof note, "bridge %lld (cctp, mint): receiveMessage on chain %llu for %s",
                  (long long)b->id, (unsigned long long)b->dst_chain, r);
-        hold_ctx h = {b, "bridge_mint", b->dst_chain, false, NULL};
-        int rc = calldata(&data, g->mt, "receiveMessage", args, e);
+        bridge_hold_ctx h = {b, "bridge_mint", b->dst_chain, false, NULL};
+        int rc = abi_json_calldata(&data, g->mt, "receiveMessage", args, e);
         free(args);
         if (rc == 0)
             rc = step_send(g, "bridge_mint", b->dst_chain, b->dst_chain, &rd.message_transmitter, &data,

@@ -57,10 +57,6 @@ void bridge_ccip_message_id(uint8_t out[32], const bridge_ccip_msg *m, const uin
 
 #include "bridge/bridge.h"
 
-/* A chain of the desk by id (decimal) or name; ERR_NOT_FOUND names `fusion chain list`
- * (chain.c; both routes use it). */
-int bridge_chain_find(store *db, const char *s, store_chain *c, err *e) FUSION_WUR;
-
 /* Prices a transfer of amount (human units) of asset (a token symbol the desk knows on
  * both chains) from src to dst over the routers of the desk settings ccip_router:CHAIN_ID:
  * the native fee from the source router's getFee. ERR_NOT_FOUND without a route. */

@@ -9,14 +9,13 @@
  * so nothing here can execute a message twice. See docs/bridges.md. */
 #include "bridge/ccip.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/amount.h"
 #include "base/log.h"
+#include "bridge/route.h"
 #include "eth/abi.h"
 #include "rpc/rpc.h"
 
@@ -26,25 +25,6 @@
 #define GETFEE_SIG "getFee(uint64,(bytes,bytes,(address,uint256)[],address,bytes))"
 #define CCIPSEND_SIG "ccipSend(uint64,(bytes,bytes,(address,uint256)[],address,bytes))"
 #define STATE_SUCCESS 2
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static void say(const bridge_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(const bridge_env *env, const char *fmt, ...)
-{
-    char line[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    LOG_I("bridge", "%s", line);
-    if (env->say)
-        env->say(env->say_ctx, line);
-}
 
 /* The router and the selector of a chain (the desk settings devnet up writes). */
 static int route_of(store *db, uint64_t chain_id, const char *name, addr *router,
@@ -108,22 +88,12 @@ static int calldata_sig(buf *out, const char *sig, const char *args, err *e)
 static int view_word(store *db, uint64_t chain_id, const addr *to, const char *sig,
                      const char *args, uint8_t w[32], err *e)
 {
-    rpc_client *rpc = NULL;
-    buf data, out;
+    buf data;
     buf_init(&data);
-    buf_init(&out);
     int rc = calldata_sig(&data, sig, args, e);
     if (rc == 0)
-        rc = desk_chain_rpc(db, chain_id, NULL, &rpc, e);
-    if (rc == 0)
-        rc = rpc_eth_call(rpc, to, data.data, data.len, "latest", &out, e);
-    if (rc == 0 && out.len < 32)
-        rc = err_set(e, ERR_RPC, "%.40s answered %zu bytes", sig, out.len);
-    if (rc == 0)
-        memcpy(w, out.data, 32);
-    rpc_client_free(&rpc);
+        rc = bridge_view_word(db, chain_id, to, &data, sig, w, e);
     buf_free(&data);
-    buf_free(&out);
     return rc;
 }
 
@@ -142,12 +112,9 @@ static void message_arg(char *out, size_t cap, const addr *receiver, const addr 
 int bridge_ccip_quote_get(store *db, const char *src, const char *dst, const char *asset,
                           const char *amount, bridge_quote *q, err *e)
 {
-    memset(q, 0, sizeof *q);
     store_chain cs, cd;
-    if (bridge_chain_find(db, src, &cs, e) < 0 || bridge_chain_find(db, dst, &cd, e) < 0)
+    if (bridge_quote_start(db, src, dst, "ccip", q, &cs, &cd, e) < 0)
         return -1;
-    if (cs.chain_id == cd.chain_id)
-        return err_set(e, ERR_INVALID, "source and destination are the same chain (%s)", cs.name);
     addr rs, rd;
     uint64_t ss, sd;
     if (route_of(db, cs.chain_id, cs.name, &rs, &ss, e) < 0 ||
@@ -156,18 +123,11 @@ int bridge_ccip_quote_get(store *db, const char *src, const char *dst, const cha
     store_token ts, td;
     if (token_of(db, cs.chain_id, asset, &ts, e) < 0 || token_of(db, cd.chain_id, asset, &td, e) < 0)
         return err_prefix(e, "no CCIP route for %.16s", asset);
-    snprintf(q->protocol, sizeof q->protocol, "ccip");
-    q->src_chain = cs.chain_id;
-    q->dst_chain = cd.chain_id;
-    snprintf(q->src_name, sizeof q->src_name, "%s", cs.name);
-    snprintf(q->dst_name, sizeof q->dst_name, "%s", cd.name);
     q->token_src = ts.address;
     q->token_dst = td.address;
     q->decimals = ts.decimals;
-    if (amount_parse(&q->amount, amount, q->decimals, e) < 0)
-        return err_prefix(e, "amount %.40s", amount);
-    if (u256_is_zero(&q->amount))
-        return err_set(e, ERR_INVALID, "the amount must be more than 0");
+    if (bridge_quote_amount(q, amount, e) < 0)
+        return -1;
     char m[400], args[460];
     message_arg(m, sizeof m, &q->token_src, &q->token_src, &q->amount);
     snprintf(args, sizeof args, "(%llu, %s)", (unsigned long long)sd, m);
@@ -175,7 +135,6 @@ int bridge_ccip_quote_get(store *db, const char *src, const char *dst, const cha
     if (view_word(db, cs.chain_id, &rs, GETFEE_SIG, args, w, e) < 0)
         return err_prefix(e, "getFee on %s (is %s supported, the token added?)", cs.name, cd.name);
     u256_from_be(&q->fee, w);
-    q->src_confirmations = cs.confirmations;
     /* the devnet's relayer executes a few blocks after the send; CCIP itself waits for
      * the source chain's finality (docs/bridges.md) */
     q->expected_s = (uint64_t)cs.confirmations * 12 + 30;
@@ -196,34 +155,6 @@ static void note_of(char *out, size_t cap, const bridge_quote *q, const addr *rc
                      (unsigned long long)q->expected_s);
     if (k < 0 && cap)
         out[0] = '\0';
-}
-
-typedef struct hold_ctx {
-    store_bridge *b;
-    const bridge_env *env; /* its on_burn, if any */
-} hold_ctx;
-
-static int hold_send(void *vctx, store *db, int64_t outbound_id, const uint8_t *raw, size_t len,
-                     const uint8_t hash[32], err *e)
-{
-    (void)outbound_id;
-    store_bridge *b = ((hold_ctx *)vctx)->b;
-    if (len > STORE_BRIDGE_RAW_MAX)
-        return err_set(e, ERR_INTERNAL, "signed transaction too large to keep");
-    snprintf(b->pending_action, sizeof b->pending_action, "bridge_burn");
-    b->pending_chain = b->src_chain;
-    memcpy(b->pending_hash, hash, 32);
-    memcpy(b->pending_raw, raw, len);
-    b->pending_raw_len = len;
-    snprintf(b->state, sizeof b->state, "sent");
-    b->has_burn_tx = true;
-    memcpy(b->burn_tx, hash, 32);
-    if (store_bridge_add(db, b, &b->id, e) < 0)
-        return -1;
-    const bridge_env *env = ((hold_ctx *)vctx)->env;
-    if (env && env->on_burn && env->on_burn(env->on_burn_ctx, db, b->id, b->operator_name, e) < 0)
-        return -1;
-    return 0;
 }
 
 static int token_symbol(store *db, uint64_t chain_id, const addr *token, char *out, size_t cap)
@@ -310,29 +241,27 @@ int bridge_ccip_send(const bridge_env *env, const bridge_quote *q, const addr *r
     }
 
     store_bridge b;
-    memset(&b, 0, sizeof b);
-    snprintf(b.protocol, sizeof b.protocol, "ccip");
-    b.src_chain = q->src_chain;
-    b.dst_chain = q->dst_chain;
-    b.sender = op->address;
-    b.recipient = *recipient;
-    b.token_src = q->token_src;
-    b.token_dst = q->token_dst;
-    b.amount = q->amount;
-    b.fee = q->fee;
-    snprintf(b.operator_name, sizeof b.operator_name, "%s", op->name);
     note_of(note, sizeof note, q, recipient, sym, "ccipSend");
-    snprintf(b.note, sizeof b.note, "%.199s", note);
+    bridge_record_init(&b, q, op, recipient, note);
     char m[400];
     message_arg(m, sizeof m, recipient, &q->token_src, &q->amount);
     snprintf(args, sizeof args, "(%llu, %s)", (unsigned long long)sd, m);
     if (calldata_sig(&data, CCIPSEND_SIG, args, e) < 0)
         goto out;
-    hold_ctx h = {&b, env};
-    desk_step st = {.action = "bridge_burn", .chain_id = q->src_chain, .to = router,
-                    .data = data.data, .len = data.len, .value = q->fee,
-                    .token = q->token_src, .amount = q->amount, .payee = recipient,
-                    .note = note, .route_to = q->dst_name, .hold = hold_send, .hold_ctx = &h};
+    bridge_hold_ctx h = {&b, "bridge_burn", q->src_chain, true, env};
+    desk_step st = {.action = "bridge_burn",
+                    .chain_id = q->src_chain,
+                    .to = router,
+                    .data = data.data,
+                    .len = data.len,
+                    .value = q->fee,
+                    .token = q->token_src,
+                    .amount = q->amount,
+                    .payee = recipient,
+                    .note = note,
+                    .route_to = q->dst_name,
+                    .hold = bridge_hold_step,
+                    .hold_ctx = &h};
     if (desk_step_send(d, &st, &res, e) < 0) {
         /* recorded with the transfer but not known to be sent: resume re-sends it */
         if (!b.id)
@@ -340,7 +269,7 @@ int bridge_ccip_send(const bridge_env *env, const bridge_quote *q, const addr *r
         LOG_W("bridge", "transfer %lld: ccipSend: %s (will re-send)", (long long)b.id, e->msg);
     }
     *id = b.id;
-    say(env, "bridge %lld: ccipSend sent on %s", (long long)b.id, q->src_name);
+    bridge_say(env, "bridge %lld: ccipSend sent on %s", (long long)b.id, q->src_name);
     rc = 0;
 out:
     buf_free(&data);
@@ -481,7 +410,7 @@ int bridge_ccip_advance(const bridge_env *env, store_bridge *b, err *e)
                 LOG_I("bridge", "transfer %lld: ccipSend re-sent", (long long)b->id);
             for (unsigned waited = 0, limit = env->no_wait ? 0 : 60000;
                  rc == 0 && !found && waited < limit; waited += 500) {
-                sleep_ms(500);
+                bridge_sleep_ms(500);
                 rc = rpc_eth_get_transaction_receipt(rpc, b->pending_hash, &r, &found, e);
             }
         }
@@ -504,7 +433,7 @@ int bridge_ccip_advance(const bridge_env *env, store_bridge *b, err *e)
             snprintf(b->state, sizeof b->state, "committed");
             rc = store_bridge_put(db, b, e);
             if (rc == 0)
-                say(env, "bridge %lld: committed (message id recorded)", (long long)b->id);
+                bridge_say(env, "bridge %lld: committed (message id recorded)", (long long)b->id);
         }
     }
     if (rc == 0 && strcmp(b->state, "committed") == 0) {
@@ -515,13 +444,13 @@ int bridge_ccip_advance(const bridge_env *env, store_bridge *b, err *e)
             rc = find_execution(db, b, &found, e);
             if (rc < 0 || found || waited >= limit)
                 break;
-            sleep_ms(500);
+            bridge_sleep_ms(500);
         }
         if (rc == 0 && found) {
             snprintf(b->state, sizeof b->state, "delivered");
             rc = store_bridge_put(db, b, e);
             if (rc == 0)
-                say(env, "bridge %lld: delivered on the destination", (long long)b->id);
+                bridge_say(env, "bridge %lld: delivered on the destination", (long long)b->id);
         }
     }
     store_close(&db);

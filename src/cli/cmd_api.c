@@ -56,12 +56,9 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
         {"sync", CLI_OPT_FLAG, &with_sync}, {"risk-every", CLI_OPT_STR, &risk_every},
         {"feed-days", CLI_OPT_STR, &feed_days}, {"feed-keep", CLI_OPT_STR, &feed_keep},
     };
-    size_t n_pos;
-    int u = cli_opts("serve", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n("serve", argc, argv, opts, CLI_NOPTS(opts), 0, NULL);
     if (u != EXIT_OK)
         return u;
-    if (n_pos > 0)
-        return cli_usage("serve", "unexpected argument '%s'", argv[1]);
     api_options o = {.rate = 50, .burst = 100, .risk_json = risk_cli_snapshot_json,
                      .risk_every_s = 60};
     if (rate_s && parse_rate(rate_s, &o.rate) < 0)
@@ -212,12 +209,10 @@ static int client_list(cli_ctx *ctx, int argc, char **argv)
 {
     bool json = ctx->json;
     const cli_opt opts[] = {{"json", CLI_OPT_FLAG, &json}};
-    size_t n_pos;
-    int u = cli_opts("api client list", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u =
+        cli_opts_n("api client list", argc, argv, opts, CLI_NOPTS(opts), 0, "takes no arguments");
     if (u != EXIT_OK)
         return u;
-    if (n_pos)
-        return cli_usage("api client list", "takes no arguments");
     err e;
     err_clear(&e);
     store *db = NULL;
@@ -255,12 +250,9 @@ static int client_list(cli_ctx *ctx, int argc, char **argv)
 
 static int client_revoke(cli_ctx *ctx, int argc, char **argv)
 {
-    size_t n_pos;
-    int u = cli_opts("api client revoke", argc, argv, NULL, 0, &n_pos);
+    int u = cli_opts_n("api client revoke", argc, argv, NULL, 0, 1, "needs NAME");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 1)
-        return cli_usage("api client revoke", "needs NAME");
     if (!ctx->operator_name || !*ctx->operator_name)
         return cli_usage("api client revoke", "revoking a client is an admin's decision: pass "
                                               "--operator NAME");
@@ -324,12 +316,9 @@ static int proposal_list(cli_ctx *ctx, int argc, char **argv)
 {
     bool json = ctx->json, all = false;
     const cli_opt opts[] = {{"json", CLI_OPT_FLAG, &json}, {"all", CLI_OPT_FLAG, &all}};
-    size_t n_pos;
-    int u = cli_opts("proposal list", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n("proposal list", argc, argv, opts, CLI_NOPTS(opts), 0, "takes no arguments");
     if (u != EXIT_OK)
         return u;
-    if (n_pos)
-        return cli_usage("proposal list", "takes no arguments");
     err e;
     err_clear(&e);
     store *db = NULL;

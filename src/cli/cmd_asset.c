@@ -140,12 +140,9 @@ static int parse_add(int argc, char **argv, const char *cmd, bool feed, add_opts
         {"asset", CLI_OPT_STR, &o->symbol},      {"address", CLI_OPT_STR, &o->address},
         {"decimals", CLI_OPT_STR, &o->decimals}, {"max-age", CLI_OPT_STR, &o->max_age},
     };
-    size_t n_pos;
-    int u = cli_opts(cmd, argc - 1, argv + 1, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n(cmd, argc - 1, argv + 1, opts, CLI_NOPTS(opts), 0, NULL);
     if (u != EXIT_OK)
         return u;
-    if (n_pos > 0)
-        return cli_usage(cmd, "unexpected argument '%s'", argv[2]);
     if (!o->chain || !o->symbol || !o->address)
         return cli_usage(cmd, "needs --chain NAME|ID --%s SYM --address ADDR",
                          feed ? "asset" : "symbol");

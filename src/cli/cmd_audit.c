@@ -232,12 +232,9 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
         {"anchor", CLI_OPT_STR, &anchor},
         {"log-only", CLI_OPT_FLAG, &log_only},
     };
-    size_t n_pos;
-    int u = cli_opts("audit", argc - 1, argv + 1, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n("audit", argc - 1, argv + 1, opts, CLI_NOPTS(opts), 0, NULL);
     if (u != EXIT_OK)
         return u;
-    if (n_pos > 0)
-        return cli_usage("audit", "unexpected argument '%s'", argv[2]);
     if (csv && strcmp(action, "list") != 0)
         return cli_usage("audit", "--csv is for `fusion audit list`");
     if (cli_json_or_csv("audit list", &json, csv) != EXIT_OK)

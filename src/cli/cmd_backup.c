@@ -347,13 +347,11 @@ int cmd_restore(cli_ctx *ctx, int argc, char **argv)
         {"passphrase-file", CLI_OPT_STR, &pass_file},
         {"no-chain-check", CLI_OPT_FLAG, &no_check},
     };
-    size_t n_pos;
-    int u = cli_opts("restore", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n("restore", argc, argv, opts, CLI_NOPTS(opts), 1,
+                       "usage: fusion restore FILE --home DIR "
+                       "[--passphrase-file FILE] [--no-chain-check]");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 1)
-        return cli_usage("restore", "usage: fusion restore FILE --home DIR "
-                         "[--passphrase-file FILE] [--no-chain-check]");
     if (home) {
         if (!*home || strlen(home) >= sizeof ctx->home)
             return cli_usage("restore", "--home needs a directory");

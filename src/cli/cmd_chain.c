@@ -168,12 +168,9 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
         {"explorer", CLI_OPT_STR, &explorer},
         {"json", CLI_OPT_FLAG, &json},
     };
-    size_t n_pos;
-    int u = cli_opts("chain add", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n("chain add", argc, argv, opts, CLI_NOPTS(opts), 0, NULL);
     if (u != EXIT_OK)
         return u;
-    if (n_pos > 0)
-        return cli_usage("chain add", "unexpected argument '%s'", argv[1]);
     n_rpc = rpc_list.n;
     err e;
     err_clear(&e);

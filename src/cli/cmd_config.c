@@ -111,12 +111,10 @@ static int config_sign(cli_ctx *ctx, int argc, char **argv)
 {
     const char *file = NULL;
     const cli_opt opts[] = {{"file", CLI_OPT_STR, &file}};
-    size_t n_pos;
-    int u = cli_opts("config sign", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n("config sign", argc, argv, opts, CLI_NOPTS(opts), 1,
+                       "needs one of policy, risk-limits, compliance, sanctions, prices");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 1)
-        return cli_usage("config sign", "needs one of policy, risk-limits, compliance, sanctions, prices");
     const audit_config_kind *k = audit_config_kind_find(argv[1]);
     if (!k)
         return cli_usage("config sign", "'%s' is not a desk configuration file: policy, "

@@ -49,12 +49,10 @@ static int fac_change(cli_ctx *ctx, int argc, char **argv, bool adding)
         {"vault", CLI_OPT_STR, &o.vaults},
         {"repay-to", CLI_OPT_STR, &o.repay_to},
     };
-    size_t n_pos;
-    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u =
+        cli_opts_n(cmd, argc, argv, opts, CLI_NOPTS(opts), 1, "needs exactly one facility NAME");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 1)
-        return cli_usage(cmd, "needs exactly one facility NAME");
     if (adding && o.rename)
         return cli_usage(cmd, "--rename is for `credit facility edit`");
     err e;
@@ -110,12 +108,10 @@ static int fac_show(cli_ctx *ctx, int argc, char **argv, bool list)
     const char *cmd = list ? "credit facility list" : "credit facility show";
     bool json = ctx->json;
     const cli_opt opts[] = {{"json", CLI_OPT_FLAG, &json}};
-    size_t n_pos;
-    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n(cmd, argc, argv, opts, CLI_NOPTS(opts), list ? 0 : 1,
+                       list ? "takes no arguments" : "needs exactly one facility NAME");
     if (u != EXIT_OK)
         return u;
-    if (list ? n_pos != 0 : n_pos != 1)
-        return cli_usage(cmd, list ? "takes no arguments" : "needs exactly one facility NAME");
     err e;
     err_clear(&e);
     store *db = NULL;
@@ -362,12 +358,10 @@ static int credit_row(cli_ctx *ctx, int argc, char **argv, credit_kind kind)
                             {"to", CLI_OPT_STR, &to},
                             {"wait", CLI_OPT_STR, &wait},
                             {"by-hand", CLI_OPT_FLAG, &by_hand}};
-    size_t n_pos;
-    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n(cmd, argc, argv, opts, CLI_NOPTS(opts), 2,
+                       "needs a facility NAME and an AMOUNT (in its currency)");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 2)
-        return cli_usage(cmd, "needs a facility NAME and an AMOUNT (in its currency)");
     if (override && kind != CREDIT_DRAW)
         return cli_usage(cmd, "--override is for `credit draw`");
     if (kind != CREDIT_DRAW && (chain || to || wait || by_hand))
@@ -407,12 +401,10 @@ static int ledger(cli_ctx *ctx, int argc, char **argv)
     const char *cmd = "credit ledger", *asof = NULL;
     bool json = ctx->json;
     const cli_opt opts[] = {{"asof", CLI_OPT_STR, &asof}, {"json", CLI_OPT_FLAG, &json}};
-    size_t n_pos;
-    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u =
+        cli_opts_n(cmd, argc, argv, opts, CLI_NOPTS(opts), 1, "needs exactly one facility NAME");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 1)
-        return cli_usage(cmd, "needs exactly one facility NAME");
     err e;
     err_clear(&e);
     credit_actor a = actor(ctx);
@@ -515,12 +507,10 @@ static int statement(cli_ctx *ctx, int argc, char **argv)
                             {"to", CLI_OPT_STR, &to_s},
                             {"json", CLI_OPT_FLAG, &json},
                             {"csv", CLI_OPT_FLAG, &csv}};
-    size_t n_pos;
-    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u =
+        cli_opts_n(cmd, argc, argv, opts, CLI_NOPTS(opts), 1, "needs exactly one facility NAME");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 1)
-        return cli_usage(cmd, "needs exactly one facility NAME");
     if (!from_s || !to_s)
         return cli_usage(cmd, "needs --from YYYY-MM-DD and --to YYYY-MM-DD");
     if ((u = cli_json_or_csv(cmd, &json, csv)) != EXIT_OK)
@@ -620,12 +610,10 @@ static int health(cli_ctx *ctx, int argc, char **argv)
     const char *cmd = "credit health";
     bool json = ctx->json;
     const cli_opt opts[] = {{"json", CLI_OPT_FLAG, &json}};
-    size_t n_pos;
-    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u =
+        cli_opts_n(cmd, argc, argv, opts, CLI_NOPTS(opts), 1, "needs exactly one facility NAME");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 1)
-        return cli_usage(cmd, "needs exactly one facility NAME");
     err e;
     err_clear(&e);
     store *db = NULL;
@@ -712,12 +700,9 @@ static int calls(cli_ctx *ctx, int argc, char **argv, bool check)
     const char *cmd = check ? "credit check" : "credit calls";
     bool json = ctx->json, all = false;
     const cli_opt opts[] = {{"json", CLI_OPT_FLAG, &json}, {"all", CLI_OPT_FLAG, &all}};
-    size_t n_pos;
-    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n(cmd, argc, argv, opts, CLI_NOPTS(opts), 0, "takes no arguments");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 0)
-        return cli_usage(cmd, "takes no arguments");
     if (check && all)
         return cli_usage(cmd, "--all is for `credit calls`");
     err e;

@@ -461,12 +461,10 @@ int ccli_entity_travel(cli_ctx *ctx, int argc, char **argv)
                       {"national-id-type", CLI_OPT_STR, &nid_type},
                       {"birth-date", CLI_OPT_STR, &bdate},
                       {"birth-place", CLI_OPT_STR, &bplace}};
-    size_t n_pos = 0;
-    int u = cli_opts("entity travel", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n("entity travel", argc, argv, opts, CLI_NOPTS(opts), 1,
+                       "needs the entity's NAME");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 1)
-        return cli_usage("entity travel", "needs the entity's NAME");
     err e;
     err_clear(&e);
     store *db = NULL;

@@ -286,12 +286,10 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
         {"json", CLI_OPT_FLAG, &json},
         {"chain", CLI_OPT_STR, &chain_name},
     };
-    size_t n_pos;
-    int u = cli_opts("escrow show", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n("escrow show", argc, argv, opts, CLI_NOPTS(opts), 1,
+                       "needs exactly one escrow ADDRESS");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 1)
-        return cli_usage("escrow show", "needs exactly one escrow ADDRESS");
     err e;
     err_clear(&e);
     addr want;

@@ -188,12 +188,9 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
         {"deadline", CLI_OPT_STR, &deadline},   {"arbiter", CLI_OPT_STR, &arbiter},
         {"wait", CLI_OPT_STR, &wait},           {"json", CLI_OPT_FLAG, &ctx->json},
     };
-    size_t n_pos;
-    int u = cli_opts("escrow create", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n("escrow create", argc, argv, opts, CLI_NOPTS(opts), 0, NULL);
     if (u != EXIT_OK)
         return u;
-    if (n_pos > 0)
-        return cli_usage("escrow create", "unexpected argument '%s'", argv[1]);
     if (!payee || !token || !amount || !approvers || !threshold || !deadline)
         return cli_usage("escrow create",
                          "needs --payee ADDR --token SYMBOL|ADDR --amount N "
@@ -264,12 +261,9 @@ int cmd_pay(cli_ctx *ctx, int argc, char **argv)
         {"token", CLI_OPT_STR, &token},   {"amount", CLI_OPT_STR, &amount},
         {"wait", CLI_OPT_STR, &wait},     {"json", CLI_OPT_FLAG, &ctx->json},
     };
-    size_t n_pos;
-    int u = cli_opts("pay", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n("pay", argc, argv, opts, CLI_NOPTS(opts), 0, NULL);
     if (u != EXIT_OK)
         return u;
-    if (n_pos > 0)
-        return cli_usage("pay", "unexpected argument '%s'", argv[1]);
     if (!to || !token || !amount)
         return cli_usage("pay", "needs --to ADDR|NAME --token SYMBOL|ADDR --amount N "
                                 "[--chain C]");
@@ -312,12 +306,10 @@ static int do_act(cli_ctx *ctx, const char *action, int argc, char **argv)
     bool hand_over = strcmp(action, "transferArbiter") == 0;
     char cmd[40];
     snprintf(cmd, sizeof cmd, "escrow %s", hand_over ? "transfer-arbiter" : action);
-    size_t n_pos;
-    int u = cli_opts(cmd, argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u =
+        cli_opts_n(cmd, argc, argv, opts, CLI_NOPTS(opts), 1, "needs exactly one escrow ADDRESS");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 1)
-        return cli_usage(cmd, "needs exactly one escrow ADDRESS");
     if (strcmp(action, "resolve") == 0 && (!to || (strcmp(to, "payee") && strcmp(to, "payer"))))
         return cli_usage(cmd, "needs --to payee or --to payer");
     if (hand_over && !to)

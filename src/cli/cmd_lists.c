@@ -49,12 +49,9 @@ static int lists_list(cli_ctx *ctx, int argc, char **argv)
 {
     bool all = false, as_json = ctx->json;
     cli_opt opts[] = {{"all", CLI_OPT_FLAG, &all}, {"json", CLI_OPT_FLAG, &as_json}};
-    size_t n_pos = 0;
-    int u = cli_opts("lists list", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n("lists list", argc, argv, opts, CLI_NOPTS(opts), 0, "takes no arguments");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 0)
-        return cli_usage("lists list", "takes no arguments");
     err e;
     err_clear(&e);
     store *db = NULL;
@@ -110,12 +107,10 @@ int ccli_case_travel_rule(cli_ctx *ctx, int argc, char **argv)
 {
     const char *chain = NULL;
     cli_opt opts[] = {{"chain", CLI_OPT_STR, &chain}};
-    size_t n_pos = 0;
-    int u = cli_opts("case travel-rule", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n("case travel-rule", argc, argv, opts, CLI_NOPTS(opts), 1,
+                       "needs an escrow ADDRESS or a desk transaction hash");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 1)
-        return cli_usage("case travel-rule", "needs an escrow ADDRESS or a desk transaction hash");
     err e;
     err_clear(&e);
     store *db = NULL;

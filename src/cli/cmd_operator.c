@@ -173,12 +173,9 @@ static int op_roles(cli_ctx *ctx, int argc, char **argv)
 /* `fusion operator remove NAME`: an admin's signed decision; never the last admin. */
 static int op_remove(cli_ctx *ctx, int argc, char **argv)
 {
-    size_t n_pos;
-    int u = cli_opts("operator remove", argc, argv, NULL, 0, &n_pos);
+    int u = cli_opts_n("operator remove", argc, argv, NULL, 0, 1, "needs NAME");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 1)
-        return cli_usage("operator remove", "needs NAME");
     err e;
     err_clear(&e);
     store *db = NULL;

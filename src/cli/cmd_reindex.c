@@ -17,12 +17,9 @@ int cmd_reindex(cli_ctx *ctx, int argc, char **argv)
     const cli_opt opts[] = {
         {"chain", CLI_OPT_STR, &chain_name},
     };
-    size_t n_pos;
-    int u = cli_opts("reindex", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n("reindex", argc, argv, opts, CLI_NOPTS(opts), 0, NULL);
     if (u != EXIT_OK)
         return u;
-    if (n_pos > 0)
-        return cli_usage("reindex", "unexpected argument '%s'", argv[1]);
     err e;
     err_clear(&e);
     if (cli_home_existing(ctx, &e) < 0)

@@ -152,12 +152,9 @@ static int tx_check(cli_ctx *ctx, int argc, char **argv)
         {"chain", CLI_OPT_STR, &chain},
         {"wait", CLI_OPT_STR, &wait},
     };
-    size_t n_pos;
-    int u = cli_opts("tx check", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    int u = cli_opts_n("tx check", argc, argv, opts, CLI_NOPTS(opts), 0, "takes no arguments");
     if (u != EXIT_OK)
         return u;
-    if (n_pos != 0)
-        return cli_usage("tx check", "takes no arguments");
     err e;
     err_clear(&e);
     desk *d = NULL;

@@ -70,6 +70,20 @@ int cli_opts(const char *cmd, int argc, char **argv, const cli_opt *opts, size_t
     return EXIT_OK;
 }
 
+int cli_opts_n(const char *cmd, int argc, char **argv, const cli_opt *opts, size_t n_opts,
+               size_t n_want, const char *what)
+{
+    size_t n_pos;
+    int u = cli_opts(cmd, argc, argv, opts, n_opts, &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos != n_want && !what && n_pos > n_want)
+        return cli_usage(cmd, "unexpected argument '%s'", argv[n_want + 1]);
+    if (n_pos != n_want)
+        return cli_usage(cmd, "%s", what ? what : "too few arguments");
+    return EXIT_OK;
+}
+
 /* What the desk writes under its home: tightened to 0600 (a directory 0700) when found
  * open to group/others, and the operator is told. keys/ is not here: the key store
  * refuses a loose key directory or key file instead (ssh-style), with the chmod. */

@@ -49,6 +49,10 @@ int cli_opts_parse_prefix(int argc, char **argv, const cli_opt *opts, size_t n_o
  * line (implemented in main.c next to cli_usage). */
 int cli_opts(const char *cmd, int argc, char **argv, const cli_opt *opts, size_t n_opts,
              size_t *n_pos) __attribute__((warn_unused_result));
+/* cli_opts, then exactly n_want positional arguments: else the usage line says what
+ * ("needs exactly one facility NAME"; NULL: "unexpected argument 'X'", the first extra). */
+int cli_opts_n(const char *cmd, int argc, char **argv, const cli_opt *opts, size_t n_opts,
+               size_t n_want, const char *what) __attribute__((warn_unused_result));
 #define CLI_NOPTS(a) (sizeof(a) / sizeof *(a))
 
 #endif

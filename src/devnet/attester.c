@@ -6,15 +6,12 @@
  * was deployed to trust), not with any operator's. Stopping checks through /proc that the
  * pid is still that script before signalling it. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/datafile.h"
@@ -23,12 +20,6 @@
 #include "devnet/devnet_priv.h"
 
 #define SCRIPT "cctp_attester.py"
-
-static void nap_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static void paths(const char *home, char *pidf, char *portf, char *logf, size_t cap)
 {
@@ -67,25 +58,14 @@ static bool is_attester(int pid)
 {
     if (pid <= 1)
         return false;
-    char path[64], cmd[4096];
-    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    char cmd[4096], st[512] = "";
+    long n = devnet_proc_read(pid, "cmdline", cmd, sizeof cmd);
+    if (n < 0)
         return false;
-    size_t n = fread(cmd, 1, sizeof cmd - 1, f);
-    fclose(f);
-    for (size_t i = 0; i < n; i++)
+    for (long i = 0; i < n; i++)
         if (!cmd[i])
             cmd[i] = ' ';
-    cmd[n] = '\0';
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    f = fopen(path, "r");
-    char st[512] = "";
-    if (f) {
-        if (!fgets(st, sizeof st, f))
-            st[0] = '\0';
-        fclose(f);
-    }
+    (void)devnet_proc_read(pid, "stat", st, sizeof st); /* unread: "" (not a zombie) */
     const char *rp = strrchr(st, ')');
     bool zombie = rp && rp[1] == ' ' && rp[2] == 'Z';
     return !zombie && strstr(cmd, SCRIPT) != NULL;
@@ -146,47 +126,9 @@ int devnet_attester_up(const char *home, const devnet_node nodes[DEVNET_N_CHAINS
         argv[k++] = urls[i];
     }
     argv[k] = NULL;
-    int pfd[2];
-    if (pipe(pfd) < 0)
-        return err_set(e, ERR_IO, "pipe: %s", strerror(errno));
-    pid_t child = fork();
-    if (child < 0) {
-        close(pfd[0]);
-        close(pfd[1]);
-        return err_set(e, ERR_IO, "fork: %s", strerror(errno));
-    }
-    if (child == 0) {
-        close(pfd[0]);
-        setsid();
-        pid_t gc = fork();
-        if (gc != 0) {
-            int v = gc > 0 ? (int)gc : -1;
-            ssize_t w = write(pfd[1], &v, sizeof v);
-            (void)w;
-            _exit(0);
-        }
-        close(pfd[1]);
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(logf, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (in < 0 || out < 0)
-            _exit(127);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(out, 2);
-        for (int fd = 3; fd < 1024; fd++)
-            close(fd);
-        signal(SIGPIPE, SIG_DFL);
-        execvp("python3", argv);
-        _exit(127);
-    }
-    close(pfd[1]);
-    int gc = -1;
-    ssize_t r = read(pfd[0], &gc, sizeof gc);
-    close(pfd[0]);
-    int st;
-    waitpid(child, &st, 0);
-    if (r != (ssize_t)sizeof gc || gc <= 0)
-        return err_set(e, ERR_IO, "could not start the attestation service");
+    int gc = devnet_spawn("python3", argv, true, logf, "the attestation service", e);
+    if (gc < 0)
+        return -1;
     /* wait (up to 20 s) for the port it listens on */
     unsigned port = 0;
     for (int t = 0; t < 200 && !port; t++) {
@@ -199,7 +141,7 @@ int devnet_attester_up(const char *home, const devnet_node nodes[DEVNET_N_CHAINS
         if (!port) {
             if (!is_attester(gc) && t > 20)
                 break;
-            nap_ms(100);
+            devnet_sleep_ms(100);
         }
     }
     if (!port || port > 65535) {
@@ -232,14 +174,7 @@ int devnet_attester_down(const char *home, bool *stopped, err *e)
         LOG_W("devnet", "attester pid %d is no longer the attestation service; not signalled",
               pid);
     } else {
-        kill(pid, SIGTERM);
-        for (int t = 0; t < 50 && is_attester(pid); t++)
-            nap_ms(100);
-        if (is_attester(pid))
-            kill(pid, SIGKILL);
-        for (int t = 0; t < 50 && is_attester(pid); t++)
-            nap_ms(100);
-        if (is_attester(pid))
+        if (!devnet_stop_pid(pid, is_attester))
             return err_set(e, ERR_STATE, "the attestation service (pid %d) does not stop", pid);
         *stopped = true;
     }

@@ -93,13 +93,5 @@ int devnet_artifact_deploy_data(const devnet_artifact *a, const char *args, buf 
 int devnet_artifact_calldata(const devnet_artifact *a, const char *fn, const char *args, buf *out,
                              err *e)
 {
-    const abi_fn *f = abi_json_function(a->abi, fn);
-    if (!f)
-        return err_set(e, ERR_NOT_FOUND, "the contract has no function %s", fn);
-    abi_value *v = NULL;
-    if (abi_value_parse(&v, f->inputs, args ? args : "()", e) < 0)
-        return err_prefix(e, "arguments of %s", fn);
-    int rc = abi_calldata(out, f, v, e);
-    abi_value_free(&v);
-    return rc;
+    return abi_json_calldata(out, a->abi, fn, args, e);
 }

@@ -7,7 +7,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -16,8 +15,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/datafile.h"
@@ -104,14 +101,9 @@ static bool pidfile_read(const char *path, int *pid, unsigned *port, uint64_t *c
 /* Alive and not a zombie (whatever it runs: the wrapper script execs anvil). */
 static bool pid_alive(int pid)
 {
-    char path[64], data[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    char data[512];
+    if (devnet_proc_read(pid, "stat", data, sizeof data) < 0)
         return false;
-    size_t n = fread(data, 1, sizeof data - 1, f);
-    fclose(f);
-    data[n] = '\0';
     char *rp = strrchr(data, ')');
     return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
 }
@@ -121,14 +113,11 @@ static bool is_our_anvil(int pid, unsigned port)
 {
     if (!pid_alive(pid))
         return false;
-    char path[64], data[4096];
-    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    char data[4096];
+    long got = devnet_proc_read(pid, "cmdline", data, sizeof data);
+    if (got < 0)
         return false;
-    size_t n = fread(data, 1, sizeof data - 1, f);
-    fclose(f);
-    data[n] = '\0';
+    size_t n = (size_t)got;
     const char *argv0 = data;
     const char *base = strrchr(argv0, '/');
     base = base ? base + 1 : argv0;
@@ -200,72 +189,26 @@ static bool port_free(unsigned port)
     return ok;
 }
 
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* ---- starting and probing ---------------------------------------------------------- */
 
 /* Starts anvil detached; returns its pid (the grandchild) or -1. */
 static int spawn_anvil(const char *anvil, const char *log_path, unsigned port, uint64_t chain_id,
                        err *e)
 {
-    char port_s[16], chain_s[32];
+    char port_s[16], chain_s[32], what[64];
     snprintf(port_s, sizeof port_s, "%u", port);
     snprintf(chain_s, sizeof chain_s, "%llu", (unsigned long long)chain_id);
-    int pfd[2];
-    if (pipe(pfd) < 0)
-        return err_set(e, ERR_IO, "pipe: %s", strerror(errno));
-    pid_t child = fork();
-    if (child < 0) {
-        close(pfd[0]);
-        close(pfd[1]);
-        return err_set(e, ERR_IO, "fork: %s", strerror(errno));
-    }
-    if (child == 0) {
-        close(pfd[0]);
-        setsid();
-        pid_t gc = fork();
-        if (gc != 0) {
-            int v = gc > 0 ? (int)gc : -1;
-            ssize_t w = write(pfd[1], &v, sizeof v);
-            (void)w;
-            _exit(0);
-        }
-        close(pfd[1]);
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (in < 0 || out < 0)
-            _exit(127);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(out, 2);
-        for (int fd = 3; fd < 1024; fd++)
-            close(fd);
-        signal(SIGPIPE, SIG_DFL);
-        /* --balance: the dev accounts hold DEVNET_DEV_BALANCE of the native coin (gas money,
-         * not anvil's 10,000), so the demo desk's book is its test tokens, not ETH */
-        char a0[] = "anvil", a1[] = "--host", a2[] = "127.0.0.1", a3[] = "--port",
-             a5[] = "--chain-id", a7[] = "--block-time", a8[] = "1", a9[] = "--silent",
-             a10[] = "--balance", a11[] = DEVNET_DEV_BALANCE, a12[] = "--accounts", a13[16];
-        snprintf(a13, sizeof a13, "%d", DEVNET_DEV_KEYS);
-        char *const argv[] = {a0, a1, a2, a3, port_s, a5, chain_s, a7, a8, a9, a10, a11,
-                              a12, a13, NULL};
-        /* argv[0] "anvil" whatever the path, so /proc shows what we started */
-        execv(anvil, argv);
-        _exit(127);
-    }
-    close(pfd[1]);
-    int gc = -1;
-    ssize_t r = read(pfd[0], &gc, sizeof gc);
-    close(pfd[0]);
-    int st;
-    waitpid(child, &st, 0);
-    if (r != (ssize_t)sizeof gc || gc <= 0)
-        return err_set(e, ERR_IO, "could not start anvil for port %u", port);
-    return gc;
+    snprintf(what, sizeof what, "anvil for port %u", port);
+    /* --balance: the dev accounts hold DEVNET_DEV_BALANCE of the native coin (gas money,
+     * not anvil's 10,000), so the demo desk's book is its test tokens, not ETH */
+    char a0[] = "anvil", a1[] = "--host", a2[] = "127.0.0.1", a3[] = "--port", a5[] = "--chain-id",
+         a7[] = "--block-time", a8[] = "1", a9[] = "--silent", a10[] = "--balance",
+         a11[] = DEVNET_DEV_BALANCE, a12[] = "--accounts", a13[16];
+    snprintf(a13, sizeof a13, "%d", DEVNET_DEV_KEYS);
+    char *const argv[] = {a0, a1, a2,  a3,  port_s, a5,  chain_s, a7,
+                          a8, a9, a10, a11, a12,    a13, NULL};
+    /* argv[0] "anvil" whatever the path, so /proc shows what we started */
+    return devnet_spawn(anvil, argv, false, log_path, what, e);
 }
 
 static int probe(devnet_node *nd, long timeout_ms)
@@ -418,7 +361,7 @@ static int start_nodes(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS],
                                "anvil for %s does not answer on port %u after "
                                "20 s: see %s/%s.log",
                                devnet_chain(i)->name, nodes[i].port, dir, devnet_chain(i)->name);
-            sleep_ms(100);
+            devnet_sleep_ms(100);
         }
         if (nodes[i].started_now && !listens_on(nodes[i].pid, nodes[i].port))
             return err_set(e, ERR_STATE,
@@ -443,15 +386,7 @@ static void stop_started(const char *home, devnet_node nodes[DEVNET_N_CHAINS])
     for (size_t i = 0; i < DEVNET_N_CHAINS; i++) {
         if (!nodes[i].started_now)
             continue;
-        int pid = nodes[i].pid;
-        if (pid_alive(pid))
-            kill(pid, SIGTERM);
-        for (int t = 0; t < 50 && pid_alive(pid); t++)
-            sleep_ms(100);
-        if (pid_alive(pid))
-            kill(pid, SIGKILL);
-        for (int t = 0; t < 50 && pid_alive(pid); t++)
-            sleep_ms(100);
+        (void)devnet_stop_pid(nodes[i].pid, pid_alive);
         node_file(pidf, sizeof pidf, dir, i, "pid");
         unlink(pidf);
         nodes[i].started_now = false;
@@ -528,7 +463,7 @@ int devnet_down(const char *home, unsigned *stopped, err *e)
                 left |= pids[i] && is_our_anvil(pids[i], ports[i]);
             if (!left)
                 break;
-            sleep_ms(100);
+            devnet_sleep_ms(100);
         }
         if (round == 0)
             for (size_t i = 0; i < DEVNET_N_CHAINS; i++)

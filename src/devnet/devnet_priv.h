@@ -4,6 +4,19 @@
 
 #include "devnet/devnet.h"
 
+/* Starts file (search_path: looked up in PATH) with argv detached (double fork, setsid, so
+ * it outlives the command and is never our zombie), stdin /dev/null, stdout and stderr
+ * appended to log_path; returns its pid, or -1 ("could not start <what>") (proc.c). */
+int devnet_spawn(const char *file, char *const argv[], bool search_path, const char *log_path,
+                 const char *what, err *e) DEVNET_WUR;
+/* SIGTERM to pid while alive(pid), up to 5 s, then SIGKILL and 5 s more: true once it is
+ * gone (proc.c). */
+bool devnet_stop_pid(int pid, bool (*alive)(int pid));
+void devnet_sleep_ms(unsigned ms);
+/* /proc/<pid>/<name> into out (cap - 1 bytes at most, NUL-terminated): the bytes read, or
+ * -1 when it cannot be opened (proc.c). */
+long devnet_proc_read(int pid, const char *name, char *out, size_t cap);
+
 /* Deploys contracts, tokens and feeds on every running node that lacks them, and records
  * chains, endpoints, contracts, tokens and feeds in the desk (deploy.c). */
 int devnet_deploy_all(const devnet_opts *o, devnet_node nodes[DEVNET_N_CHAINS], err *e) DEVNET_WUR;

@@ -507,12 +507,6 @@ static int step_settlements(chain_rt *c, uint64_t step)
     return 0;
 }
 
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static uint64_t mono_ms(void)
 {
     struct timespec ts;
@@ -531,7 +525,7 @@ static void *chain_main(void *arg)
     while (!atomic_load(&d->stop) && !atomic_load(&d->stopping)) {
         uint64_t now = (mono_ms() - d->t0_ms) / d->step_ms;
         if (now < next) {
-            sleep_ms(50);
+            devnet_sleep_ms(50);
             continue;
         }
         if (now > next)

@@ -2,11 +2,11 @@
  * EIP-155 transactions signed through the key store (so every signature is audited),
  * eth_sendRawTransaction, and waiting for the receipt. Used for deployments, the demo's
  * market driver and escrow flow, and cross-chain settlement. */
-#include "devnet/devnet.h"
-
 #include <string.h>
 #include <time.h>
 
+#include "devnet/devnet.h"
+#include "devnet/devnet_priv.h"
 #include "eth/tx.h"
 
 void devnet_sender_init(devnet_sender *s, rpc_client *rpc, ks_key *key, uint64_t chain_id)
@@ -15,12 +15,6 @@ void devnet_sender_init(devnet_sender *s, rpc_client *rpc, ks_key *key, uint64_t
     s->rpc = rpc;
     s->key = key;
     s->chain_id = chain_id;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 int devnet_send(devnet_sender *s, const addr *to, const u256 *value, const uint8_t *data,
@@ -121,7 +115,7 @@ int devnet_wait(rpc_client *rpc, const uint8_t hash[32], unsigned timeout_ms, rp
         }
         if (waited >= timeout_ms)
             break;
-        sleep_ms(100);
+        devnet_sleep_ms(100);
     }
     char hex[67];
     hex_encode(hex, sizeof hex, hash, 32, true);

@@ -178,6 +178,10 @@ const abi_fn *abi_json_at(const abi_json *j, size_t i);
 /* Look-ups by name ("transfer": the first of that name) or by canonical signature
  * ("transfer(address,uint256)"); NULL when absent. */
 const abi_fn *abi_json_function(const abi_json *j, const char *name_or_sig);
+/* The calldata of fn (name or signature) of j with args, a textual tuple ("(0x.., 5)";
+ * NULL: none). ERR_NOT_FOUND when j has no such function. */
+int abi_json_calldata(buf *out, const abi_json *j, const char *fn, const char *args, err *e)
+    __attribute__((warn_unused_result));
 const abi_fn *abi_json_event(const abi_json *j, const char *name_or_sig);
 const abi_fn *abi_json_error(const abi_json *j, const char *name_or_sig);
 const abi_fn *abi_json_constructor(const abi_json *j);

@@ -258,6 +258,19 @@ const abi_fn *abi_json_function(const abi_json *j, const char *name_or_sig)
     return find(j, ABI_FN_FUNCTION, name_or_sig);
 }
 
+int abi_json_calldata(buf *out, const abi_json *j, const char *fn, const char *args, err *e)
+{
+    const abi_fn *f = abi_json_function(j, fn);
+    if (!f)
+        return err_set(e, ERR_NOT_FOUND, "the contract has no function %s", fn);
+    abi_value *v = NULL;
+    if (abi_value_parse(&v, f->inputs, args ? args : "()", e) < 0)
+        return err_prefix(e, "arguments of %s", fn);
+    int rc = abi_calldata(out, f, v, e);
+    abi_value_free(&v);
+    return rc;
+}
+
 const abi_fn *abi_json_event(const abi_json *j, const char *name_or_sig)
 {
     return find(j, ABI_FN_EVENT, name_or_sig);

@@ -325,20 +325,6 @@ static int secret_open(eng *g, const store_xswap *x, uint8_t *pre, err *e)
     return rc;
 }
 
-/* Builds the calldata of fn of abi from a textual tuple of arguments. */
-static int calldata(buf *out, const abi_json *abi, const char *fn, const char *args, err *e)
-{
-    const abi_fn *f = abi_json_function(abi, fn);
-    if (!f)
-        return err_set(e, ERR_NOT_FOUND, "the contract has no function %s", fn);
-    abi_value *v = NULL;
-    if (abi_value_parse(&v, f->inputs, args, e) < 0)
-        return err_prefix(e, "arguments of %s", fn);
-    int rc = abi_calldata(out, f, v, e);
-    abi_value_free(&v);
-    return rc;
-}
-
 /* The summary's note: which swap, which step, both chains. */
 static void step_note(eng *g, char *out, size_t cap, const store_xswap *x, const char *action)
 {
@@ -370,7 +356,7 @@ static int approve_token(eng *g, chain_conn *c, const store_xswap *x, const addr
     desk_result res;
     int rc = desk_for(g, owner, &d, e);
     if (rc == 0)
-        rc = calldata(&data, g->token, "approve", args, e);
+        rc = abi_json_calldata(&data, g->token, "approve", args, e);
     if (rc == 0) {
         desk_step st = {.action = "swap_allowance", .chain_id = c->chain_id, .to = *token,
                         .data = data.data, .len = data.len, .token = *token, .amount = *amount,
@@ -402,7 +388,7 @@ static int check_funds(eng *g, chain_conn *c, const addr *who, const addr *token
         uint8_t word[32];
         buf out;
         buf_init(&out);
-        int rc = calldata(&data, g->token, "balanceOf", args, e);
+        int rc = abi_json_calldata(&data, g->token, "balanceOf", args, e);
         if (rc == 0)
             rc = rpc_eth_call(c->rpc, token, data.data, data.len, NULL, &out, e);
         if (rc == 0 && out.len < 32)
@@ -514,7 +500,7 @@ static int act(eng *g, store_xswap *x, const char *action, chain_conn *c, const 
     step_note(g, note, sizeof note, x, action);
     buf data;
     buf_init(&data);
-    int rc = calldata(&data, g->htlc, fn, args, e);
+    int rc = abi_json_calldata(&data, g->htlc, fn, args, e);
     hold_ctx h = {x, action, c->chain_id, key};
     desk_result res;
     if (rc == 0) {
@@ -666,7 +652,7 @@ static int get_lock(eng *g, chain_conn *c, const addr *htlc, const uint8_t id[32
     buf data, out;
     buf_init(&data);
     buf_init(&out);
-    int rc = calldata(&data, g->htlc, "getLock", args, e);
+    int rc = abi_json_calldata(&data, g->htlc, "getLock", args, e);
     if (rc == 0)
         rc = rpc_eth_call(c->rpc, htlc, data.data, data.len, NULL, &out, e);
     if (rc == 0 && out.len < 7 * 32)

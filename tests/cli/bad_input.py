@@ -268,6 +268,45 @@ def main():
         refused("chain add-factory without --factory", r, 2, "--factory")
         r = run(home, "chain", "add-factory", "local", "--factory", "0x1234")
         refused("chain add-factory with a bad address", r, 2, "--factory")
+        # The count of positional arguments: the exact usage line, exit 2, before any desk is
+        # opened (the commands share one check of it: its words must stay each command's own).
+        see = " (see `fusion help`)"
+        for args, line in [
+                ("credit ledger", "credit ledger: needs exactly one facility NAME"),
+                ("credit ledger a b", "credit ledger: needs exactly one facility NAME"),
+                ("credit facility show", "credit facility show: needs exactly one facility NAME"),
+                ("credit facility add", "credit facility add: needs exactly one facility NAME"),
+                ("credit facility list x", "credit facility list: takes no arguments"),
+                ("credit calls x", "credit calls: takes no arguments"),
+                ("credit check x", "credit check: takes no arguments"),
+                ("credit health", "credit health: needs exactly one facility NAME"),
+                ("credit statement", "credit statement: needs exactly one facility NAME"),
+                ("credit draw f", "credit draw: needs a facility NAME and an AMOUNT (in its "
+                 "currency)"),
+                ("credit repay f", "credit repay: needs a facility NAME and an AMOUNT (in its "
+                 "currency)"),
+                ("reindex x", "reindex: unexpected argument 'x'"),
+                ("audit list x", "audit: unexpected argument 'x'"),
+                ("chain add x y", "chain add: unexpected argument 'x'"),
+                ("pay x", "pay: unexpected argument 'x'"),
+                ("escrow create x", "escrow create: unexpected argument 'x'"),
+                ("escrow show", "escrow show: needs exactly one escrow ADDRESS"),
+                ("api client revoke", "api client revoke: needs NAME"),
+                ("api client list x", "api client list: takes no arguments"),
+                ("proposal list x", "proposal list: takes no arguments"),
+                ("config sign", "config sign: needs one of policy, risk-limits, compliance, sanctions, "
+                 "prices"),
+                ("lists list x", "lists list: takes no arguments"),
+                ("case travel-rule", "case travel-rule: needs an escrow ADDRESS or a desk "
+                 "transaction hash"),
+                ("entity travel", "entity travel: needs the entity's NAME"),
+                ("operator remove", "operator remove: needs NAME"),
+                ("tx check x", "tx check: takes no arguments"),
+                ("asset add-feed x", "asset add-feed: unexpected argument 'x'")]:
+            r = run(home, *args.split())
+            check("usage line of `%s`" % args, r.returncode == 2 and
+                  r.stderr.splitlines() == ["fusion " + line + see], r,
+                  "exit 2 and the one line %r" % ("fusion " + line + see))
         check("no desk home created by refused commands", not os.path.exists(
             os.path.join(home, "desk.db")), r)
 

@@ -734,6 +734,19 @@ static void test_json_abi(void **state)
     assert_int_equal(abi_value_format(&s, back, &e), 0);
     assert_string_equal((char *)s.data, "((1000, [0x1111111111111111111111111111111111111111], "
                                         "[(\"first\", 1), (\"second\", 2)]))");
+    /* the same calldata from the JSON ABI and the arguments' text (abi_json_calldata) */
+    buf cd2;
+    buf_init(&cd2);
+    assert_int_equal(abi_json_calldata(&cd2, j, "open", (const char *)s.data, &e), 0);
+    assert_int_equal(cd2.len, cd.len);
+    assert_memory_equal(cd2.data, cd.data, cd.len);
+    buf_free(&cd2);
+    assert_int_equal(abi_json_calldata(&cd2, j, "close", "()", &e), -1);
+    assert_int_equal(e.code, ERR_NOT_FOUND);
+    assert_non_null(strstr(e.msg, "no function close"));
+    assert_int_equal(abi_json_calldata(&cd2, j, "open", NULL, &e), -1);
+    assert_non_null(strstr(e.msg, "arguments of open"));
+    buf_free(&cd2);
     cd.data[0] ^= 1;
     abi_value_free(&back);
     assert_int_equal(abi_calldata_decode(&back, open, cd.data, cd.len, &e), -1);
