@@ -625,7 +625,7 @@ static void wait_mined(chain_rt *c)
             }
             if (mined >= s->nonce)
                 break;
-            sleep_ms(100);
+            devnet_sleep_ms(100);
         }
     }
 }
@@ -644,7 +644,7 @@ void devnet_driver_halt(devnet_driver *d)
             all &= !d->chains[i].running || atomic_load(&d->chains[i].done);
         if (all)
             break;
-        sleep_ms(50);
+        devnet_sleep_ms(50);
     }
     atomic_store(&d->stop, 1);
     for (size_t i = 0; i < d->n_chains; i++)
