@@ -1194,6 +1194,7 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
         LOG_W("sync", "%s: %s", c->chain.name, be.msg);
     foldset carry = {0};
     c->carry = &carry;
+    bool first_commit = true;
     for (;;) {
         if (!have)
             pthread_join(a->tid, NULL);
@@ -1223,12 +1224,21 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
             if (pthread_create(&b->tid, NULL, job_main, b) != 0)
                 more = false;
         }
+        uint64_t c_from = a->out.from, c_to = a->out.to;
         rc = commit_fetched(c, &a->out, e);
         fetched_free(&a->out);
         /* The whole catch-up is one step: the hook's work (screening, on its own thread)
-         * starts on what is committed instead of waiting for the end. */
-        if (rc == 0 && c->hook_pending && sync_now() - c->last_hook >= SYNC_HOOK_BUSY_S)
+         * starts on what is committed instead of waiting for the end; at once after the
+         * first commit, whose range creates most of a catch-up's escrows (the screening
+         * then overlaps the later ranges instead of trailing the last one), then at most
+         * every SYNC_HOOK_BUSY_S. */
+        if (rc == 0 && c->hook_pending &&
+            (first_commit || sync_now() - c->last_hook >= SYNC_HOOK_BUSY_S)) {
+            LOG_D("sync", "%s: after-commit hook after blocks %llu..%llu", c->chain.name,
+                  (unsigned long long)c_from, (unsigned long long)c_to);
             after_commit(c);
+        }
+        first_commit = false;
         if (rc < 0 || !more) {
             if (more) {
                 pthread_join(b->tid, NULL);
