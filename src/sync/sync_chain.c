@@ -699,7 +699,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     store_event pend[STORE_EVENT_BATCH];
     char *pend_json[STORE_EVENT_BATCH];
     size_t n_pend = 0;
-    if (store_begin(c->db, e) < 0) {
+    if (store_begin_first(c->db, e) < 0) {
         foldset_free(fs);
         return -1;
     }
@@ -786,9 +786,9 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     double t_fold = sync_now();
     if (foldset_write(c, fs, final, fresh.n, e) < 0)
         goto fail;
+    double t_done = sync_now();
     LOG_D("sync", "%s: %zu logs stored in %.3f s; escrows (%zu new, %zu in memory) written in"
-          " %.3f s", c->chain.name, ls->n, t_fold - t_rows, fresh.n, fs->keys.n,
-          sync_now() - t_fold);
+          " %.3f s", c->chain.name, ls->n, t_fold - t_rows, fresh.n, fs->keys.n, t_done - t_fold);
     for (size_t i = 0; i < nh; i++) {
         store_block b = {.number = hdrs[i].number, .timestamp = hdrs[i].timestamp};
         memcpy(b.hash, hdrs[i].hash, 32);
@@ -809,8 +809,14 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
                                             &n_new_inflows, e) < 0)
         goto fail;
     if (store_checkpoint_put(c->db, &cp, e) < 0 ||
-        store_escrow_settle(c->db, c->chain.chain_id, final, e) < 0 || store_commit(c->db, e) < 0)
+        store_escrow_settle(c->db, c->chain.chain_id, final, e) < 0)
         goto fail;
+    double t_end = sync_now();
+    if (store_commit(c->db, e) < 0)
+        goto fail;
+    LOG_D("sync", "%s: blocks %llu..%llu: headers, inflows, checkpoint and settling in %.3f s,"
+          " commit %.3f s", c->chain.name, (unsigned long long)from, (unsigned long long)to,
+          t_end - t_done, sync_now() - t_end);
     for (size_t i = 0; i < fresh.n; i++) {
         if (addrset_add(&c->escrows, &fresh.v[i]) < 0) {
             err le;
@@ -880,7 +886,7 @@ static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *
     addr *touched = NULL;
     size_t nt = 0, flagged = 0;
     uint64_t gone = 0;
-    if (store_begin(c->db, e) < 0)
+    if (store_begin_first(c->db, e) < 0)
         return -1;
     if (store_events_rewind(c->db, c->chain.chain_id, first_gone, &touched, &nt, &gone, e) < 0 ||
         sync_rebuild_escrows(c->db, c->chain.chain_id, touched, nt, final, e) < 0 ||
