@@ -191,8 +191,7 @@ static const char SQL_DROP_SCREENED[] =
  * creation instead cost each screening pass ~5x more, with nothing replaced. */
 static const char SQL_REPLACED_MARKS[] =
     "SELECT v.chain_id, v.escrow FROM screened_escrows v WHERE" MARK_REPLACED_("v");
-static const char SQL_REPLACED_CASES[] =
-    "SELECT id FROM cases WHERE chain_id = ? AND escrow = ?";
+static const char SQL_REPLACED_CASES[] = "SELECT id FROM cases WHERE chain_id = ? AND escrow = ?";
 static const char SQL_DROP_REPLACED_HITS[] =
     "UPDATE screening_hits SET reorged_at = CAST(strftime('%s', 'now') AS INTEGER)"
     " WHERE reorged_at IS NULL AND chain_id = ? AND escrow = ?";

@@ -787,8 +787,10 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     if (foldset_write(c, fs, final, fresh.n, e) < 0)
         goto fail;
     double t_done = sync_now();
-    LOG_D("sync", "%s: %zu logs stored in %.3f s; escrows (%zu new, %zu in memory) written in"
-          " %.3f s", c->chain.name, ls->n, t_fold - t_rows, fresh.n, fs->keys.n, t_done - t_fold);
+    LOG_D("sync",
+          "%s: %zu logs stored in %.3f s; escrows (%zu new, %zu in memory) written in"
+          " %.3f s",
+          c->chain.name, ls->n, t_fold - t_rows, fresh.n, fs->keys.n, t_done - t_fold);
     for (size_t i = 0; i < nh; i++) {
         store_block b = {.number = hdrs[i].number, .timestamp = hdrs[i].timestamp};
         memcpy(b.hash, hdrs[i].hash, 32);
@@ -814,9 +816,11 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     double t_end = sync_now();
     if (store_commit(c->db, e) < 0)
         goto fail;
-    LOG_D("sync", "%s: blocks %llu..%llu: headers, inflows, checkpoint and settling in %.3f s,"
-          " commit %.3f s", c->chain.name, (unsigned long long)from, (unsigned long long)to,
-          t_end - t_done, sync_now() - t_end);
+    LOG_D("sync",
+          "%s: blocks %llu..%llu: headers, inflows, checkpoint and settling in %.3f s,"
+          " commit %.3f s",
+          c->chain.name, (unsigned long long)from, (unsigned long long)to, t_end - t_done,
+          sync_now() - t_end);
     for (size_t i = 0; i < fresh.n; i++) {
         if (addrset_add(&c->escrows, &fresh.v[i]) < 0) {
             err le;

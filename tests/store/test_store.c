@@ -4,8 +4,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
-#include <stdatomic.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1187,7 +1187,8 @@ static void test_bulk_all_connections(void **state)
                                     " INSERT INTO bulk_t SELECT randomblob(4000) FROM n";
     store *a = open_ok(), *b = open_ok();
     err e;
-    assert_int_equal(sqlite3_exec(b->db, "CREATE TABLE bulk_t (v BLOB)", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(b->db, "CREATE TABLE bulk_t (v BLOB)", NULL, NULL, NULL),
+                     SQLITE_OK);
     assert_int_equal(store_bulk(a, true, &e), 0);
     long db0 = file_size("");
     for (int i = 0; i < 12; i++) { /* 12 commits of ~1 MB on the other connection */
@@ -1196,7 +1197,7 @@ static void test_bulk_all_connections(void **state)
         assert_int_equal(store_commit(b, &e), 0);
     }
     assert_true(file_size("-wal") > 1000L * 4096); /* past the automatic checkpoint */
-    assert_int_equal(file_size(""), db0);           /* nothing copied meanwhile */
+    assert_int_equal(file_size(""), db0);          /* nothing copied meanwhile */
     assert_int_equal(query_int("SELECT count(*) FROM bulk_t"), 3000);
     assert_int_equal(store_bulk(a, false, &e), 0);
     assert_true(file_size("") > db0 + 10L * 1000 * 1000); /* copied at the end */
@@ -1226,9 +1227,9 @@ static void *busy_writer_main(void *arg)
     err e;
     for (int i = 0; i < 200; i++) {
         assert_int_equal(store_begin(s, &e), 0);
-        assert_int_equal(sqlite3_exec(s->db, "INSERT INTO bulk_t VALUES (randomblob(100))", NULL,
-                                      NULL, NULL),
-                         SQLITE_OK);
+        assert_int_equal(
+            sqlite3_exec(s->db, "INSERT INTO bulk_t VALUES (randomblob(100))", NULL, NULL, NULL),
+            SQLITE_OK);
         atomic_store(&w->started, 1);
         struct timespec ts = {0, 3 * 1000 * 1000}; /* holds the lock for 3 ms */
         nanosleep(&ts, NULL);
