@@ -1266,6 +1266,49 @@ static void test_begin_first(void **state)
     store_close(&s);
 }
 
+/* Every escrow by row id in store_escrow_list's order (the screening pass), one row at a
+ * time; a row deleted meanwhile is not found. */
+static void test_escrow_rowids(void **state)
+{
+    store *s = open_ok();
+    add_chain(s, 1, "one");
+    err e;
+    for (int i = 9; i >= 0; i--) { /* inserted out of order: blocks 9 .. 0 */
+        store_escrow x;
+        memset(&x, 0, sizeof x);
+        x.chain_id = 1;
+        memset(x.address.b, 0x30 + (i % 3), 20);
+        x.address.b[19] = (uint8_t)i;
+        x.created_block = (uint64_t)(i / 2);
+        x.threshold = 1;
+        x.state = ESCROW_CREATED;
+        assert_int_equal(store_escrow_put(s, &x, &e), 0);
+    }
+    store_escrow *xs = NULL;
+    size_t n = 0, nid = 0;
+    int64_t *ids = NULL;
+    assert_int_equal(store_escrow_list(s, 0, &xs, &n, &e), 0);
+    assert_int_equal(store_escrow_rowids(s, &ids, &nid, &e), 0);
+    assert_int_equal(n, 10);
+    assert_int_equal(nid, 10);
+    for (size_t i = 0; i < n; i++) {
+        store_escrow x;
+        bool found = false;
+        assert_int_equal(store_escrow_get_rowid(s, ids[i], &x, &found, &e), 0);
+        assert_true(found);
+        assert_memory_equal(x.address.b, xs[i].address.b, 20);
+        assert_int_equal(x.created_block, xs[i].created_block);
+    }
+    assert_int_equal(store_escrow_delete(s, 1, &xs[3].address, &e), 0);
+    store_escrow x;
+    bool found = true;
+    assert_int_equal(store_escrow_get_rowid(s, ids[3], &x, &found, &e), 0);
+    assert_false(found);
+    free(xs);
+    free(ids);
+    store_close(&s);
+}
+
 static void test_escrow_batch(void **state)
 {
     static const char stale[] = "SELECT count(*) FROM escrows x LEFT JOIN escrow_search q"
@@ -1386,6 +1429,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_escrow_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_search_rebuild, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_escrow_rowids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_all_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_begin_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_put_many, setup, teardown),
