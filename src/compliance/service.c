@@ -552,17 +552,27 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
     registry reg;
     if (registry_load(s, &reg, e) < 0)
         return -1;
-    store_escrow *xs = NULL;
+    /* The escrows one row at a time, in order (the rolling windows replay them): a list
+     * of every row would make the pass's memory grow with the desk (3.5 kB an escrow). */
+    int64_t *ids = NULL;
     size_t n = 0;
     int rc = -1;
     batch b = {0};
-    if (screen_flag_confirmed(s, ctx, e) < 0 || store_escrow_list(s, 0, &xs, &n, e) < 0)
+    store_escrow *x = malloc(sizeof *x);
+    if (!x) {
+        err_set(e, ERR_NOMEM, "out of memory screening escrows");
+        goto out;
+    }
+    if (screen_flag_confirmed(s, ctx, e) < 0 || store_escrow_rowids(s, &ids, &n, e) < 0)
         goto out;
     screen_ctx_reset_windows(ctx);
     screen_entities ents = screen_index_entities(reg.idx);
     for (size_t i = 0; i < n; i++) {
-        const store_escrow *x = &xs[i];
-        bool done = false;
+        bool done = false, there = false;
+        if (store_escrow_get_rowid(s, ids[i], x, &there, e) < 0)
+            goto out;
+        if (!there)
+            continue; /* gone meanwhile (a reorg): the next pass's sweep sees to it */
         if (store_escrow_is_screened(s, x->chain_id, &x->address, &done, e) < 0)
             goto out;
         store_block blk;
@@ -616,7 +626,8 @@ out:
         store_rollback(s);
         json_decref(b.opened);
     }
-    free(xs);
+    free(ids);
+    free(x);
     registry_free(&reg);
     return rc;
 }

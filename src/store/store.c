@@ -7,6 +7,7 @@
 #include "store/store.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "store/store_internal.h"
 
 #define BUSY_TIMEOUT_MS 10000
+#define STORE_WAL_AUTOCHECKPOINT 1000 /* pages in the log before a checkpoint: SQLite's default */
 
 int store_fail(store *s, err *e, const char *what)
 {
@@ -135,14 +137,32 @@ static void sqlite_setup(void)
         LOG_D("store", "SQLite was initialised elsewhere first; memory statistics stay on");
 }
 
+/* Bulk catch-ups running in this process (store_bulk). */
+static atomic_int bulk_running;
+
+/* Every connection's commit hook in WAL mode: SQLite's automatic checkpoint (a PASSIVE one
+ * once the log holds STORE_WAL_AUTOCHECKPOINT pages), except while a bulk catch-up runs
+ * in this process: then no connection of it copies the log (the screener's commits during
+ * a catch-up copied the catch-up's pages early, and the rewritten ones again). */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)arg;
+    if (pages >= STORE_WAL_AUTOCHECKPOINT && atomic_load(&bulk_running) == 0)
+        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
 int store_bulk(store *s, bool on, err *e)
 {
     /* WAL checkpoints copy committed pages back into the database; during a catch-up that
-     * rewrites the same escrow pages range after range, so they wait for its end. */
-    if (on)
-        return exec_sql(s->db, "PRAGMA wal_autocheckpoint = 0", "starting a bulk catch-up", e);
-    return exec_sql(s->db, "PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(PASSIVE)",
-                    "ending a bulk catch-up", e);
+     * rewrites the same escrow pages range after range, so they wait for its end. Each
+     * commit is as durable as before: the log is synced as ever, only not copied yet. */
+    if (on) {
+        atomic_fetch_add(&bulk_running, 1);
+        return 0;
+    }
+    atomic_fetch_sub(&bulk_running, 1);
+    return exec_sql(s->db, "PRAGMA wal_checkpoint(PASSIVE)", "ending a bulk catch-up", e);
 }
 
 void store_init(void)
@@ -181,6 +201,7 @@ int store_open(store **out, const char *path, err *e)
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    sqlite3_wal_hook(s->db, wal_hook, NULL); /* in place of SQLite's own: see wal_hook */
     if (sqlite3_create_function(s->db, "fusion_unhex", 1,
                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
                                 sql_unhex, NULL, NULL) != SQLITE_OK) {
@@ -354,7 +375,26 @@ static int run_simple(store *s, const char *sql, const char *what, err *e)
     return store_exec_stmt(s, st, what, e);
 }
 
-int store_begin(store *s, err *e)
+/* store_begin_first callers of this process waiting for the write lock. */
+static atomic_int first_waiting;
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* A busy handler that tries again every millisecond, up to BUSY_TIMEOUT_MS. */
+static int busy_poll(void *arg, int tries)
+{
+    (void)arg;
+    if (tries >= BUSY_TIMEOUT_MS)
+        return 0;
+    sleep_ms(1);
+    return 1;
+}
+
+static int begin_immediate(store *s, err *e)
 {
     if (s->in_txn)
         return err_set(e, ERR_INTERNAL, "a desk database transaction is already open");
@@ -369,6 +409,25 @@ int store_begin(store *s, err *e)
     s->in_txn = true;
     s->durable_txn = false;
     return 0;
+}
+
+int store_begin(store *s, err *e)
+{
+    /* make way for a chain commit of this process waiting for the lock (bounded: a
+     * caller holding the lock on another connection must not wait for ever) */
+    for (long i = 0; i < BUSY_TIMEOUT_MS && atomic_load(&first_waiting) > 0; i++)
+        sleep_ms(1);
+    return begin_immediate(s, e);
+}
+
+int store_begin_first(store *s, err *e)
+{
+    atomic_fetch_add(&first_waiting, 1);
+    sqlite3_busy_handler(s->db, busy_poll, NULL);
+    int rc = begin_immediate(s, e);
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    atomic_fetch_sub(&first_waiting, 1);
+    return rc;
 }
 
 int store_begin_durable(store *s, err *e)

@@ -41,8 +41,14 @@ int store_audit_batch(store *s, const char *home, const struct audit_row_in *row
 /* BEGIN IMMEDIATE: takes the write lock up front, so a busy database shows up here
  * (after busy_timeout) and not in the middle of a transaction. */
 int store_begin(store *s, err *e) STORE_WUR;
-/* A bulk catch-up on this connection (on) or its end (off): what is committed meanwhile
- * is as durable as ever; only the copying of the log into the database file waits. */
+/* As store_begin, for the writer the others of this process make way for (a chain's
+ * commit): while it waits for the lock, their store_begin waits for it to have had it,
+ * and it tries for the lock every millisecond (SQLite's own wait sleeps up to 100 ms
+ * between tries, and missed the instants between another thread's short transactions). */
+int store_begin_first(store *s, err *e) STORE_WUR;
+/* A bulk catch-up on this connection (on) or its end (off, which copies the log): what is
+ * committed meanwhile, on any connection, is as durable as ever; only the copying of the
+ * log into the database file waits, for every connection of the process. */
 int store_bulk(store *s, bool on, err *e) STORE_WUR;
 /* As store_begin, but the commit is synced to disk (synchronous=FULL) before it
  * returns: for data that cannot be fetched again from a chain (signed transactions). */

@@ -330,6 +330,36 @@ int store_escrow_get(store *s, uint64_t chain_id, const addr *address, store_esc
     return escrow_get_one(s, st, out, found, e);
 }
 
+static const char SQL_ESCROW_ROWIDS[] =
+    "SELECT rowid FROM escrows ORDER BY chain_id, created_block, address";
+static const char SQL_ESCROW_BY_ROWID[] = "SELECT " ESCROW_COLS " FROM escrows WHERE rowid = ?";
+
+static int rowid_fill(sqlite3_stmt *st, void *item, err *e)
+{
+    (void)e;
+    *(int64_t *)item = sqlite3_column_int64(st, 0);
+    return 0;
+}
+
+int store_escrow_rowids(store *s, int64_t **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_ROWIDS, e);
+    if (!st)
+        return -1;
+    return store_collect(s, st, sizeof **out, rowid_fill, (void **)out, n, "listing escrows", e);
+}
+
+int store_escrow_get_rowid(store *s, int64_t rowid, store_escrow *out, bool *found, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_BY_ROWID, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, rowid);
+    return escrow_get_one(s, st, out, found, e);
+}
+
 int store_escrow_find(store *s, const addr *address, store_escrow *out, bool *found, err *e)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_FIND, e);

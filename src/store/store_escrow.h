@@ -89,6 +89,12 @@ int store_escrow_find(store *s, const addr *address, store_escrow *out, bool *fo
                       err *e) STORE_WUR;
 /* All escrows (chain_id 0: every chain), ordered by chain and creation; *out malloc'ed. */
 int store_escrow_list(store *s, uint64_t chain_id, store_escrow **out, size_t *n, err *e) STORE_WUR;
+/* Every escrow's row id, in store_escrow_list's order (8 bytes an escrow, where the rows
+ * themselves take kilobytes: a pass over every escrow reads them one at a time with
+ * store_escrow_get_rowid, which finds nothing for a row deleted meanwhile). */
+int store_escrow_rowids(store *s, int64_t **out, size_t *n, err *e) STORE_WUR;
+int store_escrow_get_rowid(store *s, int64_t rowid, store_escrow *out, bool *found,
+                           err *e) STORE_WUR;
 /* The escrows still holding funds (funded or disputed) with one of the parties as payer or
  * payee, in store_escrow_list's order; reads only those rows (the risk service's exposure
  * at any desk size); *out malloc'ed. */

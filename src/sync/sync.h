@@ -46,7 +46,8 @@ typedef struct sync_options {
     /* Called on a chain thread, with that thread's own connection and outside any
      * transaction: once when the thread has opened its connection; after a step that
      * reached the head when commits since the last call stored new events or rolled back
-     * a reorg (during a catch-up at most every SYNC_HOOK_BUSY_S seconds, not per commit);
+     * a reorg (during a pipelined catch-up right after its first commit, then at most every
+     * SYNC_HOOK_BUSY_S seconds, not per commit);
      * and every SYNC_HOOK_IDLE_S seconds while following an idle chain. Chain threads call
      * it concurrently: it must be thread-safe (automatic screening). NULL: none. */
     void (*after_commit)(void *ctx, store *conn, uint64_t chain_id);

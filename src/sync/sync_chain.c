@@ -824,7 +824,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     store_event pend[STORE_EVENT_BATCH];
     char *pend_json[STORE_EVENT_BATCH];
     size_t n_pend = 0;
-    if (store_begin(c->db, e) < 0) {
+    if (store_begin_first(c->db, e) < 0) {
         foldset_free(fs);
         return -1;
     }
@@ -911,9 +911,11 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     double t_fold = sync_now();
     if (foldset_write(c, fs, final, fresh.n, e) < 0)
         goto fail;
-    LOG_D("sync", "%s: %zu logs stored in %.3f s; escrows (%zu new, %zu in memory) written in"
-          " %.3f s", c->chain.name, ls->n, t_fold - t_rows, fresh.n, fs->keys.n,
-          sync_now() - t_fold);
+    double t_done = sync_now();
+    LOG_D("sync",
+          "%s: %zu logs stored in %.3f s; escrows (%zu new, %zu in memory) written in"
+          " %.3f s",
+          c->chain.name, ls->n, t_fold - t_rows, fresh.n, fs->keys.n, t_done - t_fold);
     for (size_t i = 0; i < nh; i++) {
         store_block b = {.number = hdrs[i].number, .timestamp = hdrs[i].timestamp};
         memcpy(b.hash, hdrs[i].hash, 32);
@@ -934,8 +936,16 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
                                             &n_new_inflows, e) < 0)
         goto fail;
     if (store_checkpoint_put(c->db, &cp, e) < 0 ||
-        store_escrow_settle(c->db, c->chain.chain_id, final, e) < 0 || store_commit(c->db, e) < 0)
+        store_escrow_settle(c->db, c->chain.chain_id, final, e) < 0)
         goto fail;
+    double t_end = sync_now();
+    if (store_commit(c->db, e) < 0)
+        goto fail;
+    LOG_D("sync",
+          "%s: blocks %llu..%llu: headers, inflows, checkpoint and settling in %.3f s,"
+          " commit %.3f s",
+          c->chain.name, (unsigned long long)from, (unsigned long long)to, t_end - t_done,
+          sync_now() - t_end);
     for (size_t i = 0; i < fresh.n; i++) {
         if (addrset_add(&c->escrows, &fresh.v[i]) < 0) {
             err le;
@@ -1041,7 +1051,7 @@ static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *
     addr *touched = NULL;
     size_t nt = 0, flagged = 0;
     uint64_t gone = 0;
-    if (store_begin(c->db, e) < 0)
+    if (store_begin_first(c->db, e) < 0)
         return -1;
     if (store_events_rewind(c->db, c->chain.chain_id, first_gone, &touched, &nt, &gone, e) < 0 ||
         sync_rebuild_escrows(c->db, c->chain.chain_id, touched, nt, final, e) < 0 ||
@@ -1357,6 +1367,7 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
         LOG_W("sync", "%s: %s", c->chain.name, be.msg);
     foldset carry = {0};
     c->carry = &carry;
+    bool first_commit = true;
     for (;;) {
         if (!have)
             pthread_join(a->tid, NULL);
@@ -1386,12 +1397,21 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
             if (pthread_create(&b->tid, NULL, job_main, b) != 0)
                 more = false;
         }
+        uint64_t c_from = a->out.from, c_to = a->out.to;
         rc = commit_fetched(c, &a->out, e);
         fetched_free(&a->out);
         /* The whole catch-up is one step: the hook's work (screening, on its own thread)
-         * starts on what is committed instead of waiting for the end. */
-        if (rc == 0 && c->hook_pending && sync_now() - c->last_hook >= SYNC_HOOK_BUSY_S)
+         * starts on what is committed instead of waiting for the end; at once after the
+         * first commit, whose range creates most of a catch-up's escrows (the screening
+         * then overlaps the later ranges instead of trailing the last one), then at most
+         * every SYNC_HOOK_BUSY_S. */
+        if (rc == 0 && c->hook_pending &&
+            (first_commit || sync_now() - c->last_hook >= SYNC_HOOK_BUSY_S)) {
+            LOG_D("sync", "%s: after-commit hook after blocks %llu..%llu", c->chain.name,
+                  (unsigned long long)c_from, (unsigned long long)c_to);
             after_commit(c);
+        }
+        first_commit = false;
         if (rc < 0 || !more) {
             if (more) {
                 pthread_join(b->tid, NULL);

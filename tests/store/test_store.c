@@ -1,13 +1,17 @@
 /* test_store.c: the desk database on real SQLite files in a temp directory:
  * migrations (fresh, partial, failing, too new), idempotent event writes,
  * transactions that roll back, reorg rewind, projections and checkpoints. */
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1159,6 +1163,152 @@ static void put_escrow(store *s, int i, escrow_state st)
     assert_int_equal(store_escrow_put(s, &x, &e), 0);
 }
 
+/* Bytes of a file (0 when absent). */
+static long file_size(const char *suffix)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s%s", dbpath, suffix);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+/* A bulk catch-up on one connection holds back the copying of the write-ahead log for
+ * every connection of the process (the screener's commits during a catch-up copied the
+ * catch-up's pages early, and again); its end copies it. Commits stay durable. */
+static void test_bulk_all_connections(void **state)
+{
+    static const char bulk_rows[] = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+                                    " FROM n WHERE i < 250)"
+                                    " INSERT INTO bulk_t SELECT randomblob(4000) FROM n";
+    store *a = open_ok(), *b = open_ok();
+    err e;
+    assert_int_equal(sqlite3_exec(b->db, "CREATE TABLE bulk_t (v BLOB)", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(store_bulk(a, true, &e), 0);
+    long db0 = file_size("");
+    for (int i = 0; i < 12; i++) { /* 12 commits of ~1 MB on the other connection */
+        assert_int_equal(store_begin(b, &e), 0);
+        assert_int_equal(sqlite3_exec(b->db, bulk_rows, NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(store_commit(b, &e), 0);
+    }
+    assert_true(file_size("-wal") > 1000L * 4096); /* past the automatic checkpoint */
+    assert_int_equal(file_size(""), db0);          /* nothing copied meanwhile */
+    assert_int_equal(query_int("SELECT count(*) FROM bulk_t"), 3000);
+    assert_int_equal(store_bulk(a, false, &e), 0);
+    assert_true(file_size("") > db0 + 10L * 1000 * 1000); /* copied at the end */
+    /* Afterwards the other connection checkpoints on its own again. */
+    long db1 = file_size("");
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(store_begin(b, &e), 0);
+        assert_int_equal(sqlite3_exec(b->db, bulk_rows, NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(store_commit(b, &e), 0);
+    }
+    assert_true(file_size("") > db1);
+    store_close(&a);
+    store_close(&b);
+}
+
+/* Another thread of the process writing in short transactions back to back (the
+ * screener's batches during a catch-up): SQLite's busy wait sleeps up to 100 ms between
+ * tries and missed the moments between them, so a chain commit waited for the whole run. */
+typedef struct busy_writer {
+    atomic_int done, started;
+} busy_writer;
+
+static void *busy_writer_main(void *arg)
+{
+    busy_writer *w = arg;
+    store *s = open_ok();
+    err e;
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(store_begin(s, &e), 0);
+        assert_int_equal(
+            sqlite3_exec(s->db, "INSERT INTO bulk_t VALUES (randomblob(100))", NULL, NULL, NULL),
+            SQLITE_OK);
+        atomic_store(&w->started, 1);
+        struct timespec ts = {0, 3 * 1000 * 1000}; /* holds the lock for 3 ms */
+        nanosleep(&ts, NULL);
+        assert_int_equal(store_commit(s, &e), 0);
+        atomic_fetch_add(&w->done, 1);
+    }
+    store_close(&s);
+    return NULL;
+}
+
+static void test_begin_first(void **state)
+{
+    store *s = open_ok();
+    err e;
+    assert_int_equal(sqlite3_exec(s->db, "CREATE TABLE bulk_t (v BLOB)", NULL, NULL, NULL),
+                     SQLITE_OK);
+    busy_writer w;
+    memset(&w, 0, sizeof w);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, busy_writer_main, &w), 0);
+    while (!atomic_load(&w.started))
+        sched_yield();
+    int before = atomic_load(&w.done);
+    assert_int_equal(store_begin_first(s, &e), 0);
+    int at = atomic_load(&w.done);
+    assert_int_equal(sqlite3_exec(s->db, "INSERT INTO bulk_t VALUES (x'01')", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(store_commit(s, &e), 0);
+    pthread_join(t, NULL);
+    /* it had the lock after the transaction under way (and at most one more begun before
+     * it asked), not after the other thread's 200 */
+    assert_true(at - before <= 2);
+    assert_int_equal(query_int("SELECT count(*) FROM bulk_t"), 201);
+    store_close(&s);
+}
+
+/* Every escrow by row id in store_escrow_list's order (the screening pass), one row at a
+ * time; a row deleted meanwhile is not found. */
+static void test_escrow_rowids(void **state)
+{
+    store *s = open_ok();
+    add_chain(s, 1, "one");
+    err e;
+    for (int i = 9; i >= 0; i--) { /* inserted out of order: blocks 9 .. 0 */
+        store_escrow x;
+        memset(&x, 0, sizeof x);
+        x.chain_id = 1;
+        memset(x.address.b, 0x30 + (i % 3), 20);
+        x.address.b[19] = (uint8_t)i;
+        x.created_block = (uint64_t)(i / 2);
+        x.threshold = 1;
+        x.state = ESCROW_CREATED;
+        assert_int_equal(store_escrow_put(s, &x, &e), 0);
+    }
+    store_escrow *xs = NULL;
+    size_t n = 0, nid = 0;
+    int64_t *ids = NULL;
+    assert_int_equal(store_escrow_list(s, 0, &xs, &n, &e), 0);
+    assert_int_equal(store_escrow_rowids(s, &ids, &nid, &e), 0);
+    assert_int_equal(n, 10);
+    assert_int_equal(nid, 10);
+    for (size_t i = 0; i < n; i++) {
+        store_escrow x;
+        bool found = false;
+        assert_int_equal(store_escrow_get_rowid(s, ids[i], &x, &found, &e), 0);
+        assert_true(found);
+        assert_memory_equal(x.address.b, xs[i].address.b, 20);
+        assert_int_equal(x.created_block, xs[i].created_block);
+    }
+    assert_int_equal(store_escrow_delete(s, 1, &xs[3].address, &e), 0);
+    store_escrow x;
+    bool found = true;
+    assert_int_equal(store_escrow_get_rowid(s, ids[3], &x, &found, &e), 0);
+    assert_false(found);
+    free(xs);
+    free(ids);
+    store_close(&s);
+}
+
 static void test_escrow_batch(void **state)
 {
     static const char stale[] = "SELECT count(*) FROM escrows x LEFT JOIN escrow_search q"
@@ -1279,6 +1429,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_escrow_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_search_rebuild, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_escrow_rowids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_all_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_begin_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_put_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_awaiting_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbound_flags, setup, teardown),
