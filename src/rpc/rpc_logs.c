@@ -103,6 +103,7 @@ struct rpc_logs_stream {
     const char *lit;
     size_t lit_i;
     bool lit_skel;
+    bool nul_after; /* a number or a literal just ended: jansson drops one NUL byte here */
     /* meaning */
     int pending; /* the key just read: P_RESULT in the answer object, a field in a log */
     buf skel;
@@ -184,6 +185,7 @@ void rpc_logs_stream_reset(rpc_logs_stream *s)
     s->fed = 0;
     s->depth = 0;
     s->pending = P_NONE;
+    s->nul_after = false;
     s->skel.len = 0;
     s->num.len = 0;
     list_clear(s);
@@ -216,12 +218,42 @@ static bool skel_role(int role)
 
 /* ---- string characters ---- */
 
+/* Bytes that stand for themselves in a JSON string (printable ASCII but " and \). */
+static const uint8_t plain[256] = {
+#define PL_(c) [c] = (c) != '"' && (c) != '\\'
+#define P4_(c) PL_(c), PL_(c + 1), PL_(c + 2), PL_(c + 3)
+#define P16_(c) P4_(c), P4_(c + 4), P4_(c + 8), P4_(c + 12)
+    P16_(0x20), P16_(0x30), P16_(0x40), P16_(0x50), P16_(0x60), P16_(0x70),
+#undef P16_
+#undef P4_
+#undef PL_
+};
+
 static const uint8_t hex1[256] = {
     ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,
     ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
     ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
     ['F'] = 16,
 };
+
+/* The end of the run of plain bytes at p: eight at a time while none of them is special
+ * (below 0x20, above 0x7f, " or \\), then one by one. */
+static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+        uint64_t special = ((x - ones * 0x20) | x | ((q - ones) & ~q) | ((b - ones) & ~b)) & high;
+        if (special)
+            break;
+        p += 8;
+    }
+    while (p < end && plain[*p])
+        p++;
+    return p;
+}
 
 /* Data characters (hex_decode_buf's rules: "0x" or "0X", an even number of digits). */
 static int data_run(rpc_logs_stream *s, const unsigned char *p, size_t n)
@@ -263,14 +295,13 @@ static int data_run(rpc_logs_stream *s, const unsigned char *p, size_t n)
 static int emit(rpc_logs_stream *s, const unsigned char *p, size_t n)
 {
     if (s->in_key) {
-        for (size_t i = 0; i < n; i++) {
-            if (p[i] == 0)
-                s->str_nul = true;
-            if (s->key_n < sizeof s->key - 1)
-                s->key[s->key_n++] = (char)p[i];
-            else
-                s->key_long = true;
-        }
+        if (memchr(p, 0, n))
+            s->str_nul = true;
+        size_t room = sizeof s->key - 1 - s->key_n;
+        if (n > room)
+            s->key_long = true;
+        memcpy(s->key + s->key_n, p, n < room ? n : room);
+        s->key_n += n < room ? n : room;
     }
     switch (s->sink) {
     case K_NONE:
@@ -448,17 +479,60 @@ static void field_end(rpc_logs_stream *s)
         s->fs[f] = FS_OK;
 }
 
+/* A hash or an address whose text [p, p + n) came whole in one piece, without escapes:
+ * decoded straight from it (the same rules as hex_decode_exact on the C string). -1 when
+ * the field is not one of those; the general path then reads it. */
+static int fixed_whole(rpc_logs_stream *s, const unsigned char *p, size_t n)
+{
+    rpc_log *lg = &s->out.items[s->out.n];
+    uint8_t *out;
+    size_t want = 32;
+    switch (s->cur) {
+    case F_ADDRESS:
+        out = lg->address.b;
+        want = ADDR_LEN;
+        break;
+    case F_BHASH:
+        out = lg->block_hash;
+        break;
+    case F_TX:
+        out = lg->tx_hash;
+        break;
+    case F_TOPIC:
+        out = lg->topics[s->topic_i];
+        break;
+    default:
+        return -1;
+    }
+    size_t got = 0;
+    err ignored;
+    bool ok = hex_decode(out, want, &got, (const char *)p, n, HEX_REQUIRE_PREFIX, &ignored) == 0 &&
+              got == want;
+    enum field f = s->cur == F_TOPIC ? F_TOPICS : s->cur;
+    if (!ok)
+        s->fs[f] = FS_BAD;
+    else if (f != F_TOPICS)
+        s->fs[f] = FS_OK;
+    return 0;
+}
+
 static enum field field_of(const char *k, size_t n)
 {
     static const struct {
         const char *name;
+        size_t len;
         enum field f;
-    } t[] = {{"address", F_ADDRESS},         {"blockHash", F_BHASH}, {"transactionHash", F_TX},
-             {"blockNumber", F_BLOCK},       {"transactionIndex", F_TXI},
-             {"logIndex", F_LOGI},           {"data", F_DATA},       {"topics", F_TOPICS},
-             {"removed", F_REMOVED}};
+    } t[] = {
+#define F_(name, f) {name, sizeof name - 1, f}
+        F_("address", F_ADDRESS),     F_("blockHash", F_BHASH),
+        F_("transactionHash", F_TX),  F_("blockNumber", F_BLOCK),
+        F_("transactionIndex", F_TXI), F_("logIndex", F_LOGI),
+        F_("data", F_DATA),           F_("topics", F_TOPICS),
+        F_("removed", F_REMOVED),
+#undef F_
+    };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (strlen(t[i].name) == n && memcmp(t[i].name, k, n) == 0)
+        if (t[i].len == n && memcmp(t[i].name, k, n) == 0)
             return t[i].f;
     return F_NONE;
 }
@@ -693,6 +767,7 @@ static int number_end(rpc_logs_stream *s)
     if (s->num_skel && skel_put(s, t, s->num.len - 1) < 0)
         return -1;
     value_end(s);
+    s->nul_after = true;
     return 0;
 }
 
@@ -763,9 +838,13 @@ int rpc_logs_stream_feed(rpc_logs_stream *s, const char *text, size_t n)
         s->pos = s->fed + (size_t)(p - (const unsigned char *)text);
         switch (s->st) {
         case S_STR: {
-            const unsigned char *q = p;
-            while (q < end && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\')
-                q++;
+            const unsigned char *q = plain_run(p, end);
+            if (q < end && *q == '"' && s->sink == K_FIELD && s->fld_n == 0 && !s->fld_long &&
+                !s->str_nul && fixed_whole(s, p, (size_t)(q - p)) == 0) {
+                p = q + 1; /* a hash that came in one piece: decoded from the piece */
+                value_end(s);
+                break;
+            }
             if (q > p) {
                 if (emit(s, p, (size_t)(q - p)) < 0)
                     return -1;
@@ -890,6 +969,7 @@ int rpc_logs_stream_feed(rpc_logs_stream *s, const char *text, size_t n)
                 if (s->lit_skel && skel_put(s, s->lit, s->lit_i) < 0)
                     return -1;
                 value_end(s);
+                s->nul_after = true;
             }
             break;
         }
@@ -938,6 +1018,12 @@ int rpc_logs_stream_feed(rpc_logs_stream *s, const char *text, size_t n)
         }
         case S_AFTER: {
             unsigned char c = *p++;
+            /* jansson reads a number or a literal one byte too far and puts that byte
+             * back into a buffer that a NUL marks as empty: one NUL there is skipped. */
+            bool nul_after = s->nul_after;
+            s->nul_after = false;
+            if (c == 0 && nul_after)
+                break;
             if (ws(c))
                 break;
             if (c == ',') {

@@ -310,6 +310,28 @@ static void test_like_jansson(void **state)
     assert_int_equal(parse_str("{\"id\":7,\"result\":[],\"error\":{\"code\":1}}"), -1);
     assert_int_equal(parse_str("{\"id\":null,\"error\":{\"code\":-32700,\"message\":\"x\"}}"), -1);
     assert_int_equal(parse_str("{\"id\":7,\"result\":[],\"error\":null}"), 0);
+    /* jansson skips one NUL byte right after a number or a literal (its lexer's look-ahead
+     * buffer), and no other. */
+    static const struct {
+        const char *text;
+        size_t len;
+        int rc;
+    } nul[] = {
+#define N_(text, rc) {text, sizeof text - 1, rc}
+        N_("{\"id\":7\0,\"result\":[]}", 0),
+        N_("{\"id\":7\0 ,\"result\":[]}", 0),
+        N_("{\"id\":7,\"result\":[],\"x\":true\0}", 0),
+        N_("{\"id\":7,\"result\":[],\"x\":[null\0]}", 0),
+        N_("{\"id\":7\0\0,\"result\":[]}", -1),
+        N_("{\"id\":7 \0,\"result\":[]}", -1),
+        N_("{\"id\":7,\0\"result\":[]}", -1),
+        N_("{\"id\":7,\"result\":[]\0}", -1),
+        N_("{\"id\":7,\"result\":[],\"x\":\"a\"\0}", -1),
+#undef N_
+    };
+    for (size_t i = 0; i < sizeof nul / sizeof nul[0]; i++)
+        if (both_id(nul[i].text, nul[i].len, 7, NULL) != nul[i].rc)
+            fail_msg("NUL case %zu", i);
     /* Strings and numbers jansson refuses. */
     static const char *const bad[] = {
         "{\"id\":7,\"result\":[],\"x\":\"\\ud800\"}",       /* lone high surrogate */
