@@ -38,9 +38,9 @@ int rpc_logs_stream_take(rpc_logs_stream *s, const json_t *result, rpc_log_list 
 int rpc_logs_from_json(const json_t *result, rpc_log_list *out, err *e)
     __attribute__((warn_unused_result));
 
-/* A whole answer to request id, at HTTP 200, through the streaming reader fed in pieces
- * of the given sizes (cuts: n_cuts sizes, repeated; NULL for one piece): 0 with the logs,
- * -1 for anything else (an error object, another id, malformed). */
+/* (rpc_logs_answer.c) A whole answer to request id, at HTTP 200, through the streaming
+ * reader fed in pieces of the given sizes (cuts: n_cuts sizes, repeated; NULL for one
+ * piece): 0 with the logs, -1 for anything else (an error object, another id, malformed). */
 int rpc_logs_parse_pieces(const char *text, size_t len, int64_t id, const size_t *cuts,
                           size_t n_cuts, rpc_log_list *out, err *e)
     __attribute__((warn_unused_result));
