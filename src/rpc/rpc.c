@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/text.h"
 #include "rpc/rpc_internal.h"
+#include "rpc/rpc_logs.h"
 
 typedef struct endpoint {
     char *url;       /* as sent: its ${env:...} / ${file:...} filled in (may hold a key) */
@@ -49,6 +50,8 @@ struct rpc_client {
     int64_t next_id;
     buf body;
     bool body_too_large;
+    rpc_logs_stream *feeding; /* the answer under way goes here, not into body */
+    size_t body_bytes;        /* of the answer under way */
     rpc_error last;
     bool health_changed;
     uint64_t rng;
@@ -117,9 +120,15 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     rpc_client *c = ud;
     size_t n = size * nmemb;
-    if (c->body.len + n > c->opt.max_response) {
+    if (c->body_bytes + n > c->opt.max_response) {
         c->body_too_large = true;
         return 0; /* aborts the transfer */
+    }
+    c->body_bytes += n;
+    if (c->feeding) {
+        /* Text that cannot be JSON is not kept either: finish says why. */
+        (void)rpc_logs_stream_feed(c->feeding, ptr, n);
+        return n;
     }
     err e;
     if (buf_append(&c->body, ptr, n, &e) < 0)
@@ -381,6 +390,9 @@ static int http_post(rpc_client *c, endpoint *ep, const char *payload, size_t le
                      rpc_error *er)
 {
     buf_reset(&c->body);
+    c->body_bytes = 0;
+    if (c->feeding)
+        rpc_logs_stream_reset(c->feeding);
     c->body_too_large = false;
     c->curl_err[0] = '\0';
     c->retry_after[0] = '\0';
@@ -474,8 +486,26 @@ int rpc_response_check(const json_t *resp, int64_t id, long http, json_t **resul
     return 0;
 }
 
+/* The answer of a streamed eth_getLogs: its skeleton (rpc_logs.h). */
+static json_t *stream_body(rpc_client *c, long http, rpc_error *er)
+{
+    json_t *root = NULL;
+    err pe;
+    if (rpc_logs_stream_finish(c->feeding, &root, &pe) == 0)
+        return root;
+    if (http != 200)
+        set_error(er, rpc_classify_http(http), http, 0, "HTTP %ld", http);
+    else if (c->body_bytes == 0)
+        set_error(er, RPC_MALFORMED, http, 0, "empty response");
+    else
+        set_error(er, RPC_MALFORMED, http, 0, "response is not valid JSON (%s)", pe.msg);
+    return NULL;
+}
+
 static json_t *parse_body(rpc_client *c, long http, rpc_error *er)
 {
+    if (c->feeding)
+        return stream_body(c, http, er);
     json_error_t jerr;
     json_t *root = json_loadb((const char *)c->body.data, c->body.len, JSON_ALLOW_NUL, &jerr);
     if (!root) {
@@ -603,18 +633,24 @@ static void ep_rate_limited(rpc_client *c, endpoint *ep)
 
 static int ep_check_chain(rpc_client *c, endpoint *ep, rpc_error *er);
 
-/* The retry loop around one HTTP exchange. raw() (optional) may take a plain 200
- * answer from the bytes directly (returning 0); otherwise handle() checks the parsed
- * answer and returns 0 (done), or -1 with er set. */
+/* The retry loop around one HTTP exchange. handle() checks the parsed answer (with a
+ * stream: its skeleton) and returns 0 (done), or -1 with er set. */
 typedef int (*answer_fn)(rpc_client *c, json_t *root, long http, void *ud, rpc_error *er);
+
+/* exchange() streams the answer into this when it is not NULL (eth_getLogs). */
+typedef struct exchange_opts {
+    int flags;
+    rpc_logs_stream *stream;
+} exchange_opts;
 
 /* After an answer was taken (raw or parsed): does it answer the request? -1 with er set
  * (malformed) when not; the answer is then dropped like any other malformed one. */
 typedef int (*accept_fn)(void *ud, rpc_error *er);
 
-static int exchange(rpc_client *c, const char *what, const char *payload, size_t len, int flags,
-                    rpc_raw_fn raw, answer_fn handle, accept_fn accept, void *ud, err *e)
+static int exchange(rpc_client *c, const char *what, const char *payload, size_t len,
+                    const exchange_opts *xo, answer_fn handle, accept_fn accept, void *ud, err *e)
 {
+    int flags = xo ? xo->flags : 0;
     rpc_error er;
     memset(&er, 0, sizeof er);
     int attempts = c->opt.max_attempts > 0 ? c->opt.max_attempts : 1;
@@ -644,14 +680,13 @@ static int exchange(rpc_client *c, const char *what, const char *payload, size_t
         }
         long http = 0;
         bool ready = !c->has_chain || ep->chain_ok || ep_check_chain(c, ep, &er) == 0;
-        if (ready && http_post(c, ep, payload, len, &http, &er) == 0) {
-            bool taken =
-                raw && http == 200 && raw((const char *)c->body.data, c->body.len, 0, ud) == 0;
-            if (!taken) {
-                json_t *root = parse_body(c, http, &er);
-                taken = root && handle(c, root, http, ud, &er) == 0;
-                json_decref(root);
-            }
+        c->feeding = ready && xo ? xo->stream : NULL;
+        int posted = ready ? http_post(c, ep, payload, len, &http, &er) : -1;
+        json_t *root = posted == 0 ? parse_body(c, http, &er) : NULL;
+        c->feeding = NULL;
+        if (posted == 0) {
+            bool taken = root && handle(c, root, http, ud, &er) == 0;
+            json_decref(root);
             if (taken && (!accept || accept(ud, &er) == 0)) {
                 ep_ok(c, ep);
                 ep_logs_outcome(c, ep, c->logs_blocks, RPC_OK, &er);
@@ -698,13 +733,11 @@ static int exchange(rpc_client *c, const char *what, const char *payload, size_t
 typedef struct single_ud {
     int64_t id;
     json_t *result;
-    void *raw_ud; /* the raw handler's own state */
-    rpc_raw_fn raw;
     rpc_check_fn check;
     void *check_ud;
 } single_ud;
 
-/* The caller's check of a result (NULL when the raw handler took it). */
+/* The caller's check of a result. */
 static int single_accept(void *ud, rpc_error *er)
 {
     single_ud *s = ud;
@@ -718,14 +751,6 @@ static int single_accept(void *ud, rpc_error *er)
     s->result = NULL;
     set_error(er, RPC_MALFORMED, 200, 0, "%s", ce.msg);
     return -1;
-}
-
-/* Adapts a caller's raw handler (which wants the request id) to exchange(). */
-static int single_raw(const char *body, size_t len, int64_t id, void *ud)
-{
-    single_ud *s = ud;
-    (void)id;
-    return s->raw(body, len, s->id, s->raw_ud);
 }
 
 static int single_answer(rpc_client *c, json_t *root, long http, void *ud, rpc_error *er)
@@ -782,12 +807,12 @@ static int ep_check_chain(rpc_client *c, endpoint *ep, rpc_error *er)
     return 0;
 }
 
-static int call_flags(rpc_client *c, const char *method, json_t *params, int flags, rpc_raw_fn raw,
-                      void *raw_ud, rpc_check_fn check, void *check_ud, json_t **result, err *e)
+static int call_flags(rpc_client *c, const char *method, json_t *params,
+                      const exchange_opts *xo, rpc_check_fn check, void *check_ud,
+                      json_t **result, err *e)
 {
     *result = NULL;
-    single_ud ud = {
-        .id = c->next_id++, .result = NULL, .raw_ud = raw_ud, .check = check, .check_ud = check_ud};
+    single_ud ud = {.id = c->next_id++, .result = NULL, .check = check, .check_ud = check_ud};
     json_t *req =
         json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id", (json_int_t)ud.id, "method",
                   method, "params", params ? json_incref(params) : json_array());
@@ -795,9 +820,8 @@ static int call_flags(rpc_client *c, const char *method, json_t *params, int fla
     json_decref(req);
     if (!payload)
         return err_set(e, ERR_NOMEM, "out of memory building an RPC request");
-    ud.raw = raw;
-    int rc = exchange(c, method, payload, strlen(payload), flags, raw ? single_raw : NULL,
-                      single_answer, single_accept, &ud, e);
+    int rc = exchange(c, method, payload, strlen(payload), xo, single_answer, single_accept, &ud,
+                      e);
     free(payload);
     if (rc == 0)
         *result = ud.result;
@@ -806,13 +830,13 @@ static int call_flags(rpc_client *c, const char *method, json_t *params, int fla
 
 int rpc_call(rpc_client *c, const char *method, json_t *params, json_t **result, err *e)
 {
-    return call_flags(c, method, params, 0, NULL, NULL, NULL, NULL, result, e);
+    return call_flags(c, method, params, NULL, NULL, NULL, result, e);
 }
 
 int rpc_call_checked(rpc_client *c, const char *method, json_t *params, rpc_check_fn check,
                      void *check_ud, json_t **result, err *e)
 {
-    return call_flags(c, method, params, 0, NULL, NULL, check, check_ud, result, e);
+    return call_flags(c, method, params, NULL, check, check_ud, result, e);
 }
 
 /* The number of blocks an eth_getLogs filter asks for (0 when it cannot tell). */
@@ -828,12 +852,12 @@ static uint64_t filter_blocks(const json_t *params)
     return to - from + 1;
 }
 
-int rpc_call_logs(rpc_client *c, json_t *params, rpc_raw_fn raw, void *raw_ud, rpc_check_fn check,
+int rpc_call_logs(rpc_client *c, json_t *params, rpc_logs_stream *stream, rpc_check_fn check,
                   void *check_ud, json_t **result, err *e)
 {
     c->logs_blocks = filter_blocks(params);
-    int rc = call_flags(c, "eth_getLogs", params, CALL_NO_RETRY_TIMEOUT, raw, raw_ud, check,
-                        check_ud, result, e);
+    exchange_opts xo = {.flags = CALL_NO_RETRY_TIMEOUT, .stream = stream};
+    int rc = call_flags(c, "eth_getLogs", params, &xo, check, check_ud, result, e);
     c->logs_blocks = 0;
     return rc;
 }
@@ -958,8 +982,7 @@ int rpc_batch_checked(rpc_client *c, rpc_request *reqs, size_t n, rpc_check_fn c
         return err_set(e, ERR_NOMEM, "out of memory building an RPC batch");
     char what[64];
     snprintf(what, sizeof what, "batch of %zu %s", n, reqs[0].method);
-    int rc = exchange(c, what, payload, strlen(payload), 0, NULL, batch_answer, batch_accept, &ud,
-                      e);
+    int rc = exchange(c, what, payload, strlen(payload), NULL, batch_answer, batch_accept, &ud, e);
     free(payload);
     return rc;
 }

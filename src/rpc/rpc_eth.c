@@ -358,14 +358,6 @@ out:
 
 /* ---- logs ---- */
 
-static int log_cmp(const void *a, const void *b)
-{
-    const rpc_log *x = a, *y = b;
-    if (x->block_number != y->block_number)
-        return x->block_number < y->block_number ? -1 : 1;
-    return x->log_index < y->log_index ? -1 : x->log_index > y->log_index;
-}
-
 static int parse_u32(const json_t *v, uint32_t *out, const char *what, err *e)
 {
     uint64_t x;
@@ -374,46 +366,6 @@ static int parse_u32(const json_t *v, uint32_t *out, const char *what, err *e)
     if (x > UINT32_MAX)
         return err_set(e, ERR_OVERFLOW, "%s is out of range", what);
     *out = (uint32_t)x;
-    return 0;
-}
-
-/* Parses one log; its data is appended to l->data_ and its offset kept in data_len's
- * place until the pointers are fixed up (the buffer moves while it grows). */
-static int parse_log(const json_t *o, rpc_log *lg, buf *data, size_t *offset, err *e)
-{
-    if (!json_is_object(o))
-        return err_set(e, ERR_INVALID, "a log is not an object");
-    memset(lg, 0, sizeof *lg);
-    const json_t *bn = json_object_get(o, "blockNumber");
-    if (json_is_null(bn))
-        return err_set(e, ERR_INVALID, "a log has no block number (pending log)");
-    if (rpc_parse_block_number(bn, &lg->block_number, "log blockNumber", e) < 0 ||
-        rpc_parse_hash(json_object_get(o, "blockHash"), lg->block_hash, "log blockHash", e) < 0 ||
-        rpc_parse_hash(json_object_get(o, "transactionHash"), lg->tx_hash, "log transactionHash",
-                       e) < 0 ||
-        parse_u32(json_object_get(o, "transactionIndex"), &lg->tx_index, "log transactionIndex",
-                  e) < 0 ||
-        parse_u32(json_object_get(o, "logIndex"), &lg->log_index, "log logIndex", e) < 0 ||
-        rpc_parse_addr(json_object_get(o, "address"), &lg->address, "log address", e) < 0)
-        return -1;
-    const json_t *topics = json_object_get(o, "topics");
-    if (!json_is_array(topics) || json_array_size(topics) > 4)
-        return err_set(e, ERR_INVALID, "log topics are not an array of at most 4");
-    for (size_t i = 0; i < json_array_size(topics); i++)
-        if (rpc_parse_hash(json_array_get(topics, i), lg->topics[i], "log topic", e) < 0)
-            return -1;
-    lg->n_topics = (unsigned)json_array_size(topics);
-    const char *d = jstr(json_object_get(o, "data"));
-    if (!d)
-        return err_set(e, ERR_INVALID, "log data is not a hex string");
-    *offset = data->len;
-    if (hex_decode_buf(data, d, strlen(d), HEX_REQUIRE_PREFIX, e) < 0)
-        return err_prefix(e, "log data");
-    lg->data_len = data->len - *offset;
-    const json_t *removed = json_object_get(o, "removed");
-    if (removed && !json_is_boolean(removed))
-        return err_set(e, ERR_INVALID, "log removed flag is not a boolean");
-    lg->removed = json_is_true(removed);
     return 0;
 }
 
@@ -437,47 +389,6 @@ static json_t *filter_json(const rpc_log_filter *f)
     return o;
 }
 
-/* The fast path: a plain answer straight from the bytes (rpc_logs.c). */
-static int fast_logs(const char *body, size_t len, int64_t id, void *ud)
-{
-    err ignored;
-    return rpc_logs_parse(body, len, id, ud, &ignored);
-}
-
-/* The general path: a JSON array of logs. */
-static int parse_logs(const json_t *r, rpc_log_list *out, err *e)
-{
-    if (!json_is_array(r))
-        return err_set(e, ERR_INVALID, "result is not an array of logs");
-    size_t n = json_array_size(r);
-    size_t *offsets = NULL;
-    if (n) {
-        out->items = calloc(n, sizeof *out->items);
-        offsets = calloc(n, sizeof *offsets);
-        if (!out->items || !offsets) {
-            free(offsets);
-            return err_set(e, ERR_NOMEM, "out of memory reading %zu logs", n);
-        }
-    }
-    bool sorted = true;
-    for (size_t i = 0; i < n; i++) {
-        rpc_log *lg = &out->items[i];
-        if (parse_log(json_array_get(r, i), lg, &out->data_, &offsets[i], e) < 0) {
-            free(offsets);
-            return -1;
-        }
-        if (i && log_cmp(&out->items[i - 1], lg) > 0)
-            sorted = false;
-        out->n++;
-    }
-    for (size_t i = 0; i < n; i++)
-        out->items[i].data = out->items[i].data_len ? out->data_.data + offsets[i] : NULL;
-    if (!sorted)
-        qsort(out->items, out->n, sizeof *out->items, log_cmp);
-    free(offsets);
-    return 0;
-}
-
 static int addr_cmp(const void *a, const void *b)
 {
     return memcmp(a, b, ADDR_LEN);
@@ -491,6 +402,7 @@ static int hash_cmp(const void *a, const void *b)
 typedef struct logs_ud {
     const rpc_log_filter *f;
     rpc_log_list *out;
+    rpc_logs_stream *stream; /* read the answer's logs */
     addr *addrs; /* the filter's addresses, sorted */
     uint8_t (*topics)[32]; /* the filter's first topics, sorted */
 } logs_ud;
@@ -551,7 +463,8 @@ static int logs_match(const logs_ud *u, err *e)
 static int check_logs(const json_t *r, void *ud, err *e)
 {
     logs_ud *u = ud;
-    if (r && parse_logs(r, u->out, e) < 0) {
+    rpc_log_list_free(u->out);
+    if (rpc_logs_stream_take(u->stream, r, u->out, e) < 0) {
         rpc_log_list_free(u->out);
         return -1;
     }
@@ -577,6 +490,8 @@ int rpc_eth_get_logs(rpc_client *c, const rpc_log_filter *f, rpc_log_list *out, 
         err_set(e, ERR_NOMEM, "out of memory building a log filter");
         goto out;
     }
+    if (rpc_logs_stream_new(&u.stream, e) < 0)
+        goto out;
     if (f->n_addresses) {
         memcpy(u.addrs, f->addresses, f->n_addresses * sizeof *u.addrs);
         qsort(u.addrs, f->n_addresses, sizeof *u.addrs, addr_cmp);
@@ -585,9 +500,10 @@ int rpc_eth_get_logs(rpc_client *c, const rpc_log_filter *f, rpc_log_list *out, 
         memcpy(u.topics, f->topic0, f->n_topic0 * 32);
         qsort(u.topics, f->n_topic0, 32, hash_cmp);
     }
-    rc = rpc_call_logs(c, params, fast_logs, out, check_logs, &u, &r, e);
-    json_decref(r); /* the general path's answer, already read into out by check_logs */
+    rc = rpc_call_logs(c, params, u.stream, check_logs, &u, &r, e);
+    json_decref(r); /* the skeleton's result; check_logs took the logs */
 out:
+    rpc_logs_stream_free(&u.stream);
     json_decref(params);
     free(u.addrs);
     free(u.topics);

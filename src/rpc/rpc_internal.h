@@ -7,15 +7,11 @@
 #include "base/err.h"
 #include "rpc/rpc.h"
 
-/* A handler that may take a plain 200 answer straight from its bytes: returns 0 when
- * it did (the call then succeeds with *result NULL), -1 to let the general JSON path
- * read and classify the answer. id is the request's id. */
-typedef int (*rpc_raw_fn)(const char *body, size_t len, int64_t id, void *ud);
+typedef struct rpc_logs_stream rpc_logs_stream; /* rpc_logs.h */
 
 /* Checks that a well-formed answer answers the request (the block asked for, logs inside
  * the filter, the receipt of the transaction asked for) and reads it into the caller's
- * output. result: the JSON result, or NULL when a raw handler or a batch took the
- * answer. -1 with e set when it does not: the answer is then malformed, the endpoint
+ * output. result: the JSON result, or NULL when a batch took the answer. -1 with e set when it does not: the answer is then malformed, the endpoint
  * counts as failed, and the call is retried on the next endpoint like for any other
  * malformed answer. */
 typedef int (*rpc_check_fn)(const json_t *result, void *ud, err *e);
@@ -26,10 +22,11 @@ int rpc_call_checked(rpc_client *c, const char *method, json_t *params, rpc_chec
 /* rpc_batch with a check of the answers (in the requests) inside the retry loop. */
 int rpc_batch_checked(rpc_client *c, rpc_request *reqs, size_t n, rpc_check_fn check,
                       void *check_ud, err *e) RPC_WUR;
-/* eth_getLogs: the raw handler first, the general path for anything else, then check;
- * timeouts are not retried but returned (RPC_TIMEOUT), since the caller retries with a
- * smaller range. */
-int rpc_call_logs(rpc_client *c, json_t *params, rpc_raw_fn raw, void *raw_ud, rpc_check_fn check,
+/* eth_getLogs: the answer is fed to stream while it arrives (never kept whole); the
+ * general checks read its skeleton, whose result the check takes the logs for (from the
+ * stream: rpc_logs_stream_take). Timeouts are not retried but returned (RPC_TIMEOUT),
+ * since the caller retries with a smaller range. */
+int rpc_call_logs(rpc_client *c, json_t *params, rpc_logs_stream *stream, rpc_check_fn check,
                   void *check_ud, json_t **result, err *e) RPC_WUR;
 
 /* Checks one response object against the expected id. Returns 0 and a new reference

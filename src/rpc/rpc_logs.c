@@ -1,10 +1,14 @@
-/* rpc_logs.c: a strict single-pass reader for eth_getLogs answers. A getLogs answer
- * is the one large thing a node sends (tens of megabytes during an initial sync) and a
- * general JSON tree costs several times the node's own time to build; this reader walks
- * the text once, validates it as JSON, and writes the logs straight into an
- * rpc_log_list (and frees one: rpc_log_list_free). It understands only a successful answer with our id; anything else
- * (an error object, another shape) is left to the general path, which classifies it.
- * Reads outside bytes: fuzzed by tests/fuzz/fuzz_rpc_logs.c. */
+/* rpc_logs.c: the streaming reader of eth_getLogs answers. A getLogs answer is the one
+ * large thing a node sends (tens of megabytes during an initial sync); a jansson tree of
+ * it costs several times the node's own time and holds the whole text. This reader is a
+ * push state machine fed by curl's write callback with pieces cut anywhere (inside a
+ * string, an escape, a UTF-8 sequence, a number): it validates the text as JSON exactly
+ * as jansson does (JSON_ALLOW_NUL: escapes, surrogate pairs, UTF-8, number ranges, depth
+ * 2048, NUL in keys, the last of repeated keys wins) and writes each log of the result
+ * array into an rpc_log_list as it passes. Everything else of the answer goes into a
+ * small JSON skeleton (the result array written as []), which the general path reads
+ * with jansson: ids, error objects and their classes mean the same as before.
+ * Reads outside bytes: fuzzed by tests/fuzz/fuzz_rpc_logs.c against the jansson path. */
 #include "rpc/rpc_logs.h"
 
 #include <errno.h>
@@ -13,407 +17,1033 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct rd {
-    const char *base, *p, *end;
-    err *e;
-    int depth;
-} rd;
 
-#define MAX_DEPTH 64
+#define MAX_DEPTH 2048             /* jansson's */
+#define SKEL_MAX ((size_t)1 << 20) /* the answer besides its logs */
+#define FIELD_MAX 80               /* a hash or a quantity is at most 66 characters */
 
-static int fail(rd *r, const char *what)
+/* What a container is for. */
+enum role {
+    R_SKEL,   /* copied into the skeleton */
+    R_TOP,    /* the answer object (copied) */
+    R_SKIP,   /* inside a log: validated only */
+    R_LOGS,   /* the result array */
+    R_LOG,    /* one log */
+    R_TOPICS, /* a log's topics */
+};
+
+/* Where the characters of the string being read go. */
+enum sink { K_NONE, K_SKEL, K_FIELD, K_DATA };
+
+/* A log's fields; F_TOPIC is one element of its topics. */
+enum field {
+    F_NONE,
+    F_ADDRESS,
+    F_BHASH,
+    F_TX,
+    F_BLOCK,
+    F_TXI,
+    F_LOGI,
+    F_DATA,
+    F_TOPICS,
+    F_REMOVED,
+    F_TOPIC,
+    N_FIELDS
+};
+enum { FS_MISSING, FS_OK, FS_BAD };
+enum { P_NONE, P_RESULT };
+
+enum st {
+    S_VALUE,     /* a value */
+    S_ARR_FIRST, /* a value or ] */
+    S_OBJ_FIRST, /* a key or } */
+    S_KEY,       /* a key */
+    S_COLON,
+    S_AFTER, /* , or the container's end */
+    S_STR,
+    S_ESC,
+    S_UHEX,
+    S_LOW_BS, /* the \ of a low surrogate */
+    S_LOW_U,  /* its u */
+    S_UTF8,
+    S_NUM,
+    S_LIT,
+    S_END, /* after the answer: white space only */
+};
+
+enum num { N_SIGN, N_ZERO, N_INT, N_DOT, N_FRAC, N_E, N_ESIGN, N_EXP };
+
+struct rpc_logs_stream {
+    enum st st;
+    bool failed;
+    char why[160];
+    size_t pos;   /* where the byte being read stands in the answer */
+    size_t fed;   /* bytes fed before this piece */
+    int depth;    /* open containers */
+    uint8_t *stk; /* [1..MAX_DEPTH]: role << 1 | is_object */
+    /* the string being read */
+    bool in_key, str_nul;
+    enum sink sink;
+    char key[32];
+    size_t key_n;
+    bool key_long;
+    char fld[FIELD_MAX + 1];
+    size_t fld_n;
+    bool fld_long;
+    uint32_t u_val, hi;
+    int u_digits;
+    bool want_low;
+    int utf8_left;
+    uint32_t utf8_cp, utf8_min;
+    /* the number or literal being read */
+    buf num;
+    enum num nst;
+    bool num_skel;
+    const char *lit;
+    size_t lit_i;
+    bool lit_skel;
+    bool nul_after; /* a number or a literal just ended: jansson drops one NUL byte here */
+    /* meaning */
+    int pending; /* the key just read: P_RESULT in the answer object, a field in a log */
+    buf skel;
+    rpc_log_list out;
+    size_t cap;
+    size_t *offs; /* each log's data offset in out.data_ */
+    uint8_t fs[N_FIELDS];
+    size_t log_data;     /* out.data_.len when the current log began */
+    enum field cur;      /* the field a K_FIELD string goes to */
+    unsigned topic_i;    /* the topic a F_TOPIC string goes to */
+    unsigned data_pre;   /* "0x" characters of data seen */
+    int data_hi;         /* the high nibble waiting for its low one, -1 none */
+    bool data_bad;
+    bool result_bad;
+    char result_why[160];
+};
+
+static int fail(rpc_logs_stream *s, const char *what)
 {
-    return err_set(r->e, ERR_INVALID, "%s at byte %zu", what, (size_t)(r->p - r->base));
-}
-
-static void ws(rd *r)
-{
-    while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
-        r->p++;
-}
-
-static bool eat(rd *r, char ch)
-{
-    ws(r);
-    if (r->p < r->end && *r->p == ch) {
-        r->p++;
-        return true;
+    if (!s->failed) {
+        s->failed = true;
+        snprintf(s->why, sizeof s->why, "%s near byte %zu", what, s->pos);
     }
-    return false;
-}
-
-static int hexval(char h)
-{
-    if (h >= '0' && h <= '9')
-        return h - '0';
-    if (h >= 'a' && h <= 'f')
-        return h - 'a' + 10;
-    if (h >= 'A' && h <= 'F')
-        return h - 'A' + 10;
     return -1;
 }
 
-/* \uXXXX at p (p[0] == '\\'): its code unit, or -1. */
-static long unit_at(const char *p, const char *end)
+static void bad_result(rpc_logs_stream *s, const char *why)
 {
-    if (end - p < 6 || p[1] != 'u')
-        return -1;
-    long v = 0;
-    for (int i = 2; i < 6; i++) {
-        int d = hexval(p[i]);
-        if (d < 0)
-            return -1;
-        v = v << 4 | d;
+    if (!s->result_bad) {
+        s->result_bad = true;
+        snprintf(s->result_why, sizeof s->result_why, "%s", why);
     }
-    return v;
 }
 
-/* One UTF-8 sequence at p: its length, or 0 when it is not well-formed. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+int rpc_logs_stream_new(rpc_logs_stream **out, err *e)
 {
-    unsigned char c = p[0];
-    size_t k;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xe0) == 0xc0) {
-        k = 1;
-        cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-        k = 2;
-        cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-        k = 3;
-        cp = c & 0x07;
-    } else {
-        return 0;
+    rpc_logs_stream *s = calloc(1, sizeof *s);
+    if (s)
+        s->stk = malloc(MAX_DEPTH + 1);
+    if (!s || !s->stk) {
+        if (s)
+            free(s);
+        *out = NULL;
+        return err_set(e, ERR_NOMEM, "out of memory for a log reader");
     }
-    if ((size_t)(end - p) <= k)
-        return 0;
-    for (size_t j = 1; j <= k; j++) {
-        if ((p[j] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[j] & 0x3f);
-    }
-    if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return k + 1;
-}
-
-/* A JSON string: [*s, *s + *n) between the quotes, validated as JSON text (UTF-8, escapes,
- * surrogate pairs, no NUL) the way a general parser would. *escaped says whether it used
- * escapes: then it is valid but never what we need (hex values and keys have none). */
-static int string_raw(rd *r, const char **s, size_t *n, bool *escaped)
-{
-    ws(r);
-    if (r->p >= r->end || *r->p != '"')
-        return fail(r, "expected a string");
-    r->p++;
-    const char *start = r->p;
-    *escaped = false;
-    while (r->p < r->end && *r->p != '"') {
-        unsigned char ch = (unsigned char)*r->p;
-        if (ch < 0x20)
-            return fail(r, "control character in a string");
-        if (ch >= 0x80) {
-            size_t k = utf8_len((const unsigned char *)r->p, (const unsigned char *)r->end);
-            if (!k)
-                return fail(r, "invalid UTF-8 in a string");
-            r->p += k;
-            continue;
-        }
-        if (ch != '\\') {
-            r->p++;
-            continue;
-        }
-        *escaped = true;
-        if (r->end - r->p < 2)
-            return fail(r, "truncated escape");
-        char x = r->p[1];
-        if (x != 'u') {
-            if (!strchr("\"\\/bfnrt", x) || x == '\0')
-                return fail(r, "bad escape");
-            r->p += 2;
-            continue;
-        }
-        long u = unit_at(r->p, r->end);
-        if (u <= 0)
-            return fail(r, "bad \\u escape");
-        r->p += 6;
-        if (u >= 0xdc00 && u <= 0xdfff)
-            return fail(r, "lone low surrogate");
-        if (u >= 0xd800 && u <= 0xdbff) {
-            long lo = r->p < r->end && *r->p == '\\' ? unit_at(r->p, r->end) : -1;
-            if (lo < 0xdc00 || lo > 0xdfff)
-                return fail(r, "lone high surrogate");
-            r->p += 6;
-        }
-    }
-    if (r->p >= r->end)
-        return fail(r, "unterminated string");
-    *s = start;
-    *n = (size_t)(r->p - start);
-    r->p++;
+    rpc_logs_stream_reset(s);
+    *out = s;
     return 0;
 }
 
-static int skip_value(rd *r);
-
-static int skip_number(rd *r)
+void rpc_logs_stream_free(rpc_logs_stream **p)
 {
-    const char *s = r->p;
-    if (r->p < r->end && *r->p == '-')
-        r->p++;
-    if (r->p >= r->end || *r->p < '0' || *r->p > '9')
-        return fail(r, "expected a value");
-    if (*r->p == '0')
-        r->p++;
-    else
-        while (r->p < r->end && *r->p >= '0' && *r->p <= '9')
-            r->p++;
-    if (r->p < r->end && *r->p == '.') {
-        r->p++;
-        if (r->p >= r->end || *r->p < '0' || *r->p > '9')
-            return fail(r, "bad number");
-        while (r->p < r->end && *r->p >= '0' && *r->p <= '9')
-            r->p++;
-    }
-    if (r->p < r->end && (*r->p == 'e' || *r->p == 'E')) {
-        r->p++;
-        if (r->p < r->end && (*r->p == '+' || *r->p == '-'))
-            r->p++;
-        if (r->p >= r->end || *r->p < '0' || *r->p > '9')
-            return fail(r, "bad number");
-        while (r->p < r->end && *r->p >= '0' && *r->p <= '9')
-            r->p++;
-    }
-    /* Numbers a general parser could not hold are not accepted either. */
-    char num[512];
-    size_t n = (size_t)(r->p - s);
-    if (n >= sizeof num)
-        return fail(r, "number too long");
-    memcpy(num, s, n);
-    num[n] = '\0';
-    errno = 0;
-    if (strpbrk(num, ".eE")) {
-        double d = strtod(num, NULL);
-        if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
-            return fail(r, "number out of range");
-    } else {
-        (void)strtoll(num, NULL, 10);
-        if (errno == ERANGE)
-            return fail(r, "integer out of range");
-    }
+    if (!p || !*p)
+        return;
+    rpc_logs_stream *s = *p;
+    free(s->stk);
+    buf_free(&s->num);
+    buf_free(&s->skel);
+    rpc_log_list_free(&s->out);
+    free(s->offs);
+    free(s);
+    *p = NULL;
+}
+
+static void list_clear(rpc_logs_stream *s)
+{
+    s->out.n = 0;
+    s->out.data_.len = 0;
+    s->result_bad = false;
+    s->result_why[0] = '\0';
+}
+
+void rpc_logs_stream_reset(rpc_logs_stream *s)
+{
+    s->st = S_VALUE;
+    s->failed = false;
+    s->why[0] = '\0';
+    s->pos = 0;
+    s->fed = 0;
+    s->depth = 0;
+    s->pending = P_NONE;
+    s->nul_after = false;
+    s->skel.len = 0;
+    s->num.len = 0;
+    list_clear(s);
+}
+
+static int role_of(const rpc_logs_stream *s)
+{
+    return s->depth ? s->stk[s->depth] >> 1 : -1;
+}
+
+static bool is_obj(const rpc_logs_stream *s)
+{
+    return s->stk[s->depth] & 1;
+}
+
+static int skel_put(rpc_logs_stream *s, const void *p, size_t n)
+{
+    err e;
+    if (s->skel.len + n > SKEL_MAX)
+        return fail(s, "the answer holds more than 1 MiB besides its logs");
+    if (buf_append(&s->skel, p, n, &e) < 0)
+        return fail(s, "out of memory");
     return 0;
 }
 
-static int skip_word(rd *r, const char *w)
+static bool skel_role(int role)
 {
-    size_t n = strlen(w);
-    if ((size_t)(r->end - r->p) < n || memcmp(r->p, w, n) != 0)
-        return fail(r, "expected a value");
-    r->p += n;
-    return 0;
+    return role == R_SKEL || role == R_TOP;
 }
 
-static int skip_value(rd *r)
+/* ---- string characters ---- */
+
+/* Bytes that stand for themselves in a JSON string (printable ASCII but " and \). */
+static const uint8_t plain[256] = {
+#define PL_(c) [c] = (c) != '"' && (c) != '\\'
+#define P4_(c) PL_(c), PL_(c + 1), PL_(c + 2), PL_(c + 3)
+#define P16_(c) P4_(c), P4_(c + 4), P4_(c + 8), P4_(c + 12)
+    P16_(0x20), P16_(0x30), P16_(0x40), P16_(0x50), P16_(0x60), P16_(0x70),
+#undef P16_
+#undef P4_
+#undef PL_
+};
+
+static const uint8_t hex1[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,
+    ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+    ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+    ['F'] = 16,
+};
+
+/* The end of the run of plain bytes at p: eight at a time while none of them is special
+ * (below 0x20, above 0x7f, " or \\), then one by one. */
+static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
 {
-    ws(r);
-    if (r->p >= r->end)
-        return fail(r, "truncated");
-    const char *s;
-    size_t n;
-    bool esc;
-    switch (*r->p) {
-    case '"':
-        return string_raw(r, &s, &n, &esc);
-    case 't':
-        return skip_word(r, "true");
-    case 'f':
-        return skip_word(r, "false");
-    case 'n':
-        return skip_word(r, "null");
-    case '[':
-    case '{': {
-        bool obj = *r->p == '{';
-        if (++r->depth > MAX_DEPTH)
-            return fail(r, "nested too deeply");
-        r->p++;
-        if (eat(r, obj ? '}' : ']')) {
-            r->depth--;
-            return 0;
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+        uint64_t special = ((x - ones * 0x20) | x | ((q - ones) & ~q) | ((b - ones) & ~b)) & high;
+        if (special)
+            break;
+        p += 8;
+    }
+    while (p < end && plain[*p])
+        p++;
+    return p;
+}
+
+/* Data characters (hex_decode_buf's rules: "0x" or "0X", an even number of digits). */
+static int data_run(rpc_logs_stream *s, const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s->data_pre < 2 && !s->data_bad) {
+        if (s->data_pre == 0 ? p[i] != '0' : p[i] != 'x' && p[i] != 'X')
+            s->data_bad = true;
+        s->data_pre++;
+        i++;
+    }
+    if (s->data_bad || i == n)
+        return 0;
+    buf *b = &s->out.data_;
+    err e;
+    if (buf_reserve(b, (n - i) / 2 + 1, &e) < 0)
+        return fail(s, "out of memory reading log data");
+    uint8_t *w = b->data + b->len;
+    int hi = s->data_hi;
+    for (; i < n; i++) {
+        unsigned v = hex1[p[i]];
+        if (!v) {
+            s->data_bad = true;
+            break;
         }
-        for (;;) {
-            if (obj && (string_raw(r, &s, &n, &esc) < 0 || !eat(r, ':')))
-                return fail(r, "bad object");
-            if (skip_value(r) < 0)
-                return -1;
-            if (eat(r, ','))
+        if (hi < 0) {
+            hi = (int)v - 1;
+        } else {
+            *w++ = (uint8_t)(hi << 4 | (int)(v - 1));
+            hi = -1;
+        }
+    }
+    s->data_hi = hi;
+    b->len = (size_t)(w - b->data);
+    return 0;
+}
+
+/* Decoded characters of the current string (bytes of UTF-8). */
+static int emit(rpc_logs_stream *s, const unsigned char *p, size_t n)
+{
+    if (s->in_key) {
+        if (memchr(p, 0, n))
+            s->str_nul = true;
+        size_t room = sizeof s->key - 1 - s->key_n;
+        if (n > room)
+            s->key_long = true;
+        memcpy(s->key + s->key_n, p, n < room ? n : room);
+        s->key_n += n < room ? n : room;
+    }
+    switch (s->sink) {
+    case K_NONE:
+        return 0;
+    case K_SKEL: {
+        /* Re-escaped: only what plain runs never hold needs it. */
+        size_t from = 0;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = p[i];
+            if (c >= 0x20 && c != '"' && c != '\\')
                 continue;
-            if (eat(r, obj ? '}' : ']'))
-                break;
-            return fail(r, obj ? "bad object" : "bad array");
+            if (i > from && skel_put(s, p + from, i - from) < 0)
+                return -1;
+            char esc[8];
+            int k = c == '"' || c == '\\' ? snprintf(esc, sizeof esc, "\\%c", c)
+                                          : snprintf(esc, sizeof esc, "\\u%04x", c);
+            if (skel_put(s, esc, (size_t)k) < 0)
+                return -1;
+            from = i + 1;
         }
-        r->depth--;
+        return n > from ? skel_put(s, p + from, n - from) : 0;
+    }
+    case K_FIELD:
+    case K_DATA:
+        break;
+    }
+    /* A field is read as the C string a jansson value gives: up to its first NUL. */
+    if (s->str_nul)
+        return 0;
+    const unsigned char *z = memchr(p, 0, n);
+    if (z) {
+        n = (size_t)(z - p);
+        s->str_nul = true;
+    }
+    if (s->sink == K_DATA)
+        return data_run(s, p, n);
+    if (s->fld_n + n > FIELD_MAX) {
+        s->fld_long = true;
         return 0;
     }
-    default:
-        return skip_number(r);
-    }
-}
-
-static bool key_is(const char *k, size_t n, const char *want)
-{
-    return strlen(want) == n && memcmp(k, want, n) == 0;
-}
-
-/* A hex string value into exactly `len` bytes. */
-static int hex_fixed(rd *r, uint8_t *out, size_t len, const char *what)
-{
-    const char *s;
-    size_t n;
-    bool esc;
-    if (string_raw(r, &s, &n, &esc) < 0)
-        return -1;
-    size_t got = 0;
-    err ignored;
-    if (esc || n != 2 + 2 * len ||
-        hex_decode(out, len, &got, s, n, HEX_REQUIRE_PREFIX, &ignored) < 0)
-        return err_set(r->e, ERR_INVALID, "%s is not a %zu-byte hex string", what, len);
+    memcpy(s->fld + s->fld_n, p, n);
+    s->fld_n += n;
     return 0;
 }
 
-/* A quantity ("0x1a") into 64 bits, strictly (u256_from_quantity's rules). */
-static int quantity(rd *r, uint64_t *out, uint64_t max, const char *what)
+static int emit_cp(rpc_logs_stream *s, uint32_t cp)
 {
-    const char *s;
+    unsigned char u[4];
     size_t n;
-    bool esc;
-    if (string_raw(r, &s, &n, &esc) < 0)
-        return -1;
-    char q[72];
-    if (esc || n >= sizeof q)
-        return err_set(r->e, ERR_INVALID, "%s is not a quantity", what);
-    memcpy(q, s, n);
-    q[n] = '\0';
+    if (cp < 0x80) {
+        u[0] = (unsigned char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (unsigned char)(0xc0 | cp >> 6);
+        u[1] = (unsigned char)(0x80 | (cp & 0x3f));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (unsigned char)(0xe0 | cp >> 12);
+        u[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+        u[2] = (unsigned char)(0x80 | (cp & 0x3f));
+        n = 3;
+    } else {
+        u[0] = (unsigned char)(0xf0 | cp >> 18);
+        u[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+        u[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+        u[3] = (unsigned char)(0x80 | (cp & 0x3f));
+        n = 4;
+    }
+    return emit(s, u, n);
+}
+
+/* ---- logs ---- */
+
+static int log_begin(rpc_logs_stream *s)
+{
+    if (s->out.n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 256;
+        rpc_log *ni = realloc(s->out.items, nc * sizeof *ni);
+        if (ni)
+            s->out.items = ni;
+        size_t *no = ni ? realloc(s->offs, nc * sizeof *no) : NULL;
+        if (no)
+            s->offs = no;
+        if (!ni || !no)
+            return fail(s, "out of memory reading logs");
+        s->cap = nc;
+    }
+    memset(&s->out.items[s->out.n], 0, sizeof s->out.items[0]);
+    memset(s->fs, FS_MISSING, sizeof s->fs);
+    s->log_data = s->out.data_.len;
+    return 0;
+}
+
+static void log_end(rpc_logs_stream *s)
+{
+    static const enum field req[] = {F_BLOCK, F_BHASH, F_TX,     F_TXI,
+                                     F_LOGI,  F_ADDRESS, F_TOPICS, F_DATA};
+    static const char *const name[N_FIELDS] = {
+        [F_ADDRESS] = "address",   [F_BHASH] = "blockHash", [F_TX] = "transactionHash",
+        [F_BLOCK] = "blockNumber", [F_TXI] = "transactionIndex", [F_LOGI] = "logIndex",
+        [F_DATA] = "data",         [F_TOPICS] = "topics",   [F_REMOVED] = "removed"};
+    char why[80];
+    for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
+        if (s->fs[req[i]] != FS_OK) {
+            snprintf(why, sizeof why, "a log's %s is %s", name[req[i]],
+                     s->fs[req[i]] == FS_MISSING ? "missing" : "malformed");
+            bad_result(s, why);
+            return;
+        }
+    if (s->fs[F_REMOVED] == FS_BAD) {
+        bad_result(s, "a log's removed flag is not a boolean");
+        return;
+    }
+    s->offs[s->out.n] = s->log_data;
+    s->out.n++;
+}
+
+static int quantity(const char *q, uint64_t max, uint64_t *out)
+{
     u256 v;
     err ignored;
-    if (u256_from_quantity(&v, q, &ignored) < 0)
-        return err_set(r->e, ERR_INVALID, "%s \"%.40s\" is not a quantity", what, q);
-    if (!u256_to_u64(&v, out) || *out > max)
-        return err_set(r->e, ERR_OVERFLOW, "%s %.40s is out of range", what, q);
+    return u256_from_quantity(&v, q, &ignored) == 0 && u256_to_u64(&v, out) && *out <= max ? 0
+                                                                                           : -1;
+}
+
+/* The end of a string that went to a log field. */
+static void field_end(rpc_logs_stream *s)
+{
+    rpc_log *lg = &s->out.items[s->out.n];
+    if (s->sink == K_DATA) {
+        bool ok = !s->data_bad && s->data_pre == 2 && s->data_hi < 0;
+        s->fs[F_DATA] = ok ? FS_OK : FS_BAD;
+        lg->data_len = s->out.data_.len - s->log_data;
+        return;
+    }
+    s->fld[s->fld_n] = '\0';
+    const char *t = s->fld;
+    err ignored;
+    uint64_t v = 0;
+    int rc = -1;
+    if (!s->fld_long) {
+        switch (s->cur) {
+        case F_ADDRESS:
+            rc = hex_decode_exact(lg->address.b, ADDR_LEN, t, HEX_REQUIRE_PREFIX, &ignored);
+            break;
+        case F_BHASH:
+            rc = hex_decode_exact(lg->block_hash, 32, t, HEX_REQUIRE_PREFIX, &ignored);
+            break;
+        case F_TX:
+            rc = hex_decode_exact(lg->tx_hash, 32, t, HEX_REQUIRE_PREFIX, &ignored);
+            break;
+        case F_TOPIC:
+            rc = hex_decode_exact(lg->topics[s->topic_i], 32, t, HEX_REQUIRE_PREFIX, &ignored);
+            break;
+        case F_BLOCK:
+            rc = quantity(t, (uint64_t)INT64_MAX, &v);
+            lg->block_number = v;
+            break;
+        case F_TXI:
+            rc = quantity(t, UINT32_MAX, &v);
+            lg->tx_index = (uint32_t)v;
+            break;
+        case F_LOGI:
+            rc = quantity(t, UINT32_MAX, &v);
+            lg->log_index = (uint32_t)v;
+            break;
+        default:
+            break;
+        }
+    }
+    enum field f = s->cur == F_TOPIC ? F_TOPICS : s->cur;
+    if (rc < 0)
+        s->fs[f] = FS_BAD;
+    else if (f != F_TOPICS)
+        s->fs[f] = FS_OK;
+}
+
+/* A hash or an address whose text [p, p + n) came whole in one piece, without escapes:
+ * decoded straight from it (the same rules as hex_decode_exact on the C string). -1 when
+ * the field is not one of those; the general path then reads it. */
+static int fixed_whole(rpc_logs_stream *s, const unsigned char *p, size_t n)
+{
+    rpc_log *lg = &s->out.items[s->out.n];
+    uint8_t *out;
+    size_t want = 32;
+    switch (s->cur) {
+    case F_ADDRESS:
+        out = lg->address.b;
+        want = ADDR_LEN;
+        break;
+    case F_BHASH:
+        out = lg->block_hash;
+        break;
+    case F_TX:
+        out = lg->tx_hash;
+        break;
+    case F_TOPIC:
+        out = lg->topics[s->topic_i];
+        break;
+    default:
+        return -1;
+    }
+    size_t got = 0;
+    err ignored;
+    bool ok = hex_decode(out, want, &got, (const char *)p, n, HEX_REQUIRE_PREFIX, &ignored) == 0 &&
+              got == want;
+    enum field f = s->cur == F_TOPIC ? F_TOPICS : s->cur;
+    if (!ok)
+        s->fs[f] = FS_BAD;
+    else if (f != F_TOPICS)
+        s->fs[f] = FS_OK;
     return 0;
 }
 
-enum {
-    F_ADDRESS = 1,
-    F_TOPICS = 2,
-    F_DATA = 4,
-    F_BLOCK = 8,
-    F_BHASH = 16,
-    F_TX = 32,
-    F_TXI = 64,
-    F_LOGI = 128,
-    F_REMOVED = 256,
-};
-#define F_REQUIRED (F_ADDRESS | F_TOPICS | F_DATA | F_BLOCK | F_BHASH | F_TX | F_TXI | F_LOGI)
-
-static int one_log(rd *r, rpc_log *lg, buf *data, size_t *offset)
+static enum field field_of(const char *k, size_t n)
 {
-    memset(lg, 0, sizeof *lg);
-    if (!eat(r, '{'))
-        return err_set(r->e, ERR_INVALID, "a log is not an object");
-    unsigned seen = 0;
-    if (eat(r, '}'))
-        return err_set(r->e, ERR_INVALID, "a log has no fields");
-    for (;;) {
-        const char *k;
-        size_t kn;
-        bool esc;
-        if (string_raw(r, &k, &kn, &esc) < 0 || !eat(r, ':'))
-            return fail(r, "bad log object");
-        unsigned f = 0;
-        int rc = 0;
-        if (key_is(k, kn, "address")) {
-            f = F_ADDRESS;
-            rc = hex_fixed(r, lg->address.b, ADDR_LEN, "log address");
-        } else if (key_is(k, kn, "blockHash")) {
-            f = F_BHASH;
-            rc = hex_fixed(r, lg->block_hash, 32, "log blockHash");
-        } else if (key_is(k, kn, "transactionHash")) {
-            f = F_TX;
-            rc = hex_fixed(r, lg->tx_hash, 32, "log transactionHash");
-        } else if (key_is(k, kn, "blockNumber")) {
-            f = F_BLOCK;
-            ws(r);
-            if (r->p < r->end && *r->p == 'n')
-                return err_set(r->e, ERR_INVALID, "a log has no block number (pending log)");
-            rc = quantity(r, &lg->block_number, (uint64_t)INT64_MAX, "log blockNumber");
-        } else if (key_is(k, kn, "transactionIndex") || key_is(k, kn, "logIndex")) {
-            bool ti = kn == strlen("transactionIndex");
-            f = ti ? F_TXI : F_LOGI;
-            uint64_t v = 0;
-            rc = quantity(r, &v, UINT32_MAX, ti ? "log transactionIndex" : "log logIndex");
-            if (ti)
-                lg->tx_index = (uint32_t)v;
-            else
-                lg->log_index = (uint32_t)v;
-        } else if (key_is(k, kn, "data")) {
-            f = F_DATA;
-            const char *s;
-            size_t n;
-            rc = string_raw(r, &s, &n, &esc);
-            *offset = data->len;
-            err ignored;
-            if (rc == 0 && (esc || hex_decode_buf(data, s, n, HEX_REQUIRE_PREFIX, &ignored) < 0))
-                rc = err_set(r->e, ERR_INVALID, "log data is not a hex string");
-            lg->data_len = data->len - *offset;
-        } else if (key_is(k, kn, "topics")) {
-            f = F_TOPICS;
-            if (!eat(r, '['))
-                return err_set(r->e, ERR_INVALID, "log topics are not an array");
-            if (!eat(r, ']')) {
-                for (;;) {
-                    if (lg->n_topics == 4)
-                        return err_set(r->e, ERR_INVALID, "a log has more than 4 topics");
-                    if (hex_fixed(r, lg->topics[lg->n_topics++], 32, "log topic") < 0)
-                        return -1;
-                    if (eat(r, ','))
-                        continue;
-                    if (eat(r, ']'))
-                        break;
-                    return fail(r, "bad topics array");
-                }
-            }
-        } else if (key_is(k, kn, "removed")) {
-            f = F_REMOVED;
-            ws(r);
-            if (r->end - r->p >= 4 && memcmp(r->p, "true", 4) == 0) {
-                lg->removed = true;
-                r->p += 4;
-            } else if (r->end - r->p >= 5 && memcmp(r->p, "false", 5) == 0) {
-                r->p += 5;
-            } else {
-                return err_set(r->e, ERR_INVALID, "log removed flag is not a boolean");
-            }
-        } else {
-            rc = skip_value(r); /* blockTimestamp and whatever nodes add */
-        }
-        if (rc < 0)
-            return -1;
-        if (f & seen)
-            return err_set(r->e, ERR_INVALID, "a log repeats the field %.*s", (int)kn, k);
-        seen |= f;
-        if (eat(r, ','))
-            continue;
-        if (eat(r, '}'))
-            break;
-        return fail(r, "bad log object");
-    }
-    if ((seen & F_REQUIRED) != F_REQUIRED)
-        return err_set(r->e, ERR_INVALID, "a log lacks a required field");
+    static const struct {
+        const char *name;
+        size_t len;
+        enum field f;
+    } t[] = {
+#define F_(name, f) {name, sizeof name - 1, f}
+        F_("address", F_ADDRESS),     F_("blockHash", F_BHASH),
+        F_("transactionHash", F_TX),  F_("blockNumber", F_BLOCK),
+        F_("transactionIndex", F_TXI), F_("logIndex", F_LOGI),
+        F_("data", F_DATA),           F_("topics", F_TOPICS),
+        F_("removed", F_REMOVED),
+#undef F_
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i].len == n && memcmp(t[i].name, k, n) == 0)
+            return t[i].f;
+    return F_NONE;
+}
+
+/* ---- values ---- */
+
+static int push(rpc_logs_stream *s, int role, bool obj)
+{
+    if (s->depth >= MAX_DEPTH)
+        return fail(s, "maximum parsing depth reached");
+    s->stk[++s->depth] = (uint8_t)(role << 1 | obj);
+    s->st = obj ? S_OBJ_FIRST : S_ARR_FIRST;
     return 0;
+}
+
+static void str_begin(rpc_logs_stream *s, enum sink k, bool key)
+{
+    s->st = S_STR;
+    s->sink = k;
+    s->in_key = key;
+    s->str_nul = false;
+    s->key_n = 0;
+    s->key_long = false;
+    s->fld_n = 0;
+    s->fld_long = false;
+    s->want_low = false;
+}
+
+/* What the value starting with c is, given where it stands. */
+static int value_begin(rpc_logs_stream *s, unsigned char c)
+{
+    int parent = role_of(s);
+    int pending = s->pending;
+    s->pending = P_NONE;
+    enum { M_SKEL, M_SKIP, M_SPECIAL } mode = M_SKIP;
+    if (parent < 0) {
+        if (c == '{') {
+            if (skel_put(s, "{", 1) < 0)
+                return -1;
+            return push(s, R_TOP, true);
+        }
+        if (c == '[') {
+            if (skel_put(s, "[", 1) < 0)
+                return -1;
+            return push(s, R_SKEL, false);
+        }
+        return fail(s, "'[' or '{' expected");
+    }
+    switch (parent) {
+    case R_TOP:
+        if (pending == P_RESULT) {
+            list_clear(s); /* the last result wins, as in a jansson object */
+            if (c == '[') {
+                if (skel_put(s, "[", 1) < 0)
+                    return -1;
+                return push(s, R_LOGS, false);
+            }
+        }
+        mode = M_SKEL;
+        break;
+    case R_SKEL:
+        mode = M_SKEL;
+        break;
+    case R_SKIP:
+        break;
+    case R_LOGS:
+        if (c == '{' && !s->result_bad) {
+            if (log_begin(s) < 0)
+                return -1;
+            return push(s, R_LOG, true);
+        }
+        bad_result(s, "a log is not an object");
+        break;
+    case R_TOPICS: {
+        rpc_log *lg = &s->out.items[s->out.n];
+        if (c != '"') {
+            s->fs[F_TOPICS] = FS_BAD;
+            break;
+        }
+        if (lg->n_topics == 4) {
+            s->fs[F_TOPICS] = FS_BAD; /* more than 4 */
+            break;
+        }
+        s->topic_i = lg->n_topics++;
+        s->cur = F_TOPIC;
+        str_begin(s, K_FIELD, false);
+        return 0;
+    }
+    case R_LOG: {
+        enum field f = (enum field)pending;
+        rpc_log *lg = &s->out.items[s->out.n];
+        switch (f) {
+        case F_NONE:
+            break;
+        case F_TOPICS:
+            lg->n_topics = 0;
+            if (c == '[') {
+                s->fs[F_TOPICS] = FS_OK;
+                return push(s, R_TOPICS, false);
+            }
+            s->fs[f] = FS_BAD;
+            break;
+        case F_REMOVED:
+            s->fs[f] = c == 't' || c == 'f' ? FS_OK : FS_BAD;
+            lg->removed = c == 't';
+            break;
+        case F_DATA:
+            lg->data_len = 0;
+            s->out.data_.len = s->log_data; /* a repeated data field: the last one wins */
+            if (c == '"') {
+                s->data_pre = 0;
+                s->data_hi = -1;
+                s->data_bad = false;
+                s->cur = f;
+                str_begin(s, K_DATA, false);
+                return 0;
+            }
+            s->fs[f] = FS_BAD;
+            break;
+        default:
+            if (c == '"') {
+                s->cur = f;
+                str_begin(s, K_FIELD, false);
+                return 0;
+            }
+            s->fs[f] = FS_BAD; /* a null blockNumber is a pending log */
+            break;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    bool skel = mode == M_SKEL;
+    switch (c) {
+    case '"':
+        if (skel && skel_put(s, "\"", 1) < 0)
+            return -1;
+        str_begin(s, skel ? K_SKEL : K_NONE, false);
+        return 0;
+    case '{':
+    case '[':
+        if (skel && skel_put(s, c == '{' ? "{" : "[", 1) < 0)
+            return -1;
+        return push(s, skel ? R_SKEL : R_SKIP, c == '{');
+    case 't':
+    case 'f':
+    case 'n':
+        s->lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
+        s->lit_i = 1;
+        s->lit_skel = skel;
+        s->st = S_LIT;
+        return 0;
+    default:
+        if (c != '-' && (c < '0' || c > '9'))
+            return fail(s, "invalid token");
+        s->num.len = 0;
+        s->nst = c == '-' ? N_SIGN : c == '0' ? N_ZERO : N_INT;
+        s->num_skel = skel;
+        s->st = S_NUM;
+        err e;
+        if (buf_push(&s->num, c, &e) < 0)
+            return fail(s, "out of memory");
+        return 0;
+    }
+}
+
+/* After a complete value. */
+static void value_end(rpc_logs_stream *s)
+{
+    s->st = s->depth ? S_AFTER : S_END;
+}
+
+static int container_end(rpc_logs_stream *s, unsigned char c)
+{
+    bool obj = is_obj(s);
+    if (c != (obj ? '}' : ']'))
+        return fail(s, obj ? "'}' expected" : "']' expected");
+    int role = role_of(s);
+    if ((skel_role(role) || role == R_LOGS) && skel_put(s, obj ? "}" : "]", 1) < 0)
+        return -1;
+    if (role == R_LOG)
+        log_end(s);
+    s->depth--;
+    value_end(s);
+    return 0;
+}
+
+static int string_end(rpc_logs_stream *s)
+{
+    if (s->in_key) {
+        if (s->str_nul)
+            return fail(s, "NUL byte in object key not supported");
+        int role = role_of(s);
+        if (s->sink == K_SKEL && skel_put(s, "\"", 1) < 0)
+            return -1;
+        s->pending = P_NONE;
+        if (!s->key_long && role == R_TOP && s->key_n == 6 && memcmp(s->key, "result", 6) == 0)
+            s->pending = P_RESULT;
+        else if (!s->key_long && role == R_LOG)
+            s->pending = (int)field_of(s->key, s->key_n);
+        s->st = S_COLON;
+        return 0;
+    }
+    if (s->sink == K_SKEL && skel_put(s, "\"", 1) < 0)
+        return -1;
+    if (s->sink == K_FIELD || s->sink == K_DATA)
+        field_end(s);
+    value_end(s);
+    return 0;
+}
+
+/* The number just ended: in range as jansson wants it. */
+static int number_end(rpc_logs_stream *s)
+{
+    if (s->nst != N_ZERO && s->nst != N_INT && s->nst != N_FRAC && s->nst != N_EXP)
+        return fail(s, "invalid number");
+    err e;
+    if (buf_push(&s->num, 0, &e) < 0)
+        return fail(s, "out of memory");
+    const char *t = (const char *)s->num.data;
+    errno = 0;
+    if (s->nst == N_FRAC || s->nst == N_EXP) {
+        double d = strtod(t, NULL);
+        if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL))
+            return fail(s, "real number overflow");
+    } else {
+        (void)strtoll(t, NULL, 10);
+        if (errno == ERANGE)
+            return fail(s, "too big integer");
+    }
+    if (s->num_skel && skel_put(s, t, s->num.len - 1) < 0)
+        return -1;
+    value_end(s);
+    s->nul_after = true;
+    return 0;
+}
+
+/* One byte of a number: 1 when it belongs to it, 0 when the number ended before it. */
+static int number_byte(rpc_logs_stream *s, unsigned char c)
+{
+    bool digit = c >= '0' && c <= '9';
+    enum num n = s->nst;
+    switch (n) {
+    case N_SIGN:
+        if (!digit)
+            return 0;
+        n = c == '0' ? N_ZERO : N_INT;
+        break;
+    case N_ZERO:
+    case N_INT:
+        if (digit && n == N_INT)
+            break;
+        if (c == '.')
+            n = N_DOT;
+        else if (c == 'e' || c == 'E')
+            n = N_E;
+        else
+            return 0;
+        break;
+    case N_DOT:
+    case N_FRAC:
+        if (digit) {
+            n = N_FRAC;
+            break;
+        }
+        if (n == N_FRAC && (c == 'e' || c == 'E')) {
+            n = N_E;
+            break;
+        }
+        return 0;
+    case N_E:
+        if (c == '+' || c == '-') {
+            n = N_ESIGN;
+            break;
+        }
+        /* fall through */
+    case N_ESIGN:
+    case N_EXP:
+        if (!digit)
+            return 0;
+        n = N_EXP;
+        break;
+    }
+    s->nst = n;
+    err e;
+    if (buf_push(&s->num, c, &e) < 0)
+        return fail(s, "out of memory");
+    return 1;
+}
+
+static bool ws(unsigned char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+int rpc_logs_stream_feed(rpc_logs_stream *s, const char *text, size_t n)
+{
+    if (s->failed)
+        return -1;
+    const unsigned char *p = (const unsigned char *)text, *end = p + n;
+    while (p < end) {
+        s->pos = s->fed + (size_t)(p - (const unsigned char *)text);
+        switch (s->st) {
+        case S_STR: {
+            const unsigned char *q = plain_run(p, end);
+            if (q < end && *q == '"' && s->sink == K_FIELD && s->fld_n == 0 && !s->fld_long &&
+                !s->str_nul && fixed_whole(s, p, (size_t)(q - p)) == 0) {
+                p = q + 1; /* a hash that came in one piece: decoded from the piece */
+                value_end(s);
+                break;
+            }
+            if (q > p) {
+                if (emit(s, p, (size_t)(q - p)) < 0)
+                    return -1;
+                p = q;
+                if (p == end)
+                    break;
+            }
+            unsigned char c = *p++;
+            if (c == '"') {
+                if (string_end(s) < 0)
+                    return -1;
+            } else if (c == '\\') {
+                s->st = S_ESC;
+            } else if (c < 0x20) {
+                return fail(s, "control character in a string");
+            } else if (c >= 0xc2 && c <= 0xdf) {
+                s->utf8_left = 1, s->utf8_cp = c & 0x1f, s->utf8_min = 0x80;
+            } else if (c >= 0xe0 && c <= 0xef) {
+                s->utf8_left = 2, s->utf8_cp = c & 0x0f, s->utf8_min = 0x800;
+            } else if (c >= 0xf0 && c <= 0xf4) {
+                s->utf8_left = 3, s->utf8_cp = c & 0x07, s->utf8_min = 0x10000;
+            } else {
+                return fail(s, "invalid UTF-8");
+            }
+            if (c >= 0x80) {
+                if (emit(s, &c, 1) < 0)
+                    return -1;
+                s->st = S_UTF8;
+            }
+            break;
+        }
+        case S_UTF8: {
+            unsigned char c = *p++;
+            if ((c & 0xc0) != 0x80)
+                return fail(s, "invalid UTF-8");
+            s->utf8_cp = s->utf8_cp << 6 | (c & 0x3f);
+            if (emit(s, &c, 1) < 0)
+                return -1;
+            if (--s->utf8_left == 0) {
+                uint32_t cp = s->utf8_cp;
+                if (cp < s->utf8_min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                    return fail(s, "invalid UTF-8");
+                s->st = S_STR;
+            }
+            break;
+        }
+        case S_ESC: {
+            unsigned char c = *p++;
+            static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+            const char *k = c ? strchr(from, c) : NULL;
+            if (k) {
+                unsigned char d = (unsigned char)to[k - from];
+                if (emit(s, &d, 1) < 0)
+                    return -1;
+                s->st = S_STR;
+            } else if (c == 'u') {
+                s->u_val = 0;
+                s->u_digits = 0;
+                s->st = S_UHEX;
+            } else {
+                return fail(s, "invalid escape");
+            }
+            break;
+        }
+        case S_UHEX: {
+            unsigned v = hex1[*p++];
+            if (!v)
+                return fail(s, "invalid escape");
+            s->u_val = s->u_val << 4 | (v - 1);
+            if (++s->u_digits < 4)
+                break;
+            uint32_t u = s->u_val;
+            if (s->want_low) {
+                s->want_low = false;
+                if (u < 0xdc00 || u > 0xdfff)
+                    return fail(s, "invalid Unicode surrogate pair");
+                if (emit_cp(s, 0x10000 + ((s->hi - 0xd800) << 10) + (u - 0xdc00)) < 0)
+                    return -1;
+                s->st = S_STR;
+            } else if (u >= 0xd800 && u <= 0xdbff) {
+                s->hi = u;
+                s->st = S_LOW_BS;
+            } else if (u >= 0xdc00 && u <= 0xdfff) {
+                return fail(s, "invalid Unicode (lone low surrogate)");
+            } else {
+                if (emit_cp(s, u) < 0)
+                    return -1;
+                s->st = S_STR;
+            }
+            break;
+        }
+        case S_LOW_BS:
+            if (*p++ != '\\')
+                return fail(s, "invalid Unicode (lone high surrogate)");
+            s->st = S_LOW_U;
+            break;
+        case S_LOW_U:
+            if (*p++ != 'u')
+                return fail(s, "invalid Unicode (lone high surrogate)");
+            s->want_low = true;
+            s->u_val = 0;
+            s->u_digits = 0;
+            s->st = S_UHEX;
+            break;
+        case S_NUM: {
+            int r = number_byte(s, *p);
+            if (r < 0)
+                return -1;
+            if (r == 1) {
+                p++;
+                break;
+            }
+            if (number_end(s) < 0)
+                return -1;
+            break; /* the byte is read again after the number */
+        }
+        case S_LIT: {
+            unsigned char c = *p++;
+            if (c != (unsigned char)s->lit[s->lit_i])
+                return fail(s, "invalid token");
+            if (s->lit[++s->lit_i] == '\0') {
+                if (s->lit_skel && skel_put(s, s->lit, s->lit_i) < 0)
+                    return -1;
+                value_end(s);
+                s->nul_after = true;
+            }
+            break;
+        }
+        case S_VALUE:
+        case S_ARR_FIRST: {
+            unsigned char c = *p++;
+            if (ws(c))
+                break;
+            if (s->st == S_ARR_FIRST && c == ']') {
+                if (container_end(s, c) < 0)
+                    return -1;
+                break;
+            }
+            if (value_begin(s, c) < 0)
+                return -1;
+            break;
+        }
+        case S_OBJ_FIRST:
+        case S_KEY: {
+            unsigned char c = *p++;
+            if (ws(c))
+                break;
+            if (s->st == S_OBJ_FIRST && c == '}') {
+                if (container_end(s, c) < 0)
+                    return -1;
+                break;
+            }
+            if (c != '"')
+                return fail(s, "string or '}' expected");
+            bool skel = skel_role(role_of(s));
+            if (skel && skel_put(s, "\"", 1) < 0)
+                return -1;
+            str_begin(s, skel ? K_SKEL : K_NONE, true);
+            break;
+        }
+        case S_COLON: {
+            unsigned char c = *p++;
+            if (ws(c))
+                break;
+            if (c != ':')
+                return fail(s, "':' expected");
+            if (skel_role(role_of(s)) && skel_put(s, ":", 1) < 0)
+                return -1;
+            s->st = S_VALUE;
+            break;
+        }
+        case S_AFTER: {
+            unsigned char c = *p++;
+            /* jansson reads a number or a literal one byte too far and puts that byte
+             * back into a buffer that a NUL marks as empty: one NUL there is skipped. */
+            bool nul_after = s->nul_after;
+            s->nul_after = false;
+            if (c == 0 && nul_after)
+                break;
+            if (ws(c))
+                break;
+            if (c == ',') {
+                if (skel_role(role_of(s)) && skel_put(s, ",", 1) < 0)
+                    return -1;
+                s->st = is_obj(s) ? S_KEY : S_VALUE;
+                break;
+            }
+            if (container_end(s, c) < 0)
+                return -1;
+            break;
+        }
+        case S_END:
+            if (!ws(*p++))
+                return fail(s, "end of file expected");
+            break;
+        }
+    }
+    s->fed += n;
+    s->pos = s->fed;
+    return s->failed ? -1 : 0;
 }
 
 static int log_cmp(const void *a, const void *b)
@@ -424,127 +1054,134 @@ static int log_cmp(const void *a, const void *b)
     return x->log_index < y->log_index ? -1 : x->log_index > y->log_index;
 }
 
-static int logs_array(rd *r, rpc_log_list *out)
+/* Data pointers into the list's buffer, then the order by block and log index. */
+static void list_finish(rpc_log_list *l, const size_t *offs)
 {
-    if (!eat(r, '['))
-        return err_set(r->e, ERR_INVALID, "result is not an array of logs");
-    size_t cap = 0;
-    size_t *offsets = NULL;
-    int rc = -1;
-    if (!eat(r, ']')) {
-        for (;;) {
-            if (out->n == cap) {
-                size_t nc = cap ? cap * 2 : 256;
-                rpc_log *ni = realloc(out->items, nc * sizeof *ni);
-                size_t *no = realloc(offsets, nc * sizeof *no);
-                if (ni)
-                    out->items = ni;
-                if (no)
-                    offsets = no;
-                if (!ni || !no) {
-                    err_set(r->e, ERR_NOMEM, "out of memory reading logs");
-                    goto done;
-                }
-                cap = nc;
-            }
-            if (one_log(r, &out->items[out->n], &out->data_, &offsets[out->n]) < 0)
-                goto done;
-            out->n++;
-            if (eat(r, ','))
-                continue;
-            if (eat(r, ']'))
-                break;
-            fail(r, "bad array of logs");
-            goto done;
-        }
-    }
     bool sorted = true;
-    for (size_t i = 0; i < out->n; i++) {
-        out->items[i].data = out->items[i].data_len ? out->data_.data + offsets[i] : NULL;
-        if (i && log_cmp(&out->items[i - 1], &out->items[i]) > 0)
+    for (size_t i = 0; i < l->n; i++) {
+        l->items[i].data = l->items[i].data_len ? l->data_.data + offs[i] : NULL;
+        if (i && log_cmp(&l->items[i - 1], &l->items[i]) > 0)
             sorted = false;
     }
     if (!sorted)
-        qsort(out->items, out->n, sizeof *out->items, log_cmp);
-    rc = 0;
-done:
-    free(offsets);
-    return rc;
+        qsort(l->items, l->n, sizeof *l->items, log_cmp);
 }
 
-int rpc_logs_parse(const char *text, size_t len, int64_t id, rpc_log_list *out, err *e)
+int rpc_logs_stream_finish(rpc_logs_stream *s, json_t **skeleton, err *e)
+{
+    *skeleton = NULL;
+    if (s->st == S_NUM && !s->failed)
+        (void)number_end(s); /* only inside a container: truncated below */
+    if (s->failed)
+        return err_set(e, ERR_INVALID, "%s", s->why);
+    if (s->st != S_END)
+        return err_set(e, ERR_INVALID, s->pos ? "truncated at byte %zu" : "empty response",
+                       s->pos);
+    json_error_t jerr;
+    *skeleton = json_loadb((const char *)s->skel.data, s->skel.len, JSON_ALLOW_NUL, &jerr);
+    if (!*skeleton) /* not expected: the skeleton is written from valid JSON */
+        return err_set(e, ERR_INTERNAL, "log reader skeleton: %s", jerr.text);
+    return 0;
+}
+
+int rpc_logs_stream_take(rpc_logs_stream *s, const json_t *result, rpc_log_list *out, err *e)
 {
     memset(out, 0, sizeof *out);
-    rd r = {.base = text, .p = text, .end = text + len, .e = e};
-    unsigned seen = 0;
-    enum { S_RESULT = 1, S_ID = 2, S_VERSION = 4 };
-    if (!eat(&r, '{'))
-        return err_set(e, ERR_INVALID, "response is not a JSON object");
-    if (eat(&r, '}'))
-        return err_set(e, ERR_INVALID, "response is an empty object");
-    for (;;) {
-        const char *k;
-        size_t kn;
-        bool esc;
-        if (string_raw(&r, &k, &kn, &esc) < 0 || !eat(&r, ':'))
-            goto bad;
-        if (key_is(k, kn, "result")) {
-            if (seen & S_RESULT || logs_array(&r, out) < 0)
-                goto bad;
-            seen |= S_RESULT;
-        } else if (key_is(k, kn, "id")) {
-            ws(&r);
-            const char *s = r.p;
-            if (skip_number(&r) < 0)
-                goto bad;
-            char num[24];
-            size_t n = (size_t)(r.p - s);
-            if (seen & S_ID || n >= sizeof num || memchr(s, '.', n) || memchr(s, 'e', n) ||
-                memchr(s, 'E', n)) {
-                err_set(e, ERR_INVALID, "response id does not match request id %lld",
-                        (long long)id);
-                goto bad;
-            }
-            memcpy(num, s, n);
-            num[n] = '\0';
-            if (strtoll(num, NULL, 10) != id || n > 19) {
-                err_set(e, ERR_INVALID, "response id does not match request id %lld",
-                        (long long)id);
-                goto bad;
-            }
-            seen |= S_ID;
-        } else if (key_is(k, kn, "jsonrpc")) {
-            const char *s;
-            size_t n;
-            if (seen & S_VERSION || string_raw(&r, &s, &n, &esc) < 0 || !key_is(s, n, "2.0")) {
-                err_set(e, ERR_INVALID, "response is not JSON-RPC 2.0");
-                goto bad;
-            }
-            seen |= S_VERSION;
-        } else {
-            /* "error" or anything unexpected: the general path decides what it means. */
-            err_set(e, ERR_INVALID, "not a plain getLogs result");
-            goto bad;
-        }
-        if (eat(&r, ','))
-            continue;
-        if (eat(&r, '}'))
-            break;
-        goto bad;
-    }
-    ws(&r);
-    if (r.p != r.end) {
-        err_set(e, ERR_INVALID, "data after the response");
-        goto bad;
-    }
-    if (!(seen & S_RESULT) || !(seen & S_ID)) {
-        err_set(e, ERR_INVALID, "response lacks result or id");
-        goto bad;
-    }
+    if (!json_is_array(result))
+        return err_set(e, ERR_INVALID, "result is not an array of logs");
+    if (s->result_bad)
+        return err_set(e, ERR_INVALID, "%s", s->result_why);
+    list_finish(&s->out, s->offs);
+    *out = s->out;
+    memset(&s->out, 0, sizeof s->out);
+    s->cap = 0;
     return 0;
-bad:
-    rpc_log_list_free(out);
-    return -1;
+}
+
+/* ---- the general path: a jansson tree ---- */
+
+static const char *jstr(const json_t *v)
+{
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int parse_u32(const json_t *v, uint32_t *out, const char *what, err *e)
+{
+    uint64_t x;
+    if (rpc_parse_u64(v, &x, what, e) < 0)
+        return -1;
+    if (x > UINT32_MAX)
+        return err_set(e, ERR_OVERFLOW, "%s is out of range", what);
+    *out = (uint32_t)x;
+    return 0;
+}
+
+/* One log; its data is appended to data and its offset kept in *offset. */
+static int parse_log(const json_t *o, rpc_log *lg, buf *data, size_t *offset, err *e)
+{
+    if (!json_is_object(o))
+        return err_set(e, ERR_INVALID, "a log is not an object");
+    memset(lg, 0, sizeof *lg);
+    const json_t *bn = json_object_get(o, "blockNumber");
+    if (json_is_null(bn))
+        return err_set(e, ERR_INVALID, "a log has no block number (pending log)");
+    if (rpc_parse_block_number(bn, &lg->block_number, "log blockNumber", e) < 0 ||
+        rpc_parse_hash(json_object_get(o, "blockHash"), lg->block_hash, "log blockHash", e) < 0 ||
+        rpc_parse_hash(json_object_get(o, "transactionHash"), lg->tx_hash, "log transactionHash",
+                       e) < 0 ||
+        parse_u32(json_object_get(o, "transactionIndex"), &lg->tx_index, "log transactionIndex",
+                  e) < 0 ||
+        parse_u32(json_object_get(o, "logIndex"), &lg->log_index, "log logIndex", e) < 0 ||
+        rpc_parse_addr(json_object_get(o, "address"), &lg->address, "log address", e) < 0)
+        return -1;
+    const json_t *topics = json_object_get(o, "topics");
+    if (!json_is_array(topics) || json_array_size(topics) > 4)
+        return err_set(e, ERR_INVALID, "log topics are not an array of at most 4");
+    for (size_t i = 0; i < json_array_size(topics); i++)
+        if (rpc_parse_hash(json_array_get(topics, i), lg->topics[i], "log topic", e) < 0)
+            return -1;
+    lg->n_topics = (unsigned)json_array_size(topics);
+    const char *d = jstr(json_object_get(o, "data"));
+    if (!d)
+        return err_set(e, ERR_INVALID, "log data is not a hex string");
+    *offset = data->len;
+    if (hex_decode_buf(data, d, strlen(d), HEX_REQUIRE_PREFIX, e) < 0)
+        return err_prefix(e, "log data");
+    lg->data_len = data->len - *offset;
+    const json_t *removed = json_object_get(o, "removed");
+    if (removed && !json_is_boolean(removed))
+        return err_set(e, ERR_INVALID, "log removed flag is not a boolean");
+    lg->removed = json_is_true(removed);
+    return 0;
+}
+
+int rpc_logs_from_json(const json_t *r, rpc_log_list *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (!json_is_array(r))
+        return err_set(e, ERR_INVALID, "result is not an array of logs");
+    size_t n = json_array_size(r);
+    size_t *offsets = NULL;
+    if (n) {
+        out->items = calloc(n, sizeof *out->items);
+        offsets = calloc(n, sizeof *offsets);
+        if (!out->items || !offsets) {
+            free(offsets);
+            rpc_log_list_free(out);
+            return err_set(e, ERR_NOMEM, "out of memory reading %zu logs", n);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (parse_log(json_array_get(r, i), &out->items[i], &out->data_, &offsets[i], e) < 0) {
+            free(offsets);
+            rpc_log_list_free(out);
+            return -1;
+        }
+        out->n++;
+    }
+    list_finish(out, offsets);
+    free(offsets);
+    return 0;
 }
 
 void rpc_log_list_free(rpc_log_list *l)

@@ -155,7 +155,13 @@ static int logset_index(logset *ls, err *e)
     for (size_t i = 0; i < ls->n_parts; i++)
         for (size_t j = 0; j < ls->parts[i].n; j++)
             ls->v[k++] = &ls->parts[i].items[j];
-    qsort(ls->v, k, sizeof *ls->v, logptr_cmp);
+    /* Each answer comes sorted (rpc_eth_get_logs) and one answer is the common case: the
+     * sort is only needed when the parts interleave. */
+    bool sorted = true;
+    for (size_t i = 1; i < k && sorted; i++)
+        sorted = logptr_cmp(&ls->v[i - 1], &ls->v[i]) <= 0;
+    if (!sorted)
+        qsort(ls->v, k, sizeof *ls->v, logptr_cmp);
     size_t out = 0;
     for (size_t i = 0; i < k; i++)
         if (out == 0 || logptr_cmp(&ls->v[out - 1], &ls->v[i]) != 0)

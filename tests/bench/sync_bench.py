@@ -18,7 +18,9 @@ numbers and ratios measured in the same run; results go to docs/benchmarks.md).
    (eth_subscribe newHeads over anvil's WebSocket).
 
 Usage (from the source root, after a build):
-  tests/bench/sync_bench.py [--events N] [--live N] [--runs N] [--state FILE]
+  tests/bench/sync_bench.py [--events N] [--live N] [--runs N] [--state FILE] [--baseline BIN]
+--baseline BIN also times another build's `fusion sync --once` in each run, right after
+this one's or right before it (the order swaps every run), and prints both medians.
 --state caches the generated chain (anvil --dump-state/--load-state), so that later runs
 skip the generation step.
 """
@@ -164,7 +166,7 @@ def python_baseline(node, head):
     return t, len(logs)
 
 
-def fusion_initial(node, factory, chain_id):
+def fusion_initial(node, factory, chain_id, binary=None):
     desk = sync_lib.Desk()
     desk.run("chain", "add", "--name", "bench", "--chain-id", chain_id, "--rpc", node.url,
              "--factory", factory, "--confirmations", "0", "--from-block", "0")
@@ -173,7 +175,7 @@ def fusion_initial(node, factory, chain_id):
     # Peak resident memory and CPU time through GNU time: a direct child of this process
     # would report this (large) process's memory, which a fork copies and exec records.
     rep = os.path.join(desk.home, "time.txt")
-    r = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", rep, FUSION, "--home",
+    r = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", rep, binary or FUSION, "--home",
                         desk.home, *desk.signed.sign_args(args), *args],
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     t = time.monotonic() - t0
@@ -182,6 +184,16 @@ def fusion_initial(node, factory, chain_id):
     kb, user, sys_ = open(rep).read().split()[-3:]
     fusion_initial.cpu = float(user) + float(sys_)
     return t, desk.event_count(chain_id), desk, int(kb) / 1024
+
+
+def baseline_run(node, factory, chain_id, binary, n, t, tp, out):
+    """The same initial sync with another build, in the same run as this one's."""
+    tf, nf, _, mb = fusion_initial(node, factory, chain_id, binary)
+    assert nf == n, f"the baseline stored {nf} events, the node returned {n}"
+    out.append((tf, fusion_initial.cpu, mb))
+    print(f"  baseline {binary}: {tf:.2f} s ({nf / tf:,.0f} events/s, ratio to curl {tf / t:.2f}, "
+          f"Python / baseline {tp / tf:.2f}; CPU {fusion_initial.cpu:.2f} s; peak RSS {mb:.0f} MB)",
+          flush=True)
 
 
 def live_latency(node, factory, desk, n, poll_ms, subscribe):
@@ -239,6 +251,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--poll-ms", type=int, default=200)
     ap.add_argument("--state", help="cache the generated chain in this file")
+    ap.add_argument("--baseline", help="another fusion binary, timed in the same runs")
     a = ap.parse_args()
     sync_lib.need_artifacts()
     chain_id = 31337
@@ -263,6 +276,7 @@ def main():
     head = node.block_number()
 
     base, naive, fus, rss = [], [], [], []
+    base_runs = []
     desk = None
     for run in range(a.runs):
         t, n = curl_baseline(node, head)
@@ -270,6 +284,8 @@ def main():
         tp, np_ = python_baseline(node, head)
         naive.append(tp)
         assert np_ == n, f"the Python ingest stored {np_} logs, curl read {n}"
+        if a.baseline and run % 2 == 1:
+            baseline_run(node, factory, chain_id, a.baseline, n, t, tp, base_runs)
         tf, nf, desk, mb = fusion_initial(node, factory, chain_id)
         fus.append(tf)
         rss.append(mb)
@@ -278,11 +294,19 @@ def main():
               f"fusion sync --once {tf:.2f} s ({nf / tf:,.0f} events/s, ratio to curl "
               f"{tf / t:.2f}, Python / fusion {tp / tf:.2f}; CPU: fusion {fusion_initial.cpu:.2f} s, "
               f"Python {python_baseline.cpu:.2f} s; fusion peak RSS {mb:.0f} MB)", flush=True)
+        if a.baseline and run % 2 == 0:
+            baseline_run(node, factory, chain_id, a.baseline, n, t, tp, base_runs)
     tb, tp, tf = statistics.median(base), statistics.median(naive), statistics.median(fus)
     print(f"initial sync: {n} events over {head} blocks; median curl {tb:.2f} s, "
           f"median naive Python {tp:.2f} s, median fusion {tf:.2f} s: {n / tf:,.0f} events/s, "
           f"ratio to curl {tf / tb:.2f}, Python / fusion {tp / tf:.2f}, "
           f"peak RSS {max(rss):.0f} MB")
+    if base_runs:
+        bf = statistics.median(r[0] for r in base_runs)
+        print(f"baseline {a.baseline}: median {bf:.2f} s: {n / bf:,.0f} events/s, ratio to curl "
+              f"{bf / tb:.2f}, median CPU {statistics.median(r[1] for r in base_runs):.2f} s, "
+              f"peak RSS {max(r[2] for r in base_runs):.0f} MB; this build / baseline "
+              f"{tf / bf:.2f}")
 
     if a.live <= 0:
         node.stop()
