@@ -21,7 +21,10 @@ restart: bad --db values are refused first (not a URL, a database holding no des
 reorg: reorgs of depths 1 to 32 (anvil_reorg with new transactions) under a syncer
   writing to the server: each rolled back there, the events equal the node's after each;
   a workstation listening on the server hears the rewind announced (and, in takeover,
-  each range's commit)."""
+  each range's commit).
+bulk: ranges of hundreds of events (several of the insert's batches of rows): stored each
+  once, counted as new once; read again (the server's checkpoint deleted), nothing stored
+  or counted twice."""
 import os
 import shutil
 import signal
@@ -42,6 +45,7 @@ CHAIN = 31337
 PASSWORD = "Sync-s3cret-word"
 ESCROWS = int(os.environ.get("FUSION_PG_SYNC_ESCROWS", "30"))
 GAP = int(os.environ.get("FUSION_PG_SYNC_GAP", "150"))  # empty blocks between escrows
+BULK = int(os.environ.get("FUSION_PG_SYNC_BULK", "110"))  # escrows of 3 events, no gap
 _procs = []
 NOTIFY_TOOL = os.path.join(ROOT, "build", "tests", "pgstore", "pg_notify_tool")
 
@@ -315,6 +319,37 @@ def reorgs(pg):
     print("pg_sync reorg: ok")
 
 
+def bulk(pg):
+    """Ranges of hundreds of events (the insert's batches of 128 rows, and a last shorter
+    one): one `sync --once --db` stores the node's logs, each once, and counts them as new;
+    with the server's checkpoint and block hashes deleted, a second one reads the same
+    range again and stores nothing, counting no new event (every row a conflict)."""
+    chain, desk, url = setup(pg, BULK, 0)
+    want = len(chain.watched_logs())
+    assert want > 2 * 128, f"only {want} logs: not a range of several batches"
+
+    def once(tag):
+        r = subprocess.run([FUSION, "--home", desk.home, "sync", "--once", "--db", url,
+                            "--no-subscribe", "--range", "100000"], capture_output=True,
+                           text=True, timeout=600)
+        assert r.returncode == 0, f"sync --once ({tag}) exited {r.returncode}: {r.stderr}"
+        return r.stderr
+    out = once("first")
+    assert_server_matches_node(pg, chain, "one sync --once of ranges of many events")
+    last = [ln for ln in out.splitlines() if " events, ETA " in ln][-1]
+    assert f", {want} events, " in last, f"counted as new: {last!r}, the node has {want}"
+    pg.psql(f"DELETE FROM checkpoints WHERE chain_id = {CHAIN};"
+            f" DELETE FROM blocks WHERE chain_id = {CHAIN}")
+    out = once("again")
+    assert_server_matches_node(pg, chain, "the same ranges stored again")
+    last = [ln for ln in out.splitlines() if " events, ETA " in ln][-1]
+    assert ", 0 events, " in last, f"stored again, counted as new: {last!r}"
+    assert server_checkpoint(pg) >= chain.node.block_number() - 1, "the checkpoint not restored"
+    no_password([desk.home])
+    shutil.rmtree(desk.home, ignore_errors=True)
+    print("pg_sync bulk: ok")
+
+
 def main(argv):
     if not available():
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap (a skipped test "
@@ -327,7 +362,7 @@ def main(argv):
         NOTIFY_TOOL = argv[1]
     try:
         with PgServer() as pg:
-            {"takeover": takeover, "restart": restart, "reorg": reorgs}[mode](pg)
+            {"takeover": takeover, "restart": restart, "reorg": reorgs, "bulk": bulk}[mode](pg)
     finally:
         for p in _procs:
             if p.poll() is None:
