@@ -142,6 +142,8 @@ def main():
     ap.add_argument("--state", default="/tmp/fusion-bench-state/100k.json")
     ap.add_argument("--old", help="a second fusion binary synced into PostgreSQL too (before)")
     a = ap.parse_args()
+    # a binary outside the build directory (--old) finds the shipped data here
+    os.environ.setdefault("FUSION_DATA", os.path.join(ROOT, "data"))
     sync_lib.need_artifacts()
     if not os.path.exists(a.state):
         print(f"no chain state {a.state}: make it once with "
