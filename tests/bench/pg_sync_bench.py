@@ -176,7 +176,7 @@ def main():
                                        f"node has {want}: not reported")
                 got[kind] = m
                 res[kind].append(m)
-                subprocess.run(["rm", "-rf", m["home"]])
+                subprocess.run(["rm", "-rf", m["home"], m["home"].rstrip("/") + "-pw"])
             ratios.append(got["pg"]["wall"] / got["sqlite"]["wall"])
             line = (f"pair {i + 1}: SQLite {got['sqlite']['wall']:.2f} s "
                     f"({want / got['sqlite']['wall']:,.0f} events/s, CPU "
