@@ -24,7 +24,8 @@ reorg: reorgs of depths 1 to 32 (anvil_reorg with new transactions) under a sync
   each range's commit).
 bulk: ranges of hundreds of events (several of the insert's batches of rows): stored each
   once, counted as new once; read again (the server's checkpoint deleted), nothing stored
-  or counted twice."""
+  or counted twice. The same events synced into a desk.db and copied by `db migrate` (its
+  batches of rows) equal the node's too."""
 import os
 import shutil
 import signal
@@ -50,13 +51,13 @@ _procs = []
 NOTIFY_TOOL = os.path.join(ROOT, "build", "tests", "pgstore", "pg_notify_tool")
 
 
-def server_logs(pg):
+def server_logs(pg, db="desk"):
     """The server's events as the node prints logs, and how many rows there are."""
     rows = pg.psql("SELECT encode(block_hash, 'hex'), log_index, block_number,"
                    " encode(address, 'hex'), coalesce(encode(topic0, 'hex'), ''),"
                    " coalesce(encode(topic1, 'hex'), ''), coalesce(encode(topic2, 'hex'), ''),"
                    " coalesce(encode(topic3, 'hex'), ''), encode(data, 'hex')"
-                   f" FROM events WHERE chain_id = {CHAIN}")
+                   f" FROM events WHERE chain_id = {CHAIN}", db=db)
     out = set()
     for r in rows:
         topics = ["0x" + t for t in r[4:8] if t]
@@ -345,8 +346,21 @@ def bulk(pg):
     last = [ln for ln in out.splitlines() if " events, ETA " in ln][-1]
     assert ", 0 events, " in last, f"stored again, counted as new: {last!r}"
     assert server_checkpoint(pg) >= chain.node.block_number() - 1, "the checkpoint not restored"
+    # the same events synced into a desk.db, copied by `db migrate` (its batches of rows)
+    local = Desk()
+    local.add_chain(chain, confirmations=0)
+    local.run("sync", "--once", "--no-subscribe")
+    assert local.event_count(CHAIN) == want, f"{local.event_count(CHAIN)} events in desk.db"
+    pg.psql("CREATE DATABASE copied")
+    r = subprocess.run([FUSION, "--home", local.home, "db", "migrate", "--to",
+                        pg.url_for(db="copied")], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, f"db migrate: {r.stderr}"
+    got, n_rows = server_logs(pg, db="copied")
+    assert got == chain.watched_logs() and n_rows == want, \
+        f"db migrate copied {n_rows} events, {len(got)} distinct, the node has {want}"
     no_password([desk.home])
     shutil.rmtree(desk.home, ignore_errors=True)
+    shutil.rmtree(local.home, ignore_errors=True)
     print("pg_sync bulk: ok")
 
 
