@@ -20,7 +20,7 @@ count (curl eth_getLogs): a run that lost or duplicated rows stops the benchmark
 than being reported. Reported: medians and the PG/SQLite ratio of each pair.
 
 Usage (from the source root, after a build):
-  tests/bench/pg_sync_bench.py [--pairs N] [--state FILE] [--old BIN]
+  tests/bench/pg_sync_bench.py [--pairs N] [--state FILE] [--old BIN] [--migrate]
 """
 import argparse
 import json
@@ -46,7 +46,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def proc_stat(pid):
-    """(ppid, utime + stime, cutime + cstime) in seconds, or None when pid is gone."""
+    """(ppid, utime + stime, cutime + cstime, state) in seconds, or None when pid is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             rest = f.read().rsplit(")", 1)[1].split()
@@ -54,7 +54,7 @@ def proc_stat(pid):
         return None
     # rest[0] is field 3 (state): ppid is field 4, utime..cstime fields 14..17
     return int(rest[1]), (int(rest[11]) + int(rest[12])) / TICK, \
-        (int(rest[13]) + int(rest[14])) / TICK
+        (int(rest[13]) + int(rest[14])) / TICK, rest[0]
 
 
 def server_children(pm):
@@ -68,15 +68,24 @@ def server_children(pm):
 
 
 def server_cpu(pm):
-    """CPU seconds of the postmaster, its live children, and the children it has reaped."""
-    s = proc_stat(pm)
-    return s[1] + s[2] + sum(c[1][1] for c in server_children(pm))
+    """CPU seconds of the postmaster, its live children, and the children it has reaped (read
+    again when it reaped one during the scan of its children, which would miss that one)."""
+    while True:
+        s = proc_stat(pm)
+        kids = server_children(pm)
+        after = proc_stat(pm)
+        if after[2] == s[2]:
+            return after[1] + after[2] + sum(c[1][1] for c in kids)
 
 
 def backends_of(pm, db):
-    """Live backends connected to database db (their title names it)."""
+    """Live backends connected to database db (their title names it), and any child not yet
+    reaped (a zombie's CPU is counted in neither the children nor the postmaster's)."""
     out = []
-    for pid, _ in server_children(pm):
+    for pid, st in server_children(pm):
+        if st[3] == "Z":
+            out.append(pid)
+            continue
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 title = f.read().decode(errors="replace")
@@ -136,11 +145,31 @@ def run_pg(pg, node, factory, binary, tag):
     return {"wall": t, "cpu": cpu, "server": server, "rows": rows, "home": desk.home}
 
 
+def run_migrate(pg, home, binary, tag, want):
+    """`db migrate` of the synced SQLite desk into a fresh database: wall time, fusion's CPU,
+    the server's; the server's event count must be the node's."""
+    db = f"mig_{tag}"
+    pg.psql(f"CREATE DATABASE {db}")
+    c0 = server_cpu(pg.pid)
+    t, cpu = timed([binary, "--home", home, "db", "migrate", "--to", pg.url_for(db=db)],
+                   os.path.join(home, f"time-{tag}.txt"))
+    sync_lib.wait_until(lambda: not backends_of(pg.pid, db), "the migrate's backend to end", 30)
+    server = server_cpu(pg.pid) - c0
+    rows = int(pg.psql(f"SELECT count(*) FROM events WHERE chain_id = {CHAIN}", db=db)[0][0])
+    pg.psql(f"DROP DATABASE {db}")
+    if rows != want:
+        raise RuntimeError(f"{tag}: db migrate copied {rows} events, the node has {want}")
+    return {"wall": t, "cpu": cpu, "server": server}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pairs", type=int, default=5)
     ap.add_argument("--state", default="/tmp/fusion-bench-state/100k.json")
     ap.add_argument("--old", help="a second fusion binary synced into PostgreSQL too (before)")
+    ap.add_argument("--migrate", action="store_true",
+                    help="also time `db migrate` of each pair's synced SQLite desk (with --old: "
+                         "by both binaries, alternating)")
     a = ap.parse_args()
     # a binary outside the build directory (--old) finds the shipped data here
     os.environ.setdefault("FUSION_DATA", os.path.join(ROOT, "data"))
@@ -162,6 +191,7 @@ def main():
     kinds = [("sqlite", None), ("pg", FUSION)] + ([("pg-old", a.old)] if a.old else [])
     res = {k: [] for k, _ in kinds}
     ratios, ratios_old = [], []
+    migs = {}
     try:
         for i in range(a.pairs):
             order = kinds if i % 2 == 0 else kinds[::-1]
@@ -176,6 +206,14 @@ def main():
                                        f"node has {want}: not reported")
                 got[kind] = m
                 res[kind].append(m)
+                if kind == "sqlite" and a.migrate:
+                    bins = [("new", FUSION)] + ([("old", a.old)] if a.old else [])
+                    for tag, b in (bins if i % 2 == 0 else bins[::-1]):
+                        mm = run_migrate(pg, m["home"], b, f"{tag}_{i}", want)
+                        migs.setdefault(tag, []).append(mm)
+                        print(f"pair {i + 1}: db migrate ({tag}) of the synced desk "
+                              f"{mm['wall']:.2f} s (CPU fusion {mm['cpu']:.2f} s, server "
+                              f"{mm['server']:.2f} s)", flush=True)
                 subprocess.run(["rm", "-rf", m["home"], m["home"].rstrip("/") + "-pw"])
             ratios.append(got["pg"]["wall"] / got["sqlite"]["wall"])
             line = (f"pair {i + 1}: SQLite {got['sqlite']['wall']:.2f} s "
@@ -207,6 +245,15 @@ def main():
               f"{med('pg-old', 'cpu'):.2f} s, server {med('pg-old', 'server'):.2f} s); old/new "
               f"median {statistics.median(ratios_old):.2f} (range {min(ratios_old):.2f} - "
               f"{max(ratios_old):.2f})")
+    for tag, ms in migs.items():
+        print(f"db migrate ({tag}) of the synced desk: median "
+              f"{statistics.median(m['wall'] for m in ms):.2f} s (CPU fusion "
+              f"{statistics.median(m['cpu'] for m in ms):.2f} s, server "
+              f"{statistics.median(m['server'] for m in ms):.2f} s)")
+    if len(migs) == 2:
+        r = [o["wall"] / n["wall"] for o, n in zip(migs["old"], migs["new"])]
+        print(f"db migrate old/new: median {statistics.median(r):.2f} (range {min(r):.2f} - "
+              f"{max(r):.2f})")
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
