@@ -3,18 +3,17 @@
  * of every table is hashed as it is read from the desk (one read snapshot) and again as it
  * is read back from the server inside the same transaction, in the same order (the
  * primary key, byte order for text on both sides); counts and SHA-256 must agree for
- * every table, or the transaction is rolled back and the server is left as it was. */
-#include "pgstore/pgstore.h"
-
+ * every table, or the transaction is rolled back and the server is left as it was. Rows
+ * go up to 128 to an INSERT: one round trip per batch, not per row. */
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
-
 #include "base/log.h"
+#include "pgstore/pgstore.h"
 #include "store/store.h"
 
 /* One column value into the row hash: NULL is one 0 byte; a value is 1, its length
@@ -67,7 +66,99 @@ static const char *pq_why(PGresult *r, PGconn *c, char *buf, size_t cap)
     return buf;
 }
 
-/* Copies one table's rows (in key order) and hashes them as read from the desk. */
+/* INSERT INTO "t" (cols) VALUES ($1, ...), (...) of `rows` rows: malloc'd, NULL when out of
+ * memory. */
+static char *ins_sql(const pg_table *t, const char *cols, size_t rows)
+{
+    size_t il = strlen(cols) + strlen(t->name) + rows * (10 * t->n_cols + 8) + 64;
+    char *ins = malloc(il);
+    if (!ins)
+        return NULL;
+    size_t o = (size_t)snprintf(ins, il, "INSERT INTO \"%s\" (%s) VALUES ", t->name, cols);
+    for (size_t row = 0; row < rows; row++)
+        for (size_t i = 0; i < t->n_cols; i++)
+            o += (size_t)snprintf(ins + o, il - o, "%s$%zu%s",
+                                  i     ? ", "
+                                  : row ? ", ("
+                                        : "(",
+                                  row * t->n_cols + i + 1, i + 1 < t->n_cols ? "" : ")");
+    return ins;
+}
+
+/* Rows waiting to go to the server, their values copied (the desk's statement reuses its
+ * buffers at the next row), each followed by a NUL: offsets into one growing buffer, a
+ * length of -1 for NULL. */
+typedef struct {
+    size_t batch, n;
+    size_t *off;
+    int *lens, *fmts;
+    const char **vals;
+    char *buf;
+    size_t len, cap;
+} pending;
+
+static int pending_add(pending *b, size_t j, const void *v, int len, int fmt)
+{
+    b->lens[j] = v ? len : -1;
+    b->fmts[j] = fmt;
+    b->off[j] = b->len;
+    if (!v)
+        return 0;
+    size_t need = b->len + (size_t)len + 1; /* text parameters end in a NUL */
+    if (need > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 16;
+        while (cap < need)
+            cap *= 2;
+        char *nb = realloc(b->buf, cap);
+        if (!nb)
+            return -1;
+        b->buf = nb;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, v, (size_t)len);
+    b->buf[b->len + (size_t)len] = '\0';
+    b->len = need;
+    return 0;
+}
+
+/* Sends the pending rows: a full batch through the prepared statement, fewer as a statement
+ * of their own rows. first is the first pending row's number, for the message. */
+static int pending_flush(PGconn *c, const pg_table *t, const char *cols, const char *stmt,
+                         pending *b, uint64_t first, err *e)
+{
+    if (!b->n)
+        return 0;
+    size_t np = b->n * t->n_cols;
+    for (size_t j = 0; j < np; j++) {
+        b->vals[j] = b->lens[j] < 0 ? NULL : b->len ? b->buf + b->off[j] : "";
+        if (b->lens[j] < 0)
+            b->lens[j] = 0;
+    }
+    PGresult *r;
+    if (b->n == b->batch) {
+        r = PQexecPrepared(c, stmt, (int)np, b->vals, b->lens, b->fmts, 0);
+    } else {
+        char *ins = ins_sql(t, cols, b->n);
+        if (!ins)
+            return err_set(e, ERR_NOMEM, "out of memory");
+        r = PQexecParams(c, ins, (int)np, NULL, b->vals, b->lens, b->fmts, 0);
+        free(ins);
+    }
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        char why[200];
+        err_set(e, ERR_IO, "copying %s, rows %" PRIu64 " to %" PRIu64 ": %s", t->name, first,
+                first + b->n - 1, pq_why(r, c, why, sizeof why));
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    b->n = 0;
+    b->len = 0;
+    return 0;
+}
+
+/* Copies one table's rows (in key order) and hashes them as read from the desk: up to 128
+ * rows an INSERT (fewer when the table has many columns: 65,535 parameters at most). */
 static int copy_table(sqlite3 *db, PGconn *c, const pg_table *t, size_t ix, pg_migrate_table *out,
                       err *e)
 {
@@ -81,26 +172,30 @@ static int copy_table(sqlite3 *db, PGconn *c, const pg_table *t, size_t ix, pg_m
     crypto_hash_sha256_state h;
     crypto_hash_sha256_init(&h);
     size_t sl = (cols ? strlen(cols) : 0) + strlen(t->name) + strlen(t->order_sqlite) + 64;
-    size_t il = (cols ? strlen(cols) : 0) + strlen(t->name) + 8 * t->n_cols + 64;
+    pending b = {.batch = 65535 / (t->n_cols ? t->n_cols : 1)};
+    if (b.batch > 128)
+        b.batch = 128;
+    size_t np = b.batch * t->n_cols;
+    b.off = calloc(np ? np : 1, sizeof *b.off);
+    b.lens = calloc(np ? np : 1, sizeof *b.lens);
+    b.fmts = calloc(np ? np : 1, sizeof *b.fmts);
+    b.vals = calloc(np ? np : 1, sizeof *b.vals);
     sel = malloc(sl);
-    ins = malloc(il);
+    ins = cols ? ins_sql(t, cols, b.batch) : NULL;
     ibuf = malloc(t->n_cols * 32);
-    if (!cols || !sel || !ins || !ibuf || !vals || !lens || !fmts) {
+    if (!cols || !sel || !ins || !ibuf || !vals || !lens || !fmts || !b.off || !b.lens || !b.fmts ||
+        !b.vals) {
         err_set(e, ERR_NOMEM, "out of memory");
         goto out;
     }
     snprintf(sel, sl, "SELECT %s FROM \"%s\" ORDER BY %s", cols, t->name, t->order_sqlite);
-    size_t o = (size_t)snprintf(ins, il, "INSERT INTO \"%s\" (%s) VALUES (", t->name, cols);
-    for (size_t i = 0; i < t->n_cols; i++)
-        o += (size_t)snprintf(ins + o, il - o, "%s$%zu", i ? ", " : "", i + 1);
-    snprintf(ins + o, il - o, ")");
     if (sqlite3_prepare_v2(db, sel, -1, &st, NULL) != SQLITE_OK) {
         err_set(e, ERR_IO, "reading %s from the desk: %s", t->name, sqlite3_errmsg(db));
         goto out;
     }
     char stmt_name[32];
     snprintf(stmt_name, sizeof stmt_name, "ins_%zu", ix);
-    r = PQprepare(c, stmt_name, ins, (int)t->n_cols, NULL);
+    r = PQprepare(c, stmt_name, ins, (int)np, NULL);
     if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
         err_set(e, ERR_IO, "preparing the copy of %s: %s", t->name, pq_why(r, c, why, sizeof why));
         goto out;
@@ -158,20 +253,23 @@ static int copy_table(sqlite3 *db, PGconn *c, const pg_table *t, size_t ix, pg_m
             }
             hash_value(&h, vals[i], (size_t)lens[i], false);
         }
-        r = PQexecPrepared(c, stmt_name, (int)t->n_cols, vals, lens, fmts, 0);
-        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-            err_set(e, ERR_IO, "copying %s, row %" PRIu64 ": %s", t->name, n + 1,
-                    pq_why(r, c, why, sizeof why));
-            goto out;
+        for (size_t i = 0; i < t->n_cols; i++) {
+            if (pending_add(&b, b.n * t->n_cols + i, vals[i], lens[i], fmts[i]) < 0) {
+                err_set(e, ERR_NOMEM, "out of memory");
+                goto out;
+            }
         }
-        PQclear(r);
-        r = NULL;
+        b.n++;
         n++;
+        if (b.n == b.batch && pending_flush(c, t, cols, stmt_name, &b, n - b.n + 1, e) < 0)
+            goto out;
     }
     if (step != SQLITE_DONE) {
         err_set(e, ERR_IO, "reading %s from the desk: %s", t->name, sqlite3_errmsg(db));
         goto out;
     }
+    if (pending_flush(c, t, cols, stmt_name, &b, n - b.n + 1, e) < 0)
+        goto out;
     snprintf(out->name, sizeof out->name, "%s", t->name);
     out->rows = n;
     hash_hex(&h, out->sha256);
@@ -186,6 +284,11 @@ out:
     free(vals);
     free(lens);
     free(fmts);
+    free(b.off);
+    free(b.lens);
+    free(b.fmts);
+    free(b.vals);
+    free(b.buf);
     return rc;
 }
 

@@ -21,7 +21,11 @@ restart: bad --db values are refused first (not a URL, a database holding no des
 reorg: reorgs of depths 1 to 32 (anvil_reorg with new transactions) under a syncer
   writing to the server: each rolled back there, the events equal the node's after each;
   a workstation listening on the server hears the rewind announced (and, in takeover,
-  each range's commit)."""
+  each range's commit).
+bulk: ranges of hundreds of events (several of the insert's batches of rows): stored each
+  once, counted as new once; read again (the server's checkpoint deleted), nothing stored
+  or counted twice. The same events synced into a desk.db and copied by `db migrate` (its
+  batches of rows) equal the node's too."""
 import os
 import shutil
 import signal
@@ -42,17 +46,18 @@ CHAIN = 31337
 PASSWORD = "Sync-s3cret-word"
 ESCROWS = int(os.environ.get("FUSION_PG_SYNC_ESCROWS", "30"))
 GAP = int(os.environ.get("FUSION_PG_SYNC_GAP", "150"))  # empty blocks between escrows
+BULK = int(os.environ.get("FUSION_PG_SYNC_BULK", "110"))  # escrows of 3 events, no gap
 _procs = []
 NOTIFY_TOOL = os.path.join(ROOT, "build", "tests", "pgstore", "pg_notify_tool")
 
 
-def server_logs(pg):
+def server_logs(pg, db="desk"):
     """The server's events as the node prints logs, and how many rows there are."""
     rows = pg.psql("SELECT encode(block_hash, 'hex'), log_index, block_number,"
                    " encode(address, 'hex'), coalesce(encode(topic0, 'hex'), ''),"
                    " coalesce(encode(topic1, 'hex'), ''), coalesce(encode(topic2, 'hex'), ''),"
                    " coalesce(encode(topic3, 'hex'), ''), encode(data, 'hex')"
-                   f" FROM events WHERE chain_id = {CHAIN}")
+                   f" FROM events WHERE chain_id = {CHAIN}", db=db)
     out = set()
     for r in rows:
         topics = ["0x" + t for t in r[4:8] if t]
@@ -315,6 +320,50 @@ def reorgs(pg):
     print("pg_sync reorg: ok")
 
 
+def bulk(pg):
+    """Ranges of hundreds of events (the insert's batches of 128 rows, and a last shorter
+    one): one `sync --once --db` stores the node's logs, each once, and counts them as new;
+    with the server's checkpoint and block hashes deleted, a second one reads the same
+    range again and stores nothing, counting no new event (every row a conflict)."""
+    chain, desk, url = setup(pg, BULK, 0)
+    want = len(chain.watched_logs())
+    assert want > 2 * 128, f"only {want} logs: not a range of several batches"
+
+    def once(tag):
+        r = subprocess.run([FUSION, "--home", desk.home, "sync", "--once", "--db", url,
+                            "--no-subscribe", "--range", "100000"], capture_output=True,
+                           text=True, timeout=600)
+        assert r.returncode == 0, f"sync --once ({tag}) exited {r.returncode}: {r.stderr}"
+        return r.stderr
+    out = once("first")
+    assert_server_matches_node(pg, chain, "one sync --once of ranges of many events")
+    last = [ln for ln in out.splitlines() if " events, ETA " in ln][-1]
+    assert f", {want} events, " in last, f"counted as new: {last!r}, the node has {want}"
+    pg.psql(f"DELETE FROM checkpoints WHERE chain_id = {CHAIN};"
+            f" DELETE FROM blocks WHERE chain_id = {CHAIN}")
+    out = once("again")
+    assert_server_matches_node(pg, chain, "the same ranges stored again")
+    last = [ln for ln in out.splitlines() if " events, ETA " in ln][-1]
+    assert ", 0 events, " in last, f"stored again, counted as new: {last!r}"
+    assert server_checkpoint(pg) >= chain.node.block_number() - 1, "the checkpoint not restored"
+    # the same events synced into a desk.db, copied by `db migrate` (its batches of rows)
+    local = Desk()
+    local.add_chain(chain, confirmations=0)
+    local.run("sync", "--once", "--no-subscribe")
+    assert local.event_count(CHAIN) == want, f"{local.event_count(CHAIN)} events in desk.db"
+    pg.psql("CREATE DATABASE copied")
+    r = subprocess.run([FUSION, "--home", local.home, "db", "migrate", "--to",
+                        pg.url_for(db="copied")], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, f"db migrate: {r.stderr}"
+    got, n_rows = server_logs(pg, db="copied")
+    assert got == chain.watched_logs() and n_rows == want, \
+        f"db migrate copied {n_rows} events, {len(got)} distinct, the node has {want}"
+    no_password([desk.home])
+    shutil.rmtree(desk.home, ignore_errors=True)
+    shutil.rmtree(local.home, ignore_errors=True)
+    print("pg_sync bulk: ok")
+
+
 def main(argv):
     if not available():
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap (a skipped test "
@@ -327,7 +376,7 @@ def main(argv):
         NOTIFY_TOOL = argv[1]
     try:
         with PgServer() as pg:
-            {"takeover": takeover, "restart": restart, "reorg": reorgs}[mode](pg)
+            {"takeover": takeover, "restart": restart, "reorg": reorgs, "bulk": bulk}[mode](pg)
     finally:
         for p in _procs:
             if p.poll() is None:
