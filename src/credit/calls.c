@@ -193,10 +193,9 @@ int credit_drawn_usd(store *s, int32_t today, double *usd, size_t *n_facilities,
         if (u256_add(&owed, &b.drawn, &b.accrued) < 0)
             rc = err_set(e, ERR_OVERFLOW, "the ledger's amounts overflow 256 bits");
         credit_book_free(&b);
-        double px = 1.0;
-        bool found;
-        if (rc == 0 && (rc = credit_price_usd(s, fs[i].currency, &px, &found, e)) == 0)
-            *usd += credit_units_double(&owed, fs[i].decimals) * (found ? px : 1.0);
+        double px = 0.0;
+        if (rc == 0 && !u256_is_zero(&owed) && (rc = credit_currency_usd(s, &fs[i], &px, e)) == 0)
+            *usd += credit_units_double(&owed, fs[i].decimals) * px;
     }
     free(fs);
     return rc;

@@ -86,6 +86,35 @@ int credit_price_usd(store *s, const char *asset, double *out, bool *found, err 
     return rc;
 }
 
+static const char *const par_assets[] = {"USDC", "USDT", "DAI"};
+
+bool credit_par_asset(const char *asset)
+{
+    for (size_t i = 0; i < sizeof par_assets / sizeof *par_assets; i++)
+        if (!strcmp(asset, par_assets[i]))
+            return true;
+    return false;
+}
+
+int credit_currency_usd(store *s, const store_credit_facility *f, double *px, err *e)
+{
+    bool found;
+    if (credit_price_usd(s, f->currency, px, &found, e) < 0)
+        return -1;
+    if (found)
+        return 0;
+    if (credit_par_asset(f->currency)) {
+        *px = 1.0; /* a USD stablecoin without a feed is taken at par */
+        return 0;
+    }
+    return err_set(e, ERR_STATE,
+                   "facility %s is in %s, which has no observed oracle price and is not a USD "
+                   "stablecoin valued at par (" CREDIT_PAR_ASSETS "): what it owes cannot be "
+                   "valued; add a %s feed (fusion asset add-feed) and read it (fusion risk "
+                   "report)",
+                   f->name, f->currency, f->currency);
+}
+
 static int vault_balance_at(rpc_client *rpc, const addr *vault, const addr *owner,
                             const addr *token, const char *tag, u256 *out, err *e)
 {
@@ -283,12 +312,10 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
         p->value_usd = credit_units_double(&p->units, p->decimals) * p->price_usd;
         vals[i] = (credit_value){p->value_usd, p->haircut, p->liq_threshold};
     }
-    double ccy = 1.0;
-    bool found;
-    if (credit_price_usd(s, f->currency, &ccy, &found, e) < 0)
+    /* what is owed, in USD: nothing owed needs no price */
+    double ccy = 0.0;
+    if (!u256_is_zero(owed) && credit_currency_usd(s, f, &ccy, e) < 0)
         goto out;
-    if (!found)
-        ccy = 1.0; /* a stablecoin without a feed is taken at par */
     credit_health_compute(vals, *n_pos, credit_units_double(owed, f->decimals) * ccy, out);
     rc = 0;
 out:

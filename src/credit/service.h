@@ -132,9 +132,17 @@ int credit_vault_request_count(store *s, uint64_t chain_id, const addr *vault, u
 int credit_price_usd(store *s, const char *asset, double *out, bool *found, err *e) CREDIT_WUR;
 /* Base units -> whole tokens (floating point, for valuation only). */
 double credit_units_double(const u256 *u, unsigned decimals);
+/* true: asset is one of the USD stablecoins the desk values at par when it has no observed
+ * price (CREDIT_PAR_ASSETS). */
+bool credit_par_asset(const char *asset);
+#define CREDIT_PAR_ASSETS "USDC, USDT, DAI"
+/* The USD price of facility f's currency: its latest observed oracle price, else 1.0 for a
+ * USD stablecoin (credit_par_asset); any other currency without an observed price is an
+ * error naming the facility, the currency and what to do (never a guessed 1.0). */
+int credit_currency_usd(store *s, const store_credit_facility *f, double *px, err *e) CREDIT_WUR;
 
 /* What the desk's facilities owe it today (balance plus accrued interest, each valued with
- * its currency's observed price, at par without one), in USD: the drawn amount of the risk
+ * credit_currency_usd: a currency that cannot be priced is an error), in USD: the drawn amount of the risk
  * service's credit line. *n_facilities 0: the desk has none (then `risk set-drawn` counts). */
 int credit_drawn_usd(store *s, int32_t today, double *usd, size_t *n_facilities,
                      err *e) CREDIT_WUR;
