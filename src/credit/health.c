@@ -201,10 +201,23 @@ static int collateral_of(store *s, rpc_client *rpc, uint64_t chain, const addr *
     return 0;
 }
 
-static double pct_field(json_t *c, const char *k)
+/* A stored percent term as a fraction; missing or not a number 0..100 is an error (never a
+ * 0 % haircut or threshold). */
+static int pct_field(const store_credit_facility *f, json_t *c, const char *k, double *out,
+                     err *e)
 {
     const char *s = json_string_value(json_object_get(c, k));
-    return s ? strtod(s, NULL) / 100.0 : 0.0;
+    const char *asset = json_string_value(json_object_get(c, "asset"));
+    char *end = NULL;
+    double v = s && *s ? strtod(s, &end) : NAN;
+    if (!end || *end || !(v >= 0.0 && v <= 100.0))
+        return err_set(e, ERR_INVALID,
+                       "facility %s: the stored collateral term %s of %s is missing or not a "
+                       "percent: set it with credit facility edit %s --terms "
+                       "%s=HAIRCUT_PCT/LT_PCT",
+                       f->name, k, asset ? asset : "?", f->name, asset ? asset : "ASSET");
+    *out = v / 100.0;
+    return 0;
 }
 
 int credit_health_load(store *s, const store_credit_facility *f, const u256 *owed,
@@ -284,8 +297,11 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
                 p->units = sum;
                 p->block = block;
                 p->decimals = toks[t].decimals;
-                p->haircut = pct_field(c, "haircut_pct");
-                p->liq_threshold = pct_field(c, "liq_threshold_pct");
+                if (pct_field(f, c, "haircut_pct", &p->haircut, e) < 0 ||
+                    pct_field(f, c, "liq_threshold_pct", &p->liq_threshold, e) < 0) {
+                    free(toks);
+                    goto out;
+                }
             }
         }
         free(toks);

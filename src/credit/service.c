@@ -68,6 +68,16 @@ static int default_terms(const char *asset, json_t *arr, err *e)
         *c1 = *c2 = *c3 = '\0';
         if (strcmp(line, asset) != 0)
             continue;
+        /* a cell that is not a percent is refused, never read as 0 % */
+        const char *bad = !pct_ok(c1 + 1) ? "haircut_pct" : !pct_ok(c2 + 1) ? "liq_threshold_pct"
+                                                                          : NULL;
+        if (bad) {
+            rc = err_set(e, ERR_INVALID,
+                         "%s: asset %s: %s '%.20s' is not a percent 0..100 with at most two "
+                         "decimals: fix the file or give --terms %s=HAIRCUT_PCT/LT_PCT",
+                         path, asset, bad, bad[0] == 'h' ? c1 + 1 : c2 + 1, asset);
+            break;
+        }
         char src[600];
         snprintf(src, sizeof src, "data/risk/collateral.csv: %s", c3 + 1);
         json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "asset", asset,
