@@ -921,21 +921,11 @@ static int cmd_risk_report(cli_ctx *ctx, int argc, char **argv)
     /* The drawn amount: --drawn, else the credit facilities' ledgers, else set-drawn. */
     size_t n_fac = 0;
     double ledger_usd = 0.0;
-    int32_t today = (int32_t)((int64_t)time(NULL) / 86400);
-    if (!o.has_drawn && credit_drawn_usd(db, today, &ledger_usd, &n_fac, &e) < 0) {
-        /* A facility's currency may lack a price only because its feed was never read: the
-         * report is what reads the feeds, so read them (no alerts moved) and ask again; a
-         * currency still without a price refuses the report (never valued at 1 USD). */
-        risk_service_opts ro = o;
-        ro.no_alert_sync = true;
-        ro.params.mc.paths = o.params.mc.paths < 200 ? o.params.mc.paths : 200;
-        err e2 = {0};
-        if (e.code != ERR_STATE || risk_service_refresh(db, &ro, &snap, &e2) < 0 ||
-            (risk_snapshot_free(&snap),
-             credit_drawn_usd(db, today, &ledger_usd, &n_fac, &e) < 0)) {
-            store_close(&db);
-            return cli_fail(&e);
-        }
+    /* a facility's currency without a price: the feeds are read, then it is asked again */
+    if (!o.has_drawn && credit_drawn_usd_fresh(db, &o, (int32_t)((int64_t)time(NULL) / 86400),
+                                               &ledger_usd, &n_fac, &e) < 0) {
+        store_close(&db);
+        return cli_fail(&e);
     }
     if (!o.has_drawn && n_fac) {
         o.has_drawn = true;

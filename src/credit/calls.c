@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "crypto/keccak.h"
+#include "risk/service.h"
 #include "rpc/rpc.h"
 #include "rpc/rpc_chain.h"
 
@@ -199,6 +200,27 @@ int credit_drawn_usd(store *s, int32_t today, double *usd, size_t *n_facilities,
     }
     free(fs);
     return rc;
+}
+
+int credit_drawn_usd_fresh(store *s, const risk_service_opts *o, int32_t today, double *usd,
+                           size_t *n_facilities, err *e)
+{
+    int rc = credit_drawn_usd(s, today, usd, n_facilities, e);
+    if (rc == 0 || e->code != ERR_STATE)
+        return rc;
+    risk_service_opts ro = *o;
+    ro.no_alert_sync = true;
+    ro.has_drawn = true; /* the drawn amount plays no part in reading the feeds */
+    ro.drawn = 0.0;
+    ro.params.mc.paths = o->params.mc.paths < 200 ? o->params.mc.paths : 200;
+    risk_snapshot *snap = NULL;
+    err e2;
+    err_clear(&e2);
+    if (risk_service_refresh(s, &ro, &snap, &e2) < 0)
+        return -1; /* e: the currency without a price */
+    risk_snapshot_free(&snap);
+    err_clear(e);
+    return credit_drawn_usd(s, today, usd, n_facilities, e);
 }
 
 int credit_withdrawal_check(store *s, const store_credit_facility *f, int32_t today,

@@ -146,6 +146,13 @@ int credit_currency_usd(store *s, const store_credit_facility *f, double *px, er
  * service's credit line. *n_facilities 0: the desk has none (then `risk set-drawn` counts). */
 int credit_drawn_usd(store *s, int32_t today, double *usd, size_t *n_facilities,
                      err *e) CREDIT_WUR;
+/* credit_drawn_usd for the risk service's refresh with options o: when a facility's
+ * currency has no observed price (ERR_STATE) the desk's feeds are read first (a refresh with
+ * no alerts moved, the Monte Carlo cut short) and the drawn amount asked again, since the
+ * refresh is what observes the rounds; a currency still without a price is the error. */
+struct risk_service_opts;
+int credit_drawn_usd_fresh(store *s, const struct risk_service_opts *o, int32_t today,
+                           double *usd, size_t *n_facilities, err *e) CREDIT_WUR;
 
 /* A withdrawal request of the facility's vault on chain_id, as the chain holds it. */
 typedef struct credit_withdrawal {
