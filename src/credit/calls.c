@@ -195,7 +195,7 @@ int credit_drawn_usd(store *s, int32_t today, double *usd, size_t *n_facilities,
             rc = err_set(e, ERR_OVERFLOW, "the ledger's amounts overflow 256 bits");
         credit_book_free(&b);
         double px = 0.0;
-        if (rc == 0 && !u256_is_zero(&owed) && (rc = credit_currency_usd(s, &fs[i], &px, e)) == 0)
+        if (rc == 0 && !u256_is_zero(&owed) && (rc = credit_currency_usd(s, &fs[i], 0, &px, e)) == 0)
             *usd += credit_units_double(&owed, fs[i].decimals) * px;
     }
     free(fs);

@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto/keccak.h"
+#include "risk/service.h"
 #include "rpc/rpc.h"
 #include "rpc/rpc_chain.h"
 
@@ -46,8 +48,10 @@ static int round_cmp(const char *a, const char *b)
     return strcmp(a, b);
 }
 
-/* The latest observed answer of a feed of asset (any chain), in USD. */
-int credit_price_usd(store *s, const char *asset, double *out, bool *found, err *e)
+/* The latest observed answer of a feed of asset (any chain), in USD, with its update time
+ * and the max age of its feed (0: not set). */
+static int price_latest(store *s, const char *asset, double *out, bool *found,
+                        int64_t *updated_at, int64_t *max_age, err *e)
 {
     *found = false;
     store_feed *feeds = NULL;
@@ -78,12 +82,45 @@ int credit_price_usd(store *s, const char *asset, double *out, bool *found, err 
             best = obs[k].updated_at;
             snprintf(best_round, sizeof best_round, "%s", obs[k].round_id);
             *out = a / pow(10.0, (double)feeds[i].decimals);
+            *updated_at = best;
+            *max_age = feeds[i].max_age;
             *found = true;
         }
         free(obs);
     }
     free(feeds);
     return rc;
+}
+
+int credit_price_usd(store *s, const char *asset, double *out, bool *found, err *e)
+{
+    int64_t at, max_age;
+    return price_latest(s, asset, out, found, &at, &max_age, e);
+}
+
+/* As credit_price_usd, for a credit decision: with now > 0, a price older than its feed's
+ * max age (else the default limit price_max_age_s) is an error, never taken as current. */
+static int price_fresh(store *s, const char *asset, int64_t now, double *out, bool *found,
+                       err *e)
+{
+    int64_t at = 0, max_age = 0;
+    if (price_latest(s, asset, out, found, &at, &max_age, e) < 0)
+        return -1;
+    if (!*found || now <= 0)
+        return 0;
+    if (max_age <= 0) {
+        risk_limits l;
+        risk_limits_default(&l);
+        max_age = l.price_max_age;
+    }
+    if (now - at > max_age)
+        return err_set(e, ERR_STATE,
+                       "the latest observed price of %s is %llds old, older than its feed's "
+                       "max age %llds: read the feeds (fusion risk report), or give a feed "
+                       "that updates less often its max age (fusion asset add-feed ... "
+                       "--max-age SECONDS)",
+                       asset, (long long)(now - at), (long long)max_age);
+    return 0;
 }
 
 static const char *const par_assets[] = {"USDC", "USDT", "DAI"};
@@ -96,11 +133,12 @@ bool credit_par_asset(const char *asset)
     return false;
 }
 
-int credit_currency_usd(store *s, const store_credit_facility *f, double *px, err *e)
+int credit_currency_usd(store *s, const store_credit_facility *f, int64_t now, double *px,
+                        err *e)
 {
     bool found;
-    if (credit_price_usd(s, f->currency, px, &found, e) < 0)
-        return -1;
+    if (price_fresh(s, f->currency, now, px, &found, e) < 0)
+        return err_prefix(e, "facility %s", f->name);
     if (found)
         return 0;
     if (credit_par_asset(f->currency)) {
@@ -225,6 +263,7 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
 {
     *pos = NULL;
     *n_pos = 0;
+    int64_t now = (int64_t)time(NULL); /* prices older than their max age are refused */
     json_error_t je;
     json_t *vaults = json_loads(f->vaults[0] ? f->vaults : "[]", 0, &je);
     json_t *coll = json_loads(f->collateral, 0, &je);
@@ -316,7 +355,7 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
         bool found;
         if (u256_is_zero(&p->units))
             found = true, p->price_usd = 0.0;
-        else if (credit_price_usd(s, p->asset, &p->price_usd, &found, e) < 0)
+        else if (price_fresh(s, p->asset, now, &p->price_usd, &found, e) < 0)
             goto out;
         if (!found) {
             err_set(e, ERR_STATE,
@@ -330,7 +369,7 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
     }
     /* what is owed, in USD: nothing owed needs no price */
     double ccy = 0.0;
-    if (!u256_is_zero(owed) && credit_currency_usd(s, f, &ccy, e) < 0)
+    if (!u256_is_zero(owed) && credit_currency_usd(s, f, now, &ccy, e) < 0)
         goto out;
     credit_health_compute(vals, *n_pos, credit_units_double(owed, f->decimals) * ccy, out);
     rc = 0;

@@ -77,8 +77,9 @@ typedef struct credit_position {
 
 /* The facility's collateral (every vault, every linked address, every eligible asset with
  * a token configured on that chain) valued with the desk's latest observed oracle price of
- * each asset, and its health for `owed` base units of the currency (priced by its feed, at
- * par when it has none). A missing price or an unreachable chain is an error. */
+ * each asset, and its health for `owed` base units of the currency (credit_currency_usd).
+ * A missing price, a price older than its feed's max age, a stored term that is not a
+ * percent or an unreachable chain is an error. */
 int credit_health_load(store *s, const store_credit_facility *f, const u256 *owed,
                        credit_health *out, credit_position **pos, size_t *n_pos,
                        err *e) CREDIT_WUR;
@@ -136,10 +137,12 @@ double credit_units_double(const u256 *u, unsigned decimals);
  * price (CREDIT_PAR_ASSETS). */
 bool credit_par_asset(const char *asset);
 #define CREDIT_PAR_ASSETS "USDC, USDT, DAI"
-/* The USD price of facility f's currency: its latest observed oracle price, else 1.0 for a
+/* The USD price of facility f's currency: its latest observed oracle price (with now > 0,
+ * one older than its feed's max age is an error), else 1.0 for a
  * USD stablecoin (credit_par_asset); any other currency without an observed price is an
  * error naming the facility, the currency and what to do (never a guessed 1.0). */
-int credit_currency_usd(store *s, const store_credit_facility *f, double *px, err *e) CREDIT_WUR;
+int credit_currency_usd(store *s, const store_credit_facility *f, int64_t now, double *px,
+                        err *e) CREDIT_WUR;
 
 /* What the desk's facilities owe it today (balance plus accrued interest, each valued with
  * credit_currency_usd: a currency that cannot be priced is an error), in USD: the drawn amount of the risk
