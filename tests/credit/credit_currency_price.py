@@ -12,7 +12,8 @@ in the ledger nor in the audit log, no call is opened). The code before this tes
 WBTC feed at 60000 USD is added and read, the same ledger owes about 30000 USD: the health
 factor is 24900 / 30000 = 0.83, below the liquidation level, and `credit check` opens the
 liquidation proposal. A USDC facility without a USDC feed is still taken at par (USDC is a
-USD stablecoin the desk values at par).
+USD stablecoin the desk values at par), and `credit check` still opens its margin call while
+the WBTC facility cannot be valued (that one gets an alert saying why).
 """
 import json
 import os
@@ -98,9 +99,19 @@ def main():
     check(desk.json("credit", "ledger", "acme-btc", "--json") == led0,
           "a refused draw changed the ledger")
 
-    # margin calls: refused, not silently "ok"; the desk's credit line: refused too
+    # margin calls: refused, not silently "ok"; a facility that can be valued is still
+    # checked (acme-usd, in USDC at par, owes 23000 against 24900 of LT value: HF 1.08, a
+    # margin call), the one that cannot keeps an alert saying why; the credit line: refused
+    desk.run("--operator", "rita", "credit", "facility", "add", "acme-usd", "--entity", "Acme",
+             "--currency", "USDC", "--limit", "100000", "--rate", "5", "--collateral", "WETH",
+             "--vault", f"local={vault}")
+    desk.run("--operator", "rita", "credit", "fee", "acme-usd", "23000")
     refused(desk.run("credit", "check", "--json", check=False), "credit check")
-    check(desk.json("credit", "calls", "--all", "--json")["calls"] == [], "a call was opened")
+    calls = desk.json("credit", "calls", "--all", "--json")["calls"]
+    check([(c["facility"], c["kind"]) for c in calls] == [("acme-usd", "margin_call")],
+          f"credit check stopped at the facility it cannot value: {calls}")
+    alerts = desk.run("alerts").stdout
+    check("facility acme-btc cannot be valued" in alerts and "WBTC" in alerts, alerts)
     refused(desk.run("risk", "report", "--json", "--paths", "200", check=False), "risk report")
 
     # a WBTC feed at 60000 USD, added and read: 0.5 WBTC is about 30000 USD, HF 0.83
@@ -110,20 +121,21 @@ def main():
     rep = desk.json("risk", "report", "--json", "--paths", "200")
     h = desk.json("credit", "health", "acme-btc", "--json")
     check(30000.0 <= h["owed_usd"] < 30010.0, f"owed at 60000 USD/WBTC: {h['owed_usd']}")
-    check(abs(rep["drawn"] - h["owed_usd"]) < 1e-6, f"risk drawn {rep['drawn']} vs {h}")
+    h_usd = desk.json("credit", "health", "acme-usd", "--json")
+    check(abs(rep["drawn"] - h["owed_usd"] - h_usd["owed_usd"]) < 1e-6,
+          f"risk drawn {rep['drawn']} vs {h['owed_usd']} + {h_usd['owed_usd']}")
     check(abs(h["collateral_usd"] - 30000.0) < 1e-6, f"collateral {h['collateral_usd']}")
     check(abs(h["health_factor"] - 24900.0 / h["owed_usd"]) < 1e-9 and
           h["status"] == "liquidation", f"health at 60000 USD/WBTC: {h}")
     c = desk.json("credit", "check", "--json")
-    check(c["opened"] == 2 and sorted(x["kind"] for x in c["calls"]) ==
-          ["liquidation", "margin_call"], f"credit check at 60000 USD/WBTC: {c}")
+    check(c["opened"] == 2 and sorted((x["facility"], x["kind"]) for x in c["calls"]) ==
+          [("acme-btc", "liquidation"), ("acme-btc", "margin_call"), ("acme-usd", "margin_call")],
+          f"credit check at 60000 USD/WBTC: {c}")
+    check("cannot be valued" not in desk.run("alerts").stdout, "the unvalued alert stayed")
 
     # a USD stablecoin without a feed is taken at par: USDC owed is its USD value
-    desk.run("--operator", "rita", "credit", "facility", "add", "acme-usd", "--entity", "Acme",
-             "--currency", "USDC", "--limit", "100000", "--rate", "5", "--collateral", "WETH")
-    desk.run("--operator", "rita", "credit", "fee", "acme-usd", "1000")
     h = desk.json("credit", "health", "acme-usd", "--json")
-    check(1000.0 <= h["owed_usd"] < 1000.5, f"USDC at par: {h['owed_usd']}")
+    check(23000.0 <= h["owed_usd"] < 23005.0, f"USDC at par: {h['owed_usd']}")
     node.stop()
     print("ok: credit_currency_price")
 
