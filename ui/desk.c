@@ -54,7 +54,8 @@ static void *risk_main(void *arg)
         err_clear(&e);
         /* the credit gauge reads the facilities' ledgers; `risk set-drawn` without them */
         size_t n_fac = 0;
-        int rc = credit_drawn_usd(st, (int32_t)(time(NULL) / 86400), &o.drawn, &n_fac, &e);
+        int rc = credit_drawn_usd_fresh(st, &o, (int32_t)(time(NULL) / 86400), &o.drawn,
+                                        &n_fac, &e);
         o.has_drawn = rc == 0 && n_fac > 0;
         if (rc == 0)
             rc = risk_service_refresh(st, &o, &snap, &e);

@@ -921,8 +921,9 @@ static int cmd_risk_report(cli_ctx *ctx, int argc, char **argv)
     /* The drawn amount: --drawn, else the credit facilities' ledgers, else set-drawn. */
     size_t n_fac = 0;
     double ledger_usd = 0.0;
-    if (!o.has_drawn &&
-        credit_drawn_usd(db, (int32_t)((int64_t)time(NULL) / 86400), &ledger_usd, &n_fac, &e) < 0) {
+    /* a facility's currency without a price: the feeds are read, then it is asked again */
+    if (!o.has_drawn && credit_drawn_usd_fresh(db, &o, (int32_t)((int64_t)time(NULL) / 86400),
+                                               &ledger_usd, &n_fac, &e) < 0) {
         store_close(&db);
         return cli_fail(&e);
     }

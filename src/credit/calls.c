@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "crypto/keccak.h"
+#include "risk/service.h"
 #include "rpc/rpc.h"
 #include "rpc/rpc_chain.h"
 
@@ -59,7 +60,10 @@ int credit_check(store *s, int64_t now, int32_t today, size_t *opened, size_t *c
     int rc = -1;
     if (store_credit_facility_list(s, &fs, &nf, e) < 0)
         return -1;
-    conds = calloc(2 * nf + 1, sizeof *conds);
+    conds = calloc(3 * nf + 1, sizeof *conds);
+    err first; /* the first facility that could not be valued: the others are still checked */
+    err_clear(&first);
+    size_t n_failed = 0;
     if (!conds) {
         err_set(e, ERR_NOMEM, "out of memory checking facilities");
         goto out;
@@ -162,11 +166,52 @@ int credit_check(store *s, int64_t now, int32_t today, size_t *opened, size_t *c
         }
         continue;
     fail_facility:
-        err_prefix(e, "facility %.60s", f->name);
-        goto out;
+        /* a facility that cannot be valued (no or a stale price, a term, a chain): its calls
+         * stay as they are, an alert says why, and the other facilities are checked */
+        if (!strstr(e->msg, f->name))
+            err_prefix(e, "facility %.60s", f->name);
+        if (n_failed++ == 0)
+            first = *e;
+        store_alert_cond *c = &conds[nc++];
+        snprintf(c->key, sizeof c->key, "credit:unvalued:%.60s", f->name);
+        snprintf(c->kind, sizeof c->kind, "credit_unvalued");
+        c->severity = ALERT_CRITICAL;
+        snprintf(c->message, sizeof c->message,
+                 "facility %.60s cannot be valued (no calls checked): %.140s",
+                 f->name, e->msg);
+        c->value = NAN;
+        c->limit = NAN;
+        store_credit_call *open_calls = NULL;
+        size_t n_open_calls = 0;
+        if (store_credit_calls(s, f->id, false, &open_calls, &n_open_calls, e) < 0)
+            goto out;
+        /* its open calls' alerts stay raised (the sync clears what it is not given) */
+        for (size_t k = 0; k < n_open_calls && k < 2; k++) {
+            bool is_liq = !strcmp(open_calls[k].kind, "liquidation");
+            store_alert_cond *o = &conds[nc++];
+            snprintf(o->key, sizeof o->key, "credit:%s:%.60s", is_liq ? "liquidation" : "margin",
+                     f->name);
+            snprintf(o->kind, sizeof o->kind, "%s", is_liq ? "liquidation" : "margin_call");
+            o->severity = is_liq ? ALERT_CRITICAL : ALERT_WARNING;
+            snprintf(o->message, sizeof o->message,
+                     "facility %.60s: %s open since its health factor was %s (it cannot be "
+                     "valued now)",
+                     f->name, is_liq ? "a liquidation proposal" : "a margin call",
+                     open_calls[k].health_factor);
+            o->value = NAN;
+            o->limit = NAN;
+        }
+        free(open_calls);
+        err_clear(e);
     }
     if (store_alert_sync_scope(s, "credit:", conds, nc, now, NULL, NULL, e) < 0)
         goto out;
+    if (n_failed) {
+        *e = first;
+        if (n_failed > 1)
+            err_prefix(e, "%zu facilities cannot be valued; first", n_failed);
+        goto out;
+    }
     rc = 0;
 out:
     if (opened)
@@ -193,13 +238,33 @@ int credit_drawn_usd(store *s, int32_t today, double *usd, size_t *n_facilities,
         if (u256_add(&owed, &b.drawn, &b.accrued) < 0)
             rc = err_set(e, ERR_OVERFLOW, "the ledger's amounts overflow 256 bits");
         credit_book_free(&b);
-        double px = 1.0;
-        bool found;
-        if (rc == 0 && (rc = credit_price_usd(s, fs[i].currency, &px, &found, e)) == 0)
-            *usd += credit_units_double(&owed, fs[i].decimals) * (found ? px : 1.0);
+        double px = 0.0;
+        if (rc == 0 && !u256_is_zero(&owed) && (rc = credit_currency_usd(s, &fs[i], 0, &px, e)) == 0)
+            *usd += credit_units_double(&owed, fs[i].decimals) * px;
     }
     free(fs);
     return rc;
+}
+
+int credit_drawn_usd_fresh(store *s, const risk_service_opts *o, int32_t today, double *usd,
+                           size_t *n_facilities, err *e)
+{
+    int rc = credit_drawn_usd(s, today, usd, n_facilities, e);
+    if (rc == 0 || e->code != ERR_STATE)
+        return rc;
+    risk_service_opts ro = *o;
+    ro.no_alert_sync = true;
+    ro.has_drawn = true; /* the drawn amount plays no part in reading the feeds */
+    ro.drawn = 0.0;
+    ro.params.mc.paths = o->params.mc.paths < 200 ? o->params.mc.paths : 200;
+    risk_snapshot *snap = NULL;
+    err e2;
+    err_clear(&e2);
+    if (risk_service_refresh(s, &ro, &snap, &e2) < 0)
+        return -1; /* e: the currency without a price */
+    risk_snapshot_free(&snap);
+    err_clear(e);
+    return credit_drawn_usd(s, today, usd, n_facilities, e);
 }
 
 int credit_withdrawal_check(store *s, const store_credit_facility *f, int32_t today,

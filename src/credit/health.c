@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto/keccak.h"
+#include "risk/service.h"
 #include "rpc/rpc.h"
 #include "rpc/rpc_chain.h"
 
@@ -46,8 +48,10 @@ static int round_cmp(const char *a, const char *b)
     return strcmp(a, b);
 }
 
-/* The latest observed answer of a feed of asset (any chain), in USD. */
-int credit_price_usd(store *s, const char *asset, double *out, bool *found, err *e)
+/* The latest observed answer of a feed of asset (any chain), in USD, with its update time
+ * and the max age of its feed (0: not set). */
+static int price_latest(store *s, const char *asset, double *out, bool *found,
+                        int64_t *updated_at, int64_t *max_age, err *e)
 {
     *found = false;
     store_feed *feeds = NULL;
@@ -78,12 +82,75 @@ int credit_price_usd(store *s, const char *asset, double *out, bool *found, err 
             best = obs[k].updated_at;
             snprintf(best_round, sizeof best_round, "%s", obs[k].round_id);
             *out = a / pow(10.0, (double)feeds[i].decimals);
+            *updated_at = best;
+            *max_age = feeds[i].max_age;
             *found = true;
         }
         free(obs);
     }
     free(feeds);
     return rc;
+}
+
+int credit_price_usd(store *s, const char *asset, double *out, bool *found, err *e)
+{
+    int64_t at, max_age;
+    return price_latest(s, asset, out, found, &at, &max_age, e);
+}
+
+/* As credit_price_usd, for a credit decision: with now > 0, a price older than its feed's
+ * max age (else the default limit price_max_age_s) is an error, never taken as current. */
+static int price_fresh(store *s, const char *asset, int64_t now, double *out, bool *found,
+                       err *e)
+{
+    int64_t at = 0, max_age = 0;
+    if (price_latest(s, asset, out, found, &at, &max_age, e) < 0)
+        return -1;
+    if (!*found || now <= 0)
+        return 0;
+    if (max_age <= 0) {
+        risk_limits l;
+        risk_limits_default(&l);
+        max_age = l.price_max_age;
+    }
+    if (now - at > max_age)
+        return err_set(e, ERR_STATE,
+                       "the latest observed price of %s is %llds old, older than its feed's "
+                       "max age %llds: read the feeds (fusion risk report), or give a feed "
+                       "that updates less often its max age (fusion asset add-feed ... "
+                       "--max-age SECONDS)",
+                       asset, (long long)(now - at), (long long)max_age);
+    return 0;
+}
+
+static const char *const par_assets[] = {"USDC", "USDT", "DAI"};
+
+bool credit_par_asset(const char *asset)
+{
+    for (size_t i = 0; i < sizeof par_assets / sizeof *par_assets; i++)
+        if (!strcmp(asset, par_assets[i]))
+            return true;
+    return false;
+}
+
+int credit_currency_usd(store *s, const store_credit_facility *f, int64_t now, double *px,
+                        err *e)
+{
+    bool found;
+    if (price_fresh(s, f->currency, now, px, &found, e) < 0)
+        return err_prefix(e, "facility %s", f->name);
+    if (found)
+        return 0;
+    if (credit_par_asset(f->currency)) {
+        *px = 1.0; /* a USD stablecoin without a feed is taken at par */
+        return 0;
+    }
+    return err_set(e, ERR_STATE,
+                   "facility %s is in %s, which has no observed oracle price and is not a USD "
+                   "stablecoin valued at par (" CREDIT_PAR_ASSETS "): what it owes cannot be "
+                   "valued; add a %s feed (fusion asset add-feed) and read it (fusion risk "
+                   "report)",
+                   f->name, f->currency, f->currency);
 }
 
 static int vault_balance_at(rpc_client *rpc, const addr *vault, const addr *owner,
@@ -172,10 +239,23 @@ static int collateral_of(store *s, rpc_client *rpc, uint64_t chain, const addr *
     return 0;
 }
 
-static double pct_field(json_t *c, const char *k)
+/* A stored percent term as a fraction; missing or not a number 0..100 is an error (never a
+ * 0 % haircut or threshold). */
+static int pct_field(const store_credit_facility *f, json_t *c, const char *k, double *out,
+                     err *e)
 {
     const char *s = json_string_value(json_object_get(c, k));
-    return s ? strtod(s, NULL) / 100.0 : 0.0;
+    const char *asset = json_string_value(json_object_get(c, "asset"));
+    char *end = NULL;
+    double v = s && *s ? strtod(s, &end) : NAN;
+    if (!end || *end || !(v >= 0.0 && v <= 100.0))
+        return err_set(e, ERR_INVALID,
+                       "facility %s: the stored collateral term %s of %s is missing or not a "
+                       "percent: set it with credit facility edit %s --terms "
+                       "%s=HAIRCUT_PCT/LT_PCT",
+                       f->name, k, asset ? asset : "?", f->name, asset ? asset : "ASSET");
+    *out = v / 100.0;
+    return 0;
 }
 
 int credit_health_load(store *s, const store_credit_facility *f, const u256 *owed,
@@ -183,6 +263,7 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
 {
     *pos = NULL;
     *n_pos = 0;
+    int64_t now = (int64_t)time(NULL); /* prices older than their max age are refused */
     json_error_t je;
     json_t *vaults = json_loads(f->vaults[0] ? f->vaults : "[]", 0, &je);
     json_t *coll = json_loads(f->collateral, 0, &je);
@@ -255,8 +336,11 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
                 p->units = sum;
                 p->block = block;
                 p->decimals = toks[t].decimals;
-                p->haircut = pct_field(c, "haircut_pct");
-                p->liq_threshold = pct_field(c, "liq_threshold_pct");
+                if (pct_field(f, c, "haircut_pct", &p->haircut, e) < 0 ||
+                    pct_field(f, c, "liq_threshold_pct", &p->liq_threshold, e) < 0) {
+                    free(toks);
+                    goto out;
+                }
             }
         }
         free(toks);
@@ -271,7 +355,7 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
         bool found;
         if (u256_is_zero(&p->units))
             found = true, p->price_usd = 0.0;
-        else if (credit_price_usd(s, p->asset, &p->price_usd, &found, e) < 0)
+        else if (price_fresh(s, p->asset, now, &p->price_usd, &found, e) < 0)
             goto out;
         if (!found) {
             err_set(e, ERR_STATE,
@@ -283,12 +367,10 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
         p->value_usd = credit_units_double(&p->units, p->decimals) * p->price_usd;
         vals[i] = (credit_value){p->value_usd, p->haircut, p->liq_threshold};
     }
-    double ccy = 1.0;
-    bool found;
-    if (credit_price_usd(s, f->currency, &ccy, &found, e) < 0)
+    /* what is owed, in USD: nothing owed needs no price */
+    double ccy = 0.0;
+    if (!u256_is_zero(owed) && credit_currency_usd(s, f, now, &ccy, e) < 0)
         goto out;
-    if (!found)
-        ccy = 1.0; /* a stablecoin without a feed is taken at par */
     credit_health_compute(vals, *n_pos, credit_units_double(owed, f->decimals) * ccy, out);
     rc = 0;
 out:

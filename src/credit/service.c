@@ -68,6 +68,16 @@ static int default_terms(const char *asset, json_t *arr, err *e)
         *c1 = *c2 = *c3 = '\0';
         if (strcmp(line, asset) != 0)
             continue;
+        /* a cell that is not a percent is refused, never read as 0 % */
+        const char *bad = !pct_ok(c1 + 1) ? "haircut_pct" : !pct_ok(c2 + 1) ? "liq_threshold_pct"
+                                                                          : NULL;
+        if (bad) {
+            rc = err_set(e, ERR_INVALID,
+                         "%s: asset %s: %s '%.20s' is not a percent 0..100 with at most two "
+                         "decimals: fix the file or give --terms %s=HAIRCUT_PCT/LT_PCT",
+                         path, asset, bad, bad[0] == 'h' ? c1 + 1 : c2 + 1, asset);
+            break;
+        }
         char src[600];
         snprintf(src, sizeof src, "data/risk/collateral.csv: %s", c3 + 1);
         json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "asset", asset,
@@ -1137,6 +1147,21 @@ int credit_draw_settle(store *s, const char *home, size_t *posted, size_t *unpai
 
 /* ---- repayments recognised from Transfer events ---- */
 
+/* A token amount of `from` decimals in base units of `to` decimals, exactly: -1 when it is
+ * not a whole number of them (finer than the ledger's unit) or overflows. */
+static int units_rescale(u256 *out, const u256 *in, unsigned from, unsigned to)
+{
+    u256 p = u256_from_u64(1), ten = u256_from_u64(10), rem;
+    for (unsigned k = from > to ? to : from; k < (from > to ? from : to); k++)
+        if (u256_mul(&p, &p, &ten) < 0)
+            return -1;
+    if (from <= to)
+        return u256_mul(out, in, &p);
+    if (u256_divmod(out, &rem, in, &p) < 0 || !u256_is_zero(&rem))
+        return -1;
+    return 0;
+}
+
 /* One facility's candidate transfers on chain_id: from a linked address of its entity, of
  * its currency's token, to its repayment address; each posted as a repayment dated its
  * block's day unless the replay refuses it (more than the balance: left for a person). */
@@ -1151,10 +1176,12 @@ static int recognise_facility(store *s, const store_credit_facility *f, uint64_t
     if (store_token_list(s, chain_id, &toks, &nt, e) < 0)
         return -1;
     addr token;
+    unsigned token_decimals = 0;
     bool have_token = false;
     for (size_t i = 0; i < nt; i++)
         if (!strcmp(toks[i].symbol, f->currency)) {
             token = toks[i].address;
+            token_decimals = toks[i].decimals;
             have_token = true;
         }
     free(toks);
@@ -1185,10 +1212,19 @@ static int recognise_facility(store *s, const store_credit_facility *f, uint64_t
         r.facility_id = f->id;
         r.day = (int32_t)(c[i].block_time / 86400);
         snprintf(r.kind, sizeof r.kind, "repay");
-        r.amount = c[i].amount;
         char th[67] = "0x";
         for (size_t k = 0; k < 32; k++)
             snprintf(th + 2 + 2 * k, 3, "%02x", c[i].tx_hash[k]);
+        /* the token's base units are not the ledger's when their decimals differ */
+        if (units_rescale(&r.amount, &c[i].amount, token_decimals, f->decimals) < 0) {
+            char u[U256_DEC_MAX];
+            u256_to_dec(u, &c[i].amount);
+            LOG_W("credit", "facility %s: transfer %s of %s base units of %s (%u decimals) is "
+                  "not a whole number of the ledger's base units (%u decimals): not posted as "
+                  "a repayment; record it with credit repay",
+                  f->name, th, u, f->currency, token_decimals, f->decimals);
+            continue;
+        }
         snprintf(r.memo, sizeof r.memo, "transfer %s (chain %llu)", th,
                  (unsigned long long)chain_id);
         snprintf(r.operator_name, sizeof r.operator_name, "sync");

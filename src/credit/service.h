@@ -77,8 +77,9 @@ typedef struct credit_position {
 
 /* The facility's collateral (every vault, every linked address, every eligible asset with
  * a token configured on that chain) valued with the desk's latest observed oracle price of
- * each asset, and its health for `owed` base units of the currency (priced by its feed, at
- * par when it has none). A missing price or an unreachable chain is an error. */
+ * each asset, and its health for `owed` base units of the currency (credit_currency_usd).
+ * A missing price, a price older than its feed's max age, a stored term that is not a
+ * percent or an unreachable chain is an error. */
 int credit_health_load(store *s, const store_credit_facility *f, const u256 *owed,
                        credit_health *out, credit_position **pos, size_t *n_pos,
                        err *e) CREDIT_WUR;
@@ -132,12 +133,29 @@ int credit_vault_request_count(store *s, uint64_t chain_id, const addr *vault, u
 int credit_price_usd(store *s, const char *asset, double *out, bool *found, err *e) CREDIT_WUR;
 /* Base units -> whole tokens (floating point, for valuation only). */
 double credit_units_double(const u256 *u, unsigned decimals);
+/* true: asset is one of the USD stablecoins the desk values at par when it has no observed
+ * price (CREDIT_PAR_ASSETS). */
+bool credit_par_asset(const char *asset);
+#define CREDIT_PAR_ASSETS "USDC, USDT, DAI"
+/* The USD price of facility f's currency: its latest observed oracle price (with now > 0,
+ * one older than its feed's max age is an error), else 1.0 for a
+ * USD stablecoin (credit_par_asset); any other currency without an observed price is an
+ * error naming the facility, the currency and what to do (never a guessed 1.0). */
+int credit_currency_usd(store *s, const store_credit_facility *f, int64_t now, double *px,
+                        err *e) CREDIT_WUR;
 
 /* What the desk's facilities owe it today (balance plus accrued interest, each valued with
- * its currency's observed price, at par without one), in USD: the drawn amount of the risk
+ * credit_currency_usd: a currency that cannot be priced is an error), in USD: the drawn amount of the risk
  * service's credit line. *n_facilities 0: the desk has none (then `risk set-drawn` counts). */
 int credit_drawn_usd(store *s, int32_t today, double *usd, size_t *n_facilities,
                      err *e) CREDIT_WUR;
+/* credit_drawn_usd for the risk service's refresh with options o: when a facility's
+ * currency has no observed price (ERR_STATE) the desk's feeds are read first (a refresh with
+ * no alerts moved, the Monte Carlo cut short) and the drawn amount asked again, since the
+ * refresh is what observes the rounds; a currency still without a price is the error. */
+struct risk_service_opts;
+int credit_drawn_usd_fresh(store *s, const struct risk_service_opts *o, int32_t today,
+                           double *usd, size_t *n_facilities, err *e) CREDIT_WUR;
 
 /* A withdrawal request of the facility's vault on chain_id, as the chain holds it. */
 typedef struct credit_withdrawal {

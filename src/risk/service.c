@@ -1411,9 +1411,16 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
         bool found;
         if (store_setting_get(db, "drawn_usd", v, sizeof v, &found, e) < 0)
             goto out;
-        s->drawn = found ? strtod(v, NULL) : 0.0;
-        if (!isfinite(s->drawn) || s->drawn < 0.0)
-            s->drawn = 0.0;
+        char *end = NULL;
+        s->drawn = found ? strtod(v, &end) : 0.0;
+        /* a value that is not a number >= 0 is refused, never read as nothing drawn */
+        if (found && (end == v || *end || !isfinite(s->drawn) || s->drawn < 0.0)) {
+            err_set(e, ERR_INVALID,
+                    "the desk's drawn amount (setting drawn_usd) '%.40s' is not a number of USD "
+                    ">= 0: set it again with fusion risk set-drawn USD",
+                    v);
+            goto out;
+        }
     }
     /* A desk replaying the past (the demo) says which day it is: no close after it. */
     r.until = INT32_MAX;

@@ -426,6 +426,41 @@ static void test_refresh_history_from_rounds(void **state)
     risk_snapshot_free(&snap);
 }
 
+/* The desk's drawn amount (risk set-drawn) that is not a number >= 0 refuses the refresh:
+ * never a drawn amount of 0 (an infinite health factor, no margin call). */
+static void test_refresh_drawn_setting(void **state)
+{
+    fixture *f = *state;
+    const char *root = getenv("FUSION_ROOT");
+    if (!root)
+        skip();
+    char limits[512], prices[512];
+    snprintf(limits, sizeof limits, "%s/data/risk/limits.csv", root);
+    snprintf(prices, sizeof prices, "%s/data/prices", root);
+    risk_service_opts o;
+    risk_service_opts_default(&o);
+    o.home = f->dir;
+    o.limits_path = limits;
+    o.prices_dir = prices;
+    o.now = 1700000000;
+    o.no_alert_sync = true;
+    risk_snapshot *snap = NULL;
+    err e;
+    static const char *const bad[] = {"abc", "-5", "", "12x", "nan", "inf"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(store_setting_put(f->s, "drawn_usd", bad[i], "bob", &e), 0);
+        if (risk_service_refresh(f->s, &o, &snap, &e) == 0)
+            fail_msg("drawn_usd '%s' was taken as %g", bad[i], snap->drawn);
+        assert_non_null(strstr(e.msg, "risk set-drawn"));
+        assert_null(snap);
+    }
+    assert_int_equal(store_setting_put(f->s, "drawn_usd", "250.5", "bob", &e), 0);
+    if (risk_service_refresh(f->s, &o, &snap, &e) < 0)
+        fail_msg("refresh: %s", e.msg);
+    assert_true(snap->drawn == 250.5);
+    risk_snapshot_free(&snap);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +469,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_limits_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_empty_desk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refresh_history_from_rounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refresh_drawn_setting, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
