@@ -232,11 +232,19 @@ def restart(pg):
     head = chain.node.block_number()
     # during the catch-up (a commit every block: a restart lands among transactions)
     p = start_sync(desk.home, url, "a", "--range", "1", "--max-range", "1")
+
+    def lost():
+        return read(f"{desk.home}/fusion.log").count("was lost: connecting again")
+
     for q in (1, 2, 3):
         wait_until(lambda: server_checkpoint(pg) >= head * q // 4, f"{q}/4 of the catch-up",
                    300, interval=0.01)
+        n = lost()
         pg.restart()  # every session ended, the lock with it
         log(f"server restarted with the checkpoint at {server_checkpoint(pg)} of {head}")
+        # the syncer notices before the next restart (a catch-up past the next quarter
+        # would otherwise restart the server again before it had: one loss seen for two)
+        wait_until(lambda: lost() > n, f"the syncer noticing restart {q}", 120)
     wait_until(lambda: server_checkpoint(pg) >= head, "the catch-up", 300)
     assert p.poll() is None, f"the syncer ended after a restart: {p.returncode}"
     assert_server_matches_node(pg, chain, "after restarts during the catch-up")

@@ -13,7 +13,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tmuxh  # noqa: E402
 from anvil_ui import (ARTIFACTS, ENV, PASS, Chain, devchain, escrow_summary,  # noqa: E402
-                      fusion, operator)
+                      fusion, operator, travel_rule_off)
 
 OPS = {"alice": (0, "trader"), "bob": (2, "approver"), "carol": (3, "approver"),
        "dave": (4, "compliance")}
@@ -41,6 +41,7 @@ def main():
            chain.node.url, "--factory", chain.factory, "--confirmations", "0")
     for name, (i, role) in OPS.items():
         operator(t, home, pw, name, i, role)
+    travel_rule_off(home, "dave")  # this desk prices nothing: the rule would refuse the fund
     for name, who in (("Alice Treasury LLC", A[0]), ("Payee Trading Ltd", payee)):
         fusion(home, "--operator", "dave", "entity", "add", name, "--type", "company",
                "--jurisdiction", "US", "--kyc", "verified", "--kyc-expires", "2099-12-31")
