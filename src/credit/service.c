@@ -18,8 +18,9 @@
 
 /* ---- collateral terms ---- */
 
-/* A percent 0..100 with at most two decimals ("13.5"). */
-static int pct_ok(const char *s)
+/* A percent 0..100 with at most two decimals ("13.5"), in hundredths of a percent into
+ * *bp when bp is not NULL. */
+static int pct_ok(const char *s, uint64_t *bp)
 {
     uint64_t v = 0;
     int frac = -1;
@@ -40,7 +41,20 @@ static int pct_ok(const char *s)
         v *= 10;
         frac = frac < 0 ? 1 : frac + 1;
     }
+    if (bp)
+        *bp = v;
     return v <= 10000;
+}
+
+/* The risk loader's rule (src/risk/terms.c): a liquidation threshold is never below the
+ * loan-to-value, 100 - haircut, or a position would be liquidatable the day it is opened. */
+static bool lt_below_ltv(const char *haircut_pct, const char *lt_pct, char ltv[8])
+{
+    uint64_t h = 0, lt = 0;
+    if (!pct_ok(haircut_pct, &h) || !pct_ok(lt_pct, &lt) || lt + h >= 10000)
+        return false;
+    snprintf(ltv, 8, "%u.%02u", (unsigned)((10000 - h) / 100), (unsigned)((10000 - h) % 100));
+    return true;
 }
 
 /* The default terms of asset from data/risk/collateral.csv, with its source column. */
@@ -69,13 +83,23 @@ static int default_terms(const char *asset, json_t *arr, err *e)
         if (strcmp(line, asset) != 0)
             continue;
         /* a cell that is not a percent is refused, never read as 0 % */
-        const char *bad = !pct_ok(c1 + 1) ? "haircut_pct" : !pct_ok(c2 + 1) ? "liq_threshold_pct"
-                                                                          : NULL;
+        const char *bad = !pct_ok(c1 + 1, NULL)   ? "haircut_pct"
+                          : !pct_ok(c2 + 1, NULL) ? "liq_threshold_pct"
+                                                  : NULL;
         if (bad) {
             rc = err_set(e, ERR_INVALID,
                          "%s: asset %s: %s '%.20s' is not a percent 0..100 with at most two "
                          "decimals: fix the file or give --terms %s=HAIRCUT_PCT/LT_PCT",
                          path, asset, bad, bad[0] == 'h' ? c1 + 1 : c2 + 1, asset);
+            break;
+        }
+        char ltv[8];
+        if (lt_below_ltv(c1 + 1, c2 + 1, ltv)) {
+            rc = err_set(e, ERR_INVALID,
+                         "%s: asset %s: liquidation threshold %.20s %% is below its LTV %s %% "
+                         "(100 - haircut %.20s): fix the file or give --terms "
+                         "%s=HAIRCUT_PCT/LT_PCT",
+                         path, asset, c2 + 1, ltv, c1 + 1, asset);
             break;
         }
         char src[600];
@@ -138,11 +162,20 @@ static int build_collateral(const char *list, const char *terms, const char *ope
                 goto out;
             }
             *eq = *sl = '\0';
-            if (!asset_name_ok(t) || !pct_ok(eq + 1) || !pct_ok(sl + 1)) {
+            if (!asset_name_ok(t) || !pct_ok(eq + 1, NULL) || !pct_ok(sl + 1, NULL)) {
                 err_set(e, ERR_INVALID,
                         "--terms %.20s: wants a symbol and two percents 0..100 with at most two "
                         "decimals (e.g. ETH=20/83)",
                         t);
+                goto out;
+            }
+            char ltv[8];
+            if (lt_below_ltv(eq + 1, sl + 1, ltv)) {
+                err_set(e, ERR_INVALID,
+                        "--terms %.20s: liquidation threshold %.20s %% is below its LTV %s %% "
+                        "(100 - haircut %.20s): give a threshold of at least the LTV (e.g. "
+                        "ETH=20/83)",
+                        t, sl + 1, ltv, eq + 1);
                 goto out;
             }
             size_t i;

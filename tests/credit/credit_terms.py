@@ -9,6 +9,9 @@ whole collateral counted in the borrowing base. Now `facility add` refuses it wi
 naming the file, the asset and the column, and nothing is written. A facility whose stored
 terms lose a field (desk.db edited) is refused by `credit health` instead of valuing the
 collateral with a 0 % haircut (borrowing base = collateral) or a 0 % liquidation threshold.
+A liquidation threshold below the loan-to-value (100 - haircut), which the risk loader
+refuses, is refused the same way from the file (WBTC 28/70) and from `--terms` on add and
+edit; the code before this test stored it.
 """
 import os
 import shutil
@@ -25,6 +28,14 @@ from sync_lib import A, Chain, Desk, artifact, cast, need_artifacts  # noqa: E40
 def check(cond, msg):
     if not cond:
         raise AssertionError(msg)
+
+
+def below(r, what, words):
+    """exit 1, one line saying the liquidation threshold is below the LTV."""
+    err = r.stderr.strip()
+    check(r.returncode == 1 and len(err.splitlines()) == 1, f"{what}: exit {r.returncode}: {err}")
+    check("liquidation threshold" in err and "below" in err and all(w in err for w in words),
+          f"{what}: the line does not say it: {err}")
 
 
 def main():
@@ -67,6 +78,8 @@ def main():
             lines[i] = "USDT,n/a," + ln.split(",", 2)[2]
         if ln.startswith("WETH,"):
             lines[i] = "WETH,," + ln.split(",", 2)[2]
+        if ln.startswith("WBTC,"):  # LTV 72 above its liquidation threshold 70
+            lines[i] = "WBTC,28,70," + ln.split(",", 3)[3]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     os.environ["FUSION_DATA"] = data
@@ -81,6 +94,12 @@ def main():
                   cell in err and "--terms" in err, f"{asset}: the line does not say it: {err}")
             check(desk.run("credit", "facility", "list", "--json").stdout.count('"bad"') == 0,
                   f"{asset}: a facility was added")
+        r = desk.run("--operator", "rita", "credit", "facility", "add", "bad", "--entity",
+                     "Acme", "--currency", "USDC", "--limit", "1000", "--rate", "5",
+                     "--collateral", "WBTC", check=False)
+        below(r, "collateral.csv WBTC 28/70", ("collateral.csv", "WBTC"))
+        check(desk.run("credit", "facility", "list", "--json").stdout.count('"bad"') == 0,
+              "WBTC 28/70: a facility was added")
     finally:
         del os.environ["FUSION_DATA"]
         shutil.rmtree(data, ignore_errors=True)
@@ -91,6 +110,25 @@ def main():
              "--vault", f"local={vault}")
     h = desk.json("credit", "health", "acme", "--json")
     check(abs(h["borrowing_base_usd"] - 24000.0) < 1e-6, f"borrowing base {h}")
+
+    # a liquidation threshold below the LTV (100 - haircut), refused as the risk loader does:
+    # on add and on edit, one line, exit 1, nothing stored
+    r = desk.run("--operator", "rita", "credit", "facility", "add", "bad-lt", "--entity",
+                 "Acme", "--currency", "USDC", "--limit", "1000", "--rate", "5", "--collateral",
+                 "WETH", "--terms", "WETH=20/70", check=False)
+    below(r, "add --terms WETH=20/70", ("--terms", "WETH"))
+    check(desk.run("credit", "facility", "list", "--json").stdout.count('"bad-lt"') == 0,
+          "--terms WETH=20/70: a facility was added")
+    listed = desk.run("credit", "facility", "list", "--json").stdout
+    r = desk.run("--operator", "rita", "credit", "facility", "edit", "acme", "--terms",
+                 "WETH=20/79.99", check=False)
+    below(r, "edit --terms WETH=20/79.99", ("--terms", "WETH"))
+    check(desk.run("credit", "facility", "list", "--json").stdout == listed,
+          "a refused --terms edit changed the facility")
+    desk.run("--operator", "rita", "credit", "facility", "edit", "acme", "--terms", "WETH=20/80")
+    h = desk.json("credit", "health", "acme", "--json")
+    check(abs(h["borrowing_base_usd"] - 24000.0) < 1e-6, f"LT equal to LTV: {h}")
+
     db = sqlite3.connect(os.path.join(desk.home, "desk.db"), timeout=30)
     orig = db.execute("SELECT collateral FROM credit_facilities").fetchone()[0]
     for field in ("haircut_pct", "liq_threshold_pct"):
