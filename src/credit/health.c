@@ -75,13 +75,16 @@ static int price_latest(store *s, const char *asset, double *out, bool *found,
             if (obs[k].updated_at < best ||
                 (obs[k].updated_at == best && round_cmp(obs[k].round_id, best_round) <= 0))
                 continue;
+            /* a round outside the risk service's price range is no price (a feed answering
+             * 1e30 USD would make any facility healthy), as a non-number is not */
             char *end;
             double a = strtod(obs[k].answer, &end);
-            if (*end || !(a > 0.0))
+            double px = a / pow(10.0, (double)feeds[i].decimals);
+            if (*end || !risk_price_ok(px))
                 continue;
             best = obs[k].updated_at;
             snprintf(best_round, sizeof best_round, "%s", obs[k].round_id);
-            *out = a / pow(10.0, (double)feeds[i].decimals);
+            *out = px;
             *updated_at = best;
             *max_age = feeds[i].max_age;
             *found = true;

@@ -43,9 +43,9 @@ void risk_service_opts_default(risk_service_opts *o)
     risk_params_default(&o->params);
 }
 
-/* A price the risk math can use: finite, within [RISK_PRICE_MIN, RISK_PRICE_MAX] (a feed
- * answering 1e-310 would give infinite log returns further on). */
-static bool risk_price_ok(double px)
+/* A price the risk math can use (a feed answering 1e-310 would give infinite log returns
+ * further on). */
+bool risk_price_ok(double px)
 {
     return px >= RISK_PRICE_MIN && px <= RISK_PRICE_MAX;
 }

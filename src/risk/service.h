@@ -166,6 +166,11 @@ typedef struct risk_service_opts {
 
 void risk_service_opts_default(risk_service_opts *o);
 
+/* A feed's answer in USD the desk uses: finite, within [RISK_PRICE_MIN, RISK_PRICE_MAX]. An
+ * observed round outside it is never a price (the risk service raises bad_price; credit
+ * valuations skip it as the risk service's fallback does). */
+bool risk_price_ok(double px);
+
 /* A full refresh: reads every chain, stores the observed oracle rounds, computes the
  * report and synchronises the alerts (raised / refreshed / cleared). A chain that cannot
  * be reached is an alert, not a failure; failures are about the desk itself (database,

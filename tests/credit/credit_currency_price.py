@@ -13,7 +13,9 @@ WBTC feed at 60000 USD is added and read, the same ledger owes about 30000 USD: 
 factor is 24900 / 30000 = 0.83, below the liquidation level, and `credit check` opens the
 liquidation proposal. A USDC facility without a USDC feed is still taken at par (USDC is a
 USD stablecoin the desk values at par), and `credit check` still opens its margin call while
-the WBTC facility cannot be valued (that one gets an alert saying why).
+the WBTC facility cannot be valued (that one gets an alert saying why). A WETH feed that
+then answers 1e30 USD (outside the price range the risk service accepts) is not used: the
+code before this test valued the collateral at 1e31 USD and called the facility healthy.
 """
 import json
 import os
@@ -136,6 +138,17 @@ def main():
     # a USD stablecoin without a feed is taken at par: USDC owed is its USD value
     h = desk.json("credit", "health", "acme-usd", "--json")
     check(23000.0 <= h["owed_usd"] < 23005.0, f"USDC at par: {h['owed_usd']}")
+
+    # the WETH feed answers 1e30 USD: the risk service refuses it (outside RISK_PRICE_MIN..
+    # RISK_PRICE_MAX) and so does credit; the round before it (3000 USD) is still the price,
+    # so acme-btc stays liquidatable instead of looking healthy on 1e31 USD of collateral
+    before = desk.json("credit", "health", "acme-btc", "--json")
+    chain.cast_send(A[0], weth_feed, "setAnswer(int256)", str(10**38))
+    desk.run("risk", "report", "--json", "--paths", "200", check=False)  # observes the round
+    h = desk.json("credit", "health", "acme-btc", "--json")
+    check(abs(h["collateral_usd"] - 30000.0) < 1e-6 and h["status"] == "liquidation" and
+          abs(h["health_factor"] - before["health_factor"]) < 1e-6,
+          f"health with WETH answering 1e30 USD: {h}")
     node.stop()
     print("ok: credit_currency_price")
 
