@@ -344,6 +344,16 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
                     free(toks);
                     goto out;
                 }
+                /* the risk loader's rule (src/risk/terms.c): LT never below 1 - haircut */
+                if (p->liq_threshold < 1.0 - p->haircut - 1e-12) {
+                    err_set(e, ERR_INVALID,
+                            "facility %s: the stored liquidation threshold of %s is below its "
+                            "LTV (100 - haircut): set its terms with credit facility edit %s "
+                            "--terms %s=HAIRCUT_PCT/LT_PCT",
+                            f->name, asset, f->name, asset);
+                    free(toks);
+                    goto out;
+                }
             }
         }
         free(toks);

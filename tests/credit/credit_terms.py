@@ -11,7 +11,7 @@ terms lose a field (desk.db edited) is refused by `credit health` instead of val
 collateral with a 0 % haircut (borrowing base = collateral) or a 0 % liquidation threshold.
 A liquidation threshold below the loan-to-value (100 - haircut), which the risk loader
 refuses, is refused the same way from the file (WBTC 28/70) and from `--terms` on add and
-edit; the code before this test stored it.
+edit (the code before this test stored it), and stored terms with it refuse `credit health`.
 """
 import os
 import shutil
@@ -139,6 +139,12 @@ def main():
         err = r.stderr.strip()
         check(r.returncode == 1 and len(err.splitlines()) == 1 and field in err and "WETH" in err,
               f"stored terms without {field}: exit {r.returncode} {r.stdout} {err}")
+    # stored terms with the threshold below the LTV (a desk from before the check, or edited)
+    db.execute("UPDATE credit_facilities SET collateral = "
+               "json_set(?, '$[0].liq_threshold_pct', '70')", (orig,))
+    db.commit()
+    r = desk.run("credit", "health", "acme", "--json", check=False)
+    below(r, "stored terms 20/70", ("WETH", "acme", "--terms"))
     db.close()
     node.stop()
     print("ok: credit_terms")
