@@ -17,6 +17,7 @@
 #include "base/bytes.h"
 #include "base/file.h"
 #include "compliance/internal.h"
+#include "risk/service.h"
 
 /* ---- USD prices (an estimate) ---- */
 
@@ -134,7 +135,9 @@ void compliance_prices_free(compliance_prices *p)
     memset(p, 0, sizeof *p);
 }
 
-/* The latest observed USD price of a feed, or NAN. */
+/* The latest observed USD price of a feed, or NAN: also for an answer the risk service
+ * would not use (0, or beyond its range), so that a broken feed is no price (the Travel
+ * Rule then refuses) rather than a price that values every amount at nothing. */
 static double feed_usd(store *s, const store_feed *f)
 {
     store_price_obs *obs = NULL;
@@ -147,7 +150,7 @@ static double feed_usd(store *s, const store_feed *f)
             v /= 10.0;
     }
     free(obs);
-    return isfinite(v) && v >= 0 ? v : NAN;
+    return isfinite(v) && risk_price_ok(v) ? v : NAN;
 }
 
 /* The feed pricing a symbol: its own asset name, else the unwrapped name (WETH: ETH);

@@ -1517,6 +1517,18 @@ static void test_oracle_prices(void **state)
     }
     assert_int_equal(seen, 3);
     compliance_prices_free(&p);
+    /* a feed answering 0 (or beyond the risk service's range) is no price, not a price of
+     * 0 USD: every amount in USDC would read as 0 USD, under every threshold, and pass the
+     * Travel Rule; without a price the rule refuses (fails closed) */
+    snprintf(u.round_id, sizeof u.round_id, "8");
+    snprintf(u.answer, sizeof u.answer, "0");
+    u.updated_at = T0 + 60;
+    assert_int_equal(store_price_obs_put(s, &u, &ins, &e), 0);
+    assert_int_equal(compliance_prices_from_oracle(s, &p, &e), 0);
+    assert_int_equal(p.n, 2); /* native ETH and WETH; USDC's latest round is no price */
+    for (size_t i = 0; i < p.n; i++)
+        assert_memory_not_equal(p.items[i].token.b, usdc.address.b, ADDR_LEN);
+    compliance_prices_free(&p);
     store_close(&s);
 }
 
