@@ -15,24 +15,15 @@ the health factor back to the initial level; the desk's approvers propose, appro
 one approval is not enough) and execute the seizure through the desk pipeline, it lands on
 chain (cast), the proceeds repay the loan, and `credit check` closes both calls.
 """
-import json
 import os
 import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from sync_lib import A, Chain, Desk, artifact, cast, need_artifacts  # noqa: E402
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def credit_rows(desk):
-    with open(os.path.join(desk.home, "audit.log")) as f:
-        return [r for r in map(json.loads, f) if r["action"].startswith("credit.")]
+from sync_lib import A, Chain, Desk, cast, need_artifacts  # noqa: E402
+from credit_lib import check, credit_rows, token, usd_feed, collateral_vault  # noqa: E402
 
 
 def main():
@@ -40,16 +31,10 @@ def main():
     chain = Chain(chain_id=31337).start()
     node = chain.node
     chain.deploy()
-    tok = artifact("TestToken")["bytecode"]
-    weth = node.deploy(tok + cast("abi-encode", "constructor(string,string,uint8)",
-                                  "Wrapped Ether", "WETH", 18)[2:])
-    usdc = node.deploy(tok + cast("abi-encode", "constructor(string,string,uint8)",
-                                  "USD Coin", "USDC", 6)[2:])
-    feed = artifact("MockPriceFeed")["bytecode"]
-    weth_feed = node.deploy(feed + cast("abi-encode", "constructor(uint8,string,int256)", 8,
-                                        "WETH / USD", 3000 * 10**8)[2:])
-    vault = node.deploy(artifact("CollateralVault")["bytecode"] + cast(
-        "abi-encode", "constructor(address[],uint256)", f"[{A[2]},{A[3]},{A[4]}]", 2)[2:])
+    weth = token(node, "Wrapped Ether", "WETH", 18)
+    usdc = token(node, "USD Coin", "USDC", 6)
+    weth_feed = usd_feed(node, "WETH / USD", 3000 * 10**8)
+    vault = collateral_vault(node, A[2:5], 2)
     cp = A[1]
     chain.cast_send(A[0], weth, "mint(address,uint256)", cp, str(10 * 10**18))
     chain.cast_send(cp, weth, "approve(address,uint256)", vault, str(10 * 10**18))

@@ -19,13 +19,10 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from sync_lib import A, Chain, Desk, artifact, cast, need_artifacts  # noqa: E402
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
+from credit_lib import check  # noqa: E402
 
 
 def main():

@@ -23,13 +23,10 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from sync_lib import A, FUSION, Chain, Desk, artifact, cast, need_artifacts  # noqa: E402
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
+from sync_lib import A, FUSION, Chain, Desk, cast, need_artifacts  # noqa: E402
+from credit_lib import check, token, usd_feed, collateral_vault  # noqa: E402
 
 
 def main():
@@ -37,16 +34,10 @@ def main():
     chain = Chain(chain_id=31337).start()
     node = chain.node
     chain.deploy()
-    tok = artifact("TestToken")["bytecode"]
-    weth = node.deploy(tok + cast("abi-encode", "constructor(string,string,uint8)",
-                                  "Wrapped Ether", "WETH", 18)[2:])
-    usdc = node.deploy(tok + cast("abi-encode", "constructor(string,string,uint8)",
-                                  "USD Coin", "USDC", 6)[2:])
-    feed = artifact("MockPriceFeed")["bytecode"]
-    weth_feed = node.deploy(feed + cast("abi-encode", "constructor(uint8,string,int256)", 8,
-                                        "WETH / USD", 3000 * 10**8)[2:])
-    vault = node.deploy(artifact("CollateralVault")["bytecode"] + cast(
-        "abi-encode", "constructor(address[],uint256)", f"[{A[2]},{A[3]},{A[4]}]", 2)[2:])
+    weth = token(node, "Wrapped Ether", "WETH", 18)
+    usdc = token(node, "USD Coin", "USDC", 6)
+    weth_feed = usd_feed(node, "WETH / USD", 3000 * 10**8)
+    vault = collateral_vault(node, A[2:5], 2)
     cp, rita_a, other = A[1], A[5], A[6]
     chain.cast_send(A[0], weth, "mint(address,uint256)", cp, str(10 * 10**18))
     chain.cast_send(cp, weth, "approve(address,uint256)", vault, str(10 * 10**18))

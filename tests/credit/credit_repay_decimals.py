@@ -17,13 +17,10 @@ import sys
 from decimal import Decimal
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from sync_lib import A, Chain, Desk, artifact, cast, need_artifacts  # noqa: E402
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
+from sync_lib import A, Chain, Desk, cast, need_artifacts  # noqa: E402
+from credit_lib import check, token  # noqa: E402
 
 
 def main():
@@ -31,11 +28,8 @@ def main():
     chain = Chain(chain_id=31337).start()
     node = chain.node
     chain.deploy()
-    tok = artifact("TestToken")["bytecode"]
-    dai = node.deploy(tok + cast("abi-encode", "constructor(string,string,uint8)",
-                                 "Dai Stablecoin", "DAI", 18)[2:])
-    usdc = node.deploy(tok + cast("abi-encode", "constructor(string,string,uint8)",
-                                  "USD Coin", "USDC", 6)[2:])
+    dai = token(node, "Dai Stablecoin", "DAI", 18)
+    usdc = token(node, "USD Coin", "USDC", 6)
     acme, beta = A[1], A[6]
     chain.cast_send(A[0], dai, "mint(address,uint256)", acme, str(10**6 * 10**18))
     chain.cast_send(A[0], usdc, "mint(address,uint256)", beta, str(10**6 * 10**6))

@@ -17,13 +17,10 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from sync_lib import A, Chain, Desk, artifact, cast, need_artifacts  # noqa: E402
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
+from sync_lib import A, Chain, Desk, cast, need_artifacts  # noqa: E402
+from credit_lib import check, token  # noqa: E402
 
 
 def main():
@@ -31,9 +28,7 @@ def main():
     chain = Chain(chain_id=31337).start()
     node = chain.node
     chain.deploy()
-    tok = artifact("TestToken")["bytecode"]
-    usdc = node.deploy(tok + cast("abi-encode", "constructor(string,string,uint8)",
-                                  "USD Coin", "USDC", 6)[2:])
+    usdc = token(node, "USD Coin", "USDC", 6)
     cp, stranger = A[1], A[7]
     for who in (cp, stranger):
         chain.cast_send(A[0], usdc, "mint(address,uint256)", who, str(10**6 * 10**6))

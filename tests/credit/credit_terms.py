@@ -21,13 +21,10 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from sync_lib import A, Chain, Desk, artifact, cast, need_artifacts  # noqa: E402
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
+from sync_lib import A, Chain, Desk, need_artifacts  # noqa: E402
+from credit_lib import check, token, usd_feed, collateral_vault  # noqa: E402
 
 
 def below(r, what, words):
@@ -43,14 +40,9 @@ def main():
     chain = Chain(chain_id=31337).start()
     node = chain.node
     chain.deploy()
-    tok = artifact("TestToken")["bytecode"]
-    weth = node.deploy(tok + cast("abi-encode", "constructor(string,string,uint8)",
-                                  "Wrapped Ether", "WETH", 18)[2:])
-    feed = artifact("MockPriceFeed")["bytecode"]
-    weth_feed = node.deploy(feed + cast("abi-encode", "constructor(uint8,string,int256)", 8,
-                                        "WETH / USD", 3000 * 10**8)[2:])
-    vault = node.deploy(artifact("CollateralVault")["bytecode"] + cast(
-        "abi-encode", "constructor(address[],uint256)", f"[{A[2]},{A[3]},{A[4]}]", 2)[2:])
+    weth = token(node, "Wrapped Ether", "WETH", 18)
+    weth_feed = usd_feed(node, "WETH / USD", 3000 * 10**8)
+    vault = collateral_vault(node, A[2:5], 2)
     cp = A[1]
     chain.cast_send(A[0], weth, "mint(address,uint256)", cp, str(10 * 10**18))
     chain.cast_send(cp, weth, "approve(address,uint256)", vault, str(10 * 10**18))

@@ -11,18 +11,14 @@ reorg that drops a deposit drops its flow with the event. A vault registered aft
 passed its deployment has unsynced history: health refuses with a line that says so, never a
 silent zero.
 """
-import json
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from sync_lib import A, Chain, Desk, artifact, cast, need_artifacts  # noqa: E402
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
+from credit_lib import check, token, usd_feed  # noqa: E402
 
 
 def main():
@@ -30,14 +26,9 @@ def main():
     chain = Chain(chain_id=31337).start()
     node = chain.node
     chain.deploy()
-    tok = artifact("TestToken")["bytecode"]
-    weth = node.deploy(tok + cast("abi-encode", "constructor(string,string,uint8)",
-                                  "Wrapped Ether", "WETH", 18)[2:])
-    usdc = node.deploy(tok + cast("abi-encode", "constructor(string,string,uint8)",
-                                  "USD Coin", "USDC", 6)[2:])
-    feed = artifact("MockPriceFeed")["bytecode"]
-    weth_feed = node.deploy(feed + cast("abi-encode", "constructor(uint8,string,int256)", 8,
-                                        "WETH / USD", 3000 * 10**8)[2:])
+    weth = token(node, "Wrapped Ether", "WETH", 18)
+    usdc = token(node, "USD Coin", "USDC", 6)
+    weth_feed = usd_feed(node, "WETH / USD", 3000 * 10**8)
     vault_code = artifact("CollateralVault")["bytecode"] + cast(
         "abi-encode", "constructor(address[],uint256)", f"[{A[2]},{A[3]},{A[4]}]", 2)[2:]
     vault = node.deploy(vault_code)

@@ -20,6 +20,7 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import desk_escrow  # noqa: E402
@@ -27,13 +28,9 @@ import devchain  # noqa: E402
 from signed_desk import ANVIL_KEYS  # noqa: E402
 from desk_escrow import DeskUser, nonce, token_balance  # noqa: E402
 from sync_lib import A, Chain, artifact, cast, need_artifacts  # noqa: E402
+from credit_lib import check, token  # noqa: E402
 
 PAYEE = A[1]
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def audit_rows(desk, action):
@@ -49,9 +46,7 @@ def main():
     chain = Chain(chain_id=31337).start()
     node = chain.node
     chain.deploy()
-    tok = artifact("TestToken")["bytecode"]
-    usdc = node.deploy(tok + cast("abi-encode", "constructor(string,string,uint8)",
-                                  "USD Coin", "USDC", 6)[2:])
+    usdc = token(node, "USD Coin", "USDC", 6)
     feed = node.deploy(artifact("MockPriceFeed")["bytecode"] + cast(
         "abi-encode", "constructor(uint8,string,int256)", 8, "USDC / USD", 10**8)[2:])
     rita = A[5]

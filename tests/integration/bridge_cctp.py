@@ -93,6 +93,26 @@ class Attester:
             self.proc = None
 
 
+def demo_home(prefix):
+    """A fresh desk home for the demo and the demo keys' passphrase file (PASSFILE, 0600);
+    returns (home, ports) with a free port per devnet chain."""
+    global PASSFILE
+    home = tempfile.mkdtemp(prefix=prefix)
+    PASSFILE = os.path.join(tempfile.mkdtemp(prefix=prefix + "pass-"), "pass")
+    with open(PASSFILE, "w") as f:
+        f.write("fusion-demo\n")  # the passphrase the demo seed gives its dev keys
+    os.chmod(PASSFILE, 0o600)
+    return home, ",".join(map(str, free_ports(N_CHAINS)))
+
+
+def demo_up(home, ports):
+    """The demo desk on the four-chain devnet, left running (--keep-devnet); the demo's
+    stderr on failure."""
+    r = fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports, "--keep-devnet",
+               rc=None)
+    return None if r.returncode == 0 else r.stderr.strip()
+
+
 def br(*args):
     return ["--operator", "alice", "--passphrase-file", PASSFILE, "--yes", "bridge", *args]
 

@@ -15,7 +15,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -24,7 +23,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import tmuxh  # noqa: E402
 import bridge_cctp  # noqa: E402
 from bridge_cctp import ALICE, AMOUNT, Desk, n_outbound, transfers  # noqa: E402
-from devnet_lib import N_CHAINS, free_ports, fusion  # noqa: E402
+from devnet_lib import fusion  # noqa: E402
 from api_lib import Server, request  # noqa: E402
 
 ROWS = 44
@@ -41,19 +40,12 @@ def in_queue(frame, row):
 
 def main():
     tmuxh.skip_unless_ready()
-    home = tempfile.mkdtemp(prefix="fusion-ui-apibridge-")
-    passdir = tempfile.mkdtemp(prefix="fusion-ui-apibridge-pass-")
-    bridge_cctp.PASSFILE = os.path.join(passdir, "pass")
-    with open(bridge_cctp.PASSFILE, "w") as f:
-        f.write(PASS + "\n")
-    os.chmod(bridge_cctp.PASSFILE, 0o600)
-    ports = ",".join(map(str, free_ports(N_CHAINS)))
+    home, ports = bridge_cctp.demo_home("fusion-ui-apibridge-")
     srv = None
     try:
-        r = fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports,
-                   "--keep-devnet", rc=None)
-        if r.returncode != 0:
-            raise tmuxh.TestFailure("fusion demo: %s" % r.stderr.strip())
+        failed = bridge_cctp.demo_up(home, ports)
+        if failed:
+            raise tmuxh.TestFailure("fusion demo: %s" % failed)
         desk = Desk(home)
         out = fusion(home, "--operator", "admin", "--passphrase-file", bridge_cctp.PASSFILE,
                      "api", "client", "add", "oms", "--scope", "propose", "--json").stdout

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True
@@ -23,7 +22,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import tmuxh  # noqa: E402
 import bridge_cctp  # noqa: E402
 from bridge_cctp import ALICE, Attester, Desk, br, transfers  # noqa: E402
-from devnet_lib import N_CHAINS, free_ports, fusion  # noqa: E402
+from devnet_lib import fusion  # noqa: E402
 
 ROWS = 44
 
@@ -113,19 +112,12 @@ def detail(tr, parts):
 
 def main():
     tmuxh.skip_unless_ready()
-    home = tempfile.mkdtemp(prefix="fusion-ui-bridges-")
-    passdir = tempfile.mkdtemp(prefix="fusion-ui-bridges-pass-")
-    bridge_cctp.PASSFILE = os.path.join(passdir, "pass")
-    with open(bridge_cctp.PASSFILE, "w") as f:
-        f.write("fusion-demo\n")  # the passphrase the demo seed gives its dev keys
-    os.chmod(bridge_cctp.PASSFILE, 0o600)
-    ports = ",".join(map(str, free_ports(N_CHAINS)))
+    home, ports = bridge_cctp.demo_home("fusion-ui-bridges-")
     att = None
     try:
-        r = fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports,
-                   "--keep-devnet", rc=None)
-        if r.returncode != 0:
-            raise tmuxh.TestFailure("fusion demo: %s" % r.stderr.strip())
+        failed = bridge_cctp.demo_up(home, ports)
+        if failed:
+            raise tmuxh.TestFailure("fusion demo: %s" % failed)
         desk = Desk(home)
         att = Attester(desk)
         fusion(home, "--operator", "admin", "--passphrase-file", bridge_cctp.PASSFILE, "bridge",
