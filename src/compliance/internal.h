@@ -54,7 +54,7 @@ int screen_store_hits(store *s, const compliance_actor *a, const compliance_conf
 addr compliance_kyc_marker(int which, int32_t day);
 addr compliance_facility_marker(int64_t facility_id);
 /* An inflow hit's evidence starts with this and the transfer's 0x hash. */
-#define COMPLIANCE_INFLOW_EVIDENCE "inflow tx "
+#define COMPLIANCE_INFLOW_EVIDENCE STORE_INFLOW_EVIDENCE
 
 /* Addresses of confirmed hits (cases closed as blocked or reported) feed the prior-hit
  * rule. */

@@ -161,6 +161,16 @@ int store_escrow_mark_screened(store *s, const store_escrow *x, int64_t at, err 
 #define NOT_REFUSED_CREATE_(tbl, col)                                                              \
     " " tbl "." col " <> '0x0000000000000000000000000000000000000000' AND"
 
+/* Only an escrow's case or hit names an escrow in its escrow column: a KYC date's or a credit
+ * facility's case holds a marker on chain 0, an inflow's the desk account the transfer went
+ * to (its hits' evidence starts STORE_INFLOW_EVIDENCE). Neither ever "vanishes" in a reorg. */
+#define ABOUT_ESCROW_CASE_(c)                                                                      \
+    " " c ".chain_id <> 0 AND NOT EXISTS (SELECT 1 FROM screening_hits i WHERE i.case_id = " c    \
+    ".id AND substr(i.evidence, 1, " STORE_INFLOW_EVIDENCE_LEN ") = '" STORE_INFLOW_EVIDENCE "') AND"
+#define ABOUT_ESCROW_HIT_(h)                                                                       \
+    " " h ".chain_id <> 0 AND substr(" h ".evidence, 1, " STORE_INFLOW_EVIDENCE_LEN ") <> '"        \
+    STORE_INFLOW_EVIDENCE "' AND"
+_Static_assert(sizeof STORE_INFLOW_EVIDENCE - 1 == 10, "STORE_INFLOW_EVIDENCE_LEN is its length");
 #define ESCROW_GONE_(tbl, col)                                                                     \
     " NOT EXISTS (SELECT 1 FROM escrows x WHERE x.chain_id = " tbl ".chain_id AND x.address = " \
     tbl "." col ")"
@@ -175,14 +185,15 @@ static const char SQL_UNSCREENED[] =
     "SELECT count(*) FROM escrows x WHERE NOT EXISTS (SELECT 1 FROM screened_escrows v"
     " WHERE" MARK_OF_("v", "x") ")";
 static const char SQL_VANISHED_CASES[] =
-    "SELECT c.id FROM cases c WHERE" NOT_REFUSED_CREATE_("c", "escrow") ESCROW_GONE_("c", "escrow")
+    "SELECT c.id FROM cases c WHERE" ABOUT_ESCROW_CASE_("c") NOT_REFUSED_CREATE_("c", "escrow")
+    ESCROW_GONE_("c", "escrow")
     " AND NOT EXISTS (SELECT 1 FROM case_events v WHERE v.case_id = c.id"
     " AND v.action = 'escrow_vanished') ORDER BY c.id";
 /* Evidence is append-only: a reorg marks the hits of an escrow it removed. */
 static const char SQL_DROP_HITS[] =
     "UPDATE screening_hits SET reorged_at = CAST(strftime('%s', 'now') AS INTEGER)"
-    " WHERE reorged_at IS NULL AND" NOT_REFUSED_CREATE_("screening_hits", "escrow")
-    ESCROW_GONE_("screening_hits", "escrow");
+    " WHERE reorged_at IS NULL AND" ABOUT_ESCROW_HIT_("screening_hits")
+    NOT_REFUSED_CREATE_("screening_hits", "escrow") ESCROW_GONE_("screening_hits", "escrow");
 static const char SQL_DROP_SCREENED[] =
     "DELETE FROM screened_escrows WHERE" NOT_REFUSED_CREATE_("screened_escrows", "escrow")
     ESCROW_GONE_("screened_escrows", "escrow");

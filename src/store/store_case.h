@@ -8,6 +8,11 @@
 #include "store/store_risk.h"
 #include "store/store_entity.h"
 
+/* The start of an inflow hit's evidence (an inflow's case and hits name the desk account in
+ * their escrow column: no escrow, nothing a reorg sweep of escrows may take for gone). */
+#define STORE_INFLOW_EVIDENCE "inflow tx "
+#define STORE_INFLOW_EVIDENCE_LEN "10"
+
 /* One stored screening hit; unique per (subject, chain, escrow, rule). */
 typedef struct store_hit {
     int64_t id;

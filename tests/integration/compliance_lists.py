@@ -98,6 +98,15 @@ def inflows(chain, desk):
     desk.run("sync", "--once")
     assert len(desk.json("case", "list", "--json")) == n
     assert desk.query("SELECT count(*) FROM inflows")[0][0] == len(rows)
+    # ... and takes nothing for gone: an inflow's case is keyed by the desk account, which is
+    # no escrow (the reorg sweep of a later pass took it for a vanished one: its hits marked
+    # reorged, its case noted "escrow_vanished")
+    text = desk.run("case", "show", str(by[(A[8].lower(), A[0].lower())]["id"])).stdout
+    assert "escrow" not in text and "reorg" not in text, text
+    assert desk.query("SELECT count(*) FROM screening_hits WHERE evidence LIKE 'inflow tx %'"
+                      " AND reorged_at IS NOT NULL")[0][0] == 0
+    assert desk.query("SELECT count(*) FROM case_events WHERE action = 'escrow_vanished'")[0][0] \
+        == 0
     log("inflows: a sanctioned sender's ERC-20 and native transfers and an unknown sender "
         "open cases with the transfer as evidence; the desk's own transfer does not: ok")
 
