@@ -185,9 +185,8 @@ static const char SQL_UNSCREENED[] =
     "SELECT count(*) FROM escrows x WHERE NOT EXISTS (SELECT 1 FROM screened_escrows v"
     " WHERE" MARK_OF_("v", "x") ")";
 static const char SQL_VANISHED_CASES[] =
-    "SELECT c.id FROM cases c WHERE" ABOUT_ESCROW_CASE_("c") NOT_REFUSED_CREATE_("c", "escrow")
-    ESCROW_GONE_("c", "escrow")
-    " AND NOT EXISTS (SELECT 1 FROM case_events v WHERE v.case_id = c.id"
+    "SELECT c.id FROM cases c WHERE" NOT_REFUSED_CREATE_("c", "escrow") ESCROW_GONE_("c", "escrow")
+    " AND" ABOUT_ESCROW_CASE_("c") " NOT EXISTS (SELECT 1 FROM case_events v WHERE v.case_id = c.id"
     " AND v.action = 'escrow_vanished') ORDER BY c.id";
 /* Evidence is append-only: a reorg marks the hits of an escrow it removed. */
 static const char SQL_DROP_HITS[] =

@@ -864,6 +864,14 @@ static const char step_api_bridge[] =
     "    VALUES ('proposal.state', new.chain_id, new.id, new.state, unixepoch());"
     " END;";
 
+/* A case's hits and events by its id: the reorg sweep of every screening pass asks, for each
+ * case whose escrow is gone, whether any of its hits is an inflow's and whether it already
+ * has its escrow_vanished note (and the case screen lists both): without the indexes each
+ * question read every hit and every event of the desk. */
+static const char step_hits_by_case[] =
+    "CREATE INDEX screening_hits_case ON screening_hits (case_id);"
+    "CREATE INDEX case_events_case ON case_events (case_id);";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -890,6 +898,7 @@ const char *const store_schema_steps[] = {
     step_bridge_ccip,
     step_credit_draws,
     step_api_bridge,
+    step_hits_by_case,
 };
 
 const int store_schema_audit_head_version = 12;
