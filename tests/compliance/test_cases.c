@@ -1227,6 +1227,49 @@ static void test_sweep_linear(void **state)
     store_close(&s);
 }
 
+/* The same class, for the whole pass: a screening pass over n new escrows, and the passes
+ * after a reorg took half of them, must cost SQLite about twice the steps for twice the
+ * escrows. Every statement the store prepared counts (sqlite3_next_stmt over the store's
+ * connection): a statement that reads a table per row it writes grows four times. */
+static long pass_steps(unsigned n)
+{
+    setup(NULL);
+    store *s = open_db();
+    add_chain(s);
+    for (unsigned i = 0; i < n; i++) {
+        addr esc = nth_addr(1000 + i), payer = nth_addr(5000 + i), payee = nth_addr(9000 + i);
+        put_escrow(s, &esc, &payer, &payee, 7);
+    }
+    compliance_screener *scr = new_screener();
+    compliance_screen_stats st;
+    err e;
+    assert_int_equal(compliance_screener_run(scr, s, T0, &st, &e), 0);
+    assert_int_equal(st.screened, n);
+    for (unsigned i = 0; i < n; i += 2) {
+        addr esc = nth_addr(1000 + i);
+        assert_int_equal(store_escrow_delete(s, 31337, &esc, &e), 0);
+    }
+    assert_int_equal(compliance_screener_run(scr, s, T0 + 10, &st, &e), 0);
+    assert_int_equal(compliance_screener_run(scr, s, T0 + 20, &st, &e), 0);
+    long steps = 0;
+    for (sqlite3_stmt *p = sqlite3_next_stmt(s->db, NULL); p; p = sqlite3_next_stmt(s->db, p))
+        steps += sqlite3_stmt_status(p, SQLITE_STMTSTATUS_VM_STEP, 0);
+    compliance_screener_free(&scr);
+    store_close(&s);
+    teardown(NULL);
+    return steps;
+}
+
+static void test_pass_linear(void **state)
+{
+    (void)state;
+    long a = pass_steps(150), b = pass_steps(300);
+    print_message("screening passes: %ld steps for 150 escrows, %ld for 300 (x%.2f)\n", a, b,
+                  (double)b / (double)a);
+    assert_true(a > 0);
+    assert_true(b < a * 26 / 10);
+}
+
 /* Escrows are clones: a reorg can put another escrow (another creating transaction) at
  * the address of one already screened, in a single commit. The mark names the creation,
  * so the gate refuses the newcomer until it is screened, the next pass screens it (its
@@ -1788,6 +1831,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_screener_reorg, setup, teardown),
         cmocka_unit_test_setup_teardown(test_screener_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_linear, setup, teardown),
+        cmocka_unit_test(test_pass_linear),
         cmocka_unit_test_setup_teardown(test_sla_alerts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_screening, setup, teardown),
         cmocka_unit_test_setup_teardown(test_screen_action, setup, teardown),
