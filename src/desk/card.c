@@ -20,6 +20,7 @@
 #include "compliance/compliance.h"
 #include "desk/desk.h"
 #include "desk/names.h"
+#include "risk/service.h"
 
 typedef struct lines {
     char **v;
@@ -118,10 +119,13 @@ static void asset_from_store(store *s, const store_escrow *x, desk_asset *a)
 
 /* The desk's latest observed oracle price of an asset (the rounds the risk service
  * recorded) in USD per whole unit with 8 decimals, and when the oracle updated it: the
- * chain's feed of the symbol, else of the unwrapped name (WETH: ETH). */
+ * chain's feed of the symbol, else of the unwrapped name (WETH: ETH). An answer outside the
+ * risk service's plausible range (risk_price_ok: a feed answering 1e30 USD) is no price:
+ * *refused says so, and the card shows no USD value for it. */
 static bool observed_price(store *s, uint64_t chain_id, const char *symbol, u256 *price_e8,
-                           int64_t *updated)
+                           int64_t *updated, bool *refused)
 {
+    *refused = false;
     store_feed *fs = NULL;
     size_t n = 0;
     err e;
@@ -146,6 +150,12 @@ static bool observed_price(store *s, uint64_t chain_id, const char *symbol, u256
         for (unsigned k = f->decimals; ok && k < 8; k++)
             ok = u256_mul(price_e8, price_e8, &ten) == 0;
         *updated = obs[no - 1].updated_at;
+        char dec[U256_DEC_MAX];
+        u256_to_dec(dec, price_e8);
+        if (ok && !risk_price_ok(strtod(dec, NULL) / 1e8)) {
+            ok = false;
+            *refused = true;
+        }
     }
     free(obs);
     free(fs);
@@ -277,11 +287,12 @@ int desk_card_lines(store *s, const desk_names *names, uint64_t chain_id, const 
                        "escrow %s is not in the desk database yet: run `fusion sync`", hex);
     desk_asset a;
     int64_t observed = 0; /* the price is the desk's latest observed round, of that time */
+    bool refused = false;
     if (asset) {
         a = *asset;
     } else {
         asset_from_store(s, &x, &a);
-        a.has_usd = observed_price(s, chain_id, a.symbol, &a.usd_price_e8, &observed);
+        a.has_usd = observed_price(s, chain_id, a.symbol, &a.usd_price_e8, &observed, &refused);
     }
     lines l = {0};
     char lab[STORE_ENTITY_NAME_MAX + ADDR_STR_MAX + 8], amt[AMOUNT_STR_MAX], base[U256_DEC_MAX];
@@ -301,7 +312,9 @@ int desk_card_lines(store *s, const desk_names *names, uint64_t chain_id, const 
         size_t o = strlen(usd);
         if (observed > 0 && gmtime_r(&t, &tm))
             strftime(usd + o, sizeof usd - o, " (oracle price of %Y-%m-%d %H:%M UTC)", &tm);
-    } else
+    } else if (refused)
+        snprintf(usd, sizeof usd, " (no USD price: the oracle's answer is out of range)");
+    else
         snprintf(usd, sizeof usd, " (no USD price)");
     line(&l, "Amount     %s %s (%s base units)%s", amt, a.symbol, base, usd);
     /* approvers: who approved, and the count after this signature */

@@ -20,6 +20,7 @@
    pane names payer and payee; at 80x24 the title bar still names the operator."""
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -193,6 +194,23 @@ def run(chain):
     usd = re.compile(r"Amount +1 ETH \(10+ base units\) = \$ 900\.00 \(oracle price of 20")
     text = t.wait_for(lambda s: usd.search(s) is not None,
                       "the amount in USD at the latest observed price")
+    # a later round answering 1e30 USD is no price: the card says so instead of valuing it
+    absurd = ("INSERT INTO price_observations SELECT chain_id, feed, CAST(CAST(round_id AS "
+              "INTEGER) + 1000 AS TEXT), '1' || substr('000000000000000000000000000000000000000',"
+              " 1, 38), updated_at + 1, observed_at + 1 FROM price_observations WHERE chain_id ="
+              " 31337 ORDER BY updated_at DESC LIMIT 1")
+    con = sqlite3.connect(os.path.join(home, "desk.db"), timeout=30)
+    with con:
+        t.check(con.execute(absurd).rowcount == 1, "setup: no price observation to follow")
+    text = t.wait_for(lambda s: "the oracle's answer is out of range" in s and "Approval card" in s,
+                      "the card refusing an absurd oracle answer")
+    t.check(not re.search(r"Amount +1 ETH .*= \$", text),
+            "the card valued the amount at an absurd price:\n%s" % text)
+    with con:
+        con.execute("DELETE FROM price_observations WHERE round_id = (SELECT round_id FROM "
+                    "price_observations WHERE chain_id = 31337 ORDER BY updated_at DESC LIMIT 1)")
+    con.close()
+    text = t.wait_for(lambda s: usd.search(s) is not None, "the USD value back at the real price")
     t.send("Enter")
     text = t.wait_for("approve refused: nothing was signed", "the refusal with the card")
     t.check("typing is not shown" not in text, "a passphrase was asked for a refused approval")
