@@ -15,6 +15,7 @@
 #include "desk/desk_internal.h"
 #include "eth/tx.h"
 #include "risk/feeds.h"
+#include "risk/service.h"
 
 #define DEADLINE_MIN_S 60u
 #define DEADLINE_MAX_S (366u * 86400u)
@@ -141,7 +142,8 @@ static int read_escrow(desk *d, const addr *escrow, onchain *x, err *e)
 
 /* The USD price of an asset from its configured price feed (`fusion asset add-feed`),
  * read live (latestRoundData); left unknown when there is no feed, the answer is not
- * positive, or it is older than the feed's max age (else a day). */
+ * positive or outside the risk service's plausible range (risk_price_ok), or it is older
+ * than the feed's max age (else a day). */
 static void usd_price(desk *d, desk_asset *a)
 {
     store_feed *fs = NULL;
@@ -182,7 +184,10 @@ static void usd_price(desk *d, desk_asset *a)
             ok = u256_divmod(&q, &r, &p, &ten) == 0 && ((p = q), true);
         for (unsigned k = fs[i].decimals; ok && k < 8; k++)
             ok = u256_mul(&p, &p, &ten) == 0;
-        if (ok) {
+        /* an answer outside the risk service's plausible range (1e30 USD) is no price */
+        char dec[U256_DEC_MAX];
+        u256_to_dec(dec, &p);
+        if (ok && risk_price_ok(strtod(dec, NULL) / 1e8)) {
             a->usd_price_e8 = p;
             a->has_usd = true;
         }

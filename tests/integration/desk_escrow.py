@@ -406,7 +406,12 @@ def main():
                    "1250.5", "--approvers", "bob,carol", "--threshold", "2", "--deadline", "7d")
     # 1250.5 TUSD at 0.9999 USD = 1250.37495 USD, shown in whole cents (truncated)
     assert "amount       1250.5 TUSD (USD 1250.37)" in r.stdout, r.stdout
-    log("USD from the price feed: ok")
+    # a feed answering 1e30 USD is no price: the summary says n/a instead of valuing it
+    chain.cast_send(A[0], feed, "setAnswer(int256)", "1" + "0" * 38)
+    r = desk.as_op("alice", "escrow", "create", "--payee", PAYEE, "--token", "tusd", "--amount",
+                   "1250.5", "--approvers", "bob,carol", "--threshold", "2", "--deadline", "7d")
+    assert "amount       1250.5 TUSD (USD n/a)" in r.stdout, r.stdout
+    log("USD from the price feed, an absurd answer refused: ok")
 
     # ---- a chain without a base fee: legacy pricing from eth_gasPrice ----
     c5 = Chain(chain_id=31337, args=("--base-fee", "0")).start()
