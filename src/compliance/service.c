@@ -600,17 +600,18 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
         if (nh > SCREEN_HITS_MAX)
             nh = SCREEN_HITS_MAX;
         /* select and write in one IMMEDIATE transaction: another screener (a second
-         * process, or `fusion case screen`) may have taken this escrow meanwhile */
+         * process, or `fusion case screen`) may have taken this escrow meanwhile (inside an
+         * open batch the first answer was already read under the write lock) */
         if (!b.open) {
             if (store_begin(s, e) < 0)
                 goto out;
             b.open = true;
             b.opened = json_array();
+            if (store_escrow_is_screened(s, x->chain_id, &x->address, &done, e) < 0)
+                goto out;
+            if (done)
+                continue;
         }
-        if (store_escrow_is_screened(s, x->chain_id, &x->address, &done, e) < 0)
-            goto out;
-        if (done)
-            continue;
         if (screen_store_hits(s, a, cfg, x->chain_id, &x->address, SCREEN_KIND_ESCROW_CREATED,
                               hits, nh, st, b.opened, e) < 0 ||
             store_escrow_mark_screened(s, x, a->now, e) < 0)

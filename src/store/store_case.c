@@ -431,6 +431,11 @@ int store_case_open(store *s, store_case *c, bool *created, err *e)
     if (store_exec_stmt(s, st, "opening a case", e) < 0)
         return -1;
     *created = sqlite3_changes(s->db) > 0;
+    if (*created) {
+        /* the row just inserted (the API feed trigger's own insert does not count) */
+        c->id = sqlite3_last_insert_rowid(s->db);
+        return 0;
+    }
     st = store_stmt(s, SQL_CASE_ID, e);
     if (!st)
         return -1;
