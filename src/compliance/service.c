@@ -384,30 +384,13 @@ int screen_store_hits(store *s, const compliance_actor *a, const compliance_conf
         addr address;
     } xv = {chain_id, *escrow}, *x = &xv;
     char subj[SCREEN_HITS_MAX][STORE_SUBJECT_MAX];
-    for (size_t i = 0; i < n; i++) {
-        const screen_hit *h = &hits[i];
-        store_hit sh = {.chain_id = x->chain_id,
-                        .escrow = x->address,
-                        .address = h->address,
-                        .entity_id = h->entity_id,
-                        .score = h->score,
-                        .created_at = a->now};
-        subject_of(h, subj[i]);
-        snprintf(sh.subject, sizeof sh.subject, "%s", subj[i]);
-        snprintf(sh.role, sizeof sh.role, "%s", screen_role_name(h->role));
-        snprintf(sh.rule, sizeof sh.rule, "%s", screen_rule_id(h->rule));
-        snprintf(sh.kind, sizeof sh.kind, "%s", screen_kind_name(kind));
-        snprintf(sh.evidence, sizeof sh.evidence, "%s", h->evidence);
-        if (h->list_version[0]) {
-            if (hex_encode(sh.list_sha256, sizeof sh.list_sha256, h->list_sha256, 32, false) == 0)
-                sh.list_sha256[0] = '\0';
-            snprintf(sh.list_version, sizeof sh.list_version, "%s", h->list_version);
-        }
-        bool inserted = false;
-        if (store_hit_put(s, &sh, &inserted, e) < 0)
-            return -1;
-        st->hits += inserted;
-    }
+    int64_t case_of[SCREEN_HITS_MAX] = {0}; /* the case of hit i's subject */
+    for (size_t i = 0; i < n; i++)
+        subject_of(&hits[i], subj[i]);
+    /* The cases first (in the order of their subjects' first hits), then the hits, which
+     * are written with their case: the same rows as writing the hits, opening the cases
+     * and attaching the hits to them afterwards, without rewriting every new hit. Hits
+     * of a subject already on file without a case are attached as ever. */
     for (size_t i = 0; i < n; i++) {
         bool first = true;
         int score = 0;
@@ -423,8 +406,14 @@ int screen_store_hits(store *s, const compliance_actor *a, const compliance_conf
             k += (size_t)snprintf(rules + k, k < sizeof rules ? sizeof rules - k : 0, "%s%s",
                                   k ? ", " : "", screen_rule_id(hits[j].rule));
         }
-        if (!first)
+        if (!first) {
+            for (size_t j = 0; j < i; j++)
+                if (!strcmp(subj[i], subj[j])) {
+                    case_of[i] = case_of[j];
+                    break;
+                }
             continue;
+        }
         store_case c = {.entity_id = hits[i].entity_id,
                         .chain_id = x->chain_id,
                         .escrow = x->address,
@@ -451,6 +440,7 @@ int screen_store_hits(store *s, const compliance_actor *a, const compliance_conf
         if (store_case_open(s, &c, &created, e) < 0 ||
             store_hit_attach(s, c.subject, x->chain_id, &x->address, c.id, e) < 0)
             return -1;
+        case_of[i] = c.id;
         if (!created)
             continue;
         st->cases_opened++;
@@ -478,6 +468,31 @@ int screen_store_hits(store *s, const compliance_actor *a, const compliance_conf
         json_decref(one);
         if (rc < 0)
             return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const screen_hit *h = &hits[i];
+        store_hit sh = {.chain_id = x->chain_id,
+                        .escrow = x->address,
+                        .address = h->address,
+                        .entity_id = h->entity_id,
+                        .score = h->score,
+                        .case_id = case_of[i],
+                        .created_at = a->now};
+        _Static_assert(sizeof sh.subject == sizeof subj[i], "a subject fits a hit's");
+        memcpy(sh.subject, subj[i], sizeof sh.subject);
+        snprintf(sh.role, sizeof sh.role, "%s", screen_role_name(h->role));
+        snprintf(sh.rule, sizeof sh.rule, "%s", screen_rule_id(h->rule));
+        snprintf(sh.kind, sizeof sh.kind, "%s", screen_kind_name(kind));
+        snprintf(sh.evidence, sizeof sh.evidence, "%s", h->evidence);
+        if (h->list_version[0]) {
+            if (hex_encode(sh.list_sha256, sizeof sh.list_sha256, h->list_sha256, 32, false) == 0)
+                sh.list_sha256[0] = '\0';
+            snprintf(sh.list_version, sizeof sh.list_version, "%s", h->list_version);
+        }
+        bool inserted = false;
+        if (store_hit_put(s, &sh, &inserted, e) < 0)
+            return -1;
+        st->hits += inserted;
     }
     return 0;
 }
@@ -600,17 +615,18 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
         if (nh > SCREEN_HITS_MAX)
             nh = SCREEN_HITS_MAX;
         /* select and write in one IMMEDIATE transaction: another screener (a second
-         * process, or `fusion case screen`) may have taken this escrow meanwhile */
+         * process, or `fusion case screen`) may have taken this escrow meanwhile (inside an
+         * open batch the first answer was already read under the write lock) */
         if (!b.open) {
             if (store_begin(s, e) < 0)
                 goto out;
             b.open = true;
             b.opened = json_array();
+            if (store_escrow_is_screened(s, x->chain_id, &x->address, &done, e) < 0)
+                goto out;
+            if (done)
+                continue;
         }
-        if (store_escrow_is_screened(s, x->chain_id, &x->address, &done, e) < 0)
-            goto out;
-        if (done)
-            continue;
         if (screen_store_hits(s, a, cfg, x->chain_id, &x->address, SCREEN_KIND_ESCROW_CREATED,
                               hits, nh, st, b.opened, e) < 0 ||
             store_escrow_mark_screened(s, x, a->now, e) < 0)

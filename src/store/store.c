@@ -59,7 +59,26 @@ static int read_user_version(sqlite3 *db, int *out, err *e)
     return 0;
 }
 
-int store_migrate(sqlite3 *db, const char *const *steps, int n_steps, err *e)
+/* A rebuild step broke no reference (PRAGMA foreign_key_check finds no row). */
+static int fk_intact(sqlite3 *db, const char *what, err *e)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+        return err_set(e, ERR_IO, "%s: %s", what, sqlite3_errmsg(db));
+    int rc = sqlite3_step(st);
+    char table[64] = "";
+    if (rc == SQLITE_ROW)
+        snprintf(table, sizeof table, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return err_set(e, ERR_STATE, "%s: a row of %s names a row that is gone", what, table);
+    if (rc != SQLITE_DONE)
+        return err_set(e, ERR_IO, "%s: %s", what, sqlite3_errmsg(db));
+    return 0;
+}
+
+static int migrate_steps(sqlite3 *db, const char *const *steps, int n_steps, bool *fk_off,
+                         err *e)
 {
     /* The version is read inside the write transaction, so two processes opening a
      * fresh desk at once migrate it exactly once. */
@@ -82,9 +101,18 @@ int store_migrate(sqlite3 *db, const char *const *steps, int n_steps, err *e)
         }
         if (v == n_steps)
             return exec_sql(db, "COMMIT", "finishing the schema check", e);
+        bool rebuild = !strncmp(steps[v], STORE_STEP_REBUILD, sizeof STORE_STEP_REBUILD - 1);
+        if (rebuild && !*fk_off) {
+            /* the pragma is a no-op inside a transaction: leave it, turn them off, retry */
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            if (exec_sql(db, "PRAGMA foreign_keys=OFF", "starting a schema migration", e) < 0)
+                return -1;
+            *fk_off = true;
+            continue;
+        }
         char what[64];
         snprintf(what, sizeof what, "migrating the desk schema to version %d", v + 1);
-        if (exec_sql(db, steps[v], what, e) < 0)
+        if (exec_sql(db, steps[v], what, e) < 0 || (rebuild && fk_intact(db, what, e) < 0))
             goto fail;
         char set[48];
         snprintf(set, sizeof set, "PRAGMA user_version = %d", v + 1);
@@ -95,6 +123,27 @@ int store_migrate(sqlite3 *db, const char *const *steps, int n_steps, err *e)
 fail:
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return -1;
+}
+
+int store_migrate(sqlite3 *db, const char *const *steps, int n_steps, err *e)
+{
+    /* a connection without foreign keys (a test's) has nothing to turn off */
+    sqlite3_stmt *st = NULL;
+    bool fk_off = sqlite3_prepare_v2(db, "PRAGMA foreign_keys", -1, &st, NULL) == SQLITE_OK &&
+                  sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
+    sqlite3_finalize(st);
+    bool was_off = fk_off;
+    int rc = migrate_steps(db, steps, n_steps, &fk_off, e);
+    /* back on for the connection, as store_open set it */
+    if (fk_off && !was_off) {
+        err e2;
+        if (exec_sql(db, "PRAGMA foreign_keys=ON", "finishing a schema migration", &e2) < 0 &&
+            rc == 0) {
+            *e = e2;
+            rc = -1;
+        }
+    }
+    return rc;
 }
 
 /* fusion_unhex(text): the bytes of hex text ("0x" optional), NULL for NULL; an error for
@@ -126,6 +175,13 @@ static void sql_unhex(sqlite3_context *cx, int argc, sqlite3_value **argv)
         return;
     }
     sqlite3_result_blob(cx, out, (int)len, sqlite3_free);
+}
+
+int store_sql_functions(sqlite3 *db)
+{
+    return sqlite3_create_function(db, "fusion_unhex", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                   sql_unhex, NULL, NULL);
 }
 
 static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
@@ -202,9 +258,7 @@ int store_open(store **out, const char *path, err *e)
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
     sqlite3_wal_hook(s->db, wal_hook, NULL); /* in place of SQLite's own: see wal_hook */
-    if (sqlite3_create_function(s->db, "fusion_unhex", 1,
-                                SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-                                sql_unhex, NULL, NULL) != SQLITE_OK) {
+    if (store_sql_functions(s->db) != SQLITE_OK) {
         err_set(e, ERR_IO, "cannot use desk database %s: %s", path, sqlite3_errmsg(s->db));
         store_close(&s);
         return -1;

@@ -16,8 +16,8 @@
 /* A hit a reorg marked comes back when its escrow does (evidence is never replaced). */
 static const char SQL_HIT_PUT[] =
     "INSERT INTO screening_hits (chain_id, escrow, subject, address, entity_id, role,"
-    " rule, kind, score, evidence, list_sha256, list_version, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " rule, kind, score, evidence, list_sha256, list_version, created_at, case_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (subject, chain_id, escrow, rule) DO UPDATE SET reorged_at = NULL"
     " WHERE screening_hits.reorged_at IS NOT NULL";
 static const char SQL_HIT_ATTACH[] =
@@ -49,6 +49,10 @@ int store_hit_put(store *s, const store_hit *h, bool *inserted, err *e)
     store_bind_opt_text(st, 11, h->list_sha256);
     store_bind_opt_text(st, 12, h->list_version);
     sqlite3_bind_int64(st, 13, h->created_at ? h->created_at : store_now());
+    if (h->case_id)
+        sqlite3_bind_int64(st, 14, h->case_id);
+    else
+        sqlite3_bind_null(st, 14);
     if (store_exec_stmt(s, st, "storing a screening hit", e) < 0)
         return -1;
     if (inserted)
@@ -431,6 +435,11 @@ int store_case_open(store *s, store_case *c, bool *created, err *e)
     if (store_exec_stmt(s, st, "opening a case", e) < 0)
         return -1;
     *created = sqlite3_changes(s->db) > 0;
+    if (*created) {
+        /* the row just inserted (the API feed trigger's own insert does not count) */
+        c->id = sqlite3_last_insert_rowid(s->db);
+        return 0;
+    }
     st = store_stmt(s, SQL_CASE_ID, e);
     if (!st)
         return -1;

@@ -60,7 +60,8 @@ typedef struct store_case_event {
     char note[1024];
 } store_case_event;
 
-/* Inserts unless (subject, chain, escrow, rule) is there; *inserted says which. */
+/* Inserts unless (subject, chain, escrow, rule) is there; *inserted says which. A new hit
+ * takes h->case_id (0: none); one already there keeps its own. */
 int store_hit_put(store *s, const store_hit *h, bool *inserted, err *e) STORE_WUR;
 /* Attaches the unattached hits of (subject, chain, escrow) to a case. */
 int store_hit_attach(store *s, const char *subject, uint64_t chain_id, const addr *escrow,

@@ -40,9 +40,17 @@ int store_fail(store *s, err *e, const char *what);
 /* Runs sqlite3_step to completion (expecting no rows). */
 int store_exec_stmt(store *s, sqlite3_stmt *st, const char *what, err *e);
 
-/* Migration steps: steps[i] takes the schema from version i to i+1. */
+/* Migration steps: steps[i] takes the schema from version i to i+1. A step that begins with
+ * STORE_STEP_REBUILD rebuilds a table other tables reference (SQLite's ALTER TABLE
+ * procedure: new table, copy, drop, rename, indexes and triggers made again): it runs with
+ * foreign keys off (dropping the old table would otherwise delete it row by row against
+ * the references), and its transaction commits only when PRAGMA foreign_key_check finds
+ * nothing. */
+#define STORE_STEP_REBUILD "-- rebuild (foreign keys off, checked before commit)\n"
 int store_migrate(sqlite3 *db, const char *const *steps, int n_steps, err *e);
 extern const char *const store_schema_steps[];
+/* The SQL functions of a desk connection (fusion_unhex); SQLITE_OK or an error code. */
+int store_sql_functions(sqlite3 *db);
 extern const int store_schema_n_steps;
 /* The schema version from which desk.db holds the audit head (audit.h). */
 extern const int store_schema_audit_head_version;

@@ -872,6 +872,52 @@ static const char step_hits_by_case[] =
     "CREATE INDEX screening_hits_case ON screening_hits (case_id);"
     "CREATE INDEX case_events_case ON case_events (case_id);";
 
+/* cases: the state and outcome CHECKs as chains of comparisons. SQLite evaluates a CHECK
+ * of `x IN (three or more constants)` by building a temporary b-tree of the constants for
+ * every row written: opening a case cost twice what it does with the same rule spelled
+ * with `=` and OR (same values allowed, same NULL outcome). The table is rebuilt (SQLite
+ * cannot change a CHECK in place) with its rows and ids; its index and the API feed's
+ * triggers go with the old table and are made again; hits and case events keep naming
+ * the same case ids. */
+static const char step_case_checks[] =
+    STORE_STEP_REBUILD
+    "CREATE TABLE cases_new ("
+    "  id INTEGER PRIMARY KEY,"
+    "  subject TEXT NOT NULL,"
+    "  entity_id INTEGER,"
+    "  chain_id INTEGER NOT NULL,"
+    "  escrow TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'new'"
+    "    CHECK (state = 'new' OR state = 'assigned' OR state = 'in_review'"
+    "           OR state = 'escalated' OR state = 'closed'),"
+    "  outcome TEXT"
+    "    CHECK (outcome = 'cleared' OR outcome = 'blocked' OR outcome = 'reported'),"
+    "  priority INTEGER NOT NULL CHECK (priority BETWEEN 1 AND 3)," /* 1 high .. 3 low */
+    "  score INTEGER NOT NULL,"
+    "  opened_at INTEGER NOT NULL,"
+    "  due_at INTEGER NOT NULL,"
+    "  assignee TEXT,"
+    "  snoozed_until TEXT,"
+    "  proposed_outcome TEXT,"
+    "  proposed_by TEXT,"
+    "  closed_by TEXT,"
+    "  closed_at INTEGER,"
+    "  UNIQUE (subject, chain_id, escrow)"
+    ");"
+    "INSERT INTO cases_new SELECT * FROM cases;"
+    "DROP TABLE cases;"
+    "ALTER TABLE cases_new RENAME TO cases;"
+    "CREATE INDEX cases_queue ON cases (state, priority, opened_at);"
+    "CREATE TRIGGER api_feed_case_i AFTER INSERT ON cases BEGIN"
+    "  INSERT INTO api_feed (kind, chain_id, ref, state, at)"
+    "    VALUES ('case.opened', new.chain_id, new.id, new.state, unixepoch());"
+    " END;"
+    "CREATE TRIGGER api_feed_case_u AFTER UPDATE OF state ON cases"
+    " WHEN old.state IS NOT new.state BEGIN"
+    "  INSERT INTO api_feed (kind, chain_id, ref, state, at)"
+    "    VALUES ('case.state', new.chain_id, new.id, new.state, unixepoch());"
+    " END;";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -899,6 +945,7 @@ const char *const store_schema_steps[] = {
     step_credit_draws,
     step_api_bridge,
     step_hits_by_case,
+    step_case_checks,
 };
 
 const int store_schema_audit_head_version = 12;

@@ -575,6 +575,59 @@ static void test_block_and_dedup(void **state)
     store_close(&s);
 }
 
+/* A screening writes each new hit with its case, and attaches a hit of the same subject and
+ * escrow that was on file without a case, as it did when every hit was attached after its
+ * case was opened. */
+static void test_hits_with_their_case(void **state)
+{
+    (void)state;
+    store *s = open_db();
+    add_chain(s);
+    add_entity(s, "Payer AG", "verified", "2030-12-31", PAYER);
+    int64_t bad = add_entity(s, "Shady Ltd", "verified", "2030-12-31", SANCTIONED);
+    addr e1 = nth_addr(1), e2 = nth_addr(2), payer = A(PAYER), payee = A(SANCTIONED);
+    put_escrow(s, &e1, &payer, &payee, 5);
+    put_escrow(s, &e2, &payer, &payee, 6);
+    err e;
+    store_hit old = {.chain_id = 31337, .escrow = e1, .address = payee, .entity_id = bad,
+                     .score = 10, .created_at = T0 - 5};
+    snprintf(old.subject, sizeof old.subject, "entity:%lld", (long long)bad);
+    snprintf(old.role, sizeof old.role, "payee");
+    snprintf(old.rule, sizeof old.rule, "X9");
+    snprintf(old.kind, sizeof old.kind, "escrow_created");
+    snprintf(old.evidence, sizeof old.evidence, "on file before the case");
+    bool inserted = false;
+    assert_int_equal(store_begin(s, &e), 0);
+    assert_int_equal(store_hit_put(s, &old, &inserted, &e), 0);
+    assert_int_equal(store_commit(s, &e), 0);
+    assert_true(inserted);
+    int64_t old_id = query_int(s, "SELECT max(id) FROM screening_hits");
+    screen_ctx *ctx = load_lists();
+    compliance_actor sys = actor("sync", T0);
+    compliance_screen_stats st;
+    assert_int_equal(compliance_screen_pending(s, as(&sys), ctx, NULL, &st, &e), 0);
+    assert_int_equal(st.cases_opened, 2);
+    assert_true(st.hits >= 2);
+    /* every hit has its case: the subject's case on its own escrow */
+    assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits WHERE case_id IS NULL"), 0);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM screening_hits h JOIN cases c"
+                                  " ON c.id = h.case_id WHERE c.subject <> h.subject"
+                                  " OR c.chain_id <> h.chain_id OR c.escrow <> h.escrow"),
+                     0);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM screening_hits h JOIN cases c ON c.id = h.case_id"
+             " WHERE h.id = %lld AND h.rule = 'X9' AND c.opened_at = %d",
+             (long long)old_id, T0);
+    assert_int_equal(query_int(s, sql), 1);
+    /* the new hits came after the one on file, in the order they were found */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM screening_hits WHERE id > %lld",
+             (long long)old_id);
+    assert_int_equal(query_int(s, sql), (int)st.hits);
+    screen_ctx_free(&ctx);
+    store_close(&s);
+}
+
 /* Opens n cases directly (one escrow each) with the given priorities, at opened_at T0 + i. */
 static void open_cases(store *s, int n, int64_t now)
 {
@@ -1819,6 +1872,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_genesis, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sanctioned_payee_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_block_and_dedup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hits_with_their_case, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_order_snooze_overdue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_take_next_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import, setup, teardown),

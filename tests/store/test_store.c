@@ -518,6 +518,150 @@ static void test_old_desk_upgrade(void **state)
     store_close(&s);
 }
 
+/* The step that rebuilds the cases table, and a raw connection to a desk migrated just
+ * before it, then with foreign keys on as store_open has them. */
+static int case_checks_before(sqlite3 **db)
+{
+    int before = 0;
+    while (before < store_schema_latest() &&
+           !strstr(store_schema_steps[before], "CREATE TABLE cases_new"))
+        before++;
+    assert_true(before < store_schema_latest());
+    assert_int_equal(sqlite3_open(dbpath, db), SQLITE_OK);
+    assert_int_equal(store_sql_functions(*db), SQLITE_OK);
+    err e;
+    assert_int_equal(store_migrate(*db, store_schema_steps, before, &e), 0);
+    assert_int_equal(sqlite3_exec(*db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL), SQLITE_OK);
+    return before;
+}
+
+#define CASE_ROW_(id, subj, state, outcome)                                                        \
+    "INSERT INTO cases (id, subject, entity_id, chain_id, escrow, state, outcome, priority,"     \
+    " score, opened_at, due_at, assignee, closed_by, closed_at) VALUES (" id ", '" subj "',"     \
+    " NULL, 1, '0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee', '" state "', " outcome ", 2, 50,"    \
+    " 100, 200, 'ann', NULL, NULL);"
+#define HIT_ROW_(subj, rule, case_id)                                                              \
+    "INSERT INTO screening_hits (chain_id, escrow, subject, address, entity_id, role, rule,"     \
+    " kind, score, evidence, case_id, created_at) VALUES (1,"                                     \
+    " '0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee', '" subj "', '" subj "', NULL, 'payee', '"    \
+    rule "', 'escrow_created', 50, 'listed', " case_id ", 100);"
+
+static void test_case_checks_migration(void **state)
+{
+    /* A desk with cases, their hits and their events, made before the cases table was
+     * rebuilt for its CHECKs: every row comes through with its id, the hits and events
+     * still name their cases, and the rules still hold (a bad state or outcome, a hit or
+     * event naming no case are refused; the API feed still hears of a new case). */
+    sqlite3 *db;
+    case_checks_before(&db);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     CASE_ROW_("7", "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "in_review",
+                               "NULL")
+                         CASE_ROW_("9", "0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "closed",
+                                   "'blocked'")
+                             HIT_ROW_("0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "S1", "7")
+                                 HIT_ROW_("0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "A2",
+                                          "7")
+                                     HIT_ROW_("0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+                                              "S1", "9")
+                     "INSERT INTO case_events (case_id, at, operator, action, after) VALUES"
+                     " (7, 100, 'screener', 'open', 'state=new'),"
+                     " (9, 101, 'screener', 'open', 'state=new'),"
+                     " (9, 102, 'ann', 'close', 'state=closed');",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    int feed0 = 0;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM api_feed", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    feed0 = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    store *s = open_ok();
+    assert_int_equal(store_schema_version(s), store_schema_latest());
+    err e;
+    store_case c;
+    bool found = false;
+    assert_int_equal(store_case_get(s, 9, &c, &found, &e), 0);
+    assert_true(found);
+    assert_string_equal(c.state, "closed");
+    assert_string_equal(c.outcome, "blocked");
+    assert_string_equal(c.assignee, "ann");
+    assert_int_equal(c.due_at, 200);
+    store_hit *hs = NULL;
+    size_t n = 0;
+    assert_int_equal(store_hit_list_case(s, 7, &hs, &n, &e), 0);
+    assert_int_equal(n, 2);
+    free(hs);
+    store_case_event *evs = NULL;
+    assert_int_equal(store_case_events(s, 9, &evs, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(evs[1].action, "close");
+    free(evs);
+    /* the rules hold on the rebuilt table */
+    store_case nc = {.chain_id = 1, .priority = 1, .score = 90, .opened_at = 5, .due_at = 6};
+    snprintf(nc.subject, sizeof nc.subject, "entity:3");
+    bool created = false;
+    assert_int_equal(store_case_open(s, &nc, &created, &e), 0);
+    assert_true(created);
+    assert_true(nc.id > 9);
+    snprintf(nc.state, sizeof nc.state, "bogus");
+    err_clear(&e);
+    assert_int_equal(store_case_update(s, &nc, &e), -1);
+    assert_non_null(strstr(e.msg, "CHECK"));
+    snprintf(nc.state, sizeof nc.state, "closed");
+    snprintf(nc.outcome, sizeof nc.outcome, "waved");
+    assert_int_equal(store_case_update(s, &nc, &e), -1);
+    snprintf(nc.outcome, sizeof nc.outcome, "cleared");
+    assert_int_equal(store_case_update(s, &nc, &e), 0);
+    store_case_event bad = {.case_id = 4242, .at = 1};
+    snprintf(bad.operator_name, sizeof bad.operator_name, "ann");
+    snprintf(bad.action, sizeof bad.action, "note");
+    err_clear(&e);
+    assert_int_equal(store_case_event_add(s, &bad, &e), -1);
+    assert_non_null(strstr(e.msg, "FOREIGN KEY"));
+    store_close(&s);
+    assert_int_equal(query_int("SELECT count(*) FROM cases"), 3);
+    assert_int_equal(query_int("SELECT count(*) FROM screening_hits WHERE case_id = 7"), 2);
+    assert_int_equal(query_int("SELECT count(*) FROM case_events"), 3);
+    assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'cases_new'"), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name IN"
+                               " ('cases_queue', 'api_feed_case_i', 'api_feed_case_u')"),
+                     3);
+    assert_int_equal(query_int("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    /* opened, then closed: two feed rows */
+    assert_int_equal(query_int("SELECT count(*) FROM api_feed"), feed0 + 2);
+    assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'cases'"
+                               " AND sql LIKE '%state IN%'"),
+                     0);
+}
+
+static void test_case_checks_broken_reference(void **state)
+{
+    /* A hit naming a case that is not there (written with foreign keys off): the rebuild
+     * stops before its commit and says so; the desk stays as it was. */
+    sqlite3 *db;
+    int before = case_checks_before(&db);
+    assert_int_equal(sqlite3_exec(db,
+                                  "PRAGMA foreign_keys=OFF;" HIT_ROW_(
+                                      "0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "S1", "77"),
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    store *s = NULL;
+    err e;
+    err_clear(&e);
+    assert_int_equal(store_open(&s, dbpath, &e), -1);
+    assert_null(s);
+    assert_non_null(strstr(e.msg, "screening_hits"));
+    assert_null(strchr(e.msg, '\n'));
+    assert_int_equal(query_int("PRAGMA user_version"), before);
+    assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'cases_new'"), 0);
+}
+
 static void test_escrow_v2_migration(void **state)
 {
     /* A desk made before escrow version 2: its factory and escrows are version 1, the
@@ -1421,6 +1565,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_escrow_v2_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_blob_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_desk_upgrade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_checks_migration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_checks_broken_reference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_step_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_idempotent, setup, teardown),
