@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""pg_book.py: a desk's book location as a desk decision (<home>/book.conf, pgstore/pg_desk.h),
+with a real server (tests/lib/pg.py) and a real anvil chain, checked against the node.
+
+conf: a signed desk. book.conf naming the server with a password in the URL is refused by
+  `fusion sync`, `config sign book` and `db status`, one line saying where the password goes,
+  the password shown nowhere; the file without a password but not signed is refused (the desk
+  acts on it only once an admin signs it); signed, `fusion sync --once` (no --db, the password
+  from PGPASSWORD) keeps the chain's events on that server and none in desk.db, and `db status`
+  says what is where; `--db` on the command line still overrides (another database gets the
+  events, the desk's server none); a desk without book.conf syncs into desk.db as before."""
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import pg_sync  # noqa: E402
+from pg_sync import (CHAIN, FUSION, PASSWORD, PgServer, assert_server_matches_node,  # noqa: E402
+                     available, local_events, log, need_artifacts, setup)
+
+
+def fusion(home, *args, env=None):
+    return subprocess.run([FUSION, "--home", home, *args], capture_output=True, text=True,
+                          timeout=600, env=env)
+
+
+def write_book(home, text):
+    path = os.path.join(home, "book.conf")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+
+
+def one_line(r, want_rc, want, what):
+    out = r.stdout + r.stderr
+    assert r.returncode == want_rc and want in r.stderr, \
+        f"{what}: exit {r.returncode}, {r.stderr!r}"
+    assert PASSWORD not in out, f"{what}: password shown: {out!r}"
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1, f"{what}: more than one line: {r.stderr!r}"
+
+
+def checkpoint(pg, db):
+    r = pg.psql(f"SELECT synced_block FROM checkpoints WHERE chain_id = {CHAIN}", db=db)
+    return int(r[0][0]) if r else -1
+
+
+def conf(pg):
+    chain, desk, url = setup(pg, 3, 5)
+    pg.psql("CREATE DATABASE other TEMPLATE desk OWNER desk")
+    plain = pg.url_for(user="desk")  # no password: PGPASSWORD gives it
+    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    home = desk.home
+
+    r = fusion(home, "db", "status")
+    assert r.returncode == 0 and "everything is in desk.db" in r.stdout, f"db status: {r}"
+
+    # a password in the desk's file: refused wherever it is read
+    write_book(home, f"# the desk's book\ndb = {url}\n")
+    for args in (["sync", "--once"], ["db", "status"]):
+        one_line(fusion(home, *args, env=env), 1, "the URL carries a password", " ".join(args))
+        assert "PGPASSWORD" in fusion(home, *args, env=env).stderr
+    r = desk.run(*desk.signed.as_("admin"), "config", "sign", "book", check=False)
+    one_line(r, 1, "the URL carries a password", "config sign book")
+    for bad, want in (("db = http://x/y\n", "postgresql:// URL"),
+                      ("server = " + plain + "\n", "the only key"),
+                      (f"db = {plain}\ndb = {plain}\n", "a second db line")):
+        write_book(home, bad)
+        one_line(fusion(home, "sync", "--once", env=env), 1, want, bad.strip())
+    assert checkpoint(pg, "desk") == -1 and checkpoint(pg, "other") == -1, "a refusal wrote"
+    assert local_events(home) == 0, "a refusal synced into desk.db"
+
+    # the desk's decision: not acted on until signed
+    write_book(home, f"db = {plain}\n")
+    one_line(fusion(home, "sync", "--once", env=env), 1, "is not signed on this desk",
+             "unsigned book.conf")
+    assert checkpoint(pg, "desk") == -1, "an unsigned book.conf was used"
+    desk.signed.sign_config("book")
+    r = fusion(home, "config", "status")
+    assert any(x.startswith("book.conf") and "signed" in x for x in r.stdout.splitlines()), r.stdout
+
+    # --db still overrides it
+    r = fusion(home, "sync", "--once", "--quiet", "--db",
+               pg.url_for(user="desk", db="other"), env=env)
+    assert r.returncode == 0, f"sync --db other: {r.stderr}"
+    assert checkpoint(pg, "other") >= 0 and checkpoint(pg, "desk") == -1, \
+        "--db did not override book.conf"
+
+    # no --db: the desk's server
+    r = fusion(home, "sync", "--once", "--quiet", env=env)
+    assert r.returncode == 0, f"sync with book.conf: {r.stderr}"
+    head = chain.node.block_number()
+    assert checkpoint(pg, "desk") >= head, f"the desk's server at {checkpoint(pg, 'desk')} of {head}"
+    assert_server_matches_node(pg, chain, "sync without --db, book.conf signed")
+    assert local_events(home) == 0, "events written to desk.db (the book is the server)"
+    assert "the book on postgresql://desk@/desk" in open(f"{home}/fusion.log").read()
+    r = fusion(home, "db", "status")
+    assert r.returncode == 0, r.stderr
+    assert f"book: {plain} (" in r.stdout, r.stdout
+    assert "on the server: each chain's events, block hashes and checkpoint" in r.stdout, r.stdout
+    assert "in desk.db: everything else" in r.stdout, r.stdout
+    pg_sync.no_password([home])
+
+    # a desk without book.conf: desk.db as before
+    os.unlink(os.path.join(home, "book.conf"))
+    desk.signed.sign_config("book")  # its removal, signed
+    r = fusion(home, "sync", "--once", "--quiet", env=env)
+    assert r.returncode == 0, f"sync without book.conf: {r.stderr}"
+    assert local_events(home) > 0, "a desk without book.conf did not sync into desk.db"
+    print("pg_book conf: ok")
+
+
+def main(argv):
+    if not available():
+        print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap")
+        return 1
+    need_artifacts()
+    try:
+        with PgServer() as pg:
+            {"conf": conf}[argv[0] if argv else "conf"](pg)
+    finally:
+        for p in pg_sync._procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
