@@ -115,7 +115,7 @@ static int db_status(cli_ctx *ctx, int argc, char **argv)
         return EXIT_OK;
     }
     printf("book: %s (%s/%s)\n", b.shown, ctx->home, PG_DESK_BOOK_FILE);
-    printf("on the server: %s (fusion sync)\n", DB_ON_SERVER);
+    printf("on the server: %s (fusion sync, the UI's sync threads)\n", DB_ON_SERVER);
     printf("in desk.db: %s\n", DB_IN_DESK);
     return EXIT_OK;
 }

@@ -8,7 +8,13 @@ conf: a signed desk. book.conf naming the server with a password in the URL is r
   acts on it only once an admin signs it); signed, `fusion sync --once` (no --db, the password
   from PGPASSWORD) keeps the chain's events on that server and none in desk.db, and `db status`
   says what is where; `--db` on the command line still overrides (another database gets the
-  events, the desk's server none); a desk without book.conf syncs into desk.db as before."""
+  events, the desk's server none); a desk without book.conf syncs into desk.db as before.
+ui: the terminal UI (tmux, tests/ui/tmuxh.py) on a desk whose signed book.conf names the
+  server: its own sync threads keep the events there (equal to the node's, none in desk.db),
+  the Chains screen says so; the server stopped (pg_ctl stop): the chain's row shows `server
+  unreachable` with the reason and the status line leads with `book server unreachable`, no
+  password anywhere; started again: both clear, and the escrows made meanwhile reach the
+  server, no gap or duplicate."""
 import os
 import subprocess
 import sys
@@ -113,6 +119,58 @@ def conf(pg):
     print("pg_book conf: ok")
 
 
+def ui(pg):
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "ui"))
+    import tmuxh
+    chain, desk, url = setup(pg, 3, 5)
+    home = desk.home
+    plain = pg.url_for(user="desk")
+    write_book(home, f"db = {plain}\n")
+    desk.signed.sign_config("book")
+    t = tmuxh.Tmux("pgbook", cols=160, rows=30)
+    t.start(f"{FUSION} --home {home} --operator admin", env={"PGPASSWORD": PASSWORD})
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    t.send("7")
+
+    def row(s):
+        rows = [x for x in s.split("\n") if " local " in x and "31337" in x]
+        return rows[0] if rows else ""
+
+    def status(s):
+        lines = s.split("\n")
+        return lines[t.rows - 2] if len(lines) >= t.rows else ""
+
+    t.wait_for(lambda s: "the book on postgresql://desk@/desk" in s and "following" in row(s)
+               and "unreachable" not in s, "the Chains screen: the UI syncs to the server")
+    head = chain.node.block_number()
+    pg_sync.wait_until(lambda: checkpoint(pg, "desk") >= head, "the UI's sync on the server", 120)
+    assert_server_matches_node(pg, chain, "the UI's sync threads")
+    assert local_events(home) == 0, "the UI synced into desk.db (the book is the server)"
+
+    pg.pause()
+    log("server stopped under the UI")
+    text = t.wait_for(lambda s: "server unreachable" in row(s) and "cannot connect" in row(s)
+                      and status(s).lstrip().startswith("book server unreachable: 1 of 1 chains"),
+                      "the outage on the Chains screen and the status line")
+    assert PASSWORD not in text, "password on the screen"
+    t.send("1")  # another screen: the status line still says so
+    t.wait_for(lambda s: "Dashboard" in status(s) and
+               status(s).lstrip().startswith("book server unreachable"), "the Dashboard's status line")
+    pg_sync.make_history(chain, 2, 0)  # escrows while the server is away
+    pg.resume()
+    log("server started again")
+    t.send("7")
+    t.wait_for(lambda s: "following" in row(s) and "unreachable" not in s
+               and "Chains" in status(s), "the outage cleared")
+    head = chain.node.block_number()
+    pg_sync.wait_until(lambda: checkpoint(pg, "desk") >= head, "the sync after the outage", 120)
+    assert_server_matches_node(pg, chain, "after the server came back")
+    assert local_events(home) == 0, "events written to desk.db"
+    t.close()
+    pg_sync.no_password([home])
+    print("pg_book ui: ok")
+
+
 def main(argv):
     if not available():
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap")
@@ -120,7 +178,7 @@ def main(argv):
     need_artifacts()
     try:
         with PgServer() as pg:
-            {"conf": conf}[argv[0] if argv else "conf"](pg)
+            {"conf": conf, "ui": ui}[argv[0] if argv else "conf"](pg)
     finally:
         for p in pg_sync._procs:
             if p.poll() is None:
