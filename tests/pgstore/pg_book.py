@@ -8,7 +8,8 @@ conf: a signed desk. book.conf naming the server with a password in the URL is r
   acts on it only once an admin signs it); signed, `fusion sync --once` (no --db, the password
   from PGPASSWORD) keeps the chain's events on that server and none in desk.db, and `db status`
   says what is where; `--db` on the command line still overrides (another database gets the
-  events, the desk's server none); a desk without book.conf syncs into desk.db as before.
+  events, the desk's server none); `fusion serve --sync` keeps them on the desk's server
+  too; a desk without book.conf syncs into desk.db as before.
 ui: the terminal UI (tmux, tests/ui/tmuxh.py) on a desk whose signed book.conf names the
   server: its own sync threads keep the events there (equal to the node's, none in desk.db),
   the Chains screen says so; the server stopped (pg_ctl stop): the chain's row shows `server
@@ -108,6 +109,23 @@ def conf(pg):
     assert f"book: {plain} (" in r.stdout, r.stdout
     assert "on the server: each chain's events, block hashes and checkpoint" in r.stdout, r.stdout
     assert "in desk.db: everything else" in r.stdout, r.stdout
+
+    # `fusion serve --sync`: its threads keep the book where the desk decided too
+    pg_sync.make_history(chain, 1, 0)
+    head = chain.node.block_number()
+    err = open(os.path.join(home, "serve.stderr"), "wb")
+    p = subprocess.Popen([FUSION, "--home", home, "serve", "--sync", "--socket",
+                          os.path.join(home, "t.sock")], stdout=subprocess.DEVNULL, stderr=err,
+                         env=env)
+    err.close()
+    pg_sync._procs.append(p)
+    pg_sync.wait_until(lambda: checkpoint(pg, "desk") >= head or local_events(home) > 0
+                       or p.poll() is not None, "serve --sync", 120)
+    assert p.poll() is None, f"serve --sync exited {p.returncode}"
+    p.terminate()
+    assert p.wait(timeout=60) == 0, f"serve --sync exited {p.returncode}"
+    assert local_events(home) == 0, "serve --sync wrote events to desk.db (the book is the server)"
+    assert_server_matches_node(pg, chain, "fusion serve --sync")
     pg_sync.no_password([home])
 
     # a desk without book.conf: desk.db as before
