@@ -9,7 +9,8 @@ conf: a signed desk. book.conf naming the server with a password in the URL is r
   from PGPASSWORD) keeps the chain's events on that server and none in desk.db, and `db status`
   says what is where; `--db` on the command line still overrides (another database gets the
   events, the desk's server none); `fusion serve --sync` keeps them on the desk's server
-  too; a desk without book.conf syncs into desk.db as before.
+  too; a backup carries the signed book.conf (the restored desk's book is on the server); a
+  desk without book.conf syncs into desk.db as before.
 ui: the terminal UI (tmux, tests/ui/tmuxh.py) on a desk whose signed book.conf names the
   server: its own sync threads keep the events there (equal to the node's, none in desk.db),
   the Chains screen says so; the server stopped (pg_ctl stop): the chain's row shows `server
@@ -17,6 +18,7 @@ ui: the terminal UI (tmux, tests/ui/tmuxh.py) on a desk whose signed book.conf n
   password anywhere; started again: both clear, and the escrows made meanwhile reach the
   server, no gap or duplicate."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -128,12 +130,31 @@ def conf(pg):
     assert_server_matches_node(pg, chain, "fusion serve --sync")
     pg_sync.no_password([home])
 
+    # a backup carries the signed book.conf: the restored desk keeps its book on the server
+    tmp = tempfile.mkdtemp(prefix="fusion-pgbook-")
+    pw = os.path.join(tmp, "backup.pw")
+    fd = os.open(pw, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, b"backup passphrase for the test\n")
+    os.close(fd)
+    archive, restored = os.path.join(tmp, "desk.fbk"), os.path.join(tmp, "restored")
+    for args in ((home, "backup", "--out", archive, "--passphrase-file", pw, "--kdf",
+                  "interactive"),
+                 (home, "restore", archive, "--home", restored, "--passphrase-file", pw,
+                  "--no-chain-check")):
+        r = fusion(*args)
+        assert r.returncode == 0, f"{args[1]}: {r.stderr}"
+    r = fusion(restored, "db", "status")
+    assert r.returncode == 0 and f"book: {plain} (" in r.stdout, f"restored desk: {r}"
+    shutil.rmtree(tmp, ignore_errors=True)
+
     # a desk without book.conf: desk.db as before
     os.unlink(os.path.join(home, "book.conf"))
     desk.signed.sign_config("book")  # its removal, signed
     r = fusion(home, "sync", "--once", "--quiet", env=env)
     assert r.returncode == 0, f"sync without book.conf: {r.stderr}"
     assert local_events(home) > 0, "a desk without book.conf did not sync into desk.db"
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(home.rstrip("/") + "-pw", ignore_errors=True)
     print("pg_book conf: ok")
 
 
@@ -186,6 +207,8 @@ def ui(pg):
     assert local_events(home) == 0, "events written to desk.db"
     t.close()
     pg_sync.no_password([home])
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(home.rstrip("/") + "-pw", ignore_errors=True)
     print("pg_book ui: ok")
 
 
