@@ -16,7 +16,9 @@ ui: the terminal UI (tmux, tests/ui/tmuxh.py) on a desk whose signed book.conf n
   the Chains screen says so; the server stopped (pg_ctl stop): the chain's row shows `server
   unreachable` with the reason and the status line leads with `book server unreachable`, no
   password anywhere; started again: both clear, and the escrows made meanwhile reach the
-  server, no gap or duplicate."""
+  server, no gap or duplicate.
+cli: the same outage under `fusion sync`: its status lines say `server unreachable` with the
+  reason, then `following` again."""
 import os
 import shutil
 import subprocess
@@ -212,6 +214,49 @@ def ui(pg):
     print("pg_book ui: ok")
 
 
+def cli(pg):
+    """`fusion sync` on the desk's book.conf, the server stopped and started under it: its
+    status lines say `server unreachable` with the reason (no password), then following
+    again; the events made meanwhile reach the server."""
+    chain, desk, url = setup(pg, 2, 5)
+    home = desk.home
+    write_book(home, f"db = {pg.url_for(user='desk')}\n")
+    desk.signed.sign_config("book")
+    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    errpath = os.path.join(home, "sync.stderr")
+    err = open(errpath, "wb")
+    p = subprocess.Popen([FUSION, "--home", home, "sync", "--no-subscribe", "--poll-ms", "100"],
+                         stdout=subprocess.DEVNULL, stderr=err, env=env)
+    err.close()
+    pg_sync._procs.append(p)
+    head = chain.node.block_number()
+    pg_sync.wait_until(lambda: checkpoint(pg, "desk") >= head, "the sync on the server", 120)
+    pg.pause()
+    log("server stopped under fusion sync")
+    pg_sync.wait_until(lambda: "sync local: server unreachable: cannot connect to "
+                       "postgresql://desk@/desk" in pg_sync.read(errpath), "the outage shown", 120)
+    pg_sync.make_history(chain, 1, 0)
+    at = len(pg_sync.read(errpath))
+    pg.resume()
+    pg_sync.wait_until(lambda: "sync local: following" in pg_sync.read(errpath)[at:],
+                       "following again", 120)
+    head = chain.node.block_number()
+    pg_sync.wait_until(lambda: checkpoint(pg, "desk") >= head, "the sync after the outage", 120)
+    assert p.poll() is None, f"fusion sync ended: {p.returncode}"
+    assert_server_matches_node(pg, chain, "fusion sync after the outage")
+    p.terminate()
+    assert p.wait(timeout=60) == 0, f"fusion sync exited {p.returncode}"
+    for line in pg_sync.read(errpath).splitlines():
+        if "unreachable" in line:
+            log("  " + line[:160])
+            break
+    pg_sync.no_password([home])
+    assert local_events(home) == 0, "events written to desk.db"
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(home.rstrip("/") + "-pw", ignore_errors=True)
+    print("pg_book cli: ok")
+
+
 def main(argv):
     if not available():
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap")
@@ -219,7 +264,7 @@ def main(argv):
     need_artifacts()
     try:
         with PgServer() as pg:
-            {"conf": conf, "ui": ui}[argv[0] if argv else "conf"](pg)
+            {"conf": conf, "ui": ui, "cli": cli}[argv[0] if argv else "conf"](pg)
     finally:
         for p in pg_sync._procs:
             if p.poll() is None:
