@@ -1133,8 +1133,21 @@ static void draw_status(ui_app *a)
     if (s->opened && s->ops->status)
         s->ops->status(s, info, sizeof info);
     const char *v = ui_glyph()->v;
+    char alert[256] = "";
+    if (a->cfg->alert && a->cfg->alert(a->cfg->arg, alert, sizeof alert) > 0) {
+        /* first, so that it survives any width */
+        size_t l = strlen(alert);
+        snprintf(alert + l, sizeof alert - l, " %s ", v);
+    }
     if (a->prompt == PROMPT_COMMAND && a->completions[0]) {
         snprintf(left, sizeof left, "Tab: %s", a->completions);
+    } else if (alert[0]) {
+        char title[64];
+        if (a->help_open)
+            snprintf(title, sizeof title, "Help");
+        else
+            snprintf(title, sizeof title, "%s %s", ui_screen_key(a->cur), ui_screen_title(a->cur));
+        snprintf(left, sizeof left, "%s%s %s %s", alert, title, v, info);
     } else {
         char title[64];
         if (a->help_open)

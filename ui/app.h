@@ -33,6 +33,9 @@ typedef struct ui_config {
     /* Optional: 1 signed in (the operator's key is unlocked), 0 locked, -1 no operator;
      * shown in the title bar next to the operator. */
     int (*signed_in)(void *arg);
+    /* Optional: a desk-wide condition the status line leads with on every screen (the
+     * book's server unreachable); 0 when there is none. */
+    int (*alert)(void *arg, char *out, size_t cap);
     /* The desk the built-in screens read (ui/desk.h); NULL shows their empty states. */
     struct ui_desk *desk_ctx;
     /* Optional: what quitting also stops (the demo's chains): q asks first, showing it. */

@@ -141,11 +141,24 @@ static void sync_try_start(ui_desk *d)
     o.sync.committed = sync_committed;
     err e;
     err_clear(&e);
-    int rc = desk_sync_start(&d->svc, &o, &e);
+    /* the book where the desk decided (book.conf, as `fusion sync`): a server that does not
+     * answer yet is shown per chain (server unreachable) while the threads retry */
+    int rc = pg_desk_book_read(d->home, &d->book, &e);
+    if (rc == 0 && d->book.present) {
+        o.sync.book = &pg_book;
+        o.sync.book_url = d->book.url;
+        o.sync.book_shown = d->book.shown;
+    }
+    if (rc == 0)
+        rc = desk_sync_start(&d->svc, &o, &e);
     d->sync = desk_sync_engine(d->svc);
     if (rc == 0) {
         d->mode = UI_SYNC_OWN;
-        snprintf(d->sync_note, sizeof d->sync_note, "synced by this process");
+        if (d->book.present)
+            snprintf(d->sync_note, sizeof d->sync_note, "synced by this process, the book on %.200s",
+                     d->book.shown);
+        else
+            snprintf(d->sync_note, sizeof d->sync_note, "synced by this process");
         LOG_I("ui", "sync started in the UI process");
         return;
     }
@@ -227,6 +240,22 @@ static void signer_sync(ui_desk *d)
     s.sign = ui_sign;
     s.ctx = k;
     audit_signer_set(&s);
+}
+
+int ui_desk_alert(void *arg, char *out, size_t cap)
+{
+    ui_desk *d = arg;
+    if (!d || !d->sync || !d->book.present)
+        return 0;
+    sync_chain_stats st[64];
+    size_t n = sync_stats(d->sync, st, 64), down = 0;
+    for (size_t i = 0; i < n && i < 64; i++)
+        down += st[i].phase == SYNC_UNREACHABLE;
+    if (!down)
+        return 0;
+    /* short, so that the screen's own status survives; the reason is on the Chains screen */
+    snprintf(out, cap, "book server unreachable: %zu of %zu chains (7 Chains)", down, n);
+    return 1;
 }
 
 int ui_desk_signed_in(void *arg)

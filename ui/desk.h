@@ -14,6 +14,7 @@
 #include "base/err.h"
 #include "desk/snapshot.h"
 #include "keystore/keystore.h"
+#include "pgstore/pg_desk.h"
 #include "risk/service.h"
 #include "sync/sync.h"
 #include "keymap.h"
@@ -36,6 +37,7 @@ typedef struct ui_desk {
     struct desk_sync *svc; /* sync plus automatic screening, when this process syncs */
     ui_sync_mode mode;
     char sync_note[ERR_MSG_MAX + 32]; /* why this process syncs or not, for the Chains screen */
+    pg_desk_book book; /* where this process's sync keeps the book (book.conf; none: desk.db) */
     time_t sync_tried;
     struct {
         addr address;
@@ -124,6 +126,10 @@ int ui_desk_unlock_poll(ui_desk *d, addr *which, err *e);
  * 0: it is locked (decisions are refused on a desk with a signed genesis); -1: the UI's
  * operator is not an operator of the desk. */
 int ui_desk_signed_in(void *arg);
+/* ui_config.alert: 1 with "book server unreachable: N of M chains (7 Chains)" while a chain
+ * thread of this process cannot reach the desk's book on its server (sync phase server
+ * unreachable; the Chains screen shows each one's reason). */
+int ui_desk_alert(void *arg, char *out, size_t cap);
 /* Starts signing in as operator name: checks it is an operator of the desk whose key is
  * in this key store; the next unlock of that key (ui_desk_unlock_start with switch_addr)
  * makes the desk act as name. */

@@ -22,7 +22,7 @@ static const ui_column cols[] = {
     {"Synced", 6, 10, UI_COL_RIGHT},
     {"Lag", 3, 8, UI_COL_RIGHT},
     {"Ev/s", 4, 8, UI_COL_RIGHT},
-    {"Sync", 4, 12, 0},
+    {"Sync", 4, 20, 0},
     {"Endpoint", 8, 0, UI_COL_GROW},
     {"Health", 6, 30, 0},
     {"Last error", 10, 0, UI_COL_GROW},

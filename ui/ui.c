@@ -70,6 +70,7 @@ int cmd_ui(cli_ctx *ctx, int argc, char **argv)
     cfg.facts = ui_desk_facts;
     cfg.permitted = ui_desk_permitted;
     cfg.signed_in = ui_desk_signed_in;
+    cfg.alert = ui_desk_alert;
     cfg.wake = ui_desk_wake;
     cfg.timer = ui_desk_timer;
     cfg.pending = ui_job_pending_cb;

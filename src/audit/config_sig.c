@@ -1,6 +1,6 @@
 /* config_sig.c: the desk's configuration files (policy.conf, risk-limits.csv,
- * compliance.conf, desk-sanctions.txt, prices.csv) as signed decisions. Signing one records a config.*
- * row whose details carry the file's SHA-256 (and its text); signed.c writes that hash
+ * compliance.conf, desk-sanctions.txt, prices.csv, book.conf) as signed decisions. Signing
+ * one records a config.* row whose details carry the file's SHA-256 (and its text); signed.c writes that hash
  * into desk.db's audit_config in the same step as the row. A desk with a signed genesis
  * acts on a file only when its content is the one last signed; the loaders (desk, risk,
  * compliance) ask audit_config_check. Also here: putting the desk id and those records back into a
@@ -23,6 +23,7 @@ static const audit_config_kind kinds[] = {
     {"compliance", "compliance.conf", "config.compliance", "compliance"},
     {"sanctions", "desk-sanctions.txt", "config.desk_sanctions", "compliance"},
     {"prices", "prices.csv", "config.prices", "compliance"},
+    {"book", "book.conf", "config.book", "admin"},
 };
 
 const audit_config_kind *audit_config_kind_find(const char *name)

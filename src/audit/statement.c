@@ -127,6 +127,7 @@ const char *statement_role_for(const char *action)
 {
     if (!strcmp(action, "desk.genesis") || has_prefix(action, "operator.") ||
         !strcmp(action, "config.policy") || !strcmp(action, "config.risk_limits") ||
+        !strcmp(action, "config.book") ||
         !strcmp(action, "api.client_add") || !strcmp(action, "api.client_revoke"))
         return "admin";
     if (!strcmp(action, "config.compliance") || !strcmp(action, "config.desk_sanctions") ||

@@ -32,7 +32,7 @@
  * copied their own way, keys/ whole. */
 static const char *const config_files[] = {
     "policy.conf", "compliance.conf", "prices.csv", "risk-limits.csv", "desk-sanctions.txt",
-    BACKUP_CONF,
+    "book.conf", BACKUP_CONF,
 };
 
 static int read_fd_all(int fd, const char *what, uint8_t **out, size_t *len, err *e)

@@ -21,6 +21,7 @@
 #include "compliance/compliance.h"
 #include "desk/desk.h"
 #include "desk/sync_service.h"
+#include "pgstore/pg_desk.h"
 #include "store/store.h"
 #include "sync/sync.h"
 
@@ -121,14 +122,22 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* --sync: this process follows the chains too, as `fusion sync` would (a screener
-     * that cannot start is an error here as there) */
+     * that cannot start is an error here as there), keeping the book where the desk
+     * decided (book.conf) */
     desk_sync *svc = NULL;
     sync_engine *eng = NULL;
+    pg_desk_book book;
     if (with_sync) {
         desk_sync_options dso;
         desk_sync_options_default(&dso, ctx->home);
         dso.screener_required = true;
-        if (desk_sync_start(&svc, &dso, &e) < 0) {
+        int brc = pg_desk_book_read(ctx->home, &book, &e);
+        if (brc == 0 && book.present) {
+            dso.sync.book = &pg_book;
+            dso.sync.book_url = book.url;
+            dso.sync.book_shown = book.shown;
+        }
+        if (brc < 0 || desk_sync_start(&svc, &dso, &e) < 0) {
             api_server_stop(&srv);
             api_service_free(&sv);
             return cli_fail(&e);

@@ -1,6 +1,6 @@
 /* cmd_config.c: `fusion config sign policy|risk-limits|compliance|sanctions|prices
  * [--file F]` and `fusion config status`. The desk's configuration files (policy.conf,
- * risk-limits.csv, compliance.conf, desk-sanctions.txt, prices.csv) are decisions:
+ * risk-limits.csv, compliance.conf, desk-sanctions.txt, prices.csv, book.conf) are decisions:
  * signing one records its SHA-256 and its text as a signed audit row of an operator
  * holding the file's role (admin; compliance for the rules, the desk's sanctions list and
  * its prices), and a desk whose genesis is signed acts only on the content last signed
@@ -22,6 +22,7 @@
 #include "cli/opts.h"
 #include "compliance/compliance.h"
 #include "desk/desk.h"
+#include "pgstore/pg_desk.h"
 #include "risk/service.h"
 #include "store/store.h"
 
@@ -68,6 +69,10 @@ static int validate(const audit_config_kind *k, const char *path, const char *te
         screen_sanctions_free(&sl);
         return 0;
     }
+    if (!strcmp(k->name, "book")) {
+        pg_desk_book b;
+        return pg_desk_book_parse(path, text, len, &b, e);
+    }
     if (!strcmp(k->name, "prices")) {
         compliance_prices pr;
         FILE *f = fmemopen((void *)(uintptr_t)text, len ? len : 1, "r");
@@ -112,13 +117,13 @@ static int config_sign(cli_ctx *ctx, int argc, char **argv)
     const char *file = NULL;
     const cli_opt opts[] = {{"file", CLI_OPT_STR, &file}};
     int u = cli_opts_n("config sign", argc, argv, opts, CLI_NOPTS(opts), 1,
-                       "needs one of policy, risk-limits, compliance, sanctions, prices");
+                       "needs one of policy, risk-limits, compliance, sanctions, prices, book");
     if (u != EXIT_OK)
         return u;
     const audit_config_kind *k = audit_config_kind_find(argv[1]);
     if (!k)
         return cli_usage("config sign", "'%s' is not a desk configuration file: policy, "
-                         "risk-limits, compliance, sanctions or prices", argv[1]);
+                         "risk-limits, compliance, sanctions, prices or book", argv[1]);
     err e;
     err_clear(&e);
     store *db = NULL;

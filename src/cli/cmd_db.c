@@ -1,4 +1,5 @@
-/* cmd_db.c: `fusion db migrate --to postgresql://...`: the desk's SQLite book copied to an
+/* cmd_db.c: `fusion db status`: where the desk keeps its book (book.conf), and `fusion db
+ * migrate --to postgresql://...`: the desk's SQLite book copied to an
  * empty database on a PostgreSQL server, verified table by table before it commits
  * (src/pgstore). The desk itself is only read. The URL's password, if it has one, is never
  * printed; credentials may also come from PGPASSFILE/~/.pgpass or PGPASSWORD. */
@@ -74,11 +75,58 @@ static int db_migrate(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
+#define DB_ON_SERVER "each chain's events, block hashes and checkpoint"
+#define DB_IN_DESK                                                                                \
+    "everything else: the chains' configuration and endpoints, the escrows and their totals, "  \
+    "vault flows, bridge legs, inflows, transactions, operators, cases, entities, lists, "       \
+    "credit, risk alerts (audit.log beside it)"
+
+/* `db status`: where the desk keeps its book (book.conf, or desk.db) and what lives where.
+ * Reads the desk's files only: no connection to the server. */
+static int db_status(cli_ctx *ctx, int argc, char **argv)
+{
+    bool json = false;
+    const cli_opt opts[] = {{"json", CLI_OPT_FLAG, &json}};
+    size_t n_pos;
+    int u = cli_opts("db status", argc, argv, opts, CLI_NOPTS(opts), &n_pos);
+    if (u != EXIT_OK)
+        return u;
+    if (n_pos)
+        return cli_usage("db status", "unexpected argument '%s'", argv[1]);
+    json = json || ctx->json;
+    err e;
+    err_clear(&e);
+    pg_desk_book b;
+    if (cli_home_existing(ctx, &e) < 0 || pg_desk_book_read(ctx->home, &b, &e) < 0)
+        return cli_fail(&e);
+    if (json) {
+        json_t *o = json_pack("{s:s,s:s?,s:s?,s:s}", "book", b.present ? "postgresql" : "desk.db",
+                              "server", b.present ? b.shown : NULL, "on_server",
+                              b.present ? DB_ON_SERVER : NULL, "in_desk_db",
+                              b.present ? DB_IN_DESK : "everything");
+        json_dumpf(o, stdout, JSON_INDENT(2));
+        putchar('\n');
+        json_decref(o);
+        return EXIT_OK;
+    }
+    if (!b.present) {
+        printf("book: %s/desk.db (no %s): everything is in desk.db\n", ctx->home,
+               PG_DESK_BOOK_FILE);
+        return EXIT_OK;
+    }
+    printf("book: %s (%s/%s)\n", b.shown, ctx->home, PG_DESK_BOOK_FILE);
+    printf("on the server: %s (fusion sync, the UI's sync threads)\n", DB_ON_SERVER);
+    printf("in desk.db: %s\n", DB_IN_DESK);
+    return EXIT_OK;
+}
+
 int cmd_db(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("db", "needs a subcommand: migrate");
+        return cli_usage("db", "needs a subcommand: migrate or status");
     if (!strcmp(argv[1], "migrate"))
         return db_migrate(ctx, argc - 1, argv + 1);
-    return cli_usage("db", "unknown subcommand '%s' (migrate)", argv[1]);
+    if (!strcmp(argv[1], "status"))
+        return db_status(ctx, argc - 1, argv + 1);
+    return cli_usage("db", "unknown subcommand '%s' (migrate or status)", argv[1]);
 }

@@ -3,8 +3,9 @@
  * start), with progress on stderr: a live line on a terminal, periodic lines when
  * stderr is a file or pipe. Signals only set a flag; the loop stops the engine. While
  * following, the loop also runs the backup schedule of <home>/backup.conf. With --db
- * postgresql://... the chain threads keep the events and checkpoints on that server
- * instead of desk.db, one syncer per chain across the firm (docs/scale.md). */
+ * postgresql://... (or the desk's book.conf, pgstore/pg_desk.h) the chain threads keep the
+ * events and checkpoints on that server instead of desk.db, one syncer per chain across the
+ * firm (docs/scale.md). */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -138,8 +139,9 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     }
     if (n_pos > 0)
         return cli_usage("sync", "unexpected argument '%s'", argv[1]);
-    char db_shown[512] = "";
+    char db_shown[1024] = "";
     if (db_url) {
+        /* the command line over the desk's book.conf (checked below all the same) */
         pg_url_redact(db_url, db_shown, sizeof db_shown);
         if (!pg_url_is_pg(db_url))
             return cli_usage("sync", "--db takes a postgresql:// URL, not '%s'", db_shown);
@@ -157,6 +159,19 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     err_clear(&e);
     if (cli_home_existing(ctx, &e) < 0)
         return cli_fail(&e);
+    /* without --db, where the desk decided to keep its book (book.conf; none: desk.db) */
+    pg_desk_book book;
+    if (!db_url) {
+        if (pg_desk_book_read(ctx->home, &book, &e) < 0)
+            return cli_fail(&e);
+        if (book.present) {
+            db_url = book.url;
+            snprintf(db_shown, sizeof db_shown, "%s", book.shown);
+            if (swaps)
+                return cli_usage("sync", "--swaps works on desk.db: not on a desk whose book is "
+                                         "on a server (book.conf)");
+        }
+    }
     char path[4200];
     snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
     if (log_open(path, &e) < 0)

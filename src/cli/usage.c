@@ -83,7 +83,7 @@
     X("operator", "roles", "fusion operator roles NAME --role ROLE[,ROLE...]")                     \
     X("operator", "remove", "fusion operator remove NAME   (an admin's decision; never the last admin)") \
     X("operator", "list", "fusion operator list [--json|--csv]")                                   \
-    X("config", "sign", "fusion config sign policy|risk-limits|compliance|sanctions|prices [--file FILE]   (with --operator NAME)") \
+    X("config", "sign", "fusion config sign policy|risk-limits|compliance|sanctions|prices|book [--file FILE]   (with --operator NAME)") \
     X("config", "status", "fusion config status [--json]")                                         \
     X("pay", "",                                                                                   \
       "fusion pay --to ADDR|NAME --token SYM|ADDR --amount AMOUNT [--chain NAME] [--wait SECS]\n" \
@@ -199,6 +199,7 @@
     X("proposal", "accept", "fusion proposal accept ID [--json]")                                  \
     X("proposal", "reject", "fusion proposal reject ID --reason TEXT")                             \
     X("db", "migrate", "fusion db migrate --to postgresql://[USER@]HOST/DB [--json]")              \
+    X("db", "status", "fusion db status [--json]   (where the book is: book.conf, or desk.db)")    \
     X("completion", "bash", "fusion completion bash   (eval \"$(fusion completion bash)\")")
 
 static const cli_action rows[] = {

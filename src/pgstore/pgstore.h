@@ -18,6 +18,7 @@
 
 #include "base/attr.h"
 #include "base/err.h"
+#include "pgstore/pg_desk.h"
 #include "store/store_book.h"
 
 /* ---- connection (pgstore.c) ---- */
@@ -128,7 +129,7 @@ int pg_commit_wait(PGconn *c, int timeout_ms, int stop_fd, char *what, size_t ca
  * and checkpoint, or a reorg's rewind, in one transaction announced by pg_commit_notify
  * ("events:ID", "reorg:ID"). Opening fails, naming the server by its redacted URL, when
  * the database holds no desk's tables. */
-extern const store_book pg_book;
+/* pg_book: declared in pgstore/pg_desk.h */
 /* Before a sync starts: the server answers, holds a desk's book, and configures each of
  * the n chains (the events refer to them); else one line saying which and what to do. */
 int pg_book_check(const char *url, const uint64_t *chain_ids, size_t n, err *e) FUSION_WUR;

@@ -70,7 +70,8 @@ void sync_progress_line(const sync_chain_stats *s, char *out, size_t cap)
     double el = s->elapsed > 0.001 ? s->elapsed : 0.001;
     double bps = (double)s->blocks / el, eps = (double)s->events / el;
     uint64_t goal = s->target ? s->target : s->head;
-    if (s->phase == SYNC_FAILED || s->phase == SYNC_RETRYING || s->phase == SYNC_WAITING) {
+    if (s->phase == SYNC_FAILED || s->phase == SYNC_RETRYING || s->phase == SYNC_WAITING ||
+        s->phase == SYNC_UNREACHABLE) {
         snprintf(out, cap, "%s: %s: %.150s", s->name, sync_phase_str(s->phase), s->last_error);
         return;
     }

@@ -67,6 +67,7 @@ void sync_options_default(sync_options *o);
     X(FOLLOWING, "following")                                                                      \
     X(RETRYING, "retrying")                                                                        \
     X(WAITING, "waiting for the chain's lock")                                                     \
+    X(UNREACHABLE, "server unreachable") /* the book's server (sync_options.book) */               \
     X(DONE, "done")                                                                                \
     X(FAILED, "failed")
 

@@ -1747,7 +1747,9 @@ void *sync_chain_main(void *arg)
                 break;
             }
             LOG_W("sync", "%s: %s (retrying)", c.chain.name, e.msg);
-            set_phase(&c, SYNC_RETRYING);
+            /* the book's server gone (not opened, or its session lost): shown as such */
+            bool gone = c.opt->book && (!c.book || !c.opt->book->alive(c.book));
+            set_phase(&c, gone ? SYNC_UNREACHABLE : SYNC_RETRYING);
             unsigned ms = 250u << (failures < 5 ? failures : 5);
             sync_sleep(c.eng, ms > 5000 ? 5000 : ms);
             continue;

@@ -119,15 +119,30 @@ class PgServer:
         # pg_hba: the superuser on trust; every other role by password (scram).
         with open(os.path.join(data, "pg_hba.conf"), "w") as f:
             f.write(f"local all {SUPERUSER} trust\nlocal all all scram-sha-256\n")
+        self._pg_start()
+        self._run([os.path.join(PG_BIN, "createdb"), "-h", self.dir, "-p", str(self.port),
+                   "-U", SUPERUSER, "desk"])
+        return self
+
+    def _pg_start(self):
+        data = os.path.join(self.dir, "data")
         self._run([os.path.join(PG_BIN, "pg_ctl"), "start", "-w", "-t", "60", "-D", data,
                    "-l", os.path.join(self.dir, "server.log"),
                    "-o", f"-k {self.dir} -p {self.port} -c listen_addresses='' -c fsync=off "
                          "-c max_connections=40 -c shared_buffers=16MB"])
         with open(os.path.join(data, "postmaster.pid")) as f:
             self.pid = int(f.readline())
-        self._run([os.path.join(PG_BIN, "createdb"), "-h", self.dir, "-p", str(self.port),
-                   "-U", SUPERUSER, "desk"])
-        return self
+
+    def pause(self):
+        """pg_ctl stop -m fast, the cluster kept: the server is gone (every session ended,
+        its socket removed) until resume() starts it again on the same socket."""
+        data = os.path.join(self.dir, "data")
+        self._run([os.path.join(PG_BIN, "pg_ctl"), "stop", "-w", "-t", "60", "-m", "fast",
+                   "-D", data])
+        self.pid = None
+
+    def resume(self):
+        self._pg_start()
 
     def restart(self):
         """pg_ctl restart -m fast: every session is ended (advisory locks with them), the

@@ -50,11 +50,54 @@ static void test_is_pg(void **state)
     assert_false(pg_url_is_pg(NULL));
 }
 
+/* book.conf (pgstore/pg_desk.h): one db line; a password in the URL, in any of its forms,
+ * is refused without being repeated */
+static void book_refused(const char *text, const char *want)
+{
+    pg_desk_book b;
+    err e;
+    err_clear(&e);
+    memset(&b, 0x5a, sizeof b);
+    assert_int_equal(pg_desk_book_parse("book.conf", text, strlen(text), &b, &e), -1);
+    assert_int_equal(e.code, ERR_INVALID);
+    if (!strstr(e.msg, want))
+        fail_msg("%s: %s", text, e.msg);
+    assert_null(strstr(e.msg, "hunter2"));
+    assert_false(b.present);
+    assert_int_equal(b.url[0], 0);
+}
+
+static void test_book_parse(void **state)
+{
+    (void)state;
+    pg_desk_book b;
+    err e;
+    err_clear(&e);
+    const char *ok = "# where the book is\n\n  db =  postgresql://desk@db.example/desk  \n";
+    assert_int_equal(pg_desk_book_parse("book.conf", ok, strlen(ok), &b, &e), 0);
+    assert_true(b.present);
+    assert_string_equal(b.url, "postgresql://desk@db.example/desk");
+    assert_string_equal(b.shown, b.url);
+    const char *none = "# nothing: desk.db\n";
+    assert_int_equal(pg_desk_book_parse("book.conf", none, strlen(none), &b, &e), 0);
+    assert_false(b.present);
+    const char *where = "PGPASSWORD";
+    book_refused("db = postgresql://desk:hunter2@db/desk\n", where);
+    book_refused("db = postgresql://db/desk?user=desk&password=hunter2\n", where);
+    book_refused("db = postgres://db/desk?PASSWORD=hunter2&sslmode=require\n", where);
+    book_refused("db = mysql://db/desk\n", "postgresql:// URL");
+    book_refused("db = host=db password=hunter2\n", "postgresql:// URL");
+    book_refused("url = postgresql://db/desk\n", "line 1");
+    book_refused("\npostgresql://db/desk\n", "line 2");
+    book_refused("db = postgresql://a@db/x\ndb = postgresql://b@db/y\n", "a second db line");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_is_pg),
+        cmocka_unit_test(test_book_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,38 @@
+/* pg_desk.h: where a desk keeps its book, as a desk decision: <home>/book.conf names the
+ * PostgreSQL server whose database holds the chains' events, block hashes and checkpoints
+ * (`db = postgresql://...`); a desk without it keeps them in desk.db. On a desk with a
+ * signed genesis the file is a signed configuration file like policy.conf (`fusion config
+ * sign book`, admin role): the desk acts on it only as last signed. The URL never carries a
+ * password: that comes from PGPASSFILE (~/.pgpass) or PGPASSWORD on each workstation.
+ * This header pulls in neither libpq nor SQLite, for the terminal UI. */
+#ifndef FUSION_PGSTORE_PG_DESK_H
+#define FUSION_PGSTORE_PG_DESK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/attr.h"
+#include "base/err.h"
+#include "store/store_book.h"
+
+#define PG_DESK_BOOK_FILE "book.conf"
+
+/* The sync's book on a server (pg_sync.c). */
+extern const store_book pg_book;
+
+typedef struct pg_desk_book {
+    bool present;     /* false: the book is desk.db */
+    char url[1024];   /* the server, as written (no password) */
+    char shown[1024]; /* the same, for messages */
+} pg_desk_book;
+
+/* Reads book.conf's text (path names it in messages): `#` comments, blank lines, and at
+ * most one `db = postgresql://...`. A URL with a password in it, another scheme, an
+ * unknown key or a second db line: ERR_INVALID, one line naming the file and line. */
+int pg_desk_book_parse(const char *path, const char *text, size_t len, pg_desk_book *out,
+                       err *e) FUSION_WUR;
+/* The desk's choice: home/book.conf (missing: desk.db), private to its user, and on a signed
+ * desk the content last signed (audit_config_check), parsed as above. */
+int pg_desk_book_read(const char *home, pg_desk_book *out, err *e) FUSION_WUR;
+
+#endif
