@@ -295,7 +295,7 @@ def main():
                 ("api client list x", "api client list: takes no arguments"),
                 ("proposal list x", "proposal list: takes no arguments"),
                 ("config sign", "config sign: needs one of policy, risk-limits, compliance, sanctions, "
-                 "prices"),
+                 "prices, book"),
                 ("lists list x", "lists list: takes no arguments"),
                 ("case travel-rule", "case travel-rule: needs an escrow ADDRESS or a desk "
                  "transaction hash"),
