@@ -13,8 +13,9 @@
  *
  * With a book on a server (sync_options.book, docs/scale.md) the thread first takes the
  * chain's lock there, and the same steps read the checkpoint and block hashes from the book
- * and write each range (book_commit_range) and each rewind to it instead of desk.db: only
- * the events, block hashes and checkpoint; the projections stay on the SQLite path. */
+ * and write each range (book_commit_range) and each rewind to it instead of desk.db: the
+ * events, block hashes, checkpoint and the escrow projection (the book projects the touched
+ * escrows again from their events there); the other projections stay on the SQLite path. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -703,13 +704,15 @@ static int events_flush(ctx *c, store_event *evs, char **jsons, size_t *n, uint6
 
 /* commit_range for a book (sync_options.book): the same logs, decoded the same way, the
  * same escrows discovered (so that their own logs are asked for next), written with the
- * headers and the checkpoint in one transaction of the book. No escrow projection, vault
- * flow, bridge leg or inflow: those are the SQLite path's (a bridge log is stored raw). */
+ * headers and the checkpoint in one transaction of the book, which also projects the escrows
+ * with events in the range again from their events there (escrow_project, what
+ * sync_rebuild_escrows does and the in-memory fold equals). No vault flow, bridge leg or
+ * inflow: those are the SQLite path's (a bridge log is stored raw). */
 static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
                              const rpc_block *hdrs, size_t nh, uint64_t prune_below, err *e)
 {
     uint64_t final = final_of(c, head);
-    addrset fresh = {0};
+    addrset fresh = {0}, touched = {0};
     store_event *evs = calloc(ls->n ? ls->n : 1, sizeof *evs);
     char **jsons = calloc(ls->n ? ls->n : 1, sizeof *jsons);
     store_block *blocks = calloc(nh ? nh : 1, sizeof *blocks);
@@ -761,6 +764,10 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
             ev->has_escrow = true;
             ev->escrow = lg->address;
         }
+        if (ev->has_escrow && addrset_add(&touched, &ev->escrow) < 0) {
+            err_set(e, ERR_NOMEM, "out of memory tracking escrows");
+            goto out;
+        }
     }
     for (size_t i = 0; i < nh; i++) {
         blocks[i] = (store_block){.number = hdrs[i].number, .timestamp = hdrs[i].timestamp};
@@ -780,7 +787,10 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
                           .blocks = blocks,
                           .n_blocks = nh,
                           .prune_below = prune_below,
-                          .cp = &cp};
+                          .cp = &cp,
+                          .escrows = touched.v,
+                          .n_escrows = touched.n,
+                          .project = escrow_project};
     uint64_t inserted = 0;
     if (c->opt->book->commit(c->book, &r, &inserted, e) < 0)
         goto out;
@@ -809,6 +819,7 @@ out:
     free(evs);
     free(blocks);
     addrset_free(&fresh);
+    addrset_free(&touched);
     return rc;
 }
 
@@ -996,15 +1007,16 @@ static int book_rewind(ctx *c, const store_checkpoint *cp, uint64_t head, bool f
     if (found_fork)
         memcpy(ncp.synced_hash, fork->hash, 32);
     uint64_t gone = 0;
+    size_t rebuilt = 0;
     if (c->opt->book->rewind(c->book, c->chain.chain_id, first_gone, found_fork ? &ncp : NULL,
-                             &gone, e) < 0)
+                             final, escrow_project, &gone, &rebuilt, e) < 0)
         return -1;
     c->book_cp = ncp;
     LOG_W("sync",
           "%s: reorg: blocks from %llu on (checkpoint was %llu, head is %llu) rolled back in "
-          "the book: %llu events deleted",
+          "the book: %llu events deleted, %zu escrows rebuilt",
           c->chain.name, (unsigned long long)first_gone, (unsigned long long)cp->synced_block,
-          (unsigned long long)head, (unsigned long long)gone);
+          (unsigned long long)head, (unsigned long long)gone, rebuilt);
     sync_notify(c->eng);
     progress p = {.head = head,
                   .has_head = true,

@@ -25,7 +25,14 @@ reorg: reorgs of depths 1 to 32 (anvil_reorg with new transactions) under a sync
 bulk: ranges of hundreds of events (several of the insert's batches of rows): stored each
   once, counted as new once; read again (the server's checkpoint deleted), nothing stored
   or counted twice. The same events synced into a desk.db and copied by `db migrate` (its
-  batches of rows) equal the node's too."""
+  batches of rows) equal the node's too.
+escrows: the escrow projection on the server. One chain (escrows released, refunded,
+  disputed and resolved, disputed, only created, funded with approvals pending, and
+  build_history's random ones) synced once into a SQLite desk and once with --db: the
+  server's escrows (every column), escrow_totals, search text and the api_feed rows of the
+  escrows equal the desk's (as SQLite's triggers keep them there). Then a reorg (anvil
+  evm_snapshot/evm_revert) that removes an escrow's creation and takes back another's
+  funding, and a new branch that resolves a dispute: both backends agree again."""
 import os
 import shutil
 import signal
@@ -372,6 +379,152 @@ def bulk(pg):
     print("pg_sync bulk: ok")
 
 
+def desk_escrows(desk):
+    """The SQLite desk's projection as text: escrows (every column, key order), the count in
+    escrow_totals, the search rows (the FTS5 table's text), the api_feed rows of escrows."""
+    con = desk.db()
+    try:
+        cols = [r[1] for r in con.execute("PRAGMA table_info(escrows)")]
+        rows = []
+        for r in con.execute(f"SELECT {', '.join(cols)} FROM escrows ORDER BY chain_id, address"):
+            rows.append(tuple(None if v is None else bytes(v).hex() if isinstance(v, bytes)
+                              else str(v) for v in r))
+        total = con.execute("SELECT n FROM escrow_totals WHERE id = 1").fetchall()
+        search = sorted(tuple(r) for r in con.execute(
+            "SELECT address, payer, payee, state, chain, asset FROM escrow_search"))
+        feed = [tuple(str(v) for v in r) for r in con.execute(
+            "SELECT kind, chain_id, ref, state FROM api_feed WHERE kind LIKE 'escrow.%'"
+            " ORDER BY id")]
+    finally:
+        con.close()
+    return cols, rows, [str(total[0][0])] if total else [], search, feed
+
+
+def server_escrows(pg, cols):
+    """The same of the server: its escrows' columns named as the desk's (bytea as hex), the
+    search text as the trigram index covers it with the chain and asset joined as the FTS5
+    rows hold them, and api_feed."""
+    import json
+    sel = ", ".join(f"encode({c}, 'hex')" if c == "approval_list" else f"{c}::text"
+                    for c in cols)
+    got = pg.psql(f"SELECT coalesce(json_agg(json_build_array({sel}) ORDER BY chain_id, address),"
+                  " '[]') FROM escrows")
+    rows = [tuple(r) for r in json.loads(got[0][0])]
+    total = [r[0] for r in pg.psql("SELECT n FROM escrow_totals WHERE id = 1")]
+    got = pg.psql("SELECT coalesce(json_agg(json_build_array(e.address, e.payer, e.payee,"
+                  " e.state, c.name, coalesce((SELECT symbol FROM tokens t WHERE t.chain_id ="
+                  " e.chain_id AND t.address = e.token), CASE WHEN e.token ="
+                  " '0x0000000000000000000000000000000000000000' THEN c.native_symbol END))),"
+                  " '[]') FROM escrows e JOIN chains c ON c.chain_id = e.chain_id")
+    search = sorted(tuple(r) for r in json.loads(got[0][0]))
+    feed = [tuple(r) for r in pg.psql("SELECT kind, chain_id, ref, state FROM api_feed"
+                                      " WHERE kind LIKE 'escrow.%' ORDER BY id")]
+    return rows, total, search, feed
+
+
+def assert_same_escrows(pg, desk, what):
+    cols, d_rows, d_total, d_search, d_feed = desk_escrows(desk)
+    s_rows, s_total, s_search, s_feed = server_escrows(pg, cols)
+    assert d_rows, f"{what}: the desk has no escrows (nothing compared)"
+    d_by = {r[1]: r for r in d_rows}
+    s_by = {r[1]: r for r in s_rows}
+    assert sorted(d_by) == sorted(s_by), (
+        f"{what}: escrows only in the desk {sorted(set(d_by) - set(s_by))[:3]}, only on the"
+        f" server {sorted(set(s_by) - set(d_by))[:3]} ({len(d_by)} and {len(s_by)})")
+    for a, dr in d_by.items():
+        for c, dv, sv in zip(cols, dr, s_by[a]):
+            assert dv == sv, f"{what}: escrow {a}: {c} is {dv!r} in the desk, {sv!r} on the server"
+    assert d_total == s_total == [str(len(d_rows))], \
+        f"{what}: escrow_totals {d_total} in the desk, {s_total} on the server, {len(d_rows)} rows"
+    assert d_search == s_search, f"{what}: search rows differ: {d_search[:2]} / {s_search[:2]}"
+    assert d_feed == s_feed, (f"{what}: api_feed differs ({len(d_feed)} rows in the desk,"
+                              f" {len(s_feed)} on the server): "
+                              f"{[x for x in zip(d_feed, s_feed) if x[0] != x[1]][:2]}")
+    log(f"{what}: {len(d_rows)} escrows, their totals, search rows and {len(d_feed)} feed rows"
+        " alike in the desk and on the server")
+    return {a: r[cols.index("state")] for a, r in d_by.items()}, d_feed
+
+
+def escrows(pg):
+    """The escrow projection on the server equals the SQLite desk's, after a catch-up and
+    after a reorg that removes an escrow's creation and changes another's state."""
+    from sync_reorg import build_history
+    r = rng()
+    st = {}
+
+    def history(chain):
+        amount = 10**15
+        e1 = chain.create_escrow(payer=0, payee=1, approvers=(2, 3, 4), threshold=2, arbiter=5,
+                                 amount=amount, via="rpc")
+        chain.act(e1, 0, "fund()", value=amount, via="rpc")
+        chain.act(e1, 2, "approve()", via="rpc")
+        chain.act(e1, 4, "approve()", via="rpc")
+        chain.act(e1, 6, "release()", via="rpc")
+        e2 = chain.create_escrow(payer=0, payee=1, approvers=(2, 3), threshold=1, arbiter=5,
+                                 amount=7, via="rpc")
+        chain.act(e2, 0, "fund()", value=7, via="rpc")
+        chain.act(e2, 5, "refund()", via="rpc")
+        e3 = chain.create_escrow(payer=6, payee=7, approvers=(2,), threshold=1, arbiter=5,
+                                 amount=12345, via="rpc")
+        chain.act(e3, 6, "fund()", value=12345, via="rpc")
+        chain.act(e3, 7, "dispute(string)", "goods not delivered", via="rpc")
+        chain.act(e3, 5, "resolve(bool)", "true", via="rpc")
+        e4 = chain.create_escrow(payer=6, payee=7, approvers=(2, 3), threshold=2, arbiter=5,
+                                 amount=99, via="rpc")
+        chain.act(e4, 6, "fund()", value=99, via="rpc")
+        chain.act(e4, 6, "dispute(string)", "late", via="rpc")
+        e5 = chain.create_escrow(payer=8, payee=9, approvers=(2, 3, 4), threshold=3, arbiter=5,
+                                 amount=5, via="rpc")
+        e6 = chain.create_escrow(payer=0, payee=1, approvers=(2, 3), threshold=2, arbiter=5,
+                                 amount=31, via="rpc")
+        chain.act(e6, 0, "fund()", value=31, via="rpc")
+        chain.act(e6, 3, "approve()", via="rpc")
+        build_history(chain, r, 12)
+        chain.node.mine(5)
+        st.update(e1=e1, e2=e2, e3=e3, e4=e4, e5=e5, e6=e6)
+        # what the reorg takes back: e5 funded, a new escrow eX created and funded
+        st["snap"] = chain.node.rpc("evm_snapshot")
+        chain.act(e5, 8, "fund()", value=5, via="rpc")
+        st["ex"] = chain.create_escrow(payer=0, payee=1, approvers=(2, 3), threshold=1,
+                                       arbiter=5, amount=3, via="rpc")
+        chain.act(st["ex"], 0, "fund()", value=3, via="rpc")
+
+    chain, desk, url = setup(pg, 0, 0, history=history, confirmations=2)
+    local = Desk()
+    local.add_chain(chain, confirmations=2)
+
+    def sync_both(tag):
+        local.run("sync", "--once", "--no-subscribe", "--range", "100000")
+        rr = subprocess.run([FUSION, "--home", desk.home, "sync", "--once", "--db", url,
+                             "--no-subscribe", "--range", "100000"], capture_output=True,
+                            text=True, timeout=600)
+        assert rr.returncode == 0, f"sync --once --db ({tag}) exited {rr.returncode}: {rr.stderr}"
+        assert_server_matches_node(pg, chain, tag)
+        assert local.logs(CHAIN) == chain.watched_logs(), f"{tag}: the desk differs from the node"
+
+    sync_both("the catch-up")
+    rows, feed = assert_same_escrows(pg, local, "after the catch-up")
+    state = {k: rows[st[k]] for k in ("e1", "e2", "e3", "e4", "e5", "e6", "ex")}
+    assert state == {"e1": "released", "e2": "refunded", "e3": "resolved", "e4": "disputed",
+                     "e5": "funded", "e6": "funded", "ex": "funded"}, state
+    assert ("escrow.created", str(CHAIN), st["ex"], "funded") in feed, feed[-4:]
+    # the reorg: back to before e5's funding and eX's creation; the new branch resolves e4
+    assert chain.node.rpc("evm_revert", st["snap"]) is True
+    chain.act(st["e4"], 5, "resolve(bool)", "false", via="rpc")
+    chain.node.mine(8)
+    sync_both("after the reorg")
+    rows, feed = assert_same_escrows(pg, local, "after the reorg")
+    assert st["ex"] not in rows, "the escrow whose creation the reorg removed is still there"
+    assert rows[st["e5"]] == "created" and rows[st["e4"]] == "resolved", \
+        (rows[st["e5"]], rows[st["e4"]])
+    assert ("escrow.removed", str(CHAIN), st["ex"], "funded") in feed, feed[-6:]
+    assert "rolled back in the book" in read(f"{desk.home}/fusion.log"), "no reorg on the server"
+    no_password([desk.home])
+    shutil.rmtree(desk.home, ignore_errors=True)
+    shutil.rmtree(local.home, ignore_errors=True)
+    print("pg_sync escrows: ok")
+
+
 def main(argv):
     if not available():
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap (a skipped test "
@@ -384,7 +537,8 @@ def main(argv):
         NOTIFY_TOOL = argv[1]
     try:
         with PgServer() as pg:
-            {"takeover": takeover, "restart": restart, "reorg": reorgs, "bulk": bulk}[mode](pg)
+            {"takeover": takeover, "restart": restart, "reorg": reorgs, "bulk": bulk,
+             "escrows": escrows}[mode](pg)
     finally:
         for p in _procs:
             if p.poll() is None:
