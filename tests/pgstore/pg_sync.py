@@ -19,7 +19,9 @@ restart: bad --db values are refused first (not a URL, a database holding no des
   syncer connects again, takes the lock again, and the server's events equal the node's,
   no gap or duplicate.
 reorg: reorgs of depths 1 to 32 (anvil_reorg with new transactions) under a syncer
-  writing to the server: each rolled back there, the events equal the node's after each;
+  writing to the server: each rolled back there, the events equal the node's after each,
+  and at the end the server's escrows are the contracts' own (state, approvals, amount),
+  counted in escrow_totals and in the feed;
   a workstation listening on the server hears the rewind announced (and, in takeover,
   each range's commit).
 bulk: ranges of hundreds of events (several of the insert's batches of rows): stored each
@@ -46,8 +48,8 @@ ROOT = os.environ.get("FUSION_ROOT") or os.path.dirname(os.path.dirname(
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from pg import PgServer, available  # noqa: E402
-from sync_lib import (FUSION, Chain, Desk, log, log_key, need_artifacts, rng,  # noqa: E402
-                      wait_until)
+from sync_lib import (FUSION, Chain, Desk, escrow_summary, log, log_key,  # noqa: E402
+                      need_artifacts, rng, wait_until)
 
 CHAIN = 31337
 PASSWORD = "Sync-s3cret-word"
@@ -325,6 +327,9 @@ def reorgs(pg):
     wait_until(lambda: server_logs(pg)[0] == chain.watched_logs(), "the server after all reorgs",
                120)
     assert_server_matches_node(pg, chain, "after reorgs")
+    head = chain.node.block_number()
+    wait_until(lambda: server_checkpoint(pg) >= head, "the last commit after the reorgs", 120)
+    assert_server_escrows_match_contracts(pg, chain, "after reorgs")
     n = read(f"{desk.home}/fusion.log").count("rolled back in the book")
     log(f"{n} reorgs rolled back in the book")
     assert n >= len(depths) // 2, f"only {n} reorgs were noticed"
@@ -333,6 +338,32 @@ def reorgs(pg):
     no_password([desk.home])
     shutil.rmtree(desk.home, ignore_errors=True)
     print("pg_sync reorg: ok")
+
+
+def assert_server_escrows_match_contracts(pg, chain, what):
+    """The server's escrows are the node's (those its factory created on the canonical
+    chain), each in the state, with the approvals and amount, the contract itself reports;
+    escrow_totals counts them; the feed created each once more than it removed it."""
+    on_chain = sorted(chain.escrow_addresses())
+    rows = {r[0]: r[1:] for r in pg.psql("SELECT address, state, approvals, amount FROM escrows"
+                                        f" WHERE chain_id = {CHAIN}")}
+    assert sorted(rows) == on_chain, (
+        f"{what}: escrows only on the server {sorted(set(rows) - set(on_chain))[:3]}, only on"
+        f" the chain {sorted(set(on_chain) - set(rows))[:3]}")
+    for a in on_chain:
+        s = escrow_summary(chain, a)
+        got = tuple(rows[a])
+        assert got == (s["state"], str(s["approvals"]), s["amount"]), \
+            f"{what}: escrow {a}: the server says {got}, the contract {s}"
+    assert pg.psql("SELECT n FROM escrow_totals WHERE id = 1") == [[str(len(rows))]], \
+        f"{what}: escrow_totals differs from {len(rows)} rows"
+    feed = pg.psql("SELECT ref, sum(CASE kind WHEN 'escrow.created' THEN 1 WHEN"
+                   " 'escrow.removed' THEN -1 ELSE 0 END) FROM api_feed GROUP BY ref"
+                   " HAVING sum(CASE kind WHEN 'escrow.created' THEN 1 WHEN 'escrow.removed'"
+                   " THEN -1 ELSE 0 END) <> 0")
+    assert sorted(r[0] for r in feed) == on_chain and all(r[1] == "1" for r in feed), \
+        f"{what}: the feed's created/removed rows do not add up to the escrows: {feed[:3]}"
+    log(f"{what}: the server's {len(rows)} escrows are the contracts' own states")
 
 
 def bulk(pg):
@@ -519,6 +550,17 @@ def escrows(pg):
         (rows[st["e5"]], rows[st["e4"]])
     assert ("escrow.removed", str(CHAIN), st["ex"], "funded") in feed, feed[-6:]
     assert "rolled back in the book" in read(f"{desk.home}/fusion.log"), "no reorg on the server"
+    # a book whose escrows lack the triggers (copied by an older fusion) is refused: escrow
+    # rows would be written without their count and feed
+    before = pg.psql("SELECT count(*) FROM api_feed")
+    pg.psql("DROP TRIGGER escrows_changed ON escrows")
+    chain.node.mine(2)
+    rr = subprocess.run([FUSION, "--home", desk.home, "sync", "--once", "--db", url,
+                         "--no-subscribe"], capture_output=True, text=True, timeout=120)
+    assert rr.returncode == 1 and rr.stderr.count("\n") == 1, rr
+    assert "escrow_totals" in rr.stderr and "db migrate" in rr.stderr, rr.stderr
+    assert PASSWORD not in rr.stderr, rr.stderr
+    assert pg.psql("SELECT count(*) FROM api_feed") == before
     no_password([desk.home])
     shutil.rmtree(desk.home, ignore_errors=True)
     shutil.rmtree(local.home, ignore_errors=True)
