@@ -595,12 +595,81 @@ static int bin_event(PGresult *r, int row, uint64_t chain_id, store_event *ev, e
     return 0;
 }
 
+/* The range's events of each escrow: (escrow, index into the events), sorted by escrow
+ * (bytes) then index, i.e. log order. */
+typedef struct ev_key {
+    addr escrow;
+    size_t i;
+} ev_key;
+
+typedef struct ev_index {
+    ev_key *ix;
+    size_t n;
+} ev_index;
+
+static int ev_key_cmp(const void *p, const void *q)
+{
+    const ev_key *a = p, *b = q;
+    int c = memcmp(a->escrow.b, b->escrow.b, ADDR_LEN);
+    return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+static int ev_index_build(ev_index *x, const store_event *evs, size_t n, err *e)
+{
+    x->n = 0;
+    x->ix = malloc((n ? n : 1) * sizeof *x->ix);
+    if (!x->ix)
+        return err_set(e, ERR_NOMEM, "out of memory indexing %zu events", n);
+    for (size_t i = 0; i < n; i++)
+        if (evs[i].has_escrow)
+            x->ix[x->n++] = (ev_key){.escrow = evs[i].escrow, .i = i};
+    qsort(x->ix, x->n, sizeof *x->ix, ev_key_cmp);
+    return 0;
+}
+
+/* The first entry of escrow a's events in x, and how many (*m). */
+static size_t ev_index_find(const ev_index *x, const addr *a, size_t *m)
+{
+    size_t lo = 0, hi = x->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp(x->ix[mid].escrow.b, a->b, ADDR_LEN) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    while (end < x->n && memcmp(x->ix[end].escrow.b, a->b, ADDR_LEN) == 0)
+        end++;
+    *m = end - lo;
+    return lo;
+}
+
+/* Room for m events in *evs. */
+static int evs_room(store_event **evs, size_t *cap, size_t m, err *e)
+{
+    if (m <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < m)
+        nc *= 2;
+    store_event *p = realloc(*evs, nc * sizeof *p);
+    if (!p)
+        return err_set(e, ERR_NOMEM, "out of memory projecting escrows");
+    *evs = p;
+    *cap = nc;
+    return 0;
+}
+
 /* Projects the n escrows again from all their events in the book (inside the caller's
  * transaction, after the range's events are in or the rewind's are gone) and writes each
  * row, in the order given, or deletes it when none of its events is its creation:
- * sync_rebuild_escrows on the server. */
+ * sync_rebuild_escrows on the server. An escrow created in the range (fresh[i]; fresh may be
+ * NULL) has no event but the range's (rev): it is projected from those without reading them
+ * back; the others' events are read ESC_READ escrows a statement. */
 static int project_escrows(PGconn *c, const char *id, uint64_t chain_id, const addr *escrows,
-                           size_t n, uint64_t final, store_book_project project, err *e)
+                           const bool *fresh, size_t n, const store_event *rev, size_t n_rev,
+                           uint64_t final, store_book_project project, err *e)
 {
     if (!n)
         return 0;
@@ -610,18 +679,23 @@ static int project_escrows(PGconn *c, const char *id, uint64_t chain_id, const a
     char *arr = malloc(ESC_READ * (ADDR_LEN * 2 + 1) + 3);
     store_event *evs = NULL;
     size_t evs_cap = 0;
+    ev_index ri = {0};
     int rc = -1;
     if (!w || !arr) {
         err_set(e, ERR_NOMEM, "out of memory projecting %zu escrows", n);
         goto out;
     }
+    if (fresh && ev_index_build(&ri, rev, n_rev, e) < 0)
+        goto out;
     w->c = c;
     w->n = 0;
     for (size_t at = 0; at < n; at += ESC_READ) {
-        size_t k = n - at < ESC_READ ? n - at : ESC_READ, o = 0;
+        size_t k = n - at < ESC_READ ? n - at : ESC_READ, o = 0, asked = 0;
         arr[o++] = '{';
         for (size_t i = 0; i < k; i++) {
-            if (i)
+            if (fresh && fresh[at + i])
+                continue;
+            if (asked++)
                 arr[o++] = ',';
             hex_encode(arr + o, ADDR_LEN * 2 + 1, escrows[at + i].b, ADDR_LEN, false);
             o += ADDR_LEN * 2;
@@ -629,54 +703,54 @@ static int project_escrows(PGconn *c, const char *id, uint64_t chain_id, const a
         arr[o++] = '}';
         arr[o] = '\0';
         const char *v[2] = {id, arr};
-        PGresult *r;
-        if (run(c, "esc_events", 2, v, NULL, NULL, 1, &r, "reading escrows' events", e) < 0)
+        PGresult *r = NULL;
+        if (asked &&
+            run(c, "esc_events", 2, v, NULL, NULL, 1, &r, "reading escrows' events", e) < 0)
             goto out;
-        int rows = PQntuples(r);
+        int rows = r ? PQntuples(r) : 0;
         for (size_t i = 0; i < k; i++) {
             const addr *a = &escrows[at + i];
-            /* its events: rows are in escrow order (bytes), so a binary search finds them */
-            int lo = 0, hi = rows;
-            while (lo < hi) {
-                int mid = lo + (hi - lo) / 2;
-                if (PQgetlength(r, mid, 0) == ADDR_LEN &&
-                    memcmp(PQgetvalue(r, mid, 0), a->b, ADDR_LEN) < 0)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
             size_t m = 0;
-            for (int j = lo; j < rows && PQgetlength(r, j, 0) == ADDR_LEN &&
-                             memcmp(PQgetvalue(r, j, 0), a->b, ADDR_LEN) == 0;
-                 j++) {
-                if (m == evs_cap) {
-                    size_t nc = evs_cap ? evs_cap * 2 : 64;
-                    store_event *p = realloc(evs, nc * sizeof *p);
-                    if (!p) {
-                        PQclear(r);
-                        err_set(e, ERR_NOMEM, "out of memory projecting escrows");
-                        goto out;
-                    }
-                    evs = p;
-                    evs_cap = nc;
+            if (fresh && fresh[at + i]) {
+                size_t from = ev_index_find(&ri, a, &m);
+                if (evs_room(&evs, &evs_cap, m, e) < 0)
+                    goto fail_r;
+                for (size_t j = 0; j < m; j++)
+                    evs[j] = rev[ri.ix[from + j].i];
+            } else {
+                /* rows are in escrow order (bytes): a binary search finds its events */
+                int lo = 0, hi = rows;
+                while (lo < hi) {
+                    int mid = lo + (hi - lo) / 2;
+                    if (PQgetlength(r, mid, 0) == ADDR_LEN &&
+                        memcmp(PQgetvalue(r, mid, 0), a->b, ADDR_LEN) < 0)
+                        lo = mid + 1;
+                    else
+                        hi = mid;
                 }
-                if (bin_event(r, j, chain_id, &evs[m++], e) < 0) {
-                    PQclear(r);
-                    goto out;
+                for (int j = lo; j < rows && PQgetlength(r, j, 0) == ADDR_LEN &&
+                                 memcmp(PQgetvalue(r, j, 0), a->b, ADDR_LEN) == 0;
+                     j++) {
+                    if (evs_room(&evs, &evs_cap, m + 1, e) < 0 ||
+                        bin_event(r, j, chain_id, &evs[m++], e) < 0)
+                        goto fail_r;
                 }
             }
             store_escrow x;
             bool created = false;
             project(evs, m, chain_id, a, final, &x, &created);
-            if ((created ? esc_put(w, &x, e) : esc_delete(w, id, a, e)) < 0) {
-                PQclear(r);
-                goto out;
-            }
+            if ((created ? esc_put(w, &x, e) : esc_delete(w, id, a, e)) < 0)
+                goto fail_r;
         }
         PQclear(r);
+        continue;
+    fail_r:
+        PQclear(r);
+        goto out;
     }
     rc = esc_flush(w, e);
 out:
+    free(ri.ix);
     free(evs);
     free(arr);
     free(w);
@@ -702,8 +776,8 @@ static int pg_book_commit(void *conn, const store_book_range *r, uint64_t *inser
     char id[24];
     u64s(id, r->chain_id);
     if (put_events(c, id, r->events, r->n_events, inserted, e) < 0 ||
-        project_escrows(c, id, r->chain_id, r->escrows, r->n_escrows, r->cp->final_block,
-                        r->project, e) < 0)
+        project_escrows(c, id, r->chain_id, r->escrows, r->fresh, r->n_escrows, r->events,
+                        r->n_events, r->cp->final_block, r->project, e) < 0)
         goto fail;
     for (size_t i = 0; i < r->n_blocks; i++) {
         const store_block *b = &r->blocks[i];
@@ -773,7 +847,7 @@ static int pg_book_rewind(void *conn, uint64_t chain_id, uint64_t first_gone,
     *gone = strtoull(PQcmdTuples(res), NULL, 10);
     PQclear(res);
     if (run(c, "blk_rewind", 2, v, NULL, NULL, 0, NULL, "deleting a reorg's block hashes", e) < 0 ||
-        project_escrows(c, id, chain_id, touched, nt, final, project, e) < 0)
+        project_escrows(c, id, chain_id, touched, NULL, nt, NULL, 0, final, project, e) < 0)
         goto fail;
     if (cp ? put_checkpoint(c, cp, e) < 0
            : run(c, "cp_del", 1, v, NULL, NULL, 0, NULL, "deleting the checkpoint", e) < 0)

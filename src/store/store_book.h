@@ -43,8 +43,11 @@ typedef struct store_book_range {
     /* The escrows with an event in the range, in the order of their first event: each is
      * projected again (project) from all its events in the book, its row written, and the
      * pending flags of what became final (cp->final_block) cleared, as the desk's sync does
-     * (store_escrow_put, store_escrow_settle; escrow_totals and api_feed kept alike). */
+     * (store_escrow_put, store_escrow_settle; escrow_totals and api_feed kept alike). An
+     * escrow created in the range has no event but the range's: it is projected from those
+     * (as the in-memory fold does), the others from the book's. */
     const addr *escrows;
+    const bool *fresh; /* fresh[i]: escrows[i] was created in the range (NULL: none was) */
     size_t n_escrows;
     store_book_project project;
 } store_book_range;

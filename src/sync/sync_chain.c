@@ -713,6 +713,7 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
 {
     uint64_t final = final_of(c, head);
     addrset fresh = {0}, touched = {0};
+    bool *is_fresh = NULL;
     store_event *evs = calloc(ls->n ? ls->n : 1, sizeof *evs);
     char **jsons = calloc(ls->n ? ls->n : 1, sizeof *jsons);
     store_block *blocks = calloc(nh ? nh : 1, sizeof *blocks);
@@ -780,6 +781,13 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
                            .final_block = final,
                            .head_block = head};
     memcpy(cp.synced_hash, hdrs[nh - 1].hash, 32);
+    is_fresh = calloc(touched.n ? touched.n : 1, sizeof *is_fresh);
+    if (!is_fresh) {
+        err_set(e, ERR_NOMEM, "out of memory tracking escrows");
+        goto out;
+    }
+    for (size_t i = 0; i < touched.n; i++)
+        is_fresh[i] = addrset_has(&fresh, &touched.v[i]);
     store_book_range r = {.chain_id = c->chain.chain_id,
                           .prev = &c->book_cp,
                           .events = evs,
@@ -789,6 +797,7 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
                           .prune_below = prune_below,
                           .cp = &cp,
                           .escrows = touched.v,
+                          .fresh = is_fresh,
                           .n_escrows = touched.n,
                           .project = escrow_project};
     uint64_t inserted = 0;
@@ -820,6 +829,7 @@ out:
     free(blocks);
     addrset_free(&fresh);
     addrset_free(&touched);
+    free(is_fresh);
     return rc;
 }
 
