@@ -94,6 +94,14 @@ static const struct {
      "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
      " WHERE c.relname = 'escrows' AND t.tgname = 'escrows_changed'",
      0},
+    /* store_vault_flow_put's: the flow of a stored event, tied to it */
+    {"vf_put",
+     "INSERT INTO vault_flows (event_id, chain_id, vault, block_number, kind, owner, token,"
+     " amount, request_id) SELECT id, $1::bigint, $2::text, $3::bigint, $4::text, $5::text,"
+     " $6::text, $7::text, $8::bigint FROM events WHERE chain_id = $1::bigint"
+     " AND block_number = $3::bigint AND log_index = $9::bigint AND block_hash = $10::bytea"
+     " ON CONFLICT DO NOTHING",
+     10},
     {"blk_desc",
      "SELECT number, hash, parent_hash, timestamp FROM blocks WHERE chain_id = $1"
      " AND number <= $2 ORDER BY number DESC LIMIT $3",
@@ -757,6 +765,29 @@ out:
     return rc;
 }
 
+/* The range's vault flows, after its events (each refers to its stored event). */
+static int put_flows(PGconn *c, const char *id, const store_vault_flow *f, size_t n, err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        char bn[24], li[24], req[24], vault[ADDR_STR_MAX], owner[ADDR_STR_MAX],
+            token[ADDR_STR_MAX], amount[U256_DEC_MAX];
+        u64s(bn, f[i].block_number);
+        u64s(li, f[i].log_index);
+        snprintf(req, sizeof req, "%lld", (long long)f[i].request_id);
+        hex_encode(vault, sizeof vault, f[i].vault.b, ADDR_LEN, true);
+        hex_encode(owner, sizeof owner, f[i].owner.b, ADDR_LEN, true);
+        hex_encode(token, sizeof token, f[i].token.b, ADDR_LEN, true);
+        u256_to_dec(amount, &f[i].amount);
+        const char *v[10] = {id,    vault, bn, f[i].kind, owner, token, amount,
+                             f[i].has_request ? req : NULL, li, (const char *)f[i].block_hash};
+        const int lens[10] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 32};
+        const int fmts[10] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        if (run(c, "vf_put", 10, v, lens, fmts, 0, NULL, "recording a vault flow", e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int settle(PGconn *c, const char *id, uint64_t final, err *e)
 {
     char f[24];
@@ -776,6 +807,7 @@ static int pg_book_commit(void *conn, const store_book_range *r, uint64_t *inser
     char id[24];
     u64s(id, r->chain_id);
     if (put_events(c, id, r->events, r->n_events, inserted, e) < 0 ||
+        put_flows(c, id, r->flows, r->n_flows, e) < 0 ||
         project_escrows(c, id, r->chain_id, r->escrows, r->fresh, r->n_escrows, r->events,
                         r->n_events, r->cp->final_block, r->project, e) < 0)
         goto fail;

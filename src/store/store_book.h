@@ -18,8 +18,7 @@
 
 #include "base/err.h"
 #include "crypto/address.h"
-#include "store/store_escrow.h"
-#include "store/store_event.h"
+#include "store/store.h"
 
 /* The escrow projection (escrow_project of src/sync/projection.h, above this layer): one
  * escrow from every stored event of it, in chain order (block, log index). *created false
@@ -50,6 +49,10 @@ typedef struct store_book_range {
     const bool *fresh; /* fresh[i]: escrows[i] was created in the range (NULL: none was) */
     size_t n_escrows;
     store_book_project project;
+    /* The vault flows of the range's events (store_vault_flow_put: each tied to its stored
+     * event, so the rewind that deletes the event deletes the flow). */
+    const store_vault_flow *flows;
+    size_t n_flows;
 } store_book_range;
 
 typedef struct store_book {

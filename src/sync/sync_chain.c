@@ -706,20 +706,22 @@ static int events_flush(ctx *c, store_event *evs, char **jsons, size_t *n, uint6
  * same escrows discovered (so that their own logs are asked for next), written with the
  * headers and the checkpoint in one transaction of the book, which also projects the escrows
  * with events in the range again from their events there (escrow_project, what
- * sync_rebuild_escrows does and the in-memory fold equals). No vault flow, bridge leg or
- * inflow: those are the SQLite path's (a bridge log is stored raw). */
+ * sync_rebuild_escrows does and the in-memory fold equals), and records the vault flows. No
+ * bridge leg or inflow: those are the SQLite path's (a bridge log is stored raw). */
 static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
                              const rpc_block *hdrs, size_t nh, uint64_t prune_below, err *e)
 {
     uint64_t final = final_of(c, head);
     addrset fresh = {0}, touched = {0};
     bool *is_fresh = NULL;
+    store_vault_flow *flows = calloc(ls->n ? ls->n : 1, sizeof *flows);
+    size_t n_flows = 0;
     store_event *evs = calloc(ls->n ? ls->n : 1, sizeof *evs);
     char **jsons = calloc(ls->n ? ls->n : 1, sizeof *jsons);
     store_block *blocks = calloc(nh ? nh : 1, sizeof *blocks);
     size_t n = 0;
     int rc = -1;
-    if (!evs || !jsons || !blocks) {
+    if (!evs || !jsons || !blocks || !flows) {
         err_set(e, ERR_NOMEM, "out of memory storing %zu logs", ls->n);
         goto out;
     }
@@ -754,6 +756,11 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
             ev->decoded = jsons[n];
         }
         n++;
+        bool is_flow = false;
+        if (kind == STORE_CONTRACT_VAULT &&
+            sync_vault_flow_of(ev, &d, &flows[n_flows], &is_flow, e) < 0)
+            goto out;
+        n_flows += is_flow;
         if (kind == STORE_CONTRACT_FACTORY && sync_is_escrow_created(d.kind)) {
             ev->has_escrow = true;
             ev->escrow = sync_field(&d, "escrow")->a;
@@ -799,7 +806,9 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
                           .escrows = touched.v,
                           .fresh = is_fresh,
                           .n_escrows = touched.n,
-                          .project = escrow_project};
+                          .project = escrow_project,
+                          .flows = flows,
+                          .n_flows = n_flows};
     uint64_t inserted = 0;
     if (c->opt->book->commit(c->book, &r, &inserted, e) < 0)
         goto out;
@@ -830,6 +839,7 @@ out:
     addrset_free(&fresh);
     addrset_free(&touched);
     free(is_fresh);
+    free(flows);
     return rc;
 }
 

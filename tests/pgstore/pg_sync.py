@@ -34,7 +34,11 @@ escrows: the escrow projection on the server. One chain (escrows released, refun
   server's escrows (every column), escrow_totals, search text and the api_feed rows of the
   escrows equal the desk's (as SQLite's triggers keep them there). Then a reorg (anvil
   evm_snapshot/evm_revert) that removes an escrow's creation and takes back another's
-  funding, and a new branch that resolves a dispute: both backends agree again."""
+  funding, and a new branch that resolves a dispute: both backends agree again.
+vault: a CollateralVault's deposits, withdrawal and seizure (a facility names the vault, on
+  both desks) synced into a SQLite desk and with --db: the server's vault_flows equal the
+  desk's, each tied to its stored event; a reorg (anvil_reorg) drops a deposit and its flow
+  goes with its event on both."""
 import os
 import shutil
 import signal
@@ -567,6 +571,97 @@ def escrows(pg):
     print("pg_sync escrows: ok")
 
 
+def vault(pg):
+    """Vault flows on the server equal the SQLite desk's, through a reorg that drops one."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "credit"))
+    from credit_lib import collateral_vault, token, usd_feed
+    from sync_lib import A, cast
+    env = {}
+
+    def history(chain):
+        node = chain.node
+        weth = token(node, "Wrapped Ether", "WETH", 18)
+        usdc = token(node, "USD Coin", "USDC", 6)
+        feed = usd_feed(node, "WETH / USD", 3000 * 10**8)
+        v = collateral_vault(node, [A[2], A[3], A[4]], 2)
+        for who in (A[1], A[6]):
+            chain.cast_send(A[0], weth, "mint(address,uint256)", who, str(100 * 10**18))
+            chain.cast_send(who, weth, "approve(address,uint256)", v, str(100 * 10**18))
+        chain.cast_send(A[1], v, "deposit(address,uint256)", weth, str(10 * 10**18))
+        chain.cast_send(A[6], v, "deposit(address,uint256)", weth, str(2 * 10**18 + 7))
+        env.update(weth=weth, usdc=usdc, feed=feed, vault=v)
+
+    chain, desk, url = setup(pg, 0, 0, history=history, confirmations=0)
+    local = Desk()
+    local.add_chain(chain, confirmations=0)
+    for d in (desk, local):  # the facility makes the vault a synced contract of the chain
+        d.signed.add("rita", "risk")
+        d.signed.add("carl", "compliance")
+        d.run("asset", "add-token", "--chain", "local", "--symbol", "WETH", "--address",
+              env["weth"])
+        d.run("asset", "add-token", "--chain", "local", "--symbol", "USDC", "--address",
+              env["usdc"])
+        d.run("asset", "add-feed", "--chain", "local", "--asset", "WETH", "--address",
+              env["feed"])
+        d.run("--operator", "carl", "entity", "add", "Acme", "--type", "company",
+              "--jurisdiction", "CH")
+        d.run("--operator", "rita", "credit", "facility", "add", "acme", "--entity", "Acme",
+              "--currency", "USDC", "--limit", "25000", "--rate", "5", "--collateral", "WETH",
+              "--vault", f"local={env['vault']}")
+    v = env["vault"]
+
+    def sync_both(tag):
+        local.run("sync", "--once", "--no-subscribe")
+        rr = subprocess.run([FUSION, "--home", desk.home, "sync", "--once", "--db", url,
+                             "--no-subscribe"], capture_output=True, text=True, timeout=600)
+        assert rr.returncode == 0, f"sync --once --db ({tag}) exited {rr.returncode}: {rr.stderr}"
+
+    flow_cols = ("f.chain_id, f.vault, f.block_number, f.kind, f.owner, f.token, f.amount,"
+                 " f.request_id")
+
+    def same_flows(tag):
+        want = [tuple("" if x is None else str(x) for x in r) for r in local.query(
+            f"SELECT {flow_cols}, e.log_index, hex(e.block_hash) FROM vault_flows f"
+            " JOIN events e ON e.id = f.event_id ORDER BY f.block_number, e.log_index")]
+        got = [tuple(r) for r in pg.psql(
+            f"SELECT {flow_cols}, e.log_index, upper(encode(e.block_hash, 'hex'))"
+            " FROM vault_flows f JOIN events e ON e.id = f.event_id"
+            " ORDER BY f.block_number, e.log_index")]
+        assert want, f"{tag}: the desk has no vault flows (nothing compared)"
+        assert got == want, f"{tag}: vault flows differ:\n desk   {want}\n server {got}"
+        n = pg.psql("SELECT count(*) FROM vault_flows")[0][0]
+        assert n == str(len(want)), f"{tag}: {n} flows on the server, {len(want)} joined"
+        log(f"{tag}: the server's {len(got)} vault flows equal the desk's")
+        return [r[3] for r in want]
+
+    sync_both("the deposits")
+    assert same_flows("the deposits") == ["deposit", "deposit"]
+    # a withdrawal (2 of 3) and a seizure
+    chain.cast_send(A[1], v, "requestWithdrawal(address,uint256)", env["weth"], str(10**18))
+    chain.cast_send(A[2], v, "approve(uint256)", "0")
+    chain.cast_send(A[3], v, "approve(uint256)", "0")
+    chain.cast_send(A[4], v, "execute(uint256)", "0")
+    chain.cast_send(A[2], v, "proposeSeizure(address,address,uint256,address)", A[6],
+                    env["weth"], str(2 * 10**18), A[9])
+    chain.cast_send(A[2], v, "approve(uint256)", "1")
+    chain.cast_send(A[4], v, "approve(uint256)", "1")
+    chain.cast_send(A[4], v, "execute(uint256)", "1")
+    chain.cast_send(A[1], v, "deposit(address,uint256)", env["weth"], str(5 * 10**18))
+    sync_both("a withdrawal, a seizure and a deposit")
+    assert same_flows("a withdrawal, a seizure and a deposit") == [
+        "deposit", "deposit", "withdrawal", "seizure", "deposit"]
+    # a reorg drops the last deposit: its flow goes with its event
+    chain.node.rpc("anvil_reorg", 1, [])
+    chain.node.mine(1)
+    sync_both("the reorg")
+    assert same_flows("the reorg") == ["deposit", "deposit", "withdrawal", "seizure"]
+    assert "rolled back in the book" in read(f"{desk.home}/fusion.log"), "no reorg on the server"
+    no_password([desk.home])
+    shutil.rmtree(desk.home, ignore_errors=True)
+    shutil.rmtree(local.home, ignore_errors=True)
+    print("pg_sync vault: ok")
+
+
 def main(argv):
     if not available():
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap (a skipped test "
@@ -580,7 +675,7 @@ def main(argv):
     try:
         with PgServer() as pg:
             {"takeover": takeover, "restart": restart, "reorg": reorgs, "bulk": bulk,
-             "escrows": escrows}[mode](pg)
+             "escrows": escrows, "vault": vault}[mode](pg)
     finally:
         for p in _procs:
             if p.poll() is None:
