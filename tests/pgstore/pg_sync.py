@@ -34,7 +34,11 @@ escrows: the escrow projection on the server. One chain (escrows released, refun
   server's escrows (every column), escrow_totals, search text and the api_feed rows of the
   escrows equal the desk's (as SQLite's triggers keep them there). Then a reorg (anvil
   evm_snapshot/evm_revert) that removes an escrow's creation and takes back another's
-  funding, and a new branch that resolves a dispute: both backends agree again.
+  funding, and a new branch that resolves a dispute: both backends agree again. Then a
+  pipelined catch-up (by event signature, ranges of 3 blocks: escrows span ranges, the
+  desk's fold carried between commits, the book reading earlier events back) into a second
+  database and a second desk: alike again (the feed's rows as a multiset: inside one commit
+  the two write escrows in different orders).
 vault: a CollateralVault's deposits, withdrawal and seizure (a facility names the vault, on
   both desks) synced into a SQLite desk and with --db: the server's vault_flows equal the
   desk's, each tied to its stored event; a reorg (anvil_reorg) drops a deposit and its flow
@@ -446,7 +450,7 @@ def desk_escrows(desk):
     return cols, rows, [str(total[0][0])] if total else [], search, feed
 
 
-def server_escrows(pg, cols):
+def server_escrows(pg, cols, db="desk"):
     """The same of the server: its escrows' columns named as the desk's (bytea as hex), the
     search text as the trigram index covers it with the chain and asset joined as the FTS5
     rows hold them, and api_feed."""
@@ -454,23 +458,28 @@ def server_escrows(pg, cols):
     sel = ", ".join(f"encode({c}, 'hex')" if c == "approval_list" else f"{c}::text"
                     for c in cols)
     got = pg.psql(f"SELECT coalesce(json_agg(json_build_array({sel}) ORDER BY chain_id, address),"
-                  " '[]') FROM escrows")
+                  " '[]') FROM escrows", db=db)
     rows = [tuple(r) for r in json.loads(got[0][0])]
-    total = [r[0] for r in pg.psql("SELECT n FROM escrow_totals WHERE id = 1")]
+    total = [r[0] for r in pg.psql("SELECT n FROM escrow_totals WHERE id = 1", db=db)]
     got = pg.psql("SELECT coalesce(json_agg(json_build_array(e.address, e.payer, e.payee,"
                   " e.state, c.name, coalesce((SELECT symbol FROM tokens t WHERE t.chain_id ="
                   " e.chain_id AND t.address = e.token), CASE WHEN e.token ="
                   " '0x0000000000000000000000000000000000000000' THEN c.native_symbol END))),"
-                  " '[]') FROM escrows e JOIN chains c ON c.chain_id = e.chain_id")
+                  " '[]') FROM escrows e JOIN chains c ON c.chain_id = e.chain_id", db=db)
     search = sorted(tuple(r) for r in json.loads(got[0][0]))
     feed = [tuple(r) for r in pg.psql("SELECT kind, chain_id, ref, state FROM api_feed"
-                                      " WHERE kind LIKE 'escrow.%' ORDER BY id")]
+                                      " WHERE kind LIKE 'escrow.%' ORDER BY id", db=db)]
     return rows, total, search, feed
 
 
-def assert_same_escrows(pg, desk, what):
+def assert_same_escrows(pg, desk, what, db="desk", feed_order=True):
+    """feed_order False: the feed's rows compared as a multiset (a pipelined catch-up writes
+    a commit's escrows in the order it first met them in any of its ranges, the book in the
+    order of the range's events: the same rows, another order inside one commit)."""
     cols, d_rows, d_total, d_search, d_feed = desk_escrows(desk)
-    s_rows, s_total, s_search, s_feed = server_escrows(pg, cols)
+    s_rows, s_total, s_search, s_feed = server_escrows(pg, cols, db)
+    if not feed_order:
+        d_feed, s_feed = sorted(d_feed), sorted(s_feed)
     assert d_rows, f"{what}: the desk has no escrows (nothing compared)"
     d_by = {r[1]: r for r in d_rows}
     s_by = {r[1]: r for r in s_rows}
@@ -576,7 +585,32 @@ def escrows(pg):
     assert "escrow_totals" in rr.stderr and "db migrate" in rr.stderr, rr.stderr
     assert PASSWORD not in rr.stderr, rr.stderr
     assert pg.psql("SELECT count(*) FROM api_feed") == before
-    no_password([desk.home])
+    # a pipelined catch-up (escrows asked for by event signature, the next range read while
+    # one commits, the desk's fold carried from commit to commit) in ranges of 3 blocks, so
+    # that escrows span ranges: the book reads their earlier events back
+    piped = Desk()
+    piped.add_chain(chain, confirmations=2)
+    pg.psql("CREATE DATABASE piped OWNER desk")
+    rr = subprocess.run([FUSION, "--home", piped.home, "db", "migrate", "--to",
+                         pg.url_for(user="desk", password=PASSWORD, db="piped")],
+                        capture_output=True, text=True, timeout=600)
+    assert rr.returncode == 0, f"db migrate: {rr.stderr}"
+    small = ("--once", "--no-subscribe", "--max-addresses", "2", "--range", "3", "--max-range",
+             "3")
+    local2 = Desk()
+    local2.add_chain(chain, confirmations=2)
+    local2.run("sync", *small)
+    rr = subprocess.run([FUSION, "--home", piped.home, "sync", "--db",
+                         pg.url_for(user="desk", password=PASSWORD, db="piped"), *small],
+                        capture_output=True, text=True, timeout=600)
+    assert rr.returncode == 0, f"sync --db (pipelined) exited {rr.returncode}: {rr.stderr}"
+    for h in (local2.home, piped.home):
+        assert "with reads ahead of commits" in read(f"{h}/fusion.log"), f"{h}: not pipelined"
+    assert_same_escrows(pg, local2, "a pipelined catch-up in ranges of 3 blocks", db="piped",
+                        feed_order=False)
+    no_password([desk.home, piped.home])
+    shutil.rmtree(piped.home, ignore_errors=True)
+    shutil.rmtree(local2.home, ignore_errors=True)
     shutil.rmtree(desk.home, ignore_errors=True)
     shutil.rmtree(local.home, ignore_errors=True)
     print("pg_sync escrows: ok")
