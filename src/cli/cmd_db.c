@@ -75,11 +75,13 @@ static int db_migrate(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
-#define DB_ON_SERVER "each chain's events, block hashes and checkpoint"
+#define DB_ON_SERVER                                                                              \
+    "each chain's events, block hashes and checkpoint, the escrows and their totals, vault "     \
+    "flows"
 #define DB_IN_DESK                                                                                \
-    "everything else: the chains' configuration and endpoints, the escrows and their totals, "  \
-    "vault flows, bridge legs, inflows, transactions, operators, cases, entities, lists, "       \
-    "credit, risk alerts (audit.log beside it)"
+    "everything else: the chains' configuration and endpoints, bridge legs, inflows, "           \
+    "transactions, operators, cases, entities, lists, credit, risk alerts (audit.log beside "    \
+    "it); the UI, the API and every other command still read desk.db"
 
 /* `db status`: where the desk keeps its book (book.conf, or desk.db) and what lives where.
  * Reads the desk's files only: no connection to the server. */

@@ -25,7 +25,7 @@
       "fusion sync [--once] [--chain NAME] [--poll-ms MS] [--window N] [--range N]\n"              \
       "         [--max-range N] [--rpc-timeout-ms MS] [--max-addresses N] [--quiet]\n"             \
       "         [--no-subscribe] [--swaps]   (with --passphrase-file and --yes: move the swaps\n"  \
-      "         on) [--db postgresql://...]   (the events and checkpoints on that server)")        \
+      "         on) [--db postgresql://...]   (events, escrows, vault flows on that server)")      \
     X("escrow", "list", "fusion escrow list [--chain NAME] [--state STATE] [--json|--csv]")        \
     X("escrow", "show", "fusion escrow show ADDRESS [--chain NAME] [--json]")                      \
     X("escrow", "create",                                                                          \

@@ -17,8 +17,9 @@
  * Named exceptions, not carried (the store's writes, which enforce or keep them, run on
  * SQLite only today; docs/scale.md lists them as what a full backend needs):
  *   CHECK constraints (SQLite's catalogue does not expose them apart from the CREATE text);
- *   triggers (escrow_totals' count, the escrow search index, the api_feed rows,
- *   case_events' append-only guard);
+ *   triggers, but for those on escrows, which have a PL/pgSQL twin (PG_ESCROW_TRIGGERS:
+ *   escrow_totals' count and the api_feed rows of escrows; the sync writes escrows on the
+ *   server); not the api_feed rows of other tables, nor case_events' append-only guard;
  *   virtual tables and their shadow tables: the FTS5 trigram index escrow_search becomes a
  *   pg_trgm GIN index over the same escrow columns (address, payer, payee, state; the
  *   chain name and asset symbol it also holds are other tables' columns on PostgreSQL);
@@ -406,12 +407,40 @@ out:
     return rc;
 }
 
+/* What the desk's SQLite triggers on escrows keep (store_schema.c: escrows_search_i/_d,
+ * api_feed_escrow_i/_u/_d), kept the same way on the server, in the transaction that writes
+ * the escrow, whoever writes it: the row count in escrow_totals, and an api_feed row for
+ * each escrow created, each change of its state and each removal (`at`: the transaction's
+ * time, as unixepoch() is the statement's there). The search rows need no trigger here: the
+ * trigram index is over the escrows' own columns. Created after the rows are copied (the
+ * copied counts and feed already hold them). */
+#define PG_ESCROW_TRIGGERS                                                                         \
+    "CREATE FUNCTION fusion_escrows_changed() RETURNS trigger LANGUAGE plpgsql AS $f$\n"         \
+    "BEGIN\n"                                                                                     \
+    "  IF TG_OP = 'INSERT' THEN\n"                                                                \
+    "    UPDATE escrow_totals SET n = n + 1 WHERE id = 1;\n"                                       \
+    "    INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES ('escrow.created',"         \
+    " NEW.chain_id, NEW.address, NEW.state, extract(epoch FROM now())::bigint);\n"                \
+    "  ELSIF TG_OP = 'DELETE' THEN\n"                                                             \
+    "    UPDATE escrow_totals SET n = n - 1 WHERE id = 1;\n"                                       \
+    "    INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES ('escrow.removed',"         \
+    " OLD.chain_id, OLD.address, OLD.state, extract(epoch FROM now())::bigint);\n"                \
+    "  ELSIF NEW.state IS DISTINCT FROM OLD.state THEN\n"                                         \
+    "    INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES ('escrow.state',"           \
+    " NEW.chain_id, NEW.address, NEW.state, extract(epoch FROM now())::bigint);\n"                \
+    "  END IF;\n"                                                                                 \
+    "  RETURN NULL;\n"                                                                            \
+    "END $f$;\n"                                                                                  \
+    "CREATE TRIGGER escrows_changed AFTER INSERT OR DELETE OR UPDATE OF state ON escrows"         \
+    " FOR EACH ROW EXECUTE FUNCTION fusion_escrows_changed();\n"
+
 int pg_schema_from_sqlite(sqlite3 *db, pg_schema *out, err *e)
 {
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = NULL;
     sb create = {0}, finish = {0};
     bool have_escrows = false;
+    int n_projection = 0;
     size_t cap = 0;
     if (prep(db, "PRAGMA user_version", &st, e) < 0)
         return -1;
@@ -444,6 +473,8 @@ int pg_schema_from_sqlite(sqlite3 *db, pg_schema *out, err *e)
         const char *name = col_text(st, 0);
         if (!strcmp(name, "escrows"))
             have_escrows = true;
+        if (!strcmp(name, "escrow_totals") || !strcmp(name, "api_feed"))
+            n_projection++;
         if (read_table(db, name, sqlite3_column_int(st, 1) != 0, t, &create, &finish, e) < 0)
             goto fail;
     }
@@ -457,11 +488,14 @@ int pg_schema_from_sqlite(sqlite3 *db, pg_schema *out, err *e)
         err_set(e, ERR_INVALID, "the desk has no tables");
         goto fail;
     }
+    bool have_projection = n_projection == 2;
     if (have_escrows) /* the escrow filter: FTS5 trigram on SQLite, pg_trgm here */
         sb_printf(&finish,
                   "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n"
                   "CREATE INDEX escrows_search_trgm ON escrows USING gin "
-                  "((address || ' ' || payer || ' ' || payee || ' ' || state) gin_trgm_ops);\n");
+                  "((address || ' ' || payer || ' ' || payee || ' ' || state) gin_trgm_ops);\n"
+                  "%s",
+                  have_projection ? PG_ESCROW_TRIGGERS : "");
     out->create_sql = sb_take(&create);
     out->finish_sql = sb_take(&finish);
     if (!out->create_sql || !out->finish_sql) {

@@ -3,8 +3,12 @@
  * statements prepared once, the chain's advisory lock, and each range, or a reorg's
  * rewind, in one transaction that announces itself (pg_commit_notify). A range's events go
  * EV_BATCH rows to an INSERT, one round trip per batch rather than per row (measured by
- * tests/bench/pg_sync_bench.py). Events, block hashes and the checkpoint only; docs/scale.md
- * says what the SQLite path keeps besides. */
+ * tests/bench/pg_sync_bench.py). Events, block hashes, the checkpoint and the escrow
+ * projection: the escrows with events in a range (or a rewind) are projected again from all
+ * their events on the server, read back in one statement, and written ESC_BATCH rows to an
+ * upsert; the row count in escrow_totals and the api_feed rows follow by the triggers
+ * pg_schema.c creates (as SQLite's do on the desk). docs/scale.md says what the SQLite path
+ * keeps besides. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +23,25 @@
     " address, topic0, topic1, topic2, topic3, data, name, decoded, escrow) VALUES "
 #define EV_KEY " ON CONFLICT (chain_id, block_number, log_index, block_hash) DO NOTHING"
 enum { EV_NPARAM = 15, EV_BATCH = 128 };
+
+/* The escrows' upsert (STORE_ESCROW_COLUMNS, store_escrow_put's statement): ESC_BATCH rows
+ * a statement; their events are read ESC_READ escrows a statement. */
+#define ESC_COLS "INSERT INTO escrows (" STORE_ESCROW_COLUMNS ") VALUES "
+#define ESC_KEY                                                                                    \
+    " ON CONFLICT (chain_id, address) DO UPDATE SET factory = excluded.factory,"                  \
+    " payer = excluded.payer, payee = excluded.payee, token = excluded.token,"                    \
+    " amount = excluded.amount, approvers = excluded.approvers,"                                  \
+    " threshold = excluded.threshold, arbiter = excluded.arbiter,"                                \
+    " deadline = excluded.deadline, state = excluded.state,"                                      \
+    " resolved_to = excluded.resolved_to, approvals = excluded.approvals,"                        \
+    " funded = excluded.funded, released = excluded.released, refunded = excluded.refunded,"      \
+    " created_block = excluded.created_block, created_tx = excluded.created_tx,"                  \
+    " last_event_block = excluded.last_event_block, events = excluded.events,"                    \
+    " pending = excluded.pending, anomaly = excluded.anomaly, version = excluded.version,"        \
+    " dispute_window = excluded.dispute_window, terms_hash = excluded.terms_hash,"                \
+    " created_arbiter = excluded.created_arbiter, inconsistent = excluded.inconsistent,"          \
+    " approval_list = excluded.approval_list"
+enum { ESC_BATCH = 64, ESC_READ = 512 };
 
 /* The statements, prepared on every connection. */
 static const struct {
@@ -50,6 +73,35 @@ static const struct {
      5},
     {"blk_prune", "DELETE FROM blocks WHERE chain_id = $1 AND number < $2", 2},
     {"blk_rewind", "DELETE FROM blocks WHERE chain_id = $1 AND number >= $2", 2},
+    {"esc_touched",
+     "SELECT DISTINCT escrow FROM events WHERE chain_id = $1 AND block_number >= $2"
+     " AND escrow IS NOT NULL ORDER BY escrow",
+     2},
+    /* every event of the escrows named (hex, no 0x), in chain order */
+    {"esc_events",
+     "SELECT escrow, block_number, block_hash, tx_hash, tx_index, log_index, address, topic0,"
+     " topic1, topic2, topic3, data FROM events WHERE chain_id = $1 AND escrow IN"
+     " (SELECT decode(h, 'hex') FROM unnest($2::text[]) h)"
+     " ORDER BY escrow, block_number, log_index",
+     2},
+    {"esc_del", "DELETE FROM escrows WHERE chain_id = $1 AND address = $2", 2},
+    {"esc_settle",
+     "UPDATE escrows SET pending = 0 WHERE chain_id = $1 AND pending = 1"
+     " AND last_event_block <= $2",
+     2},
+    /* the triggers that keep escrow_totals and api_feed (pg_schema.c) */
+    {"esc_triggers",
+     "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+     " WHERE c.relname = 'escrows' AND t.tgname = 'escrows_changed'",
+     0},
+    /* store_vault_flow_put's: the flow of a stored event, tied to it */
+    {"vf_put",
+     "INSERT INTO vault_flows (event_id, chain_id, vault, block_number, kind, owner, token,"
+     " amount, request_id) SELECT id, $1::bigint, $2::text, $3::bigint, $4::text, $5::text,"
+     " $6::text, $7::text, $8::bigint FROM events WHERE chain_id = $1::bigint"
+     " AND block_number = $3::bigint AND log_index = $9::bigint AND block_hash = $10::bytea"
+     " ON CONFLICT DO NOTHING",
+     10},
     {"blk_desc",
      "SELECT number, hash, parent_hash, timestamp FROM blocks WHERE chain_id = $1"
      " AND number <= $2 ORDER BY number DESC LIMIT $3",
@@ -115,6 +167,27 @@ static char *ev_batch_sql(int rows)
     return sql;
 }
 
+/* The escrows' upsert of `rows` rows: malloc'd, NULL when out of memory. */
+static char *esc_batch_sql(int rows)
+{
+    size_t cap = sizeof ESC_COLS + sizeof ESC_KEY + (size_t)rows * STORE_ESCROW_NCOLS * 8 +
+                 (size_t)rows * 4;
+    char *sql = malloc(cap);
+    if (!sql)
+        return NULL;
+    size_t at = (size_t)snprintf(sql, cap, "%s", ESC_COLS);
+    for (int row = 0; row < rows; row++)
+        for (int k = 0; k < STORE_ESCROW_NCOLS; k++)
+            at += (size_t)snprintf(sql + at, cap - at, "%s$%d%s",
+                                   k     ? ""
+                                   : row ? ",("
+                                         : "(",
+                                   row * STORE_ESCROW_NCOLS + k + 1,
+                                   k + 1 < STORE_ESCROW_NCOLS ? "," : ")");
+    snprintf(sql + at, cap - at, "%s", ESC_KEY);
+    return sql;
+}
+
 static int pg_book_open(void **conn, const char *url, err *e)
 {
     *conn = NULL;
@@ -146,6 +219,34 @@ static int pg_book_open(void **conn, const char *url, err *e)
         return -1;
     }
     PQclear(r);
+    sql = esc_batch_sql(ESC_BATCH);
+    r = sql ? PQprepare(c, "esc_put_batch", sql, ESC_BATCH * STORE_ESCROW_NCOLS, NULL) : NULL;
+    free(sql);
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fail(c, r, "preparing the escrows' upsert", e);
+        PQfinish(c);
+        return -1;
+    }
+    PQclear(r);
+    /* Without the triggers, escrow rows would be written without their count and feed. */
+    if (run(c, "esc_triggers", 0, NULL, NULL, NULL, 0, &r, "reading the escrows' triggers", e) <
+        0) {
+        PQfinish(c);
+        return -1;
+    }
+    bool triggers = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "1") == 0;
+    PQclear(r);
+    if (!triggers) {
+        char shown[512];
+        pg_url_redact(url, shown, sizeof shown);
+        err_set(e, ERR_STATE,
+                "the book on %s has no trigger keeping escrow_totals and api_feed with the "
+                "escrows (copied by an older fusion): copy the desk again to an empty database "
+                "with `fusion db migrate --to URL`",
+                shown);
+        PQfinish(c);
+        return -1;
+    }
     *conn = c;
     return 0;
 }
@@ -402,6 +503,299 @@ static int put_events(PGconn *c, const char *id, const store_event *evs, size_t 
     return rc;
 }
 
+/* ---- the escrow projection ---- */
+
+/* Escrow rows waiting for their upsert, ESC_BATCH at most. */
+typedef struct esc_writer {
+    PGconn *c;
+    int n;
+    store_escrow_row rows[ESC_BATCH];
+    const char *v[ESC_BATCH * STORE_ESCROW_NCOLS];
+    int lens[ESC_BATCH * STORE_ESCROW_NCOLS];
+    int fmts[ESC_BATCH * STORE_ESCROW_NCOLS];
+} esc_writer;
+
+/* Sends the rows waiting (the prepared statement for a full batch, else one of their rows). */
+static int esc_flush(esc_writer *w, err *e)
+{
+    if (!w->n)
+        return 0;
+    for (int row = 0; row < w->n; row++) {
+        store_escrow_row *r = &w->rows[row];
+        for (int k = 0; k < STORE_ESCROW_NCOLS; k++) {
+            int i = row * STORE_ESCROW_NCOLS + k;
+            bool blob = k == STORE_ESCROW_NCOLS - 1; /* approval_list */
+            w->v[i] = r->v[k];
+            w->lens[i] = blob ? (int)r->approvals_len : 0;
+            w->fmts[i] = blob ? 1 : 0;
+        }
+    }
+    int np = w->n * STORE_ESCROW_NCOLS;
+    PGresult *res;
+    if (w->n == ESC_BATCH) {
+        res = PQexecPrepared(w->c, "esc_put_batch", np, w->v, w->lens, w->fmts, 0);
+    } else {
+        char *sql = esc_batch_sql(w->n);
+        if (!sql)
+            return err_set(e, ERR_NOMEM, "out of memory storing %d escrows", w->n);
+        res = PQexecParams(w->c, sql, np, NULL, w->v, w->lens, w->fmts, 0);
+        free(sql);
+    }
+    w->n = 0;
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+        return fail(w->c, res, "storing escrows", e);
+    PQclear(res);
+    return 0;
+}
+
+static int esc_put(esc_writer *w, const store_escrow *x, err *e)
+{
+    store_escrow_row_of(x, &w->rows[w->n++]);
+    return w->n == ESC_BATCH ? esc_flush(w, e) : 0;
+}
+
+/* The rows before it go first: the feed's rows come in the order the escrows are written. */
+static int esc_delete(esc_writer *w, const char *id, const addr *a, err *e)
+{
+    if (esc_flush(w, e) < 0)
+        return -1;
+    char hex[ADDR_STR_MAX];
+    hex_encode(hex, sizeof hex, a->b, ADDR_LEN, true);
+    const char *v[2] = {id, hex};
+    return run(w->c, "esc_del", 2, v, NULL, NULL, 0, NULL, "deleting an escrow", e);
+}
+
+static uint64_t bin_u64(PGresult *r, int row, int col)
+{
+    const uint8_t *p = (const uint8_t *)PQgetvalue(r, row, col);
+    uint64_t v = 0;
+    for (int i = 0; i < 8 && PQgetlength(r, row, col) == 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Row `row` of esc_events (binary) as an event; its data points into r. */
+static int bin_event(PGresult *r, int row, uint64_t chain_id, store_event *ev, err *e)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->chain_id = chain_id;
+    ev->block_number = bin_u64(r, row, 1);
+    ev->tx_index = (uint32_t)bin_u64(r, row, 4);
+    ev->log_index = (uint32_t)bin_u64(r, row, 5);
+    if (PQgetlength(r, row, 0) != ADDR_LEN || PQgetlength(r, row, 2) != 32 ||
+        PQgetlength(r, row, 3) != 32 || PQgetlength(r, row, 6) != ADDR_LEN)
+        return err_set(e, ERR_INVALID, "the book on the server: a malformed event of block %llu",
+                       (unsigned long long)ev->block_number);
+    memcpy(ev->block_hash, PQgetvalue(r, row, 2), 32);
+    memcpy(ev->tx_hash, PQgetvalue(r, row, 3), 32);
+    memcpy(ev->address.b, PQgetvalue(r, row, 6), ADDR_LEN);
+    ev->has_escrow = true;
+    memcpy(ev->escrow.b, PQgetvalue(r, row, 0), ADDR_LEN);
+    for (int t = 0; t < 4 && !PQgetisnull(r, row, 7 + t); t++) {
+        if (PQgetlength(r, row, 7 + t) != 32)
+            return err_set(e, ERR_INVALID, "the book on the server: a topic of %d bytes",
+                           PQgetlength(r, row, 7 + t));
+        memcpy(ev->topics[t], PQgetvalue(r, row, 7 + t), 32);
+        ev->n_topics = (unsigned)t + 1;
+    }
+    ev->data = (const uint8_t *)PQgetvalue(r, row, 11);
+    ev->data_len = (size_t)PQgetlength(r, row, 11);
+    return 0;
+}
+
+/* The range's events of each escrow: (escrow, index into the events), sorted by escrow
+ * (bytes) then index, i.e. log order. */
+typedef struct ev_key {
+    addr escrow;
+    size_t i;
+} ev_key;
+
+typedef struct ev_index {
+    ev_key *ix;
+    size_t n;
+} ev_index;
+
+static int ev_key_cmp(const void *p, const void *q)
+{
+    const ev_key *a = p, *b = q;
+    int c = memcmp(a->escrow.b, b->escrow.b, ADDR_LEN);
+    return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+static int ev_index_build(ev_index *x, const store_event *evs, size_t n, err *e)
+{
+    x->n = 0;
+    x->ix = malloc((n ? n : 1) * sizeof *x->ix);
+    if (!x->ix)
+        return err_set(e, ERR_NOMEM, "out of memory indexing %zu events", n);
+    for (size_t i = 0; i < n; i++)
+        if (evs[i].has_escrow)
+            x->ix[x->n++] = (ev_key){.escrow = evs[i].escrow, .i = i};
+    qsort(x->ix, x->n, sizeof *x->ix, ev_key_cmp);
+    return 0;
+}
+
+/* The first entry of escrow a's events in x, and how many (*m). */
+static size_t ev_index_find(const ev_index *x, const addr *a, size_t *m)
+{
+    size_t lo = 0, hi = x->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp(x->ix[mid].escrow.b, a->b, ADDR_LEN) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    while (end < x->n && memcmp(x->ix[end].escrow.b, a->b, ADDR_LEN) == 0)
+        end++;
+    *m = end - lo;
+    return lo;
+}
+
+/* Room for m events in *evs. */
+static int evs_room(store_event **evs, size_t *cap, size_t m, err *e)
+{
+    if (m <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < m)
+        nc *= 2;
+    store_event *p = realloc(*evs, nc * sizeof *p);
+    if (!p)
+        return err_set(e, ERR_NOMEM, "out of memory projecting escrows");
+    *evs = p;
+    *cap = nc;
+    return 0;
+}
+
+/* Projects the n escrows again from all their events in the book (inside the caller's
+ * transaction, after the range's events are in or the rewind's are gone) and writes each
+ * row, in the order given, or deletes it when none of its events is its creation:
+ * sync_rebuild_escrows on the server. An escrow created in the range (fresh[i]; fresh may be
+ * NULL) has no event but the range's (rev): it is projected from those without reading them
+ * back; the others' events are read ESC_READ escrows a statement. */
+static int project_escrows(PGconn *c, const char *id, uint64_t chain_id, const addr *escrows,
+                           const bool *fresh, size_t n, const store_event *rev, size_t n_rev,
+                           uint64_t final, store_book_project project, err *e)
+{
+    if (!n)
+        return 0;
+    if (!project)
+        return err_set(e, ERR_INTERNAL, "the book was given escrows and no projection");
+    esc_writer *w = malloc(sizeof *w);
+    char *arr = malloc(ESC_READ * (ADDR_LEN * 2 + 1) + 3);
+    store_event *evs = NULL;
+    size_t evs_cap = 0;
+    ev_index ri = {0};
+    int rc = -1;
+    if (!w || !arr) {
+        err_set(e, ERR_NOMEM, "out of memory projecting %zu escrows", n);
+        goto out;
+    }
+    if (fresh && ev_index_build(&ri, rev, n_rev, e) < 0)
+        goto out;
+    w->c = c;
+    w->n = 0;
+    for (size_t at = 0; at < n; at += ESC_READ) {
+        size_t k = n - at < ESC_READ ? n - at : ESC_READ, o = 0, asked = 0;
+        arr[o++] = '{';
+        for (size_t i = 0; i < k; i++) {
+            if (fresh && fresh[at + i])
+                continue;
+            if (asked++)
+                arr[o++] = ',';
+            hex_encode(arr + o, ADDR_LEN * 2 + 1, escrows[at + i].b, ADDR_LEN, false);
+            o += ADDR_LEN * 2;
+        }
+        arr[o++] = '}';
+        arr[o] = '\0';
+        const char *v[2] = {id, arr};
+        PGresult *r = NULL;
+        if (asked &&
+            run(c, "esc_events", 2, v, NULL, NULL, 1, &r, "reading escrows' events", e) < 0)
+            goto out;
+        int rows = r ? PQntuples(r) : 0;
+        for (size_t i = 0; i < k; i++) {
+            const addr *a = &escrows[at + i];
+            size_t m = 0;
+            if (fresh && fresh[at + i]) {
+                size_t from = ev_index_find(&ri, a, &m);
+                if (evs_room(&evs, &evs_cap, m, e) < 0)
+                    goto fail_r;
+                for (size_t j = 0; j < m; j++)
+                    evs[j] = rev[ri.ix[from + j].i];
+            } else {
+                /* rows are in escrow order (bytes): a binary search finds its events */
+                int lo = 0, hi = rows;
+                while (lo < hi) {
+                    int mid = lo + (hi - lo) / 2;
+                    if (PQgetlength(r, mid, 0) == ADDR_LEN &&
+                        memcmp(PQgetvalue(r, mid, 0), a->b, ADDR_LEN) < 0)
+                        lo = mid + 1;
+                    else
+                        hi = mid;
+                }
+                for (int j = lo; j < rows && PQgetlength(r, j, 0) == ADDR_LEN &&
+                                 memcmp(PQgetvalue(r, j, 0), a->b, ADDR_LEN) == 0;
+                     j++) {
+                    if (evs_room(&evs, &evs_cap, m + 1, e) < 0 ||
+                        bin_event(r, j, chain_id, &evs[m++], e) < 0)
+                        goto fail_r;
+                }
+            }
+            store_escrow x;
+            bool created = false;
+            project(evs, m, chain_id, a, final, &x, &created);
+            if ((created ? esc_put(w, &x, e) : esc_delete(w, id, a, e)) < 0)
+                goto fail_r;
+        }
+        PQclear(r);
+        continue;
+    fail_r:
+        PQclear(r);
+        goto out;
+    }
+    rc = esc_flush(w, e);
+out:
+    free(ri.ix);
+    free(evs);
+    free(arr);
+    free(w);
+    return rc;
+}
+
+/* The range's vault flows, after its events (each refers to its stored event). */
+static int put_flows(PGconn *c, const char *id, const store_vault_flow *f, size_t n, err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        char bn[24], li[24], req[24], vault[ADDR_STR_MAX], owner[ADDR_STR_MAX],
+            token[ADDR_STR_MAX], amount[U256_DEC_MAX];
+        u64s(bn, f[i].block_number);
+        u64s(li, f[i].log_index);
+        snprintf(req, sizeof req, "%lld", (long long)f[i].request_id);
+        hex_encode(vault, sizeof vault, f[i].vault.b, ADDR_LEN, true);
+        hex_encode(owner, sizeof owner, f[i].owner.b, ADDR_LEN, true);
+        hex_encode(token, sizeof token, f[i].token.b, ADDR_LEN, true);
+        u256_to_dec(amount, &f[i].amount);
+        const char *v[10] = {id,    vault, bn, f[i].kind, owner, token, amount,
+                             f[i].has_request ? req : NULL, li, (const char *)f[i].block_hash};
+        const int lens[10] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 32};
+        const int fmts[10] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        if (run(c, "vf_put", 10, v, lens, fmts, 0, NULL, "recording a vault flow", e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int settle(PGconn *c, const char *id, uint64_t final, err *e)
+{
+    char f[24];
+    u64s(f, final);
+    const char *v[2] = {id, f};
+    return run(c, "esc_settle", 2, v, NULL, NULL, 0, NULL, "settling escrows", e);
+}
+
 static int pg_book_commit(void *conn, const store_book_range *r, uint64_t *inserted, err *e)
 {
     PGconn *c = conn;
@@ -412,7 +806,10 @@ static int pg_book_commit(void *conn, const store_book_range *r, uint64_t *inser
         goto fail;
     char id[24];
     u64s(id, r->chain_id);
-    if (put_events(c, id, r->events, r->n_events, inserted, e) < 0)
+    if (put_events(c, id, r->events, r->n_events, inserted, e) < 0 ||
+        put_flows(c, id, r->flows, r->n_flows, e) < 0 ||
+        project_escrows(c, id, r->chain_id, r->escrows, r->fresh, r->n_escrows, r->events,
+                        r->n_events, r->cp->final_block, r->project, e) < 0)
         goto fail;
     for (size_t i = 0; i < r->n_blocks; i++) {
         const store_block *b = &r->blocks[i];
@@ -429,7 +826,8 @@ static int pg_book_commit(void *conn, const store_book_range *r, uint64_t *inser
     u64s(below, r->prune_below);
     const char *pv[2] = {id, below};
     if (run(c, "blk_prune", 2, pv, NULL, NULL, 0, NULL, "pruning block hashes", e) < 0 ||
-        put_checkpoint(c, r->cp, e) < 0 || announce(c, "events", r->chain_id, e) < 0 ||
+        put_checkpoint(c, r->cp, e) < 0 || settle(c, id, r->cp->final_block, e) < 0 ||
+        announce(c, "events", r->chain_id, e) < 0 ||
         pg_exec(c, "COMMIT", "the book on the server: committing", e) < 0)
         goto fail;
     return 0;
@@ -440,10 +838,14 @@ fail:
 }
 
 static int pg_book_rewind(void *conn, uint64_t chain_id, uint64_t first_gone,
-                          const store_checkpoint *cp, uint64_t *gone, err *e)
+                          const store_checkpoint *cp, uint64_t final, store_book_project project,
+                          uint64_t *gone, size_t *rebuilt, err *e)
 {
     PGconn *c = conn;
     *gone = 0;
+    *rebuilt = 0;
+    addr *touched = NULL;
+    size_t nt = 0;
     char id[24], from[24];
     u64s(id, chain_id);
     u64s(from, first_gone);
@@ -451,11 +853,33 @@ static int pg_book_rewind(void *conn, uint64_t chain_id, uint64_t first_gone,
     PGresult *res;
     if (pg_exec(c, "BEGIN", "the book on the server: starting a transaction", e) < 0)
         return -1;
+    /* the escrows with events among those going (store_events_rewind's) */
+    if (run(c, "esc_touched", 2, v, NULL, NULL, 1, &res, "finding escrows touched by a reorg",
+            e) < 0)
+        goto fail;
+    nt = (size_t)PQntuples(res);
+    touched = calloc(nt ? nt : 1, sizeof *touched);
+    if (!touched) {
+        PQclear(res);
+        err_set(e, ERR_NOMEM, "out of memory reading %zu escrows", nt);
+        goto fail;
+    }
+    for (size_t i = 0; i < nt; i++) {
+        if (PQgetlength(res, (int)i, 0) != ADDR_LEN) {
+            PQclear(res);
+            err_set(e, ERR_INVALID, "the book on the server: an escrow address of %d bytes",
+                    PQgetlength(res, (int)i, 0));
+            goto fail;
+        }
+        memcpy(touched[i].b, PQgetvalue(res, (int)i, 0), ADDR_LEN);
+    }
+    PQclear(res);
     if (run(c, "ev_rewind", 2, v, NULL, NULL, 0, &res, "deleting a reorg's events", e) < 0)
         goto fail;
     *gone = strtoull(PQcmdTuples(res), NULL, 10);
     PQclear(res);
-    if (run(c, "blk_rewind", 2, v, NULL, NULL, 0, NULL, "deleting a reorg's block hashes", e) < 0)
+    if (run(c, "blk_rewind", 2, v, NULL, NULL, 0, NULL, "deleting a reorg's block hashes", e) < 0 ||
+        project_escrows(c, id, chain_id, touched, NULL, nt, NULL, 0, final, project, e) < 0)
         goto fail;
     if (cp ? put_checkpoint(c, cp, e) < 0
            : run(c, "cp_del", 1, v, NULL, NULL, 0, NULL, "deleting the checkpoint", e) < 0)
@@ -463,9 +887,12 @@ static int pg_book_rewind(void *conn, uint64_t chain_id, uint64_t first_gone,
     if (announce(c, "reorg", chain_id, e) < 0 ||
         pg_exec(c, "COMMIT", "the book on the server: committing", e) < 0)
         goto fail;
+    free(touched);
+    *rebuilt = nt;
     return 0;
 fail:
     rollback(c);
+    free(touched);
     *gone = 0;
     return -1;
 }

@@ -3,7 +3,8 @@
  * SQLite desk's own (one description, pg_schema.c), the copy of a SQLite desk to a server
  * verified table by table (pg_migrate.c), and the advisory lock that lets one syncer per
  * chain run across the firm (pg_lock.c), and commits announced to every workstation
- * (pg_notify.c), and the chain sync's events and checkpoint (pg_sync.c). The other
+ * (pg_notify.c), and the chain sync's events, checkpoint, escrow projection and vault
+ * flows (pg_sync.c). The other
  * store functions (store.h) still run on SQLite only; docs/scale.md says exactly what a
  * full backend still needs. */
 #ifndef FUSION_PGSTORE_PGSTORE_H
@@ -125,10 +126,11 @@ int pg_commit_wait(PGconn *c, int timeout_ms, int stop_fd, char *what, size_t ca
 /* ---- the chain sync's book on the server (pg_sync.c) ---- */
 
 /* `fusion sync --db URL`: each chain thread's connection prepares its statements once,
- * takes the chain's lock (pg_chain_lock_try), and writes each range's events, block hashes
- * and checkpoint, or a reorg's rewind, in one transaction announced by pg_commit_notify
- * ("events:ID", "reorg:ID"). Opening fails, naming the server by its redacted URL, when
- * the database holds no desk's tables. */
+ * takes the chain's lock (pg_chain_lock_try), and writes each range's events, block hashes,
+ * checkpoint, escrow rows and vault flows, or a reorg's rewind (the touched escrows
+ * rebuilt), in one transaction announced by pg_commit_notify ("events:ID", "reorg:ID").
+ * Opening fails, naming the server by its redacted URL, when the database holds no desk's
+ * tables or its escrows lack the triggers of pg_schema.c. */
 /* pg_book: declared in pgstore/pg_desk.h */
 /* Before a sync starts: the server answers, holds a desk's book, and configures each of
  * the n chains (the events refer to them); else one line saying which and what to do. */

@@ -6,8 +6,9 @@
  * desk's desk.db. With a book (sync_options.book), it keeps them there instead: each chain
  * thread opens its own connection, syncs only while its lock_try holds the chain's lock
  * (waiting and trying again every second otherwise), resumes from the book's checkpoint,
- * and writes each range (and each reorg's rewind) in one transaction of the book. The
- * configuration (chains, endpoints, contracts) is still read from desk.db. */
+ * and writes each range (and each reorg's rewind) in one transaction of the book, with the
+ * escrow projection of the range's (or the rewind's) escrows. The configuration (chains,
+ * endpoints, contracts) is still read from desk.db. */
 #ifndef FUSION_STORE_STORE_BOOK_H
 #define FUSION_STORE_STORE_BOOK_H
 
@@ -17,7 +18,14 @@
 
 #include "base/err.h"
 #include "crypto/address.h"
-#include "store/store_event.h"
+#include "store/store.h"
+
+/* The escrow projection (escrow_project of src/sync/projection.h, above this layer): one
+ * escrow from every stored event of it, in chain order (block, log index). *created false
+ * when none of them is its creation: then the escrow has no row. */
+typedef void (*store_book_project)(const store_event *events, size_t n, uint64_t chain_id,
+                                   const addr *escrow, uint64_t final_block, store_escrow *out,
+                                   bool *created);
 
 /* One range for the book: its events in log order, the reorg window's headers, the new
  * checkpoint. prev: the checkpoint this range continues, which the book checks is still
@@ -31,6 +39,20 @@ typedef struct store_book_range {
     size_t n_blocks;
     uint64_t prune_below; /* block hashes below it are forgotten */
     const store_checkpoint *cp;
+    /* The escrows with an event in the range, in the order of their first event: each is
+     * projected again (project) from all its events in the book, its row written, and the
+     * pending flags of what became final (cp->final_block) cleared, as the desk's sync does
+     * (store_escrow_put, store_escrow_settle; escrow_totals and api_feed kept alike). An
+     * escrow created in the range has no event but the range's: it is projected from those
+     * (as the in-memory fold does), the others from the book's. */
+    const addr *escrows;
+    const bool *fresh; /* fresh[i]: escrows[i] was created in the range (NULL: none was) */
+    size_t n_escrows;
+    store_book_project project;
+    /* The vault flows of the range's events (store_vault_flow_put: each tied to its stored
+     * event, so the rewind that deletes the event deletes the flow). */
+    const store_vault_flow *flows;
+    size_t n_flows;
 } store_book_range;
 
 typedef struct store_book {
@@ -47,10 +69,13 @@ typedef struct store_book {
                        store_block **out, size_t *n, err *e);
     /* The range in one transaction; *inserted: events not stored before. */
     int (*commit)(void *conn, const store_book_range *r, uint64_t *inserted, err *e);
-    /* A reorg in one transaction: events and block hashes from first_gone on deleted, the
-     * checkpoint set to cp (NULL: deleted); *gone: events deleted. */
+    /* A reorg in one transaction: events and block hashes from first_gone on deleted, every
+     * escrow that had an event among them projected again from the events left (its row
+     * deleted when its creation went: sync_rebuild_escrows), the checkpoint set to cp (NULL:
+     * deleted); *gone: events deleted; *rebuilt: escrows projected again. */
     int (*rewind)(void *conn, uint64_t chain_id, uint64_t first_gone, const store_checkpoint *cp,
-                  uint64_t *gone, err *e);
+                  uint64_t final_block, store_book_project project, uint64_t *gone,
+                  size_t *rebuilt, err *e);
 } store_book;
 
 #endif

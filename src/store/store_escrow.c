@@ -31,10 +31,7 @@ int escrow_state_parse(escrow_state *out, const char *s, err *e)
 }
 
 static const char SQL_ESCROW_PUT[] =
-    "INSERT INTO escrows (chain_id, address, factory, payer, payee, token, amount,"
-    " approvers, threshold, arbiter, deadline, state, resolved_to, approvals, funded, released,"
-    " refunded, created_block, created_tx, last_event_block, events, pending, anomaly,"
-    " version, dispute_window, terms_hash, created_arbiter, inconsistent, approval_list)"
+    "INSERT INTO escrows (" STORE_ESCROW_COLUMNS ")"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
     " ?)"
     " ON CONFLICT (chain_id, address) DO UPDATE SET factory = excluded.factory,"
@@ -177,6 +174,68 @@ int store_escrow_put(store *s, const store_escrow *x, err *e)
     sqlite3_bind_int(st, 28, x->inconsistent ? 1 : 0);
     sqlite3_bind_blob(st, 29, approvals, (int)approvals_len, SQLITE_TRANSIENT);
     return store_exec_stmt(s, st, "storing an escrow", e);
+}
+
+static const char *row_i64(char out[24], uint64_t v)
+{
+    int64_t sv;
+    memcpy(&sv, &v, sizeof sv);
+    snprintf(out, 24, "%lld", (long long)sv);
+    return out;
+}
+
+static const char *row_hex(char out[67], const uint8_t *b, size_t n)
+{
+    store_hex(out, 67, b, n);
+    return out;
+}
+
+static const char *row_dec(char out[80], const u256 *v)
+{
+    u256_to_dec(out, v);
+    return out;
+}
+
+/* The values store_escrow_put binds, in its order (the same columns, the same text). */
+void store_escrow_row_of(const store_escrow *x, store_escrow_row *r)
+{
+    memset(r->v, 0, sizeof r->v);
+    approvers_json(r->approvers, sizeof r->approvers, x);
+    r->approvals_len = approvals_pack(r->approvals, x);
+    snprintf(r->anomaly, sizeof r->anomaly, "%s", x->anomaly);
+    const char **v = r->v;
+    v[0] = row_i64(r->num[0], x->chain_id);
+    v[1] = row_hex(r->hex[0], x->address.b, ADDR_LEN);
+    v[2] = row_hex(r->hex[1], x->factory.b, ADDR_LEN);
+    v[3] = row_hex(r->hex[2], x->payer.b, ADDR_LEN);
+    v[4] = row_hex(r->hex[3], x->payee.b, ADDR_LEN);
+    v[5] = row_hex(r->hex[4], x->token.b, ADDR_LEN);
+    v[6] = row_dec(r->dec[0], &x->amount);
+    v[7] = r->approvers;
+    v[8] = row_i64(r->num[1], (uint64_t)(int)x->threshold);
+    v[9] = row_hex(r->hex[5], x->arbiter.b, ADDR_LEN);
+    v[10] = row_i64(r->num[2], x->deadline);
+    v[11] = escrow_state_str(x->state);
+    if (x->state == ESCROW_RESOLVED)
+        v[12] = x->resolved_to_payee ? "payee" : "payer";
+    v[13] = row_i64(r->num[3], (uint64_t)(int)x->n_approvals);
+    v[14] = row_dec(r->dec[1], &x->funded);
+    v[15] = row_dec(r->dec[2], &x->released);
+    v[16] = row_dec(r->dec[3], &x->refunded);
+    v[17] = row_i64(r->num[4], x->created_block);
+    v[18] = row_hex(r->hex[6], x->created_tx, 32);
+    v[19] = row_i64(r->num[5], x->last_event_block);
+    v[20] = row_i64(r->num[6], (uint64_t)(int)x->n_events);
+    v[21] = x->pending ? "1" : "0";
+    if (x->anomaly[0])
+        v[22] = r->anomaly;
+    v[23] = x->version == 2 ? "2" : "1";
+    v[24] = row_i64(r->num[7], x->dispute_window);
+    if (x->version == 2)
+        v[25] = row_hex(r->hex[7], x->terms_hash, 32);
+    v[26] = row_hex(r->hex[8], x->created_arbiter.b, ADDR_LEN);
+    v[27] = x->inconsistent ? "1" : "0";
+    v[28] = (const char *)r->approvals;
 }
 
 int store_escrow_delete(store *s, uint64_t chain_id, const addr *address, err *e)

@@ -64,6 +64,30 @@ int escrow_state_parse(escrow_state *out, const char *s, err *e) STORE_WUR;
 /* Inserts or updates the escrow row, its approvals with it. */
 int store_escrow_put(store *s, const store_escrow *x, err *e) STORE_WUR;
 
+/* The escrow row store_escrow_put writes, column by column, for a backend other than the
+ * desk's SQLite file (the sync's book on a server, src/pgstore/pg_sync.c), so that both
+ * hold the same row: STORE_ESCROW_COLUMNS names the columns in order; v[i] is column i as
+ * text (integers in decimal, 64-bit values as the bits of a signed 64-bit integer, as the
+ * desk stores them), NULL for SQL NULL, except approval_list (the last column), which is
+ * approvals_len bytes. Points into the struct itself. */
+#define STORE_ESCROW_COLUMNS                                                                       \
+    "chain_id, address, factory, payer, payee, token, amount, approvers, threshold, arbiter,"     \
+    " deadline, state, resolved_to, approvals, funded, released, refunded, created_block,"        \
+    " created_tx, last_event_block, events, pending, anomaly, version, dispute_window,"          \
+    " terms_hash, created_arbiter, inconsistent, approval_list"
+enum { STORE_ESCROW_NCOLS = 29 };
+typedef struct store_escrow_row {
+    const char *v[STORE_ESCROW_NCOLS];
+    size_t approvals_len;
+    char num[12][24];
+    char hex[9][67];
+    char dec[4][80];
+    char approvers[STORE_MAX_APPROVERS * (ADDR_STR_MAX + 3) + 4];
+    char anomaly[160];
+    uint8_t approvals[STORE_MAX_APPROVERS * (ADDR_LEN + 8 + 32 + 4 + 1)];
+} store_escrow_row;
+void store_escrow_row_of(const store_escrow *x, store_escrow_row *r);
+
 /* Many new escrows in one transaction (a catch-up's first ranges): between begin and end
  * the escrows inserted by store_escrow_put get their search-index rows and their count in
  * escrow_totals from one statement at end, instead of the insert trigger's statements per

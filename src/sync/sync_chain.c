@@ -13,8 +13,9 @@
  *
  * With a book on a server (sync_options.book, docs/scale.md) the thread first takes the
  * chain's lock there, and the same steps read the checkpoint and block hashes from the book
- * and write each range (book_commit_range) and each rewind to it instead of desk.db: only
- * the events, block hashes and checkpoint; the projections stay on the SQLite path. */
+ * and write each range (book_commit_range) and each rewind to it instead of desk.db: the
+ * events, block hashes, checkpoint and the escrow projection (the book projects the touched
+ * escrows again from their events there); the other projections stay on the SQLite path. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -703,19 +704,24 @@ static int events_flush(ctx *c, store_event *evs, char **jsons, size_t *n, uint6
 
 /* commit_range for a book (sync_options.book): the same logs, decoded the same way, the
  * same escrows discovered (so that their own logs are asked for next), written with the
- * headers and the checkpoint in one transaction of the book. No escrow projection, vault
- * flow, bridge leg or inflow: those are the SQLite path's (a bridge log is stored raw). */
+ * headers and the checkpoint in one transaction of the book, which also projects the escrows
+ * with events in the range again from their events there (escrow_project, what
+ * sync_rebuild_escrows does and the in-memory fold equals), and records the vault flows. No
+ * bridge leg or inflow: those are the SQLite path's (a bridge log is stored raw). */
 static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
                              const rpc_block *hdrs, size_t nh, uint64_t prune_below, err *e)
 {
     uint64_t final = final_of(c, head);
-    addrset fresh = {0};
+    addrset fresh = {0}, touched = {0};
+    bool *is_fresh = NULL;
+    store_vault_flow *flows = calloc(ls->n ? ls->n : 1, sizeof *flows);
+    size_t n_flows = 0;
     store_event *evs = calloc(ls->n ? ls->n : 1, sizeof *evs);
     char **jsons = calloc(ls->n ? ls->n : 1, sizeof *jsons);
     store_block *blocks = calloc(nh ? nh : 1, sizeof *blocks);
     size_t n = 0;
     int rc = -1;
-    if (!evs || !jsons || !blocks) {
+    if (!evs || !jsons || !blocks || !flows) {
         err_set(e, ERR_NOMEM, "out of memory storing %zu logs", ls->n);
         goto out;
     }
@@ -750,6 +756,11 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
             ev->decoded = jsons[n];
         }
         n++;
+        bool is_flow = false;
+        if (kind == STORE_CONTRACT_VAULT &&
+            sync_vault_flow_of(ev, &d, &flows[n_flows], &is_flow, e) < 0)
+            goto out;
+        n_flows += is_flow;
         if (kind == STORE_CONTRACT_FACTORY && sync_is_escrow_created(d.kind)) {
             ev->has_escrow = true;
             ev->escrow = sync_field(&d, "escrow")->a;
@@ -760,6 +771,10 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
         } else if (kind == STORE_CONTRACT_ESCROW) {
             ev->has_escrow = true;
             ev->escrow = lg->address;
+        }
+        if (ev->has_escrow && addrset_add(&touched, &ev->escrow) < 0) {
+            err_set(e, ERR_NOMEM, "out of memory tracking escrows");
+            goto out;
         }
     }
     for (size_t i = 0; i < nh; i++) {
@@ -773,6 +788,13 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
                            .final_block = final,
                            .head_block = head};
     memcpy(cp.synced_hash, hdrs[nh - 1].hash, 32);
+    is_fresh = calloc(touched.n ? touched.n : 1, sizeof *is_fresh);
+    if (!is_fresh) {
+        err_set(e, ERR_NOMEM, "out of memory tracking escrows");
+        goto out;
+    }
+    for (size_t i = 0; i < touched.n; i++)
+        is_fresh[i] = addrset_has(&fresh, &touched.v[i]);
     store_book_range r = {.chain_id = c->chain.chain_id,
                           .prev = &c->book_cp,
                           .events = evs,
@@ -780,7 +802,13 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
                           .blocks = blocks,
                           .n_blocks = nh,
                           .prune_below = prune_below,
-                          .cp = &cp};
+                          .cp = &cp,
+                          .escrows = touched.v,
+                          .fresh = is_fresh,
+                          .n_escrows = touched.n,
+                          .project = escrow_project,
+                          .flows = flows,
+                          .n_flows = n_flows};
     uint64_t inserted = 0;
     if (c->opt->book->commit(c->book, &r, &inserted, e) < 0)
         goto out;
@@ -809,6 +837,9 @@ out:
     free(evs);
     free(blocks);
     addrset_free(&fresh);
+    addrset_free(&touched);
+    free(is_fresh);
+    free(flows);
     return rc;
 }
 
@@ -996,15 +1027,16 @@ static int book_rewind(ctx *c, const store_checkpoint *cp, uint64_t head, bool f
     if (found_fork)
         memcpy(ncp.synced_hash, fork->hash, 32);
     uint64_t gone = 0;
+    size_t rebuilt = 0;
     if (c->opt->book->rewind(c->book, c->chain.chain_id, first_gone, found_fork ? &ncp : NULL,
-                             &gone, e) < 0)
+                             final, escrow_project, &gone, &rebuilt, e) < 0)
         return -1;
     c->book_cp = ncp;
     LOG_W("sync",
           "%s: reorg: blocks from %llu on (checkpoint was %llu, head is %llu) rolled back in "
-          "the book: %llu events deleted",
+          "the book: %llu events deleted, %zu escrows rebuilt",
           c->chain.name, (unsigned long long)first_gone, (unsigned long long)cp->synced_block,
-          (unsigned long long)head, (unsigned long long)gone);
+          (unsigned long long)head, (unsigned long long)gone, rebuilt);
     sync_notify(c->eng);
     progress p = {.head = head,
                   .has_head = true,

@@ -111,7 +111,7 @@ def conf(pg):
     r = fusion(home, "db", "status")
     assert r.returncode == 0, r.stderr
     assert f"book: {plain} (" in r.stdout, r.stdout
-    assert "on the server: each chain's events, block hashes and checkpoint" in r.stdout, r.stdout
+    assert "on the server: each chain's events, block hashes and checkpoint, the escrows" in r.stdout, r.stdout
     assert "in desk.db: everything else" in r.stdout, r.stdout
 
     # `fusion serve --sync`: its threads keep the book where the desk decided too

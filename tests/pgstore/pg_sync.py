@@ -19,13 +19,30 @@ restart: bad --db values are refused first (not a URL, a database holding no des
   syncer connects again, takes the lock again, and the server's events equal the node's,
   no gap or duplicate.
 reorg: reorgs of depths 1 to 32 (anvil_reorg with new transactions) under a syncer
-  writing to the server: each rolled back there, the events equal the node's after each;
+  writing to the server: each rolled back there, the events equal the node's after each,
+  and at the end the server's escrows are the contracts' own (state, approvals, amount),
+  counted in escrow_totals and in the feed;
   a workstation listening on the server hears the rewind announced (and, in takeover,
   each range's commit).
 bulk: ranges of hundreds of events (several of the insert's batches of rows): stored each
   once, counted as new once; read again (the server's checkpoint deleted), nothing stored
   or counted twice. The same events synced into a desk.db and copied by `db migrate` (its
-  batches of rows) equal the node's too."""
+  batches of rows) equal the node's too.
+escrows: the escrow projection on the server. One chain (escrows released, refunded,
+  disputed and resolved, disputed, only created, funded with approvals pending, and
+  build_history's random ones) synced once into a SQLite desk and once with --db: the
+  server's escrows (every column), escrow_totals, search text and the api_feed rows of the
+  escrows equal the desk's (as SQLite's triggers keep them there). Then a reorg (anvil
+  evm_snapshot/evm_revert) that removes an escrow's creation and takes back another's
+  funding, and a new branch that resolves a dispute: both backends agree again. Then a
+  pipelined catch-up (by event signature, ranges of 3 blocks: escrows span ranges, the
+  desk's fold carried between commits, the book reading earlier events back) into a second
+  database and a second desk: alike again (the feed's rows as a multiset: inside one commit
+  the two write escrows in different orders).
+vault: a CollateralVault's deposits, withdrawal and seizure (a facility names the vault, on
+  both desks) synced into a SQLite desk and with --db: the server's vault_flows equal the
+  desk's, each tied to its stored event; a reorg (anvil_reorg) drops a deposit and its flow
+  goes with its event on both."""
 import os
 import shutil
 import signal
@@ -39,8 +56,8 @@ ROOT = os.environ.get("FUSION_ROOT") or os.path.dirname(os.path.dirname(
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from pg import PgServer, available  # noqa: E402
-from sync_lib import (FUSION, Chain, Desk, log, log_key, need_artifacts, rng,  # noqa: E402
-                      wait_until)
+from sync_lib import (FUSION, Chain, Desk, escrow_summary, log, log_key,  # noqa: E402
+                      need_artifacts, rng, wait_until)
 
 CHAIN = 31337
 PASSWORD = "Sync-s3cret-word"
@@ -68,6 +85,14 @@ def server_logs(pg, db="desk"):
 def server_checkpoint(pg):
     r = pg.psql(f"SELECT synced_block FROM checkpoints WHERE chain_id = {CHAIN}")
     return int(r[0][0]) if r else -1
+
+
+def server_at_head(pg, chain):
+    """The server's checkpoint is the node's head block, by number and hash."""
+    head = chain.node.rpc("eth_getBlockByNumber", "latest", False)
+    r = pg.psql(f"SELECT synced_block, synced_hash FROM checkpoints WHERE chain_id = {CHAIN}")
+    return bool(r) and int(r[0][0]) == int(head["number"], 16) and \
+        r[0][1].lower() == head["hash"].lower()
 
 
 def assert_server_matches_node(pg, chain, what):
@@ -311,13 +336,19 @@ def reorgs(pg):
             assert got == [f"reorg:{CHAIN}"], f"announced {got}, not the reorg"
             listener = None
         if r.random() < 0.6:
-            wait_until(lambda: server_logs(pg)[0] == chain.watched_logs(),
+            # the events alike, and the checkpoint on the new branch's head (a reorg that
+            # moved no log leaves the events alike before the syncer has seen it)
+            wait_until(lambda: server_logs(pg)[0] == chain.watched_logs() and
+                       server_at_head(pg, chain),
                        f"the server to match after reorg depth {d}", 120)
         log(f"round {i + 1}/{len(depths)}: reorg depth {d}")
     chain.node.mine(3)
     wait_until(lambda: server_logs(pg)[0] == chain.watched_logs(), "the server after all reorgs",
                120)
     assert_server_matches_node(pg, chain, "after reorgs")
+    head = chain.node.block_number()
+    wait_until(lambda: server_checkpoint(pg) >= head, "the last commit after the reorgs", 120)
+    assert_server_escrows_match_contracts(pg, chain, "after reorgs")
     n = read(f"{desk.home}/fusion.log").count("rolled back in the book")
     log(f"{n} reorgs rolled back in the book")
     assert n >= len(depths) // 2, f"only {n} reorgs were noticed"
@@ -326,6 +357,32 @@ def reorgs(pg):
     no_password([desk.home])
     shutil.rmtree(desk.home, ignore_errors=True)
     print("pg_sync reorg: ok")
+
+
+def assert_server_escrows_match_contracts(pg, chain, what):
+    """The server's escrows are the node's (those its factory created on the canonical
+    chain), each in the state, with the approvals and amount, the contract itself reports;
+    escrow_totals counts them; the feed created each once more than it removed it."""
+    on_chain = sorted(chain.escrow_addresses())
+    rows = {r[0]: r[1:] for r in pg.psql("SELECT address, state, approvals, amount FROM escrows"
+                                        f" WHERE chain_id = {CHAIN}")}
+    assert sorted(rows) == on_chain, (
+        f"{what}: escrows only on the server {sorted(set(rows) - set(on_chain))[:3]}, only on"
+        f" the chain {sorted(set(on_chain) - set(rows))[:3]}")
+    for a in on_chain:
+        s = escrow_summary(chain, a)
+        got = tuple(rows[a])
+        assert got == (s["state"], str(s["approvals"]), s["amount"]), \
+            f"{what}: escrow {a}: the server says {got}, the contract {s}"
+    assert pg.psql("SELECT n FROM escrow_totals WHERE id = 1") == [[str(len(rows))]], \
+        f"{what}: escrow_totals differs from {len(rows)} rows"
+    feed = pg.psql("SELECT ref, sum(CASE kind WHEN 'escrow.created' THEN 1 WHEN"
+                   " 'escrow.removed' THEN -1 ELSE 0 END) FROM api_feed GROUP BY ref"
+                   " HAVING sum(CASE kind WHEN 'escrow.created' THEN 1 WHEN 'escrow.removed'"
+                   " THEN -1 ELSE 0 END) <> 0")
+    assert sorted(r[0] for r in feed) == on_chain and all(r[1] == "1" for r in feed), \
+        f"{what}: the feed's created/removed rows do not add up to the escrows: {feed[:3]}"
+    log(f"{what}: the server's {len(rows)} escrows are the contracts' own states")
 
 
 def bulk(pg):
@@ -372,6 +429,284 @@ def bulk(pg):
     print("pg_sync bulk: ok")
 
 
+def desk_escrows(desk):
+    """The SQLite desk's projection as text: escrows (every column, key order), the count in
+    escrow_totals, the search rows (the FTS5 table's text), the api_feed rows of escrows."""
+    con = desk.db()
+    try:
+        cols = [r[1] for r in con.execute("PRAGMA table_info(escrows)")]
+        rows = []
+        for r in con.execute(f"SELECT {', '.join(cols)} FROM escrows ORDER BY chain_id, address"):
+            rows.append(tuple(None if v is None else bytes(v).hex() if isinstance(v, bytes)
+                              else str(v) for v in r))
+        total = con.execute("SELECT n FROM escrow_totals WHERE id = 1").fetchall()
+        search = sorted(tuple(r) for r in con.execute(
+            "SELECT address, payer, payee, state, chain, asset FROM escrow_search"))
+        feed = [tuple(str(v) for v in r) for r in con.execute(
+            "SELECT kind, chain_id, ref, state FROM api_feed WHERE kind LIKE 'escrow.%'"
+            " ORDER BY id")]
+    finally:
+        con.close()
+    return cols, rows, [str(total[0][0])] if total else [], search, feed
+
+
+def server_escrows(pg, cols, db="desk"):
+    """The same of the server: its escrows' columns named as the desk's (bytea as hex), the
+    search text as the trigram index covers it with the chain and asset joined as the FTS5
+    rows hold them, and api_feed."""
+    import json
+    sel = ", ".join(f"encode({c}, 'hex')" if c == "approval_list" else f"{c}::text"
+                    for c in cols)
+    got = pg.psql(f"SELECT coalesce(json_agg(json_build_array({sel}) ORDER BY chain_id, address),"
+                  " '[]') FROM escrows", db=db)
+    rows = [tuple(r) for r in json.loads(got[0][0])]
+    total = [r[0] for r in pg.psql("SELECT n FROM escrow_totals WHERE id = 1", db=db)]
+    got = pg.psql("SELECT coalesce(json_agg(json_build_array(e.address, e.payer, e.payee,"
+                  " e.state, c.name, coalesce((SELECT symbol FROM tokens t WHERE t.chain_id ="
+                  " e.chain_id AND t.address = e.token), CASE WHEN e.token ="
+                  " '0x0000000000000000000000000000000000000000' THEN c.native_symbol END))),"
+                  " '[]') FROM escrows e JOIN chains c ON c.chain_id = e.chain_id", db=db)
+    search = sorted(tuple(r) for r in json.loads(got[0][0]))
+    feed = [tuple(r) for r in pg.psql("SELECT kind, chain_id, ref, state FROM api_feed"
+                                      " WHERE kind LIKE 'escrow.%' ORDER BY id", db=db)]
+    return rows, total, search, feed
+
+
+def assert_same_escrows(pg, desk, what, db="desk", feed_order=True):
+    """feed_order False: the feed's rows compared as a multiset (a pipelined catch-up writes
+    a commit's escrows in the order it first met them in any of its ranges, the book in the
+    order of the range's events: the same rows, another order inside one commit)."""
+    cols, d_rows, d_total, d_search, d_feed = desk_escrows(desk)
+    s_rows, s_total, s_search, s_feed = server_escrows(pg, cols, db)
+    if not feed_order:
+        d_feed, s_feed = sorted(d_feed), sorted(s_feed)
+    assert d_rows, f"{what}: the desk has no escrows (nothing compared)"
+    d_by = {r[1]: r for r in d_rows}
+    s_by = {r[1]: r for r in s_rows}
+    assert sorted(d_by) == sorted(s_by), (
+        f"{what}: escrows only in the desk {sorted(set(d_by) - set(s_by))[:3]}, only on the"
+        f" server {sorted(set(s_by) - set(d_by))[:3]} ({len(d_by)} and {len(s_by)})")
+    for a, dr in d_by.items():
+        for c, dv, sv in zip(cols, dr, s_by[a]):
+            assert dv == sv, f"{what}: escrow {a}: {c} is {dv!r} in the desk, {sv!r} on the server"
+    assert d_total == s_total == [str(len(d_rows))], \
+        f"{what}: escrow_totals {d_total} in the desk, {s_total} on the server, {len(d_rows)} rows"
+    assert d_search == s_search, f"{what}: search rows differ: {d_search[:2]} / {s_search[:2]}"
+    assert d_feed == s_feed, (f"{what}: api_feed differs ({len(d_feed)} rows in the desk,"
+                              f" {len(s_feed)} on the server): "
+                              f"{[x for x in zip(d_feed, s_feed) if x[0] != x[1]][:2]}")
+    log(f"{what}: {len(d_rows)} escrows, their totals, search rows and {len(d_feed)} feed rows"
+        " alike in the desk and on the server")
+    return {a: r[cols.index("state")] for a, r in d_by.items()}, d_feed
+
+
+def escrows(pg):
+    """The escrow projection on the server equals the SQLite desk's, after a catch-up and
+    after a reorg that removes an escrow's creation and changes another's state."""
+    from sync_reorg import build_history
+    r = rng()
+    st = {}
+
+    def history(chain):
+        amount = 10**15
+        e1 = chain.create_escrow(payer=0, payee=1, approvers=(2, 3, 4), threshold=2, arbiter=5,
+                                 amount=amount, via="rpc")
+        chain.act(e1, 0, "fund()", value=amount, via="rpc")
+        chain.act(e1, 2, "approve()", via="rpc")
+        chain.act(e1, 4, "approve()", via="rpc")
+        chain.act(e1, 6, "release()", via="rpc")
+        e2 = chain.create_escrow(payer=0, payee=1, approvers=(2, 3), threshold=1, arbiter=5,
+                                 amount=7, via="rpc")
+        chain.act(e2, 0, "fund()", value=7, via="rpc")
+        chain.act(e2, 5, "refund()", via="rpc")
+        e3 = chain.create_escrow(payer=6, payee=7, approvers=(2,), threshold=1, arbiter=5,
+                                 amount=12345, via="rpc")
+        chain.act(e3, 6, "fund()", value=12345, via="rpc")
+        chain.act(e3, 7, "dispute(string)", "goods not delivered", via="rpc")
+        chain.act(e3, 5, "resolve(bool)", "true", via="rpc")
+        e4 = chain.create_escrow(payer=6, payee=7, approvers=(2, 3), threshold=2, arbiter=5,
+                                 amount=99, via="rpc")
+        chain.act(e4, 6, "fund()", value=99, via="rpc")
+        chain.act(e4, 6, "dispute(string)", "late", via="rpc")
+        e5 = chain.create_escrow(payer=8, payee=9, approvers=(2, 3, 4), threshold=3, arbiter=5,
+                                 amount=5, via="rpc")
+        e6 = chain.create_escrow(payer=0, payee=1, approvers=(2, 3), threshold=2, arbiter=5,
+                                 amount=31, via="rpc")
+        chain.act(e6, 0, "fund()", value=31, via="rpc")
+        chain.act(e6, 3, "approve()", via="rpc")
+        build_history(chain, r, 12)
+        chain.node.mine(5)
+        st.update(e1=e1, e2=e2, e3=e3, e4=e4, e5=e5, e6=e6)
+        # what the reorg takes back: e5 funded, a new escrow eX created and funded
+        st["snap"] = chain.node.rpc("evm_snapshot")
+        chain.act(e5, 8, "fund()", value=5, via="rpc")
+        st["ex"] = chain.create_escrow(payer=0, payee=1, approvers=(2, 3), threshold=1,
+                                       arbiter=5, amount=3, via="rpc")
+        chain.act(st["ex"], 0, "fund()", value=3, via="rpc")
+
+    chain, desk, url = setup(pg, 0, 0, history=history, confirmations=2)
+    local = Desk()
+    local.add_chain(chain, confirmations=2)
+
+    def sync_both(tag):
+        local.run("sync", "--once", "--no-subscribe", "--range", "100000")
+        rr = subprocess.run([FUSION, "--home", desk.home, "sync", "--once", "--db", url,
+                             "--no-subscribe", "--range", "100000"], capture_output=True,
+                            text=True, timeout=600)
+        assert rr.returncode == 0, f"sync --once --db ({tag}) exited {rr.returncode}: {rr.stderr}"
+        assert_server_matches_node(pg, chain, tag)
+        assert local.logs(CHAIN) == chain.watched_logs(), f"{tag}: the desk differs from the node"
+
+    sync_both("the catch-up")
+    rows, feed = assert_same_escrows(pg, local, "after the catch-up")
+    state = {k: rows[st[k]] for k in ("e1", "e2", "e3", "e4", "e5", "e6", "ex")}
+    assert state == {"e1": "released", "e2": "refunded", "e3": "resolved", "e4": "disputed",
+                     "e5": "funded", "e6": "funded", "ex": "funded"}, state
+    assert ("escrow.created", str(CHAIN), st["ex"], "funded") in feed, feed[-4:]
+    # the reorg: back to before e5's funding and eX's creation; the new branch resolves e4
+    assert chain.node.rpc("evm_revert", st["snap"]) is True
+    chain.act(st["e4"], 5, "resolve(bool)", "false", via="rpc")
+    chain.node.mine(8)
+    sync_both("after the reorg")
+    rows, feed = assert_same_escrows(pg, local, "after the reorg")
+    assert st["ex"] not in rows, "the escrow whose creation the reorg removed is still there"
+    assert rows[st["e5"]] == "created" and rows[st["e4"]] == "resolved", \
+        (rows[st["e5"]], rows[st["e4"]])
+    assert ("escrow.removed", str(CHAIN), st["ex"], "funded") in feed, feed[-6:]
+    assert "rolled back in the book" in read(f"{desk.home}/fusion.log"), "no reorg on the server"
+    # a book whose escrows lack the triggers (copied by an older fusion) is refused: escrow
+    # rows would be written without their count and feed
+    before = pg.psql("SELECT count(*) FROM api_feed")
+    pg.psql("DROP TRIGGER escrows_changed ON escrows")
+    chain.node.mine(2)
+    rr = subprocess.run([FUSION, "--home", desk.home, "sync", "--once", "--db", url,
+                         "--no-subscribe"], capture_output=True, text=True, timeout=120)
+    assert rr.returncode == 1 and rr.stderr.count("\n") == 1, rr
+    assert "escrow_totals" in rr.stderr and "db migrate" in rr.stderr, rr.stderr
+    assert PASSWORD not in rr.stderr, rr.stderr
+    assert pg.psql("SELECT count(*) FROM api_feed") == before
+    # a pipelined catch-up (escrows asked for by event signature, the next range read while
+    # one commits, the desk's fold carried from commit to commit) in ranges of 3 blocks, so
+    # that escrows span ranges: the book reads their earlier events back
+    piped = Desk()
+    piped.add_chain(chain, confirmations=2)
+    pg.psql("CREATE DATABASE piped OWNER desk")
+    rr = subprocess.run([FUSION, "--home", piped.home, "db", "migrate", "--to",
+                         pg.url_for(user="desk", password=PASSWORD, db="piped")],
+                        capture_output=True, text=True, timeout=600)
+    assert rr.returncode == 0, f"db migrate: {rr.stderr}"
+    small = ("--once", "--no-subscribe", "--max-addresses", "2", "--range", "3", "--max-range",
+             "3")
+    local2 = Desk()
+    local2.add_chain(chain, confirmations=2)
+    local2.run("sync", *small)
+    rr = subprocess.run([FUSION, "--home", piped.home, "sync", "--db",
+                         pg.url_for(user="desk", password=PASSWORD, db="piped"), *small],
+                        capture_output=True, text=True, timeout=600)
+    assert rr.returncode == 0, f"sync --db (pipelined) exited {rr.returncode}: {rr.stderr}"
+    for h in (local2.home, piped.home):
+        assert "with reads ahead of commits" in read(f"{h}/fusion.log"), f"{h}: not pipelined"
+    assert_same_escrows(pg, local2, "a pipelined catch-up in ranges of 3 blocks", db="piped",
+                        feed_order=False)
+    no_password([desk.home, piped.home])
+    shutil.rmtree(piped.home, ignore_errors=True)
+    shutil.rmtree(local2.home, ignore_errors=True)
+    shutil.rmtree(desk.home, ignore_errors=True)
+    shutil.rmtree(local.home, ignore_errors=True)
+    print("pg_sync escrows: ok")
+
+
+def vault(pg):
+    """Vault flows on the server equal the SQLite desk's, through a reorg that drops one."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "credit"))
+    from credit_lib import collateral_vault, token, usd_feed
+    from sync_lib import A, cast
+    env = {}
+
+    def history(chain):
+        node = chain.node
+        weth = token(node, "Wrapped Ether", "WETH", 18)
+        usdc = token(node, "USD Coin", "USDC", 6)
+        feed = usd_feed(node, "WETH / USD", 3000 * 10**8)
+        v = collateral_vault(node, [A[2], A[3], A[4]], 2)
+        for who in (A[1], A[6]):
+            chain.cast_send(A[0], weth, "mint(address,uint256)", who, str(100 * 10**18))
+            chain.cast_send(who, weth, "approve(address,uint256)", v, str(100 * 10**18))
+        chain.cast_send(A[1], v, "deposit(address,uint256)", weth, str(10 * 10**18))
+        chain.cast_send(A[6], v, "deposit(address,uint256)", weth, str(2 * 10**18 + 7))
+        env.update(weth=weth, usdc=usdc, feed=feed, vault=v)
+
+    chain, desk, url = setup(pg, 0, 0, history=history, confirmations=0)
+    local = Desk()
+    local.add_chain(chain, confirmations=0)
+    for d in (desk, local):  # the facility makes the vault a synced contract of the chain
+        d.signed.add("rita", "risk")
+        d.signed.add("carl", "compliance")
+        d.run("asset", "add-token", "--chain", "local", "--symbol", "WETH", "--address",
+              env["weth"])
+        d.run("asset", "add-token", "--chain", "local", "--symbol", "USDC", "--address",
+              env["usdc"])
+        d.run("asset", "add-feed", "--chain", "local", "--asset", "WETH", "--address",
+              env["feed"])
+        d.run("--operator", "carl", "entity", "add", "Acme", "--type", "company",
+              "--jurisdiction", "CH")
+        d.run("--operator", "rita", "credit", "facility", "add", "acme", "--entity", "Acme",
+              "--currency", "USDC", "--limit", "25000", "--rate", "5", "--collateral", "WETH",
+              "--vault", f"local={env['vault']}")
+    v = env["vault"]
+
+    def sync_both(tag):
+        local.run("sync", "--once", "--no-subscribe")
+        rr = subprocess.run([FUSION, "--home", desk.home, "sync", "--once", "--db", url,
+                             "--no-subscribe"], capture_output=True, text=True, timeout=600)
+        assert rr.returncode == 0, f"sync --once --db ({tag}) exited {rr.returncode}: {rr.stderr}"
+
+    flow_cols = ("f.chain_id, f.vault, f.block_number, f.kind, f.owner, f.token, f.amount,"
+                 " f.request_id")
+
+    def same_flows(tag):
+        want = [tuple("" if x is None else str(x) for x in r) for r in local.query(
+            f"SELECT {flow_cols}, e.log_index, hex(e.block_hash) FROM vault_flows f"
+            " JOIN events e ON e.id = f.event_id ORDER BY f.block_number, e.log_index")]
+        got = [tuple(r) for r in pg.psql(
+            f"SELECT {flow_cols}, e.log_index, upper(encode(e.block_hash, 'hex'))"
+            " FROM vault_flows f JOIN events e ON e.id = f.event_id"
+            " ORDER BY f.block_number, e.log_index")]
+        assert want, f"{tag}: the desk has no vault flows (nothing compared)"
+        assert got == want, f"{tag}: vault flows differ:\n desk   {want}\n server {got}"
+        n = pg.psql("SELECT count(*) FROM vault_flows")[0][0]
+        assert n == str(len(want)), f"{tag}: {n} flows on the server, {len(want)} joined"
+        log(f"{tag}: the server's {len(got)} vault flows equal the desk's")
+        return [r[3] for r in want]
+
+    sync_both("the deposits")
+    assert same_flows("the deposits") == ["deposit", "deposit"]
+    # a withdrawal (2 of 3) and a seizure
+    chain.cast_send(A[1], v, "requestWithdrawal(address,uint256)", env["weth"], str(10**18))
+    chain.cast_send(A[2], v, "approve(uint256)", "0")
+    chain.cast_send(A[3], v, "approve(uint256)", "0")
+    chain.cast_send(A[4], v, "execute(uint256)", "0")
+    chain.cast_send(A[2], v, "proposeSeizure(address,address,uint256,address)", A[6],
+                    env["weth"], str(2 * 10**18), A[9])
+    chain.cast_send(A[2], v, "approve(uint256)", "1")
+    chain.cast_send(A[4], v, "approve(uint256)", "1")
+    chain.cast_send(A[4], v, "execute(uint256)", "1")
+    chain.cast_send(A[1], v, "deposit(address,uint256)", env["weth"], str(5 * 10**18))
+    sync_both("a withdrawal, a seizure and a deposit")
+    assert same_flows("a withdrawal, a seizure and a deposit") == [
+        "deposit", "deposit", "withdrawal", "seizure", "deposit"]
+    # a reorg drops the last deposit: its flow goes with its event
+    chain.node.rpc("anvil_reorg", 1, [])
+    chain.node.mine(1)
+    sync_both("the reorg")
+    assert same_flows("the reorg") == ["deposit", "deposit", "withdrawal", "seizure"]
+    assert "rolled back in the book" in read(f"{desk.home}/fusion.log"), "no reorg on the server"
+    no_password([desk.home])
+    shutil.rmtree(desk.home, ignore_errors=True)
+    shutil.rmtree(local.home, ignore_errors=True)
+    print("pg_sync vault: ok")
+
+
 def main(argv):
     if not available():
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap (a skipped test "
@@ -384,7 +719,8 @@ def main(argv):
         NOTIFY_TOOL = argv[1]
     try:
         with PgServer() as pg:
-            {"takeover": takeover, "restart": restart, "reorg": reorgs, "bulk": bulk}[mode](pg)
+            {"takeover": takeover, "restart": restart, "reorg": reorgs, "bulk": bulk,
+             "escrows": escrows, "vault": vault}[mode](pg)
     finally:
         for p in _procs:
             if p.poll() is None:
