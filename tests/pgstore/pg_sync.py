@@ -329,13 +329,20 @@ def reorgs(pg):
     # the first announcement after the reorg is its own)
     listener = listen(url, 1)
     depths = [1, 32] + [r.randint(1, 32) for _ in range(10)]
+    # A reorg made while the server's checkpoint is the head, and waited for before the next
+    # one, must be rolled back on its own: the syncer cannot fold it into another. Those are
+    # counted (the first two rounds always are); the unwaited ones may fold into the next.
+    must, at_head = 0, True
     for i, depth in enumerate(depths):
         d = reorg(chain, r, depth, known)
         if listener:
             got = heard(listener)
             assert got == [f"reorg:{CHAIN}"], f"announced {got}, not the reorg"
             listener = None
-        if r.random() < 0.6:
+        waited = i < 2 or i == len(depths) - 1 or r.random() < 0.6
+        must += at_head and waited
+        at_head = waited
+        if waited:
             # the events alike, and the checkpoint on the new branch's head (a reorg that
             # moved no log leaves the events alike before the syncer has seen it)
             wait_until(lambda: server_logs(pg)[0] == chain.watched_logs() and
@@ -351,7 +358,7 @@ def reorgs(pg):
     assert_server_escrows_match_contracts(pg, chain, "after reorgs")
     n = read(f"{desk.home}/fusion.log").count("rolled back in the book")
     log(f"{n} reorgs rolled back in the book")
-    assert n >= len(depths) // 2, f"only {n} reorgs were noticed"
+    assert must >= 2 and n >= must, f"only {n} reorgs were noticed, {must} had to be"
     p.send_signal(signal.SIGTERM)
     assert p.wait(timeout=60) == 0, f"the syncer exited {p.returncode}"
     no_password([desk.home])
