@@ -101,10 +101,9 @@ int store_event_put(store *s, const store_event *ev, bool *inserted, err *e)
 #define EV_ROWS32_ EV_ROWS16_ ", " EV_ROWS16_
 _Static_assert(STORE_EVENT_BATCH == 32, "SQL_EVENT_PUT_MANY holds 32 rows");
 static const char SQL_EVENT_PUT_MANY[] =
-    "INSERT INTO events (chain_id, block_number, block_hash, tx_hash, tx_index, log_index,"
-    " address, topic0, topic1, topic2, topic3, data, name, decoded, escrow)"
-    " VALUES " EV_ROWS32_
-    " ON CONFLICT (chain_id, block_number, log_index, block_hash) DO NOTHING";
+    "INSERT OR IGNORE INTO events (chain_id, block_number, block_hash, tx_hash, tx_index,"
+    " log_index, address, topic0, topic1, topic2, topic3, data, name, decoded, escrow)"
+    " VALUES " EV_ROWS32_;
 #undef EV_ROW_
 #undef EV_ROWS2_
 #undef EV_ROWS4_
