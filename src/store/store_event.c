@@ -92,7 +92,13 @@ int store_event_put(store *s, const store_event *ev, bool *inserted, err *e)
 }
 
 /* STORE_EVENT_BATCH rows in one statement: one VDBE run and one statement end for many
- * rows (a catch-up stores 100,000 events). Same conflict rule as SQL_EVENT_PUT, per row. */
+ * rows (a catch-up stores 100,000 events). Same conflict rule as SQL_EVENT_PUT, per row:
+ * OR IGNORE, not ON CONFLICT DO NOTHING, so that no constraint of the statement can abort
+ * it halfway: SQLite then keeps no statement journal (a copy of every page the statement
+ * touches, before its first write). The other conflicts OR IGNORE would skip cannot
+ * happen: event_bind binds every NOT NULL column from the event's own arrays and numbers
+ * (data as a blob, empty or not), events has no CHECK, and its foreign key is checked at
+ * COMMIT (DEFERRABLE INITIALLY DEFERRED, schema step write_paths). */
 #define EV_ROW_ "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define EV_ROWS2_ EV_ROW_ ", " EV_ROW_
 #define EV_ROWS4_ EV_ROWS2_ ", " EV_ROWS2_

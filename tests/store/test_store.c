@@ -880,12 +880,24 @@ static void test_write_paths_migration(void **state)
     bool one = true;
     assert_int_equal(store_event_put(s, &ev[5], &one, &e), -1);
     assert_int_equal(query_int("SELECT count(*) FROM events"), 3);
-    /* the same rows for a configured chain are stored */
+    /* the same rows for a configured chain are stored, every one (the batch is OR
+     * IGNORE: a row with no data must be stored with an empty blob, not skipped) */
     ev[5].chain_id = 1;
+    ev[7].data = NULL;
+    ev[7].data_len = 0;
+    ev[8].decoded = NULL;
+    ev[8].name[0] = '\0';
+    ev[8].n_topics = 0;
     assert_int_equal(store_begin(s, &e), 0);
     assert_int_equal(store_event_put_many(s, ev, STORE_EVENT_BATCH + 1, &ins, &e), 0);
     assert_int_equal(store_commit(s, &e), 0);
     assert_int_equal(ins, STORE_EVENT_BATCH + 1);
+    assert_int_equal(query_int("SELECT count(*) FROM events WHERE block_number = 20 AND"
+                               " log_index = 7 AND data = x''"),
+                     1);
+    assert_int_equal(query_int("SELECT count(*) FROM events WHERE block_number = 20 AND"
+                               " log_index = 8 AND topic0 IS NULL AND decoded IS NULL"),
+                     1);
 
     /* A removed chain takes its events, their vault flows and its escrows with it. */
     assert_int_equal(sqlite3_exec(db, "DELETE FROM chains WHERE chain_id = 2", NULL, NULL, NULL),
