@@ -121,10 +121,13 @@ static void approvers_json(char *out, size_t cap, const store_escrow *x)
 {
     size_t n = 0;
     out[n++] = '[';
+    /* Written in place (a snprintf per approver was a fifth of an escrow row's write). */
     for (unsigned i = 0; i < x->n_approvers && n + ADDR_STR_MAX + 4 < cap; i++) {
-        char a[ADDR_STR_MAX];
-        store_hex(a, sizeof a, x->approvers[i].b, ADDR_LEN);
-        n += (size_t)snprintf(out + n, cap - n, "%s\"%s\"", i ? "," : "", a);
+        if (i)
+            out[n++] = ',';
+        out[n++] = '"';
+        n += hex_encode(out + n, cap - n, x->approvers[i].b, ADDR_LEN, true);
+        out[n++] = '"';
     }
     out[n++] = ']';
     out[n] = '\0';

@@ -92,7 +92,13 @@ int store_event_put(store *s, const store_event *ev, bool *inserted, err *e)
 }
 
 /* STORE_EVENT_BATCH rows in one statement: one VDBE run and one statement end for many
- * rows (a catch-up stores 100,000 events). Same conflict rule as SQL_EVENT_PUT, per row. */
+ * rows (a catch-up stores 100,000 events). Same conflict rule as SQL_EVENT_PUT, per row:
+ * OR IGNORE, not ON CONFLICT DO NOTHING, so that no constraint of the statement can abort
+ * it halfway: SQLite then keeps no statement journal (a copy of every page the statement
+ * touches, before its first write). The other conflicts OR IGNORE would skip cannot
+ * happen: event_bind binds every NOT NULL column from the event's own arrays and numbers
+ * (data as a blob, empty or not), events has no CHECK, and its foreign key is checked at
+ * COMMIT (DEFERRABLE INITIALLY DEFERRED, schema step write_paths). */
 #define EV_ROW_ "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define EV_ROWS2_ EV_ROW_ ", " EV_ROW_
 #define EV_ROWS4_ EV_ROWS2_ ", " EV_ROWS2_
@@ -101,10 +107,9 @@ int store_event_put(store *s, const store_event *ev, bool *inserted, err *e)
 #define EV_ROWS32_ EV_ROWS16_ ", " EV_ROWS16_
 _Static_assert(STORE_EVENT_BATCH == 32, "SQL_EVENT_PUT_MANY holds 32 rows");
 static const char SQL_EVENT_PUT_MANY[] =
-    "INSERT INTO events (chain_id, block_number, block_hash, tx_hash, tx_index, log_index,"
-    " address, topic0, topic1, topic2, topic3, data, name, decoded, escrow)"
-    " VALUES " EV_ROWS32_
-    " ON CONFLICT (chain_id, block_number, log_index, block_hash) DO NOTHING";
+    "INSERT OR IGNORE INTO events (chain_id, block_number, block_hash, tx_hash, tx_index,"
+    " log_index, address, topic0, topic1, topic2, topic3, data, name, decoded, escrow)"
+    " VALUES " EV_ROWS32_;
 #undef EV_ROW_
 #undef EV_ROWS2_
 #undef EV_ROWS4_

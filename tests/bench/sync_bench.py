@@ -167,9 +167,16 @@ def python_baseline(node, head):
 
 
 def fusion_initial(node, factory, chain_id, binary=None):
-    desk = sync_lib.Desk()
-    desk.run("chain", "add", "--name", "bench", "--chain-id", chain_id, "--rpc", node.url,
-             "--factory", factory, "--confirmations", "0", "--from-block", "0")
+    # The desk is made by the binary that syncs it: a build with an older schema (a
+    # --baseline) refuses a desk that a newer one made.
+    made_by = sync_lib.FUSION
+    sync_lib.FUSION = binary or FUSION
+    try:
+        desk = sync_lib.Desk()
+        desk.run("chain", "add", "--name", "bench", "--chain-id", chain_id, "--rpc", node.url,
+                 "--factory", factory, "--confirmations", "0", "--from-block", "0")
+    finally:
+        sync_lib.FUSION = made_by
     t0 = time.monotonic()
     args = ("sync", "--once", "--quiet")
     # Peak resident memory and CPU time through GNU time: a direct child of this process

@@ -878,6 +878,183 @@ static void test_events_idempotent(void **state)
     store_close(&s);
 }
 
+/* Every row of the tables a sync writes, as text (quote() of each column, in rowid order). */
+static char *rows_text(sqlite3 *db)
+{
+    static const char *const q[] = {
+        "SELECT group_concat(r, '|') FROM (SELECT quote(id) || quote(chain_id) ||"
+        " quote(block_number) || quote(block_hash) || quote(tx_hash) || quote(tx_index) ||"
+        " quote(log_index) || quote(address) || quote(topic0) || quote(topic1) ||"
+        " quote(topic2) || quote(topic3) || quote(data) || quote(name) || quote(decoded) ||"
+        " quote(escrow) AS r FROM events ORDER BY id)",
+        "SELECT group_concat(r, '|') FROM (SELECT quote(rowid) || quote(address) ||"
+        " quote(state) || quote(resolved_to) || quote(funded) || quote(events) ||"
+        " quote(pending) || quote(approval_list) AS r FROM escrows ORDER BY rowid)",
+        "SELECT group_concat(r, '|') FROM (SELECT quote(rowid) || quote(address) ||"
+        " quote(state) || quote(chain) AS r FROM escrow_search ORDER BY rowid)",
+        "SELECT group_concat(r, '|') FROM (SELECT quote(n) AS r FROM escrow_totals)",
+        "SELECT group_concat(r, '|') FROM (SELECT quote(event_id) || quote(kind) ||"
+        " quote(amount) AS r FROM vault_flows ORDER BY event_id)",
+    };
+    size_t cap = 16384, n = 0;
+    char *out = calloc(cap, 1);
+    assert_non_null(out);
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(db, q[i], -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        const char *t = (const char *)sqlite3_column_text(st, 0);
+        n += (size_t)snprintf(out + n, cap - n, "%s\n", t ? t : "(none)");
+        assert_true(n < cap);
+        sqlite3_finalize(st);
+    }
+    return out;
+}
+
+static void unhex_unused(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    (void)argv;
+    sqlite3_result_error(cx, "fusion_unhex: not expected in this test", -1);
+}
+
+static void test_write_paths_migration(void **state)
+{
+    /* A desk at the schema before the step that defers the events' foreign key and
+     * rewrites the escrow state check: every row is kept as it was, the checks still
+     * hold (a state outside the six, an event of a chain that is not configured), a
+     * removed chain still takes its events and their vault flows with it. */
+    int before = 0;
+    while (before < store_schema_latest() &&
+           !strstr(store_schema_steps[before], "DEFERRABLE INITIALLY DEFERRED"))
+        before++;
+    assert_true(before < store_schema_latest());
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    /* the store's own SQL function, named by an earlier step (no rows to convert here) */
+    assert_int_equal(sqlite3_create_function(db, "fusion_unhex", 1, SQLITE_UTF8, NULL,
+                                             unhex_unused, NULL, NULL),
+                     SQLITE_OK);
+    err e;
+    assert_int_equal(store_migrate(db, store_schema_steps, before, &e), 0);
+    assert_int_equal(
+        sqlite3_exec(
+            db,
+            "PRAGMA foreign_keys=ON;"
+            "INSERT INTO chains (chain_id, name, created_at) VALUES (1, 'one', 0), (2, 'two', 0);"
+            "INSERT INTO events (id, chain_id, block_number, block_hash, tx_hash, tx_index,"
+            " log_index, address, topic0, data, name, decoded, escrow) VALUES"
+            " (3, 1, 7, x'aa', x'bb', 0, 1, x'cc', x'dd', x'0102', 'Funded', '{}', x'ee'),"
+            " (4, 1, 8, x'ab', x'bc', 1, 0, x'cc', NULL, x'', NULL, NULL, NULL),"
+            " (9, 2, 8, x'ac', x'bd', 0, 0, x'cd', x'de', x'03', 'Deposit', '{}', NULL);"
+            "INSERT INTO vault_flows (event_id, chain_id, vault, block_number, kind, owner,"
+            " token, amount) VALUES (9, 2, '0xv', 8, 'deposit', '0xo', '0xt', '5');"
+            "INSERT INTO escrows (chain_id, address, factory, payer, payee, token, amount,"
+            " approvers, threshold, arbiter, deadline, state, resolved_to, created_block,"
+            " created_tx, last_event_block, events, approval_list) VALUES"
+            " (1, '0xe1', '0xf', '0xa', '0xb', '0x0', '5', '[]', 1, '0xd', 9, 'funded', NULL,"
+            "  7, '0x1', 7, 1, x'00'),"
+            " (2, '0xe2', '0xf', '0xa', '0xb', '0x0', '6', '[]', 1, '0xd', 9, 'resolved',"
+            "  'payee', 8, '0x2', 8, 2, NULL);",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    char *old_rows = rows_text(db);
+    int old_cookie = 0;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    old_cookie = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    store *s = open_ok();
+    assert_int_equal(store_schema_version(s), store_schema_latest());
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    char *new_rows = rows_text(db);
+    assert_string_equal(new_rows, old_rows);
+    free(old_rows);
+    free(new_rows);
+    assert_true(query_int("PRAGMA schema_version") > old_cookie);
+    assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'events' AND"
+                               " sql LIKE '%REFERENCES chains(chain_id) ON DELETE CASCADE"
+                               " DEFERRABLE INITIALLY DEFERRED,%'"),
+                     1);
+    assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'escrows' AND"
+                               " sql LIKE '%state IN%'"),
+                     0);
+    assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name = 'escrows' AND"
+                               " sql LIKE '%CHECK (state = ''created'' OR%'"),
+                     1);
+    assert_int_equal(query_int("SELECT count(*) FROM sqlite_master WHERE name LIKE"
+                               " 'schema_write_paths%'"),
+                     0);
+    assert_int_equal(query_int("SELECT count(*) FROM pragma_integrity_check WHERE"
+                               " integrity_check <> 'ok'"),
+                     0);
+
+    /* The state check: each of the six passes, anything else is refused. */
+    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL), SQLITE_OK);
+    static const char *const states[] = {"created",  "funded",   "released",
+                                         "refunded", "disputed", "resolved"};
+    for (int i = 0; i < 6; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "UPDATE escrows SET state = '%s' WHERE address = '0xe1'",
+                 states[i]);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    assert_int_equal(sqlite3_exec(db, "UPDATE escrows SET state = 'Funded' WHERE address = '0xe1'",
+                                  NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    assert_int_equal(sqlite3_extended_errcode(db), SQLITE_CONSTRAINT_CHECK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE escrows SET resolved_to = 'both'", NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    assert_int_equal(query_int("SELECT count(*) FROM escrows WHERE state = 'resolved'"), 2);
+
+    /* An event of a chain that is not configured: its transaction fails at COMMIT and
+     * leaves nothing; alone (no transaction) its statement fails. */
+    store_event ev[STORE_EVENT_BATCH + 1];
+    for (uint32_t i = 0; i <= STORE_EVENT_BATCH; i++)
+        mk_event(&ev[i], i == 5 ? 77 : 1, 20, i, 0x05, 0);
+    size_t ins = 0;
+    assert_int_equal(store_begin(s, &e), 0);
+    assert_int_equal(store_event_put_many(s, ev, STORE_EVENT_BATCH + 1, &ins, &e), 0);
+    assert_int_equal(store_commit(s, &e), -1);
+    assert_non_null(strstr(e.msg, "FOREIGN KEY"));
+    assert_int_equal(query_int("SELECT count(*) FROM events WHERE block_number = 20"), 0);
+    bool one = true;
+    assert_int_equal(store_event_put(s, &ev[5], &one, &e), -1);
+    assert_int_equal(query_int("SELECT count(*) FROM events"), 3);
+    /* the same rows for a configured chain are stored, every one (the batch is OR
+     * IGNORE: a row with no data must be stored with an empty blob, not skipped) */
+    ev[5].chain_id = 1;
+    ev[7].data = NULL;
+    ev[7].data_len = 0;
+    ev[8].decoded = NULL;
+    ev[8].name[0] = '\0';
+    ev[8].n_topics = 0;
+    assert_int_equal(store_begin(s, &e), 0);
+    assert_int_equal(store_event_put_many(s, ev, STORE_EVENT_BATCH + 1, &ins, &e), 0);
+    assert_int_equal(store_commit(s, &e), 0);
+    assert_int_equal(ins, STORE_EVENT_BATCH + 1);
+    assert_int_equal(query_int("SELECT count(*) FROM events WHERE block_number = 20 AND"
+                               " log_index = 7 AND data = x''"),
+                     1);
+    assert_int_equal(query_int("SELECT count(*) FROM events WHERE block_number = 20 AND"
+                               " log_index = 8 AND topic0 IS NULL AND decoded IS NULL"),
+                     1);
+
+    /* A removed chain takes its events, their vault flows and its escrows with it. */
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM chains WHERE chain_id = 2", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(query_int("SELECT count(*) FROM events WHERE chain_id = 2"), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM vault_flows"), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM escrows WHERE chain_id = 2"), 0);
+    assert_int_equal(query_int("SELECT count(*) FROM events WHERE chain_id = 1"),
+                     2 + STORE_EVENT_BATCH + 1);
+    sqlite3_close(db);
+    store_close(&s);
+}
+
 /* store_event_put_many: 32 rows per statement and the rest one by one give the rows
  * store_event_put gives, field for field and in order; a log already stored, or twice in
  * one batch, is stored once and not counted. */
@@ -1579,6 +1756,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bulk_all_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_begin_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_put_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_paths_migration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_awaiting_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbound_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_version, setup, teardown),
