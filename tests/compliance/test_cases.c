@@ -499,18 +499,30 @@ static void test_sanctioned_payee_flow(void **state)
     store_close(&s);
 }
 
+/* A desk with a verified payer and a sanctioned payee (Shady Ltd, its entity id in *bad),
+ * and two escrows between them: e1 and e2. */
+static store *two_escrows_to_shady(int64_t *bad, addr *e1, addr *e2)
+{
+    store *s = open_db();
+    add_chain(s);
+    add_entity(s, "Payer AG", "verified", "2030-12-31", PAYER);
+    *bad = add_entity(s, "Shady Ltd", "verified", "2030-12-31", SANCTIONED);
+    addr payer = A(PAYER), payee = A(SANCTIONED);
+    *e1 = nth_addr(1);
+    *e2 = nth_addr(2);
+    put_escrow(s, e1, &payer, &payee, 5);
+    put_escrow(s, e2, &payer, &payee, 6);
+    return s;
+}
+
 /* A second escrow with the same sanctioned payee is a second case (dedup per entity and
  * escrow); blocking it blocks the entity and every escrow of it. */
 static void test_block_and_dedup(void **state)
 {
     (void)state;
-    store *s = open_db();
-    add_chain(s);
-    add_entity(s, "Payer AG", "verified", "2030-12-31", PAYER);
-    int64_t bad = add_entity(s, "Shady Ltd", "verified", "2030-12-31", SANCTIONED);
-    addr e1 = nth_addr(1), e2 = nth_addr(2), payer = A(PAYER), payee = A(SANCTIONED);
-    put_escrow(s, &e1, &payer, &payee, 5);
-    put_escrow(s, &e2, &payer, &payee, 6);
+    int64_t bad;
+    addr e1, e2;
+    store *s = two_escrows_to_shady(&bad, &e1, &e2);
     screen_ctx *ctx = load_lists();
     compliance_actor sys = actor("sync", T0);
     compliance_screen_stats st;
@@ -581,13 +593,9 @@ static void test_block_and_dedup(void **state)
 static void test_hits_with_their_case(void **state)
 {
     (void)state;
-    store *s = open_db();
-    add_chain(s);
-    add_entity(s, "Payer AG", "verified", "2030-12-31", PAYER);
-    int64_t bad = add_entity(s, "Shady Ltd", "verified", "2030-12-31", SANCTIONED);
-    addr e1 = nth_addr(1), e2 = nth_addr(2), payer = A(PAYER), payee = A(SANCTIONED);
-    put_escrow(s, &e1, &payer, &payee, 5);
-    put_escrow(s, &e2, &payer, &payee, 6);
+    int64_t bad;
+    addr e1, e2, payee = A(SANCTIONED);
+    store *s = two_escrows_to_shady(&bad, &e1, &e2);
     err e;
     store_hit old = {.chain_id = 31337, .escrow = e1, .address = payee, .entity_id = bad,
                      .score = 10, .created_at = T0 - 5};

@@ -23,18 +23,9 @@ import bridge_ccip as bccip  # noqa: E402
 from bridge_cctp import ALICE, transfers  # noqa: E402
 from devnet_lib import cast, fusion  # noqa: E402
 from api_lib import Server, request  # noqa: E402
+from test_api_bridge_approvals import PASS, ROWS, in_queue, tx_line  # noqa: E402
 
-ROWS = 44
-PASS = "fusion-demo"  # the passphrase the demo seed gives its dev keys
 WETH = 3 * 10**18
-
-
-def tx_line(frame):
-    return [ln for ln in frame.splitlines() if "tx hash" in ln]
-
-
-def in_queue(frame, row):
-    return any(row in line and "api:oms" in line for line in frame.splitlines())
 
 
 def main():
