@@ -38,6 +38,28 @@ def in_queue(frame, row):
     return any(row in line and "api:oms" in line for line in frame.splitlines())
 
 
+def confirm_summaries(t, pid, done, each, most=3):
+    """Answers y to each pre-sign summary of bridge proposal pid (its title checked, then
+    each(text)) until the result line (the regex done) or the failure line; returns the last
+    frame and how many summaries were confirmed."""
+    summaries = 0
+    while True:
+        text = t.wait_for(lambda s: done.search(s) is not None or "Sign and send" in s
+                          or "accept proposal %d failed" % pid in s,
+                          "a pre-sign summary or the result", tries=4 * tmuxh.TRIES)
+        if done.search(text) or "accept proposal %d failed" % pid in text:
+            return text, summaries
+        t.check("Sign for bridge proposal %d?" % pid in text,
+                "the summary's title does not name the proposal:\n%s" % text)
+        each(text)
+        summaries += 1
+        t.check(summaries <= most, "more than %d summaries for one transfer" % most)
+        tx = tx_line(text)
+        t.send("y")
+        # closed, or the next transaction's summary (another tx hash)
+        t.wait_for(lambda s: "Sign and send" not in s or tx_line(s) != tx, "the summary closes")
+
+
 def main():
     tmuxh.skip_unless_ready()
     home, ports = bridge_cctp.demo_home("fusion-ui-apibridge-")
@@ -82,27 +104,16 @@ def main():
         t.send("Enter")
         done = re.compile(r"accept proposal %d: bridge (\d+): delivered \(mint tx (0x[0-9a-f]{16})"
                           % p["id"])
-        summaries = burns = 0
-        while True:
-            text = t.wait_for(lambda s: done.search(s) is not None or "Sign and send" in s
-                              or "accept proposal %d failed" % p["id"] in s,
-                              "a pre-sign summary or the result", tries=4 * tmuxh.TRIES)
-            if done.search(text) or "accept proposal %d failed" % p["id"] in text:
-                break
-            t.check("Sign for bridge proposal %d?" % p["id"] in text,
-                    "the summary's title does not name the proposal:\n%s" % text)
+        burns = 0
+
+        def burn(text):
             # the burn names the recipient in full (the mint too, as the message's)
+            nonlocal burns
             if "depositForBurn" in text:
                 t.check("mintRecipient 0x000000000000000000000000" + ALICE.lower()[2:] in text,
                         "the burn's summary does not show the recipient:\n%s" % text)
                 burns += 1
-            summaries += 1
-            t.check(summaries <= 3, "more than three summaries for one transfer")
-            tx = tx_line(text)
-            t.send("y")
-            # closed, or the next transaction's summary (another tx hash)
-            t.wait_for(lambda s: "Sign and send" not in s or tx_line(s) != tx,
-                       "the summary closes")
+        text, summaries = confirm_summaries(t, p["id"], done, burn)
         m = done.search(text)
         t.check(m is not None, "the acceptance failed:\n%s" % text)
         t.check(summaries >= 2 and burns == 1,

@@ -23,7 +23,7 @@ import bridge_ccip as bccip  # noqa: E402
 from bridge_cctp import ALICE, transfers  # noqa: E402
 from devnet_lib import cast, fusion  # noqa: E402
 from api_lib import Server, request  # noqa: E402
-from test_api_bridge_approvals import PASS, ROWS, in_queue, tx_line  # noqa: E402
+from test_api_bridge_approvals import PASS, ROWS, confirm_summaries, in_queue  # noqa: E402
 
 WETH = 3 * 10**18
 
@@ -71,25 +71,15 @@ def main():
         t.type(PASS)
         t.send("Enter")
         done = re.compile(r"accept proposal %d: bridge (\d+)" % p["id"])
-        summaries = sends = 0
-        while True:
-            text = t.wait_for(lambda s: done.search(s) is not None or "Sign and send" in s
-                              or "accept proposal %d failed" % p["id"] in s,
-                              "a pre-sign summary or the result", tries=4 * tmuxh.TRIES)
-            if done.search(text) or "accept proposal %d failed" % p["id"] in text:
-                break
-            t.check("Sign for bridge proposal %d?" % p["id"] in text,
-                    "the summary's title does not name the proposal:\n%s" % text)
+        sends = 0
+
+        def send(text):
+            nonlocal sends
             if "ccipSend" in text:
                 t.check(ALICE.lower()[2:] in text.lower(),
                         "the ccipSend summary does not show the receiver:\n%s" % text)
                 sends += 1
-            summaries += 1
-            t.check(summaries <= 3, "more than three summaries for one transfer")
-            tx = tx_line(text)
-            t.send("y")
-            t.wait_for(lambda s: "Sign and send" not in s or tx_line(s) != tx,
-                       "the summary closes")
+        text, summaries = confirm_summaries(t, p["id"], done, send)
         m = done.search(text)
         t.check(m is not None, "the acceptance failed:\n%s" % text)
         t.check(sends == 1, "the ccipSend was not confirmed once (%d)" % sends)
