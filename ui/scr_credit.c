@@ -22,6 +22,7 @@
 #include "credit/service.h"
 #include "desk.h"
 #include "notify.h"
+#include "risk/service.h"
 #include "screen.h"
 #include "tscreen.h"
 
@@ -57,6 +58,7 @@ typedef struct cr_health {
 
 typedef struct cr_worker {
     char path[4200];
+    char home[4096];
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -109,7 +111,7 @@ static void health_free(cr_health **h, size_t *n)
 
 /* ---- the worker: every facility's health (network reads of the vaults) ---- */
 
-static void worker_round(store *st, cr_health **out, size_t *n_out)
+static void worker_round(store *st, const char *home, cr_health **out, size_t *n_out)
 {
     store_credit_facility *fs = NULL;
     size_t n = 0;
@@ -127,16 +129,24 @@ static void worker_round(store *st, cr_health **out, size_t *n_out)
         return;
     }
     int32_t today = (int32_t)(time(NULL) / 86400);
+    /* the desk's price max age (its signed risk-limits.csv), once a round */
+    risk_limits lim;
+    err le;
+    err_clear(&le);
+    bool lim_ok = risk_limits_of(home, NULL, &lim, &le) == 0;
     for (size_t i = 0; i < n; i++) {
         cr_health *h = &hs[i];
         snprintf(h->name, sizeof h->name, "%s", fs[i].name);
         credit_book b = {0};
         u256 owed;
         err_clear(&e);
-        if (credit_book_load(st, &fs[i], today, &b, &e) == 0) {
+        if (!lim_ok)
+            e = le;
+        else if (credit_book_load(st, &fs[i], today, &b, &e) == 0) {
             if (u256_add(&owed, &b.drawn, &b.accrued) < 0)
                 err_set(&e, ERR_OVERFLOW, "the ledger's amounts overflow 256 bits");
-            else if (credit_health_load(st, &fs[i], &owed, &h->h, &h->pos, &h->n_pos, &e) == 0)
+            else if (credit_health_load(st, &fs[i], &owed, lim.price_max_age, &h->h, &h->pos,
+                                        &h->n_pos, &e) == 0)
                 h->ok = true;
         }
         credit_book_free(&b);
@@ -161,7 +171,7 @@ static void *worker_main(void *arg)
     for (;;) {
         cr_health *hs = NULL;
         size_t n = 0;
-        worker_round(st, &hs, &n);
+        worker_round(st, w->home, &hs, &n);
         pthread_mutex_lock(&w->mu);
         health_free(&w->ready, &w->n_ready);
         w->ready = hs;
@@ -211,6 +221,7 @@ static void worker_start(cr_state *st)
     if (!w)
         return;
     snprintf(w->path, sizeof w->path, "%s/desk.db", st->desk->home);
+    snprintf(w->home, sizeof w->home, "%s", st->desk->home);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     err e;

@@ -16,6 +16,7 @@
 #include "crypto/keccak.h"
 #include "desk/desk.h"
 #include "desk/escrow_input.h"
+#include "risk/service.h"
 
 static credit_actor actor(const cli_ctx *ctx)
 {
@@ -635,7 +636,9 @@ static int health(cli_ctx *ctx, int argc, char **argv)
         rc = cli_fail(&e);
         goto out;
     }
-    if (credit_health_load(db, &f, &owed, &h, &pos, &np, &e) < 0) {
+    risk_limits lim;
+    if (risk_limits_of(ctx->home, NULL, &lim, &e) < 0 ||
+        credit_health_load(db, &f, &owed, lim.price_max_age, &h, &pos, &np, &e) < 0) {
         rc = cli_fail(&e);
         goto out;
     }
@@ -711,10 +714,13 @@ static int calls(cli_ctx *ctx, int argc, char **argv, bool check)
     store_credit_call *cs = NULL;
     store_credit_facility *fs = NULL;
     size_t nc = 0, nf = 0, opened = 0, closed = 0;
+    risk_limits lim;
     credit_actor a = actor(ctx);
     int rc = EXIT_OK;
     if (cli_desk_open(ctx, &db, &e) < 0 ||
-        (check && credit_check(db, (int64_t)time(NULL), a.today, &opened, &closed, &e) < 0) ||
+        (check && (risk_limits_of(ctx->home, NULL, &lim, &e) < 0 ||
+                   credit_check(db, (int64_t)time(NULL), lim.price_max_age, a.today, &opened,
+                                &closed, &e) < 0)) ||
         store_credit_facility_list(db, &fs, &nf, &e) < 0 ||
         store_credit_calls(db, 0, all, &cs, &nc, &e) < 0) {
         rc = cli_fail(&e);
@@ -971,6 +977,7 @@ static int withdrawal(cli_ctx *ctx, int argc, char **argv)
     credit_withdrawal w;
     credit_health before, after;
     store_chain ch;
+    risk_limits lim;
     bool found = false;
     credit_actor a = actor(ctx);
     int rc = cli_operator_desk_open(ctx, &d, (unsigned)wait_s, &e);
@@ -982,7 +989,10 @@ static int withdrawal(cli_ctx *ctx, int argc, char **argv)
     if (rc == 0 && !found)
         rc = err_set(&e, ERR_NOT_FOUND, "no chain named \"%.40s\" (fusion chain list)", chain);
     if (rc == 0)
-        rc = credit_withdrawal_check(db, &f, a.today, ch.chain_id, rid, &w, &before, &after, &e);
+        rc = risk_limits_of(ctx->home, NULL, &lim, &e);
+    if (rc == 0)
+        rc = credit_withdrawal_check(db, &f, a.today, lim.price_max_age, ch.chain_id, rid, &w,
+                                     &before, &after, &e);
     char hf[32], lvl[16];
     credit_hf_format(f.initial_e4, lvl);
     snprintf(hf, sizeof hf, "%.4f", after.health_factor);

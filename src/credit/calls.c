@@ -50,7 +50,8 @@ static void plan_of(const store_credit_facility *f, const credit_health *h,
     json_decref(j);
 }
 
-int credit_check(store *s, int64_t now, int32_t today, size_t *opened, size_t *closed, err *e)
+int credit_check(store *s, int64_t now, int64_t max_age, int32_t today, size_t *opened,
+                 size_t *closed, err *e)
 {
     size_t n_open = 0, n_closed = 0;
     store_credit_facility *fs = NULL;
@@ -83,7 +84,7 @@ int credit_check(store *s, int64_t now, int32_t today, size_t *opened, size_t *c
         credit_health h;
         credit_position *pos = NULL;
         size_t np = 0;
-        if (credit_health_load(s, f, &owed, &h, &pos, &np, e) < 0)
+        if (credit_health_load(s, f, &owed, max_age, &h, &pos, &np, e) < 0)
             goto fail_facility;
         bool mc = h.health_factor < (double)f->margin_call_e4 / CREDIT_HF_ONE;
         bool liq = h.health_factor < (double)f->liquidation_e4 / CREDIT_HF_ONE;
@@ -239,7 +240,7 @@ int credit_drawn_usd(store *s, int32_t today, double *usd, size_t *n_facilities,
             rc = err_set(e, ERR_OVERFLOW, "the ledger's amounts overflow 256 bits");
         credit_book_free(&b);
         double px = 0.0;
-        if (rc == 0 && !u256_is_zero(&owed) && (rc = credit_currency_usd(s, &fs[i], 0, &px, e)) == 0)
+        if (rc == 0 && !u256_is_zero(&owed) && (rc = credit_currency_usd(s, &fs[i], 0, 0, &px, e)) == 0)
             *usd += credit_units_double(&owed, fs[i].decimals) * px;
     }
     free(fs);
@@ -268,7 +269,7 @@ int credit_drawn_usd_fresh(store *s, const risk_service_opts *o, int32_t today, 
 }
 
 int credit_withdrawal_check(store *s, const store_credit_facility *f, int32_t today,
-                            uint64_t chain_id, uint64_t id, credit_withdrawal *w,
+                            int64_t max_age, uint64_t chain_id, uint64_t id, credit_withdrawal *w,
                             credit_health *before, credit_health *after, err *e)
 {
     memset(w, 0, sizeof *w);
@@ -352,7 +353,7 @@ int credit_withdrawal_check(store *s, const store_credit_facility *f, int32_t to
     credit_position *pos = NULL;
     size_t np = 0;
     if (rc == 0)
-        rc = credit_health_load(s, f, &owed, before, &pos, &np, e);
+        rc = credit_health_load(s, f, &owed, max_age, before, &pos, &np, e);
     if (rc < 0)
         return rc;
     credit_value *vals = calloc(np ? np : 1, sizeof *vals);

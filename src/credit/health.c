@@ -102,15 +102,22 @@ int credit_price_usd(store *s, const char *asset, double *out, bool *found, err 
 }
 
 /* As credit_price_usd, for a credit decision: with now > 0, a price older than its feed's
- * max age (else the default limit price_max_age_s) is an error, never taken as current. */
-static int price_fresh(store *s, const char *asset, int64_t now, double *out, bool *found,
-                       err *e)
+ * max age (else desk_max_age, the desk's limit price_max_age_s; else the shipped default)
+ * is an error, never taken as current. */
+static int price_fresh(store *s, const char *asset, int64_t now, int64_t desk_max_age,
+                       double *out, bool *found, err *e)
 {
     int64_t at = 0, max_age = 0;
     if (price_latest(s, asset, out, found, &at, &max_age, e) < 0)
         return -1;
     if (!*found || now <= 0)
         return 0;
+    const char *whose = "its feed's", *which = "";
+    if (max_age <= 0) {
+        whose = "the desk's";
+        which = " (price_max_age_s)";
+        max_age = desk_max_age;
+    }
     if (max_age <= 0) {
         risk_limits l;
         risk_limits_default(&l);
@@ -118,11 +125,11 @@ static int price_fresh(store *s, const char *asset, int64_t now, double *out, bo
     }
     if (now - at > max_age)
         return err_set(e, ERR_STATE,
-                       "the latest observed price of %s is %llds old, older than its feed's "
-                       "max age %llds: read the feeds (fusion risk report), or give a feed "
+                       "the latest observed price of %s is %llds old, older than %s "
+                       "max age %llds%s: read the feeds (fusion risk report), or give a feed "
                        "that updates less often its max age (fusion asset add-feed ... "
                        "--max-age SECONDS)",
-                       asset, (long long)(now - at), (long long)max_age);
+                       asset, (long long)(now - at), whose, (long long)max_age, which);
     return 0;
 }
 
@@ -136,11 +143,12 @@ bool credit_par_asset(const char *asset)
     return false;
 }
 
-int credit_currency_usd(store *s, const store_credit_facility *f, int64_t now, double *px,
+int credit_currency_usd(store *s, const store_credit_facility *f, int64_t now, int64_t max_age,
+                        double *px,
                         err *e)
 {
     bool found;
-    if (price_fresh(s, f->currency, now, px, &found, e) < 0)
+    if (price_fresh(s, f->currency, now, max_age, px, &found, e) < 0)
         return err_prefix(e, "facility %s", f->name);
     if (found)
         return 0;
@@ -262,7 +270,8 @@ static int pct_field(const store_credit_facility *f, json_t *c, const char *k, d
 }
 
 int credit_health_load(store *s, const store_credit_facility *f, const u256 *owed,
-                       credit_health *out, credit_position **pos, size_t *n_pos, err *e)
+                       int64_t max_age, credit_health *out, credit_position **pos,
+                       size_t *n_pos, err *e)
 {
     *pos = NULL;
     *n_pos = 0;
@@ -368,7 +377,7 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
         bool found;
         if (u256_is_zero(&p->units))
             found = true, p->price_usd = 0.0;
-        else if (price_fresh(s, p->asset, now, &p->price_usd, &found, e) < 0)
+        else if (price_fresh(s, p->asset, now, max_age, &p->price_usd, &found, e) < 0)
             goto out;
         if (!found) {
             err_set(e, ERR_STATE,
@@ -382,7 +391,7 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
     }
     /* what is owed, in USD: nothing owed needs no price */
     double ccy = 0.0;
-    if (!u256_is_zero(owed) && credit_currency_usd(s, f, now, &ccy, e) < 0)
+    if (!u256_is_zero(owed) && credit_currency_usd(s, f, now, max_age, &ccy, e) < 0)
         goto out;
     credit_health_compute(vals, *n_pos, credit_units_double(owed, f->decimals) * ccy, out);
     rc = 0;

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/text.h"
 #include "rpc/rpc.h"
+#include "risk/service.h"
 #include "rpc/rpc_chain.h"
 
 /* ---- collateral terms ---- */
@@ -785,8 +786,11 @@ static int draw_health(store *s, const credit_actor *a, const char *facility, cr
     credit_book_free(&book);
     credit_position *pos = NULL;
     size_t np = 0;
+    risk_limits lim;
     if (rc == 0)
-        rc = credit_health_load(s, &f, &owed, h, &pos, &np, e);
+        rc = risk_limits_of(a->home, NULL, &lim, e);
+    if (rc == 0)
+        rc = credit_health_load(s, &f, &owed, lim.price_max_age, h, &pos, &np, e);
     free(pos);
     return rc;
 }

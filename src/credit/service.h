@@ -79,10 +79,11 @@ typedef struct credit_position {
  * a token configured on that chain) valued with the desk's latest observed oracle price of
  * each asset, and its health for `owed` base units of the currency (credit_currency_usd).
  * A missing price, a price older than its feed's max age, a stored term that is not a
- * percent or an unreachable chain is an error. */
+ * percent or an unreachable chain is an error. max_age: the desk's price_max_age_s
+ * (risk_limits_of), for a feed without a max age of its own. */
 int credit_health_load(store *s, const store_credit_facility *f, const u256 *owed,
-                       credit_health *out, credit_position **pos, size_t *n_pos,
-                       err *e) CREDIT_WUR;
+                       int64_t max_age, credit_health *out, credit_position **pos,
+                       size_t *n_pos, err *e) CREDIT_WUR;
 
 /* Records a draw, repayment or fee of `amount` (the currency's units, "1250.50") on day
  * (`date` "YYYY-MM-DD", or the actor's today when NULL). Refuses, with the numbers and
@@ -141,8 +142,8 @@ bool credit_par_asset(const char *asset);
  * one older than its feed's max age is an error), else 1.0 for a
  * USD stablecoin (credit_par_asset); any other currency without an observed price is an
  * error naming the facility, the currency and what to do (never a guessed 1.0). */
-int credit_currency_usd(store *s, const store_credit_facility *f, int64_t now, double *px,
-                        err *e) CREDIT_WUR;
+int credit_currency_usd(store *s, const store_credit_facility *f, int64_t now, int64_t max_age,
+                        double *px, err *e) CREDIT_WUR;
 
 /* What the desk's facilities owe it today (balance plus accrued interest, each valued with
  * credit_currency_usd: a currency that cannot be priced is an error), in USD: the drawn amount of the risk
@@ -171,7 +172,7 @@ typedef struct credit_withdrawal {
  * the facility's health now (*before) and after it (*after: that asset's value less the
  * amount). */
 int credit_withdrawal_check(store *s, const store_credit_facility *f, int32_t today,
-                            uint64_t chain_id, uint64_t id, credit_withdrawal *w,
+                            int64_t max_age, uint64_t chain_id, uint64_t id, credit_withdrawal *w,
                             credit_health *before, credit_health *after, err *e) CREDIT_WUR;
 
 /* Hours a counterparty has to cure a margin call (top up collateral or repay). */
@@ -183,8 +184,8 @@ int credit_withdrawal_check(store *s, const store_credit_facility *f, int32_t to
  * on which chain: what brings the health factor back to the initial level if the seized
  * collateral repays the loan) and a critical alert "credit:liquidation:NAME"; back above a
  * level, its open calls close ("cured") and the alert clears. Counts may be NULL. */
-int credit_check(store *s, int64_t now, int32_t today, size_t *opened, size_t *closed,
-                 err *e) CREDIT_WUR;
+int credit_check(store *s, int64_t now, int64_t max_age, int32_t today, size_t *opened,
+                 size_t *closed, err *e) CREDIT_WUR;
 
 /* Repayments from the chain: inside the caller's transaction (the sync's, once its
  * confirmed inflows are stored or a reorg marked some), deletes the repayments posted from

@@ -1349,6 +1349,44 @@ out:
 
 /* ---- the refresh ------------------------------------------------------------------------ */
 
+int risk_limits_of(const char *home, const char *limits_path, risk_limits *out, err *e)
+{
+    char path[PATH_MAX];
+    const char *lpath = limits_path;
+    if (!lpath && home) {
+        /* the desk's own limits, when it has them (the demo desk does) */
+        int k = snprintf(path, sizeof path, "%s/risk-limits.csv", home);
+        if (k > 0 && (size_t)k < sizeof path && access(path, R_OK) == 0)
+            lpath = path;
+    }
+    bool own_limits = lpath && !limits_path;
+    if (!lpath) {
+        if (risk_data_file("risk/limits.csv", path, sizeof path, e) < 0)
+            return -1;
+        lpath = path;
+    }
+    /* The desk's own limits are its configuration (the operator's alone); other limits
+     * files are reference data (no one else may change them). */
+    if ((own_limits ? fsperm_check_private(lpath, "desk's risk limits file", e)
+                    : fsperm_check_not_writable(lpath, "risk limits file", e)) < 0)
+        return -1;
+    /* The desk's own limits are a signed decision on a signed desk: the file an admin
+     * signed, or (never signed, or signed away) none. */
+    if (!home || limits_path)
+        return risk_limits_load(lpath, out, e);
+    /* read once: the bytes checked are the bytes parsed */
+    char *ltext = NULL;
+    size_t llen = 0;
+    int rc = own_limits ? rcsv_read_file(lpath, &ltext, &llen, e) : 0;
+    if (rc == 0)
+        rc = audit_config_check(home, "risk-limits", ltext, llen, own_limits, NULL, 0, e);
+    if (rc == 0)
+        rc = own_limits ? risk_limits_parse(lpath, ltext, llen, out, e)
+                        : risk_limits_load(lpath, out, e);
+    free(ltext);
+    return rc;
+}
+
 int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **out, err *e)
 {
     *out = NULL;
@@ -1365,44 +1403,8 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
     risk_prices *pr = NULL;
     int rc = -1;
 
-    char path[PATH_MAX];
-    const char *lpath = o->limits_path;
-    if (!lpath && o->home) {
-        /* the desk's own limits, when it has them (the demo desk does) */
-        int k = snprintf(path, sizeof path, "%s/risk-limits.csv", o->home);
-        if (k > 0 && (size_t)k < sizeof path && access(path, R_OK) == 0)
-            lpath = path;
-    }
-    bool own_limits = lpath && !o->limits_path;
-    if (!lpath) {
-        if (risk_data_file("risk/limits.csv", path, sizeof path, e) < 0)
-            goto out;
-        lpath = path;
-    }
-    /* The desk's own limits are its configuration (the operator's alone); other limits
-     * files are reference data (no one else may change them). */
-    if ((own_limits ? fsperm_check_private(lpath, "desk's risk limits file", e)
-                    : fsperm_check_not_writable(lpath, "risk limits file", e)) < 0)
+    if (risk_limits_of(o->home, o->limits_path, &s->limits, e) < 0)
         goto out;
-    /* The desk's own limits are a signed decision on a signed desk: the file an admin
-     * signed, or (never signed, or signed away) none. */
-    if (o->home && !o->limits_path) {
-        /* read once: the bytes checked are the bytes parsed */
-        char *ltext = NULL;
-        size_t llen = 0;
-        int crc = own_limits ? rcsv_read_file(lpath, &ltext, &llen, e) : 0;
-        if (crc == 0)
-            crc = audit_config_check(o->home, "risk-limits", ltext, llen, own_limits, NULL, 0,
-                                     e);
-        if (crc == 0)
-            crc = own_limits ? risk_limits_parse(lpath, ltext, llen, &s->limits, e)
-                             : risk_limits_load(lpath, &s->limits, e);
-        free(ltext);
-        if (crc < 0)
-            goto out;
-    } else if (risk_limits_load(lpath, &s->limits, e) < 0) {
-        goto out;
-    }
     s->params.margin_call_hf = s->limits.margin_call_hf;
     if (o->has_drawn) {
         s->drawn = o->drawn;

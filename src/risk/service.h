@@ -41,6 +41,12 @@ typedef struct risk_limits {
 void risk_limits_default(risk_limits *l);
 /* Unknown limit names, bad numbers and duplicates are errors naming file:line. */
 int risk_limits_load(const char *path, risk_limits *out, err *e) RISK_WUR;
+/* The limits a desk decides by: limits_path when given (a what-if), else <home>/risk-limits.csv
+ * when the desk has one (on a signed desk: only as an admin last signed it, else an error),
+ * else the shipped data/risk/limits.csv; home NULL: the given or shipped file. The risk
+ * service and credit's price freshness read them through this. */
+int risk_limits_of(const char *home, const char *limits_path, risk_limits *out,
+                   err *e) RISK_WUR;
 /* The same over a file's text already read (path names it in messages): what was hashed
  * is what is parsed. */
 int risk_limits_parse(const char *path, const char *text, size_t len, risk_limits *out,

@@ -7,8 +7,11 @@ is dated then, as a feed that stopped updating two hours ago would be. The desk 
 that round (`risk report`). A facility in USDC with 10 WETH in its vault: `credit health`, a
 draw's pre-trade check and `credit check` refuse with one line naming WETH, the age, the max
 age and what to do (the code before this test valued the collateral with the two-hour-old
-price and let the draw through). Given the feed a max age of a day (`asset add-feed
---max-age 86400`) the same round is current enough and the health is computed.
+price and let the draw through). A feed without a max age of its own is held to the desk's
+limit (`price_max_age_s` of its signed risk-limits.csv, as `risk report` is): 3 hours makes
+the round current, half an hour refuses it naming that limit (the code before this test
+always used the shipped hour). Given the feed a max age of a day (`asset add-feed --max-age
+86400`) the same round is current enough and the health is computed.
 """
 import os
 import sys
@@ -21,10 +24,10 @@ from sync_lib import A, Chain, Desk, need_artifacts  # noqa: E402
 from credit_lib import check, credit_rows, token, usd_feed, collateral_vault  # noqa: E402
 
 
-def refused(r, what):
+def refused(r, what, max_age=3600):
     err = r.stderr.strip()
     check(r.returncode == 1, f"{what}: exit {r.returncode} (stdout {r.stdout!r}): {err}")
-    check(len(err.splitlines()) == 1 and "price of WETH" in err and "max age 3600s" in err and
+    check(len(err.splitlines()) == 1 and "price of WETH" in err and f"max age {max_age}s" in err and
           "fusion risk report" in err and "--max-age" in err, f"{what}: {err}")
 
 
@@ -67,6 +70,28 @@ def main():
     check(credit_rows(desk) == rows0, "a refused draw signed something")
     check(desk.json("credit", "ledger", "acme", "--json") == led0, "a refused draw was written")
     refused(desk.run("credit", "check", "--json", check=False), "credit check")
+
+    # a feed without a max age of its own is held to the desk's limit (its signed
+    # risk-limits.csv, as `risk report` is), not to the shipped hour: 3 hours makes the
+    # round current, half an hour refuses it, naming that limit
+    limits = os.path.join(desk.home, "risk-limits.csv")
+
+    def desk_limit(seconds):
+        fd = os.open(limits, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, f"limit,value\nprice_max_age_s,{seconds}\n".encode())
+        os.close(fd)
+        desk.signed.sign_config("risk-limits")
+    desk_limit(3 * 3600)
+    h = desk.json("credit", "health", "acme", "--json")
+    check(abs(h["collateral_usd"] - 30000.0) < 1e-6, f"the desk's 3-hour limit: {h}")
+    desk_limit(1800)
+    refused(desk.run("credit", "health", "acme", "--json", check=False),
+            "credit health, the desk's half-hour limit", 1800)
+    refused(desk.run("--operator", "rita", "credit", "draw", "acme", "15000", "--by-hand",
+                     check=False), "credit draw, the desk's half-hour limit", 1800)
+    check(credit_rows(desk) == rows0, "a refused draw signed something")
+    refused(desk.run("credit", "check", "--json", check=False),
+            "credit check, the desk's half-hour limit", 1800)
 
     # the feed given a day's max age: the round is current enough
     desk.run("asset", "add-feed", "--chain", "local", "--asset", "WETH", "--address", weth_feed,
