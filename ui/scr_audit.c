@@ -37,8 +37,8 @@ typedef struct audit_state {
     ui_desk *desk;
     audit_entry *rows;
     size_t n, cap;
-    char error[256];
-    char verdict[AUDIT_PROBLEM_MAX + 64];
+    char error[ERR_MSG_MAX];
+    char verdict[ERR_MSG_MAX + AUDIT_PROBLEM_MAX + 64];
     bool broken;
     desk_names *names; /* the address book, while the log is read */
     size_t *ix;        /* the rows shown, newest first: those matching the filter */
@@ -224,7 +224,7 @@ static void draw(ui_screen *s, WINDOW *w)
     audit_state *st = s->state;
     int rows, wcols;
     getmaxyx(w, rows, wcols);
-    char num[32], note[AUDIT_PROBLEM_MAX + 256];
+    char num[32], note[ERR_MSG_MAX + AUDIT_PROBLEM_MAX + 512];
     char shown[32];
     if (st->ts.filter[0])
         snprintf(note, sizeof note, "%s entries, %s matching /%.60s, %s",

@@ -43,7 +43,7 @@ typedef struct chains_state {
     size_t n;
     sync_chain_stats stats[MAX_STATS];
     size_t n_stats;
-    char error[256];
+    char error[ERR_MSG_MAX];
 } chains_state;
 
 static const sync_chain_stats *stats_of(chains_state *st, uint64_t id)
@@ -183,7 +183,7 @@ static void draw(ui_screen *s, WINDOW *w)
     chains_state *st = s->state;
     int rows, wcols;
     getmaxyx(w, rows, wcols);
-    char note[400], num[32];
+    char note[ERR_MSG_MAX + 64], num[32];
     snprintf(note, sizeof note, "%s chains, %s", ui_fmt_count(st->n, num, sizeof num),
              st->desk ? st->desk->sync_note : "no desk");
     ui_heading_draw(w, 0, "Chains", note);

@@ -487,7 +487,7 @@ static void draw(ui_screen *s, WINDOW *w)
     }
     ui_table_draw(&d->portfolio, w, 2, 1, port_h, cols - 2, empty);
     int y = 2 + port_h;
-    char strip[512] = "VaR 99% 1d: -   ES 97.5% 1d: -   Avail: -   LTV: -   HF: -";
+    char strip[ERR_MSG_MAX + 128] = "VaR 99% 1d: -   ES 97.5% 1d: -   Avail: -   LTV: -   HF: -";
     char var_line[512] = "";
     if (d->snap && d->snap->has_report) {
         const risk_report *r = &d->snap->report;

@@ -79,7 +79,7 @@ typedef struct esc_state {
     addr d_addr;
     char **d_lines;
     size_t d_n;
-    char d_err[256];
+    char d_err[ERR_MSG_MAX];
     bool logged_error;
     desk_names *names; /* the address book: the counterparty's name, `/` by name */
 } esc_state;

@@ -41,7 +41,7 @@ typedef struct keys_state {
     ui_desk *desk;
     ks_entry *keys;
     size_t n;
-    char error[256];
+    char error[ERR_MSG_MAX];
     addr pending; /* the key the passphrase prompt is for */
     ui_app *app;
     /* The balance worker: reads on a kick, hands the result over under mu. */

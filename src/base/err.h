@@ -30,7 +30,9 @@ typedef enum {
         ERR_CODE_COUNT
 } err_code;
 
-#define ERR_MSG_MAX 256
+/* Room for a message that names a path and says what to do: at 256 bytes a desk home of
+ * ~100 characters cut "fix it with: chmod 600 <key file>" before the file's name. */
+#define ERR_MSG_MAX 1024
 
 typedef struct err {
     err_code code;

@@ -395,7 +395,7 @@ int cmd_restore(cli_ctx *ctx, int argc, char **argv)
     audit_report rep;
     int status = EXIT_OK;
     if (audit_verify(ctx->home, NULL, &rep, &e) < 0 || !rep.ok) {
-        char msg[400];
+        char msg[ERR_MSG_MAX + AUDIT_PROBLEM_MAX];
         snprintf(msg, sizeof msg, "%s", rep.problem[0] ? rep.problem : e.msg);
         json_object_set_new(res, "audit", json_pack("{s:b, s:s}", "ok", 0, "problem", msg));
         cli_errorf("fusion: restored, but the audit log does not verify: %s", msg);

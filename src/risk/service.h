@@ -133,7 +133,7 @@ typedef struct risk_snapshot {
     risk_limits limits;
     risk_params params;
     bool has_report;             /* false: see report_note */
-    char report_note[256];
+    char report_note[ERR_MSG_MAX];
     risk_report report;          /* over the in_var assets, in assets[] order of those */
     char (*report_assets)[STORE_ASSET_MAX];
     size_t n_report_assets;

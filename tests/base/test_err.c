@@ -35,7 +35,7 @@ static void test_null_err(void **state)
 
 static void test_truncation(void **state)
 {
-    char longmsg[1000];
+    char longmsg[3 * ERR_MSG_MAX];
     memset(longmsg, 'm', sizeof longmsg - 1);
     longmsg[sizeof longmsg - 1] = '\0';
     err e;

@@ -94,7 +94,9 @@ class Desk:
 class KeyCli(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="fusion-keycli-")
-        self.d = Desk(self.tmp)
+        # a long home (a desk under a deep directory): a refusal must still end with its
+        # whole remedy (at 256 bytes, messages were cut inside "chmod 600 <key file>")
+        self.d = Desk(self.tmp, name="desk-" + "h" * 120)
         self.p1 = self.d.file("p1", "first passphrase\n")
         self.p2 = self.d.file("p2", "second passphrase\n")
 
