@@ -143,19 +143,8 @@ static bool observed_price(store *s, uint64_t chain_id, const char *symbol, u256
     if (f && store_price_obs_list(s, chain_id, &f->address, &obs, &no, &e) == 0 && no &&
         obs[no - 1].answer[0] != '-' && u256_from_dec(price_e8, obs[no - 1].answer, &e) == 0 &&
         !u256_is_zero(price_e8)) {
-        u256 q, r, ten = u256_from_u64(10);
-        ok = true;
-        for (unsigned k = f->decimals; ok && k > 8; k--) /* to 8 decimals */
-            ok = u256_divmod(&q, &r, price_e8, &ten) == 0 && ((*price_e8 = q), true);
-        for (unsigned k = f->decimals; ok && k < 8; k++)
-            ok = u256_mul(price_e8, price_e8, &ten) == 0;
+        ok = risk_feed_usd_e8(price_e8, f->decimals, price_e8, refused);
         *updated = obs[no - 1].updated_at;
-        char dec[U256_DEC_MAX];
-        u256_to_dec(dec, price_e8);
-        if (ok && !risk_price_ok(strtod(dec, NULL) / 1e8)) {
-            ok = false;
-            *refused = true;
-        }
     }
     free(obs);
     free(fs);

@@ -175,22 +175,13 @@ static void usd_price(desk *d, desk_asset *a)
         uint64_t updated = 0, now = (uint64_t)time(NULL);
         int64_t max_age = fs[i].max_age > 0 ? fs[i].max_age : DESK_PRICE_MAX_AGE;
         bool ok = v->n_items == 5;
-        u256 p = ok ? v->items[1]->num : u256_from_u64(0), ten = u256_from_u64(10), q, r;
+        u256 p = ok ? v->items[1]->num : u256_from_u64(0);
         ok = ok && !abi_value_is_negative(v->items[1]) && !u256_is_zero(&p) &&
              u256_to_u64(&v->items[3]->num, &updated) && updated + (uint64_t)max_age >= now;
         abi_value_free(&v);
-        /* to 8 decimals */
-        for (unsigned k = fs[i].decimals; ok && k > 8; k--)
-            ok = u256_divmod(&q, &r, &p, &ten) == 0 && ((p = q), true);
-        for (unsigned k = fs[i].decimals; ok && k < 8; k++)
-            ok = u256_mul(&p, &p, &ten) == 0;
-        /* an answer outside the risk service's plausible range (1e30 USD) is no price */
-        char dec[U256_DEC_MAX];
-        u256_to_dec(dec, &p);
-        if (ok && risk_price_ok(strtod(dec, NULL) / 1e8)) {
-            a->usd_price_e8 = p;
+        bool out_of_range;
+        if (ok && risk_feed_usd_e8(&p, fs[i].decimals, &a->usd_price_e8, &out_of_range))
             a->has_usd = true;
-        }
         break;
     }
     free(fs);

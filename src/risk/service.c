@@ -50,6 +50,27 @@ bool risk_price_ok(double px)
     return px >= RISK_PRICE_MIN && px <= RISK_PRICE_MAX;
 }
 
+bool risk_feed_usd_e8(const u256 *answer, unsigned decimals, u256 *out, bool *out_of_range)
+{
+    *out_of_range = false;
+    u256 p = *answer, q, r, ten = u256_from_u64(10);
+    bool ok = true;
+    for (unsigned k = decimals; ok && k > 8; k--)
+        ok = u256_divmod(&q, &r, &p, &ten) == 0 && ((p = q), true);
+    for (unsigned k = decimals; ok && k < 8; k++)
+        ok = u256_mul(&p, &p, &ten) == 0;
+    if (!ok)
+        return false;
+    char dec[U256_DEC_MAX];
+    u256_to_dec(dec, &p);
+    if (!risk_price_ok(strtod(dec, NULL) / 1e8)) {
+        *out_of_range = true;
+        return false;
+    }
+    *out = p;
+    return true;
+}
+
 /* ---- growable arrays ------------------------------------------------------------------- */
 
 static int grow(void **items, size_t *cap, size_t n, size_t size, err *e)

@@ -176,6 +176,10 @@ void risk_service_opts_default(risk_service_opts *o);
  * observed round outside it is never a price (the risk service raises bad_price; credit
  * valuations skip it as the risk service's fallback does). */
 bool risk_price_ok(double px);
+/* A feed's positive answer with `decimals` decimals as USD per whole unit with 8 decimals
+ * (truncated), when it is a price the desk uses (risk_price_ok's range). False otherwise:
+ * *out_of_range true when the answer is outside that range (a feed answering 1e30 USD). */
+bool risk_feed_usd_e8(const u256 *answer, unsigned decimals, u256 *out, bool *out_of_range);
 
 /* A full refresh: reads every chain, stores the observed oracle rounds, computes the
  * report and synchronises the alerts (raised / refreshed / cleared). A chain that cannot
