@@ -1242,6 +1242,34 @@ static void test_screener_reorg(void **state)
     store_close(&s);
 }
 
+/* n escrows screened (a case and hits each), then half of them gone (what a reorg does) and
+ * two more passes; *cases and *hits as the first pass left them. The caller closes the store
+ * (its prepared statements keep their step counts until then). */
+static store *screened_then_half_gone(unsigned n, compliance_screener **scr, int *cases,
+                                      int *hits)
+{
+    store *s = open_db();
+    add_chain(s);
+    for (unsigned i = 0; i < n; i++) {
+        addr esc = nth_addr(1000 + i), payer = nth_addr(5000 + i), payee = nth_addr(9000 + i);
+        put_escrow(s, &esc, &payer, &payee, 7);
+    }
+    *scr = new_screener();
+    compliance_screen_stats st;
+    err e;
+    assert_int_equal(compliance_screener_run(*scr, s, T0, &st, &e), 0);
+    assert_int_equal(st.screened, n);
+    *cases = query_int(s, "SELECT count(*) FROM cases");
+    *hits = query_int(s, "SELECT count(*) FROM screening_hits");
+    for (unsigned i = 0; i < n; i += 2) {
+        addr esc = nth_addr(1000 + i);
+        assert_int_equal(store_escrow_delete(s, 31337, &esc, &e), 0);
+    }
+    assert_int_equal(compliance_screener_run(*scr, s, T0 + 10, &st, &e), 0);
+    assert_int_equal(compliance_screener_run(*scr, s, T0 + 20, &st, &e), 0);
+    return s;
+}
+
 /* The reorg sweep at the start of every screening pass must not read every hit for every
  * case: with the inflow check ahead of the escrow check and no index of hits by case, each
  * pass did cases x hits row reads (4 s of a 6 s initial sync of the 100k bench chain). The
@@ -1250,28 +1278,11 @@ static void test_screener_reorg(void **state)
 static void test_sweep_linear(void **state)
 {
     (void)state;
-    store *s = open_db();
-    add_chain(s);
     enum { N = 300 };
-    for (unsigned i = 0; i < N; i++) {
-        addr esc = nth_addr(1000 + i), payer = nth_addr(2000 + i), payee = nth_addr(3000 + i);
-        put_escrow(s, &esc, &payer, &payee, 7);
-    }
-    compliance_screener *scr = new_screener();
-    compliance_screen_stats st;
-    err e;
-    assert_int_equal(compliance_screener_run(scr, s, T0, &st, &e), 0);
-    assert_int_equal(st.screened, N);
-    int cases = query_int(s, "SELECT count(*) FROM cases");
-    int hits = query_int(s, "SELECT count(*) FROM screening_hits");
+    compliance_screener *scr;
+    int cases, hits;
+    store *s = screened_then_half_gone(N, &scr, &cases, &hits);
     assert_true(cases >= N && hits >= N);
-    /* half the escrows leave the chain (what a reorg does), the rest stay */
-    for (unsigned i = 0; i < N; i += 2) {
-        addr esc = nth_addr(1000 + i);
-        assert_int_equal(store_escrow_delete(s, 31337, &esc, &e), 0);
-    }
-    assert_int_equal(compliance_screener_run(scr, s, T0 + 10, &st, &e), 0);
-    assert_int_equal(compliance_screener_run(scr, s, T0 + 20, &st, &e), 0);
     assert_int_equal(
         query_int(s, "SELECT count(DISTINCT case_id) FROM case_events WHERE action = 'escrow_vanished'"),
         query_int(s, "SELECT count(*) FROM cases WHERE escrow IN (SELECT escrow FROM screening_hits"
@@ -1295,23 +1306,9 @@ static void test_sweep_linear(void **state)
 static long pass_steps(unsigned n)
 {
     setup(NULL);
-    store *s = open_db();
-    add_chain(s);
-    for (unsigned i = 0; i < n; i++) {
-        addr esc = nth_addr(1000 + i), payer = nth_addr(5000 + i), payee = nth_addr(9000 + i);
-        put_escrow(s, &esc, &payer, &payee, 7);
-    }
-    compliance_screener *scr = new_screener();
-    compliance_screen_stats st;
-    err e;
-    assert_int_equal(compliance_screener_run(scr, s, T0, &st, &e), 0);
-    assert_int_equal(st.screened, n);
-    for (unsigned i = 0; i < n; i += 2) {
-        addr esc = nth_addr(1000 + i);
-        assert_int_equal(store_escrow_delete(s, 31337, &esc, &e), 0);
-    }
-    assert_int_equal(compliance_screener_run(scr, s, T0 + 10, &st, &e), 0);
-    assert_int_equal(compliance_screener_run(scr, s, T0 + 20, &st, &e), 0);
+    compliance_screener *scr;
+    int cases, hits;
+    store *s = screened_then_half_gone(n, &scr, &cases, &hits);
     long steps = 0;
     for (sqlite3_stmt *p = sqlite3_next_stmt(s->db, NULL); p; p = sqlite3_next_stmt(s->db, p))
         steps += sqlite3_stmt_status(p, SQLITE_STMTSTATUS_VM_STEP, 0);
