@@ -28,7 +28,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import pg_sync  # noqa: E402
-from pg_sync import (CHAIN, FUSION, PASSWORD, PgServer, assert_server_matches_node,  # noqa: E402
+from pg_sync import (CHAIN, FUSION, PASSWORD, assert_server_matches_node,  # noqa: E402
                      available, local_events, log, need_artifacts, setup)
 
 
@@ -262,15 +262,7 @@ def main(argv):
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap")
         return 1
     need_artifacts()
-    try:
-        with PgServer() as pg:
-            {"conf": conf, "ui": ui, "cli": cli}[argv[0] if argv else "conf"](pg)
-    finally:
-        for p in pg_sync._procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    return 0
+    return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli}[argv[0] if argv else "conf"])
 
 
 if __name__ == "__main__":

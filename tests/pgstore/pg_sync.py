@@ -724,10 +724,15 @@ def main(argv):
     global NOTIFY_TOOL
     if len(argv) > 1:
         NOTIFY_TOOL = argv[1]
+    return run_mode({"takeover": takeover, "restart": restart, "reorg": reorgs, "bulk": bulk,
+                     "escrows": escrows, "vault": vault}[mode])
+
+
+def run_mode(fn):
+    """fn(pg) against a real server of its own; every syncer it started is killed after."""
     try:
         with PgServer() as pg:
-            {"takeover": takeover, "restart": restart, "reorg": reorgs, "bulk": bulk,
-             "escrows": escrows, "vault": vault}[mode](pg)
+            fn(pg)
     finally:
         for p in _procs:
             if p.poll() is None:
