@@ -38,6 +38,16 @@ def in_queue(frame, row):
     return any(row in line and "api:oms" in line for line in frame.splitlines())
 
 
+def alice_ui(name, home):
+    """The terminal UI of the demo desk as alice, in tmux, once its title is up."""
+    t = tmuxh.Tmux(name, cols=150, rows=ROWS)
+    t.home = home
+    t.start("%s --home %s --operator alice" % (tmuxh.FUSION_BIN, home),
+            {"FUSION_KDF": "interactive"})
+    t.wait_for("operator alice", "the title")
+    return t
+
+
 def confirm_summaries(t, pid, done, each, most=3):
     """Answers y to each pre-sign summary of bridge proposal pid (its title checked, then
     each(text)) until the result line (the regex done) or the failure line; returns the last
@@ -85,11 +95,7 @@ def main():
         eth0, avax0 = desk.bal("devnet-eth"), desk.bal("devnet-avax")
         out0 = n_outbound(home)
 
-        t = tmuxh.Tmux("apibridge", cols=150, rows=ROWS)
-        t.home = home
-        t.start("%s --home %s --operator alice" % (tmuxh.FUSION_BIN, home),
-                {"FUSION_KDF": "interactive"})
-        t.wait_for("operator alice", "the title")
+        t = alice_ui("apibridge", home)
         t.send("3")
         row = "proposal %d" % p["id"]
         t.wait_for(lambda s: in_queue(s, row) and re.search(r"250,000 USDC .*api:oms +- *$", s, re.M),

@@ -23,7 +23,7 @@ import bridge_ccip as bccip  # noqa: E402
 from bridge_cctp import ALICE, transfers  # noqa: E402
 from devnet_lib import cast, fusion  # noqa: E402
 from api_lib import Server, request  # noqa: E402
-from test_api_bridge_approvals import PASS, ROWS, confirm_summaries, in_queue  # noqa: E402
+from test_api_bridge_approvals import PASS, alice_ui, confirm_summaries, in_queue  # noqa: E402
 
 WETH = 3 * 10**18
 
@@ -56,11 +56,7 @@ def main():
         n_tr0 = len(transfers(home))
         w0, w1 = net.bal("devnet-eth", ALICE), net.bal("devnet-avax", ALICE)
 
-        t = tmuxh.Tmux("apiccip", cols=150, rows=ROWS)
-        t.home = home
-        t.start("%s --home %s --operator alice" % (tmuxh.FUSION_BIN, home),
-                {"FUSION_KDF": "interactive"})
-        t.wait_for("operator alice", "the title")
+        t = alice_ui("apiccip", home)
         t.send("3")
         row = "proposal %d" % p["id"]
         t.wait_for(lambda s: in_queue(s, row), "the CCIP bridge proposal on Approvals")
