@@ -86,6 +86,11 @@ int cmd_escrow_act(cli_ctx *ctx, int argc, char **argv);
 struct desk;
 int cli_operator_desk_open(cli_ctx *ctx, struct desk **d, unsigned wait_s, err *e)
     __attribute__((warn_unused_result));
+/* On a desk whose signed book.conf names a server: its outbound transactions are recorded
+ * and listed there (store_book.h, pgstore/pg_outbound.c); nothing without book.conf. */
+struct store;
+int cli_book_attach(const cli_ctx *ctx, struct store *db, err *e)
+    __attribute__((warn_unused_result));
 
 /* A bridge service env wired to this terminal as the selected operator (cmd_bridge.c):
  * what `fusion bridge send` and `fusion proposal accept` of a bridge proposal use. */

@@ -118,6 +118,8 @@ static int db_status(cli_ctx *ctx, int argc, char **argv)
     }
     printf("book: %s (%s/%s)\n", b.shown, ctx->home, PG_DESK_BOOK_FILE);
     printf("on the server: %s (fusion sync, the UI's sync threads)\n", DB_ON_SERVER);
+    printf("on the server too: the desk's transactions, recorded there by the command line's "
+           "signing actions (desk.db keeps its copy)\n");
     printf("in desk.db: %s\n", DB_IN_DESK);
     return EXIT_OK;
 }

@@ -21,6 +21,11 @@
 #include "cli/opts.h"
 #include "desk/desk.h"
 #include "desk/escrow_input.h"
+#include "pgstore/pg_desk.h"
+#include "store/store_book.h"
+
+/* How long a transaction's record waits for a lost book server once it is sent. */
+#define CLI_BOOK_WAIT_MS 60000u
 
 static void say_stdout(void *ctx, const char *line)
 {
@@ -120,6 +125,18 @@ static bool confirm_send(void *vctx, const char *text, const json_t *summary)
     return ans[0] == 'y' || ans[0] == 'Y';
 }
 
+int cli_book_attach(const cli_ctx *ctx, struct store *db, err *e)
+{
+    pg_desk_book book;
+    void *conn = NULL;
+    if (pg_desk_book_read(ctx->home, &book, e) < 0 ||
+        (book.present && pg_outbound_open(&conn, book.url, CLI_BOOK_WAIT_MS, e) < 0))
+        return -1;
+    if (book.present)
+        store_outbound_book_attach(db, &pg_outbound_book, conn);
+    return 0;
+}
+
 /* Opens the desk as the selected operator, wired to this terminal. */
 int cli_operator_desk_open(cli_ctx *ctx, desk **d, unsigned wait_s, err *e)
 {
@@ -129,6 +146,11 @@ int cli_operator_desk_open(cli_ctx *ctx, desk **d, unsigned wait_s, err *e)
     snprintf(path, sizeof path, "%s/fusion.log", ctx->home);
     if (log_open(path, e) < 0 || desk_open(d, ctx->home, ctx->operator_name, e) < 0)
         return -1;
+    /* the desk's book on a server: its transactions are recorded there (pg_outbound.c) */
+    if (cli_book_attach(ctx, desk_store(*d), e) < 0) {
+        desk_free(d);
+        return -1;
+    }
     cli_desk_wire(ctx, *d);
     desk_set_wait(*d, wait_s);
     return 0;

@@ -68,7 +68,8 @@ static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
     store *db = NULL;
     store_outbound *os = NULL;
     size_t n = 0;
-    if (cli_desk_open(ctx, &db, &e) < 0 || store_outbound_list(db, 0, &os, &n, &e) < 0) {
+    if (cli_desk_open(ctx, &db, &e) < 0 || cli_book_attach(ctx, db, &e) < 0 ||
+        store_outbound_list(db, 0, &os, &n, &e) < 0) {
         store_close(&db);
         return cli_fail(&e);
     }

@@ -29,6 +29,7 @@
 #include "desk/names.h"
 #include "eth/tx.h"
 #include "rpc/rpc_chain.h"
+#include "store/store_book.h"
 
 #define PASS_CAP 1024
 
@@ -1513,6 +1514,14 @@ int desk_tx_check(desk *d, err *e)
 {
     int64_t *ids = NULL;
     size_t n = 0;
+    /* the book on a server: what desk.db recorded while it was away goes there first */
+    size_t pushed = 0;
+    if (store_has_book(d->db)) {
+        if (store_outbound_book_push(d->db, &pushed, e) < 0)
+            return -1;
+        desk_say(d, "%zu transaction%s recorded on the book server", pushed,
+                 pushed == 1 ? "" : "s");
+    }
     if (store_outbound_in_flight(d->db, d->has_chain ? d->chain.chain_id : 0, &ids, &n, e) < 0)
         return -1;
     if (n == 0)

@@ -19,6 +19,12 @@
 
 /* The sync's book on a server (pg_sync.c). */
 extern const store_book pg_book;
+/* The desk's outbound transactions on that server (pg_outbound.c), for a store of a desk
+ * whose book is there (store_outbound_book_attach). */
+extern const store_outbound_book pg_outbound_book;
+/* Its connection to url, opened on first use; a write after the send waits up to wait_ms
+ * for a lost server. */
+int pg_outbound_open(void **conn, const char *url, unsigned wait_ms, err *e) FUSION_WUR;
 
 typedef struct pg_desk_book {
     bool present;     /* false: the book is desk.db */

@@ -84,6 +84,14 @@ static const struct {
      " (SELECT decode(h, 'hex') FROM unnest($2::text[]) h)"
      " ORDER BY escrow, block_number, log_index",
      2},
+    /* store_outbound_flag_reorged's, before the events go: the desk's transactions mined
+     * from first_gone on, and those in flight about an escrow with an event going */
+    {"out_flag",
+     "UPDATE outbound_txs SET reorged = 1 WHERE chain_id = $1 AND reorged = 0 AND"
+     " ((mined_block IS NOT NULL AND mined_block >= $2) OR (state IN ('pending', 'sent',"
+     " 'mined') AND escrow IN (SELECT DISTINCT '0x' || encode(escrow, 'hex') FROM events"
+     " WHERE chain_id = $1 AND block_number >= $2 AND escrow IS NOT NULL)))",
+     2},
     {"esc_del", "DELETE FROM escrows WHERE chain_id = $1 AND address = $2", 2},
     {"esc_settle",
      "UPDATE escrows SET pending = 0 WHERE chain_id = $1 AND pending = 1"
@@ -874,6 +882,9 @@ static int pg_book_rewind(void *conn, uint64_t chain_id, uint64_t first_gone,
         memcpy(touched[i].b, PQgetvalue(res, (int)i, 0), ADDR_LEN);
     }
     PQclear(res);
+    if (run(c, "out_flag", 2, v, NULL, NULL, 0, NULL, "flagging the desk's reorged transactions",
+            e) < 0)
+        goto fail;
     if (run(c, "ev_rewind", 2, v, NULL, NULL, 0, &res, "deleting a reorg's events", e) < 0)
         goto fail;
     *gone = strtoull(PQcmdTuples(res), NULL, 10);

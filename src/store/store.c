@@ -17,6 +17,7 @@
 #include "base/bytes.h"
 #include "base/fsperm.h"
 #include "base/log.h"
+#include "store/store_book.h"
 #include "store/store_internal.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -314,6 +315,8 @@ void store_close(store **p)
     store *s = *p;
     if (s->in_txn)
         store_rollback(s);
+    if (s->ob && s->ob->close)
+        s->ob->close(s->ob_conn);
     for (size_t i = 0; i < s->n_slots; i++)
         if (s->slots[i].stmt)
             sqlite3_finalize(s->slots[i].stmt);
@@ -511,7 +514,21 @@ int store_commit(store *s, err *e)
 {
     if (!s->in_txn)
         return err_set(e, ERR_INTERNAL, "commit without a desk database transaction");
+    /* an outbound row added in the transaction: the server's first, so that desk.db never
+     * keeps a row the server lacks; desk.db failing after, the server's is deleted again */
+    bool remote = s->ob_open;
+    if (remote) {
+        s->ob_open = false;
+        if (s->ob->add_end(s->ob_conn, true, e) < 0) {
+            store_rollback(s);
+            return -1;
+        }
+    }
     if (run_simple(s, SQL_COMMIT, "committing to the desk database", e) < 0) {
+        err ignore;
+        if (remote && s->ob->add_end(s->ob_conn, false, &ignore) < 0)
+            LOG_E("store", "the book's server keeps a pending transaction desk.db lost: %s",
+                  ignore.msg);
         store_rollback(s);
         return -1;
     }
@@ -525,6 +542,11 @@ void store_rollback(store *s)
     if (!s->in_txn)
         return;
     err e;
+    if (s->ob_open) {
+        s->ob_open = false;
+        if (s->ob->add_end(s->ob_conn, false, &e) < 0)
+            LOG_W("store", "%s", e.msg);
+    }
     if (run_simple(s, SQL_ROLLBACK, "rolling back", &e) < 0 && sqlite3_get_autocommit(s->db) == 0)
         LOG_E("store", "%s", e.msg);
     s->in_txn = false;

@@ -78,4 +78,35 @@ typedef struct store_book {
                   size_t *rebuilt, err *e);
 } store_book;
 
+/* The desk's outbound transactions on the book's server (src/pgstore/pg_outbound.c), when the
+ * desk's book is there: a store with one attached (store_outbound_book_attach) records each
+ * transaction it signs on the server first, under the server's id, and keeps desk.db's row
+ * under the same id (its desk_txs, holds and credit rows refer to it); every later change
+ * of the row (sent, mined, confirmed, failed, replaced, its escrow) is written to desk.db
+ * and then to the server; store_outbound_list reads the server (every workstation's
+ * transactions, with the reorg flags the server's rewind sets). docs/scale.md: the order
+ * and what an outage does at each step. */
+typedef struct store_outbound_book {
+    /* Inserts the row on the server in a transaction left open; *id: its id there. */
+    int (*add)(void *conn, const store_outbound *o, int64_t *id, err *e);
+    /* commit: commits that transaction (an answer lost with the connection is settled by
+     * looking the row up once the server answers again); !commit: rolls it back, or, when
+     * it was committed last, deletes the row again (desk.db could not keep it). */
+    int (*add_end)(void *conn, bool commit, err *e);
+    /* The row as desk.db has it (raw too): inserted, or its state, mined block, escrow and
+     * last_seen updated (never its reorg flag, which is the server's rewind's), by id and
+     * hash; waits for a lost server up to the connection's bound. */
+    int (*put)(void *conn, const store_outbound *o, err *e);
+    int (*list)(void *conn, uint64_t chain_id, store_outbound **out, size_t *n, err *e);
+    void (*close)(void *conn);
+} store_outbound_book;
+
+/* Attaches b over conn (closed by store_close); the one hook of "this desk's book is on a
+ * server" in the store. */
+void store_outbound_book_attach(store *s, const store_outbound_book *b, void *conn);
+bool store_has_book(const store *s);
+/* Writes every outbound row of desk.db to the server (`fusion tx check`: what an outage
+ * left behind); *pushed: rows written. */
+int store_outbound_book_push(store *s, size_t *pushed, err *e) STORE_WUR;
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store_book.h"
 #include "store/store_internal.h"
 
 static const char SQL_OP_ADD[] =
@@ -278,7 +279,9 @@ int store_outbound_mark_replaced(store *s, int64_t id, err *e)
         return -1;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, store_now());
-    return store_exec_stmt(s, st, "marking replaced transactions", e);
+    if (store_exec_stmt(s, st, "marking replaced transactions", e) < 0)
+        return -1;
+    return store_outbound_book_put_nonce(s, id, e);
 }
 
 int store_outbound_set_escrow(store *s, int64_t id, const addr *escrow, err *e)
@@ -288,7 +291,79 @@ int store_outbound_set_escrow(store *s, int64_t id, const addr *escrow, err *e)
         return -1;
     store_bind_addr(st, 1, escrow);
     sqlite3_bind_int64(st, 2, id);
-    return store_exec_stmt(s, st, "recording the escrow of a transaction", e);
+    if (store_exec_stmt(s, st, "recording the escrow of a transaction", e) < 0)
+        return -1;
+    return store_outbound_book_put(s, id, e);
+}
+
+static const char SQL_OUT_SAME_NONCE[] =
+    "SELECT o.id FROM outbound_txs o JOIN outbound_txs me ON me.id = ?1"
+    " WHERE o.chain_id = me.chain_id AND o.from_addr = me.from_addr AND o.nonce = me.nonce";
+static const char SQL_OUT_ALL_IDS[] = "SELECT id FROM outbound_txs ORDER BY id";
+
+int store_outbound_book_put(store *s, int64_t id, err *e)
+{
+    if (!s->ob)
+        return 0;
+    store_outbound o;
+    uint8_t *raw = NULL;
+    bool found = false;
+    if (store_outbound_get(s, id, &o, &raw, &found, e) < 0)
+        return -1;
+    int rc = found ? s->ob->put(s->ob_conn, &o, e) : 0;
+    free(raw);
+    return rc;
+}
+
+/* store_outbound_book_put of every row id of st (bound by the caller). */
+static int book_put_ids(store *s, sqlite3_stmt *st, size_t *pushed, err *e)
+{
+    int64_t *ids = NULL;
+    size_t cap = 0, n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (store_grow((void **)&ids, &cap, n, sizeof *ids, e) < 0) {
+            sqlite3_reset(st);
+            free(ids);
+            return -1;
+        }
+        ids[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        free(ids);
+        return store_fail(s, e, "listing outbound transactions");
+    }
+    int r = 0;
+    for (size_t i = 0; i < n && r == 0; i++)
+        r = store_outbound_book_put(s, ids[i], e);
+    free(ids);
+    if (pushed && r == 0)
+        *pushed = n;
+    return r;
+}
+
+int store_outbound_book_put_nonce(store *s, int64_t id, err *e)
+{
+    if (!s->ob)
+        return 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_OUT_SAME_NONCE, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    return book_put_ids(s, st, NULL, e);
+}
+
+int store_outbound_book_push(store *s, size_t *pushed, err *e)
+{
+    if (pushed)
+        *pushed = 0;
+    if (!s->ob)
+        return 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_OUT_ALL_IDS, e);
+    if (!st)
+        return -1;
+    return book_put_ids(s, st, pushed, e);
 }
 
 int store_desk_tx_put(store *s, const store_desk_tx *d, err *e)

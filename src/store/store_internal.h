@@ -27,12 +27,23 @@ struct store {
     stmt_slot *slots; /* open addressing, power-of-two capacity */
     size_t n_slots;
     size_t used;
+    /* the outbound transactions' server (store_book.h); ob_open: the row added in the
+     * open transaction is in a server transaction still open */
+    const struct store_outbound_book *ob;
+    void *ob_conn;
+    bool ob_open;
 };
 
 /* The prepared statement for a static SQL string, reset and with cleared bindings,
  * prepared on first use. The cache is keyed by the string's address, so callers
  * pass `static const char SQL_x[]` objects, never computed strings. */
 sqlite3_stmt *store_stmt(store *s, const char *sql, err *e);
+
+/* On a desk whose book is on a server (store_book.h): the outbound row id as desk.db has it
+ * now, written there too (put_nonce: every row of its sender and nonce, a replacement's
+ * siblings). 0 without a server. */
+int store_outbound_book_put(store *s, int64_t id, err *e);
+int store_outbound_book_put_nonce(store *s, int64_t id, err *e);
 
 /* err_set with the connection's message: "what: sqlite message". Returns -1. */
 int store_fail(store *s, err *e, const char *what);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "store/store_book.h"
 #include "store/store_internal.h"
 
 static const char *const outbound_names[] = {"pending", "sent",    "mined",   "confirmed",
@@ -25,6 +26,9 @@ static outbound_state outbound_parse(const char *s)
 static const char SQL_OUT_ADD[] =
     "INSERT INTO outbound_txs (chain_id, from_addr, nonce, hash, raw, state, escrow, action,"
     " mined_block, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_OUT_ADD_ID[] =
+    "INSERT INTO outbound_txs (chain_id, from_addr, nonce, hash, raw, state, escrow, action,"
+    " mined_block, created_at, last_seen, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_OUT_STATE[] =
     "UPDATE outbound_txs SET state = ?, mined_block = ?, last_seen = ? WHERE id = ?";
 static const char SQL_OUT_FLAG_MINED[] =
@@ -37,11 +41,63 @@ static const char SQL_OUT_LIST[] =
     "SELECT id, chain_id, from_addr, nonce, hash, state, escrow, action, mined_block, reorged,"
     " created_at, last_seen FROM outbound_txs WHERE ?1 = 0 OR chain_id = ?1 ORDER BY id DESC";
 
+void store_outbound_book_attach(store *s, const store_outbound_book *b, void *conn)
+{
+    s->ob = b;
+    s->ob_conn = conn;
+    s->ob_open = false;
+}
+
+bool store_has_book(const store *s)
+{
+    return s && s->ob != NULL;
+}
+
+static int outbound_add_local(store *s, const store_outbound *o, int64_t id, int64_t *id_out,
+                              err *e);
+
+/* On a desk whose book is on a server: the row there first (its transaction left open
+ * until desk.db's commits, store_commit), then desk.db's under the same id. */
+static int outbound_add_book(store *s, const store_outbound *in, int64_t *id_out, err *e)
+{
+    if (s->ob_open)
+        return err_set(e, ERR_INTERNAL, "two outbound transactions in one desk transaction");
+    store_outbound o = *in;
+    if (!o.created_at)
+        o.created_at = store_now();
+    bool own = !s->in_txn;
+    if (own && store_begin(s, e) < 0)
+        return -1;
+    int64_t id = 0;
+    if (s->ob->add(s->ob_conn, &o, &id, e) < 0) {
+        if (own)
+            store_rollback(s);
+        return -1;
+    }
+    s->ob_open = true;
+    if (outbound_add_local(s, &o, id, id_out, e) < 0) {
+        if (own)
+            store_rollback(s); /* else the caller's rollback ends the server's too */
+        return -1;
+    }
+    return own ? store_commit(s, e) : 0;
+}
+
 int store_outbound_add(store *s, const store_outbound *o, int64_t *id_out, err *e)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_OUT_ADD, e);
+    if (s->ob)
+        return outbound_add_book(s, o, id_out, e);
+    return outbound_add_local(s, o, 0, id_out, e);
+}
+
+static int outbound_add_local(store *s, const store_outbound *o, int64_t id, int64_t *id_out,
+                              err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, id ? SQL_OUT_ADD_ID : SQL_OUT_ADD, e);
     if (!st)
         return -1;
+    if (id)
+        sqlite3_bind_int64(st, 12, id);
     store_bind_u64(st, 1, o->chain_id);
     store_bind_addr(st, 2, &o->from);
     store_bind_u64(st, 3, o->nonce);
@@ -75,7 +131,9 @@ int store_outbound_set_state(store *s, int64_t id, outbound_state state, uint64_
         store_bind_u64(st, 2, mined_block);
     sqlite3_bind_int64(st, 3, seen_at);
     sqlite3_bind_int64(st, 4, id);
-    return store_exec_stmt(s, st, "updating an outbound transaction", e);
+    if (store_exec_stmt(s, st, "updating an outbound transaction", e) < 0)
+        return -1;
+    return store_outbound_book_put(s, id, e);
 }
 
 int store_outbound_flag_reorged(store *s, uint64_t chain_id, uint64_t fork_block,
@@ -128,6 +186,8 @@ int store_outbound_list(store *s, uint64_t chain_id, store_outbound **out, size_
 {
     *out = NULL;
     *n = 0;
+    if (s->ob)
+        return s->ob->list(s->ob_conn, chain_id, out, n, e);
     sqlite3_stmt *st = store_stmt(s, SQL_OUT_LIST, e);
     if (!st)
         return -1;

@@ -18,12 +18,24 @@ ui: the terminal UI (tmux, tests/ui/tmuxh.py) on a desk whose signed book.conf n
   password anywhere; started again: both clear, and the escrows made meanwhile reach the
   server, no gap or duplicate.
 cli: the same outage under `fusion sync`: its status lines say `server unreachable` with the
-  reason, then `following` again."""
+  reason, then `following` again.
+action: signing actions (`fusion escrow create`, answered on a terminal) on a desk whose signed
+  book.conf names the server, the server restarted or stopped during each: restarted while the
+  action waits for its confirmation (it records on a new connection and completes); stopped
+  there (one line, nothing sent: the node's nonce unchanged, no row anywhere); stopped after
+  the send, before the receipt (anvil mining by hand): the action waits, the server comes
+  back, the record follows (mined, its escrow). After each, the node against the server's
+  rows: every transaction of the operator's nonces recorded once, by its hash, nonce and
+  sender, nothing recorded that the node lacks, desk.db's rows the server's (same ids). Then a
+  reorg (anvil_reorg) takes the last one's block: the server's rewind flags it (`reorged`),
+  and another workstation of the desk, which signed nothing, lists them all (`fusion tx list`)
+  from the server with that flag."""
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -257,12 +269,171 @@ def cli(pg):
     print("pg_book cli: ok")
 
 
+def term_run(home, args, env, answer, at_prompt=None, after=None):
+    """fusion on a terminal of its own (a pty: the confirmation is asked on /dev/tty):
+    at_prompt() runs when it asks `Sign and send?`, then `answer` is typed; after(text)
+    is polled with the output so far until it returns true (once). Returns (rc, output)."""
+    import pty
+    import select
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execve(FUSION, [FUSION, "--home", home, *args], env)
+        finally:
+            os._exit(127)
+    out, asked, done_after = b"", False, after is None
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            out += chunk
+        text = out.decode(errors="replace")
+        if not asked and "Sign and send? [y/N]" in text:
+            asked = True
+            if at_prompt:
+                at_prompt()
+            os.write(fd, answer.encode() + b"\n")
+        if asked and not done_after and after(text):
+            done_after = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert asked, f"never asked for the confirmation: {out!r}"
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
+
+
+def action(pg):
+    from desk_escrow import PAYEE, DeskUser
+    from sync_lib import A, Chain
+    chain = Chain(chain_id=CHAIN).start()
+    chain.deploy()
+    desk = DeskUser()
+    desk.setup(chain, confirmations=0)
+    home = desk.home
+    pg.add_role("desk", PASSWORD)
+    r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
+    assert r.returncode == 0, f"db migrate: {r.stderr}"
+    write_book(home, f"db = {pg.url_for(user='desk')}\n")
+    desk.signed.sign_config("book")
+    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    home_b = tempfile.mkdtemp(prefix="fusion-pgbook-b-")  # another workstation, same book
+    shutil.rmtree(home_b)
+    shutil.copytree(home, home_b)
+    alice = A[0].lower()
+    start = int(chain.node.rpc("eth_getTransactionCount", alice, "latest"), 16)
+    create = ["--operator", "alice", "--passphrase-file", desk.pw, "escrow", "create",
+              "--payee", PAYEE, "--token", "ETH", "--amount", "1000", "--approvers", "bob,carol",
+              "--threshold", "2", "--deadline", "7d"]
+
+    def server_rows():
+        return pg.psql("SELECT id, hash, nonce, from_addr, state, coalesce(mined_block, 0),"
+                       " coalesce(escrow, ''), reorged FROM outbound_txs ORDER BY id")
+
+    def check(what, want):
+        """The node against the server's rows: nothing lost, nothing duplicated."""
+        rows = server_rows()
+        nonce = int(chain.node.rpc("eth_getTransactionCount", alice, "latest"), 16)
+        assert nonce - start == want, f"{what}: {nonce - start} transactions on the node, {want} wanted"
+        assert len(rows) == want, f"{what}: {len(rows)} rows on the server for {want} sent: {rows}"
+        assert len({x[1] for x in rows}) == len(rows), f"{what}: a hash recorded twice: {rows}"
+        by_nonce = {}
+        for (rid, h, n, frm, state, mined, esc, reorged) in rows:
+            tx = chain.node.rpc("eth_getTransactionByHash", h)
+            assert tx is not None, f"{what}: the server records {h}, the node does not have it"
+            assert int(tx["nonce"], 16) == int(n) and tx["from"].lower() == frm == alice, \
+                f"{what}: row {rid} says nonce {n} from {frm}, the node {tx['nonce']} {tx['from']}"
+            rc = chain.node.rpc("eth_getTransactionReceipt", h)
+            assert rc and state in ("mined", "confirmed") and int(mined) == int(rc["blockNumber"], 16), \
+                f"{what}: row {rid} is {state} at {mined}, the node's receipt {rc and rc['blockNumber']}"
+            assert esc, f"{what}: row {rid} has no escrow recorded"
+            by_nonce[int(n)] = h
+        assert sorted(by_nonce) == list(range(start, start + want)), f"{what}: nonces {sorted(by_nonce)}"
+        local = desk.query("SELECT id, hash, state FROM outbound_txs ORDER BY id")
+        assert [(int(x[0]), x[1], x[4]) for x in rows] == [(x[0], x[1], x[2]) for x in local], \
+            f"{what}: desk.db {local} and the server {rows} differ"
+        log(f"{what}: {want} transactions, node and server agree")
+
+    # 1. the server restarted while the action waits for its confirmation
+    rc, out = term_run(home, create, env, "y", at_prompt=pg.restart)
+    assert rc == 0 and ("create: mined" in out or "create: confirmed" in out), f"create across a restart: exit {rc}: {out}"
+    check("restarted at the confirmation", 1)
+
+    # 2. the server stopped there: one line, nothing sent, nothing recorded
+    rc, out = term_run(home, create, env, "y", at_prompt=pg.pause)
+    tail = out.split("Sign and send? [y/N] ", 1)[1]
+    lines = [x for x in tail.splitlines() if x.strip() not in ("", "y")]
+    assert rc == 1 and "nothing was sent" in out and "book server is unreachable" in out, \
+        f"create with the server stopped: exit {rc}: {out}"
+    assert len(lines) == 1, f"more than one line: {lines}"
+    assert PASSWORD not in out, "password shown"
+    log("  " + lines[0].strip()[:200])
+    pg.resume()
+    check("stopped at the confirmation", 1)
+
+    # 3. the server stopped after the send, before the receipt: the record follows
+    chain.node.rpc("evm_setAutomine", False)
+    logpath = os.path.join(home, "fusion.log")
+    at = len(pg_sync.read(logpath))
+
+    def sent(text):
+        if "sent 0x" not in text:
+            return False
+        pg.pause()
+        chain.node.mine(1)
+        pg_sync.wait_until(lambda: "the book server is unreachable" in pg_sync.read(logpath)[at:],
+                           "the action waiting for the server", 120)
+        pg.resume()
+        return True
+    rc, out = term_run(home, create, env, "y", after=sent)
+    chain.node.rpc("evm_setAutomine", True)
+    assert rc == 0 and ("create: mined" in out or "create: confirmed" in out), f"create with the server stopped after the send: exit {rc}: {out}"
+    check("stopped after the send", 2)
+    for line in pg_sync.read(logpath)[at:].splitlines():
+        if "the book server is unreachable" in line or "the book server is back" in line:
+            log("  " + line[:200])
+
+    # 4. a reorg takes the last transaction's block: the server's rewind flags it
+    r = fusion(home, "sync", "--once", "--quiet", env=env)
+    assert r.returncode == 0, f"sync: {r.stderr}"
+    last = server_rows()[-1]
+    head = chain.node.block_number()
+    chain.node.rpc("anvil_reorg", head - int(last[5]) + 1, [])
+    r = fusion(home, "sync", "--once", "--quiet", env=env)
+    assert r.returncode == 0, f"sync after the reorg: {r.stderr}"
+    flags = [(x[0], x[7]) for x in server_rows()]
+    assert flags == [(server_rows()[0][0], "0"), (last[0], "1")], f"reorg flags: {flags}"
+    log(f"reorg: the server flags {flags}")
+
+    # the other workstation, which signed nothing, lists them from the server, flags too
+    import json as _json
+    r = fusion(home_b, "tx", "list", "--json", env=env)
+    assert r.returncode == 0, f"tx list on workstation B: {r.stderr}"
+    seen = [(str(x["id"]), x["hash"], x["state"], "1" if x["reorged"] else "0")
+            for x in _json.loads(r.stdout)]
+    want = [(x[0], x[1], x[4], x[7]) for x in reversed(server_rows())]
+    assert seen == want, f"workstation B lists {seen}, the server holds {want}"
+    import sqlite3
+    con = sqlite3.connect(f"file:{home_b}/desk.db?mode=ro", uri=True, timeout=30)
+    b_local = con.execute("SELECT count(*) FROM outbound_txs").fetchone()[0]
+    con.close()
+    assert b_local == 0, f"workstation B's desk.db holds {b_local} transactions"
+    shutil.rmtree(home_b, ignore_errors=True)
+    pg_sync.no_password([home])
+    shutil.rmtree(home, ignore_errors=True)
+    print("pg_book action: ok")
+
+
 def main(argv):
     if not available():
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap")
         return 1
     need_artifacts()
-    return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli}[argv[0] if argv else "conf"])
+    return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli, "action": action}[argv[0] if argv else "conf"])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,450 @@
+/* pg_outbound.c: the desk's outbound transactions on the book's server (pg_outbound_book, a
+ * store_outbound_book of store/store_book.h), for the signing actions of a desk whose
+ * book.conf names a server. One connection per desk, opened on first use, its statements
+ * prepared on each (re)connection. The order an action follows (docs/scale.md): the row is
+ * recorded pending on the server and in desk.db before anything is sent (the server's
+ * transaction commits first, then desk.db's; either failing, neither keeps it and nothing
+ * is sent); every later state is written to desk.db, then to the server, waiting for a
+ * lost server up to wait_ms (the transaction is out: its record must follow it). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/bytes.h"
+#include "base/log.h"
+#include "pgstore/pgstore.h"
+
+typedef struct pg_ob {
+    char url[1024];
+    char shown[1024];
+    PGconn *c;
+    unsigned wait_ms;
+    bool open;      /* the added row's transaction is open */
+    bool committed; /* the last added row was committed (add_end(false) deletes it) */
+    int64_t id;
+    store_outbound row; /* the row added last (raw not kept) */
+} pg_ob;
+
+#define OB_COLS                                                                                    \
+    "chain_id, from_addr, nonce, hash, raw, state, escrow, action, mined_block, created_at,"      \
+    " last_seen"
+
+static const struct {
+    const char *name;
+    const char *sql;
+    int n;
+} STMTS[] = {
+    {"ob_add",
+     "INSERT INTO outbound_txs (" OB_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+     " $11) RETURNING id",
+     11},
+    {"ob_has", "SELECT 1 FROM outbound_txs WHERE id = $1 AND chain_id = $2 AND hash = $3", 3},
+    {"ob_del", "DELETE FROM outbound_txs WHERE id = $1 AND chain_id = $2 AND hash = $3", 3},
+    /* the reorg flag is the server's rewind's: never written from a desk */
+    {"ob_put",
+     "INSERT INTO outbound_txs (" OB_COLS ", id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+     " $10, $11, $12) ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
+     " mined_block = excluded.mined_block, last_seen = excluded.last_seen,"
+     " escrow = excluded.escrow WHERE outbound_txs.chain_id = excluded.chain_id"
+     " AND outbound_txs.hash = excluded.hash",
+     12},
+    {"ob_list",
+     "SELECT id, chain_id, from_addr, nonce, hash, state, escrow, action, mined_block, reorged,"
+     " created_at, last_seen FROM outbound_txs WHERE $1 = 0 OR chain_id = $1 ORDER BY id DESC",
+     1},
+};
+
+static void ob_sleep(unsigned ms)
+{
+    struct timespec ts = {ms / 1000u, (long)(ms % 1000u) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static uint64_t ob_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* libpq's reason on one line. */
+static void reason(PGconn *c, PGresult *r, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", r ? PQresultErrorMessage(r) : "");
+    if (!out[0])
+        snprintf(out, cap, "%s", c ? PQerrorMessage(c) : "no connection");
+    size_t l = strlen(out);
+    while (l && (out[l - 1] == '\n' || out[l - 1] == ' '))
+        out[--l] = '\0';
+    for (char *p = out; *p; p++)
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
+}
+
+static void ob_drop(pg_ob *p)
+{
+    pg_close(&p->c);
+    p->open = false;
+}
+
+/* A connection with the statements prepared. */
+static int ob_connect(pg_ob *p, err *e)
+{
+    if (p->c && PQstatus(p->c) == CONNECTION_OK)
+        return 0;
+    ob_drop(p);
+    if (pg_connect(&p->c, p->url, e) < 0)
+        return err_prefix(e, "the book server is unreachable");
+    for (size_t i = 0; i < sizeof STMTS / sizeof STMTS[0]; i++) {
+        PGresult *r = PQprepare(p->c, STMTS[i].name, STMTS[i].sql, STMTS[i].n, NULL);
+        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+            char why[240];
+            reason(p->c, r, why, sizeof why);
+            PQclear(r);
+            ob_drop(p);
+            return err_set(e, ERR_IO, "the book on %s holds no outbound transactions (%s)",
+                           p->shown, why);
+        }
+        PQclear(r);
+    }
+    return 0;
+}
+
+static bool lost(const pg_ob *p)
+{
+    return !p->c || PQstatus(p->c) != CONNECTION_OK;
+}
+
+/* Runs a statement; *out (may be NULL) gets the result. On a failure, e says why and
+ * *gone whether the connection went with it (the statement may be tried again on a new
+ * one). */
+static int ob_run(pg_ob *p, const char *stmt, int n, const char *const *v, const int *lens,
+                  const int *fmts, PGresult **out, const char *what, bool *gone, err *e)
+{
+    if (out)
+        *out = NULL;
+    *gone = false;
+    PGresult *r = stmt ? PQexecPrepared(p->c, stmt, n, v, lens, fmts, 0) : PQexec(p->c, what);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+        if (out)
+            *out = r;
+        else
+            PQclear(r);
+        return 0;
+    }
+    char why[240];
+    reason(p->c, r, why, sizeof why);
+    PQclear(r);
+    *gone = lost(p);
+    if (*gone)
+        ob_drop(p);
+    return err_set(e, ERR_IO, "the book on %s: %s: %s", p->shown, stmt ? what : "a transaction",
+                   why);
+}
+
+/* The row's values as text ($1..$11; raw binary), hex as desk.db keeps them. */
+typedef struct ob_vals {
+    char chain[24], nonce[24], mined[24], created[24], seen[24], id[24];
+    char from[ADDR_STR_MAX], hash[67], escrow[ADDR_STR_MAX];
+    const char *v[12];
+    int lens[12], fmts[12];
+} ob_vals;
+
+static void vals_of(ob_vals *w, const store_outbound *o, int64_t id)
+{
+    memset(w, 0, sizeof *w);
+    snprintf(w->chain, sizeof w->chain, "%llu", (unsigned long long)o->chain_id);
+    snprintf(w->nonce, sizeof w->nonce, "%llu", (unsigned long long)o->nonce);
+    snprintf(w->mined, sizeof w->mined, "%llu", (unsigned long long)o->mined_block);
+    snprintf(w->created, sizeof w->created, "%lld", (long long)o->created_at);
+    snprintf(w->seen, sizeof w->seen, "%lld", (long long)o->last_seen);
+    snprintf(w->id, sizeof w->id, "%lld", (long long)id);
+    hex_encode(w->from, sizeof w->from, o->from.b, ADDR_LEN, true);
+    hex_encode(w->hash, sizeof w->hash, o->hash, 32, true);
+    if (o->has_escrow)
+        hex_encode(w->escrow, sizeof w->escrow, o->escrow.b, ADDR_LEN, true);
+    w->v[0] = w->chain;
+    w->v[1] = w->from;
+    w->v[2] = w->nonce;
+    w->v[3] = w->hash;
+    w->v[4] = o->raw_len ? (const char *)o->raw : "";
+    w->lens[4] = (int)o->raw_len;
+    w->fmts[4] = 1;
+    w->v[5] = outbound_state_str(o->state);
+    w->v[6] = o->has_escrow ? w->escrow : NULL;
+    w->v[7] = o->action;
+    w->v[8] = o->mined_block ? w->mined : NULL;
+    w->v[9] = w->created;
+    w->v[10] = o->last_seen ? w->seen : NULL;
+    w->v[11] = w->id;
+}
+
+static int ob_add(void *conn, const store_outbound *o, int64_t *id, err *e)
+{
+    pg_ob *p = conn;
+    *id = 0;
+    p->committed = false;
+    ob_vals w;
+    vals_of(&w, o, 0);
+    bool gone = false;
+    /* a connection the server ended since (a restart) is found dead here: once again on a
+     * new one, nothing having been written */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        PGresult *r = NULL;
+        if (ob_connect(p, e) < 0) {
+            char why[ERR_MSG_MAX];
+            snprintf(why, sizeof why, "%s", e->msg);
+            return err_set(e, ERR_IO, "%.400s; run it again once the server is back", why);
+        }
+        if (ob_run(p, NULL, 0, NULL, NULL, NULL, NULL, "BEGIN", &gone, e) == 0 &&
+            ob_run(p, "ob_add", 11, w.v, w.lens, w.fmts, &r, "recording the transaction",
+                   &gone, e) == 0) {
+            *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+            PQclear(r);
+            p->open = true;
+            p->id = *id;
+            p->row = *o;
+            p->row.raw = NULL;
+            p->row.raw_len = 0;
+            return 0;
+        }
+        if (!gone) {
+            bool g2;
+            err ignore;
+            (void)ob_run(p, NULL, 0, NULL, NULL, NULL, NULL, "ROLLBACK", &g2, &ignore);
+            return -1;
+        }
+    }
+    return -1;
+}
+
+/* Whether the row added last is on the server, asking until the server answers or wait_ms
+ * passed: 1 there, 0 not there, -1 not known (e says why). */
+static int ob_has(pg_ob *p, err *e)
+{
+    ob_vals w;
+    vals_of(&w, &p->row, p->id);
+    const char *v[3] = {w.id, w.chain, w.hash};
+    uint64_t until = ob_mono_ms() + p->wait_ms;
+    for (;;) {
+        bool gone = true;
+        PGresult *r = NULL;
+        if (ob_connect(p, e) == 0 &&
+            ob_run(p, "ob_has", 3, v, NULL, NULL, &r, "looking a transaction up", &gone, e) ==
+                0) {
+            int there = PQntuples(r) == 1;
+            PQclear(r);
+            return there;
+        }
+        if (!gone || ob_mono_ms() >= until)
+            return -1;
+        ob_sleep(500);
+    }
+}
+
+static int ob_add_end(void *conn, bool commit, err *e)
+{
+    pg_ob *p = conn;
+    bool gone = false;
+    err ignore;
+    char hs[67];
+    hex_encode(hs, sizeof hs, p->row.hash, 32, true);
+    if (commit) {
+        if (!p->open)
+            return err_set(e, ERR_INTERNAL, "no transaction of the book's server to commit");
+        p->open = false;
+        if (ob_run(p, NULL, 0, NULL, NULL, NULL, NULL, "COMMIT", &gone, e) == 0) {
+            p->committed = true;
+            return 0;
+        }
+        if (!gone)
+            return -1;
+        /* the answer went with the connection: did the server commit it? */
+        LOG_W("pgstore", "the book server went while committing transaction %s: asking it again",
+              hs);
+        int there = ob_has(p, &ignore);
+        if (there == 1) {
+            p->committed = true;
+            return 0;
+        }
+        if (there == 0)
+            return err_set(e, ERR_IO,
+                           "the book server %s went while recording the transaction: it does "
+                           "not hold it; run the action again",
+                           p->shown);
+        return err_set(e, ERR_IO,
+                       "the book server %s went while recording transaction %s and has not "
+                       "answered since (%s): it may hold it as pending (never sent); run the "
+                       "action again once the server is back",
+                       p->shown, hs, ignore.msg);
+    }
+    if (p->open) {
+        p->open = false;
+        if (!lost(p))
+            (void)ob_run(p, NULL, 0, NULL, NULL, NULL, NULL, "ROLLBACK", &gone, &ignore);
+        return 0; /* a lost connection's transaction is rolled back by the server */
+    }
+    if (!p->committed)
+        return 0;
+    p->committed = false;
+    ob_vals w;
+    vals_of(&w, &p->row, p->id);
+    const char *v[3] = {w.id, w.chain, w.hash};
+    for (int attempt = 0; attempt < 2; attempt++)
+        if (ob_connect(p, e) == 0 &&
+            ob_run(p, "ob_del", 3, v, NULL, NULL, NULL, "deleting a transaction desk.db lost",
+                   &gone, e) == 0)
+            return 0;
+        else if (!gone)
+            break;
+    return -1;
+}
+
+static int ob_put(void *conn, const store_outbound *o, err *e)
+{
+    pg_ob *p = conn;
+    ob_vals w;
+    vals_of(&w, o, o->id);
+    uint64_t until = ob_mono_ms() + p->wait_ms;
+    bool said = false;
+    for (;;) {
+        bool gone = true;
+        PGresult *r = NULL;
+        if (ob_connect(p, e) == 0 &&
+            ob_run(p, "ob_put", 12, w.v, w.lens, w.fmts, &r, "recording a transaction's state",
+                   &gone, e) == 0) {
+            bool one = strcmp(PQcmdTuples(r), "1") == 0;
+            PQclear(r);
+            if (!one)
+                return err_set(e, ERR_STATE,
+                               "the book on %s holds another transaction under id %lld than "
+                               "desk.db (%s): desk.db's was recorded before the desk's book "
+                               "was on the server; copy the desk again with `fusion db "
+                               "migrate --to`",
+                               p->shown, (long long)o->id, w.hash);
+            if (said)
+                LOG_I("pgstore", "the book server is back: tx %lld recorded as %s", (long long)o->id,
+                      outbound_state_str(o->state));
+            return 0;
+        }
+        if (!gone)
+            return -1;
+        if (ob_mono_ms() >= until)
+            return err_set(e, ERR_IO,
+                           "tx %lld is %s but the book server %s has not answered for %u s "
+                           "(%.200s): desk.db holds its record; run `fusion tx check` once the "
+                           "server is back to record it there",
+                           (long long)o->id, outbound_state_str(o->state), p->shown,
+                           p->wait_ms / 1000u, e->msg);
+        if (!said)
+            LOG_W("pgstore",
+                  "the book server is unreachable (%s): waiting up to %u s to record tx %lld "
+                  "as %s",
+                  e->msg, p->wait_ms / 1000u, (long long)o->id, outbound_state_str(o->state));
+        said = true;
+        ob_sleep(500);
+    }
+}
+
+static int hex_field(const char *s, uint8_t *out, size_t n, err *e)
+{
+    return hex_decode_exact(out, n, s, HEX_ALLOW_PREFIX, e);
+}
+
+static int ob_list(void *conn, uint64_t chain_id, store_outbound **out, size_t *n, err *e)
+{
+    pg_ob *p = conn;
+    *out = NULL;
+    *n = 0;
+    char chain[24];
+    snprintf(chain, sizeof chain, "%llu", (unsigned long long)chain_id);
+    const char *v[1] = {chain};
+    PGresult *r = NULL;
+    bool gone = false;
+    int rc = -1;
+    for (int attempt = 0; attempt < 2 && rc < 0; attempt++) {
+        if (ob_connect(p, e) < 0)
+            return -1;
+        rc = ob_run(p, "ob_list", 1, v, NULL, NULL, &r, "listing outbound transactions", &gone,
+                    e);
+        if (rc < 0 && !gone)
+            return -1;
+    }
+    if (rc < 0)
+        return -1;
+    size_t rows = (size_t)PQntuples(r);
+    store_outbound *items = calloc(rows ? rows : 1, sizeof *items);
+    if (!items) {
+        PQclear(r);
+        return err_set(e, ERR_NOMEM, "out of memory listing %zu transactions", rows);
+    }
+    for (size_t i = 0; i < rows && rc == 0; i++) {
+        int k = (int)i;
+        store_outbound *o = &items[i];
+        o->id = strtoll(PQgetvalue(r, k, 0), NULL, 10);
+        o->chain_id = strtoull(PQgetvalue(r, k, 1), NULL, 10);
+        rc = hex_field(PQgetvalue(r, k, 2), o->from.b, ADDR_LEN, e);
+        o->nonce = strtoull(PQgetvalue(r, k, 3), NULL, 10);
+        if (rc == 0)
+            rc = hex_field(PQgetvalue(r, k, 4), o->hash, 32, e);
+        o->state = OUTBOUND_PENDING;
+        for (int st = 0; st <= OUTBOUND_REPLACED; st++)
+            if (strcmp(PQgetvalue(r, k, 5), outbound_state_str((outbound_state)st)) == 0)
+                o->state = (outbound_state)st;
+        if (rc == 0 && !PQgetisnull(r, k, 6)) {
+            rc = hex_field(PQgetvalue(r, k, 6), o->escrow.b, ADDR_LEN, e);
+            o->has_escrow = rc == 0;
+        }
+        snprintf(o->action, sizeof o->action, "%s", PQgetvalue(r, k, 7));
+        o->mined_block = strtoull(PQgetvalue(r, k, 8), NULL, 10);
+        o->reorged = strtoll(PQgetvalue(r, k, 9), NULL, 10) != 0;
+        o->created_at = strtoll(PQgetvalue(r, k, 10), NULL, 10);
+        o->last_seen = strtoll(PQgetvalue(r, k, 11), NULL, 10);
+    }
+    PQclear(r);
+    if (rc < 0) {
+        free(items);
+        return err_prefix(e, "the book on %s: an outbound transaction row is malformed",
+                          p->shown);
+    }
+    *out = items;
+    *n = rows;
+    return 0;
+}
+
+static void ob_close(void *conn)
+{
+    pg_ob *p = conn;
+    if (!p)
+        return;
+    pg_close(&p->c);
+    free(p);
+}
+
+const store_outbound_book pg_outbound_book = {
+    .add = ob_add,
+    .add_end = ob_add_end,
+    .put = ob_put,
+    .list = ob_list,
+    .close = ob_close,
+};
+
+int pg_outbound_open(void **conn, const char *url, unsigned wait_ms, err *e)
+{
+    *conn = NULL;
+    pg_ob *p = calloc(1, sizeof *p);
+    if (!p)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    if (strlen(url) >= sizeof p->url) {
+        free(p);
+        return err_set(e, ERR_INVALID, "the book's URL is longer than %zu bytes",
+                       sizeof p->url - 1);
+    }
+    snprintf(p->url, sizeof p->url, "%s", url);
+    pg_url_redact(url, p->shown, sizeof p->shown);
+    p->wait_ms = wait_ms;
+    *conn = p;
+    return 0;
+}
