@@ -24,8 +24,9 @@
 #include "pgstore/pg_desk.h"
 #include "store/store_book.h"
 
-/* How long a transaction's record waits for a lost book server once it is sent. */
-#define CLI_BOOK_WAIT_MS 60000u
+/* How long a transaction's record waits for a lost book server once it is sent (seconds;
+ * FUSION_BOOK_WAIT_S, 1 to 3600, changes it). */
+#define CLI_BOOK_WAIT_S 60u
 
 static void say_stdout(void *ctx, const char *line)
 {
@@ -129,8 +130,18 @@ int cli_book_attach(const cli_ctx *ctx, struct store *db, err *e)
 {
     pg_desk_book book;
     void *conn = NULL;
+    unsigned wait_s = CLI_BOOK_WAIT_S;
+    const char *w = getenv("FUSION_BOOK_WAIT_S");
+    if (w && *w) {
+        char *end = NULL;
+        unsigned long v = strtoul(w, &end, 10);
+        if (*end || v < 1 || v > 3600)
+            return err_set(e, ERR_USAGE, "FUSION_BOOK_WAIT_S takes seconds from 1 to 3600, not '%.40s'",
+                           w);
+        wait_s = (unsigned)v;
+    }
     if (pg_desk_book_read(ctx->home, &book, e) < 0 ||
-        (book.present && pg_outbound_open(&conn, book.url, CLI_BOOK_WAIT_MS, e) < 0))
+        (book.present && pg_outbound_open(&conn, book.url, wait_s * 1000u, e) < 0))
         return -1;
     if (book.present)
         store_outbound_book_attach(db, &pg_outbound_book, conn);

@@ -331,13 +331,16 @@ static int ob_put(void *conn, const store_outbound *o, err *e)
         }
         if (!gone)
             return -1;
-        if (ob_mono_ms() >= until)
+        if (ob_mono_ms() >= until) {
+            char why[ERR_MSG_MAX]; /* e->msg is rewritten below */
+            snprintf(why, sizeof why, "%s", e->msg);
             return err_set(e, ERR_IO,
                            "tx %lld is %s but the book server %s has not answered for %u s "
                            "(%.200s): desk.db holds its record; run `fusion tx check` once the "
                            "server is back to record it there",
                            (long long)o->id, outbound_state_str(o->state), p->shown,
-                           p->wait_ms / 1000u, e->msg);
+                           p->wait_ms / 1000u, why);
+        }
         if (!said)
             LOG_W("pgstore",
                   "the book server is unreachable (%s): waiting up to %u s to record tx %lld "

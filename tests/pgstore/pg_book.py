@@ -24,7 +24,9 @@ action: signing actions (`fusion escrow create`, answered on a terminal) on a de
   action waits for its confirmation (it records on a new connection and completes); stopped
   there (one line, nothing sent: the node's nonce unchanged, no row anywhere); stopped after
   the send, before the receipt (anvil mining by hand): the action waits, the server comes
-  back, the record follows (mined, its escrow). After each, the node against the server's
+  back, the record follows (mined, its escrow); stopped after the send and not back within
+  the bound (FUSION_BOOK_WAIT_S=2): one line saying to run `fusion tx check`, which records
+  it there once the server is back. After each, the node against the server's
   rows: every transaction of the operator's nonces recorded once, by its hash, nonce and
   sender, nothing recorded that the node lacks, desk.db's rows the server's (same ids). Then a
   reorg (anvil_reorg) takes the last one's block: the server's rewind flags it (`reorged`),
@@ -334,7 +336,7 @@ def action(pg):
         return pg.psql("SELECT id, hash, nonce, from_addr, state, coalesce(mined_block, 0),"
                        " coalesce(escrow, ''), reorged FROM outbound_txs ORDER BY id")
 
-    def check(what, want):
+    def check(what, want, no_escrow=()):
         """The node against the server's rows: nothing lost, nothing duplicated."""
         rows = server_rows()
         nonce = int(chain.node.rpc("eth_getTransactionCount", alice, "latest"), 16)
@@ -350,7 +352,7 @@ def action(pg):
             rc = chain.node.rpc("eth_getTransactionReceipt", h)
             assert rc and state in ("mined", "confirmed") and int(mined) == int(rc["blockNumber"], 16), \
                 f"{what}: row {rid} is {state} at {mined}, the node's receipt {rc and rc['blockNumber']}"
-            assert esc, f"{what}: row {rid} has no escrow recorded"
+            assert esc or int(rid) in no_escrow, f"{what}: row {rid} has no escrow recorded"
             by_nonce[int(n)] = h
         assert sorted(by_nonce) == list(range(start, start + want)), f"{what}: nonces {sorted(by_nonce)}"
         local = desk.query("SELECT id, hash, state FROM outbound_txs ORDER BY id")
@@ -397,7 +399,34 @@ def action(pg):
         if "the book server is unreachable" in line or "the book server is back" in line:
             log("  " + line[:200])
 
-    # 4. a reorg takes the last transaction's block: the server's rewind flags it
+    # 4. the server stopped after the send and not back within the bound: one line saying
+    # what to do; `fusion tx check` records it there once the server is back
+    chain.node.rpc("evm_setAutomine", False)
+    at = len(pg_sync.read(logpath))
+
+    def sent_and_stop(text):
+        if "sent 0x" not in text:
+            return False
+        pg.pause()
+        chain.node.mine(1)
+        return True
+    rc, out = term_run(home, create, dict(env, FUSION_BOOK_WAIT_S="2"), "y", after=sent_and_stop)
+    chain.node.rpc("evm_setAutomine", True)
+    tail = out.split("Sign and send? [y/N] ", 1)[1]
+    errs = [x for x in tail.splitlines() if x.startswith("fusion:")]
+    assert rc == 1 and len(errs) == 1 and "fusion tx check" in errs[0] and \
+        "has not answered for 2 s" in errs[0], f"create, the server gone for good: exit {rc}: {out}"
+    assert PASSWORD not in out, "password shown"
+    log("  " + errs[0][:200])
+    pg.resume()
+    stale = server_rows()[-1]
+    assert stale[4] == "sent", f"the server's row should still say sent: {stale}"
+    r = fusion(home, "--operator", "alice", "--passphrase-file", desk.pw, "tx", "check", env=env)
+    assert r.returncode == 0 and "3 transactions recorded on the book server" in r.stdout, \
+        f"tx check: {r.stdout} {r.stderr}"
+    check("after tx check", 3, no_escrow=(int(stale[0]),))
+
+    # 5. a reorg takes the last transaction's block: the server's rewind flags it
     r = fusion(home, "sync", "--once", "--quiet", env=env)
     assert r.returncode == 0, f"sync: {r.stderr}"
     last = server_rows()[-1]
@@ -406,7 +435,8 @@ def action(pg):
     r = fusion(home, "sync", "--once", "--quiet", env=env)
     assert r.returncode == 0, f"sync after the reorg: {r.stderr}"
     flags = [(x[0], x[7]) for x in server_rows()]
-    assert flags == [(server_rows()[0][0], "0"), (last[0], "1")], f"reorg flags: {flags}"
+    assert flags == [(x[0], "1" if x[0] == last[0] else "0") for x in server_rows()], \
+        f"reorg flags: {flags}"
     log(f"reorg: the server flags {flags}")
 
     # the other workstation, which signed nothing, lists them from the server, flags too
