@@ -19,6 +19,10 @@
 #include "desk/sync_service.h"
 #include "keymap.h"
 #include "notify.h"
+#include "store/store_book.h"
+
+/* How long an action's record waits for a lost book server once its transaction is sent. */
+#define UI_BOOK_WAIT_MS 60000u
 
 #define SYNC_RETRY_SECONDS 5
 #define RISK_REFRESH_SECONDS 30
@@ -564,6 +568,15 @@ desk *ui_desk_action_begin(ui_desk *d, const char *operator_name, err *e)
         rc = desk_refresh(d->act, e);
     } else {
         rc = desk_open(&d->act, d->home, operator_name, e);
+        /* the desk's book on a server: its transactions are recorded there (as the command
+         * line's, pgstore/pg_outbound.c); a book.conf the desk refuses refuses the action */
+        pg_desk_book book;
+        void *conn = NULL;
+        if (rc == 0 && (rc = pg_desk_book_read(d->home, &book, e)) == 0 && book.present &&
+            (rc = pg_outbound_open(&conn, book.url, UI_BOOK_WAIT_MS, e)) == 0)
+            store_outbound_book_attach(desk_store(d->act), &pg_outbound_book, conn);
+        if (rc < 0)
+            desk_free(&d->act);
         if (rc == 0) {
             snprintf(d->act_operator, sizeof d->act_operator, "%s", operator_name);
             d->act_opens++;

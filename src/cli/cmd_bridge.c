@@ -16,6 +16,7 @@
 #include "bridge/ccip.h"
 #include "cli/opts.h"
 #include "desk/escrow_input.h"
+#include "pgstore/pg_desk.h"
 #include "store/store.h"
 
 static void say_line(void *ctx, const char *line)
@@ -28,7 +29,8 @@ static void say_line(void *ctx, const char *line)
 int cli_bridge_env(cli_ctx *ctx, bridge_env *env, bool no_wait, err *e)
 {
     memset(env, 0, sizeof *env);
-    if (cli_home_existing(ctx, e) < 0)
+    pg_desk_book book; /* read by cli_desk_wire for each party's desk: refused here first */
+    if (cli_home_existing(ctx, e) < 0 || pg_desk_book_read(ctx->home, &book, e) < 0)
         return -1;
     char path[4200];
     snprintf(path, sizeof path, "%s/fusion.log", ctx->home);

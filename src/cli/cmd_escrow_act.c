@@ -170,6 +170,11 @@ int cli_operator_desk_open(cli_ctx *ctx, desk **d, unsigned wait_s, err *e)
 void cli_desk_wire(void *vctx, struct desk *d)
 {
     cli_ctx *ctx = vctx;
+    /* a desk opened by a service (a swap's, a bridge's party): on a desk whose book is on a
+     * server its transactions are recorded there too (the command checked book.conf) */
+    err be;
+    if (!store_has_book(desk_store(d)) && cli_book_attach(ctx, desk_store(d), &be) < 0)
+        LOG_E("cli", "this desk's transactions stay in desk.db only: %s", be.msg);
     desk_set_passphrase(d, get_passphrase, ctx);
     desk_set_confirm(d, confirm_send, ctx);
     desk_set_output(d, say_stdout, ctx->json ? stderr : stdout);

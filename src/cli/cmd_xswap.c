@@ -13,6 +13,7 @@
 #include "base/amount.h"
 #include "base/log.h"
 #include "cli/opts.h"
+#include "pgstore/pg_desk.h"
 #include "store/store.h"
 #include "xswap/xswap.h"
 
@@ -28,7 +29,8 @@ static const char usage_text[] =
 static int env_init(cli_ctx *ctx, xswap_env *env, err *e)
 {
     memset(env, 0, sizeof *env);
-    if (cli_home_existing(ctx, e) < 0)
+    pg_desk_book book; /* read by cli_desk_wire for each party's desk: refused here first */
+    if (cli_home_existing(ctx, e) < 0 || pg_desk_book_read(ctx->home, &book, e) < 0)
         return -1;
     char path[4200];
     snprintf(path, sizeof path, "%s/fusion.log", ctx->home);

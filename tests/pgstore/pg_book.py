@@ -31,7 +31,10 @@ action: signing actions (`fusion escrow create`, answered on a terminal) on a de
   sender, nothing recorded that the node lacks, desk.db's rows the server's (same ids). Then a
   reorg (anvil_reorg) takes the last one's block: the server's rewind flags it (`reorged`),
   and another workstation of the desk, which signed nothing, lists them all (`fusion tx list`)
-  from the server with that flag."""
+  from the server with that flag.
+uiaction: the terminal UI's actions on such a desk: bob approves an escrow from the Approvals
+  screen (passphrase, the pre-sign summary, y); the approval is recorded on the server (the
+  node's transaction by hash, nonce and sender; desk.db's row under the server's id)."""
 import os
 import shutil
 import subprocess
@@ -458,12 +461,101 @@ def action(pg):
     print("pg_book action: ok")
 
 
+def uiaction(pg):
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "ui"))
+    import json
+    import re
+    import signed_desk
+    import tmuxh
+    from anvil_ui import ENV, PASS, operator, travel_rule_off
+    from anvil_ui import fusion as ufusion
+    from sync_lib import A, Chain
+    chain = Chain(chain_id=CHAIN).start()
+    chain.deploy()
+    t = tmuxh.Tmux("pgact", cols=120, rows=40)
+    home = t.home
+    os.makedirs(home, mode=0o700)
+    pw = os.path.join(t.tmp, "pw")
+    with open(pw, "w") as f:
+        f.write(PASS + "\n")
+    os.chmod(pw, 0o600)
+    ufusion(home, "chain", "add", "--name", "local", "--chain-id", str(CHAIN), "--rpc",
+            chain.node.url, "--factory", chain.factory, "--confirmations", "0")
+    for name, (i, role) in {"alice": (0, "trader"), "bob": (2, "approver"),
+                            "carol": (3, "approver"), "dave": (4, "compliance")}.items():
+        operator(t, home, pw, name, i, role)
+    travel_rule_off(home, "dave")
+    payee = A[1]
+    for name, who in (("Alice Treasury LLC", A[0]), ("Payee Trading Ltd", payee)):
+        ufusion(home, "--operator", "dave", "entity", "add", name, "--type", "company",
+                "--jurisdiction", "US", "--kyc", "verified", "--kyc-expires", "2099-12-31")
+        ufusion(home, "--operator", "dave", "entity", "link", name, "--chain", "local",
+                "--address", who)
+    escrow = json.loads(ufusion(home, "--operator", "alice", "--passphrase-file", pw, "--yes",
+                                "--json", "escrow", "create", "--payee", payee, "--token", "ETH",
+                                "--amount", "1.5", "--approvers", "bob,carol", "--threshold",
+                                "2", "--deadline", "7d", "--arbiter", A[4]))["escrow"]
+    ufusion(home, "sync", "--once")
+    ufusion(home, "case", "screen")
+    ufusion(home, "--operator", "alice", "--passphrase-file", pw, "--yes", "escrow", "fund",
+            escrow)
+    ufusion(home, "sync", "--once")  # the funding in desk.db, which the UI's screens read
+    # the book moves to the server (the escrows the UI lists are desk.db's, synced above)
+    pg.add_role("desk", PASSWORD)
+    r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
+    assert r.returncode == 0, f"db migrate: {r.stderr}"
+    write_book(home, f"db = {pg.url_for(user='desk')}\n")
+    signed_desk.for_home(tmuxh.FUSION_BIN, home).sign_config("book")
+    before = pg.psql("SELECT count(*) FROM outbound_txs")[0][0]
+    bob = A[2].lower()
+    nonce0 = int(chain.node.rpc("eth_getTransactionCount", bob, "latest"), 16)
+
+    t.start(f"{tmuxh.FUSION_BIN} --home {home} --operator bob", dict(ENV, PGPASSWORD=PASSWORD))
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    t.send("3")
+    t.wait_for(lambda s: escrow[2:6].lower() in s.lower() and "approve" in s and "0/2" in s,
+               "the escrow waiting for bob on Approvals")
+    t.send("Enter")
+    t.wait_for("Passphrase of", "the passphrase prompt")
+    t.type(PASS)
+    t.send("Enter")
+    t.wait_for(lambda s: "Sign and send" in s, "the pre-sign summary")
+    t.send("y")
+    pat = re.compile(r"approve 0x[0-9a-fA-F]+: (mined|confirmed)")
+    text = t.wait_for(lambda s: pat.search(s) is not None, "the approval's result")
+    t.check(PASSWORD not in text, "password on the screen")
+    t.send("q")
+    t.check(t.wait_dead() == 0, "bob's UI exits with status 0")
+
+    nonce = int(chain.node.rpc("eth_getTransactionCount", bob, "latest"), 16)
+    assert nonce == nonce0 + 1, f"bob sent {nonce - nonce0} transactions"
+    rows = pg.psql("SELECT id, hash, nonce, state, action FROM outbound_txs"
+                   f" WHERE from_addr = '{bob}' ORDER BY id")
+    assert int(pg.psql("SELECT count(*) FROM outbound_txs")[0][0]) == int(before) + 1 and \
+        len(rows) == 1, f"the server's rows of bob: {rows}"
+    rid, h, n, state, action = rows[0]
+    tx = chain.node.rpc("eth_getTransactionByHash", h)
+    assert tx and tx["from"].lower() == bob and int(tx["nonce"], 16) == int(n) == nonce0, \
+        f"the server's row {rows[0]} is not the node's {tx}"
+    assert action == "approve" and state in ("mined", "confirmed"), f"row {rows[0]}"
+    import sqlite3
+    con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
+    local = con.execute("SELECT id, hash FROM outbound_txs WHERE hash = ?", (h,)).fetchall()
+    con.close()
+    assert local == [(int(rid), h)], f"desk.db's row {local}, the server's {rows[0]}"
+    log(f"the UI's approval recorded on the server: tx {rid} {h[:18]}... nonce {n}")
+    pg_sync.no_password([home])
+    t.close()
+    print("pg_book uiaction: ok")
+
+
 def main(argv):
     if not available():
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap")
         return 1
     need_artifacts()
-    return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli, "action": action}[argv[0] if argv else "conf"])
+    return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli, "action": action,
+                                  "uiaction": uiaction}[argv[0] if argv else "conf"])
 
 
 if __name__ == "__main__":
