@@ -130,21 +130,23 @@ int cli_book_attach(const cli_ctx *ctx, struct store *db, err *e)
 {
     pg_desk_book book;
     void *conn = NULL;
+    if (pg_desk_book_read(ctx->home, &book, e) < 0)
+        return -1;
+    if (!book.present)
+        return 0;
     unsigned wait_s = CLI_BOOK_WAIT_S;
     const char *w = getenv("FUSION_BOOK_WAIT_S");
     if (w && *w) {
         char *end = NULL;
         unsigned long v = strtoul(w, &end, 10);
         if (*end || v < 1 || v > 3600)
-            return err_set(e, ERR_USAGE, "FUSION_BOOK_WAIT_S takes seconds from 1 to 3600, not '%.40s'",
-                           w);
+            return err_set(e, ERR_USAGE,
+                           "FUSION_BOOK_WAIT_S takes seconds from 1 to 3600, not '%.40s'", w);
         wait_s = (unsigned)v;
     }
-    if (pg_desk_book_read(ctx->home, &book, e) < 0 ||
-        (book.present && pg_outbound_open(&conn, book.url, wait_s * 1000u, e) < 0))
+    if (pg_outbound_open(&conn, book.url, wait_s * 1000u, e) < 0)
         return -1;
-    if (book.present)
-        store_outbound_book_attach(db, &pg_outbound_book, conn);
+    store_outbound_book_attach(db, &pg_outbound_book, conn);
     return 0;
 }
 

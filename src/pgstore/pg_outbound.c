@@ -27,7 +27,7 @@ typedef struct pg_ob {
 } pg_ob;
 
 #define OB_COLS                                                                                    \
-    "chain_id, from_addr, nonce, hash, raw, state, escrow, action, mined_block, created_at,"      \
+    "chain_id, from_addr, nonce, hash, raw, state, escrow, action, mined_block, created_at,"       \
     " last_seen"
 
 static const struct {
@@ -199,8 +199,8 @@ static int ob_add(void *conn, const store_outbound *o, int64_t *id, err *e)
             return err_set(e, ERR_IO, "%.400s; run it again once the server is back", why);
         }
         if (ob_run(p, NULL, 0, NULL, NULL, NULL, NULL, "BEGIN", &gone, e) == 0 &&
-            ob_run(p, "ob_add", 11, w.v, w.lens, w.fmts, &r, "recording the transaction",
-                   &gone, e) == 0) {
+            ob_run(p, "ob_add", 11, w.v, w.lens, w.fmts, &r, "recording the transaction", &gone,
+                   e) == 0) {
             *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
             PQclear(r);
             p->open = true;
@@ -232,8 +232,7 @@ static int ob_has(pg_ob *p, err *e)
         bool gone = true;
         PGresult *r = NULL;
         if (ob_connect(p, e) == 0 &&
-            ob_run(p, "ob_has", 3, v, NULL, NULL, &r, "looking a transaction up", &gone, e) ==
-                0) {
+            ob_run(p, "ob_has", 3, v, NULL, NULL, &r, "looking a transaction up", &gone, e) == 0) {
             int there = PQntuples(r) == 1;
             PQclear(r);
             return there;
@@ -293,9 +292,8 @@ static int ob_add_end(void *conn, bool commit, err *e)
     vals_of(&w, &p->row, p->id);
     const char *v[3] = {w.id, w.chain, w.hash};
     for (int attempt = 0; attempt < 2; attempt++)
-        if (ob_connect(p, e) == 0 &&
-            ob_run(p, "ob_del", 3, v, NULL, NULL, NULL, "deleting a transaction desk.db lost",
-                   &gone, e) == 0)
+        if (ob_connect(p, e) == 0 && ob_run(p, "ob_del", 3, v, NULL, NULL, NULL,
+                                            "deleting a transaction desk.db lost", &gone, e) == 0)
             return 0;
         else if (!gone)
             break;
@@ -312,9 +310,8 @@ static int ob_put(void *conn, const store_outbound *o, err *e)
     for (;;) {
         bool gone = true;
         PGresult *r = NULL;
-        if (ob_connect(p, e) == 0 &&
-            ob_run(p, "ob_put", 12, w.v, w.lens, w.fmts, &r, "recording a transaction's state",
-                   &gone, e) == 0) {
+        if (ob_connect(p, e) == 0 && ob_run(p, "ob_put", 12, w.v, w.lens, w.fmts, &r,
+                                            "recording a transaction's state", &gone, e) == 0) {
             bool one = strcmp(PQcmdTuples(r), "1") == 0;
             PQclear(r);
             if (!one)
@@ -325,8 +322,8 @@ static int ob_put(void *conn, const store_outbound *o, err *e)
                                "migrate --to`",
                                p->shown, (long long)o->id, w.hash);
             if (said)
-                LOG_I("pgstore", "the book server is back: tx %lld recorded as %s", (long long)o->id,
-                      outbound_state_str(o->state));
+                LOG_I("pgstore", "the book server is back: tx %lld recorded as %s",
+                      (long long)o->id, outbound_state_str(o->state));
             return 0;
         }
         if (!gone)
@@ -370,8 +367,7 @@ static int ob_list(void *conn, uint64_t chain_id, store_outbound **out, size_t *
     for (int attempt = 0; attempt < 2 && rc < 0; attempt++) {
         if (ob_connect(p, e) < 0)
             return -1;
-        rc = ob_run(p, "ob_list", 1, v, NULL, NULL, &r, "listing outbound transactions", &gone,
-                    e);
+        rc = ob_run(p, "ob_list", 1, v, NULL, NULL, &r, "listing outbound transactions", &gone, e);
         if (rc < 0 && !gone)
             return -1;
     }
@@ -409,8 +405,7 @@ static int ob_list(void *conn, uint64_t chain_id, store_outbound **out, size_t *
     PQclear(r);
     if (rc < 0) {
         free(items);
-        return err_prefix(e, "the book on %s: an outbound transaction row is malformed",
-                          p->shown);
+        return err_prefix(e, "the book on %s: an outbound transaction row is malformed", p->shown);
     }
     *out = items;
     *n = rows;
