@@ -458,6 +458,7 @@ def action(pg):
     shutil.rmtree(home_b, ignore_errors=True)
     pg_sync.no_password([home])
     shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(home.rstrip("/") + "-pw", ignore_errors=True)
     print("pg_book action: ok")
 
 
