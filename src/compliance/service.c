@@ -374,10 +374,12 @@ static void subject_of(const screen_hit *h, char out[STORE_SUBJECT_MAX])
     snprintf(out, STORE_SUBJECT_MAX, "%s", a);
 }
 
-int screen_store_hits(store *s, const compliance_actor *a, const compliance_config *cfg,
-                      uint64_t chain_id, const addr *escrow, screen_kind kind,
-                      const screen_hit *hits, size_t n, compliance_screen_stats *st,
-                      json_t *opened, err *e)
+/* screen_store_hits; attach false when no hit on file waits for a case (the caller asked
+ * store_hits_unattached in the same transaction): store_hit_attach would change nothing. */
+static int screen_store_hits_(store *s, const compliance_actor *a, const compliance_config *cfg,
+                              uint64_t chain_id, const addr *escrow, screen_kind kind,
+                              const screen_hit *hits, size_t n, compliance_screen_stats *st,
+                              json_t *opened, bool attach, err *e)
 {
     const struct {
         uint64_t chain_id;
@@ -438,7 +440,7 @@ int screen_store_hits(store *s, const compliance_actor *a, const compliance_conf
         c.due_at = a->now + compliance_config_sla(cfg, c.priority);
         bool created = false;
         if (store_case_open(s, &c, &created, e) < 0 ||
-            store_hit_attach(s, c.subject, x->chain_id, &x->address, c.id, e) < 0)
+            (attach && store_hit_attach(s, c.subject, x->chain_id, &x->address, c.id, e) < 0))
             return -1;
         case_of[i] = c.id;
         if (!created)
@@ -497,6 +499,14 @@ int screen_store_hits(store *s, const compliance_actor *a, const compliance_conf
     return 0;
 }
 
+int screen_store_hits(store *s, const compliance_actor *a, const compliance_config *cfg,
+                      uint64_t chain_id, const addr *escrow, screen_kind kind,
+                      const screen_hit *hits, size_t n, compliance_screen_stats *st,
+                      json_t *opened, err *e)
+{
+    return screen_store_hits_(s, a, cfg, chain_id, escrow, kind, hits, n, st, opened, true, e);
+}
+
 int screen_flag_confirmed(store *s, screen_ctx *ctx, err *e)
 {
     store_case_filter f = {.state = "closed"};
@@ -533,6 +543,7 @@ int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *c
 
 typedef struct batch {
     bool open;
+    bool attach; /* some hit on file waits for its case (store_hits_unattached) */
     size_t n;
     json_t *opened; /* the cases opened in this transaction, for one audit row */
 } batch;
@@ -576,7 +587,7 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
     size_t n = 0;
     int rc = -1;
     batch b = {0};
-    store_escrow *x = malloc(sizeof *x);
+    store_escrow *x = calloc(1, sizeof *x); /* the fields screening reads are set per escrow */
     if (!x) {
         err_set(e, ERR_NOMEM, "out of memory screening escrows");
         goto out;
@@ -586,17 +597,14 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
     screen_ctx_reset_windows(ctx);
     screen_entities ents = screen_index_entities(reg.idx);
     for (size_t i = 0; i < n; i++) {
-        bool done = false, there = false;
-        if (store_escrow_get_rowid(s, ids[i], x, &there, e) < 0)
+        bool there = false;
+        store_screen_row row; /* the escrow's block, creation hash and "screened?" */
+        if (store_escrow_screen_rowid(s, ids[i], x, &row, &there, e) < 0)
             goto out;
         if (!there)
             continue; /* gone meanwhile (a reorg): the next pass's sweep sees to it */
-        if (store_escrow_is_screened(s, x->chain_id, &x->address, &done, e) < 0)
-            goto out;
-        store_block blk;
-        bool found = false;
-        if (store_block_get(s, x->chain_id, x->created_block, &blk, &found, e) < 0)
-            goto out;
+        bool done = row.screened, found = row.has_block;
+        store_block blk = {.timestamp = row.block_timestamp};
         screen_input in = {.kind = SCREEN_KIND_ESCROW_CREATED,
                            .chain_id = x->chain_id,
                            .escrow = x->address,
@@ -622,14 +630,20 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
                 goto out;
             b.open = true;
             b.opened = json_array();
-            if (store_escrow_is_screened(s, x->chain_id, &x->address, &done, e) < 0)
+            /* the escrow now at the address, read again under the write lock (the mark
+             * names its creation hash; it is written only if its creation is x's) */
+            if (store_escrow_screen_row(s, x->chain_id, &x->address, &row, &there, e) < 0)
                 goto out;
-            if (done)
+            if (there && row.screened)
                 continue;
+            /* hits of old desks may wait for their case: only then is attaching worth
+             * a statement per case (nothing this transaction writes waits for one) */
+            if (store_hits_unattached(s, &b.attach, e) < 0)
+                goto out;
         }
-        if (screen_store_hits(s, a, cfg, x->chain_id, &x->address, SCREEN_KIND_ESCROW_CREATED,
-                              hits, nh, st, b.opened, e) < 0 ||
-            store_escrow_mark_screened(s, x, a->now, e) < 0)
+        if (screen_store_hits_(s, a, cfg, x->chain_id, &x->address, SCREEN_KIND_ESCROW_CREATED,
+                               hits, nh, st, b.opened, b.attach, e) < 0 ||
+            store_escrow_mark_screened_as(s, x, &row, a->now, e) < 0)
             goto out;
         st->screened++;
         if (++b.n >= BATCH_ESCROWS || json_array_size(b.opened) >= BATCH_CASES) {
