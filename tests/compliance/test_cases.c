@@ -1368,6 +1368,16 @@ static store *created_escrows(unsigned n)
     return s;
 }
 
+/* How often the store's COMMIT ran since the last call. */
+static long commit_runs(store *s)
+{
+    long n = 0;
+    for (sqlite3_stmt *p = sqlite3_next_stmt(s->db, NULL); p; p = sqlite3_next_stmt(s->db, p))
+        if (strcmp(sqlite3_sql(p), "COMMIT") == 0)
+            n += sqlite3_stmt_status(p, SQLITE_STMTSTATUS_RUN, 1);
+    return n;
+}
+
 /* What a screening pass pays per new escrow, apart from the rows its hits, cases and case
  * events need: the escrow's read and its screened mark, one statement each. A pass that
  * asks the escrow's block, its "already screened?" question and its hits' attachment to a
@@ -1415,6 +1425,18 @@ static void test_pass_statements(void **state)
      * fixed statements (lists, sweeps, the batches' BEGIN and COMMIT) */
     assert_true(runs - rows < 2L * N + 100);
     assert_true(steps < 580L * N);
+    /* Commits: a commit writes every page its transaction touched, and new cases and hits
+     * land all over their unique indexes, so a transaction holds several audit rows' worth
+     * of cases. The pass's own commits are those beyond a pass with nothing new. */
+    long commits = commit_runs(s);
+    assert_int_equal(compliance_screener_run(scr, s, T0 + 10, &st, &e), 0);
+    assert_int_equal(st.screened, 0);
+    long fixed = commit_runs(s);
+    int rows_opened = audit_count("case.open");
+    print_message("%d case.open audit rows, %ld commits of the screening (%ld in all)\n",
+                  rows_opened, commits - fixed, commits);
+    assert_true(rows_opened >= 2);
+    assert_true(commits - fixed >= 1 && 2 * (commits - fixed) <= rows_opened);
     compliance_screener_free(&scr);
     store_close(&s);
 }
