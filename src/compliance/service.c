@@ -1,7 +1,8 @@
 /* service.c: screening as a service over the desk database. Loads the entity registry into
  * the pure index, replays the already screened escrows to rebuild the rolling windows,
- * screens the new ones, and stores hits and cases in one transaction per escrow (with an
- * audit row per opened case). Called by `fusion case screen` and after `fusion sync`. */
+ * screens the new ones, and stores hits and cases in batched transactions (with a
+ * `case.open` audit row per up to 256 escrows or 200 opened cases). Called by `fusion case
+ * screen` and after `fusion sync`. */
 #include "compliance/compliance.h"
 
 #include <errno.h>
