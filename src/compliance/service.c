@@ -219,41 +219,67 @@ out:
     return rc;
 }
 
-/* amount (base units) x price as USD, or SCREEN_USD_UNKNOWN without a price or decimals. */
-double compliance_usd_of(store *s, const compliance_prices *prices, const store_escrow *x)
+/* The price of x's token on x's chain: its index in prices, or -1. */
+static long price_index(const compliance_prices *prices, const store_escrow *x)
 {
-    if (!prices)
-        return SCREEN_USD_UNKNOWN;
-    const compliance_price *p = NULL;
-    for (size_t i = 0; i < prices->n && !p; i++)
+    for (size_t i = 0; prices && i < prices->n; i++)
         if (prices->items[i].chain_id == x->chain_id &&
             memcmp(prices->items[i].token.b, x->token.b, ADDR_LEN) == 0)
-            p = &prices->items[i];
-    if (!p)
-        return SCREEN_USD_UNKNOWN;
-    unsigned decimals = 0;
-    bool known = false;
+            return (long)i;
+    return -1;
+}
+
+/* The decimals of x's token (the chain's native decimals for the zero address), or -1 when
+ * the desk does not know them. */
+static int token_decimals(store *s, const store_escrow *x)
+{
+    int decimals = -1;
     err e;
     if (addr_is_zero(&x->token)) {
         store_chain ch;
+        bool known = false;
         if (store_chain_get(s, x->chain_id, &ch, &known, &e) == 0 && known)
-            decimals = ch.native_decimals;
+            decimals = (int)ch.native_decimals;
     } else {
         store_token *ts = NULL;
         size_t n = 0;
         if (store_token_list(s, x->chain_id, &ts, &n, &e) == 0)
             for (size_t i = 0; i < n; i++)
-                if (memcmp(ts[i].address.b, x->token.b, ADDR_LEN) == 0) {
-                    decimals = ts[i].decimals;
-                    known = true;
-                }
+                if (memcmp(ts[i].address.b, x->token.b, ADDR_LEN) == 0)
+                    decimals = (int)ts[i].decimals;
         free(ts);
     }
-    if (!known)
+    return decimals;
+}
+
+static double usd_at(const compliance_price *p, const store_escrow *x, int decimals)
+{
+    if (decimals < 0)
         return SCREEN_USD_UNKNOWN;
     char units[AMOUNT_STR_MAX];
-    amount_format(units, &x->amount, decimals);
+    amount_format(units, &x->amount, (unsigned)decimals);
     return strtod(units, NULL) * p->usd_per_unit;
+}
+
+/* amount (base units) x price as USD, or SCREEN_USD_UNKNOWN without a price or decimals. */
+double compliance_usd_of(store *s, const compliance_prices *prices, const store_escrow *x)
+{
+    long i = price_index(prices, x);
+    return i < 0 ? SCREEN_USD_UNKNOWN : usd_at(&prices->items[i], x, token_decimals(s, x));
+}
+
+/* compliance_usd_of for the escrows of one pass: a priced token's decimals are read once a
+ * pass (as its price is), not once an escrow. dec[i] belongs to prices->items[i]: -2 until
+ * read. */
+static double usd_of_pass(store *s, const compliance_prices *prices, int *dec,
+                          const store_escrow *x)
+{
+    long i = price_index(prices, x);
+    if (i < 0)
+        return SCREEN_USD_UNKNOWN;
+    if (dec[i] == -2)
+        dec[i] = token_decimals(s, x);
+    return usd_at(&prices->items[i], x, dec[i]);
 }
 
 int compliance_screen_load(screen_ctx **out, const char *manifest, const char *desk_list,
@@ -606,7 +632,11 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
     int rc = -1;
     batch b = {0};
     store_escrow *x = calloc(1, sizeof *x); /* the fields screening reads are set per escrow */
-    if (!x) {
+    size_t np = prices ? prices->n : 0;
+    int *dec = malloc((np ? np : 1) * sizeof *dec); /* usd_of_pass's decimals */
+    for (size_t i = 0; dec && i < np; i++)
+        dec[i] = -2;
+    if (!x || !dec) {
         err_set(e, ERR_NOMEM, "out of memory screening escrows");
         goto out;
     }
@@ -630,7 +660,7 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
                            .payee = x->payee,
                            .token = x->token,
                            .amount = x->amount,
-                           .usd_estimate = compliance_usd_of(s, prices, x),
+                           .usd_estimate = usd_of_pass(s, prices, dec, x),
                            .timestamp = found ? blk.timestamp : (uint64_t)a->now};
         screen_hit hits[SCREEN_HITS_MAX];
         size_t nh = 0;
@@ -679,6 +709,7 @@ out:
     }
     free(ids);
     free(x);
+    free(dec);
     registry_free(&reg);
     return rc;
 }

@@ -1441,6 +1441,68 @@ static void test_pass_statements(void **state)
     store_close(&s);
 }
 
+/* The same class for prices: a priced escrow's USD estimate needs its token's decimals (the
+ * chain's native decimals for ETH), which a pass read once per escrow. They are read once
+ * per pass, like the prices; the estimates, and so the hits of the amount rules, stay the
+ * same (test_oracle_prices and test_prices_large_amount). */
+static void test_pass_prices_once(void **state)
+{
+    (void)state;
+    enum { N = 60 };
+    store *s = open_db();
+    add_chain(s); /* 31337, native ETH, 18 decimals */
+    err e;
+    store_token usdc = {.chain_id = 31337, .symbol = "USDC", .address = nth_addr(12),
+                        .decimals = 6};
+    assert_int_equal(store_token_put(s, &usdc, &e), 0);
+    store_feed eth = {.chain_id = 31337, .address = nth_addr(21), .asset = "ETH", .decimals = 8};
+    store_feed usd = {.chain_id = 31337, .address = nth_addr(22), .asset = "USDC", .decimals = 8};
+    assert_int_equal(store_feed_put(s, &eth, &e), 0);
+    assert_int_equal(store_feed_put(s, &usd, &e), 0);
+    bool ins;
+    store_price_obs o = {.chain_id = 31337, .feed = eth.address, .round_id = "1",
+                         .answer = "312550000000", .updated_at = T0, .observed_at = T0};
+    assert_int_equal(store_price_obs_put(s, &o, &ins, &e), 0);
+    store_price_obs u = {.chain_id = 31337, .feed = usd.address, .round_id = "7",
+                         .answer = "99980000", .updated_at = T0, .observed_at = T0};
+    assert_int_equal(store_price_obs_put(s, &u, &ins, &e), 0);
+    for (unsigned i = 0; i < N; i++) {
+        store_escrow x;
+        memset(&x, 0, sizeof x);
+        x.chain_id = 31337;
+        x.address = nth_addr(1000 + i);
+        x.payer = nth_addr(5000 + i);
+        x.payee = nth_addr(9000 + i);
+        if (i % 2)
+            x.token = usdc.address;
+        x.amount = u256_from_u64(1000000000ull * (i + 1));
+        x.created_block = 7;
+        x.state = ESCROW_CREATED;
+        assert_int_equal(store_escrow_put(s, &x, &e), 0);
+    }
+    for (sqlite3_stmt *p = sqlite3_next_stmt(s->db, NULL); p; p = sqlite3_next_stmt(s->db, p))
+        sqlite3_stmt_status(p, SQLITE_STMTSTATUS_RUN, 1);
+    compliance_screener *scr = new_screener();
+    compliance_screen_stats st;
+    assert_int_equal(compliance_screener_run(scr, s, T0, &st, &e), 0);
+    assert_int_equal(st.screened, N);
+    long token_reads = 0, chain_reads = 0;
+    for (sqlite3_stmt *p = sqlite3_next_stmt(s->db, NULL); p; p = sqlite3_next_stmt(s->db, p)) {
+        const char *sql = sqlite3_sql(p);
+        long runs = sqlite3_stmt_status(p, SQLITE_STMTSTATUS_RUN, 0);
+        if (strstr(sql, " FROM tokens WHERE chain_id = ?"))
+            token_reads += runs;
+        if (strstr(sql, " FROM chains WHERE chain_id = ?"))
+            chain_reads += runs;
+    }
+    print_message("pass over %d priced escrows: %ld token list reads, %ld chain reads\n", N,
+                  token_reads, chain_reads);
+    /* the prices' own reads (a token list per chain) and one of each for the decimals */
+    assert_true(token_reads <= 4 && chain_reads <= 4);
+    compliance_screener_free(&scr);
+    store_close(&s);
+}
+
 /* Escrows are clones: a reorg can put another escrow (another creating transaction) at
  * the address of one already screened, in a single commit. The mark names the creation,
  * so the gate refuses the newcomer until it is screened, the next pass screens it (its
@@ -2005,6 +2067,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sweep_linear, setup, teardown),
         cmocka_unit_test(test_pass_linear),
         cmocka_unit_test_setup_teardown(test_pass_statements, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pass_prices_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sla_alerts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_screening, setup, teardown),
         cmocka_unit_test_setup_teardown(test_screen_action, setup, teardown),
