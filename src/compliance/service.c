@@ -1,7 +1,8 @@
 /* service.c: screening as a service over the desk database. Loads the entity registry into
  * the pure index, replays the already screened escrows to rebuild the rolling windows,
- * screens the new ones, and stores hits and cases in one transaction per escrow (with an
- * audit row per opened case). Called by `fusion case screen` and after `fusion sync`. */
+ * screens the new ones, and stores hits and cases in batched transactions (with a
+ * `case.open` audit row per up to 256 escrows or 200 opened cases). Called by `fusion case
+ * screen` and after `fusion sync`. */
 #include "compliance/compliance.h"
 
 #include <errno.h>
@@ -218,41 +219,67 @@ out:
     return rc;
 }
 
-/* amount (base units) x price as USD, or SCREEN_USD_UNKNOWN without a price or decimals. */
-double compliance_usd_of(store *s, const compliance_prices *prices, const store_escrow *x)
+/* The price of x's token on x's chain: its index in prices, or -1. */
+static long price_index(const compliance_prices *prices, const store_escrow *x)
 {
-    if (!prices)
-        return SCREEN_USD_UNKNOWN;
-    const compliance_price *p = NULL;
-    for (size_t i = 0; i < prices->n && !p; i++)
+    for (size_t i = 0; prices && i < prices->n; i++)
         if (prices->items[i].chain_id == x->chain_id &&
             memcmp(prices->items[i].token.b, x->token.b, ADDR_LEN) == 0)
-            p = &prices->items[i];
-    if (!p)
-        return SCREEN_USD_UNKNOWN;
-    unsigned decimals = 0;
-    bool known = false;
+            return (long)i;
+    return -1;
+}
+
+/* The decimals of x's token (the chain's native decimals for the zero address), or -1 when
+ * the desk does not know them. */
+static int token_decimals(store *s, const store_escrow *x)
+{
+    int decimals = -1;
     err e;
     if (addr_is_zero(&x->token)) {
         store_chain ch;
+        bool known = false;
         if (store_chain_get(s, x->chain_id, &ch, &known, &e) == 0 && known)
-            decimals = ch.native_decimals;
+            decimals = (int)ch.native_decimals;
     } else {
         store_token *ts = NULL;
         size_t n = 0;
         if (store_token_list(s, x->chain_id, &ts, &n, &e) == 0)
             for (size_t i = 0; i < n; i++)
-                if (memcmp(ts[i].address.b, x->token.b, ADDR_LEN) == 0) {
-                    decimals = ts[i].decimals;
-                    known = true;
-                }
+                if (memcmp(ts[i].address.b, x->token.b, ADDR_LEN) == 0)
+                    decimals = (int)ts[i].decimals;
         free(ts);
     }
-    if (!known)
+    return decimals;
+}
+
+static double usd_at(const compliance_price *p, const store_escrow *x, int decimals)
+{
+    if (decimals < 0)
         return SCREEN_USD_UNKNOWN;
     char units[AMOUNT_STR_MAX];
-    amount_format(units, &x->amount, decimals);
+    amount_format(units, &x->amount, (unsigned)decimals);
     return strtod(units, NULL) * p->usd_per_unit;
+}
+
+/* amount (base units) x price as USD, or SCREEN_USD_UNKNOWN without a price or decimals. */
+double compliance_usd_of(store *s, const compliance_prices *prices, const store_escrow *x)
+{
+    long i = price_index(prices, x);
+    return i < 0 ? SCREEN_USD_UNKNOWN : usd_at(&prices->items[i], x, token_decimals(s, x));
+}
+
+/* compliance_usd_of for the escrows of one pass: a priced token's decimals are read once a
+ * pass (as its price is), not once an escrow. dec[i] belongs to prices->items[i]: -2 until
+ * read. */
+static double usd_of_pass(store *s, const compliance_prices *prices, int *dec,
+                          const store_escrow *x)
+{
+    long i = price_index(prices, x);
+    if (i < 0)
+        return SCREEN_USD_UNKNOWN;
+    if (dec[i] == -2)
+        dec[i] = token_decimals(s, x);
+    return usd_at(&prices->items[i], x, dec[i]);
 }
 
 int compliance_screen_load(screen_ctx **out, const char *manifest, const char *desk_list,
@@ -374,10 +401,12 @@ static void subject_of(const screen_hit *h, char out[STORE_SUBJECT_MAX])
     snprintf(out, STORE_SUBJECT_MAX, "%s", a);
 }
 
-int screen_store_hits(store *s, const compliance_actor *a, const compliance_config *cfg,
-                      uint64_t chain_id, const addr *escrow, screen_kind kind,
-                      const screen_hit *hits, size_t n, compliance_screen_stats *st,
-                      json_t *opened, err *e)
+/* screen_store_hits; attach false when no hit on file waits for a case (the caller asked
+ * store_hits_unattached in the same transaction): store_hit_attach would change nothing. */
+static int screen_store_hits_(store *s, const compliance_actor *a, const compliance_config *cfg,
+                              uint64_t chain_id, const addr *escrow, screen_kind kind,
+                              const screen_hit *hits, size_t n, compliance_screen_stats *st,
+                              json_t *opened, bool attach, err *e)
 {
     const struct {
         uint64_t chain_id;
@@ -438,7 +467,7 @@ int screen_store_hits(store *s, const compliance_actor *a, const compliance_conf
         c.due_at = a->now + compliance_config_sla(cfg, c.priority);
         bool created = false;
         if (store_case_open(s, &c, &created, e) < 0 ||
-            store_hit_attach(s, c.subject, x->chain_id, &x->address, c.id, e) < 0)
+            (attach && store_hit_attach(s, c.subject, x->chain_id, &x->address, c.id, e) < 0))
             return -1;
         case_of[i] = c.id;
         if (!created)
@@ -497,6 +526,14 @@ int screen_store_hits(store *s, const compliance_actor *a, const compliance_conf
     return 0;
 }
 
+int screen_store_hits(store *s, const compliance_actor *a, const compliance_config *cfg,
+                      uint64_t chain_id, const addr *escrow, screen_kind kind,
+                      const screen_hit *hits, size_t n, compliance_screen_stats *st,
+                      json_t *opened, err *e)
+{
+    return screen_store_hits_(s, a, cfg, chain_id, escrow, kind, hits, n, st, opened, true, e);
+}
+
 int screen_flag_confirmed(store *s, screen_ctx *ctx, err *e)
 {
     store_case_filter f = {.state = "closed"};
@@ -526,22 +563,26 @@ int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *c
     return screen_pending_cfg(s, a, ctx, prices, NULL, stats, e);
 }
 
-/* Escrows per transaction, and opened cases per audit row (a row stays well under
- * AUDIT_ROW_MAX): a catch-up of thousands of escrows costs a few commits and fsyncs. */
+/* Escrows and opened cases per audit row (a row stays well under AUDIT_ROW_MAX), and audit
+ * rows per transaction: a catch-up of thousands of escrows costs a few commits and fsyncs.
+ * A commit writes every page its transaction touched, and new cases and hits land all
+ * over their unique indexes: fewer, larger transactions write each index page fewer times
+ * (the audit rows are the same either way). */
 #define BATCH_ESCROWS 256
 #define BATCH_CASES 200
+#define BATCH_ROWS 4
 
 typedef struct batch {
     bool open;
-    size_t n;
-    json_t *opened; /* the cases opened in this transaction, for one audit row */
+    bool attach; /* some hit on file waits for its case (store_hits_unattached) */
+    size_t n;    /* escrows since the last audit row */
+    size_t rows; /* audit rows (or their places) in this transaction */
+    json_t *opened; /* the cases opened since the last audit row */
 } batch;
 
-/* Commits the batch, with one audit row "case.open" for its opened cases first. */
-static int batch_flush(store *s, const compliance_actor *a, batch *b, err *e)
+/* Ends an audit row's share of the batch: one audit row "case.open" for its opened cases. */
+static int batch_row(store *s, const compliance_actor *a, batch *b, err *e)
 {
-    if (!b->open)
-        return 0;
     int rc = 0;
     if (json_array_size(b->opened)) {
         json_t *d = json_pack("{s:O}", "cases", b->opened);
@@ -549,6 +590,19 @@ static int batch_flush(store *s, const compliance_actor *a, batch *b, err *e)
                : err_set(e, ERR_NOMEM, "out of memory writing the audit row");
         json_decref(d);
     }
+    json_decref(b->opened);
+    b->opened = rc == 0 ? json_array() : NULL;
+    b->n = 0;
+    b->rows++;
+    return rc;
+}
+
+/* Commits the batch, with the audit row of its last opened cases first. */
+static int batch_flush(store *s, const compliance_actor *a, batch *b, err *e)
+{
+    if (!b->open)
+        return 0;
+    int rc = batch_row(s, a, b, e);
     if (rc == 0)
         rc = store_commit(s, e);
     if (rc < 0)
@@ -557,6 +611,7 @@ static int batch_flush(store *s, const compliance_actor *a, batch *b, err *e)
     b->opened = NULL;
     b->open = false;
     b->n = 0;
+    b->rows = 0;
     return rc;
 }
 
@@ -576,8 +631,12 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
     size_t n = 0;
     int rc = -1;
     batch b = {0};
-    store_escrow *x = malloc(sizeof *x);
-    if (!x) {
+    store_escrow *x = calloc(1, sizeof *x); /* the fields screening reads are set per escrow */
+    size_t np = prices ? prices->n : 0;
+    int *dec = malloc((np ? np : 1) * sizeof *dec); /* usd_of_pass's decimals */
+    for (size_t i = 0; dec && i < np; i++)
+        dec[i] = -2;
+    if (!x || !dec) {
         err_set(e, ERR_NOMEM, "out of memory screening escrows");
         goto out;
     }
@@ -586,17 +645,14 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
     screen_ctx_reset_windows(ctx);
     screen_entities ents = screen_index_entities(reg.idx);
     for (size_t i = 0; i < n; i++) {
-        bool done = false, there = false;
-        if (store_escrow_get_rowid(s, ids[i], x, &there, e) < 0)
+        bool there = false;
+        store_screen_row row; /* the escrow's block, creation hash and "screened?" */
+        if (store_escrow_screen_rowid(s, ids[i], x, &row, &there, e) < 0)
             goto out;
         if (!there)
             continue; /* gone meanwhile (a reorg): the next pass's sweep sees to it */
-        if (store_escrow_is_screened(s, x->chain_id, &x->address, &done, e) < 0)
-            goto out;
-        store_block blk;
-        bool found = false;
-        if (store_block_get(s, x->chain_id, x->created_block, &blk, &found, e) < 0)
-            goto out;
+        bool done = row.screened, found = row.has_block;
+        store_block blk = {.timestamp = row.block_timestamp};
         screen_input in = {.kind = SCREEN_KIND_ESCROW_CREATED,
                            .chain_id = x->chain_id,
                            .escrow = x->address,
@@ -604,7 +660,7 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
                            .payee = x->payee,
                            .token = x->token,
                            .amount = x->amount,
-                           .usd_estimate = compliance_usd_of(s, prices, x),
+                           .usd_estimate = usd_of_pass(s, prices, dec, x),
                            .timestamp = found ? blk.timestamp : (uint64_t)a->now};
         screen_hit hits[SCREEN_HITS_MAX];
         size_t nh = 0;
@@ -622,18 +678,24 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
                 goto out;
             b.open = true;
             b.opened = json_array();
-            if (store_escrow_is_screened(s, x->chain_id, &x->address, &done, e) < 0)
+            /* the escrow now at the address, read again under the write lock (the mark
+             * names its creation hash; it is written only if its creation is x's) */
+            if (store_escrow_screen_row(s, x->chain_id, &x->address, &row, &there, e) < 0)
                 goto out;
-            if (done)
+            if (there && row.screened)
                 continue;
+            /* hits of old desks may wait for their case: only then is attaching worth
+             * a statement per case (nothing this transaction writes waits for one) */
+            if (store_hits_unattached(s, &b.attach, e) < 0)
+                goto out;
         }
-        if (screen_store_hits(s, a, cfg, x->chain_id, &x->address, SCREEN_KIND_ESCROW_CREATED,
-                              hits, nh, st, b.opened, e) < 0 ||
-            store_escrow_mark_screened(s, x, a->now, e) < 0)
+        if (screen_store_hits_(s, a, cfg, x->chain_id, &x->address, SCREEN_KIND_ESCROW_CREATED,
+                               hits, nh, st, b.opened, b.attach, e) < 0 ||
+            store_escrow_mark_screened_as(s, x, &row, a->now, e) < 0)
             goto out;
         st->screened++;
         if (++b.n >= BATCH_ESCROWS || json_array_size(b.opened) >= BATCH_CASES) {
-            if (batch_flush(s, a, &b, e) < 0)
+            if (b.rows + 1 < BATCH_ROWS ? batch_row(s, a, &b, e) < 0 : batch_flush(s, a, &b, e) < 0)
                 goto out;
         }
     }
@@ -647,6 +709,7 @@ out:
     }
     free(ids);
     free(x);
+    free(dec);
     registry_free(&reg);
     return rc;
 }

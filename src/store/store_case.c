@@ -131,6 +131,127 @@ static const char SQL_MARK_SCREENED[] =
     " ON CONFLICT (chain_id, escrow) DO UPDATE SET screened_at = excluded.screened_at,"
     " created_tx = excluded.created_tx, created_block_hash = excluded.created_block_hash";
 
+/* One read for what store_escrow_get, store_block_get and store_escrow_is_screened gave a
+ * screening pass, and the creation hash the mark names. The "screened?" answer is SQL_SCREENED's
+ * join, with the creation hash computed once: the mark's creation (same transaction) and
+ * block hash (IS: NULL matches NULL, text matches the same text) are compared below. */
+#define SCREEN_ROW_(where)                                                                         \
+    "SELECT x.chain_id, x.address, x.payer, x.payee, x.token, x.amount, x.created_block,"      \
+    " x.created_tx, b.timestamp, b.number IS NOT NULL, " CREATION_BLOCK_HASH_("x") ","          \
+    " v.created_tx = x.created_tx, v.created_block_hash FROM escrows x"                          \
+    " LEFT JOIN blocks b ON b.chain_id = x.chain_id AND b.number = x.created_block"              \
+    " LEFT JOIN screened_escrows v ON v.chain_id = x.chain_id AND v.escrow = x.address"          \
+    " WHERE " where
+static const char SQL_SCREEN_ROWID[] = SCREEN_ROW_("x.rowid = ?");
+static const char SQL_SCREEN_KEY[] = SCREEN_ROW_("x.chain_id = ? AND x.address = ?");
+static const char SQL_MARK_SCREENED_AS[] =
+    "INSERT INTO screened_escrows (chain_id, escrow, screened_at, created_tx, created_block_hash)"
+    " SELECT x.chain_id, x.address, ?, x.created_tx, ?"
+    " FROM escrows x WHERE x.chain_id = ? AND x.address = ? AND x.created_tx = ?"
+    " ON CONFLICT (chain_id, escrow) DO UPDATE SET screened_at = excluded.screened_at,"
+    " created_tx = excluded.created_tx, created_block_hash = excluded.created_block_hash";
+static const char SQL_HITS_UNATTACHED[] =
+    "SELECT EXISTS (SELECT 1 FROM screening_hits WHERE case_id IS NULL)";
+
+static int screen_row_read(store *s, sqlite3_stmt *st, store_escrow *x, store_screen_row *r,
+                           bool *found, err *e)
+{
+    memset(r, 0, sizeof *r);
+    *found = false;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        bool bad = false;
+        if (x) {
+            x->chain_id = store_col_u64(st, 0);
+            bad = store_col_addr(st, 1, &x->address) < 0 || store_col_addr(st, 2, &x->payer) < 0 ||
+                  store_col_addr(st, 3, &x->payee) < 0 || store_col_addr(st, 4, &x->token) < 0 ||
+                  store_col_u256(st, 5, &x->amount) < 0 || store_col_hash(st, 7, x->created_tx) < 0;
+            x->created_block = store_col_u64(st, 6);
+        }
+        r->has_block = sqlite3_column_int(st, 9) != 0;
+        r->block_timestamp = r->has_block ? store_col_u64(st, 8) : 0;
+        int ht = sqlite3_column_type(st, 10), vt = sqlite3_column_type(st, 12);
+        const char *h = (const char *)sqlite3_column_text(st, 10);
+        size_t hn = (size_t)sqlite3_column_bytes(st, 10);
+        r->has_creation_hash = ht != SQLITE_NULL;
+        if (r->has_creation_hash && (!h || hn >= sizeof r->creation_hash))
+            bad = true;
+        else if (r->has_creation_hash)
+            memcpy(r->creation_hash, h, hn + 1);
+        /* v.created_block_hash IS the creation hash */
+        bool same_hash = false;
+        if (ht == SQLITE_NULL || vt == SQLITE_NULL)
+            same_hash = ht == vt;
+        else if (vt == SQLITE_TEXT && !bad) {
+            const char *v = (const char *)sqlite3_column_text(st, 12);
+            same_hash = v && (size_t)sqlite3_column_bytes(st, 12) == hn && memcmp(v, h, hn) == 0;
+        }
+        r->screened = sqlite3_column_type(st, 11) != SQLITE_NULL &&
+                      sqlite3_column_int(st, 11) == 1 && same_hash;
+        if (bad) {
+            sqlite3_reset(st);
+            return err_set(e, ERR_INVALID, "an escrow row in %s is malformed: run `fusion reindex`",
+                           s->path);
+        }
+        *found = true;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, e, "reading an escrow to screen");
+    return 0;
+}
+
+int store_escrow_screen_rowid(store *s, int64_t rowid, store_escrow *x, store_screen_row *r,
+                              bool *found, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_SCREEN_ROWID, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, rowid);
+    return screen_row_read(s, st, x, r, found, e);
+}
+
+int store_escrow_screen_row(store *s, uint64_t chain_id, const addr *escrow, store_screen_row *r,
+                            bool *found, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_SCREEN_KEY, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    store_bind_addr(st, 2, escrow);
+    return screen_row_read(s, st, NULL, r, found, e);
+}
+
+int store_escrow_mark_screened_as(store *s, const store_escrow *x, const store_screen_row *r,
+                                  int64_t at, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_MARK_SCREENED_AS, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, at);
+    if (r->has_creation_hash)
+        sqlite3_bind_text(st, 2, r->creation_hash, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, 2);
+    store_bind_u64(st, 3, x->chain_id);
+    store_bind_addr(st, 4, &x->address);
+    store_bind_hash(st, 5, x->created_tx);
+    return store_exec_stmt(s, st, "marking an escrow screened", e);
+}
+
+int store_hits_unattached(store *s, bool *any, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_HITS_UNATTACHED, e);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    *any = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return store_fail(s, e, "reading the screening hits");
+    return 0;
+}
+
 int store_escrow_is_screened(store *s, uint64_t chain_id, const addr *escrow, bool *yes, err *e)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_SCREENED, e);

@@ -78,6 +78,36 @@ int store_escrow_is_screened(store *s, uint64_t chain_id, const addr *escrow, bo
  * holds the escrow x->created_tx created at that address (it is screened on a later pass). */
 int store_escrow_mark_screened(store *s, const store_escrow *x, int64_t at, err *e) STORE_WUR;
 
+/* What a screening pass reads of an escrow, besides its fields, in the same statement: the
+ * timestamp of its creation block while the block window holds it, the block hash of its
+ * creation event (what its screened mark names; NULL when no event holds it) and
+ * store_escrow_is_screened's answer. */
+typedef struct store_screen_row {
+    bool has_block;
+    uint64_t block_timestamp;
+    bool has_creation_hash;
+    char creation_hash[131]; /* the mark's hex text: '0x' and a hash of up to 64 bytes */
+    bool screened;
+} store_screen_row;
+
+/* The escrow of a rowid (store_escrow_rowids) as screening needs it: x's chain, address,
+ * payer, payee, token, amount, created_block and created_tx (its other fields are left as
+ * they are) and *r. */
+int store_escrow_screen_rowid(store *s, int64_t rowid, store_escrow *x, store_screen_row *r,
+                              bool *found, err *e) STORE_WUR;
+/* *r of the escrow now at this address (inside the caller's transaction: what the mark of
+ * store_escrow_mark_screened_as will name). */
+int store_escrow_screen_row(store *s, uint64_t chain_id, const addr *escrow, store_screen_row *r,
+                            bool *found, err *e) STORE_WUR;
+/* store_escrow_mark_screened with the creation's block hash read in *r within the same
+ * transaction: the same mark without looking the creation event up again. */
+int store_escrow_mark_screened_as(store *s, const store_escrow *x, const store_screen_row *r,
+                                  int64_t at, err *e) STORE_WUR;
+
+/* Does any screening hit wait for a case? (Every hit written since cases exist is written
+ * with its case; store_hit_attach has work only on desks older than that.) */
+int store_hits_unattached(store *s, bool *any, err *e) STORE_WUR;
+
 /* How many escrows of the projection have not been screened yet. */
 int store_escrow_unscreened(store *s, size_t *n, err *e) STORE_WUR;
 /* Inside the caller's transaction: marks the screening hits (evidence: reorged_at, never

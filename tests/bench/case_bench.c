@@ -1,8 +1,8 @@
 /* case_bench.c: the screening SERVICE on a real desk database (temp dir): 100,000 entities
  * with a linked address each, N escrows in the projection (90 % known parties, 10 %
  * strangers, so about one case per five escrows), screened by compliance_screen_pending()
- * (hits, cases, case events, audit rows; 256 escrows per transaction, up to 200 opened cases
- * per audit row). Baseline measured in
+ * (hits, cases, case events, audit rows; an audit row per up to 256 escrows or 200 opened
+ * cases, up to four audit rows per transaction). Baseline measured in
  * the same run: the pure rules (screen_event) over the same escrows with the same index,
  * no database. Also the replay cost of a second run (windows only, nothing new). Not a
  * test: it prints numbers. Wall time (the service waits on SQLite and fsync).

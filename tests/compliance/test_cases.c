@@ -1328,6 +1328,181 @@ static void test_pass_linear(void **state)
     assert_true(b < a * 26 / 10);
 }
 
+/* n escrows as a sync leaves them: each with its creating transaction and its creation
+ * event (so that the screened mark names a block hash), unknown parties (a case for the
+ * payer and one for the payee). */
+static store *created_escrows(unsigned n)
+{
+    store *s = open_db();
+    add_chain(s);
+    err e;
+    for (unsigned i = 0; i < n; i++) {
+        store_escrow x;
+        memset(&x, 0, sizeof x);
+        x.chain_id = 31337;
+        x.address = nth_addr(1000 + i);
+        x.payer = nth_addr(5000 + i);
+        x.payee = nth_addr(9000 + i);
+        x.amount = u256_from_u64(1 + i);
+        x.created_block = 7 + i / 4;
+        memset(x.created_tx, 0x11, 32);
+        memcpy(x.created_tx, &i, sizeof i);
+        x.state = ESCROW_CREATED;
+        if (store_escrow_put(s, &x, &e) < 0)
+            fail_msg("escrow_put: %s", e.msg);
+        store_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.chain_id = 31337;
+        ev.block_number = x.created_block;
+        memset(ev.block_hash, 0xb0 + (int)(x.created_block % 8), 32);
+        memcpy(ev.tx_hash, x.created_tx, 32);
+        ev.log_index = i;
+        ev.address = nth_addr(3);
+        ev.data = (const uint8_t *)"";
+        snprintf(ev.name, sizeof ev.name, "EscrowCreated");
+        ev.has_escrow = true;
+        ev.escrow = x.address;
+        if (store_event_put(s, &ev, NULL, &e) < 0)
+            fail_msg("event_put: %s", e.msg);
+    }
+    return s;
+}
+
+/* How often the store's COMMIT ran since the last call. */
+static long commit_runs(store *s)
+{
+    long n = 0;
+    for (sqlite3_stmt *p = sqlite3_next_stmt(s->db, NULL); p; p = sqlite3_next_stmt(s->db, p))
+        if (strcmp(sqlite3_sql(p), "COMMIT") == 0)
+            n += sqlite3_stmt_status(p, SQLITE_STMTSTATUS_RUN, 1);
+    return n;
+}
+
+/* What a screening pass pays per new escrow, apart from the rows its hits, cases and case
+ * events need: the escrow's read and its screened mark, one statement each. A pass that
+ * asks the escrow's block, its "already screened?" question and its hits' attachment to a
+ * case in statements of their own, or looks the creation event up again to write the mark,
+ * runs more statements and more of SQLite's virtual-machine steps per escrow. Counted over
+ * every statement the store's connection prepared (runs: SQLITE_STMTSTATUS_RUN; steps:
+ * SQLITE_STMTSTATUS_VM_STEP), so that nothing depends on the machine. */
+static void test_pass_statements(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    store *s = created_escrows(N);
+    /* the statements of loading the desk, not of the pass */
+    for (sqlite3_stmt *p = sqlite3_next_stmt(s->db, NULL); p; p = sqlite3_next_stmt(s->db, p)) {
+        sqlite3_stmt_status(p, SQLITE_STMTSTATUS_RUN, 1);
+        sqlite3_stmt_status(p, SQLITE_STMTSTATUS_VM_STEP, 1);
+    }
+    compliance_screener *scr = new_screener();
+    compliance_screen_stats st;
+    err e;
+    assert_int_equal(compliance_screener_run(scr, s, T0, &st, &e), 0);
+    assert_int_equal(st.screened, N);
+    int cases = query_int(s, "SELECT count(*) FROM cases");
+    int hits = query_int(s, "SELECT count(*) FROM screening_hits");
+    int events = query_int(s, "SELECT count(*) FROM case_events");
+    assert_int_equal(cases, 2 * N);
+    assert_int_equal(query_int(s, "SELECT count(*) FROM screened_escrows WHERE"
+                                  " created_block_hash IS NULL"),
+                     0);
+    long runs = 0, steps = 0;
+    for (sqlite3_stmt *p = sqlite3_next_stmt(s->db, NULL); p; p = sqlite3_next_stmt(s->db, p)) {
+        if (strncmp(sqlite3_sql(p), "SELECT count(*) FROM", 20) == 0)
+            continue; /* query_int's own */
+        runs += sqlite3_stmt_status(p, SQLITE_STMTSTATUS_RUN, 0);
+        steps += sqlite3_stmt_status(p, SQLITE_STMTSTATUS_VM_STEP, 0);
+    }
+    /* a trigger's program counts as a run: the API feed's row of each opened case */
+    int feed = query_int(s, "SELECT count(*) FROM api_feed WHERE kind = 'case.opened'");
+    assert_int_equal(feed, cases);
+    long rows = (long)cases + feed + hits + events;
+    print_message("pass over %d escrows: %d cases, %d hits, %d case events, %d feed rows; %ld statement runs"
+                  " (%ld beyond one a row), %ld steps (%ld an escrow)\n",
+                  N, cases, hits, events, feed, runs, runs - rows, steps, steps / N);
+    /* a row written, a statement; then the escrow's read and its mark, and a pass's
+     * fixed statements (lists, sweeps, the batches' BEGIN and COMMIT) */
+    assert_true(runs - rows < 2L * N + 100);
+    assert_true(steps < 580L * N);
+    /* Commits: a commit writes every page its transaction touched, and new cases and hits
+     * land all over their unique indexes, so a transaction holds several audit rows' worth
+     * of cases. The pass's own commits are those beyond a pass with nothing new. */
+    long commits = commit_runs(s);
+    assert_int_equal(compliance_screener_run(scr, s, T0 + 10, &st, &e), 0);
+    assert_int_equal(st.screened, 0);
+    long fixed = commit_runs(s);
+    int rows_opened = audit_count("case.open");
+    print_message("%d case.open audit rows, %ld commits of the screening (%ld in all)\n",
+                  rows_opened, commits - fixed, commits);
+    assert_true(rows_opened >= 2);
+    assert_true(commits - fixed >= 1 && 2 * (commits - fixed) <= rows_opened);
+    compliance_screener_free(&scr);
+    store_close(&s);
+}
+
+/* The same class for prices: a priced escrow's USD estimate needs its token's decimals (the
+ * chain's native decimals for ETH), which a pass read once per escrow. They are read once
+ * per pass, like the prices; the estimates, and so the hits of the amount rules, stay the
+ * same (test_oracle_prices and test_prices_large_amount). */
+static void test_pass_prices_once(void **state)
+{
+    (void)state;
+    enum { N = 60 };
+    store *s = open_db();
+    add_chain(s); /* 31337, native ETH, 18 decimals */
+    err e;
+    store_token usdc = {.chain_id = 31337, .symbol = "USDC", .address = nth_addr(12),
+                        .decimals = 6};
+    assert_int_equal(store_token_put(s, &usdc, &e), 0);
+    store_feed eth = {.chain_id = 31337, .address = nth_addr(21), .asset = "ETH", .decimals = 8};
+    store_feed usd = {.chain_id = 31337, .address = nth_addr(22), .asset = "USDC", .decimals = 8};
+    assert_int_equal(store_feed_put(s, &eth, &e), 0);
+    assert_int_equal(store_feed_put(s, &usd, &e), 0);
+    bool ins;
+    store_price_obs o = {.chain_id = 31337, .feed = eth.address, .round_id = "1",
+                         .answer = "312550000000", .updated_at = T0, .observed_at = T0};
+    assert_int_equal(store_price_obs_put(s, &o, &ins, &e), 0);
+    store_price_obs u = {.chain_id = 31337, .feed = usd.address, .round_id = "7",
+                         .answer = "99980000", .updated_at = T0, .observed_at = T0};
+    assert_int_equal(store_price_obs_put(s, &u, &ins, &e), 0);
+    for (unsigned i = 0; i < N; i++) {
+        store_escrow x;
+        memset(&x, 0, sizeof x);
+        x.chain_id = 31337;
+        x.address = nth_addr(1000 + i);
+        x.payer = nth_addr(5000 + i);
+        x.payee = nth_addr(9000 + i);
+        if (i % 2)
+            x.token = usdc.address;
+        x.amount = u256_from_u64(1000000000ull * (i + 1));
+        x.created_block = 7;
+        x.state = ESCROW_CREATED;
+        assert_int_equal(store_escrow_put(s, &x, &e), 0);
+    }
+    for (sqlite3_stmt *p = sqlite3_next_stmt(s->db, NULL); p; p = sqlite3_next_stmt(s->db, p))
+        sqlite3_stmt_status(p, SQLITE_STMTSTATUS_RUN, 1);
+    compliance_screener *scr = new_screener();
+    compliance_screen_stats st;
+    assert_int_equal(compliance_screener_run(scr, s, T0, &st, &e), 0);
+    assert_int_equal(st.screened, N);
+    long token_reads = 0, chain_reads = 0;
+    for (sqlite3_stmt *p = sqlite3_next_stmt(s->db, NULL); p; p = sqlite3_next_stmt(s->db, p)) {
+        const char *sql = sqlite3_sql(p);
+        long runs = sqlite3_stmt_status(p, SQLITE_STMTSTATUS_RUN, 0);
+        if (strstr(sql, " FROM tokens WHERE chain_id = ?"))
+            token_reads += runs;
+        if (strstr(sql, " FROM chains WHERE chain_id = ?"))
+            chain_reads += runs;
+    }
+    print_message("pass over %d priced escrows: %ld token list reads, %ld chain reads\n", N,
+                  token_reads, chain_reads);
+    /* the prices' own reads (a token list per chain) and one of each for the decimals */
+    assert_true(token_reads <= 4 && chain_reads <= 4);
+    compliance_screener_free(&scr);
+    store_close(&s);
+}
+
 /* Escrows are clones: a reorg can put another escrow (another creating transaction) at
  * the address of one already screened, in a single commit. The mark names the creation,
  * so the gate refuses the newcomer until it is screened, the next pass screens it (its
@@ -1891,6 +2066,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_screener_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_linear, setup, teardown),
         cmocka_unit_test(test_pass_linear),
+        cmocka_unit_test_setup_teardown(test_pass_statements, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pass_prices_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sla_alerts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_screening, setup, teardown),
         cmocka_unit_test_setup_teardown(test_screen_action, setup, teardown),
