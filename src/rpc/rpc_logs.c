@@ -383,6 +383,8 @@ static int log_begin(rpc_logs_stream *s)
 {
     if (s->out.n == s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 256;
+        if (s->limit && nc > s->limit + 1)
+            nc = s->limit + 1; /* room for the log that stops the reader, no more */
         rpc_log *ni = realloc(s->out.items, nc * sizeof *ni);
         if (ni)
             s->out.items = ni;
