@@ -580,7 +580,7 @@ static void foldset_free(foldset *f)
 /* Between two commits of a pipelined catch-up: keeps only what the last range touched
  * (what the next one most likely continues), so that the carry is bounded by a range's
  * logs, not by the escrows of the whole chain; the rest is read back when touched again.
- * Its storage shrinks with it (a store_escrow is 3.5 kB). On no memory the set is
+ * In place: the arrays keep the size the largest range needed. On no memory the set is
  * dropped (nothing is lost: a range reads what it does not carry). */
 static void foldset_keep_last(foldset *f)
 {
@@ -589,31 +589,25 @@ static void foldset_keep_last(foldset *f)
         k += f->used[i] == f->gen;
     if (k == f->keys.n)
         return;
-    foldset kept = {.gen = f->gen};
-    if (k) {
-        kept.cap = k;
-        kept.xs = malloc(k * sizeof *kept.xs);
-        kept.rebuild = malloc(k * sizeof *kept.rebuild);
-        kept.used = malloc(k * sizeof *kept.used);
-        if (!kept.xs || !kept.rebuild || !kept.used)
-            goto drop;
-        for (size_t i = 0; i < f->keys.n; i++) {
-            if (f->used[i] != f->gen)
-                continue;
-            if (addrset_add(&kept.keys, &f->keys.v[i]) < 0)
-                goto drop;
-            size_t j = kept.keys.n - 1;
-            kept.xs[j] = f->xs[i];
-            kept.rebuild[j] = f->rebuild[i];
-            kept.used[j] = f->used[i];
+    addrset keys = {0};
+    size_t j = 0;
+    for (size_t i = 0; i < f->keys.n; i++) {
+        if (f->used[i] != f->gen)
+            continue;
+        if (addrset_add(&keys, &f->keys.v[i]) < 0) {
+            addrset_free(&keys);
+            foldset_free(f);
+            return;
         }
+        if (j != i) {
+            f->xs[j] = f->xs[i];
+            f->rebuild[j] = f->rebuild[i];
+            f->used[j] = f->used[i];
+        }
+        j++;
     }
-    foldset_free(f);
-    *f = kept;
-    return;
-drop:
-    foldset_free(&kept);
-    foldset_free(f);
+    addrset_free(&f->keys);
+    f->keys = keys;
 }
 
 /* Starts x for this range: from nothing (fresh), else from the stored row; *rebuild when
