@@ -88,7 +88,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     bool quiet = false, swaps = false;
     unsigned long long v;
     const char *poll_ms = NULL, *window = NULL, *range = NULL, *max_range = NULL,
-               *timeout = NULL, *max_addr = NULL, *db_url = NULL;
+               *timeout = NULL, *max_addr = NULL, *db_url = NULL, *range_logs = NULL;
     const cli_opt opts[] = {
         {"once", CLI_OPT_FLAG, &o.once},
         {"chain", CLI_OPT_STR, &chain_name},
@@ -96,6 +96,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         {"window", CLI_OPT_STR, &window},
         {"range", CLI_OPT_STR, &range},
         {"max-range", CLI_OPT_STR, &max_range},
+        {"range-logs", CLI_OPT_STR, &range_logs},
         {"rpc-timeout-ms", CLI_OPT_STR, &timeout},
         {"max-addresses", CLI_OPT_STR, &max_addr},
         {"quiet", CLI_OPT_FLAG, &quiet},
@@ -126,6 +127,11 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         if (parse_uint(max_range, 10000000, &v) < 0 || v == 0)
             return cli_usage("sync", "--max-range must be 1..10000000 blocks");
         o.max_range = v;
+    }
+    if (range_logs) {
+        if (parse_uint(range_logs, 10000000, &v) < 0 || v < 2)
+            return cli_usage("sync", "--range-logs must be 2..10000000 logs");
+        o.range_logs = (size_t)v;
     }
     if (timeout) {
         if (parse_uint(timeout, 600000, &v) < 0 || v < 100)

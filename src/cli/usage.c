@@ -23,9 +23,9 @@
     X("chain", "remove", "fusion chain remove NAME")                                               \
     X("sync", "",                                                                                  \
       "fusion sync [--once] [--chain NAME] [--poll-ms MS] [--window N] [--range N]\n"              \
-      "         [--max-range N] [--rpc-timeout-ms MS] [--max-addresses N] [--quiet]\n"             \
-      "         [--no-subscribe] [--swaps]   (with --passphrase-file and --yes: move the swaps\n"  \
-      "         on) [--db postgresql://...]   (events, escrows, vault flows on that server)")      \
+      "         [--max-range N] [--range-logs N] [--rpc-timeout-ms MS] [--max-addresses N]\n"      \
+      "         [--quiet] [--no-subscribe] [--swaps]   (with --passphrase-file and --yes: move\n"  \
+      "         the swaps on) [--db postgresql://...]   (events, escrows, vault flows there)")     \
     X("escrow", "list", "fusion escrow list [--chain NAME] [--state STATE] [--json|--csv]")        \
     X("escrow", "show", "fusion escrow show ADDRESS [--chain NAME] [--json]")                      \
     X("escrow", "create",                                                                          \

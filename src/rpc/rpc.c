@@ -59,6 +59,11 @@ struct rpc_client {
     char curl_err[CURL_ERROR_SIZE];
     char retry_after[64]; /* the last answer's Retry-After header, "" when none */
     uint64_t logs_blocks; /* the eth_getLogs request under way: its number of blocks */
+    uint64_t logs_from;   /* its first block */
+    size_t logs_max_set;  /* rpc_client_set_logs_max */
+    size_t logs_max;      /* the request under way's limit of logs (0: none) */
+    bool logs_over;       /* the answer under way passed it and was cut short */
+    uint64_t logs_over_block; /* the block of the first log beyond the limit */
     rpc_client *peer;     /* rpc_client_share_limits: told of this client's rate limits */
 };
 
@@ -128,6 +133,12 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud)
     if (c->feeding) {
         /* Text that cannot be JSON is not kept either: finish says why. */
         (void)rpc_logs_stream_feed(c->feeding, ptr, n);
+        uint64_t over;
+        if (c->logs_max && rpc_logs_stream_over(c->feeding, &over)) {
+            c->logs_over = true; /* what was read is dropped: no more is held */
+            c->logs_over_block = over;
+            return 0;
+        }
         return n;
     }
     err e;
@@ -271,6 +282,11 @@ void rpc_client_set_cancel(rpc_client *c, const atomic_int *flag)
     c->cancel = flag;
 }
 
+void rpc_client_set_logs_max(rpc_client *c, size_t max)
+{
+    c->logs_max_set = max;
+}
+
 rpc_status rpc_last_status(const rpc_client *c)
 {
     return c->last.status;
@@ -394,6 +410,7 @@ static int http_post(rpc_client *c, endpoint *ep, const char *payload, size_t le
     if (c->feeding)
         rpc_logs_stream_reset(c->feeding);
     c->body_too_large = false;
+    c->logs_over = false;
     c->curl_err[0] = '\0';
     c->retry_after[0] = '\0';
     curl_easy_setopt(c->curl, CURLOPT_URL, ep->url);
@@ -411,6 +428,15 @@ static int http_post(rpc_client *c, endpoint *ep, const char *payload, size_t le
     const char *detail = c->curl_err[0] ? c->curl_err : curl_easy_strerror(rc);
     if (rc == CURLE_ABORTED_BY_CALLBACK || (rc == CURLE_WRITE_ERROR && cancelled(c))) {
         set_error(er, RPC_CANCELLED, 0, 0, "cancelled");
+    } else if (c->logs_over) {
+        /* The caller's limit, not the node's: a range of the blocks read whole instead
+         * (the logs come by block), at least one block. */
+        set_error(er, RPC_RANGE, 0, 0, "more than %zu logs in blocks %llu..%llu", c->logs_max,
+                  (unsigned long long)c->logs_from,
+                  (unsigned long long)(c->logs_from + c->logs_blocks - 1));
+        er->has_hint = true;
+        er->hint_from = c->logs_from;
+        er->hint_to = c->logs_over_block > c->logs_from ? c->logs_over_block - 1 : c->logs_from;
     } else if (c->body_too_large) {
         set_error(er, RPC_RANGE, 0, 0, "response larger than %zu bytes", c->opt.max_response);
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {
@@ -694,7 +720,7 @@ static int exchange(rpc_client *c, const char *what, const char *payload, size_t
                 return 0;
             }
         }
-        if (ready)
+        if (ready && !c->logs_over) /* the caller's limit says nothing of the endpoint */
             ep_logs_outcome(c, ep, c->logs_blocks, er.status, &er);
         bool told_when = false;
         if (er.status == RPC_RATE_LIMIT) {
@@ -839,8 +865,8 @@ int rpc_call_checked(rpc_client *c, const char *method, json_t *params, rpc_chec
     return call_flags(c, method, params, NULL, check, check_ud, result, e);
 }
 
-/* The number of blocks an eth_getLogs filter asks for (0 when it cannot tell). */
-static uint64_t filter_blocks(const json_t *params)
+/* The number of blocks an eth_getLogs filter asks for (0 when it cannot tell), from *first. */
+static uint64_t filter_blocks(const json_t *params, uint64_t *first)
 {
     json_t *f = json_array_get(params, 0);
     json_t *a = json_object_get(f, "fromBlock"), *b = json_object_get(f, "toBlock");
@@ -849,16 +875,22 @@ static uint64_t filter_blocks(const json_t *params)
     if (!a || !b || rpc_parse_u64(a, &from, "fromBlock", &pe) < 0 ||
         rpc_parse_u64(b, &to, "toBlock", &pe) < 0 || to < from)
         return 0;
+    *first = from;
     return to - from + 1;
 }
 
 int rpc_call_logs(rpc_client *c, json_t *params, rpc_logs_stream *stream, rpc_check_fn check,
                   void *check_ud, json_t **result, err *e)
 {
-    c->logs_blocks = filter_blocks(params);
+    c->logs_from = 0;
+    c->logs_blocks = filter_blocks(params, &c->logs_from);
+    c->logs_max = c->logs_blocks > 1 ? c->logs_max_set : 0; /* one block is read whole */
+    c->logs_over = false;
+    rpc_logs_stream_limit(stream, c->logs_max);
     exchange_opts xo = {.flags = CALL_NO_RETRY_TIMEOUT, .stream = stream};
     int rc = call_flags(c, "eth_getLogs", params, &xo, check, check_ud, result, e);
     c->logs_blocks = 0;
+    c->logs_max = 0;
     return rc;
 }
 

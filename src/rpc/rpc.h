@@ -127,6 +127,12 @@ void rpc_client_expect_chain(rpc_client *c, uint64_t chain_id);
 void rpc_client_share_limits(rpc_client *a, rpc_client *b);
 /* When *flag becomes non-zero, transfers abort and backoffs end: RPC_CANCELLED. */
 void rpc_client_set_cancel(rpc_client *c, const atomic_int *flag);
+/* At most max logs (0: no limit) held from one eth_getLogs answer over more than one
+ * block: an answer with more is cut short while it arrives, never held whole, and the
+ * call fails as RPC_RANGE with the blocks read whole as the hint (the error's
+ * hint_from..hint_to, at least the first block; the endpoint's range cap is not changed:
+ * the limit is the caller's, not the node's). One block's logs are always read whole. */
+void rpc_client_set_logs_max(rpc_client *c, size_t max);
 /* Status and details of the last failed call (RPC_OK after a success). */
 rpc_status rpc_last_status(const rpc_client *c);
 const rpc_error *rpc_last_error(const rpc_client *c);

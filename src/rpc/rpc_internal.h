@@ -25,7 +25,8 @@ int rpc_batch_checked(rpc_client *c, rpc_request *reqs, size_t n, rpc_check_fn c
 /* eth_getLogs: the answer is fed to stream while it arrives (never kept whole); the
  * general checks read its skeleton, whose result the check takes the logs for (from the
  * stream: rpc_logs_stream_take). Timeouts are not retried but returned (RPC_TIMEOUT),
- * since the caller retries with a smaller range. */
+ * since the caller retries with a smaller range; so are answers over the client's limit of
+ * logs (rpc_client_set_logs_max). */
 int rpc_call_logs(rpc_client *c, json_t *params, rpc_logs_stream *stream, rpc_check_fn check,
                   void *check_ud, json_t **result, err *e) RPC_WUR;
 

@@ -107,6 +107,9 @@ struct rpc_logs_stream {
     int pending; /* the key just read: P_RESULT in the answer object, a field in a log */
     buf skel;
     rpc_log_list out;
+    size_t limit;        /* rpc_logs_stream_limit */
+    bool over;           /* a log beyond it was read: the reader stopped there */
+    uint64_t over_block; /* that log's block */
     size_t cap;
     size_t *offs; /* each log's data offset in out.data_ */
     uint8_t fs[N_FIELDS];
@@ -171,6 +174,8 @@ static void list_clear(rpc_logs_stream *s)
 {
     s->out.n = 0;
     s->out.data_.len = 0;
+    s->over = false;
+    s->over_block = 0;
     s->result_bad = false;
     s->result_why[0] = '\0';
 }
@@ -378,6 +383,8 @@ static int log_begin(rpc_logs_stream *s)
 {
     if (s->out.n == s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 256;
+        if (s->limit && nc > s->limit + 1)
+            nc = s->limit + 1; /* room for the log that stops the reader, no more */
         rpc_log *ni = realloc(s->out.items, nc * sizeof *ni);
         if (ni)
             s->out.items = ni;
@@ -394,7 +401,7 @@ static int log_begin(rpc_logs_stream *s)
     return 0;
 }
 
-static void log_end(rpc_logs_stream *s)
+static int log_end(rpc_logs_stream *s)
 {
     static const enum field req[] = {F_BLOCK, F_BHASH, F_TX,     F_TXI,
                                      F_LOGI,  F_ADDRESS, F_TOPICS, F_DATA};
@@ -408,14 +415,32 @@ static void log_end(rpc_logs_stream *s)
             snprintf(why, sizeof why, "a log's %s is %s", name[req[i]],
                      s->fs[req[i]] == FS_MISSING ? "missing" : "malformed");
             bad_result(s, why);
-            return;
+            return 0;
         }
     if (s->fs[F_REMOVED] == FS_BAD) {
         bad_result(s, "a log's removed flag is not a boolean");
-        return;
+        return 0;
+    }
+    if (s->limit && s->out.n == s->limit) {
+        /* one log too many: not kept, and nothing after it is read */
+        s->over = true;
+        s->over_block = s->out.items[s->out.n].block_number;
+        return fail(s, "more logs than the reader's limit");
     }
     s->offs[s->out.n] = s->log_data;
     s->out.n++;
+    return 0;
+}
+
+void rpc_logs_stream_limit(rpc_logs_stream *s, size_t max)
+{
+    s->limit = max;
+}
+
+bool rpc_logs_stream_over(const rpc_logs_stream *s, uint64_t *block)
+{
+    *block = s->over_block;
+    return s->over;
 }
 
 static int quantity(const char *q, uint64_t max, uint64_t *out)
@@ -713,8 +738,8 @@ static int container_end(rpc_logs_stream *s, unsigned char c)
     int role = role_of(s);
     if ((skel_role(role) || role == R_LOGS) && skel_put(s, obj ? "}" : "]", 1) < 0)
         return -1;
-    if (role == R_LOG)
-        log_end(s);
+    if (role == R_LOG && log_end(s) < 0)
+        return -1;
     s->depth--;
     value_end(s);
     return 0;

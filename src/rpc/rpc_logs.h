@@ -24,6 +24,12 @@ void rpc_logs_stream_reset(rpc_logs_stream *s);
 /* The next n bytes of the answer, cut anywhere. -1 once they cannot be one JSON text
  * (later bytes are then ignored; finish says why). */
 int rpc_logs_stream_feed(rpc_logs_stream *s, const char *p, size_t n);
+/* At most max logs are read from an answer (0: no limit; kept over resets): at the log
+ * after them the reader stops (feed fails) and rpc_logs_stream_over says so, with that
+ * log's block in *block (the logs of earlier blocks were all read when the answer comes
+ * sorted, as nodes send it). */
+void rpc_logs_stream_limit(rpc_logs_stream *s, size_t max);
+bool rpc_logs_stream_over(const rpc_logs_stream *s, uint64_t *block);
 /* The end of the answer: 0 with *skeleton (a new reference: the answer without its logs),
  * or -1 with e set when the text was not one JSON object or array (as jansson reads it). */
 int rpc_logs_stream_finish(rpc_logs_stream *s, json_t **skeleton, err *e)

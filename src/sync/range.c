@@ -31,9 +31,21 @@ void sync_range_success(sync_range *r, uint64_t blocks, size_t logs, uint64_t ms
         r->size = next ? next : 1;
         return;
     }
+    if (logs > r->target_logs) {
+        /* Above target (the sync cuts answers of twice the target short): back to the size
+         * whose answer would be on target, so that a denser stretch ahead is not cut. */
+        uint64_t fit = (blocks * r->target_logs + logs - 1) / logs;
+        if (fit < r->size)
+            r->size = fit ? fit : 1;
+        return;
+    }
     /* Only a full-size answer says anything about a larger one. */
     if (blocks >= r->size && logs < r->target_logs && ms < r->target_ms) {
         uint64_t grown = r->size > r->max / 2 ? r->max : r->size * 2;
+        /* no further than this answer's density of logs puts on target */
+        uint64_t fit = logs ? blocks * r->target_logs / logs : grown;
+        if (fit < grown)
+            grown = fit > r->size ? fit : r->size;
         r->size = grown;
     }
 }

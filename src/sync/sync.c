@@ -38,6 +38,7 @@ void sync_options_default(sync_options *o)
     o->window = 256;
     o->initial_range = 500;
     o->max_range = 100000;
+    o->range_logs = 50000;
     o->once_max_failures = 8;
     o->max_addresses = 500;
     rpc_options_default(&o->rpc);

@@ -35,6 +35,8 @@ typedef struct sync_options {
     unsigned window;            /* blocks of hashes kept for reorg detection; default 256 */
     uint64_t initial_range;     /* blocks per eth_getLogs at start; default 500 */
     uint64_t max_range;         /* never more than this; default 100000 */
+    size_t range_logs;          /* at most this many logs held from one eth_getLogs answer
+                                   (the range aims at half of it); default 50000 */
     size_t max_addresses;       /* up to this many factories + escrows, logs are asked for
                                    by address; beyond, by event signature; default 500 */
     unsigned once_max_failures; /* --once gives up after this many failed steps in a row

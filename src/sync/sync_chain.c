@@ -577,6 +577,39 @@ static void foldset_free(foldset *f)
     memset(f, 0, sizeof *f);
 }
 
+/* Between two commits of a pipelined catch-up: keeps only what the last range touched
+ * (what the next one most likely continues), so that the carry is bounded by a range's
+ * logs, not by the escrows of the whole chain; the rest is read back when touched again.
+ * In place: the arrays keep the size the largest range needed. On no memory the set is
+ * dropped (nothing is lost: a range reads what it does not carry). */
+static void foldset_keep_last(foldset *f)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < f->keys.n; i++)
+        k += f->used[i] == f->gen;
+    if (k == f->keys.n)
+        return;
+    addrset keys = {0};
+    size_t j = 0;
+    for (size_t i = 0; i < f->keys.n; i++) {
+        if (f->used[i] != f->gen)
+            continue;
+        if (addrset_add(&keys, &f->keys.v[i]) < 0) {
+            addrset_free(&keys);
+            foldset_free(f);
+            return;
+        }
+        if (j != i) {
+            f->xs[j] = f->xs[i];
+            f->rebuild[j] = f->rebuild[i];
+            f->used[j] = f->used[i];
+        }
+        j++;
+    }
+    addrset_free(&f->keys);
+    f->keys = keys;
+}
+
 /* Starts x for this range: from nothing (fresh), else from the stored row; *rebuild when
  * there is none. -1 on a store error. */
 static int fold_start(ctx *c, store_escrow *x, const addr *esc, bool fresh, bool *rebuild,
@@ -854,6 +887,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     bool by_topic = ls->by_topic;
     addrset fresh = {0};
     foldset local = {0}, *fs = c->carry ? c->carry : &local;
+    foldset_keep_last(fs);
     if (fs->keys.n > FOLD_CARRY_MAX)
         foldset_free(fs);
     fs->gen++;
@@ -1406,6 +1440,7 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
     foldset carry = {0};
     c->carry = &carry;
     bool first_commit = true;
+    size_t held_logs = 0, held_escrows = 0; /* the most one range held: the debug log's */
     for (;;) {
         if (!have)
             pthread_join(a->tid, NULL);
@@ -1436,7 +1471,11 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
                 more = false;
         }
         uint64_t c_from = a->out.from, c_to = a->out.to;
+        if (a->out.ls.n > held_logs)
+            held_logs = a->out.ls.n;
         rc = commit_fetched(c, &a->out, e);
+        if (carry.keys.n > held_escrows) /* it only grows within a range */
+            held_escrows = carry.keys.n;
         fetched_free(&a->out);
         /* The whole catch-up is one step: the hook's work (screening, on its own thread)
          * starts on what is committed instead of waiting for the end; at once after the
@@ -1465,6 +1504,8 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
     free(a < b ? a : b);
     c->carry = NULL;
     foldset_free(&carry);
+    LOG_D("sync", "%s: catch-up held at most %zu logs and %zu folded escrows in one range",
+          c->chain.name, held_logs, held_escrows);
     if (bulk && store_bulk(c->db, false, &be) < 0)
         LOG_W("sync", "%s: %s", c->chain.name, be.msg);
     return rc;
@@ -1653,6 +1694,13 @@ static int open_ctx(ctx *c, err *e)
         rpc_client_set_cancel(c->rpc2, &c->eng->stop);
     }
     sync_range_init(&c->range, c->opt->initial_range, c->opt->max_range);
+    /* A range's logs are held until it commits (two ranges at once when pipelined):
+     * bounded per answer, whatever the chain's length or density. */
+    size_t rl = c->opt->range_logs ? c->opt->range_logs : 1;
+    c->range.target_logs = rl / 2 ? rl / 2 : 1;
+    rpc_client_set_logs_max(c->rpc, rl);
+    if (c->rpc2)
+        rpc_client_set_logs_max(c->rpc2, rl);
     if (c->opt->book)
         return 0; /* the checkpoint and the escrows are the book's: read once it is held */
     store_checkpoint cp;

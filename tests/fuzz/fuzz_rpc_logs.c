@@ -4,7 +4,8 @@
  * come from the first byte, each piece an exactly sized heap copy (ASan sees any read past
  * it), and must give exactly what a jansson tree of the whole answer gives: the same
  * logs, or an error from both. Accepted logs are sorted, with every data slice inside the
- * list's buffer. */
+ * list's buffer. Then the same pieces through a reader limited to 1..8 logs (from the shape
+ * byte): an answer of more logs than that (as the tree reads it) must stop it. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +24,48 @@ static bool same(const rpc_log *x, const rpc_log *y)
            !memcmp(x->tx_hash, y->tx_hash, 32) && !memcmp(x->address.b, y->address.b, ADDR_LEN) &&
            !memcmp(x->topics, y->topics, 32 * (size_t)x->n_topics) &&
            (!x->data_len || !memcmp(x->data, y->data, x->data_len));
+}
+
+/* Feeds text in pieces whose sizes come from shape, each an exactly sized heap copy,
+ * until the reader fails. */
+static void feed_pieces(rpc_logs_stream *s, const char *text, size_t size, unsigned shape)
+{
+    size_t at = 0, k = 0;
+    while (at < size) {
+        size_t n = 1 + ((shape + k * (shape >> 4 | 1)) & 15);
+        k++;
+        if (n > size - at)
+            n = size - at;
+        char *piece = malloc(n);
+        if (!piece)
+            abort();
+        memcpy(piece, text + at, n);
+        int fr = rpc_logs_stream_feed(s, piece, n);
+        free(piece);
+        at += n;
+        if (fr < 0)
+            break;
+    }
+}
+
+/* A reader limited to 1..8 logs stops on an answer the tree reads with more. */
+static void limited(const char *text, size_t size, unsigned shape, int rc_tree, size_t n_tree)
+{
+    size_t limit = 1 + (shape >> 5);
+    rpc_logs_stream *s;
+    err e;
+    if (rpc_logs_stream_new(&s, &e) < 0)
+        abort();
+    rpc_logs_stream_limit(s, limit);
+    feed_pieces(s, text, size, shape);
+    uint64_t block;
+    bool over = rpc_logs_stream_over(s, &block);
+    if (rc_tree == 0 && n_tree > limit && !over)
+        abort();
+    json_t *root = NULL;
+    if (rpc_logs_stream_finish(s, &root, &e) == 0)
+        json_decref(root);
+    rpc_logs_stream_free(&s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -45,22 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rpc_logs_stream_new(&s, &e) < 0)
         abort();
     /* Piece sizes: 1..16 from the shape byte, varying piece by piece. */
-    size_t at = 0, k = 0;
-    while (at < size) {
-        size_t n = 1 + ((shape + k * (shape >> 4 | 1)) & 15);
-        k++;
-        if (n > size - at)
-            n = size - at;
-        char *piece = malloc(n);
-        if (!piece)
-            abort();
-        memcpy(piece, text + at, n);
-        int fr = rpc_logs_stream_feed(s, piece, n);
-        free(piece);
-        at += n;
-        if (fr < 0)
-            break;
-    }
+    feed_pieces(s, text, size, shape);
     json_t *root = NULL;
     int rc_stream = rpc_logs_stream_finish(s, &root, &e);
     memset(&got, 0, sizeof got);
@@ -78,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (rc_stream != rc_tree)
         abort(); /* one path read logs where the other saw an error */
+    limited(text, size, shape, rc_tree, rc_tree == 0 ? want.n : 0);
     if (rc_stream == 0) {
         if (got.n != want.n)
             abort();

@@ -411,6 +411,50 @@ static void test_pieces_not_kept(void **state)
     }
 }
 
+/* A limit of k logs: the reader stops at the log after the first k (in the answer's order),
+ * says so with that log's block, and an answer of no more than k logs reads as without it. */
+static void test_limit(void **state)
+{
+    size_t i;
+    json_t *v;
+    size_t tried = 0;
+    json_array_foreach(root, i, v)
+    {
+        const char *text = json_string_value(json_object_get(v, "response"));
+        size_t len = strlen(text);
+        json_error_t jerr;
+        json_t *doc = json_loads(text, 0, &jerr);
+        const json_t *res = json_object_get(doc, "result");
+        size_t n = json_is_array(res) ? json_array_size(res) : 0;
+        for (size_t k = 1; k <= n; k++) {
+            err e;
+            rpc_logs_stream *s;
+            assert_int_equal(rpc_logs_stream_new(&s, &e), 0);
+            rpc_logs_stream_limit(s, k);
+            int rc = 0;
+            for (size_t at = 0; at < len && rc == 0; at += 7)
+                rc = rpc_logs_stream_feed(s, text + at, len - at < 7 ? len - at : 7);
+            uint64_t block = 0;
+            bool over = rpc_logs_stream_over(s, &block);
+            if (k < n) {
+                const char *bn =
+                    json_string_value(json_object_get(json_array_get(res, k), "blockNumber"));
+                assert_non_null(bn);
+                assert_int_equal(rc, -1);
+                assert_true(over);
+                assert_int_equal(block, strtoull(bn, NULL, 16));
+                tried++;
+            } else {
+                assert_int_equal(rc, 0);
+                assert_false(over);
+            }
+            rpc_logs_stream_free(&s);
+        }
+        json_decref(doc);
+    }
+    assert_true(tried > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_like_jansson),
         cmocka_unit_test(test_pieces_not_kept),
+        cmocka_unit_test(test_limit),
     };
     return cmocka_run_group_tests(tests, load, unload);
 }

@@ -84,6 +84,29 @@ static void test_grow(void **state)
     assert_int_equal(r.size, 125);
 }
 
+/* Growth goes no further than the answer's density of logs puts on target: doubling a
+ * range of 0.8 x the target would ask for 1.6 x it. */
+static void test_grow_by_density(void **state)
+{
+    sync_range r;
+    sync_range_init(&r, 100, 100000);
+    sync_range_success(&r, 100, r.target_logs * 4 / 5, 10);
+    assert_int_equal(r.size, 125);
+    /* never below the size that gave the answer */
+    sync_range_init(&r, 100, 100000);
+    sync_range_success(&r, 100, r.target_logs - 1, 10);
+    assert_int_equal(r.size, 100);
+    /* above the target (under twice it): back to the size that holds the target */
+    sync_range_init(&r, 1000, 100000);
+    sync_range_success(&r, 1000, r.target_logs * 2, 10);
+    assert_int_equal(r.size, 500);
+    sync_range_success(&r, 500, r.target_logs * 5 / 4, 10);
+    assert_int_equal(r.size, 400);
+    /* no logs: doubles */
+    sync_range_success(&r, 400, 0, 10);
+    assert_int_equal(r.size, 800);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -91,6 +114,7 @@ int main(void)
         cmocka_unit_test(test_shrink),
         cmocka_unit_test(test_hint),
         cmocka_unit_test(test_grow),
+        cmocka_unit_test(test_grow_by_density),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
