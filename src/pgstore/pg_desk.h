@@ -19,6 +19,9 @@
 
 /* The sync's book on a server (pg_sync.c). */
 extern const store_book pg_book;
+/* The desk's reads from the book on a server (pg_read.c): a store_book_reader for
+ * store_set_reader and desk_snap_use_book. */
+extern const store_book_reader pg_reader;
 
 typedef struct pg_desk_book {
     bool present;     /* false: the book is desk.db */

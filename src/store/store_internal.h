@@ -13,6 +13,7 @@
 #include "base/u256.h"
 #include "crypto/address.h"
 #include "store/store.h"
+#include "store/store_book.h"
 
 typedef struct stmt_slot {
     const char *sql; /* key: the address of a static SQL string */
@@ -27,6 +28,9 @@ struct store {
     stmt_slot *slots; /* open addressing, power-of-two capacity */
     size_t n_slots;
     size_t used;
+    /* the book the escrow and event reads go to (store_set_reader); NULL: this file */
+    const store_book_reader *rd;
+    void *rconn;
 };
 
 /* The prepared statement for a static SQL string, reset and with cleared bindings,
