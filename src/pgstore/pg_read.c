@@ -51,6 +51,14 @@ static const struct {
      "SELECT " RD_ESC_COLS " FROM escrows e WHERE e.state IN ('funded', 'disputed')"
      " AND (e.payer = ANY ($1::text[]) OR e.payee = ANY ($1::text[]))" RD_ESC_ORDER,
      1},
+    /* store_escrow_awaiting's candidates ($1 the approver quoted as the JSON array holds
+     * it; $2..$4 the cursor, $2 NULL: from the start); awaits() decides on each */
+    {"rd_esc_awaiting",
+     "SELECT " RD_ESC_COLS " FROM escrows e WHERE e.state = 'funded'"
+     " AND e.approvals < e.threshold AND strpos(e.approvers, $1) > 0"
+     " AND ($2::bigint IS NULL OR (e.chain_id, e.created_block, e.address COLLATE \"C\")"
+     " > ($2::bigint, $3::bigint, $4::text COLLATE \"C\"))" RD_ESC_ORDER,
+     4},
     {"rd_cp_get",
      "SELECT synced_block, synced_hash, final_block, head_block, updated_at FROM checkpoints"
      " WHERE chain_id = $1",
@@ -309,6 +317,70 @@ static int rd_escrow_list_open(void *conn, const addr *parties, size_t n_parties
     return rc;
 }
 
+/* The approver among the escrow's approvers and not among its approvals (as
+ * store_escrow_awaiting's own test). */
+static bool awaits(const store_escrow *x, const addr *approver)
+{
+    for (unsigned i = 0; i < x->n_approvals; i++)
+        if (addr_equal(&x->approvals[i].approver, approver))
+            return false;
+    for (unsigned i = 0; i < x->n_approvers; i++)
+        if (addr_equal(&x->approvers[i], approver))
+            return true;
+    return false;
+}
+
+static int rd_escrow_awaiting(void *conn, const addr *approver, const store_escrow_cursor *after,
+                              size_t limit, store_escrow **out, size_t *n, err *e)
+{
+    pg_rd *r = conn;
+    if (out)
+        *out = NULL;
+    *n = 0;
+    char quoted[ADDR_STR_MAX + 2], id[24], blk[24], at[ADDR_STR_MAX];
+    quoted[0] = '"';
+    hex_encode(quoted + 1, ADDR_STR_MAX, approver->b, ADDR_LEN, true);
+    strcat(quoted, "\"");
+    if (after) {
+        int64_t sid, sblk;
+        memcpy(&sid, &after->chain_id, sizeof sid); /* the stored bits of the bigint */
+        memcpy(&sblk, &after->created_block, sizeof sblk);
+        snprintf(id, sizeof id, "%lld", (long long)sid);
+        snprintf(blk, sizeof blk, "%lld", (long long)sblk);
+        hex_encode(at, sizeof at, after->address.b, ADDR_LEN, true);
+    }
+    const char *v[4] = {quoted, after ? id : NULL, after ? blk : NULL, after ? at : NULL};
+    pthread_mutex_lock(&r->mu);
+    PGresult *res;
+    int rc = rd_run(r, "rd_esc_awaiting", 4, v, NULL, NULL, 0, &res,
+                    "listing the escrows awaiting an approval", e);
+    store_escrow *xs = NULL;
+    size_t cnt = 0;
+    if (rc == 0) {
+        size_t m = (size_t)PQntuples(res);
+        xs = calloc(out ? (m < limit ? m : limit) + 1 : 1, sizeof *xs);
+        if (!xs)
+            rc = err_set(e, ERR_NOMEM, "out of memory listing escrows");
+        for (size_t i = 0; rc == 0 && i < m && (!out || cnt < limit); i++) {
+            store_escrow *x = out ? &xs[cnt] : xs;
+            rc = esc_of(res, (int)i, x, e);
+            if (rc == 0 && awaits(x, approver))
+                cnt++;
+        }
+    }
+    PQclear(res);
+    pthread_mutex_unlock(&r->mu);
+    if (rc < 0 || !out) {
+        free(xs);
+        if (rc == 0)
+            *n = cnt;
+        return rc;
+    }
+    *out = xs;
+    *n = cnt;
+    return 0;
+}
+
 static int rd_checkpoint_get(void *conn, uint64_t chain_id, store_checkpoint *out, err *e)
 {
     pg_rd *r = conn;
@@ -565,6 +637,7 @@ const store_book_reader pg_reader = {
     .escrow_find = rd_escrow_find,
     .escrow_list = rd_escrow_list,
     .escrow_list_open = rd_escrow_list_open,
+    .escrow_awaiting = rd_escrow_awaiting,
     .checkpoint_get = rd_checkpoint_get,
     .event_list_escrow = rd_event_list_escrow,
     .escrow_count = rd_escrow_count,

@@ -61,6 +61,9 @@ typedef struct store_book {
     bool (*alive)(void *conn); /* false once the connection is lost (then reopened) */
     /* Tries the chain's lock once; it belongs to the connection (its session). */
     int (*lock_try)(void *conn, uint64_t chain_id, bool *held, err *e);
+    /* As store_escrow_awaiting; out NULL: *n counts every escrow awaiting the approver. */
+    int (*escrow_awaiting)(void *conn, const addr *approver, const store_escrow_cursor *after,
+                           size_t limit, store_escrow **out, size_t *n, err *e);
     int (*checkpoint_get)(void *conn, uint64_t chain_id, store_checkpoint *out, err *e);
     /* Every escrow that has an event in the book (what the thread watches by address). */
     int (*escrows)(void *conn, uint64_t chain_id, addr **out, size_t *n, err *e);
@@ -104,8 +107,8 @@ typedef struct store_escrow_line {
 enum { STORE_ESCROW_SORTS = 9 };
 
 /* What a store reads from the book instead of desk.db once store_set_reader attached it
- * (store_escrow_get, _find, _list, _list_open, store_checkpoint_get,
- * store_event_list_escrow dispatch here) and the escrow table's pages (desk/snapshot.c).
+ * (store_escrow_get, _find, _list, _list_open, _awaiting, _awaiting_count,
+ * store_checkpoint_get, store_event_list_escrow dispatch here) and the escrow table's pages (desk/snapshot.c).
  * One connection per store, used under its own lock; a lost connection is opened again
  * by the next call, and a call that cannot reach the server fails with one line. */
 typedef struct store_book_reader {
@@ -118,6 +121,9 @@ typedef struct store_book_reader {
     int (*escrow_list)(void *conn, uint64_t chain_id, store_escrow **out, size_t *n, err *e);
     int (*escrow_list_open)(void *conn, const addr *parties, size_t n_parties,
                             store_escrow **out, size_t *n, err *e);
+    /* As store_escrow_awaiting; out NULL: *n counts every escrow awaiting the approver. */
+    int (*escrow_awaiting)(void *conn, const addr *approver, const store_escrow_cursor *after,
+                           size_t limit, store_escrow **out, size_t *n, err *e);
     int (*checkpoint_get)(void *conn, uint64_t chain_id, store_checkpoint *out, err *e);
     int (*event_list_escrow)(void *conn, uint64_t chain_id, const addr *escrow,
                              store_event_list *out, err *e);

@@ -657,12 +657,16 @@ int store_escrow_awaiting(store *s, const addr *approver, const store_escrow_cur
     *n = 0;
     if (limit == 0)
         return 0;
+    if (s->rd)
+        return s->rd->escrow_awaiting(s->rconn, approver, after, limit, out, n, e);
     return awaiting_rows(s, approver, after, limit, out, n, e);
 }
 
 int store_escrow_awaiting_count(store *s, const addr *approver, size_t *n, err *e)
 {
     *n = 0;
+    if (s->rd)
+        return s->rd->escrow_awaiting(s->rconn, approver, NULL, 0, NULL, n, e);
     return awaiting_rows(s, approver, NULL, 0, NULL, n, e);
 }
 

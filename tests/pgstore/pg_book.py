@@ -22,7 +22,7 @@ cli: the same outage under `fusion sync`: its status lines say `server unreachab
 reads: a desk whose signed book.conf names the server, synced there (desk.db holds no escrow):
   the terminal UI's Escrows screen lists the escrows a SQLite desk synced from the same chain
   has, its filter finds one by an address prefix, its detail shows that escrow's events and
-  approvals; the Chains screen and the Dashboard say the chain is synced (the server's
+  approvals; an approver's Approvals screen lists the escrows awaiting her; the Chains screen and the Dashboard say the chain is synced (the server's
   checkpoint); `fusion serve` lists the same escrows and one with its events; the server
   stopped: the screen's status line and the API (503) say `book server unreachable` in one
   line, nothing crashes; started again: both read the escrows again."""
@@ -383,6 +383,16 @@ def reads(pg):
     assert st == 200 and one["approvals"] == 1 and len(one["timeline"]) == n_events and \
         one["timeline"][0]["event"] == "EscrowCreated", f"GET one escrow: {st} {one}"
     log("the API lists the server's escrows")
+
+    # the Approvals screen of an approver who has not approved: every escrow awaits her
+    from sync_lib import A
+    desk.run("operator", "add", "carol", "--key", A[3], "--role", "approver")
+    t2 = tmuxh.Tmux("pgread2", cols=160, rows=30)
+    t2.start(f"{FUSION} --home {home} --operator carol", env={"PGPASSWORD": PASSWORD})
+    t2.wait_for("Fusion Prime Workstation", "carol's title bar")
+    t2.send("3")
+    t2.wait_for(lambda s: rows_of(s) == set(want), "carol's Approvals screen: the server's escrows")
+    t2.close()
 
     # the server away: one line, no crash; back: the reads come back
     pg.pause()
