@@ -2,8 +2,9 @@
  * of store/store_book.h): the escrows (one, by address, a chain's, the open ones of some
  * parties), a chain's checkpoint, an escrow's events, and the escrow table's count and
  * pages with the filter and the order done by the server. One connection per store, made
- * on first use and again after it is lost (at most one try a second: a screen asking
- * while the server is away gets the last reason at once), under its own lock; every
+ * on first use and again after it is lost (a connect waits at most RD_CONNECT_TIMEOUT
+ * seconds, and after a failed one the next try is RD_RETRY_S seconds later: a screen asking
+ * meanwhile gets the last reason at once), under its own lock; every
  * statement is prepared on the connection once. It LISTENs on PG_COMMIT_CHANNEL, so a
  * screen learns of the book's commits without a query (changed). */
 #include <pthread.h>
@@ -15,6 +16,9 @@
 #include "base/bytes.h"
 #include "pgstore/pgstore.h"
 
+/* Seconds a connect may take, and between two tries after a failed one. */
+#define RD_CONNECT_TIMEOUT "2"
+#define RD_RETRY_S 2
 #define ZERO_ADDR "'0x0000000000000000000000000000000000000000'"
 /* The escrow row as store_escrow_of_row reads it, and the chain's final block. */
 #define RD_ESC_COLS                                                                                \
@@ -101,7 +105,18 @@ static int rd_open(void **conn, const char *url, err *e)
     if (!r)
         return err_set(e, ERR_NOMEM, "out of memory");
     pthread_mutex_init(&r->mu, NULL);
-    snprintf(r->url, sizeof r->url, "%s", url);
+    /* a server that does not answer at all holds a read (on a screen's thread) at most
+     * this long, unless the URL says otherwise */
+    bool has_timeout = strstr(url, "connect_timeout") != NULL;
+    if ((size_t)snprintf(r->url, sizeof r->url, "%s%s", url,
+                         has_timeout        ? ""
+                         : strchr(url, '?') ? "&connect_timeout=" RD_CONNECT_TIMEOUT
+                                            : "?connect_timeout=" RD_CONNECT_TIMEOUT) >=
+        sizeof r->url) {
+        pthread_mutex_destroy(&r->mu);
+        free(r);
+        return err_set(e, ERR_INVALID, "the book's URL is too long");
+    }
     pg_url_redact(url, r->shown, sizeof r->shown);
     *conn = r;
     return 0;
@@ -149,7 +164,7 @@ static int rd_ensure(pg_rd *r, err *e)
     pg_close(&r->c);
     memset(r->pages, 0, sizeof r->pages);
     time_t now = time(NULL);
-    if (r->failed_at && now - r->failed_at < 1)
+    if (r->failed_at && now - r->failed_at < RD_RETRY_S)
         return err_set(e, ERR_IO, STORE_BOOK_AWAY ": %s", r->why);
     err ce;
     err_clear(&ce);
@@ -611,8 +626,8 @@ static int rd_changed(void *conn, bool *changed, err *e)
     pg_rd *r = conn;
     *changed = false;
     pthread_mutex_lock(&r->mu);
-    err ignored;
-    if (rd_ensure(r, &ignored) == 0) {
+    /* only what arrived on a live connection: the next read makes a lost one again */
+    if (r->c && PQstatus(r->c) == CONNECTION_OK) {
         if (PQconsumeInput(r->c) == 0) {
             pg_close(&r->c); /* lost: made again by the next read */
             memset(r->pages, 0, sizeof r->pages);
