@@ -23,9 +23,10 @@ reads: a desk whose signed book.conf names the server, synced there (desk.db hol
   the terminal UI's Escrows screen lists the escrows a SQLite desk synced from the same chain
   has, its filter finds one by an address prefix, its detail shows that escrow's events and
   approvals; an approver's Approvals screen lists the escrows awaiting her; the Chains screen and the Dashboard say the chain is synced (the server's
-  checkpoint); `fusion serve` lists the same escrows and one with its events; the server
-  stopped: the screen's status line and the API (503) say `book server unreachable` in one
-  line, nothing crashes; started again: both read the escrows again."""
+  checkpoint); `fusion serve` lists the same escrows and one with its events, and so do
+  `fusion escrow list` and `escrow show`; the server stopped: the screen's status line, the
+  API (503) and `escrow list` (exit 1) say `book server unreachable` in one line, nothing
+  crashes; started again: all read the escrows again."""
 import json
 import os
 import shutil
@@ -383,6 +384,14 @@ def reads(pg):
     assert st == 200 and one["approvals"] == 1 and len(one["timeline"]) == n_events and \
         one["timeline"][0]["event"] == "EscrowCreated", f"GET one escrow: {st} {one}"
     log("the API lists the server's escrows")
+    # the CLI's escrow reads too
+    r = fusion(home, "escrow", "list", "--json", env=env)
+    assert r.returncode == 0, f"escrow list: {r.stderr}"
+    got = {x["address"].lower(): x["state"] for x in json.loads(r.stdout)}
+    assert got == want, f"escrow list: {got}, the chain has {want}"
+    r = fusion(home, "escrow", "show", pick, env=env)
+    assert r.returncode == 0 and "EscrowCreated" in r.stdout and "Approved" in r.stdout, \
+        f"escrow show: {r.stdout} {r.stderr}"
 
     # the Approvals screen of an approver who has not approved: every escrow awaits her
     from sync_lib import A
@@ -400,6 +409,8 @@ def reads(pg):
     st, body = api_list()
     assert st == 503 and body["detail"].startswith("book server unreachable"), (st, body)
     assert PASSWORD not in json.dumps(body)
+    one_line(fusion(home, "escrow", "list", env=env), 1, "book server unreachable",
+             "escrow list, the server away")
     t.send("2")
     t.send("/")
     t.type(pick[:8])
@@ -415,6 +426,8 @@ def reads(pg):
     pg_sync.wait_until(lambda: api_list()[0] == 200, "the API reads again", 60)
     st, body = api_list()
     assert {x["address"].lower() for x in body["items"]} == set(want), body
+    r = fusion(home, "escrow", "list", "--json", env=env)
+    assert r.returncode == 0 and len(json.loads(r.stdout)) == len(want), r.stderr
     assert srv.proc.poll() is None, "fusion serve died"
     assert p.poll() is None, "fusion sync ended"
     p.terminate()
