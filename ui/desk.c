@@ -48,6 +48,10 @@ static void *risk_main(void *arg)
         ui_notify(UI_TOPIC_RISK);
         return NULL;
     }
+    /* the escrows and checkpoints it values from the desk's book, on a connection of its own */
+    void *rconn = NULL;
+    if (d->reads.present && pg_reader.open(&rconn, d->reads.url, &e) == 0)
+        store_set_reader(st, &pg_reader, rconn);
     for (;;) {
         risk_service_opts o;
         risk_service_opts_default(&o);
@@ -88,6 +92,8 @@ static void *risk_main(void *arg)
             break;
     }
     store_close(&st);
+    if (rconn)
+        pg_reader.close(&rconn);
     return NULL;
 }
 
@@ -377,6 +383,17 @@ int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err
     snprintf(d->operator_name, sizeof d->operator_name, "%s", operator_name ? operator_name : "");
     if (desk_snap_open(&d->snap, home, e) < 0 ||
         keystore_open(&d->ks, home, d->operator_name, e) < 0) {
+        ui_desk_close(&d);
+        return -1;
+    }
+    /* the escrows and checkpoints from where the desk keeps its book (book.conf, as the
+     * sync); a book.conf the desk refuses leaves the reads on desk.db (the Chains screen
+     * says why the sync does not run) */
+    err be;
+    err_clear(&be);
+    if (pg_desk_book_read(home, &d->reads, &be) < 0)
+        memset(&d->reads, 0, sizeof d->reads);
+    if (d->reads.present && desk_snap_use_book(d->snap, &pg_reader, d->reads.url, e) < 0) {
         ui_desk_close(&d);
         return -1;
     }

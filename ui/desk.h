@@ -38,6 +38,7 @@ typedef struct ui_desk {
     ui_sync_mode mode;
     char sync_note[ERR_MSG_MAX + 32]; /* why this process syncs or not, for the Chains screen */
     pg_desk_book book; /* where this process's sync keeps the book (book.conf; none: desk.db) */
+    pg_desk_book reads; /* where the screens read the escrows and checkpoints (the same) */
     time_t sync_tried;
     struct {
         addr address;

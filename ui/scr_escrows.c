@@ -81,6 +81,7 @@ typedef struct esc_state {
     size_t d_n;
     char d_err[ERR_MSG_MAX];
     bool logged_error;
+    char read_err[ERR_MSG_MAX]; /* the table's last read failed (the book's server away) */
     desk_names *names; /* the address book: the counterparty's name, `/` by name */
 } esc_state;
 
@@ -97,8 +98,10 @@ static size_t rows_size(esc_state *st, bool *exact)
         if (!st->logged_error)
             LOG_W("ui", "%s", e.msg);
         st->logged_error = true;
+        snprintf(st->read_err, sizeof st->read_err, "%s", e.msg);
         return 0;
     }
+    st->read_err[0] = '\0';
     return n;
 }
 
@@ -451,7 +454,8 @@ static unsigned tick(ui_screen *s, time_t now)
     (void)now;
     if (st->view && desk_escrow_view_count_async(st->view, &arrived, true, &e) < 0)
         LOG_W("ui", "%s", e.msg);
-    return arrived ? UI_REDRAW : UI_OK;
+    /* a failed read (the book's server away) is tried again every second */
+    return arrived || st->read_err[0] ? UI_REDRAW : UI_OK;
 }
 
 static void status(ui_screen *s, char *out, size_t cap)
@@ -460,7 +464,9 @@ static void status(ui_screen *s, char *out, size_t cap)
     bool exact;
     size_t n = rows_size(st, &exact), row;
     char a[32], b[32];
-    if (ui_table_selected(&st->ts.table, &row))
+    if (st->read_err[0])
+        snprintf(out, cap, "escrows: %s", st->read_err);
+    else if (ui_table_selected(&st->ts.table, &row))
         snprintf(out, cap, "escrows %s/%s%s", ui_fmt_count(row + 1, a, sizeof a),
                  ui_fmt_count(n, b, sizeof b), exact ? "" : "+");
     else

@@ -15,6 +15,7 @@
 #include "base/err.h"
 #include "desk/desk.h"
 #include "store/store.h"
+#include "store/store_book.h"
 
 /* ---- the pure core (core.c) ---- */
 
@@ -209,6 +210,10 @@ typedef struct api_options {
      * 1,000,000) */
     unsigned feed_days;
     int64_t feed_keep;
+    /* the desk's book on a server (book.conf): the escrows and checkpoints are read there
+     * through book at book_url (NULL: desk.db); a server away answers 503 */
+    const store_book_reader *book;
+    const char *book_url;
 } api_options;
 
 typedef struct api_request {

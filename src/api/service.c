@@ -215,6 +215,7 @@ int api_service_new(api_service **out, const char *home, const api_options *o, e
     for (int i = API_READERS - 1; i >= 0; i--) {
         api_reader *rd = &sv->readers[i];
         if (desk_snap_open(&rd->snap, home, e) < 0 ||
+            (o->book && desk_snap_use_book(rd->snap, o->book, o->book_url, e) < 0) ||
             desk_escrow_view_new(&rd->view, rd->snap, e) < 0) {
             api_service_free(&sv);
             return -1;
@@ -328,6 +329,12 @@ static void respond_problem(api_response *rs, const api_problem *p)
 
 static int db_fail(api_problem *p, const err *e)
 {
+    /* the desk's book on a server that does not answer: try again shortly */
+    if (strncmp(e->msg, STORE_BOOK_AWAY, strlen(STORE_BOOK_AWAY)) == 0) {
+        api_fail(p, 503, "book-unreachable", "%s", e->msg);
+        p->retry_after = 5;
+        return -1;
+    }
     return api_fail(p, 500, "internal", "the desk database: %s", e->msg);
 }
 
@@ -1322,7 +1329,8 @@ void api_service_handle(api_service *sv, const api_request *rq, api_response *rs
     bool changed = true;
     err e;
     err_clear(&e);
-    if (desk_snap_poll(rd->snap, &changed, &e) < 0 || changed)
+    if (desk_snap_poll(rd->snap, &changed, &e) < 0 || changed ||
+        desk_snap_on_book(rd->snap)) /* a server's announcement may still be on its way */
         desk_escrow_view_invalidate(rd->view);
     commit_job *job = NULL;
     int rc = handle_read(sv, rd, rq, rs, &p, &job);

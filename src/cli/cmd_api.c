@@ -105,6 +105,14 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
     snprintf(sock_path, sizeof sock_path, "%s", sock ? sock : "");
     if (!sock)
         snprintf(sock_path, sizeof sock_path, "%s/api.sock", ctx->home);
+    /* the escrows and checkpoints from where the desk keeps its book (book.conf) */
+    pg_desk_book reads;
+    if (pg_desk_book_read(ctx->home, &reads, &e) < 0)
+        return cli_fail(&e);
+    if (reads.present) {
+        o.book = &pg_reader;
+        o.book_url = reads.url;
+    }
     api_service *sv = NULL;
     if (api_service_new(&sv, ctx->home, &o, &e) < 0)
         return cli_fail(&e);

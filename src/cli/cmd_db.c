@@ -81,7 +81,8 @@ static int db_migrate(cli_ctx *ctx, int argc, char **argv)
 #define DB_IN_DESK                                                                                \
     "everything else: the chains' configuration and endpoints, bridge legs, inflows, "           \
     "transactions, operators, cases, entities, lists, credit, risk alerts (audit.log beside "    \
-    "it); the UI, the API and every other command still read desk.db"
+    "it); the UI's escrows, chains and dashboard risk, the API's escrows and `escrow list` "   \
+    "and `show` are read from the server, every other read from desk.db"
 
 /* `db status`: where the desk keeps its book (book.conf, or desk.db) and what lives where.
  * Reads the desk's files only: no connection to the server. */

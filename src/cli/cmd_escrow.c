@@ -15,6 +15,7 @@
 #include "crypto/address.h"
 #include "desk/names.h"
 #include "keystore/keystore.h"
+#include "pgstore/pg_desk.h"
 #include "store/store.h"
 
 static void hexs(char *out, size_t cap, const uint8_t *b, size_t n)
@@ -179,6 +180,29 @@ static json_t *escrow_json(store *db, const store_chain *ch, const store_escrow 
     return o;
 }
 
+/* The escrows (and their events and checkpoints) from where the desk keeps its book
+ * (book.conf): the server's reader attached to db on a connection of its own (*conn NULL:
+ * desk.db). A server away fails the read in one line. */
+static int book_reads(const cli_ctx *ctx, store *db, void **conn, err *e)
+{
+    *conn = NULL;
+    pg_desk_book b;
+    if (pg_desk_book_read(ctx->home, &b, e) < 0)
+        return -1;
+    if (!b.present)
+        return 0;
+    if (pg_reader.open(conn, b.url, e) < 0)
+        return -1;
+    store_set_reader(db, &pg_reader, *conn);
+    return 0;
+}
+
+static void book_reads_close(void **conn)
+{
+    if (*conn)
+        pg_reader.close(conn);
+}
+
 static int escrow_list(cli_ctx *ctx, int argc, char **argv)
 {
     bool json = ctx->json, csv = false;
@@ -208,6 +232,11 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
+    void *bconn = NULL;
+    if (book_reads(ctx, db, &bconn, &e) < 0) {
+        store_close(&db);
+        return cli_fail(&e);
+    }
     store_chain *chains = NULL;
     size_t nc = 0;
     store_escrow *xs = NULL;
@@ -228,6 +257,7 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
     if (rc < 0) {
         free(chains);
         store_close(&db);
+        book_reads_close(&bconn);
         return cli_fail(&e);
     }
     json_t *arr = json_array();
@@ -275,6 +305,7 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
     free(xs);
     free(chains);
     store_close(&db);
+    book_reads_close(&bconn);
     return u;
 }
 
@@ -298,6 +329,11 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
+    void *bconn = NULL;
+    if (book_reads(ctx, db, &bconn, &e) < 0) {
+        store_close(&db);
+        return cli_fail(&e);
+    }
     store_chain *chains = NULL;
     size_t nc = 0;
     store_escrow *xs = NULL;
@@ -419,11 +455,13 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
     free(xs);
     free(chains);
     store_close(&db);
+    book_reads_close(&bconn);
     return EXIT_OK;
 fail:
     free(xs);
     free(chains);
     store_close(&db);
+    book_reads_close(&bconn);
     return cli_fail(&e);
 }
 

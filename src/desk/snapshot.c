@@ -40,6 +40,10 @@ struct desk_snap {
     sqlite3_stmt *dv;
     bool have_version;
     int64_t version;
+    /* the book on a server (desk_snap_use_book): the escrows, their events and the
+     * checkpoints are read there; NULL: desk.db */
+    const store_book_reader *rd;
+    void *rconn;
 };
 
 static int sql_fail(sqlite3 *db, err *e, const char *what)
@@ -88,6 +92,8 @@ void desk_snap_free(desk_snap **p)
     if (s->ro)
         sqlite3_close(s->ro);
     store_close(&s->st);
+    if (s->rd)
+        s->rd->close(&s->rconn);
     free(s);
     *p = NULL;
 }
@@ -97,9 +103,32 @@ store *desk_snap_store(desk_snap *s)
     return s->st;
 }
 
+int desk_snap_use_book(desk_snap *s, const store_book_reader *r, const char *url, err *e)
+{
+    if (s->rd)
+        return err_set(e, ERR_STATE, "the desk's book is already chosen");
+    if (r->open(&s->rconn, url, e) < 0)
+        return -1;
+    s->rd = r;
+    store_set_reader(s->st, r, s->rconn);
+    return 0;
+}
+
+bool desk_snap_on_book(const desk_snap *s)
+{
+    return s->rd != NULL;
+}
+
 int desk_snap_poll(desk_snap *s, bool *changed, err *e)
 {
     *changed = false;
+    if (s->rd) {
+        /* the book's commits, announced (never blocks; a server away is no change) */
+        bool book = false;
+        if (s->rd->changed(s->rconn, &book, e) < 0)
+            return -1;
+        *changed = book;
+    }
     sqlite3_reset(s->dv);
     if (sqlite3_step(s->dv) != SQLITE_ROW)
         return sql_fail(s->ro, e, "cannot read the database version");
@@ -360,8 +389,12 @@ static void count_known(desk_escrow_view *v, size_t n)
     v->known = n;
 }
 
+static int book_count(desk_escrow_view *v, err *e);
+
 int desk_escrow_view_count(desk_escrow_view *v, size_t *n, err *e)
 {
+    if (v->snap->rd && book_count(v, e) < 0)
+        return -1;
     if (v->have_count) {
         *n = v->count;
         return 0;
@@ -605,11 +638,90 @@ static void learn_end(desk_escrow_view *v, size_t end, bool more, bool exact_if_
     }
 }
 
+/* ---- the escrow table on the book's server ----
+ * The filter and the order are the server's (pg_trgm for the filter); a window is a page
+ * read at an offset, and the count is exact (the stored total without a filter). */
+
+static int book_count(desk_escrow_view *v, err *e)
+{
+    if (v->have_count)
+        return 0;
+    size_t n = 0;
+    if (v->snap->rd->escrow_count(v->snap->rconn, v->pattern, &n, e) < 0)
+        return -1;
+    count_known(v, n);
+    return 0;
+}
+
+static void row_of_line(const store_escrow_line *l, desk_escrow_row *r)
+{
+    memset(r, 0, sizeof *r);
+    r->chain_id = l->chain_id;
+    snprintf(r->chain, sizeof r->chain, "%s", l->chain);
+    r->address = l->address;
+    r->payer = l->payer;
+    r->payee = l->payee;
+    snprintf(r->state, sizeof r->state, "%s", l->state);
+    r->approvals = l->approvals;
+    r->threshold = l->threshold;
+    r->last_block = l->last_block;
+    r->pending = l->pending;
+    u256 a;
+    err ignored;
+    if (u256_from_dec(&a, l->amount, &ignored) < 0)
+        snprintf(r->amount, sizeof r->amount, "?");
+    else
+        amount_format(r->amount, &a, l->asset_known ? l->decimals : 0);
+    snprintf(r->asset, sizeof r->asset, "%s", l->asset_known ? l->asset : "units");
+}
+
+static int book_row(desk_escrow_view *v, size_t i, const desk_escrow_row **out, err *e)
+{
+    if (book_count(v, e) < 0)
+        return -1;
+    if (i >= v->count)
+        return err_set(e, ERR_NOT_FOUND, "no escrow row %zu (there are %zu)", i + 1, v->count);
+    if (v->n > 0 && i >= v->base && i < v->base + v->n) {
+        *out = &v->rows[i - v->base];
+        return 0;
+    }
+    size_t start = i > WINDOW_ROWS / 4 ? i - WINDOW_ROWS / 4 : 0;
+    store_escrow_line *lines = calloc(WINDOW_ROWS, sizeof *lines);
+    if (!lines)
+        return err_set(e, ERR_NOMEM, "out of memory reading escrows");
+    size_t got = 0;
+    bool more = false;
+    window_drop(v);
+    int rc = v->snap->rd->escrow_page(v->snap->rconn, v->pattern, (int)v->sort, v->desc, start,
+                                      WINDOW_ROWS, lines, &got, &more, e);
+    for (size_t k = 0; rc == 0 && k < got; k++)
+        row_of_line(&lines[k], &v->rows[k]);
+    free(lines);
+    if (rc < 0)
+        return -1;
+    v->base = start;
+    v->n = got;
+    if (i >= v->base + v->n) {
+        /* The table changed under us (a sync's commit): start afresh next time. */
+        desk_escrow_view_invalidate(v);
+        return err_set(e, ERR_STATE, "the escrow table changed while reading it");
+    }
+    *out = &v->rows[i - v->base];
+    return 0;
+}
+
 int desk_escrow_view_size(desk_escrow_view *v, size_t *n, bool *exact, err *e)
 {
     bool arrived;
     *n = 0;
     *exact = false;
+    if (v->snap->rd) {
+        if (book_count(v, e) < 0)
+            return -1;
+        *n = v->count;
+        *exact = true;
+        return 0;
+    }
     if (desk_escrow_view_count_async(v, &arrived, false, e) < 0)
         return -1;
     if (!v->have_count && !v->pattern[0]) {
@@ -638,6 +750,8 @@ int desk_escrow_view_size(desk_escrow_view *v, size_t *n, bool *exact, err *e)
 int desk_escrow_view_row(desk_escrow_view *v, size_t i, const desk_escrow_row **out, err *e)
 {
     *out = NULL;
+    if (v->snap->rd)
+        return book_row(v, i, out, e);
     size_t count;
     bool exact;
     if (desk_escrow_view_size(v, &count, &exact, e) < 0)
@@ -715,6 +829,8 @@ static void *count_main(void *arg)
 int desk_escrow_view_count_async(desk_escrow_view *v, bool *arrived, bool start, err *e)
 {
     *arrived = false;
+    if (v->snap->rd)
+        return 0; /* the server's count is exact at once */
     if (v->th_running && atomic_load(&v->th_done)) {
         pthread_join(v->th, NULL);
         v->th_running = false;
@@ -953,12 +1069,17 @@ int desk_chain_rows(desk_snap *s, desk_chain_row **out, size_t *n, err *e)
         store_checkpoint cp;
         store_endpoint *eps = NULL;
         size_t ne = 0;
-        if (store_checkpoint_get(s->st, cs[i].chain_id, &cp, e) < 0 ||
-            store_endpoint_list(s->st, cs[i].chain_id, &eps, &ne, e) < 0) {
+        /* a server away leaves the row without its checkpoint, the reason in its error */
+        err ce;
+        err_clear(&ce);
+        bool cp_ok = store_checkpoint_get(s->st, cs[i].chain_id, &cp, s->rd ? &ce : e) == 0;
+        if ((!cp_ok && !s->rd) || store_endpoint_list(s->st, cs[i].chain_id, &eps, &ne, e) < 0) {
             free(cs);
             free(rows);
             return -1;
         }
+        if (!cp_ok)
+            memset(&cp, 0, sizeof cp);
         r->synced_any = cp.synced;
         r->synced = cp.synced_block;
         r->final_block = cp.final_block;
@@ -982,6 +1103,8 @@ int desk_chain_rows(desk_snap *s, desk_chain_row **out, size_t *n, err *e)
             }
         }
         free(eps);
+        if (!cp_ok)
+            snprintf(r->last_error, sizeof r->last_error, "%.250s", ce.msg);
     }
     free(cs);
     *out = rows;

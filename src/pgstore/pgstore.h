@@ -4,9 +4,10 @@
  * verified table by table (pg_migrate.c), and the advisory lock that lets one syncer per
  * chain run across the firm (pg_lock.c), and commits announced to every workstation
  * (pg_notify.c), and the chain sync's events, checkpoint, escrow projection and vault
- * flows (pg_sync.c), and the desk's outbound transactions (pg_outbound.c). The other
- * store functions (store.h) still run on SQLite only; docs/scale.md says exactly what a
- * full backend still needs. */
+ * flows (pg_sync.c), and the desk's outbound transactions (pg_outbound.c), and the desk's
+ * escrow and checkpoint reads for the UI and the API (pg_read.c). The other store
+ * functions (store.h) still run on SQLite only; docs/scale.md says exactly what a full
+ * backend still needs. */
 #ifndef FUSION_PGSTORE_PGSTORE_H
 #define FUSION_PGSTORE_PGSTORE_H
 

@@ -308,6 +308,12 @@ int store_open(store **out, const char *path, err *e)
     return 0;
 }
 
+void store_set_reader(store *s, const store_book_reader *r, void *conn)
+{
+    s->rd = r;
+    s->rconn = r ? conn : NULL;
+}
+
 void store_close(store **p)
 {
     if (!p || !*p)

@@ -61,6 +61,9 @@ typedef struct store_book {
     bool (*alive)(void *conn); /* false once the connection is lost (then reopened) */
     /* Tries the chain's lock once; it belongs to the connection (its session). */
     int (*lock_try)(void *conn, uint64_t chain_id, bool *held, err *e);
+    /* As store_escrow_awaiting; out NULL: *n counts every escrow awaiting the approver. */
+    int (*escrow_awaiting)(void *conn, const addr *approver, const store_escrow_cursor *after,
+                           size_t limit, store_escrow **out, size_t *n, err *e);
     int (*checkpoint_get)(void *conn, uint64_t chain_id, store_checkpoint *out, err *e);
     /* Every escrow that has an event in the book (what the thread watches by address). */
     int (*escrows)(void *conn, uint64_t chain_id, addr **out, size_t *n, err *e);
@@ -108,5 +111,74 @@ bool store_has_book(const store *s);
 /* Writes every outbound row of desk.db to the server (`fusion tx check`: what an outage
  * left behind); *pushed: rows written. */
 int store_outbound_book_push(store *s, size_t *pushed, err *e) STORE_WUR;
+/* ---- the desk's reads from the book (the screens' and the API's) ---- */
+
+/* How a read that cannot reach the book's server begins its one line. */
+#define STORE_BOOK_AWAY "book server unreachable"
+
+/* One row of the escrow table as the book gives it (desk/snapshot.h formats it). */
+typedef struct store_escrow_line {
+    uint64_t chain_id;
+    char chain[STORE_NAME_MAX];
+    addr address, payer, payee;
+    char amount[80]; /* base units, decimal */
+    char state[16];
+    unsigned approvals, threshold;
+    uint64_t last_block;
+    bool pending;
+    bool asset_known; /* asset and decimals from the tokens or the chain's native coin */
+    char asset[STORE_SYMBOL_MAX];
+    unsigned decimals;
+} store_escrow_line;
+
+/* The orders of store_book_reader.escrow_page (desk/snapshot.h's DESK_ESCROW_SORTS, in
+ * its order): most recent, escrow, chain, counterparty, asset, amount, state, approvals,
+ * block. */
+enum { STORE_ESCROW_SORTS = 9 };
+
+/* What a store reads from the book instead of desk.db once store_set_reader attached it
+ * (store_escrow_get, _find, _list, _list_open, _awaiting, _awaiting_count,
+ * store_checkpoint_get, store_event_list_escrow dispatch here) and the escrow table's pages (desk/snapshot.c).
+ * One connection per store, used under its own lock; a lost connection is opened again
+ * by the next call, and a call that cannot reach the server fails with one line. */
+typedef struct store_book_reader {
+    /* Remembers the URL; connects on first use (so a server down at start is no error). */
+    int (*open)(void **conn, const char *url, err *e);
+    void (*close)(void **conn);
+    int (*escrow_get)(void *conn, uint64_t chain_id, const addr *a, store_escrow *out,
+                      bool *found, err *e);
+    int (*escrow_find)(void *conn, const addr *a, store_escrow *out, bool *found, err *e);
+    int (*escrow_list)(void *conn, uint64_t chain_id, store_escrow **out, size_t *n, err *e);
+    int (*escrow_list_open)(void *conn, const addr *parties, size_t n_parties,
+                            store_escrow **out, size_t *n, err *e);
+    /* As store_escrow_awaiting; out NULL: *n counts every escrow awaiting the approver. */
+    int (*escrow_awaiting)(void *conn, const addr *approver, const store_escrow_cursor *after,
+                           size_t limit, store_escrow **out, size_t *n, err *e);
+    int (*checkpoint_get)(void *conn, uint64_t chain_id, store_checkpoint *out, err *e);
+    int (*event_list_escrow)(void *conn, uint64_t chain_id, const addr *escrow,
+                             store_event_list *out, err *e);
+    /* The escrows matching pattern (a LIKE pattern, case-insensitive; "" = all): their
+     * number, and a page of them in an order (sort < STORE_ESCROW_SORTS), at most limit
+     * rows from offset; *more: a further row exists. */
+    int (*escrow_count)(void *conn, const char *pattern, size_t *n, err *e);
+    int (*escrow_page)(void *conn, const char *pattern, int sort, bool desc, size_t offset,
+                       size_t limit, store_escrow_line *out, size_t *n, bool *more, err *e);
+    /* *changed: a commit was announced on the book (pg_commit_notify), or the connection
+     * came back, since the last call; never blocks. */
+    int (*changed)(void *conn, bool *changed, err *e);
+} store_book_reader;
+
+/* From now on the reads named above go to the book through r on conn (owned by the
+ * caller, closed after the store); NULL r: desk.db again. */
+void store_set_reader(store *s, const store_book_reader *r, void *conn);
+
+/* A store_escrow from the row as STORE_ESCROW_COLUMNS text (store_escrow_row_of's form;
+ * approval_list as approvals_len bytes), the chain's final block when synced: for a book
+ * that keeps escrows as desk.db does. */
+int store_escrow_of_row(const char *const v[STORE_ESCROW_NCOLS], size_t approvals_len,
+                        bool has_final, uint64_t final_block, store_escrow *x, err *e) STORE_WUR;
+/* Room for n bytes owned by the list (freed by store_event_list_free): for a book filling a
+ * list. NULL when out of memory. */
+void *store_event_list_alloc(store_event_list *l, size_t n);
 
 #endif

@@ -90,20 +90,15 @@ static int approval_cmp(const void *p, const void *q)
     return a->log_index < b->log_index ? -1 : a->log_index > b->log_index;
 }
 
-/* The blob at column i into x->approvals. A mark written pending stays so only while the
- * escrow is pending and the approval is above the chain's final block (column final_col,
- * NULL when nothing is synced): settling an escrow settles its approvals. */
-static int approvals_unpack(sqlite3_stmt *st, int i, int final_col, store_escrow *x)
+/* The approvals blob (p, n bytes) into x->approvals. A mark written pending stays so only
+ * while the escrow is pending and the approval is above the chain's final block (has_final
+ * false when nothing is synced): settling an escrow settles its approvals. */
+static int approvals_unpack_bytes(const uint8_t *p, size_t n, bool has_final, uint64_t final,
+                                  store_escrow *x)
 {
     x->n_approvals = 0;
-    if (sqlite3_column_type(st, i) == SQLITE_NULL)
-        return 0;
-    const uint8_t *p = sqlite3_column_blob(st, i);
-    size_t n = (size_t)sqlite3_column_bytes(st, i);
     if (n % APPROVAL_BYTES || n / APPROVAL_BYTES > STORE_MAX_APPROVERS || (n && !p))
         return -1;
-    bool has_final = sqlite3_column_type(st, final_col) != SQLITE_NULL;
-    uint64_t final = store_col_u64(st, final_col);
     for (size_t o = 0; o < n; o += APPROVAL_BYTES) {
         store_approval *a = &x->approvals[x->n_approvals++];
         memcpy(a->approver.b, p + o, ADDR_LEN);
@@ -115,6 +110,17 @@ static int approvals_unpack(sqlite3_stmt *st, int i, int final_col, store_escrow
     }
     qsort(x->approvals, x->n_approvals, sizeof x->approvals[0], approval_cmp);
     return 0;
+}
+
+/* The blob at column i, the chain's final block at column final_col (NULL: not synced). */
+static int approvals_unpack(sqlite3_stmt *st, int i, int final_col, store_escrow *x)
+{
+    x->n_approvals = 0;
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return 0;
+    return approvals_unpack_bytes(sqlite3_column_blob(st, i), (size_t)sqlite3_column_bytes(st, i),
+                                  sqlite3_column_type(st, final_col) != SQLITE_NULL,
+                                  store_col_u64(st, final_col), x);
 }
 
 static void approvers_json(char *out, size_t cap, const store_escrow *x)
@@ -364,6 +370,69 @@ static int escrow_row(store *s, sqlite3_stmt *st, store_escrow *x, err *e)
     return 0;
 }
 
+/* Text columns: an address, a decimal amount, a hash, a 64-bit integer (its signed bits). */
+static int txt_addr(const char *t, addr *out)
+{
+    err ignored;
+    memset(out, 0, sizeof *out);
+    return t ? hex_decode_exact(out->b, ADDR_LEN, t, HEX_REQUIRE_PREFIX, &ignored) : -1;
+}
+
+static int txt_u256(const char *t, u256 *out)
+{
+    err ignored;
+    *out = u256_from_u64(0);
+    return t ? u256_from_dec(out, t, &ignored) : -1;
+}
+
+static uint64_t txt_u64(const char *t)
+{
+    int64_t sv = t ? (int64_t)strtoll(t, NULL, 10) : 0;
+    uint64_t v;
+    memcpy(&v, &sv, sizeof v);
+    return v;
+}
+
+int store_escrow_of_row(const char *const v[STORE_ESCROW_NCOLS], size_t approvals_len,
+                        bool has_final, uint64_t final_block, store_escrow *x, err *e)
+{
+    memset(x, 0, sizeof *x);
+    err ignored;
+    x->chain_id = txt_u64(v[0]);
+    if (txt_addr(v[1], &x->address) < 0 || txt_addr(v[2], &x->factory) < 0 ||
+        txt_addr(v[3], &x->payer) < 0 || txt_addr(v[4], &x->payee) < 0 ||
+        txt_addr(v[5], &x->token) < 0 || txt_u256(v[6], &x->amount) < 0 ||
+        parse_approvers(v[7], x) < 0 || txt_addr(v[9], &x->arbiter) < 0 ||
+        escrow_state_parse(&x->state, v[11], &ignored) < 0 || txt_u256(v[14], &x->funded) < 0 ||
+        txt_u256(v[15], &x->released) < 0 || txt_u256(v[16], &x->refunded) < 0 || !v[18] ||
+        hex_decode_exact(x->created_tx, 32, v[18], HEX_REQUIRE_PREFIX, &ignored) < 0)
+        goto bad;
+    x->threshold = (unsigned)txt_u64(v[8]);
+    x->deadline = txt_u64(v[10]);
+    x->resolved_to_payee = v[12] && strcmp(v[12], "payee") == 0;
+    x->created_block = txt_u64(v[17]);
+    x->last_event_block = txt_u64(v[19]);
+    x->n_events = (unsigned)txt_u64(v[20]);
+    x->pending = txt_u64(v[21]) != 0;
+    snprintf(x->anomaly, sizeof x->anomaly, "%s", v[22] ? v[22] : "");
+    x->version = txt_u64(v[23]) == 2 ? 2 : 1;
+    x->dispute_window = txt_u64(v[24]);
+    if (v[25] && hex_decode_exact(x->terms_hash, 32, v[25], HEX_REQUIRE_PREFIX, &ignored) < 0)
+        goto bad;
+    if (!v[26])
+        x->created_arbiter = x->arbiter;
+    else if (txt_addr(v[26], &x->created_arbiter) < 0)
+        goto bad;
+    x->inconsistent = txt_u64(v[27]) != 0;
+    if (v[28] && approvals_unpack_bytes((const uint8_t *)v[28], approvals_len, has_final,
+                                        final_block, x) < 0)
+        goto bad;
+    return 0;
+bad:
+    return err_set(e, ERR_INVALID, "the book: a malformed escrow row (chain %.24s, %.44s)",
+                   v[0] ? v[0] : "?", v[1] ? v[1] : "?");
+}
+
 static int escrow_get_one(store *s, sqlite3_stmt *st, store_escrow *out, bool *found, err *e)
 {
     int rc = sqlite3_step(st);
@@ -384,6 +453,8 @@ static int escrow_get_one(store *s, sqlite3_stmt *st, store_escrow *out, bool *f
 int store_escrow_get(store *s, uint64_t chain_id, const addr *address, store_escrow *out,
                      bool *found, err *e)
 {
+    if (s->rd)
+        return s->rd->escrow_get(s->rconn, chain_id, address, out, found, e);
     sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_GET, e);
     if (!st)
         return -1;
@@ -424,6 +495,8 @@ int store_escrow_get_rowid(store *s, int64_t rowid, store_escrow *out, bool *fou
 
 int store_escrow_find(store *s, const addr *address, store_escrow *out, bool *found, err *e)
 {
+    if (s->rd)
+        return s->rd->escrow_find(s->rconn, address, out, found, e);
     sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_FIND, e);
     if (!st)
         return -1;
@@ -461,6 +534,8 @@ int store_escrow_list(store *s, uint64_t chain_id, store_escrow **out, size_t *n
 {
     *out = NULL;
     *n = 0;
+    if (s->rd)
+        return s->rd->escrow_list(s->rconn, chain_id, out, n, e);
     sqlite3_stmt *st = store_stmt(s, chain_id ? SQL_ESCROW_LIST : SQL_ESCROW_LIST_ALL, e);
     if (!st)
         return -1;
@@ -483,6 +558,8 @@ int store_escrow_list_open(store *s, const addr *parties, size_t n_parties, stor
     *n = 0;
     if (n_parties == 0)
         return 0;
+    if (s->rd)
+        return s->rd->escrow_list_open(s->rconn, parties, n_parties, out, n, e);
     char *json = malloc(n_parties * (ADDR_STR_MAX + 3) + 3);
     if (!json)
         return err_set(e, ERR_NOMEM, "out of memory listing open escrows");
@@ -580,12 +657,16 @@ int store_escrow_awaiting(store *s, const addr *approver, const store_escrow_cur
     *n = 0;
     if (limit == 0)
         return 0;
+    if (s->rd)
+        return s->rd->escrow_awaiting(s->rconn, approver, after, limit, out, n, e);
     return awaiting_rows(s, approver, after, limit, out, n, e);
 }
 
 int store_escrow_awaiting_count(store *s, const addr *approver, size_t *n, err *e)
 {
     *n = 0;
+    if (s->rd)
+        return s->rd->escrow_awaiting(s->rconn, approver, NULL, 0, NULL, n, e);
     return awaiting_rows(s, approver, NULL, 0, NULL, n, e);
 }
 

@@ -32,6 +32,14 @@ static void *arena_alloc(arena_chunk **head, size_t n)
     return p;
 }
 
+void *store_event_list_alloc(store_event_list *l, size_t n)
+{
+    arena_chunk *head = l->arena_;
+    void *p = arena_alloc(&head, n ? n : 1);
+    l->arena_ = head;
+    return p;
+}
+
 void store_event_list_free(store_event_list *l)
 {
     if (!l)
@@ -233,6 +241,8 @@ fail:
 int store_event_list_escrow(store *s, uint64_t chain_id, const addr *escrow, store_event_list *out,
                             err *e)
 {
+    if (s->rd)
+        return s->rd->event_list_escrow(s->rconn, chain_id, escrow, out, e);
     sqlite3_stmt *st = store_stmt(s, SQL_EVENT_ESCROW, e);
     if (!st)
         return -1;
@@ -431,6 +441,8 @@ static const char SQL_CP_PUT[] =
 
 int store_checkpoint_get(store *s, uint64_t chain_id, store_checkpoint *out, err *e)
 {
+    if (s->rd)
+        return s->rd->checkpoint_get(s->rconn, chain_id, out, e);
     memset(out, 0, sizeof *out);
     out->chain_id = chain_id;
     sqlite3_stmt *st = store_stmt(s, SQL_CP_GET, e);

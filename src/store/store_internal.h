@@ -13,6 +13,7 @@
 #include "base/u256.h"
 #include "crypto/address.h"
 #include "store/store.h"
+#include "store/store_book.h"
 
 typedef struct stmt_slot {
     const char *sql; /* key: the address of a static SQL string */
@@ -32,6 +33,9 @@ struct store {
     const struct store_outbound_book *ob;
     void *ob_conn;
     bool ob_open;
+    /* the book the escrow and event reads go to (store_set_reader); NULL: this file */
+    const store_book_reader *rd;
+    void *rconn;
 };
 
 /* The prepared statement for a static SQL string, reset and with cleared bindings,

@@ -19,6 +19,11 @@ def main():
     fusion, home, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     seed = int(sys.argv[4]) if len(sys.argv) > 4 else 7
     os.makedirs(home, mode=0o700, exist_ok=True)
+    # an empty desk.db: read-only commands refuse a home without a desk; this one is then
+    # given the current schema by `chain list` (store_open migrates an empty file)
+    path = os.path.join(home, "desk.db")
+    if not os.path.exists(path):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     subprocess.run([fusion, "--home", home, "chain", "list"], check=True,
                    stdout=subprocess.DEVNULL)
     rnd = random.Random(seed)

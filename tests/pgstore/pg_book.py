@@ -34,7 +34,16 @@ action: signing actions (`fusion escrow create`, answered on a terminal) on a de
   from the server with that flag.
 uiaction: the terminal UI's actions on such a desk: bob approves an escrow from the Approvals
   screen (passphrase, the pre-sign summary, y); the approval is recorded on the server (the
-  node's transaction by hash, nonce and sender; desk.db's row under the server's id)."""
+  node's transaction by hash, nonce and sender; desk.db's row under the server's id).
+reads: a desk whose signed book.conf names the server, synced there (desk.db holds no escrow):
+  the terminal UI's Escrows screen lists the escrows a SQLite desk synced from the same chain
+  has, its filter finds one by an address prefix, its detail shows that escrow's events and
+  approvals; an approver's Approvals screen lists the escrows awaiting her; the Chains screen and the Dashboard say the chain is synced (the server's
+  checkpoint); `fusion serve` lists the same escrows and one with its events, and so do
+  `fusion escrow list` and `escrow show`; the server stopped: the screen's status line, the
+  API (503) and `escrow list` (exit 1) say `book server unreachable` in one line, nothing
+  crashes; started again: all read the escrows again."""
+import json
 import os
 import shutil
 import subprocess
@@ -550,13 +559,190 @@ def uiaction(pg):
     print("pg_book uiaction: ok")
 
 
+def local_escrows(home):
+    import sqlite3
+    con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
+    try:
+        return con.execute("SELECT count(*) FROM escrows").fetchone()[0]
+    finally:
+        con.close()
+
+
+def reads(pg):
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "ui"))
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "integration"))
+    import tmuxh
+    import api_lib
+    from sync_lib import Desk
+    chain, desk, url = setup(pg, 4, 2)
+    home = desk.home
+    write_book(home, f"db = {pg.url_for(user='desk')}\n")
+    desk.signed.sign_config("book")
+    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    r = fusion(home, "sync", "--once", "--quiet", env=env)
+    assert r.returncode == 0, f"sync on the desk's server: {r.stderr}"
+    assert local_escrows(home) == 0, "escrows in desk.db (the book is the server)"
+    # what the chain has, as a SQLite desk synced from it holds it
+    other = Desk()
+    other.add_chain(chain, confirmations=0)
+    other.run("sync", "--once", "--quiet")
+    want = {a.lower(): st for a, st in other.query("SELECT address, state FROM escrows")}
+    assert len(want) == 4, f"the SQLite desk has {len(want)} escrows"
+    pick = sorted(want)[1]
+    n_events = other.query("SELECT count(*) FROM events WHERE escrow = ?",
+                           bytes.fromhex(pick[2:]))[0][0]
+    approvals = other.query("SELECT approvals FROM escrows WHERE address = ?", pick)[0][0]
+    assert n_events >= 3 and approvals == 1, (n_events, approvals)
+    log(f"the chain: {len(want)} escrows; {pick} has {n_events} events")
+
+    def rows_of(s):
+        low = s.lower()
+        return {a for a in want if a[2:6] in low and any(
+            a[2:6] in x and a[-4:] in x for x in low.split("\n"))}
+
+    # `fusion sync` syncs the desk (it holds sync.lock): the UI follows, its screens read
+    errpath = os.path.join(home, "sync.stderr")
+    err = open(errpath, "wb")
+    p = subprocess.Popen([FUSION, "--home", home, "sync", "--no-subscribe", "--poll-ms", "100"],
+                         stdout=subprocess.DEVNULL, stderr=err, env=env)
+    err.close()
+    pg_sync._procs.append(p)
+    pg_sync.wait_until(lambda: "sync local: following" in pg_sync.read(errpath), "fusion sync", 120)
+    t = tmuxh.Tmux("pgread", cols=160, rows=30)
+    t.start(f"{FUSION} --home {home} --operator admin", env={"PGPASSWORD": PASSWORD})
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+
+    def status(s):
+        lines = s.split("\n")
+        return lines[t.rows - 2] if len(lines) >= t.rows else ""
+
+    # the chain's sync status: the server's checkpoint
+    head = chain.node.block_number()
+    t.send("7")
+    t.wait_for(lambda s: any(" local " in x and "31337" in x and str(head) in x
+                             for x in s.split("\n")), "the Chains screen: synced to the head")
+    t.send("1")
+    dash = t.wait_for(lambda s: "Dashboard" in status(s) and "as of" in s
+                      and "never" not in s.lower(), "the Dashboard: the chain synced")
+    assert "never been synced" not in dash, dash
+    t.send("2")
+    text = t.wait_for(lambda s: rows_of(s) == set(want) and "escrows 1/4" in status(s),
+                      "the Escrows screen: the server's escrows")
+    for a, st in want.items():
+        line = [x for x in text.lower().split("\n") if a[2:6] in x and a[-4:] in x][0]
+        assert st in line, f"escrow {a}: {st} on the chain, the screen: {line!r}"
+    # live: an escrow made now reaches the screen (the server's commit announced)
+    pg_sync.make_history(chain, 1, 0)
+    other.run("sync", "--once", "--quiet")
+    want = {a.lower(): st for a, st in other.query("SELECT address, state FROM escrows")}
+    assert len(want) == 5, f"the SQLite desk has {len(want)} escrows"
+    t.wait_for(lambda s: rows_of(s) == set(want) and " escrows " in status(s) and "/5 " in status(s),
+               "the Escrows screen: the new escrow")
+    # the filter: an address prefix finds that escrow alone
+    t.send("/")
+    t.type(pick[:12])
+    t.send("Enter")
+    t.wait_for(lambda s: rows_of(s) == {pick} and "escrows 1/1" in status(s),
+               "the filter by an address prefix")
+    t.send("Enter")  # its detail: the events from the server
+    t.wait_for(lambda s: f"Timeline ({n_events} events):" in s and "EscrowCreated" in s
+               and "approved in block" in s, "the escrow's detail: its events and approval")
+    t.send("Escape")
+
+    # the API of `fusion serve` on the same desk
+    token = json.loads(desk.run("api", "client", "add", "books", "--scope", "read",
+                                "--json").stdout)["token"]
+    srv = api_lib.Server.__new__(api_lib.Server)
+    srv_env = dict(os.environ, PGPASSWORD=PASSWORD)
+    srv.home = home
+    srv.sock = os.path.join(home, "api.sock")
+    srv.errpath = os.path.join(home, "serve.stderr")
+    srv.err = open(srv.errpath, "wb")
+    srv.proc = subprocess.Popen([FUSION, "--home", home, "serve", "--rate", "1000", "--burst",
+                                 "1000"], stdout=subprocess.DEVNULL, stderr=srv.err, env=srv_env)
+    pg_sync._procs.append(srv.proc)
+    pg_sync.wait_until(lambda: "serving on" in pg_sync.read(srv.errpath)
+                       or srv.proc.poll() is not None, "fusion serve", 60)
+    assert srv.proc.poll() is None, pg_sync.read(srv.errpath)
+
+    def api_list():
+        st, _, body = api_lib.request(srv.conn(), "GET", "/v1/escrows?limit=50", token=token)
+        return st, body
+
+    st, body = api_list()
+    assert st == 200, f"GET /v1/escrows: {st} {body}"
+    got = {x["address"].lower(): x["state"] for x in body["items"]}
+    assert got == want and body["total"] == 5, f"the API lists {got}, the chain has {want}"
+    st, _, one = api_lib.request(srv.conn(), "GET", f"/v1/escrows/31337/{pick}", token=token)
+    assert st == 200 and one["approvals"] == 1 and len(one["timeline"]) == n_events and \
+        one["timeline"][0]["event"] == "EscrowCreated", f"GET one escrow: {st} {one}"
+    log("the API lists the server's escrows")
+    # the CLI's escrow reads too
+    r = fusion(home, "escrow", "list", "--json", env=env)
+    assert r.returncode == 0, f"escrow list: {r.stderr}"
+    got = {x["address"].lower(): x["state"] for x in json.loads(r.stdout)}
+    assert got == want, f"escrow list: {got}, the chain has {want}"
+    r = fusion(home, "escrow", "show", pick, env=env)
+    assert r.returncode == 0 and "EscrowCreated" in r.stdout and "Approved" in r.stdout, \
+        f"escrow show: {r.stdout} {r.stderr}"
+
+    # the Approvals screen of an approver who has not approved: every escrow awaits her
+    from sync_lib import A
+    desk.run("operator", "add", "carol", "--key", A[3], "--role", "approver")
+    t2 = tmuxh.Tmux("pgread2", cols=160, rows=30)
+    t2.start(f"{FUSION} --home {home} --operator carol", env={"PGPASSWORD": PASSWORD})
+    t2.wait_for("Fusion Prime Workstation", "carol's title bar")
+    t2.send("3")
+    t2.wait_for(lambda s: rows_of(s) == set(want), "carol's Approvals screen: the server's escrows")
+    t2.close()
+
+    # the server away: one line, no crash; back: the reads come back
+    pg.pause()
+    log("server stopped")
+    st, body = api_list()
+    assert st == 503 and body["detail"].startswith("book server unreachable"), (st, body)
+    assert PASSWORD not in json.dumps(body)
+    one_line(fusion(home, "escrow", "list", env=env), 1, "book server unreachable",
+             "escrow list, the server away")
+    t.send("2")
+    t.send("/")
+    t.type(pick[:8])
+    t.send("Enter")  # a new filter: read again, from a server that is away
+    text = t.wait_for(lambda s: "escrows: book server unreachable" in s,
+                      "the Escrows screen's status line: the server away")
+    assert PASSWORD not in text
+    pg.resume()
+    log("server started again")
+    t.send("Escape")
+    t.wait_for(lambda s: rows_of(s) == set(want) and " escrows " in status(s) and "/5 " in status(s)
+               and "unreachable" not in status(s), "the escrows read again")
+    pg_sync.wait_until(lambda: api_list()[0] == 200, "the API reads again", 60)
+    st, body = api_list()
+    assert {x["address"].lower() for x in body["items"]} == set(want), body
+    r = fusion(home, "escrow", "list", "--json", env=env)
+    assert r.returncode == 0 and len(json.loads(r.stdout)) == len(want), r.stderr
+    assert srv.proc.poll() is None, "fusion serve died"
+    assert p.poll() is None, "fusion sync ended"
+    p.terminate()
+    assert p.wait(timeout=60) == 0, pg_sync.read(errpath)
+    srv.proc.terminate()
+    assert srv.proc.wait(timeout=60) == 0, pg_sync.read(srv.errpath)
+    srv.err.close()
+    t.close()
+    pg_sync.no_password([home])
+    for h in (home, other.home):
+        shutil.rmtree(h, ignore_errors=True)
+        shutil.rmtree(h.rstrip("/") + "-pw", ignore_errors=True)
+    print("pg_book reads: ok")
+
+
 def main(argv):
     if not available():
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap")
         return 1
     need_artifacts()
     return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli, "action": action,
-                                  "uiaction": uiaction}[argv[0] if argv else "conf"])
+                             "uiaction": uiaction, "reads": reads}[argv[0] if argv else "conf"])
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@
 #include "base/bytes.h"
 #include "store/store.h"
 #include "store/store_internal.h"
+#include "store/store_book.h"
 
 static char tmpdir[256];
 static char dbpath[300];
@@ -1302,6 +1303,87 @@ static void test_escrow_roundtrip(void **state)
     store_close(&s);
 }
 
+/* The escrow row as text (store_escrow_row_of, what a server's book stores) read back by
+ * store_escrow_of_row gives the escrow desk.db's own reader gives for the same row: every
+ * field, the pending marks settled by the same final block. */
+static void test_escrow_row_text(void **state)
+{
+    store *s = open_ok();
+    add_chain(s, 1, "one");
+    err e;
+    store_escrow x;
+    memset(&x, 0, sizeof x);
+    x.chain_id = 1;
+    memset(x.address.b, 0xa1, 20);
+    memset(x.factory.b, 0xa2, 20);
+    memset(x.payer.b, 0x01, 20);
+    memset(x.payee.b, 0x02, 20);
+    memset(x.token.b, 0x03, 20);
+    memset(x.arbiter.b, 0x04, 20);
+    memset(x.created_arbiter.b, 0x05, 20);
+    assert_int_equal(u256_from_dec(&x.amount, "123456789012345678901234567890", &e), 0);
+    x.funded = x.amount;
+    assert_int_equal(u256_from_dec(&x.released, "1000", &e), 0);
+    assert_int_equal(u256_from_dec(&x.refunded, "7", &e), 0);
+    x.n_approvers = 3;
+    for (int i = 0; i < 3; i++)
+        memset(x.approvers[i].b, 0x30 + i, 20);
+    x.threshold = 2;
+    x.deadline = 1900000000;
+    x.state = ESCROW_RESOLVED;
+    x.resolved_to_payee = true;
+    x.n_approvals = 2;
+    for (int i = 0; i < 2; i++) {
+        x.approvals[i].approver = x.approvers[i];
+        x.approvals[i].block_number = 10 + 2 * (uint64_t)i; /* 10 final, 12 not */
+        memset(x.approvals[i].tx_hash, 0x60 + i, 32);
+        x.approvals[i].log_index = 3 + (uint32_t)i;
+        x.approvals[i].pending = true;
+    }
+    x.created_block = 9;
+    memset(x.created_tx, 0x99, 32);
+    x.last_event_block = 12;
+    x.n_events = 6;
+    x.pending = true;
+    snprintf(x.anomaly, sizeof x.anomaly, "a refund after the release (block 12)");
+    x.version = 2;
+    x.dispute_window = 86400;
+    memset(x.terms_hash, 0x7e, 32);
+    x.inconsistent = true;
+    assert_int_equal(store_escrow_put(s, &x, &e), 0);
+    store_checkpoint cp = {.chain_id = 1, .synced = true, .synced_block = 12, .final_block = 11,
+                           .head_block = 12, .updated_at = 1};
+    assert_int_equal(store_checkpoint_put(s, &cp, &e), 0);
+    store_escrow want, got;
+    bool found = false;
+    assert_int_equal(store_escrow_get(s, 1, &x.address, &want, &found, &e), 0);
+    assert_true(found);
+    store_escrow_row r;
+    store_escrow_row_of(&x, &r);
+    assert_int_equal(store_escrow_of_row(r.v, r.approvals_len, true, 11, &got, &e), 0);
+    assert_memory_equal(&got, &want, sizeof got);
+    assert_false(got.approvals[0].pending); /* settled by the final block */
+    assert_true(got.approvals[1].pending);
+    /* version 1, no anomaly, no approvals: the NULL columns */
+    x.version = 1;
+    x.anomaly[0] = '\0';
+    x.n_approvals = 0;
+    x.state = ESCROW_FUNDED;
+    x.resolved_to_payee = false;
+    memset(x.terms_hash, 0, 32);
+    x.dispute_window = 0;
+    assert_int_equal(store_escrow_put(s, &x, &e), 0);
+    assert_int_equal(store_escrow_get(s, 1, &x.address, &want, &found, &e), 0);
+    store_escrow_row_of(&x, &r);
+    assert_int_equal(store_escrow_of_row(r.v, r.approvals_len, true, 11, &got, &e), 0);
+    assert_memory_equal(&got, &want, sizeof got);
+    /* a malformed row: refused, one line */
+    r.v[3] = "0x12";
+    assert_int_equal(store_escrow_of_row(r.v, r.approvals_len, true, 11, &got, &e), -1);
+    assert_non_null(strstr(e.msg, "malformed escrow row"));
+    store_close(&s);
+}
+
 /* What the Approvals screen showed before the store paged it: funded, the operator among
  * the approvers, not among the approvals, the threshold not reached (the oracle). */
 static bool oracle_awaits(const store_escrow *x, const addr *op)
@@ -1750,6 +1832,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rewind_and_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_escrow_row_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_search_rebuild, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escrow_rowids, setup, teardown),

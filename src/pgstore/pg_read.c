@@ -1,0 +1,661 @@
+/* pg_read.c: the desk's reads from its book on the server (pg_reader, a store_book_reader
+ * of store/store_book.h): the escrows (one, by address, a chain's, the open ones of some
+ * parties), a chain's checkpoint, an escrow's events, and the escrow table's count and
+ * pages with the filter and the order done by the server. One connection per store, made
+ * on first use and again after it is lost (a connect waits at most RD_CONNECT_TIMEOUT
+ * seconds, and after a failed one the next try is RD_RETRY_S seconds later: a screen asking
+ * meanwhile gets the last reason at once), under its own lock; every
+ * statement is prepared on the connection once. It LISTENs on PG_COMMIT_CHANNEL, so a
+ * screen learns of the book's commits without a query (changed). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/bytes.h"
+#include "pgstore/pgstore.h"
+
+/* Seconds a connect may take, and between two tries after a failed one. */
+#define RD_CONNECT_TIMEOUT "2"
+#define RD_RETRY_S 2
+#define ZERO_ADDR "'0x0000000000000000000000000000000000000000'"
+/* The escrow row as store_escrow_of_row reads it, and the chain's final block. */
+#define RD_ESC_COLS                                                                                \
+    "e.chain_id, e.address, e.factory, e.payer, e.payee, e.token, e.amount, e.approvers,"         \
+    " e.threshold, e.arbiter, e.deadline, e.state, e.resolved_to, e.approvals, e.funded,"         \
+    " e.released, e.refunded, e.created_block, e.created_tx, e.last_event_block, e.events,"       \
+    " e.pending, e.anomaly, e.version, e.dispute_window, e.terms_hash, e.created_arbiter,"        \
+    " e.inconsistent, encode(e.approval_list, 'hex'),"                                            \
+    " (SELECT final_block FROM checkpoints k WHERE k.chain_id = e.chain_id)"
+#define RD_ESC_ORDER " ORDER BY e.chain_id, e.created_block, e.address COLLATE \"C\""
+/* The escrow table's filter: the fields SQLite's escrow_search holds (snapshot.c's
+ * FILTER_ROW_SQL and FILTER_NAMES_SQL); the first test is the trigram index's expression. */
+#define RD_FILTER                                                                                  \
+    " WHERE ((e.address || ' ' || e.payer || ' ' || e.payee || ' ' || e.state) ILIKE $1"          \
+    " AND (e.address ILIKE $1 OR e.payer ILIKE $1 OR e.payee ILIKE $1 OR e.state ILIKE $1))"       \
+    " OR c.name ILIKE $1 OR t.symbol ILIKE $1"                                                    \
+    " OR (e.token = " ZERO_ADDR " AND c.native_symbol ILIKE $1)"
+#define RD_FROM                                                                                    \
+    " FROM escrows e JOIN chains c ON c.chain_id = e.chain_id"                                   \
+    " LEFT JOIN tokens t ON t.chain_id = e.chain_id AND t.address = e.token"
+
+static const struct {
+    const char *name;
+    const char *sql;
+    int n;
+} RD_STMTS[] = {
+    {"rd_esc_get", "SELECT " RD_ESC_COLS " FROM escrows e WHERE e.chain_id = $1 AND e.address = $2",
+     2},
+    {"rd_esc_find",
+     "SELECT " RD_ESC_COLS " FROM escrows e WHERE e.address = $1 ORDER BY e.chain_id LIMIT 1", 1},
+    {"rd_esc_all", "SELECT " RD_ESC_COLS " FROM escrows e" RD_ESC_ORDER, 0},
+    {"rd_esc_chain", "SELECT " RD_ESC_COLS " FROM escrows e WHERE e.chain_id = $1" RD_ESC_ORDER, 1},
+    {"rd_esc_open",
+     "SELECT " RD_ESC_COLS " FROM escrows e WHERE e.state IN ('funded', 'disputed')"
+     " AND (e.payer = ANY ($1::text[]) OR e.payee = ANY ($1::text[]))" RD_ESC_ORDER,
+     1},
+    /* store_escrow_awaiting's candidates ($1 the approver quoted as the JSON array holds
+     * it; $2..$4 the cursor, $2 NULL: from the start); awaits() decides on each */
+    {"rd_esc_awaiting",
+     "SELECT " RD_ESC_COLS " FROM escrows e WHERE e.state = 'funded'"
+     " AND e.approvals < e.threshold AND strpos(e.approvers, $1) > 0"
+     " AND ($2::bigint IS NULL OR (e.chain_id, e.created_block, e.address COLLATE \"C\")"
+     " > ($2::bigint, $3::bigint, $4::text COLLATE \"C\"))" RD_ESC_ORDER,
+     4},
+    {"rd_cp_get",
+     "SELECT synced_block, synced_hash, final_block, head_block, updated_at FROM checkpoints"
+     " WHERE chain_id = $1",
+     1},
+    /* binary results: bigint as 8 bytes big-endian, bytea and text as they are */
+    {"rd_ev_escrow",
+     "SELECT id, block_number, block_hash, tx_hash, tx_index, log_index, address, topic0,"
+     " topic1, topic2, topic3, data, name, decoded FROM events WHERE chain_id = $1::bigint"
+     " AND escrow = $2::bytea ORDER BY block_number, log_index",
+     2},
+    {"rd_count_all", "SELECT n FROM escrow_totals WHERE id = 1", 0},
+    {"rd_count", "SELECT count(*)" RD_FROM RD_FILTER, 1},
+};
+
+/* The table's orders (store_book_reader.escrow_page's sort, snapshot.h's order); the
+ * chain and the address break ties. */
+static const char *const RD_SORT_KEYS[STORE_ESCROW_SORTS] = {
+    "e.created_block", "e.address COLLATE \"C\"", "c.name", "e.payee COLLATE \"C\"",
+    "e.token COLLATE \"C\"", "lpad(e.amount, 80, '0')", "e.state COLLATE \"C\"", "e.approvals",
+    "e.last_event_block",
+};
+
+typedef struct pg_rd {
+    pthread_mutex_t mu;
+    char url[1024];
+    char shown[512];
+    PGconn *c;
+    bool news;             /* a commit announced, or the connection made again, not yet told */
+    bool pages[STORE_ESCROW_SORTS][2][2]; /* the page statements prepared on c */
+    time_t failed_at;      /* the last failed connect (0: none) */
+    char why[1024];        /* its message */
+} pg_rd;
+
+static int rd_open(void **conn, const char *url, err *e)
+{
+    *conn = NULL;
+    if (!pg_url_is_pg(url))
+        return err_set(e, ERR_INVALID, "the book's URL is not a postgresql:// URL");
+    pg_rd *r = calloc(1, sizeof *r);
+    if (!r)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    pthread_mutex_init(&r->mu, NULL);
+    /* a server that does not answer at all holds a read (on a screen's thread) at most
+     * this long, unless the URL says otherwise */
+    bool has_timeout = strstr(url, "connect_timeout") != NULL;
+    if ((size_t)snprintf(r->url, sizeof r->url, "%s%s", url,
+                         has_timeout        ? ""
+                         : strchr(url, '?') ? "&connect_timeout=" RD_CONNECT_TIMEOUT
+                                            : "?connect_timeout=" RD_CONNECT_TIMEOUT) >=
+        sizeof r->url) {
+        pthread_mutex_destroy(&r->mu);
+        free(r);
+        return err_set(e, ERR_INVALID, "the book's URL is too long");
+    }
+    pg_url_redact(url, r->shown, sizeof r->shown);
+    *conn = r;
+    return 0;
+}
+
+static void rd_close(void **conn)
+{
+    pg_rd *r = *conn;
+    if (!r)
+        return;
+    pg_close(&r->c);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+    *conn = NULL;
+}
+
+/* One line from a failed result; a lost connection is closed, to be made again. */
+static int rd_fail(pg_rd *r, PGresult *res, const char *what, err *e)
+{
+    char why[240];
+    snprintf(why, sizeof why, "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(r->c));
+    if (!why[0])
+        snprintf(why, sizeof why, "%s", PQerrorMessage(r->c));
+    PQclear(res);
+    size_t l = strlen(why);
+    while (l && (why[l - 1] == '\n' || why[l - 1] == ' '))
+        why[--l] = '\0';
+    for (char *p = why; *p; p++)
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
+    bool lost = PQstatus(r->c) != CONNECTION_OK;
+    if (lost) {
+        pg_close(&r->c);
+        memset(r->pages, 0, sizeof r->pages);
+        return err_set(e, ERR_IO, STORE_BOOK_AWAY ": %s: %s (%s)", what, why, r->shown);
+    }
+    return err_set(e, ERR_IO, "the book on %s: %s: %s", r->shown, what, why);
+}
+
+/* The connection, made (again) when there is none or it was lost. */
+static int rd_ensure(pg_rd *r, err *e)
+{
+    if (r->c && PQstatus(r->c) == CONNECTION_OK)
+        return 0;
+    pg_close(&r->c);
+    memset(r->pages, 0, sizeof r->pages);
+    time_t now = time(NULL);
+    if (r->failed_at && now - r->failed_at < RD_RETRY_S)
+        return err_set(e, ERR_IO, STORE_BOOK_AWAY ": %s", r->why);
+    err ce;
+    err_clear(&ce);
+    PGconn *c = NULL;
+    if (pg_connect(&c, r->url, &ce) < 0) {
+        r->failed_at = now;
+        snprintf(r->why, sizeof r->why, "%s", ce.msg);
+        return err_set(e, ERR_IO, STORE_BOOK_AWAY ": %s", r->why);
+    }
+    r->c = c;
+    for (size_t i = 0; i < sizeof RD_STMTS / sizeof RD_STMTS[0]; i++) {
+        PGresult *res = PQprepare(c, RD_STMTS[i].name, RD_STMTS[i].sql, RD_STMTS[i].n, NULL);
+        if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+            /* not a desk's book (or not one this fusion reads): said, not retried at once */
+            int rc = rd_fail(r, res,
+                             "it holds no desk's book that this fusion reads (copy a desk there "
+                             "with `fusion db migrate --to URL`)",
+                             e);
+            pg_close(&r->c);
+            r->failed_at = now;
+            snprintf(r->why, sizeof r->why, "%s", e->msg);
+            return rc;
+        }
+        PQclear(res);
+    }
+    if (pg_commit_listen(c, e) < 0) {
+        pg_close(&r->c);
+        return -1;
+    }
+    r->failed_at = 0;
+    r->news = true; /* whatever was shown before may have moved meanwhile */
+    return 0;
+}
+
+static int rd_run(pg_rd *r, const char *stmt, int n, const char *const *vals, const int *lens,
+                  const int *fmts, int result_fmt, PGresult **out, const char *what, err *e)
+{
+    *out = NULL;
+    if (rd_ensure(r, e) < 0)
+        return -1;
+    PGresult *res = PQexecPrepared(r->c, stmt, n, vals, lens, fmts, result_fmt);
+    if (!res || PQresultStatus(res) != PGRES_TUPLES_OK)
+        return rd_fail(r, res, what, e);
+    *out = res;
+    return 0;
+}
+
+static void u64s(char out[24], uint64_t v)
+{
+    snprintf(out, 24, "%llu", (unsigned long long)v);
+}
+
+/* Row `row` of an RD_ESC_COLS result. */
+static int esc_of(PGresult *res, int row, store_escrow *x, err *e)
+{
+    const char *v[STORE_ESCROW_NCOLS];
+    for (int i = 0; i < STORE_ESCROW_NCOLS; i++)
+        v[i] = PQgetisnull(res, row, i) ? NULL : PQgetvalue(res, row, i);
+    uint8_t approvals[STORE_MAX_APPROVERS * (ADDR_LEN + 8 + 32 + 4 + 1)];
+    size_t alen = 0;
+    const char *hex = v[STORE_ESCROW_NCOLS - 1];
+    if (hex) {
+        err ignored;
+        size_t hl = strlen(hex);
+        if (hl / 2 > sizeof approvals ||
+            hex_decode(approvals, sizeof approvals, &alen, hex, hl, 0, &ignored) < 0)
+            return err_set(e, ERR_INVALID, "the book: an escrow's approvals are malformed");
+        v[STORE_ESCROW_NCOLS - 1] = (const char *)approvals;
+    }
+    bool has_final = !PQgetisnull(res, row, STORE_ESCROW_NCOLS);
+    uint64_t final = strtoull(PQgetvalue(res, row, STORE_ESCROW_NCOLS), NULL, 10);
+    return store_escrow_of_row(v, alen, has_final, final, x, e);
+}
+
+static int esc_one(pg_rd *r, const char *stmt, int n, const char *const *vals, store_escrow *out,
+                   bool *found, err *e)
+{
+    *found = false;
+    pthread_mutex_lock(&r->mu);
+    PGresult *res;
+    int rc = rd_run(r, stmt, n, vals, NULL, NULL, 0, &res, "reading an escrow", e);
+    if (rc == 0 && PQntuples(res) > 0) {
+        rc = esc_of(res, 0, out, e);
+        *found = rc == 0;
+    }
+    PQclear(res);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+static int esc_many(pg_rd *r, const char *stmt, int n, const char *const *vals,
+                    store_escrow **out, size_t *cnt, err *e)
+{
+    *out = NULL;
+    *cnt = 0;
+    pthread_mutex_lock(&r->mu);
+    PGresult *res;
+    int rc = rd_run(r, stmt, n, vals, NULL, NULL, 0, &res, "listing escrows", e);
+    if (rc == 0) {
+        size_t m = (size_t)PQntuples(res);
+        store_escrow *xs = calloc(m ? m : 1, sizeof *xs);
+        if (!xs)
+            rc = err_set(e, ERR_NOMEM, "out of memory listing escrows");
+        for (size_t i = 0; rc == 0 && i < m; i++)
+            rc = esc_of(res, (int)i, &xs[i], e);
+        if (rc == 0) {
+            *out = xs;
+            *cnt = m;
+        } else {
+            free(xs);
+        }
+    }
+    PQclear(res);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+static int rd_escrow_get(void *conn, uint64_t chain_id, const addr *a, store_escrow *out,
+                         bool *found, err *e)
+{
+    char id[24], hex[ADDR_STR_MAX];
+    u64s(id, chain_id);
+    hex_encode(hex, sizeof hex, a->b, ADDR_LEN, true);
+    const char *v[2] = {id, hex};
+    return esc_one(conn, "rd_esc_get", 2, v, out, found, e);
+}
+
+static int rd_escrow_find(void *conn, const addr *a, store_escrow *out, bool *found, err *e)
+{
+    char hex[ADDR_STR_MAX];
+    hex_encode(hex, sizeof hex, a->b, ADDR_LEN, true);
+    const char *v[1] = {hex};
+    return esc_one(conn, "rd_esc_find", 1, v, out, found, e);
+}
+
+static int rd_escrow_list(void *conn, uint64_t chain_id, store_escrow **out, size_t *n, err *e)
+{
+    char id[24];
+    u64s(id, chain_id);
+    const char *v[1] = {id};
+    return esc_many(conn, chain_id ? "rd_esc_chain" : "rd_esc_all", chain_id ? 1 : 0, v, out, n,
+                    e);
+}
+
+static int rd_escrow_list_open(void *conn, const addr *parties, size_t n_parties,
+                               store_escrow **out, size_t *n, err *e)
+{
+    /* a text[] literal of lower-case addresses (the stored form) */
+    char *arr = malloc(n_parties * (ADDR_STR_MAX + 3) + 3);
+    if (!arr)
+        return err_set(e, ERR_NOMEM, "out of memory listing open escrows");
+    size_t o = 0;
+    arr[o++] = '{';
+    for (size_t i = 0; i < n_parties; i++) {
+        if (i)
+            arr[o++] = ',';
+        hex_encode(arr + o, ADDR_STR_MAX, parties[i].b, ADDR_LEN, true);
+        o += strlen(arr + o);
+    }
+    arr[o++] = '}';
+    arr[o] = '\0';
+    const char *v[1] = {arr};
+    int rc = esc_many(conn, "rd_esc_open", 1, v, out, n, e);
+    free(arr);
+    return rc;
+}
+
+/* The approver among the escrow's approvers and not among its approvals (as
+ * store_escrow_awaiting's own test). */
+static bool awaits(const store_escrow *x, const addr *approver)
+{
+    for (unsigned i = 0; i < x->n_approvals; i++)
+        if (addr_equal(&x->approvals[i].approver, approver))
+            return false;
+    for (unsigned i = 0; i < x->n_approvers; i++)
+        if (addr_equal(&x->approvers[i], approver))
+            return true;
+    return false;
+}
+
+static int rd_escrow_awaiting(void *conn, const addr *approver, const store_escrow_cursor *after,
+                              size_t limit, store_escrow **out, size_t *n, err *e)
+{
+    pg_rd *r = conn;
+    if (out)
+        *out = NULL;
+    *n = 0;
+    char quoted[ADDR_STR_MAX + 2], id[24], blk[24], at[ADDR_STR_MAX];
+    quoted[0] = '"';
+    hex_encode(quoted + 1, ADDR_STR_MAX, approver->b, ADDR_LEN, true);
+    strcat(quoted, "\"");
+    if (after) {
+        int64_t sid, sblk;
+        memcpy(&sid, &after->chain_id, sizeof sid); /* the stored bits of the bigint */
+        memcpy(&sblk, &after->created_block, sizeof sblk);
+        snprintf(id, sizeof id, "%lld", (long long)sid);
+        snprintf(blk, sizeof blk, "%lld", (long long)sblk);
+        hex_encode(at, sizeof at, after->address.b, ADDR_LEN, true);
+    }
+    const char *v[4] = {quoted, after ? id : NULL, after ? blk : NULL, after ? at : NULL};
+    pthread_mutex_lock(&r->mu);
+    PGresult *res;
+    int rc = rd_run(r, "rd_esc_awaiting", 4, v, NULL, NULL, 0, &res,
+                    "listing the escrows awaiting an approval", e);
+    store_escrow *xs = NULL;
+    size_t cnt = 0;
+    if (rc == 0) {
+        size_t m = (size_t)PQntuples(res);
+        xs = calloc(out ? (m < limit ? m : limit) + 1 : 1, sizeof *xs);
+        if (!xs)
+            rc = err_set(e, ERR_NOMEM, "out of memory listing escrows");
+        for (size_t i = 0; rc == 0 && i < m && (!out || cnt < limit); i++) {
+            store_escrow *x = out ? &xs[cnt] : xs;
+            rc = esc_of(res, (int)i, x, e);
+            if (rc == 0 && awaits(x, approver))
+                cnt++;
+        }
+    }
+    PQclear(res);
+    pthread_mutex_unlock(&r->mu);
+    if (rc < 0 || !out) {
+        free(xs);
+        if (rc == 0)
+            *n = cnt;
+        return rc;
+    }
+    *out = xs;
+    *n = cnt;
+    return 0;
+}
+
+static int rd_checkpoint_get(void *conn, uint64_t chain_id, store_checkpoint *out, err *e)
+{
+    pg_rd *r = conn;
+    memset(out, 0, sizeof *out);
+    out->chain_id = chain_id;
+    char id[24];
+    u64s(id, chain_id);
+    const char *v[1] = {id};
+    pthread_mutex_lock(&r->mu);
+    PGresult *res;
+    int rc = rd_run(r, "rd_cp_get", 1, v, NULL, NULL, 0, &res, "reading the checkpoint", e);
+    if (rc == 0 && PQntuples(res) == 1) {
+        err ignored;
+        out->synced = true;
+        out->synced_block = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        if (hex_decode_exact(out->synced_hash, 32, PQgetvalue(res, 0, 1), HEX_REQUIRE_PREFIX,
+                             &ignored) < 0)
+            rc = err_set(e, ERR_INVALID, "the book: the checkpoint of chain %s is malformed", id);
+        out->final_block = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+        out->head_block = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+        out->updated_at = (int64_t)strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+    }
+    PQclear(res);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+static uint64_t bin_u64(PGresult *res, int row, int col)
+{
+    const uint8_t *p = (const uint8_t *)PQgetvalue(res, row, col);
+    uint64_t v = 0;
+    for (int i = 0; i < 8 && PQgetlength(res, row, col) == 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static int bin_bytes(PGresult *res, int row, int col, uint8_t *out, size_t n)
+{
+    if (PQgetisnull(res, row, col) || (size_t)PQgetlength(res, row, col) != n)
+        return -1;
+    memcpy(out, PQgetvalue(res, row, col), n);
+    return 0;
+}
+
+/* Row `row` of rd_ev_escrow as an event; its data and text copied into the list. */
+static int ev_of(PGresult *res, int row, uint64_t chain_id, const addr *escrow,
+                 store_event_list *l, store_event *ev, err *e)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->id = (int64_t)bin_u64(res, row, 0);
+    ev->chain_id = chain_id;
+    ev->block_number = bin_u64(res, row, 1);
+    ev->tx_index = (uint32_t)bin_u64(res, row, 4);
+    ev->log_index = (uint32_t)bin_u64(res, row, 5);
+    if (bin_bytes(res, row, 2, ev->block_hash, 32) < 0 ||
+        bin_bytes(res, row, 3, ev->tx_hash, 32) < 0 ||
+        bin_bytes(res, row, 6, ev->address.b, ADDR_LEN) < 0)
+        return err_set(e, ERR_INVALID, "the book: a malformed event of block %llu",
+                       (unsigned long long)ev->block_number);
+    for (int t = 0; t < STORE_MAX_TOPICS && !PQgetisnull(res, row, 7 + t); t++) {
+        if (bin_bytes(res, row, 7 + t, ev->topics[t], 32) < 0)
+            return err_set(e, ERR_INVALID, "the book: a malformed topic of block %llu",
+                           (unsigned long long)ev->block_number);
+        ev->n_topics = (unsigned)t + 1;
+    }
+    size_t dlen = (size_t)PQgetlength(res, row, 11);
+    if (dlen > 0) {
+        uint8_t *p = store_event_list_alloc(l, dlen);
+        if (!p)
+            return err_set(e, ERR_NOMEM, "out of memory reading events");
+        memcpy(p, PQgetvalue(res, row, 11), dlen);
+        ev->data = p;
+        ev->data_len = dlen;
+    }
+    if (!PQgetisnull(res, row, 12))
+        snprintf(ev->name, sizeof ev->name, "%.*s", PQgetlength(res, row, 12),
+                 PQgetvalue(res, row, 12));
+    if (!PQgetisnull(res, row, 13)) {
+        size_t n = (size_t)PQgetlength(res, row, 13);
+        char *p = store_event_list_alloc(l, n + 1);
+        if (!p)
+            return err_set(e, ERR_NOMEM, "out of memory reading events");
+        memcpy(p, PQgetvalue(res, row, 13), n);
+        p[n] = '\0';
+        ev->decoded = p;
+    }
+    ev->has_escrow = true;
+    ev->escrow = *escrow;
+    return 0;
+}
+
+static int rd_event_list_escrow(void *conn, uint64_t chain_id, const addr *escrow,
+                                store_event_list *out, err *e)
+{
+    pg_rd *r = conn;
+    memset(out, 0, sizeof *out);
+    char id[24];
+    u64s(id, chain_id);
+    const char *v[2] = {id, (const char *)escrow->b};
+    int lens[2] = {0, ADDR_LEN}, fmts[2] = {0, 1};
+    pthread_mutex_lock(&r->mu);
+    PGresult *res;
+    int rc = rd_run(r, "rd_ev_escrow", 2, v, lens, fmts, 1, &res, "reading an escrow's events", e);
+    if (rc == 0) {
+        size_t m = (size_t)PQntuples(res);
+        out->items = calloc(m ? m : 1, sizeof *out->items);
+        if (!out->items)
+            rc = err_set(e, ERR_NOMEM, "out of memory reading events");
+        for (size_t i = 0; rc == 0 && i < m; i++) {
+            rc = ev_of(res, (int)i, chain_id, escrow, out, &out->items[i], e);
+            if (rc == 0)
+                out->n++;
+        }
+    }
+    PQclear(res);
+    pthread_mutex_unlock(&r->mu);
+    if (rc < 0)
+        store_event_list_free(out);
+    return rc;
+}
+
+static int rd_escrow_count(void *conn, const char *pattern, size_t *n, err *e)
+{
+    pg_rd *r = conn;
+    *n = 0;
+    bool all = !pattern || !pattern[0];
+    const char *v[1] = {pattern};
+    pthread_mutex_lock(&r->mu);
+    PGresult *res;
+    int rc = rd_run(r, all ? "rd_count_all" : "rd_count", all ? 0 : 1, v, NULL, NULL, 0, &res,
+                    "counting escrows", e);
+    if (rc == 0 && PQntuples(res) == 1)
+        *n = (size_t)strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+/* The page statement of an order, a direction, with or without the filter: prepared on
+ * the connection on first use. */
+static int page_stmt(pg_rd *r, int sort, bool desc, bool filtered, char name[32], err *e)
+{
+    snprintf(name, 32, "rd_page_%d_%d_%d", sort, desc, filtered);
+    if (r->pages[sort][desc][filtered])
+        return 0;
+    const char *dir = desc ? "DESC" : "ASC";
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "SELECT e.chain_id, c.name, e.address, e.payer, e.payee, e.amount, e.state,"
+             " e.approvals, e.threshold, e.last_event_block, e.pending,"
+             " COALESCE(t.symbol, CASE WHEN e.token = " ZERO_ADDR " THEN c.native_symbol END),"
+             " COALESCE(t.decimals, CASE WHEN e.token = " ZERO_ADDR
+             " THEN c.native_decimals END)" RD_FROM "%s"
+             " ORDER BY %s %s, e.chain_id %s, e.address COLLATE \"C\" %s LIMIT $%d OFFSET $%d",
+             filtered ? RD_FILTER : "", RD_SORT_KEYS[sort], dir, dir, dir, filtered ? 2 : 1,
+             filtered ? 3 : 2);
+    PGresult *res = PQprepare(r->c, name, sql, filtered ? 3 : 2, NULL);
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+        return rd_fail(r, res, "preparing the escrow table's page", e);
+    PQclear(res);
+    r->pages[sort][desc][filtered] = true;
+    return 0;
+}
+
+static void line_of(PGresult *res, int row, store_escrow_line *l)
+{
+    memset(l, 0, sizeof *l);
+    err ignored;
+    l->chain_id = strtoull(PQgetvalue(res, row, 0), NULL, 10);
+    snprintf(l->chain, sizeof l->chain, "%s", PQgetvalue(res, row, 1));
+    if (hex_decode_exact(l->address.b, ADDR_LEN, PQgetvalue(res, row, 2), HEX_REQUIRE_PREFIX,
+                         &ignored) < 0)
+        memset(&l->address, 0, sizeof l->address);
+    if (hex_decode_exact(l->payer.b, ADDR_LEN, PQgetvalue(res, row, 3), HEX_REQUIRE_PREFIX,
+                         &ignored) < 0)
+        memset(&l->payer, 0, sizeof l->payer);
+    if (hex_decode_exact(l->payee.b, ADDR_LEN, PQgetvalue(res, row, 4), HEX_REQUIRE_PREFIX,
+                         &ignored) < 0)
+        memset(&l->payee, 0, sizeof l->payee);
+    snprintf(l->amount, sizeof l->amount, "%s", PQgetvalue(res, row, 5));
+    snprintf(l->state, sizeof l->state, "%s", PQgetvalue(res, row, 6));
+    l->approvals = (unsigned)strtoul(PQgetvalue(res, row, 7), NULL, 10);
+    l->threshold = (unsigned)strtoul(PQgetvalue(res, row, 8), NULL, 10);
+    l->last_block = strtoull(PQgetvalue(res, row, 9), NULL, 10);
+    l->pending = strcmp(PQgetvalue(res, row, 10), "0") != 0;
+    l->asset_known = !PQgetisnull(res, row, 11);
+    if (l->asset_known) {
+        snprintf(l->asset, sizeof l->asset, "%s", PQgetvalue(res, row, 11));
+        l->decimals = (unsigned)strtoul(PQgetvalue(res, row, 12), NULL, 10);
+    }
+}
+
+static int rd_escrow_page(void *conn, const char *pattern, int sort, bool desc, size_t offset,
+                          size_t limit, store_escrow_line *out, size_t *n, bool *more, err *e)
+{
+    pg_rd *r = conn;
+    *n = 0;
+    *more = false;
+    if (sort < 0 || sort >= STORE_ESCROW_SORTS)
+        sort = 0;
+    bool filtered = pattern && pattern[0];
+    char lim[24], off[24], name[32];
+    u64s(lim, (uint64_t)limit + 1); /* the extra row: is there more? */
+    u64s(off, (uint64_t)offset);
+    const char *v[3] = {filtered ? pattern : lim, filtered ? lim : off, off};
+    pthread_mutex_lock(&r->mu);
+    PGresult *res = NULL;
+    int rc = rd_ensure(r, e);
+    if (rc == 0)
+        rc = page_stmt(r, sort, desc, filtered, name, e);
+    if (rc == 0)
+        rc = rd_run(r, name, filtered ? 3 : 2, v, NULL, NULL, 0, &res, "reading escrows", e);
+    if (rc == 0) {
+        size_t m = (size_t)PQntuples(res);
+        *more = m > limit;
+        for (size_t i = 0; i < m && i < limit; i++)
+            line_of(res, (int)i, &out[i]);
+        *n = m < limit ? m : limit;
+    }
+    PQclear(res);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+static int rd_changed(void *conn, bool *changed, err *e)
+{
+    (void)e;
+    pg_rd *r = conn;
+    *changed = false;
+    pthread_mutex_lock(&r->mu);
+    /* only what arrived on a live connection: the next read makes a lost one again */
+    if (r->c && PQstatus(r->c) == CONNECTION_OK) {
+        if (PQconsumeInput(r->c) == 0) {
+            pg_close(&r->c); /* lost: made again by the next read */
+            memset(r->pages, 0, sizeof r->pages);
+        } else {
+            PGnotify *nt;
+            while ((nt = PQnotifies(r->c)) != NULL) {
+                r->news = true;
+                PQfreemem(nt);
+            }
+        }
+    }
+    *changed = r->news;
+    r->news = false;
+    pthread_mutex_unlock(&r->mu);
+    return 0;
+}
+
+const store_book_reader pg_reader = {
+    .open = rd_open,
+    .close = rd_close,
+    .escrow_get = rd_escrow_get,
+    .escrow_find = rd_escrow_find,
+    .escrow_list = rd_escrow_list,
+    .escrow_list_open = rd_escrow_list_open,
+    .escrow_awaiting = rd_escrow_awaiting,
+    .checkpoint_get = rd_checkpoint_get,
+    .event_list_escrow = rd_event_list_escrow,
+    .escrow_count = rd_escrow_count,
+    .escrow_page = rd_escrow_page,
+    .changed = rd_changed,
+};
