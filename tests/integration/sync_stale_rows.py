@@ -7,7 +7,8 @@ behind the stored events are listed in escrows_stale in the same commit.
    events than are stored for it; the next `fusion sync --once` rebuilds them from their
    events and empties the list. The escrows then equal what `fusion reindex` rebuilds from
    the events, row for row, and the events equal the node's.
-2. A catch-up that ends by itself leaves the list empty and the same rows as a reindex."""
+2. Stopped (SIGTERM) while rows lag: it writes them before it exits, the list is empty.
+3. A catch-up that ends by itself leaves the list empty and the same rows as a reindex."""
 import os
 import signal
 import sqlite3
@@ -108,7 +109,35 @@ def main():
     assert "left behind, rebuilt from their events" in desk.fusion_log(), \
         "the resumed sync did not rebuild the rows left behind"
 
-    # 2. a catch-up that ends by itself
+    # 2. stopped (SIGTERM) while rows lag: the rows are written before it exits
+    stopped = None
+    for attempt in range(8):
+        desk = Desk()
+        desk.add_chain(chain, confirmations=0)
+        p = desk.follow(*SYNC[1:])
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and p.poll() is None:
+            listed, behind = lagging(desk, chain.chain_id)
+            if listed and behind:
+                stopped = desk
+                break
+            cp = desk.checkpoint(chain.chain_id)
+            if cp and cp[0] >= head:
+                break
+            time.sleep(0.002)
+        rc = desk.stop_follow(sig=signal.SIGTERM)
+        assert rc == 0, f"fusion sync exited {rc} on SIGTERM"
+        if stopped:
+            break
+        log(f"attempt {attempt}: the stop found no rows behind, again")
+    assert stopped, "no stop landed while escrow rows lagged behind their events"
+    listed, _ = lagging(stopped, chain.chain_id)
+    assert not listed, f"{len(listed)} escrows still listed after a stopped catch-up"
+    cp = stopped.checkpoint(chain.chain_id)
+    log(f"stopped at checkpoint {cp[0] if cp else None}: no row left behind")
+    same_as_reindex(stopped, "after a stopped catch-up")
+
+    # 3. a catch-up that ends by itself
     desk = Desk()
     desk.add_chain(chain, confirmations=0)
     desk.run(*SYNC[:1], "--once", *SYNC[1:])
