@@ -567,7 +567,8 @@ typedef struct foldset {
     unsigned *used; /* the range (gen) that last touched it */
     unsigned *born; /* the range whose fold started it from nothing (0: from a stored row) */
     bool *behind;   /* its row lags behind xs[i]: listed in escrows_stale, written later */
-    size_t n_behind;
+    escrow_state *row_state; /* the state its stored row holds (what the API feed last saw) */
+    size_t n_behind; /* escrows listed in escrows_stale by this catch-up */
     unsigned gen;   /* the range being committed */
     size_t cap;
 } foldset;
@@ -580,6 +581,7 @@ static void foldset_free(foldset *f)
     free(f->used);
     free(f->born);
     free(f->behind);
+    free(f->row_state);
     memset(f, 0, sizeof *f);
 }
 
@@ -612,11 +614,13 @@ static store_escrow *foldset_get(ctx *c, foldset *f, const addr *esc, bool fresh
          * row was rebuilt from the events (then it is read) or the escrow is new here. */
         if (f->used[k] != f->gen) {
             f->used[k] = f->gen;
-            if ((fresh || f->rebuild[k]) &&
-                fold_start(c, &f->xs[k], esc, fresh, &f->rebuild[k], e) < 0)
-                return NULL; /* the commit fails and the set is freed */
-            if (fresh)
-                f->born[k] = f->gen;
+            if (fresh || f->rebuild[k]) {
+                if (fold_start(c, &f->xs[k], esc, fresh, &f->rebuild[k], e) < 0)
+                    return NULL; /* the commit fails and the set is freed */
+                if (fresh)
+                    f->born[k] = f->gen;
+                f->row_state[k] = f->xs[k].state; /* the stored row's, when one was read */
+            }
         }
         *skip = f->rebuild[k];
         return *skip ? NULL : &f->xs[k];
@@ -638,7 +642,10 @@ static store_escrow *foldset_get(ctx *c, foldset *f, const addr *esc, bool fresh
         bool *be = realloc(f->behind, nc * sizeof *be);
         if (be)
             f->behind = be;
-        if (!xs || !rb || !us || !bo || !be) {
+        escrow_state *rs = realloc(f->row_state, nc * sizeof *rs);
+        if (rs)
+            f->row_state = rs;
+        if (!xs || !rb || !us || !bo || !be || !rs) {
             err_set(e, ERR_NOMEM, "out of memory building escrows");
             return NULL;
         }
@@ -652,6 +659,7 @@ static store_escrow *foldset_get(ctx *c, foldset *f, const addr *esc, bool fresh
     f->used[k] = f->gen;
     f->born[k] = fresh ? f->gen : 0;
     f->behind[k] = false;
+    f->row_state[k] = f->xs[k].state; /* the stored row's, when it was read */
     if (fold_start(c, &f->xs[k], esc, fresh, &f->rebuild[k], e) < 0)
         return NULL; /* the commit fails and the set is freed */
     *skip = f->rebuild[k];
@@ -684,8 +692,10 @@ static int foldset_catch_up(ctx *c, foldset *f, err *e)
 /* Writes every escrow this range touched (after its events are in); n_fresh of them are
  * new. Escrows rebuilt from their stored events go last, outside the batch (a rebuild may
  * delete a row, which the batch does not allow). With c->defer_rows (a catch-up's commit
- * that another follows) an escrow whose row exists already is not rewritten: it is listed
- * in escrows_stale in this commit (once) and written by the catch-up's last commit
+ * that another follows) an escrow whose row exists already and whose state did not move
+ * is not rewritten (a state change is written in its commit, as the API feed records
+ * each): it is listed in escrows_stale in this commit (once) and written by the
+ * catch-up's last commit
  * (foldset_catch_up), or rebuilt from its events if the catch-up dies first
  * (repair_stale). New escrows are written in the commit that creates them. */
 static int foldset_write(ctx *c, foldset *f, uint64_t final, size_t n_fresh, err *e)
@@ -698,7 +708,7 @@ static int foldset_write(ctx *c, foldset *f, uint64_t final, size_t n_fresh, err
     for (size_t i = 0; i < f->keys.n; i++) {
         if (f->used[i] != f->gen || f->rebuild[i])
             continue;
-        if (defer && f->born[i] != f->gen) {
+        if (defer && f->born[i] != f->gen && f->xs[i].state == f->row_state[i]) {
             if (!f->behind[i] &&
                 store_escrow_stale_mark(c->db, c->chain.chain_id, &f->keys.v[i], e) < 0)
                 goto fail;
@@ -711,6 +721,8 @@ static int foldset_write(ctx *c, foldset *f, uint64_t final, size_t n_fresh, err
                   f->xs[i].anomaly);
         if (store_escrow_put(c->db, &f->xs[i], e) < 0)
             goto fail;
+        f->behind[i] = false; /* up to date; its mark goes with the list (n_behind: marks) */
+        f->row_state[i] = f->xs[i].state;
     }
     if (batched && store_escrow_batch_end(c->db, &batch, e) < 0)
         goto fail;
