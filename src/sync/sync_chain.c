@@ -659,9 +659,9 @@ static store_escrow *foldset_get(ctx *c, foldset *f, const addr *esc, bool fresh
     f->used[k] = f->gen;
     f->born[k] = fresh ? f->gen : 0;
     f->behind[k] = false;
-    f->row_state[k] = f->xs[k].state; /* the stored row's, when it was read */
     if (fold_start(c, &f->xs[k], esc, fresh, &f->rebuild[k], e) < 0)
         return NULL; /* the commit fails and the set is freed */
+    f->row_state[k] = f->xs[k].state; /* the stored row's, when one was read */
     *skip = f->rebuild[k];
     return *skip ? NULL : &f->xs[k];
 }
@@ -678,7 +678,12 @@ static int foldset_catch_up(ctx *c, foldset *f, err *e)
     if (!f->n_behind)
         return 0;
     for (size_t i = 0; i < f->keys.n; i++) {
-        if (f->behind[i] && store_escrow_put(c->db, &f->xs[i], e) < 0)
+        if (!f->behind[i])
+            continue;
+        if (f->xs[i].anomaly[0])
+            LOG_W("sync", "escrow on chain %llu: %s", (unsigned long long)c->chain.chain_id,
+                  f->xs[i].anomaly);
+        if (store_escrow_put(c->db, &f->xs[i], e) < 0)
             return -1;
     }
     if (store_escrow_stale_clear(c->db, c->chain.chain_id, e) < 0)
@@ -695,9 +700,8 @@ static int foldset_catch_up(ctx *c, foldset *f, err *e)
  * that another follows) an escrow whose row exists already and whose state did not move
  * is not rewritten (a state change is written in its commit, as the API feed records
  * each): it is listed in escrows_stale in this commit (once) and written by the
- * catch-up's last commit
- * (foldset_catch_up), or rebuilt from its events if the catch-up dies first
- * (repair_stale). New escrows are written in the commit that creates them. */
+ * catch-up's last commit (foldset_catch_up), or rebuilt from its events if the catch-up
+ * dies first (repair_stale). New escrows are written in the commit that creates them. */
 static int foldset_write(ctx *c, foldset *f, uint64_t final, size_t n_fresh, err *e)
 {
     bool defer = c->defer_rows && f->keys.n <= FOLD_CARRY_MAX; /* a carry kept to the end */
