@@ -736,6 +736,63 @@ int store_escrow_clear(store *s, uint64_t chain_id, err *e)
     return store_exec_stmt(s, st, "clearing escrows", e);
 }
 
+static const char SQL_STALE_MARK[] =
+    "INSERT OR IGNORE INTO escrows_stale (chain_id, address) VALUES (?, ?)";
+static const char SQL_STALE_LIST[] = "SELECT address FROM escrows_stale WHERE chain_id = ?";
+static const char SQL_STALE_CLEAR[] = "DELETE FROM escrows_stale WHERE chain_id = ?";
+
+int store_escrow_stale_mark(store *s, uint64_t chain_id, const addr *escrow, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_STALE_MARK, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    sqlite3_bind_blob(st, 2, escrow->b, ADDR_LEN, SQLITE_STATIC);
+    return store_exec_stmt(s, st, "marking an escrow row behind its events", e);
+}
+
+int store_escrow_stale_list(store *s, uint64_t chain_id, addr **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_STALE_LIST, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (store_grow((void **)out, &cap, *n, sizeof **out, e) < 0)
+            goto fail;
+        if (store_col_bytes(st, 0, (*out)[*n].b, ADDR_LEN) < 0) {
+            err_set(e, ERR_INVALID, "a malformed escrow address in escrows_stale");
+            goto fail;
+        }
+        (*n)++;
+    }
+    if (rc != SQLITE_DONE) {
+        store_fail(s, e, "listing escrow rows behind their events");
+        goto fail;
+    }
+    sqlite3_reset(st);
+    return 0;
+fail:
+    sqlite3_reset(st);
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    return -1;
+}
+
+int store_escrow_stale_clear(store *s, uint64_t chain_id, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_STALE_CLEAR, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    return store_exec_stmt(s, st, "forgetting escrow rows behind their events", e);
+}
+
 static const char SQL_SEARCH_CLEAR[] = "DELETE FROM escrow_search";
 static const char SQL_SEARCH_FILL[] =
     "INSERT INTO escrow_search (rowid, address, payer, payee, state, chain, asset)"

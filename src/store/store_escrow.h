@@ -150,5 +150,12 @@ int store_escrow_addresses(store *s, uint64_t chain_id, addr **out, size_t *n, e
 int store_escrow_settle(store *s, uint64_t chain_id, uint64_t final_block, err *e) STORE_WUR;
 /* Deletes every escrow row of a chain (before a full rebuild). */
 int store_escrow_clear(store *s, uint64_t chain_id, err *e) STORE_WUR;
+/* The escrows of a chain whose rows lag behind its stored events (a catch-up writes them
+ * at its end; see schema step escrows_stale): mark one, list them (*out malloc'ed), forget
+ * them all once their rows are written again. */
+int store_escrow_stale_mark(store *s, uint64_t chain_id, const addr *escrow, err *e) STORE_WUR;
+int store_escrow_stale_list(store *s, uint64_t chain_id, addr **out, size_t *n,
+                            err *e) STORE_WUR;
+int store_escrow_stale_clear(store *s, uint64_t chain_id, err *e) STORE_WUR;
 
 #endif

@@ -951,6 +951,20 @@ static const char step_write_paths[] =
     "CREATE TABLE schema_write_paths (x);"
     "DROP TABLE schema_write_paths;";
 
+/* sync speed: a catch-up of many ranges writes an escrow row at the escrow's creation and
+ * then once more at its end, not at every commit (each range of a by-topic catch-up
+ * touches most escrows again: a row rewrite each, the larger part of a commit). An escrow
+ * whose row lags behind the events a commit stored is listed here, in that same commit;
+ * the catch-up's last commit writes the rows and empties the list, and a sync that finds
+ * the list not empty (the catch-up died) rebuilds those rows from their stored events
+ * before anything else (src/sync/sync_chain.c). */
+static const char step_escrows_stale[] =
+    "CREATE TABLE escrows_stale ("
+    "  chain_id INTEGER NOT NULL REFERENCES chains(chain_id) ON DELETE CASCADE,"
+    "  address BLOB NOT NULL,"
+    "  PRIMARY KEY (chain_id, address)"
+    ") WITHOUT ROWID;";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -980,6 +994,7 @@ const char *const store_schema_steps[] = {
     step_hits_by_case,
     step_case_checks,
     step_write_paths,
+    step_escrows_stale,
 };
 
 const int store_schema_audit_head_version = 12;

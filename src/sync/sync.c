@@ -354,6 +354,8 @@ static int reindex_chain(store *s, uint64_t chain_id, size_t *count, err *e)
         rc = sync_rebuild_escrows(s, chain_id, escrows, n, cp.final_block, e);
     if (rc == 0 && batched)
         rc = store_escrow_batch_end(s, &batch, e);
+    if (rc == 0) /* every row is rebuilt: none lags behind its events any more */
+        rc = store_escrow_stale_clear(s, chain_id, e);
     store_escrow_batch_free(&batch); /* on failure the caller rolls back, trigger included */
     free(escrows);
     *count += n;

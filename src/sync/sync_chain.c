@@ -195,6 +195,7 @@ typedef struct ctx {
     double ws_retry_at;         /* when to try subscribing again */
     unsigned ws_failures;       /* attempts in a row that failed */
     struct foldset *carry; /* a pipelined catch-up's escrows, from commit to commit */
+    bool defer_rows;       /* this commit leaves the carried escrows' rows behind (foldset_write) */
     store_operator *ops;   /* the desk's accounts, for a catch-up's inflows (NULL: none) */
     size_t nops;
     void *book;               /* the book's connection (opt->book; NULL: not open) */
@@ -564,6 +565,10 @@ typedef struct foldset {
     store_escrow *xs;
     bool *rebuild;  /* no stored state to continue from: fold what is stored instead */
     unsigned *used; /* the range (gen) that last touched it */
+    unsigned *born; /* the range whose fold started it from nothing (0: from a stored row) */
+    bool *behind;   /* its row lags behind xs[i]: listed in escrows_stale, written later */
+    escrow_state *row_state; /* the state its stored row holds (what the API feed last saw) */
+    size_t n_behind; /* escrows listed in escrows_stale by this catch-up */
     unsigned gen;   /* the range being committed */
     size_t cap;
 } foldset;
@@ -574,14 +579,18 @@ static void foldset_free(foldset *f)
     free(f->xs);
     free(f->rebuild);
     free(f->used);
+    free(f->born);
+    free(f->behind);
+    free(f->row_state);
     memset(f, 0, sizeof *f);
 }
 
 /* Between two commits of a pipelined catch-up: keeps only what the last range touched
  * (what the next one most likely continues), so that the carry is bounded by a range's
- * logs, not by the escrows of the whole chain; the rest is read back when touched again.
- * In place: the arrays keep the size the largest range needed. On no memory the set is
- * dropped (nothing is lost: a range reads what it does not carry). */
+ * logs, not by the escrows of the whole chain; the rest is read back when touched again
+ * (their rows are current: foldset_write wrote the ones that lagged). In place: the arrays
+ * keep the size the largest range needed. On no memory the set is kept whole (a row that
+ * lags must stay carried until it is written). */
 static void foldset_keep_last(foldset *f)
 {
     size_t k = 0;
@@ -590,19 +599,23 @@ static void foldset_keep_last(foldset *f)
     if (k == f->keys.n)
         return;
     addrset keys = {0};
+    for (size_t i = 0; i < f->keys.n; i++) {
+        if (f->used[i] == f->gen && addrset_add(&keys, &f->keys.v[i]) < 0) {
+            addrset_free(&keys);
+            return;
+        }
+    }
     size_t j = 0;
     for (size_t i = 0; i < f->keys.n; i++) {
         if (f->used[i] != f->gen)
             continue;
-        if (addrset_add(&keys, &f->keys.v[i]) < 0) {
-            addrset_free(&keys);
-            foldset_free(f);
-            return;
-        }
         if (j != i) {
             f->xs[j] = f->xs[i];
             f->rebuild[j] = f->rebuild[i];
             f->used[j] = f->used[i];
+            f->born[j] = f->born[i];
+            f->behind[j] = f->behind[i];
+            f->row_state[j] = f->row_state[i];
         }
         j++;
     }
@@ -639,9 +652,13 @@ static store_escrow *foldset_get(ctx *c, foldset *f, const addr *esc, bool fresh
          * row was rebuilt from the events (then it is read) or the escrow is new here. */
         if (f->used[k] != f->gen) {
             f->used[k] = f->gen;
-            if ((fresh || f->rebuild[k]) &&
-                fold_start(c, &f->xs[k], esc, fresh, &f->rebuild[k], e) < 0)
-                return NULL; /* the commit fails and the set is freed */
+            if (fresh || f->rebuild[k]) {
+                if (fold_start(c, &f->xs[k], esc, fresh, &f->rebuild[k], e) < 0)
+                    return NULL; /* the commit fails and the set is freed */
+                if (fresh)
+                    f->born[k] = f->gen;
+                f->row_state[k] = f->xs[k].state; /* the stored row's, when one was read */
+            }
         }
         *skip = f->rebuild[k];
         return *skip ? NULL : &f->xs[k];
@@ -657,7 +674,16 @@ static store_escrow *foldset_get(ctx *c, foldset *f, const addr *esc, bool fresh
         unsigned *us = realloc(f->used, nc * sizeof *us);
         if (us)
             f->used = us;
-        if (!xs || !rb || !us) {
+        unsigned *bo = realloc(f->born, nc * sizeof *bo);
+        if (bo)
+            f->born = bo;
+        bool *be = realloc(f->behind, nc * sizeof *be);
+        if (be)
+            f->behind = be;
+        escrow_state *rs = realloc(f->row_state, nc * sizeof *rs);
+        if (rs)
+            f->row_state = rs;
+        if (!xs || !rb || !us || !bo || !be || !rs) {
             err_set(e, ERR_NOMEM, "out of memory building escrows");
             return NULL;
         }
@@ -669,8 +695,11 @@ static store_escrow *foldset_get(ctx *c, foldset *f, const addr *esc, bool fresh
     }
     k = (long)f->keys.n - 1;
     f->used[k] = f->gen;
+    f->born[k] = fresh ? f->gen : 0;
+    f->behind[k] = false;
     if (fold_start(c, &f->xs[k], esc, fresh, &f->rebuild[k], e) < 0)
         return NULL; /* the commit fails and the set is freed */
+    f->row_state[k] = f->xs[k].state; /* the stored row's, when one was read */
     *skip = f->rebuild[k];
     return *skip ? NULL : &f->xs[k];
 }
@@ -680,26 +709,79 @@ static store_escrow *foldset_get(ctx *c, foldset *f, const addr *esc, bool fresh
  * live steps) keep the per-row trigger: the batch's DDL re-prepares every statement. */
 #define ESCROW_BATCH_MIN 64
 
-/* Writes every escrow this range touched (after its events are in); n_fresh of them are
- * new. Escrows rebuilt from their stored events go last, outside the batch (a rebuild may
- * delete a row, which the batch does not allow). */
-static int foldset_write(ctx *c, const foldset *f, uint64_t final, size_t n_fresh, err *e)
+/* Writes the carried rows that lag behind (foldset_write, behind[i]) and forgets the
+ * chain's escrows_stale list: in the commit that ends a catch-up, or after it. */
+static int foldset_catch_up(ctx *c, foldset *f, err *e)
 {
-    store_escrow_batch batch = {0};
-    bool batched = n_fresh >= ESCROW_BATCH_MIN;
-    if (batched && store_escrow_batch_begin(c->db, &batch, e) < 0)
-        return -1;
+    if (!f->n_behind)
+        return 0;
     for (size_t i = 0; i < f->keys.n; i++) {
-        if (f->used[i] != f->gen || f->rebuild[i])
+        if (!f->behind[i])
             continue;
         if (f->xs[i].anomaly[0])
             LOG_W("sync", "escrow on chain %llu: %s", (unsigned long long)c->chain.chain_id,
                   f->xs[i].anomaly);
         if (store_escrow_put(c->db, &f->xs[i], e) < 0)
+            return -1;
+    }
+    if (store_escrow_stale_clear(c->db, c->chain.chain_id, e) < 0)
+        return -1;
+    for (size_t i = 0; i < f->keys.n; i++)
+        f->behind[i] = false;
+    f->n_behind = 0;
+    return 0;
+}
+
+/* Writes every escrow this range touched (after its events are in); n_fresh of them are
+ * new. Escrows rebuilt from their stored events go last, outside the batch (a rebuild may
+ * delete a row, which the batch does not allow). With c->defer_rows (a catch-up's commit
+ * that another follows) an escrow whose row exists already and whose state did not move
+ * is not rewritten (a state change is written in its commit, as the API feed records
+ * each): it is listed in escrows_stale in this commit (once) and written by the
+ * catch-up's last commit (foldset_catch_up), or rebuilt from its events if the catch-up
+ * dies first (repair_stale). New escrows are written in the commit that creates them. */
+static int foldset_write(ctx *c, foldset *f, uint64_t final, size_t n_fresh, err *e)
+{
+    bool defer = c->defer_rows && f->keys.n <= FOLD_CARRY_MAX; /* a carry kept to the end */
+    store_escrow_batch batch = {0};
+    bool batched = n_fresh >= ESCROW_BATCH_MIN;
+    if (batched && store_escrow_batch_begin(c->db, &batch, e) < 0)
+        return -1;
+    for (size_t i = 0; i < f->keys.n; i++) {
+        if (f->rebuild[i])
+            continue;
+        if (f->used[i] != f->gen) {
+            /* Not touched by this range: it leaves the carry before the next one
+             * (foldset_keep_last), so a row that lags is written now (a later range that
+             * touches it again reads its row back and must find it current). */
+            if (defer && f->behind[i]) {
+                if (store_escrow_put(c->db, &f->xs[i], e) < 0)
+                    goto fail;
+                f->behind[i] = false;
+                f->row_state[i] = f->xs[i].state;
+            }
+            continue;
+        }
+        if (defer && f->born[i] != f->gen && f->xs[i].state == f->row_state[i]) {
+            if (!f->behind[i] &&
+                store_escrow_stale_mark(c->db, c->chain.chain_id, &f->keys.v[i], e) < 0)
+                goto fail;
+            f->n_behind += !f->behind[i];
+            f->behind[i] = true;
+            continue;
+        }
+        if (f->xs[i].anomaly[0])
+            LOG_W("sync", "escrow on chain %llu: %s", (unsigned long long)c->chain.chain_id,
+                  f->xs[i].anomaly);
+        if (store_escrow_put(c->db, &f->xs[i], e) < 0)
             goto fail;
+        f->behind[i] = false; /* up to date; its mark goes with the list (n_behind: marks) */
+        f->row_state[i] = f->xs[i].state;
     }
     if (batched && store_escrow_batch_end(c->db, &batch, e) < 0)
         goto fail;
+    if (!defer && foldset_catch_up(c, f, e) < 0)
+        return -1;
     for (size_t i = 0; i < f->keys.n; i++) {
         if (f->used[i] == f->gen && f->rebuild[i] &&
             sync_rebuild_escrows(c->db, c->chain.chain_id, &f->keys.v[i], 1, final, e) < 0)
@@ -1473,7 +1555,9 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
         uint64_t c_from = a->out.from, c_to = a->out.to;
         if (a->out.ls.n > held_logs)
             held_logs = a->out.ls.n;
+        c->defer_rows = bulk && more;
         rc = commit_fetched(c, &a->out, e);
+        c->defer_rows = false;
         if (carry.keys.n > held_escrows) /* it only grows within a range */
             held_escrows = carry.keys.n;
         fetched_free(&a->out);
@@ -1502,6 +1586,24 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
         b = t;
     }
     free(a < b ? a : b);
+    /* Ended before its last commit (the chain moved, a stop, an error): the rows left
+     * behind are written now, in their own transaction; if that fails too, or the carry
+     * was lost with a failed commit, the next step rebuilds them (repair_stale). */
+    if (carry.n_behind) {
+        err fe;
+        store_checkpoint now;
+        if (store_begin_first(c->db, &fe) < 0 || foldset_catch_up(c, &carry, &fe) < 0 ||
+            store_checkpoint_get(c->db, c->chain.chain_id, &now, &fe) < 0 ||
+            (now.synced &&
+             store_escrow_settle(c->db, c->chain.chain_id, now.final_block, &fe) < 0) ||
+            store_commit(c->db, &fe) < 0) {
+            store_rollback(c->db);
+            LOG_W("sync", "%s: escrow rows left behind by the catch-up: %s", c->chain.name, fe.msg);
+        } else {
+            c->hook_pending = true;
+            sync_notify(c->eng);
+        }
+    }
     c->carry = NULL;
     foldset_free(&carry);
     LOG_D("sync", "%s: catch-up held at most %zu logs and %zu folded escrows in one range",
@@ -1511,9 +1613,45 @@ static int pipeline(ctx *c, const store_checkpoint *cp, const rpc_block *latest,
     return rc;
 }
 
+/* Escrow rows a catch-up left behind its stored events (listed in escrows_stale: it
+ * stopped before its last commit, or could not write them after it) are rebuilt from those
+ * events before this step folds anything onto a stored row. */
+static int repair_stale(ctx *c, err *e)
+{
+    if (c->opt->book)
+        return 0;
+    addr *v = NULL;
+    size_t n = 0;
+    if (store_escrow_stale_list(c->db, c->chain.chain_id, &v, &n, e) < 0)
+        return -1;
+    if (!n)
+        return 0;
+    free(v);
+    v = NULL;
+    store_checkpoint cp;
+    if (store_begin_first(c->db, e) < 0)
+        return -1;
+    if (store_escrow_stale_list(c->db, c->chain.chain_id, &v, &n, e) < 0 ||
+        store_checkpoint_get(c->db, c->chain.chain_id, &cp, e) < 0 ||
+        sync_rebuild_escrows(c->db, c->chain.chain_id, v, n, cp.final_block, e) < 0 ||
+        store_escrow_stale_clear(c->db, c->chain.chain_id, e) < 0 || store_commit(c->db, e) < 0) {
+        store_rollback(c->db);
+        free(v);
+        return -1;
+    }
+    free(v);
+    LOG_I("sync", "%s: %zu escrow rows a stopped catch-up left behind, rebuilt from their events",
+          c->chain.name, n);
+    c->hook_pending = true;
+    sync_notify(c->eng);
+    return 0;
+}
+
 static int step(ctx *c, int *result, err *e)
 {
     *result = STEP_PROGRESS;
+    if (repair_stale(c, e) < 0)
+        return -1;
     rpc_block latest;
     bool found;
     if (rpc_eth_get_block(c->rpc, 0, "latest", &latest, &found, e) < 0)
