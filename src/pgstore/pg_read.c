@@ -56,7 +56,7 @@ static const struct {
      " AND (e.payer = ANY ($1::text[]) OR e.payee = ANY ($1::text[]))" RD_ESC_ORDER,
      1},
     /* store_escrow_awaiting's candidates ($1 the approver quoted as the JSON array holds
-     * it; $2..$4 the cursor, $2 NULL: from the start); awaits() decides on each */
+     * it; $2..$4 the cursor, $2 NULL: from the start); store_escrow_awaits() decides on each */
     {"rd_esc_awaiting",
      "SELECT " RD_ESC_COLS " FROM escrows e WHERE e.state = 'funded'"
      " AND e.approvals < e.threshold AND strpos(e.approvers, $1) > 0"
@@ -332,19 +332,6 @@ static int rd_escrow_list_open(void *conn, const addr *parties, size_t n_parties
     return rc;
 }
 
-/* The approver among the escrow's approvers and not among its approvals (as
- * store_escrow_awaiting's own test). */
-static bool awaits(const store_escrow *x, const addr *approver)
-{
-    for (unsigned i = 0; i < x->n_approvals; i++)
-        if (addr_equal(&x->approvals[i].approver, approver))
-            return false;
-    for (unsigned i = 0; i < x->n_approvers; i++)
-        if (addr_equal(&x->approvers[i], approver))
-            return true;
-    return false;
-}
-
 static int rd_escrow_awaiting(void *conn, const addr *approver, const store_escrow_cursor *after,
                               size_t limit, store_escrow **out, size_t *n, err *e)
 {
@@ -379,7 +366,7 @@ static int rd_escrow_awaiting(void *conn, const addr *approver, const store_escr
         for (size_t i = 0; rc == 0 && i < m && (!out || cnt < limit); i++) {
             store_escrow *x = out ? &xs[cnt] : xs;
             rc = esc_of(res, (int)i, x, e);
-            if (rc == 0 && awaits(x, approver))
+            if (rc == 0 && store_escrow_awaits(x, approver))
                 cnt++;
         }
     }

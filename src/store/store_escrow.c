@@ -585,14 +585,14 @@ int store_escrow_list_open(store *s, const addr *parties, size_t n_parties, stor
 /* The candidates of an approver's page: funded, short of the threshold, the approver
  * among the approvers (the stored JSON array holds lower-case quoted addresses), after the
  * cursor (?2 NULL: from the start), in store_escrow_list's order. Whether the approver has
- * approved already is in the approvals blob: checked on each row read (awaits). */
+ * approved already is in the approvals blob: checked on each row read (store_escrow_awaits). */
 static const char SQL_ESCROW_AWAITING[] =
     "SELECT " ESCROW_COLS " FROM escrows WHERE state = 'funded' AND approvals < threshold"
     " AND instr(approvers, ?1) > 0"
     " AND (?2 IS NULL OR (chain_id, created_block, address) > (?2, ?3, ?4))"
     " ORDER BY chain_id, created_block, address";
 
-static bool awaits(const store_escrow *x, const addr *approver)
+bool store_escrow_awaits(const store_escrow *x, const addr *approver)
 {
     for (unsigned i = 0; i < x->n_approvals; i++)
         if (addr_equal(&x->approvals[i].approver, approver))
@@ -632,7 +632,7 @@ static int awaiting_rows(store *s, const addr *approver, const store_escrow_curs
             x = &items[cnt];
         if (escrow_row(s, st, x, e) < 0)
             goto fail;
-        if (awaits(x, approver))
+        if (store_escrow_awaits(x, approver))
             cnt++;
     }
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
@@ -679,27 +679,26 @@ void store_escrow_cursor_of(store_escrow_cursor *c, const store_escrow *x)
 
 static const char SQL_ESCROW_ADDRS[] = "SELECT address FROM escrows WHERE chain_id = ?";
 
-int store_escrow_addresses(store *s, uint64_t chain_id, addr **out, size_t *n, err *e)
+/* The addresses of st's rows (column 0, bound by the caller: hex text, or 20 bytes when
+ * blob) into *out; what: for the messages. */
+static int address_rows(store *s, sqlite3_stmt *st, bool blob, addr **out, size_t *n,
+                        const char *what, err *e)
 {
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_ADDRS, e);
-    if (!st)
-        return -1;
-    store_bind_u64(st, 1, chain_id);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (store_grow((void **)out, &cap, *n, sizeof **out, e) < 0)
             goto fail;
-        if (store_col_addr(st, 0, &(*out)[*n]) < 0) {
-            err_set(e, ERR_INVALID, "an escrow address in the desk database is malformed");
+        if ((blob ? store_col_bytes(st, 0, (*out)[*n].b, ADDR_LEN)
+                  : store_col_addr(st, 0, &(*out)[*n])) < 0) {
+            err_set(e, ERR_INVALID, "%s: an escrow address in the desk database is malformed",
+                    what);
             goto fail;
         }
         (*n)++;
     }
     if (rc != SQLITE_DONE) {
-        store_fail(s, e, "listing escrow addresses");
+        store_fail(s, e, what);
         goto fail;
     }
     sqlite3_reset(st);
@@ -710,6 +709,17 @@ fail:
     *out = NULL;
     *n = 0;
     return -1;
+}
+
+int store_escrow_addresses(store *s, uint64_t chain_id, addr **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_ESCROW_ADDRS, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, chain_id);
+    return address_rows(s, st, false, out, n, "listing escrow addresses", e);
 }
 
 static const char SQL_ESCROW_SETTLE[] =
@@ -759,29 +769,7 @@ int store_escrow_stale_list(store *s, uint64_t chain_id, addr **out, size_t *n, 
     if (!st)
         return -1;
     store_bind_u64(st, 1, chain_id);
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (store_grow((void **)out, &cap, *n, sizeof **out, e) < 0)
-            goto fail;
-        if (store_col_bytes(st, 0, (*out)[*n].b, ADDR_LEN) < 0) {
-            err_set(e, ERR_INVALID, "a malformed escrow address in escrows_stale");
-            goto fail;
-        }
-        (*n)++;
-    }
-    if (rc != SQLITE_DONE) {
-        store_fail(s, e, "listing escrow rows behind their events");
-        goto fail;
-    }
-    sqlite3_reset(st);
-    return 0;
-fail:
-    sqlite3_reset(st);
-    free(*out);
-    *out = NULL;
-    *n = 0;
-    return -1;
+    return address_rows(s, st, true, out, n, "listing escrow rows behind their events", e);
 }
 
 int store_escrow_stale_clear(store *s, uint64_t chain_id, err *e)

@@ -141,6 +141,9 @@ int store_escrow_awaiting(store *s, const addr *approver, const store_escrow_cur
                           size_t limit, store_escrow **out, size_t *n, err *e) STORE_WUR;
 /* How many escrows await approver's approval (every page together). */
 int store_escrow_awaiting_count(store *s, const addr *approver, size_t *n, err *e) STORE_WUR;
+/* True when approver is among x's approvers and not among its approvals (the test both
+ * backends' awaiting lists apply to each row). */
+bool store_escrow_awaits(const store_escrow *x, const addr *approver);
 /* Rebuilds the escrow search index and the stored total from the escrows table, in one
  * transaction (`fusion reindex`; needed after a VACUUM, which may renumber rowids). */
 int store_escrow_search_rebuild(store *s, err *e) STORE_WUR;
