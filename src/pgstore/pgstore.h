@@ -137,4 +137,14 @@ int pg_commit_wait(PGconn *c, int timeout_ms, int stop_fd, char *what, size_t ca
  * the n chains (the events refer to them); else one line saying which and what to do. */
 int pg_book_check(const char *url, const uint64_t *chain_ids, size_t n, err *e) FUSION_WUR;
 
+/* ---- the desk's outbound transactions on the server (pg_outbound.c) ---- */
+
+/* The columns of a listed row: id, chain_id, from_addr, nonce, hash, state, escrow, action,
+ * mined_block, reorged, created_at, last_seen (as the server's text; NULL for SQL NULL). */
+enum { PG_OUTBOUND_NCOLS = 12 };
+/* One listed row of the server's outbound_txs decoded: outside bytes, so a malformed field
+ * is refused (e names the field, printable), never guessed. */
+int pg_outbound_of_row(const char *const v[PG_OUTBOUND_NCOLS], store_outbound *o,
+                       err *e) FUSION_WUR;
+
 #endif
