@@ -354,35 +354,19 @@ static int hex_field(const char *s, uint8_t *out, size_t n, err *e)
     return hex_decode_exact(out, n, s, HEX_ALLOW_PREFIX, e);
 }
 
-/* A bigint column as text: digits with an optional '-', within a bigint; else -1. */
-static int int_field(const char *t, bool nonneg, int64_t *out)
-{
-    *out = 0;
-    if (!t)
-        return -1;
-    const char *d = t[0] == '-' && !nonneg ? t + 1 : t;
-    if (!*d || strlen(d) > 19 || strspn(d, "0123456789") != strlen(d))
-        return -1;
-    uint64_t mag = strtoull(d, NULL, 10);
-    if (d != t ? mag > (uint64_t)INT64_MAX + 1u : mag > (uint64_t)INT64_MAX)
-        return -1;
-    *out = d != t ? (int64_t)(0 - mag) : (int64_t)mag;
-    return 0;
-}
-
 int pg_outbound_of_row(const char *const v[PG_OUTBOUND_NCOLS], store_outbound *o, err *e)
 {
     memset(o, 0, sizeof *o);
     int64_t id = 0, chain = 0, nonce = 0, mined = 0, reorged = 0;
     const char *what = NULL;
     err ignored;
-    if (int_field(v[0], true, &id) < 0)
+    if (pg_text_int(v[0], true, &id) < 0)
         what = "its id";
-    else if (int_field(v[1], true, &chain) < 0)
+    else if (pg_text_int(v[1], true, &chain) < 0)
         what = "its chain id";
     else if (!v[2] || hex_field(v[2], o->from.b, ADDR_LEN, &ignored) < 0)
         what = "its sender";
-    else if (int_field(v[3], true, &nonce) < 0)
+    else if (pg_text_int(v[3], true, &nonce) < 0)
         what = "its nonce";
     else if (!v[4] || hex_field(v[4], o->hash, 32, &ignored) < 0)
         what = "its hash";
@@ -391,13 +375,13 @@ int pg_outbound_of_row(const char *const v[PG_OUTBOUND_NCOLS], store_outbound *o
     else if (!v[7] || strlen(v[7]) >= sizeof o->action ||
              text_unsafe_at(v[7], strlen(v[7])) != strlen(v[7]))
         what = "its action";
-    else if (v[8] && int_field(v[8], true, &mined) < 0)
+    else if (v[8] && pg_text_int(v[8], true, &mined) < 0)
         what = "its block";
-    else if (int_field(v[9], true, &reorged) < 0 || reorged > 1)
+    else if (pg_text_int(v[9], true, &reorged) < 0 || reorged > 1)
         what = "its reorg flag";
-    else if (int_field(v[10], false, &o->created_at) < 0)
+    else if (pg_text_int(v[10], false, &o->created_at) < 0)
         what = "its creation time";
-    else if (v[11] && int_field(v[11], false, &o->last_seen) < 0)
+    else if (v[11] && pg_text_int(v[11], false, &o->last_seen) < 0)
         what = "its last sight";
     if (!what) {
         /* a state this desk does not know is not taken for pending (which `fusion tx

@@ -4,6 +4,7 @@
 #include "pgstore/pgstore.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -159,4 +160,19 @@ int pg_exec(PGconn *c, const char *sql, const char *what, err *e)
         if (*p == '\n' || *p == '\t')
             *p = ' ';
     return err_set(e, ERR_IO, "%s: %s", what, why);
+}
+
+int pg_text_int(const char *t, bool nonneg, int64_t *out)
+{
+    *out = 0;
+    if (!t)
+        return -1;
+    const char *d = t[0] == '-' && !nonneg ? t + 1 : t;
+    if (!*d || strlen(d) > 19 || strspn(d, "0123456789") != strlen(d))
+        return -1;
+    uint64_t mag = strtoull(d, NULL, 10);
+    if (d != t ? mag > (uint64_t)INT64_MAX + 1u : mag > (uint64_t)INT64_MAX)
+        return -1;
+    *out = d != t ? (int64_t)(0 - mag) : (int64_t)mag;
+    return 0;
 }

@@ -36,6 +36,9 @@ void pg_url_redact(const char *url, char *out, size_t cap);
 int pg_connect(PGconn **out, const char *url, err *e) FUSION_WUR;
 /* PQfinish and *c = NULL; NULL-safe. */
 void pg_close(PGconn **c);
+/* A bigint column as the server's text: digits with an optional '-' (refused when nonneg),
+ * within a bigint; anything else (NULL, blanks, a sign alone, out of range) is -1. */
+int pg_text_int(const char *t, bool nonneg, int64_t *out) FUSION_WUR;
 /* Runs sql (no parameters, no rows wanted); what = what it was doing, for the message. */
 int pg_exec(PGconn *c, const char *sql, const char *what, err *e) FUSION_WUR;
 
@@ -136,6 +139,20 @@ int pg_commit_wait(PGconn *c, int timeout_ms, int stop_fd, char *what, size_t ca
 /* Before a sync starts: the server answers, holds a desk's book, and configures each of
  * the n chains (the events refer to them); else one line saying which and what to do. */
 int pg_book_check(const char *url, const uint64_t *chain_ids, size_t n, err *e) FUSION_WUR;
+
+/* ---- the desk's reads from the server (pg_read.c) ---- */
+
+/* The server's text rows as pg_read.c decodes them (outside input: a malformed field is
+ * refused in one printable line naming the row, never guessed). A checkpoint: synced_block,
+ * synced_hash, final_block, head_block, updated_at. */
+enum { PG_CHECKPOINT_NCOLS = 5 };
+int pg_checkpoint_of_row(const char *const v[PG_CHECKPOINT_NCOLS], uint64_t chain_id,
+                         store_checkpoint *out, err *e) FUSION_WUR;
+/* A line of the escrow table: chain_id, chain name, address, payer, payee, amount, state,
+ * approvals, threshold, last_event_block, pending, asset symbol, decimals (NULL: unknown). */
+enum { PG_LINE_NCOLS = 13 };
+int pg_escrow_line_of_row(const char *const v[PG_LINE_NCOLS], store_escrow_line *l,
+                          err *e) FUSION_WUR;
 
 /* ---- the desk's outbound transactions on the server (pg_outbound.c) ---- */
 

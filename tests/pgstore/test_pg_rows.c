@@ -183,12 +183,90 @@ static void test_outbound_malformed(void **state)
     outbound_refused(10, "");
 }
 
+static void line_refused(int col, const char *val)
+{
+    const char *v[PG_LINE_NCOLS] = {"31337", "local", A1, A1, A2, MAX256, "funded", "1",
+                                    "2", "14", "0", "ETH", "18"};
+    store_escrow_line l;
+    err e;
+    err_clear(&e);
+    if (col < 0) {
+        assert_int_equal(pg_escrow_line_of_row(v, &l, &e), 0);
+        assert_string_equal(l.amount, MAX256);
+        assert_string_equal(l.chain, "local");
+        assert_int_equal(l.threshold, 2);
+        assert_true(l.asset_known);
+        v[11] = v[12] = NULL;
+        assert_int_equal(pg_escrow_line_of_row(v, &l, &e), 0);
+        assert_false(l.asset_known);
+        return;
+    }
+    v[col] = val;
+    if (pg_escrow_line_of_row(v, &l, &e) == 0) {
+        print_error("line column %d = \"%s\" was accepted\n", col, val ? val : "NULL");
+        fail();
+    }
+    printable(&e);
+    assert_non_null(strstr(e.msg, "escrow row"));
+}
+
+/* The escrow table's lines (the Escrows screen): the chain's name, the asset's symbol and
+ * the state are shown as they are, so they are refused with control characters; a bad
+ * address is refused (was shown as the zero address), an amount must be base units. */
+static void test_line(void **state)
+{
+    (void)state;
+    line_refused(-1, NULL);
+    line_refused(1, "local\x1b[2J");
+    line_refused(1, "\xe2\x80\xaelacol"); /* a bidi override */
+    line_refused(11, "ETH\x1b]0;x\x07");
+    line_refused(6, "funded\n");
+    line_refused(2, "0x1111");
+    line_refused(3, NULL);
+    line_refused(5, "1.5");
+    line_refused(5, "115792089237316195423570985008687907853269984665640564039457584007913129639936");
+    line_refused(7, "-1");
+    line_refused(8, "4294967296");
+    line_refused(0, "x");
+    line_refused(12, "256");
+    line_refused(12, NULL);
+}
+
+static void test_checkpoint(void **state)
+{
+    (void)state;
+    const char *v[PG_CHECKPOINT_NCOLS] = {"40", H1, "38", "41", "1700000000"};
+    store_checkpoint cp;
+    err e;
+    assert_int_equal(pg_checkpoint_of_row(v, 31337, &cp, &e), 0);
+    assert_true(cp.synced);
+    assert_int_equal(cp.synced_block, 40);
+    assert_int_equal(cp.head_block, 41);
+    const char *bad[][2] = {{"0", "40x"}, {"0", "99999999999999999999"}, {"1", "0x33"},
+                            {"1", NULL}, {"2", ""}, {"3", "4 1"}, {"4", "\x1b[2J"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *w[PG_CHECKPOINT_NCOLS];
+        memcpy(w, v, sizeof w);
+        w[bad[i][0][0] - '0'] = bad[i][1];
+        err_clear(&e);
+        if (pg_checkpoint_of_row(w, 31337, &cp, &e) == 0) {
+            print_error("checkpoint column %s = \"%s\" was accepted\n", bad[i][0],
+                        bad[i][1] ? bad[i][1] : "NULL");
+            fail();
+        }
+        assert_false(cp.synced);
+        printable(&e);
+        assert_non_null(strstr(e.msg, "chain 31337"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escrow_good),        cmocka_unit_test(test_escrow_money),
         cmocka_unit_test(test_escrow_malformed),   cmocka_unit_test(test_outbound_good),
-        cmocka_unit_test(test_outbound_malformed),
+        cmocka_unit_test(test_outbound_malformed), cmocka_unit_test(test_line),
+        cmocka_unit_test(test_checkpoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
