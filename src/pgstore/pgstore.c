@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/log.h"
 
@@ -20,6 +19,34 @@ static void put(char *out, size_t cap, size_t *o, const char *src, size_t n)
 {
     for (size_t i = 0; i < n && *o + 1 < cap; i++)
         out[(*o)++] = src[i];
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* The length of the key "password" at p, as libpq reads a URL query's keys (percent-decoded,
+ * so pass%77ord is one) and a keyword string's (as written); 0 when the key there is not it. */
+static size_t password_key(const char *p)
+{
+    static const char want[] = "password";
+    size_t k = 0;
+    for (size_t w = 0; w < 8; w++) {
+        char c = p[k];
+        if (c == '%' && hexval(p[k + 1]) >= 0 && hexval(p[k + 2]) >= 0) {
+            c = (char)(hexval(p[k + 1]) * 16 + hexval(p[k + 2]));
+            k += 3;
+        } else {
+            k++;
+        }
+        if (!c || (c | 0x20) != want[w])
+            return 0;
+    }
+    return k;
 }
 
 void pg_url_redact(const char *url, char *out, size_t cap)
@@ -56,8 +83,9 @@ void pg_url_redact(const char *url, char *out, size_t cap)
     while (i < n) {
         bool boundary = i == 0 || url[i - 1] == '?' || url[i - 1] == '&' || url[i - 1] == ' ' ||
                         url[i - 1] == '\t';
-        if (boundary && !strncasecmp(url + i, "password", 8)) {
-            size_t k = i + 8;
+        size_t key = boundary ? password_key(url + i) : 0;
+        if (key) {
+            size_t k = i + key;
             while (url[k] == ' ')
                 k++;
             if (url[k] == '=') {

@@ -32,6 +32,11 @@ static void test_redact(void **state)
             "host=h dbname=d password=*** user=u");
     redacts("host=h password = bare user=u", "host=h password = *** user=u");
     redacts("postgresql:///desk?host=/tmp/x&port=5432", "postgresql:///desk?host=/tmp/x&port=5432");
+    /* libpq percent-decodes a query's keys: pass%77ord is password */
+    redacts("postgresql://desk@h/d?pass%77ord=hunter2", "postgresql://desk@h/d?pass%77ord=***");
+    redacts("postgresql://h/d?sslmode=require&%70%61%73%73%77%6F%72%64=hunter2#x",
+            "postgresql://h/d?sslmode=require&%70%61%73%73%77%6F%72%64=***#x");
+    redacts("postgresql://h/d?pass%2=x", "postgresql://h/d?pass%2=x");
     /* a password that is a prefix of another key is not one */
     redacts("postgresql://h/d?passwordless=1", "postgresql://h/d?passwordless=1");
     char small[12];
@@ -84,6 +89,7 @@ static void test_book_parse(void **state)
     const char *where = "PGPASSWORD";
     book_refused("db = postgresql://desk:hunter2@db/desk\n", where);
     book_refused("db = postgresql://db/desk?user=desk&password=hunter2\n", where);
+    book_refused("db = postgresql://db/desk?user=desk&pass%77ord=hunter2\n", where);
     book_refused("db = postgres://db/desk?PASSWORD=hunter2&sslmode=require\n", where);
     book_refused("db = mysql://db/desk\n", "postgresql:// URL");
     book_refused("db = host=db password=hunter2\n", "postgresql:// URL");
