@@ -69,18 +69,13 @@ static uint64_t ob_mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* libpq's reason on one line. */
+/* libpq's reason (or the server's: outside text) on one printable line. */
 static void reason(PGconn *c, PGresult *r, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s", r ? PQresultErrorMessage(r) : "");
-    if (!out[0])
-        snprintf(out, cap, "%s", c ? PQerrorMessage(c) : "no connection");
-    size_t l = strlen(out);
-    while (l && (out[l - 1] == '\n' || out[l - 1] == ' '))
-        out[--l] = '\0';
-    for (char *p = out; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
+    const char *m = r ? PQresultErrorMessage(r) : "";
+    if (!m || !m[0])
+        m = c ? PQerrorMessage(c) : "no connection";
+    pg_reason_line(m, out, cap);
 }
 
 static void ob_drop(pg_ob *p)

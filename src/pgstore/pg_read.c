@@ -139,16 +139,10 @@ static void rd_close(void **conn)
 static int rd_fail(pg_rd *r, PGresult *res, const char *what, err *e)
 {
     char why[240];
-    snprintf(why, sizeof why, "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(r->c));
-    if (!why[0])
-        snprintf(why, sizeof why, "%s", PQerrorMessage(r->c));
+    const char *m = res ? PQresultErrorMessage(res) : "";
+    /* the server's text: one printable line */
+    pg_reason_line(m && m[0] ? m : PQerrorMessage(r->c), why, sizeof why);
     PQclear(res);
-    size_t l = strlen(why);
-    while (l && (why[l - 1] == '\n' || why[l - 1] == ' '))
-        why[--l] = '\0';
-    for (char *p = why; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
     bool lost = PQstatus(r->c) != CONNECTION_OK;
     if (lost) {
         pg_close(&r->c);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "base/text.h"
 
 bool pg_url_is_pg(const char *url)
 {
@@ -113,17 +114,30 @@ void pg_url_redact(const char *url, char *out, size_t cap)
     out[o] = '\0';
 }
 
+void pg_reason_line(const char *msg, char *out, size_t cap)
+{
+    if (!cap)
+        return;
+    char line[1024];
+    snprintf(line, sizeof line, "%s", msg ? msg : "");
+    size_t l = strlen(line);
+    while (l && (line[l - 1] == '\n' || line[l - 1] == ' '))
+        line[--l] = '\0';
+    for (char *p = line; *p; p++)
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
+    /* the server's text, not ours: its escapes shown escaped */
+    if (cap < 8)
+        out[0] = '\0';
+    else
+        text_safe(out, cap, line, l);
+}
+
 /* libpq's message: its last line, without the trailing newline. */
 static const char *pq_reason(PGconn *c, char *buf, size_t cap)
 {
     const char *m = c ? PQerrorMessage(c) : "out of memory";
-    snprintf(buf, cap, "%s", m && *m ? m : "unknown error");
-    size_t l = strlen(buf);
-    while (l && (buf[l - 1] == '\n' || buf[l - 1] == ' '))
-        buf[--l] = '\0';
-    for (char *p = buf; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
+    pg_reason_line(m && *m ? m : "unknown error", buf, cap);
     return buf;
 }
 
@@ -132,8 +146,7 @@ static void notice_to_log(void *arg, const char *message)
 {
     (void)arg;
     char line[300];
-    snprintf(line, sizeof line, "%s", message);
-    line[strcspn(line, "\n")] = '\0';
+    pg_reason_line(message, line, sizeof line); /* the server's text: printable */
     LOG_W("pgstore", "server: %s", line);
 }
 
@@ -144,6 +157,19 @@ int pg_connect(PGconn **out, const char *url, err *e)
     pg_url_redact(url, shown, sizeof shown);
     if (!pg_url_is_pg(url))
         return err_set(e, ERR_INVALID, "'%s' is not a postgresql:// URL", shown);
+    /* libpq's message on a URL it cannot parse quotes the part it could not decode: when
+     * the URL carries a password, that may be it */
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url, &perr);
+    PQconninfoFree(opts);
+    if (!opts && strcmp(shown, url) != 0) {
+        PQfreemem(perr);
+        return err_set(e, ERR_INVALID,
+                       "cannot connect to %s: libpq cannot parse the URL (its reason is not "
+                       "shown: it may quote the password)",
+                       shown);
+    }
+    PQfreemem(perr);
     PGconn *c = PQconnectdb(url);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         pq_reason(c, why, sizeof why);
@@ -179,14 +205,8 @@ int pg_exec(PGconn *c, const char *sql, const char *what, err *e)
         return 0;
     }
     char why[200];
-    snprintf(why, sizeof why, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+    pg_reason_line(r ? PQresultErrorMessage(r) : PQerrorMessage(c), why, sizeof why);
     PQclear(r);
-    size_t l = strlen(why);
-    while (l && (why[l - 1] == '\n' || why[l - 1] == ' '))
-        why[--l] = '\0';
-    for (char *p = why; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
     return err_set(e, ERR_IO, "%s: %s", what, why);
 }
 

@@ -34,6 +34,10 @@ void pg_url_redact(const char *url, char *out, size_t cap);
  * own rules); TLS is used when the server offers it (libpq's sslmode=prefer) unless the URL
  * says otherwise. A failure names the server by its redacted URL, with libpq's reason. */
 int pg_connect(PGconn **out, const char *url, err *e) FUSION_WUR;
+/* A message of libpq or of the server (outside text) as one printable line in out: its
+ * newlines and tabs become spaces, trailing blanks go, control characters are escaped
+ * (text_safe). */
+void pg_reason_line(const char *msg, char *out, size_t cap);
 /* PQfinish and *c = NULL; NULL-safe. */
 void pg_close(PGconn **c);
 /* A bigint column as the server's text: digits with an optional '-' (refused when nonneg),

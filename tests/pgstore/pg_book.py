@@ -48,7 +48,8 @@ hostile: the server's rows are outside input. An escrow row of 2^256-1 base unit
   a row with terminal escapes in its anomaly, or a threshold beyond 32 bits, is refused by
   `escrow list` and `escrow show` in one line naming the row (exit 1, no escape byte
   printed), and so is an event's name with escapes by `escrow show`; a transaction row with escapes in its action is refused by `tx list` the same
-  way; a pending row another workstation put on the server (the operator's signed bytes,
+  way, and so is the server's own error message with escapes (a policy raising one); a
+  pending row another workstation put on the server (the operator's signed bytes,
   never confirmed here) is never sent by `fusion tx check` (the node never sees it, the
   operator's nonce unchanged); no password in any output or file."""
 import json
@@ -827,6 +828,16 @@ def hostile(pg):
             f" created_at) VALUES (900001, {CHAIN}, '{alice}', 0, '{h}', '\\x00', 'mined',"
             " E'\\x1b[2Jpwn', 1)")
     refused(fusion(home, "tx", "list", env=env), "tx list, escapes in an action", "tx 900001")
+    # the server's own error message is outside text too: escapes shown escaped (the
+    # policy is tested on a row: that one)
+    pg.psql("CREATE FUNCTION boom() RETURNS boolean LANGUAGE plpgsql AS"
+            " $$BEGIN RAISE EXCEPTION E'boom\\x1b]0;pwned\\x07\\x1b[2J'; END$$;"
+            " ALTER TABLE outbound_txs ENABLE ROW LEVEL SECURITY;"
+            " ALTER TABLE outbound_txs FORCE ROW LEVEL SECURITY;"
+            " CREATE POLICY boom ON outbound_txs USING (boom())")
+    refused(fusion(home, "tx", "list", env=env), "tx list, escapes in the server's error", "boom")
+    pg.psql("DROP POLICY boom ON outbound_txs; ALTER TABLE outbound_txs NO FORCE ROW LEVEL"
+            " SECURITY; ALTER TABLE outbound_txs DISABLE ROW LEVEL SECURITY")
     pg.psql("DELETE FROM outbound_txs WHERE id = 900001")
 
     # a pending row put on the server by someone else: alice's own signed bytes for her
