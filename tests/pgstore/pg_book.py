@@ -49,6 +49,8 @@ hostile: the server's rows are outside input. An escrow row of 2^256-1 base unit
   `escrow list` and `escrow show` in one line naming the row (exit 1, no escape byte
   printed), and so is an event's name with escapes by `escrow show`; a transaction row with escapes in its action is refused by `tx list` the same
   way, and so is the server's own error message with escapes (a policy raising one); a
+  transaction the server holds under an id desk.db has for another one is never believed
+  (`tx list` refuses it, naming the id) nor overwritten (`tx check`'s push refuses); a
   pending row another workstation put on the server (the operator's signed bytes,
   never confirmed here) is never sent by `fusion tx check` (the node never sees it, the
   operator's nonce unchanged); no password in any output or file."""
@@ -839,6 +841,32 @@ def hostile(pg):
     pg.psql("DROP POLICY boom ON outbound_txs; ALTER TABLE outbound_txs NO FORCE ROW LEVEL"
             " SECURITY; ALTER TABLE outbound_txs DISABLE ROW LEVEL SECURITY")
     pg.psql("DELETE FROM outbound_txs WHERE id = 900001")
+
+    # the server holds another transaction under an id desk.db has: never believed (tx
+    # list refuses, naming it) nor overwritten (tx check's push refuses, the server's row
+    # as it was)
+    mine, theirs = "0x" + "cd" * 32, "0x" + "ef" * 32
+    con = sqlite3.connect(os.path.join(home, "desk.db"))
+    con.execute("INSERT INTO outbound_txs (id, chain_id, from_addr, nonce, hash, raw, state,"
+                " action, mined_block, created_at) VALUES (900003, ?, ?, 0, ?, x'00',"
+                " 'confirmed', 'fund', 1, 1)", (CHAIN, alice, mine))
+    con.commit()
+    con.close()
+    pg.psql("INSERT INTO outbound_txs (id, chain_id, from_addr, nonce, hash, raw, state, action,"
+            f" mined_block, created_at) VALUES (900003, {CHAIN}, '{alice}', 0, '{theirs}',"
+            " '\\x00', 'mined', 'release', 2, 1)")
+    refused(fusion(home, "tx", "list", env=env), "tx list, another transaction under an id",
+            "another transaction under id 900003")
+    refused(fusion(home, "--operator", "alice", "--passphrase-file", desk.pw, "tx", "check",
+                   env=env), "tx check, another transaction under an id",
+            "another transaction under id 900003")
+    rows = pg.psql("SELECT hash, state, action, mined_block FROM outbound_txs WHERE id = 900003")
+    assert rows == [[theirs, "mined", "release", "2"]], f"the server's row was rewritten: {rows}"
+    pg.psql("DELETE FROM outbound_txs WHERE id = 900003")
+    con = sqlite3.connect(os.path.join(home, "desk.db"))
+    con.execute("DELETE FROM outbound_txs WHERE id = 900003")
+    con.commit()
+    con.close()
 
     # a pending row put on the server by someone else: alice's own signed bytes for her
     # next nonce, never confirmed on this desk: `tx check` must not send them
