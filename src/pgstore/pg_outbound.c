@@ -13,6 +13,7 @@
 
 #include "base/bytes.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "pgstore/pgstore.h"
 
 typedef struct pg_ob {
@@ -68,18 +69,13 @@ static uint64_t ob_mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* libpq's reason on one line. */
+/* libpq's reason (or the server's: outside text) on one printable line. */
 static void reason(PGconn *c, PGresult *r, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s", r ? PQresultErrorMessage(r) : "");
-    if (!out[0])
-        snprintf(out, cap, "%s", c ? PQerrorMessage(c) : "no connection");
-    size_t l = strlen(out);
-    while (l && (out[l - 1] == '\n' || out[l - 1] == ' '))
-        out[--l] = '\0';
-    for (char *p = out; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
+    const char *m = r ? PQresultErrorMessage(r) : "";
+    if (!m || !m[0])
+        m = c ? PQerrorMessage(c) : "no connection";
+    pg_reason_line(m, out, cap);
 }
 
 static void ob_drop(pg_ob *p)
@@ -353,6 +349,60 @@ static int hex_field(const char *s, uint8_t *out, size_t n, err *e)
     return hex_decode_exact(out, n, s, HEX_ALLOW_PREFIX, e);
 }
 
+int pg_outbound_of_row(const char *const v[PG_OUTBOUND_NCOLS], store_outbound *o, err *e)
+{
+    memset(o, 0, sizeof *o);
+    int64_t id = 0, chain = 0, nonce = 0, mined = 0, reorged = 0;
+    const char *what = NULL;
+    err ignored;
+    if (pg_text_int(v[0], true, &id) < 0)
+        what = "its id";
+    else if (pg_text_int(v[1], true, &chain) < 0)
+        what = "its chain id";
+    else if (!v[2] || hex_field(v[2], o->from.b, ADDR_LEN, &ignored) < 0)
+        what = "its sender";
+    else if (pg_text_int(v[3], true, &nonce) < 0)
+        what = "its nonce";
+    else if (!v[4] || hex_field(v[4], o->hash, 32, &ignored) < 0)
+        what = "its hash";
+    else if (v[6] && hex_field(v[6], o->escrow.b, ADDR_LEN, &ignored) < 0)
+        what = "its escrow";
+    else if (!v[7] || strlen(v[7]) >= sizeof o->action ||
+             text_unsafe_at(v[7], strlen(v[7])) != strlen(v[7]))
+        what = "its action";
+    else if (v[8] && pg_text_int(v[8], true, &mined) < 0)
+        what = "its block";
+    else if (pg_text_int(v[9], true, &reorged) < 0 || reorged > 1)
+        what = "its reorg flag";
+    else if (pg_text_int(v[10], false, &o->created_at) < 0)
+        what = "its creation time";
+    else if (v[11] && pg_text_int(v[11], false, &o->last_seen) < 0)
+        what = "its last sight";
+    if (!what) {
+        /* a state this desk does not know is not taken for pending (which `fusion tx
+         * check` would resolve): refused */
+        what = "its state";
+        for (int st = 0; st <= OUTBOUND_REPLACED; st++)
+            if (v[5] && strcmp(v[5], outbound_state_str((outbound_state)st)) == 0) {
+                o->state = (outbound_state)st;
+                what = NULL;
+            }
+    }
+    if (what) {
+        char shown[48];
+        return err_set(e, ERR_INVALID, "tx %s: %s is malformed",
+                       text_safe_str(shown, sizeof shown, v[0] ? v[0] : "?"), what);
+    }
+    o->id = id;
+    o->chain_id = (uint64_t)chain;
+    o->nonce = (uint64_t)nonce;
+    o->has_escrow = v[6] != NULL;
+    snprintf(o->action, sizeof o->action, "%s", v[7]);
+    o->mined_block = (uint64_t)mined;
+    o->reorged = reorged != 0;
+    return 0;
+}
+
 static int ob_list(void *conn, uint64_t chain_id, store_outbound **out, size_t *n, err *e)
 {
     pg_ob *p = conn;
@@ -374,33 +424,22 @@ static int ob_list(void *conn, uint64_t chain_id, store_outbound **out, size_t *
     if (rc < 0)
         return -1;
     size_t rows = (size_t)PQntuples(r);
+    int cols = PQnfields(r);
+    if (cols != PG_OUTBOUND_NCOLS) {
+        PQclear(r);
+        return err_set(e, ERR_INVALID, "the book on %s: outbound_txs has %d columns, not %d",
+                       p->shown, cols, PG_OUTBOUND_NCOLS);
+    }
     store_outbound *items = calloc(rows ? rows : 1, sizeof *items);
     if (!items) {
         PQclear(r);
         return err_set(e, ERR_NOMEM, "out of memory listing %zu transactions", rows);
     }
     for (size_t i = 0; i < rows && rc == 0; i++) {
-        int k = (int)i;
-        store_outbound *o = &items[i];
-        o->id = strtoll(PQgetvalue(r, k, 0), NULL, 10);
-        o->chain_id = strtoull(PQgetvalue(r, k, 1), NULL, 10);
-        rc = hex_field(PQgetvalue(r, k, 2), o->from.b, ADDR_LEN, e);
-        o->nonce = strtoull(PQgetvalue(r, k, 3), NULL, 10);
-        if (rc == 0)
-            rc = hex_field(PQgetvalue(r, k, 4), o->hash, 32, e);
-        o->state = OUTBOUND_PENDING;
-        for (int st = 0; st <= OUTBOUND_REPLACED; st++)
-            if (strcmp(PQgetvalue(r, k, 5), outbound_state_str((outbound_state)st)) == 0)
-                o->state = (outbound_state)st;
-        if (rc == 0 && !PQgetisnull(r, k, 6)) {
-            rc = hex_field(PQgetvalue(r, k, 6), o->escrow.b, ADDR_LEN, e);
-            o->has_escrow = rc == 0;
-        }
-        snprintf(o->action, sizeof o->action, "%s", PQgetvalue(r, k, 7));
-        o->mined_block = strtoull(PQgetvalue(r, k, 8), NULL, 10);
-        o->reorged = strtoll(PQgetvalue(r, k, 9), NULL, 10) != 0;
-        o->created_at = strtoll(PQgetvalue(r, k, 10), NULL, 10);
-        o->last_seen = strtoll(PQgetvalue(r, k, 11), NULL, 10);
+        const char *f[PG_OUTBOUND_NCOLS];
+        for (int k = 0; k < PG_OUTBOUND_NCOLS; k++)
+            f[k] = PQgetisnull(r, (int)i, k) ? NULL : PQgetvalue(r, (int)i, k);
+        rc = pg_outbound_of_row(f, &items[i], e);
     }
     PQclear(r);
     if (rc < 0) {

@@ -14,6 +14,8 @@
 #include <time.h>
 
 #include "base/bytes.h"
+#include "base/text.h"
+#include "base/u256.h"
 #include "pgstore/pgstore.h"
 
 /* Seconds a connect may take, and between two tries after a failed one. */
@@ -137,16 +139,10 @@ static void rd_close(void **conn)
 static int rd_fail(pg_rd *r, PGresult *res, const char *what, err *e)
 {
     char why[240];
-    snprintf(why, sizeof why, "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(r->c));
-    if (!why[0])
-        snprintf(why, sizeof why, "%s", PQerrorMessage(r->c));
+    const char *m = res ? PQresultErrorMessage(res) : "";
+    /* the server's text: one printable line */
+    pg_reason_line(m && m[0] ? m : PQerrorMessage(r->c), why, sizeof why);
     PQclear(res);
-    size_t l = strlen(why);
-    while (l && (why[l - 1] == '\n' || why[l - 1] == ' '))
-        why[--l] = '\0';
-    for (char *p = why; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
     bool lost = PQstatus(r->c) != CONNECTION_OK;
     if (lost) {
         pg_close(&r->c);
@@ -235,8 +231,14 @@ static int esc_of(PGresult *res, int row, store_escrow *x, err *e)
         v[STORE_ESCROW_NCOLS - 1] = (const char *)approvals;
     }
     bool has_final = !PQgetisnull(res, row, STORE_ESCROW_NCOLS);
-    uint64_t final = strtoull(PQgetvalue(res, row, STORE_ESCROW_NCOLS), NULL, 10);
-    return store_escrow_of_row(v, alen, has_final, final, x, e);
+    int64_t final = 0;
+    if (has_final && pg_text_int(PQgetvalue(res, row, STORE_ESCROW_NCOLS), false, &final) < 0)
+        has_final = false; /* (refused below with the row) */
+    if (has_final || PQgetisnull(res, row, STORE_ESCROW_NCOLS))
+        return store_escrow_of_row(v, alen, has_final, (uint64_t)final, x, e);
+    char chain[48];
+    return err_set(e, ERR_INVALID, "the book: a malformed final block of chain %s",
+                   text_safe_str(chain, sizeof chain, v[0] ? v[0] : "?"));
 }
 
 static int esc_one(pg_rd *r, const char *stmt, int n, const char *const *vals, store_escrow *out,
@@ -383,6 +385,30 @@ static int rd_escrow_awaiting(void *conn, const addr *approver, const store_escr
     return 0;
 }
 
+int pg_checkpoint_of_row(const char *const v[PG_CHECKPOINT_NCOLS], uint64_t chain_id,
+                         store_checkpoint *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    out->chain_id = chain_id;
+    int64_t synced = 0, final = 0, head = 0, at = 0;
+    err ignored;
+    if (pg_text_int(v[0], false, &synced) < 0 || !v[1] ||
+        hex_decode_exact(out->synced_hash, 32, v[1], HEX_REQUIRE_PREFIX, &ignored) < 0 ||
+        pg_text_int(v[2], false, &final) < 0 || pg_text_int(v[3], false, &head) < 0 ||
+        pg_text_int(v[4], false, &at) < 0) {
+        memset(out, 0, sizeof *out);
+        out->chain_id = chain_id;
+        return err_set(e, ERR_INVALID, "the book: the checkpoint of chain %llu is malformed",
+                       (unsigned long long)chain_id);
+    }
+    out->synced = true;
+    out->synced_block = (uint64_t)synced; /* the stored bits, as the SQLite desk's */
+    out->final_block = (uint64_t)final;
+    out->head_block = (uint64_t)head;
+    out->updated_at = at;
+    return 0;
+}
+
 static int rd_checkpoint_get(void *conn, uint64_t chain_id, store_checkpoint *out, err *e)
 {
     pg_rd *r = conn;
@@ -394,16 +420,11 @@ static int rd_checkpoint_get(void *conn, uint64_t chain_id, store_checkpoint *ou
     pthread_mutex_lock(&r->mu);
     PGresult *res;
     int rc = rd_run(r, "rd_cp_get", 1, v, NULL, NULL, 0, &res, "reading the checkpoint", e);
-    if (rc == 0 && PQntuples(res) == 1) {
-        err ignored;
-        out->synced = true;
-        out->synced_block = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-        if (hex_decode_exact(out->synced_hash, 32, PQgetvalue(res, 0, 1), HEX_REQUIRE_PREFIX,
-                             &ignored) < 0)
-            rc = err_set(e, ERR_INVALID, "the book: the checkpoint of chain %s is malformed", id);
-        out->final_block = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
-        out->head_block = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
-        out->updated_at = (int64_t)strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+    if (rc == 0 && PQntuples(res) == 1 && PQnfields(res) == PG_CHECKPOINT_NCOLS) {
+        const char *f[PG_CHECKPOINT_NCOLS];
+        for (int k = 0; k < PG_CHECKPOINT_NCOLS; k++)
+            f[k] = PQgetisnull(res, 0, k) ? NULL : PQgetvalue(res, 0, k);
+        rc = pg_checkpoint_of_row(f, chain_id, out, e);
     }
     PQclear(res);
     pthread_mutex_unlock(&r->mu);
@@ -457,6 +478,13 @@ static int ev_of(PGresult *res, int row, uint64_t chain_id, const addr *escrow,
         ev->data = p;
         ev->data_len = dlen;
     }
+    /* the name and the decoded JSON are shown as they are (a timeline): whole, printable */
+    size_t nl = PQgetisnull(res, row, 12) ? 0 : (size_t)PQgetlength(res, row, 12);
+    size_t dl = PQgetisnull(res, row, 13) ? 0 : (size_t)PQgetlength(res, row, 13);
+    if (nl >= sizeof ev->name || text_unsafe_at(PQgetvalue(res, row, 12), nl) != nl ||
+        text_unsafe_at(PQgetvalue(res, row, 13), dl) != dl)
+        return err_set(e, ERR_INVALID, "the book: a malformed name or decoding of an event of "
+                       "block %llu", (unsigned long long)ev->block_number);
     if (!PQgetisnull(res, row, 12))
         snprintf(ev->name, sizeof ev->name, "%.*s", PQgetlength(res, row, 12),
                  PQgetvalue(res, row, 12));
@@ -547,32 +575,50 @@ static int page_stmt(pg_rd *r, int sort, bool desc, bool filtered, char name[32]
     return 0;
 }
 
-static void line_of(PGresult *res, int row, store_escrow_line *l)
+/* A text column shown on the screens: the whole of it (fitting cap) and printable. */
+static bool shown_ok(const char *t, size_t cap)
+{
+    return t && strlen(t) < cap && text_unsafe_at(t, strlen(t)) == strlen(t);
+}
+
+int pg_escrow_line_of_row(const char *const v[PG_LINE_NCOLS], store_escrow_line *l, err *e)
 {
     memset(l, 0, sizeof *l);
     err ignored;
-    l->chain_id = strtoull(PQgetvalue(res, row, 0), NULL, 10);
-    snprintf(l->chain, sizeof l->chain, "%s", PQgetvalue(res, row, 1));
-    if (hex_decode_exact(l->address.b, ADDR_LEN, PQgetvalue(res, row, 2), HEX_REQUIRE_PREFIX,
-                         &ignored) < 0)
-        memset(&l->address, 0, sizeof l->address);
-    if (hex_decode_exact(l->payer.b, ADDR_LEN, PQgetvalue(res, row, 3), HEX_REQUIRE_PREFIX,
-                         &ignored) < 0)
-        memset(&l->payer, 0, sizeof l->payer);
-    if (hex_decode_exact(l->payee.b, ADDR_LEN, PQgetvalue(res, row, 4), HEX_REQUIRE_PREFIX,
-                         &ignored) < 0)
-        memset(&l->payee, 0, sizeof l->payee);
-    snprintf(l->amount, sizeof l->amount, "%s", PQgetvalue(res, row, 5));
-    snprintf(l->state, sizeof l->state, "%s", PQgetvalue(res, row, 6));
-    l->approvals = (unsigned)strtoul(PQgetvalue(res, row, 7), NULL, 10);
-    l->threshold = (unsigned)strtoul(PQgetvalue(res, row, 8), NULL, 10);
-    l->last_block = strtoull(PQgetvalue(res, row, 9), NULL, 10);
-    l->pending = strcmp(PQgetvalue(res, row, 10), "0") != 0;
-    l->asset_known = !PQgetisnull(res, row, 11);
-    if (l->asset_known) {
-        snprintf(l->asset, sizeof l->asset, "%s", PQgetvalue(res, row, 11));
-        l->decimals = (unsigned)strtoul(PQgetvalue(res, row, 12), NULL, 10);
+    int64_t chain = 0, approvals = 0, threshold = 0, block = 0, pending = 0, decimals = 0;
+    u256 amount;
+    l->asset_known = v[11] != NULL;
+    if (pg_text_int(v[0], false, &chain) < 0 || !shown_ok(v[1], sizeof l->chain) || !v[2] ||
+        hex_decode_exact(l->address.b, ADDR_LEN, v[2], HEX_REQUIRE_PREFIX, &ignored) < 0 ||
+        !v[3] || hex_decode_exact(l->payer.b, ADDR_LEN, v[3], HEX_REQUIRE_PREFIX, &ignored) < 0 ||
+        !v[4] || hex_decode_exact(l->payee.b, ADDR_LEN, v[4], HEX_REQUIRE_PREFIX, &ignored) < 0 ||
+        !v[5] || strlen(v[5]) >= sizeof l->amount ||
+        u256_from_dec(&amount, v[5], &ignored) < 0 || !shown_ok(v[6], sizeof l->state) ||
+        pg_text_int(v[7], true, &approvals) < 0 || approvals > UINT32_MAX ||
+        pg_text_int(v[8], true, &threshold) < 0 || threshold > UINT32_MAX ||
+        pg_text_int(v[9], false, &block) < 0 || pg_text_int(v[10], false, &pending) < 0 ||
+        (l->asset_known &&
+         (!shown_ok(v[11], sizeof l->asset) || pg_text_int(v[12], true, &decimals) < 0 ||
+          decimals > 255))) {
+        char chain_s[48], at[96];
+        memset(l, 0, sizeof *l);
+        return err_set(e, ERR_INVALID, "the book: a malformed escrow row (chain %s, %s)",
+                       text_safe_str(chain_s, sizeof chain_s, v[0] ? v[0] : "?"),
+                       text_safe_str(at, sizeof at, v[2] ? v[2] : "?"));
     }
+    l->chain_id = (uint64_t)chain;
+    snprintf(l->chain, sizeof l->chain, "%s", v[1]);
+    snprintf(l->amount, sizeof l->amount, "%s", v[5]);
+    snprintf(l->state, sizeof l->state, "%s", v[6]);
+    l->approvals = (unsigned)approvals;
+    l->threshold = (unsigned)threshold;
+    l->last_block = (uint64_t)block;
+    l->pending = pending != 0;
+    if (l->asset_known) {
+        snprintf(l->asset, sizeof l->asset, "%s", v[11]);
+        l->decimals = (unsigned)decimals;
+    }
+    return 0;
 }
 
 static int rd_escrow_page(void *conn, const char *pattern, int sort, bool desc, size_t offset,
@@ -598,9 +644,16 @@ static int rd_escrow_page(void *conn, const char *pattern, int sort, bool desc, 
     if (rc == 0) {
         size_t m = (size_t)PQntuples(res);
         *more = m > limit;
-        for (size_t i = 0; i < m && i < limit; i++)
-            line_of(res, (int)i, &out[i]);
-        *n = m < limit ? m : limit;
+        if (PQnfields(res) != PG_LINE_NCOLS)
+            rc = err_set(e, ERR_INTERNAL, "the book: an escrow page of %d columns",
+                         PQnfields(res));
+        for (size_t i = 0; rc == 0 && i < m && i < limit; i++) {
+            const char *f[PG_LINE_NCOLS];
+            for (int k = 0; k < PG_LINE_NCOLS; k++)
+                f[k] = PQgetisnull(res, (int)i, k) ? NULL : PQgetvalue(res, (int)i, k);
+            rc = pg_escrow_line_of_row(f, &out[i], e);
+        }
+        *n = rc == 0 ? (m < limit ? m : limit) : 0;
     }
     PQclear(res);
     pthread_mutex_unlock(&r->mu);

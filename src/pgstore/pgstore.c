@@ -4,10 +4,11 @@
 #include "pgstore/pgstore.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/log.h"
+#include "base/text.h"
 
 bool pg_url_is_pg(const char *url)
 {
@@ -19,6 +20,34 @@ static void put(char *out, size_t cap, size_t *o, const char *src, size_t n)
 {
     for (size_t i = 0; i < n && *o + 1 < cap; i++)
         out[(*o)++] = src[i];
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* The length of the key "password" at p, as libpq reads a URL query's keys (percent-decoded,
+ * so pass%77ord is one) and a keyword string's (as written); 0 when the key there is not it. */
+static size_t password_key(const char *p)
+{
+    static const char want[] = "password";
+    size_t k = 0;
+    for (size_t w = 0; w < 8; w++) {
+        char c = p[k];
+        if (c == '%' && hexval(p[k + 1]) >= 0 && hexval(p[k + 2]) >= 0) {
+            c = (char)(hexval(p[k + 1]) * 16 + hexval(p[k + 2]));
+            k += 3;
+        } else {
+            k++;
+        }
+        if (!c || (c | 0x20) != want[w])
+            return 0;
+    }
+    return k;
 }
 
 void pg_url_redact(const char *url, char *out, size_t cap)
@@ -55,8 +84,9 @@ void pg_url_redact(const char *url, char *out, size_t cap)
     while (i < n) {
         bool boundary = i == 0 || url[i - 1] == '?' || url[i - 1] == '&' || url[i - 1] == ' ' ||
                         url[i - 1] == '\t';
-        if (boundary && !strncasecmp(url + i, "password", 8)) {
-            size_t k = i + 8;
+        size_t key = boundary ? password_key(url + i) : 0;
+        if (key) {
+            size_t k = i + key;
             while (url[k] == ' ')
                 k++;
             if (url[k] == '=') {
@@ -84,17 +114,30 @@ void pg_url_redact(const char *url, char *out, size_t cap)
     out[o] = '\0';
 }
 
+void pg_reason_line(const char *msg, char *out, size_t cap)
+{
+    if (!cap)
+        return;
+    char line[1024];
+    snprintf(line, sizeof line, "%s", msg ? msg : "");
+    size_t l = strlen(line);
+    while (l && (line[l - 1] == '\n' || line[l - 1] == ' '))
+        line[--l] = '\0';
+    for (char *p = line; *p; p++)
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
+    /* the server's text, not ours: its escapes shown escaped */
+    if (cap < 8)
+        out[0] = '\0';
+    else
+        text_safe(out, cap, line, l);
+}
+
 /* libpq's message: its last line, without the trailing newline. */
 static const char *pq_reason(PGconn *c, char *buf, size_t cap)
 {
     const char *m = c ? PQerrorMessage(c) : "out of memory";
-    snprintf(buf, cap, "%s", m && *m ? m : "unknown error");
-    size_t l = strlen(buf);
-    while (l && (buf[l - 1] == '\n' || buf[l - 1] == ' '))
-        buf[--l] = '\0';
-    for (char *p = buf; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
+    pg_reason_line(m && *m ? m : "unknown error", buf, cap);
     return buf;
 }
 
@@ -103,8 +146,7 @@ static void notice_to_log(void *arg, const char *message)
 {
     (void)arg;
     char line[300];
-    snprintf(line, sizeof line, "%s", message);
-    line[strcspn(line, "\n")] = '\0';
+    pg_reason_line(message, line, sizeof line); /* the server's text: printable */
     LOG_W("pgstore", "server: %s", line);
 }
 
@@ -115,6 +157,19 @@ int pg_connect(PGconn **out, const char *url, err *e)
     pg_url_redact(url, shown, sizeof shown);
     if (!pg_url_is_pg(url))
         return err_set(e, ERR_INVALID, "'%s' is not a postgresql:// URL", shown);
+    /* libpq's message on a URL it cannot parse quotes the part it could not decode: when
+     * the URL carries a password, that may be it */
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url, &perr);
+    PQconninfoFree(opts);
+    if (!opts && strcmp(shown, url) != 0) {
+        PQfreemem(perr);
+        return err_set(e, ERR_INVALID,
+                       "cannot connect to %s: libpq cannot parse the URL (its reason is not "
+                       "shown: it may quote the password)",
+                       shown);
+    }
+    PQfreemem(perr);
     PGconn *c = PQconnectdb(url);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         pq_reason(c, why, sizeof why);
@@ -150,13 +205,22 @@ int pg_exec(PGconn *c, const char *sql, const char *what, err *e)
         return 0;
     }
     char why[200];
-    snprintf(why, sizeof why, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
+    pg_reason_line(r ? PQresultErrorMessage(r) : PQerrorMessage(c), why, sizeof why);
     PQclear(r);
-    size_t l = strlen(why);
-    while (l && (why[l - 1] == '\n' || why[l - 1] == ' '))
-        why[--l] = '\0';
-    for (char *p = why; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
     return err_set(e, ERR_IO, "%s: %s", what, why);
+}
+
+int pg_text_int(const char *t, bool nonneg, int64_t *out)
+{
+    *out = 0;
+    if (!t)
+        return -1;
+    const char *d = t[0] == '-' && !nonneg ? t + 1 : t;
+    if (!*d || strlen(d) > 19 || strspn(d, "0123456789") != strlen(d))
+        return -1;
+    uint64_t mag = strtoull(d, NULL, 10);
+    if (d != t ? mag > (uint64_t)INT64_MAX + 1u : mag > (uint64_t)INT64_MAX)
+        return -1;
+    *out = d != t ? (int64_t)(0 - mag) : (int64_t)mag;
+    return 0;
 }

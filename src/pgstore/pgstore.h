@@ -34,8 +34,15 @@ void pg_url_redact(const char *url, char *out, size_t cap);
  * own rules); TLS is used when the server offers it (libpq's sslmode=prefer) unless the URL
  * says otherwise. A failure names the server by its redacted URL, with libpq's reason. */
 int pg_connect(PGconn **out, const char *url, err *e) FUSION_WUR;
+/* A message of libpq or of the server (outside text) as one printable line in out: its
+ * newlines and tabs become spaces, trailing blanks go, control characters are escaped
+ * (text_safe). */
+void pg_reason_line(const char *msg, char *out, size_t cap);
 /* PQfinish and *c = NULL; NULL-safe. */
 void pg_close(PGconn **c);
+/* A bigint column as the server's text: digits with an optional '-' (refused when nonneg),
+ * within a bigint; anything else (NULL, blanks, a sign alone, out of range) is -1. */
+int pg_text_int(const char *t, bool nonneg, int64_t *out) FUSION_WUR;
 /* Runs sql (no parameters, no rows wanted); what = what it was doing, for the message. */
 int pg_exec(PGconn *c, const char *sql, const char *what, err *e) FUSION_WUR;
 
@@ -136,5 +143,29 @@ int pg_commit_wait(PGconn *c, int timeout_ms, int stop_fd, char *what, size_t ca
 /* Before a sync starts: the server answers, holds a desk's book, and configures each of
  * the n chains (the events refer to them); else one line saying which and what to do. */
 int pg_book_check(const char *url, const uint64_t *chain_ids, size_t n, err *e) FUSION_WUR;
+
+/* ---- the desk's reads from the server (pg_read.c) ---- */
+
+/* The server's text rows as pg_read.c decodes them (outside input: a malformed field is
+ * refused in one printable line naming the row, never guessed). A checkpoint: synced_block,
+ * synced_hash, final_block, head_block, updated_at. */
+enum { PG_CHECKPOINT_NCOLS = 5 };
+int pg_checkpoint_of_row(const char *const v[PG_CHECKPOINT_NCOLS], uint64_t chain_id,
+                         store_checkpoint *out, err *e) FUSION_WUR;
+/* A line of the escrow table: chain_id, chain name, address, payer, payee, amount, state,
+ * approvals, threshold, last_event_block, pending, asset symbol, decimals (NULL: unknown). */
+enum { PG_LINE_NCOLS = 13 };
+int pg_escrow_line_of_row(const char *const v[PG_LINE_NCOLS], store_escrow_line *l,
+                          err *e) FUSION_WUR;
+
+/* ---- the desk's outbound transactions on the server (pg_outbound.c) ---- */
+
+/* The columns of a listed row: id, chain_id, from_addr, nonce, hash, state, escrow, action,
+ * mined_block, reorged, created_at, last_seen (as the server's text; NULL for SQL NULL). */
+enum { PG_OUTBOUND_NCOLS = 12 };
+/* One listed row of the server's outbound_txs decoded: outside bytes, so a malformed field
+ * is refused (e names the field, printable), never guessed. */
+int pg_outbound_of_row(const char *const v[PG_OUTBOUND_NCOLS], store_outbound *o,
+                       err *e) FUSION_WUR;
 
 #endif

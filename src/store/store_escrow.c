@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/text.h"
 #include "store/store.h"
 #include "store/store_internal.h"
 
@@ -385,12 +386,32 @@ static int txt_u256(const char *t, u256 *out)
     return t ? u256_from_dec(out, t, &ignored) : -1;
 }
 
-static uint64_t txt_u64(const char *t)
+/* An integer column as the server's text: NULL is 0 (a column added later); otherwise
+ * digits with an optional '-' (a negative bigint is the stored bits of a u64 above 2^63,
+ * the SQLite desk's form), in the range of a bigint; anything else is refused. */
+static int txt_u64(const char *t, uint64_t *out)
 {
-    int64_t sv = t ? (int64_t)strtoll(t, NULL, 10) : 0;
+    *out = 0;
+    if (!t)
+        return 0;
+    const char *d = t[0] == '-' ? t + 1 : t;
+    if (!*d || strlen(d) > 19 || strspn(d, "0123456789") != strlen(d))
+        return -1;
+    uint64_t mag = strtoull(d, NULL, 10);
+    if (t[0] == '-' ? mag > (uint64_t)INT64_MAX + 1u : mag > (uint64_t)INT64_MAX)
+        return -1;
+    *out = t[0] == '-' ? (uint64_t)0 - mag : mag;
+    return 0;
+}
+
+/* A 32-bit count (threshold, events): within 0..UINT32_MAX. */
+static int txt_u32(const char *t, unsigned *out)
+{
     uint64_t v;
-    memcpy(&v, &sv, sizeof v);
-    return v;
+    if (txt_u64(t, &v) < 0 || v > UINT32_MAX)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
 }
 
 int store_escrow_of_row(const char *const v[STORE_ESCROW_NCOLS], size_t approvals_len,
@@ -398,39 +419,46 @@ int store_escrow_of_row(const char *const v[STORE_ESCROW_NCOLS], size_t approval
 {
     memset(x, 0, sizeof *x);
     err ignored;
-    x->chain_id = txt_u64(v[0]);
-    if (txt_addr(v[1], &x->address) < 0 || txt_addr(v[2], &x->factory) < 0 ||
-        txt_addr(v[3], &x->payer) < 0 || txt_addr(v[4], &x->payee) < 0 ||
-        txt_addr(v[5], &x->token) < 0 || txt_u256(v[6], &x->amount) < 0 ||
-        parse_approvers(v[7], x) < 0 || txt_addr(v[9], &x->arbiter) < 0 ||
+    uint64_t pending = 0, version = 0, inconsistent = 0;
+    if (txt_u64(v[0], &x->chain_id) < 0 || txt_addr(v[1], &x->address) < 0 ||
+        txt_addr(v[2], &x->factory) < 0 || txt_addr(v[3], &x->payer) < 0 ||
+        txt_addr(v[4], &x->payee) < 0 || txt_addr(v[5], &x->token) < 0 ||
+        txt_u256(v[6], &x->amount) < 0 || parse_approvers(v[7], x) < 0 ||
+        txt_addr(v[9], &x->arbiter) < 0 ||
         escrow_state_parse(&x->state, v[11], &ignored) < 0 || txt_u256(v[14], &x->funded) < 0 ||
         txt_u256(v[15], &x->released) < 0 || txt_u256(v[16], &x->refunded) < 0 || !v[18] ||
-        hex_decode_exact(x->created_tx, 32, v[18], HEX_REQUIRE_PREFIX, &ignored) < 0)
+        hex_decode_exact(x->created_tx, 32, v[18], HEX_REQUIRE_PREFIX, &ignored) < 0 ||
+        txt_u32(v[8], &x->threshold) < 0 || txt_u64(v[10], &x->deadline) < 0 ||
+        txt_u64(v[17], &x->created_block) < 0 || txt_u64(v[19], &x->last_event_block) < 0 ||
+        txt_u32(v[20], &x->n_events) < 0 || txt_u64(v[21], &pending) < 0 ||
+        txt_u64(v[23], &version) < 0 || txt_u64(v[24], &x->dispute_window) < 0 ||
+        txt_u64(v[27], &inconsistent) < 0)
         goto bad;
-    x->threshold = (unsigned)txt_u64(v[8]);
-    x->deadline = txt_u64(v[10]);
     x->resolved_to_payee = v[12] && strcmp(v[12], "payee") == 0;
-    x->created_block = txt_u64(v[17]);
-    x->last_event_block = txt_u64(v[19]);
-    x->n_events = (unsigned)txt_u64(v[20]);
-    x->pending = txt_u64(v[21]) != 0;
+    x->pending = pending != 0;
+    /* the anomaly is shown as it is on the screens: the whole of it, and printable */
+    if (v[22] && (strlen(v[22]) >= sizeof x->anomaly ||
+                  text_unsafe_at(v[22], strlen(v[22])) != strlen(v[22])))
+        goto bad;
     snprintf(x->anomaly, sizeof x->anomaly, "%s", v[22] ? v[22] : "");
-    x->version = txt_u64(v[23]) == 2 ? 2 : 1;
-    x->dispute_window = txt_u64(v[24]);
+    x->version = version == 2 ? 2 : 1;
     if (v[25] && hex_decode_exact(x->terms_hash, 32, v[25], HEX_REQUIRE_PREFIX, &ignored) < 0)
         goto bad;
     if (!v[26])
         x->created_arbiter = x->arbiter;
     else if (txt_addr(v[26], &x->created_arbiter) < 0)
         goto bad;
-    x->inconsistent = txt_u64(v[27]) != 0;
+    x->inconsistent = inconsistent != 0;
     if (v[28] && approvals_unpack_bytes((const uint8_t *)v[28], approvals_len, has_final,
                                         final_block, x) < 0)
         goto bad;
     return 0;
-bad:
-    return err_set(e, ERR_INVALID, "the book: a malformed escrow row (chain %.24s, %.44s)",
-                   v[0] ? v[0] : "?", v[1] ? v[1] : "?");
+bad:;
+    /* the server's text, not ours: shown escaped */
+    char chain[48], at[96];
+    return err_set(e, ERR_INVALID, "the book: a malformed escrow row (chain %s, %s)",
+                   text_safe_str(chain, sizeof chain, v[0] ? v[0] : "?"),
+                   text_safe_str(at, sizeof at, v[1] ? v[1] : "?"));
 }
 
 static int escrow_get_one(store *s, sqlite3_stmt *st, store_escrow *out, bool *found, err *e)

@@ -182,12 +182,43 @@ static int outbound_fill(sqlite3_stmt *st, void *item, err *e)
     return 0;
 }
 
+/* The server's rows; one whose id desk.db holds for another transaction (recorded before
+ * the desk's book was on the server, or written there by someone else) is not believed:
+ * the list is refused, naming it, as the server's row refuses desk.db's state. */
+static int book_list(store *s, uint64_t chain_id, store_outbound **out, size_t *n, err *e)
+{
+    if (s->ob->list(s->ob_conn, chain_id, out, n, e) < 0)
+        return -1;
+    for (size_t i = 0; i < *n; i++) {
+        store_outbound mine;
+        uint8_t *raw = NULL;
+        bool found = false;
+        int rc = store_outbound_get(s, (*out)[i].id, &mine, &raw, &found, e);
+        free(raw);
+        if (rc == 0 && found &&
+            (mine.chain_id != (*out)[i].chain_id || memcmp(mine.hash, (*out)[i].hash, 32) != 0))
+            rc = err_set(e, ERR_STATE,
+                         "the book's server holds another transaction under id %lld than "
+                         "desk.db: desk.db's was recorded before the desk's book was on the "
+                         "server, or the server's row was written by someone else; copy the "
+                         "desk again with `fusion db migrate --to`",
+                         (long long)(*out)[i].id);
+        if (rc < 0) {
+            free(*out);
+            *out = NULL;
+            *n = 0;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int store_outbound_list(store *s, uint64_t chain_id, store_outbound **out, size_t *n, err *e)
 {
     *out = NULL;
     *n = 0;
     if (s->ob)
-        return s->ob->list(s->ob_conn, chain_id, out, n, e);
+        return book_list(s, chain_id, out, n, e);
     sqlite3_stmt *st = store_stmt(s, SQL_OUT_LIST, e);
     if (!st)
         return -1;

@@ -42,7 +42,18 @@ reads: a desk whose signed book.conf names the server, synced there (desk.db hol
   checkpoint); `fusion serve` lists the same escrows and one with its events, and so do
   `fusion escrow list` and `escrow show`; the server stopped: the screen's status line, the
   API (503) and `escrow list` (exit 1) say `book server unreachable` in one line, nothing
-  crashes; started again: all read the escrows again."""
+  crashes; started again: all read the escrows again.
+hostile: the server's rows are outside input. An escrow row of 2^256-1 base units reads
+  back exactly (`escrow list --json` on the server equals a SQLite desk's of the same row);
+  a row with terminal escapes in its anomaly, or a threshold beyond 32 bits, is refused by
+  `escrow list` and `escrow show` in one line naming the row (exit 1, no escape byte
+  printed), and so is an event's name with escapes by `escrow show`; a transaction row with escapes in its action is refused by `tx list` the same
+  way, and so is the server's own error message with escapes (a policy raising one); a
+  transaction the server holds under an id desk.db has for another one is never believed
+  (`tx list` refuses it, naming the id) nor overwritten (`tx check`'s push refuses); a
+  pending row another workstation put on the server (the operator's signed bytes,
+  never confirmed here) is never sent by `fusion tx check` (the node never sees it, the
+  operator's nonce unchanged); no password in any output or file."""
 import json
 import os
 import shutil
@@ -735,6 +746,156 @@ def reads(pg):
         shutil.rmtree(h.rstrip("/") + "-pw", ignore_errors=True)
     print("pg_book reads: ok")
 
+MAX256 = str(2**256 - 1)
+
+
+def hostile(pg):
+    import sqlite3
+    from desk_escrow import DeskUser
+    from sync_lib import A, Chain, Desk
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "lib"))
+    import devchain
+    chain = Chain(chain_id=CHAIN).start()
+    chain.deploy()
+    pg_sync.make_history(chain, 3, 0)
+    desk = DeskUser()
+    desk.setup(chain, confirmations=0)
+    home = desk.home
+    pg.add_role("desk", PASSWORD)
+    r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
+    assert r.returncode == 0, f"db migrate: {r.stderr}"
+    write_book(home, f"db = {pg.url_for(user='desk')}\n")
+    desk.signed.sign_config("book")
+    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    r = fusion(home, "sync", "--once", "--quiet", env=env)
+    assert r.returncode == 0, f"sync on the desk's server: {r.stderr}"
+    other = Desk()
+    other.add_chain(chain, confirmations=0)
+    other.run("sync", "--once", "--quiet")
+    addrs = sorted(a.lower() for (a,) in other.query("SELECT address FROM escrows"))
+    assert len(addrs) == 3, addrs
+
+    def refused(r, what, want):
+        out = r.stdout + r.stderr
+        assert "\x1b" not in out and "\x07" not in out, f"{what}: an escape printed: {out!r}"
+        one_line(r, 1, want, what)
+
+    # money: 2^256-1 base units, on the server and in the SQLite desk, read the same
+    pg.psql(f"UPDATE escrows SET amount = '{MAX256}', funded = '{MAX256}'"
+            f" WHERE address = '{addrs[0]}'")
+    con = sqlite3.connect(os.path.join(other.home, "desk.db"))
+    con.execute("UPDATE escrows SET amount = ?, funded = ? WHERE address = ?",
+                (MAX256, MAX256, addrs[0]))
+    con.commit()
+    con.close()
+    r = fusion(home, "escrow", "list", "--json", env=env)
+    assert r.returncode == 0, f"escrow list: {r.stderr}"
+    srv = {x["address"].lower(): x for x in json.loads(r.stdout)}
+    loc = {x["address"].lower(): x for x in json.loads(other.run("escrow", "list", "--json").stdout)}
+    assert srv[addrs[0]]["amount"] == loc[addrs[0]]["amount"] and MAX256 in json.dumps(
+        srv[addrs[0]]), f"2^256-1: the server's {srv[addrs[0]]}, the SQLite desk's {loc[addrs[0]]}"
+    r1 = fusion(home, "escrow", "show", addrs[0], env=env)
+    r2 = other.run("escrow", "show", addrs[0])
+
+    def money(out):  # the amounts as shown (the operators' names differ between the desks)
+        return [x for x in out.splitlines() if x.split(" ", 1)[0] in
+                ("amount", "funded", "released", "refunded")]
+    assert r1.returncode == 0 and money(r1.stdout) == money(r2.stdout) and \
+        MAX256[:20] in r1.stdout, f"escrow show: {r1.stdout!r} {r2.stdout!r}"
+    log("2^256-1 base units read back exactly from the server")
+
+    # an anomaly with terminal escapes, a threshold beyond 32 bits: refused, named
+    pg.psql(f"UPDATE escrows SET anomaly = E'\\x1b]0;pwned\\x07\\x1b[2J' WHERE address = '{addrs[1]}'")
+    refused(fusion(home, "escrow", "list", env=env), "escrow list, escapes in an anomaly",
+            "malformed escrow row")
+    refused(fusion(home, "escrow", "show", addrs[1], env=env), "escrow show, escapes",
+            "malformed escrow row")
+    pg.psql(f"UPDATE escrows SET anomaly = NULL, threshold = 4294967298 WHERE address = '{addrs[1]}'")
+    refused(fusion(home, "escrow", "list", env=env), "escrow list, a threshold of 2^32+2",
+            "malformed escrow row")
+    pg.psql(f"UPDATE escrows SET threshold = 2 WHERE address = '{addrs[1]}'")
+    assert fusion(home, "escrow", "list", env=env).returncode == 0
+    # an event's name with escapes: the escrow's timeline refused
+    pg.psql("UPDATE events SET name = E'Funded\\x1b[2J' WHERE name = 'Funded'"
+            f" AND escrow = '\\x{addrs[2][2:]}'")
+    refused(fusion(home, "escrow", "show", addrs[2], env=env), "escrow show, escapes in an event",
+            "malformed name")
+    pg.psql("UPDATE events SET name = 'Funded' WHERE name LIKE 'Funded%'")
+    log("malformed escrow rows refused in one line")
+
+    # a transaction row with escapes in its action
+    alice = A[0].lower()
+    h = "0x" + "ab" * 32
+    pg.psql("INSERT INTO outbound_txs (id, chain_id, from_addr, nonce, hash, raw, state, action,"
+            f" created_at) VALUES (900001, {CHAIN}, '{alice}', 0, '{h}', '\\x00', 'mined',"
+            " E'\\x1b[2Jpwn', 1)")
+    refused(fusion(home, "tx", "list", env=env), "tx list, escapes in an action", "tx 900001")
+    # the server's own error message is outside text too: escapes shown escaped (the
+    # policy is tested on a row: that one)
+    pg.psql("CREATE FUNCTION boom() RETURNS boolean LANGUAGE plpgsql AS"
+            " $$BEGIN RAISE EXCEPTION E'boom\\x1b]0;pwned\\x07\\x1b[2J'; END$$;"
+            " ALTER TABLE outbound_txs ENABLE ROW LEVEL SECURITY;"
+            " ALTER TABLE outbound_txs FORCE ROW LEVEL SECURITY;"
+            " CREATE POLICY boom ON outbound_txs USING (boom())")
+    refused(fusion(home, "tx", "list", env=env), "tx list, escapes in the server's error", "boom")
+    pg.psql("DROP POLICY boom ON outbound_txs; ALTER TABLE outbound_txs NO FORCE ROW LEVEL"
+            " SECURITY; ALTER TABLE outbound_txs DISABLE ROW LEVEL SECURITY")
+    pg.psql("DELETE FROM outbound_txs WHERE id = 900001")
+
+    # the server holds another transaction under an id desk.db has: never believed (tx
+    # list refuses, naming it) nor overwritten (tx check's push refuses, the server's row
+    # as it was)
+    mine, theirs = "0x" + "cd" * 32, "0x" + "ef" * 32
+    con = sqlite3.connect(os.path.join(home, "desk.db"))
+    con.execute("INSERT INTO outbound_txs (id, chain_id, from_addr, nonce, hash, raw, state,"
+                " action, mined_block, created_at) VALUES (900003, ?, ?, 0, ?, x'00',"
+                " 'confirmed', 'fund', 1, 1)", (CHAIN, alice, mine))
+    con.commit()
+    con.close()
+    pg.psql("INSERT INTO outbound_txs (id, chain_id, from_addr, nonce, hash, raw, state, action,"
+            f" mined_block, created_at) VALUES (900003, {CHAIN}, '{alice}', 0, '{theirs}',"
+            " '\\x00', 'mined', 'release', 2, 1)")
+    refused(fusion(home, "tx", "list", env=env), "tx list, another transaction under an id",
+            "another transaction under id 900003")
+    refused(fusion(home, "--operator", "alice", "--passphrase-file", desk.pw, "tx", "check",
+                   env=env), "tx check, another transaction under an id",
+            "another transaction under id 900003")
+    rows = pg.psql("SELECT hash, state, action, mined_block FROM outbound_txs WHERE id = 900003")
+    assert rows == [[theirs, "mined", "release", "2"]], f"the server's row was rewritten: {rows}"
+    pg.psql("DELETE FROM outbound_txs WHERE id = 900003")
+    con = sqlite3.connect(os.path.join(home, "desk.db"))
+    con.execute("DELETE FROM outbound_txs WHERE id = 900003")
+    con.commit()
+    con.close()
+
+    # a pending row put on the server by someone else: alice's own signed bytes for her
+    # next nonce, never confirmed on this desk: `tx check` must not send them
+    nonce = int(chain.node.rpc("eth_getTransactionCount", alice, "latest"), 16)
+    raw = subprocess.run([os.path.join(devchain.TOOLS, "cast"), "mktx", "--private-key",
+                          devchain.KEYS[0], "--nonce", str(nonce), "--value", "7", "--gas-limit",
+                          "21000", "--rpc-url", chain.node.url, A[1]],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    txh = subprocess.run([os.path.join(devchain.TOOLS, "cast"), "keccak", raw],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    pg.psql("INSERT INTO outbound_txs (id, chain_id, from_addr, nonce, hash, raw, state, action,"
+            f" created_at) VALUES (900002, {CHAIN}, '{alice}', {nonce}, '{txh}',"
+            f" '\\x{raw[2:]}', 'pending', 'fund', 1)")
+    r = fusion(home, "tx", "list", "--json", env=env)
+    assert r.returncode == 0 and txh in r.stdout, f"tx list: {r.stdout} {r.stderr}"
+    r = fusion(home, "--operator", "alice", "--passphrase-file", desk.pw, "tx", "check", env=env)
+    log(f"tx check: exit {r.returncode}: {(r.stdout + r.stderr).strip()[:200]}")
+    assert chain.node.rpc("eth_getTransactionByHash", txh) is None, \
+        "tx check sent bytes the operator never confirmed on this desk"
+    assert int(chain.node.rpc("eth_getTransactionCount", alice, "pending"), 16) == nonce
+    rows = pg.psql("SELECT state FROM outbound_txs WHERE id = 900002")
+    assert rows == [["pending"]], f"the foreign row was rewritten: {rows}"
+    assert PASSWORD not in r.stdout + r.stderr
+    pg_sync.no_password([home])
+    for hm in (home, other.home):
+        shutil.rmtree(hm, ignore_errors=True)
+        shutil.rmtree(hm.rstrip("/") + "-pw", ignore_errors=True)
+    print("pg_book hostile: ok")
+
 
 def main(argv):
     if not available():
@@ -742,7 +903,8 @@ def main(argv):
         return 1
     need_artifacts()
     return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli, "action": action,
-                             "uiaction": uiaction, "reads": reads}[argv[0] if argv else "conf"])
+                             "uiaction": uiaction, "reads": reads,
+                             "hostile": hostile}[argv[0] if argv else "conf"])
 
 
 if __name__ == "__main__":

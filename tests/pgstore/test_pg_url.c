@@ -32,6 +32,11 @@ static void test_redact(void **state)
             "host=h dbname=d password=*** user=u");
     redacts("host=h password = bare user=u", "host=h password = *** user=u");
     redacts("postgresql:///desk?host=/tmp/x&port=5432", "postgresql:///desk?host=/tmp/x&port=5432");
+    /* libpq percent-decodes a query's keys: pass%77ord is password */
+    redacts("postgresql://desk@h/d?pass%77ord=hunter2", "postgresql://desk@h/d?pass%77ord=***");
+    redacts("postgresql://h/d?sslmode=require&%70%61%73%73%77%6F%72%64=hunter2#x",
+            "postgresql://h/d?sslmode=require&%70%61%73%73%77%6F%72%64=***#x");
+    redacts("postgresql://h/d?pass%2=x", "postgresql://h/d?pass%2=x");
     /* a password that is a prefix of another key is not one */
     redacts("postgresql://h/d?passwordless=1", "postgresql://h/d?passwordless=1");
     char small[12];
@@ -84,6 +89,7 @@ static void test_book_parse(void **state)
     const char *where = "PGPASSWORD";
     book_refused("db = postgresql://desk:hunter2@db/desk\n", where);
     book_refused("db = postgresql://db/desk?user=desk&password=hunter2\n", where);
+    book_refused("db = postgresql://db/desk?user=desk&pass%77ord=hunter2\n", where);
     book_refused("db = postgres://db/desk?PASSWORD=hunter2&sslmode=require\n", where);
     book_refused("db = mysql://db/desk\n", "postgresql:// URL");
     book_refused("db = host=db password=hunter2\n", "postgresql:// URL");
@@ -92,9 +98,52 @@ static void test_book_parse(void **state)
     book_refused("db = postgresql://a@db/x\ndb = postgresql://b@db/y\n", "a second db line");
 }
 
+/* libpq's own message on a malformed URL quotes the token it could not decode: with a
+ * password there, never shown. */
+static void test_connect_malformed(void **state)
+{
+    (void)state;
+    const char *urls[] = {"postgresql://desk:hun%zzter2@h/d",
+                          "postgresql://desk@h/d?password=hun%zzter2",
+                          "postgresql://desk@h/d?pass%77ord=hun%zzter2"};
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        PGconn *c = NULL;
+        err e;
+        err_clear(&e);
+        assert_int_equal(pg_connect(&c, urls[i], &e), -1);
+        assert_null(c);
+        if (strstr(e.msg, "hun") || strstr(e.msg, "zzter2")) {
+            print_error("password shown: %s\n", e.msg);
+            fail();
+        }
+        assert_non_null(strstr(e.msg, "cannot connect to"));
+    }
+    /* without a password, libpq's reason is kept */
+    PGconn *c = NULL;
+    err e;
+    assert_int_equal(pg_connect(&c, "postgresql://desk@h/d?bogus=1", &e), -1);
+    assert_non_null(strstr(e.msg, "bogus"));
+}
+
+/* A server's message is outside text: one line, escapes shown escaped. */
+static void test_reason_line(void **state)
+{
+    (void)state;
+    char out[200];
+    pg_reason_line("ERROR:  boom\x1b]0;pwned\x07\x1b[2J\nDETAIL:  more\n", out, sizeof out);
+    for (const char *p = out; *p; p++)
+        assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
+    assert_non_null(strstr(out, "boom"));
+    assert_non_null(strstr(out, "DETAIL:  more"));
+    pg_reason_line("", out, sizeof out);
+    assert_string_equal(out, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_connect_malformed),
+        cmocka_unit_test(test_reason_line),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_is_pg),
         cmocka_unit_test(test_book_parse),
