@@ -580,8 +580,9 @@ static void field_end(rpc_logs_stream *s)
         const char *t = s->fld;
         err ignored;
         int rc = -1;
-        rpc_native_block *b = &s->blk[s->nblk];
-        rpc_native_tx *x = &s->txs[s->ntx];
+        /* only the open one is written: the other list may not exist yet */
+        rpc_native_block *b = s->cur < F_T_TO ? &s->blk[s->nblk] : NULL;
+        rpc_native_tx *x = s->cur >= F_T_TO ? &s->txs[s->ntx] : NULL;
         if (!s->fld_long) {
             switch (s->cur) {
             case F_B_HASH:
