@@ -698,6 +698,8 @@ static int fixed_whole(rpc_logs_stream *s, const unsigned char *p, size_t n)
         bfs[s->cur] = ok ? FS_OK : FS_BAD;
         return 0;
     }
+    if (s->cur >= F_B_HASH)
+        return -1; /* a quantity of a block or a transaction: no log is open */
     rpc_log *lg = &s->out.items[s->out.n];
     switch (s->cur) {
     case F_ADDRESS:
