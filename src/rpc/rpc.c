@@ -996,10 +996,11 @@ int rpc_batch_checked(rpc_client *c, rpc_request *reqs, size_t n, rpc_check_fn c
     return batch_xo(c, reqs, n, NULL, check, check_ud, e);
 }
 
-int rpc_batch_stream(rpc_client *c, rpc_request *reqs, size_t n, rpc_logs_stream *stream, err *e)
+int rpc_batch_stream(rpc_client *c, rpc_request *reqs, size_t n, rpc_logs_stream *stream,
+                     rpc_check_fn check, void *check_ud, err *e)
 {
     exchange_opts xo = {.stream = stream};
-    return batch_xo(c, reqs, n, &xo, NULL, NULL, e);
+    return batch_xo(c, reqs, n, &xo, check, check_ud, e);
 }
 
 static int batch_xo(rpc_client *c, rpc_request *reqs, size_t n, const exchange_opts *xo,

@@ -222,7 +222,8 @@ typedef struct rpc_native_tx {
 typedef struct rpc_native_block {
     bool ok;        /* an object with hash, timestamp and a transaction list */
     bool parent_ok; /* its parentHash parsed */
-    rpc_block hdr;  /* number: the block asked for */
+    bool number_ok; /* its number parsed (a block number: within 63 bits) */
+    rpc_block hdr;
     size_t first, n; /* its candidates: txs[first .. first + n) */
 } rpc_native_block;
 

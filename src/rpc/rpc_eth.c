@@ -680,6 +680,31 @@ void rpc_native_blocks_free(rpc_native_blocks *b)
     memset(b, 0, sizeof *b);
 }
 
+typedef struct native_ud {
+    rpc_request *reqs;
+    size_t n;
+    uint64_t first;
+    rpc_logs_stream *s;
+} native_ud;
+
+/* Each block that came back is the one asked for (else another endpoint is asked). */
+static int check_native(const json_t *unused, void *ud, err *e)
+{
+    const native_ud *u = ud;
+    for (size_t i = 0; i < u->n; i++) {
+        rpc_native_block b;
+        if (u->reqs[i].status != RPC_OK || rpc_logs_stream_block(u->s, u->reqs[i].result, &b) < 0)
+            continue; /* an error or no block: the caller says so */
+        if (!b.number_ok)
+            return err_set(e, ERR_RPC, "block %" PRIu64 " came back without a valid number",
+                           u->first + i);
+        if (b.hdr.number != u->first + i)
+            return err_set(e, ERR_RPC, "block %" PRIu64 " came back as block %" PRIu64,
+                           u->first + i, b.hdr.number);
+    }
+    return 0;
+}
+
 int rpc_eth_native_blocks(rpc_client *c, uint64_t first, size_t n, rpc_native_blocks *out,
                           err *e)
 {
@@ -704,7 +729,8 @@ int rpc_eth_native_blocks(rpc_client *c, uint64_t first, size_t n, rpc_native_bl
             goto out;
         }
     }
-    if (rpc_batch_stream(c, reqs, n, s, e) < 0)
+    native_ud u = {.reqs = reqs, .n = n, .first = first, .s = s};
+    if (rpc_batch_stream(c, reqs, n, s, check_native, &u, e) < 0)
         goto out;
     size_t ntx = 0;
     const rpc_native_tx *txs = rpc_logs_stream_txs(s, &ntx);
@@ -727,7 +753,7 @@ int rpc_eth_native_blocks(rpc_client *c, uint64_t first, size_t n, rpc_native_bl
         rpc_native_block *b = &out->blocks[i];
         if (rpc_logs_stream_block(s, reqs[i].result, b) < 0)
             memset(b, 0, sizeof *b); /* not a block: ok stays false */
-        b->hdr.number = first + i;
+        b->hdr.number = first + i; /* what it came back as: checked in the retry loop */
     }
     rc = 0;
 out:

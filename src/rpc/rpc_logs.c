@@ -58,6 +58,7 @@ enum field {
     F_B_PARENT,
     F_B_TS,
     F_B_TXS,
+    F_B_NUMBER,
     F_T_TO, /* a transaction's */
     F_T_FROM,
     F_T_VALUE,
@@ -501,6 +502,7 @@ static void block_end(rpc_logs_stream *s)
     rpc_native_block *b = &s->blk[s->nblk++];
     b->ok = s->bfs[F_B_HASH] == FS_OK && s->bfs[F_B_TS] == FS_OK && s->bfs[F_B_TXS] == FS_OK;
     b->parent_ok = s->bfs[F_B_PARENT] == FS_OK;
+    b->number_ok = s->bfs[F_B_NUMBER] == FS_OK;
     b->n = s->bfs[F_B_TXS] == FS_OK ? s->ntx - b->first : 0;
 }
 
@@ -537,11 +539,11 @@ static enum field block_field_of(int role, const char *k, size_t n)
     } t[] = {
 #define F_(name, f) {name, sizeof name - 1, f}
         F_("hash", F_B_HASH),   F_("parentHash", F_B_PARENT), F_("timestamp", F_B_TS),
-        F_("transactions", F_B_TXS), F_("to", F_T_TO),        F_("from", F_T_FROM),
-        F_("value", F_T_VALUE), F_("hash", F_T_HASH),
+        F_("transactions", F_B_TXS), F_("number", F_B_NUMBER),  F_("to", F_T_TO),
+        F_("from", F_T_FROM),   F_("value", F_T_VALUE),       F_("hash", F_T_HASH),
 #undef F_
     };
-    size_t lo = role == R_BLOCK ? 0 : 4, hi = role == R_BLOCK ? 4 : 8;
+    size_t lo = role == R_BLOCK ? 0 : 5, hi = role == R_BLOCK ? 5 : 9;
     for (size_t i = lo; i < hi; i++)
         if (t[i].len == n && memcmp(t[i].name, k, n) == 0)
             return t[i].f;
@@ -593,6 +595,9 @@ static void field_end(rpc_logs_stream *s)
                 break;
             case F_B_TS:
                 rc = quantity(t, UINT64_MAX, &b->hdr.timestamp);
+                break;
+            case F_B_NUMBER:
+                rc = quantity(t, (uint64_t)INT64_MAX, &b->hdr.number);
                 break;
             case F_T_TO:
                 rc = hex_decode_exact(x->to.b, ADDR_LEN, t, HEX_REQUIRE_PREFIX, &ignored);
@@ -1474,6 +1479,8 @@ int rpc_native_block_from_json(const json_t *blk, rpc_native_block *out, rpc_nat
               json_is_array(list);
     out->parent_ok = rpc_parse_hash(json_object_get(blk, "parentHash"), out->hdr.parent_hash,
                                     "parentHash", &pe) == 0;
+    out->number_ok = rpc_parse_block_number(json_object_get(blk, "number"), &out->hdr.number,
+                                            "number", &pe) == 0;
     for (size_t i = 0; json_is_array(list) && i < json_array_size(list); i++) {
         const json_t *tx = json_array_get(list, i);
         const json_t *to = json_object_get(tx, "to");

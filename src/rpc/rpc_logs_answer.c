@@ -104,6 +104,8 @@ static int block_differs(const rpc_native_block *b, const rpc_native_tx *txs, si
     int d = 0;
     if (b->ok != w.ok)
         d = differ(why, cap, b->ok ? "a block only to the reader" : "a block only to jansson", i);
+    else if (b->number_ok != w.number_ok || (w.number_ok && b->hdr.number != w.hdr.number))
+        d = differ(why, cap, "another number", i);
     else if (b->parent_ok != w.parent_ok ||
              (w.parent_ok && memcmp(b->hdr.parent_hash, w.hdr.parent_hash, 32) != 0))
         d = differ(why, cap, "another parentHash", i);

@@ -96,6 +96,8 @@ static void test_candidates(void **state)
     block_of(s, skel, 0, &b);
     assert_true(b.ok);
     assert_true(b.parent_ok);
+    assert_true(b.number_ok);
+    assert_int_equal(b.hdr.number, 1);
     assert_int_equal(b.hdr.timestamp, 100000000);
     assert_int_equal(b.hdr.hash[0], 0xaa);
     assert_int_equal(b.hdr.parent_hash[31], 0x99);
@@ -206,6 +208,15 @@ static void test_wrong_types(void **state)
         "\"nested\":{\"hash\":1,\"to\":[[[{}]]]}},"
         "[],null,1e400]}}]",
         "[1,\"x\",{},{\"result\":[]},{\"result\":{}}]",
+        /* block numbers: beyond 63 bits, not a string, repeated */
+        "[{\"id\":1,\"result\":{\"number\":\"0x8000000000000000\",\"hash\":\"" H("a") "\","
+        "\"timestamp\":\"0x1\",\"transactions\":[]}}]",
+        "[{\"id\":1,\"result\":{\"number\":\"0x7fffffffffffffff\",\"hash\":\"" H("a") "\","
+        "\"timestamp\":\"0x1\",\"transactions\":[]}}]",
+        "[{\"id\":1,\"result\":{\"number\":7,\"hash\":\"" H("a") "\","
+        "\"timestamp\":\"0x1\",\"transactions\":[]}}]",
+        "[{\"id\":1,\"result\":{\"number\":\"0x1\",\"number\":\"0x01\",\"hash\":\"" H("a")
+        "\",\"timestamp\":\"0x1\",\"transactions\":[]}}]",
         "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":\"no batches\"}}",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
