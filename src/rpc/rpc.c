@@ -987,8 +987,24 @@ int rpc_batch(rpc_client *c, rpc_request *reqs, size_t n, err *e)
     return rpc_batch_checked(c, reqs, n, NULL, NULL, e);
 }
 
+static int batch_xo(rpc_client *c, rpc_request *reqs, size_t n, const exchange_opts *xo,
+                    rpc_check_fn check, void *check_ud, err *e);
+
 int rpc_batch_checked(rpc_client *c, rpc_request *reqs, size_t n, rpc_check_fn check,
                       void *check_ud, err *e)
+{
+    return batch_xo(c, reqs, n, NULL, check, check_ud, e);
+}
+
+int rpc_batch_stream(rpc_client *c, rpc_request *reqs, size_t n, rpc_logs_stream *stream,
+                     rpc_check_fn check, void *check_ud, err *e)
+{
+    exchange_opts xo = {.stream = stream};
+    return batch_xo(c, reqs, n, &xo, check, check_ud, e);
+}
+
+static int batch_xo(rpc_client *c, rpc_request *reqs, size_t n, const exchange_opts *xo,
+                    rpc_check_fn check, void *check_ud, err *e)
 {
     if (n == 0)
         return 0;
@@ -1014,7 +1030,7 @@ int rpc_batch_checked(rpc_client *c, rpc_request *reqs, size_t n, rpc_check_fn c
         return err_set(e, ERR_NOMEM, "out of memory building an RPC batch");
     char what[64];
     snprintf(what, sizeof what, "batch of %zu %s", n, reqs[0].method);
-    int rc = exchange(c, what, payload, strlen(payload), NULL, batch_answer, batch_accept, &ud, e);
+    int rc = exchange(c, what, payload, strlen(payload), xo, batch_answer, batch_accept, &ud, e);
     free(payload);
     return rc;
 }

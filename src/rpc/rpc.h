@@ -208,6 +208,39 @@ typedef struct rpc_log_list {
 
 void rpc_log_list_free(rpc_log_list *l);
 
+/* Native-coin transfer candidates of blocks read with their full transaction lists
+ * (rpc_eth_native_blocks): of each block its header and the transactions whose to, from,
+ * value and hash all parse (the others, contract creations and malformed ones, carry no
+ * transfer the desk can read). */
+typedef struct rpc_native_tx {
+    uint32_t index; /* the transaction's place in its block's list */
+    addr to, from;
+    u256 value;
+    uint8_t hash[32];
+} rpc_native_tx;
+
+typedef struct rpc_native_block {
+    bool ok;        /* an object with hash, timestamp and a transaction list */
+    bool parent_ok; /* its parentHash parsed */
+    bool number_ok; /* its number parsed (a block number: within 63 bits) */
+    rpc_block hdr;
+    size_t first, n; /* its candidates: txs[first .. first + n) */
+} rpc_native_block;
+
+typedef struct rpc_native_blocks {
+    rpc_native_block *blocks; /* one per block asked for, in order */
+    size_t n;
+    rpc_native_tx *txs;
+    size_t ntx;
+} rpc_native_blocks;
+
+/* Blocks first .. first + n - 1 with their transactions, in one batch whose answer is read
+ * as it arrives (the full blocks are never held as JSON). -1 with e set when the batch
+ * failed or a block came back with an error; a block that is not a block says so in ok. */
+int rpc_eth_native_blocks(rpc_client *c, uint64_t first, size_t n, rpc_native_blocks *out,
+                          err *e) RPC_WUR;
+void rpc_native_blocks_free(rpc_native_blocks *b);
+
 typedef struct rpc_log_filter {
     uint64_t from, to;     /* inclusive block range */
     const addr *addresses; /* NULL/0: any */

@@ -2,6 +2,7 @@
  * is checked (types, hex lengths, quantities without leading zeros, block numbers
  * within 63 bits); a result that does not fit is a malformed response, recorded as
  * such in the client's last error so that callers can tell it from a node error. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -666,4 +667,104 @@ done:
         return rpc_malformed(c, "eth_feeHistory", e);
     }
     return 0;
+}
+
+/* ---- blocks with their transactions (the native-coin scan) ---- */
+
+void rpc_native_blocks_free(rpc_native_blocks *b)
+{
+    if (!b)
+        return;
+    free(b->blocks);
+    free(b->txs);
+    memset(b, 0, sizeof *b);
+}
+
+typedef struct native_ud {
+    rpc_request *reqs;
+    size_t n;
+    uint64_t first;
+    rpc_logs_stream *s;
+} native_ud;
+
+/* Each block that came back is the one asked for (else another endpoint is asked). */
+static int check_native(const json_t *unused, void *ud, err *e)
+{
+    const native_ud *u = ud;
+    for (size_t i = 0; i < u->n; i++) {
+        rpc_native_block b;
+        if (u->reqs[i].status != RPC_OK || rpc_logs_stream_block(u->s, u->reqs[i].result, &b) < 0)
+            continue; /* an error or no block: the caller says so */
+        if (!b.number_ok)
+            return err_set(e, ERR_RPC, "block %" PRIu64 " came back without a valid number",
+                           u->first + i);
+        if (b.hdr.number != u->first + i)
+            return err_set(e, ERR_RPC, "block %" PRIu64 " came back as block %" PRIu64,
+                           u->first + i, b.hdr.number);
+    }
+    return 0;
+}
+
+int rpc_eth_native_blocks(rpc_client *c, uint64_t first, size_t n, rpc_native_blocks *out,
+                          err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (n == 0)
+        return 0;
+    rpc_request *reqs = calloc(n, sizeof *reqs);
+    rpc_logs_stream *s = NULL;
+    int rc = -1;
+    if (!reqs) {
+        err_set(e, ERR_NOMEM, "out of memory asking for blocks");
+        goto out;
+    }
+    if (rpc_logs_stream_new(&s, e) < 0)
+        goto out;
+    rpc_logs_stream_blocks(s, true);
+    for (size_t i = 0; i < n; i++) {
+        reqs[i].method = "eth_getBlockByNumber";
+        reqs[i].params = json_pack("[o,b]", jq(first + i), 1);
+        if (!reqs[i].params) {
+            err_set(e, ERR_NOMEM, "out of memory asking for blocks");
+            goto out;
+        }
+    }
+    native_ud u = {.reqs = reqs, .n = n, .first = first, .s = s};
+    if (rpc_batch_stream(c, reqs, n, s, check_native, &u, e) < 0)
+        goto out;
+    size_t ntx = 0;
+    const rpc_native_tx *txs = rpc_logs_stream_txs(s, &ntx);
+    out->blocks = calloc(n, sizeof *out->blocks);
+    out->txs = ntx ? malloc(ntx * sizeof *out->txs) : NULL;
+    if (!out->blocks || (ntx && !out->txs)) {
+        err_set(e, ERR_NOMEM, "out of memory reading blocks");
+        goto out;
+    }
+    if (ntx)
+        memcpy(out->txs, txs, ntx * sizeof *txs);
+    out->ntx = ntx;
+    out->n = n;
+    for (size_t i = 0; i < n; i++) {
+        if (reqs[i].status != RPC_OK) {
+            err_set(e, ERR_RPC, "block %" PRIu64 ": %s: %s", first + i,
+                    rpc_status_str(reqs[i].status), reqs[i].message);
+            goto out;
+        }
+        rpc_native_block *b = &out->blocks[i];
+        if (rpc_logs_stream_block(s, reqs[i].result, b) < 0)
+            memset(b, 0, sizeof *b); /* not a block: ok stays false */
+        b->hdr.number = first + i; /* what it came back as: checked in the retry loop */
+    }
+    rc = 0;
+out:
+    if (rc < 0)
+        rpc_native_blocks_free(out);
+    if (reqs) {
+        rpc_batch_clear(reqs, n);
+        for (size_t i = 0; i < n; i++)
+            json_decref(reqs[i].params);
+    }
+    free(reqs);
+    rpc_logs_stream_free(&s);
+    return rc;
 }

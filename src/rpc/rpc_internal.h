@@ -30,6 +30,11 @@ int rpc_batch_checked(rpc_client *c, rpc_request *reqs, size_t n, rpc_check_fn c
 int rpc_call_logs(rpc_client *c, json_t *params, rpc_logs_stream *stream, rpc_check_fn check,
                   void *check_ud, json_t **result, err *e) RPC_WUR;
 
+/* rpc_batch_checked whose answer is fed to stream while it arrives (blocks mode: a
+ * request's result is then the stream's marker of its block, rpc_logs_stream_block). */
+int rpc_batch_stream(rpc_client *c, rpc_request *reqs, size_t n, rpc_logs_stream *stream,
+                     rpc_check_fn check, void *check_ud, err *e) RPC_WUR;
+
 /* Checks one response object against the expected id. Returns 0 and a new reference
  * in *result, or -1 with er set (RPC/RANGE/RATE_LIMIT for error objects); er's message
  * is safe to show whatever the node sent. */

@@ -30,6 +30,12 @@ enum role {
     R_LOGS,   /* the result array */
     R_LOG,    /* one log */
     R_TOPICS, /* a log's topics */
+    /* blocks mode (rpc_logs_stream_blocks) */
+    R_BATCH, /* the batch answer (copied) */
+    R_ENTRY, /* one response of it (copied but its result) */
+    R_BLOCK, /* a block */
+    R_TXS,   /* its transactions */
+    R_TX,    /* one transaction */
 };
 
 /* Where the characters of the string being read go. */
@@ -48,6 +54,15 @@ enum field {
     F_TOPICS,
     F_REMOVED,
     F_TOPIC,
+    F_B_HASH, /* a block's */
+    F_B_PARENT,
+    F_B_TS,
+    F_B_TXS,
+    F_B_NUMBER,
+    F_T_TO, /* a transaction's */
+    F_T_FROM,
+    F_T_VALUE,
+    F_T_HASH,
     N_FIELDS
 };
 enum { FS_MISSING, FS_OK, FS_BAD };
@@ -121,6 +136,14 @@ struct rpc_logs_stream {
     bool data_bad;
     bool result_bad;
     char result_why[160];
+    /* blocks mode */
+    bool blocks;
+    uint8_t bfs[N_FIELDS]; /* the open block's fields (fs: its open transaction's) */
+    rpc_native_block *blk;
+    size_t nblk, blk_cap;
+    rpc_native_tx *txs;
+    size_t ntx, tx_cap;
+    uint32_t tx_i; /* the next element's place in the open transaction list */
 };
 
 static int fail(rpc_logs_stream *s, const char *what)
@@ -166,6 +189,8 @@ void rpc_logs_stream_free(rpc_logs_stream **p)
     buf_free(&s->skel);
     rpc_log_list_free(&s->out);
     free(s->offs);
+    free(s->blk);
+    free(s->txs);
     free(s);
     *p = NULL;
 }
@@ -178,6 +203,8 @@ static void list_clear(rpc_logs_stream *s)
     s->over_block = 0;
     s->result_bad = false;
     s->result_why[0] = '\0';
+    s->nblk = 0;
+    s->ntx = 0;
 }
 
 void rpc_logs_stream_reset(rpc_logs_stream *s)
@@ -217,7 +244,7 @@ static int skel_put(rpc_logs_stream *s, const void *p, size_t n)
 
 static bool skel_role(int role)
 {
-    return role == R_SKEL || role == R_TOP;
+    return role == R_SKEL || role == R_TOP || role == R_BATCH || role == R_ENTRY;
 }
 
 /* ---- string characters ---- */
@@ -443,6 +470,102 @@ bool rpc_logs_stream_over(const rpc_logs_stream *s, uint64_t *block)
     return s->over;
 }
 
+/* ---- blocks ---- */
+
+void rpc_logs_stream_blocks(rpc_logs_stream *s, bool on)
+{
+    s->blocks = on;
+}
+
+/* A response's result object: a block, written into the skeleton as {"k": its record}
+ * (an object result never reaches the skeleton otherwise, so the marker is ours). */
+static int block_begin(rpc_logs_stream *s)
+{
+    if (s->nblk == s->blk_cap) {
+        size_t nc = s->blk_cap ? s->blk_cap * 2 : 64;
+        rpc_native_block *nb = realloc(s->blk, nc * sizeof *nb);
+        if (!nb)
+            return fail(s, "out of memory reading blocks");
+        s->blk = nb;
+        s->blk_cap = nc;
+    }
+    memset(&s->blk[s->nblk], 0, sizeof s->blk[0]);
+    memset(s->bfs, FS_MISSING, sizeof s->bfs);
+    s->blk[s->nblk].first = s->ntx;
+    char mark[40];
+    int k = snprintf(mark, sizeof mark, "{\"k\":%zu}", s->nblk);
+    return skel_put(s, mark, (size_t)k);
+}
+
+static void block_end(rpc_logs_stream *s)
+{
+    rpc_native_block *b = &s->blk[s->nblk++];
+    b->ok = s->bfs[F_B_HASH] == FS_OK && s->bfs[F_B_TS] == FS_OK && s->bfs[F_B_TXS] == FS_OK;
+    b->parent_ok = s->bfs[F_B_PARENT] == FS_OK;
+    b->number_ok = s->bfs[F_B_NUMBER] == FS_OK;
+    b->n = s->bfs[F_B_TXS] == FS_OK ? s->ntx - b->first : 0;
+}
+
+static int tx_begin(rpc_logs_stream *s, uint32_t index)
+{
+    if (s->ntx == s->tx_cap) {
+        size_t nc = s->tx_cap ? s->tx_cap * 2 : 256;
+        rpc_native_tx *nt = realloc(s->txs, nc * sizeof *nt);
+        if (!nt)
+            return fail(s, "out of memory reading transactions");
+        s->txs = nt;
+        s->tx_cap = nc;
+    }
+    memset(&s->txs[s->ntx], 0, sizeof s->txs[0]);
+    memset(s->fs, FS_MISSING, sizeof s->fs);
+    s->txs[s->ntx].index = index;
+    return 0;
+}
+
+/* Kept when every field the scan reads parsed. */
+static void tx_end(rpc_logs_stream *s)
+{
+    if (s->fs[F_T_TO] == FS_OK && s->fs[F_T_FROM] == FS_OK && s->fs[F_T_VALUE] == FS_OK &&
+        s->fs[F_T_HASH] == FS_OK)
+        s->ntx++;
+}
+
+static enum field block_field_of(int role, const char *k, size_t n)
+{
+    static const struct {
+        const char *name;
+        size_t len;
+        enum field f;
+    } t[] = {
+#define F_(name, f) {name, sizeof name - 1, f}
+        F_("hash", F_B_HASH),   F_("parentHash", F_B_PARENT), F_("timestamp", F_B_TS),
+        F_("transactions", F_B_TXS), F_("number", F_B_NUMBER),  F_("to", F_T_TO),
+        F_("from", F_T_FROM),   F_("value", F_T_VALUE),       F_("hash", F_T_HASH),
+#undef F_
+    };
+    size_t lo = role == R_BLOCK ? 0 : 5, hi = role == R_BLOCK ? 5 : 9;
+    for (size_t i = lo; i < hi; i++)
+        if (t[i].len == n && memcmp(t[i].name, k, n) == 0)
+            return t[i].f;
+    return F_NONE;
+}
+
+int rpc_logs_stream_block(const rpc_logs_stream *s, const json_t *result, rpc_native_block *out)
+{
+    json_t *k = json_is_object(result) ? json_object_get(result, "k") : NULL;
+    if (!json_is_integer(k) || json_integer_value(k) < 0 ||
+        (size_t)json_integer_value(k) >= s->nblk)
+        return -1;
+    *out = s->blk[json_integer_value(k)];
+    return 0;
+}
+
+const rpc_native_tx *rpc_logs_stream_txs(const rpc_logs_stream *s, size_t *n)
+{
+    *n = s->ntx;
+    return s->txs;
+}
+
 static int quantity(const char *q, uint64_t max, uint64_t *out)
 {
     u256 v;
@@ -454,6 +577,48 @@ static int quantity(const char *q, uint64_t max, uint64_t *out)
 /* The end of a string that went to a log field. */
 static void field_end(rpc_logs_stream *s)
 {
+    if (s->cur >= F_B_HASH) {
+        s->fld[s->fld_n] = '\0';
+        const char *t = s->fld;
+        err ignored;
+        int rc = -1;
+        /* only the open one is written: the other list may not exist yet */
+        rpc_native_block *b = s->cur < F_T_TO ? &s->blk[s->nblk] : NULL;
+        rpc_native_tx *x = s->cur >= F_T_TO ? &s->txs[s->ntx] : NULL;
+        if (!s->fld_long) {
+            switch (s->cur) {
+            case F_B_HASH:
+                rc = hex_decode_exact(b->hdr.hash, 32, t, HEX_REQUIRE_PREFIX, &ignored);
+                break;
+            case F_B_PARENT:
+                rc = hex_decode_exact(b->hdr.parent_hash, 32, t, HEX_REQUIRE_PREFIX, &ignored);
+                break;
+            case F_B_TS:
+                rc = quantity(t, UINT64_MAX, &b->hdr.timestamp);
+                break;
+            case F_B_NUMBER:
+                rc = quantity(t, (uint64_t)INT64_MAX, &b->hdr.number);
+                break;
+            case F_T_TO:
+                rc = hex_decode_exact(x->to.b, ADDR_LEN, t, HEX_REQUIRE_PREFIX, &ignored);
+                break;
+            case F_T_FROM:
+                rc = hex_decode_exact(x->from.b, ADDR_LEN, t, HEX_REQUIRE_PREFIX, &ignored);
+                break;
+            case F_T_VALUE:
+                rc = u256_from_quantity(&x->value, t, &ignored);
+                break;
+            case F_T_HASH:
+                rc = hex_decode_exact(x->hash, 32, t, HEX_REQUIRE_PREFIX, &ignored);
+                break;
+            default:
+                break;
+            }
+        }
+        uint8_t *fs = s->cur >= F_T_TO ? s->fs : s->bfs;
+        fs[s->cur] = rc < 0 ? FS_BAD : FS_OK;
+        return;
+    }
     rpc_log *lg = &s->out.items[s->out.n];
     if (s->sink == K_DATA) {
         bool ok = !s->data_bad && s->data_pre == 2 && s->data_hi < 0;
@@ -508,9 +673,39 @@ static void field_end(rpc_logs_stream *s)
  * the field is not one of those; the general path then reads it. */
 static int fixed_whole(rpc_logs_stream *s, const unsigned char *p, size_t n)
 {
-    rpc_log *lg = &s->out.items[s->out.n];
     uint8_t *out;
     size_t want = 32;
+    uint8_t *bfs = NULL;
+    switch (s->cur) {
+    case F_B_HASH:
+    case F_B_PARENT:
+        bfs = s->bfs;
+        out = s->cur == F_B_HASH ? s->blk[s->nblk].hdr.hash : s->blk[s->nblk].hdr.parent_hash;
+        break;
+    case F_T_TO:
+    case F_T_FROM:
+    case F_T_HASH:
+        bfs = s->fs;
+        out = s->cur == F_T_TO     ? s->txs[s->ntx].to.b
+              : s->cur == F_T_FROM ? s->txs[s->ntx].from.b
+                                   : s->txs[s->ntx].hash;
+        want = s->cur == F_T_HASH ? 32 : ADDR_LEN;
+        break;
+    default:
+        break;
+    }
+    if (bfs) {
+        size_t got = 0;
+        err ignored;
+        bool ok = hex_decode(out, want, &got, (const char *)p, n, HEX_REQUIRE_PREFIX,
+                             &ignored) == 0 &&
+                  got == want;
+        bfs[s->cur] = ok ? FS_OK : FS_BAD;
+        return 0;
+    }
+    if (s->cur >= F_B_HASH)
+        return -1; /* a quantity of a block or a transaction: no log is open */
+    rpc_log *lg = &s->out.items[s->out.n];
     switch (s->cur) {
     case F_ADDRESS:
         out = lg->address.b;
@@ -592,6 +787,13 @@ static int value_begin(rpc_logs_stream *s, unsigned char c)
     int pending = s->pending;
     s->pending = P_NONE;
     enum { M_SKEL, M_SKIP, M_SPECIAL } mode = M_SKIP;
+    if (parent < 0 && s->blocks) {
+        if (c != '{' && c != '[')
+            return fail(s, "'[' or '{' expected");
+        if (skel_put(s, c == '{' ? "{" : "[", 1) < 0)
+            return -1;
+        return push(s, c == '{' ? R_SKEL : R_BATCH, c == '{');
+    }
     if (parent < 0) {
         if (c == '{') {
             if (skel_put(s, "{", 1) < 0)
@@ -622,6 +824,53 @@ static int value_begin(rpc_logs_stream *s, unsigned char c)
         break;
     case R_SKIP:
         break;
+    case R_BATCH:
+        if (c == '{') {
+            if (skel_put(s, "{", 1) < 0)
+                return -1;
+            return push(s, R_ENTRY, true);
+        }
+        mode = M_SKEL;
+        break;
+    case R_ENTRY:
+        if (pending == P_RESULT && c == '{') {
+            if (block_begin(s) < 0)
+                return -1;
+            return push(s, R_BLOCK, true);
+        }
+        mode = M_SKEL;
+        break;
+    case R_BLOCK:
+    case R_TX: {
+        enum field f = (enum field)pending;
+        uint8_t *fs = parent == R_BLOCK ? s->bfs : s->fs;
+        if (f == F_NONE)
+            break;
+        if (f == F_B_TXS) {
+            s->ntx = s->blk[s->nblk].first; /* a repeated list: the last one wins */
+            s->tx_i = 0;
+            fs[f] = c == '[' ? FS_OK : FS_BAD;
+            if (c == '[')
+                return push(s, R_TXS, false);
+            break;
+        }
+        if (c == '"') {
+            s->cur = f;
+            str_begin(s, K_FIELD, false);
+            return 0;
+        }
+        fs[f] = FS_BAD;
+        break;
+    }
+    case R_TXS: {
+        uint32_t i = s->tx_i++;
+        if (c == '{') {
+            if (tx_begin(s, i) < 0)
+                return -1;
+            return push(s, R_TX, true);
+        }
+        break; /* not a transaction object: nothing the scan reads */
+    }
     case R_LOGS:
         if (c == '{' && !s->result_bad) {
             if (log_begin(s) < 0)
@@ -740,6 +989,10 @@ static int container_end(rpc_logs_stream *s, unsigned char c)
         return -1;
     if (role == R_LOG && log_end(s) < 0)
         return -1;
+    if (role == R_BLOCK)
+        block_end(s);
+    if (role == R_TX)
+        tx_end(s);
     s->depth--;
     value_end(s);
     return 0;
@@ -754,8 +1007,11 @@ static int string_end(rpc_logs_stream *s)
         if (s->sink == K_SKEL && skel_put(s, "\"", 1) < 0)
             return -1;
         s->pending = P_NONE;
-        if (!s->key_long && role == R_TOP && s->key_n == 6 && memcmp(s->key, "result", 6) == 0)
+        if (!s->key_long && (role == R_TOP || role == R_ENTRY) && s->key_n == 6 &&
+            memcmp(s->key, "result", 6) == 0)
             s->pending = P_RESULT;
+        else if (!s->key_long && (role == R_BLOCK || role == R_TX))
+            s->pending = (int)block_field_of(role, s->key, s->key_n);
         else if (!s->key_long && role == R_LOG)
             s->pending = (int)field_of(s->key, s->key_n);
         s->st = S_COLON;
@@ -1206,6 +1462,45 @@ int rpc_logs_from_json(const json_t *r, rpc_log_list *out, err *e)
     }
     list_finish(out, offsets);
     free(offsets);
+    return 0;
+}
+
+int rpc_native_block_from_json(const json_t *blk, rpc_native_block *out, rpc_native_tx **txs,
+                               size_t *ntx, size_t *cap, err *e)
+{
+    memset(out, 0, sizeof *out);
+    err pe;
+    const json_t *list = json_object_get(blk, "transactions");
+    out->first = *ntx;
+    out->ok = json_is_object(blk) &&
+              rpc_parse_hash(json_object_get(blk, "hash"), out->hdr.hash, "hash", &pe) == 0 &&
+              rpc_parse_u64(json_object_get(blk, "timestamp"), &out->hdr.timestamp, "timestamp",
+                            &pe) == 0 &&
+              json_is_array(list);
+    out->parent_ok = rpc_parse_hash(json_object_get(blk, "parentHash"), out->hdr.parent_hash,
+                                    "parentHash", &pe) == 0;
+    out->number_ok = rpc_parse_block_number(json_object_get(blk, "number"), &out->hdr.number,
+                                            "number", &pe) == 0;
+    for (size_t i = 0; json_is_array(list) && i < json_array_size(list); i++) {
+        const json_t *tx = json_array_get(list, i);
+        const json_t *to = json_object_get(tx, "to");
+        rpc_native_tx x = {.index = (uint32_t)i};
+        if (!json_is_string(to) || rpc_parse_addr(to, &x.to, "to", &pe) < 0 ||
+            rpc_parse_addr(json_object_get(tx, "from"), &x.from, "from", &pe) < 0 ||
+            rpc_parse_u256(json_object_get(tx, "value"), &x.value, "value", &pe) < 0 ||
+            rpc_parse_hash(json_object_get(tx, "hash"), x.hash, "hash", &pe) < 0)
+            continue;
+        if (*ntx == *cap) {
+            size_t nc = *cap ? *cap * 2 : 16;
+            rpc_native_tx *p = realloc(*txs, nc * sizeof *p);
+            if (!p)
+                return err_set(e, ERR_NOMEM, "out of memory reading transactions");
+            *txs = p;
+            *cap = nc;
+        }
+        (*txs)[(*ntx)++] = x;
+    }
+    out->n = *ntx - out->first;
     return 0;
 }
 

@@ -44,6 +44,21 @@ int rpc_logs_stream_take(rpc_logs_stream *s, const json_t *result, rpc_log_list 
 int rpc_logs_from_json(const json_t *result, rpc_log_list *out, err *e)
     __attribute__((warn_unused_result));
 
+/* Blocks mode (kept over resets): the answer is a batch of eth_getBlockByNumber answers
+ * with full transactions. Each response's object result is read as a block (its hash,
+ * parentHash, timestamp, and the transactions whose to, from, value and hash parse) and
+ * written into the skeleton as a marker that rpc_logs_stream_block reads back. */
+void rpc_logs_stream_blocks(rpc_logs_stream *s, bool on);
+/* The block a finished answer's result (from its skeleton) stands for: 0 with *out (its
+ * candidates in rpc_logs_stream_txs), -1 when the result was not an object. */
+int rpc_logs_stream_block(const rpc_logs_stream *s, const json_t *result, rpc_native_block *out);
+const rpc_native_tx *rpc_logs_stream_txs(const rpc_logs_stream *s, size_t *n);
+/* The same from a jansson tree of one block (the reference the reader is fuzzed against):
+ * its candidates are appended to *txs (*ntx of *cap). -1 only when out of memory. */
+int rpc_native_block_from_json(const json_t *blk, rpc_native_block *out, rpc_native_tx **txs,
+                               size_t *ntx, size_t *cap, err *e)
+    __attribute__((warn_unused_result));
+
 /* (rpc_logs_answer.c) A whole answer to request id, at HTTP 200, through the streaming
  * reader fed in pieces of the given sizes (cuts: n_cuts sizes, repeated; NULL for one
  * piece): 0 with the logs, -1 for anything else (an error object, another id, malformed). */
@@ -55,5 +70,12 @@ int rpc_logs_parse(const char *text, size_t len, int64_t id, rpc_log_list *out, 
 /* The same answer read the general way: a jansson tree of the whole text. */
 int rpc_logs_parse_tree(const char *text, size_t len, int64_t id, rpc_log_list *out, err *e)
     __attribute__((warn_unused_result));
+
+/* A batch answer read the two ways: the reader in blocks mode fed in pieces (cuts as
+ * above) and a jansson tree with rpc_native_block_from_json. 0 when they give the same
+ * (both refuse, or the same responses and blocks), 1 with why when not, -1 with e set
+ * when out of memory. */
+int rpc_blocks_compare(const char *text, size_t len, const size_t *cuts, size_t n_cuts,
+                       char *why, size_t cap, err *e) __attribute__((warn_unused_result));
 
 #endif

@@ -140,38 +140,32 @@ out:
     return rc;
 }
 
-/* Native-coin transfers to the desk's accounts in one block (its full transaction list),
- * kept when their receipt says they succeeded (asked for only for a transfer to the desk:
- * a handful). */
+/* Native-coin transfers to the desk's accounts in one block (its transfer candidates, read
+ * from its full transaction list), kept when their receipt says they succeeded (asked for
+ * only for a transfer to the desk: a handful). */
 static int native_of_block(rpc_client *rpc, uint64_t chain_id, const store_operator *ops,
-                           size_t nops, uint64_t b, const json_t *blk, inflow_vec *out,
+                           size_t nops, const rpc_native_blocks *nb, size_t k, inflow_vec *out,
                            uint8_t (*link)[32], err *e)
 {
-    uint8_t bhash[32];
-    uint64_t ts = 0;
-    err pe;
-    json_t *txs = json_object_get(blk, "transactions");
-    if (!json_is_object(blk) || rpc_parse_hash(json_object_get(blk, "hash"), bhash, "hash", &pe) < 0 ||
-        rpc_parse_u64(json_object_get(blk, "timestamp"), &ts, "timestamp", &pe) < 0 ||
-        !json_is_array(txs) ||
-        (link && rpc_parse_hash(json_object_get(blk, "parentHash"), link[1], "parentHash", &pe) < 0))
+    const rpc_native_block *blk = &nb->blocks[k];
+    uint64_t b = blk->hdr.number;
+    if (!blk->ok || (link && !blk->parent_ok))
         return err_set(e, ERR_RPC, "inflows: block %" PRIu64 " came back without its "
                                    "transactions", b);
-    if (link)
-        memcpy(link[0], bhash, 32);
-    for (size_t i = 0; i < json_array_size(txs); i++) {
-        json_t *tx = json_array_get(txs, i);
-        json_t *to_v = json_object_get(tx, "to");
-        store_inflow f = {.chain_id = chain_id, .block_number = b, .block_time = (int64_t)ts,
-                          .seen_at = (int64_t)time(NULL), .log_index = (1ull << 32) | i};
-        memcpy(f.block_hash, bhash, 32);
-        if (!json_is_string(to_v) || rpc_parse_addr(to_v, &f.recipient, "to", &pe) < 0 ||
-            !is_desk(ops, nops, &f.recipient) ||
-            rpc_parse_addr(json_object_get(tx, "from"), &f.sender, "from", &pe) < 0 ||
-            rpc_parse_u256(json_object_get(tx, "value"), &f.amount, "value", &pe) < 0 ||
-            rpc_parse_hash(json_object_get(tx, "hash"), f.tx_hash, "hash", &pe) < 0 ||
-            u256_is_zero(&f.amount))
+    if (link) {
+        memcpy(link[0], blk->hdr.hash, 32);
+        memcpy(link[1], blk->hdr.parent_hash, 32);
+    }
+    for (size_t j = 0; j < blk->n; j++) {
+        const rpc_native_tx *x = &nb->txs[blk->first + j];
+        if (!is_desk(ops, nops, &x->to) || u256_is_zero(&x->value))
             continue;
+        store_inflow f = {.chain_id = chain_id, .block_number = b,
+                          .block_time = (int64_t)blk->hdr.timestamp,
+                          .seen_at = (int64_t)time(NULL), .log_index = (1ull << 32) | x->index,
+                          .sender = x->from, .recipient = x->to, .amount = x->value};
+        memcpy(f.block_hash, blk->hdr.hash, 32);
+        memcpy(f.tx_hash, x->hash, 32);
         rpc_receipt r;
         bool have = false;
         if (rpc_eth_get_transaction_receipt(rpc, f.tx_hash, &r, &have, e) < 0)
@@ -184,35 +178,22 @@ static int native_of_block(rpc_client *rpc, uint64_t chain_id, const store_opera
 
 /* Native-coin transfers to the desk's accounts in [from, to]: each block's transactions,
  * asked for NATIVE_BATCH blocks per JSON-RPC batch (one round trip instead of one per
- * block). hashes (NULL: not wanted): each block's hash, and its parent's, by block. */
+ * block), read as the answer arrives (rpc_eth_native_blocks). hashes (NULL: not wanted):
+ * each block's hash, and its parent's, by block. */
 static int scan_native(rpc_client *rpc, uint64_t chain_id, const store_operator *ops, size_t nops,
                        uint64_t from, uint64_t to, inflow_vec *out, uint8_t (*hashes)[2][32],
                        err *e)
 {
-    rpc_request reqs[NATIVE_BATCH];
     for (uint64_t b0 = from; b0 <= to; b0 += NATIVE_BATCH) {
         size_t n = to - b0 + 1 < NATIVE_BATCH ? (size_t)(to - b0 + 1) : NATIVE_BATCH;
-        memset(reqs, 0, sizeof reqs);
+        rpc_native_blocks nb;
+        if (rpc_eth_native_blocks(rpc, b0, n, &nb, e) < 0)
+            return err_prefix(e, "inflows: blocks %" PRIu64 "..%" PRIu64, b0, b0 + n - 1);
         int rc = 0;
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            reqs[i].method = "eth_getBlockByNumber";
-            reqs[i].params = json_pack("[o,b]", hex_u64(b0 + i), 1);
-            if (!reqs[i].params)
-                rc = err_set(e, ERR_NOMEM, "out of memory asking for blocks");
-        }
-        if (rc == 0 && rpc_batch(rpc, reqs, n, e) < 0)
-            rc = err_prefix(e, "inflows: blocks %" PRIu64 "..%" PRIu64, b0, b0 + n - 1);
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            if (reqs[i].status != RPC_OK)
-                rc = err_set(e, ERR_RPC, "inflows: block %" PRIu64 ": %s: %s", b0 + i,
-                             rpc_status_str(reqs[i].status), reqs[i].message);
-            else
-                rc = native_of_block(rpc, chain_id, ops, nops, b0 + i, reqs[i].result, out,
-                                     hashes ? hashes[b0 + i - from] : NULL, e);
-        }
-        rpc_batch_clear(reqs, n);
-        for (size_t i = 0; i < n; i++)
-            json_decref(reqs[i].params);
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = native_of_block(rpc, chain_id, ops, nops, &nb, i, out,
+                                 hashes ? hashes[b0 + i - from] : NULL, e);
+        rpc_native_blocks_free(&nb);
         if (rc < 0)
             return -1;
     }

@@ -199,6 +199,45 @@ static void test_logs_and_blocks(void **state)
     rpc_client_free(&c);
 }
 
+/* The native-coin scan's batches of full blocks, read as they arrive: bad answers are one
+ * line of the right class; a block that comes back as another one is malformed; a good
+ * answer gives the blocks the typed header call gives. */
+static void test_native_blocks(void **state)
+{
+    rpc_client *c = client(1, 5000);
+    err e;
+    rpc_native_blocks nb;
+    static const char *const bad[] = {"truncated", "garbage", "wrong_id", "oversized",
+                                      "other_block", "empty"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fault(bad[i], "eth_getBlockByNumber");
+        expect(rpc_eth_native_blocks(c, 0, 2, &nb, &e), c, &e, RPC_MALFORMED, bad[i]);
+        assert_null(nb.blocks);
+    }
+    fault("rpc_error", "eth_getBlockByNumber");
+    assert_int_equal(rpc_eth_native_blocks(c, 0, 2, &nb, &e), -1);
+    assert_null(strchr(e.msg, '\n'));
+    assert_non_null(strstr(e.msg, "block 0"));
+    uint64_t head;
+    assert_int_equal(rpc_eth_block_number(c, &head, &e), 0);
+    assert_true(head >= 1);
+    rpc_block b[2];
+    assert_int_equal(rpc_eth_get_blocks(c, head - 1, 2, b, &e), 0);
+    /* one block beyond the head: null, not a block */
+    assert_int_equal(rpc_eth_native_blocks(c, head - 1, 3, &nb, &e), 0);
+    assert_int_equal(nb.n, 3);
+    for (size_t i = 0; i < 2; i++) {
+        assert_true(nb.blocks[i].ok && nb.blocks[i].parent_ok && nb.blocks[i].number_ok);
+        assert_int_equal(nb.blocks[i].hdr.number, head - 1 + i);
+        assert_memory_equal(nb.blocks[i].hdr.hash, b[i].hash, 32);
+        assert_memory_equal(nb.blocks[i].hdr.parent_hash, b[i].parent_hash, 32);
+        assert_int_equal(nb.blocks[i].hdr.timestamp, b[i].timestamp);
+    }
+    assert_false(nb.blocks[2].ok);
+    rpc_native_blocks_free(&nb);
+    rpc_client_free(&c);
+}
+
 /* Answers that are well-formed but do not answer the request are malformed: the call
  * fails with one endpoint, and with a second endpoint it is answered there, the first
  * recorded as failed. */
@@ -519,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_retries_ride_it_out),
         cmocka_unit_test(test_error_text_is_safe),
         cmocka_unit_test(test_logs_and_blocks),
+        cmocka_unit_test(test_native_blocks),
         cmocka_unit_test(test_answers_that_miss_the_request),
         cmocka_unit_test(test_wrong_chain),
         cmocka_unit_test(test_timeouts),
