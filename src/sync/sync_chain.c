@@ -555,9 +555,10 @@ static void event_from_log(const ctx *c, const rpc_log *lg, store_event *ev)
  * accumulator as the last commit left it. Both give exactly what sync_rebuild_escrows
  * would give by folding every stored event again (`fusion reindex` does that; the tests
  * compare the two), without reading back what was just written. Each escrow's row is
- * written once per range. A pipelined catch-up carries the set from one commit to the
- * next (up to FOLD_CARRY_MAX escrows): after a commit each accumulator is its stored row,
- * so the next range continues from it without reading the row back. */
+ * written at most once per range (a pipelined catch-up defers the rows whose state did not
+ * move: foldset_write). A catch-up carries the escrows the last range touched from one
+ * commit to the next (up to FOLD_CARRY_MAX): each accumulator is its stored row or, for a
+ * deferred one, ahead of it, so the next range continues from it without reading back. */
 #define FOLD_CARRY_MAX 8192
 
 typedef struct foldset {
