@@ -21,9 +21,6 @@
 #include "notify.h"
 #include "store/store_book.h"
 
-/* How long an action's record waits for a lost book server once its transaction is sent. */
-#define UI_BOOK_WAIT_MS 60000u
-
 #define SYNC_RETRY_SECONDS 5
 #define RISK_REFRESH_SECONDS 30
 #define RISK_MC_PATHS 20000
@@ -589,8 +586,10 @@ desk *ui_desk_action_begin(ui_desk *d, const char *operator_name, err *e)
          * line's, pgstore/pg_outbound.c); a book.conf the desk refuses refuses the action */
         pg_desk_book book;
         void *conn = NULL;
+        unsigned wait_ms = 0;
         if (rc == 0 && (rc = pg_desk_book_read(d->home, &book, e)) == 0 && book.present &&
-            (rc = pg_outbound_open(&conn, book.url, UI_BOOK_WAIT_MS, e)) == 0)
+            (rc = pg_book_wait_ms(&wait_ms, e)) == 0 &&
+            (rc = pg_outbound_open(&conn, book.url, wait_ms, e)) == 0)
             store_outbound_book_attach(desk_store(d->act), &pg_outbound_book, conn);
         if (rc < 0)
             desk_free(&d->act);

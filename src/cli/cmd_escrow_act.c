@@ -24,10 +24,6 @@
 #include "pgstore/pg_desk.h"
 #include "store/store_book.h"
 
-/* How long a transaction's record waits for a lost book server once it is sent (seconds;
- * FUSION_BOOK_WAIT_S, 1 to 3600, changes it). */
-#define CLI_BOOK_WAIT_S 60u
-
 static void say_stdout(void *ctx, const char *line)
 {
     FILE *f = ctx;
@@ -134,17 +130,8 @@ int cli_book_attach(const cli_ctx *ctx, struct store *db, err *e)
         return -1;
     if (!book.present)
         return 0;
-    unsigned wait_s = CLI_BOOK_WAIT_S;
-    const char *w = getenv("FUSION_BOOK_WAIT_S");
-    if (w && *w) {
-        char *end = NULL;
-        unsigned long v = strtoul(w, &end, 10);
-        if (*end || v < 1 || v > 3600)
-            return err_set(e, ERR_USAGE,
-                           "FUSION_BOOK_WAIT_S takes seconds from 1 to 3600, not '%.40s'", w);
-        wait_s = (unsigned)v;
-    }
-    if (pg_outbound_open(&conn, book.url, wait_s * 1000u, e) < 0)
+    unsigned wait_ms;
+    if (pg_book_wait_ms(&wait_ms, e) < 0 || pg_outbound_open(&conn, book.url, wait_ms, e) < 0)
         return -1;
     store_outbound_book_attach(db, &pg_outbound_book, conn);
     return 0;

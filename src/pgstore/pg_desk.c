@@ -102,3 +102,21 @@ int pg_desk_book_read(const char *home, pg_desk_book *out, err *e)
     free(text);
     return rc;
 }
+
+#define BOOK_WAIT_S 60u
+
+int pg_book_wait_ms(unsigned *ms, err *e)
+{
+    unsigned wait_s = BOOK_WAIT_S;
+    const char *w = getenv("FUSION_BOOK_WAIT_S");
+    if (w && *w) {
+        char *end = NULL;
+        unsigned long v = strtoul(w, &end, 10);
+        if (*end || !isdigit((unsigned char)w[0]) || v < 1 || v > 3600)
+            return err_set(e, ERR_USAGE,
+                           "FUSION_BOOK_WAIT_S takes seconds from 1 to 3600, not '%.40s'", w);
+        wait_s = (unsigned)v;
+    }
+    *ms = wait_s * 1000u;
+    return 0;
+}

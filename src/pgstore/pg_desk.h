@@ -25,6 +25,9 @@ extern const store_outbound_book pg_outbound_book;
 /* Its connection to url, opened on first use; a write after the send waits up to wait_ms
  * for a lost server. */
 int pg_outbound_open(void **conn, const char *url, unsigned wait_ms, err *e) FUSION_WUR;
+/* That wait, for the command line's and the terminal UI's actions alike: 60 s, or
+ * FUSION_BOOK_WAIT_S (seconds, 1 to 3600); another value is a usage error, one line. */
+int pg_book_wait_ms(unsigned *ms, err *e) FUSION_WUR;
 /* The desk's reads from the book on a server (pg_read.c): a store_book_reader for
  * store_set_reader and desk_snap_use_book. */
 extern const store_book_reader pg_reader;

@@ -32,9 +32,11 @@ action: signing actions (`fusion escrow create`, answered on a terminal) on a de
   reorg (anvil_reorg) takes the last one's block: the server's rewind flags it (`reorged`),
   and another workstation of the desk, which signed nothing, lists them all (`fusion tx list`)
   from the server with that flag.
-uiaction: the terminal UI's actions on such a desk: bob approves an escrow from the Approvals
-  screen (passphrase, the pre-sign summary, y); the approval is recorded on the server (the
-  node's transaction by hash, nonce and sender; desk.db's row under the server's id).
+uiaction: the terminal UI's actions on such a desk: with a malformed FUSION_BOOK_WAIT_S an
+  approval is refused in one line, nothing sent or recorded; then bob approves an escrow from
+  the Approvals screen (passphrase, the pre-sign summary, y); the approval is recorded on the
+  server (the node's transaction by hash, nonce and sender; desk.db's row under the server's
+  id).
 reads: a desk whose signed book.conf names the server, synced there (desk.db holds no escrow):
   the terminal UI's Escrows screen lists the escrows a SQLite desk synced from the same chain
   has, its filter finds one by an address prefix, its detail shows that escrow's events and
@@ -530,6 +532,37 @@ def uiaction(pg):
     before = pg.psql("SELECT count(*) FROM outbound_txs")[0][0]
     bob = A[2].lower()
     nonce0 = int(chain.node.rpc("eth_getTransactionCount", bob, "latest"), 16)
+
+    # the UI's actions take the command line's bound of the wait for a lost server: a
+    # malformed FUSION_BOOK_WAIT_S refuses the action in one line, nothing signed or sent
+    w = tmuxh.Tmux("pgactw", cols=120, rows=40)
+    w.start(f"{tmuxh.FUSION_BIN} --home {home} --operator bob",
+            dict(ENV, PGPASSWORD=PASSWORD, FUSION_BOOK_WAIT_S="0"))
+    w.wait_for("Fusion Prime Workstation", "the title bar")
+    w.send("3")
+    w.wait_for(lambda s: escrow[2:6].lower() in s.lower() and "approve" in s and "0/2" in s,
+               "the escrow waiting for bob on Approvals")
+    w.send("Enter")
+    refused = "FUSION_BOOK_WAIT_S takes seconds from 1 to 3600"
+    for step in range(3):
+        s = w.wait_for(lambda s: refused in s or "Passphrase of" in s or "Sign and send" in s,
+                       "the refusal, or the next prompt on the way to it")
+        if refused in s:
+            break
+        if "Sign and send" in s:
+            w.send("y")
+        else:
+            w.type(PASS)
+            w.send("Enter")
+        w.wait_for(lambda x, s=s: x != s, "the next frame")
+    w.check(refused in w.capture(), "the malformed FUSION_BOOK_WAIT_S refused the UI's action")
+    w.send("q")
+    w.wait_dead()
+    w.close()
+    assert int(chain.node.rpc("eth_getTransactionCount", bob, "latest"), 16) == nonce0, \
+        "the UI sent a transaction with a malformed FUSION_BOOK_WAIT_S"
+    assert pg.psql("SELECT count(*) FROM outbound_txs")[0][0] == before, \
+        "the UI recorded a transaction with a malformed FUSION_BOOK_WAIT_S"
 
     t.start(f"{tmuxh.FUSION_BIN} --home {home} --operator bob", dict(ENV, PGPASSWORD=PASSWORD))
     t.wait_for("Fusion Prime Workstation", "the title bar")
