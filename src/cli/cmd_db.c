@@ -81,8 +81,11 @@ static int db_migrate(cli_ctx *ctx, int argc, char **argv)
 #define DB_IN_DESK                                                                                \
     "everything else: the chains' configuration and endpoints, bridge legs, inflows, "           \
     "transactions, operators, cases, entities, lists, credit, risk alerts (audit.log beside "    \
-    "it); the UI's escrows, chains and dashboard risk, the API's escrows and `escrow list` "   \
-    "and `show` are read from the server, every other read from desk.db"
+    "it); the UI's escrows, approvals, chains and dashboard risk, the API's escrows and "      \
+    "`escrow list` and `show` are read from the server, every other read from desk.db"
+#define DB_TXS_ON_SERVER                                                                          \
+    "the desk's transactions, recorded there by its signing actions (the command line's, the " \
+    "terminal UI's, the swap and bridge services'; desk.db keeps its copy)"
 
 /* `db status`: where the desk keeps its book (book.conf, or desk.db) and what lives where.
  * Reads the desk's files only: no connection to the server. */
@@ -103,9 +106,11 @@ static int db_status(cli_ctx *ctx, int argc, char **argv)
     if (cli_home_existing(ctx, &e) < 0 || pg_desk_book_read(ctx->home, &b, &e) < 0)
         return cli_fail(&e);
     if (json) {
-        json_t *o = json_pack("{s:s,s:s?,s:s?,s:s}", "book", b.present ? "postgresql" : "desk.db",
-                              "server", b.present ? b.shown : NULL, "on_server",
-                              b.present ? DB_ON_SERVER : NULL, "in_desk_db",
+        json_t *o = json_pack("{s:s,s:s?,s:s?,s:s?,s:s}", "book",
+                              b.present ? "postgresql" : "desk.db", "server",
+                              b.present ? b.shown : NULL, "on_server",
+                              b.present ? DB_ON_SERVER : NULL, "transactions_on_server",
+                              b.present ? DB_TXS_ON_SERVER : NULL, "in_desk_db",
                               b.present ? DB_IN_DESK : "everything");
         json_dumpf(o, stdout, JSON_INDENT(2));
         putchar('\n');
@@ -119,8 +124,7 @@ static int db_status(cli_ctx *ctx, int argc, char **argv)
     }
     printf("book: %s (%s/%s)\n", b.shown, ctx->home, PG_DESK_BOOK_FILE);
     printf("on the server: %s (fusion sync, the UI's sync threads)\n", DB_ON_SERVER);
-    printf("on the server too: the desk's transactions, recorded there by the command line's "
-           "signing actions (desk.db keeps its copy)\n");
+    printf("on the server too: %s\n", DB_TXS_ON_SERVER);
     printf("in desk.db: %s\n", DB_IN_DESK);
     return EXIT_OK;
 }

@@ -152,6 +152,11 @@ def conf(pg):
     assert f"book: {plain} (" in r.stdout, r.stdout
     assert "on the server: each chain's events, block hashes and checkpoint, the escrows" in r.stdout, r.stdout
     assert "in desk.db: everything else" in r.stdout, r.stdout
+    assert "on the server too: the desk's transactions, recorded there by its signing actions" \
+        " (the command line's, the terminal UI's" in r.stdout, r.stdout
+    j = json.loads(fusion(home, "db", "status", "--json").stdout)
+    assert j["book"] == "postgresql" and "the desk's transactions" in \
+        j.get("transactions_on_server", ""), f"db status --json: {j}"
 
     # `fusion serve --sync`: its threads keep the book where the desk decided too
     pg_sync.make_history(chain, 1, 0)
