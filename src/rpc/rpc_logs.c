@@ -404,23 +404,37 @@ static int emit_cp(rpc_logs_stream *s, uint32_t cp)
     return emit(s, u, n);
 }
 
+/* Makes room for one more element in the array whose pointer is at items (*cap elements of
+ * size bytes, n used): doubles from first, never past max when max is not 0. The pointer is
+ * read and written with memcpy, so any element type's pointer may be passed. */
+static int grow(void *items, size_t *cap, size_t n, size_t size, size_t first, size_t max)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : first;
+    if (max && nc > max)
+        nc = max;
+    void *old;
+    memcpy(&old, items, sizeof old);
+    void *ni = realloc(old, nc * size);
+    if (!ni)
+        return -1;
+    memcpy(items, &ni, sizeof ni);
+    *cap = nc;
+    return 0;
+}
+
 /* ---- logs ---- */
 
 static int log_begin(rpc_logs_stream *s)
 {
     if (s->out.n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 256;
-        if (s->limit && nc > s->limit + 1)
-            nc = s->limit + 1; /* room for the log that stops the reader, no more */
-        rpc_log *ni = realloc(s->out.items, nc * sizeof *ni);
-        if (ni)
-            s->out.items = ni;
-        size_t *no = ni ? realloc(s->offs, nc * sizeof *no) : NULL;
-        if (no)
-            s->offs = no;
-        if (!ni || !no)
+        /* the two arrays keep one capacity; room for the log that stops the reader, no more */
+        size_t max = s->limit ? s->limit + 1 : 0, ci = s->cap, co = s->cap;
+        if (grow(&s->out.items, &ci, s->out.n, sizeof s->out.items[0], 256, max) < 0 ||
+            grow(&s->offs, &co, s->out.n, sizeof s->offs[0], 256, max) < 0)
             return fail(s, "out of memory reading logs");
-        s->cap = nc;
+        s->cap = ci;
     }
     memset(&s->out.items[s->out.n], 0, sizeof s->out.items[0]);
     memset(s->fs, FS_MISSING, sizeof s->fs);
@@ -481,14 +495,8 @@ void rpc_logs_stream_blocks(rpc_logs_stream *s, bool on)
  * (an object result never reaches the skeleton otherwise, so the marker is ours). */
 static int block_begin(rpc_logs_stream *s)
 {
-    if (s->nblk == s->blk_cap) {
-        size_t nc = s->blk_cap ? s->blk_cap * 2 : 64;
-        rpc_native_block *nb = realloc(s->blk, nc * sizeof *nb);
-        if (!nb)
-            return fail(s, "out of memory reading blocks");
-        s->blk = nb;
-        s->blk_cap = nc;
-    }
+    if (grow(&s->blk, &s->blk_cap, s->nblk, sizeof s->blk[0], 64, 0) < 0)
+        return fail(s, "out of memory reading blocks");
     memset(&s->blk[s->nblk], 0, sizeof s->blk[0]);
     memset(s->bfs, FS_MISSING, sizeof s->bfs);
     s->blk[s->nblk].first = s->ntx;
@@ -508,14 +516,8 @@ static void block_end(rpc_logs_stream *s)
 
 static int tx_begin(rpc_logs_stream *s, uint32_t index)
 {
-    if (s->ntx == s->tx_cap) {
-        size_t nc = s->tx_cap ? s->tx_cap * 2 : 256;
-        rpc_native_tx *nt = realloc(s->txs, nc * sizeof *nt);
-        if (!nt)
-            return fail(s, "out of memory reading transactions");
-        s->txs = nt;
-        s->tx_cap = nc;
-    }
+    if (grow(&s->txs, &s->tx_cap, s->ntx, sizeof s->txs[0], 256, 0) < 0)
+        return fail(s, "out of memory reading transactions");
     memset(&s->txs[s->ntx], 0, sizeof s->txs[0]);
     memset(s->fs, FS_MISSING, sizeof s->fs);
     s->txs[s->ntx].index = index;

@@ -23,13 +23,11 @@ static int answer_logs(const json_t *root, int64_t id, rpc_logs_stream *s, rpc_l
     return rc;
 }
 
-int rpc_logs_parse_pieces(const char *text, size_t len, int64_t id, const size_t *cuts,
-                          size_t n_cuts, rpc_log_list *out, err *e)
+/* Feeds text to the reader in pieces of cuts[0], cuts[1], ... bytes, round and round (a
+ * cut of 0 is one byte; no cuts: the whole text at once), stopping at the first refusal. */
+static void feed_cut(rpc_logs_stream *s, const char *text, size_t len, const size_t *cuts,
+                     size_t n_cuts)
 {
-    memset(out, 0, sizeof *out);
-    rpc_logs_stream *s;
-    if (rpc_logs_stream_new(&s, e) < 0)
-        return -1;
     size_t at = 0;
     for (size_t k = 0; at < len; k++) {
         size_t n = cuts && n_cuts ? cuts[k % n_cuts] : len;
@@ -41,6 +39,16 @@ int rpc_logs_parse_pieces(const char *text, size_t len, int64_t id, const size_t
             break;
         at += n;
     }
+}
+
+int rpc_logs_parse_pieces(const char *text, size_t len, int64_t id, const size_t *cuts,
+                          size_t n_cuts, rpc_log_list *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    rpc_logs_stream *s;
+    if (rpc_logs_stream_new(&s, e) < 0)
+        return -1;
+    feed_cut(s, text, len, cuts, n_cuts);
     json_t *root = NULL;
     int rc = rpc_logs_stream_finish(s, &root, e);
     if (rc == 0)
@@ -70,21 +78,6 @@ int rpc_logs_parse_tree(const char *text, size_t len, int64_t id, rpc_log_list *
 
 /* ---- batches of blocks ---- */
 
-static void feed_cut(rpc_logs_stream *s, const char *text, size_t len, const size_t *cuts,
-                     size_t n_cuts)
-{
-    size_t at = 0;
-    for (size_t k = 0; at < len; k++) {
-        size_t n = cuts && n_cuts ? cuts[k % n_cuts] : len;
-        if (n == 0)
-            n = 1;
-        if (n > len - at)
-            n = len - at;
-        if (rpc_logs_stream_feed(s, text + at, n) < 0)
-            break;
-        at += n;
-    }
-}
 
 static int differ(char *why, size_t cap, const char *what, size_t i)
 {
