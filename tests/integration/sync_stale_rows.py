@@ -58,6 +58,32 @@ def lagging(desk, chain_id):
     return listed, behind
 
 
+def stop_while_lagging(chain, head, sig, counts):
+    """Follows the chain on a new desk until a look finds escrow rows listed and behind
+    their events, then stops the sync with sig; counts(desk, exit status) says whether the
+    stop landed where the test wants it. Up to eight desks; the desk, or None."""
+    for attempt in range(8):
+        desk = Desk()
+        desk.add_chain(chain, confirmations=0)
+        p = desk.follow(*SYNC[1:])
+        found = False
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and p.poll() is None:
+            listed, behind = lagging(desk, chain.chain_id)
+            if listed and behind:
+                found = True
+                break
+            cp = desk.checkpoint(chain.chain_id)
+            if cp and cp[0] >= head:
+                break  # caught up before a look found rows behind: again, on a new desk
+            time.sleep(0.002)
+        rc = desk.stop_follow(sig=sig)
+        if counts(desk, rc) and found:
+            return desk
+        log(f"attempt {attempt}: the stop found no rows behind, again")
+    return None
+
+
 def main():
     need_artifacts()
     chain = Chain(chain_id=31337).start()
@@ -75,32 +101,16 @@ def main():
     log(f"history: {head} blocks, {len(chain.watched_logs())} events")
 
     # 1. killed while rows lag behind
-    seen = None
-    for attempt in range(8):
-        desk = Desk()
-        desk.add_chain(chain, confirmations=0)
-        p = desk.follow(*SYNC[1:])
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and p.poll() is None:
-            listed, behind = lagging(desk, chain.chain_id)
-            if listed and behind:
-                p.send_signal(signal.SIGKILL)
-                break
-            cp = desk.checkpoint(chain.chain_id)
-            if cp and cp[0] >= head:
-                break  # caught up before a look found rows behind: again, on a new desk
-            time.sleep(0.002)
-        desk.stop_follow(sig=signal.SIGKILL)
+    def killed_behind(desk, rc):
         listed, behind = lagging(desk, chain.chain_id)
         cp = desk.checkpoint(chain.chain_id)
-        if listed and cp and cp[0] < head:
-            seen = (desk, len(listed), behind, cp[0])
-            break
-        log(f"attempt {attempt}: the kill found no rows behind (checkpoint {cp}), again")
-    assert seen, "no kill landed while escrow rows lagged behind their events"
-    desk, n_listed, behind, synced = seen
+        return bool(listed and cp and cp[0] < head)
+    desk = stop_while_lagging(chain, head, signal.SIGKILL, killed_behind)
+    assert desk, "no kill landed while escrow rows lagged behind their events"
+    listed, behind = lagging(desk, chain.chain_id)
+    synced = desk.checkpoint(chain.chain_id)[0]
     assert behind > 0, "the listed escrows' rows are not behind their events"
-    log(f"killed at checkpoint {synced}: {n_listed} escrows listed, {behind} rows behind")
+    log(f"killed at checkpoint {synced}: {len(listed)} escrows listed, {behind} rows behind")
     desk.run(*SYNC[:1], "--once", *SYNC[1:])
     listed, _ = lagging(desk, chain.chain_id)
     assert not listed, f"{len(listed)} escrows still listed after the sync that resumed"
@@ -110,26 +120,10 @@ def main():
         "the resumed sync did not rebuild the rows left behind"
 
     # 2. stopped (SIGTERM) while rows lag: the rows are written before it exits
-    stopped = None
-    for attempt in range(8):
-        desk = Desk()
-        desk.add_chain(chain, confirmations=0)
-        p = desk.follow(*SYNC[1:])
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and p.poll() is None:
-            listed, behind = lagging(desk, chain.chain_id)
-            if listed and behind:
-                stopped = desk
-                break
-            cp = desk.checkpoint(chain.chain_id)
-            if cp and cp[0] >= head:
-                break
-            time.sleep(0.002)
-        rc = desk.stop_follow(sig=signal.SIGTERM)
+    def stopped_cleanly(desk, rc):
         assert rc == 0, f"fusion sync exited {rc} on SIGTERM"
-        if stopped:
-            break
-        log(f"attempt {attempt}: the stop found no rows behind, again")
+        return True
+    stopped = stop_while_lagging(chain, head, signal.SIGTERM, stopped_cleanly)
     assert stopped, "no stop landed while escrow rows lagged behind their events"
     listed, _ = lagging(stopped, chain.chain_id)
     assert not listed, f"{len(listed)} escrows still listed after a stopped catch-up"
