@@ -102,6 +102,28 @@ static int query_int(const char *sql)
     return v;
 }
 
+/* The index of the first schema step whose SQL contains marker: a desk migrated to it is a
+ * desk from just before that step. */
+static int step_of(const char *marker)
+{
+    int step = 0;
+    while (step < store_schema_latest() && !strstr(store_schema_steps[step], marker))
+        step++;
+    assert_true(step < store_schema_latest());
+    return step;
+}
+
+/* A new desk at dbpath at the schema from just before the step containing marker. */
+static sqlite3 *desk_before_step(const char *marker)
+{
+    int step = step_of(marker);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    err e;
+    assert_int_equal(store_migrate(db, store_schema_steps, step, &e), 0);
+    return db;
+}
+
 static void test_fresh_open(void **state)
 {
     store *s = open_ok();
@@ -171,15 +193,8 @@ static void test_events_key_migration(void **state)
 {
     /* A desk made before the events table got its (chain, block, log, hash) key (then,
      * later, its hashes and addresses as bytes). */
-    int before = 0;
-    while (before < store_schema_latest() &&
-           !strstr(store_schema_steps[before], "CREATE TABLE events_new"))
-        before++;
-    assert_true(before < store_schema_latest());
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
     err e;
-    assert_int_equal(store_migrate(db, store_schema_steps, before, &e), 0);
+    sqlite3 *db = desk_before_step("CREATE TABLE events_new");
     assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys=ON;"
                                       "INSERT INTO chains (chain_id, name, created_at)"
                                       " VALUES (1, 'one', 0);"
@@ -212,15 +227,8 @@ static void test_screened_identity_migration(void **state)
     /* A desk whose screened marks name the escrow by address only: after the migration
      * they name no creation, so the escrow is screened once more; a new mark names the
      * creating transaction and the block hash of its EscrowCreated event. */
-    int before = 0;
-    while (before < store_schema_latest() &&
-           !strstr(store_schema_steps[before], "ADD COLUMN created_block_hash"))
-        before++;
-    assert_true(before < store_schema_latest());
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
     err e;
-    assert_int_equal(store_migrate(db, store_schema_steps, before, &e), 0);
+    sqlite3 *db = desk_before_step("ADD COLUMN created_block_hash");
     const char *h = "0x7777777777777777777777777777777777777777777777777777777777777777";
     char sql[2048];
     snprintf(sql, sizeof sql,
@@ -272,15 +280,8 @@ static void test_events_blob_migration(void **state)
      * approval: after the upgrade every row is there with the same bytes, and the
      * approvals are with their escrow, in chain order, pending only while above the
      * chain's final block. */
-    int before = 0;
-    while (before < store_schema_latest() &&
-           !strstr(store_schema_steps[before], "ADD COLUMN approval_list"))
-        before++;
-    assert_true(before < store_schema_latest());
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
     err e;
-    assert_int_equal(store_migrate(db, store_schema_steps, before, &e), 0);
+    sqlite3 *db = desk_before_step("ADD COLUMN approval_list");
     const char *bh = "0x1111111111111111111111111111111111111111111111111111111111111111";
     const char *th = "0x2222222222222222222222222222222222222222222222222222222222222222";
     const char *t0 = "0x3333333333333333333333333333333333333333333333333333333333333333";
@@ -523,11 +524,7 @@ static void test_old_desk_upgrade(void **state)
  * before it, then with foreign keys on as store_open has them. */
 static int case_checks_before(sqlite3 **db)
 {
-    int before = 0;
-    while (before < store_schema_latest() &&
-           !strstr(store_schema_steps[before], "CREATE TABLE cases_new"))
-        before++;
-    assert_true(before < store_schema_latest());
+    int before = step_of("CREATE TABLE cases_new");
     assert_int_equal(sqlite3_open(dbpath, db), SQLITE_OK);
     assert_int_equal(store_sql_functions(*db), SQLITE_OK);
     err e;
@@ -669,15 +666,8 @@ static void test_escrow_v2_migration(void **state)
      * arbiter of the creation is the arbiter it had, and nothing is inconsistent. A
      * version-2 escrow then round-trips its window, terms hash, both arbiters and the
      * inconsistent mark. */
-    int before = 0;
-    while (before < store_schema_latest() &&
-           !strstr(store_schema_steps[before], "ADD COLUMN terms_hash"))
-        before++;
-    assert_true(before < store_schema_latest());
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
     err e;
-    assert_int_equal(store_migrate(db, store_schema_steps, before, &e), 0);
+    sqlite3 *db = desk_before_step("ADD COLUMN terms_hash");
     assert_int_equal(
         sqlite3_exec(db,
                      "INSERT INTO chains (chain_id, name, created_at) VALUES (1, 'one', 0);"
@@ -925,11 +915,7 @@ static void test_write_paths_migration(void **state)
      * rewrites the escrow state check: every row is kept as it was, the checks still
      * hold (a state outside the six, an event of a chain that is not configured), a
      * removed chain still takes its events and their vault flows with it. */
-    int before = 0;
-    while (before < store_schema_latest() &&
-           !strstr(store_schema_steps[before], "DEFERRABLE INITIALLY DEFERRED"))
-        before++;
-    assert_true(before < store_schema_latest());
+    int before = step_of("DEFERRABLE INITIALLY DEFERRED");
     sqlite3 *db;
     assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
     /* the store's own SQL function, named by an earlier step (no rows to convert here) */
