@@ -389,3 +389,48 @@ int sync_reindex(store *s, uint64_t chain_id, size_t *n_escrows, err *e)
         *n_escrows = count;
     return 0;
 }
+
+static int reindex_book_chain(const store_book *b, void *conn, uint64_t chain_id, size_t *count,
+                              err *e)
+{
+    for (int attempt = 0;; attempt++) {
+        store_checkpoint cp;
+        if (b->checkpoint_get(conn, chain_id, &cp, e) < 0)
+            return -1;
+        if (!cp.synced)
+            return 0; /* nothing synced: no event, no escrow */
+        addr *escrows = NULL;
+        size_t n = 0;
+        if (b->escrows(conn, chain_id, &escrows, &n, e) < 0)
+            return -1;
+        /* a range of no events whose escrows are all the book's: each projected again
+         * from its events there, the checkpoint written as it was */
+        store_book_range r = {.chain_id = chain_id,
+                              .prev = &cp,
+                              .cp = &cp,
+                              .escrows = escrows,
+                              .n_escrows = n,
+                              .project = escrow_project};
+        uint64_t inserted = 0;
+        int rc = b->commit(conn, &r, &inserted, e);
+        free(escrows);
+        if (rc == 0) {
+            *count += n;
+            return 0;
+        }
+        if (e->code != ERR_STATE || attempt == 4)
+            return -1; /* ERR_STATE: a syncer moved the checkpoint meanwhile: again */
+    }
+}
+
+int sync_reindex_book(const store_book *b, void *conn, const uint64_t *chain_ids, size_t n,
+                      size_t *n_escrows, err *e)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (reindex_book_chain(b, conn, chain_ids[i], &count, e) < 0)
+            return -1;
+    if (n_escrows)
+        *n_escrows = count;
+    return 0;
+}

@@ -121,6 +121,12 @@ int sync_stop(sync_engine **p, err *e);
 /* Rebuilds every escrow projection of a chain (0: all chains) from stored events, in
  * one transaction. *n_escrows (may be NULL) receives how many were rebuilt. */
 int sync_reindex(store *s, uint64_t chain_id, size_t *n_escrows, err *e) SYNC_WUR;
+/* The same on a book kept on a server (b over conn, store/store_book.h): every escrow with
+ * an event in the book projected again from the book's events and its row written, one
+ * transaction per chain, the checkpoint unchanged (a syncer that commits meanwhile makes
+ * the transaction read again: up to five times). chain_ids: the chains (n of them). */
+int sync_reindex_book(const store_book *b, void *conn, const uint64_t *chain_ids, size_t n,
+                      size_t *n_escrows, err *e) SYNC_WUR;
 
 /* Rebuilds the named escrows of a chain from their stored events (inside the caller's
  * transaction); escrows left without a creation event are deleted. */

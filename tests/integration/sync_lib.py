@@ -5,6 +5,13 @@ the escrow contracts from data/contracts (the contracts issue's artifacts), escr
 actions sent by Foundry's `cast` (an independent client) or, for bulk, by plain
 eth_sendTransaction with calldata from `cast calldata`, and the comparison that every
 sync test ends with: the desk's events table against the node's own eth_getLogs.
+
+The same tests run with the book on a PostgreSQL server: under `tests/lib/pg.py run --`
+(FUSION_TEST_PG names a real server started for the test), each desk, once its chain is
+configured, gets a database of its own on that server (`fusion db migrate --to` it, then a
+signed book.conf naming it: the desk's own choice, as an operator makes it), so that its
+chain threads keep the events, block hashes, checkpoints and escrow projection there;
+the reads below (events, checkpoint, duplicates, the escrow count) then read the server.
 """
 import atexit
 import json
@@ -29,6 +36,9 @@ A = devchain.ACCOUNTS
 ZERO = "0x" + "00" * 20
 CREATE_SIG = "createEscrow(address,address,uint256,address[],uint256,address,uint64)"
 SKIP = 77
+# A real PostgreSQL server for the desks' books (tests/lib/pg.py run): None for desk.db.
+SERVER = os.environ.get("FUSION_TEST_PG")
+PSQL = os.path.join(os.environ.get("FUSION_PG_BIN") or "/usr/lib/postgresql/15/bin", "psql")
 
 
 def log(msg):
@@ -186,6 +196,44 @@ class Desk:
         self.home = tempfile.mkdtemp(prefix="fusion-sync-test-")
         self.follower = None
         self.signed = SignedDesk(FUSION, self.home)
+        self.book = None  # the desk's database on SERVER, once made
+
+    def _book_on_server(self):
+        """With SERVER: the desk's book moves to a database of its own there, once its
+        chain is configured (a chain added later is not in the book: the sync refuses it)."""
+        if not SERVER or self.book:
+            return
+        name = "desk_" + os.path.basename(self.home).rsplit("-", 1)[-1].lower()
+        head, tail = SERVER.split("@/", 1)
+        url = f"{head}@/{name}?{tail.split('?', 1)[1]}"
+        self._psql(SERVER, f"CREATE DATABASE {name}")
+        r = subprocess.run([FUSION, "--home", self.home, "db", "migrate", "--to", url],
+                           capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            raise AssertionError(f"fusion db migrate --to the test's server: {r.stderr.strip()}")
+        with open(os.path.join(self.home, "book.conf"), "w") as f:
+            f.write(f"db = {url}\n")
+        os.chmod(os.path.join(self.home, "book.conf"), 0o600)
+        self.signed.sign_config("book")
+        self.book = url
+        log(f"the desk's book is on the test's server, database {name}")
+
+    @staticmethod
+    def _psql(url, sql):
+        r = subprocess.run([PSQL, "-X", "-q", "-A", "-t", "-F", "\x1f", "-v", "ON_ERROR_STOP=1",
+                            "-d", url, "-c", sql], capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise AssertionError(f"psql: {r.stderr.strip()}")
+        return [line.split("\x1f") for line in r.stdout.splitlines() if line != ""]
+
+    def server_rows(self, sql):
+        """Rows of the desk's book on the server, every field as psql prints it (text)."""
+        return self._psql(self.book, sql)
+
+    def book_query(self, sql):
+        """Rows of a query on the desk's book wherever it is: desk.db (SQLite's values) or
+        the server (every field as text): for comparing two desks of one backend."""
+        return self.server_rows(sql) if self.book else self.query(sql)
 
     def run(self, *args, check=True, timeout=600):
         # a desk records decisions (its configuration too) once its admin has signed its
@@ -202,9 +250,14 @@ class Desk:
         return json.loads(self.run(*args).stdout)
 
     def add_chain(self, chain, name="local", confirmations=2, extra=()):
-        return self.run("chain", "add", "--name", name, "--chain-id", chain.chain_id, "--rpc",
+        if self.book:
+            raise AssertionError("a chain added after the desk's book moved to the server "
+                                 "(the book does not have it): a test for desk.db only")
+        r = self.run("chain", "add", "--name", name, "--chain-id", chain.chain_id, "--rpc",
                         chain.node.url, "--factory", chain.factory, "--confirmations",
                         confirmations, *extra)
+        self._book_on_server()
+        return r
 
     def db(self):
         return sqlite3.connect(f"file:{self.home}/desk.db?mode=ro", uri=True, timeout=30)
@@ -216,7 +269,31 @@ class Desk:
         finally:
             con.close()
 
+    def tamper_escrow(self, address):
+        """Makes one escrow's row disagree with its events (as a bug in an older
+        projection would), where the book is: what `fusion reindex` must repair."""
+        sql = ("UPDATE escrows SET approvals = approvals + 7, state = 'disputed'"
+               f" WHERE address = '{address.lower()}'")
+        if self.book:
+            self.server_rows(sql)
+            return
+        con = sqlite3.connect(f"{self.home}/desk.db", timeout=30)
+        try:
+            con.execute(sql)
+            con.commit()
+        finally:
+            con.close()
+
     def logs(self, chain_id):
+        if self.book:
+            rows = self.server_rows(
+                "SELECT encode(block_hash, 'hex'), log_index, block_number,"
+                " encode(address, 'hex'), coalesce(encode(topic0, 'hex'), ''),"
+                " coalesce(encode(topic1, 'hex'), ''), coalesce(encode(topic2, 'hex'), ''),"
+                " coalesce(encode(topic3, 'hex'), ''), encode(data, 'hex')"
+                f" FROM events WHERE chain_id = {int(chain_id)}")
+            return {log_key("0x" + r[0], int(r[1]), int(r[2]), "0x" + r[3],
+                            ["0x" + t for t in r[4:8] if t], "0x" + r[8]) for r in rows}
         rows = self.query("SELECT block_hash, log_index, block_number, address, topic0, topic1,"
                           " topic2, topic3, data FROM events WHERE chain_id = ?", chain_id)
         out = set()
@@ -226,10 +303,18 @@ class Desk:
         return out
 
     def event_count(self, chain_id):
+        if self.book:
+            return int(self.server_rows(
+                f"SELECT count(*) FROM events WHERE chain_id = {int(chain_id)}")[0][0])
         return self.query("SELECT count(*) FROM events WHERE chain_id = ?", chain_id)[0][0]
 
     def duplicates(self, chain_id):
         """Logs stored twice under different keys would show here (same tx, same index)."""
+        if self.book:
+            return self.server_rows(
+                "SELECT encode(tx_hash, 'hex'), log_index, count(*) FROM events WHERE"
+                f" chain_id = {int(chain_id)} GROUP BY block_hash, tx_hash, log_index"
+                " HAVING count(*) > 1")
         return self.query("SELECT tx_hash, log_index, count(*) FROM events WHERE chain_id = ?"
                           " GROUP BY block_hash, tx_hash, log_index HAVING count(*) > 1",
                           chain_id)
@@ -238,7 +323,15 @@ class Desk:
         """What the escrow search index (escrow_search, FTS5) and the stored escrow count
         (escrow_totals) disagree with the escrows table about: every escrow has exactly one
         search row under its rowid holding its text, and nothing else is indexed. A commit
-        that stored escrows without their index rows (or the reverse) shows here."""
+        that stored escrows without their index rows (or the reverse) shows here.
+        On a server the search is a trigram index over the escrows' own columns (nothing
+        to disagree with): the count is checked."""
+        if self.book:
+            n = int(self.server_rows("SELECT count(*) FROM escrows")[0][0])
+            total = self.server_rows("SELECT n FROM escrow_totals WHERE id = 1")
+            if not total or int(total[0][0]) != n:
+                return [f"escrow_totals says {total}, the table has {n} escrows"]
+            return []
         rows = {r[0]: r[1:] for r in self.query(
             "SELECT rowid, address, payer, payee, state FROM escrows")}
         idx = self.query("SELECT rowid, address, payer, payee, state FROM escrow_search")
@@ -258,6 +351,10 @@ class Desk:
         return out
 
     def checkpoint(self, chain_id):
+        if self.book:
+            r = self.server_rows("SELECT synced_block, synced_hash FROM checkpoints WHERE"
+                                 f" chain_id = {int(chain_id)}")
+            return (int(r[0][0]), r[0][1]) if r else None
         r = self.query("SELECT synced_block, synced_hash FROM checkpoints WHERE chain_id = ?",
                        chain_id)
         return r[0] if r else None

@@ -152,23 +152,35 @@ def main():
     chain.act(fresh, 0, "fund()", value=77, via="rpc")
     desk.run("sync", "--once")
     head = chain.node.block_number()
-    rows = desk.query("SELECT '0x' || lower(hex(escrow)), max(block_number) FROM events"
-                      " WHERE escrow IS NOT NULL GROUP BY escrow")
+    last = ("SELECT '0x' || {hex}, max(block_number) FROM events"
+            " WHERE escrow IS NOT NULL GROUP BY escrow")
+    if desk.book:  # the book on a server: its events, and its outbound rows it flags
+        rows = [(e, int(b)) for e, b in desk.server_rows(last.format(hex="encode(escrow, 'hex')"))]
+    else:
+        rows = desk.query(last.format(hex="lower(hex(escrow))"))
     recent = [fresh]
     settled = [e for e, b in rows if b < head - 100]
     assert settled, rows
+    insert = ("INSERT INTO outbound_txs (chain_id, from_addr, nonce, hash, raw, state, escrow,"
+              " action, created_at) VALUES ({}, '{}', {}, '{}', {}, 'sent', '{}', 'approve', 0)")
     import sqlite3
-    con = sqlite3.connect(f"{desk.home}/desk.db")
+    con = None if desk.book else sqlite3.connect(f"{desk.home}/desk.db")
     for i, e in enumerate([recent[0], settled[0]]):
-        con.execute("INSERT INTO outbound_txs (chain_id, from_addr, nonce, hash, raw, state,"
-                    " escrow, action, created_at) VALUES (?, ?, ?, ?, x'02', 'sent', ?,"
-                    " 'approve', 0)", (chain.chain_id, A[2], i, "0x%064x" % (i + 1), e))
-    con.commit()
-    con.close()
+        if desk.book:
+            desk.server_rows(insert.format(chain.chain_id, A[2], i, "0x%064x" % (i + 1),
+                                           "'\\x02'::bytea", e))
+        else:
+            con.execute(insert.format(chain.chain_id, A[2], i, "0x%064x" % (i + 1), "x'02'", e))
+    if con:
+        con.commit()
+        con.close()
     reorg(chain, r, 10, known)
     desk.run("sync", "--once")
     assert_db_matches_node(desk, chain, "after the flagging reorg")
-    flags = dict(desk.query("SELECT escrow, reorged FROM outbound_txs"))
+    if desk.book:
+        flags = {e: int(f) for e, f in desk.server_rows("SELECT escrow, reorged FROM outbound_txs")}
+    else:
+        flags = dict(desk.query("SELECT escrow, reorged FROM outbound_txs"))
     assert flags == {recent[0]: 1, settled[0]: 0}, flags
     log("a desk transaction about a reorged escrow was flagged, an unrelated one was not")
     log("ok")
