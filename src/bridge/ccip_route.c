@@ -5,7 +5,7 @@
  * kept with the signed ccipSend before it is sent (store_bridge, protocol "ccip"), then
  * followed: the CCIPSendRequested message read and checked (its id recomputed on the
  * lane: committed), delivery seen in the destination router's ExecutionStateChanged for
- * the id (delivered). The network (the devnet's relayer) executes; the desk only watches,
+ * the id (delivered), read in bounded ranges from the destination's head at the send. The network (the devnet's relayer) executes; the desk only watches,
  * so nothing here can execute a message twice. See docs/bridges.md. */
 #include "bridge/ccip.h"
 
@@ -203,6 +203,21 @@ int bridge_ccip_send(const bridge_env *env, const bridge_quote *q, const addr *r
         if (route_of(db, q->dst_chain, q->dst_name, &r2, &sd, e) < 0)
             goto out;
     }
+    /* the destination's head now: the delivery cannot be in an earlier block, so it is
+     * looked for from there (kept with the transfer), never from block 0 */
+    uint64_t dst_head = 0;
+    {
+        rpc_client *rd = NULL;
+        int hr = desk_chain_rpc(db, q->dst_chain, NULL, &rd, e);
+        if (hr == 0)
+            hr = rpc_eth_block_number(rd, &dst_head, e);
+        rpc_client_free(&rd);
+        if (hr < 0) {
+            err_prefix(e, "cannot read the head of %s, where the delivery is to be seen",
+                       q->dst_name);
+            goto out;
+        }
+    }
     const store_operator *op = desk_operator(d);
     char a_r[ADDR_STR_MAX], a_me[ADDR_STR_MAX], amt[U256_DEC_MAX], args[600], note[400], sym[16];
     addr_to_lower(a_r, &router);
@@ -243,6 +258,7 @@ int bridge_ccip_send(const bridge_env *env, const bridge_quote *q, const addr *r
     store_bridge b;
     note_of(note, sizeof note, q, recipient, sym, "ccipSend");
     bridge_record_init(&b, q, op, recipient, note);
+    b.dst_from_block = dst_head;
     char m[400];
     message_arg(m, sizeof m, recipient, &q->token_src, &q->amount);
     snprintf(args, sizeof args, "(%llu, %s)", (unsigned long long)sd, m);
@@ -344,8 +360,47 @@ static int read_message(store *db, store_bridge *b, uint64_t block, err *e)
     return rc;
 }
 
-/* The destination router's ExecutionStateChanged for the message id, if any. */
-static int find_execution(store *db, store_bridge *b, bool *found, err *e)
+/* Blocks per eth_getLogs when the endpoint takes more: the answer held at once stays
+ * small however long the chain (a hosted provider's cap, when lower, is learnt and kept
+ * by the client: rpc_eth_get_logs_ranges). */
+#define EXEC_RANGE_BLOCKS 2000
+/* Blocks read again below the last head on the next look: an execution in a block that a
+ * reorg replaced may come back in an earlier block than the new head. */
+#define EXEC_REORG_MARGIN 64
+
+typedef struct exec_find {
+    const store_bridge *b;
+    bool found;
+    uint8_t tx[32];
+    uint64_t block;
+} exec_find;
+
+static int exec_match(void *ud, const rpc_log_list *l, err *e)
+{
+    (void)e;
+    exec_find *x = ud;
+    for (size_t i = 0; i < l->n; i++) {
+        const rpc_log *lg = &l->items[i];
+        if (lg->n_topics < 3 || memcmp(lg->topics[2], x->b->message_hash, 32) != 0 ||
+            lg->data_len < 32)
+            continue;
+        u256 st;
+        uint64_t s;
+        u256_from_be(&st, lg->data);
+        if (!u256_to_u64(&st, &s) || s != STATE_SUCCESS)
+            continue;
+        memcpy(x->tx, lg->tx_hash, 32);
+        x->block = lg->block_number;
+        x->found = true;
+        return 1; /* the first success: no need to read further */
+    }
+    return 0;
+}
+
+/* The destination router's ExecutionStateChanged for the message id, if any, in blocks
+ * *from .. head, read in bounded ranges; *from moves up to the head (less a reorg margin,
+ * never below the transfer's dst_from_block) for the next look. */
+static int find_execution(store *db, store_bridge *b, uint64_t *from, bool *found, err *e)
 {
     *found = false;
     addr router;
@@ -359,32 +414,23 @@ static int find_execution(store *db, store_bridge *b, bool *found, err *e)
     if (desk_chain_rpc(db, b->dst_chain, NULL, &rpc, e) < 0)
         return -1;
     uint64_t head = 0;
+    exec_find x = {.b = b};
     int rc = rpc_eth_block_number(rpc, &head, e);
-    rpc_log_filter f = {0, head, &router, 1, (const uint8_t(*)[32])topic, 1};
-    rpc_log_list l;
-    memset(&l, 0, sizeof l);
-    if (rc == 0)
-        rc = rpc_eth_get_logs(rpc, &f, &l, e);
+    if (rc == 0 && *from <= head) {
+        rpc_log_filter f = {*from, head, &router, 1, (const uint8_t(*)[32])topic, 1};
+        rc = rpc_eth_get_logs_ranges(rpc, &f, EXEC_RANGE_BLOCKS, exec_match, &x, e);
+    }
     rpc_client_free(&rpc);
     if (rc < 0)
         return -1;
-    for (size_t i = 0; i < l.n; i++) {
-        const rpc_log *lg = &l.items[i];
-        if (lg->n_topics < 3 || memcmp(lg->topics[2], b->message_hash, 32) != 0 ||
-            lg->data_len < 32)
-            continue;
-        u256 st;
-        uint64_t s;
-        u256_from_be(&st, lg->data);
-        if (!u256_to_u64(&st, &s) || s != STATE_SUCCESS)
-            continue;
+    if (x.found) {
         b->has_mint_tx = true;
-        memcpy(b->mint_tx, lg->tx_hash, 32);
-        b->mint_block = lg->block_number;
+        memcpy(b->mint_tx, x.tx, 32);
+        b->mint_block = x.block;
         *found = true;
-        break;
+    } else if (head > EXEC_REORG_MARGIN && head - EXEC_REORG_MARGIN > *from) {
+        *from = head - EXEC_REORG_MARGIN;
     }
-    rpc_log_list_free(&l);
     return 0;
 }
 
@@ -438,10 +484,11 @@ int bridge_ccip_advance(const bridge_env *env, store_bridge *b, err *e)
     }
     if (rc == 0 && strcmp(b->state, "committed") == 0) {
         bool found = false;
+        uint64_t from = b->dst_from_block;
         for (unsigned waited = 0, limit = env->no_wait ? 0 : 1000 * (env->attest_wait_s ?
                                                                          env->attest_wait_s : 60);
              rc == 0; waited += 500) {
-            rc = find_execution(db, b, &found, e);
+            rc = find_execution(db, b, &from, &found, e);
             if (rc < 0 || found || waited >= limit)
                 break;
             bridge_sleep_ms(500);

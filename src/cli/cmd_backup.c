@@ -146,7 +146,46 @@ static int chain_rpc(store *db, uint64_t chain_id, rpc_client **rpc, err *e)
     return rc;
 }
 
-/* Escrows of the desk (and factories) that logged anything in (from, to]. */
+/* The addresses whose logs after the backup are reported, each once, with its first block:
+ * the filter's addresses sorted, a flag per address (a log's address is always one of the
+ * filter's: rpc_eth_get_logs checks it), so a log costs one binary search. */
+typedef struct escrows_seen {
+    check_out *c;
+    const store_chain *ch;
+    addr *as; /* sorted */
+    bool *seen;
+    size_t na;
+} escrows_seen;
+
+static int addr_order(const void *a, const void *b)
+{
+    return memcmp(a, b, sizeof(addr));
+}
+
+static int escrows_seen_logs(void *ud, const rpc_log_list *l, err *e)
+{
+    (void)e;
+    escrows_seen *s = ud;
+    for (size_t i = 0; i < l->n; i++) {
+        const addr *hit = bsearch(&l->items[i].address, s->as, s->na, sizeof *s->as, addr_order);
+        if (!hit || s->seen[hit - s->as])
+            continue;
+        s->seen[hit - s->as] = true;
+        char a[ADDR_STR_MAX];
+        addr_to_lower(a, &l->items[i].address);
+        differ(s->c, "chain %s: %s logged events after the backup (first in block %llu): "
+               "`fusion sync` brings them in", s->ch->name, a,
+               (unsigned long long)l->items[i].block_number);
+    }
+    return 0;
+}
+
+/* Blocks per eth_getLogs of the check: the answer held at once stays small (a provider's
+ * lower cap is learnt by the client: rpc_eth_get_logs_ranges). */
+#define CHECK_RANGE_BLOCKS 2000
+
+/* Escrows of the desk (and factories) that logged anything in (from, to], read range by
+ * range. */
 static void check_escrows(check_out *c, store *db, rpc_client *rpc, const store_chain *ch,
                           uint64_t from, uint64_t to)
 {
@@ -179,28 +218,24 @@ static void check_escrows(check_out *c, store *db, rpc_client *rpc, const store_
         free(as);
         return;
     }
-    rpc_log_filter f = {.from = from + 1, .to = to, .addresses = as, .n_addresses = na};
-    rpc_log_list logs = {0};
-    if (rpc_eth_get_logs(rpc, &f, &logs, &e) < 0) {
-        differ(c, "chain %s: cannot read the logs since the backup: %s", ch->name, e.msg);
+    /* the filter as read from the store, the set sorted for the lookups */
+    addr *sorted = malloc(na * sizeof *sorted);
+    bool *seen = calloc(na, sizeof *seen);
+    if (!sorted || !seen) {
+        differ(c, "chain %s: out of memory checking the logs since the backup", ch->name);
+        free(sorted);
+        free(seen);
         free(as);
         return;
     }
-    size_t changed = 0;
-    for (size_t i = 0; i < logs.n; i++) {
-        bool seen = false;
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = !memcmp(&logs.items[k].address, &logs.items[i].address, sizeof(addr));
-        if (seen)
-            continue;
-        changed++;
-        char a[ADDR_STR_MAX];
-        addr_to_lower(a, &logs.items[i].address);
-        differ(c, "chain %s: %s logged events after the backup (first in block %llu): "
-               "`fusion sync` brings them in", ch->name, a,
-               (unsigned long long)logs.items[i].block_number);
-    }
-    rpc_log_list_free(&logs);
+    memcpy(sorted, as, na * sizeof *sorted);
+    qsort(sorted, na, sizeof *sorted, addr_order);
+    escrows_seen s = {c, ch, sorted, seen, na};
+    rpc_log_filter f = {.from = from + 1, .to = to, .addresses = as, .n_addresses = na};
+    if (rpc_eth_get_logs_ranges(rpc, &f, CHECK_RANGE_BLOCKS, escrows_seen_logs, &s, &e) < 0)
+        differ(c, "chain %s: cannot read the logs since the backup: %s", ch->name, e.msg);
+    free(sorted);
+    free(seen);
     free(as);
 }
 

@@ -34,8 +34,7 @@ static int lock_call(PGconn *c, const char *fn, uint64_t chain_id, bool *out, er
     PGresult *r = PQexecParams(c, sql, 1, NULL, params, NULL, NULL, 0);
     if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         char why[200];
-        snprintf(why, sizeof why, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
-        why[strcspn(why, "\n")] = '\0';
+        pg_result_reason(c, r, why, sizeof why);
         PQclear(r);
         return err_set(e, ERR_IO, "chain %" PRIu64 ": %s: %s", chain_id, fn, why);
     }

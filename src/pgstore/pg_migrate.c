@@ -61,8 +61,7 @@ static char *cols_list(const pg_table *t)
 
 static const char *pq_why(PGresult *r, PGconn *c, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
-    buf[strcspn(buf, "\n")] = '\0';
+    pg_result_reason(c, r, buf, cap);
     return buf;
 }
 

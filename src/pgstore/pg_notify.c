@@ -16,8 +16,7 @@ int pg_commit_notify(PGconn *c, const char *what, err *e)
                                NULL, NULL, 0);
     if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
         char why[200];
-        snprintf(why, sizeof why, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
-        why[strcspn(why, "\n")] = '\0';
+        pg_result_reason(c, r, why, sizeof why);
         PQclear(r);
         return err_set(e, ERR_IO, "announcing a commit: %s", why);
     }
@@ -51,8 +50,11 @@ int pg_commit_wait(PGconn *c, int timeout_ms, int stop_fd, char *what, size_t ca
     *got = false;
     if (cap)
         what[0] = '\0';
-    if (!PQconsumeInput(c))
-        return err_set(e, ERR_IO, "listening for commits: %s", PQerrorMessage(c));
+    char why[200];
+    if (!PQconsumeInput(c)) {
+        pg_result_reason(c, NULL, why, sizeof why);
+        return err_set(e, ERR_IO, "listening for commits: %s", why);
+    }
     if ((*got = take(c, what, cap)))
         return 0;
     int sock = PQsocket(c);
@@ -65,9 +67,7 @@ int pg_commit_wait(PGconn *c, int timeout_ms, int stop_fd, char *what, size_t ca
     if (n <= 0 || !(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
         return 0;
     if (!PQconsumeInput(c)) {
-        char why[200];
-        snprintf(why, sizeof why, "%s", PQerrorMessage(c));
-        why[strcspn(why, "\n")] = '\0';
+        pg_result_reason(c, NULL, why, sizeof why);
         return err_set(e, ERR_IO, "listening for commits: %s", why);
     }
     *got = take(c, what, cap);

@@ -120,16 +120,8 @@ static const struct {
 static int fail(PGconn *c, PGresult *r, const char *what, err *e)
 {
     char why[240];
-    snprintf(why, sizeof why, "%s", r ? PQresultErrorMessage(r) : PQerrorMessage(c));
-    if (!why[0])
-        snprintf(why, sizeof why, "%s", PQerrorMessage(c));
+    pg_result_reason(c, r, why, sizeof why);
     PQclear(r);
-    size_t l = strlen(why);
-    while (l && (why[l - 1] == '\n' || why[l - 1] == ' '))
-        why[--l] = '\0';
-    for (char *p = why; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
     return err_set(e, ERR_IO, "the book on the server: %s: %s", what, why);
 }
 

@@ -133,6 +133,14 @@ void pg_reason_line(const char *msg, char *out, size_t cap)
         text_safe(out, cap, line, l);
 }
 
+void pg_result_reason(PGconn *c, const PGresult *r, char *out, size_t cap)
+{
+    const char *m = r ? PQresultErrorMessage(r) : "";
+    if (!m || !m[0])
+        m = c ? PQerrorMessage(c) : "no connection";
+    pg_reason_line(m, out, cap);
+}
+
 /* libpq's message: its last line, without the trailing newline. */
 static const char *pq_reason(PGconn *c, char *buf, size_t cap)
 {

@@ -38,6 +38,9 @@ int pg_connect(PGconn **out, const char *url, err *e) FUSION_WUR;
  * newlines and tabs become spaces, trailing blanks go, control characters are escaped
  * (text_safe). */
 void pg_reason_line(const char *msg, char *out, size_t cap);
+/* Why a call failed, as one printable line (pg_reason_line): the result's message, or the
+ * connection's when r is NULL or says nothing. */
+void pg_result_reason(PGconn *c, const PGresult *r, char *out, size_t cap);
 /* PQfinish and *c = NULL; NULL-safe. */
 void pg_close(PGconn **c);
 /* A bigint column as the server's text: digits with an optional '-' (refused when nonneg),

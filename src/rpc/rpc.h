@@ -259,6 +259,18 @@ int rpc_eth_get_block(rpc_client *c, uint64_t number, const char *tag, rpc_block
 int rpc_eth_get_blocks(rpc_client *c, uint64_t from, size_t n, rpc_block *out, err *e) RPC_WUR;
 /* Logs sorted by (block number, log index). Range errors come back as RPC_RANGE. */
 int rpc_eth_get_logs(rpc_client *c, const rpc_log_filter *f, rpc_log_list *out, err *e) RPC_WUR;
+/* One range's logs for rpc_eth_get_logs_ranges: 1 stops the walk, 0 goes on, -1 (e set)
+ * fails it. The list is the walk's: it is freed after the call. */
+typedef int (*rpc_logs_fn)(void *ud, const rpc_log_list *l, err *e);
+/* The logs of f's range read range by range, in block order, the way hosted providers
+ * take them: each request at most max_blocks (0: no bound of the caller's) and at most
+ * what the endpoint is known to take (rpc_logs_range_cap); a range refused as too large
+ * or too many results (RPC_RANGE, RPC_TIMEOUT) is asked again smaller (half, or the
+ * provider's suggestion, which the client also remembers for the endpoint). fn sees each
+ * range's logs; the walk ends at f->to or when fn returns 1. Never holds more than one
+ * range's answer. Fails when the node refuses the logs of even one block. */
+int rpc_eth_get_logs_ranges(rpc_client *c, const rpc_log_filter *f, uint64_t max_blocks,
+                            rpc_logs_fn fn, void *ud, err *e) RPC_WUR;
 /* tag NULL means "latest"; to NULL runs data as creation code. */
 int rpc_eth_call(rpc_client *c, const addr *to, const uint8_t *data, size_t len, const char *tag,
                  buf *out, err *e) RPC_WUR;

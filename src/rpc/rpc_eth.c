@@ -511,6 +511,45 @@ out:
     return rc;
 }
 
+int rpc_eth_get_logs_ranges(rpc_client *c, const rpc_log_filter *f, uint64_t max_blocks,
+                            rpc_logs_fn fn, void *ud, err *e)
+{
+    uint64_t size = max_blocks ? max_blocks : UINT64_MAX;
+    uint64_t from = f->from;
+    while (from <= f->to) {
+        uint64_t cap = rpc_logs_range_cap(c), n = size < cap ? size : cap;
+        uint64_t to = n - 1 > f->to - from ? f->to : from + (n - 1);
+        rpc_log_filter g = *f;
+        g.from = from;
+        g.to = to;
+        rpc_log_list l;
+        if (rpc_eth_get_logs(c, &g, &l, e) < 0) {
+            rpc_status st = rpc_last_status(c);
+            if (st != RPC_RANGE && st != RPC_TIMEOUT)
+                return -1;
+            if (to == from)
+                return err_prefix(e, "the node refuses the logs of even one block (%llu)",
+                                  (unsigned long long)from);
+            /* smaller: half, or what the provider suggests when that is less */
+            const rpc_error *er = rpc_last_error(c);
+            uint64_t blocks = to - from + 1, next = blocks / 2;
+            if (er->has_hint && er->hint_to >= er->hint_from &&
+                er->hint_to - er->hint_from + 1 < next)
+                next = er->hint_to - er->hint_from + 1;
+            size = next ? next : 1;
+            continue;
+        }
+        int rc = fn(ud, &l, e);
+        rpc_log_list_free(&l);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+        if (to == f->to)
+            break;
+        from = to + 1;
+    }
+    return 0;
+}
+
 /* ---- receipts ---- */
 
 typedef struct receipt_ud {

@@ -13,15 +13,15 @@
     "protocol, state, src_chain, dst_chain, src_domain, dst_domain, sender, recipient,"            \
     " token_src, token_dst, amount, fee, operator, burn_tx, burn_block, message, message_hash,"    \
     " attestation, mint_tx, mint_block, pending_action, pending_chain, pending_hash,"              \
-    " pending_raw, note, created_at, updated_at"
+    " pending_raw, note, created_at, updated_at, dst_from_block"
 
 static const char SQL_ADD[] = "INSERT INTO bridge_transfers (" COLS ") VALUES (?, ?, ?, ?, ?, ?,"
-                              " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                              " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_PUT[] =
     "UPDATE bridge_transfers SET state = ?2, fee = ?12, burn_tx = ?14, burn_block = ?15,"
     " message = ?16, message_hash = ?17, attestation = ?18, mint_tx = ?19, mint_block = ?20,"
     " pending_action = ?21, pending_chain = ?22, pending_hash = ?23, pending_raw = ?24,"
-    " note = ?25, updated_at = ?27 WHERE id = ?28";
+    " note = ?25, updated_at = ?27, dst_from_block = ?28 WHERE id = ?29";
 static const char SQL_GET[] = "SELECT " COLS ", id FROM bridge_transfers WHERE id = ?";
 static const char SQL_LIST[] = "SELECT " COLS ", id FROM bridge_transfers ORDER BY id";
 
@@ -61,6 +61,7 @@ static void bind_all(sqlite3_stmt *st, const store_bridge *b, int64_t now)
     sqlite3_bind_text(st, 25, b->note, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 26, b->created_at ? b->created_at : now);
     sqlite3_bind_int64(st, 27, now);
+    store_bind_u64(st, 28, b->dst_from_block);
 }
 
 int store_bridge_add(store *s, const store_bridge *b, int64_t *id, err *e)
@@ -81,7 +82,7 @@ int store_bridge_put(store *s, const store_bridge *b, err *e)
     if (!st)
         return -1;
     bind_all(st, b, store_now());
-    sqlite3_bind_int64(st, 28, b->id);
+    sqlite3_bind_int64(st, 29, b->id);
     if (store_exec_stmt(s, st, "updating a bridge transfer", e) < 0)
         return -1;
     if (sqlite3_changes(s->db) != 1)
@@ -142,7 +143,8 @@ static int read_row(sqlite3_stmt *st, void *item, err *e)
     store_copy_text(st, 24, b->note, sizeof b->note);
     b->created_at = sqlite3_column_int64(st, 25);
     b->updated_at = sqlite3_column_int64(st, 26);
-    b->id = sqlite3_column_int64(st, 27);
+    b->dst_from_block = store_col_u64(st, 27);
+    b->id = sqlite3_column_int64(st, 28);
     if (bad)
         return err_set(e, ERR_INVALID, "bridge transfer %lld has a malformed column",
                        (long long)b->id);

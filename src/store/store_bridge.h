@@ -39,6 +39,7 @@ typedef struct store_bridge {
     bool has_burn_tx, has_mint_tx, has_message;
     uint8_t burn_tx[32], mint_tx[32], message_hash[32];
     uint64_t burn_block, mint_block;
+    uint64_t dst_from_block; /* CCIP: the destination's head before the send (0: unknown) */
     uint8_t message[STORE_BRIDGE_MSG_MAX];
     size_t message_len;
     uint8_t attestation[STORE_BRIDGE_ATT_MAX];

@@ -965,6 +965,12 @@ static const char step_escrows_stale[] =
     "  PRIMARY KEY (chain_id, address)"
     ") WITHOUT ROWID;";
 
+/* the destination block a CCIP transfer's delivery is looked for from (its head read
+ * before the ccipSend; src/bridge/ccip_route.c): the delivery is read in bounded ranges
+ * from there, not from block 0. 0 on older transfers: read from block 0, range by range. */
+static const char step_bridge_dst_from[] =
+    "ALTER TABLE bridge_transfers ADD COLUMN dst_from_block INTEGER NOT NULL DEFAULT 0;";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -995,6 +1001,7 @@ const char *const store_schema_steps[] = {
     step_case_checks,
     step_write_paths,
     step_escrows_stale,
+    step_bridge_dst_from,
 };
 
 const int store_schema_audit_head_version = 12;

@@ -709,7 +709,38 @@ static int lock_args(char *out, size_t cap, const addr *receiver, const addr *to
     return k > 0 && (size_t)k < cap ? 0 : -1;
 }
 
-/* The secret, as the chain revealed it: the Claimed event of lock_y on Y. */
+/* Blocks per eth_getLogs of a swap's look at chain Y since its own block: the answer held
+ * at once stays small; a provider's lower cap is learnt by the client
+ * (rpc_eth_get_logs_ranges). */
+#define XSWAP_RANGE_BLOCKS 2000
+
+typedef struct claimed_find {
+    const store_xswap *x;
+    uint8_t *pre;
+    bool found;
+} claimed_find;
+
+static int claimed_match(void *ud, const rpc_log_list *l, err *e)
+{
+    claimed_find *c = ud;
+    for (size_t i = 0; i < l->n; i++) {
+        const rpc_log *lg = &l->items[i];
+        if (lg->n_topics >= 2 && memcmp(lg->topics[1], c->x->lock_y, 32) == 0 &&
+            lg->data_len == 32) {
+            uint8_t h[32];
+            crypto_hash_sha256(h, lg->data, 32);
+            if (memcmp(h, c->x->hashlock, 32) != 0)
+                return err_set(e, ERR_INVALID, "the revealed preimage does not hash to the lock");
+            memcpy(c->pre, lg->data, 32);
+            c->found = true;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The secret, as the chain revealed it: the Claimed event of lock_y on Y, read range by
+ * range from the lock's block. */
 static int revealed_preimage(chain_conn *c, const store_xswap *x, uint8_t pre[32], err *e)
 {
     uint8_t topic[32];
@@ -720,33 +751,60 @@ static int revealed_preimage(chain_conn *c, const store_xswap *x, uint8_t pre[32
         return -1;
     const uint8_t(*t0)[32] = (const uint8_t(*)[32])topic;
     rpc_log_filter f = {x->lock_y_block, head, &x->htlc_y, 1, t0, 1};
-    rpc_log_list l;
-    memset(&l, 0, sizeof l);
-    if (rpc_eth_get_logs(c->rpc, &f, &l, e) < 0)
+    claimed_find cf = {x, pre, false};
+    if (f.from <= f.to &&
+        rpc_eth_get_logs_ranges(c->rpc, &f, XSWAP_RANGE_BLOCKS, claimed_match, &cf, e) < 0)
         return -1;
-    int rc = err_set(e, ERR_NOT_FOUND, "no Claimed event for the lock on chain Y yet");
-    for (size_t i = 0; i < l.n; i++) {
-        const rpc_log *lg = &l.items[i];
-        if (lg->n_topics >= 2 && memcmp(lg->topics[1], x->lock_y, 32) == 0 && lg->data_len == 32) {
-            uint8_t h[32];
-            crypto_hash_sha256(h, lg->data, 32);
-            if (memcmp(h, x->hashlock, 32) != 0) {
-                rc = err_set(e, ERR_INVALID, "the revealed preimage does not hash to the lock");
-                break;
-            }
-            memcpy(pre, lg->data, 32);
-            rc = 0;
-            break;
+    if (!cf.found)
+        return err_set(e, ERR_NOT_FOUND, "no Claimed event for the lock on chain Y yet");
+    return 0;
+}
+
+typedef struct lock_find {
+    eng *g;
+    store_xswap *x;
+    chain_conn *cy;
+    uint64_t now_y;
+    const char *refusal; /* the last lock refused, NULL once one is adopted */
+} lock_find;
+
+static int lock_match(void *ud, const rpc_log_list *l, err *e)
+{
+    lock_find *k = ud;
+    store_xswap *x = k->x;
+    for (size_t i = 0; i < l->n; i++) {
+        const rpc_log *lg = &l->items[i];
+        if (lg->n_topics < 4 || lg->data_len != 128 || memcmp(lg->data + 64, x->hashlock, 32))
+            continue;
+        lock_view v;
+        if (get_lock(k->g, k->cy, &x->htlc_y, lg->topics[1], &v, e) < 0)
+            return -1;
+        const char *bad = lock_mismatch(&v, &x->counterparty, &x->initiator, &x->token_y,
+                                        &x->amount_y, x->hashlock, 0);
+        if (!bad && v.timelock + x->margin > x->t1)
+            bad = "expires too close to T1 (T2 + margin > T1)";
+        if (!bad && k->now_y + 60 > v.timelock)
+            bad = "expires too soon to claim safely";
+        if (bad) {
+            k->refusal = bad;
+            continue;
         }
+        memcpy(x->lock_y, lg->topics[1], 32);
+        x->has_lock_y = true;
+        x->lock_y_block = lg->block_number;
+        x->t2 = v.timelock;
+        snprintf(x->state, sizeof x->state, "y_locked");
+        x->note[0] = '\0';
+        k->refusal = NULL;
+        return save(k->g, x, false, e) < 0 ? -1 : 1;
     }
-    rpc_log_list_free(&l);
-    return rc;
+    return 0;
 }
 
 /* A lock the counterparty made on Y by any means (not only `xswap respond`): a Locked
- * event of Y's HTLC since the swap began with our hashlock. It is adopted only when its
- * terms are right and T2 + margin <= T1; otherwise the swap notes the refusal and never
- * reveals the secret against it. */
+ * event of Y's HTLC since the swap began with our hashlock (read range by range from
+ * there). It is adopted only when its terms are right and T2 + margin <= T1; otherwise
+ * the swap notes the refusal and never reveals the secret against it. */
 static int discover_lock_y(eng *g, store_xswap *x, chain_conn *cy, uint64_t now_y, err *e)
 {
     uint8_t topic[32];
@@ -758,42 +816,11 @@ static int discover_lock_y(eng *g, store_xswap *x, chain_conn *cy, uint64_t now_
         return -1;
     const uint8_t(*t0)[32] = (const uint8_t(*)[32])topic;
     rpc_log_filter f = {x->y_from_block, head, &x->htlc_y, 1, t0, 1};
-    rpc_log_list l;
-    memset(&l, 0, sizeof l);
-    if (rpc_eth_get_logs(cy->rpc, &f, &l, e) < 0)
-        return -1;
-    const char *refusal = NULL;
+    lock_find k = {g, x, cy, now_y, NULL};
     int rc = 0;
-    for (size_t i = 0; i < l.n; i++) {
-        const rpc_log *lg = &l.items[i];
-        if (lg->n_topics < 4 || lg->data_len != 128 || memcmp(lg->data + 64, x->hashlock, 32))
-            continue;
-        lock_view v;
-        if (get_lock(g, cy, &x->htlc_y, lg->topics[1], &v, e) < 0) {
-            rc = -1;
-            break;
-        }
-        const char *bad = lock_mismatch(&v, &x->counterparty, &x->initiator, &x->token_y,
-                                        &x->amount_y, x->hashlock, 0);
-        if (!bad && v.timelock + x->margin > x->t1)
-            bad = "expires too close to T1 (T2 + margin > T1)";
-        if (!bad && now_y + 60 > v.timelock)
-            bad = "expires too soon to claim safely";
-        if (bad) {
-            refusal = bad;
-            continue;
-        }
-        memcpy(x->lock_y, lg->topics[1], 32);
-        x->has_lock_y = true;
-        x->lock_y_block = lg->block_number;
-        x->t2 = v.timelock;
-        snprintf(x->state, sizeof x->state, "y_locked");
-        x->note[0] = '\0';
-        refusal = NULL;
-        rc = save(g, x, false, e);
-        break;
-    }
-    rpc_log_list_free(&l);
+    if (f.from <= f.to)
+        rc = rpc_eth_get_logs_ranges(cy->rpc, &f, XSWAP_RANGE_BLOCKS, lock_match, &k, e);
+    const char *refusal = k.refusal;
     if (rc == 0 && refusal && strcmp(x->state, "x_locked") == 0) {
         char note[sizeof x->note];
         snprintf(note, sizeof note, "counterparty lock on Y refused: it %s", refusal);

@@ -9,10 +9,14 @@ verify`). Flipped bytes (header, frame length, middle, last byte), truncations a
 passphrase are refused with one line, exit 1, and nothing is written. The archive holds
 no plaintext of the desk (entity names, notes, addresses, SQLite's header). After the
 backup, a transaction sent and an escrow acted on outside the desk are reported by the
-restore's check against the chain."""
+restore's check against the chain. Hosted: the restored desk's endpoint a FAKE provider
+(fake_provider.py) that refuses eth_getLogs over more than 5 blocks, a second backup, the
+chain 60 blocks on with several events from the factory and from an escrow: the restore's
+check reads them range by range and names each address once, with its first block."""
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -23,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sync_lib import A, ZERO, CREATE_SIG, FUSION, Chain, log, need_artifacts, topic, wait_until  # noqa
 from desk_escrow import DeskUser, create  # noqa
 import devchain  # noqa: E402
+from fake_provider import FakeProvider  # noqa: E402
 
 SANCTIONED = "0x8589427373D6D84E98730D7795D8f6f8731FDA16"  # on the shipped OFAC list
 AMOUNT = 10**18
@@ -256,6 +261,44 @@ def main():
                  "company", "--jurisdiction", "DE")
         desk.run("audit", "verify")
         log("restored key signs (cast wallet verify), sync and the audit chain go on: ok")
+
+        # ---- hosted: the check against a provider that caps eth_getLogs at 5 blocks ----
+        # the checkpoint past every event so far (its confirmations mined over)
+        chain.node.cast("rpc", "anvil_mine", hex(10))
+        desk.run("sync", "--once")
+        fake = FakeProvider(chain.node.url, "backup-key", profile="infura", max_blocks=5)
+        try:
+            con = sqlite3.connect(os.path.join(desk.home, "desk.db"), timeout=30)
+            con.execute("UPDATE rpc_endpoints SET url = ? WHERE chain_id = ?",
+                        (fake.url_for("backup-key"), chain.chain_id))
+            con.commit()
+            con.close()
+            archive2 = os.path.join(outside, "hosted.fbk")
+            desk.run("backup", "--out", archive2, "--passphrase-file", bpw)
+            mine = lambda n: chain.node.cast("rpc", "anvil_mine", hex(n))  # noqa: E731
+            mine(20)
+            deadline = int(time.time()) + 30 * 86400
+            firsts = {}
+            for _ in range(2):
+                r = chain.cast_send(A[0], chain.factory, CREATE_SIG, A[1], ZERO, str(AMOUNT),
+                                    f"[{A[2]},{A[3]}]", "2", A[4], str(deadline))
+                firsts.setdefault(chain.factory.lower(), int(r["blockNumber"], 16))
+                r = chain.act(moved, 2 + _, "approve()")
+                firsts.setdefault(moved.lower(), int(r["blockNumber"], 16))
+                mine(20)
+            hosted_home = os.path.join(new_parent, "hosted")
+            r = restore(archive2, hosted_home, bpw)
+            assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+            assert "cannot read the logs" not in r.stdout, r.stdout
+            for a, first in firsts.items():
+                line = f"{a} logged events after the backup (first in block {first})"
+                assert r.stdout.count(f"{a} logged events") == 1 and line in r.stdout, \
+                    (line, r.stdout)
+            assert fake.stats()["capped"] >= 1, fake.stats()
+            log(f"hosted: the check read {len(fake.log_ranges())} log ranges through a 5-block"
+                f" cap and named {len(firsts)} addresses once each")
+        finally:
+            fake.stop()
     finally:
         chain.node.stop()
         shutil.rmtree(outside, ignore_errors=True)

@@ -25,6 +25,11 @@ both chains.
                destination), balances checked with cast; resume on it signs nothing more;
                fusion SIGKILLed with its ccipSend in flight: resume completes it, one send,
                one execution
+  hosted       the destination's endpoint a FAKE hosted provider (fake_provider.py) that
+               refuses eth_getLogs over more than 5 blocks; the send committed with the
+               relayer down, the destination then 300 blocks longer before the execution:
+               delivered all the same, its delivery looked for range by range from the
+               destination's head at the send (kept with the transfer), never from block 0
 """
 import json
 from decimal import Decimal
@@ -39,6 +44,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from devnet_lib import (N_CHAINS, ENV, FUSION, ROOT, cast, check,  # noqa: E402
                         free_ports, fusion, report)
+from fake_provider import FakeProvider  # noqa: E402
 
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil dev key #1, "alice (trader)"
 ALICE_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"  # published
@@ -313,6 +319,58 @@ def desk(home, net, rel, sanctioned):
     rel.kill()
 
 
+def hosted(home, net, rel):
+    """The destination behind a provider that caps eth_getLogs at 5 blocks."""
+    src, dst = "devnet-eth", "devnet-avax"
+    fake = FakeProvider(net.url[dst], "hosted-key", profile="alchemy", max_blocks=5)
+    try:
+        db = sqlite3.connect(os.path.join(home, "desk.db"), timeout=5)
+        db.execute("UPDATE rpc_endpoints SET url = ? WHERE chain_id = ?",
+                   (fake.url_for("hosted-key"), net.id[dst]))
+        db.commit()
+        db.close()
+        a_dst = net.bal(dst, ALICE)
+        last = rows(home, "SELECT max(id) FROM bridge_transfers")[0][0]
+        head0 = int(cast("block-number", "--rpc-url", net.url[dst]))
+        # sent and committed while the relayer is down; the destination then grows by 300
+        # blocks before the execution
+        args = ["--route", "ccip", "--asset", "WETH", "--from", src, "--to", dst, "--amount", "3"]
+        p = fusion(home, *br("send", *args, "--recipient", "alice", "--no-wait"), rc=None,
+                   timeout=300)
+        t = None
+        for _ in range(100):
+            fusion(home, *br("resume", "--no-wait"), rc=None)
+            ts = [x for x in json.loads(fusion(home, "bridge", "list", "--json").stdout)
+                  if x["protocol"] == "ccip" and x["id"] > last]
+            t = ts[-1] if ts else None
+            if t and t["state"] != "sent":
+                break
+            time.sleep(0.3)
+        check(t and t["state"] == "committed",
+              "hosted: committed (%s %r)" % (t and t["state"], p.stderr[-300:]))
+        cast("rpc", "--rpc-url", net.url[dst], "anvil_mine", "0x12c")  # 300 blocks
+        rel.start()
+        p = fusion(home, *br("resume"), rc=None, timeout=300)
+        ts = [x for x in json.loads(fusion(home, "bridge", "list", "--json").stdout)
+              if x["protocol"] == "ccip" and x["id"] > last]
+        check(p.returncode == 0 and len(ts) == 1 and ts[0]["state"] == "delivered",
+              "hosted: delivered through a provider capped at 5 blocks (%d %s %r)" %
+              (p.returncode, [(x["id"], x["state"], x.get("note")) for x in ts], p.stderr[-300:]))
+        check(net.bal(dst, ALICE) == a_dst + AMOUNT, "hosted: released once on %s" % dst)
+        lo = rows(home, "SELECT dst_from_block FROM bridge_transfers WHERE id > ?", last)
+        lo = lo[0][0] if lo else 0
+        ranges = fake.log_ranges()
+        check(lo >= head0 and ranges and min(a for a, _ in ranges) >= lo,
+              "hosted: the delivery is looked for from the destination's head at the send"
+              " (%s, head before it %d), not from block 0: %s" % (lo, head0, ranges[:6]))
+        check(fake.stats()["capped"] >= 1 and [r for r in ranges if r[1] - r[0] + 1 > 5] and
+              [r for r in ranges if r[1] - r[0] + 1 <= 5],
+              "hosted: a refused range asked again within the cap: %s" % ranges[:8])
+    finally:
+        fake.stop()
+        rel.kill()
+
+
 def main():
     global PASSFILE
     with open(os.path.join(ROOT, "data", "demo", "counterparties.csv")) as f:
@@ -405,6 +463,7 @@ def main():
               (locked, released))
         check(net.bal(dst, net.router[dst]) == pool0 - 2 * AMOUNT, "locked: the pool paid out")
         desk(home, net, rel, sanctioned)
+        hosted(home, net, rel)
     finally:
         if rel:
             rel.kill()

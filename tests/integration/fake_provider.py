@@ -12,7 +12,8 @@ deterministically (every Nth request), which anvil alone never does:
   seconds and as an HTTP date, and a provider's JSON-RPC error body;
 - every drop_every-th request has its connection dropped without an answer;
 - every slow_every-th request is answered after slow_seconds;
-- answers are gzip-compressed when the client accepts it (Accept-Encoding).
+- answers are gzip-compressed when the client accepts it (Accept-Encoding);
+- every eth_getLogs block range asked is recorded (p.log_ranges(): (from, to) pairs).
 
 As a module: p = FakeProvider(upstream, key, profile="alchemy", ...); p.url_for(key_text);
 p.stats(); p.stop()."""
@@ -44,6 +45,7 @@ class FakeProvider:
                        "dropped": 0, "slow": 0, "gzip": 0, "plain": 0, "early": 0}
         self.limited_until = 0.0
         self.n = 0
+        self.ranges = []
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -74,6 +76,10 @@ class FakeProvider:
     def stats(self):
         with self.lock:
             return dict(self.counts)
+
+    def log_ranges(self):
+        with self.lock:
+            return list(self.ranges)
 
     def _bump(self, k):
         with self.lock:
@@ -123,6 +129,8 @@ class FakeProvider:
             a, b = int(f["fromBlock"], 16), int(f["toBlock"], 16)
         except (KeyError, ValueError, TypeError):
             return None
+        with self.lock:
+            self.ranges.append((a, b))
         if b - a + 1 > self.max_blocks:
             if self.profile == "alchemy":
                 return self._error(req, -32602, (

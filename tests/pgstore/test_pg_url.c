@@ -139,11 +139,56 @@ static void test_reason_line(void **state)
     assert_string_equal(out, "");
 }
 
+static void assert_one_printable_line(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            print_error("control character 0x%02x in: %s\n", (unsigned)(unsigned char)*p, s);
+            fail();
+        }
+}
+
+/* libpq's and the server's messages on a failed call (pg_lock, pg_migrate, pg_notify,
+ * pg_sync): one printable line. libpq's own message quotes the socket path it could not
+ * reach, so a host with an ESC in it puts ESC and newlines in PQerrorMessage, with no
+ * server needed; PQmakeEmptyPGresult copies that message into a failed result. */
+static void test_result_reason(void **state)
+{
+    (void)state;
+    PGconn *c = PQconnectdb("host=/nonexistent-fusion-\x1b]0;pwned\x07\x1b[2J port=1");
+    assert_non_null(c);
+    assert_int_equal(PQstatus(c), CONNECTION_BAD);
+    const char *raw = PQerrorMessage(c);
+    assert_non_null(strchr(raw, 0x1b)); /* the test means something */
+    assert_non_null(strchr(raw, '\n'));
+    char out[400];
+    pg_result_reason(c, NULL, out, sizeof out);
+    assert_one_printable_line(out);
+    assert_non_null(strstr(out, "nonexistent-fusion-"));
+    PGresult *r = PQmakeEmptyPGresult(c, PGRES_FATAL_ERROR);
+    assert_non_null(r);
+    assert_non_null(strchr(PQresultErrorMessage(r), 0x1b));
+    pg_result_reason(c, r, out, sizeof out);
+    assert_one_printable_line(out);
+    assert_non_null(strstr(out, "nonexistent-fusion-"));
+    PQclear(r);
+    /* a result without a message: the connection's */
+    r = PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
+    pg_result_reason(c, r, out, sizeof out);
+    assert_one_printable_line(out);
+    assert_non_null(strstr(out, "nonexistent-fusion-"));
+    PQclear(r);
+    PQfinish(c);
+    pg_result_reason(NULL, NULL, out, sizeof out);
+    assert_string_equal(out, "no connection");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connect_malformed),
         cmocka_unit_test(test_reason_line),
+        cmocka_unit_test(test_result_reason),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_is_pg),
         cmocka_unit_test(test_book_parse),

@@ -496,6 +496,64 @@ static void test_range_cap(void **state)
     rpc_client_free(&c);
 }
 
+typedef struct walk_seen {
+    int calls, stop_after;
+    size_t logs;
+} walk_seen;
+
+static int walk_count(void *ud, const rpc_log_list *l, err *e)
+{
+    walk_seen *w = ud;
+    w->calls++;
+    w->logs += l->n;
+    if (w->stop_after && w->calls == w->stop_after)
+        return 1;
+    if (w->stop_after < 0)
+        return err_set(e, ERR_STATE, "the caller's own failure");
+    return 0;
+}
+
+/* rpc_eth_get_logs_ranges: a refused range is asked again smaller (the provider's
+ * suggestion) and the rest read within the endpoint's cap, each range once, in order;
+ * the caller's bound splits too; the walk stops when the caller has what it wants, and
+ * the caller's failure is the walk's. */
+static void test_logs_ranges(void **state)
+{
+    (void)state;
+    rpc_client *c = client(1, 5000);
+    err e;
+    rpc_log_filter f = {.from = 0, .to = 15};
+    rpc_log_list all;
+    assert_int_equal(rpc_eth_get_logs(c, &f, &all, &e), 0);
+    /* refused once over 0..15 with the hint [0x0, 0x7]: 0..7, then 8..15 */
+    fault("too_many", "eth_getLogs");
+    walk_seen w = {0};
+    if (rpc_eth_get_logs_ranges(c, &f, 0, walk_count, &w, &e) < 0)
+        fail_msg("%s", e.msg);
+    assert_int_equal(w.calls, 2);
+    assert_int_equal(w.logs, all.n);
+    assert_int_equal(rpc_logs_range_cap(c), 8);
+    rpc_log_list_free(&all);
+    rpc_client_free(&c);
+    /* the caller's bound: 16 blocks 5 at a time are four ranges */
+    c = client(1, 5000);
+    memset(&w, 0, sizeof w);
+    assert_int_equal(rpc_eth_get_logs_ranges(c, &f, 5, walk_count, &w, &e), 0);
+    assert_int_equal(w.calls, 4);
+    /* stopped by the caller after the first range */
+    memset(&w, 0, sizeof w);
+    w.stop_after = 1;
+    assert_int_equal(rpc_eth_get_logs_ranges(c, &f, 5, walk_count, &w, &e), 0);
+    assert_int_equal(w.calls, 1);
+    /* the caller's failure */
+    memset(&w, 0, sizeof w);
+    w.stop_after = -1;
+    assert_int_equal(rpc_eth_get_logs_ranges(c, &f, 5, walk_count, &w, &e), -1);
+    assert_int_equal(w.calls, 1);
+    assert_non_null(strstr(e.msg, "the caller's own failure"));
+    rpc_client_free(&c);
+}
+
 /* A password in an endpoint URL is in no message, log line or health record. */
 static void test_url_credentials_not_shown(void **state)
 {
@@ -565,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_range_cap),
+        cmocka_unit_test(test_logs_ranges),
         cmocka_unit_test(test_url_credentials_not_shown),
     };
     return cmocka_run_group_tests(tests, mine, NULL);
