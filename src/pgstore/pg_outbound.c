@@ -197,8 +197,22 @@ static int ob_add(void *conn, const store_outbound *o, int64_t *id, err *e)
         if (ob_run(p, NULL, 0, NULL, NULL, NULL, NULL, "BEGIN", &gone, e) == 0 &&
             ob_run(p, "ob_add", 11, w.v, w.lens, w.fmts, &r, "recording the transaction", &gone,
                    e) == 0) {
-            *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+            /* the id is the server's answer (outside input): one row, one column, a
+             * positive integer, or the transaction is rolled back and nothing recorded */
+            int64_t got = 0;
+            bool ok = PQntuples(r) == 1 && PQnfields(r) == 1 && !PQgetisnull(r, 0, 0) &&
+                      pg_text_int(PQgetvalue(r, 0, 0), true, &got) == 0 && got > 0;
             PQclear(r);
+            if (!ok) {
+                bool g2;
+                err ignore;
+                (void)ob_run(p, NULL, 0, NULL, NULL, NULL, NULL, "ROLLBACK", &g2, &ignore);
+                return err_set(e, ERR_INVALID,
+                               "the book on %s answered the recording of the transaction "
+                               "without its id (a row, a positive integer): not recorded",
+                               p->shown);
+            }
+            *id = got;
             p->open = true;
             p->id = *id;
             p->row = *o;

@@ -55,7 +55,9 @@ hostile: the server's rows are outside input. An escrow row of 2^256-1 base unit
   (`tx list` refuses it, naming the id) nor overwritten (`tx check`'s push refuses); a
   pending row another workstation put on the server (the operator's signed bytes,
   never confirmed here) is never sent by `fusion tx check` (the node never sees it, the
-  operator's nonce unchanged); no password in any output or file."""
+  operator's nonce unchanged); the server answering the recording of a transaction
+  without its id (a trigger swallowing the row) refuses the action in one line, nothing sent
+  or recorded (it crashed); no password in any output or file."""
 import json
 import os
 import shutil
@@ -928,6 +930,30 @@ def hostile(pg):
     rows = pg.psql("SELECT state FROM outbound_txs WHERE id = 900002")
     assert rows == [["pending"]], f"the foreign row was rewritten: {rows}"
     assert PASSWORD not in r.stdout + r.stderr
+    pg.psql("DELETE FROM outbound_txs WHERE id = 900002")
+
+    # the server's answer to the recording (INSERT ... RETURNING id) is outside input too: a
+    # trigger that swallows the row answers with no row: refused in one line, the server's
+    # transaction rolled back, nothing sent, nothing recorded anywhere
+    pg.psql("CREATE FUNCTION swallow() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$BEGIN RETURN NULL; END$$;"
+            " CREATE TRIGGER swallow BEFORE INSERT ON outbound_txs FOR EACH ROW"
+            " EXECUTE FUNCTION swallow()")
+    before = pg.psql("SELECT count(*) FROM outbound_txs")
+    r = fusion(home, "--operator", "alice", "--passphrase-file", desk.pw, "--yes", "escrow",
+               "create", "--payee", A[1], "--token", "ETH", "--amount", "1000", "--approvers",
+               "bob,carol", "--threshold", "2", "--deadline", "7d", env=env)
+    refused(r, "escrow create, the server's answer without a row",
+            "answered the recording of the transaction without its id")
+    assert "nothing was sent" in r.stderr, r.stderr
+    assert int(chain.node.rpc("eth_getTransactionCount", alice, "pending"), 16) == nonce, \
+        "a transaction was sent though its recording was refused"
+    assert pg.psql("SELECT count(*) FROM outbound_txs") == before
+    con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
+    assert con.execute("SELECT count(*) FROM outbound_txs").fetchone()[0] == 0
+    con.close()
+    pg.psql("DROP TRIGGER swallow ON outbound_txs; DROP FUNCTION swallow()")
+    log("an answer without the row's id refused, nothing sent or recorded")
     pg_sync.no_password([home])
     for hm in (home, other.home):
         shutil.rmtree(hm, ignore_errors=True)
