@@ -961,6 +961,101 @@ def hostile(pg):
     print("pg_book hostile: ok")
 
 
+def orphan(pg):
+    """`fusion tx check` sweeps the orphan an action leaves when the server's COMMIT answer is
+    lost and the server stays away past the bound: a pending row on the server, never sent,
+    none in desk.db. The action run again takes its nonce; then tx check records the orphan
+    dropped there, and leaves every row that may still be sent or is not this operator's."""
+    from desk_escrow import PAYEE, DeskUser
+    from sync_lib import A, Chain
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "lib"))
+    import devchain
+    chain = Chain(chain_id=CHAIN).start()
+    chain.deploy()
+    desk = DeskUser()
+    desk.setup(chain, confirmations=0)
+    home = desk.home
+    pg.add_role("desk", PASSWORD)
+    r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
+    assert r.returncode == 0, f"db migrate: {r.stderr}"
+    write_book(home, f"db = {pg.url_for(user='desk')}\n")
+    desk.signed.sign_config("book")
+    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    alice, bob = A[0].lower(), A[2].lower()
+    create = ["--operator", "alice", "--passphrase-file", desk.pw, "--yes", "escrow", "create",
+              "--payee", PAYEE, "--token", "ETH", "--amount", "1000", "--approvers", "bob,carol",
+              "--threshold", "2", "--deadline", "7d"]
+    cast = os.path.join(devchain.TOOLS, "cast")
+
+    def signed(key, nonce):
+        raw = subprocess.run([cast, "mktx", "--private-key", key, "--nonce", str(nonce),
+                              "--value", "7", "--gas-limit", "21000", "--rpc-url",
+                              chain.node.url, A[1]],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        h = subprocess.run([cast, "keccak", raw], capture_output=True, text=True,
+                           check=True).stdout.strip()
+        return raw, h
+
+    def server_add(frm, nonce, raw, h, created):
+        """A row as the action's recording leaves it (the server's id, pending)."""
+        return pg.psql("INSERT INTO outbound_txs (chain_id, from_addr, nonce, hash, raw, state,"
+                       f" action, created_at) VALUES ({CHAIN}, '{frm}', {nonce}, '{h}',"
+                       f" '\\x{raw[2:]}', 'pending', 'create', {created}) RETURNING id")[0][0]
+
+    def state(rid):
+        return pg.psql(f"SELECT state FROM outbound_txs WHERE id = {rid}")[0][0]
+
+    n0 = int(chain.node.rpc("eth_getTransactionCount", alice, "latest"), 16)
+    # the orphan: alice's create for nonce n0, on the server, the desk's side gone with the
+    # lost COMMIT answer (nothing in desk.db, nothing sent)
+    raw, orphan_h = signed(devchain.KEYS[0], n0)
+    orphan_id = server_add(alice, n0, raw, orphan_h, 1)
+    # alice's bytes for the nonce after: still free once the action ran again (may be sent)
+    raw, free_h = signed(devchain.KEYS[0], n0 + 1)
+    free_id = server_add(alice, n0 + 1, raw, free_h, 1)
+    # one recorded just now (a clock far ahead: younger than any bound), its nonce n0 too
+    young_id = server_add(alice, n0, "0x00", "0x" + "5a" * 32, 4102444800)
+    # another key's row (another workstation's operator), its nonce taken on the node
+    chain.node.cast("send", "--private-key", devchain.KEYS[2], A[1], "--value", "1")
+    raw, bob_h = signed(devchain.KEYS[2], 0)
+    bob_id = server_add(bob, 0, raw, bob_h, 1)
+    assert int(chain.node.rpc("eth_getTransactionCount", bob, "latest"), 16) == 1
+
+    # the operator runs the action again: a new transaction for the same nonce
+    r = fusion(home, *create, env=env)
+    assert r.returncode == 0, f"escrow create again: {r.stderr}"
+    mine = desk.query("SELECT id, nonce, hash FROM outbound_txs")
+    assert len(mine) == 1 and mine[0][1] == n0, f"desk.db after the action again: {mine}"
+    assert state(mine[0][0]) in ("mined", "confirmed")
+
+    r = fusion(home, "--operator", "alice", "--passphrase-file", desk.pw, "tx", "check",
+               env=dict(env, FUSION_BOOK_WAIT_S="1"))
+    assert r.returncode == 0, f"tx check: {r.stdout} {r.stderr}"
+    log("tx check: " + " / ".join(x[:150] for x in r.stdout.splitlines()))
+    assert state(orphan_id) == "dropped", f"the orphan is {state(orphan_id)}"
+    assert f"tx {orphan_id} {orphan_h} on the book server" in r.stdout and \
+        "recorded dropped there" in r.stdout, r.stdout
+    assert state(free_id) == "pending" and "its nonce is still free" in r.stdout, \
+        f"alice's row with a free nonce is {state(free_id)}"
+    assert state(young_id) == "pending", f"the young row is {state(young_id)}"
+    assert state(bob_id) == "pending", f"another key's row is {state(bob_id)}"
+    assert str(bob_id) not in [x.split()[1] for x in r.stdout.splitlines()
+                               if x.startswith("tx ")], "tx check looked at another key's row"
+    assert state(mine[0][0]) in ("mined", "confirmed")
+    for h in (orphan_h, free_h, bob_h):
+        assert chain.node.rpc("eth_getTransactionByHash", h) is None, f"{h} was sent"
+    assert desk.query("SELECT count(*) FROM outbound_txs")[0][0] == 1, "desk.db took a row"
+    # run again: nothing more to do, the dropped row stays dropped
+    r = fusion(home, "--operator", "alice", "--passphrase-file", desk.pw, "tx", "check",
+               env=dict(env, FUSION_BOOK_WAIT_S="1"))
+    assert r.returncode == 0 and state(orphan_id) == "dropped" and \
+        f"tx {orphan_id} " not in r.stdout, f"tx check again: {r.stdout} {r.stderr}"
+    pg_sync.no_password([home])
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(home.rstrip("/") + "-pw", ignore_errors=True)
+    print("pg_book orphan: ok")
+
+
 def main(argv):
     if not available():
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap")
@@ -968,7 +1063,7 @@ def main(argv):
     need_artifacts()
     return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli, "action": action,
                              "uiaction": uiaction, "reads": reads,
-                             "hostile": hostile}[argv[0] if argv else "conf"])
+                             "hostile": hostile, "orphan": orphan}[argv[0] if argv else "conf"])
 
 
 if __name__ == "__main__":
