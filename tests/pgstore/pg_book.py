@@ -61,6 +61,7 @@ hostile: the server's rows are outside input. An escrow row of 2^256-1 base unit
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -1056,6 +1057,54 @@ def orphan(pg):
     print("pg_book orphan: ok")
 
 
+def swap(pg):
+    """The swap engine's own writes of its transactions' states (src/xswap: the receipt it
+    follows) on a desk whose signed book.conf names the server: an HTLC swap (xswap_htlc's
+    happy path on the demo's two devnet chains) ends with every one of its transactions
+    mined or confirmed on the server as in desk.db, with no `fusion tx check`."""
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "integration"))
+    import devnet_lib
+    import xswap_htlc as xh
+    home = tempfile.mkdtemp(prefix="fusion-pgbook-swap-")
+    xh.PASSFILE = os.path.join(home + "-pass")
+    with open(xh.PASSFILE, "w") as f:
+        f.write("fusion-demo\n")
+    os.chmod(xh.PASSFILE, 0o600)
+    ports = ",".join(map(str, devnet_lib.free_ports(devnet_lib.N_CHAINS)))
+    try:
+        devnet_lib.fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports,
+                          "--keep-devnet")
+        admin = ["--operator", "admin", "--passphrase-file", xh.PASSFILE]
+        devnet_lib.fusion(home, *admin, "operator", "roles", "bob", "--role", "approver,trader")
+        pg.add_role("desk", PASSWORD)
+        r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
+        assert r.returncode == 0, f"db migrate: {r.stderr}"
+        before = {x[0] for x in pg.psql("SELECT id FROM outbound_txs")}
+        write_book(home, f"db = {pg.url_for(user='desk')}\n")
+        devnet_lib.fusion(home, *admin, "config", "sign", "book")
+        devnet_lib.ENV["PGPASSWORD"] = PASSWORD
+        xh.happy(home, xh.Desk(home))
+        assert not devnet_lib.failures, f"the swap: {devnet_lib.failures}"
+        srv = {x[0]: (x[1], x[2]) for x in pg.psql("SELECT id, hash, state FROM outbound_txs")
+               if x[0] not in before}
+        con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
+        local = {str(i): (h, st) for i, h, st in
+                 con.execute("SELECT id, hash, state FROM outbound_txs")
+                 if str(i) not in before}
+        con.close()
+        log(f"the swap's transactions on the server: {sorted(srv.values(), key=str)}")
+        assert len(srv) >= 4, f"the swap's transactions on the server: {srv}"
+        assert srv == local, f"the server {srv} and desk.db {local} differ"
+        assert all(st in ("mined", "confirmed") for _, st in srv.values()), \
+            f"a swap transaction's state did not reach the server: {srv}"
+        pg_sync.no_password([home])
+    finally:
+        devnet_lib.fusion(home, "devnet", "down", rc=None)
+    shutil.rmtree(home, ignore_errors=True)
+    os.unlink(xh.PASSFILE)
+    print("pg_book swap: ok")
+
+
 def main(argv):
     if not available():
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap")
@@ -1063,7 +1112,8 @@ def main(argv):
     need_artifacts()
     return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli, "action": action,
                              "uiaction": uiaction, "reads": reads,
-                             "hostile": hostile, "orphan": orphan}[argv[0] if argv else "conf"])
+                             "hostile": hostile, "orphan": orphan,
+                             "swap": swap}[argv[0] if argv else "conf"])
 
 
 if __name__ == "__main__":
