@@ -1516,7 +1516,7 @@ out:
  * lacks its hash and another transaction took its nonce (what the loop below does with
  * desk.db's own rows); one whose nonce is still free is left (whoever holds its bytes may
  * still send them). A row another key signed is never looked at. */
-static int sweep_orphans(desk *d, err *e)
+static int sweep_orphans(desk *d, uint64_t only_chain, err *e)
 {
     store_outbound *rows = NULL;
     size_t n = 0;
@@ -1525,6 +1525,8 @@ static int sweep_orphans(desk *d, err *e)
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const store_outbound *o = &rows[i];
+        if (only_chain && o->chain_id != only_chain)
+            continue; /* `tx check --chain`: that chain's alone */
         char hs[67];
         hex_encode(hs, sizeof hs, o->hash, 32, true);
         err why;
@@ -1571,7 +1573,8 @@ int desk_tx_check(desk *d, err *e)
         desk_say(d, "%zu transaction%s recorded on the book server", pushed,
                  pushed == 1 ? "" : "s");
     }
-    if (store_outbound_in_flight(d->db, d->has_chain ? d->chain.chain_id : 0, &ids, &n, e) < 0)
+    uint64_t only_chain = d->has_chain ? d->chain.chain_id : 0;
+    if (store_outbound_in_flight(d->db, only_chain, &ids, &n, e) < 0)
         return -1;
     if (n == 0)
         desk_say(d, "nothing in flight");
@@ -1688,7 +1691,7 @@ int desk_tx_check(desk *d, err *e)
     }
     free(ids);
     if (rc == 0 && store_has_book(d->db))
-        rc = sweep_orphans(d, e);
+        rc = sweep_orphans(d, only_chain, e);
     if (rc == 0 && refused) {
         *e = refusal;
         return -1;
