@@ -1105,6 +1105,66 @@ def swap(pg):
     print("pg_book swap: ok")
 
 
+def bridge(pg):
+    """The bridge engine's writes of its transactions' states (src/bridge: the receipt of a
+    step sent without waiting, which `bridge resume` finds) on a desk whose signed book.conf
+    names the server: a CCTP transfer sent with --no-wait (the burn's row left `sent`), then
+    resumed to delivered, ends with its transactions mined or confirmed on the server as in
+    desk.db, with no `fusion tx check`."""
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "integration"))
+    import bridge_cctp as bc
+    import devnet_lib
+    home = tempfile.mkdtemp(prefix="fusion-pgbook-bridge-")
+    bc.PASSFILE = home + "-pass"
+    with open(bc.PASSFILE, "w") as f:
+        f.write("fusion-demo\n")
+    os.chmod(bc.PASSFILE, 0o600)
+    ports = ",".join(map(str, devnet_lib.free_ports(devnet_lib.N_CHAINS)))
+    try:
+        devnet_lib.fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports,
+                          "--keep-devnet")
+        admin = ["--operator", "admin", "--passphrase-file", bc.PASSFILE]
+        pg.add_role("desk", PASSWORD)
+        r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
+        assert r.returncode == 0, f"db migrate: {r.stderr}"
+        before = {x[0] for x in pg.psql("SELECT id FROM outbound_txs")}
+        write_book(home, f"db = {pg.url_for(user='desk')}\n")
+        devnet_lib.fusion(home, *admin, "config", "sign", "book")
+        devnet_lib.ENV["PGPASSWORD"] = PASSWORD
+        # the messenger may burn alice's USDC (as bridge_legs.py): the burn is the send's only
+        # transaction (an allowance approve sent with --no-wait is no step of the transfer's,
+        # which the engine does not follow: docs/scale.md)
+        desk = bc.Desk(home)
+        devnet_lib.cast("send", "--rpc-url", desk.url["devnet-eth"], "--private-key",
+                        bc.ALICE_KEY, desk.usdc["devnet-eth"], "approve(address,uint256)",
+                        desk.tm[0][0], str(10 * bc.AMOUNT))
+        devnet_lib.fusion(home, *bc.send_args(), "--no-wait")
+        tid = max(bc.transfers(home))
+        burn = bc.transfers(home)[tid]["burn_tx"]
+        assert pg.psql(f"SELECT state FROM outbound_txs WHERE hash = '{burn}'") == [["sent"]]
+        devnet_lib.fusion(home, *bc.br("resume", str(tid)), timeout=300)
+        t = bc.transfers(home)[tid]
+        assert t["state"] == "delivered", f"the transfer: {t}"
+        srv = {x[0]: (x[1], x[2]) for x in pg.psql("SELECT id, hash, state FROM outbound_txs")
+               if x[0] not in before}
+        con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
+        local = {str(i): (h, st) for i, h, st in
+                 con.execute("SELECT id, hash, state FROM outbound_txs")
+                 if str(i) not in before}
+        con.close()
+        log(f"the transfer's transactions on the server: {sorted(srv.values(), key=str)}")
+        assert burn in {h for h, _ in srv.values()} and len(srv) >= 2, srv
+        assert srv == local, f"the server {srv} and desk.db {local} differ"
+        assert all(st in ("mined", "confirmed") for _, st in srv.values()), \
+            f"a bridge transaction's state did not reach the server: {srv}"
+        pg_sync.no_password([home])
+    finally:
+        devnet_lib.fusion(home, "devnet", "down", rc=None)
+    shutil.rmtree(home, ignore_errors=True)
+    os.unlink(bc.PASSFILE)
+    print("pg_book bridge: ok")
+
+
 def main(argv):
     if not available():
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap")
@@ -1113,7 +1173,7 @@ def main(argv):
     return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli, "action": action,
                              "uiaction": uiaction, "reads": reads,
                              "hostile": hostile, "orphan": orphan,
-                             "swap": swap}[argv[0] if argv else "conf"])
+                             "swap": swap, "bridge": bridge}[argv[0] if argv else "conf"])
 
 
 if __name__ == "__main__":
