@@ -57,7 +57,13 @@ hostile: the server's rows are outside input. An escrow row of 2^256-1 base unit
   never confirmed here) is never sent by `fusion tx check` (the node never sees it, the
   operator's nonce unchanged); the server answering the recording of a transaction
   without its id (a trigger swallowing the row) refuses the action in one line, nothing sent
-  or recorded (it crashed); no password in any output or file."""
+  or recorded (it crashed); no password in any output or file.
+orphan: `fusion tx check` records dropped on the server the operator's own pending row that
+  desk.db lacks (what a lost COMMIT answer leaves) once the action run again took its nonce;
+  a row of a free nonce, one younger than the bound and another key's row stay pending.
+swap, bridge: the swap engine's and the bridge engine's own writes of their transactions'
+  states (an HTLC swap; a CCTP transfer sent --no-wait, then resumed) reach the server with
+  no `fusion tx check`: every one mined or confirmed there as in desk.db."""
 import json
 import os
 import shutil
