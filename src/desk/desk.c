@@ -1537,8 +1537,7 @@ static int sweep_orphans(desk *d, uint64_t only_chain, err *e)
             left = "its chain cannot be asked";
         else if ((known = node_knows(d, o->hash)) != 0)
             left = known == 1 ? "the node has it" : "the node did not answer";
-        else if (rpc_eth_get_transaction_count(d->rpc, &o->from, "latest", &node_nonce, &why) <
-                 0)
+        else if (rpc_eth_get_transaction_count(d->rpc, &o->from, "latest", &node_nonce, &why) < 0)
             left = "the node did not answer";
         else if (node_nonce <= o->nonce)
             left = "its nonce is still free";
@@ -1549,8 +1548,9 @@ static int sweep_orphans(desk *d, uint64_t only_chain, err *e)
                 left = "it changed on the server or is younger than the wait bound";
         }
         if (rc == 0)
-            desk_say(d, "tx %lld %s on the book server (%s, nonce %llu): pending, not in this "
-                        "desk.db: %s%s",
+            desk_say(d,
+                     "tx %lld %s on the book server (%s, nonce %llu): pending, not in this "
+                     "desk.db: %s%s",
                      (long long)o->id, hs, o->action, (unsigned long long)o->nonce,
                      done ? "never sent, another transaction took its nonce: recorded dropped "
                             "there"

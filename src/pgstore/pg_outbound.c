@@ -430,8 +430,8 @@ int pg_outbound_of_row(const char *const v[PG_OUTBOUND_NCOLS], store_outbound *o
 }
 
 /* The rows of a one-parameter query of the list's columns (stmt), each checked. */
-static int ob_rows(pg_ob *p, const char *stmt, const char *param, store_outbound **out,
-                   size_t *n, err *e)
+static int ob_rows(pg_ob *p, const char *stmt, const char *param, store_outbound **out, size_t *n,
+                   err *e)
 {
     *out = NULL;
     *n = 0;

@@ -387,8 +387,7 @@ static int book_held_here(store *s, const store_outbound *o, bool *held, err *e)
     return 0;
 }
 
-int store_outbound_book_orphans(store *s, const addr *from, store_outbound **out, size_t *n,
-                                err *e)
+int store_outbound_book_orphans(store *s, const addr *from, store_outbound **out, size_t *n, err *e)
 {
     *out = NULL;
     *n = 0;
