@@ -1510,6 +1510,57 @@ out:
 
 /* ---- checking what is in flight ---- */
 
+/* The book on a server: an action whose server COMMIT's answer was lost, the server away
+ * past the wait bound, left its row there pending (never sent) and none in desk.db. Such a
+ * row of this operator's key is recorded dropped there once it can never be mined: the node
+ * lacks its hash and another transaction took its nonce (what the loop below does with
+ * desk.db's own rows); one whose nonce is still free is left (whoever holds its bytes may
+ * still send them). A row another key signed is never looked at. */
+static int sweep_orphans(desk *d, uint64_t only_chain, err *e)
+{
+    store_outbound *rows = NULL;
+    size_t n = 0;
+    if (store_outbound_book_orphans(d->db, &d->op.address, &rows, &n, e) < 0)
+        return err_prefix(e, "looking for orphan transactions on the book server");
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const store_outbound *o = &rows[i];
+        if (only_chain && o->chain_id != only_chain)
+            continue; /* `tx check --chain`: that chain's alone */
+        char hs[67];
+        hex_encode(hs, sizeof hs, o->hash, 32, true);
+        err why;
+        const char *left = NULL;
+        uint64_t node_nonce = 0;
+        int known = -1;
+        if (desk_select_chain_id(d, o->chain_id, &why) < 0)
+            left = "its chain cannot be asked";
+        else if ((known = node_knows(d, o->hash)) != 0)
+            left = known == 1 ? "the node has it" : "the node did not answer";
+        else if (rpc_eth_get_transaction_count(d->rpc, &o->from, "latest", &node_nonce, &why) < 0)
+            left = "the node did not answer";
+        else if (node_nonce <= o->nonce)
+            left = "its nonce is still free";
+        bool done = false;
+        if (!left) {
+            rc = store_outbound_book_drop(d->db, o, &done, e);
+            if (rc == 0 && !done)
+                left = "it changed on the server or is younger than the wait bound";
+        }
+        if (rc == 0)
+            desk_say(d,
+                     "tx %lld %s on the book server (%s, nonce %llu): pending, not in this "
+                     "desk.db: %s%s",
+                     (long long)o->id, hs, o->action, (unsigned long long)o->nonce,
+                     done ? "never sent, another transaction took its nonce: recorded dropped "
+                            "there"
+                          : "left as it is: ",
+                     done ? "" : left);
+    }
+    free(rows);
+    return rc;
+}
+
 int desk_tx_check(desk *d, err *e)
 {
     int64_t *ids = NULL;
@@ -1522,7 +1573,8 @@ int desk_tx_check(desk *d, err *e)
         desk_say(d, "%zu transaction%s recorded on the book server", pushed,
                  pushed == 1 ? "" : "s");
     }
-    if (store_outbound_in_flight(d->db, d->has_chain ? d->chain.chain_id : 0, &ids, &n, e) < 0)
+    uint64_t only_chain = d->has_chain ? d->chain.chain_id : 0;
+    if (store_outbound_in_flight(d->db, only_chain, &ids, &n, e) < 0)
         return -1;
     if (n == 0)
         desk_say(d, "nothing in flight");
@@ -1638,6 +1690,8 @@ int desk_tx_check(desk *d, err *e)
         free(raw);
     }
     free(ids);
+    if (rc == 0 && store_has_book(d->db))
+        rc = sweep_orphans(d, only_chain, e);
     if (rc == 0 && refused) {
         *e = refusal;
         return -1;

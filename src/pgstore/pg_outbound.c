@@ -5,7 +5,9 @@
  * recorded pending on the server and in desk.db before anything is sent (the server's
  * transaction commits first, then desk.db's; either failing, neither keeps it and nothing
  * is sent); every later state is written to desk.db, then to the server, waiting for a
- * lost server up to wait_ms (the transaction is out: its record must follow it). */
+ * lost server up to wait_ms (the transaction is out: its record must follow it). The orphan
+ * a lost COMMIT answer can leave (a pending row there, none in desk.db) is found (ob_pending)
+ * and recorded dropped (ob_drop) by `fusion tx check`'s sweep (src/desk/desk.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,16 @@ static const struct {
      "SELECT id, chain_id, from_addr, nonce, hash, state, escrow, action, mined_block, reorged,"
      " created_at, last_seen FROM outbound_txs WHERE $1 = 0 OR chain_id = $1 ORDER BY id DESC",
      1},
+    {"ob_pending",
+     "SELECT id, chain_id, from_addr, nonce, hash, state, escrow, action, mined_block, reorged,"
+     " created_at, last_seen FROM outbound_txs WHERE state = 'pending' AND lower(from_addr) = $1"
+     " ORDER BY id",
+     1},
+    /* tx check's sweep of an orphan: only a row still pending, old enough */
+    {"ob_drop",
+     "UPDATE outbound_txs SET state = 'dropped', last_seen = $4 WHERE id = $1 AND chain_id = $2"
+     " AND hash = $3 AND state = 'pending' AND created_at <= $5",
+     5},
 };
 
 static void ob_sleep(unsigned ms)
@@ -197,8 +209,22 @@ static int ob_add(void *conn, const store_outbound *o, int64_t *id, err *e)
         if (ob_run(p, NULL, 0, NULL, NULL, NULL, NULL, "BEGIN", &gone, e) == 0 &&
             ob_run(p, "ob_add", 11, w.v, w.lens, w.fmts, &r, "recording the transaction", &gone,
                    e) == 0) {
-            *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+            /* the id is the server's answer (outside input): one row, one column, a
+             * positive integer, or the transaction is rolled back and nothing recorded */
+            int64_t got = 0;
+            bool ok = PQntuples(r) == 1 && PQnfields(r) == 1 && !PQgetisnull(r, 0, 0) &&
+                      pg_text_int(PQgetvalue(r, 0, 0), true, &got) == 0 && got > 0;
             PQclear(r);
+            if (!ok) {
+                bool g2;
+                err ignore;
+                (void)ob_run(p, NULL, 0, NULL, NULL, NULL, NULL, "ROLLBACK", &g2, &ignore);
+                return err_set(e, ERR_INVALID,
+                               "the book on %s answered the recording of the transaction "
+                               "without its id (a row, a positive integer): not recorded",
+                               p->shown);
+            }
+            *id = got;
             p->open = true;
             p->id = *id;
             p->row = *o;
@@ -403,21 +429,20 @@ int pg_outbound_of_row(const char *const v[PG_OUTBOUND_NCOLS], store_outbound *o
     return 0;
 }
 
-static int ob_list(void *conn, uint64_t chain_id, store_outbound **out, size_t *n, err *e)
+/* The rows of a one-parameter query of the list's columns (stmt), each checked. */
+static int ob_rows(pg_ob *p, const char *stmt, const char *param, store_outbound **out, size_t *n,
+                   err *e)
 {
-    pg_ob *p = conn;
     *out = NULL;
     *n = 0;
-    char chain[24];
-    snprintf(chain, sizeof chain, "%llu", (unsigned long long)chain_id);
-    const char *v[1] = {chain};
+    const char *v[1] = {param};
     PGresult *r = NULL;
     bool gone = false;
     int rc = -1;
     for (int attempt = 0; attempt < 2 && rc < 0; attempt++) {
         if (ob_connect(p, e) < 0)
             return -1;
-        rc = ob_run(p, "ob_list", 1, v, NULL, NULL, &r, "listing outbound transactions", &gone, e);
+        rc = ob_run(p, stmt, 1, v, NULL, NULL, &r, "listing outbound transactions", &gone, e);
         if (rc < 0 && !gone)
             return -1;
     }
@@ -451,6 +476,45 @@ static int ob_list(void *conn, uint64_t chain_id, store_outbound **out, size_t *
     return 0;
 }
 
+static int ob_list(void *conn, uint64_t chain_id, store_outbound **out, size_t *n, err *e)
+{
+    char chain[24];
+    snprintf(chain, sizeof chain, "%llu", (unsigned long long)chain_id);
+    return ob_rows(conn, "ob_list", chain, out, n, e);
+}
+
+static int ob_pending(void *conn, const addr *from, store_outbound **out, size_t *n, err *e)
+{
+    char a[ADDR_STR_MAX];
+    hex_encode(a, sizeof a, from->b, ADDR_LEN, true);
+    return ob_rows(conn, "ob_pending", a, out, n, e);
+}
+
+static int ob_drop_orphan(void *conn, const store_outbound *o, int64_t now, bool *done, err *e)
+{
+    pg_ob *p = conn;
+    *done = false;
+    ob_vals w;
+    vals_of(&w, o, o->id);
+    char seen[24], before[24];
+    snprintf(seen, sizeof seen, "%lld", (long long)now);
+    snprintf(before, sizeof before, "%lld", (long long)(now - (int64_t)(p->wait_ms / 1000u)));
+    const char *v[5] = {w.id, w.chain, w.hash, seen, before};
+    bool gone = false;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        PGresult *r = NULL;
+        if (ob_connect(p, e) == 0 && ob_run(p, "ob_drop", 5, v, NULL, NULL, &r,
+                                            "recording an orphan dropped", &gone, e) == 0) {
+            *done = strcmp(PQcmdTuples(r), "1") == 0;
+            PQclear(r);
+            return 0;
+        }
+        if (!gone)
+            break;
+    }
+    return -1;
+}
+
 static void ob_close(void *conn)
 {
     pg_ob *p = conn;
@@ -465,6 +529,8 @@ const store_outbound_book pg_outbound_book = {
     .add_end = ob_add_end,
     .put = ob_put,
     .list = ob_list,
+    .pending_of = ob_pending,
+    .drop = ob_drop_orphan,
     .close = ob_close,
 };
 

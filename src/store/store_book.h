@@ -101,6 +101,12 @@ typedef struct store_outbound_book {
      * hash; waits for a lost server up to the connection's bound. */
     int (*put)(void *conn, const store_outbound *o, err *e);
     int (*list)(void *conn, uint64_t chain_id, store_outbound **out, size_t *n, err *e);
+    /* The server's pending rows signed by `from` (any workstation's), without raw. */
+    int (*pending_of)(void *conn, const addr *from, store_outbound **out, size_t *n, err *e);
+    /* Marks o's row dropped on the server, by id, chain and hash, only while it is still
+     * pending and was created at least the connection's wait bound before now; *done: it
+     * was. */
+    int (*drop)(void *conn, const store_outbound *o, int64_t now, bool *done, err *e);
     void (*close)(void *conn);
 } store_outbound_book;
 
@@ -111,6 +117,16 @@ bool store_has_book(const store *s);
 /* Writes every outbound row of desk.db to the server (`fusion tx check`: what an outage
  * left behind); *pushed: rows written. */
 int store_outbound_book_push(store *s, size_t *pushed, err *e) STORE_WUR;
+/* The orphans `fusion tx check` sweeps (an action whose server COMMIT's answer was lost and
+ * the server away past the wait bound leaves its row pending there, never sent, and none in
+ * desk.db): the server's pending rows signed by `from` of which desk.db holds neither the id
+ * nor the hash (*out to free; none without a book). */
+int store_outbound_book_orphans(store *s, const addr *from, store_outbound **out, size_t *n,
+                                err *e) STORE_WUR;
+/* Marks such a row dropped on the server (the caller asked the node: it lacks the hash and
+ * another transaction took the nonce, so it can never be mined) if it is still pending
+ * there, still absent from desk.db and older than the book's wait bound; *done: it was. */
+int store_outbound_book_drop(store *s, const store_outbound *o, bool *done, err *e) STORE_WUR;
 /* ---- the desk's reads from the book (the screens' and the API's) ---- */
 
 /* How a read that cannot reach the book's server begins its one line. */

@@ -366,6 +366,68 @@ int store_outbound_book_push(store *s, size_t *pushed, err *e)
     return book_put_ids(s, st, pushed, e);
 }
 
+static const char SQL_OUT_HELD[] =
+    "SELECT 1 FROM outbound_txs WHERE id = ?1 OR (chain_id = ?2 AND hash = ?3)";
+
+/* Whether desk.db holds o's id or its hash. */
+static int book_held_here(store *s, const store_outbound *o, bool *held, err *e)
+{
+    *held = false;
+    sqlite3_stmt *st = store_stmt(s, SQL_OUT_HELD, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, o->id);
+    store_bind_u64(st, 2, o->chain_id);
+    store_bind_hash(st, 3, o->hash);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(s, e, "looking a transaction up");
+    *held = rc == SQLITE_ROW;
+    return 0;
+}
+
+int store_outbound_book_orphans(store *s, const addr *from, store_outbound **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    if (!s->ob)
+        return 0;
+    store_outbound *rows = NULL;
+    size_t m = 0, k = 0;
+    if (s->ob->pending_of(s->ob_conn, from, &rows, &m, e) < 0)
+        return -1;
+    for (size_t i = 0; i < m; i++) {
+        bool held = true;
+        if (book_held_here(s, &rows[i], &held, e) < 0) {
+            free(rows);
+            return -1;
+        }
+        if (!held)
+            rows[k++] = rows[i];
+    }
+    if (k == 0) {
+        free(rows);
+        rows = NULL;
+    }
+    *out = rows;
+    *n = k;
+    return 0;
+}
+
+int store_outbound_book_drop(store *s, const store_outbound *o, bool *done, err *e)
+{
+    *done = false;
+    if (!s->ob)
+        return 0;
+    bool held = true;
+    if (book_held_here(s, o, &held, e) < 0)
+        return -1;
+    if (held)
+        return 0;
+    return s->ob->drop(s->ob_conn, o, store_now(), done, e);
+}
+
 int store_desk_tx_put(store *s, const store_desk_tx *d, err *e)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_DTX_PUT, e);

@@ -28,6 +28,7 @@
 #include "risk/feeds.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
+#include "store/store_book.h"
 
 #define MAX_PARTIES 2
 #define RECEIPT_WAIT_MS 30000
@@ -871,13 +872,27 @@ static int receipt_of_step(eng *g, chain_conn *c, store_xswap *x, rpc_receipt *r
     return rc;
 }
 
-/* The outbound row follows what the swap saw mined (`fusion tx list`). */
+/* The outbound row follows what the swap saw mined (`fusion tx list`). On a desk whose book
+ * is on a server it is written through the store of the desk that signed it, which records
+ * the state there too (desk.db first, then the server, waiting for a lost one as an escrow
+ * action does); the engine's own store is desk.db's alone. */
 static void mark_outbound(eng *g, int64_t id, const rpc_receipt *r)
 {
     err e;
-    if (store_outbound_set_state(g->db, id, r->success ? OUTBOUND_MINED : OUTBOUND_FAILED,
+    store *db = g->db;
+    store_outbound o;
+    uint8_t *raw = NULL;
+    bool found = false;
+    desk *d = NULL;
+    if (store_outbound_get(g->db, id, &o, &raw, &found, &e) < 0 ||
+        (found && desk_for(g, &o.from, &d, &e) < 0))
+        LOG_W("xswap", "outbound tx %lld: its signer's desk: %s", (long long)id, e.msg);
+    else if (d && store_has_book(desk_store(d)))
+        db = desk_store(d);
+    free(raw);
+    if (store_outbound_set_state(db, id, r->success ? OUTBOUND_MINED : OUTBOUND_FAILED,
                                  r->block_number, (int64_t)time(NULL), &e) < 0 ||
-        (r->success && store_outbound_mark_replaced(g->db, id, &e) < 0))
+        (r->success && store_outbound_mark_replaced(db, id, &e) < 0))
         LOG_W("xswap", "outbound tx %lld: %s", (long long)id, e.msg);
 }
 

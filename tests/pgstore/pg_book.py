@@ -55,10 +55,19 @@ hostile: the server's rows are outside input. An escrow row of 2^256-1 base unit
   (`tx list` refuses it, naming the id) nor overwritten (`tx check`'s push refuses); a
   pending row another workstation put on the server (the operator's signed bytes,
   never confirmed here) is never sent by `fusion tx check` (the node never sees it, the
-  operator's nonce unchanged); no password in any output or file."""
+  operator's nonce unchanged); the server answering the recording of a transaction
+  without its id (a trigger swallowing the row) refuses the action in one line, nothing sent
+  or recorded (it crashed); no password in any output or file.
+orphan: `fusion tx check` records dropped on the server the operator's own pending row that
+  desk.db lacks (what a lost COMMIT answer leaves) once the action run again took its nonce;
+  a row of a free nonce, one younger than the bound and another key's row stay pending.
+swap, bridge: the swap engine's and the bridge engine's own writes of their transactions'
+  states (an HTLC swap; a CCTP transfer sent --no-wait, then resumed) reach the server with
+  no `fusion tx check`: every one mined or confirmed there as in desk.db."""
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -928,11 +937,238 @@ def hostile(pg):
     rows = pg.psql("SELECT state FROM outbound_txs WHERE id = 900002")
     assert rows == [["pending"]], f"the foreign row was rewritten: {rows}"
     assert PASSWORD not in r.stdout + r.stderr
+    pg.psql("DELETE FROM outbound_txs WHERE id = 900002")
+
+    # the server's answer to the recording (INSERT ... RETURNING id) is outside input too: a
+    # trigger that swallows the row answers with no row: refused in one line, the server's
+    # transaction rolled back, nothing sent, nothing recorded anywhere
+    pg.psql("CREATE FUNCTION swallow() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$BEGIN RETURN NULL; END$$;"
+            " CREATE TRIGGER swallow BEFORE INSERT ON outbound_txs FOR EACH ROW"
+            " EXECUTE FUNCTION swallow()")
+    before = pg.psql("SELECT count(*) FROM outbound_txs")
+    r = fusion(home, "--operator", "alice", "--passphrase-file", desk.pw, "--yes", "escrow",
+               "create", "--payee", A[1], "--token", "ETH", "--amount", "1000", "--approvers",
+               "bob,carol", "--threshold", "2", "--deadline", "7d", env=env)
+    refused(r, "escrow create, the server's answer without a row",
+            "answered the recording of the transaction without its id")
+    assert "nothing was sent" in r.stderr, r.stderr
+    assert int(chain.node.rpc("eth_getTransactionCount", alice, "pending"), 16) == nonce, \
+        "a transaction was sent though its recording was refused"
+    assert pg.psql("SELECT count(*) FROM outbound_txs") == before
+    con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
+    assert con.execute("SELECT count(*) FROM outbound_txs").fetchone()[0] == 0
+    con.close()
+    pg.psql("DROP TRIGGER swallow ON outbound_txs; DROP FUNCTION swallow()")
+    log("an answer without the row's id refused, nothing sent or recorded")
     pg_sync.no_password([home])
     for hm in (home, other.home):
         shutil.rmtree(hm, ignore_errors=True)
         shutil.rmtree(hm.rstrip("/") + "-pw", ignore_errors=True)
     print("pg_book hostile: ok")
+
+
+def orphan(pg):
+    """`fusion tx check` sweeps the orphan an action leaves when the server's COMMIT answer is
+    lost and the server stays away past the bound: a pending row on the server, never sent,
+    none in desk.db. The action run again takes its nonce; then tx check records the orphan
+    dropped there, and leaves every row that may still be sent or is not this operator's."""
+    from desk_escrow import PAYEE, DeskUser
+    from sync_lib import A, Chain
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "lib"))
+    import devchain
+    chain = Chain(chain_id=CHAIN).start()
+    chain.deploy()
+    desk = DeskUser()
+    desk.setup(chain, confirmations=0)
+    home = desk.home
+    pg.add_role("desk", PASSWORD)
+    r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
+    assert r.returncode == 0, f"db migrate: {r.stderr}"
+    write_book(home, f"db = {pg.url_for(user='desk')}\n")
+    desk.signed.sign_config("book")
+    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    alice, bob = A[0].lower(), A[2].lower()
+    create = ["--operator", "alice", "--passphrase-file", desk.pw, "--yes", "escrow", "create",
+              "--payee", PAYEE, "--token", "ETH", "--amount", "1000", "--approvers", "bob,carol",
+              "--threshold", "2", "--deadline", "7d"]
+    cast = os.path.join(devchain.TOOLS, "cast")
+
+    def signed(key, nonce):
+        raw = subprocess.run([cast, "mktx", "--private-key", key, "--nonce", str(nonce),
+                              "--value", "7", "--gas-limit", "21000", "--rpc-url",
+                              chain.node.url, A[1]],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        h = subprocess.run([cast, "keccak", raw], capture_output=True, text=True,
+                           check=True).stdout.strip()
+        return raw, h
+
+    def server_add(frm, nonce, raw, h, created):
+        """A row as the action's recording leaves it (the server's id, pending)."""
+        return pg.psql("INSERT INTO outbound_txs (chain_id, from_addr, nonce, hash, raw, state,"
+                       f" action, created_at) VALUES ({CHAIN}, '{frm}', {nonce}, '{h}',"
+                       f" '\\x{raw[2:]}', 'pending', 'create', {created}) RETURNING id")[0][0]
+
+    def state(rid):
+        return pg.psql(f"SELECT state FROM outbound_txs WHERE id = {rid}")[0][0]
+
+    n0 = int(chain.node.rpc("eth_getTransactionCount", alice, "latest"), 16)
+    # the orphan: alice's create for nonce n0, on the server, the desk's side gone with the
+    # lost COMMIT answer (nothing in desk.db, nothing sent)
+    raw, orphan_h = signed(devchain.KEYS[0], n0)
+    orphan_id = server_add(alice, n0, raw, orphan_h, 1)
+    # alice's bytes for the nonce after: still free once the action ran again (may be sent)
+    raw, free_h = signed(devchain.KEYS[0], n0 + 1)
+    free_id = server_add(alice, n0 + 1, raw, free_h, 1)
+    # one recorded just now (a clock far ahead: younger than any bound), its nonce n0 too
+    young_id = server_add(alice, n0, "0x00", "0x" + "5a" * 32, 4102444800)
+    # another key's row (another workstation's operator), its nonce taken on the node
+    chain.node.cast("send", "--private-key", devchain.KEYS[2], A[1], "--value", "1")
+    raw, bob_h = signed(devchain.KEYS[2], 0)
+    bob_id = server_add(bob, 0, raw, bob_h, 1)
+    assert int(chain.node.rpc("eth_getTransactionCount", bob, "latest"), 16) == 1
+
+    # the operator runs the action again: a new transaction for the same nonce
+    r = fusion(home, *create, env=env)
+    assert r.returncode == 0, f"escrow create again: {r.stderr}"
+    mine = desk.query("SELECT id, nonce, hash FROM outbound_txs")
+    assert len(mine) == 1 and mine[0][1] == n0, f"desk.db after the action again: {mine}"
+    assert state(mine[0][0]) in ("mined", "confirmed")
+
+    r = fusion(home, "--operator", "alice", "--passphrase-file", desk.pw, "tx", "check",
+               env=dict(env, FUSION_BOOK_WAIT_S="1"))
+    assert r.returncode == 0, f"tx check: {r.stdout} {r.stderr}"
+    log("tx check: " + " / ".join(x[:150] for x in r.stdout.splitlines()))
+    assert state(orphan_id) == "dropped", f"the orphan is {state(orphan_id)}"
+    assert f"tx {orphan_id} {orphan_h} on the book server" in r.stdout and \
+        "recorded dropped there" in r.stdout, r.stdout
+    assert state(free_id) == "pending" and "its nonce is still free" in r.stdout, \
+        f"alice's row with a free nonce is {state(free_id)}"
+    assert state(young_id) == "pending", f"the young row is {state(young_id)}"
+    assert state(bob_id) == "pending", f"another key's row is {state(bob_id)}"
+    assert str(bob_id) not in [x.split()[1] for x in r.stdout.splitlines()
+                               if x.startswith("tx ")], "tx check looked at another key's row"
+    assert state(mine[0][0]) in ("mined", "confirmed")
+    for h in (orphan_h, free_h, bob_h):
+        assert chain.node.rpc("eth_getTransactionByHash", h) is None, f"{h} was sent"
+    assert desk.query("SELECT count(*) FROM outbound_txs")[0][0] == 1, "desk.db took a row"
+    # run again: nothing more to do, the dropped row stays dropped
+    r = fusion(home, "--operator", "alice", "--passphrase-file", desk.pw, "tx", "check",
+               env=dict(env, FUSION_BOOK_WAIT_S="1"))
+    assert r.returncode == 0 and state(orphan_id) == "dropped" and \
+        f"tx {orphan_id} " not in r.stdout, f"tx check again: {r.stdout} {r.stderr}"
+    pg_sync.no_password([home])
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(home.rstrip("/") + "-pw", ignore_errors=True)
+    print("pg_book orphan: ok")
+
+
+def swap(pg):
+    """The swap engine's own writes of its transactions' states (src/xswap: the receipt it
+    follows) on a desk whose signed book.conf names the server: an HTLC swap (xswap_htlc's
+    happy path on the demo's two devnet chains) ends with every one of its transactions
+    mined or confirmed on the server as in desk.db, with no `fusion tx check`."""
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "integration"))
+    import devnet_lib
+    import xswap_htlc as xh
+    home = tempfile.mkdtemp(prefix="fusion-pgbook-swap-")
+    xh.PASSFILE = os.path.join(home + "-pass")
+    with open(xh.PASSFILE, "w") as f:
+        f.write("fusion-demo\n")
+    os.chmod(xh.PASSFILE, 0o600)
+    ports = ",".join(map(str, devnet_lib.free_ports(devnet_lib.N_CHAINS)))
+    try:
+        devnet_lib.fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports,
+                          "--keep-devnet")
+        admin = ["--operator", "admin", "--passphrase-file", xh.PASSFILE]
+        devnet_lib.fusion(home, *admin, "operator", "roles", "bob", "--role", "approver,trader")
+        pg.add_role("desk", PASSWORD)
+        r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
+        assert r.returncode == 0, f"db migrate: {r.stderr}"
+        before = {x[0] for x in pg.psql("SELECT id FROM outbound_txs")}
+        write_book(home, f"db = {pg.url_for(user='desk')}\n")
+        devnet_lib.fusion(home, *admin, "config", "sign", "book")
+        devnet_lib.ENV["PGPASSWORD"] = PASSWORD
+        xh.happy(home, xh.Desk(home))
+        assert not devnet_lib.failures, f"the swap: {devnet_lib.failures}"
+        srv = {x[0]: (x[1], x[2]) for x in pg.psql("SELECT id, hash, state FROM outbound_txs")
+               if x[0] not in before}
+        con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
+        local = {str(i): (h, st) for i, h, st in
+                 con.execute("SELECT id, hash, state FROM outbound_txs")
+                 if str(i) not in before}
+        con.close()
+        log(f"the swap's transactions on the server: {sorted(srv.values(), key=str)}")
+        assert len(srv) >= 4, f"the swap's transactions on the server: {srv}"
+        assert srv == local, f"the server {srv} and desk.db {local} differ"
+        assert all(st in ("mined", "confirmed") for _, st in srv.values()), \
+            f"a swap transaction's state did not reach the server: {srv}"
+        pg_sync.no_password([home])
+    finally:
+        devnet_lib.fusion(home, "devnet", "down", rc=None)
+    shutil.rmtree(home, ignore_errors=True)
+    os.unlink(xh.PASSFILE)
+    print("pg_book swap: ok")
+
+
+def bridge(pg):
+    """The bridge engine's writes of its transactions' states (src/bridge: the receipt of a
+    step sent without waiting, which `bridge resume` finds) on a desk whose signed book.conf
+    names the server: a CCTP transfer sent with --no-wait (the burn's row left `sent`), then
+    resumed to delivered, ends with its transactions mined or confirmed on the server as in
+    desk.db, with no `fusion tx check`."""
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "integration"))
+    import bridge_cctp as bc
+    import devnet_lib
+    home = tempfile.mkdtemp(prefix="fusion-pgbook-bridge-")
+    bc.PASSFILE = home + "-pass"
+    with open(bc.PASSFILE, "w") as f:
+        f.write("fusion-demo\n")
+    os.chmod(bc.PASSFILE, 0o600)
+    ports = ",".join(map(str, devnet_lib.free_ports(devnet_lib.N_CHAINS)))
+    try:
+        devnet_lib.fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports,
+                          "--keep-devnet")
+        admin = ["--operator", "admin", "--passphrase-file", bc.PASSFILE]
+        pg.add_role("desk", PASSWORD)
+        r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
+        assert r.returncode == 0, f"db migrate: {r.stderr}"
+        before = {x[0] for x in pg.psql("SELECT id FROM outbound_txs")}
+        write_book(home, f"db = {pg.url_for(user='desk')}\n")
+        devnet_lib.fusion(home, *admin, "config", "sign", "book")
+        devnet_lib.ENV["PGPASSWORD"] = PASSWORD
+        # the messenger may burn alice's USDC (as bridge_legs.py): the burn is the send's only
+        # transaction (an allowance approve sent with --no-wait is no step of the transfer's,
+        # which the engine does not follow: docs/scale.md)
+        desk = bc.Desk(home)
+        devnet_lib.cast("send", "--rpc-url", desk.url["devnet-eth"], "--private-key",
+                        bc.ALICE_KEY, desk.usdc["devnet-eth"], "approve(address,uint256)",
+                        desk.tm[0][0], str(10 * bc.AMOUNT))
+        devnet_lib.fusion(home, *bc.send_args(), "--no-wait")
+        tid = max(bc.transfers(home))
+        burn = bc.transfers(home)[tid]["burn_tx"]
+        assert pg.psql(f"SELECT state FROM outbound_txs WHERE hash = '{burn}'") == [["sent"]]
+        devnet_lib.fusion(home, *bc.br("resume", str(tid)), timeout=300)
+        t = bc.transfers(home)[tid]
+        assert t["state"] == "delivered", f"the transfer: {t}"
+        srv = {x[0]: (x[1], x[2]) for x in pg.psql("SELECT id, hash, state FROM outbound_txs")
+               if x[0] not in before}
+        con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
+        local = {str(i): (h, st) for i, h, st in
+                 con.execute("SELECT id, hash, state FROM outbound_txs")
+                 if str(i) not in before}
+        con.close()
+        log(f"the transfer's transactions on the server: {sorted(srv.values(), key=str)}")
+        assert burn in {h for h, _ in srv.values()} and len(srv) >= 2, srv
+        assert srv == local, f"the server {srv} and desk.db {local} differ"
+        assert all(st in ("mined", "confirmed") for _, st in srv.values()), \
+            f"a bridge transaction's state did not reach the server: {srv}"
+        pg_sync.no_password([home])
+    finally:
+        devnet_lib.fusion(home, "devnet", "down", rc=None)
+    shutil.rmtree(home, ignore_errors=True)
+    os.unlink(bc.PASSFILE)
+    print("pg_book bridge: ok")
 
 
 def main(argv):
@@ -942,7 +1178,8 @@ def main(argv):
     need_artifacts()
     return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli, "action": action,
                              "uiaction": uiaction, "reads": reads,
-                             "hostile": hostile}[argv[0] if argv else "conf"])
+                             "hostile": hostile, "orphan": orphan,
+                             "swap": swap, "bridge": bridge}[argv[0] if argv else "conf"])
 
 
 if __name__ == "__main__":
