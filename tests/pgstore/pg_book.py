@@ -45,6 +45,11 @@ reads: a desk whose signed book.conf names the server, synced there (desk.db hol
   `fusion escrow list` and `escrow show`; the server stopped: the screen's status line, the
   API (503) and `escrow list` (exit 1) say `book server unreachable` in one line, nothing
   crashes; started again: all read the escrows again.
+live: a follower UI on such a desk (another process, `fusion sync`, syncs it) whose look for
+  other processes' commits is made rare (FUSION_UI_POLL_S=86400: its once-a-second tick
+  never looks): an escrow the syncer commits on the server appears on its Escrows screen all
+  the same, the frame logged as following the server's announcement; the server restarted
+  (every session ended), the next one appears too (the UI's listener connected again).
 hostile: the server's rows are outside input. An escrow row of 2^256-1 base units reads
   back exactly (`escrow list --json` on the server equals a SQLite desk's of the same row);
   a row with terminal escapes in its anomaly, or a threshold beyond 32 bits, is refused by
@@ -784,6 +789,57 @@ def reads(pg):
         shutil.rmtree(h.rstrip("/") + "-pw", ignore_errors=True)
     print("pg_book reads: ok")
 
+def live(pg):
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "ui"))
+    import tmuxh
+    chain, desk, url = setup(pg, 2, 0)
+    home = desk.home
+    write_book(home, f"db = {pg.url_for(user='desk')}\n")
+    desk.signed.sign_config("book")
+    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    errpath = os.path.join(home, "sync.stderr")
+    err = open(errpath, "wb")
+    p = subprocess.Popen([FUSION, "--home", home, "sync", "--no-subscribe", "--poll-ms", "100"],
+                         stdout=subprocess.DEVNULL, stderr=err, env=env)
+    err.close()
+    pg_sync._procs.append(p)
+    pg_sync.wait_until(lambda: "sync local: following" in pg_sync.read(errpath), "fusion sync", 120)
+    t = tmuxh.Tmux("pglive", cols=160, rows=30)
+    t.start(f"{FUSION} --home {home} --operator admin",
+            env={"PGPASSWORD": PASSWORD, "FUSION_UI_POLL_S": "86400"})
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    logpath = os.path.join(home, "fusion.log")
+
+    def status(s):
+        lines = s.split("\n")
+        return lines[t.rows - 2] if len(lines) >= t.rows else ""
+
+    def announced():
+        return pg_sync.read(logpath).count("after book announcement")
+
+    t.send("2")
+    t.wait_for(lambda s: " escrows " in status(s) and "/2" in status(s),
+               "the Escrows screen: the server's two escrows")
+    for n in (3, 4):
+        before = announced()
+        pg_sync.make_history(chain, 1, 0)  # the syncer commits it on the server, announced
+        t.wait_for(lambda s: " escrows " in status(s) and f"/{n}" in status(s),
+                   f"the Escrows screen: escrow {n}, on the server's announcement")
+        assert announced() > before, "the frame did not follow an announcement"
+        log(f"escrow {n} on the follower's screen, on the announcement")
+        if n == 3:
+            pg.restart()
+            log("server restarted: every session ended")
+    assert p.poll() is None, "fusion sync ended"
+    p.terminate()
+    assert p.wait(timeout=60) == 0, pg_sync.read(errpath)
+    t.close()
+    pg_sync.no_password([home])
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(home.rstrip("/") + "-pw", ignore_errors=True)
+    print("pg_book live: ok")
+
+
 MAX256 = str(2**256 - 1)
 
 
@@ -941,7 +997,7 @@ def main(argv):
         return 1
     need_artifacts()
     return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli, "action": action,
-                             "uiaction": uiaction, "reads": reads,
+                             "uiaction": uiaction, "reads": reads, "live": live,
                              "hostile": hostile}[argv[0] if argv else "conf"])
 
 
