@@ -97,7 +97,7 @@ typedef struct pg_rd {
     char shown[512];
     PGconn *c;
     bool news;             /* a commit announced, or the connection made again, not yet told */
-    bool pages[STORE_ESCROW_SORTS][2][2][2]; /* the page statements prepared on c */
+    bool pages[STORE_ESCROW_SORTS][2][2][2][2]; /* the page statements prepared on c */
     time_t failed_at;      /* the last failed connect (0: none) */
     char why[1024];        /* its message */
 } pg_rd;
@@ -554,15 +554,19 @@ static int rd_escrow_count(void *conn, const char *pattern, size_t *n, err *e)
 }
 
 /* The page statement of an order, a direction, with or without the filter, at an offset
- * or after a key (keyed: the rows after ($k, $c, $a) in the order, no OFFSET): prepared
- * on the connection on first use. Parameters: [the pattern], the limit, then the offset or
- * the key's three parts. Each row ends with its sort key as text. */
-static int page_stmt(pg_rd *r, int sort, bool desc, bool filtered, bool keyed, char name[32],
-                     err *e)
+ * or after a key (keyed: the rows after ($k, $c, $a) in the order, no OFFSET), or, back,
+ * in the reversed order (the rows before the key, or the last ones; no OFFSET either):
+ * prepared on the connection on first use. Parameters: [the pattern], the limit, then the
+ * offset or the key's three parts. Each row ends with its sort key as text. */
+static int page_stmt(pg_rd *r, int sort, bool desc, bool filtered, bool keyed, bool back,
+                     char name[32], err *e)
 {
-    snprintf(name, 32, "rd_page_%d_%d_%d%s", sort, desc, filtered, keyed ? "_k" : "");
-    if (r->pages[sort][desc][filtered][keyed])
+    snprintf(name, 32, "rd_page_%d_%d_%d%s%s", sort, desc, filtered, keyed || back ? "_" : "",
+             keyed ? (back ? "kb" : "k") : (back ? "b" : ""));
+    if (r->pages[sort][desc][filtered][keyed][back])
         return 0;
+    if (back)
+        desc = !desc; /* the reversed order: the caller turns the rows round */
     const char *dir = desc ? "DESC" : "ASC";
     int lim = filtered ? 2 : 1;
     char where[1200] = "", tail[300];
@@ -576,6 +580,8 @@ static int page_stmt(pg_rd *r, int sort, bool desc, bool filtered, bool keyed, c
                  filtered ? " AND" : " WHERE", RD_SORT_KEYS[sort], desc ? "<" : ">", lim + 1,
                  RD_SORT_TYPES[sort], lim + 2, lim + 3);
         snprintf(tail, sizeof tail, " LIMIT $%d", lim);
+    } else if (back) {
+        snprintf(tail, sizeof tail, " LIMIT $%d", lim);
     } else {
         snprintf(tail, sizeof tail, " LIMIT $%d OFFSET $%d", lim, lim + 1);
     }
@@ -588,11 +594,11 @@ static int page_stmt(pg_rd *r, int sort, bool desc, bool filtered, bool keyed, c
              " THEN c.native_decimals END), (%s)::text" RD_FROM "%s"
              " ORDER BY %s %s, e.chain_id %s, e.address COLLATE \"C\" %s%s",
              RD_SORT_KEYS[sort], where, RD_SORT_KEYS[sort], dir, dir, dir, tail);
-    PGresult *res = PQprepare(r->c, name, sql, keyed ? lim + 3 : lim + 1, NULL);
+    PGresult *res = PQprepare(r->c, name, sql, keyed ? lim + 3 : back ? lim : lim + 1, NULL);
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
         return rd_fail(r, res, "preparing the escrow table's page", e);
     PQclear(res);
-    r->pages[sort][desc][filtered][keyed] = true;
+    r->pages[sort][back ? !desc : desc][filtered][keyed][back] = true;
     return 0;
 }
 
@@ -643,8 +649,8 @@ int pg_escrow_line_of_row(const char *const v[PG_LINE_NCOLS], store_escrow_line 
 }
 
 static int rd_escrow_page(void *conn, const char *pattern, int sort, bool desc, size_t offset,
-                          const store_escrow_line *after, size_t limit, store_escrow_line *out,
-                          size_t *n, bool *more, err *e)
+                          const store_escrow_line *after, bool backward, size_t limit,
+                          store_escrow_line *out, size_t *n, bool *more, err *e)
 {
     pg_rd *r = conn;
     *n = 0;
@@ -667,14 +673,14 @@ static int rd_escrow_page(void *conn, const char *pattern, int sort, bool desc, 
         v[nv++] = after->key;
         v[nv++] = chain;
         v[nv++] = addr_s;
-    } else {
+    } else if (!backward) {
         v[nv++] = off;
     }
     pthread_mutex_lock(&r->mu);
     PGresult *res = NULL;
     int rc = rd_ensure(r, e);
     if (rc == 0)
-        rc = page_stmt(r, sort, desc, filtered, keyed, name, e);
+        rc = page_stmt(r, sort, desc, filtered, keyed, backward, name, e);
     if (rc == 0)
         rc = rd_run(r, name, nv, v, NULL, NULL, 0, &res, "reading escrows", e);
     if (rc == 0) {
@@ -683,18 +689,20 @@ static int rd_escrow_page(void *conn, const char *pattern, int sort, bool desc, 
         if (PQnfields(res) != PG_LINE_NCOLS + 1)
             rc = err_set(e, ERR_INTERNAL, "the book: an escrow page of %d columns",
                          PQnfields(res));
-        for (size_t i = 0; rc == 0 && i < m && i < limit; i++) {
+        size_t got = m < limit ? m : limit;
+        for (size_t i = 0; rc == 0 && i < got; i++) {
             const char *f[PG_LINE_NCOLS];
             for (int k = 0; k < PG_LINE_NCOLS; k++)
                 f[k] = PQgetisnull(res, (int)i, k) ? NULL : PQgetvalue(res, (int)i, k);
-            rc = pg_escrow_line_of_row(f, &out[i], e);
+            store_escrow_line *o = &out[backward ? got - 1 - i : i]; /* in the order */
+            rc = pg_escrow_line_of_row(f, o, e);
             /* the sort key goes back to the server only as a parameter: bounded, that's all */
             const char *key = PQgetisnull(res, (int)i, PG_LINE_NCOLS)
                                   ? NULL
                                   : PQgetvalue(res, (int)i, PG_LINE_NCOLS);
-            if (rc == 0 && key && strlen(key) < sizeof out[i].key) {
-                out[i].has_key = true;
-                snprintf(out[i].key, sizeof out[i].key, "%s", key);
+            if (rc == 0 && key && strlen(key) < sizeof o->key) {
+                o->has_key = true;
+                snprintf(o->key, sizeof o->key, "%s", key);
             }
         }
         *n = rc == 0 ? (m < limit ? m : limit) : 0;

@@ -165,11 +165,13 @@ typedef struct store_book_reader {
      * number, and a page of them in an order (sort < STORE_ESCROW_SORTS), at most limit
      * rows from offset, or, with after (a row of an earlier page of the same pattern and
      * order, has_key), the rows after it (offset ignored: keyset paging, a window's read at
-     * any depth where an index serves the order); *more: a further row exists. */
+     * any depth where an index serves the order). backward: the rows before after instead,
+     * or without after the last rows of the order (offset ignored), still in the order.
+     * *more: a further row exists past them in the direction read. */
     int (*escrow_count)(void *conn, const char *pattern, size_t *n, err *e);
     int (*escrow_page)(void *conn, const char *pattern, int sort, bool desc, size_t offset,
-                       const store_escrow_line *after, size_t limit, store_escrow_line *out,
-                       size_t *n, bool *more, err *e);
+                       const store_escrow_line *after, bool backward, size_t limit,
+                       store_escrow_line *out, size_t *n, bool *more, err *e);
     /* *changed: a commit was announced on the book (pg_commit_notify), or the connection
      * came back, since the last call; never blocks. */
     int (*changed)(void *conn, bool *changed, err *e);

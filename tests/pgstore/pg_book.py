@@ -881,29 +881,43 @@ def pages(pg):
     for a in want:
         short[(a[2:6], a[-4:])] = a
 
-    def walk(total, want):
-        seen = []
-        row = 1
+    def walk(total, want, up=False):
+        screens = []  # the rows of each screen, top to bottom
+        row = total if up else 1
         at = re.compile(r"escrows (\d+)/%d" % total)
         while True:
             s = t.capture()
+            screens.append([])
             for line in s.split("\n"):
                 m = re.search(r"0x([0-9a-f]{4})\S*?([0-9a-f]{4})\b", line.lower())
                 if m and (m.group(1), m.group(2)) in short:
-                    a = short[(m.group(1), m.group(2))]
-                    if a not in seen:
-                        seen.append(a)
-            if row >= total:
+                    screens[-1].append(short[(m.group(1), m.group(2))])
+            if row >= total if not up else row <= 1:
                 break
-            t.send("NPage")
-            s = t.wait_for(lambda x: at.search(x) and int(at.search(x).group(1)) > row,
-                           f"PgDn from row {row}")
+            t.send("PPage" if up else "NPage")
+            s = t.wait_for(lambda x: at.search(x) and (int(at.search(x).group(1)) < row if up
+                                                      else int(at.search(x).group(1)) > row),
+                           f"{'PgUp' if up else 'PgDn'} from row {row}")
             row = int(at.search(s).group(1))
+        seen = []
+        for sc in (screens[::-1] if up else screens):  # walked up: the last screen on top
+            seen += [a for a in sc if a not in seen]
         assert seen == want, f"the screen's order: {len(seen)} rows, first difference at " \
             f"{next((i for i, (x, y) in enumerate(zip(seen, want)) if x != y), len(seen))}"
 
     walk(300, want)
     log("paged through 300 escrows: the server's order, each once")
+    walk(300, want, up=True)
+    log("paged up again: the same")
+    t.wait_for("escrows 1/300", "PgUp to the top")
+    t.send("G")  # from the top window to the last row: the last window, read reversed
+    s = t.wait_for("escrows 300/300", "G: the last row")
+    assert short[next((m.group(1), m.group(2)) for m in (
+        re.search(r"0x([0-9a-f]{4})\S*?([0-9a-f]{4})\b", x.lower()) for x in s.split("\n")[::-1])
+        if m and (m.group(1), m.group(2)) in short)] == want[-1], "G: not the last escrow"
+    logged = open(os.path.join(pg.dir, "server.log"), errors="replace").read()
+    assert "execute rd_page_0_1_0_kb" in logged, "no window was read up by key"
+    assert "execute rd_page_0_1_0_b" in logged, "the last window was not read reversed"
     # filtered: the 298 clones (their address prefix), paged by key too
     t.send("/")
     t.type("0x00000000")
