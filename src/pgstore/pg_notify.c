@@ -89,11 +89,18 @@ void pg_book_watch(const char *url, int stop_fd, void (*announced)(void *ctx), v
 {
     bool lost = false; /* a connection was had and lost: what came meanwhile is unknown */
     char why[ERR_MSG_MAX] = "";
+    /* a server that drops packets holds a connect (and so the stop) at most 2 s, unless the
+     * URL says otherwise */
+    char full[1100];
+    snprintf(full, sizeof full, "%s%s", url,
+             strstr(url, "connect_timeout") ? ""
+             : strchr(url, '?')             ? "&connect_timeout=2"
+                                            : "?connect_timeout=2");
     while (!stopped(stop_fd, 0)) {
         PGconn *c = NULL;
         err e;
         err_clear(&e);
-        if (pg_connect(&c, url, &e) < 0 || pg_commit_listen(c, &e) < 0) {
+        if (pg_connect(&c, full, &e) < 0 || pg_commit_listen(c, &e) < 0) {
             pg_close(&c);
             if (strcmp(why, e.msg)) { /* said once per reason, not every second */
                 snprintf(why, sizeof why, "%s", e.msg);
