@@ -3,6 +3,7 @@
  * never touch curses, they only make sync_notify_fd readable. */
 #include "desk.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -165,6 +166,8 @@ static void watch_start(ui_desk *d)
               d->poll_s);
         return;
     }
+    for (int i = 0; i < 2; i++) /* not inherited by what the UI starts */
+        fcntl(d->watch_stop[i], F_SETFD, FD_CLOEXEC);
     if (ui_thread_create(&d->watch_thread, watch_main, d, &e) < 0) {
         LOG_W("ui", "the book's commits are looked for every %u s: %s", d->poll_s, e.msg);
         return;
