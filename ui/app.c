@@ -65,6 +65,8 @@ struct ui_app {
      * of the frame was read, and whether the first frame was drawn yet. */
     struct timespec key_t0;
     bool key_pending;
+    struct timespec book_t0; /* the last announcement of the book's server reached the loop */
+    bool book_pending;
     bool first_frame_done;
     int rows, cols;
     time_t clock;
@@ -960,8 +962,12 @@ static void topics_changed(ui_app *a, unsigned topics)
 {
     if (!topics)
         return;
-    if ((topics & UI_TOPIC_SYNC) && a->cfg->wake)
-        topics |= a->cfg->wake(a->cfg->arg);
+    if (topics & UI_TOPIC_BOOK) { /* the frame it causes is timed (frame_timing) */
+        clock_gettime(CLOCK_MONOTONIC, &a->book_t0);
+        a->book_pending = true;
+    }
+    if ((topics & (UI_TOPIC_SYNC | UI_TOPIC_BOOK)) && a->cfg->wake)
+        topics |= a->cfg->wake(a->cfg->arg, topics);
     if (topics & UI_TOPIC_JOBS) { /* the workers, polled here only */
         apply(a, ui_task_poll(a, show_task_result));
         if (a->cfg->poll_jobs)
@@ -1261,9 +1267,18 @@ static double ms_since(const struct timespec *t0)
 }
 
 /* Logs (debug) how long the frame took after the key that caused it, and the first
- * frame after FUSION_DEBUG_T0 (CLOCK_MONOTONIC nanoseconds set by whoever started us). */
+ * frame after FUSION_DEBUG_T0 (CLOCK_MONOTONIC nanoseconds set by whoever started us); the
+ * frame after an announcement of the book's server with its CLOCK_MONOTONIC time, so that
+ * whoever committed can time commit-to-frame. */
 static void frame_timing(ui_app *a)
 {
+    if (a->book_pending) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        LOG_D("ui", "frame %.3f ms after book announcement, at %lld ns monotonic",
+              ms_since(&a->book_t0), (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+        a->book_pending = false;
+    }
     if (a->key_pending) {
         LOG_D("ui", "frame %.3f ms after key", ms_since(&a->key_t0));
         a->key_pending = false;

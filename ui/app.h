@@ -24,9 +24,10 @@ typedef struct ui_config {
      * policy; 0 permitted, 1 refused with the reason in why. */
     int (*permitted)(void *arg, ui_action a, char *why, size_t cap);
     void *arg;
-    /* Optional: runs after a UI_TOPIC_SYNC wake (chain sync's commits, announced through
-     * the one notification descriptor); returns the UI_TOPIC_* bits that changed. */
-    unsigned (*wake)(void *arg);
+    /* Optional: runs after a UI_TOPIC_SYNC or UI_TOPIC_BOOK wake (this process's chain
+     * sync's commits, or the book's server's announced ones, through the one notification
+     * descriptor; topics says which); returns the UI_TOPIC_* bits that changed. */
+    unsigned (*wake)(void *arg, unsigned topics);
     /* Optional: runs once a second (another process's commits, idle key locks);
      * returns the UI_TOPIC_* bits that changed. */
     unsigned (*timer)(void *arg);

@@ -3,6 +3,7 @@
  * never touch curses, they only make sync_notify_fd readable. */
 #include "desk.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "base/log.h"
@@ -135,6 +137,57 @@ static void sync_committed(void *ctx)
 {
     (void)ctx;
     ui_notify(UI_TOPIC_SYNC);
+}
+
+/* The book's server announced a commit (the watcher's thread): the same wake, its own
+ * topic. */
+static void book_announced(void *ctx)
+{
+    (void)ctx;
+    ui_notify(UI_TOPIC_BOOK);
+}
+
+static void *watch_main(void *arg)
+{
+    ui_desk *d = arg;
+    pg_book_watch(d->reads.url, d->watch_stop[0], book_announced, d);
+    return NULL;
+}
+
+/* Starts the book's watcher; without it (no pipe, no thread) the announcements are still
+ * read every poll period, as the log says. */
+static void watch_start(ui_desk *d)
+{
+    err e;
+    err_clear(&e);
+    if (pipe(d->watch_stop) < 0) {
+        d->watch_stop[0] = d->watch_stop[1] = -1;
+        LOG_W("ui", "the book's commits are looked for every %u s: no pipe for its watcher",
+              d->poll_s);
+        return;
+    }
+    for (int i = 0; i < 2; i++) /* not inherited by what the UI starts */
+        fcntl(d->watch_stop[i], F_SETFD, FD_CLOEXEC);
+    if (ui_thread_create(&d->watch_thread, watch_main, d, &e) < 0) {
+        LOG_W("ui", "the book's commits are looked for every %u s: %s", d->poll_s, e.msg);
+        return;
+    }
+    d->watch_started = true;
+}
+
+static void watch_stop(ui_desk *d)
+{
+    if (d->watch_started) {
+        ssize_t w = write(d->watch_stop[1], "x", 1);
+        (void)w;
+        pthread_join(d->watch_thread, NULL);
+        d->watch_started = false;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (d->watch_stop[i] >= 0)
+            close(d->watch_stop[i]);
+        d->watch_stop[i] = -1;
+    }
 }
 
 static void sync_try_start(ui_desk *d)
@@ -315,20 +368,25 @@ static void switch_finish(ui_desk *d, const addr *which)
     LOG_I("ui", "signed in as %s", d->operator_name);
 }
 
-/* FUSION_RISK_REFRESH=SECONDS (1..86400): the period of the risk refresh without new
- * chain data (default RISK_REFRESH_SECONDS). */
-static unsigned risk_period_from_env(void)
+/* The environment's name=SECONDS (1..86400), else def (a malformed value: said in the log). */
+static unsigned seconds_from_env(const char *name, unsigned def)
 {
-    const char *v = getenv("FUSION_RISK_REFRESH");
+    const char *v = getenv(name);
     char *end = NULL;
     unsigned long n = v && *v ? strtoul(v, &end, 10) : 0;
     if (!v || !*v || *end || n < 1 || n > 86400) {
         if (v && *v)
-            LOG_W("ui", "FUSION_RISK_REFRESH=%.32s is not 1..86400 seconds: using %d", v,
-                  RISK_REFRESH_SECONDS);
-        return RISK_REFRESH_SECONDS;
+            LOG_W("ui", "%s=%.32s is not 1..86400 seconds: using %u", name, v, def);
+        return def;
     }
     return (unsigned)n;
+}
+
+/* FUSION_RISK_REFRESH=SECONDS (1..86400): the period of the risk refresh without new
+ * chain data (default RISK_REFRESH_SECONDS). */
+static unsigned risk_period_from_env(void)
+{
+    return seconds_from_env("FUSION_RISK_REFRESH", RISK_REFRESH_SECONDS);
 }
 
 /* A fingerprint of every chain's sync checkpoint: it moves with each sync commit,
@@ -358,16 +416,7 @@ static uint64_t sync_mark(ui_desk *d)
 
 static unsigned idle_from_env(void)
 {
-    const char *v = getenv("FUSION_IDLE_LOCK");
-    char *end = NULL;
-    unsigned long n = v && *v ? strtoul(v, &end, 10) : 0;
-    if (!v || !*v || *end || n < 1 || n > 86400) {
-        if (v && *v)
-            LOG_W("ui", "FUSION_IDLE_LOCK=%.32s is not 1..86400 seconds: using %d", v,
-                  UI_DESK_IDLE_DEFAULT);
-        return UI_DESK_IDLE_DEFAULT;
-    }
-    return (unsigned)n;
+    return seconds_from_env("FUSION_IDLE_LOCK", UI_DESK_IDLE_DEFAULT);
 }
 
 int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err *e)
@@ -378,6 +427,8 @@ int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err
         return err_set(e, ERR_NOMEM, "out of memory opening the desk");
     snprintf(d->home, sizeof d->home, "%s", home);
     snprintf(d->operator_name, sizeof d->operator_name, "%s", operator_name ? operator_name : "");
+    d->watch_stop[0] = d->watch_stop[1] = -1;
+    d->poll_s = seconds_from_env("FUSION_UI_POLL_S", UI_DESK_POLL_DEFAULT);
     if (desk_snap_open(&d->snap, home, e) < 0 ||
         keystore_open(&d->ks, home, d->operator_name, e) < 0) {
         ui_desk_close(&d);
@@ -399,6 +450,9 @@ int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err
         ui_desk_close(&d);
         return -1;
     }
+    d->polled_at = time(NULL);
+    if (d->reads.present)
+        watch_start(d);
     d->has_chain = chains_exist(d);
     operator_load(d);
     d->idle_s = idle_from_env();
@@ -422,6 +476,7 @@ void ui_desk_close(ui_desk **p)
     if (!p || !*p)
         return;
     ui_desk *d = *p;
+    watch_stop(d);
     unlock_join(d);
     if (d->risk_started) {
         pthread_mutex_lock(&d->risk_mu);
@@ -456,30 +511,53 @@ void ui_desk_close(ui_desk **p)
     *p = NULL;
 }
 
-static unsigned data_topics(ui_desk *d)
+/* What other connections committed; force: something did (the book's server said so,
+ * though the snapshot's own connection may not have its announcement yet). */
+static unsigned data_topics(ui_desk *d, bool force)
 {
     bool changed = false;
     err e;
+    d->polled_at = time(NULL);
     if (desk_snap_poll(d->snap, &changed, &e) < 0) {
         LOG_W("ui", "%s", e.msg);
         return 0;
     }
-    if (!changed)
+    if (!changed && !force)
         return 0;
     d->has_chain = chains_exist(d);
     return UI_TOPIC_ESCROWS | UI_TOPIC_APPROVALS | UI_TOPIC_CHAINS | UI_TOPIC_RISK |
            UI_TOPIC_COMPLIANCE | UI_TOPIC_ENTITIES;
 }
 
-unsigned ui_desk_wake(void *arg)
+/* Another process's commits: what changed, and the risk worker kicked when they moved
+ * the chains (a sync's). */
+static unsigned others_committed(ui_desk *d, bool force)
+{
+    unsigned topics = data_topics(d, force);
+    if (topics) {
+        uint64_t mark = sync_mark(d);
+        if (mark != d->sync_mark && d->risk_started)
+            ui_desk_risk_kick(d); /* another process's sync moved the chains */
+        d->sync_mark = mark;
+    }
+    return topics;
+}
+
+unsigned ui_desk_wake(void *arg, unsigned topics)
 {
     ui_desk *d = arg;
-    if (!d || !d->sync)
+    if (!d)
         return 0;
-    sync_notify_drain(d->sync);
-    if (d->risk_started)
-        ui_desk_risk_kick(d); /* new chain data: positions and exposure moved */
-    return data_topics(d) | UI_TOPIC_CHAINS;
+    unsigned out = 0;
+    if ((topics & UI_TOPIC_BOOK))
+        out |= others_committed(d, true);
+    if ((topics & UI_TOPIC_SYNC) && d->sync) {
+        sync_notify_drain(d->sync);
+        if (d->risk_started)
+            ui_desk_risk_kick(d); /* new chain data: positions and exposure moved */
+        out |= data_topics(d, false) | UI_TOPIC_CHAINS;
+    }
+    return out;
 }
 
 unsigned ui_desk_timer(void *arg)
@@ -487,13 +565,9 @@ unsigned ui_desk_timer(void *arg)
     ui_desk *d = arg;
     if (!d)
         return 0;
-    unsigned topics = data_topics(d);
-    if (topics) {
-        uint64_t mark = sync_mark(d);
-        if (mark != d->sync_mark && d->risk_started)
-            ui_desk_risk_kick(d); /* another process's sync moved the chains */
-        d->sync_mark = mark;
-    }
+    unsigned topics = 0;
+    if (time(NULL) - d->polled_at >= (time_t)d->poll_s)
+        topics = others_committed(d, false);
     risk_try_start(d);
     if (d->sync) {
         topics |= UI_TOPIC_CHAINS; /* head, lag and events/s move without commits */

@@ -40,6 +40,16 @@ typedef struct ui_desk {
     pg_desk_book book; /* where this process's sync keeps the book (book.conf; none: desk.db) */
     pg_desk_book reads; /* where the screens read the escrows and checkpoints (the same) */
     time_t sync_tried;
+    /* The book's watcher (a book on a server): a thread listening for its announced
+     * commits on a connection of its own (pg_book_watch) wakes the loop with
+     * UI_TOPIC_BOOK; a byte on watch_stop[1] ends it. */
+    pthread_t watch_thread;
+    bool watch_started;
+    int watch_stop[2];
+    /* Other processes' commits are looked for every poll_s seconds (FUSION_UI_POLL_S);
+     * last done at polled_at. */
+    unsigned poll_s;
+    time_t polled_at;
     struct {
         addr address;
         ks_key *key;
@@ -90,8 +100,15 @@ int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err
 void ui_desk_close(ui_desk **p);
 
 /* ui_config callbacks (arg is the ui_desk). */
-/* After a UI_TOPIC_SYNC wake (this process's sync committed): what changed. */
-unsigned ui_desk_wake(void *arg);
+/* Default period of the look for other processes' commits (desk.db's data_version, the
+ * book's announcements as the snapshot's connection got them): a second;
+ * FUSION_UI_POLL_S=SECONDS (1..86400) sets another. A book on a server also wakes the
+ * loop at once on each announcement (the watcher), whatever the period. */
+#define UI_DESK_POLL_DEFAULT 1
+
+/* After a UI_TOPIC_SYNC wake (this process's sync committed) or a UI_TOPIC_BOOK one (the
+ * book's server announced a commit), topics saying which: what changed. */
+unsigned ui_desk_wake(void *arg, unsigned topics);
 unsigned ui_desk_timer(void *arg);
 unsigned ui_desk_facts(void *arg);
 /* ui_config.permitted: the policy's role check of action a for this operator

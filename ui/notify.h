@@ -21,8 +21,9 @@ enum {
     UI_TOPIC_AUDIT = 1u << 6,
     UI_TOPIC_RISK = 1u << 7,
     UI_TOPIC_JOBS = 1u << 8,
-    UI_TOPIC_SYNC = 1u << 9, /* this process's sync committed (ui_config.wake says what) */
-    UI_TOPIC_ALL = (1u << 10) - 1,
+    UI_TOPIC_SYNC = 1u << 9,  /* this process's sync committed (ui_config.wake says what) */
+    UI_TOPIC_BOOK = 1u << 10, /* the book's server announced a commit (ui_config.wake too) */
+    UI_TOPIC_ALL = (1u << 11) - 1,
 };
 
 /* Creates the notification descriptor (an eventfd); idempotent. */

@@ -228,6 +228,7 @@ struct desk_escrow_view {
     desk_escrow_row rows[WINDOW_ROWS];
     int64_t first_rowid, last_rowid;
     sqlite3_value *first_key, *last_key;
+    store_escrow_line *lines; /* the book's window as read (their keys), WINDOW_ROWS */
     /* the background count: its own connection, used by the counting thread only */
     sqlite3 *cdb;
     pthread_t th;
@@ -284,6 +285,7 @@ void desk_escrow_view_free(desk_escrow_view **p)
     if (v->cdb)
         sqlite3_close(v->cdb);
     window_drop(v);
+    free(v->lines);
     free(v);
     *p = NULL;
 }
@@ -640,7 +642,9 @@ static void learn_end(desk_escrow_view *v, size_t end, bool more, bool exact_if_
 
 /* ---- the escrow table on the book's server ----
  * The filter and the order are the server's (pg_trgm for the filter); a window is a page
- * read at an offset, and the count is exact (the stored total without a filter). */
+ * read after the key of the row before it when the current window holds that row (moving
+ * down: keyset paging), else at an offset; the count is exact (the stored total without a
+ * filter). */
 
 static int book_count(desk_escrow_view *v, err *e)
 {
@@ -685,22 +689,46 @@ static int book_row(desk_escrow_view *v, size_t i, const desk_escrow_row **out, 
         *out = &v->rows[i - v->base];
         return 0;
     }
-    size_t start = i > WINDOW_ROWS / 4 ? i - WINDOW_ROWS / 4 : 0;
-    store_escrow_line *lines = calloc(WINDOW_ROWS, sizeof *lines);
-    if (!lines)
+    if (!v->lines && !(v->lines = calloc(WINDOW_ROWS, sizeof *v->lines)))
         return err_set(e, ERR_NOMEM, "out of memory reading escrows");
+    /* Moving down, i a little past the window: the new one from the row before it, by its
+     * key; moving up: the new one up to the row after it, by its key, i near its end; near
+     * the end of the table: its last rows; else at an offset. */
+    size_t start = i > WINDOW_ROWS / 4 ? i - WINDOW_ROWS / 4 : 0;
+    size_t up_end = i + WINDOW_ROWS / 4 + 1; /* moving up: the window ends before this row */
+    store_escrow_line key;
+    const store_escrow_line *after = NULL;
+    bool backward = false;
+    if (v->n > 0 && start > 0 && start - 1 >= v->base && start - 1 < v->base + v->n &&
+        v->lines[start - 1 - v->base].has_key) {
+        key = v->lines[start - 1 - v->base];
+        after = &key;
+    } else if (v->n > 0 && i < v->base && up_end >= WINDOW_ROWS && up_end >= v->base &&
+               up_end < v->base + v->n && v->lines[up_end - v->base].has_key) {
+        key = v->lines[up_end - v->base];
+        after = &key;
+        backward = true;
+    } else if (v->count > WINDOW_ROWS && start + WINDOW_ROWS >= v->count) {
+        backward = true; /* the last window, by the reversed order */
+    } else if (up_end <= WINDOW_ROWS) {
+        start = 0; /* the first window holds it */
+    }
     size_t got = 0;
     bool more = false;
     window_drop(v);
     int rc = v->snap->rd->escrow_page(v->snap->rconn, v->pattern, (int)v->sort, v->desc, start,
-                                      WINDOW_ROWS, lines, &got, &more, e);
+                                      after, backward, WINDOW_ROWS, v->lines, &got, &more, e);
     for (size_t k = 0; rc == 0 && k < got; k++)
-        row_of_line(&lines[k], &v->rows[k]);
-    free(lines);
+        row_of_line(&v->lines[k], &v->rows[k]);
     if (rc < 0)
         return -1;
-    v->base = start;
+    /* backward reads end before up_end (by key), or at the table's end (no key) */
+    v->base = !backward ? start : after ? up_end - got : v->count - got;
     v->n = got;
+    if (backward && i < v->base) {
+        desk_escrow_view_invalidate(v);
+        return err_set(e, ERR_STATE, "the escrow table changed while reading it");
+    }
     if (i >= v->base + v->n) {
         /* The table changed under us (a sync's commit): start afresh next time. */
         desk_escrow_view_invalidate(v);

@@ -31,6 +31,12 @@ int pg_book_wait_ms(unsigned *ms, err *e) FUSION_WUR;
 /* The desk's reads from the book on a server (pg_read.c): a store_book_reader for
  * store_set_reader and desk_snap_use_book. */
 extern const store_book_reader pg_reader;
+/* Listens for the book's commit announcements (pg_commit_notify) on a connection of its
+ * own to url until stop_fd is readable, and calls announced(ctx) for each (those already
+ * arrived together: once), and once more after the connection came back from a loss (what
+ * was announced meanwhile is unknown); a server away is tried again every second, said in
+ * the log once per reason. Blocks: it is a thread's whole work (pg_notify.c). */
+void pg_book_watch(const char *url, int stop_fd, void (*announced)(void *ctx), void *ctx);
 
 typedef struct pg_desk_book {
     bool present;     /* false: the book is desk.db */

@@ -1,13 +1,17 @@
 /* pg_notify.c: commits announced across machines. Within one machine a UI learns of
  * another process's commit from PRAGMA data_version; on a server, the writer's
  * transaction carries a NOTIFY that PostgreSQL delivers to every listening session when
- * it commits (never when it rolls back), and the listener's socket becomes readable. */
+ * it commits (never when it rolls back), and the listener's socket becomes readable.
+ * pg_book_watch is that listener for a process that must react at once (the terminal UI's
+ * loop, woken by it). */
 #include "pgstore/pgstore.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "base/log.h"
 
 int pg_commit_notify(PGconn *c, const char *what, err *e)
 {
@@ -72,4 +76,64 @@ int pg_commit_wait(PGconn *c, int timeout_ms, int stop_fd, char *what, size_t ca
     }
     *got = take(c, what, cap);
     return 0;
+}
+
+/* True once stop_fd is readable (or waited for up to ms). */
+static bool stopped(int stop_fd, int ms)
+{
+    struct pollfd p = {.fd = stop_fd, .events = POLLIN};
+    return poll(&p, 1, ms) > 0;
+}
+
+void pg_book_watch(const char *url, int stop_fd, void (*announced)(void *ctx), void *ctx)
+{
+    bool lost = false; /* a connection was had and lost: what came meanwhile is unknown */
+    char why[ERR_MSG_MAX] = "";
+    /* a server that drops packets holds a connect (and so the stop) at most 2 s, unless the
+     * URL says otherwise */
+    char full[1100];
+    snprintf(full, sizeof full, "%s%s", url,
+             strstr(url, "connect_timeout") ? ""
+             : strchr(url, '?')             ? "&connect_timeout=2"
+                                            : "?connect_timeout=2");
+    while (!stopped(stop_fd, 0)) {
+        PGconn *c = NULL;
+        err e;
+        err_clear(&e);
+        if (pg_connect(&c, full, &e) < 0 || pg_commit_listen(c, &e) < 0) {
+            pg_close(&c);
+            if (strcmp(why, e.msg)) { /* said once per reason, not every second */
+                snprintf(why, sizeof why, "%s", e.msg);
+                LOG_W("pgstore", "listening for the book's commits: %s", why);
+            }
+            lost = true;
+            if (stopped(stop_fd, 1000))
+                break;
+            continue;
+        }
+        why[0] = '\0';
+        if (lost)
+            announced(ctx);
+        for (;;) {
+            bool got = false;
+            char what[64];
+            if (pg_commit_wait(c, -1, stop_fd, what, sizeof what, &got, &e) < 0) {
+                LOG_W("pgstore", "%s", e.msg);
+                lost = true;
+                break;
+            }
+            if (got) {
+                while (got && pg_commit_wait(c, 0, -1, what, sizeof what, &got, &e) == 0)
+                    ; /* the ones already here: one wake for all of them */
+                announced(ctx);
+            } else if (stopped(stop_fd, 0)) {
+                break;
+            } else if (PQstatus(c) != CONNECTION_OK) {
+                LOG_W("pgstore", "listening for the book's commits: the connection was lost");
+                lost = true;
+                break;
+            }
+        }
+        pg_close(&c);
+    }
 }

@@ -86,6 +86,10 @@ static const char *const RD_SORT_KEYS[STORE_ESCROW_SORTS] = {
     "e.token COLLATE \"C\"", "lpad(e.amount, 80, '0')", "e.state COLLATE \"C\"", "e.approvals",
     "e.last_event_block",
 };
+/* Their types, for a key read back (escrow_page's after). */
+static const char *const RD_SORT_TYPES[STORE_ESCROW_SORTS] = {
+    "bigint", "text", "text", "text", "text", "text", "text", "bigint", "bigint",
+};
 
 typedef struct pg_rd {
     pthread_mutex_t mu;
@@ -93,7 +97,7 @@ typedef struct pg_rd {
     char shown[512];
     PGconn *c;
     bool news;             /* a commit announced, or the connection made again, not yet told */
-    bool pages[STORE_ESCROW_SORTS][2][2]; /* the page statements prepared on c */
+    bool pages[STORE_ESCROW_SORTS][2][2][2][2]; /* the page statements prepared on c */
     time_t failed_at;      /* the last failed connect (0: none) */
     char why[1024];        /* its message */
 } pg_rd;
@@ -549,29 +553,52 @@ static int rd_escrow_count(void *conn, const char *pattern, size_t *n, err *e)
     return rc;
 }
 
-/* The page statement of an order, a direction, with or without the filter: prepared on
- * the connection on first use. */
-static int page_stmt(pg_rd *r, int sort, bool desc, bool filtered, char name[32], err *e)
+/* The page statement of an order, a direction, with or without the filter, at an offset
+ * or after a key (keyed: the rows after ($k, $c, $a) in the order, no OFFSET), or, back,
+ * in the reversed order (the rows before the key, or the last ones; no OFFSET either):
+ * prepared on the connection on first use. Parameters: [the pattern], the limit, then the
+ * offset or the key's three parts. Each row ends with its sort key as text. */
+static int page_stmt(pg_rd *r, int sort, bool desc, bool filtered, bool keyed, bool back,
+                     char name[32], err *e)
 {
-    snprintf(name, 32, "rd_page_%d_%d_%d", sort, desc, filtered);
-    if (r->pages[sort][desc][filtered])
+    snprintf(name, 32, "rd_page_%d_%d_%d%s%s", sort, desc, filtered, keyed || back ? "_" : "",
+             keyed ? (back ? "kb" : "k") : (back ? "b" : ""));
+    if (r->pages[sort][desc][filtered][keyed][back])
         return 0;
+    if (back)
+        desc = !desc; /* the reversed order: the caller turns the rows round */
     const char *dir = desc ? "DESC" : "ASC";
-    char sql[2048];
+    int lim = filtered ? 2 : 1;
+    char where[1200] = "", tail[300];
+    if (filtered) /* RD_FILTER is " WHERE a OR b ...": parenthesised before an AND */
+        snprintf(where, sizeof where, " WHERE (%s)", RD_FILTER + strlen(" WHERE "));
+    if (keyed) {
+        size_t w = strlen(where);
+        snprintf(where + w, sizeof where - w,
+                 "%s (%s, e.chain_id, e.address COLLATE \"C\")"
+                 " %s ($%d::%s, $%d::bigint, $%d::text)",
+                 filtered ? " AND" : " WHERE", RD_SORT_KEYS[sort], desc ? "<" : ">", lim + 1,
+                 RD_SORT_TYPES[sort], lim + 2, lim + 3);
+        snprintf(tail, sizeof tail, " LIMIT $%d", lim);
+    } else if (back) {
+        snprintf(tail, sizeof tail, " LIMIT $%d", lim);
+    } else {
+        snprintf(tail, sizeof tail, " LIMIT $%d OFFSET $%d", lim, lim + 1);
+    }
+    char sql[3072];
     snprintf(sql, sizeof sql,
              "SELECT e.chain_id, c.name, e.address, e.payer, e.payee, e.amount, e.state,"
              " e.approvals, e.threshold, e.last_event_block, e.pending,"
              " COALESCE(t.symbol, CASE WHEN e.token = " ZERO_ADDR " THEN c.native_symbol END),"
              " COALESCE(t.decimals, CASE WHEN e.token = " ZERO_ADDR
-             " THEN c.native_decimals END)" RD_FROM "%s"
-             " ORDER BY %s %s, e.chain_id %s, e.address COLLATE \"C\" %s LIMIT $%d OFFSET $%d",
-             filtered ? RD_FILTER : "", RD_SORT_KEYS[sort], dir, dir, dir, filtered ? 2 : 1,
-             filtered ? 3 : 2);
-    PGresult *res = PQprepare(r->c, name, sql, filtered ? 3 : 2, NULL);
+             " THEN c.native_decimals END), (%s)::text" RD_FROM "%s"
+             " ORDER BY %s %s, e.chain_id %s, e.address COLLATE \"C\" %s%s",
+             RD_SORT_KEYS[sort], where, RD_SORT_KEYS[sort], dir, dir, dir, tail);
+    PGresult *res = PQprepare(r->c, name, sql, keyed ? lim + 3 : back ? lim : lim + 1, NULL);
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
         return rd_fail(r, res, "preparing the escrow table's page", e);
     PQclear(res);
-    r->pages[sort][desc][filtered] = true;
+    r->pages[sort][back ? !desc : desc][filtered][keyed][back] = true;
     return 0;
 }
 
@@ -622,7 +649,8 @@ int pg_escrow_line_of_row(const char *const v[PG_LINE_NCOLS], store_escrow_line 
 }
 
 static int rd_escrow_page(void *conn, const char *pattern, int sort, bool desc, size_t offset,
-                          size_t limit, store_escrow_line *out, size_t *n, bool *more, err *e)
+                          const store_escrow_line *after, bool backward, size_t limit,
+                          store_escrow_line *out, size_t *n, bool *more, err *e)
 {
     pg_rd *r = conn;
     *n = 0;
@@ -630,28 +658,52 @@ static int rd_escrow_page(void *conn, const char *pattern, int sort, bool desc, 
     if (sort < 0 || sort >= STORE_ESCROW_SORTS)
         sort = 0;
     bool filtered = pattern && pattern[0];
-    char lim[24], off[24], name[32];
+    bool keyed = after && after->has_key;
+    char lim[24], off[24], chain[24], addr_s[2 + 2 * ADDR_LEN + 1], name[32];
     u64s(lim, (uint64_t)limit + 1); /* the extra row: is there more? */
     u64s(off, (uint64_t)offset);
-    const char *v[3] = {filtered ? pattern : lim, filtered ? lim : off, off};
+    const char *v[5];
+    int nv = 0;
+    if (filtered)
+        v[nv++] = pattern;
+    v[nv++] = lim;
+    if (keyed) {
+        u64s(chain, after->chain_id);
+        hex_encode(addr_s, sizeof addr_s, after->address.b, ADDR_LEN, true);
+        v[nv++] = after->key;
+        v[nv++] = chain;
+        v[nv++] = addr_s;
+    } else if (!backward) {
+        v[nv++] = off;
+    }
     pthread_mutex_lock(&r->mu);
     PGresult *res = NULL;
     int rc = rd_ensure(r, e);
     if (rc == 0)
-        rc = page_stmt(r, sort, desc, filtered, name, e);
+        rc = page_stmt(r, sort, desc, filtered, keyed, backward, name, e);
     if (rc == 0)
-        rc = rd_run(r, name, filtered ? 3 : 2, v, NULL, NULL, 0, &res, "reading escrows", e);
+        rc = rd_run(r, name, nv, v, NULL, NULL, 0, &res, "reading escrows", e);
     if (rc == 0) {
         size_t m = (size_t)PQntuples(res);
         *more = m > limit;
-        if (PQnfields(res) != PG_LINE_NCOLS)
+        if (PQnfields(res) != PG_LINE_NCOLS + 1)
             rc = err_set(e, ERR_INTERNAL, "the book: an escrow page of %d columns",
                          PQnfields(res));
-        for (size_t i = 0; rc == 0 && i < m && i < limit; i++) {
+        size_t got = m < limit ? m : limit;
+        for (size_t i = 0; rc == 0 && i < got; i++) {
             const char *f[PG_LINE_NCOLS];
             for (int k = 0; k < PG_LINE_NCOLS; k++)
                 f[k] = PQgetisnull(res, (int)i, k) ? NULL : PQgetvalue(res, (int)i, k);
-            rc = pg_escrow_line_of_row(f, &out[i], e);
+            store_escrow_line *o = &out[backward ? got - 1 - i : i]; /* in the order */
+            rc = pg_escrow_line_of_row(f, o, e);
+            /* the sort key goes back to the server only as a parameter: bounded, that's all */
+            const char *key = PQgetisnull(res, (int)i, PG_LINE_NCOLS)
+                                  ? NULL
+                                  : PQgetvalue(res, (int)i, PG_LINE_NCOLS);
+            if (rc == 0 && key && strlen(key) < sizeof o->key) {
+                o->has_key = true;
+                snprintf(o->key, sizeof o->key, "%s", key);
+            }
         }
         *n = rc == 0 ? (m < limit ? m : limit) : 0;
     }

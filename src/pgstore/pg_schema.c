@@ -489,11 +489,15 @@ int pg_schema_from_sqlite(sqlite3 *db, pg_schema *out, err *e)
         goto fail;
     }
     bool have_projection = n_projection == 2;
-    if (have_escrows) /* the escrow filter: FTS5 trigram on SQLite, pg_trgm here */
+    /* the escrow filter: FTS5 trigram on SQLite, pg_trgm here; and the escrow table's
+     * default order (most recent: pg_read.c's page), which SQLite's rowid serves */
+    if (have_escrows)
         sb_printf(&finish,
                   "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n"
                   "CREATE INDEX escrows_search_trgm ON escrows USING gin "
                   "((address || ' ' || payer || ' ' || payee || ' ' || state) gin_trgm_ops);\n"
+                  "CREATE INDEX escrows_recent ON escrows "
+                  "(created_block, chain_id, address COLLATE \"C\");\n"
                   "%s",
                   have_projection ? PG_ESCROW_TRIGGERS : "");
     out->create_sql = sb_take(&create);

@@ -145,6 +145,10 @@ typedef struct store_escrow_line {
     bool asset_known; /* asset and decimals from the tokens or the chain's native coin */
     char asset[STORE_SYMBOL_MAX];
     unsigned decimals;
+    /* Its place in the page's order as the book renders it, for escrow_page's after
+     * (has_key false: none, the row cannot be read on from). */
+    bool has_key;
+    char key[96];
 } store_escrow_line;
 
 /* The orders of store_book_reader.escrow_page (desk/snapshot.h's DESK_ESCROW_SORTS, in
@@ -175,10 +179,15 @@ typedef struct store_book_reader {
                              store_event_list *out, err *e);
     /* The escrows matching pattern (a LIKE pattern, case-insensitive; "" = all): their
      * number, and a page of them in an order (sort < STORE_ESCROW_SORTS), at most limit
-     * rows from offset; *more: a further row exists. */
+     * rows from offset, or, with after (a row of an earlier page of the same pattern and
+     * order, has_key), the rows after it (offset ignored: keyset paging, a window's read at
+     * any depth where an index serves the order). backward: the rows before after instead,
+     * or without after the last rows of the order (offset ignored), still in the order.
+     * *more: a further row exists past them in the direction read. */
     int (*escrow_count)(void *conn, const char *pattern, size_t *n, err *e);
     int (*escrow_page)(void *conn, const char *pattern, int sort, bool desc, size_t offset,
-                       size_t limit, store_escrow_line *out, size_t *n, bool *more, err *e);
+                       const store_escrow_line *after, bool backward, size_t limit,
+                       store_escrow_line *out, size_t *n, bool *more, err *e);
     /* *changed: a commit was announced on the book (pg_commit_notify), or the connection
      * came back, since the last call; never blocks. */
     int (*changed)(void *conn, bool *changed, err *e);

@@ -45,6 +45,16 @@ reads: a desk whose signed book.conf names the server, synced there (desk.db hol
   `fusion escrow list` and `escrow show`; the server stopped: the screen's status line, the
   API (503) and `escrow list` (exit 1) say `book server unreachable` in one line, nothing
   crashes; started again: all read the escrows again.
+live: a follower UI on such a desk (another process, `fusion sync`, syncs it) whose look for
+  other processes' commits is made rare (FUSION_UI_POLL_S=86400: its once-a-second tick
+  never looks): an escrow the syncer commits on the server appears on its Escrows screen all
+  the same, the frame logged as following the server's announcement; the server restarted
+  (every session ended), the next one appears too (the UI's listener connected again).
+pages: the Escrows screen over 300 escrows on the server (rows cloned by SQL): paged down
+  with PgDn to the last row, the rows appear in the server's order (most recent first), each
+  once, none missing; the windows after the first are read after the key of the row before
+  them (keyset paging: the server's statement log shows the keyed page executed), not at
+  an OFFSET.
 hostile: the server's rows are outside input. An escrow row of 2^256-1 base units reads
   back exactly (`escrow list --json` on the server equals a SQLite desk's of the same row);
   a row with terminal escapes in its anomaly, or a threshold beyond 32 bits, is refused by
@@ -793,6 +803,151 @@ def reads(pg):
         shutil.rmtree(h.rstrip("/") + "-pw", ignore_errors=True)
     print("pg_book reads: ok")
 
+def live(pg):
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "ui"))
+    import tmuxh
+    chain, desk, url = setup(pg, 2, 0)
+    home = desk.home
+    write_book(home, f"db = {pg.url_for(user='desk')}\n")
+    desk.signed.sign_config("book")
+    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    errpath = os.path.join(home, "sync.stderr")
+    err = open(errpath, "wb")
+    p = subprocess.Popen([FUSION, "--home", home, "sync", "--no-subscribe", "--poll-ms", "100"],
+                         stdout=subprocess.DEVNULL, stderr=err, env=env)
+    err.close()
+    pg_sync._procs.append(p)
+    pg_sync.wait_until(lambda: "sync local: following" in pg_sync.read(errpath), "fusion sync", 120)
+    t = tmuxh.Tmux("pglive", cols=160, rows=30)
+    t.start(f"{FUSION} --home {home} --operator admin",
+            env={"PGPASSWORD": PASSWORD, "FUSION_UI_POLL_S": "86400"})
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    logpath = os.path.join(home, "fusion.log")
+
+    def status(s):
+        lines = s.split("\n")
+        return lines[t.rows - 2] if len(lines) >= t.rows else ""
+
+    def announced():
+        return pg_sync.read(logpath).count("after book announcement")
+
+    t.send("2")
+    t.wait_for(lambda s: " escrows " in status(s) and "/2" in status(s),
+               "the Escrows screen: the server's two escrows")
+    for n in (3, 4):
+        before = announced()
+        pg_sync.make_history(chain, 1, 0)  # the syncer commits it on the server, announced
+        t.wait_for(lambda s: " escrows " in status(s) and f"/{n}" in status(s),
+                   f"the Escrows screen: escrow {n}, on the server's announcement")
+        assert announced() > before, "the frame did not follow an announcement"
+        log(f"escrow {n} on the follower's screen, on the announcement")
+        if n == 3:
+            pg.restart()
+            log("server restarted: every session ended")
+    assert p.poll() is None, "fusion sync ended"
+    p.terminate()
+    assert p.wait(timeout=60) == 0, pg_sync.read(errpath)
+    t.close()
+    pg_sync.no_password([home])
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(home.rstrip("/") + "-pw", ignore_errors=True)
+    print("pg_book live: ok")
+
+
+def pages(pg):
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "ui"))
+    import fcntl
+    import re
+    import tmuxh
+    chain, desk, url = setup(pg, 2, 0)
+    home = desk.home
+    write_book(home, f"db = {pg.url_for(user='desk')}\n")
+    desk.signed.sign_config("book")
+    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    r = fusion(home, "sync", "--once", "--quiet", env=env)
+    assert r.returncode == 0, f"sync on the desk's server: {r.stderr}"
+    cols = [x[0] for x in pg.psql("SELECT column_name FROM information_schema.columns"
+                                  " WHERE table_name = 'escrows' ORDER BY ordinal_position")]
+    gen = {"address": "'0x' || lpad(to_hex(g), 40, '0')", "created_block": "g",
+           "last_event_block": "g"}
+    pg.psql(f"INSERT INTO escrows ({', '.join(cols)}) SELECT "
+            + ", ".join(gen.get(c, f"e.{c}") for c in cols)
+            + " FROM (SELECT * FROM escrows ORDER BY address LIMIT 1) e,"
+            " generate_series(1, 298) g")
+    want = [x[0] for x in pg.psql("SELECT address FROM escrows ORDER BY created_block DESC,"
+                                  " chain_id DESC, address COLLATE \"C\" DESC")]
+    assert len(want) == 300, len(want)
+    pg.psql("ALTER SYSTEM SET log_statement = 'all'")
+    pg.psql("SELECT pg_reload_conf()")
+    lock = open(os.path.join(home, "sync.lock"), "a")
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the UI follows: nothing else reads
+    t = tmuxh.Tmux("pgpages", cols=160, rows=30)
+    t.start(f"{FUSION} --home {home} --operator admin", env={"PGPASSWORD": PASSWORD})
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    t.send("2")
+    t.wait_for("escrows 1/300", "the Escrows screen: 300 escrows")
+    short = {}  # the screen's form of each address: its first and last hex digits
+    for a in want:
+        short[(a[2:6], a[-4:])] = a
+
+    def walk(total, want, up=False):
+        screens = []  # the rows of each screen, top to bottom
+        row = total if up else 1
+        at = re.compile(r"escrows (\d+)/%d" % total)
+        while True:
+            s = t.capture()
+            screens.append([])
+            for line in s.split("\n"):
+                m = re.search(r"0x([0-9a-f]{4})\S*?([0-9a-f]{4})\b", line.lower())
+                if m and (m.group(1), m.group(2)) in short:
+                    screens[-1].append(short[(m.group(1), m.group(2))])
+            if row >= total if not up else row <= 1:
+                break
+            t.send("PPage" if up else "NPage")
+            s = t.wait_for(lambda x: at.search(x) and (int(at.search(x).group(1)) < row if up
+                                                      else int(at.search(x).group(1)) > row),
+                           f"{'PgUp' if up else 'PgDn'} from row {row}")
+            row = int(at.search(s).group(1))
+        seen = []
+        for sc in (screens[::-1] if up else screens):  # walked up: the last screen on top
+            seen += [a for a in sc if a not in seen]
+        assert seen == want, f"the screen's order: {len(seen)} rows, first difference at " \
+            f"{next((i for i, (x, y) in enumerate(zip(seen, want)) if x != y), len(seen))}"
+
+    walk(300, want)
+    log("paged through 300 escrows: the server's order, each once")
+    walk(300, want, up=True)
+    log("paged up again: the same")
+    t.wait_for("escrows 1/300", "PgUp to the top")
+    t.send("G")  # from the top window to the last row: the last window, read reversed
+    s = t.wait_for("escrows 300/300", "G: the last row")
+    assert short[next((m.group(1), m.group(2)) for m in (
+        re.search(r"0x([0-9a-f]{4})\S*?([0-9a-f]{4})\b", x.lower()) for x in s.split("\n")[::-1])
+        if m and (m.group(1), m.group(2)) in short)] == want[-1], "G: not the last escrow"
+    logged = open(os.path.join(pg.dir, "server.log"), errors="replace").read()
+    assert "execute rd_page_0_1_0_kb" in logged, "no window was read up by key"
+    assert "execute rd_page_0_1_0_b" in logged, "the last window was not read reversed"
+    # filtered: the 298 clones (their address prefix), paged by key too
+    t.send("/")
+    t.type("0x00000000")
+    t.send("Enter")
+    t.wait_for("escrows 1/298", "the filter: 298 escrows")
+    walk(298, [a for a in want if a.startswith("0x00000000")])
+    log("paged through the filter's 298: the server's order, each once")
+    logged = open(os.path.join(pg.dir, "server.log"), errors="replace").read()
+    assert "execute rd_page_0_1_1_k" in logged, "no window of the filter was read by key"
+    assert not re.search(r"execute rd_page_0_1_0:.*\n.*parameters: \$1 = '129', \$2 = '[1-9]",
+                         logged), "a window was read at an OFFSET"
+    assert "execute rd_page_0_1_0_k" in logged, "no window was read by key"
+    log("the windows after the first were read by key")
+    t.close()
+    lock.close()
+    pg_sync.no_password([home])
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(home.rstrip("/") + "-pw", ignore_errors=True)
+    print("pg_book pages: ok")
+
+
 MAX256 = str(2**256 - 1)
 
 
@@ -1177,7 +1332,7 @@ def main(argv):
         return 1
     need_artifacts()
     return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli, "action": action,
-                             "uiaction": uiaction, "reads": reads,
+                             "uiaction": uiaction, "reads": reads, "live": live, "pages": pages,
                              "hostile": hostile, "orphan": orphan,
                              "swap": swap, "bridge": bridge}[argv[0] if argv else "conf"])
 
