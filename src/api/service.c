@@ -215,7 +215,7 @@ int api_service_new(api_service **out, const char *home, const api_options *o, e
     for (int i = API_READERS - 1; i >= 0; i--) {
         api_reader *rd = &sv->readers[i];
         if (desk_snap_open(&rd->snap, home, e) < 0 ||
-            (o->book && desk_snap_use_book(rd->snap, o->book, o->book_url, e) < 0) ||
+            (o->book_attach && o->book_attach(desk_snap_store(rd->snap), home, e) < 0) ||
             desk_escrow_view_new(&rd->view, rd->snap, e) < 0) {
             api_service_free(&sv);
             return -1;

@@ -479,7 +479,11 @@ int pg_outbound_open(void **conn, const char *url, unsigned wait_ms, err *e)
         return err_set(e, ERR_INVALID, "the book's URL is longer than %zu bytes",
                        sizeof p->url - 1);
     }
-    snprintf(p->url, sizeof p->url, "%s", url);
+    /* the desk's one connect policy (pg_read.c's too): a connect waits at most 2 s */
+    if (pg_url_connect_policy(url, p->url, sizeof p->url) < 0) {
+        free(p);
+        return err_set(e, ERR_INVALID, "the book's URL is too long");
+    }
     pg_url_redact(url, p->shown, sizeof p->shown);
     p->wait_ms = wait_ms;
     *conn = p;

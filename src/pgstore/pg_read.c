@@ -2,7 +2,7 @@
  * of store/store_book.h): the escrows (one, by address, a chain's, the open ones of some
  * parties), a chain's checkpoint, an escrow's events, and the escrow table's count and
  * pages with the filter and the order done by the server. One connection per store, made
- * on first use and again after it is lost (a connect waits at most RD_CONNECT_TIMEOUT
+ * on first use and again after it is lost (a connect waits at most PG_CONNECT_TIMEOUT_S
  * seconds, and after a failed one the next try is RD_RETRY_S seconds later: a screen asking
  * meanwhile gets the last reason at once), under its own lock; every
  * statement is prepared on the connection once. It LISTENs on PG_COMMIT_CHANNEL, so a
@@ -18,8 +18,8 @@
 #include "base/u256.h"
 #include "pgstore/pgstore.h"
 
-/* Seconds a connect may take, and between two tries after a failed one. */
-#define RD_CONNECT_TIMEOUT "2"
+/* Seconds between two tries after a failed connect (which takes at most
+ * PG_CONNECT_TIMEOUT_S, pg_url_connect_policy). */
 #define RD_RETRY_S 2
 #define ZERO_ADDR "'0x0000000000000000000000000000000000000000'"
 /* The escrow row as store_escrow_of_row reads it, and the chain's final block. */
@@ -108,13 +108,8 @@ static int rd_open(void **conn, const char *url, err *e)
         return err_set(e, ERR_NOMEM, "out of memory");
     pthread_mutex_init(&r->mu, NULL);
     /* a server that does not answer at all holds a read (on a screen's thread) at most
-     * this long, unless the URL says otherwise */
-    bool has_timeout = strstr(url, "connect_timeout") != NULL;
-    if ((size_t)snprintf(r->url, sizeof r->url, "%s%s", url,
-                         has_timeout        ? ""
-                         : strchr(url, '?') ? "&connect_timeout=" RD_CONNECT_TIMEOUT
-                                            : "?connect_timeout=" RD_CONNECT_TIMEOUT) >=
-        sizeof r->url) {
+     * PG_CONNECT_TIMEOUT_S, unless the URL says otherwise */
+    if (pg_url_connect_policy(url, r->url, sizeof r->url) < 0) {
         pthread_mutex_destroy(&r->mu);
         free(r);
         return err_set(e, ERR_INVALID, "the book's URL is too long");

@@ -34,6 +34,12 @@ void pg_url_redact(const char *url, char *out, size_t cap);
  * own rules); TLS is used when the server offers it (libpq's sslmode=prefer) unless the URL
  * says otherwise. A failure names the server by its redacted URL, with libpq's reason. */
 int pg_connect(PGconn **out, const char *url, err *e) FUSION_WUR;
+/* The one connect policy of the desk's connections to its book (the reads' and the
+ * outbound transactions'): url with connect_timeout=PG_CONNECT_TIMEOUT_S added unless it
+ * names one, so a server that does not answer at all holds a connect at most that long.
+ * -1 when out is too small. */
+#define PG_CONNECT_TIMEOUT_S "2"
+int pg_url_connect_policy(const char *url, char *out, size_t cap) FUSION_WUR;
 /* A message of libpq or of the server (outside text) as one printable line in out: its
  * newlines and tabs become spaces, trailing blanks go, control characters are escaped
  * (text_safe). */

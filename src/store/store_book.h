@@ -104,8 +104,8 @@ typedef struct store_outbound_book {
     void (*close)(void *conn);
 } store_outbound_book;
 
-/* Attaches b over conn (closed by store_close); the one hook of "this desk's book is on a
- * server" in the store. */
+/* Attaches b over conn (closed by store_close); with store_set_reader, the hooks of "this
+ * desk's book is on a server" in the store (pgstore's pg_desk_book_attach sets both). */
 void store_outbound_book_attach(store *s, const store_outbound_book *b, void *conn);
 bool store_has_book(const store *s);
 /* Writes every outbound row of desk.db to the server (`fusion tx check`: what an outage
@@ -168,9 +168,13 @@ typedef struct store_book_reader {
     int (*changed)(void *conn, bool *changed, err *e);
 } store_book_reader;
 
-/* From now on the reads named above go to the book through r on conn (owned by the
- * caller, closed after the store); NULL r: desk.db again. */
+/* From now on the reads named above go to the book through r on conn (the store's from
+ * now on: closed by store_close, or when another reader replaces it); NULL r: desk.db
+ * again. A desk attaches its book with pgstore's pg_desk_book_attach. */
 void store_set_reader(store *s, const store_book_reader *r, void *conn);
+/* The reader attached (NULL: the reads are desk.db's) and its connection (conn may be
+ * NULL): for the escrow table's pages, which the store does not read itself. */
+const store_book_reader *store_reader(const store *s, void **conn);
 
 /* A store_escrow from the row as STORE_ESCROW_COLUMNS text (store_escrow_row_of's form;
  * approval_list as approvals_len bytes), the chain's final block when synced: for a book
