@@ -45,6 +45,10 @@ reads: a desk whose signed book.conf names the server, synced there (desk.db hol
   `fusion escrow list` and `escrow show`; the server stopped: the screen's status line, the
   API (503) and `escrow list` (exit 1) say `book server unreachable` in one line, nothing
   crashes; started again: all read the escrows again.
+uioutbound: the terminal UI's Outbound screen on such a desk lists the server's transactions:
+  two workstations (desk homes) on one server, a transaction made from B appears on A's
+  screen; the server stopped: the screen keeps its rows, its status line says the server is
+  unreachable in one line, and the UI still answers keys (another screen and back).
 hostile: the server's rows are outside input. An escrow row of 2^256-1 base units reads
   back exactly (`escrow list --json` on the server equals a SQLite desk's of the same row);
   a row with terminal escapes in its anomaly, or a threshold beyond 32 bits, is refused by
@@ -608,6 +612,71 @@ def uiaction(pg):
     print("pg_book uiaction: ok")
 
 
+def uioutbound(pg):
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "ui"))
+    import tmuxh
+    from desk_escrow import PAYEE, DeskUser
+    from sync_lib import Chain
+    chain = Chain(chain_id=CHAIN).start()
+    chain.deploy()
+    desk = DeskUser()
+    desk.setup(chain, confirmations=0)
+    home = desk.home
+    pg.add_role("desk", PASSWORD)
+    r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
+    assert r.returncode == 0, f"db migrate: {r.stderr}"
+    write_book(home, f"db = {pg.url_for(user='desk')}\n")
+    desk.signed.sign_config("book")
+    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    home_b = tempfile.mkdtemp(prefix="fusion-pgbook-b-")  # another workstation, same book
+    shutil.rmtree(home_b)
+    shutil.copytree(home, home_b)
+
+    t = tmuxh.Tmux("pgout", cols=140, rows=40)
+    t.start(f"{tmuxh.FUSION_BIN} --home {home}", dict(os.environ, PGPASSWORD=PASSWORD))
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    t.send("0")
+    t.wait_for("Outbound transactions", "the Outbound screen")
+
+    # workstation B signs; A's screen lists it from the server
+    r = fusion(home_b, "--operator", "alice", "--passphrase-file", desk.pw, "--yes", "escrow",
+               "create", "--payee", PAYEE, "--token", "ETH", "--amount", "1000", "--approvers",
+               "bob,carol", "--threshold", "2", "--deadline", "7d", env=env)
+    assert r.returncode == 0, f"escrow create on workstation B: {r.stderr}"
+    rows = pg.psql("SELECT id, hash FROM outbound_txs ORDER BY id")
+    assert len(rows) == 1, f"the server's rows: {rows}"
+    h = rows[0][1].lower()
+    shown = h[:8]  # the Hash column: 0x and six digits, …, the last four
+    t.wait_for(lambda s: shown in s.lower() and "create" in s,
+               f"workstation B's transaction {shown} on A's Outbound screen")
+    log(f"A's Outbound screen lists B's transaction {shown}")
+
+    # the server stopped: the rows stay, the status line says why in one line, keys answer
+    pg.pause()
+    t.wait_for(lambda s: "unreachable" in t.status_line(), "the server away on the status line")
+    s = t.capture()
+    t.check(shown in s.lower(), "the rows stay on the screen while the server is away")
+    t.check(sum("unreachable" in x for x in t.lines()) == 1,
+            "the server away said in one line")
+    t.check(PASSWORD not in s, "password on the screen")
+    log("  " + t.status_line().strip()[:160])
+    t.send("1")
+    t.wait_gone("Outbound transactions", "another screen while the server is away")
+    t.send("0")
+    t.wait_for(lambda s: "Outbound transactions" in s and shown in s.lower(),
+               "the Outbound screen again, its rows kept")
+    pg.resume()
+    t.wait_for(lambda s: "unreachable" not in t.status_line(), "the server back")
+    t.send("q")
+    t.check(t.wait_dead() == 0, "the UI exits with status 0")
+    t.close()
+    pg_sync.no_password([home, home_b])
+    for hm in (home, home_b):
+        shutil.rmtree(hm, ignore_errors=True)
+    shutil.rmtree(home.rstrip("/") + "-pw", ignore_errors=True)
+    print("pg_book uioutbound: ok")
+
+
 def local_escrows(home):
     import sqlite3
     con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
@@ -941,7 +1010,7 @@ def main(argv):
         return 1
     need_artifacts()
     return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli, "action": action,
-                             "uiaction": uiaction, "reads": reads,
+                             "uiaction": uiaction, "uioutbound": uioutbound, "reads": reads,
                              "hostile": hostile}[argv[0] if argv else "conf"])
 
 
