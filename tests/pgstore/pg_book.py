@@ -653,7 +653,8 @@ def uioutbound(pg):
 
     # the server stopped: the rows stay, the status line says why in one line, keys answer
     pg.pause()
-    t.wait_for(lambda s: "unreachable" in t.status_line(), "the server away on the status line")
+    t.wait_for(lambda s: "transactions: the book server is unreachable" in t.status_line(),
+               "the server away on the Outbound screen's status line")
     s = t.capture()
     t.check(shown in s.lower(), "the rows stay on the screen while the server is away")
     t.check(sum("unreachable" in x for x in t.lines()) == 1,
@@ -666,7 +667,8 @@ def uioutbound(pg):
     t.wait_for(lambda s: "Outbound transactions" in s and shown in s.lower(),
                "the Outbound screen again, its rows kept")
     pg.resume()
-    t.wait_for(lambda s: "unreachable" not in t.status_line(), "the server back")
+    t.wait_for(lambda s: "transactions: the book" not in t.status_line() and shown in s.lower(),
+               "the server back: the screen's rows read again, its status line clear")
     t.send("q")
     t.check(t.wait_dead() == 0, "the UI exits with status 0")
     t.close()
