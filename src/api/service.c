@@ -330,7 +330,8 @@ static void respond_problem(api_response *rs, const api_problem *p)
 static int db_fail(api_problem *p, const err *e)
 {
     /* the desk's book on a server that does not answer: try again shortly */
-    if (strncmp(e->msg, STORE_BOOK_AWAY, strlen(STORE_BOOK_AWAY)) == 0) {
+    if (strncmp(e->msg, STORE_BOOK_AWAY, strlen(STORE_BOOK_AWAY)) == 0 ||
+        strncmp(e->msg, STORE_BOOK_AWAY_OUT, strlen(STORE_BOOK_AWAY_OUT)) == 0) {
         api_fail(p, 503, "book-unreachable", "%s", e->msg);
         p->retry_after = 5;
         return -1;

@@ -91,7 +91,7 @@ static int ob_connect(pg_ob *p, err *e)
         return 0;
     ob_drop(p);
     if (pg_connect(&p->c, p->url, e) < 0)
-        return err_prefix(e, "the book server is unreachable");
+        return err_prefix(e, STORE_BOOK_AWAY_OUT);
     for (size_t i = 0; i < sizeof STMTS / sizeof STMTS[0]; i++) {
         PGresult *r = PQprepare(p->c, STMTS[i].name, STMTS[i].sql, STMTS[i].n, NULL);
         if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {

@@ -115,6 +115,8 @@ int store_outbound_book_push(store *s, size_t *pushed, err *e) STORE_WUR;
 
 /* How a read that cannot reach the book's server begins its one line. */
 #define STORE_BOOK_AWAY "book server unreachable"
+/* And the outbound transactions' connection (a list, a write after the send). */
+#define STORE_BOOK_AWAY_OUT "the book server is unreachable"
 
 /* One row of the escrow table as the book gives it (desk/snapshot.h formats it). */
 typedef struct store_escrow_line {

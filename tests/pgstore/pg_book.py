@@ -43,7 +43,8 @@ reads: a desk whose signed book.conf names the server, synced there (desk.db hol
   approvals; an approver's Approvals screen lists the escrows awaiting her; the Chains screen and the Dashboard say the chain is synced (the server's
   checkpoint); `fusion serve` lists the same escrows and one with its events, and so do
   `fusion escrow list` and `escrow show`; the server stopped: the screen's status line, the
-  API (503) and `escrow list` (exit 1) say `book server unreachable` in one line, nothing
+  API (503, `/v1/transactions` too) and `escrow list` (exit 1) say `book server unreachable`
+  in one line, nothing
   crashes; started again: all read the escrows again.
 uioutbound: the terminal UI's Outbound screen on such a desk lists the server's transactions:
   two workstations (desk homes) on one server, a transaction made from B appears on A's
@@ -797,6 +798,8 @@ def reads(pg):
     assert st == 200 and one["approvals"] == 1 and len(one["timeline"]) == n_events and \
         one["timeline"][0]["event"] == "EscrowCreated", f"GET one escrow: {st} {one}"
     log("the API lists the server's escrows")
+    st, _, tx = api_lib.request(srv.conn(), "GET", "/v1/transactions", token=token)
+    assert st == 200, f"GET /v1/transactions: {st} {tx}"
     # the CLI's escrow reads too
     r = fusion(home, "escrow", "list", "--json", env=env)
     assert r.returncode == 0, f"escrow list: {r.stderr}"
@@ -822,6 +825,10 @@ def reads(pg):
     st, body = api_list()
     assert st == 503 and body["detail"].startswith("book server unreachable"), (st, body)
     assert PASSWORD not in json.dumps(body)
+    # the outbound transactions are the server's too (every workstation's): away, a 503
+    st, _, tx = api_lib.request(srv.conn(), "GET", "/v1/transactions", token=token)
+    assert st == 503 and tx["detail"].startswith("the book server is unreachable"), (st, tx)
+    assert PASSWORD not in json.dumps(tx)
     one_line(fusion(home, "escrow", "list", env=env), 1, "book server unreachable",
              "escrow list, the server away")
     t.send("2")
