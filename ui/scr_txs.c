@@ -73,6 +73,7 @@ typedef struct txs_state {
     char error[ERR_MSG_MAX];
     txs_worker *w;    /* a server-book desk's reader; NULL: read from desk.db on the loop */
     time_t asked_at;  /* the worker was last asked (0: never) */
+    bool loaded;      /* the worker has answered once */
 } txs_state;
 
 static const char *chain_name(const txs_state *st, uint64_t id, char *out, size_t cap)
@@ -281,6 +282,7 @@ static bool worker_take(txs_state *st)
         }
     }
     pthread_mutex_unlock(&w->mu);
+    st->loaded |= ready;
     if (ready && !st->error[0])
         rows_ready(st);
     return ready;
@@ -406,7 +408,12 @@ static void draw(ui_screen *s, WINDOW *w)
     if (st->ts.filter[0])
         snprintf(note + o, sizeof note - (size_t)o, " matching /%s", st->ts.filter);
     ui_heading_draw(w, 0, "Outbound transactions", note);
-    ui_table_draw_body(&st->ts.table, w, false, st->error[0] ? st->error : desc.empty);
+    const char *empty = desc.empty;
+    if (st->error[0])
+        empty = st->error;
+    else if (st->w && !st->loaded)
+        empty = "Reading the transactions from the book's server";
+    ui_table_draw_body(&st->ts.table, w, false, empty);
 }
 
 static const store_outbound *selected(txs_state *st)
