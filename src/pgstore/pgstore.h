@@ -164,6 +164,11 @@ enum { PG_LINE_NCOLS = 13 };
 int pg_escrow_line_of_row(const char *const v[PG_LINE_NCOLS], store_escrow_line *l,
                           err *e) FUSION_WUR;
 
+/* A row of the server's change feed: id, kind, chain_id, ref, state ('' for NULL), at;
+ * kind, ref and state whole in store_feed_row's fields and printable, or refused. */
+enum { PG_FEED_NCOLS = 6 };
+int pg_feed_of_row(const char *const v[PG_FEED_NCOLS], store_feed_row *f, err *e) FUSION_WUR;
+
 /* ---- the desk's outbound transactions on the server (pg_outbound.c) ---- */
 
 /* The columns of a listed row: id, chain_id, from_addr, nonce, hash, state, escrow, action,

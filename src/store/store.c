@@ -323,6 +323,24 @@ const store_book_reader *store_reader(const store *s, void **conn)
     return s ? s->rd : NULL;
 }
 
+int store_book_feed_after(store *s, int64_t after, size_t max, store_feed_row **out, size_t *n,
+                          err *e)
+{
+    *out = NULL;
+    *n = 0;
+    if (!s->rd)
+        return err_set(e, ERR_STATE, "the desk's book is desk.db: no change feed elsewhere");
+    return s->rd->feed_after(s->rconn, after, max, out, n, e);
+}
+
+int store_book_feed_last(store *s, int64_t *last, err *e)
+{
+    *last = 0;
+    if (!s->rd)
+        return err_set(e, ERR_STATE, "the desk's book is desk.db: no change feed elsewhere");
+    return s->rd->feed_last(s->rconn, last, e);
+}
+
 void store_close(store **p)
 {
     if (!p || !*p)

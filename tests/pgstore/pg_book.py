@@ -45,7 +45,8 @@ reads: a desk whose signed book.conf names the server, synced there (desk.db hol
   `fusion escrow list` and `escrow show`; the server stopped: the screen's status line, the
   API (503, `/v1/transactions` too) and `escrow list` (exit 1) say `book server unreachable`
   in one line, nothing
-  crashes; started again: all read the escrows again.
+  crashes; started again: all read the escrows again; an escrow synced to the server then is
+  streamed by `/v1/events` (escrow.created, its address).
 uioutbound: the terminal UI's Outbound screen on such a desk lists the server's transactions:
   two workstations (desk homes) on one server, a transaction made from B appears on A's
   screen; the server stopped: the screen keeps its rows, its status line says the server is
@@ -848,6 +849,34 @@ def reads(pg):
     assert {x["address"].lower() for x in body["items"]} == set(want), body
     r = fusion(home, "escrow", "list", "--json", env=env)
     assert r.returncode == 0 and len(json.loads(r.stdout)) == len(want), r.stderr
+    # the event stream: an escrow synced to the server now (by `fusion sync`, another
+    # process) is streamed by /v1/events (the server's change feed followed)
+    ev = api_lib.EventStream(srv, token)  # open: the service follows the server's feed
+    before = set(want)
+    pg_sync.make_history(chain, 1, 0)
+    other.run("sync", "--once", "--quiet")
+    fresh = {a.lower() for (a,) in other.query("SELECT address FROM escrows")} - before
+    assert len(fresh) == 1, f"the new escrow: {fresh}"
+    new = fresh.pop()
+
+    def copied():
+        import sqlite3
+        con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
+        rows = con.execute("SELECT id FROM api_feed WHERE kind = 'escrow.created'"
+                           " AND lower(ref) = ?", (new,)).fetchall()
+        con.close()
+        return rows
+
+    pg_sync.wait_until(lambda: copied(), f"the escrow.created of {new} in the desk's feed", 120)
+    ev.close()
+    eid = copied()[0][0]
+    ev = api_lib.EventStream(srv, token, last_id=eid - 1)
+    ev.c.sock.settimeout(120)  # a bound on a stream that says nothing, not a timing check
+    got, kind, data = ev.next(bound=120)
+    assert (got, kind, data["ref"].lower(), data["chain_id"]) == \
+        (eid, "escrow.created", new, CHAIN), (got, kind, data)
+    ev.close()
+    log(f"/v1/events streams the server's escrow.created of {new}")
     assert srv.proc.poll() is None, "fusion serve died"
     assert p.poll() is None, "fusion sync ended"
     p.terminate()
