@@ -47,10 +47,11 @@ static void *risk_main(void *arg)
         ui_notify(UI_TOPIC_RISK);
         return NULL;
     }
-    /* the escrows and checkpoints it values from the desk's book, on a connection of its own */
-    void *rconn = NULL;
-    if (d->reads.present && pg_reader.open(&rconn, d->reads.url, &e) == 0)
-        store_set_reader(st, &pg_reader, rconn);
+    /* the escrows and checkpoints it values from the desk's book, on a connection of its own
+     * (a book.conf the desk refuses leaves them on desk.db, as the screens') */
+    err be;
+    if (d->reads.present && pg_desk_book_attach(st, d->home, PG_DESK_READS, NULL, &be) < 0)
+        LOG_W("ui", "risk: the desk's book: %s", be.msg);
     for (;;) {
         risk_service_opts o;
         risk_service_opts_default(&o);
@@ -91,8 +92,6 @@ static void *risk_main(void *arg)
             break;
     }
     store_close(&st);
-    if (rconn)
-        pg_reader.close(&rconn);
     return NULL;
 }
 
@@ -439,12 +438,8 @@ int ui_desk_open(ui_desk **out, const char *home, const char *operator_name, err
      * says why the sync does not run) */
     err be;
     err_clear(&be);
-    if (pg_desk_book_read(home, &d->reads, &be) < 0)
+    if (pg_desk_book_attach(desk_snap_store(d->snap), home, PG_DESK_READS, &d->reads, &be) < 0)
         memset(&d->reads, 0, sizeof d->reads);
-    if (d->reads.present && desk_snap_use_book(d->snap, &pg_reader, d->reads.url, e) < 0) {
-        ui_desk_close(&d);
-        return -1;
-    }
     bool changed;
     if (desk_snap_poll(d->snap, &changed, e) < 0) {
         ui_desk_close(&d);
@@ -658,13 +653,8 @@ desk *ui_desk_action_begin(ui_desk *d, const char *operator_name, err *e)
         rc = desk_open(&d->act, d->home, operator_name, e);
         /* the desk's book on a server: its transactions are recorded there (as the command
          * line's, pgstore/pg_outbound.c); a book.conf the desk refuses refuses the action */
-        pg_desk_book book;
-        void *conn = NULL;
-        unsigned wait_ms = 0;
-        if (rc == 0 && (rc = pg_desk_book_read(d->home, &book, e)) == 0 && book.present &&
-            (rc = pg_book_wait_ms(&wait_ms, e)) == 0 &&
-            (rc = pg_outbound_open(&conn, book.url, wait_ms, e)) == 0)
-            store_outbound_book_attach(desk_store(d->act), &pg_outbound_book, conn);
+        if (rc == 0)
+            rc = pg_desk_book_attach(desk_store(d->act), d->home, PG_DESK_SIGNS, NULL, e);
         if (rc < 0)
             desk_free(&d->act);
         if (rc == 0) {

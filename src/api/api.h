@@ -210,10 +210,10 @@ typedef struct api_options {
      * 1,000,000) */
     unsigned feed_days;
     int64_t feed_keep;
-    /* the desk's book on a server (book.conf): the escrows and checkpoints are read there
-     * through book at book_url (NULL: desk.db); a server away answers 503 */
-    const store_book_reader *book;
-    const char *book_url;
+    /* the desk's book on a server (book.conf): attaches it to each reading store of the
+     * service (pgstore's pg_desk_book_attach; NULL: desk.db): the escrows, checkpoints and
+     * outbound transactions are read there; a server away answers 503 */
+    int (*book_attach)(store *s, const char *home, err *e);
 } api_options;
 
 typedef struct api_request {

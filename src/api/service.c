@@ -67,6 +67,12 @@ struct api_service {
     struct commit_job *gq_head, **gq_tail;
     bool g_busy;
     double prune_next; /* when the feed is pruned next (request clock; under wmu) */
+    /* the desk's book on a server: its change feed's last row copied into wdb's (under
+     * g_busy), when the next copy is due (monotonic seconds; under wmu), the last one
+     * failed */
+    int64_t follow_cursor;
+    bool follow_known, follow_failing;
+    double follow_next;
     /* the desk's policy (under mu), kept until policy.conf changes */
     policy *pol;
     ino_t pol_ino;
@@ -167,6 +173,58 @@ static int feed_prune(api_service *sv, err *e)
     return 0;
 }
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* On a desk whose book is on a server the escrows' changes are in the server's change feed
+ * (its triggers write it, whoever syncs): at most once a second, by whichever event stream
+ * polls, its new rows are copied into desk.db's feed (ids of desk.db's), taking the write
+ * connection as a commit would, so /v1/events streams them with the desk's own. The copy
+ * begins at the server's last row when the service started (or first reached it). */
+static void feed_follow(api_service *sv, api_reader *rd)
+{
+    if (!desk_snap_on_book(rd->snap))
+        return;
+    double now = mono_s();
+    pthread_mutex_lock(&sv->wmu);
+    bool due = !sv->g_busy && now >= sv->follow_next;
+    if (due) {
+        sv->g_busy = true;
+        sv->follow_next = now + 1;
+    }
+    pthread_mutex_unlock(&sv->wmu);
+    if (!due)
+        return;
+    err e;
+    err_clear(&e);
+    store *s = desk_snap_store(rd->snap);
+    int rc;
+    if (!sv->follow_known) {
+        rc = store_book_feed_last(s, &sv->follow_cursor, &e);
+        sv->follow_known = rc == 0;
+    } else {
+        store_feed_row *rows = NULL;
+        size_t n = 0;
+        rc = store_book_feed_after(s, sv->follow_cursor, 256, &rows, &n, &e);
+        if (rc == 0 && n && (rc = store_feed_append(sv->wdb, rows, n, &e)) == 0)
+            sv->follow_cursor = rows[n - 1].id;
+        free(rows);
+    }
+    if (rc < 0 && !sv->follow_failing)
+        LOG_W("api", "the book's change feed: %s", e.msg);
+    else if (rc == 0 && sv->follow_failing)
+        LOG_I("api", "the book's change feed is read again");
+    sv->follow_failing = rc < 0;
+    pthread_mutex_lock(&sv->wmu);
+    sv->g_busy = false;
+    pthread_cond_broadcast(&sv->gcv);
+    pthread_mutex_unlock(&sv->wmu);
+}
+
 /* Every minute one request prunes the feed, taking the write connection as a commit would. */
 static void feed_prune_due(api_service *sv, double now)
 {
@@ -215,7 +273,7 @@ int api_service_new(api_service **out, const char *home, const api_options *o, e
     for (int i = API_READERS - 1; i >= 0; i--) {
         api_reader *rd = &sv->readers[i];
         if (desk_snap_open(&rd->snap, home, e) < 0 ||
-            (o->book && desk_snap_use_book(rd->snap, o->book, o->book_url, e) < 0) ||
+            (o->book_attach && o->book_attach(desk_snap_store(rd->snap), home, e) < 0) ||
             desk_escrow_view_new(&rd->view, rd->snap, e) < 0) {
             api_service_free(&sv);
             return -1;
@@ -223,6 +281,12 @@ int api_service_new(api_service **out, const char *home, const api_options *o, e
         rd->next_free = sv->free_rd;
         sv->free_rd = rd;
     }
+    /* the server's change feed is followed from its present (a server away: from the
+     * present it has when first reached) */
+    err fe;
+    store *first = desk_snap_store(sv->readers[0].snap);
+    if (desk_snap_on_book(sv->readers[0].snap))
+        sv->follow_known = store_book_feed_last(first, &sv->follow_cursor, &fe) == 0;
     if (!sv->opt.feed_days)
         sv->opt.feed_days = 30;
     if (!sv->opt.feed_keep)
@@ -330,7 +394,8 @@ static void respond_problem(api_response *rs, const api_problem *p)
 static int db_fail(api_problem *p, const err *e)
 {
     /* the desk's book on a server that does not answer: try again shortly */
-    if (strncmp(e->msg, STORE_BOOK_AWAY, strlen(STORE_BOOK_AWAY)) == 0) {
+    if (strncmp(e->msg, STORE_BOOK_AWAY, strlen(STORE_BOOK_AWAY)) == 0 ||
+        strncmp(e->msg, STORE_BOOK_AWAY_OUT, strlen(STORE_BOOK_AWAY_OUT)) == 0) {
         api_fail(p, 503, "book-unreachable", "%s", e->msg);
         p->retry_after = 5;
         return -1;
@@ -1355,6 +1420,7 @@ int api_service_feed(api_service *sv, const char *client, int64_t *last, char *o
     store_api_client cl;
     bool found = false;
     api_reader *rd = reader_take(sv);
+    feed_follow(sv, rd);
     /* a client revoked while it listens is cut off, as its next request would be */
     int rc = store_api_client_get(desk_snap_store(rd->snap), client, &cl, &found, e);
     int64_t horizon = 0;

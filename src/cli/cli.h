@@ -86,8 +86,9 @@ int cmd_escrow_act(cli_ctx *ctx, int argc, char **argv);
 struct desk;
 int cli_operator_desk_open(cli_ctx *ctx, struct desk **d, unsigned wait_s, err *e)
     __attribute__((warn_unused_result));
-/* On a desk whose signed book.conf names a server: its outbound transactions are recorded
- * and listed there (store_book.h, pgstore/pg_outbound.c); nothing without book.conf. */
+/* On a desk whose signed book.conf names a server: the desk's book attached to db for a
+ * store that signs (pg_desk_book_attach: its escrow reads and its outbound transactions,
+ * recorded and listed there); nothing without book.conf. */
 struct store;
 int cli_book_attach(const cli_ctx *ctx, struct store *db, err *e)
     __attribute__((warn_unused_result));

@@ -44,6 +44,12 @@ static int parse_rate(const char *s, double *out)
     return 0;
 }
 
+/* The desk's book attached to one of the service's reading stores. */
+static int serve_book_attach(store *s, const char *home, err *e)
+{
+    return pg_desk_book_attach(s, home, PG_DESK_READS, NULL, e);
+}
+
 int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 {
     const char *sock = NULL, *tcp = NULL, *cert = NULL, *key = NULL, *rate_s = NULL,
@@ -105,14 +111,9 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
     snprintf(sock_path, sizeof sock_path, "%s", sock ? sock : "");
     if (!sock)
         snprintf(sock_path, sizeof sock_path, "%s/api.sock", ctx->home);
-    /* the escrows and checkpoints from where the desk keeps its book (book.conf) */
-    pg_desk_book reads;
-    if (pg_desk_book_read(ctx->home, &reads, &e) < 0)
-        return cli_fail(&e);
-    if (reads.present) {
-        o.book = &pg_reader;
-        o.book_url = reads.url;
-    }
+    /* the escrows and checkpoints from where the desk keeps its book (book.conf; a file the
+     * desk refuses refuses the start) */
+    o.book_attach = serve_book_attach;
     api_service *sv = NULL;
     if (api_service_new(&sv, ctx->home, &o, &e) < 0)
         return cli_fail(&e);

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "crypto/address.h"
+#include "pgstore/pg_desk.h"
 #include "rpc/rpc.h"
 #include "rpc/rpc_chain.h"
 #include "store/store.h"
@@ -388,6 +389,12 @@ static int chain_list(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
+    /* the synced blocks from where the desk keeps its book (book.conf): the server's
+     * checkpoints on such a desk (a server away: one line, exit 1, as escrow list) */
+    if (pg_desk_book_attach(db, ctx->home, PG_DESK_READS, NULL, &e) < 0) {
+        store_close(&db);
+        return cli_fail(&e);
+    }
     store_chain *chains = NULL;
     size_t n = 0;
     if (store_chain_list(db, &chains, &n, &e) < 0) {

@@ -181,26 +181,11 @@ static json_t *escrow_json(store *db, const store_chain *ch, const store_escrow 
 }
 
 /* The escrows (and their events and checkpoints) from where the desk keeps its book
- * (book.conf): the server's reader attached to db on a connection of its own (*conn NULL:
- * desk.db). A server away fails the read in one line. */
-static int book_reads(const cli_ctx *ctx, store *db, void **conn, err *e)
+ * (book.conf): the desk's book attached to db (pg_desk_book_attach; closed with db). A
+ * server away fails the read in one line. */
+static int book_reads(const cli_ctx *ctx, store *db, err *e)
 {
-    *conn = NULL;
-    pg_desk_book b;
-    if (pg_desk_book_read(ctx->home, &b, e) < 0)
-        return -1;
-    if (!b.present)
-        return 0;
-    if (pg_reader.open(conn, b.url, e) < 0)
-        return -1;
-    store_set_reader(db, &pg_reader, *conn);
-    return 0;
-}
-
-static void book_reads_close(void **conn)
-{
-    if (*conn)
-        pg_reader.close(conn);
+    return pg_desk_book_attach(db, ctx->home, PG_DESK_READS, NULL, e);
 }
 
 static int escrow_list(cli_ctx *ctx, int argc, char **argv)
@@ -232,8 +217,7 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
-    void *bconn = NULL;
-    if (book_reads(ctx, db, &bconn, &e) < 0) {
+    if (book_reads(ctx, db, &e) < 0) {
         store_close(&db);
         return cli_fail(&e);
     }
@@ -257,8 +241,7 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
     if (rc < 0) {
         free(chains);
         store_close(&db);
-        book_reads_close(&bconn);
-        return cli_fail(&e);
+            return cli_fail(&e);
     }
     json_t *arr = json_array();
     if (!json)
@@ -305,7 +288,6 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
     free(xs);
     free(chains);
     store_close(&db);
-    book_reads_close(&bconn);
     return u;
 }
 
@@ -329,8 +311,7 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
-    void *bconn = NULL;
-    if (book_reads(ctx, db, &bconn, &e) < 0) {
+    if (book_reads(ctx, db, &e) < 0) {
         store_close(&db);
         return cli_fail(&e);
     }
@@ -455,13 +436,11 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
     free(xs);
     free(chains);
     store_close(&db);
-    book_reads_close(&bconn);
     return EXIT_OK;
 fail:
     free(xs);
     free(chains);
     store_close(&db);
-    book_reads_close(&bconn);
     return cli_fail(&e);
 }
 

@@ -124,17 +124,7 @@ static bool confirm_send(void *vctx, const char *text, const json_t *summary)
 
 int cli_book_attach(const cli_ctx *ctx, struct store *db, err *e)
 {
-    pg_desk_book book;
-    void *conn = NULL;
-    if (pg_desk_book_read(ctx->home, &book, e) < 0)
-        return -1;
-    if (!book.present)
-        return 0;
-    unsigned wait_ms;
-    if (pg_book_wait_ms(&wait_ms, e) < 0 || pg_outbound_open(&conn, book.url, wait_ms, e) < 0)
-        return -1;
-    store_outbound_book_attach(db, &pg_outbound_book, conn);
-    return 0;
+    return pg_desk_book_attach(db, ctx->home, PG_DESK_SIGNS, NULL, e);
 }
 
 /* Opens the desk as the selected operator, wired to this terminal. */

@@ -40,11 +40,21 @@ struct desk_snap {
     sqlite3_stmt *dv;
     bool have_version;
     int64_t version;
-    /* the book on a server (desk_snap_use_book): the escrows, their events and the
-     * checkpoints are read there; NULL: desk.db */
-    const store_book_reader *rd;
-    void *rconn;
 };
+
+/* The book on a server the store was given (store_reader: pgstore's pg_desk_book_attach):
+ * the escrows, their events and the checkpoints are read there; NULL: desk.db. */
+static const store_book_reader *snap_rd(const desk_snap *s)
+{
+    return store_reader(s->st, NULL);
+}
+
+static void *snap_rconn(const desk_snap *s)
+{
+    void *c = NULL;
+    store_reader(s->st, &c);
+    return c;
+}
 
 static int sql_fail(sqlite3 *db, err *e, const char *what)
 {
@@ -91,9 +101,7 @@ void desk_snap_free(desk_snap **p)
     sqlite3_finalize(s->dv);
     if (s->ro)
         sqlite3_close(s->ro);
-    store_close(&s->st);
-    if (s->rd)
-        s->rd->close(&s->rconn);
+    store_close(&s->st); /* and the book's connections it was given */
     free(s);
     *p = NULL;
 }
@@ -103,29 +111,18 @@ store *desk_snap_store(desk_snap *s)
     return s->st;
 }
 
-int desk_snap_use_book(desk_snap *s, const store_book_reader *r, const char *url, err *e)
-{
-    if (s->rd)
-        return err_set(e, ERR_STATE, "the desk's book is already chosen");
-    if (r->open(&s->rconn, url, e) < 0)
-        return -1;
-    s->rd = r;
-    store_set_reader(s->st, r, s->rconn);
-    return 0;
-}
-
 bool desk_snap_on_book(const desk_snap *s)
 {
-    return s->rd != NULL;
+    return snap_rd(s) != NULL;
 }
 
 int desk_snap_poll(desk_snap *s, bool *changed, err *e)
 {
     *changed = false;
-    if (s->rd) {
+    if (snap_rd(s)) {
         /* the book's commits, announced (never blocks; a server away is no change) */
         bool book = false;
-        if (s->rd->changed(s->rconn, &book, e) < 0)
+        if (snap_rd(s)->changed(snap_rconn(s), &book, e) < 0)
             return -1;
         *changed = book;
     }
@@ -395,7 +392,7 @@ static int book_count(desk_escrow_view *v, err *e);
 
 int desk_escrow_view_count(desk_escrow_view *v, size_t *n, err *e)
 {
-    if (v->snap->rd && book_count(v, e) < 0)
+    if (snap_rd(v->snap) && book_count(v, e) < 0)
         return -1;
     if (v->have_count) {
         *n = v->count;
@@ -651,7 +648,7 @@ static int book_count(desk_escrow_view *v, err *e)
     if (v->have_count)
         return 0;
     size_t n = 0;
-    if (v->snap->rd->escrow_count(v->snap->rconn, v->pattern, &n, e) < 0)
+    if (snap_rd(v->snap)->escrow_count(snap_rconn(v->snap), v->pattern, &n, e) < 0)
         return -1;
     count_known(v, n);
     return 0;
@@ -716,8 +713,9 @@ static int book_row(desk_escrow_view *v, size_t i, const desk_escrow_row **out, 
     size_t got = 0;
     bool more = false;
     window_drop(v);
-    int rc = v->snap->rd->escrow_page(v->snap->rconn, v->pattern, (int)v->sort, v->desc, start,
-                                      after, backward, WINDOW_ROWS, v->lines, &got, &more, e);
+    int rc = snap_rd(v->snap)->escrow_page(snap_rconn(v->snap), v->pattern, (int)v->sort,
+                                           v->desc, start, after, backward, WINDOW_ROWS, v->lines,
+                                           &got, &more, e);
     for (size_t k = 0; rc == 0 && k < got; k++)
         row_of_line(&v->lines[k], &v->rows[k]);
     if (rc < 0)
@@ -743,7 +741,7 @@ int desk_escrow_view_size(desk_escrow_view *v, size_t *n, bool *exact, err *e)
     bool arrived;
     *n = 0;
     *exact = false;
-    if (v->snap->rd) {
+    if (snap_rd(v->snap)) {
         if (book_count(v, e) < 0)
             return -1;
         *n = v->count;
@@ -778,7 +776,7 @@ int desk_escrow_view_size(desk_escrow_view *v, size_t *n, bool *exact, err *e)
 int desk_escrow_view_row(desk_escrow_view *v, size_t i, const desk_escrow_row **out, err *e)
 {
     *out = NULL;
-    if (v->snap->rd)
+    if (snap_rd(v->snap))
         return book_row(v, i, out, e);
     size_t count;
     bool exact;
@@ -857,7 +855,7 @@ static void *count_main(void *arg)
 int desk_escrow_view_count_async(desk_escrow_view *v, bool *arrived, bool start, err *e)
 {
     *arrived = false;
-    if (v->snap->rd)
+    if (snap_rd(v->snap))
         return 0; /* the server's count is exact at once */
     if (v->th_running && atomic_load(&v->th_done)) {
         pthread_join(v->th, NULL);
@@ -1100,8 +1098,9 @@ int desk_chain_rows(desk_snap *s, desk_chain_row **out, size_t *n, err *e)
         /* a server away leaves the row without its checkpoint, the reason in its error */
         err ce;
         err_clear(&ce);
-        bool cp_ok = store_checkpoint_get(s->st, cs[i].chain_id, &cp, s->rd ? &ce : e) == 0;
-        if ((!cp_ok && !s->rd) || store_endpoint_list(s->st, cs[i].chain_id, &eps, &ne, e) < 0) {
+        bool on_book = snap_rd(s) != NULL;
+        bool cp_ok = store_checkpoint_get(s->st, cs[i].chain_id, &cp, on_book ? &ce : e) == 0;
+        if ((!cp_ok && !on_book) || store_endpoint_list(s->st, cs[i].chain_id, &eps, &ne, e) < 0) {
             free(cs);
             free(rows);
             return -1;

@@ -27,14 +27,12 @@ typedef struct desk_snap desk_snap;
  * connection for the paged queries. */
 int desk_snap_open(desk_snap **out, const char *home, err *e) DESK_WUR;
 void desk_snap_free(desk_snap **p);
-/* From now on the escrows (the table, their rows, events and approvals) and the chains'
- * checkpoints are read from the desk's book on a server through r (pgstore's pg_reader)
- * at url, on a connection of this snapshot's made on first use and again after a loss: a
- * read while the server is away fails with one line (book server unreachable: ...) and the
- * next one after it is back succeeds. Everything else is still read from desk.db. */
-int desk_snap_use_book(desk_snap *s, const store_book_reader *r, const char *url,
-                       err *e) DESK_WUR;
-/* True when desk_snap_use_book chose a server. */
+/* True when the snapshot's store was given the desk's book on a server (store_set_reader:
+ * pgstore's pg_desk_book_attach on desk_snap_store): from then on the escrows (the table,
+ * their rows, events and approvals) and the chains' checkpoints are read there, on the
+ * store's connection made on first use and again after a loss: a read while the server is
+ * away fails with one line (book server unreachable: ...) and the next one after it is
+ * back succeeds. Everything else is still read from desk.db. */
 bool desk_snap_on_book(const desk_snap *s);
 /* The store connection of the snapshot (for the store_* readers); owned by it. */
 store *desk_snap_store(desk_snap *s);

@@ -120,3 +120,27 @@ int pg_book_wait_ms(unsigned *ms, err *e)
     *ms = wait_s * 1000u;
     return 0;
 }
+
+int pg_desk_book_attach(store *s, const char *home, pg_desk_use use, pg_desk_book *out, err *e)
+{
+    pg_desk_book own;
+    pg_desk_book *b = out ? out : &own;
+    if (pg_desk_book_read(home, b, e) < 0)
+        return -1;
+    if (!b->present)
+        return 0;
+    /* a reading store never sends, so nothing of it waits for a lost server after one */
+    unsigned wait_ms = 0;
+    if (use == PG_DESK_SIGNS && pg_book_wait_ms(&wait_ms, e) < 0)
+        return -1;
+    void *rconn = NULL, *oconn = NULL;
+    if (pg_reader.open(&rconn, b->url, e) < 0)
+        return -1;
+    if (pg_outbound_open(&oconn, b->url, wait_ms, e) < 0) {
+        pg_reader.close(&rconn);
+        return -1;
+    }
+    store_set_reader(s, &pg_reader, rconn);
+    store_outbound_book_attach(s, &pg_outbound_book, oconn);
+    return 0;
+}

@@ -53,4 +53,21 @@ int pg_desk_book_parse(const char *path, const char *text, size_t len, pg_desk_b
  * desk the content last signed (audit_config_check), parsed as above. */
 int pg_desk_book_read(const char *home, pg_desk_book *out, err *e) FUSION_WUR;
 
+/* What a store attached to the desk's book does with it (pg_desk_book_attach). */
+typedef enum {
+    PG_DESK_READS, /* reads only: the escrows, checkpoints, events and outbound transactions */
+    PG_DESK_SIGNS, /* and signs: its outbound writes wait FUSION_BOOK_WAIT_S (pg_book_wait_ms),
+                    * a malformed value refused */
+} pg_desk_use;
+
+/* The one attachment of the desk's book to a store of home's desk.db: book.conf read once
+ * (pg_desk_book_read; a file the desk refuses: -1, its one line, nothing attached); when it
+ * names a server, the store's escrow, checkpoint and event reads (pg_reader,
+ * store_set_reader) and its outbound transactions (pg_outbound_book,
+ * store_outbound_book_attach) go there, each on a connection of the store made on first use
+ * with one connect policy (pg_url_connect_policy: a connect waits at most 2 s unless the URL
+ * says otherwise), both closed by store_close. *out (may be NULL): the choice read. */
+int pg_desk_book_attach(store *s, const char *home, pg_desk_use use, pg_desk_book *out,
+                        err *e) FUSION_WUR;
+
 #endif

@@ -103,7 +103,7 @@ static int ob_connect(pg_ob *p, err *e)
         return 0;
     ob_drop(p);
     if (pg_connect(&p->c, p->url, e) < 0)
-        return err_prefix(e, "the book server is unreachable");
+        return err_prefix(e, STORE_BOOK_AWAY_OUT);
     for (size_t i = 0; i < sizeof STMTS / sizeof STMTS[0]; i++) {
         PGresult *r = PQprepare(p->c, STMTS[i].name, STMTS[i].sql, STMTS[i].n, NULL);
         if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -545,7 +545,11 @@ int pg_outbound_open(void **conn, const char *url, unsigned wait_ms, err *e)
         return err_set(e, ERR_INVALID, "the book's URL is longer than %zu bytes",
                        sizeof p->url - 1);
     }
-    snprintf(p->url, sizeof p->url, "%s", url);
+    /* the desk's one connect policy (pg_read.c's too): a connect waits at most 2 s */
+    if (pg_url_connect_policy(url, p->url, sizeof p->url) < 0) {
+        free(p);
+        return err_set(e, ERR_INVALID, "the book's URL is too long");
+    }
     pg_url_redact(url, p->shown, sizeof p->shown);
     p->wait_ms = wait_ms;
     *conn = p;

@@ -2,7 +2,7 @@
  * of store/store_book.h): the escrows (one, by address, a chain's, the open ones of some
  * parties), a chain's checkpoint, an escrow's events, and the escrow table's count and
  * pages with the filter and the order done by the server. One connection per store, made
- * on first use and again after it is lost (a connect waits at most RD_CONNECT_TIMEOUT
+ * on first use and again after it is lost (a connect waits at most PG_CONNECT_TIMEOUT_S
  * seconds, and after a failed one the next try is RD_RETRY_S seconds later: a screen asking
  * meanwhile gets the last reason at once), under its own lock; every
  * statement is prepared on the connection once. It LISTENs on PG_COMMIT_CHANNEL, so a
@@ -18,8 +18,8 @@
 #include "base/u256.h"
 #include "pgstore/pgstore.h"
 
-/* Seconds a connect may take, and between two tries after a failed one. */
-#define RD_CONNECT_TIMEOUT "2"
+/* Seconds between two tries after a failed connect (which takes at most
+ * PG_CONNECT_TIMEOUT_S, pg_url_connect_policy). */
 #define RD_RETRY_S 2
 #define ZERO_ADDR "'0x0000000000000000000000000000000000000000'"
 /* The escrow row as store_escrow_of_row reads it, and the chain's final block. */
@@ -77,6 +77,12 @@ static const struct {
      2},
     {"rd_count_all", "SELECT n FROM escrow_totals WHERE id = 1", 0},
     {"rd_count", "SELECT count(*)" RD_FROM RD_FILTER, 1},
+    /* the change feed (the escrows' rows the server's triggers write) */
+    {"rd_feed",
+     "SELECT id, kind, chain_id, ref, coalesce(state, ''), at FROM api_feed WHERE id > $1"
+     " ORDER BY id LIMIT $2",
+     2},
+    {"rd_feed_last", "SELECT coalesce(max(id), 0) FROM api_feed", 0},
 };
 
 /* The table's orders (store_book_reader.escrow_page's sort, snapshot.h's order); the
@@ -112,13 +118,8 @@ static int rd_open(void **conn, const char *url, err *e)
         return err_set(e, ERR_NOMEM, "out of memory");
     pthread_mutex_init(&r->mu, NULL);
     /* a server that does not answer at all holds a read (on a screen's thread) at most
-     * this long, unless the URL says otherwise */
-    bool has_timeout = strstr(url, "connect_timeout") != NULL;
-    if ((size_t)snprintf(r->url, sizeof r->url, "%s%s", url,
-                         has_timeout        ? ""
-                         : strchr(url, '?') ? "&connect_timeout=" RD_CONNECT_TIMEOUT
-                                            : "?connect_timeout=" RD_CONNECT_TIMEOUT) >=
-        sizeof r->url) {
+     * PG_CONNECT_TIMEOUT_S, unless the URL says otherwise */
+    if (pg_url_connect_policy(url, r->url, sizeof r->url) < 0) {
         pthread_mutex_destroy(&r->mu);
         free(r);
         return err_set(e, ERR_INVALID, "the book's URL is too long");
@@ -737,6 +738,89 @@ static int rd_changed(void *conn, bool *changed, err *e)
     return 0;
 }
 
+int pg_feed_of_row(const char *const v[PG_FEED_NCOLS], store_feed_row *f, err *e)
+{
+    memset(f, 0, sizeof *f);
+    int64_t id, chain, at;
+    if (pg_text_int(v[0], true, &id) < 0 || id == 0)
+        return err_set(e, ERR_INVALID, "a change feed row: its id is not a positive integer");
+    if (pg_text_int(v[2], true, &chain) < 0 || pg_text_int(v[5], true, &at) < 0)
+        return err_set(e, ERR_INVALID, "change feed row %lld: a malformed chain or time",
+                       (long long)id);
+    if (!shown_ok(v[1], sizeof f->kind) || !v[1][0] || !shown_ok(v[3], sizeof f->ref) ||
+        !shown_ok(v[4], sizeof f->state))
+        return err_set(e, ERR_INVALID,
+                       "change feed row %lld: its kind, ref or state is too long, empty or not "
+                       "printable",
+                       (long long)id);
+    f->id = id;
+    f->chain_id = (uint64_t)chain;
+    f->at = at;
+    snprintf(f->kind, sizeof f->kind, "%s", v[1]);
+    snprintf(f->ref, sizeof f->ref, "%s", v[3]);
+    snprintf(f->state, sizeof f->state, "%s", v[4]);
+    return 0;
+}
+
+static int rd_feed_after(void *conn, int64_t after, size_t max, store_feed_row **out, size_t *n,
+                         err *e)
+{
+    pg_rd *r = conn;
+    *out = NULL;
+    *n = 0;
+    char a[24], m[24];
+    snprintf(a, sizeof a, "%lld", (long long)(after < 0 ? 0 : after));
+    snprintf(m, sizeof m, "%zu", max);
+    const char *v[2] = {a, m};
+    pthread_mutex_lock(&r->mu);
+    PGresult *res;
+    int rc = rd_run(r, "rd_feed", 2, v, NULL, NULL, 0, &res, "reading the change feed", e);
+    if (rc == 0 && PQnfields(res) != PG_FEED_NCOLS)
+        rc = err_set(e, ERR_INVALID, "the book on %s: api_feed has %d columns, not %d", r->shown,
+                     PQnfields(res), PG_FEED_NCOLS);
+    size_t rows = rc == 0 ? (size_t)PQntuples(res) : 0;
+    store_feed_row *items = NULL;
+    if (rc == 0 && rows) {
+        items = calloc(rows, sizeof *items);
+        if (!items)
+            rc = err_set(e, ERR_NOMEM, "out of memory reading the change feed");
+    }
+    for (size_t i = 0; rc == 0 && i < rows; i++) {
+        const char *f[PG_FEED_NCOLS];
+        for (int k = 0; k < PG_FEED_NCOLS; k++)
+            f[k] = PQgetisnull(res, (int)i, k) ? NULL : PQgetvalue(res, (int)i, k);
+        rc = pg_feed_of_row(f, &items[i], e);
+        if (rc == 0 && items[i].id <= (i ? items[i - 1].id : after))
+            rc = err_set(e, ERR_INVALID, "the book on %s: change feed row %lld out of order",
+                         r->shown, (long long)items[i].id);
+    }
+    if (rc == 0) {
+        *out = items;
+        *n = rows;
+    } else {
+        free(items);
+    }
+    PQclear(res);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+static int rd_feed_last(void *conn, int64_t *last, err *e)
+{
+    pg_rd *r = conn;
+    *last = 0;
+    pthread_mutex_lock(&r->mu);
+    PGresult *res;
+    int rc = rd_run(r, "rd_feed_last", 0, NULL, NULL, NULL, 0, &res, "reading the change feed", e);
+    if (rc == 0 && (PQntuples(res) != 1 || PQnfields(res) != 1 ||
+                    pg_text_int(PQgetvalue(res, 0, 0), true, last) < 0))
+        rc = err_set(e, ERR_INVALID, "the book on %s: the change feed's last id is malformed",
+                     r->shown);
+    PQclear(res);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
 const store_book_reader pg_reader = {
     .open = rd_open,
     .close = rd_close,
@@ -750,4 +834,6 @@ const store_book_reader pg_reader = {
     .escrow_count = rd_escrow_count,
     .escrow_page = rd_escrow_page,
     .changed = rd_changed,
+    .feed_after = rd_feed_after,
+    .feed_last = rd_feed_last,
 };

@@ -232,3 +232,13 @@ int pg_text_int(const char *t, bool nonneg, int64_t *out)
     *out = d != t ? (int64_t)(0 - mag) : (int64_t)mag;
     return 0;
 }
+
+int pg_url_connect_policy(const char *url, char *out, size_t cap)
+{
+    bool has_timeout = strstr(url, "connect_timeout") != NULL;
+    size_t n = (size_t)snprintf(out, cap, "%s%s", url,
+                                has_timeout        ? ""
+                                : strchr(url, '?') ? "&connect_timeout=" PG_CONNECT_TIMEOUT_S
+                                                   : "?connect_timeout=" PG_CONNECT_TIMEOUT_S);
+    return n < cap ? 0 : -1;
+}

@@ -34,6 +34,12 @@ void pg_url_redact(const char *url, char *out, size_t cap);
  * own rules); TLS is used when the server offers it (libpq's sslmode=prefer) unless the URL
  * says otherwise. A failure names the server by its redacted URL, with libpq's reason. */
 int pg_connect(PGconn **out, const char *url, err *e) FUSION_WUR;
+/* The one connect policy of the desk's connections to its book (the reads' and the
+ * outbound transactions'): url with connect_timeout=PG_CONNECT_TIMEOUT_S added unless it
+ * names one, so a server that does not answer at all holds a connect at most that long.
+ * -1 when out is too small. */
+#define PG_CONNECT_TIMEOUT_S "2"
+int pg_url_connect_policy(const char *url, char *out, size_t cap) FUSION_WUR;
 /* A message of libpq or of the server (outside text) as one printable line in out: its
  * newlines and tabs become spaces, trailing blanks go, control characters are escaped
  * (text_safe). */
@@ -160,6 +166,11 @@ int pg_checkpoint_of_row(const char *const v[PG_CHECKPOINT_NCOLS], uint64_t chai
 enum { PG_LINE_NCOLS = 13 };
 int pg_escrow_line_of_row(const char *const v[PG_LINE_NCOLS], store_escrow_line *l,
                           err *e) FUSION_WUR;
+
+/* A row of the server's change feed: id, kind, chain_id, ref, state ('' for NULL), at;
+ * kind, ref and state whole in store_feed_row's fields and printable, or refused. */
+enum { PG_FEED_NCOLS = 6 };
+int pg_feed_of_row(const char *const v[PG_FEED_NCOLS], store_feed_row *f, err *e) FUSION_WUR;
 
 /* ---- the desk's outbound transactions on the server (pg_outbound.c) ---- */
 

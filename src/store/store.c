@@ -310,8 +310,35 @@ int store_open(store **out, const char *path, err *e)
 
 void store_set_reader(store *s, const store_book_reader *r, void *conn)
 {
+    if (s->rd && s->rconn && (s->rd != r || s->rconn != conn))
+        s->rd->close(&s->rconn);
     s->rd = r;
     s->rconn = r ? conn : NULL;
+}
+
+const store_book_reader *store_reader(const store *s, void **conn)
+{
+    if (conn)
+        *conn = s ? s->rconn : NULL;
+    return s ? s->rd : NULL;
+}
+
+int store_book_feed_after(store *s, int64_t after, size_t max, store_feed_row **out, size_t *n,
+                          err *e)
+{
+    *out = NULL;
+    *n = 0;
+    if (!s->rd)
+        return err_set(e, ERR_STATE, "the desk's book is desk.db: no change feed elsewhere");
+    return s->rd->feed_after(s->rconn, after, max, out, n, e);
+}
+
+int store_book_feed_last(store *s, int64_t *last, err *e)
+{
+    *last = 0;
+    if (!s->rd)
+        return err_set(e, ERR_STATE, "the desk's book is desk.db: no change feed elsewhere");
+    return s->rd->feed_last(s->rconn, last, e);
 }
 
 void store_close(store **p)
@@ -323,6 +350,8 @@ void store_close(store **p)
         store_rollback(s);
     if (s->ob && s->ob->close)
         s->ob->close(s->ob_conn);
+    if (s->rd && s->rconn)
+        s->rd->close(&s->rconn);
     for (size_t i = 0; i < s->n_slots; i++)
         if (s->slots[i].stmt)
             sqlite3_finalize(s->slots[i].stmt);

@@ -266,6 +266,34 @@ int store_feed_after(store *s, int64_t after, size_t max, store_feed_row **out, 
     return store_collect(s, st, sizeof(**out), feed_fill, (void **)out, n, "reading the feed", e);
 }
 
+static const char SQL_FEED_APPEND[] =
+    "INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES (?, ?, ?, nullif(?, ''), ?)";
+
+int store_feed_append(store *s, const store_feed_row *rows, size_t n, err *e)
+{
+    if (!n)
+        return 0;
+    if (store_begin(s, e) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st = store_stmt(s, SQL_FEED_APPEND, e);
+        if (!st) {
+            store_rollback(s);
+            return -1;
+        }
+        sqlite3_bind_text(st, 1, rows[i].kind, -1, SQLITE_STATIC);
+        store_bind_u64(st, 2, rows[i].chain_id);
+        sqlite3_bind_text(st, 3, rows[i].ref, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, rows[i].state, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, rows[i].at);
+        if (store_exec_stmt(s, st, "appending to the feed", e) < 0) {
+            store_rollback(s);
+            return -1;
+        }
+    }
+    return store_commit(s, e);
+}
+
 static int last_fill(sqlite3_stmt *st, void *item, err *e)
 {
     (void)e;

@@ -85,6 +85,9 @@ typedef struct store_feed_row {
 /* Rows with id > after, oldest first, at most max; *out malloc'ed. */
 int store_feed_after(store *s, int64_t after, size_t max, store_feed_row **out, size_t *n,
                      err *e) STORE_WUR;
+/* Appends rows (their kind, chain, ref, state and time; new ids here) to the feed in one
+ * transaction: the rows of a feed kept elsewhere (the desk's book on a server). */
+int store_feed_append(store *s, const store_feed_row *rows, size_t n, err *e) STORE_WUR;
 /* The last id of the feed (0: empty). */
 int store_feed_last(store *s, int64_t *out, err *e) STORE_WUR;
 /* The newest id pruned from the feed (0: none ever): a reader resuming after an id below

@@ -110,8 +110,8 @@ typedef struct store_outbound_book {
     void (*close)(void *conn);
 } store_outbound_book;
 
-/* Attaches b over conn (closed by store_close); the one hook of "this desk's book is on a
- * server" in the store. */
+/* Attaches b over conn (closed by store_close); with store_set_reader, the hooks of "this
+ * desk's book is on a server" in the store (pgstore's pg_desk_book_attach sets both). */
 void store_outbound_book_attach(store *s, const store_outbound_book *b, void *conn);
 bool store_has_book(const store *s);
 /* Writes every outbound row of desk.db to the server (`fusion tx check`: what an outage
@@ -131,6 +131,8 @@ int store_outbound_book_drop(store *s, const store_outbound *o, bool *done, err 
 
 /* How a read that cannot reach the book's server begins its one line. */
 #define STORE_BOOK_AWAY "book server unreachable"
+/* And the outbound transactions' connection (a list, a write after the send). */
+#define STORE_BOOK_AWAY_OUT "the book server is unreachable"
 
 /* One row of the escrow table as the book gives it (desk/snapshot.h formats it). */
 typedef struct store_escrow_line {
@@ -191,11 +193,26 @@ typedef struct store_book_reader {
     /* *changed: a commit was announced on the book (pg_commit_notify), or the connection
      * came back, since the last call; never blocks. */
     int (*changed)(void *conn, bool *changed, err *e);
+    /* The book's change feed (the rows its escrow triggers write, store_feed_after's form):
+     * rows with id > after, oldest first, at most max; *out malloc'ed. */
+    int (*feed_after)(void *conn, int64_t after, size_t max, store_feed_row **out, size_t *n,
+                      err *e);
+    /* Its last id (0: empty). */
+    int (*feed_last)(void *conn, int64_t *last, err *e);
 } store_book_reader;
 
-/* From now on the reads named above go to the book through r on conn (owned by the
- * caller, closed after the store); NULL r: desk.db again. */
+/* From now on the reads named above go to the book through r on conn (the store's from
+ * now on: closed by store_close, or when another reader replaces it); NULL r: desk.db
+ * again. A desk attaches its book with pgstore's pg_desk_book_attach. */
 void store_set_reader(store *s, const store_book_reader *r, void *conn);
+/* The reader attached (NULL: the reads are desk.db's) and its connection (conn may be
+ * NULL): for the escrow table's pages, which the store does not read itself. */
+const store_book_reader *store_reader(const store *s, void **conn);
+/* The change feed of the book attached by store_set_reader (ERR_STATE without one): as
+ * the reader's feed_after and feed_last. */
+int store_book_feed_after(store *s, int64_t after, size_t max, store_feed_row **out, size_t *n,
+                          err *e) STORE_WUR;
+int store_book_feed_last(store *s, int64_t *last, err *e) STORE_WUR;
 
 /* A store_escrow from the row as STORE_ESCROW_COLUMNS text (store_escrow_row_of's form;
  * approval_list as approvals_len bytes), the chain's final block when synced: for a book

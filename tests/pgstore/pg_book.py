@@ -43,8 +43,13 @@ reads: a desk whose signed book.conf names the server, synced there (desk.db hol
   approvals; an approver's Approvals screen lists the escrows awaiting her; the Chains screen and the Dashboard say the chain is synced (the server's
   checkpoint); `fusion serve` lists the same escrows and one with its events, and so do
   `fusion escrow list` and `escrow show`; the server stopped: the screen's status line, the
-  API (503) and `escrow list` (exit 1) say `book server unreachable` in one line, nothing
-  crashes; started again: all read the escrows again.
+  API (503, `/v1/transactions` too) and `escrow list` (exit 1) say `book server unreachable`
+  in one line, nothing crashes; started again: all read the escrows again; an escrow synced
+  to the server then is streamed by `/v1/events` (escrow.created, its address).
+uioutbound: the terminal UI's Outbound screen on such a desk lists the server's transactions:
+  two workstations (desk homes) on one server, a transaction made from B appears on A's
+  screen; the server stopped: the screen keeps its rows, its status line says the server is
+  unreachable in one line, and the UI still answers keys (another screen and back).
 live: a follower UI on such a desk (another process, `fusion sync`, syncs it) whose look for
   other processes' commits is made rare (FUSION_UI_POLL_S=86400: its once-a-second tick
   never looks): an escrow the syncer commits on the server appears on its Escrows screen all
@@ -627,6 +632,73 @@ def uiaction(pg):
     print("pg_book uiaction: ok")
 
 
+def uioutbound(pg):
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "ui"))
+    import tmuxh
+    from desk_escrow import PAYEE, DeskUser
+    from sync_lib import Chain
+    chain = Chain(chain_id=CHAIN).start()
+    chain.deploy()
+    desk = DeskUser()
+    desk.setup(chain, confirmations=0)
+    home = desk.home
+    pg.add_role("desk", PASSWORD)
+    r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
+    assert r.returncode == 0, f"db migrate: {r.stderr}"
+    write_book(home, f"db = {pg.url_for(user='desk')}\n")
+    desk.signed.sign_config("book")
+    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    home_b = tempfile.mkdtemp(prefix="fusion-pgbook-b-")  # another workstation, same book
+    shutil.rmtree(home_b)
+    shutil.copytree(home, home_b)
+
+    t = tmuxh.Tmux("pgout", cols=140, rows=40)
+    t.start(f"{tmuxh.FUSION_BIN} --home {home}", dict(os.environ, PGPASSWORD=PASSWORD))
+    t.wait_for("Fusion Prime Workstation", "the title bar")
+    t.send("0")
+    t.wait_for("Outbound transactions", "the Outbound screen")
+
+    # workstation B signs; A's screen lists it from the server
+    r = fusion(home_b, "--operator", "alice", "--passphrase-file", desk.pw, "--yes", "escrow",
+               "create", "--payee", PAYEE, "--token", "ETH", "--amount", "1000", "--approvers",
+               "bob,carol", "--threshold", "2", "--deadline", "7d", env=env)
+    assert r.returncode == 0, f"escrow create on workstation B: {r.stderr}"
+    rows = pg.psql("SELECT id, hash FROM outbound_txs ORDER BY id")
+    assert len(rows) == 1, f"the server's rows: {rows}"
+    h = rows[0][1].lower()
+    shown = h[:8]  # the Hash column: 0x and six digits, …, the last four
+    t.wait_for(lambda s: shown in s.lower() and "create" in s,
+               f"workstation B's transaction {shown} on A's Outbound screen")
+    log(f"A's Outbound screen lists B's transaction {shown}")
+
+    # the server stopped: the rows stay, the status line says why in one line, keys answer
+    pg.pause()
+    t.wait_for(lambda s: "transactions: the book server is unreachable" in t.status_line(),
+               "the server away on the Outbound screen's status line")
+    s = t.capture()
+    t.check(shown in s.lower(), "the rows stay on the screen while the server is away")
+    t.check(sum("unreachable" in x for x in t.lines()) == 1,
+            "the server away said in one line")
+    t.check(PASSWORD not in s, "password on the screen")
+    log("  " + t.status_line().strip()[:160])
+    t.send("1")
+    t.wait_gone("Outbound transactions", "another screen while the server is away")
+    t.send("0")
+    t.wait_for(lambda s: "Outbound transactions" in s and shown in s.lower(),
+               "the Outbound screen again, its rows kept")
+    pg.resume()
+    t.wait_for(lambda s: "transactions: the book" not in t.status_line() and shown in s.lower(),
+               "the server back: the screen's rows read again, its status line clear")
+    t.send("q")
+    t.check(t.wait_dead() == 0, "the UI exits with status 0")
+    t.close()
+    pg_sync.no_password([home, home_b])
+    for hm in (home, home_b):
+        shutil.rmtree(hm, ignore_errors=True)
+    shutil.rmtree(home.rstrip("/") + "-pw", ignore_errors=True)
+    print("pg_book uioutbound: ok")
+
+
 def local_escrows(home):
     import sqlite3
     con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
@@ -745,6 +817,8 @@ def reads(pg):
     assert st == 200 and one["approvals"] == 1 and len(one["timeline"]) == n_events and \
         one["timeline"][0]["event"] == "EscrowCreated", f"GET one escrow: {st} {one}"
     log("the API lists the server's escrows")
+    st, _, tx = api_lib.request(srv.conn(), "GET", "/v1/transactions", token=token)
+    assert st == 200, f"GET /v1/transactions: {st} {tx}"
     # the CLI's escrow reads too
     r = fusion(home, "escrow", "list", "--json", env=env)
     assert r.returncode == 0, f"escrow list: {r.stderr}"
@@ -770,6 +844,10 @@ def reads(pg):
     st, body = api_list()
     assert st == 503 and body["detail"].startswith("book server unreachable"), (st, body)
     assert PASSWORD not in json.dumps(body)
+    # the outbound transactions are the server's too (every workstation's): away, a 503
+    st, _, tx = api_lib.request(srv.conn(), "GET", "/v1/transactions", token=token)
+    assert st == 503 and tx["detail"].startswith("the book server is unreachable"), (st, tx)
+    assert PASSWORD not in json.dumps(tx)
     one_line(fusion(home, "escrow", "list", env=env), 1, "book server unreachable",
              "escrow list, the server away")
     t.send("2")
@@ -789,6 +867,34 @@ def reads(pg):
     assert {x["address"].lower() for x in body["items"]} == set(want), body
     r = fusion(home, "escrow", "list", "--json", env=env)
     assert r.returncode == 0 and len(json.loads(r.stdout)) == len(want), r.stderr
+    # the event stream: an escrow synced to the server now (by `fusion sync`, another
+    # process) is streamed by /v1/events (the server's change feed followed)
+    ev = api_lib.EventStream(srv, token)  # open: the service follows the server's feed
+    before = set(want)
+    pg_sync.make_history(chain, 1, 0)
+    other.run("sync", "--once", "--quiet")
+    fresh = {a.lower() for (a,) in other.query("SELECT address FROM escrows")} - before
+    assert len(fresh) == 1, f"the new escrow: {fresh}"
+    new = fresh.pop()
+
+    def copied():
+        import sqlite3
+        con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
+        rows = con.execute("SELECT id FROM api_feed WHERE kind = 'escrow.created'"
+                           " AND lower(ref) = ?", (new,)).fetchall()
+        con.close()
+        return rows
+
+    pg_sync.wait_until(lambda: copied(), f"the escrow.created of {new} in the desk's feed", 120)
+    ev.close()
+    eid = copied()[0][0]
+    ev = api_lib.EventStream(srv, token, last_id=eid - 1)
+    ev.c.sock.settimeout(120)  # a bound on a stream that says nothing, not a timing check
+    got, kind, data = ev.next(bound=120)
+    assert (got, kind, data["ref"].lower(), data["chain_id"]) == \
+        (eid, "escrow.created", new, CHAIN), (got, kind, data)
+    ev.close()
+    log(f"/v1/events streams the server's escrow.created of {new}")
     assert srv.proc.poll() is None, "fusion serve died"
     assert p.poll() is None, "fusion sync ended"
     p.terminate()
@@ -1332,8 +1438,8 @@ def main(argv):
         return 1
     need_artifacts()
     return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli, "action": action,
-                             "uiaction": uiaction, "reads": reads, "live": live, "pages": pages,
-                             "hostile": hostile, "orphan": orphan,
+                             "uiaction": uiaction, "uioutbound": uioutbound, "reads": reads,
+                             "live": live, "pages": pages, "hostile": hostile, "orphan": orphan,
                              "swap": swap, "bridge": bridge}[argv[0] if argv else "conf"])
 
 

@@ -183,6 +183,48 @@ static void test_outbound_malformed(void **state)
     outbound_refused(10, "");
 }
 
+/* The server's change feed (what /v1/events streams on a server-book desk): ids and times
+ * integers, kind, ref and state whole and printable. */
+static void feed_refused(int col, const char *val)
+{
+    const char *v[PG_FEED_NCOLS] = {"12", "escrow.created", "31337", A1, "created", "1700000000"};
+    store_feed_row f;
+    err e;
+    err_clear(&e);
+    v[col] = val;
+    if (pg_feed_of_row(v, &f, &e) == 0) {
+        print_error("feed column %d = \"%s\" was accepted\n", col, val ? val : "NULL");
+        fail();
+    }
+    printable(&e);
+}
+
+static void test_feed(void **state)
+{
+    (void)state;
+    const char *v[PG_FEED_NCOLS] = {"12", "escrow.created", "31337", A1, "", "1700000000"};
+    store_feed_row f;
+    err e;
+    assert_int_equal(pg_feed_of_row(v, &f, &e), 0);
+    assert_int_equal(f.id, 12);
+    assert_int_equal(f.chain_id, 31337);
+    assert_int_equal(f.at, 1700000000);
+    assert_string_equal(f.kind, "escrow.created");
+    assert_string_equal(f.ref, A1);
+    assert_string_equal(f.state, "");
+    feed_refused(0, "0");
+    feed_refused(0, "-3");
+    feed_refused(0, NULL);
+    feed_refused(1, "");
+    feed_refused(1, "escrow.created\x1b[2J");
+    feed_refused(1, "a kind far longer than the thirty-one bytes of its field");
+    feed_refused(2, "x");
+    feed_refused(3, NULL);
+    feed_refused(3, "0xabc\n");
+    feed_refused(4, "funded\x07");
+    feed_refused(5, "soon");
+}
+
 static void line_refused(int col, const char *val)
 {
     const char *v[PG_LINE_NCOLS] = {"31337", "local", A1, A1, A2, MAX256, "funded", "1",
@@ -267,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_escrow_malformed),   cmocka_unit_test(test_outbound_good),
         cmocka_unit_test(test_outbound_malformed), cmocka_unit_test(test_line),
         cmocka_unit_test(test_checkpoint),
+        cmocka_unit_test(test_feed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
