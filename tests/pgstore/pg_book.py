@@ -108,6 +108,21 @@ def write_book(home, text):
     os.chmod(path, 0o600)
 
 
+def operators_desk_on(pg, chain):
+    """desk_escrow's desk of operators (keys, roles, a signed genesis) for chain, its book
+    moved to the server as an operator would: `db migrate` to the server as role desk, then
+    a signed book.conf naming it without the password (PGPASSWORD, in env, gives it)."""
+    from desk_escrow import DeskUser
+    desk = DeskUser()
+    desk.setup(chain, confirmations=0)
+    pg.add_role("desk", PASSWORD)
+    r = fusion(desk.home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
+    assert r.returncode == 0, f"db migrate: {r.stderr}"
+    write_book(desk.home, f"db = {pg.url_for(user='desk')}\n")
+    desk.signed.sign_config("book")
+    return desk, desk.home, dict(os.environ, PGPASSWORD=PASSWORD)
+
+
 def one_line(r, want_rc, want, what):
     out = r.stdout + r.stderr
     assert r.returncode == want_rc and want in r.stderr, \
@@ -364,19 +379,11 @@ def term_run(home, args, env, answer, at_prompt=None, after=None):
 
 
 def action(pg):
-    from desk_escrow import PAYEE, DeskUser
+    from desk_escrow import PAYEE
     from sync_lib import A, Chain
     chain = Chain(chain_id=CHAIN).start()
     chain.deploy()
-    desk = DeskUser()
-    desk.setup(chain, confirmations=0)
-    home = desk.home
-    pg.add_role("desk", PASSWORD)
-    r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
-    assert r.returncode == 0, f"db migrate: {r.stderr}"
-    write_book(home, f"db = {pg.url_for(user='desk')}\n")
-    desk.signed.sign_config("book")
-    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    desk, home, env = operators_desk_on(pg, chain)
     home_b = tempfile.mkdtemp(prefix="fusion-pgbook-b-")  # another workstation, same book
     shutil.rmtree(home_b)
     shutil.copytree(home, home_b)
@@ -635,19 +642,11 @@ def uiaction(pg):
 def uioutbound(pg):
     sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "ui"))
     import tmuxh
-    from desk_escrow import PAYEE, DeskUser
+    from desk_escrow import PAYEE
     from sync_lib import Chain
     chain = Chain(chain_id=CHAIN).start()
     chain.deploy()
-    desk = DeskUser()
-    desk.setup(chain, confirmations=0)
-    home = desk.home
-    pg.add_role("desk", PASSWORD)
-    r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
-    assert r.returncode == 0, f"db migrate: {r.stderr}"
-    write_book(home, f"db = {pg.url_for(user='desk')}\n")
-    desk.signed.sign_config("book")
-    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    desk, home, env = operators_desk_on(pg, chain)
     home_b = tempfile.mkdtemp(prefix="fusion-pgbook-b-")  # another workstation, same book
     shutil.rmtree(home_b)
     shutil.copytree(home, home_b)
@@ -1059,22 +1058,13 @@ MAX256 = str(2**256 - 1)
 
 def hostile(pg):
     import sqlite3
-    from desk_escrow import DeskUser
     from sync_lib import A, Chain, Desk
     sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "lib"))
     import devchain
     chain = Chain(chain_id=CHAIN).start()
     chain.deploy()
     pg_sync.make_history(chain, 3, 0)
-    desk = DeskUser()
-    desk.setup(chain, confirmations=0)
-    home = desk.home
-    pg.add_role("desk", PASSWORD)
-    r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
-    assert r.returncode == 0, f"db migrate: {r.stderr}"
-    write_book(home, f"db = {pg.url_for(user='desk')}\n")
-    desk.signed.sign_config("book")
-    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    desk, home, env = operators_desk_on(pg, chain)
     r = fusion(home, "sync", "--once", "--quiet", env=env)
     assert r.returncode == 0, f"sync on the desk's server: {r.stderr}"
     other = Desk()
@@ -1234,21 +1224,13 @@ def orphan(pg):
     lost and the server stays away past the bound: a pending row on the server, never sent,
     none in desk.db. The action run again takes its nonce; then tx check records the orphan
     dropped there, and leaves every row that may still be sent or is not this operator's."""
-    from desk_escrow import PAYEE, DeskUser
+    from desk_escrow import PAYEE
     from sync_lib import A, Chain
     sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "lib"))
     import devchain
     chain = Chain(chain_id=CHAIN).start()
     chain.deploy()
-    desk = DeskUser()
-    desk.setup(chain, confirmations=0)
-    home = desk.home
-    pg.add_role("desk", PASSWORD)
-    r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
-    assert r.returncode == 0, f"db migrate: {r.stderr}"
-    write_book(home, f"db = {pg.url_for(user='desk')}\n")
-    desk.signed.sign_config("book")
-    env = dict(os.environ, PGPASSWORD=PASSWORD)
+    desk, home, env = operators_desk_on(pg, chain)
     alice, bob = A[0].lower(), A[2].lower()
     create = ["--operator", "alice", "--passphrase-file", desk.pw, "--yes", "escrow", "create",
               "--payee", PAYEE, "--token", "ETH", "--amount", "1000", "--approvers", "bob,carol",
