@@ -29,7 +29,7 @@ static void rollback(PGconn *c)
 static int connect_book(PGconn **c, const char *url, char shown[512], err *e)
 {
     pg_url_redact(url, shown, 512);
-    char full[1400];
+    char full[PG_URL_POLICY_MAX];
     if (pg_url_connect_policy(url, full, sizeof full) < 0)
         return err_set(e, ERR_INVALID, "the URL of %s is too long", shown);
     return pg_connect(c, full, e);

@@ -81,8 +81,8 @@ typedef enum {
  * names a server, the store's escrow, checkpoint and event reads (pg_reader,
  * store_set_reader) and its outbound transactions (pg_outbound_book,
  * store_outbound_book_attach) go there, each on a connection of the store made on first use
- * with one connect policy (pg_url_connect_policy: a connect waits at most 2 s unless the URL
- * says otherwise), both closed by store_close. *out (may be NULL): the choice read. */
+ * with one connect policy (pg_url_connect_policy: a connect waits at most 2 s, TCP
+ * keepalives, unless the URL says otherwise), both closed by store_close. *out (may be NULL): the choice read. */
 int pg_desk_book_attach(store *s, const char *home, pg_desk_use use, pg_desk_book *out,
                         err *e) FUSION_WUR;
 
