@@ -5,7 +5,8 @@
  * chain run across the firm (pg_lock.c), and commits announced to every workstation
  * (pg_notify.c), and the chain sync's events, checkpoint, escrow projection and vault
  * flows (pg_sync.c), and the desk's outbound transactions (pg_outbound.c), and the desk's
- * escrow and checkpoint reads for the UI and the API (pg_read.c). The other store
+ * escrow and checkpoint reads for the UI and the API (pg_read.c), and the chains `chain
+ * add|remove` add to or take from it (pg_chain.c, declared in pg_desk.h). The other store
  * functions (store.h) still run on SQLite only; docs/scale.md says exactly what a full
  * backend still needs. */
 #ifndef FUSION_PGSTORE_PGSTORE_H
