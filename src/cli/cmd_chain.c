@@ -215,6 +215,9 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     if (cli_desk_create(ctx, &db, &e) < 0)
         return cli_fail(&e);
+    pg_desk_book book;
+    if (pg_desk_book_read(ctx->home, &book, &e) < 0)
+        goto fail;
     bool found;
     store_chain existing;
     if (store_chain_get(db, ch.chain_id, &existing, &found, &e) < 0)
@@ -308,6 +311,15 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
             store_rollback(db);
             goto fail;
         }
+    }
+    /* On a desk whose book is on a server, the server's chains row inside desk.db's
+     * transaction, before the audit (whose log is outside desk.db) and the commit: a server
+     * away (or refusing) leaves neither written; desk.db failing after it leaves the row on
+     * the server, which adding the chain again accepts. */
+    if (book.present && pg_book_chain_put(book.url, &ch, (int64_t)time(NULL), &e) < 0) {
+        store_rollback(db);
+        err_prefix(&e, "chain %s not added", name);
+        goto fail;
     }
     /* A configuration decision, audited (signed on a desk with a genesis); the endpoint
      * URLs stay out of the log: they may carry provider keys. */
@@ -616,9 +628,23 @@ static int chain_add_factory(cli_ctx *ctx, int argc, char **argv)
                 (unsigned long long)from_block, name, (unsigned long long)ch.start_block);
         goto fail;
     }
+    /* the synced block from where the book is (book.conf: the server's checkpoint) */
+    pg_desk_book book;
+    if (pg_desk_book_attach(db, ctx->home, PG_DESK_READS, &book, &e) < 0)
+        goto fail;
     store_checkpoint cp;
     if (store_checkpoint_get(db, ch.chain_id, &cp, &e) < 0)
         goto fail;
+    if (book.present && cp.synced && cp.synced_block >= from_block) {
+        /* the rewind below is desk.db's (store_events_rewind): the server's events would stay */
+        err_set(&e, ERR_STATE,
+                "the book on %s has chain %s synced to block %llu, past the factory's first "
+                "block %llu: rewinding the server's events for a new factory is not built; "
+                "nothing written",
+                book.shown, name, (unsigned long long)cp.synced_block,
+                (unsigned long long)from_block);
+        goto fail;
+    }
     rpc_block before;
     memset(&before, 0, sizeof before);
     bool rewind = cp.synced && cp.synced_block >= from_block;
@@ -717,13 +743,22 @@ static int chain_remove(cli_ctx *ctx, int argc, char **argv)
     int rc = store_chain_find_name(db, argv[2], &ch, &found, &e);
     if (rc == 0 && !found)
         rc = err_set(&e, ERR_NOT_FOUND, "no chain named \"%s\" (see `fusion chain list`)", argv[2]);
+    pg_desk_book book;
+    if (rc == 0)
+        rc = pg_desk_book_read(ctx->home, &book, &e);
     json_t *det = NULL;
+    bool had = false;
     if (rc == 0 && (rc = store_begin(db, &e)) == 0) {
         det = json_pack("{s:s,s:I}", "name", argv[2], "chain_id", (json_int_t)ch.chain_id);
         if (!det)
             rc = err_set(&e, ERR_NOMEM, "out of memory");
         if (rc == 0)
             rc = store_chain_remove(db, ch.chain_id, &e);
+        /* the server's chain and its rows before the audit and desk.db's commit (as chain
+         * add) */
+        if (rc == 0 && book.present &&
+            (rc = pg_book_chain_drop(book.url, ch.chain_id, &had, &e)) < 0)
+            err_prefix(&e, "chain %s not removed", argv[2]);
         if (rc == 0)
             rc = store_audit(db, ctx->home, ctx->operator_name, "chain.remove", det, &e);
         if (rc == 0)
@@ -735,7 +770,12 @@ static int chain_remove(cli_ctx *ctx, int argc, char **argv)
     store_close(&db);
     if (rc < 0)
         return cli_fail(&e);
-    printf("chain %s removed with its events and escrows\n", argv[2]);
+    if (book.present)
+        printf("chain %s removed with its events and escrows, from desk.db and from the book on "
+               "%s%s\n",
+               argv[2], book.shown, had ? "" : " (which did not have it)");
+    else
+        printf("chain %s removed with its events and escrows\n", argv[2]);
     return EXIT_OK;
 }
 

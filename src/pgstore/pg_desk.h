@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/attr.h"
 #include "base/err.h"
@@ -38,6 +39,21 @@ extern const store_book_reader pg_reader;
  * the log once per reason. Blocks: it is a thread's whole work (pg_notify.c). */
 void pg_book_watch(const char *url, int stop_fd, void (*announced)(void *ctx), void *ctx);
 
+/* A chain added to the desk, added to the book on url too (pg_chain.c): its `chains` row
+ * with the desk's values (created_at: the desk's time of adding it), in one transaction
+ * announced as "chain:ID". The server having the chain already (another workstation's desk
+ * added it) is fine when its name, confirmations, native symbol and decimals are the
+ * same; else, or another chain id under this name, ERR_EXISTS naming the server's values
+ * and nothing written. A connect waits at most 2 s (pg_url_connect_policy). */
+int pg_book_chain_put(const char *url, const store_chain *ch, int64_t created_at,
+                      err *e) FUSION_WUR;
+/* A chain removed from the desk, removed from the book on url too: its row and with it
+ * (ON DELETE CASCADE) its events, block hashes, checkpoint, escrows and every other row of
+ * it, in one transaction announced as "chain:ID" (a syncer's range transaction in flight
+ * is waited for and its rows go too). *had: the server had
+ * the chain (false is not an error: another workstation removed it). */
+int pg_book_chain_drop(const char *url, uint64_t chain_id, bool *had, err *e) FUSION_WUR;
+
 typedef struct pg_desk_book {
     bool present;     /* false: the book is desk.db */
     char url[1024];   /* the server, as written (no password) */
@@ -65,8 +81,8 @@ typedef enum {
  * names a server, the store's escrow, checkpoint and event reads (pg_reader,
  * store_set_reader) and its outbound transactions (pg_outbound_book,
  * store_outbound_book_attach) go there, each on a connection of the store made on first use
- * with one connect policy (pg_url_connect_policy: a connect waits at most 2 s unless the URL
- * says otherwise), both closed by store_close. *out (may be NULL): the choice read. */
+ * with one connect policy (pg_url_connect_policy: a connect waits at most 2 s, TCP
+ * keepalives, unless the URL says otherwise), both closed by store_close. *out (may be NULL): the choice read. */
 int pg_desk_book_attach(store *s, const char *home, pg_desk_use use, pg_desk_book *out,
                         err *e) FUSION_WUR;
 

@@ -89,13 +89,14 @@ void pg_book_watch(const char *url, int stop_fd, void (*announced)(void *ctx), v
 {
     bool lost = false; /* a connection was had and lost: what came meanwhile is unknown */
     char why[ERR_MSG_MAX] = "";
-    /* a server that drops packets holds a connect (and so the stop) at most 2 s, unless the
-     * URL says otherwise */
-    char full[1100];
-    snprintf(full, sizeof full, "%s%s", url,
-             strstr(url, "connect_timeout") ? ""
-             : strchr(url, '?')             ? "&connect_timeout=2"
-                                            : "?connect_timeout=2");
+    /* the one connect policy: a server that drops packets holds a connect (and so the
+     * stop) at most 2 s, and a LISTEN connection to a server gone without a word is found
+     * dead by its keepalives (then tried again), unless the URL says otherwise */
+    char full[PG_URL_POLICY_MAX];
+    if (pg_url_connect_policy(url, full, sizeof full) < 0) {
+        LOG_W("pgstore", "listening for the book's commits: the book's URL is too long");
+        return;
+    }
     while (!stopped(stop_fd, 0)) {
         PGconn *c = NULL;
         err e;

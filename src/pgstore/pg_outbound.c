@@ -19,7 +19,7 @@
 #include "pgstore/pgstore.h"
 
 typedef struct pg_ob {
-    char url[1024];
+    char url[PG_URL_POLICY_MAX];
     char shown[1024];
     PGconn *c;
     unsigned wait_ms;

@@ -99,7 +99,7 @@ static const char *const RD_SORT_TYPES[STORE_ESCROW_SORTS] = {
 
 typedef struct pg_rd {
     pthread_mutex_t mu;
-    char url[1024];
+    char url[PG_URL_POLICY_MAX];
     char shown[512];
     PGconn *c;
     bool news;             /* a commit announced, or the connection made again, not yet told */

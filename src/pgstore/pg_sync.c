@@ -192,7 +192,12 @@ static int pg_book_open(void **conn, const char *url, err *e)
 {
     *conn = NULL;
     PGconn *c;
-    if (pg_connect(&c, url, e) < 0)
+    /* the one connect policy (a connect waits at most 2 s; keepalives find a server gone
+     * without a word) */
+    char full[PG_URL_POLICY_MAX];
+    if (pg_url_connect_policy(url, full, sizeof full) < 0)
+        return err_set(e, ERR_INVALID, "the book's URL is too long");
+    if (pg_connect(&c, full, e) < 0)
         return -1;
     for (size_t i = 0; i < sizeof STMTS / sizeof STMTS[0]; i++) {
         PGresult *r = PQprepare(c, STMTS[i].name, STMTS[i].sql, STMTS[i].n, NULL);

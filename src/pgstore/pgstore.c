@@ -158,11 +158,51 @@ static void notice_to_log(void *arg, const char *message)
     LOG_W("pgstore", "server: %s", line);
 }
 
+/* What pg_url_connect_policy adds to a URL that does not name it. */
+static const char *const POLICY[][2] = {
+    {"connect_timeout", PG_CONNECT_TIMEOUT_S},
+    {"keepalives", "1"},
+    {"keepalives_idle", PG_KEEPALIVES_IDLE_S},
+    {"keepalives_interval", PG_KEEPALIVES_INTERVAL_S},
+    {"keepalives_count", PG_KEEPALIVES_COUNT},
+};
+
+/* shown without the policy's parameters at their policy values (what pg_url_connect_policy
+ * added): a message names the server as the desk wrote it. */
+static void policy_unshown(char shown[512])
+{
+    char *q = strchr(shown, '?');
+    if (!q)
+        return;
+    char kept[512];
+    size_t o = 0;
+    for (const char *p = q + 1; *p;) {
+        const char *end = strchr(p, '&');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        bool added = false;
+        for (size_t i = 0; i < sizeof POLICY / sizeof POLICY[0] && !added; i++) {
+            char pair[64];
+            int pl = snprintf(pair, sizeof pair, "%s=%s", POLICY[i][0], POLICY[i][1]);
+            added = len == (size_t)pl && strncmp(p, pair, len) == 0;
+        }
+        if (!added && o < sizeof kept)
+            o += (size_t)snprintf(kept + o, sizeof kept - o, "%s%.*s", o ? "&" : "", (int)len, p);
+        p += len;
+        if (*p == '&')
+            p++;
+    }
+    if (o == 0)
+        *q = '\0';
+    else
+        snprintf(q + 1, 512 - (size_t)(q + 1 - shown), "%s", kept);
+}
+
 int pg_connect(PGconn **out, const char *url, err *e)
 {
     *out = NULL;
     char shown[512], why[200];
     pg_url_redact(url, shown, sizeof shown);
+    policy_unshown(shown);
     if (!pg_url_is_pg(url))
         return err_set(e, ERR_INVALID, "'%s' is not a postgresql:// URL", shown);
     /* libpq's message on a URL it cannot parse quotes the part it could not decode: when
@@ -233,12 +273,31 @@ int pg_text_int(const char *t, bool nonneg, int64_t *out)
     return 0;
 }
 
+/* Whether url's query (after '?') names key (key=...); a name only inside another's value
+ * or as a longer name's prefix does not count. */
+static bool url_has_param(const char *url, const char *key)
+{
+    const char *q = strchr(url, '?');
+    size_t kl = strlen(key);
+    for (const char *p = q; p && *p;) {
+        p++; /* past '?' or '&' */
+        if (strncmp(p, key, kl) == 0 && p[kl] == '=')
+            return true;
+        p = strchr(p, '&');
+    }
+    return false;
+}
+
 int pg_url_connect_policy(const char *url, char *out, size_t cap)
 {
-    bool has_timeout = strstr(url, "connect_timeout") != NULL;
-    size_t n = (size_t)snprintf(out, cap, "%s%s", url,
-                                has_timeout        ? ""
-                                : strchr(url, '?') ? "&connect_timeout=" PG_CONNECT_TIMEOUT_S
-                                                   : "?connect_timeout=" PG_CONNECT_TIMEOUT_S);
+    size_t n = (size_t)snprintf(out, cap, "%s", url);
+    bool query = strchr(url, '?') != NULL;
+    for (size_t i = 0; i < sizeof POLICY / sizeof POLICY[0] && n < cap; i++) {
+        if (url_has_param(url, POLICY[i][0]))
+            continue;
+        n += (size_t)snprintf(out + n, cap - n, "%c%s=%s", query ? '&' : '?', POLICY[i][0],
+                              POLICY[i][1]);
+        query = true;
+    }
     return n < cap ? 0 : -1;
 }

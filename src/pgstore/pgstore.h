@@ -5,7 +5,8 @@
  * chain run across the firm (pg_lock.c), and commits announced to every workstation
  * (pg_notify.c), and the chain sync's events, checkpoint, escrow projection and vault
  * flows (pg_sync.c), and the desk's outbound transactions (pg_outbound.c), and the desk's
- * escrow and checkpoint reads for the UI and the API (pg_read.c). The other store
+ * escrow and checkpoint reads for the UI and the API (pg_read.c), and the chains `chain
+ * add|remove` add to or take from it (pg_chain.c, declared in pg_desk.h). The other store
  * functions (store.h) still run on SQLite only; docs/scale.md says exactly what a full
  * backend still needs. */
 #ifndef FUSION_PGSTORE_PGSTORE_H
@@ -34,11 +35,21 @@ void pg_url_redact(const char *url, char *out, size_t cap);
  * own rules); TLS is used when the server offers it (libpq's sslmode=prefer) unless the URL
  * says otherwise. A failure names the server by its redacted URL, with libpq's reason. */
 int pg_connect(PGconn **out, const char *url, err *e) FUSION_WUR;
-/* The one connect policy of the desk's connections to its book (the reads' and the
- * outbound transactions'): url with connect_timeout=PG_CONNECT_TIMEOUT_S added unless it
- * names one, so a server that does not answer at all holds a connect at most that long.
- * -1 when out is too small. */
+/* The one connect policy of the desk's connections to its book (the reads', the outbound
+ * transactions', the sync's, the UI's LISTEN watcher's, chain add/remove's): url with
+ * connect_timeout=PG_CONNECT_TIMEOUT_S, so a server that does not answer at all holds a
+ * connect at most that long, and TCP keepalives (keepalives=1, idle PG_KEEPALIVES_IDLE_S,
+ * then a probe every PG_KEEPALIVES_INTERVAL_S, PG_KEEPALIVES_COUNT unanswered: dead), so a
+ * connection to a server gone without a word (a host down, a dropped route) fails in about
+ * 25 s instead of waiting for the kernel's two hours; each added unless the URL's query
+ * names it (the URL's own value kept). A Unix-socket connection ignores keepalives. -1
+ * when out is too small. */
 #define PG_CONNECT_TIMEOUT_S "2"
+#define PG_KEEPALIVES_IDLE_S "10"
+#define PG_KEEPALIVES_INTERVAL_S "5"
+#define PG_KEEPALIVES_COUNT "3"
+/* Room for a URL of book.conf (1023 bytes at most) with the policy added. */
+#define PG_URL_POLICY_MAX 1280
 int pg_url_connect_policy(const char *url, char *out, size_t cap) FUSION_WUR;
 /* A message of libpq or of the server (outside text) as one printable line in out: its
  * newlines and tabs become spaces, trailing blanks go, control characters are escaped

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """sync_chain_remove.py: `fusion chain remove` while a real `fusion sync` follows two
-chains (two anvil nodes). The follower notices that one of its chains is gone, stops that
+chains (two anvil nodes); under tests/lib/pg.py run (sync_chain_remove_pg) the desk's
+book is on a server, whose copy of the second chain `chain add` made and `chain remove`
+takes away with its rows. The follower notices that one of its chains is gone, stops that
 chain's thread with one line in the log (no endless "FOREIGN KEY constraint failed"
 retries), writes nothing more for it, and keeps following the other chain; with its last
 chain removed it ends by itself, exit 0."""
@@ -43,7 +45,11 @@ def main():
     assert "two: the chain was removed from the desk" in text, text[-2000:]
     assert text.count("FOREIGN KEY") <= 1, "retried a write for a removed chain"
     assert desk.event_count(two.chain_id) == 0
-    assert not desk.query("SELECT 1 FROM checkpoints WHERE chain_id = ?", two.chain_id)
+    assert desk.checkpoint(two.chain_id) is None
+    if desk.book:  # the server's chain went with its rows, in the command's transaction
+        assert not desk.server_rows(f"SELECT 1 FROM chains WHERE chain_id = {two.chain_id}")
+        assert not desk.server_rows(f"SELECT 1 FROM escrows WHERE chain_id = {two.chain_id}")
+        assert not desk.server_rows(f"SELECT 1 FROM blocks WHERE chain_id = {two.chain_id}")
     names = [c["name"] for c in desk.json("chain", "list", "--json")]
     assert names == ["one"], names
 
@@ -59,6 +65,8 @@ def main():
                "the follower to end with no chain left", timeout=120)
     assert desk.follower.returncode == 0, desk.follower.returncode
     assert desk.event_count(one.chain_id) == 0
+    if desk.book:
+        assert not desk.server_rows("SELECT 1 FROM chains")
     assert desk.fusion_log().count("FOREIGN KEY") <= 2
     log("ok")
     return 0

@@ -76,6 +76,13 @@ hostile: the server's rows are outside input. An escrow row of 2^256-1 base unit
 orphan: `fusion tx check` records dropped on the server the operator's own pending row that
   desk.db lacks (what a lost COMMIT answer leaves) once the action run again took its nonce;
   a row of a free nonce, one younger than the bound and another key's row stay pending.
+chains: `fusion chain add` and `chain remove` on a desk whose signed book.conf names the
+  server. The server stopped: each is refused in one line (exit 1) and neither desk.db nor
+  the server is written (the chain not added / still there on both); the server having the
+  chain under another name: add refused in one line, nothing written; having it as this
+  desk adds it (another workstation's desk added it): accepted; `fusion sync --once` then
+  syncs it onto the server; `chain remove` takes the server's chain away with its events,
+  block hashes, checkpoint and escrows, and desk.db's.
 swap, bridge: the swap engine's and the bridge engine's own writes of their transactions'
   states (an HTLC swap; a CCTP transfer sent --no-wait, then resumed) reach the server with
   no `fusion tx check`: every one mined or confirmed there as in desk.db."""
@@ -1414,6 +1421,81 @@ def bridge(pg):
     print("pg_book bridge: ok")
 
 
+def chains(pg):
+    chain, desk, url = setup(pg, 1, 2)
+    home = desk.home
+    write_book(home, f"db = {pg.url_for(user='desk')}\n")
+    desk.signed.sign_config("book")
+    os.environ["PGPASSWORD"] = PASSWORD  # what each workstation gives, not the file
+    two = pg_sync.Chain(chain_id=CHAIN + 1).start()
+    two.deploy()
+    pg_sync.make_history(two, 1, 0)
+    tid = two.chain_id
+
+    def add():
+        return desk.run("chain", "add", "--name", "two", "--chain-id", tid, "--rpc",
+                        two.node.url, "--factory", two.factory, "--confirmations", 0,
+                        check=False)
+
+    def on_desk():
+        return desk.query("SELECT name FROM chains WHERE chain_id = ?", tid)
+
+    def on_server():
+        return pg.psql(f"SELECT name, confirmations FROM chains WHERE chain_id = {tid}",
+                       db="desk")
+
+    # the server away: refused, one line, nothing written to either
+    pg.pause()
+    r = add()
+    one_line(r, 1, "chain two not added: cannot connect to postgresql://desk@/desk", "add away")
+    assert not on_desk(), "desk.db has the chain the server refused"
+    pg.resume()
+    assert not on_server(), "the server has the chain"
+
+    # the server has the id under another name: refused, nothing written
+    pg.psql(f"INSERT INTO chains (chain_id, name, confirmations, created_at) VALUES "
+            f"({tid}, 'elsewhere', 0, 1)", db="desk")
+    r = add()
+    one_line(r, 1, 'has chain 31338 as "elsewhere" with 0 confirmations', "add mismatch")
+    assert not on_desk(), "desk.db has the chain the server refused"
+    # as this desk adds it (another workstation added it): this desk joins it
+    pg.psql(f"UPDATE chains SET name = 'two' WHERE chain_id = {tid}", db="desk")
+    r = add()
+    assert r.returncode == 0, f"add: {r.stderr}"
+    assert on_desk() == [("two",)] and on_server() == [["two", "0"]], (on_desk(), on_server())
+    pg.psql(f"DELETE FROM chains WHERE chain_id = {tid}", db="desk")
+    desk.run("chain", "remove", "two")
+    r = add()
+    assert r.returncode == 0, f"add: {r.stderr}"
+    assert on_server() == [["two", "0"]], on_server()
+
+    # the sync takes it onto the server
+    desk.run("sync", "--once")
+    assert checkpoint(pg, "desk") >= 0
+    n = pg.psql(f"SELECT count(*) FROM events WHERE chain_id = {tid}", db="desk")[0][0]
+    assert int(n) > 0, "no events of the added chain on the server"
+    assert local_events(home) == 0, "events written to desk.db"
+
+    # removed with the server away: refused, one line, both still have it
+    pg.pause()
+    r = desk.run("chain", "remove", "two", check=False)
+    one_line(r, 1, "chain two not removed: cannot connect to postgresql://desk@/desk",
+             "remove away")
+    assert on_desk() == [("two",)], "desk.db lost the chain the server did not"
+    pg.resume()
+    assert on_server(), "the server lost the chain"
+    desk.run("chain", "remove", "two")
+    assert not on_desk() and not on_server()
+    for t in ("events", "blocks", "checkpoints", "escrows"):
+        left = pg.psql(f"SELECT count(*) FROM {t} WHERE chain_id = {tid}", db="desk")[0][0]
+        assert int(left) == 0, f"{left} rows of the removed chain in the server's {t}"
+    assert pg.psql(f"SELECT count(*) FROM events WHERE chain_id = {CHAIN}", db="desk")[0][0] \
+        != "0", "the other chain's events went too"
+    pg_sync.no_password([home])
+    shutil.rmtree(home, ignore_errors=True)
+    print("pg_book chains: ok")
+
+
 def main(argv):
     if not available():
         print("FAIL: PostgreSQL 15 is not installed: run scripts/bootstrap")
@@ -1422,7 +1504,7 @@ def main(argv):
     return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli, "action": action,
                              "uiaction": uiaction, "uioutbound": uioutbound, "reads": reads,
                              "live": live, "pages": pages, "hostile": hostile, "orphan": orphan,
-                             "swap": swap, "bridge": bridge}[argv[0] if argv else "conf"])
+                             "swap": swap, "bridge": bridge, "chains": chains}[argv[0] if argv else "conf"])
 
 
 if __name__ == "__main__":

@@ -125,6 +125,72 @@ static void test_connect_malformed(void **state)
     assert_non_null(strstr(e.msg, "bogus"));
 }
 
+static void policy_is(const char *url, const char *want)
+{
+    char out[PG_URL_POLICY_MAX];
+    assert_int_equal(pg_url_connect_policy(url, out, sizeof out), 0);
+    assert_string_equal(out, want);
+}
+
+#define KA "keepalives=1&keepalives_idle=" PG_KEEPALIVES_IDLE_S                               \
+           "&keepalives_interval=" PG_KEEPALIVES_INTERVAL_S                                   \
+           "&keepalives_count=" PG_KEEPALIVES_COUNT
+
+/* The one connect policy: connect_timeout and TCP keepalives added to every book's URL,
+ * each unless the URL's query names it (its own value kept, none added twice); a name
+ * inside another parameter's value, or a longer name, does not count. */
+static void test_connect_policy(void **state)
+{
+    (void)state;
+    policy_is("postgresql://desk@db/desk",
+              "postgresql://desk@db/desk?connect_timeout=" PG_CONNECT_TIMEOUT_S "&" KA);
+    policy_is("postgresql://desk@db/desk?sslmode=require",
+              "postgresql://desk@db/desk?sslmode=require&connect_timeout=" PG_CONNECT_TIMEOUT_S
+              "&" KA);
+    /* the URL's own values kept; keepalives_idle does not stand for keepalives */
+    policy_is("postgresql://desk@db/desk?keepalives_idle=60&connect_timeout=9",
+              "postgresql://desk@db/desk?keepalives_idle=60&connect_timeout=9&keepalives=1"
+              "&keepalives_interval=" PG_KEEPALIVES_INTERVAL_S
+              "&keepalives_count=" PG_KEEPALIVES_COUNT);
+    policy_is("postgresql://desk@db/desk?keepalives=0&keepalives_count=9&keepalives_interval=1"
+              "&keepalives_idle=2&connect_timeout=30",
+              "postgresql://desk@db/desk?keepalives=0&keepalives_count=9&keepalives_interval=1"
+              "&keepalives_idle=2&connect_timeout=30");
+    /* a name in a value is not the parameter */
+    policy_is("postgresql://desk@db/desk?application_name=keepalives=0",
+              "postgresql://desk@db/desk?application_name=keepalives=0&connect_timeout="
+              PG_CONNECT_TIMEOUT_S "&" KA);
+    /* too small: -1 */
+    char small[40];
+    assert_int_equal(pg_url_connect_policy("postgresql://desk@db/desk", small, sizeof small), -1);
+    /* libpq takes what the policy makes */
+    char out[PG_URL_POLICY_MAX];
+    assert_int_equal(pg_url_connect_policy("postgresql://desk@db/desk", out, sizeof out), 0);
+    char *perr = NULL;
+    PQconninfoOption *o = PQconninfoParse(out, &perr);
+    assert_non_null(o);
+    int seen = 0;
+    for (PQconninfoOption *p = o; p->keyword; p++)
+        if (p->val && (!strcmp(p->keyword, "keepalives") ||
+                       !strcmp(p->keyword, "keepalives_idle") ||
+                       !strcmp(p->keyword, "keepalives_interval") ||
+                       !strcmp(p->keyword, "keepalives_count")))
+            seen++;
+    assert_int_equal(seen, 4);
+    PQconninfoFree(o);
+    PQfreemem(perr);
+    /* a connect's message names the server as written, not with the policy's additions */
+    char url[PG_URL_POLICY_MAX];
+    assert_int_equal(pg_url_connect_policy("postgresql://desk@/desk?host=/nonexistent-dir",
+                                           url, sizeof url), 0);
+    PGconn *c = NULL;
+    err e;
+    err_clear(&e);
+    assert_int_equal(pg_connect(&c, url, &e), -1);
+    assert_non_null(strstr(e.msg, "cannot connect to postgresql://desk@/desk?host=/nonexistent-dir:"));
+    assert_null(strstr(e.msg, "keepalives"));
+}
+
 /* A server's message is outside text: one line, escapes shown escaped. */
 static void test_reason_line(void **state)
 {
@@ -187,6 +253,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_connect_malformed),
+        cmocka_unit_test(test_connect_policy),
         cmocka_unit_test(test_reason_line),
         cmocka_unit_test(test_result_reason),
         cmocka_unit_test(test_redact),
