@@ -198,9 +198,10 @@ class Desk:
         self.signed = SignedDesk(FUSION, self.home)
         self.book = None  # the desk's database on SERVER, once made
 
-    def _book_on_server(self):
+    def book_on_server(self):
         """With SERVER: the desk's book moves to a database of its own there, once its
-        chain is configured (a chain added later is not in the book: the sync refuses it)."""
+        chain is configured (a chain added later is not in the book: the sync refuses it).
+        add_chain calls it; a test that adds its chain itself calls it next."""
         if not SERVER or self.book:
             return
         name = "desk_" + os.path.basename(self.home).rsplit("-", 1)[-1].lower()
@@ -256,7 +257,7 @@ class Desk:
         r = self.run("chain", "add", "--name", name, "--chain-id", chain.chain_id, "--rpc",
                         chain.node.url, "--factory", chain.factory, "--confirmations",
                         confirmations, *extra)
-        self._book_on_server()
+        self.book_on_server()
         return r
 
     def db(self):
