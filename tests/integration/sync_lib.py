@@ -236,6 +236,22 @@ class Desk:
         the server (every field as text): for comparing two desks of one backend."""
         return self.server_rows(sql) if self.book else self.query(sql)
 
+    def escrow_rows(self, cols, address=None):
+        """Columns of the book's escrows (every one, or the one at address) wherever the
+        book is: desk.db's values, or the server's, every field as text."""
+        where = ""
+        if address is not None:
+            a = address.lower()
+            if len(a) != 42 or not a.startswith("0x") or any(
+                    ch not in "0123456789abcdef" for ch in a[2:]):
+                raise AssertionError(f"not an address: {address!r}")
+            where = f" WHERE address = '{a}'"
+        return self.book_query(f"SELECT {cols} FROM escrows{where}")
+
+    def escrow_count(self, address=None):
+        """How many escrows the book holds (at address: 0 or 1)."""
+        return int(self.escrow_rows("count(*)", address)[0][0])
+
     def run(self, *args, check=True, timeout=600):
         # a desk records decisions (its configuration too) once its admin has signed its
         # genesis: the harness's own configuration is signed by that admin
