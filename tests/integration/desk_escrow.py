@@ -73,6 +73,7 @@ class DeskUser(Desk):
         self.run("chain", "add", "--name", "local", "--chain-id", chain.chain_id, "--rpc",
                  url or chain.node.url, "--factory", chain.factory, "--confirmations",
                  confirmations)
+        self.book_on_server()  # under tests/lib/pg.py run: the book on the test's server
         for name, (i, role) in OPS.items():
             keyfile = os.path.join(self.home, name + ".key")
             with open(keyfile, "w") as fh:
@@ -94,8 +95,27 @@ class DeskUser(Desk):
             os.chmod(conf, 0o600)
             self.run("--operator", "dave", "config", "sign", "compliance")
 
-    def outbound_count(self):
-        return self.query("SELECT count(*) FROM outbound_txs")[0][0]
+    def outbound_count(self, settled=True):
+        """The desk's transactions: desk.db's rows, and on a desk whose book is on a server
+        as many there (each is recorded on both, the server first). settled=False while a
+        command may be recording one (desk.db's count alone: the two commits are not one)."""
+        n = self.query("SELECT count(*) FROM outbound_txs")[0][0]
+        if self.book and settled:
+            m = int(self.server_rows("SELECT count(*) FROM outbound_txs")[0][0])
+            assert m == n, f"outbound_txs: {n} rows in desk.db, {m} on the book's server"
+        return n
+
+    def outbound_row(self, cols, tx_id=None):
+        """Text columns of one desk transaction (tx_id, or the last) in desk.db; on a desk
+        whose book is on a server the server's row must say the same."""
+        where = f" WHERE id = {int(tx_id)}" if tx_id is not None else ""
+        sql = f"SELECT {cols} FROM outbound_txs{where} ORDER BY id DESC LIMIT 1"
+        rows = self.query(sql)
+        assert rows, f"no desk transaction {tx_id if tx_id is not None else ''} in desk.db"
+        if self.book:
+            there = self.server_rows(sql)
+            assert there == [list(rows[0])], f"outbound_txs: desk.db {rows}, the server {there}"
+        return rows[0]
 
 
 def nonce(chain, who):

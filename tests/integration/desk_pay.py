@@ -46,7 +46,7 @@ def main():
     assert out["state"] in ("mined", "confirmed"), out
     assert token_balance(chain, token, PAYEE) - pb == 12500000
     assert ab - token_balance(chain, token, A[0]) == 12500000
-    tx = desk.query("SELECT action, state FROM outbound_txs ORDER BY id DESC LIMIT 1")[0]
+    tx = desk.outbound_row("action, state")
     assert tx[0] == "pay" and tx[1] in ("mined", "confirmed"), tx
     log("ok: fusion pay 12.5 TUSD: the payee's balance rose by exactly 12500000 (cast)")
     typ = json.loads(chain.node.cast("tx", out["hash"], "--json"))["type"]
@@ -134,7 +134,7 @@ def main():
     acc = json.loads(r.stdout)
     assert acc["state"] == "accepted" and acc["escrow"] is None and acc["outbound_id"], acc
     assert token_balance(chain, token, PAYEE) - pb == 7250000
-    tx = desk.query("SELECT action FROM outbound_txs WHERE id = ?", acc["outbound_id"])[0]
+    tx = desk.outbound_row("action", acc["outbound_id"])
     assert tx[0] == "pay", tx
     st, _, got = request(c, "GET", "/v1/proposals/%d" % p1["id"], token=token_api)
     assert got["state"] == "accepted" and got["decided_by"] == "alice", got
@@ -162,7 +162,7 @@ def main():
                              "--passphrase-file", desk.pw, "--yes", "proposal", "accept",
                              str(p3["id"])], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     for _ in range(600):
-        if desk.outbound_count() > t0 and desk.query(
+        if desk.outbound_count(settled=False) > t0 and desk.query(
                 "SELECT state FROM outbound_txs ORDER BY id DESC LIMIT 1")[0][0] == "sent":
             break
         assert proc.poll() is None, proc.stderr.read()
@@ -193,7 +193,7 @@ def main():
                              "--passphrase-file", desk.pw, "--yes", "proposal", "accept",
                              str(p4["id"])], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     for _ in range(600):
-        if desk.outbound_count() > t0 and desk.query(
+        if desk.outbound_count(settled=False) > t0 and desk.query(
                 "SELECT state FROM outbound_txs ORDER BY id DESC LIMIT 1")[0][0] == "sent":
             break
         assert proc.poll() is None, proc.stderr.read()

@@ -198,9 +198,10 @@ class Desk:
         self.signed = SignedDesk(FUSION, self.home)
         self.book = None  # the desk's database on SERVER, once made
 
-    def _book_on_server(self):
+    def book_on_server(self):
         """With SERVER: the desk's book moves to a database of its own there, once its
-        chain is configured (a chain added later is not in the book: the sync refuses it)."""
+        first chain is configured (`chain add` adds a later one to the server too).
+        add_chain calls it; a test that adds its chain itself calls it next."""
         if not SERVER or self.book:
             return
         name = "desk_" + os.path.basename(self.home).rsplit("-", 1)[-1].lower()
@@ -235,6 +236,22 @@ class Desk:
         the server (every field as text): for comparing two desks of one backend."""
         return self.server_rows(sql) if self.book else self.query(sql)
 
+    def escrow_rows(self, cols, address=None):
+        """Columns of the book's escrows (every one, or the one at address) wherever the
+        book is: desk.db's values, or the server's, every field as text."""
+        where = ""
+        if address is not None:
+            a = address.lower()
+            if len(a) != 42 or not a.startswith("0x") or any(
+                    ch not in "0123456789abcdef" for ch in a[2:]):
+                raise AssertionError(f"not an address: {address!r}")
+            where = f" WHERE address = '{a}'"
+        return self.book_query(f"SELECT {cols} FROM escrows{where}")
+
+    def escrow_count(self, address=None):
+        """How many escrows the book holds (at address: 0 or 1)."""
+        return int(self.escrow_rows("count(*)", address)[0][0])
+
     def run(self, *args, check=True, timeout=600):
         # a desk records decisions (its configuration too) once its admin has signed its
         # genesis: the harness's own configuration is signed by that admin
@@ -254,7 +271,7 @@ class Desk:
         r = self.run("chain", "add", "--name", name, "--chain-id", chain.chain_id, "--rpc",
                         chain.node.url, "--factory", chain.factory, "--confirmations",
                         confirmations, *extra)
-        self._book_on_server()
+        self.book_on_server()
         return r
 
     def db(self):
