@@ -269,8 +269,8 @@ class Desk:
     def add_chain(self, chain, name="local", confirmations=2, extra=()):
         # a chain added after the desk's book moved to the server is added there too
         r = self.run("chain", "add", "--name", name, "--chain-id", chain.chain_id, "--rpc",
-                        chain.node.url, "--factory", chain.factory, "--confirmations",
-                        confirmations, *extra)
+                     chain.node.url, "--factory", chain.factory, "--confirmations",
+                     confirmations, *extra)
         self.book_on_server()
         return r
 
