@@ -103,6 +103,7 @@ typedef struct pg_rd {
     char shown[512];
     PGconn *c;
     bool news;             /* a commit announced, or the connection made again, not yet told */
+    bool made;             /* a connection was made before (the next one is made again) */
     bool pages[STORE_ESCROW_SORTS][2][2][2][2]; /* the page statements prepared on c */
     time_t failed_at;      /* the last failed connect (0: none) */
     char why[1024];        /* its message */
@@ -195,8 +196,15 @@ static int rd_ensure(pg_rd *r, err *e)
         pg_close(&r->c);
         return -1;
     }
+    /* whatever was shown before (read on a connection now lost, or the server's absence)
+     * may have moved meanwhile; the first connection has shown nothing yet: what it reads
+     * is current, and the commits after it are announced (LISTEN came first). Saying
+     * "changed" then would make the screens drop their windows for nothing, and the next
+     * window would be read at an offset, not by key. */
+    if (r->made || r->failed_at)
+        r->news = true;
+    r->made = true;
     r->failed_at = 0;
-    r->news = true; /* whatever was shown before may have moved meanwhile */
     return 0;
 }
 

@@ -59,7 +59,8 @@ pages: the Escrows screen over 300 escrows on the server (rows cloned by SQL): p
   with PgDn to the last row, the rows appear in the server's order (most recent first), each
   once, none missing; the windows after the first are read after the key of the row before
   them (keyset paging: the server's statement log shows the keyed page executed), not at
-  an OFFSET.
+  an OFFSET, also after a pause mid-table in which the UI looks for others' commits (none:
+  the screen's first connection to the server is no change that drops its window).
 hostile: the server's rows are outside input. An escrow row of 2^256-1 base units reads
   back exactly (`escrow list --json` on the server equals a SQLite desk's of the same row);
   a row with terminal escapes in its anomaly, or a threshold beyond 32 bits, is refused by
@@ -1002,11 +1003,16 @@ def pages(pg):
     for a in want:
         short[(a[2:6], a[-4:])] = a
 
-    def walk(total, want, up=False):
+    def walk(total, want, up=False, pause=False):
         screens = []  # the rows of each screen, top to bottom
         row = total if up else 1
         at = re.compile(r"escrows (\d+)/%d" % total)
         while True:
+            if pause and row > 100:
+                # mid-table, the UI's once-a-second look for others' commits comes (nothing
+                # was committed): the window stays, the next one is read by key all the same
+                time.sleep(3)
+                pause = False
             s = t.capture()
             screens.append([])
             for line in s.split("\n"):
@@ -1026,7 +1032,7 @@ def pages(pg):
         assert seen == want, f"the screen's order: {len(seen)} rows, first difference at " \
             f"{next((i for i, (x, y) in enumerate(zip(seen, want)) if x != y), len(seen))}"
 
-    walk(300, want)
+    walk(300, want, pause=True)
     log("paged through 300 escrows: the server's order, each once")
     walk(300, want, up=True)
     log("paged up again: the same")
