@@ -207,6 +207,7 @@ static void sync_try_start(ui_desk *d)
         o.sync.book = &pg_book;
         o.sync.book_url = d->book.url;
         o.sync.book_shown = d->book.shown;
+        o.book_reader = &pg_reader; /* the screener reads the escrows there */
     }
     if (rc == 0)
         rc = desk_sync_start(&d->svc, &o, &e);

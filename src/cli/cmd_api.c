@@ -145,6 +145,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
             dso.sync.book = &pg_book;
             dso.sync.book_url = book.url;
             dso.sync.book_shown = book.shown;
+            dso.book_reader = &pg_reader; /* the screener reads the escrows there */
         }
         if (brc < 0 || desk_sync_start(&svc, &dso, &e) < 0) {
             api_server_stop(&srv);

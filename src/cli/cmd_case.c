@@ -22,6 +22,8 @@
 #include "base/csv.h"
 #include "cli/opts.h"
 #include "keystore/keystore.h"
+#include "pgstore/pg_desk.h"
+#include "store/store_book.h"
 
 static int parse_id(const char *s, int64_t *id)
 {
@@ -55,11 +57,21 @@ static int follow(store *db, compliance_screener *scr, err *e)
     uint64_t seen = 0, v = 0;
     if (store_data_version(db, &seen, e) < 0)
         return -1;
+    void *conn = NULL;
+    const store_book_reader *rd = store_reader(db, &conn);
+    unsigned ticks = 0;
     while (!stop_follow) {
         usleep(250 * 1000);
+        /* a book on a server: its commits are announced there, and a lost connection
+         * (which hears nothing until a read makes it again) is read every 30 s */
+        bool changed = rd && ++ticks % 120 == 0;
+        bool heard = false;
+        if (rd && rd->changed(conn, &heard, e) < 0)
+            return -1;
+        changed = changed || heard;
         if (store_data_version(db, &v, e) < 0)
             return -1;
-        if (v == seen)
+        if (v == seen && !changed)
             continue;
         seen = v;
         compliance_screen_stats st;
@@ -94,7 +106,10 @@ static int case_screen(cli_ctx *ctx, int argc, char **argv)
     store *db = NULL;
     compliance_screen_stats st;
     int rc = EXIT_OK;
+    /* the escrows from where the desk keeps its book (book.conf: the server's), the
+     * screening's records and cases from desk.db */
     if (compliance_screener_new(&scr, ctx->home, &src, &e) < 0 || cli_desk_open(ctx, &db, &e) < 0 ||
+        pg_desk_book_attach(db, ctx->home, PG_DESK_READS, NULL, &e) < 0 ||
         compliance_screener_run(scr, db, (int64_t)time(NULL), &st, &e) < 0) {
         rc = cli_fail(&e);
     } else {

@@ -21,6 +21,7 @@
 #include "cli/opts.h"
 #include "compliance/compliance.h"
 #include "desk/sync_service.h"
+#include "pgstore/pg_desk.h"
 #include "pgstore/pgstore.h"
 #include "store/store.h"
 #include "sync/sync.h"
@@ -253,6 +254,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     desk_sync_options_default(&dso, ctx->home);
     dso.sync = o;
     dso.screener_required = true;
+    dso.book_reader = o.book ? &pg_reader : NULL; /* the screener reads the escrows there */
     desk_sync *svc = NULL;
     if (desk_sync_start(&svc, &dso, &e) < 0)
         return cli_fail(&e);

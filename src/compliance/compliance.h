@@ -18,6 +18,7 @@
 #include "compliance/screen.h"
 #include "crypto/address.h"
 #include "store/store.h"
+#include "store/store_book.h"
 
 #define COMPLIANCE_WUR FUSION_WUR /* base/attr.h */
 
@@ -281,6 +282,11 @@ int compliance_screener_run(compliance_screener *scr, store *conn, int64_t now,
  * call at thread start screens what earlier runs left). Start it before sync_start; stop
  * it when sync_start fails, and it can be started again later. */
 int compliance_screener_start(compliance_screener *scr, err *e) COMPLIANCE_WUR;
+/* Before compliance_screener_start: the thread's connection reads the escrows from the
+ * book on a server through r at url (store_set_reader; the marks, hits and cases stay in
+ * desk.db), for a sync whose book is there. url is copied. */
+int compliance_screener_set_book(compliance_screener *scr, const store_book_reader *r,
+                                 const char *url, err *e) COMPLIANCE_WUR;
 /* Stops the thread after it has screened what the hook announced (a final pass when one
  * is due); compliance_screener_free does it too. No-op without a thread. */
 void compliance_screener_stop(compliance_screener *scr);

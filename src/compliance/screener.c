@@ -31,6 +31,8 @@ struct compliance_screener {
     bool kick, stop, started; /* guarded by tmu */
     pthread_t tid;
     store *db; /* the thread's own connection */
+    const store_book_reader *book_rd; /* the book db reads the escrows from (NULL: desk.db) */
+    char *book_url;
     char home[PATH_MAX];
     compliance_config cfg;
     compliance_sanctions_decision decision; /* on record when the screener was made */
@@ -172,6 +174,7 @@ void compliance_screener_free(compliance_screener **p)
         return;
     compliance_screener *scr = *p;
     compliance_screener_stop(scr);
+    free(scr->book_url);
     screen_ctx_free(&scr->ctx);
     compliance_prices_free(&scr->prices);
     pthread_cond_destroy(&scr->tcv);
@@ -791,6 +794,14 @@ int compliance_screener_start(compliance_screener *scr, err *e)
     snprintf(path, sizeof path, "%s/desk.db", scr->home);
     if (store_open(&scr->db, path, e) < 0)
         return -1;
+    if (scr->book_rd) {
+        void *conn = NULL;
+        if (scr->book_rd->open(&conn, scr->book_url, e) < 0) {
+            store_close(&scr->db);
+            return -1;
+        }
+        store_set_reader(scr->db, scr->book_rd, conn);
+    }
     scr->kick = scr->stop = false; /* the chain threads' first hook calls wake it */
     sigset_t all, old;
     sigfillset(&all);
@@ -802,6 +813,18 @@ int compliance_screener_start(compliance_screener *scr, err *e)
         return err_set(e, ERR_INTERNAL, "cannot start the screening thread: %s", strerror(rc));
     }
     scr->started = true;
+    return 0;
+}
+
+int compliance_screener_set_book(compliance_screener *scr, const store_book_reader *r,
+                                 const char *url, err *e)
+{
+    char *u = strdup(url);
+    if (!u)
+        return err_set(e, ERR_NOMEM, "out of memory starting the screener");
+    free(scr->book_url);
+    scr->book_url = u;
+    scr->book_rd = r;
     return 0;
 }
 
@@ -828,6 +851,8 @@ void compliance_screener_after_commit(void *arg, store *conn, uint64_t chain_id)
         pthread_mutex_unlock(&scr->tmu);
         return;
     }
+    if (scr->book_rd)
+        return; /* conn is a bare desk.db: the escrows are the book's */
     atomic_store(&scr->dirty, 1);
     for (;;) {
         if (pthread_mutex_trylock(&scr->mu) != 0)

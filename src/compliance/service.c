@@ -19,6 +19,7 @@
 #include "base/file.h"
 #include "compliance/internal.h"
 #include "risk/service.h"
+#include "store/store_book.h"
 
 /* ---- USD prices (an estimate) ---- */
 
@@ -628,6 +629,7 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
     /* The escrows one row at a time, in order (the rolling windows replay them): a list
      * of every row would make the pass's memory grow with the desk (3.5 kB an escrow). */
     int64_t *ids = NULL;
+    store_escrow *xs = NULL; /* a book's escrows */
     size_t n = 0;
     int rc = -1;
     batch b = {0};
@@ -640,14 +642,22 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
         err_set(e, ERR_NOMEM, "out of memory screening escrows");
         goto out;
     }
-    if (screen_flag_confirmed(s, ctx, e) < 0 || store_escrow_rowids(s, &ids, &n, e) < 0)
+    /* A desk whose book is on a server (store_reader): its escrows are the server's (one
+     * list, in the book's order), each one's mark desk.db's (store_escrow_screen_row). */
+    bool book = store_reader(s, NULL) != NULL;
+    if (screen_flag_confirmed(s, ctx, e) < 0 ||
+        (book ? store_escrow_list(s, 0, &xs, &n, e) : store_escrow_rowids(s, &ids, &n, e)) < 0)
         goto out;
     screen_ctx_reset_windows(ctx);
     screen_entities ents = screen_index_entities(reg.idx);
     for (size_t i = 0; i < n; i++) {
         bool there = false;
         store_screen_row row; /* the escrow's block, creation hash and "screened?" */
-        if (store_escrow_screen_rowid(s, ids[i], x, &row, &there, e) < 0)
+        if (book) {
+            *x = xs[i];
+            if (store_escrow_screen_row(s, x->chain_id, &x->address, &row, &there, e) < 0)
+                goto out;
+        } else if (store_escrow_screen_rowid(s, ids[i], x, &row, &there, e) < 0)
             goto out;
         if (!there)
             continue; /* gone meanwhile (a reorg): the next pass's sweep sees to it */
@@ -708,6 +718,7 @@ out:
         json_decref(b.opened);
     }
     free(ids);
+    free(xs);
     free(x);
     free(dec);
     registry_free(&reg);

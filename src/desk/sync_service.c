@@ -30,7 +30,9 @@ int desk_sync_start(desk_sync **out, const desk_sync_options *o, err *e)
         return err_set(e, ERR_NOMEM, "out of memory starting sync");
     err se;
     err_clear(&se);
+    bool on_book = o->sync.book && o->sync.book_url && o->book_reader;
     if (compliance_screener_new(&s->scr, o->sync.home, NULL, &se) < 0 ||
+        (on_book && compliance_screener_set_book(s->scr, o->book_reader, o->sync.book_url, &se) < 0) ||
         compliance_screener_start(s->scr, &se) < 0) {
         compliance_screener_free(&s->scr);
         if (o->screener_required) {
@@ -45,6 +47,7 @@ int desk_sync_start(desk_sync **out, const desk_sync_options *o, err *e)
     sync_options so = o->sync;
     so.after_commit = s->scr ? compliance_screener_after_commit : NULL;
     so.after_commit_ctx = s->scr;
+    so.after_commit_on_book = s->scr && on_book;
     sigset_t block, old;
     if (o->block_signals) {
         sigemptyset(&block);

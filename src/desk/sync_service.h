@@ -26,6 +26,10 @@ typedef struct desk_sync_options {
     /* Start the threads with SIGWINCH, SIGINT, SIGTERM and SIGHUP blocked (a process whose
      * main loop handles them: the UI). */
     bool block_signals;
+    /* With sync.book and sync.book_url: the screener reads the escrows there through it
+     * (pgstore's pg_reader) and screens what the sync writes to the server; NULL: no
+     * automatic screening on a book on a server (docs/scale.md). */
+    const store_book_reader *book_reader;
 } desk_sync_options;
 
 /* Defaults: sync_options_default with home, screener optional, signals as they are. */

@@ -54,6 +54,9 @@ typedef struct sync_options {
      * it concurrently: it must be thread-safe (automatic screening). NULL: none. */
     void (*after_commit)(void *ctx, store *conn, uint64_t chain_id);
     void *after_commit_ctx;
+    /* true: after_commit is called with a book too (its ctx reads the book itself; false:
+     * the hook works on desk.db and is not called when book is set) */
+    bool after_commit_on_book;
     /* Called on a chain thread after every commit, when sync_notify_fd is made readable: a
      * process with a wake-up descriptor of its own (the UI) wakes that one instead of
      * polling a second. Must be thread-safe and must not block. NULL: none. */

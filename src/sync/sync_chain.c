@@ -799,7 +799,7 @@ static void after_commit(ctx *c)
 {
     c->hook_pending = false;
     c->last_hook = sync_now();
-    if (c->opt->after_commit && !c->opt->book) /* the hook works on desk.db */
+    if (c->opt->after_commit && (!c->opt->book || c->opt->after_commit_on_book))
         c->opt->after_commit(c->opt->after_commit_ctx, c->db, c->chain.chain_id);
 }
 
@@ -929,6 +929,8 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
     if (c->opt->book->commit(c->book, &r, &inserted, e) < 0)
         goto out;
     c->book_cp = cp;
+    if (inserted)
+        c->hook_pending = true; /* the hook runs with a book only when it reads it (after_commit) */
     for (size_t i = 0; i < fresh.n; i++) {
         if (addrset_add(&c->escrows, &fresh.v[i]) < 0) {
             err le;

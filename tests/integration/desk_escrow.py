@@ -182,6 +182,10 @@ def main():
     assert "allowance" in r.stdout and "1250.5 TUSD" in r.stdout, r.stdout
     assert escrow_summary(chain, e1)["state"] == "funded"
     assert token_balance(chain, token, e1) == 1250500000
+    # Screened once: another pass finds nothing new (its reorg sweep keeps the marks of the
+    # escrows it sees, here or, with the book on a server, there).
+    r = desk.run("case", "screen")
+    assert r.stdout.startswith("screened 0 new escrows"), r.stdout
     # The allowance was exactly the amount, and is spent to zero by fund().
     txs = desk.json("tx", "list", "--json")
     allow = [t for t in txs if t["action"] == "allowance"]
@@ -215,7 +219,11 @@ def main():
     log("erc20 create -> fund -> approve x2 -> release: ok")
 
     # ---- native coin ----
+    # The sync screens each new escrow it stores, with the book on a server too (there the
+    # screener reads the server's escrows; its marks, hits and cases are desk.db's).
     e2 = create(desk, "ETH", "1.5")
+    r = desk.run("sync", "--once")
+    assert "screened 1 new escrows" in r.stderr, (r.stderr, desk.fusion_log()[-3000:])
     desk.as_op("alice", "escrow", "fund", e2)
     assert eth_balance(chain, e2) == 1500000000000000000
     desk.as_op("bob", "escrow", "approve", e2)
