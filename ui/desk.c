@@ -511,18 +511,24 @@ void ui_desk_close(ui_desk **p)
  * though the snapshot's own connection may not have its announcement yet). */
 static unsigned data_topics(ui_desk *d, bool force)
 {
-    bool changed = false;
+    bool book = false, local = false;
     err e;
     d->polled_at = time(NULL);
-    if (desk_snap_poll(d->snap, &changed, &e) < 0) {
+    if (desk_snap_poll_split(d->snap, &book, &local, &e) < 0) {
         LOG_W("ui", "%s", e.msg);
         return 0;
     }
-    if (!changed && !force)
+    if (!book && !local && !force)
         return 0;
     d->has_chain = chains_exist(d);
-    return UI_TOPIC_ESCROWS | UI_TOPIC_APPROVALS | UI_TOPIC_CHAINS | UI_TOPIC_RISK |
-           UI_TOPIC_COMPLIANCE | UI_TOPIC_ENTITIES;
+    unsigned topics = UI_TOPIC_ESCROWS | UI_TOPIC_APPROVALS | UI_TOPIC_CHAINS | UI_TOPIC_RISK |
+                      UI_TOPIC_COMPLIANCE | UI_TOPIC_ENTITIES;
+    /* A book on a server holds the escrows: desk.db's commits alone (the screener's marks,
+     * risk alerts, a command's entity) leave the Escrows window as read (its names are
+     * entities: ENTITIES), rather than dropping it to read it again at an offset. */
+    if (!book && !force && desk_snap_on_book(d->snap))
+        topics &= ~UI_TOPIC_ESCROWS;
+    return topics;
 }
 
 /* Another process's commits: what changed, and the risk worker kicked when they moved

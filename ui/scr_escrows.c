@@ -430,9 +430,10 @@ static unsigned changed(ui_screen *s, unsigned topics)
     esc_state *st = s->state;
     if (!(topics & ~UI_TOPIC_JOBS)) /* the loop polls the action worker (ui_job_poll) */
         return UI_OK;
-    if (st->view)
+    /* ENTITIES alone (a book on a server, desk.db changed): the names, not the rows */
+    if (st->view && (topics & UI_TOPIC_ESCROWS))
         desk_escrow_view_invalidate(st->view);
-    detail_drop(st);
+    detail_drop(st); /* its lines carry names */
     st->logged_error = false;
     if (st->desk) { /* entities and operators may have changed too */
         desk_names *book = NULL;
@@ -475,7 +476,7 @@ static void status(ui_screen *s, char *out, size_t cap)
 
 const ui_screen_ops ui_scr_escrows = {
     .close_overlay = close_overlay,
-    .topics = UI_TOPIC_ESCROWS | UI_TOPIC_JOBS,
+    .topics = UI_TOPIC_ESCROWS | UI_TOPIC_ENTITIES | UI_TOPIC_JOBS,
     .open = open_,
     .close = close_,
     .draw = draw,

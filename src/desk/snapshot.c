@@ -116,26 +116,30 @@ bool desk_snap_on_book(const desk_snap *s)
     return snap_rd(s) != NULL;
 }
 
-int desk_snap_poll(desk_snap *s, bool *changed, err *e)
+int desk_snap_poll_split(desk_snap *s, bool *book, bool *local, err *e)
 {
-    *changed = false;
-    if (snap_rd(s)) {
-        /* the book's commits, announced (never blocks; a server away is no change) */
-        bool book = false;
-        if (snap_rd(s)->changed(snap_rconn(s), &book, e) < 0)
-            return -1;
-        *changed = book;
-    }
+    *book = *local = false;
+    /* the book's commits, announced (never blocks; a server away is no change) */
+    if (snap_rd(s) && snap_rd(s)->changed(snap_rconn(s), book, e) < 0)
+        return -1;
     sqlite3_reset(s->dv);
     if (sqlite3_step(s->dv) != SQLITE_ROW)
         return sql_fail(s->ro, e, "cannot read the database version");
     int64_t v = sqlite3_column_int64(s->dv, 0);
     sqlite3_reset(s->dv);
     if (!s->have_version || v != s->version)
-        *changed = true;
+        *local = true;
     s->have_version = true;
     s->version = v;
     return 0;
+}
+
+int desk_snap_poll(desk_snap *s, bool *changed, err *e)
+{
+    bool book = false, local = false;
+    int rc = desk_snap_poll_split(s, &book, &local, e);
+    *changed = book || local;
+    return rc;
 }
 
 /* ---- escrows ---- */

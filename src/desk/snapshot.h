@@ -40,6 +40,9 @@ store *desk_snap_store(desk_snap *s);
  * previous call (PRAGMA data_version), or the book's server announced a commit (or was
  * reached again); the first call reports a change. */
 int desk_snap_poll(desk_snap *s, bool *changed, err *e) DESK_WUR;
+/* desk_snap_poll's answer in two: *book, the book's server announced a commit or was reached
+ * again (always false without one); *local, desk.db changed (any connection committed). */
+int desk_snap_poll_split(desk_snap *s, bool *book, bool *local, err *e) DESK_WUR;
 
 /* ---- escrows ---- */
 

@@ -60,7 +60,8 @@ pages: the Escrows screen over 300 escrows on the server (rows cloned by SQL): p
   once, none missing; the windows after the first are read after the key of the row before
   them (keyset paging: the server's statement log shows the keyed page executed), not at
   an OFFSET, also after a pause mid-table in which the UI looks for others' commits (none:
-  the screen's first connection to the server is no change that drops its window).
+  the screen's first connection to the server is no change that drops its window), and
+  after a commit to desk.db alone (an API client added: the escrows are the server's).
 hostile: the server's rows are outside input. An escrow row of 2^256-1 base units reads
   back exactly (`escrow list --json` on the server equals a SQLite desk's of the same row);
   a row with terminal escapes in its anomaly, or a threshold beyond 32 bits, is refused by
@@ -1010,7 +1011,13 @@ def pages(pg):
         while True:
             if pause and row > 100:
                 # mid-table, the UI's once-a-second look for others' commits comes (nothing
-                # was committed): the window stays, the next one is read by key all the same
+                # was committed): the window stays, the next one is read by key all the same;
+                # then a commit to desk.db alone (an API client: the escrows are the server's),
+                # which the UI sees and which leaves the window as read too
+                time.sleep(3)
+                add = ("api", "client", "add", "pause-reader", "--scope", "read")
+                r = fusion(home, *desk.signed.sign_args(add), *add, env=env)
+                assert r.returncode == 0, f"entity add: {r.stderr}"
                 time.sleep(3)
                 pause = False
             s = t.capture()
