@@ -572,6 +572,8 @@ int compliance_screen_pending(store *s, const compliance_actor *a, screen_ctx *c
 #define BATCH_ESCROWS 256
 #define BATCH_CASES 200
 #define BATCH_ROWS 4
+/* Escrows of a book on a server read at once (3.5 kB each) */
+#define SCREEN_PAGE 256
 
 typedef struct batch {
     bool open;
@@ -629,7 +631,8 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
     /* The escrows one row at a time, in order (the rolling windows replay them): a list
      * of every row would make the pass's memory grow with the desk (3.5 kB an escrow). */
     int64_t *ids = NULL;
-    store_escrow *xs = NULL; /* a book's escrows */
+    store_escrow *xs = NULL; /* a page of a book's escrows */
+    store_screen_row *rows = NULL;
     size_t n = 0;
     int rc = -1;
     batch b = {0};
@@ -642,23 +645,51 @@ int screen_pending_cfg(store *s, const compliance_actor *a, screen_ctx *ctx,
         err_set(e, ERR_NOMEM, "out of memory screening escrows");
         goto out;
     }
-    /* A desk whose book is on a server (store_reader): its escrows are the server's (one
-     * list, in the book's order), each one's mark desk.db's (store_escrow_screen_row). */
+    /* A desk whose book is on a server (store_reader): its escrows are the server's, read
+     * in pages in the book's order (each page's creations in one read), each one's mark
+     * desk.db's (store_escrow_screen_page). */
     bool book = store_reader(s, NULL) != NULL;
-    if (screen_flag_confirmed(s, ctx, e) < 0 ||
-        (book ? store_escrow_list(s, 0, &xs, &n, e) : store_escrow_rowids(s, &ids, &n, e)) < 0)
+    if (screen_flag_confirmed(s, ctx, e) < 0 || (!book && store_escrow_rowids(s, &ids, &n, e) < 0))
         goto out;
     screen_ctx_reset_windows(ctx);
     screen_entities ents = screen_index_entities(reg.idx);
-    for (size_t i = 0; i < n; i++) {
+    store_escrow_cursor cur;
+    bool more = book, has_cur = false;
+    memset(&cur, 0, sizeof cur);
+    for (size_t i = 0;; i++) {
         bool there = false;
         store_screen_row row; /* the escrow's block, creation hash and "screened?" */
+        if (book && i == n) {
+            if (!more)
+                break;
+            free(xs);
+            free(rows);
+            xs = NULL;
+            rows = NULL;
+            if (store_escrow_screen_page(s, has_cur ? &cur : NULL, SCREEN_PAGE, &xs, &rows, &n,
+                                         &cur, &more, e) < 0)
+                goto out;
+            has_cur = true;
+            i = 0;
+            if (n == 0) {
+                i = (size_t)-1; /* (i++: 0) the page held only escrows gone meanwhile */
+                continue;
+            }
+        }
         if (book) {
             *x = xs[i];
-            if (store_escrow_screen_row(s, x->chain_id, &x->address, &row, &there, e) < 0)
+            row = rows[i];
+            there = true;
+            /* not screened when the page was read: read again in an open batch (which holds
+             * the write lock: the mark then names the creation the book holds now) */
+            if (!row.screened && b.open &&
+                store_escrow_screen_row(s, x->chain_id, &x->address, &row, &there, e) < 0)
                 goto out;
-        } else if (store_escrow_screen_rowid(s, ids[i], x, &row, &there, e) < 0)
+        } else if (i == n) {
+            break;
+        } else if (store_escrow_screen_rowid(s, ids[i], x, &row, &there, e) < 0) {
             goto out;
+        }
         if (!there)
             continue; /* gone meanwhile (a reorg): the next pass's sweep sees to it */
         bool done = row.screened, found = row.has_block;
@@ -719,6 +750,7 @@ out:
     }
     free(ids);
     free(xs);
+    free(rows);
     free(x);
     free(dec);
     registry_free(&reg);

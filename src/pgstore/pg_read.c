@@ -65,6 +65,25 @@ static const struct {
      " AND ($2::bigint IS NULL OR (e.chain_id, e.created_block, e.address COLLATE \"C\")"
      " > ($2::bigint, $3::bigint, $4::text COLLATE \"C\"))" RD_ESC_ORDER,
      4},
+    /* a page of every escrow in the book's order ($1 NULL: from the first; $4 the limit) */
+    {"rd_esc_after",
+     "SELECT " RD_ESC_COLS " FROM escrows e WHERE $1::bigint IS NULL"
+     " OR (e.chain_id, e.created_block, e.address COLLATE \"C\")"
+     " > ($1::bigint, $2::bigint, $3::text COLLATE \"C\")" RD_ESC_ORDER " LIMIT $4",
+     4},
+    /* the creations of some escrows (screening): $1 their chains, $2 their addresses; per
+     * escrow found, its place in the arrays, creating transaction, the block hash of its
+     * creation event (desk.db's CREATION_BLOCK_HASH_) and its creation block's timestamp
+     * while the block window holds it */
+    {"rd_creations",
+     "SELECT k.i, e.created_tx,"
+     " (SELECT encode(v.block_hash, 'hex') FROM events v WHERE v.chain_id = e.chain_id"
+     " AND v.escrow = decode(substr(e.address, 3), 'hex') AND v.block_number = e.created_block"
+     " AND v.tx_hash = decode(substr(e.created_tx, 3), 'hex') LIMIT 1), b.timestamp"
+     " FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS k(chain_id, address, i)"
+     " JOIN escrows e ON e.chain_id = k.chain_id AND e.address = k.address"
+     " LEFT JOIN blocks b ON b.chain_id = e.chain_id AND b.number = e.created_block",
+     2},
     {"rd_cp_get",
      "SELECT synced_block, synced_hash, final_block, head_block, updated_at FROM checkpoints"
      " WHERE chain_id = $1",
@@ -829,6 +848,100 @@ static int rd_feed_last(void *conn, int64_t *last, err *e)
     return rc;
 }
 
+static int rd_escrow_list_after(void *conn, const store_escrow_cursor *after, size_t limit,
+                                store_escrow **out, size_t *n, err *e)
+{
+    char id[24], blk[24], at[ADDR_STR_MAX], lim[24];
+    if (after) {
+        int64_t sid, sblk;
+        memcpy(&sid, &after->chain_id, sizeof sid); /* the stored bits of the bigint */
+        memcpy(&sblk, &after->created_block, sizeof sblk);
+        snprintf(id, sizeof id, "%lld", (long long)sid);
+        snprintf(blk, sizeof blk, "%lld", (long long)sblk);
+        hex_encode(at, sizeof at, after->address.b, ADDR_LEN, true);
+    }
+    u64s(lim, limit);
+    const char *v[4] = {after ? id : NULL, after ? blk : NULL, after ? at : NULL, lim};
+    return esc_many(conn, "rd_esc_after", 4, v, out, n, e);
+}
+
+/* A hash of 32 bytes as hex text (no prefix when skip is 0, "0x" skipped when 2). */
+static bool hash_of_text(const char *t, size_t skip, uint8_t out[32])
+{
+    err ignored;
+    size_t len = 0, tl = strlen(t);
+    if (tl != skip + 64 || (skip && (t[0] != '0' || t[1] != 'x')))
+        return false;
+    return hex_decode(out, 32, &len, t + skip, 64, 0, &ignored) == 0 && len == 32;
+}
+
+static int rd_creations(void *conn, size_t n, const uint64_t *chain_ids, const addr *escrows,
+                        store_book_creation *out, err *e)
+{
+    pg_rd *r = conn;
+    memset(out, 0, n * sizeof *out);
+    if (n == 0)
+        return 0;
+    /* {id,...} and {0xaddr,...}: array literals of numbers and lower-case hex (the stored
+     * form), nothing to quote */
+    char *ids = malloc(n * 22 + 3), *as = malloc(n * (ADDR_STR_MAX + 1) + 3);
+    if (!ids || !as) {
+        free(ids);
+        free(as);
+        return err_set(e, ERR_NOMEM, "out of memory reading escrows to screen");
+    }
+    size_t il = 0, al = 0;
+    ids[il++] = '{';
+    as[al++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        int64_t sid;
+        memcpy(&sid, &chain_ids[i], sizeof sid);
+        il += (size_t)sprintf(ids + il, "%s%lld", i ? "," : "", (long long)sid);
+        if (i)
+            as[al++] = ',';
+        hex_encode(as + al, ADDR_STR_MAX, escrows[i].b, ADDR_LEN, true);
+        al += strlen(as + al);
+    }
+    ids[il++] = '}';
+    ids[il] = '\0';
+    as[al++] = '}';
+    as[al] = '\0';
+    const char *v[2] = {ids, as};
+    pthread_mutex_lock(&r->mu);
+    PGresult *res;
+    int rc = rd_run(r, "rd_creations", 2, v, NULL, NULL, 0, &res,
+                    "reading escrows to screen", e);
+    for (int row = 0; rc == 0 && row < PQntuples(res); row++) {
+        int64_t k = 0, ts = 0;
+        bool ok = PQnfields(res) == 4 && !PQgetisnull(res, row, 0) && !PQgetisnull(res, row, 1) &&
+                  pg_text_int(PQgetvalue(res, row, 0), true, &k) == 0 && k >= 1 &&
+                  (uint64_t)k <= n;
+        store_book_creation *c = ok ? &out[k - 1] : NULL;
+        ok = ok && hash_of_text(PQgetvalue(res, row, 1), 2, c->created_tx);
+        if (ok && !PQgetisnull(res, row, 2)) {
+            c->has_hash = true;
+            ok = hash_of_text(PQgetvalue(res, row, 2), 0, c->block_hash);
+        }
+        if (ok && !PQgetisnull(res, row, 3)) {
+            c->has_block = true;
+            ok = pg_text_int(PQgetvalue(res, row, 3), true, &ts) == 0;
+            c->timestamp = (uint64_t)ts;
+        }
+        if (!ok)
+            rc = err_set(e, ERR_INVALID, "the book on %s: an escrow's creation is malformed",
+                         r->shown);
+        else
+            c->found = true;
+    }
+    PQclear(res);
+    pthread_mutex_unlock(&r->mu);
+    free(ids);
+    free(as);
+    if (rc < 0)
+        memset(out, 0, n * sizeof *out);
+    return rc;
+}
+
 const store_book_reader pg_reader = {
     .open = rd_open,
     .close = rd_close,
@@ -844,4 +957,6 @@ const store_book_reader pg_reader = {
     .changed = rd_changed,
     .feed_after = rd_feed_after,
     .feed_last = rd_feed_last,
+    .escrow_list_after = rd_escrow_list_after,
+    .creations = rd_creations,
 };

@@ -158,6 +158,17 @@ typedef struct store_escrow_line {
  * block. */
 enum { STORE_ESCROW_SORTS = 9 };
 
+/* One escrow's creation as the book holds it now, for screening (store_case.c): what
+ * desk.db's screening statements join from its escrows, events and blocks. */
+typedef struct store_book_creation {
+    bool found;             /* the escrow has a row in the book */
+    uint8_t created_tx[32]; /* its creating transaction */
+    bool has_hash;          /* the block hash of its creation event (none: no event holds it) */
+    uint8_t block_hash[32];
+    bool has_block;         /* its creation block's timestamp, while the block window holds it */
+    uint64_t timestamp;
+} store_book_creation;
+
 /* What a store reads from the book instead of desk.db once store_set_reader attached it
  * (store_escrow_get, _find, _list, _list_open, _awaiting, _awaiting_count,
  * store_checkpoint_get, store_event_list_escrow dispatch here) and the escrow table's pages (desk/snapshot.c).
@@ -199,6 +210,13 @@ typedef struct store_book_reader {
                       err *e);
     /* Its last id (0: empty). */
     int (*feed_last)(void *conn, int64_t *last, err *e);
+    /* The escrows after `after` (NULL: from the first) in escrow_list's order (chain,
+     * creation block, address), at most limit: a pass over all of them in pages. */
+    int (*escrow_list_after)(void *conn, const store_escrow_cursor *after, size_t limit,
+                             store_escrow **out, size_t *n, err *e);
+    /* out[i]: the creation of escrows[i] on chain_ids[i], for n escrows in one read. */
+    int (*creations)(void *conn, size_t n, const uint64_t *chain_ids, const addr *escrows,
+                     store_book_creation *out, err *e);
 } store_book_reader;
 
 /* From now on the reads named above go to the book through r on conn (the store's from

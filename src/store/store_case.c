@@ -202,8 +202,10 @@ static int screen_row_read(store *s, sqlite3_stmt *st, store_escrow *x, store_sc
 }
 
 /* ---- screening on a desk whose book is on a server (store_set_reader) ----
- * The escrows and their events are the server's, the marks desk.db's: the join above is
- * made here, the escrow and its creation event read from the book, the mark from desk.db. */
+ * The escrows, their events and blocks are the server's, the marks desk.db's: the join
+ * above is made here, the escrow and its creation (transaction, creation event's block
+ * hash, creation block's timestamp: the reader's creations) read from the book, the mark
+ * from desk.db. */
 
 static const char SQL_MARK_OF[] =
     "SELECT created_tx, created_block_hash FROM screened_escrows WHERE chain_id = ? AND escrow = ?";
@@ -213,49 +215,37 @@ static const char SQL_MARK_PUT[] =
     " ON CONFLICT (chain_id, escrow) DO UPDATE SET screened_at = excluded.screened_at,"
     " created_tx = excluded.created_tx, created_block_hash = excluded.created_block_hash";
 
-/* The block hash of x's creation among the book's events of x (what CREATION_BLOCK_HASH_
- * finds in desk.db's events). */
-static int book_creation_hash(store *s, const store_escrow *x, store_screen_row *r, err *e)
+/* The book's creations of n escrows in one read (the reader's creations). */
+static int book_creations(store *s, size_t n, const uint64_t *chain_ids, const addr *escrows,
+                          store_book_creation *out, err *e)
 {
-    store_event_list l = {0};
-    if (s->rd->event_list_escrow(s->rconn, x->chain_id, &x->address, &l, e) < 0)
-        return -1;
-    for (size_t i = 0; i < l.n && !r->has_creation_hash; i++) {
-        const store_event *ev = &l.items[i];
-        if (ev->block_number == x->created_block && !memcmp(ev->tx_hash, x->created_tx, 32)) {
-            store_hex(r->creation_hash, sizeof r->creation_hash, ev->block_hash, 32);
-            r->has_creation_hash = true;
-        }
-    }
-    store_event_list_free(&l);
-    return 0;
+    if (!s->rd->creations || !s->rd->escrow_list_after)
+        return err_set(e, ERR_STATE, "this book's reader cannot screen escrows");
+    return s->rd->creations(s->rconn, n, chain_ids, escrows, out, e);
 }
 
-/* screen_row_read's answer for the escrow at this address in the book (x: filled when
- * found; the block's timestamp is not read, has_block false). */
-static int book_screen_row(store *s, uint64_t chain_id, const addr *escrow, store_escrow *x,
-                           store_screen_row *r, bool *found, err *e)
+/* r's block and creation hash from the book's c (the timestamp desk.db's blocks give, the
+ * hash its events give). */
+static void row_of_creation(const store_book_creation *c, store_screen_row *r)
 {
     memset(r, 0, sizeof *r);
-    *found = false;
-    store_escrow *own = NULL;
-    if (!x && !(x = own = malloc(sizeof *x)))
-        return err_set(e, ERR_NOMEM, "out of memory reading an escrow to screen");
-    int rc = -1;
-    bool there = false;
-    if (s->rd->escrow_get(s->rconn, chain_id, escrow, x, &there, e) < 0)
-        goto out;
-    if (!there) {
-        rc = 0;
-        goto out;
-    }
-    if (book_creation_hash(s, x, r, e) < 0)
-        goto out;
+    r->has_block = c->has_block;
+    r->block_timestamp = c->has_block ? c->timestamp : 0;
+    r->has_creation_hash = c->has_hash;
+    if (c->has_hash)
+        store_hex(r->creation_hash, sizeof r->creation_hash, c->block_hash, 32);
+}
+
+/* r->screened: desk.db's mark of x names the creation the book holds (created_tx and r's
+ * creation hash; SQL_SCREENED's comparison). */
+static int book_mark_matches(store *s, const store_escrow *x, store_screen_row *r, err *e)
+{
+    r->screened = false;
     sqlite3_stmt *st = store_stmt(s, SQL_MARK_OF, e);
     if (!st)
-        goto out;
-    store_bind_u64(st, 1, chain_id);
-    store_bind_addr(st, 2, escrow);
+        return -1;
+    store_bind_u64(st, 1, x->chain_id);
+    store_bind_addr(st, 2, &x->address);
     int sr = sqlite3_step(st);
     if (sr == SQLITE_ROW) {
         char tx[67];
@@ -266,14 +256,106 @@ static int book_screen_row(store *s, uint64_t chain_id, const addr *escrow, stor
         r->screened = vtx && !strcmp(vtx, tx) && same_hash;
     }
     sqlite3_reset(st);
-    if (sr != SQLITE_ROW && sr != SQLITE_DONE) {
-        store_fail(s, e, "reading the screened escrows");
+    if (sr != SQLITE_ROW && sr != SQLITE_DONE)
+        return store_fail(s, e, "reading the screened escrows");
+    return 0;
+}
+
+/* screen_row_read's answer for the escrow at this address in the book (x: filled when
+ * found). An escrow whose creation the book no longer gives (gone between the two reads)
+ * is not found. */
+static int book_screen_row(store *s, uint64_t chain_id, const addr *escrow, store_escrow *x,
+                           store_screen_row *r, bool *found, err *e)
+{
+    memset(r, 0, sizeof *r);
+    *found = false;
+    store_escrow *own = NULL;
+    if (!x && !(x = own = malloc(sizeof *x)))
+        return err_set(e, ERR_NOMEM, "out of memory reading an escrow to screen");
+    int rc = -1;
+    bool there = false;
+    store_book_creation c;
+    if (s->rd->escrow_get(s->rconn, chain_id, escrow, x, &there, e) < 0)
+        goto out;
+    if (!there) {
+        rc = 0;
+        goto out;
+    }
+    if (book_creations(s, 1, &chain_id, escrow, &c, e) < 0)
+        goto out;
+    rc = 0;
+    if (!c.found || memcmp(c.created_tx, x->created_tx, 32) != 0)
+        goto out; /* replaced between the reads: as gone, screened on a later pass */
+    row_of_creation(&c, r);
+    if (book_mark_matches(s, x, r, e) < 0) {
+        rc = -1;
         goto out;
     }
     *found = true;
-    rc = 0;
 out:
     free(own);
+    return rc;
+}
+
+int store_escrow_screen_page(store *s, const store_escrow_cursor *after, size_t limit,
+                             store_escrow **out, store_screen_row **rows, size_t *n,
+                             store_escrow_cursor *next, bool *more, err *e)
+{
+    *out = NULL;
+    *rows = NULL;
+    *n = 0;
+    *more = false;
+    if (!s->rd)
+        return err_set(e, ERR_STATE, "store_escrow_screen_page reads a book on a server");
+    if (!s->rd->creations || !s->rd->escrow_list_after)
+        return err_set(e, ERR_STATE, "this book's reader cannot screen escrows");
+    store_escrow *xs = NULL;
+    size_t m = 0;
+    if (s->rd->escrow_list_after(s->rconn, after, limit, &xs, &m, e) < 0)
+        return -1;
+    store_screen_row *rs = calloc(m ? m : 1, sizeof *rs);
+    store_book_creation *cs = calloc(m ? m : 1, sizeof *cs);
+    uint64_t *ids = calloc(m ? m : 1, sizeof *ids);
+    addr *as = calloc(m ? m : 1, sizeof *as);
+    int rc = -1;
+    if (!rs || !cs || !ids || !as) {
+        err_set(e, ERR_NOMEM, "out of memory reading escrows to screen");
+        goto out;
+    }
+    for (size_t i = 0; i < m; i++) {
+        ids[i] = xs[i].chain_id;
+        as[i] = xs[i].address;
+    }
+    if (book_creations(s, m, ids, as, cs, e) < 0)
+        goto out;
+    if (m > 0)
+        store_escrow_cursor_of(next, &xs[m - 1]); /* the last read, kept or not */
+    size_t kept = 0;
+    for (size_t i = 0; i < m; i++) {
+        /* gone or replaced since the list was read: left out, as desk.db's pass skips a
+         * rowid gone meanwhile (the next pass's sweep sees to it) */
+        if (!cs[i].found || memcmp(cs[i].created_tx, xs[i].created_tx, 32) != 0)
+            continue;
+        row_of_creation(&cs[i], &rs[kept]);
+        if (book_mark_matches(s, &xs[i], &rs[kept], e) < 0)
+            goto out;
+        if (kept != i)
+            xs[kept] = xs[i];
+        kept++;
+    }
+    *out = xs;
+    *rows = rs;
+    *n = kept;
+    *more = m == limit;
+    xs = NULL;
+    rs = NULL;
+    rc = 0;
+out:
+    free(xs);
+    free(rs);
+    free(cs);
+    free(ids);
+    free(as);
     return rc;
 }
 
@@ -376,10 +458,14 @@ int store_escrow_is_screened(store *s, uint64_t chain_id, const addr *escrow, bo
 int store_escrow_mark_screened(store *s, const store_escrow *x, int64_t at, err *e)
 {
     if (s->rd) {
-        store_screen_row r;
-        memset(&r, 0, sizeof r);
-        if (book_creation_hash(s, x, &r, e) < 0)
+        /* only the creation the book holds now (SQL_MARK_SCREENED's condition) */
+        store_book_creation c;
+        if (book_creations(s, 1, &x->chain_id, &x->address, &c, e) < 0)
             return -1;
+        if (!c.found || memcmp(c.created_tx, x->created_tx, 32) != 0)
+            return 0;
+        store_screen_row r;
+        row_of_creation(&c, &r);
         return book_mark(s, x, &r, at, e);
     }
     sqlite3_stmt *st = store_stmt(s, SQL_MARK_SCREENED, e);
@@ -451,7 +537,7 @@ int store_escrow_unscreened(store *s, size_t *n, err *e)
     *n = 0;
     if (s->rd) {
         /* the escrows are the server's, the marks desk.db's: no one statement counts them;
-         * the pass itself finds the unscreened ones (one read of the book's escrows) */
+         * the pass itself finds the unscreened ones (the book's escrows in pages) */
         *n = 1;
         return 0;
     }
@@ -495,6 +581,228 @@ fail:
     return -1;
 }
 
+/* ---- the same sweeps on a desk whose book is on a server (store_set_reader) ----
+ * desk.db holds the marks, hits and cases; the escrows are the server's. The escrows they
+ * name are read from desk.db in pages (by key), each page's creations from the server in
+ * one read (the reader's creations), and each escrow gone or replaced there is handled by
+ * key as the statements above handle them. */
+
+enum { BOOK_SWEEP_PAGE = 256 };
+
+/* The escrows desk.db's sweeps look at (SQL_VANISHED_CASES', SQL_DROP_HITS' and
+ * SQL_DROP_SCREENED's rows), by key after ?1/?2 (?1 NULL: from the first), ?3 at most. */
+static const char SQL_BOOK_NAMED[] =
+    "SELECT chain_id, escrow FROM ("
+    " SELECT chain_id, escrow FROM screened_escrows v WHERE" NOT_REFUSED_CREATE_("v", "escrow")
+    " 1"
+    " UNION SELECT chain_id, escrow FROM screening_hits h WHERE h.reorged_at IS NULL AND"
+    ABOUT_ESCROW_HIT_("h") NOT_REFUSED_CREATE_("h", "escrow") " 1"
+    " UNION SELECT chain_id, escrow FROM cases c WHERE" NOT_REFUSED_CREATE_("c", "escrow")
+    ABOUT_ESCROW_CASE_("c") " NOT EXISTS (SELECT 1 FROM case_events v WHERE v.case_id = c.id"
+    " AND v.action = 'escrow_vanished'))"
+    " WHERE ?1 IS NULL OR (chain_id, escrow) > (?1, ?2) ORDER BY chain_id, escrow LIMIT ?3";
+/* The marks naming a creation (MARK_REPLACED_'s candidates), by key as above. */
+static const char SQL_BOOK_MARKS[] =
+    "SELECT chain_id, escrow, created_tx, created_block_hash FROM screened_escrows"
+    " WHERE created_tx IS NOT NULL AND (?1 IS NULL OR (chain_id, escrow) > (?1, ?2))"
+    " ORDER BY chain_id, escrow LIMIT ?3";
+/* SQL_VANISHED_CASES, SQL_DROP_HITS and SQL_DROP_SCREENED for one escrow gone. */
+static const char SQL_BOOK_GONE_CASES[] =
+    "SELECT c.id FROM cases c WHERE c.chain_id = ? AND c.escrow = ? AND"
+    NOT_REFUSED_CREATE_("c", "escrow") ABOUT_ESCROW_CASE_("c")
+    " NOT EXISTS (SELECT 1 FROM case_events v WHERE v.case_id = c.id"
+    " AND v.action = 'escrow_vanished') ORDER BY c.id";
+static const char SQL_BOOK_GONE_HITS[] =
+    "UPDATE screening_hits SET reorged_at = CAST(strftime('%s', 'now') AS INTEGER)"
+    " WHERE chain_id = ? AND escrow = ? AND reorged_at IS NULL AND"
+    ABOUT_ESCROW_HIT_("screening_hits") NOT_REFUSED_CREATE_("screening_hits", "escrow") " 1";
+static const char SQL_BOOK_GONE_MARK[] =
+    "DELETE FROM screened_escrows WHERE chain_id = ? AND escrow = ? AND"
+    NOT_REFUSED_CREATE_("screened_escrows", "escrow") " 1";
+
+typedef struct book_key {
+    uint64_t chain_id;
+    addr escrow;
+    char tx[80], hash[140]; /* the mark's creation (SQL_BOOK_MARKS) */
+    bool has_hash;
+} book_key;
+
+static int book_key_row(sqlite3_stmt *st, void *item, err *e)
+{
+    book_key *k = item;
+    k->chain_id = store_col_u64(st, 0);
+    if (store_col_addr(st, 1, &k->escrow) < 0)
+        return err_set(e, ERR_INVALID, "a screened escrow's address in desk.db is malformed");
+    if (sqlite3_column_count(st) > 2) {
+        store_copy_text(st, 2, k->tx, sizeof k->tx);
+        k->has_hash = sqlite3_column_type(st, 3) != SQLITE_NULL;
+        store_copy_text(st, 3, k->hash, sizeof k->hash);
+    }
+    return 0;
+}
+
+/* One page of sql's keys after *last (has_last false: from the first) and their
+ * creations on the book. */
+static int book_keys_page(store *s, const char *sql, bool has_last, const book_key *last,
+                          book_key **ks, store_book_creation **cs, size_t *n, err *e)
+{
+    *ks = NULL;
+    *cs = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, sql, e);
+    if (!st)
+        return -1;
+    if (has_last) {
+        store_bind_u64(st, 1, last->chain_id);
+        store_bind_addr(st, 2, &last->escrow);
+    }
+    sqlite3_bind_int(st, 3, BOOK_SWEEP_PAGE);
+    if (store_collect(s, st, sizeof **ks, book_key_row, (void **)ks, n,
+                      "reading the screened escrows", e) < 0)
+        return -1;
+    uint64_t *ids = calloc(*n ? *n : 1, sizeof *ids);
+    addr *as = calloc(*n ? *n : 1, sizeof *as);
+    *cs = calloc(*n ? *n : 1, sizeof **cs);
+    int rc = -1;
+    if (!ids || !as || !*cs) {
+        err_set(e, ERR_NOMEM, "out of memory checking screened escrows");
+    } else {
+        for (size_t i = 0; i < *n; i++) {
+            ids[i] = (*ks)[i].chain_id;
+            as[i] = (*ks)[i].escrow;
+        }
+        rc = book_creations(s, *n, ids, as, *cs, e);
+    }
+    free(ids);
+    free(as);
+    if (rc < 0) {
+        free(*ks);
+        free(*cs);
+        *ks = NULL;
+        *cs = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* Runs a keyed statement (chain, escrow) that writes; *changed: rows it changed. */
+static int book_key_exec(store *s, const char *sql, const book_key *k, size_t *changed,
+                         const char *what, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, sql, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, k->chain_id);
+    store_bind_addr(st, 2, &k->escrow);
+    if (store_exec_stmt(s, st, what, e) < 0)
+        return -1;
+    if (changed)
+        *changed += (size_t)sqlite3_changes(s->db);
+    return 0;
+}
+
+/* The ids a keyed statement selects, appended to *ids. */
+static int book_key_ids(store *s, const char *sql, const book_key *k, int64_t **ids, size_t *n,
+                        size_t *cap, const char *what, err *e)
+{
+    sqlite3_stmt *st = store_stmt(s, sql, e);
+    if (!st)
+        return -1;
+    store_bind_u64(st, 1, k->chain_id);
+    store_bind_addr(st, 2, &k->escrow);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (store_grow((void **)ids, cap, *n, sizeof **ids, e) < 0) {
+            sqlite3_reset(st);
+            return -1;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return store_fail(s, e, what);
+    return 0;
+}
+
+static int cmp_id(const void *a, const void *b);
+
+/* store_screening_orphans (replaced false) or _replaced (true) on a book on a server. */
+static int book_sweep(store *s, bool replaced, int64_t **case_ids, size_t *n,
+                      size_t *hits_dropped, err *e)
+{
+    size_t cap = 0, hits = 0;
+    bool has_last = false;
+    book_key last;
+    memset(&last, 0, sizeof last);
+    for (;;) {
+        book_key *ks = NULL;
+        store_book_creation *cs = NULL;
+        size_t m = 0;
+        if (book_keys_page(s, replaced ? SQL_BOOK_MARKS : SQL_BOOK_NAMED, has_last, &last, &ks,
+                           &cs, &m, e) < 0)
+            goto fail;
+        int rc = 0;
+        for (size_t i = 0; rc == 0 && i < m; i++) {
+            const book_key *k = &ks[i];
+            if (!replaced) {
+                if (cs[i].found)
+                    continue;
+                rc = book_key_ids(s, SQL_BOOK_GONE_CASES, k, case_ids, n, &cap,
+                                  "finding cases of vanished escrows", e);
+                if (rc == 0)
+                    rc = book_key_exec(s, SQL_BOOK_GONE_HITS, k, &hits,
+                                       "dropping hits of vanished escrows", e);
+                if (rc == 0)
+                    rc = book_key_exec(s, SQL_BOOK_GONE_MARK, k, NULL,
+                                       "dropping screened marks of vanished escrows", e);
+                continue;
+            }
+            if (!cs[i].found)
+                continue; /* gone: store_screening_orphans' */
+            /* MARK_OF_: the same transaction and block hash (IS: none matches none) */
+            char tx[67], hash[67];
+            store_hex(tx, sizeof tx, cs[i].created_tx, 32);
+            bool same = !strcmp(k->tx, tx);
+            if (same && cs[i].has_hash) {
+                store_hex(hash, sizeof hash, cs[i].block_hash, 32);
+                same = k->has_hash && !strcmp(k->hash, hash);
+            } else if (same) {
+                same = !k->has_hash;
+            }
+            if (same)
+                continue;
+            rc = book_key_ids(s, SQL_REPLACED_CASES, k, case_ids, n, &cap,
+                              "finding cases of replaced escrows", e);
+            if (rc == 0)
+                rc = book_key_exec(s, SQL_DROP_REPLACED_HITS, k, &hits,
+                                   "dropping hits of replaced escrows", e);
+            if (rc == 0)
+                rc = book_key_exec(s, SQL_DROP_REPLACED, k, NULL,
+                                   "dropping screened marks of replaced escrows", e);
+        }
+        if (m > 0) {
+            last = ks[m - 1];
+            has_last = true;
+        }
+        free(ks);
+        free(cs);
+        if (rc < 0)
+            goto fail;
+        if (m < BOOK_SWEEP_PAGE)
+            break;
+    }
+    if (*n > 1)
+        qsort(*case_ids, *n, sizeof **case_ids, cmp_id);
+    if (hits_dropped)
+        *hits_dropped = hits;
+    return 0;
+fail:
+    free(*case_ids);
+    *case_ids = NULL;
+    *n = 0;
+    return -1;
+}
+
 int store_screening_orphans(store *s, int64_t **case_ids, size_t *n, size_t *hits_dropped,
                             err *e)
 {
@@ -502,10 +810,10 @@ int store_screening_orphans(store *s, int64_t **case_ids, size_t *n, size_t *hit
     *n = 0;
     if (hits_dropped)
         *hits_dropped = 0;
-    /* The book on a server holds the escrows: desk.db's escrow table is empty, and every
-     * mark, hit and case would look vanished. Not swept there (docs/scale.md). */
+    /* The book on a server holds the escrows (desk.db's escrow table is empty there:
+     * swept against it, every mark, hit and case would look vanished). */
     if (s->rd)
-        return 0;
+        return book_sweep(s, false, case_ids, n, hits_dropped, e);
     sqlite3_stmt *st = store_stmt(s, SQL_VANISHED_CASES, e);
     if (!st || case_ids_run(s, st, case_ids, n, "finding cases of vanished escrows", e) < 0)
         return -1;
@@ -553,7 +861,7 @@ int store_screening_replaced(store *s, int64_t **case_ids, size_t *n, size_t *hi
     if (hits_dropped)
         *hits_dropped = 0;
     if (s->rd)
-        return 0; /* as store_screening_orphans: the pass screens a replaced escrow afresh */
+        return book_sweep(s, true, case_ids, n, hits_dropped, e);
     replaced_mark *ms = NULL;
     size_t nm = 0, cap = 0;
     sqlite3_stmt *st = store_stmt(s, SQL_REPLACED_MARKS, e);

@@ -99,6 +99,15 @@ int store_escrow_screen_rowid(store *s, int64_t rowid, store_escrow *x, store_sc
  * store_escrow_mark_screened_as will name). */
 int store_escrow_screen_row(store *s, uint64_t chain_id, const addr *escrow, store_screen_row *r,
                             bool *found, err *e) STORE_WUR;
+/* On a store whose book is on a server (store_set_reader): a page of its escrows after
+ * `after` (NULL: from the first) in the book's order, at most limit read, each with its *r
+ * (one read of the server for the page; the marks are desk.db's), without those gone or
+ * replaced since the list was read; *next: the cursor after the page's last escrow read,
+ * *more: limit were read (another page may follow). A screening pass over the book in
+ * pages, so that its memory does not grow with the book. *out and *rows malloc'ed. */
+int store_escrow_screen_page(store *s, const store_escrow_cursor *after, size_t limit,
+                             store_escrow **out, store_screen_row **rows, size_t *n,
+                             store_escrow_cursor *next, bool *more, err *e) STORE_WUR;
 /* store_escrow_mark_screened with the creation's block hash read in *r within the same
  * transaction: the same mark without looking the creation event up again. */
 int store_escrow_mark_screened_as(store *s, const store_escrow *x, const store_screen_row *r,

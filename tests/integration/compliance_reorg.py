@@ -9,13 +9,16 @@ OFAC list, funded and approved on chain. The next `fusion sync --once` must scre
 (one new escrow, a high-priority sanctions case) and a real `fusion escrow release` must be
 refused naming the case, with nothing signed and the payee not paid (read with cast).
 Before that sync, while the desk's copy still is the old escrow, the release is refused
-too: the gate does not decide on a copy whose terms differ from the chain's."""
+too: the gate does not decide on a copy whose terms differ from the chain's. A second reorg
+replaces the sanctioned escrow by a clean one at the same address: the next sync's sweep
+marks its hit reorged and notes its case `escrow_replaced`. Under tests/lib/pg.py run the
+desk's book (the escrows) is on the test's server, the marks, hits and cases in desk.db."""
 import os
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sync_lib import A, ZERO, CREATE_SIG, Chain, log, need_artifacts, topic  # noqa: E402
+from sync_lib import A, SERVER, ZERO, CREATE_SIG, Chain, log, need_artifacts, topic  # noqa: E402
 from desk_escrow import PAYEE, DeskUser, eth_balance, nonce  # noqa: E402
 
 SANCTIONED = "0x8589427373D6D84E98730D7795D8f6f8731FDA16"  # data/sanctions, ETH list line 90
@@ -38,6 +41,8 @@ def main():
         chain.deploy()
         desk = DeskUser()
         desk.setup(chain)
+        # under tests/lib/pg.py run the desk's book is on the test's server
+        assert bool(SERVER) == os.path.exists(os.path.join(desk.home, "book.conf"))
         for name, who in (("Payer AG", A[0]), ("Payee Trading Ltd", PAYEE),
                           ("Other Payer SA", A[7]), ("Listed Payee Ltd", SANCTIONED)):
             desk.run("--operator", "dave", "entity", "add", name, "--type", "company",
@@ -54,6 +59,7 @@ def main():
 
         # depth-2 reorg: the branch from before the create is replaced by a longer one
         assert chain.node.rpc("evm_revert", snap) is True
+        snap2 = chain.node.rpc("evm_snapshot")
         big, big_tx = create_on_chain(chain, A[7], SANCTIONED, 10 * 10**18)
         assert big.lower() == small.lower() and big_tx != small_tx, (small, big)
         chain.act(big, 7, "fund()", value=10 * 10**18)
@@ -71,6 +77,11 @@ def main():
         log("release on the desk's stale copy of a replaced escrow refused: ok")
         r = desk.run("sync", "--once")
         assert "screened 1 new escrows" in r.stderr and "1 cases opened" in r.stderr, r.stderr
+        # the book (desk.db or the server) holds the replacing escrow, desk.db's mark names it
+        assert desk.escrow_rows("created_tx", big) == [[big_tx.lower()]] or \
+            desk.escrow_rows("created_tx", big) == [(big_tx.lower(),)], desk.escrow_rows("*", big)
+        assert desk.query("SELECT created_tx FROM screened_escrows WHERE escrow = ?",
+                          big.lower()) == [(big_tx.lower(),)]
         cases = [c for c in desk.json("case", "list", "--json")
                  if c["escrow"].lower() == big.lower()]
         assert len(cases) == 1 and cases[0]["priority"] == "high", cases
@@ -86,6 +97,23 @@ def main():
         assert eth_balance(chain, SANCTIONED) == paid0
         assert eth_balance(chain, big) == 10 * 10**18
         log("release of the replacing escrow refused before signing: ok")
+
+        # another reorg replaces the sanctioned escrow by a clean one at the same address:
+        # the next sync's sweep marks its hit (kept as evidence) and notes its case
+        assert chain.node.rpc("evm_revert", snap2) is True
+        clean, clean_tx = create_on_chain(chain, A[0], PAYEE, 1)
+        assert clean.lower() == big.lower() and clean_tx != big_tx, (clean, big)
+        chain.node.mine(6)
+        r = desk.run("sync", "--once")
+        assert "screened 1 new escrows" in r.stderr, r.stderr
+        assert desk.escrow_rows("created_tx", big) in ([[clean_tx.lower()]],
+                                                        [(clean_tx.lower(),)])
+        shown = desk.json("case", "show", str(cid), "--json")
+        assert len(shown["evidence"]) == 1 and shown["evidence"][0].get("reorged_at"), shown
+        assert [t["action"] for t in shown["timeline"]][-1] == "escrow_replaced", shown
+        assert desk.query("SELECT created_tx FROM screened_escrows WHERE escrow = ?",
+                          big.lower()) == [(clean_tx.lower(),)]
+        log("the sanctioned escrow replaced in turn: its hit marked, its case noted: ok")
         desk.run("audit", "verify")
         log("compliance_reorg: all ok")
     finally:
