@@ -189,6 +189,9 @@ typedef struct ctx {
     double t0;
     double last_hook;  /* when after_commit last ran (sync_now) */
     bool hook_pending; /* a commit stored events (or a reorg) since after_commit ran */
+    /* a reorg's rewind since after_commit ran: the hook waits for the chain read again (a
+     * commit, or caught up), so the screener's sweep tells a replaced escrow from one gone */
+    bool hook_after_resync;
     unsigned moved;    /* reads in a row that found the chain changed under them */
     char ws_url[STORE_URL_MAX]; /* the first endpoint's, as stored ("" when none) */
     rpc_ws *ws;                 /* newHeads subscription while following (NULL: polling) */
@@ -798,6 +801,7 @@ fail:
 static void after_commit(ctx *c)
 {
     c->hook_pending = false;
+    c->hook_after_resync = false;
     c->last_hook = sync_now();
     if (c->opt->after_commit && (!c->opt->book || c->opt->after_commit_on_book))
         c->opt->after_commit(c->opt->after_commit_ctx, c->db, c->chain.chain_id);
@@ -1151,6 +1155,8 @@ static int book_rewind(ctx *c, const store_checkpoint *cp, uint64_t head, bool f
                              final, escrow_project, &gone, &rebuilt, e) < 0)
         return -1;
     c->book_cp = ncp;
+    c->hook_pending = true; /* the screener's sweep of vanished or replaced escrows */
+    c->hook_after_resync = true;
     LOG_W("sync",
           "%s: reorg: blocks from %llu on (checkpoint was %llu, head is %llu) rolled back in "
           "the book: %llu events deleted, %zu escrows rebuilt",
@@ -1238,6 +1244,7 @@ static int handle_reorg(ctx *c, const store_checkpoint *cp, uint64_t head, err *
           c->chain.name, (unsigned long long)first_gone, (unsigned long long)cp->synced_block,
           (unsigned long long)head, (unsigned long long)gone, nt, flagged);
     c->hook_pending = true;
+    c->hook_after_resync = true;
     sync_notify(c->eng);
     progress p = {.head = head,
                   .has_head = true,
@@ -1986,7 +1993,8 @@ void *sync_chain_main(void *arg)
         /* the hook once caught up, and during a catch-up at most every SYNC_HOOK_BUSY_S
          * (not after each of its many commits) */
         if (c.hook_pending &&
-            (result == STEP_CAUGHT_UP || sync_now() - c.last_hook >= SYNC_HOOK_BUSY_S))
+            (result == STEP_CAUGHT_UP ||
+             (!c.hook_after_resync && sync_now() - c.last_hook >= SYNC_HOOK_BUSY_S)))
             after_commit(&c);
         if (result == STEP_CAUGHT_UP) {
             if (c.opt->once) {

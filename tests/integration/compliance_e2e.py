@@ -205,12 +205,9 @@ def main():
         chain.node.mine(2)
         desk.run("sync", "--once")
         if desk.book:
-            # with the book on the test's server (tests/lib/pg.py run) the sync's rewind
-            # there does not wake its screener (no after-commit hook after a book's rewind,
-            # docs/compliance.md): the next pass, here `fusion case screen`'s, sweeps the
-            # server's vanished escrow
+            # with the book on the test's server (tests/lib/pg.py run): the sync's rewind
+            # there wakes its screener too, whose sweep below reads the server
             assert desk.escrow_count(gone) == 0
-            desk.run("case", "screen")
         assert gone.lower() not in [x["address"].lower() for x in chain_escrows(desk)]
         shown = desk.json("case", "show", gid, "--json")
         # evidence is append-only: the reorg marks the hit, it does not delete it
