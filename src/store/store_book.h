@@ -179,9 +179,10 @@ enum { STORE_ESCROW_SORTS = 9 };
 
 /* What a store reads from the book instead of desk.db once store_set_reader attached it
  * (store_escrow_get, _find, _list, _list_open, _awaiting, _awaiting_count,
- * store_checkpoint_get, store_event_list_escrow dispatch here) and the escrow table's pages (desk/snapshot.c).
- * One connection per store, used under its own lock; a lost connection is opened again
- * by the next call, and a call that cannot reach the server fails with one line. */
+ * store_checkpoint_get, store_event_list_escrow, store_inflow_pending and _recent dispatch
+ * here) and the escrow table's pages (desk/snapshot.c). One connection per store, used
+ * under its own lock; a lost connection is opened again by the next call, and a call that
+ * cannot reach the server fails with one line. */
 typedef struct store_book_reader {
     /* Remembers the URL; connects on first use (so a server down at start is no error). */
     int (*open)(void **conn, const char *url, err *e);
@@ -218,6 +219,11 @@ typedef struct store_book_reader {
                       err *e);
     /* Its last id (0: empty). */
     int (*feed_last)(void *conn, int64_t *last, err *e);
+    /* The book's inflows not marked reorged and seen at or after since, in id order (the
+     * book's ids); with unscreened, only those without a screened_at there. *out
+     * malloc'ed. */
+    int (*inflows)(void *conn, bool unscreened, int64_t since, store_inflow **out, size_t *n,
+                   err *e);
 } store_book_reader;
 
 /* From now on the reads named above go to the book through r on conn (the store's from

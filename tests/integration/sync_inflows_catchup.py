@@ -13,7 +13,8 @@ transfer then marks its row reorged (kept: evidence) and moves the cursor back.
 
 With the desk's book on a PostgreSQL server (tests/lib/pg.py run: sync_inflows_catchup_pg)
 the inflows and their cursor are the server's, written in the range's (or the scan's)
-transaction there and marked by the server's rewind, and desk.db holds none."""
+transaction there and marked by the server's rewind, and desk.db holds none; the sync's
+screening pass reads them from the server and marks them in desk.db (inflows_screened)."""
 import json
 import os
 import sys
@@ -73,8 +74,23 @@ def main():
                           r3["transactionHash"]], hashes
         cur = cursor(desk)
         assert cur == head - CONFIRMATIONS + 1, (cur, head)
+        # The sync's screening pass read them where they are: each screened once (desk.db's
+        # mark, on a server-book desk by the server's id), the unknown senders' cases open.
+        ids = sorted(int(i) for (i,) in desk.book_query("SELECT id FROM inflows"))
+        if desk.book:
+            marked = sorted(i for (i,) in desk.query("SELECT book_id FROM inflows_screened"))
+        else:
+            marked = sorted(i for (i,) in desk.query(
+                "SELECT id FROM inflows WHERE screened_at IS NOT NULL"))
+        assert marked == ids and len(ids) == 3, (marked, ids)
+        cases = desk.json("case", "list", "--json")
+        about = sorted((c["subject"], c["about"]["account"].lower()) for c in cases
+                       if c["about"]["kind"] == "inflow")
+        assert about == sorted([(A[8].lower(), A[2].lower()), (A[9].lower(), A[0].lower())]), \
+            cases
         desk.run("sync", "--once", "--range", "100", "--max-addresses", "0")
         assert count(desk, "") == 3
+        assert len(desk.json("case", "list", "--json")) == len(cases)  # none screened twice
         if desk.book:  # the server's alone: this workstation's desk.db has none
             assert desk.query("SELECT count(*) FROM inflows")[0][0] == 0
             assert desk.query("SELECT count(*) FROM inflow_cursor")[0][0] == 0
