@@ -36,6 +36,36 @@ def cursor(desk):
     return int(rows[0][0])
 
 
+def put_inflow(desk, sender, n):
+    """An unscreened inflow row written on the server by hand (sender: SQL text)."""
+    desk.server_rows(
+        "INSERT INTO inflows (chain_id, block_number, block_hash, tx_hash, log_index, token,"
+        f" sender, recipient, amount, block_time, seen_at) VALUES (31337, 2, '0x{n:064x}',"
+        f" '0x{n + 1:064x}', {n}, '0x{'0' * 40}', {sender}, '{A[0].lower()}', '5', 1, 1)")
+
+
+def case_screen_reads_the_server(desk):
+    """`fusion case screen` (the command line's store, the book's reads attached) screens
+    the server's inflows too, and a server's row is outside input."""
+    put_inflow(desk, f"'{A[7].lower()}'", 900)
+    r = desk.run("case", "screen")
+    cases = desk.json("case", "list", "--json")
+    assert any(c["subject"] == A[7].lower() and c["about"]["kind"] == "inflow"
+               for c in cases), (r.stdout, cases)
+    (sid,), = desk.server_rows("SELECT id FROM inflows WHERE log_index = 900")
+    assert desk.query("SELECT count(*) FROM inflows_screened WHERE book_id = ?",
+                      int(sid))[0][0] == 1
+    put_inflow(desk, "E'0x\\x1b[2J" + "1" * 36 + "'", 910)
+    r = desk.run("case", "screen", check=False)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1 and "inflow row" in r.stderr, (r.returncode, out)
+    assert "\x1b" not in out and len(r.stderr.strip().splitlines()) == 1, out
+    desk.server_rows("DELETE FROM inflows WHERE log_index = 910")
+    assert desk.run("case", "screen").returncode == 0
+    log("case screen: the server's inflows screened into desk.db, a malformed row refused "
+        "in one line: ok")
+
+
 def main():
     need_artifacts()
     chain = Chain(chain_id=31337).start()
@@ -108,6 +138,8 @@ def main():
         assert count(desk, "WHERE reorged_at IS NULL AND block_number < %d" % b3) == 2
         assert cursor(desk) <= chain.node.block_number() - CONFIRMATIONS + 1
         log("a rolled-back block's inflow marked reorged, the others kept: ok")
+        if desk.book:
+            case_screen_reads_the_server(desk)
     finally:
         chain.node.stop()
 
