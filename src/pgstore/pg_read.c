@@ -1,7 +1,7 @@
 /* pg_read.c: the desk's reads from its book on the server (pg_reader, a store_book_reader
  * of store/store_book.h): the escrows (one, by address, a chain's, the open ones of some
- * parties), a chain's checkpoint, an escrow's events, and the escrow table's count and
- * pages with the filter and the order done by the server. One connection per store, made
+ * parties), a chain's checkpoint, an escrow's events, the inflows (the screening pass's),
+ * and the escrow table's count and pages with the filter and the order done by the server. One connection per store, made
  * on first use and again after it is lost (a connect waits at most PG_CONNECT_TIMEOUT_S
  * seconds, and after a failed one the next try is RD_RETRY_S seconds later: a screen asking
  * meanwhile gets the last reason at once), under its own lock; every

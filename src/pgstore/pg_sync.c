@@ -3,10 +3,11 @@
  * statements prepared once, the chain's advisory lock, and each range, or a reorg's
  * rewind, in one transaction that announces itself (pg_commit_notify). A range's events go
  * EV_BATCH rows to an INSERT, one round trip per batch rather than per row (measured by
- * tests/bench/pg_sync_bench.py). Events, block hashes, the checkpoint and the escrow
- * projection: the escrows with events in a range (or a rewind) are projected again from all
- * their events on the server, read back in one statement, and written ESC_BATCH rows to an
- * upsert; the row count in escrow_totals and the api_feed rows follow by the triggers
+ * tests/bench/pg_sync_bench.py). Events, block hashes, the checkpoint, the inflows with
+ * their cursor (a range's, or the scan's once caught up; marked by the rewind) and the
+ * escrow projection: the escrows with events in a range (or a rewind) are projected again
+ * from all their events on the server, read back in one statement, and written ESC_BATCH
+ * rows to an upsert; the row count in escrow_totals and the api_feed rows follow by the triggers
  * pg_schema.c creates (as SQLite's do on the desk). docs/scale.md says what the SQLite path
  * keeps besides. */
 #include <stdio.h>
