@@ -75,13 +75,13 @@ static int db_migrate(cli_ctx *ctx, int argc, char **argv)
     return EXIT_OK;
 }
 
-#define DB_ON_SERVER                                                                              \
-    "each chain's events, block hashes and checkpoint, the escrows and their totals, vault "     \
-    "flows"
-#define DB_IN_DESK                                                                                \
-    "everything else: the chains' configuration and endpoints, bridge legs, inflows, "           \
-    "transactions, operators, cases, entities, lists, credit, risk alerts (audit.log beside "    \
-    "it); the UI's escrows, approvals, chains and dashboard risk, the API's escrows and "      \
+#define DB_ON_SERVER                                                                               \
+    "each chain's events, block hashes and checkpoint, the escrows and their totals, vault "       \
+    "flows, inflows"
+#define DB_IN_DESK                                                                                 \
+    "everything else: the chains' configuration and endpoints, bridge legs, "                      \
+    "transactions, operators, cases, entities, lists, credit, risk alerts (audit.log beside "      \
+    "it); the UI's escrows, approvals, chains and dashboard risk, the API's escrows and "          \
     "`escrow list` and `show` are read from the server, every other read from desk.db"
 #define DB_TXS_ON_SERVER                                                                          \
     "the desk's transactions, recorded there by its signing actions (the command line's, the " \

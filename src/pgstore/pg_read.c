@@ -1,7 +1,7 @@
 /* pg_read.c: the desk's reads from its book on the server (pg_reader, a store_book_reader
  * of store/store_book.h): the escrows (one, by address, a chain's, the open ones of some
- * parties), a chain's checkpoint, an escrow's events, and the escrow table's count and
- * pages with the filter and the order done by the server. One connection per store, made
+ * parties), a chain's checkpoint, an escrow's events, the inflows (the screening pass's),
+ * and the escrow table's count and pages with the filter and the order done by the server. One connection per store, made
  * on first use and again after it is lost (a connect waits at most PG_CONNECT_TIMEOUT_S
  * seconds, and after a failed one the next try is RD_RETRY_S seconds later: a screen asking
  * meanwhile gets the last reason at once), under its own lock; every
@@ -102,6 +102,13 @@ static const struct {
      " ORDER BY id LIMIT $2",
      2},
     {"rd_feed_last", "SELECT coalesce(max(id), 0) FROM api_feed", 0},
+    /* the inflows the sync writes (store_inflow_pending's and _recent's rows) */
+    {"rd_inflows",
+     "SELECT id, chain_id, block_number, block_hash, tx_hash, log_index, token, sender,"
+     " recipient, amount, block_time, seen_at, coalesce(screened_at, 0),"
+     " coalesce(reorged_at, 0) FROM inflows WHERE reorged_at IS NULL AND seen_at >= $1"
+     " AND (NOT $2::boolean OR screened_at IS NULL) ORDER BY id",
+     2},
 };
 
 /* The table's orders (store_book_reader.escrow_page's sort, snapshot.h's order); the
@@ -942,6 +949,78 @@ static int rd_creations(void *conn, size_t n, const uint64_t *chain_ids, const a
     return rc;
 }
 
+int pg_inflow_of_row(const char *const v[PG_INFLOW_NCOLS], store_inflow *f, err *e)
+{
+    memset(f, 0, sizeof *f);
+    int64_t id, num[8];
+    if (pg_text_int(v[0], true, &id) < 0 || id == 0)
+        return err_set(e, ERR_INVALID, "an inflow row: its id is not a positive integer");
+    /* chain, block, log index, block time, seen, screened, reorged: integers */
+    static const int ints[7] = {1, 2, 5, 10, 11, 12, 13};
+    for (int k = 0; k < 7; k++)
+        if (pg_text_int(v[ints[k]], true, &num[k]) < 0)
+            return err_set(e, ERR_INVALID, "inflow row %lld: a malformed number", (long long)id);
+    err ignored;
+    if (!v[3] || hex_decode_exact(f->block_hash, 32, v[3], HEX_REQUIRE_PREFIX, &ignored) < 0 ||
+        !v[4] || hex_decode_exact(f->tx_hash, 32, v[4], HEX_REQUIRE_PREFIX, &ignored) < 0 ||
+        !v[6] || hex_decode_exact(f->token.b, ADDR_LEN, v[6], HEX_REQUIRE_PREFIX, &ignored) < 0 ||
+        !v[7] || hex_decode_exact(f->sender.b, ADDR_LEN, v[7], HEX_REQUIRE_PREFIX, &ignored) < 0 ||
+        !v[8] ||
+        hex_decode_exact(f->recipient.b, ADDR_LEN, v[8], HEX_REQUIRE_PREFIX, &ignored) < 0 ||
+        !v[9] || u256_from_dec(&f->amount, v[9], &ignored) < 0)
+        return err_set(e, ERR_INVALID, "inflow row %lld: a malformed hash, address or amount",
+                       (long long)id);
+    f->id = id;
+    f->chain_id = (uint64_t)num[0];
+    f->block_number = (uint64_t)num[1];
+    f->log_index = (uint64_t)num[2];
+    f->block_time = num[3];
+    f->seen_at = num[4];
+    f->screened_at = num[5];
+    f->reorged_at = num[6];
+    return 0;
+}
+
+static int rd_inflows(void *conn, bool unscreened, int64_t since, store_inflow **out, size_t *n,
+                      err *e)
+{
+    pg_rd *r = conn;
+    *out = NULL;
+    *n = 0;
+    char s[24];
+    snprintf(s, sizeof s, "%lld", (long long)since);
+    const char *v[2] = {s, unscreened ? "true" : "false"};
+    pthread_mutex_lock(&r->mu);
+    PGresult *res;
+    int rc = rd_run(r, "rd_inflows", 2, v, NULL, NULL, 0, &res, "reading the inflows", e);
+    if (rc == 0 && PQnfields(res) != PG_INFLOW_NCOLS)
+        rc = err_set(e, ERR_INVALID, "the book on %s: inflows has %d columns, not %d", r->shown,
+                     PQnfields(res), PG_INFLOW_NCOLS);
+    size_t rows = rc == 0 ? (size_t)PQntuples(res) : 0;
+    store_inflow *items = NULL;
+    if (rc == 0 && rows) {
+        items = calloc(rows, sizeof *items);
+        if (!items)
+            rc = err_set(e, ERR_NOMEM, "out of memory reading the inflows");
+    }
+    for (size_t i = 0; rc == 0 && i < rows; i++) {
+        const char *f[PG_INFLOW_NCOLS];
+        for (int k = 0; k < PG_INFLOW_NCOLS; k++)
+            f[k] = PQgetisnull(res, (int)i, k) ? NULL : PQgetvalue(res, (int)i, k);
+        if (pg_inflow_of_row(f, &items[i], e) < 0)
+            rc = err_prefix(e, "the book on %s", r->shown);
+    }
+    if (rc == 0) {
+        *out = items;
+        *n = rows;
+    } else {
+        free(items);
+    }
+    PQclear(res);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
 const store_book_reader pg_reader = {
     .open = rd_open,
     .close = rd_close,
@@ -959,4 +1038,5 @@ const store_book_reader pg_reader = {
     .feed_last = rd_feed_last,
     .escrow_list_after = rd_escrow_list_after,
     .creations = rd_creations,
+    .inflows = rd_inflows,
 };

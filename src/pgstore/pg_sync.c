@@ -3,10 +3,11 @@
  * statements prepared once, the chain's advisory lock, and each range, or a reorg's
  * rewind, in one transaction that announces itself (pg_commit_notify). A range's events go
  * EV_BATCH rows to an INSERT, one round trip per batch rather than per row (measured by
- * tests/bench/pg_sync_bench.py). Events, block hashes, the checkpoint and the escrow
- * projection: the escrows with events in a range (or a rewind) are projected again from all
- * their events on the server, read back in one statement, and written ESC_BATCH rows to an
- * upsert; the row count in escrow_totals and the api_feed rows follow by the triggers
+ * tests/bench/pg_sync_bench.py). Events, block hashes, the checkpoint, the inflows with
+ * their cursor (a range's, or the scan's once caught up; marked by the rewind) and the
+ * escrow projection: the escrows with events in a range (or a rewind) are projected again
+ * from all their events on the server, read back in one statement, and written ESC_BATCH
+ * rows to an upsert; the row count in escrow_totals and the api_feed rows follow by the triggers
  * pg_schema.c creates (as SQLite's do on the desk). docs/scale.md says what the SQLite path
  * keeps besides. */
 #include <stdio.h>
@@ -114,6 +115,24 @@ static const struct {
      "SELECT number, hash, parent_hash, timestamp FROM blocks WHERE chain_id = $1"
      " AND number <= $2 ORDER BY number DESC LIMIT $3",
      3},
+    /* the inflows (store_lists.c's statements, desk.db's text forms: 0x hex, decimal) */
+    {"in_put",
+     "INSERT INTO inflows (chain_id, block_number, block_hash, tx_hash, log_index, token,"
+     " sender, recipient, amount, block_time, seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+     " $9, $10, $11) ON CONFLICT DO NOTHING",
+     11},
+    {"in_reorg",
+     "UPDATE inflows SET reorged_at = $3 WHERE chain_id = $1 AND block_number >= $2"
+     " AND reorged_at IS NULL",
+     3},
+    {"in_cur_get", "SELECT next_block FROM inflow_cursor WHERE chain_id = $1", 1},
+    {"in_cur_lock", "SELECT next_block FROM inflow_cursor WHERE chain_id = $1 FOR UPDATE", 1},
+    {"in_cur_set",
+     "INSERT INTO inflow_cursor (chain_id, next_block) VALUES ($1, $2)"
+     " ON CONFLICT (chain_id) DO UPDATE SET next_block = excluded.next_block",
+     2},
+    {"in_cur_back",
+     "UPDATE inflow_cursor SET next_block = $2 WHERE chain_id = $1 AND next_block > $2", 2},
 };
 
 /* One line from a failed result (or the connection). */
@@ -801,6 +820,86 @@ static int settle(PGconn *c, const char *id, uint64_t final, err *e)
     return run(c, "esc_settle", 2, v, NULL, NULL, 0, NULL, "settling escrows", e);
 }
 
+/* Inside the caller's transaction: the inflows of [from, to] stored and the cursor moved
+ * past to, when the cursor (row-locked) stands at from (start while there is none); else
+ * nothing (sync_inflows_put_range's rule). *found: rows not stored before. */
+static int put_inflows(PGconn *c, const char *id, uint64_t start, uint64_t from, uint64_t to,
+                       const store_inflow *v, size_t n, size_t *found, err *e)
+{
+    *found = 0;
+    const char *cv[1] = {id};
+    PGresult *r;
+    if (run(c, "in_cur_lock", 1, cv, NULL, NULL, 0, &r, "reading the inflow cursor", e) < 0)
+        return -1;
+    uint64_t next = PQntuples(r) == 1 ? col_u64(r, 0, 0) : start;
+    PQclear(r);
+    if (next != from)
+        return 0; /* not next in line: the scan once caught up reads them */
+    for (size_t i = 0; i < n; i++) {
+        const store_inflow *f = &v[i];
+        char bn[24], li[24], bt[24], seen[24], bh[67], th[67], token[ADDR_STR_MAX],
+            sender[ADDR_STR_MAX], recip[ADDR_STR_MAX], amount[U256_DEC_MAX];
+        u64s(bn, f->block_number);
+        u64s(li, f->log_index);
+        snprintf(bt, sizeof bt, "%lld", (long long)f->block_time);
+        snprintf(seen, sizeof seen, "%lld", (long long)f->seen_at);
+        hex_encode(bh, sizeof bh, f->block_hash, 32, true);
+        hex_encode(th, sizeof th, f->tx_hash, 32, true);
+        hex_encode(token, sizeof token, f->token.b, ADDR_LEN, true);
+        hex_encode(sender, sizeof sender, f->sender.b, ADDR_LEN, true);
+        hex_encode(recip, sizeof recip, f->recipient.b, ADDR_LEN, true);
+        u256_to_dec(amount, &f->amount);
+        const char *iv[11] = {id, bn, bh, th, li, token, sender, recip, amount, bt, seen};
+        if (run(c, "in_put", 11, iv, NULL, NULL, 0, &r, "recording an inflow", e) < 0)
+            return -1;
+        *found += strtoull(PQcmdTuples(r), NULL, 10) > 0;
+        PQclear(r);
+    }
+    char nb[24];
+    u64s(nb, to + 1);
+    const char *sv[2] = {id, nb};
+    return run(c, "in_cur_set", 2, sv, NULL, NULL, 0, NULL, "moving the inflow cursor", e);
+}
+
+static int pg_book_inflow_cursor(void *conn, uint64_t chain_id, uint64_t *next, bool *found, err *e)
+{
+    *next = 0;
+    *found = false;
+    char id[24];
+    u64s(id, chain_id);
+    const char *v[1] = {id};
+    PGresult *r;
+    if (run(conn, "in_cur_get", 1, v, NULL, NULL, 0, &r, "reading the inflow cursor", e) < 0)
+        return -1;
+    if (PQntuples(r) == 1) {
+        *next = col_u64(r, 0, 0);
+        *found = true;
+    }
+    PQclear(r);
+    return 0;
+}
+
+static int pg_book_inflows_put(void *conn, uint64_t chain_id, const store_checkpoint *prev,
+                               uint64_t start, uint64_t from, uint64_t to, const store_inflow *v,
+                               size_t n, size_t *found, err *e)
+{
+    PGconn *c = conn;
+    *found = 0;
+    char id[24];
+    u64s(id, chain_id);
+    if (pg_exec(c, "BEGIN", "the book on the server: starting a transaction", e) < 0)
+        return -1;
+    if (check_prev(c, prev, chain_id, e) < 0 ||
+        put_inflows(c, id, start, from, to, v, n, found, e) < 0 ||
+        (*found && announce(c, "inflows", chain_id, e) < 0) ||
+        pg_exec(c, "COMMIT", "the book on the server: committing", e) < 0) {
+        rollback(c);
+        *found = 0;
+        return -1;
+    }
+    return 0;
+}
+
 static int pg_book_commit(void *conn, const store_book_range *r, uint64_t *inserted, err *e)
 {
     PGconn *c = conn;
@@ -831,8 +930,14 @@ static int pg_book_commit(void *conn, const store_book_range *r, uint64_t *inser
     u64s(below, r->prune_below);
     const char *pv[2] = {id, below};
     if (run(c, "blk_prune", 2, pv, NULL, NULL, 0, NULL, "pruning block hashes", e) < 0 ||
-        put_checkpoint(c, r->cp, e) < 0 || settle(c, id, r->cp->final_block, e) < 0 ||
-        announce(c, "events", r->chain_id, e) < 0 ||
+        put_checkpoint(c, r->cp, e) < 0 || settle(c, id, r->cp->final_block, e) < 0)
+        goto fail;
+    size_t found = 0;
+    if (r->inflow_to && put_inflows(c, id, r->inflow_start, r->inflow_from, r->inflow_to,
+                                    r->inflows, r->n_inflows, &found, e) < 0)
+        goto fail;
+    (void)found; /* the caller wakes its hook for any inflow it sent */
+    if (announce(c, "events", r->chain_id, e) < 0 ||
         pg_exec(c, "COMMIT", "the book on the server: committing", e) < 0)
         goto fail;
     return 0;
@@ -886,6 +991,13 @@ static int pg_book_rewind(void *conn, uint64_t chain_id, uint64_t first_gone,
         goto fail;
     *gone = strtoull(PQcmdTuples(res), NULL, 10);
     PQclear(res);
+    /* the inflows of those blocks marked (evidence), the cursor back (store_inflow_reorg) */
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    const char *iv[3] = {id, from, now};
+    if (run(c, "in_reorg", 3, iv, NULL, NULL, 0, NULL, "marking reorged inflows", e) < 0 ||
+        run(c, "in_cur_back", 2, v, NULL, NULL, 0, NULL, "moving the inflow cursor back", e) < 0)
+        goto fail;
     if (run(c, "blk_rewind", 2, v, NULL, NULL, 0, NULL, "deleting a reorg's block hashes", e) < 0 ||
         project_escrows(c, id, chain_id, touched, NULL, nt, NULL, 0, final, project, e) < 0)
         goto fail;
@@ -948,4 +1060,6 @@ const store_book pg_book = {
     .blocks_desc = pg_book_blocks_desc,
     .commit = pg_book_commit,
     .rewind = pg_book_rewind,
+    .inflow_cursor = pg_book_inflow_cursor,
+    .inflows_put = pg_book_inflows_put,
 };

@@ -183,6 +183,13 @@ int pg_escrow_line_of_row(const char *const v[PG_LINE_NCOLS], store_escrow_line 
 enum { PG_FEED_NCOLS = 6 };
 int pg_feed_of_row(const char *const v[PG_FEED_NCOLS], store_feed_row *f, err *e) FUSION_WUR;
 
+/* A row of the server's inflows: id, chain_id, block_number, block_hash, tx_hash,
+ * log_index, token, sender, recipient, amount, block_time, seen_at, screened_at and
+ * reorged_at (0 for NULL), desk.db's text forms (0x hex, decimal); a malformed field is
+ * refused (e names the row), never guessed. */
+enum { PG_INFLOW_NCOLS = 14 };
+int pg_inflow_of_row(const char *const v[PG_INFLOW_NCOLS], store_inflow *f, err *e) FUSION_WUR;
+
 /* ---- the desk's outbound transactions on the server (pg_outbound.c) ---- */
 
 /* The columns of a listed row: id, chain_id, from_addr, nonce, hash, state, escrow, action,

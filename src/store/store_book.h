@@ -53,6 +53,14 @@ typedef struct store_book_range {
      * event, so the rewind that deletes the event deletes the flow). */
     const store_vault_flow *flows;
     size_t n_flows;
+    /* The transfers into the desk's accounts in the range's confirmed blocks [inflow_from,
+     * inflow_to] (inflow_to 0: none read), stored, and the book's inflow cursor moved past
+     * inflow_to, when that cursor stands at inflow_from (at inflow_start, the chain's start
+     * block, while it has none); else left to the scan once caught up (inflows_put), as
+     * sync_inflows_put_range does in desk.db. */
+    const store_inflow *inflows;
+    size_t n_inflows;
+    uint64_t inflow_from, inflow_to, inflow_start;
 } store_book_range;
 
 typedef struct store_book {
@@ -74,11 +82,22 @@ typedef struct store_book {
     int (*commit)(void *conn, const store_book_range *r, uint64_t *inserted, err *e);
     /* A reorg in one transaction: events and block hashes from first_gone on deleted, every
      * escrow that had an event among them projected again from the events left (its row
-     * deleted when its creation went: sync_rebuild_escrows), the checkpoint set to cp (NULL:
-     * deleted); *gone: events deleted; *rebuilt: escrows projected again. */
+     * deleted when its creation went: sync_rebuild_escrows), the inflows of those blocks
+     * marked reorged (kept: evidence) and the inflow cursor moved back to first_gone
+     * (store_inflow_reorg's), the checkpoint set to cp (NULL: deleted); *gone: events
+     * deleted; *rebuilt: escrows projected again. */
     int (*rewind)(void *conn, uint64_t chain_id, uint64_t first_gone, const store_checkpoint *cp,
                   uint64_t final_block, store_book_project project, uint64_t *gone,
                   size_t *rebuilt, err *e);
+    /* The chain's inflow cursor in the book (store_inflow_cursor's). */
+    int (*inflow_cursor)(void *conn, uint64_t chain_id, uint64_t *next, bool *found, err *e);
+    /* The inflow scan once caught up, in one transaction: the book's checkpoint must still
+     * be prev (the one the blocks were read under, as commit checks it), then the inflows
+     * of [from, to] are stored and the cursor moved past to when it stands at from (start
+     * while it has none); *found: inflows not stored before. */
+    int (*inflows_put)(void *conn, uint64_t chain_id, const store_checkpoint *prev, uint64_t start,
+                       uint64_t from, uint64_t to, const store_inflow *v, size_t n, size_t *found,
+                       err *e);
 } store_book;
 
 /* The desk's outbound transactions on the book's server (src/pgstore/pg_outbound.c), when the
@@ -171,9 +190,10 @@ typedef struct store_book_creation {
 
 /* What a store reads from the book instead of desk.db once store_set_reader attached it
  * (store_escrow_get, _find, _list, _list_open, _awaiting, _awaiting_count,
- * store_checkpoint_get, store_event_list_escrow dispatch here) and the escrow table's pages (desk/snapshot.c).
- * One connection per store, used under its own lock; a lost connection is opened again
- * by the next call, and a call that cannot reach the server fails with one line. */
+ * store_checkpoint_get, store_event_list_escrow, store_inflow_pending and _recent dispatch
+ * here) and the escrow table's pages (desk/snapshot.c). One connection per store, used
+ * under its own lock; a lost connection is opened again by the next call, and a call that
+ * cannot reach the server fails with one line. */
 typedef struct store_book_reader {
     /* Remembers the URL; connects on first use (so a server down at start is no error). */
     int (*open)(void **conn, const char *url, err *e);
@@ -217,6 +237,11 @@ typedef struct store_book_reader {
     /* out[i]: the creation of escrows[i] on chain_ids[i], for n escrows in one read. */
     int (*creations)(void *conn, size_t n, const uint64_t *chain_ids, const addr *escrows,
                      store_book_creation *out, err *e);
+    /* The book's inflows not marked reorged and seen at or after since, in id order (the
+     * book's ids); with unscreened, only those without a screened_at there. *out
+     * malloc'ed. */
+    int (*inflows)(void *conn, bool unscreened, int64_t since, store_inflow **out, size_t *n,
+                   err *e);
 } store_book_reader;
 
 /* From now on the reads named above go to the book through r on conn (the store's from

@@ -198,10 +198,50 @@ static int in_row(sqlite3_stmt *st, void *item, err *e)
     return 0;
 }
 
+/* ---- inflows on a desk whose book is on a server (store_set_reader) ----
+ * The rows are the server's (the sync writes them there); the screening marks are this
+ * desk.db's, by the server's id (inflows_screened), as screened_escrows' are. */
+
+static const char SQL_IN_MARKED[] = "SELECT 1 FROM inflows_screened WHERE book_id = ?1";
+static const char SQL_IN_MARK[] =
+    "INSERT INTO inflows_screened (book_id, screened_at) VALUES (?1, ?2)"
+    " ON CONFLICT (book_id) DO UPDATE SET screened_at = excluded.screened_at";
+
+/* The book's unscreened inflows less those marked in desk.db, in the book's id order. */
+static int book_inflow_pending(store *s, store_inflow **out, size_t *n, err *e)
+{
+    if (s->rd->inflows(s->rconn, true, 0, out, n, e) < 0)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++) {
+        sqlite3_stmt *st = store_stmt(s, SQL_IN_MARKED, e);
+        if (!st)
+            goto fail;
+        sqlite3_bind_int64(st, 1, (*out)[i].id);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            store_fail(s, e, "reading the inflows' screening marks");
+            goto fail;
+        }
+        if (rc == SQLITE_DONE)
+            (*out)[k++] = (*out)[i];
+    }
+    *n = k;
+    return 0;
+fail:
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    return -1;
+}
+
 int store_inflow_pending(store *s, store_inflow **out, size_t *n, err *e)
 {
     *out = NULL;
     *n = 0;
+    if (s->rd)
+        return book_inflow_pending(s, out, n, e);
     sqlite3_stmt *st = store_stmt(s, SQL_IN_PENDING, e);
     if (!st)
         return -1;
@@ -212,6 +252,8 @@ int store_inflow_recent(store *s, int64_t since, store_inflow **out, size_t *n, 
 {
     *out = NULL;
     *n = 0;
+    if (s->rd)
+        return s->rd->inflows(s->rconn, false, since, out, n, e);
     sqlite3_stmt *st = store_stmt(s, SQL_IN_RECENT, e);
     if (!st)
         return -1;
@@ -221,7 +263,7 @@ int store_inflow_recent(store *s, int64_t since, store_inflow **out, size_t *n, 
 
 int store_inflow_mark_screened(store *s, int64_t id, int64_t at, err *e)
 {
-    sqlite3_stmt *st = store_stmt(s, SQL_IN_SCREENED, e);
+    sqlite3_stmt *st = store_stmt(s, s->rd ? SQL_IN_MARK : SQL_IN_SCREENED, e);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, id);

@@ -971,6 +971,14 @@ static const char step_escrows_stale[] =
 static const char step_bridge_dst_from[] =
     "ALTER TABLE bridge_transfers ADD COLUMN dst_from_block INTEGER NOT NULL DEFAULT 0;";
 
+/* On a desk whose book is on a server (store_book.h) the inflows are the server's: the
+ * screening marks stay this desk.db's (as screened_escrows' do), by the server's inflow id
+ * (src/store/store_lists.c). Empty on a desk without a book. */
+static const char step_inflows_screened[] =
+    "CREATE TABLE inflows_screened ("
+    "  book_id INTEGER PRIMARY KEY,"
+    "  screened_at INTEGER NOT NULL);";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -1002,6 +1010,7 @@ const char *const store_schema_steps[] = {
     step_write_paths,
     step_escrows_stale,
     step_bridge_dst_from,
+    step_inflows_screened,
 };
 
 const int store_schema_audit_head_version = 12;

@@ -7,7 +7,10 @@
  * per call; during a catch-up a confirmed range's inflows are read with the range
  * (sync_inflows_fetch, on the pipeline's helper thread) and stored in its commit
  * (sync_inflows_put_range). Its reorg handling marks the inflows of rolled-back blocks
- * (never deletes them: they are evidence). */
+ * (never deletes them: they are evidence). With the chain's book on a server (store_book.h)
+ * the inflows are the book's: a catch-up range's go in its commit there, the scan once
+ * caught up writes through the book (sync_inflows_scan_book), and the book's rewind marks
+ * them; the credit repayments recognised from them are desk.db's only (not posted then). */
 #include "sync/inflows.h"
 
 #include <inttypes.h>
@@ -334,6 +337,55 @@ int sync_inflows_reorg(store *db, uint64_t chain_id, uint64_t first_gone, err *e
                          " on marked as reorged (kept as evidence)",
               chain_id, marked, first_gone);
     return 0;
+}
+
+int sync_inflows_scan_book(const store_book *book, void *conn, const store_checkpoint *cp,
+                           store *db, rpc_client *rpc, const store_chain *chain, size_t *found,
+                           err *e)
+{
+    *found = 0;
+    if (!cp->synced)
+        return 0;
+    uint64_t last = cp->final_block < cp->synced_block ? cp->final_block : cp->synced_block;
+    uint64_t next = 0;
+    bool have = false;
+    if (book->inflow_cursor(conn, chain->chain_id, &next, &have, e) < 0)
+        return -1;
+    if (!have)
+        next = chain->start_block;
+    if (next > last)
+        return 0;
+    uint64_t to =
+        last - next + 1 > INFLOW_BLOCKS_PER_CALL ? next + INFLOW_BLOCKS_PER_CALL - 1 : last;
+    store_operator *ops = NULL;
+    size_t nops = 0;
+    inflow_vec iv = {0};
+    int rc = -1;
+    if (store_operator_list(db, &ops, &nops, e) < 0)
+        goto out;
+    if (nops && (scan_logs(rpc, chain->chain_id, ops, nops, next, to, &iv, e) < 0 ||
+                 scan_native(rpc, chain->chain_id, ops, nops, next, to, &iv, NULL, e) < 0))
+        goto out;
+    rc = book->inflows_put(conn, chain->chain_id, cp, chain->start_block, next, to, iv.v, iv.n,
+                           found, e);
+out:
+    free(iv.v);
+    free(ops);
+    return rc;
+}
+
+bool sync_inflows_step_book(const store_book *book, void *conn, const store_checkpoint *cp,
+                            store *db, rpc_client *rpc, const store_chain *chain)
+{
+    err e;
+    err_clear(&e);
+    size_t found = 0;
+    if (sync_inflows_scan_book(book, conn, cp, db, rpc, chain, &found, &e) < 0)
+        LOG_W("inflows", "%s: %s (retried at the next commit)", chain->name, e.msg);
+    else if (found)
+        LOG_I("inflows", "%s: %zu transfers into the desk's accounts, in the book", chain->name,
+              found);
+    return found > 0;
 }
 
 bool sync_inflows_step(store *db, rpc_client *rpc, const store_chain *chain)

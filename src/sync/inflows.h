@@ -10,6 +10,7 @@
 #include "base/err.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
+#include "store/store_book.h"
 
 /* Scans the next confirmed blocks (at most 500) after the chain's inflow cursor for
  * transfers to the operators' addresses, stores them and moves the cursor, in one
@@ -36,5 +37,15 @@ int sync_inflows_reorg(store *db, uint64_t chain_id, uint64_t first_gone, err *e
 /* sync_inflows_scan with its errors logged, called by the chain thread once caught up;
  * true when it stored new inflows (then the after-commit hook screens them). */
 bool sync_inflows_step(store *db, rpc_client *rpc, const store_chain *chain);
+/* The scan with the chain's book on a server (book over conn): the book's cursor, the
+ * desk's accounts from db (desk.db), blocks up to the confirmed part of cp (the book's
+ * checkpoint as the chain thread last wrote it, checked again by inflows_put), stored in
+ * one transaction of the book. No credit repayment is posted (desk.db's). */
+int sync_inflows_scan_book(const store_book *book, void *conn, const store_checkpoint *cp,
+                           store *db, rpc_client *rpc, const store_chain *chain, size_t *found,
+                           err *e) __attribute__((warn_unused_result));
+/* sync_inflows_scan_book with its errors logged; true when it stored new inflows. */
+bool sync_inflows_step_book(const store_book *book, void *conn, const store_checkpoint *cp,
+                            store *db, rpc_client *rpc, const store_chain *chain);
 
 #endif

@@ -826,10 +826,15 @@ static int events_flush(ctx *c, store_event *evs, char **jsons, size_t *n, uint6
  * same escrows discovered (so that their own logs are asked for next), written with the
  * headers and the checkpoint in one transaction of the book, which also projects the escrows
  * with events in the range again from their events there (escrow_project, what
- * sync_rebuild_escrows does and the in-memory fold equals), and records the vault flows. No
- * bridge leg or inflow: those are the SQLite path's (a bridge log is stored raw). */
+ * sync_rebuild_escrows does and the in-memory fold equals), records the vault flows and the
+ * inflows read with the range (a catch-up's: sync_inflows_fetch), with the inflow cursor,
+ * as sync_inflows_put_range does in desk.db. No bridge leg: those are the SQLite path's (a
+ * bridge log is stored raw). The credit repayments recognised from inflows are desk.db's
+ * (its credit_ledger refers to desk.db's inflow rows): not posted from the book's. */
 static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
-                             const rpc_block *hdrs, size_t nh, uint64_t prune_below, err *e)
+                             const rpc_block *hdrs, size_t nh, uint64_t prune_below,
+                             const store_inflow *inflows, size_t n_inflows, uint64_t inflow_to,
+                             err *e)
 {
     uint64_t final = final_of(c, head);
     addrset fresh = {0}, touched = {0};
@@ -928,12 +933,17 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
                           .n_escrows = touched.n,
                           .project = escrow_project,
                           .flows = flows,
-                          .n_flows = n_flows};
+                          .n_flows = n_flows,
+                          .inflows = inflows,
+                          .n_inflows = n_inflows,
+                          .inflow_from = from,
+                          .inflow_to = inflow_to,
+                          .inflow_start = c->chain.start_block};
     uint64_t inserted = 0;
     if (c->opt->book->commit(c->book, &r, &inserted, e) < 0)
         goto out;
     c->book_cp = cp;
-    if (inserted)
+    if (inserted || n_inflows)
         c->hook_pending = true; /* the hook runs with a book only when it reads it (after_commit) */
     for (size_t i = 0; i < fresh.n; i++) {
         if (addrset_add(&c->escrows, &fresh.v[i]) < 0) {
@@ -971,7 +981,8 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
                         err *e)
 {
     if (c->opt->book)
-        return book_commit_range(c, from, to, head, ls, hdrs, nh, prune_below, e);
+        return book_commit_range(c, from, to, head, ls, hdrs, nh, prune_below, inflows, n_inflows,
+                                 inflow_to, e);
     uint64_t final = final_of(c, head);
     bool by_topic = ls->by_topic;
     addrset fresh = {0};
@@ -1418,9 +1429,7 @@ static void load_ops(ctx *c)
     free(c->ops);
     c->ops = NULL;
     c->nops = 0;
-    if (c->opt->book)
-        return; /* inflows are the SQLite path's */
-    err e;
+    err e; /* the accounts are desk.db's, with a book too */
     if (store_operator_list(c->db, &c->ops, &c->nops, &e) < 0) {
         LOG_W("sync", "%s: %s", c->chain.name, e.msg);
         c->ops = NULL;
@@ -1434,7 +1443,7 @@ static int fetch_and_commit(ctx *c, const store_checkpoint *cp, const rpc_block 
     uint64_t from = cp->synced ? cp->synced_block + 1 : c->chain.start_block;
     fx f = {.c = c, .rpc = c->rpc, .range = &c->range};
     /* catching up (not following the head block by block): inflows come with the range */
-    if (from + c->range.size <= latest->number && !c->opt->book) {
+    if (from + c->range.size <= latest->number) {
         load_ops(c);
         f.inflows = c->nops > 0;
     }
@@ -1988,7 +1997,10 @@ void *sync_chain_main(void *arg)
             failures = 0;
         }
         /* transfers into the desk's accounts, from confirmed blocks, once caught up */
-        if (result == STEP_CAUGHT_UP && !c.opt->book && sync_inflows_step(c.db, c.rpc, &c.chain))
+        if (result == STEP_CAUGHT_UP &&
+            (c.opt->book
+                 ? sync_inflows_step_book(c.opt->book, c.book, &c.book_cp, c.db, c.rpc, &c.chain)
+                 : sync_inflows_step(c.db, c.rpc, &c.chain)))
             c.hook_pending = true;
         /* the hook once caught up, and during a catch-up at most every SYNC_HOOK_BUSY_S
          * (not after each of its many commits) */

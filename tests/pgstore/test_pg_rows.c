@@ -225,6 +225,60 @@ static void test_feed(void **state)
     feed_refused(5, "soon");
 }
 
+#define INFLOW_ROW                                                                                 \
+    {"7", "31337", "42", H1, H1, "4294967299", A1, A2, A1, MAX256, "1700000000", "1700000100", \
+     "0", "0"}
+
+static void inflow_refused(int col, const char *val)
+{
+    const char *v[PG_INFLOW_NCOLS] = INFLOW_ROW;
+    store_inflow f;
+    err e;
+    err_clear(&e);
+    v[col] = val;
+    if (pg_inflow_of_row(v, &f, &e) == 0) {
+        print_error("inflow column %d = \"%s\" was accepted\n", col, val ? val : "NULL");
+        fail();
+    }
+    printable(&e);
+}
+
+/* A server's inflow row is outside input: every field checked, a bad one refused. */
+static void test_inflow(void **state)
+{
+    (void)state;
+    const char *v[PG_INFLOW_NCOLS] = INFLOW_ROW;
+    store_inflow f;
+    err e;
+    assert_int_equal(pg_inflow_of_row(v, &f, &e), 0);
+    assert_int_equal(f.id, 7);
+    assert_int_equal(f.chain_id, 31337);
+    assert_int_equal(f.block_number, 42);
+    assert_true(f.log_index == ((1ull << 32) | 3));
+    assert_int_equal(f.token.b[0], 0x11);
+    assert_int_equal(f.sender.b[19], 0x22);
+    assert_int_equal(f.block_hash[31], 0x33);
+    assert_int_equal(f.block_time, 1700000000);
+    assert_int_equal(f.seen_at, 1700000100);
+    char amt[U256_DEC_MAX];
+    u256_to_dec(amt, &f.amount);
+    assert_string_equal(amt, MAX256);
+    inflow_refused(0, "0");
+    inflow_refused(0, NULL);
+    inflow_refused(1, "-1");
+    inflow_refused(2, "4x");
+    inflow_refused(3, "0x33");
+    inflow_refused(4, NULL);
+    inflow_refused(5, "");
+    inflow_refused(6, "0x11111111111111111111111111111111111111\x1b[");
+    inflow_refused(7, "1111111111111111111111111111111111111111");
+    inflow_refused(8, NULL);
+    inflow_refused(9, "-5");
+    inflow_refused(9, "1e9");
+    inflow_refused(10, "soon");
+    inflow_refused(13, NULL);
+}
+
 static void line_refused(int col, const char *val)
 {
     const char *v[PG_LINE_NCOLS] = {"31337", "local", A1, A1, A2, MAX256, "funded", "1",
@@ -310,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_outbound_malformed), cmocka_unit_test(test_line),
         cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_feed),
+        cmocka_unit_test(test_inflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
