@@ -55,6 +55,8 @@ static const struct {
      1},
     {"cp_lock", "SELECT synced_block, synced_hash FROM checkpoints WHERE chain_id = $1 FOR UPDATE",
      1},
+    {"cp_get_lock",
+     "SELECT synced_block, final_block FROM checkpoints WHERE chain_id = $1 FOR UPDATE", 1},
     {"cp_put",
      "INSERT INTO checkpoints (chain_id, synced_block, synced_hash, final_block, head_block,"
      " updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (chain_id) DO UPDATE SET"
@@ -902,6 +904,119 @@ fail:
     rollback(c);
     free(touched);
     *gone = 0;
+    return -1;
+}
+
+/* `chain add-factory` on a desk whose book is on the server (pg_desk.h): the factory's
+ * contracts row and, when the server's checkpoint is at or past the factory's first block,
+ * the rewind (events and block hashes from that block on deleted, the escrows that had
+ * events among them projected again, the checkpoint set to *to or deleted), in one
+ * transaction announced as "chain:ID". The checkpoint row is locked first (FOR UPDATE, as a
+ * range's commit locks it in check_prev), so a syncer's range commit in flight on any
+ * workstation is either wholly before the rewind (which then rolls it back too) or after
+ * it, where its check_prev finds the checkpoint moved and the thread reads again from the
+ * rewound block: no gap, no event twice. No outbound transaction is flagged reorged: the
+ * chain did not change. */
+int pg_book_factory_add(const char *url, const store_contract *k, const store_checkpoint *to,
+                        store_book_project project, pg_factory_added *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    void *conn;
+    if (pg_book_open(&conn, url, e) < 0)
+        return -1;
+    PGconn *c = conn;
+    char shown[512];
+    pg_url_redact(url, shown, sizeof shown);
+    char id[24], from[24], dep[24], ver[8], hex[ADDR_STR_MAX];
+    u64s(id, k->chain_id);
+    u64s(from, k->deployed_block);
+    u64s(dep, k->deployed_block);
+    snprintf(ver, sizeof ver, "%u", k->version == 2 ? 2u : 1u);
+    hex_encode(hex, sizeof hex, k->address.b, ADDR_LEN, true);
+    const char *v[2] = {id, from};
+    addr *touched = NULL;
+    size_t nt = 0;
+    PGresult *res = NULL;
+    if (pg_exec(c, "BEGIN", "the book on the server: starting a transaction", e) < 0)
+        goto fail;
+    if (run(c, "cp_get_lock", 1, v, NULL, NULL, 0, &res, "reading the checkpoint", e) < 0)
+        goto fail;
+    bool synced = PQntuples(res) == 1;
+    uint64_t final = 0;
+    if (synced) {
+        out->synced_block = col_u64(res, 0, 0);
+        final = col_u64(res, 0, 1);
+    }
+    PQclear(res);
+    const char *cv[5] = {id, "factory", hex, dep, ver};
+    res = PQexecParams(c,
+                       "INSERT INTO contracts (chain_id, kind, address, deployed_block, version)"
+                       " VALUES ($1::bigint, $2, $3, $4::bigint, $5::bigint)"
+                       " ON CONFLICT (chain_id, address) DO NOTHING",
+                       5, NULL, cv, NULL, NULL, 0);
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        fail(c, res, "adding the factory", e);
+        goto fail;
+    }
+    out->had = strcmp(PQcmdTuples(res), "0") == 0;
+    PQclear(res);
+    out->synced = synced;
+    if (synced && out->synced_block >= k->deployed_block) {
+        if (run(c, "esc_touched", 2, v, NULL, NULL, 1, &res, "finding the escrows to rebuild",
+                e) < 0)
+            goto fail;
+        nt = (size_t)PQntuples(res);
+        touched = calloc(nt ? nt : 1, sizeof *touched);
+        if (!touched) {
+            PQclear(res);
+            err_set(e, ERR_NOMEM, "out of memory reading %zu escrows", nt);
+            goto fail;
+        }
+        for (size_t i = 0; i < nt; i++) {
+            if (PQgetlength(res, (int)i, 0) != ADDR_LEN) {
+                PQclear(res);
+                err_set(e, ERR_INVALID, "the book on %s: an escrow address of %d bytes", shown,
+                        PQgetlength(res, (int)i, 0));
+                goto fail;
+            }
+            memcpy(touched[i].b, PQgetvalue(res, (int)i, 0), ADDR_LEN);
+        }
+        PQclear(res);
+        if (run(c, "ev_rewind", 2, v, NULL, NULL, 0, &res, "deleting the events to read again",
+                e) < 0)
+            goto fail;
+        out->gone = strtoull(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+        uint64_t keep = k->deployed_block ? k->deployed_block - 1 : 0;
+        if (final > keep)
+            final = keep;
+        if (run(c, "blk_rewind", 2, v, NULL, NULL, 0, NULL, "deleting block hashes", e) < 0 ||
+            project_escrows(c, id, k->chain_id, touched, NULL, nt, NULL, 0, final, project, e) <
+                0)
+            goto fail;
+        if (to) {
+            store_checkpoint ncp = *to;
+            ncp.final_block = final;
+            if (put_checkpoint(c, &ncp, e) < 0)
+                goto fail;
+        } else if (run(c, "cp_del", 1, v, NULL, NULL, 0, NULL, "deleting the checkpoint", e) <
+                   0) {
+            goto fail;
+        }
+        out->rewound = true;
+        out->rebuilt = nt;
+    }
+    if (announce(c, "chain", k->chain_id, e) < 0 ||
+        pg_exec(c, "COMMIT", "the book on the server: committing", e) < 0)
+        goto fail;
+    free(touched);
+    pg_book_close(&conn);
+    return 0;
+fail:
+    rollback(c);
+    free(touched);
+    pg_book_close(&conn);
+    memset(out, 0, sizeof *out);
     return -1;
 }
 

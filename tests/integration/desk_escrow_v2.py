@@ -5,7 +5,11 @@ that also holds a version-1 factory syncs both. Create refuses a payee or non-op
 approver and a dispute window outside 1-90 days before signing; approve sends the terms
 hash, which is checked here with `cast abi-encode`/`cast keccak` and the contract's
 termsHash(); sweep returns stray tokens to the payer. Every on-chain state is read with
-`cast`, never with fusion's own view."""
+`cast`, never with fusion's own view.
+
+Under tests/lib/pg.py run (desk_escrow_v2_pg) the desk's book is on the test's PostgreSQL
+server: add-factory rewinds the server's events and checkpoint in one server transaction,
+and the escrows are read there."""
 import json
 import os
 import sqlite3
@@ -14,7 +18,34 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sync_lib import A, Chain, artifact, cast, log, need_artifacts  # noqa: E402
+from sync_lib import SERVER  # noqa: E402
 from desk_escrow import DeskUser, PAYEE, nonce, token_balance  # noqa: E402
+
+
+def num(x):
+    """A number column as either book gives it (SQLite's int, psql's text, NULL)."""
+    return None if x is None or x == "" else int(x)
+
+
+def terms_hash(desk, escrow, new=None):
+    """The escrow's stored terms hash where the book is; new: written instead."""
+    if new is None:
+        return desk.escrow_rows("terms_hash", escrow)[0][0]
+    sql = f"UPDATE escrows SET terms_hash = '{new}' WHERE address = '{escrow.lower()}'"
+    if desk.book:
+        desk.server_rows(sql)
+        return new
+    con = sqlite3.connect(os.path.join(desk.home, "desk.db"), timeout=30)
+    con.execute(sql)
+    con.commit()
+    con.close()
+    return new
+
+
+def no_event_twice(desk):
+    twice = desk.book_query("SELECT count(*) FROM (SELECT block_number, log_index FROM events"
+                            " GROUP BY block_number, log_index HAVING count(*) > 1) t")
+    assert num(twice[0][0]) == 0, twice
 
 
 def v2_state(chain, escrow):
@@ -35,6 +66,8 @@ def main():
     # An existing desk: its chain was added with the version-1 factory, and synced.
     chain.factory = v1
     desk.setup(chain)
+    if SERVER:  # the book is really on the server: book.conf, and the sync writes there
+        assert desk.book and os.path.exists(os.path.join(desk.home, "book.conf")), desk.book
     rows = desk.query("SELECT address, version FROM contracts WHERE kind = 'factory'")
     assert [(r[0].lower(), r[1]) for r in rows] == [(v1, 1)], rows
     for name, who in (("Alice Treasury LLC", A[0]), ("Payee Trading Ltd", PAYEE)):
@@ -56,10 +89,18 @@ def main():
     e_out = "0x" + [lg for lg in r["logs"] if lg["address"].lower() == v2][0]["topics"][1][-40:]
     chain.node.mine(3)
     desk.run("sync", "--once")
-    assert desk.query("SELECT count(*) FROM escrows")[0][0] == 1
+    assert desk.escrow_count() == 1
+    synced = num(desk.book_query("SELECT synced_block FROM checkpoints")[0][0])
     r = desk.run("chain", "add-factory", "local", "--factory", v2, "--json")
     out = json.loads(r.stdout)
     assert out["version"] == 2 and out["events_rolled_back"] >= 1, out
+    # the checkpoint where the book is went back to the block before the factory's first
+    cp = num(desk.book_query("SELECT synced_block FROM checkpoints")[0][0])
+    assert cp == out["from_block"] - 1 < synced, (cp, out, synced)
+    if desk.book:  # the factory's row on the server too
+        there = desk.server_rows("SELECT address, version FROM contracts WHERE kind = 'factory'"
+                                 f" AND address = '{v2}'")
+        assert there == [[v2, "2"]], there
     rows = desk.query("SELECT address, version FROM contracts WHERE kind = 'factory'"
                       " ORDER BY version")
     assert [(r[0].lower(), r[1]) for r in rows] == [(v1, 1), (v2, 2)], rows
@@ -85,9 +126,9 @@ def main():
     assert chain.node.cast("call", esc, "version()(uint256)").split()[0] == "2"
     assert chain.node.cast("call", esc, "disputeWindow()(uint64)").split()[0] == "172800"
     desk.run("sync", "--once")
-    rows = desk.query("SELECT address, version, dispute_window, terms_hash, state FROM escrows"
-                      " ORDER BY version")
-    got = {r[0].lower(): r[1:] for r in rows}
+    no_event_twice(desk)
+    rows = desk.escrow_rows("address, version, dispute_window, terms_hash, state")
+    got = {r[0].lower(): (num(r[1]), num(r[2]), r[3], r[4]) for r in rows}
     assert got[e_v1][0] == 1 and got[e_v1][3] == "created", got
     assert got[e_out][0] == 2 and got[e_out][3] == "created", got
     on_chain_hash = chain.node.cast("call", esc, "termsHash()(bytes32)").strip()
@@ -126,7 +167,7 @@ def main():
     assert token_balance(chain, token, A[0]) - before == 5000000
     assert token_balance(chain, token, esc) == 0
     desk.run("sync", "--once")
-    st = desk.query("SELECT state, inconsistent FROM escrows WHERE address = ?", esc)
+    st = [(x[0], num(x[1])) for x in desk.escrow_rows("state, inconsistent", esc)]
     assert st == [("released", 0)], st
     log("sweep of stray funds: ok")
 
@@ -139,17 +180,13 @@ def main():
     e2 = json.loads(desk.as_op("alice", "--json", *base, "--approvers", "bob,carol",
                                "--dispute-window", "1d").stdout)["escrow"].lower()
     desk.as_op("alice", "escrow", "fund", e2)
-    con = sqlite3.connect(os.path.join(desk.home, "desk.db"), timeout=30)
-    good = con.execute("SELECT terms_hash FROM escrows WHERE address = ?", (e2,)).fetchone()[0]
-    con.execute("UPDATE escrows SET terms_hash = ? WHERE address = ?", ("0x" + "11" * 32, e2))
-    con.commit()
+    good = terms_hash(desk, e2)
+    terms_hash(desk, e2, "0x" + "11" * 32)
     n_bob, rows0 = nonce(chain, A[2]), desk.outbound_count()
     r = desk.as_op("bob", "escrow", "approve", e2, check=False, screen=False)
     assert r.returncode == 1 and "terms hash" in r.stderr and r.stderr.count("\n") == 1, r
     assert nonce(chain, A[2]) == n_bob and desk.outbound_count() == rows0
-    con.execute("UPDATE escrows SET terms_hash = ? WHERE address = ?", (good, e2))
-    con.commit()
-    con.close()
+    terms_hash(desk, e2, good)
     log("approve refused on a terms-hash mismatch: ok")
 
     # A stored create goes out again only with approvers that still qualify: carol loses
@@ -229,9 +266,8 @@ def main():
     assert v2_state(chain, e2) == "refunded"
     assert token_balance(chain, token, A[0]) - before == 100000000
     desk.run("sync", "--once")
-    st = desk.query("SELECT state, arbiter, created_arbiter, inconsistent FROM escrows"
-                    " WHERE address = ?", e2)
-    assert [(x[0], x[1].lower(), x[2].lower(), x[3]) for x in st] == [
+    st = desk.escrow_rows("state, arbiter, created_arbiter, inconsistent", e2)
+    assert [(x[0], x[1].lower(), x[2].lower(), num(x[3])) for x in st] == [
         ("refunded", A[5].lower(), A[4].lower(), 0)], st
     log("transfer-arbiter, dispute past its window -> payer's refund: ok")
 
