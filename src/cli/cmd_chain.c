@@ -668,8 +668,8 @@ static int chain_add_factory(cli_ctx *ctx, int argc, char **argv)
     store_checkpoint ncp = {.chain_id = ch.chain_id,
                             .synced = true,
                             .synced_block = from_block ? from_block - 1 : 0,
-                            .final_block = cp.final_block < from_block - 1 ? cp.final_block
-                                                                           : from_block - 1,
+                            .final_block =
+                                cp.final_block < from_block - 1 ? cp.final_block : from_block - 1,
                             .head_block = head,
                             .updated_at = (int64_t)time(NULL)};
     memcpy(ncp.synced_hash, before.hash, 32);
@@ -678,15 +678,16 @@ static int chain_add_factory(cli_ctx *ctx, int argc, char **argv)
          * inside desk.db's, before the audit and desk.db's commit (as chain add's row): a
          * server away or refusing leaves neither written. desk.db holds no events there. */
         pg_factory_added fa;
-        if (pg_book_factory_add(book.url, &k, from_block ? &ncp : NULL, escrow_project, &fa,
-                                &e) < 0) {
+        if (pg_book_factory_add(book.url, &k, from_block ? &ncp : NULL, escrow_project, &fa, &e) <
+            0) {
             err_prefix(&e, "factory %s not added to chain %s", factory_s, name);
             goto fail;
         }
         rewind = fa.rewound;
         gone = fa.gone;
         if (fa.rewound)
-            LOG_I("chain", "%s: the book on %s rewound from block %llu to %llu for factory %s "
+            LOG_I("chain",
+                  "%s: the book on %s rewound from block %llu to %llu for factory %s "
                   "(%llu events to read again, %zu escrows rebuilt)",
                   name, book.shown, (unsigned long long)fa.synced_block,
                   (unsigned long long)(from_block ? from_block - 1 : 0), factory_s,
@@ -712,9 +713,9 @@ static int chain_add_factory(cli_ctx *ctx, int argc, char **argv)
         goto fail;
     in_tx = false;
     if (json) {
-        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I}", "chain", name, "factory", factory_s,
-                              "version", (json_int_t)version, "from_block",
-                              (json_int_t)from_block, "events_rolled_back", (json_int_t)gone);
+        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:b}", "chain", name, "factory", factory_s,
+                              "version", (json_int_t)version, "from_block", (json_int_t)from_block,
+                              "events_rolled_back", (json_int_t)gone, "rewound", rewind);
         json_dumpf(o, stdout, JSON_INDENT(2));
         putchar('\n');
         json_decref(o);

@@ -12,13 +12,15 @@ server: add-factory rewinds the server's events and checkpoint in one server tra
 and the escrows are read there."""
 import json
 import os
+import re
 import sqlite3
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sync_lib import A, Chain, artifact, cast, log, need_artifacts  # noqa: E402
-from sync_lib import SERVER  # noqa: E402
+from sync_lib import FUSION, PSQL, SERVER, Desk, wait_until  # noqa: E402
 from desk_escrow import DeskUser, PAYEE, nonce, token_balance  # noqa: E402
 
 
@@ -53,8 +55,130 @@ def v2_state(chain, escrow):
     return ["created", "funded", "released", "refunded", "disputed", "resolved"][int(out.split()[0])]
 
 
+def waiting_on_locks(desk):
+    return int(desk.server_rows("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                                " current_database() AND wait_event_type = 'Lock'")[0][0])
+
+
+def server_refusing(desk, v2, synced):
+    """The server refusing add-factory's transaction half-way (its contracts row, by a
+    trigger of the test's) and the server away (book.conf naming a port nobody listens
+    on): one line, exit 1, neither desk.db nor the server written."""
+    def unchanged():
+        rows = desk.query("SELECT address FROM contracts WHERE kind = 'factory'")
+        assert [x[0].lower() for x in rows] != [] and v2 not in [x[0].lower() for x in rows]
+        assert not desk.server_rows(f"SELECT 1 FROM contracts WHERE address = '{v2}'")
+        cp = desk.server_rows("SELECT synced_block FROM checkpoints")
+        assert int(cp[0][0]) == synced, (cp, synced)
+        assert int(desk.server_rows("SELECT count(*) FROM events")[0][0]) == n_events
+
+    n_events = int(desk.server_rows("SELECT count(*) FROM events")[0][0])
+    desk.server_rows("CREATE FUNCTION no_factory() RETURNS trigger LANGUAGE plpgsql AS"
+                     " $$BEGIN RAISE EXCEPTION 'the test refuses factories'; END$$;"
+                     " CREATE TRIGGER no_factory BEFORE INSERT ON contracts"
+                     " FOR EACH ROW EXECUTE FUNCTION no_factory()")
+    r = desk.run("chain", "add-factory", "local", "--factory", v2, check=False)
+    assert r.returncode == 1 and "refuses factories" in r.stderr, r
+    assert r.stderr.count("\n") == 1, r.stderr
+    unchanged()
+    desk.server_rows("DROP TRIGGER no_factory ON contracts; DROP FUNCTION no_factory()")
+    path = os.path.join(desk.home, "book.conf")
+    with open(path) as f:
+        good = f.read()
+    away = re.sub(r"port=\d+", "port=9", good)  # the test's server's socket, another port
+    assert away != good, good
+    with open(path, "w") as f:
+        f.write(away)
+    desk.signed.sign_config("book")
+    r = desk.run("chain", "add-factory", "local", "--factory", v2, check=False)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1, r
+    with open(path, "w") as f:
+        f.write(good)
+    desk.signed.sign_config("book")
+    unchanged()
+    log("add-factory with the server refusing, and away: one line, nothing written: ok")
+
+
+def concurrent_rewind(syncer_first):
+    """add-factory on the server while another workstation's syncer commits a range past
+    the factory's first block, read without it (its desk does not have the factory), made
+    deterministic by holding the checkpoint's row so that both wait for it, in a known order.
+    syncer_first: the syncer's commit lands first; the rewind must see it (it locks the
+    checkpoint row first) and roll it back too. Else add-factory commits first and needs no
+    rewind (the server is behind the factory's block); the syncer's commit must be refused
+    (the book has a factory the range was read without). Either way the syncer reads the
+    range again with the book's factory: its escrow on the server, no event twice, no
+    gap."""
+    chain = Chain(chain_id=31337).start()
+    v1 = chain.deploy().lower()
+    a = Desk()
+    a.add_chain(chain, confirmations=0)
+    assert a.book, "the desk's book is on the server"
+    e_a = chain.create_escrow().lower()
+    a.run("sync", "--once")
+    synced = a.checkpoint(chain.chain_id)[0]
+    v2 = chain.node.deploy(artifact("EscrowFactoryV2")["bytecode"]).lower()
+    r = chain.cast_send(A[0], v2, "createEscrow(address,address,uint256,address[],uint256,"
+                        "address,uint64,uint64)", PAYEE, "0x" + "00" * 20, "1000",
+                        f"[{A[2]}]", "1", A[4], str(int(time.time()) + 86400), "86400")
+    e_v2 = "0x" + [lg for lg in r["logs"] if lg["address"].lower() == v2][0]["topics"][1][-40:]
+    e_b = chain.create_escrow().lower()
+    chain.node.mine(2)
+    # workstation B: the same chain with the version-1 factory only, its book A's database
+    b = Desk()
+    b.run("chain", "add", "--name", "local", "--chain-id", chain.chain_id, "--rpc",
+          chain.node.url, "--factory", v1, "--confirmations", 0)
+    with open(os.path.join(b.home, "book.conf"), "w") as f:
+        f.write(f"db = {a.book}\n")
+    os.chmod(os.path.join(b.home, "book.conf"), 0o600)
+    b.signed.sign_config("book")
+    b.book = a.book
+    hold = subprocess.Popen([PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", a.book],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    hold.stdin.write("BEGIN;\nSELECT synced_block FROM checkpoints FOR UPDATE;\n")
+    hold.stdin.flush()
+    wait_until(lambda: int(a.server_rows(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state ="
+        " 'idle in transaction'")[0][0]) == 1, "the checkpoint row held")
+    args = ("chain", "add-factory", "local", "--factory", v2, "--json")
+    for step in ("syncer", "add") if syncer_first else ("add", "syncer"):
+        if step == "syncer":
+            b.follow()
+        else:
+            add = subprocess.Popen([FUSION, "--home", a.home, *a.signed.sign_args(args), *args],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        n = 1 if step == ("syncer" if syncer_first else "add") else 2
+        wait_until(lambda: waiting_on_locks(a) == n or (step == "add" and add.poll() is not None),
+                   f"{step} waiting for the checkpoint row")
+    hold.stdin.write("COMMIT;\n")
+    hold.stdin.close()
+    hold.wait(timeout=60)
+    out, err = add.communicate(timeout=300)
+    assert add.returncode == 0, (add.returncode, err)
+    got = json.loads(out)
+    # B's commit first (past the factory's block, without it): the rewind saw it; else the
+    # server was behind the factory's block: no rewind
+    assert got["rewound"] == syncer_first and got["from_block"] == synced + 1, (got, synced)
+    head = int(chain.node.rpc("eth_blockNumber"), 16)
+    wait_until(lambda: a.escrow_count(e_v2) == 1 and a.checkpoint(chain.chain_id)[0] == head,
+               "B's syncer to read the range again with the book's factory")
+    b.stop_follow()
+    want = set()
+    for lg in chain.node.logs([v1, v2, e_a, e_v2, e_b], 0, "latest"):
+        want.add((int(lg["blockNumber"], 16), int(lg["logIndex"], 16)))
+    have = [(int(x[0]), int(x[1])) for x in a.server_rows(
+        "SELECT block_number, log_index FROM events")]
+    assert len(have) == len(set(have)) and set(have) == want, (sorted(have), sorted(want))
+    assert a.escrow_count(e_a) == 1 and a.escrow_count(e_b) == 1
+    log(f"add-factory on the server and another workstation's syncer committing "
+        f"{'before' if syncer_first else 'after'} it: ok")
+
+
 def main():
     need_artifacts()
+    if SERVER:
+        concurrent_rewind(syncer_first=True)
+        concurrent_rewind(syncer_first=False)
     chain = Chain(chain_id=31337).start()
     v1 = chain.deploy()
     v2 = chain.node.deploy(artifact("EscrowFactoryV2")["bytecode"]).lower()
@@ -91,6 +215,8 @@ def main():
     desk.run("sync", "--once")
     assert desk.escrow_count() == 1
     synced = num(desk.book_query("SELECT synced_block FROM checkpoints")[0][0])
+    if desk.book:
+        server_refusing(desk, v2, synced)
     r = desk.run("chain", "add-factory", "local", "--factory", v2, "--json")
     out = json.loads(r.stdout)
     assert out["version"] == 2 and out["events_rolled_back"] >= 1, out
