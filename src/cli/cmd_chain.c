@@ -19,6 +19,7 @@
 #include "rpc/rpc.h"
 #include "rpc/rpc_chain.h"
 #include "store/store.h"
+#include "sync/projection.h"
 #include "sync/sync.h"
 
 #define MAX_RPC 8
@@ -529,7 +530,10 @@ static int chain_list(cli_ctx *ctx, int argc, char **argv)
  * past logs must be read too: when the sync is already past the block the factory was
  * deployed in, the stored events from that block on are rolled back (as in a reorg) and
  * the affected escrows rebuilt, so the next sync reads that range again with both
- * factories. Holds the sync lock meanwhile. */
+ * factories. Holds the sync lock meanwhile. On a desk whose book is on a server, the rewind
+ * is the server's (pg_book_factory_add: the factory's row there too, decided and done in
+ * one server transaction under the checkpoint's row lock, so a syncer running on another
+ * workstation reads again from the rewound block at its next commit). */
 static int chain_add_factory(cli_ctx *ctx, int argc, char **argv)
 {
     const char *factory_s = NULL, *from_s = NULL;
@@ -635,20 +639,13 @@ static int chain_add_factory(cli_ctx *ctx, int argc, char **argv)
     store_checkpoint cp;
     if (store_checkpoint_get(db, ch.chain_id, &cp, &e) < 0)
         goto fail;
-    if (book.present && cp.synced && cp.synced_block >= from_block) {
-        /* the rewind below is desk.db's (store_events_rewind): the server's events would stay */
-        err_set(&e, ERR_STATE,
-                "the book on %s has chain %s synced to block %llu, past the factory's first "
-                "block %llu: rewinding the server's events for a new factory is not built; "
-                "nothing written",
-                book.shown, name, (unsigned long long)cp.synced_block,
-                (unsigned long long)from_block);
-        goto fail;
-    }
     rpc_block before;
     memset(&before, 0, sizeof before);
+    /* desk.db's checkpoint, or the server's as read now: on a server the transaction below
+     * decides again under the checkpoint's lock (a syncer may commit meanwhile), so the
+     * block before the factory's is asked for whenever it may be needed */
     bool rewind = cp.synced && cp.synced_block >= from_block;
-    if (rewind && from_block > 0) {
+    if ((rewind || book.present) && from_block > 0) {
         bool have = false;
         if (rpc_eth_get_block(rpc, from_block - 1, NULL, &before, &have, &e) < 0)
             goto fail;
@@ -668,7 +665,34 @@ static int chain_add_factory(cli_ctx *ctx, int argc, char **argv)
     uint64_t gone = 0;
     if (store_contract_put(db, &k, &e) < 0)
         goto fail;
-    if (rewind) {
+    store_checkpoint ncp = {.chain_id = ch.chain_id,
+                            .synced = true,
+                            .synced_block = from_block ? from_block - 1 : 0,
+                            .final_block =
+                                cp.final_block < from_block - 1 ? cp.final_block : from_block - 1,
+                            .head_block = head,
+                            .updated_at = (int64_t)time(NULL)};
+    memcpy(ncp.synced_hash, before.hash, 32);
+    if (book.present) {
+        /* the book is the server's: its factory row and rewind in one server transaction
+         * inside desk.db's, before the audit and desk.db's commit (as chain add's row): a
+         * server away or refusing leaves neither written. desk.db holds no events there. */
+        pg_factory_added fa;
+        if (pg_book_factory_add(book.url, &k, from_block ? &ncp : NULL, escrow_project, &fa, &e) <
+            0) {
+            err_prefix(&e, "factory %s not added to chain %s", factory_s, name);
+            goto fail;
+        }
+        rewind = fa.rewound;
+        gone = fa.gone;
+        if (fa.rewound)
+            LOG_I("chain",
+                  "%s: the book on %s rewound from block %llu to %llu for factory %s "
+                  "(%llu events to read again, %zu escrows rebuilt)",
+                  name, book.shown, (unsigned long long)fa.synced_block,
+                  (unsigned long long)(from_block ? from_block - 1 : 0), factory_s,
+                  (unsigned long long)fa.gone, fa.rebuilt);
+    } else if (rewind) {
         if (store_events_rewind(db, ch.chain_id, from_block, &touched, &nt, &gone, &e) < 0 ||
             sync_rebuild_escrows(db, ch.chain_id, touched, nt, from_block ? from_block - 1 : 0,
                                  &e) < 0)
@@ -676,18 +700,8 @@ static int chain_add_factory(cli_ctx *ctx, int argc, char **argv)
         if (from_block == 0) {
             if (store_checkpoint_delete(db, ch.chain_id, &e) < 0)
                 goto fail;
-        } else {
-            store_checkpoint ncp = {.chain_id = ch.chain_id,
-                                    .synced = true,
-                                    .synced_block = from_block - 1,
-                                    .final_block = cp.final_block < from_block - 1
-                                                       ? cp.final_block
-                                                       : from_block - 1,
-                                    .head_block = head,
-                                    .updated_at = (int64_t)time(NULL)};
-            memcpy(ncp.synced_hash, before.hash, 32);
-            if (store_checkpoint_put(db, &ncp, &e) < 0)
-                goto fail;
+        } else if (store_checkpoint_put(db, &ncp, &e) < 0) {
+            goto fail;
         }
     }
     json_t *det = json_pack("{s:s, s:s, s:I, s:I, s:I}", "chain", name, "factory", factory_s,
@@ -699,9 +713,9 @@ static int chain_add_factory(cli_ctx *ctx, int argc, char **argv)
         goto fail;
     in_tx = false;
     if (json) {
-        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I}", "chain", name, "factory", factory_s,
-                              "version", (json_int_t)version, "from_block",
-                              (json_int_t)from_block, "events_rolled_back", (json_int_t)gone);
+        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:b}", "chain", name, "factory", factory_s,
+                              "version", (json_int_t)version, "from_block", (json_int_t)from_block,
+                              "events_rolled_back", (json_int_t)gone, "rewound", rewind);
         json_dumpf(o, stdout, JSON_INDENT(2));
         putchar('\n');
         json_decref(o);

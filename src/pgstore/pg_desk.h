@@ -54,6 +54,27 @@ int pg_book_chain_put(const char *url, const store_chain *ch, int64_t created_at
  * the chain (false is not an error: another workstation removed it). */
 int pg_book_chain_drop(const char *url, uint64_t chain_id, bool *had, err *e) FUSION_WUR;
 
+/* A factory added to a chain of the desk (`chain add-factory`), added to the book on url
+ * too (pg_sync.c), in one transaction announced as "chain:ID": its contracts row (kept
+ * when the server has it: another workstation's desk added it) and, when the server's
+ * checkpoint is at or past k->deployed_block, the rewind that makes the sync read the
+ * factory's past logs: the events and block hashes from that block on deleted, the escrows
+ * that had events among them projected again (project), the checkpoint set to *to (its
+ * final block lowered to it; to NULL, for a factory from block 0: deleted). The checkpoint
+ * row is locked first, as a syncer's range commit locks it, so a syncer's commit in flight
+ * (any workstation's) lands before the rewind or finds the checkpoint moved and reads
+ * again. A connect waits at most 2 s (pg_url_connect_policy). */
+typedef struct pg_factory_added {
+    bool had;              /* the server had the factory's row already */
+    bool synced;           /* the server had a checkpoint of the chain */
+    uint64_t synced_block; /* its block, before the rewind */
+    bool rewound;
+    uint64_t gone;  /* events deleted, to be read again */
+    size_t rebuilt; /* escrows projected again */
+} pg_factory_added;
+int pg_book_factory_add(const char *url, const store_contract *k, const store_checkpoint *to,
+                        store_book_project project, pg_factory_added *out, err *e) FUSION_WUR;
+
 typedef struct pg_desk_book {
     bool present;     /* false: the book is desk.db */
     char url[1024];   /* the server, as written (no password) */

@@ -16,6 +16,8 @@
 #include <time.h>
 
 #include "base/bytes.h"
+#include "base/text.h"
+#include "crypto/address.h"
 #include "pgstore/pgstore.h"
 
 /* The events' insert: EV_BATCH rows a statement (ev_batch_sql). */
@@ -56,6 +58,8 @@ static const struct {
      1},
     {"cp_lock", "SELECT synced_block, synced_hash FROM checkpoints WHERE chain_id = $1 FOR UPDATE",
      1},
+    {"cp_get_lock",
+     "SELECT synced_block, final_block FROM checkpoints WHERE chain_id = $1 FOR UPDATE", 1},
     {"cp_put",
      "INSERT INTO checkpoints (chain_id, synced_block, synced_hash, final_block, head_block,"
      " updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (chain_id) DO UPDATE SET"
@@ -67,6 +71,13 @@ static const struct {
     {"ev_rewind", "DELETE FROM events WHERE chain_id = $1 AND block_number >= $2", 2},
     {"ev_escrows", "SELECT DISTINCT escrow FROM events WHERE chain_id = $1 AND escrow IS NOT NULL",
      1},
+    /* the factories a desk's chain add-factory wrote (pg_book_factory_add) */
+    {"fac_list",
+     "SELECT address FROM contracts WHERE chain_id = $1 AND kind = 'factory' ORDER BY address", 1},
+    {"fac_upto",
+     "SELECT address FROM contracts WHERE chain_id = $1 AND kind = 'factory'"
+     " AND deployed_block <= $2",
+     2},
     {"blk_put",
      "INSERT INTO blocks (chain_id, number, hash, parent_hash, timestamp) VALUES ($1, $2, $3,"
      " $4, $5) ON CONFLICT (chain_id, number) DO UPDATE SET hash = excluded.hash,"
@@ -363,6 +374,42 @@ static int pg_book_escrows(void *conn, uint64_t chain_id, addr **out, size_t *n,
     return 0;
 }
 
+/* The chain's factories on the server: outside input, each a 0x-address or refused. */
+static int pg_book_factories(void *conn, uint64_t chain_id, addr **out, size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    char id[24];
+    u64s(id, chain_id);
+    const char *v[1] = {id};
+    PGresult *r;
+    if (run(conn, "fac_list", 1, v, NULL, NULL, 0, &r, "reading the factories", e) < 0)
+        return -1;
+    int rows = PQntuples(r);
+    addr *a = calloc(rows ? (size_t)rows : 1, sizeof *a);
+    if (!a) {
+        PQclear(r);
+        return err_set(e, ERR_NOMEM, "out of memory reading %d factories", rows);
+    }
+    for (int i = 0; i < rows; i++) {
+        err pe;
+        if (addr_parse(&a[i], PQgetvalue(r, i, 0), &pe) < 0) {
+            char shown[64];
+            text_safe_str(shown, sizeof shown, PQgetvalue(r, i, 0));
+            PQclear(r);
+            free(a);
+            return err_set(e, ERR_INVALID,
+                           "the book on the server: a factory of chain %s is not an address "
+                           "(\"%s\")",
+                           id, shown);
+        }
+    }
+    PQclear(r);
+    *out = a;
+    *n = (size_t)rows;
+    return 0;
+}
+
 static int pg_book_blocks_desc(void *conn, uint64_t chain_id, uint64_t at_or_below, size_t max,
                                store_block **out, size_t *n, err *e)
 {
@@ -423,8 +470,9 @@ static int announce(PGconn *c, const char *kind, uint64_t chain_id, err *e)
     return pg_commit_notify(c, what, e);
 }
 
-/* The checkpoint must still be the one the range continues (the lock makes another writer
- * impossible; this makes it visible if one ever wrote). Row-locked to the commit. */
+/* The checkpoint must still be the one the range continues (the chain's lock makes another
+ * syncer impossible; `chain add-factory`'s rewind, pg_book_factory_add, is the other writer,
+ * and it locks this row first too). Row-locked to the commit. */
 static int check_prev(PGconn *c, const store_checkpoint *prev, uint64_t chain_id, err *e)
 {
     char id[24];
@@ -448,6 +496,49 @@ static int check_prev(PGconn *c, const store_checkpoint *prev, uint64_t chain_id
                        (unsigned long long)chain_id, have ? "block " : "none ",
                        (unsigned long long)at, (unsigned long long)prev->synced_block);
     return 0;
+}
+
+/* Every factory the book has for the chain, deployed at or before the range's last block,
+ * is one the range was read with (after check_prev: the checkpoint row is locked, so a
+ * chain add-factory committing meanwhile is seen here, in this statement's snapshot). */
+static int check_factories(PGconn *c, const store_book_range *r, err *e)
+{
+    if (!r->check_factories)
+        return 0;
+    char id[24], upto[24];
+    u64s(id, r->chain_id);
+    u64s(upto, r->cp->synced_block);
+    const char *v[2] = {id, upto};
+    PGresult *res;
+    if (run(c, "fac_upto", 2, v, NULL, NULL, 0, &res, "reading the factories", e) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
+        addr a;
+        err pe;
+        if (addr_parse(&a, PQgetvalue(res, i, 0), &pe) < 0) {
+            char shown[64];
+            text_safe_str(shown, sizeof shown, PQgetvalue(res, i, 0));
+            rc = err_set(e, ERR_INVALID,
+                         "the book on the server: a factory of chain %s is not an address "
+                         "(\"%s\")",
+                         id, shown);
+            break;
+        }
+        bool known = false;
+        for (size_t k = 0; k < r->n_factories && !known; k++)
+            known = memcmp(r->factories[k].b, a.b, ADDR_LEN) == 0;
+        if (!known) {
+            char hex[ADDR_STR_MAX];
+            hex_encode(hex, sizeof hex, a.b, ADDR_LEN, true);
+            rc = err_set(e, ERR_STATE,
+                         "the book has factory %s of chain %s, which this range was read "
+                         "without (added meanwhile): reading again",
+                         hex, id);
+        }
+    }
+    PQclear(res);
+    return rc;
 }
 
 /* One batch's parameters: EV_NPARAM a row, the numbers as text. */
@@ -906,7 +997,7 @@ static int pg_book_commit(void *conn, const store_book_range *r, uint64_t *inser
     *inserted = 0;
     if (pg_exec(c, "BEGIN", "the book on the server: starting a transaction", e) < 0)
         return -1;
-    if (check_prev(c, r->prev, r->chain_id, e) < 0)
+    if (check_prev(c, r->prev, r->chain_id, e) < 0 || check_factories(c, r, e) < 0)
         goto fail;
     char id[24];
     u64s(id, r->chain_id);
@@ -1017,6 +1108,117 @@ fail:
     return -1;
 }
 
+/* `chain add-factory` on a desk whose book is on the server (pg_desk.h): the factory's
+ * contracts row and, when the server's checkpoint is at or past the factory's first block,
+ * the rewind (events and block hashes from that block on deleted, the escrows that had
+ * events among them projected again, the checkpoint set to *to or deleted), in one
+ * transaction announced as "chain:ID". The checkpoint row is locked first (FOR UPDATE, as a
+ * range's commit locks it in check_prev), so a syncer's range commit in flight on any
+ * workstation is either wholly before the rewind (which then rolls it back too) or after
+ * it, where its check_prev finds the checkpoint moved and the thread reads again from the
+ * rewound block: no gap, no event twice. No outbound transaction is flagged reorged: the
+ * chain did not change. */
+int pg_book_factory_add(const char *url, const store_contract *k, const store_checkpoint *to,
+                        store_book_project project, pg_factory_added *out, err *e)
+{
+    memset(out, 0, sizeof *out);
+    void *conn;
+    if (pg_book_open(&conn, url, e) < 0)
+        return -1;
+    PGconn *c = conn;
+    char shown[512];
+    pg_url_redact(url, shown, sizeof shown);
+    char id[24], from[24], dep[24], ver[8], hex[ADDR_STR_MAX];
+    u64s(id, k->chain_id);
+    u64s(from, k->deployed_block);
+    u64s(dep, k->deployed_block);
+    snprintf(ver, sizeof ver, "%u", k->version == 2 ? 2u : 1u);
+    hex_encode(hex, sizeof hex, k->address.b, ADDR_LEN, true);
+    const char *v[2] = {id, from};
+    addr *touched = NULL;
+    size_t nt = 0;
+    PGresult *res = NULL;
+    if (pg_exec(c, "BEGIN", "the book on the server: starting a transaction", e) < 0)
+        goto fail;
+    if (run(c, "cp_get_lock", 1, v, NULL, NULL, 0, &res, "reading the checkpoint", e) < 0)
+        goto fail;
+    bool synced = PQntuples(res) == 1;
+    uint64_t final = 0;
+    if (synced) {
+        out->synced_block = col_u64(res, 0, 0);
+        final = col_u64(res, 0, 1);
+    }
+    PQclear(res);
+    const char *cv[5] = {id, "factory", hex, dep, ver};
+    res = PQexecParams(c,
+                       "INSERT INTO contracts (chain_id, kind, address, deployed_block, version)"
+                       " VALUES ($1::bigint, $2, $3, $4::bigint, $5::bigint)"
+                       " ON CONFLICT (chain_id, address) DO NOTHING",
+                       5, NULL, cv, NULL, NULL, 0);
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        fail(c, res, "adding the factory", e);
+        goto fail;
+    }
+    out->had = strcmp(PQcmdTuples(res), "0") == 0;
+    PQclear(res);
+    out->synced = synced;
+    if (synced && out->synced_block >= k->deployed_block) {
+        if (run(c, "esc_touched", 2, v, NULL, NULL, 1, &res, "finding the escrows to rebuild", e) <
+            0)
+            goto fail;
+        nt = (size_t)PQntuples(res);
+        touched = calloc(nt ? nt : 1, sizeof *touched);
+        if (!touched) {
+            PQclear(res);
+            err_set(e, ERR_NOMEM, "out of memory reading %zu escrows", nt);
+            goto fail;
+        }
+        for (size_t i = 0; i < nt; i++) {
+            if (PQgetlength(res, (int)i, 0) != ADDR_LEN) {
+                PQclear(res);
+                err_set(e, ERR_INVALID, "the book on %s: an escrow address of %d bytes", shown,
+                        PQgetlength(res, (int)i, 0));
+                goto fail;
+            }
+            memcpy(touched[i].b, PQgetvalue(res, (int)i, 0), ADDR_LEN);
+        }
+        PQclear(res);
+        if (run(c, "ev_rewind", 2, v, NULL, NULL, 0, &res, "deleting the events to read again", e) <
+            0)
+            goto fail;
+        out->gone = strtoull(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+        uint64_t keep = k->deployed_block ? k->deployed_block - 1 : 0;
+        if (final > keep)
+            final = keep;
+        if (run(c, "blk_rewind", 2, v, NULL, NULL, 0, NULL, "deleting block hashes", e) < 0 ||
+            project_escrows(c, id, k->chain_id, touched, NULL, nt, NULL, 0, final, project, e) < 0)
+            goto fail;
+        if (to) {
+            store_checkpoint ncp = *to;
+            ncp.final_block = final;
+            if (put_checkpoint(c, &ncp, e) < 0)
+                goto fail;
+        } else if (run(c, "cp_del", 1, v, NULL, NULL, 0, NULL, "deleting the checkpoint", e) < 0) {
+            goto fail;
+        }
+        out->rewound = true;
+        out->rebuilt = nt;
+    }
+    if (announce(c, "chain", k->chain_id, e) < 0 ||
+        pg_exec(c, "COMMIT", "the book on the server: committing", e) < 0)
+        goto fail;
+    free(touched);
+    pg_book_close(&conn);
+    return 0;
+fail:
+    rollback(c);
+    free(touched);
+    pg_book_close(&conn);
+    memset(out, 0, sizeof *out);
+    return -1;
+}
+
 int pg_book_check(const char *url, const uint64_t *chain_ids, size_t n, err *e)
 {
     void *conn;
@@ -1057,6 +1259,7 @@ const store_book pg_book = {
     .lock_try = pg_book_lock_try,
     .checkpoint_get = pg_book_checkpoint_get,
     .escrows = pg_book_escrows,
+    .factories = pg_book_factories,
     .blocks_desc = pg_book_blocks_desc,
     .commit = pg_book_commit,
     .rewind = pg_book_rewind,

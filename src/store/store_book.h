@@ -8,7 +8,7 @@
  * (waiting and trying again every second otherwise), resumes from the book's checkpoint,
  * and writes each range (and each reorg's rewind) in one transaction of the book, with the
  * escrow projection of the range's (or the rewind's) escrows. The configuration (chains,
- * endpoints, contracts) is still read from desk.db. */
+ * endpoints, contracts) is still read from desk.db, with the book's factories besides. */
 #ifndef FUSION_STORE_STORE_BOOK_H
 #define FUSION_STORE_STORE_BOOK_H
 
@@ -61,6 +61,13 @@ typedef struct store_book_range {
     const store_inflow *inflows;
     size_t n_inflows;
     uint64_t inflow_from, inflow_to, inflow_start;
+    /* The factories the range was read with (check_factories): the book refuses the range
+     * (ERR_STATE, as a moved checkpoint) when it has a factory deployed at or before the
+     * range's last block that is not among them (another workstation's `chain add-factory`
+     * committed meanwhile). check_factories false: not checked (a reindex reads no logs). */
+    const addr *factories;
+    size_t n_factories;
+    bool check_factories;
 } store_book_range;
 
 typedef struct store_book {
@@ -75,6 +82,9 @@ typedef struct store_book {
     int (*checkpoint_get)(void *conn, uint64_t chain_id, store_checkpoint *out, err *e);
     /* Every escrow that has an event in the book (what the thread watches by address). */
     int (*escrows)(void *conn, uint64_t chain_id, addr **out, size_t *n, err *e);
+    /* The chain's factories in the book (those a desk's `chain add-factory` wrote there,
+     * perhaps another workstation's): watched besides the desk's own. NULL: none. */
+    int (*factories)(void *conn, uint64_t chain_id, addr **out, size_t *n, err *e);
     /* As store_block_list_desc. */
     int (*blocks_desc)(void *conn, uint64_t chain_id, uint64_t at_or_below, size_t max,
                        store_block **out, size_t *n, err *e);

@@ -204,6 +204,7 @@ typedef struct ctx {
     void *book;               /* the book's connection (opt->book; NULL: not open) */
     bool locked;              /* that connection holds the chain's lock */
     store_checkpoint book_cp; /* the book's checkpoint as this thread last read or wrote it */
+    bool watch_stale;         /* the book refused a range read without one of its factories */
 } ctx;
 
 enum { STEP_PROGRESS, STEP_CAUGHT_UP, STEP_RETRY };
@@ -313,6 +314,20 @@ static int load_watch(ctx *c, err *e)
         }
     }
     free(ks);
+    /* the book's factories too: one another workstation's desk added (its rewind is why
+     * this thread reads the range again) is read with the desk's own */
+    if (c->opt->book && c->opt->book->factories && c->book) {
+        addr *fs;
+        size_t nf;
+        if (c->opt->book->factories(c->book, c->chain.chain_id, &fs, &nf, e) < 0)
+            return -1;
+        for (size_t i = 0; i < nf; i++)
+            if (addrset_add(&c->factories, &fs[i]) < 0) {
+                free(fs);
+                return err_set(e, ERR_NOMEM, "out of memory loading factories");
+            }
+        free(fs);
+    }
     if (sync_bridge_watch_load(c->db, c->chain.chain_id, &c->bridge, e) < 0)
         return -1;
     addr *esc;
@@ -938,10 +953,16 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
                           .n_inflows = n_inflows,
                           .inflow_from = from,
                           .inflow_to = inflow_to,
-                          .inflow_start = c->chain.start_block};
+                          .inflow_start = c->chain.start_block,
+                          .factories = c->factories.v,
+                          .n_factories = c->factories.n,
+                          .check_factories = true};
     uint64_t inserted = 0;
-    if (c->opt->book->commit(c->book, &r, &inserted, e) < 0)
+    if (c->opt->book->commit(c->book, &r, &inserted, e) < 0) {
+        if (e->code == ERR_STATE)
+            c->watch_stale = true; /* the checkpoint moved, or the book has a new factory */
         goto out;
+    }
     c->book_cp = cp;
     if (inserted || n_inflows)
         c->hook_pending = true; /* the hook runs with a book only when it reads it (after_commit) */
@@ -1689,7 +1710,22 @@ static int step(ctx *c, int *result, err *e)
     if (c->opt->book) {
         if (c->opt->book->checkpoint_get(c->book, c->chain.chain_id, &cp, e) < 0)
             return -1;
+        /* moved by another writer (`chain add-factory`'s rewind on the server): what to
+         * watch is read again, the book's new factory with it */
+        bool moved = cp.synced != c->book_cp.synced ||
+                     (cp.synced && (cp.synced_block != c->book_cp.synced_block ||
+                                    memcmp(cp.synced_hash, c->book_cp.synced_hash, 32) != 0));
         c->book_cp = cp;
+        if (moved || c->watch_stale) {
+            c->watch_stale = false;
+            LOG_I("sync",
+                  "%s: the book changed under this thread (its checkpoint at %s%llu, "
+                  "or a factory added): reading the watched contracts again",
+                  c->chain.name, cp.synced ? "block " : "none ",
+                  (unsigned long long)(cp.synced ? cp.synced_block : 0));
+            if (load_watch(c, e) < 0)
+                return -1;
+        }
     } else if (store_checkpoint_get(c->db, c->chain.chain_id, &cp, e) < 0) {
         return -1;
     }

@@ -5,16 +5,49 @@ that also holds a version-1 factory syncs both. Create refuses a payee or non-op
 approver and a dispute window outside 1-90 days before signing; approve sends the terms
 hash, which is checked here with `cast abi-encode`/`cast keccak` and the contract's
 termsHash(); sweep returns stray tokens to the payer. Every on-chain state is read with
-`cast`, never with fusion's own view."""
+`cast`, never with fusion's own view.
+
+Under tests/lib/pg.py run (desk_escrow_v2_pg) the desk's book is on the test's PostgreSQL
+server: add-factory rewinds the server's events and checkpoint in one server transaction,
+and the escrows are read there."""
 import json
 import os
+import re
 import sqlite3
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sync_lib import A, Chain, artifact, cast, log, need_artifacts  # noqa: E402
+from sync_lib import FUSION, PSQL, SERVER, Desk, wait_until  # noqa: E402
 from desk_escrow import DeskUser, PAYEE, nonce, token_balance  # noqa: E402
+
+
+def num(x):
+    """A number column as either book gives it (SQLite's int, psql's text, NULL)."""
+    return None if x is None or x == "" else int(x)
+
+
+def terms_hash(desk, escrow, new=None):
+    """The escrow's stored terms hash where the book is; new: written instead."""
+    if new is None:
+        return desk.escrow_rows("terms_hash", escrow)[0][0]
+    sql = f"UPDATE escrows SET terms_hash = '{new}' WHERE address = '{escrow.lower()}'"
+    if desk.book:
+        desk.server_rows(sql)
+        return new
+    con = sqlite3.connect(os.path.join(desk.home, "desk.db"), timeout=30)
+    con.execute(sql)
+    con.commit()
+    con.close()
+    return new
+
+
+def no_event_twice(desk):
+    twice = desk.book_query("SELECT count(*) FROM (SELECT block_number, log_index FROM events"
+                            " GROUP BY block_number, log_index HAVING count(*) > 1) t")
+    assert num(twice[0][0]) == 0, twice
 
 
 def v2_state(chain, escrow):
@@ -22,8 +55,130 @@ def v2_state(chain, escrow):
     return ["created", "funded", "released", "refunded", "disputed", "resolved"][int(out.split()[0])]
 
 
+def waiting_on_locks(desk):
+    return int(desk.server_rows("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                                " current_database() AND wait_event_type = 'Lock'")[0][0])
+
+
+def server_refusing(desk, v2, synced):
+    """The server refusing add-factory's transaction half-way (its contracts row, by a
+    trigger of the test's) and the server away (book.conf naming a port nobody listens
+    on): one line, exit 1, neither desk.db nor the server written."""
+    def unchanged():
+        rows = desk.query("SELECT address FROM contracts WHERE kind = 'factory'")
+        assert [x[0].lower() for x in rows] != [] and v2 not in [x[0].lower() for x in rows]
+        assert not desk.server_rows(f"SELECT 1 FROM contracts WHERE address = '{v2}'")
+        cp = desk.server_rows("SELECT synced_block FROM checkpoints")
+        assert int(cp[0][0]) == synced, (cp, synced)
+        assert int(desk.server_rows("SELECT count(*) FROM events")[0][0]) == n_events
+
+    n_events = int(desk.server_rows("SELECT count(*) FROM events")[0][0])
+    desk.server_rows("CREATE FUNCTION no_factory() RETURNS trigger LANGUAGE plpgsql AS"
+                     " $$BEGIN RAISE EXCEPTION 'the test refuses factories'; END$$;"
+                     " CREATE TRIGGER no_factory BEFORE INSERT ON contracts"
+                     " FOR EACH ROW EXECUTE FUNCTION no_factory()")
+    r = desk.run("chain", "add-factory", "local", "--factory", v2, check=False)
+    assert r.returncode == 1 and "refuses factories" in r.stderr, r
+    assert r.stderr.count("\n") == 1, r.stderr
+    unchanged()
+    desk.server_rows("DROP TRIGGER no_factory ON contracts; DROP FUNCTION no_factory()")
+    path = os.path.join(desk.home, "book.conf")
+    with open(path) as f:
+        good = f.read()
+    away = re.sub(r"port=\d+", "port=9", good)  # the test's server's socket, another port
+    assert away != good, good
+    with open(path, "w") as f:
+        f.write(away)
+    desk.signed.sign_config("book")
+    r = desk.run("chain", "add-factory", "local", "--factory", v2, check=False)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1, r
+    with open(path, "w") as f:
+        f.write(good)
+    desk.signed.sign_config("book")
+    unchanged()
+    log("add-factory with the server refusing, and away: one line, nothing written: ok")
+
+
+def concurrent_rewind(syncer_first):
+    """add-factory on the server while another workstation's syncer commits a range past
+    the factory's first block, read without it (its desk does not have the factory), made
+    deterministic by holding the checkpoint's row so that both wait for it, in a known order.
+    syncer_first: the syncer's commit lands first; the rewind must see it (it locks the
+    checkpoint row first) and roll it back too. Else add-factory commits first and needs no
+    rewind (the server is behind the factory's block); the syncer's commit must be refused
+    (the book has a factory the range was read without). Either way the syncer reads the
+    range again with the book's factory: its escrow on the server, no event twice, no
+    gap."""
+    chain = Chain(chain_id=31337).start()
+    v1 = chain.deploy().lower()
+    a = Desk()
+    a.add_chain(chain, confirmations=0)
+    assert a.book, "the desk's book is on the server"
+    e_a = chain.create_escrow().lower()
+    a.run("sync", "--once")
+    synced = a.checkpoint(chain.chain_id)[0]
+    v2 = chain.node.deploy(artifact("EscrowFactoryV2")["bytecode"]).lower()
+    r = chain.cast_send(A[0], v2, "createEscrow(address,address,uint256,address[],uint256,"
+                        "address,uint64,uint64)", PAYEE, "0x" + "00" * 20, "1000",
+                        f"[{A[2]}]", "1", A[4], str(int(time.time()) + 86400), "86400")
+    e_v2 = "0x" + [lg for lg in r["logs"] if lg["address"].lower() == v2][0]["topics"][1][-40:]
+    e_b = chain.create_escrow().lower()
+    chain.node.mine(2)
+    # workstation B: the same chain with the version-1 factory only, its book A's database
+    b = Desk()
+    b.run("chain", "add", "--name", "local", "--chain-id", chain.chain_id, "--rpc",
+          chain.node.url, "--factory", v1, "--confirmations", 0)
+    with open(os.path.join(b.home, "book.conf"), "w") as f:
+        f.write(f"db = {a.book}\n")
+    os.chmod(os.path.join(b.home, "book.conf"), 0o600)
+    b.signed.sign_config("book")
+    b.book = a.book
+    hold = subprocess.Popen([PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", a.book],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    hold.stdin.write("BEGIN;\nSELECT synced_block FROM checkpoints FOR UPDATE;\n")
+    hold.stdin.flush()
+    wait_until(lambda: int(a.server_rows(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state ="
+        " 'idle in transaction'")[0][0]) == 1, "the checkpoint row held")
+    args = ("chain", "add-factory", "local", "--factory", v2, "--json")
+    for step in ("syncer", "add") if syncer_first else ("add", "syncer"):
+        if step == "syncer":
+            b.follow()
+        else:
+            add = subprocess.Popen([FUSION, "--home", a.home, *a.signed.sign_args(args), *args],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        n = 1 if step == ("syncer" if syncer_first else "add") else 2
+        wait_until(lambda: waiting_on_locks(a) == n or (step == "add" and add.poll() is not None),
+                   f"{step} waiting for the checkpoint row")
+    hold.stdin.write("COMMIT;\n")
+    hold.stdin.close()
+    hold.wait(timeout=60)
+    out, err = add.communicate(timeout=300)
+    assert add.returncode == 0, (add.returncode, err)
+    got = json.loads(out)
+    # B's commit first (past the factory's block, without it): the rewind saw it; else the
+    # server was behind the factory's block: no rewind
+    assert got["rewound"] == syncer_first and got["from_block"] == synced + 1, (got, synced)
+    head = int(chain.node.rpc("eth_blockNumber"), 16)
+    wait_until(lambda: a.escrow_count(e_v2) == 1 and a.checkpoint(chain.chain_id)[0] == head,
+               "B's syncer to read the range again with the book's factory")
+    b.stop_follow()
+    want = set()
+    for lg in chain.node.logs([v1, v2, e_a, e_v2, e_b], 0, "latest"):
+        want.add((int(lg["blockNumber"], 16), int(lg["logIndex"], 16)))
+    have = [(int(x[0]), int(x[1])) for x in a.server_rows(
+        "SELECT block_number, log_index FROM events")]
+    assert len(have) == len(set(have)) and set(have) == want, (sorted(have), sorted(want))
+    assert a.escrow_count(e_a) == 1 and a.escrow_count(e_b) == 1
+    log(f"add-factory on the server and another workstation's syncer committing "
+        f"{'before' if syncer_first else 'after'} it: ok")
+
+
 def main():
     need_artifacts()
+    if SERVER:
+        concurrent_rewind(syncer_first=True)
+        concurrent_rewind(syncer_first=False)
     chain = Chain(chain_id=31337).start()
     v1 = chain.deploy()
     v2 = chain.node.deploy(artifact("EscrowFactoryV2")["bytecode"]).lower()
@@ -35,6 +190,8 @@ def main():
     # An existing desk: its chain was added with the version-1 factory, and synced.
     chain.factory = v1
     desk.setup(chain)
+    if SERVER:  # the book is really on the server: book.conf, and the sync writes there
+        assert desk.book and os.path.exists(os.path.join(desk.home, "book.conf")), desk.book
     rows = desk.query("SELECT address, version FROM contracts WHERE kind = 'factory'")
     assert [(r[0].lower(), r[1]) for r in rows] == [(v1, 1)], rows
     for name, who in (("Alice Treasury LLC", A[0]), ("Payee Trading Ltd", PAYEE)):
@@ -56,10 +213,20 @@ def main():
     e_out = "0x" + [lg for lg in r["logs"] if lg["address"].lower() == v2][0]["topics"][1][-40:]
     chain.node.mine(3)
     desk.run("sync", "--once")
-    assert desk.query("SELECT count(*) FROM escrows")[0][0] == 1
+    assert desk.escrow_count() == 1
+    synced = num(desk.book_query("SELECT synced_block FROM checkpoints")[0][0])
+    if desk.book:
+        server_refusing(desk, v2, synced)
     r = desk.run("chain", "add-factory", "local", "--factory", v2, "--json")
     out = json.loads(r.stdout)
     assert out["version"] == 2 and out["events_rolled_back"] >= 1, out
+    # the checkpoint where the book is went back to the block before the factory's first
+    cp = num(desk.book_query("SELECT synced_block FROM checkpoints")[0][0])
+    assert cp == out["from_block"] - 1 < synced, (cp, out, synced)
+    if desk.book:  # the factory's row on the server too
+        there = desk.server_rows("SELECT address, version FROM contracts WHERE kind = 'factory'"
+                                 f" AND address = '{v2}'")
+        assert there == [[v2, "2"]], there
     rows = desk.query("SELECT address, version FROM contracts WHERE kind = 'factory'"
                       " ORDER BY version")
     assert [(r[0].lower(), r[1]) for r in rows] == [(v1, 1), (v2, 2)], rows
@@ -85,9 +252,9 @@ def main():
     assert chain.node.cast("call", esc, "version()(uint256)").split()[0] == "2"
     assert chain.node.cast("call", esc, "disputeWindow()(uint64)").split()[0] == "172800"
     desk.run("sync", "--once")
-    rows = desk.query("SELECT address, version, dispute_window, terms_hash, state FROM escrows"
-                      " ORDER BY version")
-    got = {r[0].lower(): r[1:] for r in rows}
+    no_event_twice(desk)
+    rows = desk.escrow_rows("address, version, dispute_window, terms_hash, state")
+    got = {r[0].lower(): (num(r[1]), num(r[2]), r[3], r[4]) for r in rows}
     assert got[e_v1][0] == 1 and got[e_v1][3] == "created", got
     assert got[e_out][0] == 2 and got[e_out][3] == "created", got
     on_chain_hash = chain.node.cast("call", esc, "termsHash()(bytes32)").strip()
@@ -126,7 +293,7 @@ def main():
     assert token_balance(chain, token, A[0]) - before == 5000000
     assert token_balance(chain, token, esc) == 0
     desk.run("sync", "--once")
-    st = desk.query("SELECT state, inconsistent FROM escrows WHERE address = ?", esc)
+    st = [(x[0], num(x[1])) for x in desk.escrow_rows("state, inconsistent", esc)]
     assert st == [("released", 0)], st
     log("sweep of stray funds: ok")
 
@@ -139,17 +306,13 @@ def main():
     e2 = json.loads(desk.as_op("alice", "--json", *base, "--approvers", "bob,carol",
                                "--dispute-window", "1d").stdout)["escrow"].lower()
     desk.as_op("alice", "escrow", "fund", e2)
-    con = sqlite3.connect(os.path.join(desk.home, "desk.db"), timeout=30)
-    good = con.execute("SELECT terms_hash FROM escrows WHERE address = ?", (e2,)).fetchone()[0]
-    con.execute("UPDATE escrows SET terms_hash = ? WHERE address = ?", ("0x" + "11" * 32, e2))
-    con.commit()
+    good = terms_hash(desk, e2)
+    terms_hash(desk, e2, "0x" + "11" * 32)
     n_bob, rows0 = nonce(chain, A[2]), desk.outbound_count()
     r = desk.as_op("bob", "escrow", "approve", e2, check=False, screen=False)
     assert r.returncode == 1 and "terms hash" in r.stderr and r.stderr.count("\n") == 1, r
     assert nonce(chain, A[2]) == n_bob and desk.outbound_count() == rows0
-    con.execute("UPDATE escrows SET terms_hash = ? WHERE address = ?", (good, e2))
-    con.commit()
-    con.close()
+    terms_hash(desk, e2, good)
     log("approve refused on a terms-hash mismatch: ok")
 
     # A stored create goes out again only with approvers that still qualify: carol loses
@@ -229,9 +392,8 @@ def main():
     assert v2_state(chain, e2) == "refunded"
     assert token_balance(chain, token, A[0]) - before == 100000000
     desk.run("sync", "--once")
-    st = desk.query("SELECT state, arbiter, created_arbiter, inconsistent FROM escrows"
-                    " WHERE address = ?", e2)
-    assert [(x[0], x[1].lower(), x[2].lower(), x[3]) for x in st] == [
+    st = desk.escrow_rows("state, arbiter, created_arbiter, inconsistent", e2)
+    assert [(x[0], x[1].lower(), x[2].lower(), num(x[3])) for x in st] == [
         ("refunded", A[5].lower(), A[4].lower(), 0)], st
     log("transfer-arbiter, dispute past its window -> payer's refund: ok")
 
