@@ -331,6 +331,15 @@ static int db_open(sqlite3 **out, const char *home, bool create, err *e)
         return -1;
     }
     sqlite3_busy_timeout(db, 10000);
+    /* An empty desk.db (made just now) gets the store's page size (store.c
+     * STORE_PAGE_SIZE); SQLite fixes it at the first write, which may be this module's. */
+    if (stat(path, &st) == 0 && st.st_size == 0 &&
+        sqlite3_exec(db, "PRAGMA page_size = 8192", NULL, NULL, NULL) != SQLITE_OK) {
+        err_set(e, ERR_IO, "cannot use the desk database %s for the audit head: %s", path,
+                sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return -1;
+    }
     *out = db;
     return 0;
 }

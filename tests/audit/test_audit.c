@@ -141,6 +141,17 @@ static void test_append_list_verify(void **state)
     assert_int_equal(r.rows, 5);
     assert_int_equal(r.head_seq, 5);
     assert_int_equal(strlen(r.head_hash), 64);
+    /* The head made desk.db: with the store's page size (store.c STORE_PAGE_SIZE). */
+    char db_path[320];
+    snprintf(db_path, sizeof db_path, "%s/desk.db", f->home);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    sqlite3_stmt *ps = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &ps, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(ps), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(ps, 0), 8192);
+    sqlite3_finalize(ps);
+    sqlite3_close(db);
     size_t n = 0;
     assert_int_equal(audit_list(f->home, count_row, &n, NULL), 0);
     assert_int_equal(n, 5);

@@ -144,6 +144,8 @@ static void test_fresh_open(void **state)
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
     sqlite3_finalize(st);
     sqlite3_close(db);
+    /* A desk made now has 8 KiB pages (store.c STORE_PAGE_SIZE). */
+    assert_int_equal(query_int("PRAGMA page_size"), 8192);
 }
 
 static void test_newer_schema_refused(void **state)
@@ -394,6 +396,7 @@ static void test_old_desk_upgrade(void **state)
     snprintf(cmd, sizeof cmd, "cp '%s' '%s' && chmod 600 '%s'", src, dbpath, dbpath);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(query_int("PRAGMA user_version"), 14);
+    assert_int_equal(query_int("PRAGMA page_size"), 4096);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
     sqlite3_stmt *st;
@@ -463,6 +466,7 @@ static void test_old_desk_upgrade(void **state)
 
     store *s = open_ok();
     assert_int_equal(store_schema_version(s), store_schema_latest());
+    assert_int_equal(query_int("PRAGMA page_size"), 4096); /* an old desk keeps its pages */
     err e;
     uint64_t count = 0;
     assert_int_equal(store_event_count(s, old[0].chain_id, &count, &e), 0);
