@@ -971,6 +971,17 @@ static const char step_escrows_stale[] =
 static const char step_bridge_dst_from[] =
     "ALTER TABLE bridge_transfers ADD COLUMN dst_from_block INTEGER NOT NULL DEFAULT 0;";
 
+/* the copy of the change feed of a desk's book on a server (src/api/service.c): the
+ * server's database it follows (its identity as the book's reader names it) and the last
+ * id of that feed copied into api_feed, set in the transaction that appends the copies, so
+ * a restarted `fusion serve` goes on from there with none lost nor copied twice. One row. */
+static const char step_api_feed_follow[] =
+    "CREATE TABLE api_feed_follow ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  book TEXT NOT NULL,"
+    "  cursor INTEGER NOT NULL CHECK (cursor >= 0)"
+    ");";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -1002,6 +1013,7 @@ const char *const store_schema_steps[] = {
     step_write_paths,
     step_escrows_stale,
     step_bridge_dst_from,
+    step_api_feed_follow,
 };
 
 const int store_schema_audit_head_version = 12;

@@ -3,13 +3,15 @@
 says (pruned at start and every minute, always its oldest rows), and a client resuming
 after a pruned event is told so: its stream starts with one `reset` event whose id is the
 newest pruned one, then goes on with the oldest event kept; a resume from a kept id and a
-new subscriber get no reset."""
+new subscriber get no reset. With the book on a server (tests/lib/pg.py run): the server's
+rows are copied into desk.db's feed from the cursor desk.db keeps, and a server feed pruned
+past it or another database than its own starts the copy over, with a reset."""
 import os
 import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sync_lib import A, Chain, Desk, need_artifacts  # noqa: E402
+from sync_lib import A, SERVER, Chain, Desk, need_artifacts  # noqa: E402
 from api_lib import EventStream, Server, request  # noqa: E402
 import api_serve  # noqa: E402
 
@@ -108,6 +110,80 @@ def main():
           "resuming at the horizon of an empty feed: no reset, the next event")
     es.close()
     srv.stop()
+    if desk.book:
+        on_server(desk, token)
+
+
+def on_server(desk, token):
+    """Under tests/lib/pg.py run (the desk's book on a server): the escrows' rows are the
+    server's, copied into desk.db's feed by `fusion serve` from the cursor desk.db keeps. A
+    server feed pruned past that cursor, and another database than the cursor's, start the
+    copy over with one line and a `reset` for the streams behind it: nothing is skipped or
+    repeated silently."""
+    def put(url, ref):
+        Desk._psql(url, "INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES "
+                        f"('escrow.created', 31337, '{ref}', 'created', 1)")
+
+    def refs_until(es, ref):
+        out = []
+        while True:
+            eid, kind, data = es.next()
+            out.append((kind, data.get("ref")))
+            if data.get("ref") == ref:
+                return out
+
+    ref = ["0x%040x" % (0xfeed0 + i) for i in range(6)]
+    srv = Server(desk.home)
+    es = EventStream(srv, token)
+    put(desk.book, ref[0])
+    check(refs_until(es, ref[0])[-1] == ("escrow.created", ref[0]),
+          "a row of the server's feed is streamed")
+    es.close()
+    srv.stop()
+    # while no `fusion serve` runs the server's feed gets three rows and loses two of them
+    last = feed_ids(desk)[-1]
+    for r in ref[1:4]:
+        put(desk.book, r)
+    # pruned as a feed is, its oldest rows: through the second of the three
+    Desk._psql(desk.book, "DELETE FROM api_feed WHERE id <= "
+                          f"(SELECT id FROM api_feed WHERE ref = '{ref[2]}')")
+    srv = Server(desk.home)
+    es = EventStream(srv, token, last_id=last)
+    eid, kind, data = es.next()
+    check(kind == "reset" and data["after"] == last and eid >= last,
+          "the server's feed pruned past the copy's cursor: a stream behind it gets a reset")
+    got = refs_until(es, ref[3])
+    check(("escrow.created", ref[1]) not in got and ("escrow.created", ref[2]) not in got and
+          got.count(("escrow.created", ref[3])) == 1, "then the rows after the server's pruned "
+          "ones, once")
+    es.close()
+    srv.stop()
+    said = [ln for ln in desk.fusion_log().splitlines() if "were pruned" in ln]
+    check(len(said) == 1 and "starts over" in said[0], "said in one line: " + repr(said))
+    # book.conf names another database: a copy of this one (the same feed, its same ids)
+    name = desk.book.split("@/", 1)[1].split("?", 1)[0]
+    other = name + "_b"
+    Desk._psql(SERVER, f"CREATE DATABASE {other} TEMPLATE {name}")
+    url = desk.book.replace(f"@/{name}?", f"@/{other}?")
+    with open(os.path.join(desk.home, "book.conf"), "w") as f:
+        f.write(f"db = {url}\n")
+    desk.signed.sign_config("book")
+    desk.book = url
+    last = feed_ids(desk)[-1]
+    srv = Server(desk.home)
+    es = EventStream(srv, token, last_id=last)
+    eid, kind, data = es.next()
+    check(kind == "reset" and data["after"] == last,
+          "another database than the cursor's: a stream behind it gets a reset")
+    put(url, ref[4])
+    got = refs_until(es, ref[4])
+    check(got.count(("escrow.created", ref[4])) == 1 and
+          not any(r in (ref[0], ref[3]) for _, r in got),
+          "then that database's new rows, none of its earlier ones")
+    es.close()
+    srv.stop()
+    said = [ln for ln in desk.fusion_log().splitlines() if "another database" in ln]
+    check(len(said) == 1 and "starts over" in said[0], "said in one line: " + repr(said))
 
 
 if __name__ == "__main__":
