@@ -8,10 +8,12 @@ rows are copied into desk.db's feed from the cursor desk.db keeps, and a server 
 past it or another database than its own starts the copy over, with a reset."""
 import os
 import sqlite3
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sync_lib import A, SERVER, Chain, Desk, need_artifacts  # noqa: E402
+from sync_lib import A, PSQL, SERVER, Chain, Desk, need_artifacts  # noqa: E402
 from api_lib import EventStream, Server, request  # noqa: E402
 import api_serve  # noqa: E402
 
@@ -112,6 +114,7 @@ def main():
     srv.stop()
     if desk.book:
         on_server(desk, token)
+        out_of_order(desk, chain, token)
 
 
 def on_server(desk, token):
@@ -184,6 +187,55 @@ def on_server(desk, token):
     srv.stop()
     said = [ln for ln in desk.fusion_log().splitlines() if "another database" in ln]
     check(len(said) == 1 and "starts over" in said[0], "said in one line: " + repr(said))
+
+
+def out_of_order(desk, chain, token):
+    """Two transactions on the server change two escrows' states; the one that got the
+    lower feed id commits last (two chains' syncers, or a syncer and a reindex, do this).
+    The copy reads the server's feed by id: the later id must not become visible first,
+    or the copy's cursor passes the lower one and that change is never streamed."""
+    xs = [chain.create_escrow(payee=1 + i) for i in range(2)]
+    desk.run("sync", "--once")
+    xs = [x.lower() for x in xs]
+    assert all(desk.escrow_count(x) == 1 for x in xs), "the escrows are on the server"
+    srv = Server(desk.home)
+    es = EventStream(srv, token)
+    a = subprocess.Popen([PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", desk.book],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    a.stdin.write("BEGIN;\n"
+                  f"UPDATE escrows SET state = 'disputed' WHERE address = '{xs[0]}';\n"
+                  "SELECT 'held';\n")
+    a.stdin.flush()
+    # the first transaction has written its feed row (its id the lower): it waits, open
+    while not Desk._psql(desk.book, "SELECT 1 FROM pg_locks l JOIN pg_stat_activity s ON"
+                                    " s.pid = l.pid WHERE s.state = 'idle in transaction'"
+                                    " AND l.relation = 'api_feed'::regclass"):
+        time.sleep(0.05)
+    b = subprocess.Popen([PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", desk.book, "-c",
+                          f"UPDATE escrows SET state = 'disputed' WHERE address = '{xs[1]}'"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    got = []
+    try:
+        # the second one's change, if it could commit past the first (a bound, then on);
+        # the two escrows' creations, copied since the stream began, come first
+        while ("escrow.state", xs[1]) not in got:
+            eid, kind, data = es.next(bound=8)
+            got.append((kind, data.get("ref")))
+    except TimeoutError:
+        pass
+    a.stdin.write("COMMIT;\n")
+    a.stdin.close()
+    assert a.wait(60) == 0, a.stderr.read()
+    assert b.wait(60) == 0, b.stderr.read()
+    want = [("escrow.state", xs[0]), ("escrow.state", xs[1])]
+    while not all(w in got for w in want):
+        eid, kind, data = es.next(bound=30)
+        got.append((kind, data.get("ref")))
+    check(all(got.count(w) == 1 for w in want), "two state changes committed out of their "
+          "feed ids' order: both streamed, once each")
+    es.close()
+    srv.stop()
 
 
 if __name__ == "__main__":
