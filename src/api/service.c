@@ -67,10 +67,12 @@ struct api_service {
     struct commit_job *gq_head, **gq_tail;
     bool g_busy;
     double prune_next; /* when the feed is pruned next (request clock; under wmu) */
-    /* the desk's book on a server: its change feed's last row copied into wdb's (under
-     * g_busy), when the next copy is due (monotonic seconds; under wmu), the last one
-     * failed */
+    /* the desk's book on a server: its change feed's database and last row copied into
+     * wdb's (as desk.db's api_feed_follow keeps them; under g_busy), known once checked
+     * against the server (again after a failure), when the next copy is due (monotonic
+     * seconds; under wmu), the last one failed */
     int64_t follow_cursor;
+    char follow_book[STORE_FEED_BOOK_MAX];
     bool follow_known, follow_failing;
     double follow_next;
     /* the desk's policy (under mu), kept until policy.conf changes */
@@ -180,11 +182,62 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Where the copy of the server's change feed goes on from (on its first contact with the
+ * server, and again after a failure): desk.db's cursor, when it is this database's and the
+ * rows after it are all still there. The first copy ever starts at the server's present.
+ * Otherwise (book.conf names another database; the server's feed was pruned past the
+ * cursor, or ends before it) the copy starts over, said in one line: desk.db's feed is
+ * emptied past one more id in the transaction that moves the cursor, so every stream is
+ * told to read the resources again (its `reset` event) rather than miss or repeat a
+ * change. */
+static int follow_check(api_service *sv, store *s, err *e)
+{
+    int64_t last, horizon, cursor;
+    char book[STORE_FEED_BOOK_MAX], had[STORE_FEED_BOOK_MAX];
+    bool found;
+    if (store_book_feed_state(s, &last, &horizon, book, sizeof book, e) < 0 ||
+        store_feed_follow_get(sv->wdb, had, sizeof had, &cursor, &found, e) < 0)
+        return -1;
+    char why[STORE_FEED_BOOK_MAX + 128];
+    int64_t from = cursor;
+    why[0] = '\0';
+    if (!found) {
+        from = last;
+    } else if (strcmp(had, book)) {
+        snprintf(why, sizeof why, "desk.db's copy is of another database's (%.*s)",
+                 STORE_FEED_BOOK_MAX - 1, had);
+        from = last;
+    } else if (cursor > last) {
+        snprintf(why, sizeof why, "it ends at row %lld, before the copy's %lld", (long long)last,
+                 (long long)cursor);
+        from = last;
+    } else if (horizon > cursor) {
+        snprintf(why, sizeof why, "its rows %lld to %lld, after the copy's, were pruned",
+                 (long long)cursor + 1, (long long)horizon);
+        from = horizon;
+    }
+    if ((!found || why[0]) && store_feed_follow_set(sv->wdb, book, from, why[0] != '\0', e) < 0)
+        return err_prefix(e, "starting the copy of the book's change feed");
+    if (why[0])
+        LOG_W("api",
+              "the book's change feed (database %s): %s: the copy starts over after its row "
+              "%lld, and desk.db's feed was emptied (every stream is told to read the "
+              "resources again)",
+              book, why, (long long)from);
+    else if (!found)
+        LOG_I("api", "the book's change feed (database %s) is copied from after its row %lld",
+              book, (long long)from);
+    sv->follow_cursor = from;
+    snprintf(sv->follow_book, sizeof sv->follow_book, "%s", book);
+    return 0;
+}
+
 /* On a desk whose book is on a server the escrows' changes are in the server's change feed
  * (its triggers write it, whoever syncs): at most once a second, by whichever event stream
  * polls, its new rows are copied into desk.db's feed (ids of desk.db's), taking the write
  * connection as a commit would, so /v1/events streams them with the desk's own. The copy
- * begins at the server's last row when the service started (or first reached it). */
+ * and its cursor (the server's last row copied) are written in one desk.db transaction, so
+ * a restarted service goes on from there (follow_check). */
 static void feed_follow(api_service *sv, api_reader *rd)
 {
     if (!desk_snap_on_book(rd->snap))
@@ -202,18 +255,20 @@ static void feed_follow(api_service *sv, api_reader *rd)
     err e;
     err_clear(&e);
     store *s = desk_snap_store(rd->snap);
-    int rc;
-    if (!sv->follow_known) {
-        rc = store_book_feed_last(s, &sv->follow_cursor, &e);
-        sv->follow_known = rc == 0;
-    } else {
+    int rc = 0;
+    if (!sv->follow_known)
+        rc = follow_check(sv, s, &e);
+    if (rc == 0) {
         store_feed_row *rows = NULL;
         size_t n = 0;
         rc = store_book_feed_after(s, sv->follow_cursor, 256, &rows, &n, &e);
-        if (rc == 0 && n && (rc = store_feed_append(sv->wdb, rows, n, &e)) == 0)
+        if (rc == 0 && n &&
+            (rc = store_feed_append(sv->wdb, rows, n, sv->follow_book, rows[n - 1].id, &e)) == 0)
             sv->follow_cursor = rows[n - 1].id;
         free(rows);
     }
+    /* after a failure the server is checked again (it may be another database now) */
+    sv->follow_known = rc == 0;
     if (rc < 0 && !sv->follow_failing)
         LOG_W("api", "the book's change feed: %s", e.msg);
     else if (rc == 0 && sv->follow_failing)
@@ -281,12 +336,12 @@ int api_service_new(api_service **out, const char *home, const api_options *o, e
         rd->next_free = sv->free_rd;
         sv->free_rd = rd;
     }
-    /* the server's change feed is followed from its present (a server away: from the
-     * present it has when first reached) */
+    /* the server's change feed is copied on from desk.db's cursor, or the first time from
+     * its present (a server away: checked when first reached, follow_check) */
     err fe;
-    store *first = desk_snap_store(sv->readers[0].snap);
+    err_clear(&fe);
     if (desk_snap_on_book(sv->readers[0].snap))
-        sv->follow_known = store_book_feed_last(first, &sv->follow_cursor, &fe) == 0;
+        sv->follow_known = follow_check(sv, desk_snap_store(sv->readers[0].snap), &fe) == 0;
     if (!sv->opt.feed_days)
         sv->opt.feed_days = 30;
     if (!sv->opt.feed_keep)

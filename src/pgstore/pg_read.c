@@ -101,7 +101,14 @@ static const struct {
      "SELECT id, kind, chain_id, ref, coalesce(state, ''), at FROM api_feed WHERE id > $1"
      " ORDER BY id LIMIT $2",
      2},
-    {"rd_feed_last", "SELECT coalesce(max(id), 0) FROM api_feed", 0},
+    /* its last id, its horizon, and the database's identity: the cluster's system
+     * identifier (initdb's), the database's oid and name */
+    {"rd_feed_state",
+     "SELECT coalesce(max(id), 0), coalesce(min(id) - 1, 0),"
+     " (SELECT system_identifier::text FROM pg_control_system()) || '/'"
+     " || (SELECT oid::text FROM pg_database WHERE datname = current_database()) || '/'"
+     " || current_database() FROM api_feed",
+     0},
     /* the inflows the sync writes (store_inflow_pending's and _recent's rows) */
     {"rd_inflows",
      "SELECT id, chain_id, block_number, block_hash, tx_hash, log_index, token, sender,"
@@ -839,17 +846,27 @@ static int rd_feed_after(void *conn, int64_t after, size_t max, store_feed_row *
     return rc;
 }
 
-static int rd_feed_last(void *conn, int64_t *last, err *e)
+static int rd_feed_state(void *conn, int64_t *last, int64_t *horizon, char *book, size_t cap,
+                         err *e)
 {
     pg_rd *r = conn;
-    *last = 0;
+    *last = *horizon = 0;
+    if (cap)
+        book[0] = '\0';
     pthread_mutex_lock(&r->mu);
     PGresult *res;
-    int rc = rd_run(r, "rd_feed_last", 0, NULL, NULL, NULL, 0, &res, "reading the change feed", e);
-    if (rc == 0 && (PQntuples(res) != 1 || PQnfields(res) != 1 ||
-                    pg_text_int(PQgetvalue(res, 0, 0), true, last) < 0))
-        rc = err_set(e, ERR_INVALID, "the book on %s: the change feed's last id is malformed",
+    int rc =
+        rd_run(r, "rd_feed_state", 0, NULL, NULL, NULL, 0, &res, "reading the change feed", e);
+    if (rc == 0 && (PQntuples(res) != 1 || PQnfields(res) != 3 ||
+                    pg_text_int(PQgetvalue(res, 0, 0), true, last) < 0 ||
+                    pg_text_int(PQgetvalue(res, 0, 1), true, horizon) < 0 || *horizon > *last ||
+                    PQgetisnull(res, 0, 2) || !shown_ok(PQgetvalue(res, 0, 2), cap) ||
+                    !PQgetvalue(res, 0, 2)[0]))
+        rc = err_set(e, ERR_INVALID,
+                     "the book on %s: the change feed's last id, horizon or database is malformed",
                      r->shown);
+    if (rc == 0)
+        snprintf(book, cap, "%s", PQgetvalue(res, 0, 2));
     PQclear(res);
     pthread_mutex_unlock(&r->mu);
     return rc;
@@ -1035,7 +1052,7 @@ const store_book_reader pg_reader = {
     .escrow_page = rd_escrow_page,
     .changed = rd_changed,
     .feed_after = rd_feed_after,
-    .feed_last = rd_feed_last,
+    .feed_state = rd_feed_state,
     .escrow_list_after = rd_escrow_list_after,
     .creations = rd_creations,
     .inflows = rd_inflows,

@@ -413,10 +413,20 @@ out:
  * each escrow created, each change of its state and each removal (`at`: the transaction's
  * time, as unixepoch() is the statement's there). The search rows need no trigger here: the
  * trigram index is over the escrows' own columns. Created after the rows are copied (the
- * copied counts and feed already hold them). */
+ * copied counts and feed already hold them).
+ * A feed row's id is drawn at its insert, visible at its transaction's commit: two
+ * transactions (two chains' syncers) could commit their ids out of order, and a reader going
+ * by id (fusion serve's copy, pg_read.c's rd_feed) would pass the lower one, invisible yet,
+ * for good. So every writer of a feed row first takes one transaction-level advisory lock
+ * (the two-key form: apart from the chains' one-key locks, pg_lock.c), before escrow_totals'
+ * row: feed ids are drawn and committed in one order, and the two locks are always taken in
+ * that order. (SQLite has one writer: its feed needs none.) */
 #define PG_ESCROW_TRIGGERS                                                                         \
     "CREATE FUNCTION fusion_escrows_changed() RETURNS trigger LANGUAGE plpgsql AS $f$\n"         \
     "BEGIN\n"                                                                                     \
+    "  IF TG_OP <> 'UPDATE' OR NEW.state IS DISTINCT FROM OLD.state THEN\n"                       \
+    "    PERFORM pg_advisory_xact_lock(1717920612, 0);\n"                                         \
+    "  END IF;\n"                                                                                 \
     "  IF TG_OP = 'INSERT' THEN\n"                                                                \
     "    UPDATE escrow_totals SET n = n + 1 WHERE id = 1;\n"                                       \
     "    INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES ('escrow.created',"         \

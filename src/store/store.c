@@ -374,12 +374,15 @@ int store_book_feed_after(store *s, int64_t after, size_t max, store_feed_row **
     return s->rd->feed_after(s->rconn, after, max, out, n, e);
 }
 
-int store_book_feed_last(store *s, int64_t *last, err *e)
+int store_book_feed_state(store *s, int64_t *last, int64_t *horizon, char *book, size_t cap,
+                          err *e)
 {
-    *last = 0;
+    *last = *horizon = 0;
+    if (cap)
+        book[0] = '\0';
     if (!s->rd)
         return err_set(e, ERR_STATE, "the desk's book is desk.db: no change feed elsewhere");
-    return s->rd->feed_last(s->rconn, last, e);
+    return s->rd->feed_state(s->rconn, last, horizon, book, cap, e);
 }
 
 void store_close(store **p)

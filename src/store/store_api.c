@@ -269,10 +269,29 @@ int store_feed_after(store *s, int64_t after, size_t max, store_feed_row **out, 
 static const char SQL_FEED_APPEND[] =
     "INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES (?, ?, ?, nullif(?, ''), ?)";
 
-int store_feed_append(store *s, const store_feed_row *rows, size_t n, err *e)
+static const char SQL_FOLLOW_SET[] =
+    "INSERT INTO api_feed_follow (id, book, cursor) VALUES (1, ?1, ?2)"
+    " ON CONFLICT (id) DO UPDATE SET book = excluded.book, cursor = excluded.cursor";
+static const char SQL_FOLLOW_GET[] = "SELECT book, cursor FROM api_feed_follow WHERE id = 1";
+/* a start over: one id handed out and every row deleted, so that the horizon passes every
+ * reader's last id (a reader that had read everything may still miss what the copy skips) */
+static const char SQL_FEED_MARK[] =
+    "INSERT INTO api_feed (kind, chain_id, ref, at) VALUES ('feed.reset', 0, '', unixepoch())";
+static const char SQL_FEED_CLEAR[] = "DELETE FROM api_feed";
+
+static int follow_set(store *s, const char *book, int64_t cursor, err *e)
 {
-    if (!n)
-        return 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_FOLLOW_SET, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, book, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, cursor);
+    return store_exec_stmt(s, st, "keeping the feed copy's cursor", e);
+}
+
+int store_feed_append(store *s, const store_feed_row *rows, size_t n, const char *book,
+                      int64_t cursor, err *e)
+{
     if (store_begin(s, e) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
@@ -291,7 +310,61 @@ int store_feed_append(store *s, const store_feed_row *rows, size_t n, err *e)
             return -1;
         }
     }
+    if (follow_set(s, book, cursor, e) < 0) {
+        store_rollback(s);
+        return -1;
+    }
     return store_commit(s, e);
+}
+
+int store_feed_follow_set(store *s, const char *book, int64_t cursor, bool reset, err *e)
+{
+    if (store_begin(s, e) < 0)
+        return -1;
+    for (int i = 0; reset && i < 2; i++) {
+        sqlite3_stmt *st = store_stmt(s, i ? SQL_FEED_CLEAR : SQL_FEED_MARK, e);
+        if (!st || store_exec_stmt(s, st, "starting the feed over", e) < 0) {
+            store_rollback(s);
+            return -1;
+        }
+    }
+    if (follow_set(s, book, cursor, e) < 0) {
+        store_rollback(s);
+        return -1;
+    }
+    return store_commit(s, e);
+}
+
+typedef struct follow_row {
+    char *book;
+    size_t cap;
+    int64_t cursor;
+} follow_row;
+
+static int follow_fill(sqlite3_stmt *st, void *item, err *e)
+{
+    (void)e;
+    follow_row *f = item;
+    store_copy_text(st, 0, f->book, f->cap);
+    f->cursor = sqlite3_column_int64(st, 1);
+    return 0;
+}
+
+int store_feed_follow_get(store *s, char *book, size_t book_cap, int64_t *cursor, bool *found,
+                          err *e)
+{
+    *found = false;
+    *cursor = 0;
+    if (book_cap)
+        book[0] = '\0';
+    follow_row f = {book, book_cap, 0};
+    sqlite3_stmt *st = store_stmt(s, SQL_FOLLOW_GET, e);
+    if (!st)
+        return -1;
+    if (store_get_row(s, st, follow_fill, &f, found, "reading the feed copy's cursor", e) < 0)
+        return -1;
+    *cursor = f.cursor;
+    return 0;
 }
 
 static int last_fill(sqlite3_stmt *st, void *item, err *e)

@@ -85,9 +85,22 @@ typedef struct store_feed_row {
 /* Rows with id > after, oldest first, at most max; *out malloc'ed. */
 int store_feed_after(store *s, int64_t after, size_t max, store_feed_row **out, size_t *n,
                      err *e) STORE_WUR;
-/* Appends rows (their kind, chain, ref, state and time; new ids here) to the feed in one
- * transaction: the rows of a feed kept elsewhere (the desk's book on a server). */
-int store_feed_append(store *s, const store_feed_row *rows, size_t n, err *e) STORE_WUR;
+/* The copy of a feed kept elsewhere (the desk's book on a server): the feed it follows (its
+ * book's identity, book_cap bytes with the NUL) and the last id of that feed copied here;
+ * *found false before the first copy. */
+#define STORE_FEED_BOOK_MAX 256
+int store_feed_follow_get(store *s, char *book, size_t book_cap, int64_t *cursor, bool *found,
+                          err *e) STORE_WUR;
+/* Appends rows of the feed kept elsewhere (their kind, chain, ref, state and time; new ids
+ * here) and sets the copy's book and cursor, in one transaction: a crash leaves both or
+ * neither. */
+int store_feed_append(store *s, const store_feed_row *rows, size_t n, const char *book,
+                      int64_t cursor, err *e) STORE_WUR;
+/* Sets the copy's book and cursor without rows; with reset, in the same transaction, hands
+ * out one more id and deletes every row of the feed (the horizon passes every reader's last
+ * id: each is told to read the resources again). */
+int store_feed_follow_set(store *s, const char *book, int64_t cursor, bool reset,
+                          err *e) STORE_WUR;
 /* The last id of the feed (0: empty). */
 int store_feed_last(store *s, int64_t *out, err *e) STORE_WUR;
 /* The newest id pruned from the feed (0: none ever): a reader resuming after an id below

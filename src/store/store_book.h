@@ -238,8 +238,11 @@ typedef struct store_book_reader {
      * rows with id > after, oldest first, at most max; *out malloc'ed. */
     int (*feed_after)(void *conn, int64_t after, size_t max, store_feed_row **out, size_t *n,
                       err *e);
-    /* Its last id (0: empty). */
-    int (*feed_last)(void *conn, int64_t *last, err *e);
+    /* Its last id (0: empty), its horizon (the id below its oldest row: rows up to it are
+     * gone or never were; 0 when empty) and the identity of the database that holds it (a
+     * printable line, at most cap bytes with the NUL: another database, another feed). */
+    int (*feed_state)(void *conn, int64_t *last, int64_t *horizon, char *book, size_t cap,
+                      err *e);
     /* The escrows after `after` (NULL: from the first) in escrow_list's order (chain,
      * creation block, address), at most limit: a pass over all of them in pages. */
     int (*escrow_list_after)(void *conn, const store_escrow_cursor *after, size_t limit,
@@ -262,10 +265,11 @@ void store_set_reader(store *s, const store_book_reader *r, void *conn);
  * NULL): for the escrow table's pages, which the store does not read itself. */
 const store_book_reader *store_reader(const store *s, void **conn);
 /* The change feed of the book attached by store_set_reader (ERR_STATE without one): as
- * the reader's feed_after and feed_last. */
+ * the reader's feed_after and feed_state. */
 int store_book_feed_after(store *s, int64_t after, size_t max, store_feed_row **out, size_t *n,
                           err *e) STORE_WUR;
-int store_book_feed_last(store *s, int64_t *last, err *e) STORE_WUR;
+int store_book_feed_state(store *s, int64_t *last, int64_t *horizon, char *book, size_t cap,
+                          err *e) STORE_WUR;
 
 /* A store_escrow from the row as STORE_ESCROW_COLUMNS text (store_escrow_row_of's form;
  * approval_list as approvals_len bytes), the chain's final block when synced: for a book

@@ -979,6 +979,17 @@ static const char step_inflows_screened[] =
     "  book_id INTEGER PRIMARY KEY,"
     "  screened_at INTEGER NOT NULL);";
 
+/* the copy of the change feed of a desk's book on a server (src/api/service.c): the
+ * server's database it follows (its identity as the book's reader names it) and the last
+ * id of that feed copied into api_feed, set in the transaction that appends the copies, so
+ * a restarted `fusion serve` goes on from there with none lost nor copied twice. One row. */
+static const char step_api_feed_follow[] =
+    "CREATE TABLE api_feed_follow ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  book TEXT NOT NULL,"
+    "  cursor INTEGER NOT NULL CHECK (cursor >= 0)"
+    ");";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -1011,6 +1022,7 @@ const char *const store_schema_steps[] = {
     step_escrows_stale,
     step_bridge_dst_from,
     step_inflows_screened,
+    step_api_feed_follow,
 };
 
 const int store_schema_audit_head_version = 12;

@@ -3,13 +3,17 @@
 says (pruned at start and every minute, always its oldest rows), and a client resuming
 after a pruned event is told so: its stream starts with one `reset` event whose id is the
 newest pruned one, then goes on with the oldest event kept; a resume from a kept id and a
-new subscriber get no reset."""
+new subscriber get no reset. With the book on a server (tests/lib/pg.py run): the server's
+rows are copied into desk.db's feed from the cursor desk.db keeps, and a server feed pruned
+past it or another database than its own starts the copy over, with a reset."""
 import os
 import sqlite3
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sync_lib import A, Chain, Desk, need_artifacts  # noqa: E402
+from sync_lib import A, PSQL, SERVER, Chain, Desk, need_artifacts  # noqa: E402
 from api_lib import EventStream, Server, request  # noqa: E402
 import api_serve  # noqa: E402
 
@@ -106,6 +110,130 @@ def main():
     got = until(es, propose(srv.conn(), token, 12))
     check("reset" not in [g[1] for g in got] and got[0][0] == feed_ids(desk)[0] == last + 1,
           "resuming at the horizon of an empty feed: no reset, the next event")
+    es.close()
+    srv.stop()
+    if desk.book:
+        on_server(desk, token)
+        out_of_order(desk, chain, token)
+
+
+def on_server(desk, token):
+    """Under tests/lib/pg.py run (the desk's book on a server): the escrows' rows are the
+    server's, copied into desk.db's feed by `fusion serve` from the cursor desk.db keeps. A
+    server feed pruned past that cursor, and another database than the cursor's, start the
+    copy over with one line and a `reset` for the streams behind it: nothing is skipped or
+    repeated silently."""
+    def put(url, ref):
+        Desk._psql(url, "INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES "
+                        f"('escrow.created', 31337, '{ref}', 'created', 1)")
+
+    def refs_until(es, ref):
+        out = []
+        while True:
+            eid, kind, data = es.next()
+            out.append((kind, data.get("ref")))
+            if data.get("ref") == ref:
+                return out
+
+    ref = ["0x%040x" % (0xfeed0 + i) for i in range(6)]
+    srv = Server(desk.home)
+    es = EventStream(srv, token)
+    put(desk.book, ref[0])
+    check(refs_until(es, ref[0])[-1] == ("escrow.created", ref[0]),
+          "a row of the server's feed is streamed")
+    es.close()
+    srv.stop()
+    # while no `fusion serve` runs the server's feed gets three rows and loses two of them
+    last = feed_ids(desk)[-1]
+    for r in ref[1:4]:
+        put(desk.book, r)
+    # pruned as a feed is, its oldest rows: through the second of the three
+    Desk._psql(desk.book, "DELETE FROM api_feed WHERE id <= "
+                          f"(SELECT id FROM api_feed WHERE ref = '{ref[2]}')")
+    srv = Server(desk.home)
+    es = EventStream(srv, token, last_id=last)
+    eid, kind, data = es.next()
+    check(kind == "reset" and data["after"] == last and eid >= last,
+          "the server's feed pruned past the copy's cursor: a stream behind it gets a reset")
+    got = refs_until(es, ref[3])
+    check(("escrow.created", ref[1]) not in got and ("escrow.created", ref[2]) not in got and
+          got.count(("escrow.created", ref[3])) == 1, "then the rows after the server's pruned "
+          "ones, once")
+    es.close()
+    srv.stop()
+    said = [ln for ln in desk.fusion_log().splitlines() if "were pruned" in ln]
+    check(len(said) == 1 and "starts over" in said[0], "said in one line: " + repr(said))
+    # book.conf names another database: a copy of this one (the same feed, its same ids)
+    name = desk.book.split("@/", 1)[1].split("?", 1)[0]
+    other = name + "_b"
+    Desk._psql(SERVER, f"CREATE DATABASE {other} TEMPLATE {name}")
+    url = desk.book.replace(f"@/{name}?", f"@/{other}?")
+    with open(os.path.join(desk.home, "book.conf"), "w") as f:
+        f.write(f"db = {url}\n")
+    desk.signed.sign_config("book")
+    desk.book = url
+    last = feed_ids(desk)[-1]
+    srv = Server(desk.home)
+    es = EventStream(srv, token, last_id=last)
+    eid, kind, data = es.next()
+    check(kind == "reset" and data["after"] == last,
+          "another database than the cursor's: a stream behind it gets a reset")
+    put(url, ref[4])
+    got = refs_until(es, ref[4])
+    check(got.count(("escrow.created", ref[4])) == 1 and
+          not any(r in (ref[0], ref[3]) for _, r in got),
+          "then that database's new rows, none of its earlier ones")
+    es.close()
+    srv.stop()
+    said = [ln for ln in desk.fusion_log().splitlines() if "another database" in ln]
+    check(len(said) == 1 and "starts over" in said[0], "said in one line: " + repr(said))
+
+
+def out_of_order(desk, chain, token):
+    """Two transactions on the server change two escrows' states; the one that got the
+    lower feed id commits last (two chains' syncers, or a syncer and a reindex, do this).
+    The copy reads the server's feed by id: the later id must not become visible first,
+    or the copy's cursor passes the lower one and that change is never streamed."""
+    xs = [chain.create_escrow(payee=1 + i) for i in range(2)]
+    desk.run("sync", "--once")
+    xs = [x.lower() for x in xs]
+    assert all(desk.escrow_count(x) == 1 for x in xs), "the escrows are on the server"
+    srv = Server(desk.home)
+    es = EventStream(srv, token)
+    a = subprocess.Popen([PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", desk.book],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    a.stdin.write("BEGIN;\n"
+                  f"UPDATE escrows SET state = 'disputed' WHERE address = '{xs[0]}';\n"
+                  "SELECT 'held';\n")
+    a.stdin.flush()
+    # the first transaction has written its feed row (its id the lower): it waits, open
+    while not Desk._psql(desk.book, "SELECT 1 FROM pg_locks l JOIN pg_stat_activity s ON"
+                                    " s.pid = l.pid WHERE s.state = 'idle in transaction'"
+                                    " AND l.relation = 'api_feed'::regclass"):
+        time.sleep(0.05)
+    b = subprocess.Popen([PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", desk.book, "-c",
+                          f"UPDATE escrows SET state = 'disputed' WHERE address = '{xs[1]}'"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    got = []
+    try:
+        # the second one's change, if it could commit past the first (a bound, then on);
+        # the two escrows' creations, copied since the stream began, come first
+        while ("escrow.state", xs[1]) not in got:
+            eid, kind, data = es.next(bound=8)
+            got.append((kind, data.get("ref")))
+    except TimeoutError:
+        pass
+    a.stdin.write("COMMIT;\n")
+    a.stdin.close()
+    assert a.wait(60) == 0, a.stderr.read()
+    assert b.wait(60) == 0, b.stderr.read()
+    want = [("escrow.state", xs[0]), ("escrow.state", xs[1])]
+    while not all(w in got for w in want):
+        eid, kind, data = es.next(bound=30)
+        got.append((kind, data.get("ref")))
+    check(all(got.count(w) == 1 for w in want), "two state changes committed out of their "
+          "feed ids' order: both streamed, once each")
     es.close()
     srv.stop()
 

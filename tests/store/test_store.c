@@ -1803,6 +1803,49 @@ static void test_data_version(void **state)
     store_close(&b);
 }
 
+/* The copy of a feed kept elsewhere: its rows and its cursor are one transaction, and a
+ * start over empties the feed so that its horizon is the last id handed out. */
+static void test_feed_follow(void **state)
+{
+    (void)state;
+    store *s = open_ok();
+    err e;
+    err_clear(&e);
+    char book[STORE_FEED_BOOK_MAX];
+    int64_t cursor = -1, last = 0, horizon = 0;
+    bool found = true;
+    assert_int_equal(store_feed_follow_get(s, book, sizeof book, &cursor, &found, &e), 0);
+    assert_false(found);
+    assert_int_equal(cursor, 0);
+    store_feed_row rows[2] = {{.kind = "escrow.created", .chain_id = 1, .ref = "0xa", .at = 5},
+                              {.kind = "escrow.state", .chain_id = 1, .ref = "0xa",
+                               .state = "funded", .at = 6}};
+    assert_int_equal(store_feed_append(s, rows, 2, "sys/1/desk", 41, &e), 0);
+    assert_int_equal(store_feed_follow_get(s, book, sizeof book, &cursor, &found, &e), 0);
+    assert_true(found);
+    assert_string_equal(book, "sys/1/desk");
+    assert_int_equal(cursor, 41);
+    assert_int_equal(store_feed_last(s, &last, &e), 0);
+    assert_int_equal(last, 2);
+    /* a cursor that would not hold: the rows are not appended either */
+    assert_int_not_equal(store_feed_append(s, rows, 2, "sys/1/desk", -1, &e), 0);
+    assert_int_equal(store_feed_last(s, &last, &e), 0);
+    assert_int_equal(last, 2);
+    assert_int_equal(store_feed_follow_get(s, book, sizeof book, &cursor, &found, &e), 0);
+    assert_int_equal(cursor, 41);
+    /* another book: the copy starts over, the feed is emptied, its horizon past every id
+     * handed out before */
+    assert_int_equal(store_feed_follow_set(s, "sys/2/desk", 7, true, &e), 0);
+    assert_int_equal(store_feed_follow_get(s, book, sizeof book, &cursor, &found, &e), 0);
+    assert_string_equal(book, "sys/2/desk");
+    assert_int_equal(cursor, 7);
+    assert_int_equal(store_feed_last(s, &last, &e), 0);
+    assert_int_equal(last, 0);
+    assert_int_equal(store_feed_horizon(s, &horizon, &e), 0);
+    assert_int_equal(horizon, 3);
+    store_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1833,6 +1876,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_escrow_awaiting_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbound_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feed_follow, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
