@@ -1993,7 +1993,11 @@ void *sync_chain_main(void *arg)
     LOG_I("sync", "%s (chain %llu): sync thread started", c.chain.name,
           (unsigned long long)c.chain.chain_id);
     set_phase(&c, SYNC_CATCHING_UP);
-    after_commit(&c); /* what earlier runs stored but nobody processed yet */
+    /* what earlier runs stored but nobody processed yet: the hook after the first step,
+     * not before it (a reorg that step finds is rewound first and the chain read again,
+     * so the screener's sweep sees a replaced escrow, not one gone; it ran concurrently
+     * with the rewind: compliance_reorg_pg, now and then) */
+    c.hook_pending = true;
     while (!atomic_load(&c.eng->stop)) {
         int result = STEP_RETRY;
         err_clear(&e);
@@ -2014,6 +2018,10 @@ void *sync_chain_main(void *arg)
         if (rc < 0) {
             failures++;
             set_error(&c, e.msg);
+            /* a node or server away: the hook's work on what is stored goes on meanwhile */
+            if (c.hook_pending && !c.hook_after_resync &&
+                sync_now() - c.last_hook >= SYNC_HOOK_BUSY_S)
+                after_commit(&c);
             if (e.code == ERR_DENIED || (c.opt->once && failures >= c.opt->once_max_failures)) {
                 LOG_E("sync", "%s: giving up: %s", c.chain.name, e.msg);
                 set_phase(&c, SYNC_FAILED);
