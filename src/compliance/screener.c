@@ -490,8 +490,10 @@ static int screen_inflows(compliance_screener *scr, store *conn, const complianc
     size_t n = 0;
     if (store_inflow_pending(conn, &fs, &n, e) < 0)
         return -1;
-    if (!n)
+    if (!n) {
+        free(fs);
         return 0;
+    }
     int rc = -1;
     if (compliance_own_accounts(conn, &scr->cfg, scr->ctx, e) < 0 || store_begin(conn, e) < 0)
         goto out;

@@ -228,6 +228,10 @@ static int book_inflow_pending(store *s, store_inflow **out, size_t *n, err *e)
             (*out)[k++] = (*out)[i];
     }
     *n = k;
+    if (k == 0) { /* every one marked: an empty list, as desk.db's (no array to free) */
+        free(*out);
+        *out = NULL;
+    }
     return 0;
 fail:
     free(*out);
