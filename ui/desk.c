@@ -314,7 +314,7 @@ int ui_desk_alert(void *arg, char *out, size_t cap)
     if (!down)
         return 0;
     /* short, so that the screen's own status survives; the reason is on the Chains screen */
-    snprintf(out, cap, "book server unreachable: %zu of %zu chains (7 Chains)", down, n);
+    snprintf(out, cap, STORE_BOOK_AWAY ": %zu of %zu chains (7 Chains)", down, n);
     return 1;
 }
 

@@ -6,7 +6,11 @@
  * R resumes the selected transfer through the UI's action worker (job.c): the attestation
  * fetched, the mint signed after the passphrase (or the session's unlocked key), the
  * pre-sign summary and y/N; one that has nothing left to do is said so, nothing signed.
- * `fusion bridge send` makes transfers. Read whole from the store on each change. */
+ * `fusion bridge send` makes transfers. Read whole from the store on each change. On a
+ * desk whose book is on a server (book.conf) the sync records the transfers' legs there, not
+ * in desk.db: each transfer is shown as those legs make it (sync_bridge_book_view, as `fusion
+ * bridge list`), read by a worker of the screen on its own store (bookwork.h), so a
+ * server away never holds the loop: the rows shown stay, the status line says why. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +20,14 @@
 #include "app.h"
 #include "base/amount.h"
 #include "base/log.h"
+#include "bookwork.h"
 #include "desk.h"
 #include "bridge/bridge.h"
 #include "desk/names.h"
 #include "job.h"
 #include "notify.h"
 #include "screen.h"
+#include "sync/bridge_legs.h"
 #include "tscreen.h"
 
 static const ui_column cols[] = {
@@ -40,6 +46,17 @@ static const ui_tscreen_desc desc = {
     "transfers",
 };
 
+/* A read of a server-book desk's reader (bookwork.h): the transfers, the chains and tokens
+ * that name them. */
+typedef struct br_lists {
+    store_bridge *all;
+    size_t n_all;
+    store_chain *chains;
+    size_t n_chains;
+    store_token *tokens;
+    size_t n_tokens;
+} br_lists;
+
 typedef struct br_state {
     ui_tscreen ts; /* first: the tscreen helpers see a ui_tscreen */
     ui_desk *desk;
@@ -55,6 +72,7 @@ typedef struct br_state {
     bool detail;
     time_t now;
     char error[ERR_MSG_MAX];
+    ui_bookwork *w; /* a server-book desk's reader; NULL: read from desk.db on the loop */
 } br_state;
 
 static const char *chain_name(const br_state *st, uint64_t id, char *out, size_t cap)
@@ -177,25 +195,47 @@ static void unload(br_state *st)
     desk_names_free(&st->names);
 }
 
-static int load_tokens(br_state *st, store *s, err *e)
+/* The tokens of every chain of chains, appended to *out (the caller frees it, also on
+ * failure). */
+static int load_tokens(store *s, const store_chain *chains, size_t n_chains, store_token **out,
+                       size_t *n_out, err *e)
 {
-    for (size_t i = 0; i < st->n_chains; i++) {
+    for (size_t i = 0; i < n_chains; i++) {
         store_token *t = NULL;
         size_t n = 0;
-        if (store_token_list(s, st->chains[i].chain_id, &t, &n, e) < 0)
+        if (store_token_list(s, chains[i].chain_id, &t, &n, e) < 0)
             return -1;
-        store_token *grown = n ? realloc(st->tokens, (st->n_tokens + n) * sizeof *grown) : st->tokens;
+        store_token *grown = n ? realloc(*out, (*n_out + n) * sizeof *grown) : *out;
         if (n && !grown) {
             free(t);
             return err_set(e, ERR_NOMEM, "out of memory listing the tokens");
         }
-        st->tokens = grown;
+        *out = grown;
         if (n)
-            memcpy(st->tokens + st->n_tokens, t, n * sizeof *t);
-        st->n_tokens += n;
+            memcpy(*out + *n_out, t, n * sizeof *t);
+        *n_out += n;
         free(t);
     }
     return 0;
+}
+
+/* What the rows need besides the lists: the names, sorted newest first, the filter. */
+static void rows_ready(br_state *st)
+{
+    err e;
+    desk_names_free(&st->names);
+    if (desk_names_load(&st->names, desk_snap_store(st->desk->snap), st->desk->ks, &e) < 0)
+        LOG_W("ui", "bridges: %s", e.msg);
+    if (st->n_all) /* qsort on the NULL of an empty list is undefined */
+        qsort(st->all, st->n_all, sizeof *st->all, newest_first);
+    free(st->shown);
+    st->shown = calloc(st->n_all ? st->n_all : 1, sizeof *st->shown);
+    if (!st->shown) {
+        st->n_all = 0;
+        snprintf(st->error, sizeof st->error, "out of memory listing the transfers");
+        return;
+    }
+    apply_filter(st);
 }
 
 static void load(br_state *st)
@@ -208,7 +248,8 @@ static void load(br_state *st)
     store *s = desk_snap_store(st->desk->snap);
     err e;
     if (store_bridge_list(s, &st->all, &st->n_all, &e) < 0 ||
-        store_chain_list(s, &st->chains, &st->n_chains, &e) < 0 || load_tokens(st, s, &e) < 0) {
+        store_chain_list(s, &st->chains, &st->n_chains, &e) < 0 ||
+        load_tokens(s, st->chains, st->n_chains, &st->tokens, &st->n_tokens, &e) < 0) {
         snprintf(st->error, sizeof st->error, "%s", e.msg);
         LOG_W("ui", "bridges: %s", e.msg);
         free(st->all);
@@ -216,17 +257,60 @@ static void load(br_state *st)
         st->n_all = 0;
         return;
     }
-    if (desk_names_load(&st->names, s, st->desk->ks, &e) < 0)
-        LOG_W("ui", "bridges: %s", e.msg);
-    if (st->n_all) /* qsort on the NULL of an empty list is undefined */
-        qsort(st->all, st->n_all, sizeof *st->all, newest_first);
-    st->shown = calloc(st->n_all ? st->n_all : 1, sizeof *st->shown);
-    if (!st->shown) {
-        st->n_all = 0;
-        snprintf(st->error, sizeof st->error, "out of memory listing the transfers");
-        return;
+    rows_ready(st);
+}
+
+static void lists_free(void *result)
+{
+    br_lists *l = result;
+    free(l->all);
+    free(l->chains);
+    free(l->tokens);
+    free(l);
+}
+
+/* The reader's thread: one read, the transfers (desk.db's), each as the server's legs make
+ * it, the chains and tokens that name them (the screen's state untouched). */
+static int worker_read(store *s, void *ctx, void **out, err *e)
+{
+    (void)ctx;
+    br_lists *l = calloc(1, sizeof *l);
+    if (!l)
+        return err_set(e, ERR_NOMEM, "out of memory listing the transfers");
+    *out = l;
+    int rc = store_bridge_list(s, &l->all, &l->n_all, e);
+    for (size_t i = 0; rc == 0 && i < l->n_all; i++)
+        rc = sync_bridge_book_view(s, &l->all[i], e);
+    if (rc == 0)
+        rc = store_chain_list(s, &l->chains, &l->n_chains, e);
+    if (rc == 0)
+        rc = load_tokens(s, l->chains, l->n_chains, &l->tokens, &l->n_tokens, e);
+    return rc;
+}
+
+/* The reader's parked result, if any: lists replace the rows; a failure keeps the rows
+ * shown and says why (status line). */
+static bool worker_take(br_state *st)
+{
+    void *got = NULL;
+    if (!ui_bookwork_take(st->w, &got, st->error, sizeof st->error))
+        return false;
+    br_lists *l = got;
+    if (l) {
+        unload(st);
+        st->all = l->all;
+        st->n_all = l->n_all;
+        st->chains = l->chains;
+        st->n_chains = l->n_chains;
+        st->tokens = l->tokens;
+        st->n_tokens = l->n_tokens;
+        free(l);
     }
-    apply_filter(st);
+    if (!st->error[0]) {
+        st->now = time(NULL);
+        rows_ready(st);
+    }
+    return true;
 }
 
 static size_t rows_count(void *ctx)
@@ -276,6 +360,15 @@ static int open_(ui_screen *s, err *e)
     if (!st)
         return -1;
     st->desk = ui_app_desk(s->app);
+    if (st->desk && st->desk->reads.present) {
+        if (ui_bookwork_start(&st->w, st->desk->home, "bridges", worker_read, lists_free, NULL,
+                              e) < 0) {
+            ui_tscreen_close(s);
+            return -1;
+        }
+        ui_bookwork_kick(st->w);
+        return 0;
+    }
     load(st);
     return 0;
 }
@@ -285,6 +378,7 @@ static void close_(ui_screen *s)
     br_state *st = s->state;
     if (!st)
         return;
+    ui_bookwork_stop(&st->w);
     unload(st);
     ui_tscreen_close(s);
 }
@@ -370,7 +464,11 @@ static void draw(ui_screen *s, WINDOW *w)
     if (st->ts.filter[0])
         snprintf(note + o, sizeof note - (size_t)o, " matching /%s", st->ts.filter);
     ui_heading_draw(w, 0, desc.heading, note);
-    const char *empty = st->error[0] ? st->error : desc.empty;
+    const char *empty = desc.empty;
+    if (st->error[0])
+        empty = st->error;
+    else if (st->w && !ui_bookwork_loaded(st->w))
+        empty = "Reading the transfers' legs from the book's server";
     const store_bridge *b = st->detail ? selected(st) : NULL;
     int y = ui_table_draw_body(&st->ts.table, w, b != NULL, empty);
     if (!b)
@@ -420,19 +518,40 @@ static bool close_overlay(ui_screen *s)
 
 static unsigned changed(ui_screen *s, unsigned topics)
 {
-    (void)topics;
-    load(s->state);
+    br_state *st = s->state;
+    if (st->w) {
+        /* the reader's own wake is JOBS alone: take its result, ask again on news only */
+        bool took = worker_take(st);
+        if (topics & ~UI_TOPIC_JOBS)
+            ui_bookwork_kick(st->w);
+        return took ? UI_REDRAW : UI_OK;
+    }
+    load(st);
     return UI_REDRAW;
 }
 
-/* Ages are shown in minutes: redraw when the minute turns. */
+/* Ages are shown in minutes: redraw when the minute turns. A server-book desk's transfers
+ * are read again now and then while shown (every 5 s, 2 s after a failure: bookwork.h):
+ * another relayer's mint synced by another process comes with no commit this desk may
+ * hear. */
 static unsigned tick(ui_screen *s, time_t now)
 {
     br_state *st = s->state;
+    if (st->w)
+        ui_bookwork_tick(st->w, now, st->error[0] != '\0');
     if (now / 60 == st->now / 60)
         return UI_OK;
     st->now = now;
     return st->n_all ? UI_REDRAW : UI_OK;
+}
+
+static void status(ui_screen *s, char *out, size_t cap)
+{
+    br_state *st = s->state;
+    if (st->w && st->error[0])
+        snprintf(out, cap, "bridges: %s", st->error);
+    else
+        ui_tscreen_status(s, out, cap);
 }
 
 const ui_screen_ops ui_scr_bridges = {
@@ -443,7 +562,7 @@ const ui_screen_ops ui_scr_bridges = {
     .handle = handle,
     .changed = changed,
     .tick = tick,
-    .status = ui_tscreen_status,
+    .status = status,
     .selected = ui_tscreen_selected,
     .filter = ui_tscreen_filter,
     .close_overlay = close_overlay,

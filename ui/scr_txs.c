@@ -6,9 +6,8 @@
  * fees), on the worker of job.h like the escrow actions. Enter puts the whole row on the
  * message line. Read whole from the store on each change: a desk's own sends. On a desk
  * whose book is on a server (book.conf) the list is the server's (every workstation's, as
- * `fusion tx list`), read by a worker of the screen on its own store (pg_desk_book_attach),
- * so a server away never holds the loop: the rows shown stay, the status line says why. */
-#include <pthread.h>
+ * `fusion tx list`), read by a worker of the screen on its own store (bookwork.h), so a
+ * server away never holds the loop: the rows shown stay, the status line says why. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "app.h"
 #include "base/log.h"
+#include "bookwork.h"
 #include "desk.h"
 #include "desk/names.h"
 #include "job.h"
@@ -38,27 +38,13 @@ static const ui_tscreen_desc desc = {
     "transactions",
 };
 
-/* Seconds between two reads of the server's list while the screen is shown (another
- * workstation's transactions are announced by no commit this desk hears), and after a
- * failed one. */
-#define SERVER_REREAD_S 5
-#define SERVER_RETRY_S 2
-
-/* The reader of a server-book desk's list: its own store, asked by kick, its result parked
- * under mu for the loop (take). Never touches curses. */
-typedef struct txs_worker {
-    pthread_t th;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop, kick, busy;
-    char home[4096];
-    bool ready; /* a result is parked */
+/* A read of a server-book desk's reader (bookwork.h): the list and the chains that name it. */
+typedef struct txs_lists {
     store_outbound *all;
     size_t n_all;
     store_chain *chains;
     size_t n_chains;
-    char error[ERR_MSG_MAX];
-} txs_worker;
+} txs_lists;
 
 typedef struct txs_state {
     ui_tscreen ts; /* first: the tscreen helpers see a ui_tscreen */
@@ -71,9 +57,7 @@ typedef struct txs_state {
     size_t n_chains;
     desk_names *names;
     char error[ERR_MSG_MAX];
-    txs_worker *w;    /* a server-book desk's reader; NULL: read from desk.db on the loop */
-    time_t asked_at;  /* the worker was last asked (0: never) */
-    bool loaded;      /* the worker has answered once */
+    ui_bookwork *w; /* a server-book desk's reader; NULL: read from desk.db on the loop */
 } txs_state;
 
 static const char *chain_name(const txs_state *st, uint64_t id, char *out, size_t cap)
@@ -195,133 +179,47 @@ static void load(txs_state *st)
     rows_ready(st);
 }
 
-static void *worker_main(void *arg)
+static void lists_free(void *result)
 {
-    txs_worker *w = arg;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/desk.db", w->home);
-    store *s = NULL;
-    err e;
-    err_clear(&e);
-    int orc = store_open(&s, path, &e);
-    if (orc == 0)
-        orc = pg_desk_book_attach(s, w->home, PG_DESK_READS, NULL, &e);
-    pthread_mutex_lock(&w->mu);
-    for (;;) {
-        while (!w->stop && !w->kick)
-            pthread_cond_wait(&w->cv, &w->mu);
-        if (w->stop)
-            break;
-        w->kick = false;
-        w->busy = true;
-        pthread_mutex_unlock(&w->mu);
-        store_outbound *all = NULL;
-        store_chain *chains = NULL;
-        size_t n_all = 0, n_chains = 0;
-        int rc = orc;
-        if (rc == 0) {
-            err_clear(&e);
-            rc = store_outbound_list(s, 0, &all, &n_all, &e);
-            if (rc == 0)
-                rc = store_chain_list(s, &chains, &n_chains, &e);
-        }
-        pthread_mutex_lock(&w->mu);
-        w->busy = false;
-        free(w->all);
-        free(w->chains);
-        w->all = rc == 0 ? all : NULL;
-        w->n_all = rc == 0 ? n_all : 0;
-        w->chains = rc == 0 ? chains : NULL;
-        w->n_chains = rc == 0 ? n_chains : 0;
-        if (rc < 0) {
-            free(all);
-            free(chains);
-        }
-        snprintf(w->error, sizeof w->error, "%s", rc == 0 ? "" : e.msg);
-        w->ready = true;
-        pthread_mutex_unlock(&w->mu);
-        if (rc < 0)
-            LOG_W("ui", "transactions: %s", e.msg);
-        ui_notify(UI_TOPIC_JOBS); /* the loop takes it (changed) */
-        pthread_mutex_lock(&w->mu);
-    }
-    pthread_mutex_unlock(&w->mu);
-    store_close(&s);
-    return NULL;
+    txs_lists *l = result;
+    free(l->all);
+    free(l->chains);
+    free(l);
 }
 
-static void worker_kick(txs_state *st)
+/* The reader's thread: one read of the server's list (the screen's state untouched). */
+static int worker_read(store *s, void *ctx, void **out, err *e)
 {
-    pthread_mutex_lock(&st->w->mu);
-    st->w->kick = true;
-    pthread_cond_signal(&st->w->cv);
-    pthread_mutex_unlock(&st->w->mu);
-    st->asked_at = time(NULL);
+    (void)ctx;
+    txs_lists *l = calloc(1, sizeof *l);
+    if (!l)
+        return err_set(e, ERR_NOMEM, "out of memory listing the transactions");
+    *out = l;
+    if (store_outbound_list(s, 0, &l->all, &l->n_all, e) < 0)
+        return -1;
+    return store_chain_list(s, &l->chains, &l->n_chains, e);
 }
 
-/* The worker's parked result, if any: a list replaces the rows; a failure keeps the rows
+/* The reader's parked result, if any: a list replaces the rows; a failure keeps the rows
  * shown and says why (status line). */
 static bool worker_take(txs_state *st)
 {
-    txs_worker *w = st->w;
-    pthread_mutex_lock(&w->mu);
-    bool ready = w->ready;
-    if (ready) {
-        w->ready = false;
-        snprintf(st->error, sizeof st->error, "%s", w->error);
-        if (!w->error[0]) {
-            free(st->all);
-            free(st->chains);
-            st->all = w->all;
-            st->n_all = w->n_all;
-            st->chains = w->chains;
-            st->n_chains = w->n_chains;
-            w->all = NULL;
-            w->chains = NULL;
-            w->n_all = w->n_chains = 0;
-        }
+    void *got = NULL;
+    if (!ui_bookwork_take(st->w, &got, st->error, sizeof st->error))
+        return false;
+    txs_lists *l = got;
+    if (l) {
+        free(st->all);
+        free(st->chains);
+        st->all = l->all;
+        st->n_all = l->n_all;
+        st->chains = l->chains;
+        st->n_chains = l->n_chains;
+        free(l);
     }
-    pthread_mutex_unlock(&w->mu);
-    st->loaded |= ready;
-    if (ready && !st->error[0])
+    if (!st->error[0])
         rows_ready(st);
-    return ready;
-}
-
-static void worker_free(txs_worker **p)
-{
-    txs_worker *w = *p;
-    if (!w)
-        return;
-    pthread_mutex_lock(&w->mu);
-    w->stop = true;
-    pthread_cond_signal(&w->cv);
-    pthread_mutex_unlock(&w->mu);
-    pthread_join(w->th, NULL);
-    pthread_mutex_destroy(&w->mu);
-    pthread_cond_destroy(&w->cv);
-    free(w->all);
-    free(w->chains);
-    free(w);
-    *p = NULL;
-}
-
-static int worker_start(txs_state *st, err *e)
-{
-    txs_worker *w = calloc(1, sizeof *w);
-    if (!w)
-        return err_set(e, ERR_NOMEM, "out of memory");
-    snprintf(w->home, sizeof w->home, "%s", st->desk->home);
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->cv, NULL);
-    if (ui_thread_create(&w->th, worker_main, w, e) < 0) {
-        pthread_mutex_destroy(&w->mu);
-        pthread_cond_destroy(&w->cv);
-        free(w);
-        return -1;
-    }
-    st->w = w;
-    return 0;
+    return true;
 }
 
 static size_t rows_count(void *ctx)
@@ -372,11 +270,12 @@ static int open_(ui_screen *s, err *e)
         return -1;
     st->desk = ui_app_desk(s->app);
     if (st->desk && st->desk->reads.present) {
-        if (worker_start(st, e) < 0) {
+        if (ui_bookwork_start(&st->w, st->desk->home, "transactions", worker_read, lists_free,
+                              NULL, e) < 0) {
             ui_tscreen_close(s);
             return -1;
         }
-        worker_kick(st);
+        ui_bookwork_kick(st->w);
         return 0;
     }
     load(st);
@@ -388,7 +287,7 @@ static void close_(ui_screen *s)
     txs_state *st = s->state;
     if (!st)
         return;
-    worker_free(&st->w);
+    ui_bookwork_stop(&st->w);
     free(st->all);
     free(st->shown);
     free(st->chains);
@@ -411,7 +310,7 @@ static void draw(ui_screen *s, WINDOW *w)
     const char *empty = desc.empty;
     if (st->error[0])
         empty = st->error;
-    else if (st->w && !st->loaded)
+    else if (st->w && !ui_bookwork_loaded(st->w))
         empty = "Reading the transactions from the book's server";
     ui_table_draw_body(&st->ts.table, w, false, empty);
 }
@@ -470,20 +369,21 @@ static unsigned changed(ui_screen *s, unsigned topics)
         /* the reader's own wake is JOBS alone: take its result, ask again on news only */
         bool took = worker_take(st);
         if (topics & ~UI_TOPIC_JOBS)
-            worker_kick(st);
+            ui_bookwork_kick(st->w);
         return took ? UI_REDRAW : UI_OK;
     }
     load(st); /* the loop polls the action worker (ui_job_poll) */
     return UI_REDRAW;
 }
 
-/* A server-book desk's list read again now and then while shown (and sooner after a
- * failure): another workstation's transactions come with no commit announced here. */
+/* A server-book desk's list read again now and then while shown (every 5 s, 2 s after a
+ * failure: bookwork.h): another workstation's transactions come with no commit announced
+ * here. */
 static unsigned tick(ui_screen *s, time_t now)
 {
     txs_state *st = s->state;
-    if (st->w && now - st->asked_at >= (st->error[0] ? SERVER_RETRY_S : SERVER_REREAD_S))
-        worker_kick(st);
+    if (st->w)
+        ui_bookwork_tick(st->w, now, st->error[0] != '\0');
     return UI_OK;
 }
 

@@ -26,6 +26,7 @@
 #include "desk/escrow_input.h"
 #include "desk/snapshot.h"
 #include "risk/service.h"
+#include "sync/event_json.h"
 
 #define MAX_CLIENTS 256
 
@@ -75,6 +76,7 @@ struct api_service {
     char follow_book[STORE_FEED_BOOK_MAX];
     bool follow_known, follow_failing;
     double follow_next;
+    double book_prune_next; /* when the server's feed is pruned next (monotonic; under g_busy) */
     /* the desk's policy (under mu), kept until policy.conf changes */
     policy *pol;
     ino_t pol_ino;
@@ -267,6 +269,20 @@ static void feed_follow(api_service *sv, api_reader *rd)
             sv->follow_cursor = rows[n - 1].id;
         free(rows);
     }
+    /* The server's feed is pruned by the service that copies it, with desk.db's policy,
+     * after a copy and every minute, never past the row this copy has (nor its newest: the
+     * feed's last id stays): a row not yet copied here is never lost to this copy. Another
+     * workstation's `fusion serve` whose copy was behind what this one pruned starts over
+     * with a reset (follow_check). */
+    if (rc == 0 && now >= sv->book_prune_next) {
+        int64_t pruned = 0;
+        sv->book_prune_next = now + 60;
+        rc = store_book_feed_prune(s, (int64_t)time(NULL) - (int64_t)sv->opt.feed_days * 86400,
+                                   sv->opt.feed_keep, sv->follow_cursor, &pruned, &e);
+        if (rc == 0 && pruned)
+            LOG_I("api", "the book's change feed: %lld rows pruned on the server",
+                  (long long)pruned);
+    }
     /* after a failure the server is checked again (it may be another database now) */
     sv->follow_known = rc == 0;
     if (rc < 0 && !sv->follow_failing)
@@ -449,8 +465,7 @@ static void respond_problem(api_response *rs, const api_problem *p)
 static int db_fail(api_problem *p, const err *e)
 {
     /* the desk's book on a server that does not answer: try again shortly */
-    if (strncmp(e->msg, STORE_BOOK_AWAY, strlen(STORE_BOOK_AWAY)) == 0 ||
-        strncmp(e->msg, STORE_BOOK_AWAY_OUT, strlen(STORE_BOOK_AWAY_OUT)) == 0) {
+    if (strncmp(e->msg, STORE_BOOK_AWAY, strlen(STORE_BOOK_AWAY)) == 0) {
         api_fail(p, 503, "book-unreachable", "%s", e->msg);
         p->retry_after = 5;
         return -1;
@@ -594,7 +609,9 @@ static int get_escrow(api_service *sv, api_reader *rd, const api_match *m, const
     for (size_t i = 0; i < ev.n; i++) {
         const store_event *v = &ev.items[i];
         json_error_t je;
-        json_t *dec = v->decoded ? json_loads(v->decoded, 0, &je) : NULL;
+        char *text = sync_event_json_of(v);
+        json_t *dec = text ? json_loads(text, 0, &je) : NULL;
+        free(text);
         json_array_append_new(tl, json_pack("{s:s, s:I, s:o, s:o, s:i, s:o}", "event",
                                             v->name[0] ? v->name : "unknown", "block",
                                             (json_int_t)v->block_number, "block_hash",

@@ -18,6 +18,7 @@
 #include "desk/escrow_input.h"
 #include "pgstore/pg_desk.h"
 #include "store/store.h"
+#include "sync/bridge_legs.h"
 
 static void say_line(void *ctx, const char *line)
 {
@@ -236,7 +237,9 @@ static int cmd_list_show(cli_ctx *ctx, int argc, char **argv, bool show)
     store *db = NULL;
     store_bridge *bs = NULL;
     size_t n = 0;
-    if (cli_desk_open(ctx, &db, &e) < 0 || store_bridge_list(db, &bs, &n, &e) < 0) {
+    if (cli_desk_open(ctx, &db, &e) < 0 ||
+        pg_desk_book_attach(db, ctx->home, PG_DESK_READS, NULL, &e) < 0 ||
+        store_bridge_list(db, &bs, &n, &e) < 0) {
         store_close(&db);
         return cli_fail(&e);
     }
@@ -245,8 +248,10 @@ static int cmd_list_show(cli_ctx *ctx, int argc, char **argv, bool show)
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (only && bs[i].id != only)
             continue;
+        rc = sync_bridge_book_view(db, &bs[i], &e);
         json_t *o = NULL;
-        rc = bridge_to_json(db, &bs[i], &o, &e);
+        if (rc == 0)
+            rc = bridge_to_json(db, &bs[i], &o, &e);
         if (rc == 0)
             json_array_append_new(arr, o);
     }

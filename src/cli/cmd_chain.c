@@ -313,11 +313,12 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
             goto fail;
         }
     }
-    /* On a desk whose book is on a server, the server's chains row inside desk.db's
-     * transaction, before the audit (whose log is outside desk.db) and the commit: a server
-     * away (or refusing) leaves neither written; desk.db failing after it leaves the row on
-     * the server, which adding the chain again accepts. */
-    if (book.present && pg_book_chain_put(book.url, &ch, (int64_t)time(NULL), &e) < 0) {
+    /* On a desk whose book is on a server, the server's chains row and the factory's
+     * contracts row (one server transaction) inside desk.db's transaction, before the audit
+     * (whose log is outside desk.db) and the commit: a server away (or refusing) leaves
+     * neither written; desk.db failing after it leaves the rows on the server, which adding
+     * the chain again accepts. */
+    if (book.present && pg_book_chain_put(book.url, &ch, &k, (int64_t)time(NULL), &e) < 0) {
         store_rollback(db);
         err_prefix(&e, "chain %s not added", name);
         goto fail;

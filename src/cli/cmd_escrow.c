@@ -17,6 +17,7 @@
 #include "keystore/keystore.h"
 #include "pgstore/pg_desk.h"
 #include "store/store.h"
+#include "sync/event_json.h"
 
 static void hexs(char *out, size_t cap, const uint8_t *b, size_t n)
 {
@@ -356,7 +357,9 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
         for (size_t i = 0; i < evs.n; i++) {
             const store_event *ev = &evs.items[i];
             json_error_t jerr;
-            json_t *fields = ev->decoded ? json_loads(ev->decoded, 0, &jerr) : NULL;
+            char *text = sync_event_json_of(ev);
+            json_t *fields = text ? json_loads(text, 0, &jerr) : NULL;
+            free(text);
             json_array_append_new(
                 tl, json_pack("{s:I, s:o, s:o, s:i, s:o, s:s?, s:o, s:b}", "block",
                               (json_int_t)ev->block_number, "block_hash", jhash(ev->block_hash),
@@ -425,9 +428,15 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
         for (size_t i = 0; i < evs.n; i++) {
             const store_event *ev = &evs.items[i];
             hexs(s, sizeof s, ev->tx_hash, 32);
+            /* the fields hold outside text (a dispute's reason): JSON escapes C0 only, so
+             * bidi and C1 controls are made visible before they reach the terminal */
+            char *raw = sync_event_json_of(ev);
+            char *dec = raw ? text_safe_dup(raw, strlen(raw)) : NULL;
+            free(raw);
             printf("  block %-10llu %-14s %s%s\n", (unsigned long long)ev->block_number,
-                   ev->name[0] ? ev->name : "(unknown)", ev->decoded ? ev->decoded : "",
+                   ev->name[0] ? ev->name : "(unknown)", dec ? dec : "",
                    ev->block_number > cp.final_block ? "  [pending]" : "");
+            free(dec);
             printf("  %-16s tx %s log %u\n", "", s, ev->log_index);
         }
         desk_names_free(&names);

@@ -199,6 +199,7 @@
     X("proposal", "accept", "fusion proposal accept ID [--json]")                                  \
     X("proposal", "reject", "fusion proposal reject ID --reason TEXT")                             \
     X("db", "migrate", "fusion db migrate --to postgresql://[USER@]HOST/DB [--json]")              \
+    X("db", "upgrade", "fusion db upgrade [--db postgresql://[USER@]HOST/DB] [--json]")           \
     X("db", "status", "fusion db status [--json]   (where the book is: book.conf, or desk.db)")    \
     X("completion", "bash", "fusion completion bash   (eval \"$(fusion completion bash)\")")
 

@@ -44,6 +44,11 @@ struct compliance_screener {
     /* the list files, for rebuilding the lists when a new version is imported */
     char manifest[PATH_MAX], desk_list[PATH_MAX + 32], fatf[PATH_MAX];
     int64_t lists_seen; /* the newest imported list version in ctx (0: none) */
+    /* A book on a server: its escrows' version (store_book_escrows_version) read before
+     * the last complete pass over them, and the list version that pass screened with
+     * (book_seen false: none yet, or the last one failed). */
+    bool book_seen;
+    int64_t book_count, book_feed, book_lists;
     bool desk_list_own; /* desk_list is the home's desk-sanctions.txt (a signed file) */
     struct file_sig_s {
         bool exists;
@@ -488,7 +493,8 @@ static int screen_inflows(compliance_screener *scr, store *conn, const complianc
 {
     store_inflow *fs = NULL;
     size_t n = 0;
-    if (store_inflow_pending(conn, &fs, &n, e) < 0)
+    char book[STORE_INFLOW_BOOK_MAX]; /* the database they are of (their marks name it) */
+    if (store_inflow_pending(conn, book, sizeof book, &fs, &n, e) < 0)
         return -1;
     if (!n) {
         free(fs);
@@ -499,7 +505,7 @@ static int screen_inflows(compliance_screener *scr, store *conn, const complianc
         goto out;
     for (size_t i = 0; i < n; i++)
         if (screen_inflow(scr, conn, a, &fs[i], false, st, e) < 0 ||
-            store_inflow_mark_screened(conn, fs[i].id, a->now, e) < 0) {
+            store_inflow_mark_screened(conn, book, fs[i].id, fs[i].chain_id, a->now, e) < 0) {
             store_rollback(conn);
             goto out;
         }
@@ -692,6 +698,23 @@ out:
     return rc;
 }
 
+/* A pass's steps after the escrows': the inflows, a list update's re-screening, the KYC
+ * lifecycle and the alerts (desk.db's, or cheap); the caller holds scr->mu. */
+static int run_rest(compliance_screener *scr, store *conn, const compliance_actor *a,
+                    compliance_screen_stats *st, err *e)
+{
+    if (screen_inflows(scr, conn, a, st, e) < 0 || rescreen_in_flight(scr, conn, a, st, e) < 0 ||
+        compliance_kyc_lifecycle(conn, a, &scr->cfg, st, e) < 0 ||
+        compliance_lists_stale_alerts(conn, &scr->cfg, a->now, e) < 0)
+        return -1;
+    if (compliance_sla_alerts(conn, a->now, NULL, NULL, e) < 0)
+        return -1;
+    scr->totals.screened += st->screened;
+    scr->totals.hits += st->hits;
+    scr->totals.cases_opened += st->cases_opened;
+    return 0;
+}
+
 /* One pass; the caller holds scr->mu. */
 static int run_locked(compliance_screener *scr, store *conn, int64_t now,
                       compliance_screen_stats *st, err *e)
@@ -700,6 +723,33 @@ static int run_locked(compliance_screener *scr, store *conn, int64_t now,
     memset(st, 0, sizeof *st);
     if (lists_refresh(scr, conn, e) < 0)
         return -1;
+    /* A book on a server: desk.db's marks cannot be counted against its escrows in one
+     * statement (store_escrow_unscreened says 1), so its escrows are read only when they
+     * may have changed since the last complete pass. Every change to them moves their
+     * count or their change feed's last id: the server's trigger writes a feed row for
+     * each creation, each removal (a reorg's rewind, `chain add-factory`'s) and each
+     * change of state, in the transaction that makes it, and feed ids commit in the order
+     * they are drawn (the trigger's advisory lock, pg_schema.c), so a row committed after
+     * this read has a higher id than the one read here. The version is read before the
+     * pass: a change committed during it is seen by the next. A feed pruned empty reads 0,
+     * another version; a new list version passes too; a server whose trigger predates the
+     * lock (feed id -1: unsure) has its escrows read at every pass, as before. */
+    bool on_book = false;
+    int64_t book_count = 0, book_feed = 0;
+    if (store_book_escrows_version(conn, &on_book, &book_count, &book_feed, e) < 0)
+        return -1;
+    if (on_book && book_feed >= 0 && scr->book_seen && scr->book_count == book_count &&
+        scr->book_feed == book_feed && scr->book_lists == scr->lists_seen) {
+        LOG_D("compliance",
+              "screening pass: the book's escrows are unchanged since the last pass (%lld "
+              "escrows, feed row %lld): not read again",
+              (long long)book_count, (long long)book_feed);
+        return run_rest(scr, conn, &a, st, e);
+    }
+    scr->book_seen = false;
+    if (on_book)
+        LOG_D("compliance", "screening pass: reading the book's escrows (%lld escrows, feed row "
+              "%lld)", (long long)book_count, (long long)book_feed);
     if (sweep_vanished(conn, &a, e) < 0)
         return -1;
     size_t pending = 0;
@@ -720,16 +770,13 @@ static int run_locked(compliance_screener *scr, store *conn, int64_t now,
         if (rc < 0)
             return -1;
     }
-    if (screen_inflows(scr, conn, &a, st, e) < 0 || rescreen_in_flight(scr, conn, &a, st, e) < 0 ||
-        compliance_kyc_lifecycle(conn, &a, &scr->cfg, st, e) < 0 ||
-        compliance_lists_stale_alerts(conn, &scr->cfg, now, e) < 0)
-        return -1;
-    if (compliance_sla_alerts(conn, now, NULL, NULL, e) < 0)
-        return -1;
-    scr->totals.screened += st->screened;
-    scr->totals.hits += st->hits;
-    scr->totals.cases_opened += st->cases_opened;
-    return 0;
+    if (on_book) {
+        scr->book_seen = true;
+        scr->book_count = book_count;
+        scr->book_feed = book_feed;
+        scr->book_lists = scr->lists_seen;
+    }
+    return run_rest(scr, conn, &a, st, e);
 }
 
 int compliance_screener_run(compliance_screener *scr, store *conn, int64_t now,

@@ -19,6 +19,7 @@
 #include "base/u256.h"
 #include "desk/names.h"
 #include "rpc/rpc.h"
+#include "sync/event_json.h"
 
 #define WINDOW_ROWS 128
 #define SQL_MAX 4096
@@ -1063,9 +1064,11 @@ int desk_escrow_detail(desk_snap *s, uint64_t chain_id, const addr *escrow, char
         char tx[67];
         if (hex_encode(tx, sizeof tx, ev->tx_hash, 32, true) == 0)
             tx[0] = '\0';
+        char *fields = sync_event_json_of(ev);
         add(&l, "  block %-8llu %-16s %s%s  tx %.12s", (unsigned long long)ev->block_number,
-            ev->name[0] ? ev->name : "(unknown)", ev->decoded ? ev->decoded : "",
+            ev->name[0] ? ev->name : "(unknown)", fields ? fields : "",
             cp.synced && ev->block_number > cp.final_block ? "  (pending)" : "", tx);
+        free(fields);
     }
     store_event_list_free(&evs);
     if (l.oom) {

@@ -1,12 +1,13 @@
 /* pg_chain.c: a chain added to or removed from a desk whose book is on a server, on the
- * server too (pg_desk.h): the `chains` row as `db migrate` copies it (the same columns,
- * the desk's values), and a removal that takes the chain's events, block hashes,
+ * server too (pg_desk.h): the `chains` row and its factory's `contracts` row as `db
+ * migrate` copies them (the same columns, the desk's values), and a removal that takes the chain's events, block hashes,
  * checkpoint, escrows and every other row of it with it (the foreign keys' ON DELETE
  * CASCADE, as on the desk), each in one server transaction announced to the firm's UIs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bytes.h"
 #include "base/log.h"
 #include "base/text.h"
 #include "pgstore/pg_desk.h"
@@ -32,10 +33,19 @@ static int connect_book(PGconn **c, const char *url, char shown[512], err *e)
     char full[PG_URL_POLICY_MAX];
     if (pg_url_connect_policy(url, full, sizeof full) < 0)
         return err_set(e, ERR_INVALID, "the URL of %s is too long", shown);
-    return pg_connect(c, full, e);
+    if (pg_connect(c, full, e) < 0)
+        return -1;
+    /* a chain's removal writes escrows (the trigger's feed rows): at this fusion's server
+     * version only (pg_upgrade.c) */
+    if (pg_server_check(*c, shown, e) < 0) {
+        pg_close(c);
+        return -1;
+    }
+    return 0;
 }
 
-int pg_book_chain_put(const char *url, const store_chain *ch, int64_t created_at, err *e)
+int pg_book_chain_put(const char *url, const store_chain *ch, const store_contract *factory,
+                      int64_t created_at, err *e)
 {
     char shown[512];
     PGconn *c = NULL;
@@ -115,6 +125,22 @@ int pg_book_chain_put(const char *url, const store_chain *ch, int64_t created_at
         goto out;
     }
     PQclear(r);
+    if (factory) { /* its factory's row, as desk.db's (store_contract_put's values) */
+        char addr_hex[ADDR_STR_MAX], dep[24], ver[8];
+        hex_encode(addr_hex, sizeof addr_hex, factory->address.b, ADDR_LEN, true);
+        snprintf(dep, sizeof dep, "%llu", (unsigned long long)factory->deployed_block);
+        snprintf(ver, sizeof ver, "%u", factory->version == 2 ? 2u : 1u);
+        const char *kv[5] = {id, "factory", addr_hex, dep, ver};
+        r = PQexecParams(c,
+                         "INSERT INTO contracts (chain_id, kind, address, deployed_block, "
+                         "version) VALUES ($1::bigint, $2, $3, $4::bigint, $5::bigint)",
+                         5, NULL, kv, NULL, NULL, 0);
+        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+            chain_fail(c, r, shown, "adding the chain's factory", e);
+            goto out;
+        }
+        PQclear(r);
+    }
     char what[48];
     snprintf(what, sizeof what, "chain:%s", id);
     if (pg_commit_notify(c, what, e) < 0 || pg_exec(c, "COMMIT", "adding the chain", e) < 0)

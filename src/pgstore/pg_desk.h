@@ -40,13 +40,15 @@ extern const store_book_reader pg_reader;
 void pg_book_watch(const char *url, int stop_fd, void (*announced)(void *ctx), void *ctx);
 
 /* A chain added to the desk, added to the book on url too (pg_chain.c): its `chains` row
- * with the desk's values (created_at: the desk's time of adding it), in one transaction
- * announced as "chain:ID". The server having the chain already (another workstation's desk
- * added it) is fine when its name, confirmations, native symbol and decimals are the
- * same; else, or another chain id under this name, ERR_EXISTS naming the server's values
- * and nothing written. A connect waits at most 2 s (pg_url_connect_policy). */
-int pg_book_chain_put(const char *url, const store_chain *ch, int64_t created_at,
-                      err *e) FUSION_WUR;
+ * with the desk's values (created_at: the desk's time of adding it) and, with factory,
+ * that factory's `contracts` row, in one transaction announced as "chain:ID". The server
+ * having the chain already (another workstation's desk added it) is fine when its name,
+ * confirmations, native symbol and decimals are the same (nothing written: its factories
+ * are the server's, `chain add-factory` adds another); else, or another chain id under
+ * this name, ERR_EXISTS naming the server's values and nothing written. A connect waits
+ * at most 2 s (pg_url_connect_policy). */
+int pg_book_chain_put(const char *url, const store_chain *ch, const store_contract *factory,
+                      int64_t created_at, err *e) FUSION_WUR;
 /* A chain removed from the desk, removed from the book on url too: its row and with it
  * (ON DELETE CASCADE) its events, block hashes, checkpoint, escrows and every other row of
  * it, in one transaction announced as "chain:ID" (a syncer's range transaction in flight
@@ -60,8 +62,9 @@ int pg_book_chain_drop(const char *url, uint64_t chain_id, bool *had, err *e) FU
  * checkpoint is at or past k->deployed_block, the rewind that makes the sync read the
  * factory's past logs: the events and block hashes from that block on deleted, the escrows
  * that had events among them projected again (project), the checkpoint set to *to (its
- * final block lowered to it; to NULL, for a factory from block 0: deleted). The checkpoint
- * row is locked first, as a syncer's range commit locks it, so a syncer's commit in flight
+ * final block lowered to it; to NULL, for a factory from block 0: deleted). The chain's
+ * row and the checkpoint row are locked first, as a syncer's range commit locks them (the
+ * chain's also when it was never synced), so a syncer's commit in flight
  * (any workstation's) lands before the rewind or finds the checkpoint moved and reads
  * again. A connect waits at most 2 s (pg_url_connect_policy). */
 typedef struct pg_factory_added {

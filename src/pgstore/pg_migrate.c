@@ -441,14 +441,16 @@ int pg_migrate(const char *desk_db, const char *url, pg_migrate_report *r, err *
     if (pg_exec(c, sch.finish_sql, "creating the indexes, keys and search", e) < 0)
         goto out;
     {
-        char meta[256], ver[16], at[24];
+        /* the server's hand-written parts are this fusion's: at its server version */
+        char meta[256], ver[16], at[24], server[16];
         snprintf(ver, sizeof ver, "%d", sch.version);
         snprintf(at, sizeof at, "%lld", (long long)time(NULL));
-        const char *p[4] = {ver, at, NULL, NULL};
+        snprintf(server, sizeof server, "%d", PG_SERVER_VERSION);
+        const char *p[4] = {ver, at, server, NULL};
         snprintf(meta, sizeof meta,
                  "INSERT INTO fusion_meta (key, value) VALUES ('schema_version', $1), "
-                 "('migrated_at', $2), ('source', 'sqlite')");
-        PGresult *m = PQexecParams(c, meta, 2, NULL, p, NULL, NULL, 0);
+                 "('migrated_at', $2), ('source', 'sqlite'), ('server_version', $3)");
+        PGresult *m = PQexecParams(c, meta, 3, NULL, p, NULL, NULL, 0);
         if (!m || PQresultStatus(m) != PGRES_COMMAND_OK) {
             char why[200];
             err_set(e, ERR_IO, "writing fusion_meta: %s", pq_why(m, c, why, sizeof why));

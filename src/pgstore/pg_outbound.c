@@ -103,7 +103,7 @@ static int ob_connect(pg_ob *p, err *e)
         return 0;
     ob_drop(p);
     if (pg_connect(&p->c, p->url, e) < 0)
-        return err_prefix(e, STORE_BOOK_AWAY_OUT);
+        return err_prefix(e, STORE_BOOK_AWAY);
     for (size_t i = 0; i < sizeof STMTS / sizeof STMTS[0]; i++) {
         PGresult *r = PQprepare(p->c, STMTS[i].name, STMTS[i].sql, STMTS[i].n, NULL);
         if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -350,9 +350,13 @@ static int ob_put(void *conn, const store_outbound *o, err *e)
         }
         if (!gone)
             return -1;
+        /* a refused connection's reason already begins with STORE_BOOK_AWAY: said once */
+        const char *reason_of = e->msg;
+        if (strncmp(reason_of, STORE_BOOK_AWAY ": ", strlen(STORE_BOOK_AWAY ": ")) == 0)
+            reason_of += strlen(STORE_BOOK_AWAY ": ");
         if (ob_mono_ms() >= until) {
             char why[ERR_MSG_MAX]; /* e->msg is rewritten below */
-            snprintf(why, sizeof why, "%s", e->msg);
+            snprintf(why, sizeof why, "%s", reason_of);
             return err_set(e, ERR_IO,
                            "tx %lld is %s but the book server %s has not answered for %u s "
                            "(%.200s): desk.db holds its record; run `fusion tx check` once the "
@@ -362,9 +366,10 @@ static int ob_put(void *conn, const store_outbound *o, err *e)
         }
         if (!said)
             LOG_W("pgstore",
-                  "the book server is unreachable (%s): waiting up to %u s to record tx %lld "
+                  STORE_BOOK_AWAY " (%s): waiting up to %u s to record tx %lld "
                   "as %s",
-                  e->msg, p->wait_ms / 1000u, (long long)o->id, outbound_state_str(o->state));
+                  reason_of, p->wait_ms / 1000u, (long long)o->id,
+                  outbound_state_str(o->state));
         said = true;
         ob_sleep(500);
     }

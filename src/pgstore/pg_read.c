@@ -1,6 +1,7 @@
 /* pg_read.c: the desk's reads from its book on the server (pg_reader, a store_book_reader
  * of store/store_book.h): the escrows (one, by address, a chain's, the open ones of some
  * parties), a chain's checkpoint, an escrow's events, the inflows (the screening pass's),
+ * a bridge transfer's legs (`bridge list` and `show`'s),
  * and the escrow table's count and pages with the filter and the order done by the server. One connection per store, made
  * on first use and again after it is lost (a connect waits at most PG_CONNECT_TIMEOUT_S
  * seconds, and after a failed one the next try is RD_RETRY_S seconds later: a screen asking
@@ -91,10 +92,19 @@ static const struct {
     /* binary results: bigint as 8 bytes big-endian, bytea and text as they are */
     {"rd_ev_escrow",
      "SELECT id, block_number, block_hash, tx_hash, tx_index, log_index, address, topic0,"
-     " topic1, topic2, topic3, data, name, decoded FROM events WHERE chain_id = $1::bigint"
+     " topic1, topic2, topic3, data, name FROM events WHERE chain_id = $1::bigint"
      " AND escrow = $2::bytea ORDER BY block_number, log_index",
      2},
     {"rd_count_all", "SELECT n FROM escrow_totals WHERE id = 1", 0},
+    /* what moves whenever the escrows change (store_book_reader.escrows_version); the
+     * feed's last id is -1 (unsure) when the escrows' trigger predates its advisory lock
+     * (pg_schema.c: feed ids then may commit out of order) */
+    {"rd_esc_version",
+     "SELECT (SELECT n FROM escrow_totals WHERE id = 1),"
+     " CASE WHEN EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'fusion_escrows_changed'"
+     " AND prosrc LIKE '%pg_advisory_xact_lock%')"
+     " THEN (SELECT coalesce(max(id), 0) FROM api_feed) ELSE -1 END",
+     0},
     {"rd_count", "SELECT count(*)" RD_FROM RD_FILTER, 1},
     /* the change feed (the escrows' rows the server's triggers write) */
     {"rd_feed",
@@ -109,13 +119,36 @@ static const struct {
      " || (SELECT oid::text FROM pg_database WHERE datname = current_database()) || '/'"
      " || current_database() FROM api_feed",
      0},
+    /* the feed pruned as desk.db's (store_api.c's SQL_FEED_PRUNE: $1 before, $2 keep),
+     * never past $3 (the caller's copy) nor the newest row (the feed's last id stays, for
+     * the copies' checks and the screener's version) */
+    {"rd_feed_prune",
+     "WITH d AS (DELETE FROM api_feed WHERE id <= least($3::bigint,"
+     " (SELECT max(id) FROM api_feed) - 1, greatest("
+     " coalesce((SELECT max(id) FROM api_feed WHERE at < $1::bigint), 0),"
+     " coalesce((SELECT max(id) FROM api_feed), 0) - $2::bigint)) RETURNING 1)"
+     " SELECT count(*) FROM d",
+     3},
     /* the inflows the sync writes (store_inflow_pending's and _recent's rows) */
     {"rd_inflows",
      "SELECT id, chain_id, block_number, block_hash, tx_hash, log_index, token, sender,"
      " recipient, amount, block_time, seen_at, coalesce(screened_at, 0),"
      " coalesce(reorged_at, 0) FROM inflows WHERE reorged_at IS NULL AND seen_at >= $1"
-     " AND (NOT $2::boolean OR screened_at IS NULL) ORDER BY id",
-     2},
+     " AND (NOT $2::boolean OR screened_at IS NULL)"
+     /* of the chains $3, only the ids above $4 (the caller's cursors per chain) */
+     " AND id > coalesce((SELECT k.after FROM unnest($3::bigint[], $4::bigint[])"
+     " AS k(chain_id, after) WHERE k.chain_id = inflows.chain_id), 0) ORDER BY id",
+     4},
+    /* the bridge legs the sync writes (store_book_reader.bridge_legs) */
+    {"rd_bridge_legs",
+     "SELECT chain_id, block_number, leg, tx_hash, src_domain, nonce,"
+     " coalesce(encode(message, 'hex'), '') FROM bridge_legs WHERE (chain_id = $1"
+     " AND leg = 'sent' AND tx_hash = $2) OR (chain_id = $3 AND leg = 'received'"
+     " AND ((src_domain, nonce) IN (SELECT src_domain, nonce FROM bridge_legs"
+     " WHERE chain_id = $1 AND leg = 'sent' AND tx_hash = $2)"
+     " OR ($4::boolean AND src_domain = $5 AND nonce = $6)))"
+     " ORDER BY block_number, event_id",
+     6},
 };
 
 /* The table's orders (store_book_reader.escrow_page's sort, snapshot.h's order); the
@@ -213,11 +246,26 @@ static int rd_ensure(pg_rd *r, err *e)
     for (size_t i = 0; i < sizeof RD_STMTS / sizeof RD_STMTS[0]; i++) {
         PGresult *res = PQprepare(c, RD_STMTS[i].name, RD_STMTS[i].sql, RD_STMTS[i].n, NULL);
         if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
-            /* not a desk's book (or not one this fusion reads): said, not retried at once */
-            int rc = rd_fail(r, res,
+            /* not a desk's book (or not one this fusion reads): said, not retried at once.
+             * A server newer than this fusion may have changed its tables: said then (the
+             * version is read only here: the reads serve any version whose tables they find) */
+            int v = 0, rc = -1;
+            err ve;
+            if (res && PQstatus(c) == CONNECTION_OK &&
+                pg_server_version_read(c, r->shown, &v, &ve) == 0 && v > PG_SERVER_VERSION) {
+                char why[240];
+                pg_reason_line(PQresultErrorMessage(res), why, sizeof why);
+                PQclear(res);
+                err_set(e, ERR_STATE,
+                        "the book on %s is at server version %d, newer than this fusion's %d, "
+                        "and this fusion cannot read it (%s): use a newer fusion",
+                        r->shown, v, PG_SERVER_VERSION, why);
+            } else {
+                rc = rd_fail(r, res,
                              "it holds no desk's book that this fusion reads (copy a desk there "
                              "with `fusion db migrate --to URL`)",
                              e);
+            }
             pg_close(&r->c);
             r->failed_at = now;
             snprintf(r->why, sizeof r->why, "%s", e->msg);
@@ -524,25 +572,15 @@ static int ev_of(PGresult *res, int row, uint64_t chain_id, const addr *escrow,
         ev->data = p;
         ev->data_len = dlen;
     }
-    /* the name and the decoded JSON are shown as they are (a timeline): whole, printable */
+    /* the name is shown as it is (a timeline): whole, printable. The decoded fields are the
+     * reader's to decode from name, topics and data (sync_event_json_of), as from desk.db. */
     size_t nl = PQgetisnull(res, row, 12) ? 0 : (size_t)PQgetlength(res, row, 12);
-    size_t dl = PQgetisnull(res, row, 13) ? 0 : (size_t)PQgetlength(res, row, 13);
-    if (nl >= sizeof ev->name || text_unsafe_at(PQgetvalue(res, row, 12), nl) != nl ||
-        text_unsafe_at(PQgetvalue(res, row, 13), dl) != dl)
-        return err_set(e, ERR_INVALID, "the book: a malformed name or decoding of an event of "
-                       "block %llu", (unsigned long long)ev->block_number);
+    if (nl >= sizeof ev->name || text_unsafe_at(PQgetvalue(res, row, 12), nl) != nl)
+        return err_set(e, ERR_INVALID, "the book: a malformed name of an event of block %llu",
+                       (unsigned long long)ev->block_number);
     if (!PQgetisnull(res, row, 12))
         snprintf(ev->name, sizeof ev->name, "%.*s", PQgetlength(res, row, 12),
                  PQgetvalue(res, row, 12));
-    if (!PQgetisnull(res, row, 13)) {
-        size_t n = (size_t)PQgetlength(res, row, 13);
-        char *p = store_event_list_alloc(l, n + 1);
-        if (!p)
-            return err_set(e, ERR_NOMEM, "out of memory reading events");
-        memcpy(p, PQgetvalue(res, row, 13), n);
-        p[n] = '\0';
-        ev->decoded = p;
-    }
     ev->has_escrow = true;
     ev->escrow = *escrow;
     return 0;
@@ -966,6 +1004,46 @@ static int rd_creations(void *conn, size_t n, const uint64_t *chain_ids, const a
     return rc;
 }
 
+/* A row decoder of one list read: the row's fields (NULL: SQL NULL) into *item. */
+typedef int (*rd_row_fn)(const char *const *v, void *item, err *e);
+
+/* The frame of a list read, the caller holding r->mu: runs stmt, checks its ncols columns
+ * (of table, for the line), decodes each row with of_row into a calloc'ed array of items
+ * of sz bytes (*out malloc'ed, *n rows; on an error nothing is returned, all freed). */
+static int rd_rows(pg_rd *r, const char *stmt, int np, const char *const *v, const char *table,
+                   int ncols, size_t sz, rd_row_fn of_row, const char *what, void **out,
+                   size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    PGresult *res;
+    int rc = rd_run(r, stmt, np, v, NULL, NULL, 0, &res, what, e);
+    if (rc == 0 && PQnfields(res) != ncols)
+        rc = err_set(e, ERR_INVALID, "the book on %s: %s has %d columns, not %d", r->shown,
+                     table, PQnfields(res), ncols);
+    size_t rows = rc == 0 ? (size_t)PQntuples(res) : 0;
+    unsigned char *items = NULL;
+    if (rc == 0 && rows && !(items = calloc(rows, sz)))
+        rc = err_set(e, ERR_NOMEM, "out of memory %s", what);
+    const char *f[32];
+    if (rc == 0 && ncols > (int)(sizeof f / sizeof f[0]))
+        rc = err_set(e, ERR_INTERNAL, "%s: %d columns, more than a row read takes", what, ncols);
+    for (size_t i = 0; rc == 0 && i < rows; i++) {
+        for (int k = 0; k < ncols; k++)
+            f[k] = PQgetisnull(res, (int)i, k) ? NULL : PQgetvalue(res, (int)i, k);
+        if (of_row(f, items + i * sz, e) < 0)
+            rc = err_prefix(e, "the book on %s", r->shown);
+    }
+    PQclear(res);
+    if (rc == 0) {
+        *out = items;
+        *n = rows;
+    } else {
+        free(items);
+    }
+    return rc;
+}
+
 int pg_inflow_of_row(const char *const v[PG_INFLOW_NCOLS], store_inflow *f, err *e)
 {
     memset(f, 0, sizeof *f);
@@ -998,41 +1076,143 @@ int pg_inflow_of_row(const char *const v[PG_INFLOW_NCOLS], store_inflow *f, err 
     return 0;
 }
 
-static int rd_inflows(void *conn, bool unscreened, int64_t since, store_inflow **out, size_t *n,
-                      err *e)
+static int inflow_row(const char *const *v, void *item, err *e)
+{
+    return pg_inflow_of_row(v, item, e);
+}
+
+static int rd_inflows(void *conn, bool unscreened, int64_t since, const uint64_t *chains,
+                      const int64_t *after, size_t n_after, store_inflow **out, size_t *n, err *e)
 {
     pg_rd *r = conn;
     *out = NULL;
     *n = 0;
     char s[24];
     snprintf(s, sizeof s, "%lld", (long long)since);
-    const char *v[2] = {s, unscreened ? "true" : "false"};
+    /* {id,...} and {after,...}: array literals of numbers, nothing to quote */
+    char *ids = malloc(n_after * 22 + 3), *afs = malloc(n_after * 22 + 3);
+    if (!ids || !afs) {
+        free(ids);
+        free(afs);
+        return err_set(e, ERR_NOMEM, "out of memory reading the inflows");
+    }
+    size_t il = 0, al = 0;
+    ids[il++] = '{';
+    afs[al++] = '{';
+    for (size_t i = 0; i < n_after; i++) {
+        int64_t sid;
+        memcpy(&sid, &chains[i], sizeof sid); /* the stored bits of the bigint */
+        il += (size_t)sprintf(ids + il, "%s%lld", i ? "," : "", (long long)sid);
+        al += (size_t)sprintf(afs + al, "%s%lld", i ? "," : "", (long long)after[i]);
+    }
+    memcpy(ids + il, "}", 2);
+    memcpy(afs + al, "}", 2);
+    const char *v[4] = {s, unscreened ? "true" : "false", ids, afs};
+    pthread_mutex_lock(&r->mu);
+    void *items;
+    int rc = rd_rows(r, "rd_inflows", 4, v, "inflows", PG_INFLOW_NCOLS, sizeof **out, inflow_row,
+                     "reading the inflows", &items, n, e);
+    pthread_mutex_unlock(&r->mu);
+    free(ids);
+    free(afs);
+    *out = items;
+    return rc;
+}
+
+int pg_bridge_leg_of_row(const char *const v[PG_BRIDGE_LEG_NCOLS], store_bridge_leg *l, err *e)
+{
+    memset(l, 0, sizeof *l);
+    int64_t num[4];
+    static const int ints[4] = {0, 1, 4, 5}; /* chain, block, source domain, nonce */
+    for (int k = 0; k < 4; k++) /* the nonce is kept as its 64 bits: any sign */
+        if (pg_text_int(v[ints[k]], k != 3, &num[k]) < 0)
+            return err_set(e, ERR_INVALID, "a bridge leg row: a malformed number");
+    if (num[2] > UINT32_MAX)
+        return err_set(e, ERR_INVALID, "a bridge leg row: a source domain past 32 bits");
+    err ignored;
+    if (!v[2] || (strcmp(v[2], "sent") != 0 && strcmp(v[2], "received") != 0))
+        return err_set(e, ERR_INVALID, "a bridge leg row: a leg neither sent nor received");
+    if (!v[3] || hex_decode_exact(l->tx_hash, 32, v[3], HEX_REQUIRE_PREFIX, &ignored) < 0)
+        return err_set(e, ERR_INVALID, "a bridge leg row: a malformed transaction hash");
+    l->received = v[2][0] == 'r';
+    size_t mlen = 0;
+    if (!v[6] || (v[6][0] && hex_decode(l->message, sizeof l->message, &mlen, v[6], strlen(v[6]),
+                                        0, &ignored) < 0))
+        return err_set(e, ERR_INVALID, "a bridge leg row: a malformed or too long message");
+    l->message_len = mlen;
+    l->chain_id = (uint64_t)num[0];
+    l->block_number = (uint64_t)num[1];
+    l->src_domain = (uint32_t)num[2];
+    l->nonce = (uint64_t)num[3];
+    return 0;
+}
+
+static int bridge_leg_row(const char *const *v, void *item, err *e)
+{
+    return pg_bridge_leg_of_row(v, item, e);
+}
+
+static int rd_bridge_legs(void *conn, uint64_t src_chain, const uint8_t burn_tx[32],
+                          uint64_t dst_chain, bool has_key, uint32_t src_domain, uint64_t nonce,
+                          store_bridge_leg **out, size_t *n, err *e)
+{
+    pg_rd *r = conn;
+    *out = NULL;
+    *n = 0;
+    char sc[24], dc[24], dom[24], nn[24], tx[67];
+    u64s(sc, src_chain);
+    u64s(dc, dst_chain);
+    u64s(dom, src_domain);
+    snprintf(nn, sizeof nn, "%lld", (long long)nonce); /* as put_legs keeps it */
+    hex_encode(tx, sizeof tx, burn_tx, 32, true);
+    const char *v[6] = {sc, tx, dc, has_key ? "true" : "false", dom, nn};
+    pthread_mutex_lock(&r->mu);
+    void *items;
+    int rc = rd_rows(r, "rd_bridge_legs", 6, v, "bridge_legs", PG_BRIDGE_LEG_NCOLS, sizeof **out,
+                     bridge_leg_row, "reading the bridge legs", &items, n, e);
+    pthread_mutex_unlock(&r->mu);
+    *out = items;
+    return rc;
+}
+
+static int rd_feed_prune(void *conn, int64_t before, int64_t keep, int64_t upto, int64_t *n,
+                         err *e)
+{
+    pg_rd *r = conn;
+    *n = 0;
+    char b[24], k[24], u[24];
+    snprintf(b, sizeof b, "%lld", (long long)before);
+    snprintf(k, sizeof k, "%lld", (long long)keep);
+    snprintf(u, sizeof u, "%lld", (long long)upto);
+    const char *v[3] = {b, k, u};
     pthread_mutex_lock(&r->mu);
     PGresult *res;
-    int rc = rd_run(r, "rd_inflows", 2, v, NULL, NULL, 0, &res, "reading the inflows", e);
-    if (rc == 0 && PQnfields(res) != PG_INFLOW_NCOLS)
-        rc = err_set(e, ERR_INVALID, "the book on %s: inflows has %d columns, not %d", r->shown,
-                     PQnfields(res), PG_INFLOW_NCOLS);
-    size_t rows = rc == 0 ? (size_t)PQntuples(res) : 0;
-    store_inflow *items = NULL;
-    if (rc == 0 && rows) {
-        items = calloc(rows, sizeof *items);
-        if (!items)
-            rc = err_set(e, ERR_NOMEM, "out of memory reading the inflows");
-    }
-    for (size_t i = 0; rc == 0 && i < rows; i++) {
-        const char *f[PG_INFLOW_NCOLS];
-        for (int k = 0; k < PG_INFLOW_NCOLS; k++)
-            f[k] = PQgetisnull(res, (int)i, k) ? NULL : PQgetvalue(res, (int)i, k);
-        if (pg_inflow_of_row(f, &items[i], e) < 0)
-            rc = err_prefix(e, "the book on %s", r->shown);
-    }
-    if (rc == 0) {
-        *out = items;
-        *n = rows;
-    } else {
-        free(items);
-    }
+    int rc = rd_run(r, "rd_feed_prune", 3, v, NULL, NULL, 0, &res, "pruning the change feed", e);
+    if (rc == 0 && (PQntuples(res) != 1 || PQnfields(res) != 1 ||
+                    pg_text_int(PQgetvalue(res, 0, 0), true, n) < 0))
+        rc = err_set(e, ERR_INVALID, "the book on %s: the change feed's pruned count is malformed",
+                     r->shown);
+    PQclear(res);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+static int rd_escrows_version(void *conn, int64_t *count, int64_t *feed_last, err *e)
+{
+    pg_rd *r = conn;
+    *count = *feed_last = 0;
+    pthread_mutex_lock(&r->mu);
+    PGresult *res;
+    int rc = rd_run(r, "rd_esc_version", 0, NULL, NULL, NULL, 0, &res,
+                    "reading the escrows' count and change feed", e);
+    if (rc == 0 && (PQntuples(res) != 1 || PQnfields(res) != 2 || PQgetisnull(res, 0, 0) ||
+                    pg_text_int(PQgetvalue(res, 0, 0), true, count) < 0 ||
+                    pg_text_int(PQgetvalue(res, 0, 1), false, feed_last) < 0 ||
+                    *feed_last < -1))
+        rc = err_set(e, ERR_INVALID,
+                     "the book on %s: the escrows' count or the change feed's last id is "
+                     "malformed",
+                     r->shown);
     PQclear(res);
     pthread_mutex_unlock(&r->mu);
     return rc;
@@ -1056,4 +1236,7 @@ const store_book_reader pg_reader = {
     .escrow_list_after = rd_escrow_list_after,
     .creations = rd_creations,
     .inflows = rd_inflows,
+    .bridge_legs = rd_bridge_legs,
+    .escrows_version = rd_escrows_version,
+    .feed_prune = rd_feed_prune,
 };

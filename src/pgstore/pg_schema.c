@@ -17,14 +17,15 @@
  * Named exceptions, not carried (the store's writes, which enforce or keep them, run on
  * SQLite only today; docs/scale.md lists them as what a full backend needs):
  *   CHECK constraints (SQLite's catalogue does not expose them apart from the CREATE text);
- *   triggers, but for those on escrows, which have a PL/pgSQL twin (PG_ESCROW_TRIGGERS:
+ *   triggers, but for those on escrows, which have a PL/pgSQL twin (pg_escrows_function_sql:
  *   escrow_totals' count and the api_feed rows of escrows; the sync writes escrows on the
  *   server); not the api_feed rows of other tables, nor case_events' append-only guard;
  *   virtual tables and their shadow tables: the FTS5 trigram index escrow_search becomes a
  *   pg_trgm GIN index over the same escrow columns (address, payer, payee, state; the
  *   chain name and asset symbol it also holds are other tables' columns on PostgreSQL);
  *   SQLite's own tables (sqlite_sequence, sqlite_stat*).
- * The PostgreSQL side adds fusion_meta (the desk schema version the copy came from). */
+ * The PostgreSQL side adds fusion_meta (the desk schema version the copy came from, and the
+ * server version: the server steps of pg_upgrade.c its hand-written parts are at). */
 #include "pgstore/pgstore.h"
 
 #include <stdarg.h>
@@ -421,26 +422,37 @@ out:
  * (the two-key form: apart from the chains' one-key locks, pg_lock.c), before escrow_totals'
  * row: feed ids are drawn and committed in one order, and the two locks are always taken in
  * that order. (SQLite has one writer: its feed needs none.) */
-#define PG_ESCROW_TRIGGERS                                                                         \
-    "CREATE FUNCTION fusion_escrows_changed() RETURNS trigger LANGUAGE plpgsql AS $f$\n"         \
-    "BEGIN\n"                                                                                     \
-    "  IF TG_OP <> 'UPDATE' OR NEW.state IS DISTINCT FROM OLD.state THEN\n"                       \
-    "    PERFORM pg_advisory_xact_lock(1717920612, 0);\n"                                         \
-    "  END IF;\n"                                                                                 \
-    "  IF TG_OP = 'INSERT' THEN\n"                                                                \
-    "    UPDATE escrow_totals SET n = n + 1 WHERE id = 1;\n"                                       \
-    "    INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES ('escrow.created',"         \
-    " NEW.chain_id, NEW.address, NEW.state, extract(epoch FROM now())::bigint);\n"                \
-    "  ELSIF TG_OP = 'DELETE' THEN\n"                                                             \
-    "    UPDATE escrow_totals SET n = n - 1 WHERE id = 1;\n"                                       \
-    "    INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES ('escrow.removed',"         \
-    " OLD.chain_id, OLD.address, OLD.state, extract(epoch FROM now())::bigint);\n"                \
-    "  ELSIF NEW.state IS DISTINCT FROM OLD.state THEN\n"                                         \
-    "    INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES ('escrow.state',"           \
-    " NEW.chain_id, NEW.address, NEW.state, extract(epoch FROM now())::bigint);\n"                \
-    "  END IF;\n"                                                                                 \
-    "  RETURN NULL;\n"                                                                            \
-    "END $f$;\n"                                                                                  \
+/* The escrow table's default order (pg_read.c's page): IF NOT EXISTS, so server step 2
+ * (pg_upgrade.c) adds it to a server copied before it. */
+const char pg_escrows_recent_sql[] =
+    "CREATE INDEX IF NOT EXISTS escrows_recent ON escrows "
+    "(created_block, chain_id, address COLLATE \"C\");\n";
+
+/* The function is CREATE OR REPLACE, so the server steps (pg_upgrade.c) bring an older
+ * server's to this body: a change to it is a new server step there (PG_SERVER_VERSION up). */
+const char pg_escrows_function_sql[] =
+    "CREATE OR REPLACE FUNCTION fusion_escrows_changed() RETURNS trigger LANGUAGE plpgsql"
+    " AS $f$\n"
+    "BEGIN\n"
+    "  IF TG_OP <> 'UPDATE' OR NEW.state IS DISTINCT FROM OLD.state THEN\n"
+    "    PERFORM pg_advisory_xact_lock(1717920612, 0);\n"
+    "  END IF;\n"
+    "  IF TG_OP = 'INSERT' THEN\n"
+    "    UPDATE escrow_totals SET n = n + 1 WHERE id = 1;\n"
+    "    INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES ('escrow.created',"
+    " NEW.chain_id, NEW.address, NEW.state, extract(epoch FROM now())::bigint);\n"
+    "  ELSIF TG_OP = 'DELETE' THEN\n"
+    "    UPDATE escrow_totals SET n = n - 1 WHERE id = 1;\n"
+    "    INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES ('escrow.removed',"
+    " OLD.chain_id, OLD.address, OLD.state, extract(epoch FROM now())::bigint);\n"
+    "  ELSIF NEW.state IS DISTINCT FROM OLD.state THEN\n"
+    "    INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES ('escrow.state',"
+    " NEW.chain_id, NEW.address, NEW.state, extract(epoch FROM now())::bigint);\n"
+    "  END IF;\n"
+    "  RETURN NULL;\n"
+    "END $f$;\n";
+
+#define PG_ESCROW_TRIGGER                                                                          \
     "CREATE TRIGGER escrows_changed AFTER INSERT OR DELETE OR UPDATE OF state ON escrows"         \
     " FOR EACH ROW EXECUTE FUNCTION fusion_escrows_changed();\n"
 
@@ -506,10 +518,9 @@ int pg_schema_from_sqlite(sqlite3 *db, pg_schema *out, err *e)
                   "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n"
                   "CREATE INDEX escrows_search_trgm ON escrows USING gin "
                   "((address || ' ' || payer || ' ' || payee || ' ' || state) gin_trgm_ops);\n"
-                  "CREATE INDEX escrows_recent ON escrows "
-                  "(created_block, chain_id, address COLLATE \"C\");\n"
-                  "%s",
-                  have_projection ? PG_ESCROW_TRIGGERS : "");
+                  "%s%s%s",
+                  pg_escrows_recent_sql, have_projection ? pg_escrows_function_sql : "",
+                  have_projection ? PG_ESCROW_TRIGGER : "");
     out->create_sql = sb_take(&create);
     out->finish_sql = sb_take(&finish);
     if (!out->create_sql || !out->finish_sql) {

@@ -3,7 +3,8 @@
  * statements prepared once, the chain's advisory lock, and each range, or a reorg's
  * rewind, in one transaction that announces itself (pg_commit_notify). A range's events go
  * EV_BATCH rows to an INSERT, one round trip per batch rather than per row (measured by
- * tests/bench/pg_sync_bench.py). Events, block hashes, the checkpoint, the inflows with
+ * tests/bench/pg_sync_bench.py). Events, block hashes, the checkpoint, the bridge legs of
+ * a range's events (deleted by the rewind with them), the inflows with
  * their cursor (a range's, or the scan's once caught up; marked by the rewind) and the
  * escrow projection: the escrows with events in a range (or a rewind) are projected again
  * from all their events on the server, read back in one statement, and written ESC_BATCH
@@ -20,12 +21,14 @@
 #include "crypto/address.h"
 #include "pgstore/pgstore.h"
 
-/* The events' insert: EV_BATCH rows a statement (ev_batch_sql). */
+/* The events' insert: EV_BATCH rows a statement (ev_batch_sql). No decoded fields: a
+ * reader decodes them from name, topics and data (a server made before the desk's schema
+ * dropped the column keeps it, nullable, and NULL in the rows written since). */
 #define EV_COLS                                                                                    \
     "INSERT INTO events (chain_id, block_number, block_hash, tx_hash, tx_index, log_index,"        \
-    " address, topic0, topic1, topic2, topic3, data, name, decoded, escrow) VALUES "
+    " address, topic0, topic1, topic2, topic3, data, name, escrow) VALUES "
 #define EV_KEY " ON CONFLICT (chain_id, block_number, log_index, block_hash) DO NOTHING"
-enum { EV_NPARAM = 15, EV_BATCH = 128 };
+enum { EV_NPARAM = 14, EV_BATCH = 128 };
 
 /* The escrows' upsert (STORE_ESCROW_COLUMNS, store_escrow_put's statement): ESC_BATCH rows
  * a statement; their events are read ESC_READ escrows a statement. */
@@ -58,6 +61,10 @@ static const struct {
      1},
     {"cp_lock", "SELECT synced_block, synced_hash FROM checkpoints WHERE chain_id = $1 FOR UPDATE",
      1},
+    /* the chain's row, the lock a range commit (shared) and add-factory (exclusive) meet on
+     * before the checkpoint's, which a chain never synced does not have */
+    {"chain_share", "SELECT 1 FROM chains WHERE chain_id = $1 FOR SHARE", 1},
+    {"chain_lock", "SELECT 1 FROM chains WHERE chain_id = $1 FOR NO KEY UPDATE", 1},
     {"cp_get_lock",
      "SELECT synced_block, final_block FROM checkpoints WHERE chain_id = $1 FOR UPDATE", 1},
     {"cp_put",
@@ -144,6 +151,15 @@ static const struct {
      2},
     {"in_cur_back",
      "UPDATE inflow_cursor SET next_block = $2 WHERE chain_id = $1 AND next_block > $2", 2},
+    /* the bridge legs (store_bridge_leg): each tied to its stored event, as a vault flow */
+    {"bl_put",
+     "INSERT INTO bridge_legs (event_id, chain_id, block_number, leg, tx_hash, src_domain,"
+     " nonce, message) SELECT id, $1::bigint, $2::bigint, $3::text, $4::text, $5::bigint,"
+     " $6::bigint, $7::bytea FROM events WHERE chain_id = $1::bigint"
+     " AND block_number = $2::bigint AND log_index = $8::bigint AND block_hash = $9::bytea"
+     " ON CONFLICT DO NOTHING",
+     9},
+    {"bl_rewind", "DELETE FROM bridge_legs WHERE chain_id = $1 AND block_number >= $2", 2},
 };
 
 /* One line from a failed result (or the connection). */
@@ -229,6 +245,14 @@ static int pg_book_open(void **conn, const char *url, err *e)
         return err_set(e, ERR_INVALID, "the book's URL is too long");
     if (pg_connect(&c, full, e) < 0)
         return -1;
+    /* first: the server's hand-written parts at this fusion's version (pg_upgrade.c); a
+     * newer server's tables may not be the ones prepared below */
+    char book[512];
+    pg_url_redact(url, book, sizeof book);
+    if (pg_server_check(c, book, e) < 0) {
+        PQfinish(c);
+        return -1;
+    }
     for (size_t i = 0; i < sizeof STMTS / sizeof STMTS[0]; i++) {
         PGresult *r = PQprepare(c, STMTS[i].name, STMTS[i].sql, STMTS[i].n, NULL);
         if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -472,14 +496,17 @@ static int announce(PGconn *c, const char *kind, uint64_t chain_id, err *e)
 
 /* The checkpoint must still be the one the range continues (the chain's lock makes another
  * syncer impossible; `chain add-factory`'s rewind, pg_book_factory_add, is the other writer,
- * and it locks this row first too). Row-locked to the commit. */
+ * and it locks these rows first too). Row-locked to the commit: the chain's row shared
+ * first (add-factory locks it exclusively: the lock they meet on when the chain was never
+ * synced and has no checkpoint row), then the checkpoint's. */
 static int check_prev(PGconn *c, const store_checkpoint *prev, uint64_t chain_id, err *e)
 {
     char id[24];
     u64s(id, chain_id);
     const char *v[1] = {id};
     PGresult *r;
-    if (run(c, "cp_lock", 1, v, NULL, NULL, 0, &r, "reading the checkpoint", e) < 0)
+    if (run(c, "chain_share", 1, v, NULL, NULL, 0, NULL, "locking the chain", e) < 0 ||
+        run(c, "cp_lock", 1, v, NULL, NULL, 0, &r, "reading the checkpoint", e) < 0)
         return -1;
     bool have = PQntuples(r) == 1, same = have == prev->synced;
     uint64_t at = have ? col_u64(r, 0, 0) : 0;
@@ -499,7 +526,7 @@ static int check_prev(PGconn *c, const store_checkpoint *prev, uint64_t chain_id
 }
 
 /* Every factory the book has for the chain, deployed at or before the range's last block,
- * is one the range was read with (after check_prev: the checkpoint row is locked, so a
+ * is one the range was read with (after check_prev: the chain's row is locked, so a
  * chain add-factory committing meanwhile is seen here, in this statement's snapshot). */
 static int check_factories(PGconn *c, const store_book_range *r, err *e)
 {
@@ -569,11 +596,10 @@ static void ev_row(ev_params *p, int row, const char *id, const store_event *ev)
                                    NULL,
                                    ev->data ? (const char *)ev->data : "",
                                    ev->name[0] ? ev->name : NULL,
-                                   ev->decoded,
                                    ev->has_escrow ? (const char *)ev->escrow.b : NULL};
     const int l[EV_NPARAM] = {0, 0, 32,      32, 0, 0, ADDR_LEN, 32, 32, 32, 32, (int)ev->data_len,
-                              0, 0, ADDR_LEN};
-    const int f[EV_NPARAM] = {0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1};
+                              0, ADDR_LEN};
+    const int f[EV_NPARAM] = {0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 0, 1};
     for (unsigned t = 0; t < ev->n_topics && t < 4; t++)
         vals[7 + t] = (const char *)ev->topics[t];
     memcpy(v, vals, sizeof vals);
@@ -903,6 +929,33 @@ static int put_flows(PGconn *c, const char *id, const store_vault_flow *f, size_
     return 0;
 }
 
+/* The range's bridge legs, after its events (each refers to its stored event). */
+static int put_legs(PGconn *c, const char *id, const store_bridge_leg *l, size_t n, err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        char bn[24], li[24], dom[24], nonce[24], th[67];
+        u64s(bn, l[i].block_number);
+        u64s(li, l[i].log_index);
+        u64s(dom, l[i].src_domain);
+        snprintf(nonce, sizeof nonce, "%lld", (long long)l[i].nonce); /* its bits (bigint) */
+        hex_encode(th, sizeof th, l[i].tx_hash, 32, true);
+        const char *v[9] = {id,
+                            bn,
+                            l[i].received ? "received" : "sent",
+                            th,
+                            dom,
+                            nonce,
+                            l[i].received ? NULL : (const char *)l[i].message,
+                            li,
+                            (const char *)l[i].block_hash};
+        const int lens[9] = {0, 0, 0, 0, 0, 0, (int)l[i].message_len, 0, 32};
+        const int fmts[9] = {0, 0, 0, 0, 0, 0, 1, 0, 1};
+        if (run(c, "bl_put", 9, v, lens, fmts, 0, NULL, "recording a bridge leg", e) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int settle(PGconn *c, const char *id, uint64_t final, err *e)
 {
     char f[24];
@@ -1003,6 +1056,7 @@ static int pg_book_commit(void *conn, const store_book_range *r, uint64_t *inser
     u64s(id, r->chain_id);
     if (put_events(c, id, r->events, r->n_events, inserted, e) < 0 ||
         put_flows(c, id, r->flows, r->n_flows, e) < 0 ||
+        put_legs(c, id, r->legs, r->n_legs, e) < 0 ||
         project_escrows(c, id, r->chain_id, r->escrows, r->fresh, r->n_escrows, r->events,
                         r->n_events, r->cp->final_block, r->project, e) < 0)
         goto fail;
@@ -1078,7 +1132,9 @@ static int pg_book_rewind(void *conn, uint64_t chain_id, uint64_t first_gone,
     if (run(c, "out_flag", 2, v, NULL, NULL, 0, NULL, "flagging the desk's reorged transactions",
             e) < 0)
         goto fail;
-    if (run(c, "ev_rewind", 2, v, NULL, NULL, 0, &res, "deleting a reorg's events", e) < 0)
+    /* the bridge legs of those blocks go with their events (the key cascades too) */
+    if (run(c, "bl_rewind", 2, v, NULL, NULL, 0, NULL, "deleting a reorg's bridge legs", e) < 0 ||
+        run(c, "ev_rewind", 2, v, NULL, NULL, 0, &res, "deleting a reorg's events", e) < 0)
         goto fail;
     *gone = strtoull(PQcmdTuples(res), NULL, 10);
     PQclear(res);
@@ -1112,8 +1168,9 @@ fail:
  * contracts row and, when the server's checkpoint is at or past the factory's first block,
  * the rewind (events and block hashes from that block on deleted, the escrows that had
  * events among them projected again, the checkpoint set to *to or deleted), in one
- * transaction announced as "chain:ID". The checkpoint row is locked first (FOR UPDATE, as a
- * range's commit locks it in check_prev), so a syncer's range commit in flight on any
+ * transaction announced as "chain:ID". The chain's row and then the checkpoint row are
+ * locked first (FOR NO KEY UPDATE and FOR UPDATE, as a range's commit locks them in
+ * check_prev; the chain's row also when the chain was never synced), so a syncer's range commit in flight on any
  * workstation is either wholly before the rewind (which then rolls it back too) or after
  * it, where its check_prev finds the checkpoint moved and the thread reads again from the
  * rewound block: no gap, no event twice. No outbound transaction is flagged reorged: the
@@ -1140,7 +1197,8 @@ int pg_book_factory_add(const char *url, const store_contract *k, const store_ch
     PGresult *res = NULL;
     if (pg_exec(c, "BEGIN", "the book on the server: starting a transaction", e) < 0)
         goto fail;
-    if (run(c, "cp_get_lock", 1, v, NULL, NULL, 0, &res, "reading the checkpoint", e) < 0)
+    if (run(c, "chain_lock", 1, v, NULL, NULL, 0, NULL, "locking the chain", e) < 0 ||
+        run(c, "cp_get_lock", 1, v, NULL, NULL, 0, &res, "reading the checkpoint", e) < 0)
         goto fail;
     bool synced = PQntuples(res) == 1;
     uint64_t final = 0;

@@ -6,9 +6,10 @@
  * (pg_notify.c), and the chain sync's events, checkpoint, escrow projection and vault
  * flows (pg_sync.c), and the desk's outbound transactions (pg_outbound.c), and the desk's
  * escrow and checkpoint reads for the UI and the API (pg_read.c), and the chains `chain
- * add|remove` add to or take from it (pg_chain.c, declared in pg_desk.h). The other store
- * functions (store.h) still run on SQLite only; docs/scale.md says exactly what a full
- * backend still needs. */
+ * add|remove` add to or take from it (pg_chain.c, declared in pg_desk.h), and the server's
+ * own steps, which bring an older server's hand-written parts to this fusion's
+ * (pg_upgrade.c). The other store functions (store.h) still run on SQLite only;
+ * docs/scale.md says exactly what a full backend still needs. */
 #ifndef FUSION_PGSTORE_PGSTORE_H
 #define FUSION_PGSTORE_PGSTORE_H
 
@@ -97,6 +98,48 @@ typedef struct pg_schema {
  * index or a table the rules do not know is refused, naming it, rather than guessed. */
 int pg_schema_from_sqlite(sqlite3 *db, pg_schema *out, err *e) FUSION_WUR;
 void pg_schema_free(pg_schema *s);
+
+/* The escrows' trigger function (CREATE OR REPLACE FUNCTION fusion_escrows_changed), as
+ * today's desk has it: the fresh schema's, and what a server step brings an older one to. */
+extern const char pg_escrows_function_sql[];
+/* The index of the escrow table's default order (CREATE INDEX IF NOT EXISTS escrows_recent). */
+extern const char pg_escrows_recent_sql[];
+
+/* ---- the server's own steps (pg_upgrade.c) ---- */
+
+/* A server's version: how many of the server steps (pg_upgrade.c) its hand-written parts
+ * have had (the trigger functions, which the desk's schema steps do not describe), in
+ * fusion_meta's key 'server_version', apart from 'schema_version' (the desk's, which the
+ * copy came from). A server with no such key predates them: version 0. `db migrate` makes
+ * a server at PG_SERVER_VERSION; `fusion db upgrade` brings an older one to it. */
+#define PG_SERVER_VERSION 3
+/* The transaction-level advisory lock (two-key form) each step runs under, so two
+ * workstations upgrading at once apply each step once. */
+#define PG_UPGRADE_LOCK_A 1717920612
+#define PG_UPGRADE_LOCK_B 1
+
+/* The server's version (0: no key), read on c; a value that is not a version, or no
+ * fusion_meta (not a desk's book), is refused in one line naming the server by shown. */
+int pg_server_version_read(PGconn *c, const char *shown, int *out, err *e) FUSION_WUR;
+/* What every workstation's writer checks when it attaches to a server: its version is
+ * PG_SERVER_VERSION. Older: ERR_STATE, one line naming both versions and `fusion db
+ * upgrade`; newer: ERR_STATE, one line naming both and that this fusion is older; nothing
+ * is written to the server either way. */
+int pg_server_check(PGconn *c, const char *shown, err *e) FUSION_WUR;
+
+typedef struct pg_upgrade_report {
+    int from, to;    /* the server's version before and after */
+    int applied[16]; /* the steps this call applied (another upgrader may apply some) */
+    size_t n_applied;
+} pg_upgrade_report;
+/* The one line describing step v (1..PG_SERVER_VERSION), or NULL. */
+const char *pg_upgrade_step_what(int v);
+/* Brings the server at url to PG_SERVER_VERSION: each missing step in one transaction under
+ * the upgrade lock, the version read again under it (a step another upgrader applied
+ * meanwhile is not applied again) and written with the step. A server newer than this
+ * fusion: ERR_STATE, one line naming both versions, nothing written. At PG_SERVER_VERSION
+ * already: nothing done (n_applied 0). */
+int pg_server_upgrade(const char *url, pg_upgrade_report *r, err *e) FUSION_WUR;
 
 /* ---- migrate (pg_migrate.c) ---- */
 
@@ -189,6 +232,13 @@ int pg_feed_of_row(const char *const v[PG_FEED_NCOLS], store_feed_row *f, err *e
  * refused (e names the row), never guessed. */
 enum { PG_INFLOW_NCOLS = 14 };
 int pg_inflow_of_row(const char *const v[PG_INFLOW_NCOLS], store_inflow *f, err *e) FUSION_WUR;
+
+/* A row of the server's bridge legs: chain_id, block_number, leg ('sent' or 'received'),
+ * tx_hash (0x hex), src_domain, nonce (its 64 bits as a bigint), the message in hex (''
+ * for none); a malformed field is refused, never guessed. */
+enum { PG_BRIDGE_LEG_NCOLS = 7 };
+int pg_bridge_leg_of_row(const char *const v[PG_BRIDGE_LEG_NCOLS], store_bridge_leg *l,
+                         err *e) FUSION_WUR;
 
 /* ---- the desk's outbound transactions on the server (pg_outbound.c) ---- */
 

@@ -385,6 +385,49 @@ int store_book_feed_state(store *s, int64_t *last, int64_t *horizon, char *book,
     return s->rd->feed_state(s->rconn, last, horizon, book, cap, e);
 }
 
+int store_book_bridge_legs(store *s, const store_bridge *b, store_bridge_leg **out, size_t *n,
+                           err *e)
+{
+    *out = NULL;
+    *n = 0;
+    if (!s->rd || !s->rd->bridge_legs)
+        return err_set(e, ERR_STATE, "the desk's book is desk.db: no bridge legs elsewhere");
+    if (!b->has_burn_tx)
+        return 0;
+    /* the message's (source domain, nonce), when desk.db has it: header bytes 4..8, 12..20 */
+    bool has_key = b->has_message && b->message_len >= 20;
+    uint32_t dom = 0;
+    uint64_t nonce = 0;
+    for (size_t i = 0; has_key && i < 4; i++)
+        dom = dom << 8 | b->message[4 + i];
+    for (size_t i = 0; has_key && i < 8; i++)
+        nonce = nonce << 8 | b->message[12 + i];
+    return s->rd->bridge_legs(s->rconn, b->src_chain, b->burn_tx, b->dst_chain, has_key, dom,
+                              nonce, out, n, e);
+}
+
+int store_book_feed_prune(store *s, int64_t before, int64_t keep, int64_t upto, int64_t *n,
+                          err *e)
+{
+    *n = 0;
+    if (!s->rd || !s->rd->feed_prune)
+        return err_set(e, ERR_STATE, "the desk's book is desk.db: no change feed elsewhere");
+    return s->rd->feed_prune(s->rconn, before, keep, upto, n, e);
+}
+
+int store_book_escrows_version(store *s, bool *has, int64_t *count, int64_t *feed_last,
+                               err *e)
+{
+    *has = false;
+    *count = *feed_last = 0;
+    if (!s->rd || !s->rd->escrows_version)
+        return 0;
+    if (s->rd->escrows_version(s->rconn, count, feed_last, e) < 0)
+        return -1;
+    *has = true;
+    return 0;
+}
+
 void store_close(store **p)
 {
     if (!p || !*p)

@@ -27,6 +27,21 @@ typedef void (*store_book_project)(const store_event *events, size_t n, uint64_t
                                    const addr *escrow, uint64_t final_block, store_escrow *out,
                                    bool *created);
 
+/* A bridge leg seen by the sync in a book (bridge_legs of the schema): a MessageSent (the
+ * source's burn mined: the message, whose header says its source domain and nonce) or a
+ * MessageReceived (the destination's delivery of the message with that source domain and
+ * nonce) of the chain's watched transmitter, the log at (block_number, log_index) of the
+ * block block_hash, in transaction tx_hash. */
+typedef struct store_bridge_leg {
+    uint64_t chain_id, block_number, log_index;
+    uint8_t block_hash[32], tx_hash[32];
+    bool received; /* false: sent */
+    uint32_t src_domain;
+    uint64_t nonce;
+    uint8_t message[STORE_BRIDGE_MSG_MAX]; /* a sent leg's */
+    size_t message_len;
+} store_bridge_leg;
+
 /* One range for the book: its events in log order, the reorg window's headers, the new
  * checkpoint. prev: the checkpoint this range continues, which the book checks is still
  * its own inside the transaction (synced false: none yet). */
@@ -68,6 +83,10 @@ typedef struct store_book_range {
     const addr *factories;
     size_t n_factories;
     bool check_factories;
+    /* The bridge legs of the range's events (each tied to its stored event, as the flows:
+     * the rewind that deletes the event deletes the leg). */
+    const store_bridge_leg *legs;
+    size_t n_legs;
 } store_book_range;
 
 typedef struct store_book {
@@ -158,10 +177,9 @@ int store_outbound_book_orphans(store *s, const addr *from, store_outbound **out
 int store_outbound_book_drop(store *s, const store_outbound *o, bool *done, err *e) STORE_WUR;
 /* ---- the desk's reads from the book (the screens' and the API's) ---- */
 
-/* How a read that cannot reach the book's server begins its one line. */
+/* How a line saying the book's server cannot be reached begins: an error (a read, the
+ * outbound transactions' connection), a status line, the log's wait after a send. */
 #define STORE_BOOK_AWAY "book server unreachable"
-/* And the outbound transactions' connection (a list, a write after the send). */
-#define STORE_BOOK_AWAY_OUT "the book server is unreachable"
 
 /* One row of the escrow table as the book gives it (desk/snapshot.h formats it). */
 typedef struct store_escrow_line {
@@ -251,10 +269,27 @@ typedef struct store_book_reader {
     int (*creations)(void *conn, size_t n, const uint64_t *chain_ids, const addr *escrows,
                      store_book_creation *out, err *e);
     /* The book's inflows not marked reorged and seen at or after since, in id order (the
-     * book's ids); with unscreened, only those without a screened_at there. *out
+     * book's ids); with unscreened, only those without a screened_at there; of chains[i]
+     * only those with an id above after[i] (n_after pairs; other chains: all). *out
      * malloc'ed. */
-    int (*inflows)(void *conn, bool unscreened, int64_t since, store_inflow **out, size_t *n,
-                   err *e);
+    int (*inflows)(void *conn, bool unscreened, int64_t since, const uint64_t *chains,
+                   const int64_t *after, size_t n_after, store_inflow **out, size_t *n, err *e);
+    /* The bridge legs the sync recorded in the book for one transfer: the sent legs of
+     * burn_tx on src_chain, and the received legs on dst_chain of the messages with the
+     * (source domain, nonce) of those or of (src_domain, nonce) (has_key false: of those
+     * only), in block order. *out malloc'ed. */
+    int (*bridge_legs)(void *conn, uint64_t src_chain, const uint8_t burn_tx[32],
+                       uint64_t dst_chain, bool has_key, uint32_t src_domain, uint64_t nonce,
+                       store_bridge_leg **out, size_t *n, err *e);
+    /* What changes whenever the book's escrows do (a creation, a removal by a reorg's
+     * rewind, a change of state): the escrows' count (escrow_totals) and the last id of the
+     * change feed their triggers write (0: empty), read at once. */
+    int (*escrows_version)(void *conn, int64_t *count, int64_t *feed_last, err *e);
+    /* Prunes the book's change feed as store_feed_prune prunes desk.db's (its rows up to
+     * the newest one older than before, or all but the newest keep), never past upto nor
+     * its newest row; *n: the rows deleted. */
+    int (*feed_prune)(void *conn, int64_t before, int64_t keep, int64_t upto, int64_t *n,
+                      err *e);
 } store_book_reader;
 
 /* From now on the reads named above go to the book through r on conn (the store's from
@@ -270,6 +305,18 @@ int store_book_feed_after(store *s, int64_t after, size_t max, store_feed_row **
                           err *e) STORE_WUR;
 int store_book_feed_state(store *s, int64_t *last, int64_t *horizon, char *book, size_t cap,
                           err *e) STORE_WUR;
+
+/* The bridge legs of the book attached by store_set_reader for transfer b (its reader's
+ * bridge_legs: the sent legs of its burn, the received legs of its message on its
+ * destination); none when b has no burn yet. ERR_STATE without a reader. */
+int store_book_bridge_legs(store *s, const store_bridge *b, store_bridge_leg **out, size_t *n,
+                           err *e) STORE_WUR;
+/* The reader's feed_prune (ERR_STATE without a book). */
+int store_book_feed_prune(store *s, int64_t before, int64_t keep, int64_t upto, int64_t *n,
+                          err *e) STORE_WUR;
+/* The reader's escrows_version (*has false, nothing read: no book attached). */
+int store_book_escrows_version(store *s, bool *has, int64_t *count, int64_t *feed_last,
+                               err *e) STORE_WUR;
 
 /* A store_escrow from the row as STORE_ESCROW_COLUMNS text (store_escrow_row_of's form;
  * approval_list as approvals_len bytes), the chain's final block when synced: for a book

@@ -724,6 +724,36 @@ static int book_key_ids(store *s, const char *sql, const book_key *k, int64_t **
     return 0;
 }
 
+/* What the sweep does to one escrow of a kind (gone, replaced): its cases found (their
+ * ids kept), its hits marked reorged, its screened mark dropped; each with its error. */
+typedef struct book_drop {
+    const char *cases, *cases_what;
+    const char *hits, *hits_what;
+    const char *mark, *mark_what;
+} book_drop;
+
+static const book_drop BOOK_DROP_GONE = {
+    SQL_BOOK_GONE_CASES, "finding cases of vanished escrows",
+    SQL_BOOK_GONE_HITS,  "dropping hits of vanished escrows",
+    SQL_BOOK_GONE_MARK,  "dropping screened marks of vanished escrows",
+};
+static const book_drop BOOK_DROP_REPLACED = {
+    SQL_REPLACED_CASES,     "finding cases of replaced escrows",
+    SQL_DROP_REPLACED_HITS, "dropping hits of replaced escrows",
+    SQL_DROP_REPLACED,      "dropping screened marks of replaced escrows",
+};
+
+/* Runs d's statements for escrow k: case ids appended to *ids, hits changed to *hits. */
+static int book_drop_key(store *s, const book_drop *d, const book_key *k, int64_t **ids,
+                         size_t *n, size_t *cap, size_t *hits, err *e)
+{
+    if (book_key_ids(s, d->cases, k, ids, n, cap, d->cases_what, e) < 0 ||
+        book_key_exec(s, d->hits, k, hits, d->hits_what, e) < 0 ||
+        book_key_exec(s, d->mark, k, NULL, d->mark_what, e) < 0)
+        return -1;
+    return 0;
+}
+
 static int cmp_id(const void *a, const void *b);
 
 /* store_screening_orphans (replaced false) or _replaced (true) on a book on a server. */
@@ -745,16 +775,8 @@ static int book_sweep(store *s, bool replaced, int64_t **case_ids, size_t *n,
         for (size_t i = 0; rc == 0 && i < m; i++) {
             const book_key *k = &ks[i];
             if (!replaced) {
-                if (cs[i].found)
-                    continue;
-                rc = book_key_ids(s, SQL_BOOK_GONE_CASES, k, case_ids, n, &cap,
-                                  "finding cases of vanished escrows", e);
-                if (rc == 0)
-                    rc = book_key_exec(s, SQL_BOOK_GONE_HITS, k, &hits,
-                                       "dropping hits of vanished escrows", e);
-                if (rc == 0)
-                    rc = book_key_exec(s, SQL_BOOK_GONE_MARK, k, NULL,
-                                       "dropping screened marks of vanished escrows", e);
+                if (!cs[i].found)
+                    rc = book_drop_key(s, &BOOK_DROP_GONE, k, case_ids, n, &cap, &hits, e);
                 continue;
             }
             if (!cs[i].found)
@@ -771,14 +793,7 @@ static int book_sweep(store *s, bool replaced, int64_t **case_ids, size_t *n,
             }
             if (same)
                 continue;
-            rc = book_key_ids(s, SQL_REPLACED_CASES, k, case_ids, n, &cap,
-                              "finding cases of replaced escrows", e);
-            if (rc == 0)
-                rc = book_key_exec(s, SQL_DROP_REPLACED_HITS, k, &hits,
-                                   "dropping hits of replaced escrows", e);
-            if (rc == 0)
-                rc = book_key_exec(s, SQL_DROP_REPLACED, k, NULL,
-                                   "dropping screened marks of replaced escrows", e);
+            rc = book_drop_key(s, &BOOK_DROP_REPLACED, k, case_ids, n, &cap, &hits, e);
         }
         if (m > 0) {
             last = ks[m - 1];

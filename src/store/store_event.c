@@ -7,7 +7,7 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 
-/* A bump allocator for the blobs and JSON of an event list. */
+/* A bump allocator for the blobs of an event list. */
 typedef struct arena_chunk {
     struct arena_chunk *next;
     size_t used, cap;
@@ -56,11 +56,11 @@ void store_event_list_free(store_event_list *l)
 
 static const char SQL_EVENT_PUT[] =
     "INSERT INTO events (chain_id, block_number, block_hash, tx_hash, tx_index, log_index,"
-    " address, topic0, topic1, topic2, topic3, data, name, decoded, escrow)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " address, topic0, topic1, topic2, topic3, data, name, escrow)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (chain_id, block_number, log_index, block_hash) DO NOTHING";
 
-/* Binds ev to the 15 parameters from base + 1 on. The hot path of a sync: hashes and
+/* Binds ev to the 14 parameters from base + 1 on. The hot path of a sync: hashes and
  * addresses are bound as the bytes they are, without copies (ev outlives the statement's
  * run); parameters left unbound are NULL (store_stmt clears them). */
 static void event_bind(sqlite3_stmt *st, int base, const store_event *ev)
@@ -78,10 +78,8 @@ static void event_bind(sqlite3_stmt *st, int base, const store_event *ev)
                       (int)ev->data_len, SQLITE_STATIC);
     if (ev->name[0])
         sqlite3_bind_text(st, base + 13, ev->name, -1, SQLITE_STATIC);
-    if (ev->decoded)
-        sqlite3_bind_text(st, base + 14, ev->decoded, -1, SQLITE_STATIC);
     if (ev->has_escrow)
-        sqlite3_bind_blob(st, base + 15, ev->escrow.b, ADDR_LEN, SQLITE_STATIC);
+        sqlite3_bind_blob(st, base + 14, ev->escrow.b, ADDR_LEN, SQLITE_STATIC);
 }
 
 int store_event_put(store *s, const store_event *ev, bool *inserted, err *e)
@@ -107,7 +105,7 @@ int store_event_put(store *s, const store_event *ev, bool *inserted, err *e)
  * happen: event_bind binds every NOT NULL column from the event's own arrays and numbers
  * (data as a blob, empty or not), events has no CHECK, and its foreign key is checked at
  * COMMIT (DEFERRABLE INITIALLY DEFERRED, schema step write_paths). */
-#define EV_ROW_ "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define EV_ROW_ "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define EV_ROWS2_ EV_ROW_ ", " EV_ROW_
 #define EV_ROWS4_ EV_ROWS2_ ", " EV_ROWS2_
 #define EV_ROWS8_ EV_ROWS4_ ", " EV_ROWS4_
@@ -116,7 +114,7 @@ int store_event_put(store *s, const store_event *ev, bool *inserted, err *e)
 _Static_assert(STORE_EVENT_BATCH == 32, "SQL_EVENT_PUT_MANY holds 32 rows");
 static const char SQL_EVENT_PUT_MANY[] =
     "INSERT OR IGNORE INTO events (chain_id, block_number, block_hash, tx_hash, tx_index,"
-    " log_index, address, topic0, topic1, topic2, topic3, data, name, decoded, escrow)"
+    " log_index, address, topic0, topic1, topic2, topic3, data, name, escrow)"
     " VALUES " EV_ROWS32_;
 #undef EV_ROW_
 #undef EV_ROWS2_
@@ -133,7 +131,7 @@ int store_event_put_many(store *s, const store_event *evs, size_t n, size_t *ins
         if (!st)
             return -1;
         for (int i = 0; i < STORE_EVENT_BATCH; i++)
-            event_bind(st, 15 * i, &evs[done + (size_t)i]);
+            event_bind(st, 14 * i, &evs[done + (size_t)i]);
         int rc = store_exec_stmt(s, st, "storing events", e);
         sqlite3_clear_bindings(st); /* nothing may point at the caller's events afterwards */
         if (rc < 0)
@@ -154,7 +152,7 @@ int store_event_put_many(store *s, const store_event *evs, size_t n, size_t *ins
 
 #define EVENT_COLS                                                                                 \
     "id, chain_id, block_number, block_hash, tx_hash, tx_index, log_index, address,"               \
-    " topic0, topic1, topic2, topic3, data, name, decoded, escrow"
+    " topic0, topic1, topic2, topic3, data, name, escrow"
 
 static const char SQL_EVENT_ESCROW[] =
     "SELECT " EVENT_COLS " FROM events WHERE chain_id = ? AND escrow = ?"
@@ -194,17 +192,8 @@ static int event_row(sqlite3_stmt *st, store_event *ev, arena_chunk **arena, err
         ev->data_len = (size_t)dlen;
     }
     store_copy_text(st, 13, ev->name, sizeof ev->name);
-    const char *dec = (const char *)sqlite3_column_text(st, 14);
-    if (dec) {
-        size_t n = strlen(dec) + 1;
-        char *p = arena_alloc(arena, n);
-        if (!p)
-            return err_set(e, ERR_NOMEM, "out of memory reading events");
-        memcpy(p, dec, n);
-        ev->decoded = p;
-    }
-    if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
-        if (store_col_bytes(st, 15, ev->escrow.b, ADDR_LEN) < 0)
+    if (sqlite3_column_type(st, 14) != SQLITE_NULL) {
+        if (store_col_bytes(st, 14, ev->escrow.b, ADDR_LEN) < 0)
             return err_set(e, ERR_INVALID, "event row %lld has a malformed escrow",
                            (long long)ev->id);
         ev->has_escrow = true;

@@ -10,8 +10,9 @@
 #define STORE_MAX_TOPICS 4
 #define STORE_EVENT_NAME_MAX 48
 
-/* One log as the chain gave it, plus what the decoder made of it. On reads, data and
- * decoded point into memory owned by the list they came from. */
+/* One log as the chain gave it, plus the name the decoder gave it. On reads, data points
+ * into memory owned by the list it came from. The decoded fields are not stored: a reader
+ * decodes them from name, topics and data (sync_event_json_of, src/sync/events.h). */
 typedef struct store_event {
     int64_t id; /* rowid, set on reads */
     uint64_t chain_id;
@@ -25,14 +26,13 @@ typedef struct store_event {
     uint8_t topics[STORE_MAX_TOPICS][32];
     const uint8_t *data;
     size_t data_len;
-    /* decoded (empty name: not one of ours / not decodable) */
+    /* decoded name (empty: not one of ours / not decodable) */
     char name[STORE_EVENT_NAME_MAX];
-    const char *decoded; /* JSON object text or NULL */
     bool has_escrow;     /* the escrow this event belongs to */
     addr escrow;
 } store_event;
 
-/* A list of events read from the store; owns the data/decoded memory. */
+/* A list of events read from the store; owns the data memory. */
 typedef struct store_event_list {
     store_event *items;
     size_t n;

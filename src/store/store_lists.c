@@ -200,24 +200,102 @@ static int in_row(sqlite3_stmt *st, void *item, err *e)
 
 /* ---- inflows on a desk whose book is on a server (store_set_reader) ----
  * The rows are the server's (the sync writes them there); the screening marks are this
- * desk.db's, by the server's id (inflows_screened), as screened_escrows' are. */
+ * desk.db's, by the server's id (inflows_screened), as screened_escrows' are. An id is one
+ * database's: each mark names the database it was made on (its identity as the reader's
+ * feed_state gives it, the feed copy's: cluster system identifier / database oid / name),
+ * and a pass uses only the marks of the database it reads, so book.conf switched to another
+ * database neither skips that database's inflows below the old cursors nor counts as
+ * screened its inflows that share an id with a marked one. The other databases' marks (and
+ * those from before marks named one: book '') are kept, used by no pass. */
 
-static const char SQL_IN_MARKED[] = "SELECT 1 FROM inflows_screened WHERE book_id = ?1";
+static const char SQL_IN_MARKED[] =
+    "SELECT 1 FROM inflows_screened WHERE book = ?1 AND book_id = ?2";
 static const char SQL_IN_MARK[] =
-    "INSERT INTO inflows_screened (book_id, screened_at) VALUES (?1, ?2)"
-    " ON CONFLICT (book_id) DO UPDATE SET screened_at = excluded.screened_at";
+    "INSERT INTO inflows_screened (book, book_id, screened_at, chain_id)"
+    " VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (book, book_id) DO UPDATE SET screened_at = excluded.screened_at,"
+    " chain_id = excluded.chain_id";
+/* each chain's last inflow marked on the database (the index inflows_screened_chain) */
+static const char SQL_IN_CURSORS[] =
+    "SELECT chain_id, max(book_id) FROM inflows_screened WHERE book = ?1"
+    " AND chain_id IS NOT NULL GROUP BY chain_id ORDER BY chain_id";
 
-/* The book's unscreened inflows less those marked in desk.db, in the book's id order. */
-static int book_inflow_pending(store *s, store_inflow **out, size_t *n, err *e)
+/* Each chain's cursor: the last inflow of the chain desk.db marked on database book. */
+static int book_inflow_cursors(store *s, const char *book, uint64_t **chains, int64_t **after,
+                               size_t *n, err *e)
 {
-    if (s->rd->inflows(s->rconn, true, 0, out, n, e) < 0)
+    *chains = NULL;
+    *after = NULL;
+    *n = 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_IN_CURSORS, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, book, -1, SQLITE_TRANSIENT);
+    size_t cap = 0, cap2 = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (store_grow((void **)chains, &cap, *n, sizeof **chains, e) < 0 ||
+            store_grow((void **)after, &cap2, *n, sizeof **after, e) < 0) {
+            sqlite3_reset(st);
+            goto fail;
+        }
+        (*chains)[*n] = store_col_u64(st, 0);
+        (*after)[*n] = sqlite3_column_int64(st, 1);
+        (*n)++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store_fail(s, e, "reading the inflows' screening marks");
+        goto fail;
+    }
+    return 0;
+fail:
+    free(*chains);
+    free(*after);
+    *chains = NULL;
+    *after = NULL;
+    *n = 0;
+    return -1;
+}
+
+/* The book's unscreened inflows less those marked in desk.db on its database, in the
+ * book's id order; book: that database's identity, read BEFORE the inflows: should the
+ * connection reach another database in between, the inflows read are marked as of the
+ * first one, whose marks the next pass (reading the other's identity) does not use, so
+ * they are read again: a screening repeated, never one skipped.
+ * Only those after each chain's last marked one are read: a pass marks every inflow it
+ * read in one transaction, and the ids of one chain's inflows become visible in the order
+ * they were drawn: the chain's rows are written only by its syncer, which holds the chain's
+ * advisory lock on the server (pg_lock.c: one syncer per chain) and writes them on its one
+ * connection one transaction at a time (pg_sync.c's range commit and inflow scan, after
+ * their check of the chain's checkpoint), so no row of the chain below a marked id can
+ * still appear. Across chains the ids interleave (two syncers): hence a cursor per chain.
+ * A reorged inflow is not read (as before); one re-found after a reorg is a new row, with
+ * a new id. The rows after the cursors are still checked against the marks (marks from
+ * before desk.db kept their chain name none). */
+static int book_inflow_pending(store *s, char *book, size_t cap, store_inflow **out, size_t *n,
+                               err *e)
+{
+    int64_t last, horizon;
+    if (s->rd->feed_state(s->rconn, &last, &horizon, book, cap, e) < 0)
+        return err_prefix(e, "reading the identity of the book's database");
+    uint64_t *chains = NULL;
+    int64_t *after = NULL;
+    size_t nc = 0;
+    if (book_inflow_cursors(s, book, &chains, &after, &nc, e) < 0)
+        return -1;
+    int rrc = s->rd->inflows(s->rconn, true, 0, chains, after, nc, out, n, e);
+    free(chains);
+    free(after);
+    if (rrc < 0)
         return -1;
     size_t k = 0;
     for (size_t i = 0; i < *n; i++) {
         sqlite3_stmt *st = store_stmt(s, SQL_IN_MARKED, e);
         if (!st)
             goto fail;
-        sqlite3_bind_int64(st, 1, (*out)[i].id);
+        sqlite3_bind_text(st, 1, book, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, (*out)[i].id);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -240,12 +318,14 @@ fail:
     return -1;
 }
 
-int store_inflow_pending(store *s, store_inflow **out, size_t *n, err *e)
+int store_inflow_pending(store *s, char *book, size_t cap, store_inflow **out, size_t *n, err *e)
 {
     *out = NULL;
     *n = 0;
+    if (cap)
+        book[0] = '\0';
     if (s->rd)
-        return book_inflow_pending(s, out, n, e);
+        return book_inflow_pending(s, book, cap, out, n, e);
     sqlite3_stmt *st = store_stmt(s, SQL_IN_PENDING, e);
     if (!st)
         return -1;
@@ -257,7 +337,7 @@ int store_inflow_recent(store *s, int64_t since, store_inflow **out, size_t *n, 
     *out = NULL;
     *n = 0;
     if (s->rd)
-        return s->rd->inflows(s->rconn, false, since, out, n, e);
+        return s->rd->inflows(s->rconn, false, since, NULL, NULL, 0, out, n, e);
     sqlite3_stmt *st = store_stmt(s, SQL_IN_RECENT, e);
     if (!st)
         return -1;
@@ -265,13 +345,23 @@ int store_inflow_recent(store *s, int64_t since, store_inflow **out, size_t *n, 
     return store_collect(s, st, sizeof **out, in_row, (void **)out, n, "listing inflows", e);
 }
 
-int store_inflow_mark_screened(store *s, int64_t id, int64_t at, err *e)
+int store_inflow_mark_screened(store *s, const char *book, int64_t id, uint64_t chain_id,
+                               int64_t at, err *e)
 {
+    if (s->rd && (!book || !book[0]))
+        return err_set(e, ERR_STATE, "an inflow's screening mark names no database");
     sqlite3_stmt *st = store_stmt(s, s->rd ? SQL_IN_MARK : SQL_IN_SCREENED, e);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, at);
+    if (s->rd) {
+        sqlite3_bind_text(st, 1, book, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, id);
+        sqlite3_bind_int64(st, 3, at);
+        store_bind_u64(st, 4, chain_id);
+    } else {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, at);
+    }
     return store_exec_stmt(s, st, "marking an inflow screened", e);
 }
 

@@ -61,11 +61,21 @@ typedef struct store_inflow {
 
 /* Inserts (duplicates by chain, block hash and log index are ignored; *inserted says). */
 int store_inflow_put(store *s, const store_inflow *f, bool *inserted, err *e) STORE_WUR;
-/* Unscreened, unreorged inflows in id order; *out malloc'ed. */
-int store_inflow_pending(store *s, store_inflow **out, size_t *n, err *e) STORE_WUR;
+/* The identity of the database an inflow's screening mark was made on (a desk whose book
+ * is on a server: the reader's feed_state's, at most this many bytes with the NUL). */
+#define STORE_INFLOW_BOOK_MAX 256
+/* Unscreened, unreorged inflows in id order; *out malloc'ed. On a desk whose book is on a
+ * server: the server's, less those desk.db marked on that database, and book (cap bytes)
+ * names the database (its identity) their marks must name; "" on desk.db. */
+int store_inflow_pending(store *s, char *book, size_t cap, store_inflow **out, size_t *n,
+                         err *e) STORE_WUR;
 /* Unreorged inflows seen at or after since (the re-screening after a list update). */
 int store_inflow_recent(store *s, int64_t since, store_inflow **out, size_t *n, err *e) STORE_WUR;
-int store_inflow_mark_screened(store *s, int64_t id, int64_t at, err *e) STORE_WUR;
+/* Marks inflow id (of chain_id: on a desk whose book is on a server, desk.db keeps the
+ * chain of each mark, the cursor of store_inflow_pending's read there, and the database
+ * book store_inflow_pending named, whose id it is; ignored on desk.db) screened at at. */
+int store_inflow_mark_screened(store *s, const char *book, int64_t id, uint64_t chain_id,
+                               int64_t at, err *e) STORE_WUR;
 /* A reorg replaced blocks from `from` on: the inflows of those blocks whose hash is no
  * longer canonical are marked reorged (never deleted); *marked counts them. The caller
  * passes the canonical hash of each block it still has; here: all inflows at or above

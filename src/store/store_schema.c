@@ -990,6 +990,69 @@ static const char step_api_feed_follow[] =
     "  cursor INTEGER NOT NULL CHECK (cursor >= 0)"
     ");";
 
+/* sync speed (issue 17): the events keep no decoded JSON. It repeated what name, topics
+ * and data hold (74 bytes for an Approved, about 1,780 for an EscrowCreated: 12 MB of a
+ * 100,000-event chain's 40 MB events table) and was written twice (log, then checkpoint)
+ * for every event; a reader decodes the fields on read instead (sync_event_json_of,
+ * src/sync/event_json.h), the same text. DROP COLUMN rewrites every row once, shorter, in
+ * this step's transaction (0.3 s CPU for 100,000 events); the space it frees stays inside
+ * the table's pages (new events are appended after them) until a VACUUM. */
+static const char step_events_no_json[] = "ALTER TABLE events DROP COLUMN decoded;";
+
+/* The bridge legs a chain sync records in a book on a server (docs/bridges.md, scale.md):
+ * each MessageSent and MessageReceived of a watched CCTP transmitter, tied to its stored
+ * event so that the rewind deleting the event deletes the leg, the transfer it belongs to
+ * found by whoever reads them (the source's by its transaction, the destination's by the
+ * message's source domain and nonce). desk.db's own sync records the legs in
+ * bridge_transfers' columns instead: this table stays empty there. */
+static const char step_bridge_legs[] =
+    "CREATE TABLE bridge_legs ("
+    "  event_id INTEGER PRIMARY KEY REFERENCES events(id) ON DELETE CASCADE,"
+    "  chain_id INTEGER NOT NULL,"
+    "  block_number INTEGER NOT NULL,"
+    "  leg TEXT NOT NULL CHECK (leg IN ('sent', 'received')),"
+    "  tx_hash TEXT NOT NULL,"
+    "  src_domain INTEGER NOT NULL,"
+    "  nonce INTEGER NOT NULL,"
+    "  message BLOB"
+    ");"
+    "CREATE INDEX bridge_legs_by_tx ON bridge_legs (chain_id, tx_hash);"
+    "CREATE INDEX bridge_legs_by_nonce ON bridge_legs (chain_id, src_domain, nonce);";
+
+/* the chain of each inflow a desk with its book on a server marked screened (the server's
+ * inflow's): a pass reads only the server's inflows after the last one marked on each chain
+ * (store_lists.c). Marks from before name none (their inflows are read and dropped as
+ * before, until a later inflow of their chain is marked). */
+static const char step_inflows_screened_chain[] =
+    "ALTER TABLE inflows_screened ADD COLUMN chain_id INTEGER;"
+    "CREATE INDEX inflows_screened_chain ON inflows_screened (chain_id, book_id);";
+
+/* The inflow marks of a desk whose book is on a server name the server's database they were
+ * made on (its identity as the book's reader names it for the feed copy, api_feed_follow's:
+ * cluster system identifier / database oid / name), as a mark's id is that database's: a
+ * pass uses only the current database's marks and cursors (store_lists.c), so book.conf
+ * switched to another database (another server, the server rebuilt) neither skips that
+ * database's inflows below the old cursors nor counts as screened its inflows that share an
+ * id with a marked one. The table is rebuilt (its key becomes (book, book_id): two
+ * databases' marks of one id both kept). The marks from before name no database (book ''):
+ * desk.db cannot tell which one they were made on (book.conf may have been switched since,
+ * and the upgrade runs before any book is attached), so they are of an unknown database,
+ * used by no pass: their inflows are read and screened once more (a screening repeated
+ * rather than one skipped: a compliance hole); they are kept, as evidence, never deleted. */
+static const char step_inflows_screened_book[] =
+    "CREATE TABLE inflows_screened_new ("
+    "  book TEXT NOT NULL,"
+    "  book_id INTEGER NOT NULL,"
+    "  screened_at INTEGER NOT NULL,"
+    "  chain_id INTEGER,"
+    "  PRIMARY KEY (book, book_id)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO inflows_screened_new (book, book_id, screened_at, chain_id)"
+    "  SELECT '', book_id, screened_at, chain_id FROM inflows_screened;"
+    "DROP TABLE inflows_screened;"
+    "ALTER TABLE inflows_screened_new RENAME TO inflows_screened;"
+    "CREATE INDEX inflows_screened_chain ON inflows_screened (book, chain_id, book_id);";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -1023,6 +1086,10 @@ const char *const store_schema_steps[] = {
     step_bridge_dst_from,
     step_inflows_screened,
     step_api_feed_follow,
+    step_events_no_json,
+    step_bridge_legs,
+    step_inflows_screened_chain,
+    step_inflows_screened_book,
 };
 
 const int store_schema_audit_head_version = 12;

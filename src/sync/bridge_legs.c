@@ -119,8 +119,63 @@ static bool is_state(const store_bridge *b, const char *s)
     return strcmp(b->state, s) == 0;
 }
 
-/* The burn of a transfer was mined in lg's block: its message is recorded (what the
- * chain says, once it matches the transfer), the burn no longer in flight. */
+/* The burn of b was mined in block `block` of src_chain by transaction tx, its message m:
+ * recorded in b (what the chain says, once it matches the transfer), the burn no longer in
+ * flight. *mine: b is that burn's transfer; *changed: b was changed. */
+static void burn_seen(store_bridge *b, uint64_t src_chain, const uint8_t tx[32], uint64_t block,
+                      const uint8_t *m, size_t mlen, bool *mine, bool *changed)
+{
+    *mine = *changed = false;
+    if (b->src_chain != src_chain || !b->has_burn_tx || memcmp(b->burn_tx, tx, 32) != 0)
+        return;
+    *mine = true;
+    if (!is_state(b, "sent") || (b->has_message && b->burn_block == block))
+        return; /* already recorded (or further on) */
+    if (!msg_matches(b, m, mlen)) {
+        LOG_W("sync", "bridge transfer %lld: the burn's message does not match the transfer:"
+              " not recorded", (long long)b->id);
+        return;
+    }
+    memcpy(b->message, m, mlen);
+    b->message_len = mlen;
+    keccak256(b->message_hash, m, mlen);
+    b->has_message = true;
+    b->burn_block = block;
+    if (strcmp(b->pending_action, "bridge_burn") == 0)
+        b->pending_action[0] = '\0'; /* the signed bytes stay: a reorg may need them */
+    snprintf(b->note, sizeof b->note, "burned in block %llu (seen by sync): waiting for the"
+             " attestation", (unsigned long long)block);
+    *changed = true;
+}
+
+/* The message (src, nonce) was received on dst_chain in block `block` by transaction tx:
+ * b, when it is that message's transfer, is delivered. *mine, *changed as burn_seen. */
+static void receipt_seen(store_bridge *b, uint64_t dst_chain, uint32_t src, uint64_t nonce,
+                         const uint8_t tx[32], uint64_t block, bool *mine, bool *changed)
+{
+    *mine = *changed = false;
+    uint32_t ms;
+    uint64_t mn;
+    if (b->dst_chain != dst_chain || !b->has_message ||
+        !msg_key(b->message, b->message_len, &ms, &mn) || ms != src || mn != nonce)
+        return;
+    *mine = true;
+    if (is_state(b, "delivered") && b->mint_block == block)
+        return;
+    bool ours = strcmp(b->pending_action, "bridge_mint") == 0 &&
+                memcmp(b->pending_hash, tx, 32) == 0;
+    snprintf(b->state, sizeof b->state, "delivered");
+    b->has_mint_tx = true;
+    memcpy(b->mint_tx, tx, 32);
+    b->mint_block = block;
+    if (strcmp(b->pending_action, "bridge_mint") == 0)
+        b->pending_action[0] = '\0';
+    snprintf(b->note, sizeof b->note, "minted in block %llu (seen by sync%s)",
+             (unsigned long long)block, ours ? "" : "; not by the desk's mint");
+    *changed = true;
+}
+
+/* The burn of a transfer was mined in lg's block: recorded (burn_seen) and stored. */
 static int source_leg(store *db, store_bridge *bs, size_t n, const sync_bridge_watch *w,
                       const rpc_log *lg, err *e)
 {
@@ -129,29 +184,15 @@ static int source_leg(store *db, store_bridge *bs, size_t n, const sync_bridge_w
     if (!abi_bytes(lg->data, lg->data_len, 0, &m, &mlen))
         return 0;
     for (size_t i = 0; i < n; i++) {
-        store_bridge *b = &bs[i];
-        if (b->src_chain != w->chain_id || !b->has_burn_tx ||
-            memcmp(b->burn_tx, lg->tx_hash, 32) != 0)
+        bool mine, changed;
+        burn_seen(&bs[i], w->chain_id, lg->tx_hash, lg->block_number, m, mlen, &mine, &changed);
+        if (!mine)
             continue;
-        if (!is_state(b, "sent") || (b->has_message && b->burn_block == lg->block_number))
-            return 0; /* already recorded (or further on) */
-        if (!msg_matches(b, m, mlen)) {
-            LOG_W("sync", "bridge transfer %lld: the burn's message does not match the transfer:"
-                  " not recorded", (long long)b->id);
+        if (!changed)
             return 0;
-        }
-        memcpy(b->message, m, mlen);
-        b->message_len = mlen;
-        keccak256(b->message_hash, m, mlen);
-        b->has_message = true;
-        b->burn_block = lg->block_number;
-        if (strcmp(b->pending_action, "bridge_burn") == 0)
-            b->pending_action[0] = '\0'; /* the signed bytes stay: a reorg may need them */
-        snprintf(b->note, sizeof b->note, "burned in block %llu (seen by sync): waiting for the"
-                 " attestation", (unsigned long long)lg->block_number);
-        LOG_I("sync", "bridge transfer %lld: burn mined in block %llu", (long long)b->id,
+        LOG_I("sync", "bridge transfer %lld: burn mined in block %llu", (long long)bs[i].id,
               (unsigned long long)lg->block_number);
-        return store_bridge_put(db, b, e);
+        return store_bridge_put(db, &bs[i], e);
     }
     return 0;
 }
@@ -165,29 +206,36 @@ static int destination_leg(store *db, store_bridge *bs, size_t n, const sync_bri
     uint32_t src = (uint32_t)be_u64(lg->data + 28, 4);
     uint64_t nonce = be_u64(lg->topics[2] + 24, 8);
     for (size_t i = 0; i < n; i++) {
-        store_bridge *b = &bs[i];
-        uint32_t ms;
-        uint64_t mn;
-        if (b->dst_chain != w->chain_id || !b->has_message ||
-            !msg_key(b->message, b->message_len, &ms, &mn) || ms != src || mn != nonce)
+        bool mine, changed;
+        receipt_seen(&bs[i], w->chain_id, src, nonce, lg->tx_hash, lg->block_number, &mine,
+                     &changed);
+        if (!mine)
             continue;
-        if (is_state(b, "delivered") && b->mint_block == lg->block_number)
+        if (!changed)
             return 0;
-        bool ours = strcmp(b->pending_action, "bridge_mint") == 0 &&
-                    memcmp(b->pending_hash, lg->tx_hash, 32) == 0;
-        snprintf(b->state, sizeof b->state, "delivered");
-        b->has_mint_tx = true;
-        memcpy(b->mint_tx, lg->tx_hash, 32);
-        b->mint_block = lg->block_number;
-        if (strcmp(b->pending_action, "bridge_mint") == 0)
-            b->pending_action[0] = '\0';
-        snprintf(b->note, sizeof b->note, "minted in block %llu (seen by sync%s)",
-                 (unsigned long long)lg->block_number, ours ? "" : "; not by the desk's mint");
-        LOG_I("sync", "bridge transfer %lld: delivered in block %llu", (long long)b->id,
+        LOG_I("sync", "bridge transfer %lld: delivered in block %llu", (long long)bs[i].id,
               (unsigned long long)lg->block_number);
-        return store_bridge_put(db, b, e);
+        return store_bridge_put(db, &bs[i], e);
     }
     return 0;
+}
+
+bool sync_bridge_legs_apply(store_bridge *b, const store_bridge_leg *l, size_t n)
+{
+    bool any = false;
+    /* the source's legs first: a received leg is found by the message a sent leg records */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++) {
+            bool mine = false, changed = false;
+            if (pass == 0 && !l[i].received)
+                burn_seen(b, l[i].chain_id, l[i].tx_hash, l[i].block_number, l[i].message,
+                          l[i].message_len, &mine, &changed);
+            else if (pass == 1 && l[i].received)
+                receipt_seen(b, l[i].chain_id, l[i].src_domain, l[i].nonce, l[i].tx_hash,
+                             l[i].block_number, &mine, &changed);
+            any |= changed;
+        }
+    return any;
 }
 
 int sync_bridge_log(store *db, const sync_bridge_watch *w, store_event *ev, const rpc_log *lg,
@@ -210,6 +258,39 @@ int sync_bridge_log(store *db, const sync_bridge_watch *w, store_event *ev, cons
     int rc = leg == LEG_SENT ? source_leg(db, bs, n, w, lg, e) : destination_leg(db, bs, n, w, lg, e);
     free(bs);
     return rc;
+}
+
+void sync_bridge_leg_of(const sync_bridge_watch *w, const rpc_log *lg, store_event *ev,
+                        store_bridge_leg *leg, bool *is_leg)
+{
+    *is_leg = false;
+    int k = leg_of(lg);
+    if (k >= 0)
+        snprintf(ev->name, sizeof ev->name, "%s", leg_name[k]);
+    if ((k != LEG_SENT && k != LEG_RECEIVED) || w->n == 0 || !addr_equal(&w->v[0], &lg->address))
+        return;
+    memset(leg, 0, sizeof *leg);
+    if (k == LEG_SENT) {
+        const uint8_t *m;
+        size_t mlen;
+        if (!abi_bytes(lg->data, lg->data_len, 0, &m, &mlen) || mlen > sizeof leg->message ||
+            !msg_key(m, mlen, &leg->src_domain, &leg->nonce))
+            return; /* no CCTP message: no leg (the event is stored all the same) */
+        memcpy(leg->message, m, mlen);
+        leg->message_len = mlen;
+    } else {
+        if (lg->n_topics < 3 || lg->data_len < 32)
+            return;
+        leg->received = true;
+        leg->src_domain = (uint32_t)be_u64(lg->data + 28, 4);
+        leg->nonce = be_u64(lg->topics[2] + 24, 8);
+    }
+    leg->chain_id = w->chain_id;
+    leg->block_number = lg->block_number;
+    leg->log_index = lg->log_index;
+    memcpy(leg->block_hash, lg->block_hash, 32);
+    memcpy(leg->tx_hash, lg->tx_hash, 32);
+    *is_leg = true;
 }
 
 int sync_bridge_reorg(store *db, uint64_t chain_id, uint64_t first_gone, err *e)
@@ -260,4 +341,17 @@ int sync_bridge_reorg(store *db, uint64_t chain_id, uint64_t first_gone, err *e)
     }
     free(bs);
     return rc;
+}
+
+int sync_bridge_book_view(store *db, store_bridge *b, err *e)
+{
+    if (!store_reader(db, NULL) || strcmp(b->protocol, "cctp") != 0)
+        return 0;
+    store_bridge_leg *legs = NULL;
+    size_t n = 0;
+    if (store_book_bridge_legs(db, b, &legs, &n, e) < 0)
+        return -1;
+    sync_bridge_legs_apply(b, legs, n);
+    free(legs);
+    return 0;
 }

@@ -3,7 +3,9 @@
  * row), stores their logs as events, and in the same transaction records a transfer's
  * legs: the source's MessageSent (the burn mined: its message), the destination's
  * MessageReceived (delivered). A reorg that takes a leg's block away takes the leg back.
- * Sync never signs: the attestation and the mint are `bridge resume`'s (docs/bridges.md). */
+ * Sync never signs: the attestation and the mint are `bridge resume`'s (docs/bridges.md).
+ * With the chain's book on a server the legs are the book's rows (sync_bridge_leg_of), and
+ * their readers make a transfer of them (sync_bridge_legs_apply). */
 #ifndef FUSION_SYNC_BRIDGE_LEGS_H
 #define FUSION_SYNC_BRIDGE_LEGS_H
 
@@ -14,6 +16,7 @@
 #include "crypto/address.h"
 #include "rpc/rpc.h"
 #include "store/store.h"
+#include "store/store_book.h"
 
 /* The bridge contracts of one chain sync watches (n 0: none recorded). */
 typedef struct sync_bridge_watch {
@@ -31,6 +34,25 @@ bool sync_bridge_watches(const sync_bridge_watch *w, const addr *a);
  * fields filled here) and records the transfer leg it is; *inserted as store_event_put. */
 int sync_bridge_log(store *db, const sync_bridge_watch *w, store_event *ev, const rpc_log *lg,
                     bool *inserted, err *e) __attribute__((warn_unused_result));
+
+/* With the chain's book on a server (store_book.h): names ev (lg as an event) as
+ * sync_bridge_log does and, when lg is a leg (a MessageSent or MessageReceived of the
+ * watched transmitter, well formed), fills *leg and sets *is_leg; the book's range commit
+ * records it with the event. No transfer of desk.db is read or written. */
+void sync_bridge_leg_of(const sync_bridge_watch *w, const rpc_log *lg, store_event *ev,
+                        store_bridge_leg *leg, bool *is_leg);
+
+/* The legs l (a book's, its reader's: store_book_bridge_legs) recorded in b as the sync
+ * records them in desk.db (a sent leg of b's burn: burned, its message; a received leg of
+ * that message on b's destination: delivered); true when b changed. Pure: b is the
+ * caller's copy, nothing is stored. */
+bool sync_bridge_legs_apply(store_bridge *b, const store_bridge_leg *l, size_t n);
+
+/* On a desk whose book is on a server (db's reads attached: store_reader), b as the legs of
+ * the book make it (store_book_bridge_legs, then sync_bridge_legs_apply), what `bridge
+ * list` and the UI's Bridges screen show; b unchanged on a desk.db book or for a protocol
+ * the sync records no legs of. -1 when the server's read fails (b unchanged). */
+int sync_bridge_book_view(store *db, store_bridge *b, err *e) __attribute__((warn_unused_result));
 
 /* Inside the caller's transaction: the legs of chain_id in blocks >= first_gone go back
  * (a delivered transfer to attested, a burned one to sent with its burn in flight). */

@@ -10,6 +10,7 @@
 
 #include "base/bytes.h"
 #include "crypto/keccak.h"
+#include "sync/event_json.h"
 
 typedef struct param {
     const char *name;
@@ -396,8 +397,8 @@ static bool utf8_valid(const uint8_t *s, size_t n)
     return true;
 }
 
-/* A small JSON writer: the decoded column is written for every stored event, so it
- * goes straight into a buffer (a JSON tree per event cost more than the insert). */
+/* A small JSON writer: straight into a buffer (a JSON tree per event cost more than the
+ * event's insert when the store kept this text for every event). */
 typedef struct jw {
     char *s;
     size_t len, cap;
@@ -561,4 +562,23 @@ char *sync_event_json(const sync_decoded *d)
         return NULL;
     }
     return w.s;
+}
+
+char *sync_event_json_of(const store_event *ev)
+{
+    pthread_once(&topics_once, topics_init);
+    if (!ev->name[0] || ev->n_topics == 0)
+        return NULL;
+    for (int k = 1; k < EV_COUNT; k++) {
+        if (memcmp(topic_of[k], ev->topics[0], 32) != 0)
+            continue;
+        sync_decoded d;
+        err e;
+        if (sync_event_decode(emitter_of[k], ev->topics, ev->n_topics, ev->data, ev->data_len,
+                              &d, &e) < 0 ||
+            d.kind == EV_NONE || strcmp(d.name, ev->name) != 0)
+            return NULL;
+        return sync_event_json(&d);
+    }
+    return NULL;
 }

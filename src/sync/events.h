@@ -121,5 +121,6 @@ void sync_field_array_addr(const abi_field *f, size_t i, addr *out);
  * Addresses lowercase hex, integers as decimal strings (exact), bytes32 as hex,
  * strings as text when valid UTF-8, else as "0x..." hex under name + "_hex". */
 char *sync_event_json(const sync_decoded *d);
+/* A stored event's fields as that JSON text: sync_event_json_of (sync/event_json.h). */
 
 #endif

@@ -822,14 +822,11 @@ static void after_commit(ctx *c)
         c->opt->after_commit(c->opt->after_commit_ctx, c->db, c->chain.chain_id);
 }
 
-/* Stores the n buffered events (in log order) and frees their decoded JSON; n becomes 0. */
-static int events_flush(ctx *c, store_event *evs, char **jsons, size_t *n, uint64_t *inserted,
-                        err *e)
+/* Stores the n buffered events (in log order); n becomes 0. */
+static int events_flush(ctx *c, store_event *evs, size_t *n, uint64_t *inserted, err *e)
 {
     size_t added = 0;
     int rc = store_event_put_many(c->db, evs, *n, &added, e);
-    for (size_t i = 0; i < *n; i++)
-        free(jsons[i]);
     *n = 0;
     *inserted += added;
     return rc;
@@ -843,8 +840,10 @@ static int events_flush(ctx *c, store_event *evs, char **jsons, size_t *n, uint6
  * with events in the range again from their events there (escrow_project, what
  * sync_rebuild_escrows does and the in-memory fold equals), records the vault flows and the
  * inflows read with the range (a catch-up's: sync_inflows_fetch), with the inflow cursor,
- * as sync_inflows_put_range does in desk.db. No bridge leg: those are the SQLite path's (a
- * bridge log is stored raw). The credit repayments recognised from inflows are desk.db's
+ * as sync_inflows_put_range does in desk.db, and the bridge legs of the watched transmitter
+ * (sync_bridge_leg_of: each MessageSent and MessageReceived, tied to its event; which
+ * transfer of the desk's it belongs to is its reader's to find, desk.db's transfers are not
+ * written). The credit repayments recognised from inflows are desk.db's
  * (its credit_ledger refers to desk.db's inflow rows): not posted from the book's. */
 static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
                              const rpc_block *hdrs, size_t nh, uint64_t prune_below,
@@ -856,12 +855,13 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
     bool *is_fresh = NULL;
     store_vault_flow *flows = calloc(ls->n ? ls->n : 1, sizeof *flows);
     size_t n_flows = 0;
+    store_bridge_leg *legs = NULL; /* made at the first bridge log */
+    size_t n_legs = 0;
     store_event *evs = calloc(ls->n ? ls->n : 1, sizeof *evs);
-    char **jsons = calloc(ls->n ? ls->n : 1, sizeof *jsons);
     store_block *blocks = calloc(nh ? nh : 1, sizeof *blocks);
     size_t n = 0;
     int rc = -1;
-    if (!evs || !jsons || !blocks || !flows) {
+    if (!evs || !blocks || !flows) {
         err_set(e, ERR_NOMEM, "out of memory storing %zu logs", ls->n);
         goto out;
     }
@@ -871,6 +871,13 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
         if (sync_bridge_watches(&c->bridge, &lg->address)) {
             event_from_log(c, lg, ev);
             n++;
+            if (!legs && !(legs = calloc(ls->n, sizeof *legs))) {
+                err_set(e, ERR_NOMEM, "out of memory storing %zu logs", ls->n);
+                goto out;
+            }
+            bool is_leg = false;
+            sync_bridge_leg_of(&c->bridge, lg, ev, &legs[n_legs], &is_leg);
+            n_legs += is_leg;
             continue;
         }
         store_contract_kind kind;
@@ -890,11 +897,8 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
                   (unsigned long long)lg->block_number, lg->log_index, de.msg);
             memset(&d, 0, sizeof d);
         }
-        if (d.kind != EV_NONE) {
+        if (d.kind != EV_NONE)
             snprintf(ev->name, sizeof ev->name, "%s", d.name);
-            jsons[n] = sync_event_json(&d);
-            ev->decoded = jsons[n];
-        }
         n++;
         bool is_flow = false;
         if (kind == STORE_CONTRACT_VAULT &&
@@ -956,7 +960,9 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
                           .inflow_start = c->chain.start_block,
                           .factories = c->factories.v,
                           .n_factories = c->factories.n,
-                          .check_factories = true};
+                          .check_factories = true,
+                          .legs = legs,
+                          .n_legs = n_legs};
     uint64_t inserted = 0;
     if (c->opt->book->commit(c->book, &r, &inserted, e) < 0) {
         if (e->code == ERR_STATE)
@@ -984,15 +990,13 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
     add_progress(c, &p);
     rc = 0;
 out:
-    for (size_t i = 0; jsons && i < n; i++)
-        free(jsons[i]);
-    free(jsons);
     free(evs);
     free(blocks);
     addrset_free(&fresh);
     addrset_free(&touched);
     free(is_fresh);
     free(flows);
+    free(legs);
     return rc;
 }
 
@@ -1014,7 +1018,6 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     fs->gen++;
     uint64_t inserted_total = 0;
     store_event pend[STORE_EVENT_BATCH];
-    char *pend_json[STORE_EVENT_BATCH];
     size_t n_pend = 0;
     if (store_begin_first(c->db, e) < 0) {
         foldset_free(fs);
@@ -1046,18 +1049,14 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         event_from_log(c, lg, &ev);
         sync_decoded d;
         err de;
-        char *json = NULL;
         if (sync_event_decode(kind, lg->topics, lg->n_topics, lg->data, lg->data_len, &d, &de) <
             0) {
             LOG_W("sync", "%s: block %llu log %u: %s", c->chain.name,
                   (unsigned long long)lg->block_number, lg->log_index, de.msg);
             memset(&d, 0, sizeof d);
         }
-        if (d.kind != EV_NONE) {
+        if (d.kind != EV_NONE)
             snprintf(ev.name, sizeof ev.name, "%s", d.name);
-            json = sync_event_json(&d);
-            ev.decoded = json;
-        }
         bool is_fresh = false;
         if (kind == STORE_CONTRACT_FACTORY && sync_is_escrow_created(d.kind)) {
             ev.has_escrow = true;
@@ -1065,7 +1064,6 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
             if (!addrset_has(&c->escrows, &ev.escrow)) {
                 is_fresh = !addrset_has(&fresh, &ev.escrow);
                 if (addrset_add(&fresh, &ev.escrow) < 0) {
-                    free(json);
                     err_set(e, ERR_NOMEM, "out of memory tracking escrows");
                     goto fail;
                 }
@@ -1075,16 +1073,13 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
             ev.escrow = lg->address;
         }
         /* Stored STORE_EVENT_BATCH at a time (the fold below reads no events table). */
-        pend[n_pend] = ev;
-        pend_json[n_pend++] = json;
-        ev.decoded = NULL;
-        if (n_pend == STORE_EVENT_BATCH && events_flush(c, pend, pend_json, &n_pend,
-                                                        &inserted_total, e) < 0)
+        pend[n_pend++] = ev;
+        if (n_pend == STORE_EVENT_BATCH && events_flush(c, pend, &n_pend, &inserted_total, e) < 0)
             goto fail;
         /* A vault flow refers to its stored event: the batch is stored first (vault logs
          * are rare). */
         if (kind == STORE_CONTRACT_VAULT &&
-            (events_flush(c, pend, pend_json, &n_pend, &inserted_total, e) < 0 ||
+            (events_flush(c, pend, &n_pend, &inserted_total, e) < 0 ||
              sync_vault_record(c->db, &ev, &d, e) < 0))
             goto fail;
         if (!ev.has_escrow)
@@ -1098,7 +1093,7 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
         if (x)
             escrow_fold(x, &ev, &d, final);
     }
-    if (events_flush(c, pend, pend_json, &n_pend, &inserted_total, e) < 0)
+    if (events_flush(c, pend, &n_pend, &inserted_total, e) < 0)
         goto fail; /* before the escrows: a rebuild reads the stored events */
     double t_fold = sync_now();
     if (foldset_write(c, fs, final, fresh.n, e) < 0)
@@ -1160,8 +1155,6 @@ static int commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const
     add_progress(c, &p);
     return 0;
 fail:
-    for (size_t i = 0; i < n_pend; i++)
-        free(pend_json[i]);
     store_rollback(c->db);
     addrset_free(&fresh);
     foldset_free(fs); /* what it holds was rolled back */

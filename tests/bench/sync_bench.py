@@ -172,7 +172,7 @@ def fusion_initial(node, factory, chain_id, binary=None):
     made_by = sync_lib.FUSION
     sync_lib.FUSION = binary or FUSION
     try:
-        desk = sync_lib.Desk()
+        desk = sync_lib.Desk(keep=True)  # kept for tests/bench/pass_bench.c
         desk.run("chain", "add", "--name", "bench", "--chain-id", chain_id, "--rpc", node.url,
                  "--factory", factory, "--confirmations", "0", "--from-block", "0")
     finally:

@@ -13,7 +13,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sync_lib import A, PSQL, SERVER, Chain, Desk, need_artifacts  # noqa: E402
+from sync_lib import A, PSQL, SERVER, Chain, Desk, need_artifacts, wait_until  # noqa: E402
 from api_lib import EventStream, Server, request  # noqa: E402
 import api_serve  # noqa: E402
 
@@ -115,6 +115,7 @@ def main():
     if desk.book:
         on_server(desk, token)
         out_of_order(desk, chain, token)
+        server_bounded(desk, token)
 
 
 def on_server(desk, token):
@@ -234,6 +235,41 @@ def out_of_order(desk, chain, token):
         got.append((kind, data.get("ref")))
     check(all(got.count(w) == 1 for w in want), "two state changes committed out of their "
           "feed ids' order: both streamed, once each")
+    es.close()
+    srv.stop()
+
+
+def server_bounded(desk, token):
+    """The server's feed is bounded: `fusion serve` prunes it with desk.db's policy (here
+    --feed-keep 3) once it has copied it, never past its copy nor the newest row; a serve
+    restarted from its cursor goes on with no reset."""
+    def ids():
+        return [int(i) for (i,) in Desk._psql(desk.book, "SELECT id FROM api_feed ORDER BY id")]
+
+    refs = ["0x%040x" % (0xb0d0 + i) for i in range(8)]
+    for r in refs:
+        Desk._psql(desk.book, "INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES "
+                              f"('escrow.created', 31337, '{r}', 'created',"
+                              " extract(epoch FROM now())::bigint)")
+    before = ids()
+    check(len(before) > 3, "the server's feed holds more rows than --feed-keep 3")
+    srv = Server(desk.home, "--feed-keep", "3")
+    es = EventStream(srv, token)
+    while es.next()[2].get("ref") != refs[-1]:
+        pass
+    wait_until(lambda: len(ids()) == 3, "the server's feed pruned to three rows")
+    check(ids() == before[-3:], "--feed-keep 3: the server's feed keeps its newest three rows")
+    es.close()
+    srv.stop()
+    last = feed_ids(desk)[-1]
+    srv = Server(desk.home)
+    es = EventStream(srv, token, last_id=last)
+    Desk._psql(desk.book, "INSERT INTO api_feed (kind, chain_id, ref, state, at) VALUES "
+                          "('escrow.created', 31337, '0x" + "cd" * 20 + "', 'created',"
+                          " extract(epoch FROM now())::bigint)")
+    eid, kind, data = es.next()
+    check(kind == "escrow.created" and data.get("ref") == "0x" + "cd" * 20,
+          "a serve restarted after the server's prune: no reset, the next row")
     es.close()
     srv.stop()
 

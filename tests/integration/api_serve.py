@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sync_lib import A, Chain, Desk, log, need_artifacts, wait_until  # noqa: E402
-from api_lib import EventStream, Server, request  # noqa: E402
+from api_lib import EventStream, Server, closed_by_server, request  # noqa: E402
 import devchain  # noqa: E402
 
 K = devchain.KEYS
@@ -241,7 +241,8 @@ def main():
     es.close()
     check(qid > eid, "a stream quiet for longer than the idle timeout still delivers")
     eid = qid
-    c.close()  # left idle as long: the server dropped this keep-alive connection
+    check(closed_by_server(c), "the server dropped the keep-alive connection left idle as long")
+    c.close()
     c = srv.conn()
     # while nobody listens: a state change and another escrow
     chain.act(new, 0, "fund()", value=7)

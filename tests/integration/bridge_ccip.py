@@ -30,6 +30,11 @@ both chains.
                relayer down, the destination then 300 blocks longer before the execution:
                delivered all the same, its delivery looked for range by range from the
                destination's head at the send (kept with the transfer), never from block 0
+  resumed      the relayer run with --state FILE, stopped, a message sent while it is
+               down, restarted with the same file: every chain resumes from its cursor
+               (not block 0), the earlier messages are not seen again, the new one is
+               executed once; a cursor whose block hash does not match (a chain started
+               afresh under the same id) scans that chain from block 0 again
 """
 import json
 from decimal import Decimal
@@ -121,6 +126,74 @@ class Relayer:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(timeout=30)
             self.proc = None
+
+
+def start_lines(rel):
+    """The relayer's per-chain start lines ("chain ID: from block N"), chain id -> N."""
+    out = {}
+    while len(out) < len(rel.net.url):
+        line = rel.proc.stdout.readline()
+        if not line:
+            check(False, "resumed: the relayer ended before its start lines (%s)" % out)
+            break
+        if ": from block " in line:
+            out[line.split("chain ", 1)[1].split(":", 1)[0]] = int(line.rsplit(" ", 1)[1])
+    return out
+
+
+def resumed(home, net, rel, src, dst):
+    state = os.path.join(home, "ccip_relayer.json")
+    heads = {cast("chain-id", "--rpc-url", u).strip():
+             int(cast("block-number", "--rpc-url", u)) for u in net.url.values()}
+    rel.start("--state", state)
+    firsts = start_lines(rel)
+    check(set(firsts.values()) == {0}, "resumed: no state yet, every chain from 0: %s" % firsts)
+    # the earlier messages are found again (from block 0), found executed, passed over
+    for _ in range(600):
+        if os.path.exists(state):
+            with open(state) as f:
+                cur = json.load(f)
+            if set(cur) == set(heads) and all(cur[c]["next"] > heads[c] for c in heads):
+                break
+        time.sleep(0.1)
+    else:
+        check(False, "resumed: the state names every chain's cursor")
+    rel.kill()
+    with open(state) as f:
+        cur = json.load(f)
+    r0 = net.bal(dst, RECEIVER)
+    mid3, _, _ = send(net, src, dst, RECEIVER, AMOUNT)
+    rel.start("--state", state)
+    again = start_lines(rel)
+    check(all(again.get(c, -1) >= cur[c]["next"] > 0 for c in cur),
+          "resumed: every chain from its cursor %s, not 0: %s" % (cur, again))
+    seen = []
+    for _ in range(600):
+        line = rel.proc.stdout.readline()
+        if not line:
+            check(False, "resumed: the relayer ended")
+            break
+        if " seen " in line:
+            seen.append(line.split()[2])
+        if "executed on" in line:
+            break
+    check(seen == [mid3], "resumed: only the new message seen again: %s" % seen)
+    check(net.state(dst, mid3) == 2, "resumed: SUCCESS on %s" % dst)
+    check(net.bal(dst, RECEIVER) == r0 + AMOUNT, "resumed: released once")
+    rel.kill()
+    # a cursor whose block is another one now (a chain started afresh): from 0 there
+    with open(state) as f:
+        cur = json.load(f)
+    cid = cast("chain-id", "--rpc-url", net.url[src]).strip()
+    cur[cid]["hash"] = "0x" + "ab" * 32
+    with open(state, "w") as f:
+        json.dump(cur, f)
+    rel.start("--state", state)
+    lines = start_lines(rel)
+    check(lines.get(cid) == 0 and all(lines[c] > 0 for c in lines if c != cid),
+          "resumed: a cursor on another block: that chain from 0, the others resume: %s" %
+          lines)
+    rel.kill()
 
 
 def mining(net, chain, on):
@@ -462,6 +535,7 @@ def main():
         check(locked == released == 2 * AMOUNT, "locked: %d locked = %d released" %
               (locked, released))
         check(net.bal(dst, net.router[dst]) == pool0 - 2 * AMOUNT, "locked: the pool paid out")
+        resumed(home, net, rel, src, dst)
         desk(home, net, rel, sanctioned)
         hosted(home, net, rel)
     finally:

@@ -9,7 +9,8 @@ termsHash(); sweep returns stray tokens to the payer. Every on-chain state is re
 
 Under tests/lib/pg.py run (desk_escrow_v2_pg) the desk's book is on the test's PostgreSQL
 server: add-factory rewinds the server's events and checkpoint in one server transaction,
-and the escrows are read there."""
+and the escrows are read there; against another workstation's syncer whose range commit is
+in flight, on a synced chain and on a chain never synced (its very first range)."""
 import json
 import os
 import re
@@ -99,6 +100,69 @@ def server_refusing(desk, v2, synced):
     log("add-factory with the server refusing, and away: one line, nothing written: ok")
 
 
+def deploy_v2_with_escrow(chain):
+    """A version-2 factory deployed now and one escrow made through it: (factory, escrow)."""
+    v2 = chain.node.deploy(artifact("EscrowFactoryV2")["bytecode"]).lower()
+    r = chain.cast_send(A[0], v2, "createEscrow(address,address,uint256,address[],uint256,"
+                        "address,uint64,uint64)", PAYEE, "0x" + "00" * 20, "1000",
+                        f"[{A[2]}]", "1", A[4], str(int(time.time()) + 86400), "86400")
+    return v2, "0x" + [lg for lg in r["logs"] if lg["address"].lower() == v2][0]["topics"][1][-40:]
+
+
+def race_add_factory(a, chain, v1, v2, held, syncer_first):
+    """Workstation B (the chain with the version-1 factory only, its book A's database)
+    follows while A runs add-factory of v2; the row `held` names (SQL selecting it FOR
+    UPDATE, and its words) is held here until both wait for it, in the order syncer_first
+    says, then let go. Returns (B, add-factory's --json)."""
+    sql, what = held
+    b = Desk()
+    b.run("chain", "add", "--name", "local", "--chain-id", chain.chain_id, "--rpc",
+          chain.node.url, "--factory", v1, "--confirmations", 0)
+    with open(os.path.join(b.home, "book.conf"), "w") as f:
+        f.write(f"db = {a.book}\n")
+    os.chmod(os.path.join(b.home, "book.conf"), 0o600)
+    b.signed.sign_config("book")
+    b.book = a.book
+    hold = subprocess.Popen([PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", a.book],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    hold.stdin.write(f"BEGIN;\n{sql};\n")
+    hold.stdin.flush()
+    wait_until(lambda: int(a.server_rows(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state ="
+        " 'idle in transaction'")[0][0]) == 1, f"{what} held")
+    args = ("chain", "add-factory", "local", "--factory", v2, "--json")
+    for step in ("syncer", "add") if syncer_first else ("add", "syncer"):
+        if step == "syncer":
+            b.follow()
+        else:
+            add = subprocess.Popen([FUSION, "--home", a.home, *a.signed.sign_args(args), *args],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        n = 1 if step == ("syncer" if syncer_first else "add") else 2
+        wait_until(lambda: waiting_on_locks(a) == n or (step == "add" and add.poll() is not None),
+                   f"{step} waiting for {what}")
+    hold.stdin.write("COMMIT;\n")
+    hold.stdin.close()
+    hold.wait(timeout=60)
+    out, err = add.communicate(timeout=300)
+    assert add.returncode == 0, (add.returncode, err)
+    return b, json.loads(out)
+
+
+def reread_like_node(a, b, chain, addresses, what):
+    """B's syncer reads the range again with the book's factory: the server then holds the
+    node's logs of addresses, each once."""
+    head = int(chain.node.rpc("eth_blockNumber"), 16)
+    wait_until(lambda: a.escrow_count(addresses[-1]) == 1 and
+               a.checkpoint(chain.chain_id)[0] == head, what)
+    b.stop_follow()
+    want = set()
+    for lg in chain.node.logs(addresses, 0, "latest"):
+        want.add((int(lg["blockNumber"], 16), int(lg["logIndex"], 16)))
+    have = [(int(x[0]), int(x[1])) for x in a.server_rows(
+        "SELECT block_number, log_index FROM events")]
+    assert len(have) == len(set(have)) and set(have) == want, (sorted(have), sorted(want))
+
+
 def concurrent_rewind(syncer_first):
     """add-factory on the server while another workstation's syncer commits a range past
     the factory's first block, read without it (its desk does not have the factory), made
@@ -117,66 +181,51 @@ def concurrent_rewind(syncer_first):
     e_a = chain.create_escrow().lower()
     a.run("sync", "--once")
     synced = a.checkpoint(chain.chain_id)[0]
-    v2 = chain.node.deploy(artifact("EscrowFactoryV2")["bytecode"]).lower()
-    r = chain.cast_send(A[0], v2, "createEscrow(address,address,uint256,address[],uint256,"
-                        "address,uint64,uint64)", PAYEE, "0x" + "00" * 20, "1000",
-                        f"[{A[2]}]", "1", A[4], str(int(time.time()) + 86400), "86400")
-    e_v2 = "0x" + [lg for lg in r["logs"] if lg["address"].lower() == v2][0]["topics"][1][-40:]
+    v2, e_v2 = deploy_v2_with_escrow(chain)
     e_b = chain.create_escrow().lower()
     chain.node.mine(2)
-    # workstation B: the same chain with the version-1 factory only, its book A's database
-    b = Desk()
-    b.run("chain", "add", "--name", "local", "--chain-id", chain.chain_id, "--rpc",
-          chain.node.url, "--factory", v1, "--confirmations", 0)
-    with open(os.path.join(b.home, "book.conf"), "w") as f:
-        f.write(f"db = {a.book}\n")
-    os.chmod(os.path.join(b.home, "book.conf"), 0o600)
-    b.signed.sign_config("book")
-    b.book = a.book
-    hold = subprocess.Popen([PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", a.book],
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    hold.stdin.write("BEGIN;\nSELECT synced_block FROM checkpoints FOR UPDATE;\n")
-    hold.stdin.flush()
-    wait_until(lambda: int(a.server_rows(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state ="
-        " 'idle in transaction'")[0][0]) == 1, "the checkpoint row held")
-    args = ("chain", "add-factory", "local", "--factory", v2, "--json")
-    for step in ("syncer", "add") if syncer_first else ("add", "syncer"):
-        if step == "syncer":
-            b.follow()
-        else:
-            add = subprocess.Popen([FUSION, "--home", a.home, *a.signed.sign_args(args), *args],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        n = 1 if step == ("syncer" if syncer_first else "add") else 2
-        wait_until(lambda: waiting_on_locks(a) == n or (step == "add" and add.poll() is not None),
-                   f"{step} waiting for the checkpoint row")
-    hold.stdin.write("COMMIT;\n")
-    hold.stdin.close()
-    hold.wait(timeout=60)
-    out, err = add.communicate(timeout=300)
-    assert add.returncode == 0, (add.returncode, err)
-    got = json.loads(out)
+    b, got = race_add_factory(a, chain, v1, v2, (
+        "SELECT synced_block FROM checkpoints FOR UPDATE", "the checkpoint row"), syncer_first)
     # B's commit first (past the factory's block, without it): the rewind saw it; else the
     # server was behind the factory's block: no rewind
     assert got["rewound"] == syncer_first and got["from_block"] == synced + 1, (got, synced)
-    head = int(chain.node.rpc("eth_blockNumber"), 16)
-    wait_until(lambda: a.escrow_count(e_v2) == 1 and a.checkpoint(chain.chain_id)[0] == head,
-               "B's syncer to read the range again with the book's factory")
-    b.stop_follow()
-    want = set()
-    for lg in chain.node.logs([v1, v2, e_a, e_v2, e_b], 0, "latest"):
-        want.add((int(lg["blockNumber"], 16), int(lg["logIndex"], 16)))
-    have = [(int(x[0]), int(x[1])) for x in a.server_rows(
-        "SELECT block_number, log_index FROM events")]
-    assert len(have) == len(set(have)) and set(have) == want, (sorted(have), sorted(want))
+    reread_like_node(a, b, chain, [v1, v2, e_a, e_b, e_v2],
+                     "B's syncer to read the range again with the book's factory")
     assert a.escrow_count(e_a) == 1 and a.escrow_count(e_b) == 1
     log(f"add-factory on the server and another workstation's syncer committing "
         f"{'before' if syncer_first else 'after'} it: ok")
 
 
+def concurrent_first_range(syncer_first):
+    """concurrent_rewind on a chain never synced, which has no checkpoint row to lock: the
+    chain's row is what the syncer's range commit (shared) and add-factory (exclusive) lock
+    first, held here by the test so that both wait for it in a known order. syncer_first:
+    another workstation's very first range, read without the factory, lands first; the
+    rewind must see it. Else add-factory commits first (no rewind) and the syncer's commit
+    is refused. Either way the server ends with the node's logs of both factories once."""
+    chain = Chain(chain_id=31337).start()
+    v1 = chain.deploy().lower()
+    a = Desk()
+    a.add_chain(chain, confirmations=0)
+    assert a.book and a.checkpoint(chain.chain_id) is None, "a chain never synced"
+    e_a = chain.create_escrow().lower()
+    v2, e_v2 = deploy_v2_with_escrow(chain)
+    chain.node.mine(2)
+    b, got = race_add_factory(a, chain, v1, v2, (
+        "SELECT chain_id FROM chains FOR UPDATE", "the chain's row"), syncer_first)
+    assert got["rewound"] == syncer_first, got
+    reread_like_node(a, b, chain, [v1, v2, e_a, e_v2],
+                     "B's syncer to read the first range again with the book's factory")
+    assert a.escrow_count(e_a) == 1
+    log(f"add-factory on the server and another workstation's first range of a chain never "
+        f"synced committing {'before' if syncer_first else 'after'} it: ok")
+
+
 def main():
     need_artifacts()
     if SERVER:
+        concurrent_first_range(syncer_first=True)
+        concurrent_first_range(syncer_first=False)
         concurrent_rewind(syncer_first=True)
         concurrent_rewind(syncer_first=False)
     chain = Chain(chain_id=31337).start()

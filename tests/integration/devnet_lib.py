@@ -49,15 +49,17 @@ def fusion(home, *args, env=None, rc=0, timeout=180):
     p = subprocess.run([FUSION, "--home", home, *args], capture_output=True, text=True,
                        env=env or ENV, timeout=timeout)
     if rc is not None and p.returncode != rc:
-        raise SystemExit("fusion %s: exit %d, wanted %d: %s%s" % (" ".join(args), p.returncode,
-                                                                  rc, p.stdout, p.stderr))
+        # sys.exit, not raise SystemExit: devchain and sync_lib see the failure and keep
+        # the test's anvil logs and desk homes for debugging
+        sys.exit("fusion %s: exit %d, wanted %d: %s%s" % (" ".join(args), p.returncode,
+                                                          rc, p.stdout, p.stderr))
     return p
 
 
 def cast(*args):
     p = subprocess.run([CAST, *args], capture_output=True, text=True, timeout=60)
     if p.returncode != 0:
-        raise SystemExit("cast %s failed: %s" % (" ".join(args), p.stderr))
+        sys.exit("cast %s failed: %s" % (" ".join(args), p.stderr))
     return p.stdout.strip()
 
 

@@ -71,7 +71,9 @@ def main():
     e4 = chain.create_escrow(payer=6, payee=7, approvers=(2, 3), threshold=2, arbiter=5,
                              amount=99)
     chain.act(e4, 6, "fund()", value=99)
-    chain.act(e4, 6, "dispute(string)", "late")
+    # the reason is outside text: a bidi override, ESC and a C1 CSI reach no terminal raw
+    hostile = "late \u202e\x1b[2J\u009b1m"
+    chain.act(e4, 6, "dispute(string)", hostile)
     chain.act(e4, 5, "resolve(bool)", "false")
     # 5: only created
     e5 = chain.create_escrow(payer=8, payee=9, approvers=(2, 3, 4), threshold=3, arbiter=5,
@@ -100,8 +102,16 @@ def main():
                                         "released": "12345"})
     reasons = [ev["fields"].get("reason") for ev in g3["timeline"] if ev["name"] == "Disputed"]
     assert reasons == ["goods not delivered — 貨物未到"], reasons
-    check_escrow(desk, chain, e4, {"state": "resolved", "resolved_to": "payer",
-                                   "refunded": "99"})
+    g4 = check_escrow(desk, chain, e4, {"state": "resolved", "resolved_to": "payer",
+                                        "refunded": "99"})
+    reasons = [ev["fields"].get("reason") for ev in g4["timeline"] if ev["name"] == "Disputed"]
+    assert reasons == [hostile], reasons
+    shown = desk.run("escrow", "show", e4).stdout
+    assert "Disputed" in shown and "late " in shown, shown
+    raw = [c for c in shown if (ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) < 0xa0 or
+           ord(c) in (0x061c, 0x200e, 0x200f, 0x2028, 0x2029) or 0x202a <= ord(c) <= 0x202e or
+           0x2066 <= ord(c) <= 0x2069]
+    assert not raw, f"escrow show printed raw {raw!r}: {shown!r}"
     check_escrow(desk, chain, e5, {"state": "created", "approvals": 0, "funded": "0"})
     g6 = check_escrow(desk, chain, e6, {"state": "funded", "approvals": 1, "token": token.lower(),
                                         "amount": "1250500000"})

@@ -14,13 +14,17 @@ transfer then marks its row reorged (kept: evidence) and moves the cursor back.
 With the desk's book on a PostgreSQL server (tests/lib/pg.py run: sync_inflows_catchup_pg)
 the inflows and their cursor are the server's, written in the range's (or the scan's)
 transaction there and marked by the server's rewind, and desk.db holds none; the sync's
-screening pass reads them from the server and marks them in desk.db (inflows_screened)."""
+screening pass reads them from the server and marks them in desk.db (inflows_screened),
+each mark naming the server's database it was made on: book.conf switched to another
+database (one on the same server, its inflows' ids those of the first's, marked or below
+its marks) has every inflow of that one screened, none counted screened by the first's
+marks, which stay."""
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sync_lib import A, artifact, cast, log, need_artifacts, Chain  # noqa
+from sync_lib import A, SERVER, artifact, cast, log, need_artifacts, Chain  # noqa
 from desk_escrow import DeskUser  # noqa
 
 CONFIRMATIONS = 3
@@ -36,12 +40,68 @@ def cursor(desk):
     return int(rows[0][0])
 
 
-def put_inflow(desk, sender, n):
-    """An unscreened inflow row written on the server by hand (sender: SQL text)."""
+def put_inflow(desk, sender, n, row_id=None):
+    """An unscreened inflow row written on the server by hand (sender: SQL text; row_id:
+    its id there, else the next one drawn)."""
+    idc, idv = ("id, ", f"{row_id}, ") if row_id is not None else ("", "")
     desk.server_rows(
-        "INSERT INTO inflows (chain_id, block_number, block_hash, tx_hash, log_index, token,"
-        f" sender, recipient, amount, block_time, seen_at) VALUES (31337, 2, '0x{n:064x}',"
-        f" '0x{n + 1:064x}', {n}, '0x{'0' * 40}', {sender}, '{A[0].lower()}', '5', 1, 1)")
+        f"INSERT INTO inflows ({idc}chain_id, block_number, block_hash, tx_hash, log_index,"
+        " token, sender, recipient, amount, block_time, seen_at) VALUES"
+        f" ({idv}31337, 2, '0x{n:064x}', '0x{n + 1:064x}', {n}, '0x{'0' * 40}', {sender},"
+        f" '{A[0].lower()}', '5', 1, 1)")
+
+
+def identity(url):
+    """The identity of the database at url as the book's reader names it (pg_read.c's
+    rd_feed_state: cluster system identifier / database oid / name)."""
+    (ident,), = DeskUser._psql(
+        url, "SELECT (SELECT system_identifier::text FROM pg_control_system()) || '/'"
+        " || (SELECT oid::text FROM pg_database WHERE datname = current_database()) || '/'"
+        " || current_database()")
+    return ident
+
+
+def another_database(desk):
+    """book.conf switched to another database on the server: a copy of the book, its
+    inflows replaced by others, some with the ids of inflows marked on the first (which
+    those marks must not count as screened), one with an id below the first's cursor that
+    was never marked there (which that cursor must not skip). A pass screens every one
+    (an unknown sender each: a case each), marks them as of the second database, and keeps
+    the first's marks; the next pass reads none of them again."""
+    first = desk.book
+    marked = {int(i) for (i,) in desk.query("SELECT book_id FROM inflows_screened")}
+    n_marks = len(marked)
+    top = max(marked)
+    low = [i for i in range(1, top) if i not in marked]
+    assert low, ("no id below the first's cursor left unmarked", sorted(marked))
+    name = first.split("@/", 1)[1].split("?", 1)[0]
+    other = name + "_b"
+    DeskUser._psql(SERVER, f"CREATE DATABASE {other} TEMPLATE {name}")
+    url = first.replace(f"@/{name}?", f"@/{other}?")
+    with open(os.path.join(desk.home, "book.conf"), "w") as f:
+        f.write(f"db = {url}\n")
+    desk.signed.sign_config("book")
+    desk.book = url
+    desk.server_rows("DELETE FROM inflows")
+    ids = [top, min(marked), low[0]]
+    senders = [f"0x{0xe1 + k:040x}" for k in range(len(ids))]
+    for k, (row_id, sender) in enumerate(zip(ids, senders)):
+        put_inflow(desk, f"'{sender}'", 2000 + 10 * k, row_id)
+    desk.run("case", "screen")
+    cases = desk.json("case", "list", "--json")
+    seen = {c["subject"] for c in cases if c["about"]["kind"] == "inflow"}
+    missed = [(i, s) for i, s in zip(ids, senders) if s not in seen]
+    assert not missed, ("inflows of the second database not screened (id, sender)", missed)
+    mine = {int(i) for (i,) in desk.query("SELECT book_id FROM inflows_screened WHERE book = ?",
+                                          identity(url))}
+    assert mine == set(ids), (mine, ids)
+    kept = desk.query("SELECT count(*) FROM inflows_screened WHERE book = ?", identity(first))
+    assert kept[0][0] == n_marks, (kept, n_marks)
+    desk.server_rows(f"UPDATE inflows SET sender = 'not an address' WHERE id = {top}")
+    r = desk.run("case", "screen", check=False)
+    assert r.returncode == 0, ("a marked inflow of the second database read again", r.stderr)
+    log("book.conf switched to another database: every inflow of it screened, none counted "
+        "screened by the first's marks (kept): ok")
 
 
 def case_screen_reads_the_server(desk):
@@ -64,6 +124,36 @@ def case_screen_reads_the_server(desk):
     assert desk.run("case", "screen").returncode == 0
     log("case screen: the server's inflows screened into desk.db, a malformed row refused "
         "in one line: ok")
+    marked_not_read_again(desk)
+
+
+def marked_not_read_again(desk):
+    """A pass reads only the server's inflows after each chain's last one desk.db marked:
+    many inflows marked, then made unreadable on the server (a row read is checked as
+    outside input, and these would be refused), and the next passes still succeed; a new
+    inflow after them is read and marked."""
+    many = range(1000, 1060)
+    for n in many:
+        put_inflow(desk, f"'{A[6].lower()}'", n)
+    desk.run("case", "screen")
+    ids = [int(i) for (i,) in desk.server_rows(
+        "SELECT id FROM inflows WHERE log_index BETWEEN 1000 AND 1059")]
+    marked = {i for (i,) in desk.query("SELECT book_id FROM inflows_screened WHERE chain_id"
+                                       " = 31337")}
+    assert len(ids) == len(many) and set(ids) <= marked, (ids, marked)
+    desk.server_rows("UPDATE inflows SET sender = 'not an address'"
+                     " WHERE log_index BETWEEN 1000 AND 1059")
+    r = desk.run("case", "screen", check=False)
+    assert r.returncode == 0, ("a marked inflow read again", r.stderr)
+    put_inflow(desk, f"'{A[5].lower()}'", 1100)
+    desk.run("case", "screen")
+    (sid,), = desk.server_rows("SELECT id FROM inflows WHERE log_index = 1100")
+    assert desk.query("SELECT count(*) FROM inflows_screened WHERE book_id = ?",
+                      int(sid))[0][0] == 1
+    desk.server_rows("DELETE FROM inflows WHERE log_index BETWEEN 1000 AND 1059")
+    log("case screen: the server's inflows after each chain's last marked one are read, "
+        "none of the marked ones: ok")
+    another_database(desk)
 
 
 def main():

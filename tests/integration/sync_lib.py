@@ -17,6 +17,7 @@ import atexit
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -188,14 +189,57 @@ def _stop_followers():
 
 atexit.register(_stop_followers)
 
+# The desks' homes (and their signers' password folders, <home>-pw): removed when the test
+# ends well (exit 0, or SKIP), kept after a failure (an uncaught exception, sys.exit with
+# another code) for debugging, their paths printed then. Desk(keep=True) keeps one always
+# (a bench whose desk another tool reads next).
+_homes = []
+_failed = []
+_owner = os.getpid()  # a forked child's exit is not the test's end
+_excepthook = sys.excepthook
+_exit = sys.exit
+
+
+def _note_exception(kind, value, tb):
+    _failed.append(kind.__name__)
+    _excepthook(kind, value, tb)
+
+
+def _note_exit(code=None):
+    if code not in (None, 0, SKIP):
+        _failed.append(f"exit {code}")
+    _exit(code)
+
+
+sys.excepthook = _note_exception
+sys.exit = _note_exit
+
+
+def _end_homes():
+    if os.getpid() != _owner or not _homes:
+        return
+    _stop_followers()  # nothing may still write in a home being removed
+    if _failed:
+        for home in filter(os.path.isdir, _homes):
+            print(f"the test failed ({_failed[0]}): kept for debugging: {home}", file=sys.stderr,
+                  flush=True)
+        return
+    for home in _homes:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+atexit.register(_end_homes)
+
 
 class Desk:
     """A desk home in a temp directory, driven through the fusion binary."""
 
-    def __init__(self):
+    def __init__(self, keep=False):
         self.home = tempfile.mkdtemp(prefix="fusion-sync-test-")
         self.follower = None
         self.signed = SignedDesk(FUSION, self.home)
+        if not keep:
+            _homes.extend((self.home, self.signed.pwdir))
         self.book = None  # the desk's database on SERVER, once made
 
     def book_on_server(self):

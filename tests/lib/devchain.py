@@ -4,7 +4,11 @@
 Starts Foundry's anvil on a loopback port that the kernel picks (--port 0; the port is
 read back from anvil's "Listening on" line), waits until it answers JSON-RPC, and stops
 it when the test ends, however it ends. Every anvil started here is a child of the test
-and is killed by its own pid, never by name.
+and is killed by its own pid, never by name. Each node logs to <tmp>/fusion-anvil-*/anvil.log:
+the folder is removed when the test passes (exit 0, or 77: skipped) and kept, its path
+printed on stderr, when the test fails (an uncaught exception, another exit status, a
+signal) or when the node itself failed (anvil exited or never answered at its start, or
+ignored SIGINT at its stop).
 
 As a module:   from devchain import Anvil;  with Anvil(chain_id=31337) as node: node.rpc(...)
 As a command:  devchain.py run [--chain-id N] -- CMD ARGS...   runs CMD with FUSION_TEST_RPC
@@ -14,6 +18,7 @@ import atexit
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,6 +53,11 @@ KEYS = [
 ]
 
 _live = []
+_made = []  # every node made by this process: its log folder is removed or kept at exit
+_failed = []  # why the test failed, when it did
+_owner = os.getpid()  # a forked child's exit is not the test's end
+_excepthook = sys.excepthook
+_exit = sys.exit
 
 
 def _cleanup():
@@ -55,7 +65,38 @@ def _cleanup():
         node.kill()
 
 
+def _note_exception(kind, value, tb):
+    _failed.append(kind.__name__)
+    _excepthook(kind, value, tb)
+
+
+def _note_exit(code=None):
+    if code not in (None, 0, 77):  # 77: the test skipped
+        _failed.append(f"exit {code}")
+    _exit(code)
+
+
+sys.excepthook = _note_exception
+sys.exit = _note_exit
+
+
+def _end_logs():
+    if os.getpid() != _owner:
+        return
+    _cleanup()  # nothing may still write in a folder being removed
+    for node in _made:
+        if not os.path.isdir(node.logdir):
+            continue
+        why = _failed[0] if _failed else node.trouble
+        if why:
+            print(f"the test failed ({why}): kept for debugging: {node.logdir}",
+                  file=sys.stderr, flush=True)
+        else:
+            shutil.rmtree(node.logdir, ignore_errors=True)
+
+
 atexit.register(_cleanup)
+atexit.register(_end_logs)  # runs first (atexit is last in, first out): it kills, then removes
 
 
 def _on_signal(signum, frame):
@@ -112,6 +153,8 @@ class Anvil:
         self.proc = None
         self.logdir = tempfile.mkdtemp(prefix="fusion-anvil-")
         self.logpath = os.path.join(self.logdir, "anvil.log")
+        self.trouble = None  # the node's own failure, if any: its log folder is kept then
+        _made.append(self)
 
     @property
     def url(self):
@@ -140,6 +183,7 @@ class Anvil:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                self.trouble = f"anvil exited with {self.proc.returncode}"
                 raise RuntimeError(f"anvil exited with {self.proc.returncode}; see {self.logpath}")
             if self.port == 0:
                 m = re.search(rb"Listening on 127\.0\.0\.1:(\d+)", open(self.logpath, "rb").read())
@@ -153,6 +197,7 @@ class Anvil:
                     pass
             time.sleep(0.05)
         self.kill()
+        self.trouble = "anvil did not answer"
         raise RuntimeError(f"anvil did not answer within {timeout} s; see {self.logpath}")
 
     def stop(self):
@@ -162,6 +207,7 @@ class Anvil:
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
+                self.trouble = "anvil ignored SIGINT"
                 self.proc.kill()
                 self.proc.wait()
         self._forget()

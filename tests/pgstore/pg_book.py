@@ -82,12 +82,18 @@ chains: `fusion chain add` and `chain remove` on a desk whose signed book.conf n
   server. The server stopped: each is refused in one line (exit 1) and neither desk.db nor
   the server is written (the chain not added / still there on both); the server having the
   chain under another name: add refused in one line, nothing written; having it as this
-  desk adds it (another workstation's desk added it): accepted; `fusion sync --once` then
+  desk adds it (another workstation's desk added it): accepted; added afresh, the factory's
+  `contracts` row is on the server too, equal to desk.db's, in the chains row's server
+  transaction (a trigger refusing it leaves neither row, nor desk.db's chain); `fusion sync --once` then
   syncs it onto the server; `chain remove` takes the server's chain away with its events,
   block hashes, checkpoint and escrows, and desk.db's.
 swap, bridge: the swap engine's and the bridge engine's own writes of their transactions'
   states (an HTLC swap; a CCTP transfer sent --no-wait, then resumed) reach the server with
-  no `fusion tx check`: every one mined or confirmed there as in desk.db."""
+  no `fusion tx check`: every one mined or confirmed there as in desk.db.
+legs: the chain sync's bridge legs on the server (a burn, another relayer's mint, that
+  mint's block reorged away), and `bridge list`/`show` reading them there; the terminal UI's
+  Bridges screen shows the relayed transfer delivered too (the server's legs, read by its
+  worker), keeps it while the server is stopped (the status line says so in one line)."""
 import json
 import os
 import shutil
@@ -439,7 +445,7 @@ def action(pg):
     rc, out = term_run(home, create, env, "y", at_prompt=pg.pause)
     tail = out.split("Sign and send? [y/N] ", 1)[1]
     lines = [x for x in tail.splitlines() if x.strip() not in ("", "y")]
-    assert rc == 1 and "nothing was sent" in out and "book server is unreachable" in out, \
+    assert rc == 1 and "nothing was sent" in out and "book server unreachable: " in out, \
         f"create with the server stopped: exit {rc}: {out}"
     assert len(lines) == 1, f"more than one line: {lines}"
     assert PASSWORD not in out, "password shown"
@@ -457,7 +463,7 @@ def action(pg):
             return False
         pg.pause()
         chain.node.mine(1)
-        pg_sync.wait_until(lambda: "the book server is unreachable" in pg_sync.read(logpath)[at:],
+        pg_sync.wait_until(lambda: "book server unreachable (" in pg_sync.read(logpath)[at:],
                            "the action waiting for the server", 120)
         pg.resume()
         return True
@@ -466,8 +472,9 @@ def action(pg):
     assert rc == 0 and ("create: mined" in out or "create: confirmed" in out), f"create with the server stopped after the send: exit {rc}: {out}"
     check("stopped after the send", 2)
     for line in pg_sync.read(logpath)[at:].splitlines():
-        if "the book server is unreachable" in line or "the book server is back" in line:
+        if "book server unreachable (" in line or "the book server is back" in line:
             log("  " + line[:200])
+            assert line.count("book server unreachable") <= 1, f"the wording doubled: {line}"
 
     # 4. the server stopped after the send and not back within the bound: one line saying
     # what to do; `fusion tx check` records it there once the server is back
@@ -486,6 +493,7 @@ def action(pg):
     errs = [x for x in tail.splitlines() if x.startswith("fusion:")]
     assert rc == 1 and len(errs) == 1 and "fusion tx check" in errs[0] and \
         "has not answered for 2 s" in errs[0], f"create, the server gone for good: exit {rc}: {out}"
+    assert "book server unreachable" not in errs[0], f"the wording doubled: {errs[0]}"
     assert PASSWORD not in out, "password shown"
     log("  " + errs[0][:200])
     pg.resume()
@@ -681,7 +689,7 @@ def uioutbound(pg):
 
     # the server stopped: the rows stay, the status line says why in one line, keys answer
     pg.pause()
-    t.wait_for(lambda s: "transactions: the book server is unreachable" in t.status_line(),
+    t.wait_for(lambda s: "transactions: book server unreachable" in t.status_line(),
                "the server away on the Outbound screen's status line")
     s = t.capture()
     t.check(shown in s.lower(), "the rows stay on the screen while the server is away")
@@ -854,7 +862,7 @@ def reads(pg):
     assert PASSWORD not in json.dumps(body)
     # the outbound transactions are the server's too (every workstation's): away, a 503
     st, _, tx = api_lib.request(srv.conn(), "GET", "/v1/transactions", token=token)
-    assert st == 503 and tx["detail"].startswith("the book server is unreachable"), (st, tx)
+    assert st == 503 and tx["detail"].startswith("book server unreachable"), (st, tx)
     assert PASSWORD not in json.dumps(tx)
     one_line(fusion(home, "escrow", "list", env=env), 1, "book server unreachable",
              "escrow list, the server away")
@@ -1434,6 +1442,181 @@ def bridge(pg):
     print("pg_book bridge: ok")
 
 
+def ui_legs(pg, home, tid):
+    """The terminal UI's Bridges screen (B) on the legs' desk: transfer tid, delivered by
+    another relayer (a received leg on the server, desk.db's row still 'sent'), is shown
+    delivered as `bridge list` shows it, read by the screen's worker; the server stopped: the
+    row stays, the status line says the server is unreachable in one line, keys answer;
+    started again: the status line clears."""
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "ui"))
+    import tmuxh
+
+    def row(state):
+        def pred(s):
+            lines = s.split("\n")
+            got = [x for x in lines[3:30] if x.split()[:1] == [str(tid)]]
+            return len(got) == 1 and f" {state} " in got[0] and lines[2].startswith(" Bridges")
+        return pred
+
+    t = tmuxh.Tmux("pglegs", cols=150, rows=40)
+    try:
+        t.start(f"{tmuxh.FUSION_BIN} --home {home} --operator alice",
+                {"PGPASSWORD": PASSWORD, "FUSION_KDF": "interactive"})
+        t.wait_for("operator alice", "the title")
+        t.send("B")
+        t.wait_for(row("delivered"), f"transfer {tid} delivered on the Bridges screen (the "
+                   "server's legs; desk.db's row says sent)")
+        log("the Bridges screen: " + [x for x in t.lines()[3:] if x.split()[:1] == [str(tid)]][0]
+            .strip()[:120])
+        pg.pause()
+        t.wait_for(lambda s: "bridges: book server unreachable" in t.status_line(),
+                   "the server away on the Bridges screen's status line")
+        t.check(row("delivered")(t.capture()), "the rows stay while the server is away")
+        t.check(sum("unreachable" in x for x in t.lines()) == 1,
+                "the server away said in one line")
+        t.check(PASSWORD not in t.capture(), "password on the screen")
+        log("  " + t.status_line().strip()[:160])
+        t.send("1")
+        t.wait_for(lambda s: not s.split("\n")[2].startswith(" Bridges"),
+                   "another screen while the server is away")
+        t.send("B")
+        t.wait_for(row("delivered"), "the Bridges screen again, its rows kept")
+        pg.resume()
+        t.wait_for(lambda s: "bridges: " not in t.status_line() and row("delivered")(s),
+                   "the server back: the status line clear, the transfer delivered")
+        t.send("q")
+        t.check(t.wait_dead() == 0, "the UI exits with status 0")
+    finally:
+        t.close()
+
+
+def legs(pg):
+    """The bridge legs the chain sync records on a desk whose signed book.conf names the
+    server (src/sync/bridge_legs.c, pg_sync.c put_legs; bridge_legs.py is the same on
+    desk.db): a burn the desk does not see mined (sent with --no-wait while devnet-eth mines
+    nothing), once mined, is a 'sent' leg on the server after `sync --once` of devnet-eth,
+    with the burn's message; another relayer's delivery on devnet-avax is a 'received' leg
+    of the same source domain and nonce after `sync --once` of devnet-avax; the mint's block
+    reorged away (evm_snapshot / evm_revert and a longer branch), the next sync's rewind
+    takes that leg back on the server and leaves the source's. `bridge list` and `show`
+    read the legs there (burned, delivered, then back to burned), while desk.db's transfer
+    stays as the send left it and its bridge_legs empty (the sync writes neither there)."""
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "integration"))
+    import bridge_cctp as bc
+    import bridge_legs as bl
+    import devnet_lib
+    home = tempfile.mkdtemp(prefix="fusion-pgbook-legs-")
+    bc.PASSFILE = home + "-pass"
+    with open(bc.PASSFILE, "w") as f:
+        f.write("fusion-demo\n")
+    os.chmod(bc.PASSFILE, 0o600)
+    ports = ",".join(map(str, devnet_lib.free_ports(devnet_lib.N_CHAINS)))
+
+    def sync(chain):
+        devnet_lib.fusion(home, "sync", "--once", "--quiet", "--chain", chain, timeout=300)
+
+    def desk_row(tid):
+        con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
+        row = con.execute("SELECT state, message_hash, pending_action FROM bridge_transfers"
+                          " WHERE id = ?", (tid,)).fetchone()
+        con.close()
+        return row
+
+    def server_legs():
+        return pg.psql("SELECT chain_id, leg, tx_hash, src_domain, nonce, encode(message, 'hex')"
+                       " FROM bridge_legs ORDER BY block_number, event_id")
+
+    try:
+        devnet_lib.fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports,
+                          "--keep-devnet")
+        pg.add_role("desk", PASSWORD)
+        r = fusion(home, "db", "migrate", "--to", pg.url_for(user="desk", password=PASSWORD))
+        assert r.returncode == 0, f"db migrate: {r.stderr}"
+        write_book(home, f"db = {pg.url_for(user='desk')}\n")
+        admin = ["--operator", "admin", "--passphrase-file", bc.PASSFILE]
+        devnet_lib.fusion(home, *admin, "config", "sign", "book")
+        devnet_lib.ENV["PGPASSWORD"] = PASSWORD
+        con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
+        ids = dict(con.execute("SELECT name, chain_id FROM chains"))
+        dev_url = con.execute("SELECT attestation_url FROM bridge_cctp").fetchone()[0]
+        con.close()
+        desk = bc.Desk(home)
+        devnet_lib.cast("send", "--rpc-url", desk.url["devnet-eth"], "--private-key",
+                        bc.ALICE_KEY, desk.usdc["devnet-eth"], "approve(address,uint256)",
+                        desk.tm[0][0], str(10 * bc.AMOUNT))
+        sync("devnet-eth")
+        sync("devnet-avax")
+        assert server_legs() == [], f"legs before any transfer: {server_legs()}"
+
+        # the source leg: the desk does not see its burn mined; the sync records it there
+        bc.mining(desk, "devnet-eth", False)
+        try:
+            devnet_lib.fusion(home, *bc.send_args(), "--no-wait")
+        finally:
+            bc.mining(desk, "devnet-eth", True)
+        tid = max(bc.transfers(home))
+        burn = bc.transfers(home)[tid]["burn_tx"]
+        devnet_lib.cast("receipt", "--rpc-url", desk.url["devnet-eth"], burn, "status")
+        sync("devnet-eth")
+        got = server_legs()
+        log(f"the legs on the server after the source's sync: {[x[:5] for x in got]}")
+        assert len(got) == 1 and got[0][:3] == [str(ids["devnet-eth"]), "sent", burn], got
+        src_domain, nonce, msg = got[0][3], got[0][4], got[0][5]
+        assert len(msg) == 2 * 248, f"the burn's message: {msg}"
+        # `bridge list` reads them there: burned, its burn no longer in flight
+        t = bc.transfers(home)[tid]
+        assert t["state"] == "sent" and t["message_hash"] and t["burn_block"] > 0 \
+            and t["in_flight"] is None, f"bridge list after the source's sync: {t}"
+        assert desk_row(tid) == ("sent", None, "bridge_burn"), \
+            f"desk.db's transfer written by the sync: {desk_row(tid)}"
+
+        # the destination leg: another relayer delivers the message
+        mh = devnet_lib.cast("keccak", "0x" + msg).strip()
+        a = bl.attestation(dev_url, mh)
+        assert a is not None, "the attestation service attests the burn"
+        url = desk.url["devnet-avax"]
+        snap = devnet_lib.cast("rpc", "--rpc-url", url, "evm_snapshot").strip().strip('"')
+        out = devnet_lib.cast("send", "--json", "--rpc-url", url, "--private-key",
+                              bl.RELAYER_KEY, desk.mt[0][0], "receiveMessage(bytes,bytes)",
+                              "0x" + msg, a)
+        relayed = json.loads(out)["transactionHash"]
+        sync("devnet-avax")
+        got = server_legs()
+        log(f"the legs on the server after the destination's sync: {[x[:5] for x in got]}")
+        assert len(got) == 2 and got[1][:5] == [str(ids["devnet-avax"]), "received", relayed,
+                                                src_domain, nonce] and got[1][5] == "", got
+        t = bc.transfers(home)[tid]
+        assert t["state"] == "delivered" and t["mint_tx"] == relayed, \
+            f"bridge list after the destination's sync: {t}"
+        show = json.loads(devnet_lib.fusion(home, "bridge", "show", str(tid), "--json").stdout)
+        show = show[0] if isinstance(show, list) else show
+        assert show["state"] == "delivered" and show["mint_tx"] == relayed, \
+            f"bridge show after the destination's sync: {show}"
+        ui_legs(pg, home, tid)
+
+        # the mint's block reorged away: the rewind takes its leg back on the server
+        assert devnet_lib.cast("rpc", "--rpc-url", url, "evm_revert", snap).strip() == "true"
+        for _ in range(4):
+            devnet_lib.cast("rpc", "--rpc-url", url, "evm_mine")
+        sync("devnet-avax")
+        after = server_legs()
+        log(f"the legs on the server after the reorg: {[x[:5] for x in after]}")
+        assert after == got[:1], f"the reorged leg is still on the server: {after}"
+        t = bc.transfers(home)[tid]
+        assert t["state"] == "sent" and not t["mint_tx"] and t["message_hash"], \
+            f"bridge list after the reorg: {t}"
+        con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
+        local = con.execute("SELECT count(*) FROM bridge_legs").fetchone()[0]
+        con.close()
+        assert local == 0, f"{local} bridge legs in desk.db"
+        pg_sync.no_password([home])
+    finally:
+        devnet_lib.fusion(home, "devnet", "down", rc=None)
+    shutil.rmtree(home, ignore_errors=True)
+    os.unlink(bc.PASSFILE)
+    print("pg_book legs: ok")
+
+
 def chains(pg):
     chain, desk, url = setup(pg, 1, 2)
     home = desk.home
@@ -1478,9 +1661,28 @@ def chains(pg):
     assert on_desk() == [("two",)] and on_server() == [["two", "0"]], (on_desk(), on_server())
     pg.psql(f"DELETE FROM chains WHERE chain_id = {tid}", db="desk")
     desk.run("chain", "remove", "two")
+    # the factory's contracts row is written in the chains row's server transaction: the
+    # server refusing it (the test's trigger) leaves neither written, nor desk.db's chain
+    pg.psql("CREATE FUNCTION no_factory() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN"
+            " RAISE EXCEPTION 'no factory today'; END $f$;"
+            " CREATE TRIGGER no_factory BEFORE INSERT ON contracts FOR EACH ROW"
+            " EXECUTE FUNCTION no_factory()", db="desk")
+    r = add()
+    one_line(r, 1, "chain two not added: the book on postgresql://desk@/desk",
+             "add, the factory refused")
+    assert "adding the chain's factory: ERROR:  no factory today" in r.stderr, r.stderr
+    assert not on_desk() and not on_server(), (on_desk(), on_server())
+    pg.psql("DROP TRIGGER no_factory ON contracts; DROP FUNCTION no_factory()", db="desk")
     r = add()
     assert r.returncode == 0, f"add: {r.stderr}"
     assert on_server() == [["two", "0"]], on_server()
+    local_k = desk.query("SELECT kind, address, deployed_block, version FROM contracts"
+                         " WHERE chain_id = ?", tid)
+    server_k = pg.psql(f"SELECT kind, address, deployed_block, version FROM contracts"
+                       f" WHERE chain_id = {tid}", db="desk")
+    assert [[str(x) for x in row] for row in local_k] == server_k and \
+        server_k[0][:2] == ["factory", two.factory.lower()], \
+        f"the factory's row: desk.db {local_k}, the server {server_k}"
 
     # the sync takes it onto the server
     desk.run("sync", "--once")
@@ -1517,7 +1719,8 @@ def main(argv):
     return pg_sync.run_mode({"conf": conf, "ui": ui, "cli": cli, "action": action,
                              "uiaction": uiaction, "uioutbound": uioutbound, "reads": reads,
                              "live": live, "pages": pages, "hostile": hostile, "orphan": orphan,
-                             "swap": swap, "bridge": bridge, "chains": chains}[argv[0] if argv else "conf"])
+                             "swap": swap, "bridge": bridge, "legs": legs,
+                             "chains": chains}[argv[0] if argv else "conf"])
 
 
 if __name__ == "__main__":

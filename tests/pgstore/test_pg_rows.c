@@ -279,6 +279,58 @@ static void test_inflow(void **state)
     inflow_refused(13, NULL);
 }
 
+#define LEG_TX "0x4444444444444444444444444444444444444444444444444444444444444444"
+static void leg_refused(int col, const char *val)
+{
+    const char *v[PG_BRIDGE_LEG_NCOLS] = {"31337", "42", "sent", LEG_TX, "0", "9", "00ff"};
+    v[col] = val;
+    store_bridge_leg l;
+    err e;
+    err_clear(&e);
+    if (pg_bridge_leg_of_row(v, &l, &e) == 0) {
+        print_error("bridge leg column %d = \"%s\" was accepted\n", col, val ? val : "NULL");
+        fail();
+    }
+    printable(&e);
+}
+
+/* the server's bridge legs: outside input, each malformed field refused in one line */
+static void test_bridge_leg(void **state)
+{
+    (void)state;
+    const char *v[PG_BRIDGE_LEG_NCOLS] = {"31337", "42", "sent", LEG_TX, "4294967295",
+                                          "-1", "00ff"};
+    store_bridge_leg l;
+    err e;
+    assert_int_equal(pg_bridge_leg_of_row(v, &l, &e), 0);
+    assert_false(l.received);
+    assert_int_equal(l.chain_id, 31337);
+    assert_int_equal(l.block_number, 42);
+    assert_int_equal(l.tx_hash[31], 0x44);
+    assert_true(l.src_domain == UINT32_MAX);
+    assert_true(l.nonce == UINT64_MAX); /* kept as its bits */
+    assert_int_equal(l.message_len, 2);
+    assert_int_equal(l.message[1], 0xff);
+    v[2] = "received";
+    v[6] = "";
+    assert_int_equal(pg_bridge_leg_of_row(v, &l, &e), 0);
+    assert_true(l.received);
+    assert_int_equal(l.message_len, 0);
+    leg_refused(0, "-1");
+    leg_refused(1, NULL);
+    leg_refused(2, "minted");
+    leg_refused(2, NULL);
+    leg_refused(3, "0x44");
+    leg_refused(4, "4294967296");
+    leg_refused(5, "1e9");
+    leg_refused(6, "0g");
+    leg_refused(6, NULL);
+    char big[2 * STORE_BRIDGE_MSG_MAX + 3];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    leg_refused(6, big + 1); /* one byte past the room, an even count of digits */
+}
+
 static void line_refused(int col, const char *val)
 {
     const char *v[PG_LINE_NCOLS] = {"31337", "local", A1, A1, A2, MAX256, "funded", "1",
@@ -365,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_feed),
         cmocka_unit_test(test_inflow),
+        cmocka_unit_test(test_bridge_leg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
