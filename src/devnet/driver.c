@@ -10,8 +10,6 @@
  * One worker thread per chain, on a shared step clock: a node that stops answering (paused,
  * overloaded) holds up only its own chain, whose worker then resumes at the present day
  * (the missed days are counted, not replayed late); the other chains keep their pace. */
-#include "devnet/devnet_priv.h"
-
 #include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -23,6 +21,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "devnet/devnet_priv.h"
 
 /* the price histories replayed; the first one's dates set the pace */
 #define N_ASSETS 5
@@ -70,7 +69,8 @@ typedef struct chain_rt {
     size_t index;
     pthread_t thread;
     bool running;
-    atomic_int done; /* the worker returned */
+    atomic_int done;      /* the worker returned */
+    atomic_uint progress; /* calls answered so far: the halt waits while this moves */
     uint64_t chain_id;
     rpc_client *rpc;
     addr factory, usdc;
@@ -87,7 +87,7 @@ struct devnet_driver {
     devnet_driver_opts o;
     atomic_int stop;     /* cancels the calls in flight: the workers end now */
     atomic_int stopping; /* the workers end after the step they are in */
-    bool halted; /* devnet_driver_halt ran (the main thread's) */
+    bool halted;         /* devnet_driver_halt ran (the main thread's) */
     pthread_mutex_t mu;
     devnet_driver_stats st; /* under mu */
     unsigned step_ms;
@@ -130,6 +130,13 @@ static bool node_silent(const chain_rt *c)
 {
     rpc_status st = rpc_last_status(c->rpc);
     return st == RPC_TIMEOUT || st == RPC_TRANSPORT || st == RPC_CANCELLED;
+}
+
+/* A call of the worker's came back (answered, refused or failed): the halt waits while
+ * they do. */
+static void tick(chain_rt *c)
+{
+    atomic_fetch_add(&c->progress, 1);
 }
 
 static void count(devnet_driver *d, uint64_t *field, uint64_t k)
@@ -246,8 +253,8 @@ static int setup(devnet_driver *d, err *e)
     if (keystore_open(&d->ks, d->o.home, d->o.operator_name ? d->o.operator_name : "demo", e) < 0 ||
         keystore_open(&d->ks_market, mhome, "market", e) < 0 ||
         devnet_dev_signer(d->ks, 0, "deployer (anvil #0)", &d->k_deployer, e) < 0 ||
-        devnet_dev_signer(d->ks_market, DEVNET_MARKET_KEY, "market maker (anvil #10)",
-                          &d->k_market, e) < 0 ||
+        devnet_dev_signer(d->ks_market, DEVNET_MARKET_KEY, "market maker (anvil #10)", &d->k_market,
+                          e) < 0 ||
         devnet_dev_signer(d->ks, appr[0]->dev_key, appr[0]->label, &d->k_appr1, e) < 0 ||
         devnet_dev_signer(d->ks, appr[1]->dev_key, appr[1]->label, &d->k_appr2, e) < 0)
         return -1;
@@ -310,14 +317,15 @@ static void teardown(devnet_driver *d)
 
 /* ---- one step ---------------------------------------------------------------------- */
 
-static int send_call(devnet_sender *s, devnet_artifact *a, const addr *to, const char *fn,
-                     const char *args, uint64_t gas, err *e)
+static int send_call(chain_rt *c, devnet_sender *s, devnet_artifact *a, const addr *to,
+                     const char *fn, const char *args, uint64_t gas, err *e)
 {
     buf data;
     buf_init(&data);
     int rc = devnet_artifact_calldata(a, fn, args, &data, e);
     if (rc == 0)
         rc = devnet_send(s, to, NULL, data.data, data.len, gas, NULL, e);
+    tick(c);
     buf_free(&data);
     return rc < 0 ? err_prefix(e, "%s", fn) : 0;
 }
@@ -356,7 +364,7 @@ static int step_prices(chain_rt *c)
         snprintf(args, sizeof args, "(%s)", dec);
         err e;
         err_clear(&e);
-        if (send_call(&c->deployer, d->a_feed, &c->feed[k], "setAnswer", args, 250000, &e) < 0) {
+        if (send_call(c, &c->deployer, d->a_feed, &c->feed[k], "setAnswer", args, 250000, &e) < 0) {
             note_error(c, &e);
             if (node_silent(c))
                 return -1;
@@ -396,6 +404,7 @@ static int start_flow(chain_rt *c, const struct flow *f, uint64_t step, err *e)
     int rc = devnet_artifact_calldata(d->a_factory, "predictEscrowAddress", args, &data, e);
     if (rc == 0)
         rc = devnet_call_word(c->rpc, &c->factory, &data, word, e);
+    tick(c);
     buf_free(&data);
     if (rc < 0)
         return err_prefix(e, "predicting an escrow address");
@@ -407,13 +416,13 @@ static int start_flow(chain_rt *c, const struct flow *f, uint64_t step, err *e)
     uint64_t deadline = (uint64_t)time(NULL) + 7 * 86400;
     snprintf(args, sizeof args, "(%s, %s, %s, [%s, %s], 2, %s, %llu, %s)", s_payee, s_usdc, amount,
              s_a1, s_a2, s_arb, (unsigned long long)deadline, salt_hex);
-    if (send_call(&c->market, d->a_factory, &c->factory, "createEscrowDeterministic", args, 900000,
-                  e) < 0)
+    if (send_call(c, &c->market, d->a_factory, &c->factory, "createEscrowDeterministic", args,
+                  900000, e) < 0)
         return -1;
     snprintf(args, sizeof args, "(%s, %s)", s_escrow, amount);
-    if (send_call(&c->market, d->a_token, &c->usdc, "approve", args, 120000, e) < 0)
+    if (send_call(c, &c->market, d->a_token, &c->usdc, "approve", args, 120000, e) < 0)
         return -1;
-    if (send_call(&c->market, d->a_escrow, &escrow, "fund", NULL, 250000, e) < 0)
+    if (send_call(c, &c->market, d->a_escrow, &escrow, "fund", NULL, 250000, e) < 0)
         return -1;
     count(d, &d->st.escrow_txs, 3);
     count(d, &d->st.escrows, 1);
@@ -481,14 +490,14 @@ static int step_settlements(chain_rt *c, uint64_t step)
         err_clear(&e);
         bool done = false, failed = false;
         if (p->stage == 0 && step >= p->approve_at) {
-            if (send_call(&c->appr1, d->a_escrow, &p->escrow, "approve", NULL, 200000, &e) < 0 ||
-                send_call(&c->appr2, d->a_escrow, &p->escrow, "approve", NULL, 200000, &e) < 0)
+            if (send_call(c, &c->appr1, d->a_escrow, &p->escrow, "approve", NULL, 200000, &e) < 0 ||
+                send_call(c, &c->appr2, d->a_escrow, &p->escrow, "approve", NULL, 200000, &e) < 0)
                 failed = true;
             else
                 count(d, &d->st.escrow_txs, 2);
             p->stage = 1;
         } else if (p->stage == 1 && step >= p->approve_at + 1) {
-            if (send_call(&c->appr1, d->a_escrow, &p->escrow, "release", NULL, 250000, &e) < 0)
+            if (send_call(c, &c->appr1, d->a_escrow, &p->escrow, "release", NULL, 250000, &e) < 0)
                 failed = true;
             else
                 count(d, &d->st.escrow_txs, 1);
@@ -529,9 +538,10 @@ static void *chain_main(void *arg)
             continue;
         }
         if (now > next)
-            LOG_W("demo", "driver: %s: its node kept the worker past %llu step(s): going on "
-                  "with the day due now", devnet_chain(c->index)->name,
-                  (unsigned long long)(now - next));
+            LOG_W("demo",
+                  "driver: %s: its node kept the worker past %llu step(s): going on "
+                  "with the day due now",
+                  devnet_chain(c->index)->name, (unsigned long long)(now - next));
         const char *day = day_of_step(c, now);
         bool whole = step_prices(c) == 0 && step_flows(c, &flows_next, now) == 0 &&
                      step_settlements(c, now) == 0;
@@ -582,6 +592,8 @@ int devnet_driver_start(devnet_driver **out, const devnet_driver_opts *o, err *e
     for (size_t i = 0; i < d->n_chains; i++)
         snprintf(d->st.chains[i].name, sizeof d->st.chains[i].name, "%s", devnet_chain(i)->name);
     d->t0_ms = mono_ms();
+    for (size_t i = 0; i < d->n_chains; i++)
+        atomic_init(&d->chains[i].progress, 0);
     for (size_t i = 0; i < d->n_chains; i++) {
         chain_rt *c = &d->chains[i];
         if (pthread_create(&c->thread, NULL, chain_main, c) != 0) {
@@ -635,14 +647,25 @@ void devnet_driver_halt(devnet_driver *d)
     if (!d || d->halted)
         return;
     d->halted = true;
-    /* each worker ends after the step it is in (a step is whole: the day's prices and its
-     * flows), unless its node keeps it past about 5 s: then its calls are cancelled */
+    /* Each worker ends after the step it is in (a step is whole: the day's prices and its
+     * flows), however slow its node, as long as the node answers: only a worker whose calls
+     * have not moved for about 5 s (its node stopped answering) has its call in flight
+     * cancelled, and none is waited for past a minute. A slow machine must not cut a step
+     * short: its chain's feeds would show a day the summary does not name. */
     atomic_store(&d->stopping, 1);
-    for (unsigned waited = 0; waited < 100; waited++) {
-        bool all = true;
-        for (size_t i = 0; i < d->n_chains; i++)
-            all &= !d->chains[i].running || atomic_load(&d->chains[i].done);
-        if (all)
+    unsigned seen[DEVNET_N_CHAINS] = {0}, still[DEVNET_N_CHAINS] = {0};
+    for (unsigned waited = 0; waited < 1200; waited++) {
+        bool live = false; /* a worker still in its step whose node answers */
+        for (size_t i = 0; i < d->n_chains; i++) {
+            chain_rt *c = &d->chains[i];
+            if (!c->running || atomic_load(&c->done))
+                continue;
+            unsigned p = atomic_load(&c->progress);
+            still[i] = p == seen[i] ? still[i] + 1 : 0;
+            seen[i] = p;
+            live |= still[i] < 100;
+        }
+        if (!live)
             break;
         devnet_sleep_ms(50);
     }

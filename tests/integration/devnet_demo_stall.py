@@ -9,6 +9,13 @@ after it continues, its own feeds must move again; and the demo's summary (after
 must say which chain skipped days. A driver that serves the chains one call after another
 waits out every timeout of the stopped node with all chains frozen and reports no error:
 the picture of devnet-demo's failure "0 days replayed (last -), 1 feed updates, 0 escrows".
+
+Then a node that is slow but answers (the Arbitrum stand-in's anvil stopped 1.5 s of every
+1.55, a starved node) while the demo is stopped: its worker's step takes longer than the
+5 s a silent node is given, yet it must end whole — no step cut short, and its ETH feed shows
+the close of the day the summary names. A stop that cancelled calls after 5 s whatever the
+node did left that chain's feeds on a day the summary did not name (devnet-demo failed so
+once on a loaded machine: "feed ETH on 412346 shows the close of 2024-01-13 ...").
 """
 import os
 import signal
@@ -16,13 +23,16 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from devnet_lib import N_CHAINS, ENV, FUSION, cast, check, free_ports, fusion, report  # noqa: E402
+from devnet_demo import closes_by_day  # noqa: E402
 
 STOPPED = "devnet-pol"
+SLOW = "devnet-arb"  # answers, slowly, while the demo stops
 STEP_MS = 500
 MOVES = 4        # rounds the answering chains must move while the other node is stopped
 PATIENCE = 60.0  # how long to wait for that (a bound for failing, not a speed test)
@@ -91,9 +101,30 @@ def run(home, ports):
         check(all(b > a for a, b in zip(resumed, after)),
               "%s's feeds moved again after it continued (rounds %s -> %s)" % (STOPPED, resumed,
                                                                               after))
-        proc.send_signal(signal.SIGINT)
-        out.extend(proc.stdout)
-        proc.wait(timeout=120)
+        # A starved node: 1.5 s stopped in every 1.55, from 3 s before the stop until the demo
+        # has returned. Every call still gets its answer within 2 s (the driver's
+        # calls time out after 5).
+        with open(os.path.join(home, "devnet", SLOW + ".pid")) as f:
+            slow_pid = int(f.read().split()[0])
+        done = threading.Event()
+
+        def throttle():
+            while not done.is_set():
+                os.kill(slow_pid, signal.SIGSTOP)
+                time.sleep(1.5)
+                os.kill(slow_pid, signal.SIGCONT)
+                time.sleep(0.003)
+        throttler = threading.Thread(target=throttle)
+        throttler.start()
+        try:
+            time.sleep(1.0)
+            proc.send_signal(signal.SIGINT)
+            out.extend(proc.stdout)
+            proc.wait(timeout=180)
+        finally:
+            done.set()
+            throttler.join()
+            os.kill(slow_pid, signal.SIGCONT)
     finally:
         if pid:
             os.kill(pid, signal.SIGCONT)
@@ -106,6 +137,25 @@ def run(home, ports):
     line = [l for l in text.splitlines() if l.startswith("demo: %s:" % STOPPED)]
     check(len(line) == 1 and " 0 days skipped" not in line[0],
           "the summary says %s skipped days: %s" % (STOPPED, line))
+    slow = [l for l in text.splitlines() if l.startswith("demo: %s:" % SLOW)]
+    check(len(slow) == 1 and ", 0 steps cut short," in slow[0] and " 0 errors" in slow[0],
+          "the slow node's worker ended its step whole: %s" % slow)
+    # and its ETH feed shows the close of the day its line names
+    day = slow[0].split("(last ")[1].split(")")[0] if slow else "-"
+    eth = closes_by_day("ETH")
+    db = sqlite3.connect(os.path.join(home, "desk.db"))
+    cid = dict(db.execute("SELECT name, chain_id FROM chains"))[SLOW]
+    url = dict(db.execute("SELECT chain_id, url FROM rpc_endpoints"))[cid]
+    feeds = [a for a, in db.execute("SELECT address FROM price_feeds WHERE chain_id = ? AND "
+                                     "asset IN ('ETH', 'WETH')", (cid,))]
+    db.close()
+    check(len(feeds) >= 1 and day in eth, "%s has an ETH feed and a day (%s)" % (SLOW, day))
+    for f in feeds:
+        out = cast("call", "--rpc-url", url, f,
+                   "latestRoundData()(uint80,int256,uint256,uint256,uint80)").splitlines()
+        answer = int(out[1].split()[0])
+        check(answer == eth.get(day), "%s's feed %s shows the close of %s, the day its line "
+              "names (%d, want %s)" % (SLOW, f, day, answer, eth.get(day)))
 
 
 if __name__ == "__main__":
