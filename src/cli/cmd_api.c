@@ -213,8 +213,7 @@ static int client_add(cli_ctx *ctx, int argc, char **argv)
     if (json) {
         json_t *o = json_pack("{s:s, s:s, s:s}", "client", argv[1], "scope", scope_s, "token",
                               token);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        fputc('\n', stdout);
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else {
         printf("client %s (%s) added; its token (shown once, keep it secret):\n%s\n", argv[1],
@@ -252,8 +251,7 @@ static int client_list(cli_ctx *ctx, int argc, char **argv)
                                                  cs[i].created_by, "revoked",
                                                  cs[i].revoked_at != 0, "revoked_at",
                                                  (json_int_t)cs[i].revoked_at));
-        json_dumpf(arr, stdout, JSON_INDENT(2));
-        fputc('\n', stdout);
+        cli_json_print(arr, JSON_INDENT(2));
         json_decref(arr);
     } else if (n == 0) {
         printf("no API clients (fusion api client add NAME --scope read|propose)\n");
@@ -353,8 +351,7 @@ static int proposal_list(cli_ctx *ctx, int argc, char **argv)
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
             json_array_append_new(arr, proposal_json(&ps[i]));
-        json_dumpf(arr, stdout, JSON_INDENT(2));
-        fputc('\n', stdout);
+        cli_json_print(arr, JSON_INDENT(2));
         json_decref(arr);
     } else if (n == 0) {
         printf("no %sproposals\n", all ? "" : "pending ");
@@ -396,8 +393,7 @@ static int proposal_show(cli_ctx *ctx, int argc, char **argv)
         return cli_fail(&e);
     }
     json_t *o = proposal_json(p);
-    json_dumpf(o, stdout, JSON_INDENT(2));
-    fputc('\n', stdout);
+    cli_json_print(o, JSON_INDENT(2));
     json_decref(o);
     free(p);
     return EXIT_OK;
@@ -428,8 +424,7 @@ static int proposal_accept_bridge(cli_ctx *ctx, int64_t id)
     if (ctx->json) {
         json_t *o = json_pack("{s:I, s:s, s:I, s:s}", "proposal", (json_int_t)id, "state",
                               "accepted", "bridge", (json_int_t)bid, "bridge_state", state);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        fputc('\n', stdout);
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else
         printf("proposal %lld accepted: bridge %lld (%s)\n", (long long)id, (long long)bid,
@@ -481,8 +476,7 @@ static int proposal_accept(cli_ctx *ctx, int argc, char **argv)
         json_t *o = json_pack("{s:I, s:s, s:s?, s:I}", "proposal", (json_int_t)id, "state",
                               "accepted", "escrow", esc[0] ? esc : NULL, "outbound_id",
                               (json_int_t)res.outbound_id);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        fputc('\n', stdout);
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else {
         if (esc[0])

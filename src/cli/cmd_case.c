@@ -393,8 +393,7 @@ static int case_list(cli_ctx *ctx, int argc, char **argv)
     if (csv) {
         u = cli_csv_print(arr);
     } else if (json) {
-        json_dumpf(arr, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(arr, JSON_INDENT(2));
     }
     json_decref(arr);
     free(cs);
@@ -460,8 +459,7 @@ static int case_report_cmd(cli_ctx *ctx, int argc, char **argv, const char *cmd)
             printf("case #%lld report written to %s and %s\n", (long long)id, out, jpath);
         }
     } else if (json) {
-        json_dumpf(r, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(r, JSON_INDENT(2));
     } else {
         fputs(text, stdout);
     }
@@ -744,8 +742,7 @@ static int case_export_range(cli_ctx *ctx, const char *from_s, const char *to_s,
                    json_array_size(reports), from_s, to_s, out, jpath, cpath);
         }
     } else if (rc == EXIT_OK && json) {
-        json_dumpf(root, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(root, JSON_INDENT(2));
     } else if (rc == EXIT_OK) {
         if (text.len)
             fwrite(text.data, 1, text.len, stdout);

@@ -139,8 +139,7 @@ static int fac_show(cli_ctx *ctx, int argc, char **argv, bool list)
         json_array_append_new(arr, j);
     }
     if (json) {
-        json_dumpf(list ? arr : json_array_get(arr, 0), stdout, JSON_INDENT(2));
-        printf("\n");
+        cli_json_print(list ? arr : json_array_get(arr, 0), JSON_INDENT(2));
     } else if (list) {
         printf("%-20s %-20s %-8s %18s %18s\n", "FACILITY", "ENTITY", "CCY", "LIMIT", "DRAWN");
         size_t i;
@@ -331,8 +330,7 @@ static int draw_paid(cli_ctx *ctx, const char *facility, const char *amount, con
                               f.currency, "amount_units", units, "hash", hash, "state",
                               outbound_state_str(res.state), "outbound_id",
                               (json_int_t)res.outbound_id, "posted", posted > 0);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        printf("\n");
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else if (posted > 0) {
         printf("draw of %s %s on facility %s paid (tx %s) and posted\n", amt, f.currency, f.name,
@@ -443,8 +441,7 @@ static int ledger(cli_ctx *ctx, int argc, char **argv)
         json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "facility", f.name,
                               "currency", f.currency, "through", d, "drawn_units", u1,
                               "accrued_units", u2, "interest_posted_units", posted, "rows", rows);
-        json_dumpf(j, stdout, JSON_INDENT(2));
-        printf("\n");
+        cli_json_print(j, JSON_INDENT(2));
         json_decref(j);
     } else {
         printf("%-10s  %-8s %20s %20s  %s\n", "DATE", "KIND", "AMOUNT", "BALANCE", "MEMO");
@@ -573,8 +570,7 @@ static int statement(cli_ctx *ctx, int argc, char **argv)
         put_units(j, "interest_accrued", &st.interest_accrued, dec);
         put_units(j, "closing_balance", &st.closing_balance, dec);
         put_units(j, "closing_accrued", &st.closing_accrued, dec);
-        json_dumpf(j, stdout, JSON_INDENT(2));
-        printf("\n");
+        cli_json_print(j, JSON_INDENT(2));
         json_decref(j);
     } else {
         char a[AMOUNT_STR_MAX], b[AMOUNT_STR_MAX];
@@ -673,8 +669,7 @@ static int health(cli_ctx *ctx, int argc, char **argv)
                               "positions", ps);
         json_object_set_new(j, "health_factor",
                             isinf(h.health_factor) ? json_null() : json_real(h.health_factor));
-        json_dumpf(j, stdout, JSON_INDENT(2));
-        printf("\n");
+        cli_json_print(j, JSON_INDENT(2));
         json_decref(j);
     } else {
         for (size_t i = 0; i < np; i++) {
@@ -746,8 +741,7 @@ static int calls(cli_ctx *ctx, int argc, char **argv, bool check)
     if (json) {
         json_t *o = json_pack("{s:I, s:I, s:o}", "opened", (json_int_t)opened, "closed",
                               (json_int_t)closed, "calls", arr);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        printf("\n");
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else {
         if (check)

@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""cli_json_ascii.py: the command line's JSON never puts a raw non-ASCII byte on the
+terminal, through the real binary, on a desk without a chain.
+
+Hostile text (U+202E RLO, U+2067 RLI, U+0085 NEL, a zero-width joiner) and a plain
+accented name ("Zoë Müller") are stored:
+  - through the CLI where it takes them: `entity add` of "Zoë Müller" and of a name with a
+    zero-width joiner (names with bidi or C1 controls are refused there), `case rules
+    --sanctions off --reason TEXT` (the reason is stored and signed as typed), `case note`;
+  - as rows an older binary, or a synced chain, could have left: entities named with
+    U+202E, U+2067 and U+0085 (refused by today's `entity add`, see raw_text.py), and a
+    case (cases come from screening synced escrows) with a note carrying the same.
+Then every `--json` command that lists or shows them must print only ASCII (non-ASCII as
+\\uXXXX escapes), and json.loads of it must give back exactly the stored strings."""
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sync_lib import A, FUSION, Desk, log  # noqa: E402
+
+ZOE = "Zoë Müller"
+ZWJ = "Zero\u200dJoiner AG"
+RLO = "Alice \u202ecod.exe"
+RLI = "Iso\u2067late\u2069 Ltd"
+NEL = "Next\u0085Line SA"
+REASON = f"list feed stale \u202eevil\u202c, \u2067rli\u2069, nel\u0085, zw\u200dj, {ZOE}"
+NOTE = f"met {ZOE} and {ZWJ}"
+OLD_NOTE = f"older note {RLO} / {RLI} / {NEL}"
+ESCROW = "0x" + "ab" * 20
+
+
+def fusion(desk, *args):
+    """fusion's stdout as bytes (exit 0 required)."""
+    argv = [FUSION, "--home", desk.home, *desk.signed.sign_args(args), *map(str, args)]
+    r = subprocess.run(argv, capture_output=True, timeout=120)
+    assert r.returncode == 0, (args, r.returncode, r.stderr)
+    return r.stdout
+
+
+def ascii_json(desk, *args):
+    """`fusion ARGS` printed as JSON: every byte ASCII; the document decoded."""
+    out = fusion(desk, *args)
+    bad = sorted({c for c in out if c >= 0x80})
+    assert not bad, f"fusion {' '.join(args)}: raw non-ASCII bytes {bad[:8]}: {out[:400]!r}"
+    return json.loads(out)
+
+
+def strings(v):
+    """Every string (keys too) in a decoded JSON document."""
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield k
+            yield from strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from strings(x)
+    elif isinstance(v, str):
+        yield v
+
+
+def has(doc, s, what):
+    assert s in set(strings(doc)), f"{what}: {s!r} not given back exactly: {doc!r}"[:2000]
+
+
+def store(desk):
+    op = ("--operator", "carol")
+    desk.run("operator", "add", "carol", "--key", A[9], "--role", "compliance")
+    desk.run(*op, "entity", "add", ZOE, "--type", "individual", "--jurisdiction", "CH")
+    desk.run(*op, "entity", "add", ZWJ, "--type", "company", "--jurisdiction", "CH")
+    desk.run(*op, "case", "rules", "--sanctions", "off", "--reason", REASON)
+    con = sqlite3.connect(os.path.join(desk.home, "desk.db"), timeout=30)
+    now = int(time.time())
+    for name in (RLO, RLI, NEL):
+        con.execute("INSERT INTO entities (name, type, jurisdiction, created_at, updated_at) "
+                    "VALUES (?, 'company', 'CH', ?, ?)", (name, now, now))
+    ent = con.execute("SELECT id FROM entities WHERE name = ?", (RLO,)).fetchone()[0]
+    con.execute("INSERT INTO cases (subject, entity_id, chain_id, escrow, priority, score, "
+                "opened_at, due_at) VALUES (?, ?, 31337, ?, 1, 80, ?, ?)",
+                (f"entity:{ent}", ent, ESCROW, now, now + 86400))
+    case = con.execute("SELECT id FROM cases").fetchone()[0]
+    con.execute("INSERT INTO case_events (case_id, at, operator, action, note) "
+                "VALUES (?, ?, 'carol', 'note', ?)", (case, now, OLD_NOTE))
+    con.commit()
+    con.close()
+    desk.run(*op, "case", "note", case, NOTE)
+    return case
+
+
+def check_json(desk, case):
+    names = (ZOE, ZWJ, RLO, RLI, NEL)
+    doc = ascii_json(desk, "entity", "list", "--json")
+    for n in names:
+        has(doc, n, "entity list --json")
+    for n in names:
+        has(ascii_json(desk, "entity", "show", n, "--json"), n, f"entity show {n!r} --json")
+    doc = ascii_json(desk, "audit", "list", "--json")
+    for s in (ZOE, ZWJ, REASON):
+        has(doc, s, "audit list --json")
+    for args in (("case", "show", case, "--json"), ("case", "export", case, "--json")):
+        doc = ascii_json(desk, *map(str, args))
+        for s in (RLO, NOTE, OLD_NOTE):
+            has(doc, s, " ".join(map(str, args)))
+    log("--json: only ASCII on stdout, every stored string given back exactly: ok")
+
+
+def main():
+    desk = Desk()
+    case = store(desk)
+    check_json(desk, case)
+    log("cli_json_ascii: ok")
+
+
+if __name__ == "__main__":
+    main()
