@@ -208,13 +208,16 @@ static void print_decision(const compliance_sanctions_decision *d, bool sanction
     struct tm tm;
     if (gmtime_r(&t, &tm))
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    /* the reason is stored as typed: its controls are shown as escapes */
+    char *reason = text_safe_dup(d->reason, strlen(d->reason));
     if (!sanctions_on)
         printf("# !!! SANCTIONS SCREENING IS OFF on this desk: decision of %s (%s) at %s: %s\n",
-               d->operator_name, d->address, when, d->reason);
+               d->operator_name, d->address, when, reason ? reason : "?");
     else
         printf("# sanctions screening is on; a decision of %s (%s) at %s allows switching it "
                "off: %s\n",
-               d->operator_name, d->address, when, d->reason);
+               d->operator_name, d->address, when, reason ? reason : "?");
+    free(reason);
 }
 
 /* `case rules`: the effective rule configuration and the list versions in use. */

@@ -11,7 +11,8 @@ accented name ("Zoë Müller") are stored:
     U+202E, U+2067 and U+0085 (refused by today's `entity add`, see raw_text.py), and a
     case (cases come from screening synced escrows) with a note carrying the same.
 Then every `--json` command that lists or shows them must print only ASCII (non-ASCII as
-\\uXXXX escapes), and json.loads of it must give back exactly the stored strings."""
+\\uXXXX escapes), and json.loads of it must give back exactly the stored strings. The text
+of `case rules`, which shows the reason, must show the controls as visible escapes."""
 import json
 import os
 import sqlite3
@@ -31,6 +32,8 @@ REASON = f"list feed stale \u202eevil\u202c, \u2067rli\u2069, nel\u0085, zw\u200
 NOTE = f"met {ZOE} and {ZWJ}"
 OLD_NOTE = f"older note {RLO} / {RLI} / {NEL}"
 ESCROW = "0x" + "ab" * 20
+
+BIDI_C1 = ("\u202e", "\u2067", "\u0085")
 
 
 def fusion(desk, *args):
@@ -107,10 +110,20 @@ def check_json(desk, case):
     log("--json: only ASCII on stdout, every stored string given back exactly: ok")
 
 
+def check_text(desk):
+    out = fusion(desk, "case", "rules").decode("utf-8")
+    for c in BIDI_C1:
+        assert c not in out, f"case rules: raw U+{ord(c):04X} in {out[:600]!r}"
+    assert "stale \\u202eevil\\u202c, \\u2067rli\\u2069, nel\\u0085" in out, out[:600]
+    assert ZOE in out and "zw\u200dj" in out, out[:600]  # printable text stays as it is
+    log("case rules: the reason's controls shown as escapes: ok")
+
+
 def main():
     desk = Desk()
     case = store(desk)
     check_json(desk, case)
+    check_text(desk)
     log("cli_json_ascii: ok")
 
 
