@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "bridge/bridge.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
@@ -357,9 +358,13 @@ static int proposal_list(cli_ctx *ctx, int argc, char **argv)
         printf("no %sproposals\n", all ? "" : "pending ");
     } else {
         printf("%5s  %-9s  %-16s  %-7s  %s\n", "id", "state", "client", "kind", "request");
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            /* the body holds a client's text (reference) as it came: shown escaped */
+            char *body = text_safe_dup(ps[i].body, strlen(ps[i].body));
             printf("%5lld  %-9s  %-16s  %-7s  %s\n", (long long)ps[i].id, ps[i].state,
-                   ps[i].client, ps[i].kind, ps[i].body);
+                   ps[i].client, ps[i].kind, body ? body : "?");
+            free(body);
+        }
     }
     free(ps);
     return EXIT_OK;

@@ -9,10 +9,14 @@ accented name ("Zoë Müller") are stored:
     --sanctions off --reason TEXT` (the reason is stored and signed as typed), `case note`;
   - as rows an older binary, or a synced chain, could have left: entities named with
     U+202E, U+2067 and U+0085 (refused by today's `entity add`, see raw_text.py), and a
-    case (cases come from screening synced escrows) with a note carrying the same.
+    case (cases come from screening synced escrows) with a note carrying the same;
+  - a proposal as the HTTP API stores it (its canonical body, raw UTF-8): the API takes a
+    `reference` with bidi and C1 controls from a client (it refuses only C0 and DEL).
 Then every `--json` command that lists or shows them must print only ASCII (non-ASCII as
 \\uXXXX escapes), and json.loads of it must give back exactly the stored strings. The text
-of `case rules`, which shows the reason, must show the controls as visible escapes."""
+of `case rules` (the reason) and of `proposal list` (the request) must show the controls
+as visible escapes."""
+import hashlib
 import json
 import os
 import sqlite3
@@ -32,6 +36,7 @@ REASON = f"list feed stale \u202eevil\u202c, \u2067rli\u2069, nel\u0085, zw\u200
 NOTE = f"met {ZOE} and {ZWJ}"
 OLD_NOTE = f"older note {RLO} / {RLI} / {NEL}"
 ESCROW = "0x" + "ab" * 20
+REFERENCE = f"inv 7 \u202e{ZOE}\u202c \u2067x\u2069 \u0085 zw\u200dj"
 
 BIDI_C1 = ("\u202e", "\u2067", "\u0085")
 
@@ -87,6 +92,12 @@ def store(desk):
     case = con.execute("SELECT id FROM cases").fetchone()[0]
     con.execute("INSERT INTO case_events (case_id, at, operator, action, note) "
                 "VALUES (?, ?, 'carol', 'note', ?)", (case, now, OLD_NOTE))
+    body = json.dumps({"amount": "1000000", "chain": "devnet-eth", "payee": A[3].lower(),
+                       "reference": REFERENCE, "token": "USDC"}, ensure_ascii=False,
+                      sort_keys=True, separators=(",", ":"))
+    con.execute("INSERT INTO api_proposals (client, kind, chain_id, body, body_hash, "
+                "screening, created_at) VALUES ('erp', 'payment', 31337, ?, ?, '{}', ?)",
+                (body, hashlib.sha256(body.encode()).hexdigest(), now))
     con.commit()
     con.close()
     desk.run(*op, "case", "note", case, NOTE)
@@ -107,6 +118,8 @@ def check_json(desk, case):
         doc = ascii_json(desk, *map(str, args))
         for s in (RLO, NOTE, OLD_NOTE):
             has(doc, s, " ".join(map(str, args)))
+    for args in (("proposal", "list", "--json"), ("proposal", "show", "1")):
+        has(ascii_json(desk, *args), REFERENCE, " ".join(args))
     log("--json: only ASCII on stdout, every stored string given back exactly: ok")
 
 
@@ -116,7 +129,11 @@ def check_text(desk):
         assert c not in out, f"case rules: raw U+{ord(c):04X} in {out[:600]!r}"
     assert "stale \\u202eevil\\u202c, \\u2067rli\\u2069, nel\\u0085" in out, out[:600]
     assert ZOE in out and "zw\u200dj" in out, out[:600]  # printable text stays as it is
-    log("case rules: the reason's controls shown as escapes: ok")
+    out = fusion(desk, "proposal", "list").decode("utf-8")
+    for c in BIDI_C1:
+        assert c not in out, f"proposal list: raw U+{ord(c):04X} in {out[:600]!r}"
+    assert "\\u202eZoë Müller\\u202c \\u2067x\\u2069 \\u0085 zw\u200dj" in out, out[:600]
+    log("case rules, proposal list: the controls shown as escapes: ok")
 
 
 def main():
