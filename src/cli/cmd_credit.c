@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "base/amount.h"
+#include "base/text.h"
 #include "cli/opts.h"
 #include "credit/service.h"
 #include "crypto/keccak.h"
@@ -395,6 +396,19 @@ static int credit_row(cli_ctx *ctx, int argc, char **argv, credit_kind kind)
     return rc;
 }
 
+/* One ledger row of `credit ledger` and `credit statement` in text: the memo is typed text
+ * (--memo, --override), shown with its controls as escapes. */
+static void print_ledger_row(const json_t *r)
+{
+    const char *memo = json_string_value(json_object_get(r, "memo"));
+    char *safe = memo ? text_safe_dup(memo, strlen(memo)) : NULL;
+    printf("%-10s  %-8s %20s %20s  %s\n", json_string_value(json_object_get(r, "date")),
+           json_string_value(json_object_get(r, "kind")),
+           json_string_value(json_object_get(r, "amount")),
+           json_string_value(json_object_get(r, "balance")), safe ? safe : "");
+    free(safe);
+}
+
 static int ledger(cli_ctx *ctx, int argc, char **argv)
 {
     const char *cmd = "credit ledger", *asof = NULL;
@@ -448,13 +462,7 @@ static int ledger(cli_ctx *ctx, int argc, char **argv)
         size_t i;
         json_t *r;
         json_array_foreach(rows, i, r)
-        {
-            printf("%-10s  %-8s %20s %20s  %s\n", json_string_value(json_object_get(r, "date")),
-                   json_string_value(json_object_get(r, "kind")),
-                   json_string_value(json_object_get(r, "amount")),
-                   json_string_value(json_object_get(r, "balance")),
-                   json_string_value(json_object_get(r, "memo")));
-        }
+            print_ledger_row(r);
         amount_format(amt, &b.drawn, f.decimals);
         amount_format(bal, &b.accrued, f.decimals);
         printf("through %s: drawn %s %s, interest accrued not yet posted %s %s\n", d, amt,
@@ -582,13 +590,7 @@ static int statement(cli_ctx *ctx, int argc, char **argv)
         size_t i;
         json_t *r;
         json_array_foreach(rows, i, r)
-        {
-            printf("%-10s  %-8s %20s %20s  %s\n", json_string_value(json_object_get(r, "date")),
-                   json_string_value(json_object_get(r, "kind")),
-                   json_string_value(json_object_get(r, "amount")),
-                   json_string_value(json_object_get(r, "balance")),
-                   json_string_value(json_object_get(r, "memo")));
-        }
+            print_ledger_row(r);
         json_decref(rows);
         amount_format(a, &st.interest_accrued, dec);
         printf("interest accrued in the period %s\n", a);

@@ -6,7 +6,8 @@ Hostile text (U+202E RLO, U+2067 RLI, U+0085 NEL, a zero-width joiner) and a pla
 accented name ("Zoë Müller") are stored:
   - through the CLI where it takes them: `entity add` of "Zoë Müller" and of a name with a
     zero-width joiner (names with bidi or C1 controls are refused there), `case rules
-    --sanctions off --reason TEXT` (the reason is stored and signed as typed), `case note`;
+    --sanctions off --reason TEXT` (the reason is stored and signed as typed), `case note`,
+    `credit fee --memo TEXT` (stored as typed, ESC included) on a facility of "Zoë Müller";
   - as rows an older binary, or a synced chain, could have left: entities named with
     U+202E, U+2067 and U+0085 (refused by today's `entity add`, see raw_text.py), and a
     case (cases come from screening synced escrows) with a note carrying the same;
@@ -14,8 +15,8 @@ accented name ("Zoë Müller") are stored:
     `reference` with bidi and C1 controls from a client (it refuses only C0 and DEL).
 Then every `--json` command that lists or shows them must print only ASCII (non-ASCII as
 \\uXXXX escapes), and json.loads of it must give back exactly the stored strings. The text
-of `case rules` (the reason) and of `proposal list` (the request) must show the controls
-as visible escapes."""
+of `case rules` (the reason), `proposal list` (the request), `credit ledger` and `credit
+statement` (the memo) must show the controls as visible escapes."""
 import hashlib
 import json
 import os
@@ -36,6 +37,7 @@ REASON = f"list feed stale \u202eevil\u202c, \u2067rli\u2069, nel\u0085, zw\u200
 NOTE = f"met {ZOE} and {ZWJ}"
 OLD_NOTE = f"older note {RLO} / {RLI} / {NEL}"
 ESCROW = "0x" + "ab" * 20
+MEMO = f"fee \x1b[31m red \u202eevil\u202c \u2067x\u2069 \u0085 zw\u200dj {ZOE}"
 REFERENCE = f"inv 7 \u202e{ZOE}\u202c \u2067x\u2069 \u0085 zw\u200dj"
 
 BIDI_C1 = ("\u202e", "\u2067", "\u0085")
@@ -80,6 +82,11 @@ def store(desk):
     desk.run(*op, "entity", "add", ZOE, "--type", "individual", "--jurisdiction", "CH")
     desk.run(*op, "entity", "add", ZWJ, "--type", "company", "--jurisdiction", "CH")
     desk.run(*op, "case", "rules", "--sanctions", "off", "--reason", REASON)
+    desk.run("operator", "add", "rita", "--key", A[8], "--role", "risk")
+    rita = ("--operator", "rita", "credit")
+    desk.run(*rita, "facility", "add", "zoe-usdc", "--entity", ZOE, "--currency", "USDC",
+             "--limit", "1000", "--rate", "5", "--effective", "2026-01-01")
+    desk.run(*rita, "fee", "zoe-usdc", "1", "--date", "2026-01-02", "--memo", MEMO)
     con = sqlite3.connect(os.path.join(desk.home, "desk.db"), timeout=30)
     now = int(time.time())
     for name in (RLO, RLI, NEL):
@@ -120,6 +127,11 @@ def check_json(desk, case):
             has(doc, s, " ".join(map(str, args)))
     for args in (("proposal", "list", "--json"), ("proposal", "show", "1")):
         has(ascii_json(desk, *args), REFERENCE, " ".join(args))
+    has(ascii_json(desk, "credit", "facility", "list", "--json"), ZOE, "credit facility list")
+    for args in (("credit", "ledger", "zoe-usdc", "--json"),
+                 ("credit", "statement", "zoe-usdc", "--from", "2026-01-01", "--to", "2026-01-05",
+                  "--json")):
+        has(ascii_json(desk, *args), MEMO, " ".join(args))
     log("--json: only ASCII on stdout, every stored string given back exactly: ok")
 
 
@@ -133,7 +145,14 @@ def check_text(desk):
     for c in BIDI_C1:
         assert c not in out, f"proposal list: raw U+{ord(c):04X} in {out[:600]!r}"
     assert "\\u202eZoë Müller\\u202c \\u2067x\\u2069 \\u0085 zw\u200dj" in out, out[:600]
-    log("case rules, proposal list: the controls shown as escapes: ok")
+    for args in (("credit", "ledger", "zoe-usdc"),
+                 ("credit", "statement", "zoe-usdc", "--from", "2026-01-01", "--to", "2026-01-05")):
+        out = fusion(desk, *args).decode("utf-8")
+        for c in BIDI_C1 + ("\x1b",):
+            assert c not in out, f"{' '.join(args)}: raw U+{ord(c):04X} in {out[:600]!r}"
+        assert ("fee \\x1b[31m red \\u202eevil\\u202c \\u2067x\\u2069 \\u0085 zw\u200dj "
+                f"{ZOE}") in out, out[:600]
+    log("case rules, proposal list, credit ledger/statement: controls shown as escapes: ok")
 
 
 def main():
