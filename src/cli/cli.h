@@ -134,6 +134,15 @@ int cli_csv_print(const struct json_t *rows);
 int cli_csv_write(const struct json_t *rows, err *e) __attribute__((warn_unused_result));
 int cli_json_or_csv(const char *cmd, bool *json, bool csv);
 
+/* json_out.c: every JSON document the CLI prints goes through these two. They add
+ * JSON_ENSURE_ASCII to flags (jansson's: JSON_INDENT(2), JSON_COMPACT, ...): non-ASCII
+ * text is written as \uXXXX, so outside text (names, notes, a node's messages) cannot put
+ * raw bidi or C1 controls on the terminal, and any JSON reader decodes the same string.
+ * cli_json_print writes j and a newline on stdout: 0, or -1 when it could not (NULL j).
+ * cli_json_text returns the text, malloc'ed (NULL for NULL j or out of memory). */
+int cli_json_print(const struct json_t *j, size_t flags);
+char *cli_json_text(const struct json_t *j, size_t flags) __attribute__((warn_unused_result));
+
 struct store;
 struct store_chain;
 struct store_escrow;

@@ -40,8 +40,7 @@ static int alerts_list(cli_ctx *ctx, bool all, bool json, bool csv)
         if (csv) {
             rc = cli_csv_print(arr);
         } else {
-            json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-            fputc('\n', stdout);
+            cli_json_print(arr, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
         }
         json_decref(arr);
     } else if (n == 0) {
@@ -79,8 +78,7 @@ static int alerts_ack(cli_ctx *ctx, const char *id_s, bool json)
         return cli_fail(&e);
     if (json) {
         json_t *o = risk_cli_alert_json(&a);
-        json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-        fputc('\n', stdout);
+        cli_json_print(o, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
         json_decref(o);
     } else {
         printf("alert %lld acknowledged by %s\n", id, ctx->operator_name);

@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "bridge/bridge.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
@@ -213,8 +214,7 @@ static int client_add(cli_ctx *ctx, int argc, char **argv)
     if (json) {
         json_t *o = json_pack("{s:s, s:s, s:s}", "client", argv[1], "scope", scope_s, "token",
                               token);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        fputc('\n', stdout);
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else {
         printf("client %s (%s) added; its token (shown once, keep it secret):\n%s\n", argv[1],
@@ -252,8 +252,7 @@ static int client_list(cli_ctx *ctx, int argc, char **argv)
                                                  cs[i].created_by, "revoked",
                                                  cs[i].revoked_at != 0, "revoked_at",
                                                  (json_int_t)cs[i].revoked_at));
-        json_dumpf(arr, stdout, JSON_INDENT(2));
-        fputc('\n', stdout);
+        cli_json_print(arr, JSON_INDENT(2));
         json_decref(arr);
     } else if (n == 0) {
         printf("no API clients (fusion api client add NAME --scope read|propose)\n");
@@ -353,16 +352,19 @@ static int proposal_list(cli_ctx *ctx, int argc, char **argv)
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
             json_array_append_new(arr, proposal_json(&ps[i]));
-        json_dumpf(arr, stdout, JSON_INDENT(2));
-        fputc('\n', stdout);
+        cli_json_print(arr, JSON_INDENT(2));
         json_decref(arr);
     } else if (n == 0) {
         printf("no %sproposals\n", all ? "" : "pending ");
     } else {
         printf("%5s  %-9s  %-16s  %-7s  %s\n", "id", "state", "client", "kind", "request");
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
+            /* the body holds a client's text (reference) as it came: shown escaped */
+            char *body = text_safe_dup(ps[i].body, strlen(ps[i].body));
             printf("%5lld  %-9s  %-16s  %-7s  %s\n", (long long)ps[i].id, ps[i].state,
-                   ps[i].client, ps[i].kind, ps[i].body);
+                   ps[i].client, ps[i].kind, body ? body : "?");
+            free(body);
+        }
     }
     free(ps);
     return EXIT_OK;
@@ -396,8 +398,7 @@ static int proposal_show(cli_ctx *ctx, int argc, char **argv)
         return cli_fail(&e);
     }
     json_t *o = proposal_json(p);
-    json_dumpf(o, stdout, JSON_INDENT(2));
-    fputc('\n', stdout);
+    cli_json_print(o, JSON_INDENT(2));
     json_decref(o);
     free(p);
     return EXIT_OK;
@@ -428,8 +429,7 @@ static int proposal_accept_bridge(cli_ctx *ctx, int64_t id)
     if (ctx->json) {
         json_t *o = json_pack("{s:I, s:s, s:I, s:s}", "proposal", (json_int_t)id, "state",
                               "accepted", "bridge", (json_int_t)bid, "bridge_state", state);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        fputc('\n', stdout);
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else
         printf("proposal %lld accepted: bridge %lld (%s)\n", (long long)id, (long long)bid,
@@ -481,8 +481,7 @@ static int proposal_accept(cli_ctx *ctx, int argc, char **argv)
         json_t *o = json_pack("{s:I, s:s, s:s?, s:I}", "proposal", (json_int_t)id, "state",
                               "accepted", "escrow", esc[0] ? esc : NULL, "outbound_id",
                               (json_int_t)res.outbound_id);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        fputc('\n', stdout);
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else {
         if (esc[0])

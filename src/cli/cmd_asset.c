@@ -326,8 +326,7 @@ static int asset_list(cli_ctx *ctx, int argc, char **argv)
         u = cli_csv_print(rows);
         json_decref(rows);
     } else if (json) {
-        json_dumpf(root, stdout, JSON_INDENT(2));
-        fputc('\n', stdout);
+        cli_json_print(root, JSON_INDENT(2));
     } else {
         size_t i;
         json_t *v;

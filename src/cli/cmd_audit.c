@@ -272,10 +272,7 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
             return crc;
         }
         if (rc == 0 && st.arr) {
-            char *t = json_dumps(st.arr, JSON_COMPACT);
-            if (t)
-                puts(t);
-            free(t);
+            cli_json_print(st.arr, JSON_COMPACT);
         }
         json_decref(st.arr);
         return rc < 0 ? cli_fail(&e) : EXIT_OK;
@@ -292,10 +289,7 @@ int cmd_audit(cli_ctx *ctx, int argc, char **argv)
         json_t *j = json_pack("{s:b, s:I, s:I, s:s, s:s}", "ok", r.ok, "rows", (json_int_t)r.rows,
                               "bad_line", (json_int_t)r.bad_line, "problem", r.problem, "head",
                               r.head_seq ? head : "");
-        char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        if (t)
-            puts(t);
-        free(t);
+        cli_json_print(j, JSON_COMPACT);
         json_decref(j);
     }
     if (!r.ok) {

@@ -99,9 +99,7 @@ int cmd_backup(cli_ctx *ctx, int argc, char **argv)
     json_decref(d);
     if (ctx->json) {
         json_t *j = json_pack("{s:s, s:s}", "file", out, "summary", summary);
-        char *s = json_dumps(j, JSON_COMPACT);
-        puts(s ? s : "{}");
-        free(s);
+        cli_json_print(j, JSON_COMPACT);
         json_decref(j);
     } else {
         char *safe = text_safe_dup(out, strlen(out));
@@ -457,9 +455,7 @@ int cmd_restore(cli_ctx *ctx, int argc, char **argv)
     json_object_set_new(res, "chains", chains);
     json_object_set_new(res, "differences", c.diffs);
     if (ctx->json) {
-        char *s = json_dumps(res, JSON_COMPACT);
-        puts(s ? s : "{}");
-        free(s);
+        cli_json_print(res, JSON_COMPACT);
     } else if (!no_check) {
         printf("%zu difference(s) between the backup and the chains\n", json_array_size(c.diffs));
     }

@@ -70,8 +70,7 @@ static void print_quote(const cli_ctx *ctx, const bridge_quote *q, const char *a
                                   "amount", amt, "fee_native", fee, "asset", asset,
                                   "confirmations", (json_int_t)q->src_confirmations,
                                   "expected_arrival_s", (json_int_t)q->expected_s);
-            json_dumpf(o, stdout, JSON_INDENT(2));
-            putchar('\n');
+            cli_json_print(o, JSON_INDENT(2));
             json_decref(o);
             return;
         }
@@ -89,8 +88,7 @@ static void print_quote(const cli_ctx *ctx, const bridge_quote *q, const char *a
                               (json_int_t)q->dst_domain, "amount", amt, "fee", fee,
                               "confirmations", (json_int_t)q->src_confirmations,
                               "expected_arrival_s", (json_int_t)q->expected_s);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
         return;
     }
@@ -161,10 +159,13 @@ static int cmd_quote_send(cli_ctx *ctx, int argc, char **argv, bool send)
     if (cli_desk_open(ctx, &db2, &e) == 0 && store_bridge_get(db2, id, &b, &found, &e) == 0 && found)
         snprintf(state, sizeof state, "%s", b.state);
     store_close(&db2);
-    if (ctx->json)
-        printf("{\"id\": %lld, \"state\": \"%s\"}\n", (long long)id, state);
-    else
+    if (ctx->json) {
+        json_t *o = json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", state);
+        cli_json_print(o, JSON_COMPACT);
+        json_decref(o);
+    } else {
         printf("bridge %lld: %s\n", (long long)id, state);
+    }
     return EXIT_OK;
 }
 
@@ -267,8 +268,7 @@ static int cmd_list_show(cli_ctx *ctx, int argc, char **argv, bool show)
         return EXIT_FAIL;
     }
     if (json) {
-        json_dumpf(show ? json_array_get(arr, 0) : arr, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(show ? json_array_get(arr, 0) : arr, JSON_INDENT(2));
     } else {
         if (!show)
             printf("%4s %-9s %-11s %-11s %18s %s\n", "ID", "STATE", "FROM", "TO", "AMOUNT", "NOTE");

@@ -208,13 +208,16 @@ static void print_decision(const compliance_sanctions_decision *d, bool sanction
     struct tm tm;
     if (gmtime_r(&t, &tm))
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    /* the reason is stored as typed: its controls are shown as escapes */
+    char *reason = text_safe_dup(d->reason, strlen(d->reason));
     if (!sanctions_on)
         printf("# !!! SANCTIONS SCREENING IS OFF on this desk: decision of %s (%s) at %s: %s\n",
-               d->operator_name, d->address, when, d->reason);
+               d->operator_name, d->address, when, reason ? reason : "?");
     else
         printf("# sanctions screening is on; a decision of %s (%s) at %s allows switching it "
                "off: %s\n",
-               d->operator_name, d->address, when, d->reason);
+               d->operator_name, d->address, when, reason ? reason : "?");
+    free(reason);
 }
 
 /* `case rules`: the effective rule configuration and the list versions in use. */
@@ -393,8 +396,7 @@ static int case_list(cli_ctx *ctx, int argc, char **argv)
     if (csv) {
         u = cli_csv_print(arr);
     } else if (json) {
-        json_dumpf(arr, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(arr, JSON_INDENT(2));
     }
     json_decref(arr);
     free(cs);
@@ -460,8 +462,7 @@ static int case_report_cmd(cli_ctx *ctx, int argc, char **argv, const char *cmd)
             printf("case #%lld report written to %s and %s\n", (long long)id, out, jpath);
         }
     } else if (json) {
-        json_dumpf(r, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(r, JSON_INDENT(2));
     } else {
         fputs(text, stdout);
     }
@@ -744,8 +745,7 @@ static int case_export_range(cli_ctx *ctx, const char *from_s, const char *to_s,
                    json_array_size(reports), from_s, to_s, out, jpath, cpath);
         }
     } else if (rc == EXIT_OK && json) {
-        json_dumpf(root, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(root, JSON_INDENT(2));
     } else if (rc == EXIT_OK) {
         if (text.len)
             fwrite(text.data, 1, text.len, stdout);

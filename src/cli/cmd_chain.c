@@ -347,8 +347,7 @@ static int chain_add(cli_ctx *ctx, int argc, char **argv)
             json_pack("{s:s, s:I, s:I, s:I, s:s}", "name", name, "chain_id",
                       (json_int_t)ch.chain_id, "confirmations", (json_int_t)ch.confirmations,
                       "start_block", (json_int_t)from_block, "factory", factory_s);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else {
         printf("chain %s (id %llu) added: %zu endpoint%s, factory %s (version %u), sync starts "
@@ -517,8 +516,7 @@ static int chain_list(cli_ctx *ctx, int argc, char **argv)
     if (csv && rc == EXIT_OK) {
         rc = cli_csv_print(arr);
     } else if (json && rc == EXIT_OK) {
-        json_dumpf(arr, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(arr, JSON_INDENT(2));
     }
     json_decref(arr);
     free(chains);
@@ -717,8 +715,7 @@ static int chain_add_factory(cli_ctx *ctx, int argc, char **argv)
         json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:b}", "chain", name, "factory", factory_s,
                               "version", (json_int_t)version, "from_block", (json_int_t)from_block,
                               "events_rolled_back", (json_int_t)gone, "rewound", rewind);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else {
         printf("chain %s: factory %s (version %u) added; its logs are read from block %llu%s\n",
@@ -896,8 +893,7 @@ static int chain_add_endpoint(cli_ctx *ctx, int argc, char **argv)
     if (json) {
         json_t *o = json_pack("{s:s, s:I, s:s, s:i}", "chain", name, "chain_id",
                               (json_int_t)ch.chain_id, "url", shown, "priority", priority);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else {
         printf("chain %s: endpoint %s added (tried after the %zu before it)\n", name, shown, ne);

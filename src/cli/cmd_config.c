@@ -279,7 +279,7 @@ static int config_status(cli_ctx *ctx, int argc, char **argv)
         free(dflt);
     }
     if (arr) {
-        char *s = json_dumps(arr, JSON_INDENT(2));
+        char *s = cli_json_text(arr, JSON_INDENT(2));
         json_decref(arr);
         if (!s) {
             err_set(&e, ERR_NOMEM, "out of memory");

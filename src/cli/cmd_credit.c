@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "base/amount.h"
+#include "base/text.h"
 #include "cli/opts.h"
 #include "credit/service.h"
 #include "crypto/keccak.h"
@@ -139,8 +140,7 @@ static int fac_show(cli_ctx *ctx, int argc, char **argv, bool list)
         json_array_append_new(arr, j);
     }
     if (json) {
-        json_dumpf(list ? arr : json_array_get(arr, 0), stdout, JSON_INDENT(2));
-        printf("\n");
+        cli_json_print(list ? arr : json_array_get(arr, 0), JSON_INDENT(2));
     } else if (list) {
         printf("%-20s %-20s %-8s %18s %18s\n", "FACILITY", "ENTITY", "CCY", "LIMIT", "DRAWN");
         size_t i;
@@ -331,8 +331,7 @@ static int draw_paid(cli_ctx *ctx, const char *facility, const char *amount, con
                               f.currency, "amount_units", units, "hash", hash, "state",
                               outbound_state_str(res.state), "outbound_id",
                               (json_int_t)res.outbound_id, "posted", posted > 0);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        printf("\n");
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else if (posted > 0) {
         printf("draw of %s %s on facility %s paid (tx %s) and posted\n", amt, f.currency, f.name,
@@ -397,6 +396,19 @@ static int credit_row(cli_ctx *ctx, int argc, char **argv, credit_kind kind)
     return rc;
 }
 
+/* One ledger row of `credit ledger` and `credit statement` in text: the memo is typed text
+ * (--memo, --override), shown with its controls as escapes. */
+static void print_ledger_row(const json_t *r)
+{
+    const char *memo = json_string_value(json_object_get(r, "memo"));
+    char *safe = memo ? text_safe_dup(memo, strlen(memo)) : NULL;
+    printf("%-10s  %-8s %20s %20s  %s\n", json_string_value(json_object_get(r, "date")),
+           json_string_value(json_object_get(r, "kind")),
+           json_string_value(json_object_get(r, "amount")),
+           json_string_value(json_object_get(r, "balance")), safe ? safe : "");
+    free(safe);
+}
+
 static int ledger(cli_ctx *ctx, int argc, char **argv)
 {
     const char *cmd = "credit ledger", *asof = NULL;
@@ -443,21 +455,14 @@ static int ledger(cli_ctx *ctx, int argc, char **argv)
         json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "facility", f.name,
                               "currency", f.currency, "through", d, "drawn_units", u1,
                               "accrued_units", u2, "interest_posted_units", posted, "rows", rows);
-        json_dumpf(j, stdout, JSON_INDENT(2));
-        printf("\n");
+        cli_json_print(j, JSON_INDENT(2));
         json_decref(j);
     } else {
         printf("%-10s  %-8s %20s %20s  %s\n", "DATE", "KIND", "AMOUNT", "BALANCE", "MEMO");
         size_t i;
         json_t *r;
         json_array_foreach(rows, i, r)
-        {
-            printf("%-10s  %-8s %20s %20s  %s\n", json_string_value(json_object_get(r, "date")),
-                   json_string_value(json_object_get(r, "kind")),
-                   json_string_value(json_object_get(r, "amount")),
-                   json_string_value(json_object_get(r, "balance")),
-                   json_string_value(json_object_get(r, "memo")));
-        }
+            print_ledger_row(r);
         amount_format(amt, &b.drawn, f.decimals);
         amount_format(bal, &b.accrued, f.decimals);
         printf("through %s: drawn %s %s, interest accrued not yet posted %s %s\n", d, amt,
@@ -573,8 +578,7 @@ static int statement(cli_ctx *ctx, int argc, char **argv)
         put_units(j, "interest_accrued", &st.interest_accrued, dec);
         put_units(j, "closing_balance", &st.closing_balance, dec);
         put_units(j, "closing_accrued", &st.closing_accrued, dec);
-        json_dumpf(j, stdout, JSON_INDENT(2));
-        printf("\n");
+        cli_json_print(j, JSON_INDENT(2));
         json_decref(j);
     } else {
         char a[AMOUNT_STR_MAX], b[AMOUNT_STR_MAX];
@@ -586,13 +590,7 @@ static int statement(cli_ctx *ctx, int argc, char **argv)
         size_t i;
         json_t *r;
         json_array_foreach(rows, i, r)
-        {
-            printf("%-10s  %-8s %20s %20s  %s\n", json_string_value(json_object_get(r, "date")),
-                   json_string_value(json_object_get(r, "kind")),
-                   json_string_value(json_object_get(r, "amount")),
-                   json_string_value(json_object_get(r, "balance")),
-                   json_string_value(json_object_get(r, "memo")));
-        }
+            print_ledger_row(r);
         json_decref(rows);
         amount_format(a, &st.interest_accrued, dec);
         printf("interest accrued in the period %s\n", a);
@@ -673,8 +671,7 @@ static int health(cli_ctx *ctx, int argc, char **argv)
                               "positions", ps);
         json_object_set_new(j, "health_factor",
                             isinf(h.health_factor) ? json_null() : json_real(h.health_factor));
-        json_dumpf(j, stdout, JSON_INDENT(2));
-        printf("\n");
+        cli_json_print(j, JSON_INDENT(2));
         json_decref(j);
     } else {
         for (size_t i = 0; i < np; i++) {
@@ -746,8 +743,7 @@ static int calls(cli_ctx *ctx, int argc, char **argv, bool check)
     if (json) {
         json_t *o = json_pack("{s:I, s:I, s:o}", "opened", (json_int_t)opened, "closed",
                               (json_int_t)closed, "calls", arr);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        printf("\n");
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else {
         if (check)

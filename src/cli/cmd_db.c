@@ -64,8 +64,7 @@ static int db_migrate(cli_ctx *ctx, int argc, char **argv)
             json_array_append_new(tabs, t);
         }
         json_object_set_new(o, "tables", tabs);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else {
         printf("copied %zu tables, %" PRIu64 " rows (schema %d) to %s; every table's rows "
@@ -127,8 +126,7 @@ static int db_upgrade(cli_ctx *ctx, int argc, char **argv)
             json_array_append_new(steps, json_pack("{s:i,s:s}", "version", r.applied[i], "what",
                                                    pg_upgrade_step_what(r.applied[i])));
         json_object_set_new(o, "applied", steps);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
         return EXIT_OK;
     }
@@ -181,8 +179,7 @@ static int db_status(cli_ctx *ctx, int argc, char **argv)
                               b.present ? DB_ON_SERVER : NULL, "transactions_on_server",
                               b.present ? DB_TXS_ON_SERVER : NULL, "in_desk_db",
                               b.present ? DB_IN_DESK : "everything");
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
         return EXIT_OK;
     }

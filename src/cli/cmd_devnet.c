@@ -40,10 +40,7 @@ static void print_nodes(const devnet_node *nodes, bool json)
                                "reported_chain_id", (json_int_t)n->reported_chain_id, "head",
                                (json_int_t)n->head, "healthy", healthy, "url", n->url));
         }
-        char *s = json_dumps(arr, JSON_INDENT(2));
-        if (s)
-            puts(s);
-        free(s);
+        cli_json_print(arr, JSON_INDENT(2));
         json_decref(arr);
         return;
     }

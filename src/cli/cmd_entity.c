@@ -328,8 +328,7 @@ static int ent_show(cli_ctx *ctx, int argc, char **argv)
         !(j = entity_json(db, &x, &e))) {
         rc = cli_fail(&e);
     } else if (o.json) {
-        json_dumpf(j, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(j, JSON_INDENT(2));
     } else {
         print_entity(j);
     }
@@ -376,8 +375,7 @@ static int ent_list(cli_ctx *ctx, int argc, char **argv)
     if (rc == EXIT_OK && o.csv) {
         rc = cli_csv_print(arr);
     } else if (rc == EXIT_OK && o.json) {
-        json_dumpf(arr, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(arr, JSON_INDENT(2));
     }
     json_decref(arr);
     free(xs);

@@ -279,8 +279,7 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
     if (csv) {
         u = cli_csv_print(arr);
     } else if (json) {
-        json_dumpf(arr, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(arr, JSON_INDENT(2));
     } else if (shown == 0) {
         printf("(no escrows%s)\n", nx ? " match" : " yet: run `fusion sync`");
     }
@@ -369,8 +368,7 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
                               ev->block_number > cp.final_block));
         }
         json_object_set_new(o, "timeline", tl);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else {
         asset a;

@@ -182,8 +182,7 @@ static int report(const cli_ctx *ctx, const char *action, const desk_result *r)
                               hash, "state", outbound_state_str(r->state), "block",
                               (json_int_t)r->block, "outbound_id", (json_int_t)r->outbound_id,
                               "transactions", (int)r->n_txs, "escrow", r->has_escrow ? esc : NULL);
-        json_dumpf(o, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else {
         printf("%s: %s (tx %s)%s%s\n", action, outbound_state_str(r->state), hash,

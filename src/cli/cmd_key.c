@@ -265,10 +265,7 @@ static void print_address(const cli_ctx *ctx, const key_opts *o, const addr *a, 
     if (ctx->json || o->json) {
         addr_to_lower(shown, a);
         json_t *j = json_pack("{s:s, s:s}", "address", shown, "label", label ? label : "");
-        char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        if (t)
-            puts(t);
-        free(t);
+        cli_json_print(j, JSON_COMPACT);
         json_decref(j);
     } else {
         addr_to_checksum(shown, a);
@@ -408,11 +405,11 @@ static int key_list(const cli_ctx *ctx, const key_opts *o, keystore *ks, err *e)
                                                  "opslimit", (json_int_t)v[i].opslimit, "memlimit",
                                                  (json_int_t)v[i].memlimit));
         }
-        char *t = o->csv ? NULL : json_dumps(arr, JSON_COMPACT);
-        int crc = o->csv ? cli_csv_write(arr, e) : 0;
-        if (t)
-            puts(t);
-        free(t);
+        int crc = 0;
+        if (o->csv)
+            crc = cli_csv_write(arr, e);
+        else
+            cli_json_print(arr, JSON_COMPACT);
         json_decref(arr);
         if (crc < 0) {
             free(v);

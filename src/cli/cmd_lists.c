@@ -76,10 +76,7 @@ static int lists_list(cli_ctx *ctx, int argc, char **argv)
                                "imported_at", (json_int_t)v->imported_at, "operator",
                                v->operator_name, "rescreened_at", (json_int_t)v->rescreened_at));
         }
-        char *s = arr ? json_dumps(arr, JSON_INDENT(2)) : NULL;
-        if (s)
-            printf("%s\n", s);
-        free(s);
+        cli_json_print(arr, JSON_INDENT(2));
         json_decref(arr);
         goto out;
     }
@@ -202,14 +199,14 @@ int ccli_case_travel_rule(cli_ctx *ctx, int argc, char **argv)
         }
         json_object_set_new(built, "recorded", json_false());
         json_object_set_new(built, "missing", json_string(missing));
-        json = json_dumps(built, JSON_INDENT(2) | JSON_SORT_KEYS);
+        json = cli_json_text(built, JSON_INDENT(2) | JSON_SORT_KEYS);
     } else {
         json_t *j = json_loads(json, 0, NULL);
         free(json);
         json = NULL;
         if (j) {
             json_object_set_new(j, "recorded", json_true());
-            json = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+            json = cli_json_text(j, JSON_INDENT(2) | JSON_SORT_KEYS);
             json_decref(j);
         }
     }

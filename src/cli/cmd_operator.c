@@ -383,8 +383,7 @@ static int op_list(cli_ctx *ctx, int argc, char **argv)
     if (csv) {
         u = cli_csv_print(arr);
     } else if (json) {
-        json_dumpf(arr, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(arr, JSON_INDENT(2));
     } else if (n == 0) {
         printf("(no operators: an admin signs the desk's genesis with `fusion --operator "
                "NAME operator genesis --key ADDRESS`)\n");

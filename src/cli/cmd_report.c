@@ -525,9 +525,7 @@ static int report_daily(cli_ctx *ctx, int argc, char **argv)
     json_decref(d);
     if (ctx->json) {
         json_t *o = json_pack("{s:s, s:O, s:O}", "date", date, "files", written, "totals", tot);
-        char *s = json_dumps(o, JSON_COMPACT);
-        puts(s ? s : "{}");
-        free(s);
+        cli_json_print(o, JSON_COMPACT);
         json_decref(o);
     } else {
         printf("daily report for %s (audit head %llu): %zu escrows opened, %zu settled, "

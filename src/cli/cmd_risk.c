@@ -391,8 +391,7 @@ static int print_json(const calc_opts *o, const calc_data *d)
         json_object_set_new(root, "credit_line", credit_json(&r->credit, p->margin_call_hf));
     if (d->scen)
         json_object_set_new(root, "stress", stress_json(r, d->scen));
-    int rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-    fputc('\n', stdout);
+    int rc = cli_json_print(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
     json_decref(root);
     return rc == 0 ? 0 : -1;
 }
@@ -766,8 +765,7 @@ json_t *risk_cli_snapshot_json(const risk_snapshot *s)
 static int report_json(const risk_snapshot *s)
 {
     json_t *root = risk_cli_snapshot_json(s);
-    int rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-    fputc('\n', stdout);
+    int rc = cli_json_print(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
     json_decref(root);
     return rc == 0 ? 0 : -1;
 }

@@ -130,8 +130,7 @@ static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
     if (csv) {
         out = cli_csv_print(arr);
     } else if (json) {
-        json_dumpf(show && shown == 1 ? json_array_get(arr, 0) : arr, stdout, JSON_INDENT(2));
-        putchar('\n');
+        cli_json_print(show && shown == 1 ? json_array_get(arr, 0) : arr, JSON_INDENT(2));
     }
     json_decref(arr);
     if (out != EXIT_OK)

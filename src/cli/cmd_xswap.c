@@ -338,10 +338,7 @@ static int cmd_list(cli_ctx *ctx, int argc, char **argv)
         u = cli_csv_print(arr);
         json_decref(arr);
     } else if (json) {
-        char *s = json_dumps(arr, JSON_INDENT(2));
-        if (s)
-            puts(s);
-        free(s);
+        cli_json_print(arr, JSON_INDENT(2));
         json_decref(arr);
     }
     return u;

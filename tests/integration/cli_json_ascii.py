@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""cli_json_ascii.py: the command line's JSON never puts a raw non-ASCII byte on the
+terminal, through the real binary, on a desk without a chain.
+
+Hostile text (U+202E RLO, U+2067 RLI, U+0085 NEL, a zero-width joiner) and a plain
+accented name ("Zoë Müller") are stored:
+  - through the CLI where it takes them: `entity add` of "Zoë Müller" and of a name with a
+    zero-width joiner (names with bidi or C1 controls are refused there), `case rules
+    --sanctions off --reason TEXT` (the reason is stored and signed as typed), `case note`,
+    `credit fee --memo TEXT` (stored as typed, ESC included) on a facility of "Zoë Müller";
+  - as rows an older binary, or a synced chain, could have left: entities named with
+    U+202E, U+2067 and U+0085 (refused by today's `entity add`, see raw_text.py), and a
+    case (cases come from screening synced escrows) with a note carrying the same;
+  - a proposal as the HTTP API stores it (its canonical body, raw UTF-8): the API takes a
+    `reference` with bidi and C1 controls from a client (it refuses only C0 and DEL).
+Then every `--json` command that lists or shows them must print only ASCII (non-ASCII as
+\\uXXXX escapes), and json.loads of it must give back exactly the stored strings. The text
+of `case rules` (the reason), `proposal list` (the request), `credit ledger` and `credit
+statement` (the memo) must show the controls as visible escapes."""
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sync_lib import A, FUSION, Desk, log  # noqa: E402
+
+ZOE = "Zoë Müller"
+ZWJ = "Zero\u200dJoiner AG"
+RLO = "Alice \u202ecod.exe"
+RLI = "Iso\u2067late\u2069 Ltd"
+NEL = "Next\u0085Line SA"
+REASON = f"list feed stale \u202eevil\u202c, \u2067rli\u2069, nel\u0085, zw\u200dj, {ZOE}"
+NOTE = f"met {ZOE} and {ZWJ}"
+OLD_NOTE = f"older note {RLO} / {RLI} / {NEL}"
+ESCROW = "0x" + "ab" * 20
+MEMO = f"fee \x1b[31m red \u202eevil\u202c \u2067x\u2069 \u0085 zw\u200dj {ZOE}"
+REFERENCE = f"inv 7 \u202e{ZOE}\u202c \u2067x\u2069 \u0085 zw\u200dj"
+
+BIDI_C1 = ("\u202e", "\u2067", "\u0085")
+
+
+def fusion(desk, *args):
+    """fusion's stdout as bytes (exit 0 required)."""
+    argv = [FUSION, "--home", desk.home, *desk.signed.sign_args(args), *map(str, args)]
+    r = subprocess.run(argv, capture_output=True, timeout=120)
+    assert r.returncode == 0, (args, r.returncode, r.stderr)
+    return r.stdout
+
+
+def ascii_json(desk, *args):
+    """`fusion ARGS` printed as JSON: every byte ASCII; the document decoded."""
+    out = fusion(desk, *args)
+    bad = sorted({c for c in out if c >= 0x80})
+    assert not bad, f"fusion {' '.join(args)}: raw non-ASCII bytes {bad[:8]}: {out[:400]!r}"
+    return json.loads(out)
+
+
+def strings(v):
+    """Every string (keys too) in a decoded JSON document."""
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield k
+            yield from strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from strings(x)
+    elif isinstance(v, str):
+        yield v
+
+
+def has(doc, s, what):
+    assert s in set(strings(doc)), f"{what}: {s!r} not given back exactly: {doc!r}"[:2000]
+
+
+def store(desk):
+    op = ("--operator", "carol")
+    desk.run("operator", "add", "carol", "--key", A[9], "--role", "compliance")
+    desk.run(*op, "entity", "add", ZOE, "--type", "individual", "--jurisdiction", "CH")
+    desk.run(*op, "entity", "add", ZWJ, "--type", "company", "--jurisdiction", "CH")
+    desk.run(*op, "case", "rules", "--sanctions", "off", "--reason", REASON)
+    desk.run("operator", "add", "rita", "--key", A[8], "--role", "risk")
+    rita = ("--operator", "rita", "credit")
+    desk.run(*rita, "facility", "add", "zoe-usdc", "--entity", ZOE, "--currency", "USDC",
+             "--limit", "1000", "--rate", "5", "--effective", "2026-01-01")
+    desk.run(*rita, "fee", "zoe-usdc", "1", "--date", "2026-01-02", "--memo", MEMO)
+    con = sqlite3.connect(os.path.join(desk.home, "desk.db"), timeout=30)
+    now = int(time.time())
+    for name in (RLO, RLI, NEL):
+        con.execute("INSERT INTO entities (name, type, jurisdiction, created_at, updated_at) "
+                    "VALUES (?, 'company', 'CH', ?, ?)", (name, now, now))
+    ent = con.execute("SELECT id FROM entities WHERE name = ?", (RLO,)).fetchone()[0]
+    con.execute("INSERT INTO cases (subject, entity_id, chain_id, escrow, priority, score, "
+                "opened_at, due_at) VALUES (?, ?, 31337, ?, 1, 80, ?, ?)",
+                (f"entity:{ent}", ent, ESCROW, now, now + 86400))
+    case = con.execute("SELECT id FROM cases").fetchone()[0]
+    con.execute("INSERT INTO case_events (case_id, at, operator, action, note) "
+                "VALUES (?, ?, 'carol', 'note', ?)", (case, now, OLD_NOTE))
+    body = json.dumps({"amount": "1000000", "chain": "devnet-eth", "payee": A[3].lower(),
+                       "reference": REFERENCE, "token": "USDC"}, ensure_ascii=False,
+                      sort_keys=True, separators=(",", ":"))
+    con.execute("INSERT INTO api_proposals (client, kind, chain_id, body, body_hash, "
+                "screening, created_at) VALUES ('erp', 'payment', 31337, ?, ?, '{}', ?)",
+                (body, hashlib.sha256(body.encode()).hexdigest(), now))
+    con.commit()
+    con.close()
+    desk.run(*op, "case", "note", case, NOTE)
+    return case
+
+
+def check_json(desk, case):
+    names = (ZOE, ZWJ, RLO, RLI, NEL)
+    doc = ascii_json(desk, "entity", "list", "--json")
+    for n in names:
+        has(doc, n, "entity list --json")
+    for n in names:
+        has(ascii_json(desk, "entity", "show", n, "--json"), n, f"entity show {n!r} --json")
+    doc = ascii_json(desk, "audit", "list", "--json")
+    for s in (ZOE, ZWJ, REASON):
+        has(doc, s, "audit list --json")
+    for args in (("case", "show", case, "--json"), ("case", "export", case, "--json")):
+        doc = ascii_json(desk, *map(str, args))
+        for s in (RLO, NOTE, OLD_NOTE):
+            has(doc, s, " ".join(map(str, args)))
+    for args in (("proposal", "list", "--json"), ("proposal", "show", "1")):
+        has(ascii_json(desk, *args), REFERENCE, " ".join(args))
+    has(ascii_json(desk, "credit", "facility", "list", "--json"), ZOE, "credit facility list")
+    for args in (("credit", "ledger", "zoe-usdc", "--json"),
+                 ("credit", "statement", "zoe-usdc", "--from", "2026-01-01", "--to", "2026-01-05",
+                  "--json")):
+        has(ascii_json(desk, *args), MEMO, " ".join(args))
+    log("--json: only ASCII on stdout, every stored string given back exactly: ok")
+
+
+def check_text(desk):
+    out = fusion(desk, "case", "rules").decode("utf-8")
+    for c in BIDI_C1:
+        assert c not in out, f"case rules: raw U+{ord(c):04X} in {out[:600]!r}"
+    assert "stale \\u202eevil\\u202c, \\u2067rli\\u2069, nel\\u0085" in out, out[:600]
+    assert ZOE in out and "zw\u200dj" in out, out[:600]  # printable text stays as it is
+    out = fusion(desk, "proposal", "list").decode("utf-8")
+    for c in BIDI_C1:
+        assert c not in out, f"proposal list: raw U+{ord(c):04X} in {out[:600]!r}"
+    assert "\\u202eZoë Müller\\u202c \\u2067x\\u2069 \\u0085 zw\u200dj" in out, out[:600]
+    for args in (("credit", "ledger", "zoe-usdc"),
+                 ("credit", "statement", "zoe-usdc", "--from", "2026-01-01", "--to", "2026-01-05")):
+        out = fusion(desk, *args).decode("utf-8")
+        for c in BIDI_C1 + ("\x1b",):
+            assert c not in out, f"{' '.join(args)}: raw U+{ord(c):04X} in {out[:600]!r}"
+        assert ("fee \\x1b[31m red \\u202eevil\\u202c \\u2067x\\u2069 \\u0085 zw\u200dj "
+                f"{ZOE}") in out, out[:600]
+    log("case rules, proposal list, credit ledger/statement: controls shown as escapes: ok")
+
+
+def main():
+    desk = Desk()
+    case = store(desk)
+    check_json(desk, case)
+    check_text(desk)
+    log("cli_json_ascii: ok")
+
+
+if __name__ == "__main__":
+    main()
