@@ -149,6 +149,14 @@ static const struct {
      " OR ($4::boolean AND src_domain = $5 AND nonce = $6)))"
      " ORDER BY block_number, event_id",
      6},
+    /* the sent legs no received leg answers (store_book_reader.bridge_legs_open) */
+    {"rd_bridge_open",
+     "SELECT s.chain_id, s.block_number, s.leg, s.tx_hash, s.src_domain, s.nonce,"
+     " coalesce(encode(s.message, 'hex'), '') FROM bridge_legs s WHERE s.leg = 'sent'"
+     " AND NOT EXISTS (SELECT 1 FROM bridge_legs d WHERE d.leg = 'received'"
+     " AND d.src_domain = s.src_domain AND d.nonce = s.nonce)"
+     " ORDER BY s.chain_id, s.block_number, s.event_id",
+     0},
 };
 
 /* The table's orders (store_book_reader.escrow_page's sort, snapshot.h's order); the
@@ -1175,6 +1183,20 @@ static int rd_bridge_legs(void *conn, uint64_t src_chain, const uint8_t burn_tx[
     return rc;
 }
 
+static int rd_bridge_legs_open(void *conn, store_bridge_leg **out, size_t *n, err *e)
+{
+    pg_rd *r = conn;
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&r->mu);
+    void *items;
+    int rc = rd_rows(r, "rd_bridge_open", 0, NULL, "bridge_legs", PG_BRIDGE_LEG_NCOLS,
+                     sizeof **out, bridge_leg_row, "reading the bridge legs", &items, n, e);
+    pthread_mutex_unlock(&r->mu);
+    *out = items;
+    return rc;
+}
+
 static int rd_feed_prune(void *conn, int64_t before, int64_t keep, int64_t upto, int64_t *n,
                          err *e)
 {
@@ -1237,6 +1259,7 @@ const store_book_reader pg_reader = {
     .creations = rd_creations,
     .inflows = rd_inflows,
     .bridge_legs = rd_bridge_legs,
+    .bridge_legs_open = rd_bridge_legs_open,
     .escrows_version = rd_escrows_version,
     .feed_prune = rd_feed_prune,
 };
