@@ -693,13 +693,13 @@ static int leg_seen(store *db, uint64_t chain_id, uint64_t block, bool *seen, er
  * balances see the chains: burned once the source's balances are read at or after the
  * burn's block, minted once the destination's are read at or after the mint's, so the
  * value is counted once (in a wallet or in flight), whichever process recorded the legs. */
-static int bridge_positions(refresh *r, store *db, const store_chain *chains, size_t n_chains,
-                            err *e)
+static int bridge_positions(refresh *r, store *db, const risk_service_opts *o,
+                            const store_chain *chains, size_t n_chains, err *e)
 {
     risk_snapshot *s = r->snap;
     store_bridge *bs = NULL;
     size_t n = 0;
-    if (store_bridge_list(db, &bs, &n, e) < 0)
+    if ((o->bridges ? o->bridges(db, &bs, &n, e) : store_bridge_list(db, &bs, &n, e)) < 0)
         return -1;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -1478,7 +1478,7 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
             goto out;
     }
     if (escrow_positions(&r, db, chains, n_chains, e) < 0 ||
-        bridge_positions(&r, db, chains, n_chains, e) < 0 || value_positions(&r, e) < 0)
+        bridge_positions(&r, db, o, chains, n_chains, e) < 0 || value_positions(&r, e) < 0)
         goto out;
     pr = risk_prices_new();
     if (!pr) {
