@@ -688,8 +688,8 @@ static int leg_seen(store *db, uint64_t chain_id, uint64_t block, bool *seen, er
     return 0;
 }
 
-/* Bridge transfers between desk accounts that are burned (or locked by ccipSend) and not
- * yet minted (released), as the
+/* Bridge transfers between desk accounts (o->bridges': on a server book the server's legs
+ * make them) that are burned (or locked by ccipSend) and not yet minted (released), as the
  * balances see the chains: burned once the source's balances are read at or after the
  * burn's block, minted once the destination's are read at or after the mint's, so the
  * value is counted once (in a wallet or in flight), whichever process recorded the legs. */
