@@ -699,7 +699,8 @@ static int bridge_positions(refresh *r, store *db, const risk_service_opts *o,
     risk_snapshot *s = r->snap;
     store_bridge *bs = NULL;
     size_t n = 0;
-    if ((o->bridges ? o->bridges(db, &bs, &n, e) : store_bridge_list(db, &bs, &n, e)) < 0)
+    if ((o->bridges ? o->bridges(db, s->accounts, s->n_accounts, &bs, &n, e)
+                    : store_bridge_list(db, &bs, &n, e)) < 0)
         return -1;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {

@@ -395,7 +395,8 @@ bool sync_bridge_of_leg(const store_bridge_leg *l, const store_bridge_cctp *cctp
     return sync_bridge_legs_apply(out, l, 1) && out->has_message;
 }
 
-int sync_bridge_book_list(store *db, store_bridge **out, size_t *n, err *e)
+int sync_bridge_book_list(store *db, const addr *senders, size_t n_senders, store_bridge **out,
+                          size_t *n, err *e)
 {
     *out = NULL;
     *n = 0;
@@ -419,7 +420,7 @@ int sync_bridge_book_list(store *db, store_bridge **out, size_t *n, err *e)
     size_t nc = 0;
     store_bridge_cctp *cctp = NULL;
     size_t nk = 0;
-    int rc = store_book_bridge_legs_open(db, &legs, &nl, e);
+    int rc = store_book_bridge_legs_open(db, senders, n_senders, &legs, &nl, e);
     if (rc == 0)
         rc = store_chain_list(db, &chains, &nc, e);
     if (rc == 0 && !(cctp = calloc(nc ? nc : 1, sizeof *cctp)))

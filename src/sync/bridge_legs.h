@@ -68,12 +68,12 @@ bool sync_bridge_of_leg(const store_bridge_leg *l, const store_bridge_cctp *cctp
 /* The desk's bridge transfers as its book makes them, for the risk report's value in
  * flight (risk_service_opts.bridges): desk.db's transfers, each as sync_bridge_book_view
  * makes it (what `bridge list` shows); on a desk whose book is on a server
- * (store_reader), besides them the server's burns that no delivery answers and no
- * transfer of desk.db has (by source chain and burn transaction), each as
- * sync_bridge_of_leg makes it. *out malloc'ed. -1 when the server cannot be read (its
- * message begins STORE_BOOK_AWAY when it cannot be reached). */
-int sync_bridge_book_list(store *db, store_bridge **out, size_t *n,
-                          err *e) __attribute__((warn_unused_result));
+ * (store_reader), besides them the server's burns by senders (the desk's accounts) that
+ * no delivery answers and no transfer of desk.db has (by source chain and burn
+ * transaction), each as sync_bridge_of_leg makes it. *out malloc'ed. -1 when the server
+ * cannot be read (its message begins STORE_BOOK_AWAY when it cannot be reached). */
+int sync_bridge_book_list(store *db, const addr *senders, size_t n_senders, store_bridge **out,
+                          size_t *n, err *e) __attribute__((warn_unused_result));
 
 /* Inside the caller's transaction: the legs of chain_id in blocks >= first_gone go back
  * (a delivered transfer to attested, a burned one to sent with its burn in flight). */
