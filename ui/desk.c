@@ -22,6 +22,7 @@
 #include "keymap.h"
 #include "notify.h"
 #include "store/store_book.h"
+#include "sync/bridge_legs.h"
 
 #define SYNC_RETRY_SECONDS 5
 #define RISK_REFRESH_SECONDS 30
@@ -56,6 +57,7 @@ static void *risk_main(void *arg)
         risk_service_opts o;
         risk_service_opts_default(&o);
         o.home = d->home;
+        o.bridges = sync_bridge_book_list; /* the book's legs, as the Bridges screen */
         o.params.mc.paths = RISK_MC_PATHS; /* the dashboard's figure; `fusion risk` for more */
         o.params.mc.threads = 1;
         risk_snapshot *snap = NULL;

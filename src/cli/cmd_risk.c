@@ -22,10 +22,12 @@
 #include "cli/risk_cli.h"
 #include "credit/service.h"
 #include "crypto/address.h"
+#include "pgstore/pg_desk.h"
 #include "risk/risk.h"
 #include "risk/risk_load.h"
 #include "risk/service.h"
 #include "store/store.h"
+#include "sync/bridge_legs.h"
 
 static const char calc_usage[] =
     "usage: fusion risk calc --prices [ASSET=]FILE.csv [--prices ...] --positions FILE.json\n"
@@ -118,50 +120,50 @@ static int default_data_file(const char *name, char *out, size_t cap, err *e)
 /* ---- output helpers ------------------------------------------------------------------- */
 
 /* 1234567.891 -> "1,234,567.89" */
-static const char *usd(double v, char *buf, size_t cap)
+static const char *usd(double v, char *out, size_t cap)
 {
     if (isnan(v))
-        return snprintf(buf, cap, "n/a"), buf;
+        return snprintf(out, cap, "n/a"), out;
     if (isinf(v))
-        return snprintf(buf, cap, "%s", v > 0 ? "inf" : "-inf"), buf;
+        return snprintf(out, cap, "%s", v > 0 ? "inf" : "-inf"), out;
     char raw[64];
     snprintf(raw, sizeof raw, "%.2f", fabs(v));
     char *dot = strchr(raw, '.');
     size_t int_len = dot ? (size_t)(dot - raw) : strlen(raw);
     size_t o = 0;
     if (v < 0 && strcmp(raw, "0.00") != 0 && o + 1 < cap)
-        buf[o++] = '-';
+        out[o++] = '-';
     for (size_t i = 0; i < int_len && o + 2 < cap; i++) {
-        buf[o++] = raw[i];
+        out[o++] = raw[i];
         size_t left = int_len - i - 1;
         if (left > 0 && left % 3 == 0)
-            buf[o++] = ',';
+            out[o++] = ',';
     }
     for (const char *p = dot; p && *p && o + 1 < cap; p++)
-        buf[o++] = *p;
-    buf[o] = '\0';
-    return buf;
+        out[o++] = *p;
+    out[o] = '\0';
+    return out;
 }
 
 /* 100000 -> "100,000" */
-static const char *count_str(size_t v, char *buf, size_t cap)
+static const char *count_str(size_t v, char *out, size_t cap)
 {
-    usd((double)v, buf, cap);
-    char *dot = strchr(buf, '.');
+    usd((double)v, out, cap);
+    char *dot = strchr(out, '.');
     if (dot)
         *dot = '\0';
-    return buf;
+    return out;
 }
 
-static const char *hf_str(double hf, char *buf, size_t cap)
+static const char *hf_str(double hf, char *out, size_t cap)
 {
     if (isnan(hf))
-        snprintf(buf, cap, "-");
+        snprintf(out, cap, "-");
     else if (isinf(hf))
-        snprintf(buf, cap, "inf");
+        snprintf(out, cap, "inf");
     else
-        snprintf(buf, cap, "%.3f", hf);
-    return buf;
+        snprintf(out, cap, "%.3f", hf);
+    return out;
 }
 
 static json_t *jnum(double v)
@@ -912,8 +914,13 @@ static int cmd_risk_report(cli_ctx *ctx, int argc, char **argv)
     o.extra_accounts = extra;
     o.n_extra = n_extra;
     store *db = NULL;
-    if (cli_desk_open(ctx, &db, &e) < 0)
+    /* on a desk whose book is on a server: the escrows, checkpoints and bridge legs there */
+    if (cli_desk_open(ctx, &db, &e) < 0 ||
+        pg_desk_book_attach(db, ctx->home, PG_DESK_READS, NULL, &e) < 0) {
+        store_close(&db);
         return cli_fail(&e);
+    }
+    o.bridges = sync_bridge_book_list;
     risk_snapshot *snap = NULL;
     int rc = EXIT_OK;
     /* The drawn amount: --drawn, else the credit facilities' ledgers, else set-drawn. */

@@ -14,6 +14,7 @@
 #include "base/amount.h"
 #include "desk/desk_internal.h"
 #include "risk/service.h"
+#include "sync/bridge_legs.h"
 
 void desk_set_risk_override(desk *d, const char *reason)
 {
@@ -32,6 +33,7 @@ int desk_pretrade_move(desk *d, const char *action, const risk_move *m, const ad
     risk_service_opts_default(&o);
     o.home = d->home;
     o.no_alert_sync = true;
+    o.bridges = sync_bridge_book_list; /* the report's value in flight, on a server book too */
     o.params.mc.paths = 200; /* the check reads the historical VaR only: no Monte Carlo run */
     risk_snapshot *s = NULL;
     if (risk_service_refresh(d->db, &o, &s, e) < 0)

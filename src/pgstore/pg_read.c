@@ -149,6 +149,18 @@ static const struct {
      " OR ($4::boolean AND src_domain = $5 AND nonce = $6)))"
      " ORDER BY block_number, event_id",
      6},
+    /* the sent legs of senders $1 (a CCTP v1 burn message's messageSender: its bytes
+     * 228..248, hex, comma separated) no received leg answers
+     * (store_book_reader.bridge_legs_open) */
+    {"rd_bridge_open",
+     "SELECT s.chain_id, s.block_number, s.leg, s.tx_hash, s.src_domain, s.nonce,"
+     " coalesce(encode(s.message, 'hex'), '') FROM bridge_legs s WHERE s.leg = 'sent'"
+     " AND length(s.message) = 248"
+     " AND encode(substring(s.message FROM 229 FOR 20), 'hex') = ANY (string_to_array($1, ','))"
+     " AND NOT EXISTS (SELECT 1 FROM bridge_legs d WHERE d.leg = 'received'"
+     " AND d.src_domain = s.src_domain AND d.nonce = s.nonce)"
+     " ORDER BY s.chain_id, s.block_number, s.event_id",
+     1},
 };
 
 /* The table's orders (store_book_reader.escrow_page's sort, snapshot.h's order); the
@@ -1175,6 +1187,35 @@ static int rd_bridge_legs(void *conn, uint64_t src_chain, const uint8_t burn_tx[
     return rc;
 }
 
+static int rd_bridge_legs_open(void *conn, const addr *senders, size_t n_senders,
+                               store_bridge_leg **out, size_t *n, err *e)
+{
+    pg_rd *r = conn;
+    *out = NULL;
+    *n = 0;
+    if (n_senders == 0)
+        return 0;
+    char *list = malloc(n_senders * (2 * ADDR_LEN + 1));
+    if (!list)
+        return err_set(e, ERR_NOMEM, "out of memory reading the bridge legs");
+    size_t at = 0;
+    for (size_t i = 0; i < n_senders; i++) {
+        if (i)
+            list[at++] = ',';
+        at += hex_encode(list + at, 2 * ADDR_LEN + 1, senders[i].b, ADDR_LEN, false);
+    }
+    list[at] = '\0';
+    const char *v[1] = {list};
+    pthread_mutex_lock(&r->mu);
+    void *items;
+    int rc = rd_rows(r, "rd_bridge_open", 1, v, "bridge_legs", PG_BRIDGE_LEG_NCOLS,
+                     sizeof **out, bridge_leg_row, "reading the bridge legs", &items, n, e);
+    pthread_mutex_unlock(&r->mu);
+    free(list);
+    *out = items;
+    return rc;
+}
+
 static int rd_feed_prune(void *conn, int64_t before, int64_t keep, int64_t upto, int64_t *n,
                          err *e)
 {
@@ -1237,6 +1278,7 @@ const store_book_reader pg_reader = {
     .creations = rd_creations,
     .inflows = rd_inflows,
     .bridge_legs = rd_bridge_legs,
+    .bridge_legs_open = rd_bridge_legs_open,
     .escrows_version = rd_escrows_version,
     .feed_prune = rd_feed_prune,
 };

@@ -688,18 +688,19 @@ static int leg_seen(store *db, uint64_t chain_id, uint64_t block, bool *seen, er
     return 0;
 }
 
-/* Bridge transfers between desk accounts that are burned (or locked by ccipSend) and not
- * yet minted (released), as the
+/* Bridge transfers between desk accounts (o->bridges': on a server book the server's legs
+ * make them) that are burned (or locked by ccipSend) and not yet minted (released), as the
  * balances see the chains: burned once the source's balances are read at or after the
  * burn's block, minted once the destination's are read at or after the mint's, so the
  * value is counted once (in a wallet or in flight), whichever process recorded the legs. */
-static int bridge_positions(refresh *r, store *db, const store_chain *chains, size_t n_chains,
-                            err *e)
+static int bridge_positions(refresh *r, store *db, const risk_service_opts *o,
+                            const store_chain *chains, size_t n_chains, err *e)
 {
     risk_snapshot *s = r->snap;
     store_bridge *bs = NULL;
     size_t n = 0;
-    if (store_bridge_list(db, &bs, &n, e) < 0)
+    if ((o->bridges ? o->bridges(db, s->accounts, s->n_accounts, &bs, &n, e)
+                    : store_bridge_list(db, &bs, &n, e)) < 0)
         return -1;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -1478,7 +1479,7 @@ int risk_service_refresh(store *db, const risk_service_opts *o, risk_snapshot **
             goto out;
     }
     if (escrow_positions(&r, db, chains, n_chains, e) < 0 ||
-        bridge_positions(&r, db, chains, n_chains, e) < 0 || value_positions(&r, e) < 0)
+        bridge_positions(&r, db, o, chains, n_chains, e) < 0 || value_positions(&r, e) < 0)
         goto out;
     pr = risk_prices_new();
     if (!pr) {

@@ -168,6 +168,13 @@ typedef struct risk_service_opts {
     /* true: the conditions are computed but the desk's alerts are neither raised nor
      * cleared (a pre-trade check reads the book; it decides nothing about alerts). */
     bool no_alert_sync;
+    /* The desk's bridge transfers the value in flight is read from (*out malloc'ed), given
+     * the desk's accounts (senders): NULL, desk.db's (store_bridge_list); a desk whose book
+     * is on a server gives sync's sync_bridge_book_list (the server's legs, as `bridge
+     * list` reads them, and the accounts' burns desk.db has no transfer of). Its failure
+     * (the server away) fails the refresh with its one line. */
+    int (*bridges)(store *s, const addr *senders, size_t n_senders, store_bridge **out,
+                   size_t *n, err *e);
 } risk_service_opts;
 
 void risk_service_opts_default(risk_service_opts *o);

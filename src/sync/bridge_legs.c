@@ -355,3 +355,105 @@ int sync_bridge_book_view(store *db, store_bridge *b, err *e)
     free(legs);
     return 0;
 }
+
+bool sync_bridge_of_leg(const store_bridge_leg *l, const store_bridge_cctp *cctp, size_t n,
+                        store_bridge *out)
+{
+    const uint8_t *m = l->message;
+    if (l->received || l->message_len != 116 + 132)
+        return false;
+    memset(out, 0, sizeof *out);
+    snprintf(out->protocol, sizeof out->protocol, "cctp");
+    snprintf(out->state, sizeof out->state, "sent");
+    out->src_domain = (uint32_t)be_u64(m + 4, 4);
+    out->dst_domain = (uint32_t)be_u64(m + 8, 4);
+    /* the body's addresses are 32-byte words: an address is their last 20 bytes */
+    static const size_t words[3] = {116 + 4, 116 + 36, 116 + 100}; /* token, to, sender */
+    addr *to[3] = {&out->token_src, &out->recipient, &out->sender};
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < 12; i++)
+            if (m[words[k] + i])
+                return false;
+        memcpy(to[k]->b, m + words[k] + 12, ADDR_LEN);
+    }
+    u256_from_be(&out->amount, m + 116 + 68);
+    bool src = false, dst = false;
+    for (size_t i = 0; i < n; i++) {
+        if (cctp[i].chain_id == l->chain_id && cctp[i].domain == out->src_domain)
+            src = true;
+        if (cctp[i].domain == out->dst_domain && cctp[i].chain_id != l->chain_id && !dst) {
+            dst = true;
+            out->dst_chain = cctp[i].chain_id;
+            out->token_dst = cctp[i].usdc;
+        }
+    }
+    if (!src || !dst)
+        return false;
+    out->src_chain = l->chain_id;
+    out->has_burn_tx = true;
+    memcpy(out->burn_tx, l->tx_hash, 32);
+    return sync_bridge_legs_apply(out, l, 1) && out->has_message;
+}
+
+int sync_bridge_book_list(store *db, const addr *senders, size_t n_senders, store_bridge **out,
+                          size_t *n, err *e)
+{
+    *out = NULL;
+    *n = 0;
+    store_bridge *bs = NULL;
+    size_t nb = 0;
+    if (store_bridge_list(db, &bs, &nb, e) < 0)
+        return -1;
+    for (size_t i = 0; i < nb; i++)
+        if (sync_bridge_book_view(db, &bs[i], e) < 0) {
+            free(bs);
+            return -1;
+        }
+    if (!store_reader(db, NULL)) {
+        *out = bs;
+        *n = nb;
+        return 0;
+    }
+    store_bridge_leg *legs = NULL;
+    size_t nl = 0;
+    store_chain *chains = NULL;
+    size_t nc = 0;
+    store_bridge_cctp *cctp = NULL;
+    size_t nk = 0;
+    int rc = store_book_bridge_legs_open(db, senders, n_senders, &legs, &nl, e);
+    if (rc == 0)
+        rc = store_chain_list(db, &chains, &nc, e);
+    if (rc == 0 && !(cctp = calloc(nc ? nc : 1, sizeof *cctp)))
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < nc; i++) {
+        bool found = false;
+        rc = store_bridge_cctp_get(db, chains[i].chain_id, &cctp[nk], &found, e);
+        nk += rc == 0 && found;
+    }
+    if (rc == 0 && nl) {
+        store_bridge *grown = realloc(bs, (nb + nl) * sizeof *bs);
+        if (!grown)
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+        else
+            bs = grown;
+    }
+    size_t desk = nb;
+    for (size_t i = 0; rc == 0 && i < nl; i++) {
+        bool known = false;
+        for (size_t j = 0; j < desk && !known; j++)
+            known = bs[j].has_burn_tx && bs[j].src_chain == legs[i].chain_id &&
+                    memcmp(bs[j].burn_tx, legs[i].tx_hash, 32) == 0;
+        if (!known && sync_bridge_of_leg(&legs[i], cctp, nk, &bs[nb]))
+            nb++;
+    }
+    free(legs);
+    free(chains);
+    free(cctp);
+    if (rc < 0) {
+        free(bs);
+        return -1;
+    }
+    *out = bs;
+    *n = nb;
+    return 0;
+}

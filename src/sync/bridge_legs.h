@@ -54,6 +54,27 @@ bool sync_bridge_legs_apply(store_bridge *b, const store_bridge_leg *l, size_t n
  * the sync records no legs of. -1 when the server's read fails (b unchanged). */
 int sync_bridge_book_view(store *db, store_bridge *b, err *e) __attribute__((warn_unused_result));
 
+/* The transfer a book's sent leg l makes when desk.db has none of its burn (another
+ * workstation's, or a burn this desk never recorded): a CCTP transfer in state sent, burn
+ * transaction l's, its domains, burn token, recipient, amount and sender (the message
+ * body's messageSender) read from l's message, its destination the chain whose bridge
+ * contracts (cctp[0..n)) have the message's destination domain, burning cctp's USDC there
+ * (token_dst), id 0; then l recorded in it as sync_bridge_legs_apply records it (burned,
+ * its message). false (out unspecified): l is no well-formed burn message of a source
+ * chain in cctp, or its destination domain is none of theirs. Pure. */
+bool sync_bridge_of_leg(const store_bridge_leg *l, const store_bridge_cctp *cctp, size_t n,
+                        store_bridge *out);
+
+/* The desk's bridge transfers as its book makes them, for the risk report's value in
+ * flight (risk_service_opts.bridges): desk.db's transfers, each as sync_bridge_book_view
+ * makes it (what `bridge list` shows); on a desk whose book is on a server
+ * (store_reader), besides them the server's burns by senders (the desk's accounts) that
+ * no delivery answers and no transfer of desk.db has (by source chain and burn
+ * transaction), each as sync_bridge_of_leg makes it. *out malloc'ed. -1 when the server
+ * cannot be read (its message begins STORE_BOOK_AWAY when it cannot be reached). */
+int sync_bridge_book_list(store *db, const addr *senders, size_t n_senders, store_bridge **out,
+                          size_t *n, err *e) __attribute__((warn_unused_result));
+
 /* Inside the caller's transaction: the legs of chain_id in blocks >= first_gone go back
  * (a delivered transfer to attested, a burned one to sent with its burn in flight). */
 int sync_bridge_reorg(store *db, uint64_t chain_id, uint64_t first_gone,

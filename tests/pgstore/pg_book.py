@@ -1526,6 +1526,7 @@ def legs(pg):
         return pg.psql("SELECT chain_id, leg, tx_hash, src_domain, nonce, encode(message, 'hex')"
                        " FROM bridge_legs ORDER BY block_number, event_id")
 
+    home_b = None
     try:
         devnet_lib.fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports,
                           "--keep-devnet")
@@ -1547,6 +1548,17 @@ def legs(pg):
         sync("devnet-eth")
         sync("devnet-avax")
         assert server_legs() == [], f"legs before any transfer: {server_legs()}"
+        # another workstation of the desk on the same server, copied before the transfer:
+        # its desk.db never holds it, its risk report sees it only on the server
+        home_b = tempfile.mkdtemp(prefix="fusion-pgbook-legs-b-")
+        shutil.rmtree(home_b)
+        shutil.copytree(home, home_b)
+
+        def in_flight(h):
+            """The risk report's value in flight, (chain, amount) of each position."""
+            rep = json.loads(devnet_lib.fusion(h, "--json", "risk", "report").stdout)
+            return [(p["chain"], p["amount"]) for p in rep["positions"]
+                    if p["kind"] == "bridge_in_flight"]
 
         # the source leg: the desk does not see its burn mined; the sync records it there
         bc.mining(desk, "devnet-eth", False)
@@ -1556,7 +1568,18 @@ def legs(pg):
             bc.mining(desk, "devnet-eth", True)
         tid = max(bc.transfers(home))
         burn = bc.transfers(home)[tid]["burn_tx"]
-        devnet_lib.cast("receipt", "--rpc-url", desk.url["devnet-eth"], burn, "status")
+        rcpt = json.loads(devnet_lib.cast("receipt", "--json", "--rpc-url", desk.url["devnet-eth"],
+                                          burn))
+        # the burn's amount as the node logged it: MessageSent(bytes)'s message, body word 3
+        sent_topic = devnet_lib.cast("keccak", "MessageSent(bytes)").strip()
+        logged = [x["data"][2:] for x in rcpt["logs"] if x["topics"][0] == sent_topic]
+        assert len(logged) == 1, f"the burn's MessageSent logs: {rcpt['logs']}"
+        m = bytes.fromhex(logged[0])
+        m = m[64:64 + int.from_bytes(m[32:64], "big")]
+        burned = int.from_bytes(m[116 + 68:116 + 100], "big")
+        log(f"the burn's amount in the node's log: {burned}")
+        assert in_flight(home) == [] and in_flight(home_b) == [], \
+            "in flight before the sync saw the burn"
         sync("devnet-eth")
         got = server_legs()
         log(f"the legs on the server after the source's sync: {[x[:5] for x in got]}")
@@ -1569,6 +1592,13 @@ def legs(pg):
             and t["in_flight"] is None, f"bridge list after the source's sync: {t}"
         assert desk_row(tid) == ("sent", None, "bridge_burn"), \
             f"desk.db's transfer written by the sync: {desk_row(tid)}"
+        # the risk report's value in flight is the server's legs' too, on this desk (whose
+        # desk.db's transfer has no message) and on the other workstation (no transfer)
+        want = [("devnet-avax", str(burned))]
+        for h in (home, home_b):
+            got_b = in_flight(h)
+            log(f"in flight on {'workstation B' if h == home_b else 'the sender'}: {got_b}")
+            assert got_b == want, f"the risk report's value in flight: {got_b}, wanted {want}"
 
         # the destination leg: another relayer delivers the message
         mh = devnet_lib.cast("keccak", "0x" + msg).strip()
@@ -1592,6 +1622,8 @@ def legs(pg):
         show = show[0] if isinstance(show, list) else show
         assert show["state"] == "delivered" and show["mint_tx"] == relayed, \
             f"bridge show after the destination's sync: {show}"
+        assert in_flight(home) == [] and in_flight(home_b) == [], \
+            "in flight after the delivery was synced"
         ui_legs(pg, home, tid)
 
         # the mint's block reorged away: the rewind takes its leg back on the server
@@ -1605,14 +1637,29 @@ def legs(pg):
         t = bc.transfers(home)[tid]
         assert t["state"] == "sent" and not t["mint_tx"] and t["message_hash"], \
             f"bridge list after the reorg: {t}"
+        assert in_flight(home) == want and in_flight(home_b) == want, \
+            "in flight again once the mint's block was reorged away"
+        # the server away: the risk report says so in one line, never a value in flight of 0
+        pg.pause()
+        try:
+            r = fusion(home_b, "--json", "risk", "report", env=devnet_lib.ENV)
+        finally:
+            pg.resume()
+        lines = r.stderr.strip().split("\n")
+        log(f"the risk report with the server away: exit {r.returncode}: {lines}")
+        assert r.returncode == 1 and r.stdout == "" and len(lines) == 1 \
+            and "book server unreachable" in lines[0] and PASSWORD not in r.stderr, \
+            f"the risk report with the server away: {r.returncode} {r.stdout!r} {r.stderr!r}"
         con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
         local = con.execute("SELECT count(*) FROM bridge_legs").fetchone()[0]
         con.close()
         assert local == 0, f"{local} bridge legs in desk.db"
-        pg_sync.no_password([home])
+        pg_sync.no_password([home, home_b])
     finally:
         devnet_lib.fusion(home, "devnet", "down", rc=None)
     shutil.rmtree(home, ignore_errors=True)
+    if home_b:
+        shutil.rmtree(home_b, ignore_errors=True)
     os.unlink(bc.PASSFILE)
     print("pg_book legs: ok")
 
