@@ -24,7 +24,13 @@ real server (tests/lib/pg.py) holding a desk's book synced from a real anvil cha
   line.
 - `db upgrade` on a desk whose book is desk.db: a usage error (exit 2); on a desk whose
   signed book.conf names the old server, `chain remove` is refused in one line, nothing
-  removed on either side, and `db upgrade` without --db upgrades that server."""
+  removed on either side, and `db upgrade` without --db upgrades that server.
+- A running `fusion sync` whose server is set back to the version before (no bridge_legs)
+  and restarted: the chain thread is refused, logged once (not per try), its status line
+  says `server refused` with both versions, and `fusion db upgrade` wakes it (resumed
+  within 4 s, its backoff being 8 s then) to store what the node made meanwhile; the reads
+  of `fusion serve` and `escrow list` there name the version and `fusion db upgrade`,
+  within the reader's retry window too (not `book server unreachable`)."""
 import json
 import os
 import signal
