@@ -30,7 +30,9 @@ real server (tests/lib/pg.py) holding a desk's book synced from a real anvil cha
   says `server refused` with both versions, and `fusion db upgrade` wakes it (resumed
   within 4 s, its backoff being 8 s then) to store what the node made meanwhile; the reads
   of `fusion serve` and `escrow list` there name the version and `fusion db upgrade`,
-  within the reader's retry window too (not `book server unreachable`)."""
+  within the reader's retry window too (not `book server unreachable`). The same refusal
+  under the UI's own sync threads: its Chains screen (`server refused`) and status line
+  (`book server refused the sync: 1 of 1 chains`), cleared by `fusion db upgrade`."""
 import json
 import os
 import signal
@@ -266,6 +268,40 @@ def refused_while_running(pg, chain, desk, url):
     p.send_signal(signal.SIGTERM)
     assert p.wait(timeout=60) == 0, pg_sync.read(errpath)
     assert pg_sync.PASSWORD not in pg_sync.read(flog) + pg_sync.read(errpath)
+
+    # the UI syncing itself (no other process holds the desk) on a server at that version:
+    # the Chains screen's row and the status line say the server refused, then clear
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "ui"))
+    import tmuxh
+    pg.psql("DROP TABLE bridge_legs")
+    pg.psql(f"UPDATE fusion_meta SET value = '{old}' WHERE key = 'server_version'")
+    t = tmuxh.Tmux("pgupgrade", cols=200, rows=30)
+    t.start(f"{FUSION} --home {home} --operator admin", env={"PGPASSWORD": pg_sync.PASSWORD})
+    try:
+        t.wait_for("Fusion Prime Workstation", "the title bar")
+        t.send("7")
+
+        def row(s):
+            rows = [x for x in s.split("\n") if " local " in x and "31337" in x]
+            return rows[0] if rows else ""
+
+        def status(s):
+            lines = s.split("\n")
+            return lines[t.rows - 2].lstrip() if len(lines) >= t.rows else ""
+        text = t.wait_for(lambda s: "server refused" in row(s) and "server version" in row(s)
+                          and status(s).startswith("book server refused the sync: 1 of 1 "
+                                                   "chains (7 Chains)"),
+                          "the UI's Chains screen and status line: the server refused")
+        assert "unreachable" not in text and pg_sync.PASSWORD not in text, text
+        r = fusion(home, "db", "upgrade")
+        assert r.returncode == 0, r.stderr
+        pg_sync.make_history(chain, 1, 0)
+        t.wait_for(lambda s: "following" in row(s) and "refused" not in s,
+                   "the UI's sync resumed after the upgrade")
+        wait_for("the UI's sync storing the new escrow", lambda: pg_sync.server_at_head(pg, chain),
+                 60)
+    finally:
+        t.close()
 
 
 def run(pg):
