@@ -1994,9 +1994,10 @@ static void book_refused(ctx *c, const err *e)
     }
     set_error(c, e->msg);
     set_phase(c, SYNC_REFUSED);
-    c->refused_ms = !c->refused_ms                     ? 1000
-                    : c->refused_ms >= REFUSED_MAX_MS / 2 ? REFUSED_MAX_MS
-                                                          : c->refused_ms * 2;
+    if (!c->refused_ms)
+        c->refused_ms = 1000;
+    else
+        c->refused_ms = c->refused_ms >= REFUSED_MAX_MS / 2 ? REFUSED_MAX_MS : c->refused_ms * 2;
     const store_book *b = c->opt->book;
     if (b->wait_change)
         b->wait_change(c->opt->book_url, c->eng->stop_fd, c->refused_ms);
