@@ -310,14 +310,18 @@ int ui_desk_alert(void *arg, char *out, size_t cap)
     if (!d || !d->sync || !d->book.present)
         return 0;
     sync_chain_stats st[64];
-    size_t n = sync_stats(d->sync, st, 64), down = 0;
-    for (size_t i = 0; i < n && i < 64; i++)
+    size_t n = sync_stats(d->sync, st, 64), down = 0, refused = 0;
+    for (size_t i = 0; i < n && i < 64; i++) {
         down += st[i].phase == SYNC_UNREACHABLE;
-    if (!down)
-        return 0;
+        refused += st[i].phase == SYNC_REFUSED;
+    }
     /* short, so that the screen's own status survives; the reason is on the Chains screen */
-    snprintf(out, cap, STORE_BOOK_AWAY ": %zu of %zu chains (7 Chains)", down, n);
-    return 1;
+    if (down)
+        snprintf(out, cap, STORE_BOOK_AWAY ": %zu of %zu chains (7 Chains)", down, n);
+    else if (refused) /* the server answered: its version is not this fusion's */
+        snprintf(out, cap, "book server refused the sync: %zu of %zu chains (7 Chains)", refused,
+                 n);
+    return down || refused;
 }
 
 int ui_desk_signed_in(void *arg)

@@ -146,7 +146,9 @@ int ui_desk_unlock_poll(ui_desk *d, addr *which, err *e);
 int ui_desk_signed_in(void *arg);
 /* ui_config.alert: 1 with "book server unreachable: N of M chains (7 Chains)" while a chain
  * thread of this process cannot reach the desk's book on its server (sync phase server
- * unreachable; the Chains screen shows each one's reason). */
+ * unreachable; the Chains screen shows each one's reason), else with "book server refused
+ * the sync: N of M chains (7 Chains)" while the server refuses them (sync phase server
+ * refused: its server version is not this fusion's). */
 int ui_desk_alert(void *arg, char *out, size_t cap);
 /* Starts signing in as operator name: checks it is an operator of the desk whose key is
  * in this key store; the next unlock of that key (ui_desk_unlock_start with switch_addr)

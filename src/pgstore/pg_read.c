@@ -5,7 +5,8 @@
  * and the escrow table's count and pages with the filter and the order done by the server. One connection per store, made
  * on first use and again after it is lost (a connect waits at most PG_CONNECT_TIMEOUT_S
  * seconds, and after a failed one the next try is RD_RETRY_S seconds later: a screen asking
- * meanwhile gets the last reason at once), under its own lock; every
+ * meanwhile gets the last error at once, as it was said: `book server unreachable` only
+ * when the server was not reached), under its own lock; every
  * statement is prepared on the connection once. It LISTENs on PG_COMMIT_CHANNEL, so a
  * screen learns of the book's commits without a query (changed). */
 #include <pthread.h>
@@ -184,7 +185,7 @@ typedef struct pg_rd {
     bool made;             /* a connection was made before (the next one is made again) */
     bool pages[STORE_ESCROW_SORTS][2][2][2][2]; /* the page statements prepared on c */
     time_t failed_at;      /* the last failed connect (0: none) */
-    char why[1024];        /* its message */
+    err why;               /* its error, as it was first said */
 } pg_rd;
 
 static int rd_open(void **conn, const char *url, err *e)
@@ -244,34 +245,44 @@ static int rd_ensure(pg_rd *r, err *e)
     pg_close(&r->c);
     memset(r->pages, 0, sizeof r->pages);
     time_t now = time(NULL);
+    /* the last failure again, as it was said: a server that answered (its version, its
+     * tables) is not said unreachable */
     if (r->failed_at && now - r->failed_at < RD_RETRY_S)
-        return err_set(e, ERR_IO, STORE_BOOK_AWAY ": %s", r->why);
+        return err_set(e, r->why.code, "%s", r->why.msg);
     err ce;
     err_clear(&ce);
     PGconn *c = NULL;
     if (pg_connect(&c, r->url, &ce) < 0) {
         r->failed_at = now;
-        snprintf(r->why, sizeof r->why, "%s", ce.msg);
-        return err_set(e, ERR_IO, STORE_BOOK_AWAY ": %s", r->why);
+        err_set(&r->why, ERR_IO, STORE_BOOK_AWAY ": %s", ce.msg);
+        return err_set(e, ERR_IO, "%s", r->why.msg);
     }
     r->c = c;
     for (size_t i = 0; i < sizeof RD_STMTS / sizeof RD_STMTS[0]; i++) {
         PGresult *res = PQprepare(c, RD_STMTS[i].name, RD_STMTS[i].sql, RD_STMTS[i].n, NULL);
         if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
             /* not a desk's book (or not one this fusion reads): said, not retried at once.
-             * A server newer than this fusion may have changed its tables: said then (the
-             * version is read only here: the reads serve any version whose tables they find) */
+             * A server of another version than this fusion's may have other tables: said
+             * then, with what to do (the version is read only here: the reads serve any
+             * version whose tables they find) */
             int v = 0, rc = -1;
             err ve;
             if (res && PQstatus(c) == CONNECTION_OK &&
-                pg_server_version_read(c, r->shown, &v, &ve) == 0 && v > PG_SERVER_VERSION) {
+                pg_server_version_read(c, r->shown, &v, &ve) == 0 && v != PG_SERVER_VERSION) {
                 char why[240];
                 pg_reason_line(PQresultErrorMessage(res), why, sizeof why);
                 PQclear(res);
-                err_set(e, ERR_STATE,
-                        "the book on %s is at server version %d, newer than this fusion's %d, "
-                        "and this fusion cannot read it (%s): use a newer fusion",
-                        r->shown, v, PG_SERVER_VERSION, why);
+                /* what to do before the server's reason (a line cut short keeps it) */
+                if (v > PG_SERVER_VERSION)
+                    err_set(e, ERR_STATE,
+                            "the book on %s is at server version %d, newer than this fusion's "
+                            "%d: use a newer fusion (this fusion cannot read it: %s)",
+                            r->shown, v, PG_SERVER_VERSION, why);
+                else
+                    err_set(e, ERR_STATE,
+                            "the book on %s is at server version %d, this fusion's is %d: bring "
+                            "it up with `fusion db upgrade` (this fusion cannot read it: %s)",
+                            r->shown, v, PG_SERVER_VERSION, why);
             } else {
                 rc = rd_fail(r, res,
                              "it holds no desk's book that this fusion reads (copy a desk there "
@@ -280,7 +291,7 @@ static int rd_ensure(pg_rd *r, err *e)
             }
             pg_close(&r->c);
             r->failed_at = now;
-            snprintf(r->why, sizeof r->why, "%s", e->msg);
+            err_set(&r->why, e->code, "%s", e->msg);
             return rc;
         }
         PQclear(res);

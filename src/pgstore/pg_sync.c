@@ -11,6 +11,7 @@
  * rows to an upsert; the row count in escrow_totals and the api_feed rows follow by the triggers
  * pg_schema.c creates (as SQLite's do on the desk). docs/scale.md says what the SQLite path
  * keeps besides. */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1310,6 +1311,45 @@ int pg_book_check(const char *url, const uint64_t *chain_ids, size_t n, err *e)
     return rc;
 }
 
+/* store_book.wait_change: a session of its own listening on the commits' channel for a
+ * server step's announcement (PG_SERVER_CHANGED; the sync's own commits on the book do not
+ * wake it), closed after; the server away, a plain wait for the rest of ms. */
+static void pg_book_wait_change(const char *url, int stop_fd, unsigned ms)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char full[PG_URL_POLICY_MAX];
+    PGconn *c = NULL;
+    err e;
+    err_clear(&e);
+    if (pg_url_connect_policy(url, full, sizeof full) < 0 || pg_connect(&c, full, &e) < 0 ||
+        pg_commit_listen(c, &e) < 0)
+        pg_close(&c);
+    for (;;) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long long spent =
+            (long long)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+        if (spent >= (long long)ms)
+            break;
+        int left = (int)((long long)ms - spent);
+        struct pollfd stop = {.fd = stop_fd, .events = POLLIN};
+        if (poll(&stop, 1, 0) > 0)
+            break;
+        if (!c) {
+            poll(&stop, 1, left);
+            break;
+        }
+        char what[64];
+        bool got = false;
+        if (pg_commit_wait(c, left, stop_fd, what, sizeof what, &got, &e) < 0)
+            pg_close(&c); /* lost: the rest is a plain wait */
+        else if (got && strcmp(what, PG_SERVER_CHANGED) == 0)
+            break;
+    }
+    pg_close(&c);
+}
+
 const store_book pg_book = {
     .open = pg_book_open,
     .close = pg_book_close,
@@ -1323,4 +1363,5 @@ const store_book pg_book = {
     .rewind = pg_book_rewind,
     .inflow_cursor = pg_book_inflow_cursor,
     .inflows_put = pg_book_inflows_put,
+    .wait_change = pg_book_wait_change,
 };

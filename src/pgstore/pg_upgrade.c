@@ -5,7 +5,9 @@
  * fusion's: fusion_meta's 'server_version' says how many it has had (none: 0, a server
  * from before this file), `fusion db upgrade` applies the missing ones, and every writer
  * that attaches to a server (the sync, chain add/remove) refuses one at another version
- * (pg_server_check), so no workstation writes through an old trigger.
+ * (pg_server_check), so no workstation writes through an old trigger. Each step's commit
+ * is announced (PG_SERVER_CHANGED on the commits' channel): a refused sync thread waiting
+ * for it tries again at once (store_book.wait_change).
  *
  * A step is PostgreSQL SQL run in one transaction with the version it brings, after the
  * upgrade lock (a transaction-level advisory lock) and a read of the version under it: two
@@ -77,6 +79,10 @@ int pg_server_version_read(PGconn *c, const char *shown, int *out, err *e)
         char why[240];
         pg_result_reason(c, r, why, sizeof why);
         PQclear(r);
+        /* a connection lost meanwhile says nothing of the server's book */
+        if (PQstatus(c) != CONNECTION_OK)
+            return err_set(e, ERR_IO, "the book on %s: reading its server version: %s", shown,
+                           why);
         return err_set(e, ERR_STATE,
                        "%s holds no desk's book (no fusion_meta: %s); copy a desk there with "
                        "`fusion db migrate --to URL`",
@@ -89,7 +95,7 @@ int pg_server_version_read(PGconn *c, const char *shown, int *out, err *e)
         if (pg_text_int(t, true, &v) < 0 || v > 1000000) {
             char safe[64];
             text_safe(safe, sizeof safe, t, strnlen(t, 40)); /* the server's text */
-            rc = err_set(e, ERR_INVALID,
+            rc = err_set(e, ERR_STATE, /* the server's state, not the caller's input */
                          "the book on %s: fusion_meta's server_version is '%s', not a version",
                          shown, safe);
         } else {
@@ -173,7 +179,8 @@ static int step_once(PGconn *c, const char *shown, int *v, bool *applied, err *e
         return err_set(e, ERR_IO, "%s: writing the server version: %s", what, why);
     }
     PQclear(r);
-    if (pg_exec(c, "COMMIT", what, e) < 0) {
+    /* delivered with the commit: a sync thread refused for the version tries again now */
+    if (pg_commit_notify(c, PG_SERVER_CHANGED, e) < 0 || pg_exec(c, "COMMIT", what, e) < 0) {
         rollback(c);
         return -1;
     }

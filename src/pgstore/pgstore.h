@@ -119,7 +119,8 @@ extern const char pg_escrows_recent_sql[];
 #define PG_UPGRADE_LOCK_B 1
 
 /* The server's version (0: no key), read on c; a value that is not a version, or no
- * fusion_meta (not a desk's book), is refused in one line naming the server by shown. */
+ * fusion_meta (not a desk's book), is refused in one line naming the server by shown
+ * (ERR_STATE; ERR_IO when the connection was lost). */
 int pg_server_version_read(PGconn *c, const char *shown, int *out, err *e) FUSION_WUR;
 /* What every workstation's writer checks when it attaches to a server: its version is
  * PG_SERVER_VERSION. Older: ERR_STATE, one line naming both versions and `fusion db
@@ -186,6 +187,9 @@ int pg_chain_lock_release(PGconn *c, uint64_t chain_id, bool *was_held, err *e) 
  * server delivers it when (and only if) that transaction commits, so a listener never
  * hears of a rolled-back write. what: a short token (the aggregate and its key). */
 int pg_commit_notify(PGconn *c, const char *what, err *e) FUSION_WUR;
+/* The announcement of a server step applied (`fusion db upgrade`, pg_upgrade.c): what a
+ * sync thread refused by the server's version waits for (store_book.wait_change). */
+#define PG_SERVER_CHANGED "server:version"
 /* LISTEN on PG_COMMIT_CHANNEL on this connection. */
 int pg_commit_listen(PGconn *c, err *e) FUSION_WUR;
 /* Waits up to timeout_ms (or until stop_fd, when >= 0, is readable) for an announcement;

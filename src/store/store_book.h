@@ -90,6 +90,11 @@ typedef struct store_book_range {
 } store_book_range;
 
 typedef struct store_book {
+    /* ERR_STATE: the server answered but this fusion must not write there (its server
+     * version is not this fusion's, or it holds no desk's book that this fusion writes):
+     * no outage, it lasts until someone changes the server (`fusion db upgrade`) or the
+     * workstation; the sync thread shows it as such and waits longer (wait_change).
+     * Anything else: the server not reached (or lost), tried again soon. */
     int (*open)(void **conn, const char *url, err *e);
     void (*close)(void **conn);
     bool (*alive)(void *conn); /* false once the connection is lost (then reopened) */
@@ -127,6 +132,11 @@ typedef struct store_book {
     int (*inflows_put)(void *conn, uint64_t chain_id, const store_checkpoint *prev, uint64_t start,
                        uint64_t from, uint64_t to, const store_inflow *v, size_t n, size_t *found,
                        err *e);
+    /* After open was refused (ERR_STATE): waits up to ms for the server to announce a change
+     * of its own (a server step applied by `fusion db upgrade`), or until stop_fd is
+     * readable; a server that does not answer meanwhile is just waited for. NULL: a plain
+     * wait. */
+    void (*wait_change)(const char *url, int stop_fd, unsigned ms);
 } store_book;
 
 /* The desk's outbound transactions on the book's server (src/pgstore/pg_outbound.c), when the

@@ -72,7 +72,7 @@ void sync_progress_line(const sync_chain_stats *s, char *out, size_t cap)
     double bps = (double)s->blocks / el, eps = (double)s->events / el;
     uint64_t goal = s->target ? s->target : s->head;
     if (s->phase == SYNC_FAILED || s->phase == SYNC_RETRYING || s->phase == SYNC_WAITING ||
-        s->phase == SYNC_UNREACHABLE) {
+        s->phase == SYNC_UNREACHABLE || s->phase == SYNC_REFUSED) {
         snprintf(out, cap, "%s: %s: %.150s", s->name, sync_phase_str(s->phase), s->last_error);
         return;
     }

@@ -73,6 +73,7 @@ void sync_options_default(sync_options *o);
     X(RETRYING, "retrying")                                                                        \
     X(WAITING, "waiting for the chain's lock")                                                     \
     X(UNREACHABLE, "server unreachable") /* the book's server (sync_options.book) */               \
+    X(REFUSED, "server refused") /* the book's server answered: not this fusion's version */       \
     X(DONE, "done")                                                                                \
     X(FAILED, "failed")
 

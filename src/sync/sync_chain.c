@@ -37,6 +37,10 @@
 #define HEADER_BATCH 200 /* blocks per eth_getBlockByNumber batch */
 #define MOVED_MAX 4      /* reads in a row that find the chain changed before the node is blamed */
 #define INFLOW_RANGE_MAX 2000 /* a catch-up range's inflows are read with it up to this size */
+/* The longest wait before trying again a book's server that refused this fusion (its server
+ * version another): the wait doubles from 1 s up to it, and ends early when the server
+ * announces a change (store_book.wait_change). */
+#define REFUSED_MAX_MS 60000u
 
 /* A set of addresses: insertion order in v, membership by open addressing. */
 typedef struct addrset {
@@ -205,6 +209,8 @@ typedef struct ctx {
     bool locked;              /* that connection holds the chain's lock */
     store_checkpoint book_cp; /* the book's checkpoint as this thread last read or wrote it */
     bool watch_stale;         /* the book refused a range read without one of its factories */
+    unsigned refused_ms;      /* the server refused this fusion: the last wait (0: it did not) */
+    char refused[ERR_MSG_MAX]; /* its reason as last logged */
 } ctx;
 
 enum { STEP_PROGRESS, STEP_CAUGHT_UP, STEP_RETRY };
@@ -1915,7 +1921,8 @@ static bool chain_removed(ctx *c)
 }
 
 /* With a book: 1 when this thread's connection is open and holds the chain's lock; 0 when
- * another syncer holds it (the thread waits and asks again); -1 on a failure (e says it).
+ * another syncer holds it (the thread waits and asks again); -1 on a failure (e says it);
+ * -2 when the server answered and refused this fusion (open's ERR_STATE: book_refused).
  * A lost connection is opened again and the lock taken again: the server dropped it with
  * the session. On taking the lock the thread starts from the book's checkpoint. */
 static int book_hold(ctx *c, err *e)
@@ -1927,8 +1934,15 @@ static int book_hold(ctx *c, err *e)
         b->close(&c->book);
         c->locked = false;
     }
-    if (!c->book && b->open(&c->book, c->opt->book_url, e) < 0)
-        return -1;
+    if (!c->book) {
+        if (b->open(&c->book, c->opt->book_url, e) < 0)
+            return e->code == ERR_STATE ? -2 : -1;
+        if (c->refused_ms)
+            LOG_I("sync", "%s: the book on %s accepts this fusion again: resuming",
+                  c->chain.name, c->opt->book_shown);
+        c->refused_ms = 0;
+        c->refused[0] = '\0';
+    }
     if (c->locked)
         return 1;
     bool held = false;
@@ -1964,6 +1978,33 @@ static int book_hold(ctx *c, err *e)
     return 1;
 }
 
+/* The book's server refused this fusion (book_hold's -2: its server version another, or
+ * no desk's book there). No outage: it lasts until someone changes the server (`fusion db
+ * upgrade`) or this workstation, so it is logged once per reason (not per try), shown as
+ * such (phase server refused, the reason as the last error: the Chains screen, `fusion
+ * sync`'s status lines), and tried again after a wait doubling from 1 s to REFUSED_MAX_MS,
+ * cut short when the server announces a step applied. */
+static void book_refused(ctx *c, const err *e)
+{
+    if (strcmp(c->refused, e->msg) != 0) {
+        LOG_W("sync", "%s: %s; the sync waits for the server to change (tried again at least "
+              "every %u s, at once after a `fusion db upgrade`)",
+              c->chain.name, e->msg, REFUSED_MAX_MS / 1000);
+        snprintf(c->refused, sizeof c->refused, "%s", e->msg);
+    }
+    set_error(c, e->msg);
+    set_phase(c, SYNC_REFUSED);
+    if (!c->refused_ms)
+        c->refused_ms = 1000;
+    else
+        c->refused_ms = c->refused_ms >= REFUSED_MAX_MS / 2 ? REFUSED_MAX_MS : c->refused_ms * 2;
+    const store_book *b = c->opt->book;
+    if (b->wait_change)
+        b->wait_change(c->opt->book_url, c->eng->stop_fd, c->refused_ms);
+    else
+        sync_sleep(c->eng, c->refused_ms);
+}
+
 void *sync_chain_main(void *arg)
 {
     chain_worker *w = arg;
@@ -1997,6 +2038,20 @@ void *sync_chain_main(void *arg)
         int held = c.opt->book ? book_hold(&c, &e) : 1;
         if (held == 0) {
             sync_sleep(c.eng, 1000);
+            continue;
+        }
+        if (held == -2 && c.opt->once) { /* --once: the server will not change meanwhile */
+            LOG_E("sync", "%s: giving up: %s", c.chain.name, e.msg);
+            set_error(&c, e.msg);
+            set_phase(&c, SYNC_FAILED);
+            break;
+        }
+        if (held == -2) {
+            /* what is stored gets the hook's work meanwhile, as while a server is away */
+            if (c.hook_pending && !c.hook_after_resync &&
+                sync_now() - c.last_hook >= SYNC_HOOK_BUSY_S)
+                after_commit(&c);
+            book_refused(&c, &e);
             continue;
         }
         int rc = held < 0 ? -1 : step(&c, &result, &e);

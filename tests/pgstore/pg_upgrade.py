@@ -24,9 +24,18 @@ real server (tests/lib/pg.py) holding a desk's book synced from a real anvil cha
   line.
 - `db upgrade` on a desk whose book is desk.db: a usage error (exit 2); on a desk whose
   signed book.conf names the old server, `chain remove` is refused in one line, nothing
-  removed on either side, and `db upgrade` without --db upgrades that server."""
+  removed on either side, and `db upgrade` without --db upgrades that server.
+- A running `fusion sync` whose server is set back to the version before (no bridge_legs)
+  and restarted: the chain thread is refused, logged once (not per try), its status line
+  says `server refused` with both versions, and `fusion db upgrade` wakes it (resumed
+  within 4 s, its backoff being 8 s then) to store what the node made meanwhile; the reads
+  of `fusion serve` and `escrow list` there name the version and `fusion db upgrade`,
+  within the reader's retry window too (not `book server unreachable`). The same refusal
+  under the UI's own sync threads: its Chains screen (`server refused`) and status line
+  (`book server refused the sync: 1 of 1 chains`), cleared by `fusion db upgrade`."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -127,8 +136,9 @@ def advisory(pg, objid, granted):
 def wait_for(what, cond, timeout=60):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if cond():
-            return
+        got = cond()
+        if got:
+            return got
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 
@@ -179,6 +189,119 @@ def upgrade_json(home, url):
     db = ["--db", url] if url else []
     return subprocess.Popen([FUSION, "--home", home, "db", "upgrade", *db, "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def refused_while_running(pg, chain, desk, url):
+    """A running `fusion sync` whose server is set back to version LATEST - 1 (as a server
+    restored from before step 3: no bridge_legs) and restarted under it: the chain thread is
+    refused on connecting again. Not an outage: logged once (not once per try), its status
+    line says `server refused` with the versions, and `fusion db upgrade` wakes it (the
+    step's announcement), well before its backoff would have tried again; it then stores
+    the events the node made meanwhile. The reads of `fusion serve` on that server name the
+    version and `fusion db upgrade`, the cached failure too (not `book server unreachable`),
+    and read again once upgraded."""
+    import api_lib
+    home = desk.home
+    old = LATEST - 1
+    p = pg_sync.start_sync(home, url, "refused")
+    errpath = os.path.join(home, "sync-refused.stderr")
+    flog = os.path.join(home, "fusion.log")
+    wait_for("fusion sync following", lambda: "sync local: following" in pg_sync.read(errpath),
+             120)
+
+    def refusals():
+        return [x for x in pg_sync.read(flog).splitlines() if "[sync] local: the book on" in x
+                and f"is at server version {old}, this fusion's is {LATEST}" in x]
+    assert not refusals(), refusals()
+    pg.psql("DROP TABLE bridge_legs")
+    pg.psql(f"UPDATE fusion_meta SET value = '{old}' WHERE key = 'server_version'")
+    pg.restart()  # every session ended: the thread connects again, and is refused
+    pg_sync.make_history(chain, 1, 0)  # events the sync must store once it may
+    wait_for("the refusal logged", refusals, 60)
+    seen = time.monotonic()
+    status = wait_for("the status line", lambda: [
+        x for x in pg_sync.read(errpath).splitlines()
+        if x.startswith("sync local: server refused: ")], 30)
+    # (the status line cuts the reason at 150 characters; the log has all of it)
+    assert f"is at server version {old}, this fusion's is {LATEST}" in status[0], status
+    assert "fusion db upgrade" in refusals()[0], refusals()
+
+    # the reads of `fusion serve` (book.conf): the first read's failure and the cached one
+    # within the reader's retry window both name the version, neither says unreachable
+    token = json.loads(desk.run("api", "client", "add", "vers", "--scope", "read",
+                                "--json").stdout)["token"]
+    srv = api_lib.Server(home, "--rate", "1000", "--burst", "1000")
+    pg_sync._procs.append(srv.proc)
+    got = []
+    for _ in range(3):
+        st, _, body = api_lib.request(srv.conn(), "GET", "/v1/escrows?limit=50", token=token)
+        got.append((st, body.get("detail", "") if isinstance(body, dict) else body))
+    log(f"  the API on a server at version {old}: {got[-1]}"[:300])
+    for st, detail in got:
+        assert st != 503 and "unreachable" not in detail and \
+            f"is at server version {old}, this fusion's is {LATEST}" in detail and \
+            "fusion db upgrade" in detail, got
+    r = fusion(home, "escrow", "list")
+    one_line(r, 1, [f"is at server version {old}, this fusion's is {LATEST}",
+                    "fusion db upgrade"], "escrow list on a server at an older version")
+
+    # ~8.5 s refused: tried again after 1, 2, 4 s (then 8 s), logged once
+    time.sleep(max(0.0, seen + 8.5 - time.monotonic()))
+    assert p.poll() is None, f"the sync ended: {pg_sync.read(errpath)}"
+    assert len(refusals()) == 1, "the refusal logged %d times in 8.5 s: %s" % (
+        len(refusals()), "\n".join(refusals()))
+    assert not pg_sync.server_at_head(pg, chain), "the refused sync stored events"
+    r = fusion(home, "db", "upgrade", "--db", url)
+    assert r.returncode == 0 and f"server version {old}" in r.stdout, (r.stdout, r.stderr)
+    upgraded = time.monotonic()
+    wait_for("the sync resuming after the upgrade", lambda: pg_sync.server_at_head(pg, chain), 60)
+    took = time.monotonic() - upgraded
+    log(f"  resumed {took:.1f} s after `fusion db upgrade`")
+    assert took < 4, f"the sync resumed {took:.1f} s after the upgrade: not woken by it"
+    assert p.poll() is None, "the sync ended"
+    pg_sync.assert_server_matches_node(pg, chain, "after the upgrade under a running sync")
+    assert "accepts this fusion again: resuming" in pg_sync.read(flog)
+    # the reader tries the server again after its window: read again
+    wait_for("the API reading again", lambda: api_lib.request(
+        srv.conn(), "GET", "/v1/escrows?limit=50", token=token)[0] == 200, 30)
+    srv.stop()
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=60) == 0, pg_sync.read(errpath)
+    assert pg_sync.PASSWORD not in pg_sync.read(flog) + pg_sync.read(errpath)
+
+    # the UI syncing itself (no other process holds the desk) on a server at that version:
+    # the Chains screen's row and the status line say the server refused, then clear
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "ui"))
+    import tmuxh
+    pg.psql("DROP TABLE bridge_legs")
+    pg.psql(f"UPDATE fusion_meta SET value = '{old}' WHERE key = 'server_version'")
+    t = tmuxh.Tmux("pgupgrade", cols=200, rows=30)
+    t.start(f"{FUSION} --home {home} --operator admin", env={"PGPASSWORD": pg_sync.PASSWORD})
+    try:
+        t.wait_for("Fusion Prime Workstation", "the title bar")
+        t.send("7")
+
+        def row(s):
+            rows = [x for x in s.split("\n") if " local " in x and "31337" in x]
+            return rows[0] if rows else ""
+
+        def status(s):
+            lines = s.split("\n")
+            return lines[t.rows - 2].lstrip() if len(lines) >= t.rows else ""
+        text = t.wait_for(lambda s: "server refused" in row(s) and "server version" in row(s)
+                          and status(s).startswith("book server refused the sync: 1 of 1 "
+                                                   "chains (7 Chains)"),
+                          "the UI's Chains screen and status line: the server refused")
+        assert "unreachable" not in text and pg_sync.PASSWORD not in text, text
+        r = fusion(home, "db", "upgrade")
+        assert r.returncode == 0, r.stderr
+        pg_sync.make_history(chain, 1, 0)
+        t.wait_for(lambda s: "following" in row(s) and "refused" not in s,
+                   "the UI's sync resumed after the upgrade")
+        wait_for("the UI's sync storing the new escrow", lambda: pg_sync.server_at_head(pg, chain),
+                 60)
+    finally:
+        t.close()
 
 
 def run(pg):
@@ -303,6 +426,8 @@ def run(pg):
     r = fusion(home, "db", "upgrade", "--db", url)
     one_line(r, 1, ["server_version is '1\\x1b[31m', not a version"], "upgrade of garbage")
 
+    pg.psql(f"UPDATE fusion_meta SET value = '{LATEST}' WHERE key = 'server_version'")
+    refused_while_running(pg, chain, desk, url)
     log("pg_upgrade: ok")
 
 
