@@ -246,10 +246,12 @@ static int str_field(json_t *v, const char *name, char *out, size_t cap, bool re
     if (len >= cap || strlen(s) != len)
         return api_fail(p, 422, "bad-field", "field \"%s\" is longer than %zu characters "
                         "(or holds a NUL)", name, cap - 1);
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return api_fail(p, 422, "bad-field", "field \"%s\" holds a control character",
-                            name);
+    size_t bad = text_unsafe_at(s, len);
+    if (bad < len)
+        return api_fail(p, 422, "bad-field",
+                        "field \"%s\" has a control character, a bidi control or a byte that "
+                        "is not UTF-8 at byte %zu: send one line of plain text",
+                        name, bad + 1);
     memcpy(out, s, len + 1);
     return 0;
 }

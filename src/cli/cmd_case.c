@@ -154,11 +154,9 @@ static int rules_decide(cli_ctx *ctx, const char *state, const char *reason)
         goto out;
     if (!signed_desk)
         memset(salt, 0, sizeof salt); /* no desk id before the genesis */
-    if (reason && strlen(reason) > COMPLIANCE_REASON_MAX) {
-        err_set(&e, ERR_INVALID, "the reason is too long (at most %d bytes)",
-                COMPLIANCE_REASON_MAX);
+    /* checked before the passphrase is asked for and anything is signed */
+    if (compliance_sanctions_reason_check(off, reason, &e) < 0)
         goto out;
-    }
     if (compliance_sanctions_statement(&st, a.operator_name, &op.address, off, reason, a.now,
                                        &e) < 0)
         goto out;

@@ -380,10 +380,14 @@ static int credit_row(cli_ctx *ctx, int argc, char **argv, credit_kind kind)
         return cli_usage(cmd, "--override needs a reason of 1 to 200 characters");
     if (kind == CREDIT_DRAW && chain && memo && strlen(memo) >= 80)
         return cli_usage(cmd, "--memo of a paid draw is at most 79 characters");
-    if (kind == CREDIT_DRAW && chain)
-        return draw_paid(ctx, argv[1], argv[2], chain, to, memo, override, wait);
     err e;
     err_clear(&e);
+    /* refused before the desk is opened or anything is signed */
+    if (credit_text_check("--override", override, &e) < 0 ||
+        credit_text_check("--memo", memo, &e) < 0)
+        return cli_fail(&e);
+    if (kind == CREDIT_DRAW && chain)
+        return draw_paid(ctx, argv[1], argv[2], chain, to, memo, override, wait);
     store *db = NULL;
     credit_actor a = actor(ctx);
     int rc = EXIT_OK;
@@ -968,6 +972,8 @@ static int withdrawal(cli_ctx *ctx, int argc, char **argv)
         return cli_usage(cmd, "--override needs a reason of 1 to 200 characters");
     err e;
     err_clear(&e);
+    if (credit_text_check("--override", override, &e) < 0)
+        return cli_fail(&e);
     desk *d = NULL;
     store_credit_facility f;
     credit_withdrawal w;

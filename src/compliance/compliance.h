@@ -175,6 +175,11 @@ int compliance_sanctions_message(char *out, size_t cap, const char *operator_nam
 int compliance_sanctions_statement(statement *st, const char *operator_name, const addr *key,
                                    bool off, const char *reason, int64_t at,
                                    err *e) COMPLIANCE_WUR;
+/* The decision's reason: one line of printable text (shown on the Dashboard and in `case
+ * rules`): at most COMPLIANCE_REASON_MAX bytes, no control character, bidi control or byte
+ * that is not UTF-8 (base/text.h text_unsafe_at); printable non-ASCII is kept as typed.
+ * Off needs one; on may have none (NULL or ""). */
+int compliance_sanctions_reason_check(bool off, const char *reason, err *e) COMPLIANCE_WUR;
 /* Records the decision of a->operator_name (compliance role) taken at a->now: sig65 must be
  * their key's signature of the statement's digest under salt. Off needs a reason (one line
  * of text). Stored in the desk settings and audited "compliance.sanctions_off" / "_on", in

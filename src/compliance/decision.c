@@ -14,6 +14,7 @@
 
 #include "audit/audit.h"
 #include "base/bytes.h"
+#include "base/text.h"
 #include "compliance/compliance.h"
 #include "crypto/eip191.h"
 #include "crypto/eip712.h"
@@ -54,19 +55,21 @@ int compliance_sanctions_statement(statement *st, const char *operator_name, con
     return 0;
 }
 
-/* The reason: one line of printable text (it is shown on the Dashboard and in `case rules`). */
-static int reason_check(const char *reason, err *e)
+int compliance_sanctions_reason_check(bool off, const char *reason, err *e)
 {
-    size_t n = strlen(reason);
+    size_t n = reason ? strlen(reason) : 0;
     if (n == 0)
-        return err_set(e, ERR_INVALID, "give the reason for the decision (--reason TEXT)");
+        return off ? err_set(e, ERR_INVALID, "give the reason for the decision (--reason TEXT)")
+                   : 0;
     if (n > COMPLIANCE_REASON_MAX)
         return err_set(e, ERR_INVALID, "the reason is longer than %d bytes",
                        COMPLIANCE_REASON_MAX);
-    for (const unsigned char *p = (const unsigned char *)reason; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return err_set(e, ERR_INVALID, "the reason holds a control character: write one "
-                                           "line of plain text");
+    size_t bad = text_unsafe_at(reason, n);
+    if (bad < n)
+        return err_set(e, ERR_INVALID,
+                       "the reason has a control character, a bidi control or a byte that is "
+                       "not UTF-8 at byte %zu: write one line of plain text",
+                       bad + 1);
     return 0;
 }
 
@@ -77,9 +80,7 @@ int compliance_sanctions_decide(store *s, const compliance_actor *a, bool off, c
         return -1;
     if (!reason)
         reason = "";
-    if (off && reason_check(reason, e) < 0)
-        return -1;
-    if (!off && reason[0] && reason_check(reason, e) < 0)
+    if (compliance_sanctions_reason_check(off, reason, e) < 0)
         return -1;
     store_operator op;
     bool found = false;

@@ -795,6 +795,19 @@ static int draw_health(store *s, const credit_actor *a, const char *facility, cr
     return rc;
 }
 
+int credit_text_check(const char *option, const char *text, err *e)
+{
+    if (!text)
+        return 0;
+    size_t n = strlen(text), bad = text_unsafe_at(text, n);
+    if (bad < n)
+        return err_set(e, ERR_INVALID,
+                       "%s has a control character, a bidi control or a byte that is not "
+                       "UTF-8 at byte %zu: write one line of plain text (nothing recorded)",
+                       option, bad + 1);
+    return 0;
+}
+
 /* The checks and the write of a draw, repayment or fee; prep (a draw to be paid): the same
  * checks, then only the override's signed row is written and *prep is filled for the row
  * held beside the payment (credit_draw_settle posts it once the payment is mined). */
@@ -808,6 +821,9 @@ static int ledger_write(store *s, const credit_actor *a, const char *facility, c
         return err_set(e, ERR_USAGE, "--override is for a draw the health check refuses");
     if (override && (!*override || strlen(override) > 200))
         return err_set(e, ERR_INVALID, "an override needs a reason of 1 to 200 characters");
+    if (credit_text_check("--override", override, e) < 0 ||
+        credit_text_check("--memo", memo, e) < 0)
+        return -1;
     if (kind == CREDIT_DRAW && (require_risk(s, a, e) < 0 ||
                                 draw_health(s, a, facility, &hx, amount, date, &h, e) < 0))
         return -1;

@@ -85,10 +85,17 @@ int credit_health_load(store *s, const store_credit_facility *f, const u256 *owe
                        int64_t max_age, credit_health *out, credit_position **pos,
                        size_t *n_pos, err *e) CREDIT_WUR;
 
+/* Typed text kept on a ledger row (--memo, --override's reason): refused (ERR_INVALID,
+ * naming the option) when it holds a control character, a bidi control or a byte that is
+ * not UTF-8 (base/text.h text_unsafe_at); printable non-ASCII text is kept as typed.
+ * NULL is no text. credit_ledger_add and credit_draw_prepare check both themselves. */
+int credit_text_check(const char *option, const char *text, err *e) CREDIT_WUR;
+
 /* Records a draw, repayment or fee of `amount` (the currency's units, "1250.50") on day
  * (`date` "YYYY-MM-DD", or the actor's today when NULL). Refuses, with the numbers and
  * nothing written, a repayment above the balance and a draw that takes the balance (with
- * the interest accrued) above the limit. */
+ * the interest accrued) above the limit, and a memo or override that credit_text_check
+ * refuses. */
 /* Before a draw is written the facility's health after it is computed: below the initial
  * level the draw is refused with the numbers (ERR_DENIED, nothing written) unless
  * `override` gives the risk officer's reason, which is then recorded in the row's memo and

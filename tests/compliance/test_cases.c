@@ -2042,6 +2042,51 @@ static void test_about_facility_name(void **state)
     store_close(&s);
 }
 
+/* The sanctions decision's reason: one line of printable text. Controls (C0, DEL, C1),
+ * bidi controls, line separators and bytes that are not UTF-8 are refused with the byte
+ * they are at; printable non-ASCII (accents, a zero-width joiner) is taken as typed. */
+static void test_reason_check(void **state)
+{
+    (void)state;
+    err e;
+    static const struct {
+        const char *reason;
+        const char *at; /* "at byte N" of the refusal */
+    } bad[] = {
+        {"feed stale \xe2\x80\xae evil", "at byte 12"}, /* U+202E RLO */
+        {"x\xe2\x81\xa7iso\xe2\x81\xa9", "at byte 2"}, /* U+2067 RLI */
+        {"nel\xc2\x85", "at byte 4"},                   /* U+0085 NEL (C1) */
+        {"csi \xc2\x9b" "2J", "at byte 5"},               /* U+009B CSI (C1) */
+        {"esc \x1b[31m", "at byte 5"},                    /* ESC */
+        {"del\x7f", "at byte 4"},
+        {"two\nlines", "at byte 4"},
+        {"sep\xe2\x80\xa8", "at byte 4"}, /* U+2028 */
+        {"lrm\xe2\x80\x8e", "at byte 4"}, /* U+200E */
+        {"bad \xff byte", "at byte 5"},
+        {"cut \xc3", "at byte 5"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        for (int off = 0; off < 2; off++) {
+            err_clear(&e);
+            assert_int_equal(compliance_sanctions_reason_check(off, bad[i].reason, &e), -1);
+            assert_int_equal(e.code, ERR_INVALID);
+            assert_non_null(strstr(e.msg, "bidi control"));
+            assert_non_null(strstr(e.msg, bad[i].at));
+            assert_non_null(strstr(e.msg, "write one line of plain text"));
+        }
+    assert_int_equal(compliance_sanctions_reason_check(true, "Zo\xc3\xab M\xc3\xbcller: lists "
+                                                             "moved, zw\xe2\x80\x8dj", &e), 0);
+    assert_int_equal(compliance_sanctions_reason_check(false, "", &e), 0);
+    assert_int_equal(compliance_sanctions_reason_check(false, NULL, &e), 0);
+    assert_int_equal(compliance_sanctions_reason_check(true, "", &e), -1);
+    char longr[COMPLIANCE_REASON_MAX + 2];
+    memset(longr, 'a', sizeof longr - 1);
+    longr[sizeof longr - 1] = '\0';
+    assert_int_equal(compliance_sanctions_reason_check(true, longr, &e), -1);
+    longr[COMPLIANCE_REASON_MAX] = '\0';
+    assert_int_equal(compliance_sanctions_reason_check(true, longr, &e), 0);
+}
+
 int main(void)
 {
     /* the desk defaults (shipped lists) come from $FUSION_DATA */
@@ -2058,6 +2103,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prices_large_amount, setup, teardown),
         cmocka_unit_test(test_entity_checks),
+        cmocka_unit_test(test_reason_check),
         cmocka_unit_test_setup_teardown(test_officer_roles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_role_revoked_before_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_file, setup, teardown),

@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "credit/credit.h"
+#include "credit/service.h"
 
 static int32_t day(const char *s)
 {
@@ -189,6 +190,36 @@ static void test_health_and_seizure(void **state)
     assert_true(credit_seize_usd(&h, 1.25, 0.83, 23500.0) == 0.0); /* healthy: nothing */
 }
 
+/* A memo or override reason kept on a ledger row: controls, bidi controls and bytes that
+ * are not UTF-8 are refused naming the option and the byte; printable text is taken. */
+static void test_text_check(void **state)
+{
+    (void)state;
+    err e;
+    static const struct {
+        const char *text, *at;
+    } bad[] = {
+        {"fee \x1b[31m red", "at byte 5"},           /* ESC */
+        {"fee \xe2\x80\xae evil", "at byte 5"},      /* U+202E RLO */
+        {"\xe2\x81\xa7x\xe2\x81\xa9", "at byte 1"},   /* U+2067 RLI */
+        {"nel\xc2\x85", "at byte 4"},               /* U+0085 NEL */
+        {"fee \xff", "at byte 5"},                   /* not UTF-8 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err_clear(&e);
+        assert_int_equal(credit_text_check("--memo", bad[i].text, &e), -1);
+        assert_int_equal(e.code, ERR_INVALID);
+        assert_true(strncmp(e.msg, "--memo has a control character, a bidi control", 46) == 0);
+        assert_non_null(strstr(e.msg, bad[i].at));
+        assert_int_equal(credit_text_check("--override", bad[i].text, &e), -1);
+        assert_true(strncmp(e.msg, "--override has", 14) == 0);
+    }
+    assert_int_equal(credit_text_check("--memo", "arrangement fee, Zo\xc3\xab M\xc3\xbcller "
+                                                 "zw\xe2\x80\x8dj", &e), 0);
+    assert_int_equal(credit_text_check("--memo", "", &e), 0);
+    assert_int_equal(credit_text_check("--memo", NULL, &e), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_capitalisation_and_refusals),
         cmocka_unit_test(test_health_and_seizure),
         cmocka_unit_test(test_utilisation),
+        cmocka_unit_test(test_text_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -289,11 +289,25 @@ def main():
         (b"[" * 5000, 413, "a huge body"),
         (b"[]", 400, "an array"),
     ]
-    for raw, status, what in bad:
+    # a proposal that is good but for its reference: a bidi control (U+202E) or a C1
+    # control (U+0085, NEL) in it is refused, naming the field, like C0 controls
+    good = {"chain": "local", "payee": A[1], "token": "ETH", "amount": str(2 * 10**17),
+            "approvers": ["bob", "carol"], "threshold": 1, "deadline": "7d",
+            "operator": "alice", "arbiter": A[5]}
+    hostile = [(json.dumps(dict(good, reference=ref)), 422, what) for ref, what in (
+        ("PO-4711 \u202e1174-OP", "a reference with a bidi control (U+202E)"),
+        ("PO-4711\u0085second line", "a reference with a C1 control (U+0085)"))]
+    for raw, status, what in bad + hostile:
         st, hd, body = request(c, "POST", "/v1/proposals/escrow", token=proposer, body=raw,
                                headers={"Content-Type": "application/json"})
         check(st == status and hd["content-type"] == "application/problem+json" and
               body["status"] == status, f"{what}: {status} with a problem body")
+    for raw, _, what in hostile:
+        st, _, body = request(c, "POST", "/v1/proposals/escrow", token=proposer, body=raw,
+                              headers={"Content-Type": "application/json"})
+        check(st == 422 and body["type"].endswith("/bad-field") and
+              "\"reference\"" in body["detail"] and "bidi control" in body["detail"] and
+              body["detail"].isascii(), f"{what}: bad-field naming it: {body}")
     st, _, _ = request(c, "POST", "/v1/proposals/escrow", token=proposer, body=b"{}",
                        headers={"Content-Type": "text/plain"})
     check(st == 415, "a body that is not JSON by its type: 415")

@@ -2,17 +2,25 @@
 """cli_json_ascii.py: the command line's JSON never puts a raw non-ASCII byte on the
 terminal, through the real binary, on a desk without a chain.
 
-Hostile text (U+202E RLO, U+2067 RLI, U+0085 NEL, a zero-width joiner) and a plain
-accented name ("Zoë Müller") are stored:
-  - through the CLI where it takes them: `entity add` of "Zoë Müller" and of a name with a
-    zero-width joiner (names with bidi or C1 controls are refused there), `case rules
-    --sanctions off --reason TEXT` (the reason is stored and signed as typed), `case note`,
-    `credit fee --memo TEXT` (stored as typed, ESC included) on a facility of "Zoë Müller";
+Hostile text (U+202E RLO, U+2067 RLI, U+0085 NEL, ESC) is refused where it is typed:
+`case rules --sanctions off --reason TEXT`, `credit fee|repay|draw --memo TEXT` and `credit
+draw|withdrawal --override TEXT` exit 1 with one line naming the option, and write nothing
+(no setting, no ledger row, no audit row). Printable text, a plain accented name ("Zoë
+Müller") and a zero-width joiner included, is taken as typed.
+
+Then hostile text and plain text are stored:
+  - through the CLI: `entity add` of "Zoë Müller" and of a name with a zero-width joiner
+    (names with bidi or C1 controls are refused there), `case rules --sanctions off
+    --reason TEXT` and `credit fee --memo TEXT` with plain reasons and memos, `case note`;
   - as rows an older binary, or a synced chain, could have left: entities named with
-    U+202E, U+2067 and U+0085 (refused by today's `entity add`, see raw_text.py), and a
-    case (cases come from screening synced escrows) with a note carrying the same;
-  - a proposal as the HTTP API stores it (its canonical body, raw UTF-8): the API takes a
-    `reference` with bidi and C1 controls from a client (it refuses only C0 and DEL).
+    U+202E, U+2067 and U+0085 (refused by today's `entity add`, see raw_text.py), a case
+    (cases come from screening synced escrows) with a note carrying the same, the fee's
+    ledger memo with ESC, bidi and C1 controls (older binaries took them), and the
+    sanctions decision with such a reason as an older binary recorded it (an EIP-191
+    signature of the decision's text, made here by cast with the officer's key, so it
+    verifies);
+  - a proposal as the HTTP API stores it (its canonical body, raw UTF-8), with a
+    `reference` holding bidi and C1 controls (today's API refuses it: api_serve.py).
 Then every `--json` command that lists or shows them must print only ASCII (non-ASCII as
 \\uXXXX escapes), and json.loads of it must give back exactly the stored strings. The text
 of `case rules` (the reason), `proposal list` (the request), `credit ledger` and `credit
@@ -26,7 +34,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sync_lib import A, FUSION, Desk, log  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "lib"))
+from signed_desk import ANVIL_KEYS  # noqa: E402
+from sync_lib import A, FUSION, Desk, cast, log  # noqa: E402
 
 ZOE = "Zoë Müller"
 ZWJ = "Zero\u200dJoiner AG"
@@ -38,6 +49,9 @@ NOTE = f"met {ZOE} and {ZWJ}"
 OLD_NOTE = f"older note {RLO} / {RLI} / {NEL}"
 ESCROW = "0x" + "ab" * 20
 MEMO = f"fee \x1b[31m red \u202eevil\u202c \u2067x\u2069 \u0085 zw\u200dj {ZOE}"
+PLAIN_REASON = f"list feed stale, zw\u200dj, {ZOE}"
+PLAIN_MEMO = f"fee red zw\u200dj {ZOE}"
+OVERRIDE = "risk ok \u202eevil\u202c \u0085"
 REFERENCE = f"inv 7 \u202e{ZOE}\u202c \u2067x\u2069 \u0085 zw\u200dj"
 
 BIDI_C1 = ("\u202e", "\u2067", "\u0085")
@@ -76,18 +90,98 @@ def has(doc, s, what):
     assert s in set(strings(doc)), f"{what}: {s!r} not given back exactly: {doc!r}"[:2000]
 
 
+def db(desk):
+    return sqlite3.connect(os.path.join(desk.home, "desk.db"), timeout=30)
+
+
+def written(desk):
+    """What a refused command must leave as it was: the sanctions decision, the ledger rows
+    and the audit trail."""
+    con = db(desk)
+    try:
+        dec = con.execute("SELECT value FROM risk_settings WHERE key = "
+                          "'compliance.sanctions_decision'").fetchall()
+        rows = con.execute("SELECT id, memo FROM credit_ledger ORDER BY id").fetchall()
+    finally:
+        con.close()
+    # the audit rows but key_unlock: the harness passes the signing operator's passphrase,
+    # and unlocking their key is audited before the command runs
+    audit = [r for r in json.loads(fusion(desk, "audit", "list", "--json"))
+             if r["action"] != "key_unlock"]
+    return dec, rows, audit
+
+
+def refused(desk, what, option, *args):
+    """`fusion ARGS` refuses hostile text: exit 1, one line on stderr naming the option,
+    nothing written."""
+    before = written(desk)
+    r = desk.run(*args, check=False)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 1 and len(lines) == 1, (what, r.returncode, r.stderr)
+    assert option in lines[0] and "bidi control" in lines[0] and "plain text" in lines[0], \
+        (what, lines)
+    for c in BIDI_C1 + ("\x1b",):
+        assert c not in r.stderr, (what, r.stderr)
+    assert written(desk) == before, f"{what}: something was written"
+    log(f"{what}: refused, exit 1, one line, nothing written: ok")
+
+
+def old_decision(desk, reason):
+    """The sanctions decision as an older binary recorded it, with reason: the record
+    today's binary wrote, its reason replaced and signed again as older records were (EIP-191
+    personal_sign of the decision's text, compliance_sanctions_message) with the officer's
+    key, so it still verifies."""
+    con = db(desk)
+    rec = json.loads(con.execute("SELECT value FROM risk_settings WHERE key = "
+                                 "'compliance.sanctions_decision'").fetchone()[0])
+    assert rec["reason"] == PLAIN_REASON, rec
+    msg = (f"fusion desk decision\nsanctions screening: off\noperator: {rec['operator']}\n"
+           f"time: {rec['at']}\nreason: {reason}\n")
+    old = {k: rec[k] for k in ("off", "operator", "address", "at")}
+    old["reason"] = reason
+    old["signature"] = cast("wallet", "sign", "--private-key",
+                            ANVIL_KEYS[rec["address"].lower()], msg)
+    n = con.execute("UPDATE risk_settings SET value = ? WHERE key = "
+                    "'compliance.sanctions_decision'",
+                    (json.dumps(old, ensure_ascii=False, sort_keys=True,
+                                separators=(",", ":")),)).rowcount
+    con.commit()
+    con.close()
+    assert n == 1
+
+
 def store(desk):
     op = ("--operator", "carol")
     desk.run("operator", "add", "carol", "--key", A[9], "--role", "compliance")
     desk.run(*op, "entity", "add", ZOE, "--type", "individual", "--jurisdiction", "CH")
     desk.run(*op, "entity", "add", ZWJ, "--type", "company", "--jurisdiction", "CH")
-    desk.run(*op, "case", "rules", "--sanctions", "off", "--reason", REASON)
+    refused(desk, "case rules --reason with bidi and C1 controls", "the reason",
+            *op, "case", "rules", "--sanctions", "off", "--reason", REASON)
+    refused(desk, "case rules --reason with ESC", "the reason",
+            *op, "case", "rules", "--sanctions", "off", "--reason", "stale \x1b[2J")
+    desk.run(*op, "case", "rules", "--sanctions", "off", "--reason", PLAIN_REASON)
+    old_decision(desk, REASON)
     desk.run("operator", "add", "rita", "--key", A[8], "--role", "risk")
     rita = ("--operator", "rita", "credit")
     desk.run(*rita, "facility", "add", "zoe-usdc", "--entity", ZOE, "--currency", "USDC",
              "--limit", "1000", "--rate", "5", "--effective", "2026-01-01")
-    desk.run(*rita, "fee", "zoe-usdc", "1", "--date", "2026-01-02", "--memo", MEMO)
-    con = sqlite3.connect(os.path.join(desk.home, "desk.db"), timeout=30)
+    refused(desk, "credit fee --memo with ESC, bidi and C1 controls", "--memo",
+            *rita, "fee", "zoe-usdc", "1", "--date", "2026-01-02", "--memo", MEMO)
+    refused(desk, "credit repay --memo with U+0085", "--memo",
+            *rita, "repay", "zoe-usdc", "1", "--date", "2026-01-02", "--memo", "nel\u0085")
+    refused(desk, "credit draw --by-hand --memo with U+202E", "--memo",
+            *rita, "draw", "zoe-usdc", "1", "--by-hand", "--memo", "x \u202eevil")
+    refused(desk, "credit draw --chain --memo with U+2067", "--memo",
+            *rita, "draw", "zoe-usdc", "1", "--chain", "devnet-eth", "--memo", "\u2067x")
+    refused(desk, "credit draw --override with bidi and C1 controls", "--override",
+            *rita, "draw", "zoe-usdc", "1", "--by-hand", "--override", OVERRIDE)
+    refused(desk, "credit withdrawal --override with bidi and C1 controls", "--override",
+            *rita, "withdrawal", "zoe-usdc", "1", "--chain", "devnet-eth", "--approve",
+            "--override", OVERRIDE)
+    desk.run(*rita, "fee", "zoe-usdc", "1", "--date", "2026-01-02", "--memo", PLAIN_MEMO)
+    con = db(desk)
+    assert con.execute("UPDATE credit_ledger SET memo = ? WHERE memo = ?",
+                       (MEMO, PLAIN_MEMO)).rowcount == 1
     now = int(time.time())
     for name in (RLO, RLI, NEL):
         con.execute("INSERT INTO entities (name, type, jurisdiction, created_at, updated_at) "
@@ -119,7 +213,9 @@ def check_json(desk, case):
     for n in names:
         has(ascii_json(desk, "entity", "show", n, "--json"), n, f"entity show {n!r} --json")
     doc = ascii_json(desk, "audit", "list", "--json")
-    for s in (ZOE, ZWJ, REASON):
+    # the audit rows hold what the CLI took: the plain reason and memo (the hostile ones
+    # were refused; audit rows are hash-chained, so no older row is made up here)
+    for s in (ZOE, ZWJ, PLAIN_REASON, PLAIN_MEMO):
         has(doc, s, "audit list --json")
     for args in (("case", "show", case, "--json"), ("case", "export", case, "--json")):
         doc = ascii_json(desk, *map(str, args))
