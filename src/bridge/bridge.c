@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/amount.h"
 #include "base/bytes.h"
@@ -22,7 +21,6 @@
 #include "crypto/keccak.h"
 #include "eth/abi.h"
 #include "rpc/rpc.h"
-#include "store/store_book.h"
 
 /* ---- helpers ---- */
 
@@ -352,29 +350,6 @@ static int pending_receipt(eng *g, store_bridge *b, rpc_receipt *r, bool *found,
     return rc;
 }
 
-/* The outbound row of the transaction in flight follows what the engine saw mined (a step
- * sent without waiting, `--no-wait`, left it sent): through the desk's store when it has
- * the book attached, so on the desk's server too (desk.db first, then the server, waiting
- * for a lost one as an escrow action does), else desk.db's. */
-static void mark_outbound(eng *g, const store_bridge *b, const rpc_receipt *r)
-{
-    err e;
-    store_outbound o;
-    bool found = false;
-    if (store_outbound_find_hash(g->db, b->pending_chain, b->pending_hash, &o, &found, &e) < 0) {
-        LOG_W("bridge", "transfer %lld: its %s's record: %s", (long long)b->id, b->pending_action,
-              e.msg);
-        return;
-    }
-    if (!found || (o.state != OUTBOUND_PENDING && o.state != OUTBOUND_SENT))
-        return;
-    store *db = store_has_book(desk_store(g->d)) ? desk_store(g->d) : g->db;
-    if (store_outbound_set_state(db, o.id, r->success ? OUTBOUND_MINED : OUTBOUND_FAILED,
-                                 r->block_number, (int64_t)time(NULL), &e) < 0 ||
-        (r->success && store_outbound_mark_replaced(db, o.id, &e) < 0))
-        LOG_W("bridge", "outbound tx %lld: %s", (long long)o.id, e.msg);
-}
-
 /* The MessageSent message of the burn (the transmitter's log in the burn's block). */
 static int read_message(eng *g, store_bridge *b, uint64_t block, err *e)
 {
@@ -532,7 +507,7 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
             return -1;
         if (!found)
             return 0;
-        mark_outbound(g, b, &r);
+        bridge_mark_outbound(g->db, g->d, b, &r);
         b->pending_action[0] = '\0';
         /* the signed burn stays: a reorg that takes its block away re-sends it */
         if (!r.success) {
@@ -598,7 +573,7 @@ static int step(eng *g, store_bridge *b, bool *moved, err *e)
             return -1;
         if (!found)
             return 0;
-        mark_outbound(g, b, &r);
+        bridge_mark_outbound(g->db, g->d, b, &r);
         b->pending_action[0] = '\0';
         b->pending_raw_len = 0;
         bool used = false;
@@ -681,10 +656,10 @@ int bridge_advance(const bridge_env *env, int64_t id, char state[16], err *e)
     if (rc == 0 && !found)
         rc = err_set(e, ERR_NOT_FOUND, "no bridge transfer %lld", (long long)id);
     if (rc == 0 && strcmp(b.protocol, "ccip") == 0) {
-        eng_close(&g);
-        rc = bridge_ccip_advance(env, &b, e);
+        rc = bridge_ccip_advance(env, g.d, &b, e);
         if (state)
             snprintf(state, 16, "%s", b.state);
+        eng_close(&g);
         return rc;
     }
     for (int i = 0; rc == 0 && i < 8; i++) {

@@ -67,7 +67,9 @@ int bridge_ccip_quote_get(store *db, const char *src, const char *dst, const cha
  * advanced. */
 int bridge_ccip_send(const bridge_env *env, const bridge_quote *q, const addr *recipient,
                      int64_t *id, err *e) FUSION_WUR;
-/* Finishes or re-sends the ccipSend in flight, reads its message (checked against the
- * transfer, id recomputed: committed) and looks for the destination's
- * ExecutionStateChanged for the id (delivered). */
-int bridge_ccip_advance(const bridge_env *env, store_bridge *b, err *e) FUSION_WUR;
+/* Finishes or re-sends the ccipSend in flight (its receipt, once found, written to its
+ * outbound record through d's store: mined or failed), reads its message (checked against
+ * the transfer, id recomputed: committed) and looks for the destination's
+ * ExecutionStateChanged for the id (delivered). d: the desk the transfer's operator acts
+ * through (opened and wired by the caller). */
+int bridge_ccip_advance(const bridge_env *env, desk *d, store_bridge *b, err *e) FUSION_WUR;

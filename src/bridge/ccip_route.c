@@ -5,7 +5,9 @@
  * kept with the signed ccipSend before it is sent (store_bridge, protocol "ccip"), then
  * followed: the CCIPSendRequested message read and checked (its id recomputed on the
  * lane: committed), delivery seen in the destination router's ExecutionStateChanged for
- * the id (delivered), read in bounded ranges from the destination's head at the send. The network (the devnet's relayer) executes; the desk only watches,
+ * the id (delivered), read in bounded ranges from the destination's head at the send. The
+ * ccipSend's receipt, once found, is written to its outbound record (and its approve's:
+ * bridge_mark_outbound). The network (the devnet's relayer) executes; the desk only watches,
  * so nothing here can execute a message twice. See docs/bridges.md. */
 #include "bridge/ccip.h"
 
@@ -289,20 +291,20 @@ int bridge_ccip_send(const bridge_env *env, const bridge_quote *q, const addr *r
     rc = 0;
 out:
     buf_free(&data);
-    if (d != env->desk)
-        desk_free(&d);
     store_close(&db);
     if (rc == 0) {
         store *db2 = NULL;
         store_bridge b2;
         bool found = false;
-        if (store_open(&db2, path, e) < 0)
-            return -1;
-        rc = store_bridge_get(db2, *id, &b2, &found, e);
+        rc = store_open(&db2, path, e);
+        if (rc == 0)
+            rc = store_bridge_get(db2, *id, &b2, &found, e);
         store_close(&db2);
         if (rc == 0 && found)
-            rc = bridge_ccip_advance(env, &b2, e);
+            rc = bridge_ccip_advance(env, d, &b2, e);
     }
+    if (d != env->desk)
+        desk_free(&d);
     return rc;
 }
 
@@ -434,7 +436,7 @@ static int find_execution(store *db, store_bridge *b, uint64_t *from, bool *foun
     return 0;
 }
 
-int bridge_ccip_advance(const bridge_env *env, store_bridge *b, err *e)
+int bridge_ccip_advance(const bridge_env *env, desk *d, store_bridge *b, err *e)
 {
     store *db = NULL;
     char path[4200];
@@ -462,6 +464,7 @@ int bridge_ccip_advance(const bridge_env *env, store_bridge *b, err *e)
         }
         rpc_client_free(&rpc);
         if (rc == 0 && found) {
+            bridge_mark_outbound(db, d, b, &r);
             b->pending_action[0] = '\0';
             b->pending_raw_len = 0;
             b->burn_block = r.block_number;

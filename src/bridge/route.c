@@ -11,6 +11,7 @@
 #include "base/amount.h"
 #include "base/log.h"
 #include "rpc/rpc.h"
+#include "store/store_book.h"
 
 int bridge_chain_find(store *db, const char *s, store_chain *c, err *e)
 {
@@ -134,4 +135,77 @@ void bridge_sleep_ms(unsigned ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+/* o's receipt r written through the desk's store when its book is on a server, else db. */
+static void mark_one(store *db, desk *d, const store_outbound *o, const rpc_receipt *r)
+{
+    err e;
+    store *via = d && store_has_book(desk_store(d)) ? desk_store(d) : db;
+    if (store_outbound_set_state(via, o->id, r->success ? OUTBOUND_MINED : OUTBOUND_FAILED,
+                                 r->block_number, (int64_t)time(NULL), &e) < 0 ||
+        (r->success && store_outbound_mark_replaced(via, o->id, &e) < 0))
+        LOG_W("bridge", "outbound tx %lld: %s", (long long)o->id, e.msg);
+}
+
+/* The allowance approve a send signs right before its burn (or ccipSend) is no step the
+ * transfer keeps: it is the sender's bridge_allowance one nonce below the burn on its
+ * chain. Still in flight (sent without waiting), its receipt is read from the node and
+ * written as the burn's. */
+static void mark_allowance(store *db, desk *d, const store_outbound *burn)
+{
+    if (burn->nonce == 0)
+        return;
+    err e;
+    int64_t *ids = NULL;
+    size_t n = 0;
+    if (store_outbound_in_flight(db, burn->chain_id, &ids, &n, &e) < 0) {
+        LOG_W("bridge", "the allowance below outbound tx %lld: %s", (long long)burn->id, e.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        store_outbound o;
+        uint8_t *raw = NULL;
+        bool found = false;
+        if (store_outbound_get(db, ids[i], &o, &raw, &found, &e) < 0) {
+            LOG_W("bridge", "outbound tx %lld: %s", (long long)ids[i], e.msg);
+            break;
+        }
+        free(raw);
+        if (!found || o.nonce + 1 != burn->nonce || !addr_equal(&o.from, &burn->from) ||
+            strcmp(o.action, "bridge_allowance") != 0 ||
+            (o.state != OUTBOUND_PENDING && o.state != OUTBOUND_SENT))
+            continue;
+        rpc_client *rpc = NULL;
+        rpc_receipt r;
+        found = false;
+        if (desk_chain_rpc(db, o.chain_id, NULL, &rpc, &e) == 0 &&
+            rpc_eth_get_transaction_receipt(rpc, o.hash, &r, &found, &e) == 0) {
+            if (found)
+                mark_one(db, d, &o, &r);
+        } else {
+            LOG_W("bridge", "outbound tx %lld's receipt: %s", (long long)o.id, e.msg);
+        }
+        rpc_client_free(&rpc);
+        break;
+    }
+    free(ids);
+}
+
+void bridge_mark_outbound(store *db, desk *d, const store_bridge *b, const rpc_receipt *r)
+{
+    err e;
+    store_outbound o;
+    bool found = false;
+    if (store_outbound_find_hash(db, b->pending_chain, b->pending_hash, &o, &found, &e) < 0) {
+        LOG_W("bridge", "transfer %lld: its %s's record: %s", (long long)b->id, b->pending_action,
+              e.msg);
+        return;
+    }
+    if (!found)
+        return;
+    if (o.state == OUTBOUND_PENDING || o.state == OUTBOUND_SENT)
+        mark_one(db, d, &o, r);
+    if (strcmp(b->pending_action, "bridge_burn") == 0)
+        mark_allowance(db, d, &o);
 }

@@ -6,6 +6,7 @@
 
 #include "base/bytes.h"
 #include "bridge/bridge.h"
+#include "rpc/rpc.h"
 
 /* A chain of the desk by id (decimal) or name; ERR_NOT_FOUND names `fusion chain list`. */
 int bridge_chain_find(store *db, const char *s, store_chain *c, err *e) FUSION_WUR;
@@ -39,6 +40,18 @@ typedef struct bridge_hold_ctx {
 } bridge_hold_ctx;
 int bridge_hold_step(void *vctx, store *db, int64_t outbound_id, const uint8_t *raw, size_t len,
                      const uint8_t hash[32], err *e);
+
+/* The outbound record of the transaction b has in flight (b->pending_chain, pending_hash),
+ * whose receipt r the route found: mined (r->success; its siblings, the same nonce, marked
+ * replaced) or failed, in r's block. A step sent without waiting (`--no-wait`) left it
+ * sent. Written through d's store when the desk's book is on a server (desk.db first,
+ * then the server, waiting for a lost one as an escrow action does), else through db
+ * (desk.db); a record neither pending nor sent is left as it is. The burn's (or
+ * ccipSend's) brings the allowance approve the send signed right before it along: the
+ * sender's bridge_allowance one nonce below on that chain, still pending or sent, gets its
+ * own receipt from the node, written the same way. A failure is logged: `fusion tx check`
+ * writes it later. */
+void bridge_mark_outbound(store *db, desk *d, const store_bridge *b, const rpc_receipt *r);
 
 /* A progress line: to the log and to env->say. */
 void bridge_say(const bridge_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -24,7 +24,12 @@ both chains.
                id the router emitted and delivered (ExecutionStateChanged on the
                destination), balances checked with cast; resume on it signs nothing more;
                fusion SIGKILLed with its ccipSend in flight: resume completes it, one send,
-               one execution
+               one execution; a send with --no-wait resumed: its ccipSend and the approve
+               below it mined in `fusion tx list --json` in the blocks of the node's
+               receipts (cast receipt), with no `tx check`, as is the killed send's
+  reverted     a ccipSend sent with --no-wait, the router's fee raised in its block before
+               it (the owner's setFees, a higher priority fee): resume marks the transfer
+               failed, nothing locked, and its outbound record failed in that block
   hosted       the destination's endpoint a FAKE hosted provider (fake_provider.py) that
                refuses eth_getLogs over more than 5 blocks; the send committed with the
                relayer down, the destination then 300 blocks longer before the execution:
@@ -255,6 +260,24 @@ def rows(home, sql, *args):
         db.close()
 
 
+def outbound_mined(home, net, chain, h, action, what, state="mined"):
+    """The desk's outbound record of transaction h (`fusion tx list --json`): mined (or, the
+    node's receipt a revert, failed), in the block of the node's receipt (cast receipt), with
+    no `fusion tx check`; returns it."""
+    rc = json.loads(cast("receipt", "--json", "--rpc-url", net.url[chain], h or "0x"))
+    block = rc["blockNumber"]
+    block = int(block, 16) if isinstance(block, str) else int(block)
+    ok = rc["status"] in ("0x1", 1)
+    txs = [x for x in json.loads(fusion(home, "--json", "tx", "list").stdout)
+           if x["hash"].lower() == (h or "").lower()]
+    check(len(txs) == 1 and txs[0]["action"] == action and ok == (state == "mined") and
+          txs[0]["state"] == state and txs[0]["mined_block"] == block,
+          "%s: the %s's outbound record %s in block %d as the node's receipt (status %s): %s" %
+          (what, action, state, block, rc["status"],
+           [(x["id"], x["state"], x["mined_block"]) for x in txs]))
+    return txs[0] if len(txs) == 1 else None
+
+
 def br(*args):
     return ["--operator", "alice", "--passphrase-file", PASSFILE, "--yes", "bridge", *args]
 
@@ -324,6 +347,17 @@ def desk(home, net, rel, sanctioned):
             break
         time.sleep(0.3)
     check(t["state"] == "committed", "desk: committed while the relayer is down (%s)" % t["state"])
+    # the ccipSend, sent without waiting: the receipt resume found is written to its
+    # outbound record (no `tx check`), the block the node mined it in
+    burn = outbound_mined(home, net, src, t.get("burn_tx"), "bridge_burn", "desk no-wait")
+    # and so is the allowance approve the send signed right before it (alice had none)
+    ap = [x for x in json.loads(fusion(home, "--json", "tx", "list").stdout)
+          if x["action"] == "bridge_allowance" and x["chain_id"] == net.id[src]]
+    check(len(ap) == 1 and burn and ap[0]["nonce"] + 1 == burn["nonce"],
+          "desk no-wait: one allowance approve, the nonce below the ccipSend's: %s" %
+          [(x["id"], x["nonce"]) for x in ap])
+    if ap:
+        outbound_mined(home, net, src, ap[0]["hash"], "bridge_allowance", "desk no-wait")
     # balances are read at each chain's synced block: synced past the lock, the value is in
     # flight (before, it is still in the source wallet: counted once either way)
     fusion(home, "sync", "--once", timeout=300)
@@ -384,12 +418,53 @@ def desk(home, net, rel, sanctioned):
           if x["protocol"] == "ccip" and x["id"] > last]
     check(len(ts) == 1 and ts[0]["state"] == "delivered",
           "desk killed: one transfer, delivered by resume: %s" % [(x["id"], x["state"]) for x in ts])
+    if ts:
+        outbound_mined(home, net, src, ts[0].get("burn_tx"), "bridge_burn", "desk killed")
     check(net.bal(src, ALICE) == a_src - AMOUNT, "desk killed: locked once on %s" % src)
     check(net.bal(dst, ALICE) == a_dst + AMOUNT, "desk killed: released once on %s" % dst)
     if ts:
         mid = ts[0].get("message_hash") or ""
         check(net.executions(dst, mid) == 1, "desk killed: one ExecutionStateChanged")
     rel.kill()
+
+
+def reverted(home, net):
+    """A ccipSend that reverts on chain: sent with --no-wait while the source does not mine,
+    the router's owner raising its fee (setFees, at a higher priority fee: mined first in
+    the same block). resume finds the receipt: the transfer failed, nothing moved, and the
+    ccipSend's outbound record failed in the block of the node's receipt (no `tx check`)."""
+    src, dst = "devnet-eth", "devnet-avax"
+    url, router = net.url[src], net.router[src]
+    fees = [str(num(cast("call", "--rpc-url", url, router, f + "()(uint256)")))
+            for f in ("baseFee", "feePerByte", "feePerToken")]
+    last = rows(home, "SELECT max(id) FROM bridge_transfers")[0][0]
+    a_src = net.bal(src, ALICE)
+    args = ["--route", "ccip", "--asset", "WETH", "--from", src, "--to", dst, "--amount", "3"]
+    mining(net, src, False)
+    try:
+        fusion(home, *br("send", *args, "--recipient", "alice", "--no-wait"), timeout=300)
+        cast("send", "--async", "--rpc-url", url, "--private-key", DEPLOYER_KEY,
+             "--priority-gas-price", "50gwei", "--gas-price", "500gwei", router,
+             "setFees(uint256,uint256,uint256)", str(10**24), "0", "0")
+        cast("rpc", "--rpc-url", url, "anvil_mine", "0x1")
+    finally:
+        mining(net, src, True)
+    cast("send", "--rpc-url", url, "--private-key", DEPLOYER_KEY, router,
+         "setFees(uint256,uint256,uint256)", *fees)
+    t = None
+    for _ in range(100):
+        fusion(home, *br("resume", "--no-wait"), rc=None)
+        ts = [x for x in json.loads(fusion(home, "bridge", "list", "--json").stdout)
+              if x["protocol"] == "ccip" and x["id"] > last]
+        t = ts[-1] if ts else None
+        if t and t["state"] != "sent":
+            break
+        time.sleep(0.3)
+    check(t and t["state"] == "failed", "reverted: the transfer failed (%s)" %
+          ("%s: %s" % (t["state"], t.get("note")) if t else "none"))
+    check(net.bal(src, ALICE) == a_src, "reverted: nothing locked on %s" % src)
+    if t:
+        outbound_mined(home, net, src, t.get("burn_tx"), "bridge_burn", "reverted", "failed")
 
 
 def hosted(home, net, rel):
@@ -537,6 +612,7 @@ def main():
         check(net.bal(dst, net.router[dst]) == pool0 - 2 * AMOUNT, "locked: the pool paid out")
         resumed(home, net, rel, src, dst)
         desk(home, net, rel, sanctioned)
+        reverted(home, net)
         hosted(home, net, rel)
     finally:
         if rel:

@@ -88,8 +88,9 @@ chains: `fusion chain add` and `chain remove` on a desk whose signed book.conf n
   syncs it onto the server; `chain remove` takes the server's chain away with its events,
   block hashes, checkpoint and escrows, and desk.db's.
 swap, bridge: the swap engine's and the bridge engine's own writes of their transactions'
-  states (an HTLC swap; a CCTP transfer sent --no-wait, then resumed) reach the server with
-  no `fusion tx check`: every one mined or confirmed there as in desk.db.
+  states (an HTLC swap; a CCTP transfer sent --no-wait, then resumed; a CCIP one likewise,
+  to committed) reach the server with no `fusion tx check`: every one mined or confirmed
+  there as in desk.db (the allowance approves of the sends too).
 legs: the chain sync's bridge legs on the server (a burn, another relayer's mint, that
   mint's block reorged away), and `bridge list`/`show` reading them there; the terminal UI's
   Bridges screen shows the relayed transfer delivered too (the server's legs, read by its
@@ -1385,11 +1386,14 @@ def swap(pg):
 def bridge(pg):
     """The bridge engine's writes of its transactions' states (src/bridge: the receipt of a
     step sent without waiting, which `bridge resume` finds) on a desk whose signed book.conf
-    names the server: a CCTP transfer sent with --no-wait (the burn's row left `sent`), then
-    resumed to delivered, ends with its transactions mined or confirmed on the server as in
-    desk.db, with no `fusion tx check`."""
+    names the server: a CCTP transfer sent with --no-wait (its allowance approve and burn
+    left `sent`), then resumed to delivered, and a CCIP transfer of WETH sent with --no-wait
+    (approve and ccipSend), then resumed (--no-wait, no relayer) to committed, end with
+    their transactions mined or confirmed on the server as in desk.db, with no `fusion tx
+    check`; each of the CCIP route's in the block of the node's receipt."""
     sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "integration"))
     import bridge_cctp as bc
+    import bridge_ccip as bcc
     import devnet_lib
     home = tempfile.mkdtemp(prefix="fusion-pgbook-bridge-")
     bc.PASSFILE = home + "-pass"
@@ -1397,6 +1401,11 @@ def bridge(pg):
         f.write("fusion-demo\n")
     os.chmod(bc.PASSFILE, 0o600)
     ports = ",".join(map(str, devnet_lib.free_ports(devnet_lib.N_CHAINS)))
+
+    def server_rows():
+        return {x[0]: (x[1], x[2], x[3], int(x[4] or 0)) for x in pg.psql(
+            "SELECT id, hash, state, action, mined_block FROM outbound_txs") if x[0] not in before}
+
     try:
         devnet_lib.fusion(home, "demo", "--no-ui", "--duration", "1s", "--ports", ports,
                           "--keep-devnet")
@@ -1408,13 +1417,8 @@ def bridge(pg):
         write_book(home, f"db = {pg.url_for(user='desk')}\n")
         devnet_lib.fusion(home, *admin, "config", "sign", "book")
         devnet_lib.ENV["PGPASSWORD"] = PASSWORD
-        # the messenger may burn alice's USDC (as bridge_legs.py): the burn is the send's only
-        # transaction (an allowance approve sent with --no-wait is no step of the transfer's,
-        # which the engine does not follow: docs/scale.md)
-        desk = bc.Desk(home)
-        devnet_lib.cast("send", "--rpc-url", desk.url["devnet-eth"], "--private-key",
-                        bc.ALICE_KEY, desk.usdc["devnet-eth"], "approve(address,uint256)",
-                        desk.tm[0][0], str(10 * bc.AMOUNT))
+        # alice has not approved the messenger: the send approves it, then burns, neither
+        # waited for
         devnet_lib.fusion(home, *bc.send_args(), "--no-wait")
         tid = max(bc.transfers(home))
         burn = bc.transfers(home)[tid]["burn_tx"]
@@ -1422,17 +1426,49 @@ def bridge(pg):
         devnet_lib.fusion(home, *bc.br("resume", str(tid)), timeout=300)
         t = bc.transfers(home)[tid]
         assert t["state"] == "delivered", f"the transfer: {t}"
-        srv = {x[0]: (x[1], x[2]) for x in pg.psql("SELECT id, hash, state FROM outbound_txs")
-               if x[0] not in before}
+        cctp = server_rows()
+        assert sorted(a for _, _, a, _ in cctp.values()) == \
+            ["bridge_allowance", "bridge_burn", "bridge_mint"], cctp
+        assert all(st in ("mined", "confirmed") for _, st, _, _ in cctp.values()), \
+            f"a CCTP transaction's state did not reach the server: {cctp}"
+        # the CCIP route (WETH, the routers of `devnet up`), the network's relayer not run:
+        # resume takes it to committed, the ccipSend's receipt found
+        net = bcc.Net(home)
+        src = "devnet-eth"
+        devnet_lib.cast("send", "--rpc-url", net.url[src], "--private-key", bcc.DEPLOYER_KEY,
+                        net.weth[src], "mint(address,uint256)", bc.ALICE, str(bcc.AMOUNT))
+        ccip_args = ["--route", "ccip", "--asset", "WETH", "--from", src, "--to", "devnet-avax",
+                     "--amount", "3", "--recipient", "alice"]
+        devnet_lib.fusion(home, *bc.br("send", *ccip_args, "--no-wait"), timeout=300)
+        cid = max(bc.transfers(home))
+        for _ in range(100):
+            devnet_lib.fusion(home, *bc.br("resume", "--no-wait", str(cid)), timeout=300)
+            c = bc.transfers(home)[cid]
+            if c["state"] != "sent":
+                break
+            time.sleep(0.3)
+        assert c["protocol"] == "ccip" and c["state"] == "committed", f"the CCIP transfer: {c}"
+        srv = server_rows()
+        ccip = {i: v for i, v in srv.items() if i not in cctp}
+        assert sorted(a for _, _, a, _ in ccip.values()) == ["bridge_allowance", "bridge_burn"] \
+            and c["burn_tx"] in {h for h, _, _, _ in ccip.values()}, ccip
+        bad = []
+        for h, st, a, blk in ccip.values():
+            rc = json.loads(devnet_lib.cast("receipt", "--json", "--rpc-url", net.url[src], h))
+            want = int(rc["blockNumber"], 16) if isinstance(rc["blockNumber"], str) \
+                else int(rc["blockNumber"])
+            if not (st == "mined" and blk == want and rc["status"] in ("0x1", 1)):
+                bad.append(f"{a}: {st} in block {blk}, the node's {want}")
+        assert not bad, f"the CCIP route's transactions on the server: {bad}"
         con = sqlite3.connect(f"file:{home}/desk.db?mode=ro", uri=True, timeout=30)
-        local = {str(i): (h, st) for i, h, st in
-                 con.execute("SELECT id, hash, state FROM outbound_txs")
+        local = {str(i): (h, st, a, blk or 0) for i, h, st, a, blk in
+                 con.execute("SELECT id, hash, state, action, mined_block FROM outbound_txs")
                  if str(i) not in before}
         con.close()
-        log(f"the transfer's transactions on the server: {sorted(srv.values(), key=str)}")
-        assert burn in {h for h, _ in srv.values()} and len(srv) >= 2, srv
+        log(f"the transfers' transactions on the server: {sorted(srv.values(), key=str)}")
+        assert burn in {h for h, _, _, _ in srv.values()}, srv
         assert srv == local, f"the server {srv} and desk.db {local} differ"
-        assert all(st in ("mined", "confirmed") for _, st in srv.values()), \
+        assert all(st in ("mined", "confirmed") for _, st, _, _ in srv.values()), \
             f"a bridge transaction's state did not reach the server: {srv}"
         pg_sync.no_password([home])
     finally:
