@@ -8,9 +8,12 @@
  * pre-sign summary and y/N; one that has nothing left to do is said so, nothing signed.
  * `fusion bridge send` makes transfers. Read whole from the store on each change. On a
  * desk whose book is on a server (book.conf) the sync records the transfers' legs there, not
- * in desk.db: each transfer is shown as those legs make it (sync_bridge_book_view, as `fusion
- * bridge list`), read by a worker of the screen on its own store (bookwork.h), so a
- * server away never holds the loop: the rows shown stay, the status line says why. */
+ * in desk.db: each transfer is shown as those legs make it, and a burn from the desk's
+ * accounts known only from them (another workstation's) is a row too, Id "-", its note
+ * saying so, not this desk's to resume (sync_bridge_book_list, as `fusion bridge list` and
+ * the risk report's value in flight), read by a worker of the screen on its own store
+ * (bookwork.h), so a server away never holds the loop: the rows shown stay, the status
+ * line says why. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 #include "desk.h"
 #include "bridge/bridge.h"
 #include "desk/names.h"
+#include "keystore/keystore.h"
 #include "job.h"
 #include "notify.h"
 #include "screen.h"
@@ -130,8 +134,8 @@ static void cell_of(const br_state *st, const store_bridge *b, size_t col, char 
     char n1[24], n2[24];
     out[0] = '\0';
     switch (col) {
-    case 0:
-        snprintf(out, cap, "%lld", (long long)b->id);
+    case 0: /* id 0: known only from the server's legs (sync_bridge_book_list) */
+        snprintf(out, cap, b->id ? "%lld" : "-", (long long)b->id);
         break;
     case 1:
         snprintf(out, cap, "%s %s %s", chain_name(st, b->src_chain, n1, sizeof n1),
@@ -153,7 +157,10 @@ static void cell_of(const br_state *st, const store_bridge *b, size_t col, char 
         snprintf(out, cap, "%s", b->state);
         break;
     case 6:
-        age_of(st->now, b->created_at, out, cap);
+        if (b->id)
+            age_of(st->now, b->created_at, out, cap);
+        else
+            snprintf(out, cap, "-"); /* no desk.db row: its time is not known here */
         break;
     default:
         break;
@@ -175,10 +182,18 @@ static void apply_filter(br_state *st)
     }
 }
 
+/* desk.db's transfers newest first, then those known only from the server's legs (id 0)
+ * by chain, newest burn first. */
 static int newest_first(const void *pa, const void *pb)
 {
     const store_bridge *a = pa, *b = pb;
-    return a->id < b->id ? 1 : a->id > b->id ? -1 : 0;
+    if (a->id || b->id)
+        return !a->id ? 1 : !b->id ? -1 : a->id < b->id ? 1 : a->id > b->id ? -1 : 0;
+    if (a->src_chain != b->src_chain)
+        return a->src_chain < b->src_chain ? -1 : 1;
+    if (a->burn_block != b->burn_block)
+        return a->burn_block < b->burn_block ? 1 : -1;
+    return memcmp(a->burn_tx, b->burn_tx, 32);
 }
 
 static void unload(br_state *st)
@@ -269,18 +284,21 @@ static void lists_free(void *result)
     free(l);
 }
 
-/* The reader's thread: one read, the transfers (desk.db's), each as the server's legs make
- * it, the chains and tokens that name them (the screen's state untouched). */
+/* The reader's thread (ctx: the desk's home): one read, the transfers as the server's legs
+ * make them (desk.db's and the desk accounts' burns known only there), the chains and tokens
+ * that name them (the screen's state untouched). */
 static int worker_read(store *s, void *ctx, void **out, err *e)
 {
-    (void)ctx;
     br_lists *l = calloc(1, sizeof *l);
     if (!l)
         return err_set(e, ERR_NOMEM, "out of memory listing the transfers");
     *out = l;
-    int rc = store_bridge_list(s, &l->all, &l->n_all, e);
-    for (size_t i = 0; rc == 0 && i < l->n_all; i++)
-        rc = sync_bridge_book_view(s, &l->all[i], e);
+    addr *accounts = NULL;
+    size_t n_accounts = 0;
+    int rc = keystore_addresses(ctx, &accounts, &n_accounts, e);
+    if (rc == 0)
+        rc = sync_bridge_book_list(s, accounts, n_accounts, &l->all, &l->n_all, e);
+    free(accounts);
     if (rc == 0)
         rc = store_chain_list(s, &l->chains, &l->n_chains, e);
     if (rc == 0)
@@ -348,8 +366,15 @@ static void rows_key(void *ctx, size_t row, char *out, size_t cap)
 {
     br_state *st = ctx;
     out[0] = '\0';
-    if (row < st->n_shown)
-        snprintf(out, cap, "%lld", (long long)st->all[st->shown[row]].id);
+    if (row >= st->n_shown)
+        return;
+    const store_bridge *b = &st->all[st->shown[row]];
+    if (b->id) {
+        snprintf(out, cap, "%lld", (long long)b->id);
+    } else if (cap > 67) { /* known only from the server's legs: its burn */
+        snprintf(out, cap, "burn:");
+        hex_encode(out + 5, cap - 5, b->burn_tx, 32, true);
+    }
 }
 
 static int open_(ui_screen *s, err *e)
@@ -361,8 +386,8 @@ static int open_(ui_screen *s, err *e)
         return -1;
     st->desk = ui_app_desk(s->app);
     if (st->desk && st->desk->reads.present) {
-        if (ui_bookwork_start(&st->w, st->desk->home, "bridges", worker_read, lists_free, NULL,
-                              e) < 0) {
+        if (ui_bookwork_start(&st->w, st->desk->home, "bridges", worker_read, lists_free,
+                              st->desk->home, e) < 0) {
             ui_tscreen_close(s);
             return -1;
         }
@@ -399,8 +424,14 @@ static void detail_lines(br_state *st, const store_bridge *b, char ***lines, siz
     amount_of(st, b, &b->fee, fee, sizeof fee, true);
     char units[U256_DEC_MAX];
     u256_to_dec(units, &b->amount);
-    ui_lines_add(lines, n, "TRANSFER %lld (%s)", (long long)b->id, b->protocol);
-    ui_lines_add(lines, n, "  State %s, by %s", b->state, b->operator_name);
+    if (b->id) {
+        ui_lines_add(lines, n, "TRANSFER %lld (%s)", (long long)b->id, b->protocol);
+        ui_lines_add(lines, n, "  State %s, by %s", b->state, b->operator_name);
+    } else {
+        ui_lines_add(lines, n, "TRANSFER - (%s), not in this desk's database", b->protocol);
+        ui_lines_add(lines, n, "  State %s, burned by another workstation (seen on the server)",
+                     b->state);
+    }
     ui_lines_add(lines, n, "  Route %s (chain %llu) to %s (chain %llu)",
                  chain_name(st, b->src_chain, n1, sizeof n1), (unsigned long long)b->src_chain,
                  chain_name(st, b->dst_chain, n2, sizeof n2), (unsigned long long)b->dst_chain);
@@ -424,7 +455,9 @@ static void detail_lines(br_state *st, const store_bridge *b, char ***lines, siz
         ui_lines_add(lines, n, "  Message hash: not read yet (the burn's MessageSent)");
     }
     ui_lines_add(lines, n, "ATTESTATION");
-    if (b->attestation_len)
+    if (!b->id)
+        ui_lines_add(lines, n, "  Not known here: the burning workstation's to fetch");
+    else if (b->attestation_len)
         ui_lines_add(lines, n, "  Complete: %zu signature%s (%zu bytes)", b->attestation_len / 65,
                      b->attestation_len / 65 == 1 ? "" : "s", b->attestation_len);
     else if (b->has_message)
@@ -496,6 +529,11 @@ static unsigned handle(ui_screen *s, const ui_event *ev)
         const store_bridge *b = selected(st);
         if (!b)
             return UI_OK;
+        if (!b->id) {
+            ui_message(s->app, UI_MSG_INFO, "resume: another workstation's transfer (seen on "
+                       "the server): not this desk's to resume, nothing signed");
+            return UI_REDRAW;
+        }
         if (bridge_finished(b)) {
             ui_message(s->app, UI_MSG_INFO, "resume bridge %lld: %s already: nothing to do, "
                        "nothing signed", (long long)b->id, b->state);

@@ -16,8 +16,10 @@
 #include "bridge/ccip.h"
 #include "cli/opts.h"
 #include "desk/escrow_input.h"
+#include "keystore/keystore.h"
 #include "pgstore/pg_desk.h"
 #include "store/store.h"
+#include "store/store_book.h"
 #include "sync/bridge_legs.h"
 
 static void say_line(void *ctx, const char *line)
@@ -238,23 +240,46 @@ static int cmd_list_show(cli_ctx *ctx, int argc, char **argv, bool show)
     store *db = NULL;
     store_bridge *bs = NULL;
     size_t n = 0;
-    if (cli_desk_open(ctx, &db, &e) < 0 ||
-        pg_desk_book_attach(db, ctx->home, PG_DESK_READS, NULL, &e) < 0 ||
-        store_bridge_list(db, &bs, &n, &e) < 0) {
+    addr *accounts = NULL;
+    size_t n_accounts = 0;
+    /* the list: as the risk report counts the value in flight (sync_bridge_book_list: on a
+     * server book the server's burns from the desk's accounts too, id 0); show: desk.db's */
+    int rc = cli_desk_open(ctx, &db, &e);
+    if (rc == 0)
+        rc = pg_desk_book_attach(db, ctx->home, PG_DESK_READS, NULL, &e);
+    if (rc == 0 && !show && store_reader(db, NULL))
+        rc = keystore_addresses(ctx->home, &accounts, &n_accounts, &e);
+    if (rc == 0)
+        rc = show ? store_bridge_list(db, &bs, &n, &e)
+                  : sync_bridge_book_list(db, accounts, n_accounts, &bs, &n, &e);
+    free(accounts);
+    if (rc < 0) {
+        free(bs);
         store_close(&db);
         return cli_fail(&e);
     }
     json_t *arr = json_array();
-    int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (only && bs[i].id != only)
             continue;
-        rc = sync_bridge_book_view(db, &bs[i], &e);
+        if (show)
+            rc = sync_bridge_book_view(db, &bs[i], &e);
         json_t *o = NULL;
         if (rc == 0)
             rc = bridge_to_json(db, &bs[i], &o, &e);
+        if (rc == 0 && bs[i].id == 0) {
+            /* known only from the server's legs: no transfer of this desk.db */
+            json_object_del(o, "id");
+            json_object_del(o, "operator");
+            json_object_del(o, "created_at");
+            json_object_del(o, "updated_at");
+        }
+        if (rc == 0 && json_object_set_new(o, "source", json_string(bs[i].id ? "desk" : "server")))
+            rc = err_set(&e, ERR_NOMEM, "out of memory");
         if (rc == 0)
             json_array_append_new(arr, o);
+        else
+            json_decref(o);
     }
     free(bs);
     store_close(&db);
@@ -291,8 +316,11 @@ static int cmd_list_show(cli_ctx *ctx, int argc, char **argv, bool show)
                     free(s);
                 }
             } else {
-                printf("%4lld %-9s %-11s %-11s %18s %s\n",
-                       (long long)json_integer_value(json_object_get(o, "id")),
+                json_t *id = json_object_get(o, "id");
+                char ids[24] = "-"; /* known only from the server's legs */
+                if (id)
+                    snprintf(ids, sizeof ids, "%lld", (long long)json_integer_value(id));
+                printf("%4s %-9s %-11s %-11s %18s %s\n", ids,
                        json_string_value(json_object_get(o, "state")),
                        json_string_value(json_object_get(o, "src_chain")),
                        json_string_value(json_object_get(o, "dst_chain")), amt,

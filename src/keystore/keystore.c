@@ -769,6 +769,32 @@ static void entry_from(ks_entry *out, const keyfile *kf)
     out->memlimit = kf->memlimit;
 }
 
+int keystore_addresses(const char *home, addr **out, size_t *count, err *e)
+{
+    *out = NULL;
+    *count = 0;
+    keystore *ks = NULL;
+    ks_entry *v = NULL;
+    size_t n = 0;
+    if (keystore_open(&ks, home, "accounts", e) < 0)
+        return -1;
+    int rc = keystore_list(ks, &v, &n, e);
+    keystore_free(&ks);
+    if (rc < 0 || n == 0)
+        return rc;
+    addr *a = malloc(n * sizeof *a);
+    if (!a) {
+        free(v);
+        return err_set(e, ERR_NOMEM, "out of memory listing keys");
+    }
+    for (size_t i = 0; i < n; i++)
+        a[i] = v[i].address;
+    free(v);
+    *out = a;
+    *count = n;
+    return 0;
+}
+
 int keystore_get(keystore *ks, const addr *a, ks_entry *out, err *e)
 {
     keyfile kf;

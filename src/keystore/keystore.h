@@ -62,6 +62,10 @@ int keystore_list(keystore *ks, ks_entry **out, size_t *count, err *e)
     __attribute__((warn_unused_result));
 int keystore_get(keystore *ks, const addr *a, ks_entry *out, err *e)
     __attribute__((warn_unused_result));
+/* The addresses of home's keys (the desk's accounts, as the risk report counts them),
+ * sorted; *out malloc'd (free it), NULL when there are none. */
+int keystore_addresses(const char *home, addr **out, size_t *count, err *e)
+    __attribute__((warn_unused_result));
 
 /* New key from libsodium's randomness. Empty passphrases are refused. */
 int keystore_create(keystore *ks, const char *label, const char *passphrase, addr *out, err *e)

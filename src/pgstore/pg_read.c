@@ -151,16 +151,18 @@ static const struct {
      " ORDER BY block_number, event_id",
      6},
     /* the sent legs of senders $1 (a CCTP v1 burn message's messageSender: its bytes
-     * 228..248, hex, comma separated) no received leg answers
-     * (store_book_reader.bridge_legs_open) */
-    {"rd_bridge_open",
-     "SELECT s.chain_id, s.block_number, s.leg, s.tx_hash, s.src_domain, s.nonce,"
-     " coalesce(encode(s.message, 'hex'), '') FROM bridge_legs s WHERE s.leg = 'sent'"
-     " AND length(s.message) = 248"
-     " AND encode(substring(s.message FROM 229 FOR 20), 'hex') = ANY (string_to_array($1, ','))"
-     " AND NOT EXISTS (SELECT 1 FROM bridge_legs d WHERE d.leg = 'received'"
-     " AND d.src_domain = s.src_domain AND d.nonce = s.nonce)"
-     " ORDER BY s.chain_id, s.block_number, s.event_id",
+     * 228..248, hex, comma separated) and the received legs that answer them
+     * (store_book_reader.bridge_legs_of_senders) */
+    {"rd_bridge_senders",
+     "WITH s AS (SELECT src_domain, nonce FROM bridge_legs WHERE leg = 'sent'"
+     " AND length(message) = 248"
+     " AND encode(substring(message FROM 229 FOR 20), 'hex') = ANY (string_to_array($1, ',')))"
+     " SELECT x.chain_id, x.block_number, x.leg, x.tx_hash, x.src_domain, x.nonce,"
+     " coalesce(encode(x.message, 'hex'), '') FROM bridge_legs x WHERE (x.leg = 'sent'"
+     " AND length(x.message) = 248"
+     " AND encode(substring(x.message FROM 229 FOR 20), 'hex') = ANY (string_to_array($1, ',')))"
+     " OR (x.leg = 'received' AND (x.src_domain, x.nonce) IN (SELECT src_domain, nonce FROM s))"
+     " ORDER BY x.chain_id, x.block_number, x.event_id",
      1},
 };
 
@@ -1198,7 +1200,7 @@ static int rd_bridge_legs(void *conn, uint64_t src_chain, const uint8_t burn_tx[
     return rc;
 }
 
-static int rd_bridge_legs_open(void *conn, const addr *senders, size_t n_senders,
+static int rd_bridge_legs_of_senders(void *conn, const addr *senders, size_t n_senders,
                                store_bridge_leg **out, size_t *n, err *e)
 {
     pg_rd *r = conn;
@@ -1219,7 +1221,7 @@ static int rd_bridge_legs_open(void *conn, const addr *senders, size_t n_senders
     const char *v[1] = {list};
     pthread_mutex_lock(&r->mu);
     void *items;
-    int rc = rd_rows(r, "rd_bridge_open", 1, v, "bridge_legs", PG_BRIDGE_LEG_NCOLS,
+    int rc = rd_rows(r, "rd_bridge_senders", 1, v, "bridge_legs", PG_BRIDGE_LEG_NCOLS,
                      sizeof **out, bridge_leg_row, "reading the bridge legs", &items, n, e);
     pthread_mutex_unlock(&r->mu);
     free(list);
@@ -1289,7 +1291,7 @@ const store_book_reader pg_reader = {
     .creations = rd_creations,
     .inflows = rd_inflows,
     .bridge_legs = rd_bridge_legs,
-    .bridge_legs_open = rd_bridge_legs_open,
+    .bridge_legs_of_senders = rd_bridge_legs_of_senders,
     .escrows_version = rd_escrows_version,
     .feed_prune = rd_feed_prune,
 };

@@ -406,14 +406,14 @@ int store_book_bridge_legs(store *s, const store_bridge *b, store_bridge_leg **o
                               nonce, out, n, e);
 }
 
-int store_book_bridge_legs_open(store *s, const addr *senders, size_t n_senders,
-                                store_bridge_leg **out, size_t *n, err *e)
+int store_book_bridge_legs_of_senders(store *s, const addr *senders, size_t n_senders,
+                                      store_bridge_leg **out, size_t *n, err *e)
 {
     *out = NULL;
     *n = 0;
-    if (!s->rd || !s->rd->bridge_legs_open)
+    if (!s->rd || !s->rd->bridge_legs_of_senders)
         return err_set(e, ERR_STATE, "the desk's book is desk.db: no bridge legs elsewhere");
-    return s->rd->bridge_legs_open(s->rconn, senders, n_senders, out, n, e);
+    return s->rd->bridge_legs_of_senders(s->rconn, senders, n_senders, out, n, e);
 }
 
 int store_book_feed_prune(store *s, int64_t before, int64_t keep, int64_t upto, int64_t *n,

@@ -292,12 +292,12 @@ typedef struct store_book_reader {
                        uint64_t dst_chain, bool has_key, uint32_t src_domain, uint64_t nonce,
                        store_bridge_leg **out, size_t *n, err *e);
     /* The sent legs of the book whose message is a CCTP burn message sent by one of
-     * senders (its body's messageSender) that no received leg of their message's (source
-     * domain, nonce) answers (on any chain: a transmitter receives only its own domain's
-     * messages), by chain and block: those senders' burns in flight (the book holds every
-     * message of a watched transmitter, anyone's). *out malloc'ed. */
-    int (*bridge_legs_open)(void *conn, const addr *senders, size_t n_senders,
-                            store_bridge_leg **out, size_t *n, err *e);
+     * senders (its body's messageSender), and the received legs of those messages' (source
+     * domain, nonce) (on any chain: a transmitter receives only its own domain's
+     * messages), by chain and block: those senders' burns, delivered or in flight (the
+     * book holds every message of a watched transmitter, anyone's). *out malloc'ed. */
+    int (*bridge_legs_of_senders)(void *conn, const addr *senders, size_t n_senders,
+                                  store_bridge_leg **out, size_t *n, err *e);
     /* What changes whenever the book's escrows do (a creation, a removal by a reorg's
      * rewind, a change of state): the escrows' count (escrow_totals) and the last id of the
      * change feed their triggers write (0: empty), read at once. */
@@ -328,10 +328,10 @@ int store_book_feed_state(store *s, int64_t *last, int64_t *horizon, char *book,
  * destination); none when b has no burn yet. ERR_STATE without a reader. */
 int store_book_bridge_legs(store *s, const store_bridge *b, store_bridge_leg **out, size_t *n,
                            err *e) STORE_WUR;
-/* The reader's bridge_legs_open: the book's burns by senders no delivery answers
+/* The reader's bridge_legs_of_senders: the book's burns by senders and their deliveries
  * (ERR_STATE without a reader). */
-int store_book_bridge_legs_open(store *s, const addr *senders, size_t n_senders,
-                                store_bridge_leg **out, size_t *n, err *e) STORE_WUR;
+int store_book_bridge_legs_of_senders(store *s, const addr *senders, size_t n_senders,
+                                      store_bridge_leg **out, size_t *n, err *e) STORE_WUR;
 /* The reader's feed_prune (ERR_STATE without a book). */
 int store_book_feed_prune(store *s, int64_t before, int64_t keep, int64_t upto, int64_t *n,
                           err *e) STORE_WUR;

@@ -420,7 +420,7 @@ int sync_bridge_book_list(store *db, const addr *senders, size_t n_senders, stor
     size_t nc = 0;
     store_bridge_cctp *cctp = NULL;
     size_t nk = 0;
-    int rc = store_book_bridge_legs_open(db, senders, n_senders, &legs, &nl, e);
+    int rc = store_book_bridge_legs_of_senders(db, senders, n_senders, &legs, &nl, e);
     if (rc == 0)
         rc = store_chain_list(db, &chains, &nc, e);
     if (rc == 0 && !(cctp = calloc(nc ? nc : 1, sizeof *cctp)))
@@ -443,8 +443,18 @@ int sync_bridge_book_list(store *db, const addr *senders, size_t n_senders, stor
         for (size_t j = 0; j < desk && !known; j++)
             known = bs[j].has_burn_tx && bs[j].src_chain == legs[i].chain_id &&
                     memcmp(bs[j].burn_tx, legs[i].tx_hash, 32) == 0;
-        if (!known && sync_bridge_of_leg(&legs[i], cctp, nk, &bs[nb]))
-            nb++;
+        if (known || !sync_bridge_of_leg(&legs[i], cctp, nk, &bs[nb]))
+            continue;
+        /* its deliveries, the note saying whose it is (no transfer of this desk.db) */
+        store_bridge *b = &bs[nb++];
+        sync_bridge_legs_apply(b, legs, nl);
+        if (is_state(b, "delivered"))
+            snprintf(b->note, sizeof b->note, "minted in block %llu; burned in block %llu by"
+                     " another workstation (seen on the server)",
+                     (unsigned long long)b->mint_block, (unsigned long long)b->burn_block);
+        else
+            snprintf(b->note, sizeof b->note, "burned in block %llu by another workstation"
+                     " (seen on the server)", (unsigned long long)b->burn_block);
     }
     free(legs);
     free(chains);

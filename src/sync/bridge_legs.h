@@ -65,12 +65,14 @@ int sync_bridge_book_view(store *db, store_bridge *b, err *e) __attribute__((war
 bool sync_bridge_of_leg(const store_bridge_leg *l, const store_bridge_cctp *cctp, size_t n,
                         store_bridge *out);
 
-/* The desk's bridge transfers as its book makes them, for the risk report's value in
- * flight (risk_service_opts.bridges): desk.db's transfers, each as sync_bridge_book_view
- * makes it (what `bridge list` shows); on a desk whose book is on a server
- * (store_reader), besides them the server's burns by senders (the desk's accounts) that
- * no delivery answers and no transfer of desk.db has (by source chain and burn
- * transaction), each as sync_bridge_of_leg makes it. *out malloc'ed. -1 when the server
+/* The desk's bridge transfers as its book makes them: what `bridge list`, the UI's Bridges
+ * screen and the risk report's value in flight (risk_service_opts.bridges) read. desk.db's
+ * transfers, each as sync_bridge_book_view makes it; on a desk whose book is on a server
+ * (store_reader), besides them the server's burns by senders (the desk's accounts:
+ * keystore_addresses) that no transfer of desk.db has (by source chain and burn
+ * transaction), each as sync_bridge_of_leg makes it with the server's deliveries of it
+ * recorded (delivered or in flight), id 0 and a note saying another workstation burned it
+ * (seen on the server): not this desk's to resume. *out malloc'ed. -1 when the server
  * cannot be read (its message begins STORE_BOOK_AWAY when it cannot be reached). */
 int sync_bridge_book_list(store *db, const addr *senders, size_t n_senders, store_bridge **out,
                           size_t *n, err *e) __attribute__((warn_unused_result));

@@ -161,7 +161,11 @@ static size_t count_audit_rows(const fixture *f, const char *action)
 static void test_create_list_unlock_sign(void **state)
 {
     fixture *f = *state;
-    addr a, b;
+    addr a, b, *none = &a;
+    size_t n_none = 1;
+    assert_int_equal(keystore_addresses(f->home, &none, &n_none, NULL), 0); /* no key yet */
+    assert_null(none);
+    assert_int_equal(n_none, 0);
     assert_int_equal(keystore_create(f->ks, "alpha", pass, &a, NULL), 0);
     assert_int_equal(keystore_create(f->ks, "beta", pass, &b, NULL), 0);
     struct stat st;
@@ -183,6 +187,14 @@ static void test_create_list_unlock_sign(void **state)
         assert_int_equal(strlen(v[i].created), KS_CREATED_LEN);
     }
     free(v);
+    /* the addresses alone, as the bridge list and the risk report read the desk's accounts */
+    addr *as = NULL;
+    assert_int_equal(keystore_addresses(f->home, &as, &n, NULL), 0);
+    assert_int_equal(n, 2);
+    assert_true(memcmp(as[0].b, as[1].b, ADDR_LEN) < 0);
+    assert_true(addr_equal(&as[0], &a) ? addr_equal(&as[1], &b)
+                                       : addr_equal(&as[0], &b) && addr_equal(&as[1], &a));
+    free(as);
 
     ks_key *k = NULL;
     assert_int_equal(keystore_unlock(f->ks, &a, pass, &k, NULL), 0);

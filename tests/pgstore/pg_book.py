@@ -1526,6 +1526,43 @@ def ui_legs(pg, home, tid):
         t.close()
 
 
+def ui_legs_other(home_b, burn):
+    """The Bridges screen (B) of another workstation of the desk, whose desk.db never held
+    the transfer: the server's delivered burn is a row, Id "-", its detail (Enter) saying
+    another workstation burned it; R resumes nothing (not this desk's), nothing signed."""
+    sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "ui"))
+    import tmuxh
+
+    def row(s):
+        lines = s.split("\n")
+        got = [x for x in lines[3:30] if x.split()[:1] == ["-"]]
+        return len(got) == 1 and " delivered " in got[0] and lines[2].startswith(" Bridges")
+
+    t = tmuxh.Tmux("pglegsb", cols=150, rows=40)
+    try:
+        t.start(f"{tmuxh.FUSION_BIN} --home {home_b} --operator alice",
+                {"PGPASSWORD": PASSWORD, "FUSION_KDF": "interactive"})
+        t.wait_for("operator alice", "the title")
+        t.send("B")
+        t.wait_for(row, "the other workstation's burn, delivered, on the Bridges screen (Id -)")
+        log("workstation B's Bridges screen: " + [x for x in t.lines()[3:]
+                                                  if x.split()[:1] == ["-"]][0].strip()[:120])
+        t.send("Enter")
+        t.wait_for(lambda s: "burned by another workstation (seen on the server)" in s
+                   and burn in s, "the row's detail: another workstation's burn, its tx")
+        t.send("Escape")
+        t.wait_for(lambda s: "another workstation (seen on the server)" not in s and row(s),
+                   "the detail closed")
+        t.send("R")
+        t.wait_for(lambda s: "not this desk's to resume" in s,
+                   "R on another workstation's transfer: nothing to resume")
+        t.check("Sign the mint" not in t.capture(), "a mint offered for another's transfer")
+        t.send("q")
+        t.check(t.wait_dead() == 0, "the UI exits with status 0")
+    finally:
+        t.close()
+
+
 def legs(pg):
     """The bridge legs the chain sync records on a desk whose signed book.conf names the
     server (src/sync/bridge_legs.c, pg_sync.c put_legs; bridge_legs.py is the same on
@@ -1536,7 +1573,9 @@ def legs(pg):
     reorged away (evm_snapshot / evm_revert and a longer branch), the next sync's rewind
     takes that leg back on the server and leaves the source's. `bridge list` and `show`
     read the legs there (burned, delivered, then back to burned), while desk.db's transfer
-    stays as the send left it and its bridge_legs empty (the sync writes neither there)."""
+    stays as the send left it and its bridge_legs empty (the sync writes neither there).
+    Another workstation of the desk, copied before the transfer, lists it too (`bridge
+    list`, its Bridges screen: "source": "server", no id, as its risk report counts it)."""
     sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "integration"))
     import bridge_cctp as bc
     import bridge_legs as bl
@@ -1590,6 +1629,12 @@ def legs(pg):
         shutil.rmtree(home_b)
         shutil.copytree(home, home_b)
 
+        def others(h):
+            """`bridge list --json`'s rows known only from the server's legs."""
+            got = json.loads(devnet_lib.fusion(h, "bridge", "list", "--json").stdout)
+            assert all(("id" in x) == (x["source"] == "desk") for x in got), got
+            return [x for x in got if x["source"] == "server"]
+
         def in_flight(h):
             """The risk report's value in flight, (chain, amount) of each position."""
             rep = json.loads(devnet_lib.fusion(h, "--json", "risk", "report").stdout)
@@ -1616,6 +1661,8 @@ def legs(pg):
         log(f"the burn's amount in the node's log: {burned}")
         assert in_flight(home) == [] and in_flight(home_b) == [], \
             "in flight before the sync saw the burn"
+        assert others(home_b) == [], f"workstation B lists a burn the sync has not seen: " \
+            f"{others(home_b)}"
         sync("devnet-eth")
         got = server_legs()
         log(f"the legs on the server after the source's sync: {[x[:5] for x in got]}")
@@ -1635,6 +1682,22 @@ def legs(pg):
             got_b = in_flight(h)
             log(f"in flight on {'workstation B' if h == home_b else 'the sender'}: {got_b}")
             assert got_b == want, f"the risk report's value in flight: {got_b}, wanted {want}"
+        # workstation B's `bridge list` shows what its risk report counts: the burn, from
+        # the server's legs (no desk id); the sender's lists only its own transfer
+        o = others(home_b)
+        log(f"workstation B's bridge list: {[(x['state'], x['amount'], x['note']) for x in o]}")
+        assert len(o) == 1 and o[0]["state"] == "sent" and o[0]["amount"] == str(burned) \
+            and o[0]["burn_tx"] == burn and o[0]["message_hash"] == t["message_hash"] \
+            and o[0]["src_chain"] == "devnet-eth" and o[0]["dst_chain"] == "devnet-avax" \
+            and o[0]["mint_tx"] is None and "another workstation" in o[0]["note"], \
+            f"workstation B's bridge list in flight: {o}"
+        text = devnet_lib.fusion(home_b, "bridge", "list").stdout.split("\n")
+        rows_b = [x for x in text[1:] if x.strip()]
+        assert len(rows_b) == 1 and rows_b[0].split()[:2] == ["-", "sent"] \
+            and "by another workstation (seen on the server)" in rows_b[0], \
+            f"workstation B's bridge list (text): {text}"
+        assert [x["source"] for x in json.loads(devnet_lib.fusion(
+            home, "bridge", "list", "--json").stdout)] == ["desk"], "the sender's bridge list"
 
         # the destination leg: another relayer delivers the message
         mh = devnet_lib.cast("keccak", "0x" + msg).strip()
@@ -1660,7 +1723,11 @@ def legs(pg):
             f"bridge show after the destination's sync: {show}"
         assert in_flight(home) == [] and in_flight(home_b) == [], \
             "in flight after the delivery was synced"
+        o = others(home_b)
+        assert len(o) == 1 and o[0]["state"] == "delivered" and o[0]["mint_tx"] == relayed \
+            and o[0]["amount"] == str(burned), f"workstation B's bridge list delivered: {o}"
         ui_legs(pg, home, tid)
+        ui_legs_other(home_b, burn)
 
         # the mint's block reorged away: the rewind takes its leg back on the server
         assert devnet_lib.cast("rpc", "--rpc-url", url, "evm_revert", snap).strip() == "true"
@@ -1675,6 +1742,9 @@ def legs(pg):
             f"bridge list after the reorg: {t}"
         assert in_flight(home) == want and in_flight(home_b) == want, \
             "in flight again once the mint's block was reorged away"
+        o = others(home_b)
+        assert len(o) == 1 and o[0]["state"] == "sent" and o[0]["mint_tx"] is None, \
+            f"workstation B's bridge list after the reorg: {o}"
         # the server away: the risk report says so in one line, never a value in flight of 0
         pg.pause()
         try:
