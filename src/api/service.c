@@ -470,6 +470,11 @@ static int db_fail(api_problem *p, const err *e)
         p->retry_after = 5;
         return -1;
     }
+    /* the book's server answered, at another server version than this fusion's: no outage
+     * to wait out (no Retry-After) and no fault of the service; the detail names both
+     * versions and what to do (`fusion db upgrade`, or a newer fusion) */
+    if (strncmp(e->msg, STORE_BOOK_VERSION, strlen(STORE_BOOK_VERSION)) == 0)
+        return api_fail(p, 503, "book-server-version", "%s", e->msg);
     return api_fail(p, 500, "internal", "the desk database: %s", e->msg);
 }
 

@@ -107,6 +107,14 @@ static int ob_connect(pg_ob *p, err *e)
     for (size_t i = 0; i < sizeof STMTS / sizeof STMTS[0]; i++) {
         PGresult *r = PQprepare(p->c, STMTS[i].name, STMTS[i].sql, STMTS[i].n, NULL);
         if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+            /* a server of another version than this fusion's (its tables may differ): both
+             * versions and what to do (ERR_STATE: no outage, not waited for) */
+            if (pg_prepare_refused(p->c, r, p->shown,
+                                   "this fusion cannot write its outbound transactions", e) < 0) {
+                PQclear(r);
+                ob_drop(p);
+                return -1;
+            }
             char why[240];
             reason(p->c, r, why, sizeof why);
             PQclear(r);
@@ -202,6 +210,8 @@ static int ob_add(void *conn, const store_outbound *o, int64_t *id, err *e)
     for (int attempt = 0; attempt < 2; attempt++) {
         PGresult *r = NULL;
         if (ob_connect(p, e) < 0) {
+            if (e->code == ERR_STATE) /* the server's version: it says what to do */
+                return -1;
             char why[ERR_MSG_MAX];
             snprintf(why, sizeof why, "%s", e->msg);
             return err_set(e, ERR_IO, "%.400s; run it again once the server is back", why);
@@ -259,7 +269,8 @@ static int ob_has(pg_ob *p, err *e)
             PQclear(r);
             return there;
         }
-        if (!gone || ob_mono_ms() >= until)
+        /* a server of another version is not waited for (ob_connect's ERR_STATE) */
+        if (!gone || e->code == ERR_STATE || ob_mono_ms() >= until)
             return -1;
         ob_sleep(500);
     }
@@ -350,6 +361,14 @@ static int ob_put(void *conn, const store_outbound *o, err *e)
         }
         if (!gone)
             return -1;
+        if (e->code == ERR_STATE) { /* a server of another version: not waited for */
+            char why[ERR_MSG_MAX];
+            snprintf(why, sizeof why, "%s", e->msg);
+            return err_set(e, ERR_STATE,
+                           "%.700s; tx %lld is %s: desk.db holds its record, `fusion tx check` "
+                           "records it there once the server accepts this fusion",
+                           why, (long long)o->id, outbound_state_str(o->state));
+        }
         /* a refused connection's reason already begins with STORE_BOOK_AWAY: said once */
         const char *reason_of = e->msg;
         if (strncmp(reason_of, STORE_BOOK_AWAY ": ", strlen(STORE_BOOK_AWAY ": ")) == 0)

@@ -267,24 +267,9 @@ static int rd_ensure(pg_rd *r, err *e)
              * A server of another version than this fusion's may have other tables: said
              * then, with what to do (the version is read only here: the reads serve any
              * version whose tables they find) */
-            int v = 0, rc = -1;
-            err ve;
-            if (res && PQstatus(c) == CONNECTION_OK &&
-                pg_server_version_read(c, r->shown, &v, &ve) == 0 && v != PG_SERVER_VERSION) {
-                char why[240];
-                pg_reason_line(PQresultErrorMessage(res), why, sizeof why);
+            int rc = -1;
+            if (pg_prepare_refused(c, res, r->shown, "this fusion cannot read it", e) < 0) {
                 PQclear(res);
-                /* what to do before the server's reason (a line cut short keeps it) */
-                if (v > PG_SERVER_VERSION)
-                    err_set(e, ERR_STATE,
-                            "the book on %s is at server version %d, newer than this fusion's "
-                            "%d: use a newer fusion (this fusion cannot read it: %s)",
-                            r->shown, v, PG_SERVER_VERSION, why);
-                else
-                    err_set(e, ERR_STATE,
-                            "the book on %s is at server version %d, this fusion's is %d: bring "
-                            "it up with `fusion db upgrade` (this fusion cannot read it: %s)",
-                            r->shown, v, PG_SERVER_VERSION, why);
             } else {
                 rc = rd_fail(r, res,
                              "it holds no desk's book that this fusion reads (copy a desk there "

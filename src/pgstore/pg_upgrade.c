@@ -106,18 +106,39 @@ int pg_server_version_read(PGconn *c, const char *shown, int *out, err *e)
     return rc;
 }
 
-/* The line for a server at v that is not this fusion's. */
-static int version_refused(const char *shown, int v, err *e)
+int pg_server_version_refused(const char *shown, int v, const char *why, err *e)
 {
+    /* what to do before the server's URL and reason: a line cut short (a status line, a
+     * long URL) keeps it; STORE_BOOK_VERSION first, for the API's problem type */
     if (v > PG_SERVER_VERSION)
         return err_set(e, ERR_STATE,
-                       "the book on %s is at server version %d, newer than this fusion's %d: "
-                       "use a newer fusion (nothing written to the server)",
-                       shown, v, PG_SERVER_VERSION);
+                       STORE_BOOK_VERSION " %d, newer than this fusion's %d: use a newer fusion "
+                       "(the book on %s; %s)",
+                       v, PG_SERVER_VERSION, shown, why);
     return err_set(e, ERR_STATE,
-                   "the book on %s is at server version %d, this fusion's is %d: bring it up "
-                   "with `fusion db upgrade` first (nothing written to the server)",
-                   shown, v, PG_SERVER_VERSION);
+                   STORE_BOOK_VERSION " %d, this fusion's is %d: bring it up with `fusion db "
+                   "upgrade` first (the book on %s; %s)",
+                   v, PG_SERVER_VERSION, shown, why);
+}
+
+int pg_prepare_refused(PGconn *c, const PGresult *res, const char *shown, const char *cannot,
+                       err *e)
+{
+    int v = 0;
+    err ve;
+    if (!res || PQstatus(c) != CONNECTION_OK ||
+        pg_server_version_read(c, shown, &v, &ve) < 0 || v == PG_SERVER_VERSION)
+        return 0;
+    char reason[240], why[300];
+    pg_reason_line(PQresultErrorMessage(res), reason, sizeof reason);
+    snprintf(why, sizeof why, "%s: %s", cannot, reason);
+    return pg_server_version_refused(shown, v, why, e);
+}
+
+/* The line for a server at v that is not this fusion's, for a writer. */
+static int version_refused(const char *shown, int v, err *e)
+{
+    return pg_server_version_refused(shown, v, "nothing written to the server", e);
 }
 
 int pg_server_check(PGconn *c, const char *shown, err *e)

@@ -123,10 +123,21 @@ extern const char pg_escrows_recent_sql[];
  * (ERR_STATE; ERR_IO when the connection was lost). */
 int pg_server_version_read(PGconn *c, const char *shown, int *out, err *e) FUSION_WUR;
 /* What every workstation's writer checks when it attaches to a server: its version is
- * PG_SERVER_VERSION. Older: ERR_STATE, one line naming both versions and `fusion db
- * upgrade`; newer: ERR_STATE, one line naming both and that this fusion is older; nothing
- * is written to the server either way. */
+ * PG_SERVER_VERSION. Older or newer: pg_server_version_refused's line (nothing is written to
+ * the server either way). */
 int pg_server_check(PGconn *c, const char *shown, err *e) FUSION_WUR;
+/* The one line for a book on a server at version v, not this fusion's (ERR_STATE; returns
+ * -1): it begins STORE_BOOK_VERSION (store/store_book.h), names both versions and what to do
+ * (older: `fusion db upgrade`; newer: a newer fusion) before the server (shown) and why
+ * (what could not be done), so a line cut short keeps the advice. */
+int pg_server_version_refused(const char *shown, int v, const char *why, err *e);
+/* After a statement failed to prepare on c (res its result, may be NULL): when the server
+ * still answers and its version is not this fusion's, -1 with pg_server_version_refused's
+ * line (why: "<cannot>: <the server's reason>"); else 0, e untouched (the caller says why
+ * itself). The version is read only then: a desk's reads and writes serve any version
+ * whose tables they find. */
+int pg_prepare_refused(PGconn *c, const PGresult *res, const char *shown, const char *cannot,
+                       err *e) FUSION_WUR;
 
 typedef struct pg_upgrade_report {
     int from, to;    /* the server's version before and after */

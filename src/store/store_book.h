@@ -190,6 +190,11 @@ int store_outbound_book_drop(store *s, const store_outbound *o, bool *done, err 
 /* How a line saying the book's server cannot be reached begins: an error (a read, the
  * outbound transactions' connection), a status line, the log's wait after a send. */
 #define STORE_BOOK_AWAY "book server unreachable"
+/* How a line saying the book's server is at another server version than this fusion's
+ * begins (pg_server_version_refused: both versions and what to do follow): the server
+ * answered, and nothing changes until someone upgrades it (`fusion db upgrade`) or this
+ * fusion; the API answers it with its own problem type. */
+#define STORE_BOOK_VERSION "the book server is at server version"
 
 /* One row of the escrow table as the book gives it (desk/snapshot.h formats it). */
 typedef struct store_escrow_line {

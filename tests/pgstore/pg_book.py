@@ -31,7 +31,9 @@ action: signing actions (`fusion escrow create`, answered on a terminal) on a de
   sender, nothing recorded that the node lacks, desk.db's rows the server's (same ids). Then a
   reorg (anvil_reorg) takes the last one's block: the server's rewind flags it (`reorged`),
   and another workstation of the desk, which signed nothing, lists them all (`fusion tx list`)
-  from the server with that flag.
+  from the server with that flag. Last, the server set to an older server version with a
+  column of outbound_txs renamed: the action is refused in one line naming both versions and
+  `fusion db upgrade`, nothing sent, nothing recorded.
 uiaction: the terminal UI's actions on such a desk: with a malformed FUSION_BOOK_WAIT_S an
   approval is refused in one line, nothing sent or recorded; then bob approves an escrow from
   the Approvals screen (passphrase, the pre-sign summary, y); the approval is recorded on the
@@ -531,6 +533,29 @@ def action(pg):
     b_local = con.execute("SELECT count(*) FROM outbound_txs").fetchone()[0]
     con.close()
     assert b_local == 0, f"workstation B's desk.db holds {b_local} transactions"
+
+    # 6. a server at an older server version whose outbound_txs is not this fusion's (a
+    # column renamed, as a later server step might): the action is refused in one line
+    # naming both versions and `fusion db upgrade`, nothing sent, nothing recorded
+    latest = int(pg.psql("SELECT value FROM fusion_meta WHERE key = 'server_version'")[0][0])
+    pg.psql(f"UPDATE fusion_meta SET value = '{latest - 1}' WHERE key = 'server_version'")
+    pg.psql("ALTER TABLE outbound_txs RENAME COLUMN last_seen TO seen_last")
+    before = (len(server_rows()), desk.query("SELECT count(*) FROM outbound_txs"),
+              int(chain.node.rpc("eth_getTransactionCount", alice, "latest"), 16))
+    rc, out = term_run(home, create, env, "y")
+    tail = out.split("Sign and send? [y/N] ", 1)[-1]
+    errs = [x for x in tail.splitlines() if x.strip() not in ("", "y")]
+    assert rc == 1 and len(errs) == 1 and \
+        f"is at server version {latest - 1}, this fusion's is {latest}" in errs[0] and \
+        "fusion db upgrade" in errs[0] and "nothing was sent" in out, \
+        f"create on a server at another version: exit {rc}: {out}"
+    assert PASSWORD not in out, "password shown"
+    log("  " + errs[0].strip()[:300])
+    assert (len(server_rows()), desk.query("SELECT count(*) FROM outbound_txs"),
+            int(chain.node.rpc("eth_getTransactionCount", alice, "latest"), 16)) == before, \
+        "a transaction was sent or recorded on a server at another version"
+    pg.psql("ALTER TABLE outbound_txs RENAME COLUMN seen_last TO last_seen")
+    pg.psql(f"UPDATE fusion_meta SET value = '{latest}' WHERE key = 'server_version'")
     shutil.rmtree(home_b, ignore_errors=True)
     pg_sync.no_password([home])
     shutil.rmtree(home, ignore_errors=True)

@@ -203,14 +203,17 @@ def refused_while_running(pg, chain, desk, url):
     import api_lib
     home = desk.home
     old = LATEST - 1
-    p = pg_sync.start_sync(home, url, "refused")
+    # a long URL (options in its query, as a firm's may have): its status line, cut at 150
+    # characters, must still say what to do
+    long_url = url + "&application_name=" + "fusion-treasury-workstation-" * 6
+    p = pg_sync.start_sync(home, long_url, "refused")
     errpath = os.path.join(home, "sync-refused.stderr")
     flog = os.path.join(home, "fusion.log")
     wait_for("fusion sync following", lambda: "sync local: following" in pg_sync.read(errpath),
              120)
 
     def refusals():
-        return [x for x in pg_sync.read(flog).splitlines() if "[sync] local: the book on" in x
+        return [x for x in pg_sync.read(flog).splitlines() if "[sync] local: the book server is at server version" in x
                 and f"is at server version {old}, this fusion's is {LATEST}" in x]
     assert not refusals(), refusals()
     pg.psql("DROP TABLE bridge_legs")
@@ -222,8 +225,12 @@ def refused_while_running(pg, chain, desk, url):
     status = wait_for("the status line", lambda: [
         x for x in pg_sync.read(errpath).splitlines()
         if x.startswith("sync local: server refused: ")], 30)
-    # (the status line cuts the reason at 150 characters; the log has all of it)
-    assert f"is at server version {old}, this fusion's is {LATEST}" in status[0], status
+    # (the status line cuts the reason at 150 characters; the log has all of it): what to
+    # do comes before the long URL
+    log(f"  the status line: {status[0]}")
+    assert f"is at server version {old}, this fusion's is {LATEST}" in status[0] and \
+        "fusion db upgrade" in status[0], status
+    assert "fusion-treasury-workstation-" * 6 in refusals()[0], "the log cut the URL"
     assert "fusion db upgrade" in refusals()[0], refusals()
 
     # the reads of `fusion serve` (book.conf): the first read's failure and the cached one
@@ -232,13 +239,18 @@ def refused_while_running(pg, chain, desk, url):
                                 "--json").stdout)["token"]
     srv = api_lib.Server(home, "--rate", "1000", "--burst", "1000")
     pg_sync._procs.append(srv.proc)
+    # its own problem type: 503 book-server-version, no Retry-After (not an outage to wait
+    # out), the detail naming both versions and what to do
     got = []
-    for _ in range(3):
-        st, _, body = api_lib.request(srv.conn(), "GET", "/v1/escrows?limit=50", token=token)
-        got.append((st, body.get("detail", "") if isinstance(body, dict) else body))
+    for path in ["/v1/escrows?limit=50"] * 3:
+        st, hd, body = api_lib.request(srv.conn(), "GET", path, token=token)
+        got.append((st, "retry-after" in hd, body.get("type", "") if isinstance(body, dict)
+                    else "", body.get("detail", "") if isinstance(body, dict) else body))
     log(f"  the API on a server at version {old}: {got[-1]}"[:300])
-    for st, detail in got:
-        assert st != 503 and "unreachable" not in detail and \
+    for st, retry, typ, detail in got:
+        assert st == 503 and not retry and \
+            typ == "https://fusion.invalid/problems/book-server-version" and \
+            "unreachable" not in detail and \
             f"is at server version {old}, this fusion's is {LATEST}" in detail and \
             "fusion db upgrade" in detail, got
     r = fusion(home, "escrow", "list")
@@ -421,6 +433,18 @@ def run(pg):
     r = desk.run("escrow", "list", check=False)
     assert r.returncode == 0 and all(a in r.stdout.lower() for a in esc), \
         f"escrow list on an older server: {r.stderr}"
+    # the outbound transactions on an older server whose outbound_txs is not this fusion's
+    # (a column renamed, as a later step might): `tx list` names both versions and `fusion
+    # db upgrade` in one line
+    pg.psql("ALTER TABLE outbound_txs RENAME COLUMN last_seen TO seen_last")
+    for args in (["tx", "list"],):
+        r = desk.run(*args, check=False)
+        log("  " + one_line(r, 1, [f"is at server version {LATEST - 1}, this fusion's is "
+                                   f"{LATEST}", "fusion db upgrade",
+                                   "cannot write its outbound transactions"],
+                            f"{' '.join(args)} on an older server, outbound_txs changed")[:300])
+        assert pg_sync.PASSWORD not in r.stderr, "the password printed"
+    pg.psql("ALTER TABLE outbound_txs RENAME COLUMN seen_last TO last_seen")
     # a version that is no number, with an escape in it
     pg.psql("UPDATE fusion_meta SET value = E'1\\x1b[31m' WHERE key = 'server_version'")
     r = fusion(home, "db", "upgrade", "--db", url)
