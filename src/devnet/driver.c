@@ -10,6 +10,8 @@
  * One worker thread per chain, on a shared step clock: a node that stops answering (paused,
  * overloaded) holds up only its own chain, whose worker then resumes at the present day
  * (the missed days are counted, not replayed late); the other chains keep their pace. */
+#include "devnet/devnet_priv.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -21,7 +23,6 @@
 #include <time.h>
 
 #include "base/log.h"
-#include "devnet/devnet_priv.h"
 
 /* the price histories replayed; the first one's dates set the pace */
 #define N_ASSETS 5
@@ -69,7 +70,7 @@ typedef struct chain_rt {
     size_t index;
     pthread_t thread;
     bool running;
-    atomic_int done;      /* the worker returned */
+    atomic_int done; /* the worker returned */
     atomic_uint progress; /* calls answered so far: the halt waits while this moves */
     uint64_t chain_id;
     rpc_client *rpc;
@@ -87,7 +88,7 @@ struct devnet_driver {
     devnet_driver_opts o;
     atomic_int stop;     /* cancels the calls in flight: the workers end now */
     atomic_int stopping; /* the workers end after the step they are in */
-    bool halted;         /* devnet_driver_halt ran (the main thread's) */
+    bool halted; /* devnet_driver_halt ran (the main thread's) */
     pthread_mutex_t mu;
     devnet_driver_stats st; /* under mu */
     unsigned step_ms;
@@ -253,8 +254,8 @@ static int setup(devnet_driver *d, err *e)
     if (keystore_open(&d->ks, d->o.home, d->o.operator_name ? d->o.operator_name : "demo", e) < 0 ||
         keystore_open(&d->ks_market, mhome, "market", e) < 0 ||
         devnet_dev_signer(d->ks, 0, "deployer (anvil #0)", &d->k_deployer, e) < 0 ||
-        devnet_dev_signer(d->ks_market, DEVNET_MARKET_KEY, "market maker (anvil #10)", &d->k_market,
-                          e) < 0 ||
+        devnet_dev_signer(d->ks_market, DEVNET_MARKET_KEY, "market maker (anvil #10)",
+                          &d->k_market, e) < 0 ||
         devnet_dev_signer(d->ks, appr[0]->dev_key, appr[0]->label, &d->k_appr1, e) < 0 ||
         devnet_dev_signer(d->ks, appr[1]->dev_key, appr[1]->label, &d->k_appr2, e) < 0)
         return -1;
@@ -364,7 +365,8 @@ static int step_prices(chain_rt *c)
         snprintf(args, sizeof args, "(%s)", dec);
         err e;
         err_clear(&e);
-        if (send_call(c, &c->deployer, d->a_feed, &c->feed[k], "setAnswer", args, 250000, &e) < 0) {
+        if (send_call(c, &c->deployer, d->a_feed, &c->feed[k], "setAnswer", args, 250000,
+                      &e) < 0) {
             note_error(c, &e);
             if (node_silent(c))
                 return -1;
@@ -490,14 +492,17 @@ static int step_settlements(chain_rt *c, uint64_t step)
         err_clear(&e);
         bool done = false, failed = false;
         if (p->stage == 0 && step >= p->approve_at) {
-            if (send_call(c, &c->appr1, d->a_escrow, &p->escrow, "approve", NULL, 200000, &e) < 0 ||
-                send_call(c, &c->appr2, d->a_escrow, &p->escrow, "approve", NULL, 200000, &e) < 0)
+            if (send_call(c, &c->appr1, d->a_escrow, &p->escrow, "approve", NULL, 200000, &e) <
+                    0 ||
+                send_call(c, &c->appr2, d->a_escrow, &p->escrow, "approve", NULL, 200000, &e) <
+                    0)
                 failed = true;
             else
                 count(d, &d->st.escrow_txs, 2);
             p->stage = 1;
         } else if (p->stage == 1 && step >= p->approve_at + 1) {
-            if (send_call(c, &c->appr1, d->a_escrow, &p->escrow, "release", NULL, 250000, &e) < 0)
+            if (send_call(c, &c->appr1, d->a_escrow, &p->escrow, "release", NULL, 250000, &e) <
+                0)
                 failed = true;
             else
                 count(d, &d->st.escrow_txs, 1);
@@ -538,10 +543,9 @@ static void *chain_main(void *arg)
             continue;
         }
         if (now > next)
-            LOG_W("demo",
-                  "driver: %s: its node kept the worker past %llu step(s): going on "
-                  "with the day due now",
-                  devnet_chain(c->index)->name, (unsigned long long)(now - next));
+            LOG_W("demo", "driver: %s: its node kept the worker past %llu step(s): going on "
+                  "with the day due now", devnet_chain(c->index)->name,
+                  (unsigned long long)(now - next));
         const char *day = day_of_step(c, now);
         bool whole = step_prices(c) == 0 && step_flows(c, &flows_next, now) == 0 &&
                      step_settlements(c, now) == 0;
