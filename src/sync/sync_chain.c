@@ -217,6 +217,7 @@ typedef struct ctx {
      * stored some, a rewind that marked some, or this thread's start). */
     store *credit_db;
     bool credit_pending;
+    double credit_retry_at; /* after a failure: not tried again before (sync_now) */
 } ctx;
 
 enum { STEP_PROGRESS, STEP_CAUGHT_UP, STEP_RETRY };
@@ -1177,11 +1178,11 @@ fail:
 
 /* The credit repayments recognised from the book's inflows (sync_inflows_credit_book), on
  * desk.db with the book's reads attached (opened here on first use); a failure is logged
- * and the work left pending for the next step caught up. */
+ * and the work left pending for a step caught up at least SYNC_HOOK_BUSY_S later. */
 static void book_credit(ctx *c)
 {
     const store_book_reader *rd = c->opt->book_reader;
-    if (!c->opt->book || !rd || !c->credit_pending)
+    if (!c->opt->book || !rd || !c->credit_pending || sync_now() < c->credit_retry_at)
         return;
     err e;
     err_clear(&e);
@@ -1190,18 +1191,18 @@ static void book_credit(ctx *c)
         if (store_open(&c->credit_db, c->eng->db_path, &e) < 0 ||
             rd->open(&conn, c->opt->book_url, &e) < 0) {
             store_close(&c->credit_db);
-            LOG_W("inflows", "%s: credit repayments: %s (retried at the next step)",
-                  c->chain.name, e.msg);
-            return;
+            goto fail;
         }
         store_set_reader(c->credit_db, rd, conn);
     }
-    if (sync_inflows_credit_book(c->credit_db, c->chain.chain_id, &e) < 0) {
-        LOG_W("inflows", "%s: credit repayments from the book's inflows: %s (retried at the "
-              "next step)", c->chain.name, e.msg);
-        return;
-    }
+    if (sync_inflows_credit_book(c->credit_db, c->chain.chain_id, &e) < 0)
+        goto fail;
     c->credit_pending = false;
+    return;
+fail:
+    LOG_W("inflows", "%s: credit repayments from the book's inflows: %s (tried again later)",
+          c->chain.name, e.msg);
+    c->credit_retry_at = sync_now() + SYNC_HOOK_BUSY_S;
 }
 
 /* ---- reorgs ---- */
