@@ -1245,7 +1245,10 @@ static int recognise_facility(store *s, const store_credit_facility *f, uint64_t
     store_credit_row *rows = NULL;
     size_t nc = 0, nl = 0, nr = 0;
     int rc = -1;
-    if (store_credit_repay_candidates(s, chain_id, &to, &token, &c, &nc, e) < 0)
+    /* book: "" (desk.db's inflows), or the database of the book's (a row names it) */
+    char book[STORE_CREDIT_BOOK_MAX];
+    if (store_credit_repay_candidates(s, chain_id, &to, &token, book, sizeof book, &c, &nc, e) <
+        0)
         goto out;
     if (nc == 0) {
         rc = 0;
@@ -1282,6 +1285,8 @@ static int recognise_facility(store *s, const store_credit_facility *f, uint64_t
                  (unsigned long long)chain_id);
         snprintf(r.operator_name, sizeof r.operator_name, "sync");
         r.inflow_id = c[i].id;
+        snprintf(r.inflow_book, sizeof r.inflow_book, "%s", book);
+        r.inflow_chain = chain_id;
         /* the ledger with it must replay (a repayment above the balance is refused) */
         free(rows);
         rows = NULL;

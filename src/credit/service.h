@@ -200,7 +200,11 @@ int credit_check(store *s, int64_t now, int64_t max_age, int32_t today, size_t *
  * of chain_id from a linked address of a facility's entity, in its currency's token, to
  * its repayment address (`--repay-to`) as a `repay` row dated its block's day (memo: the
  * transaction; operator "sync"). A transfer the ledger refuses (more than the balance) is
- * logged and left. Counts may be NULL. */
+ * logged and left. Counts may be NULL. On a store with the book's reads attached
+ * (store_set_reader: a desk whose book is on a server) the inflows are the book's, read
+ * through its reader, and each row posted names the book's database and the inflow's id
+ * there (store_credit_row.inflow_book): once per inflow of that database, undone when the
+ * book marks it reorged; the ledger is desk.db's. */
 int credit_repay_recognise(store *s, uint64_t chain_id, size_t *posted, size_t *removed,
                            err *e) CREDIT_WUR;
 

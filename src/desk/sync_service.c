@@ -48,6 +48,7 @@ int desk_sync_start(desk_sync **out, const desk_sync_options *o, err *e)
     so.after_commit = s->scr ? compliance_screener_after_commit : NULL;
     so.after_commit_ctx = s->scr;
     so.after_commit_on_book = s->scr && on_book;
+    so.book_reader = on_book ? o->book_reader : NULL; /* the credit repayments' inflows */
     sigset_t block, old;
     if (o->block_signals) {
         sigemptyset(&block);

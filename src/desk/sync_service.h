@@ -27,8 +27,9 @@ typedef struct desk_sync_options {
      * main loop handles them: the UI). */
     bool block_signals;
     /* With sync.book and sync.book_url: the screener reads the escrows there through it
-     * (pgstore's pg_reader) and screens what the sync writes to the server; NULL: no
-     * automatic screening on a book on a server (docs/scale.md). */
+     * (pgstore's pg_reader) and screens what the sync writes to the server, and the chain
+     * threads read the server's inflows through it for the credit repayments
+     * (sync_options.book_reader); NULL: neither on a book on a server (docs/scale.md). */
     const store_book_reader *book_reader;
 } desk_sync_options;
 

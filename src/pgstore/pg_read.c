@@ -140,6 +140,21 @@ static const struct {
      " AND id > coalesce((SELECT k.after FROM unnest($3::bigint[], $4::bigint[])"
      " AS k(chain_id, after) WHERE k.chain_id = inflows.chain_id), 0) ORDER BY id",
      4},
+    /* a credit facility's repayment candidates (store_book_reader.inflows_to): the
+     * unreorged inflows of chain $1 to $2 in token $3 (desk.db's text forms, compared as
+     * store_credit.c's SQL_REPAY_CANDIDATES does) */
+    {"rd_inflows_to",
+     "SELECT id, chain_id, block_number, block_hash, tx_hash, log_index, token, sender,"
+     " recipient, amount, block_time, seen_at, coalesce(screened_at, 0),"
+     " coalesce(reorged_at, 0) FROM inflows WHERE chain_id = $1::bigint AND reorged_at IS NULL"
+     " AND lower(recipient) = lower($2) AND lower(token) = lower($3) ORDER BY id",
+     3},
+    /* the inflows of ids $1 (store_book_reader.inflows_of), reorged or not */
+    {"rd_inflows_of",
+     "SELECT id, chain_id, block_number, block_hash, tx_hash, log_index, token, sender,"
+     " recipient, amount, block_time, seen_at, coalesce(screened_at, 0),"
+     " coalesce(reorged_at, 0) FROM inflows WHERE id = ANY ($1::bigint[]) ORDER BY id",
+     1},
     /* the bridge legs the sync writes (store_book_reader.bridge_legs) */
     {"rd_bridge_legs",
      "SELECT chain_id, block_number, leg, tx_hash, src_domain, nonce,"
@@ -1129,6 +1144,56 @@ static int rd_inflows(void *conn, bool unscreened, int64_t since, const uint64_t
     return rc;
 }
 
+static int rd_inflows_to(void *conn, uint64_t chain_id, const addr *recipient, const addr *token,
+                         store_inflow **out, size_t *n, err *e)
+{
+    pg_rd *r = conn;
+    *out = NULL;
+    *n = 0;
+    char ch[24], to[ADDR_STR_MAX], tk[ADDR_STR_MAX];
+    int64_t sid;
+    memcpy(&sid, &chain_id, sizeof sid); /* the stored bits of the bigint */
+    snprintf(ch, sizeof ch, "%lld", (long long)sid);
+    hex_encode(to, sizeof to, recipient->b, ADDR_LEN, true);
+    hex_encode(tk, sizeof tk, token->b, ADDR_LEN, true);
+    const char *v[3] = {ch, to, tk};
+    pthread_mutex_lock(&r->mu);
+    void *items;
+    int rc = rd_rows(r, "rd_inflows_to", 3, v, "inflows", PG_INFLOW_NCOLS, sizeof **out,
+                     inflow_row, "reading the inflows to a repayment address", &items, n, e);
+    pthread_mutex_unlock(&r->mu);
+    *out = items;
+    return rc;
+}
+
+static int rd_inflows_of(void *conn, const int64_t *ids, size_t n, store_inflow **out,
+                         size_t *nout, err *e)
+{
+    pg_rd *r = conn;
+    *out = NULL;
+    *nout = 0;
+    if (n == 0)
+        return 0;
+    /* {id,...}: an array literal of numbers, nothing to quote */
+    char *list = malloc(n * 22 + 3);
+    if (!list)
+        return err_set(e, ERR_NOMEM, "out of memory reading the inflows");
+    size_t at = 0;
+    list[at++] = '{';
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)sprintf(list + at, "%s%lld", i ? "," : "", (long long)ids[i]);
+    memcpy(list + at, "}", 2);
+    const char *v[1] = {list};
+    pthread_mutex_lock(&r->mu);
+    void *items;
+    int rc = rd_rows(r, "rd_inflows_of", 1, v, "inflows", PG_INFLOW_NCOLS, sizeof **out,
+                     inflow_row, "reading inflows by id", &items, nout, e);
+    pthread_mutex_unlock(&r->mu);
+    free(list);
+    *out = items;
+    return rc;
+}
+
 int pg_bridge_leg_of_row(const char *const v[PG_BRIDGE_LEG_NCOLS], store_bridge_leg *l, err *e)
 {
     memset(l, 0, sizeof *l);
@@ -1275,6 +1340,8 @@ const store_book_reader pg_reader = {
     .escrow_list_after = rd_escrow_list_after,
     .creations = rd_creations,
     .inflows = rd_inflows,
+    .inflows_to = rd_inflows_to,
+    .inflows_of = rd_inflows_of,
     .bridge_legs = rd_bridge_legs,
     .bridge_legs_of_senders = rd_bridge_legs_of_senders,
     .escrows_version = rd_escrows_version,

@@ -233,10 +233,11 @@ typedef struct store_book_creation {
 
 /* What a store reads from the book instead of desk.db once store_set_reader attached it
  * (store_escrow_get, _find, _list, _list_open, _awaiting, _awaiting_count,
- * store_checkpoint_get, store_event_list_escrow, store_inflow_pending and _recent dispatch
- * here) and the escrow table's pages (desk/snapshot.c). One connection per store, used
- * under its own lock; a lost connection is opened again by the next call, and a call that
- * cannot reach the server fails with one line. */
+ * store_checkpoint_get, store_event_list_escrow, store_inflow_pending and _recent,
+ * store_credit_repay_candidates and _unwind dispatch here) and the escrow table's pages
+ * (desk/snapshot.c). One connection per store, used under its own lock; a lost connection
+ * is opened again by the next call, and a call that cannot reach the server fails with one
+ * line. */
 typedef struct store_book_reader {
     /* Remembers the URL; connects on first use (so a server down at start is no error). */
     int (*open)(void **conn, const char *url, err *e);
@@ -289,6 +290,15 @@ typedef struct store_book_reader {
      * malloc'ed. */
     int (*inflows)(void *conn, bool unscreened, int64_t since, const uint64_t *chains,
                    const int64_t *after, size_t n_after, store_inflow **out, size_t *n, err *e);
+    /* The book's inflows of chain_id to recipient in token not marked reorged, in id order
+     * (a credit facility's repayment candidates: store_credit_repay_candidates). *out
+     * malloc'ed. */
+    int (*inflows_to)(void *conn, uint64_t chain_id, const addr *recipient, const addr *token,
+                      store_inflow **out, size_t *n, err *e);
+    /* The book's inflows with the ids ids[0..n) (those it holds, in id order, reorged or
+     * not: store_credit_repay_unwind looks at their reorged_at). *out malloc'ed. */
+    int (*inflows_of)(void *conn, const int64_t *ids, size_t n, store_inflow **out,
+                      size_t *nout, err *e);
     /* The bridge legs the sync recorded in the book for one transfer: the sent legs of
      * burn_tx on src_chain, and the received legs on dst_chain of the messages with the
      * (source domain, nonce) of those or of (src_domain, nonce) (has_key false: of those

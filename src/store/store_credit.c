@@ -127,10 +127,12 @@ int store_credit_facility_list(store *s, store_credit_facility **out, size_t *n,
 
 static const char SQL_ROW_ADD[] =
     "INSERT INTO credit_ledger (facility_id, day, kind, amount, base_e8, spread_e8, memo,"
-    " operator, created_at, inflow_id, outbound_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " operator, created_at, inflow_id, outbound_id, inflow_book, inflow_book_id, inflow_chain)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_ROWS[] =
     "SELECT id, facility_id, day, kind, amount, base_e8, spread_e8, memo, operator, created_at,"
-    " inflow_id, outbound_id FROM credit_ledger WHERE facility_id = ? ORDER BY id";
+    " coalesce(inflow_id, inflow_book_id), outbound_id, coalesce(inflow_book, ''),"
+    " coalesce(inflow_chain, 0) FROM credit_ledger WHERE facility_id = ? ORDER BY id";
 
 static int ledger_row(sqlite3_stmt *st, void *item, err *e)
 {
@@ -148,6 +150,8 @@ static int ledger_row(sqlite3_stmt *st, void *item, err *e)
     r->created_at = sqlite3_column_int64(st, 9);
     r->inflow_id = sqlite3_column_int64(st, 10); /* NULL: 0 */
     r->outbound_id = sqlite3_column_int64(st, 11);
+    store_copy_text(st, 12, r->inflow_book, sizeof r->inflow_book);
+    r->inflow_chain = store_col_u64(st, 13);
     return 0;
 }
 
@@ -166,7 +170,9 @@ int store_credit_row_add(store *s, const store_credit_row *r, int64_t *id_out, e
     store_bind_opt_text(st, 7, r->memo);
     store_bind_opt_text(st, 8, r->operator_name);
     sqlite3_bind_int64(st, 9, store_now());
-    if (r->inflow_id)
+    /* desk.db's inflow by inflow_id (its foreign key), a book's by its database and id */
+    bool book = r->inflow_id && r->inflow_book[0];
+    if (r->inflow_id && !book)
         sqlite3_bind_int64(st, 10, r->inflow_id);
     else
         sqlite3_bind_null(st, 10);
@@ -174,6 +180,15 @@ int store_credit_row_add(store *s, const store_credit_row *r, int64_t *id_out, e
         sqlite3_bind_int64(st, 11, r->outbound_id);
     else
         sqlite3_bind_null(st, 11);
+    if (book) {
+        sqlite3_bind_text(st, 12, r->inflow_book, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 13, r->inflow_id);
+        store_bind_u64(st, 14, r->inflow_chain);
+    } else {
+        sqlite3_bind_null(st, 12);
+        sqlite3_bind_null(st, 13);
+        sqlite3_bind_null(st, 14);
+    }
     if (store_exec_stmt(s, st, "adding a ledger row", e) < 0)
         return -1;
     if (id_out)
@@ -434,9 +449,119 @@ static const char SQL_REPAY_CANDIDATES[] =
     " AND lower(token) = lower(?)"
     " AND NOT EXISTS (SELECT 1 FROM credit_ledger l WHERE l.inflow_id = i.id) ORDER BY id";
 
+/* ---- the same on a desk whose book is on a server (store_set_reader) ----
+ * The inflows are the server's; the ledger stays desk.db's. A row posted from one names it
+ * by the identity of the server's database (the reader's feed_state: cluster system
+ * identifier / database oid / name, as the screening marks of inflows_screened do), its id
+ * there and its chain: ids of two databases collide, so a row of another database (book.conf
+ * switched since) is never taken for one of this database's inflows, never deleted by this
+ * database's reorgs, and keeps no inflow of this database from being posted. */
+
+static const char SQL_BOOK_POSTED[] =
+    "SELECT 1 FROM credit_ledger WHERE inflow_book = ?1 AND inflow_book_id = ?2";
+static const char SQL_BOOK_ROWS_OF_CHAIN[] =
+    "SELECT inflow_book_id FROM credit_ledger WHERE inflow_book = ?1 AND inflow_chain = ?2"
+    " AND inflow_book_id IS NOT NULL ORDER BY inflow_book_id";
+static const char SQL_BOOK_UNPOST[] =
+    "DELETE FROM credit_ledger WHERE inflow_book = ?1 AND inflow_book_id = ?2";
+
+static int book_identity(store *s, char *book, size_t cap, err *e)
+{
+    int64_t last, horizon;
+    if (s->rd->feed_state(s->rconn, &last, &horizon, book, cap, e) < 0)
+        return err_prefix(e, "reading the identity of the book's database");
+    return 0;
+}
+
+static int id_row(sqlite3_stmt *st, void *item, err *e)
+{
+    (void)e;
+    *(int64_t *)item = sqlite3_column_int64(st, 0);
+    return 0;
+}
+
+/* The rows posted from this database's inflows of chain_id whose inflow the server marks
+ * reorged are deleted (as desk.db's SQL_REPAY_UNWIND); an id the server does not hold is
+ * left alone (the server's rewind marks its inflows, never deletes them). */
+static int book_repay_unwind(store *s, uint64_t chain_id, size_t *removed, err *e)
+{
+    char book[STORE_CREDIT_BOOK_MAX];
+    if (book_identity(s, book, sizeof book, e) < 0)
+        return -1;
+    sqlite3_stmt *st = store_stmt(s, SQL_BOOK_ROWS_OF_CHAIN, e);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, book, -1, SQLITE_TRANSIENT);
+    store_bind_u64(st, 2, chain_id);
+    int64_t *ids = NULL;
+    size_t n = 0;
+    if (store_collect(s, st, sizeof *ids, id_row, (void **)&ids, &n,
+                      "reading the repayments posted from the book's inflows", e) < 0)
+        return -1;
+    store_inflow *rows = NULL;
+    size_t nr = 0;
+    int rc = n ? s->rd->inflows_of(s->rconn, ids, n, &rows, &nr, e) : 0;
+    free(ids);
+    for (size_t i = 0; rc == 0 && i < nr; i++) {
+        if (!rows[i].reorged_at || rows[i].chain_id != chain_id)
+            continue;
+        if (!(st = store_stmt(s, SQL_BOOK_UNPOST, e))) {
+            rc = -1;
+            break;
+        }
+        sqlite3_bind_text(st, 1, book, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, rows[i].id);
+        rc = store_exec_stmt(s, st, "undoing repayments of reorged transfers", e);
+        if (rc == 0)
+            *removed += (size_t)sqlite3_changes(s->db);
+    }
+    free(rows);
+    return rc;
+}
+
+/* The book's candidates less those a row of this database already names. */
+static int book_repay_candidates(store *s, uint64_t chain_id, const addr *recipient,
+                                 const addr *token, char *book, size_t cap, store_inflow **out,
+                                 size_t *n, err *e)
+{
+    if (book_identity(s, book, cap, e) < 0)
+        return -1;
+    if (s->rd->inflows_to(s->rconn, chain_id, recipient, token, out, n, e) < 0)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++) {
+        sqlite3_stmt *st = store_stmt(s, SQL_BOOK_POSTED, e);
+        if (!st)
+            goto fail;
+        sqlite3_bind_text(st, 1, book, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, (*out)[i].id);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            store_fail(s, e, "reading the repayments posted from the book's inflows");
+            goto fail;
+        }
+        if (rc == SQLITE_DONE)
+            (*out)[k++] = (*out)[i];
+    }
+    *n = k;
+    if (k == 0) { /* none left: an empty list, as desk.db's (no array to free) */
+        free(*out);
+        *out = NULL;
+    }
+    return 0;
+fail:
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    return -1;
+}
+
 int store_credit_repay_unwind(store *s, uint64_t chain_id, size_t *removed, err *e)
 {
     *removed = 0;
+    if (s->rd)
+        return book_repay_unwind(s, chain_id, removed, e);
     sqlite3_stmt *st = store_stmt(s, SQL_REPAY_UNWIND, e);
     if (!st)
         return -1;
@@ -462,10 +587,15 @@ static int candidate_row(sqlite3_stmt *st, void *item, err *e)
 }
 
 int store_credit_repay_candidates(store *s, uint64_t chain_id, const addr *recipient,
-                                  const addr *token, store_inflow **out, size_t *n, err *e)
+                                  const addr *token, char *book, size_t cap, store_inflow **out,
+                                  size_t *n, err *e)
 {
     *out = NULL;
     *n = 0;
+    if (cap)
+        book[0] = '\0';
+    if (s->rd)
+        return book_repay_candidates(s, chain_id, recipient, token, book, cap, out, n, e);
     sqlite3_stmt *st = store_stmt(s, SQL_REPAY_CANDIDATES, e);
     if (!st)
         return -1;

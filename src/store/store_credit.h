@@ -33,6 +33,10 @@ int store_credit_facility_find(store *s, const char *name, store_credit_facility
 int store_credit_facility_list(store *s, store_credit_facility **out, size_t *n,
                                err *e) STORE_WUR;
 
+/* The identity of a book's database a ledger row's inflow is of, with its NUL (as
+ * STORE_INFLOW_BOOK_MAX of the screening marks). */
+#define STORE_CREDIT_BOOK_MAX 256
+
 /* One row of a facility's ledger: kind is draw, repay, fee, interest or rate. */
 typedef struct store_credit_row {
     int64_t id, facility_id;
@@ -44,6 +48,11 @@ typedef struct store_credit_row {
     char operator_name[64];
     int64_t created_at;
     int64_t inflow_id; /* the transfer (inflows row) a recognised repayment came from; 0: none */
+    /* On a desk whose book is on a server, that inflow is the server's: inflow_id is its id
+     * in the database inflow_book names (its identity as the book's reader gives it:
+     * STORE_CREDIT_BOOK_MAX bytes at most), on chain inflow_chain. "": desk.db's inflow. */
+    char inflow_book[STORE_CREDIT_BOOK_MAX];
+    uint64_t inflow_chain;
     int64_t outbound_id; /* the desk's payment (outbound row) a draw was paid by; 0: none */
 } store_credit_row;
 
@@ -113,13 +122,21 @@ int store_vault_balance(store *s, uint64_t chain_id, const addr *vault, const ad
                         const addr *token, uint64_t through, u256 *out, size_t *n_flows,
                         err *e) STORE_WUR;
 
-/* Repayments recognised from Transfer events (credit/repay.c): the ledger rows posted from
- * inflows of chain_id that a reorg marked are deleted (*removed counts them). */
+/* Repayments recognised from Transfer events (credit/service.c): the ledger rows posted from
+ * inflows of chain_id that a reorg marked are deleted (*removed counts them). On a store
+ * with the book's reads attached (store_set_reader) the inflows are the book's: the rows
+ * posted from the inflows of chain_id of the database the book is now (store_book.h's
+ * feed_state identity) that the book marks reorged are deleted; the rows of another
+ * database are kept, untouched. */
 int store_credit_repay_unwind(store *s, uint64_t chain_id, size_t *removed, err *e) STORE_WUR;
 /* Unreorged inflows of chain_id of token to recipient not yet posted to any ledger, in id
- * order (id, block, tx hash, log index, token, sender, recipient, amount, block time). */
+ * order (id, block, tx hash, log index, token, sender, recipient, amount, block time).
+ * book (cap bytes): "" for desk.db's inflows; with the book's reads attached, the identity
+ * of the book's database, read before its inflows (they are of it: a row posted from one
+ * names it, store_credit_row.inflow_book), and "not yet posted" is "no row names that
+ * database and id". */
 int store_credit_repay_candidates(store *s, uint64_t chain_id, const addr *recipient,
-                                  const addr *token, struct store_inflow **out, size_t *n,
-                                  err *e) STORE_WUR;
+                                  const addr *token, char *book, size_t cap,
+                                  struct store_inflow **out, size_t *n, err *e) STORE_WUR;
 
 #endif

@@ -1053,6 +1053,19 @@ static const char step_inflows_screened_book[] =
     "ALTER TABLE inflows_screened_new RENAME TO inflows_screened;"
     "CREATE INDEX inflows_screened_chain ON inflows_screened (book, chain_id, book_id);";
 
+/* The repayments a desk whose book is on a server recognises from the server's inflows
+ * (src/credit/service.c, store_credit.c): a ledger row names the server's inflow by the
+ * database it is of (its identity as the book's reader names it: cluster system
+ * identifier / database oid / name, as inflows_screened's marks do), its id there and its
+ * chain, since the ids of two databases collide; the unique index posts one inflow of one
+ * database once. inflow_id (desk.db's inflows) stays NULL on such a row. */
+static const char step_credit_book_inflow[] =
+    "ALTER TABLE credit_ledger ADD COLUMN inflow_book TEXT;"
+    "ALTER TABLE credit_ledger ADD COLUMN inflow_book_id INTEGER;"
+    "ALTER TABLE credit_ledger ADD COLUMN inflow_chain INTEGER;"
+    "CREATE UNIQUE INDEX credit_ledger_by_book_inflow ON credit_ledger"
+    "  (inflow_book, inflow_book_id) WHERE inflow_book_id IS NOT NULL;";
+
 const char *const store_schema_steps[] = {
     step1_config,
     step2_events,
@@ -1090,6 +1103,7 @@ const char *const store_schema_steps[] = {
     step_bridge_legs,
     step_inflows_screened_chain,
     step_inflows_screened_book,
+    step_credit_book_inflow,
 };
 
 const int store_schema_audit_head_version = 12;

@@ -10,7 +10,8 @@
  * (never deletes them: they are evidence). With the chain's book on a server (store_book.h)
  * the inflows are the book's: a catch-up range's go in its commit there, the scan once
  * caught up writes through the book (sync_inflows_scan_book), and the book's rewind marks
- * them; the credit repayments recognised from them are desk.db's only (not posted then). */
+ * them; the credit repayments recognised from them are posted in desk.db afterwards, read
+ * through the book's reader (sync_inflows_credit_book), the ledger staying desk.db's. */
 #include "sync/inflows.h"
 
 #include <inttypes.h>
@@ -213,6 +214,17 @@ static int credit_hook(store *db, uint64_t chain_id, err *e)
     if (posted || removed)
         LOG_I("inflows", "chain %" PRIu64 ": %zu repayments recognised, %zu undone (reorg)",
               chain_id, posted, removed);
+    return 0;
+}
+
+int sync_inflows_credit_book(store *rdb, uint64_t chain_id, err *e)
+{
+    if (store_begin(rdb, e) < 0)
+        return -1;
+    if (credit_hook(rdb, chain_id, e) < 0 || store_commit(rdb, e) < 0) {
+        store_rollback(rdb);
+        return -1;
+    }
     return 0;
 }
 

@@ -40,10 +40,18 @@ bool sync_inflows_step(store *db, rpc_client *rpc, const store_chain *chain);
 /* The scan with the chain's book on a server (book over conn): the book's cursor, the
  * desk's accounts from db (desk.db), blocks up to the confirmed part of cp (the book's
  * checkpoint as the chain thread last wrote it, checked again by inflows_put), stored in
- * one transaction of the book. No credit repayment is posted (desk.db's). */
+ * one transaction of the book. The credit repayments are posted from the book's inflows
+ * afterwards, in desk.db (sync_inflows_credit_book). */
 int sync_inflows_scan_book(const store_book *book, void *conn, const store_checkpoint *cp,
                            store *db, rpc_client *rpc, const store_chain *chain, size_t *found,
                            err *e) __attribute__((warn_unused_result));
+/* The credit repayments of chain_id recognised from the book's inflows, in one desk.db
+ * transaction of rdb (desk.db with the book's reads attached: store_set_reader):
+ * credit_repay_recognise there, the rows naming the book's database and inflow (posted
+ * once each, undone when the book marks the inflow reorged). The chain thread calls it
+ * after the book's commits that stored inflows or rewound some, once caught up. */
+int sync_inflows_credit_book(store *rdb, uint64_t chain_id, err *e)
+    __attribute__((warn_unused_result));
 /* sync_inflows_scan_book with its errors logged; true when it stored new inflows. */
 bool sync_inflows_step_book(const store_book *book, void *conn, const store_checkpoint *cp,
                             store *db, rpc_client *rpc, const store_chain *chain);

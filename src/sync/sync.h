@@ -45,6 +45,11 @@ typedef struct sync_options {
     const store_book *book; /* NULL: the desk's desk.db (store/store_book.h) */
     const char *book_url;  /* the book's address (with its credentials: never logged) */
     const char *book_shown; /* the same without its password, for messages */
+    /* The desk's reads of that book (pgstore's pg_reader): each chain thread reads the
+     * book's inflows through it, on a desk.db connection of its own with it attached, to
+     * post the credit repayments recognised from them (sync_inflows_credit_book). NULL:
+     * none is posted from the book's inflows. */
+    const store_book_reader *book_reader;
     /* Called on a chain thread, with that thread's own connection and outside any
      * transaction: once when the thread has opened its connection; after a step that
      * reached the head when commits since the last call stored new events or rolled back

@@ -211,6 +211,13 @@ typedef struct ctx {
     bool watch_stale;         /* the book refused a range read without one of its factories */
     unsigned refused_ms;      /* the server refused this fusion: the last wait (0: it did not) */
     char refused[ERR_MSG_MAX]; /* its reason as last logged */
+    /* With a book and its reader (opt->book_reader): desk.db with the book's reads attached,
+     * for the credit repayments recognised from the book's inflows (opened on first use),
+     * and whether the book's inflows changed since they last were (a commit or a scan that
+     * stored some, a rewind that marked some, or this thread's start). */
+    store *credit_db;
+    bool credit_pending;
+    double credit_retry_at; /* after a failure: not tried again before (sync_now) */
 } ctx;
 
 enum { STEP_PROGRESS, STEP_CAUGHT_UP, STEP_RETRY };
@@ -849,8 +856,8 @@ static int events_flush(ctx *c, store_event *evs, size_t *n, uint64_t *inserted,
  * as sync_inflows_put_range does in desk.db, and the bridge legs of the watched transmitter
  * (sync_bridge_leg_of: each MessageSent and MessageReceived, tied to its event; which
  * transfer of the desk's it belongs to is its reader's to find, desk.db's transfers are not
- * written). The credit repayments recognised from inflows are desk.db's
- * (its credit_ledger refers to desk.db's inflow rows): not posted from the book's. */
+ * written). The credit repayments recognised from the inflows are posted in desk.db once
+ * caught up (book_credit), read through the book's reader. */
 static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, const logset *ls,
                              const rpc_block *hdrs, size_t nh, uint64_t prune_below,
                              const store_inflow *inflows, size_t n_inflows, uint64_t inflow_to,
@@ -978,6 +985,8 @@ static int book_commit_range(ctx *c, uint64_t from, uint64_t to, uint64_t head, 
     c->book_cp = cp;
     if (inserted || n_inflows)
         c->hook_pending = true; /* the hook runs with a book only when it reads it (after_commit) */
+    if (n_inflows)
+        c->credit_pending = true;
     for (size_t i = 0; i < fresh.n; i++) {
         if (addrset_add(&c->escrows, &fresh.v[i]) < 0) {
             err le;
@@ -1167,6 +1176,35 @@ fail:
     return -1;
 }
 
+/* The credit repayments recognised from the book's inflows (sync_inflows_credit_book), on
+ * desk.db with the book's reads attached (opened here on first use); a failure is logged
+ * and the work left pending for a step caught up at least SYNC_HOOK_BUSY_S later. */
+static void book_credit(ctx *c)
+{
+    const store_book_reader *rd = c->opt->book_reader;
+    if (!c->opt->book || !rd || !c->credit_pending || sync_now() < c->credit_retry_at)
+        return;
+    err e;
+    err_clear(&e);
+    if (!c->credit_db) {
+        void *conn = NULL;
+        if (store_open(&c->credit_db, c->eng->db_path, &e) < 0 ||
+            rd->open(&conn, c->opt->book_url, &e) < 0) {
+            store_close(&c->credit_db);
+            goto fail;
+        }
+        store_set_reader(c->credit_db, rd, conn);
+    }
+    if (sync_inflows_credit_book(c->credit_db, c->chain.chain_id, &e) < 0)
+        goto fail;
+    c->credit_pending = false;
+    return;
+fail:
+    LOG_W("inflows", "%s: credit repayments from the book's inflows: %s (tried again later)",
+          c->chain.name, e.msg);
+    c->credit_retry_at = sync_now() + SYNC_HOOK_BUSY_S;
+}
+
 /* ---- reorgs ---- */
 
 /* handle_reorg's rewind in the book: one transaction there. */
@@ -1187,6 +1225,7 @@ static int book_rewind(ctx *c, const store_checkpoint *cp, uint64_t head, bool f
         return -1;
     c->book_cp = ncp;
     c->hook_pending = true; /* the screener's sweep of vanished or replaced escrows */
+    c->credit_pending = true; /* repayments of the inflows the rewind marked undone */
     c->hook_after_resync = true;
     LOG_W("sync",
           "%s: reorg: blocks from %llu on (checkpoint was %llu, head is %llu) rolled back in "
@@ -2032,6 +2071,7 @@ void *sync_chain_main(void *arg)
      * so the screener's sweep sees a replaced escrow, not one gone; it ran concurrently
      * with the rewind: compliance_reorg_pg, now and then) */
     c.hook_pending = true;
+    c.credit_pending = true; /* likewise the book's inflows' credit repayments */
     while (!atomic_load(&c.eng->stop)) {
         int result = STEP_RETRY;
         err_clear(&e);
@@ -2093,7 +2133,10 @@ void *sync_chain_main(void *arg)
             (c.opt->book
                  ? sync_inflows_step_book(c.opt->book, c.book, &c.book_cp, c.db, c.rpc, &c.chain)
                  : sync_inflows_step(c.db, c.rpc, &c.chain)))
-            c.hook_pending = true;
+            c.hook_pending = c.credit_pending = true;
+        /* with a book: the credit repayments of its inflows, in desk.db, once caught up */
+        if (result == STEP_CAUGHT_UP)
+            book_credit(&c);
         /* the hook once caught up, and during a catch-up at most every SYNC_HOOK_BUSY_S
          * (not after each of its many commits) */
         if (c.hook_pending &&
@@ -2124,6 +2167,7 @@ out:
     if (c.book)
         c.opt->book->close(&c.book);
     store_close(&c.db);
+    store_close(&c.credit_db); /* the reader's connection with it */
     addrset_free(&c.factories);
     addrset_free(&c.escrows);
     free(c.others);
