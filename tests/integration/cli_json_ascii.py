@@ -251,11 +251,80 @@ def check_text(desk):
     log("case rules, proposal list, credit ledger/statement: controls shown as escapes: ok")
 
 
+HOSTILE = "\x1b[31m red \u202eevil\u202c \u0085 nel"
+HOSTILE_SHOWN = "\\x1b[31m red \\u202eevil\\u202c \\u0085 nel"
+
+
+def text_has(out, shown, what):
+    """A text output with no raw ESC, bidi or C1 control, and the escaped text in it."""
+    out = out.decode("utf-8")
+    for c in BIDI_C1 + ("\x1b", "\u202c"):
+        assert c not in out, f"{what}: raw U+{ord(c):04X} in {out[:800]!r}"
+    assert shown in out, f"{what}: {shown!r} not in {out[:800]!r}"
+
+
+def check_rows_text(desk):
+    """Rows an older binary or a synced chain could have left: a facility whose name,
+    entity, currency and collateral asset carry ESC, U+202E and U+0085; an outbound
+    transaction whose action, operator, summary (keys, strings, nested values) and error
+    carry them. `credit facility list|show|statement` and `tx list|show` show them
+    escaped."""
+    rita = ("--operator", "rita", "credit")
+    desk.run(*rita, "facility", "add", "evil-usdc", "--entity", ZOE, "--currency", "USDC",
+             "--limit", "1000", "--rate", "5", "--effective", "2026-01-01", "--collateral",
+             "WETH")
+    con = db(desk)
+    now = int(time.time())
+    con.execute("INSERT INTO entities (name, type, jurisdiction, created_at, updated_at) "
+                "VALUES (?, 'company', 'CH', ?, ?)", ("Ent " + HOSTILE, now, now))
+    ent = con.execute("SELECT id FROM entities WHERE name = ?", ("Ent " + HOSTILE,)).fetchone()[0]
+    coll = con.execute("SELECT collateral FROM credit_facilities WHERE name = 'evil-usdc'"
+                       ).fetchone()[0]
+    assert "WETH" in coll, coll
+    assert con.execute("UPDATE credit_facilities SET name = ?, entity_id = ?, currency = ?, "
+                       "collateral = ? WHERE name = 'evil-usdc'",
+                       ("Fac " + HOSTILE, ent, "C" + HOSTILE,
+                        coll.replace("WETH", json.dumps("W" + HOSTILE)[1:-1]))).rowcount == 1
+    con.execute("INSERT INTO outbound_txs (id, chain_id, from_addr, nonce, hash, raw, state, "
+                "action, created_at) VALUES (900, 31337, ?, 7, ?, x'00', 'failed', ?, ?)",
+                (A[2].lower(), "0x" + "cd" * 32, "act " + HOSTILE, now))
+    summary = json.dumps({"memo": "sum " + HOSTILE, "key " + HOSTILE: "plain",
+                          "calls": [{"label": "nested " + HOSTILE}]})
+    con.execute("INSERT INTO desk_txs (outbound_id, operator, asset, amount, summary, error) "
+                "VALUES (900, ?, ?, '1', ?, ?)",
+                ("op " + HOSTILE, "0x" + "00" * 20, summary, "err " + HOSTILE))
+    con.commit()
+    con.close()
+    fac = "Fac " + HOSTILE
+    out = fusion(desk, "credit", "facility", "list")
+    text_has(out, "Fac " + HOSTILE_SHOWN, "credit facility list (name)")
+    text_has(out, "Ent " + HOSTILE_SHOWN[:14], "credit facility list (entity)")
+    out = fusion(desk, "credit", "facility", "show", fac)
+    for what in ("Fac ", "Ent ", "W"):
+        text_has(out, what + HOSTILE_SHOWN, f"credit facility show ({what.strip()})")
+    # the currency is kept to 15 bytes by the store: "C", ESC, "[31m red ", U+202E, "e"
+    ccy = "C\\x1b[31m red \\u202ee"
+    text_has(out, "currency         " + ccy + "\n", "credit facility show (currency)")
+    out = fusion(desk, "credit", "statement", fac, "--from", "2026-01-01", "--to", "2026-01-05")
+    text_has(out, "facility Fac " + HOSTILE_SHOWN, "credit statement (header)")
+    text_has(out, "(" + ccy + ")", "credit statement (currency)")
+    out = fusion(desk, "tx", "list")
+    text_has(out, "act " + HOSTILE_SHOWN[:6], "tx list (action)")
+    out = fusion(desk, "tx", "show", "900")
+    for shown in ("act ", "by op ", "sum ", "key ", "err "):
+        text_has(out, shown + HOSTILE_SHOWN, f"tx show ({shown.strip()})")
+    # a nested value is JSON (ASCII): its controls are JSON escapes
+    text_has(out, '"nested \\u001B[31m red \\u202Eevil\\u202C \\u0085 nel"',
+             "tx show (nested value)")
+    log("credit facility list/show/statement, tx list/show: stored controls shown escaped: ok")
+
+
 def main():
     desk = Desk()
     case = store(desk)
     check_json(desk, case)
     check_text(desk)
+    check_rows_text(desk)
     log("cli_json_ascii: ok")
 
 
