@@ -285,6 +285,16 @@ def check_rows_text(desk):
                        "collateral = ? WHERE name = 'evil-usdc'",
                        ("Fac " + HOSTILE, ent, "C" + HOSTILE,
                         coll.replace("WETH", json.dumps("W" + HOSTILE)[1:-1]))).rowcount == 1
+    con.execute("INSERT INTO chains (chain_id, name, native_symbol, created_at) "
+                "VALUES (31337, ?, ?, ?)", ("ch" + HOSTILE, "S" + HOSTILE, now))
+    con.execute("INSERT INTO rpc_endpoints (chain_id, url) VALUES (31337, ?)",
+                ("http://h\x1b[31m\u202e\u0085x.invalid/",))
+    con.execute("INSERT INTO escrows (chain_id, address, factory, payer, payee, token, amount, "
+                "approvers, threshold, arbiter, deadline, state, created_block, created_tx, "
+                "last_event_block, events, anomaly) VALUES (31337, ?, ?, ?, ?, ?, '5', '[]', 0, "
+                "?, 0, 'funded', 1, ?, 1, 1, ?)",
+                (ESCROW, A[1].lower(), A[2].lower(), A[3].lower(), "0x" + "00" * 20,
+                 A[4].lower(), "0x" + "ef" * 32, "anomaly " + HOSTILE))
     con.execute("INSERT INTO outbound_txs (id, chain_id, from_addr, nonce, hash, raw, state, "
                 "action, created_at) VALUES (900, 31337, ?, 7, ?, x'00', 'failed', ?, ?)",
                 (A[2].lower(), "0x" + "cd" * 32, "act " + HOSTILE, now))
@@ -316,7 +326,19 @@ def check_rows_text(desk):
     # a nested value is JSON (ASCII): its controls are JSON escapes
     text_has(out, '"nested \\u001B[31m red \\u202Eevil\\u202C \\u0085 nel"',
              "tx show (nested value)")
-    log("credit facility list/show/statement, tx list/show: stored controls shown escaped: ok")
+    out = fusion(desk, "chain", "list")
+    text_has(out, "ch" + HOSTILE_SHOWN, "chain list (name)")
+    text_has(out, "http://h\\x1b[31m\\u202e\\u0085x.invalid/ (", "chain list (URL)")
+    out = fusion(desk, "escrow", "list")
+    text_has(out, "ch\\x1b[31", "escrow list (chain)")
+    text_has(out, "S\\x1b[31", "escrow list (symbol)")
+    out = fusion(desk, "escrow", "show", ESCROW)
+    for shown in ("on ch", "anomaly    anomaly "):
+        text_has(out, shown + HOSTILE_SHOWN, f"escrow show ({shown})")
+    # a symbol is kept to 15 bytes, as the currency above
+    text_has(out, "funded     0 S\\x1b[31m red \\u202ee\n", "escrow show (symbol)")
+    log("credit facility list/show/statement, tx list/show, chain list, escrow list/show: "
+        "stored controls shown escaped: ok")
 
 
 def main():
