@@ -267,8 +267,9 @@ def check_rows_text(desk):
     """Rows an older binary or a synced chain could have left: a facility whose name,
     entity, currency and collateral asset carry ESC, U+202E and U+0085; an outbound
     transaction whose action, operator, summary (keys, strings, nested values) and error
-    carry them. `credit facility list|show|statement` and `tx list|show` show them
-    escaped."""
+    carry them; a chain, its endpoint URL, a token, a price feed and an escrow (native
+    symbol, anomaly) with them. `credit facility list|show|statement`, `tx list|show`,
+    `chain list`, `asset list` and `escrow list|show` show them escaped."""
     rita = ("--operator", "rita", "credit")
     desk.run(*rita, "facility", "add", "evil-usdc", "--entity", ZOE, "--currency", "USDC",
              "--limit", "1000", "--rate", "5", "--effective", "2026-01-01", "--collateral",
@@ -289,6 +290,10 @@ def check_rows_text(desk):
                 "VALUES (31337, ?, ?, ?)", ("ch" + HOSTILE, "S" + HOSTILE, now))
     con.execute("INSERT INTO rpc_endpoints (chain_id, url) VALUES (31337, ?)",
                 ("http://h\x1b[31m\u202e\u0085x.invalid/",))
+    con.execute("INSERT INTO tokens (chain_id, symbol, address, decimals) VALUES (31337, ?, ?, 6)",
+                ("T\x1b[2J\u202e\u0085", "0x" + "11" * 20))
+    con.execute("INSERT INTO price_feeds (chain_id, address, asset, decimals) "
+                "VALUES (31337, ?, ?, 8)", ("0x" + "22" * 20, "F\x1b[2J\u202e\u0085"))
     con.execute("INSERT INTO escrows (chain_id, address, factory, payer, payee, token, amount, "
                 "approvers, threshold, arbiter, deadline, state, created_block, created_tx, "
                 "last_event_block, events, anomaly) VALUES (31337, ?, ?, ?, ?, ?, '5', '[]', 0, "
@@ -329,6 +334,10 @@ def check_rows_text(desk):
     out = fusion(desk, "chain", "list")
     text_has(out, "ch" + HOSTILE_SHOWN, "chain list (name)")
     text_has(out, "http://h\\x1b[31m\\u202e\\u0085x.invalid/ (", "chain list (URL)")
+    out = fusion(desk, "asset", "list")
+    text_has(out, "ch" + HOSTILE_SHOWN, "asset list (chain)")
+    text_has(out, " T\\x1b[2J\\u202e\\u0085 ", "asset list (token symbol)")
+    text_has(out, " F\\x1b[2J\\u202e\\u0085 ", "asset list (feed asset)")
     out = fusion(desk, "escrow", "list")
     text_has(out, "ch\\x1b[31", "escrow list (chain)")
     text_has(out, "S\\x1b[31", "escrow list (symbol)")
@@ -337,8 +346,8 @@ def check_rows_text(desk):
         text_has(out, shown + HOSTILE_SHOWN, f"escrow show ({shown})")
     # a symbol is kept to 15 bytes, as the currency above
     text_has(out, "funded     0 S\\x1b[31m red \\u202ee\n", "escrow show (symbol)")
-    log("credit facility list/show/statement, tx list/show, chain list, escrow list/show: "
-        "stored controls shown escaped: ok")
+    log("credit facility list/show/statement, tx list/show, chain list, asset list, escrow "
+        "list/show: stored controls shown escaped: ok")
 
 
 def main():
