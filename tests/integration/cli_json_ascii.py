@@ -24,7 +24,9 @@ Then hostile text and plain text are stored:
 Then every `--json` command that lists or shows them must print only ASCII (non-ASCII as
 \\uXXXX escapes), and json.loads of it must give back exactly the stored strings. The text
 of `case rules` (the reason), `proposal list` (the request), `credit ledger` and `credit
-statement` (the memo) must show the controls as visible escapes."""
+statement` (the memo) must show the controls as visible escapes; so must the text of
+`credit facility list|show|statement`, `tx list|show`, `chain list`, `asset list` and
+`escrow list|show` for rows written straight into desk.db (check_rows_text)."""
 import hashlib
 import json
 import os
