@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "base/text.h"
 #include "cli/opts.h"
 #include "cli/risk_cli.h"
 #include "crypto/address.h"
@@ -37,6 +38,13 @@ static bool symbol_ok(const char *s, size_t max)
             return false;
     }
     return true;
+}
+
+/* A string of a listing's row, as text shows it: its controls escaped. */
+static const char *shown(char *out, size_t cap, const json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return text_safe_str(out, cap, v ? v : "-");
 }
 
 static int parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -330,17 +338,17 @@ static int asset_list(cli_ctx *ctx, int argc, char **argv)
     } else {
         size_t i;
         json_t *v;
+        /* chain names and symbols are stored text (a row an older binary left): escaped */
+        char ch[6 * 64 + 4], sym[6 * 64 + 4];
         printf("tokens\n");
         json_array_foreach(jt, i, v) printf(
-            "  %-12s %-8s %s  %lld decimals\n", json_string_value(json_object_get(v, "chain")),
-            json_string_value(json_object_get(v, "symbol")),
-            json_string_value(json_object_get(v, "address")),
+            "  %-12s %-8s %s  %lld decimals\n", shown(ch, sizeof ch, v, "chain"),
+            shown(sym, sizeof sym, v, "symbol"), json_string_value(json_object_get(v, "address")),
             (long long)json_integer_value(json_object_get(v, "decimals")));
         printf("price feeds (USD)\n");
         json_array_foreach(jf, i, v) printf(
-            "  %-12s %-8s %s  %lld decimals\n", json_string_value(json_object_get(v, "chain")),
-            json_string_value(json_object_get(v, "asset")),
-            json_string_value(json_object_get(v, "address")),
+            "  %-12s %-8s %s  %lld decimals\n", shown(ch, sizeof ch, v, "chain"),
+            shown(sym, sizeof sym, v, "asset"), json_string_value(json_object_get(v, "address")),
             (long long)json_integer_value(json_object_get(v, "decimals")));
     }
     json_decref(root);

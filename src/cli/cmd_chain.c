@@ -487,14 +487,18 @@ static int chain_list(cli_ctx *ctx, int argc, char **argv)
                 snprintf(ss, sizeof ss, "%llu", (unsigned long long)cp.synced_block);
             if (has_head && cp.synced)
                 snprintf(ls, sizeof ls, "%llu", (unsigned long long)lag);
-            printf("%-16s %20llu %10s %10s %8s %5u ", ch->name, (unsigned long long)ch->chain_id,
-                   hs, ss, ls, ch->confirmations);
+            /* the name and the URLs are stored text (a row an older binary or a signed
+             * configuration wrote): shown with their controls escaped */
+            char nm[6 * STORE_NAME_MAX + 4];
+            printf("%-16s %20llu %10s %10s %8s %5u ", text_safe_str(nm, sizeof nm, ch->name),
+                   (unsigned long long)ch->chain_id, hs, ss, ls, ch->confirmations);
             for (size_t k = 0; k < ne; k++) {
                 char when[32], shown[81]; /* a stored error may predate safe texts */
                 const store_endpoint *ep = &eps[k];
-                char url[STORE_URL_MAX];
+                char url[STORE_URL_MAX], url_s[6 * STORE_URL_MAX + 4];
                 rpc_url_redact(url, sizeof url, ep->url);
-                printf(" %s (%s", url, store_health_str(ep->health));
+                printf(" %s (%s", text_safe_str(url_s, sizeof url_s, url),
+                       store_health_str(ep->health));
                 if (ep->health == STORE_HEALTH_OK)
                     printf(", ok %s", ago(ep->last_ok, when, sizeof when));
                 else if (ep->last_fail)
@@ -896,7 +900,10 @@ static int chain_add_endpoint(cli_ctx *ctx, int argc, char **argv)
         cli_json_print(o, JSON_INDENT(2));
         json_decref(o);
     } else {
-        printf("chain %s: endpoint %s added (tried after the %zu before it)\n", name, shown, ne);
+        char *url_s = text_safe_dup(shown, strlen(shown));
+        printf("chain %s: endpoint %s added (tried after the %zu before it)\n", name,
+               url_s ? url_s : "?", ne);
+        free(url_s);
     }
     json_decref(det);
     free(eps);

@@ -105,6 +105,16 @@ static json_t *fac_json(store *db, const store_credit_facility *f, int32_t today
     return j;
 }
 
+/* A stored string of a facility (its name, its entity's name, the currency, a collateral
+ * asset or price source) as text shows it: a row an older binary or a synced chain left
+ * may hold controls, shown as escapes; cut at 64 bytes of text. */
+#define FAC_SHOWN_MAX (6 * 64 + 4)
+static const char *fac_shown(char out[FAC_SHOWN_MAX], const json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return text_safe_str(out, FAC_SHOWN_MAX, v ? v : "-");
+}
+
 static int fac_show(cli_ctx *ctx, int argc, char **argv, bool list)
 {
     const char *cmd = list ? "credit facility list" : "credit facility show";
@@ -147,9 +157,9 @@ static int fac_show(cli_ctx *ctx, int argc, char **argv, bool list)
         json_t *j;
         json_array_foreach(arr, i, j)
         {
-            printf("%-20s %-20s %-8s %18s %18s\n", json_string_value(json_object_get(j, "name")),
-                   json_string_value(json_object_get(j, "entity")),
-                   json_string_value(json_object_get(j, "currency")),
+            char nm[FAC_SHOWN_MAX], ent[FAC_SHOWN_MAX], ccy[FAC_SHOWN_MAX];
+            printf("%-20s %-20s %-8s %18s %18s\n", fac_shown(nm, j, "name"),
+                   fac_shown(ent, j, "entity"), fac_shown(ccy, j, "currency"),
                    json_string_value(json_object_get(j, "limit")),
                    json_string_value(json_object_get(j, "drawn")));
         }
@@ -157,20 +167,21 @@ static int fac_show(cli_ctx *ctx, int argc, char **argv, bool list)
         json_t *j = json_array_get(arr, 0);
         const char *keys[] = {"name", "entity", "currency", "limit", "day_count", "initial_hf",
                               "margin_call_hf", "liquidation_hf", "drawn", "accrued_interest"};
+        char v[FAC_SHOWN_MAX], w[FAC_SHOWN_MAX];
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-            printf("%-16s %s\n", keys[k], json_string_value(json_object_get(j, keys[k])));
+            printf("%-16s %s\n", keys[k], fac_shown(v, j, keys[k]));
         printf("%-16s %d\n", "billing_day", (int)json_integer_value(json_object_get(j, "billing_day")));
         const char *rt = json_string_value(json_object_get(j, "repay_to"));
-        printf("%-16s %s\n", "repay_to", rt ? rt : "none (repayments are recorded by hand)");
+        printf("%-16s %s\n", "repay_to",
+               rt ? fac_shown(v, j, "repay_to") : "none (repayments are recorded by hand)");
         size_t i;
         json_t *c;
         json_array_foreach(json_object_get(j, "collateral"), i, c)
         {
-            printf("collateral       %-6s haircut %s%% LT %s%%  (%s)\n",
-                   json_string_value(json_object_get(c, "asset")),
+            printf("collateral       %-6s haircut %s%% LT %s%%  (%s)\n", fac_shown(v, c, "asset"),
                    json_string_value(json_object_get(c, "haircut_pct")),
                    json_string_value(json_object_get(c, "liq_threshold_pct")),
-                   json_string_value(json_object_get(c, "source")));
+                   fac_shown(w, c, "source"));
         }
     }
     goto out;
@@ -588,7 +599,9 @@ static int statement(cli_ctx *ctx, int argc, char **argv)
         char a[AMOUNT_STR_MAX], b[AMOUNT_STR_MAX];
         amount_format(a, &st.opening_balance, dec);
         amount_format(b, &st.opening_accrued, dec);
-        printf("facility %s, %s to %s (%s)\n", f.name, from_s, to_s, f.currency);
+        char nm[FAC_SHOWN_MAX], ccy[FAC_SHOWN_MAX];
+        printf("facility %s, %s to %s (%s)\n", text_safe_str(nm, sizeof nm, f.name), from_s, to_s,
+               text_safe_str(ccy, sizeof ccy, f.currency));
         printf("opening balance %s, interest accrued not yet posted %s\n", a, b);
         printf("%-10s  %-8s %20s %20s  %s\n", "DATE", "KIND", "AMOUNT", "BALANCE", "MEMO");
         size_t i;

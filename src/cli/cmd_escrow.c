@@ -47,6 +47,9 @@ typedef struct asset {
     bool known;
 } asset;
 
+/* A chain's name or a token's symbol as a line shows it (64 bytes of text, escaped). */
+#define ESCROW_SHOWN_MAX (6 * 64 + 4)
+
 static void asset_of(store *db, const store_chain *ch, const addr *token, asset *a)
 {
     memset(a, 0, sizeof *a);
@@ -272,9 +275,11 @@ static int escrow_list(cli_ctx *ctx, int argc, char **argv)
                  x->inconsistent ? "inconsistent" : x->anomaly[0] ? "anomaly" : "");
         const char *who = desk_names_of(names, x->chain_id, &x->payee);
         char safe[STORE_ENTITY_NAME_MAX * 4 + 8];
-        printf("%-10.10s %-42s %-9s %28s %-8.8s %-9s %-42s %-20s %s\n", ch ? ch->name : "?",
-               address, escrow_state_str(x->state), amt, a.symbol, appr, payee, flags,
-               who ? text_safe_str(safe, sizeof safe, who) : "");
+        char chs[ESCROW_SHOWN_MAX], sym[ESCROW_SHOWN_MAX];
+        printf("%-10.10s %-42s %-9s %28s %-8.8s %-9s %-42s %-20s %s\n",
+               text_safe_str(chs, sizeof chs, ch ? ch->name : "?"), address,
+               escrow_state_str(x->state), amt, text_safe_str(sym, sizeof sym, a.symbol), appr,
+               payee, flags, who ? text_safe_str(safe, sizeof safe, who) : "");
     }
     if (csv) {
         u = cli_csv_print(arr);
@@ -376,7 +381,12 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
         char s[STORE_ENTITY_NAME_MAX * 4 + 64], lab[STORE_ENTITY_NAME_MAX * 4 + 64], amt[128];
         desk_names *names = book_open(ctx, db);
         eip55(s, sizeof s, &x->address);
-        printf("escrow     %s on %s (chain %llu)\n", s, ch ? ch->name : "?",
+        /* the chain's name, the token's symbol and the anomaly are stored text: shown with
+         * their controls escaped */
+        char chs[ESCROW_SHOWN_MAX], sym[ESCROW_SHOWN_MAX];
+        text_safe_str(sym, sizeof sym, a.symbol);
+        printf("escrow     %s on %s (chain %llu)\n", s,
+               text_safe_str(chs, sizeof chs, ch ? ch->name : "?"),
                (unsigned long long)x->chain_id);
         printf("state      %s%s%s%s\n", escrow_state_str(x->state),
                x->state == ESCROW_RESOLVED
@@ -387,7 +397,7 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
         printf("version    %u\n", x->version);
         format_units(amt, sizeof amt, &x->amount, a.decimals);
         eip55(s, sizeof s, &x->token);
-        printf("amount     %s %s (token %s)\n", amt, a.symbol, s);
+        printf("amount     %s %s (token %s)\n", amt, sym, s);
         printf("payer      %s\n", label(lab, sizeof lab, names, x->chain_id, &x->payer));
         printf("payee      %s\n", label(lab, sizeof lab, names, x->chain_id, &x->payee));
         printf("arbiter    %s\n", label(lab, sizeof lab, names, x->chain_id, &x->arbiter));
@@ -415,13 +425,16 @@ static int escrow_show(cli_ctx *ctx, int argc, char **argv)
             printf("           %s %s\n", s, mark);
         }
         format_units(amt, sizeof amt, &x->funded, a.decimals);
-        printf("funded     %s %s\n", amt, a.symbol);
+        printf("funded     %s %s\n", amt, sym);
         format_units(amt, sizeof amt, &x->released, a.decimals);
-        printf("released   %s %s\n", amt, a.symbol);
+        printf("released   %s %s\n", amt, sym);
         format_units(amt, sizeof amt, &x->refunded, a.decimals);
-        printf("refunded   %s %s\n", amt, a.symbol);
-        if (x->anomaly[0])
-            printf("anomaly    %s\n", x->anomaly);
+        printf("refunded   %s %s\n", amt, sym);
+        if (x->anomaly[0]) {
+            char *an = text_safe_dup(x->anomaly, strlen(x->anomaly));
+            printf("anomaly    %s\n", an ? an : "?");
+            free(an);
+        }
         printf("\ntimeline (%zu events)\n", evs.n);
         for (size_t i = 0; i < evs.n; i++) {
             const store_event *ev = &evs.items[i];

@@ -29,6 +29,9 @@
 #include "store/store.h"
 #include "sync/bridge_legs.h"
 
+/* A name (a chain, an asset, a scenario) as a line shows it: 64 bytes of text, escaped. */
+#define RISK_SHOWN_MAX (6 * 64 + 4)
+
 static const char calc_usage[] =
     "usage: fusion risk calc --prices [ASSET=]FILE.csv [--prices ...] --positions FILE.json\n"
     "         [--window N] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--paths N] [--seed N]\n"
@@ -438,13 +441,16 @@ static void print_credit_stress(const risk_report *r, const risk_params *p,
             printf("  %-22s %17s %17s\n", "scenario", "P&L (USD)", "collateral after");
         for (size_t s = 0; s < r->n_stress; s++) {
             const risk_stress *st = &r->stress[s];
+            /* a scenario's name comes from a file (--scenarios): its controls escaped */
+            char nm[RISK_SHOWN_MAX];
+            text_safe_str(nm, sizeof nm, scen->name[s]);
             if (r->has_credit)
-                printf("  %-22s %17s %17s %9s %17s  %s\n", scen->name[s],
+                printf("  %-22s %17s %17s %9s %17s  %s\n", nm,
                        usd(st->pnl, b1, sizeof b1), usd(st->collateral_after, b2, sizeof b2),
                        hf_str(st->health_factor_after, b3, sizeof b3),
                        usd(st->shortfall, b4, sizeof b4), risk_status_str(st->status));
             else
-                printf("  %-22s %17s %17s\n", scen->name[s], usd(st->pnl, b1, sizeof b1),
+                printf("  %-22s %17s %17s\n", nm, usd(st->pnl, b1, sizeof b1),
                        usd(st->collateral_after, b2, sizeof b2));
         }
     }
@@ -777,15 +783,18 @@ static void report_text(const risk_snapshot *s)
     const risk_params *p = &s->params;
     char b1[48], b2[48];
     printf("Risk report (USD figures are floating-point estimates; amounts are exact)\n\n");
+    /* chain names, symbols and error texts are stored or outside text: shown escaped */
+    char nm[RISK_SHOWN_MAX], sym[RISK_SHOWN_MAX], msg[6 * ERR_MSG_MAX + 1];
     for (size_t i = 0; i < s->n_chains; i++) {
         const risk_chain_status *c = &s->chains[i];
+        text_safe_str(nm, sizeof nm, c->name);
         if (c->reachable)
-            printf("chain %-16s id %-10llu head %llu%s\n", c->name,
+            printf("chain %-16s id %-10llu head %llu%s\n", nm,
                    (unsigned long long)c->chain_id, (unsigned long long)c->head,
                    c->synced ? "" : " (escrows never synced)");
         else
-            printf("chain %-16s id %-10llu UNREACHABLE: %s\n", c->name,
-                   (unsigned long long)c->chain_id, c->error);
+            printf("chain %-16s id %-10llu UNREACHABLE: %s\n", nm,
+                   (unsigned long long)c->chain_id, text_safe_str(msg, sizeof msg, c->error));
     }
     printf("\n  %-10s %-16s %-15s %-8s %28s %17s\n", "chain", "account", "kind", "asset",
            "amount", "USD");
@@ -794,8 +803,9 @@ static void report_text(const risk_snapshot *s)
         char a[ADDR_STR_MAX], units[AMOUNT_STR_MAX];
         addr_to_checksum(a, &q->account);
         amount_format(units, &q->amount, q->decimals);
-        printf("  %-10.10s %.8s..%.4s %-15s %-8s %28s %17s\n", q->chain, a, a + 38,
-               risk_pos_kind_str(q->kind), q->asset, units, usd(q->usd, b1, sizeof b1));
+        printf("  %-10.10s %.8s..%.4s %-15s %-8s %28s %17s\n",
+               text_safe_str(nm, sizeof nm, q->chain), a, a + 38, risk_pos_kind_str(q->kind),
+               text_safe_str(sym, sizeof sym, q->asset), units, usd(q->usd, b1, sizeof b1));
     }
     printf("\n  %-8s %14s  %s\n", "price", "USD", "source");
     for (size_t i = 0; i < s->n_prices; i++) {
@@ -803,13 +813,14 @@ static void report_text(const risk_snapshot *s)
         char f[ADDR_STR_MAX];
         addr_to_checksum(f, &pi->feed);
         if (pi->oracle)
-            printf("  %-8s %14.6f  oracle %s round %s%s\n", pi->asset, pi->usd, f, pi->round_id,
+            printf("  %-8s %14.6f  oracle %s round %s%s\n", text_safe_str(sym, sizeof sym, pi->asset),
+                   pi->usd, f, pi->round_id,
                    pi->stale ? " STALE" : "");
         else {
             char day[11];
             risk_date_format((int32_t)(pi->updated_at / 86400), day);
-            printf("  %-8s %14.6f  last shipped daily close (%s): no feed answered\n", pi->asset,
-                   pi->usd, day);
+            printf("  %-8s %14.6f  last shipped daily close (%s): no feed answered\n",
+                   text_safe_str(sym, sizeof sym, pi->asset), pi->usd, day);
         }
     }
     printf("\n  gross value %s USD, drawn %s USD\n\n", usd(s->gross_usd, b1, sizeof b1),
@@ -840,12 +851,11 @@ static void report_text(const risk_snapshot *s)
         pp.margin_call_hf = s->limits.margin_call_hf;
         print_credit_stress(r, &pp, s->scen, false);
     } else {
-        printf("no VaR: %s\n", s->report_note);
+        printf("no VaR: %s\n", text_safe_str(msg, sizeof msg, s->report_note));
     }
     if (s->what_if) {
         printf("\nwhat-if (--limits/--drawn): %zu conditions hold under them; the desk's "
                "alerts are not changed\n", s->n_conds);
-        char msg[6 * STORE_ALERT_MSG_MAX + 1];
         for (size_t i = 0; i < s->n_conds; i++)
             printf("  %-8s  %s\n", alert_severity_str(s->conds[i].severity),
                    text_safe_str(msg, sizeof msg, s->conds[i].message));

@@ -17,6 +17,7 @@
 
 #include "backup/backup.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "compliance/compliance.h"
@@ -321,12 +322,14 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
         if (tty && tty_lines)
             fprintf(stderr, "\033[%zuA", tty_lines);
         for (size_t i = 0; i < n; i++) {
-            char line[512];
+            /* the chain's name and its last error are stored or outside text: escaped (on a
+             * terminal cut to 200 bytes, at a character) */
+            char line[512], shown[6 * sizeof line];
             sync_progress_line(&stats[i], line, sizeof line);
             if (tty)
-                fprintf(stderr, "\r\033[K%.*s\n", 200, line);
+                fprintf(stderr, "\r\033[K%s\n", text_safe(shown, 201, line, strlen(line)));
             else
-                fprintf(stderr, "sync %s\n", line);
+                fprintf(stderr, "sync %s\n", text_safe_str(shown, sizeof shown, line));
         }
         tty_lines = tty ? n : 0;
     }
@@ -336,9 +339,10 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv)
     if (n > 64)
         n = 64;
     for (size_t i = 0; i < n && !quiet; i++) {
-        char line[512];
+        char line[512], shown[6 * sizeof line];
         sync_progress_line(&stats[i], line, sizeof line);
-        fprintf(stderr, "%ssync %s\n", tty ? "\r\033[K" : "", line);
+        fprintf(stderr, "%ssync %s\n", tty ? "\r\033[K" : "",
+                text_safe_str(shown, sizeof shown, line));
     }
     if (swaps && o.once && rc == 0 && !stop_requested)
         advance_swaps(ctx, true, quiet); /* after the catch-up, each to where it waits */

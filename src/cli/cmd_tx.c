@@ -17,6 +17,9 @@
 #include "desk/desk.h"
 #include "store/store.h"
 
+/* A name or an action as a line shows it: 64 bytes of it, every byte escaped at most. */
+#define TX_SHOWN_MAX (6 * 64 + 4)
+
 static json_t *tx_json(store *db, const store_outbound *o)
 {
     char hash[67], from[ADDR_STR_MAX], esc[ADDR_STR_MAX];
@@ -92,16 +95,21 @@ static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
             json_array_append_new(arr, j);
             continue;
         }
+        /* the operator's name, the action and the summary come from desk.db: a row an
+         * older binary or another desk's tool wrote is shown with its controls escaped */
         const char *op = json_string_value(json_object_get(j, "operator"));
+        char op_s[TX_SHOWN_MAX], act_s[TX_SHOWN_MAX];
+        text_safe_str(op_s, sizeof op_s, op ? op : "-");
+        text_safe_str(act_s, sizeof act_s, os[i].action);
         if (!show) {
             printf("%-5lld %-10s %-9s %-10.10s %-6llu %-66s %llu\n", (long long)os[i].id,
-                   os[i].action, outbound_state_str(os[i].state), op ? op : "-",
+                   act_s, outbound_state_str(os[i].state), op_s,
                    (unsigned long long)os[i].nonce, json_string_value(json_object_get(j, "hash")),
                    (unsigned long long)os[i].mined_block);
         } else {
             printf("transaction %lld: %s %s, nonce %llu, by %s\n", (long long)os[i].id,
-                   os[i].action, outbound_state_str(os[i].state), (unsigned long long)os[i].nonce,
-                   op ? op : "-");
+                   act_s, outbound_state_str(os[i].state), (unsigned long long)os[i].nonce,
+                   op_s);
             const char *er = json_string_value(json_object_get(j, "error"));
             char safe[6 * 256 + 1]; /* a stored error may predate safe texts */
             if (er)
@@ -115,9 +123,13 @@ static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
                 json_t *v;
                 json_object_foreach(sum, k, v)
                 {
-                    char *s =
-                        json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-                    printf("  %-22s %s\n", k, s ? s : json_string_value(v));
+                    /* a string as itself, escaped; anything else as ASCII JSON */
+                    char *s = json_is_string(v)
+                                  ? text_safe_dup(json_string_value(v), json_string_length(v))
+                                  : cli_json_text(v, JSON_COMPACT | JSON_ENCODE_ANY);
+                    char *ks = text_safe_dup(k, strlen(k));
+                    printf("  %-22s %s\n", ks ? ks : "?", s ? s : "?");
+                    free(ks);
                     free(s);
                 }
             }

@@ -24,7 +24,9 @@ Then hostile text and plain text are stored:
 Then every `--json` command that lists or shows them must print only ASCII (non-ASCII as
 \\uXXXX escapes), and json.loads of it must give back exactly the stored strings. The text
 of `case rules` (the reason), `proposal list` (the request), `credit ledger` and `credit
-statement` (the memo) must show the controls as visible escapes."""
+statement` (the memo) must show the controls as visible escapes; so must the text of
+`credit facility list|show|statement`, `tx list|show`, `chain list`, `asset list` and
+`escrow list|show` for rows written straight into desk.db (check_rows_text)."""
 import hashlib
 import json
 import os
@@ -251,11 +253,111 @@ def check_text(desk):
     log("case rules, proposal list, credit ledger/statement: controls shown as escapes: ok")
 
 
+HOSTILE = "\x1b[31m red \u202eevil\u202c \u0085 nel"
+HOSTILE_SHOWN = "\\x1b[31m red \\u202eevil\\u202c \\u0085 nel"
+
+
+def text_has(out, shown, what):
+    """A text output with no raw ESC, bidi or C1 control, and the escaped text in it."""
+    out = out.decode("utf-8")
+    for c in BIDI_C1 + ("\x1b", "\u202c"):
+        assert c not in out, f"{what}: raw U+{ord(c):04X} in {out[:800]!r}"
+    assert shown in out, f"{what}: {shown!r} not in {out[:800]!r}"
+
+
+def check_rows_text(desk):
+    """Rows an older binary or a synced chain could have left: a facility whose name,
+    entity, currency and collateral asset carry ESC, U+202E and U+0085; an outbound
+    transaction whose action, operator, summary (keys, strings, nested values) and error
+    carry them; a chain, its endpoint URL, a token, a price feed and an escrow (native
+    symbol, anomaly) with them. `credit facility list|show|statement`, `tx list|show`,
+    `chain list`, `asset list` and `escrow list|show` show them escaped."""
+    rita = ("--operator", "rita", "credit")
+    desk.run(*rita, "facility", "add", "evil-usdc", "--entity", ZOE, "--currency", "USDC",
+             "--limit", "1000", "--rate", "5", "--effective", "2026-01-01", "--collateral",
+             "WETH")
+    con = db(desk)
+    now = int(time.time())
+    con.execute("INSERT INTO entities (name, type, jurisdiction, created_at, updated_at) "
+                "VALUES (?, 'company', 'CH', ?, ?)", ("Ent " + HOSTILE, now, now))
+    ent = con.execute("SELECT id FROM entities WHERE name = ?", ("Ent " + HOSTILE,)).fetchone()[0]
+    coll = con.execute("SELECT collateral FROM credit_facilities WHERE name = 'evil-usdc'"
+                       ).fetchone()[0]
+    assert "WETH" in coll, coll
+    assert con.execute("UPDATE credit_facilities SET name = ?, entity_id = ?, currency = ?, "
+                       "collateral = ? WHERE name = 'evil-usdc'",
+                       ("Fac " + HOSTILE, ent, "C" + HOSTILE,
+                        coll.replace("WETH", json.dumps("W" + HOSTILE)[1:-1]))).rowcount == 1
+    con.execute("INSERT INTO chains (chain_id, name, native_symbol, created_at) "
+                "VALUES (31337, ?, ?, ?)", ("ch" + HOSTILE, "S" + HOSTILE, now))
+    con.execute("INSERT INTO rpc_endpoints (chain_id, url) VALUES (31337, ?)",
+                ("http://h\x1b[31m\u202e\u0085x.invalid/",))
+    con.execute("INSERT INTO tokens (chain_id, symbol, address, decimals) VALUES (31337, ?, ?, 6)",
+                ("T\x1b[2J\u202e\u0085", "0x" + "11" * 20))
+    con.execute("INSERT INTO price_feeds (chain_id, address, asset, decimals) "
+                "VALUES (31337, ?, ?, 8)", ("0x" + "22" * 20, "F\x1b[2J\u202e\u0085"))
+    con.execute("INSERT INTO escrows (chain_id, address, factory, payer, payee, token, amount, "
+                "approvers, threshold, arbiter, deadline, state, created_block, created_tx, "
+                "last_event_block, events, anomaly) VALUES (31337, ?, ?, ?, ?, ?, '5', '[]', 0, "
+                "?, 0, 'funded', 1, ?, 1, 1, ?)",
+                (ESCROW, A[1].lower(), A[2].lower(), A[3].lower(), "0x" + "00" * 20,
+                 A[4].lower(), "0x" + "ef" * 32, "anomaly " + HOSTILE))
+    con.execute("INSERT INTO outbound_txs (id, chain_id, from_addr, nonce, hash, raw, state, "
+                "action, created_at) VALUES (900, 31337, ?, 7, ?, x'00', 'failed', ?, ?)",
+                (A[2].lower(), "0x" + "cd" * 32, "act " + HOSTILE, now))
+    summary = json.dumps({"memo": "sum " + HOSTILE, "key " + HOSTILE: "plain",
+                          "calls": [{"label": "nested " + HOSTILE}]})
+    con.execute("INSERT INTO desk_txs (outbound_id, operator, asset, amount, summary, error) "
+                "VALUES (900, ?, ?, '1', ?, ?)",
+                ("op " + HOSTILE, "0x" + "00" * 20, summary, "err " + HOSTILE))
+    con.commit()
+    con.close()
+    fac = "Fac " + HOSTILE
+    out = fusion(desk, "credit", "facility", "list")
+    text_has(out, "Fac " + HOSTILE_SHOWN, "credit facility list (name)")
+    text_has(out, "Ent " + HOSTILE_SHOWN[:14], "credit facility list (entity)")
+    out = fusion(desk, "credit", "facility", "show", fac)
+    for what in ("Fac ", "Ent ", "W"):
+        text_has(out, what + HOSTILE_SHOWN, f"credit facility show ({what.strip()})")
+    # the currency is kept to 15 bytes by the store: "C", ESC, "[31m red ", U+202E, "e"
+    ccy = "C\\x1b[31m red \\u202ee"
+    text_has(out, "currency         " + ccy + "\n", "credit facility show (currency)")
+    out = fusion(desk, "credit", "statement", fac, "--from", "2026-01-01", "--to", "2026-01-05")
+    text_has(out, "facility Fac " + HOSTILE_SHOWN, "credit statement (header)")
+    text_has(out, "(" + ccy + ")", "credit statement (currency)")
+    out = fusion(desk, "tx", "list")
+    text_has(out, "act " + HOSTILE_SHOWN[:6], "tx list (action)")
+    out = fusion(desk, "tx", "show", "900")
+    for shown in ("act ", "by op ", "sum ", "key ", "err "):
+        text_has(out, shown + HOSTILE_SHOWN, f"tx show ({shown.strip()})")
+    # a nested value is JSON (ASCII): its controls are JSON escapes
+    text_has(out, '"nested \\u001B[31m red \\u202Eevil\\u202C \\u0085 nel"',
+             "tx show (nested value)")
+    out = fusion(desk, "chain", "list")
+    text_has(out, "ch" + HOSTILE_SHOWN, "chain list (name)")
+    text_has(out, "http://h\\x1b[31m\\u202e\\u0085x.invalid/ (", "chain list (URL)")
+    out = fusion(desk, "asset", "list")
+    text_has(out, "ch" + HOSTILE_SHOWN, "asset list (chain)")
+    text_has(out, " T\\x1b[2J\\u202e\\u0085 ", "asset list (token symbol)")
+    text_has(out, " F\\x1b[2J\\u202e\\u0085 ", "asset list (feed asset)")
+    out = fusion(desk, "escrow", "list")
+    text_has(out, "ch\\x1b[31", "escrow list (chain)")
+    text_has(out, "S\\x1b[31", "escrow list (symbol)")
+    out = fusion(desk, "escrow", "show", ESCROW)
+    for shown in ("on ch", "anomaly    anomaly "):
+        text_has(out, shown + HOSTILE_SHOWN, f"escrow show ({shown})")
+    # a symbol is kept to 15 bytes, as the currency above
+    text_has(out, "funded     0 S\\x1b[31m red \\u202ee\n", "escrow show (symbol)")
+    log("credit facility list/show/statement, tx list/show, chain list, asset list, escrow "
+        "list/show: stored controls shown escaped: ok")
+
+
 def main():
     desk = Desk()
     case = store(desk)
     check_json(desk, case)
     check_text(desk)
+    check_rows_text(desk)
     log("cli_json_ascii: ok")
 
 

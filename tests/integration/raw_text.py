@@ -6,7 +6,9 @@ sends that on demand), shows on stderr and in fusion.log as visible escapes; arg
 \\xff and ESC[2J is echoed escaped in usage errors; entity names with ESC or a bidi
 override are refused with one line (exit 1), and a name stored before that check (written
 into desk.db directly, as an older binary could have) is escaped by `entity list` and
-`entity show`. Case notes are covered in compliance_e2e.py, which has a real case."""
+`entity show`; a stress scenario's name read from a CSV file is escaped by `risk calc`,
+a stored chain's name by `fusion sync`'s progress lines.
+Case notes are covered in compliance_e2e.py, which has a real case."""
 import os
 import sqlite3
 import subprocess
@@ -150,10 +152,56 @@ def check_rpc(desk):
     log("rpc: a node's escape-laden error is escaped on stderr and in fusion.log: ok")
 
 
+def check_risk_files():
+    """A stress scenario's name comes from a CSV file (--scenarios): `risk calc` shows it
+    with its controls (ESC, U+202E, U+0085) escaped."""
+    import datetime as dt
+    import tempfile
+    name = "crash \x1b[31m red \u202eevil\u202c \u0085 nel"
+    d0 = dt.date(2024, 1, 1)
+    rows = [f"{d0 + dt.timedelta(days=k)},{40000 + 10 * k},{2000 + k % 7}" for k in range(40)]
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "prices.csv"), "w") as f:
+            f.write("Date,BTC,ETH\n" + "\n".join(rows) + "\n")
+        with open(os.path.join(tmp, "pos.json"), "w") as f:
+            f.write('{"BTC": 1000000, "ETH": 500000}\n')
+        with open(os.path.join(tmp, "scen.csv"), "w", encoding="utf-8") as f:
+            f.write(f"scenario,asset,move_pct\n{name},BTC,-30\n{name},ETH,-40\n")
+        r = subprocess.run([FUSION, "risk", "calc", "--prices", "prices.csv", "--positions",
+                            "pos.json", "--window", "20", "--paths", "200", "--stress",
+                            "--scenarios", "scen.csv"], cwd=tmp, capture_output=True, timeout=120)
+    assert r.returncode == 0, (r.returncode, r.stderr)
+    assert_safe(r.stdout, "risk calc --scenarios")
+    assert b"crash \\x1b[31m red \\u202eevil\\u202c \\u0085 nel" in r.stdout, r.stdout[-800:]
+    log("risk calc: a scenario's name from a file shown escaped: ok")
+
+
+def check_sync_progress():
+    """`fusion sync` prints each chain's progress line (its name, its last error) on
+    stderr: a chain row an older binary left with ESC, U+202E and U+0085 in its name is
+    shown escaped. Its endpoint refuses connections, so --once gives up (exit 1)."""
+    desk = Desk()
+    desk.run("operator", "add", "carol", "--key", A[9], "--role", "compliance")
+    con = sqlite3.connect(os.path.join(desk.home, "desk.db"))
+    con.execute("INSERT INTO chains (chain_id, name, created_at) VALUES (31337, ?, ?)",
+                ("ch\x1b[31m\u202e\u0085x", int(time.time())))
+    con.execute("INSERT INTO rpc_endpoints (chain_id, url) VALUES (31337, 'http://127.0.0.1:9')")
+    con.commit()
+    con.close()
+    r = subprocess.run([FUSION, "--home", desk.home, "sync", "--once"], capture_output=True,
+                       timeout=300)
+    assert r.returncode == 1, (r.returncode, r.stderr[-800:])
+    assert_safe(r.stderr, "sync progress")
+    assert b"sync ch\\x1b[31m\\u202e\\u0085x: " in r.stderr, r.stderr[-800:]
+    log("sync: a chain's name shown escaped in the progress lines: ok")
+
+
 def main():
     desk = Desk()
     check_argv(desk)
     check_entities(desk)
+    check_risk_files()
+    check_sync_progress()
     check_rpc(desk)
     log("raw_text: ok")
 
