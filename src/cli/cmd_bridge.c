@@ -12,6 +12,7 @@
 
 #include "base/amount.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "bridge/bridge.h"
 #include "bridge/ccip.h"
 #include "cli/opts.h"
@@ -222,6 +223,13 @@ static int cmd_resume(cli_ctx *ctx, int argc, char **argv)
     return status;
 }
 
+/* A string field of a listed transfer, made safe to print ("" when absent). */
+static const char *field_safe(char *out, size_t cap, const json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return text_safe_str(out, cap, v ? v : "");
+}
+
 static int cmd_list_show(cli_ctx *ctx, int argc, char **argv, bool show)
 {
     bool json = ctx->json;
@@ -311,7 +319,7 @@ static int cmd_list_show(cli_ctx *ctx, int argc, char **argv, bool show)
                 json_t *v;
                 json_object_foreach(o, k, v)
                 {
-                    char *s = json_dumps(v, JSON_ENCODE_ANY);
+                    char *s = cli_json_text(v, JSON_ENCODE_ANY); /* ASCII: a note is outside text */
                     printf("%-13s %s\n", k, s ? s : "?");
                     free(s);
                 }
@@ -320,11 +328,12 @@ static int cmd_list_show(cli_ctx *ctx, int argc, char **argv, bool show)
                 char ids[24] = "-"; /* known only from the server's legs */
                 if (id)
                     snprintf(ids, sizeof ids, "%lld", (long long)json_integer_value(id));
-                printf("%4s %-9s %-11s %-11s %18s %s\n", ids,
-                       json_string_value(json_object_get(o, "state")),
-                       json_string_value(json_object_get(o, "src_chain")),
-                       json_string_value(json_object_get(o, "dst_chain")), amt,
-                       json_string_value(json_object_get(o, "note")));
+                /* a note can carry a node's or an attestation service's words */
+                char st[64], src[128], dst[128], note[1024];
+                printf("%4s %-9s %-11s %-11s %18s %s\n", ids, field_safe(st, sizeof st, o, "state"),
+                       field_safe(src, sizeof src, o, "src_chain"),
+                       field_safe(dst, sizeof dst, o, "dst_chain"), amt,
+                       field_safe(note, sizeof note, o, "note"));
             }
         }
     }
@@ -371,7 +380,8 @@ static int bridge_config(cli_ctx *ctx, int argc, char **argv)
         return cli_fail(&e);
     }
     store_close(&db);
-    printf("bridge: attestation service %s\n", url);
+    char shown[1024];
+    printf("bridge: attestation service %s\n", text_safe_str(shown, sizeof shown, url));
     return EXIT_OK;
 }
 

@@ -270,8 +270,9 @@ def check_rows_text(desk):
     entity, currency and collateral asset carry ESC, U+202E and U+0085; an outbound
     transaction whose action, operator, summary (keys, strings, nested values) and error
     carry them; a chain, its endpoint URL, a token, a price feed and an escrow (native
-    symbol, anomaly) with them. `credit facility list|show|statement`, `tx list|show`,
-    `chain list`, `asset list` and `escrow list|show` show them escaped."""
+    symbol, anomaly) and a bridge transfer's note with them. `credit facility
+    list|show|statement`, `tx list|show`, `chain list`, `asset list`, `escrow list|show` and
+    `bridge list|show` show them escaped."""
     rita = ("--operator", "rita", "credit")
     desk.run(*rita, "facility", "add", "evil-usdc", "--entity", ZOE, "--currency", "USDC",
              "--limit", "1000", "--rate", "5", "--effective", "2026-01-01", "--collateral",
@@ -310,6 +311,13 @@ def check_rows_text(desk):
     con.execute("INSERT INTO desk_txs (outbound_id, operator, asset, amount, summary, error) "
                 "VALUES (900, ?, ?, '1', ?, ?)",
                 ("op " + HOSTILE, "0x" + "00" * 20, summary, "err " + HOSTILE))
+    # a bridge transfer whose note carries a node's words (a revert reason, say)
+    con.execute("INSERT INTO bridge_transfers (id, protocol, state, src_chain, dst_chain, "
+                "src_domain, dst_domain, sender, recipient, token_src, token_dst, amount, "
+                "operator, note, created_at, updated_at) VALUES (70, 'cctp', 'failed', 31337, "
+                "31337, 0, 0, ?, ?, ?, ?, '5000000', 'alice', ?, ?, ?)",
+                (A[2].lower(), A[3].lower(), "0x" + "00" * 20, "0x" + "00" * 20,
+                 "note " + HOSTILE, now, now))
     con.commit()
     con.close()
     fac = "Fac " + HOSTILE
@@ -348,8 +356,14 @@ def check_rows_text(desk):
         text_has(out, shown + HOSTILE_SHOWN, f"escrow show ({shown})")
     # a symbol is kept to 15 bytes, as the currency above
     text_has(out, "funded     0 S\\x1b[31m red \\u202ee\n", "escrow show (symbol)")
+    out = fusion(desk, "bridge", "list")
+    text_has(out, "note " + HOSTILE_SHOWN, "bridge list (note)")
+    text_has(out, "ch" + HOSTILE_SHOWN, "bridge list (chain)")
+    out = fusion(desk, "bridge", "show", "70")
+    # each field is JSON (ASCII): its controls are JSON escapes
+    text_has(out, '"note \\u001B[31m red \\u202Eevil\\u202C \\u0085 nel"', "bridge show (note)")
     log("credit facility list/show/statement, tx list/show, chain list, asset list, escrow "
-        "list/show: stored controls shown escaped: ok")
+        "list/show, bridge list/show: stored controls shown escaped: ok")
 
 
 def main():
