@@ -193,6 +193,7 @@ int api_proposal_reject(store *s, const char *home, const char *by, int64_t id,
 typedef struct api_service api_service;
 
 struct risk_snapshot;
+struct risk_service_opts;
 struct json_t;
 /* The JSON of a risk snapshot, as `fusion risk report --json` writes it (the CLI passes its
  * own builder, so both say the same). */
@@ -214,6 +215,11 @@ typedef struct api_options {
      * service (pgstore's pg_desk_book_attach; NULL: desk.db): the escrows, checkpoints and
      * outbound transactions are read there; a server away answers 503 */
     int (*book_attach)(store *s, const char *home, err *e);
+    /* the risk worker's view of the desk's book, as `fusion risk report`'s (the CLI's
+     * risk_cli_book: the book attached to the worker's store, the value in flight from the
+     * server's bridge legs; NULL: desk.db). The book's server away answers /v1/risk and
+     * /v1/portfolio 503 book-unreachable, never the last snapshot. */
+    int (*risk_book)(store *s, const char *home, struct risk_service_opts *o, err *e);
 } api_options;
 
 typedef struct api_request {

@@ -110,13 +110,16 @@ static void *risk_main(void *arg)
     err e;
     err_clear(&e);
     int orc = store_open(&st, path, &e);
+    risk_service_opts o;
+    risk_service_opts_default(&o);
+    o.home = sv->home;
+    o.params.mc.threads = 1;
+    /* on a desk whose book is on a server: its escrows, checkpoints and bridge legs */
+    if (orc == 0 && sv->opt.risk_book)
+        orc = sv->opt.risk_book(st, sv->home, &o, &e);
     for (;;) {
         char *rbody = NULL, *pbody = NULL;
         if (orc == 0) {
-            risk_service_opts o;
-            risk_service_opts_default(&o);
-            o.home = sv->home;
-            o.params.mc.threads = 1;
             risk_snapshot *snap = NULL;
             err_clear(&e);
             if (risk_service_refresh(st, &o, &snap, &e) == 0) {
@@ -1293,6 +1296,14 @@ static int get_risk(api_service *sv, bool whole, const api_request *rq, api_resp
     char why[ERR_MSG_MAX];
     snprintf(why, sizeof why, "%s", sv->risk_error);
     pthread_mutex_unlock(&sv->risk_mu);
+    /* the book's server away at the last refresh: as the other reads of the book say it,
+     * not the snapshot from before (its escrowed value and value in flight are stale) */
+    if (!strncmp(why, STORE_BOOK_AWAY, strlen(STORE_BOOK_AWAY))) {
+        free(copy);
+        api_fail(p, 503, "book-unreachable", "%s", why);
+        p->retry_after = 5;
+        return -1;
+    }
     if (!copy) {
         api_fail(p, 503, "risk-not-ready", "%s", why[0] ? why : "the first risk refresh is "
                  "still running: ask again shortly");

@@ -115,6 +115,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
     /* the escrows and checkpoints from where the desk keeps its book (book.conf; a file the
      * desk refuses refuses the start) */
     o.book_attach = serve_book_attach;
+    o.risk_book = risk_cli_book;
     api_service *sv = NULL;
     if (api_service_new(&sv, ctx->home, &o, &e) < 0)
         return cli_fail(&e);

@@ -28,6 +28,7 @@
 #include "rpc/rpc.h"
 #include "rpc/rpc_chain.h"
 #include "store/store.h"
+#include "store/store_book.h"
 
 static const char report_usage[] =
     "usage: fusion report daily [--date YYYY-MM-DD] [--out DIR] [--force] [--no-risk]\n";
@@ -300,7 +301,7 @@ static int report_daily(cli_ctx *ctx, int argc, char **argv)
     int64_t to = from + 86400;
     err e;
     err_clear(&e);
-    store *db = NULL;
+    store *db = NULL, *rdb = NULL;
     if (cli_desk_open(ctx, &db, &e) < 0)
         return cli_fail(&e);
     char dir[4200];
@@ -413,15 +414,27 @@ static int report_daily(cli_ctx *ctx, int argc, char **argv)
         json_decref(row);
     }
     free(cs);
-    /* positions and risk figures: the risk service's view of the desk now */
+    /* positions and risk figures: the risk service's view of the desk now, over the desk's
+     * book as `fusion risk report` reads it (risk_cli_book, on a store of its own: the
+     * sections above read desk.db as before). A risk figure it cannot make is written as
+     * the section's error; the book's server away (or a book.conf the desk refuses) fails
+     * the report in one line instead, nothing written: the day's record would otherwise
+     * hold desk.db's figures (no escrowed value, nothing in flight) as if complete, and
+     * the report is made again, whole, once the server answers. */
     json_t *risk = NULL;
     if (!no_risk) {
         risk_service_opts ro;
         risk_service_opts_default(&ro);
-        ro.home = ctx->home;
         err re;
         err_clear(&re);
-        if (risk_service_refresh(db, &ro, &snap, &re) < 0) {
+        if (cli_desk_open(ctx, &rdb, &e) < 0 || risk_cli_book(rdb, ctx->home, &ro, &e) < 0)
+            goto out;
+        if (risk_service_refresh(rdb, &ro, &snap, &re) < 0) {
+            if (strncmp(re.msg, STORE_BOOK_AWAY, strlen(STORE_BOOK_AWAY)) == 0) {
+                e = re;
+                err_prefix(&e, "the risk section");
+                goto out;
+            }
             risk = json_pack("{s:s}", "error", re.msg);
         } else {
             risk = risk_cli_snapshot_json(snap);
@@ -555,6 +568,7 @@ out:
     free(ts.v);
     rpc_client_free(&ts.rpc);
     free(chains);
+    store_close(&rdb);
     store_close(&db);
     return rc < 0 ? cli_fail(&e) : EXIT_OK;
 }

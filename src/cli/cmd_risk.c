@@ -22,12 +22,10 @@
 #include "cli/risk_cli.h"
 #include "credit/service.h"
 #include "crypto/address.h"
-#include "pgstore/pg_desk.h"
 #include "risk/risk.h"
 #include "risk/risk_load.h"
 #include "risk/service.h"
 #include "store/store.h"
-#include "sync/bridge_legs.h"
 
 /* A name (a chain, an asset, a scenario) as a line shows it: 64 bytes of text, escaped. */
 #define RISK_SHOWN_MAX (6 * 64 + 4)
@@ -920,17 +918,14 @@ static int cmd_risk_report(cli_ctx *ctx, int argc, char **argv)
             return cli_usage(cmd, "--now wants unix seconds, not '%s'", now);
         o.now = (int64_t)z;
     }
-    o.home = ctx->home;
     o.extra_accounts = extra;
     o.n_extra = n_extra;
     store *db = NULL;
     /* on a desk whose book is on a server: the escrows, checkpoints and bridge legs there */
-    if (cli_desk_open(ctx, &db, &e) < 0 ||
-        pg_desk_book_attach(db, ctx->home, PG_DESK_READS, NULL, &e) < 0) {
+    if (cli_desk_open(ctx, &db, &e) < 0 || risk_cli_book(db, ctx->home, &o, &e) < 0) {
         store_close(&db);
         return cli_fail(&e);
     }
-    o.bridges = sync_bridge_book_list;
     risk_snapshot *snap = NULL;
     int rc = EXIT_OK;
     /* The drawn amount: --drawn, else the credit facilities' ledgers, else set-drawn. */

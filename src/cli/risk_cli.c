@@ -1,4 +1,5 @@
-/* risk_cli.c: helpers shared by `fusion risk report`, `fusion alerts` and `fusion asset`. */
+/* risk_cli.c: helpers shared by `fusion risk report`, `fusion alerts`, `fusion asset`,
+ * `fusion report daily` and `fusion serve`. */
 #include "cli/risk_cli.h"
 
 #include <math.h>
@@ -7,6 +8,8 @@
 
 #include "base/log.h"
 #include "base/text.h"
+#include "pgstore/pg_desk.h"
+#include "sync/bridge_legs.h"
 
 static json_t *num_or_null(double v)
 {
@@ -54,4 +57,13 @@ void risk_cli_alert_print(const store_alert *a)
     char msg[6 * STORE_ALERT_MSG_MAX + 1]; /* a stored message may predate safe texts */
     printf("%5lld  %-8s  %-20s  %s  %s\n", (long long)a->id, alert_severity_str(a->severity),
            state, when, text_safe_str(msg, sizeof msg, a->message));
+}
+
+int risk_cli_book(store *db, const char *home, risk_service_opts *o, err *e)
+{
+    if (pg_desk_book_attach(db, home, PG_DESK_READS, NULL, e) < 0)
+        return -1;
+    o->home = home;
+    o->bridges = sync_bridge_book_list;
+    return 0;
 }

@@ -96,7 +96,10 @@ swap, bridge: the swap engine's and the bridge engine's own writes of their tran
 legs: the chain sync's bridge legs on the server (a burn, another relayer's mint, that
   mint's block reorged away), and `bridge list`/`show` reading them there; the terminal UI's
   Bridges screen shows the relayed transfer delivered too (the server's legs, read by its
-  worker), keeps it while the server is stopped (the status line says so in one line)."""
+  worker), keeps it while the server is stopped (the status line says so in one line). A
+  second workstation's `fusion risk report`, `fusion serve`'s GET /v1/risk and /v1/portfolio
+  and `report daily`'s risk section: the same burn in flight and escrowed totals; the
+  server stopped: the report's one line (nothing written), the API's 503 book-unreachable."""
 import json
 import os
 import shutil
@@ -1600,7 +1603,11 @@ def legs(pg):
     read the legs there (burned, delivered, then back to burned), while desk.db's transfer
     stays as the send left it and its bridge_legs empty (the sync writes neither there).
     Another workstation of the desk, copied before the transfer, lists it too (`bridge
-    list`, its Bridges screen: "source": "server", no id, as its risk report counts it)."""
+    list`, its Bridges screen: "source": "server", no id, as its risk report counts it).
+    The risk report's value in flight is the burn's on both workstations; on the second
+    (whose desk.db never held the transfer) the API's risk worker and the daily report's
+    risk section agree with it, in flight and escrowed, and say the server away as the
+    report does (503 book-unreachable; one line, exit 1, no file)."""
     sys.path.insert(0, os.path.join(pg_sync.ROOT, "tests", "integration"))
     import bridge_cctp as bc
     import bridge_legs as bl
@@ -1770,12 +1777,111 @@ def legs(pg):
         o = others(home_b)
         assert len(o) == 1 and o[0]["state"] == "sent" and o[0]["mint_tx"] is None, \
             f"workstation B's bridge list after the reorg: {o}"
-        # the server away: the risk report says so in one line, never a value in flight of 0
+        # workstation B's API risk worker (`fusion serve`) and its daily report's risk
+        # section read the book as `fusion risk report` does: the same value in flight and
+        # escrowed totals (src/cli/risk_cli.c risk_cli_book)
+        import api_lib
+
+        def risk_parts(rep):
+            """(in flight, escrowed) of a risk snapshot's JSON: (chain, asset, amount)."""
+            return ([(p["chain"], p["amount"]) for p in rep["positions"]
+                     if p["kind"] == "bridge_in_flight"],
+                    sorted((p["chain"], p["asset"], p["kind"], p["amount"])
+                           for p in rep["positions"] if p["kind"].startswith("escrow_")))
+
+        # an escrow the sender's desk creates and funds now (alice pays): synced to the
+        # server, never in workstation B's desk.db, locked value in B's risk report
+        alice = ["--operator", "alice", "--passphrase-file", bc.PASSFILE, "--yes"]
+        made = json.loads(devnet_lib.fusion(
+            home, *alice, "--json", "escrow", "create", "--chain", "devnet-eth", "--payee",
+            "0x976ea74026e726554db657fa54763abd0c3a0aa9", "--token", "ETH", "--amount", "0.25",
+            "--approvers", "bob,carol", "--threshold", "2", "--deadline", "7d").stdout)
+        esc = made["escrow"].lower()
+        sync("devnet-eth")  # the fund's compliance gate screens the escrow's parties
+        devnet_lib.fusion(home, *alice, "escrow", "fund", esc, "--chain", "devnet-eth")
+        sync("devnet-eth")
+        con = sqlite3.connect(f"file:{home_b}/desk.db?mode=ro", uri=True, timeout=30)
+        assert con.execute("SELECT count(*) FROM escrows WHERE lower(address) = ?",
+                           (esc,)).fetchone()[0] == 0, "workstation B's desk.db has the escrow"
+        con.close()
+        cli_parts = risk_parts(json.loads(
+            devnet_lib.fusion(home_b, "--json", "risk", "report").stdout))
+        log(f"workstation B's risk report: in flight {cli_parts[0]}, escrowed {cli_parts[1]}")
+        assert cli_parts[0] == want, cli_parts
+        locked = [x for x in cli_parts[1] if x[2] == "escrow_locked"]
+        assert ("devnet-eth", "ETH", "escrow_locked", str(25 * 10**16)) in locked, \
+            f"the funded escrow's locked value in B's risk report: {cli_parts[1]}"
+        token = json.loads(devnet_lib.fusion(home_b, *admin, "--json", "api", "client", "add",
+                                             "risk", "--scope", "read").stdout)["token"]
+        srv = api_lib.Server.__new__(api_lib.Server)
+        srv.home = home_b
+        srv.sock = os.path.join(home_b, "api.sock")
+        srv.errpath = os.path.join(home_b, "serve.stderr")
+        srv.err = open(srv.errpath, "wb")
+        srv.proc = subprocess.Popen([FUSION, "--home", home_b, "serve", "--risk-every", "1"],
+                                    stdout=subprocess.DEVNULL, stderr=srv.err,
+                                    env=devnet_lib.ENV)
+        pg_sync._procs.append(srv.proc)
+        pg_sync.wait_until(lambda: "serving on" in pg_sync.read(srv.errpath)
+                           or srv.proc.poll() is not None, "fusion serve", 60)
+        assert srv.proc.poll() is None, pg_sync.read(srv.errpath)
+
+        def api_risk(path="/v1/risk"):
+            st, hd, body = api_lib.request(srv.conn(), "GET", path, token=token)
+            return st, hd, body
+
+        # the worker's first snapshot (made after the start, so after the reorg's sync)
+        pg_sync.wait_until(lambda: api_risk()[0] != 503, "the API's first risk snapshot", 300)
+        st, _, body = api_risk()
+        assert st == 200, f"GET /v1/risk: {st} {body}"
+        log(f"the API's risk: in flight {risk_parts(body)[0]}")
+        assert risk_parts(body) == cli_parts, \
+            f"GET /v1/risk: {risk_parts(body)}, `fusion risk report`: {cli_parts}"
+        st, _, pf = api_risk("/v1/portfolio")
+        assert st == 200 and risk_parts(pf) == cli_parts, \
+            f"GET /v1/portfolio: {st} {risk_parts(pf) if st == 200 else pf}"
+        out_b = os.path.join(home_b, "daily")
+        rd = json.loads(devnet_lib.fusion(home_b, "--json", "report", "daily", "--out",
+                                          out_b).stdout)
+        day = [f for f in os.listdir(out_b) if f.endswith(".json")]
+        assert len(day) == 1, f"the daily report's files: {os.listdir(out_b)} ({rd})"
+        with open(os.path.join(out_b, day[0])) as f:
+            daily = json.load(f)
+        log(f"the daily report's risk: in flight {risk_parts(daily['risk'])[0]}")
+        assert risk_parts(daily["risk"]) == cli_parts, \
+            f"report daily's risk: {risk_parts(daily['risk'])}, `fusion risk report`: {cli_parts}"
+
+        # the server away: the risk report says so in one line, never a value in flight of 0;
+        # so do the daily report (exit 1, nothing written) and the API (503, as its other
+        # reads of the book), never the snapshot from before
         pg.pause()
         try:
             r = fusion(home_b, "--json", "risk", "report", env=devnet_lib.ENV)
+            away_out = os.path.join(home_b, "daily-away")
+            rr = fusion(home_b, "report", "daily", "--out", away_out, env=devnet_lib.ENV)
+            pg_sync.wait_until(lambda: api_risk()[0] == 503, "the API's risk, the server away",
+                               120)
+            away = [api_risk(path) for path in ("/v1/risk", "/v1/portfolio")]
         finally:
             pg.resume()
+        lines = rr.stderr.strip().split("\n")
+        log(f"the daily report with the server away: exit {rr.returncode}: {lines}")
+        assert rr.returncode == 1 and rr.stdout == "" and len(lines) == 1 \
+            and "book server unreachable" in lines[0] and PASSWORD not in rr.stderr, \
+            f"report daily with the server away: {rr.returncode} {rr.stdout!r} {rr.stderr!r}"
+        assert os.listdir(away_out) == [], f"written with the server away: {os.listdir(away_out)}"
+        for st, hd, body in away:
+            log(f"the API's risk with the server away: {st} {body}")
+            assert st == 503 and body["type"].endswith("/book-unreachable") \
+                and body["detail"].startswith("book server unreachable") \
+                and hd.get("retry-after") == "5" and PASSWORD not in json.dumps(body), \
+                f"the API's risk with the server away: {st} {hd} {body}"
+        # back: the API answers the book's figures again
+        pg_sync.wait_until(lambda: api_risk()[0] == 200, "the API's risk, the server back", 120)
+        assert risk_parts(api_risk()[2]) == cli_parts, risk_parts(api_risk()[2])
+        srv.proc.terminate()
+        assert srv.proc.wait(timeout=60) == 0, pg_sync.read(srv.errpath)
+        srv.err.close()
         lines = r.stderr.strip().split("\n")
         log(f"the risk report with the server away: exit {r.returncode}: {lines}")
         assert r.returncode == 1 and r.stdout == "" and len(lines) == 1 \
