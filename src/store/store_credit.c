@@ -528,33 +528,9 @@ static int book_repay_candidates(store *s, uint64_t chain_id, const addr *recipi
         return -1;
     if (s->rd->inflows_to(s->rconn, chain_id, recipient, token, out, n, e) < 0)
         return -1;
-    size_t k = 0;
-    for (size_t i = 0; i < *n; i++) {
-        sqlite3_stmt *st = store_stmt(s, SQL_BOOK_POSTED, e);
-        if (!st)
-            goto fail;
-        sqlite3_bind_text(st, 1, book, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 2, (*out)[i].id);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-            store_fail(s, e, "reading the repayments posted from the book's inflows");
-            goto fail;
-        }
-        if (rc == SQLITE_DONE)
-            (*out)[k++] = (*out)[i];
-    }
-    *n = k;
-    if (k == 0) { /* none left: an empty list, as desk.db's (no array to free) */
-        free(*out);
-        *out = NULL;
-    }
-    return 0;
-fail:
-    free(*out);
-    *out = NULL;
-    *n = 0;
-    return -1;
+    return store_book_inflows_unmarked(s, SQL_BOOK_POSTED, book, out, n,
+                                       "reading the repayments posted from the book's inflows",
+                                       e);
 }
 
 int store_credit_repay_unwind(store *s, uint64_t chain_id, size_t *removed, err *e)

@@ -55,6 +55,13 @@ int store_fail(store *s, err *e, const char *what);
 /* Runs sqlite3_step to completion (expecting no rows). */
 int store_exec_stmt(store *s, sqlite3_stmt *st, const char *what, err *e);
 
+/* Keeps of out[0..*n) the inflows read from the book that sql (?1 the book database's
+ * identity, ?2 the inflow's id; a row when desk.db already holds one for it) finds none
+ * of; what names the read in an error. None left: *out NULL (as desk.db's empty list). -1:
+ * *out freed, *n 0. */
+int store_book_inflows_unmarked(store *s, const char *sql, const char *book, store_inflow **out,
+                                size_t *n, const char *what, err *e);
+
 /* Migration steps: steps[i] takes the schema from version i to i+1. A step that begins with
  * STORE_STEP_REBUILD rebuilds a table other tables reference (SQLite's ALTER TABLE
  * procedure: new table, copy, drop, rename, indexes and triggers made again): it runs with

@@ -289,9 +289,16 @@ static int book_inflow_pending(store *s, char *book, size_t cap, store_inflow **
     free(after);
     if (rrc < 0)
         return -1;
+    return store_book_inflows_unmarked(s, SQL_IN_MARKED, book, out, n,
+                                       "reading the inflows' screening marks", e);
+}
+
+int store_book_inflows_unmarked(store *s, const char *sql, const char *book, store_inflow **out,
+                                size_t *n, const char *what, err *e)
+{
     size_t k = 0;
     for (size_t i = 0; i < *n; i++) {
-        sqlite3_stmt *st = store_stmt(s, SQL_IN_MARKED, e);
+        sqlite3_stmt *st = store_stmt(s, sql, e);
         if (!st)
             goto fail;
         sqlite3_bind_text(st, 1, book, -1, SQLITE_TRANSIENT);
@@ -299,14 +306,14 @@ static int book_inflow_pending(store *s, char *book, size_t cap, store_inflow **
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-            store_fail(s, e, "reading the inflows' screening marks");
+            store_fail(s, e, what);
             goto fail;
         }
         if (rc == SQLITE_DONE)
             (*out)[k++] = (*out)[i];
     }
     *n = k;
-    if (k == 0) { /* every one marked: an empty list, as desk.db's (no array to free) */
+    if (k == 0) { /* none left: an empty list, as desk.db's (no array to free) */
         free(*out);
         *out = NULL;
     }
