@@ -799,7 +799,16 @@ int store_col_u256(sqlite3_stmt *st, int i, u256 *out)
 void store_copy_text(sqlite3_stmt *st, int i, char *out, size_t cap)
 {
     const char *t = (const char *)sqlite3_column_text(st, i);
-    snprintf(out, cap, "%s", t ? t : "");
+    if (!t)
+        t = "";
+    size_t n = strlen(t);
+    if (n >= cap) { /* cut before the character the cut would split, never inside it */
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(out, t, n);
+    out[n] = '\0';
 }
 
 int store_grow(void **items, size_t *cap, size_t n, size_t size, err *e)

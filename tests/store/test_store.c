@@ -1886,9 +1886,47 @@ static void test_feed_follow(void **state)
     store_close(&s);
 }
 
+/* Text longer than its field is cut before the character the cut would split: a symbol of
+ * 14 ASCII bytes and a 2-, 3- or 4-byte character across byte 15 reads back as the 14
+ * bytes, never with a lone lead byte (a stored row an older binary or a chain left). */
+static void test_text_cut_at_character(void **state)
+{
+    (void)state;
+    store *s = open_ok();
+    add_chain(s, 31337, "devnet");
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    static const char *const syms[] = {"ABCDEFGHIJKLMN\xc3\xa9", "ABCDEFGHIJKLMN\xe2\x82\xac",
+                                       "ABCDEFGHIJKLMN\xf0\x9f\x92\xb0", "ABCDEFGHIJKLM\xc3\xa9Z"};
+    static const char *const want[] = {"ABCDEFGHIJKLMN", "ABCDEFGHIJKLMN", "ABCDEFGHIJKLMN",
+                                       "ABCDEFGHIJKLM\xc3\xa9"};
+    for (int k = 0; k < 4; k++) {
+        char sql[200];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO tokens (chain_id, symbol, address, decimals) VALUES "
+                 "(31337, '%s', '0x%040d', 6)",
+                 syms[k], k + 1);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    sqlite3_close(db);
+    store_token *t = NULL;
+    size_t n = 0;
+    err e;
+    assert_int_equal(store_token_list(s, 31337, &t, &n, &e), 0);
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < n; i++) {
+        int k = t[i].address.b[19] - 1; /* the address's last byte: 1..4 */
+        assert_true(k >= 0 && k < 4);
+        assert_string_equal(t[i].symbol, want[k]);
+    }
+    free(t);
+    store_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_text_cut_at_character, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partial_then_forward, setup, teardown),
