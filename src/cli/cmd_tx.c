@@ -102,8 +102,10 @@ static int tx_list(cli_ctx *ctx, int argc, char **argv, bool show)
         text_safe_str(op_s, sizeof op_s, op ? op : "-");
         text_safe_str(act_s, sizeof act_s, os[i].action);
         if (!show) {
-            printf("%-5lld %-10s %-9s %-10.10s %-6llu %-66s %llu\n", (long long)os[i].id,
-                   act_s, outbound_state_str(os[i].state), op_s,
+            char op_col[11]; /* the column's 10 bytes, cut at a character ("...") */
+            text_safe_str(op_col, sizeof op_col, op ? op : "-");
+            printf("%-5lld %-10s %-9s %-10s %-6llu %-66s %llu\n", (long long)os[i].id,
+                   act_s, outbound_state_str(os[i].state), op_col,
                    (unsigned long long)os[i].nonce, json_string_value(json_object_get(j, "hash")),
                    (unsigned long long)os[i].mined_block);
         } else {

@@ -335,6 +335,8 @@ def check_rows_text(desk):
     text_has(out, "(" + ccy + ")", "credit statement (currency)")
     out = fusion(desk, "tx", "list")
     text_has(out, "act " + HOSTILE_SHOWN[:6], "tx list (action)")
+    # the operator's column is 10 bytes: cut at a character or escape, and marked so
+    text_has(out, " op \\x1b... ", "tx list (operator, cut)")
     out = fusion(desk, "tx", "show", "900")
     for shown in ("act ", "by op ", "sum ", "key ", "err "):
         text_has(out, shown + HOSTILE_SHOWN, f"tx show ({shown.strip()})")
